@@ -1,0 +1,32 @@
+/**
+ * Labels and annotations that mark what unimesh generated, and from which policies.
+ * - label `app.kubernetes.io/managed-by: unimesh` on every object;
+ * - label `unimesh.io/policy-set: <set>` (the `policySet` option): what `apply --prune` may delete;
+ * - annotation `unimesh.io/policies`: the ids (`Kind/namespace/name`) of the policies an object came from.
+ */
+import type { Entry } from "../../api/model.js";
+import type { KubeObject } from "../../api/adapter.js";
+
+export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
+export const MANAGED_BY_VALUE = "unimesh";
+export const POLICY_SET_LABEL = "unimesh.io/policy-set";
+export const POLICIES_ANNOTATION = "unimesh.io/policies";
+
+/** `metadata` for a generated object, annotated with the policies it came from (sorted, unique). */
+export function objectMeta(name: string, namespace: string | undefined, from: Iterable<Entry<any> | string>, extra?: { labels?: Record<string, string>; annotations?: Record<string, string> }): KubeObject["metadata"] {
+  const ids = [...new Set([...from].map((e) => (typeof e === "string" ? e : e.id)))].sort();
+  return {
+    name,
+    ...(namespace ? { namespace } : {}),
+    ...(extra?.labels ? { labels: { ...extra.labels } } : {}),
+    annotations: { ...(extra?.annotations ?? {}), ...(ids.length ? { [POLICIES_ANNOTATION]: ids.join(",") } : {}) },
+  };
+}
+
+/** Adds ids to an object's `unimesh.io/policies` annotation (keeps it sorted and unique). */
+export function addPolicies(obj: KubeObject, from: Iterable<Entry<any> | string>): void {
+  const ann = (obj.metadata.annotations ??= {});
+  const cur = ann[POLICIES_ANNOTATION] ? ann[POLICIES_ANNOTATION].split(",") : [];
+  const ids = new Set([...cur, ...[...from].map((e) => (typeof e === "string" ? e : e.id))]);
+  ann[POLICIES_ANNOTATION] = [...ids].sort().join(",");
+}

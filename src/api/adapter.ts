@@ -1,0 +1,100 @@
+/**
+ * The adapter contract. An adapter turns a validated {@link Model} into one mesh's native resources.
+ * Adapters are values passed explicitly (no registration by import side effect), pure, synchronous and
+ * free of I/O. Third parties publish their own on npm; the CLI loads one with `--adapter <pkg|path>`
+ * (the module's default export, or its named export `adapter`).
+ */
+import type { Diagnostic, Severity } from "./diagnostics.js";
+import type { Feature } from "./features.js";
+import type { Entry, Model } from "./model.js";
+
+/** A Kubernetes object as emitted. */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    [k: string]: unknown;
+  };
+  [k: string]: unknown;
+}
+
+/** How well a mesh version supports a feature. */
+export interface Capability {
+  /** `full`: as the model means it; `partial`: some fields or values not (see note); `none`: not at all. */
+  support: "full" | "partial" | "none";
+  /** What is missing or how it maps (shown in `unimesh meshes` and the README). */
+  note?: string;
+  /** The native resources/fields used, e.g. `VirtualService.http[].retries`. */
+  via?: string;
+}
+
+/** Capabilities of one mesh version, for every feature. */
+export type Capabilities = Record<Feature, Capability>;
+
+/** A group of versions that behave alike, one column of the feature × mesh matrix. */
+export interface VersionProfile {
+  /** e.g. `2.16-2.20 (edge)`. */
+  label: string;
+  versions: readonly string[];
+}
+
+/** Options common to every adapter, set by the user. */
+export interface TranslateOptions {
+  /**
+   * Looser translations the user accepts explicitly, by name (each adapter documents its own, e.g.
+   * App Mesh's `service-level-access`). Without the opt-in, such a translation is an error.
+   * @default []
+   */
+  allowApproximations?: string[];
+  /** Identity of this set of policies, in the `unimesh.io/policy-set` label (used by `apply --prune`). @default "default" */
+  policySet?: string;
+  /** Adapter-specific settings (documented by each adapter), e.g. `{ meshName: "bookinfo" }`. */
+  settings?: Record<string, string>;
+}
+
+/** What an adapter's `translate` receives besides the model. */
+export interface TranslateContext {
+  /** The mesh version being targeted (one of `adapter.versions`). */
+  version: string;
+  options: Required<Pick<TranslateOptions, "allowApproximations" | "policySet">> & TranslateOptions;
+  /**
+   * Reports a diagnostic about part of a policy. `adapter` is filled in. Use for everything the mesh
+   * cannot express: never drop a rule silently.
+   */
+  report(entry: Entry<any>, pointer: string, d: { code: string; severity: Severity; message: string; feature?: Feature; relatedPolicies?: string[] }): void;
+  /** Reports a diagnostic not tied to one policy (e.g. a deprecation notice). */
+  reportGlobal(d: Omit<Diagnostic, "adapter">): void;
+  /** True when the user accepted the named approximation. */
+  allows(approximation: string): boolean;
+}
+
+/** A mesh adapter. */
+export interface Adapter {
+  /** Name used in `--mesh NAME@VERSION`, e.g. `istio`. */
+  readonly name: string;
+  /** One line for `unimesh meshes`. */
+  readonly description: string;
+  /** Every version accepted, oldest first (e.g. `["1.22", ..., "1.30"]`). */
+  readonly versions: readonly string[];
+  /** The version used when none is given (normally the newest). */
+  readonly defaultVersion: string;
+  /** Column groups for the feature matrix. Default: one column for the default version. */
+  readonly profiles?: readonly VersionProfile[];
+  /** Looser translations this adapter can make on request, with what each one gives up. */
+  readonly approximations?: Readonly<Record<string, string>>;
+  /** What the given version can express. */
+  capabilities(version: string): Capabilities;
+  /** Translates the model. Pure and synchronous: reports through `ctx`, never throws on user input. */
+  translate(model: Model, ctx: TranslateContext): KubeObject[];
+}
+
+/** Type guard used when loading third-party adapters. */
+export function isAdapter(x: unknown): x is Adapter {
+  const a = x as Adapter;
+  return !!a && typeof a === "object" && typeof a.name === "string" && Array.isArray(a.versions) &&
+    typeof a.defaultVersion === "string" && typeof a.translate === "function" && typeof a.capabilities === "function";
+}

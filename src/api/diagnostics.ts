@@ -1,0 +1,135 @@
+/**
+ * Diagnostics: every problem unimesh finds in its input or in a translation is a {@link Diagnostic},
+ * a plain data object with a stable `code`. Printers ({@link formatDiagnostic}) are kept apart from
+ * the data so tools can consume the JSON form.
+ */
+
+/** How bad a diagnostic is. `error` makes validation/translation fail; `--strict` promotes `warning`. */
+export type Severity = "error" | "warning" | "info";
+
+/**
+ * One problem, with where it is.
+ *
+ * Codes are stable and namespaced:
+ * - `input/*`  files that cannot be read, empty inputs, size limits;
+ * - `yaml/*`   YAML syntax, duplicate keys, aliases, depth;
+ * - `schema/*` JSON Schema violations (`schema/required`, `schema/unknown-field`, `schema/type`, ...);
+ * - `rule/*`   semantic rules of the model (`rule/split-weights`, `rule/unknown-subset`, `rule/conflict`, ...);
+ * - `adapter/*` what a mesh cannot express (`adapter/unsupported-feature`, `adapter/unsupported-value`,
+ *   `adapter/approximation`, `adapter/conflict`, `adapter/deprecated-mesh`).
+ */
+export interface Diagnostic {
+  /** Stable machine-readable code, e.g. `rule/split-weights`. */
+  code: string;
+  severity: Severity;
+  /** One sentence: what is wrong and what was expected (and, for adapters, what to do instead). */
+  message: string;
+  /** Input file path as given by the user (`-` for stdin, `<memory>` for in-memory documents). */
+  file?: string;
+  /** 0-based index of the YAML document within the file (`---` separated). */
+  documentIndex?: number;
+  /** JSON Pointer (RFC 6901) into that document, e.g. `/spec/retries/attempts`. */
+  pointer?: string;
+  /** 1-based line and column in the file, when known. */
+  line?: number;
+  column?: number;
+  /** The policy concerned, as `Kind/namespace/name`. */
+  policy?: string;
+  /** Other policies involved (conflicts name both sides). */
+  relatedPolicies?: string[];
+  /** `mesh@version` for adapter diagnostics. */
+  adapter?: string;
+  /** Model feature concerned (a schema property name: `retries`, `faultInjection`, `access`...). */
+  feature?: string;
+}
+
+/** Base class of every error unimesh throws on purpose. */
+export class UnimeshError extends Error {
+  override name = "UnimeshError";
+}
+
+/**
+ * Thrown by the "OrThrow" helpers when input is invalid or cannot be translated.
+ * `diagnostics` holds every problem found, not just the first.
+ */
+export class InvalidInputError extends UnimeshError {
+  override name = "InvalidInputError";
+  constructor(readonly diagnostics: Diagnostic[]) {
+    super(summarize(diagnostics));
+  }
+}
+
+/** Bad usage of the library or CLI (unknown adapter, bad version, bad option). */
+export class UsageError extends UnimeshError {
+  override name = "UsageError";
+}
+
+/** A bug in unimesh itself, never caused by user input. */
+export class InternalError extends UnimeshError {
+  override name = "InternalError";
+  constructor(message: string) {
+    super(`${message} (this is a bug in unimesh: please report it with the input that caused it)`);
+  }
+}
+
+function summarize(diags: Diagnostic[]): string {
+  const errors = diags.filter((d) => d.severity === "error");
+  const first = errors[0] ?? diags[0];
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : "";
+  return first ? formatDiagnostic(first) + more : "invalid input";
+}
+
+/** True when any diagnostic is an error. */
+export function hasErrors(diags: readonly Diagnostic[]): boolean {
+  return diags.some((d) => d.severity === "error");
+}
+
+/** Returns copies with every `warning` promoted to `error` (`--strict`). */
+export function promoteWarnings(diags: readonly Diagnostic[]): Diagnostic[] {
+  return diags.map((d) => (d.severity === "warning" ? { ...d, severity: "error" } : d));
+}
+
+const severityRank: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+
+/** Stable order: file, document, line, pointer, severity, code, message. */
+export function sortDiagnostics(diags: readonly Diagnostic[]): Diagnostic[] {
+  return [...diags].sort(
+    (a, b) =>
+      cmp(a.file ?? "\uffff", b.file ?? "\uffff") ||
+      (a.documentIndex ?? -1) - (b.documentIndex ?? -1) ||
+      (a.line ?? 0) - (b.line ?? 0) ||
+      cmp(a.pointer ?? "", b.pointer ?? "") ||
+      severityRank[a.severity] - severityRank[b.severity] ||
+      cmp(a.code, b.code) ||
+      cmp(a.message, b.message),
+  );
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * One grep-friendly line:
+ * `policies.yaml:12:5 [1]#/spec/retries/attempts: error schema/maximum: must be <= 10 [TrafficPolicy/bookinfo/x] (istio@1.30)`.
+ */
+export function formatDiagnostic(d: Diagnostic): string {
+  let where = d.file ?? "";
+  if (d.line !== undefined) where += `:${d.line}` + (d.column !== undefined ? `:${d.column}` : "");
+  if (d.documentIndex !== undefined) where += `${where ? " " : ""}[${d.documentIndex}]`;
+  if (d.pointer !== undefined) where += `#${d.pointer}`;
+  let s = `${where ? where + ": " : ""}${d.severity} ${d.code}: ${d.message}`;
+  if (d.policy) s += ` [${d.policy}${d.relatedPolicies?.length ? ", " + d.relatedPolicies.join(", ") : ""}]`;
+  if (d.adapter) s += ` (${d.adapter})`;
+  return s;
+}
+
+/** Escapes one JSON Pointer token (RFC 6901). */
+export function escapePointerToken(token: string | number): string {
+  return String(token).replace(/~/g, "~0").replace(/\//g, "~1");
+}
+
+/** Joins tokens into a JSON Pointer: `pointer("spec", "routes", 0)` → `/spec/routes/0`. */
+export function pointer(...tokens: (string | number)[]): string {
+  return tokens.map((t) => "/" + escapePointerToken(t)).join("");
+}

@@ -1,0 +1,35 @@
+/**
+ * The features of the model. Each name is the schema property that asks for it, and is also the
+ * feature module name in adapters, the golden case name and the README matrix row.
+ */
+export const FEATURES = [
+  "match", "split", "timeout", "retries", "faultInjection", "mirror", "headers", "cors", "rewrite", "redirect",
+  "directResponse", "outlierDetection", "connectionPool", "loadBalancer", "rateLimit", "mtls", "access",
+  "accessL7", "trafficSource",
+] as const;
+
+/** A model feature. `accessL7` is access by methods/paths/headers; `trafficSource` is a source-scoped TrafficPolicy. */
+export type Feature = (typeof FEATURES)[number];
+
+/** One-line descriptions, for `unimesh meshes` and the README matrix. */
+export const FEATURE_TITLES: Record<Feature, string> = {
+  match: "Request matching (path, method, headers, query)",
+  split: "Weighted split across subsets",
+  timeout: "Request timeout",
+  retries: "Retries (attempts, per-try timeout, retry-on)",
+  faultInjection: "Fault injection (delay, abort)",
+  mirror: "Mirroring",
+  headers: "Request/response header changes",
+  cors: "CORS",
+  rewrite: "URL rewrite",
+  redirect: "Redirect",
+  directResponse: "Direct response",
+  outlierDetection: "Outlier detection (circuit breaking)",
+  connectionPool: "Connection-pool limits",
+  loadBalancer: "Load-balancing algorithm",
+  rateLimit: "Local rate limiting",
+  mtls: "mTLS mode (strict/permissive/disabled)",
+  access: "Access control by identity/namespace",
+  accessL7: "Access control by method/path/header/port",
+  trafficSource: "Source-specific traffic rules",
+};

@@ -1,0 +1,651 @@
+/* eslint-disable */
+/**
+ * GENERATED from schemas/unimesh.schema.json by scripts/generate-types.mjs: do not edit.
+ * Run `npm run generate` after changing the schema; a test fails when this file is stale.
+ */
+
+export type UnimeshDocument = TrafficPolicy | AccessPolicy | MTLSPolicy | MeshService;
+/**
+ * A Kubernetes name (DNS-1123 label: lower-case letters, digits and '-', at most 63 characters).
+ */
+export type Name = string;
+/**
+ * Kubernetes service accounts of the callers: `name` (in the policy's namespace) or `namespace/name`; `*` means any caller with a mesh identity (any authenticated peer). Identities are SPIFFE IDs `spiffe://<trustDomain>/ns/<namespace>/sa/<name>`.
+ *
+ * @minItems 1
+ */
+export type ServiceAccounts = [string, ...string[]];
+/**
+ * A TCP port number.
+ */
+export type Port = number;
+/**
+ * A duration: one or more <number><unit> terms, units ms, s, m, h (e.g. `250ms`, `2s`, `1m30s`). Must be at least 1ms.
+ */
+export type Duration = string;
+
+/**
+ * Routing and resilience for calls from a source to a destination.
+ */
+export interface TrafficPolicy {
+  apiVersion: "unimesh.io/v1alpha1";
+  kind: "TrafficPolicy";
+  metadata: Metadata;
+  spec: TrafficPolicySpec;
+}
+/**
+ * Kubernetes-style metadata. `name` identifies the policy in diagnostics and in the `unimesh.io/policies` annotation of everything generated from it.
+ */
+export interface Metadata {
+  name: Name;
+  /**
+   * A Kubernetes name (DNS-1123 label: lower-case letters, digits and '-', at most 63 characters).
+   */
+  namespace?: string;
+  labels?: Labels;
+  annotations?: {
+    [k: string]: string;
+  };
+}
+/**
+ * Kubernetes labels (key: value).
+ */
+export interface Labels {
+  [k: string]: string;
+}
+/**
+ * How requests from `source` to `destination` are routed and protected. Combining: all TrafficPolicies for one destination form ONE route table. The routes of one policy keep their written order (the first route that matches wins); the routes of several policies are merged most specific first (source-specific before any-source, then exact path, regex, longer prefix, then more method/header/query conditions; ties by policy id), so catch-all routes come last. Requests no route matches go to the destination service unchanged. Destination-level settings (outlierDetection, connectionPool, loadBalancer, rateLimit) must not be set differently by two policies for one destination: that is a conflict naming both. `source`: Callers this policy applies to (serviceAccounts and namespaces only). Omitted: every caller.
+ */
+export interface TrafficPolicySpec {
+  source?: Source;
+  destination: Destination;
+  /**
+   * Omitted: one route matching every request.
+   *
+   * @minItems 1
+   * @maxItems 256
+   */
+  routes?: [Route, ...Route[]];
+  /**
+   * A duration: one or more <number><unit> terms, units ms, s, m, h (e.g. `250ms`, `2s`, `1m30s`). Must be at least 1ms.
+   */
+  timeout?: string;
+  retries?: Retries;
+  faultInjection?: FaultInjection;
+  mirror?: Mirror;
+  headers?: Headers;
+  cors?: Cors;
+  outlierDetection?: OutlierDetection;
+  connectionPool?: ConnectionPool;
+  loadBalancer?: LoadBalancer;
+  rateLimit?: RateLimit;
+}
+/**
+ * Who is calling. An omitted source means ANY caller, including callers without a mesh identity. Lists inside one source are ORed: a caller matches when it matches any entry of any list.
+ */
+export interface Source {
+  serviceAccounts?: ServiceAccounts;
+  /**
+   * Callers with a mesh identity in any of these namespaces.
+   *
+   * @minItems 1
+   */
+  namespaces?: [Name, ...Name[]];
+  /**
+   * Callers whose source IP is in one of these CIDRs (AccessPolicy only; not an identity, so weaker than serviceAccounts).
+   *
+   * @minItems 1
+   */
+  ipBlocks?: [string, ...string[]];
+}
+/**
+ * The service being called.
+ */
+export interface Destination {
+  /**
+   * A Kubernetes name (DNS-1123 label: lower-case letters, digits and '-', at most 63 characters).
+   */
+  service: string;
+  /**
+   * A Kubernetes name (DNS-1123 label: lower-case letters, digits and '-', at most 63 characters).
+   */
+  namespace?: string;
+  /**
+   * Only traffic to this Service port. Default: every port.
+   */
+  port?: number;
+}
+/**
+ * One route. Settings given here override the policy-level ones for this route only. A route forwards (split), or redirects, or responds directly: at most one of them.
+ */
+export interface Route {
+  /**
+   * A Kubernetes name (DNS-1123 label: lower-case letters, digits and '-', at most 63 characters).
+   */
+  name?: string;
+  match?: Match;
+  /**
+   * Weighted backends. Default: the whole destination service.
+   *
+   * @minItems 1
+   * @maxItems 64
+   */
+  split?: [SplitTarget, ...SplitTarget[]];
+  redirect?: Redirect;
+  directResponse?: DirectResponse;
+  rewrite?: Rewrite;
+  /**
+   * Request timeout for this route (overrides spec.timeout).
+   */
+  timeout?: string;
+  retries?: Retries;
+  faultInjection?: FaultInjection;
+  mirror?: Mirror;
+  headers?: Headers;
+  cors?: Cors;
+}
+/**
+ * Which requests a route applies to. All conditions must hold (AND). An omitted match matches every request.
+ */
+export interface Match {
+  path?: PathMatch;
+  /**
+   * HTTP method.
+   */
+  method?: "GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "CONNECT" | "OPTIONS" | "TRACE" | "PATCH";
+  /**
+   * Request headers, by name (case-insensitive).
+   */
+  headers?: {
+    [k: string]: HeaderMatch;
+  };
+  /**
+   * Query parameters, by name.
+   */
+  queryParams?: {
+    [k: string]: StringMatch;
+  };
+}
+/**
+ * Exactly one of exact, prefix, regex. `prefix` is a plain string prefix (`/api` also matches `/apix`); end it with `/` for a path-segment prefix.
+ */
+export interface PathMatch {
+  exact?: string;
+  prefix?: string;
+  regex?: string;
+}
+/**
+ * Exactly one of exact, prefix, regex, present (true: header present with any value; false: header absent).
+ */
+export interface HeaderMatch {
+  exact?: string;
+  prefix?: string;
+  regex?: string;
+  present?: boolean;
+}
+/**
+ * Exactly one of exact, prefix, regex (RE2 syntax, whole-string match).
+ */
+export interface StringMatch {
+  exact?: string;
+  prefix?: string;
+  regex?: string;
+}
+/**
+ * One weighted backend of a route. `subset`: Pod labels of the subset, e.g. `{version: v2}`. Omitted: every endpoint of the destination service. A MeshService that declares subsets must declare this one.
+ */
+export interface SplitTarget {
+  subset?: Labels;
+  /**
+   * Percent of the route's requests (integer, 0-100). The weights of one split sum to 100. Default: 100 when the split has one target.
+   */
+  weight?: number;
+  /**
+   * Target port. Default: the destination port.
+   */
+  port?: number;
+}
+/**
+ * Answer with an HTTP redirect instead of forwarding.
+ */
+export interface Redirect {
+  scheme?: "http" | "https";
+  /**
+   * New host (without port).
+   */
+  authority?: string;
+  port?: Port;
+  /**
+   * New path. Default: unchanged.
+   */
+  path?: string;
+  /**
+   * Default: 301.
+   */
+  statusCode?: 301 | 302 | 303 | 307 | 308;
+}
+/**
+ * Answer directly with a fixed response instead of forwarding.
+ */
+export interface DirectResponse {
+  status: number;
+  body?: string;
+}
+/**
+ * Rewrite the request before forwarding it.
+ */
+export interface Rewrite {
+  /**
+   * Exactly one of: replacePrefixMatch (replaces the part matched by the route's `match.path.prefix`), replaceFullPath.
+   */
+  path?: {
+    replacePrefixMatch?: string;
+    replaceFullPath?: string;
+  };
+  /**
+   * New Host/:authority header.
+   */
+  authority?: string;
+}
+/**
+ * Retries of failed requests. An omitted `retries` means NO retries: adapters turn mesh defaults off (Istio retries twice by default, so unimesh emits `attempts: 0`).
+ */
+export interface Retries {
+  /**
+   * Maximum retries after the first try (0 disables retries).
+   */
+  attempts: number;
+  /**
+   * Timeout of each try, including the first. A try that times out is retried when retryOn allows it. A duration such as `500ms`, `2s`, `1m30s` (units: ms, s, m, h). Default: no per-try timeout (bounded by the request timeout).
+   */
+  perTryTimeout?: string;
+  /**
+   * Conditions to retry on (Envoy's names): 5xx, gateway-error (502/503/504), reset, connect-failure, refused-stream, retriable-4xx (409), cancelled, deadline-exceeded, internal, resource-exhausted, unavailable (gRPC), or a status code like `503`. Default: [connect-failure, refused-stream, 5xx].
+   *
+   * @minItems 1
+   */
+  retryOn?: [string, ...string[]];
+  /**
+   * Base interval of the exponential back-off between retries. A duration such as `500ms`, `2s`, `1m30s` (units: ms, s, m, h). Default: the mesh default (25ms in Envoy).
+   */
+  backoff?: string;
+}
+/**
+ * Inject faults into matching requests, to test resilience. Percentages apply independently.
+ */
+export interface FaultInjection {
+  /**
+   * Delay requests before forwarding them.
+   */
+  delay?: {
+    /**
+     * How long. A duration such as `500ms`, `2s`, `1m30s` (units: ms, s, m, h).
+     */
+    fixedDelay: string;
+    /**
+     * Share of requests delayed. Default: 100.
+     */
+    percent?: number;
+  };
+  /**
+   * Answer requests with an error instead of forwarding them.
+   */
+  abort?: {
+    /**
+     * HTTP status to return.
+     */
+    httpStatus?: number;
+    /**
+     * gRPC status to return instead of an HTTP status.
+     */
+    grpcStatus?:
+      | "CANCELLED"
+      | "UNKNOWN"
+      | "INVALID_ARGUMENT"
+      | "DEADLINE_EXCEEDED"
+      | "NOT_FOUND"
+      | "ALREADY_EXISTS"
+      | "PERMISSION_DENIED"
+      | "RESOURCE_EXHAUSTED"
+      | "FAILED_PRECONDITION"
+      | "ABORTED"
+      | "OUT_OF_RANGE"
+      | "UNIMPLEMENTED"
+      | "INTERNAL"
+      | "UNAVAILABLE"
+      | "DATA_LOSS"
+      | "UNAUTHENTICATED";
+    /**
+     * Share of requests aborted. Default: 100.
+     */
+    percent?: number;
+  };
+}
+/**
+ * Send a copy of requests to another backend; responses of the copy are discarded.
+ */
+export interface Mirror {
+  /**
+   * A Kubernetes name (DNS-1123 label: lower-case letters, digits and '-', at most 63 characters).
+   */
+  service?: string;
+  /**
+   * A Kubernetes name (DNS-1123 label: lower-case letters, digits and '-', at most 63 characters).
+   */
+  namespace?: string;
+  subset?: Labels;
+  port?: Port;
+  /**
+   * Share of requests copied. Default: 100.
+   */
+  percent?: number;
+}
+/**
+ * Header changes on the way to the destination (request) and back (response).
+ */
+export interface Headers {
+  request?: HeaderOps;
+  response?: HeaderOps;
+}
+/**
+ * Changes to a set of HTTP headers.
+ */
+export interface HeaderOps {
+  /**
+   * Set (overwrite) these headers.
+   */
+  set?: {
+    [k: string]: string;
+  };
+  /**
+   * Append these values.
+   */
+  add?: {
+    [k: string]: string;
+  };
+  /**
+   * Remove these headers.
+   *
+   * @minItems 1
+   */
+  remove?: [string, ...string[]];
+}
+/**
+ * Cross-origin resource sharing, answered by the proxy in front of the destination.
+ */
+export interface Cors {
+  /**
+   * Allowed origins.
+   *
+   * @minItems 1
+   */
+  allowOrigins: [StringMatch, ...StringMatch[]];
+  /**
+   * @minItems 1
+   */
+  allowMethods?: [string, ...string[]];
+  /**
+   * @minItems 1
+   */
+  allowHeaders?: [string, ...string[]];
+  /**
+   * @minItems 1
+   */
+  exposeHeaders?: [string, ...string[]];
+  /**
+   * How long browsers may cache the preflight answer. A duration such as `500ms`, `2s`, `1m30s` (units: ms, s, m, h).
+   */
+  maxAge?: string;
+  allowCredentials?: boolean;
+}
+/**
+ * Passive health checking (circuit breaking): eject endpoints that keep failing.
+ */
+export interface OutlierDetection {
+  /**
+   * Eject after this many consecutive 5xx answers (0 disables). Default: 5.
+   */
+  consecutive5xxErrors?: number;
+  /**
+   * Eject after this many consecutive 502/503/504 answers or connection errors.
+   */
+  consecutiveGatewayErrors?: number;
+  /**
+   * How often endpoints are evaluated. Default: 10s. A duration such as `500ms`, `2s`, `1m30s` (units: ms, s, m, h).
+   */
+  interval?: string;
+  /**
+   * Minimum ejection time; multiplied by the number of ejections. Default: 30s. A duration such as `500ms`, `2s`, `1m30s` (units: ms, s, m, h).
+   */
+  baseEjectionTime?: string;
+  /**
+   * At most this percent of endpoints ejected at once. Default: 10.
+   */
+  maxEjectionPercent?: number;
+}
+/**
+ * Limits on connections and requests to the destination (per calling proxy).
+ */
+export interface ConnectionPool {
+  /**
+   * Maximum TCP/HTTP1 connections.
+   */
+  maxConnections?: number;
+  /**
+   * Maximum requests waiting for a connection.
+   */
+  maxPendingRequests?: number;
+  /**
+   * Maximum concurrent requests (HTTP/2 and gRPC).
+   */
+  maxRequests?: number;
+  /**
+   * Requests per connection before it is closed (1 disables keep-alive).
+   */
+  maxRequestsPerConnection?: number;
+  /**
+   * Maximum concurrent retries to the destination.
+   */
+  maxRetries?: number;
+  /**
+   * TCP connect timeout. A duration such as `500ms`, `2s`, `1m30s` (units: ms, s, m, h).
+   */
+  connectTimeout?: string;
+  /**
+   * Close upstream connections idle this long. A duration such as `500ms`, `2s`, `1m30s` (units: ms, s, m, h).
+   */
+  idleTimeout?: string;
+}
+/**
+ * How a caller picks an endpoint.
+ */
+export interface LoadBalancer {
+  /**
+   * Default: the mesh default (Istio least-request since 1.14; Linkerd EWMA).
+   */
+  algorithm?: "round-robin" | "least-request" | "random" | "consistent-hash";
+  /**
+   * Hash key, with algorithm consistent-hash: exactly one of header, cookie, sourceIp, queryParam.
+   */
+  consistentHash?: {
+    header?: string;
+    /**
+     * An HTTP cookie (generated with this ttl when absent).
+     */
+    cookie?: {
+      name: string;
+      ttl?: Duration;
+    };
+    sourceIp?: true;
+    queryParam?: string;
+  };
+}
+/**
+ * Local rate limit enforced by each destination instance (token bucket).
+ */
+export interface RateLimit {
+  /**
+   * Requests per second, for all callers together.
+   */
+  requestsPerSecond: number;
+  /**
+   * Bucket size: requests allowed at once. Default: requestsPerSecond.
+   */
+  burst?: number;
+  /**
+   * Requests per second for each calling identity.
+   */
+  perIdentity?: number;
+  /**
+   * @minItems 1
+   */
+  overrides?: [
+    {
+      serviceAccounts: ServiceAccounts;
+      /**
+       * Requests per second for these callers.
+       */
+      requestsPerSecond: number;
+    },
+    ...{
+      serviceAccounts: ServiceAccounts;
+      /**
+       * Requests per second for these callers.
+       */
+      requestsPerSecond: number;
+    }[]
+  ];
+}
+/**
+ * Access control for a destination: allow and deny rules by caller identity, methods, paths, ports and headers.
+ */
+export interface AccessPolicy {
+  apiVersion: "unimesh.io/v1alpha1";
+  kind: "AccessPolicy";
+  metadata: Metadata;
+  spec: AccessPolicySpec;
+}
+/**
+ * Who may call `destination`. Once ANY AccessPolicy selects a destination, requests to it that no allow rule (of any policy for it) allows are DENIED, and deny rules win over allow rules. An AccessPolicy with no allow rules therefore denies everything that reaches it. `source`: Default source of every rule without its own.
+ */
+export interface AccessPolicySpec {
+  source?: Source;
+  destination: Destination;
+  /**
+   * Requests matching any of these are allowed (unless a deny rule matches).
+   */
+  allow?: AccessRule[];
+  /**
+   * Requests matching any of these are denied, whatever the allow rules say.
+   */
+  deny?: AccessRule[];
+}
+/**
+ * One access rule. All given conditions must hold (AND); a list matches when any entry matches. A rule with no conditions matches every request. `source`: Who. Default: the policy's `spec.source`; when that is omitted too, any caller.
+ */
+export interface AccessRule {
+  source?: Source;
+  /**
+   * @minItems 1
+   */
+  methods?: [string, ...string[]];
+  /**
+   * Request paths: exact (`/a`), prefix (`/a/*`), suffix (`* /a`), or `*` (any).
+   *
+   * @minItems 1
+   */
+  paths?: [string, ...string[]];
+  /**
+   * Destination (pod) ports.
+   *
+   * @minItems 1
+   */
+  ports?: [Port, ...Port[]];
+  /**
+   * Request headers by name, each with a list of accepted exact values.
+   */
+  headers?: {
+    /**
+     * @minItems 1
+     */
+    [k: string]: [string, ...string[]];
+  };
+}
+/**
+ * Mutual TLS mode for a service or a namespace.
+ */
+export interface MTLSPolicy {
+  apiVersion: "unimesh.io/v1alpha1";
+  kind: "MTLSPolicy";
+  metadata: Metadata;
+  spec: MTLSPolicySpec;
+}
+/**
+ * Whether the destination accepts plaintext. The most specific policy wins: one for a service over one for the whole namespace. `destination`: The service. Omitted: every workload in the policy's namespace.
+ */
+export interface MTLSPolicySpec {
+  destination?: Destination;
+  /**
+   * strict: mutual TLS only; permissive: mutual TLS and plaintext; disabled: plaintext only.
+   */
+  mode: "strict" | "permissive" | "disabled";
+  /**
+   * Per-port overrides: `"9080": permissive`. Needs a destination.
+   */
+  ports?: {
+    [k: string]: "strict" | "permissive" | "disabled";
+  };
+}
+/**
+ * Facts about one service (its name is metadata.name).
+ */
+export interface MeshService {
+  apiVersion: "unimesh.io/v1alpha1";
+  kind: "MeshService";
+  metadata: Metadata;
+  spec: MeshServiceSpec;
+}
+/**
+ * Facts about a service that policies do not carry but meshes need. Optional: without one, conventions apply (selector `app: <name>`, service account `<name>`, ports taken from the policies, protocol http). `unimesh discover` writes these from a cluster. `selector`: Pod labels of the service. Default: `{app: <metadata.name>}`.
+ */
+export interface MeshServiceSpec {
+  selector?: Labels;
+  /**
+   * Service account its pods run as. Default: metadata.name.
+   */
+  serviceAccount?: string;
+  /**
+   * @minItems 1
+   */
+  ports?: [ServicePort, ...ServicePort[]];
+  /**
+   * Declared subsets. When given, every subset a policy references must be one of these.
+   *
+   * @minItems 1
+   */
+  subsets?: [
+    {
+      name: Name;
+      labels: Labels;
+    },
+    ...{
+      name: Name;
+      labels: Labels;
+    }[]
+  ];
+}
+/**
+ * A port of the service.
+ */
+export interface ServicePort {
+  port: Port;
+  /**
+   * A TCP port number.
+   */
+  targetPort?: number;
+  name?: string;
+  /**
+   * Default: http.
+   */
+  protocol?: "http" | "http2" | "grpc" | "tcp";
+}

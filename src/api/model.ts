@@ -1,0 +1,496 @@
+/**
+ * The normalized model: validated documents plus the semantics every adapter must share (service
+ * facts and their conventions, subset names, identities, the route table of each destination, how
+ * several policies combine). Adapters read a {@link Model}; they never re-implement these rules.
+ */
+import type {
+  AccessPolicy, AccessRule, ConnectionPool, Cors, FaultInjection, Headers, Labels, LoadBalancer, Match,
+  MeshService, Mirror, MTLSPolicy, OutlierDetection, RateLimit, Redirect, DirectResponse, Retries, Rewrite,
+  ServicePort, Source, TrafficPolicy,
+} from "./generated/model.js";
+import { parseDuration } from "./duration.js";
+import { locatePointer } from "./load.js";
+import type { Diagnostic } from "./diagnostics.js";
+import { createHash } from "node:crypto";
+
+/** The kinds of unimesh documents. */
+export type DocumentKind = "TrafficPolicy" | "AccessPolicy" | "MTLSPolicy" | "MeshService";
+
+/** Where a document came from. */
+export interface Origin {
+  file: string;
+  documentIndex: number;
+  /** For line lookup; absent for documents built in memory without text. */
+  startLine?: number;
+  text?: string;
+}
+
+/** A validated document with its origin. `id` is `Kind/namespace/name`. */
+export interface Entry<T extends { metadata: { name: string; namespace?: string } }> {
+  doc: T;
+  origin: Origin;
+  id: string;
+  /** `metadata.namespace`, defaulted to `default`. */
+  namespace: string;
+  name: string;
+}
+
+/** The default namespace of documents without `metadata.namespace`. */
+export const DEFAULT_NAMESPACE = "default";
+
+/** Facts about a service: declared in a MeshService, or the documented conventions. */
+export interface ServiceFacts {
+  name: string;
+  namespace: string;
+  /** Pod labels. Convention: `{app: <name>}`. */
+  selector: Labels;
+  /** Convention: the service's own name. */
+  serviceAccount: string;
+  /** Declared ports, if any. */
+  ports?: ServicePort[];
+  /** Declared subsets, if any. */
+  subsets?: { name: string; labels: Labels }[];
+  /** The MeshService it came from, when declared. */
+  declaredBy?: Entry<MeshService>;
+}
+
+/** A value of the model with the JSON Pointer (within its policy document) it came from. */
+export interface At<T> {
+  value: T;
+  pointer: string;
+}
+
+/** A subset of a destination: a name unique within the destination and its pod labels. */
+export interface Subset {
+  name: string;
+  labels: Labels;
+}
+
+/** One weighted backend of a route. */
+export interface ResolvedTarget {
+  /** Absent: every endpoint of the service. */
+  subset?: Subset;
+  /** Percent, integer 0-100; the targets of one route sum to 100. */
+  weight: number;
+  port?: number;
+}
+
+/** What a route does with a matching request. */
+export type RouteAction =
+  | { kind: "split"; targets: ResolvedTarget[]; pointer: string }
+  | { kind: "redirect"; redirect: Redirect; pointer: string }
+  | { kind: "directResponse"; directResponse: DirectResponse; pointer: string };
+
+/** A caller identity: a service account, or any authenticated caller (`*`). */
+export type Identity = { namespace: string; serviceAccount: string } | { any: true };
+
+/** A resolved source: identities, namespaces, IP blocks. `undefined` means any caller. */
+export interface ResolvedSource {
+  identities: Identity[];
+  namespaces: string[];
+  ipBlocks: string[];
+  /** Pointer of the source in its document. */
+  pointer: string;
+}
+
+/**
+ * One route of a destination's route table, with the policy-level settings applied (a route's own
+ * setting overrides its policy's). Each setting keeps the pointer of where it was written.
+ */
+export interface EffectiveRoute {
+  policy: Entry<TrafficPolicy>;
+  /** Index in `spec.routes`, or `null` for the implicit route of a policy without `routes`. */
+  index: number | null;
+  /** Pointer of the route (`/spec/routes/1`), or `/spec` for an implicit route. */
+  pointer: string;
+  name?: string;
+  source?: ResolvedSource;
+  /** `spec.destination.port`, when the policy is for one port. */
+  port?: number;
+  match?: At<Match>;
+  action: RouteAction;
+  rewrite?: At<Rewrite>;
+  /** Request timeout in milliseconds. */
+  timeout?: At<number>;
+  retries?: At<Retries>;
+  faultInjection?: At<FaultInjection>;
+  mirror?: At<Mirror & { subsetResolved?: Subset; serviceResolved: { name: string; namespace: string } }>;
+  headers?: At<Headers>;
+  cors?: At<Cors>;
+}
+
+/** A destination-level setting and the policy that set it. */
+export interface DestinationSetting<T> extends At<T> {
+  policy: Entry<TrafficPolicy>;
+}
+
+/** One access rule of a destination, its source resolved. */
+export interface EffectiveAccessRule {
+  policy: Entry<AccessPolicy>;
+  action: "allow" | "deny";
+  /** Pointer of the rule (`/spec/allow/0`). */
+  pointer: string;
+  rule: AccessRule;
+  /** `undefined` = any caller (including unauthenticated ones). */
+  source?: ResolvedSource;
+  /** `spec.destination.port` of the policy, when given: the rule only concerns that port. */
+  port?: number;
+}
+
+/** Everything the model says about one destination service. */
+export interface DestinationView {
+  namespace: string;
+  service: string;
+  facts: ServiceFacts;
+  trafficPolicies: Entry<TrafficPolicy>[];
+  /** Most specific first (see TrafficPolicySpec in the schema). */
+  routes: EffectiveRoute[];
+  /**
+   * True when no route catches every request from every caller (to every port: a port-specific catch-all
+   * counts only when the MeshService declares that single port): adapters add a plain default route.
+   */
+  needsDefaultRoute: boolean;
+  outlierDetection?: DestinationSetting<OutlierDetection>;
+  connectionPool?: DestinationSetting<ConnectionPool>;
+  loadBalancer?: DestinationSetting<LoadBalancer>;
+  rateLimit?: DestinationSetting<RateLimit>;
+  /** Subsets used by routes and mirrors of this destination, plus declared ones; sorted by name. */
+  subsets: Subset[];
+  accessPolicies: Entry<AccessPolicy>[];
+  /** Allow rules of every AccessPolicy for this destination (in policy id order). */
+  allow: EffectiveAccessRule[];
+  deny: EffectiveAccessRule[];
+  /** The service-level MTLSPolicy, if any. */
+  mtls?: Entry<MTLSPolicy>;
+}
+
+/** Options that change how the model resolves facts. */
+export interface ModelOptions {
+  /** SPIFFE trust domain of identities. @default "cluster.local" */
+  trustDomain?: string;
+}
+
+/**
+ * The validated model. Build it with `validate()` / `loadModel()`; construct directly only from
+ * documents you have validated yourself.
+ */
+export class Model {
+  readonly trafficPolicies: Entry<TrafficPolicy>[] = [];
+  readonly accessPolicies: Entry<AccessPolicy>[] = [];
+  readonly mtlsPolicies: Entry<MTLSPolicy>[] = [];
+  readonly services: Entry<MeshService>[] = [];
+  readonly trustDomain: string;
+  private readonly serviceIndex = new Map<string, Entry<MeshService>>();
+  private destinationCache?: DestinationView[];
+
+  constructor(entries: Entry<any>[], options: ModelOptions = {}) {
+    this.trustDomain = options.trustDomain ?? "cluster.local";
+    const sorted = [...entries].sort((a, b) => cmp(a.id, b.id));
+    for (const e of sorted) {
+      switch (e.doc.kind as DocumentKind) {
+        case "TrafficPolicy": this.trafficPolicies.push(e); break;
+        case "AccessPolicy": this.accessPolicies.push(e); break;
+        case "MTLSPolicy": this.mtlsPolicies.push(e); break;
+        case "MeshService": this.services.push(e); this.serviceIndex.set(`${e.namespace}/${e.name}`, e); break;
+      }
+    }
+  }
+
+  /** Every policy (not MeshService facts), sorted by id. */
+  get policies(): Entry<TrafficPolicy | AccessPolicy | MTLSPolicy>[] {
+    return [...this.trafficPolicies, ...this.accessPolicies, ...this.mtlsPolicies].sort((a, b) => cmp(a.id, b.id));
+  }
+
+  /** Facts of a service: its MeshService, or conventions (`app: <name>`, service account `<name>`). */
+  service(namespace: string, name: string): ServiceFacts {
+    const e = this.serviceIndex.get(`${namespace}/${name}`);
+    if (!e) return { name, namespace, selector: { app: name }, serviceAccount: name };
+    const s = e.doc.spec;
+    return {
+      name, namespace,
+      selector: s.selector ?? { app: name },
+      serviceAccount: s.serviceAccount ?? name,
+      ports: s.ports,
+      subsets: s.subsets,
+      declaredBy: e,
+    };
+  }
+
+  /** Pod label sets of the workloads running as a service account (from MeshServices, else `app: <sa>`). */
+  workloadsOf(namespace: string, serviceAccount: string): Labels[] {
+    const found = this.services
+      .filter((e) => e.namespace === namespace && (e.doc.spec.serviceAccount ?? e.name) === serviceAccount)
+      .map((e) => e.doc.spec.selector ?? { app: e.name });
+    return found.length ? found : [{ app: serviceAccount }];
+  }
+
+  /** SPIFFE ID of an identity: `spiffe://cluster.local/ns/<ns>/sa/<sa>`. */
+  spiffeId(id: { namespace: string; serviceAccount: string }): string {
+    return `spiffe://${this.trustDomain}/ns/${id.namespace}/sa/${id.serviceAccount}`;
+  }
+
+  /** Resolves a source written in a policy of namespace `ns`. */
+  resolveSource(source: Source | undefined, ns: string, ptr: string): ResolvedSource | undefined {
+    if (!source) return undefined;
+    return {
+      identities: (source.serviceAccounts ?? []).map((sa): Identity => {
+        if (sa === "*") return { any: true };
+        const i = sa.indexOf("/");
+        return i < 0 ? { namespace: ns, serviceAccount: sa } : { namespace: sa.slice(0, i), serviceAccount: sa.slice(i + 1) };
+      }),
+      namespaces: [...(source.namespaces ?? [])],
+      ipBlocks: [...(source.ipBlocks ?? [])],
+      pointer: ptr,
+    };
+  }
+
+  /** Namespace-wide MTLSPolicies (without a destination). */
+  get namespaceMtls(): Entry<MTLSPolicy>[] {
+    return this.mtlsPolicies.filter((e) => !e.doc.spec.destination);
+  }
+
+  /**
+   * Every destination named by a TrafficPolicy, AccessPolicy or service-level MTLSPolicy, sorted by
+   * namespace then service. Computed once.
+   */
+  destinations(): DestinationView[] {
+    return (this.destinationCache ??= buildDestinations(this));
+  }
+
+  /** The line/column of a pointer in an entry's document, when its text is known. */
+  locate(origin: Origin, ptr: string): { line: number; column: number } | undefined {
+    if (origin.text === undefined || origin.startLine === undefined) return undefined;
+    return locatePointer({ text: origin.text, startLine: origin.startLine }, ptr);
+  }
+
+  /** A diagnostic about an entry, with file, document, line and policy filled in. */
+  diagnostic(entry: Entry<any>, ptr: string, d: Omit<Diagnostic, "file" | "documentIndex" | "pointer" | "policy">): Diagnostic {
+    const pos = this.locate(entry.origin, ptr);
+    return {
+      ...d, file: entry.origin.file, documentIndex: entry.origin.documentIndex, pointer: ptr,
+      ...(pos ? { line: pos.line, column: pos.column } : {}), policy: entry.id,
+    };
+  }
+}
+
+/** The destination namespace of a policy: `spec.destination.namespace`, else the policy's namespace. */
+export function destinationNamespace(e: Entry<TrafficPolicy | AccessPolicy | MTLSPolicy>): string {
+  return e.doc.spec.destination?.namespace ?? e.namespace;
+}
+
+function buildDestinations(model: Model): DestinationView[] {
+  const views = new Map<string, DestinationView>();
+  const view = (ns: string, svc: string): DestinationView => {
+    const key = `${ns}/${svc}`;
+    let v = views.get(key);
+    if (!v) {
+      v = {
+        namespace: ns, service: svc, facts: model.service(ns, svc), trafficPolicies: [], routes: [],
+        needsDefaultRoute: true, subsets: [], accessPolicies: [], allow: [], deny: [],
+      };
+      views.set(key, v);
+    }
+    return v;
+  };
+  for (const e of model.trafficPolicies) view(destinationNamespace(e), e.doc.spec.destination.service).trafficPolicies.push(e);
+  for (const e of model.accessPolicies) view(destinationNamespace(e), e.doc.spec.destination.service).accessPolicies.push(e);
+  for (const e of model.mtlsPolicies) {
+    const d = e.doc.spec.destination;
+    if (d) view(d.namespace ?? e.namespace, d.service).mtls = e;
+  }
+  for (const v of views.values()) fillDestination(model, v);
+  return [...views.values()].sort((a, b) => cmp(a.namespace, b.namespace) || cmp(a.service, b.service));
+}
+
+function fillDestination(model: Model, v: DestinationView): void {
+  const subsets = new SubsetNamer(v.facts);
+  for (const p of v.trafficPolicies) {
+    const spec = p.doc.spec;
+    const source = model.resolveSource(spec.source, p.namespace, "/spec/source");
+    const port = spec.destination.port;
+    const routes = spec.routes ?? [undefined];
+    routes.forEach((r, i) => {
+      const base = r ? `/spec/routes/${i}` : "/spec";
+      const pick = <K extends keyof typeof spec & keyof NonNullable<typeof r>>(k: K): At<any> | undefined =>
+        r && r[k] !== undefined ? { value: r[k], pointer: `${base}/${String(k)}` }
+          : spec[k] !== undefined ? { value: spec[k], pointer: `/spec/${String(k)}` } : undefined;
+      let action: RouteAction;
+      if (r?.redirect) action = { kind: "redirect", redirect: r.redirect, pointer: `${base}/redirect` };
+      else if (r?.directResponse) action = { kind: "directResponse", directResponse: r.directResponse, pointer: `${base}/directResponse` };
+      else {
+        const split = r?.split ?? [{}];
+        action = {
+          kind: "split", pointer: r?.split ? `${base}/split` : base,
+          targets: split.map((t) => ({
+            ...(t.subset ? { subset: subsets.name(t.subset) } : {}),
+            weight: t.weight ?? (split.length === 1 ? 100 : 0),
+            ...(t.port ?? port ? { port: t.port ?? port } : {}),
+          })),
+        };
+      }
+      const timeout = pick("timeout");
+      const mirror = pick("mirror") as At<Mirror> | undefined;
+      const route: EffectiveRoute = {
+        policy: p, index: r ? i : null, pointer: base,
+        ...(r?.name ? { name: r.name } : {}),
+        ...(source ? { source } : {}),
+        ...(port ? { port } : {}),
+        ...(r?.match ? { match: { value: r.match, pointer: `${base}/match` } } : {}),
+        action,
+        ...(r?.rewrite ? { rewrite: { value: r.rewrite, pointer: `${base}/rewrite` } } : {}),
+        ...(timeout ? { timeout: { value: parseDuration(timeout.value) ?? 0, pointer: timeout.pointer } } : {}),
+        ...opt("retries", pick("retries")),
+        ...opt("faultInjection", pick("faultInjection")),
+        ...(mirror ? {
+          mirror: {
+            pointer: mirror.pointer,
+            value: {
+              ...mirror.value,
+              serviceResolved: { name: mirror.value.service ?? v.service, namespace: mirror.value.namespace ?? (mirror.value.service ? p.namespace : v.namespace) },
+              ...(mirror.value.subset && !mirror.value.service ? { subsetResolved: subsets.name(mirror.value.subset) } : {}),
+            },
+          },
+        } : {}),
+        ...opt("headers", pick("headers")),
+        ...opt("cors", pick("cors")),
+      };
+      v.routes.push(route);
+    });
+    for (const k of ["outlierDetection", "connectionPool", "loadBalancer", "rateLimit"] as const) {
+      if (spec[k] !== undefined && v[k] === undefined) (v as any)[k] = { value: spec[k], pointer: `/spec/${k}`, policy: p };
+    }
+  }
+  v.routes = sortRoutes(v.routes);
+  const onlyPort = v.facts.ports?.length === 1 ? v.facts.ports[0].port : undefined;
+  v.needsDefaultRoute = !v.routes.some((r) => !r.source && (!r.port || r.port === onlyPort) && isCatchAll(r));
+  for (const s of v.facts.subsets ?? []) subsets.name(s.labels);
+  v.subsets = subsets.all();
+  for (const p of v.accessPolicies) {
+    const spec = p.doc.spec;
+    for (const action of ["allow", "deny"] as const) {
+      (spec[action] ?? []).forEach((rule, i) => {
+        const own = rule.source ? model.resolveSource(rule.source, p.namespace, `/spec/${action}/${i}/source`) : undefined;
+        const src = own ?? model.resolveSource(spec.source, p.namespace, "/spec/source");
+        v[action].push({
+          policy: p, action, pointer: `/spec/${action}/${i}`, rule,
+          ...(src ? { source: src } : {}),
+          ...(spec.destination.port ? { port: spec.destination.port } : {}),
+        });
+      });
+    }
+  }
+}
+
+function opt<K extends string, T>(k: K, v: At<T> | undefined): { [P in K]?: At<T> } {
+  return (v ? { [k]: v } : {}) as { [P in K]?: At<T> };
+}
+
+/** True when a route matches every request (no match conditions). */
+export function isCatchAll(r: EffectiveRoute): boolean {
+  const m = r.match?.value;
+  return !m || (!m.path && !m.method && !m.headers && !m.queryParams);
+}
+
+/**
+ * Specificity of a route, compared element by element (larger first):
+ * source-specific, then path kind (exact 3, regex 2, prefix 1, none 0), then prefix length, then the
+ * number of method/header/query conditions, then port-specific.
+ */
+export function specificity(r: EffectiveRoute): number[] {
+  const m = r.match?.value;
+  const p = m?.path;
+  const pathKind = p?.exact !== undefined ? 3 : p?.regex !== undefined ? 2 : p?.prefix !== undefined ? 1 : 0;
+  const conditions = (m?.method ? 1 : 0) + Object.keys(m?.headers ?? {}).length + Object.keys(m?.queryParams ?? {}).length;
+  return [r.source ? 1 : 0, pathKind, p?.prefix?.length ?? 0, conditions, r.port ? 1 : 0];
+}
+
+/**
+ * Builds a destination's route table. The routes of one policy keep their written order (first match
+ * wins, as the author intended); the routes of several policies are merged by repeatedly taking the
+ * most specific head (ties: policy id). Catch-all routes therefore end up last.
+ */
+export function sortRoutes(routes: EffectiveRoute[]): EffectiveRoute[] {
+  const lists = new Map<string, EffectiveRoute[]>();
+  for (const r of routes) {
+    const l = lists.get(r.policy.id) ?? [];
+    l.push(r);
+    lists.set(r.policy.id, l);
+  }
+  const queues = [...lists.entries()].sort((a, b) => cmp(a[0], b[0])).map(([, l]) => l);
+  const out: EffectiveRoute[] = [];
+  while (queues.some((q) => q.length)) {
+    let best = -1;
+    let bestKey: number[] = [];
+    queues.forEach((q, i) => {
+      if (!q.length) return;
+      const k = specificity(q[0]);
+      if (best < 0 || compareKeys(k, bestKey) > 0) { best = i; bestKey = k; }
+    });
+    out.push(queues[best].shift()!);
+  }
+  return out;
+}
+
+function compareKeys(a: number[], b: number[]): number {
+  for (let j = 0; j < a.length; j++) if (a[j] !== b[j]) return a[j] - b[j];
+  return 0;
+}
+
+/** Canonical key of a route's traffic (source, port, match): equal keys select the same requests. */
+export function trafficKey(r: EffectiveRoute): string {
+  return canonicalJson({ source: r.source ? { ...r.source, pointer: undefined } : null, port: r.port ?? null, match: r.match?.value ?? null });
+}
+
+/** JSON with object keys sorted, for equality and hashing. */
+export function canonicalJson(v: unknown): string {
+  return JSON.stringify(v, (_k, val) =>
+    val && typeof val === "object" && !Array.isArray(val)
+      ? Object.fromEntries(Object.keys(val).sort().filter((k) => val[k] !== undefined).map((k) => [k, val[k]]))
+      : val,
+  );
+}
+
+/**
+ * Names subsets of one destination: a declared MeshService subset keeps its name; otherwise the label
+ * values joined by `-` in key order (`{version: v2}` → `v2`), made DNS-1123 safe, with a short hash
+ * when two label sets would get the same name.
+ */
+export class SubsetNamer {
+  private byKey = new Map<string, Subset>();
+  private used = new Set<string>();
+  constructor(private readonly facts: Pick<ServiceFacts, "subsets">) {}
+
+  name(labels: Labels): Subset {
+    const key = canonicalJson(labels);
+    const known = this.byKey.get(key);
+    if (known) return known;
+    const declared = this.facts.subsets?.find((s) => canonicalJson(s.labels) === key);
+    let name = declared?.name ?? derive(labels);
+    if (!declared && this.used.has(name)) name = `${name.slice(0, 54)}-${shortHash(key)}`;
+    const s = { name, labels };
+    this.byKey.set(key, s);
+    this.used.add(name);
+    return s;
+  }
+
+  all(): Subset[] {
+    return [...this.byKey.values()].sort((a, b) => cmp(a.name, b.name));
+  }
+}
+
+function derive(labels: Labels): string {
+  const raw = Object.keys(labels).sort().map((k) => labels[k]).join("-").toLowerCase();
+  const clean = raw.replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").replace(/-{2,}/g, "-");
+  if (!clean) return `subset-${shortHash(canonicalJson(labels))}`;
+  return clean.length > 63 ? `${clean.slice(0, 54).replace(/-+$/, "")}-${shortHash(raw)}` : clean;
+}
+
+/** 8 hex characters of SHA-256: stable, for name suffixes. */
+export function shortHash(s: string): string {
+  return createHash("sha256").update(s).digest("hex").slice(0, 8);
+}
+
+/** Code-unit string comparison (locale-independent, so output order never depends on the machine). */
+export function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

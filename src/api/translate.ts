@@ -1,0 +1,161 @@
+/**
+ * `translate(model, {adapter, version})`: runs an adapter and makes its output safe to use: ownership
+ * labels, valid and unique names, stable order, and no output at all when anything is an error.
+ */
+import type { Adapter, KubeObject, TranslateContext, TranslateOptions } from "./adapter.js";
+import { type Diagnostic, InternalError, InvalidInputError, UsageError, hasErrors, promoteWarnings, sortDiagnostics } from "./diagnostics.js";
+import { type Entry, type Model, cmp } from "./model.js";
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, POLICY_SET_LABEL } from "../adapters/shared/ownership.js";
+import { isDnsLabel, isDnsSubdomain } from "../adapters/shared/names.js";
+
+/** Options of {@link translate}. */
+export interface TranslateRequest extends TranslateOptions {
+  adapter: Adapter;
+  /** Mesh version (`1.22`, or a patch version like `1.22.8`). @default adapter.defaultVersion */
+  version?: string;
+  /** Treat warnings as errors. @default false */
+  strict?: boolean;
+}
+
+/** Per-policy outcome, as Gloo Mesh reports it: accepted, or rejected with the reasons. */
+export interface PolicyStatus {
+  policy: string;
+  state: "accepted" | "accepted-with-warnings" | "rejected";
+  /** Codes of the diagnostics about this policy. */
+  reasons: string[];
+}
+
+/** Result of a translation. */
+export interface TranslateResult {
+  /** `name@version` actually used. */
+  mesh: string;
+  /** The generated objects, sorted; EMPTY when `ok` is false (nothing half-translated is returned). */
+  resources: KubeObject[];
+  diagnostics: Diagnostic[];
+  status: PolicyStatus[];
+  ok: boolean;
+}
+
+/**
+ * Resolves a requested version against an adapter: exact (`1.22`), or a patch version of a supported
+ * minor (`1.22.8` → `1.22`), or `latest`.
+ * @throws UsageError when the version is not supported (the message lists the supported ones).
+ */
+export function resolveVersion(adapter: Adapter, requested?: string): string {
+  if (!requested || requested === "latest") return adapter.defaultVersion;
+  const v = requested.replace(/^v/, "");
+  if (adapter.versions.includes(v)) return v;
+  const minor = v.split(".").slice(0, 2).join(".");
+  if (adapter.versions.includes(minor)) return minor;
+  throw new UsageError(`${adapter.name} ${requested} is not supported; supported versions: ${adapter.versions.join(", ")}`);
+}
+
+/**
+ * Translates a validated model with an adapter.
+ * @throws UsageError for an unsupported version; InternalError when the adapter throws (a bug).
+ *   Untranslatable input is never thrown: it is reported in `diagnostics` with `ok: false`.
+ */
+export function translate(model: Model, req: TranslateRequest): TranslateResult {
+  const { adapter } = req;
+  const version = resolveVersion(adapter, req.version);
+  const mesh = `${adapter.name}@${version}`;
+  const diagnostics: Diagnostic[] = [];
+  const allow = new Set(req.allowApproximations ?? []);
+  for (const a of allow) {
+    if (!adapter.approximations || !(a in adapter.approximations)) {
+      throw new UsageError(`${adapter.name} has no approximation "${a}"${adapter.approximations ? `; it has: ${Object.keys(adapter.approximations).join(", ")}` : ""}`);
+    }
+  }
+  const ctx: TranslateContext = {
+    version,
+    options: { ...req, allowApproximations: [...allow], policySet: req.policySet ?? "default" },
+    report(entry: Entry<any>, pointer, d) {
+      diagnostics.push({ ...model.diagnostic(entry, pointer, d), adapter: mesh });
+    },
+    reportGlobal(d) {
+      diagnostics.push({ ...d, adapter: mesh });
+    },
+    allows: (a) => allow.has(a),
+  };
+  let objects: KubeObject[];
+  try {
+    objects = adapter.translate(model, ctx);
+  } catch (e) {
+    if (e instanceof InternalError || e instanceof UsageError) throw e;
+    throw new InternalError(`adapter ${mesh} failed: ${(e as Error)?.stack ?? String(e)}`);
+  }
+  const policySet = ctx.options.policySet;
+  if (!isDnsLabel(policySet)) throw new UsageError(`policy set "${policySet}" must be a DNS-1123 label`);
+  const seen = new Set<string>();
+  const resources = objects.map((o) => finish(o, policySet));
+  for (const o of resources) {
+    const key = `${o.apiVersion}|${o.kind}|${o.metadata.namespace ?? ""}|${o.metadata.name}`;
+    if (seen.has(key)) throw new InternalError(`adapter ${mesh} emitted ${o.kind} ${o.metadata.namespace ?? ""}/${o.metadata.name} twice`);
+    seen.add(key);
+    if (!isDnsSubdomain(o.metadata.name)) throw new InternalError(`adapter ${mesh} emitted an invalid name "${o.metadata.name}"`);
+  }
+  resources.sort(compareObjects);
+  let diags = sortDiagnostics(diagnostics);
+  if (req.strict) diags = promoteWarnings(diags);
+  const ok = !hasErrors(diags);
+  return { mesh, resources: ok ? resources : [], diagnostics: diags, status: policyStatus(model, diags), ok };
+}
+
+/** Like {@link translate}, but throws InvalidInputError when the result is not ok. */
+export function translateOrThrow(model: Model, req: TranslateRequest): TranslateResult {
+  const r = translate(model, req);
+  if (!r.ok) throw new InvalidInputError(r.diagnostics);
+  return r;
+}
+
+function policyStatus(model: Model, diags: Diagnostic[]): PolicyStatus[] {
+  return model.policies.map((p) => {
+    const mine = diags.filter((d) => d.policy === p.id || d.relatedPolicies?.includes(p.id));
+    const state = mine.some((d) => d.severity === "error") ? "rejected" : mine.some((d) => d.severity === "warning") ? "accepted-with-warnings" : "accepted";
+    return { policy: p.id, state, reasons: [...new Set(mine.map((d) => d.code))].sort() };
+  });
+}
+
+/** Object order: apiVersion, kind, namespace, name. */
+export function compareObjects(a: KubeObject, b: KubeObject): number {
+  return cmp(a.apiVersion, b.apiVersion) || cmp(a.kind, b.kind) || cmp(a.metadata.namespace ?? "", b.metadata.namespace ?? "") || cmp(a.metadata.name, b.metadata.name);
+}
+
+const TOP = ["apiVersion", "kind", "metadata", "spec"];
+const META = ["name", "namespace", "labels", "annotations"];
+
+/** Ownership labels, canonical key order (top level and metadata fixed, everything else sorted), no undefined. */
+function finish(o: KubeObject, policySet: string): KubeObject {
+  const labels = { ...(o.metadata.labels ?? {}), [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [POLICY_SET_LABEL]: policySet };
+  const meta: Record<string, unknown> = { ...o.metadata, labels };
+  if (meta.annotations && Object.keys(meta.annotations as object).length === 0) delete meta.annotations;
+  const out: Record<string, unknown> = {};
+  for (const k of orderKeys(Object.keys(o), TOP)) {
+    if (o[k] === undefined) continue;
+    out[k] = k === "metadata" ? orderObject(meta, META) : sortDeep(o[k]);
+  }
+  return out as KubeObject;
+}
+
+function orderKeys(keys: string[], first: string[]): string[] {
+  return [...first.filter((k) => keys.includes(k)), ...keys.filter((k) => !first.includes(k)).sort(cmp)];
+}
+
+function orderObject(o: Record<string, unknown>, first: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of orderKeys(Object.keys(o), first)) if (o[k] !== undefined) out[k] = sortDeep(o[k]);
+  return out;
+}
+
+function sortDeep(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortDeep);
+  if (v && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort(cmp)) {
+      const x = (v as Record<string, unknown>)[k];
+      if (x !== undefined) out[k] = sortDeep(x);
+    }
+    return out;
+  }
+  return v;
+}

@@ -1,0 +1,457 @@
+/**
+ * Validation: JSON Schema (ajv, precompiled from `schemas/`), then the semantic rules of the model.
+ * Every problem becomes a {@link Diagnostic}; all are reported, not just the first.
+ */
+import * as validators from "./generated/validators.js";
+import type { AccessPolicy, Labels, MTLSPolicy, MeshService, TrafficPolicy } from "./generated/model.js";
+import { type Diagnostic, hasErrors, sortDiagnostics, pointer as ptr } from "./diagnostics.js";
+import { parseDuration } from "./duration.js";
+import { type SourceDocument, locatePointer, parseDocuments, type LoadLimits, DEFAULT_LIMITS } from "./load.js";
+import {
+  DEFAULT_NAMESPACE, type DocumentKind, type Entry, Model, type ModelOptions, canonicalJson, cmp, isCatchAll, trafficKey,
+} from "./model.js";
+
+/** The apiVersion of every unimesh document. */
+export const API_VERSION = "unimesh.io/v1alpha1";
+/** The document kinds, in the order they are listed in help texts. */
+export const KINDS: readonly DocumentKind[] = ["TrafficPolicy", "AccessPolicy", "MTLSPolicy", "MeshService"];
+
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  params: Record<string, any>;
+  message?: string;
+  schemaPath: string;
+}
+type ValidateFn = ((data: unknown) => boolean) & { errors?: AjvError[] | null };
+
+/** Result of validation: the model built from the valid documents, and every diagnostic. */
+export interface ValidationResult {
+  model: Model;
+  diagnostics: Diagnostic[];
+  /** True when no diagnostic is an error. */
+  ok: boolean;
+}
+
+/** An input given as text (a file's content). */
+export interface TextInput {
+  /** Name used in diagnostics (a path, `-` for stdin). */
+  file: string;
+  text: string;
+}
+
+/**
+ * Parses and validates text inputs into a {@link Model}.
+ * @returns the model of every valid document (invalid ones are left out) and all diagnostics, sorted.
+ *   Never throws on bad input.
+ */
+export function loadModel(inputs: TextInput[], options: ModelOptions & { limits?: LoadLimits } = {}): ValidationResult {
+  const docs: SourceDocument[] = [];
+  const diagnostics: Diagnostic[] = [];
+  for (const input of inputs) {
+    const r = parseDocuments(input.text, input.file, options.limits ?? DEFAULT_LIMITS);
+    docs.push(...r.documents);
+    diagnostics.push(...r.diagnostics);
+  }
+  const v = validateDocuments(docs, options);
+  const all = sortDiagnostics([...diagnostics, ...v.diagnostics]);
+  if (docs.length === 0 && !hasErrors(all)) {
+    all.push({ code: "input/no-documents", severity: "error", message: "no unimesh documents in the input" });
+  }
+  return { model: v.model, diagnostics: all, ok: !hasErrors(all) };
+}
+
+/**
+ * Validates parsed documents (from {@link parseDocuments}, or in-memory objects wrapped as
+ * `{file: "<memory>", index, startLine: 1, text: "", value}`).
+ */
+export function validateDocuments(docs: SourceDocument[], options: ModelOptions = {}): ValidationResult {
+  const diagnostics: Diagnostic[] = [];
+  const entries: Entry<any>[] = [];
+  for (const d of docs) {
+    const e = validateOne(d, diagnostics);
+    if (e) entries.push(e);
+  }
+  const byId = new Map<string, Entry<any>>();
+  for (const e of entries) {
+    const prev = byId.get(e.id);
+    if (prev) {
+      diagnostics.push(at(e, "/metadata/name", {
+        code: "rule/duplicate-name", severity: "error",
+        message: `${e.id} is defined twice (also in ${prev.origin.file} [${prev.origin.documentIndex}]); names must be unique per kind and namespace`,
+        relatedPolicies: [prev.id],
+      }));
+    } else byId.set(e.id, e);
+  }
+  const model = new Model([...byId.values()], options);
+  crossRules(model, diagnostics);
+  const sorted = sortDiagnostics(diagnostics);
+  return { model, diagnostics: sorted, ok: !hasErrors(sorted) };
+}
+
+function validateOne(d: SourceDocument, out: Diagnostic[]): Entry<any> | undefined {
+  const loc = (pointer: string) => {
+    const pos = d.text ? locatePointer(d, pointer) : undefined;
+    return { file: d.file, documentIndex: d.index, pointer, ...(pos ? { line: pos.line, column: pos.column } : {}) };
+  };
+  const v = d.value as any;
+  if (v === null || typeof v !== "object" || Array.isArray(v)) {
+    out.push({ ...loc(""), code: "schema/type", severity: "error", message: "a document must be a mapping (apiVersion, kind, metadata, spec)" });
+    return undefined;
+  }
+  if (typeof v.apiVersion !== "string" || !v.apiVersion.startsWith("unimesh.io/")) {
+    if (typeof v.apiVersion === "string" && typeof v.kind === "string") {
+      out.push({ ...loc("/apiVersion"), code: "input/foreign-document", severity: "warning", message: `not a unimesh document (${v.apiVersion} ${v.kind}): ignored` });
+    } else {
+      out.push({ ...loc(v.apiVersion === undefined ? "" : "/apiVersion"), code: v.apiVersion === undefined ? "schema/required" : "schema/api-version", severity: "error", message: `expected apiVersion: ${API_VERSION}` });
+    }
+    return undefined;
+  }
+  if (v.apiVersion !== API_VERSION) {
+    out.push({ ...loc("/apiVersion"), code: "schema/api-version", severity: "error", message: `unsupported apiVersion "${v.apiVersion}"; expected ${API_VERSION}` });
+    return undefined;
+  }
+  if (!KINDS.includes(v.kind)) {
+    out.push({ ...loc(v.kind === undefined ? "" : "/kind"), code: v.kind === undefined ? "schema/required" : "schema/kind", severity: "error", message: `${v.kind === undefined ? "missing kind" : `unknown kind "${String(v.kind)}"`}; expected one of ${KINDS.join(", ")}` });
+    return undefined;
+  }
+  const validate = (validators as unknown as Record<string, ValidateFn>)[v.kind];
+  const policyId = `${v.kind}/${v.metadata?.namespace ?? DEFAULT_NAMESPACE}/${v.metadata?.name ?? "?"}`;
+  if (!validate(v)) {
+    for (const e of reduceAjvErrors(v.kind, validate.errors ?? [])) out.push({ ...loc(e.pointer), ...e.diag, policy: policyId });
+    return undefined;
+  }
+  const entry: Entry<any> = {
+    doc: v, origin: { file: d.file, documentIndex: d.index, startLine: d.startLine, text: d.text },
+    id: policyId, namespace: v.metadata.namespace ?? DEFAULT_NAMESPACE, name: v.metadata.name,
+  };
+  const before = out.length;
+  documentRules(entry, out);
+  return out.slice(before).some((x) => x.severity === "error") ? undefined : entry;
+}
+
+/** Turns ajv errors into diagnostics: one per location, the most useful keyword first. */
+function reduceAjvErrors(kind: string, errors: AjvError[]): { pointer: string; diag: Pick<Diagnostic, "code" | "severity" | "message"> }[] {
+  const out: { pointer: string; diag: Pick<Diagnostic, "code" | "severity" | "message"> }[] = [];
+  const seen = new Set<string>();
+  for (const e of errors) {
+    if (e.keyword === "if" || e.keyword === "$ref") continue;
+    let pointer = e.instancePath;
+    let code = `schema/${e.keyword}`;
+    let message = e.message ?? e.keyword;
+    switch (e.keyword) {
+      case "additionalProperties": {
+        pointer = `${e.instancePath}/${escape(e.params.additionalProperty)}`;
+        code = "schema/unknown-field";
+        const allowed = allowedProperties(kind, e.instancePath);
+        message = `unknown field "${e.params.additionalProperty}"` + (allowed ? `; expected one of: ${allowed.join(", ")}` : "");
+        break;
+      }
+      case "required":
+        message = `missing required field "${e.params.missingProperty}"`;
+        break;
+      case "type":
+        message = `must be ${e.params.type === "integer" ? "an integer" : `of type ${e.params.type}`}`;
+        break;
+      case "enum":
+        message = `must be one of: ${(e.params.allowedValues as unknown[]).map((x) => JSON.stringify(x)).join(", ")}`;
+        break;
+      case "const":
+        message = `must be ${JSON.stringify(e.params.allowedValue)}`;
+        break;
+      case "pattern":
+        message = patternMessage(e.instancePath, e.params.pattern);
+        break;
+      case "minProperties":
+      case "maxProperties":
+        if (/StringMatch|HeaderMatch|PathMatch|consistentHash|\/path\//.test(e.schemaPath)) {
+          code = "schema/one-of";
+          message = e.keyword === "minProperties" ? "must set exactly one of its fields" : "must set exactly one of its fields, not several";
+        }
+        break;
+      case "propertyNames":
+        continue; // the nested pattern error says it better
+    }
+    if (e.keyword === "pattern" && e.schemaPath.includes("propertyNames")) {
+      pointer = `${e.instancePath}/${escape(e.params.propertyName ?? "")}`;
+    }
+    const key = `${pointer}|${code}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ pointer, diag: { code, severity: "error", message } });
+  }
+  return out;
+}
+
+import { createRequire } from "node:module";
+
+let schemaCache: any;
+/** The model schema, loaded on first use (only diagnostics need it). Same relative path from src/ and dist/. */
+function schemaJson(): any {
+  return (schemaCache ??= createRequire(import.meta.url)("../../schemas/unimesh.schema.json"));
+}
+
+/** The properties the schema allows at an instance path of a document of `kind` (for "expected one of"). */
+function allowedProperties(kind: string, instancePath: string): string[] | undefined {
+  let node: any = deref(schemaJson().definitions[kind]);
+  for (const raw of instancePath.split("/").slice(1)) {
+    const t = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    if (node?.properties?.[t]) node = deref(node.properties[t]);
+    else if (node?.items) node = deref(node.items);
+    else if (node?.additionalProperties && typeof node.additionalProperties === "object") node = deref(node.additionalProperties);
+    else return undefined;
+  }
+  return node?.properties ? Object.keys(node.properties) : undefined;
+}
+
+function deref(node: any): any {
+  while (node?.$ref) {
+    let n: any = schemaJson();
+    for (const p of String(node.$ref).replace(/^.*#\//, "").split("/")) n = n?.[p];
+    node = n;
+  }
+  return node;
+}
+
+function patternMessage(path: string, pattern: string): string {
+  if (pattern.includes("ms|h|m|s")) return "must be a duration such as 500ms, 2s or 1m30s (units ms, s, m, h)";
+  if (/\/metadata\/(name|namespace)$/.test(path) || pattern.startsWith("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"))
+    return "must be a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit";
+  if (pattern.includes("retriable-4xx")) return "must be a retry condition (5xx, gateway-error, reset, connect-failure, refused-stream, retriable-4xx, retriable-status-codes, cancelled, deadline-exceeded, internal, resource-exhausted, unavailable) or a status code such as 503";
+  if (pattern.startsWith("^(\\*|([a-z0-9]")) return "must be a service account: `name`, `namespace/name`, or `*`";
+  if (pattern === "^/") return "must start with /";
+  return `must match the pattern ${pattern}`;
+}
+
+function escape(t: string): string {
+  return String(t).replace(/~/g, "~0").replace(/\//g, "~1");
+}
+
+function at(e: Entry<any>, pointer: string, d: Omit<Diagnostic, "file" | "documentIndex" | "pointer">): Diagnostic {
+  const pos = e.origin.text ? locatePointer({ text: e.origin.text, startLine: e.origin.startLine ?? 1 }, pointer) : undefined;
+  return { policy: e.id, ...d, file: e.origin.file, documentIndex: e.origin.documentIndex, pointer, ...(pos ? { line: pos.line, column: pos.column } : {}) };
+}
+
+// ------------------------------------------------------------------------------------------ rules
+
+/** Semantic rules that need only one document. */
+function documentRules(e: Entry<any>, out: Diagnostic[]): void {
+  const err = (pointer: string, code: string, message: string, severity: Diagnostic["severity"] = "error") =>
+    out.push(at(e, pointer, { code, severity, message }));
+  walkDurations(e.doc, "", err);
+  walkRegexes(e.doc, "", err);
+  switch (e.doc.kind as DocumentKind) {
+    case "TrafficPolicy": return trafficRules(e.doc as TrafficPolicy, err);
+    case "AccessPolicy": return accessRules(e.doc as AccessPolicy, err);
+    case "MTLSPolicy": return mtlsRules(e.doc as MTLSPolicy, err);
+    case "MeshService": return serviceRules(e.doc as MeshService, err);
+  }
+}
+
+type Report = (pointer: string, code: string, message: string, severity?: Diagnostic["severity"]) => void;
+
+const DURATION_KEYS = new Set(["timeout", "perTryTimeout", "backoff", "fixedDelay", "interval", "baseEjectionTime", "connectTimeout", "idleTimeout", "maxAge", "ttl"]);
+
+function walkDurations(v: any, p: string, err: Report): void {
+  if (!v || typeof v !== "object") return;
+  for (const [k, child] of Object.entries(v)) {
+    const cp = `${p}/${escape(k)}`;
+    if (DURATION_KEYS.has(k) && typeof child === "string") {
+      const ms = parseDuration(child);
+      if (ms === undefined) err(cp, "rule/duration", "must be a duration such as 500ms, 2s or 1m30s");
+      else if (ms < 1) err(cp, "rule/duration", `must be at least 1ms (got ${child})`);
+      else if (ms > 315_576_000_000) err(cp, "rule/duration", "must be at most 10000 years");
+    } else walkDurations(child, cp, err);
+  }
+}
+
+/** Regexes must compile and use only RE2 syntax (what Envoy and Linkerd accept). */
+function walkRegexes(v: any, p: string, err: Report): void {
+  if (!v || typeof v !== "object") return;
+  for (const [k, child] of Object.entries(v)) {
+    const cp = `${p}/${escape(k)}`;
+    if (k === "regex" && typeof child === "string") {
+      const problem = regexProblem(child);
+      if (problem) err(cp, "rule/regex", problem);
+    } else walkRegexes(child, cp, err);
+  }
+}
+
+/** Why a regex is not a portable RE2 expression, or undefined when it is fine. */
+export function regexProblem(re: string): string | undefined {
+  if (/\(\?[=!<]|\(\?<[=!]/.test(re)) return "lookahead and lookbehind are not RE2 syntax (Envoy and Linkerd use RE2)";
+  if (/\\[1-9]/.test(re)) return "back-references are not RE2 syntax (Envoy and Linkerd use RE2)";
+  try {
+    new RegExp(re.replace(/\(\?P</g, "(?<"));
+  } catch (e) {
+    return `not a valid regular expression: ${(e as Error).message.replace(/^Invalid regular expression: /, "")}`;
+  }
+  return undefined;
+}
+
+function trafficRules(doc: TrafficPolicy, err: Report): void {
+  const s = doc.spec;
+  if (s.source?.ipBlocks) err("/spec/source/ipBlocks", "rule/source-ip-blocks", "ipBlocks select callers by address and are only for AccessPolicy; a TrafficPolicy source uses serviceAccounts or namespaces");
+  if (s.source) {
+    for (const k of ["outlierDetection", "connectionPool", "loadBalancer", "rateLimit"] as const) {
+      if (s[k]) err(`/spec/${k}`, "rule/destination-setting-with-source", `${k} applies to every caller of the destination; move it to a TrafficPolicy without source`);
+    }
+  }
+  checkFeatures(s, "/spec", err);
+  (s.routes ?? []).forEach((r, i) => {
+    const base = `/spec/routes/${i}`;
+    const actions = (["split", "redirect", "directResponse"] as const).filter((k) => r[k] !== undefined);
+    if (actions.length > 1) err(base, "rule/route-action", `a route does one thing: set only one of split, redirect, directResponse (got ${actions.join(", ")})`);
+    if (r.split) {
+      if (r.split.length > 1) {
+        r.split.forEach((t, j) => { if (t.weight === undefined) err(`${base}/split/${j}`, "rule/split-weights", "every target of a split with several targets needs a weight"); });
+      }
+      const sum = r.split.reduce((a, t) => a + (t.weight ?? (r.split!.length === 1 ? 100 : 0)), 0);
+      if (r.split.every((t) => t.weight !== undefined || r.split!.length === 1) && sum !== 100)
+        err(`${base}/split`, "rule/split-weights", `weights must sum to 100 (got ${sum})`);
+      const keys = r.split.map((t) => canonicalJson(t.subset ?? null) + "|" + (t.port ?? ""));
+      keys.forEach((k, j) => { if (keys.indexOf(k) !== j) err(`${base}/split/${j}`, "rule/split-duplicate", "the same subset appears twice in this split; merge the weights"); });
+    }
+    if ((r.redirect || r.directResponse) && (r.rewrite || r.mirror || r.retries || r.faultInjection?.delay))
+      err(base, "rule/route-action", "rewrite, mirror, retries and delay only apply to routes that forward (split), not to redirect or directResponse");
+    if (r.rewrite?.path?.replacePrefixMatch !== undefined && r.match?.path?.prefix === undefined)
+      err(`${base}/rewrite/path/replacePrefixMatch`, "rule/rewrite-prefix", "replacePrefixMatch needs the route to match a path prefix (match.path.prefix); use replaceFullPath otherwise");
+    checkFeatures(r, base, err);
+  });
+  const routes = s.routes ?? [];
+  const seen = new Map<string, number>();
+  routes.forEach((r, i) => {
+    const k = canonicalJson(r.match ?? null);
+    if (seen.has(k)) err(`/spec/routes/${i}/match`, "rule/shadowed-route", `route ${i} matches the same requests as route ${seen.get(k)} and can never be used`, "warning");
+    else seen.set(k, i);
+  });
+}
+
+function checkFeatures(f: any, base: string, err: Report): void {
+  const abort = f.faultInjection?.abort;
+  if (abort && (abort.httpStatus === undefined) === (abort.grpcStatus === undefined))
+    err(`${base}/faultInjection/abort`, "rule/fault-abort", "abort needs exactly one of httpStatus, grpcStatus");
+  if (f.faultInjection && !f.faultInjection.delay && !f.faultInjection.abort)
+    err(`${base}/faultInjection`, "rule/fault-empty", "faultInjection needs delay or abort");
+  const r = f.retries;
+  if (r?.perTryTimeout && f.timeout) {
+    const per = parseDuration(r.perTryTimeout) ?? 0;
+    const total = parseDuration(f.timeout) ?? 0;
+    if (per > total) err(`${base}/retries/perTryTimeout`, "rule/per-try-timeout", `perTryTimeout (${r.perTryTimeout}) is longer than the request timeout (${f.timeout}), so no retry can happen after a timed-out try`, "warning");
+  }
+  if (r && r.attempts > 0 && !r.retryOn) { /* default conditions apply: documented */ }
+  const lb = f.loadBalancer;
+  if (lb && (lb.algorithm === "consistent-hash") !== (lb.consistentHash !== undefined))
+    err(`${base}/loadBalancer`, "rule/consistent-hash", "algorithm consistent-hash and consistentHash go together: set both or neither");
+  const rl = f.rateLimit;
+  if (rl?.burst !== undefined && rl.burst < 1) err(`${base}/rateLimit/burst`, "rule/rate-limit", "burst must be at least 1");
+  const h = f.headers;
+  for (const side of ["request", "response"] as const) {
+    const ops = h?.[side];
+    if (!ops) continue;
+    const names = [...Object.keys(ops.set ?? {}), ...Object.keys(ops.add ?? {}), ...(ops.remove ?? [])].map((n) => n.toLowerCase());
+    names.forEach((n, i) => { if (names.indexOf(n) !== i) err(`${base}/headers/${side}`, "rule/header-ops", `header "${n}" is changed twice in ${side}; set, add and remove each header once`); });
+  }
+}
+
+function accessRules(doc: AccessPolicy, err: Report): void {
+  const s = doc.spec;
+  if (!s.allow?.length && !s.deny?.length)
+    err("/spec", "rule/deny-all", "this AccessPolicy has no rules: every request to the destination is denied", "warning");
+  else if (!s.allow?.length)
+    err("/spec", "rule/deny-all", "this AccessPolicy has deny rules but no allow rules: every request to the destination is denied (once an AccessPolicy selects a destination, only allowed requests pass)", "warning");
+  for (const action of ["allow", "deny"] as const) {
+    (s[action] ?? []).forEach((r, i) => {
+      if (r.source && Object.keys(r.source).length === 0) err(`/spec/${action}/${i}/source`, "rule/empty-source", "an empty source matches nothing useful; omit it for any caller");
+    });
+  }
+  if (s.source && Object.keys(s.source).length === 0) err("/spec/source", "rule/empty-source", "an empty source matches nothing useful; omit it for any caller");
+}
+
+function mtlsRules(doc: MTLSPolicy, err: Report): void {
+  if (doc.spec.ports && !doc.spec.destination) err("/spec/ports", "rule/mtls-ports", "per-port modes need a destination service");
+  for (const p of Object.keys(doc.spec.ports ?? {})) {
+    if (Number(p) > 65535) err(`/spec/ports/${p}`, "rule/mtls-ports", "port must be 1-65535");
+  }
+}
+
+function serviceRules(doc: MeshService, err: Report): void {
+  const subsets = doc.spec.subsets ?? [];
+  const names = subsets.map((s) => s.name);
+  names.forEach((n, i) => { if (names.indexOf(n) !== i) err(`/spec/subsets/${i}/name`, "rule/duplicate-subset", `subset "${n}" is declared twice`); });
+  const keys = subsets.map((s) => canonicalJson(s.labels));
+  keys.forEach((k, i) => { if (keys.indexOf(k) !== i) err(`/spec/subsets/${i}/labels`, "rule/duplicate-subset", "two subsets have the same labels"); });
+  const ports = (doc.spec.ports ?? []).map((p) => p.port);
+  ports.forEach((p, i) => { if (ports.indexOf(p) !== i) err(`/spec/ports/${i}/port`, "rule/duplicate-port", `port ${p} is declared twice`); });
+}
+
+/** Rules across documents: subsets and ports against MeshService facts, conflicts between policies. */
+function crossRules(model: Model, out: Diagnostic[]): void {
+  for (const v of model.destinations()) {
+    const facts = v.facts;
+    // Subsets and ports referenced must exist when the MeshService declares them.
+    for (const p of v.trafficPolicies) {
+      const spec = p.doc.spec;
+      const checkSubset = (labels: Labels | undefined, pointer: string) => {
+        if (!labels || !facts.subsets) return;
+        if (!facts.subsets.some((s) => canonicalJson(s.labels) === canonicalJson(labels)))
+          out.push(at(p, pointer, { code: "rule/unknown-subset", severity: "error", message: `subset ${canonicalJson(labels)} is not declared by MeshService ${facts.namespace}/${facts.name}; declared: ${facts.subsets.map((s) => `${s.name} ${canonicalJson(s.labels)}`).join(", ")}` }));
+      };
+      (spec.routes ?? []).forEach((r, i) => {
+        (r.split ?? []).forEach((t, j) => checkSubset(t.subset, `/spec/routes/${i}/split/${j}/subset`));
+        if (r.mirror && !r.mirror.service) checkSubset(r.mirror.subset, `/spec/routes/${i}/mirror/subset`);
+      });
+      if (spec.mirror && !spec.mirror.service) checkSubset(spec.mirror.subset, "/spec/mirror/subset");
+      const port = spec.destination.port;
+      if (port && facts.ports && !facts.ports.some((x) => x.port === port))
+        out.push(at(p, "/spec/destination/port", { code: "rule/unknown-port", severity: "error", message: `port ${port} is not a port of MeshService ${facts.namespace}/${facts.name} (ports: ${facts.ports.map((x) => x.port).join(", ")})` }));
+    }
+    for (const p of v.accessPolicies) {
+      const port = p.doc.spec.destination.port;
+      if (port && facts.ports && !facts.ports.some((x) => x.port === port))
+        out.push(at(p, "/spec/destination/port", { code: "rule/unknown-port", severity: "error", message: `port ${port} is not a port of MeshService ${facts.namespace}/${facts.name} (ports: ${facts.ports.map((x) => x.port).join(", ")})` }));
+    }
+    // Two policies claiming the same traffic.
+    const byKey = new Map<string, (typeof v.routes)[number]>();
+    for (const r of v.routes) {
+      const k = trafficKey(r);
+      const prev = byKey.get(k);
+      if (prev && prev.policy.id !== r.policy.id) {
+        out.push(at(r.policy, r.match?.pointer ?? r.pointer, {
+          code: "rule/conflict", severity: "error",
+          message: `${r.policy.id} and ${prev.policy.id} both route the same requests to ${v.namespace}/${v.service}${isCatchAll(r) ? " (every request)" : ""}; merge them into one policy or make their matches differ`,
+          relatedPolicies: [prev.policy.id],
+        }));
+      } else if (!prev) byKey.set(k, r);
+    }
+    // Destination-level settings set differently by two policies.
+    for (const k of ["outlierDetection", "connectionPool", "loadBalancer", "rateLimit"] as const) {
+      const setters = v.trafficPolicies.filter((p) => p.doc.spec[k] !== undefined);
+      for (const p of setters.slice(1)) {
+        if (canonicalJson(p.doc.spec[k]) !== canonicalJson(setters[0].doc.spec[k])) {
+          out.push(at(p, `/spec/${k}`, {
+            code: "rule/conflict", severity: "error",
+            message: `${k} of ${v.namespace}/${v.service} is set differently by ${setters[0].id} and ${p.id}; set it in one policy`,
+            relatedPolicies: [setters[0].id],
+          }));
+        }
+      }
+    }
+  }
+  // MTLS: one policy per scope.
+  const scopes = new Map<string, Entry<MTLSPolicy>>();
+  for (const e of model.mtlsPolicies) {
+    const d = e.doc.spec.destination;
+    const scope = d ? `${d.namespace ?? e.namespace}/${d.service}` : `${e.namespace}/*`;
+    const prev = scopes.get(scope);
+    if (prev) out.push(at(e, d ? "/spec/destination" : "/spec", {
+      code: "rule/conflict", severity: "error",
+      message: `${prev.id} and ${e.id} both set the mTLS mode of ${scope === `${e.namespace}/*` ? `namespace ${e.namespace}` : scope}; keep one`,
+      relatedPolicies: [prev.id],
+    }));
+    else scopes.set(scope, e);
+  }
+  void cmp;
+}
+
+export { ptr as pointer };

@@ -1,0 +1,34 @@
+/**
+ * unimesh: one small model for service-mesh policy, translated by pluggable adapters.
+ *
+ * ```ts
+ * import { loadModel, translate, istio, toYaml } from "unimesh";
+ * const { model, diagnostics, ok } = loadModel([{ file: "policies.yaml", text }]);
+ * const result = translate(model, { adapter: istio, version: "1.30" });
+ * if (result.ok) process.stdout.write(toYaml(result.resources));
+ * ```
+ * @packageDocumentation
+ */
+export type * from "./api/generated/model.js";
+export {
+  type Diagnostic, type Severity, UnimeshError, InvalidInputError, UsageError, InternalError,
+  formatDiagnostic, hasErrors, promoteWarnings, sortDiagnostics, pointer,
+} from "./api/diagnostics.js";
+export { parseDuration, formatDuration } from "./api/duration.js";
+export { parseDocuments, locatePointer, type SourceDocument, type LoadLimits, DEFAULT_LIMITS } from "./api/load.js";
+export { readInputs } from "./api/read.js";
+export { loadModel, validateDocuments, API_VERSION, KINDS, type ValidationResult, type TextInput } from "./api/validate.js";
+export {
+  Model, type Entry, type Origin, type ServiceFacts, type DestinationView, type EffectiveRoute, type EffectiveAccessRule,
+  type ResolvedSource, type ResolvedTarget, type RouteAction, type Identity, type Subset, type At, type DestinationSetting,
+  type DocumentKind, type ModelOptions, DEFAULT_NAMESPACE, sortRoutes, specificity, isCatchAll, canonicalJson,
+} from "./api/model.js";
+export { FEATURES, FEATURE_TITLES, type Feature } from "./api/features.js";
+export {
+  type Adapter, type KubeObject, type Capability, type Capabilities, type VersionProfile, type TranslateContext,
+  type TranslateOptions, isAdapter,
+} from "./api/adapter.js";
+export { translate, translateOrThrow, resolveVersion, type TranslateRequest, type TranslateResult, type PolicyStatus } from "./api/translate.js";
+export { toYaml, toJson, serialize, dumpYaml, type OutputFormat } from "./api/emit.js";
+export { dnsLabel, dnsSubdomain, isDnsLabel, isDnsSubdomain, serviceHost } from "./adapters/shared/names.js";
+export { MANAGED_BY_LABEL, MANAGED_BY_VALUE, POLICY_SET_LABEL, POLICIES_ANNOTATION, objectMeta, addPolicies } from "./adapters/shared/ownership.js";
