@@ -14,7 +14,7 @@ import standaloneCode from "ajv/dist/standalone/index.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const gen = join(root, "src/api/generated");
-const KINDS = ["TrafficPolicy", "AccessPolicy", "MTLSPolicy", "MeshService"];
+const KINDS = ["TrafficPolicy", "AccessPolicy", "MTLSPolicy", "MeshService", "ClusterInfo"];
 const BANNER = (what) =>
   `/* eslint-disable */\n/**\n * GENERATED from ${what} by scripts/generate-types.mjs: do not edit.\n * Run \`npm run generate\` after changing the schema; a test fails when this file is stale.\n */`;
 

@@ -32,3 +32,4 @@ export { translate, translateOrThrow, resolveVersion, type TranslateRequest, typ
 export { toYaml, toJson, serialize, dumpYaml, type OutputFormat } from "./api/emit.js";
 export { dnsLabel, dnsSubdomain, isDnsLabel, isDnsSubdomain, serviceHost } from "./adapters/shared/names.js";
 export { MANAGED_BY_LABEL, MANAGED_BY_VALUE, POLICY_SET_LABEL, POLICIES_ANNOTATION, objectMeta, addPolicies } from "./adapters/shared/ownership.js";
+export { BUILTIN_ADAPTERS, findAdapter } from "./adapters/index.js";

@@ -4,7 +4,7 @@
  * several policies combine). Adapters read a {@link Model}; they never re-implement these rules.
  */
 import type {
-  AccessPolicy, AccessRule, ConnectionPool, Cors, FaultInjection, Headers, Labels, LoadBalancer, Match,
+  AccessPolicy, AccessRule, ClusterInfo, ConnectionPool, Cors, FaultInjection, Headers, Labels, LoadBalancer, Match,
   MeshService, Mirror, MTLSPolicy, OutlierDetection, RateLimit, Redirect, DirectResponse, Retries, Rewrite,
   ServicePort, Source, TrafficPolicy,
 } from "./generated/model.js";
@@ -14,7 +14,7 @@ import type { Diagnostic } from "./diagnostics.js";
 import { createHash } from "node:crypto";
 
 /** The kinds of unimesh documents. */
-export type DocumentKind = "TrafficPolicy" | "AccessPolicy" | "MTLSPolicy" | "MeshService";
+export type DocumentKind = "TrafficPolicy" | "AccessPolicy" | "MTLSPolicy" | "MeshService" | "ClusterInfo";
 
 /** Where a document came from. */
 export interface Origin {
@@ -179,6 +179,8 @@ export class Model {
   readonly accessPolicies: Entry<AccessPolicy>[] = [];
   readonly mtlsPolicies: Entry<MTLSPolicy>[] = [];
   readonly services: Entry<MeshService>[] = [];
+  /** Cluster facts from `unimesh discover` (used by `--mesh auto`). */
+  readonly clusters: Entry<ClusterInfo>[] = [];
   readonly trustDomain: string;
   private readonly serviceIndex = new Map<string, Entry<MeshService>>();
   private destinationCache?: DestinationView[];
@@ -192,6 +194,7 @@ export class Model {
         case "AccessPolicy": this.accessPolicies.push(e); break;
         case "MTLSPolicy": this.mtlsPolicies.push(e); break;
         case "MeshService": this.services.push(e); this.serviceIndex.set(`${e.namespace}/${e.name}`, e); break;
+        case "ClusterInfo": this.clusters.push(e); break;
       }
     }
   }

@@ -14,7 +14,7 @@ import {
 /** The apiVersion of every unimesh document. */
 export const API_VERSION = "unimesh.io/v1alpha1";
 /** The document kinds, in the order they are listed in help texts. */
-export const KINDS: readonly DocumentKind[] = ["TrafficPolicy", "AccessPolicy", "MTLSPolicy", "MeshService"];
+export const KINDS: readonly DocumentKind[] = ["TrafficPolicy", "AccessPolicy", "MTLSPolicy", "MeshService", "ClusterInfo"];
 
 interface AjvError {
   instancePath: string;
@@ -245,6 +245,7 @@ function documentRules(e: Entry<any>, out: Diagnostic[]): void {
     case "AccessPolicy": return accessRules(e.doc as AccessPolicy, err);
     case "MTLSPolicy": return mtlsRules(e.doc as MTLSPolicy, err);
     case "MeshService": return serviceRules(e.doc as MeshService, err);
+    case "ClusterInfo": return;
   }
 }
 

@@ -4,7 +4,7 @@
  * Run `npm run generate` after changing the schema; a test fails when this file is stale.
  */
 
-export type UnimeshDocument = TrafficPolicy | AccessPolicy | MTLSPolicy | MeshService;
+export type UnimeshDocument = TrafficPolicy | AccessPolicy | MTLSPolicy | MeshService | ClusterInfo;
 /**
  * A Kubernetes name (DNS-1123 label: lower-case letters, digits and '-', at most 63 characters).
  */
@@ -648,4 +648,47 @@ export interface ServicePort {
    * Default: http.
    */
   protocol?: "http" | "http2" | "grpc" | "tcp";
+}
+/**
+ * Facts about a cluster, written by `unimesh discover`.
+ */
+export interface ClusterInfo {
+  apiVersion: "unimesh.io/v1alpha1";
+  kind: "ClusterInfo";
+  metadata: Metadata;
+  spec: ClusterInfoSpec;
+}
+/**
+ * What `unimesh discover` found in one cluster. Given to `translate --mesh auto`, it picks the adapter and version the cluster runs.
+ */
+export interface ClusterInfoSpec {
+  /**
+   * kubeconfig context the cluster was reached through.
+   */
+  context?: string;
+  /**
+   * API server URL (no credentials).
+   */
+  server?: string;
+  /**
+   * e.g. v1.31.2
+   */
+  kubernetesVersion?: string;
+  /**
+   * Meshes installed, newest first.
+   */
+  meshes: {
+    /**
+     * Adapter name: istio, linkerd, appmesh.
+     */
+    name: string;
+    /**
+     * Installed version, e.g. 1.30.3, 2.20 or edge-26.8.3.
+     */
+    version: string;
+    /**
+     * What the version was read from (CRD versions, control-plane image).
+     */
+    evidence?: string[];
+  }[];
 }

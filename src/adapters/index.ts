@@ -1,0 +1,13 @@
+/**
+ * The adapters shipped with unimesh. Adapters are plain values: pass one to `translate()`. This list
+ * is what `--mesh NAME` resolves against and what `unimesh meshes` prints; third-party adapters are
+ * loaded with `--adapter <package-or-path>` instead.
+ */
+import type { Adapter } from "../api/adapter.js";
+
+export const BUILTIN_ADAPTERS: readonly Adapter[] = [];
+
+/** Finds a shipped adapter by name. */
+export function findAdapter(name: string): Adapter | undefined {
+  return BUILTIN_ADAPTERS.find((a) => a.name === name);
+}
