@@ -33,3 +33,5 @@ export { toYaml, toJson, serialize, dumpYaml, type OutputFormat } from "./api/em
 export { dnsLabel, dnsSubdomain, isDnsLabel, isDnsSubdomain, serviceHost } from "./adapters/shared/names.js";
 export { MANAGED_BY_LABEL, MANAGED_BY_VALUE, POLICY_SET_LABEL, POLICIES_ANNOTATION, objectMeta, addPolicies } from "./adapters/shared/ownership.js";
 export { BUILTIN_ADAPTERS, findAdapter } from "./adapters/index.js";
+export { istio } from "./adapters/istio/index.js";
+export { appmesh } from "./adapters/appmesh/index.js";

@@ -4,8 +4,10 @@
  * loaded with `--adapter <package-or-path>` instead.
  */
 import type { Adapter } from "../api/adapter.js";
+import { istio } from "./istio/index.js";
+import { appmesh } from "./appmesh/index.js";
 
-export const BUILTIN_ADAPTERS: readonly Adapter[] = [];
+export const BUILTIN_ADAPTERS: readonly Adapter[] = [istio, appmesh];
 
 /** Finds a shipped adapter by name. */
 export function findAdapter(name: string): Adapter | undefined {

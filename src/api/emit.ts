@@ -13,9 +13,12 @@ export function toYaml(objects: readonly KubeObject[]): string {
   return objects.map((o) => "---\n" + dumpYaml(o)).join("");
 }
 
-/** One value as YAML (no anchors, no line folding). */
+/**
+ * One value as YAML (no anchors, no line folding). Strings YAML 1.1 readers would take for booleans or
+ * numbers (`yes`, `on`, `1_000`) stay quoted, since kubectl reads YAML 1.1.
+ */
 export function dumpYaml(value: unknown): string {
-  return yaml.dump(value, { noRefs: true, lineWidth: -1, sortKeys: false, quotingType: '"', noCompatMode: true });
+  return yaml.dump(value, { noRefs: true, lineWidth: -1, sortKeys: false, quotingType: '"' });
 }
 
 /** A Kubernetes `v1 List` holding the objects, as indented JSON with a trailing newline. */

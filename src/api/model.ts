@@ -95,11 +95,16 @@ export interface ResolvedSource {
 
 /**
  * One route of a destination's route table, with the policy-level settings applied (a route's own
- * setting overrides its policy's). Each setting keeps the pointer of where it was written.
+ * setting overrides its policy's). Each setting keeps the pointer of where it was written. Redirect and
+ * directResponse routes do not inherit the policy's `retries` and `mirror`, nor the `delay` of its
+ * `faultInjection` (they only make sense for forwarded requests).
  */
 export interface EffectiveRoute {
   policy: Entry<TrafficPolicy>;
-  /** Index in `spec.routes`, or `null` for the implicit route of a policy without `routes`. */
+  /**
+   * Index in `spec.routes`, or `null` for the implicit route of a policy without `routes` (a policy
+   * without `routes` that sets only destination-level settings has no route at all).
+   */
   index: number | null;
   /** Pointer of the route (`/spec/routes/1`), or `/spec` for an implicit route. */
   pointer: string;
@@ -114,6 +119,10 @@ export interface EffectiveRoute {
   timeout?: At<number>;
   retries?: At<Retries>;
   faultInjection?: At<FaultInjection>;
+  /**
+   * `serviceResolved`: the mirror's service, defaulted to the destination (namespace: the destination's).
+   * `subsetResolved`: the named subset, when the mirror targets the destination itself.
+   */
   mirror?: At<Mirror & { subsetResolved?: Subset; serviceResolved: { name: string; namespace: string } }>;
   headers?: At<Headers>;
   cors?: At<Cors>;
@@ -311,12 +320,23 @@ function fillDestination(model: Model, v: DestinationView): void {
     const spec = p.doc.spec;
     const source = model.resolveSource(spec.source, p.namespace, "/spec/source");
     const port = spec.destination.port;
-    const routes = spec.routes ?? [undefined];
+    // Without `routes`, a policy is one route matching every request, but only when it sets something
+    // a route carries: a policy of destination-level settings alone (outlierDetection, connectionPool,
+    // loadBalancer, rateLimit) adds no route, so it neither shadows nor conflicts with routing policies.
+    const routes = spec.routes ?? (ROUTE_SETTINGS.some((k) => spec[k] !== undefined) ? [undefined] : []);
     routes.forEach((r, i) => {
       const base = r ? `/spec/routes/${i}` : "/spec";
+      const forwards = !r?.redirect && !r?.directResponse;
       const pick = <K extends keyof typeof spec & keyof NonNullable<typeof r>>(k: K): At<any> | undefined =>
         r && r[k] !== undefined ? { value: r[k], pointer: `${base}/${String(k)}` }
           : spec[k] !== undefined ? { value: spec[k], pointer: `/spec/${String(k)}` } : undefined;
+      /** Policy-level retries, mirror and fault delay apply to forwarding routes only (see rule/route-action). */
+      const pickForwarding = <K extends "retries" | "mirror" | "faultInjection">(k: K): At<any> | undefined => {
+        const got = pick(k);
+        if (!got || forwards || got.pointer.startsWith(base + "/")) return got;
+        if (k !== "faultInjection" || !got.value.abort) return undefined;
+        return { value: { abort: got.value.abort }, pointer: got.pointer };
+      };
       let action: RouteAction;
       if (r?.redirect) action = { kind: "redirect", redirect: r.redirect, pointer: `${base}/redirect` };
       else if (r?.directResponse) action = { kind: "directResponse", directResponse: r.directResponse, pointer: `${base}/directResponse` };
@@ -332,7 +352,9 @@ function fillDestination(model: Model, v: DestinationView): void {
         };
       }
       const timeout = pick("timeout");
-      const mirror = pick("mirror") as At<Mirror> | undefined;
+      const mirror = pickForwarding("mirror") as At<Mirror> | undefined;
+      const mirrorNs = mirror?.value.namespace ?? v.namespace;
+      const mirrorsSelf = !!mirror && (!mirror.value.service || (mirror.value.service === v.service && mirrorNs === v.namespace));
       const route: EffectiveRoute = {
         policy: p, index: r ? i : null, pointer: base,
         ...(r?.name ? { name: r.name } : {}),
@@ -342,15 +364,15 @@ function fillDestination(model: Model, v: DestinationView): void {
         action,
         ...(r?.rewrite ? { rewrite: { value: r.rewrite, pointer: `${base}/rewrite` } } : {}),
         ...(timeout ? { timeout: { value: parseDuration(timeout.value) ?? 0, pointer: timeout.pointer } } : {}),
-        ...opt("retries", pick("retries")),
-        ...opt("faultInjection", pick("faultInjection")),
+        ...opt("retries", pickForwarding("retries")),
+        ...opt("faultInjection", pickForwarding("faultInjection")),
         ...(mirror ? {
           mirror: {
             pointer: mirror.pointer,
             value: {
               ...mirror.value,
-              serviceResolved: { name: mirror.value.service ?? v.service, namespace: mirror.value.namespace ?? (mirror.value.service ? p.namespace : v.namespace) },
-              ...(mirror.value.subset && !mirror.value.service ? { subsetResolved: subsets.name(mirror.value.subset) } : {}),
+              serviceResolved: { name: mirror.value.service ?? v.service, namespace: mirrorNs },
+              ...(mirror.value.subset && mirrorsSelf ? { subsetResolved: subsets.name(mirror.value.subset) } : {}),
             },
           },
         } : {}),
@@ -383,6 +405,9 @@ function fillDestination(model: Model, v: DestinationView): void {
     }
   }
 }
+
+/** Settings of a TrafficPolicy that routes carry (the others are destination-level). */
+const ROUTE_SETTINGS = ["timeout", "retries", "faultInjection", "mirror", "headers", "cors"] as const;
 
 function opt<K extends string, T>(k: K, v: At<T> | undefined): { [P in K]?: At<T> } {
   return (v ? { [k]: v } : {}) as { [P in K]?: At<T> };
@@ -441,7 +466,11 @@ function compareKeys(a: number[], b: number[]): number {
 
 /** Canonical key of a route's traffic (source, port, match): equal keys select the same requests. */
 export function trafficKey(r: EffectiveRoute): string {
-  return canonicalJson({ source: r.source ? { ...r.source, pointer: undefined } : null, port: r.port ?? null, match: r.match?.value ?? null });
+  const set = (xs: unknown[]) => xs.map((x) => canonicalJson(x)).sort(cmp);
+  const source = r.source ? { identities: set(r.source.identities), namespaces: set(r.source.namespaces), ipBlocks: set(r.source.ipBlocks) } : null;
+  const m = r.match?.value;
+  const match = m && (m.path || m.method || m.headers || m.queryParams) ? m : null;
+  return canonicalJson({ source, port: r.port ?? null, match });
 }
 
 /** JSON with object keys sorted, for equality and hashing. */
@@ -469,7 +498,7 @@ export class SubsetNamer {
     if (known) return known;
     const declared = this.facts.subsets?.find((s) => canonicalJson(s.labels) === key);
     let name = declared?.name ?? derive(labels);
-    if (!declared && this.used.has(name)) name = `${name.slice(0, 54)}-${shortHash(key)}`;
+    if (!declared && this.used.has(name)) name = `${name.slice(0, 54).replace(/-+$/, "")}-${shortHash(key)}`;
     const s = { name, labels };
     this.byKey.set(key, s);
     this.used.add(name);

@@ -66,9 +66,11 @@ export function translate(model: Model, req: TranslateRequest): TranslateResult 
       throw new UsageError(`${adapter.name} has no approximation "${a}"${adapter.approximations ? `; it has: ${Object.keys(adapter.approximations).join(", ")}` : ""}`);
     }
   }
+  const policySet = req.policySet ?? "default";
+  if (!isDnsLabel(policySet)) throw new UsageError(`policy set "${policySet}" must be a DNS-1123 label`);
   const ctx: TranslateContext = {
     version,
-    options: { ...req, allowApproximations: [...allow], policySet: req.policySet ?? "default" },
+    options: { ...req, allowApproximations: [...allow], policySet },
     report(entry: Entry<any>, pointer, d) {
       diagnostics.push({ ...model.diagnostic(entry, pointer, d), adapter: mesh });
     },
@@ -84,8 +86,6 @@ export function translate(model: Model, req: TranslateRequest): TranslateResult 
     if (e instanceof InternalError || e instanceof UsageError) throw e;
     throw new InternalError(`adapter ${mesh} failed: ${(e as Error)?.stack ?? String(e)}`);
   }
-  const policySet = ctx.options.policySet;
-  if (!isDnsLabel(policySet)) throw new UsageError(`policy set "${policySet}" must be a DNS-1123 label`);
   const seen = new Set<string>();
   const resources = objects.map((o) => finish(o, policySet));
   for (const o of resources) {

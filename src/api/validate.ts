@@ -2,13 +2,15 @@
  * Validation: JSON Schema (ajv, precompiled from `schemas/`), then the semantic rules of the model.
  * Every problem becomes a {@link Diagnostic}; all are reported, not just the first.
  */
+import { createRequire } from "node:module";
+import { isIP } from "node:net";
 import * as validators from "./generated/validators.js";
-import type { AccessPolicy, Labels, MTLSPolicy, MeshService, TrafficPolicy } from "./generated/model.js";
+import type { AccessPolicy, Labels, MTLSPolicy, MeshService, Mirror, Source, TrafficPolicy } from "./generated/model.js";
 import { type Diagnostic, hasErrors, sortDiagnostics, pointer as ptr } from "./diagnostics.js";
 import { parseDuration } from "./duration.js";
 import { type SourceDocument, locatePointer, parseDocuments, type LoadLimits, DEFAULT_LIMITS } from "./load.js";
 import {
-  DEFAULT_NAMESPACE, type DocumentKind, type Entry, Model, type ModelOptions, canonicalJson, cmp, isCatchAll, trafficKey,
+  DEFAULT_NAMESPACE, type DocumentKind, type Entry, Model, type ModelOptions, type ServiceFacts, canonicalJson, cmp, isCatchAll, trafficKey,
 } from "./model.js";
 
 /** The apiVersion of every unimesh document. */
@@ -22,6 +24,8 @@ interface AjvError {
   params: Record<string, any>;
   message?: string;
   schemaPath: string;
+  /** Set by ajv on errors about an object key (`propertyNames`). */
+  propertyName?: string;
 }
 type ValidateFn = ((data: unknown) => boolean) & { errors?: AjvError[] | null };
 
@@ -55,7 +59,7 @@ export function loadModel(inputs: TextInput[], options: ModelOptions & { limits?
   }
   const v = validateDocuments(docs, options);
   const all = sortDiagnostics([...diagnostics, ...v.diagnostics]);
-  if (docs.length === 0 && !hasErrors(all)) {
+  if (!docs.some((d) => !isForeignDocument(d.value)) && !hasErrors(all)) {
     all.push({ code: "input/no-documents", severity: "error", message: "no unimesh documents in the input" });
   }
   return { model: v.model, diagnostics: all, ok: !hasErrors(all) };
@@ -79,7 +83,6 @@ export function validateDocuments(docs: SourceDocument[], options: ModelOptions 
       diagnostics.push(at(e, "/metadata/name", {
         code: "rule/duplicate-name", severity: "error",
         message: `${e.id} is defined twice (also in ${prev.origin.file} [${prev.origin.documentIndex}]); names must be unique per kind and namespace`,
-        relatedPolicies: [prev.id],
       }));
     } else byId.set(e.id, e);
   }
@@ -89,6 +92,15 @@ export function validateDocuments(docs: SourceDocument[], options: ModelOptions 
   return { model, diagnostics: sorted, ok: !hasErrors(sorted) };
 }
 
+/**
+ * True for a document of another API (`apiVersion` not `unimesh.io/...`, with a kind): such documents
+ * are ignored with an `input/foreign-document` warning, so unimesh files can sit next to manifests.
+ */
+function isForeignDocument(v: any): boolean {
+  return v !== null && typeof v === "object" && !Array.isArray(v) && typeof v.apiVersion === "string" &&
+    !v.apiVersion.startsWith("unimesh.io/") && typeof v.kind === "string";
+}
+
 function validateOne(d: SourceDocument, out: Diagnostic[]): Entry<any> | undefined {
   const loc = (pointer: string) => {
     const pos = d.text ? locatePointer(d, pointer) : undefined;
@@ -96,15 +108,15 @@ function validateOne(d: SourceDocument, out: Diagnostic[]): Entry<any> | undefin
   };
   const v = d.value as any;
   if (v === null || typeof v !== "object" || Array.isArray(v)) {
-    out.push({ ...loc(""), code: "schema/type", severity: "error", message: "a document must be a mapping (apiVersion, kind, metadata, spec)" });
+    out.push({ ...loc(""), code: "schema/type", severity: "error", message: `a document must be a mapping (apiVersion, kind, metadata, spec), not ${Array.isArray(v) ? "a list" : `a ${v === null ? "null" : typeof v}`}` });
+    return undefined;
+  }
+  if (isForeignDocument(v)) {
+    out.push({ ...loc("/apiVersion"), code: "input/foreign-document", severity: "warning", message: `not a unimesh document (${v.apiVersion} ${v.kind}): ignored` });
     return undefined;
   }
   if (typeof v.apiVersion !== "string" || !v.apiVersion.startsWith("unimesh.io/")) {
-    if (typeof v.apiVersion === "string" && typeof v.kind === "string") {
-      out.push({ ...loc("/apiVersion"), code: "input/foreign-document", severity: "warning", message: `not a unimesh document (${v.apiVersion} ${v.kind}): ignored` });
-    } else {
-      out.push({ ...loc(v.apiVersion === undefined ? "" : "/apiVersion"), code: v.apiVersion === undefined ? "schema/required" : "schema/api-version", severity: "error", message: `expected apiVersion: ${API_VERSION}` });
-    }
+    out.push({ ...loc(v.apiVersion === undefined ? "" : "/apiVersion"), code: v.apiVersion === undefined ? "schema/required" : "schema/api-version", severity: "error", message: v.apiVersion === undefined ? `missing required field "apiVersion"; expected apiVersion: ${API_VERSION}` : `expected apiVersion: ${API_VERSION}` });
     return undefined;
   }
   if (v.apiVersion !== API_VERSION) {
@@ -112,21 +124,33 @@ function validateOne(d: SourceDocument, out: Diagnostic[]): Entry<any> | undefin
     return undefined;
   }
   if (!KINDS.includes(v.kind)) {
-    out.push({ ...loc(v.kind === undefined ? "" : "/kind"), code: v.kind === undefined ? "schema/required" : "schema/kind", severity: "error", message: `${v.kind === undefined ? "missing kind" : `unknown kind "${String(v.kind)}"`}; expected one of ${KINDS.join(", ")}` });
+    out.push({ ...loc(v.kind === undefined ? "" : "/kind"), code: v.kind === undefined ? "schema/required" : "schema/kind", severity: "error", message: `${v.kind === undefined ? `missing required field "kind"` : `unknown kind ${JSON.stringify(v.kind)}`}; expected one of ${KINDS.join(", ")}` });
     return undefined;
   }
   const validate = (validators as unknown as Record<string, ValidateFn>)[v.kind];
-  const policyId = `${v.kind}/${v.metadata?.namespace ?? DEFAULT_NAMESPACE}/${v.metadata?.name ?? "?"}`;
-  if (!validate(v)) {
-    for (const e of reduceAjvErrors(v.kind, validate.errors ?? [])) out.push({ ...loc(e.pointer), ...e.diag, policy: policyId });
-    return undefined;
+  const name = typeof v.metadata?.name === "string" ? v.metadata.name : undefined;
+  const namespace = typeof v.metadata?.namespace === "string" ? v.metadata.namespace : DEFAULT_NAMESPACE;
+  const policyId = name !== undefined ? `${v.kind}/${namespace}/${name}` : undefined;
+  const report: Report = (pointer, code, message, severity = "error") =>
+    out.push({ ...loc(pointer), code, severity, message, ...(policyId ? { policy: policyId } : {}) });
+  const schemaOk = validate(v);
+  const schemaPointers = new Set<string>();
+  if (!schemaOk) {
+    for (const e of reduceAjvErrors(v.kind, validate.errors ?? [])) {
+      schemaPointers.add(e.pointer);
+      report(e.pointer, e.diag.code, e.diag.message, e.diag.severity);
+    }
   }
+  const before = out.length;
+  // Durations and regexes are checked even in a document the schema rejected (the walk is type-safe),
+  // so one run reports them all; a value the schema already rejected is not reported twice.
+  valueRules(v.kind, v, (pointer, code, message, severity) => { if (!schemaPointers.has(pointer)) report(pointer, code, message, severity); });
+  if (!schemaOk) return undefined;
   const entry: Entry<any> = {
     doc: v, origin: { file: d.file, documentIndex: d.index, startLine: d.startLine, text: d.text },
-    id: policyId, namespace: v.metadata.namespace ?? DEFAULT_NAMESPACE, name: v.metadata.name,
+    id: policyId!, namespace, name: name!,
   };
-  const before = out.length;
-  documentRules(entry, out);
+  documentRules(entry, report);
   return out.slice(before).some((x) => x.severity === "error") ? undefined : entry;
 }
 
@@ -160,7 +184,7 @@ function reduceAjvErrors(kind: string, errors: AjvError[]): { pointer: string; d
         message = `must be ${JSON.stringify(e.params.allowedValue)}`;
         break;
       case "pattern":
-        message = patternMessage(e.instancePath, e.params.pattern);
+        message = patternMessage(e.params.pattern);
         break;
       case "minProperties":
       case "maxProperties":
@@ -172,8 +196,10 @@ function reduceAjvErrors(kind: string, errors: AjvError[]): { pointer: string; d
       case "propertyNames":
         continue; // the nested pattern error says it better
     }
-    if (e.keyword === "pattern" && e.schemaPath.includes("propertyNames")) {
-      pointer = `${e.instancePath}/${escape(e.params.propertyName ?? "")}`;
+    // An error about a key (`propertyNames`): ajv puts the key in `propertyName`; point at the key.
+    if (e.schemaPath.includes("/propertyNames/") && e.propertyName !== undefined) {
+      pointer = `${e.instancePath}/${escape(e.propertyName)}`;
+      if (e.keyword !== "pattern") message = `key "${e.propertyName}" ${message}`;
     }
     const key = `${pointer}|${code}`;
     if (seen.has(key)) continue;
@@ -183,10 +209,11 @@ function reduceAjvErrors(kind: string, errors: AjvError[]): { pointer: string; d
   return out;
 }
 
-import { createRequire } from "node:module";
-
 let schemaCache: any;
-/** The model schema, loaded on first use (only diagnostics need it). Same relative path from src/ and dist/. */
+/**
+ * The model schema, loaded on first use: value rules walk documents along it and unknown-field
+ * diagnostics list the fields it allows. Same relative path from src/ and dist/.
+ */
 function schemaJson(): any {
   return (schemaCache ??= createRequire(import.meta.url)("../../schemas/unimesh.schema.json"));
 }
@@ -196,7 +223,7 @@ function allowedProperties(kind: string, instancePath: string): string[] | undef
   let node: any = deref(schemaJson().definitions[kind]);
   for (const raw of instancePath.split("/").slice(1)) {
     const t = raw.replace(/~1/g, "/").replace(/~0/g, "~");
-    if (node?.properties?.[t]) node = deref(node.properties[t]);
+    if (node?.properties && Object.hasOwn(node.properties, t)) node = deref(node.properties[t]);
     else if (node?.items) node = deref(node.items);
     else if (node?.additionalProperties && typeof node.additionalProperties === "object") node = deref(node.additionalProperties);
     else return undefined;
@@ -213,14 +240,27 @@ function deref(node: any): any {
   return node;
 }
 
-function patternMessage(path: string, pattern: string): string {
-  if (pattern.includes("ms|h|m|s")) return "must be a duration such as 500ms, 2s or 1m30s (units ms, s, m, h)";
-  if (/\/metadata\/(name|namespace)$/.test(path) || pattern.startsWith("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"))
-    return "must be a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit";
-  if (pattern.includes("retriable-4xx")) return "must be a retry condition (5xx, gateway-error, reset, connect-failure, refused-stream, retriable-4xx, retriable-status-codes, cancelled, deadline-exceeded, internal, resource-exhausted, unavailable) or a status code such as 503";
-  if (pattern.startsWith("^(\\*|([a-z0-9]")) return "must be a service account: `name`, `namespace/name`, or `*`";
-  if (pattern === "^/") return "must start with /";
-  return `must match the pattern ${pattern}`;
+/**
+ * What each `pattern` of the schema means, in words: the message of a `schema/pattern` diagnostic.
+ * Keyed by the exact pattern text; a test checks that every pattern of the schema has an entry.
+ */
+export const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
+  "^([0-9]+(\\.[0-9]+)?(ms|h|m|s))+$": "must be a duration such as 500ms, 2s or 1m30s (units ms, s, m, h)",
+  "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$": "must be a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit",
+  "^(\\*|([a-z0-9]([-a-z0-9]*[a-z0-9])?/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?)$": "must be a service account: `name`, `namespace/name`, or `*`",
+  "^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$": "must be a service-account name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit",
+  "^[0-9a-fA-F:.]+(/[0-9]{1,3})?$": "must be an IP address or a CIDR block such as 10.0.0.0/8 or fd00::/8",
+  "^/": "must start with /",
+  "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$": "must be an HTTP header name (letters, digits and !#$%&'*+.^_`|~-)",
+  "^(5xx|gateway-error|reset|connect-failure|refused-stream|retriable-4xx|retriable-status-codes|cancelled|deadline-exceeded|internal|resource-exhausted|unavailable|[1-5][0-9][0-9])$":
+    "must be a retry condition (5xx, gateway-error, reset, connect-failure, refused-stream, retriable-4xx, retriable-status-codes, cancelled, deadline-exceeded, internal, resource-exhausted, unavailable) or a status code such as 503",
+  "^[A-Z]+$": "must be an HTTP method in upper case, such as GET",
+  "^(\\*|\\*/[^*]*|/[^*]*\\*?)$": "must be a path: exact (/a), prefix (/a/*), suffix (*/a), or * (any); `*` only at the start or the end",
+  "^[1-9][0-9]{0,4}$": "must be a port number (1-65535)",
+};
+
+function patternMessage(pattern: string): string {
+  return PATTERN_MESSAGES[pattern] ?? `must match the pattern ${pattern}`;
 }
 
 function escape(t: string): string {
@@ -234,12 +274,8 @@ function at(e: Entry<any>, pointer: string, d: Omit<Diagnostic, "file" | "docume
 
 // ------------------------------------------------------------------------------------------ rules
 
-/** Semantic rules that need only one document. */
-function documentRules(e: Entry<any>, out: Diagnostic[]): void {
-  const err = (pointer: string, code: string, message: string, severity: Diagnostic["severity"] = "error") =>
-    out.push(at(e, pointer, { code, severity, message }));
-  walkDurations(e.doc, "", err);
-  walkRegexes(e.doc, "", err);
+/** Semantic rules that need only one (schema-valid) document. */
+function documentRules(e: Entry<any>, err: Report): void {
   switch (e.doc.kind as DocumentKind) {
     case "TrafficPolicy": return trafficRules(e.doc as TrafficPolicy, err);
     case "AccessPolicy": return accessRules(e.doc as AccessPolicy, err);
@@ -251,41 +287,55 @@ function documentRules(e: Entry<any>, out: Diagnostic[]): void {
 
 type Report = (pointer: string, code: string, message: string, severity?: Diagnostic["severity"]) => void;
 
-const DURATION_KEYS = new Set(["timeout", "perTryTimeout", "backoff", "fixedDelay", "interval", "baseEjectionTime", "connectTimeout", "idleTimeout", "maxAge", "ttl"]);
+const DURATION_REF = "#/definitions/Duration";
+/** Longest accepted duration: 10000 years, in milliseconds (protobuf Duration's limit). */
+const MAX_DURATION_MS = 315_576_000_000_000;
 
-function walkDurations(v: any, p: string, err: Report): void {
-  if (!v || typeof v !== "object") return;
-  for (const [k, child] of Object.entries(v)) {
-    const cp = `${p}/${escape(k)}`;
-    if (DURATION_KEYS.has(k) && typeof child === "string") {
-      const ms = parseDuration(child);
-      if (ms === undefined) err(cp, "rule/duration", "must be a duration such as 500ms, 2s or 1m30s");
-      else if (ms < 1) err(cp, "rule/duration", `must be at least 1ms (got ${child})`);
-      else if (ms > 315_576_000_000) err(cp, "rule/duration", "must be at most 10000 years");
-    } else walkDurations(child, cp, err);
-  }
-}
-
-/** Regexes must compile and use only RE2 syntax (what Envoy and Linkerd accept). */
-function walkRegexes(v: any, p: string, err: Report): void {
-  if (!v || typeof v !== "object") return;
-  for (const [k, child] of Object.entries(v)) {
-    const cp = `${p}/${escape(k)}`;
-    if (k === "regex" && typeof child === "string") {
-      const problem = regexProblem(child);
-      if (problem) err(cp, "rule/regex", problem);
-    } else walkRegexes(child, cp, err);
-  }
+/**
+ * Rules on single values, found by walking the document along its schema: every value whose schema
+ * is `#/definitions/Duration` must be at least 1ms, every `regex` property of a match must be RE2.
+ * Only places the schema declares are checked (an annotation or a header named `timeout` is not a
+ * duration). Safe on documents the schema rejected: values of the wrong type are skipped.
+ */
+function valueRules(kind: string, doc: unknown, err: Report): void {
+  const walk = (v: unknown, node: any, p: string): void => {
+    if (node?.$ref === DURATION_REF) {
+      if (typeof v !== "string") return;
+      const ms = parseDuration(v);
+      if (ms === undefined) err(p, "rule/duration", "must be a duration such as 500ms, 2s or 1m30s");
+      else if (ms < 1) err(p, "rule/duration", `must be at least 1ms (got ${v})`);
+      else if (ms > MAX_DURATION_MS) err(p, "rule/duration", `must be at most 10000 years (got ${v})`);
+      return;
+    }
+    node = deref(node);
+    if (!node || v === null || typeof v !== "object") return;
+    if (Array.isArray(v)) {
+      if (node.items) v.forEach((x, i) => walk(x, node.items, `${p}/${i}`));
+      return;
+    }
+    const props = node.properties ?? {};
+    for (const [k, x] of Object.entries(v)) {
+      const declared = Object.hasOwn(props, k);
+      const child = declared ? props[k] : typeof node.additionalProperties === "object" ? node.additionalProperties : undefined;
+      if (declared && k === "regex" && typeof x === "string") {
+        const problem = regexProblem(x);
+        if (problem) err(`${p}/regex`, "rule/regex", problem);
+      } else if (child) walk(x, child, `${p}/${escape(k)}`);
+    }
+  };
+  walk(doc, schemaJson().definitions[kind], "");
 }
 
 /** Why a regex is not a portable RE2 expression, or undefined when it is fine. */
 export function regexProblem(re: string): string | undefined {
-  if (/\(\?[=!<]|\(\?<[=!]/.test(re)) return "lookahead and lookbehind are not RE2 syntax (Envoy and Linkerd use RE2)";
-  if (/\\[1-9]/.test(re)) return "back-references are not RE2 syntax (Envoy and Linkerd use RE2)";
+  // Only unescaped constructs count: an even number of backslashes (maybe none) before them.
+  if (/(?:^|[^\\])(?:\\\\)*\(\?(?:=|!|<=|<!)/.test(re)) return "lookahead and lookbehind are not RE2 syntax (Envoy and Linkerd use RE2)";
+  if (/(?:^|[^\\])(?:\\\\)*\\[1-9]/.test(re)) return "back-references are not RE2 syntax (Envoy and Linkerd use RE2)";
   try {
-    new RegExp(re.replace(/\(\?P</g, "(?<"));
+    // RE2 syntax JavaScript spells differently: named groups `(?P<n>`, inline flags `(?i)`, `(?i:x)`.
+    new RegExp(re.replace(/\(\?P</g, "(?<").replace(/\(\?[imsU]+\)/g, "").replace(/\(\?[imsU]*(?:-[imsU]+)?:/g, "(?:"));
   } catch (e) {
-    return `not a valid regular expression: ${(e as Error).message.replace(/^Invalid regular expression: /, "")}`;
+    return `not a valid regular expression: ${(e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, "")}`;
   }
   return undefined;
 }
@@ -321,10 +371,15 @@ function trafficRules(doc: TrafficPolicy, err: Report): void {
   });
   const routes = s.routes ?? [];
   const seen = new Map<string, number>();
+  let catchAll: number | undefined;
   routes.forEach((r, i) => {
-    const k = canonicalJson(r.match ?? null);
-    if (seen.has(k)) err(`/spec/routes/${i}/match`, "rule/shadowed-route", `route ${i} matches the same requests as route ${seen.get(k)} and can never be used`, "warning");
+    const k = canonicalJson(r.match ?? {});
+    const ptr = r.match ? `/spec/routes/${i}/match` : `/spec/routes/${i}`;
+    if (catchAll !== undefined) err(ptr, "rule/shadowed-route", `route ${i} comes after route ${catchAll}, which matches every request, so it can never be used; move it up`, "warning");
+    else if (seen.has(k)) err(ptr, "rule/shadowed-route", `route ${i} matches the same requests as route ${seen.get(k)} and can never be used`, "warning");
     else seen.set(k, i);
+    const m = r.match;
+    if (catchAll === undefined && (!m || (!m.path && !m.method && !m.headers && !m.queryParams))) catchAll = i;
   });
 }
 
@@ -367,6 +422,25 @@ function accessRules(doc: AccessPolicy, err: Report): void {
     });
   }
   if (s.source && Object.keys(s.source).length === 0) err("/spec/source", "rule/empty-source", "an empty source matches nothing useful; omit it for any caller");
+  const sources: [Source | undefined, string][] = [[s.source, "/spec/source"]];
+  for (const action of ["allow", "deny"] as const) (s[action] ?? []).forEach((r, i) => sources.push([r.source, `/spec/${action}/${i}/source`]));
+  for (const [src, base] of sources) {
+    (src?.ipBlocks ?? []).forEach((b, i) => {
+      const problem = cidrProblem(b);
+      if (problem) err(`${base}/ipBlocks/${i}`, "rule/ip-block", problem);
+    });
+  }
+}
+
+/** Why `text` is not an IP address or CIDR block (`10.0.0.0/8`, `fd00::/8`), or undefined when it is one. */
+export function cidrProblem(text: string): string | undefined {
+  const [addr, prefix, ...more] = text.split("/");
+  const family = isIP(addr);
+  if (family === 0 || more.length) return `"${text}" is not an IP address or CIDR block such as 10.0.0.0/8 or fd00::/8`;
+  const max = family === 4 ? 32 : 128;
+  if (prefix !== undefined && !(/^[0-9]{1,3}$/.test(prefix) && Number(prefix) <= max))
+    return `the prefix length of "${text}" must be 0-${max}`;
+  return undefined;
 }
 
 function mtlsRules(doc: MTLSPolicy, err: Report): void {
@@ -390,28 +464,35 @@ function serviceRules(doc: MeshService, err: Report): void {
 function crossRules(model: Model, out: Diagnostic[]): void {
   for (const v of model.destinations()) {
     const facts = v.facts;
-    // Subsets and ports referenced must exist when the MeshService declares them.
+    // Subsets and ports referenced must exist when the MeshService of their service declares them.
+    const checkSubset = (p: Entry<any>, target: ServiceFacts, labels: Labels | undefined, pointer: string) => {
+      if (!labels || !target.subsets) return;
+      if (!target.subsets.some((s) => canonicalJson(s.labels) === canonicalJson(labels)))
+        out.push(at(p, pointer, { code: "rule/unknown-subset", severity: "error", message: `subset ${canonicalJson(labels)} is not declared by MeshService ${target.namespace}/${target.name}; declared: ${target.subsets.map((s) => `${s.name} ${canonicalJson(s.labels)}`).join(", ")}` }));
+    };
+    const checkPort = (p: Entry<any>, target: ServiceFacts, port: number | undefined, pointer: string) => {
+      if (port && target.ports && !target.ports.some((x) => x.port === port))
+        out.push(at(p, pointer, { code: "rule/unknown-port", severity: "error", message: `port ${port} is not a port of MeshService ${target.namespace}/${target.name} (ports: ${target.ports.map((x) => x.port).join(", ")})` }));
+    };
+    const checkMirror = (p: Entry<any>, m: Mirror | undefined, pointer: string) => {
+      if (!m) return;
+      const target = m.service ? model.service(m.namespace ?? v.namespace, m.service) : facts;
+      checkSubset(p, target, m.subset, `${pointer}/subset`);
+      checkPort(p, target, m.port, `${pointer}/port`);
+    };
     for (const p of v.trafficPolicies) {
       const spec = p.doc.spec;
-      const checkSubset = (labels: Labels | undefined, pointer: string) => {
-        if (!labels || !facts.subsets) return;
-        if (!facts.subsets.some((s) => canonicalJson(s.labels) === canonicalJson(labels)))
-          out.push(at(p, pointer, { code: "rule/unknown-subset", severity: "error", message: `subset ${canonicalJson(labels)} is not declared by MeshService ${facts.namespace}/${facts.name}; declared: ${facts.subsets.map((s) => `${s.name} ${canonicalJson(s.labels)}`).join(", ")}` }));
-      };
+      checkPort(p, facts, spec.destination.port, "/spec/destination/port");
       (spec.routes ?? []).forEach((r, i) => {
-        (r.split ?? []).forEach((t, j) => checkSubset(t.subset, `/spec/routes/${i}/split/${j}/subset`));
-        if (r.mirror && !r.mirror.service) checkSubset(r.mirror.subset, `/spec/routes/${i}/mirror/subset`);
+        (r.split ?? []).forEach((t, j) => {
+          checkSubset(p, facts, t.subset, `/spec/routes/${i}/split/${j}/subset`);
+          checkPort(p, facts, t.port, `/spec/routes/${i}/split/${j}/port`);
+        });
+        checkMirror(p, r.mirror, `/spec/routes/${i}/mirror`);
       });
-      if (spec.mirror && !spec.mirror.service) checkSubset(spec.mirror.subset, "/spec/mirror/subset");
-      const port = spec.destination.port;
-      if (port && facts.ports && !facts.ports.some((x) => x.port === port))
-        out.push(at(p, "/spec/destination/port", { code: "rule/unknown-port", severity: "error", message: `port ${port} is not a port of MeshService ${facts.namespace}/${facts.name} (ports: ${facts.ports.map((x) => x.port).join(", ")})` }));
+      checkMirror(p, spec.mirror, "/spec/mirror");
     }
-    for (const p of v.accessPolicies) {
-      const port = p.doc.spec.destination.port;
-      if (port && facts.ports && !facts.ports.some((x) => x.port === port))
-        out.push(at(p, "/spec/destination/port", { code: "rule/unknown-port", severity: "error", message: `port ${port} is not a port of MeshService ${facts.namespace}/${facts.name} (ports: ${facts.ports.map((x) => x.port).join(", ")})` }));
-    }
+    for (const p of v.accessPolicies) checkPort(p, facts, p.doc.spec.destination.port, "/spec/destination/port");
     // Two policies claiming the same traffic.
     const byKey = new Map<string, (typeof v.routes)[number]>();
     for (const r of v.routes) {

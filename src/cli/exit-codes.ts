@@ -14,6 +14,8 @@ export const EXIT = {
   DIFFERENCES: 5,
   /** A bug in unimesh (an internal error): please report it. */
   INTERNAL: 70,
+  /** The output could not be written (`translate -o DIR`: permissions, disk full); nothing was written. */
+  OUTPUT: 73,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -27,4 +29,5 @@ export const EXIT_TABLE: [ExitCode, string][] = [
   [EXIT.CONFLICT, "server-side apply conflict with another field manager"],
   [EXIT.DIFFERENCES, "diff found differences"],
   [EXIT.INTERNAL, "internal error (a bug: please report it)"],
+  [EXIT.OUTPUT, "output could not be written (nothing was written)"],
 ];

@@ -4,14 +4,15 @@
  * command actions so that `unimesh translate` never loads what it does not use (and never
  * `@kubernetes/client-node`).
  */
-import { Command, CommanderError } from "commander";
+import type { Command as CommanderCommand } from "commander";
+import { Command, CommanderError } from "./commander.js";
 import { EXIT, EXIT_TABLE, type ExitCode } from "./exit-codes.js";
 import type { CliIO } from "./io.js";
 import { COMMANDS } from "./commands/index.js";
 
 /** A command module: adds itself to the program; its action returns the exit code. */
 export interface CliCommand {
-  register(program: Command, io: CliIO, done: (code: ExitCode) => void): void;
+  register(program: CommanderCommand, io: CliIO, done: (code: ExitCode) => void): void;
 }
 
 /**
@@ -33,8 +34,9 @@ export async function run(argv: string[], io: CliIO): Promise<ExitCode> {
     await program.parseAsync(argv, { from: "user" });
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return EXIT.OK;
-      return EXIT.USAGE;
+      // --help, --version, `help CMD`: 0. Unknown command/option, missing argument, bad choice, and
+      // `unimesh` alone (help on stderr): usage.
+      return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     }
     return handleError(e, io);
   }

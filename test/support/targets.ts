@@ -4,6 +4,8 @@
  */
 import type { Adapter, TranslateOptions } from "../../src/index.js";
 import type { CrdSet } from "./crd-validator.js";
+import { istio } from "../../src/adapters/istio/index.js";
+import { appmesh } from "../../src/adapters/appmesh/index.js";
 
 export interface GoldenTarget {
   adapter: Adapter;
@@ -18,4 +20,8 @@ export interface GoldenTarget {
   options?: TranslateOptions;
 }
 
-export const GOLDEN_TARGETS: GoldenTarget[] = [];
+export const GOLDEN_TARGETS: GoldenTarget[] = [
+  { adapter: istio, version: "1.30", file: "istio.golden.yaml", crdSets: ["istio/1.30.3"] },
+  { adapter: istio, version: "1.22", file: "istio@1.22.golden.yaml", crdSets: ["istio/1.22.8"] },
+  { adapter: appmesh, version: "1.13", file: "appmesh.golden.yaml", crdSets: ["aws-app-mesh/v1.13.3"], nonCrdApiVersions: ["v1"] },
+];

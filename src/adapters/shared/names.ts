@@ -1,7 +1,8 @@
 /**
  * Kubernetes names for generated objects: DNS-1123, within length limits, deterministic. A name that
- * would be too long is cut and suffixed with 8 hex characters of the SHA-256 of the full name, so two
- * long names never collide by truncation.
+ * is already valid is kept as is. Any other is sanitized (lower case; runs of other characters become
+ * one `-`), cut to fit, and suffixed with `-` and 8 hex characters of the SHA-256 of the unchanged
+ * input, so two different inputs never get the same name by sanitizing or truncation.
  */
 import { shortHash } from "../../api/model.js";
 
@@ -10,10 +11,10 @@ function sanitize(s: string): string {
 }
 
 function fit(full: string, max: number): string {
-  const clean = sanitize(full) || "x";
-  if (clean.length <= max && clean === full) return clean;
-  if (clean.length <= max && clean !== full) return clean.length + 9 <= max && /[^a-z0-9-]|[A-Z]/.test(full) ? `${clean}-${shortHash(full)}` : clean;
-  return `${clean.slice(0, max - 9).replace(/-+$/, "")}-${shortHash(full)}`;
+  const clean = sanitize(full);
+  if (clean === full && clean.length > 0 && clean.length <= max) return clean;
+  const head = clean.slice(0, max - 9).replace(/-+$/, "");
+  return head ? `${head}-${shortHash(full)}` : shortHash(full);
 }
 
 /**

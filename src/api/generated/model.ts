@@ -43,6 +43,9 @@ export interface Metadata {
    */
   namespace?: string;
   labels?: Labels;
+  /**
+   * Free-form notes (key: value) for people and tools; unimesh does not interpret them.
+   */
   annotations?: {
     [k: string]: string;
   };
@@ -54,13 +57,13 @@ export interface Labels {
   [k: string]: string;
 }
 /**
- * How requests from `source` to `destination` are routed and protected. Combining: all TrafficPolicies for one destination form ONE route table. The routes of one policy keep their written order (the first route that matches wins); the routes of several policies are merged most specific first (source-specific before any-source, then exact path, regex, longer prefix, then more method/header/query conditions; ties by policy id), so catch-all routes come last. Requests no route matches go to the destination service unchanged. Destination-level settings (outlierDetection, connectionPool, loadBalancer, rateLimit) must not be set differently by two policies for one destination: that is a conflict naming both. `source`: Callers this policy applies to (serviceAccounts and namespaces only). Omitted: every caller.
+ * How requests from `source` to `destination` are routed and protected. Combining: all TrafficPolicies for one destination form ONE route table. The routes of one policy keep their written order (the first route that matches wins); the routes of several policies are merged most specific first (source-specific before any-source, then exact path, regex, longer prefix, then more method/header/query conditions; ties by policy id), so catch-all routes come last. Requests no route matches go to the destination service unchanged. Destination-level settings (outlierDetection, connectionPool, loadBalancer, rateLimit) must not be set differently by two policies for one destination: that is a conflict naming both. `source`: Callers this policy applies to (serviceAccounts and namespaces only). Omitted: every caller. Destination-level settings apply to the whole destination service, even in a policy with `destination.port`.
  */
 export interface TrafficPolicySpec {
   source?: Source;
   destination: Destination;
   /**
-   * Omitted: one route matching every request.
+   * Omitted: one route matching every request, carrying the policy's route-level settings (timeout, retries, faultInjection, mirror, headers, cors); a policy with only destination-level settings adds no route.
    *
    * @minItems 1
    * @maxItems 256
@@ -90,7 +93,7 @@ export interface Source {
    *
    * @minItems 1
    */
-  namespaces?: [Name, ...Name[]];
+  namespaces?: [string, ...string[]];
   /**
    * Callers whose source IP is in one of these CIDRs (AccessPolicy only; not an identity, so weaker than serviceAccounts).
    *
@@ -116,7 +119,7 @@ export interface Destination {
   port?: number;
 }
 /**
- * One route. Settings given here override the policy-level ones for this route only. A route forwards (split), or redirects, or responds directly: at most one of them.
+ * One route. Settings given here override the policy-level ones for this route only. A route forwards (split), or redirects, or responds directly: at most one of them. Redirect and directResponse routes do not take the policy-level retries, mirror or faultInjection delay.
  */
 export interface Route {
   /**
@@ -170,25 +173,55 @@ export interface Match {
  * Exactly one of exact, prefix, regex. `prefix` is a plain string prefix (`/api` also matches `/apix`); end it with `/` for a path-segment prefix.
  */
 export interface PathMatch {
+  /**
+   * The request path (without the query string) equals this string.
+   */
   exact?: string;
+  /**
+   * The request path (without the query string) starts with this string.
+   */
   prefix?: string;
+  /**
+   * The whole request path (without the query string) matches this regular expression (RE2 syntax).
+   */
   regex?: string;
 }
 /**
  * Exactly one of exact, prefix, regex, present (true: header present with any value; false: header absent).
  */
 export interface HeaderMatch {
+  /**
+   * The whole value equals this string.
+   */
   exact?: string;
+  /**
+   * The value starts with this string.
+   */
   prefix?: string;
+  /**
+   * The whole value matches this regular expression (RE2 syntax).
+   */
   regex?: string;
+  /**
+   * true: the header is present, with any value; false: the header is absent.
+   */
   present?: boolean;
 }
 /**
  * Exactly one of exact, prefix, regex (RE2 syntax, whole-string match).
  */
 export interface StringMatch {
+  /**
+   * The whole value equals this string.
+   */
   exact?: string;
+  /**
+   * The value starts with this string.
+   */
   prefix?: string;
+  /**
+   * The whole value matches this regular expression (RE2 syntax).
+   */
   regex?: string;
 }
 /**
@@ -209,6 +242,9 @@ export interface SplitTarget {
  * Answer with an HTTP redirect instead of forwarding.
  */
 export interface Redirect {
+  /**
+   * New scheme. Default: unchanged.
+   */
   scheme?: "http" | "https";
   /**
    * New host (without port).
@@ -228,7 +264,13 @@ export interface Redirect {
  * Answer directly with a fixed response instead of forwarding.
  */
 export interface DirectResponse {
+  /**
+   * HTTP status of the response.
+   */
   status: number;
+  /**
+   * Response body (at most 64 KiB). Default: empty.
+   */
   body?: string;
 }
 /**
@@ -239,7 +281,13 @@ export interface Rewrite {
    * Exactly one of: replacePrefixMatch (replaces the part matched by the route's `match.path.prefix`), replaceFullPath.
    */
   path?: {
+    /**
+     * Replaces the part of the path matched by the route's `match.path.prefix` with this value.
+     */
     replacePrefixMatch?: string;
+    /**
+     * Replaces the whole path with this value.
+     */
     replaceFullPath?: string;
   };
   /**
@@ -381,14 +429,20 @@ export interface Cors {
    */
   allowOrigins: [StringMatch, ...StringMatch[]];
   /**
+   * Methods allowed in cross-origin requests (Access-Control-Allow-Methods).
+   *
    * @minItems 1
    */
   allowMethods?: [string, ...string[]];
   /**
+   * Request headers allowed in cross-origin requests (Access-Control-Allow-Headers).
+   *
    * @minItems 1
    */
   allowHeaders?: [string, ...string[]];
   /**
+   * Response headers that browsers may expose to scripts (Access-Control-Expose-Headers).
+   *
    * @minItems 1
    */
   exposeHeaders?: [string, ...string[]];
@@ -396,6 +450,9 @@ export interface Cors {
    * How long browsers may cache the preflight answer. A duration such as `500ms`, `2s`, `1m30s` (units: ms, s, m, h).
    */
   maxAge?: string;
+  /**
+   * Whether cross-origin requests may carry credentials such as cookies (Access-Control-Allow-Credentials). Default: false.
+   */
   allowCredentials?: boolean;
 }
 /**
@@ -468,15 +525,24 @@ export interface LoadBalancer {
    * Hash key, with algorithm consistent-hash: exactly one of header, cookie, sourceIp, queryParam.
    */
   consistentHash?: {
+    /**
+     * Hash on the value of this request header.
+     */
     header?: string;
     /**
      * An HTTP cookie (generated with this ttl when absent).
      */
     cookie?: {
+      /**
+       * Name of the cookie.
+       */
       name: string;
       ttl?: Duration;
     };
     sourceIp?: true;
+    /**
+     * Hash on the value of this query parameter.
+     */
     queryParam?: string;
   };
 }
@@ -497,6 +563,8 @@ export interface RateLimit {
    */
   perIdentity?: number;
   /**
+   * Callers with a limit of their own, by service account.
+   *
    * @minItems 1
    */
   overrides?: [
@@ -546,21 +614,23 @@ export interface AccessPolicySpec {
 export interface AccessRule {
   source?: Source;
   /**
+   * HTTP methods, in upper case (e.g. GET).
+   *
    * @minItems 1
    */
   methods?: [string, ...string[]];
   /**
-   * Request paths: exact (`/a`), prefix (`/a/*`), suffix (`* /a`), or `*` (any).
+   * Request paths: exact (`/a`), prefix (`/a/*`), suffix (`* /a`), or `*` (any). `*` may appear only at the start or at the end.
    *
    * @minItems 1
    */
   paths?: [string, ...string[]];
   /**
-   * Destination (pod) ports.
+   * Service ports of the destination (what callers dial; adapters map them to the pods' target ports).
    *
    * @minItems 1
    */
-  ports?: [Port, ...Port[]];
+  ports?: [number, ...number[]];
   /**
    * Request headers by name, each with a list of accepted exact values.
    */
@@ -590,7 +660,7 @@ export interface MTLSPolicySpec {
    */
   mode: "strict" | "permissive" | "disabled";
   /**
-   * Per-port overrides: `"9080": permissive`. Needs a destination.
+   * Per-port overrides by Service port (adapters map them to the pods' target ports): `"9080": permissive`. Needs a destination.
    */
   ports?: {
     [k: string]: "strict" | "permissive" | "disabled";
@@ -615,6 +685,8 @@ export interface MeshServiceSpec {
    */
   serviceAccount?: string;
   /**
+   * Ports of the service. When given, every port a policy names for this service must be one of these.
+   *
    * @minItems 1
    */
   ports?: [ServicePort, ...ServicePort[]];
@@ -643,6 +715,9 @@ export interface ServicePort {
    * A TCP port number.
    */
   targetPort?: number;
+  /**
+   * Port name, as in the Kubernetes Service (at most 15 characters).
+   */
   name?: string;
   /**
    * Default: http.

@@ -1,4 +1,13 @@
-/** The CLI's commands, in help order. One file per command; add yours here. */
+/** The CLI's commands, in help order. One file per command; add yours here (one line). */
 import type { CliCommand } from "../main.js";
+import { validateCommand } from "./validate.js";
+import { translateCommand } from "./translate.js";
+import { meshesCommand } from "./meshes.js";
+import { schemaCommand } from "./schema.js";
 
-export const COMMANDS: CliCommand[] = [];
+export const COMMANDS: CliCommand[] = [
+  validateCommand,
+  translateCommand,
+  meshesCommand,
+  schemaCommand,
+];

@@ -1,0 +1,151 @@
+/**
+ * Access control → the callers' `VirtualNode.spec.backends[]` (with `Mesh.spec.egressFilter: DROP_ALL`).
+ *
+ * App Mesh has no authorization object: an Envoy receives routes only for the VirtualServices its
+ * VirtualNode lists as backends, and with the DROP_ALL egress filter everything else is blocked
+ * (`virtualnode_types.go` `Backends`; `mesh_types.go` `EgressFilter`; MESHES.md §3.3). So:
+ *
+ * - a destination without AccessPolicy may be called by anyone: every VirtualNode lists it (the
+ *   "allow all" of SuperGloo's App Mesh translator, `solo-io/gloo-mesh@v0.3.25
+ *   pkg/translator/appmesh/README.md`);
+ * - with AccessPolicies, only the allowed callers' VirtualNodes list it. A service account stands for
+ *   the services running as it (`ServiceFacts.serviceAccount`), `*` for every VirtualNode, a namespace
+ *   for the VirtualNodes unimesh generates there (App Mesh cannot select by namespace: warning), a rule
+ *   without source for every VirtualNode. Deny rules remove callers the same way (exact at service level:
+ *   a VirtualNode runs as one service account). `ipBlocks` cannot be expressed (error).
+ * - methods, paths, headers and ports (and a port-specific policy on a multi-port service) cannot be
+ *   checked: an error per field, unless the user accepts the `service-level-access` approximation, which
+ *   allows the caller on the whole service and drops deny rules that carry such conditions (a warning per
+ *   rule).
+ * - the allow-list is enforced in the callers' Envoys only. Pods without an App Mesh sidecar are not
+ *   stopped unless the destination accepts only mutual TLS: when callers must be denied and the
+ *   destination is not strict on every port, each AccessPolicy gets a warning.
+ */
+import type { EffectiveAccessRule, Entry, ResolvedSource } from "../../../api/model.js";
+import type { AccessPolicy } from "../../../api/generated/model.js";
+import { SERVICE_LEVEL_ACCESS, type Tx } from "../context.js";
+import type { ServiceIndex, ServiceNode } from "../services.js";
+import { strictOnly } from "./mtls.js";
+
+/** Who may call a destination. */
+export interface AccessDecision {
+  /** VirtualNodes that list the destination as a backend. */
+  callers: Set<ServiceNode>;
+  /** The AccessPolicies that decided it (none: open to every caller). */
+  policies: Entry<AccessPolicy>[];
+}
+
+/** The callers of `dest`, reporting what App Mesh cannot express. */
+export function allowedCallers(tx: Tx, index: ServiceIndex, dest: ServiceNode): AccessDecision {
+  const v = dest.view;
+  if (!v || !v.accessPolicies.length) return { callers: new Set(index.nodes), policies: [] };
+  const approx = tx.ctx.allows(SERVICE_LEVEL_ACCESS);
+  const allowed = new Set<ServiceNode>();
+  let anyCaller = false; // callers without a mesh identity are allowed too
+  for (const rule of v.allow) {
+    const conds = conditions(tx, dest, rule);
+    if (conds.length) {
+      if (!approx) {
+        for (const c of conds) reportCondition(tx, dest, rule, c);
+        continue;
+      }
+      tx.report(rule.policy, rule.pointer, "warning", "adapter/approximation", "accessL7",
+        `allow: approximated (${SERVICE_LEVEL_ACCESS}): ${who(rule.source)} may call every method, path and port of ${dest.namespace}/${dest.name}, because ${tx.mesh} allows callers per whole VirtualService (VirtualNode backends) and cannot check ${conds.map((c) => c.field).join(", ")}`);
+    }
+    if (!rule.source) anyCaller = true;
+    for (const n of resolve(tx, index, rule)) allowed.add(n);
+  }
+  for (const rule of v.deny) {
+    const conds = conditions(tx, dest, rule);
+    if (conds.length) {
+      if (!approx) {
+        for (const c of conds) reportCondition(tx, dest, rule, c);
+        continue;
+      }
+      tx.report(rule.policy, rule.pointer, "warning", "adapter/approximation", "accessL7",
+        `deny: approximated (${SERVICE_LEVEL_ACCESS}): this deny rule is NOT enforced, because ${tx.mesh} can only deny a caller the whole VirtualService, not only some ${conds.map((c) => c.field).join(", ")}; deny at service level (drop the conditions) or enforce it in the application`);
+      continue;
+    }
+    if (!rule.source) {
+      allowed.clear();
+      anyCaller = false;
+      continue;
+    }
+    for (const n of resolve(tx, index, rule)) allowed.delete(n);
+  }
+  if (!anyCaller && !strictOnly(tx, dest)) {
+    for (const p of v.accessPolicies) {
+      tx.report(p, "/spec/destination", "warning", "adapter/unsupported-value", "access",
+        `destination: ${tx.mesh} enforces access only in the callers' Envoys (VirtualNode backends, Mesh egressFilter DROP_ALL), so a pod without an App Mesh sidecar reaches ${dest.namespace}/${dest.name} unchecked; add an MTLSPolicy with mode strict for ${dest.namespace}/${dest.name} (or its namespace) so App Mesh rejects callers without a mesh certificate`);
+    }
+  }
+  return { callers: allowed, policies: v.accessPolicies };
+}
+
+interface Condition {
+  field: string;
+  pointer: string;
+  what: string;
+}
+
+/** The request conditions of a rule that App Mesh cannot check (vacuous ones are left out). */
+function conditions(tx: Tx, dest: ServiceNode, rule: EffectiveAccessRule): Condition[] {
+  const r = rule.rule;
+  const out: Condition[] = [];
+  if (r.methods) out.push({ field: "methods", pointer: `${rule.pointer}/methods`, what: "the HTTP method" });
+  if (r.paths && !r.paths.every((p) => p === "*")) out.push({ field: "paths", pointer: `${rule.pointer}/paths`, what: "the request path" });
+  if (r.headers) out.push({ field: "headers", pointer: `${rule.pointer}/headers`, what: "request headers" });
+  if (r.ports && !(dest.listeners.length && dest.listeners.every((l) => r.ports!.includes(l.port))))
+    out.push({ field: "ports", pointer: `${rule.pointer}/ports`, what: "the destination port" });
+  if (rule.port !== undefined && !(dest.ports.length && dest.ports.every((p) => p.port === rule.port)))
+    out.push({ field: "destination.port", pointer: "/spec/destination/port", what: "the destination port" });
+  return out;
+}
+
+function reportCondition(tx: Tx, dest: ServiceNode, rule: EffectiveAccessRule, c: Condition): void {
+  const deny = rule.action === "deny";
+  tx.unsupportedFeature(rule.policy, c.pointer, "accessL7",
+    `${c.field}: ${tx.mesh} ${deny ? "denies" : "allows"} callers per whole service (VirtualNode.spec.backends lists VirtualServices), so it cannot ${deny ? "deny" : "allow"} only by ${c.what} on ${dest.namespace}/${dest.name}; ` +
+    (deny
+      ? `with allowApproximations ["${SERVICE_LEVEL_ACCESS}"] (--allow ${SERVICE_LEVEL_ACCESS}) this deny rule is dropped, or use --mesh istio / --mesh linkerd`
+      : `accept allowing the caller on the whole service with allowApproximations ["${SERVICE_LEVEL_ACCESS}"] (--allow ${SERVICE_LEVEL_ACCESS}), or use --mesh istio / --mesh linkerd`));
+}
+
+/** The VirtualNodes a rule's source stands for (no source: every VirtualNode). */
+function resolve(tx: Tx, index: ServiceIndex, rule: EffectiveAccessRule): ServiceNode[] {
+  const s = rule.source;
+  if (!s) return index.nodes;
+  const out = new Set<ServiceNode>();
+  for (const id of s.identities) {
+    if ("any" in id) index.nodes.forEach((n) => out.add(n));
+    else {
+      const found = index.bySa(id.namespace, id.serviceAccount);
+      if (!found.length) {
+        tx.report(rule.policy, `${s.pointer}/serviceAccounts`, "warning", "adapter/unsupported-value", "access",
+          `serviceAccounts: no service unimesh knows runs as ${id.namespace}/${id.serviceAccount}, so ${tx.mesh} has no VirtualNode to list ${rule.action === "allow" ? "as an allowed caller" : "as denied"}; declare a MeshService with serviceAccount: ${id.serviceAccount}`);
+      }
+      found.forEach((n) => out.add(n));
+    }
+  }
+  for (const ns of s.namespaces) {
+    const found = index.inNamespace(ns);
+    found.forEach((n) => out.add(n));
+    tx.report(rule.policy, `${s.pointer}/namespaces`, "warning", "adapter/unsupported-value", "access",
+      `namespaces: ${tx.mesh} cannot select callers by namespace, so "${ns}" stands for the VirtualNodes unimesh generates there (${found.map((n) => n.name).join(", ") || "none"}); other workloads in ${ns} get no VirtualNode and are not in the mesh: declare them as MeshServices`);
+  }
+  if (s.ipBlocks.length) {
+    tx.unsupportedValue(rule.policy, `${s.pointer}/ipBlocks`, "access",
+      `ipBlocks: ${tx.mesh} has no address-based access control (callers are VirtualNodes); select the callers by serviceAccounts, or use --mesh istio`);
+  }
+  return [...out];
+}
+
+function who(s: ResolvedSource | undefined): string {
+  if (!s) return "every caller";
+  const parts = [
+    ...s.identities.map((i) => ("any" in i ? "any authenticated caller" : `service account ${i.namespace}/${i.serviceAccount}`)),
+    ...s.namespaces.map((n) => `namespace ${n}`),
+    ...s.ipBlocks,
+  ];
+  return parts.join(", ");
+}

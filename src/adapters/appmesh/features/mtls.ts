@@ -1,0 +1,102 @@
+/**
+ * mTLS mode → `VirtualNode.spec.listeners[].tls` {mode STRICT|PERMISSIVE, certificate, validation}
+ * on the destination, and `VirtualNode.spec.backends[].virtualService.clientPolicy.tls` {enforce,
+ * ports, certificate, validation{trust, subjectAlternativeNames}} on every caller
+ * (`ListenerTLS` / `ClientPolicyTLS` in `virtualnode_types.go`).
+ *
+ * App Mesh has no mesh-issued identity: every TLS setting needs a certificate source (ACM, file or
+ * SDS). The model carries none, so unimesh uses SDS as App Mesh does with SPIRE
+ * (aws-app-mesh-examples `walkthroughs/howto-k8s-mtls-sds-based`): each VirtualNode presents the
+ * SVID whose SPIFFE ID is the model's identity of its service account
+ * (`spiffe://<trustDomain>/ns/<namespace>/sa/<serviceAccount>`) and trusts the bundle
+ * `spiffe://<trustDomain>`. This needs SPIRE registering pods by service account and the controller
+ * started with `--enable-sds=true`.
+ *
+ * - strict → `mode: STRICT` with `validation` (client certificates required: mutual TLS only);
+ * - permissive → `mode: PERMISSIVE` with `validation` (mutual TLS or plaintext);
+ * - disabled → no `tls` (plaintext).
+ * Callers of a destination with a TLS listener originate mutual TLS to it (`enforce: true`, limited to
+ * the TLS ports when only some are), and check its SPIFFE ID (`subjectAlternativeNames.match.exact`).
+ */
+import type { Entry } from "../../../api/model.js";
+import type { MTLSPolicy } from "../../../api/generated/model.js";
+import type { Tx } from "../context.js";
+import type { ClientPolicyTls, ListenerTls } from "../resources.js";
+import type { ServiceNode } from "../services.js";
+
+export type MtlsMode = "strict" | "permissive" | "disabled";
+
+/** The mode of one listener (pod port) of a service, and the policy that set it; undefined: no policy. */
+export function mtlsMode(tx: Tx, node: ServiceNode, listenerPort: number): { mode: MtlsMode; policy: Entry<MTLSPolicy> } | undefined {
+  const svc = node.view?.mtls;
+  if (svc) {
+    const ports = svc.doc.spec.ports ?? {};
+    const byTarget = ports[String(listenerPort)];
+    const byService = node.ports.filter((p) => p.targetPort === listenerPort).map((p) => ports[String(p.port)]).find((m) => m !== undefined);
+    return { mode: (byTarget ?? byService ?? svc.doc.spec.mode) as MtlsMode, policy: svc };
+  }
+  const ns = tx.model.namespaceMtls.find((e) => e.namespace === node.namespace);
+  return ns ? { mode: ns.doc.spec.mode as MtlsMode, policy: ns } : undefined;
+}
+
+/** The trust bundle every VirtualNode validates against. */
+export function trustBundle(tx: Tx): string {
+  return `spiffe://${tx.model.trustDomain}`;
+}
+
+/** `listeners[].tls` for a mode (undefined for disabled or no policy). */
+export function listenerTls(tx: Tx, node: ServiceNode, mode: MtlsMode | undefined): ListenerTls | undefined {
+  if (mode !== "strict" && mode !== "permissive") return undefined;
+  return {
+    mode: mode === "strict" ? "STRICT" : "PERMISSIVE",
+    certificate: { sds: { secretName: node.spiffeId } },
+    validation: { trust: { sds: { secretName: trustBundle(tx) } } },
+  };
+}
+
+/** `clientPolicy.tls` of `caller` towards `dest`, or undefined when no listener of `dest` uses TLS. */
+export function clientPolicyTls(tx: Tx, caller: ServiceNode, dest: ServiceNode): ClientPolicyTls | undefined {
+  const tlsPorts = dest.listeners.filter((l) => listenerTls(tx, dest, mtlsMode(tx, dest, l.port)?.mode)).map((l) => l.port);
+  if (!tlsPorts.length) return undefined;
+  return {
+    enforce: true,
+    ...(tlsPorts.length < dest.listeners.length ? { ports: tlsPorts } : {}),
+    certificate: { sds: { secretName: caller.spiffeId } },
+    validation: { trust: { sds: { secretName: trustBundle(tx) } }, subjectAlternativeNames: { match: { exact: [dest.spiffeId] } } },
+  };
+}
+
+/** True when every listener of the service accepts only mutual TLS. */
+export function strictOnly(tx: Tx, node: ServiceNode): boolean {
+  return node.listeners.length > 0 && node.listeners.every((l) => mtlsMode(tx, node, l.port)?.mode === "strict");
+}
+
+/**
+ * Reports MTLSPolicies App Mesh cannot apply: a service-level policy for a service without known ports
+ * (TLS is set per VirtualNode listener), per-port modes for ports the service does not have, and (info)
+ * what a namespace-wide policy covers: only the VirtualNodes unimesh generates.
+ */
+export function checkMtlsPolicies(tx: Tx, nodes: ServiceNode[]): void {
+  for (const e of tx.model.mtlsPolicies) {
+    const d = e.doc.spec.destination;
+    if (d) {
+      const node = nodes.find((n) => n.namespace === (d.namespace ?? e.namespace) && n.name === d.service);
+      if (!node?.listeners.length) {
+        tx.unsupportedValue(e, "/spec/destination", "mtls",
+          `destination: ${tx.mesh} sets TLS on VirtualNode listeners (listeners[].tls), and no port of ${d.namespace ?? e.namespace}/${d.service} is known; declare its ports in a MeshService`);
+        continue;
+      }
+      for (const p of Object.keys(e.doc.spec.ports ?? {})) {
+        const n = Number(p);
+        if (!node.listeners.some((l) => l.port === n) && !node.ports.some((x) => x.port === n)) {
+          tx.unsupportedValue(e, `/spec/ports/${p}`, "mtls",
+            `ports.${p}: ${node.namespace}/${node.name} has no port ${p} (ports: ${node.ports.map((x) => x.port).join(", ")}), so ${tx.mesh} has no listener to set it on; fix the port or declare it in the MeshService`, "warning");
+        }
+      }
+    } else {
+      const covered = nodes.filter((n) => n.namespace === e.namespace && n.listeners.length && !n.view?.mtls);
+      tx.report(e, "/spec/mode", "info", "adapter/unsupported-value", "mtls",
+        `mode: ${tx.mesh} sets TLS per VirtualNode listener, so this namespace-wide policy covers the services unimesh knows in ${e.namespace} (${covered.map((n) => n.name).join(", ") || "none"}); declare other workloads as MeshServices (with ports) to cover them; certificates come from SPIRE over SDS (controller flag --enable-sds=true)`);
+    }
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Retries → `VirtualRouter.spec.routes[].httpRoute.retryPolicy` (also `http2Route`, `grpcRoute`):
+ * {maxRetries, perRetryTimeout{unit,value}, httpRetryEvents[server-error|gateway-error|client-error|
+ * stream-error], tcpRetryEvents[connection-error], grpcRetryEvents[cancelled|deadline-exceeded|
+ * internal|resource-exhausted|unavailable]} (`HTTPRetryPolicy` / `GRPCRetryPolicy` in
+ * `apis/appmesh/v1beta2/virtualrouter_types.go`; App Mesh user guide `routes.md`).
+ *
+ * The model's `retryOn` uses Envoy's names; App Mesh's events map to them:
+ * `5xx` → server-error (500-508, 510, 511: the registered 5xx codes), `gateway-error` → gateway-error
+ * (both also retry resets, as Envoy's do),
+ * `retriable-4xx` → client-error (409), `refused-stream` → stream-error, `connect-failure` →
+ * tcpRetryEvents connection-error, gRPC names → grpcRetryEvents (gRPC routes only). `reset` and single
+ * status codes have no event of their own: they are accepted only when another listed condition already
+ * covers them (`reset` by 5xx/gateway-error, `503` by 5xx/gateway-error, ...). App Mesh has no back-off
+ * setting (Envoy's 25ms base applies).
+ *
+ * Omitted retries mean NO retries, but App Mesh adds a default retry policy (2 retries on 503,
+ * gRPC UNAVAILABLE, connect-failure, refused-stream and resets) to every route without one
+ * (App Mesh user guide `envoy-defaults.md`, "Default route retry policy"). Every HTTP/HTTP2/gRPC route
+ * therefore gets an explicit policy with `maxRetries: 0`, which replaces the default.
+ */
+import type { EffectiveRoute } from "../../../api/model.js";
+import { durationUnitValue, parseDuration } from "../../../api/duration.js";
+import { APPMESH_DEFAULT_REQUEST_TIMEOUT_MS, ENVOY_DEFAULT_BACKOFF_MS, type Tx } from "../context.js";
+import type { AmProtocol, RetryPolicy } from "../resources.js";
+
+const HTTP_EVENTS = ["server-error", "gateway-error", "client-error", "stream-error"] as const;
+const GRPC_EVENTS = ["cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable"] as const;
+const DEFAULT_RETRY_ON = ["connect-failure", "refused-stream", "5xx"];
+/** The status codes of App Mesh's `server-error` event (App Mesh API `HttpRetryPolicy.httpRetryEvents`). */
+const SERVER_ERROR_CODES = [500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511];
+
+/**
+ * The retry policy of a route for an HTTP/HTTP2/gRPC listener: the model's retries, or an explicit
+ * "no retries" policy. `timeoutMs` is the route's request timeout (bounds the default per-try timeout).
+ * Returns null when something cannot be expressed (reported).
+ */
+export function retryPolicy(tx: Tx, r: EffectiveRoute, protocol: Exclude<AmProtocol, "tcp">, timeoutMs: number | undefined): RetryPolicy | null {
+  const at = r.retries;
+  const bound = timeoutMs ?? APPMESH_DEFAULT_REQUEST_TIMEOUT_MS;
+  if (!at || at.value.attempts === 0) return disabledRetryPolicy(bound);
+  const spec = at.value;
+  let ok = true;
+  const http = new Set<string>();
+  const tcp = new Set<string>();
+  const grpc = new Set<string>();
+  const conditions = spec.retryOn ?? DEFAULT_RETRY_ON;
+  const has = (c: string) => conditions.includes(c);
+  conditions.forEach((c, i) => {
+    const ptr = `${at.pointer}/retryOn/${i}`;
+    const bad = (why: string) => {
+      tx.unsupportedValue(r.policy, ptr, "retries", `retryOn "${c}": ${tx.mesh} ${why}`);
+      ok = false;
+    };
+    switch (c) {
+      case "5xx": http.add("server-error"); break;
+      case "gateway-error": http.add("gateway-error"); break;
+      case "retriable-4xx": http.add("client-error"); break;
+      case "refused-stream": http.add("stream-error"); break;
+      case "connect-failure": tcp.add("connection-error"); break;
+      case "reset":
+        if (!has("5xx") && !has("gateway-error"))
+          bad("retries resets only as part of server-error or gateway-error (retryPolicy.httpRetryEvents); add 5xx or gateway-error to retryOn, or drop reset");
+        break;
+      case "retriable-status-codes":
+        break; // only activates the listed codes, checked one by one below
+      default:
+        if (/^[1-5][0-9][0-9]$/.test(c)) {
+          const code = Number(c);
+          const covered = (SERVER_ERROR_CODES.includes(code) && has("5xx")) || ([502, 503, 504].includes(code) && has("gateway-error")) || (code === 409 && has("retriable-4xx"));
+          if (!covered) bad("cannot retry on a chosen status code, only on server-error (5xx), gateway-error (502/503/504) or client-error (409) (retryPolicy.httpRetryEvents); use one of those classes");
+        } else if ((GRPC_EVENTS as readonly string[]).includes(c)) {
+          if (protocol === "grpc") grpc.add(c);
+          else bad(`retries on gRPC status "${c}" only on gRPC routes (grpcRoute.retryPolicy.grpcRetryEvents); declare the port's protocol as grpc in the MeshService, or use 5xx`);
+        } else {
+          bad("has no such retry event");
+        }
+    }
+  });
+  if (spec.backoff !== undefined && parseDuration(spec.backoff) !== ENVOY_DEFAULT_BACKOFF_MS) {
+    tx.unsupportedValue(r.policy, `${at.pointer}/backoff`, "retries",
+      `backoff: ${tx.mesh} has no retry back-off setting (retryPolicy has maxRetries, perRetryTimeout and events only; Envoy's ${ENVOY_DEFAULT_BACKOFF_MS}ms base interval applies); remove backoff for --mesh appmesh, or use --mesh istio`);
+    ok = false;
+  }
+  const perTry = spec.perTryTimeout !== undefined
+    ? tx.duration(parseDuration(spec.perTryTimeout) ?? 0, r.policy, `${at.pointer}/perTryTimeout`, "retries")
+    : tx.duration(bound, r.policy, at.pointer, "retries");
+  if (!perTry || !ok) return null;
+  if (!http.size && !tcp.size && !grpc.size) return disabledRetryPolicy(bound); // nothing listed can trigger a retry
+  const policy: RetryPolicy = { maxRetries: spec.attempts, perRetryTimeout: perTry };
+  if (http.size) policy.httpRetryEvents = HTTP_EVENTS.filter((e) => http.has(e));
+  if (tcp.size) policy.tcpRetryEvents = ["connection-error"];
+  if (grpc.size) policy.grpcRetryEvents = GRPC_EVENTS.filter((e) => grpc.has(e));
+  return policy;
+}
+
+/**
+ * A policy that retries nothing: `maxRetries: 0` (App Mesh requires an event and a per-retry timeout;
+ * the per-retry timeout equals the request bound, so it never cuts the single try short).
+ */
+export function disabledRetryPolicy(boundMs: number): RetryPolicy {
+  return { maxRetries: 0, perRetryTimeout: durationUnitValue(boundMs), tcpRetryEvents: ["connection-error"] };
+}

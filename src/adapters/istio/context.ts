@@ -1,0 +1,56 @@
+/**
+ * What every Istio feature module receives: the model, the translate context, the target version,
+ * host naming, and a short way to report diagnostics.
+ */
+import type { TranslateContext } from "../../api/adapter.js";
+import type { Feature } from "../../api/features.js";
+import type { Entry, Model } from "../../api/model.js";
+import type { Severity } from "../../api/diagnostics.js";
+import { isDnsSubdomain, serviceHost } from "../shared/names.js";
+import { type VersionedField, hasField } from "./versions.js";
+
+/** Diagnostic codes used by the Istio adapter (see CONTRIBUTING.md). */
+export type IstioCode = "adapter/unsupported-feature" | "adapter/unsupported-value" | "adapter/conflict";
+
+/** Per-translation context shared by the translator and the feature modules. */
+export interface IstioContext {
+  readonly model: Model;
+  readonly ctx: TranslateContext;
+  /** Target minor, e.g. `1.30`. */
+  readonly version: string;
+  /** Kubernetes cluster DNS domain of service hosts. @default "cluster.local" */
+  readonly clusterDomain: string;
+  /** Istio's root namespace (meshConfig.rootNamespace): policies there apply mesh-wide. @default "istio-system" */
+  readonly rootNamespace: string;
+  /** FQDN of a service: `<name>.<namespace>.svc.<clusterDomain>`. */
+  host(name: string, namespace: string): string;
+  /** True when the target version's CRD has the field. */
+  has(field: VersionedField): boolean;
+  /** Reports a diagnostic about a field of a policy. */
+  report(entry: Entry<any>, pointer: string, feature: Feature, severity: Severity, code: IstioCode, message: string): void;
+}
+
+/** Adapter settings (`TranslateOptions.settings`) understood by the Istio adapter. */
+export const ISTIO_SETTINGS = {
+  clusterDomain: "Kubernetes cluster DNS domain used in service hosts (`<svc>.<ns>.svc.<clusterDomain>`). Default: cluster.local.",
+  rootNamespace: "Istio's root namespace (meshConfig.rootNamespace), where policies apply to the whole mesh. Default: istio-system.",
+} as const;
+
+/** Builds the context of one translation. */
+export function createContext(model: Model, ctx: TranslateContext): IstioContext {
+  let clusterDomain = ctx.options.settings?.clusterDomain ?? "cluster.local";
+  if (!isDnsSubdomain(clusterDomain)) {
+    ctx.reportGlobal({
+      code: "adapter/unsupported-value", severity: "error",
+      message: `setting clusterDomain "${clusterDomain}" is not a DNS subdomain; use e.g. cluster.local`,
+    });
+    clusterDomain = "cluster.local";
+  }
+  const rootNamespace = ctx.options.settings?.rootNamespace ?? "istio-system";
+  return {
+    model, ctx, version: ctx.version, clusterDomain, rootNamespace,
+    host: (name, namespace) => serviceHost(name, namespace, clusterDomain),
+    has: (field) => hasField(ctx.version, field),
+    report: (entry, pointer, feature, severity, code, message) => ctx.report(entry, pointer, { code, severity, message, feature }),
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * Feature `access` → `AuthorizationPolicy` (`security.istio.io/v1`, istio/api
+ * `security/v1beta1/authorization_policy.proto`), scoped to the service's pods with
+ * `selector.matchLabels`.
+ *
+ * Istio's evaluation (authorization_policy.proto, "CUSTOM, DENY, ALLOW"): CUSTOM policies first, then any
+ * matching DENY policy denies; then, if the workload has NO ALLOW policy the request is allowed, otherwise
+ * it is allowed only when an ALLOW policy matches. The model ("once a destination has an AccessPolicy,
+ * what no allow rule allows is denied; deny wins") therefore becomes, per destination with AccessPolicies:
+ *
+ * - `<svc>-allow`, action ALLOW, ALWAYS emitted, with the allow rules of every AccessPolicy of the
+ *   destination. With no allow rule it has NO `rules` at all: that is Istio's allow-nothing (deny
+ *   everything). `rules: [{}]` would be allow-ALL ("an empty rule is always matched") and is only produced
+ *   by an allow rule that really has no source and no condition.
+ * - `<svc>-deny`, action DENY, with the deny rules, when there are any. DENY is evaluated before ALLOW,
+ *   so deny wins, as in the model.
+ *
+ * A rule → `rules[]` entry:
+ * - source (`EffectiveAccessRule.source`, the rule's own or the policy's): each list becomes its own
+ *   `from[]` entry, because `from[]` entries are ORed while the fields of one `source` are ANDed:
+ *   service accounts → `source.principals` `<trustDomain>/ns/<ns>/sa/<sa>` (model.trustDomain, no
+ *   `spiffe://`), `*` → `principals: ["*"]` (any authenticated caller); namespaces → `source.namespaces`;
+ *   ipBlocks → `source.ipBlocks` (the direct peer address). No source → no `from` (any caller, including
+ *   callers without mTLS). A source that lists nobody can never match: the rule is left out (never
+ *   widened to "any caller").
+ * - methods/paths/ports/headers → `to` / `when` (accessL7.ts).
+ *
+ * Port-scoped policies (`spec.destination.port`): their rules are restricted to that port. If EVERY
+ * AccessPolicy of the destination is port-scoped, the other pod ports are not governed by any policy in
+ * the model, so the ALLOW policy gets one more rule `to: [{operation: {notPorts: [<governed pod ports>]}}]`
+ * that keeps them open (Istio's ALLOW policy would otherwise deny every port of the workload).
+ *
+ * AuthorizationPolicies from outside unimesh (e.g. a namespace-wide ALLOW) are ORed with these by Istio.
+ */
+import type { KubeObject } from "../../../api/adapter.js";
+import type { EffectiveAccessRule, ResolvedSource } from "../../../api/model.js";
+import { objectMeta } from "../../shared/ownership.js";
+import { allowPolicyName, denyPolicyName } from "../naming.js";
+import { type AuthorizationPolicySpec, type AuthzRule, type AuthzSource, type IstioObject, SECURITY_V1 } from "../resources.js";
+import { requestConditions } from "./accessL7.js";
+import { targetPort } from "./mtls.js";
+import { workloadLabels } from "./selector.js";
+import type { DestinationContext } from "./types.js";
+
+/** The ALLOW (always) and DENY (when there are deny rules) AuthorizationPolicies of a destination. */
+export function authorizationPolicies(dc: DestinationContext): KubeObject[] {
+  const v = dc.view;
+  if (!v.accessPolicies.length) return [];
+  let labels: Record<string, string> | undefined;
+  for (const p of v.accessPolicies) labels = workloadLabels(dc, p, "/spec/destination", "access", "AuthorizationPolicy");
+  if (!labels) return [];
+  const allow = v.allow.map((r) => translateRule(r, dc)).filter((r): r is AuthzRule => r !== undefined);
+  const deny = v.deny.map((r) => translateRule(r, dc)).filter((r): r is AuthzRule => r !== undefined);
+  if (v.accessPolicies.every((p) => p.doc.spec.destination.port !== undefined)) {
+    const governed = [...new Set(v.accessPolicies.map((p) => targetPort(dc, p.doc.spec.destination.port!)))].sort((a, b) => a - b);
+    allow.push({ to: [{ operation: { notPorts: governed.map(String) } }] });
+  }
+  const policy = (name: string, action: "ALLOW" | "DENY", rules: AuthzRule[], from: typeof v.accessPolicies): IstioObject<AuthorizationPolicySpec> => ({
+    apiVersion: SECURITY_V1,
+    kind: "AuthorizationPolicy",
+    metadata: objectMeta(name, v.namespace, from),
+    spec: { selector: { matchLabels: { ...labels } }, action, ...(rules.length ? { rules } : {}) },
+  });
+  const out: KubeObject[] = [policy(allowPolicyName(v.service), "ALLOW", allow, v.accessPolicies)];
+  if (deny.length) out.push(policy(denyPolicyName(v.service), "DENY", deny, [...new Set(v.deny.map((r) => r.policy))]));
+  return out;
+}
+
+/** One access rule as an Istio rule; `undefined` when it can never match. */
+export function translateRule(r: EffectiveAccessRule, dc: DestinationContext): AuthzRule | undefined {
+  const rule: AuthzRule = {};
+  if (r.source) {
+    const from = fromEntries(r.source, dc.ic.model.trustDomain);
+    if (!from.length) {
+      dc.ic.report(r.policy, r.source.pointer, "access", "warning", "adapter/unsupported-value",
+        "this source lists no caller, so the rule can never match and is left out; omit source for any caller");
+      return undefined;
+    }
+    rule.from = from;
+  }
+  const conditions = requestConditions(r, dc);
+  if (!conditions) return undefined;
+  return { ...rule, ...conditions };
+}
+
+/** `from[]` entries of a source: one per non-empty list (ORed). */
+export function fromEntries(src: ResolvedSource, trustDomain: string): { source: AuthzSource }[] {
+  const out: { source: AuthzSource }[] = [];
+  const principals = [...new Set(src.identities.map((id) => ("any" in id ? "*" : principal(trustDomain, id.namespace, id.serviceAccount))))];
+  if (principals.length) out.push({ source: { principals } });
+  if (src.namespaces.length) out.push({ source: { namespaces: [...src.namespaces] } });
+  if (src.ipBlocks.length) out.push({ source: { ipBlocks: [...src.ipBlocks] } });
+  return out;
+}
+
+/** Istio principal of a service account: `<trustDomain>/ns/<ns>/sa/<sa>` (a SPIFFE ID without `spiffe://`). */
+export function principal(trustDomain: string, namespace: string, serviceAccount: string): string {
+  return `${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
+}

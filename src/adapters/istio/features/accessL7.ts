@@ -1,0 +1,87 @@
+/**
+ * Feature `accessL7`: the request conditions of an access rule → `AuthorizationPolicy.rules[].to[].operation`
+ * {methods, paths, ports} and `rules[].when[]` (istio/api `security/v1beta1/authorization_policy.proto`).
+ *
+ * - `methods` → `operation.methods`; `paths` → `operation.paths` (the model uses Istio's path syntax:
+ *   exact `/a`, prefix `/a/*`, suffix (a leading `*`, e.g. `*.png`), any `*`). Path templates `{*}` / `{**}` would mean
+ *   something else in Istio than the model's exact match: error.
+ * - `ports` and the policy's `destination.port` (`EffectiveAccessRule.port`) are SERVICE ports in the
+ *   model; `operation.ports` (strings) are workload ports: each is mapped to its `targetPort`
+ *   (MeshService facts, else the same number) and ANDed with `ports` (a rule whose ports exclude it can
+ *   never match: warning, rule left out).
+ * - `headers` → one `when` condition per header, `key: request.headers[<name>]`, `values` = the accepted
+ *   exact values (conditions ANDed, values ORed). Istio reads a leading or trailing `*` in a value as a
+ *   suffix/prefix/presence wildcard, so such a value cannot be an exact match: error.
+ *
+ * HTTP-only conditions (methods, paths, headers) on a TCP port: Istio cannot evaluate them there. In an
+ * ALLOW policy such a rule never matches TCP connections (they are denied); in a DENY policy Istio drops
+ * the HTTP conditions and denies every connection matching the rest. Both fail closed (deny more, never
+ * allow more), and both are reported as warnings when the MeshService declares the port `tcp`.
+ */
+import { escapePointerToken } from "../../../api/diagnostics.js";
+import type { EffectiveAccessRule } from "../../../api/model.js";
+import type { AuthzOperation, AuthzRule } from "../resources.js";
+import { targetPort } from "./mtls.js";
+import type { DestinationContext } from "./types.js";
+
+/** Operation and conditions of a rule; `undefined` when the rule can never match. */
+export function requestConditions(r: EffectiveAccessRule, dc: DestinationContext): Pick<AuthzRule, "to" | "when"> | undefined {
+  const rule = r.rule;
+  const op: AuthzOperation = {};
+  if (rule.methods) op.methods = [...rule.methods];
+  if (rule.paths) {
+    rule.paths.forEach((p, i) => {
+      if (/\{\*\*?\}/.test(p)) {
+        dc.ic.report(r.policy, `${r.pointer}/paths/${i}`, "accessL7", "error", "adapter/unsupported-value",
+          `Istio reads "{*}" and "{**}" in "${p}" as path templates, not as the literal text the model means`);
+      }
+    });
+    op.paths = [...rule.paths];
+  }
+  const ports = effectivePorts(r, dc);
+  if (ports === null) return undefined;
+  if (ports) op.ports = ports.map(String);
+  const out: Pick<AuthzRule, "to" | "when"> = {};
+  if (Object.keys(op).length) out.to = [{ operation: op }];
+  if (rule.headers) {
+    out.when = Object.entries(rule.headers).map(([name, values]) => {
+      values.forEach((val, i) => {
+        if (val.startsWith("*") || val.endsWith("*")) {
+          dc.ic.report(r.policy, `${r.pointer}/headers/${escapePointerToken(name)}/${i}`, "accessL7", "error", "adapter/unsupported-value",
+            `Istio reads a leading or trailing "*" in "${val}" as a wildcard (suffix, prefix or presence match), so it cannot be matched exactly; remove the "*"`);
+        }
+      });
+      return { key: `request.headers[${name}]`, values: [...values] };
+    });
+  }
+  warnTcp(r, dc, ports);
+  return out;
+}
+
+/**
+ * The pod ports a rule is restricted to: `undefined` = every port, `null` = no port (never matches).
+ * Model ports (`AccessRule.ports`, the policy's `destination.port`) are SERVICE ports; Istio's
+ * `operation.ports` are workload ports, so each is mapped to its `targetPort` (MeshService facts, else
+ * the same number). A rule of a port-scoped policy concerns that port only (intersection).
+ */
+function effectivePorts(r: EffectiveAccessRule, dc: DestinationContext): number[] | undefined | null {
+  const own = r.rule.ports;
+  if (r.port === undefined) return own ? [...new Set(own.map((p) => targetPort(dc, p)))] : undefined;
+  const t = targetPort(dc, r.port);
+  if (!own || own.includes(r.port)) return [t];
+  dc.ic.report(r.policy, `${r.pointer}/ports`, "accessL7", "warning", "adapter/conflict",
+    `this rule can never match: the policy is for Service port ${r.port}, which is not in ports [${own.join(", ")}]; the rule is left out`);
+  return null;
+}
+
+function warnTcp(r: EffectiveAccessRule, dc: DestinationContext, ports: number[] | undefined): void {
+  const rule = r.rule;
+  if (!rule.methods && !rule.paths && !rule.headers) return;
+  const tcp = (dc.view.facts.ports ?? []).filter((p) => p.protocol === "tcp").map((p) => p.targetPort ?? p.port);
+  const hit = [...new Set(tcp.filter((p) => !ports || ports.includes(p)))].sort((a, b) => a - b);
+  if (!hit.length) return;
+  const msg = r.action === "allow"
+    ? `Istio cannot evaluate methods, paths or headers on TCP pod port(s) ${hit.join(", ")}: this allow rule never matches there, so those connections are denied unless another rule allows them`
+    : `Istio cannot evaluate methods, paths or headers on TCP pod port(s) ${hit.join(", ")}: it ignores them in this deny rule there, so every connection from the rule's callers to those ports is denied`;
+  dc.ic.report(r.policy, r.pointer, "accessL7", "warning", "adapter/unsupported-value", msg);
+}

@@ -1,0 +1,43 @@
+/**
+ * Feature `headers` → `HTTPRoute.headers.request|response` {set, add, remove} (istio/api
+ * `networking/v1alpha3/virtual_service.proto` `Headers.HeaderOperations`; pilot
+ * `TranslateHeadersOperations`: set → OVERWRITE_IF_EXISTS_OR_ADD, add → APPEND_IF_EXISTS_OR_ADD).
+ *
+ * Istio silently skips pseudo-headers (`:…`) and `host` in these lists, except that a request `set`/`add`
+ * of `host` / `:authority` becomes an authority rewrite. Everything it would skip is an error here
+ * (never a silent drop): use `rewrite.authority` to change the host.
+ */
+import { escapePointerToken } from "../../../api/diagnostics.js";
+import type { HeaderOps } from "../../../api/generated/model.js";
+import type { EffectiveRoute } from "../../../api/model.js";
+import type { HeaderOperations, HTTPRoute } from "../resources.js";
+import type { DestinationContext } from "./types.js";
+
+/** Fills `HTTPRoute.headers`; reports headers Istio would skip. */
+export function applyHeaders(r: EffectiveRoute, out: HTTPRoute, dc: DestinationContext): void {
+  const h = r.headers;
+  if (!h) return;
+  const headers: NonNullable<HTTPRoute["headers"]> = {};
+  for (const side of ["request", "response"] as const) {
+    const ops = h.value[side];
+    if (!ops) continue;
+    check(ops, side, (op, name) => dc.ic.report(r.policy, `${h.pointer}/${side}/${op}${op === "remove" ? "" : "/" + escapePointerToken(name)}`, "headers", "error", "adapter/unsupported-value",
+      `Istio ignores "${name}" in headers.${side}.${op} (pseudo-headers and host cannot be changed this way)${side === "request" ? "; use rewrite.authority to change the host" : ""}`));
+    const o: HeaderOperations = {};
+    if (ops.set) o.set = { ...ops.set };
+    if (ops.add) o.add = { ...ops.add };
+    if (ops.remove) o.remove = [...ops.remove];
+    headers[side] = o;
+  }
+  out.headers = headers;
+}
+
+function check(ops: HeaderOps, side: "request" | "response", bad: (op: "set" | "add" | "remove", name: string) => void): void {
+  for (const op of ["set", "add"] as const) {
+    for (const name of Object.keys(ops[op] ?? {})) {
+      const authority = /^(host|:authority)$/i.test(name);
+      if (side === "request" ? name.startsWith(":") && !authority : authority || name.startsWith(":")) bad(op, name);
+    }
+  }
+  for (const name of ops.remove ?? []) if (name.startsWith(":") || /^host$/i.test(name)) bad("remove", name);
+}

@@ -1,0 +1,126 @@
+/**
+ * Feature `mtls` → `PeerAuthentication` (`security.istio.io/v1`, istio/api
+ * `security/v1beta1/peer_authentication.proto`), plus the client side in the DestinationRule where Istio's
+ * automatic mTLS would otherwise pick the wrong mode.
+ *
+ * Server side:
+ * - A namespace-wide MTLSPolicy → PeerAuthentication `default` in that namespace, no selector,
+ *   `mtls.mode` (strict → STRICT, permissive → PERMISSIVE, disabled → DISABLE). Not in Istio's root
+ *   namespace, where it would set the mode of the whole mesh: error.
+ * - A service MTLSPolicy → PeerAuthentication `<svc>-mtls` with `selector.matchLabels` = the service's pod
+ *   labels (Istio: workload policy > namespace policy > mesh policy). `ports` → `portLevelMtls`, keyed by
+ *   the WORKLOAD port: the MTLSPolicy names Service ports, mapped to their `targetPort` (MeshService facts;
+ *   the same number without them). Istio accepts `portLevelMtls` only with a selector (CRD CEL rule).
+ *
+ * Client side (decision): Istio's auto mTLS decides per destination whether the caller's sidecar sends
+ * mTLS, from the NAMESPACE/mesh PeerAuthentication only (`BestEffortInferServiceMTLSMode` "ignores
+ * workload & port level policies"): it sends mTLS unless the namespace mode is DISABLE. So when a service or
+ * port mode disagrees with that inference, the DestinationRule of the service sets `trafficPolicy.tls.mode`
+ * (whole service) or `portLevelSettings[].tls.mode` (per Service port):
+ * - server `disabled` while callers would send mTLS → `DISABLE` (else every call fails the handshake);
+ * - server `strict` while callers would send plaintext (namespace `disabled`) → `ISTIO_MUTUAL`.
+ * `permissive` accepts both, so it never needs one. Istio replaces the destination-level connectionPool,
+ * loadBalancer and outlierDetection wholesale for a port with port-level settings, so those are copied into
+ * each port-level entry. A mesh-wide (root namespace) PeerAuthentication is outside the model and not
+ * taken into account.
+ */
+import type { KubeObject } from "../../../api/adapter.js";
+import type { MTLSPolicy } from "../../../api/generated/model.js";
+import type { Entry } from "../../../api/model.js";
+import { objectMeta } from "../../shared/ownership.js";
+import type { IstioContext } from "../context.js";
+import type { DestinationRuleDraft } from "../destinationRules.js";
+import { NAMESPACE_PEER_AUTHENTICATION_NAME, servicePeerAuthenticationName } from "../naming.js";
+import { type ClientTLSSettings, type IstioObject, type PeerAuthenticationSpec, type PeerMtlsMode, type PortTrafficPolicy, SECURITY_V1 } from "../resources.js";
+import { workloadLabels } from "./selector.js";
+import type { DestinationContext } from "./types.js";
+
+type Mode = MTLSPolicy["spec"]["mode"];
+const MODE: Record<Mode, PeerMtlsMode> = { strict: "STRICT", permissive: "PERMISSIVE", disabled: "DISABLE" };
+
+/** PeerAuthentication `default` for each namespace-wide MTLSPolicy. */
+export function namespacePeerAuthentications(ic: IstioContext): KubeObject[] {
+  const inRoot = ic.model.namespaceMtls.filter((e) => e.namespace === ic.rootNamespace);
+  for (const e of inRoot) {
+    ic.report(e, "/spec", "mtls", "error", "adapter/unsupported-value",
+      `${e.namespace} is Istio's root namespace: a PeerAuthentication there sets the mode of the whole mesh, not of one namespace; unimesh does not generate it (set the mesh-wide mode in Istio directly)`);
+  }
+  return ic.model.namespaceMtls.filter((e) => e.namespace !== ic.rootNamespace).map((e): IstioObject<PeerAuthenticationSpec> => ({
+    apiVersion: SECURITY_V1,
+    kind: "PeerAuthentication",
+    metadata: objectMeta(NAMESPACE_PEER_AUTHENTICATION_NAME, e.namespace, [e]),
+    spec: { mtls: { mode: MODE[e.doc.spec.mode] } },
+  }));
+}
+
+/** The workload port of a Service port (MeshService `targetPort`, else the same number). */
+export function targetPort(dc: DestinationContext, port: number): number {
+  return dc.view.facts.ports?.find((p) => p.port === port)?.targetPort ?? port;
+}
+
+/** PeerAuthentication `<svc>-mtls` for the destination's service MTLSPolicy. */
+export function servicePeerAuthentication(dc: DestinationContext): IstioObject<PeerAuthenticationSpec> | undefined {
+  const e = dc.view.mtls;
+  if (!e) return undefined;
+  const labels = workloadLabels(dc, e, "/spec/destination", "mtls", "PeerAuthentication");
+  if (!labels) return undefined;
+  const spec: PeerAuthenticationSpec = { selector: { matchLabels: labels }, mtls: { mode: MODE[e.doc.spec.mode] } };
+  const byTarget = new Map<number, { mode: Mode; port: number }>();
+  for (const [key, mode] of Object.entries(e.doc.spec.ports ?? {})) {
+    const port = Number(key);
+    const tp = targetPort(dc, port);
+    const prev = byTarget.get(tp);
+    if (prev && prev.mode !== mode) {
+      dc.ic.report(e, `/spec/ports/${key}`, "mtls", "error", "adapter/conflict",
+        `Service ports ${prev.port} and ${port} both reach pod port ${tp} but ask for different modes (${prev.mode}, ${mode}); Istio sets the mode per pod port`);
+      continue;
+    }
+    byTarget.set(tp, { mode, port });
+  }
+  if (byTarget.size) {
+    spec.portLevelMtls = Object.fromEntries([...byTarget.entries()].sort((a, b) => a[0] - b[0]).map(([p, v]) => [String(p), { mode: MODE[v.mode] }]));
+  }
+  return {
+    apiVersion: SECURITY_V1,
+    kind: "PeerAuthentication",
+    metadata: objectMeta(servicePeerAuthenticationName(dc.view.service), dc.view.namespace, [e]),
+    spec,
+  };
+}
+
+type Client = "mtls" | "plaintext";
+
+function clientTls(server: Mode, client: Client): ClientTLSSettings["mode"] | undefined {
+  if (server === "disabled" && client === "mtls") return "DISABLE";
+  if (server === "strict" && client === "plaintext") return "ISTIO_MUTUAL";
+  return undefined;
+}
+
+/**
+ * Sets `trafficPolicy.tls` / `portLevelSettings[].tls` in the destination's DestinationRule where auto
+ * mTLS would pick the wrong client mode. Call after the destination-level features filled the policy.
+ */
+export function applyClientTls(dc: DestinationContext, dr: DestinationRuleDraft): void {
+  const e = dc.view.mtls;
+  if (!e) return;
+  const ns: Entry<MTLSPolicy> | undefined = dc.ic.model.namespaceMtls.find((n) => n.namespace === dc.view.namespace);
+  const auto: Client = ns?.doc.spec.mode === "disabled" ? "plaintext" : "mtls";
+  const tp = dr.trafficPolicy;
+  const top = clientTls(e.doc.spec.mode, auto);
+  if (top) tp.tls = { mode: top };
+  const effective: Client = top === "DISABLE" ? "plaintext" : top === "ISTIO_MUTUAL" ? "mtls" : auto;
+  const levels: PortTrafficPolicy[] = [];
+  for (const [key, mode] of Object.entries(e.doc.spec.ports ?? {}).sort((a, b) => Number(a[0]) - Number(b[0]))) {
+    const t = clientTls(mode, effective);
+    if (!t) continue;
+    levels.push({
+      port: { number: Number(key) },
+      ...(tp.connectionPool ? { connectionPool: tp.connectionPool } : {}),
+      ...(tp.loadBalancer ? { loadBalancer: tp.loadBalancer } : {}),
+      ...(tp.outlierDetection ? { outlierDetection: tp.outlierDetection } : {}),
+      tls: { mode: t },
+    });
+  }
+  if (levels.length) tp.portLevelSettings = levels;
+  if (top || levels.length) dr.policies.add(e.id);
+}

@@ -1,0 +1,28 @@
+/**
+ * Feature `split`: a forwarding route's weighted targets → `HTTPRoute.route[]`
+ * {`destination` {host, subset, port.number}, `weight`} (istio/api `networking/v1alpha3/virtual_service.proto`),
+ * with each subset defined in the destination's DestinationRule (`DestinationRule.subsets[]` {name, labels},
+ * registered from `DestinationView.subsets` by the translator).
+ *
+ * The host is the service FQDN `<svc>.<ns>.svc.<clusterDomain>`. `weight` is left out for a single target
+ * (it receives all traffic); zero weights are kept (Istio skips zero-weight clusters, as the model means).
+ * A target port (`split[].port`, else the policy's destination port) → `destination.port.number`.
+ */
+import type { EffectiveRoute } from "../../../api/model.js";
+import type { HTTPRoute } from "../resources.js";
+import type { DestinationContext } from "./types.js";
+
+/** Fills `HTTPRoute.route[]` for a forwarding route. */
+export function applySplit(r: EffectiveRoute, out: HTTPRoute, dc: DestinationContext): void {
+  if (r.action.kind !== "split") return;
+  const host = dc.ic.host(dc.view.service, dc.view.namespace);
+  const targets = r.action.targets;
+  out.route = targets.map((t) => ({
+    destination: {
+      host,
+      ...(t.subset ? { subset: t.subset.name } : {}),
+      ...(t.port ? { port: { number: t.port } } : {}),
+    },
+    ...(targets.length > 1 ? { weight: t.weight } : {}),
+  }));
+}

@@ -1,0 +1,70 @@
+/**
+ * The Istio adapter: `--mesh istio[@1.22 … 1.30]` (default 1.30). Emits `networking.istio.io/v1`
+ * VirtualService and DestinationRule, `security.istio.io/v1` AuthorizationPolicy and PeerAuthentication
+ * (both API versions are served from Istio 1.22), and `networking.istio.io/v1alpha3` EnvoyFilter for
+ * local rate limits. Sidecar mode: VirtualServices are bound to the `mesh` gateway only.
+ *
+ * Settings (`TranslateOptions.settings`, see `ISTIO_SETTINGS`): `clusterDomain` (default `cluster.local`),
+ * the DNS domain of service hosts; `rootNamespace` (default `istio-system`), Istio's root namespace, where
+ * workload-scoped policies would apply mesh-wide (refused). The trust domain of principals is
+ * `model.trustDomain`.
+ *
+ * @see https://istio.io/latest/docs/reference/config/networking/virtual-service/
+ * @see https://istio.io/latest/docs/reference/config/security/authorization-policy/
+ */
+import type { Adapter, Capabilities, Capability } from "../../api/adapter.js";
+import { translateIstio } from "./translator.js";
+import { DEFAULT_ISTIO_VERSION, FIELD_SINCE, ISTIO_VERSIONS, hasField } from "./versions.js";
+
+const BACKOFF_SINCE = FIELD_SINCE["VirtualService.http[].retries.backoff"];
+
+/** What an Istio version can express, feature by feature. */
+export function istioCapabilities(version: string): Capabilities {
+  const full = (via: string, note?: string): Capability => ({ support: "full", via, ...(note ? { note } : {}) });
+  const partial = (via: string, note: string): Capability => ({ support: "partial", via, note });
+  const backoff = hasField(version, "VirtualService.http[].retries.backoff");
+  return {
+    match: full("VirtualService.http[].match[] {uri, method, headers, withoutHeaders, queryParams, port}"),
+    split: full("VirtualService.http[].route[].weight + DestinationRule.subsets[]"),
+    timeout: full("VirtualService.http[].timeout"),
+    retries: backoff
+      ? full("VirtualService.http[].retries {attempts, perTryTimeout, retryOn, backoff}", "attempts: 0 on every route without retries (Istio retries twice by default)")
+      : partial("VirtualService.http[].retries {attempts, perTryTimeout, retryOn}", `backoff needs Istio ${BACKOFF_SINCE} (HTTPRetry.backoff is not in this release's CRD); attempts: 0 on every route without retries`),
+    faultInjection: full("VirtualService.http[].fault {delay, abort}.percentage", "injected in the caller's sidecar: injected aborts are not retried; not on redirect/directResponse routes"),
+    mirror: full("VirtualService.http[].mirror + mirrorPercentage", "a subset of another service is added to that host's DestinationRule"),
+    headers: full("VirtualService.http[].headers.request|response {set, add, remove}", "pseudo-headers and host cannot be changed (use rewrite.authority)"),
+    cors: full("VirtualService.http[].corsPolicy", "answered by the caller's sidecar (mesh gateway); maxAge in whole seconds"),
+    rewrite: full("VirtualService.http[].rewrite {uri, uriRegexRewrite, authority}"),
+    redirect: full("VirtualService.http[].redirect"),
+    directResponse: full("VirtualService.http[].directResponse"),
+    outlierDetection: full("DestinationRule.trafficPolicy.outlierDetection"),
+    connectionPool: full("DestinationRule.trafficPolicy.connectionPool {tcp, http}"),
+    loadBalancer: partial("DestinationRule.trafficPolicy.loadBalancer {simple, consistentHash}", "cookie hashing needs a ttl (Istio requires httpCookie.ttl)"),
+    rateLimit: partial("EnvoyFilter (envoy.filters.http.local_ratelimit, SIDECAR_INBOUND)", "total per-instance bucket only; perIdentity and overrides are not expressible"),
+    mtls: full("PeerAuthentication {mtls, portLevelMtls} + DestinationRule.trafficPolicy.tls where auto mTLS would disagree"),
+    access: full("AuthorizationPolicy ALLOW (allow-nothing when no allow rule) + DENY: from.source {principals, namespaces, ipBlocks}"),
+    accessL7: partial("AuthorizationPolicy rules[].to.operation {methods, paths, ports} + when request.headers[]",
+      "header values cannot start or end with *; HTTP conditions on TCP ports fail closed"),
+    trafficSource: partial("VirtualService.http[].match[].sourceLabels + sourceNamespace",
+      "callers selected by pod labels and namespace, not identity; serviceAccounts \"*\" is not expressible"),
+  };
+}
+
+/** The Istio adapter. */
+export const istio: Adapter = {
+  name: "istio",
+  description: "Istio 1.22-1.30 (sidecar mode): VirtualService, DestinationRule, AuthorizationPolicy, PeerAuthentication, EnvoyFilter",
+  versions: ISTIO_VERSIONS,
+  defaultVersion: DEFAULT_ISTIO_VERSION,
+  profiles: [
+    { label: `1.22-${prevMinor(BACKOFF_SINCE)}`, versions: ISTIO_VERSIONS.filter((v) => !hasField(v, "VirtualService.http[].retries.backoff")) },
+    { label: BACKOFF_SINCE === DEFAULT_ISTIO_VERSION ? BACKOFF_SINCE : `${BACKOFF_SINCE}-${DEFAULT_ISTIO_VERSION}`, versions: ISTIO_VERSIONS.filter((v) => hasField(v, "VirtualService.http[].retries.backoff")) },
+  ],
+  capabilities: istioCapabilities,
+  translate: translateIstio,
+};
+
+function prevMinor(v: string): string {
+  const [major, minor] = v.split(".").map(Number);
+  return `${major}.${minor - 1}`;
+}

@@ -1,0 +1,41 @@
+/**
+ * Names of the objects the Istio adapter emits. All are DNS-1123 (via `shared/names.ts`), deterministic,
+ * and placed in the destination service's namespace.
+ *
+ * | kind                          | name                 | why                                                          |
+ * |-------------------------------|----------------------|--------------------------------------------------------------|
+ * | VirtualService                | `<svc>`              | exactly one per host for the mesh gateway (IST0109); a user   |
+ * |                               |                      | VirtualService for the same host would conflict whatever its  |
+ * |                               |                      | name, so the service name makes the takeover visible          |
+ * | DestinationRule               | `<svc>`              | one per host, same reasoning (also for mirror targets)        |
+ * | AuthorizationPolicy (ALLOW)   | `<svc>-allow`        | suffix by action: never equal to another service's names      |
+ * | AuthorizationPolicy (DENY)    | `<svc>-deny`         |                                                              |
+ * | PeerAuthentication (service)  | `<svc>-mtls`         | suffixed so a Service named `default` cannot collide with the |
+ * |                               |                      | namespace-wide policy                                        |
+ * | PeerAuthentication (namespace)| `default`            | Istio's convention for the one namespace-wide policy; a second|
+ * |                               |                      | namespace-wide PeerAuthentication under another name would be |
+ * |                               |                      | ambiguous (Istio picks the oldest), so unimesh takes over the |
+ * |                               |                      | conventional object instead of adding a rival                 |
+ * | EnvoyFilter (rate limit)      | `<svc>-ratelimit`    |                                                              |
+ *
+ * Within one kind and namespace, a suffix is appended to a whole service name, so two services never get
+ * the same name (long names are cut and hashed by `dnsSubdomain`, which keeps them distinct).
+ */
+import { dnsSubdomain } from "../shared/names.js";
+
+/** VirtualService of a destination. */
+export const virtualServiceName = (svc: string): string => dnsSubdomain(svc);
+/** DestinationRule of a host (destination or mirror target). */
+export const destinationRuleName = (svc: string): string => dnsSubdomain(svc);
+/** AuthorizationPolicy with action ALLOW. */
+export const allowPolicyName = (svc: string): string => dnsSubdomain(svc, "allow");
+/** AuthorizationPolicy with action DENY. */
+export const denyPolicyName = (svc: string): string => dnsSubdomain(svc, "deny");
+/** PeerAuthentication of one service. */
+export const servicePeerAuthenticationName = (svc: string): string => dnsSubdomain(svc, "mtls");
+/** PeerAuthentication of a whole namespace (Istio's convention). */
+export const NAMESPACE_PEER_AUTHENTICATION_NAME = "default";
+/** EnvoyFilter of a local rate limit. */
+export const rateLimitFilterName = (svc: string): string => dnsSubdomain(svc, "ratelimit");
+/** Name of the default route appended to a VirtualService (`HTTPRoute.name`, debugging only). */
+export const DEFAULT_ROUTE_NAME = "unimesh-default";

@@ -1,0 +1,63 @@
+/**
+ * How commands report diagnostics on stderr: grep-friendly text lines (`formatDiagnostic`), or with
+ * `--output json` exactly one JSON object on one line:
+ *
+ * ```json
+ * {"ok":false,"mesh":"istio@1.30","diagnostics":[{"code":"rule/split-weights","severity":"error",...}],
+ *  "status":[{"policy":"TrafficPolicy/bookinfo/reviews","state":"rejected","reasons":["rule/split-weights"]}]}
+ * ```
+ * `mesh` is present for `translate` only. Usage errors (exit 2) and internal errors (exit 70) are
+ * always one `unimesh: ...` text line, whatever `--output` says.
+ */
+import { type Diagnostic, formatDiagnostic } from "../api/diagnostics.js";
+import type { PolicyStatus } from "../api/translate.js";
+import type { Model } from "../api/model.js";
+import type { CliIO } from "./io.js";
+
+/** Where diagnostics go and in which form. */
+export type ReportFormat = "text" | "json";
+
+/** The JSON object printed on stderr with `--output json`. */
+export interface JsonReport {
+  /** True when nothing is an error (the exit code is then 0). */
+  ok: boolean;
+  /** `name@version` used by `translate`. */
+  mesh?: string;
+  diagnostics: Diagnostic[];
+  status: PolicyStatus[];
+}
+
+/** Prints the diagnostics (text) or the whole report (json) on stderr. */
+export function report(io: CliIO, format: ReportFormat, r: JsonReport): void {
+  if (format === "json") {
+    const out: JsonReport = { ok: r.ok, ...(r.mesh ? { mesh: r.mesh } : {}), diagnostics: r.diagnostics, status: r.status };
+    io.stderr.write(JSON.stringify(out) + "\n");
+    return;
+  }
+  for (const d of r.diagnostics) io.stderr.write(formatDiagnostic(d) + "\n");
+}
+
+/**
+ * Status of every policy of the model and of every document a diagnostic names (rejected documents
+ * are not in the model): `rejected` with any error, `accepted-with-warnings` with any warning.
+ * Same rule as `translate()`'s status, applied to validation and translation diagnostics together.
+ */
+export function policyStatus(model: Model, diags: readonly Diagnostic[]): PolicyStatus[] {
+  const ids = new Set(model.policies.map((p) => p.id));
+  for (const d of diags) if (d.policy) ids.add(d.policy);
+  return [...ids].sort().map((policy) => {
+    const mine = diags.filter((d) => d.policy === policy || d.relatedPolicies?.includes(policy));
+    const state = mine.some((d) => d.severity === "error") ? "rejected" : mine.some((d) => d.severity === "warning") ? "accepted-with-warnings" : "accepted";
+    return { policy, state, reasons: [...new Set(mine.map((d) => d.code))].sort() };
+  });
+}
+
+/** `2 errors, 1 warning` (empty string when there are none). */
+export function countSummary(diags: readonly Diagnostic[]): string {
+  const n = (sev: Diagnostic["severity"]) => diags.filter((d) => d.severity === sev).length;
+  const parts: string[] = [];
+  const e = n("error"), w = n("warning");
+  if (e) parts.push(`${e} error${e === 1 ? "" : "s"}`);
+  if (w) parts.push(`${w} warning${w === 1 ? "" : "s"}`);
+  return parts.join(", ");
+}

@@ -1,0 +1,135 @@
+/**
+ * Access control on App Mesh: the allow-list is the callers' VirtualNode backends. A mistake here lets
+ * a caller in that the model denies, or locks out one it allows.
+ */
+import { describe, expect, test } from "vitest";
+import { ap, backends, errors, find, mp, ok, run, svc, warnings } from "./helpers.js";
+
+const services =
+  svc("orders", "{ports: [{port: 8080}]}") +
+  svc("frontend", "{serviceAccount: web}") +
+  svc("checkout", "{ports: [{port: 9090}]}") +
+  svc("reports", "{}") +
+  svc("chaos", "{}", "ops") +
+  svc("dashboard", "{}", "ops");
+const strict = mp("strict", "  mode: strict");
+
+describe("appmesh access", () => {
+  test("a destination without AccessPolicy is listed by every VirtualNode (allow all)", () => {
+    const objs = ok(services);
+    for (const [node, ns] of [["orders", "shop"], ["frontend", "shop"], ["checkout", "shop"], ["reports", "shop"], ["chaos", "ops"], ["dashboard", "ops"]]) {
+      expect(backends(objs, node, ns)).toEqual(ns === "shop" ? ["checkout", "orders"] : ["shop/checkout", "shop/orders"]);
+    }
+    expect(find(objs, "Mesh", "unimesh").spec.egressFilter).toEqual({ type: "ALLOW_ALL" });
+  });
+
+  test("only allowed callers list the destination; everyone else does not; DROP_ALL blocks the rest", () => {
+    const objs = ok(services + strict + ap("orders-callers", "  destination: {service: orders}\n  allow:\n    - source: {serviceAccounts: [web, ops/chaos]}"));
+    expect(backends(objs, "frontend")).toEqual(["checkout", "orders"]); // runs as service account web
+    expect(backends(objs, "chaos", "ops")).toEqual(["shop/checkout", "shop/orders"]);
+    expect(backends(objs, "checkout")).toEqual(["checkout"]);
+    expect(backends(objs, "reports")).toEqual(["checkout"]);
+    expect(backends(objs, "orders")).toEqual(["checkout"]); // not even itself
+    expect(backends(objs, "dashboard", "ops")).toEqual(["shop/checkout"]);
+    const mesh = find(objs, "Mesh", "unimesh");
+    expect(mesh.spec.egressFilter).toEqual({ type: "DROP_ALL" });
+    expect(mesh.metadata.annotations["unimesh.io/policies"]).toBe("AccessPolicy/shop/orders-callers");
+    expect(find(objs, "VirtualNode", "frontend").metadata.annotations["unimesh.io/policies"]).toBe("AccessPolicy/shop/orders-callers");
+  });
+
+  test("a caller named only by service account gets a VirtualNode by convention (app: <sa>), with no listener", () => {
+    const objs = ok(strict + ap("p", "  destination: {service: orders, port: 8080}\n  allow:\n    - source: {serviceAccounts: [billing]}"));
+    const vn = find(objs, "VirtualNode", "billing");
+    expect(vn.spec.podSelector).toEqual({ matchLabels: { app: "billing" } });
+    expect(vn.spec).not.toHaveProperty("listeners");
+    expect(vn.spec).not.toHaveProperty("serviceDiscovery");
+    expect(backends(objs, "billing")).toEqual(["orders"]);
+    expect(backends(objs, "orders")).toEqual([]);
+  });
+
+  test("deny rules remove callers at service level: a namespace allowed, one service account of it denied", () => {
+    const r = run(services + strict + ap("p", "  destination: {service: orders}\n  allow:\n    - source: {namespaces: [ops]}\n  deny:\n    - source: {serviceAccounts: [ops/chaos]}"));
+    expect(r.ok).toBe(true);
+    expect(backends(r.resources, "dashboard", "ops")).toContain("shop/orders");
+    expect(backends(r.resources, "chaos", "ops")).not.toContain("shop/orders");
+    expect(backends(r.resources, "frontend")).not.toContain("orders");
+    // App Mesh cannot select by namespace: the expansion is stated.
+    expect(warnings(r).map((d) => [d.pointer, d.message])).toEqual([
+      ["/spec/allow/0/source/namespaces", expect.stringContaining('"ops" stands for the VirtualNodes unimesh generates there (chaos, dashboard)')],
+    ]);
+  });
+
+  test("a deny rule without source denies every caller; an AccessPolicy without rules too", () => {
+    for (const spec of ["  destination: {service: orders}\n  allow:\n    - {}\n  deny:\n    - {}", "  destination: {service: orders}"]) {
+      const objs = ok(services + strict + ap("p", spec));
+      for (const n of ["orders", "frontend", "checkout", "reports"]) expect(backends(objs, n)).not.toContain("orders");
+    }
+  });
+
+  test("callers without a sidecar are only stopped by strict mTLS: a warning per AccessPolicy otherwise", () => {
+    const r = run(services + ap("p", "  destination: {service: orders}\n  allow:\n    - source: {serviceAccounts: [web]}"));
+    expect(r.ok).toBe(true);
+    expect(warnings(r).map((d) => [d.code, d.pointer, d.policy, d.feature])).toEqual([["adapter/unsupported-value", "/spec/destination", "AccessPolicy/shop/p", "access"]]);
+    expect(warnings(r)[0].message).toContain("a pod without an App Mesh sidecar reaches shop/orders unchecked; add an MTLSPolicy with mode strict");
+    expect(run(services + ap("p", "  destination: {service: orders}\n  allow:\n    - source: {serviceAccounts: [web]}"), { strict: true }).ok).toBe(false);
+    // Open to any caller: nothing to enforce, no warning.
+    expect(warnings(run(services + ap("p", "  destination: {service: orders}\n  allow:\n    - {}")))).toEqual([]);
+  });
+
+  test("L7 conditions: one error per field without the opt-in, naming field, version and what to do", () => {
+    const r = run(services + strict + ap("p", "  destination: {service: orders}\n  allow:\n    - source: {serviceAccounts: [web]}\n      methods: [GET]\n      paths: [\"/orders/*\"]\n      headers: {x-tenant: [a]}\n  deny:\n    - paths: [\"/admin/*\"]"));
+    expect(r.ok).toBe(false);
+    expect(r.resources).toEqual([]);
+    expect(errors(r).map((d) => [d.code, d.pointer, d.feature, d.policy])).toEqual([
+      ["adapter/unsupported-feature", "/spec/allow/0/methods", "accessL7", "AccessPolicy/shop/p"],
+      ["adapter/unsupported-feature", "/spec/allow/0/paths", "accessL7", "AccessPolicy/shop/p"],
+      ["adapter/unsupported-feature", "/spec/allow/0/headers", "accessL7", "AccessPolicy/shop/p"],
+      ["adapter/unsupported-feature", "/spec/deny/0/paths", "accessL7", "AccessPolicy/shop/p"],
+    ]);
+    for (const d of errors(r)) {
+      expect(d.message).toContain("App Mesh 1.13");
+      expect(d.message).toContain('allowApproximations ["service-level-access"]');
+      expect(d.message).toContain("--mesh istio");
+    }
+    expect(errors(r)[0].message).toMatch(/^methods: /);
+  });
+
+  test("with service-level-access: the caller gets the whole service, a deny with conditions is dropped, a warning per rule", () => {
+    const r = run(services + strict + ap("p", "  destination: {service: orders}\n  allow:\n    - source: {serviceAccounts: [web]}\n      methods: [GET]\n  deny:\n    - source: {serviceAccounts: [web]}\n      paths: [\"/admin/*\"]"), { allow: ["service-level-access"] });
+    expect(r.ok).toBe(true);
+    expect(backends(r.resources, "frontend")).toContain("orders");
+    expect(backends(r.resources, "checkout")).not.toContain("orders");
+    expect(warnings(r).map((d) => [d.code, d.pointer, d.feature])).toEqual([
+      ["adapter/approximation", "/spec/allow/0", "accessL7"],
+      ["adapter/approximation", "/spec/deny/0", "accessL7"],
+    ]);
+    expect(warnings(r)[0].message).toContain("service account shop/web may call every method, path and port of shop/orders");
+    expect(warnings(r)[1].message).toContain("this deny rule is NOT enforced");
+  });
+
+  test("ports: vacuous when they cover every port of the destination, a condition otherwise", () => {
+    const vacuous = run(services + strict + ap("p", "  destination: {service: orders}\n  allow:\n    - source: {serviceAccounts: [web]}\n      ports: [8080]"));
+    expect(vacuous.ok).toBe(true);
+    const two = svc("api", "{ports: [{port: 80, targetPort: 8080}, {port: 9090}]}");
+    const r = run(two + strict + ap("p", "  destination: {service: api, port: 9090}\n  allow:\n    - source: {serviceAccounts: [web]}\n      ports: [8080]"));
+    expect(errors(r).map((d) => d.pointer)).toEqual(["/spec/destination/port", "/spec/allow/0/ports"]);
+  });
+
+  test("ipBlocks cannot be expressed", () => {
+    const r = run(services + strict + ap("p", "  destination: {service: orders}\n  allow:\n    - source: {ipBlocks: [10.0.0.0/8]}"), { allow: ["service-level-access"] });
+    expect(errors(r).map((d) => [d.code, d.pointer])).toEqual([["adapter/unsupported-value", "/spec/allow/0/source/ipBlocks"]]);
+  });
+
+  test("an allowed destination without a known port is an error (no VirtualService to list)", () => {
+    const r = run(strict + ap("p", "  destination: {service: orders}\n  allow:\n    - source: {serviceAccounts: [web]}"));
+    expect(errors(r).map((d) => [d.pointer, d.message])).toEqual([["/spec/destination", expect.stringContaining("no port of it is known; declare its ports in a MeshService")]]);
+    // Nobody allowed: no port needed.
+    expect(run(strict + ap("p", "  destination: {service: vault}")).ok).toBe(true);
+  });
+
+  test("egressFilter=ALLOW_ALL would let callers around the allow-list: error per AccessPolicy", () => {
+    const r = run(services + strict + ap("p", "  destination: {service: orders}\n  allow:\n    - {}"), { settings: { egressFilter: "ALLOW_ALL" } });
+    expect(errors(r).map((d) => [d.pointer, d.policy])).toEqual([["/spec", "AccessPolicy/shop/p"]]);
+    expect(ok(services, { settings: { egressFilter: "drop_all" } }).find((o) => o.kind === "Mesh")!.spec).toMatchObject({ egressFilter: { type: "DROP_ALL" } });
+  });
+});

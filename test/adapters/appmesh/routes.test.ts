@@ -1,0 +1,193 @@
+/**
+ * VirtualRouter routes, VirtualNodes and their DNS discovery on App Mesh: matches, weighted targets and
+ * ports, retries, timeouts and durations.
+ */
+import { describe, expect, test } from "vitest";
+import { errors, find, ok, routes, run, svc, tp, warnings } from "./helpers.js";
+
+const reviews = svc("reviews", "{ports: [{port: 9080}], subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]}", "bookinfo");
+
+describe("appmesh routes", () => {
+  test("one routing-only VirtualNode per subset (no podSelector), discovered through a headless Service", () => {
+    const objs = ok(reviews + tp("canary", "  destination: {service: reviews, port: 9080}\n  routes:\n    - split: [{subset: {version: v1}, weight: 80}, {subset: {version: v2}, weight: 20}]", "bookinfo"));
+    const v1 = find(objs, "VirtualNode", "reviews-v1", "bookinfo");
+    expect(v1.spec).not.toHaveProperty("podSelector"); // the identity node "reviews" selects the pods
+    expect(v1.spec.serviceDiscovery).toEqual({ dns: { hostname: "reviews-v1-appmesh.bookinfo.svc.cluster.local", responseType: "ENDPOINTS" } });
+    expect(v1.spec.listeners).toEqual([{ portMapping: { port: 9080, protocol: "http" } }]);
+    const s = find(objs, "Service", "reviews-v1-appmesh", "bookinfo");
+    expect(s.spec).toEqual({ clusterIP: "None", selector: { app: "reviews", version: "v1" }, ports: [{ name: "http-9080", port: 9080, targetPort: 9080, protocol: "TCP" }] });
+    expect(find(objs, "VirtualNode", "reviews", "bookinfo").spec.podSelector).toEqual({ matchLabels: { app: "reviews" } });
+    expect(routes(objs, "reviews", "bookinfo")[0].httpRoute.action.weightedTargets).toEqual([
+      { virtualNodeRef: { name: "reviews-v1" }, weight: 80 },
+      { virtualNodeRef: { name: "reviews-v2" }, weight: 20 },
+    ]);
+    const vs = find(objs, "VirtualService", "reviews", "bookinfo");
+    expect(vs.spec).toEqual({ awsName: "reviews.bookinfo.svc.cluster.local", provider: { virtualRouter: { virtualRouterRef: { name: "reviews" } } } });
+  });
+
+  test("priorities keep the route table order; a default route is added only when nothing catches all", () => {
+    const objs = ok(svc("api", "{ports: [{port: 8080}]}") + tp("p", "  destination: {service: api}\n  routes:\n    - name: a\n      match: {path: {exact: /a}}\n    - name: b\n      match: {path: {prefix: /b}}"));
+    expect(routes(objs, "api").map((r) => [r.name, r.priority, r.httpRoute.match])).toEqual([
+      ["p-a", 0, { path: { exact: "/a" } }],
+      ["p-b", 1, { prefix: "/b" }],
+      ["default", 2, { prefix: "/" }],
+    ]);
+  });
+
+  test("headers: exact/prefix/regex, present, absent (invert) and lower-cased names; query parameters exact", () => {
+    const objs = ok(svc("api", "{ports: [{port: 8080}]}") + tp("p", "  destination: {service: api}\n  routes:\n    - match:\n        method: POST\n        headers: {X-A: {exact: \"1\"}, x-b: {prefix: p}, x-c: {regex: \"v[0-9]\"}, x-d: {present: true}, x-e: {present: false}, x-f: {prefix: \"\"}}\n        queryParams: {q: {exact: \"1\"}}"));
+    expect(routes(objs, "api")[0].httpRoute.match).toEqual({
+      prefix: "/",
+      method: "POST",
+      headers: [
+        { name: "x-a", match: { exact: "1" } },
+        { name: "x-b", match: { prefix: "p" } },
+        { name: "x-c", match: { regex: "v[0-9]" } },
+        { name: "x-d" },
+        { name: "x-e", invert: true },
+        { name: "x-f" },
+      ],
+      queryParameters: [{ name: "q", match: { exact: "1" } }],
+    });
+  });
+
+  test("query parameters other than exact cannot be matched", () => {
+    const r = run(tp("p", "  destination: {service: api, port: 8080}\n  routes:\n    - match: {queryParams: {q: {prefix: a}, r: {regex: b}}}"));
+    expect(errors(r).map((d) => [d.code, d.pointer, d.feature])).toEqual([
+      ["adapter/unsupported-value", "/spec/routes/0/match/queryParams/q/prefix", "match"],
+      ["adapter/unsupported-value", "/spec/routes/0/match/queryParams/r/regex", "match"],
+    ]);
+    expect(errors(r)[0].message).toMatch(/^queryParams\.q\.prefix: App Mesh 1\.13 matches query parameters only exactly/);
+  });
+
+  test("a route whose targets listen on different ports is rejected (App Mesh would silently drop it)", () => {
+    const two = svc("api", "{ports: [{port: 8080}, {port: 9090}], subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]}");
+    const r = run(two + tp("p", "  destination: {service: api, port: 8080}\n  routes:\n    - split: [{subset: {version: v1}, weight: 50, port: 8080}, {subset: {version: v2}, weight: 50, port: 9090}]"));
+    expect(r.ok).toBe(false);
+    expect(errors(r).map((d) => [d.code, d.pointer, d.feature])).toEqual([["adapter/unsupported-value", "/spec/routes/0/split", "split"]]);
+    expect(errors(r)[0].message).toContain("aws/aws-app-mesh-examples#93");
+    expect(errors(r)[0].message).toContain("App Mesh 1.13");
+  });
+
+  test("multi-port services: every route matches its port and targets the pod port", () => {
+    const objs = ok(svc("api", "{ports: [{port: 80, targetPort: 8080}, {port: 9090, protocol: grpc}]}") + tp("p", "  destination: {service: api, port: 80}\n  routes:\n    - match: {path: {prefix: /v1/}}"));
+    const vr = find(objs, "VirtualRouter", "api");
+    expect(vr.spec.listeners).toEqual([{ portMapping: { port: 80, protocol: "http" } }, { portMapping: { port: 9090, protocol: "grpc" } }]);
+    expect(vr.spec.routes.map((r: any) => [r.name, r.priority, r.httpRoute?.match ?? r.grpcRoute.match, (r.httpRoute ?? r.grpcRoute).action.weightedTargets])).toEqual([
+      ["p-0", 0, { prefix: "/v1/", port: 80 }, [{ virtualNodeRef: { name: "api" }, weight: 100, port: 8080 }]],
+      ["default-80", 1, { prefix: "/", port: 80 }, [{ virtualNodeRef: { name: "api" }, weight: 100, port: 8080 }]],
+      ["default-9090", 2, { port: 9090 }, [{ virtualNodeRef: { name: "api" }, weight: 100, port: 9090 }]],
+    ]);
+    expect(find(objs, "VirtualNode", "api").spec.listeners.map((l: any) => l.portMapping)).toEqual([{ port: 8080, protocol: "http" }, { port: 9090, protocol: "grpc" }]);
+    // A gRPC listener among several: the controller bug aws-app-mesh-controller-for-k8s#715 is pointed out.
+    const r = run(svc("api", "{ports: [{port: 80, targetPort: 8080}, {port: 9090, protocol: grpc}]}"));
+    expect(warnings(r).map((d) => d.message)).toEqual([expect.stringContaining("aws-app-mesh-controller-for-k8s#715")]);
+  });
+
+  test("durations are {unit, value}: whole seconds in s, otherwise ms", () => {
+    const objs = ok(svc("api", "{ports: [{port: 8080}]}") + tp("p", "  destination: {service: api}\n  routes:\n    - match: {path: {prefix: /a}}\n      timeout: 2s\n    - match: {path: {prefix: /b}}\n      timeout: 1500ms\n    - match: {path: {prefix: /c}}\n      timeout: 0.25s\n    - timeout: 1m30s"));
+    expect(routes(objs, "api").map((r) => r.httpRoute.timeout.perRequest)).toEqual([
+      { unit: "s", value: 2 }, { unit: "ms", value: 1500 }, { unit: "ms", value: 250 }, { unit: "s", value: 90 },
+    ]);
+    // Above App Mesh's 15s default the target VirtualNode's listener gets the timeout too.
+    expect(find(objs, "VirtualNode", "api").spec.listeners[0].timeout).toEqual({ http: { perRequest: { unit: "s", value: 90 } } });
+    const r = run(svc("api", "{ports: [{port: 8080}]}") + tp("p", "  destination: {service: api}\n  timeout: 1.5ms"));
+    expect(errors(r).map((d) => [d.pointer, d.feature])).toEqual([["/spec/timeout", "timeout"]]);
+  });
+
+  test("no timeout: App Mesh's 15s default applies, said by an info diagnostic per route", () => {
+    const r = run(svc("api", "{ports: [{port: 8080}]}") + tp("p", "  destination: {service: api}\n  routes:\n    - match: {path: {prefix: /a}}"));
+    expect(r.ok).toBe(true);
+    const infos = r.diagnostics.filter((d) => d.severity === "info" && d.feature === "timeout");
+    expect(infos.map((d) => d.pointer)).toEqual(["/spec/routes/0"]);
+    expect(infos[0].message).toContain("default 15s per-request timeout");
+    expect(routes(r.resources, "api")[0].httpRoute).not.toHaveProperty("timeout");
+  });
+
+  test("omitted retries (and attempts: 0) disable App Mesh's default retry policy explicitly", () => {
+    const objs = ok(svc("api", "{ports: [{port: 8080}]}") + tp("p", "  destination: {service: api}\n  routes:\n    - match: {path: {prefix: /a}}\n      timeout: 3s\n    - match: {path: {prefix: /b}}\n      retries: {attempts: 0}"));
+    const [a, b, dflt] = routes(objs, "api");
+    expect(a.httpRoute.retryPolicy).toEqual({ maxRetries: 0, perRetryTimeout: { unit: "s", value: 3 }, tcpRetryEvents: ["connection-error"] });
+    expect(b.httpRoute.retryPolicy).toEqual({ maxRetries: 0, perRetryTimeout: { unit: "s", value: 15 }, tcpRetryEvents: ["connection-error"] });
+    expect(dflt.httpRoute.retryPolicy).toEqual({ maxRetries: 0, perRetryTimeout: { unit: "s", value: 15 }, tcpRetryEvents: ["connection-error"] });
+  });
+
+  test("retryOn maps to App Mesh events; reset and status codes only when a listed class covers them", () => {
+    const objs = ok(svc("api", "{ports: [{port: 8080}]}") + tp("p", "  destination: {service: api}\n  timeout: 3s\n  retries: {attempts: 3, perTryTimeout: 500ms, retryOn: [5xx, gateway-error, retriable-4xx, refused-stream, connect-failure, reset, \"503\", \"409\", retriable-status-codes]}"));
+    expect(routes(objs, "api")[0].httpRoute.retryPolicy).toEqual({
+      maxRetries: 3,
+      perRetryTimeout: { unit: "ms", value: 500 },
+      httpRetryEvents: ["server-error", "gateway-error", "client-error", "stream-error"],
+      tcpRetryEvents: ["connection-error"],
+    });
+    // Default retryOn: connect-failure, refused-stream, 5xx; no perTryTimeout: the request bound.
+    const dflt = ok(svc("api", "{ports: [{port: 8080}]}") + tp("p", "  destination: {service: api}\n  timeout: 2s\n  retries: {attempts: 2}"));
+    expect(routes(dflt, "api")[0].httpRoute.retryPolicy).toEqual({
+      maxRetries: 2, perRetryTimeout: { unit: "s", value: 2 }, httpRetryEvents: ["server-error", "stream-error"], tcpRetryEvents: ["connection-error"],
+    });
+  });
+
+  test("retry conditions App Mesh cannot express: one error each", () => {
+    const r = run(svc("api", "{ports: [{port: 8080}]}") + tp("p", "  destination: {service: api}\n  retries: {attempts: 2, retryOn: [reset, \"429\", unavailable], backoff: 100ms}"));
+    // (one YAML line: ordered by pointer)
+    expect(errors(r).map((d) => [d.code, d.pointer, d.feature])).toEqual([
+      ["adapter/unsupported-value", "/spec/retries/backoff", "retries"],
+      ["adapter/unsupported-value", "/spec/retries/retryOn/0", "retries"],
+      ["adapter/unsupported-value", "/spec/retries/retryOn/1", "retries"],
+      ["adapter/unsupported-value", "/spec/retries/retryOn/2", "retries"],
+    ]);
+    expect(errors(r).map((d) => d.message.split(":")[0])).toEqual(["backoff", 'retryOn "reset"', 'retryOn "429"', 'retryOn "unavailable"']);
+    // server-error is 500-508, 510, 511: 509 is not covered by 5xx.
+    expect(errors(run(svc("api", "{ports: [{port: 8080}]}") + tp("p", "  destination: {service: api}\n  retries: {attempts: 2, retryOn: [5xx, \"509\"]}"))).map((d) => d.pointer)).toEqual(["/spec/retries/retryOn/1"]);
+    // Envoy's 25ms default back-off is what App Mesh uses: accepted.
+    expect(run(svc("api", "{ports: [{port: 8080}]}") + tp("p", "  destination: {service: api}\n  retries: {attempts: 2, backoff: 25ms}")).ok).toBe(true);
+  });
+
+  test("gRPC ports: grpcRoute with service/method from the path, metadata from headers, gRPC retry events", () => {
+    const objs = ok(svc("inv", "{ports: [{port: 50051, protocol: grpc}]}") + tp("p", "  destination: {service: inv}\n  routes:\n    - match: {path: {exact: /shop.Inventory/Get}, headers: {x-tenant: {exact: a}}}\n      retries: {attempts: 2, retryOn: [unavailable, cancelled]}\n    - match: {path: {prefix: /shop.Inventory/}}"));
+    const [get, svcRoute] = routes(objs, "inv");
+    expect(get.grpcRoute.match).toEqual({ serviceName: "shop.Inventory", methodName: "Get", metadata: [{ name: "x-tenant", match: { exact: "a" } }] });
+    expect(get.grpcRoute.retryPolicy).toEqual({ maxRetries: 2, perRetryTimeout: { unit: "s", value: 15 }, grpcRetryEvents: ["cancelled", "unavailable"] });
+    expect(svcRoute.grpcRoute.match).toEqual({ serviceName: "shop.Inventory" });
+    const bad = run(svc("inv", "{ports: [{port: 50051, protocol: grpc}]}") + tp("p", "  destination: {service: inv}\n  routes:\n    - match: {path: {prefix: /shop}, method: GET}"));
+    expect(errors(bad).map((d) => d.pointer)).toEqual(["/spec/routes/0/match/method", "/spec/routes/0/match/path/prefix"]);
+  });
+
+  test("tcp ports: tcpRoute without retries; HTTP conditions and request timeouts are errors", () => {
+    const objs = ok(svc("db", "{ports: [{port: 5432, protocol: tcp}]}") + tp("p", "  destination: {service: db}\n  retries: {attempts: 0}"));
+    expect(routes(objs, "db")).toEqual([{ name: "p", priority: 0, tcpRoute: { action: { weightedTargets: [{ virtualNodeRef: { name: "db" }, weight: 100 }] } } }]);
+    const r = run(svc("db", "{ports: [{port: 5432, protocol: tcp}]}") + tp("p", "  destination: {service: db}\n  timeout: 1s\n  retries: {attempts: 1}\n  routes:\n    - match: {path: {prefix: /x}}"));
+    expect(errors(r).map((d) => d.pointer)).toEqual(["/spec/timeout", "/spec/retries", "/spec/routes/0/match"]);
+  });
+
+  test("more than 10 weighted targets cannot be expressed", () => {
+    const subsets = Array.from({ length: 11 }, (_, i) => `{subset: {v: s${i}}, weight: ${i === 0 ? 90 : 1}}`).join(", ");
+    const r = run(tp("p", `  destination: {service: api, port: 8080}\n  routes:\n    - split: [${subsets}]`));
+    expect(errors(r).map((d) => [d.pointer, d.feature])).toEqual([["/spec/routes/0/split", "split"]]);
+  });
+
+  test("outlier detection: listeners of the service and its subset nodes, model defaults filled in", () => {
+    const objs = ok(reviews + tp("p", "  destination: {service: reviews}\n  outlierDetection: {consecutive5xxErrors: 3, interval: 500ms}\n  routes:\n    - split: [{subset: {version: v1}}]", "bookinfo"));
+    const od = { maxServerErrors: 3, interval: { unit: "ms", value: 500 }, baseEjectionDuration: { unit: "s", value: 30 }, maxEjectionPercent: 10 };
+    expect(find(objs, "VirtualNode", "reviews", "bookinfo").spec.listeners[0].outlierDetection).toEqual(od);
+    expect(find(objs, "VirtualNode", "reviews-v1", "bookinfo").spec.listeners[0].outlierDetection).toEqual(od);
+    // consecutive5xxErrors: 0 disables ejection: nothing emitted.
+    const off = ok(reviews + tp("p", "  destination: {service: reviews}\n  outlierDetection: {consecutive5xxErrors: 0}", "bookinfo"));
+    expect(find(off, "VirtualNode", "reviews", "bookinfo").spec.listeners[0]).not.toHaveProperty("outlierDetection");
+  });
+
+  test("connection pools: error without the opt-in, per listener protocol with it", () => {
+    const text = svc("api", "{ports: [{port: 8080}, {port: 9090, protocol: http2}]}") + tp("p", "  destination: {service: api}\n  connectionPool: {maxConnections: 10, maxPendingRequests: 5, maxRequests: 100}");
+    const r = run(text);
+    expect(errors(r).map((d) => [d.code, d.pointer])).toEqual([
+      ["adapter/unsupported-value", "/spec/connectionPool"],
+      ["adapter/unsupported-value", "/spec/connectionPool/maxConnections"],
+      ["adapter/unsupported-value", "/spec/connectionPool/maxPendingRequests"],
+    ]);
+    const http1 = svc("api", "{ports: [{port: 8080}]}") + tp("p", "  destination: {service: api}\n  connectionPool: {maxConnections: 10, maxPendingRequests: 5, maxRequests: 100}");
+    const objs = ok(http1, { allow: ["connection-pool-per-instance"] });
+    expect(find(objs, "VirtualNode", "api").spec.listeners[0].connectionPool).toEqual({ http: { maxConnections: 10, maxPendingRequests: 5 } });
+    const warned = run(http1, { allow: ["connection-pool-per-instance"] }).diagnostics.filter((d) => d.code === "adapter/approximation");
+    expect(warned.map((d) => [d.severity, d.pointer])).toEqual([["warning", "/spec/connectionPool"]]);
+  });
+});

@@ -1,0 +1,142 @@
+/**
+ * AuthorizationPolicy rules of the Istio adapter: the ones where a mistake lets in someone who should not be.
+ */
+import { describe, expect, test } from "vitest";
+import { errors, find, H, ok, run, warnings } from "./helpers.js";
+
+const ap = (spec: string, name = "p") => `${H}kind: AccessPolicy\nmetadata: {name: ${name}, namespace: shop}\nspec:\n${spec}\n`;
+
+describe("istio access", () => {
+  test("an AccessPolicy without allow rules is allow-nothing: ALLOW with NO rules, never rules: [{}]", () => {
+    const objs = ok(ap("  destination: {service: vault}"));
+    const allow = find(objs, "AuthorizationPolicy", "vault-allow");
+    expect(allow.spec.action).toBe("ALLOW");
+    expect(allow.spec).not.toHaveProperty("rules");
+    expect(allow.spec.selector).toEqual({ matchLabels: { app: "vault" } });
+    expect(objs.filter((o) => o.kind === "AuthorizationPolicy")).toHaveLength(1);
+  });
+
+  test("only deny rules: allow-nothing ALLOW plus a separate DENY (deny wins, nothing else passes)", () => {
+    const objs = ok(ap("  destination: {service: vault}\n  deny:\n    - source: {namespaces: [ops]}"));
+    expect(find(objs, "AuthorizationPolicy", "vault-allow").spec).not.toHaveProperty("rules");
+    const deny = find(objs, "AuthorizationPolicy", "vault-deny");
+    expect(deny.spec.action).toBe("DENY");
+    expect(deny.spec.rules).toEqual([{ from: [{ source: { namespaces: ["ops"] } }] }]);
+  });
+
+  test("an unconditional allow rule is the only way to get rules: [{}] (allow-all)", () => {
+    const objs = ok(ap("  destination: {service: web}\n  allow:\n    - {}"));
+    expect(find(objs, "AuthorizationPolicy", "web-allow").spec.rules).toEqual([{}]);
+  });
+
+  test("a rule inherits the policy source: never widened to any caller", () => {
+    const objs = ok(ap("  destination: {service: web}\n  source: {serviceAccounts: [frontend]}\n  allow:\n    - {}\n    - methods: [GET]"));
+    const rules = find(objs, "AuthorizationPolicy", "web-allow").spec.rules;
+    expect(rules).toHaveLength(2);
+    for (const r of rules) expect(r.from).toEqual([{ source: { principals: ["cluster.local/ns/shop/sa/frontend"] } }]);
+    expect(rules[1].to).toEqual([{ operation: { methods: ["GET"] } }]);
+  });
+
+  test("deny rules never appear in the ALLOW policy and allow rules never in the DENY policy", () => {
+    const objs = ok(ap("  destination: {service: orders}\n  allow:\n    - source: {serviceAccounts: [frontend]}\n  deny:\n    - source: {serviceAccounts: [ops/chaos]}\n      paths: [\"/admin/*\"]"));
+    const allow = find(objs, "AuthorizationPolicy", "orders-allow").spec;
+    const deny = find(objs, "AuthorizationPolicy", "orders-deny").spec;
+    expect(allow.rules).toEqual([{ from: [{ source: { principals: ["cluster.local/ns/shop/sa/frontend"] } }] }]);
+    expect(deny.rules).toEqual([{ from: [{ source: { principals: ["cluster.local/ns/ops/sa/chaos"] } }], to: [{ operation: { paths: ["/admin/*"] } }] }]);
+  });
+
+  test("allow rules of several policies for one destination go into one ALLOW policy", () => {
+    const objs = ok(ap("  destination: {service: orders}\n  allow:\n    - source: {namespaces: [a]}", "p1") + "---\n" +
+      ap("  destination: {service: orders}", "p2"));
+    const allow = find(objs, "AuthorizationPolicy", "orders-allow");
+    expect(allow.spec.rules).toEqual([{ from: [{ source: { namespaces: ["a"] } }] }]);
+    expect(allow.metadata.annotations["unimesh.io/policies"]).toBe("AccessPolicy/shop/p1,AccessPolicy/shop/p2");
+  });
+
+  test("principals: <trustDomain>/ns/<ns>/sa/<sa> without spiffe://; * is any authenticated caller", () => {
+    const objs = ok(ap("  destination: {service: web}\n  allow:\n    - source: {serviceAccounts: [frontend, other/batch, \"*\"]}"), { trustDomain: "prod.example.org" });
+    expect(find(objs, "AuthorizationPolicy", "web-allow").spec.rules[0].from).toEqual([
+      { source: { principals: ["prod.example.org/ns/shop/sa/frontend", "prod.example.org/ns/other/sa/batch", "*"] } },
+    ]);
+  });
+
+  test("the lists of one source are ORed: one from[] entry each (fields of one Istio source are ANDed)", () => {
+    const objs = ok(ap("  destination: {service: web}\n  allow:\n    - source: {serviceAccounts: [frontend], namespaces: [ops], ipBlocks: [10.0.0.0/8]}"));
+    expect(find(objs, "AuthorizationPolicy", "web-allow").spec.rules[0].from).toEqual([
+      { source: { principals: ["cluster.local/ns/shop/sa/frontend"] } },
+      { source: { namespaces: ["ops"] } },
+      { source: { ipBlocks: ["10.0.0.0/8"] } },
+    ]);
+  });
+
+  test("headers become when conditions on request.headers[]", () => {
+    const objs = ok(ap("  destination: {service: web}\n  allow:\n    - headers: {x-token: [a, b], x-env: [prod]}"));
+    expect(find(objs, "AuthorizationPolicy", "web-allow").spec.rules[0].when).toEqual([
+      { key: "request.headers[x-token]", values: ["a", "b"] },
+      { key: "request.headers[x-env]", values: ["prod"] },
+    ]);
+  });
+
+  test("a header value with a leading or trailing * cannot be an exact match in Istio: error", () => {
+    const r = run(ap("  destination: {service: web}\n  allow:\n    - headers: {x-token: [\"abc*\"]}"));
+    expect(r.ok).toBe(false);
+    expect(errors(r)).toEqual(["/spec/allow/0/headers/x-token/0 adapter/unsupported-value"]);
+  });
+
+  describe("model ports are Service ports, mapped to workload ports", () => {
+    const svc = `${H}kind: MeshService\nmetadata: {name: web, namespace: shop}\nspec:\n  ports: [{port: 80, targetPort: 8080}, {port: 9090, protocol: tcp}]\n---\n`;
+
+    test("the policy's destination.port (a Service port) is mapped to its targetPort", () => {
+      const objs = ok(svc + `${H}kind: AccessPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  destination: {service: web, port: 80}\n  allow:\n    - source: {namespaces: [a]}`);
+      const rules = find(objs, "AuthorizationPolicy", "web-allow").spec.rules;
+      expect(rules[0].to).toEqual([{ operation: { ports: ["8080"] } }]);
+    });
+
+    test("only port-scoped policies: the other workload ports stay open (notPorts), the scoped one is governed", () => {
+      const objs = ok(svc + `${H}kind: AccessPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  destination: {service: web, port: 80}`);
+      expect(find(objs, "AuthorizationPolicy", "web-allow").spec.rules).toEqual([{ to: [{ operation: { notPorts: ["8080"] } }] }]);
+    });
+
+    test("a policy for every port governs all ports: no notPorts rule", () => {
+      const objs = ok(svc + `${H}kind: AccessPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  destination: {service: web, port: 80}\n---\n` +
+        `${H}kind: AccessPolicy\nmetadata: {name: q, namespace: shop}\nspec:\n  destination: {service: web}`);
+      expect(find(objs, "AuthorizationPolicy", "web-allow").spec).not.toHaveProperty("rules");
+    });
+
+    test("rule ports AND the policy port; a rule that excludes it can never match (left out, warning)", () => {
+      const r = run(svc + `${H}kind: AccessPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  destination: {service: web, port: 80}\n  allow:\n    - ports: [80, 7000]\n    - ports: [7000]`);
+      const rules = find(r.resources, "AuthorizationPolicy", "web-allow").spec.rules;
+      expect(rules).toEqual([{ to: [{ operation: { ports: ["8080"] } }] }, { to: [{ operation: { notPorts: ["8080"] } }] }]);
+      expect(warnings(r)).toEqual(["/spec/allow/1/ports adapter/conflict"]);
+    });
+
+    test("a rule's ports (Service ports) become the pods' target ports", () => {
+      const objs = ok(svc + `${H}kind: AccessPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  destination: {service: web}\n  allow:\n    - ports: [80, 9090]`);
+      expect(find(objs, "AuthorizationPolicy", "web-allow").spec.rules).toEqual([{ to: [{ operation: { ports: ["8080", "9090"] } }] }]);
+    });
+
+    test("HTTP conditions on a TCP port are reported (Istio fails closed)", () => {
+      const r = run(svc + `${H}kind: AccessPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  destination: {service: web}\n  allow:\n    - methods: [GET]\n  deny:\n    - paths: [/x]\n      ports: [8080]`);
+      expect(r.ok).toBe(true);
+      expect(warnings(r)).toEqual(["/spec/allow/0 adapter/unsupported-value"]);
+    });
+  });
+
+  test("an empty pod selector would govern the whole namespace: error", () => {
+    const r = run(`${H}kind: MeshService\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {}\n---\n` + ap("  destination: {service: web}"));
+    expect(r.ok).toBe(false);
+    expect(errors(r)).toEqual(["/spec/destination adapter/unsupported-value"]);
+  });
+
+  test("a destination in Istio's root namespace would be governed mesh-wide: error (rootNamespace setting honoured)", () => {
+    const inRoot = `${H}kind: AccessPolicy\nmetadata: {name: p, namespace: istio-system}\nspec:\n  destination: {service: web}`;
+    expect(errors(run(inRoot))).toEqual(["/spec/destination adapter/unsupported-value"]);
+    expect(run(inRoot, { settings: { rootNamespace: "mesh-root" } }).ok).toBe(true);
+  });
+
+  test("the CRD validator really checks: a portLevelMtls without selector is rejected by the 1.30 CEL rule", async () => {
+    const { validateAll } = await import("../../support/crd-validator.js");
+    const bad = { apiVersion: "security.istio.io/v1", kind: "PeerAuthentication", metadata: { name: "x", namespace: "y" }, spec: { portLevelMtls: { "80": { mode: "DISABLE" } } } };
+    expect(validateAll([bad], ["istio/1.30.3"]).length).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,59 @@
+/**
+ * PeerAuthentication and client-side TLS of the Istio adapter.
+ */
+import { describe, expect, test } from "vitest";
+import { errors, find, H, ok, run } from "./helpers.js";
+
+const mtls = (spec: string, name: string) => `${H}kind: MTLSPolicy\nmetadata: {name: ${name}, namespace: shop}\nspec:\n${spec}\n`;
+const svc = `${H}kind: MeshService\nmetadata: {name: legacy, namespace: shop}\nspec:\n  selector: {app: legacy, tier: old}\n  ports: [{port: 80, targetPort: 8080}, {port: 9102}]\n---\n`;
+
+describe("istio mtls", () => {
+  test("namespace-wide: PeerAuthentication default without selector", () => {
+    const objs = ok(mtls("  mode: strict", "ns"));
+    expect(find(objs, "PeerAuthentication", "default", "shop").spec).toEqual({ mtls: { mode: "STRICT" } });
+  });
+
+  test("per service: selector = pod labels, portLevelMtls keyed by WORKLOAD port; the DestinationRule keyed by Service port", () => {
+    const objs = ok(svc + mtls("  mode: strict", "ns") + "---\n" + mtls("  destination: {service: legacy}\n  mode: permissive\n  ports: {\"80\": disabled}", "svc"));
+    expect(find(objs, "PeerAuthentication", "legacy-mtls").spec).toEqual({
+      selector: { matchLabels: { app: "legacy", tier: "old" } },
+      mtls: { mode: "PERMISSIVE" },
+      portLevelMtls: { "8080": { mode: "DISABLE" } },
+    });
+    // Auto mTLS follows the namespace (STRICT → mTLS), so the plaintext port needs DISABLE on the client side.
+    expect(find(objs, "DestinationRule", "legacy").spec.trafficPolicy).toEqual({ portLevelSettings: [{ port: { number: 80 }, tls: { mode: "DISABLE" } }] });
+  });
+
+  test("service disabled under a strict namespace: clients told to send plaintext", () => {
+    const objs = ok(mtls("  mode: strict", "ns") + "---\n" + mtls("  destination: {service: legacy}\n  mode: disabled", "svc"));
+    expect(find(objs, "DestinationRule", "legacy").spec.trafficPolicy).toEqual({ tls: { mode: "DISABLE" } });
+  });
+
+  test("service strict under a disabled namespace: clients told to use Istio mTLS", () => {
+    const objs = ok(mtls("  mode: disabled", "ns") + "---\n" + mtls("  destination: {service: vault}\n  mode: strict", "svc"));
+    expect(find(objs, "DestinationRule", "vault").spec.trafficPolicy).toEqual({ tls: { mode: "ISTIO_MUTUAL" } });
+  });
+
+  test("permissive never needs client TLS settings", () => {
+    const objs = ok(mtls("  mode: disabled", "ns") + "---\n" + mtls("  destination: {service: web}\n  mode: permissive", "svc"));
+    expect(objs.filter((o) => o.kind === "DestinationRule")).toEqual([]);
+  });
+
+  test("port-level client TLS keeps the destination-level pool, balancer and outlier settings (Istio replaces them wholesale per port)", () => {
+    const objs = ok(svc + mtls("  destination: {service: legacy}\n  mode: strict\n  ports: {\"9102\": disabled}", "svc") + "---\n" +
+      `${H}kind: TrafficPolicy\nmetadata: {name: t, namespace: shop}\nspec:\n  destination: {service: legacy}\n  connectionPool: {maxConnections: 10}\n  loadBalancer: {algorithm: random}`);
+    const tp = find(objs, "DestinationRule", "legacy").spec.trafficPolicy;
+    expect(tp.portLevelSettings).toEqual([{ port: { number: 9102 }, connectionPool: { tcp: { maxConnections: 10 } }, loadBalancer: { simple: "RANDOM" }, tls: { mode: "DISABLE" } }]);
+  });
+
+  test("a namespace-wide policy in Istio's root namespace would be mesh-wide: error", () => {
+    const r = run(`${H}kind: MTLSPolicy\nmetadata: {name: ns, namespace: istio-system}\nspec:\n  mode: strict\n`);
+    expect(errors(r)).toEqual(["/spec adapter/unsupported-value"]);
+  });
+
+  test("a Service named default does not collide with the namespace-wide PeerAuthentication", () => {
+    const objs = ok(mtls("  mode: strict", "ns") + "---\n" + mtls("  destination: {service: default}\n  mode: permissive", "svc"));
+    expect(find(objs, "PeerAuthentication", "default").spec).toEqual({ mtls: { mode: "STRICT" } });
+    expect(find(objs, "PeerAuthentication", "default-mtls").spec.mtls).toEqual({ mode: "PERMISSIVE" });
+  });
+});
