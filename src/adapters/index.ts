@@ -6,8 +6,9 @@
 import type { Adapter } from "../api/adapter.js";
 import { istio } from "./istio/index.js";
 import { appmesh } from "./appmesh/index.js";
+import { linkerd } from "./linkerd/index.js";
 
-export const BUILTIN_ADAPTERS: readonly Adapter[] = [istio, appmesh];
+export const BUILTIN_ADAPTERS: readonly Adapter[] = [istio, linkerd, appmesh];
 
 /** Finds a shipped adapter by name. */
 export function findAdapter(name: string): Adapter | undefined {

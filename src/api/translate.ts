@@ -5,7 +5,7 @@
 import type { Adapter, KubeObject, TranslateContext, TranslateOptions } from "./adapter.js";
 import { type Diagnostic, InternalError, InvalidInputError, UsageError, hasErrors, promoteWarnings, sortDiagnostics } from "./diagnostics.js";
 import { type Entry, type Model, cmp } from "./model.js";
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, POLICY_SET_LABEL } from "../adapters/shared/ownership.js";
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, POLICY_SET_LABEL, isPatch } from "../adapters/shared/ownership.js";
 import { isDnsLabel, isDnsSubdomain } from "../adapters/shared/names.js";
 
 /** Options of {@link translate}. */
@@ -124,9 +124,12 @@ export function compareObjects(a: KubeObject, b: KubeObject): number {
 const TOP = ["apiVersion", "kind", "metadata", "spec"];
 const META = ["name", "namespace", "labels", "annotations"];
 
-/** Ownership labels, canonical key order (top level and metadata fixed, everything else sorted), no undefined. */
+/**
+ * Ownership labels (not on patches of user-owned objects), canonical key order (top level and metadata
+ * fixed, everything else sorted), no undefined.
+ */
 function finish(o: KubeObject, policySet: string): KubeObject {
-  const labels = { ...(o.metadata.labels ?? {}), [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [POLICY_SET_LABEL]: policySet };
+  const labels = isPatch(o) ? o.metadata.labels : { ...(o.metadata.labels ?? {}), [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [POLICY_SET_LABEL]: policySet };
   const meta: Record<string, unknown> = { ...o.metadata, labels };
   if (meta.annotations && Object.keys(meta.annotations as object).length === 0) delete meta.annotations;
   const out: Record<string, unknown> = {};

@@ -6,6 +6,7 @@ import type { Adapter, TranslateOptions } from "../../src/index.js";
 import type { CrdSet } from "./crd-validator.js";
 import { istio } from "../../src/adapters/istio/index.js";
 import { appmesh } from "../../src/adapters/appmesh/index.js";
+import { linkerd } from "../../src/adapters/linkerd/index.js";
 
 export interface GoldenTarget {
   adapter: Adapter;
@@ -23,5 +24,7 @@ export interface GoldenTarget {
 export const GOLDEN_TARGETS: GoldenTarget[] = [
   { adapter: istio, version: "1.30", file: "istio.golden.yaml", crdSets: ["istio/1.30.3"] },
   { adapter: istio, version: "1.22", file: "istio@1.22.golden.yaml", crdSets: ["istio/1.22.8"] },
+  { adapter: linkerd, version: "2.20", file: "linkerd.golden.yaml", crdSets: ["linkerd/edge-26.8.3"], nonCrdApiVersions: ["v1"] },
+  { adapter: linkerd, version: "2.14", file: "linkerd@2.14.golden.yaml", crdSets: ["linkerd/stable-2.14.10"], nonCrdApiVersions: ["v1"] },
   { adapter: appmesh, version: "1.13", file: "appmesh.golden.yaml", crdSets: ["aws-app-mesh/v1.13.3"], nonCrdApiVersions: ["v1"] },
 ];

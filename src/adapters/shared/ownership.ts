@@ -2,7 +2,11 @@
  * Labels and annotations that mark what unimesh generated, and from which policies.
  * - label `app.kubernetes.io/managed-by: unimesh` on every object;
  * - label `unimesh.io/policy-set: <set>` (the `policySet` option): what `apply --prune` may delete;
- * - annotation `unimesh.io/policies`: the ids (`Kind/namespace/name`) of the policies an object came from.
+ * - annotation `unimesh.io/policies`: the ids (`Kind/namespace/name`) of the policies an object came from;
+ * - annotation `unimesh.io/patch: server-side-apply` on PATCHES of objects the user owns (e.g. Linkerd's
+ *   Service annotations): they carry only the fields unimesh sets, must be applied with server-side apply
+ *   (`unimesh apply`, `kubectl apply --server-side`), and get NO ownership labels, so that nothing that
+ *   selects unimesh's objects by label (prune, `kubectl delete -l`) can ever delete the user's object.
  */
 import type { Entry } from "../../api/model.js";
 import type { KubeObject } from "../../api/adapter.js";
@@ -29,4 +33,12 @@ export function addPolicies(obj: KubeObject, from: Iterable<Entry<any> | string>
   const cur = ann[POLICIES_ANNOTATION] ? ann[POLICIES_ANNOTATION].split(",") : [];
   const ids = new Set([...cur, ...[...from].map((e) => (typeof e === "string" ? e : e.id))]);
   ann[POLICIES_ANNOTATION] = [...ids].sort().join(",");
+}
+
+/** Marks an object as a server-side-apply patch of a user-owned object (see above). */
+export const PATCH_ANNOTATION = "unimesh.io/patch";
+
+/** True for a patch of a user-owned object. */
+export function isPatch(obj: KubeObject): boolean {
+  return obj.metadata.annotations?.[PATCH_ANNOTATION] !== undefined;
 }

@@ -1,0 +1,76 @@
+/**
+ * What every Linkerd feature module receives: the model, the translate context, the facts of the target
+ * version, the cluster domain, and a report function that says each thing once.
+ */
+import type { KubeObject, TranslateContext } from "../../api/adapter.js";
+import type { Feature } from "../../api/features.js";
+import type { Entry, Model } from "../../api/model.js";
+import type { Severity } from "../../api/diagnostics.js";
+import { isDnsSubdomain } from "../shared/names.js";
+import { type VersionFacts, versionFacts } from "./versions.js";
+
+/**
+ * Diagnostic codes of the Linkerd adapter (CONTRIBUTING.md), plus `adapter/note` for `info`
+ * explanations of a Linkerd behaviour the user must know about (a Server's default deny, a Service that
+ * must exist, a field with no effect).
+ */
+export type LinkerdCode = "adapter/unsupported-feature" | "adapter/unsupported-value" | "adapter/approximation" | "adapter/conflict" | "adapter/note";
+
+/** Adapter settings (`TranslateOptions.settings`) understood by the Linkerd adapter. */
+export const LINKERD_SETTINGS = {
+  clusterDomain: "Kubernetes cluster DNS domain, used in ServiceProfile names (`<svc>.<ns>.svc.<clusterDomain>`, Linkerd 2.14-2.15). Default: cluster.local.",
+} as const;
+
+/**
+ * Looser translations the Linkerd adapter makes only when the user opts in by name
+ * (`allowApproximations`). Without the opt-in each is an error.
+ */
+export const LINKERD_APPROXIMATIONS = {
+  "unbounded-ejection":
+    "outlierDetection.maxEjectionPercent (default 10) is dropped: Linkerd's failure accrual has no cap and may mark every endpoint of a Service unavailable at once.",
+  "retry-budget":
+    "Linkerd 2.14-2.15: retries.attempts is replaced by the ServiceProfile retry budget (retries limited to 20% extra load plus 10/s, not to a number of attempts per request).",
+} as const;
+
+/** Per-translation context shared by the translator and the feature modules. */
+export interface LinkerdContext {
+  readonly model: Model;
+  readonly ctx: TranslateContext;
+  /** Target minor, e.g. `2.20`. */
+  readonly version: string;
+  readonly facts: VersionFacts;
+  /** @default "cluster.local" */
+  readonly clusterDomain: string;
+  /** Reports a diagnostic about a field of a policy; the same (policy, pointer, code, message) once. */
+  report(entry: Entry<any>, pointer: string, feature: Feature, severity: Severity, code: LinkerdCode, message: string): void;
+  /** Objects emitted so far. */
+  readonly out: KubeObject[];
+  /** Adds an object, merging it into an earlier one with the same identity (`merge` decides how). */
+  emit(obj: KubeObject): void;
+}
+
+/** Builds the context of one translation. */
+export function createContext(model: Model, ctx: TranslateContext): LinkerdContext {
+  let clusterDomain = ctx.options.settings?.clusterDomain ?? "cluster.local";
+  if (!isDnsSubdomain(clusterDomain)) {
+    ctx.reportGlobal({
+      code: "adapter/unsupported-value", severity: "error",
+      message: `setting clusterDomain "${clusterDomain}" is not a DNS subdomain; use e.g. cluster.local`,
+    });
+    clusterDomain = "cluster.local";
+  }
+  const seen = new Set<string>();
+  const out: KubeObject[] = [];
+  return {
+    model, ctx, version: ctx.version, facts: versionFacts(ctx.version), clusterDomain, out,
+    report(entry, pointer, feature, severity, code, message) {
+      const key = `${entry.id}|${pointer}|${code}|${message}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      ctx.report(entry, pointer, { code, severity, message, feature });
+    },
+    emit(obj) {
+      out.push(obj);
+    },
+  };
+}

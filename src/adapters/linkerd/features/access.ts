@@ -1,0 +1,506 @@
+/**
+ * Features `access`, `accessL7`, service-level `mtls` and `rateLimit`: everything Linkerd enforces on
+ * the receiving side, which all hangs off a `Server` (policy.linkerd.io; one Server per pod port).
+ *
+ * THE TRAP: a Server switches its port to default deny: "When a Server resource is present, all traffic
+ * to the port on its pods will be denied unless explicitly authorized" (`2-edge/reference/
+ * authorization-policy.md`). So unimesh emits a Server only where the model wants one (the destination
+ * has AccessPolicies, a service-level MTLSPolicy, or a rate limit, which Linkerd attaches to a Server),
+ * and always together with the authorizations that keep allowed callers working:
+ * - AccessPolicies: `accessPolicy: deny` (2.16+; the default anyway) plus AuthorizationPolicies for
+ *   exactly the allowed callers (see callers.ts), targeting the Server; with method/path/header rules,
+ *   targeting inbound policy.linkerd.io/v1beta3 HTTPRoutes whose parent is the Server.
+ * - only an MTLSPolicy or a rate limit: `accessPolicy: all-unauthenticated` (permissive) or
+ *   `all-authenticated` (strict), Linkerd 2.16+; on 2.14–2.15, whose Server has no accessPolicy, an
+ *   AuthorizationPolicy for every caller (or every meshed caller) instead.
+ *
+ * Inbound routes follow Linkerd's rules (linkerd2-proxy `app/inbound/src/policy/http.rs`): a request is
+ * matched to ONE route, the most specific (see matching.ts), and only that route's authorizations (plus
+ * the Server's, which unimesh never sets in this mode) apply; a request no route matches is refused
+ * (404). So:
+ * - allow rules with the same conditions share one route; a route whose requests all lie inside
+ *   another allow rule's also authorizes that rule's callers; overlapping rules whose winner cannot be
+ *   proven, or that would need different callers on parts of one route, are errors.
+ * - Linkerd authorization is allow-only. A deny rule is kept only when it can be subtracted EXACTLY:
+ *   a deny without conditions removes listed identities from the allowed callers (never from inside a
+ *   namespace or `*` wildcard); a deny with method/path/header conditions becomes its own route (no
+ *   authorization, or the allowed callers minus the denied ones) that Linkerd must prefer over every
+ *   allow route it overlaps. Anything else is an error (never a looser translation).
+ * - With inbound HTTPRoutes, Linkerd no longer authorizes kubelet probes on that port by itself (its
+ *   default probe routes exist only for Servers without routes): a warning says so.
+ */
+import type { DestinationView, EffectiveAccessRule, Entry } from "../../../api/model.js";
+import type { MTLSPolicy } from "../../../api/generated/model.js";
+import type { KubeObject } from "../../../api/adapter.js";
+import { canonicalJson } from "../../../api/model.js";
+import { dnsSubdomain } from "../../shared/names.js";
+import { objectMeta } from "../../shared/ownership.js";
+import type { LinkerdContext } from "../context.js";
+import { POLICY_HTTPROUTE } from "../versions.js";
+import { POLICY_V1ALPHA1, type ServerObject, type TargetRef } from "../resources.js";
+import { type MatchSpec, type PathCond, CATCH_ALL, HTTP_TOKEN, escapePointer, compareOutcomes, covers, describeSpec, mayOverlap, toHttpRouteMatch } from "../matching.js";
+import { type Callers, NOBODY, callersOf, describeCallers, isEmpty, linkerdIdentity, sameCallers, subsetOf, subtract, union } from "./callers.js";
+import { type PortInfo, protocolOfTarget, targetPortOf } from "../ports.js";
+
+/** Gateway API `HTTPRouteMatch.method` values. */
+const GATEWAY_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"]);
+/** Gateway API allows at most 8 matches per rule and 16 rules per route. */
+const MAX_MATCHES = 8;
+const MAX_RULES = 16;
+
+type Mode = "strict" | "permissive";
+
+/** Why a Server exists on a pod port. */
+interface ServerNeed {
+  access: boolean;
+  mtls: boolean;
+  rateLimit: boolean;
+  from: Set<Entry<any>>;
+}
+
+/** An inbound route in the making: conditions, callers, where it came from. */
+interface InboundRoute {
+  kind: "allow" | "deny";
+  specs: MatchSpec[];
+  callers: Callers;
+  rules: EffectiveAccessRule[];
+}
+
+/** Name of the Server for a pod port: `<service>-<port>`. */
+export function serverName(service: string, targetPort: number): string {
+  return dnsSubdomain(service, targetPort);
+}
+
+/** The effective mTLS mode of a pod port: service-level MTLSPolicy (per-port override first), else namespace-level. */
+function mtlsMode(lc: LinkerdContext, v: DestinationView, ports: PortInfo[], targetPort: number): { mode?: "strict" | "permissive" | "disabled"; entry?: Entry<MTLSPolicy>; pointer: string } {
+  const svc = v.mtls as Entry<MTLSPolicy> | undefined;
+  if (svc) {
+    // Per-port overrides are by Service port: the first Service port behind this pod port that has one.
+    for (const [k, own] of Object.entries(svc.doc.spec.ports ?? {}).sort(([a], [b]) => Number(a) - Number(b))) {
+      if (targetPortOf(ports, Number(k)) === targetPort) return { mode: own, entry: svc, pointer: `/spec/ports/${k}` };
+    }
+    return { mode: svc.doc.spec.mode, entry: svc, pointer: "/spec/mode" };
+  }
+  const ns = lc.model.namespaceMtls.find((e) => e.namespace === v.namespace);
+  return ns ? { mode: ns.doc.spec.mode, entry: ns, pointer: "/spec/mode" } : { pointer: "" };
+}
+
+/** Parses an access rule path (`/a`, `/a/*`, `*\/a`, `*`). */
+function accessPath(p: string): PathCond | undefined {
+  if (p === "*") return undefined;
+  if (p.startsWith("*")) return { kind: "suffix", value: p.slice(1) };
+  if (p.endsWith("*")) {
+    const prefix = p.slice(0, -1);
+    return prefix === "/" ? undefined : { kind: "prefix", value: prefix };
+  }
+  return { kind: "exact", value: p };
+}
+
+/** The match specs of an access rule (methods × paths, headers on each), and whether it has L7 conditions. */
+function ruleSpecs(lc: LinkerdContext, r: EffectiveAccessRule): { specs: MatchSpec[]; l7: boolean } {
+  const rule = r.rule;
+  (rule.methods ?? []).forEach((m, i) => {
+    if (!GATEWAY_METHODS.has(m)) lc.report(r.policy, `${r.pointer}/methods/${i}`, "accessL7", "error", "adapter/unsupported-value",
+      `Linkerd matches only the methods ${[...GATEWAY_METHODS].join(", ")} (HTTPRoute match method), not ${m}`);
+  });
+  const methods: (string | undefined)[] = rule.methods?.filter((m) => GATEWAY_METHODS.has(m)) ?? [undefined];
+  const paths: (PathCond | undefined)[] = rule.paths && !rule.paths.some((p) => accessPath(p) === undefined)
+    ? rule.paths.map(accessPath) : [undefined];
+  for (const name of Object.keys(rule.headers ?? {})) {
+    if (!HTTP_TOKEN.test(name)) lc.report(r.policy, `${r.pointer}/headers/${escapePointer(name)}`, "accessL7", "error", "adapter/unsupported-value",
+      `Gateway API HTTPRoute matches only headers whose name is an HTTP token, not "${name}"`);
+  }
+  const headers = Object.entries(rule.headers ?? {}).filter(([n]) => HTTP_TOKEN.test(n)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, values]) => ({ name: name.toLowerCase(), cond: { kind: "oneOf" as const, values: [...new Set(values)] } }));
+  const specs: MatchSpec[] = [];
+  for (const method of methods) for (const path of paths) specs.push({ ...(path ? { path } : {}), ...(method ? { method } : {}), headers, query: [] });
+  const l7 = specs.some((s) => s.path || s.method || s.headers.length);
+  return { specs, l7 };
+}
+
+function specsOverlap(a: MatchSpec[], b: MatchSpec[]): boolean {
+  return a.some((x) => b.some((y) => mayOverlap(x, y)));
+}
+
+/** Every spec of `inner` is inside some spec of `outer`. */
+function specsCovered(outer: MatchSpec[], inner: MatchSpec[]): boolean {
+  return inner.every((i) => outer.some((o) => covers(o, i)));
+}
+
+/** Who wins between two routes on requests both match: "a", "b", or undefined (cannot be proven). */
+function winner(a: MatchSpec[], b: MatchSpec[]): "a" | "b" | undefined {
+  const outcomes = new Set<string>();
+  for (const x of a) for (const y of b) if (mayOverlap(x, y)) for (const o of compareOutcomes(x, y)) outcomes.add(o);
+  if ([...outcomes].every((o) => o === "x")) return "a";
+  if ([...outcomes].every((o) => o === "y")) return "b";
+  return undefined;
+}
+
+function callersMayMeet(a: Callers, b: Callers): boolean {
+  if (a.anyone || b.anyone) return true;
+  if (a.ipBlocks.length || b.ipBlocks.length) return true;
+  if (a.authenticated || b.authenticated) return true;
+  if (a.namespaces.some((n) => b.namespaces.includes(n) || b.sas.some((s) => s.startsWith(`${n}/`)))) return true;
+  if (b.namespaces.some((n) => a.sas.some((s) => s.startsWith(`${n}/`)))) return true;
+  return a.sas.some((s) => b.sas.includes(s));
+}
+
+const ALL_NETWORKS = [{ cidr: "0.0.0.0/0" }, { cidr: "::/0" }];
+
+/**
+ * The AuthorizationPolicies (and authentications) that let `callers` reach `target`. Objects are named
+ * `<base>-<what>`; `strict` keeps unauthenticated clients out (any caller → any meshed identity; IP
+ * blocks → IP blocks AND a meshed identity).
+ */
+function authorizations(lc: LinkerdContext, ns: string, target: TargetRef, base: string, callers: Callers, strict: boolean, from: Iterable<Entry<any>>): KubeObject[] {
+  const src = [...from];
+  const out: KubeObject[] = [];
+  let c = callers;
+  if (c.anyone && strict) c = { ...NOBODY, authenticated: true };
+  const policy = (name: string, refs: TargetRef[]): KubeObject => ({
+    apiVersion: POLICY_V1ALPHA1, kind: "AuthorizationPolicy",
+    metadata: objectMeta(name, ns, src),
+    spec: { targetRef: target, requiredAuthenticationRefs: refs },
+  });
+  const meshTls = (name: string, identities: string[]): KubeObject => ({
+    apiVersion: POLICY_V1ALPHA1, kind: "MeshTLSAuthentication",
+    metadata: objectMeta(name, ns, src), spec: { identities },
+  });
+  const network = (name: string, networks: { cidr: string }[]): KubeObject => ({
+    apiVersion: POLICY_V1ALPHA1, kind: "NetworkAuthentication",
+    metadata: objectMeta(name, ns, src), spec: { networks },
+  });
+  const ref = (kind: string, name: string): TargetRef => ({ group: "policy.linkerd.io", kind, name });
+  if (c.anyone) {
+    const name = dnsSubdomain(base, "any");
+    out.push(network(name, ALL_NETWORKS), policy(name, [ref("NetworkAuthentication", name)]));
+    return out;
+  }
+  const td = lc.model.trustDomain;
+  const identities = c.authenticated ? ["*"] : [
+    ...c.sas.map((s) => { const [n, sa] = s.split("/"); return linkerdIdentity(n, sa, td); }),
+    ...c.namespaces.map((n) => `*.${n}.serviceaccount.identity.linkerd.${td}`),
+  ];
+  if (identities.length) {
+    const name = dnsSubdomain(base, "identities");
+    out.push(meshTls(name, identities), policy(name, [ref("MeshTLSAuthentication", name)]));
+  }
+  if (c.ipBlocks.length) {
+    const name = dnsSubdomain(base, "networks");
+    const refs = [ref("NetworkAuthentication", name)];
+    out.push(network(name, c.ipBlocks.map((cidr) => ({ cidr }))));
+    if (strict) {
+      const authn = dnsSubdomain(base, "authenticated");
+      out.push(meshTls(authn, ["*"]));
+      refs.push(ref("MeshTLSAuthentication", authn));
+    }
+    out.push(policy(name, refs));
+  }
+  return out;
+}
+
+/** Translates the receiving side of one destination: Servers, authorizations, inbound routes, rate limit. */
+export function translateInbound(lc: LinkerdContext, v: DestinationView, ports: PortInfo[]): void {
+  const needs = new Map<number, ServerNeed>();
+  const need = (tp: number): ServerNeed => {
+    let n = needs.get(tp);
+    if (!n) needs.set(tp, (n = { access: false, mtls: false, rateLimit: false, from: new Set() }));
+    return n;
+  };
+  const ver = `Linkerd ${lc.version}`;
+  let noPorts = false;
+
+  // AccessPolicies: a Server on every pod port they select.
+  for (const p of v.accessPolicies) {
+    const dp = p.doc.spec.destination.port;
+    const tps = dp ? [targetPortOf(ports, dp)] : ports.map((x) => x.targetPort);
+    if (!tps.length) {
+      lc.report(p, "/spec/destination", "access", "error", "adapter/unsupported-value",
+        `${ver} authorizes requests per pod port (a Server selects one port), and no port of ${v.namespace}/${v.service} is known: declare its ports in a MeshService (or set destination.port)`);
+      noPorts = true;
+    }
+    for (const tp of tps) { const n = need(tp); n.access = true; n.from.add(p); }
+  }
+
+  // Service-level MTLSPolicy: a Server per port with the mode as its default.
+  const svcMtls = v.mtls as Entry<MTLSPolicy> | undefined;
+  if (svcMtls) {
+    const tps = new Set(ports.map((x) => x.targetPort));
+    for (const k of Object.keys(svcMtls.doc.spec.ports ?? {})) tps.add(targetPortOf(ports, Number(k)));
+    if (!tps.size) {
+      lc.report(svcMtls, "/spec/destination", "mtls", "error", "adapter/unsupported-value",
+        `${ver} sets a service's inbound policy per pod port (a Server), and no port of ${v.namespace}/${v.service} is known: declare its ports in a MeshService`);
+    }
+    const overrides = new Set(Object.keys(svcMtls.doc.spec.ports ?? {}).map((k) => targetPortOf(ports, Number(k))));
+    if (tps.size && [...tps].every((tp) => overrides.has(tp)) && !v.facts.ports?.length) {
+      lc.report(svcMtls, "/spec/mode", "mtls", "error", "adapter/unsupported-value",
+        `${ver} sets a service's inbound policy per pod port (a Server), and the only known ports of ${v.namespace}/${v.service} have their own mode, so mode ${svcMtls.doc.spec.mode} would apply to no port: declare the service's ports in a MeshService`);
+    }
+    for (const tp of [...tps].sort((a, b) => a - b)) {
+      const m = mtlsMode(lc, v, ports, tp);
+      if (m.mode === "disabled") {
+        lc.report(svcMtls, m.pointer, "mtls", "error", "adapter/unsupported-value",
+          `${ver} cannot turn mTLS off: meshed pods always talk mTLS to each other (plaintext only reaches a pod from unmeshed clients or through ports the proxy skips, config.linkerd.io/skip-inbound-ports, which unimesh does not manage). Use permissive`);
+        continue;
+      }
+      const n = need(tp); n.mtls = true; n.from.add(svcMtls);
+    }
+  }
+
+  // Rate limit: an HTTPLocalRateLimitPolicy on the Server of one port.
+  const rl = v.rateLimit;
+  let rlPort: number | undefined;
+  if (rl) {
+    if (!lc.facts.rateLimit) {
+      lc.report(rl.policy, rl.pointer, "rateLimit", "error", "adapter/unsupported-feature",
+        `${ver} has no rate limiting: HTTPLocalRateLimitPolicy exists from Linkerd 2.17. Target Linkerd 2.17+ or remove rateLimit`);
+    } else {
+      // The model's rate limit is destination-level: for the whole service, whatever destination.port says.
+      const tps = [...new Set(ports.map((x) => x.targetPort))];
+      if (tps.length === 1) rlPort = tps[0];
+      else {
+        lc.report(rl.policy, rl.pointer, "rateLimit", "error", "adapter/unsupported-value",
+          `${ver} limits the rate per Server, i.e. per pod port, with one bucket each, but this limit is one budget for every port of ${v.namespace}/${v.service}${ports.length ? ` (${ports.map((x) => x.port).join(", ")})` : " (no port is known: declare the ports in a MeshService)"}; Linkerd can express it only for a service with a single port`);
+      }
+      if (rlPort !== undefined) {
+        if (protocolOfTarget(ports, rlPort) === "tcp") {
+          lc.report(rl.policy, rl.pointer, "rateLimit", "error", "adapter/unsupported-value", `${ver} rate-limits HTTP requests, and port ${rlPort} is declared tcp`);
+          rlPort = undefined;
+        } else { const n = need(rlPort); n.rateLimit = true; n.from.add(rl.policy); }
+      }
+    }
+  }
+
+  // Without any port, still check the rules, so every problem is reported at once (nothing is emitted).
+  if (noPorts) accessForPort(lc, v, ports, undefined, "", { kind: "Server", name: "" }, false, undefined);
+
+  for (const tp of [...needs.keys()].sort((a, b) => a - b)) {
+    const n = needs.get(tp)!;
+    const mm = mtlsMode(lc, v, ports, tp);
+    const strict = mm.mode === "strict";
+    if (mm.entry && mm.mode !== "disabled" && (!n.access || mm.entry === v.mtls)) n.from.add(mm.entry);
+    const server = serverName(v.service, tp);
+    const proto = protocolOfTarget(ports, tp);
+    const spec: ServerObject["spec"] = {
+      podSelector: { matchLabels: { ...v.facts.selector } },
+      port: tp,
+      // grpc → HTTP/2: with proxyProtocol gRPC Linkerd reads GRPCRoutes only, and neither the inbound
+      // HTTPRoutes of access rules nor HTTPLocalRateLimitPolicy would apply.
+      proxyProtocol: proto === "http" ? "HTTP/1" : proto === "http2" || proto === "grpc" ? "HTTP/2" : proto === "tcp" ? "opaque" : "unknown",
+    };
+    const serverRef: TargetRef = { group: "policy.linkerd.io", kind: "Server", name: server };
+    if (n.access) {
+      if (lc.facts.serverAccessPolicy) spec.accessPolicy = "deny";
+      accessForPort(lc, v, ports, tp, server, serverRef, strict, proto);
+    } else {
+      if (lc.facts.serverAccessPolicy) spec.accessPolicy = strict ? "all-authenticated" : "all-unauthenticated";
+      else for (const o of authorizations(lc, v.namespace, serverRef, server, { ...NOBODY, anyone: true }, strict, n.from)) lc.emit(o);
+      const first = [...n.from][0];
+      const why = n.rateLimit && !n.mtls ? "the rate limit, which Linkerd attaches to a Server" : "the service's mTLS mode";
+      lc.report(first, n.rateLimit && !n.mtls && rl ? rl.pointer : "/spec", n.rateLimit && !n.mtls ? "rateLimit" : "mtls", "info", "adapter/note",
+        `Linkerd Server ${v.namespace}/${server} (for ${why}) replaces the default inbound policy of port ${tp}: it admits ${strict ? "only meshed (mTLS) clients" : "every client, meshed or not"} ${lc.facts.serverAccessPolicy ? `(accessPolicy: ${spec.accessPolicy})` : "(through an AuthorizationPolicy, since a Linkerd " + lc.version + " Server denies everything not authorized)"}${strict ? "" : "; add an MTLSPolicy strict to require mTLS"}`);
+    }
+    lc.emit({ apiVersion: lc.facts.server, kind: "Server", metadata: objectMeta(server, v.namespace, n.from), spec } as ServerObject);
+    if (n.rateLimit && rl && rlPort === tp) rateLimitPolicy(lc, v, server, serverRef);
+  }
+}
+
+/** Access rules of one pod port → authorizations on the Server, or inbound routes with their own. */
+function accessForPort(lc: LinkerdContext, v: DestinationView, ports: PortInfo[], tp: number | undefined, server: string, serverRef: TargetRef, strict: boolean, proto: PortInfo["protocol"]): void {
+  // tp undefined: no port is known (an error already); analyse every rule, emit nothing.
+  const dry = tp === undefined;
+  // Policy and rule ports are Service ports: a rule applies to the Server of their pod (target) port.
+  const applies = (r: EffectiveAccessRule) => dry || ((r.port === undefined || targetPortOf(ports, r.port) === tp) && (!r.rule.ports || r.rule.ports.some((p) => targetPortOf(ports, p) === tp)));
+  const ver = `Linkerd ${lc.version}`;
+  const allows: InboundRoute[] = [];
+  for (const r of v.allow.filter(applies)) {
+    const { specs, l7 } = ruleSpecs(lc, r);
+    allows.push({ kind: "allow", specs: l7 ? specs : [CATCH_ALL], callers: callersOf(r.source), rules: [r] });
+  }
+  const denies: InboundRoute[] = [];
+  let denyAll: EffectiveAccessRule | undefined;
+  for (const d of v.deny.filter(applies)) {
+    const { specs, l7 } = ruleSpecs(lc, d);
+    const dc = callersOf(d.source);
+    const dspecs = l7 ? specs : [CATCH_ALL];
+    const hit = allows.filter((a) => !isEmpty(a.callers) && callersMayMeet(a.callers, dc) && specsOverlap(a.specs, dspecs));
+    if (!hit.length) {
+      lc.report(d.policy, d.pointer, "access", "info", "adapter/note",
+        `this deny rule matches no request that an allow rule allows${dry ? "" : ` on port ${tp}`}, so Linkerd (which only allows) needs nothing for it`);
+      continue;
+    }
+    if (!l7 && dc.anyone) { denyAll = d; continue; }
+    if (!l7) {
+      for (const a of hit) {
+        const s = subtract(a.callers, dc);
+        if ("reason" in s) {
+          lc.report(d.policy, d.pointer, "access", "error", "adapter/unsupported-value",
+            `Linkerd authorization is allow-only (an AuthorizationPolicy grants access, nothing denies it), so this deny rule must be removed from the allowed callers exactly, and it cannot: allow rule ${a.rules[0].policy.id}${a.rules[0].pointer} admits ${describeCallers(a.callers)}; ${s.reason}. List the allowed callers individually, or drop the deny rule`);
+        } else a.callers = s.result;
+      }
+      continue;
+    }
+    // A deny with conditions: its own route, authorizing what the allow rules grant there minus the denied callers.
+    let callers = NOBODY;
+    if (!dc.anyone) {
+      const partial = hit.filter((a) => !specsCovered(a.specs, dspecs));
+      if (partial.length) {
+        lc.report(d.policy, d.pointer, "accessL7", "error", "adapter/unsupported-value",
+          `Linkerd authorization is allow-only, so a deny rule for some callers becomes a route that authorizes the other allowed callers; here allow rule ${partial[0].rules[0].policy.id}${partial[0].rules[0].pointer} covers only part of the denied requests, so those callers cannot be given exactly. Make the deny rule's methods/paths/headers lie inside the allow rule's, or drop the deny rule`);
+        continue;
+      }
+      const granted = hit.reduce((acc, a) => union(acc, a.callers), NOBODY);
+      const s = subtract(granted, dc);
+      if ("reason" in s) {
+        lc.report(d.policy, d.pointer, "access", "error", "adapter/unsupported-value",
+          `Linkerd authorization is allow-only, so this deny rule must be removed from the allowed callers exactly (${describeCallers(granted)}), and it cannot: ${s.reason}`);
+        continue;
+      }
+      callers = s.result;
+    }
+    denies.push({ kind: "deny", specs: dspecs, callers, rules: [d] });
+  }
+  if (denyAll) {
+    if (dry) return;
+    lc.report(denyAll.policy, denyAll.pointer, "access", "info", "adapter/note",
+      `this deny rule refuses every request to port ${tp}: the Server gets no authorization at all (Linkerd denies what nothing allows)`);
+    return;
+  }
+  const live = allows.filter((a) => !isEmpty(a.callers));
+  const l7 = live.some((a) => a.specs.some((s) => s !== CATCH_ALL)) || denies.length > 0;
+  const describe = (c: Callers) => (strict && c.anyone ? "any meshed caller (mTLS is strict)" : describeCallers(c));
+  const firstRule = v.allow[0] ?? v.deny[0];
+  const notePolicy = firstRule?.policy ?? v.accessPolicies[0];
+  if (!l7) {
+    if (dry) return;
+    const callers = live.reduce((acc, a) => union(acc, a.callers), NOBODY);
+    for (const o of authorizations(lc, v.namespace, serverRef, server, callers, strict, live.flatMap((a) => a.rules.map((r) => r.policy)))) lc.emit(o);
+    lc.report(notePolicy, "/spec", "access", "info", "adapter/note",
+      `Linkerd Server ${v.namespace}/${server} turns on default deny for port ${tp} of the pods ${canonicalJson(v.facts.selector)}: every request there is refused unless an AuthorizationPolicy admits it; admitted: ${isEmpty(callers) ? "nobody" : describe(callers)}`);
+    return;
+  }
+  if (proto === "tcp") {
+    lc.report(notePolicy, "/spec", "accessL7", "error", "adapter/unsupported-value",
+      `port ${tp} of ${v.namespace}/${v.service} is declared tcp (opaque to Linkerd), so method, path and header rules cannot apply to it`);
+    return;
+  }
+
+  // Merge allow rules with the same conditions; a route inside another allow rule's requests also admits its callers.
+  const merged: InboundRoute[] = [];
+  for (const a of live) {
+    const key = canonicalJson(a.specs);
+    const same = merged.find((m) => m.kind === "allow" && canonicalJson(m.specs) === key);
+    if (same) { same.callers = union(same.callers, a.callers); same.rules.push(...a.rules); }
+    else merged.push({ ...a, rules: [...a.rules] });
+  }
+  const routes = [...merged, ...denies];
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const w of merged) for (const l of merged) {
+      if (w === l || !specsOverlap(w.specs, l.specs) || !specsCovered(l.specs, w.specs)) continue;
+      if (winner(w.specs, l.specs) === "b") continue;
+      const u = union(w.callers, l.callers);
+      if (!sameCallers(u, w.callers)) { w.callers = u; changed = true; }
+    }
+  }
+  let ok = true;
+  for (let i = 0; i < routes.length; i++) {
+    for (let j = i + 1; j < routes.length; j++) {
+      const a = routes[i];
+      const b = routes[j];
+      if (a.kind === "deny" && b.kind === "deny") continue;
+      if (!specsOverlap(a.specs, b.specs)) continue;
+      const w = winner(a.specs, b.specs);
+      const [win, lose] = w === "a" ? [a, b] : w === "b" ? [b, a] : [undefined, undefined];
+      const deny = a.kind === "deny" ? a : b.kind === "deny" ? b : undefined;
+      const where = (x: InboundRoute) => `${x.rules[0].policy.id}${x.rules[0].pointer}`;
+      if (deny) {
+        const allow = deny === a ? b : a;
+        if (win !== deny && !(win === undefined && sameCallers(deny.callers, allow.callers))) {
+          ok = false;
+          lc.report(deny.rules[0].policy, deny.rules[0].pointer, "accessL7", "error", "adapter/unsupported-value",
+            `Linkerd authorization is allow-only, so this deny rule becomes an inbound route of its own (${deny.specs.map(describeSpec).join("; ")}) that must win over the route of allow rule ${where(allow)} on the requests both match; but Linkerd picks the most specific match (longest path match, then method, headers, query parameters), and ${win ? "the allow route is more specific" : "neither is provably more specific"}. Give the deny rule more specific conditions (e.g. a path), or drop it`);
+        }
+        continue;
+      }
+      if (!win) {
+        if (!sameCallers(a.callers, b.callers)) {
+          ok = false;
+          lc.report(b.rules[0].policy, b.rules[0].pointer, "accessL7", "error", "adapter/unsupported-value",
+            `this allow rule and allow rule ${where(a)} overlap and admit different callers; Linkerd applies the authorizations of ONE route per request (the most specific match), and neither route is provably more specific here. Make their conditions disjoint, or give both the same callers`);
+        }
+      } else if (!subsetOf(lose!.callers, win.callers)) {
+        ok = false;
+        lc.report(lose!.rules[0].policy, lose!.rules[0].pointer, "accessL7", "error", "adapter/unsupported-value",
+          `requests matching both this allow rule and allow rule ${where(win)} go to the latter's inbound route (Linkerd applies the authorizations of the most specific match only), which does not admit ${describeCallers(lose!.callers)} on all of its requests; make the rules disjoint, or admit the same callers in both`);
+      }
+    }
+  }
+  if (!ok || dry) return;
+
+  // Emit: one inbound HTTPRoute (parent Server) per route, its AuthorizationPolicies targeting it.
+  let na = 0;
+  let nd = 0;
+  const admitted: string[] = [];
+  for (const r of routes) {
+    const name = dnsSubdomain(server, r.kind, r.kind === "allow" ? ++na : ++nd);
+    const matches = r.specs.map((s) => toHttpRouteMatch(s) ?? { path: { type: "PathPrefix" as const, value: "/" } });
+    const rules: { matches: unknown[] }[] = [];
+    for (let k = 0; k < matches.length; k += MAX_MATCHES) rules.push({ matches: matches.slice(k, k + MAX_MATCHES) });
+    if (rules.length > MAX_RULES) {
+      lc.report(r.rules[0].policy, r.rules[0].pointer, "accessL7", "error", "adapter/unsupported-value",
+        `this rule needs ${matches.length} HTTPRoute matches (methods × paths), more than one HTTPRoute holds (${MAX_RULES} rules of ${MAX_MATCHES}); split it into several rules`);
+      continue;
+    }
+    const from = r.rules.map((x) => x.policy);
+    lc.emit({
+      apiVersion: POLICY_HTTPROUTE, kind: "HTTPRoute",
+      metadata: objectMeta(name, v.namespace, from),
+      spec: { parentRefs: [{ group: "policy.linkerd.io", kind: "Server", name: server }], rules },
+    });
+    if (!isEmpty(r.callers)) {
+      for (const o of authorizations(lc, v.namespace, { group: "policy.linkerd.io", kind: "HTTPRoute", name }, name, r.callers, strict, from)) lc.emit(o);
+    }
+    admitted.push(`${name}: ${isEmpty(r.callers) ? "nobody" : describe(r.callers)}`);
+  }
+  lc.report(notePolicy, "/spec", "accessL7", "info", "adapter/note",
+    `Linkerd Server ${v.namespace}/${server} turns on default deny for port ${tp} of the pods ${canonicalJson(v.facts.selector)}; requests are admitted per inbound HTTPRoute (one route per request: the most specific match; requests no route matches get 404): ${admitted.join("; ")}`);
+  lc.report(notePolicy, "/spec", "accessL7", "warning", "adapter/note",
+    `Linkerd authorizes kubelet liveness/readiness probes by itself only on Servers without HTTPRoutes; Server ${v.namespace}/${server} has inbound HTTPRoutes, so probes to port ${tp} are refused unless an allow rule admits them (e.g. GET on the probe path from any caller)`);
+}
+
+/** HTTPLocalRateLimitPolicy (policy.linkerd.io/v1alpha1, 2.17+) on the Server. */
+function rateLimitPolicy(lc: LinkerdContext, v: DestinationView, server: string, serverRef: TargetRef): void {
+  const rl = v.rateLimit!;
+  const r = rl.value;
+  const ver = `Linkerd ${lc.version}`;
+  if (r.burst !== undefined && r.burst !== r.requestsPerSecond) {
+    lc.report(rl.policy, `${rl.pointer}/burst`, "rateLimit", "error", "adapter/unsupported-value",
+      `${ver}'s rate limiter allows bursts of exactly requestsPerSecond (a GCRA quota per second), not ${r.burst}; remove burst or set it to ${r.requestsPerSecond}`);
+  }
+  const overrides: { requestsPerSecond: number; clientRefs: TargetRef[] }[] = [];
+  (r.overrides ?? []).forEach((o, i) => {
+    for (const [j, sa] of o.serviceAccounts.entries()) {
+      if (sa === "*") {
+        lc.report(rl.policy, `${rl.pointer}/overrides/${i}/serviceAccounts/${j}`, "rateLimit", "error", "adapter/unsupported-value",
+          `an HTTPLocalRateLimitPolicy override names service accounts (clientRefs), not "any identity"; use perIdentity instead`);
+        continue;
+      }
+      const k = sa.indexOf("/");
+      const ns = k < 0 ? rl.policy.namespace : sa.slice(0, k);
+      const name = k < 0 ? sa : sa.slice(k + 1);
+      // One override per service account: Linkerd shares one bucket among the clientRefs of an override.
+      overrides.push({ requestsPerSecond: o.requestsPerSecond, clientRefs: [{ kind: "ServiceAccount", name, namespace: ns }] });
+    }
+  });
+  lc.emit({
+    apiVersion: POLICY_V1ALPHA1, kind: "HTTPLocalRateLimitPolicy",
+    metadata: objectMeta(server, v.namespace, [rl.policy]),
+    spec: {
+      targetRef: serverRef,
+      total: { requestsPerSecond: r.requestsPerSecond },
+      ...(r.perIdentity !== undefined ? { identity: { requestsPerSecond: r.perIdentity } } : {}),
+      ...(overrides.length ? { overrides } : {}),
+    },
+  });
+}

@@ -1,0 +1,134 @@
+/**
+ * Sets of callers, as Linkerd can authorize them, and their exact set operations.
+ *
+ * An AuthorizationPolicy (policy.linkerd.io/v1alpha1) authorizes clients that satisfy ALL of its
+ * `requiredAuthenticationRefs`; several AuthorizationPolicies for one target are alternatives. So one
+ * caller set becomes up to three AuthorizationPolicies:
+ * - identities (service accounts, whole namespaces, any authenticated client) → a
+ *   `MeshTLSAuthentication` with `identities` `<sa>.<ns>.serviceaccount.identity.linkerd.<trust domain>`,
+ *   `*.<ns>.serviceaccount.identity.linkerd.<trust domain>` (a `*` prefix matches a whole domain), or `*`;
+ * - IP blocks → a `NetworkAuthentication` {networks[].cidr} (plus the MeshTLSAuthentication `*` when
+ *   mTLS is strict, ANDed in the same AuthorizationPolicy);
+ * - any caller, authenticated or not → a `NetworkAuthentication` with `0.0.0.0/0` and `::/0`.
+ * (Without a NetworkAuthentication, Linkerd only admits clients from its `clusterNetworks`.)
+ */
+import type { ResolvedSource } from "../../../api/model.js";
+
+/** A set of callers. `anyone` includes unauthenticated clients; `authenticated` any meshed identity. */
+export interface Callers {
+  anyone: boolean;
+  authenticated: boolean;
+  /** `namespace/serviceaccount`, sorted. */
+  sas: string[];
+  namespaces: string[];
+  ipBlocks: string[];
+}
+
+const sorted = (xs: Iterable<string>) => [...new Set(xs)].sort();
+
+/** Nobody. */
+export const NOBODY: Callers = { anyone: false, authenticated: false, sas: [], namespaces: [], ipBlocks: [] };
+
+/** The callers of a resolved source; `undefined` (no source) is anyone. */
+export function callersOf(src: ResolvedSource | undefined): Callers {
+  if (!src) return { ...NOBODY, anyone: true };
+  return normalize({
+    anyone: false,
+    authenticated: src.identities.some((i) => "any" in i),
+    sas: src.identities.flatMap((i) => ("any" in i ? [] : [`${i.namespace}/${i.serviceAccount}`])),
+    namespaces: [...src.namespaces],
+    ipBlocks: [...src.ipBlocks],
+  });
+}
+
+/** Drops what a wider member already includes. */
+export function normalize(c: Callers): Callers {
+  if (c.anyone) return { ...NOBODY, anyone: true };
+  const namespaces = c.authenticated ? [] : sorted(c.namespaces);
+  const sas = c.authenticated ? [] : sorted(c.sas.filter((s) => !namespaces.includes(s.split("/")[0])));
+  return { anyone: false, authenticated: c.authenticated, sas, namespaces, ipBlocks: sorted(c.ipBlocks) };
+}
+
+/** a ∪ b. */
+export function union(a: Callers, b: Callers): Callers {
+  return normalize({
+    anyone: a.anyone || b.anyone, authenticated: a.authenticated || b.authenticated,
+    sas: [...a.sas, ...b.sas], namespaces: [...a.namespaces, ...b.namespaces], ipBlocks: [...a.ipBlocks, ...b.ipBlocks],
+  });
+}
+
+/** True when nobody is in the set. */
+export function isEmpty(c: Callers): boolean {
+  return !c.anyone && !c.authenticated && !c.sas.length && !c.namespaces.length && !c.ipBlocks.length;
+}
+
+/** True when every caller of `a` is in `b` (judged by the set's members; false when unsure). */
+export function subsetOf(a: Callers, b: Callers): boolean {
+  if (b.anyone) return true;
+  if (a.anyone) return false;
+  if (a.authenticated && !b.authenticated) return false;
+  if (!b.authenticated) {
+    if (!a.namespaces.every((n) => b.namespaces.includes(n))) return false;
+    if (!a.sas.every((s) => b.sas.includes(s) || b.namespaces.includes(s.split("/")[0]))) return false;
+  }
+  return a.ipBlocks.every((ip) => b.ipBlocks.includes(ip));
+}
+
+/** True when the two sets are equal (as sets of callers, by their members). */
+export function sameCallers(a: Callers, b: Callers): boolean {
+  return subsetOf(a, b) && subsetOf(b, a);
+}
+
+/**
+ * `a − d`, exactly, or why it cannot be done: Linkerd authenticates by allow-lists only (an identity
+ * list with `*` wildcards, networks with `except`), so a denied caller can be removed only when it was
+ * listed individually, never from inside a wildcard (a namespace, any identity, any caller).
+ */
+export function subtract(a: Callers, d: Callers): { result: Callers } | { reason: string } {
+  if (d.anyone) return { result: NOBODY };
+  let r = { ...a, sas: [...a.sas], namespaces: [...a.namespaces], ipBlocks: [...a.ipBlocks] };
+  const wide = (what: string) => ({ reason: `the allowed callers include ${what}, and Linkerd cannot exclude callers from inside it` });
+  if (d.authenticated) {
+    if (r.anyone) return wide("unauthenticated clients as well (any caller)");
+    if (r.ipBlocks.length) return wide(`the networks ${r.ipBlocks.join(", ")}, from which meshed clients may call`);
+    r = { ...r, authenticated: false, sas: [], namespaces: [] };
+  }
+  for (const n of d.namespaces) {
+    if (r.anyone) return wide("any caller");
+    if (r.authenticated) return wide("every meshed identity (*)");
+    if (r.ipBlocks.length) return wide(`the networks ${r.ipBlocks.join(", ")}, which may hold callers of namespace ${n}`);
+    r.namespaces = r.namespaces.filter((x) => x !== n);
+    r.sas = r.sas.filter((s) => s.split("/")[0] !== n);
+  }
+  for (const s of d.sas) {
+    const ns = s.split("/")[0];
+    if (r.anyone) return wide("any caller");
+    if (r.authenticated) return wide("every meshed identity (*)");
+    if (r.namespaces.includes(ns)) return wide(`the whole namespace ${ns}`);
+    if (r.ipBlocks.length) return wide(`the networks ${r.ipBlocks.join(", ")}, which may hold ${s}`);
+    r.sas = r.sas.filter((x) => x !== s);
+  }
+  for (const ip of d.ipBlocks) {
+    if (r.anyone || r.authenticated || r.sas.length || r.namespaces.length) return wide("identities, which Linkerd does not tie to addresses");
+    if (r.ipBlocks.some((x) => x !== ip)) return wide(`other networks (${r.ipBlocks.filter((x) => x !== ip).join(", ")}) that may contain ${ip}`);
+    r.ipBlocks = r.ipBlocks.filter((x) => x !== ip);
+  }
+  return { result: normalize(r) };
+}
+
+/** A short description for messages. */
+export function describeCallers(c: Callers): string {
+  if (c.anyone) return "any caller";
+  const parts = [
+    ...(c.authenticated ? ["any meshed identity"] : []),
+    ...c.sas.map((s) => `service account ${s}`),
+    ...c.namespaces.map((n) => `namespace ${n}`),
+    ...c.ipBlocks.map((ip) => `network ${ip}`),
+  ];
+  return parts.length ? parts.join(", ") : "nobody";
+}
+
+/** Linkerd's identity of a service account: `<sa>.<ns>.serviceaccount.identity.linkerd.<trust domain>`. */
+export function linkerdIdentity(namespace: string, serviceAccount: string, trustDomain: string): string {
+  return `${serviceAccount}.${namespace}.serviceaccount.identity.linkerd.${trustDomain}`;
+}

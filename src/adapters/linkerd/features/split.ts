@@ -1,0 +1,53 @@
+/**
+ * Feature `split` → `HTTPRoute.rules[].backendRefs[]` {name, port, weight} (Gateway API
+ * `HTTPBackendRef`; Linkerd `2-edge/reference/httproute.md`, dynamic request routing since 2.13).
+ *
+ * Linkerd splits traffic between Services, never between pod label subsets (no DestinationRule-like
+ * object). A split target with a subset goes to the Service `<service>-<subset>` (same namespace, same
+ * port): the convention of Linkerd canaries (Flagger's `<app>-primary`/`<app>-canary`, Linkerd's
+ * traffic-shifting docs). unimesh does not create those Services: Services are user-owned (deploy them
+ * with the subset's Deployment, selecting the subset's pod labels with the destination's ports), and
+ * `unimesh apply` never creates `v1` objects. An info diagnostic names each Service that must exist.
+ */
+import type { DestinationView, EffectiveRoute, ResolvedTarget, Subset } from "../../../api/model.js";
+import { canonicalJson } from "../../../api/model.js";
+import { dnsLabel } from "../../shared/names.js";
+import type { LinkerdContext } from "../context.js";
+import type { BackendRef } from "../resources.js";
+
+/** Name of the Service that stands for a subset: `<service>-<subset>` (a DNS-1123 label). */
+export function subsetServiceName(service: string, subset: Subset): string {
+  return dnsLabel(service, subset.name);
+}
+
+/** The backendRefs of a split route on port `port` of the destination. */
+export function backendRefs(v: DestinationView, targets: ResolvedTarget[], port: number): BackendRef[] {
+  return targets.map((t) => ({
+    name: t.subset ? subsetServiceName(v.service, t.subset) : v.service,
+    port: t.port ?? port,
+    ...(targets.length > 1 ? { weight: t.weight } : {}),
+  }));
+}
+
+/** True when a route forwards every request to the destination Service itself, on the same port. */
+export function isPlainForward(r: EffectiveRoute, port: number): boolean {
+  if (r.action.kind !== "split") return false;
+  return r.action.targets.length === 1 && !r.action.targets[0].subset && (r.action.targets[0].port ?? port) === port;
+}
+
+/** Info: which Services must exist for the subsets this destination's routes split to. */
+export function reportSubsetServices(lc: LinkerdContext, v: DestinationView, routes: EffectiveRoute[]): void {
+  const used = new Map<string, { subset: Subset; route: EffectiveRoute; pointer: string }>();
+  for (const r of routes) {
+    if (r.action.kind !== "split") continue;
+    r.action.targets.forEach((t, i) => {
+      if (t.subset && !used.has(t.subset.name)) used.set(t.subset.name, { subset: t.subset, route: r, pointer: `${r.action.pointer}${r.index !== null && r.action.pointer.endsWith("/split") ? `/${i}` : ""}` });
+    });
+  }
+  if (!used.size) return;
+  const first = [...used.values()][0];
+  const list = [...used.values()].sort((a, b) => (a.subset.name < b.subset.name ? -1 : 1))
+    .map(({ subset }) => `${subsetServiceName(v.service, subset)} (selector ${canonicalJson({ ...v.facts.selector, ...subset.labels })})`);
+  lc.report(first.route.policy, first.pointer, "split", "info", "adapter/note",
+    `Linkerd splits traffic between Services, not pod subsets: the subsets of ${v.namespace}/${v.service} are reached through the Services ${list.join(", ")} in namespace ${v.namespace}, with the same ports as ${v.service}. They must exist: unimesh does not create or change Services`);
+}

@@ -1,0 +1,219 @@
+/**
+ * What `discover`, `diff` and `apply` share: the cluster flags (`--kubeconfig`, `--context`,
+ * `--all-contexts`, `--request-timeout`), the policy flags of `diff`/`apply` (same names as
+ * `translate`), translating for each cluster (`--mesh auto` reads ClusterInfo documents for that
+ * context, else detects the mesh the cluster runs), and the exit code from every cluster's outcome.
+ *
+ * Imported at start-up by the command files: only commander and types at the top; the cluster
+ * layer (and with it `@kubernetes/client-node`) is imported when a command runs.
+ */
+import { type Command, Option } from "commander";
+import type { KubeObject } from "../api/adapter.js";
+import type { Diagnostic } from "../api/diagnostics.js";
+import type { KubeClient } from "../kube/client.js";
+import type { ContextRef, Kubeconfig } from "../kube/kubeconfig.js";
+import { EXIT, type ExitCode } from "./exit-codes.js";
+import type { CliIO } from "./io.js";
+import { collect, outputOption } from "./options.js";
+
+/** Flags of every cluster command. */
+export interface ClusterFlags {
+  kubeconfig?: string;
+  context?: string[];
+  allContexts?: boolean;
+  requestTimeout: string;
+}
+
+/** Adds the cluster flags. */
+export function addClusterOptions(cmd: Command): Command {
+  return cmd
+    .option("--kubeconfig <path>", "kubeconfig file (default: the files in $KUBECONFIG, else ~/.kube/config)")
+    .option("--context <names>", "kubeconfig context(s) to work on, comma-separated or repeated (default: the current context)", collect)
+    .option("--all-contexts", "every context of the kubeconfig")
+    .option("--request-timeout <duration>", "timeout of each API request (e.g. 10s, 1m)", "30s");
+}
+
+/** Flags of `diff` and `apply` (the same names as `translate`). */
+export interface PolicyFlags {
+  mesh?: string;
+  adapter?: string;
+  allow: string[];
+  policySet?: string;
+  set: string[];
+  strict?: boolean;
+  forceConflicts?: boolean;
+  prune?: boolean;
+  output: "text" | "json";
+}
+
+/** Adds the translation flags of `diff` and `apply`. */
+export function addPolicyOptions(cmd: Command): Command {
+  return cmd
+    .argument("<inputs...>", "policy files, directories (read recursively for *.yaml, *.yml, *.json) or - for stdin")
+    .option("-m, --mesh <name[@version]|auto>", "target mesh and version, e.g. istio@1.30; auto: for each cluster, the mesh of its ClusterInfo document in the inputs (spec.context), else the mesh detected in the cluster")
+    .option("--adapter <package|path>", "use a third-party adapter (see `unimesh translate --help`)")
+    .option("--allow <approximation>", "accept a looser translation the adapter offers (repeatable)", collect, [])
+    .option("--policy-set <name>", "identity of this set of policies: the unimesh.io/policy-set label, and what --prune may delete (default: default)")
+    .option("--set <key=value>", "adapter setting (repeatable)", collect, [])
+    .option("--strict", "treat warnings as errors")
+    .option("--force-conflicts", "take ownership of fields another field manager owns (server-side apply force)")
+    .option("--prune", "also delete the objects of this policy set (labels app.kubernetes.io/managed-by=unimesh, unimesh.io/policy-set=<set>) that are no longer generated");
+}
+
+/** `--output text|json` of `diff` and `apply`. */
+export function clusterOutputOption(): Option {
+  return outputOption("text: readable lines on stdout, progress and diagnostics on stderr; json: one JSON report on stdout, diagnostics as one JSON object on stderr");
+}
+
+/**
+ * Loads the kubeconfig and picks the contexts. A kubeconfig that cannot be read is reported on stderr
+ * and returned as exit code 3.
+ * @throws UsageError for bad flags or an unknown context (exit 2).
+ */
+export async function openClusters(flags: ClusterFlags, io: CliIO, cmd: string): Promise<{ kubeconfig: Kubeconfig; contexts: ContextRef[]; timeoutMs: number } | ExitCode> {
+  const { ClusterError } = await import("../kube/errors.js");
+  try {
+    return await loadClusters(flags, io);
+  } catch (e) {
+    if (!(e instanceof ClusterError)) throw e;
+    stderrLine(io, cmd, undefined, `error: ${e.message}`);
+    return EXIT.CLUSTER;
+  }
+}
+
+async function loadClusters(flags: ClusterFlags, io: CliIO): Promise<{ kubeconfig: Kubeconfig; contexts: ContextRef[]; timeoutMs: number }> {
+  const { UsageError } = await import("../api/diagnostics.js");
+  const { parseDuration } = await import("../api/duration.js");
+  const names = (flags.context ?? []).flatMap((c) => c.split(",")).map((c) => c.trim()).filter(Boolean);
+  if (flags.allContexts && names.length) throw new UsageError("--context and --all-contexts exclude each other");
+  const timeoutMs = parseDuration(flags.requestTimeout);
+  if (timeoutMs === undefined || timeoutMs < 1) throw new UsageError(`--request-timeout ${flags.requestTimeout}: expected a duration such as 30s or 1m`);
+  const { Kubeconfig } = await import("../kube/kubeconfig.js");
+  const kubeconfig = await Kubeconfig.load({ kubeconfig: flags.kubeconfig, env: io.env, cwd: io.cwd });
+  return { kubeconfig, contexts: kubeconfig.select({ contexts: names, all: flags.allContexts }), timeoutMs };
+}
+
+/** What one cluster gets: the objects translated for the mesh it runs. */
+export interface ClusterTranslation {
+  /** `istio@1.30`. */
+  mesh: string;
+  adapterName: string;
+  policySet: string;
+  objects: KubeObject[];
+  /** Diagnostics of the translation (warnings; errors make it `invalid`). */
+  diagnostics: Diagnostic[];
+  ok: boolean;
+  /** How `--mesh auto` chose, for the progress line. */
+  chosenBy?: string;
+}
+
+/** Reads the inputs and prepares translations: once for `--mesh NAME`, per cluster for `--mesh auto`. */
+export interface Translations {
+  /** Validation diagnostics of the inputs. */
+  diagnostics: Diagnostic[];
+  /** Set when the inputs are invalid (nothing may be applied). */
+  invalid: boolean;
+  /** Set for a named mesh: the one translation (may be invalid). */
+  fixed?: ClusterTranslation;
+  /** The translation for one cluster (`--mesh auto` detects its mesh). @throws ClusterError(`mesh`) */
+  forCluster(client: KubeClient): Promise<ClusterTranslation>;
+  /** Policy statuses for the JSON report. */
+  status(diags: readonly Diagnostic[]): unknown[];
+}
+
+/**
+ * Checks the mesh flags (usage errors before anything else), reads and validates the inputs, and
+ * translates when the mesh is named.
+ * @throws UsageError for bad flags, an unknown mesh or version.
+ */
+export async function prepareTranslations(paths: string[], flags: PolicyFlags, io: CliIO): Promise<Translations> {
+  const { UsageError } = await import("../api/diagnostics.js");
+  const { BUILTIN_ADAPTERS } = await import("../adapters/index.js");
+  const { requestMesh, chooseMesh, builtinAdapter } = await import("./adapters.js");
+  const { loadInputs } = await import("./inputs.js");
+  const { policyStatus } = await import("./report.js");
+  const { translate, resolveVersion } = await import("../api/translate.js");
+  const { pickMesh } = await import("./mesh-auto.js");
+
+  const settings: Record<string, string> = {};
+  for (const kv of flags.set) {
+    const i = kv.indexOf("=");
+    if (i <= 0) throw new UsageError(`--set ${kv}: expected key=value`);
+    settings[kv.slice(0, i).trim()] = kv.slice(i + 1);
+  }
+  const allowApproximations = flags.allow.flatMap((a) => a.split(",")).map((a) => a.trim()).filter(Boolean);
+  const request = await requestMesh(flags.mesh, flags.adapter, BUILTIN_ADAPTERS, io.cwd);
+  const loaded = loadInputs(paths, io, flags.strict);
+  const status = (d: readonly Diagnostic[]) => policyStatus(loaded.model, d);
+
+  const cache = new Map<string, ClusterTranslation>();
+  const run = (adapter: import("../api/adapter.js").Adapter, version: string, chosenBy?: string): ClusterTranslation => {
+    const key = `${adapter.name}@${version}`;
+    let t = cache.get(key);
+    if (!t) {
+      const r = translate(loaded.model, {
+        adapter, version, allowApproximations, settings, strict: flags.strict,
+        ...(flags.policySet !== undefined ? { policySet: flags.policySet } : {}),
+      });
+      t = { mesh: r.mesh, adapterName: adapter.name, policySet: flags.policySet ?? "default", objects: r.resources, diagnostics: r.diagnostics, ok: r.ok };
+      cache.set(key, t);
+    }
+    return chosenBy ? { ...t, chosenBy } : t;
+  };
+
+  if (!loaded.ok) return { diagnostics: loaded.diagnostics, invalid: true, status, forCluster: () => Promise.reject(new Error("invalid inputs")) };
+
+  if (!request.flag?.auto) {
+    const choice = await chooseMesh(request, loaded.model, BUILTIN_ADAPTERS);
+    const fixed = run(choice.adapter, choice.version);
+    return { diagnostics: loaded.diagnostics, invalid: false, fixed, status, forCluster: async () => fixed };
+  }
+
+  return {
+    diagnostics: loaded.diagnostics,
+    invalid: false,
+    status,
+    async forCluster(client: KubeClient): Promise<ClusterTranslation> {
+      const { ClusterError } = await import("../kube/errors.js");
+      const ctx = client.context.name;
+      const infos = loaded.model.clusters.filter((e) => e.doc.spec.context === ctx);
+      let meshes: { name: string; version: string; source: string }[];
+      if (infos.length) {
+        meshes = infos.flatMap((e) => (e.doc.spec.meshes ?? []).map((m) => ({ name: m.name, version: m.version, source: `${e.id} in ${e.origin.file}` })));
+      } else {
+        const { detectClusterMeshes } = await import("../kube/discover.js");
+        meshes = (await detectClusterMeshes(client)).meshes.map((m) => ({ name: m.name, version: m.version, source: `detected in context ${ctx}` }));
+        if (!meshes.length) throw new ClusterError("mesh", `--mesh auto: no service mesh found in context ${ctx} (no Istio, Linkerd or App Mesh CRDs or control plane); install one, or name the mesh with --mesh NAME@VERSION`);
+      }
+      const pick = pickMesh(meshes, 1);
+      if (!pick.ok) throw new ClusterError("mesh", pick.message);
+      let adapter = request.adapter;
+      if (adapter && adapter.name !== pick.name) throw new ClusterError("mesh", `--mesh auto: context ${ctx} runs ${pick.name} ${pick.installed} (${pick.source}) but --adapter ${request.external} translates for "${adapter.name}"`);
+      try {
+        adapter ??= builtinAdapter(pick.name, BUILTIN_ADAPTERS, `--mesh auto (${pick.source})`);
+        const version = resolveVersion(adapter, pick.version);
+        return run(adapter, version, `${pick.name} ${pick.installed}, ${pick.source}`);
+      } catch (e) {
+        if (e instanceof UsageError) throw new ClusterError("mesh", `--mesh auto: context ${ctx} runs ${pick.name} ${pick.installed} (${pick.source}), which unimesh cannot target: ${e.message}`);
+        throw e;
+      }
+    },
+  };
+}
+
+/**
+ * The exit code of a multi-cluster run, the first that applies: invalid input (1), a cluster that
+ * failed or an object that could not be applied (3), a conflict (4), differences (5, `diff`), else 0.
+ */
+export function combineExit(flags: { invalid?: boolean; clusterFailed?: boolean; conflict?: boolean; differences?: boolean }): ExitCode {
+  if (flags.invalid) return EXIT.INVALID;
+  if (flags.clusterFailed) return EXIT.CLUSTER;
+  if (flags.conflict) return EXIT.CONFLICT;
+  if (flags.differences) return EXIT.DIFFERENCES;
+  return EXIT.OK;
+}
+
+/** `unimesh <cmd>: <context>: ` prefix of stderr lines. */
+export function stderrLine(io: CliIO, cmd: string, context: string | undefined, message: string): void {
+  io.stderr.write(`unimesh ${cmd}: ${context ? `${context}: ` : ""}${message}\n`);
+}

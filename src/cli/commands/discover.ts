@@ -1,0 +1,100 @@
+/**
+ * `unimesh discover [--context a,b | --all-contexts] [-n NS] [--include-system-namespaces] [-o DIR]`:
+ * reads each cluster's meshes and Services and writes unimesh documents (one ClusterInfo per cluster,
+ * one MeshService per Service) for `translate`/`apply`, so that workload labels, ports, identities and
+ * subsets come from the cluster instead of conventions, and `--mesh auto` picks the mesh it runs.
+ *
+ * Output: a YAML stream on stdout, or `-o DIR`: one `<cluster>.yaml` per cluster (a directory unimesh
+ * wrote before is replaced whole; see `translate -o`). With several clusters on stdout, a Service present
+ * in several clusters is written once (see `renderClusters`). A cluster that cannot be read is reported on
+ * stderr and the others are still written; the exit code is then 3.
+ */
+import type { Command } from "commander";
+import type { CliIO } from "../io.js";
+import type { CliCommand } from "../main.js";
+import { type ClusterFlags, addClusterOptions } from "../cluster-command.js";
+import { collect } from "../options.js";
+
+interface DiscoverFlags extends ClusterFlags {
+  namespace?: string[];
+  includeSystemNamespaces?: boolean;
+  out: string;
+}
+
+export const discoverCommand: CliCommand = {
+  register(program: Command, io: CliIO, done) {
+    const cmd = program
+      .command("discover")
+      .summary("describe clusters' meshes and Services as unimesh documents")
+      .description(
+        "For each cluster: which meshes are installed and at which version (a ClusterInfo document), and every Service with its " +
+        "selector, ports and protocols, service account and version subsets (a MeshService document). Give the output to " +
+        "translate, diff or apply (with --mesh auto to use the mesh each cluster runs).\n\n" +
+        "System namespaces (kube-*, istio-*, linkerd*, appmesh-system and mesh control-plane namespaces) are skipped unless " +
+        "--include-system-namespaces or named with -n.",
+      );
+    addClusterOptions(cmd);
+    cmd
+      .option("-n, --namespace <names>", "only these namespaces, comma-separated or repeated (default: every namespace)", collect)
+      .option("--include-system-namespaces", "also describe the Services of system namespaces")
+      .option("-o, --out <dir|->", "write one <cluster>.yaml per cluster into DIR (replacing a directory unimesh wrote before); - = stdout", "-")
+      .action(async (flags: DiscoverFlags) => done(await discoverAction(flags, io)));
+  },
+};
+
+async function discoverAction(flags: DiscoverFlags, io: CliIO) {
+  const { EXIT } = await import("../exit-codes.js");
+  const { openClusters, stderrLine } = await import("../cluster-command.js");
+  const { resolve } = await import("node:path");
+  const outputDir = await import("../output-dir.js");
+  const outDir = flags.out === "-" ? undefined : resolve(io.cwd, flags.out);
+  if (outDir) outputDir.checkOutputDir(outDir, flags.out, io.cwd);
+
+  const opened = await openClusters(flags, io, "discover");
+  if (typeof opened === "number") return opened;
+  const { kubeconfig, contexts, timeoutMs } = opened;
+  const { forEachCluster } = await import("../../kube/clusters.js");
+  const { discoverCluster, renderCluster, renderClusters } = await import("../../kube/discover.js");
+  const namespaces = (flags.namespace ?? []).flatMap((n) => n.split(",")).map((n) => n.trim()).filter(Boolean);
+
+  const outcomes = await forEachCluster(kubeconfig, contexts, (client) =>
+    discoverCluster(client, { namespaces, includeSystemNamespaces: flags.includeSystemNamespaces }), { timeoutMs });
+
+  let failed = false;
+  const found = [];
+  for (const o of outcomes) {
+    const ctx = o.context.name;
+    if (!o.ok) {
+      failed = true;
+      stderrLine(io, "discover", ctx, `error: ${o.error.message}`);
+      for (const d of o.error.details) io.stderr.write(`  - ${d}\n`);
+      continue;
+    }
+    const c = o.value;
+    found.push(c);
+    const meshes = (c.info.spec.meshes ?? []).map((m) => `${m.name} ${m.version}`).join(", ") || "no mesh";
+    stderrLine(io, "discover", ctx, `Kubernetes ${c.info.spec.kubernetesVersion}; ${meshes}; ${c.services.length} Service${c.services.length === 1 ? "" : "s"}${c.skipped ? ` (${c.skipped} skipped: system namespaces or no selector)` : ""}`);
+    for (const w of c.warnings) stderrLine(io, "discover", ctx, `warning: ${w}`);
+    for (const s of c.services) for (const n of s.notes) stderrLine(io, "discover", ctx, `note: ${s.doc.metadata.namespace}/${s.doc.metadata.name}: ${n}`);
+  }
+
+  if (found.length) {
+    if (outDir) {
+      const { clusterInfoName } = await import("../../kube/discover.js");
+      const files = found.map((c) => ({ path: `${clusterInfoName(c.info.spec.context!)}.yaml`, content: renderCluster(c) }));
+      try {
+        outputDir.writeOutputDir(outDir, flags.out, files, io.cwd);
+      } catch (e) {
+        if (!(e instanceof outputDir.OutputError)) throw e;
+        io.stderr.write(`unimesh: ${e.message}\n`);
+        return EXIT.OUTPUT;
+      }
+      stderrLine(io, "discover", undefined, `wrote ${files.map((f) => f.path).join(", ")} to ${flags.out}`);
+    } else {
+      const { text, warnings } = renderClusters(found);
+      for (const w of warnings) stderrLine(io, "discover", undefined, `warning: ${w}`);
+      io.stdout.write(text);
+    }
+  }
+  return failed ? EXIT.CLUSTER : EXIT.OK;
+}

@@ -1,0 +1,92 @@
+/**
+ * `diff`: what `apply` would change, object by object and field by field. Each object is applied with
+ * `dryRun=All` (so the API server fills in defaults, runs admission and reports conflicts, exactly as
+ * a real apply would) and the answer is compared with the live object. Fields that always differ
+ * (`metadata.managedFields`, `resourceVersion`, `generation`, `uid`, `creationTimestamp`,
+ * `selfLink`, `status`) are ignored. With `prune`, objects the policy set no longer generates are
+ * listed as deletions (or, for Services and other annotated kinds, as the removal of unimesh's fields).
+ */
+import type { KubeObject } from "../api/adapter.js";
+import type { KubeClient } from "./client.js";
+import { KubeApiError } from "./errors.js";
+import { FIELD_MANAGER, type FieldConflict, conflictsOf, isApplyConflict, serverSideApply } from "./apply.js";
+import { describe, inApplyOrder } from "./kinds.js";
+import { type LiveObject, mapLimit, preflight } from "./preflight.js";
+import { type PruneScope, checkPruneScope, findPrunable } from "./prune.js";
+import { type FieldChange, fieldDiff, normalize } from "./fields.js";
+
+export { type FieldChange, fieldDiff, normalize };
+
+/** What would happen to one object. */
+export type DiffChange = "create" | "update" | "unchanged" | "delete" | "conflict" | "failed";
+
+/** The diff of one object. */
+export interface ObjectDiff {
+  /** `Kind.group namespace/name`. */
+  object: string;
+  ref: { apiVersion: string; kind: string; namespace?: string; name: string };
+  change: DiffChange;
+  /** For `update` (and for annotated kinds pruned: the fields unimesh would remove). */
+  fields?: FieldChange[];
+  /** For `create`: the object as the server would store it (normalized). */
+  created?: unknown;
+  message?: string;
+  conflicts?: FieldConflict[];
+}
+
+/** Options of {@link diffObjects}. */
+export interface DiffOptions {
+  /** @default "unimesh" */
+  fieldManager?: string;
+  /** Dry-run with `force=true`: show what taking ownership would change instead of the conflict. */
+  forceConflicts?: boolean;
+  /** Also list what `apply --prune` would delete. */
+  prune?: PruneScope;
+}
+
+const refOf = (o: KubeObject): ObjectDiff["ref"] => ({
+  apiVersion: o.apiVersion, kind: o.kind, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}), name: o.metadata.name,
+});
+
+/**
+ * Diffs `objects` against the cluster of `client`, in apply order, then the prune candidates.
+ * @throws ClusterError when the preflight fails (missing CRDs, namespaces, Services).
+ */
+export async function diffObjects(client: KubeClient, objects: readonly KubeObject[], opts: DiffOptions = {}): Promise<{ diffs: ObjectDiff[]; warnings: string[] }> {
+  const fieldManager = opts.fieldManager ?? FIELD_MANAGER;
+  if (opts.prune) checkPruneScope(objects, opts.prune);
+  const planned = inApplyOrder(await preflight(client, objects), (p) => p.obj);
+  const diffs = await mapLimit(planned, 4, async (p): Promise<ObjectDiff> => {
+    const base = { object: describe(p.obj), ref: refOf(p.obj) };
+    let result: LiveObject;
+    try {
+      result = (await serverSideApply(client, p.path, p.obj, { fieldManager, force: opts.forceConflicts, dryRun: true })).body;
+    } catch (e) {
+      if (isApplyConflict(e)) return { ...base, change: "conflict", conflicts: conflictsOf(e), message: e.body?.message };
+      if (e instanceof KubeApiError) return { ...base, change: "failed", message: e.message };
+      throw e;
+    }
+    if (!p.live) return { ...base, change: "create", created: normalize(result) };
+    const fields = fieldDiff(normalize(p.live), normalize(result));
+    return fields.length ? { ...base, change: "update", fields } : { ...base, change: "unchanged" };
+  });
+  const warnings: string[] = [];
+  if (opts.prune) {
+    const found = await findPrunable(client, objects, opts.prune, fieldManager);
+    warnings.push(...found.warnings);
+    for (const c of inApplyOrder(found.candidates, (x) => x.obj).reverse()) {
+      const base = { object: describe(c.obj), ref: refOf(c.obj) };
+      if (c.mode === "delete") { diffs.push({ ...base, change: "delete" }); continue; }
+      try {
+        const empty = { apiVersion: c.obj.apiVersion, kind: c.obj.kind, metadata: { name: c.obj.metadata.name, ...(c.res.namespaced ? { namespace: c.obj.metadata.namespace } : {}) } };
+        const r = await serverSideApply(client, c.path, empty, { fieldManager, dryRun: true });
+        const fields = fieldDiff(normalize(c.obj), normalize(r.body));
+        diffs.push(fields.length ? { ...base, change: "update", fields, message: "no longer generated: unimesh's fields are removed" } : { ...base, change: "unchanged" });
+      } catch (e) {
+        if (e instanceof KubeApiError) diffs.push({ ...base, change: "failed", message: e.message });
+        else throw e;
+      }
+    }
+  }
+  return { diffs, warnings };
+}
