@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 // Generates, from schemas/*.schema.json (the single source of truth):
 //   src/api/generated/model.ts       TypeScript types of the model (json-schema-to-typescript)
-//   src/api/generated/validators.ts  precompiled ajv validators, one per document kind (ajv standalone
+//   src/api/generated/modelValidators.ts
+//                                    precompiled ajv validators, one per document kind (ajv standalone
 //                                    code: no schema compilation at run time, so the CLI starts fast)
+//   src/api/generated/<extra>Validators.ts  the same for each extra schema (proxyConfigValidators.ts),
+//                                    in its own module so that loading the model's does not load it
+//   src/api/generated/validators.ts  all of them (re-exports)
 // `npm run generate` writes them; `node scripts/generate-types.mjs --check` exits 1 when one is stale
 // (a test runs the check).
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
@@ -41,24 +45,52 @@ export async function generate() {
   };
   const files = { "model.ts": await compile(wrapper, "UnimeshDocument", opts) };
 
-  const ajv = new Ajv({ allErrors: true, strict: true, code: { source: true, esm: true, lines: false } });
-  ajv.addSchema(schema);
-  const exportsMap = Object.fromEntries(KINDS.map((k) => [k, `${schema.$id}#/definitions/${k}`]));
+  const modules = ["modelValidators"];
+  files["modelValidators.ts"] = validatorsModule(schema, Object.fromEntries(KINDS.map((k) => [k, `${schema.$id}#/definitions/${k}`])), "schemas/unimesh.schema.json");
   for (const [name, file, def] of EXTRA) {
     if (!existsSync(join(root, file))) continue;
     const s = readSchema(file);
-    ajv.addSchema(s);
-    exportsMap[name] = def ? `${s.$id}#/definitions/${def}` : s.$id;
-    files[`${name.charAt(0).toLowerCase()}${name.slice(1)}.ts`] = await compile(s, name, {
-      ...opts, bannerComment: BANNER(file),
-    });
+    const base = `${name.charAt(0).toLowerCase()}${name.slice(1)}`;
+    files[`${base}.ts`] = await compile(s, name, { ...opts, bannerComment: BANNER(file) });
+    files[`${base}Validators.ts`] = validatorsModule(s, { [name]: def ? `${s.$id}#/definitions/${def}` : s.$id }, file);
+    modules.push(`${base}Validators`);
   }
+  files["validators.ts"] = `${BANNER("schemas/*.schema.json")}\n` + modules.map((m) => `export * from "./${m}.js";\n`).join("");
+  return files;
+}
+
+/**
+ * ajv standalone code validating against one schema file (its own ajv instance: each module holds only
+ * its schema's code). Descriptions are left out of the embedded schema objects: ajv never reads them
+ * (errors are not verbose), and they were most of the module's size, i.e. of its load time.
+ */
+function validatorsModule(schema, exportsMap, file) {
+  const ajv = new Ajv({ allErrors: true, strict: true, code: { source: true, esm: true, lines: false } });
+  ajv.addSchema(withoutDescriptions(schema));
   const code = standaloneCode.default ? standaloneCode.default(ajv, exportsMap) : standaloneCode(ajv, exportsMap);
-  files["validators.ts"] =
-    `// @ts-nocheck\n${BANNER("schemas/*.schema.json")}\n` +
+  return `// @ts-nocheck\n${BANNER(file)}\n` +
     `import { createRequire } from "node:module";\nconst require = createRequire(import.meta.url);\n` +
     code.replace(/^"use strict";/, "") + "\n";
-  return files;
+}
+
+/** Keywords whose value maps names to subschemas (the names themselves are not keywords). */
+const SCHEMA_MAPS = new Set(["properties", "patternProperties", "definitions", "$defs", "dependentSchemas"]);
+/** Keywords whose value is a value, not a schema: copied as is. */
+const VALUES = new Set(["enum", "const", "default", "examples", "required"]);
+
+/** A copy of a JSON schema without its `description` annotations (property names are kept, even `description`). */
+function withoutDescriptions(node) {
+  if (Array.isArray(node)) return node.map(withoutDescriptions);
+  if (node === null || typeof node !== "object") return node;
+  const out = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (k === "description" && typeof v === "string") continue;
+    if (VALUES.has(k)) out[k] = v;
+    else if (SCHEMA_MAPS.has(k) && v && typeof v === "object" && !Array.isArray(v)) {
+      out[k] = Object.fromEntries(Object.entries(v).map(([name, sub]) => [name, withoutDescriptions(sub)]));
+    } else out[k] = withoutDescriptions(v);
+  }
+  return out;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -36,3 +36,8 @@ export { BUILTIN_ADAPTERS, findAdapter } from "./adapters/index.js";
 export { istio } from "./adapters/istio/index.js";
 export { linkerd } from "./adapters/linkerd/index.js";
 export { appmesh } from "./adapters/appmesh/index.js";
+export { builtin } from "./adapters/builtin/index.js";
+export {
+  startProxy, loadProxyDocuments, parseProxyDocuments, mergeProxyDocuments, type ProxyRuntime, type StartOptions, type ProxyEvent,
+  type ProxyConfig, type ServiceRegistry, type ProxyDocument, type LoadedProxyDocuments, type ProxyDocumentEntry,
+} from "./proxy/public.js";

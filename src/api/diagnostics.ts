@@ -3,6 +3,7 @@
  * a plain data object with a stable `code`. Printers ({@link formatDiagnostic}) are kept apart from
  * the data so tools can consume the JSON form.
  */
+import type { PolicyStatus } from "./translate.js";
 
 /** How bad a diagnostic is. `error` makes validation/translation fail; `--strict` promotes `warning`. */
 export type Severity = "error" | "warning" | "info";
@@ -87,6 +88,30 @@ export function hasErrors(diags: readonly Diagnostic[]): boolean {
 /** Returns copies with every `warning` promoted to `error` (`--strict`). */
 export function promoteWarnings(diags: readonly Diagnostic[]): Diagnostic[] {
   return diags.map((d) => (d.severity === "warning" ? { ...d, severity: "error" } : d));
+}
+
+/**
+ * The diagnostics about each policy (its own, and those naming it in `relatedPolicies`), in their
+ * order: one pass instead of filtering every diagnostic for every policy.
+ */
+export function diagnosticsByPolicy(diags: readonly Diagnostic[]): Map<string, Diagnostic[]> {
+  const byPolicy = new Map<string, Diagnostic[]>();
+  const add = (id: string, d: Diagnostic) => {
+    const list = byPolicy.get(id);
+    if (!list) byPolicy.set(id, [d]);
+    else if (list[list.length - 1] !== d) list.push(d);
+  };
+  for (const d of diags) {
+    if (d.policy !== undefined) add(d.policy, d);
+    if (d.relatedPolicies) for (const id of d.relatedPolicies) add(id, d);
+  }
+  return byPolicy;
+}
+
+/** The status of one policy from the diagnostics about it: rejected with any error, accepted with warnings with any warning. */
+export function statusOf(policy: string, mine: readonly Diagnostic[]): PolicyStatus {
+  const state = mine.some((d) => d.severity === "error") ? "rejected" : mine.some((d) => d.severity === "warning") ? "accepted-with-warnings" : "accepted";
+  return { policy, state, reasons: [...new Set(mine.map((d) => d.code))].sort() };
 }
 
 const severityRank: Record<Severity, number> = { error: 0, warning: 1, info: 2 };

@@ -20,6 +20,16 @@ export function toYaml(objects: readonly KubeObject[]): string {
 }
 
 /**
+ * The same string, flattened (reading a character of a rope makes V8 flatten it). The writer's text is
+ * a rope of many small appends: each document's is flattened as soon as it is written (its pieces die
+ * young, cheap to collect), instead of a whole output of millions of pieces.
+ */
+function flat(s: string): string {
+  s.charCodeAt(0);
+  return s;
+}
+
+/**
  * One value as YAML (no anchors, no line folding). Strings YAML 1.1 readers would take for booleans or
  * numbers (`yes`, `on`, `1_000`) stay quoted, since kubectl reads YAML 1.1.
  */
@@ -28,74 +38,105 @@ export function dumpYaml(value: unknown): string {
 }
 
 function dumpWith(value: unknown, scalars: Map<string, string>): string {
-  let fast: string | undefined;
+  const w: Writer = { out: "", scalars };
+  return writeDocument(w, value) ? flat(w.out) : yaml.dump(value, DUMP_OPTIONS);
+}
+
+/**
+ * Appends `yaml.dump(value, DUMP_OPTIONS)` to `w.out`; false (with `w.out` partly written) when the
+ * value holds something only js-yaml writes.
+ */
+function writeDocument(w: Writer, value: unknown): boolean {
+  if (value === undefined) return true; // js-yaml: ""
   try {
-    fast = writeNode(value, 0, true, scalars);
+    writeNode(w, value, 0, true);
   } catch (e) {
     if (e !== UNSUPPORTED) throw e;
-    return yaml.dump(value, DUMP_OPTIONS);
+    return false;
   }
-  return fast === undefined ? "" : fast + "\n";
+  w.out += "\n";
+  return true;
 }
 
 // ------------------------------------------------------------------------------------------------
 // A YAML writer for plain JSON data that reproduces `yaml.dump(value, DUMP_OPTIONS)` byte for byte
 // (js-yaml 4: block style, indent 2, sequences indented inside mappings, `{}`/`[]` for empty
-// collections, no folding). It follows js-yaml's writeNode/writeBlockMapping/writeBlockSequence; every
+// collections, no folding). It follows js-yaml's writeNode/writeBlockMapping/writeBlockSequence, but
+// appends to one string instead of concatenating the text of every node into its parent's. Every
 // string that is not obviously plain is rendered by js-yaml itself (memoized), so quoting rules are
-// js-yaml's. Anything else (class instances, Dates, typed arrays, non-integer numbers are fine but
-// rendered by js-yaml, keys over 1024 characters or with line breaks) makes the whole value fall back
-// to `yaml.dump`, so the output never differs.
+// js-yaml's. Anything else (class instances, Dates, typed arrays, keys over 1024 characters or with
+// line breaks) makes the whole value fall back to `yaml.dump`, so the output never differs.
 
 const UNSUPPORTED = Symbol("unsupported");
+
+interface Writer {
+  out: string;
+  /** Rendering of the scalars js-yaml was asked for. */
+  scalars: Map<string, string>;
+}
+
 const INDENTS: string[] = [];
 function nextLine(level: number): string {
   return (INDENTS[level] ??= "\n" + " ".repeat(2 * level));
 }
 
-/** js-yaml writeNode (block context, compact as given); undefined where js-yaml returns false. */
-function writeNode(v: unknown, level: number, compact: boolean, scalars: Map<string, string>): string | undefined {
+/** js-yaml writeNode for a defined value in block context (`compact` as js-yaml passes it). */
+function writeNode(w: Writer, v: unknown, level: number, compact: boolean): void {
   switch (typeof v) {
-    case "string": return scalarValue(v, level, scalars);
-    case "number": return Number.isInteger(v) && !Object.is(v, -0) ? (v as number).toString(10) : otherScalar(v, scalars);
-    case "boolean": return v ? "true" : "false";
-    case "undefined": return undefined;
+    case "string": w.out += scalarValue(v, level, w.scalars); return;
+    case "number": w.out += Number.isInteger(v) && !Object.is(v, -0) ? (v as number).toString(10) : otherScalar(v, w.scalars); return;
+    case "boolean": w.out += v ? "true" : "false"; return;
     case "object": {
-      if (v === null) return "null";
+      if (v === null) { w.out += "null"; return; }
       if (Array.isArray(v)) {
         if (Object.getPrototypeOf(v) !== Array.prototype) throw UNSUPPORTED;
-        return v.length === 0 ? "[]" : writeBlockSequence(v, level, compact, scalars);
+        if (v.length === 0) w.out += "[]";
+        else writeBlockSequence(w, v, level, compact);
+        return;
       }
       const proto = Object.getPrototypeOf(v);
       if ((proto !== Object.prototype && proto !== null) || Symbol.toStringTag in (v as object)) throw UNSUPPORTED;
-      return writeBlockMapping(v as Record<string, unknown>, level, compact, scalars);
+      writeBlockMapping(w, v as Record<string, unknown>, level, compact);
+      return;
     }
     default: throw UNSUPPORTED;
   }
 }
 
-function writeBlockSequence(a: unknown[], level: number, compact: boolean, scalars: Map<string, string>): string {
-  let out = "";
+/** Items are written compact, so none starts with a line break: always `- `. Undefined items are `null`. */
+function writeBlockSequence(w: Writer, a: unknown[], level: number, compact: boolean): void {
   for (let i = 0; i < a.length; i++) {
-    const d = writeNode(a[i], level + 1, true, scalars) ?? "null";
-    if (!compact || out !== "") out += nextLine(level);
-    out += (d.charCodeAt(0) === 10 ? "-" : "- ") + d;
+    if (!compact || i > 0) w.out += nextLine(level);
+    w.out += "- ";
+    const x = a[i];
+    if (x === undefined) w.out += "null";
+    else writeNode(w, x, level + 1, true);
   }
-  return out || "[]";
 }
 
-function writeBlockMapping(o: Record<string, unknown>, level: number, compact: boolean, scalars: Map<string, string>): string {
+/** Pairs with an undefined value are left out; `{}` when none is left. */
+function writeBlockMapping(w: Writer, o: Record<string, unknown>, level: number, compact: boolean): void {
   const keys = Object.keys(o);
-  if (keys.length === 0) return "{}";
-  let out = "";
+  let first = true;
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i];
-    const d = writeNode(o[k], level + 1, false, scalars);
-    if (d === undefined) continue;
-    const key = scalarKey(k, scalars);
-    out += (!compact || out !== "" ? nextLine(level) : "") + key + (d.charCodeAt(0) === 10 ? ":" : ": ") + d;
+    const x = o[k];
+    if (x === undefined) continue;
+    if (!compact || !first) w.out += nextLine(level);
+    first = false;
+    // A value written on the following lines (a non-empty block collection) follows a bare `:`.
+    w.out += scalarKey(k, w.scalars) + (startsOnNextLine(x) ? ":" : ": ");
+    writeNode(w, x, level + 1, false);
   }
-  return out || "{}";
+  if (first) w.out += "{}";
+}
+
+/** True when js-yaml's text of a mapping value starts with a line break: a block collection with something in it. */
+function startsOnNextLine(x: unknown): boolean {
+  if (x === null || typeof x !== "object") return false;
+  if (Array.isArray(x)) return x.length > 0;
+  for (const k in x) if (Object.hasOwn(x, k) && (x as Record<string, unknown>)[k] !== undefined) return true;
+  return false;
 }
 
 /** A mapping key: js-yaml writes a key over 1024 characters as an explicit `? ` pair (not handled here). */

@@ -86,7 +86,8 @@ export function parseDocuments(
       diagnostics.push({ ...problem, file, documentIndex: i, line: firstContentLine(chunk) });
       continue;
     }
-    documents.push({ file, index: i, startLine: chunk.startLine, text: chunk.text, value: expandAliases(value) });
+    // Without an anchor (`&`) there is no alias, hence no shared object to copy.
+    documents.push({ file, index: i, startLine: chunk.startLine, text: chunk.text, value: chunk.text.includes("&") ? expandAliases(value) : value });
   }
   if (nonEmpty === 0) {
     diagnostics.push({ code: "input/empty-file", severity: "warning", file, message: "file holds no YAML document" });
@@ -122,10 +123,25 @@ function keyAt(line: string, column: number): string | undefined {
   return m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : m[2] !== undefined ? m[2].replace(/''/g, "'") : m[3];
 }
 
-/** True when YAML text has something besides blank lines, comments and directives. */
+/**
+ * True when YAML text has something besides blank lines, comments and directives: a line (split at
+ * `\n`) whose first non-space character is not `#` and that does not start with `%`.
+ */
 function hasContent(text: string): boolean {
-  return text.split("\n").some((l) => /\S/.test(l) && !/^\s*#/.test(l) && !/^%/.test(l));
+  let pos = 0;
+  for (;;) {
+    NON_SPACE.lastIndex = pos;
+    const m = NON_SPACE.exec(text); // blank lines are whitespace too: this is the next line with something
+    if (!m) return false;
+    const at = m.index;
+    const lineStart = text.lastIndexOf("\n", at - 1) + 1;
+    if (text.charCodeAt(at) !== 35 /* # */ && text.charCodeAt(lineStart) !== 37 /* % */) return true;
+    const next = text.indexOf("\n", at);
+    if (next < 0) return false;
+    pos = next + 1;
+  }
 }
+const NON_SPACE = /\S/g;
 
 /** 1-based file line of a chunk's first line with content. */
 function firstContentLine(chunk: { text: string; startLine: number }): number {
@@ -140,6 +156,57 @@ function firstContentLine(chunk: { text: string; startLine: number }): number {
  * carries content (`--- {a: 1}`) is kept whole, so lines and columns stay those of the file.
  */
 function splitDocuments(text: string): { text: string; startLine: number }[] {
+  return text.includes("\r") ? splitDocumentLines(text) : splitDocumentsLf(text);
+}
+
+/**
+ * {@link splitDocumentLines} for text without `\r`: the same chunks, cut out of the text instead of
+ * re-joined from its lines (a chunk is a run of consecutive lines).
+ */
+function splitDocumentsLf(text: string): { text: string; startLine: number }[] {
+  const chunks: { text: string; startLine: number }[] = [];
+  let from = -1; // offset of the current chunk's first line (-1: no line yet)
+  let to = 0; // end of its last line (exclusive, before the line break)
+  let start = 1;
+  let explicit = false; // the current chunk was opened by `---`
+  const close = () => {
+    const chunk = from < 0 ? "" : text.slice(from, to);
+    if (explicit || hasContent(chunk)) chunks.push({ text: chunk, startLine: start });
+  };
+  for (let i = 0, pos = 0; pos <= text.length; i++) {
+    const nl = text.indexOf("\n", pos);
+    const end = nl < 0 ? text.length : nl;
+    const c = text.charCodeAt(pos);
+    // Only lines starting with `---` or `...` can be markers.
+    const line = c === 45 || c === 46 ? text.slice(pos, end) : undefined;
+    if (line !== undefined && DOC_SEPARATOR.test(line)) {
+      close();
+      explicit = true;
+      const content = !!line.slice(3).replace(/(^|\s)#.*$/, "").trim();
+      from = content ? pos : -1;
+      to = end;
+      start = content ? i + 1 : i + 2;
+    } else if (line !== undefined && DOC_END.test(line)) {
+      close();
+      explicit = false;
+      from = -1;
+      start = i + 2;
+    } else if (from < 0 && !NON_SPACE_LINE.test(text.slice(pos, end))) {
+      start = i + 2;
+    } else {
+      if (from < 0) from = pos;
+      to = end;
+    }
+    if (nl < 0) break;
+    pos = nl + 1;
+  }
+  if (from >= 0 || chunks.length === 0) chunks.push({ text: from < 0 ? "" : text.slice(from, to), startLine: start });
+  return chunks;
+}
+const NON_SPACE_LINE = /\S/;
+
+/** Splits at `---` and `...` lines (see {@link splitDocuments}), from the lines of the text. */
+function splitDocumentLines(text: string): { text: string; startLine: number }[] {
   const lines = text.split(/\r?\n/);
   const chunks: { text: string; startLine: number }[] = [];
   let cur: string[] = [];
@@ -307,8 +374,13 @@ const SEQ_ITEM = /^-(\s|$)/;
 /** A mapping key at the start of a line: "quoted", 'quoted' or plain (lazily, up to the first `: `). */
 const KEY = /^(?:"([^"]*)"|'([^']*)'|(.*?))\s*:(?:\s|$)/;
 
-/** The lines of the last text located in, with each line's content column (-1: blank, comment, marker). */
-let prepared: Prepared | undefined;
+/**
+ * The documents located in lately (at most {@link PREPARED_MAX}, oldest dropped first), with each
+ * line's content column (-1: blank, comment, marker). Adapters report per destination, i.e. about a few
+ * documents in turn: keeping several avoids splitting the same text again and again.
+ */
+const preparedTexts = new Map<string, Prepared>();
+const PREPARED_MAX = 8;
 
 interface Prepared {
   text: string;
@@ -327,7 +399,8 @@ interface Prepared {
 
 /** Splits a document once for all the pointers located in it (diagnostics of one document come together). */
 function prepare(text: string): Prepared {
-  if (prepared?.text === text) return prepared;
+  const known = preparedTexts.get(text);
+  if (known) return known;
   const lines = text.split(/\r?\n/);
   const cols = new Int32Array(lines.length);
   const items = new Uint8Array(lines.length);
@@ -338,6 +411,8 @@ function prepare(text: string): Prepared {
     cols[i] = ch === "" || ch === "#" || (!start && indent === 0 && (/^(---|\.\.\.)(\s|$)/.test(line) || ch === "%")) ? -1 : indent;
     items[i] = cols[i] >= 0 && SEQ_ITEM.test(line.slice(indent)) ? 1 : 0;
   });
-  prepared = { text, lines, cols, items, sequences: new Map(), mappings: new Map(), ends: new Map() };
+  const prepared = { text, lines, cols, items, sequences: new Map(), mappings: new Map(), ends: new Map() };
+  if (preparedTexts.size >= PREPARED_MAX) preparedTexts.delete(preparedTexts.keys().next().value!);
+  preparedTexts.set(text, prepared);
   return prepared;
 }

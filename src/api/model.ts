@@ -11,7 +11,6 @@ import type {
 import { parseDuration } from "./duration.js";
 import { locatePointer } from "./load.js";
 import type { Diagnostic } from "./diagnostics.js";
-import { createHash } from "node:crypto";
 
 /** The kinds of unimesh documents. */
 export type DocumentKind = "TrafficPolicy" | "AccessPolicy" | "MTLSPolicy" | "MeshService" | "ClusterInfo";
@@ -278,10 +277,18 @@ export class Model {
   /** A diagnostic about an entry, with file, document, line and policy filled in. */
   diagnostic(entry: Entry<any>, ptr: string, d: Omit<Diagnostic, "file" | "documentIndex" | "pointer" | "policy">): Diagnostic {
     const pos = this.locate(entry.origin, ptr);
-    return {
-      ...d, file: entry.origin.file, documentIndex: entry.origin.documentIndex, pointer: ptr,
-      ...(pos ? { line: pos.line, column: pos.column } : {}), policy: entry.id,
-    };
+    // `{...d, file, documentIndex, pointer, ...(pos ? {line, column} : {}), policy}`, key order
+    // included, without spreading a temporary object (slow, and adapters may report thousands).
+    const out = { ...d } as Diagnostic;
+    out.file = entry.origin.file;
+    out.documentIndex = entry.origin.documentIndex;
+    out.pointer = ptr;
+    if (pos) {
+      out.line = pos.line;
+      out.column = pos.column;
+    }
+    out.policy = entry.id;
+    return out;
   }
 }
 
@@ -344,41 +351,49 @@ function fillDestination(model: Model, v: DestinationView): void {
         const split = r?.split ?? [{}];
         action = {
           kind: "split", pointer: r?.split ? `${base}/split` : base,
-          targets: split.map((t) => ({
-            ...(t.subset ? { subset: subsets.name(t.subset) } : {}),
-            weight: t.weight ?? (split.length === 1 ? 100 : 0),
-            ...(t.port ?? port ? { port: t.port ?? port } : {}),
-          })),
+          targets: split.map((t) => {
+            // Built key by key (same order as the object literal it replaces: no spread of temporaries).
+            const target = {} as ResolvedTarget;
+            if (t.subset) target.subset = subsets.name(t.subset);
+            target.weight = t.weight ?? (split.length === 1 ? 100 : 0);
+            const targetPort = t.port ?? port;
+            if (targetPort) target.port = targetPort;
+            return target;
+          }),
         };
       }
       const timeout = pick("timeout");
       const mirror = pickForwarding("mirror") as At<Mirror> | undefined;
       const mirrorNs = mirror?.value.namespace ?? v.namespace;
       const mirrorsSelf = !!mirror && (!mirror.value.service || (mirror.value.service === v.service && mirrorNs === v.namespace));
-      const route: EffectiveRoute = {
-        policy: p, index: r ? i : null, pointer: base,
-        ...(r?.name ? { name: r.name } : {}),
-        ...(source ? { source } : {}),
-        ...(port ? { port } : {}),
-        ...(r?.match ? { match: { value: r.match, pointer: `${base}/match` } } : {}),
-        action,
-        ...(r?.rewrite ? { rewrite: { value: r.rewrite, pointer: `${base}/rewrite` } } : {}),
-        ...(timeout ? { timeout: { value: parseDuration(timeout.value) ?? 0, pointer: timeout.pointer } } : {}),
-        ...opt("retries", pickForwarding("retries")),
-        ...opt("faultInjection", pickForwarding("faultInjection")),
-        ...(mirror ? {
-          mirror: {
-            pointer: mirror.pointer,
-            value: {
-              ...mirror.value,
-              serviceResolved: { name: mirror.value.service ?? v.service, namespace: mirrorNs },
-              ...(mirror.value.subset && mirrorsSelf ? { subsetResolved: subsets.name(mirror.value.subset) } : {}),
-            },
+      // Built key by key, in the order (and with the evaluation order: subset names are given in order
+      // of first use) of the object literal with conditional spreads it replaces, without the temporaries.
+      const route = { policy: p, index: r ? i : null, pointer: base } as EffectiveRoute;
+      if (r?.name) route.name = r.name;
+      if (source) route.source = source;
+      if (port) route.port = port;
+      if (r?.match) route.match = { value: r.match, pointer: `${base}/match` };
+      route.action = action;
+      if (r?.rewrite) route.rewrite = { value: r.rewrite, pointer: `${base}/rewrite` };
+      if (timeout) route.timeout = { value: parseDuration(timeout.value) ?? 0, pointer: timeout.pointer };
+      const retries = pickForwarding("retries");
+      if (retries) route.retries = retries;
+      const faultInjection = pickForwarding("faultInjection");
+      if (faultInjection) route.faultInjection = faultInjection;
+      if (mirror) {
+        route.mirror = {
+          pointer: mirror.pointer,
+          value: {
+            ...mirror.value,
+            serviceResolved: { name: mirror.value.service ?? v.service, namespace: mirrorNs },
+            ...(mirror.value.subset && mirrorsSelf ? { subsetResolved: subsets.name(mirror.value.subset) } : {}),
           },
-        } : {}),
-        ...opt("headers", pick("headers")),
-        ...opt("cors", pick("cors")),
-      };
+        };
+      }
+      const headers = pick("headers");
+      if (headers) route.headers = headers;
+      const cors = pick("cors");
+      if (cors) route.cors = cors;
       v.routes.push(route);
     });
     for (const k of ["outlierDetection", "connectionPool", "loadBalancer", "rateLimit"] as const) {
@@ -408,10 +423,6 @@ function fillDestination(model: Model, v: DestinationView): void {
 
 /** Settings of a TrafficPolicy that routes carry (the others are destination-level). */
 const ROUTE_SETTINGS = ["timeout", "retries", "faultInjection", "mirror", "headers", "cors"] as const;
-
-function opt<K extends string, T>(k: K, v: At<T> | undefined): { [P in K]?: At<T> } {
-  return (v ? { [k]: v } : {}) as { [P in K]?: At<T> };
-}
 
 /** True when a route matches every request (no match conditions). */
 export function isCatchAll(r: EffectiveRoute): boolean {
@@ -475,11 +486,65 @@ export function trafficKey(r: EffectiveRoute): string {
 
 /** JSON with object keys sorted, for equality and hashing. */
 export function canonicalJson(v: unknown): string {
+  // Plain JSON data (the model's documents) is written directly; anything else (toJSON, functions,
+  // class instances, keys JavaScript orders as integers, cycles) by the reference below.
+  if (v !== null && typeof v === "object") {
+    try {
+      return canonicalPlain(v);
+    } catch {
+      // fall through: the reference gives the same result, or throws the same error
+    }
+  }
+  return canonicalReference(v);
+}
+
+/** The definition of {@link canonicalJson}. */
+function canonicalReference(v: unknown): string {
   return JSON.stringify(v, (_k, val) =>
     val && typeof val === "object" && !Array.isArray(val)
       ? Object.fromEntries(Object.keys(val).sort().filter((k) => val[k] !== undefined).map((k) => [k, val[k]]))
       : val,
   );
+}
+
+const NOT_PLAIN = new Error("not plain JSON data");
+
+/** canonicalJson of plain data, as {@link canonicalReference} writes it; throws NOT_PLAIN otherwise. */
+function canonicalPlain(v: unknown): string {
+  switch (typeof v) {
+    case "string": return JSON.stringify(v);
+    case "number": return Number.isFinite(v) ? String(v) : "null";
+    case "boolean": return v ? "true" : "false";
+    case "object": {
+      if (v === null) return "null";
+      if (typeof (v as { toJSON?: unknown }).toJSON === "function") throw NOT_PLAIN;
+      if (Array.isArray(v)) {
+        if (Object.getPrototypeOf(v) !== Array.prototype) throw NOT_PLAIN;
+        let out = "[";
+        for (let i = 0; i < v.length; i++) {
+          const x = v[i];
+          out += (i ? "," : "") + (x === undefined ? "null" : canonicalPlain(x));
+        }
+        return out + "]";
+      }
+      const proto = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) throw NOT_PLAIN;
+      const keys = Object.keys(v).sort();
+      let out = "{";
+      let first = true;
+      for (const k of keys) {
+        // Integer-like keys come first in a rebuilt object, whatever the sort said: left to the reference.
+        const c = k.charCodeAt(0);
+        if (c >= 48 && c <= 57) throw NOT_PLAIN;
+        const x = (v as Record<string, unknown>)[k];
+        if (x === undefined) continue;
+        out += (first ? "" : ",") + JSON.stringify(k) + ":" + canonicalPlain(x);
+        first = false;
+      }
+      return out + "}";
+    }
+    default: throw NOT_PLAIN; // undefined, functions, symbols inside values, bigint
+  }
 }
 
 /**
@@ -519,7 +584,8 @@ function derive(labels: Labels): string {
 
 /** 8 hex characters of SHA-256: stable, for name suffixes. */
 export function shortHash(s: string): string {
-  return createHash("sha256").update(s).digest("hex").slice(0, 8);
+  // node:crypto is loaded on first use: most runs never hash, and loading it costs start-up time.
+  return process.getBuiltinModule("node:crypto").createHash("sha256").update(s).digest("hex").slice(0, 8);
 }
 
 /** Code-unit string comparison (locale-independent, so output order never depends on the machine). */

@@ -3,7 +3,7 @@
  * labels, valid and unique names, stable order, and no output at all when anything is an error.
  */
 import type { Adapter, KubeObject, TranslateContext, TranslateOptions } from "./adapter.js";
-import { type Diagnostic, InternalError, InvalidInputError, UsageError, hasErrors, promoteWarnings, sortDiagnostics } from "./diagnostics.js";
+import { type Diagnostic, InternalError, InvalidInputError, UsageError, diagnosticsByPolicy, hasErrors, promoteWarnings, sortDiagnostics, statusOf } from "./diagnostics.js";
 import { type Entry, type Model, cmp } from "./model.js";
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, POLICY_SET_LABEL, isPatch } from "../adapters/shared/ownership.js";
 import { isDnsLabel, isDnsSubdomain } from "../adapters/shared/names.js";
@@ -93,6 +93,7 @@ export function translate(model: Model, req: TranslateRequest): TranslateResult 
     if (seen.has(key)) throw new InternalError(`adapter ${mesh} emitted ${o.kind} ${o.metadata.namespace ?? ""}/${o.metadata.name} twice`);
     seen.add(key);
     if (!isDnsSubdomain(o.metadata.name)) throw new InternalError(`adapter ${mesh} emitted an invalid name "${o.metadata.name}"`);
+    if (o.metadata.namespace !== undefined && !isDnsLabel(o.metadata.namespace)) throw new InternalError(`adapter ${mesh} emitted an invalid namespace "${o.metadata.namespace}"`);
   }
   resources.sort(compareObjects);
   let diags = sortDiagnostics(diagnostics);
@@ -109,11 +110,8 @@ export function translateOrThrow(model: Model, req: TranslateRequest): Translate
 }
 
 function policyStatus(model: Model, diags: Diagnostic[]): PolicyStatus[] {
-  return model.policies.map((p) => {
-    const mine = diags.filter((d) => d.policy === p.id || d.relatedPolicies?.includes(p.id));
-    const state = mine.some((d) => d.severity === "error") ? "rejected" : mine.some((d) => d.severity === "warning") ? "accepted-with-warnings" : "accepted";
-    return { policy: p.id, state, reasons: [...new Set(mine.map((d) => d.code))].sort() };
-  });
+  const byPolicy = diagnosticsByPolicy(diags);
+  return model.policies.map((p) => statusOf(p.id, byPolicy.get(p.id) ?? []));
 }
 
 /** Object order: apiVersion, kind, namespace, name. */
@@ -154,11 +152,20 @@ function sortDeep(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortDeep);
   if (v && typeof v === "object") {
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort(cmp)) {
+    // Object keys are strings: the default sort compares them by code units, like cmp, only faster.
+    const keys = Object.keys(v);
+    if (!sorted(keys)) keys.sort();
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
       const x = (v as Record<string, unknown>)[k];
-      if (x !== undefined) out[k] = sortDeep(x);
+      if (x !== undefined) out[k] = x !== null && typeof x === "object" ? sortDeep(x) : x;
     }
     return out;
   }
   return v;
+}
+
+function sorted(keys: string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1] > keys[i]) return false;
+  return true;
 }

@@ -3,8 +3,7 @@
  * Every problem becomes a {@link Diagnostic}; all are reported, not just the first.
  */
 import { createRequire } from "node:module";
-import { isIP } from "node:net";
-import * as validators from "./generated/validators.js";
+import * as validators from "./generated/modelValidators.js";
 import type { AccessPolicy, Labels, MTLSPolicy, MeshService, Mirror, Source, TrafficPolicy } from "./generated/model.js";
 import { type Diagnostic, hasErrors, sortDiagnostics, pointer as ptr } from "./diagnostics.js";
 import { parseDuration } from "./duration.js";
@@ -232,6 +231,14 @@ function allowedProperties(kind: string, instancePath: string): string[] | undef
 }
 
 function deref(node: any): any {
+  if (!node?.$ref) return node;
+  let cached = derefCache.get(node);
+  if (cached === undefined) derefCache.set(node, (cached = resolveRef(node)));
+  return cached;
+}
+const derefCache = new Map<object, any>();
+
+function resolveRef(node: any): any {
   while (node?.$ref) {
     let n: any = schemaJson();
     for (const p of String(node.$ref).replace(/^.*#\//, "").split("/")) n = n?.[p];
@@ -264,6 +271,7 @@ function patternMessage(pattern: string): string {
 }
 
 function escape(t: string): string {
+  if (typeof t === "string" && !t.includes("~") && !t.includes("/")) return t;
   return String(t).replace(/~/g, "~0").replace(/\//g, "~1");
 }
 
@@ -299,6 +307,7 @@ const MAX_DURATION_MS = 315_576_000_000_000;
  */
 function valueRules(kind: string, doc: unknown, err: Report): void {
   const walk = (v: unknown, node: any, p: string): void => {
+    if (!mayMatter(node)) return;
     if (node?.$ref === DURATION_REF) {
       if (typeof v !== "string") return;
       const ms = parseDuration(v);
@@ -326,6 +335,35 @@ function valueRules(kind: string, doc: unknown, err: Report): void {
   walk(doc, schemaJson().definitions[kind], "");
 }
 
+/**
+ * False for a schema node under which {@link valueRules} can find nothing (no Duration, no `regex`
+ * property below it, following properties, additionalProperties and items as the walk does), so the
+ * walk skips e.g. `metadata`. Memoized per schema node; a node on a cycle counts as mattering.
+ */
+function mayMatter(node: any): boolean {
+  if (node === null || typeof node !== "object") return false;
+  let known = mattersCache.get(node);
+  if (known === undefined) {
+    mattersCache.set(node, true); // while computing (recursive schemas): assume it matters
+    mattersCache.set(node, (known = computeMatters(node)));
+  }
+  return known;
+}
+const mattersCache = new Map<object, boolean>();
+
+function computeMatters(raw: any): boolean {
+  if (raw.$ref === DURATION_REF) return true;
+  const node = deref(raw);
+  if (node === null || typeof node !== "object") return false;
+  if (node !== raw) return mayMatter(node);
+  if (node.items && mayMatter(node.items)) return true;
+  if (typeof node.additionalProperties === "object" && mayMatter(node.additionalProperties)) return true;
+  for (const [k, child] of Object.entries(node.properties ?? {})) {
+    if (k === "regex" || mayMatter(child)) return true;
+  }
+  return false;
+}
+
 /** Why a regex is not a portable RE2 expression, or undefined when it is fine. */
 export function regexProblem(re: string): string | undefined {
   // Only unescaped constructs count: an even number of backslashes (maybe none) before them.
@@ -342,6 +380,7 @@ export function regexProblem(re: string): string | undefined {
 
 function trafficRules(doc: TrafficPolicy, err: Report): void {
   const s = doc.spec;
+  if (s.source && Object.keys(s.source).length === 0) err("/spec/source", "rule/empty-source", "an empty source matches no caller; omit source for every caller");
   if (s.source?.ipBlocks) err("/spec/source/ipBlocks", "rule/source-ip-blocks", "ipBlocks select callers by address and are only for AccessPolicy; a TrafficPolicy source uses serviceAccounts or namespaces");
   if (s.source) {
     for (const k of ["outlierDetection", "connectionPool", "loadBalancer", "rateLimit"] as const) {
@@ -435,7 +474,8 @@ function accessRules(doc: AccessPolicy, err: Report): void {
 /** Why `text` is not an IP address or CIDR block (`10.0.0.0/8`, `fd00::/8`), or undefined when it is one. */
 export function cidrProblem(text: string): string | undefined {
   const [addr, prefix, ...more] = text.split("/");
-  const family = isIP(addr);
+  // node:net is loaded on first use (only ipBlocks need it).
+  const family = process.getBuiltinModule("node:net").isIP(addr);
   if (family === 0 || more.length) return `"${text}" is not an IP address or CIDR block such as 10.0.0.0/8 or fd00::/8`;
   const max = family === 4 ? 32 : 128;
   if (prefix !== undefined && !(/^[0-9]{1,3}$/.test(prefix) && Number(prefix) <= max))
@@ -445,12 +485,23 @@ export function cidrProblem(text: string): string | undefined {
 
 function mtlsRules(doc: MTLSPolicy, err: Report): void {
   if (doc.spec.ports && !doc.spec.destination) err("/spec/ports", "rule/mtls-ports", "per-port modes need a destination service");
+  // The mode of an MTLSPolicy applies to every port of its destination; a port-specific mode is written
+  // in `ports`. Accepting destination.port here would silently widen it to every port.
+  if (doc.spec.destination?.port !== undefined)
+    err("/spec/destination/port", "rule/mtls-ports", `an MTLSPolicy's mode applies to every port of the service; for port ${doc.spec.destination.port} alone write ports: {"${doc.spec.destination.port}": ${doc.spec.mode}} and remove destination.port`);
   for (const p of Object.keys(doc.spec.ports ?? {})) {
     if (Number(p) > 65535) err(`/spec/ports/${p}`, "rule/mtls-ports", "port must be 1-65535");
   }
 }
 
 function serviceRules(doc: MeshService, err: Report): void {
+  // An empty selector would select every pod of the namespace: a Server, AuthorizationPolicy or
+  // PeerAuthentication built from it would govern far more than this service.
+  if (doc.spec.selector && Object.keys(doc.spec.selector).length === 0)
+    err("/spec/selector", "rule/empty-selector", "an empty selector selects every pod of the namespace; give the service's pod labels, or omit selector for the convention {app: <name>}");
+  (doc.spec.subsets ?? []).forEach((s, i) => {
+    if (Object.keys(s.labels).length === 0) err(`/spec/subsets/${i}/labels`, "rule/empty-selector", "a subset needs at least one label that tells its pods apart");
+  });
   const subsets = doc.spec.subsets ?? [];
   const names = subsets.map((s) => s.name);
   names.forEach((n, i) => { if (names.indexOf(n) !== i) err(`/spec/subsets/${i}/name`, "rule/duplicate-subset", `subset "${n}" is declared twice`); });

@@ -12,6 +12,43 @@ import { UsageError } from "../api/diagnostics.js";
 import type { Model } from "../api/model.js";
 import { resolveVersion } from "../api/translate.js";
 import type { InstalledMesh } from "./mesh-auto.js";
+import { ADAPTER_NAMES, loadAdapter } from "../adapters/registry.js";
+
+/**
+ * The built-in adapters loaded one at a time (`unimesh translate` imports only the adapter it uses).
+ * `all()` gives the whole list: for messages that name every mesh, and for a name `load()` does not
+ * know.
+ */
+export interface LazyAdapters {
+  load(name: string): Promise<Adapter | undefined>;
+  all(): Promise<readonly Adapter[]>;
+}
+
+/** The shipped adapters: `src/adapters/registry.ts`, with `BUILTIN_ADAPTERS` as the whole list. */
+export const SHIPPED_ADAPTERS: LazyAdapters = {
+  load: (name) => (ADAPTER_NAMES.includes(name) ? loadAdapter(name) : Promise.resolve(undefined)),
+  all: async () => (await import("../adapters/index.js")).BUILTIN_ADAPTERS,
+};
+
+/** The built-in adapters a command resolves `--mesh` against: all of them, or loaded on demand. */
+export type Builtins = readonly Adapter[] | LazyAdapters;
+
+async function allOf(builtins: Builtins): Promise<readonly Adapter[]> {
+  return isLazy(builtins) ? builtins.all() : builtins;
+}
+
+function isLazy(builtins: Builtins): builtins is LazyAdapters {
+  return !Array.isArray(builtins);
+}
+
+/** {@link builtinAdapter} for either form of the built-in adapters: loads only the one named when it can. */
+export async function findBuiltin(name: string, builtins: Builtins, context = `--mesh ${name}`): Promise<Adapter> {
+  if (isLazy(builtins)) {
+    const a = await builtins.load(name);
+    if (a && a.name === name) return a;
+  }
+  return builtinAdapter(name, await allOf(builtins), context);
+}
 
 /** A parsed `--mesh` value. */
 export type MeshFlag = { auto: true } | { auto: false; name: string; version?: string };
@@ -97,9 +134,9 @@ export interface MeshRequest {
  * First step, before reading inputs: loads `--adapter`, checks the `--mesh` name and version.
  * @throws UsageError for a missing flag, an unknown mesh, an unsupported version, a bad `--adapter`.
  */
-export async function requestMesh(mesh: string | undefined, adapterSpec: string | undefined, builtins: readonly Adapter[], cwd: string): Promise<MeshRequest> {
+export async function requestMesh(mesh: string | undefined, adapterSpec: string | undefined, builtins: Builtins, cwd: string): Promise<MeshRequest> {
   if (mesh === undefined && adapterSpec === undefined) {
-    throw new UsageError(`missing --mesh NAME[@VERSION] (known meshes: ${knownMeshes(builtins)}), --mesh auto, or --adapter <package|path>`);
+    throw new UsageError(`missing --mesh NAME[@VERSION] (known meshes: ${knownMeshes(await allOf(builtins))}), --mesh auto, or --adapter <package|path>`);
   }
   const flag = mesh === undefined ? undefined : parseMeshFlag(mesh);
   if (adapterSpec !== undefined) {
@@ -113,8 +150,8 @@ export async function requestMesh(mesh: string | undefined, adapterSpec: string 
     return { flag, adapter, external: adapterSpec };
   }
   if (!flag!.auto) {
-    if (!flag!.name) throw new UsageError(`--mesh ${mesh}: a version alone needs --adapter; name the mesh: --mesh NAME@VERSION (known meshes: ${knownMeshes(builtins)})`);
-    const adapter = builtinAdapter(flag!.name, builtins);
+    if (!flag!.name) throw new UsageError(`--mesh ${mesh}: a version alone needs --adapter; name the mesh: --mesh NAME@VERSION (known meshes: ${knownMeshes(await allOf(builtins))})`);
+    const adapter = await findBuiltin(flag!.name, builtins);
     if (flag!.version !== undefined) resolveVersion(adapter, flag!.version);
     return { flag, adapter };
   }
@@ -126,7 +163,7 @@ export async function requestMesh(mesh: string | undefined, adapterSpec: string 
  * ClusterInfo documents (see {@link pickMesh}).
  * @throws UsageError when `--mesh auto` cannot decide, or the cluster's version is not supported.
  */
-export async function chooseMesh(req: MeshRequest, model: Model, builtins: readonly Adapter[]): Promise<MeshChoice> {
+export async function chooseMesh(req: MeshRequest, model: Model, builtins: Builtins): Promise<MeshChoice> {
   if (!req.flag?.auto) {
     const adapter = req.adapter!;
     const version = resolveVersion(adapter, req.flag && !req.flag.auto ? req.flag.version : undefined);
@@ -144,7 +181,7 @@ export async function chooseMesh(req: MeshRequest, model: Model, builtins: reado
     }
     adapter = req.adapter;
   } else {
-    adapter = builtinAdapter(pick.name, builtins, `--mesh auto (${pick.source})`);
+    adapter = await findBuiltin(pick.name, builtins, `--mesh auto (${pick.source})`);
   }
   let version: string;
   try {

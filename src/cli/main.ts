@@ -8,7 +8,7 @@ import type { Command as CommanderCommand } from "commander";
 import { Command, CommanderError } from "./commander.js";
 import { EXIT, EXIT_TABLE, type ExitCode } from "./exit-codes.js";
 import type { CliIO } from "./io.js";
-import { COMMANDS } from "./commands/index.js";
+import { commandsFor } from "./commands/index.js";
 
 /** A command module: adds itself to the program; its action returns the exit code. */
 export interface CliCommand {
@@ -29,8 +29,8 @@ export async function run(argv: string[], io: CliIO): Promise<ExitCode> {
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .addHelpText("after", "\nExit codes:\n" + EXIT_TABLE.map(([c, d]) => `  ${String(c).padEnd(3)} ${d}`).join("\n") + "\n");
-  for (const c of COMMANDS) c.register(program, io, done);
   try {
+    for (const c of await commandsFor(argv)) c.register(program, io, done);
     await program.parseAsync(argv, { from: "user" });
   } catch (e) {
     if (e instanceof CommanderError) {

@@ -3,14 +3,20 @@
  *
  * 1. {@link preflight}: every kind served (CRDs installed), every namespace and every annotated
  *    object present; otherwise nothing is applied.
- * 2. Objects are applied in dependency order (`inApplyOrder`), each with
+ * 2. Objects are applied in dependency order (`inApplyOrder`: ranks strictly one after the other, up to
+ *    4 objects of one rank at a time), each with
  *    `PATCH <object> Content-Type: application/apply-patch+yaml ?fieldManager=unimesh`, plus
  *    `force=true` only with `forceConflicts`, and `dryRun=All` for a server-side dry run.
+ *    Patches (annotation `unimesh.io/patch`) get the annotation `unimesh.io/policy-set: <set>` first
+ *    (`markPatches`), which is how `--prune` finds them later (they carry no ownership labels).
  *    A `409 Conflict` (another field manager owns a field with a different value) is reported with
- *    the managers and fields, and the other objects are still applied.
+ *    the managers and fields, and the other objects are still applied, with one exception: when an
+ *    object of the authorization stage (`isAuthorizationStage`: authentications, DENY, then ALLOW
+ *    policies) fails, the objects of the later ranks are not applied (reported `skipped`), so that a
+ *    grant never goes live without the restrictions generated with it.
  * 3. With `prune`, once everything applied cleanly, objects of the same policy set that are no
- *    longer generated are deleted (with uid and resourceVersion preconditions), or, for kinds unimesh
- *    only annotates, stripped of unimesh's fields by an empty apply.
+ *    longer generated are deleted (with uid and resourceVersion preconditions), or, for patches and
+ *    objects unimesh only annotated, stripped of unimesh's fields by an empty apply (see prune.ts).
  *
  * `dryRun: "client"` sends no write at all: it reads (discovery, existing objects, prune candidates)
  * and reports what would happen.
@@ -19,7 +25,7 @@ import type { KubeObject } from "../api/adapter.js";
 import type { KubeClient } from "./client.js";
 import { ClusterError, KubeApiError } from "./errors.js";
 import { fieldDiff, normalize } from "./fields.js";
-import { applyRank, describe, inApplyOrder } from "./kinds.js";
+import { applyRank, describe, inApplyOrder, isAuthorizationStage, markPatches, policySetOf } from "./kinds.js";
 import { type LiveObject, type Planned, mapLimit, preflight } from "./preflight.js";
 import { type PruneCandidate, type PruneScope, checkPruneScope, findPrunable } from "./prune.js";
 
@@ -36,6 +42,11 @@ export interface ApplyOptions {
   dryRun?: "server" | "client";
   /** Delete what the policy set no longer generates. */
   prune?: PruneScope;
+  /**
+   * The policy set the objects were translated for, recorded on patches (see `markPatches`).
+   * @default `prune.policySet`, else the `unimesh.io/policy-set` label of the objects
+   */
+  policySet?: string;
   /** Progress lines for long applies (a line at the start, then at most one per `progressEveryMs`). */
   onProgress?: (message: string) => void;
   /** @default 2000 */
@@ -51,7 +62,7 @@ export interface FieldConflict {
 }
 
 /** What happened to one object. */
-export type ApplyAction = "created" | "configured" | "unchanged" | "pruned" | "released" | "conflict" | "failed";
+export type ApplyAction = "created" | "configured" | "unchanged" | "pruned" | "released" | "conflict" | "failed" | "skipped";
 
 /** One line of the apply report. */
 export interface ObjectOutcome {
@@ -118,7 +129,8 @@ export function contains(have: unknown, want: unknown): boolean {
 export async function applyObjects(client: KubeClient, objects: readonly KubeObject[], opts: ApplyOptions = {}): Promise<ApplyResult> {
   const fieldManager = opts.fieldManager ?? FIELD_MANAGER;
   if (opts.prune) checkPruneScope(objects, opts.prune);
-  const ordered = inApplyOrder(await preflight(client, objects), (p) => p.obj);
+  const marked = markPatches(objects, opts.policySet ?? opts.prune?.policySet ?? policySetOf(objects));
+  const ordered = inApplyOrder(await preflight(client, marked), (p) => p.obj);
   const outcomes: ObjectOutcome[] = new Array(ordered.length);
   const every = opts.progressEveryMs ?? 2000;
   const dryLabel = opts.dryRun ? ` (dry run: ${opts.dryRun})` : "";
@@ -154,14 +166,23 @@ export async function applyObjects(client: KubeClient, objects: readonly KubeObj
   };
 
   // Objects of one rank do not depend on each other: a few at a time; ranks strictly in order.
+  // After a failure in the authorization stage, nothing of a later rank is applied.
   const ranks = [...new Set(ordered.map((p) => applyRank(p.obj)))];
+  const bad = (o: ObjectOutcome | undefined) => o?.action === "conflict" || o?.action === "failed";
   try {
+    let stoppedBy: ObjectOutcome | undefined;
     for (const rank of ranks) {
       const idx = ordered.map((p, i) => [p, i] as const).filter(([p]) => applyRank(p.obj) === rank);
+      if (stoppedBy) {
+        const why = `not applied: ${stoppedBy.object} did not apply, and nothing after an authorization object goes live without it (it could grant access the failed object restricts); fix it and apply again`;
+        for (const [p, i] of idx) outcomes[i] = { object: describe(p.obj), ref: refOf(p.obj), action: "skipped", message: why };
+        continue;
+      }
       await mapLimit(idx, 4, async ([p, i]) => {
         outcomes[i] = await applyOne(p);
         tick();
       });
+      stoppedBy = idx.map(([, i]) => outcomes[i]).find((o, k) => bad(o) && isAuthorizationStage(idx[k][0].obj));
     }
   } catch (e) {
     if (e instanceof ClusterError) {
@@ -173,11 +194,11 @@ export async function applyObjects(client: KubeClient, objects: readonly KubeObj
 
   const result: ApplyResult = { outcomes, warnings: [] };
   if (opts.prune) {
-    const bad = outcomes.filter((o) => o.action === "conflict" || o.action === "failed").length;
-    if (bad) {
-      result.pruneSkipped = `prune skipped: ${bad} object${bad === 1 ? "" : "s"} did not apply, so nothing is deleted until the apply succeeds`;
+    const notApplied = outcomes.filter((o) => bad(o) || o.action === "skipped").length;
+    if (notApplied) {
+      result.pruneSkipped = `prune skipped: ${notApplied} object${notApplied === 1 ? "" : "s"} did not apply, so nothing is deleted until the apply succeeds`;
     } else {
-      const { candidates, warnings } = await findPrunable(client, objects, opts.prune, fieldManager);
+      const { candidates, warnings } = await findPrunable(client, marked, opts.prune, fieldManager);
       result.warnings.push(...warnings);
       // Reverse dependency order: authorization first, mesh-wide objects last.
       for (const c of inApplyOrder(candidates, (x) => x.obj).reverse()) result.outcomes.push(await pruneOne(client, c, fieldManager, opts.dryRun));

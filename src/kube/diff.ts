@@ -4,13 +4,14 @@
  * a real apply would) and the answer is compared with the live object. Fields that always differ
  * (`metadata.managedFields`, `resourceVersion`, `generation`, `uid`, `creationTimestamp`,
  * `selfLink`, `status`) are ignored. With `prune`, objects the policy set no longer generates are
- * listed as deletions (or, for Services and other annotated kinds, as the removal of unimesh's fields).
+ * listed as deletions (or, for patches of Services, Namespaces and other annotated objects, as the
+ * removal of unimesh's fields). Patches get their `unimesh.io/policy-set` annotation as apply gives it.
  */
 import type { KubeObject } from "../api/adapter.js";
 import type { KubeClient } from "./client.js";
 import { KubeApiError } from "./errors.js";
 import { FIELD_MANAGER, type FieldConflict, conflictsOf, isApplyConflict, serverSideApply } from "./apply.js";
-import { describe, inApplyOrder } from "./kinds.js";
+import { describe, inApplyOrder, markPatches, policySetOf } from "./kinds.js";
 import { type LiveObject, mapLimit, preflight } from "./preflight.js";
 import { type PruneScope, checkPruneScope, findPrunable } from "./prune.js";
 import { type FieldChange, fieldDiff, normalize } from "./fields.js";
@@ -42,6 +43,8 @@ export interface DiffOptions {
   forceConflicts?: boolean;
   /** Also list what `apply --prune` would delete. */
   prune?: PruneScope;
+  /** The policy set, recorded on patches as apply does (see `ApplyOptions.policySet`). */
+  policySet?: string;
 }
 
 const refOf = (o: KubeObject): ObjectDiff["ref"] => ({
@@ -55,7 +58,8 @@ const refOf = (o: KubeObject): ObjectDiff["ref"] => ({
 export async function diffObjects(client: KubeClient, objects: readonly KubeObject[], opts: DiffOptions = {}): Promise<{ diffs: ObjectDiff[]; warnings: string[] }> {
   const fieldManager = opts.fieldManager ?? FIELD_MANAGER;
   if (opts.prune) checkPruneScope(objects, opts.prune);
-  const planned = inApplyOrder(await preflight(client, objects), (p) => p.obj);
+  const marked = markPatches(objects, opts.policySet ?? opts.prune?.policySet ?? policySetOf(objects));
+  const planned = inApplyOrder(await preflight(client, marked), (p) => p.obj);
   const diffs = await mapLimit(planned, 4, async (p): Promise<ObjectDiff> => {
     const base = { object: describe(p.obj), ref: refOf(p.obj) };
     let result: LiveObject;
@@ -72,7 +76,7 @@ export async function diffObjects(client: KubeClient, objects: readonly KubeObje
   });
   const warnings: string[] = [];
   if (opts.prune) {
-    const found = await findPrunable(client, objects, opts.prune, fieldManager);
+    const found = await findPrunable(client, marked, opts.prune, fieldManager);
     warnings.push(...found.warnings);
     for (const c of inApplyOrder(found.candidates, (x) => x.obj).reverse()) {
       const base = { object: describe(c.obj), ref: refOf(c.obj) };

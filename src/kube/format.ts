@@ -13,7 +13,7 @@ export function formatConflicts(conflicts: readonly FieldConflict[]): string {
   return conflicts.map((c) => `${c.field} owned by "${c.manager}"`).join(", ");
 }
 
-const ACTION_ORDER: ApplyAction[] = ["created", "configured", "unchanged", "pruned", "released", "conflict", "failed"];
+const ACTION_ORDER: ApplyAction[] = ["created", "configured", "unchanged", "pruned", "released", "conflict", "failed", "skipped"];
 
 /** `2 created, 1 unchanged, 1 conflict`. */
 export function applySummary(outcomes: readonly ObjectOutcome[]): string {

@@ -1,10 +1,20 @@
 /**
  * What unimesh knows about the kinds it applies: which mesh installs a group's CRDs (for "install the
- * mesh" errors), the order objects are applied in, which kinds it only annotates (never creates or
- * deletes), and the API groups `--prune` looks in for each mesh.
+ * mesh" errors), the order objects are applied in (and which of them form the authorization stage),
+ * what a patch of a user-owned object is and how apply marks it with its policy set, and the API
+ * groups `--prune` looks in for each mesh.
+ *
+ * Patches: ONE notion, the `unimesh.io/patch` annotation (`isPatch` of src/adapters/shared/ownership.ts,
+ * re-exported here). `translate()` gives patches no ownership labels, so apply records their policy set
+ * in the annotation {@link PATCH_POLICY_SET_ANNOTATION} ({@link markPatches}) for `--prune` to find them
+ * (see prune.ts). A patch carries only metadata: one with content is refused before anything is applied
+ * ({@link hasContent}, checked in preflight.ts), never treated as an object of unimesh's own.
  */
 import type { KubeObject } from "../api/adapter.js";
+import { PATCH_ANNOTATION, POLICY_SET_LABEL, isPatch } from "../adapters/shared/ownership.js";
 import { splitApiVersion } from "./client.js";
+
+export { PATCH_ANNOTATION, isPatch };
 
 /** `group|kind|namespace|name`: identity of an object across API versions. */
 export function objectKey(o: { apiVersion: string; kind: string; metadata: { namespace?: string; name: string } }): string {
@@ -51,21 +61,55 @@ export const MESH_API_GROUPS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /**
- * An object that carries nothing but `metadata` (labels, annotations) is a patch of an object that
- * exists independently of unimesh (Linkerd's retry annotations on a Service, a namespace-level
- * setting): it must already exist, is never created, and `--prune` never deletes it; it removes
- * unimesh's fields instead (an empty server-side apply). Objects with content (a `spec`, `data`, ...)
- * are unimesh's own, whatever their kind (App Mesh's headless Services, for instance): created when
- * missing, deleted by `--prune`.
+ * True when an object has more than `apiVersion`, `kind` and `metadata` (a `spec`, `data`, ...). A patch
+ * (`isPatch`: annotated `unimesh.io/patch`) must not: it is a patch of an object that exists
+ * independently of unimesh (Linkerd's annotations on a Service, a namespace-level setting), must already
+ * exist, is never created, and `--prune` never deletes it but removes unimesh's fields from it (an
+ * empty server-side apply). Objects without the annotation are unimesh's own, whatever their kind (App
+ * Mesh's headless Services, for instance): created when missing, deleted by `--prune`.
  */
-export function isPatch(o: Pick<KubeObject, "apiVersion" | "kind" | "metadata"> & Record<string, unknown>): boolean {
-  return Object.keys(o).every((k) => k === "apiVersion" || k === "kind" || k === "metadata");
+export function hasContent(o: Pick<KubeObject, "apiVersion" | "kind" | "metadata"> & Record<string, unknown>): boolean {
+  return Object.keys(o).some((k) => k !== "apiVersion" && k !== "kind" && k !== "metadata");
 }
 
 /**
- * Kinds whose objects usually exist independently of unimesh. `--prune` also searches them (they are
- * cheap to list); a live object found there is released rather than deleted when its managed fields
- * cannot tell who created it (see {@link ownsContent}).
+ * Annotation apply adds to every patch: the policy set it was applied for (patches carry no
+ * `unimesh.io/policy-set` label, see src/adapters/shared/ownership.ts). `--prune` releases a patch only
+ * when this annotation names its policy set. The same key as the label, as an annotation: no label
+ * selector (`kubectl delete -l`) ever matches a user's object through it.
+ */
+export const PATCH_POLICY_SET_ANNOTATION = POLICY_SET_LABEL;
+
+/** Copies of `objects` in which every patch carries {@link PATCH_POLICY_SET_ANNOTATION}` = policySet` (other objects as they are). */
+export function markPatches(objects: readonly KubeObject[], policySet: string | undefined): KubeObject[] {
+  if (!policySet) return [...objects];
+  return objects.map((o) => (isPatch(o)
+    ? { ...o, metadata: { ...o.metadata, annotations: { ...(o.metadata.annotations ?? {}), [PATCH_POLICY_SET_ANNOTATION]: policySet } } }
+    : o));
+}
+
+/** The policy set of generated objects, from the `unimesh.io/policy-set` label of the first object that has one. */
+export function policySetOf(objects: readonly KubeObject[]): string | undefined {
+  return objects.map((o) => o.metadata.labels?.[POLICY_SET_LABEL]).find((s) => !!s);
+}
+
+/**
+ * Whether `fieldManager` applied the `unimesh.io/patch` annotation of a live object (so unimesh patched
+ * it), from `metadata.managedFields`.
+ */
+export function appliedPatch(live: { metadata: { managedFields?: { manager?: string; operation?: string; fieldsV1?: unknown }[] } }, fieldManager: string): boolean {
+  return (live.metadata.managedFields ?? []).some((m) => {
+    if (m.manager !== fieldManager || m.operation !== "Apply" || !m.fieldsV1 || typeof m.fieldsV1 !== "object") return false;
+    const annotations = ((m.fieldsV1 as Record<string, Record<string, unknown> | undefined>)["f:metadata"] ?? {})["f:annotations"];
+    return !!annotations && typeof annotations === "object" && `f:${PATCH_ANNOTATION}` in annotations;
+  });
+}
+
+/**
+ * Kinds whose objects usually exist independently of unimesh (the kinds adapters patch). `--prune`
+ * lists them whole (patches carry no label to select them by) and releases the patches of its policy
+ * set it finds there (prune.ts); a labelled object found there is released rather than deleted when
+ * its managed fields cannot tell who created it (see {@link ownsContent}).
  */
 export const PATCH_ONLY_KINDS: ReadonlySet<string> = new Set([
   "|Service", "|Namespace", "|ServiceAccount",
@@ -91,8 +135,12 @@ export function ownsContent(live: { metadata: { managedFields?: { manager?: stri
 /**
  * Apply order (lower first; deletions run in reverse): mesh-wide objects, then what describes
  * workloads and their identities, then annotations on existing Services, then routes (which
- * reference subsets and backends), then authorization (which may reference routes and
- * authentications). Kinds not listed go with the routes.
+ * reference subsets and backends), then the authorization stage: authentications, then what only
+ * restricts access (Istio AuthorizationPolicy DENY or CUSTOM: see {@link applyRank}), then what grants
+ * it (Istio ALLOW, Linkerd's AuthorizationPolicy and ServerAuthorization; Linkerd authorization is
+ * allow-only, and its restricting objects, Servers and the namespace default policy, come earlier).
+ * So a new grant never goes live before the restrictions that come with it, and pruning removes grants
+ * before restrictions. Kinds not listed go with the routes.
  */
 const RANKS: [group: string, kind: string, rank: number][] = [
   ["appmesh.k8s.aws", "Mesh", 10],
@@ -129,14 +177,40 @@ const RANKS: [group: string, kind: string, rank: number][] = [
 ];
 const DEFAULT_RANK = 45;
 
-/** Apply rank of an object's kind (see {@link RANKS}). */
-export function applyRank(o: Pick<KubeObject, "apiVersion" | "kind">): number {
+/** Rank of Istio AuthorizationPolicies that only restrict access (`action: DENY` or `CUSTOM`): before ALLOW (55). */
+const RESTRICT_RANK = 53;
+/** Ranks of the authorization stage (see {@link isAuthorizationStage}). */
+const AUTHORIZATION_STAGE: readonly [from: number, to: number] = [50, 59];
+
+/** What {@link applyRank} reads: the kind, and for Istio AuthorizationPolicies `spec.action`. */
+export type RankedObject = Pick<KubeObject, "apiVersion" | "kind"> & { spec?: unknown };
+
+/**
+ * Apply rank of an object (see {@link RANKS}). Istio AuthorizationPolicy by `spec.action`
+ * (`security/v1beta1/authorization.proto`; default ALLOW): DENY and CUSTOM only ever refuse requests,
+ * so they go before ALLOW (which grants the requests it matches).
+ */
+export function applyRank(o: RankedObject): number {
   const [group] = splitApiVersion(o.apiVersion);
+  if (group === "security.istio.io" && o.kind === "AuthorizationPolicy") {
+    const action = (o.spec as { action?: unknown } | undefined)?.action;
+    if (action === "DENY" || action === "CUSTOM") return RESTRICT_RANK;
+  }
   return RANKS.find(([g, k]) => g === group && k === o.kind)?.[2] ?? DEFAULT_RANK;
 }
 
+/**
+ * True for the objects of the authorization stage (authentications, restrictions, grants). When one
+ * of them fails to apply, apply does not apply anything of a later rank to that cluster: a grant must
+ * never go live without the restrictions and authentications it was generated with.
+ */
+export function isAuthorizationStage(o: RankedObject): boolean {
+  const r = applyRank(o);
+  return r >= AUTHORIZATION_STAGE[0] && r <= AUTHORIZATION_STAGE[1];
+}
+
 /** Items in apply order of their objects (stable: equal ranks keep their order). */
-export function inApplyOrder<T>(items: readonly T[], objectOf: (t: T) => Pick<KubeObject, "apiVersion" | "kind"> = (t) => t as never): T[] {
+export function inApplyOrder<T>(items: readonly T[], objectOf: (t: T) => RankedObject = (t) => t as never): T[] {
   return items.map((o, i) => ({ o, i, r: applyRank(objectOf(o)) })).sort((a, b) => a.r - b.r || a.i - b.i).map((x) => x.o);
 }
 

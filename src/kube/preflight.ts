@@ -1,13 +1,14 @@
 /**
  * Before anything is written to a cluster: every object's kind must be served (its CRD installed and
  * established: API discovery lists only established CRDs), every namespace must exist (unimesh never
- * creates namespaces), and every object unimesh only annotates (a Service) must exist. Problems are all
- * collected and reported together; nothing is applied to a cluster that fails these checks.
+ * creates namespaces), and every patch (annotation `unimesh.io/patch`: a Service, a Namespace unimesh only
+ * annotates) must carry only metadata and its object must exist. Problems are all collected and
+ * reported together; nothing is applied to a cluster that fails these checks.
  */
 import type { KubeObject } from "../api/adapter.js";
 import { type ApiResource, KubeClient, splitApiVersion } from "./client.js";
 import { ClusterError, type ClusterErrorCode } from "./errors.js";
-import { describe, guessPlural, installerOf, isPatch } from "./kinds.js";
+import { describe, guessPlural, hasContent, installerOf, isPatch } from "./kinds.js";
 
 /** An object ready to be sent: its resource, its path and what the cluster has now. */
 export interface Planned {
@@ -19,7 +20,7 @@ export interface Planned {
   path: string;
   /** The live object, when it exists. */
   live?: LiveObject;
-  /** True for an object of labels and annotations only: a patch of an existing object (see `isPatch`). */
+  /** True for a patch of an existing, user-owned object (annotation `unimesh.io/patch`, see `isPatch`). */
   patchOnly: boolean;
 }
 
@@ -80,6 +81,14 @@ export async function preflight(client: KubeClient, objects: readonly KubeObject
         text += `install ${installerOf(group)} first`;
       }
       problems.push({ code: "missing-crd", text });
+    }
+  }
+
+  // A patch carries only metadata (the shape is checked only to catch an adapter bug: never applied).
+  for (const r of resolved) {
+    if (isPatch(r.obj) && hasContent(r.obj)) {
+      const extra = Object.keys(r.obj).filter((k) => k !== "apiVersion" && k !== "kind" && k !== "metadata");
+      problems.push({ code: "refused", text: `${describe(r.obj)} is marked unimesh.io/patch (a patch of an object unimesh does not own) but has ${extra.join(", ")}: a patch carries only metadata; this is a bug of the adapter that generated it` });
     }
   }
 

@@ -1,23 +1,41 @@
 /**
- * `--prune`: which objects in a cluster unimesh generated earlier for the same policy set and no
- * longer generates. Only objects that carry BOTH `app.kubernetes.io/managed-by=unimesh` and
- * `unimesh.io/policy-set=<set>` are candidates (the label selector asks the server, and every item is
- * checked again here); anything else is never touched.
+ * `--prune`: which objects in a cluster unimesh applied earlier for the same policy set and no longer
+ * generates. Nothing else is ever touched. Two kinds of candidates:
+ *
+ * 1. Unimesh's own objects: only objects that carry BOTH `app.kubernetes.io/managed-by=unimesh` and
+ *    `unimesh.io/policy-set=<set>` (the label selector asks the server, and every item is checked again
+ *    here). Deleted; except that an object unimesh only labelled and annotated (its `unimesh` managed
+ *    fields are all under `metadata`, or it is a patch) is released instead (see below).
+ * 2. Patches of user-owned objects (annotation `unimesh.io/patch`: Linkerd's annotations on a Service,
+ *    the default inbound policy of a Namespace). `translate()` gives them NO ownership labels, so no
+ *    label selector can find them. For the kinds adapters patch (`PATCH_ONLY_KINDS`: Services,
+ *    Namespaces, ...) every object is listed, and one is a candidate only when ALL of these hold:
+ *    - it carries the `unimesh.io/patch` annotation, and `metadata.managedFields` shows that the field
+ *      manager `unimesh` applied that annotation (so unimesh patched it, not a copy-paste by hand);
+ *    - its annotation `unimesh.io/policy-set` names this policy set. Apply writes that annotation on
+ *      every patch (`markPatches` in kinds.ts), because the policy set is in no label of a patch, and
+ *      without it `apply --prune` of one policy set would strip another set's patches;
+ *    - it is not generated now.
+ *    Patches are never deleted: they are released, i.e. server-side applied EMPTY (apiVersion, kind,
+ *    name, namespace) with field manager `unimesh`, which removes exactly the fields unimesh owns there
+ *    (its annotations, the policy-set annotation included) and nothing another manager owns. A patch
+ *    with the `unimesh.io/patch` annotation but no policy-set annotation (applied by an older unimesh,
+ *    or with `kubectl apply --server-side --field-manager=unimesh`) is left alone with a warning.
+ *    One field manager per object: when two policy sets patch the same object, the later apply takes
+ *    over (server-side apply removes what the same manager no longer applies), and so does its set.
  *
  * Kinds searched: every listable, deletable resource of the API groups of the objects generated now
  * and of the mesh's groups (`MESH_API_GROUPS`), so an object of a kind no longer generated at all is
- * found too; and Services, Namespaces and ServiceAccounts. An object unimesh only labelled and
- * annotated (its `unimesh` managed fields are all under `metadata`) is not deleted: unimesh's labels
- * and annotations are removed from it instead.
+ * found too; and the patchable kinds (Services, Namespaces and ServiceAccounts always).
  */
 import type { KubeObject } from "../api/adapter.js";
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, POLICY_SET_LABEL } from "../adapters/shared/ownership.js";
 import { type ApiResource, KubeClient, splitApiVersion } from "./client.js";
 import { ClusterError, KubeApiError } from "./errors.js";
-import { isPatchOnly, objectKey, ownsContent } from "./kinds.js";
+import { PATCH_POLICY_SET_ANNOTATION, appliedPatch, describe, isPatch, isPatchOnly, objectKey, ownsContent } from "./kinds.js";
 import type { LiveObject } from "./preflight.js";
 
-/** An object to prune: deleted, or (for kinds unimesh only annotates) stripped of unimesh's fields. */
+/** An object to prune: deleted, or (patches, and objects unimesh only annotated) stripped of unimesh's fields. */
 export interface PruneCandidate {
   obj: LiveObject;
   res: ApiResource;
@@ -59,10 +77,13 @@ export async function findPrunable(client: KubeClient, generated: readonly KubeO
   const resources = await resourcesToSearch(client, generated, scope.groups ?? []);
   const selector = pruneSelector(scope.policySet);
   const candidates: PruneCandidate[] = [];
+  const unmarked: string[] = [];
   for (const res of resources) {
+    // Patchable kinds are listed whole: their patches carry no label to select them by.
+    const patchable = isPatchOnly(res.groupVersion, res.kind);
     let items: LiveObject[];
     try {
-      items = await client.list<LiveObject>(KubeClient.path(res, undefined), { labelSelector: selector });
+      items = await client.list<LiveObject>(KubeClient.path(res, undefined), patchable ? {} : { labelSelector: selector });
     } catch (e) {
       if (e instanceof KubeApiError && [403, 404, 405].includes(e.status)) {
         warnings.push(`cannot list ${res.kind}.${res.group || "core"} (${e.status === 403 ? "forbidden" : "not listable"}): its objects were not considered for pruning`);
@@ -73,15 +94,25 @@ export async function findPrunable(client: KubeClient, generated: readonly KubeO
     for (const item of items) {
       // List items of built-in kinds carry no apiVersion/kind.
       const obj = { ...item, apiVersion: res.groupVersion, kind: res.kind } as LiveObject;
-      const labels = obj.metadata.labels ?? {};
-      if (labels[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE || labels[POLICY_SET_LABEL] !== scope.policySet) continue;
       if ((obj.metadata as { deletionTimestamp?: string }).deletionTimestamp) continue;
       if (keep.has(objectKey(obj))) continue;
       const namespace = res.namespaced ? obj.metadata.namespace : undefined;
-      // Unimesh's own objects are deleted; objects it only labelled and annotated are given back.
-      const own = ownsContent(obj, fieldManager) ?? !isPatchOnly(res.groupVersion, res.kind);
-      candidates.push({ obj, res, path: KubeClient.path(res, namespace, obj.metadata.name), mode: own ? "delete" : "release" });
+      const path = KubeClient.path(res, namespace, obj.metadata.name);
+      const labels = obj.metadata.labels ?? {};
+      if (labels[MANAGED_BY_LABEL] === MANAGED_BY_VALUE && labels[POLICY_SET_LABEL] === scope.policySet) {
+        // Unimesh's own objects are deleted; objects it only labelled and annotated, and patches, are given back.
+        const own = !isPatch(obj) && (ownsContent(obj, fieldManager) ?? !patchable);
+        candidates.push({ obj, res, path, mode: own ? "delete" : "release" });
+        continue;
+      }
+      if (!patchable || !isPatch(obj) || !appliedPatch(obj, fieldManager)) continue;
+      const set = obj.metadata.annotations?.[PATCH_POLICY_SET_ANNOTATION];
+      if (set === undefined) unmarked.push(describe(obj));
+      else if (set === scope.policySet) candidates.push({ obj, res, path, mode: "release" });
     }
+  }
+  if (unmarked.length) {
+    warnings.push(`${unmarked.length} object${unmarked.length === 1 ? "" : "s"} patched by unimesh name${unmarked.length === 1 ? "s" : ""} no policy set (annotation ${PATCH_POLICY_SET_ANNOTATION}; applied by an older unimesh), so ${unmarked.length === 1 ? "it was" : "they were"} left alone: ${unmarked.join(", ")}; to remove unimesh's fields from one: kubectl apply --server-side --field-manager=unimesh -f <a file with only its apiVersion, kind, metadata.name and metadata.namespace>`);
   }
   return { candidates, warnings };
 }
@@ -96,7 +127,7 @@ async function resourcesToSearch(client: KubeClient, generated: readonly KubeObj
     wantedVersions.get(g)!.add(v);
   }
   for (const g of extraGroups) if (!wantedVersions.has(g)) wantedVersions.set(g, new Set());
-  // Kinds unimesh only annotates: always searched (they are cheap to list and never deleted).
+  // Kinds unimesh patches: always searched (they are cheap to list and never deleted).
   if (!wantedVersions.has("")) wantedVersions.set("", new Set());
   wantedVersions.get("")!.add("v1");
 

@@ -114,7 +114,7 @@ describe("examples", () => {
     for (const input of bySchema["proxy-config.schema.json"] ?? []) {
       const parsed = parseDocuments(input.text, input.file);
       expect(parsed.diagnostics).toEqual([]);
-      const validate = (validators as Record<string, unknown>).ProxyConfig as ((data: unknown) => boolean) & { errors?: unknown[] | null };
+      const validate = validators.ProxyConfig as ((data: unknown) => boolean) & { errors?: unknown[] | null };
       for (const d of parsed.documents) {
         const ok = validate(d.value);
         expect([input.file, d.index, ok ? [] : validate.errors]).toEqual([input.file, d.index, []]);

@@ -705,6 +705,37 @@ const cases: Case[] = [
       { code: "rule/conflict", documentIndex: 3, pointer: "/spec/destination", line: 24, message: "MTLSPolicy/ops/cart-2 and MTLSPolicy/shop/cart-1 both set the mTLS mode of shop/cart; keep one" },
     ],
   },
+  {
+    name: "MTLSPolicy with destination.port (would widen to every port); empty selectors; empty TrafficPolicy source",
+    input: y`
+      apiVersion: unimesh.io/v1alpha1
+      kind: MTLSPolicy
+      metadata: {name: api-9000, namespace: shop}
+      spec:
+        destination: {service: api, port: 9000}
+        mode: permissive
+      ---
+      apiVersion: unimesh.io/v1alpha1
+      kind: MeshService
+      metadata: {name: api, namespace: shop}
+      spec:
+        selector: {}
+        subsets: [{name: v1, labels: {}}]
+      ---
+      apiVersion: unimesh.io/v1alpha1
+      kind: TrafficPolicy
+      metadata: {name: t, namespace: shop}
+      spec:
+        source: {}
+        destination: {service: api}
+    `,
+    expected: [
+      { code: "rule/mtls-ports", documentIndex: 0, pointer: "/spec/destination/port", line: 5, message: 'for port 9000 alone write ports: {"9000": permissive}' },
+      { code: "rule/empty-selector", documentIndex: 1, pointer: "/spec/selector", line: 12, message: "an empty selector selects every pod of the namespace" },
+      { code: "rule/empty-selector", documentIndex: 1, pointer: "/spec/subsets/0/labels", line: 13, message: "a subset needs at least one label" },
+      { code: "rule/empty-source", documentIndex: 2, pointer: "/spec/source", line: 19, message: "an empty source matches no caller" },
+    ],
+  },
   // ------------------------------------------------------------------------ files, documents
   {
     name: "empty file: a warning, and no documents at all is an error",

@@ -16,6 +16,9 @@ afterAll(async () => {
   removeScratch();
 });
 
+/** Annotations unimesh (or the Linkerd adapter's patches) put on an object. */
+const unimeshKeys = (o: any): string[] => Object.keys(o?.metadata?.annotations ?? {}).filter((k) => /^(unimesh\.io|balancer\.linkerd\.io|config\.linkerd\.io|retry\.linkerd\.io)\//.test(k));
+
 async function bookinfoCluster(mesh: "istio" | "linkerd", extraCrds: string[] = []) {
   const c = await fakeCluster({ mesh });
   clusters.push(c);
@@ -57,7 +60,56 @@ describe("shipped adapters against the fake API server", () => {
     const pruned = await unimesh(["apply", `${d}/fewer.yaml`, "--mesh", "linkerd", "--prune"], { kubeconfig: c.kubeconfig });
     expect(pruned.code).toBe(0);
     expect(pruned.stdout).toMatch(/ratings\S* (pruned|released)$/m);
-    expect(c.server.get("v1", "Service", "bookinfo", "ratings")).toBeDefined();
+    const ratings = c.server.get("v1", "Service", "bookinfo", "ratings");
+    expect(ratings).toBeDefined();
+    expect(unimeshKeys(ratings)).toEqual([]);
+  });
+
+  test("linkerd: --prune releases the Service and Namespace patches no longer generated, and only those of its policy set", async () => {
+    const c = await bookinfoCluster("linkerd");
+    await c.setupNamespace("team-b");
+    // The user's own annotation on the Namespace: prune must keep it.
+    await c.applyAs("kubectl", { apiVersion: "v1", kind: "Namespace", metadata: { name: "bookinfo", annotations: { "example.com/owner": "team-a" } } });
+    const patches = (ns: string) => [
+      { apiVersion: "unimesh.io/v1alpha1", kind: "MTLSPolicy", metadata: { name: `${ns}-permissive`, namespace: ns }, spec: { mode: "permissive" } },
+      { apiVersion: "unimesh.io/v1alpha1", kind: "TrafficPolicy", metadata: { name: "ratings-outliers", namespace: ns }, spec: { destination: { service: "ratings", port: 9080 }, outlierDetection: { consecutive5xxErrors: 5, baseEjectionTime: "30s", maxEjectionPercent: 100 } } },
+    ].map((x) => "---\n" + yaml.dump(x)).join("");
+    const base = policies("bookinfo").replace("retries:\n    attempts: 3", "retries:\n    attempts: 3\n    retryOn: [5xx]");
+    const d = scratch({ "base.yaml": base + patches("bookinfo"), "fewer.yaml": policies("bookinfo", "fewer"), "team-b.yaml": patches("team-b") });
+    expect((await unimesh(["apply", `${d}/team-b.yaml`, "--mesh", "linkerd", "--policy-set", "team-b"], { kubeconfig: c.kubeconfig })).code).toBe(0);
+    const first = await unimesh(["apply", `${d}/base.yaml`, "--mesh", "linkerd"], { kubeconfig: c.kubeconfig });
+    expect(first.stderr).not.toMatch(/ failed|error/);
+    expect(first.code).toBe(0);
+    for (const ns of ["bookinfo", "team-b"]) {
+      expect(c.server.get("v1", "Namespace", undefined, ns)?.metadata.annotations?.["config.linkerd.io/default-inbound-policy"], ns).toBe("all-unauthenticated");
+      expect(c.server.get("v1", "Service", ns, "ratings")?.metadata.annotations?.["balancer.linkerd.io/failure-accrual"], ns).toBe("consecutive");
+    }
+    // Patches carry no ownership label (translate), only the annotations.
+    expect(c.server.get("v1", "Service", "bookinfo", "ratings")?.metadata.labels?.["app.kubernetes.io/managed-by"]).toBeUndefined();
+
+    const diff = await unimesh(["diff", `${d}/fewer.yaml`, "--mesh", "linkerd", "--prune"], { kubeconfig: c.kubeconfig });
+    expect(diff.stdout).toContain("~ Namespace bookinfo (no longer generated: unimesh's fields are removed)");
+    expect(diff.stdout).toContain('    - .metadata.annotations["config.linkerd.io/default-inbound-policy"]: "all-unauthenticated"');
+    expect(diff.stdout).not.toContain("team-b");
+
+    const pruned = await unimesh(["apply", `${d}/fewer.yaml`, "--mesh", "linkerd", "--prune"], { kubeconfig: c.kubeconfig });
+    expect(pruned.code).toBe(0);
+    expect(pruned.stdout).toMatch(/^kind-linkerd: Service bookinfo\/ratings released$/m);
+    expect(pruned.stdout).toMatch(/^kind-linkerd: Namespace bookinfo released$/m);
+    expect(pruned.stdout).not.toContain("team-b");
+    const ns = c.server.get("v1", "Namespace", undefined, "bookinfo");
+    const svc = c.server.get("v1", "Service", "bookinfo", "ratings");
+    expect(unimeshKeys(ns)).toEqual([]);
+    expect(unimeshKeys(svc)).toEqual([]);
+    expect(ns?.metadata.annotations?.["example.com/owner"]).toBe("team-a");
+    expect(svc?.spec.ports).toEqual([expect.objectContaining({ port: 9080 })]);
+    // Another policy set's patches are left alone.
+    expect(c.server.get("v1", "Namespace", undefined, "team-b")?.metadata.annotations?.["config.linkerd.io/default-inbound-policy"]).toBe("all-unauthenticated");
+    expect(c.server.get("v1", "Service", "team-b", "ratings")?.metadata.annotations?.["balancer.linkerd.io/failure-accrual"]).toBe("consecutive");
+    // Nothing is left to release.
+    const again = await unimesh(["apply", `${d}/fewer.yaml`, "--mesh", "linkerd", "--prune"], { kubeconfig: c.kubeconfig });
+    expect(again.code).toBe(0);
+    expect(again.stdout).not.toMatch(/pruned|released/);
   });
 
   test("appmesh: the Services it generates are created, and pruned when no longer generated", async () => {

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { loadModel } from "../../src/api/validate.js";
 import { KubeClient } from "../../src/kube/client.js";
 import { applyObjects } from "../../src/kube/apply.js";
+import { formatApply } from "../../src/kube/format.js";
 import { Kubeconfig } from "../../src/kube/kubeconfig.js";
 import { ClusterError } from "../../src/kube/errors.js";
 import { FakeApiServer, kubeconfigYaml } from "./support/fake-apiserver.js";
@@ -183,6 +184,49 @@ describe("applying", () => {
     expect(r.outcomes.map((o) => o.action)).toEqual(["created", "created", "created"]);
     expect(lines[0]).toBe("applying 3 objects");
     expect(lines.slice(1)).toEqual(expect.arrayContaining(["1/3 applied", "2/3 applied"]));
+  });
+
+  test("authorization: DENY is applied before ALLOW, and an ALLOW is never applied after a DENY failed (library API)", async () => {
+    const k = await Kubeconfig.load({ kubeconfig: istio.kubeconfig, env: {}, cwd: "/" });
+    const client = KubeClient.forContext(k, k.select({})[0]);
+    const ap = (name: string, action: "ALLOW" | "DENY", sa: string) => ({
+      apiVersion: "security.istio.io/v1", kind: "AuthorizationPolicy", metadata: { name, namespace: "bookinfo" },
+      spec: { selector: { matchLabels: { app: "reviews" } }, action, rules: [{ from: [{ source: { principals: [`cluster.local/ns/bookinfo/sa/${sa}`] } }] }] },
+    });
+    const rule = (name: string) => ({ apiVersion: "networking.istio.io/v1", kind: "DestinationRule", metadata: { name, namespace: "bookinfo" }, spec: { host: "reviews" } });
+    const apPath = (name: string) => `/apis/security.istio.io/v1/namespaces/bookinfo/authorizationpolicies/${name}`;
+
+    // Order: the DENY (listed last) is written before the ALLOW.
+    const before = istio.server.requests.length;
+    const ok = await applyObjects(client, [ap("order-allow", "ALLOW", "productpage"), ap("order-deny", "DENY", "intruder")]);
+    expect(ok.outcomes.map((o) => `${o.ref.name} ${o.action}`)).toEqual(["order-deny created", "order-allow created"]);
+    expect(istio.server.requests.slice(before).filter((r) => r.method === "PATCH").map((r) => r.path)).toEqual([apPath("order-deny"), apPath("order-allow")]);
+
+    // A DENY that cannot be applied (another manager owns its rules): the ALLOW of the same apply is not applied.
+    await istio.applyAs("other-tool", ap("stop-deny", "DENY", "someone-else"));
+    const r = await applyObjects(client, [rule("stop-rule"), ap("stop-allow", "ALLOW", "productpage"), ap("stop-deny", "DENY", "intruder")]);
+    expect(r.outcomes.map((o) => `${o.ref.name} ${o.action}`)).toEqual(["stop-rule created", "stop-deny conflict", "stop-allow skipped"]);
+    expect(istio.server.get("security.istio.io/v1", "AuthorizationPolicy", "bookinfo", "stop-allow")).toBeUndefined();
+    expect(istio.server.requests.some((q) => q.method === "PATCH" && q.path === apPath("stop-allow"))).toBe(false);
+    expect(istio.server.get("networking.istio.io/v1", "DestinationRule", "bookinfo", "stop-rule")).toBeDefined();
+    const text = formatApply("kind-istio", r);
+    expect(text).toContain("kind-istio: AuthorizationPolicy.security.istio.io bookinfo/stop-allow skipped: not applied: AuthorizationPolicy.security.istio.io bookinfo/stop-deny did not apply");
+    expect(text).toContain("kind-istio: 1 created, 1 conflict, 1 skipped");
+    // With --prune, nothing is pruned either.
+    const pr = await applyObjects(client, [ap("stop-allow", "ALLOW", "productpage"), ap("stop-deny", "DENY", "intruder")], { prune: { policySet: "stop" } });
+    expect(pr.pruneSkipped).toBe("prune skipped: 2 objects did not apply, so nothing is deleted until the apply succeeds");
+  });
+
+  test("a patch (unimesh.io/patch) with content is refused before anything is applied", async () => {
+    const k = await Kubeconfig.load({ kubeconfig: istio.kubeconfig, env: {}, cwd: "/" });
+    const client = KubeClient.forContext(k, k.select({})[0]);
+    const writes = istio.server.writes().length;
+    const bad = { apiVersion: "v1", kind: "Service", metadata: { name: "ratings", namespace: "bookinfo", annotations: { "unimesh.io/patch": "server-side-apply" } }, spec: { ports: [{ port: 1 }] } };
+    const err = await applyObjects(client, [bad]).catch((e) => e);
+    expect(err).toBeInstanceOf(ClusterError);
+    expect(err.code).toBe("refused");
+    expect(err.message).toBe("Service bookinfo/ratings is marked unimesh.io/patch (a patch of an object unimesh does not own) but has spec: a patch carries only metadata; this is a bug of the adapter that generated it");
+    expect(istio.server.writes().length).toBe(writes);
   });
 
   test("a list the prune may not read (RBAC) is a warning, not a failure", async () => {

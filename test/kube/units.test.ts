@@ -11,7 +11,7 @@ import { loadModel } from "../../src/api/validate.js";
 import { type CrdObject, type DiscoveredCluster, compareVersionsDesc, detectMeshes, imageTag, meshServiceOf, protocolOf, renderClusters, isSystemNamespace } from "../../src/kube/discover.js";
 import { fieldDiff, normalize } from "../../src/kube/diff.js";
 import { redact } from "../../src/kube/errors.js";
-import { applyRank, guessPlural, inApplyOrder, isPatch, isPatchOnly, ownsContent } from "../../src/kube/kinds.js";
+import { appliedPatch, applyRank, guessPlural, hasContent, inApplyOrder, isAuthorizationStage, isPatch, isPatchOnly, markPatches, ownsContent } from "../../src/kube/kinds.js";
 import { Kubeconfig, safeServer } from "../../src/kube/kubeconfig.js";
 import { conflictsOf, contains } from "../../src/kube/apply.js";
 import { KubeApiError } from "../../src/kube/errors.js";
@@ -227,13 +227,37 @@ describe("apply order and kinds", () => {
     expect(inApplyOrder(input).map((x) => x.kind)).toEqual(["Mesh", "VirtualNode", "DestinationRule", "Service", "VirtualService", "Unknown", "MeshTLSAuthentication", "AuthorizationPolicy", "AuthorizationPolicy"]);
     expect(applyRank(o("appmesh.k8s.aws/v1beta2", "VirtualService"))).toBeGreaterThan(applyRank(o("appmesh.k8s.aws/v1beta2", "VirtualRouter")));
   });
+  test("authorization: what only restricts (Istio DENY, CUSTOM) before what grants (ALLOW, the default)", () => {
+    const ap = (name: string, action?: string) => ({ apiVersion: "security.istio.io/v1", kind: "AuthorizationPolicy", metadata: { name }, spec: action ? { action } : {} });
+    const input = [ap("allow", "ALLOW"), ap("default"), ap("deny", "DENY"), ap("custom", "CUSTOM"), o("security.istio.io/v1", "RequestAuthentication"), o("policy.linkerd.io/v1alpha1", "HTTPLocalRateLimitPolicy")];
+    expect(inApplyOrder(input).map((x) => x.metadata.name)).toEqual(["RequestAuthentication", "deny", "custom", "allow", "default", "HTTPLocalRateLimitPolicy"]);
+    expect(input.filter(isAuthorizationStage).map((x) => x.metadata.name)).toEqual(["allow", "default", "deny", "custom", "RequestAuthentication"]);
+    expect(isAuthorizationStage(o("policy.linkerd.io/v1alpha1", "AuthorizationPolicy"))).toBe(true);
+    expect(isAuthorizationStage(o("networking.istio.io/v1", "VirtualService"))).toBe(false);
+  });
   test("patches (metadata only) versus unimesh's own objects; plural guesses", () => {
     expect(isPatchOnly("v1", "Service")).toBe(true);
     expect(isPatchOnly("apps/v1", "Deployment")).toBe(true);
     expect(isPatchOnly("networking.istio.io/v1", "VirtualService")).toBe(false);
     expect(isPatchOnly("v1", "ConfigMap")).toBe(false);
-    expect(isPatch({ apiVersion: "v1", kind: "Service", metadata: { name: "a", annotations: { x: "y" } } })).toBe(true);
+    // A patch is what the adapter marked with unimesh.io/patch, not a shape.
+    const patch = { apiVersion: "v1", kind: "Service", metadata: { name: "a", namespace: "n", annotations: { "unimesh.io/patch": "server-side-apply", x: "y" } } };
+    expect(isPatch(patch)).toBe(true);
+    expect(isPatch({ apiVersion: "v1", kind: "Service", metadata: { name: "a", annotations: { x: "y" } } })).toBe(false);
     expect(isPatch({ apiVersion: "v1", kind: "Service", metadata: { name: "a" }, spec: { clusterIP: "None" } })).toBe(false);
+    expect(hasContent(patch)).toBe(false);
+    expect(hasContent({ ...patch, spec: {} })).toBe(true);
+    // Apply records the policy set on patches only.
+    const own = { apiVersion: "v1", kind: "Service", metadata: { name: "b", labels: { "unimesh.io/policy-set": "s" } }, spec: {} };
+    const marked = markPatches([patch, own], "s");
+    expect(marked[0].metadata.annotations).toEqual({ ...patch.metadata.annotations, "unimesh.io/policy-set": "s" });
+    expect(patch.metadata.annotations).not.toHaveProperty("unimesh.io/policy-set");
+    expect(marked[1]).toBe(own);
+    const patchedBy = (manager: string, annotations: object) => ({ metadata: { managedFields: [{ manager, operation: "Apply", fieldsV1: { "f:metadata": { "f:annotations": annotations } } }] } });
+    expect(appliedPatch(patchedBy("unimesh", { "f:unimesh.io/patch": {}, "f:x": {} }), "unimesh")).toBe(true);
+    expect(appliedPatch(patchedBy("kubectl", { "f:unimesh.io/patch": {} }), "unimesh")).toBe(false);
+    expect(appliedPatch(patchedBy("unimesh", { "f:x": {} }), "unimesh")).toBe(false);
+    expect(appliedPatch({ metadata: {} }, "unimesh")).toBe(false);
     const managed = (manager: string, fieldsV1: object) => ({ metadata: { managedFields: [{ manager: "kubectl", operation: "Update", fieldsV1: { "f:spec": {} } }, { manager, operation: "Apply", fieldsV1 }] } });
     expect(ownsContent(managed("unimesh", { "f:metadata": { "f:labels": {} } }), "unimesh")).toBe(false);
     expect(ownsContent(managed("unimesh", { "f:metadata": {}, "f:spec": { "f:ports": {} } }), "unimesh")).toBe(true);

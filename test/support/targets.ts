@@ -4,6 +4,7 @@
  */
 import type { Adapter, TranslateOptions } from "../../src/index.js";
 import type { CrdSet } from "./crd-validator.js";
+import { builtin } from "../../src/adapters/builtin/index.js";
 import { istio } from "../../src/adapters/istio/index.js";
 import { appmesh } from "../../src/adapters/appmesh/index.js";
 import { linkerd } from "../../src/adapters/linkerd/index.js";
@@ -22,6 +23,7 @@ export interface GoldenTarget {
 }
 
 export const GOLDEN_TARGETS: GoldenTarget[] = [
+  { adapter: builtin, version: "1", file: "builtin.golden.yaml", crdSets: [], nonCrdApiVersions: ["unimesh.io/v1alpha1"] },
   { adapter: istio, version: "1.30", file: "istio.golden.yaml", crdSets: ["istio/1.30.3"] },
   { adapter: istio, version: "1.22", file: "istio@1.22.golden.yaml", crdSets: ["istio/1.22.8"] },
   { adapter: linkerd, version: "2.20", file: "linkerd.golden.yaml", crdSets: ["linkerd/edge-26.8.3"], nonCrdApiVersions: ["v1"] },

@@ -36,7 +36,7 @@ import { checkAccessEgress, meshObject, reportDeprecation } from "./features/mes
 import { checkMtlsPolicies, clientPolicyTls, listenerTls, mtlsMode } from "./features/mtls.js";
 import { outlierDetection } from "./features/outlierDetection.js";
 import { disabledRetryPolicy, retryPolicy } from "./features/retries.js";
-import { routeTimeout } from "./features/timeout.js";
+import { requestBound, routeTimeout } from "./features/timeout.js";
 import { checkDestinationFeatures, checkRouteFeatures } from "./features/unsupported.js";
 import {
   APPMESH_API_VERSION, type AmRoute, type ListenerConnectionPool, type ServiceObject, type VirtualNodeBackend,
@@ -256,11 +256,11 @@ function buildRoute(
     if (!ok) return undefined;
     return { name, tcpRoute: { ...(matchPort ? { match: { port: matchPort } } : {}), action: { weightedTargets } } };
   }
-  const timeoutMs = r.timeout?.value;
+  const timeoutMs = requestBound(r)?.ms;
   const retry = retryPolicy(tx, r, protocol, timeoutMs);
   if (!retry) ok = false;
   // Longer than App Mesh's 15s default: the target VirtualNodes' listeners need it too.
-  const perTryMs = r.retries?.value.perTryTimeout ? parseDuration(r.retries.value.perTryTimeout) ?? 0 : 0;
+  const perTryMs = r.retries?.value.perTryTimeout && r.retries.value.attempts > 0 ? parseDuration(r.retries.value.perTryTimeout) ?? 0 : 0;
   const longest = Math.max(timeoutMs ?? 0, perTryMs);
   if (longest > APPMESH_DEFAULT_REQUEST_TIMEOUT_MS) {
     weightedTargets.forEach((wt, j) => {

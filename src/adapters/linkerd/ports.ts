@@ -3,11 +3,13 @@
  * (`parentRefs[].port`, and `backendRefs[].port` is required for a Service), and authorization and rate
  * limits attach to a `Server`, which selects ONE pod (container) port.
  *
- * Declared ports come from the MeshService (`port`, `targetPort`, `protocol`). Without one, the model's
- * convention applies: the service's ports are the ones its policies name (TrafficPolicy
- * `destination.port` and split target ports, AccessPolicy `destination.port` and rule `ports`, MTLSPolicy
- * per-port keys: all of them Service ports), with `targetPort = port` and an undeclared protocol (Linkerd
- * detects it).
+ * Declared ports come from the MeshService (`port`, `targetPort`, `protocol`). Without one, the ports
+ * are GUESSED from what the policies name (TrafficPolicy `destination.port` and split target ports,
+ * AccessPolicy `destination.port` and rule `ports`, MTLSPolicy per-port keys: all of them Service ports),
+ * with `targetPort = port` and an undeclared protocol (Linkerd detects it). A guess is never the list of
+ * ALL the service's ports, so whatever must cover every port (an AccessPolicy or rate limit without
+ * `destination.port`, an MTLSPolicy's `mode`) needs {@link portsDeclared}; a port-scoped policy may use
+ * its own port, with the pod port assumed equal (a warning says so).
  */
 import type { DestinationView } from "../../api/model.js";
 import type { MTLSPolicy } from "../../api/generated/model.js";
@@ -22,7 +24,12 @@ export interface PortInfo {
   protocol?: "http" | "http2" | "grpc" | "tcp";
 }
 
-/** The destination's ports, sorted by port. */
+/** True when a MeshService declares the destination's ports (then they are ALL its ports). */
+export function portsDeclared(v: DestinationView): boolean {
+  return !!v.facts.ports?.length;
+}
+
+/** The destination's ports (declared, else guessed: see the module comment), sorted by port. */
 export function destinationPorts(v: DestinationView): PortInfo[] {
   if (v.facts.ports?.length) {
     return v.facts.ports.map((p) => ({ port: p.port, targetPort: p.targetPort ?? p.port, ...(p.protocol ? { protocol: p.protocol } : {}) }))

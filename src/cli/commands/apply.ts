@@ -73,6 +73,7 @@ async function applyAction(paths: string[], flags: ApplyFlags, io: CliIO) {
       forceConflicts: flags.forceConflicts,
       dryRun,
       prune: flags.prune ? { policySet: tr.policySet, groups: MESH_API_GROUPS[tr.adapterName] ?? [] } : undefined,
+      policySet: tr.policySet,
       onProgress: progress,
     });
     return { invalid: false as const, tr, r };

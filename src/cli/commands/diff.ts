@@ -58,6 +58,7 @@ async function diffAction(paths: string[], flags: DiffFlags, io: CliIO) {
     const r = await diffObjects(client, tr.objects, {
       forceConflicts: flags.forceConflicts,
       prune: flags.prune ? { policySet: tr.policySet, groups: MESH_API_GROUPS[tr.adapterName] ?? [] } : undefined,
+      policySet: tr.policySet,
     });
     return { invalid: false as const, tr, r };
   }, { timeoutMs });

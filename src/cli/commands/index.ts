@@ -1,19 +1,28 @@
-/** The CLI's commands, in help order. One file per command; add yours here (one line). */
+/**
+ * The CLI's commands, in help order. One file per command; add yours here (one line). Each is imported
+ * when needed: `unimesh <command> ...` loads only that command's module, `--help` (and anything that is
+ * not a command name) all of them.
+ */
 import type { CliCommand } from "../main.js";
-import { validateCommand } from "./validate.js";
-import { translateCommand } from "./translate.js";
-import { meshesCommand } from "./meshes.js";
-import { schemaCommand } from "./schema.js";
-import { discoverCommand } from "./discover.js";
-import { diffCommand } from "./diff.js";
-import { applyCommand } from "./apply.js";
 
-export const COMMANDS: CliCommand[] = [
-  validateCommand,
-  translateCommand,
-  meshesCommand,
-  schemaCommand,
-  discoverCommand,
-  diffCommand,
-  applyCommand,
+export const COMMAND_MODULES: readonly (readonly [name: string, load: () => Promise<CliCommand>])[] = [
+  ["validate", async () => (await import("./validate.js")).validateCommand],
+  ["translate", async () => (await import("./translate.js")).translateCommand],
+  ["meshes", async () => (await import("./meshes.js")).meshesCommand],
+  ["schema", async () => (await import("./schema.js")).schemaCommand],
+  ["discover", async () => (await import("./discover.js")).discoverCommand],
+  ["diff", async () => (await import("./diff.js")).diffCommand],
+  ["apply", async () => (await import("./apply.js")).applyCommand],
+  ["up", async () => (await import("./up.js")).upCommand],
+  ["proxy", async () => (await import("./proxy.js")).proxyCommand],
 ];
+
+/**
+ * The commands to register for `argv`: only the one named by its first word (the command runs, or
+ * prints its own help), otherwise every command (program help, `help CMD`, unknown commands with
+ * suggestions, `--version`).
+ */
+export async function commandsFor(argv: readonly string[]): Promise<CliCommand[]> {
+  const named = COMMAND_MODULES.find(([name]) => name === argv[0]);
+  return named ? [await named[1]()] : Promise.all(COMMAND_MODULES.map(([, load]) => load()));
+}

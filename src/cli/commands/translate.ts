@@ -46,14 +46,16 @@ export const translateCommand: CliCommand = {
 };
 
 async function translateAction(paths: string[], flags: TranslateFlags, io: CliIO) {
-  const { UsageError, InternalError } = await import("../../api/diagnostics.js");
-  const { BUILTIN_ADAPTERS } = await import("../../adapters/index.js");
-  const { requestMesh, chooseMesh } = await import("../adapters.js");
+  // Everything but the adapter, in one import; only the adapter asked for is imported, by
+  // requestMesh (see src/adapters/registry.ts), not all of them.
+  const {
+    UsageError, InternalError, requestMesh, chooseMesh, SHIPPED_ADAPTERS, loadInputs, policyStatus, report, translate, serialize,
+  } = await import("../translate-deps.js");
   const { resolve } = await import("node:path");
 
   const settings = parseSettings(flags.set ?? [], UsageError);
   const allowApproximations = (flags.allow ?? []).flatMap((a) => a.split(",")).map((a) => a.trim()).filter(Boolean);
-  const request = await requestMesh(flags.mesh, flags.adapter, BUILTIN_ADAPTERS, io.cwd);
+  const request = await requestMesh(flags.mesh, flags.adapter, SHIPPED_ADAPTERS, io.cwd);
   const out = flags.out ?? "-";
   const outDir = out === "-" ? undefined : resolve(io.cwd, out);
   const outputDir = outDir ? await import("../output-dir.js") : undefined;
@@ -70,19 +72,16 @@ async function translateAction(paths: string[], flags: TranslateFlags, io: CliIO
     }
   }
 
-  const { loadInputs } = await import("../inputs.js");
-  const { policyStatus, report } = await import("../report.js");
   const loaded = loadInputs(paths, io, flags.strict);
   if (!loaded.ok) {
     report(io, flags.output, { ok: false, diagnostics: loaded.diagnostics, status: policyStatus(loaded.model, loaded.diagnostics) });
     return EXIT.INVALID;
   }
-  const choice = await chooseMesh(request, loaded.model, BUILTIN_ADAPTERS);
+  const choice = await chooseMesh(request, loaded.model, SHIPPED_ADAPTERS);
   if (choice.auto && flags.output === "text") {
     io.stderr.write(`unimesh translate: --mesh auto: ${choice.adapter.name}@${choice.version} (${choice.adapter.name} ${choice.auto.installed}, ${choice.auto.source})\n`);
   }
 
-  const { translate } = await import("../../api/translate.js");
   let result;
   try {
     result = translate(loaded.model, {
@@ -113,7 +112,6 @@ async function translateAction(paths: string[], flags: TranslateFlags, io: CliIO
     report(io, flags.output, { ok: true, mesh: result.mesh, diagnostics, status });
     if (flags.output === "text") io.stderr.write(`unimesh translate: wrote ${files.length} object${files.length === 1 ? "" : "s"} for ${result.mesh} to ${out}\n`);
   } else {
-    const { serialize } = await import("../../api/emit.js");
     let text: string;
     try {
       text = serialize(result.resources, flags.format);

@@ -23,6 +23,8 @@ const FAULT = [
 ];
 const MTLS_INFO = ["info", "adapter/unsupported-value", "security.yaml:7", "/spec/mode", "MTLSPolicy/bookinfo/bookinfo-strict"];
 const DEPRECATED = ["info", "adapter/deprecated-mesh", "", "", ""];
+/** maxRequests 200 on the HTTP/1.1 ratings listener is kept by maxConnections 100 (one request per connection). */
+const CP_MAX_REQUESTS_INFO = ["info", "adapter/unsupported-value", "traffic.yaml:28", "/spec/connectionPool/maxRequests", "TrafficPolicy/bookinfo/ratings-resilience"];
 
 describe("bookinfo on appmesh@1.13", () => {
   const loaded = loadModel(inputs);
@@ -47,6 +49,7 @@ describe("bookinfo on appmesh@1.13", () => {
       ["error", "adapter/unsupported-feature", "security.yaml:47", "/spec/allow/0/methods", "AccessPolicy/bookinfo/productpage-public"],
       ["error", "adapter/unsupported-feature", "security.yaml:49", "/spec/deny/0/paths", "AccessPolicy/bookinfo/productpage-public"],
       ["error", "adapter/unsupported-value", "traffic.yaml:28", "/spec/connectionPool", "TrafficPolicy/bookinfo/ratings-resilience"],
+      CP_MAX_REQUESTS_INFO,
       DEPRECATED,
     ]);
     expect(r.status.filter((s) => s.state === "rejected").map((s) => s.policy)).toEqual([
@@ -67,6 +70,7 @@ describe("bookinfo on appmesh@1.13", () => {
       ["warning", "adapter/approximation", "security.yaml:47", "/spec/allow/0", "AccessPolicy/bookinfo/productpage-public"],
       ["warning", "adapter/approximation", "security.yaml:49", "/spec/deny/0", "AccessPolicy/bookinfo/productpage-public"],
       ["warning", "adapter/approximation", "traffic.yaml:28", "/spec/connectionPool", "TrafficPolicy/bookinfo/ratings-resilience"],
+      CP_MAX_REQUESTS_INFO,
       DEPRECATED,
     ]);
     const productpageDeny = r.diagnostics.find((d) => d.pointer === "/spec/deny/0")!;

@@ -72,6 +72,31 @@ describe("appmesh mtls", () => {
     expect(find(objs, "VirtualNode", "api").spec.backends[0].virtualService.clientPolicy.tls.ports).toEqual([8080]);
   });
 
+  test("per-port keys are Service ports, mapped to their pod ports (never compared with pod ports)", () => {
+    // Service port 80 → pod 8080, Service port 8080 → pod 9090; the override names Service port 8080.
+    const shifted = svc("api", "{ports: [{port: 80, targetPort: 8080}, {port: 8080, targetPort: 9090}]}");
+    const r = run(shifted + mp("m", "  destination: {service: api}\n  mode: strict\n  ports: {\"8080\": permissive}"));
+    expect(errors(r)).toEqual([]);
+    expect(warnings(r)).toEqual([]);
+    const listeners = find(r.resources, "VirtualNode", "api").spec.listeners;
+    expect(listeners.map((l: any) => [l.portMapping.port, l.tls?.mode])).toEqual([[8080, "STRICT"], [9090, "PERMISSIVE"]]);
+  });
+
+  test("a per-port key that is only a pod port is not a Service port: warned, the pod port keeps the service mode", () => {
+    const shifted = svc("api", "{ports: [{port: 80, targetPort: 8080}]}");
+    const r = run(shifted + mp("m", "  destination: {service: api}\n  mode: strict\n  ports: {\"8080\": disabled}"));
+    expect(warnings(r).map((d) => [d.code, d.pointer])).toEqual([["adapter/unsupported-value", "/spec/ports/8080"]]);
+    expect(warnings(r)[0].message).toContain("Service port");
+    expect(find(r.resources, "VirtualNode", "api").spec.listeners[0].tls.mode).toBe("STRICT");
+  });
+
+  test("Service ports sharing one pod port with different modes: the listener gets the strictest, with a warning", () => {
+    const shared = svc("api", "{ports: [{port: 80, targetPort: 8080}, {port: 81, targetPort: 8080}]}");
+    const r = run(shared + mp("m", "  destination: {service: api}\n  mode: strict\n  ports: {\"81\": permissive}"));
+    expect(warnings(r).map((d) => [d.code, d.pointer])).toEqual([["adapter/conflict", "/spec/ports/81"]]);
+    expect(find(r.resources, "VirtualNode", "api").spec.listeners[0].tls.mode).toBe("STRICT");
+  });
+
   test("a service-level MTLSPolicy for a service without known ports is an error", () => {
     const r = run(mp("legacy", "  destination: {service: legacy}\n  mode: permissive"));
     expect(errors(r).map((d) => [d.pointer, d.feature])).toEqual([["/spec/destination", "mtls"]]);

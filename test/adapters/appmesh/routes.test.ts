@@ -112,6 +112,25 @@ describe("appmesh routes", () => {
     expect(dflt.httpRoute.retryPolicy).toEqual({ maxRetries: 0, perRetryTimeout: { unit: "s", value: 15 }, tcpRetryEvents: ["connection-error"] });
   });
 
+  test("attempts: 0 with perTryTimeout: the one try's bound is folded into timeout.perRequest (the smaller of both)", () => {
+    const objs = ok(svc("api", "{ports: [{port: 8080}]}") + tp("p", "  destination: {service: api}\n  routes:\n    - match: {path: {prefix: /a}}\n      retries: {attempts: 0, perTryTimeout: 1s}\n    - match: {path: {prefix: /b}}\n      timeout: 3s\n      retries: {attempts: 0, perTryTimeout: 1s}\n    - match: {path: {prefix: /c}}\n      timeout: 500ms\n      retries: {attempts: 0, perTryTimeout: 1s}"));
+    const [a, b, c] = routes(objs, "api");
+    expect(a.httpRoute.timeout).toEqual({ perRequest: { unit: "s", value: 1 } });
+    expect(a.httpRoute.retryPolicy).toEqual({ maxRetries: 0, perRetryTimeout: { unit: "s", value: 1 }, tcpRetryEvents: ["connection-error"] });
+    expect(b.httpRoute.timeout).toEqual({ perRequest: { unit: "s", value: 1 } });
+    expect(c.httpRoute.timeout).toEqual({ perRequest: { unit: "ms", value: 500 } });
+    // The bound comes from the policy: no "default 15s timeout" notice for route a.
+    const r = run(svc("api", "{ports: [{port: 8080}]}") + tp("p", "  destination: {service: api}\n  retries: {attempts: 0, perTryTimeout: 1s}"));
+    expect(r.diagnostics.filter((d) => d.feature === "timeout")).toEqual([]);
+    // A per-try bound above App Mesh's 15s default raises the listener timeout, as a request timeout does.
+    const long = ok(svc("api", "{ports: [{port: 8080}]}") + tp("p", "  destination: {service: api}\n  retries: {attempts: 0, perTryTimeout: 20s}"));
+    expect(routes(long, "api")[0].httpRoute.timeout).toEqual({ perRequest: { unit: "s", value: 20 } });
+    expect(find(long, "VirtualNode", "api").spec.listeners[0].timeout).toEqual({ http: { perRequest: { unit: "s", value: 20 } } });
+    // On a tcp port there is no request timeout to fold it into: error.
+    const tcp = run(svc("db", "{ports: [{port: 5432, protocol: tcp}]}") + tp("p", "  destination: {service: db}\n  retries: {attempts: 0, perTryTimeout: 1s}"));
+    expect(errors(tcp).map((d) => [d.pointer, d.feature])).toEqual([["/spec/retries/perTryTimeout", "timeout"]]);
+  });
+
   test("retryOn maps to App Mesh events; reset and status codes only when a listed class covers them", () => {
     const objs = ok(svc("api", "{ports: [{port: 8080}]}") + tp("p", "  destination: {service: api}\n  timeout: 3s\n  retries: {attempts: 3, perTryTimeout: 500ms, retryOn: [5xx, gateway-error, retriable-4xx, refused-stream, connect-failure, reset, \"503\", \"409\", retriable-status-codes]}"));
     expect(routes(objs, "api")[0].httpRoute.retryPolicy).toEqual({
@@ -174,6 +193,34 @@ describe("appmesh routes", () => {
     // consecutive5xxErrors: 0 disables ejection: nothing emitted.
     const off = ok(reviews + tp("p", "  destination: {service: reviews}\n  outlierDetection: {consecutive5xxErrors: 0}", "bookinfo"));
     expect(find(off, "VirtualNode", "reviews", "bookinfo").spec.listeners[0]).not.toHaveProperty("outlierDetection");
+  });
+
+  test("connection pools: maxRequests on an HTTP/1.1 listener is never skipped silently", () => {
+    const opt = { allow: ["connection-pool-per-instance"] };
+    const http1 = (pool: string) => svc("api", "{ports: [{port: 8080}]}") + tp("p", `  destination: {service: api}\n  connectionPool: ${pool}`);
+    // No maxConnections to bound it: error, saying what to do.
+    const alone = run(http1("{maxRequests: 100}"), opt);
+    expect(alone.ok).toBe(false);
+    expect(errors(alone).map((d) => [d.code, d.pointer, d.feature])).toEqual([["adapter/unsupported-value", "/spec/connectionPool/maxRequests", "connectionPool"]]);
+    expect(errors(alone)[0].message).toContain("set maxConnections to at most 100");
+    expect(errors(alone)[0].message).toContain("http2 or grpc");
+    // maxConnections above maxRequests does not bound it either: error.
+    expect(errors(run(http1("{maxConnections: 200, maxRequests: 100}"), opt)).map((d) => d.pointer)).toEqual(["/spec/connectionPool/maxRequests"]);
+    // maxConnections <= maxRequests keeps the limit (one request per HTTP/1.1 connection): info.
+    const bounded = run(http1("{maxConnections: 10, maxRequests: 100}"), opt);
+    expect(bounded.ok).toBe(true);
+    expect(bounded.diagnostics.filter((d) => d.pointer === "/spec/connectionPool/maxRequests").map((d) => [d.severity, d.code, d.feature])).toEqual([["info", "adapter/unsupported-value", "connectionPool"]]);
+    expect(find(bounded.resources, "VirtualNode", "api").spec.listeners[0].connectionPool).toEqual({ http: { maxConnections: 10 } });
+  });
+
+  test("connection pools: the fields App Mesh has no place for are each an error", () => {
+    const r = run(svc("api", "{ports: [{port: 8080, protocol: http2}]}") + tp("p", "  destination: {service: api}\n  connectionPool: {maxRequests: 10, maxRequestsPerConnection: 5, maxRetries: 3, connectTimeout: 1s, idleTimeout: 1m}"), { allow: ["connection-pool-per-instance"] });
+    expect(errors(r).map((d) => [d.pointer, d.feature]).sort()).toEqual([
+      ["/spec/connectionPool/connectTimeout", "connectionPool"],
+      ["/spec/connectionPool/idleTimeout", "connectionPool"],
+      ["/spec/connectionPool/maxRequestsPerConnection", "connectionPool"],
+      ["/spec/connectionPool/maxRetries", "connectionPool"],
+    ]);
   });
 
   test("connection pools: error without the opt-in, per listener protocol with it", () => {

@@ -1,6 +1,7 @@
 /**
  * AuthorizationPolicy rules of the Istio adapter: the ones where a mistake lets in someone who should not be.
  */
+import { loadModel } from "../../../src/index.js";
 import { describe, expect, test } from "vitest";
 import { errors, find, H, ok, run, warnings } from "./helpers.js";
 
@@ -115,17 +116,68 @@ describe("istio access", () => {
       expect(find(objs, "AuthorizationPolicy", "web-allow").spec.rules).toEqual([{ to: [{ operation: { ports: ["8080", "9090"] } }] }]);
     });
 
+    test("a rule port the MeshService does not declare is no Service port: left out, never mapped to a pod port of another Service port", () => {
+      // 8080 is the pod port of Service port 80; as a Service port it does not exist.
+      const r = run(svc + `${H}kind: AccessPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  destination: {service: web}\n  allow:\n    - source: {namespaces: [a]}\n      ports: [8080]\n    - source: {namespaces: [b]}\n      ports: [8080, 9090]`);
+      expect(r.ok).toBe(true);
+      expect(find(r.resources, "AuthorizationPolicy", "web-allow").spec.rules).toEqual([{ from: [{ source: { namespaces: ["b"] } }], to: [{ operation: { ports: ["9090"] } }] }]);
+      expect(warnings(r).sort()).toEqual(["/spec/allow/0/ports adapter/conflict", "/spec/allow/0/ports/0 adapter/conflict", "/spec/allow/1/ports/0 adapter/conflict"]);
+    });
+
     test("HTTP conditions on a TCP port are reported (Istio fails closed)", () => {
-      const r = run(svc + `${H}kind: AccessPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  destination: {service: web}\n  allow:\n    - methods: [GET]\n  deny:\n    - paths: [/x]\n      ports: [8080]`);
+      const r = run(svc + `${H}kind: AccessPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  destination: {service: web}\n  allow:\n    - methods: [GET]\n  deny:\n    - paths: [/x]\n      ports: [80]`);
       expect(r.ok).toBe(true);
       expect(warnings(r)).toEqual(["/spec/allow/0 adapter/unsupported-value"]);
     });
   });
 
-  test("an empty pod selector would govern the whole namespace: error", () => {
-    const r = run(`${H}kind: MeshService\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {}\n---\n` + ap("  destination: {service: web}"));
-    expect(r.ok).toBe(false);
-    expect(errors(r)).toEqual(["/spec/destination adapter/unsupported-value"]);
+  describe("guessed pod ports (the service declares no ports) never open access", () => {
+    const diag = (r: ReturnType<typeof run>, pointer: string) => r.diagnostics.find((d) => d.pointer === pointer)!;
+
+    test("only port-scoped policies, ports undeclared: error on destination.port, no notPorts rule from the guess", () => {
+      const r = run(ap("  destination: {service: web, port: 80}\n  allow:\n    - source: {namespaces: [a]}"));
+      expect(r.ok).toBe(false);
+      expect(errors(r)).toEqual(["/spec/destination/port adapter/unsupported-value"]);
+      expect(diag(r, "/spec/destination/port").feature).toBe("access");
+      expect(diag(r, "/spec/destination/port").message).toContain("declare the service's ports (MeshService spec.ports with targetPort) so unimesh can map Service port 80");
+      // No output at all, and the rules that would have been built carry no notPorts.
+      expect(r.resources).toEqual([]);
+    });
+
+    test("only port-scoped policies, ports declared: the notPorts rule lists the declared pod port", () => {
+      const svc = `${H}kind: MeshService\nmetadata: {name: web, namespace: shop}\nspec:\n  ports: [{port: 80, targetPort: 8080}]\n---\n`;
+      const objs = ok(svc + ap("  destination: {service: web, port: 80}"));
+      expect(find(objs, "AuthorizationPolicy", "web-allow").spec.rules).toEqual([{ to: [{ operation: { notPorts: ["8080"] } }] }]);
+    });
+
+    test("port-scoped allow policy next to a service-wide one, ports undeclared: warning (a wrong guess only denies)", () => {
+      const r = run(ap("  destination: {service: web, port: 80}\n  allow:\n    - source: {namespaces: [a]}") + "---\n" + ap("  destination: {service: web}", "q"));
+      expect(r.ok).toBe(true);
+      expect(warnings(r)).toEqual(["/spec/destination/port adapter/unsupported-value"]);
+      expect(diag(r, "/spec/destination/port").message).toContain("Service port 80");
+    });
+
+    test("port-scoped deny policy, ports undeclared: error (a wrong guess would leave the real pod port un-denied)", () => {
+      const r = run(ap("  destination: {service: web, port: 80}\n  deny:\n    - source: {namespaces: [a]}") + "---\n" + ap("  destination: {service: web}", "q"));
+      expect(r.ok).toBe(false);
+      expect(errors(r)).toEqual(["/spec/destination/port adapter/unsupported-value"]);
+    });
+
+    test("rule ports, ports undeclared: warning on an allow rule, error on a deny rule", () => {
+      const allow = run(ap("  destination: {service: web}\n  allow:\n    - ports: [80]"));
+      expect(allow.ok).toBe(true);
+      expect(warnings(allow)).toEqual(["/spec/allow/0/ports/0 adapter/unsupported-value"]);
+      expect(diag(allow, "/spec/allow/0/ports/0").message).toContain("so unimesh can map Service port 80");
+      const deny = run(ap("  destination: {service: web}\n  deny:\n    - ports: [80]"));
+      expect(deny.ok).toBe(false);
+      expect(errors(deny)).toEqual(["/spec/deny/0/ports/0 adapter/unsupported-value"]);
+    });
+  });
+
+  test("an empty pod selector would govern the whole namespace: rejected by the model (rule/empty-selector)", () => {
+    const loaded = loadModel([{ file: "t.yaml", text: `${H}kind: MeshService\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {}\n---\n` + ap("  destination: {service: web}") }]);
+    expect(loaded.ok).toBe(false);
+    expect(loaded.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.pointer} ${d.code}`)).toEqual(["/spec/selector rule/empty-selector"]);
   });
 
   test("a destination in Istio's root namespace would be governed mesh-wide: error (rootNamespace setting honoured)", () => {

@@ -24,6 +24,17 @@ describe("istio mtls", () => {
     expect(find(objs, "DestinationRule", "legacy").spec.trafficPolicy).toEqual({ portLevelSettings: [{ port: { number: 80 }, tls: { mode: "DISABLE" } }] });
   });
 
+  test("portLevelMtls from undeclared ports (no MeshService ports): warned as a guess", () => {
+    const r = run(mtls("  destination: {service: legacy}\n  mode: strict\n  ports: {\"80\": permissive}", "m"));
+    expect(r.ok).toBe(true);
+    const w = r.diagnostics.filter((d) => d.severity === "warning");
+    expect(w.map((d) => `${d.pointer} ${d.code} ${d.feature}`)).toEqual(["/spec/ports/80 adapter/unsupported-value mtls"]);
+    expect(w[0].message).toContain("declare the service's ports (MeshService spec.ports with targetPort)");
+    // With declared ports: no warning.
+    const declared = run(svc + mtls("  destination: {service: legacy}\n  mode: strict\n  ports: {\"80\": permissive}", "m"));
+    expect(declared.diagnostics.filter((d) => d.severity === "warning")).toEqual([]);
+  });
+
   test("service disabled under a strict namespace: clients told to send plaintext", () => {
     const objs = ok(mtls("  mode: strict", "ns") + "---\n" + mtls("  destination: {service: legacy}\n  mode: disabled", "svc"));
     expect(find(objs, "DestinationRule", "legacy").spec.trafficPolicy).toEqual({ tls: { mode: "DISABLE" } });

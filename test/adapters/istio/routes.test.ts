@@ -150,6 +150,14 @@ describe("istio routes", () => {
       expect(vs.http.map((h: any) => h.name)).toEqual(["unimesh-default"]);
     });
 
+    test("Route.name: HTTPRoute.name on http routes; tcp routes have no name field: info", () => {
+      const r = run(db + tp("  destination: {service: db, port: 5432}\n  routes:\n    - name: primary\n      split: [{subset: {v: a}}]"));
+      expect(r.ok).toBe(true);
+      expect(r.diagnostics.map((d) => `${d.severity} ${d.pointer} ${d.code}`)).toEqual(["info /spec/routes/0/name adapter/unsupported-value"]);
+      const named = ok(db + tp("  destination: {service: db, port: 8080}\n  routes:\n    - name: primary\n      timeout: 1s"));
+      expect(find(named, "VirtualService", "db").spec.http.map((h: any) => h.name)).toEqual(["p.primary", "unimesh-default"]);
+    });
+
     test("HTTP-only settings on a TCP port: error", () => {
       const r = run(db + tp("  destination: {service: db, port: 5432}\n  timeout: 1s"));
       expect(errors(r)).toEqual(["/spec/timeout adapter/unsupported-value"]);

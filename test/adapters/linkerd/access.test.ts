@@ -194,7 +194,8 @@ describe("linkerd rate limits and mTLS", () => {
         { requestsPerSecond: 50, clientRefs: [{ kind: "ServiceAccount", name: "b", namespace: "ops" }] },
       ],
     });
-    expect(diags(r, "info")).toEqual(["/spec/rateLimit adapter/note"]);
+    expect(diags(r, "info")).toEqual([]);
+    expect(diags(r, "warning")).toEqual(["/spec/rateLimit adapter/note"]);
     ok(limited);
   });
 
@@ -209,7 +210,7 @@ describe("linkerd rate limits and mTLS", () => {
   });
 
   test("a burst other than requestsPerSecond and a limit for several ports (even with destination.port: the limit is destination-level) are errors", () => {
-    expect(errors(run(tp("  destination: {service: s, port: 80}\n  rateLimit: {requestsPerSecond: 10, burst: 20}")))).toEqual(["/spec/rateLimit/burst adapter/unsupported-value"]);
+    expect(errors(run(ms("s", "  ports: [{port: 80}]") + tp("  destination: {service: s, port: 80}\n  rateLimit: {requestsPerSecond: 10, burst: 20}")))).toEqual(["/spec/rateLimit/burst adapter/unsupported-value"]);
     for (const dest of ["{service: s}", "{service: s, port: 80}"]) {
       expect(errors(run(ms("s", "  ports: [{port: 80}, {port: 81}]") + tp(`  destination: ${dest}\n  rateLimit: {requestsPerSecond: 10}`)))).toEqual(["/spec/rateLimit adapter/unsupported-value"]);
     }

@@ -7,7 +7,7 @@
 import { FEATURES } from "../../../src/api/features.js";
 import type { Adapter, Capabilities, KubeObject } from "../../../src/api/adapter.js";
 import type { Model } from "../../../src/api/model.js";
-import { objectMeta } from "../../../src/adapters/shared/ownership.js";
+import { PATCH_ANNOTATION, objectMeta } from "../../../src/adapters/shared/ownership.js";
 import { serviceHost } from "../../../src/adapters/shared/names.js";
 
 const capabilities = (): Capabilities => Object.fromEntries(FEATURES.map((f) => [f, { support: "full" as const }])) as Capabilities;
@@ -87,7 +87,8 @@ export const fakeLinkerd: Adapter = {
       if (retries) {
         out.push({
           apiVersion: "v1", kind: "Service",
-          metadata: objectMeta(v.service, v.namespace, v.trafficPolicies, { annotations: { "retry.linkerd.io/limit": String(retries.attempts), "retry.linkerd.io/http": "5xx" } }),
+          // A patch of the user's Service, marked like the real Linkerd adapter's (so translate() gives it no ownership labels).
+          metadata: objectMeta(v.service, v.namespace, v.trafficPolicies, { annotations: { "retry.linkerd.io/limit": String(retries.attempts), "retry.linkerd.io/http": "5xx", [PATCH_ANNOTATION]: "server-side-apply" } }),
         });
       }
     }

@@ -9,7 +9,10 @@
  * aws/aws-app-mesh-roadmap#6). The model means limits per calling proxy. That is a different limit, so
  * it is translated only when the user opts into the `connection-pool-per-instance` approximation.
  *
- * `maxRequests` is for HTTP/2 and gRPC: on an HTTP/1 listener it has nothing to limit and is skipped.
+ * `maxRequests` → `http2.maxRequests` / `grpc.maxRequests`. The `http` member has no request limit: on an
+ * HTTP/1.1 listener a connection carries one request at a time, so `maxConnections` bounds the concurrent
+ * requests. When `maxConnections` is set and not above `maxRequests` the limit holds (info); otherwise it
+ * cannot be enforced: error.
  * `maxRequestsPerConnection`, `maxRetries` (App Mesh pins Envoy's to 2147483647, `envoy-defaults.md`),
  * `connectTimeout` and `idleTimeout` have no App Mesh field.
  */
@@ -52,7 +55,7 @@ export function connectionPool(tx: Tx, v: DestinationView, protocol: AmProtocol)
   }
   const only = (allowed: (keyof ConnectionPool)[], member: string) => {
     for (const k of ["maxConnections", "maxPendingRequests", "maxRequests"] as const) {
-      if (s[k] === undefined || allowed.includes(k) || (k === "maxRequests" && protocol === "http")) continue;
+      if (s[k] === undefined || allowed.includes(k) || (k === "maxRequests" && protocol === "http")) continue; // http: see below
       tx.unsupportedValue(cp.policy, `${cp.pointer}/${k}`, "connectionPool",
         `${k}: ${tx.mesh} connection pools of ${protocol} listeners have only ${member}; remove ${k}, or change the port's protocol in the MeshService`);
       ok = false;
@@ -62,6 +65,16 @@ export function connectionPool(tx: Tx, v: DestinationView, protocol: AmProtocol)
   switch (protocol) {
     case "http":
       only(["maxConnections", "maxPendingRequests"], "http.maxConnections and http.maxPendingRequests");
+      if (s.maxRequests !== undefined) {
+        if (s.maxConnections !== undefined && s.maxConnections <= s.maxRequests) {
+          tx.report(cp.policy, `${cp.pointer}/maxRequests`, "info", "adapter/unsupported-value", "connectionPool",
+            `maxRequests: ${tx.mesh} connection pools of http (HTTP/1.1) listeners have no request limit (only http.maxConnections and http.maxPendingRequests); an HTTP/1.1 connection carries one request at a time, so maxConnections ${s.maxConnections} already keeps concurrent requests within ${s.maxRequests}`);
+        } else {
+          tx.unsupportedValue(cp.policy, `${cp.pointer}/maxRequests`, "connectionPool",
+            `maxRequests: ${tx.mesh} connection pools of http (HTTP/1.1) listeners have no request limit (only http.maxConnections and http.maxPendingRequests), so ${s.maxRequests} concurrent requests cannot be enforced on ${v.namespace}/${v.service}; an HTTP/1.1 connection carries one request at a time, so set maxConnections to at most ${s.maxRequests} (then maxRequests holds), or declare the port's protocol as http2 or grpc in the MeshService`);
+          ok = false;
+        }
+      }
       if (s.maxConnections !== undefined || s.maxPendingRequests !== undefined)
         pool = { http: { maxConnections: s.maxConnections ?? UNLIMITED, ...(s.maxPendingRequests !== undefined ? { maxPendingRequests: s.maxPendingRequests } : {}) } };
       break;

@@ -26,14 +26,30 @@ import type { ServiceNode } from "../services.js";
 
 export type MtlsMode = "strict" | "permissive" | "disabled";
 
-/** The mode of one listener (pod port) of a service, and the policy that set it; undefined: no policy. */
+/** How strict a mode is: a listener shared by several Service ports gets the strictest of their modes. */
+const STRICTNESS: Record<MtlsMode, number> = { disabled: 0, permissive: 1, strict: 2 };
+
+/** The modes of the Service ports whose traffic reaches one listener (pod port), in Service port order. */
+function serviceModes(node: ServiceNode, policy: Entry<MTLSPolicy>, listenerPort: number): { port: number; mode: MtlsMode }[] {
+  const ports = policy.doc.spec.ports ?? {};
+  return node.ports
+    .filter((p) => p.targetPort === listenerPort)
+    .map((p) => ({ port: p.port, mode: (ports[String(p.port)] ?? policy.doc.spec.mode) as MtlsMode }));
+}
+
+/**
+ * The mode of one listener (pod port) of a service, and the policy that set it; undefined: no policy.
+ * The keys of `MTLSPolicy.spec.ports` are Service ports: each is mapped to its pod port (the listener)
+ * through the service's ports (`targetPort`), never compared with the pod port itself. A listener
+ * behind several Service ports with different modes gets the strictest (reported by
+ * `checkMtlsPolicies`), so no Service port is ever served more loosely than asked.
+ */
 export function mtlsMode(tx: Tx, node: ServiceNode, listenerPort: number): { mode: MtlsMode; policy: Entry<MTLSPolicy> } | undefined {
   const svc = node.view?.mtls;
   if (svc) {
-    const ports = svc.doc.spec.ports ?? {};
-    const byTarget = ports[String(listenerPort)];
-    const byService = node.ports.filter((p) => p.targetPort === listenerPort).map((p) => ports[String(p.port)]).find((m) => m !== undefined);
-    return { mode: (byTarget ?? byService ?? svc.doc.spec.mode) as MtlsMode, policy: svc };
+    const modes = serviceModes(node, svc, listenerPort).map((m) => m.mode);
+    const mode = modes.length ? modes.reduce((a, b) => (STRICTNESS[b] > STRICTNESS[a] ? b : a)) : (svc.doc.spec.mode as MtlsMode);
+    return { mode, policy: svc };
   }
   const ns = tx.model.namespaceMtls.find((e) => e.namespace === node.namespace);
   return ns ? { mode: ns.doc.spec.mode as MtlsMode, policy: ns } : undefined;
@@ -88,9 +104,21 @@ export function checkMtlsPolicies(tx: Tx, nodes: ServiceNode[]): void {
       }
       for (const p of Object.keys(e.doc.spec.ports ?? {})) {
         const n = Number(p);
-        if (!node.listeners.some((l) => l.port === n) && !node.ports.some((x) => x.port === n)) {
+        // Keys are Service ports; a pod port (targetPort) that is not also a Service port is not one.
+        if (!node.ports.some((x) => x.port === n)) {
           tx.unsupportedValue(e, `/spec/ports/${p}`, "mtls",
-            `ports.${p}: ${node.namespace}/${node.name} has no port ${p} (ports: ${node.ports.map((x) => x.port).join(", ")}), so ${tx.mesh} has no listener to set it on; fix the port or declare it in the MeshService`, "warning");
+            `ports.${p}: ${node.namespace}/${node.name} has no Service port ${p} (ports: ${node.ports.map((x) => x.port).join(", ")}; the keys of ports are Service ports, not pod ports), so ${tx.mesh} has no listener to set it on; fix the port or declare it in the MeshService`, "warning");
+        }
+      }
+      if (e !== node.view?.mtls) continue;
+      for (const l of node.listeners) {
+        const modes = serviceModes(node, e, l.port);
+        if (new Set(modes.map((m) => m.mode)).size < 2) continue;
+        const strictest = mtlsMode(tx, node, l.port)!.mode;
+        const looser = modes.filter((m) => m.mode !== strictest && String(m.port) in (e.doc.spec.ports ?? {}));
+        for (const m of looser) {
+          tx.report(e, `/spec/ports/${m.port}`, "warning", "adapter/conflict", "mtls",
+            `ports.${m.port}: Service ports ${modes.map((x) => `${x.port} (${x.mode})`).join(", ")} of ${node.namespace}/${node.name} all reach pod port ${l.port}, and ${tx.mesh} sets TLS once per VirtualNode listener (listeners[].tls), so pod port ${l.port} uses the strictest mode, ${strictest}; give these Service ports the same mode, or send them to different pod ports`);
         }
       }
     } else {

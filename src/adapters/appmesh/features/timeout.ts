@@ -9,19 +9,45 @@
  * The model's default is no timeout; App Mesh cannot switch its 15s default off, so a route without a
  * timeout gets an `info` diagnostic saying so. TCP routes have only an idle timeout: a request timeout
  * on a tcp port is an error.
+ *
+ * `retries: {attempts: 0, perTryTimeout}`: the single try is bounded by the per-try timeout, and App Mesh
+ * has no retry policy to carry it (`maxRetries: 0` retries nothing), so it is folded into
+ * `timeout.perRequest` as the smaller of `timeout` and `perTryTimeout` (as the Istio adapter does with
+ * `HTTPRoute.timeout`): same effect.
  */
 import type { EffectiveRoute } from "../../../api/model.js";
+import { parseDuration } from "../../../api/duration.js";
 import { APPMESH_DEFAULT_REQUEST_TIMEOUT_MS, type Tx } from "../context.js";
 import type { AmDuration, AmProtocol } from "../resources.js";
 
+/**
+ * The bound of a request on a route, in milliseconds, and the field it comes from: `timeout`, or with
+ * `retries.attempts: 0` the smaller of it and `retries.perTryTimeout` (the one try's bound).
+ */
+export function requestBound(r: EffectiveRoute): { ms: number; pointer: string; field: string } | undefined {
+  const t = r.timeout ? { ms: r.timeout.value, pointer: r.timeout.pointer, field: "timeout" } : undefined;
+  const rt = r.retries;
+  if (!rt || rt.value.attempts !== 0 || rt.value.perTryTimeout === undefined) return t;
+  const per = parseDuration(rt.value.perTryTimeout);
+  if (per === undefined || (t && t.ms <= per)) return t;
+  return { ms: per, pointer: `${rt.pointer}/perTryTimeout`, field: "perTryTimeout" };
+}
+
 /** `timeout.perRequest` of a route, undefined when it has none; null when it cannot be expressed (reported). */
 export function routeTimeout(tx: Tx, r: EffectiveRoute, protocol: AmProtocol): AmDuration | undefined | null {
+  const bound = requestBound(r);
   if (protocol === "tcp") {
-    if (!r.timeout) return undefined;
-    tx.unsupportedValue(r.policy, r.timeout.pointer, "timeout",
-      `timeout: the destination port speaks tcp, and ${tx.mesh} tcpRoute.timeout has only an idle timeout, no request timeout; remove timeout, or declare the port's protocol (http, http2, grpc) in the MeshService`);
-    return null;
+    const fields = [
+      ...(r.timeout ? [{ pointer: r.timeout.pointer, field: "timeout" }] : []),
+      ...(r.retries?.value.attempts === 0 && r.retries.value.perTryTimeout !== undefined ? [{ pointer: `${r.retries.pointer}/perTryTimeout`, field: "perTryTimeout" }] : []),
+    ];
+    for (const f of fields) {
+      tx.unsupportedValue(r.policy, f.pointer, "timeout",
+        `${f.field}: the destination port speaks tcp, and ${tx.mesh} tcpRoute.timeout has only an idle timeout, no request timeout${f.field === "perTryTimeout" ? " (with attempts 0 the per-try timeout bounds the request)" : ""}; remove ${f.field}, or declare the port's protocol (http, http2, grpc) in the MeshService`);
+    }
+    return fields.length ? null : undefined;
   }
+  if (bound) return tx.duration(bound.ms, r.policy, bound.pointer, "timeout") ?? null;
   if (!r.timeout) {
     tx.unsupportedValue(r.policy, r.pointer, "timeout",
       `timeout: not set, so ${tx.mesh} applies its default ${APPMESH_DEFAULT_REQUEST_TIMEOUT_MS / 1000}s per-request timeout to this route (httpRoute.timeout.perRequest; it cannot be switched off), where the model means no timeout; set timeout to choose the bound`,

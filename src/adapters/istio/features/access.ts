@@ -34,11 +34,13 @@
  */
 import type { KubeObject } from "../../../api/adapter.js";
 import type { EffectiveAccessRule, ResolvedSource } from "../../../api/model.js";
+
+type AccessPolicyEntry = DestinationContext["view"]["accessPolicies"][number];
 import { objectMeta } from "../../shared/ownership.js";
 import { allowPolicyName, denyPolicyName } from "../naming.js";
 import { type AuthorizationPolicySpec, type AuthzRule, type AuthzSource, type IstioObject, SECURITY_V1 } from "../resources.js";
 import { requestConditions } from "./accessL7.js";
-import { targetPort } from "./mtls.js";
+import { declaredTargetPort, declarePortsHint } from "./mtls.js";
 import { workloadLabels } from "./selector.js";
 import type { DestinationContext } from "./types.js";
 
@@ -52,8 +54,19 @@ export function authorizationPolicies(dc: DestinationContext): KubeObject[] {
   const allow = v.allow.map((r) => translateRule(r, dc)).filter((r): r is AuthzRule => r !== undefined);
   const deny = v.deny.map((r) => translateRule(r, dc)).filter((r): r is AuthzRule => r !== undefined);
   if (v.accessPolicies.every((p) => p.doc.spec.destination.port !== undefined)) {
-    const governed = [...new Set(v.accessPolicies.map((p) => targetPort(dc, p.doc.spec.destination.port!)))].sort((a, b) => a - b);
-    allow.push({ to: [{ operation: { notPorts: governed.map(String) } }] });
+    // The notPorts rule opens every pod port it does not list: it is built from declared pod ports only.
+    const undeclared = v.accessPolicies.filter((p) => declaredTargetPort(dc, p.doc.spec.destination.port!) === undefined);
+    for (const p of undeclared) {
+      const port = p.doc.spec.destination.port!;
+      dc.ic.report(p, "/spec/destination/port", "access", "error", "adapter/unsupported-value",
+        `destination.port: every AccessPolicy of ${v.namespace}/${v.service} is port-scoped, so its other pod ports must stay open through an ALLOW rule that excludes the governed pod ports (AuthorizationPolicy rules[].to[].operation.notPorts), and the pod port of Service port ${port} is not known: guessing ${port} would open the real pod port (e.g. 8080 behind 80) to every caller; ${declarePortsHint(dc, port)}`);
+    }
+    if (!undeclared.length) {
+      const governed = [...new Set(v.accessPolicies.map((p) => declaredTargetPort(dc, p.doc.spec.destination.port!)!))].sort((a, b) => a - b);
+      allow.push({ to: [{ operation: { notPorts: governed.map(String) } }] });
+    }
+  } else {
+    for (const p of v.accessPolicies) warnGuessedDestinationPort(dc, p);
   }
   const policy = (name: string, action: "ALLOW" | "DENY", rules: AuthzRule[], from: typeof v.accessPolicies): IstioObject<AuthorizationPolicySpec> => ({
     apiVersion: SECURITY_V1,
@@ -64,6 +77,19 @@ export function authorizationPolicies(dc: DestinationContext): KubeObject[] {
   const out: KubeObject[] = [policy(allowPolicyName(v.service), "ALLOW", allow, v.accessPolicies)];
   if (deny.length) out.push(policy(denyPolicyName(v.service), "DENY", deny, [...new Set(v.deny.map((r) => r.policy))]));
   return out;
+}
+
+/**
+ * A port-scoped policy whose Service port has no declared pod port: its rules are restricted to a
+ * guessed pod port (`operation.ports`). For allow rules a wrong guess only denies (warning); for deny
+ * rules it leaves the real pod port un-denied, i.e. opens access (error).
+ */
+function warnGuessedDestinationPort(dc: DestinationContext, p: AccessPolicyEntry): void {
+  const port = p.doc.spec.destination.port;
+  if (port === undefined || declaredTargetPort(dc, port) !== undefined) return;
+  const denies = (p.doc.spec.deny ?? []).length > 0;
+  dc.ic.report(p, "/spec/destination/port", "access", denies ? "error" : "warning", "adapter/unsupported-value",
+    `destination.port: Istio AuthorizationPolicy operation.ports are pod ports, and the pod port of Service port ${port} is not known, so unimesh would assume pod port ${port}; if the Service sends it elsewhere (e.g. 80 → 8080), ${denies ? "the deny rules would not cover the real pod port and its callers would get in" : "the allow rules would miss the real pod port and deny its callers"}; ${declarePortsHint(dc, port)}`);
 }
 
 /** One access rule as an Istio rule; `undefined` when it can never match. */

@@ -21,7 +21,7 @@
 import { escapePointerToken } from "../../../api/diagnostics.js";
 import type { EffectiveAccessRule } from "../../../api/model.js";
 import type { AuthzOperation, AuthzRule } from "../resources.js";
-import { targetPort } from "./mtls.js";
+import { declarePortsHint, declaredTargetPort, targetPort } from "./mtls.js";
 import type { DestinationContext } from "./types.js";
 
 /** Operation and conditions of a rule; `undefined` when the rule can never match. */
@@ -61,11 +61,40 @@ export function requestConditions(r: EffectiveAccessRule, dc: DestinationContext
 /**
  * The pod ports a rule is restricted to: `undefined` = every port, `null` = no port (never matches).
  * Model ports (`AccessRule.ports`, the policy's `destination.port`) are SERVICE ports; Istio's
- * `operation.ports` are workload ports, so each is mapped to its `targetPort` (MeshService facts, else
- * the same number). A rule of a port-scoped policy concerns that port only (intersection).
+ * `operation.ports` are workload ports, so each is mapped to its `targetPort` (MeshService facts). A rule
+ * of a port-scoped policy concerns that port only (intersection).
+ *
+ * Never a guessed pod port that could open access:
+ * - the MeshService declares ports and N is not one of them: the Service has no port N, so N is left out
+ *   of the rule (warning; a rule left with no port never matches and is left out). Mapping it to pod
+ *   port N could hit the pod port of ANOTHER Service port (e.g. 8080 behind 80) and allow its callers;
+ * - the service declares no ports: the pod port is assumed to be N. For an allow rule a wrong guess only
+ *   denies (warning); for a deny rule it leaves the real pod port un-denied, i.e. opens access (error).
+ *   For a port-scoped policy this is reported once on its `destination.port` (access.ts).
  */
 function effectivePorts(r: EffectiveAccessRule, dc: DestinationContext): number[] | undefined | null {
-  const own = r.rule.ports;
+  const declared = dc.view.facts.ports;
+  let own: number[] | undefined = r.rule.ports;
+  if (own && r.port === undefined) {
+    const kept: number[] = [];
+    own.forEach((p, i) => {
+      if (declaredTargetPort(dc, p) !== undefined) kept.push(p);
+      else if (declared) {
+        dc.ic.report(r.policy, `${r.pointer}/ports/${i}`, "accessL7", "warning", "adapter/conflict",
+          `ports: ${dc.view.namespace}/${dc.view.service} has no Service port ${p} (ports: ${declared.map((x) => x.port).join(", ")}; ports are Service ports, not pod ports), so it is left out of this rule`);
+      } else {
+        kept.push(p);
+        dc.ic.report(r.policy, `${r.pointer}/ports/${i}`, "accessL7", r.action === "deny" ? "error" : "warning", "adapter/unsupported-value",
+          `ports: Istio AuthorizationPolicy operation.ports are pod ports, and the pod port of Service port ${p} is not known, so unimesh would assume pod port ${p}; if the Service sends it elsewhere (e.g. 80 → 8080), ${r.action === "deny" ? "this deny rule would not cover the real pod port and its callers would get in" : "this allow rule would miss the real pod port and deny its callers"}; ${declarePortsHint(dc, p)}`);
+      }
+    });
+    if (!kept.length) {
+      dc.ic.report(r.policy, `${r.pointer}/ports`, "accessL7", "warning", "adapter/conflict",
+        `this rule can never match: none of ports [${own.join(", ")}] is a Service port of ${dc.view.namespace}/${dc.view.service}; the rule is left out`);
+      return null;
+    }
+    own = kept;
+  }
   if (r.port === undefined) return own ? [...new Set(own.map((p) => targetPort(dc, p)))] : undefined;
   const t = targetPort(dc, r.port);
   if (!own || own.includes(r.port)) return [t];

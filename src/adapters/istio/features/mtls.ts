@@ -53,9 +53,24 @@ export function namespacePeerAuthentications(ic: IstioContext): KubeObject[] {
   }));
 }
 
-/** The workload port of a Service port (MeshService `targetPort`, else the same number). */
+/**
+ * The workload port of a Service port (MeshService `targetPort`, else the same number). Without a
+ * declared port the same number is only a GUESS (a Service may send port 80 to pod port 8080): callers
+ * that could open access with it check `declaredTargetPort` first.
+ */
 export function targetPort(dc: DestinationContext, port: number): number {
-  return dc.view.facts.ports?.find((p) => p.port === port)?.targetPort ?? port;
+  return declaredTargetPort(dc, port) ?? port;
+}
+
+/** The workload port of a Service port as the MeshService declares it; undefined when it does not (not known). */
+export function declaredTargetPort(dc: DestinationContext, port: number): number | undefined {
+  const p = dc.view.facts.ports?.find((x) => x.port === port);
+  return p ? p.targetPort ?? p.port : undefined;
+}
+
+/** What to do when a Service port's pod port is not declared (the end of every such diagnostic). */
+export function declarePortsHint(dc: DestinationContext, port: number): string {
+  return `declare the service's ports (MeshService spec.ports with targetPort) so unimesh can map Service port ${port} of ${dc.view.namespace}/${dc.view.service} to its pod port`;
 }
 
 /** PeerAuthentication `<svc>-mtls` for the destination's service MTLSPolicy. */
@@ -69,6 +84,10 @@ export function servicePeerAuthentication(dc: DestinationContext): IstioObject<P
   for (const [key, mode] of Object.entries(e.doc.spec.ports ?? {})) {
     const port = Number(key);
     const tp = targetPort(dc, port);
+    if (declaredTargetPort(dc, port) === undefined) {
+      dc.ic.report(e, `/spec/ports/${key}`, "mtls", "warning", "adapter/unsupported-value",
+        `ports.${key}: PeerAuthentication portLevelMtls is keyed by pod port, and the pod port of Service port ${port} is not known, so unimesh assumes pod port ${port}; if the Service sends port ${port} elsewhere (e.g. 80 → 8080), mode ${mode} applies to the wrong pod port; ${declarePortsHint(dc, port)}`);
+    }
     const prev = byTarget.get(tp);
     if (prev && prev.mode !== mode) {
       dc.ic.report(e, `/spec/ports/${key}`, "mtls", "error", "adapter/conflict",

@@ -55,7 +55,9 @@ export function tcpRoutes(r: EffectiveRoute, dc: DestinationContext, sources: Pi
       dc.ic.report(r.policy, ptr, "split", "error", "adapter/unsupported-value",
         `port ${r.port} of ${dc.view.namespace}/${dc.view.service} is declared tcp: Istio routes TCP connections with VirtualService tcp routes, which have no ${what}; remove it or declare the port http`);
     }
-    return bad.length ? [] : [tcpRoute(r, dc, r.port!, sources)];
+    if (bad.length) return [];
+    noteName(r, dc);
+    return [tcpRoute(r, dc, r.port!, sources)];
   }
   // A route for every port: with HTTP conditions it matches no TCP connection (nothing to write).
   if (r.port !== undefined || !isCatchAll(r)) return [];
@@ -64,7 +66,18 @@ export function tcpRoutes(r: EffectiveRoute, dc: DestinationContext, sources: Pi
       `this route has HTTP-only parts (${bad.map((b) => b.at(1)).join(", ")}), so on the tcp port(s) ${ports.join(", ")} of ${dc.view.namespace}/${dc.view.service} it does not apply; Istio applies it to the HTTP ports only`);
     return [];
   }
+  noteName(r, dc);
   return ports.map((p) => tcpRoute(r, dc, p, sources));
+}
+
+/**
+ * `Route.name` on a tcp route: Istio's `TCPRoute` has no `name` (only `HTTPRoute.name` exists), so the
+ * name appears in the http route only; said in an info (it names nothing that changes traffic).
+ */
+function noteName(r: EffectiveRoute, dc: DestinationContext): void {
+  if (!r.name) return;
+  dc.ic.report(r.policy, `${r.pointer}/name`, "split", "info", "adapter/unsupported-value",
+    `name: Istio VirtualService tcp routes have no name (TCPRoute has match and route only), so the tcp route${r.port === undefined ? "s" : ""} of this route on ${dc.view.namespace}/${dc.view.service} carry no name; it only labels the route, traffic is unchanged`);
 }
 
 function tcpRoute(r: EffectiveRoute, dc: DestinationContext, port: number, sources: Pick<HTTPMatchRequest, "sourceLabels" | "sourceNamespace">[]): TCPRoute {

@@ -12,7 +12,16 @@
  *   targeting inbound policy.linkerd.io/v1beta3 HTTPRoutes whose parent is the Server.
  * - only an MTLSPolicy or a rate limit: `accessPolicy: all-unauthenticated` (permissive) or
  *   `all-authenticated` (strict), Linkerd 2.16+; on 2.14–2.15, whose Server has no accessPolicy, an
- *   AuthorizationPolicy for every caller (or every meshed caller) instead.
+ *   AuthorizationPolicy for every caller (or every meshed caller) instead. That replaces the port's
+ *   default inbound policy, also a stricter one set outside unimesh (`deny`, `cluster-authenticated`):
+ *   a warning says so, and that an AccessPolicy keeps the port restricted.
+ * - Ports: a Server covers ONE pod port (`Server.spec.port`), and a port without one keeps the default
+ *   inbound policy. A policy for every port (AccessPolicy without `destination.port`, MTLSPolicy `mode`,
+ *   rate limit) needs the ports declared in a MeshService (ports.ts `portsDeclared`): a guess from other
+ *   policies would leave ports out, so it is an error. A port-scoped AccessPolicy on undeclared ports
+ *   assumes pod port = service port (a warning).
+ * - `Server.spec.podSelector.matchLabels` is the destination's pod labels; empty labels would select
+ *   every pod of the namespace: an error (see {@link serverPodLabels}).
  *
  * Inbound routes follow Linkerd's rules (linkerd2-proxy `app/inbound/src/policy/http.rs`): a request is
  * matched to ONE route, the most specific (see matching.ts), and only that route's authorizations (plus
@@ -40,7 +49,8 @@ import { POLICY_HTTPROUTE } from "../versions.js";
 import { POLICY_V1ALPHA1, type ServerObject, type TargetRef } from "../resources.js";
 import { type MatchSpec, type PathCond, CATCH_ALL, HTTP_TOKEN, escapePointer, compareOutcomes, covers, describeSpec, mayOverlap, toHttpRouteMatch } from "../matching.js";
 import { type Callers, NOBODY, callersOf, describeCallers, isEmpty, linkerdIdentity, sameCallers, subsetOf, subtract, union } from "./callers.js";
-import { type PortInfo, protocolOfTarget, targetPortOf } from "../ports.js";
+import { type PortInfo, portsDeclared, protocolOfTarget, targetPortOf } from "../ports.js";
+import type { Feature } from "../../../api/features.js";
 
 /** Gateway API `HTTPRouteMatch.method` values. */
 const GATEWAY_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"]);
@@ -83,6 +93,10 @@ function mtlsMode(lc: LinkerdContext, v: DestinationView, ports: PortInfo[], tar
   }
   const ns = lc.model.namespaceMtls.find((e) => e.namespace === v.namespace);
   return ns ? { mode: ns.doc.spec.mode, entry: ns, pointer: "/spec/mode" } : { pointer: "" };
+}
+
+function mtlsOffMessage(ver: string): string {
+  return `${ver} cannot turn mTLS off: meshed pods always talk mTLS to each other (plaintext only reaches a pod from unmeshed clients or through ports the proxy skips, config.linkerd.io/skip-inbound-ports, which unimesh does not manage). Use permissive`;
 }
 
 /** Parses an access rule path (`/a`, `/a/*`, `*\/a`, `*`). */
@@ -210,37 +224,47 @@ export function translateInbound(lc: LinkerdContext, v: DestinationView, ports: 
   const ver = `Linkerd ${lc.version}`;
   let noPorts = false;
 
+  // Ports: a policy for EVERY port of the service needs the declared ports (a guess from other policies
+  // misses ports, which would keep the cluster's default inbound policy); a port-scoped policy may use its
+  // own port, with the pod port assumed equal to it.
+  const declared = portsDeclared(v);
+  const guessed = declared || !ports.length ? "" : ` (the policies name only port${ports.length > 1 ? "s" : ""} ${ports.map((x) => x.port).join(", ")}, which need not be all of them)`;
+  const declareIt = "declare the service's ports in a MeshService so every port gets a Server";
+  const assumed = (entry: Entry<any>, pointer: string, feature: Feature, port: number): void => {
+    lc.report(entry, pointer, feature, "warning", "adapter/note",
+      `the ports of ${v.namespace}/${v.service} are not declared in a MeshService, so the Linkerd Server for service port ${port} selects pod (container) port ${port}, assuming the Service maps port ${port} to the same targetPort; if it does not, the policy protects the wrong pod port. Declare the port (port and targetPort) in a MeshService`);
+  };
+
   // AccessPolicies: a Server on every pod port they select.
   for (const p of v.accessPolicies) {
     const dp = p.doc.spec.destination.port;
-    const tps = dp ? [targetPortOf(ports, dp)] : ports.map((x) => x.targetPort);
-    if (!tps.length) {
+    if (!dp && !declared) {
       lc.report(p, "/spec/destination", "access", "error", "adapter/unsupported-value",
-        `${ver} authorizes requests per pod port (a Server selects one port), and no port of ${v.namespace}/${v.service} is known: declare its ports in a MeshService (or set destination.port)`);
+        `this AccessPolicy covers every port of ${v.namespace}/${v.service}, and ${ver} authorizes requests per pod port (a Server selects one port; a port without a Server keeps the cluster's default inbound policy), but the service's ports are not declared${guessed}: ${declareIt}, or set destination.port`);
       noPorts = true;
+      continue;
     }
+    if (dp && !declared) assumed(p, "/spec/destination/port", "access", dp);
+    const tps = dp ? [targetPortOf(ports, dp)] : ports.map((x) => x.targetPort);
     for (const tp of tps) { const n = need(tp); n.access = true; n.from.add(p); }
   }
 
-  // Service-level MTLSPolicy: a Server per port with the mode as its default.
+  // Service-level MTLSPolicy: a Server per port with the mode as its default. Its mode applies to EVERY
+  // port of the service (validation rejects destination.port), so the ports must be declared.
   const svcMtls = v.mtls as Entry<MTLSPolicy> | undefined;
-  if (svcMtls) {
+  if (svcMtls && !declared) {
+    lc.report(svcMtls, "/spec/mode", "mtls", "error", "adapter/unsupported-value",
+      `the mode of this MTLSPolicy applies to every port of ${v.namespace}/${v.service}, and ${ver} sets a service's inbound policy per pod port (a Server; a port without one keeps the default inbound policy), but the service's ports are not declared${guessed}: ${declareIt}`);
+    for (const [k, own] of Object.entries(svcMtls.doc.spec.ports ?? {})) {
+      if (own === "disabled") lc.report(svcMtls, `/spec/ports/${k}`, "mtls", "error", "adapter/unsupported-value", mtlsOffMessage(ver));
+    }
+  } else if (svcMtls) {
     const tps = new Set(ports.map((x) => x.targetPort));
     for (const k of Object.keys(svcMtls.doc.spec.ports ?? {})) tps.add(targetPortOf(ports, Number(k)));
-    if (!tps.size) {
-      lc.report(svcMtls, "/spec/destination", "mtls", "error", "adapter/unsupported-value",
-        `${ver} sets a service's inbound policy per pod port (a Server), and no port of ${v.namespace}/${v.service} is known: declare its ports in a MeshService`);
-    }
-    const overrides = new Set(Object.keys(svcMtls.doc.spec.ports ?? {}).map((k) => targetPortOf(ports, Number(k))));
-    if (tps.size && [...tps].every((tp) => overrides.has(tp)) && !v.facts.ports?.length) {
-      lc.report(svcMtls, "/spec/mode", "mtls", "error", "adapter/unsupported-value",
-        `${ver} sets a service's inbound policy per pod port (a Server), and the only known ports of ${v.namespace}/${v.service} have their own mode, so mode ${svcMtls.doc.spec.mode} would apply to no port: declare the service's ports in a MeshService`);
-    }
     for (const tp of [...tps].sort((a, b) => a - b)) {
       const m = mtlsMode(lc, v, ports, tp);
       if (m.mode === "disabled") {
-        lc.report(svcMtls, m.pointer, "mtls", "error", "adapter/unsupported-value",
-          `${ver} cannot turn mTLS off: meshed pods always talk mTLS to each other (plaintext only reaches a pod from unmeshed clients or through ports the proxy skips, config.linkerd.io/skip-inbound-ports, which unimesh does not manage). Use permissive`);
+        lc.report(svcMtls, m.pointer, "mtls", "error", "adapter/unsupported-value", mtlsOffMessage(ver));
         continue;
       }
       const n = need(tp); n.mtls = true; n.from.add(svcMtls);
@@ -254,13 +278,16 @@ export function translateInbound(lc: LinkerdContext, v: DestinationView, ports: 
     if (!lc.facts.rateLimit) {
       lc.report(rl.policy, rl.pointer, "rateLimit", "error", "adapter/unsupported-feature",
         `${ver} has no rate limiting: HTTPLocalRateLimitPolicy exists from Linkerd 2.17. Target Linkerd 2.17+ or remove rateLimit`);
-    } else {
+    } else if (!declared) {
       // The model's rate limit is destination-level: for the whole service, whatever destination.port says.
+      lc.report(rl.policy, rl.pointer, "rateLimit", "error", "adapter/unsupported-value",
+        `this rate limit is one budget for every port of ${v.namespace}/${v.service} (even in a policy with destination.port), and ${ver} limits the rate per Server, i.e. per pod port, so it can express it only for a service with a single port; the service's ports are not declared${guessed}: declare the service's ports in a MeshService`);
+    } else {
       const tps = [...new Set(ports.map((x) => x.targetPort))];
       if (tps.length === 1) rlPort = tps[0];
       else {
         lc.report(rl.policy, rl.pointer, "rateLimit", "error", "adapter/unsupported-value",
-          `${ver} limits the rate per Server, i.e. per pod port, with one bucket each, but this limit is one budget for every port of ${v.namespace}/${v.service}${ports.length ? ` (${ports.map((x) => x.port).join(", ")})` : " (no port is known: declare the ports in a MeshService)"}; Linkerd can express it only for a service with a single port`);
+          `${ver} limits the rate per Server, i.e. per pod port, with one bucket each, but this limit is one budget for every port of ${v.namespace}/${v.service} (${ports.map((x) => x.port).join(", ")}); Linkerd can express it only for a service with a single port`);
       }
       if (rlPort !== undefined) {
         if (protocolOfTarget(ports, rlPort) === "tcp") {
@@ -274,6 +301,11 @@ export function translateInbound(lc: LinkerdContext, v: DestinationView, ports: 
   // Without any port, still check the rules, so every problem is reported at once (nothing is emitted).
   if (noPorts) accessForPort(lc, v, ports, undefined, "", { kind: "Server", name: "" }, false, undefined);
 
+  // Every Server selects the destination's pods; an empty selector would make it select the whole namespace.
+  const from = new Set([...needs.values()].flatMap((n) => [...n.from]));
+  const labels = serverPodLabels(lc, v, [...from]);
+  if (!labels) return;
+
   for (const tp of [...needs.keys()].sort((a, b) => a - b)) {
     const n = needs.get(tp)!;
     const mm = mtlsMode(lc, v, ports, tp);
@@ -282,7 +314,7 @@ export function translateInbound(lc: LinkerdContext, v: DestinationView, ports: 
     const server = serverName(v.service, tp);
     const proto = protocolOfTarget(ports, tp);
     const spec: ServerObject["spec"] = {
-      podSelector: { matchLabels: { ...v.facts.selector } },
+      podSelector: { matchLabels: { ...labels } },
       port: tp,
       // grpc → HTTP/2: with proxyProtocol gRPC Linkerd reads GRPCRoutes only, and neither the inbound
       // HTTPRoutes of access rules nor HTTPLocalRateLimitPolicy would apply.
@@ -297,12 +329,33 @@ export function translateInbound(lc: LinkerdContext, v: DestinationView, ports: 
       else for (const o of authorizations(lc, v.namespace, serverRef, server, { ...NOBODY, anyone: true }, strict, n.from)) lc.emit(o);
       const first = [...n.from][0];
       const why = n.rateLimit && !n.mtls ? "the rate limit, which Linkerd attaches to a Server" : "the service's mTLS mode";
-      lc.report(first, n.rateLimit && !n.mtls && rl ? rl.pointer : "/spec", n.rateLimit && !n.mtls ? "rateLimit" : "mtls", "info", "adapter/note",
-        `Linkerd Server ${v.namespace}/${server} (for ${why}) replaces the default inbound policy of port ${tp}: it admits ${strict ? "only meshed (mTLS) clients" : "every client, meshed or not"} ${lc.facts.serverAccessPolicy ? `(accessPolicy: ${spec.accessPolicy})` : "(through an AuthorizationPolicy, since a Linkerd " + lc.version + " Server denies everything not authorized)"}${strict ? "" : "; add an MTLSPolicy strict to require mTLS"}`);
+      // A Server's accessPolicy (2.16+), or the allow-all AuthorizationPolicy (2.14-2.15), replaces whatever
+      // default inbound policy the port had, also a stricter one unimesh does not know about: a warning.
+      lc.report(first, n.rateLimit && !n.mtls && rl ? rl.pointer : "/spec", n.rateLimit && !n.mtls ? "rateLimit" : "mtls", "warning", "adapter/note",
+        `Linkerd Server ${v.namespace}/${server} (for ${why}) ${lc.facts.serverAccessPolicy ? `sets accessPolicy: ${spec.accessPolicy}` : "is paired with an AuthorizationPolicy for every caller (a Linkerd " + lc.version + " Server denies everything not authorized)"} on port ${tp} of the pods ${canonicalJson(labels)}, which overrides the default inbound policy of that port, also a stricter one set outside unimesh (the cluster default, or a config.linkerd.io/default-inbound-policy annotation such as deny or cluster-authenticated): port ${tp} then admits ${strict ? "every meshed (mTLS) client, from any cluster or network" : "every client, meshed or not"}. To keep it restricted, add an AccessPolicy for ${v.namespace}/${v.service} that allows exactly the callers you want (its Server denies everyone else)${strict ? "" : ", and an MTLSPolicy strict to require mTLS"}`);
     }
     lc.emit({ apiVersion: lc.facts.server, kind: "Server", metadata: objectMeta(server, v.namespace, n.from), spec } as ServerObject);
     if (n.rateLimit && rl && rlPort === tp) rateLimitPolicy(lc, v, server, serverRef);
   }
+}
+
+/**
+ * The pod labels of every Server of the destination (`Server.spec.podSelector.matchLabels`), or
+ * `undefined` (an error reported on each policy in `from`) when they are empty: a Server with an empty
+ * pod selector covers every pod of the namespace, turning on its default deny (or its allow-all
+ * accessPolicy) for all of them. Validation rejects `selector: {}` in a MeshService; this guard keeps the
+ * adapter safe for models built without it.
+ */
+export function serverPodLabels(lc: LinkerdContext, v: DestinationView, from: Entry<any>[]): Record<string, string> | undefined {
+  const labels = v.facts.selector ?? {};
+  if (Object.keys(labels).length > 0) return { ...labels };
+  for (const e of from) {
+    const rate = v.rateLimit && e === v.rateLimit.policy && !v.accessPolicies.includes(e);
+    const feature: Feature = v.accessPolicies.includes(e) ? "access" : rate ? "rateLimit" : "mtls";
+    lc.report(e, rate ? v.rateLimit!.pointer : "/spec/destination", feature, "error", "adapter/unsupported-value",
+      `the pods of ${v.namespace}/${v.service} are selected by an empty selector, so a Linkerd Server (podSelector) would cover every pod of namespace ${v.namespace} and change the inbound policy of all of them; give the MeshService a selector with the service's pod labels`);
+  }
+  return undefined;
 }
 
 /** Access rules of one pod port → authorizations on the Server, or inbound routes with their own. */

@@ -18,8 +18,12 @@
  *   is 409) or `retry.linkerd.io/grpc` (GRPCRoute: cancelled, deadline-exceeded, internal,
  *   resource-exhausted, unavailable). Linkerd always retries HTTP/2 REFUSED_STREAM and its own
  *   fail-fast errors once retries are on (linkerd2-proxy `route/retry.rs` `retryable_error`), so
- *   `refused-stream` needs nothing; it never retries a connection failure or a reset stream, so
- *   `connect-failure` and `reset` (also in the default `[connect-failure, refused-stream, 5xx]`) are errors.
+ *   `refused-stream` needs nothing next to a status condition; `retriable-status-codes` means the codes
+ *   listed in retryOn. Neither can stand alone: without `retry.linkerd.io/http` (`/grpc`) Linkerd applies
+ *   its DEFAULT conditions (policy controller `parse_http_retry`, `conditions: None`), so a retryOn that
+ *   leaves the annotation empty is an error for each such condition. Linkerd never retries a connection
+ *   failure or a reset stream, so `connect-failure` and `reset` (also in the default
+ *   `[connect-failure, refused-stream, 5xx]`) are errors.
  * - `retries.backoff`: Linkerd has no back-off setting (error).
  *
  * Linkerd 2.14–2.15 read retries and timeouts from a ServiceProfile (see serviceProfile.ts); this module
@@ -89,6 +93,17 @@ function conditions(lc: LinkerdContext, r: EffectiveRoute, kind: "http" | "grpc"
           `retry.linkerd.io/http is not valid on a GRPCRoute (this port's protocol is grpc): retry on gRPC statuses (cancelled, deadline-exceeded, internal, resource-exhausted, unavailable) instead of ${c}`);
     });
   }
+  // retry.linkerd.io/limit without retry.linkerd.io/http (grpc) makes Linkerd apply its DEFAULT conditions
+  // (policy controller parse_http_retry: `conditions: None`), which the model did not ask for: every
+  // condition that adds nothing to the annotation is then an error.
+  const mine = kind === "http" ? http : grpc;
+  if (!mine.length) {
+    on.forEach((c, i) => {
+      if (c !== "refused-stream" && c !== "retriable-status-codes") return;
+      lc.report(r.policy, at(i), "retries", "error", "adapter/unsupported-value",
+        `${v} cannot retry ${c === "refused-stream" ? "only on HTTP/2 REFUSED_STREAM (it does so by itself once retries are on)" : "on retriable-status-codes here: it means the status codes listed in retryOn, and this retryOn lists none"}; with no ${kind === "http" ? "status code" : "gRPC status"} for retry.linkerd.io/${kind}, the route would carry retry.linkerd.io/limit alone and Linkerd would retry on its default conditions instead, which this retryOn does not allow. Add the ${kind === "http" ? "status codes (e.g. 503, 5xx)" : "gRPC statuses (e.g. unavailable)"} to retry on, or remove retries`);
+    });
+  }
   return { http: [...new Set(http)], grpc: [...new Set(grpc)] };
 }
 
@@ -152,7 +167,8 @@ export function legacyRetryable(lc: LinkerdContext, r: EffectiveRoute): boolean 
   const covered = on.includes("5xx");
   on.forEach((c, i) => {
     const at = explicit ? `${rt.pointer}/retryOn/${i}` : rt.pointer;
-    const fine = c === "5xx" || c === "refused-stream" || c === "retriable-status-codes" || ((c === "gateway-error" || /^5[0-9]{2}$/.test(c)) && covered);
+    // refused-stream and retriable-status-codes add nothing to 5xx, but without 5xx the ServiceProfile would still retry every 5xx.
+    const fine = c === "5xx" || ((c === "refused-stream" || c === "retriable-status-codes" || c === "gateway-error" || /^5[0-9]{2}$/.test(c)) && covered);
     if (!fine) {
       lc.report(r.policy, at, "retries", "error", "adapter/unsupported-value",
         `a ${ver} ServiceProfile retries every response it classifies as a failure (all 5xx) and nothing else, so ${explicit ? `retryOn ${c}` : "the default retryOn [connect-failure, refused-stream, 5xx]"} cannot be expressed; ${explicit ? "use retryOn [5xx]" : "set retryOn: [5xx]"}`);

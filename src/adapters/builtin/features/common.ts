@@ -1,0 +1,35 @@
+/** Helpers shared by the builtin adapter's feature modules. */
+import type { Model, ResolvedSource } from "../../../api/model.js";
+import { parseDuration } from "../../../api/duration.js";
+import type { SourceMatch } from "../resources.js";
+
+/** A model duration (already validated) in whole milliseconds, at least 1. */
+export function ms(duration: string): number {
+  return Math.max(1, Math.ceil(parseDuration(duration) ?? 0));
+}
+
+/**
+ * A resolved source as the proxy matches it: SPIFFE IDs of the service accounts (`*` becomes
+ * `anyIdentity`), namespaces, IP blocks. `undefined` stays `undefined` (any caller).
+ */
+export function sourceMatch(model: Model, source: ResolvedSource | undefined): SourceMatch | undefined {
+  if (!source) return undefined;
+  const principals = source.identities.flatMap((i) => ("any" in i ? [] : [model.spiffeId(i)]));
+  const any = source.identities.some((i) => "any" in i);
+  return {
+    ...(principals.length ? { principals } : {}),
+    ...(any ? { anyIdentity: true } : {}),
+    ...(source.namespaces.length ? { namespaces: source.namespaces } : {}),
+    ...(source.ipBlocks.length ? { ipBlocks: source.ipBlocks } : {}),
+  };
+}
+
+/** Lower-cases the keys of a header map (HTTP header names are case-insensitive; the proxy compares lower-case). */
+export function lowerKeys<T>(o: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k.toLowerCase(), v]));
+}
+
+/** Types a list the model guarantees non-empty as the schema's non-empty tuple. */
+export function nonEmpty<T>(a: T[]): [T, ...T[]] {
+  return a as [T, ...T[]];
+}

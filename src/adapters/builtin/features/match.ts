@@ -1,0 +1,35 @@
+/**
+ * `match` → `Route.match`: path (exact/prefix/regex), method, headers (lower-case names), query
+ * parameters. Regexes are whole-string matches; the proxy runs them as JavaScript regular expressions,
+ * so an RE2 pattern JavaScript cannot compile is reported (`adapter/unsupported-value`).
+ */
+import type { Match } from "../resources.js";
+import { lowerKeys } from "./common.js";
+import type { RouteFeature } from "./types.js";
+
+export const match: RouteFeature = (r, out, { ctx }) => {
+  const m = r.match?.value;
+  if (!m || (!m.path && !m.method && !m.headers && !m.queryParams)) return;
+  const checkRegex = (re: string | undefined, ptr: string) => {
+    if (re === undefined) return;
+    try {
+      new RegExp(`^(?:${re})$`);
+    } catch (e) {
+      ctx.report(r.policy, ptr, {
+        code: "adapter/unsupported-value", severity: "error", feature: "match",
+        message: `the built-in proxy runs regexes as JavaScript regular expressions and cannot compile ${JSON.stringify(re)} (${(e as Error).message}); write it in the common subset of RE2 and JavaScript`,
+      });
+    }
+  };
+  const base = r.match!.pointer;
+  checkRegex(m.path?.regex, `${base}/path/regex`);
+  for (const [k, v] of Object.entries(m.headers ?? {})) checkRegex(v.regex, `${base}/headers/${k}/regex`);
+  for (const [k, v] of Object.entries(m.queryParams ?? {})) checkRegex(v.regex, `${base}/queryParams/${k}/regex`);
+  const res: Match = {
+    ...(m.path ? { path: { ...m.path } } : {}),
+    ...(m.method ? { method: m.method } : {}),
+    ...(m.headers ? { headers: lowerKeys(m.headers) } : {}),
+    ...(m.queryParams ? { queryParams: { ...m.queryParams } } : {}),
+  };
+  out.match = res;
+};

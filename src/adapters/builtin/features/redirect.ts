@@ -1,0 +1,14 @@
+/** `redirect` → `Route.redirect` (status code defaulted to 301). */
+import type { RouteFeature } from "./types.js";
+
+export const redirect: RouteFeature = (r, out) => {
+  if (r.action.kind !== "redirect") return;
+  const x = r.action.redirect;
+  out.redirect = {
+    ...(x.scheme ? { scheme: x.scheme } : {}),
+    ...(x.authority ? { authority: x.authority } : {}),
+    ...(x.port ? { port: x.port } : {}),
+    ...(x.path ? { path: x.path } : {}),
+    statusCode: x.statusCode ?? 301,
+  };
+};

@@ -1,0 +1,23 @@
+/**
+ * `retries` → `Route.retries`, with the model's defaults made explicit: retryOn
+ * [connect-failure, refused-stream, 5xx] and a 25 ms back-off base (Envoy's). An omitted `retries`
+ * means no retries, which is the proxy's behaviour without the field.
+ */
+import { ms, nonEmpty } from "./common.js";
+import type { RouteFeature } from "./types.js";
+
+/** The model's default retry conditions. */
+export const DEFAULT_RETRY_ON = ["connect-failure", "refused-stream", "5xx"];
+/** Envoy's default back-off base, in milliseconds. */
+export const DEFAULT_BACKOFF_MS = 25;
+
+export const retries: RouteFeature = (r, out) => {
+  const x = r.retries?.value;
+  if (!x || x.attempts === 0) return;
+  out.retries = {
+    attempts: x.attempts,
+    ...(x.perTryTimeout ? { perTryTimeoutMs: ms(x.perTryTimeout) } : {}),
+    retryOn: nonEmpty([...(x.retryOn ?? DEFAULT_RETRY_ON)]),
+    backoffBaseMs: x.backoff ? ms(x.backoff) : DEFAULT_BACKOFF_MS,
+  };
+};

@@ -1,0 +1,16 @@
+/**
+ * `rewrite` → `Route.rewrite`. replacePrefixMatch carries the matched prefix (`match.path.prefix`),
+ * so the proxy replaces exactly what the route matched.
+ */
+import type { RouteFeature } from "./types.js";
+
+export const rewrite: RouteFeature = (r, out) => {
+  const w = r.rewrite?.value;
+  if (!w) return;
+  const prefix = r.match?.value.path?.prefix;
+  out.rewrite = {
+    ...(w.path?.replacePrefixMatch !== undefined && prefix !== undefined ? { prefix, replacePrefixMatch: w.path.replacePrefixMatch } : {}),
+    ...(w.path?.replaceFullPath !== undefined ? { replaceFullPath: w.path.replaceFullPath } : {}),
+    ...(w.authority ? { authority: w.authority } : {}),
+  };
+};

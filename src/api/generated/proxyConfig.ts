@@ -1,0 +1,1058 @@
+/* eslint-disable */
+/**
+ * GENERATED from schemas/proxy-config.schema.json by scripts/generate-types.mjs: do not edit.
+ * Run `npm run generate` after changing the schema; a test fails when this file is stale.
+ */
+
+/**
+ * A document of unimesh's built-in proxy: a ProxyConfig (the compiled policies, written by `unimesh translate --mesh builtin`) or a ServiceRegistry (the local services and their instances, written by a developer). `unimesh proxy` and `unimesh up` merge them. Durations are integers in milliseconds (`...Ms`).
+ */
+export type ProxyDocument = {
+  [k: string]: unknown;
+} & {
+  apiVersion: "unimesh.io/v1alpha1";
+  kind: "ProxyConfig" | "ServiceRegistry";
+  metadata: Metadata;
+  spec: {};
+};
+/**
+ * A DNS-1123 label: lower-case letters, digits and '-', at most 63 characters.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "Name".
+ */
+export type Name = string;
+/**
+ * A TCP port number, 1-65535.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "Port".
+ */
+export type Port = number;
+/**
+ * A TCP port to listen on, 0-65535; 0 lets the operating system pick a free port (the chosen port is printed at start and served on the admin port's /listeners).
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "ListenPort".
+ */
+export type ListenPort = number;
+/**
+ * An IP address to listen on or connect to. unimesh listens on loopback only by default.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "Address".
+ */
+export type Address = string;
+/**
+ * A share of requests in percent, 0-100 (decimals allowed).
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "Percent".
+ */
+export type Percent = number;
+/**
+ * mTLS mode of an inbound listener. strict: mutual TLS only (plaintext connections are closed); permissive: mutual TLS and plaintext on the same port (sniffed); disabled: plaintext only (callers do not use TLS).
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "Mode".
+ */
+export type Mode = "strict" | "permissive" | "disabled";
+
+/**
+ * Object metadata (Kubernetes style). `name` identifies the document in logs.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "Metadata".
+ */
+export interface Metadata {
+  /**
+   * Name of the document.
+   */
+  name: string;
+  /**
+   * Unused by the proxy; accepted for symmetry with other documents.
+   */
+  namespace?: string;
+  /**
+   * Labels; `unimesh translate` adds its ownership labels.
+   */
+  labels?: {
+    [k: string]: string;
+  };
+  /**
+   * Annotations; `unimesh.io/policies` lists the policies the document came from.
+   */
+  annotations?: {
+    [k: string]: string;
+  };
+}
+/**
+ * Labels (key: value), e.g. `{version: v2}`.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "Labels".
+ */
+export interface Labels {
+  [k: string]: string;
+}
+/**
+ * A port of a service: the port callers put in the Host header (`reviews:9080`).
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "ServicePort".
+ */
+export interface ServicePort {
+  /**
+   * Service port.
+   */
+  port: number;
+  /**
+   * Port of the workload behind it, as declared by a MeshService (used by access rules' `ports`). Default: port.
+   */
+  targetPort?: number;
+  /**
+   * Application protocol. http: HTTP/1.1 to the app; http2 and grpc: HTTP/2 (h2c) to the app. Default: http.
+   */
+  protocol?: "http" | "http2" | "grpc";
+}
+/**
+ * One running instance of a service on this machine: its app, the inbound listener in front of it, and optionally the outbound listener its app sends requests to.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "Instance".
+ */
+export interface Instance {
+  /**
+   * Address the app listens on. Default: 127.0.0.1.
+   */
+  address?: string;
+  /**
+   * Port the app listens on (plaintext).
+   */
+  port: number;
+  /**
+   * The service port this instance serves. Default: the service's only port (required when the service has several).
+   */
+  servicePort?: number;
+  labels?: Labels;
+  /**
+   * The inbound listener in front of the app: terminates mutual TLS, authorizes the verified caller, rate-limits, then forwards to the app. Other proxies send to it.
+   */
+  inbound?: {
+    /**
+     * Default: 127.0.0.1.
+     */
+    address?: string;
+    /**
+     * Default: 0 (any free port).
+     */
+    port?: number;
+  };
+  /**
+   * The outbound listener of this instance: its app sends every request there (as HTTP_PROXY, or with the destination in the Host header); requests are routed by the destination service's route table and sent with this instance's identity. Omitted: the instance makes no mesh calls.
+   */
+  outbound?: {
+    /**
+     * Default: 127.0.0.1.
+     */
+    address?: string;
+    /**
+     * Default: 0 (any free port).
+     */
+    port?: number;
+  };
+  /**
+   * How `unimesh up` starts the app (ignored by `unimesh proxy`). The app gets PORT (its port), HTTP_PROXY and UNIMESH_OUTBOUND (`http://127.0.0.1:<outbound port>`), UNIMESH_SERVICE, UNIMESH_NAMESPACE and UNIMESH_LABELS (JSON) in its environment.
+   */
+  run?: {
+    /**
+     * Program and arguments, e.g. `[node, reviews.mjs]`. Relative paths are resolved against the registry file's directory.
+     *
+     * @minItems 1
+     */
+    command: [string, ...string[]];
+    /**
+     * Extra environment variables.
+     */
+    env?: {
+      [k: string]: string;
+    };
+    /**
+     * Working directory. Default: the registry file's directory.
+     */
+    cwd?: string;
+  };
+}
+/**
+ * A service of the local mesh: identity, ports, subsets and instances. Facts come from the policies' MeshService documents (or conventions) and instances from a ServiceRegistry; the two are merged by namespace and name.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "Service".
+ */
+export interface Service {
+  /**
+   * A DNS-1123 label: lower-case letters, digits and '-', at most 63 characters.
+   */
+  name: string;
+  /**
+   * A DNS-1123 label: lower-case letters, digits and '-', at most 63 characters.
+   */
+  namespace?: string;
+  /**
+   * Service account its instances run as; their SPIFFE ID is `spiffe://<trustDomain>/ns/<namespace>/sa/<serviceAccount>`. Default: the service name.
+   */
+  serviceAccount?: string;
+  /**
+   * Ports of the service. Default: the service ports of its instances, else 80.
+   *
+   * @minItems 1
+   */
+  ports?: [ServicePort, ...ServicePort[]];
+  /**
+   * Named subsets: groups of instances selected by labels.
+   */
+  subsets?: {
+    name: Name;
+    labels: Labels;
+  }[];
+  /**
+   * Running instances.
+   */
+  instances?: Instance[];
+}
+/**
+ * A listener for callers outside the mesh (a browser, curl, a test): it behaves like an outbound listener with its own mesh identity, so the destination's mTLS and access rules apply to it like to any workload.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "Ingress".
+ */
+export interface Ingress {
+  /**
+   * A DNS-1123 label: lower-case letters, digits and '-', at most 63 characters.
+   */
+  name: string;
+  /**
+   * Default: 127.0.0.1.
+   */
+  address?: string;
+  /**
+   * Port to listen on.
+   */
+  port: number;
+  /**
+   * A DNS-1123 label: lower-case letters, digits and '-', at most 63 characters.
+   */
+  namespace?: string;
+  /**
+   * Service account of its identity. Default: `unimesh-ingress`.
+   */
+  serviceAccount?: string;
+  /**
+   * Send every request to this service (its route table still applies). Omitted: route by the Host header like an outbound listener.
+   */
+  destination?: {
+    service: Name;
+    /**
+     * A DNS-1123 label: lower-case letters, digits and '-', at most 63 characters.
+     */
+    namespace?: string;
+    /**
+     * Default: the service's only port.
+     */
+    port?: number;
+  };
+}
+/**
+ * Exactly one of exact, prefix, regex (JavaScript syntax, whole-string match).
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "StringMatch".
+ */
+export interface StringMatch {
+  exact?: string;
+  prefix?: string;
+  regex?: string;
+}
+/**
+ * Exactly one of exact, prefix, regex (whole value), present (true: header present; false: absent).
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "HeaderMatch".
+ */
+export interface HeaderMatch {
+  exact?: string;
+  prefix?: string;
+  regex?: string;
+  present?: boolean;
+}
+/**
+ * Conditions on the request, all of which must hold. Omitted: every request.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "Match".
+ */
+export interface Match {
+  path?: StringMatch;
+  /**
+   * HTTP method.
+   */
+  method?: string;
+  /**
+   * Request headers by lower-case name.
+   */
+  headers?: {
+    [k: string]: HeaderMatch;
+  };
+  /**
+   * Query parameters by name (first value).
+   */
+  queryParams?: {
+    [k: string]: StringMatch;
+  };
+}
+/**
+ * Callers, by verified identity. A caller matches when it matches any entry of any list. Omitted: any caller, with or without an identity.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "SourceMatch".
+ */
+export interface SourceMatch {
+  /**
+   * SPIFFE IDs, `spiffe://<trustDomain>/ns/<ns>/sa/<sa>`.
+   */
+  principals?: string[];
+  /**
+   * Any caller with a verified mesh identity.
+   */
+  anyIdentity?: boolean;
+  /**
+   * Callers with a verified identity in one of these namespaces.
+   */
+  namespaces?: Name[];
+  /**
+   * Callers whose source address is in one of these CIDRs (not an identity).
+   */
+  ipBlocks?: string[];
+}
+/**
+ * One weighted backend.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "Target".
+ */
+export interface Target {
+  /**
+   * A DNS-1123 label: lower-case letters, digits and '-', at most 63 characters.
+   */
+  subset?: string;
+  labels?: Labels;
+  /**
+   * Share of the route's requests, integer percent; the weights of a route sum to 100.
+   */
+  weight: number;
+  /**
+   * Service port. Default: the port of the request.
+   */
+  port?: number;
+}
+/**
+ * Retries of failed tries, as Envoy does them.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "Retries".
+ */
+export interface Retries {
+  /**
+   * Maximum retries after the first try (0: none).
+   */
+  attempts: number;
+  /**
+   * Timeout of each try, including the first; a try that times out is retried when retryOn allows it (5xx, gateway-error, reset). Omitted: none (bounded by the route timeout). In milliseconds.
+   */
+  perTryTimeoutMs?: number;
+  /**
+   * Conditions: 5xx, gateway-error (502/503/504), reset, connect-failure, refused-stream, retriable-4xx (409), cancelled, deadline-exceeded, internal, resource-exhausted, unavailable (gRPC status), or a status code (`503`).
+   *
+   * @minItems 1
+   */
+  retryOn: [string, ...string[]];
+  /**
+   * Base interval of the exponential back-off with full jitter: before retry n the proxy waits a random time in [0, (2^n - 1) x base], capped at 10 x base. In milliseconds.
+   */
+  backoffBaseMs: number;
+}
+/**
+ * Faults injected into matching requests before they are forwarded; percentages apply independently (delay first, then abort).
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "FaultInjection".
+ */
+export interface FaultInjection {
+  /**
+   * Delay requests.
+   */
+  delay?: {
+    /**
+     * How long. In milliseconds.
+     */
+    fixedDelayMs: number;
+    percent: Percent;
+  };
+  /**
+   * Answer with an error instead of forwarding. Exactly one of httpStatus, grpcStatus.
+   */
+  abort?: {
+    /**
+     * HTTP status to answer.
+     */
+    httpStatus?: number;
+    /**
+     * gRPC status code to answer (HTTP 200, `grpc-status` header), 1-16 (14 = UNAVAILABLE).
+     */
+    grpcStatus?: number;
+    percent: Percent;
+  };
+}
+/**
+ * Copies of requests sent to another backend; their responses are discarded. The copy's Host gets the suffix `-shadow`.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "Mirror".
+ */
+export interface Mirror {
+  service: Name;
+  namespace: Name;
+  /**
+   * A DNS-1123 label: lower-case letters, digits and '-', at most 63 characters.
+   */
+  subset?: string;
+  labels?: Labels;
+  /**
+   * Service port. Default: the port of the request.
+   */
+  port?: number;
+  percent: Percent;
+}
+/**
+ * Changes to a set of headers, applied in the order remove, set, add.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "HeaderOps".
+ */
+export interface HeaderOps {
+  /**
+   * Set (overwrite) these headers (lower-case names).
+   */
+  set?: {
+    [k: string]: string;
+  };
+  /**
+   * Append these values (lower-case names).
+   */
+  add?: {
+    [k: string]: string;
+  };
+  /**
+   * Remove these headers (lower-case names).
+   */
+  remove?: string[];
+}
+/**
+ * CORS answered by the caller's proxy: preflight requests from an allowed origin are answered without forwarding; other responses to an allowed origin get the Access-Control-* headers.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "Cors".
+ */
+export interface Cors {
+  /**
+   * Allowed origins.
+   *
+   * @minItems 1
+   */
+  allowOrigins: [StringMatch, ...StringMatch[]];
+  /**
+   * Access-Control-Allow-Methods.
+   */
+  allowMethods?: string[];
+  /**
+   * Access-Control-Allow-Headers.
+   */
+  allowHeaders?: string[];
+  /**
+   * Access-Control-Expose-Headers.
+   */
+  exposeHeaders?: string[];
+  /**
+   * Access-Control-Max-Age, in seconds.
+   */
+  maxAgeSeconds?: number;
+  /**
+   * Access-Control-Allow-Credentials.
+   */
+  allowCredentials?: boolean;
+}
+/**
+ * Changes to the request before it is forwarded.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "Rewrite".
+ */
+export interface Rewrite {
+  /**
+   * The matched path prefix replaced by replacePrefixMatch (the route's match.path.prefix).
+   */
+  prefix?: string;
+  /**
+   * Replacement of `prefix`.
+   */
+  replacePrefixMatch?: string;
+  /**
+   * New path (the query string is kept).
+   */
+  replaceFullPath?: string;
+  /**
+   * New Host header.
+   */
+  authority?: string;
+}
+/**
+ * Answer with a redirect. The Location is built from the request with these parts replaced; the query string is kept.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "Redirect".
+ */
+export interface Redirect {
+  /**
+   * New scheme.
+   */
+  scheme?: "http" | "https";
+  /**
+   * New host (without port).
+   */
+  authority?: string;
+  /**
+   * New port (omitted from Location when it is the scheme's default).
+   */
+  port?: number;
+  /**
+   * New path.
+   */
+  path?: string;
+  /**
+   * Status code.
+   */
+  statusCode: 301 | 302 | 303 | 307 | 308;
+}
+/**
+ * Answer with a fixed response.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "DirectResponse".
+ */
+export interface DirectResponse {
+  /**
+   * HTTP status.
+   */
+  status: number;
+  /**
+   * Body (text/plain).
+   */
+  body?: string;
+}
+/**
+ * One route of a destination's route table (routes are tried in order; the first that matches wins). Exactly one of forward, redirect, directResponse.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "Route".
+ */
+export interface Route {
+  /**
+   * Stable id (`<policy>#<pointer>`), used in metrics, access logs and response header `x-unimesh-route` when debugging.
+   */
+  id: string;
+  /**
+   * The policy it came from (`TrafficPolicy/<ns>/<name>`); absent for the default route.
+   */
+  policy?: string;
+  source?: SourceMatch;
+  /**
+   * Only requests to this service port.
+   */
+  port?: number;
+  match?: Match;
+  /**
+   * Forward to weighted backends.
+   */
+  forward?: {
+    /**
+     * Backends.
+     *
+     * @minItems 1
+     */
+    targets: [Target, ...Target[]];
+  };
+  redirect?: Redirect;
+  directResponse?: DirectResponse;
+  rewrite?: Rewrite;
+  /**
+   * Request timeout: from the request being forwarded to the response headers of the last try, retries included; the caller gets 504 when it fires. Omitted: none. In milliseconds.
+   */
+  timeoutMs?: number;
+  retries?: Retries;
+  faultInjection?: FaultInjection;
+  mirror?: Mirror;
+  /**
+   * Header changes on the way to the destination (request) and back (response).
+   */
+  headers?: {
+    request?: HeaderOps;
+    response?: HeaderOps;
+  };
+  cors?: Cors;
+}
+/**
+ * Passive health checking by each calling listener: an instance that keeps failing is ejected (gets no traffic) for baseEjectionTimeMs x the number of times it was ejected.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "OutlierDetection".
+ */
+export interface OutlierDetection {
+  /**
+   * Eject after this many consecutive 5xx answers or connection failures (0 disables).
+   */
+  consecutive5xxErrors: number;
+  /**
+   * Eject after this many consecutive 502/503/504 answers or connection failures (0 disables).
+   */
+  consecutiveGatewayErrors: number;
+  /**
+   * How often ejections are re-evaluated (ejected instances come back at the first evaluation after their ejection time). In milliseconds.
+   */
+  intervalMs: number;
+  /**
+   * Minimum ejection time. In milliseconds.
+   */
+  baseEjectionTimeMs: number;
+  /**
+   * No instance is ejected while this percent of the destination's instances or more are ejected (so at least one can always be).
+   */
+  maxEjectionPercent: number;
+}
+/**
+ * Limits on each calling listener's traffic to the destination. A request over a limit is answered 503 at once (`x-unimesh-overflow: true`).
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "ConnectionPool".
+ */
+export interface ConnectionPool {
+  /**
+   * Maximum connections to each instance; with HTTP/1.1 also the maximum concurrent requests to the destination before requests queue. Default: no limit.
+   */
+  maxConnections?: number;
+  /**
+   * Maximum requests waiting for a connection. Default: no limit.
+   */
+  maxPendingRequests?: number;
+  /**
+   * Maximum concurrent requests to the destination. Default: no limit.
+   */
+  maxRequests?: number;
+  /**
+   * Requests per connection before it is closed (1 disables keep-alive).
+   */
+  maxRequestsPerConnection?: number;
+  /**
+   * Maximum concurrent retries to the destination; a retry over it is not made (the failed answer goes back). Default: no limit.
+   */
+  maxRetries?: number;
+  /**
+   * TCP/TLS connect timeout. Default: 10000. In milliseconds.
+   */
+  connectTimeoutMs?: number;
+  /**
+   * Close upstream connections idle this long. Default: 4000 (or the server's keep-alive hint). In milliseconds.
+   */
+  idleTimeoutMs?: number;
+}
+/**
+ * How a calling listener picks an instance among the healthy ones of a target.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "LoadBalancer".
+ */
+export interface LoadBalancer {
+  /**
+   * round-robin; least-request (the fewer requests in flight of two random instances); random; consistent-hash (rendezvous hashing of `hash`).
+   */
+  algorithm: "round-robin" | "least-request" | "random" | "consistent-hash";
+  /**
+   * Hash key for consistent-hash: exactly one of header, cookie, sourceIp, queryParam.
+   */
+  hash?: {
+    /**
+     * Request header (lower-case).
+     */
+    header?: string;
+    /**
+     * A cookie; when the request has none, one is generated and set on the response.
+     */
+    cookie?: {
+      /**
+       * Cookie name.
+       */
+      name: string;
+      /**
+       * Max-Age of a generated cookie, in seconds; omitted: a session cookie.
+       */
+      ttlSeconds?: number;
+    };
+    /**
+     * The caller's address.
+     */
+    sourceIp?: true;
+    /**
+     * Query parameter.
+     */
+    queryParam?: string;
+  };
+}
+/**
+ * Local rate limit enforced by each instance's inbound listener (token buckets). A request over any bucket is answered 429.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "RateLimit".
+ */
+export interface RateLimit {
+  /**
+   * Refill rate of the bucket shared by all callers, requests per second.
+   */
+  requestsPerSecond: number;
+  /**
+   * Size of the shared bucket (requests allowed at once).
+   */
+  burst: number;
+  /**
+   * Requests per second for each calling identity (callers without one share one bucket); burst equal to the rate.
+   */
+  perIdentity?: number;
+  /**
+   * A different per-identity rate for some callers.
+   */
+  overrides?: {
+    /**
+     * SPIFFE IDs of the callers (`*` as the service account part matches any in that namespace is not supported: list them).
+     *
+     * @minItems 1
+     */
+    principals?: [string, ...string[]];
+    /**
+     * Applies to every caller with an identity.
+     */
+    anyIdentity?: boolean;
+    /**
+     * Requests per second for each of these callers.
+     */
+    requestsPerSecond: number;
+  }[];
+}
+/**
+ * One access rule: all given conditions must hold; a list matches when any entry matches.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "AccessRule".
+ */
+export interface AccessRule {
+  /**
+   * The AccessPolicy it came from.
+   */
+  policy?: string;
+  /**
+   * A TCP port number, 1-65535.
+   */
+  port?: number;
+  source?: SourceMatch;
+  /**
+   * HTTP methods.
+   */
+  methods?: string[];
+  /**
+   * Paths: exact (`/a`), prefix (`/a/*`), suffix (`* /a`) or `*`.
+   */
+  paths?: string[];
+  /**
+   * Service ports (or the MeshService target ports) of the instance.
+   */
+  ports?: Port[];
+  /**
+   * Request headers by lower-case name, each with accepted exact values.
+   */
+  headers?: {
+    [k: string]: string[];
+  };
+}
+/**
+ * Access control on the destination's inbound listeners. Its presence means deny-by-default: a request is allowed only when an allow rule matches and no deny rule does; refused requests get 403 before the app sees them.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "Access".
+ */
+export interface Access {
+  /**
+   * The AccessPolicies (informational).
+   */
+  policies?: string[];
+  /**
+   * Deny-by-default applies to these service ports only (every AccessPolicy for the destination named a port). Omitted: every port.
+   */
+  ports?: Port[];
+  /**
+   * Allow rules.
+   */
+  allow: AccessRule[];
+  /**
+   * Deny rules (win over allow rules).
+   */
+  deny: AccessRule[];
+}
+/**
+ * The mTLS mode of a service's inbound listeners.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "Mtls".
+ */
+export interface Mtls {
+  /**
+   * The MTLSPolicy it came from.
+   */
+  policy?: string;
+  mode: Mode;
+  /**
+   * Per service-port (or target-port) overrides: `"9080": permissive`.
+   */
+  ports?: {
+    [k: string]: Mode;
+  };
+}
+/**
+ * The compiled policy of one destination service: its route table and settings.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "Destination".
+ */
+export interface Destination {
+  namespace: Name;
+  service: Name;
+  /**
+   * Every policy that shaped it (informational).
+   */
+  policies?: string[];
+  /**
+   * The route table, in order; the last route catches every request when the policies did not (the default route forwards to every instance).
+   */
+  routes: Route[];
+  outlierDetection?: OutlierDetection;
+  connectionPool?: ConnectionPool;
+  loadBalancer?: LoadBalancer;
+  rateLimit?: RateLimit;
+  access?: Access;
+  mtls?: Mtls;
+}
+/**
+ * The admin listener: GET /metrics (Prometheus text format), /healthz (live), /ready (listeners bound and certificates issued), /config (the running configuration), /listeners (bound ports), /clusters (instances, in-flight requests and ejections per calling listener), /certs; POST /reload.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "Admin".
+ */
+export interface Admin {
+  /**
+   * Default: 127.0.0.1.
+   */
+  address?: string;
+  /**
+   * Default: 15000.
+   */
+  port?: number;
+}
+/**
+ * The built-in certificate authority: it issues each identity a short-lived certificate with its SPIFFE ID as URI SAN, and renews it at half its lifetime.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "Identity".
+ */
+export interface Identity {
+  /**
+   * Lifetime of issued certificates. Default: 3600000 (1 hour). In milliseconds.
+   */
+  certTtlMs?: number;
+  /**
+   * PEM file of a CA certificate to issue from (with caKeyFile, a PKCS#8 ECDSA P-256 key). Omitted: a CA is generated in memory at start.
+   */
+  caCertFile?: string;
+  /**
+   * PEM file of the CA's private key.
+   */
+  caKeyFile?: string;
+}
+/**
+ * Protection against slow or abusive clients, on every listener.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "Limits".
+ */
+export interface Limits {
+  /**
+   * Time a client has to send complete request headers. Default: 10000. In milliseconds.
+   */
+  headersTimeoutMs?: number;
+  /**
+   * Time a client has to send the complete request (headers and body). Default: 60000. In milliseconds.
+   */
+  requestTimeoutMs?: number;
+  /**
+   * Idle keep-alive connections are closed after this long. Default: 5000. In milliseconds.
+   */
+  keepAliveTimeoutMs?: number;
+  /**
+   * A connection with no activity at all is closed after this long. Default: 120000. In milliseconds.
+   */
+  idleTimeoutMs?: number;
+  /**
+   * Time to send the first bytes and complete a TLS handshake. Default: 10000. In milliseconds.
+   */
+  handshakeTimeoutMs?: number;
+  /**
+   * Maximum size of request headers, in bytes. Default: 16384.
+   */
+  maxHeaderBytes?: number;
+  /**
+   * Maximum concurrent connections per listener. Default: 4096.
+   */
+  maxConnections?: number;
+  /**
+   * Maximum concurrent HTTP/2 streams per connection. Default: 128.
+   */
+  maxConcurrentStreams?: number;
+  /**
+   * Request bodies up to this size are buffered so that they can be retried and mirrored; larger ones are streamed once (no retry, no mirror). Default: 1048576.
+   */
+  maxBufferedBodyBytes?: number;
+  /**
+   * On shutdown and when a reload removes a listener, in-flight requests get this long to complete. Default: 10000. In milliseconds.
+   */
+  drainTimeoutMs?: number;
+}
+/**
+ * Structured access logs: one JSON object per line and request.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "AccessLog".
+ */
+export interface AccessLog {
+  /**
+   * Default: true.
+   */
+  enabled?: boolean;
+  /**
+   * File to append to; `-` for standard output. Default: `-`.
+   */
+  path?: string;
+}
+/**
+ * A namespace-wide mTLS mode.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "MtlsNamespace".
+ */
+export interface MtlsNamespace {
+  namespace: Name;
+  mode: Mode;
+  /**
+   * The MTLSPolicy it came from.
+   */
+  policy?: string;
+}
+/**
+ * Everything the built-in proxy runs, already resolved: no unimesh model is needed.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "ProxyConfigSpec".
+ */
+export interface ProxyConfigSpec {
+  /**
+   * SPIFFE trust domain. Default: `cluster.local`.
+   */
+  trustDomain?: string;
+  admin?: Admin;
+  identity?: Identity;
+  limits?: Limits;
+  accessLog?: AccessLog;
+  /**
+   * How a request travels from a caller's outbound listener to an instance whose inbound listener is in the same process (with `unimesh up`, all of them). mtls: over loopback with mutual TLS, exactly as between sidecars on two machines. inline: handed to the instance's inbound side in-process, with the caller's identity; the inbound side still enforces access control, rate limits and the mTLS mode's identity rules, but nothing crosses the wire (faster; use mtls to exercise TLS itself). Default: mtls.
+   */
+  colocatedHops?: "mtls" | "inline";
+  /**
+   * Mode of services and namespaces no MTLSPolicy covers. Default: permissive (callers still use mutual TLS).
+   */
+  defaultMtlsMode?: "strict" | "permissive" | "disabled";
+  /**
+   * Namespace-wide modes (a service's own MTLSPolicy wins).
+   */
+  mtlsNamespaces?: MtlsNamespace[];
+  /**
+   * The services: facts from the policies, instances from a ServiceRegistry.
+   */
+  services?: Service[];
+  /**
+   * Listeners for callers outside the mesh.
+   */
+  ingresses?: Ingress[];
+  /**
+   * Compiled route tables and policies, one per destination named by a policy. Services without one get a default route to every instance.
+   */
+  destinations?: Destination[];
+}
+/**
+ * The local services: where their instances run and how to reach them. Given to `unimesh up --services` and `unimesh proxy --services`, merged into a ProxyConfig by namespace and name.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "ServiceRegistrySpec".
+ */
+export interface ServiceRegistrySpec {
+  /**
+   * SPIFFE trust domain (overrides the ProxyConfig's).
+   */
+  trustDomain?: string;
+  admin?: Admin;
+  /**
+   * Services and their instances.
+   */
+  services?: Service[];
+  /**
+   * Listeners for callers outside the mesh.
+   */
+  ingresses?: Ingress[];
+}
+/**
+ * Configuration of unimesh's built-in proxy, as `unimesh translate --mesh builtin` writes it.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "ProxyConfig".
+ */
+export interface ProxyConfig {
+  apiVersion: "unimesh.io/v1alpha1";
+  kind: "ProxyConfig";
+  metadata: Metadata;
+  spec: ProxyConfigSpec;
+}
+/**
+ * Where the services of a local mesh run (a developer writes this one).
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "ServiceRegistry".
+ */
+export interface ServiceRegistry {
+  apiVersion: "unimesh.io/v1alpha1";
+  kind: "ServiceRegistry";
+  metadata: Metadata;
+  spec: ServiceRegistrySpec;
+}

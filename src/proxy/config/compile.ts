@@ -1,0 +1,341 @@
+/**
+ * Compiling a merged ProxyConfig into the structures the proxy runs on: services with their instances
+ * and resolved mTLS modes, a host-name index, each destination's route table with compiled matchers
+ * and feature policies, and the listener plan. Compilation is pure; problems are diagnostics
+ * (`proxy/*` codes) and a config with errors is never run.
+ */
+import type {
+  Access, ConnectionPool, DirectResponse, FaultInjection, HeaderOps, LoadBalancer, Mode, Mtls, OutlierDetection, ProxyConfig,
+  RateLimit, Redirect, Rewrite, Route, Service,
+} from "../../api/generated/proxyConfig.js";
+import type { Diagnostic } from "../../api/diagnostics.js";
+import { compileMatch, type Matcher } from "../features/match.js";
+import { compileSource, type Peer } from "../features/trafficSource.js";
+import { compileRetries, type RetryPolicy } from "../features/retries.js";
+import { compileCors, type CorsPolicy } from "../features/cors.js";
+import { compileAccess, type AccessDecision, type AccessRequest } from "../features/access.js";
+import { resolveMode } from "../features/mtls.js";
+import { DEFAULT_NAMESPACE } from "./merge.js";
+
+/** Application protocol of a service port. */
+export type Protocol = "http" | "http2" | "grpc";
+
+export interface RtPort { port: number; targetPort: number; protocol: Protocol }
+
+/** A service of the running mesh. */
+export interface RtService {
+  key: string;
+  namespace: string;
+  name: string;
+  serviceAccount: string;
+  spiffe: string;
+  ports: RtPort[];
+  instances: RtInstance[];
+  destination: RtDestination;
+  mtls?: Mtls;
+  namespaceMode?: Mode;
+  /** The port of a request: the Host's port, else the only (or first) port. */
+  portOf(port: number | undefined): RtPort | undefined;
+  /** Instances serving a port whose labels include `labels` (cached). */
+  endpoints(labels: Record<string, string> | undefined, port: number): RtInstance[];
+}
+
+/** One instance: its app and the listeners in front of and behind it. */
+export interface RtInstance {
+  /** Stable id `<ns>/<name>/<address>:<port>`, also the outlier-detection key. */
+  id: string;
+  service: RtService;
+  address: string;
+  port: number;
+  servicePort: RtPort;
+  labels: Record<string, string>;
+  mode: Mode;
+  /** Set when its inbound listener is bound. */
+  bound?: { address: string; port: number };
+  /** Requests in flight to it, across callers (least-request uses per-caller counts). */
+  active: number;
+}
+
+export interface RtTarget { subset?: string; labels?: Record<string, string>; port?: number }
+
+export interface RtMirror { service: RtService; subset?: string; labels?: Record<string, string>; port?: number; percent: number }
+
+/** A compiled route. */
+export interface RtRoute {
+  id: string;
+  policy?: string;
+  source: (p: Peer) => boolean;
+  port?: number;
+  match: Matcher;
+  targets: RtTarget[];
+  weights: number[];
+  totalWeight: number;
+  redirect?: Redirect;
+  directResponse?: DirectResponse;
+  rewrite?: Rewrite;
+  timeoutMs?: number;
+  retries?: RetryPolicy;
+  faultInjection?: FaultInjection;
+  mirror?: RtMirror;
+  requestHeaders?: HeaderOps;
+  responseHeaders?: HeaderOps;
+  cors?: CorsPolicy;
+}
+
+/** A compiled destination. */
+export interface RtDestination {
+  key: string;
+  routes: RtRoute[];
+  outlierDetection?: OutlierDetection;
+  connectionPool?: ConnectionPool;
+  loadBalancer?: LoadBalancer;
+  rateLimit?: RateLimit;
+  access?: (r: AccessRequest) => AccessDecision;
+  policies: string[];
+}
+
+/** An identity of a local listener. */
+export interface RtIdentity { namespace: string; serviceAccount: string; spiffe: string; peer: Peer }
+
+/** A listener to bind. `key` is stable across reloads (a listener with the same key is kept). */
+export type RtListener =
+  | { key: string; kind: "inbound"; address: string; port: number; instance: RtInstance; identity: RtIdentity }
+  | { key: string; kind: "outbound"; address: string; port: number; instance: RtInstance; identity: RtIdentity }
+  | { key: string; kind: "ingress"; address: string; port: number; name: string; identity: RtIdentity; destination?: { service: RtService; port?: number } }
+  | { key: string; kind: "admin"; address: string; port: number };
+
+/** Runtime settings with defaults applied. */
+export interface RtSettings {
+  trustDomain: string;
+  certTtlMs: number;
+  caCertFile?: string;
+  caKeyFile?: string;
+  limits: Required<NonNullable<ProxyConfig["spec"]["limits"]>>;
+  accessLog: { enabled: boolean; path: string };
+  colocatedHops: "mtls" | "inline";
+}
+
+/** The compiled configuration. Immutable once built; a reload builds a new one. */
+export interface CompiledConfig {
+  source: ProxyConfig;
+  settings: RtSettings;
+  services: Map<string, RtService>;
+  listeners: RtListener[];
+  /** Resolves a Host name (without port) for a caller namespace. */
+  resolveHost(host: string, callerNamespace: string): RtService | undefined;
+}
+
+export const DEFAULT_LIMITS: RtSettings["limits"] = {
+  headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 5_000, idleTimeoutMs: 120_000, handshakeTimeoutMs: 10_000,
+  maxHeaderBytes: 16_384, maxConnections: 4096, maxConcurrentStreams: 128, maxBufferedBodyBytes: 1_048_576, drainTimeoutMs: 10_000,
+};
+
+const DEFAULT_ADMIN_PORT = 15000;
+const DEFAULT_INGRESS_SA = "unimesh-ingress";
+
+/** Compiles a merged configuration. */
+export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const err = (pointer: string, code: string, message: string) => diagnostics.push({ code, severity: "error", message, pointer });
+  const spec = config.spec;
+  const trustDomain = spec.trustDomain ?? "cluster.local";
+  const spiffe = (ns: string, sa: string) => `spiffe://${trustDomain}/ns/${ns}/sa/${sa}`;
+  const identity = (ns: string, sa: string): RtIdentity => {
+    const id = spiffe(ns, sa);
+    return { namespace: ns, serviceAccount: sa, spiffe: id, peer: { spiffe: id, namespace: ns, label: `${ns}/${sa}`, address: "127.0.0.1" } };
+  };
+  const nsModes = new Map((spec.mtlsNamespaces ?? []).map((m) => [m.namespace, m.mode]));
+  const fallbackMode = spec.defaultMtlsMode ?? "permissive";
+  const destinations = new Map((spec.destinations ?? []).map((d) => [`${d.namespace}/${d.service}`, d]));
+
+  // Services (every registry service, plus destinations and mirror targets without one).
+  const services = new Map<string, RtService>();
+  const serviceSpecs: { s: Service; index: number }[] = (spec.services ?? []).map((s, index) => ({ s, index }));
+  const ensure = (ns: string, name: string) => {
+    if (!serviceSpecs.some(({ s }) => (s.namespace ?? DEFAULT_NAMESPACE) === ns && s.name === name)) {
+      serviceSpecs.push({ s: { name, namespace: ns }, index: -1 });
+    }
+  };
+  for (const d of spec.destinations ?? []) {
+    ensure(d.namespace, d.service);
+    for (const r of d.routes) if (r.mirror) ensure(r.mirror.namespace, r.mirror.service);
+  }
+  for (const { s, index } of serviceSpecs) {
+    const ns = s.namespace ?? DEFAULT_NAMESPACE;
+    const key = `${ns}/${s.name}`;
+    const base = `/spec/services/${index}`;
+    if (services.has(key)) { err(base, "proxy/duplicate-service", `service ${key} is listed twice`); continue; }
+    const declared = (s.ports ?? []).map((p) => ({ port: p.port, targetPort: p.targetPort ?? p.port, protocol: (p.protocol ?? "http") as Protocol }));
+    const fromInstances = [...new Set((s.instances ?? []).map((i) => i.servicePort).filter((p): p is number => p !== undefined))];
+    const ports: RtPort[] = declared.length ? declared : fromInstances.length ? fromInstances.map((p) => ({ port: p, targetPort: p, protocol: "http" })) : [{ port: 80, targetPort: 80, protocol: "http" }];
+    const dspec = destinations.get(key);
+    // Endpoint lists by label set (the compiled targets' own objects) and port.
+    const byLabels = new WeakMap<Record<string, string>, Map<number, RtInstance[]>>();
+    const all = new Map<number, RtInstance[]>();
+    const svc: RtService = {
+      key, namespace: ns, name: s.name, serviceAccount: s.serviceAccount ?? s.name, spiffe: spiffe(ns, s.serviceAccount ?? s.name),
+      ports, instances: [], destination: undefined as unknown as RtDestination,
+      ...(dspec?.mtls ? { mtls: dspec.mtls } : {}),
+      ...(nsModes.has(ns) ? { namespaceMode: nsModes.get(ns)! } : {}),
+      portOf(port) {
+        if (port === undefined) return ports.length === 1 ? ports[0] : ports.find((p) => p.port === 80) ?? ports[0];
+        return ports.find((p) => p.port === port) ?? (ports.length === 1 && port === 80 ? ports[0] : undefined);
+      },
+      endpoints(labels, port) {
+        let m = labels ? byLabels.get(labels) : all;
+        if (!m) byLabels.set(labels!, (m = new Map()));
+        let list = m.get(port);
+        if (!list) {
+          list = svc.instances.filter((i) => i.servicePort.port === port && (!labels || Object.entries(labels).every(([lk, lv]) => i.labels[lk] === lv)));
+          m.set(port, list);
+        }
+        return list;
+      },
+    };
+    (s.instances ?? []).forEach((inst, j) => {
+      const ip = `${base}/instances/${j}`;
+      let sp: RtPort | undefined;
+      if (inst.servicePort !== undefined) {
+        sp = ports.find((p) => p.port === inst.servicePort);
+        if (!sp) err(`${ip}/servicePort`, "proxy/unknown-port", `instance ${inst.port} of ${key} serves port ${inst.servicePort}, which is not a port of the service (${ports.map((p) => p.port).join(", ")})`);
+      } else if (ports.length === 1) sp = ports[0];
+      else err(`${ip}/servicePort`, "proxy/ambiguous-port", `service ${key} has several ports (${ports.map((p) => p.port).join(", ")}): say which one instance ${inst.port} serves with servicePort`);
+      if (!sp) return;
+      const address = inst.address ?? "127.0.0.1";
+      svc.instances.push({
+        id: `${key}/${address}:${inst.port}`, service: svc, address, port: inst.port, servicePort: sp, labels: { ...(inst.labels ?? {}) },
+        mode: resolveMode(svc.mtls, svc.namespaceMode, fallbackMode, [sp.port, sp.targetPort]), active: 0,
+      });
+    });
+    services.set(key, svc);
+  }
+
+  // Host index.
+  const hosts = new Map<string, RtService[]>();
+  const index = (h: string, s: RtService) => { const l = hosts.get(h) ?? []; l.push(s); hosts.set(h, l); };
+  for (const s of services.values()) {
+    for (const h of [s.name, `${s.name}.${s.namespace}`, `${s.name}.${s.namespace}.svc`, `${s.name}.${s.namespace}.svc.cluster.local`, `${s.name}.${s.namespace}.svc.${trustDomain}`]) index(h, s);
+  }
+  const resolveHost = (host: string, callerNs: string): RtService | undefined => {
+    const l = hosts.get(host.toLowerCase());
+    if (!l) return undefined;
+    if (l.length === 1) return l[0];
+    return l.find((s) => s.namespace === callerNs) ?? l.find((s) => s.namespace === DEFAULT_NAMESPACE) ?? l[0];
+  };
+
+  // Destinations.
+  for (const svc of services.values()) {
+    const dspec = destinations.get(svc.key);
+    const dIndex = (spec.destinations ?? []).findIndex((d) => `${d.namespace}/${d.service}` === svc.key);
+    const routes = (dspec?.routes ?? [{ id: "default", forward: { targets: [{ weight: 100 }] } } as Route]).map((r, i) =>
+      compileRoute(r, `/spec/destinations/${dIndex}/routes/${i}`, services, err));
+    let access: RtDestination["access"];
+    try {
+      access = compileAccess(dspec?.access as Access | undefined);
+    } catch (e) {
+      err(`/spec/destinations/${dIndex}/access`, "proxy/invalid-access", (e as Error).message);
+    }
+    svc.destination = {
+      key: svc.key, routes,
+      ...(dspec?.outlierDetection ? { outlierDetection: dspec.outlierDetection } : {}),
+      ...(dspec?.connectionPool ? { connectionPool: dspec.connectionPool } : {}),
+      ...(dspec?.loadBalancer ? { loadBalancer: dspec.loadBalancer } : {}),
+      ...(dspec?.rateLimit ? { rateLimit: dspec.rateLimit } : {}),
+      ...(access ? { access } : {}),
+      policies: dspec?.policies ?? [],
+    };
+  }
+
+  // Listener plan.
+  const listeners: RtListener[] = [];
+  const admin = spec.admin ?? {};
+  listeners.push({ key: "admin", kind: "admin", address: admin.address ?? "127.0.0.1", port: admin.port ?? DEFAULT_ADMIN_PORT });
+  for (const { s, index: si } of serviceSpecs) {
+    const svc = services.get(`${s.namespace ?? DEFAULT_NAMESPACE}/${s.name}`);
+    if (!svc) continue;
+    (s.instances ?? []).forEach((inst, j) => {
+      const rt = svc.instances.find((x) => x.port === inst.port && x.address === (inst.address ?? "127.0.0.1"));
+      if (!rt) return;
+      const id = identity(svc.namespace, svc.serviceAccount);
+      listeners.push({ key: `inbound|${rt.id}`, kind: "inbound", address: inst.inbound?.address ?? "127.0.0.1", port: inst.inbound?.port ?? 0, instance: rt, identity: id });
+      if (inst.outbound) listeners.push({ key: `outbound|${rt.id}`, kind: "outbound", address: inst.outbound.address ?? "127.0.0.1", port: inst.outbound.port ?? 0, instance: rt, identity: id });
+      void si; void j;
+    });
+  }
+  (spec.ingresses ?? []).forEach((g, i) => {
+    const ns = g.namespace ?? DEFAULT_NAMESPACE;
+    let destination: { service: RtService; port?: number } | undefined;
+    if (g.destination) {
+      const key = `${g.destination.namespace ?? ns}/${g.destination.service}`;
+      const svc = services.get(key);
+      if (!svc) err(`/spec/ingresses/${i}/destination`, "proxy/unknown-service", `ingress ${g.name} sends to ${key}, which is not a service of the registry`);
+      else destination = { service: svc, ...(g.destination.port ? { port: g.destination.port } : {}) };
+    }
+    listeners.push({
+      key: `ingress|${g.name}`, kind: "ingress", address: g.address ?? "127.0.0.1", port: g.port, name: g.name,
+      identity: identity(ns, g.serviceAccount ?? DEFAULT_INGRESS_SA), ...(destination ? { destination } : {}),
+    });
+  });
+  const fixed = new Map<string, string>();
+  for (const l of listeners) {
+    if (l.port === 0) continue;
+    const k = `${l.address}:${l.port}`;
+    if (fixed.has(k)) err("/spec", "proxy/port-in-use", `${l.key} and ${fixed.get(k)} both listen on ${k}`);
+    else fixed.set(k, l.key);
+  }
+
+  const settings: RtSettings = {
+    trustDomain,
+    certTtlMs: spec.identity?.certTtlMs ?? 3_600_000,
+    ...(spec.identity?.caCertFile ? { caCertFile: spec.identity.caCertFile } : {}),
+    ...(spec.identity?.caKeyFile ? { caKeyFile: spec.identity.caKeyFile } : {}),
+    limits: { ...DEFAULT_LIMITS, ...(spec.limits ?? {}) },
+    accessLog: { enabled: spec.accessLog?.enabled ?? true, path: spec.accessLog?.path ?? "-" },
+    colocatedHops: spec.colocatedHops ?? "mtls",
+  };
+  if (!!settings.caCertFile !== !!settings.caKeyFile) err("/spec/identity", "proxy/ca-files", "caCertFile and caKeyFile go together");
+  if (diagnostics.some((d) => d.severity === "error")) return { diagnostics };
+  return { compiled: { source: config, settings, services, listeners, resolveHost }, diagnostics };
+}
+
+function compileRoute(r: Route, ptr: string, services: Map<string, RtService>, err: (p: string, c: string, m: string) => void): RtRoute {
+  let match: Matcher = () => true;
+  try {
+    match = compileMatch(r.match);
+  } catch (e) {
+    err(`${ptr}/match`, "proxy/invalid-regex", (e as Error).message);
+  }
+  const actions = [r.forward, r.redirect, r.directResponse].filter((x) => x !== undefined).length;
+  if (actions !== 1) err(ptr, "proxy/route-action", `route ${r.id} must have exactly one of forward, redirect, directResponse`);
+  const targets = (r.forward?.targets ?? []).map((t) => ({ ...(t.subset ? { subset: t.subset } : {}), ...(t.labels ? { labels: t.labels } : {}), ...(t.port ? { port: t.port } : {}) }));
+  const weights = (r.forward?.targets ?? []).map((t) => t.weight);
+  let mirror: RtMirror | undefined;
+  if (r.mirror) {
+    const svc = services.get(`${r.mirror.namespace}/${r.mirror.service}`)!;
+    mirror = { service: svc, ...(r.mirror.subset ? { subset: r.mirror.subset } : {}), ...(r.mirror.labels ? { labels: r.mirror.labels } : {}), ...(r.mirror.port ? { port: r.mirror.port } : {}), percent: r.mirror.percent };
+  }
+  let cors: CorsPolicy | undefined;
+  try {
+    cors = compileCors(r.cors);
+  } catch (e) {
+    err(`${ptr}/cors`, "proxy/invalid-regex", (e as Error).message);
+  }
+  const retries = compileRetries(r.retries);
+  return {
+    id: r.id,
+    ...(r.policy ? { policy: r.policy } : {}),
+    source: compileSource(r.source),
+    ...(r.port ? { port: r.port } : {}),
+    match, targets, weights, totalWeight: weights.reduce((a, b) => a + b, 0),
+    ...(r.redirect ? { redirect: r.redirect } : {}),
+    ...(r.directResponse ? { directResponse: r.directResponse } : {}),
+    ...(r.rewrite ? { rewrite: r.rewrite } : {}),
+    ...(r.timeoutMs ? { timeoutMs: r.timeoutMs } : {}),
+    ...(retries ? { retries } : {}),
+    ...(r.faultInjection ? { faultInjection: r.faultInjection } : {}),
+    ...(mirror ? { mirror } : {}),
+    ...(r.headers?.request ? { requestHeaders: r.headers.request } : {}),
+    ...(r.headers?.response ? { responseHeaders: r.headers.response } : {}),
+    ...(cors ? { cors } : {}),
+  };
+}

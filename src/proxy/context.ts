@@ -1,0 +1,108 @@
+/**
+ * What request handlers share with the runtime: the current configuration snapshot, certificates,
+ * upstream pools, per-caller state (balancers, admission, outlier detection), per-instance rate
+ * limiters, metrics and logs. State keyed by listener and destination survives reloads; its settings
+ * follow the new configuration.
+ */
+import type { CompiledConfig, RtDestination, RtListener } from "./config/compile.js";
+import type { CertStore } from "./identity/certs.js";
+import type { Pools } from "./upstream/pools.js";
+import type { ProxyMetrics } from "./observe/metrics.js";
+import type { AccessLog } from "./observe/accessLog.js";
+import { PoolLimiter } from "./features/connectionPool.js";
+import { Balancer } from "./features/loadBalancer.js";
+import { OutlierDetector } from "./features/outlierDetection.js";
+import { RateLimiter } from "./features/rateLimit.js";
+import { InlineHop } from "./upstream/inline.js";
+import type { Peer } from "./features/trafficSource.js";
+
+/** State of one calling listener towards one destination. */
+export interface CallerState {
+  limiter: PoolLimiter;
+  balancer: Balancer;
+  outlier?: OutlierDetector;
+  /** The destination settings this state was last updated for. */
+  dest: RtDestination;
+}
+
+/** The handlers' view of the runtime. */
+export class ProxyContext {
+  current!: CompiledConfig;
+  private readonly index = new WeakMap<CompiledConfig, Map<string, RtListener>>();
+  private readonly callers = new Map<string, CallerState>();
+  private readonly limiters = new Map<string, { limiter: RateLimiter; config: unknown }>();
+  private readonly inline = new Map<string, InlineHop>();
+  private readonly byDest = new WeakMap<RtDestination, Map<string, CallerState>>();
+
+  constructor(readonly certs: CertStore, readonly pools: Pools, readonly metrics: ProxyMetrics, public log: AccessLog) {}
+
+  /** The current plan of a listener (undefined once a reload removed it). */
+  listener(key: string): RtListener | undefined {
+    const cur = this.current;
+    if (!cur) return undefined;
+    let index = this.index.get(cur);
+    if (!index) this.index.set(cur, (index = new Map(cur.listeners.map((l) => [l.key, l]))));
+    return index.get(key);
+  }
+
+  /** Per-caller state for a destination, created or brought up to date. */
+  caller(listenerKey: string, source: string, dest: RtDestination, http2: boolean): CallerState {
+    // Fast path: the state this destination object was last resolved to for this listener.
+    let perDest = this.byDest.get(dest);
+    const hit = perDest?.get(listenerKey);
+    if (hit && hit.dest === dest) return hit;
+    const key = `${listenerKey}>${dest.key}`;
+    let s = this.callers.get(key);
+    if (!s) {
+      s = { limiter: new PoolLimiter(dest.connectionPool, http2), balancer: new Balancer(dest.loadBalancer), dest };
+      this.callers.set(key, s);
+    }
+    if (s.dest !== dest || (dest.outlierDetection && !s.outlier)) {
+      s.limiter.config = dest.connectionPool;
+      s.balancer.config = dest.loadBalancer;
+      s.dest = dest;
+      if (dest.outlierDetection) {
+        if (s.outlier) s.outlier.update(dest.outlierDetection);
+        else {
+          const state = s;
+          s.outlier = new OutlierDetector(dest.outlierDetection, () => this.current.services.get(state.dest.key)?.instances.length ?? 1);
+          s.outlier.onEject = (instance) => this.metrics.ejections.inc([source, dest.key, instance]);
+        }
+      } else if (s.outlier) {
+        s.outlier.close();
+        delete s.outlier;
+      }
+    }
+    if (!perDest) this.byDest.set(dest, (perDest = new Map()));
+    perDest.set(listenerKey, s);
+    return s;
+  }
+
+  /** The rate limiter of an inbound listener for its destination's current settings. */
+  rateLimiter(listenerKey: string, dest: RtDestination): RateLimiter | undefined {
+    const rl = dest.rateLimit;
+    if (!rl) { this.limiters.delete(listenerKey); return undefined; }
+    const cur = this.limiters.get(listenerKey);
+    if (cur && (cur.config === rl || JSON.stringify(cur.config) === JSON.stringify(rl))) { cur.config = rl; return cur.limiter; }
+    const limiter = new RateLimiter(rl);
+    this.limiters.set(listenerKey, { limiter, config: rl });
+    return limiter;
+  }
+
+  /** The in-process hop from a calling identity to an instance (`colocatedHops: inline`). */
+  inlineHop(caller: Peer, instanceId: string): InlineHop {
+    const k = `${caller.spiffe}>${instanceId}`;
+    let h = this.inline.get(k);
+    if (!h) this.inline.set(k, (h = new InlineHop(this, instanceId, caller)));
+    return h;
+  }
+
+  /** Outlier and admission state for the admin page. */
+  snapshot(): Record<string, unknown> {
+    return Object.fromEntries([...this.callers].map(([k, s]) => [k, { ...s.limiter.stats(), ...(s.outlier ? { instances: s.outlier.snapshot() } : {}) }]));
+  }
+
+  close(): void {
+    for (const s of this.callers.values()) s.outlier?.close();
+  }
+}

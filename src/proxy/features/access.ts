@@ -1,0 +1,66 @@
+/**
+ * `access` and `accessL7`: authorization on an instance's inbound listener, on the verified peer
+ * identity. When a destination has access rules (any AccessPolicy selects it), a request is allowed
+ * only if an allow rule matches and no deny rule does (deny wins); refused requests are answered 403
+ * before the app sees them. Rule conditions: source, methods, paths (exact, `/a/*` prefix, `*\/a`
+ * suffix, `*`), ports (service or target port of the instance), headers (exact values).
+ */
+import type { Access, AccessRule } from "../../api/generated/proxyConfig.js";
+import type { IncomingHttpHeaders } from "node:http";
+import { compileSource, type Peer } from "./trafficSource.js";
+import { headerValue } from "./match.js";
+
+/** What an access decision looks at. */
+export interface AccessRequest {
+  peer: Peer;
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  /** Service port of the instance, its target port, and its real port: a rule's `ports` may name any. */
+  ports: readonly number[];
+  servicePort: number;
+}
+
+/** The outcome: allowed or not, and the policy that decided. */
+export interface AccessDecision {
+  allowed: boolean;
+  policy?: string;
+  reason: string;
+}
+
+type RuleTest = (r: AccessRequest) => boolean;
+
+function compilePath(p: string): (path: string) => boolean {
+  if (p === "*") return () => true;
+  if (p.endsWith("*")) { const pre = p.slice(0, -1); return (x) => x.startsWith(pre); }
+  if (p.startsWith("*")) { const suf = p.slice(1); return (x) => x.endsWith(suf); }
+  return (x) => x === p;
+}
+
+function compileRule(rule: AccessRule): RuleTest {
+  const tests: RuleTest[] = [];
+  if (rule.port !== undefined) { const port = rule.port; tests.push((r) => r.servicePort === port); }
+  if (rule.source) { const s = compileSource(rule.source); tests.push((r) => s(r.peer)); }
+  if (rule.methods) { const m = new Set(rule.methods); tests.push((r) => m.has(r.method)); }
+  if (rule.paths) { const ps = rule.paths.map(compilePath); tests.push((r) => ps.some((t) => t(r.path))); }
+  if (rule.ports) { const ports = new Set(rule.ports); tests.push((r) => r.ports.some((p) => ports.has(p))); }
+  for (const [name, values] of Object.entries(rule.headers ?? {})) {
+    const ok = new Set(values);
+    tests.push((r) => { const v = headerValue(r.headers, name); return v !== undefined && ok.has(v); });
+  }
+  return (r) => tests.every((t) => t(r));
+}
+
+/** A compiled authorizer; `undefined` access allows everything. */
+export function compileAccess(a: Access | undefined): ((r: AccessRequest) => AccessDecision) | undefined {
+  if (!a) return undefined;
+  const allow = a.allow.map((r) => ({ test: compileRule(r), policy: r.policy }));
+  const deny = a.deny.map((r) => ({ test: compileRule(r), policy: r.policy }));
+  const ports = a.ports ? new Set(a.ports) : undefined;
+  return (r) => {
+    for (const d of deny) if (d.test(r)) return { allowed: false, policy: d.policy, reason: "denied by a deny rule" };
+    if (ports && !ports.has(r.servicePort)) return { allowed: true, reason: "port not selected by an AccessPolicy" };
+    for (const x of allow) if (x.test(r)) return { allowed: true, policy: x.policy, reason: "allowed" };
+    return { allowed: false, policy: a.policies?.join(","), reason: "no allow rule matches (deny by default)" };
+  };
+}

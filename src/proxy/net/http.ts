@@ -1,0 +1,109 @@
+/**
+ * HTTP plumbing shared by the listeners: hop-by-hop header filtering (RFC 9110 §7.6.1, plus the
+ * HTTP/2 connection-specific headers of RFC 9113 §8.2.2), local replies (plain text, or trailers-only
+ * gRPC answers for gRPC callers), and writing an upstream response head downstream.
+ */
+import type { IncomingHttpHeaders } from "node:http";
+import type { Req, Res } from "./listener.js";
+import type { HeaderMap } from "../features/headers.js";
+
+const HOP_BY_HOP = new Set([
+  "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer", "http2-settings", "host",
+  "proxy-authorization", "proxy-authenticate",
+]);
+
+/** Request headers to forward: without hop-by-hop headers, HTTP/2 pseudo-headers and `host` (set separately). */
+export function forwardableRequestHeaders(h: IncomingHttpHeaders): HeaderMap {
+  const out: HeaderMap = {};
+  const listed = connectionListed(h.connection);
+  for (const k in h) {
+    if (k.charCodeAt(0) === 58 /* : */ || HOP_BY_HOP.has(k) || (listed && listed.has(k))) continue;
+    out[k] = h[k];
+  }
+  // gRPC needs `te: trailers` end to end.
+  if (h.te === "trailers") out.te = "trailers";
+  return out;
+}
+
+/** Response headers to send downstream: without hop-by-hop headers. */
+export function forwardableResponseHeaders(h: IncomingHttpHeaders | Record<string, string | string[] | undefined>): HeaderMap {
+  const out: HeaderMap = {};
+  const listed = connectionListed(h.connection as string | undefined);
+  for (const k in h) {
+    if (k === "host" || (HOP_BY_HOP.has(k) && k !== "trailer") || (listed && listed.has(k)) || k.charCodeAt(0) === 58) continue;
+    out[k] = h[k];
+  }
+  return out;
+}
+
+function connectionListed(v: string | string[] | undefined): Set<string> | undefined {
+  if (!v) return undefined;
+  const s = (Array.isArray(v) ? v.join(",") : v).toLowerCase();
+  if (s === "keep-alive" || s === "close") return undefined;
+  return new Set(s.split(",").map((x) => x.trim()).filter(Boolean));
+}
+
+/** True when the request is gRPC. */
+export function isGrpc(h: IncomingHttpHeaders): boolean {
+  const ct = h["content-type"];
+  return typeof ct === "string" && ct.startsWith("application/grpc");
+}
+
+/** gRPC status for a locally answered HTTP status (grpc/grpc doc/http-grpc-status-mapping.md). */
+export function grpcStatusOf(httpStatus: number): number {
+  switch (httpStatus) {
+    case 400: return 13;
+    case 401: return 16;
+    case 403: return 7;
+    case 404: return 12;
+    case 504: return 4;
+    case 429: case 502: case 503: return 14;
+    default: return 2;
+  }
+}
+
+/**
+ * Answers locally. `flag` goes to `x-unimesh-flag` (and the access log). gRPC callers get HTTP 200 with
+ * `grpc-status` (a trailers-only response) unless `grpcStatus` overrides it.
+ */
+export function localReply(req: Req, res: Res, status: number, body: string, extra?: { flag?: string; headers?: HeaderMap; grpcStatus?: number }): void {
+  if (res.headersSent || res.writableEnded || res.destroyed) {
+    if (!res.writableEnded) res.destroy();
+    return;
+  }
+  const headers: HeaderMap = { ...(extra?.headers ?? {}) };
+  if (extra?.flag) headers["x-unimesh-flag"] = extra.flag;
+  if (isGrpc(req.headers) || extra?.grpcStatus !== undefined) {
+    const code = extra?.grpcStatus ?? grpcStatusOf(status);
+    headers["content-type"] = "application/grpc";
+    headers["grpc-status"] = String(code);
+    headers["grpc-message"] = encodeURIComponent(body);
+    writeHead(res, 200, headers);
+    res.end();
+    return;
+  }
+  const b = Buffer.from(body);
+  headers["content-type"] ??= "text/plain; charset=utf-8";
+  headers["content-length"] = String(b.length);
+  writeHead(res, status, headers);
+  (res as unknown as import("node:http").ServerResponse).end(req.method === "HEAD" ? undefined : b);
+}
+
+/** Writes a response head (HTTP/1.1 or HTTP/2). */
+export function writeHead(res: Res, status: number, headers: HeaderMap): void {
+  let clean = headers;
+  for (const k in headers) {
+    if (headers[k] === undefined) {
+      clean = {};
+      for (const j in headers) if (headers[j] !== undefined) clean[j] = headers[j];
+      break;
+    }
+  }
+  (res as unknown as import("node:http").ServerResponse).writeHead(status, clean as import("node:http").OutgoingHttpHeaders);
+}
+
+/** The authority of a request: `:authority` (HTTP/2) or Host. */
+export function authorityOf(req: Req): string {
+  const h = req.headers;
+  return (h[":authority"] as string | undefined) ?? h.host ?? "";
+}

@@ -1,0 +1,195 @@
+/**
+ * One listening port that speaks what its clients speak: it sniffs the first bytes of each connection
+ * and hands it to TLS (first byte 0x16, inbound listeners only), HTTP/2 with prior knowledge (h2c,
+ * `PRI * HTTP/2.0`) or HTTP/1.1. After a TLS handshake, ALPN picks HTTP/2 or HTTP/1.1. Every path is
+ * bounded against slow or abusive clients: time to first byte and handshake, header and request
+ * receive timeouts, idle and keep-alive timeouts, header size, connection count, HTTP/2 stream count.
+ * Draining (reload, shutdown) stops accepting, lets in-flight requests finish, closes idle keep-alive
+ * connections and sends HTTP/2 GOAWAY, then destroys what is left after the drain timeout.
+ */
+import net from "node:net";
+import http from "node:http";
+import http2 from "node:http2";
+import tls from "node:tls";
+import type { Mode } from "../../api/generated/proxyConfig.js";
+import type { RtSettings } from "../config/compile.js";
+
+/** A request as both HTTP/1.1 and HTTP/2 (compatibility API) deliver it. */
+export type Req = http.IncomingMessage | http2.Http2ServerRequest;
+export type Res = http.ServerResponse | http2.Http2ServerResponse;
+
+/** TLS settings of an inbound listener. */
+export interface ListenerTls {
+  /** Key, certificate and CA bundle (PEM) of the listener's identity. */
+  credentials(): { key: string; cert: string; ca: string };
+  /** The current mTLS mode (read per connection, so a reload applies to new connections). */
+  mode(): Mode;
+}
+
+/** Events a listener reports (metrics). */
+export interface ListenerEvents {
+  plaintextRefused?(): void;
+  tlsRefused?(reason: string): void;
+  overloaded?(): void;
+}
+
+const H2_PREFACE = Buffer.from("PRI * HTTP/2.0");
+
+/** A sniffing listener. */
+export class Listener {
+  readonly server: net.Server;
+  private readonly http1: http.Server;
+  private readonly h2: http2.Http2Server;
+  private readonly tlsServer?: tls.Server;
+  private readonly sockets = new Set<net.Socket>();
+  private readonly sessions = new Set<http2.ServerHttp2Session>();
+  private draining = false;
+  /** Requests in flight. */
+  inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    readonly key: string,
+    private limits: RtSettings["limits"],
+    handler: (req: Req, res: Res) => void,
+    private readonly tlsOptions?: ListenerTls,
+    private readonly events: ListenerEvents = {},
+  ) {
+    const track = (req: Req, res: Res) => {
+      this.inFlight++;
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        this.inFlight--;
+        if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+      };
+      res.once("finish", finish);
+      res.once("close", finish);
+      if (this.draining && "shouldKeepAlive" in res) (res as http.ServerResponse).shouldKeepAlive = false;
+      handler(req, res);
+    };
+    this.http1 = http.createServer({
+      maxHeaderSize: limits.maxHeaderBytes,
+      requestTimeout: limits.requestTimeoutMs,
+      headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      noDelay: true,
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    }, track);
+    this.http1.timeout = limits.idleTimeoutMs;
+    // The HTTP/1.1 server never listens itself (sockets are handed to it); "listening" starts its
+    // connection tracking, which enforces headersTimeout and requestTimeout.
+    this.http1.emit("listening");
+    this.h2 = http2.createServer({
+      maxSessionMemory: 10,
+      maxHeaderListPairs: 256,
+      settings: { maxConcurrentStreams: limits.maxConcurrentStreams, maxHeaderListSize: limits.maxHeaderBytes },
+    }, track);
+    this.h2.setTimeout(limits.idleTimeoutMs);
+    this.h2.on("session", (s: http2.ServerHttp2Session) => {
+      this.sessions.add(s);
+      s.once("close", () => this.sessions.delete(s));
+      if (this.draining) s.close();
+    });
+    if (tlsOptions) {
+      const c = tlsOptions.credentials();
+      this.tlsServer = tls.createServer({
+        // Client certificates are required and verified; rejection happens below (so that it is counted).
+        key: c.key, cert: c.cert, ca: c.ca, requestCert: true, rejectUnauthorized: false,
+        ALPNProtocols: ["h2", "http/1.1"], handshakeTimeout: limits.handshakeTimeoutMs, minVersion: "TLSv1.2",
+      });
+      this.tlsServer.on("secureConnection", (s: tls.TLSSocket) => {
+        if (!s.authorized) {
+          const cert = s.getPeerCertificate();
+          this.events.tlsRefused?.(cert && cert.raw ? "untrusted client certificate" : "no client certificate");
+          s.destroy();
+          return;
+        }
+        if (s.alpnProtocol === "h2") this.h2.emit("connection", s);
+        else this.http1.emit("connection", s);
+      });
+      this.tlsServer.on("tlsClientError", (e: Error, s: tls.TLSSocket) => {
+        this.events.tlsRefused?.("handshake failed");
+        void e;
+        s.destroy();
+      });
+    }
+    this.server = net.createServer({ noDelay: true }, (s) => this.accept(s));
+    this.server.maxConnections = limits.maxConnections;
+    this.server.on("drop", () => this.events.overloaded?.());
+  }
+
+  /** Replaces the TLS credentials (certificate renewal); established connections keep theirs. */
+  updateCredentials(): void {
+    if (!this.tlsServer || !this.tlsOptions) return;
+    const c = this.tlsOptions.credentials();
+    this.tlsServer.setSecureContext({ key: c.key, cert: c.cert, ca: c.ca });
+  }
+
+  private accept(socket: net.Socket): void {
+    if (this.draining) { socket.destroy(); return; }
+    this.sockets.add(socket);
+    socket.once("close", () => this.sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
+    const timer = setTimeout(() => socket.destroy(), this.limits.handshakeTimeoutMs);
+    socket.once("data", (chunk: Buffer) => {
+      clearTimeout(timer);
+      socket.pause();
+      socket.unshift(chunk);
+      const isTls = chunk[0] === 0x16;
+      const mode = this.tlsOptions?.mode();
+      if (isTls) {
+        if (!this.tlsServer || mode === "disabled") { this.events.tlsRefused?.("TLS on a plaintext port"); socket.destroy(); return; }
+        // The TLS socket takes over the handle and reads the unshifted bytes itself.
+        this.tlsServer.emit("connection", socket);
+        return;
+      }
+      if (mode === "strict") { this.events.plaintextRefused?.(); socket.destroy(); return; }
+      const h2 = chunk.subarray(0, H2_PREFACE.length).equals(H2_PREFACE.subarray(0, Math.min(chunk.length, H2_PREFACE.length)));
+      // HTTP/2 sessions read the unshifted bytes themselves; the HTTP/1.1 parser needs the stream resumed.
+      if (h2) this.h2.emit("connection", socket);
+      else { this.http1.emit("connection", socket); socket.resume(); }
+    });
+  }
+
+  /** Starts listening. Resolves with the bound port. */
+  listen(address: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onError = (e: Error) => reject(e);
+      this.server.once("error", onError);
+      this.server.listen({ host: address, port, backlog: 1024 }, () => {
+        this.server.off("error", onError);
+        resolve((this.server.address() as net.AddressInfo).port);
+      });
+    });
+  }
+
+  /** The bound port. */
+  get port(): number {
+    return (this.server.address() as net.AddressInfo | null)?.port ?? 0;
+  }
+
+  /**
+   * Stops accepting and drains: in-flight requests may finish (responses ask HTTP/1.1 clients to close,
+   * HTTP/2 sessions get GOAWAY); after `timeoutMs` everything left is destroyed.
+   */
+  async drain(timeoutMs = this.limits.drainTimeoutMs): Promise<void> {
+    this.draining = true;
+    // close() stops accepting at once; its callback would wait for every connection to end.
+    this.server.close();
+    for (const s of this.sessions) s.close();
+    this.http1.closeIdleConnections();
+    if (this.inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, timeoutMs);
+        this.idleWaiters.push(() => { clearTimeout(t); resolve(); });
+      });
+    }
+    this.http1.closeIdleConnections();
+    for (const s of this.sockets) s.destroy();
+    for (const s of this.sessions) s.destroy();
+    this.http1.close();
+    this.tlsServer?.close();
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * Prometheus metrics in the text exposition format (version 0.0.4), served on the admin port's
+ * /metrics. Counters and histograms are keyed by their label values; no dependency.
+ */
+
+type Labels = Record<string, string>;
+
+function escapeLabel(v: string): string {
+  return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+}
+
+function renderLabels(names: readonly string[], values: readonly string[], extra = ""): string {
+  const parts = names.map((n, i) => `${n}="${escapeLabel(values[i])}"`);
+  if (extra) parts.push(extra);
+  return parts.length ? `{${parts.join(",")}}` : "";
+}
+
+/** A counter with fixed label names. */
+export class Counter {
+  private readonly values = new Map<string, { labels: string[]; value: number }>();
+  constructor(readonly name: string, readonly help: string, readonly labelNames: readonly string[]) {}
+
+  /** Adds `n` (default 1) for the given label values (in `labelNames` order). */
+  inc(labels: readonly string[], n = 1): void {
+    this.incKey(labels.join("\u0000"), labels, n);
+  }
+
+  /** {@link inc} with the series key (`labels` joined by NUL) already computed. */
+  incKey(k: string, labels: readonly string[], n = 1): void {
+    const v = this.values.get(k);
+    if (v) v.value += n;
+    else this.values.set(k, { labels: [...labels], value: n });
+  }
+
+  /** The value for some labels (tests and /clusters). */
+  get(labels: Labels): number {
+    let sum = 0;
+    for (const v of this.values.values()) {
+      if (this.labelNames.every((n, i) => labels[n] === undefined || labels[n] === v.labels[i])) sum += v.value;
+    }
+    return sum;
+  }
+
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
+    for (const v of this.values.values()) lines.push(`${this.name}${renderLabels(this.labelNames, v.labels)} ${v.value}`);
+    return lines.join("\n");
+  }
+}
+
+/** A gauge computed when scraped. */
+export class Gauge {
+  constructor(readonly name: string, readonly help: string, readonly labelNames: readonly string[], private readonly collect: () => [string[], number][]) {}
+
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`];
+    for (const [labels, value] of this.collect()) lines.push(`${this.name}${renderLabels(this.labelNames, labels)} ${value}`);
+    return lines.join("\n");
+  }
+}
+
+/** Default latency buckets, in seconds (0.5 ms to 60 s). */
+export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/** A histogram with fixed label names and buckets. */
+export class Histogram {
+  private readonly values = new Map<string, { labels: string[]; counts: number[]; sum: number; count: number }>();
+  constructor(readonly name: string, readonly help: string, readonly labelNames: readonly string[], readonly buckets: readonly number[] = LATENCY_BUCKETS) {}
+
+  observe(labels: readonly string[], value: number): void {
+    this.observeKey(labels.join("\u0000"), labels, value);
+  }
+
+  /** {@link observe} with the series key already computed. */
+  observeKey(k: string, labels: readonly string[], value: number): void {
+    let v = this.values.get(k);
+    if (!v) this.values.set(k, (v = { labels: [...labels], counts: new Array(this.buckets.length).fill(0), sum: 0, count: 0 }));
+    const b = this.buckets;
+    for (let i = 0; i < b.length; i++) if (value <= b[i]) { v.counts[i]++; break; }
+    v.sum += value;
+    v.count++;
+  }
+
+  /** Number of observations for some labels (tests). */
+  count(labels: Labels): number {
+    let n = 0;
+    for (const v of this.values.values()) if (this.labelNames.every((l, i) => labels[l] === undefined || labels[l] === v.labels[i])) n += v.count;
+    return n;
+  }
+
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+    for (const v of this.values.values()) {
+      let cum = 0;
+      this.buckets.forEach((le, i) => {
+        cum += v.counts[i];
+        lines.push(`${this.name}_bucket${renderLabels(this.labelNames, v.labels, `le="${le}"`)} ${cum}`);
+      });
+      lines.push(`${this.name}_bucket${renderLabels(this.labelNames, v.labels, 'le="+Inf"')} ${v.count}`);
+      lines.push(`${this.name}_sum${renderLabels(this.labelNames, v.labels)} ${v.sum}`);
+      lines.push(`${this.name}_count${renderLabels(this.labelNames, v.labels)} ${v.count}`);
+    }
+    return lines.join("\n");
+  }
+}
+
+/** Every metric of the proxy. `source` and `destination` are `namespace/serviceAccount` and `namespace/service`. */
+export class ProxyMetrics {
+  readonly requests = new Counter("unimesh_requests_total", "Requests handled, by direction (outbound: at the caller's listener; inbound: at the destination instance), source identity, destination service and response code.", ["direction", "source", "destination", "response_code"]);
+  readonly duration = new Histogram("unimesh_request_duration_seconds", "Time from request received to response complete, in seconds.", ["direction", "source", "destination", "response_code"]);
+  readonly retries = new Counter("unimesh_retries_total", "Retries made by callers' listeners.", ["source", "destination"]);
+  readonly ejections = new Counter("unimesh_outlier_ejections_total", "Instances ejected by outlier detection, per calling listener.", ["source", "destination", "instance"]);
+  readonly rateLimited = new Counter("unimesh_rate_limited_total", "Requests refused with 429 by a local rate limit.", ["source", "destination"]);
+  readonly denied = new Counter("unimesh_access_denied_total", "Requests refused with 403 by access control.", ["source", "destination", "policy"]);
+  readonly faults = new Counter("unimesh_faults_injected_total", "Faults injected, by kind (delay, abort).", ["source", "destination", "kind"]);
+  readonly mirrored = new Counter("unimesh_mirrored_requests_total", "Request copies sent by mirroring.", ["source", "destination"]);
+  readonly overflows = new Counter("unimesh_overflow_total", "Requests refused with 503 by connection-pool limits.", ["source", "destination"]);
+  readonly upstreamFailures = new Counter("unimesh_upstream_failures_total", "Tries that failed without a response, by reason (connect-failure, reset, refused-stream, timeout).", ["direction", "destination", "reason"]);
+  readonly tlsRefused = new Counter("unimesh_tls_refused_total", "Inbound connections refused: a failed mutual TLS handshake (no or invalid client certificate), or plaintext on a strict port.", ["listener", "reason"]);
+  readonly reloads = new Counter("unimesh_config_reloads_total", "Configuration reloads, by result (ok, error).", ["result"]);
+  readonly overloaded = new Counter("unimesh_connections_dropped_total", "Connections dropped because a listener reached maxConnections.", ["listener"]);
+  private readonly gauges: Gauge[] = [];
+
+  /** Counts one request and observes its duration (seconds). */
+  request(direction: string, source: string, destination: string, status: number, seconds: number): void {
+    const code = String(status);
+    const k = `${direction}\u0000${source}\u0000${destination}\u0000${code}`;
+    const labels = [direction, source, destination, code];
+    this.requests.incKey(k, labels);
+    this.duration.observeKey(k, labels, seconds);
+  }
+
+  addGauge(g: Gauge): void {
+    this.gauges.push(g);
+  }
+
+  render(): string {
+    return [
+      this.requests, this.duration, this.retries, this.ejections, this.rateLimited, this.denied, this.faults, this.mirrored,
+      this.overflows, this.upstreamFailures, this.tlsRefused, this.reloads, this.overloaded, ...this.gauges,
+    ].map((m) => m.render()).join("\n") + "\n";
+  }
+}

@@ -1,0 +1,286 @@
+/**
+ * The running proxy: one process hosting, for every local instance, its inbound listener (and its
+ * outbound listener when it calls others), every ingress, and the admin listener. A reload compiles
+ * the new configuration, binds new listeners, swaps the configuration atomically (requests in flight
+ * finish with the snapshot they started with; new requests see the new one), then drains removed
+ * listeners. Stopping drains every listener, then closes upstream pools.
+ */
+import type { ProxyConfig } from "../api/generated/proxyConfig.js";
+import type { Diagnostic } from "../api/diagnostics.js";
+import { compileConfig, type CompiledConfig, type RtListener } from "./config/compile.js";
+import { CertificateAuthority } from "./identity/ca.js";
+import { CertStore } from "./identity/certs.js";
+import { Pools } from "./upstream/pools.js";
+import { ProxyMetrics, Gauge } from "./observe/metrics.js";
+import { AccessLog } from "./observe/accessLog.js";
+import { ProxyContext } from "./context.js";
+import { Listener } from "./net/listener.js";
+import { outboundHandler } from "./outbound.js";
+import { inboundHandler } from "./inbound.js";
+import { adminHandler } from "./admin.js";
+
+/** A proxy event for the operator (JSON lines on stderr by default). */
+export interface ProxyEvent {
+  level: "info" | "warn" | "error";
+  msg: string;
+  [k: string]: unknown;
+}
+
+/** Options of {@link startProxy}. */
+export interface StartOptions {
+  /** Produces the configuration again, for reloads (re-reads files, re-translates policies). */
+  reload?: () => Promise<{ config?: ProxyConfig; diagnostics: Diagnostic[] }> | { config?: ProxyConfig; diagnostics: Diagnostic[] };
+  /** Where operator events go. Default: JSON lines on stderr. */
+  onEvent?: (e: ProxyEvent) => void;
+  /** Use this CA instead of creating or loading one (tests; several processes sharing a CA). */
+  ca?: CertificateAuthority;
+  /** Called on POST /quitquitquit. Default: stop the proxy. */
+  onQuit?: () => void;
+}
+
+/** Thrown when a configuration cannot run. */
+export class ProxyConfigError extends Error {
+  constructor(readonly diagnostics: Diagnostic[]) {
+    super(`the proxy configuration has errors:\n${diagnostics.filter((d) => d.severity === "error").map((d) => `  ${d.pointer ?? ""}: ${d.code}: ${d.message}`).join("\n")}`);
+  }
+}
+
+interface Bound {
+  plan: RtListener;
+  listener: Listener;
+}
+
+/** A running proxy. */
+export class ProxyRuntime {
+  private readonly bound = new Map<string, Bound>();
+  private stopping = false;
+  private readyFlag = false;
+  private reloading: Promise<{ ok: boolean; diagnostics: Diagnostic[] }> | undefined;
+
+  private constructor(
+    readonly ctx: ProxyContext,
+    readonly ca: CertificateAuthority,
+    private readonly options: StartOptions,
+  ) {}
+
+  /** Metrics registry (tests read counters from it). */
+  get metrics(): ProxyMetrics {
+    return this.ctx.metrics;
+  }
+
+  /** The configuration running now. */
+  get config(): CompiledConfig {
+    return this.ctx.current;
+  }
+
+  private event(e: ProxyEvent): void {
+    (this.options.onEvent ?? ((x) => process.stderr.write(JSON.stringify({ time: new Date().toISOString(), ...x }) + "\n")))(e);
+  }
+
+  /** Compiles and starts a configuration. @throws ProxyConfigError when it has errors. */
+  static async start(config: ProxyConfig, options: StartOptions = {}): Promise<ProxyRuntime> {
+    const { compiled, diagnostics } = compileConfig(config);
+    if (!compiled) throw new ProxyConfigError(diagnostics);
+    const s = compiled.settings;
+    const ca = options.ca
+      ?? (s.caCertFile && s.caKeyFile ? await CertificateAuthority.load(s.caCertFile, s.caKeyFile, s.trustDomain) : await CertificateAuthority.create(s.trustDomain));
+    const certs = new CertStore(ca, s.certTtlMs);
+    const metrics = new ProxyMetrics();
+    const ctx = new ProxyContext(certs, new Pools(), metrics, new AccessLog(s.accessLog.enabled, s.accessLog.path));
+    const rt = new ProxyRuntime(ctx, ca, options);
+    metrics.addGauge(new Gauge("unimesh_certificate_expiry_seconds", "Seconds until the current certificate of each identity expires.", ["identity"],
+      () => certs.list().map((c) => [[c.spiffeId], Math.round((c.notAfter.getTime() - Date.now()) / 1000)])));
+    metrics.addGauge(new Gauge("unimesh_requests_in_flight", "Requests in flight per listener.", ["listener"],
+      () => [...rt.bound.values()].map((b) => [[b.plan.key], b.listener.inFlight])));
+    certs.onRenew = (c) => {
+      for (const b of rt.bound.values()) if (b.plan.kind === "inbound" && b.plan.identity.spiffe === c.spiffeId) b.listener.updateCredentials();
+      rt.event({ level: "info", msg: "certificate renewed", identity: c.spiffeId, notAfter: c.notAfter.toISOString() });
+    };
+    try {
+      await rt.apply(compiled);
+    } catch (e) {
+      await rt.stop();
+      throw e;
+    }
+    rt.readyFlag = true;
+    rt.event({ level: "info", msg: "proxy started", listeners: rt.listeners() });
+    return rt;
+  }
+
+  /** Binds the listeners of a compiled configuration (keeping those whose key and address are unchanged) and swaps it in. */
+  private async apply(next: CompiledConfig): Promise<void> {
+    // Certificates first: a listener never starts without one.
+    const ids = new Set<string>();
+    for (const l of next.listeners) if (l.kind !== "admin") ids.add(l.identity.spiffe);
+    await Promise.all([...ids].map((id) => this.ctx.certs.get(id)));
+    const keep = new Map<string, Bound>();
+    const added: Bound[] = [];
+    const removed: Bound[] = [];
+    const nextKeys = new Map(next.listeners.map((l) => [l.key, l]));
+    for (const [k, b] of this.bound) {
+      const n = nextKeys.get(k);
+      const same = n && n.address === b.plan.address && (n.port === b.plan.port || n.port === 0) && sameTls(n, b.plan);
+      if (same) keep.set(k, { plan: n!, listener: b.listener });
+      else removed.push(b);
+    }
+    // Free fixed ports that a removed listener holds and a new one wants.
+    const wanted = new Set(next.listeners.filter((l) => !keep.has(l.key) && l.port !== 0).map((l) => `${l.address}:${l.port}`));
+    const early = removed.filter((b) => wanted.has(`${b.plan.address}:${b.listener.port}`));
+    await Promise.all(early.map((b) => b.listener.drain(0)));
+    try {
+      for (const plan of next.listeners) {
+        if (keep.has(plan.key)) continue;
+        const listener = this.createListener(plan, next);
+        await listener.listen(plan.address, plan.port);
+        added.push({ plan, listener });
+      }
+    } catch (e) {
+      await Promise.all(added.map((b) => b.listener.drain(0)));
+      throw e;
+    }
+    // Resolve instance endpoints to bound inbound ports, then swap.
+    const all = new Map<string, Bound>([...keep, ...added.map((b) => [b.plan.key, b] as const)]);
+    for (const b of all.values()) if (b.plan.kind === "inbound") b.plan.instance.bound = { address: b.plan.address, port: b.listener.port };
+    this.ctx.current = next;
+    this.bound.clear();
+    for (const [k, b] of all) this.bound.set(k, b);
+    const late = removed.filter((b) => !early.includes(b));
+    await Promise.all(late.map((b) => b.listener.drain()));
+  }
+
+  private createListener(plan: RtListener, cfg: CompiledConfig): Listener {
+    const limits = cfg.settings.limits;
+    const events = {
+      plaintextRefused: () => this.metrics.tlsRefused.inc([plan.key, "plaintext on a strict port"]),
+      tlsRefused: (reason: string) => this.metrics.tlsRefused.inc([plan.key, reason]),
+      overloaded: () => this.metrics.overloaded.inc([plan.key]),
+    };
+    switch (plan.kind) {
+      case "admin":
+        return new Listener(plan.key, limits, adminHandler(this.adminSource()), undefined, events);
+      case "outbound":
+      case "ingress":
+        return new Listener(plan.key, limits, outboundHandler(this.ctx, plan.key), undefined, events);
+      case "inbound": {
+        const key = plan.key;
+        const spiffe = plan.identity.spiffe;
+        return new Listener(key, limits, inboundHandler(this.ctx, key), {
+          credentials: () => {
+            const c = this.ctx.certs.peek(spiffe)!;
+            return { key: c.keyPem, cert: c.certPem, ca: c.caPem };
+          },
+          mode: () => {
+            const cur = this.ctx.listener(key);
+            return cur?.kind === "inbound" ? cur.instance.mode : plan.instance.mode;
+          },
+        }, events);
+      }
+    }
+  }
+
+  private adminSource() {
+    return {
+      metrics: () => this.metrics.render(),
+      ready: () => this.readyFlag && !this.stopping,
+      config: () => this.ctx.current.source,
+      listeners: () => this.listeners(),
+      clusters: () => this.ctx.snapshot(),
+      certs: () => this.ctx.certs.list().map((c) => ({ identity: c.spiffeId, serial: c.serial, notBefore: c.notBefore, notAfter: c.notAfter })),
+      reload: () => this.reload(),
+      quit: () => (this.options.onQuit ? this.options.onQuit() : void this.stop()),
+    };
+  }
+
+  /** Bound listeners: key → address, port and kind. */
+  listeners(): Record<string, { address: string; port: number; kind: string }> {
+    return Object.fromEntries([...this.bound].map(([k, b]) => [k, { address: b.plan.address, port: b.listener.port, kind: b.plan.kind }]));
+  }
+
+  /** The bound port of a listener key (`admin`, `ingress|<name>`, `outbound|<ns>/<svc>/<address>:<port>`, `inbound|...`). */
+  port(key: string): number {
+    const b = this.bound.get(key);
+    if (!b) throw new Error(`no listener ${key}; listeners: ${[...this.bound.keys()].join(", ")}`);
+    return b.listener.port;
+  }
+
+  /** The outbound listener port of the first (or the given) instance of a service. */
+  outboundPort(service: string, namespace = "default", appPort?: number): number {
+    for (const b of this.bound.values()) {
+      if (b.plan.kind === "outbound" && b.plan.instance.service.name === service && b.plan.instance.service.namespace === namespace && (appPort === undefined || b.plan.instance.port === appPort)) return b.listener.port;
+    }
+    throw new Error(`no outbound listener for ${namespace}/${service}`);
+  }
+
+  /** The inbound listener port of an instance (by its app port). */
+  inboundPort(service: string, namespace: string, appPort: number): number {
+    for (const b of this.bound.values()) {
+      if (b.plan.kind === "inbound" && b.plan.instance.service.name === service && b.plan.instance.service.namespace === namespace && b.plan.instance.port === appPort) return b.listener.port;
+    }
+    throw new Error(`no inbound listener for ${namespace}/${service} instance ${appPort}`);
+  }
+
+  /**
+   * Replaces the configuration. Invalid configurations are refused (the old one keeps running).
+   * Without an argument, the `reload` option produces it.
+   */
+  async reload(config?: ProxyConfig): Promise<{ ok: boolean; diagnostics: Diagnostic[] }> {
+    while (this.reloading) await this.reloading.catch(() => {});
+    const run = async (): Promise<{ ok: boolean; diagnostics: Diagnostic[] }> => {
+      let cfg = config;
+      let diagnostics: Diagnostic[] = [];
+      if (!cfg) {
+        if (!this.options.reload) return { ok: false, diagnostics: [{ code: "proxy/no-reload", severity: "error", message: "this proxy was started without a way to reload" }] };
+        const r = await this.options.reload();
+        diagnostics = r.diagnostics;
+        cfg = r.config;
+      }
+      if (!cfg || diagnostics.some((d) => d.severity === "error")) return this.refused(diagnostics);
+      const c = compileConfig(cfg);
+      if (!c.compiled) return this.refused([...diagnostics, ...c.diagnostics]);
+      try {
+        await this.apply(c.compiled);
+      } catch (e) {
+        return this.refused([...diagnostics, { code: "proxy/listen", severity: "error", message: (e as Error).message }]);
+      }
+      this.metrics.reloads.inc(["ok"]);
+      this.event({ level: "info", msg: "configuration reloaded", listeners: this.listeners() });
+      return { ok: true, diagnostics: [...diagnostics, ...c.diagnostics] };
+    };
+    this.reloading = run();
+    try {
+      return await this.reloading;
+    } finally {
+      this.reloading = undefined;
+    }
+  }
+
+  private refused(diagnostics: Diagnostic[]): { ok: boolean; diagnostics: Diagnostic[] } {
+    this.metrics.reloads.inc(["error"]);
+    this.event({ level: "error", msg: "configuration refused; the previous one keeps running", diagnostics });
+    return { ok: false, diagnostics };
+  }
+
+  /** Drains every listener (in-flight requests may finish within the drain timeout) and closes everything. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    await Promise.all([...this.bound.values()].map((b) => b.listener.drain()));
+    this.bound.clear();
+    await this.ctx.pools.close();
+    this.ctx.certs.close();
+    this.ctx.close();
+    this.ctx.log.close();
+    this.event({ level: "info", msg: "proxy stopped" });
+  }
+}
+
+function sameTls(a: RtListener, b: RtListener): boolean {
+  if (a.kind !== b.kind) return false;
+  if (a.kind === "admin" || b.kind === "admin") return true;
+  return a.identity.spiffe === b.identity.spiffe;
+}
+
+/** Starts a proxy for a (merged) configuration. */
+export function startProxy(config: ProxyConfig, options?: StartOptions): Promise<ProxyRuntime> {
+  return ProxyRuntime.start(config, options);
+}

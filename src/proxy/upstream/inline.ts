@@ -1,0 +1,108 @@
+/**
+ * The in-process hop (`colocatedHops: inline`): when the caller's outbound listener and the chosen
+ * instance's inbound listener live in this process, the request is handed to the instance's inbound
+ * pipeline directly instead of crossing loopback with mutual TLS. The inbound side does exactly what
+ * it does for a request on the wire — access control on the caller's identity (none when the
+ * instance's mode is `disabled`, as a plaintext caller would have), the local rate limit, the
+ * `x-forwarded-client-cert` header, inbound metrics and logs — then forwards to the app. It is a
+ * dispatcher, so the caller's timeouts, retries and outlier detection apply unchanged.
+ */
+import type { Dispatcher } from "undici";
+import type { IncomingHttpHeaders } from "node:http";
+import type { RtInstance } from "../config/compile.js";
+import type { ProxyContext } from "../context.js";
+import type { Peer } from "../features/trafficSource.js";
+import { peerOf } from "../features/trafficSource.js";
+import { admit } from "../inbound.js";
+
+class LocalController implements Dispatcher.DispatchController {
+  aborted = false;
+  paused = false;
+  reason: Error | null = null;
+  abort(reason: Error): void { this.aborted = true; this.reason = reason; }
+  pause(): void { this.paused = true; }
+  resume(): void { this.paused = false; }
+}
+
+/** Wraps the caller's handler to record the inbound side of the exchange. */
+class InboundRecorder implements Dispatcher.DispatchHandler {
+  private status = 0;
+  constructor(private readonly inner: Dispatcher.DispatchHandler, private readonly done: (status: number, flags: string[]) => void) {}
+  onRequestStart(c: Dispatcher.DispatchController, context: unknown): void { this.inner.onRequestStart?.(c, context); }
+  onResponseStart(c: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders, msg?: string): void {
+    if (status >= 200) this.status = status;
+    this.inner.onResponseStart?.(c, status, headers, msg);
+  }
+  onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void { this.inner.onResponseData?.(c, chunk); }
+  onResponseEnd(c: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
+    this.done(this.status, []);
+    this.inner.onResponseEnd?.(c, trailers);
+  }
+  onResponseError(c: Dispatcher.DispatchController, err: Error): void {
+    // Aborted by the caller (downstream gone, timeout): 499 as on the wire; otherwise the app failed.
+    if (c.aborted) this.done(499, ["DC"]);
+    else this.done(this.status || 503, ["UC"]);
+    this.inner.onResponseError?.(c, err);
+  }
+}
+
+/** A dispatcher that is the inbound side of one instance, for one calling identity. */
+export class InlineHop implements Pick<Dispatcher, "dispatch"> {
+  private readonly key: string;
+  constructor(private readonly ctx: ProxyContext, instanceId: string, private readonly caller: Peer) {
+    this.key = `inbound|${instanceId}`;
+  }
+
+  dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const started = performance.now();
+    const ctx = this.ctx;
+    const l = ctx.listener(this.key);
+    if (!l || l.kind !== "inbound") return reply(handler, 503, "instance removed by a reload");
+    const inst: RtInstance = l.instance;
+    const svc = inst.service;
+    const peer = inst.mode === "disabled" ? peerOf(undefined, "127.0.0.1") : this.caller;
+    const url = opts.path;
+    const q = url.indexOf("?");
+    const path = q < 0 ? url : url.slice(0, q);
+    const method = opts.method;
+    const reqHeaders = opts.headers as Record<string, string | string[] | undefined>;
+    const record = (status: number, flags: string[]) => {
+      const seconds = (performance.now() - started) / 1000;
+      ctx.metrics.request("inbound", peer.label, svc.key, status, seconds);
+      if (ctx.log.enabled) {
+        ctx.log.write({
+          time: new Date(Date.now() - seconds * 1000).toISOString(), direction: "inbound", listener: this.key, source: peer.label, destination: svc.key,
+          method, path, authority: String(reqHeaders.host ?? ""), protocol: "inline", status, durationMs: Math.round(seconds * 1e6) / 1e3,
+          upstream: `${inst.address}:${inst.port}`, ...(flags.length ? { flags } : {}),
+          ...(typeof reqHeaders["x-request-id"] === "string" ? { requestId: reqHeaders["x-request-id"] } : {}),
+        });
+      }
+    };
+    const refusal = admit(ctx, this.key, inst, peer, method, path, reqHeaders as IncomingHttpHeaders);
+    if (refusal) {
+      record(refusal.status, [refusal.flag]);
+      return reply(handler, refusal.status, refusal.body, { "x-unimesh-flag": refusal.flag, ...(refusal.headers ?? {}) });
+    }
+    // The caller's header map is its own copy (retries reuse it; setting the same value again is harmless).
+    const headers = reqHeaders;
+    delete headers["x-forwarded-client-cert"];
+    if (peer.spiffe) headers["x-forwarded-client-cert"] = `By=${svc.spiffe};URI=${peer.spiffe}`;
+    const dest = svc.destination;
+    const pool = ctx.pools.get({ address: inst.address, port: inst.port, h2: inst.servicePort.protocol !== "http", ...(dest.connectionPool ? { pool: dest.connectionPool } : {}) });
+    return pool.dispatch({ ...opts, headers: headers as Record<string, string> }, new InboundRecorder(handler, record));
+  }
+}
+
+/** Answers a dispatch locally (asynchronously, as a real upstream would). */
+function reply(handler: Dispatcher.DispatchHandler, status: number, body: string, headers: Record<string, string> = {}): boolean {
+  const c = new LocalController();
+  const b = Buffer.from(body);
+  queueMicrotask(() => {
+    handler.onRequestStart?.(c, {});
+    if (c.aborted) { handler.onResponseError?.(c, c.reason ?? new Error("aborted")); return; }
+    handler.onResponseStart?.(c, status, { "content-type": "text/plain; charset=utf-8", "content-length": String(b.length), ...headers }, "");
+    if (b.length) handler.onResponseData?.(c, b);
+    handler.onResponseEnd?.(c, {});
+  });
+  return true;
+}

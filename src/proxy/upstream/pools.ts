@@ -1,0 +1,107 @@
+/**
+ * Upstream connection pools (undici), keep-alive, one per (calling identity and its certificate
+ * generation, instance, protocol, connection-pool settings). Proxy-to-proxy pools use mutual TLS with
+ * the caller's certificate and accept only the destination's identity (secure naming: the server's
+ * SPIFFE ID must be the destination service account's). Pools unused for a while are closed gracefully.
+ */
+import { Pool } from "undici";
+import type { ConnectionPool } from "../../api/generated/proxyConfig.js";
+import { spiffeFromSan } from "../identity/ca.js";
+import type { IdentityCert } from "../identity/certs.js";
+
+/** How to reach one upstream. */
+export interface UpstreamSpec {
+  address: string;
+  port: number;
+  /** HTTP/2 (ALPN h2 over TLS, or h2c in plaintext). */
+  h2: boolean;
+  /** Mutual TLS: the caller's certificate and the identity the server must have. */
+  tls?: { cert: IdentityCert; expectServer: string };
+  pool?: ConnectionPool;
+}
+
+const IDLE_CLOSE_MS = 60_000;
+
+/** The pool cache. */
+export class Pools {
+  private readonly pools = new Map<string, { pool: Pool; lastUsed: number }>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor() {
+    this.timer = setInterval(() => this.sweep(), IDLE_CLOSE_MS / 2).unref();
+  }
+
+  /** The pool for an upstream, created on first use. */
+  get(u: UpstreamSpec): Pool {
+    const key = `${u.tls ? `${u.tls.cert.spiffeId}#${u.tls.cert.generation}>${u.tls.expectServer}` : "plain"}|${u.h2 ? "h2" : "h1"}|${u.address}:${u.port}|${u.pool ? JSON.stringify(u.pool) : ""}`;
+    const now = Date.now();
+    const hit = this.pools.get(key);
+    if (hit) { hit.lastUsed = now; return hit.pool; }
+    const pool = create(u);
+    this.pools.set(key, { pool, lastUsed: now });
+    return pool;
+  }
+
+  private sweep(): void {
+    const cutoff = Date.now() - IDLE_CLOSE_MS;
+    for (const [k, p] of this.pools) {
+      if (p.lastUsed < cutoff) {
+        this.pools.delete(k);
+        void p.pool.close().catch(() => {});
+      }
+    }
+  }
+
+  /** Number of open pools (admin). */
+  get size(): number {
+    return this.pools.size;
+  }
+
+  /** Closes every pool: gracefully, then forcefully after `graceMs`. */
+  async close(graceMs = 1000): Promise<void> {
+    clearInterval(this.timer);
+    const all = [...this.pools.values()].map((p) => p.pool);
+    this.pools.clear();
+    await Promise.race([
+      Promise.allSettled(all.map((p) => p.close())),
+      new Promise((r) => setTimeout(r, graceMs).unref()),
+    ]);
+    await Promise.allSettled(all.map((p) => p.destroy()));
+  }
+}
+
+function create(u: UpstreamSpec): Pool {
+  const p = u.pool;
+  const common = {
+    ...(p?.maxConnections ? { connections: p.maxConnections } : {}),
+    // undici closes a connection after the request that follows maxRequestsPerClient requests, so N
+    // requests per connection is N - 1; one request per connection is `reset` on each request instead.
+    ...(p?.maxRequestsPerConnection && p.maxRequestsPerConnection > 1 ? { maxRequestsPerClient: p.maxRequestsPerConnection - 1 } : {}),
+    ...(p?.idleTimeoutMs ? { keepAliveTimeout: p.idleTimeoutMs, keepAliveMaxTimeout: p.idleTimeoutMs } : {}),
+    pipelining: 1,
+    allowH2: u.h2,
+  };
+  const timeout = p?.connectTimeoutMs ?? 10_000;
+  if (u.tls) {
+    const { cert, expectServer } = u.tls;
+    return new Pool(`https://${u.address}:${u.port}`, {
+      ...common,
+      connect: {
+        timeout,
+        // One secure context per certificate, built once: not a PEM parse per new connection.
+        secureContext: cert.secureContext,
+        // Secure naming: the server must present the destination's SPIFFE ID (its chain is verified by `ca`).
+        checkServerIdentity: (_host: string, peer: { subjectaltname?: string }) => {
+          const got = spiffeFromSan(peer.subjectaltname);
+          return got === expectServer ? undefined : new Error(`upstream identity ${got ?? "(none)"} is not the expected ${expectServer}`);
+        },
+        ALPNProtocols: u.h2 ? ["h2", "http/1.1"] : ["http/1.1"],
+        minVersion: "TLSv1.2",
+      } as never,
+    });
+  }
+  return new Pool(`http://${u.address}:${u.port}`, {
+    ...common,
+    connect: { timeout, ...(u.h2 ? { useH2c: true } : {}) } as never,
+  });
+}

@@ -1,0 +1,153 @@
+/**
+ * Findings of the security review of the Linkerd adapter, one describe per finding: a Server never
+ * selects a whole namespace, never covers a guessed subset of the service's ports, overriding a stricter
+ * default inbound policy is a warning, and retries never fall back to Linkerd's default conditions.
+ */
+import { describe, expect, test } from "vitest";
+import { type Entry, Model, linkerd, loadModel, translate } from "../../../src/index.js";
+import { ap, diags, errors, find, H, ms, names, ok, run, tp } from "./helpers.js";
+
+/** A model built in memory, without validation (which rejects what the adapter must still guard against). */
+function modelOf(docs: any[]): Model {
+  const entries: Entry<any>[] = docs.map((doc, i) => ({
+    doc: { apiVersion: "unimesh.io/v1alpha1", ...doc },
+    origin: { file: "memory.yaml", documentIndex: i },
+    id: `${doc.kind}/${doc.metadata.namespace}/${doc.metadata.name}`,
+    namespace: doc.metadata.namespace, name: doc.metadata.name,
+  }));
+  return new Model(entries);
+}
+
+const mtls = (spec: string, name = "m"): string => `${H}kind: MTLSPolicy\nmetadata: {name: ${name}, namespace: shop}\nspec: ${spec}\n---\n`;
+
+describe("linkerd: an empty pod selector never becomes a namespace-wide Server", () => {
+  const svc = { kind: "MeshService", metadata: { name: "web", namespace: "shop" }, spec: { selector: {}, ports: [{ port: 80, targetPort: 8080 }] } };
+
+  test("validation already rejects selector: {} (the adapter guard is defence in depth)", () => {
+    const loaded = loadModel([{ file: "t.yaml", text: ms("web", "  selector: {}\n  ports: [{port: 80}]") }]);
+    expect(loaded.diagnostics.some((d) => d.severity === "error" && d.pointer === "/spec/selector")).toBe(true);
+  });
+
+  test("AccessPolicy, service MTLSPolicy and rate limit on a service with an empty selector: an error each, no Server", () => {
+    const model = modelOf([
+      svc,
+      { kind: "AccessPolicy", metadata: { name: "a", namespace: "shop" }, spec: { destination: { service: "web" }, allow: [{ source: { serviceAccounts: ["frontend"] } }] } },
+    ]);
+    for (const version of ["2.14", "2.20"]) {
+      const r = translate(model, { adapter: linkerd, version });
+      expect(errors(r)).toEqual(["/spec/destination adapter/unsupported-value"]);
+      expect(r.diagnostics.find((d) => d.severity === "error")!.message).toContain("every pod of namespace shop");
+      expect(r.resources.filter((o) => o.kind === "Server")).toEqual([]);
+    }
+    const mt = translate(modelOf([svc, { kind: "MTLSPolicy", metadata: { name: "m", namespace: "shop" }, spec: { mode: "strict", destination: { service: "web" } } }]), { adapter: linkerd, version: "2.20" });
+    expect(errors(mt)).toEqual(["/spec/destination adapter/unsupported-value"]);
+    const rl = translate(modelOf([svc, { kind: "TrafficPolicy", metadata: { name: "p", namespace: "shop" }, spec: { destination: { service: "web" }, rateLimit: { requestsPerSecond: 10 } } }]), { adapter: linkerd, version: "2.20" });
+    expect(errors(rl)).toEqual(["/spec/rateLimit adapter/unsupported-value"]);
+    expect(rl.resources).toEqual([]);
+  });
+});
+
+describe("linkerd: a policy for every port needs the declared ports (a guessed port is not all of them)", () => {
+  const route80 = tp("  destination: {service: web, port: 80}\n  timeout: 1s", "t");
+
+  test("an AccessPolicy without destination.port, ports guessed from a TrafficPolicy: error, no Server on the guessed port alone", () => {
+    const r = run(route80 + ap("  destination: {service: web}\n  allow:\n    - source: {serviceAccounts: [frontend]}"));
+    expect(errors(r)).toEqual(["/spec/destination adapter/unsupported-value"]);
+    const msg = r.diagnostics.find((d) => d.severity === "error")!.message;
+    expect(msg).toContain("declare the service's ports in a MeshService so every port gets a Server");
+    expect(msg).toContain("the policies name only port 80");
+    expect(r.resources).toEqual([]);
+  });
+
+  test("the same with the ports declared: a Server on every declared port", () => {
+    const objs = ok(ms("web", "  ports: [{port: 80, targetPort: 8080}, {port: 9090}]") + route80 + ap("  destination: {service: web}\n  allow:\n    - source: {serviceAccounts: [frontend]}"));
+    expect(names(objs).filter((n) => n.startsWith("Server/"))).toEqual(["Server/web-8080", "Server/web-9090"]);
+  });
+
+  test("a port-scoped AccessPolicy with undeclared ports: a Server on that port (pod port = service port), with a warning", () => {
+    const r = run(ap("  destination: {service: web, port: 80}\n  allow:\n    - source: {serviceAccounts: [frontend]}"));
+    expect(r.ok).toBe(true);
+    expect(find(r.resources, "Server", "web-80").spec.port).toBe(80);
+    expect(diags(r, "warning")).toEqual(["/spec/destination/port adapter/note"]);
+    expect(r.diagnostics.find((d) => d.severity === "warning")!.message).toContain("assuming the Service maps port 80 to the same targetPort");
+    // Declared: no assumption, no warning.
+    expect(diags(run(ms("web", "  ports: [{port: 80, targetPort: 8080}]") + ap("  destination: {service: web, port: 80}")), "warning")).toEqual([]);
+  });
+
+  test("a service MTLSPolicy (its mode covers every port) with undeclared ports: error, also when other policies name a port", () => {
+    for (const yaml of [route80 + mtls("{mode: strict, destination: {service: web}}"), mtls(`{mode: strict, destination: {service: web}, ports: {"80": permissive}}`)]) {
+      const r = run(yaml);
+      expect(errors(r)).toEqual(["/spec/mode adapter/unsupported-value"]);
+      expect(r.resources.filter((o) => o.kind === "Server")).toEqual([]);
+    }
+  });
+
+  test("a rate limit (one budget for the whole service) with undeclared ports: error, even with destination.port", () => {
+    for (const dest of ["{service: web}", "{service: web, port: 80}"]) {
+      const r = run(route80 + tp(`  destination: ${dest}\n  rateLimit: {requestsPerSecond: 10}`, "rl"));
+      expect(errors(r)).toEqual(["/spec/rateLimit adapter/unsupported-value"]);
+      expect(r.diagnostics.find((d) => d.severity === "error")!.message).toContain("declare the service's ports in a MeshService");
+    }
+    expect(names(ok(ms("web", "  ports: [{port: 80}]") + tp("  destination: {service: web}\n  rateLimit: {requestsPerSecond: 10}")))).toEqual(["HTTPLocalRateLimitPolicy/web-80", "Server/web-80"]);
+  });
+});
+
+describe("linkerd: a Server that admits everyone overrides a stricter default: a warning", () => {
+  const web = ms("web", "  ports: [{port: 80, targetPort: 8080}]");
+  for (const [mode, policy] of [["permissive", "all-unauthenticated"], ["strict", "all-authenticated"]] as const) {
+    test(`service mTLS ${mode}: accessPolicy ${policy}, and a warning that it overrides deny / cluster-authenticated set outside unimesh`, () => {
+      const r = run(web + mtls(`{mode: ${mode}, destination: {service: web}}`));
+      expect(r.ok).toBe(true);
+      expect(find(r.resources, "Server", "web-8080").spec.accessPolicy).toBe(policy);
+      expect(diags(r, "warning")).toEqual(["/spec adapter/note"]);
+      const msg = r.diagnostics.find((d) => d.severity === "warning")!.message;
+      expect(msg).toContain(`sets accessPolicy: ${policy}`);
+      expect(msg).toContain("overrides the default inbound policy");
+      expect(msg).toContain("a stricter one set outside unimesh");
+      expect(msg).toContain("deny or cluster-authenticated");
+      expect(msg).toContain("add an AccessPolicy for shop/web");
+    });
+  }
+
+  test("2.14 (an AuthorizationPolicy for every caller instead): the same warning", () => {
+    const r = run(web + mtls("{mode: permissive, destination: {service: web}}"), { version: "2.14" });
+    expect(diags(r, "warning")).toEqual(["/spec adapter/note"]);
+    expect(r.diagnostics.find((d) => d.severity === "warning")!.message).toContain("overrides the default inbound policy");
+  });
+
+  test("with an AccessPolicy the Server denies by default: no such warning", () => {
+    const r = run(web + mtls("{mode: strict, destination: {service: web}}") + ap("  destination: {service: web}\n  allow:\n    - source: {serviceAccounts: [frontend]}"));
+    expect(r.ok).toBe(true);
+    expect(r.diagnostics.filter((d) => d.message.includes("overrides the default inbound policy"))).toEqual([]);
+  });
+});
+
+describe("linkerd retries: never Linkerd's default conditions in place of retryOn", () => {
+  const retry = (on: string, port = 8080): string => tp(`  destination: {service: api, port: ${port}}\n  retries: {attempts: 2, retryOn: ${on}}`);
+
+  test("refused-stream or retriable-status-codes alone: an error each (retry.linkerd.io/limit without /http would retry Linkerd's defaults)", () => {
+    expect(errors(run(retry("[refused-stream]")))).toEqual(["/spec/retries/retryOn/0 adapter/unsupported-value"]);
+    expect(errors(run(retry("[retriable-status-codes]")))).toEqual(["/spec/retries/retryOn/0 adapter/unsupported-value"]);
+    expect(errors(run(retry("[refused-stream, retriable-status-codes]")))).toEqual(["/spec/retries/retryOn/0 adapter/unsupported-value", "/spec/retries/retryOn/1 adapter/unsupported-value"]);
+    expect(run(retry("[refused-stream]")).diagnostics[0].message).toContain("default conditions");
+  });
+
+  test("next to a status code they add nothing and are fine: retry.linkerd.io/http is always written", () => {
+    const objs = ok(retry("[refused-stream, retriable-status-codes, \"503\"]"));
+    expect(objs[0].metadata.annotations!["retry.linkerd.io/http"]).toBe("503");
+    expect(objs[0].metadata.annotations!["retry.linkerd.io/limit"]).toBe("2");
+  });
+
+  test("a GRPCRoute: refused-stream alone is an error too (no retry.linkerd.io/grpc)", () => {
+    const grpc = ms("api", "  ports: [{port: 50051, protocol: grpc}]");
+    expect(errors(run(grpc + retry("[refused-stream]", 50051)))).toEqual(["/spec/retries/retryOn/0 adapter/unsupported-value"]);
+    expect(ok(grpc + retry("[refused-stream, unavailable]", 50051))[0].metadata.annotations!["retry.linkerd.io/grpc"]).toBe("unavailable");
+  });
+
+  test("2.14-2.15: a ServiceProfile retries every 5xx, so refused-stream or retriable-status-codes without 5xx is an error", () => {
+    const o = { version: "2.14", approximations: ["retry-budget"] };
+    expect(errors(run(retry("[refused-stream]"), o))).toEqual(["/spec/retries/retryOn/0 adapter/unsupported-value"]);
+    expect(errors(run(retry("[retriable-status-codes]"), o))).toEqual(["/spec/retries/retryOn/0 adapter/unsupported-value"]);
+    expect(errors(run(retry("[5xx, refused-stream, retriable-status-codes]"), o))).toEqual([]);
+  });
+});

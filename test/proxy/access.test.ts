@@ -1,0 +1,107 @@
+/**
+ * `access` and `accessL7`: once an AccessPolicy selects a destination, only allowed callers pass —
+ * denied callers are refused with 403 before the app sees the request; deny rules win; methods, paths,
+ * ports and headers are enforced; a destination whose policies allow nothing refuses everything.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { call, closeAgents, meshConfig, registry, startApp, startMesh, type App } from "./support.js";
+import type { ProxyRuntime } from "../../src/proxy/runtime.js";
+
+const POLICIES = `
+apiVersion: unimesh.io/v1alpha1
+kind: AccessPolicy
+metadata: {name: details-readers, namespace: bookinfo}
+spec:
+  destination: {service: details}
+  allow:
+    - source: {serviceAccounts: [bookinfo-productpage]}
+      methods: [GET]
+      paths: ["/details/*"]
+    - source: {serviceAccounts: [bookinfo-admin]}
+      methods: [POST]
+      paths: [/details]
+      headers: {x-admin-token-id: [ops-1]}
+  deny:
+    - paths: ["*/secret"]
+---
+apiVersion: unimesh.io/v1alpha1
+kind: AccessPolicy
+metadata: {name: vault-locked, namespace: bookinfo}
+spec:
+  destination: {service: vault}
+---
+apiVersion: unimesh.io/v1alpha1
+kind: AccessPolicy
+metadata: {name: ops-namespace, namespace: bookinfo}
+spec:
+  destination: {service: ratings}
+  allow:
+    - source: {namespaces: [ops]}
+`;
+
+describe("access", () => {
+  let details: App, vault: App, ratings: App, productpage: App, admin: App, reviews: App, monitor: App, proxy: ProxyRuntime;
+  beforeAll(async () => {
+    [details, vault, ratings, productpage, admin, reviews, monitor] = await Promise.all(
+      ["details", "vault", "ratings", "productpage", "admin", "reviews", "monitor"].map((n) => startApp(n)));
+    proxy = await startMesh(meshConfig(POLICIES, registry([
+      { service: "details", namespace: "bookinfo", port: details.port },
+      { service: "vault", namespace: "bookinfo", port: vault.port },
+      { service: "ratings", namespace: "bookinfo", port: ratings.port },
+      { service: "productpage", namespace: "bookinfo", serviceAccount: "bookinfo-productpage", port: productpage.port, outbound: true },
+      { service: "admin", namespace: "bookinfo", serviceAccount: "bookinfo-admin", port: admin.port, outbound: true },
+      { service: "reviews", namespace: "bookinfo", serviceAccount: "bookinfo-reviews", port: reviews.port, outbound: true },
+      { service: "monitor", namespace: "ops", port: monitor.port, outbound: true },
+    ])));
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await closeAgents();
+    await Promise.all([details, vault, ratings, productpage, admin, reviews, monitor].map((a) => a?.close()));
+  });
+  const from = (svc: string, ns = "bookinfo") => proxy.outboundPort(svc, ns);
+
+  test("the allowed caller passes", async () => {
+    const a = await call(from("productpage"), "details", "/details/1");
+    expect(a.status).toBe(200);
+    expect(details.seen.at(-1)!.url).toBe("/details/1");
+  });
+
+  test("a denied caller is refused before the app sees the request", async () => {
+    const before = details.seen.length;
+    const a = await call(from("reviews"), "details", "/details/1");
+    expect(a.status).toBe(403);
+    expect(a.body).toBe("RBAC: access denied");
+    expect(details.seen.length).toBe(before);
+    expect(proxy.metrics.denied.get({ source: "bookinfo/bookinfo-reviews", destination: "bookinfo/details" })).toBe(1);
+  });
+
+  test("methods and paths of an allow rule are enforced", async () => {
+    expect((await call(from("productpage"), "details", "/details/1", { method: "DELETE" })).status).toBe(403);
+    expect((await call(from("productpage"), "details", "/other")).status).toBe(403);
+  });
+
+  test("headers of an allow rule are enforced", async () => {
+    expect((await call(from("admin"), "details", "/details", { method: "POST", body: "x", headers: { "x-admin-token-id": "ops-1" } })).status).toBe(200);
+    expect((await call(from("admin"), "details", "/details", { method: "POST", body: "x", headers: { "x-admin-token-id": "ops-9" } })).status).toBe(403);
+    expect((await call(from("admin"), "details", "/details", { method: "POST", body: "x" })).status).toBe(403);
+  });
+
+  test("a deny rule wins over an allow rule", async () => {
+    expect((await call(from("productpage"), "details", "/details/secret")).status).toBe(403);
+  });
+
+  test("an AccessPolicy without rules denies everything", async () => {
+    expect((await call(from("productpage"), "vault", "/")).status).toBe(403);
+    expect(vault.seen.length).toBe(0);
+  });
+
+  test("a namespace source admits every identity of that namespace, and only those", async () => {
+    expect((await call(from("monitor", "ops"), "ratings.bookinfo", "/")).status).toBe(200);
+    expect((await call(from("productpage"), "ratings", "/")).status).toBe(403);
+  });
+
+  test("a destination without AccessPolicy admits everyone", async () => {
+    expect((await call(from("productpage"), "reviews", "/")).status).toBe(200);
+  });
+});

@@ -1,0 +1,143 @@
+/**
+ * Operating the proxy: Prometheus metrics (counts and latency histograms by source, destination and
+ * code), health and readiness, structured access logs, certificate renewal without interruption,
+ * limits against slow or abusive clients, and graceful shutdown.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import net from "node:net";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { request } from "undici";
+import { call, closeAgents, meshConfig, registry, startApp, startMesh, type App } from "./support.js";
+import type { ProxyRuntime } from "../../src/proxy/runtime.js";
+
+const POLICIES = `
+apiVersion: unimesh.io/v1alpha1
+kind: TrafficPolicy
+metadata: {name: ratings, namespace: bookinfo}
+spec:
+  destination: {service: ratings}
+  timeout: 2s
+`;
+
+/** Opens a raw connection, writes `data`, resolves with what comes back and how long until close. */
+function raw(port: number, data: string, keepWriting?: { every: number; chunk: string }): Promise<{ text: string; ms: number }> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const s = net.connect(port, "127.0.0.1");
+    let text = "";
+    let timer: NodeJS.Timeout | undefined;
+    s.on("connect", () => {
+      s.write(data);
+      if (keepWriting) timer = setInterval(() => { if (!s.destroyed) s.write(keepWriting.chunk); }, keepWriting.every);
+    });
+    s.on("data", (d) => (text += d));
+    s.on("error", () => {});
+    s.on("close", () => { clearInterval(timer); resolve({ text, ms: performance.now() - t0 }); });
+  });
+}
+
+describe("operations", () => {
+  let ratings: App, reviews: App, slow: App, proxy: ProxyRuntime;
+  const dir = mkdtempSync(join(tmpdir(), "unimesh-ops-"));
+  const logFile = join(dir, "access.log");
+  beforeAll(async () => {
+    ratings = await startApp("ratings");
+    slow = await startApp("slow", (_req, res) => setTimeout(() => res.end("finished"), 400));
+    reviews = await startApp("reviews");
+    proxy = await startMesh(meshConfig(POLICIES, registry([
+      { service: "ratings", namespace: "bookinfo", port: ratings.port },
+      { service: "slow", namespace: "bookinfo", port: slow.port },
+      { service: "reviews", namespace: "bookinfo", port: reviews.port, outbound: true },
+    ]), {
+      accessLog: { enabled: true, path: logFile },
+      limits: { headersTimeoutMs: 300, requestTimeoutMs: 1000, handshakeTimeoutMs: 300, maxHeaderBytes: 4096, drainTimeoutMs: 2000 },
+    }));
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await closeAgents();
+    await Promise.all([ratings, reviews, slow].map((a) => a?.close()));
+  });
+  const admin = () => `http://127.0.0.1:${proxy.port("admin")}`;
+  const get = async (path: string) => { const r = await request(admin() + path); return { status: r.statusCode, text: await r.body.text() }; };
+
+  test("metrics count requests and observe latency by source, destination and code", async () => {
+    for (let i = 0; i < 3; i++) await call(proxy.outboundPort("reviews", "bookinfo"), "ratings", "/");
+    const m = await get("/metrics");
+    expect(m.status).toBe(200);
+    expect(m.text).toContain('unimesh_requests_total{direction="outbound",source="bookinfo/reviews",destination="bookinfo/ratings",response_code="200"} 3');
+    expect(m.text).toContain('unimesh_requests_total{direction="inbound",source="bookinfo/reviews",destination="bookinfo/ratings",response_code="200"} 3');
+    expect(m.text).toMatch(/unimesh_request_duration_seconds_bucket\{direction="outbound",source="bookinfo\/reviews",destination="bookinfo\/ratings",response_code="200",le="\+Inf"\} 3/);
+    expect(m.text).toContain("unimesh_request_duration_seconds_count");
+    for (const name of ["unimesh_retries_total", "unimesh_outlier_ejections_total", "unimesh_rate_limited_total", "unimesh_certificate_expiry_seconds"]) {
+      expect(m.text).toContain(`# TYPE ${name}`);
+    }
+  });
+
+  test("health, readiness, listeners, config and certificates on the admin port", async () => {
+    expect(await get("/healthz")).toEqual({ status: 200, text: "ok\n" });
+    expect((await get("/ready")).status).toBe(200);
+    const listeners = JSON.parse((await get("/listeners")).text);
+    expect(Object.keys(listeners).some((k) => k.startsWith("outbound|bookinfo/reviews/"))).toBe(true);
+    expect(JSON.parse((await get("/config")).text).kind).toBe("ProxyConfig");
+    const certs = JSON.parse((await get("/certs")).text);
+    expect(certs.map((c: { identity: string }) => c.identity)).toContain("spiffe://cluster.local/ns/bookinfo/sa/ratings");
+  });
+
+  test("access logs are JSON lines", async () => {
+    await call(proxy.outboundPort("reviews", "bookinfo"), "ratings", "/logged?x=1");
+    await new Promise((r) => setTimeout(r, 50));
+    const lines = readFileSync(logFile, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const out = lines.find((l) => l.path === "/logged" && l.direction === "outbound");
+    expect(out).toMatchObject({ source: "bookinfo/reviews", destination: "bookinfo/ratings", method: "GET", status: 200, authority: "ratings" });
+    expect(typeof out.durationMs).toBe("number");
+    expect(lines.find((l) => l.path === "/logged" && l.direction === "inbound")).toMatchObject({ source: "bookinfo/reviews", status: 200 });
+  });
+
+  test("certificates renew without interrupting traffic", async () => {
+    const before = JSON.parse((await get("/certs")).text).find((c: { identity: string }) => c.identity.endsWith("/sa/ratings")).serial;
+    await proxy.ctx.certs.renewAll();
+    const after = JSON.parse((await get("/certs")).text).find((c: { identity: string }) => c.identity.endsWith("/sa/ratings")).serial;
+    expect(after).not.toBe(before);
+    expect((await call(proxy.outboundPort("reviews", "bookinfo"), "ratings", "/")).status).toBe(200);
+  });
+
+  test("a client that trickles its headers is cut off by the headers timeout", async () => {
+    const r = await raw(proxy.outboundPort("reviews", "bookinfo"), "GET / HTTP/1.1\r\nHost: ratings\r\n", { every: 50, chunk: "X-A: b\r\n" });
+    expect(r.ms).toBeLessThan(3000);
+    expect(r.text === "" || r.text.startsWith("HTTP/1.1 408")).toBe(true);
+  });
+
+  test("a client that connects and says nothing is disconnected", async () => {
+    const r = await raw(proxy.outboundPort("reviews", "bookinfo"), "");
+    expect(r.ms).toBeGreaterThanOrEqual(250);
+    expect(r.ms).toBeLessThan(3000);
+  });
+
+  test("oversized headers are refused with 431", async () => {
+    const r = await raw(proxy.outboundPort("reviews", "bookinfo"), `GET / HTTP/1.1\r\nHost: ratings\r\nX-Big: ${"a".repeat(8000)}\r\n\r\n`);
+    expect(r.text).toMatch(/^HTTP\/1.1 431/);
+  });
+});
+
+describe("graceful shutdown", () => {
+  test("in-flight requests finish, then everything closes", async () => {
+    const slow = await startApp("slow", (_req, res) => setTimeout(() => res.end("finished"), 300));
+    const caller = await startApp("caller");
+    const proxy = await startMesh(meshConfig("", registry([
+      { service: "slow", port: slow.port },
+      { service: "caller", port: caller.port, outbound: true },
+    ])));
+    const out = proxy.outboundPort("caller");
+    const inFlight = call(out, "slow", "/");
+    await new Promise((r) => setTimeout(r, 100));
+    const stopped = proxy.stop();
+    expect((await inFlight).body).toBe("finished");
+    await stopped;
+    await expect(call(out, "slow", "/")).rejects.toThrow();
+    await closeAgents();
+    await Promise.all([slow.close(), caller.close()]);
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * `outlierDetection`: an instance that keeps failing is ejected and stops receiving traffic; the
+ * ejection is counted; it comes back after its ejection time; maxEjectionPercent bounds ejections.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { call, closeAgents, meshConfig, registry, startApp, startMesh } from "./support.js";
+
+const policies = (baseEjectionTime: string, maxEjectionPercent: number) => `
+apiVersion: unimesh.io/v1alpha1
+kind: TrafficPolicy
+metadata: {name: reviews-outliers, namespace: bookinfo}
+spec:
+  destination: {service: reviews}
+  outlierDetection: {consecutive5xxErrors: 3, interval: 50ms, baseEjectionTime: ${baseEjectionTime}, maxEjectionPercent: ${maxEjectionPercent}}
+`;
+
+async function setup(baseEjectionTime: string, maxEjectionPercent: number, bad: number) {
+  const apps = await Promise.all([0, 1, 2].map((i) => startApp(`v${i}`, (_req, res) => { res.writeHead(i < bad ? 500 : 200).end(`v${i}`); })));
+  const caller = await startApp("productpage");
+  const proxy = await startMesh(meshConfig(policies(baseEjectionTime, maxEjectionPercent), registry([
+    ...apps.map((a) => ({ service: "reviews", namespace: "bookinfo", port: a.port })),
+    { service: "productpage", namespace: "bookinfo", port: caller.port, outbound: true },
+  ])));
+  return { apps, caller, proxy, out: proxy.outboundPort("productpage", "bookinfo") };
+}
+
+describe("outlierDetection", () => {
+  let s: Awaited<ReturnType<typeof setup>>;
+  beforeAll(async () => { s = await setup("30s", 50, 1); });
+  afterAll(async () => {
+    await s?.proxy.stop();
+    await closeAgents();
+    await Promise.all([...(s?.apps ?? []), s?.caller].map((a) => a?.close()));
+  });
+
+  test("an ejected instance stops receiving traffic", async () => {
+    const [bad, good1, good2] = s.apps;
+    for (let i = 0; i < 30; i++) await call(s.out, "reviews", "/");
+    expect(bad.seen.length).toBe(3);
+    expect(s.proxy.metrics.ejections.get({ source: "bookinfo/productpage", destination: "bookinfo/reviews" })).toBe(1);
+    const before = bad.seen.length;
+    const answers = [];
+    for (let i = 0; i < 100; i++) answers.push(await call(s.out, "reviews", "/"));
+    expect(bad.seen.length).toBe(before);
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect(good1.seen.length + good2.seen.length).toBe(27 + 100);
+  });
+});
+
+describe("outlierDetection timing and limits", () => {
+  const started: Awaited<ReturnType<typeof setup>>[] = [];
+  afterAll(async () => {
+    for (const s of started) {
+      await s.proxy.stop();
+      await Promise.all([...s.apps, s.caller].map((a) => a.close()));
+    }
+    await closeAgents();
+  });
+
+  test("an ejected instance comes back after its ejection time", async () => {
+    const s = await setup("200ms", 50, 1);
+    started.push(s);
+    for (let i = 0; i < 12; i++) await call(s.out, "reviews", "/");
+    expect(s.apps[0].seen.length).toBe(3);
+    await new Promise((r) => setTimeout(r, 400));
+    for (let i = 0; i < 12 && s.apps[0].seen.length === 3; i++) await call(s.out, "reviews", "/");
+    expect(s.apps[0].seen.length).toBe(4);
+  });
+
+  test("maxEjectionPercent: with two of three failing and 30%, only one is ejected (one of three is already 33%)", async () => {
+    const s = await setup("30s", 30, 2);
+    started.push(s);
+    for (let i = 0; i < 60; i++) await call(s.out, "reviews", "/");
+    expect(s.proxy.metrics.ejections.get({ destination: "bookinfo/reviews" })).toBe(1);
+    expect(s.apps[0].seen.length + s.apps[1].seen.length).toBeGreaterThan(6);
+  });
+});
+
+describe("outlierDetection and callers that go away", () => {
+  test("a caller disconnecting mid-request is not held against the instance", async () => {
+    const slow = await startApp("slow", (_req, res) => setTimeout(() => { if (!res.destroyed) res.end("late"); }, 300));
+    const caller = await startApp("productpage");
+    const proxy = await startMesh(meshConfig(`
+apiVersion: unimesh.io/v1alpha1
+kind: TrafficPolicy
+metadata: {name: strict-outliers, namespace: bookinfo}
+spec:
+  destination: {service: reviews}
+  outlierDetection: {consecutive5xxErrors: 1, baseEjectionTime: 30s, maxEjectionPercent: 100}
+`, registry([
+      { service: "reviews", namespace: "bookinfo", port: slow.port },
+      { service: "productpage", namespace: "bookinfo", port: caller.port, outbound: true },
+    ])));
+    const out = proxy.outboundPort("productpage", "bookinfo");
+    const { request } = await import("undici");
+    for (let i = 0; i < 3; i++) {
+      const ac = new AbortController();
+      const p = request(`http://127.0.0.1:${out}/`, { headers: { host: "reviews" }, signal: ac.signal }).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 50));
+      ac.abort();
+      await p;
+    }
+    expect(proxy.metrics.ejections.get({ destination: "bookinfo/reviews" })).toBe(0);
+    expect((await call(out, "reviews", "/")).body).toBe("late");
+    await proxy.stop();
+    await closeAgents();
+    await Promise.all([slow.close(), caller.close()]);
+  });
+});

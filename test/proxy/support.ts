@@ -1,0 +1,187 @@
+/**
+ * Helpers for the proxy behaviour tests: small apps on 127.0.0.1 (ephemeral ports), a local mesh
+ * built from unimesh policies (translated by the builtin adapter, exactly as `unimesh up` does) plus a
+ * registry of those apps, and a client that sends requests through an outbound listener.
+ */
+import http from "node:http";
+import http2 from "node:http2";
+import type { AddressInfo } from "node:net";
+import { Agent, request } from "undici";
+import { loadModel, translate } from "../../src/index.js";
+import { builtin } from "../../src/adapters/builtin/index.js";
+import { mergeProxyDocuments } from "../../src/proxy/config/merge.js";
+import { startProxy, type ProxyRuntime, type StartOptions } from "../../src/proxy/runtime.js";
+import type { ProxyConfig, ServiceRegistry, Service } from "../../src/api/generated/proxyConfig.js";
+
+/** A request as an app saw it. */
+export interface Seen {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  /** Port of the connection it came on (one per connection). */
+  remotePort?: number;
+}
+
+/** An app: an HTTP server counting what it sees. */
+export interface App {
+  port: number;
+  seen: Seen[];
+  /** Connections accepted so far. */
+  connections: () => number;
+  close(): Promise<void>;
+}
+
+export type AppHandler = (req: http.IncomingMessage, res: http.ServerResponse, body: string, n: number) => void;
+
+/** Starts an HTTP/1.1 app; the default handler answers 200 with `name`. */
+export async function startApp(name: string, handler?: AppHandler): Promise<App> {
+  const seen: Seen[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks).toString();
+      seen.push({ method: req.method!, url: req.url!, headers: req.headers, body, remotePort: req.socket.remotePort });
+      if (handler) handler(req, res, body, seen.length);
+      else { res.setHeader("content-type", "text/plain"); res.end(name); }
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  let connections = 0;
+  server.on("connection", () => connections++);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    seen,
+    connections: () => connections,
+    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}
+
+/** Starts an h2c app (HTTP/2 without TLS), as gRPC servers are. */
+export async function startH2App(handler: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, body: Buffer) => void): Promise<App> {
+  const seen: Seen[] = [];
+  const server = http2.createServer();
+  server.on("stream", (stream, headers) => {
+    const chunks: Buffer[] = [];
+    stream.on("data", (c: Buffer) => chunks.push(c));
+    stream.on("end", () => {
+      const body = Buffer.concat(chunks);
+      seen.push({ method: String(headers[":method"]), url: String(headers[":path"]), headers: headers as http.IncomingHttpHeaders, body: body.toString() });
+      handler(stream, headers, body);
+    });
+  });
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on("session", (s) => { sessions.add(s); s.on("close", () => sessions.delete(s)); });
+  let connections = 0;
+  server.on("connection", () => connections++);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    seen,
+    connections: () => connections,
+    close: () => new Promise((r) => { for (const s of sessions) s.destroy(); server.close(() => r()); }),
+  };
+}
+
+/** One instance in a test registry. */
+export interface TestInstance {
+  service: string;
+  namespace?: string;
+  serviceAccount?: string;
+  port: number;
+  labels?: Record<string, string>;
+  /** Give it an outbound listener (it calls others). */
+  outbound?: boolean;
+  protocol?: "http" | "http2" | "grpc";
+  servicePort?: number;
+}
+
+/** Translates policies (YAML text) with the builtin adapter into a ProxyConfig. */
+export function translatePolicies(yaml: string): ProxyConfig {
+  const loaded = loadModel([{ file: "policies.yaml", text: yaml }]);
+  if (!loaded.ok) throw new Error(loaded.diagnostics.map((d) => `${d.pointer}: ${d.message}`).join("\n"));
+  const r = translate(loaded.model, { adapter: builtin });
+  if (!r.ok) throw new Error(r.diagnostics.map((d) => `${d.pointer}: ${d.message}`).join("\n"));
+  return r.resources[0] as unknown as ProxyConfig;
+}
+
+/** A registry document for instances. */
+export function registry(instances: TestInstance[], extra: Partial<ServiceRegistry["spec"]> = {}): ServiceRegistry {
+  const services = new Map<string, Service>();
+  for (const i of instances) {
+    const ns = i.namespace ?? "default";
+    const k = `${ns}/${i.service}`;
+    let s = services.get(k);
+    if (!s) {
+      s = { name: i.service, namespace: ns, instances: [], ...(i.serviceAccount ? { serviceAccount: i.serviceAccount } : {}) };
+      services.set(k, s);
+    }
+    const sp = i.servicePort ?? 80;
+    if (!s.ports?.some((p) => p.port === sp)) s.ports = [...(s.ports ?? []), { port: sp, protocol: i.protocol ?? "http" }] as Service["ports"];
+    s.instances!.push({ port: i.port, servicePort: sp, labels: i.labels ?? {}, inbound: { port: 0 }, ...(i.outbound ? { outbound: { port: 0 } } : {}) });
+  }
+  return { apiVersion: "unimesh.io/v1alpha1", kind: "ServiceRegistry", metadata: { name: "test" }, spec: { services: [...services.values()], admin: { port: 0 }, ...extra } };
+}
+
+/** The merged config of policies (YAML, may be empty) and a registry. */
+export function meshConfig(policiesYaml: string, reg: ServiceRegistry, spec: Partial<ProxyConfig["spec"]> = {}): ProxyConfig {
+  const configs = policiesYaml.trim() ? [{ doc: translatePolicies(policiesYaml), file: "policies", documentIndex: 0 }] : [];
+  const { config, diagnostics } = mergeProxyDocuments(configs, [{ doc: reg, file: "registry", documentIndex: 0 }]);
+  if (diagnostics.length) throw new Error(JSON.stringify(diagnostics));
+  // UNIMESH_TEST_HOPS=inline runs every behaviour test with in-process hops between co-located listeners.
+  const hops = process.env.UNIMESH_TEST_HOPS === "inline" ? { colocatedHops: "inline" as const } : {};
+  config.spec = { ...config.spec, accessLog: { enabled: false }, ...hops, ...spec };
+  return config;
+}
+
+/** Starts a mesh quietly. */
+export async function startMesh(config: ProxyConfig, options: StartOptions = {}): Promise<ProxyRuntime> {
+  return startProxy(config, { onEvent: () => {}, ...options });
+}
+
+const agents = new Map<number, Agent>();
+function agent(port: number): Agent {
+  let a = agents.get(port);
+  if (!a) agents.set(port, (a = new Agent({ connections: 64, keepAliveTimeout: 10_000 })));
+  return a;
+}
+
+/** A response as a test sees it. */
+export interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/**
+ * Sends a request through the outbound listener at `port` to `authority` (the destination, e.g.
+ * `reviews:80`), as an app using it as HTTP proxy would.
+ */
+export async function call(port: number, authority: string, path = "/", opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
+  const r = await request(`http://127.0.0.1:${port}${path}`, {
+    dispatcher: agent(port),
+    method: (opts.method ?? "GET") as "GET",
+    headers: { host: authority, ...(opts.headers ?? {}) },
+    ...(opts.body !== undefined ? { body: opts.body } : {}),
+  });
+  const body = await r.body.text();
+  return { status: r.statusCode, headers: r.headers as Answer["headers"], body };
+}
+
+/** Closes the test agents. */
+export async function closeAgents(): Promise<void> {
+  await Promise.all([...agents.values()].map((a) => a.close()));
+  agents.clear();
+}
+
+/** Runs `n` calls with at most `concurrency` in flight; returns the answers in order. */
+export async function many<T>(n: number, concurrency: number, fn: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = new Array(n);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, async () => {
+    while (next < n) { const i = next++; out[i] = await fn(i); }
+  }));
+  return out;
+}
