@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { compile } from "json-schema-to-typescript";
 import Ajv from "ajv";
 import standaloneCode from "ajv/dist/standalone/index.js";
+import ucs2lengthModule from "ajv/dist/runtime/ucs2length.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const gen = join(root, "src/api/generated");
@@ -67,11 +68,16 @@ export async function generate() {
 function validatorsModule(schema, exportsMap, file) {
   const ajv = new Ajv({ allErrors: true, strict: true, code: { source: true, esm: true, lines: false } });
   ajv.addSchema(withoutDescriptions(schema));
-  const code = standaloneCode.default ? standaloneCode.default(ajv, exportsMap) : standaloneCode(ajv, exportsMap);
-  return `// @ts-nocheck\n${BANNER(file)}\n` +
-    `import { createRequire } from "node:module";\nconst require = createRequire(import.meta.url);\n` +
-    code.replace(/^"use strict";/, "") + "\n";
+  let code = (standaloneCode.default ?? standaloneCode)(ajv, exportsMap).replace(/^"use strict";/, "");
+  // ajv's run-time helpers are CommonJS modules the code `require`s; the one these schemas use is inlined
+  // (one module fewer to resolve and load at start-up). Any other keeps the require.
+  for (const [call, fn] of RUNTIME_INLINE) code = code.replaceAll(call, `(${fn})`);
+  const preamble = code.includes("require(") ? `import { createRequire } from "node:module";\nconst require = createRequire(import.meta.url);\n` : "";
+  return `// @ts-nocheck\n${BANNER(file)}\n` + preamble + code + "\n";
 }
+
+/** ajv run-time helpers inlined into the standalone code: [the expression ajv writes, the function's source]. */
+const RUNTIME_INLINE = [[(ucs2lengthModule.default ?? ucs2lengthModule).code, String(ucs2lengthModule.default ?? ucs2lengthModule)]];
 
 /** Keywords whose value maps names to subschemas (the names themselves are not keywords). */
 const SCHEMA_MAPS = new Set(["properties", "patternProperties", "definitions", "$defs", "dependentSchemas"]);

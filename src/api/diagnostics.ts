@@ -114,6 +114,27 @@ export function statusOf(policy: string, mine: readonly Diagnostic[]): PolicySta
   return { policy, state, reasons: [...new Set(mine.map((d) => d.code))].sort() };
 }
 
+/**
+ * `{ ...d }` for the plain data objects diagnostics are, several times faster: V8's object spread is
+ * slow on objects of many shapes, and adapters report thousands of diagnostics. Anything unusual (a
+ * prototype, symbol keys, an own `__proto__`) is copied by the spread itself.
+ */
+export function copyFields<T extends object>(d: T): T {
+  if (Object.getPrototypeOf(d) === Object.prototype && Object.getOwnPropertySymbols(d).length === 0) {
+    const out: Record<string, unknown> = {};
+    let plain = true;
+    for (const k in d) {
+      if (k === "__proto__" || !Object.hasOwn(d, k)) {
+        plain = false;
+        break;
+      }
+      out[k] = d[k];
+    }
+    if (plain) return out as T;
+  }
+  return { ...d };
+}
+
 const severityRank: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
 /** Stable order: file, document, line, pointer, severity, code, message. */

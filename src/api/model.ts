@@ -10,7 +10,7 @@ import type {
 } from "./generated/model.js";
 import { parseDuration } from "./duration.js";
 import { locatePointer } from "./load.js";
-import type { Diagnostic } from "./diagnostics.js";
+import { type Diagnostic, copyFields } from "./diagnostics.js";
 
 /** The kinds of unimesh documents. */
 export type DocumentKind = "TrafficPolicy" | "AccessPolicy" | "MTLSPolicy" | "MeshService" | "ClusterInfo";
@@ -279,7 +279,7 @@ export class Model {
     const pos = this.locate(entry.origin, ptr);
     // `{...d, file, documentIndex, pointer, ...(pos ? {line, column} : {}), policy}`, key order
     // included, without spreading a temporary object (slow, and adapters may report thousands).
-    const out = { ...d } as Diagnostic;
+    const out = copyFields(d) as Diagnostic;
     out.file = entry.origin.file;
     out.documentIndex = entry.origin.documentIndex;
     out.pointer = ptr;

@@ -3,7 +3,9 @@
  * labels, valid and unique names, stable order, and no output at all when anything is an error.
  */
 import type { Adapter, KubeObject, TranslateContext, TranslateOptions } from "./adapter.js";
-import { type Diagnostic, InternalError, InvalidInputError, UsageError, diagnosticsByPolicy, hasErrors, promoteWarnings, sortDiagnostics, statusOf } from "./diagnostics.js";
+import {
+  type Diagnostic, InternalError, InvalidInputError, UsageError, copyFields, diagnosticsByPolicy, hasErrors, promoteWarnings, sortDiagnostics, statusOf,
+} from "./diagnostics.js";
 import { type Entry, type Model, cmp } from "./model.js";
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, POLICY_SET_LABEL, isPatch } from "../adapters/shared/ownership.js";
 import { isDnsLabel, isDnsSubdomain } from "../adapters/shared/names.js";
@@ -71,11 +73,16 @@ export function translate(model: Model, req: TranslateRequest): TranslateResult 
   const ctx: TranslateContext = {
     version,
     options: { ...req, allowApproximations: [...allow], policySet },
+    // `{ ...diagnostic, adapter: mesh }` (copyFields: the same, faster for thousands of reports).
     report(entry: Entry<any>, pointer, d) {
-      diagnostics.push({ ...model.diagnostic(entry, pointer, d), adapter: mesh });
+      const diagnostic = copyFields(model.diagnostic(entry, pointer, d));
+      diagnostic.adapter = mesh;
+      diagnostics.push(diagnostic);
     },
     reportGlobal(d) {
-      diagnostics.push({ ...d, adapter: mesh });
+      const diagnostic: Diagnostic = copyFields(d);
+      diagnostic.adapter = mesh;
+      diagnostics.push(diagnostic);
     },
     allows: (a) => allow.has(a),
   };
@@ -127,8 +134,16 @@ const META = ["name", "namespace", "labels", "annotations"];
  * fixed, everything else sorted), no undefined.
  */
 function finish(o: KubeObject, policySet: string): KubeObject {
-  const labels = isPatch(o) ? o.metadata.labels : { ...(o.metadata.labels ?? {}), [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [POLICY_SET_LABEL]: policySet };
-  const meta: Record<string, unknown> = { ...o.metadata, labels };
+  // `{ ...labels, [MANAGED_BY_LABEL]: ..., [POLICY_SET_LABEL]: ... }` and `{ ...o.metadata, labels }`,
+  // with copyFields (the same copies, faster).
+  let labels = o.metadata.labels;
+  if (!isPatch(o)) {
+    labels = copyFields(labels ?? {});
+    labels[MANAGED_BY_LABEL] = MANAGED_BY_VALUE;
+    labels[POLICY_SET_LABEL] = policySet;
+  }
+  const meta: Record<string, unknown> = copyFields(o.metadata);
+  meta.labels = labels;
   if (meta.annotations && Object.keys(meta.annotations as object).length === 0) delete meta.annotations;
   const out: Record<string, unknown> = {};
   for (const k of orderKeys(Object.keys(o), TOP)) {

@@ -12,7 +12,7 @@ import { UsageError } from "../api/diagnostics.js";
 import type { Model } from "../api/model.js";
 import { resolveVersion } from "../api/translate.js";
 import type { InstalledMesh } from "./mesh-auto.js";
-import { ADAPTER_NAMES, loadAdapter } from "../adapters/registry.js";
+import { loadAdapter } from "../adapters/registry.js";
 
 /**
  * The built-in adapters loaded one at a time (`unimesh translate` imports only the adapter it uses).
@@ -26,7 +26,7 @@ export interface LazyAdapters {
 
 /** The shipped adapters: `src/adapters/registry.ts`, with `BUILTIN_ADAPTERS` as the whole list. */
 export const SHIPPED_ADAPTERS: LazyAdapters = {
-  load: (name) => (ADAPTER_NAMES.includes(name) ? loadAdapter(name) : Promise.resolve(undefined)),
+  load: loadAdapter,
   all: async () => (await import("../adapters/index.js")).BUILTIN_ADAPTERS,
 };
 

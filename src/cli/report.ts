@@ -9,7 +9,7 @@
  * `mesh` is present for `translate` only. Usage errors (exit 2) and internal errors (exit 70) are
  * always one `unimesh: ...` text line, whatever `--output` says.
  */
-import { type Diagnostic, formatDiagnostic } from "../api/diagnostics.js";
+import { type Diagnostic, diagnosticsByPolicy, formatDiagnostic, statusOf } from "../api/diagnostics.js";
 import type { PolicyStatus } from "../api/translate.js";
 import type { Model } from "../api/model.js";
 import type { CliIO } from "./io.js";
@@ -45,11 +45,8 @@ export function report(io: CliIO, format: ReportFormat, r: JsonReport): void {
 export function policyStatus(model: Model, diags: readonly Diagnostic[]): PolicyStatus[] {
   const ids = new Set(model.policies.map((p) => p.id));
   for (const d of diags) if (d.policy) ids.add(d.policy);
-  return [...ids].sort().map((policy) => {
-    const mine = diags.filter((d) => d.policy === policy || d.relatedPolicies?.includes(policy));
-    const state = mine.some((d) => d.severity === "error") ? "rejected" : mine.some((d) => d.severity === "warning") ? "accepted-with-warnings" : "accepted";
-    return { policy, state, reasons: [...new Set(mine.map((d) => d.code))].sort() };
-  });
+  const byPolicy = diagnosticsByPolicy(diags); // one pass, not one filter per policy
+  return [...ids].sort().map((policy) => statusOf(policy, byPolicy.get(policy) ?? []));
 }
 
 /** `2 errors, 1 warning` (empty string when there are none). */

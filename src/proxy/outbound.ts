@@ -101,14 +101,14 @@ async function handle(ctx: ProxyContext, key: string, req: Req, res: Res): Promi
   const method = req.method ?? "GET";
   const { host, port: hostPort } = splitAuthority(t.authority);
   const svc: RtService | undefined = l.kind === "ingress" && l.destination ? l.destination.service : ctx.current.resolveHost(host, caller.namespace);
-  const record = (status: number, flags: string[], extra: { route?: string; upstream?: string; retries?: number; destination?: string } = {}) => {
+  const record = (status: number, flags: string[], extra: { route?: RtRoute; upstream?: string; retries?: number; destination?: string } = {}) => {
     const destination = extra.destination ?? svc?.key ?? host;
     const seconds = (performance.now() - started) / 1000;
     ctx.metrics.request("outbound", caller.peer.label, destination, status, seconds);
     if (ctx.log.enabled) {
       ctx.log.write({
         time: new Date(Date.now() - seconds * 1000).toISOString(), direction: "outbound", listener: key, source: caller.peer.label, destination,
-        ...(extra.route ? { route: extra.route } : {}), method, path: t.path, authority: t.authority, protocol: `HTTP/${req.httpVersion}`,
+        ...(extra.route ? { route: extra.route.id, ...(extra.route.name ? { routeName: extra.route.name } : {}) } : {}), method, path: t.path, authority: t.authority, protocol: `HTTP/${req.httpVersion}`,
         status, durationMs: Math.round(seconds * 1e6) / 1e3, ...(extra.upstream ? { upstream: extra.upstream } : {}),
         ...(extra.retries ? { retries: extra.retries } : {}), ...(flags.length ? { flags } : {}),
         ...(typeof req.headers["x-request-id"] === "string" ? { requestId: req.headers["x-request-id"] } : {}),
@@ -146,7 +146,7 @@ async function handle(ctx: ProxyContext, key: string, req: Req, res: Res): Promi
   if (corsOk && isPreflight(method, req.headers)) {
     writeHead(res, 200, { ...route.cors!.preflight(origin!), "content-length": "0" });
     res.end();
-    record(200, [], { route: route.id });
+    record(200, [], { route: route });
     return;
   }
 
@@ -162,14 +162,14 @@ async function handle(ctx: ProxyContext, key: string, req: Req, res: Res): Promi
         const onClose = () => { clearTimeout(timer); resolve(true); };
         res.once("close", onClose);
       });
-      if (gone) { record(499, [...flags, "DC"], { route: route.id }); return; }
+      if (gone) { record(499, [...flags, "DC"], { route: route }); return; }
     }
     if (f?.abort) {
       ctx.metrics.faults.inc([caller.peer.label, svc.key, "abort"]);
       flags.push("FI");
       const status = f.abort.httpStatus ?? 200;
       localReply(req, res, status, "fault filter abort", { flag: "FI", ...(f.abort.grpcStatus !== undefined ? { grpcStatus: f.abort.grpcStatus } : {}) });
-      record(status, flags, { route: route.id });
+      record(status, flags, { route: route });
       return;
     }
   }
@@ -179,7 +179,7 @@ async function handle(ctx: ProxyContext, key: string, req: Req, res: Res): Promi
     const location = redirectLocation(route.redirect, { scheme: "http", authority: t.authority, path: t.path, query: t.query });
     writeHead(res, route.redirect.statusCode, { location, "content-length": "0" });
     res.end();
-    record(route.redirect.statusCode, flags, { route: route.id });
+    record(route.redirect.statusCode, flags, { route: route });
     return;
   }
   if (route.directResponse) {
@@ -187,7 +187,7 @@ async function handle(ctx: ProxyContext, key: string, req: Req, res: Res): Promi
     const body = Buffer.from(d.body ?? "");
     writeHead(res, d.status, { "content-type": "text/plain; charset=utf-8", "content-length": String(body.length) });
     (res as unknown as import("node:http").ServerResponse).end(method === "HEAD" ? undefined : body);
-    record(d.status, flags, { route: route.id });
+    record(d.status, flags, { route: route });
     return;
   }
 
@@ -195,7 +195,7 @@ async function handle(ctx: ProxyContext, key: string, req: Req, res: Res): Promi
   const ti = pickWeighted(route.weights, route.totalWeight);
   if (ti < 0) {
     localReply(req, res, 503, "no healthy upstream", { flag: "UH" });
-    record(503, ["UH"], { route: route.id });
+    record(503, ["UH"], { route: route });
     return;
   }
   const tgt = route.targets[ti];
@@ -240,7 +240,7 @@ async function handle(ctx: ProxyContext, key: string, req: Req, res: Res): Promi
   if (admitted === undefined) {
     ctx.metrics.overflows.inc([caller.peer.label, svc.key]);
     localReply(req, res, 503, "upstream connect error or disconnect/reset before headers. reset reason: overflow", { flag: "UO", headers: { "x-unimesh-overflow": "true" } });
-    record(503, [...flags, "UO"], { route: route.id });
+    record(503, [...flags, "UO"], { route: route });
     return;
   }
   const release = typeof admitted === "function" ? admitted : await admitted;
@@ -273,7 +273,7 @@ async function handle(ctx: ProxyContext, key: string, req: Req, res: Res): Promi
       req, res, method, path, headers, body,
       ...(route.retries ? { retries: route.retries } : {}),
       ...(route.timeoutMs ? { timeoutMs: route.timeoutMs } : {}),
-      ...(route.retries?.perTryTimeoutMs ? { perTryTimeoutMs: route.retries.perTryTimeoutMs } : {}),
+      ...(route.perTryTimeoutMs ? { perTryTimeoutMs: route.perTryTimeoutMs } : {}),
       pick,
       ...(state.outlier ? { onOutcome: (tr: TryTarget, o: number | "connect-failure" | "reset" | "timeout") => state.outlier!.record(tr.id, o) } : {}),
       acquireRetry: () => state.limiter.acquireRetry(),
@@ -289,7 +289,7 @@ async function handle(ctx: ProxyContext, key: string, req: Req, res: Res): Promi
   } finally {
     release();
   }
-  record(result.status, [...flags, ...result.flags], { route: route.id, ...(result.upstream ? { upstream: result.upstream } : {}), retries: result.retries });
+  record(result.status, [...flags, ...result.flags], { route: route, ...(result.upstream ? { upstream: result.upstream } : {}), retries: result.retries });
 }
 
 /** Sends a copy of the request (Host `<host>-shadow`) and discards the answer. */

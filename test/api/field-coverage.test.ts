@@ -454,18 +454,6 @@ const ALLOWED: Exemption[] = [
  * and FAILS as soon as one is fixed (delete the entry then).
  */
 const KNOWN_GAPS: Exemption[] = [
-  {
-    mesh: "builtin", field: "TrafficPolicy:/spec/retries/perTryTimeout", cases: ["attempts 0: + perTryTimeout"],
-    reason: "perTryTimeout bounds each try INCLUDING the first (schema), so it matters with attempts 0; the builtin ProxyConfig drops it when retries are off (the App Mesh adapter had the same bug)",
-  },
-  {
-    mesh: "builtin", field: "TrafficPolicy:/spec/routes/*/retries/perTryTimeout", cases: ["attempts 0: + perTryTimeout"],
-    reason: "same as the policy-level perTryTimeout above, on a route",
-  },
-  {
-    mesh: "builtin", field: "TrafficPolicy:/spec/routes/*/name",
-    reason: "the schema says the route name appears in generated manifests; the ProxyConfig Route has an `id` that does not carry it (carry it, or make this an ALLOWED entry with the builtin owners' reason)",
-  },
 ];
 
 // ───────────────────────────── 5. running it ─────────────────────────────

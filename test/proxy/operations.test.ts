@@ -19,6 +19,10 @@ metadata: {name: ratings, namespace: bookinfo}
 spec:
   destination: {service: ratings}
   timeout: 2s
+  routes:
+    - name: logged
+      match: {path: {prefix: /logged}}
+    - name: everything-else
 `;
 
 /** Opens a raw connection, writes `data`, resolves with what comes back and how long until close. */
@@ -91,7 +95,8 @@ describe("operations", () => {
     await new Promise((r) => setTimeout(r, 50));
     const lines = readFileSync(logFile, "utf8").trim().split("\n").map((l) => JSON.parse(l));
     const out = lines.find((l) => l.path === "/logged" && l.direction === "outbound");
-    expect(out).toMatchObject({ source: "bookinfo/reviews", destination: "bookinfo/ratings", method: "GET", status: 200, authority: "ratings" });
+    expect(out).toMatchObject({ source: "bookinfo/reviews", destination: "bookinfo/ratings", method: "GET", status: 200, authority: "ratings", routeName: "logged" });
+    expect(out.route).toMatch(/#\/spec\/routes\/0$/);
     expect(typeof out.durationMs).toBe("number");
     expect(lines.find((l) => l.path === "/logged" && l.direction === "inbound")).toMatchObject({ source: "bookinfo/reviews", status: 200 });
   });

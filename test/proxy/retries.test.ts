@@ -1,7 +1,8 @@
 /**
  * `retries`: a flaky upstream is made to succeed by retries, and the retries are counted; per-try
  * timeouts are retried; retryOn is respected (a status it does not name is not retried); without
- * `retries`, nothing is retried.
+ * `retries`, nothing is retried; with `attempts: 0`, a `perTryTimeout` still bounds the single try
+ * (route and policy level).
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { backoffMs, compileRetries } from "../../src/proxy/features/retries.js";
@@ -28,13 +29,17 @@ spec:
     - name: conflict
       match: {path: {prefix: /conflict}}
       retries: {attempts: 2, retryOn: [retriable-4xx, "418"], backoff: 1ms}
+    - name: single-try
+      match: {path: {prefix: /single}}
+      timeout: 5s
+      retries: {attempts: 0, perTryTimeout: 100ms}
 ---
 apiVersion: unimesh.io/v1alpha1
 kind: TrafficPolicy
 metadata: {name: details-no-retries, namespace: bookinfo}
 spec:
   destination: {service: details, port: 9080}
-  retries: {attempts: 0}
+  retries: {attempts: 0, perTryTimeout: 150ms}
 `;
 
 describe("retries", () => {
@@ -50,11 +55,15 @@ describe("retries", () => {
       } else if (url.startsWith("/slow")) {
         const tries = ratings.seen.filter((s) => s.url === url).length;
         setTimeout(() => res.end("ok"), tries === 1 ? 1000 : 0);
-      } else if (url.startsWith("/internal")) res.writeHead(500).end("boom");
+      } else if (url.startsWith("/single")) setTimeout(() => res.end("late"), 1000);
+      else if (url.startsWith("/internal")) res.writeHead(500).end("boom");
       else if (url.startsWith("/conflict")) { const t = ratings.seen.filter((s) => s.url === url).length; res.writeHead(t === 1 ? 409 : t === 2 ? 418 : 200).end(); }
       else res.end(String(n));
     });
-    details = await startApp("details", (_req, res) => res.writeHead(503).end("down"));
+    details = await startApp("details", (req, res) => {
+      if (req.url!.startsWith("/slow")) setTimeout(() => res.end("late"), 1000);
+      else res.writeHead(503).end("down");
+    });
     caller = await startApp("reviews");
     proxy = await startMesh(meshConfig(POLICIES, registry([
       { service: "ratings", namespace: "bookinfo", port: ratings.port, servicePort: 9080 },
@@ -103,7 +112,29 @@ describe("retries", () => {
     const out = proxy.outboundPort("reviews", "bookinfo");
     const a = await call(out, "details:9080", "/details/1");
     expect(a.status).toBe(503);
-    expect(details.seen.length).toBe(1);
+    expect(details.seen.filter((s) => s.url === "/details/1").length).toBe(1);
+  });
+
+  test("attempts: 0 with perTryTimeout (route): the single try is bounded by it, not by the route timeout", async () => {
+    const out = proxy.outboundPort("reviews", "bookinfo");
+    const t0 = performance.now();
+    const a = await call(out, "ratings:9080", "/single/1");
+    const took = performance.now() - t0;
+    expect(a.status).toBe(504);
+    expect(took).toBeGreaterThanOrEqual(90);
+    expect(took).toBeLessThan(900);
+    expect(seenBy("/single/1")).toBe(1);
+  });
+
+  test("attempts: 0 with perTryTimeout (policy level): the single try is bounded by it", async () => {
+    const out = proxy.outboundPort("reviews", "bookinfo");
+    const t0 = performance.now();
+    const a = await call(out, "details:9080", "/slow/1");
+    const took = performance.now() - t0;
+    expect(a.status).toBe(504);
+    expect(took).toBeGreaterThanOrEqual(140);
+    expect(took).toBeLessThan(900);
+    expect(details.seen.filter((s) => s.url === "/slow/1").length).toBe(1);
   });
 
   test("back-off is fully jittered exponential, capped at 10 x base", () => {

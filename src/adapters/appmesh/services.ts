@@ -44,6 +44,9 @@ export interface ServiceNode {
 export class ServiceIndex {
   readonly nodes: ServiceNode[] = [];
   private readonly byKey = new Map<string, ServiceNode>();
+  /** Nodes by `namespace/serviceAccount` and by namespace, in `nodes` order. */
+  private bySaIndex = new Map<string, ServiceNode[]>();
+  private byNsIndex = new Map<string, ServiceNode[]>();
 
   constructor(private readonly tx: Tx) {
     const { model } = tx;
@@ -61,16 +64,27 @@ export class ServiceIndex {
       }
     }
     this.nodes.sort((a, b) => cmp(a.namespace, b.namespace) || cmp(a.name, b.name));
+    this.bySaIndex = new Map();
+    this.byNsIndex = new Map();
+    for (const n of this.nodes) this.indexNode(n);
+  }
+
+  private indexNode(n: ServiceNode): void {
+    const sa = `${n.namespace}/${n.facts.serviceAccount}`;
+    const a = this.bySaIndex.get(sa);
+    if (a) a.push(n); else this.bySaIndex.set(sa, [n]);
+    const b = this.byNsIndex.get(n.namespace);
+    if (b) b.push(n); else this.byNsIndex.set(n.namespace, [n]);
   }
 
   /** Known services whose pods run as the service account. */
   bySa(namespace: string, serviceAccount: string): ServiceNode[] {
-    return this.nodes.filter((n) => n.namespace === namespace && n.facts.serviceAccount === serviceAccount);
+    return [...(this.bySaIndex.get(`${namespace}/${serviceAccount}`) ?? [])];
   }
 
   /** Known services of a namespace. */
   inNamespace(namespace: string): ServiceNode[] {
-    return this.nodes.filter((n) => n.namespace === namespace);
+    return [...(this.byNsIndex.get(namespace) ?? [])];
   }
 
   private add(facts: ServiceFacts, view?: DestinationView): void {
@@ -93,6 +107,7 @@ export class ServiceIndex {
     };
     this.nodes.push(node);
     this.byKey.set(key, node);
+    this.indexNode(node);
   }
 }
 

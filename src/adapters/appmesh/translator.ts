@@ -381,8 +381,8 @@ class NodeNames {
  */
 function checkSelectorOverlaps(tx: Tx, index: ServiceIndex): void {
   for (const a of index.nodes) {
-    for (const b of index.nodes) {
-      if (a === b || a.namespace !== b.namespace) continue;
+    for (const b of index.inNamespace(a.namespace)) {
+      if (a === b) continue;
       const sa = a.facts.selector;
       const sb = b.facts.selector;
       const contained = Object.keys(sa).every((k) => sb[k] === sa[k]);

@@ -63,7 +63,7 @@ export function translateBuiltin(model: Model, ctx: TranslateContext): KubeObjec
 function destination(model: Model, ctx: TranslateContext, dest: DestinationView): Destination {
   const env: FeatureEnv = { model, ctx, dest };
   const routes: Route[] = dest.routes.map((r) => {
-    const out: Route = { id: `${r.policy.id}#${r.pointer}`, policy: r.policy.id };
+    const out: Route = { id: `${r.policy.id}#${r.pointer}`, ...(r.name ? { name: r.name } : {}), policy: r.policy.id };
     for (const f of ROUTE_FEATURES) f(r, out, env);
     return out;
   });

@@ -367,7 +367,7 @@ export interface Retries {
    */
   attempts: number;
   /**
-   * Timeout of each try, including the first; a try that times out is retried when retryOn allows it (5xx, gateway-error, reset). Omitted: none (bounded by the route timeout). In milliseconds.
+   * Timeout of each try, including the first (so it applies with attempts 0 too: the single try is bounded by it and answered 504 when it fires); a try that times out is retried when retryOn allows it (5xx, gateway-error, reset). Omitted: none (bounded by the route timeout). In milliseconds.
    */
   perTryTimeoutMs?: number;
   /**
@@ -570,6 +570,10 @@ export interface Route {
    * Stable id (`<policy>#<pointer>`), used in metrics, access logs and response header `x-unimesh-route` when debugging.
    */
   id: string;
+  /**
+   * The route's `name` in its TrafficPolicy, when it has one; written to access logs as `routeName` (the id stays the stable key).
+   */
+  name?: string;
   /**
    * The policy it came from (`TrafficPolicy/<ns>/<name>`); absent for the default route.
    */

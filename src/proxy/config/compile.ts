@@ -63,6 +63,8 @@ export interface RtMirror { service: RtService; subset?: string; labels?: Record
 /** A compiled route. */
 export interface RtRoute {
   id: string;
+  /** The route's name in its policy (access log `routeName`). */
+  name?: string;
   policy?: string;
   source: (p: Peer) => boolean;
   port?: number;
@@ -75,6 +77,8 @@ export interface RtRoute {
   rewrite?: Rewrite;
   timeoutMs?: number;
   retries?: RetryPolicy;
+  /** `Route.retries.perTryTimeoutMs`: bounds every try, the first included, also with `attempts: 0`. */
+  perTryTimeoutMs?: number;
   faultInjection?: FaultInjection;
   mirror?: RtMirror;
   requestHeaders?: HeaderOps;
@@ -323,6 +327,7 @@ function compileRoute(r: Route, ptr: string, services: Map<string, RtService>, e
   const retries = compileRetries(r.retries);
   return {
     id: r.id,
+    ...(r.name ? { name: r.name } : {}),
     ...(r.policy ? { policy: r.policy } : {}),
     source: compileSource(r.source),
     ...(r.port ? { port: r.port } : {}),
@@ -332,6 +337,7 @@ function compileRoute(r: Route, ptr: string, services: Map<string, RtService>, e
     ...(r.rewrite ? { rewrite: r.rewrite } : {}),
     ...(r.timeoutMs ? { timeoutMs: r.timeoutMs } : {}),
     ...(retries ? { retries } : {}),
+    ...(r.retries?.perTryTimeoutMs ? { perTryTimeoutMs: r.retries.perTryTimeoutMs } : {}),
     ...(r.faultInjection ? { faultInjection: r.faultInjection } : {}),
     ...(mirror ? { mirror } : {}),
     ...(r.headers?.request ? { requestHeaders: r.headers.request } : {}),

@@ -15,15 +15,17 @@ export type TryOutcome =
 
 const GRPC: Record<string, number> = { cancelled: 1, "deadline-exceeded": 4, "resource-exhausted": 8, internal: 13, unavailable: 14 };
 
-/** A compiled retry policy. */
+/**
+ * A compiled retry policy. The per-try timeout is not part of it: it bounds the first try too, so it
+ * applies with `attempts: 0` as well (see `RtRoute.perTryTimeoutMs`).
+ */
 export interface RetryPolicy {
   attempts: number;
-  perTryTimeoutMs?: number;
   backoffBaseMs: number;
   retriable(o: TryOutcome): boolean;
 }
 
-/** Compiles `Route.retries`. */
+/** Compiles `Route.retries`: undefined when no retry is allowed (`attempts: 0`). */
 export function compileRetries(r: Retries | undefined): RetryPolicy | undefined {
   if (!r || r.attempts <= 0) return undefined;
   const on = new Set(r.retryOn);
@@ -37,7 +39,6 @@ export function compileRetries(r: Retries | undefined): RetryPolicy | undefined 
   const r4 = on.has("retriable-4xx");
   return {
     attempts: r.attempts,
-    ...(r.perTryTimeoutMs ? { perTryTimeoutMs: r.perTryTimeoutMs } : {}),
     backoffBaseMs: r.backoffBaseMs,
     retriable(o) {
       switch (o.kind) {

@@ -3,7 +3,7 @@
  * ECDSA P-256 certificates whose only subject alternative name is the identity's SPIFFE ID (a URI SAN),
  * usable for both TLS server and client authentication, as Istio's and Linkerd's workload certificates.
  */
-import "./reflect-shim.js";
+import "reflect-metadata"; // @peculiar/x509 (through tsyringe) needs the Reflect metadata API
 import * as x509 from "@peculiar/x509";
 import { webcrypto, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";

@@ -15,7 +15,10 @@ export interface AccessRecord {
   source: string;
   /** Destination service `namespace/name` (or the Host when unknown). */
   destination: string;
+  /** Route id (`<policy>#<pointer>`). */
   route?: string;
+  /** The route's name in its policy, when it has one. */
+  routeName?: string;
   method: string;
   path: string;
   authority: string;

@@ -41,7 +41,7 @@ import { randomBytes, randomUUID, webcrypto } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import "../../../src/proxy/identity/reflect-shim.js"; // @peculiar/x509 (tsyringe) needs Reflect metadata
+import "reflect-metadata"; // @peculiar/x509 (tsyringe) needs Reflect metadata
 import yaml from "js-yaml";
 import { validatorFromCrdDocuments, type CrdValidator } from "../../support/crd-validator.js";
 

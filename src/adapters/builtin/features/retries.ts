@@ -1,7 +1,10 @@
 /**
  * `retries` → `Route.retries`, with the model's defaults made explicit: retryOn
  * [connect-failure, refused-stream, 5xx] and a 25 ms back-off base (Envoy's). An omitted `retries`
- * means no retries, which is the proxy's behaviour without the field.
+ * means no retries, which is the proxy's behaviour without the field. `attempts: 0` without
+ * `perTryTimeout` is the same and emits nothing; with `perTryTimeout` it is still emitted (attempts 0),
+ * since the per-try timeout bounds the first try too (`Retries.perTryTimeoutMs`: "including the first"):
+ * the proxy enforces it on the single try, as Istio/Linkerd do by folding it into the request timeout.
  */
 import { ms, nonEmpty } from "./common.js";
 import type { RouteFeature } from "./types.js";
@@ -13,7 +16,7 @@ export const DEFAULT_BACKOFF_MS = 25;
 
 export const retries: RouteFeature = (r, out) => {
   const x = r.retries?.value;
-  if (!x || x.attempts === 0) return;
+  if (!x || (x.attempts === 0 && !x.perTryTimeout)) return;
   out.retries = {
     attempts: x.attempts,
     ...(x.perTryTimeout ? { perTryTimeoutMs: ms(x.perTryTimeout) } : {}),
