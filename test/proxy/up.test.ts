@@ -52,7 +52,10 @@ describe("unimesh up (Bookinfo)", () => {
   const dir = mkdtempSync(join(tmpdir(), "unimesh-up-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  test("runs Bookinfo's policies on real traffic and stops cleanly", async () => {
+  // The demo apps need concrete port numbers up front, so the ports are picked free and then bound by
+  // another process: a test file running in parallel can take one in between (EADDRINUSE). A retry
+  // picks new ports; a real failure fails all three attempts.
+  test("runs Bookinfo's policies on real traffic and stops cleanly", { retry: 2 }, async () => {
     const { file, ingress, admin } = await registryOnFreePorts(dir);
     let stderr = "";
     const io = {
