@@ -55,7 +55,7 @@ describe("unimesh up (Bookinfo)", () => {
   // The demo apps need concrete port numbers up front, so the ports are picked free and then bound by
   // another process: a test file running in parallel can take one in between (EADDRINUSE). A retry
   // picks new ports; a real failure fails all three attempts.
-  test("runs Bookinfo's policies on real traffic and stops cleanly", { retry: 2 }, async () => {
+  test("runs Bookinfo's policies on real traffic and stops cleanly", { retry: 2, timeout: 30_000 }, async () => {
     const { file, ingress, admin } = await registryOnFreePorts(dir);
     let stderr = "";
     const io = {
@@ -93,5 +93,5 @@ describe("unimesh up (Bookinfo)", () => {
     expect(await exited).toBe(0);
     expect(stderr).toContain("unimesh up: POST /quitquitquit: stopping");
     await expect(get(`http://127.0.0.1:${ingress}/productpage`)).rejects.toThrow();
-  }, 30_000);
+  });
 });
