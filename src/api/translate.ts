@@ -166,6 +166,10 @@ function orderObject(o: Record<string, unknown>, first: string[]): Record<string
 function sortDeep(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortDeep);
   if (v && typeof v === "object") {
+    // Already canonical (plain, keys sorted, no undefined, all the way down): shared as it is, since a
+    // copy would be equal key for key, in the same order; no need to allocate it again.
+    const same = canonicalOrCopy(v as Record<string, unknown>);
+    if (same !== undefined) return same;
     const out: Record<string, unknown> = {};
     // Object keys are strings: the default sort compares them by code units, like cmp, only faster.
     const keys = Object.keys(v);
@@ -178,6 +182,36 @@ function sortDeep(v: unknown): unknown {
     return out;
   }
   return v;
+}
+
+/** `v` itself when it is already what {@link sortDeep} would build from it, else undefined. */
+function canonicalOrCopy(v: Record<string, unknown>): Record<string, unknown> | undefined {
+  return isCanonical(v, 0) ? v : undefined;
+}
+
+/** Plain data with sorted keys and no undefined (objects), plain arrays without holes or undefined. */
+function isCanonical(v: object, depth: number): boolean {
+  if (depth > 64) return false;
+  if (Array.isArray(v)) {
+    if (Object.getPrototypeOf(v) !== Array.prototype) return false;
+    for (let i = 0; i < v.length; i++) {
+      if (!(i in v)) return false;
+      const x = v[i];
+      if (x === undefined) return false;
+      if (x !== null && typeof x === "object" && !isCanonical(x, depth + 1)) return false;
+    }
+    return true;
+  }
+  if (Object.getPrototypeOf(v) !== Object.prototype) return false;
+  if (Object.getOwnPropertySymbols(v).length) return false;
+  const keys = Object.keys(v);
+  for (let i = 0; i < keys.length; i++) {
+    if (i > 0 && keys[i - 1] > keys[i]) return false;
+    const x = (v as Record<string, unknown>)[keys[i]];
+    if (x === undefined) return false;
+    if (x !== null && typeof x === "object" && !isCanonical(x, depth + 1)) return false;
+  }
+  return true;
 }
 
 function sorted(keys: string[]): boolean {
