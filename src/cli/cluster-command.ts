@@ -205,6 +205,26 @@ export async function prepareTranslations(paths: string[], flags: PolicyFlags, i
  * The exit code of a multi-cluster run, the first that applies: invalid input (1), a cluster that
  * failed or an object that could not be applied (3), a conflict (4), differences (5, `diff`), else 0.
  */
+/**
+ * The common start of `diff` and `apply`: translate the inputs (invalid input → diagnostics, exit 1),
+ * print the warnings, then open the clusters (usage or kubeconfig problems → their exit code).
+ */
+export async function prepareAndOpen(
+  paths: string[], flags: PolicyFlags & ClusterFlags & { output: "text" | "json" }, io: CliIO, cmd: string,
+): Promise<{ t: Translations; opened: { kubeconfig: Kubeconfig; contexts: ContextRef[]; timeoutMs: number } } | ExitCode> {
+  const { EXIT } = await import("./exit-codes.js");
+  const { report } = await import("./report.js");
+  const t = await prepareTranslations(paths, flags, io);
+  const diagnostics = [...t.diagnostics, ...(t.fixed?.diagnostics ?? [])];
+  if (t.invalid || (t.fixed && !t.fixed.ok)) {
+    report(io, flags.output, { ok: false, diagnostics, status: t.status(diagnostics) as never });
+    return EXIT.INVALID;
+  }
+  if (flags.output === "text") report(io, "text", { ok: true, diagnostics, status: [] });
+  const opened = await openClusters(flags, io, cmd);
+  return typeof opened === "number" ? opened : { t, opened };
+}
+
 export function combineExit(flags: { invalid?: boolean; clusterFailed?: boolean; conflict?: boolean; differences?: boolean }): ExitCode {
   if (flags.invalid) return EXIT.INVALID;
   if (flags.clusterFailed) return EXIT.CLUSTER;

@@ -40,21 +40,14 @@ export const applyCommand: CliCommand = {
 
 async function applyAction(paths: string[], flags: ApplyFlags, io: CliIO) {
   const { EXIT } = await import("../exit-codes.js");
-  const { prepareTranslations, openClusters, combineExit, stderrLine } = await import("../cluster-command.js");
+  const { prepareAndOpen, combineExit, stderrLine } = await import("../cluster-command.js");
   const { report } = await import("../report.js");
   const text = flags.output === "text";
   const dryRun = flags.dryRun === "none" ? undefined : flags.dryRun;
 
-  const t = await prepareTranslations(paths, flags, io);
-  if (t.invalid || (t.fixed && !t.fixed.ok)) {
-    const diagnostics = [...t.diagnostics, ...(t.fixed?.diagnostics ?? [])];
-    report(io, flags.output, { ok: false, diagnostics, status: t.status(diagnostics) as never });
-    return EXIT.INVALID;
-  }
-  if (text) report(io, "text", { ok: true, diagnostics: [...t.diagnostics, ...(t.fixed?.diagnostics ?? [])], status: [] });
-
-  const opened = await openClusters(flags, io, "apply");
-  if (typeof opened === "number") return opened;
+  const started = await prepareAndOpen(paths, flags, io, "apply");
+  if (typeof started === "number") return started;
+  const { t, opened } = started;
   const { kubeconfig, contexts, timeoutMs } = opened;
   const { forEachCluster } = await import("../../kube/clusters.js");
   const { applyObjects } = await import("../../kube/apply.js");

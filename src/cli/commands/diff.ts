@@ -30,20 +30,13 @@ export const diffCommand: CliCommand = {
 
 async function diffAction(paths: string[], flags: DiffFlags, io: CliIO) {
   const { EXIT } = await import("../exit-codes.js");
-  const { prepareTranslations, openClusters, combineExit, stderrLine } = await import("../cluster-command.js");
+  const { prepareAndOpen, combineExit, stderrLine } = await import("../cluster-command.js");
   const { report } = await import("../report.js");
   const text = flags.output === "text";
 
-  const t = await prepareTranslations(paths, flags, io);
-  if (t.invalid || (t.fixed && !t.fixed.ok)) {
-    const diagnostics = [...t.diagnostics, ...(t.fixed?.diagnostics ?? [])];
-    report(io, flags.output, { ok: false, diagnostics, status: t.status(diagnostics) as never });
-    return EXIT.INVALID;
-  }
-  if (text) report(io, "text", { ok: true, diagnostics: [...t.diagnostics, ...(t.fixed?.diagnostics ?? [])], status: [] });
-
-  const opened = await openClusters(flags, io, "diff");
-  if (typeof opened === "number") return opened;
+  const started = await prepareAndOpen(paths, flags, io, "diff");
+  if (typeof started === "number") return started;
+  const { t, opened } = started;
   const { kubeconfig, contexts, timeoutMs } = opened;
   const { forEachCluster } = await import("../../kube/clusters.js");
   const { diffObjects } = await import("../../kube/diff.js");
