@@ -34,6 +34,12 @@ export interface Entry<T extends { metadata: { name: string; namespace?: string 
   name: string;
 }
 
+/**
+ * The retry conditions of a `retries` without `retryOn` (schema `Retries.retryOn`: "Default:
+ * [connect-failure, refused-stream, 5xx]"). Every adapter uses this one list.
+ */
+export const DEFAULT_RETRY_ON: readonly string[] = ["connect-failure", "refused-stream", "5xx"];
+
 /** The default namespace of documents without `metadata.namespace`. */
 export const DEFAULT_NAMESPACE = "default";
 

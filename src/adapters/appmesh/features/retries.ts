@@ -23,10 +23,10 @@ import type { EffectiveRoute } from "../../../api/model.js";
 import { durationUnitValue, parseDuration } from "../../../api/duration.js";
 import { APPMESH_DEFAULT_REQUEST_TIMEOUT_MS, ENVOY_DEFAULT_BACKOFF_MS, type Tx } from "../context.js";
 import type { AmProtocol, RetryPolicy } from "../resources.js";
+import { DEFAULT_RETRY_ON } from "../../../api/model.js";
 
 const HTTP_EVENTS = ["server-error", "gateway-error", "client-error", "stream-error"] as const;
 const GRPC_EVENTS = ["cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable"] as const;
-const DEFAULT_RETRY_ON = ["connect-failure", "refused-stream", "5xx"];
 /** The status codes of App Mesh's `server-error` event (App Mesh API `HttpRetryPolicy.httpRetryEvents`). */
 const SERVER_ERROR_CODES = [500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511];
 

@@ -8,9 +8,10 @@
  */
 import { ms, nonEmpty } from "./common.js";
 import type { RouteFeature } from "./types.js";
+import { DEFAULT_RETRY_ON } from "../../../api/model.js";
 
 /** The model's default retry conditions. */
-export const DEFAULT_RETRY_ON = ["connect-failure", "refused-stream", "5xx"];
+export { DEFAULT_RETRY_ON };
 /** Envoy's default back-off base, in milliseconds. */
 export const DEFAULT_BACKOFF_MS = 25;
 

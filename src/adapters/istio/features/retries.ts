@@ -22,9 +22,10 @@ import { formatDuration, parseDuration } from "../../../api/duration.js";
 import type { HTTPRetry, HTTPRoute } from "../resources.js";
 import { FIELD_SINCE } from "../versions.js";
 import type { DestinationContext } from "./types.js";
+import { DEFAULT_RETRY_ON } from "../../../api/model.js";
 
 /** The model's retry conditions when `retryOn` is omitted. */
-export const DEFAULT_RETRY_ON = ["connect-failure", "refused-stream", "5xx"] as const;
+export { DEFAULT_RETRY_ON };
 
 /** Status codes Go's `net/http.StatusText` knows, i.e. the ones Istio turns into retriable status codes. */
 const GO_STATUS_CODES = new Set([

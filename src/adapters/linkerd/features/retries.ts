@@ -32,9 +32,10 @@
 import type { EffectiveRoute } from "../../../api/model.js";
 import { formatDuration, parseDuration } from "../../../api/duration.js";
 import type { LinkerdContext } from "../context.js";
+import { DEFAULT_RETRY_ON } from "../../../api/model.js";
 
 /** The model's retry conditions when `retryOn` is omitted. */
-export const DEFAULT_RETRY_ON = ["connect-failure", "refused-stream", "5xx"] as const;
+export { DEFAULT_RETRY_ON };
 
 const GRPC_CONDITIONS = new Set(["cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable"]);
 
