@@ -21,7 +21,10 @@ import { type OutputFormat, dumpYaml } from "../api/emit.js";
 /** Name of the marker file that says "this directory was written by unimesh and may be replaced". */
 export const OUTPUT_MARKER = ".unimesh-output";
 
-const MARKER_TEXT = "Written by `unimesh translate -o`. The next run replaces this directory as a whole: do not keep other files here.\n";
+/** Content of the marker file, naming the command that wrote the directory (`translate`, `discover`). */
+export function markerText(command: string): string {
+  return `Written by \`unimesh ${command} -o\`. The next run replaces this directory as a whole: do not keep other files here.\n`;
+}
 
 /** One file of the output tree: a `/`-separated path relative to DIR, and its content. */
 export interface OutputFile {
@@ -93,9 +96,10 @@ export function checkOutputDir(dir: string, shown: string, cwd: string, fs: Outp
 
 /**
  * Writes `files` as the new content of `dir`, whole or not at all (see the module comment).
+ * @param command the command named in the marker file (`translate`, `discover`).
  * @throws UsageError when `dir` may not be replaced; OutputError when writing fails (nothing is left behind).
  */
-export function writeOutputDir(dir: string, shown: string, files: readonly OutputFile[], cwd: string, fs: OutputFs = nodeFs): void {
+export function writeOutputDir(dir: string, shown: string, files: readonly OutputFile[], cwd: string, fs: OutputFs = nodeFs, command = "translate"): void {
   checkOutputDir(dir, shown, cwd, fs);
   let exists = true;
   try {
@@ -114,7 +118,7 @@ export function writeOutputDir(dir: string, shown: string, files: readonly Outpu
       fs.mkdirSync(dirname(target), { recursive: true });
       fs.writeFileSync(target, f.content, { flag: "wx" });
     }
-    fs.writeFileSync(join(tmp, OUTPUT_MARKER), MARKER_TEXT, { flag: "wx" });
+    fs.writeFileSync(join(tmp, OUTPUT_MARKER), markerText(command), { flag: "wx" });
     if (exists) {
       const old = `${tmp}.old`;
       fs.renameSync(dir, old);

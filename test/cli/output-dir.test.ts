@@ -43,6 +43,13 @@ describe("writeOutputDir", () => {
     writeOutputDir(join(cwd, "out"), "out", FILES, cwd);
     expect(listAll(join(cwd, "out"))).toEqual([OUTPUT_MARKER, "_cluster", "_cluster/fakemesh-x.yaml", "shop", "shop/configmap-a.yaml", "shop/configmap-b.yaml"]);
     expect(fs.readFileSync(join(cwd, "out/shop/configmap-b.yaml"), "utf8")).toBe("b: 1\n");
+    expect(fs.readFileSync(join(cwd, "out", OUTPUT_MARKER), "utf8")).toMatch(/^Written by `unimesh translate -o`\./);
+  });
+
+  test("the marker names the command that wrote the directory", () => {
+    const cwd = scratch();
+    writeOutputDir(join(cwd, "out"), "out", FILES, cwd, undefined, "discover");
+    expect(fs.readFileSync(join(cwd, "out", OUTPUT_MARKER), "utf8")).toMatch(/^Written by `unimesh discover -o`\./);
   });
 
   test.each([

@@ -321,7 +321,7 @@ describe("discover", () => {
       expect(loaded.model.clusters).toHaveLength(1);
     }
     expect(readFileSync(join(out, prodFile), "utf8")).toContain("context: arn:aws:eks:eu-west-1:123:cluster/Prod");
-    expect(existsSync(join(out, ".unimesh-output"))).toBe(true);
+    expect(readFileSync(join(out, ".unimesh-output"), "utf8")).toMatch(/^Written by `unimesh discover -o`\./);
   });
 
   test("several clusters on stdout: one valid stream, a Service found in both is written once", async () => {

@@ -83,7 +83,7 @@ async function discoverAction(flags: DiscoverFlags, io: CliIO) {
       const { clusterInfoName } = await import("../../kube/discover.js");
       const files = found.map((c) => ({ path: `${clusterInfoName(c.info.spec.context!)}.yaml`, content: renderCluster(c) }));
       try {
-        outputDir.writeOutputDir(outDir, flags.out, files, io.cwd);
+        outputDir.writeOutputDir(outDir, flags.out, files, io.cwd, undefined, "discover");
       } catch (e) {
         if (!(e instanceof outputDir.OutputError)) throw e;
         io.stderr.write(`unimesh: ${e.message}\n`);
