@@ -202,10 +202,6 @@ export async function prepareTranslations(paths: string[], flags: PolicyFlags, i
 }
 
 /**
- * The exit code of a multi-cluster run, the first that applies: invalid input (1), a cluster that
- * failed or an object that could not be applied (3), a conflict (4), differences (5, `diff`), else 0.
- */
-/**
  * The common start of `diff` and `apply`: translate the inputs (invalid input → diagnostics, exit 1),
  * print the warnings, then open the clusters (usage or kubeconfig problems → their exit code).
  */
@@ -225,6 +221,90 @@ export async function prepareAndOpen(
   return typeof opened === "number" ? opened : { t, opened };
 }
 
+/** What {@link runOnClusters} gives back for one cluster that was reached. */
+export type ClusterResult<R> = { invalid: true; tr: ClusterTranslation } | { invalid: false; tr: ClusterTranslation; r: R };
+
+/** What {@link runOnClusters} found over every cluster. */
+export interface ClustersRun<R> {
+  outcomes: import("../kube/clusters.js").ClusterOutcome<ClusterResult<R>>[];
+  /** Validation diagnostics, then each mesh's translation diagnostics once (for the JSON report). */
+  diagnostics: Diagnostic[];
+  /** A cluster's policies could not be translated for the mesh it runs (`--mesh auto`). */
+  invalid: boolean;
+  /** A cluster could not be reached or failed. */
+  clusterFailed: boolean;
+}
+
+/**
+ * The per-cluster part `diff` and `apply` share: for every context (concurrently), read the server
+ * version, translate for the cluster's mesh, and run `work` when the translation is valid. Then, in
+ * context order, with text output: a failed cluster's error and details on stderr, each mesh's
+ * diagnostics once (with `--mesh auto`; a named mesh's were printed by {@link prepareAndOpen}), a
+ * line when a cluster gets nothing (`skipped`, e.g. "nothing applied"), and `show` for the others.
+ */
+export async function runOnClusters<R>(
+  started: { t: Translations; opened: { kubeconfig: Kubeconfig; contexts: ContextRef[]; timeoutMs: number } },
+  io: CliIO, cmd: string, text: boolean, skipped: string,
+  work: (client: KubeClient, tr: ClusterTranslation, kubernetesVersion: string) => Promise<R>,
+  show: (context: ContextRef, r: R) => void,
+): Promise<ClustersRun<R>> {
+  const { report } = await import("./report.js");
+  const { forEachCluster } = await import("../kube/clusters.js");
+  const { t, opened } = started;
+  const outcomes = await forEachCluster(opened.kubeconfig, opened.contexts, async (client): Promise<ClusterResult<R>> => {
+    const k8s = await client.serverVersion();
+    const tr = await t.forCluster(client);
+    if (!tr.ok) return { invalid: true, tr };
+    return { invalid: false, tr, r: await work(client, tr, k8s) };
+  }, { timeoutMs: opened.timeoutMs });
+
+  const run: ClustersRun<R> = { outcomes, diagnostics: [...t.diagnostics, ...(t.fixed?.diagnostics ?? [])], invalid: false, clusterFailed: false };
+  const shown = new Set<string>();
+  for (const o of outcomes) {
+    const ctx = o.context.name;
+    if (!o.ok) {
+      run.clusterFailed = true;
+      if (text) {
+        stderrLine(io, cmd, ctx, `error: ${o.error.message}`);
+        for (const d of o.error.details) io.stderr.write(`  - ${d}\n`);
+      }
+      continue;
+    }
+    const v = o.value;
+    if (!t.fixed && !shown.has(v.tr.mesh)) {
+      shown.add(v.tr.mesh);
+      run.diagnostics.push(...v.tr.diagnostics);
+      if (text) report(io, "text", { ok: v.tr.ok, diagnostics: v.tr.diagnostics, status: [] });
+    }
+    if (v.invalid) {
+      run.invalid = true;
+      if (text) stderrLine(io, cmd, ctx, `${skipped}: the policies cannot be translated for ${v.tr.mesh}`);
+      continue;
+    }
+    show(o.context, v.r);
+  }
+  return run;
+}
+
+/**
+ * One cluster's entry in the JSON output of `diff` and `apply`: `{context, server, ok, mesh, ...more}`
+ * for a cluster that was reached (`more` only when its translation was valid), `{context, server, ok:
+ * false, error: {code, message, details}}` for one that failed.
+ */
+export function clusterJson<R>(
+  o: import("../kube/clusters.js").ClusterOutcome<ClusterResult<R>>,
+  ok: (r: R) => boolean, more: (r: R) => Record<string, unknown>,
+): Record<string, unknown> {
+  const head = { context: o.context.name, server: o.context.server };
+  if (!o.ok) return { ...head, ok: false, error: { code: o.error.code, message: o.error.message, details: o.error.details } };
+  const v = o.value;
+  return v.invalid ? { ...head, ok: false, mesh: v.tr.mesh } : { ...head, ok: ok(v.r), mesh: v.tr.mesh, ...more(v.r) };
+}
+
+/**
+ * The exit code of a multi-cluster run, the first that applies: invalid input (1), a cluster that
+ * failed or an object that could not be applied (3), a conflict (4), differences (5, `diff`), else 0.
+ */
 export function combineExit(flags: { invalid?: boolean; clusterFailed?: boolean; conflict?: boolean; differences?: boolean }): ExitCode {
   if (flags.invalid) return EXIT.INVALID;
   if (flags.clusterFailed) return EXIT.CLUSTER;

@@ -271,6 +271,14 @@ describe("applying", () => {
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(JSON.parse(r.stderr)).toMatchObject({ ok: true, diagnostics: [] });
   });
+
+  test.each(["apply", "diff"])("%s --output json with a named mesh: the translation's diagnostics are in the JSON report", async (cmd) => {
+    const r = await unimesh([cmd, `${dir}/base.yaml`, "--mesh", "appmesh", "--output", "json"], kc(istio));
+    expect(r.code).toBe(3); // the Istio cluster has no App Mesh CRDs
+    expect(JSON.parse(r.stdout).clusters[0]).toMatchObject({ context: "kind-istio", ok: false, error: { code: "missing-crd" } });
+    const report = JSON.parse(r.stderr);
+    expect(report.diagnostics.map((d: any) => `${d.severity} ${d.code} ${d.adapter}`)).toContain("info adapter/deprecated-mesh appmesh@1.13");
+  });
 });
 
 describe("--mesh auto", () => {

@@ -40,81 +40,46 @@ export const applyCommand: CliCommand = {
 
 async function applyAction(paths: string[], flags: ApplyFlags, io: CliIO) {
   const { EXIT } = await import("../exit-codes.js");
-  const { prepareAndOpen, combineExit, stderrLine } = await import("../cluster-command.js");
+  const { prepareAndOpen, runOnClusters, clusterJson, combineExit, stderrLine } = await import("../cluster-command.js");
   const { report } = await import("../report.js");
   const text = flags.output === "text";
   const dryRun = flags.dryRun === "none" ? undefined : flags.dryRun;
 
   const started = await prepareAndOpen(paths, flags, io, "apply");
   if (typeof started === "number") return started;
-  const { t, opened } = started;
-  const { kubeconfig, contexts, timeoutMs } = opened;
-  const { forEachCluster } = await import("../../kube/clusters.js");
   const { applyObjects } = await import("../../kube/apply.js");
   const { MESH_API_GROUPS } = await import("../../kube/kinds.js");
   const { formatApply } = await import("../../kube/format.js");
 
-  const shownDiagnostics = new Set<string>();
-  const outcomes = await forEachCluster(kubeconfig, contexts, async (client) => {
-    const ctx = client.context.name;
-    const progress = text ? (m: string) => stderrLine(io, "apply", ctx, m) : undefined;
-    const k8s = await client.serverVersion();
-    const tr = await t.forCluster(client);
-    if (!tr.ok) return { invalid: true as const, tr };
+  let conflict = false, failedObject = false;
+  const run = await runOnClusters(started, io, "apply", text, "nothing applied", async (client, tr, k8s) => {
+    const progress = text ? (m: string) => stderrLine(io, "apply", client.context.name, m) : undefined;
     progress?.(`${client.context.server} (Kubernetes ${k8s}), ${tr.mesh}${tr.chosenBy ? ` (--mesh auto: ${tr.chosenBy})` : ""}`);
-    const r = await applyObjects(client, tr.objects, {
+    return applyObjects(client, tr.objects, {
       forceConflicts: flags.forceConflicts,
       dryRun,
       prune: flags.prune ? { policySet: tr.policySet, groups: MESH_API_GROUPS[tr.adapterName] ?? [] } : undefined,
       policySet: tr.policySet,
       onProgress: progress,
     });
-    return { invalid: false as const, tr, r };
-  }, { timeoutMs });
-
-  let invalid = false, clusterFailed = false, conflict = false;
-  const allDiagnostics = [...t.diagnostics];
-  for (const o of outcomes) {
-    const ctx = o.context.name;
-    if (!o.ok) {
-      clusterFailed = true;
-      if (text) {
-        stderrLine(io, "apply", ctx, `error: ${o.error.message}`);
-        for (const d of o.error.details) io.stderr.write(`  - ${d}\n`);
-      }
-      continue;
-    }
-    const v = o.value;
-    if (!shownDiagnostics.has(v.tr.mesh)) {
-      shownDiagnostics.add(v.tr.mesh);
-      if (t.fixed === undefined) {
-        allDiagnostics.push(...v.tr.diagnostics);
-        if (text) report(io, "text", { ok: v.tr.ok, diagnostics: v.tr.diagnostics, status: [] });
-      }
-    }
-    if (v.invalid) {
-      invalid = true;
-      if (text) stderrLine(io, "apply", ctx, `nothing applied: the policies cannot be translated for ${v.tr.mesh}`);
-      continue;
-    }
-    if (v.r.outcomes.some((x) => x.action === "failed")) clusterFailed = true;
-    if (v.r.outcomes.some((x) => x.action === "conflict")) conflict = true;
+  }, (context, r) => {
+    if (r.outcomes.some((x) => x.action === "failed")) failedObject = true;
+    if (r.outcomes.some((x) => x.action === "conflict")) conflict = true;
     if (text) {
-      io.stdout.write(formatApply(ctx, v.r, dryRun));
-      for (const w of v.r.warnings) stderrLine(io, "apply", ctx, `warning: ${w}`);
+      io.stdout.write(formatApply(context.name, r, dryRun));
+      for (const w of r.warnings) stderrLine(io, "apply", context.name, `warning: ${w}`);
     }
-  }
-  const code = combineExit({ invalid, clusterFailed, conflict });
+  });
+  const code = combineExit({ invalid: run.invalid, clusterFailed: run.clusterFailed || failedObject, conflict });
   if (!text) {
     io.stdout.write(JSON.stringify({
       ok: code === EXIT.OK,
       ...(dryRun ? { dryRun } : {}),
-      clusters: outcomes.map((o) => o.ok
-        ? { context: o.context.name, server: o.context.server, ok: !o.value.invalid && !o.value.r?.outcomes.some((x) => x.action === "failed" || x.action === "conflict"), mesh: o.value.tr.mesh,
-            ...(o.value.invalid ? {} : { objects: o.value.r.outcomes, warnings: o.value.r.warnings, ...(o.value.r.pruneSkipped ? { pruneSkipped: o.value.r.pruneSkipped } : {}) }) }
-        : { context: o.context.name, server: o.context.server, ok: false, error: { code: o.error.code, message: o.error.message, details: o.error.details } }),
+      clusters: run.outcomes.map((o) => clusterJson(o,
+        (r) => !r.outcomes.some((x) => x.action === "failed" || x.action === "conflict"),
+        (r) => ({ objects: r.outcomes, warnings: r.warnings, ...(r.pruneSkipped ? { pruneSkipped: r.pruneSkipped } : {}) }))),
     }) + "\n");
-    report(io, "json", { ok: !invalid, diagnostics: allDiagnostics, status: t.status(allDiagnostics) as never });
+    report(io, "json", { ok: !run.invalid, diagnostics: run.diagnostics, status: started.t.status(run.diagnostics) as never });
   }
   return code;
 }

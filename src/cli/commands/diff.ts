@@ -30,75 +30,42 @@ export const diffCommand: CliCommand = {
 
 async function diffAction(paths: string[], flags: DiffFlags, io: CliIO) {
   const { EXIT } = await import("../exit-codes.js");
-  const { prepareAndOpen, combineExit, stderrLine } = await import("../cluster-command.js");
+  const { prepareAndOpen, runOnClusters, clusterJson, combineExit, stderrLine } = await import("../cluster-command.js");
   const { report } = await import("../report.js");
   const text = flags.output === "text";
 
   const started = await prepareAndOpen(paths, flags, io, "diff");
   if (typeof started === "number") return started;
-  const { t, opened } = started;
-  const { kubeconfig, contexts, timeoutMs } = opened;
-  const { forEachCluster } = await import("../../kube/clusters.js");
   const { diffObjects } = await import("../../kube/diff.js");
   const { MESH_API_GROUPS } = await import("../../kube/kinds.js");
   const { formatDiff } = await import("../../kube/format.js");
 
-  const outcomes = await forEachCluster(kubeconfig, contexts, async (client) => {
-    await client.serverVersion();
-    const tr = await t.forCluster(client);
-    if (!tr.ok) return { invalid: true as const, tr };
+  let conflict = false, differences = false, failedObject = false;
+  const run = await runOnClusters(started, io, "diff", text, "not compared", async (client, tr) => {
     if (text && tr.chosenBy) stderrLine(io, "diff", client.context.name, `${tr.mesh} (--mesh auto: ${tr.chosenBy})`);
-    const r = await diffObjects(client, tr.objects, {
+    return diffObjects(client, tr.objects, {
       forceConflicts: flags.forceConflicts,
       prune: flags.prune ? { policySet: tr.policySet, groups: MESH_API_GROUPS[tr.adapterName] ?? [] } : undefined,
       policySet: tr.policySet,
     });
-    return { invalid: false as const, tr, r };
-  }, { timeoutMs });
-
-  let invalid = false, clusterFailed = false, conflict = false, differences = false;
-  const allDiagnostics = [...t.diagnostics];
-  const shown = new Set<string>();
-  for (const o of outcomes) {
-    const ctx = o.context.name;
-    if (!o.ok) {
-      clusterFailed = true;
-      if (text) {
-        stderrLine(io, "diff", ctx, `error: ${o.error.message}`);
-        for (const d of o.error.details) io.stderr.write(`  - ${d}\n`);
-      }
-      continue;
-    }
-    const v = o.value;
-    if (!t.fixed && !shown.has(v.tr.mesh)) {
-      shown.add(v.tr.mesh);
-      allDiagnostics.push(...v.tr.diagnostics);
-      if (text) report(io, "text", { ok: v.tr.ok, diagnostics: v.tr.diagnostics, status: [] });
-    }
-    if (v.invalid) {
-      invalid = true;
-      if (text) stderrLine(io, "diff", ctx, `not compared: the policies cannot be translated for ${v.tr.mesh}`);
-      continue;
-    }
-    const diffs = v.r.diffs;
-    if (diffs.some((d) => d.change === "failed")) clusterFailed = true;
+  }, (context, r) => {
+    const diffs = r.diffs;
+    if (diffs.some((d) => d.change === "failed")) failedObject = true;
     if (diffs.some((d) => d.change === "conflict")) conflict = true;
     if (diffs.some((d) => d.change === "create" || d.change === "update" || d.change === "delete")) differences = true;
     if (text) {
-      io.stdout.write(formatDiff(ctx, o.context.server, diffs));
-      for (const w of v.r.warnings) stderrLine(io, "diff", ctx, `warning: ${w}`);
+      io.stdout.write(formatDiff(context.name, context.server, diffs));
+      for (const w of r.warnings) stderrLine(io, "diff", context.name, `warning: ${w}`);
     }
-  }
-  const code = combineExit({ invalid, clusterFailed, conflict, differences });
+  });
+  const code = combineExit({ invalid: run.invalid, clusterFailed: run.clusterFailed || failedObject, conflict, differences });
   if (!text) {
     io.stdout.write(JSON.stringify({
       ok: code === EXIT.OK,
       differences,
-      clusters: outcomes.map((o) => o.ok
-        ? { context: o.context.name, server: o.context.server, ok: !o.value.invalid, mesh: o.value.tr.mesh, ...(o.value.invalid ? {} : { objects: o.value.r.diffs, warnings: o.value.r.warnings }) }
-        : { context: o.context.name, server: o.context.server, ok: false, error: { code: o.error.code, message: o.error.message, details: o.error.details } }),
+      clusters: run.outcomes.map((o) => clusterJson(o, () => true, (r) => ({ objects: r.diffs, warnings: r.warnings }))),
     }) + "\n");
-    report(io, "json", { ok: !invalid, diagnostics: allDiagnostics, status: t.status(allDiagnostics) as never });
+    report(io, "json", { ok: !run.invalid, diagnostics: run.diagnostics, status: started.t.status(run.diagnostics) as never });
   }
   return code;
 }

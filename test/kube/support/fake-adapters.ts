@@ -5,7 +5,7 @@
  */
 // Not from src/index.js: it re-exports src/adapters/index.js, which the tests mock with these adapters.
 import { FEATURES } from "../../../src/api/features.js";
-import type { Adapter, Capabilities, KubeObject } from "../../../src/api/adapter.js";
+import type { Adapter, Capabilities, KubeObject, TranslateContext } from "../../../src/api/adapter.js";
 import type { Model } from "../../../src/api/model.js";
 import { PATCH_ANNOTATION, objectMeta } from "../../../src/adapters/shared/ownership.js";
 import { serviceHost } from "../../../src/adapters/shared/names.js";
@@ -103,7 +103,9 @@ export const fakeAppMesh: Adapter = {
   versions: ["1.13"],
   defaultVersion: "1.13",
   capabilities,
-  translate(model: Model): KubeObject[] {
+  translate(model: Model, ctx: TranslateContext): KubeObject[] {
+    // Like the real adapter: one info diagnostic in every translation (the JSON reports must carry it).
+    ctx.reportGlobal({ code: "adapter/deprecated-mesh", severity: "info", message: "test double: AWS discontinued App Mesh" });
     const out: KubeObject[] = [];
     for (const v of model.destinations()) {
       out.push({
