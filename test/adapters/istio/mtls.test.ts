@@ -24,12 +24,19 @@ describe("istio mtls", () => {
     expect(find(objs, "DestinationRule", "legacy").spec.trafficPolicy).toEqual({ portLevelSettings: [{ port: { number: 80 }, tls: { mode: "DISABLE" } }] });
   });
 
-  test("portLevelMtls from undeclared ports (no MeshService ports): warned as a guess", () => {
+  test("portLevelMtls from undeclared ports (no MeshService ports): an error when the port's mode differs (a wrong guess changes security), else a warning", () => {
     const r = run(mtls("  destination: {service: legacy}\n  mode: strict\n  ports: {\"80\": permissive}", "m"));
-    expect(r.ok).toBe(true);
-    const w = r.diagnostics.filter((d) => d.severity === "warning");
-    expect(w.map((d) => `${d.pointer} ${d.code} ${d.feature}`)).toEqual(["/spec/ports/80 adapter/unsupported-value mtls"]);
-    expect(w[0].message).toContain("declare the service's ports (MeshService spec.ports with targetPort)");
+    expect(errors(r)).toEqual(["/spec/ports/80 adapter/unsupported-value"]);
+    const e = r.diagnostics.find((d) => d.severity === "error")!;
+    expect(e.feature).toBe("mtls");
+    expect(e.message).toContain("mode permissive would apply to the wrong pod port and the real one would stay strict");
+    expect(e.message).toContain("declare the service's ports (MeshService spec.ports with targetPort)");
+    const same = run(mtls("  destination: {service: legacy}\n  mode: strict\n  ports: {\"80\": strict, \"81\": strict}", "m"));
+    expect(same.ok).toBe(true);
+    expect(find(same.resources, "PeerAuthentication", "legacy-mtls").spec.portLevelMtls).toEqual({ "80": { mode: "STRICT" }, "81": { mode: "STRICT" } });
+    const w = same.diagnostics.filter((d) => d.severity === "warning");
+    expect(w.map((d) => `${d.pointer} ${d.code} ${d.feature}`)).toEqual(["/spec/ports/80 adapter/unsupported-value mtls", "/spec/ports/81 adapter/unsupported-value mtls"]);
+    expect(w[0].message).toContain("(the service's mode) lands on the wrong pod port, which changes nothing");
     // With declared ports: no warning.
     const declared = run(svc + mtls("  destination: {service: legacy}\n  mode: strict\n  ports: {\"80\": permissive}", "m"));
     expect(declared.diagnostics.filter((d) => d.severity === "warning")).toEqual([]);

@@ -85,8 +85,13 @@ export function servicePeerAuthentication(dc: DestinationContext): IstioObject<P
     const port = Number(key);
     const tp = targetPort(dc, port);
     if (declaredTargetPort(dc, port) === undefined) {
-      dc.ic.report(e, `/spec/ports/${key}`, "mtls", "warning", "adapter/unsupported-value",
-        `ports.${key}: PeerAuthentication portLevelMtls is keyed by pod port, and the pod port of Service port ${port} is not known, so unimesh assumes pod port ${port}; if the Service sends port ${port} elsewhere (e.g. 80 → 8080), mode ${mode} applies to the wrong pod port; ${declarePortsHint(dc, port)}`);
+      // A wrong guess sets the mode on another pod port and leaves the real one at the service mode: a
+      // security change in both directions (a weaker mode lands elsewhere, a stricter one is not applied),
+      // so only a port mode equal to the service mode (which changes nothing) is let through, with a warning.
+      const same = mode === e.doc.spec.mode;
+      dc.ic.report(e, `/spec/ports/${key}`, "mtls", same ? "warning" : "error", "adapter/unsupported-value",
+        `ports.${key}: PeerAuthentication portLevelMtls is keyed by pod port, and the pod port of Service port ${port} is not known, so unimesh ${same ? "assumes" : "would assume"} pod port ${port}; if the Service sends port ${port} elsewhere (e.g. 80 → 8080), ${same ? `mode ${mode} (the service's mode) lands on the wrong pod port, which changes nothing` : `mode ${mode} would apply to the wrong pod port and the real one would stay ${e.doc.spec.mode}`}; ${declarePortsHint(dc, port)}`);
+      if (!same) continue;
     }
     const prev = byTarget.get(tp);
     if (prev && prev.mode !== mode) {
