@@ -84,6 +84,14 @@ export interface Adapter {
   readonly defaultVersion: string;
   /** Column groups for the feature matrix. Default: one column for the default version. */
   readonly profiles?: readonly VersionProfile[];
+  /**
+   * Every API group the adapter may emit objects of (`networking.istio.io`; the core group `""` is
+   * implied), in any version it supports. `apply --prune` lists objects of these groups as well as of
+   * the groups generated now, so an object of a kind that is no longer generated at all is still found
+   * and deleted. Without it, only the groups generated now are searched. A test checks that the shipped
+   * adapters' goldens never emit outside their declared groups.
+   */
+  readonly apiGroups?: readonly string[];
   /** Looser translations this adapter can make on request, with what each one gives up. */
   readonly approximations?: Readonly<Record<string, string>>;
   /** What the given version can express. */

@@ -98,6 +98,8 @@ export interface ClusterTranslation {
   /** `istio@1.30`. */
   mesh: string;
   adapterName: string;
+  /** The adapter's declared API groups (`Adapter.apiGroups`), searched by `--prune`. */
+  apiGroups: readonly string[];
   policySet: string;
   objects: KubeObject[];
   /** Diagnostics of the translation (warnings; errors make it `invalid`). */
@@ -155,7 +157,7 @@ export async function prepareTranslations(paths: string[], flags: PolicyFlags, i
         adapter, version, allowApproximations, settings, strict: flags.strict,
         ...(flags.policySet !== undefined ? { policySet: flags.policySet } : {}),
       });
-      t = { mesh: r.mesh, adapterName: adapter.name, policySet: flags.policySet ?? "default", objects: r.resources, diagnostics: r.diagnostics, ok: r.ok };
+      t = { mesh: r.mesh, adapterName: adapter.name, apiGroups: adapter.apiGroups ?? [], policySet: flags.policySet ?? "default", objects: r.resources, diagnostics: r.diagnostics, ok: r.ok };
       cache.set(key, t);
     }
     return chosenBy ? { ...t, chosenBy } : t;

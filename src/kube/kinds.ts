@@ -1,8 +1,8 @@
 /**
  * What unimesh knows about the kinds it applies: which mesh installs a group's CRDs (for "install the
  * mesh" errors), the order objects are applied in (and which of them form the authorization stage),
- * what a patch of a user-owned object is and how apply marks it with its policy set, and the API
- * groups `--prune` looks in for each mesh.
+ * and what a patch of a user-owned object is and how apply marks it with its policy set. (The API
+ * groups `--prune` looks in for each mesh are declared by the adapters: `Adapter.apiGroups`.)
  *
  * Patches: ONE notion, the `unimesh.io/patch` annotation (`isPatch` of src/adapters/shared/ownership.ts,
  * re-exported here). `translate()` gives patches no ownership labels, so apply records their policy set
@@ -48,17 +48,6 @@ export const GROUP_INSTALLERS: Readonly<Record<string, string>> = {
 export function installerOf(group: string): string {
   return GROUP_INSTALLERS[group] ?? `the CRDs of the API group ${group}`;
 }
-
-/**
- * API groups a mesh's adapter emits into: `--prune` lists every resource of these groups (as well as
- * the groups of the objects generated now), so an object of a kind that is no longer generated at
- * all is still found. Third-party adapters get the groups of what they generate now.
- */
-export const MESH_API_GROUPS: Readonly<Record<string, readonly string[]>> = {
-  istio: ["networking.istio.io", "security.istio.io", "telemetry.istio.io", "extensions.istio.io", "gateway.networking.k8s.io"],
-  linkerd: ["policy.linkerd.io", "linkerd.io", "gateway.networking.k8s.io", "split.smi-spec.io"],
-  appmesh: ["appmesh.k8s.aws"],
-};
 
 /**
  * True when an object has more than `apiVersion`, `kind` and `metadata` (a `spec`, `data`, ...). A patch

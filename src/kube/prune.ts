@@ -25,7 +25,7 @@
  *    over (server-side apply removes what the same manager no longer applies), and so does its set.
  *
  * Kinds searched: every listable, deletable resource of the API groups of the objects generated now
- * and of the mesh's groups (`MESH_API_GROUPS`), so an object of a kind no longer generated at all is
+ * and of the mesh's groups (`Adapter.apiGroups`), so an object of a kind no longer generated at all is
  * found too; and the patchable kinds (Services, Namespaces and ServiceAccounts always).
  */
 import type { KubeObject } from "../api/adapter.js";
@@ -47,7 +47,7 @@ export interface PruneCandidate {
 export interface PruneScope {
   /** The `unimesh.io/policy-set` of this run. */
   policySet: string;
-  /** Extra API groups to search (the mesh's, see `MESH_API_GROUPS`). */
+  /** Extra API groups to search (the adapter's `apiGroups`). */
   groups?: readonly string[];
 }
 

@@ -71,6 +71,7 @@ export const appmesh: Adapter = {
   name: "appmesh",
   description: "AWS App Mesh (appmesh.k8s.aws/v1beta2, controller v1.13); discontinued by AWS on 2026-09-30",
   versions: ["1.13"],
+  apiGroups: ["appmesh.k8s.aws"],
   defaultVersion: "1.13",
   approximations: {
     [SERVICE_LEVEL_ACCESS]:

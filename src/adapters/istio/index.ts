@@ -55,6 +55,7 @@ export const istio: Adapter = {
   name: "istio",
   description: "Istio 1.22-1.30 (sidecar mode): VirtualService, DestinationRule, AuthorizationPolicy, PeerAuthentication, EnvoyFilter",
   versions: ISTIO_VERSIONS,
+  apiGroups: ["networking.istio.io", "security.istio.io", "telemetry.istio.io", "extensions.istio.io", "gateway.networking.k8s.io"],
   defaultVersion: DEFAULT_ISTIO_VERSION,
   profiles: [
     { label: `1.22-${prevMinor(BACKOFF_SINCE)}`, versions: ISTIO_VERSIONS.filter((v) => !hasField(v, "VirtualService.http[].retries.backoff")) },

@@ -96,6 +96,7 @@ export const linkerd: Adapter = {
   name: "linkerd",
   description: "Linkerd 2.14-2.20: Gateway API routes with retry/timeout annotations (2.16+) or ServiceProfiles (2.14-2.15), Server-based authorization, failure accrual, local rate limits (2.17+)",
   versions: LINKERD_VERSIONS,
+  apiGroups: ["policy.linkerd.io", "linkerd.io", "gateway.networking.k8s.io", "split.smi-spec.io"],
   defaultVersion: DEFAULT_LINKERD_VERSION,
   profiles: [
     { label: "2.16-2.20 (edge)", versions: ["2.16", "2.17", "2.18", "2.19", "2.20"] },

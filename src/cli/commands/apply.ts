@@ -48,7 +48,6 @@ async function applyAction(paths: string[], flags: ApplyFlags, io: CliIO) {
   const started = await prepareAndOpen(paths, flags, io, "apply");
   if (typeof started === "number") return started;
   const { applyObjects } = await import("../../kube/apply.js");
-  const { MESH_API_GROUPS } = await import("../../kube/kinds.js");
   const { formatApply } = await import("../../kube/format.js");
 
   let conflict = false, failedObject = false;
@@ -58,7 +57,7 @@ async function applyAction(paths: string[], flags: ApplyFlags, io: CliIO) {
     return applyObjects(client, tr.objects, {
       forceConflicts: flags.forceConflicts,
       dryRun,
-      prune: flags.prune ? { policySet: tr.policySet, groups: MESH_API_GROUPS[tr.adapterName] ?? [] } : undefined,
+      prune: flags.prune ? { policySet: tr.policySet, groups: tr.apiGroups } : undefined,
       policySet: tr.policySet,
       onProgress: progress,
     });

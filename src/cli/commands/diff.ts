@@ -37,7 +37,6 @@ async function diffAction(paths: string[], flags: DiffFlags, io: CliIO) {
   const started = await prepareAndOpen(paths, flags, io, "diff");
   if (typeof started === "number") return started;
   const { diffObjects } = await import("../../kube/diff.js");
-  const { MESH_API_GROUPS } = await import("../../kube/kinds.js");
   const { formatDiff } = await import("../../kube/format.js");
 
   let conflict = false, differences = false, failedObject = false;
@@ -45,7 +44,7 @@ async function diffAction(paths: string[], flags: DiffFlags, io: CliIO) {
     if (text && tr.chosenBy) stderrLine(io, "diff", client.context.name, `${tr.mesh} (--mesh auto: ${tr.chosenBy})`);
     return diffObjects(client, tr.objects, {
       forceConflicts: flags.forceConflicts,
-      prune: flags.prune ? { policySet: tr.policySet, groups: MESH_API_GROUPS[tr.adapterName] ?? [] } : undefined,
+      prune: flags.prune ? { policySet: tr.policySet, groups: tr.apiGroups } : undefined,
       policySet: tr.policySet,
     });
   }, (context, r) => {
