@@ -5,6 +5,7 @@
 import type { KubeObject, TranslateContext } from "../../api/adapter.js";
 import type { Feature } from "../../api/features.js";
 import type { Entry, Model } from "../../api/model.js";
+import type { MTLSPolicy } from "../../api/generated/model.js";
 import type { Severity } from "../../api/diagnostics.js";
 import { isDnsSubdomain } from "../shared/names.js";
 import { type VersionFacts, versionFacts } from "./versions.js";
@@ -43,6 +44,8 @@ export interface LinkerdContext {
   readonly clusterDomain: string;
   /** Reports a diagnostic about a field of a policy; the same (policy, pointer, code, message) once. */
   report(entry: Entry<any>, pointer: string, feature: Feature, severity: Severity, code: LinkerdCode, message: string): void;
+  /** The namespace-level MTLSPolicy of a namespace (the first, in model order), if any. */
+  namespaceMtls(namespace: string): Entry<MTLSPolicy> | undefined;
   /** Objects emitted so far. */
   readonly out: KubeObject[];
   /** Adds an object, merging it into an earlier one with the same identity (`merge` decides how). */
@@ -59,18 +62,73 @@ export function createContext(model: Model, ctx: TranslateContext): LinkerdConte
     });
     clusterDomain = "cluster.local";
   }
-  const seen = new Set<string>();
+  const reported = new ReportLog();
   const out: KubeObject[] = [];
+  // `model.namespaceMtls` filters every MTLSPolicy on each read; every Server asks for its namespace's.
+  let nsMtls: Map<string, Entry<MTLSPolicy>> | undefined;
   return {
     model, ctx, version: ctx.version, facts: versionFacts(ctx.version), clusterDomain, out,
     report(entry, pointer, feature, severity, code, message) {
-      const key = `${entry.id}|${pointer}|${code}|${message}`;
-      if (seen.has(key)) return;
-      seen.add(key);
+      if (!reported.first(entry.id, pointer, code, message)) return;
       ctx.report(entry, pointer, { code, severity, message, feature });
+    },
+    namespaceMtls(namespace) {
+      if (!nsMtls) {
+        nsMtls = new Map();
+        for (const e of model.namespaceMtls) if (!nsMtls.has(e.namespace)) nsMtls.set(e.namespace, e);
+      }
+      return nsMtls.get(namespace);
     },
     emit(obj) {
       out.push(obj);
     },
   };
+}
+
+/**
+ * What was reported about each policy (by id), so that each thing is said once. Translations of large
+ * models report tens of thousands of diagnostics, a few per policy: a set of `id|pointer|code|message`
+ * keys would build and hash a copy of every message, where comparing with the few reported before about
+ * the same policy is cheaper (a message is compared only when pointer and code are equal, and strings of
+ * different lengths at once). Past {@link MAX_LISTED} reports about one policy, a set of keys keeps
+ * it linear.
+ */
+class ReportLog {
+  /** Per policy id: pointer, code, message, pointer, code, message, ... */
+  private readonly lists = new Map<string, string[]>();
+  /** Per policy id with more than MAX_LISTED reports: their keys (see reportKey). */
+  private readonly keys = new Map<string, Set<string>>();
+
+  /** Records a report; false when the same one was recorded before. */
+  first(id: string, pointer: string, code: string, message: string): boolean {
+    const list = this.lists.get(id);
+    if (!list) {
+      this.lists.set(id, [pointer, code, message]);
+      return true;
+    }
+    if (list.length >= 3 * MAX_LISTED) {
+      let keys = this.keys.get(id);
+      if (!keys) {
+        keys = new Set();
+        for (let i = 0; i < list.length; i += 3) keys.add(reportKey(list[i], list[i + 1], list[i + 2]));
+        this.keys.set(id, keys);
+      }
+      const key = reportKey(pointer, code, message);
+      if (keys.has(key)) return false;
+      keys.add(key);
+      return true;
+    }
+    for (let i = 0; i < list.length; i += 3) {
+      if (list[i] === pointer && list[i + 1] === code && list[i + 2] === message) return false;
+    }
+    list.push(pointer, code, message);
+    return true;
+  }
+}
+
+const MAX_LISTED = 32;
+
+/** A key that tells reports apart: codes have no space, and the pointer's length delimits it. */
+function reportKey(pointer: string, code: string, message: string): string {
+  return `${code} ${pointer.length} ${pointer}${message}`;
 }

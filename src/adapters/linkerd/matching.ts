@@ -68,8 +68,7 @@ export function fromModelMatch(m: Match | undefined, pointer: string): { spec: M
   else if (p?.prefix !== undefined && p.prefix !== "/") spec.path = { kind: "prefix", value: p.prefix };
   else if (p?.regex !== undefined) spec.path = { kind: "regex", value: p.regex };
   if (m.method) spec.method = m.method;
-  const byName = ([a]: [string, unknown], [b]: [string, unknown]) => (a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0);
-  for (const [name, h] of Object.entries(m.headers ?? {}).sort(byName)) {
+  if (m.headers) for (const [name, h] of Object.entries(m.headers).sort(byLowerCaseName)) {
     const cond = headerCond(h);
     if (cond) spec.headers.push({ name: name.toLowerCase(), cond });
     else problems.push({
@@ -77,7 +76,7 @@ export function fromModelMatch(m: Match | undefined, pointer: string): { spec: M
       message: `header absence (present: false) cannot be matched by a Gateway API HTTPRoute (header matches are Exact or RegularExpression on a present header), so Linkerd cannot route on it; match on a value instead`,
     });
   }
-  for (const [name, q] of Object.entries(m.queryParams ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  if (m.queryParams) for (const [name, q] of Object.entries(m.queryParams).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     if (!HTTP_TOKEN.test(name)) {
       problems.push({ pointer: `${pointer}/queryParams/${escapePointer(name)}`, message: `Gateway API HTTPRoute matches only query parameters whose name is an HTTP token (letters, digits and !#$%&'*+-.^_\`|~), not "${name}"` });
       continue;
@@ -85,6 +84,10 @@ export function fromModelMatch(m: Match | undefined, pointer: string): { spec: M
     spec.query.push({ name, cond: stringCond(q) });
   }
   return { spec, problems };
+}
+
+function byLowerCaseName([a]: [string, unknown], [b]: [string, unknown]): number {
+  return a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0;
 }
 
 function headerCond(h: HeaderMatch): ValueCond | undefined {
@@ -139,30 +142,34 @@ export function pathRegex(p: PathCond): string {
   }
 }
 
+// The objects below are built with their keys in sorted order: translate() then keeps them as they are
+// instead of copying them to sort their keys (see finish() in src/api/translate.ts).
+
 function valueMatch(name: string, c: ValueCond): NameValueMatch {
   switch (c.kind) {
-    case "exact": return { type: "Exact", name, value: c.value };
-    case "prefix": return { type: "RegularExpression", name, value: `^${reEscape(c.value)}.*$` };
-    case "regex": return { type: "RegularExpression", name, value: anchored(c.value) };
-    case "present": return { type: "RegularExpression", name, value: "^.*$" };
+    case "exact": return { name, type: "Exact", value: c.value };
+    case "prefix": return { name, type: "RegularExpression", value: `^${reEscape(c.value)}.*$` };
+    case "regex": return { name, type: "RegularExpression", value: anchored(c.value) };
+    case "present": return { name, type: "RegularExpression", value: "^.*$" };
     case "oneOf": return c.values.length === 1
-      ? { type: "Exact", name, value: c.values[0] }
-      : { type: "RegularExpression", name, value: `^(?:${c.values.map(reEscape).join("|")})$` };
+      ? { name, type: "Exact", value: c.values[0] }
+      : { name, type: "RegularExpression", value: `^(?:${c.values.map(reEscape).join("|")})$` };
   }
 }
 
 /** The Gateway API / policy.linkerd.io `HTTPRouteMatch` of a spec, or undefined for "every request". */
 export function toHttpRouteMatch(s: MatchSpec): HTTPRouteMatch | undefined {
+  if (!s.path && !s.method && !s.headers.length && !s.query.length) return undefined;
   const out: HTTPRouteMatch = {};
+  if (s.headers.length) out.headers = s.headers.map((h) => valueMatch(h.name, h.cond));
+  if (s.method) out.method = s.method;
   if (s.path) {
     out.path = s.path.kind === "exact" && isGatewayPathLiteral(s.path.value)
       ? { type: "Exact", value: s.path.value }
       : { type: "RegularExpression", value: pathRegex(s.path) };
   }
-  if (s.method) out.method = s.method;
-  if (s.headers.length) out.headers = s.headers.map((h) => valueMatch(h.name, h.cond));
   if (s.query.length) out.queryParams = s.query.map((q) => valueMatch(q.name, q.cond));
-  return Object.keys(out).length ? out : undefined;
+  return out;
 }
 
 /** gRPC service and method names accepted by GRPCRoute `Exact` method matches (Gateway API CEL). */
@@ -176,22 +183,24 @@ const GRPC_METHOD = /^[A-Za-z_][A-Za-z_0-9]*$/;
  */
 export function toGrpcRouteMatch(s: MatchSpec, pointer: string): { match?: GRPCRouteMatch; problems: MatchProblem[] } {
   const problems: MatchProblem[] = [];
-  const out: GRPCRouteMatch = {};
+  let method: GRPCRouteMatch["method"];
   if (s.path) {
-    let ok = false;
     if (s.path.kind === "exact") {
       const m = /^\/([^/]+)\/([^/]+)$/.exec(s.path.value);
-      if (m && GRPC_SERVICE.test(m[1]) && GRPC_METHOD.test(m[2])) { out.method = { type: "Exact", service: m[1], method: m[2] }; ok = true; }
+      if (m && GRPC_SERVICE.test(m[1]) && GRPC_METHOD.test(m[2])) method = { method: m[2], service: m[1], type: "Exact" };
     } else if (s.path.kind === "prefix") {
       const m = /^\/([^/]+)\/$/.exec(s.path.value);
-      if (m && GRPC_SERVICE.test(m[1])) { out.method = { type: "Exact", service: m[1] }; ok = true; }
+      if (m && GRPC_SERVICE.test(m[1])) method = { service: m[1], type: "Exact" };
     }
-    if (!ok) problems.push({ pointer: `${pointer}/path`, message: `a GRPCRoute matches gRPC service and method names, not paths: only an exact path /<service>/<method> or a prefix /<service>/ can be expressed` });
+    if (!method) problems.push({ pointer: `${pointer}/path`, message: `a GRPCRoute matches gRPC service and method names, not paths: only an exact path /<service>/<method> or a prefix /<service>/ can be expressed` });
   }
   if (s.method && s.method !== "POST") problems.push({ pointer: `${pointer}/method`, message: `gRPC requests are always POST; a GRPCRoute cannot match method ${s.method}` });
   if (s.query.length) problems.push({ pointer: `${pointer}/queryParams`, message: `a GRPCRoute cannot match query parameters` });
-  if (s.headers.length) out.headers = s.headers.map((h) => valueMatch(h.name, h.cond));
-  return { match: Object.keys(out).length ? out : undefined, problems };
+  if (!method && !s.headers.length) return { problems };
+  const match: GRPCRouteMatch = {};
+  if (s.headers.length) match.headers = s.headers.map((h) => valueMatch(h.name, h.cond));
+  if (method) match.method = method;
+  return { match, problems };
 }
 
 // --------------------------------------------------------------------------------------- analysis

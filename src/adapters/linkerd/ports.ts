@@ -31,9 +31,16 @@ export function portsDeclared(v: DestinationView): boolean {
 
 /** The destination's ports (declared, else guessed: see the module comment), sorted by port. */
 export function destinationPorts(v: DestinationView): PortInfo[] {
-  if (v.facts.ports?.length) {
-    return v.facts.ports.map((p) => ({ port: p.port, targetPort: p.targetPort ?? p.port, ...(p.protocol ? { protocol: p.protocol } : {}) }))
-      .sort((a, b) => a.port - b.port);
+  // Called once per destination: written as plain loops (no temporary arrays or spread objects).
+  const declared = v.facts.ports;
+  if (declared?.length) {
+    const out: PortInfo[] = [];
+    for (const p of declared) {
+      const info: PortInfo = { port: p.port, targetPort: p.targetPort ?? p.port };
+      if (p.protocol) info.protocol = p.protocol;
+      out.push(info);
+    }
+    return out.length > 1 ? out.sort((a, b) => a.port - b.port) : out;
   }
   const ports = new Set<number>();
   for (const p of v.trafficPolicies) {
@@ -41,17 +48,24 @@ export function destinationPorts(v: DestinationView): PortInfo[] {
   }
   for (const r of v.routes) if (r.action.kind === "split") for (const t of r.action.targets) if (t.port) ports.add(t.port);
   for (const p of v.accessPolicies) if (p.doc.spec.destination.port) ports.add(p.doc.spec.destination.port);
-  for (const r of [...v.allow, ...v.deny]) for (const x of r.rule.ports ?? []) ports.add(x);
-  for (const k of Object.keys((v.mtls?.doc as MTLSPolicy | undefined)?.spec.ports ?? {})) ports.add(Number(k));
-  return [...ports].sort((a, b) => a - b).map((port) => ({ port, targetPort: port }));
+  for (const rules of [v.allow, v.deny]) for (const r of rules) if (r.rule.ports) for (const x of r.rule.ports) ports.add(x);
+  const mtlsPorts = (v.mtls?.doc as MTLSPolicy | undefined)?.spec.ports;
+  if (mtlsPorts) for (const k of Object.keys(mtlsPorts)) ports.add(Number(k));
+  const sorted = [...ports];
+  if (sorted.length > 1) sorted.sort((a, b) => a - b);
+  const out: PortInfo[] = [];
+  for (const port of sorted) out.push({ port, targetPort: port });
+  return out;
 }
 
 /** The pod port behind a service port (itself when the MeshService does not map it). */
 export function targetPortOf(ports: PortInfo[], servicePort: number): number {
-  return ports.find((p) => p.port === servicePort)?.targetPort ?? servicePort;
+  for (const p of ports) if (p.port === servicePort) return p.targetPort;
+  return servicePort;
 }
 
 /** The declared protocol of a pod port, if any. */
 export function protocolOfTarget(ports: PortInfo[], targetPort: number): PortInfo["protocol"] {
-  return ports.find((p) => p.targetPort === targetPort)?.protocol;
+  for (const p of ports) if (p.targetPort === targetPort) return p.protocol;
+  return undefined;
 }

@@ -15,7 +15,7 @@
  */
 import type { KubeObject, TranslateContext } from "../../api/adapter.js";
 import type { DestinationView, EffectiveRoute, Entry, Model } from "../../api/model.js";
-import type { MTLSPolicy } from "../../api/generated/model.js";
+import type { MTLSPolicy, TrafficPolicy } from "../../api/generated/model.js";
 import { canonicalJson, shortHash } from "../../api/model.js";
 import { formatDuration } from "../../api/duration.js";
 import { dnsSubdomain } from "../shared/names.js";
@@ -23,7 +23,7 @@ import { objectMeta } from "../shared/ownership.js";
 import { type LinkerdContext, createContext } from "./context.js";
 import { type MatchSpec, CATCH_ALL, compareOutcomes, describeSpec, fromModelMatch, grpcCompareOutcomes, grpcMayOverlap, mayOverlap, toGrpcRouteMatch, toHttpRouteMatch } from "./matching.js";
 import { type PortInfo, destinationPorts } from "./ports.js";
-import { PATCH_ANNOTATION, PATCH_ANNOTATION_VALUE, type RouteFilter, type RouteObject, type RouteRule } from "./resources.js";
+import { PATCH_ANNOTATION, PATCH_ANNOTATION_VALUE, type BackendRef, type GRPCRouteMatch, type HTTPRouteMatch, type RouteFilter, type RouteObject, type RouteRule } from "./resources.js";
 import { translateInbound } from "./features/access.js";
 import { headerFilters } from "./features/headers.js";
 import { outlierDetectionPatch } from "./features/outlierDetection.js";
@@ -115,45 +115,59 @@ interface Built {
 
 /** Outbound routes of every port: HTTPRoute (or GRPCRoute for gRPC ports, 2.16+). */
 function outbound(lc: LinkerdContext, v: DestinationView, routes: EffectiveRoute[], ports: PortInfo[]): void {
-  const known = ports.map((p) => p.port);
   const wanted = new Set<number>();
   for (const r of routes) {
     if (r.port) wanted.add(r.port);
-    else if (known.length) known.forEach((p) => wanted.add(p));
+    else if (ports.length) for (const p of ports) wanted.add(p.port);
     else {
       lc.report(r.policy, "/spec/destination", "match", "error", "adapter/unsupported-value",
         `Linkerd attaches routes to a port of the Service (parentRefs[].port; backendRefs need a port), and no port of ${v.namespace}/${v.service} is known: set destination.port or declare the ports in a MeshService`);
     }
   }
-  const specs = new Map(routes.map((r) => [r, matchOf(lc, r)]));
-  for (const port of [...wanted].sort((a, b) => a - b)) {
+  // The match of each route, converted (and its problems reported) once for all ports: specs[i] is routes[i]'s.
+  const specs = routes.map((r) => matchOf(lc, r));
+  const sortedPorts = [...wanted];
+  if (sortedPorts.length > 1) sortedPorts.sort((a, b) => a - b);
+  for (const port of sortedPorts) {
     const protocol = ports.find((p) => p.port === port)?.protocol;
     const grpc = protocol === "grpc" && !!lc.facts.grpcRoute;
     if (protocol === "tcp") {
-      for (const r of routes.filter((x) => !x.port || x.port === port)) {
+      for (const r of routes) {
+        if (r.port && r.port !== port) continue;
         lc.report(r.policy, r.pointer, "match", "error", "adapter/unsupported-value",
           `port ${port} of ${v.namespace}/${v.service} is declared tcp: Linkerd proxies it as opaque TCP, where HTTP routes do not apply`);
       }
       continue;
     }
-    const built = buildRules(lc, v, routes.filter((r) => !r.port || r.port === port), specs, port, grpc);
+    const built = buildRules(lc, v, routes, specs, port, grpc);
     if (built.every((b) => b.trivial)) continue;
     emitRoutes(lc, v, port, built, grpc);
   }
 }
 
-function buildRules(lc: LinkerdContext, v: DestinationView, routes: EffectiveRoute[], specs: Map<EffectiveRoute, MatchSpec>, port: number, grpc: boolean): Built[] {
+/**
+ * The rules of the routes that apply to `port` (routes without a port, or for this port), in table
+ * order, plus a final catch-all rule when no route catches every request. `specs[i]` is the match of
+ * `routes[i]`.
+ */
+function buildRules(lc: LinkerdContext, v: DestinationView, routes: EffectiveRoute[], specs: MatchSpec[], port: number, grpc: boolean): Built[] {
   const out: Built[] = [];
-  for (const r of routes) {
-    const spec = specs.get(r)!;
-    const rule: RouteRule = {};
-    const m = grpc ? toGrpcRouteMatch(spec, r.match?.pointer ?? r.pointer) : { match: toHttpRouteMatch(spec), problems: [] };
-    for (const p of m.problems) lc.report(r.policy, p.pointer, "match", "error", "adapter/unsupported-value", p.message);
-    if (m.match) rule.matches = [m.match];
+  let catchAll = false;
+  for (let i = 0; i < routes.length; i++) {
+    const r = routes[i];
+    if (r.port && r.port !== port) continue;
+    const spec = specs[i];
+    let match: HTTPRouteMatch | GRPCRouteMatch | undefined;
+    if (grpc) {
+      const m = toGrpcRouteMatch(spec, r.match?.pointer ?? r.pointer);
+      for (const p of m.problems) lc.report(r.policy, p.pointer, "match", "error", "adapter/unsupported-value", p.message);
+      match = m.match;
+    } else match = toHttpRouteMatch(spec);
     const filters: RouteFilter[] = headerFilters(lc, r, grpc || !lc.facts.legacy);
     let trivial = !filters.length;
+    let backends: BackendRef[] | undefined;
     if (r.action.kind === "split") {
-      rule.backendRefs = backendRefs(v, r.action.targets, port);
+      backends = backendRefs(v, r.action.targets, port);
       trivial &&= isPlainForward(r, port);
     } else if (r.action.kind === "redirect") {
       trivial = false;
@@ -166,20 +180,44 @@ function buildRules(lc: LinkerdContext, v: DestinationView, routes: EffectiveRou
     } else {
       continue; // directResponse: reported as unsupported
     }
-    if (filters.length) rule.filters = filters;
-    let annotations: Record<string, string> = {};
+    let annotations: Record<string, string> = NO_ANNOTATIONS;
+    let timeouts: RouteRule["timeouts"];
     if (lc.facts.routeAnnotations) annotations = resilienceAnnotations(lc, r, grpc ? "grpc" : "http");
     else {
       noteNoRetries(lc, r);
       const t = effectiveTimeoutMs(r);
-      if (t !== undefined) rule.timeouts = { request: formatDuration(t) };
+      if (t !== undefined) timeouts = { request: formatDuration(t) };
     }
-    if (Object.keys(annotations).length || rule.timeouts) trivial = false;
+    if (timeouts || !isEmptyRecord(annotations)) trivial = false;
+    // Keys in sorted order, so that translate() keeps the rule as it is instead of copying it to sort them.
+    const rule: RouteRule = {};
+    if (backends) rule.backendRefs = backends;
+    if (filters.length) rule.filters = filters;
+    if (match) rule.matches = [match];
+    if (timeouts) rule.timeouts = timeouts;
     out.push({ route: r, spec, rule, annotations, trivial });
+    catchAll ||= !spec.path && !spec.method && !spec.headers.length && !spec.query.length;
   }
-  const catchAll = out.some((b) => !b.spec.path && !b.spec.method && !b.spec.headers.length && !b.spec.query.length);
-  if (!catchAll) out.push({ spec: CATCH_ALL, rule: { backendRefs: [{ name: v.service, port }] }, annotations: {}, trivial: true });
+  if (!catchAll) out.push({ spec: CATCH_ALL, rule: { backendRefs: [{ name: v.service, port }] }, annotations: NO_ANNOTATIONS, trivial: true });
   return out;
+}
+
+/** The annotations of a rule without route-level settings (shared: never modified). */
+const NO_ANNOTATIONS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/** True when an object has no own enumerable key. */
+function isEmptyRecord(o: object): boolean {
+  for (const _ in o) return false;
+  return true;
+}
+
+/** True when two annotation maps hold the same keys with the same values. */
+function sameAnnotations(a: Record<string, string>, b: Record<string, string>): boolean {
+  if (a === b) return true;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const k of keys) if (!Object.hasOwn(b, k) || a[k] !== b[k]) return false;
+  return true;
 }
 
 /** A readable suffix for the HTTPRoute of a settings group. */
@@ -190,32 +228,63 @@ function groupSuffix(a: Record<string, string>): string {
   return parts.join("-");
 }
 
+/** Rules that share their route-level settings (annotations): one HTTPRoute/GRPCRoute (or several, by 16 rules). */
+interface Group {
+  annotations: Record<string, string>;
+  members: Built[];
+  /** canonicalJson(annotations), computed only when needed (see emitRoutes). */
+  key?: string;
+}
+
+function groupKey(g: Group): string {
+  return (g.key ??= canonicalJson(g.annotations));
+}
+
 function emitRoutes(lc: LinkerdContext, v: DestinationView, port: number, built: Built[], grpc: boolean): void {
   // Group rules by their annotations (route-level settings), keeping table order inside each group.
-  const groups = new Map<string, Built[]>();
+  // Groups are told apart by comparing the annotations (almost always there is one group): their
+  // canonical JSON, which orders groups (no annotations first) and disambiguates names, is computed
+  // only when there are several groups or two get the same name.
+  const groups: Group[] = [];
   for (const b of built) {
-    const k = canonicalJson(b.annotations);
-    groups.set(k, [...(groups.get(k) ?? []), b]);
+    const g = groups.find((x) => sameAnnotations(x.annotations, b.annotations));
+    if (g) g.members.push(b);
+    else groups.push({ annotations: b.annotations, members: [b] });
+  }
+  if (groups.length > 1) {
+    groups.sort((x, y) => {
+      const a = groupKey(x);
+      const b = groupKey(y);
+      return a === "{}" ? -1 : b === "{}" ? 1 : a < b ? -1 : 1;
+    });
   }
   const base = dnsSubdomain(v.service, port);
   const used = new Set<string>();
   const resourceOf = new Map<Built, string>();
   const objects: RouteObject[] = [];
-  for (const [key, members] of [...groups.entries()].sort(([a], [b]) => (a === "{}" ? -1 : b === "{}" ? 1 : a < b ? -1 : 1))) {
-    const annotations = members[0].annotations;
-    let name = key === "{}" ? base : dnsSubdomain(base, groupSuffix(annotations));
-    if (used.has(name)) name = dnsSubdomain(base, groupSuffix(annotations), shortHash(key));
+  const apiVersion = grpc ? lc.facts.grpcRoute! : lc.facts.outboundHttpRoute;
+  const kind = grpc ? "GRPCRoute" : "HTTPRoute";
+  for (const g of groups) {
+    const { annotations, members } = g;
+    const plain = isEmptyRecord(annotations);
+    let name = plain ? base : dnsSubdomain(base, groupSuffix(annotations));
+    if (used.has(name)) name = dnsSubdomain(base, groupSuffix(annotations), shortHash(groupKey(g)));
     used.add(name);
     for (let i = 0; i < members.length; i += MAX_RULES) {
-      const chunk = members.slice(i, i + MAX_RULES);
+      const chunk = members.length <= MAX_RULES ? members : members.slice(i, i + MAX_RULES);
       const chunkName = i === 0 ? name : dnsSubdomain(name, "part", i / MAX_RULES + 1);
-      for (const b of chunk) resourceOf.set(b, chunkName);
-      const policies = chunk.flatMap((b) => (b.route ? [b.route.policy] : []));
+      const policies: Entry<TrafficPolicy>[] = [];
+      const rules: RouteRule[] = [];
+      for (const b of chunk) {
+        resourceOf.set(b, chunkName);
+        if (b.route) policies.push(b.route.policy);
+        rules.push(b.rule);
+      }
       objects.push({
-        apiVersion: grpc ? lc.facts.grpcRoute! : lc.facts.outboundHttpRoute,
-        kind: grpc ? "GRPCRoute" : "HTTPRoute",
-        metadata: objectMeta(chunkName, v.namespace, policies.length ? policies : v.trafficPolicies, { annotations: { ...annotations } }),
-        spec: { parentRefs: [{ group: "core", kind: "Service", name: v.service, port }], rules: chunk.map((b) => b.rule) },
+        apiVersion, kind,
+        // objectMeta copies the annotations.
+        metadata: objectMeta(chunkName, v.namespace, policies.length ? policies : v.trafficPolicies, { annotations }),
+        spec: { parentRefs: [{ group: "core", kind: "Service", name: v.service, port }], rules },
       });
     }
   }

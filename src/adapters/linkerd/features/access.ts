@@ -45,6 +45,7 @@ import { canonicalJson } from "../../../api/model.js";
 import { dnsSubdomain } from "../../shared/names.js";
 import { objectMeta } from "../../shared/ownership.js";
 import type { LinkerdContext } from "../context.js";
+import { stringMapJson } from "../canonical.js";
 import { POLICY_HTTPROUTE } from "../versions.js";
 import { POLICY_V1ALPHA1, type ServerObject, type TargetRef } from "../resources.js";
 import { type MatchSpec, type PathCond, CATCH_ALL, HTTP_TOKEN, escapePointer, compareOutcomes, covers, describeSpec, mayOverlap, toHttpRouteMatch } from "../matching.js";
@@ -91,7 +92,7 @@ function mtlsMode(lc: LinkerdContext, v: DestinationView, ports: PortInfo[], tar
     }
     return { mode: svc.doc.spec.mode, entry: svc, pointer: "/spec/mode" };
   }
-  const ns = lc.model.namespaceMtls.find((e) => e.namespace === v.namespace);
+  const ns = lc.namespaceMtls(v.namespace);
   return ns ? { mode: ns.doc.spec.mode, entry: ns, pointer: "/spec/mode" } : { pointer: "" };
 }
 
@@ -113,23 +114,50 @@ function accessPath(p: string): PathCond | undefined {
 /** The match specs of an access rule (methods × paths, headers on each), and whether it has L7 conditions. */
 function ruleSpecs(lc: LinkerdContext, r: EffectiveAccessRule): { specs: MatchSpec[]; l7: boolean } {
   const rule = r.rule;
-  (rule.methods ?? []).forEach((m, i) => {
-    if (!GATEWAY_METHODS.has(m)) lc.report(r.policy, `${r.pointer}/methods/${i}`, "accessL7", "error", "adapter/unsupported-value",
-      `Linkerd matches only the methods ${[...GATEWAY_METHODS].join(", ")} (HTTPRoute match method), not ${m}`);
-  });
-  const methods: (string | undefined)[] = rule.methods?.filter((m) => GATEWAY_METHODS.has(m)) ?? [undefined];
-  const paths: (PathCond | undefined)[] = rule.paths && !rule.paths.some((p) => accessPath(p) === undefined)
-    ? rule.paths.map(accessPath) : [undefined];
-  for (const name of Object.keys(rule.headers ?? {})) {
-    if (!HTTP_TOKEN.test(name)) lc.report(r.policy, `${r.pointer}/headers/${escapePointer(name)}`, "accessL7", "error", "adapter/unsupported-value",
-      `Gateway API HTTPRoute matches only headers whose name is an HTTP token, not "${name}"`);
+  let methods: (string | undefined)[] = [undefined];
+  if (rule.methods) {
+    methods = [];
+    rule.methods.forEach((m, i) => {
+      if (GATEWAY_METHODS.has(m)) methods.push(m);
+      else lc.report(r.policy, `${r.pointer}/methods/${i}`, "accessL7", "error", "adapter/unsupported-value",
+        `Linkerd matches only the methods ${[...GATEWAY_METHODS].join(", ")} (HTTPRoute match method), not ${m}`);
+    });
   }
-  const headers = Object.entries(rule.headers ?? {}).filter(([n]) => HTTP_TOKEN.test(n)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([name, values]) => ({ name: name.toLowerCase(), cond: { kind: "oneOf" as const, values: [...new Set(values)] } }));
+  // Every path, or none when one of them is "every path".
+  let paths: (PathCond | undefined)[] = [undefined];
+  if (rule.paths) {
+    const conds: PathCond[] = [];
+    for (const p of rule.paths) {
+      const c = accessPath(p);
+      if (c === undefined) break;
+      conds.push(c);
+    }
+    if (conds.length === rule.paths.length) paths = conds;
+  }
+  let headers: MatchSpec["headers"] = [];
+  if (rule.headers) {
+    for (const name of Object.keys(rule.headers)) {
+      if (!HTTP_TOKEN.test(name)) lc.report(r.policy, `${r.pointer}/headers/${escapePointer(name)}`, "accessL7", "error", "adapter/unsupported-value",
+        `Gateway API HTTPRoute matches only headers whose name is an HTTP token, not "${name}"`);
+    }
+    headers = Object.entries(rule.headers).filter(([n]) => HTTP_TOKEN.test(n)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, values]) => ({ name: name.toLowerCase(), cond: { kind: "oneOf" as const, values: [...new Set(values)] } }));
+  }
   const specs: MatchSpec[] = [];
-  for (const method of methods) for (const path of paths) specs.push({ ...(path ? { path } : {}), ...(method ? { method } : {}), headers, query: [] });
-  const l7 = specs.some((s) => s.path || s.method || s.headers.length);
-  return { specs, l7 };
+  let l7 = headers.length > 0;
+  for (const method of methods) {
+    for (const path of paths) {
+      const spec = {} as MatchSpec;
+      if (path) spec.path = path;
+      if (method) spec.method = method;
+      spec.headers = headers;
+      spec.query = [];
+      specs.push(spec);
+      l7 ||= !!path || !!method;
+    }
+  }
+  // No spec at all (an empty methods or paths list) has no L7 condition either.
+  return { specs, l7: l7 && specs.length > 0 };
 }
 
 function specsOverlap(a: MatchSpec[], b: MatchSpec[]): boolean {
@@ -174,7 +202,7 @@ function authorizations(lc: LinkerdContext, ns: string, target: TargetRef, base:
   const policy = (name: string, refs: TargetRef[]): KubeObject => ({
     apiVersion: POLICY_V1ALPHA1, kind: "AuthorizationPolicy",
     metadata: objectMeta(name, ns, src),
-    spec: { targetRef: target, requiredAuthenticationRefs: refs },
+    spec: { requiredAuthenticationRefs: refs, targetRef: target }, // keys sorted: kept as they are by translate()
   });
   const meshTls = (name: string, identities: string[]): KubeObject => ({
     apiVersion: POLICY_V1ALPHA1, kind: "MeshTLSAuthentication",
@@ -228,7 +256,8 @@ export function translateInbound(lc: LinkerdContext, v: DestinationView, ports: 
   // misses ports, which would keep the cluster's default inbound policy); a port-scoped policy may use its
   // own port, with the pod port assumed equal to it.
   const declared = portsDeclared(v);
-  const guessed = declared || !ports.length ? "" : ` (the policies name only port${ports.length > 1 ? "s" : ""} ${ports.map((x) => x.port).join(", ")}, which need not be all of them)`;
+  // Only for error messages: built when one is reported.
+  const guessed = (): string => (declared || !ports.length ? "" : ` (the policies name only port${ports.length > 1 ? "s" : ""} ${ports.map((x) => x.port).join(", ")}, which need not be all of them)`);
   const declareIt = "declare the service's ports in a MeshService so every port gets a Server";
   const assumed = (entry: Entry<any>, pointer: string, feature: Feature, port: number): void => {
     lc.report(entry, pointer, feature, "warning", "adapter/note",
@@ -240,7 +269,7 @@ export function translateInbound(lc: LinkerdContext, v: DestinationView, ports: 
     const dp = p.doc.spec.destination.port;
     if (!dp && !declared) {
       lc.report(p, "/spec/destination", "access", "error", "adapter/unsupported-value",
-        `this AccessPolicy covers every port of ${v.namespace}/${v.service}, and ${ver} authorizes requests per pod port (a Server selects one port; a port without a Server keeps the cluster's default inbound policy), but the service's ports are not declared${guessed}: ${declareIt}, or set destination.port`);
+        `this AccessPolicy covers every port of ${v.namespace}/${v.service}, and ${ver} authorizes requests per pod port (a Server selects one port; a port without a Server keeps the cluster's default inbound policy), but the service's ports are not declared${guessed()}: ${declareIt}, or set destination.port`);
       noPorts = true;
       continue;
     }
@@ -254,7 +283,7 @@ export function translateInbound(lc: LinkerdContext, v: DestinationView, ports: 
   const svcMtls = v.mtls as Entry<MTLSPolicy> | undefined;
   if (svcMtls && !declared) {
     lc.report(svcMtls, "/spec/mode", "mtls", "error", "adapter/unsupported-value",
-      `the mode of this MTLSPolicy applies to every port of ${v.namespace}/${v.service}, and ${ver} sets a service's inbound policy per pod port (a Server; a port without one keeps the default inbound policy), but the service's ports are not declared${guessed}: ${declareIt}`);
+      `the mode of this MTLSPolicy applies to every port of ${v.namespace}/${v.service}, and ${ver} sets a service's inbound policy per pod port (a Server; a port without one keeps the default inbound policy), but the service's ports are not declared${guessed()}: ${declareIt}`);
     for (const [k, own] of Object.entries(svcMtls.doc.spec.ports ?? {})) {
       if (own === "disabled") lc.report(svcMtls, `/spec/ports/${k}`, "mtls", "error", "adapter/unsupported-value", mtlsOffMessage(ver));
     }
@@ -281,7 +310,7 @@ export function translateInbound(lc: LinkerdContext, v: DestinationView, ports: 
     } else if (!declared) {
       // The model's rate limit is destination-level: for the whole service, whatever destination.port says.
       lc.report(rl.policy, rl.pointer, "rateLimit", "error", "adapter/unsupported-value",
-        `this rate limit is one budget for every port of ${v.namespace}/${v.service} (even in a policy with destination.port), and ${ver} limits the rate per Server, i.e. per pod port, so it can express it only for a service with a single port; the service's ports are not declared${guessed}: declare the service's ports in a MeshService`);
+        `this rate limit is one budget for every port of ${v.namespace}/${v.service} (even in a policy with destination.port), and ${ver} limits the rate per Server, i.e. per pod port, so it can express it only for a service with a single port; the service's ports are not declared${guessed()}: declare the service's ports in a MeshService`);
     } else {
       const tps = [...new Set(ports.map((x) => x.targetPort))];
       if (tps.length === 1) rlPort = tps[0];
@@ -302,37 +331,40 @@ export function translateInbound(lc: LinkerdContext, v: DestinationView, ports: 
   if (noPorts) accessForPort(lc, v, ports, undefined, "", { kind: "Server", name: "" }, false, undefined);
 
   // Every Server selects the destination's pods; an empty selector would make it select the whole namespace.
-  const from = new Set([...needs.values()].flatMap((n) => [...n.from]));
+  const from = new Set<Entry<any>>();
+  for (const n of needs.values()) for (const e of n.from) from.add(e);
   const labels = serverPodLabels(lc, v, [...from]);
   if (!labels) return;
 
-  for (const tp of [...needs.keys()].sort((a, b) => a - b)) {
+  const tps = [...needs.keys()];
+  if (tps.length > 1) tps.sort((a, b) => a - b);
+  for (const tp of tps) {
     const n = needs.get(tp)!;
     const mm = mtlsMode(lc, v, ports, tp);
     const strict = mm.mode === "strict";
     if (mm.entry && mm.mode !== "disabled" && (!n.access || mm.entry === v.mtls)) n.from.add(mm.entry);
     const server = serverName(v.service, tp);
     const proto = protocolOfTarget(ports, tp);
-    const spec: ServerObject["spec"] = {
-      podSelector: { matchLabels: { ...labels } },
-      port: tp,
-      // grpc → HTTP/2: with proxyProtocol gRPC Linkerd reads GRPCRoutes only, and neither the inbound
-      // HTTPRoutes of access rules nor HTTPLocalRateLimitPolicy would apply.
-      proxyProtocol: proto === "http" ? "HTTP/1" : proto === "http2" || proto === "grpc" ? "HTTP/2" : proto === "tcp" ? "opaque" : "unknown",
-    };
+    const accessPolicy = !lc.facts.serverAccessPolicy ? undefined : n.access ? "deny" : strict ? "all-authenticated" : "all-unauthenticated";
+    // grpc → HTTP/2: with proxyProtocol gRPC Linkerd reads GRPCRoutes only, and neither the inbound
+    // HTTPRoutes of access rules nor HTTPLocalRateLimitPolicy would apply.
+    const proxyProtocol = proto === "http" ? "HTTP/1" : proto === "http2" || proto === "grpc" ? "HTTP/2" : proto === "tcp" ? "opaque" : "unknown";
+    const podSelector = { matchLabels: { ...labels } };
+    // Keys in sorted order, so that translate() keeps the spec as it is instead of copying it to sort them.
+    const spec: ServerObject["spec"] = accessPolicy
+      ? { accessPolicy, podSelector, port: tp, proxyProtocol }
+      : { podSelector, port: tp, proxyProtocol };
     const serverRef: TargetRef = { group: "policy.linkerd.io", kind: "Server", name: server };
     if (n.access) {
-      if (lc.facts.serverAccessPolicy) spec.accessPolicy = "deny";
       accessForPort(lc, v, ports, tp, server, serverRef, strict, proto);
     } else {
-      if (lc.facts.serverAccessPolicy) spec.accessPolicy = strict ? "all-authenticated" : "all-unauthenticated";
-      else for (const o of authorizations(lc, v.namespace, serverRef, server, { ...NOBODY, anyone: true }, strict, n.from)) lc.emit(o);
-      const first = [...n.from][0];
+      if (!lc.facts.serverAccessPolicy) for (const o of authorizations(lc, v.namespace, serverRef, server, { ...NOBODY, anyone: true }, strict, n.from)) lc.emit(o);
+      const first = n.from.values().next().value!;
       const why = n.rateLimit && !n.mtls ? "the rate limit, which Linkerd attaches to a Server" : "the service's mTLS mode";
       // A Server's accessPolicy (2.16+), or the allow-all AuthorizationPolicy (2.14-2.15), replaces whatever
       // default inbound policy the port had, also a stricter one unimesh does not know about: a warning.
       lc.report(first, n.rateLimit && !n.mtls && rl ? rl.pointer : "/spec", n.rateLimit && !n.mtls ? "rateLimit" : "mtls", "warning", "adapter/note",
-        `Linkerd Server ${v.namespace}/${server} (for ${why}) ${lc.facts.serverAccessPolicy ? `sets accessPolicy: ${spec.accessPolicy}` : "is paired with an AuthorizationPolicy for every caller (a Linkerd " + lc.version + " Server denies everything not authorized)"} on port ${tp} of the pods ${canonicalJson(labels)}, which overrides the default inbound policy of that port, also a stricter one set outside unimesh (the cluster default, or a config.linkerd.io/default-inbound-policy annotation such as deny or cluster-authenticated): port ${tp} then admits ${strict ? "every meshed (mTLS) client, from any cluster or network" : "every client, meshed or not"}. To keep it restricted, add an AccessPolicy for ${v.namespace}/${v.service} that allows exactly the callers you want (its Server denies everyone else)${strict ? "" : ", and an MTLSPolicy strict to require mTLS"}`);
+        `Linkerd Server ${v.namespace}/${server} (for ${why}) ${lc.facts.serverAccessPolicy ? `sets accessPolicy: ${spec.accessPolicy}` : "is paired with an AuthorizationPolicy for every caller (a Linkerd " + lc.version + " Server denies everything not authorized)"} on port ${tp} of the pods ${stringMapJson(labels)}, which overrides the default inbound policy of that port, also a stricter one set outside unimesh (the cluster default, or a config.linkerd.io/default-inbound-policy annotation such as deny or cluster-authenticated): port ${tp} then admits ${strict ? "every meshed (mTLS) client, from any cluster or network" : "every client, meshed or not"}. To keep it restricted, add an AccessPolicy for ${v.namespace}/${v.service} that allows exactly the callers you want (its Server denies everyone else)${strict ? "" : ", and an MTLSPolicy strict to require mTLS"}`);
     }
     lc.emit({ apiVersion: lc.facts.server, kind: "Server", metadata: objectMeta(server, v.namespace, n.from), spec } as ServerObject);
     if (n.rateLimit && rl && rlPort === tp) rateLimitPolicy(lc, v, server, serverRef);
@@ -364,7 +396,6 @@ function accessForPort(lc: LinkerdContext, v: DestinationView, ports: PortInfo[]
   const dry = tp === undefined;
   // Policy and rule ports are Service ports: a rule applies to the Server of their pod (target) port.
   const applies = (r: EffectiveAccessRule) => dry || ((r.port === undefined || targetPortOf(ports, r.port) === tp) && (!r.rule.ports || r.rule.ports.some((p) => targetPortOf(ports, p) === tp)));
-  const ver = `Linkerd ${lc.version}`;
   const allows: InboundRoute[] = [];
   for (const r of v.allow.filter(applies)) {
     const { specs, l7 } = ruleSpecs(lc, r);
@@ -429,7 +460,7 @@ function accessForPort(lc: LinkerdContext, v: DestinationView, ports: PortInfo[]
     const callers = live.reduce((acc, a) => union(acc, a.callers), NOBODY);
     for (const o of authorizations(lc, v.namespace, serverRef, server, callers, strict, live.flatMap((a) => a.rules.map((r) => r.policy)))) lc.emit(o);
     lc.report(notePolicy, "/spec", "access", "info", "adapter/note",
-      `Linkerd Server ${v.namespace}/${server} turns on default deny for port ${tp} of the pods ${canonicalJson(v.facts.selector)}: every request there is refused unless an AuthorizationPolicy admits it; admitted: ${isEmpty(callers) ? "nobody" : describe(callers)}`);
+      `Linkerd Server ${v.namespace}/${server} turns on default deny for port ${tp} of the pods ${stringMapJson(v.facts.selector)}: every request there is refused unless an AuthorizationPolicy admits it; admitted: ${isEmpty(callers) ? "nobody" : describe(callers)}`);
     return;
   }
   if (proto === "tcp") {
@@ -439,12 +470,17 @@ function accessForPort(lc: LinkerdContext, v: DestinationView, ports: PortInfo[]
   }
 
   // Merge allow rules with the same conditions; a route inside another allow rule's requests also admits its callers.
+  // Conditions are compared by their canonical JSON, computed once per route and only once there are
+  // two routes to compare (keys[i] belongs to merged[i]).
   const merged: InboundRoute[] = [];
+  const keys: (string | undefined)[] = [];
+  const keyOf = (i: number): string => (keys[i] ??= canonicalJson(merged[i].specs));
   for (const a of live) {
-    const key = canonicalJson(a.specs);
-    const same = merged.find((m) => m.kind === "allow" && canonicalJson(m.specs) === key);
+    const key = merged.length ? canonicalJson(a.specs) : undefined;
+    let same: InboundRoute | undefined;
+    for (let i = 0; i < merged.length && !same; i++) if (merged[i].kind === "allow" && keyOf(i) === key) same = merged[i];
     if (same) { same.callers = union(same.callers, a.callers); same.rules.push(...a.rules); }
-    else merged.push({ ...a, rules: [...a.rules] });
+    else { merged.push({ ...a, rules: [...a.rules] }); keys.push(key); }
   }
   const routes = [...merged, ...denies];
   for (let changed = true; changed;) {
@@ -499,7 +535,7 @@ function accessForPort(lc: LinkerdContext, v: DestinationView, ports: PortInfo[]
     const name = dnsSubdomain(server, r.kind, r.kind === "allow" ? ++na : ++nd);
     const matches = r.specs.map((s) => toHttpRouteMatch(s) ?? { path: { type: "PathPrefix" as const, value: "/" } });
     const rules: { matches: unknown[] }[] = [];
-    for (let k = 0; k < matches.length; k += MAX_MATCHES) rules.push({ matches: matches.slice(k, k + MAX_MATCHES) });
+    for (let k = 0; k < matches.length; k += MAX_MATCHES) rules.push({ matches: matches.length <= MAX_MATCHES ? matches : matches.slice(k, k + MAX_MATCHES) });
     if (rules.length > MAX_RULES) {
       lc.report(r.rules[0].policy, r.rules[0].pointer, "accessL7", "error", "adapter/unsupported-value",
         `this rule needs ${matches.length} HTTPRoute matches (methods × paths), more than one HTTPRoute holds (${MAX_RULES} rules of ${MAX_MATCHES}); split it into several rules`);
@@ -517,7 +553,7 @@ function accessForPort(lc: LinkerdContext, v: DestinationView, ports: PortInfo[]
     admitted.push(`${name}: ${isEmpty(r.callers) ? "nobody" : describe(r.callers)}`);
   }
   lc.report(notePolicy, "/spec", "accessL7", "info", "adapter/note",
-    `Linkerd Server ${v.namespace}/${server} turns on default deny for port ${tp} of the pods ${canonicalJson(v.facts.selector)}; requests are admitted per inbound HTTPRoute (one route per request: the most specific match; requests no route matches get 404): ${admitted.join("; ")}`);
+    `Linkerd Server ${v.namespace}/${server} turns on default deny for port ${tp} of the pods ${stringMapJson(v.facts.selector)}; requests are admitted per inbound HTTPRoute (one route per request: the most specific match; requests no route matches get 404): ${admitted.join("; ")}`);
   lc.report(notePolicy, "/spec", "accessL7", "warning", "adapter/note",
     `Linkerd authorizes kubelet liveness/readiness probes by itself only on Servers without HTTPRoutes; Server ${v.namespace}/${server} has inbound HTTPRoutes, so probes to port ${tp} are refused unless an allow rule admits them (e.g. GET on the probe path from any caller)`);
 }
@@ -531,7 +567,8 @@ function rateLimitPolicy(lc: LinkerdContext, v: DestinationView, server: string,
     lc.report(rl.policy, `${rl.pointer}/burst`, "rateLimit", "error", "adapter/unsupported-value",
       `${ver}'s rate limiter allows bursts of exactly requestsPerSecond (a GCRA quota per second), not ${r.burst}; remove burst or set it to ${r.requestsPerSecond}`);
   }
-  const overrides: { requestsPerSecond: number; clientRefs: TargetRef[] }[] = [];
+  // Keys of the spec and its parts in sorted order: translate() keeps them as they are.
+  const overrides: { clientRefs: TargetRef[]; requestsPerSecond: number }[] = [];
   (r.overrides ?? []).forEach((o, i) => {
     for (const [j, sa] of o.serviceAccounts.entries()) {
       if (sa === "*") {
@@ -543,17 +580,17 @@ function rateLimitPolicy(lc: LinkerdContext, v: DestinationView, server: string,
       const ns = k < 0 ? rl.policy.namespace : sa.slice(0, k);
       const name = k < 0 ? sa : sa.slice(k + 1);
       // One override per service account: Linkerd shares one bucket among the clientRefs of an override.
-      overrides.push({ requestsPerSecond: o.requestsPerSecond, clientRefs: [{ kind: "ServiceAccount", name, namespace: ns }] });
+      overrides.push({ clientRefs: [{ kind: "ServiceAccount", name, namespace: ns }], requestsPerSecond: o.requestsPerSecond });
     }
   });
   lc.emit({
     apiVersion: POLICY_V1ALPHA1, kind: "HTTPLocalRateLimitPolicy",
     metadata: objectMeta(server, v.namespace, [rl.policy]),
     spec: {
-      targetRef: serverRef,
-      total: { requestsPerSecond: r.requestsPerSecond },
       ...(r.perIdentity !== undefined ? { identity: { requestsPerSecond: r.perIdentity } } : {}),
       ...(overrides.length ? { overrides } : {}),
+      targetRef: serverRef,
+      total: { requestsPerSecond: r.requestsPerSecond },
     },
   });
 }

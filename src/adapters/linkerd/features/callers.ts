@@ -24,7 +24,10 @@ export interface Callers {
   ipBlocks: string[];
 }
 
-const sorted = (xs: Iterable<string>) => [...new Set(xs)].sort();
+/** A new array of the unique strings of `xs`, sorted (no Set for the usual zero or one item). */
+function sorted(xs: readonly string[]): string[] {
+  return xs.length < 2 ? xs.slice() : [...new Set(xs)].sort();
+}
 
 /** Nobody. */
 export const NOBODY: Callers = { anyone: false, authenticated: false, sas: [], namespaces: [], ipBlocks: [] };
@@ -32,20 +35,21 @@ export const NOBODY: Callers = { anyone: false, authenticated: false, sas: [], n
 /** The callers of a resolved source; `undefined` (no source) is anyone. */
 export function callersOf(src: ResolvedSource | undefined): Callers {
   if (!src) return { ...NOBODY, anyone: true };
-  return normalize({
-    anyone: false,
-    authenticated: src.identities.some((i) => "any" in i),
-    sas: src.identities.flatMap((i) => ("any" in i ? [] : [`${i.namespace}/${i.serviceAccount}`])),
-    namespaces: [...src.namespaces],
-    ipBlocks: [...src.ipBlocks],
-  });
+  let authenticated = false;
+  const sas: string[] = [];
+  for (const i of src.identities) {
+    if ("any" in i) authenticated = true;
+    else sas.push(`${i.namespace}/${i.serviceAccount}`);
+  }
+  // normalize copies the arrays: the source's own are not kept.
+  return normalize({ anyone: false, authenticated, sas, namespaces: src.namespaces, ipBlocks: src.ipBlocks });
 }
 
 /** Drops what a wider member already includes. */
 export function normalize(c: Callers): Callers {
   if (c.anyone) return { ...NOBODY, anyone: true };
   const namespaces = c.authenticated ? [] : sorted(c.namespaces);
-  const sas = c.authenticated ? [] : sorted(c.sas.filter((s) => !namespaces.includes(s.split("/")[0])));
+  const sas = c.authenticated ? [] : sorted(namespaces.length ? c.sas.filter((s) => !namespaces.includes(s.split("/")[0])) : c.sas);
   return { anyone: false, authenticated: c.authenticated, sas, namespaces, ipBlocks: sorted(c.ipBlocks) };
 }
 

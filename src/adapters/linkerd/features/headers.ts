@@ -12,13 +12,14 @@ import type { LinkerdContext } from "../context.js";
 import type { HeaderFilter, RouteFilter } from "../resources.js";
 import { HTTP_TOKEN } from "../matching.js";
 
+/** Keys in sorted order (add, remove, set), as translate() writes them: it then keeps the object as it is. */
 function headerFilter(ops: HeaderOps): HeaderFilter {
-  const entries = (o?: Record<string, string>) => Object.entries(o ?? {}).map(([name, value]) => ({ name, value }));
-  return {
-    ...(ops.set ? { set: entries(ops.set) } : {}),
-    ...(ops.add ? { add: entries(ops.add) } : {}),
-    ...(ops.remove ? { remove: [...ops.remove] } : {}),
-  };
+  const entries = (o: Record<string, string>) => Object.entries(o).map(([name, value]) => ({ name, value }));
+  const out: HeaderFilter = {};
+  if (ops.add) out.add = entries(ops.add);
+  if (ops.remove) out.remove = [...ops.remove];
+  if (ops.set) out.set = entries(ops.set);
+  return out;
 }
 
 /** The header filters of a route; `responseAllowed` false reports response changes as errors. */
@@ -35,9 +36,9 @@ export function headerFilters(lc: LinkerdContext, r: EffectiveRoute, responseAll
     }
   }
   const out: RouteFilter[] = [];
-  if (h.value.request) out.push({ type: "RequestHeaderModifier", requestHeaderModifier: headerFilter(h.value.request) });
+  if (h.value.request) out.push({ requestHeaderModifier: headerFilter(h.value.request), type: "RequestHeaderModifier" });
   if (h.value.response) {
-    if (responseAllowed) out.push({ type: "ResponseHeaderModifier", responseHeaderModifier: headerFilter(h.value.response) });
+    if (responseAllowed) out.push({ responseHeaderModifier: headerFilter(h.value.response), type: "ResponseHeaderModifier" });
     else {
       lc.report(r.policy, `${h.pointer}/response`, "headers", "error", "adapter/unsupported-value",
         `Linkerd ${lc.version} routes with policy.linkerd.io HTTPRoutes, which have no ResponseHeaderModifier filter (only RequestHeaderModifier and RequestRedirect), so response headers cannot be changed; use Linkerd 2.16+ (Gateway API HTTPRoute) or change them in the application`);

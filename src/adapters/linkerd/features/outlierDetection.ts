@@ -72,11 +72,12 @@ export function outlierDetectionPatch(lc: LinkerdContext, v: DestinationView): K
     }
   }
   const base = o.baseEjectionTime !== undefined ? parseDuration(o.baseEjectionTime) ?? 30_000 : 30_000;
+  // Keys in sorted order, as translate() writes them (it then keeps the object as it is).
   const annotations: Record<string, string> = {
     "balancer.linkerd.io/failure-accrual": "consecutive",
     "balancer.linkerd.io/failure-accrual-consecutive-max-failures": String(c5),
-    "balancer.linkerd.io/failure-accrual-consecutive-min-penalty": formatDuration(base),
     "balancer.linkerd.io/failure-accrual-consecutive-max-penalty": formatDuration(Math.max(base, MAX_EJECTION_MS)),
+    "balancer.linkerd.io/failure-accrual-consecutive-min-penalty": formatDuration(base),
     [PATCH_ANNOTATION]: PATCH_ANNOTATION_VALUE,
   };
   return {

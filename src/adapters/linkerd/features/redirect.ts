@@ -22,17 +22,17 @@ export function redirectFilter(lc: LinkerdContext, r: EffectiveRoute, redirect: 
       `the HTTPRoute RequestRedirect filter Linkerd ${lc.version} reads allows only status 301 or 302 (Gateway API ${lc.facts.legacy ? "policy.linkerd.io v1beta3" : "1.1"}), not ${status}; use 301 or 302`);
     return undefined;
   }
-  const rr: RequestRedirect = { statusCode: status };
-  if (redirect.scheme) rr.scheme = redirect.scheme;
-  if (redirect.authority) {
-    if (!isDnsSubdomain(redirect.authority)) {
-      lc.report(r.policy, `${pointer}/authority`, "redirect", "error", "adapter/unsupported-value",
-        `the RequestRedirect hostname must be a lower-case DNS name (no port, no IP literal with ':'), not "${redirect.authority}"`);
-      return undefined;
-    }
-    rr.hostname = redirect.authority;
+  if (redirect.authority && !isDnsSubdomain(redirect.authority)) {
+    lc.report(r.policy, `${pointer}/authority`, "redirect", "error", "adapter/unsupported-value",
+      `the RequestRedirect hostname must be a lower-case DNS name (no port, no IP literal with ':'), not "${redirect.authority}"`);
+    return undefined;
   }
+  // Keys in sorted order, as translate() writes them: it then keeps the objects as they are.
+  const rr = {} as RequestRedirect;
+  if (redirect.authority) rr.hostname = redirect.authority;
+  if (redirect.path) rr.path = { replaceFullPath: redirect.path, type: "ReplaceFullPath" };
   if (redirect.port) rr.port = redirect.port;
-  if (redirect.path) rr.path = { type: "ReplaceFullPath", replaceFullPath: redirect.path };
-  return { type: "RequestRedirect", requestRedirect: rr };
+  if (redirect.scheme) rr.scheme = redirect.scheme;
+  rr.statusCode = status;
+  return { requestRedirect: rr, type: "RequestRedirect" };
 }

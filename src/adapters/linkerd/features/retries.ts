@@ -30,6 +30,7 @@
  * checks what a ServiceProfile route can express.
  */
 import type { EffectiveRoute } from "../../../api/model.js";
+import type { Retries } from "../../../api/generated/model.js";
 import { formatDuration, parseDuration } from "../../../api/duration.js";
 import type { LinkerdContext } from "../context.js";
 import { DEFAULT_RETRY_ON } from "../../../api/model.js";
@@ -113,20 +114,47 @@ function conditions(lc: LinkerdContext, r: EffectiveRoute, kind: "http" | "grpc"
  * HTTPRoute (`http`) or a GRPCRoute (`grpc`).
  */
 export function resilienceAnnotations(lc: LinkerdContext, r: EffectiveRoute, kind: "http" | "grpc"): Record<string, string> {
-  const out: Record<string, string> = {};
+  // The routes of a policy usually share its retries and timeout, and come one after the other: the
+  // annotations of the previous route are reused when everything they depend on is the same (the same
+  // retries object at the same pointer of the same policy, the same timeout, kind and translation). What
+  // they would report again is the same diagnostics, which lc.report drops as repeats anyway.
+  // The annotations object is then shared by both routes, and never modified.
+  const m = lastAnnotations.get(lc);
+  const timeout = r.timeout?.value;
+  if (m && m.policy === r.policy && m.kind === kind && m.timeout === timeout &&
+    m.retries === r.retries?.value && m.retriesPointer === r.retries?.pointer) return m.out;
+  const out = computeAnnotations(lc, r, kind);
+  lastAnnotations.set(lc, { policy: r.policy, kind, timeout, retries: r.retries?.value, retriesPointer: r.retries?.pointer, out });
+  return out;
+}
+
+/** Per translation, the inputs and result of the last {@link resilienceAnnotations} call. */
+const lastAnnotations = new WeakMap<LinkerdContext, {
+  policy: EffectiveRoute["policy"];
+  kind: "http" | "grpc";
+  timeout?: number;
+  retries?: Retries;
+  retriesPointer?: string;
+  out: Record<string, string>;
+}>();
+
+/** {@link resilienceAnnotations}, computed (and its problems reported). */
+function computeAnnotations(lc: LinkerdContext, r: EffectiveRoute, kind: "http" | "grpc"): Record<string, string> {
   const t = effectiveTimeoutMs(r);
-  if (t !== undefined) out["timeout.linkerd.io/request"] = formatDuration(t);
+  const timeout = t !== undefined ? formatDuration(t) : undefined;
   noteNoRetries(lc, r);
-  if (!hasRetries(r)) return out;
+  // Keys are added in sorted order (retry.linkerd.io/grpc, /http, /limit, /timeout, then
+  // timeout.linkerd.io/request), so that translate() keeps the route's annotations as they are.
+  const out: Record<string, string> = {};
+  if (!hasRetries(r)) {
+    if (timeout !== undefined) out["timeout.linkerd.io/request"] = timeout;
+    return out;
+  }
   const rt = r.retries!;
   const v = rt.value;
-  out["retry.linkerd.io/limit"] = String(v.attempts);
-  if (v.perTryTimeout) out["retry.linkerd.io/timeout"] = formatDuration(parseDuration(v.perTryTimeout) ?? 0);
   const c = conditions(lc, r, kind);
-  if (kind === "http" && c.http.length) out["retry.linkerd.io/http"] = c.http.join(",");
-  if (kind === "grpc" && c.grpc.length) out["retry.linkerd.io/grpc"] = c.grpc.join(",");
   if (v.perTryTimeout && kind === "http") {
-    const on = v.retryOn ?? [...DEFAULT_RETRY_ON];
+    const on = v.retryOn ?? DEFAULT_RETRY_ON;
     if (!on.some((x) => x === "5xx" || x === "gateway-error" || x === "504" || x === "reset")) {
       lc.report(r.policy, `${rt.pointer}/perTryTimeout`, "retries", "error", "adapter/unsupported-value",
         `Linkerd always retries a try that exceeds retry.linkerd.io/timeout, but this retryOn does not retry timed-out tries (that needs 5xx, gateway-error or 504); add one of them or remove perTryTimeout`);
@@ -136,6 +164,11 @@ export function resilienceAnnotations(lc: LinkerdContext, r: EffectiveRoute, kin
     lc.report(r.policy, `${rt.pointer}/backoff`, "retries", "error", "adapter/unsupported-value",
       `Linkerd ${lc.version} has no retry back-off setting (retry.linkerd.io/* sets limit, timeout, http and grpc conditions only); remove backoff`);
   }
+  if (kind === "grpc" && c.grpc.length) out["retry.linkerd.io/grpc"] = c.grpc.join(",");
+  if (kind === "http" && c.http.length) out["retry.linkerd.io/http"] = c.http.join(",");
+  out["retry.linkerd.io/limit"] = String(v.attempts);
+  if (v.perTryTimeout) out["retry.linkerd.io/timeout"] = formatDuration(parseDuration(v.perTryTimeout) ?? 0);
+  if (timeout !== undefined) out["timeout.linkerd.io/request"] = timeout;
   return out;
 }
 

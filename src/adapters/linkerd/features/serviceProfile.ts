@@ -27,7 +27,7 @@ import { type MatchSpec, pathRegex } from "../matching.js";
 import { effectiveTimeoutMs, hasRetries, legacyRetryable } from "./retries.js";
 
 /** The retry budget written with retries: Linkerd's defaults, explicitly. */
-export const DEFAULT_RETRY_BUDGET = { retryRatio: 0.2, minRetriesPerSecond: 10, ttl: "10s" } as const;
+export const DEFAULT_RETRY_BUDGET = { minRetriesPerSecond: 10, retryRatio: 0.2, ttl: "10s" } as const;
 
 /** The ServiceProfile condition of a match (path and method only). */
 function condition(spec: MatchSpec): Record<string, unknown> {
@@ -71,13 +71,14 @@ export function serviceProfile(lc: LinkerdContext, v: DestinationView, routes: E
     const t = effectiveTimeoutMs(r);
     const retry = legacyRetryable(lc, r);
     retryable ||= retry;
-    spRoutes.push({ name, condition: condition(specs[i]), ...(t !== undefined ? { timeout: formatDuration(t) } : {}), ...(retry ? { isRetryable: true } : {}) });
+    // Keys in sorted order (here and in the spec), as translate() writes them: it then keeps the objects as they are.
+    spRoutes.push({ condition: condition(specs[i]), ...(retry ? { isRetryable: true } : {}), name, ...(t !== undefined ? { timeout: formatDuration(t) } : {}) });
   });
   while (spRoutes.length && spRoutes[spRoutes.length - 1].timeout === undefined && !spRoutes[spRoutes.length - 1].isRetryable) spRoutes.pop();
   lc.emit({
     apiVersion: SERVICE_PROFILE_V1ALPHA2, kind: "ServiceProfile",
     metadata: objectMeta(serviceHost(v.service, v.namespace, lc.clusterDomain), v.namespace, routes.map((r) => r.policy)),
-    spec: { routes: spRoutes, ...(retryable ? { retryBudget: { ...DEFAULT_RETRY_BUDGET } } : {}) },
+    spec: { ...(retryable ? { retryBudget: { ...DEFAULT_RETRY_BUDGET } } : {}), routes: spRoutes },
   });
   lc.report(routes.find(hasRetries)!.policy, routes.find(hasRetries)!.retries!.pointer, "retries", "info", "adapter/note",
     `${ver} reads retries from the ServiceProfile ${v.namespace}/${serviceHost(v.service, v.namespace, lc.clusterDomain)} (named after the Service's FQDN); while it exists, Linkerd ignores every HTTPRoute, retry/timeout annotation and failure-accrual annotation of ${v.service}`);

@@ -10,7 +10,7 @@
  * `unimesh apply` never creates `v1` objects. An info diagnostic names each Service that must exist.
  */
 import type { DestinationView, EffectiveRoute, ResolvedTarget, Subset } from "../../../api/model.js";
-import { canonicalJson } from "../../../api/model.js";
+import { mergedStringMapJson } from "../canonical.js";
 import { dnsLabel } from "../../shared/names.js";
 import type { LinkerdContext } from "../context.js";
 import type { BackendRef } from "../resources.js";
@@ -22,11 +22,13 @@ export function subsetServiceName(service: string, subset: Subset): string {
 
 /** The backendRefs of a split route on port `port` of the destination. */
 export function backendRefs(v: DestinationView, targets: ResolvedTarget[], port: number): BackendRef[] {
-  return targets.map((t) => ({
-    name: t.subset ? subsetServiceName(v.service, t.subset) : v.service,
-    port: t.port ?? port,
-    ...(targets.length > 1 ? { weight: t.weight } : {}),
-  }));
+  const out: BackendRef[] = [];
+  for (const t of targets) {
+    const ref: BackendRef = { name: t.subset ? subsetServiceName(v.service, t.subset) : v.service, port: t.port ?? port };
+    if (targets.length > 1) ref.weight = t.weight;
+    out.push(ref);
+  }
+  return out;
 }
 
 /** True when a route forwards every request to the destination Service itself, on the same port. */
@@ -37,17 +39,25 @@ export function isPlainForward(r: EffectiveRoute, port: number): boolean {
 
 /** Info: which Services must exist for the subsets this destination's routes split to. */
 export function reportSubsetServices(lc: LinkerdContext, v: DestinationView, routes: EffectiveRoute[]): void {
-  const used = new Map<string, { subset: Subset; route: EffectiveRoute; pointer: string }>();
+  // The first route (and target) that uses each subset, in table order.
+  const used = new Map<string, { subset: Subset; route: EffectiveRoute; index: number }>();
   for (const r of routes) {
     if (r.action.kind !== "split") continue;
-    r.action.targets.forEach((t, i) => {
-      if (t.subset && !used.has(t.subset.name)) used.set(t.subset.name, { subset: t.subset, route: r, pointer: `${r.action.pointer}${r.index !== null && r.action.pointer.endsWith("/split") ? `/${i}` : ""}` });
-    });
+    const targets = r.action.targets;
+    for (let i = 0; i < targets.length; i++) {
+      const s = targets[i].subset;
+      if (s && !used.has(s.name)) used.set(s.name, { subset: s, route: r, index: i });
+    }
   }
   if (!used.size) return;
-  const first = [...used.values()][0];
-  const list = [...used.values()].sort((a, b) => (a.subset.name < b.subset.name ? -1 : 1))
-    .map(({ subset }) => `${subsetServiceName(v.service, subset)} (selector ${canonicalJson({ ...v.facts.selector, ...subset.labels })})`);
-  lc.report(first.route.policy, first.pointer, "split", "info", "adapter/note",
-    `Linkerd splits traffic between Services, not pod subsets: the subsets of ${v.namespace}/${v.service} are reached through the Services ${list.join(", ")} in namespace ${v.namespace}, with the same ports as ${v.service}. They must exist: unimesh does not create or change Services`);
+  const uses = [...used.values()];
+  const first = uses[0];
+  const pointer = `${first.route.action.pointer}${first.route.index !== null && first.route.action.pointer.endsWith("/split") ? `/${first.index}` : ""}`;
+  if (uses.length > 1) uses.sort((a, b) => (a.subset.name < b.subset.name ? -1 : 1));
+  let list = "";
+  for (const { subset } of uses) {
+    list += `${list ? ", " : ""}${subsetServiceName(v.service, subset)} (selector ${mergedStringMapJson(v.facts.selector, subset.labels)})`;
+  }
+  lc.report(first.route.policy, pointer, "split", "info", "adapter/note",
+    `Linkerd splits traffic between Services, not pod subsets: the subsets of ${v.namespace}/${v.service} are reached through the Services ${list} in namespace ${v.namespace}, with the same ports as ${v.service}. They must exist: unimesh does not create or change Services`);
 }

@@ -21,6 +21,8 @@ import type { LinkerdContext } from "../context.js";
 
 /** Reports every route-level feature Linkerd lacks; returns true when the route has one. */
 export function reportUnsupportedRouteFeatures(lc: LinkerdContext, r: EffectiveRoute): boolean {
+  // Called for every route: nothing is built for the usual route that has none of these features.
+  if (!r.faultInjection && !r.mirror && !r.rewrite && !r.cors && r.action.kind !== "directResponse") return false;
   const v = `Linkerd ${lc.version}`;
   let bad = false;
   const err = (pointer: string, feature: Feature, message: string) => {
@@ -52,6 +54,7 @@ export function reportUnsupportedRouteFeatures(lc: LinkerdContext, r: EffectiveR
 
 /** Reports destination-level settings Linkerd lacks (connectionPool, loadBalancer). */
 export function reportUnsupportedDestinationFeatures(lc: LinkerdContext, v: DestinationView): void {
+  if (!v.connectionPool && !v.loadBalancer) return;
   const ver = `Linkerd ${lc.version}`;
   if (v.connectionPool) {
     lc.report(v.connectionPool.policy, v.connectionPool.pointer, "connectionPool", "error", "adapter/unsupported-feature",
