@@ -1,6 +1,6 @@
 /** Names of generated objects: dnsLabel / dnsSubdomain (src/adapters/shared/names.ts). */
 import { describe, expect, test } from "vitest";
-import { dnsLabel, dnsSubdomain, isDnsLabel, isDnsSubdomain, serviceHost } from "../../src/index.js";
+import { dnsLabel, dnsSubdomain, isDnsLabel, isDnsSubdomain, objectMeta, serviceHost } from "../../src/index.js";
 import { shortHash } from "../../src/api/model.js";
 
 const HASH = /-?[0-9a-f]{8}$/;
@@ -105,5 +105,23 @@ describe("validity checks", () => {
   test("serviceHost", () => {
     expect(serviceHost("reviews", "bookinfo")).toBe("reviews.bookinfo.svc.cluster.local");
     expect(serviceHost("reviews", "bookinfo", "example.org")).toBe("reviews.bookinfo.svc.example.org");
+  });
+});
+
+describe("objectMeta", () => {
+  const e = (id: string) => ({ id }) as never;
+  test("keys in order name, namespace, labels, annotations; policies sorted and unique; extra copied", () => {
+    const labels = { z: "1" };
+    const annotations = { "x.io/a": "b" };
+    const m = objectMeta("n", "ns", [e("T/ns/b"), "T/ns/a", e("T/ns/b")], { labels, annotations });
+    expect(JSON.stringify(m)).toBe('{"name":"n","namespace":"ns","labels":{"z":"1"},"annotations":{"x.io/a":"b","unimesh.io/policies":"T/ns/a,T/ns/b"}}');
+    expect(m.labels).not.toBe(labels);
+    expect(m.annotations).not.toBe(annotations);
+  });
+
+  test("one policy, none, a Set, no namespace", () => {
+    expect(objectMeta("n", "ns", [e("T/ns/a")])).toEqual({ name: "n", namespace: "ns", annotations: { "unimesh.io/policies": "T/ns/a" } });
+    expect(JSON.stringify(objectMeta("n", undefined, []))).toBe('{"name":"n","annotations":{}}');
+    expect(objectMeta("n", undefined, new Set(["b", "a"])).annotations).toEqual({ "unimesh.io/policies": "a,b" });
   });
 });

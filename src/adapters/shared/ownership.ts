@@ -16,15 +16,33 @@ export const MANAGED_BY_VALUE = "unimesh";
 export const POLICY_SET_LABEL = "unimesh.io/policy-set";
 export const POLICIES_ANNOTATION = "unimesh.io/policies";
 
-/** `metadata` for a generated object, annotated with the policies it came from (sorted, unique). */
+/**
+ * `metadata` for a generated object, annotated with the policies it came from (sorted, unique): keys
+ * `name`, `namespace` (when given), `labels` (a copy of `extra.labels`), `annotations` (a copy of
+ * `extra.annotations`, then `unimesh.io/policies` when there is any policy).
+ */
 export function objectMeta(name: string, namespace: string | undefined, from: Iterable<Entry<any> | string>, extra?: { labels?: Record<string, string>; annotations?: Record<string, string> }): KubeObject["metadata"] {
+  // Built key by key (every adapter calls this for every object: no spreads of temporaries).
+  const meta = { name } as KubeObject["metadata"];
+  if (namespace) meta.namespace = namespace;
+  if (extra?.labels) meta.labels = { ...extra.labels };
+  const annotations: Record<string, string> = extra?.annotations ? { ...extra.annotations } : {};
+  const ids = policyIds(from);
+  if (ids !== undefined) annotations[POLICIES_ANNOTATION] = ids;
+  meta.annotations = annotations;
+  return meta;
+}
+
+/** The policy ids of `from`, unique, sorted and joined by `,`; undefined when there are none. */
+function policyIds(from: Iterable<Entry<any> | string>): string | undefined {
+  if (Array.isArray(from) && from.length <= 1) {
+    // Most objects come from one policy: no Set, no sort.
+    if (from.length === 0) return undefined;
+    const e = from[0] as Entry<any> | string;
+    return typeof e === "string" ? e : e.id;
+  }
   const ids = [...new Set([...from].map((e) => (typeof e === "string" ? e : e.id)))].sort();
-  return {
-    name,
-    ...(namespace ? { namespace } : {}),
-    ...(extra?.labels ? { labels: { ...extra.labels } } : {}),
-    annotations: { ...(extra?.annotations ?? {}), ...(ids.length ? { [POLICIES_ANNOTATION]: ids.join(",") } : {}) },
-  };
+  return ids.length ? ids.join(",") : undefined;
 }
 
 /** Adds ids to an object's `unimesh.io/policies` annotation (keeps it sorted and unique). */
