@@ -8,10 +8,11 @@
  * routing-only VirtualNodes without `podSelector` (see translator.ts) and only identity VirtualNodes
  * select pods.
  */
-import type { DestinationView, ServiceFacts } from "../../api/model.js";
+import type { DestinationView, EffectiveAccessRule, ServiceFacts } from "../../api/model.js";
 import { cmp } from "../../api/model.js";
-import { dnsLabel, serviceHost } from "../shared/names.js";
-import type { Tx } from "./context.js";
+import { serviceHost } from "../shared/names.js";
+import { type Tx, label } from "./context.js";
+import type { ListenerMtls } from "./features/mtls.js";
 import type { AmProtocol } from "./resources.js";
 
 /** One port of a service: what callers dial (`port`) and what the pods listen on (`targetPort`). */
@@ -38,58 +39,108 @@ export interface ServiceNode {
   spiffeId: string;
   /** `<name>.<namespace>.svc.<clusterDomain>`: the VirtualService `awsName`, i.e. the host callers use. */
   host: string;
+  /**
+   * Memo of features/mtls.ts `listenerModes`: the mTLS mode of each listener, in `listeners` order.
+   * Asked for every listener of every VirtualNode and for every caller of the service, so computed once.
+   */
+  listenerModes?: (ListenerMtls | undefined)[];
+  /** Memo of features/mtls.ts `clientPolicyTls`: the listener ports that use TLS (the same for every caller). */
+  tlsPorts?: number[];
 }
+
+/**
+ * A map keyed by (namespace, name), as two levels of maps rather than one keyed by a joined string:
+ * lookups with the model's own strings then hash nothing new (a joined key is a new string to build
+ * and hash on every lookup, tens of thousands of times on large meshes).
+ */
+export class NamespacedMap<T> {
+  private readonly byNamespace = new Map<string, Map<string, T>>();
+
+  get(namespace: string, name: string): T | undefined {
+    return this.byNamespace.get(namespace)?.get(name);
+  }
+
+  has(namespace: string, name: string): boolean {
+    return this.byNamespace.get(namespace)?.has(name) ?? false;
+  }
+
+  set(namespace: string, name: string, value: T): void {
+    let m = this.byNamespace.get(namespace);
+    if (!m) this.byNamespace.set(namespace, (m = new Map()));
+    m.set(name, value);
+  }
+}
+
+/** What {@link ServiceIndex.bySa} and {@link ServiceIndex.inNamespace} answer when nothing is known. */
+const NONE: readonly ServiceNode[] = Object.freeze([]);
 
 /** The known services, by namespace/name, in a stable order. */
 export class ServiceIndex {
   readonly nodes: ServiceNode[] = [];
-  private readonly byKey = new Map<string, ServiceNode>();
-  /** Nodes by `namespace/serviceAccount` and by namespace, in `nodes` order. */
-  private bySaIndex = new Map<string, ServiceNode[]>();
+  private readonly byKey = new NamespacedMap<ServiceNode>();
+  /** Nodes by namespace and service account, and by namespace, in `nodes` order. */
+  private bySaIndex = new NamespacedMap<ServiceNode[]>();
   private byNsIndex = new Map<string, ServiceNode[]>();
 
   constructor(private readonly tx: Tx) {
     const { model } = tx;
-    for (const v of model.destinations()) this.add(v.facts, v);
+    const destinations = model.destinations();
+    for (const v of destinations) this.add(v.facts, v);
     for (const e of model.services) this.add(model.service(e.namespace, e.name));
     // Callers named by service account: the services running as it, or the conventional service named after it.
-    for (const v of model.destinations()) {
-      for (const rule of [...v.allow, ...v.deny]) {
-        for (const id of rule.source?.identities ?? []) {
-          if ("any" in id) continue;
-          if (this.bySa(id.namespace, id.serviceAccount).length) continue;
-          const facts = model.service(id.namespace, id.serviceAccount);
-          if (facts.serviceAccount === id.serviceAccount && !this.byKey.has(`${id.namespace}/${id.serviceAccount}`)) this.add(facts);
-        }
-      }
+    for (const v of destinations) {
+      for (const rule of v.allow) this.addCallers(rule);
+      for (const rule of v.deny) this.addCallers(rule);
     }
-    this.nodes.sort((a, b) => cmp(a.namespace, b.namespace) || cmp(a.name, b.name));
-    this.bySaIndex = new Map();
-    this.byNsIndex = new Map();
-    for (const n of this.nodes) this.indexNode(n);
+    // Destinations come sorted, and usually nothing is added after them: then the nodes are already in
+    // order, and so are the lists of the indexes, which are only rebuilt when sorting changed the order.
+    if (!inOrder(this.nodes)) {
+      this.nodes.sort(compareNodes);
+      this.bySaIndex = new NamespacedMap();
+      this.byNsIndex = new Map();
+      for (const n of this.nodes) this.indexNode(n);
+    }
+  }
+
+  /** Adds the conventional service of each service account a rule names, when no known service runs as it. */
+  private addCallers(rule: EffectiveAccessRule): void {
+    const identities = rule.source?.identities;
+    if (!identities) return;
+    for (const id of identities) {
+      if ("any" in id) continue;
+      if (this.bySa(id.namespace, id.serviceAccount).length) continue;
+      const facts = this.tx.model.service(id.namespace, id.serviceAccount);
+      if (facts.serviceAccount === id.serviceAccount && !this.byKey.has(id.namespace, id.serviceAccount)) this.add(facts);
+    }
   }
 
   private indexNode(n: ServiceNode): void {
-    const sa = `${n.namespace}/${n.facts.serviceAccount}`;
-    const a = this.bySaIndex.get(sa);
-    if (a) a.push(n); else this.bySaIndex.set(sa, [n]);
+    const a = this.bySaIndex.get(n.namespace, n.facts.serviceAccount);
+    if (a) a.push(n); else this.bySaIndex.set(n.namespace, n.facts.serviceAccount, [n]);
     const b = this.byNsIndex.get(n.namespace);
     if (b) b.push(n); else this.byNsIndex.set(n.namespace, [n]);
   }
 
-  /** Known services whose pods run as the service account. */
-  bySa(namespace: string, serviceAccount: string): ServiceNode[] {
-    return [...(this.bySaIndex.get(`${namespace}/${serviceAccount}`) ?? [])];
+  /**
+   * Known services whose pods run as the service account, in `nodes` order. The index's own list (no
+   * copy: it is asked for every rule of every destination): read it, never change it.
+   */
+  bySa(namespace: string, serviceAccount: string): readonly ServiceNode[] {
+    return this.bySaIndex.get(namespace, serviceAccount) ?? NONE;
   }
 
-  /** Known services of a namespace. */
-  inNamespace(namespace: string): ServiceNode[] {
-    return [...(this.byNsIndex.get(namespace) ?? [])];
+  /** Known services of a namespace, in `nodes` order. The index's own list, as for {@link bySa}. */
+  inNamespace(namespace: string): readonly ServiceNode[] {
+    return this.byNsIndex.get(namespace) ?? NONE;
+  }
+
+  /** The known service `namespace/name`, if any. */
+  get(namespace: string, name: string): ServiceNode | undefined {
+    return this.byKey.get(namespace, name);
   }
 
   private add(facts: ServiceFacts, view?: DestinationView): void {
-    const key = `${facts.namespace}/${facts.name}`;
-    const known = this.byKey.get(key);
+    const known = this.byKey.get(facts.namespace, facts.name);
     if (known) {
       known.view ??= view;
       return;
@@ -98,17 +149,31 @@ export class ServiceIndex {
     const listeners: ServiceNode["listeners"] = [];
     for (const p of ports) if (!listeners.some((l) => l.port === p.targetPort)) listeners.push({ port: p.targetPort, protocol: p.protocol });
     listeners.sort((a, b) => a.port - b.port);
+    // Every field set here, the optional ones too (undefined until known), so that all nodes keep one
+    // shape: code that reads them stays monomorphic as views and memos are filled in.
     const node: ServiceNode = {
-      namespace: facts.namespace, name: facts.name, facts, ports, listeners,
-      ...(view ? { view } : {}),
-      vnName: dnsLabel(facts.name),
+      namespace: facts.namespace, name: facts.name, facts, view, ports, listeners,
+      vnName: label(facts.name),
       spiffeId: this.tx.model.spiffeId({ namespace: facts.namespace, serviceAccount: facts.serviceAccount }),
       host: serviceHost(facts.name, facts.namespace, this.tx.settings.clusterDomain),
+      listenerModes: undefined,
+      tlsPorts: undefined,
     };
     this.nodes.push(node);
-    this.byKey.set(key, node);
+    this.byKey.set(facts.namespace, facts.name, node);
     this.indexNode(node);
   }
+}
+
+/** Node order: namespace, then name. */
+function compareNodes(a: ServiceNode, b: ServiceNode): number {
+  return cmp(a.namespace, b.namespace) || cmp(a.name, b.name);
+}
+
+/** True when the nodes are in {@link compareNodes} order. */
+function inOrder(nodes: readonly ServiceNode[]): boolean {
+  for (let i = 1; i < nodes.length; i++) if (compareNodes(nodes[i - 1], nodes[i]) > 0) return false;
+  return true;
 }
 
 /**
@@ -122,12 +187,18 @@ export function portsOf(facts: ServiceFacts, view?: DestinationView): PortInfo[]
       .map((p) => ({ port: p.port, targetPort: p.targetPort ?? p.port, protocol: (p.protocol ?? "http") as AmProtocol, ...(p.name ? { name: p.name } : {}) }))
       .sort((a, b) => a.port - b.port);
   }
-  const seen = new Set<number>();
-  for (const e of view?.trafficPolicies ?? []) if (e.doc.spec.destination.port) seen.add(e.doc.spec.destination.port);
-  for (const r of view?.routes ?? []) {
-    if (r.port) seen.add(r.port);
-    if (r.action.kind === "split") for (const t of r.action.targets) if (t.port) seen.add(t.port);
+  if (!view) return [];
+  // A list, not a Set: a service has a port or two, named again and again by its routes.
+  const seen: number[] = [];
+  const see = (port: number | undefined) => {
+    if (port && !seen.includes(port)) seen.push(port);
+  };
+  for (const e of view.trafficPolicies) see(e.doc.spec.destination.port);
+  for (const r of view.routes) {
+    see(r.port);
+    if (r.action.kind === "split") for (const t of r.action.targets) see(t.port);
   }
-  for (const e of view?.accessPolicies ?? []) if (e.doc.spec.destination.port) seen.add(e.doc.spec.destination.port);
-  return [...seen].sort((a, b) => a - b).map((port) => ({ port, targetPort: port, protocol: "http" as AmProtocol }));
+  for (const e of view.accessPolicies) see(e.doc.spec.destination.port);
+  if (seen.length > 1) seen.sort((a, b) => a - b);
+  return seen.map((port) => ({ port, targetPort: port, protocol: "http" as AmProtocol }));
 }

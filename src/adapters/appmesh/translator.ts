@@ -22,27 +22,34 @@
  * port (`match.port`) and targets the node port (`weightedTargets[].port`), as App Mesh requires for
  * multiple listeners (App Mesh user guide `multiple-listeners.md`). A route whose targets listen on
  * different ports is rejected: App Mesh silently does not distribute it (aws-app-mesh-examples#93).
+ *
+ * Every `spec` is built with its keys already in sorted order, all the way down, and without undefined
+ * values: `translate()` (src/api/translate.ts `sortDeep`) then keeps such objects as they are instead of
+ * copying them key by key (tens of thousands of objects on large meshes). The order of keys is not
+ * otherwise significant: a spec in another order gives the same output, only slower. Output objects
+ * never share a sub-object (each is built fresh), so a caller may change one without changing another.
  */
 import type { KubeObject, TranslateContext } from "../../api/adapter.js";
-import { durationUnitValue, parseDuration } from "../../api/duration.js";
-import { type EffectiveRoute, type Model, type Subset, cmp, isCatchAll, shortHash } from "../../api/model.js";
+import { durationUnitValue } from "../../api/duration.js";
+import { type EffectiveRoute, type Entry, type Model, type Subset, cmp, isCatchAll, shortHash } from "../../api/model.js";
 import { dnsLabel } from "../shared/names.js";
 import { objectMeta } from "../shared/ownership.js";
-import { APPMESH_DEFAULT_REQUEST_TIMEOUT_MS, Tx } from "./context.js";
+import { APPMESH_DEFAULT_REQUEST_TIMEOUT_MS, Tx, label } from "./context.js";
 import { allowedCallers } from "./features/access.js";
 import { connectionPool } from "./features/connectionPool.js";
 import { checkTcpMatch, grpcMatch, httpMatch } from "./features/match.js";
 import { checkAccessEgress, meshObject, reportDeprecation } from "./features/mesh.js";
-import { checkMtlsPolicies, clientPolicyTls, listenerTls, mtlsMode } from "./features/mtls.js";
+import { checkMtlsPolicies, clientPolicyTls, listenerModes, listenerTls } from "./features/mtls.js";
 import { outlierDetection } from "./features/outlierDetection.js";
 import { disabledRetryPolicy, retryPolicy } from "./features/retries.js";
 import { requestBound, routeTimeout } from "./features/timeout.js";
 import { checkDestinationFeatures, checkRouteFeatures } from "./features/unsupported.js";
 import {
-  APPMESH_API_VERSION, type AmRoute, type ListenerConnectionPool, type ServiceObject, type VirtualNodeBackend,
-  type VirtualNodeListener, type VirtualNodeObject, type VirtualRouterObject, type VirtualServiceObject, type WeightedTarget,
+  APPMESH_API_VERSION, type AmRoute, type GrpcRoute, type HttpRoute, type ListenerConnectionPool, type ListenerOutlierDetection,
+  type PortMapping, type ServiceObject, type TcpRoute, type VirtualNodeBackend, type VirtualNodeListener, type VirtualNodeObject,
+  type VirtualNodeSpec, type VirtualRouterObject, type VirtualServiceObject, type WeightedTarget,
 } from "./resources.js";
-import { type PortInfo, ServiceIndex, type ServiceNode } from "./services.js";
+import { NamespacedMap, type PortInfo, ServiceIndex, type ServiceNode } from "./services.js";
 
 /** Highest route priority App Mesh accepts (`Route.priority`, 0-1000). */
 const MAX_PRIORITY = 1000;
@@ -56,21 +63,62 @@ interface SubsetNode {
   vnName: string;
 }
 
-/** Translates a model to App Mesh resources. Pure; reports through `ctx`. */
+/**
+ * Routing-only VirtualNodes created so far, per service (a list: a service has a few subsets, and a
+ * Map per service would cost more than scanning them).
+ */
+type SubsetNodes = Map<ServiceNode, SubsetNode[]>;
+
+/** Longest request timeout (ms) above App Mesh's 15s default per VirtualNode (`namespace/name`) and port. */
+type Raise = Map<string, Map<number, number>>;
+
+/** What the steps of one translation share. */
+interface State {
+  tx: Tx;
+  index: ServiceIndex;
+  names: NodeNames;
+  raise: Raise;
+  subsets: SubsetNodes;
+}
+
+/**
+ * Translates a model to App Mesh resources. Pure; reports through `ctx`.
+ *
+ * The steps run in this order (it is the order of the reports): checks, VirtualRouters and
+ * VirtualServices (which create the subsets' VirtualNodes and raise listener timeouts), access
+ * (backends), identity VirtualNodes, subset VirtualNodes, the Mesh. Each object list is built in
+ * (namespace, name) order, and they are returned in the order translate() sorts objects in
+ * (apiVersion, kind, namespace, name: appmesh.k8s.aws/v1beta2 before v1; Mesh, VirtualNode,
+ * VirtualRouter, VirtualService), so that its sort finds the work (nearly) done. The order is
+ * otherwise not significant: translate() sorts anyway.
+ */
 export function translateAppMesh(model: Model, ctx: TranslateContext): KubeObject[] {
   const tx = new Tx(model, ctx);
   reportDeprecation(tx);
   const index = new ServiceIndex(tx);
   checkSelectorOverlaps(tx, index);
-  checkMtlsPolicies(tx, index.nodes);
+  checkMtlsPolicies(tx, index);
   checkAccessEgress(tx);
 
-  const names = new NodeNames(index);
-  const out: KubeObject[] = [];
-  /** Longest request timeout (ms) above App Mesh's 15s default per VirtualNode (`namespace/name`) and port. */
-  const raise = new Map<string, Map<number, number>>();
-  const subsets = new Map<string, SubsetNode>();
+  const state: State = { tx, index, names: new NodeNames(index), raise: new Map(), subsets: new Map() };
+  const { routers, virtualServices } = routersAndServices(state);
+  const backends = backendsOf(state);
+  const identity = identityNodes(state, backends);
+  const routing = routingNodes(state);
+  const mesh: KubeObject[] = [meshObject(tx, index.nodes)];
+  return mesh.concat(
+    mergeByNamespaceAndName(identity.nodes, routing.nodes),
+    routers,
+    virtualServices,
+    mergeByNamespaceAndName(identity.services, routing.services),
+  );
+}
 
+/** A VirtualRouter and a VirtualService per service with ports, in `index.nodes` order. */
+function routersAndServices(state: State): { routers: VirtualRouterObject[]; virtualServices: VirtualServiceObject[] } {
+  const { tx, index } = state;
+  const routers: VirtualRouterObject[] = [];
+  const virtualServices: VirtualServiceObject[] = [];
   for (const node of index.nodes) {
     const v = node.view;
     if (v) checkDestinationFeatures(tx, v);
@@ -83,30 +131,49 @@ export function translateAppMesh(model: Model, ctx: TranslateContext): KubeObjec
       }
       continue;
     }
-    const router = buildRouter(tx, node, names, raise, subsets);
-    const from = [...(v?.trafficPolicies ?? [])];
-    out.push(
-      {
-        apiVersion: APPMESH_API_VERSION, kind: "VirtualRouter",
-        metadata: objectMeta(node.vnName, node.namespace, from),
-        spec: { listeners: node.ports.map((p) => ({ portMapping: { port: p.port, protocol: p.protocol } })), routes: router },
-      } satisfies VirtualRouterObject,
-      {
-        apiVersion: APPMESH_API_VERSION, kind: "VirtualService",
-        metadata: objectMeta(node.vnName, node.namespace, from),
-        spec: { awsName: node.host, provider: { virtualRouter: { virtualRouterRef: { name: node.vnName } } } },
-      } satisfies VirtualServiceObject,
-    );
+    const routes = buildRouter(tx, node, state.names, state.raise, state.subsets);
+    const listeners: { portMapping: PortMapping }[] = [];
+    for (const p of node.ports) listeners.push({ portMapping: { port: p.port, protocol: p.protocol } });
+    const metadata = objectMeta(node.vnName, node.namespace, v?.trafficPolicies ?? []);
+    routers.push({ apiVersion: APPMESH_API_VERSION, kind: "VirtualRouter", metadata, spec: { listeners, routes } });
+    virtualServices.push({
+      apiVersion: APPMESH_API_VERSION, kind: "VirtualService",
+      // The router's metadata (same name, namespace and policies), copied: objects share nothing.
+      metadata: copyMetadata(metadata),
+      spec: { awsName: node.host, provider: { virtualRouter: { virtualRouterRef: { name: node.vnName } } } },
+    });
   }
+  return { routers, virtualServices };
+}
 
-  // Who may call whom: backends of the identity VirtualNodes.
-  const backends = new Map<ServiceNode, { dest: ServiceNode; policies: string[] }[]>();
+/** A copy of an `objectMeta()` result (its label and annotation maps copied too), key order kept. */
+function copyMetadata(m: KubeObject["metadata"]): KubeObject["metadata"] {
+  const out = { ...m };
+  if (m.labels) out.labels = { ...m.labels };
+  if (m.annotations) out.annotations = { ...m.annotations };
+  return out;
+}
+
+/** The backends of one identity VirtualNode: the destinations it may call, and the AccessPolicies that allow it. */
+interface Backends {
+  dests: ServiceNode[];
+  /** The AccessPolicies of `dests` (allowedCallers: a destination's decide who calls it); may repeat. */
+  policies: Entry<any>[];
+}
+
+/**
+ * Who may call whom: the backends (destinations) of each identity VirtualNode. Destinations are visited
+ * in `index.nodes` order (sorted by namespace, then name), so each caller's list comes out sorted.
+ */
+function backendsOf(state: State): Map<ServiceNode, Backends> {
+  const { tx, index } = state;
+  const backends = new Map<ServiceNode, Backends>();
   for (const dest of index.nodes) {
     const v = dest.view;
     if (!dest.ports.length && !v?.accessPolicies.length) continue;
     const decision = allowedCallers(tx, index, dest);
     if (!dest.ports.length) {
-      if (decision.callers.size) {
+      if (decision.size) {
         for (const p of decision.policies) {
           tx.unsupportedValue(p, "/spec/destination", "access",
             `destination: ${tx.mesh} lets allowed callers reach ${dest.namespace}/${dest.name} through a VirtualService, which needs a listener port, and no port of it is known; declare its ports in a MeshService (unimesh discover writes them) or set spec.destination.port`);
@@ -114,80 +181,147 @@ export function translateAppMesh(model: Model, ctx: TranslateContext): KubeObjec
       }
       continue;
     }
+    const policies = v?.accessPolicies ?? [];
     for (const caller of decision.callers) {
-      const list = backends.get(caller) ?? [];
-      list.push({ dest, policies: decision.policies.map((p) => p.id) });
-      backends.set(caller, list);
+      let mine = backends.get(caller);
+      if (!mine) backends.set(caller, (mine = { dests: [], policies: [] }));
+      mine.dests.push(dest);
+      for (const p of policies) mine.policies.push(p);
     }
   }
+  return backends;
+}
 
+/** The identity VirtualNode of every known service, and the headless Services of those with listeners. */
+function identityNodes(state: State, backends: Map<ServiceNode, Backends>): { nodes: VirtualNodeObject[]; services: ServiceObject[] } {
+  const { tx, index } = state;
+  const nodes: VirtualNodeObject[] = [];
+  const services: ServiceObject[] = [];
   for (const node of index.nodes) {
-    const v = node.view;
-    const nodeMtls = node.listeners.map((l) => mtlsMode(tx, node, l.port)?.policy).filter((p) => p !== undefined);
-    const mine = backends.get(node) ?? [];
-    mine.sort((a, b) => cmp(a.dest.namespace, b.dest.namespace) || cmp(a.dest.name, b.dest.name));
-    const from = new Set<string>([
-      ...(v?.trafficPolicies ?? []).map((p) => p.id),
-      ...nodeMtls.map((p) => p.id),
-      ...mine.flatMap((b) => b.policies),
-    ]);
-    const listeners = buildListeners(tx, node, node.vnName, raise);
-    out.push({
-      apiVersion: APPMESH_API_VERSION, kind: "VirtualNode",
-      metadata: objectMeta(node.vnName, node.namespace, from),
-      spec: {
-        podSelector: { matchLabels: { ...node.facts.selector } },
-        ...(listeners.length ? { listeners, serviceDiscovery: dnsDiscovery(tx, node, node.vnName) } : {}),
-        ...(mine.length ? { backends: mine.map((b) => backend(tx, node, b.dest)) } : {}),
-      },
-    } satisfies VirtualNodeObject);
-    if (listeners.length) out.push(headlessService(node, node.vnName, node.facts.selector));
+    const mine = backends.get(node);
+    const from = nodePolicies(tx, node, mine?.policies);
+    const listeners = buildListeners(tx, node, node.vnName, state.raise);
+    const headless = listeners.length ? headlessName(node.vnName) : "";
+    const spec: VirtualNodeSpec = {};
+    if (mine) {
+      const list: VirtualNodeBackend[] = [];
+      for (const dest of mine.dests) list.push(backend(tx, node, dest));
+      spec.backends = list;
+    }
+    if (listeners.length) spec.listeners = listeners;
+    spec.podSelector = { matchLabels: sortedLabels(node.facts.selector) };
+    if (listeners.length) spec.serviceDiscovery = dnsDiscovery(tx, node, headless);
+    nodes.push({ apiVersion: APPMESH_API_VERSION, kind: "VirtualNode", metadata: objectMeta(node.vnName, node.namespace, from), spec });
+    if (listeners.length) services.push(headlessService(node, headless, node.facts.selector));
   }
+  return { nodes, services };
+}
 
-  for (const s of [...subsets.values()].sort((a, b) => cmp(a.node.namespace, b.node.namespace) || cmp(a.vnName, b.vnName))) {
-    const { node } = s;
-    const from = [...(node.view?.trafficPolicies ?? []), ...node.listeners.map((l) => mtlsMode(tx, node, l.port)?.policy).filter((p) => p !== undefined)];
-    out.push({
-      apiVersion: APPMESH_API_VERSION, kind: "VirtualNode",
-      metadata: objectMeta(s.vnName, node.namespace, from),
-      // No podSelector: selects no pod (the identity VirtualNode does); a routing target only.
-      spec: { listeners: buildListeners(tx, node, s.vnName, raise), serviceDiscovery: dnsDiscovery(tx, node, s.vnName) },
-    } satisfies VirtualNodeObject);
-    out.push(headlessService(node, s.vnName, { ...node.facts.selector, ...s.subset.labels }));
+/** The routing-only VirtualNode of every subset a route targets, and its headless Service. */
+function routingNodes(state: State): { nodes: VirtualNodeObject[]; services: ServiceObject[] } {
+  const nodes: VirtualNodeObject[] = [];
+  const services: ServiceObject[] = [];
+  // Services in `index.nodes` order (routers were built, and subsets created, in that order), each
+  // one's subsets by name: (nearly always) (namespace, name) order without sorting them all. The order
+  // only helps translate()'s sort; the reports here repeat the identity node's (see Tx.report).
+  for (const list of state.subsets.values()) {
+    sortByVnName(list);
+    for (const s of list) routingNode(state, s, nodes, services);
   }
+  return { nodes, services };
+}
 
-  out.push(meshObject(tx, index.nodes));
+/** One subset's routing-only VirtualNode and headless Service. */
+function routingNode(state: State, s: SubsetNode, nodes: VirtualNodeObject[], services: ServiceObject[]): void {
+  const { tx } = state;
+  const { node } = s;
+  const headless = headlessName(s.vnName);
+  nodes.push({
+    apiVersion: APPMESH_API_VERSION, kind: "VirtualNode",
+    metadata: objectMeta(s.vnName, node.namespace, nodePolicies(tx, node)),
+    // No podSelector: selects no pod (the identity VirtualNode does); a routing target only.
+    spec: { listeners: buildListeners(tx, node, s.vnName, state.raise), serviceDiscovery: dnsDiscovery(tx, node, headless) },
+  });
+  services.push(headlessService(node, headless, { ...node.facts.selector, ...s.subset.labels }));
+}
+
+/** Sorts a service's few subset nodes by name, in place (insertion sort: no allocation, as Array#sort does). */
+function sortByVnName(list: SubsetNode[]): void {
+  for (let i = 1; i < list.length; i++) {
+    const x = list[i];
+    let j = i - 1;
+    for (; j >= 0 && list[j].vnName > x.vnName; j--) list[j + 1] = list[j];
+    list[j + 1] = x;
+  }
+}
+
+/** True when the strings are in ascending order (sorting them would not change them). */
+function isSorted(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1] > keys[i]) return false;
+  return true;
+}
+
+/** Merges two lists of objects in (namespace, name) order into one in that order. */
+function mergeByNamespaceAndName(a: readonly KubeObject[], b: readonly KubeObject[]): KubeObject[] {
+  const out: KubeObject[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i].metadata;
+    const y = b[j].metadata;
+    out.push((cmp(x.namespace ?? "", y.namespace ?? "") || cmp(x.name, y.name)) <= 0 ? a[i++] : b[j++]);
+  }
+  while (i < a.length) out.push(a[i++]);
+  while (j < b.length) out.push(b[j++]);
   return out;
 }
 
+/**
+ * The policies every VirtualNode of a service comes from: its TrafficPolicies and the MTLSPolicies of
+ * its listeners, plus `more`. Read only (it may be the view's own list).
+ */
+function nodePolicies(tx: Tx, node: ServiceNode, more?: readonly Entry<any>[]): readonly Entry<any>[] {
+  const traffic = node.view?.trafficPolicies ?? [];
+  const modes = listenerModes(tx, node);
+  let mtls = false;
+  for (const m of modes) if (m) mtls = true;
+  if (!more && !mtls) return traffic;
+  const from: Entry<any>[] = traffic.slice();
+  if (mtls) for (const m of modes) if (m) from.push(m.policy);
+  if (more) for (const p of more) from.push(p);
+  return from;
+}
+
+/** One route of a VirtualRouter before it gets its priority: its kind and that kind's body. */
+type RouteBody =
+  | { kind: "httpRoute" | "http2Route"; body: HttpRoute }
+  | { kind: "grpcRoute"; body: GrpcRoute }
+  | { kind: "tcpRoute"; body: TcpRoute };
+
+/** `VirtualRouter.spec.routes[]` entry, keys in sorted order (`tcpRoute` sorts after `priority`). */
+function amRoute(name: string, priority: number, r: RouteBody): AmRoute {
+  switch (r.kind) {
+    case "grpcRoute": return { grpcRoute: r.body, name, priority };
+    case "http2Route": return { http2Route: r.body, name, priority };
+    case "httpRoute": return { httpRoute: r.body, name, priority };
+    case "tcpRoute": return { name, priority, tcpRoute: r.body };
+  }
+}
+
 /** The routes of one destination's VirtualRouter. */
-function buildRouter(tx: Tx, node: ServiceNode, names: NodeNames, raise: Map<string, Map<number, number>>, subsets: Map<string, SubsetNode>): AmRoute[] {
+function buildRouter(tx: Tx, node: ServiceNode, names: NodeNames, raise: Raise, subsets: SubsetNodes): AmRoute[] {
   const v = node.view;
   const multi = node.ports.length > 1;
-  const routes: AmRoute[] = [];
-  const used = new Set<string>();
-  const unique = (base: string): string => {
-    let name = base;
-    for (let i = 2; used.has(name); i++) name = `${base}-${i}`;
-    used.add(name);
-    return name;
-  };
-  const push = (route: Omit<AmRoute, "priority">, r?: EffectiveRoute) => {
-    if (routes.length > MAX_PRIORITY) {
-      const msg = `${tx.mesh} route priorities run from 0 to ${MAX_PRIORITY} (VirtualRouter.spec.routes[].priority), and ${node.namespace}/${node.name} needs more routes; merge routes`;
-      if (r) tx.unsupportedValue(r.policy, r.pointer, "match", msg);
-      else tx.ctx.reportGlobal({ code: "adapter/unsupported-value", severity: "error", message: msg });
-    }
-    routes.push({ ...route, priority: routes.length });
-  };
-  for (const r of v?.routes ?? []) {
+  const list = new RouteList(tx, node);
+  const table = v?.routes ?? [];
+  for (const r of table) {
     if (!checkRouteFeatures(tx, r)) continue;
-    const ports = r.port ? node.ports.filter((p) => p.port === r.port) : node.ports;
+    const ports = r.port ? portsNumbered(node, r.port) : node.ports;
+    const base = r.name ? `${r.policy.name}-${r.name}` : r.index === null ? r.policy.name : `${r.policy.name}-${r.index}`;
     for (const port of ports) {
-      const base = r.name ? `${r.policy.name}-${r.name}` : r.index === null ? r.policy.name : `${r.policy.name}-${r.index}`;
-      const name = unique(ports.length > 1 ? `${base}-${port.port}` : base);
-      const route = buildRoute(tx, node, r, port, multi, name, names, raise, subsets);
-      if (route) push(route, r);
+      const name = list.unique(ports.length > 1 ? `${base}-${port.port}` : base);
+      const route = buildRoute(tx, node, r, port, multi, names, raise, subsets);
+      if (route) list.push(name, route, r);
     }
   }
   if (multi && node.ports.some((p) => p.protocol === "grpc")) {
@@ -198,53 +332,106 @@ function buildRouter(tx: Tx, node: ServiceNode, names: NodeNames, raise: Map<str
   }
   // A plain default route per port that no catch-all route of every caller covers.
   for (const port of node.ports) {
-    const covered = (v?.routes ?? []).some((r) => !r.source && isCatchAll(r) && (!r.port || r.port === port.port));
-    if (covered) continue;
-    push(defaultRoute(node, port, multi, unique(multi ? `default-${port.port}` : "default")));
+    if (coveredByCatchAll(table, port.port)) continue;
+    list.push(list.unique(multi ? `default-${port.port}` : "default"), defaultRoute(node, port, multi));
   }
-  return routes;
+  return list.routes;
+}
+
+/** The routes of one VirtualRouter as they are added: priorities in order, names made unique. */
+class RouteList {
+  readonly routes: AmRoute[] = [];
+  private readonly used = new Set<string>();
+  constructor(private readonly tx: Tx, private readonly node: ServiceNode) {}
+
+  /** `base`, or the first of `base-2`, `base-3`, ... not used yet; taken by the call. */
+  unique(base: string): string {
+    let name = base;
+    for (let i = 2; this.used.has(name); i++) name = `${base}-${i}`;
+    this.used.add(name);
+    return name;
+  }
+
+  /** Appends a route with the next priority; past the highest priority App Mesh accepts, an error. */
+  push(name: string, route: RouteBody, r?: EffectiveRoute): void {
+    const { tx, node, routes } = this;
+    if (routes.length > MAX_PRIORITY) {
+      const msg = `${tx.mesh} route priorities run from 0 to ${MAX_PRIORITY} (VirtualRouter.spec.routes[].priority), and ${node.namespace}/${node.name} needs more routes; merge routes`;
+      if (r) tx.unsupportedValue(r.policy, r.pointer, "match", msg);
+      else tx.ctx.reportGlobal({ code: "adapter/unsupported-value", severity: "error", message: msg });
+    }
+    routes.push(amRoute(name, routes.length, route));
+  }
+}
+
+/** The ports of a service numbered `port` (Service port). */
+function portsNumbered(node: ServiceNode, port: number): PortInfo[] {
+  const out: PortInfo[] = [];
+  for (const p of node.ports) if (p.port === port) out.push(p);
+  return out;
+}
+
+/** The port of a service numbered `port` (Service port), if any. */
+function portNumbered(node: ServiceNode, port: number): PortInfo | undefined {
+  for (const p of node.ports) if (p.port === port) return p;
+  return undefined;
+}
+
+/** True when a catch-all route for every caller covers the Service port. */
+function coveredByCatchAll(table: readonly EffectiveRoute[], port: number): boolean {
+  for (const r of table) if (!r.source && isCatchAll(r) && (!r.port || r.port === port)) return true;
+  return false;
 }
 
 /** One App Mesh route for one model route on one Service port; undefined when it cannot be expressed (reported). */
 function buildRoute(
-  tx: Tx, node: ServiceNode, r: EffectiveRoute, port: PortInfo, multi: boolean, name: string,
-  names: NodeNames, raise: Map<string, Map<number, number>>, subsets: Map<string, SubsetNode>,
-): Omit<AmRoute, "priority"> | undefined {
+  tx: Tx, node: ServiceNode, r: EffectiveRoute, port: PortInfo, multi: boolean,
+  names: NodeNames, raise: Raise, subsets: SubsetNodes,
+): RouteBody | undefined {
   if (r.action.kind !== "split") return undefined;
   const action = r.action;
+  const targets = action.targets;
   let ok = true;
-  if (action.targets.length > MAX_TARGETS) {
+  if (targets.length > MAX_TARGETS) {
     tx.unsupportedValue(r.policy, action.pointer, "split", `split: ${tx.mesh} routes to at most ${MAX_TARGETS} weighted targets (weightedTargets, maxItems ${MAX_TARGETS}); use fewer subsets`);
     ok = false;
   }
   // Node ports of the targets: App Mesh silently drops a route whose targets listen on different ports.
-  const targetPorts = action.targets.map((t, j) => {
-    const p = node.ports.find((x) => x.port === (t.port ?? port.port));
+  const targetPorts: (PortInfo | undefined)[] = [];
+  for (let j = 0; j < targets.length; j++) {
+    const t = targets[j];
+    const p = portNumbered(node, t.port ?? port.port);
     if (!p) {
       tx.unsupportedValue(r.policy, action.pointer.endsWith("/split") ? `${action.pointer}/${j}/port` : action.pointer, "split",
         `port: ${node.namespace}/${node.name} has no port ${t.port} (ports: ${node.ports.map((x) => x.port).join(", ")}), so ${tx.mesh} has no VirtualNode listener to send to; use a declared port`);
       ok = false;
     }
-    return p;
-  });
-  const distinct = [...new Set(targetPorts.filter((p) => p).map((p) => `${p!.targetPort}/${p!.protocol}`))];
-  if (distinct.length > 1) {
+    targetPorts.push(p);
+  }
+  const distinct = mixedPorts(targetPorts);
+  if (distinct) {
     tx.unsupportedValue(r.policy, action.pointer, "split",
       `split: the targets listen on different ports (${distinct.join(", ")}); ${tx.mesh} silently does not distribute such a route (aws/aws-app-mesh-examples#93: "nothing in App Mesh APIs or Envoy configuration would alert you"); send one route to one port, or split per port with separate routes`);
     ok = false;
-  } else if (distinct.length === 1 && targetPorts[0] && targetPorts[0].protocol !== port.protocol) {
+  } else if (targetPorts[0] && targetPorts[0].protocol !== port.protocol) {
     tx.unsupportedValue(r.policy, action.pointer, "split",
       `split: the route is on a ${port.protocol} port and its targets on a ${targetPorts[0].protocol} port; ${tx.mesh} needs the VirtualRouter and VirtualNode listener protocols to match (aws/aws-app-mesh-roadmap#82); target a port of the same protocol`);
     ok = false;
   }
-  const weightedTargets: WeightedTarget[] = action.targets.map((t, j) => {
+  const targetPort = node.listeners.length > 1;
+  const weightedTargets: WeightedTarget[] = [];
+  for (let j = 0; j < targets.length; j++) {
+    const t = targets[j];
     const vnName = t.subset ? subsetNode(node, t.subset, names, subsets).vnName : node.vnName;
     const tp = targetPorts[j];
-    return { virtualNodeRef: { name: vnName }, weight: t.weight, ...(node.listeners.length > 1 && tp ? { port: tp.targetPort } : {}) };
-  });
+    weightedTargets.push(targetPort && tp
+      ? { port: tp.targetPort, virtualNodeRef: { name: vnName }, weight: t.weight }
+      : { virtualNodeRef: { name: vnName }, weight: t.weight });
+  }
   const matchPort = multi ? port.port : undefined;
   const protocol = port.protocol;
-  const timeout = routeTimeout(tx, r, protocol);
+  const bound = requestBound(r);
+  const timeout = routeTimeout(tx, r, protocol, bound);
   if (timeout === null) ok = false;
   if (protocol === "tcp") {
     if (!checkTcpMatch(tx, r)) ok = false;
@@ -254,13 +441,13 @@ function buildRoute(
       ok = false;
     }
     if (!ok) return undefined;
-    return { name, tcpRoute: { ...(matchPort ? { match: { port: matchPort } } : {}), action: { weightedTargets } } };
+    return { kind: "tcpRoute", body: matchPort ? { action: { weightedTargets }, match: { port: matchPort } } : { action: { weightedTargets } } };
   }
-  const timeoutMs = requestBound(r)?.ms;
+  const timeoutMs = bound?.ms;
   const retry = retryPolicy(tx, r, protocol, timeoutMs);
   if (!retry) ok = false;
   // Longer than App Mesh's 15s default: the target VirtualNodes' listeners need it too.
-  const perTryMs = r.retries?.value.perTryTimeout && r.retries.value.attempts > 0 ? parseDuration(r.retries.value.perTryTimeout) ?? 0 : 0;
+  const perTryMs = r.retries?.value.perTryTimeout && r.retries.value.attempts > 0 ? tx.parseMs(r.retries.value.perTryTimeout) ?? 0 : 0;
   const longest = Math.max(timeoutMs ?? 0, perTryMs);
   if (longest > APPMESH_DEFAULT_REQUEST_TIMEOUT_MS) {
     weightedTargets.forEach((wt, j) => {
@@ -272,70 +459,124 @@ function buildRoute(
       raise.set(key, byPort);
     });
   }
-  const common = {
-    action: { weightedTargets },
-    ...(retry ? { retryPolicy: retry } : {}),
-    ...(timeout ? { timeout: { perRequest: timeout } } : {}),
-  };
+  const routeAction = { weightedTargets };
   if (protocol === "grpc") {
     const match = grpcMatch(tx, r, matchPort);
     if (!match || !ok) return undefined;
-    return { name, grpcRoute: { match, ...common } };
+    const body: GrpcRoute = { action: routeAction, match };
+    if (retry) body.retryPolicy = retry;
+    if (timeout) body.timeout = { perRequest: timeout };
+    return { kind: "grpcRoute", body };
   }
   const match = httpMatch(tx, r, matchPort);
   if (!match || !ok) return undefined;
-  return { name, [protocol === "http2" ? "http2Route" : "httpRoute"]: { match, ...common } };
+  const body: HttpRoute = { action: routeAction, match };
+  if (retry) body.retryPolicy = retry;
+  if (timeout) body.timeout = { perRequest: timeout };
+  return { kind: protocol === "http2" ? "http2Route" : "httpRoute", body };
+}
+
+/**
+ * When the targets' ports (missing ones left out) are not all the same `<targetPort>/<protocol>`: the
+ * distinct ones, in order of first appearance; else undefined. Nothing is built in the usual case of
+ * targets that agree.
+ */
+function mixedPorts(ports: readonly (PortInfo | undefined)[]): string[] | undefined {
+  let first: PortInfo | undefined;
+  for (const p of ports) {
+    if (!p) continue;
+    if (!first) first = p;
+    else if (p.targetPort !== first.targetPort || p.protocol !== first.protocol) {
+      return [...new Set(ports.filter((x) => x).map((x) => `${x!.targetPort}/${x!.protocol}`))];
+    }
+  }
+  return undefined;
 }
 
 /** The route for requests no policy route catches: to the whole service, no retries, App Mesh's default timeout. */
-function defaultRoute(node: ServiceNode, port: PortInfo, multi: boolean, name: string): Omit<AmRoute, "priority"> {
-  const weightedTargets: WeightedTarget[] = [{ virtualNodeRef: { name: node.vnName }, weight: 100, ...(node.listeners.length > 1 ? { port: port.targetPort } : {}) }];
-  const matchPort = multi ? { port: port.port } : {};
-  if (port.protocol === "tcp") return { name, tcpRoute: { ...(multi ? { match: { port: port.port } } : {}), action: { weightedTargets } } };
+function defaultRoute(node: ServiceNode, port: PortInfo, multi: boolean): RouteBody {
+  const virtualNodeRef = { name: node.vnName };
+  const weightedTargets: WeightedTarget[] = [node.listeners.length > 1 ? { port: port.targetPort, virtualNodeRef, weight: 100 } : { virtualNodeRef, weight: 100 }];
+  const action = { weightedTargets };
+  if (port.protocol === "tcp") return { kind: "tcpRoute", body: multi ? { action, match: { port: port.port } } : { action } };
   const retryPolicy = disabledRetryPolicy(APPMESH_DEFAULT_REQUEST_TIMEOUT_MS);
-  if (port.protocol === "grpc") return { name, grpcRoute: { match: { ...matchPort }, action: { weightedTargets }, retryPolicy } };
-  return { name, [port.protocol === "http2" ? "http2Route" : "httpRoute"]: { match: { prefix: "/", ...matchPort }, action: { weightedTargets }, retryPolicy } };
+  if (port.protocol === "grpc") return { kind: "grpcRoute", body: { action, match: multi ? { port: port.port } : {}, retryPolicy } };
+  return {
+    kind: port.protocol === "http2" ? "http2Route" : "httpRoute",
+    body: { action, match: multi ? { port: port.port, prefix: "/" } : { prefix: "/" }, retryPolicy },
+  };
 }
 
 /** The listeners of a VirtualNode of a service (identity or subset): same ports, settings and TLS. */
-function buildListeners(tx: Tx, node: ServiceNode, vnName: string, raise: Map<string, Map<number, number>>): VirtualNodeListener[] {
+function buildListeners(tx: Tx, node: ServiceNode, vnName: string, raise: Raise): VirtualNodeListener[] {
   const v = node.view;
   const od = v ? outlierDetection(tx, v) : undefined;
-  const pools = new Map<string, ListenerConnectionPool | undefined | null>();
-  return node.listeners.map((l) => {
-    const out: VirtualNodeListener = { portMapping: { port: l.port, protocol: l.protocol } };
-    if (od) out.outlierDetection = od;
-    if (v) {
+  /** Connection pool per listener protocol (computed once per protocol: it reports). */
+  const pools = v?.connectionPool ? new Map<string, ListenerConnectionPool | undefined | null>() : undefined;
+  const modes = listenerModes(tx, node);
+  const longest = raise.size ? raise.get(`${node.namespace}/${vnName}`) : undefined;
+  const out: VirtualNodeListener[] = [];
+  for (let i = 0; i < node.listeners.length; i++) {
+    const l = node.listeners[i];
+    let pool: ListenerConnectionPool | undefined | null;
+    if (v && pools) {
       if (!pools.has(l.protocol)) pools.set(l.protocol, connectionPool(tx, v, l.protocol));
-      const pool = pools.get(l.protocol);
-      if (pool) out.connectionPool = pool;
+      pool = pools.get(l.protocol);
     }
-    const tls = listenerTls(tx, node, mtlsMode(tx, node, l.port)?.mode);
-    if (tls) out.tls = tls;
-    const longest = raise.get(`${node.namespace}/${vnName}`)?.get(l.port);
-    if (longest !== undefined && l.protocol !== "tcp") out.timeout = { [l.protocol]: { perRequest: durationUnitValue(longest) } };
-    return out;
-  });
+    const tls = listenerTls(tx, node, modes[i]?.mode);
+    const ms = longest?.get(l.port);
+    // Keys in sorted order; the shared settings copied, so that no two listeners share an object.
+    const listener = {} as VirtualNodeListener;
+    if (pool) listener.connectionPool = copyPool(pool);
+    if (od) listener.outlierDetection = copyOutlier(od);
+    listener.portMapping = { port: l.port, protocol: l.protocol };
+    if (ms !== undefined && l.protocol !== "tcp") listener.timeout = { [l.protocol]: { perRequest: durationUnitValue(ms) } };
+    if (tls) listener.tls = tls;
+    out.push(listener);
+  }
+  return out;
 }
 
-/** `serviceDiscovery.dns` of a VirtualNode: its headless Service, resolved to pod addresses. */
-function dnsDiscovery(tx: Tx, node: ServiceNode, vnName: string): NonNullable<VirtualNodeObject["spec"]["serviceDiscovery"]> {
-  return { dns: { hostname: `${headlessName(vnName)}.${node.namespace}.svc.${tx.settings.clusterDomain}`, responseType: "ENDPOINTS" } };
+/** A copy of a listener connection pool (its protocol member copied too), for one more listener. */
+function copyPool(p: ListenerConnectionPool): ListenerConnectionPool {
+  const out: ListenerConnectionPool = {};
+  for (const k of Object.keys(p) as (keyof ListenerConnectionPool)[]) (out as Record<string, unknown>)[k] = { ...p[k] };
+  return out;
 }
 
+/** A copy of a listener outlier detection (its durations copied too), for one more listener. */
+function copyOutlier(od: ListenerOutlierDetection): ListenerOutlierDetection {
+  return { ...od, interval: { ...od.interval }, baseEjectionDuration: { ...od.baseEjectionDuration } };
+}
+
+/** `serviceDiscovery.dns` of a VirtualNode: its headless Service (named `headless`), resolved to pod addresses. */
+function dnsDiscovery(tx: Tx, node: ServiceNode, headless: string): NonNullable<VirtualNodeSpec["serviceDiscovery"]> {
+  return { dns: { hostname: `${headless}.${node.namespace}.svc.${tx.settings.clusterDomain}`, responseType: "ENDPOINTS" } };
+}
+
+/** Name of the headless Service of a VirtualNode. */
 function headlessName(vnName: string): string {
-  return dnsLabel(vnName, "appmesh");
+  return label(vnName, "appmesh");
 }
 
-/** The headless Service a VirtualNode is discovered through: pod ports, selected pods. */
-function headlessService(node: ServiceNode, vnName: string, selector: Record<string, string>): ServiceObject {
+/** A copy of a label map with its keys in sorted order. */
+function sortedLabels(labels: Record<string, string>): Record<string, string> {
+  const keys = Object.keys(labels);
+  if (!isSorted(keys)) keys.sort();
+  const out: Record<string, string> = {};
+  for (const k of keys) out[k] = labels[k];
+  return out;
+}
+
+/** The headless Service (named `name`) a VirtualNode is discovered through: pod ports, selected pods. */
+function headlessService(node: ServiceNode, name: string, selector: Record<string, string>): ServiceObject {
   return {
     apiVersion: "v1", kind: "Service",
-    metadata: objectMeta(headlessName(vnName), node.namespace, []),
+    metadata: objectMeta(name, node.namespace, []),
     spec: {
       clusterIP: "None",
-      selector: { ...selector },
-      ports: node.listeners.map((l) => ({ name: `${l.protocol}-${l.port}`, port: l.port, targetPort: l.port, protocol: "TCP" })),
+      ports: node.listeners.map((l) => ({ name: `${l.protocol}-${l.port}`, port: l.port, protocol: "TCP", targetPort: l.port })),
+      selector: sortedLabels(selector),
     },
   };
 }
@@ -343,34 +584,30 @@ function headlessService(node: ServiceNode, vnName: string, selector: Record<str
 /** One `backends[]` entry of `caller`, with mutual TLS when `dest` listens with TLS. */
 function backend(tx: Tx, caller: ServiceNode, dest: ServiceNode): VirtualNodeBackend {
   const tls = clientPolicyTls(tx, caller, dest);
-  return {
-    virtualService: {
-      virtualServiceRef: { name: dest.vnName, ...(dest.namespace !== caller.namespace ? { namespace: dest.namespace } : {}) },
-      ...(tls ? { clientPolicy: { tls } } : {}),
-    },
-  };
+  const virtualServiceRef = dest.namespace !== caller.namespace ? { name: dest.vnName, namespace: dest.namespace } : { name: dest.vnName };
+  return { virtualService: tls ? { clientPolicy: { tls }, virtualServiceRef } : { virtualServiceRef } };
 }
 
 /** The routing-only VirtualNode of a subset, created on first use. */
-function subsetNode(node: ServiceNode, subset: Subset, names: NodeNames, subsets: Map<string, SubsetNode>): SubsetNode {
+function subsetNode(node: ServiceNode, subset: Subset, names: NodeNames, subsets: SubsetNodes): SubsetNode {
+  let list = subsets.get(node);
+  if (!list) subsets.set(node, (list = []));
+  for (const s of list) if (s.subset.name === subset.name) return s;
   const key = `${node.namespace}/${node.name}/${subset.name}`;
-  let s = subsets.get(key);
-  if (!s) {
-    s = { node, subset, vnName: names.reserve(node.namespace, dnsLabel(node.name, subset.name), key) };
-    subsets.set(key, s);
-  }
+  const s = { node, subset, vnName: names.reserve(node.namespace, label(node.name, subset.name), key) };
+  list.push(s);
   return s;
 }
 
 /** VirtualNode names per namespace: identity nodes first, subsets get a hash suffix on a clash. */
 class NodeNames {
-  private readonly taken = new Set<string>();
+  private readonly taken = new NamespacedMap<true>();
   constructor(index: ServiceIndex) {
-    for (const n of index.nodes) this.taken.add(`${n.namespace}/${n.vnName}`);
+    for (const n of index.nodes) this.taken.set(n.namespace, n.vnName, true);
   }
   reserve(namespace: string, wanted: string, key: string): string {
-    const name = this.taken.has(`${namespace}/${wanted}`) ? dnsLabel(wanted, shortHash(key)) : wanted;
-    this.taken.add(`${namespace}/${name}`);
+    const name = this.taken.has(namespace, wanted) ? dnsLabel(wanted, shortHash(key)) : wanted;
+    this.taken.set(namespace, name, true);
     return name;
   }
 }
@@ -378,15 +615,36 @@ class NodeNames {
 /**
  * Two identity VirtualNodes in one namespace where one selector is contained in the other would both
  * select the second service's pods, which the controller refuses to admit.
+ *
+ * For each node `a`, only the nodes of its namespace that carry `a`'s first label (same key, same value)
+ * can contain its selector: they are looked up in an index by label instead of comparing every pair of
+ * nodes of a namespace (quadratic: a namespace of 1,000 services is a million pairs). The candidates
+ * keep the namespace's node order, so the reports come in the same order as from the pairwise scan.
  */
 function checkSelectorOverlaps(tx: Tx, index: ServiceIndex): void {
+  /** namespace → label key → label value → nodes carrying that label, in `index.nodes` order. */
+  const byLabel = new Map<string, Map<string, Map<unknown, ServiceNode[]>>>();
+  for (const n of index.nodes) {
+    let keys = byLabel.get(n.namespace);
+    if (!keys) byLabel.set(n.namespace, (keys = new Map()));
+    const sel = n.facts.selector;
+    for (const k of Object.keys(sel)) {
+      let values = keys.get(k);
+      if (!values) keys.set(k, (values = new Map()));
+      const list = values.get(sel[k]);
+      if (list) list.push(n);
+      else values.set(sel[k], [n]);
+    }
+  }
   for (const a of index.nodes) {
-    for (const b of index.inNamespace(a.namespace)) {
+    const sa = a.facts.selector;
+    const aKeys = Object.keys(sa);
+    const candidates = aKeys.length ? byLabel.get(a.namespace)?.get(aKeys[0])?.get(sa[aKeys[0]]) ?? [] : index.inNamespace(a.namespace);
+    for (const b of candidates) {
       if (a === b) continue;
-      const sa = a.facts.selector;
       const sb = b.facts.selector;
-      const contained = Object.keys(sa).every((k) => sb[k] === sa[k]);
-      const same = contained && Object.keys(sb).length === Object.keys(sa).length;
+      const contained = aKeys.every((k) => sb[k] === sa[k]);
+      const same = contained && Object.keys(sb).length === aKeys.length;
       if (!contained || (same && cmp(a.name, b.name) > 0)) continue;
       const message = `VirtualNodes ${a.namespace}/${a.name} and ${b.namespace}/${b.name} both select the pods of ${b.name} (selectors ${JSON.stringify(sa)} and ${JSON.stringify(sb)}), and ${tx.mesh} admits a pod only when exactly one VirtualNode selects it (aws-app-mesh-controller-for-k8s pkg/virtualnode/membership_designator.go); give the services disjoint selectors in their MeshServices`;
       const entry = b.facts.declaredBy ?? a.facts.declaredBy;

@@ -29,8 +29,10 @@ import { strictOnly } from "./mtls.js";
 
 /** Who may call a destination. */
 export interface AccessDecision {
-  /** VirtualNodes that list the destination as a backend. */
-  callers: Set<ServiceNode>;
+  /** VirtualNodes that list the destination as a backend (each once, in no particular order). */
+  callers: Iterable<ServiceNode>;
+  /** How many `callers` there are. */
+  size: number;
   /** The AccessPolicies that decided it (none: open to every caller). */
   policies: Entry<AccessPolicy>[];
 }
@@ -38,7 +40,9 @@ export interface AccessDecision {
 /** The callers of `dest`, reporting what App Mesh cannot express. */
 export function allowedCallers(tx: Tx, index: ServiceIndex, dest: ServiceNode): AccessDecision {
   const v = dest.view;
-  if (!v || !v.accessPolicies.length) return { callers: new Set(index.nodes), policies: [] };
+  // Open to every caller: the index's own list (a Set of every node per open destination would be
+  // built and thrown away once per destination).
+  if (!v || !v.accessPolicies.length) return { callers: index.nodes, size: index.nodes.length, policies: [] };
   const approx = tx.ctx.allows(SERVICE_LEVEL_ACCESS);
   const allowed = new Set<ServiceNode>();
   let anyCaller = false; // callers without a mesh identity are allowed too
@@ -53,7 +57,7 @@ export function allowedCallers(tx: Tx, index: ServiceIndex, dest: ServiceNode): 
         `allow: approximated (${SERVICE_LEVEL_ACCESS}): ${who(rule.source)} may call every method, path and port of ${dest.namespace}/${dest.name}, because ${tx.mesh} allows callers per whole VirtualService (VirtualNode backends) and cannot check ${conds.map((c) => c.field).join(", ")}`);
     }
     if (!rule.source) anyCaller = true;
-    for (const n of resolve(tx, index, rule)) allowed.add(n);
+    resolve(tx, index, rule, (n) => allowed.add(n));
   }
   for (const rule of v.deny) {
     const conds = conditions(tx, dest, rule);
@@ -71,7 +75,7 @@ export function allowedCallers(tx: Tx, index: ServiceIndex, dest: ServiceNode): 
       anyCaller = false;
       continue;
     }
-    for (const n of resolve(tx, index, rule)) allowed.delete(n);
+    resolve(tx, index, rule, (n) => allowed.delete(n));
   }
   if (!anyCaller && !strictOnly(tx, dest)) {
     for (const p of v.accessPolicies) {
@@ -79,57 +83,73 @@ export function allowedCallers(tx: Tx, index: ServiceIndex, dest: ServiceNode): 
         `destination: ${tx.mesh} enforces access only in the callers' Envoys (VirtualNode backends, Mesh egressFilter DROP_ALL), so a pod without an App Mesh sidecar reaches ${dest.namespace}/${dest.name} unchecked; add an MTLSPolicy with mode strict for ${dest.namespace}/${dest.name} (or its namespace) so App Mesh rejects callers without a mesh certificate`);
     }
   }
-  return { callers: allowed, policies: v.accessPolicies };
+  return { callers: allowed, size: allowed.size, policies: v.accessPolicies };
 }
 
+/** A request condition App Mesh cannot check; `field` is also the rule's key (but see {@link pointerOf}). */
 interface Condition {
   field: string;
-  pointer: string;
   what: string;
+}
+
+// The conditions are constants: most rules carry some, and only errors need their pointers.
+const METHODS: Condition = { field: "methods", what: "the HTTP method" };
+const PATHS: Condition = { field: "paths", what: "the request path" };
+const HEADERS: Condition = { field: "headers", what: "request headers" };
+const PORTS: Condition = { field: "ports", what: "the destination port" };
+const DESTINATION_PORT: Condition = { field: "destination.port", what: "the destination port" };
+
+/** JSON pointer of a condition of a rule. */
+function pointerOf(rule: EffectiveAccessRule, c: Condition): string {
+  return c === DESTINATION_PORT ? "/spec/destination/port" : `${rule.pointer}/${c.field}`;
 }
 
 /** The request conditions of a rule that App Mesh cannot check (vacuous ones are left out). */
 function conditions(tx: Tx, dest: ServiceNode, rule: EffectiveAccessRule): Condition[] {
   const r = rule.rule;
   const out: Condition[] = [];
-  if (r.methods) out.push({ field: "methods", pointer: `${rule.pointer}/methods`, what: "the HTTP method" });
-  if (r.paths && !r.paths.every((p) => p === "*")) out.push({ field: "paths", pointer: `${rule.pointer}/paths`, what: "the request path" });
-  if (r.headers) out.push({ field: "headers", pointer: `${rule.pointer}/headers`, what: "request headers" });
-  if (r.ports && !(dest.listeners.length && dest.listeners.every((l) => r.ports!.includes(l.port))))
-    out.push({ field: "ports", pointer: `${rule.pointer}/ports`, what: "the destination port" });
-  if (rule.port !== undefined && !(dest.ports.length && dest.ports.every((p) => p.port === rule.port)))
-    out.push({ field: "destination.port", pointer: "/spec/destination/port", what: "the destination port" });
+  if (r.methods) out.push(METHODS);
+  if (r.paths && !r.paths.every((p) => p === "*")) out.push(PATHS);
+  if (r.headers) out.push(HEADERS);
+  if (r.ports && !(dest.listeners.length && dest.listeners.every((l) => r.ports!.includes(l.port)))) out.push(PORTS);
+  if (rule.port !== undefined && !(dest.ports.length && dest.ports.every((p) => p.port === rule.port))) out.push(DESTINATION_PORT);
   return out;
 }
 
 function reportCondition(tx: Tx, dest: ServiceNode, rule: EffectiveAccessRule, c: Condition): void {
   const deny = rule.action === "deny";
-  tx.unsupportedFeature(rule.policy, c.pointer, "accessL7",
+  tx.unsupportedFeature(rule.policy, pointerOf(rule, c), "accessL7",
     `${c.field}: ${tx.mesh} ${deny ? "denies" : "allows"} callers per whole service (VirtualNode.spec.backends lists VirtualServices), so it cannot ${deny ? "deny" : "allow"} only by ${c.what} on ${dest.namespace}/${dest.name}; ` +
     (deny
       ? `with allowApproximations ["${SERVICE_LEVEL_ACCESS}"] (--allow ${SERVICE_LEVEL_ACCESS}) this deny rule is dropped, or use --mesh istio / --mesh linkerd`
       : `accept allowing the caller on the whole service with allowApproximations ["${SERVICE_LEVEL_ACCESS}"] (--allow ${SERVICE_LEVEL_ACCESS}), or use --mesh istio / --mesh linkerd`));
 }
 
-/** The VirtualNodes a rule's source stands for (no source: every VirtualNode). */
-function resolve(tx: Tx, index: ServiceIndex, rule: EffectiveAccessRule): ServiceNode[] {
+/**
+ * Calls `apply` with each VirtualNode a rule's source stands for (no source: every VirtualNode); a
+ * node may come more than once. Applied directly (`allowed.add` / `allowed.delete`) rather than
+ * collected into a temporary set first: this runs for every rule of every destination.
+ */
+function resolve(tx: Tx, index: ServiceIndex, rule: EffectiveAccessRule, apply: (n: ServiceNode) => void): void {
   const s = rule.source;
-  if (!s) return index.nodes;
-  const out = new Set<ServiceNode>();
+  if (!s) {
+    for (const n of index.nodes) apply(n);
+    return;
+  }
   for (const id of s.identities) {
-    if ("any" in id) index.nodes.forEach((n) => out.add(n));
+    if ("any" in id) for (const n of index.nodes) apply(n);
     else {
       const found = index.bySa(id.namespace, id.serviceAccount);
       if (!found.length) {
         tx.report(rule.policy, `${s.pointer}/serviceAccounts`, "warning", "adapter/unsupported-value", "access",
           `serviceAccounts: no service unimesh knows runs as ${id.namespace}/${id.serviceAccount}, so ${tx.mesh} has no VirtualNode to list ${rule.action === "allow" ? "as an allowed caller" : "as denied"}; declare a MeshService with serviceAccount: ${id.serviceAccount}`);
       }
-      found.forEach((n) => out.add(n));
+      for (const n of found) apply(n);
     }
   }
   for (const ns of s.namespaces) {
     const found = index.inNamespace(ns);
-    found.forEach((n) => out.add(n));
+    for (const n of found) apply(n);
     tx.report(rule.policy, `${s.pointer}/namespaces`, "warning", "adapter/unsupported-value", "access",
       `namespaces: ${tx.mesh} cannot select callers by namespace, so "${ns}" stands for the VirtualNodes unimesh generates there (${found.map((n) => n.name).join(", ") || "none"}); other workloads in ${ns} get no VirtualNode and are not in the mesh: declare them as MeshServices`);
   }
@@ -137,7 +157,6 @@ function resolve(tx: Tx, index: ServiceIndex, rule: EffectiveAccessRule): Servic
     tx.unsupportedValue(rule.policy, `${s.pointer}/ipBlocks`, "access",
       `ipBlocks: ${tx.mesh} has no address-based access control (callers are VirtualNodes); select the callers by serviceAccounts, or use --mesh istio`);
   }
-  return [...out];
 }
 
 function who(s: ResolvedSource | undefined): string {

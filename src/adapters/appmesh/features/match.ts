@@ -22,29 +22,36 @@ import { escapePointerToken as esc } from "../../../api/diagnostics.js";
 import type { Tx } from "../context.js";
 import type { GrpcRouteMatch, HttpRouteMatch, RouteHeader } from "../resources.js";
 
+/** The match of a route without one (read only). */
+const NO_MATCH: Match = Object.freeze({});
+
 const MAX_ITEMS = 10;
 const MAX_NAME = 50;
 const MAX_VALUE = 255;
 
-/** The `httpRoute.match` of a route, or undefined when part of it cannot be expressed (reported). */
+/**
+ * The `httpRoute.match` of a route, or undefined when part of it cannot be expressed (reported).
+ * Keys in sorted order (see translator.ts); the parts are checked (and reported) path, method, headers,
+ * query parameters.
+ */
 export function httpMatch(tx: Tx, r: EffectiveRoute, port: number | undefined): HttpRouteMatch | undefined {
-  const m: Match = r.match?.value ?? {};
+  const m: Match = r.match?.value ?? NO_MATCH;
   const base = r.match?.pointer ?? r.pointer;
   let ok = true;
-  const out: HttpRouteMatch = {};
+  let path: HttpRouteMatch["path"];
+  let prefix: string | undefined;
   const p = m.path;
   if (p?.exact !== undefined || p?.regex !== undefined) {
     const kind = p.exact !== undefined ? "exact" : "regex";
     const value = (p.exact ?? p.regex)!;
     if (value.length > MAX_VALUE) ok = tooLong(tx, r, `${base}/path/${kind}`, `path.${kind}`, MAX_VALUE);
-    out.path = { [kind]: value };
+    path = kind === "exact" ? { exact: value } : { regex: value };
   } else {
-    out.prefix = p?.prefix ?? "/";
+    prefix = p?.prefix ?? "/";
   }
-  if (m.method) out.method = m.method;
-  const headers = routeHeaders(tx, r, m.headers, `${base}/headers`, "headers");
+  const headers = routeHeaders(tx, r, m.headers, base, "headers");
   if (headers === null) ok = false;
-  else if (headers) out.headers = headers;
+  let queryParameters: HttpRouteMatch["queryParameters"];
   if (m.queryParams) {
     const names = Object.keys(m.queryParams);
     if (names.length > MAX_ITEMS) ok = tooMany(tx, r, `${base}/queryParams`, "queryParams", "HTTPRouteMatch.queryParameters");
@@ -58,29 +65,40 @@ export function httpMatch(tx: Tx, r: EffectiveRoute, port: number | undefined): 
         ok = false;
         continue;
       }
-      qs.push({ name, match: { exact: sm.exact } });
+      qs.push({ match: { exact: sm.exact }, name });
     }
-    if (qs.length) out.queryParameters = qs;
+    if (qs.length) queryParameters = qs;
   }
+  if (!ok) return undefined;
+  const out: HttpRouteMatch = {};
+  if (headers) out.headers = headers;
+  if (m.method) out.method = m.method;
+  if (path) out.path = path;
   if (port !== undefined) out.port = port;
-  return ok ? out : undefined;
+  if (prefix !== undefined) out.prefix = prefix;
+  if (queryParameters) out.queryParameters = queryParameters;
+  return out;
 }
 
-/** The `grpcRoute.match` of a route, or undefined when part of it cannot be expressed (reported). */
+/**
+ * The `grpcRoute.match` of a route, or undefined when part of it cannot be expressed (reported).
+ * Keys in sorted order (see translator.ts).
+ */
 export function grpcMatch(tx: Tx, r: EffectiveRoute, port: number | undefined): GrpcRouteMatch | undefined {
-  const m: Match = r.match?.value ?? {};
+  const m: Match = r.match?.value ?? NO_MATCH;
   const base = r.match?.pointer ?? r.pointer;
   let ok = true;
-  const out: GrpcRouteMatch = {};
+  let serviceName: string | undefined;
+  let methodName: string | undefined;
   const p = m.path;
   if (p) {
     const exact = p.exact !== undefined ? /^\/([^/]+)\/([^/]+)$/.exec(p.exact) : null;
     const prefix = p.prefix !== undefined ? /^\/(?:([^/]+)\/)?$/.exec(p.prefix) : null;
     if (exact && exact[2].length <= MAX_NAME) {
-      out.serviceName = exact[1];
-      out.methodName = exact[2];
+      serviceName = exact[1];
+      methodName = exact[2];
     } else if (prefix) {
-      if (prefix[1]) out.serviceName = prefix[1];
+      if (prefix[1]) serviceName = prefix[1];
     } else {
       const kind = p.exact !== undefined ? "exact" : p.prefix !== undefined ? "prefix" : "regex";
       tx.unsupportedValue(r.policy, `${base}/path/${kind}`, "match",
@@ -98,11 +116,14 @@ export function grpcMatch(tx: Tx, r: EffectiveRoute, port: number | undefined): 
       `queryParams: ${tx.mesh} gRPC routes cannot match query parameters (grpcRoute.match has serviceName, methodName and metadata); match on metadata (headers) instead`);
     ok = false;
   }
-  const metadata = routeHeaders(tx, r, m.headers, `${base}/headers`, "headers");
-  if (metadata === null) ok = false;
-  else if (metadata) out.metadata = metadata;
+  const metadata = routeHeaders(tx, r, m.headers, base, "headers");
+  if (metadata === null || !ok) return undefined;
+  const out: GrpcRouteMatch = {};
+  if (metadata) out.metadata = metadata;
+  if (methodName !== undefined) out.methodName = methodName;
   if (port !== undefined) out.port = port;
-  return ok ? out : undefined;
+  if (serviceName !== undefined) out.serviceName = serviceName;
+  return out;
 }
 
 /** TCP routes match only the port: any request condition is an error. Returns false when reported. */
@@ -115,24 +136,27 @@ export function checkTcpMatch(tx: Tx, r: EffectiveRoute): boolean {
   return false;
 }
 
-/** Headers → `headers[]` / `metadata[]`; null when one cannot be expressed (reported), undefined when none. */
-function routeHeaders(tx: Tx, r: EffectiveRoute, headers: Record<string, HeaderMatch> | undefined, ptr: string, field: string): RouteHeader[] | null | undefined {
+/**
+ * Headers → `headers[]` / `metadata[]`; null when one cannot be expressed (reported), undefined when none.
+ * Entries' keys in sorted order (`invert`, `match`, `name`).
+ */
+function routeHeaders(tx: Tx, r: EffectiveRoute, headers: Record<string, HeaderMatch> | undefined, base: string, field: string): RouteHeader[] | null | undefined {
   if (!headers) return undefined;
   let ok = true;
+  // Pointers are built only for reports (see headerPointer).
   const names = Object.keys(headers);
-  if (names.length > MAX_ITEMS) ok = tooMany(tx, r, ptr, field, "HTTPRouteMatch.headers");
+  if (names.length > MAX_ITEMS) ok = tooMany(tx, r, `${base}/headers`, field, "HTTPRouteMatch.headers");
   const out: RouteHeader[] = [];
   for (const raw of names) {
     const h = headers[raw];
     const name = raw.toLowerCase();
-    const hp = `${ptr}/${esc(raw)}`;
     if (name.length > MAX_NAME) {
-      tx.unsupportedValue(r.policy, hp, "match", `${field}.${raw}: ${tx.mesh} header names are at most ${MAX_NAME} characters (HTTPRouteHeader.name); match on a shorter header`);
+      tx.unsupportedValue(r.policy, headerPointer(base, raw), "match", `${field}.${raw}: ${tx.mesh} header names are at most ${MAX_NAME} characters (HTTPRouteHeader.name); match on a shorter header`);
       ok = false;
       continue;
     }
     if (h.present !== undefined) {
-      out.push(h.present ? { name } : { name, invert: true });
+      out.push(h.present ? { name } : { invert: true, name });
       continue;
     }
     const kind = h.exact !== undefined ? "exact" : h.prefix !== undefined ? "prefix" : "regex";
@@ -142,17 +166,22 @@ function routeHeaders(tx: Tx, r: EffectiveRoute, headers: Record<string, HeaderM
       continue;
     }
     if (value === "") {
-      tx.unsupportedValue(r.policy, `${hp}/exact`, "match", `${field}.${raw}.exact: ${tx.mesh} cannot match an empty header value (HeaderMatchMethod.exact needs 1-255 characters); match on presence or a regex instead`);
+      tx.unsupportedValue(r.policy, `${headerPointer(base, raw)}/exact`, "match", `${field}.${raw}.exact: ${tx.mesh} cannot match an empty header value (HeaderMatchMethod.exact needs 1-255 characters); match on presence or a regex instead`);
       ok = false;
       continue;
     }
     if (value.length > MAX_VALUE) {
-      ok = tooLong(tx, r, `${hp}/${kind}`, `${field}.${raw}.${kind}`, MAX_VALUE);
+      ok = tooLong(tx, r, `${headerPointer(base, raw)}/${kind}`, `${field}.${raw}.${kind}`, MAX_VALUE);
       continue;
     }
-    out.push({ name, match: { [kind]: value } });
+    out.push({ match: kind === "exact" ? { exact: value } : kind === "prefix" ? { prefix: value } : { regex: value }, name });
   }
   return ok ? out : null;
+}
+
+/** Pointer of one header of a match (`base` is the match's pointer). */
+function headerPointer(base: string, raw: string): string {
+  return `${base}/headers/${esc(raw)}`;
 }
 
 function tooLong(tx: Tx, r: EffectiveRoute, ptr: string, field: string, max: number): false {

@@ -74,6 +74,6 @@ export function meshObject(tx: Tx, nodes: ServiceNode[]): MeshObject {
         ].join("; "),
       },
     }),
-    spec: { namespaceSelector: { matchLabels: { mesh: name } }, egressFilter: { type: filter } },
+    spec: { egressFilter: { type: filter }, namespaceSelector: { matchLabels: { mesh: name } } },
   };
 }

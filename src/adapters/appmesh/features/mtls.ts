@@ -22,9 +22,15 @@ import type { Entry } from "../../../api/model.js";
 import type { MTLSPolicy } from "../../../api/generated/model.js";
 import type { Tx } from "../context.js";
 import type { ClientPolicyTls, ListenerTls } from "../resources.js";
-import type { ServiceNode } from "../services.js";
+import type { ServiceIndex, ServiceNode } from "../services.js";
 
 export type MtlsMode = "strict" | "permissive" | "disabled";
+
+/** The mode of a listener and the MTLSPolicy that set it. */
+export interface ListenerMtls {
+  mode: MtlsMode;
+  policy: Entry<MTLSPolicy>;
+}
 
 /** How strict a mode is: a listener shared by several Service ports gets the strictest of their modes. */
 const STRICTNESS: Record<MtlsMode, number> = { disabled: 0, permissive: 1, strict: 2 };
@@ -44,47 +50,62 @@ function serviceModes(node: ServiceNode, policy: Entry<MTLSPolicy>, listenerPort
  * behind several Service ports with different modes gets the strictest (reported by
  * `checkMtlsPolicies`), so no Service port is ever served more loosely than asked.
  */
-export function mtlsMode(tx: Tx, node: ServiceNode, listenerPort: number): { mode: MtlsMode; policy: Entry<MTLSPolicy> } | undefined {
+export function mtlsMode(tx: Tx, node: ServiceNode, listenerPort: number): ListenerMtls | undefined {
   const svc = node.view?.mtls;
   if (svc) {
     const modes = serviceModes(node, svc, listenerPort).map((m) => m.mode);
     const mode = modes.length ? modes.reduce((a, b) => (STRICTNESS[b] > STRICTNESS[a] ? b : a)) : (svc.doc.spec.mode as MtlsMode);
     return { mode, policy: svc };
   }
-  const ns = tx.model.namespaceMtls.find((e) => e.namespace === node.namespace);
+  const ns = tx.namespaceMtls(node.namespace);
   return ns ? { mode: ns.doc.spec.mode as MtlsMode, policy: ns } : undefined;
 }
 
-/** The trust bundle every VirtualNode validates against. */
-export function trustBundle(tx: Tx): string {
-  return `spiffe://${tx.model.trustDomain}`;
+/**
+ * {@link mtlsMode} of each listener of a service, in `node.listeners` order. Computed once per service
+ * (memo on the node): every VirtualNode of the service and every caller's backend asks for it.
+ */
+export function listenerModes(tx: Tx, node: ServiceNode): readonly (ListenerMtls | undefined)[] {
+  return (node.listenerModes ??= node.listeners.map((l) => mtlsMode(tx, node, l.port)));
 }
 
-/** `listeners[].tls` for a mode (undefined for disabled or no policy). */
+/** True when a listener in this mode uses TLS ({@link listenerTls} gives it a `tls`). */
+function usesTls(mode: MtlsMode | undefined): boolean {
+  return mode === "strict" || mode === "permissive";
+}
+
+/** `listeners[].tls` for a mode (undefined for disabled or no policy). Keys in canonical (sorted) order. */
 export function listenerTls(tx: Tx, node: ServiceNode, mode: MtlsMode | undefined): ListenerTls | undefined {
-  if (mode !== "strict" && mode !== "permissive") return undefined;
+  if (!usesTls(mode)) return undefined;
   return {
-    mode: mode === "strict" ? "STRICT" : "PERMISSIVE",
     certificate: { sds: { secretName: node.spiffeId } },
-    validation: { trust: { sds: { secretName: trustBundle(tx) } } },
+    mode: mode === "strict" ? "STRICT" : "PERMISSIVE",
+    validation: { trust: { sds: { secretName: tx.trustBundle } } },
   };
 }
 
-/** `clientPolicy.tls` of `caller` towards `dest`, or undefined when no listener of `dest` uses TLS. */
+/**
+ * `clientPolicy.tls` of `caller` towards `dest`, or undefined when no listener of `dest` uses TLS.
+ * Keys in canonical (sorted) order; the TLS ports of `dest` are computed once (memo on the node), since
+ * every caller asks for them.
+ */
 export function clientPolicyTls(tx: Tx, caller: ServiceNode, dest: ServiceNode): ClientPolicyTls | undefined {
-  const tlsPorts = dest.listeners.filter((l) => listenerTls(tx, dest, mtlsMode(tx, dest, l.port)?.mode)).map((l) => l.port);
+  let tlsPorts = dest.tlsPorts;
+  if (!tlsPorts) {
+    const modes = listenerModes(tx, dest);
+    tlsPorts = dest.tlsPorts = dest.listeners.filter((_, i) => usesTls(modes[i]?.mode)).map((l) => l.port);
+  }
   if (!tlsPorts.length) return undefined;
-  return {
-    enforce: true,
-    ...(tlsPorts.length < dest.listeners.length ? { ports: tlsPorts } : {}),
-    certificate: { sds: { secretName: caller.spiffeId } },
-    validation: { trust: { sds: { secretName: trustBundle(tx) } }, subjectAlternativeNames: { match: { exact: [dest.spiffeId] } } },
-  };
+  const certificate = { sds: { secretName: caller.spiffeId } };
+  const validation = { subjectAlternativeNames: { match: { exact: [dest.spiffeId] } }, trust: { sds: { secretName: tx.trustBundle } } };
+  return tlsPorts.length < dest.listeners.length
+    ? { certificate, enforce: true, ports: [...tlsPorts], validation }
+    : { certificate, enforce: true, validation };
 }
 
 /** True when every listener of the service accepts only mutual TLS. */
 export function strictOnly(tx: Tx, node: ServiceNode): boolean {
-  return node.listeners.length > 0 && node.listeners.every((l) => mtlsMode(tx, node, l.port)?.mode === "strict");
+  return node.listeners.length > 0 && listenerModes(tx, node).every((m) => m?.mode === "strict");
 }
 
 /**
@@ -92,11 +113,11 @@ export function strictOnly(tx: Tx, node: ServiceNode): boolean {
  * (TLS is set per VirtualNode listener), per-port modes for ports the service does not have, and (info)
  * what a namespace-wide policy covers: only the VirtualNodes unimesh generates.
  */
-export function checkMtlsPolicies(tx: Tx, nodes: ServiceNode[]): void {
+export function checkMtlsPolicies(tx: Tx, index: ServiceIndex): void {
   for (const e of tx.model.mtlsPolicies) {
     const d = e.doc.spec.destination;
     if (d) {
-      const node = nodes.find((n) => n.namespace === (d.namespace ?? e.namespace) && n.name === d.service);
+      const node = index.get(d.namespace ?? e.namespace, d.service);
       if (!node?.listeners.length) {
         tx.unsupportedValue(e, "/spec/destination", "mtls",
           `destination: ${tx.mesh} sets TLS on VirtualNode listeners (listeners[].tls), and no port of ${d.namespace ?? e.namespace}/${d.service} is known; declare its ports in a MeshService`);
@@ -122,7 +143,7 @@ export function checkMtlsPolicies(tx: Tx, nodes: ServiceNode[]): void {
         }
       }
     } else {
-      const covered = nodes.filter((n) => n.namespace === e.namespace && n.listeners.length && !n.view?.mtls);
+      const covered = index.inNamespace(e.namespace).filter((n) => n.listeners.length && !n.view?.mtls);
       tx.report(e, "/spec/mode", "info", "adapter/unsupported-value", "mtls",
         `mode: ${tx.mesh} sets TLS per VirtualNode listener, so this namespace-wide policy covers the services unimesh knows in ${e.namespace} (${covered.map((n) => n.name).join(", ") || "none"}); declare other workloads as MeshServices (with ports) to cover them; certificates come from SPIRE over SDS (controller flag --enable-sds=true)`);
     }

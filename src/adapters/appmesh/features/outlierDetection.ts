@@ -30,5 +30,6 @@ export function outlierDetection(tx: Tx, v: DestinationView): ListenerOutlierDet
   const interval = tx.duration(parseDuration(s.interval ?? "10s") ?? 0, od.policy, `${od.pointer}/interval`, "outlierDetection");
   const base = tx.duration(parseDuration(s.baseEjectionTime ?? "30s") ?? 0, od.policy, `${od.pointer}/baseEjectionTime`, "outlierDetection");
   if (!ok || !interval || !base) return null;
-  return { maxServerErrors: errors, interval, baseEjectionDuration: base, maxEjectionPercent: s.maxEjectionPercent ?? 10 };
+  // Keys in sorted order (see translator.ts).
+  return { baseEjectionDuration: base, interval, maxEjectionPercent: s.maxEjectionPercent ?? 10, maxServerErrors: errors };
 }

@@ -20,13 +20,15 @@
  * therefore gets an explicit policy with `maxRetries: 0`, which replaces the default.
  */
 import type { EffectiveRoute } from "../../../api/model.js";
-import { durationUnitValue, parseDuration } from "../../../api/duration.js";
+import { durationUnitValue } from "../../../api/duration.js";
 import { APPMESH_DEFAULT_REQUEST_TIMEOUT_MS, ENVOY_DEFAULT_BACKOFF_MS, type Tx } from "../context.js";
 import type { AmProtocol, RetryPolicy } from "../resources.js";
 import { DEFAULT_RETRY_ON } from "../../../api/model.js";
 
 const HTTP_EVENTS = ["server-error", "gateway-error", "client-error", "stream-error"] as const;
 const GRPC_EVENTS = ["cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable"] as const;
+/** Bit of each of HTTP_EVENTS (its index) in `retryPolicy`'s event mask. */
+const HTTP_BIT: Record<(typeof HTTP_EVENTS)[number], number> = { "server-error": 1, "gateway-error": 2, "client-error": 4, "stream-error": 8 };
 /** The status codes of App Mesh's `server-error` event (App Mesh API `HttpRetryPolicy.httpRetryEvents`). */
 const SERVER_ERROR_CODES = [500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511];
 
@@ -41,57 +43,70 @@ export function retryPolicy(tx: Tx, r: EffectiveRoute, protocol: Exclude<AmProto
   if (!at || at.value.attempts === 0) return disabledRetryPolicy(bound);
   const spec = at.value;
   let ok = true;
-  const http = new Set<string>();
-  const tcp = new Set<string>();
-  const grpc = new Set<string>();
+  // The events to retry on, as bits of HTTP_EVENTS / GRPC_EVENTS (in their order) and one flag for
+  // tcp's connection-error: no Sets to allocate for each of thousands of routes.
+  let http = 0;
+  let tcp = false;
+  let grpc = 0;
   const conditions = spec.retryOn ?? DEFAULT_RETRY_ON;
-  const has = (c: string) => conditions.includes(c);
-  conditions.forEach((c, i) => {
-    const ptr = `${at.pointer}/retryOn/${i}`;
-    const bad = (why: string) => {
-      tx.unsupportedValue(r.policy, ptr, "retries", `retryOn "${c}": ${tx.mesh} ${why}`);
-      ok = false;
-    };
+  for (let i = 0; i < conditions.length; i++) {
+    const c = conditions[i];
     switch (c) {
-      case "5xx": http.add("server-error"); break;
-      case "gateway-error": http.add("gateway-error"); break;
-      case "retriable-4xx": http.add("client-error"); break;
-      case "refused-stream": http.add("stream-error"); break;
-      case "connect-failure": tcp.add("connection-error"); break;
+      case "5xx": http |= HTTP_BIT["server-error"]; break;
+      case "gateway-error": http |= HTTP_BIT["gateway-error"]; break;
+      case "retriable-4xx": http |= HTTP_BIT["client-error"]; break;
+      case "refused-stream": http |= HTTP_BIT["stream-error"]; break;
+      case "connect-failure": tcp = true; break;
       case "reset":
-        if (!has("5xx") && !has("gateway-error"))
-          bad("retries resets only as part of server-error or gateway-error (retryPolicy.httpRetryEvents); add 5xx or gateway-error to retryOn, or drop reset");
+        if (!conditions.includes("5xx") && !conditions.includes("gateway-error"))
+          ok = bad(tx, r, i, c, "retries resets only as part of server-error or gateway-error (retryPolicy.httpRetryEvents); add 5xx or gateway-error to retryOn, or drop reset");
         break;
       case "retriable-status-codes":
         break; // only activates the listed codes, checked one by one below
       default:
         if (/^[1-5][0-9][0-9]$/.test(c)) {
           const code = Number(c);
-          const covered = (SERVER_ERROR_CODES.includes(code) && has("5xx")) || ([502, 503, 504].includes(code) && has("gateway-error")) || (code === 409 && has("retriable-4xx"));
-          if (!covered) bad("cannot retry on a chosen status code, only on server-error (5xx), gateway-error (502/503/504) or client-error (409) (retryPolicy.httpRetryEvents); use one of those classes");
+          const covered = (SERVER_ERROR_CODES.includes(code) && conditions.includes("5xx")) || ([502, 503, 504].includes(code) && conditions.includes("gateway-error")) || (code === 409 && conditions.includes("retriable-4xx"));
+          if (!covered) ok = bad(tx, r, i, c, "cannot retry on a chosen status code, only on server-error (5xx), gateway-error (502/503/504) or client-error (409) (retryPolicy.httpRetryEvents); use one of those classes");
         } else if ((GRPC_EVENTS as readonly string[]).includes(c)) {
-          if (protocol === "grpc") grpc.add(c);
-          else bad(`retries on gRPC status "${c}" only on gRPC routes (grpcRoute.retryPolicy.grpcRetryEvents); declare the port's protocol as grpc in the MeshService, or use 5xx`);
+          if (protocol === "grpc") grpc |= 1 << (GRPC_EVENTS as readonly string[]).indexOf(c);
+          else ok = bad(tx, r, i, c, `retries on gRPC status "${c}" only on gRPC routes (grpcRoute.retryPolicy.grpcRetryEvents); declare the port's protocol as grpc in the MeshService, or use 5xx`);
         } else {
-          bad("has no such retry event");
+          ok = bad(tx, r, i, c, "has no such retry event");
         }
     }
-  });
-  if (spec.backoff !== undefined && parseDuration(spec.backoff) !== ENVOY_DEFAULT_BACKOFF_MS) {
+  }
+  if (spec.backoff !== undefined && tx.parseMs(spec.backoff) !== ENVOY_DEFAULT_BACKOFF_MS) {
     tx.unsupportedValue(r.policy, `${at.pointer}/backoff`, "retries",
       `backoff: ${tx.mesh} has no retry back-off setting (retryPolicy has maxRetries, perRetryTimeout and events only; Envoy's ${ENVOY_DEFAULT_BACKOFF_MS}ms base interval applies); remove backoff for --mesh appmesh, or use --mesh istio`);
     ok = false;
   }
   const perTry = spec.perTryTimeout !== undefined
-    ? tx.duration(parseDuration(spec.perTryTimeout) ?? 0, r.policy, `${at.pointer}/perTryTimeout`, "retries")
+    ? tx.duration(tx.parseMs(spec.perTryTimeout) ?? 0, r.policy, `${at.pointer}/perTryTimeout`, "retries")
     : tx.duration(bound, r.policy, at.pointer, "retries");
   if (!perTry || !ok) return null;
-  if (!http.size && !tcp.size && !grpc.size) return disabledRetryPolicy(bound); // nothing listed can trigger a retry
-  const policy: RetryPolicy = { maxRetries: spec.attempts, perRetryTimeout: perTry };
-  if (http.size) policy.httpRetryEvents = HTTP_EVENTS.filter((e) => http.has(e));
-  if (tcp.size) policy.tcpRetryEvents = ["connection-error"];
-  if (grpc.size) policy.grpcRetryEvents = GRPC_EVENTS.filter((e) => grpc.has(e));
+  if (!http && !tcp && !grpc) return disabledRetryPolicy(bound); // nothing listed can trigger a retry
+  // Keys in sorted order (see translator.ts).
+  const policy = {} as RetryPolicy;
+  if (grpc) policy.grpcRetryEvents = events(GRPC_EVENTS, grpc);
+  if (http) policy.httpRetryEvents = events(HTTP_EVENTS, http);
+  policy.maxRetries = spec.attempts;
+  policy.perRetryTimeout = perTry;
+  if (tcp) policy.tcpRetryEvents = ["connection-error"];
   return policy;
+}
+
+/** The events whose bit (their index in `all`) is set in `mask`, in the order of `all`. */
+function events(all: readonly string[], mask: number): string[] {
+  const out: string[] = [];
+  for (let b = 0; b < all.length; b++) if (mask & (1 << b)) out.push(all[b]);
+  return out;
+}
+
+/** Reports `retryOn[i]` (`c`) as something App Mesh cannot retry on, and why. Returns false (not ok). */
+function bad(tx: Tx, r: EffectiveRoute, i: number, c: string, why: string): false {
+  tx.unsupportedValue(r.policy, `${r.retries!.pointer}/retryOn/${i}`, "retries", `retryOn "${c}": ${tx.mesh} ${why}`);
+  return false;
 }
 
 /**
@@ -99,5 +114,6 @@ export function retryPolicy(tx: Tx, r: EffectiveRoute, protocol: Exclude<AmProto
  * the per-retry timeout equals the request bound, so it never cuts the single try short).
  */
 export function disabledRetryPolicy(boundMs: number): RetryPolicy {
+  // Keys in sorted order (see translator.ts).
   return { maxRetries: 0, perRetryTimeout: durationUnitValue(boundMs), tcpRetryEvents: ["connection-error"] };
 }

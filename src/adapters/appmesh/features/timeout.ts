@@ -33,9 +33,11 @@ export function requestBound(r: EffectiveRoute): { ms: number; pointer: string; 
   return { ms: per, pointer: `${rt.pointer}/perTryTimeout`, field: "perTryTimeout" };
 }
 
-/** `timeout.perRequest` of a route, undefined when it has none; null when it cannot be expressed (reported). */
-export function routeTimeout(tx: Tx, r: EffectiveRoute, protocol: AmProtocol): AmDuration | undefined | null {
-  const bound = requestBound(r);
+/**
+ * `timeout.perRequest` of a route, undefined when it has none; null when it cannot be expressed (reported).
+ * `bound` is `requestBound(r)` when the caller already has it (it needs it too).
+ */
+export function routeTimeout(tx: Tx, r: EffectiveRoute, protocol: AmProtocol, bound = requestBound(r)): AmDuration | undefined | null {
   if (protocol === "tcp") {
     const fields = [
       ...(r.timeout ? [{ pointer: r.timeout.pointer, field: "timeout" }] : []),
