@@ -110,8 +110,23 @@ export function diagnosticsByPolicy(diags: readonly Diagnostic[]): Map<string, D
 
 /** The status of one policy from the diagnostics about it: rejected with any error, accepted with warnings with any warning. */
 export function statusOf(policy: string, mine: readonly Diagnostic[]): PolicyStatus {
-  const state = mine.some((d) => d.severity === "error") ? "rejected" : mine.some((d) => d.severity === "warning") ? "accepted-with-warnings" : "accepted";
-  return { policy, state, reasons: [...new Set(mine.map((d) => d.code))].sort() };
+  // One pass for the state; the reasons are `[...new Set(codes)].sort()`, without the Set and its
+  // spread for the many policies with a few diagnostics.
+  let errors = false;
+  let warnings = false;
+  for (const d of mine) {
+    if (d.severity === "error") errors = true;
+    else if (d.severity === "warning") warnings = true;
+  }
+  const state = errors ? "rejected" : warnings ? "accepted-with-warnings" : "accepted";
+  let reasons: string[];
+  if (mine.length <= 16) {
+    // Unique in order of first occurrence (what the Set keeps), then sorted.
+    reasons = [];
+    for (const d of mine) if (!reasons.includes(d.code)) reasons.push(d.code);
+    if (reasons.length > 1) reasons.sort();
+  } else reasons = [...new Set(mine.map((d) => d.code))].sort();
+  return { policy, state, reasons };
 }
 
 /**

@@ -13,56 +13,56 @@ const DUMP_OPTIONS: yaml.DumpOptions = { noRefs: true, lineWidth: -1, sortKeys: 
  * already ordered them), no anchors, long strings never folded.
  */
 export function toYaml(objects: readonly KubeObject[]): string {
-  const scalars = new Map<string, string>();
+  // Documents are joined in batches of about BATCH_CHARS: `join` copies each document's text (a rope of
+  // the writer's appends) once, straight into a large string (allocated outside the young generation),
+  // while the rope itself dies young. Appending every document to the output instead kept each one alive
+  // to the end, for the collector to copy again and again.
+  const w = newWriter();
   let out = "";
-  for (const o of objects) out += "---\n" + dumpWith(o, scalars);
-  return out;
+  const batch: string[] = [];
+  let batchChars = 0;
+  for (const o of objects) {
+    const text = documentText(w, o);
+    batch.push("---\n", text);
+    batchChars += 4 + text.length;
+    if (batchChars >= BATCH_CHARS) {
+      out += batch.join("");
+      batch.length = 0;
+      batchChars = 0;
+    }
+  }
+  return batch.length ? out + batch.join("") : out;
 }
 
-/**
- * The same string, flattened (reading a character of a rope makes V8 flatten it). The writer's text is
- * a rope of many small appends: each document's is flattened as soon as it is written (its pieces die
- * young, cheap to collect), instead of a whole output of millions of pieces.
- */
-function flat(s: string): string {
-  s.charCodeAt(0);
-  return s;
-}
+/** Characters of output joined at once by {@link toYaml}. */
+const BATCH_CHARS = 1 << 18;
 
 /**
  * One value as YAML (no anchors, no line folding). Strings YAML 1.1 readers would take for booleans or
  * numbers (`yes`, `on`, `1_000`) stay quoted, since kubectl reads YAML 1.1.
  */
 export function dumpYaml(value: unknown): string {
-  return dumpWith(value, new Map());
+  return documentText(newWriter(), value);
 }
 
-function dumpWith(value: unknown, scalars: Map<string, string>): string {
-  const w: Writer = { out: "", scalars };
-  return writeDocument(w, value) ? flat(w.out) : yaml.dump(value, DUMP_OPTIONS);
-}
-
-/**
- * Appends `yaml.dump(value, DUMP_OPTIONS)` to `w.out`; false (with `w.out` partly written) when the
- * value holds something only js-yaml writes.
- */
-function writeDocument(w: Writer, value: unknown): boolean {
-  if (value === undefined) return true; // js-yaml: ""
+/** `yaml.dump(value, DUMP_OPTIONS)`: the fast writer's text, or js-yaml's when the value holds something only js-yaml writes. */
+function documentText(w: Writer, value: unknown): string {
+  w.out = "";
+  if (value === undefined) return ""; // js-yaml: ""
   try {
     writeNode(w, value, 0, true);
   } catch (e) {
     if (e !== UNSUPPORTED) throw e;
-    return false;
+    return yaml.dump(value, DUMP_OPTIONS);
   }
-  w.out += "\n";
-  return true;
+  return w.out + "\n";
 }
 
 // ------------------------------------------------------------------------------------------------
 // A YAML writer for plain JSON data that reproduces `yaml.dump(value, DUMP_OPTIONS)` byte for byte
 // (js-yaml 4: block style, indent 2, sequences indented inside mappings, `{}`/`[]` for empty
 // collections, no folding). It follows js-yaml's writeNode/writeBlockMapping/writeBlockSequence, but
-// appends to one string instead of concatenating the text of every node into its parent's. Every
+// appends to one output instead of concatenating the text of every node into its parent's. Every
 // string that is not obviously plain is rendered by js-yaml itself (memoized), so quoting rules are
 // js-yaml's. Anything else (class instances, Dates, typed arrays, keys over 1024 characters or with
 // line breaks) makes the whole value fall back to `yaml.dump`, so the output never differs.
@@ -70,73 +70,135 @@ function writeDocument(w: Writer, value: unknown): boolean {
 const UNSUPPORTED = Symbol("unsupported");
 
 interface Writer {
+  /** The text of the document being written (appended to piece by piece: a rope). */
   out: string;
   /** Rendering of the scalars js-yaml was asked for. */
   scalars: Map<string, string>;
+  /**
+   * Per nesting level, the text that starts a mapping pair, by key: [`key: `, `key:`, `\n<indent>key: `,
+   * `\n<indent>key:`] (see {@link pairStart}). Kubernetes objects use few distinct keys, each in
+   * thousands of objects: rendered (and checked) once, then appended as one piece.
+   */
+  pairStarts: Map<string, string[]>[];
 }
+
+function newWriter(): Writer {
+  return { out: "", scalars: new Map(), pairStarts: [] };
+}
+
+/** Distinct keys remembered per level: keys that differ from object to object are rendered each time past it. */
+const PAIR_STARTS_MAX = 4096;
 
 const INDENTS: string[] = [];
 function nextLine(level: number): string {
   return (INDENTS[level] ??= "\n" + " ".repeat(2 * level));
 }
+/** `nextLine(level) + "- "`, the start of every sequence item but a compact first one. */
+const ITEM_STARTS: string[] = [];
+function nextItem(level: number): string {
+  return (ITEM_STARTS[level] ??= nextLine(level) + "- ");
+}
+/** Decimal text of the integers 0 ≤ n < 65536 (ports, weights, counts), made once each. */
+const SMALL_INTS: string[] = [];
 
 /** js-yaml writeNode for a defined value in block context (`compact` as js-yaml passes it). */
 function writeNode(w: Writer, v: unknown, level: number, compact: boolean): void {
-  switch (typeof v) {
-    case "string": w.out += scalarValue(v, level, w.scalars); return;
-    case "number": w.out += Number.isInteger(v) && !Object.is(v, -0) ? (v as number).toString(10) : otherScalar(v, w.scalars); return;
-    case "boolean": w.out += v ? "true" : "false"; return;
-    case "object": {
-      if (v === null) { w.out += "null"; return; }
-      if (Array.isArray(v)) {
-        if (Object.getPrototypeOf(v) !== Array.prototype) throw UNSUPPORTED;
-        if (v.length === 0) w.out += "[]";
-        else writeBlockSequence(w, v, level, compact);
-        return;
-      }
-      const proto = Object.getPrototypeOf(v);
-      if ((proto !== Object.prototype && proto !== null) || Symbol.toStringTag in (v as object)) throw UNSUPPORTED;
-      writeBlockMapping(w, v as Record<string, unknown>, level, compact);
+  if (v !== null && typeof v === "object") {
+    if (Array.isArray(v)) {
+      if (Object.getPrototypeOf(v) !== Array.prototype) throw UNSUPPORTED;
+      if (v.length === 0) w.out += "[]";
+      else writeBlockSequence(w, v, level, compact);
       return;
     }
+    const keys = mappingKeys(v);
+    if (keys === undefined) w.out += "{}";
+    else writeBlockMapping(w, v as Record<string, unknown>, keys, level, compact);
+    return;
+  }
+  writeScalar(w, v, level);
+}
+
+/** A scalar (or null) as js-yaml writes it. */
+function writeScalar(w: Writer, v: unknown, level: number): void {
+  switch (typeof v) {
+    case "string": w.out += scalarValue(v, level, w.scalars); return;
+    case "number": w.out += numberText(v, w.scalars); return;
+    case "boolean": w.out += v ? "true" : "false"; return;
+    case "object": if (v === null) { w.out += "null"; return; } // falls through
     default: throw UNSUPPORTED;
   }
+}
+
+/**
+ * The keys of a mapping the writer handles (plain object, no `Symbol.toStringTag`); undefined when it
+ * has no pair to write (every value undefined: js-yaml writes `{}`). Throws UNSUPPORTED for other objects.
+ */
+function mappingKeys(v: object): string[] | undefined {
+  const proto = Object.getPrototypeOf(v);
+  if ((proto !== Object.prototype && proto !== null) || Symbol.toStringTag in v) throw UNSUPPORTED;
+  const keys = Object.keys(v);
+  for (let i = 0; i < keys.length; i++) if ((v as Record<string, unknown>)[keys[i]] !== undefined) return keys;
+  return undefined;
+}
+
+/** A number as js-yaml writes it: integers in decimal (small ones made once), anything else asked. */
+function numberText(v: number, scalars: Map<string, string>): string {
+  if (Number.isInteger(v) && !Object.is(v, -0)) {
+    return v >= 0 && v < 65536 ? (SMALL_INTS[v] ??= v.toString(10)) : v.toString(10);
+  }
+  return otherScalar(v, scalars);
 }
 
 /** Items are written compact, so none starts with a line break: always `- `. Undefined items are `null`. */
 function writeBlockSequence(w: Writer, a: unknown[], level: number, compact: boolean): void {
   for (let i = 0; i < a.length; i++) {
-    if (!compact || i > 0) w.out += nextLine(level);
-    w.out += "- ";
+    w.out += !compact || i > 0 ? nextItem(level) : "- ";
     const x = a[i];
     if (x === undefined) w.out += "null";
     else writeNode(w, x, level + 1, true);
   }
 }
 
-/** Pairs with an undefined value are left out; `{}` when none is left. */
-function writeBlockMapping(w: Writer, o: Record<string, unknown>, level: number, compact: boolean): void {
-  const keys = Object.keys(o);
+/**
+ * Pairs with an undefined value are left out (`keys` has a defined one). A value written on the
+ * following lines (a non-empty block collection) follows a bare `:`; other values follow `: `.
+ */
+function writeBlockMapping(w: Writer, o: Record<string, unknown>, keys: string[], level: number, compact: boolean): void {
   let first = true;
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i];
     const x = o[k];
     if (x === undefined) continue;
-    if (!compact || !first) w.out += nextLine(level);
+    const newLine = !compact || !first;
     first = false;
-    // A value written on the following lines (a non-empty block collection) follows a bare `:`.
-    w.out += scalarKey(k, w.scalars) + (startsOnNextLine(x) ? ":" : ": ");
-    writeNode(w, x, level + 1, false);
+    if (x === null || typeof x !== "object") {
+      w.out += pairStart(w, k, level, newLine, false);
+      writeScalar(w, x, level + 1);
+    } else if (Array.isArray(x)) {
+      if (Object.getPrototypeOf(x) !== Array.prototype) throw UNSUPPORTED;
+      w.out += pairStart(w, k, level, newLine, x.length > 0);
+      if (x.length === 0) w.out += "[]";
+      else writeBlockSequence(w, x, level + 1, false);
+    } else {
+      const childKeys = mappingKeys(x);
+      w.out += pairStart(w, k, level, newLine, childKeys !== undefined);
+      if (childKeys === undefined) w.out += "{}";
+      else writeBlockMapping(w, x as Record<string, unknown>, childKeys, level + 1, false);
+    }
   }
-  if (first) w.out += "{}";
 }
 
-/** True when js-yaml's text of a mapping value starts with a line break: a block collection with something in it. */
-function startsOnNextLine(x: unknown): boolean {
-  if (x === null || typeof x !== "object") return false;
-  if (Array.isArray(x)) return x.length > 0;
-  for (const k in x) if (Object.hasOwn(x, k) && (x as Record<string, unknown>)[k] !== undefined) return true;
-  return false;
+/** `(newLine ? nextLine(level) : "") + scalarKey(k) + (bare ? ":" : ": ")`, remembered per level and key. */
+function pairStart(w: Writer, k: string, level: number, newLine: boolean, bare: boolean): string {
+  const byKey = (w.pairStarts[level] ??= new Map());
+  let starts = byKey.get(k);
+  if (starts === undefined) {
+    const key = scalarKey(k, w.scalars);
+    const indented = nextLine(level) + key;
+    starts = [key + ": ", key + ":", indented + ": ", indented + ":"];
+    if (byKey.size < PAIR_STARTS_MAX) byKey.set(k, starts);
+  }
+  return starts[(newLine ? 2 : 0) + (bare ? 1 : 0)];
 }
 
 /** A mapping key: js-yaml writes a key over 1024 characters as an explicit `? ` pair (not handled here). */

@@ -39,8 +39,42 @@ const DOC_END = /^\.\.\.(?:[ \t].*)?$/;
  * (`<<: *defaults`), which Kubernetes' YAML reader also accepts.
  */
 const YAML_SCHEMA = yaml.CORE_SCHEMA.extend({
-  implicit: [new yaml.Type("tag:yaml.org,2002:merge", { kind: "scalar", resolve: (d: unknown) => d === "<<" || d === null })],
+  implicit: [fastFloat(), new yaml.Type("tag:yaml.org,2002:merge", { kind: "scalar", resolve: (d: unknown) => d === "<<" || d === null })],
 });
+
+/**
+ * js-yaml's float type (it replaces the CORE schema's, at its place in the list) with a test of the
+ * first character before its regular expression. Every plain scalar, keys included, is tried against
+ * each implicit type in turn, and a float can only start with a digit, `-`, `+` or `.` (its pattern:
+ * `[-+]?[0-9]…`, `\.[0-9]…`, `[-+]?\.inf`, `\.nan`): other scalars are rejected without running the
+ * pattern. Tag, construction and representation are the float type's own: the values are the same.
+ */
+function fastFloat(): yaml.Type {
+  // js-yaml exports its types (`yaml.types`); @types/js-yaml does not declare them.
+  const float = (yaml as unknown as { types: { float: JsYamlType } }).types.float;
+  return new yaml.Type(float.tag, {
+    kind: "scalar",
+    resolve: (data: unknown) => {
+      if (typeof data !== "string" || data.length === 0) return float.resolve(data);
+      const c = data.charCodeAt(0);
+      return (c === 43 || c === 45 || c === 46 || (c >= 48 && c <= 57)) && float.resolve(data);
+    },
+    construct: float.construct,
+    predicate: float.predicate ?? undefined,
+    represent: float.represent ?? undefined,
+    defaultStyle: float.defaultStyle ?? undefined,
+  });
+}
+
+/** The fields of a js-yaml type that {@link fastFloat} reuses. */
+interface JsYamlType {
+  tag: string;
+  resolve(data: unknown): boolean;
+  construct(data: unknown): unknown;
+  predicate: ((data: object) => boolean) | null;
+  represent: ((data: object) => unknown) | null;
+  defaultStyle: string | null;
+}
 
 /**
  * Splits a file into YAML documents and parses each with js-yaml's CORE schema (YAML 1.2 core: no
@@ -57,23 +91,36 @@ export function parseDocuments(
   limits: LoadLimits = DEFAULT_LIMITS,
 ): { documents: SourceDocument[]; diagnostics: Diagnostic[] } {
   const documents: SourceDocument[] = [];
+  const diagnostics = parseEach(text, file, limits, (d) => documents.push(d));
+  return { documents, diagnostics };
+}
+
+/**
+ * {@link parseDocuments}, handing each document to `onDocument` as soon as it is parsed (in order), so a
+ * caller can look at it while it is still in the processor's cache. Returns the diagnostics.
+ * @internal
+ */
+export function parseEach(text: string, file: string, limits: LoadLimits, onDocument: (d: SourceDocument) => void): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
-  if (Buffer.byteLength(text, "utf8") > limits.maxFileBytes) {
+  // A UTF-16 code unit is at most 3 bytes of UTF-8: short texts need no count.
+  if (text.length * 3 > limits.maxFileBytes && Buffer.byteLength(text, "utf8") > limits.maxFileBytes) {
     diagnostics.push({
       code: "input/too-large", severity: "error", file,
       message: `file is larger than ${limits.maxFileBytes} bytes; split it into several files`,
     });
-    return { documents, diagnostics };
+    return diagnostics;
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const chunks = splitDocuments(text);
+  // js-yaml counts every node (scalars too) as a level: one more than our container depth.
+  const options = { schema: YAML_SCHEMA, filename: file, maxDepth: limits.maxDepth + 1 } as yaml.LoadOptions;
   let nonEmpty = 0;
-  for (const [i, chunk] of chunks.entries()) {
+  for (let i = 0; i < chunks.length; i++) {
+    const chunk = chunks[i];
     if (!hasContent(chunk.text)) continue;
     let value: unknown;
     try {
-      // js-yaml counts every node (scalars too) as a level: one more than our container depth.
-      value = yaml.load(chunk.text, { schema: YAML_SCHEMA, filename: file, maxDepth: limits.maxDepth + 1 } as yaml.LoadOptions);
+      value = yaml.load(chunk.source ?? chunk.text, options);
     } catch (e) {
       nonEmpty++;
       diagnostics.push({ ...yamlError(e, chunk, limits), file, documentIndex: i });
@@ -87,12 +134,12 @@ export function parseDocuments(
       continue;
     }
     // Without an anchor (`&`) there is no alias, hence no shared object to copy.
-    documents.push({ file, index: i, startLine: chunk.startLine, text: chunk.text, value: chunk.text.includes("&") ? expandAliases(value) : value });
+    onDocument({ file, index: i, startLine: chunk.startLine, text: chunk.text, value: chunk.text.includes("&") ? expandAliases(value) : value });
   }
   if (nonEmpty === 0) {
     diagnostics.push({ code: "input/empty-file", severity: "warning", file, message: "file holds no YAML document" });
   }
-  return { documents, diagnostics };
+  return diagnostics;
 }
 
 /** A js-yaml exception as a diagnostic (without file and document index). */
@@ -155,7 +202,7 @@ function firstContentLine(chunk: { text: string; startLine: number }): number {
  * 2, as YAML counts them); `...` followed by `---` does not open an extra document. A `---` line that
  * carries content (`--- {a: 1}`) is kept whole, so lines and columns stay those of the file.
  */
-function splitDocuments(text: string): { text: string; startLine: number }[] {
+function splitDocuments(text: string): Chunk[] {
   return text.includes("\r") ? splitDocumentLines(text) : splitDocumentsLf(text);
 }
 
@@ -163,15 +210,15 @@ function splitDocuments(text: string): { text: string; startLine: number }[] {
  * {@link splitDocumentLines} for text without `\r`: the same chunks, cut out of the text instead of
  * re-joined from its lines (a chunk is a run of consecutive lines).
  */
-function splitDocumentsLf(text: string): { text: string; startLine: number }[] {
-  const chunks: { text: string; startLine: number }[] = [];
+function splitDocumentsLf(text: string): Chunk[] {
+  const chunks: Chunk[] = [];
   let from = -1; // offset of the current chunk's first line (-1: no line yet)
   let to = 0; // end of its last line (exclusive, before the line break)
   let start = 1;
   let explicit = false; // the current chunk was opened by `---`
   const close = () => {
     const chunk = from < 0 ? "" : text.slice(from, to);
-    if (explicit || hasContent(chunk)) chunks.push({ text: chunk, startLine: start });
+    if (explicit || hasContent(chunk)) chunks.push(withSource({ text: chunk, startLine: start }, text, from, to));
   };
   for (let i = 0, pos = 0; pos <= text.length; i++) {
     const nl = text.indexOf("\n", pos);
@@ -200,8 +247,26 @@ function splitDocumentsLf(text: string): { text: string; startLine: number }[] {
     if (nl < 0) break;
     pos = nl + 1;
   }
-  if (from >= 0 || chunks.length === 0) chunks.push({ text: from < 0 ? "" : text.slice(from, to), startLine: start });
+  if (from >= 0 || chunks.length === 0) chunks.push(withSource({ text: from < 0 ? "" : text.slice(from, to), startLine: start }, text, from, to));
   return chunks;
+}
+
+/**
+ * Adds `source`, the chunk with the line break that follows it in the file: js-yaml appends a `\n` to
+ * a text that does not end with one, i.e. copies it; a slice that already ends with it is the same text
+ * without that copy.
+ */
+function withSource(chunk: Chunk, text: string, from: number, to: number): Chunk {
+  if (from >= 0 && text.charCodeAt(to) === 10) chunk.source = text.slice(from, to + 1);
+  return chunk;
+}
+
+/** A document's text cut out of its file, and the 1-based line it starts on. */
+interface Chunk {
+  text: string;
+  startLine: number;
+  /** `text + "\n"`, when the file has that line break (see {@link withSource}). */
+  source?: string;
 }
 const NON_SPACE_LINE = /\S/;
 
@@ -245,23 +310,42 @@ function splitDocumentLines(text: string): { text: string; startLine: number }[]
  * costs at most `maxNodes` steps.
  */
 function checkShape(value: unknown, limits: LoadLimits): Omit<Diagnostic, "file"> | undefined {
-  const tooLarge = {
-    code: "yaml/too-large", severity: "error" as const,
-    message: `document has more than ${limits.maxNodes} nodes once YAML aliases are expanded; split it or avoid deeply reused anchors`,
-  };
+  // Depth-first with an explicit stack, containers pushed in order and taken from the end; the stack is
+  // two parallel arrays (no [value, depth] pair per container) and an object's values are read with
+  // for-in over its own keys (no Object.values array): the same walk, the same first problem found.
   let nodes = 1;
-  const stack: [object, number][] = value !== null && typeof value === "object" ? [[value, 1]] : [];
+  if (value === null || typeof value !== "object") return undefined;
+  const stack: object[] = [value];
+  const depths: number[] = [1];
   while (stack.length) {
-    const [v, depth] = stack.pop()!;
+    const v = stack.pop()!;
+    const depth = depths.pop()!;
     if (depth > limits.maxDepth) {
       return { code: "yaml/too-deep", severity: "error", message: `document is nested deeper than ${limits.maxDepth} levels` };
     }
-    for (const child of Array.isArray(v) ? v : Object.values(v)) {
-      if (++nodes > limits.maxNodes) return tooLarge;
-      if (child !== null && typeof child === "object") stack.push([child, depth + 1]);
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        if (++nodes > limits.maxNodes) return tooLarge(limits);
+        const child = v[i];
+        if (child !== null && typeof child === "object") { stack.push(child); depths.push(depth + 1); }
+      }
+    } else {
+      for (const k in v) {
+        if (!Object.hasOwn(v, k)) continue;
+        if (++nodes > limits.maxNodes) return tooLarge(limits);
+        const child = (v as Record<string, unknown>)[k];
+        if (child !== null && typeof child === "object") { stack.push(child); depths.push(depth + 1); }
+      }
     }
   }
   return undefined;
+}
+
+function tooLarge(limits: LoadLimits): Omit<Diagnostic, "file"> {
+  return {
+    code: "yaml/too-large", severity: "error",
+    message: `document has more than ${limits.maxNodes} nodes once YAML aliases are expanded; split it or avoid deeply reused anchors`,
+  };
 }
 
 /**
@@ -283,91 +367,218 @@ function expandAliases(v: unknown): unknown {
  * even the first token is found); undefined only for a document without content.
  */
 export function locatePointer(doc: Pick<SourceDocument, "text" | "startLine">, ptr: string): { line: number; column: number } | undefined {
-  const { lines, cols, items, sequences, mappings, ends } = prepare(doc.text);
-  // Whether line i, at its content column c, is a sequence item ("- " or a lone "-").
-  const isItem = (i: number, c: number): boolean => (c === cols[i] ? items[i] === 1 : SEQ_ITEM.test(lines[i].slice(c)));
-  // End (exclusive) of the lines after `hit` that belong to it: those for which `inside` holds. Lines
-  // after `hit` never have the `firstCol` override, so the result only depends on the arguments.
-  const regionEnd = (kind: string, hit: number, col: number, to: number, inside: (c: number, i: number) => boolean): number => {
-    const key = `${kind}:${hit}:${col}:${to}`;
-    let end = ends.get(key);
-    if (end === undefined) {
-      for (end = hit + 1; end < to && inside(cols[end], end); end++);
-      ends.set(key, end);
-    }
-    return end;
-  };
-  const tokens = ptr === "" ? [] : ptr.slice(1).split("/").map((t) => t.replace(/~1/g, "/").replace(/~0/g, "~"));
+  const prepared = prepare(doc.text);
+  // Adapters report several diagnostics at the same place (`/spec`, a split target): each pointer of a
+  // document is searched once. Positions are kept relative to the document (identical texts at different
+  // start lines share them); every call returns a new object, as a search would.
+  // (Only pointers are remembered by themselves: `""` or `/...`, never one of the memo's other keys.)
+  const remember = ptr === "" || ptr.charCodeAt(0) === 47;
+  let found = remember ? (prepared.memo.get(ptr) as Located | undefined) : undefined;
+  if (found === undefined) {
+    found = search(prepared, ptr) ?? NOT_FOUND;
+    if (remember && prepared.memo.size < MEMO_MAX) prepared.memo.set(ptr, found);
+  }
+  return found === NOT_FOUND ? undefined : { line: doc.startLine + found.line, column: found.column };
+}
+
+/** {@link locatePointer}'s result relative to the document: 0-based line, 1-based column. */
+interface Located {
+  line: number;
+  column: number;
+}
+const NOT_FOUND: Located = { line: -1, column: -1 };
+/** Entries remembered per document (a bound, whatever a caller asks; past it, searches are redone). */
+const MEMO_MAX = 1024;
+
+/** The search of {@link locatePointer} in a prepared document; undefined for a document without content. */
+function search(p: Prepared, ptr: string): Located | undefined {
+  const { info, memo } = p;
+  const tokens = ptr === "" ? [] : ptr.slice(1).split("/");
+  if (ptr.includes("~")) for (let i = 0; i < tokens.length; i++) tokens[i] = tokens[i].replace(/~1/g, "/").replace(/~0/g, "~");
   // Region: [from, to) lines; `firstCol` overrides the content column of line `from` (after "- ").
   let from = 0;
-  let to = lines.length;
-  let firstCol: number | undefined;
-  const contentCol = (i: number): number => (i === from && firstCol !== undefined ? firstCol : cols[i]);
-  const rootLine = lines.findIndex((_, i) => contentCol(i) >= 0);
+  let to = p.count;
+  let firstCol = -1; // -1: no override
+  const rootLine = p.firstContent;
   if (rootLine < 0) return undefined;
-  let found = { line: doc.startLine + rootLine, column: contentCol(rootLine) + 1 };
+  let found: Located = { line: rootLine, column: info[rootLine * 4 + COL] + 1 };
   for (const token of tokens) {
     // First content line of the region decides whether it is a sequence or a mapping.
     let first = -1;
-    for (let i = from; i < to; i++) if (contentCol(i) >= 0) { first = i; break; }
+    for (let i = from; i < to; i++) if (contentCol(p, i, from, firstCol) >= 0) { first = i; break; }
     if (first < 0) break;
-    const col = contentCol(first);
-    const isSeq = isItem(first, col);
+    const col = contentCol(p, first, from, firstCol);
+    const isSeq = isItem(p, first, col);
     let hit = -1;
     if (isSeq) {
       if (!/^\d+$/.test(token)) break;
       // The item lines of this sequence, found once per document (many diagnostics may point into it).
-      const key = `${first}:${col}:${to}`;
-      let itemLines = sequences.get(key);
+      const key = `s${first}:${col}:${to}`;
+      let itemLines = memo.get(key) as number[] | undefined;
       if (!itemLines) {
         itemLines = [];
         for (let i = first; i < to; i++) {
-          const c = contentCol(i);
-          if (c === col && isItem(i, c)) itemLines.push(i);
+          const c = contentCol(p, i, from, firstCol);
+          if (c === col && isItem(p, i, c)) itemLines.push(i);
           else if (c >= 0 && c < col) break;
         }
-        sequences.set(key, itemLines);
+        memo.set(key, itemLines);
       }
       hit = itemLines[Number(token)] ?? -1;
       if (hit < 0) break;
       // The item's content: after "- " and any anchor/tag, on this line or (when nothing is left) below.
-      const after = /^-\s*(?:[&!]\S*\s*)*/.exec(lines[hit].slice(col))![0].length;
-      const rest = lines[hit].slice(col + after);
-      found = { line: doc.startLine + hit, column: col + after + 1 };
-      const end = regionEnd("item", hit, col, to, (c) => c < 0 || c > col);
-      if (rest === "" || rest.startsWith("#")) { from = hit + 1; firstCol = undefined; }
+      const after = itemContentOffset(p, hit, col);
+      found = { line: hit, column: col + after + 1 };
+      const end = regionEnd(p, ITEM, hit, col, to);
+      if (restIsEmpty(p, hit, col + after)) { from = hit + 1; firstCol = -1; }
       else { from = hit; firstCol = col + after; }
       to = end;
       continue;
     }
     // The keys of this mapping (plain, "double" or 'single' quoted, taken literally), found once per
     // document; the first occurrence of a key wins.
-    const key = `${first}:${col}:${to}`;
-    let keys = mappings.get(key);
+    const key = `m${first}:${col}:${to}`;
+    let keys = memo.get(key) as Map<string, { line: number; length: number }> | undefined;
     if (!keys) {
       keys = new Map();
       for (let i = first; i < to; i++) {
-        const c = contentCol(i);
+        const c = contentCol(p, i, from, firstCol);
         if (c >= 0 && c < col) break;
         if (c !== col) continue;
-        const m = KEY.exec(lines[i].slice(c));
-        const k = m ? m[1] ?? m[2] ?? m[3] : undefined;
-        if (k !== undefined && !keys.has(k)) keys.set(k, { line: i, length: m![0].length });
+        let k: string | undefined;
+        let length = 0; // of the match, `key:` and the space after it
+        const plain = plainKeyLength(p, i, c);
+        if (plain >= 0) {
+          const start = info[i * 4 + START] + c;
+          k = p.text.slice(start, start + (plain >> 8));
+          length = plain & 0xff;
+        } else {
+          const m = KEY.exec(lineText(p, i).slice(c));
+          k = m ? m[1] ?? m[2] ?? m[3] : undefined;
+          length = m ? m[0].length : 0;
+        }
+        if (k !== undefined && !keys.has(k)) keys.set(k, { line: i, length });
       }
-      mappings.set(key, keys);
+      memo.set(key, keys);
     }
     const entry = keys.get(token);
     if (!entry) break;
     hit = entry.line;
-    found = { line: doc.startLine + hit, column: col + 1 };
+    found = { line: hit, column: col + 1 };
     // The value: inline (scalar, flow collection, alias, block scalar) ends the search here; otherwise
     // it is on the following lines, indented deeper or a sequence at the key's own indentation.
-    const value = lines[hit].slice(col + entry.length).replace(/^\s*(?:[&!]\S*\s*)*/, "");
-    if (value !== "" && !value.startsWith("#")) break;
-    const end = regionEnd("value", hit, col, to, (c, i) => c < 0 || c > col || (c === col && items[i] === 1));
-    from = hit + 1; firstCol = undefined; to = end;
+    if (!valueIsEmpty(p, hit, col + entry.length)) break;
+    const end = regionEnd(p, VALUE, hit, col, to);
+    from = hit + 1; firstCol = -1; to = end;
   }
   return found;
+}
+
+/** The content column of line `i` in a region starting at `from`, whose first line may be overridden. */
+function contentCol(p: Prepared, i: number, from: number, firstCol: number): number {
+  return i === from && firstCol >= 0 ? firstCol : p.info[i * 4 + COL];
+}
+
+/** Whether line i, at its content column c, is a sequence item ("- " or a lone "-"). */
+function isItem(p: Prepared, i: number, c: number): boolean {
+  return c === p.info[i * 4 + COL] ? p.info[i * 4 + ITEM_FLAG] === 1 : SEQ_ITEM.test(lineText(p, i).slice(c));
+}
+
+const ITEM = 0;
+const VALUE = 1;
+
+/**
+ * End (exclusive) of the lines after `hit` that belong to it: for an ITEM, those blank or indented
+ * deeper than `col`; for a VALUE, also sequence items at `col`. Lines after `hit` never have the
+ * `firstCol` override, so the result only depends on the arguments.
+ */
+function regionEnd(p: Prepared, kind: typeof ITEM | typeof VALUE, hit: number, col: number, to: number): number {
+  const key = `${kind === ITEM ? "i" : "v"}${hit}:${col}:${to}`;
+  let end = p.memo.get(key) as number | undefined;
+  if (end === undefined) {
+    const { info } = p;
+    for (end = hit + 1; end < to; end++) {
+      const c = info[end * 4 + COL];
+      if (!(c < 0 || c > col || (kind === VALUE && c === col && info[end * 4 + ITEM_FLAG] === 1))) break;
+    }
+    p.memo.set(key, end);
+  }
+  return end;
+}
+
+/**
+ * `/^-\s*(?:[&!]\S*\s*)*\/.exec(line.slice(col))[0].length` on an item line: the offset of the item's
+ * content after `- ` and any anchors and tags. Read from the character codes when spaces (ASCII) lead to
+ * something else than an anchor or tag; the expression answers otherwise.
+ */
+function itemContentOffset(p: Prepared, i: number, col: number): number {
+  const { text, info } = p;
+  const start = info[i * 4 + START] + col;
+  const stop = info[i * 4 + STOP];
+  let j = start + 1; // after "-"
+  while (j < stop && isAsciiSpace(text.charCodeAt(j))) j++;
+  const c = j < stop ? text.charCodeAt(j) : -1;
+  if (c === 38 /* & */ || c === 33 /* ! */ || c >= 128) return /^-\s*(?:[&!]\S*\s*)*/.exec(lineText(p, i).slice(col))![0].length;
+  return j - start;
+}
+
+/** `rest === "" || rest.startsWith("#")` for the rest of line `i` from column `c`. */
+function restIsEmpty(p: Prepared, i: number, c: number): boolean {
+  const at = p.info[i * 4 + START] + c;
+  return at >= p.info[i * 4 + STOP] || p.text.charCodeAt(at) === 35;
+}
+
+/**
+ * Whether a key's value is not on its line: `line.slice(c).replace(/^\s*(?:[&!]\S*\s*)*\/, "")` is empty
+ * or a comment. Read from the character codes when spaces (ASCII) lead to something else than an anchor
+ * or tag; the expression answers otherwise.
+ */
+function valueIsEmpty(p: Prepared, i: number, c: number): boolean {
+  const { text, info } = p;
+  const stop = info[i * 4 + STOP];
+  let j = info[i * 4 + START] + c;
+  while (j < stop && isAsciiSpace(text.charCodeAt(j))) j++;
+  if (j >= stop) return true;
+  const ch = text.charCodeAt(j);
+  if (ch === 38 /* & */ || ch === 33 /* ! */ || ch >= 128) {
+    const value = lineText(p, i).slice(c).replace(/^\s*(?:[&!]\S*\s*)*/, "");
+    return value === "" || value.startsWith("#");
+  }
+  return ch === 35;
+}
+
+/**
+ * {@link KEY} on line `i` from column `c`, read from the character codes, for the common case: a plain
+ * key of printable ASCII (or tabs) up to the first `:` followed by a space or the line's end. Returns
+ * `keyLength << 8 | matchLength`; -1 when KEY itself must answer (a quote first, another character
+ * before that `:`, a match longer than 255, or no such `:` on the line).
+ */
+function plainKeyLength(p: Prepared, i: number, c: number): number {
+  const { text } = p;
+  const from = p.info[i * 4 + START] + c;
+  const stop = p.info[i * 4 + STOP];
+  const first = text.charCodeAt(from);
+  if (first === 34 /* " */ || first === 39 /* ' */) return -1;
+  // `(.*?)\s*:(?:\s|$)`: the shortest key followed by optional spaces, `:`, then a space or the end.
+  let spaces = -1; // start of the spaces before the current position (-1: none)
+  for (let j = from; j < stop; j++) {
+    const ch = text.charCodeAt(j);
+    if (ch === 58 /* : */) {
+      const next = j + 1 < stop ? text.charCodeAt(j + 1) : -1;
+      if (next >= 128) return -1;
+      if (next < 0 || isAsciiSpace(next)) {
+        const keyLength = (spaces >= 0 ? spaces : j) - from;
+        const matchLength = j + 1 - from + (next < 0 ? 0 : 1);
+        return matchLength > 255 ? -1 : (keyLength << 8) | matchLength;
+      }
+      spaces = -1;
+    } else if (ch === 32 || ch === 9) {
+      if (spaces < 0) spaces = j;
+    } else if (ch > 32 && ch < 127) {
+      spaces = -1;
+    } else return -1;
+  }
+  return -1;
 }
 
 const SEQ_ITEM = /^-(\s|$)/;
@@ -375,44 +586,159 @@ const SEQ_ITEM = /^-(\s|$)/;
 const KEY = /^(?:"([^"]*)"|'([^']*)'|(.*?))\s*:(?:\s|$)/;
 
 /**
- * The documents located in lately (at most {@link PREPARED_MAX}, oldest dropped first), with each
- * line's content column (-1: blank, comment, marker). Adapters report per destination, i.e. about a few
- * documents in turn: keeping several avoids splitting the same text again and again.
+ * The documents located in lately (at most {@link PREPARED_MAX}, most recent first; the oldest is
+ * dropped), with each line's content column (-1: blank, comment, marker). Adapters report per
+ * destination, i.e. about a few documents in turn: keeping several avoids analysing the same text again
+ * and again. A short list compared with `===` rather than a Map by text: a Map would hash every text
+ * (reading all of it) the first time it is looked up; comparing strings of other lengths costs nothing,
+ * and the same string object is found by its address.
  */
-const preparedTexts = new Map<string, Prepared>();
+const preparedTexts: Prepared[] = [];
 const PREPARED_MAX = 8;
 
 interface Prepared {
   text: string;
-  lines: string[];
-  /** Content column of each line; -1 for blank lines, comments, `---`/`...` markers and directives. */
-  cols: Int32Array;
-  /** 1 when the line's content is a sequence item (`- x` or a lone `-`). */
-  items: Uint8Array;
-  /** Item lines of the sequences already searched, by `first line:column:region end`. */
-  sequences: Map<string, number[]>;
-  /** Keys (→ line, length of `key:`) of the mappings already searched, by `first line:column:region end`. */
-  mappings: Map<string, Map<string, { line: number; length: number }>>;
-  /** Ends of the regions already computed (see `regionEnd`). */
-  ends: Map<string, number>;
+  /** Number of lines (as `text.split(/\r?\n/)` makes them). */
+  count: number;
+  /**
+   * Per line, 4 numbers: the offset in `text` of its first character (START), of its end before its
+   * `\n` or `\r\n` (STOP), its content column (COL; -1 for blank lines, comments, `---`/`...` markers and
+   * directives) and 1 when its content is a sequence item, `- x` or a lone `-` (ITEM_FLAG).
+   */
+  info: number[];
+  /** Lines already cut out of the text (most lines are never looked at as text). */
+  lines?: (string | undefined)[];
+  /** The first line with content (-1: none). */
+  firstContent: number;
+  /**
+   * What was already found in this document: results by pointer (`""`, `/...`), and the item lines of
+   * sequences (`s<first line>:<column>:<region end>`), the keys of mappings (`m...`) and the ends of
+   * regions (`i...`, `v...`) searched, since many diagnostics point into the same places.
+   */
+  memo: Map<string, unknown>;
+}
+const START = 0;
+const STOP = 1;
+const COL = 2;
+const ITEM_FLAG = 3;
+
+/** Line `i` of a prepared text, cut out on first use. */
+function lineText(p: Prepared, i: number): string {
+  const lines = (p.lines ??= []);
+  return (lines[i] ??= p.text.slice(p.info[i * 4 + START], p.info[i * 4 + STOP]));
 }
 
-/** Splits a document once for all the pointers located in it (diagnostics of one document come together). */
+/**
+ * Analyses a document once for all the pointers located in it (diagnostics of one document come
+ * together): its lines (those of `text.split(/\r?\n/)`), and each one's content column and whether it
+ * is a sequence item, as {@link analyseLine} defines them. Lines are found by scanning for `\n` rather
+ * than split into strings; a line is analysed from its character codes (see {@link analyseLineCodes}).
+ */
 function prepare(text: string): Prepared {
-  const known = preparedTexts.get(text);
-  if (known) return known;
-  const lines = text.split(/\r?\n/);
-  const cols = new Int32Array(lines.length);
-  const items = new Uint8Array(lines.length);
-  lines.forEach((line, i) => {
-    const start = /^---[ \t]+(?=\S)/.exec(line); // `--- {a: 1}`: content on the document-start line
-    const indent = start ? start[0].length : /^\s*/.exec(line)![0].length;
-    const ch = line.charAt(indent);
-    cols[i] = ch === "" || ch === "#" || (!start && indent === 0 && (/^(---|\.\.\.)(\s|$)/.test(line) || ch === "%")) ? -1 : indent;
-    items[i] = cols[i] >= 0 && SEQ_ITEM.test(line.slice(indent)) ? 1 : 0;
-  });
-  const prepared = { text, lines, cols, items, sequences: new Map(), mappings: new Map(), ends: new Map() };
-  if (preparedTexts.size >= PREPARED_MAX) preparedTexts.delete(preparedTexts.keys().next().value!);
-  preparedTexts.set(text, prepared);
+  for (let i = 0; i < preparedTexts.length; i++) {
+    const known = preparedTexts[i];
+    if (known.text === text) {
+      if (i > 0) {
+        preparedTexts.splice(i, 1);
+        preparedTexts.unshift(known);
+      }
+      return known;
+    }
+  }
+  let count = 1;
+  for (let at = text.indexOf("\n"); at >= 0; at = text.indexOf("\n", at + 1)) count++;
+  // A plain array of small integers: a typed array this size would be allocated outside the heap, which
+  // costs more than the array itself for documents of a few dozen lines.
+  const info: number[] = new Array(count * 4).fill(0);
+  let lines: (string | undefined)[] | undefined;
+  let firstContent = -1;
+  for (let i = 0, start = 0; i < count; i++) {
+    const nl = i === count - 1 ? text.length : text.indexOf("\n", start);
+    // split(/\r?\n/): the line ends before `\r\n` or `\n`.
+    const stop = nl > start && nl < text.length && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+    info[i * 4 + START] = start;
+    info[i * 4 + STOP] = stop;
+    let col = analyseLineCodes(text, start, stop);
+    if (col === UNKNOWN) {
+      const line = ((lines ??= [])[i] = text.slice(start, stop));
+      const [c, item] = analyseLine(line);
+      col = c >= 0 ? c * 2 + item : -1;
+    }
+    info[i * 4 + COL] = col >= 0 ? col >> 1 : -1;
+    info[i * 4 + ITEM_FLAG] = col >= 0 ? col & 1 : 0;
+    if (firstContent < 0 && col >= 0) firstContent = i;
+    start = nl + 1;
+  }
+  const prepared: Prepared = { text, count, info, lines, firstContent, memo: new Map() };
+  if (preparedTexts.length >= PREPARED_MAX) preparedTexts.pop();
+  preparedTexts.unshift(prepared);
   return prepared;
+}
+
+/**
+ * The definition of a line's content column (-1: blank, comment, `---`/`...` marker, directive) and of
+ * whether its content is a sequence item.
+ */
+function analyseLine(line: string): [col: number, item: number] {
+  const start = /^---[ \t]+(?=\S)/.exec(line); // `--- {a: 1}`: content on the document-start line
+  const indent = start ? start[0].length : /^\s*/.exec(line)![0].length;
+  const ch = line.charAt(indent);
+  const col = ch === "" || ch === "#" || (!start && indent === 0 && (/^(---|\.\.\.)(\s|$)/.test(line) || ch === "%")) ? -1 : indent;
+  return [col, col >= 0 && SEQ_ITEM.test(line.slice(indent)) ? 1 : 0];
+}
+
+const UNKNOWN = -2;
+
+/**
+ * {@link analyseLine} of `text[start, stop)` read from its character codes, without cutting the line
+ * out: `col * 2 + item`, -1 for a line without content, or UNKNOWN when a character outside ASCII
+ * decides (then analyseLine itself answers, its `\s` knowing every Unicode space).
+ */
+function analyseLineCodes(text: string, start: number, stop: number): number {
+  const at = (i: number): number => (i < stop ? text.charCodeAt(i) : -1); // -1: end of line
+  let indent = 0;
+  // `^---[ \t]+(?=\S)`: content on the document-start line, after the marker.
+  if (at(start) === 45 && at(start + 1) === 45 && at(start + 2) === 45) {
+    let j = start + 3;
+    while (at(j) === 32 || at(j) === 9) j++;
+    const next = at(j);
+    if (j > start + 3 && next >= 0) {
+      if (next >= 128) return UNKNOWN;
+      if (!isAsciiSpace(next)) indent = j - start;
+    }
+  }
+  const marked = indent > 0;
+  if (!marked) {
+    // `^\s*`
+    let j = start;
+    for (let c = at(j); c >= 0; c = at(++j)) {
+      if (c >= 128) return UNKNOWN;
+      if (!isAsciiSpace(c)) break;
+    }
+    indent = j - start;
+  }
+  const ch = at(start + indent);
+  if (ch < 0 || ch === 35 /* # */) return -1;
+  if (!marked && indent === 0) {
+    if (ch === 37 /* % */) return -1;
+    // `^(---|\.\.\.)(\s|$)`
+    if ((ch === 45 || ch === 46) && at(start + 1) === ch && at(start + 2) === ch) {
+      const after = at(start + 3);
+      if (after >= 128) return UNKNOWN;
+      if (after < 0 || isAsciiSpace(after)) return -1;
+    }
+  }
+  // SEQ_ITEM `^-(\s|$)` at the content column.
+  let item = 0;
+  if (ch === 45) {
+    const after = at(start + indent + 1);
+    if (after >= 128) return UNKNOWN;
+    item = after < 0 || isAsciiSpace(after) ? 1 : 0;
+  }
+  return indent * 2 + item;
+}
+
+/** `\s` for an ASCII code: tab, line feed, vertical tab, form feed, carriage return, space. */
+function isAsciiSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
 }

@@ -6,7 +6,7 @@
 import type {
   AccessPolicy, AccessRule, ClusterInfo, ConnectionPool, Cors, FaultInjection, Headers, Labels, LoadBalancer, Match,
   MeshService, Mirror, MTLSPolicy, OutlierDetection, RateLimit, Redirect, DirectResponse, Retries, Rewrite,
-  ServicePort, Source, TrafficPolicy,
+  Route, ServicePort, Source, TrafficPolicy,
 } from "./generated/model.js";
 import { parseDuration } from "./duration.js";
 import { locatePointer } from "./load.js";
@@ -201,16 +201,21 @@ export class Model {
 
   constructor(entries: Entry<any>[], options: ModelOptions = {}) {
     this.trustDomain = options.trustDomain ?? "cluster.local";
-    const sorted = [...entries].sort((a, b) => cmp(a.id, b.id));
-    for (const e of sorted) {
+    // Each kind's entries sorted by id: split first, then sorted per kind (the same lists as sorting all
+    // of them first: the sort is stable). Entries of one kind often come in id order already, which the
+    // sort then merely checks.
+    for (const e of entries) {
       switch (e.doc.kind as DocumentKind) {
         case "TrafficPolicy": this.trafficPolicies.push(e); break;
         case "AccessPolicy": this.accessPolicies.push(e); break;
         case "MTLSPolicy": this.mtlsPolicies.push(e); break;
-        case "MeshService": this.services.push(e); this.serviceIndex.set(`${e.namespace}/${e.name}`, e); break;
+        case "MeshService": this.services.push(e); break;
         case "ClusterInfo": this.clusters.push(e); break;
       }
     }
+    const byId = (a: Entry<any>, b: Entry<any>) => cmp(a.id, b.id);
+    for (const list of [this.trafficPolicies, this.accessPolicies, this.mtlsPolicies, this.services, this.clusters]) list.sort(byId);
+    for (const e of this.services) this.serviceIndex.set(`${e.namespace}/${e.name}`, e);
   }
 
   /** Every policy (not MeshService facts), sorted by id. */
@@ -277,7 +282,7 @@ export class Model {
   /** The line/column of a pointer in an entry's document, when its text is known. */
   locate(origin: Origin, ptr: string): { line: number; column: number } | undefined {
     if (origin.text === undefined || origin.startLine === undefined) return undefined;
-    return locatePointer({ text: origin.text, startLine: origin.startLine }, ptr);
+    return locatePointer(origin as Required<Pick<Origin, "text" | "startLine">>, ptr);
   }
 
   /** A diagnostic about an entry, with file, document, line and policy filled in. */
@@ -304,16 +309,21 @@ export function destinationNamespace(e: Entry<TrafficPolicy | AccessPolicy | MTL
 }
 
 function buildDestinations(model: Model): DestinationView[] {
-  const views = new Map<string, DestinationView>();
+  // Views by namespace, then service (no `ns/svc` key string to build and hash per policy), and in the
+  // order they were created: the order the final (stable) sort starts from.
+  const views = new Map<string, Map<string, DestinationView>>();
+  const created: DestinationView[] = [];
   const view = (ns: string, svc: string): DestinationView => {
-    const key = `${ns}/${svc}`;
-    let v = views.get(key);
+    let byService = views.get(ns);
+    if (!byService) views.set(ns, (byService = new Map()));
+    let v = byService.get(svc);
     if (!v) {
       v = {
         namespace: ns, service: svc, facts: model.service(ns, svc), trafficPolicies: [], routes: [],
         needsDefaultRoute: true, subsets: [], accessPolicies: [], allow: [], deny: [],
       };
-      views.set(key, v);
+      byService.set(svc, v);
+      created.push(v);
     }
     return v;
   };
@@ -323,10 +333,15 @@ function buildDestinations(model: Model): DestinationView[] {
     const d = e.doc.spec.destination;
     if (d) view(d.namespace ?? e.namespace, d.service).mtls = e;
   }
-  for (const v of views.values()) fillDestination(model, v);
-  return [...views.values()].sort((a, b) => cmp(a.namespace, b.namespace) || cmp(a.service, b.service));
+  for (const v of created) fillDestination(model, v);
+  return created.sort((a, b) => cmp(a.namespace, b.namespace) || cmp(a.service, b.service));
 }
 
+/**
+ * Fills a view's route table, destination-level settings, subsets and access rules. Objects are built
+ * key by key, in the key order (and evaluation order: subset names are given in order of first use) of
+ * the object literals with conditional spreads that define them, without the temporaries.
+ */
 function fillDestination(model: Model, v: DestinationView): void {
   const subsets = new SubsetNamer(v.facts);
   for (const p of v.trafficPolicies) {
@@ -337,54 +352,41 @@ function fillDestination(model: Model, v: DestinationView): void {
     // a route carries: a policy of destination-level settings alone (outlierDetection, connectionPool,
     // loadBalancer, rateLimit) adds no route, so it neither shadows nor conflicts with routing policies.
     const routes = spec.routes ?? (ROUTE_SETTINGS.some((k) => spec[k] !== undefined) ? [undefined] : []);
-    routes.forEach((r, i) => {
-      const base = r ? `/spec/routes/${i}` : "/spec";
+    for (let i = 0; i < routes.length; i++) {
+      const r = routes[i];
+      const base = r ? routePointer(i, "") : "/spec";
       const forwards = !r?.redirect && !r?.directResponse;
-      const pick = <K extends keyof typeof spec & keyof NonNullable<typeof r>>(k: K): At<any> | undefined =>
-        r && r[k] !== undefined ? { value: r[k], pointer: `${base}/${String(k)}` }
-          : spec[k] !== undefined ? { value: spec[k], pointer: `/spec/${String(k)}` } : undefined;
-      /** Policy-level retries, mirror and fault delay apply to forwarding routes only (see rule/route-action). */
-      const pickForwarding = <K extends "retries" | "mirror" | "faultInjection">(k: K): At<any> | undefined => {
-        const got = pick(k);
-        if (!got || forwards || got.pointer.startsWith(base + "/")) return got;
-        if (k !== "faultInjection" || !got.value.abort) return undefined;
-        return { value: { abort: got.value.abort }, pointer: got.pointer };
-      };
       let action: RouteAction;
-      if (r?.redirect) action = { kind: "redirect", redirect: r.redirect, pointer: `${base}/redirect` };
-      else if (r?.directResponse) action = { kind: "directResponse", directResponse: r.directResponse, pointer: `${base}/directResponse` };
+      if (r?.redirect) action = { kind: "redirect", redirect: r.redirect, pointer: routePointer(i, "/redirect") };
+      else if (r?.directResponse) action = { kind: "directResponse", directResponse: r.directResponse, pointer: routePointer(i, "/directResponse") };
       else {
         const split = r?.split ?? [{}];
-        action = {
-          kind: "split", pointer: r?.split ? `${base}/split` : base,
-          targets: split.map((t) => {
-            // Built key by key (same order as the object literal it replaces: no spread of temporaries).
-            const target = {} as ResolvedTarget;
-            if (t.subset) target.subset = subsets.name(t.subset);
-            target.weight = t.weight ?? (split.length === 1 ? 100 : 0);
-            const targetPort = t.port ?? port;
-            if (targetPort) target.port = targetPort;
-            return target;
-          }),
-        };
+        const targets: ResolvedTarget[] = [];
+        for (const t of split) {
+          const target = {} as ResolvedTarget;
+          if (t.subset) target.subset = subsets.name(t.subset);
+          target.weight = t.weight ?? (split.length === 1 ? 100 : 0);
+          const targetPort = t.port ?? port;
+          if (targetPort) target.port = targetPort;
+          targets.push(target);
+        }
+        action = { kind: "split", pointer: r?.split ? routePointer(i, "/split") : base, targets };
       }
-      const timeout = pick("timeout");
-      const mirror = pickForwarding("mirror") as At<Mirror> | undefined;
+      const timeout = pick(spec, r, i, "timeout");
+      const mirror = pickForwarding(spec, r, i, base, forwards, "mirror") as At<Mirror> | undefined;
       const mirrorNs = mirror?.value.namespace ?? v.namespace;
       const mirrorsSelf = !!mirror && (!mirror.value.service || (mirror.value.service === v.service && mirrorNs === v.namespace));
-      // Built key by key, in the order (and with the evaluation order: subset names are given in order
-      // of first use) of the object literal with conditional spreads it replaces, without the temporaries.
       const route = { policy: p, index: r ? i : null, pointer: base } as EffectiveRoute;
       if (r?.name) route.name = r.name;
       if (source) route.source = source;
       if (port) route.port = port;
-      if (r?.match) route.match = { value: r.match, pointer: `${base}/match` };
+      if (r?.match) route.match = { value: r.match, pointer: routePointer(i, "/match") };
       route.action = action;
-      if (r?.rewrite) route.rewrite = { value: r.rewrite, pointer: `${base}/rewrite` };
+      if (r?.rewrite) route.rewrite = { value: r.rewrite, pointer: routePointer(i, "/rewrite") };
       if (timeout) route.timeout = { value: parseDuration(timeout.value) ?? 0, pointer: timeout.pointer };
-      const retries = pickForwarding("retries");
+      const retries = pickForwarding(spec, r, i, base, forwards, "retries");
       if (retries) route.retries = retries;
-      const faultInjection = pickForwarding("faultInjection");
+      const faultInjection = pickForwarding(spec, r, i, base, forwards, "faultInjection");
       if (faultInjection) route.faultInjection = faultInjection;
       if (mirror) {
         route.mirror = {
@@ -396,13 +398,13 @@ function fillDestination(model: Model, v: DestinationView): void {
           },
         };
       }
-      const headers = pick("headers");
+      const headers = pick(spec, r, i, "headers");
       if (headers) route.headers = headers;
-      const cors = pick("cors");
+      const cors = pick(spec, r, i, "cors");
       if (cors) route.cors = cors;
       v.routes.push(route);
-    });
-    for (const k of ["outlierDetection", "connectionPool", "loadBalancer", "rateLimit"] as const) {
+    }
+    for (const k of DESTINATION_SETTINGS) {
       if (spec[k] !== undefined && v[k] === undefined) (v as any)[k] = { value: spec[k], pointer: `/spec/${k}`, policy: p };
     }
   }
@@ -413,19 +415,72 @@ function fillDestination(model: Model, v: DestinationView): void {
   v.subsets = subsets.all();
   for (const p of v.accessPolicies) {
     const spec = p.doc.spec;
-    for (const action of ["allow", "deny"] as const) {
-      (spec[action] ?? []).forEach((rule, i) => {
-        const own = rule.source ? model.resolveSource(rule.source, p.namespace, `/spec/${action}/${i}/source`) : undefined;
+    for (const action of ACCESS_ACTIONS) {
+      const rules = spec[action];
+      if (!rules) continue;
+      const prefix = action === "allow" ? "/spec/allow" : "/spec/deny";
+      for (let i = 0; i < rules.length; i++) {
+        const rule = rules[i];
+        const own = rule.source ? model.resolveSource(rule.source, p.namespace, indexedPointer(prefix, i, "/source")) : undefined;
         const src = own ?? model.resolveSource(spec.source, p.namespace, "/spec/source");
-        v[action].push({
-          policy: p, action, pointer: `/spec/${action}/${i}`, rule,
-          ...(src ? { source: src } : {}),
-          ...(spec.destination.port ? { port: spec.destination.port } : {}),
-        });
-      });
+        // `{policy, action, pointer, rule, ...(src ? {source} : {}), ...(port ? {port} : {})}`
+        const effective = { policy: p, action, pointer: indexedPointer(prefix, i, ""), rule } as EffectiveAccessRule;
+        if (src) effective.source = src;
+        if (spec.destination.port) effective.port = spec.destination.port;
+        v[action].push(effective);
+      }
     }
   }
 }
+
+type RouteSetting = (typeof ROUTE_SETTINGS)[number];
+
+/** Route `i`'s own setting (`/spec/routes/i/<k>`), else its policy's (`/spec/<k>`), else undefined. */
+function pick(spec: TrafficPolicy["spec"], r: Route | undefined, i: number, k: RouteSetting): At<any> | undefined {
+  if (r && r[k] !== undefined) return { value: r[k], pointer: routePointer(i, SETTING_SUFFIX[k]) };
+  return spec[k] !== undefined ? { value: spec[k], pointer: SPEC_SETTING[k] } : undefined;
+}
+
+/** Policy-level retries, mirror and fault delay apply to forwarding routes only (see rule/route-action). */
+function pickForwarding(spec: TrafficPolicy["spec"], r: Route | undefined, i: number, base: string, forwards: boolean, k: "retries" | "mirror" | "faultInjection"): At<any> | undefined {
+  const got = pick(spec, r, i, k);
+  if (!got || forwards || got.pointer.startsWith(base + "/")) return got;
+  if (k !== "faultInjection" || !got.value.abort) return undefined;
+  return { value: { abort: got.value.abort }, pointer: got.pointer };
+}
+
+/**
+ * `/spec/routes/${i}${suffix}`, made once per index and suffix: every route of every policy has such
+ * pointers (its route, match, split...), equal from one policy to the next.
+ * @internal
+ */
+export function routePointer(i: number, suffix: string): string {
+  return indexedPointer("/spec/routes", i, suffix);
+}
+
+/** `${prefix}/${i}${suffix}`, made once per prefix, index and suffix (indexes below 1024). */
+function indexedPointer(prefix: string, i: number, suffix: string): string {
+  if (i >= 1024) return `${prefix}/${i}${suffix}`;
+  let bySuffix = indexedPointers.get(prefix);
+  if (!bySuffix) indexedPointers.set(prefix, (bySuffix = new Map()));
+  let byIndex = bySuffix.get(suffix);
+  if (!byIndex) bySuffix.set(suffix, (byIndex = []));
+  return (byIndex[i] ??= `${prefix}/${i}${suffix}`);
+}
+const indexedPointers = new Map<string, Map<string, string[]>>();
+
+/** `/${k}` for the settings {@link pick} reads. */
+const SETTING_SUFFIX: Record<RouteSetting, string> = {
+  timeout: "/timeout", retries: "/retries", faultInjection: "/faultInjection", mirror: "/mirror", headers: "/headers", cors: "/cors",
+};
+/** `/spec/${k}` for the same. */
+const SPEC_SETTING: Record<RouteSetting, string> = {
+  timeout: "/spec/timeout", retries: "/spec/retries", faultInjection: "/spec/faultInjection", mirror: "/spec/mirror", headers: "/spec/headers", cors: "/spec/cors",
+};
+
+/** The destination-level settings of a TrafficPolicy, in the order the first setter of each is taken. */
+const DESTINATION_SETTINGS = ["outlierDetection", "connectionPool", "loadBalancer", "rateLimit"] as const;
+const ACCESS_ACTIONS = ["allow", "deny"] as const;
 
 /** Settings of a TrafficPolicy that routes carry (the others are destination-level). */
 const ROUTE_SETTINGS = ["timeout", "retries", "faultInjection", "mirror", "headers", "cors"] as const;
@@ -455,6 +510,8 @@ export function specificity(r: EffectiveRoute): number[] {
  * most specific head (ties: policy id). Catch-all routes therefore end up last.
  */
 export function sortRoutes(routes: EffectiveRoute[]): EffectiveRoute[] {
+  // The routes of a single policy keep their order: the merge below would take them one by one, in turn.
+  if (routes.every((r) => r.policy.id === routes[0].policy.id)) return routes.slice();
   const lists = new Map<string, EffectiveRoute[]>();
   for (const r of routes) {
     const l = lists.get(r.policy.id) ?? [];
@@ -518,7 +575,7 @@ const NOT_PLAIN = new Error("not plain JSON data");
 /** canonicalJson of plain data, as {@link canonicalReference} writes it; throws NOT_PLAIN otherwise. */
 function canonicalPlain(v: unknown): string {
   switch (typeof v) {
-    case "string": return JSON.stringify(v);
+    case "string": return quote(v);
     case "number": return Number.isFinite(v) ? String(v) : "null";
     case "boolean": return v ? "true" : "false";
     case "object": {
@@ -535,22 +592,53 @@ function canonicalPlain(v: unknown): string {
       }
       const proto = Object.getPrototypeOf(v);
       if (proto !== Object.prototype && proto !== null) throw NOT_PLAIN;
-      const keys = Object.keys(v).sort();
+      const keys = Object.keys(v);
+      if (!isSorted(keys)) keys.sort();
       let out = "{";
       let first = true;
-      for (const k of keys) {
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i];
         // Integer-like keys come first in a rebuilt object, whatever the sort said: left to the reference.
         const c = k.charCodeAt(0);
         if (c >= 48 && c <= 57) throw NOT_PLAIN;
         const x = (v as Record<string, unknown>)[k];
         if (x === undefined) continue;
-        out += (first ? "" : ",") + JSON.stringify(k) + ":" + canonicalPlain(x);
+        out += (first ? "" : ",") + quoteKey(k) + ":" + canonicalPlain(x);
         first = false;
       }
       return out + "}";
     }
     default: throw NOT_PLAIN; // undefined, functions, symbols inside values, bigint
   }
+}
+
+/**
+ * `JSON.stringify(s)` for a string: written directly when it has nothing JSON escapes (no `"`, `\`,
+ * control character or lone surrogate: then JSON's text is the string in quotes), else by JSON.stringify.
+ */
+function quote(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 34 || c === 92 || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(s);
+  }
+  return '"' + s + '"';
+}
+
+/** {@link quote} of an object key, remembered: the documents use few distinct keys, again and again. */
+function quoteKey(k: string): string {
+  let q = quotedKeys.get(k);
+  if (q === undefined) {
+    q = quote(k);
+    if (quotedKeys.size < 4096) quotedKeys.set(k, q);
+  }
+  return q;
+}
+const quotedKeys = new Map<string, string>();
+
+/** True when the strings are in code-unit order (what `sort()` would leave as it is). */
+function isSorted(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1] > keys[i]) return false;
+  return true;
 }
 
 /**

@@ -73,9 +73,10 @@ export function translate(model: Model, req: TranslateRequest): TranslateResult 
   const ctx: TranslateContext = {
     version,
     options: { ...req, allowApproximations: [...allow], policySet },
-    // `{ ...diagnostic, adapter: mesh }` (copyFields: the same, faster for thousands of reports).
+    // `{ ...model.diagnostic(entry, pointer, d), adapter: mesh }`: the diagnostic is a new object no one
+    // else holds, so `adapter` is set on it instead of on a copy (same keys, same order).
     report(entry: Entry<any>, pointer, d) {
-      const diagnostic = copyFields(model.diagnostic(entry, pointer, d));
+      const diagnostic = model.diagnostic(entry, pointer, d);
       diagnostic.adapter = mesh;
       diagnostics.push(diagnostic);
     },
@@ -93,20 +94,16 @@ export function translate(model: Model, req: TranslateRequest): TranslateResult 
     if (e instanceof InternalError || e instanceof UsageError) throw e;
     throw new InternalError(`adapter ${mesh} failed: ${(e as Error)?.stack ?? String(e)}`);
   }
-  const seen = new Set<string>();
   const resources = objects.map((o) => finish(o, policySet));
-  for (const o of resources) {
-    const key = `${o.apiVersion}|${o.kind}|${o.metadata.namespace ?? ""}|${o.metadata.name}`;
-    if (seen.has(key)) throw new InternalError(`adapter ${mesh} emitted ${o.kind} ${o.metadata.namespace ?? ""}/${o.metadata.name} twice`);
-    seen.add(key);
-    if (!isDnsSubdomain(o.metadata.name)) throw new InternalError(`adapter ${mesh} emitted an invalid name "${o.metadata.name}"`);
-    if (o.metadata.namespace !== undefined && !isDnsLabel(o.metadata.namespace)) throw new InternalError(`adapter ${mesh} emitted an invalid namespace "${o.metadata.namespace}"`);
-  }
-  resources.sort(compareObjects);
+  // The sorted copy puts equal identities side by side: checking neighbours finds a duplicate without a
+  // key string per object. Anything wrong is reported by the reference loop, in emission order, so the
+  // error thrown is the one that loop throws.
+  const sorted = resources.slice().sort(compareObjects);
+  if (!wellFormed(sorted)) checkIdentities(resources, mesh);
   let diags = sortDiagnostics(diagnostics);
   if (req.strict) diags = promoteWarnings(diags);
   const ok = !hasErrors(diags);
-  return { mesh, resources: ok ? resources : [], diagnostics: diags, status: policyStatus(model, diags), ok };
+  return { mesh, resources: ok ? sorted : [], diagnostics: diags, status: policyStatus(model, diags), ok };
 }
 
 /** Like {@link translate}, but throws InvalidInputError when the result is not ok. */
@@ -114,6 +111,37 @@ export function translateOrThrow(model: Model, req: TranslateRequest): Translate
   const r = translate(model, req);
   if (!r.ok) throw new InvalidInputError(r.diagnostics);
   return r;
+}
+
+/**
+ * True when every object has a valid name (and namespace) and no identity (apiVersion, kind, namespace,
+ * name) is used twice, checked on objects sorted by {@link compareObjects}. False (and then
+ * {@link checkIdentities} decides) also when an apiVersion or kind holds a `|`, which that loop's keys use
+ * as separator.
+ */
+function wellFormed(sorted: readonly KubeObject[]): boolean {
+  for (let i = 0; i < sorted.length; i++) {
+    const o = sorted[i];
+    const { name, namespace } = o.metadata;
+    if (typeof name !== "string" || !isDnsSubdomain(name)) return false;
+    if (namespace !== undefined && (typeof namespace !== "string" || !isDnsLabel(namespace))) return false;
+    if (typeof o.apiVersion !== "string" || typeof o.kind !== "string" || o.apiVersion.includes("|") || o.kind.includes("|")) return false;
+    const p = sorted[i - 1];
+    if (p && compareObjects(p, o) === 0) return false;
+  }
+  return true;
+}
+
+/** The reference checks, in emission order: throws InternalError for the first duplicate or invalid name. */
+function checkIdentities(resources: readonly KubeObject[], mesh: string): void {
+  const seen = new Set<string>();
+  for (const o of resources) {
+    const key = `${o.apiVersion}|${o.kind}|${o.metadata.namespace ?? ""}|${o.metadata.name}`;
+    if (seen.has(key)) throw new InternalError(`adapter ${mesh} emitted ${o.kind} ${o.metadata.namespace ?? ""}/${o.metadata.name} twice`);
+    seen.add(key);
+    if (!isDnsSubdomain(o.metadata.name)) throw new InternalError(`adapter ${mesh} emitted an invalid name "${o.metadata.name}"`);
+    if (o.metadata.namespace !== undefined && !isDnsLabel(o.metadata.namespace)) throw new InternalError(`adapter ${mesh} emitted an invalid namespace "${o.metadata.namespace}"`);
+  }
 }
 
 function policyStatus(model: Model, diags: Diagnostic[]): PolicyStatus[] {
@@ -132,86 +160,126 @@ const META = ["name", "namespace", "labels", "annotations"];
 /**
  * Ownership labels (not on patches of user-owned objects), canonical key order (top level and metadata
  * fixed, everything else sorted), no undefined.
+ *
+ * The definition: `labels = { ...metadata.labels, [MANAGED_BY_LABEL]: ..., [POLICY_SET_LABEL]: ... }`,
+ * `meta = { ...o.metadata, labels }` without empty annotations, then the keys of `o` (own enumerable)
+ * ordered `TOP` first and the others sorted, each value {@link sortDeep}ed (metadata: `META` first).
+ * Written without those intermediate copies and key lists; the objects built are the same.
  */
 function finish(o: KubeObject, policySet: string): KubeObject {
-  // `{ ...labels, [MANAGED_BY_LABEL]: ..., [POLICY_SET_LABEL]: ... }` and `{ ...o.metadata, labels }`,
-  // with copyFields (the same copies, faster).
-  let labels = o.metadata.labels;
-  if (!isPatch(o)) {
-    labels = copyFields(labels ?? {});
-    labels[MANAGED_BY_LABEL] = MANAGED_BY_VALUE;
-    labels[POLICY_SET_LABEL] = policySet;
-  }
-  const meta: Record<string, unknown> = copyFields(o.metadata);
-  meta.labels = labels;
-  if (meta.annotations && Object.keys(meta.annotations as object).length === 0) delete meta.annotations;
+  const meta = finishMetadata(o, policySet);
+  const keys = Object.keys(o);
   const out: Record<string, unknown> = {};
-  for (const k of orderKeys(Object.keys(o), TOP)) {
-    if (o[k] === undefined) continue;
-    out[k] = k === "metadata" ? orderObject(meta, META) : sortDeep(o[k]);
+  for (const k of TOP) {
+    if (keys.includes(k) && o[k] !== undefined) out[k] = k === "metadata" ? meta : sortDeep(o[k]);
   }
+  const rest = otherKeys(keys, TOP);
+  if (rest) for (const k of rest) if (o[k] !== undefined) out[k] = sortDeep(o[k]);
   return out as KubeObject;
 }
 
-function orderKeys(keys: string[], first: string[]): string[] {
-  return [...first.filter((k) => keys.includes(k)), ...keys.filter((k) => !first.includes(k)).sort(cmp)];
-}
-
-function orderObject(o: Record<string, unknown>, first: string[]): Record<string, unknown> {
+/** The finished `metadata` of {@link finish}. */
+function finishMetadata(o: KubeObject, policySet: string): Record<string, unknown> {
+  const m = o.metadata;
+  const labels = isPatch(o) ? m.labels : ownershipLabels(m.labels, policySet);
+  const keys = Object.keys(m);
   const out: Record<string, unknown> = {};
-  for (const k of orderKeys(Object.keys(o), first)) if (o[k] !== undefined) out[k] = sortDeep(o[k]);
+  for (const k of META) {
+    // `labels` is always a key of the copy (it is assigned), the others when they are keys of metadata.
+    if (k === "labels") {
+      if (labels !== undefined) out.labels = sortDeep(labels);
+      continue;
+    }
+    if (!keys.includes(k)) continue;
+    const x = m[k];
+    if (x === undefined) continue;
+    if (k === "annotations" && x && Object.keys(x).length === 0) continue; // empty annotations are left out
+    out[k] = sortDeep(x);
+  }
+  const rest = otherKeys(keys, META);
+  if (rest) for (const k of rest) if (m[k] !== undefined) out[k] = sortDeep(m[k]);
   return out;
 }
 
-function sortDeep(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortDeep);
-  if (v && typeof v === "object") {
-    // Already canonical (plain, keys sorted, no undefined, all the way down): shared as it is, since a
-    // copy would be equal key for key, in the same order; no need to allocate it again.
-    const same = canonicalOrCopy(v as Record<string, unknown>);
-    if (same !== undefined) return same;
-    const out: Record<string, unknown> = {};
-    // Object keys are strings: the default sort compares them by code units, like cmp, only faster.
-    const keys = Object.keys(v);
-    if (!sorted(keys)) keys.sort();
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i];
-      const x = (v as Record<string, unknown>)[k];
-      if (x !== undefined) out[k] = x !== null && typeof x === "object" ? sortDeep(x) : x;
+/**
+ * `{ ...labels, [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [POLICY_SET_LABEL]: policySet }`, which
+ * {@link sortDeep} then orders. Without labels (most objects: adapters rarely set any), the two labels
+ * are written in sorted order directly, so that sortDeep keeps the object as it is.
+ */
+function ownershipLabels(labels: Record<string, string> | undefined, policySet: string): Record<string, string> {
+  if (labels === undefined || labels === null) {
+    const out: Record<string, string> = {};
+    if (OWNERSHIP_SORTED) {
+      out[MANAGED_BY_LABEL] = MANAGED_BY_VALUE;
+      out[POLICY_SET_LABEL] = policySet;
+    } else {
+      out[POLICY_SET_LABEL] = policySet;
+      out[MANAGED_BY_LABEL] = MANAGED_BY_VALUE;
     }
     return out;
   }
-  return v;
+  const copy = copyFields(labels);
+  copy[MANAGED_BY_LABEL] = MANAGED_BY_VALUE;
+  copy[POLICY_SET_LABEL] = policySet;
+  return copy;
+}
+const OWNERSHIP_SORTED = cmp(MANAGED_BY_LABEL, POLICY_SET_LABEL) < 0;
+
+/** The keys not in `first`, sorted (code units); undefined when there is none (most objects: nothing to allocate). */
+function otherKeys(keys: readonly string[], first: readonly string[]): string[] | undefined {
+  let rest: string[] | undefined;
+  for (const k of keys) if (!first.includes(k)) (rest ??= []).push(k);
+  return rest?.sort(cmp);
 }
 
-/** `v` itself when it is already what {@link sortDeep} would build from it, else undefined. */
-function canonicalOrCopy(v: Record<string, unknown>): Record<string, unknown> | undefined {
-  return isCanonical(v, 0) ? v : undefined;
+/**
+ * A copy of `v` with object keys sorted (code units) and undefined values left out, all the way down;
+ * plain arrays and objects that are already so (plain, keys sorted, no undefined, no holes) are returned
+ * themselves instead of a copy equal key for key, in the same order.
+ *
+ * One pass decides and copies: a container is kept when it is plain, its keys are sorted and every child
+ * came back unchanged; otherwise it is rebuilt from the children as they came back. (Checking a whole
+ * subtree first, then every child's subtree again while copying, walked deep objects many times.) Holes
+ * and arrays that are not plain are mapped (holes stay holes), as `Array.prototype.map` does. Whether a
+ * container is shared or copied never shows in the output: a copy is equal key for key, in order.
+ */
+function sortDeep(v: unknown): unknown {
+  return v !== null && typeof v === "object" ? canonical(v) : v;
 }
 
-/** Plain data with sorted keys and no undefined (objects), plain arrays without holes or undefined. */
-function isCanonical(v: object, depth: number): boolean {
-  if (depth > 64) return false;
+function canonical(v: object): object {
   if (Array.isArray(v)) {
-    if (Object.getPrototypeOf(v) !== Array.prototype) return false;
+    if (Object.getPrototypeOf(v) !== Array.prototype) return v.map(sortDeep);
+    let out: unknown[] | undefined;
     for (let i = 0; i < v.length; i++) {
-      if (!(i in v)) return false;
+      if (!(i in v)) return v.map(sortDeep);
       const x = v[i];
-      if (x === undefined) return false;
-      if (x !== null && typeof x === "object" && !isCanonical(x, depth + 1)) return false;
+      const y = x !== null && typeof x === "object" ? canonical(x) : x;
+      if (out !== undefined) out.push(y);
+      else if (y !== x || x === undefined) {
+        out = v.slice(0, i);
+        out.push(y);
+      }
     }
-    return true;
+    return out ?? v;
   }
-  if (Object.getPrototypeOf(v) !== Object.prototype) return false;
-  if (Object.getOwnPropertySymbols(v).length) return false;
   const keys = Object.keys(v);
+  const keep = Object.getPrototypeOf(v) === Object.prototype && sorted(keys) && Object.getOwnPropertySymbols(v).length === 0;
+  if (!keep) keys.sort(); // object keys are strings: the default sort compares code units, like cmp
+  let out: Record<string, unknown> | undefined = keep ? undefined : {};
   for (let i = 0; i < keys.length; i++) {
-    if (i > 0 && keys[i - 1] > keys[i]) return false;
-    const x = (v as Record<string, unknown>)[keys[i]];
-    if (x === undefined) return false;
-    if (x !== null && typeof x === "object" && !isCanonical(x, depth + 1)) return false;
+    const k = keys[i];
+    const x = (v as Record<string, unknown>)[k];
+    const y = x !== null && typeof x === "object" ? canonical(x) : x;
+    if (out === undefined) {
+      if (y === x && x !== undefined) continue;
+      // The first change: a copy of the keys before it (unchanged), then go on copying.
+      out = {};
+      for (let j = 0; j < i; j++) out[keys[j]] = (v as Record<string, unknown>)[keys[j]];
+    }
+    if (y !== undefined) out[k] = y;
   }
-  return true;
+  return out ?? v;
 }
 
 function sorted(keys: string[]): boolean {

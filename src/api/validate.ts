@@ -7,9 +7,9 @@ import * as validators from "./generated/modelValidators.js";
 import type { AccessPolicy, Labels, MTLSPolicy, MeshService, Mirror, Source, TrafficPolicy } from "./generated/model.js";
 import { type Diagnostic, hasErrors, sortDiagnostics, pointer as ptr } from "./diagnostics.js";
 import { parseDuration } from "./duration.js";
-import { type SourceDocument, locatePointer, parseDocuments, type LoadLimits, DEFAULT_LIMITS } from "./load.js";
+import { type SourceDocument, locatePointer, parseEach, type LoadLimits, DEFAULT_LIMITS } from "./load.js";
 import {
-  DEFAULT_NAMESPACE, type DocumentKind, type Entry, Model, type ModelOptions, type ServiceFacts, canonicalJson, cmp, isCatchAll, trafficKey,
+  DEFAULT_NAMESPACE, type DocumentKind, type Entry, Model, type ModelOptions, type ServiceFacts, canonicalJson, cmp, destinationNamespace, isCatchAll, routePointer, trafficKey,
 } from "./model.js";
 
 /** The apiVersion of every unimesh document. */
@@ -27,6 +27,12 @@ interface AjvError {
   propertyName?: string;
 }
 type ValidateFn = ((data: unknown) => boolean) & { errors?: AjvError[] | null };
+
+/**
+ * The validator of each kind, in a Map: looking a kind up in the module namespace object itself
+ * (`validators[kind]`) takes V8's slow path for every document.
+ */
+const VALIDATORS = new Map<string, ValidateFn>(Object.entries(validators as unknown as Record<string, ValidateFn>));
 
 /** Result of validation: the model built from the valid documents, and every diagnostic. */
 export interface ValidationResult {
@@ -49,16 +55,23 @@ export interface TextInput {
  *   Never throws on bad input.
  */
 export function loadModel(inputs: TextInput[], options: ModelOptions & { limits?: LoadLimits } = {}): ValidationResult {
-  const docs: SourceDocument[] = [];
   const diagnostics: Diagnostic[] = [];
+  const checked: Diagnostic[] = [];
+  const entries: Entry<any>[] = [];
+  let unimesh = false; // a document that is not foreign was seen
   for (const input of inputs) {
-    const r = parseDocuments(input.text, input.file, options.limits ?? DEFAULT_LIMITS);
-    docs.push(...r.documents);
-    diagnostics.push(...r.diagnostics);
+    // Each document is checked as soon as it is parsed (its objects are still in the processor's
+    // cache), in the order validateDocuments would check them.
+    const parsed = parseEach(input.text, input.file, options.limits ?? DEFAULT_LIMITS, (d) => {
+      if (!unimesh && !isForeignDocument(d.value)) unimesh = true;
+      const e = validateOne(d, checked);
+      if (e) entries.push(e);
+    });
+    for (const d of parsed) diagnostics.push(d);
   }
-  const v = validateDocuments(docs, options);
+  const v = validateEntries(entries, checked, options);
   const all = sortDiagnostics([...diagnostics, ...v.diagnostics]);
-  if (!docs.some((d) => !isForeignDocument(d.value)) && !hasErrors(all)) {
+  if (!unimesh && !hasErrors(all)) {
     all.push({ code: "input/no-documents", severity: "error", message: "no unimesh documents in the input" });
   }
   return { model: v.model, diagnostics: all, ok: !hasErrors(all) };
@@ -75,6 +88,14 @@ export function validateDocuments(docs: SourceDocument[], options: ModelOptions 
     const e = validateOne(d, diagnostics);
     if (e) entries.push(e);
   }
+  return validateEntries(entries, diagnostics, options);
+}
+
+/**
+ * The rest of {@link validateDocuments} once every document was checked by {@link validateOne}
+ * (`diagnostics` holds what it reported): unique names, the model, the rules across documents.
+ */
+function validateEntries(entries: Entry<any>[], diagnostics: Diagnostic[], options: ModelOptions): ValidationResult {
   const byId = new Map<string, Entry<any>>();
   for (const e of entries) {
     const prev = byId.get(e.id);
@@ -126,15 +147,16 @@ function validateOne(d: SourceDocument, out: Diagnostic[]): Entry<any> | undefin
     out.push({ ...loc(v.kind === undefined ? "" : "/kind"), code: v.kind === undefined ? "schema/required" : "schema/kind", severity: "error", message: `${v.kind === undefined ? `missing required field "kind"` : `unknown kind ${JSON.stringify(v.kind)}`}; expected one of ${KINDS.join(", ")}` });
     return undefined;
   }
-  const validate = (validators as unknown as Record<string, ValidateFn>)[v.kind];
+  const validate = VALIDATORS.get(v.kind)!;
   const name = typeof v.metadata?.name === "string" ? v.metadata.name : undefined;
   const namespace = typeof v.metadata?.namespace === "string" ? v.metadata.namespace : DEFAULT_NAMESPACE;
   const policyId = name !== undefined ? `${v.kind}/${namespace}/${name}` : undefined;
   const report: Report = (pointer, code, message, severity = "error") =>
     out.push({ ...loc(pointer), code, severity, message, ...(policyId ? { policy: policyId } : {}) });
   const schemaOk = validate(v);
-  const schemaPointers = new Set<string>();
+  let schemaPointers: Set<string> | undefined;
   if (!schemaOk) {
+    schemaPointers = new Set<string>();
     for (const e of reduceAjvErrors(v.kind, validate.errors ?? [])) {
       schemaPointers.add(e.pointer);
       report(e.pointer, e.diag.code, e.diag.message, e.diag.severity);
@@ -143,14 +165,15 @@ function validateOne(d: SourceDocument, out: Diagnostic[]): Entry<any> | undefin
   const before = out.length;
   // Durations and regexes are checked even in a document the schema rejected (the walk is type-safe),
   // so one run reports them all; a value the schema already rejected is not reported twice.
-  valueRules(v.kind, v, (pointer, code, message, severity) => { if (!schemaPointers.has(pointer)) report(pointer, code, message, severity); });
+  valueRules(v.kind, v, schemaPointers ? (pointer, code, message, severity) => { if (!schemaPointers.has(pointer)) report(pointer, code, message, severity); } : report);
   if (!schemaOk) return undefined;
   const entry: Entry<any> = {
     doc: v, origin: { file: d.file, documentIndex: d.index, startLine: d.startLine, text: d.text },
     id: policyId!, namespace, name: name!,
   };
   documentRules(entry, report);
-  return out.slice(before).some((x) => x.severity === "error") ? undefined : entry;
+  for (let i = before; i < out.length; i++) if (out[i].severity === "error") return undefined;
+  return entry;
 }
 
 /** Turns ajv errors into diagnostics: one per location, the most useful keyword first. */
@@ -306,33 +329,77 @@ const MAX_DURATION_MS = 315_576_000_000_000;
  * duration). Safe on documents the schema rejected: values of the wrong type are skipped.
  */
 function valueRules(kind: string, doc: unknown, err: Report): void {
-  const walk = (v: unknown, node: any, p: string): void => {
-    if (!mayMatter(node)) return;
-    if (node?.$ref === DURATION_REF) {
+  // The pointer of the value being walked, as its tokens (already escaped): joined only for a report.
+  const path: string[] = [];
+  const pointer = (): string => (path.length ? "/" + path.join("/") : "");
+  const walk = (v: unknown, raw: any): void => {
+    const step = stepOf(raw);
+    if (step === SKIP) return;
+    if (step === DURATION) {
       if (typeof v !== "string") return;
       const ms = parseDuration(v);
-      if (ms === undefined) err(p, "rule/duration", "must be a duration such as 500ms, 2s or 1m30s");
-      else if (ms < 1) err(p, "rule/duration", `must be at least 1ms (got ${v})`);
-      else if (ms > MAX_DURATION_MS) err(p, "rule/duration", `must be at most 10000 years (got ${v})`);
+      if (ms === undefined) err(pointer(), "rule/duration", "must be a duration such as 500ms, 2s or 1m30s");
+      else if (ms < 1) err(pointer(), "rule/duration", `must be at least 1ms (got ${v})`);
+      else if (ms > MAX_DURATION_MS) err(pointer(), "rule/duration", `must be at most 10000 years (got ${v})`);
       return;
     }
-    node = deref(node);
+    const node = step.node;
     if (!node || v === null || typeof v !== "object") return;
     if (Array.isArray(v)) {
-      if (node.items) v.forEach((x, i) => walk(x, node.items, `${p}/${i}`));
+      if (!node.items || stepOf(node.items) === SKIP) return;
+      for (let i = 0; i < v.length; i++) {
+        if (!(i in v)) continue; // as forEach
+        path.push(String(i));
+        walk(v[i], node.items);
+        path.pop();
+      }
       return;
     }
-    const props = node.properties ?? {};
-    for (const [k, x] of Object.entries(v)) {
+    const props = step.props;
+    for (const k of Object.keys(v)) {
+      const x = (v as Record<string, unknown>)[k];
       const declared = Object.hasOwn(props, k);
-      const child = declared ? props[k] : typeof node.additionalProperties === "object" ? node.additionalProperties : undefined;
+      const child = declared ? props[k] : step.additional;
       if (declared && k === "regex" && typeof x === "string") {
         const problem = regexProblem(x);
-        if (problem) err(`${p}/regex`, "rule/regex", problem);
-      } else if (child) walk(x, child, `${p}/${escape(k)}`);
+        if (problem) err(`${pointer()}/regex`, "rule/regex", problem);
+      } else if (child && stepOf(child) !== SKIP) {
+        path.push(escape(k));
+        walk(x, child);
+        path.pop();
+      }
     }
   };
-  walk(doc, schemaJson().definitions[kind], "");
+  walk(doc, schemaJson().definitions[kind]);
+}
+
+/**
+ * What {@link valueRules} does at a schema node, decided once per node (the walk visits the same few
+ * nodes for every document): nothing below it can matter ({@link mayMatter}), a Duration, or a
+ * container whose dereferenced node, properties and additionalProperties schema are kept.
+ */
+type Step = typeof SKIP | typeof DURATION | { node: any; props: Record<string, any>; additional: any };
+const SKIP = 0;
+const DURATION = 1;
+const steps = new Map<object, Step>();
+
+function stepOf(raw: any): Step {
+  if (raw === null || typeof raw !== "object") return SKIP; // mayMatter is false
+  let step = steps.get(raw);
+  if (step === undefined) {
+    if (!mayMatter(raw)) step = SKIP;
+    else if (raw.$ref === DURATION_REF) step = DURATION;
+    else {
+      const node = deref(raw);
+      step = {
+        node,
+        props: node?.properties ?? {},
+        additional: node && typeof node.additionalProperties === "object" ? node.additionalProperties : undefined,
+      };
+    }
+    steps.set(raw, step);
+  }
+  return step;
 }
 
 /**
@@ -388,32 +455,46 @@ function trafficRules(doc: TrafficPolicy, err: Report): void {
     }
   }
   checkFeatures(s, "/spec", err);
-  (s.routes ?? []).forEach((r, i) => {
-    const base = `/spec/routes/${i}`;
-    const actions = (["split", "redirect", "directResponse"] as const).filter((k) => r[k] !== undefined);
-    if (actions.length > 1) err(base, "rule/route-action", `a route does one thing: set only one of split, redirect, directResponse (got ${actions.join(", ")})`);
-    if (r.split) {
-      if (r.split.length > 1) {
-        r.split.forEach((t, j) => { if (t.weight === undefined) err(`${base}/split/${j}`, "rule/split-weights", "every target of a split with several targets needs a weight"); });
+  const routes = s.routes ?? [];
+  for (let i = 0; i < routes.length; i++) {
+    const r = routes[i];
+    const base = routePointer(i, "");
+    let actions = 0;
+    if (r.split !== undefined) actions++;
+    if (r.redirect !== undefined) actions++;
+    if (r.directResponse !== undefined) actions++;
+    if (actions > 1) err(base, "rule/route-action", `a route does one thing: set only one of split, redirect, directResponse (got ${(["split", "redirect", "directResponse"] as const).filter((k) => r[k] !== undefined).join(", ")})`);
+    const split = r.split;
+    if (split) {
+      // Weights: every target of a split of several needs one; given ones (or a lone target's 100) sum to 100.
+      let sum = 0;
+      let weighed = true;
+      for (let j = 0; j < split.length; j++) {
+        const t = split[j];
+        if (split.length > 1 && t.weight === undefined) err(`${base}/split/${j}`, "rule/split-weights", "every target of a split with several targets needs a weight");
+        sum += t.weight ?? (split.length === 1 ? 100 : 0);
+        if (t.weight === undefined && split.length !== 1) weighed = false;
       }
-      const sum = r.split.reduce((a, t) => a + (t.weight ?? (r.split!.length === 1 ? 100 : 0)), 0);
-      if (r.split.every((t) => t.weight !== undefined || r.split!.length === 1) && sum !== 100)
-        err(`${base}/split`, "rule/split-weights", `weights must sum to 100 (got ${sum})`);
-      const keys = r.split.map((t) => canonicalJson(t.subset ?? null) + "|" + (t.port ?? ""));
-      keys.forEach((k, j) => { if (keys.indexOf(k) !== j) err(`${base}/split/${j}`, "rule/split-duplicate", "the same subset appears twice in this split; merge the weights"); });
+      if (weighed && sum !== 100) err(`${base}/split`, "rule/split-weights", `weights must sum to 100 (got ${sum})`);
+      // A target can only repeat another one in a split of several.
+      if (split.length > 1) {
+        const keys = split.map((t) => canonicalJson(t.subset ?? null) + "|" + (t.port ?? ""));
+        keys.forEach((k, j) => { if (keys.indexOf(k) !== j) err(`${base}/split/${j}`, "rule/split-duplicate", "the same subset appears twice in this split; merge the weights"); });
+      }
     }
     if ((r.redirect || r.directResponse) && (r.rewrite || r.mirror || r.retries || r.faultInjection?.delay))
       err(base, "rule/route-action", "rewrite, mirror, retries and delay only apply to routes that forward (split), not to redirect or directResponse");
     if (r.rewrite?.path?.replacePrefixMatch !== undefined && r.match?.path?.prefix === undefined)
       err(`${base}/rewrite/path/replacePrefixMatch`, "rule/rewrite-prefix", "replacePrefixMatch needs the route to match a path prefix (match.path.prefix); use replaceFullPath otherwise");
     checkFeatures(r, base, err);
-  });
-  const routes = s.routes ?? [];
+  }
+  // A route can only be shadowed by an earlier one.
+  if (routes.length < 2) return;
   const seen = new Map<string, number>();
   let catchAll: number | undefined;
   routes.forEach((r, i) => {
     const k = canonicalJson(r.match ?? {});
-    const ptr = r.match ? `/spec/routes/${i}/match` : `/spec/routes/${i}`;
+    const ptr = routePointer(i, r.match ? "/match" : "");
     if (catchAll !== undefined) err(ptr, "rule/shadowed-route", `route ${i} comes after route ${catchAll}, which matches every request, so it can never be used; move it up`, "warning");
     else if (seen.has(k)) err(ptr, "rule/shadowed-route", `route ${i} matches the same requests as route ${seen.get(k)} and can never be used`, "warning");
     else seen.set(k, i);
@@ -461,14 +542,17 @@ function accessRules(doc: AccessPolicy, err: Report): void {
     });
   }
   if (s.source && Object.keys(s.source).length === 0) err("/spec/source", "rule/empty-source", "an empty source matches nothing useful; omit it for any caller");
-  const sources: [Source | undefined, string][] = [[s.source, "/spec/source"]];
-  for (const action of ["allow", "deny"] as const) (s[action] ?? []).forEach((r, i) => sources.push([r.source, `/spec/${action}/${i}/source`]));
-  for (const [src, base] of sources) {
-    (src?.ipBlocks ?? []).forEach((b, i) => {
+  // IP blocks of the policy's source, then of each rule's (pointers built only for a problem).
+  const checkBlocks = (src: Source | undefined, base: () => string) => {
+    const blocks = src?.ipBlocks;
+    if (!blocks) return;
+    blocks.forEach((b, i) => {
       const problem = cidrProblem(b);
-      if (problem) err(`${base}/ipBlocks/${i}`, "rule/ip-block", problem);
+      if (problem) err(`${base()}/ipBlocks/${i}`, "rule/ip-block", problem);
     });
-  }
+  };
+  checkBlocks(s.source, () => "/spec/source");
+  for (const action of ["allow", "deny"] as const) (s[action] ?? []).forEach((r, i) => checkBlocks(r.source, () => `/spec/${action}/${i}/source`));
 }
 
 /** Why `text` is not an IP address or CIDR block (`10.0.0.0/8`, `fd00::/8`), or undefined when it is one. */
@@ -511,40 +595,67 @@ function serviceRules(doc: MeshService, err: Report): void {
   ports.forEach((p, i) => { if (ports.indexOf(p) !== i) err(`/spec/ports/${i}/port`, "rule/duplicate-port", `port ${p} is declared twice`); });
 }
 
-/** Rules across documents: subsets and ports against MeshService facts, conflicts between policies. */
+/**
+ * Rules across documents: subsets and ports against MeshService facts, conflicts between policies.
+ *
+ * References are checked policy by policy against the facts of their destination, without the model's
+ * destination views: those (route tables, subsets, access rules) are built only when two TrafficPolicies
+ * share a destination and may conflict, else on the first `model.destinations()` (the adapter's). The
+ * diagnostics are those of a walk over the views: each is about one policy, found in the same order
+ * within its policy, and they are sorted (stably) afterwards.
+ */
 function crossRules(model: Model, out: Diagnostic[]): void {
-  for (const v of model.destinations()) {
-    const facts = v.facts;
-    // Subsets and ports referenced must exist when the MeshService of their service declares them.
-    const checkSubset = (p: Entry<any>, target: ServiceFacts, labels: Labels | undefined, pointer: string) => {
-      if (!labels || !target.subsets) return;
-      if (!target.subsets.some((s) => canonicalJson(s.labels) === canonicalJson(labels)))
-        out.push(at(p, pointer, { code: "rule/unknown-subset", severity: "error", message: `subset ${canonicalJson(labels)} is not declared by MeshService ${target.namespace}/${target.name}; declared: ${target.subsets.map((s) => `${s.name} ${canonicalJson(s.labels)}`).join(", ")}` }));
-    };
-    const checkPort = (p: Entry<any>, target: ServiceFacts, port: number | undefined, pointer: string) => {
-      if (port && target.ports && !target.ports.some((x) => x.port === port))
-        out.push(at(p, pointer, { code: "rule/unknown-port", severity: "error", message: `port ${port} is not a port of MeshService ${target.namespace}/${target.name} (ports: ${target.ports.map((x) => x.port).join(", ")})` }));
-    };
-    const checkMirror = (p: Entry<any>, m: Mirror | undefined, pointer: string) => {
-      if (!m) return;
-      const target = m.service ? model.service(m.namespace ?? v.namespace, m.service) : facts;
-      checkSubset(p, target, m.subset, `${pointer}/subset`);
-      checkPort(p, target, m.port, `${pointer}/port`);
-    };
-    for (const p of v.trafficPolicies) {
-      const spec = p.doc.spec;
-      checkPort(p, facts, spec.destination.port, "/spec/destination/port");
-      (spec.routes ?? []).forEach((r, i) => {
-        (r.split ?? []).forEach((t, j) => {
-          checkSubset(p, facts, t.subset, `/spec/routes/${i}/split/${j}/subset`);
-          checkPort(p, facts, t.port, `/spec/routes/${i}/split/${j}/port`);
-        });
-        checkMirror(p, r.mirror, `/spec/routes/${i}/mirror`);
-      });
-      checkMirror(p, spec.mirror, "/spec/mirror");
+  // Subsets and ports referenced must exist when the MeshService of their service declares them. The
+  // conditions are tested first: pointers (and messages) are built only for what is reported.
+  const unknownSubset = (target: ServiceFacts, labels: Labels | undefined): labels is Labels =>
+    !!labels && !!target.subsets && !target.subsets.some((s) => canonicalJson(s.labels) === canonicalJson(labels));
+  const unknownPort = (target: ServiceFacts, port: number | undefined): port is number =>
+    !!port && !!target.ports && !target.ports.some((x) => x.port === port);
+  const reportSubset = (p: Entry<any>, target: ServiceFacts, labels: Labels, pointer: string) =>
+    out.push(at(p, pointer, { code: "rule/unknown-subset", severity: "error", message: `subset ${canonicalJson(labels)} is not declared by MeshService ${target.namespace}/${target.name}; declared: ${target.subsets!.map((s) => `${s.name} ${canonicalJson(s.labels)}`).join(", ")}` }));
+  const reportPort = (p: Entry<any>, target: ServiceFacts, port: number, pointer: string) =>
+    out.push(at(p, pointer, { code: "rule/unknown-port", severity: "error", message: `port ${port} is not a port of MeshService ${target.namespace}/${target.name} (ports: ${target.ports!.map((x) => x.port).join(", ")})` }));
+  const checkMirror = (namespace: string, facts: ServiceFacts, p: Entry<any>, m: Mirror, pointer: string) => {
+    const target = m.service ? model.service(m.namespace ?? namespace, m.service) : facts;
+    if (unknownSubset(target, m.subset)) reportSubset(p, target, m.subset, `${pointer}/subset`);
+    if (unknownPort(target, m.port)) reportPort(p, target, m.port, `${pointer}/port`);
+  };
+  // TrafficPolicies per destination (namespace, then service): two or more may conflict.
+  const policiesPerDestination = new Map<string, Map<string, number>>();
+  let shared = false;
+  for (const p of model.trafficPolicies) {
+    const spec = p.doc.spec;
+    const namespace = destinationNamespace(p);
+    let byService = policiesPerDestination.get(namespace);
+    if (!byService) policiesPerDestination.set(namespace, (byService = new Map()));
+    const count = (byService.get(spec.destination.service) ?? 0) + 1;
+    byService.set(spec.destination.service, count);
+    if (count > 1) shared = true;
+    const facts = model.service(namespace, spec.destination.service);
+    if (unknownPort(facts, spec.destination.port)) reportPort(p, facts, spec.destination.port, "/spec/destination/port");
+    const routes = spec.routes ?? [];
+    for (let i = 0; i < routes.length; i++) {
+      const r = routes[i];
+      const split = r.split ?? [];
+      for (let j = 0; j < split.length; j++) {
+        const t = split[j];
+        if (unknownSubset(facts, t.subset)) reportSubset(p, facts, t.subset, `/spec/routes/${i}/split/${j}/subset`);
+        if (unknownPort(facts, t.port)) reportPort(p, facts, t.port, `/spec/routes/${i}/split/${j}/port`);
+      }
+      if (r.mirror) checkMirror(namespace, facts, p, r.mirror, `/spec/routes/${i}/mirror`);
     }
-    for (const p of v.accessPolicies) checkPort(p, facts, p.doc.spec.destination.port, "/spec/destination/port");
-    // Two policies claiming the same traffic.
+    if (spec.mirror) checkMirror(namespace, facts, p, spec.mirror, "/spec/mirror");
+  }
+  for (const p of model.accessPolicies) {
+    const port = p.doc.spec.destination.port;
+    if (!port) continue;
+    const facts = model.service(destinationNamespace(p), p.doc.spec.destination.service);
+    if (unknownPort(facts, port)) reportPort(p, facts, port, "/spec/destination/port");
+  }
+  // Two policies claiming the same traffic, or setting a destination-level setting differently: only
+  // possible with several TrafficPolicies (the routes of one policy never conflict with each other).
+  for (const v of shared ? model.destinations() : []) {
+    if (v.trafficPolicies.length < 2) continue;
     const byKey = new Map<string, (typeof v.routes)[number]>();
     for (const r of v.routes) {
       const k = trafficKey(r);
