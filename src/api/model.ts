@@ -176,6 +176,121 @@ export interface DestinationView {
   deny: EffectiveAccessRule[];
   /** The service-level MTLSPolicy, if any. */
   mtls?: Entry<MTLSPolicy>;
+  /**
+   * The destination's Service ports, sorted by `port` (one entry per port), each with the pod port it
+   * reaches. When {@link portsDeclared}: the MeshService's `spec.ports`, which are ALL the service's
+   * ports (`targetPort` defaulted to `port`). Otherwise GUESSED from every Service port the policies
+   * name (TrafficPolicy `destination.port` and split target ports, AccessPolicy `destination.port` and
+   * rule `ports`, service MTLSPolicy per-port keys), with `targetPort = port`, no name or protocol,
+   * `declared: false`; a guess need not be all of the service's ports. Shared: read it, never change it.
+   * Use {@link servicePort} to map one Service port.
+   */
+  ports: readonly DestinationPort[];
+  /** True when a MeshService declares the ports (then `ports` are ALL the service's ports). */
+  portsDeclared: boolean;
+}
+
+/** The protocol of a declared port (`ServicePort.protocol`; schema default: http). */
+export type PortProtocol = NonNullable<ServicePort["protocol"]>;
+
+/**
+ * One Service port of a destination (see {@link DestinationView.ports}). Ports are TCP port numbers
+ * (1-65535): `port` is what callers dial (the Service port), `targetPort` what the pods listen on.
+ */
+export interface DestinationPort {
+  /** Service port. */
+  readonly port: number;
+  /** Pod (container) port: the declared `targetPort`, else `port` (for a guessed port: always `port`). */
+  readonly targetPort: number;
+  /** Declared port name (`ServicePort.name`), if any. */
+  readonly name?: string;
+  /** Declared protocol, if any (absent: not declared; each adapter applies its own default). */
+  readonly protocol?: PortProtocol;
+  /** True when the MeshService declares this port (its `targetPort` is then known, not assumed). */
+  readonly declared: boolean;
+}
+
+/** The mTLS mode of an MTLSPolicy (`MTLSPolicySpec.mode` and the values of `ports`). */
+export type MtlsMode = MTLSPolicy["spec"]["mode"];
+
+/**
+ * The effective mTLS mode of a destination (port) and where it comes from; see {@link Model.mtlsMode}.
+ * Shared objects (one per policy field): read them, never change them.
+ */
+export interface EffectiveMtls {
+  readonly mode: MtlsMode;
+  /** The MTLSPolicy that sets it. */
+  readonly policy: Entry<MTLSPolicy>;
+  /** The field that sets it: `/spec/ports/<key>` (per-port key as written) or `/spec/mode`. */
+  readonly pointer: string;
+  /**
+   * `port`: the service MTLSPolicy's `ports[port]`; `service`: its `mode`; `namespace`: the
+   * namespace-wide MTLSPolicy's `mode`.
+   */
+  readonly scope: "port" | "service" | "namespace";
+}
+
+/**
+ * The pod port a Service port of a destination reaches, and whether it is known:
+ * `{targetPort, declared: true}` for a port the MeshService declares; otherwise `{targetPort: port,
+ * declared: false}` (an assumption: a Service may send port 80 to pod port 8080, so callers that could
+ * open access with a wrong guess check `declared`). With declared ports, a port that is not among them
+ * is not a port of the service: `declared: false` too. Allocates nothing (returns shared objects).
+ */
+export function servicePort(view: Pick<DestinationView, "ports">, port: number): { readonly targetPort: number; readonly declared: boolean } {
+  const ports = view.ports;
+  for (let i = 0; i < ports.length; i++) if (ports[i].port === port) return ports[i];
+  return unknownPort(port);
+}
+
+/** `{targetPort: port, declared: false}`, one shared object per port number. */
+function unknownPort(port: number): { readonly targetPort: number; readonly declared: boolean } {
+  if (!(port >= 0 && port <= 65535 && Number.isInteger(port))) return { targetPort: port, declared: false };
+  return (unknownPorts[port] ??= Object.freeze({ targetPort: port, declared: false }));
+}
+const unknownPorts: { readonly targetPort: number; readonly declared: boolean }[] = [];
+
+/** The ports of a view before they are resolved, and of a destination without any. */
+const NO_PORTS: readonly DestinationPort[] = Object.freeze([]);
+
+/** The declared ports of a service (its MeshService `spec.ports`) as {@link DestinationPort}s, sorted by port. */
+function declaredPorts(declared: readonly ServicePort[]): DestinationPort[] {
+  const out: DestinationPort[] = [];
+  for (const p of declared) {
+    const d = { port: p.port, targetPort: p.targetPort ?? p.port } as { -readonly [K in keyof DestinationPort]: DestinationPort[K] };
+    if (p.name) d.name = p.name;
+    if (p.protocol) d.protocol = p.protocol;
+    d.declared = true;
+    out.push(d);
+  }
+  return out.length > 1 ? out.sort((a, b) => a.port - b.port) : out;
+}
+
+/** The guessed ports of a view (see {@link DestinationView.ports}): called once its policies are filled in. */
+function guessedPorts(v: DestinationView): readonly DestinationPort[] {
+  // A list, not a Set: a service has a port or two, named again and again by its policies.
+  const seen: number[] = [];
+  const see = (port: number | undefined) => {
+    if (port && !seen.includes(port)) seen.push(port);
+  };
+  for (const p of v.trafficPolicies) see(p.doc.spec.destination.port);
+  for (const r of v.routes) if (r.action.kind === "split") for (const t of r.action.targets) see(t.port);
+  for (const p of v.accessPolicies) see(p.doc.spec.destination.port);
+  for (const r of v.allow) if (r.rule.ports) for (const x of r.rule.ports) see(x);
+  for (const r of v.deny) if (r.rule.ports) for (const x of r.rule.ports) see(x);
+  const mtlsPorts = v.mtls?.doc.spec.ports;
+  if (mtlsPorts) for (const k in mtlsPorts) see(Number(k));
+  if (!seen.length) return NO_PORTS;
+  if (seen.length > 1) seen.sort((a, b) => a - b);
+  const out: DestinationPort[] = [];
+  for (const port of seen) out.push({ port, targetPort: port, declared: false });
+  return out;
+}
+
+/** The MTLSPolicies of one namespace, for {@link Model.mtlsMode}. */
+interface NamespaceMtlsIndex {
+  namespace?: EffectiveMtls;
+  services?: Map<string, { service: EffectiveMtls; ports?: Map<number, EffectiveMtls> }>;
 }
 
 /** Options that change how the model resolves facts. */
@@ -198,6 +313,8 @@ export class Model {
   readonly trustDomain: string;
   private readonly serviceIndex = new Map<string, Entry<MeshService>>();
   private destinationCache?: DestinationView[];
+  private destinationIndex?: Map<string, Map<string, DestinationView>>;
+  private mtlsIndex?: Map<string, NamespaceMtlsIndex>;
 
   constructor(entries: Entry<any>[], options: ModelOptions = {}) {
     this.trustDomain = options.trustDomain ?? "cluster.local";
@@ -266,9 +383,68 @@ export class Model {
     };
   }
 
-  /** Namespace-wide MTLSPolicies (without a destination). */
+  /** Namespace-wide MTLSPolicies (without a destination), sorted by id. A new list on each read. */
   get namespaceMtls(): Entry<MTLSPolicy>[] {
     return this.mtlsPolicies.filter((e) => !e.doc.spec.destination);
+  }
+
+  /**
+   * The namespace-wide MTLSPolicy of a namespace (the first by id; validation allows one), or
+   * undefined. O(1): from an index built once.
+   */
+  namespaceMtlsPolicy(namespace: string): Entry<MTLSPolicy> | undefined {
+    return this.mtlsOf(namespace)?.namespace?.policy;
+  }
+
+  /**
+   * The effective mTLS mode of Service port `port` of `namespace/service` (without `port`: of the
+   * service as a whole), and the policy field that sets it. Precedence, first that applies:
+   * 1. the service MTLSPolicy's `ports[port]` (keys are Service ports, never pod ports) → scope `port`;
+   * 2. the service MTLSPolicy's `mode` → scope `service`;
+   * 3. the namespace-wide MTLSPolicy of `namespace` (first by id) → scope `namespace`;
+   * 4. undefined: no policy; the mesh's default applies (each adapter documents it).
+   * The service MTLSPolicy is the one {@link DestinationView.mtls} holds (the last by id). O(1) per call
+   * after an index built once over the MTLSPolicies; allocates nothing (returns shared objects).
+   */
+  mtlsMode(namespace: string, service: string, port?: number): EffectiveMtls | undefined {
+    const n = this.mtlsOf(namespace);
+    if (!n) return undefined;
+    const s = n.services?.get(service);
+    if (!s) return n.namespace;
+    if (port !== undefined && s.ports) {
+      const own = s.ports.get(port);
+      if (own) return own;
+    }
+    return s.service;
+  }
+
+  /** The MTLSPolicies of a namespace (index built on first use). */
+  private mtlsOf(namespace: string): NamespaceMtlsIndex | undefined {
+    let index = this.mtlsIndex;
+    if (!index) {
+      index = this.mtlsIndex = new Map();
+      for (const e of this.mtlsPolicies) {
+        const d = e.doc.spec.destination;
+        const ns = d ? d.namespace ?? e.namespace : e.namespace;
+        let n = index.get(ns);
+        if (!n) index.set(ns, (n = {}));
+        if (!d) {
+          n.namespace ??= { mode: e.doc.spec.mode, policy: e, pointer: "/spec/mode", scope: "namespace" };
+          continue;
+        }
+        // The last by id wins, as for DestinationView.mtls.
+        const s: { service: EffectiveMtls; ports?: Map<number, EffectiveMtls> } = {
+          service: { mode: e.doc.spec.mode, policy: e, pointer: "/spec/mode", scope: "service" },
+        };
+        const ports = e.doc.spec.ports;
+        if (ports) {
+          s.ports = new Map();
+          for (const k of Object.keys(ports)) s.ports.set(Number(k), { mode: ports[k], policy: e, pointer: `/spec/ports/${k}`, scope: "port" });
+        }
+        (n.services ??= new Map()).set(d.service, s);
+      }
+    }
+    return index.get(namespace);
   }
 
   /**
@@ -276,7 +452,28 @@ export class Model {
    * namespace then service. Computed once.
    */
   destinations(): DestinationView[] {
-    return (this.destinationCache ??= buildDestinations(this));
+    if (!this.destinationCache) {
+      this.destinationIndex = new Map();
+      this.destinationCache = buildDestinations(this, this.destinationIndex);
+    }
+    return this.destinationCache;
+  }
+
+  /** The destination view of `namespace/service`, if some policy names it. */
+  destination(namespace: string, service: string): DestinationView | undefined {
+    this.destinations();
+    return this.destinationIndex!.get(namespace)?.get(service);
+  }
+
+  /**
+   * The Service ports of any service: a destination's {@link DestinationView.ports} (declared or
+   * guessed), else the ports its MeshService declares, else none. Sorted by port; read, never change.
+   */
+  servicePorts(namespace: string, name: string): readonly DestinationPort[] {
+    const v = this.destination(namespace, name);
+    if (v) return v.ports;
+    const declared = this.serviceIndex.get(`${namespace}/${name}`)?.doc.spec.ports;
+    return declared?.length ? declaredPorts(declared) : NO_PORTS;
   }
 
   /** The line/column of a pointer in an entry's document, when its text is known. */
@@ -308,10 +505,9 @@ export function destinationNamespace(e: Entry<TrafficPolicy | AccessPolicy | MTL
   return e.doc.spec.destination?.namespace ?? e.namespace;
 }
 
-function buildDestinations(model: Model): DestinationView[] {
+function buildDestinations(model: Model, views: Map<string, Map<string, DestinationView>>): DestinationView[] {
   // Views by namespace, then service (no `ns/svc` key string to build and hash per policy), and in the
   // order they were created: the order the final (stable) sort starts from.
-  const views = new Map<string, Map<string, DestinationView>>();
   const created: DestinationView[] = [];
   const view = (ns: string, svc: string): DestinationView => {
     let byService = views.get(ns);
@@ -321,6 +517,7 @@ function buildDestinations(model: Model): DestinationView[] {
       v = {
         namespace: ns, service: svc, facts: model.service(ns, svc), trafficPolicies: [], routes: [],
         needsDefaultRoute: true, subsets: [], accessPolicies: [], allow: [], deny: [],
+        ports: NO_PORTS, portsDeclared: false,
       };
       byService.set(svc, v);
       created.push(v);
@@ -431,6 +628,11 @@ function fillDestination(model: Model, v: DestinationView): void {
       }
     }
   }
+  const declared = v.facts.ports;
+  if (declared?.length) {
+    v.ports = declaredPorts(declared);
+    v.portsDeclared = true;
+  } else v.ports = guessedPorts(v);
 }
 
 type RouteSetting = (typeof ROUTE_SETTINGS)[number];

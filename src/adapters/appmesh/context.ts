@@ -6,7 +6,6 @@ import type { TranslateContext } from "../../api/adapter.js";
 import type { Severity } from "../../api/diagnostics.js";
 import { durationUnitValue, parseDuration } from "../../api/duration.js";
 import type { Feature } from "../../api/features.js";
-import type { MTLSPolicy } from "../../api/generated/model.js";
 import type { Entry, Model } from "../../api/model.js";
 import { dnsLabel, isDnsLabel, isDnsSubdomain } from "../shared/names.js";
 import type { AmDuration } from "./resources.js";
@@ -60,7 +59,6 @@ export class Tx {
   readonly settings: AppMeshSettings;
   /** What was reported: by policy id, then pointer, the codes and messages (`[code, message, code, message, ...]`). */
   private readonly seen = new Map<string, Map<string, string[]>>();
-  private nsMtls?: Map<string, Entry<MTLSPolicy>>;
   private readonly durations = new Map<string, number | undefined>();
   /** `spiffe://<trustDomain>`: the trust bundle every VirtualNode validates against (features/mtls.ts). */
   readonly trustBundle: string;
@@ -90,18 +88,6 @@ export class Tx {
     if (feature) d.feature = feature;
     if (related?.length) d.relatedPolicies = related;
     this.ctx.report(entry, pointer, d);
-  }
-
-  /**
-   * The namespace-wide MTLSPolicy of a namespace (the first, as `model.namespaceMtls.find` gives it).
-   * Memoized: asked for every listener of every service, and `model.namespaceMtls` filters on each call.
-   */
-  namespaceMtls(namespace: string): Entry<MTLSPolicy> | undefined {
-    if (!this.nsMtls) {
-      this.nsMtls = new Map();
-      for (const e of this.model.namespaceMtls) if (!this.nsMtls.has(e.namespace)) this.nsMtls.set(e.namespace, e);
-    }
-    return this.nsMtls.get(namespace);
   }
 
   /**

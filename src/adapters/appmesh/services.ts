@@ -8,7 +8,7 @@
  * routing-only VirtualNodes without `podSelector` (see translator.ts) and only identity VirtualNodes
  * select pods.
  */
-import type { DestinationView, EffectiveAccessRule, ServiceFacts } from "../../api/model.js";
+import type { DestinationView, EffectiveAccessRule, Model, ServiceFacts } from "../../api/model.js";
 import { cmp } from "../../api/model.js";
 import { serviceHost } from "../shared/names.js";
 import { type Tx, label } from "./context.js";
@@ -145,7 +145,7 @@ export class ServiceIndex {
       known.view ??= view;
       return;
     }
-    const ports = portsOf(facts, view);
+    const ports = portsOf(this.tx.model, facts);
     const listeners: ServiceNode["listeners"] = [];
     for (const p of ports) if (!listeners.some((l) => l.port === p.targetPort)) listeners.push({ port: p.targetPort, protocol: p.protocol });
     listeners.sort((a, b) => a.port - b.port);
@@ -177,28 +177,17 @@ function inOrder(nodes: readonly ServiceNode[]): boolean {
 }
 
 /**
- * Ports of a service: the MeshService's declared ports (protocol default http, targetPort default
- * port), else every port the policies name (destination ports, split target ports), as http
- * with the pod listening on the same port.
+ * Ports of a service as App Mesh uses them: the model's ports of the service (`Model.servicePorts`:
+ * the MeshService's declared ports, else, for a destination, every Service port its policies name, with
+ * the pod listening on the same port), with App Mesh's protocol default `http`.
  */
-export function portsOf(facts: ServiceFacts, view?: DestinationView): PortInfo[] {
-  if (facts.ports?.length) {
-    return facts.ports
-      .map((p) => ({ port: p.port, targetPort: p.targetPort ?? p.port, protocol: (p.protocol ?? "http") as AmProtocol, ...(p.name ? { name: p.name } : {}) }))
-      .sort((a, b) => a.port - b.port);
+export function portsOf(model: Model, facts: ServiceFacts): PortInfo[] {
+  const ports = model.servicePorts(facts.namespace, facts.name);
+  const out: PortInfo[] = [];
+  for (const p of ports) {
+    const info: PortInfo = { port: p.port, targetPort: p.targetPort, protocol: p.protocol ?? "http" };
+    if (p.name) info.name = p.name;
+    out.push(info);
   }
-  if (!view) return [];
-  // A list, not a Set: a service has a port or two, named again and again by its routes.
-  const seen: number[] = [];
-  const see = (port: number | undefined) => {
-    if (port && !seen.includes(port)) seen.push(port);
-  };
-  for (const e of view.trafficPolicies) see(e.doc.spec.destination.port);
-  for (const r of view.routes) {
-    see(r.port);
-    if (r.action.kind === "split") for (const t of r.action.targets) see(t.port);
-  }
-  for (const e of view.accessPolicies) see(e.doc.spec.destination.port);
-  if (seen.length > 1) seen.sort((a, b) => a - b);
-  return seen.map((port) => ({ port, targetPort: port, protocol: "http" as AmProtocol }));
+  return out;
 }

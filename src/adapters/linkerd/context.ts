@@ -5,7 +5,6 @@
 import type { KubeObject, TranslateContext } from "../../api/adapter.js";
 import type { Feature } from "../../api/features.js";
 import type { Entry, Model } from "../../api/model.js";
-import type { MTLSPolicy } from "../../api/generated/model.js";
 import type { Severity } from "../../api/diagnostics.js";
 import { isDnsSubdomain } from "../shared/names.js";
 import { type VersionFacts, versionFacts } from "./versions.js";
@@ -44,8 +43,6 @@ export interface LinkerdContext {
   readonly clusterDomain: string;
   /** Reports a diagnostic about a field of a policy; the same (policy, pointer, code, message) once. */
   report(entry: Entry<any>, pointer: string, feature: Feature, severity: Severity, code: LinkerdCode, message: string): void;
-  /** The namespace-level MTLSPolicy of a namespace (the first, in model order), if any. */
-  namespaceMtls(namespace: string): Entry<MTLSPolicy> | undefined;
   /** Objects emitted so far. */
   readonly out: KubeObject[];
   /** Adds an object, merging it into an earlier one with the same identity (`merge` decides how). */
@@ -64,20 +61,11 @@ export function createContext(model: Model, ctx: TranslateContext): LinkerdConte
   }
   const reported = new ReportLog();
   const out: KubeObject[] = [];
-  // `model.namespaceMtls` filters every MTLSPolicy on each read; every Server asks for its namespace's.
-  let nsMtls: Map<string, Entry<MTLSPolicy>> | undefined;
   return {
     model, ctx, version: ctx.version, facts: versionFacts(ctx.version), clusterDomain, out,
     report(entry, pointer, feature, severity, code, message) {
       if (!reported.first(entry.id, pointer, code, message)) return;
       ctx.report(entry, pointer, { code, severity, message, feature });
-    },
-    namespaceMtls(namespace) {
-      if (!nsMtls) {
-        nsMtls = new Map();
-        for (const e of model.namespaceMtls) if (!nsMtls.has(e.namespace)) nsMtls.set(e.namespace, e);
-      }
-      return nsMtls.get(namespace);
     },
     emit(obj) {
       out.push(obj);

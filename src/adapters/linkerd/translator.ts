@@ -14,7 +14,7 @@
  * rule: with routes attached, Linkerd answers 404 to a request no rule matches.
  */
 import type { KubeObject, TranslateContext } from "../../api/adapter.js";
-import type { DestinationView, EffectiveRoute, Entry, Model } from "../../api/model.js";
+import type { DestinationPort, DestinationView, EffectiveRoute, Entry, Model } from "../../api/model.js";
 import type { MTLSPolicy, TrafficPolicy } from "../../api/generated/model.js";
 import { canonicalJson, shortHash } from "../../api/model.js";
 import { formatDuration } from "../../api/duration.js";
@@ -22,7 +22,6 @@ import { dnsSubdomain } from "../shared/names.js";
 import { objectMeta } from "../shared/ownership.js";
 import { type LinkerdContext, createContext } from "./context.js";
 import { type MatchSpec, CATCH_ALL, compareOutcomes, describeSpec, fromModelMatch, grpcCompareOutcomes, grpcMayOverlap, mayOverlap, toGrpcRouteMatch, toHttpRouteMatch } from "./matching.js";
-import { type PortInfo, destinationPorts } from "./ports.js";
 import { PATCH_ANNOTATION, PATCH_ANNOTATION_VALUE, type BackendRef, type GRPCRouteMatch, type HTTPRouteMatch, type RouteFilter, type RouteObject, type RouteRule } from "./resources.js";
 import { translateInbound } from "./features/access.js";
 import { headerFilters } from "./features/headers.js";
@@ -67,7 +66,7 @@ function namespaceMtls(lc: LinkerdContext, e: Entry<MTLSPolicy>): void {
 }
 
 function translateDestination(lc: LinkerdContext, v: DestinationView): void {
-  const ports = destinationPorts(v);
+  const ports = v.ports;
   reportUnsupportedDestinationFeatures(lc, v);
   const routes: EffectiveRoute[] = [];
   for (const r of v.routes) {
@@ -114,7 +113,7 @@ interface Built {
 }
 
 /** Outbound routes of every port: HTTPRoute (or GRPCRoute for gRPC ports, 2.16+). */
-function outbound(lc: LinkerdContext, v: DestinationView, routes: EffectiveRoute[], ports: PortInfo[]): void {
+function outbound(lc: LinkerdContext, v: DestinationView, routes: EffectiveRoute[], ports: readonly DestinationPort[]): void {
   const wanted = new Set<number>();
   for (const r of routes) {
     if (r.port) wanted.add(r.port);

@@ -133,3 +133,14 @@ describe("appmesh access", () => {
     expect(ok(services, { settings: { egressFilter: "drop_all" } }).find((o) => o.kind === "Mesh")!.spec).toMatchObject({ egressFilter: { type: "DROP_ALL" } });
   });
 });
+
+describe("appmesh ports named only by an access rule", () => {
+  test("without a MeshService, a port an allow rule names is a port of the service: listener, router listener and Service port", () => {
+    const text = `apiVersion: unimesh.io/v1alpha1\nkind: TrafficPolicy\nmetadata: {name: cart, namespace: shop}\nspec:\n  destination: {service: cart, port: 80}\n  timeout: 2s\n---\n` +
+      ap("cart-callers", "  destination: {service: cart}\n  allow:\n    - source: {serviceAccounts: [web]}\n      ports: [9090]");
+    const objs = ok(text, { allow: ["service-level-access"] });
+    expect(find(objs, "VirtualNode", "cart").spec.listeners.map((l: any) => l.portMapping.port)).toEqual([80, 9090]);
+    expect(find(objs, "VirtualRouter", "cart").spec.listeners.map((l: any) => l.portMapping.port)).toEqual([80, 9090]);
+    expect(find(objs, "Service", "cart-appmesh").spec.ports.map((p: any) => p.port)).toEqual([80, 9090]);
+  });
+});

@@ -18,13 +18,13 @@
  * Callers of a destination with a TLS listener originate mutual TLS to it (`enforce: true`, limited to
  * the TLS ports when only some are), and check its SPIFFE ID (`subjectAlternativeNames.match.exact`).
  */
-import type { Entry } from "../../../api/model.js";
+import type { Entry, MtlsMode } from "../../../api/model.js";
 import type { MTLSPolicy } from "../../../api/generated/model.js";
 import type { Tx } from "../context.js";
 import type { ClientPolicyTls, ListenerTls } from "../resources.js";
 import type { ServiceIndex, ServiceNode } from "../services.js";
 
-export type MtlsMode = "strict" | "permissive" | "disabled";
+export type { MtlsMode } from "../../../api/model.js";
 
 /** The mode of a listener and the MTLSPolicy that set it. */
 export interface ListenerMtls {
@@ -35,12 +35,16 @@ export interface ListenerMtls {
 /** How strict a mode is: a listener shared by several Service ports gets the strictest of their modes. */
 const STRICTNESS: Record<MtlsMode, number> = { disabled: 0, permissive: 1, strict: 2 };
 
-/** The modes of the Service ports whose traffic reaches one listener (pod port), in Service port order. */
-function serviceModes(node: ServiceNode, policy: Entry<MTLSPolicy>, listenerPort: number): { port: number; mode: MtlsMode }[] {
-  const ports = policy.doc.spec.ports ?? {};
-  return node.ports
-    .filter((p) => p.targetPort === listenerPort)
-    .map((p) => ({ port: p.port, mode: (ports[String(p.port)] ?? policy.doc.spec.mode) as MtlsMode }));
+/**
+ * The modes of the Service ports whose traffic reaches one listener (pod port), in Service port order:
+ * each Service port's effective mode (model `mtlsMode`: its `ports` key, else the service's `mode`).
+ */
+function serviceModes(tx: Tx, node: ServiceNode, listenerPort: number): { port: number; mode: MtlsMode }[] {
+  const out: { port: number; mode: MtlsMode }[] = [];
+  for (const p of node.ports) {
+    if (p.targetPort === listenerPort) out.push({ port: p.port, mode: tx.model.mtlsMode(node.namespace, node.name, p.port)!.mode });
+  }
+  return out;
 }
 
 /**
@@ -48,17 +52,18 @@ function serviceModes(node: ServiceNode, policy: Entry<MTLSPolicy>, listenerPort
  * The keys of `MTLSPolicy.spec.ports` are Service ports: each is mapped to its pod port (the listener)
  * through the service's ports (`targetPort`), never compared with the pod port itself. A listener
  * behind several Service ports with different modes gets the strictest (reported by
- * `checkMtlsPolicies`), so no Service port is ever served more loosely than asked.
+ * `checkMtlsPolicies`), so no Service port is ever served more loosely than asked. Without a service
+ * MTLSPolicy: the namespace-wide one (model `mtlsMode`).
  */
 export function mtlsMode(tx: Tx, node: ServiceNode, listenerPort: number): ListenerMtls | undefined {
   const svc = node.view?.mtls;
   if (svc) {
-    const modes = serviceModes(node, svc, listenerPort).map((m) => m.mode);
+    const modes = serviceModes(tx, node, listenerPort).map((m) => m.mode);
     const mode = modes.length ? modes.reduce((a, b) => (STRICTNESS[b] > STRICTNESS[a] ? b : a)) : (svc.doc.spec.mode as MtlsMode);
     return { mode, policy: svc };
   }
-  const ns = tx.namespaceMtls(node.namespace);
-  return ns ? { mode: ns.doc.spec.mode as MtlsMode, policy: ns } : undefined;
+  const ns = tx.model.mtlsMode(node.namespace, node.name);
+  return ns ? { mode: ns.mode, policy: ns.policy } : undefined;
 }
 
 /**
@@ -133,7 +138,7 @@ export function checkMtlsPolicies(tx: Tx, index: ServiceIndex): void {
       }
       if (e !== node.view?.mtls) continue;
       for (const l of node.listeners) {
-        const modes = serviceModes(node, e, l.port);
+        const modes = serviceModes(tx, node, l.port);
         if (new Set(modes.map((m) => m.mode)).size < 2) continue;
         const strictest = mtlsMode(tx, node, l.port)!.mode;
         const looser = modes.filter((m) => m.mode !== strictest && String(m.port) in (e.doc.spec.ports ?? {}));

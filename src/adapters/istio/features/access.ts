@@ -33,14 +33,14 @@
  * AuthorizationPolicies from outside unimesh (e.g. a namespace-wide ALLOW) are ORed with these by Istio.
  */
 import type { KubeObject } from "../../../api/adapter.js";
-import type { EffectiveAccessRule, ResolvedSource } from "../../../api/model.js";
+import { type EffectiveAccessRule, type ResolvedSource, servicePort } from "../../../api/model.js";
 
 type AccessPolicyEntry = DestinationContext["view"]["accessPolicies"][number];
 import { objectMeta } from "../../shared/ownership.js";
 import { allowPolicyName, denyPolicyName } from "../naming.js";
 import { type AuthorizationPolicySpec, type AuthzRule, type AuthzSource, type IstioObject, SECURITY_V1 } from "../resources.js";
 import { requestConditions } from "./accessL7.js";
-import { declaredTargetPort, declarePortsHint } from "./mtls.js";
+import { declarePortsHint } from "./mtls.js";
 import { workloadLabels } from "./selector.js";
 import type { DestinationContext } from "./types.js";
 
@@ -55,14 +55,14 @@ export function authorizationPolicies(dc: DestinationContext): KubeObject[] {
   const deny = v.deny.map((r) => translateRule(r, dc)).filter((r): r is AuthzRule => r !== undefined);
   if (v.accessPolicies.every((p) => p.doc.spec.destination.port !== undefined)) {
     // The notPorts rule opens every pod port it does not list: it is built from declared pod ports only.
-    const undeclared = v.accessPolicies.filter((p) => declaredTargetPort(dc, p.doc.spec.destination.port!) === undefined);
+    const undeclared = v.accessPolicies.filter((p) => !servicePort(v, p.doc.spec.destination.port!).declared);
     for (const p of undeclared) {
       const port = p.doc.spec.destination.port!;
       dc.ic.report(p, "/spec/destination/port", "access", "error", "adapter/unsupported-value",
         `destination.port: every AccessPolicy of ${v.namespace}/${v.service} is port-scoped, so its other pod ports must stay open through an ALLOW rule that excludes the governed pod ports (AuthorizationPolicy rules[].to[].operation.notPorts), and the pod port of Service port ${port} is not known: guessing ${port} would open the real pod port (e.g. 8080 behind 80) to every caller; ${declarePortsHint(dc, port)}`);
     }
     if (!undeclared.length) {
-      const governed = [...new Set(v.accessPolicies.map((p) => declaredTargetPort(dc, p.doc.spec.destination.port!)!))].sort((a, b) => a - b);
+      const governed = [...new Set(v.accessPolicies.map((p) => servicePort(v, p.doc.spec.destination.port!).targetPort))].sort((a, b) => a - b);
       allow.push({ to: [{ operation: { notPorts: governed.map(String) } }] });
     }
   } else {
@@ -86,7 +86,7 @@ export function authorizationPolicies(dc: DestinationContext): KubeObject[] {
  */
 function warnGuessedDestinationPort(dc: DestinationContext, p: AccessPolicyEntry): void {
   const port = p.doc.spec.destination.port;
-  if (port === undefined || declaredTargetPort(dc, port) !== undefined) return;
+  if (port === undefined || servicePort(dc.view, port).declared) return;
   const denies = (p.doc.spec.deny ?? []).length > 0;
   dc.ic.report(p, "/spec/destination/port", "access", denies ? "error" : "warning", "adapter/unsupported-value",
     `destination.port: Istio AuthorizationPolicy operation.ports are pod ports, and the pod port of Service port ${port} is not known, so unimesh would assume pod port ${port}; if the Service sends it elsewhere (e.g. 80 → 8080), ${denies ? "the deny rules would not cover the real pod port and its callers would get in" : "the allow rules would miss the real pod port and deny its callers"}; ${declarePortsHint(dc, port)}`);

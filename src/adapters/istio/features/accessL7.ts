@@ -19,9 +19,9 @@
  * allow more), and both are reported as warnings when the MeshService declares the port `tcp`.
  */
 import { escapePointerToken } from "../../../api/diagnostics.js";
-import type { EffectiveAccessRule } from "../../../api/model.js";
+import { type EffectiveAccessRule, servicePort } from "../../../api/model.js";
 import type { AuthzOperation, AuthzRule } from "../resources.js";
-import { declarePortsHint, declaredTargetPort, targetPort } from "./mtls.js";
+import { declarePortsHint } from "./mtls.js";
 import type { DestinationContext } from "./types.js";
 
 /** Operation and conditions of a rule; `undefined` when the rule can never match. */
@@ -73,12 +73,13 @@ export function requestConditions(r: EffectiveAccessRule, dc: DestinationContext
  *   For a port-scoped policy this is reported once on its `destination.port` (access.ts).
  */
 function effectivePorts(r: EffectiveAccessRule, dc: DestinationContext): number[] | undefined | null {
+  // As written in the MeshService (for the message).
   const declared = dc.view.facts.ports;
   let own: number[] | undefined = r.rule.ports;
   if (own && r.port === undefined) {
     const kept: number[] = [];
     own.forEach((p, i) => {
-      if (declaredTargetPort(dc, p) !== undefined) kept.push(p);
+      if (servicePort(dc.view, p).declared) kept.push(p);
       else if (declared) {
         dc.ic.report(r.policy, `${r.pointer}/ports/${i}`, "accessL7", "warning", "adapter/conflict",
           `ports: ${dc.view.namespace}/${dc.view.service} has no Service port ${p} (ports: ${declared.map((x) => x.port).join(", ")}; ports are Service ports, not pod ports), so it is left out of this rule`);
@@ -95,8 +96,8 @@ function effectivePorts(r: EffectiveAccessRule, dc: DestinationContext): number[
     }
     own = kept;
   }
-  if (r.port === undefined) return own ? [...new Set(own.map((p) => targetPort(dc, p)))] : undefined;
-  const t = targetPort(dc, r.port);
+  if (r.port === undefined) return own ? [...new Set(own.map((p) => servicePort(dc.view, p).targetPort))] : undefined;
+  const t = servicePort(dc.view, r.port).targetPort;
   if (!own || own.includes(r.port)) return [t];
   dc.ic.report(r.policy, `${r.pointer}/ports`, "accessL7", "warning", "adapter/conflict",
     `this rule can never match: the policy is for Service port ${r.port}, which is not in ports [${own.join(", ")}]; the rule is left out`);

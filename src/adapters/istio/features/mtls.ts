@@ -9,8 +9,8 @@
  *   namespace, where it would set the mode of the whole mesh: error.
  * - A service MTLSPolicy → PeerAuthentication `<svc>-mtls` with `selector.matchLabels` = the service's pod
  *   labels (Istio: workload policy > namespace policy > mesh policy). `ports` → `portLevelMtls`, keyed by
- *   the WORKLOAD port: the MTLSPolicy names Service ports, mapped to their `targetPort` (MeshService facts;
- *   the same number without them). Istio accepts `portLevelMtls` only with a selector (CRD CEL rule).
+ *   the WORKLOAD port: the MTLSPolicy names Service ports, mapped to their `targetPort` (model
+ *   `servicePort`: MeshService facts; the same number, assumed, without them). Istio accepts `portLevelMtls` only with a selector (CRD CEL rule).
  *
  * Client side (decision): Istio's auto mTLS decides per destination whether the caller's sidecar sends
  * mTLS, from the NAMESPACE/mesh PeerAuthentication only (`BestEffortInferServiceMTLSMode` "ignores
@@ -26,7 +26,7 @@
  */
 import type { KubeObject } from "../../../api/adapter.js";
 import type { MTLSPolicy } from "../../../api/generated/model.js";
-import type { Entry } from "../../../api/model.js";
+import { servicePort } from "../../../api/model.js";
 import { objectMeta } from "../../shared/ownership.js";
 import type { IstioContext } from "../context.js";
 import type { DestinationRuleDraft } from "../destinationRules.js";
@@ -53,21 +53,6 @@ export function namespacePeerAuthentications(ic: IstioContext): KubeObject[] {
   }));
 }
 
-/**
- * The workload port of a Service port (MeshService `targetPort`, else the same number). Without a
- * declared port the same number is only a GUESS (a Service may send port 80 to pod port 8080): callers
- * that could open access with it check `declaredTargetPort` first.
- */
-export function targetPort(dc: DestinationContext, port: number): number {
-  return declaredTargetPort(dc, port) ?? port;
-}
-
-/** The workload port of a Service port as the MeshService declares it; undefined when it does not (not known). */
-export function declaredTargetPort(dc: DestinationContext, port: number): number | undefined {
-  const p = dc.view.facts.ports?.find((x) => x.port === port);
-  return p ? p.targetPort ?? p.port : undefined;
-}
-
 /** What to do when a Service port's pod port is not declared (the end of every such diagnostic). */
 export function declarePortsHint(dc: DestinationContext, port: number): string {
   return `declare the service's ports (MeshService spec.ports with targetPort) so unimesh can map Service port ${port} of ${dc.view.namespace}/${dc.view.service} to its pod port`;
@@ -83,8 +68,8 @@ export function servicePeerAuthentication(dc: DestinationContext): IstioObject<P
   const byTarget = new Map<number, { mode: Mode; port: number }>();
   for (const [key, mode] of Object.entries(e.doc.spec.ports ?? {})) {
     const port = Number(key);
-    const tp = targetPort(dc, port);
-    if (declaredTargetPort(dc, port) === undefined) {
+    const { targetPort: tp, declared } = servicePort(dc.view, port);
+    if (!declared) {
       // A wrong guess sets the mode on another pod port and leaves the real one at the service mode: a
       // security change in both directions (a weaker mode lands elsewhere, a stricter one is not applied),
       // so only a port mode equal to the service mode (which changes nothing) is let through, with a warning.
@@ -127,7 +112,7 @@ function clientTls(server: Mode, client: Client): ClientTLSSettings["mode"] | un
 export function applyClientTls(dc: DestinationContext, dr: DestinationRuleDraft): void {
   const e = dc.view.mtls;
   if (!e) return;
-  const ns: Entry<MTLSPolicy> | undefined = dc.ic.model.namespaceMtls.find((n) => n.namespace === dc.view.namespace);
+  const ns = dc.ic.model.namespaceMtlsPolicy(dc.view.namespace);
   const auto: Client = ns?.doc.spec.mode === "disabled" ? "plaintext" : "mtls";
   const tp = dr.trafficPolicy;
   const top = clientTls(e.doc.spec.mode, auto);

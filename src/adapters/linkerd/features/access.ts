@@ -17,7 +17,7 @@
  *   a warning says so, and that an AccessPolicy keeps the port restricted.
  * - Ports: a Server covers ONE pod port (`Server.spec.port`), and a port without one keeps the default
  *   inbound policy. A policy for every port (AccessPolicy without `destination.port`, MTLSPolicy `mode`,
- *   rate limit) needs the ports declared in a MeshService (ports.ts `portsDeclared`): a guess from other
+ *   rate limit) needs the ports declared in a MeshService (`DestinationView.portsDeclared`): a guess from other
  *   policies would leave ports out, so it is an error. A port-scoped AccessPolicy on undeclared ports
  *   assumes pod port = service port (a warning).
  * - `Server.spec.podSelector.matchLabels` is the destination's pod labels; empty labels would select
@@ -38,10 +38,10 @@
  * - With inbound HTTPRoutes, Linkerd no longer authorizes kubelet probes on that port by itself (its
  *   default probe routes exist only for Servers without routes): a warning says so.
  */
-import type { DestinationView, EffectiveAccessRule, Entry } from "../../../api/model.js";
+import type { DestinationPort, DestinationView, EffectiveAccessRule, EffectiveMtls, Entry } from "../../../api/model.js";
 import type { MTLSPolicy } from "../../../api/generated/model.js";
 import type { KubeObject } from "../../../api/adapter.js";
-import { canonicalJson } from "../../../api/model.js";
+import { canonicalJson, servicePort } from "../../../api/model.js";
 import { dnsSubdomain } from "../../shared/names.js";
 import { objectMeta } from "../../shared/ownership.js";
 import type { LinkerdContext } from "../context.js";
@@ -50,7 +50,6 @@ import { POLICY_HTTPROUTE } from "../versions.js";
 import { POLICY_V1ALPHA1, type ServerObject, type TargetRef } from "../resources.js";
 import { type MatchSpec, type PathCond, CATCH_ALL, HTTP_TOKEN, escapePointer, compareOutcomes, covers, describeSpec, mayOverlap, toHttpRouteMatch } from "../matching.js";
 import { type Callers, NOBODY, callersOf, describeCallers, isEmpty, linkerdIdentity, sameCallers, subsetOf, subtract, union } from "./callers.js";
-import { type PortInfo, portsDeclared, protocolOfTarget, targetPortOf } from "../ports.js";
 import type { Feature } from "../../../api/features.js";
 
 /** Gateway API `HTTPRouteMatch.method` values. */
@@ -82,18 +81,26 @@ export function serverName(service: string, targetPort: number): string {
   return dnsSubdomain(service, targetPort);
 }
 
-/** The effective mTLS mode of a pod port: service-level MTLSPolicy (per-port override first), else namespace-level. */
-function mtlsMode(lc: LinkerdContext, v: DestinationView, ports: PortInfo[], targetPort: number): { mode?: "strict" | "permissive" | "disabled"; entry?: Entry<MTLSPolicy>; pointer: string } {
-  const svc = v.mtls as Entry<MTLSPolicy> | undefined;
-  if (svc) {
-    // Per-port overrides are by Service port: the first Service port behind this pod port that has one.
-    for (const [k, own] of Object.entries(svc.doc.spec.ports ?? {}).sort(([a], [b]) => Number(a) - Number(b))) {
-      if (targetPortOf(ports, Number(k)) === targetPort) return { mode: own, entry: svc, pointer: `/spec/ports/${k}` };
+/**
+ * The effective mTLS mode of a pod port (model `mtlsMode`: service port override, service mode,
+ * namespace mode; undefined: none). Per-port overrides are by Service port: a pod port takes the
+ * override of the first Service port (in port order) behind it that has one, else the service's mode.
+ */
+function mtlsMode(lc: LinkerdContext, v: DestinationView, targetPort: number): EffectiveMtls | undefined {
+  const own = v.mtls?.doc.spec.ports;
+  if (own) {
+    for (const k of Object.keys(own).sort((a, b) => Number(a) - Number(b))) {
+      const port = Number(k);
+      if (servicePort(v, port).targetPort === targetPort) return lc.model.mtlsMode(v.namespace, v.service, port);
     }
-    return { mode: svc.doc.spec.mode, entry: svc, pointer: "/spec/mode" };
   }
-  const ns = lc.namespaceMtls(v.namespace);
-  return ns ? { mode: ns.doc.spec.mode, entry: ns, pointer: "/spec/mode" } : { pointer: "" };
+  return lc.model.mtlsMode(v.namespace, v.service);
+}
+
+/** The declared protocol of a pod port (of the first Service port reaching it), if any. */
+function protocolOfTarget(ports: readonly DestinationPort[], targetPort: number): DestinationPort["protocol"] {
+  for (const p of ports) if (p.targetPort === targetPort) return p.protocol;
+  return undefined;
 }
 
 function mtlsOffMessage(ver: string): string {
@@ -242,7 +249,7 @@ function authorizations(lc: LinkerdContext, ns: string, target: TargetRef, base:
 }
 
 /** Translates the receiving side of one destination: Servers, authorizations, inbound routes, rate limit. */
-export function translateInbound(lc: LinkerdContext, v: DestinationView, ports: PortInfo[]): void {
+export function translateInbound(lc: LinkerdContext, v: DestinationView, ports: readonly DestinationPort[]): void {
   const needs = new Map<number, ServerNeed>();
   const need = (tp: number): ServerNeed => {
     let n = needs.get(tp);
@@ -255,7 +262,7 @@ export function translateInbound(lc: LinkerdContext, v: DestinationView, ports: 
   // Ports: a policy for EVERY port of the service needs the declared ports (a guess from other policies
   // misses ports, which would keep the cluster's default inbound policy); a port-scoped policy may use its
   // own port, with the pod port assumed equal to it.
-  const declared = portsDeclared(v);
+  const declared = v.portsDeclared;
   // Only for error messages: built when one is reported.
   const guessed = (): string => (declared || !ports.length ? "" : ` (the policies name only port${ports.length > 1 ? "s" : ""} ${ports.map((x) => x.port).join(", ")}, which need not be all of them)`);
   const declareIt = "declare the service's ports in a MeshService so every port gets a Server";
@@ -274,7 +281,7 @@ export function translateInbound(lc: LinkerdContext, v: DestinationView, ports: 
       continue;
     }
     if (dp && !declared) assumed(p, "/spec/destination/port", "access", dp);
-    const tps = dp ? [targetPortOf(ports, dp)] : ports.map((x) => x.targetPort);
+    const tps = dp ? [servicePort(v, dp).targetPort] : ports.map((x) => x.targetPort);
     for (const tp of tps) { const n = need(tp); n.access = true; n.from.add(p); }
   }
 
@@ -289,9 +296,9 @@ export function translateInbound(lc: LinkerdContext, v: DestinationView, ports: 
     }
   } else if (svcMtls) {
     const tps = new Set(ports.map((x) => x.targetPort));
-    for (const k of Object.keys(svcMtls.doc.spec.ports ?? {})) tps.add(targetPortOf(ports, Number(k)));
+    for (const k of Object.keys(svcMtls.doc.spec.ports ?? {})) tps.add(servicePort(v, Number(k)).targetPort);
     for (const tp of [...tps].sort((a, b) => a - b)) {
-      const m = mtlsMode(lc, v, ports, tp);
+      const m = mtlsMode(lc, v, tp)!;
       if (m.mode === "disabled") {
         lc.report(svcMtls, m.pointer, "mtls", "error", "adapter/unsupported-value", mtlsOffMessage(ver));
         continue;
@@ -328,7 +335,7 @@ export function translateInbound(lc: LinkerdContext, v: DestinationView, ports: 
   }
 
   // Without any port, still check the rules, so every problem is reported at once (nothing is emitted).
-  if (noPorts) accessForPort(lc, v, ports, undefined, "", { kind: "Server", name: "" }, false, undefined);
+  if (noPorts) accessForPort(lc, v, undefined, "", { kind: "Server", name: "" }, false, undefined);
 
   // Every Server selects the destination's pods; an empty selector would make it select the whole namespace.
   const from = new Set<Entry<any>>();
@@ -340,9 +347,9 @@ export function translateInbound(lc: LinkerdContext, v: DestinationView, ports: 
   if (tps.length > 1) tps.sort((a, b) => a - b);
   for (const tp of tps) {
     const n = needs.get(tp)!;
-    const mm = mtlsMode(lc, v, ports, tp);
-    const strict = mm.mode === "strict";
-    if (mm.entry && mm.mode !== "disabled" && (!n.access || mm.entry === v.mtls)) n.from.add(mm.entry);
+    const mm = mtlsMode(lc, v, tp);
+    const strict = mm?.mode === "strict";
+    if (mm && mm.mode !== "disabled" && (!n.access || mm.policy === v.mtls)) n.from.add(mm.policy);
     const server = serverName(v.service, tp);
     const proto = protocolOfTarget(ports, tp);
     const accessPolicy = !lc.facts.serverAccessPolicy ? undefined : n.access ? "deny" : strict ? "all-authenticated" : "all-unauthenticated";
@@ -356,7 +363,7 @@ export function translateInbound(lc: LinkerdContext, v: DestinationView, ports: 
       : { podSelector, port: tp, proxyProtocol };
     const serverRef: TargetRef = { group: "policy.linkerd.io", kind: "Server", name: server };
     if (n.access) {
-      accessForPort(lc, v, ports, tp, server, serverRef, strict, proto);
+      accessForPort(lc, v, tp, server, serverRef, strict, proto);
     } else {
       if (!lc.facts.serverAccessPolicy) for (const o of authorizations(lc, v.namespace, serverRef, server, { ...NOBODY, anyone: true }, strict, n.from)) lc.emit(o);
       const first = n.from.values().next().value!;
@@ -391,11 +398,11 @@ export function serverPodLabels(lc: LinkerdContext, v: DestinationView, from: En
 }
 
 /** Access rules of one pod port → authorizations on the Server, or inbound routes with their own. */
-function accessForPort(lc: LinkerdContext, v: DestinationView, ports: PortInfo[], tp: number | undefined, server: string, serverRef: TargetRef, strict: boolean, proto: PortInfo["protocol"]): void {
+function accessForPort(lc: LinkerdContext, v: DestinationView, tp: number | undefined, server: string, serverRef: TargetRef, strict: boolean, proto: DestinationPort["protocol"]): void {
   // tp undefined: no port is known (an error already); analyse every rule, emit nothing.
   const dry = tp === undefined;
   // Policy and rule ports are Service ports: a rule applies to the Server of their pod (target) port.
-  const applies = (r: EffectiveAccessRule) => dry || ((r.port === undefined || targetPortOf(ports, r.port) === tp) && (!r.rule.ports || r.rule.ports.some((p) => targetPortOf(ports, p) === tp)));
+  const applies = (r: EffectiveAccessRule) => dry || ((r.port === undefined || servicePort(v, r.port).targetPort === tp) && (!r.rule.ports || r.rule.ports.some((p) => servicePort(v, p).targetPort === tp)));
   const allows: InboundRoute[] = [];
   for (const r of v.allow.filter(applies)) {
     const { specs, l7 } = ruleSpecs(lc, r);

@@ -1,0 +1,113 @@
+/**
+ * The shared destination facts of src/api/model.ts: each destination's Service ports (declared or
+ * guessed, `servicePort`) and the effective mTLS mode of a destination port (`Model.mtlsMode`).
+ */
+import { describe, expect, test } from "vitest";
+import type { DestinationView, Model } from "../../src/index.js";
+import { servicePort } from "../../src/api/model.js";
+import { load } from "./helpers.js";
+
+type Doc = { kind: string; name: string; namespace?: string; spec: unknown };
+const doc = (kind: string) => (name: string, spec: unknown, namespace = "shop"): Doc => ({ kind, name, namespace, spec });
+const tp = doc("TrafficPolicy");
+const ap = doc("AccessPolicy");
+const mp = doc("MTLSPolicy");
+const ms = doc("MeshService");
+
+/** Documents as one YAML stream (JSON is YAML); fails the test on any error. */
+function model(...docs: Doc[]): Model {
+  const text = docs
+    .map((d) => JSON.stringify({ apiVersion: "unimesh.io/v1alpha1", kind: d.kind, metadata: { name: d.name, ...(d.namespace ? { namespace: d.namespace } : {}) }, spec: d.spec }))
+    .join("\n---\n");
+  const r = load(text);
+  expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  return r.model;
+}
+
+function view(m: Model, service: string, namespace = "shop"): DestinationView {
+  const v = m.destination(namespace, service);
+  expect(v, `${namespace}/${service}`).toBeDefined();
+  return v!;
+}
+
+describe("destination ports", () => {
+  test("declared: every MeshService port, sorted by port, targetPort defaulted to port, name and protocol kept", () => {
+    const m = model(
+      ms("cart", { ports: [{ port: 9090, protocol: "grpc" }, { port: 80, targetPort: 8080, name: "http" }] }),
+      tp("p", { destination: { service: "cart", port: 9090 }, timeout: "1s" }),
+    );
+    const v = view(m, "cart");
+    expect(v.portsDeclared).toBe(true);
+    expect(v.ports).toEqual([
+      { port: 80, targetPort: 8080, name: "http", declared: true },
+      { port: 9090, targetPort: 9090, protocol: "grpc", declared: true },
+    ]);
+    expect(servicePort(v, 80)).toEqual({ port: 80, targetPort: 8080, name: "http", declared: true });
+    // Not a declared port: the same number, and not declared.
+    expect(servicePort(v, 7000)).toEqual({ targetPort: 7000, declared: false });
+  });
+
+  test("guessed: every Service port the policies name (traffic, split, access, rule, mTLS port keys), targetPort = port", () => {
+    const m = model(
+      tp("t", { destination: { service: "cart", port: 80 }, routes: [{ split: [{ weight: 50 }, { weight: 50, port: 81 }] }] }),
+      ap("a", { destination: { service: "cart", port: 82 }, allow: [{ source: { serviceAccounts: ["web"] } }] }),
+      ap("b", { destination: { service: "cart" }, allow: [{ ports: [84, 83] }], deny: [{ ports: [85], source: { namespaces: ["x"] } }] }),
+      mp("m", { destination: { service: "cart" }, mode: "strict", ports: { "86": "permissive", "80": "strict" } }),
+    );
+    const v = view(m, "cart");
+    expect(v.portsDeclared).toBe(false);
+    expect(v.ports).toEqual([80, 81, 82, 83, 84, 85, 86].map((port) => ({ port, targetPort: port, declared: false })));
+    expect(servicePort(v, 83)).toEqual({ port: 83, targetPort: 83, declared: false });
+    expect(servicePort(v, 1234)).toEqual({ targetPort: 1234, declared: false });
+  });
+
+  test("no port known: empty, not declared", () => {
+    const v = view(model(tp("t", { destination: { service: "cart" }, timeout: "1s" })), "cart");
+    expect(v.ports).toEqual([]);
+    expect(v.portsDeclared).toBe(false);
+  });
+
+  test("servicePorts: a destination's ports, else the MeshService's declared ones, else none", () => {
+    const m = model(
+      tp("t", { destination: { service: "cart", port: 80 }, timeout: "1s" }),
+      ms("web", { ports: [{ port: 443, targetPort: 8443, protocol: "http2" }] }),
+    );
+    expect(m.servicePorts("shop", "cart")).toEqual([{ port: 80, targetPort: 80, declared: false }]);
+    expect(m.servicePorts("shop", "web")).toEqual([{ port: 443, targetPort: 8443, protocol: "http2", declared: true }]);
+    expect(m.servicePorts("shop", "nobody")).toEqual([]);
+    expect(m.destination("shop", "web")).toBeUndefined();
+  });
+});
+
+describe("effective mTLS mode", () => {
+  const m = model(
+    mp("ns", { mode: "permissive" }),
+    mp("svc", { destination: { service: "cart" }, mode: "strict", ports: { "9090": "disabled" } }),
+    mp("other", { destination: { service: "pay", namespace: "bank" }, mode: "disabled" }),
+  );
+
+  test("precedence: the service policy's port key, then its mode, then the namespace-wide policy", () => {
+    expect(m.mtlsMode("shop", "cart", 9090)).toMatchObject({ mode: "disabled", scope: "port", pointer: "/spec/ports/9090", policy: { id: "MTLSPolicy/shop/svc" } });
+    expect(m.mtlsMode("shop", "cart", 80)).toMatchObject({ mode: "strict", scope: "service", pointer: "/spec/mode", policy: { id: "MTLSPolicy/shop/svc" } });
+    expect(m.mtlsMode("shop", "cart")).toMatchObject({ mode: "strict", scope: "service" });
+    expect(m.mtlsMode("shop", "web", 9090)).toMatchObject({ mode: "permissive", scope: "namespace", pointer: "/spec/mode", policy: { id: "MTLSPolicy/shop/ns" } });
+  });
+
+  test("a service policy in another namespace (destination.namespace) governs that namespace's service only", () => {
+    expect(m.mtlsMode("bank", "pay", 80)).toMatchObject({ mode: "disabled", scope: "service", policy: { id: "MTLSPolicy/shop/other" } });
+    expect(m.mtlsMode("bank", "other")).toBeUndefined();
+    expect(m.mtlsMode("shop", "pay")).toMatchObject({ scope: "namespace" });
+  });
+
+  test("no policy: undefined (the mesh default applies)", () => {
+    expect(model(tp("t", { destination: { service: "cart" }, timeout: "1s" })).mtlsMode("shop", "cart", 80)).toBeUndefined();
+  });
+
+  test("namespace-wide lookup; the namespaceMtls getter keeps listing them; answers are shared objects", () => {
+    expect(m.namespaceMtlsPolicy("shop")?.id).toBe("MTLSPolicy/shop/ns");
+    expect(m.namespaceMtlsPolicy("bank")).toBeUndefined();
+    expect(m.namespaceMtls.map((e) => e.id)).toEqual(["MTLSPolicy/shop/ns"]);
+    expect(m.mtlsMode("shop", "cart", 9090)).toBe(m.mtlsMode("shop", "cart", 9090));
+    expect(m.mtlsMode("shop", "cart")?.policy).toBe(view(m, "cart").mtls);
+  });
+});
