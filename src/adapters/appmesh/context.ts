@@ -7,7 +7,8 @@ import type { Severity } from "../../api/diagnostics.js";
 import { durationUnitValue, parseDuration } from "../../api/duration.js";
 import type { Feature } from "../../api/features.js";
 import type { Entry, Model } from "../../api/model.js";
-import { dnsLabel, isDnsLabel, isDnsSubdomain } from "../shared/names.js";
+import { isDnsLabel, isDnsSubdomain } from "../shared/names.js";
+import { ReportOnce } from "../shared/report-once.js";
 import type { AmDuration } from "./resources.js";
 
 /** App Mesh applies this per-request timeout to HTTP, HTTP/2 and gRPC routes and listeners without one (`HttpTimeout.perRequest`). */
@@ -37,28 +38,14 @@ export interface AppMeshSettings {
 /** The setting names this adapter reads; any other is warned about. */
 export const SETTING_KEYS = ["meshName", "clusterDomain", "egressFilter"] as const;
 
-/** Lower-case letters and digits in runs joined by single dashes: what `dnsLabel` keeps unchanged. */
-const PLAIN_LABEL = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
-
-/**
- * `dnsLabel(a, b)` (src/adapters/shared/names.ts) with a fast path for the usual case: when the parts
- * joined by `-` are already such a plain label of at most 63 characters, dnsLabel returns them as they
- * are, and so does this, without dnsLabel's sanitizing regular expressions (it names every VirtualNode
- * and headless Service: tens of thousands on large meshes). Any other input goes to dnsLabel.
- */
-export function label(a: string, b?: string): string {
-  const joined = b === undefined || b === "" ? a : a === "" ? b : `${a}-${b}`;
-  if (joined.length <= 63 && PLAIN_LABEL.test(joined)) return joined;
-  return b === undefined ? dnsLabel(a) : dnsLabel(a, b);
-}
 
 /** Shared state of one translation. */
 export class Tx {
   /** `App Mesh 1.13`: how diagnostics name the mesh version. */
   readonly mesh: string;
   readonly settings: AppMeshSettings;
-  /** What was reported: by policy id, then pointer, the codes and messages (`[code, message, code, message, ...]`). */
-  private readonly seen = new Map<string, Map<string, string[]>>();
+  /** What was reported (each thing once). */
+  private readonly reported = new ReportOnce();
   private readonly durations = new Map<string, number | undefined>();
   /** `spiffe://<trustDomain>`: the trust bundle every VirtualNode validates against (features/mtls.ts). */
   readonly trustBundle: string;
@@ -71,17 +58,7 @@ export class Tx {
 
   /** Reports once per (policy, pointer, code, message). */
   report(entry: Entry<any>, pointer: string, severity: Severity, code: string, feature: Feature | undefined, message: string, related?: string[]): void {
-    // Looked up by policy id, then pointer (strings that exist already, their hashes computed once),
-    // then compared by code and message: no key joining the four is built and hashed for each of
-    // thousands of reports.
-    let byPointer = this.seen.get(entry.id);
-    if (!byPointer) this.seen.set(entry.id, (byPointer = new Map()));
-    const earlier = byPointer.get(pointer);
-    if (!earlier) byPointer.set(pointer, [code, message]);
-    else {
-      for (let i = 0; i < earlier.length; i += 2) if (earlier[i] === code && earlier[i + 1] === message) return;
-      earlier.push(code, message);
-    }
+    if (!this.reported.first(entry.id, pointer, code, message)) return;
     // `{ code, severity, message, ...(feature ? { feature } : {}), ...(related?.length ? { relatedPolicies: related } : {}) }`,
     // key order included, without the temporary objects (thousands of reports on large inputs).
     const d: Parameters<TranslateContext["report"]>[2] = { code, severity, message };

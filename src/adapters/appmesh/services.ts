@@ -10,8 +10,8 @@
  */
 import type { DestinationView, EffectiveAccessRule, Model, ServiceFacts } from "../../api/model.js";
 import { cmp } from "../../api/model.js";
-import { serviceHost } from "../shared/names.js";
-import { type Tx, label } from "./context.js";
+import { dnsLabel, serviceHost } from "../shared/names.js";
+import type { Tx } from "./context.js";
 import type { ListenerMtls } from "./features/mtls.js";
 import type { AmProtocol } from "./resources.js";
 
@@ -153,7 +153,7 @@ export class ServiceIndex {
     // shape: code that reads them stays monomorphic as views and memos are filled in.
     const node: ServiceNode = {
       namespace: facts.namespace, name: facts.name, facts, view, ports, listeners,
-      vnName: label(facts.name),
+      vnName: dnsLabel(facts.name),
       spiffeId: this.tx.model.spiffeId({ namespace: facts.namespace, serviceAccount: facts.serviceAccount }),
       host: serviceHost(facts.name, facts.namespace, this.tx.settings.clusterDomain),
       listenerModes: undefined,

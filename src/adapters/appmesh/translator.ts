@@ -34,7 +34,7 @@ import { durationUnitValue } from "../../api/duration.js";
 import { type EffectiveRoute, type Entry, type Model, type Subset, cmp, isCatchAll, shortHash } from "../../api/model.js";
 import { dnsLabel } from "../shared/names.js";
 import { objectMeta } from "../shared/ownership.js";
-import { APPMESH_DEFAULT_REQUEST_TIMEOUT_MS, Tx, label } from "./context.js";
+import { APPMESH_DEFAULT_REQUEST_TIMEOUT_MS, Tx } from "./context.js";
 import { allowedCallers } from "./features/access.js";
 import { connectionPool } from "./features/connectionPool.js";
 import { checkTcpMatch, grpcMatch, httpMatch } from "./features/match.js";
@@ -556,7 +556,7 @@ function dnsDiscovery(tx: Tx, node: ServiceNode, headless: string): NonNullable<
 
 /** Name of the headless Service of a VirtualNode. */
 function headlessName(vnName: string): string {
-  return label(vnName, "appmesh");
+  return dnsLabel(vnName, "appmesh");
 }
 
 /** A copy of a label map with its keys in sorted order. */
@@ -594,7 +594,7 @@ function subsetNode(node: ServiceNode, subset: Subset, names: NodeNames, subsets
   if (!list) subsets.set(node, (list = []));
   for (const s of list) if (s.subset.name === subset.name) return s;
   const key = `${node.namespace}/${node.name}/${subset.name}`;
-  const s = { node, subset, vnName: names.reserve(node.namespace, label(node.name, subset.name), key) };
+  const s = { node, subset, vnName: names.reserve(node.namespace, dnsLabel(node.name, subset.name), key) };
   list.push(s);
   return s;
 }

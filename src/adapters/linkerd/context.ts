@@ -7,6 +7,7 @@ import type { Feature } from "../../api/features.js";
 import type { Entry, Model } from "../../api/model.js";
 import type { Severity } from "../../api/diagnostics.js";
 import { isDnsSubdomain } from "../shared/names.js";
+import { ReportOnce } from "../shared/report-once.js";
 import { type VersionFacts, versionFacts } from "./versions.js";
 
 /**
@@ -59,7 +60,7 @@ export function createContext(model: Model, ctx: TranslateContext): LinkerdConte
     });
     clusterDomain = "cluster.local";
   }
-  const reported = new ReportLog();
+  const reported = new ReportOnce();
   const out: KubeObject[] = [];
   return {
     model, ctx, version: ctx.version, facts: versionFacts(ctx.version), clusterDomain, out,
@@ -71,52 +72,4 @@ export function createContext(model: Model, ctx: TranslateContext): LinkerdConte
       out.push(obj);
     },
   };
-}
-
-/**
- * What was reported about each policy (by id), so that each thing is said once. Translations of large
- * models report tens of thousands of diagnostics, a few per policy: a set of `id|pointer|code|message`
- * keys would build and hash a copy of every message, where comparing with the few reported before about
- * the same policy is cheaper (a message is compared only when pointer and code are equal, and strings of
- * different lengths at once). Past {@link MAX_LISTED} reports about one policy, a set of keys keeps
- * it linear.
- */
-class ReportLog {
-  /** Per policy id: pointer, code, message, pointer, code, message, ... */
-  private readonly lists = new Map<string, string[]>();
-  /** Per policy id with more than MAX_LISTED reports: their keys (see reportKey). */
-  private readonly keys = new Map<string, Set<string>>();
-
-  /** Records a report; false when the same one was recorded before. */
-  first(id: string, pointer: string, code: string, message: string): boolean {
-    const list = this.lists.get(id);
-    if (!list) {
-      this.lists.set(id, [pointer, code, message]);
-      return true;
-    }
-    if (list.length >= 3 * MAX_LISTED) {
-      let keys = this.keys.get(id);
-      if (!keys) {
-        keys = new Set();
-        for (let i = 0; i < list.length; i += 3) keys.add(reportKey(list[i], list[i + 1], list[i + 2]));
-        this.keys.set(id, keys);
-      }
-      const key = reportKey(pointer, code, message);
-      if (keys.has(key)) return false;
-      keys.add(key);
-      return true;
-    }
-    for (let i = 0; i < list.length; i += 3) {
-      if (list[i] === pointer && list[i + 1] === code && list[i + 2] === message) return false;
-    }
-    list.push(pointer, code, message);
-    return true;
-  }
-}
-
-const MAX_LISTED = 32;
-
-/** A key that tells reports apart: codes have no space, and the pointer's length delimits it. */
-function reportKey(pointer: string, code: string, message: string): string {
-  return `${code} ${pointer.length} ${pointer}${message}`;
 }

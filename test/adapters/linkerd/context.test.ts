@@ -1,7 +1,7 @@
 /**
  * The Linkerd translation context says each thing once: the same (policy, pointer, code, message) is
  * reported to the translation once, however often the adapter reports it, also for a policy with very
- * many diagnostics (where the context switches from comparing to a set of keys).
+ * many diagnostics.
  */
 import { describe, expect, test } from "vitest";
 import type { TranslateContext } from "../../../src/api/adapter.js";
