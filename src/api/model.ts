@@ -230,6 +230,21 @@ export interface EffectiveMtls {
   readonly scope: "port" | "service" | "namespace";
 }
 
+/** The effective mode of one Service port. */
+export interface PortMtls {
+  port: number;
+  effective: EffectiveMtls;
+}
+
+/** What {@link Model.podPortMtls} answers: the mode a pod port enforces, and the Service ports behind it that asked for less. */
+export interface PodPortMtls {
+  effective: EffectiveMtls;
+  looser: PortMtls[];
+}
+
+/** How strict an mTLS mode is (see {@link Model.podPortMtls}). */
+export const STRICTNESS: Readonly<Record<MtlsMode, number>> = { disabled: 0, permissive: 1, strict: 2 };
+
 /**
  * The pod port a Service port of a destination reaches, and whether it is known:
  * `{targetPort, declared: true}` for a port the MeshService declares; otherwise `{targetPort: port,
@@ -416,6 +431,42 @@ export class Model {
       if (own) return own;
     }
     return s.service;
+  }
+
+  /**
+   * The mTLS mode a POD port must enforce. Several Service ports may reach one pod port (`targetPort`),
+   * each with its own effective mode ({@link mtlsMode} with that port); the STRICTEST wins (strict >
+   * permissive > disabled; ties: the lowest Service port), so no Service port is served more loosely
+   * than asked. `looser` lists the Service ports behind the pod port that asked for less, in port order,
+   * for a diagnostic. The Service ports considered are the destination's `ports` plus the per-port keys
+   * of its MTLSPolicy (mapped with {@link servicePort}). A pod port no Service port reaches gets the
+   * service's mode (else the namespace's). Undefined: no MTLSPolicy applies (the mesh default).
+   */
+  podPortMtls(view: DestinationView, targetPort: number): PodPortMtls | undefined {
+    const candidates: number[] = [];
+    for (const p of view.ports) if (p.targetPort === targetPort) candidates.push(p.port);
+    const own = view.mtls?.doc.spec.ports;
+    if (own) {
+      for (const k of Object.keys(own)) {
+        const port = Number(k);
+        if (!candidates.includes(port) && servicePort(view, port).targetPort === targetPort) candidates.push(port);
+      }
+    }
+    if (!candidates.length) {
+      const whole = this.mtlsMode(view.namespace, view.service);
+      return whole && { effective: whole, looser: [] };
+    }
+    candidates.sort((a, b) => a - b);
+    const modes: PortMtls[] = [];
+    for (const port of candidates) {
+      const effective = this.mtlsMode(view.namespace, view.service, port);
+      if (effective) modes.push({ port, effective });
+    }
+    let best: PortMtls | undefined;
+    for (const m of modes) if (!best || STRICTNESS[m.effective.mode] > STRICTNESS[best.effective.mode]) best = m;
+    if (!best) return undefined;
+    const top = best.effective.mode;
+    return { effective: best.effective, looser: modes.filter((m) => m.effective.mode !== top) };
   }
 
   /** The MTLSPolicies of a namespace (index built on first use). */

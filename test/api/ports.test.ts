@@ -111,3 +111,22 @@ describe("effective mTLS mode", () => {
     expect(m.mtlsMode("shop", "cart")?.policy).toBe(view(m, "cart").mtls);
   });
 });
+
+describe("Model.podPortMtls", () => {
+  const svcPorts = ms("legacy", { ports: [{ port: 80, targetPort: 8080 }, { port: 8080 }, { port: 9102 }] });
+
+  test("several Service ports reach one pod port: the strictest wins, the looser ones are listed", () => {
+    const m = model(svcPorts, mp("legacy", { destination: { service: "legacy" }, mode: "strict", ports: { "80": "permissive", "9102": "disabled" } }));
+    const v = view(m, "legacy");
+    const r = m.podPortMtls(v, 8080)!;
+    expect(r.effective).toMatchObject({ mode: "strict", pointer: "/spec/mode", scope: "service" });
+    expect(r.looser.map((l) => `${l.port} ${l.effective.mode} ${l.effective.pointer}`)).toEqual(["80 permissive /spec/ports/80"]);
+    expect(m.podPortMtls(v, 9102)).toMatchObject({ effective: { mode: "disabled", pointer: "/spec/ports/9102" }, looser: [] });
+  });
+
+  test("a pod port no Service port reaches gets the service's mode; no policy at all: undefined", () => {
+    const m = model(svcPorts, mp("legacy", { destination: { service: "legacy" }, mode: "permissive" }), tp("other", { destination: { service: "other", port: 80 } }));
+    expect(m.podPortMtls(view(m, "legacy"), 7777)?.effective.mode).toBe("permissive");
+    expect(m.podPortMtls(view(m, "other"), 80)).toBeUndefined();
+  });
+});

@@ -151,3 +151,15 @@ describe("linkerd retries: never Linkerd's default conditions in place of retryO
     expect(errors(run(retry("[5xx, refused-stream, retriable-status-codes]"), o))).toEqual([]);
   });
 });
+
+describe("linkerd: several Service ports reaching one pod port with different mTLS modes", () => {
+  test("the pod port's Server enforces the strictest (never the first port's looser mode), with a warning on the looser port", () => {
+    const web = ms("web", "  ports: [{port: 80, targetPort: 8080}, {port: 8080}]");
+    const r = run(web + mtls(`{mode: strict, destination: {service: web}, ports: {"80": permissive}}`));
+    expect(r.ok).toBe(true);
+    expect(find(r.resources, "Server", "web-8080").spec.accessPolicy).toBe("all-authenticated");
+    const w = r.diagnostics.filter((d) => d.severity === "warning" && d.code === "adapter/conflict");
+    expect(w.map((d) => d.pointer)).toEqual(["/spec/ports/80"]);
+    expect(w[0].message).toContain("pod port 8080 gets the strictest, strict");
+  });
+});

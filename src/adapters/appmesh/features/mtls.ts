@@ -32,12 +32,9 @@ export interface ListenerMtls {
   policy: Entry<MTLSPolicy>;
 }
 
-/** How strict a mode is: a listener shared by several Service ports gets the strictest of their modes. */
-const STRICTNESS: Record<MtlsMode, number> = { disabled: 0, permissive: 1, strict: 2 };
-
 /**
- * The modes of the Service ports whose traffic reaches one listener (pod port), in Service port order:
- * each Service port's effective mode (model `mtlsMode`: its `ports` key, else the service's `mode`).
+ * The modes of the Service ports whose traffic reaches one listener (pod port), in Service port order
+ * (model `mtlsMode` of each): for the message when they differ.
  */
 function serviceModes(tx: Tx, node: ServiceNode, listenerPort: number): { port: number; mode: MtlsMode }[] {
   const out: { port: number; mode: MtlsMode }[] = [];
@@ -49,21 +46,15 @@ function serviceModes(tx: Tx, node: ServiceNode, listenerPort: number): { port: 
 
 /**
  * The mode of one listener (pod port) of a service, and the policy that set it; undefined: no policy.
- * The keys of `MTLSPolicy.spec.ports` are Service ports: each is mapped to its pod port (the listener)
- * through the service's ports (`targetPort`), never compared with the pod port itself. A listener
- * behind several Service ports with different modes gets the strictest (reported by
- * `checkMtlsPolicies`), so no Service port is ever served more loosely than asked. Without a service
- * MTLSPolicy: the namespace-wide one (model `mtlsMode`).
+ * Model `podPortMtls`: the keys of `MTLSPolicy.spec.ports` are Service ports, each mapped to its pod
+ * port (the listener) through the service's ports (`targetPort`); a listener behind several Service
+ * ports with different modes gets the strictest (reported by `checkMtlsPolicies`), so no Service port is
+ * ever served more loosely than asked. Without a service MTLSPolicy: the namespace-wide one.
  */
 export function mtlsMode(tx: Tx, node: ServiceNode, listenerPort: number): ListenerMtls | undefined {
-  const svc = node.view?.mtls;
-  if (svc) {
-    const modes = serviceModes(tx, node, listenerPort).map((m) => m.mode);
-    const mode = modes.length ? modes.reduce((a, b) => (STRICTNESS[b] > STRICTNESS[a] ? b : a)) : (svc.doc.spec.mode as MtlsMode);
-    return { mode, policy: svc };
-  }
-  const ns = tx.model.mtlsMode(node.namespace, node.name);
-  return ns ? { mode: ns.mode, policy: ns.policy } : undefined;
+  // A service without a destination view (a caller only) has no service MTLSPolicy: the namespace's mode.
+  const m = node.view ? tx.model.podPortMtls(node.view, listenerPort)?.effective : tx.model.mtlsMode(node.namespace, node.name);
+  return m ? { mode: m.mode, policy: m.policy } : undefined;
 }
 
 /**

@@ -82,19 +82,18 @@ export function serverName(service: string, targetPort: number): string {
 }
 
 /**
- * The effective mTLS mode of a pod port (model `mtlsMode`: service port override, service mode,
- * namespace mode; undefined: none). Per-port overrides are by Service port: a pod port takes the
- * override of the first Service port (in port order) behind it that has one, else the service's mode.
+ * The effective mTLS mode of a pod port: model `podPortMtls` (the strictest of the Service ports behind
+ * it, so no Service port is served more loosely than asked; undefined: no MTLSPolicy). Service ports
+ * behind it that asked for less get a warning: Linkerd's Server is per pod port.
  */
 function mtlsMode(lc: LinkerdContext, v: DestinationView, targetPort: number): EffectiveMtls | undefined {
-  const own = v.mtls?.doc.spec.ports;
-  if (own) {
-    for (const k of Object.keys(own).sort((a, b) => Number(a) - Number(b))) {
-      const port = Number(k);
-      if (servicePort(v, port).targetPort === targetPort) return lc.model.mtlsMode(v.namespace, v.service, port);
-    }
+  const m = lc.model.podPortMtls(v, targetPort);
+  if (!m) return undefined;
+  for (const l of m.looser) {
+    lc.report(l.effective.policy, l.effective.pointer, "mtls", "warning", "adapter/conflict",
+      `Service port ${l.port} asks for mTLS mode ${l.effective.mode}, but it reaches pod port ${targetPort} like a Service port that asks for ${m.effective.mode}; Linkerd ${lc.version} sets the inbound policy per pod port (one Server), so pod port ${targetPort} gets the strictest, ${m.effective.mode}`);
   }
-  return lc.model.mtlsMode(v.namespace, v.service);
+  return m.effective;
 }
 
 /** The declared protocol of a pod port (of the first Service port reaching it), if any. */
