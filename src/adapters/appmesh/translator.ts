@@ -317,6 +317,11 @@ function buildRouter(tx: Tx, node: ServiceNode, names: NodeNames, raise: Raise, 
   for (const r of table) {
     if (!checkRouteFeatures(tx, r)) continue;
     const ports = r.port ? portsNumbered(node, r.port) : node.ports;
+    if (!r.port && ports.length && !v!.portsDeclared) {
+      // Not silent: the route reaches only the ports other policies name; the service may have more.
+      tx.report(r.policy, "/spec/destination", "warning", "adapter/unsupported-value", "match",
+        `this policy applies to every port of ${node.namespace}/${node.name}, and ${tx.mesh} routes per VirtualRouter listener port; its ports are not declared, so its routes go only to the port${ports.length > 1 ? "s" : ""} other policies name (${ports.map((p) => p.port).join(", ")}) and any other port gets no App Mesh route: declare the ports in a MeshService, or set destination.port`);
+    }
     const base = r.name ? `${r.policy.name}-${r.name}` : r.index === null ? r.policy.name : `${r.policy.name}-${r.index}`;
     for (const port of ports) {
       const name = list.unique(ports.length > 1 ? `${base}-${port.port}` : base);

@@ -117,8 +117,14 @@ function outbound(lc: LinkerdContext, v: DestinationView, routes: EffectiveRoute
   const wanted = new Set<number>();
   for (const r of routes) {
     if (r.port) wanted.add(r.port);
-    else if (ports.length) for (const p of ports) wanted.add(p.port);
-    else {
+    else if (ports.length) {
+      for (const p of ports) wanted.add(p.port);
+      if (!v.portsDeclared) {
+        // Not silent: the route reaches only the ports other policies name; the service may have more.
+        lc.report(r.policy, "/spec/destination", "match", "warning", "adapter/unsupported-value",
+          `this policy applies to every port of ${v.namespace}/${v.service}, and Linkerd attaches routes to one Service port each (parentRefs[].port); its ports are not declared, so its routes go only to the port${ports.length > 1 ? "s" : ""} other policies name (${ports.map((p) => p.port).join(", ")}) and any other port keeps Linkerd's defaults: declare the ports in a MeshService, or set destination.port`);
+      }
+    } else {
       lc.report(r.policy, "/spec/destination", "match", "error", "adapter/unsupported-value",
         `Linkerd attaches routes to a port of the Service (parentRefs[].port; backendRefs need a port), and no port of ${v.namespace}/${v.service} is known: set destination.port or declare the ports in a MeshService`);
     }

@@ -238,3 +238,15 @@ describe("appmesh routes", () => {
     expect(warned.map((d) => [d.severity, d.pointer])).toEqual([["warning", "/spec/connectionPool"]]);
   });
 });
+
+describe("appmesh: a policy for every port when the ports are only guessed", () => {
+  test("its routes go to the ports other policies name, with a warning naming them (never silently); declared ports: no warning", () => {
+    const text = tp("all-ports", "  destination: {service: api}\n  timeout: 2s") + tp("one-port", "  destination: {service: api, port: 8080}\n  routes:\n    - match: {path: {prefix: /v2/}}\n      timeout: 1s");
+    const r = run(text);
+    expect(r.ok).toBe(true);
+    const w = warnings(r);
+    expect(w.map((d) => `${d.policy} ${d.pointer} ${d.code}`)).toEqual(["TrafficPolicy/shop/all-ports /spec/destination adapter/unsupported-value"]);
+    expect(w[0].message).toContain("its routes go only to the port other policies name (8080) and any other port gets no App Mesh route");
+    expect(warnings(run(svc("api", "{ports: [{port: 8080}]}") + text))).toEqual([]);
+  });
+});

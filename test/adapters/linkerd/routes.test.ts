@@ -271,3 +271,17 @@ describe("linkerd 2.14-2.15: retries need a ServiceProfile", () => {
       .toEqual(["/spec/retries/perTryTimeout adapter/unsupported-value", "/spec/retries/retryOn/0 adapter/unsupported-value"]);
   });
 });
+
+describe("linkerd: a policy for every port when the ports are only guessed", () => {
+  test("its routes go to the ports other policies name, with a warning naming them (never silently); declared ports: no warning", () => {
+    const text = tp("  destination: {service: api}\n  timeout: 2s", "all-ports") + tp("  destination: {service: api, port: 8080}\n  routes:\n    - match: {path: {prefix: /v2/}}\n      timeout: 1s", "one-port");
+    const r = run(text);
+    expect(r.ok).toBe(true);
+    expect(diags(r, "warning")).toEqual(["/spec/destination adapter/unsupported-value"]);
+    const w = r.diagnostics.find((d) => d.severity === "warning")!;
+    expect(w.policy).toBe("TrafficPolicy/shop/all-ports");
+    expect(w.message).toContain("its routes go only to the port other policies name (8080) and any other port keeps Linkerd's defaults");
+    const declared = run(ms("api", "  ports: [{port: 8080}]") + text);
+    expect(diags(declared, "warning")).toEqual([]);
+  });
+});
