@@ -2,7 +2,7 @@
  * PeerAuthentication and client-side TLS of the Istio adapter.
  */
 import { describe, expect, test } from "vitest";
-import { errors, find, H, ok, run } from "./helpers.js";
+import { errors, find, H, ok, run, warnings } from "./helpers.js";
 
 const mtls = (spec: string, name: string) => `${H}kind: MTLSPolicy\nmetadata: {name: ${name}, namespace: shop}\nspec:\n${spec}\n`;
 const svc = `${H}kind: MeshService\nmetadata: {name: legacy, namespace: shop}\nspec:\n  selector: {app: legacy, tier: old}\n  ports: [{port: 80, targetPort: 8080}, {port: 9102}]\n---\n`;
@@ -73,5 +73,31 @@ describe("istio mtls", () => {
     const objs = ok(mtls("  mode: strict", "ns") + "---\n" + mtls("  destination: {service: default}\n  mode: permissive", "svc"));
     expect(find(objs, "PeerAuthentication", "default").spec).toEqual({ mtls: { mode: "STRICT" } });
     expect(find(objs, "PeerAuthentication", "default-mtls").spec.mtls).toEqual({ mode: "PERMISSIVE" });
+  });
+
+  test("Service ports sharing a pod port: the pod port enforces the strictest of their modes (a warning on the looser one); clients follow it", () => {
+    const shared = `${H}kind: MeshService\nmetadata: {name: legacy, namespace: shop}\nspec:\n  ports: [{port: 80, targetPort: 8080}, {port: 8080}]\n---\n`;
+    // Service port 8080 keeps the service's strict; Service port 80 asks for permissive on the same pod port.
+    const r = run(shared + mtls("  mode: disabled", "ns") + "---\n" + mtls("  destination: {service: legacy}\n  mode: strict\n  ports: {\"80\": permissive}", "svc"));
+    expect(r.ok).toBe(true);
+    expect(find(r.resources, "PeerAuthentication", "legacy-mtls").spec.portLevelMtls).toEqual({ "8080": { mode: "STRICT" } });
+    expect(warnings(r)).toEqual(["/spec/ports/80 adapter/conflict"]);
+    expect(r.diagnostics.find((d) => d.code === "adapter/conflict")!.message).toContain("pod port 8080 gets the strictest, strict");
+    // The namespace is plaintext, so every Service port to the strict pod port needs ISTIO_MUTUAL, port 80 included.
+    const dr = find(r.resources, "DestinationRule", "legacy").spec.trafficPolicy;
+    expect(dr.tls).toEqual({ mode: "ISTIO_MUTUAL" });
+    expect(dr.portLevelSettings).toBeUndefined();
+  });
+
+  test("a Service port without its own mode that shares a pod port with a stricter one: its clients are told to use mTLS too", () => {
+    const shared = `${H}kind: MeshService\nmetadata: {name: legacy, namespace: shop}\nspec:\n  ports: [{port: 80, targetPort: 8080}, {port: 8080}]\n---\n`;
+    const r = run(shared + mtls("  mode: disabled", "ns") + "---\n" + mtls("  destination: {service: legacy}\n  mode: permissive\n  ports: {\"80\": strict}", "svc"));
+    expect(r.ok).toBe(true);
+    expect(find(r.resources, "PeerAuthentication", "legacy-mtls").spec.portLevelMtls).toEqual({ "8080": { mode: "STRICT" } });
+    expect(warnings(r)).toEqual(["/spec/mode adapter/conflict"]);
+    expect(find(r.resources, "DestinationRule", "legacy").spec.trafficPolicy.portLevelSettings).toEqual([
+      { port: { number: 80 }, tls: { mode: "ISTIO_MUTUAL" } },
+      { port: { number: 8080 }, tls: { mode: "ISTIO_MUTUAL" } },
+    ]);
   });
 });

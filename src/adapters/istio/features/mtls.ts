@@ -65,7 +65,7 @@ export function servicePeerAuthentication(dc: DestinationContext): IstioObject<P
   const labels = workloadLabels(dc, e, "/spec/destination", "mtls", "PeerAuthentication");
   if (!labels) return undefined;
   const spec: PeerAuthenticationSpec = { selector: { matchLabels: labels }, mtls: { mode: MODE[e.doc.spec.mode] } };
-  const byTarget = new Map<number, { mode: Mode; port: number }>();
+  const targets: number[] = [];
   for (const [key, mode] of Object.entries(e.doc.spec.ports ?? {})) {
     const port = Number(key);
     const { targetPort: tp, declared } = servicePort(dc.view, port);
@@ -78,16 +78,21 @@ export function servicePeerAuthentication(dc: DestinationContext): IstioObject<P
         `ports.${key}: PeerAuthentication portLevelMtls is keyed by pod port, and the pod port of Service port ${port} is not known, so unimesh ${same ? "assumes" : "would assume"} pod port ${port}; if the Service sends port ${port} elsewhere (e.g. 80 → 8080), ${same ? `mode ${mode} (the service's mode) lands on the wrong pod port, which changes nothing` : `mode ${mode} would apply to the wrong pod port and the real one would stay ${e.doc.spec.mode}`}; ${declarePortsHint(dc, port)}`);
       if (!same) continue;
     }
-    const prev = byTarget.get(tp);
-    if (prev && prev.mode !== mode) {
-      dc.ic.report(e, `/spec/ports/${key}`, "mtls", "error", "adapter/conflict",
-        `Service ports ${prev.port} and ${port} both reach pod port ${tp} but ask for different modes (${prev.mode}, ${mode}); Istio sets the mode per pod port`);
-      continue;
-    }
-    byTarget.set(tp, { mode, port });
+    if (!targets.includes(tp)) targets.push(tp);
   }
-  if (byTarget.size) {
-    spec.portLevelMtls = Object.fromEntries([...byTarget.entries()].sort((a, b) => a[0] - b[0]).map(([p, v]) => [String(p), { mode: MODE[v.mode] }]));
+  if (targets.length) {
+    // Per pod port, the strictest mode of the Service ports reaching it (model podPortMtls): never looser than asked.
+    targets.sort((a, b) => a - b);
+    const levels: Record<string, { mode: PeerMtlsMode }> = {};
+    for (const tp of targets) {
+      const m = dc.ic.model.podPortMtls(dc.view, tp)!;
+      for (const l of m.looser) {
+        dc.ic.report(l.effective.policy, l.effective.pointer, "mtls", "warning", "adapter/conflict",
+          `Service port ${l.port} asks for mTLS mode ${l.effective.mode}, but it reaches pod port ${tp} like a Service port that asks for ${m.effective.mode}; PeerAuthentication portLevelMtls sets the mode per pod port, so pod port ${tp} gets the strictest, ${m.effective.mode}`);
+      }
+      levels[String(tp)] = { mode: MODE[m.effective.mode] };
+    }
+    spec.portLevelMtls = levels;
   }
   return {
     apiVersion: SECURITY_V1,
@@ -119,11 +124,16 @@ export function applyClientTls(dc: DestinationContext, dr: DestinationRuleDraft)
   if (top) tp.tls = { mode: top };
   const effective: Client = top === "DISABLE" ? "plaintext" : top === "ISTIO_MUTUAL" ? "mtls" : auto;
   const levels: PortTrafficPolicy[] = [];
-  for (const [key, mode] of Object.entries(e.doc.spec.ports ?? {}).sort((a, b) => Number(a[0]) - Number(b[0]))) {
-    const t = clientTls(mode, effective);
+  // Every Service port whose pod port enforces another mode than the service's: its own `ports` key, or
+  // a port sharing its pod port with one (the pod port enforces the strictest: model podPortMtls).
+  const ports = new Set<number>(Object.keys(e.doc.spec.ports ?? {}).map(Number));
+  for (const p of dc.view.ports) ports.add(p.port);
+  for (const port of [...ports].sort((a, b) => a - b)) {
+    const server = dc.ic.model.podPortMtls(dc.view, servicePort(dc.view, port).targetPort)?.effective.mode ?? e.doc.spec.mode;
+    const t = clientTls(server, effective);
     if (!t) continue;
     levels.push({
-      port: { number: Number(key) },
+      port: { number: port },
       ...(tp.connectionPool ? { connectionPool: tp.connectionPool } : {}),
       ...(tp.loadBalancer ? { loadBalancer: tp.loadBalancer } : {}),
       ...(tp.outlierDetection ? { outlierDetection: tp.outlierDetection } : {}),
