@@ -660,7 +660,7 @@ export interface MTLSPolicySpec {
    */
   mode: "strict" | "permissive" | "disabled";
   /**
-   * Per-port overrides by Service port (adapters map them to the pods' target ports): `"9080": permissive`. Needs a destination.
+   * Per-port overrides by Service port (adapters map them to the pods' target ports): `"9080": permissive`. Meshes set the mode per pod port: when several Service ports reach one pod port, it enforces the strictest of their modes (strict > permissive > disabled), with a warning, so no port is served more loosely than asked. Needs a destination.
    */
   ports?: {
     [k: string]: "strict" | "permissive" | "disabled";
