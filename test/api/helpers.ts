@@ -1,6 +1,6 @@
 /** Helpers shared by the core tests: YAML literals whose line numbers can be read off the test. */
 import { expect } from "vitest";
-import { loadModel, type Diagnostic, type ValidationResult } from "../../src/index.js";
+import { loadModel, type Diagnostic, type Model, type ValidationResult } from "../../src/index.js";
 
 /**
  * Removes the first newline and the common indentation of a template literal, so that
@@ -23,6 +23,22 @@ export function y(strings: TemplateStringsArray, ...values: unknown[]): string {
 export function load(files: string | string[] | Record<string, string>): ValidationResult {
   const entries = typeof files === "string" ? [["f0.yaml", files]] : Array.isArray(files) ? files.map((t, i) => [`f${i}.yaml`, t]) : Object.entries(files);
   return loadModel(entries.map(([file, text]) => ({ file, text })));
+}
+
+/** One model document, written as data. */
+export type Doc = { kind: string; name: string; namespace?: string; spec: unknown };
+
+/** A maker of documents of one kind: `doc("TrafficPolicy")("reviews", spec)` (namespace shop). */
+export const doc = (kind: string) => (name: string, spec: unknown, namespace = "shop"): Doc => ({ kind, name, namespace, spec });
+
+/** The model of these documents, as one YAML stream (JSON is YAML); fails the test on any error. */
+export function modelOf(...docs: Doc[]): Model {
+  const text = docs
+    .map((d) => JSON.stringify({ apiVersion: "unimesh.io/v1alpha1", kind: d.kind, metadata: { name: d.name, ...(d.namespace ? { namespace: d.namespace } : {}) }, spec: d.spec }))
+    .join("\n---\n");
+  const r = load(text);
+  expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  return r.model;
 }
 
 /** What a test states about one diagnostic: `message` is a substring; absent fields are not checked. */

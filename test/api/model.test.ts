@@ -5,22 +5,12 @@
 import { describe, expect, test } from "vitest";
 import { isDnsLabel, type DestinationView, type EffectiveRoute, type Model } from "../../src/index.js";
 import { SubsetNamer, shortHash, sortRoutes, specificity, trafficKey } from "../../src/api/model.js";
-import { load } from "./helpers.js";
+import { type Doc, doc, load, modelOf } from "./helpers.js";
 
-type Doc = { kind: string; name: string; namespace?: string; spec: unknown };
-const tp = (name: string, spec: unknown, namespace = "shop"): Doc => ({ kind: "TrafficPolicy", name, namespace, spec });
-const ap = (name: string, spec: unknown, namespace = "shop"): Doc => ({ kind: "AccessPolicy", name, namespace, spec });
-const ms = (name: string, spec: unknown, namespace = "shop"): Doc => ({ kind: "MeshService", name, namespace, spec });
-
-/** Documents as one YAML stream (JSON is YAML); fails the test on any error. */
-function model(...docs: Doc[]): Model {
-  const text = docs
-    .map((d) => JSON.stringify({ apiVersion: "unimesh.io/v1alpha1", kind: d.kind, metadata: { name: d.name, ...(d.namespace ? { namespace: d.namespace } : {}) }, spec: d.spec }))
-    .join("\n---\n");
-  const r = load(text);
-  expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-  return r.model;
-}
+const tp = doc("TrafficPolicy");
+const ap = doc("AccessPolicy");
+const ms = doc("MeshService");
+const model = modelOf;
 
 function view(m: Model, service: string, namespace = "shop"): DestinationView {
   const v = m.destinations().find((d) => d.service === service && d.namespace === namespace);

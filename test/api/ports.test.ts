@@ -5,24 +5,13 @@
 import { describe, expect, test } from "vitest";
 import type { DestinationView, Model } from "../../src/index.js";
 import { servicePort } from "../../src/api/model.js";
-import { load } from "./helpers.js";
+import { doc, modelOf } from "./helpers.js";
 
-type Doc = { kind: string; name: string; namespace?: string; spec: unknown };
-const doc = (kind: string) => (name: string, spec: unknown, namespace = "shop"): Doc => ({ kind, name, namespace, spec });
 const tp = doc("TrafficPolicy");
 const ap = doc("AccessPolicy");
 const mp = doc("MTLSPolicy");
 const ms = doc("MeshService");
-
-/** Documents as one YAML stream (JSON is YAML); fails the test on any error. */
-function model(...docs: Doc[]): Model {
-  const text = docs
-    .map((d) => JSON.stringify({ apiVersion: "unimesh.io/v1alpha1", kind: d.kind, metadata: { name: d.name, ...(d.namespace ? { namespace: d.namespace } : {}) }, spec: d.spec }))
-    .join("\n---\n");
-  const r = load(text);
-  expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-  return r.model;
-}
+const model = modelOf;
 
 function view(m: Model, service: string, namespace = "shop"): DestinationView {
   const v = m.destination(namespace, service);
