@@ -438,20 +438,15 @@ export class Model {
    * each with its own effective mode ({@link mtlsMode} with that port); the STRICTEST wins (strict >
    * permissive > disabled; ties: the lowest Service port), so no Service port is served more loosely
    * than asked. `looser` lists the Service ports behind the pod port that asked for less, in port order,
-   * for a diagnostic. The Service ports considered are the destination's `ports` plus the per-port keys
-   * of its MTLSPolicy (mapped with {@link servicePort}). A pod port no Service port reaches gets the
-   * service's mode (else the namespace's). Undefined: no MTLSPolicy applies (the mesh default).
+   * for a diagnostic. The Service ports considered are the destination's `ports` (declared, else guessed,
+   * which include the MTLSPolicy's keys). A pod port no Service port reaches gets the service's mode
+   * (else the namespace's). Undefined: no MTLSPolicy applies (the mesh default).
    */
   podPortMtls(view: DestinationView, targetPort: number): PodPortMtls | undefined {
+    // The destination's ports only: guessed ones include the MTLSPolicy's keys already, and with declared
+    // ports a key that is not a Service port names nothing (adapters report it).
     const candidates: number[] = [];
     for (const p of view.ports) if (p.targetPort === targetPort) candidates.push(p.port);
-    const own = view.mtls?.doc.spec.ports;
-    if (own) {
-      for (const k of Object.keys(own)) {
-        const port = Number(k);
-        if (!candidates.includes(port) && servicePort(view, port).targetPort === targetPort) candidates.push(port);
-      }
-    }
     if (!candidates.length) {
       const whole = this.mtlsMode(view.namespace, view.service);
       return whole && { effective: whole, looser: [] };

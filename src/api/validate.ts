@@ -646,11 +646,26 @@ function crossRules(model: Model, out: Diagnostic[]): void {
     }
     if (spec.mirror) checkMirror(namespace, facts, p, spec.mirror, "/spec/mirror");
   }
+  // AccessPolicy destination.port and rule ports, MTLSPolicy per-port keys: Service ports too (a pod
+  // port named there would be read as a Service port and select nothing, or the wrong port).
   for (const p of model.accessPolicies) {
-    const port = p.doc.spec.destination.port;
-    if (!port) continue;
-    const facts = model.service(destinationNamespace(p), p.doc.spec.destination.service);
-    if (unknownPort(facts, port)) reportPort(p, facts, port, "/spec/destination/port");
+    const spec = p.doc.spec;
+    const facts = model.service(destinationNamespace(p), spec.destination.service);
+    if (!facts.ports) continue;
+    if (unknownPort(facts, spec.destination.port)) reportPort(p, facts, spec.destination.port, "/spec/destination/port");
+    for (const action of ["allow", "deny"] as const) {
+      const rules = spec[action] ?? [];
+      for (let i = 0; i < rules.length; i++) {
+        const ports = rules[i].ports ?? [];
+        for (let j = 0; j < ports.length; j++) if (unknownPort(facts, ports[j])) reportPort(p, facts, ports[j], `/spec/${action}/${i}/ports/${j}`);
+      }
+    }
+  }
+  for (const e of model.mtlsPolicies) {
+    const d = e.doc.spec.destination;
+    if (!d || !e.doc.spec.ports) continue;
+    const facts = model.service(d.namespace ?? e.namespace, d.service);
+    for (const k of Object.keys(e.doc.spec.ports)) if (unknownPort(facts, Number(k))) reportPort(e, facts, Number(k), `/spec/ports/${k}`);
   }
   // Two policies claiming the same traffic, or setting a destination-level setting differently: only
   // possible with several TrafficPolicies (the routes of one policy never conflict with each other).

@@ -418,6 +418,40 @@ const cases: Case[] = [
       { code: "rule/unknown-subset", documentIndex: 2, pointer: "/spec/routes/0/mirror/subset", line: 29, column: 7, message: 'subset {"color":"green"} is not declared by MeshService shop/audit; declared: blue {"color":"blue"}' },
     ],
   },
+  {
+    name: "unknown ports in an AccessPolicy (destination, allow and deny rules) and in MTLSPolicy per-port keys: Service ports only",
+    input: y`
+      apiVersion: unimesh.io/v1alpha1
+      kind: MeshService
+      metadata: {name: cart, namespace: shop}
+      spec:
+        ports: [{port: 80, targetPort: 8080}]
+      ---
+      apiVersion: unimesh.io/v1alpha1
+      kind: AccessPolicy
+      metadata: {name: a, namespace: shop}
+      spec:
+        destination: {service: cart, port: 8080}
+        allow:
+          - ports: [80, 8080]
+        deny:
+          - ports: [9090]
+      ---
+      apiVersion: unimesh.io/v1alpha1
+      kind: MTLSPolicy
+      metadata: {name: m, namespace: shop}
+      spec:
+        destination: {service: cart}
+        mode: strict
+        ports: {"80": permissive, "8080": disabled}
+    `,
+    expected: [
+      { code: "rule/unknown-port", documentIndex: 1, pointer: "/spec/destination/port", line: 11, message: "port 8080 is not a port of MeshService shop/cart (ports: 80)" },
+      { code: "rule/unknown-port", documentIndex: 1, pointer: "/spec/allow/0/ports/1", line: 13, message: "port 8080 is not a port of MeshService shop/cart" },
+      { code: "rule/unknown-port", documentIndex: 1, pointer: "/spec/deny/0/ports/0", line: 15, message: "port 9090 is not a port of MeshService shop/cart" },
+      { code: "rule/unknown-port", documentIndex: 2, pointer: "/spec/ports/8080", line: 23, message: "port 8080 is not a port of MeshService shop/cart" },
+    ],
+  },
   // ------------------------------------------------------------------------- names, conflicts
   {
     name: "duplicate names across files (reported on the later file)",

@@ -626,7 +626,7 @@ export interface AccessRule {
    */
   paths?: [string, ...string[]];
   /**
-   * Service ports of the destination (what callers dial; adapters map them to the pods' target ports).
+   * Service ports of the destination (what callers dial; adapters map them to the pods' target ports). When a MeshService declares the ports, each must be one of them (rule/unknown-port).
    *
    * @minItems 1
    */
@@ -660,7 +660,7 @@ export interface MTLSPolicySpec {
    */
   mode: "strict" | "permissive" | "disabled";
   /**
-   * Per-port overrides by Service port (adapters map them to the pods' target ports): `"9080": permissive`. Meshes set the mode per pod port: when several Service ports reach one pod port, it enforces the strictest of their modes (strict > permissive > disabled), with a warning, so no port is served more loosely than asked. Needs a destination.
+   * Per-port overrides by Service port (adapters map them to the pods' target ports; when a MeshService declares the ports, each key must be one of them): `"9080": permissive`. Meshes set the mode per pod port: when several Service ports reach one pod port, it enforces the strictest of their modes (strict > permissive > disabled), with a warning, so no port is served more loosely than asked. Needs a destination.
    */
   ports?: {
     [k: string]: "strict" | "permissive" | "disabled";

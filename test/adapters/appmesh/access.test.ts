@@ -38,7 +38,7 @@ describe("appmesh access", () => {
   });
 
   test("a caller named only by service account gets a VirtualNode by convention (app: <sa>), with no listener", () => {
-    const objs = ok(strict + ap("p", "  destination: {service: orders, port: 8080}\n  allow:\n    - source: {serviceAccounts: [billing]}"));
+    const objs = ok(svc("orders", "{ports: [{port: 8080}]}") + strict + ap("p", "  destination: {service: orders, port: 8080}\n  allow:\n    - source: {serviceAccounts: [billing]}"));
     const vn = find(objs, "VirtualNode", "billing");
     expect(vn.spec.podSelector).toEqual({ matchLabels: { app: "billing" } });
     expect(vn.spec).not.toHaveProperty("listeners");
@@ -111,7 +111,7 @@ describe("appmesh access", () => {
     const vacuous = run(services + strict + ap("p", "  destination: {service: orders}\n  allow:\n    - source: {serviceAccounts: [web]}\n      ports: [8080]"));
     expect(vacuous.ok).toBe(true);
     const two = svc("api", "{ports: [{port: 80, targetPort: 8080}, {port: 9090}]}");
-    const r = run(two + strict + ap("p", "  destination: {service: api, port: 9090}\n  allow:\n    - source: {serviceAccounts: [web]}\n      ports: [8080]"));
+    const r = run(two + strict + ap("p", "  destination: {service: api, port: 9090}\n  allow:\n    - source: {serviceAccounts: [web]}\n      ports: [80]"));
     expect(errors(r).map((d) => d.pointer)).toEqual(["/spec/destination/port", "/spec/allow/0/ports"]);
   });
 
@@ -142,5 +142,25 @@ describe("appmesh ports named only by an access rule", () => {
     expect(find(objs, "VirtualNode", "cart").spec.listeners.map((l: any) => l.portMapping.port)).toEqual([80, 9090]);
     expect(find(objs, "VirtualRouter", "cart").spec.listeners.map((l: any) => l.portMapping.port)).toEqual([80, 9090]);
     expect(find(objs, "Service", "cart-appmesh").spec.ports.map((p: any) => p.port)).toEqual([80, 9090]);
+  });
+});
+
+describe("appmesh port conditions on a service whose ports are only guessed", () => {
+  // The guessed ports come from the policies, this rule's own port among them: the condition would look
+  // vacuous ("every port") and open the whole service. It must need the service-level approximation.
+  test.each([
+    ["an allow rule's ports", "  destination: {service: api}\n  allow:\n    - source: {serviceAccounts: [web]}\n      ports: [8080]", "/spec/allow/0/ports"],
+    ["an allow policy's destination.port", "  destination: {service: api, port: 8080}\n  allow:\n    - source: {serviceAccounts: [web]}", "/spec/destination/port"],
+    ["a deny rule's ports", "  destination: {service: api}\n  allow:\n    - source: {serviceAccounts: [web, batch]}\n  deny:\n    - source: {serviceAccounts: [batch]}\n      ports: [9090]", "/spec/deny/0/ports"],
+  ])("%s: an error without the approximation", (_what, spec, pointer) => {
+    const r = run(svc("web", "{ports: [{port: 80}]}") + svc("batch", "{ports: [{port: 80}]}") + ap("api-callers", spec));
+    expect(errors(r).map((d) => `${d.pointer} ${d.code}`)).toEqual([`${pointer} adapter/unsupported-feature`]);
+  });
+
+  test("declared ports: a rule naming every Service port is vacuous, one naming some of them is a condition", () => {
+    const rule = (ports: string) => ap("api-callers", `  destination: {service: api}\n  allow:\n    - source: {serviceAccounts: [web]}\n      ports: [${ports}]`);
+    const web = svc("web", "{ports: [{port: 80}]}");
+    expect(errors(run(svc("api", "{ports: [{port: 80, targetPort: 8080}]}") + web + rule("80")))).toEqual([]);
+    expect(errors(run(svc("api", "{ports: [{port: 80}, {port: 81}]}") + web + rule("80"))).map((d) => d.pointer)).toEqual(["/spec/allow/0/ports"]);
   });
 });

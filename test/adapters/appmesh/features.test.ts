@@ -82,19 +82,22 @@ describe("appmesh mtls", () => {
     expect(listeners.map((l: any) => [l.portMapping.port, l.tls?.mode])).toEqual([[8080, "STRICT"], [9090, "PERMISSIVE"]]);
   });
 
-  test("a per-port key that is only a pod port is not a Service port: warned, the pod port keeps the service mode", () => {
-    const shifted = svc("api", "{ports: [{port: 80, targetPort: 8080}]}");
-    const r = run(shifted + mp("m", "  destination: {service: api}\n  mode: strict\n  ports: {\"8080\": disabled}"));
-    expect(warnings(r).map((d) => [d.code, d.pointer])).toEqual([["adapter/unsupported-value", "/spec/ports/8080"]]);
-    expect(warnings(r)[0].message).toContain("Service port");
-    expect(find(r.resources, "VirtualNode", "api").spec.listeners[0].tls.mode).toBe("STRICT");
-  });
-
   test("Service ports sharing one pod port with different modes: the listener gets the strictest, with a warning", () => {
     const shared = svc("api", "{ports: [{port: 80, targetPort: 8080}, {port: 81, targetPort: 8080}]}");
     const r = run(shared + mp("m", "  destination: {service: api}\n  mode: strict\n  ports: {\"81\": permissive}"));
     expect(warnings(r).map((d) => [d.code, d.pointer])).toEqual([["adapter/conflict", "/spec/ports/81"]]);
     expect(find(r.resources, "VirtualNode", "api").spec.listeners[0].tls.mode).toBe("STRICT");
+  });
+
+  test("a per-port key that is only a pod port is no Service port: rejected by validation (rule/unknown-port)", () => {
+    const loaded = loadModel([{ file: "t.yaml", text: svc("api", "{ports: [{port: 80, targetPort: 8080}]}") + mp("m", "  destination: {service: api}\n  mode: permissive\n  ports: {\"8080\": strict}") }]);
+    expect(loaded.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.pointer} ${d.code}`)).toEqual(["/spec/ports/8080 rule/unknown-port"]);
+  });
+
+  test("a service-level MTLSPolicy on a service whose ports are only guessed is an error (another port would get no TLS)", () => {
+    const r = run(mp("m", "  destination: {service: api}\n  mode: strict\n  ports: {\"8080\": disabled}"));
+    expect(errors(r).map((d) => [d.pointer, d.code])).toEqual([["/spec/mode", "adapter/unsupported-value"]]);
+    expect(errors(r)[0].message).toContain("the service's ports are not declared (the policies name 8080)");
   });
 
   test("a service-level MTLSPolicy for a service without known ports is an error", () => {

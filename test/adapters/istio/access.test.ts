@@ -105,7 +105,7 @@ describe("istio access", () => {
     });
 
     test("rule ports AND the policy port; a rule that excludes it can never match (left out, warning)", () => {
-      const r = run(svc + `${H}kind: AccessPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  destination: {service: web, port: 80}\n  allow:\n    - ports: [80, 7000]\n    - ports: [7000]`);
+      const r = run(svc + `${H}kind: AccessPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  destination: {service: web, port: 80}\n  allow:\n    - ports: [80, 9090]\n    - ports: [9090]`);
       const rules = find(r.resources, "AuthorizationPolicy", "web-allow").spec.rules;
       expect(rules).toEqual([{ to: [{ operation: { ports: ["8080"] } }] }, { to: [{ operation: { notPorts: ["8080"] } }] }]);
       expect(warnings(r)).toEqual(["/spec/allow/1/ports adapter/conflict"]);
@@ -116,12 +116,11 @@ describe("istio access", () => {
       expect(find(objs, "AuthorizationPolicy", "web-allow").spec.rules).toEqual([{ to: [{ operation: { ports: ["8080", "9090"] } }] }]);
     });
 
-    test("a rule port the MeshService does not declare is no Service port: left out, never mapped to a pod port of another Service port", () => {
+    test("a rule port the MeshService does not declare is no Service port: rejected by validation (rule/unknown-port), never mapped", () => {
       // 8080 is the pod port of Service port 80; as a Service port it does not exist.
-      const r = run(svc + `${H}kind: AccessPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  destination: {service: web}\n  allow:\n    - source: {namespaces: [a]}\n      ports: [8080]\n    - source: {namespaces: [b]}\n      ports: [8080, 9090]`);
-      expect(r.ok).toBe(true);
-      expect(find(r.resources, "AuthorizationPolicy", "web-allow").spec.rules).toEqual([{ from: [{ source: { namespaces: ["b"] } }], to: [{ operation: { ports: ["9090"] } }] }]);
-      expect(warnings(r).sort()).toEqual(["/spec/allow/0/ports adapter/conflict", "/spec/allow/0/ports/0 adapter/conflict", "/spec/allow/1/ports/0 adapter/conflict"]);
+      const loaded = loadModel([{ file: "t.yaml", text: svc + `${H}kind: AccessPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  destination: {service: web}\n  allow:\n    - ports: [8080]` }]);
+      expect(loaded.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.pointer} ${d.code}`)).toEqual(["/spec/allow/0/ports/0 rule/unknown-port"]);
+      expect(loaded.diagnostics[0].message).toContain("port 8080 is not a port of MeshService shop/web (ports: 80, 9090)");
     });
 
     test("HTTP conditions on a TCP port are reported (Istio fails closed)", () => {

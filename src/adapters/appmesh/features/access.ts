@@ -111,8 +111,13 @@ function conditions(tx: Tx, dest: ServiceNode, rule: EffectiveAccessRule): Condi
   if (r.methods) out.push(METHODS);
   if (r.paths && !r.paths.every((p) => p === "*")) out.push(PATHS);
   if (r.headers) out.push(HEADERS);
-  if (r.ports && !(dest.listeners.length && dest.listeners.every((l) => r.ports!.includes(l.port)))) out.push(PORTS);
-  if (rule.port !== undefined && !(dest.ports.length && dest.ports.every((p) => p.port === rule.port))) out.push(DESTINATION_PORT);
+  // A port condition is vacuous only when it names EVERY port of the service, which is known only when a
+  // MeshService declares the ports: guessed ports come from the policies (this rule's own ports among
+  // them), so with them every port condition would look vacuous and open the whole service. Both sides
+  // are Service ports (`ports` and `destination.port` name Service ports, never pod ports).
+  const declared = !!dest.facts.ports?.length;
+  if (r.ports && !(declared && dest.ports.every((p) => r.ports!.includes(p.port)))) out.push(PORTS);
+  if (rule.port !== undefined && !(declared && dest.ports.every((p) => p.port === rule.port))) out.push(DESTINATION_PORT);
   return out;
 }
 

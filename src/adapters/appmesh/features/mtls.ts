@@ -119,6 +119,13 @@ export function checkMtlsPolicies(tx: Tx, index: ServiceIndex): void {
           `destination: ${tx.mesh} sets TLS on VirtualNode listeners (listeners[].tls), and no port of ${d.namespace ?? e.namespace}/${d.service} is known; declare its ports in a MeshService`);
         continue;
       }
+      if (!node.facts.ports?.length) {
+        // Guessed ports come from the policies: the mode would cover only them, and a port the policies do
+        // not name would keep no TLS at all, silently.
+        tx.unsupportedValue(e, "/spec/mode", "mtls",
+          `mode: this MTLSPolicy applies to every port of ${node.namespace}/${node.name}, and ${tx.mesh} sets TLS per VirtualNode listener (listeners[].tls), but the service's ports are not declared (the policies name ${node.ports.map((p) => p.port).join(", ")}), so any other port would get no TLS; declare the service's ports in a MeshService`);
+        continue;
+      }
       for (const p of Object.keys(e.doc.spec.ports ?? {})) {
         const n = Number(p);
         // Keys are Service ports; a pod port (targetPort) that is not also a Service port is not one.
