@@ -3,7 +3,7 @@
  */
 import { describe, expect, test } from "vitest";
 import { appmesh, FEATURES, loadModel, translate } from "../../../src/index.js";
-import { backends, errors, find, mp, ok, run, svc, tp, warnings } from "./helpers.js";
+import { ap, backends, errors, find, mp, ok, run, svc, tp, warnings } from "./helpers.js";
 
 const api = svc("api", "{ports: [{port: 8080}]}");
 
@@ -98,6 +98,17 @@ describe("appmesh mtls", () => {
     const r = run(mp("m", "  destination: {service: api}\n  mode: strict\n  ports: {\"8080\": disabled}"));
     expect(errors(r).map((d) => [d.pointer, d.code])).toEqual([["/spec/mode", "adapter/unsupported-value"]]);
     expect(errors(r)[0].message).toContain("the service's ports are not declared (the policies name 8080)");
+  });
+
+  test("a namespace-wide MTLSPolicy on a service whose ports are only guessed: a warning naming it, and no 'strict everywhere' shortcut", () => {
+    const r = run(mp("ns", "  mode: strict") + tp("reviews", "  destination: {service: reviews, port: 9080}\n  timeout: 2s") +
+      ap("callers", "  destination: {service: reviews}\n  allow:\n    - source: {serviceAccounts: [productpage]}"), { allow: ["service-level-access"] });
+    expect(r.ok).toBe(true);
+    const w = warnings(r).filter((d) => d.feature === "mtls");
+    expect(w.map((d) => `${d.pointer} ${d.code}`)).toEqual(["/spec/mode adapter/unsupported-value"]);
+    expect(w[0].message).toContain("the ports of reviews (9080) in shop are only guessed");
+    // Strict on the guessed listener is not strict on every port: the unchecked-caller warning stays.
+    expect(warnings(r).some((d) => d.feature === "access" && d.message.includes("without an App Mesh sidecar"))).toBe(true);
   });
 
   test("a service-level MTLSPolicy for a service without known ports is an error", () => {

@@ -64,14 +64,14 @@ describe("linkerd: a policy for every port needs the declared ports (a guessed p
     expect(names(objs).filter((n) => n.startsWith("Server/"))).toEqual(["Server/web-8080", "Server/web-9090"]);
   });
 
-  test("a port-scoped AccessPolicy with undeclared ports: a Server on that port (pod port = service port), with a warning", () => {
+  test("a port-scoped AccessPolicy with undeclared ports: an error (a wrong pod port guess would leave the real one open), like Istio", () => {
     const r = run(ap("  destination: {service: web, port: 80}\n  allow:\n    - source: {serviceAccounts: [frontend]}"));
-    expect(r.ok).toBe(true);
-    expect(find(r.resources, "Server", "web-80").spec.port).toBe(80);
-    expect(diags(r, "warning")).toEqual(["/spec/destination/port adapter/note"]);
-    expect(r.diagnostics.find((d) => d.severity === "warning")!.message).toContain("assuming the Service maps port 80 to the same targetPort");
-    // Declared: no assumption, no warning.
-    expect(diags(run(ms("web", "  ports: [{port: 80, targetPort: 8080}]") + ap("  destination: {service: web, port: 80}")), "warning")).toEqual([]);
+    expect(errors(r)).toEqual(["/spec/destination/port adapter/unsupported-value"]);
+    expect(r.diagnostics.find((d) => d.severity === "error")!.message).toContain("the real one keeps the cluster's default inbound policy, which may admit every caller");
+    // Declared: no assumption, a Server on the declared pod port.
+    const declared = run(ms("web", "  ports: [{port: 80, targetPort: 8080}]") + ap("  destination: {service: web, port: 80}"));
+    expect(errors(declared)).toEqual([]);
+    expect(find(declared.resources, "Server", "web-8080").spec.port).toBe(8080);
   });
 
   test("a service MTLSPolicy (its mode covers every port) with undeclared ports: error, also when other policies name a port", () => {

@@ -101,7 +101,8 @@ export function clientPolicyTls(tx: Tx, caller: ServiceNode, dest: ServiceNode):
 
 /** True when every listener of the service accepts only mutual TLS. */
 export function strictOnly(tx: Tx, node: ServiceNode): boolean {
-  return node.listeners.length > 0 && listenerModes(tx, node).every((m) => m?.mode === "strict");
+  // Only when the ports are declared: guessed listeners are not all the service's ports.
+  return node.listeners.length > 0 && !!node.facts.ports?.length && listenerModes(tx, node).every((m) => m?.mode === "strict");
 }
 
 /**
@@ -149,6 +150,12 @@ export function checkMtlsPolicies(tx: Tx, index: ServiceIndex): void {
       const covered = index.inNamespace(e.namespace).filter((n) => n.listeners.length && !n.view?.mtls);
       tx.report(e, "/spec/mode", "info", "adapter/unsupported-value", "mtls",
         `mode: ${tx.mesh} sets TLS per VirtualNode listener, so this namespace-wide policy covers the services unimesh knows in ${e.namespace} (${covered.map((n) => n.name).join(", ") || "none"}); declare other workloads as MeshServices (with ports) to cover them; certificates come from SPIRE over SDS (controller flag --enable-sds=true)`);
+      // Not silent: a service whose ports are only guessed gets TLS on those ports alone.
+      const guessed = covered.filter((n) => !n.facts.ports?.length);
+      if (guessed.length) {
+        tx.report(e, "/spec/mode", "warning", "adapter/unsupported-value", "mtls",
+          `mode: the ports of ${guessed.map((n) => `${n.name} (${n.ports.map((p) => p.port).join(", ")})`).join(", ")} in ${e.namespace} are only guessed from the policies, so ${tx.mesh} sets TLS on those listeners alone and any other port of them keeps no TLS; declare their ports in MeshServices`);
+      }
     }
   }
 }

@@ -265,10 +265,14 @@ export function translateInbound(lc: LinkerdContext, v: DestinationView, ports: 
   // Only for error messages: built when one is reported.
   const guessed = (): string => (declared || !ports.length ? "" : ` (the policies name only port${ports.length > 1 ? "s" : ""} ${ports.map((x) => x.port).join(", ")}, which need not be all of them)`);
   const declareIt = "declare the service's ports in a MeshService so every port gets a Server";
-  const assumed = (entry: Entry<any>, pointer: string, feature: Feature, port: number): void => {
-    lc.report(entry, pointer, feature, "warning", "adapter/note",
-      `the ports of ${v.namespace}/${v.service} are not declared in a MeshService, so the Linkerd Server for service port ${port} selects pod (container) port ${port}, assuming the Service maps port ${port} to the same targetPort; if it does not, the policy protects the wrong pod port. Declare the port (port and targetPort) in a MeshService`);
+  // A port-scoped AccessPolicy on undeclared ports: a wrong guess leaves the real pod port without a
+  // Server, i.e. at the cluster's default inbound policy (often all-unauthenticated), which could let
+  // every caller in: an error, as for Istio.
+  const assumed = (entry: Entry<any>, pointer: string, port: number): void => {
+    lc.report(entry, pointer, "access", "error", "adapter/unsupported-value",
+      `the ports of ${v.namespace}/${v.service} are not declared in a MeshService, so the Linkerd Server for service port ${port} would select pod (container) port ${port}, assuming the Service maps port ${port} to the same targetPort; if it does not, the policy protects the wrong pod port and the real one keeps the cluster's default inbound policy, which may admit every caller. Declare the port (port and targetPort) in a MeshService`);
   };
+
 
   // AccessPolicies: a Server on every pod port they select.
   for (const p of v.accessPolicies) {
@@ -279,7 +283,7 @@ export function translateInbound(lc: LinkerdContext, v: DestinationView, ports: 
       noPorts = true;
       continue;
     }
-    if (dp && !declared) assumed(p, "/spec/destination/port", "access", dp);
+    if (dp && !declared) assumed(p, "/spec/destination/port", dp);
     const tps = dp ? [servicePort(v, dp).targetPort] : ports.map((x) => x.targetPort);
     for (const tp of tps) { const n = need(tp); n.access = true; n.from.add(p); }
   }
