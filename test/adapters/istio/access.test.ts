@@ -191,3 +191,20 @@ describe("istio access", () => {
     expect(validateAll([bad], ["istio/1.30.3"]).length).toBeGreaterThan(0);
   });
 });
+
+describe("istio: Service ports sharing one pod port cannot be told apart by an AuthorizationPolicy", () => {
+  const shared = `${H}kind: MeshService\nmetadata: {name: reviews, namespace: shop}\nspec: {ports: [{port: 80, targetPort: 8080}, {port: 81, targetPort: 8080}]}\n---\n`;
+  const policy = (spec: string) => `${H}kind: AccessPolicy\nmetadata: {name: callers, namespace: shop}\nspec:\n${spec}\n`;
+
+  test("different callers per Service port: an error (each rule would admit its callers on the other port)", () => {
+    const r = run(shared + policy("  destination: {service: reviews}\n  allow:\n    - {source: {serviceAccounts: [productpage]}, ports: [80]}\n    - {source: {serviceAccounts: [ratings]}, ports: [81]}"));
+    expect(errors(r)).toEqual(["/spec/allow/0/ports adapter/unsupported-value", "/spec/allow/1/ports adapter/unsupported-value"]);
+    expect(r.diagnostics.find((d) => d.severity === "error")!.message).toContain("Service ports 80 and 81 of shop/reviews reach the same pod port 8080");
+  });
+
+  test("a port-scoped policy next to an ungoverned Service port on the same pod port: a warning (that port gets restricted too)", () => {
+    const r = run(shared + policy("  destination: {service: reviews, port: 80}\n  allow:\n    - source: {serviceAccounts: [productpage]}"));
+    expect(r.ok).toBe(true);
+    expect(warnings(r)).toEqual(["/spec/destination/port adapter/conflict"]);
+  });
+});

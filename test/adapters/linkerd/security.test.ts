@@ -163,3 +163,12 @@ describe("linkerd: several Service ports reaching one pod port with different mT
     expect(w[0].message).toContain("pod port 8080 gets the strictest, strict");
   });
 });
+
+describe("linkerd: Service ports sharing one pod port share one Server", () => {
+  test("different callers per Service port: an error (each would be admitted on the other port)", () => {
+    const shared = ms("reviews", "  ports: [{port: 80, targetPort: 8080}, {port: 81, targetPort: 8080}]");
+    const r = run(shared + `${H}kind: AccessPolicy\nmetadata: {name: callers, namespace: shop}\nspec:\n  destination: {service: reviews}\n  allow:\n    - {source: {serviceAccounts: [productpage]}, ports: [80]}\n    - {source: {serviceAccounts: [ratings]}, ports: [81]}\n`);
+    expect(errors(r)).toEqual(["/spec/allow/0/ports adapter/unsupported-value", "/spec/allow/1/ports adapter/unsupported-value"]);
+    expect(r.diagnostics.find((d) => d.severity === "error")!.message).toContain("authorizes per pod port (one Server each)");
+  });
+});

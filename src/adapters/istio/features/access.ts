@@ -37,6 +37,7 @@ import { type EffectiveAccessRule, type ResolvedSource, servicePort } from "../.
 
 type AccessPolicyEntry = DestinationContext["view"]["accessPolicies"][number];
 import { objectMeta } from "../../shared/ownership.js";
+import { sharedPodPortRules } from "../../shared/shared-pod-ports.js";
 import { allowPolicyName, denyPolicyName } from "../naming.js";
 import { type AuthorizationPolicySpec, type AuthzRule, type AuthzSource, type IstioObject, SECURITY_V1 } from "../resources.js";
 import { requestConditions } from "./accessL7.js";
@@ -46,6 +47,9 @@ import type { DestinationContext } from "./types.js";
 
 /** The ALLOW (always) and DENY (when there are deny rules) AuthorizationPolicies of a destination. */
 export function authorizationPolicies(dc: DestinationContext): KubeObject[] {
+  for (const f of sharedPodPortRules(dc.view, "Istio authorizes by pod port (AuthorizationPolicy operation.ports)")) {
+    dc.ic.report(f.policy, f.pointer, "access", f.severity, f.severity === "error" ? "adapter/unsupported-value" : "adapter/conflict", f.message);
+  }
   const v = dc.view;
   if (!v.accessPolicies.length) return [];
   let labels: Record<string, string> | undefined;

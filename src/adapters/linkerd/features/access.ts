@@ -43,6 +43,7 @@ import type { MTLSPolicy } from "../../../api/generated/model.js";
 import type { KubeObject } from "../../../api/adapter.js";
 import { canonicalJson, servicePort } from "../../../api/model.js";
 import { dnsSubdomain } from "../../shared/names.js";
+import { sharedPodPortRules } from "../../shared/shared-pod-ports.js";
 import { objectMeta } from "../../shared/ownership.js";
 import type { LinkerdContext } from "../context.js";
 import { stringMapJson } from "../canonical.js";
@@ -249,6 +250,9 @@ function authorizations(lc: LinkerdContext, ns: string, target: TargetRef, base:
 
 /** Translates the receiving side of one destination: Servers, authorizations, inbound routes, rate limit. */
 export function translateInbound(lc: LinkerdContext, v: DestinationView, ports: readonly DestinationPort[]): void {
+  for (const f of sharedPodPortRules(v, `Linkerd ${lc.version} authorizes per pod port (one Server each)`)) {
+    lc.report(f.policy, f.pointer, "access", f.severity, f.severity === "error" ? "adapter/unsupported-value" : "adapter/conflict", f.message);
+  }
   const needs = new Map<number, ServerNeed>();
   const need = (tp: number): ServerNeed => {
     let n = needs.get(tp);

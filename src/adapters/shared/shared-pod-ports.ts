@@ -1,0 +1,62 @@
+/**
+ * Access rules on a Service port that shares its pod port (`targetPort`) with other Service ports.
+ * Meshes that authorize at the pod (Istio `AuthorizationPolicy` `operation.ports`, Linkerd `Server`
+ * per pod port) cannot tell those Service ports apart: a rule for one applies to all of them.
+ * - An allow rule then admits its callers on the other Service ports too. When another of them is itself
+ *   governed by an AccessPolicy (the model decides its callers), that widens access: an error.
+ *   Otherwise the other port, open to everyone in the model, gets restricted to the rule's callers: a
+ *   warning (fails closed).
+ * - A deny rule then denies its callers on the other Service ports too: a warning (fails closed).
+ * Only declared ports are checked: with guessed ports every Service port is assumed to be its own pod port.
+ */
+import type { Severity } from "../../api/diagnostics.js";
+import type { DestinationView, EffectiveAccessRule, Entry } from "../../api/model.js";
+
+/** One finding of {@link sharedPodPortRules}: where to report, how bad, and what to say (mesh-neutral). */
+export interface SharedPodPortFinding {
+  policy: Entry<any>;
+  pointer: string;
+  severity: Severity;
+  message: string;
+}
+
+/**
+ * The access rules of a destination whose port condition (rule `ports`, else the policy's
+ * `destination.port`) names a Service port sharing its pod port with Service ports it does not name.
+ * `how` says how the mesh authorizes (e.g. `Istio authorizes by pod port (operation.ports)`).
+ */
+export function sharedPodPortRules(v: DestinationView, how: string): SharedPodPortFinding[] {
+  if (!v.portsDeclared) return [];
+  const out: SharedPodPortFinding[] = [];
+  for (const r of [...v.allow, ...v.deny]) {
+    const named = namedPorts(r);
+    if (!named) continue;
+    const others = new Set<number>();
+    let podPort = 0;
+    for (const p of named) {
+      const tp = v.ports.find((x) => x.port === p)?.targetPort;
+      if (tp === undefined) continue;
+      for (const x of v.ports) if (x.targetPort === tp && !named.includes(x.port)) { others.add(x.port); podPort = tp; }
+    }
+    if (!others.size) continue;
+    const list = [...others].sort((a, b) => a - b);
+    const governed = list.filter((q) => v.accessPolicies.some((e) => e.doc.spec.destination.port === undefined || e.doc.spec.destination.port === q));
+    const pointer = r.rule.ports ? `${r.pointer}/ports` : "/spec/destination/port";
+    const shared = `Service ports ${named.join(", ")} and ${list.join(", ")} of ${v.namespace}/${v.service} reach the same pod port ${podPort}, and ${how}`;
+    if (r.action === "allow" && governed.length) {
+      out.push({ policy: r.policy, pointer, severity: "error",
+        message: `${shared}: this allow rule would also admit its callers on Service port ${governed.join(", ")}, whose callers other AccessPolicy rules decide; send these Service ports to different pod ports, or allow the same callers on all of them` });
+    } else {
+      out.push({ policy: r.policy, pointer, severity: "warning",
+        message: `${shared}: this ${r.action} rule also ${r.action === "allow" ? "restricts" : "denies its callers on"} Service port ${list.join(", ")}${r.action === "allow" ? " to its callers" : ""}; send these Service ports to different pod ports to keep them apart` });
+    }
+  }
+  return out;
+}
+
+/** The Service ports a rule's port condition names (rule ports AND the policy's port); undefined: every port. */
+function namedPorts(r: EffectiveAccessRule): number[] | undefined {
+  const own = r.rule.ports;
+  if (own) return r.port === undefined ? [...own] : own.filter((p) => p === r.port);
+  return r.port === undefined ? undefined : [r.port];
+}
