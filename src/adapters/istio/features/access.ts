@@ -29,6 +29,8 @@
  * AccessPolicy of the destination is port-scoped, the other pod ports are not governed by any policy in
  * the model, so the ALLOW policy gets one more rule `to: [{operation: {notPorts: [<governed pod ports>]}}]`
  * that keeps them open (Istio's ALLOW policy would otherwise deny every port of the workload).
+ * Service ports that reach one pod port cannot be told apart by `operation.ports` (pod ports): rules that
+ * would admit callers across them are errors (src/adapters/shared/shared-pod-ports.ts).
  *
  * AuthorizationPolicies from outside unimesh (e.g. a namespace-wide ALLOW) are ORed with these by Istio.
  */

@@ -10,7 +10,10 @@
  * - A service MTLSPolicy → PeerAuthentication `<svc>-mtls` with `selector.matchLabels` = the service's pod
  *   labels (Istio: workload policy > namespace policy > mesh policy). `ports` → `portLevelMtls`, keyed by
  *   the WORKLOAD port: the MTLSPolicy names Service ports, mapped to their `targetPort` (model
- *   `servicePort`: MeshService facts; the same number, assumed, without them). Istio accepts `portLevelMtls` only with a selector (CRD CEL rule).
+ *   `servicePort`: MeshService facts; the same number, assumed, without them). Istio accepts
+ *   `portLevelMtls` only with a selector (CRD CEL rule). A pod port reached by several Service ports gets
+ *   the strictest of their modes (model `podPortMtls`, a warning on the looser one); a mode on a guessed
+ *   pod port that differs from the service's is an error (a wrong guess changes another port's security).
  *
  * Client side (decision): Istio's auto mTLS decides per destination whether the caller's sidecar sends
  * mTLS, from the NAMESPACE/mesh PeerAuthentication only (`BestEffortInferServiceMTLSMode` "ignores

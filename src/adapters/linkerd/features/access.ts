@@ -18,8 +18,10 @@
  * - Ports: a Server covers ONE pod port (`Server.spec.port`), and a port without one keeps the default
  *   inbound policy. A policy for every port (AccessPolicy without `destination.port`, MTLSPolicy `mode`,
  *   rate limit) needs the ports declared in a MeshService (`DestinationView.portsDeclared`): a guess from other
- *   policies would leave ports out, so it is an error. A port-scoped AccessPolicy on undeclared ports
- *   assumes pod port = service port (a warning).
+ *   policies would leave ports out, so it is an error. A port-scoped AccessPolicy on undeclared ports is
+ *   an error too: its pod port would be a guess (= service port), and if wrong the real pod port keeps
+ *   the cluster's default inbound policy. Service ports sharing one pod port share its Server: rules
+ *   that would admit callers across them are errors (src/adapters/shared/shared-pod-ports.ts).
  * - `Server.spec.podSelector.matchLabels` is the destination's pod labels; empty labels would select
  *   every pod of the namespace: an error (see {@link serverPodLabels}).
  *
