@@ -48,7 +48,6 @@ import { dnsSubdomain } from "../../shared/names.js";
 import { sharedPodPortRules } from "../../shared/shared-pod-ports.js";
 import { objectMeta } from "../../shared/ownership.js";
 import type { LinkerdContext } from "../context.js";
-import { stringMapJson } from "../canonical.js";
 import { POLICY_HTTPROUTE } from "../versions.js";
 import { POLICY_V1ALPHA1, type ServerObject, type TargetRef } from "../resources.js";
 import { type MatchSpec, type PathCond, CATCH_ALL, HTTP_TOKEN, escapePointer, compareOutcomes, covers, describeSpec, mayOverlap, toHttpRouteMatch } from "../matching.js";
@@ -380,7 +379,7 @@ export function translateInbound(lc: LinkerdContext, v: DestinationView, ports: 
       // A Server's accessPolicy (2.16+), or the allow-all AuthorizationPolicy (2.14-2.15), replaces whatever
       // default inbound policy the port had, also a stricter one unimesh does not know about: a warning.
       lc.report(first, n.rateLimit && !n.mtls && rl ? rl.pointer : "/spec", n.rateLimit && !n.mtls ? "rateLimit" : "mtls", "warning", "adapter/note",
-        `Linkerd Server ${v.namespace}/${server} (for ${why}) ${lc.facts.serverAccessPolicy ? `sets accessPolicy: ${spec.accessPolicy}` : "is paired with an AuthorizationPolicy for every caller (a Linkerd " + lc.version + " Server denies everything not authorized)"} on port ${tp} of the pods ${stringMapJson(labels)}, which overrides the default inbound policy of that port, also a stricter one set outside unimesh (the cluster default, or a config.linkerd.io/default-inbound-policy annotation such as deny or cluster-authenticated): port ${tp} then admits ${strict ? "every meshed (mTLS) client, from any cluster or network" : "every client, meshed or not"}. To keep it restricted, add an AccessPolicy for ${v.namespace}/${v.service} that allows exactly the callers you want (its Server denies everyone else)${strict ? "" : ", and an MTLSPolicy strict to require mTLS"}`);
+        `Linkerd Server ${v.namespace}/${server} (for ${why}) ${lc.facts.serverAccessPolicy ? `sets accessPolicy: ${spec.accessPolicy}` : "is paired with an AuthorizationPolicy for every caller (a Linkerd " + lc.version + " Server denies everything not authorized)"} on port ${tp} of the pods ${canonicalJson(labels)}, which overrides the default inbound policy of that port, also a stricter one set outside unimesh (the cluster default, or a config.linkerd.io/default-inbound-policy annotation such as deny or cluster-authenticated): port ${tp} then admits ${strict ? "every meshed (mTLS) client, from any cluster or network" : "every client, meshed or not"}. To keep it restricted, add an AccessPolicy for ${v.namespace}/${v.service} that allows exactly the callers you want (its Server denies everyone else)${strict ? "" : ", and an MTLSPolicy strict to require mTLS"}`);
     }
     lc.emit({ apiVersion: lc.facts.server, kind: "Server", metadata: objectMeta(server, v.namespace, n.from), spec } as ServerObject);
     if (n.rateLimit && rl && rlPort === tp) rateLimitPolicy(lc, v, server, serverRef);
@@ -476,7 +475,7 @@ function accessForPort(lc: LinkerdContext, v: DestinationView, tp: number | unde
     const callers = live.reduce((acc, a) => union(acc, a.callers), NOBODY);
     for (const o of authorizations(lc, v.namespace, serverRef, server, callers, strict, live.flatMap((a) => a.rules.map((r) => r.policy)))) lc.emit(o);
     lc.report(notePolicy, "/spec", "access", "info", "adapter/note",
-      `Linkerd Server ${v.namespace}/${server} turns on default deny for port ${tp} of the pods ${stringMapJson(v.facts.selector)}: every request there is refused unless an AuthorizationPolicy admits it; admitted: ${isEmpty(callers) ? "nobody" : describe(callers)}`);
+      `Linkerd Server ${v.namespace}/${server} turns on default deny for port ${tp} of the pods ${canonicalJson(v.facts.selector)}: every request there is refused unless an AuthorizationPolicy admits it; admitted: ${isEmpty(callers) ? "nobody" : describe(callers)}`);
     return;
   }
   if (proto === "tcp") {
@@ -569,7 +568,7 @@ function accessForPort(lc: LinkerdContext, v: DestinationView, tp: number | unde
     admitted.push(`${name}: ${isEmpty(r.callers) ? "nobody" : describe(r.callers)}`);
   }
   lc.report(notePolicy, "/spec", "accessL7", "info", "adapter/note",
-    `Linkerd Server ${v.namespace}/${server} turns on default deny for port ${tp} of the pods ${stringMapJson(v.facts.selector)}; requests are admitted per inbound HTTPRoute (one route per request: the most specific match; requests no route matches get 404): ${admitted.join("; ")}`);
+    `Linkerd Server ${v.namespace}/${server} turns on default deny for port ${tp} of the pods ${canonicalJson(v.facts.selector)}; requests are admitted per inbound HTTPRoute (one route per request: the most specific match; requests no route matches get 404): ${admitted.join("; ")}`);
   lc.report(notePolicy, "/spec", "accessL7", "warning", "adapter/note",
     `Linkerd authorizes kubelet liveness/readiness probes by itself only on Servers without HTTPRoutes; Server ${v.namespace}/${server} has inbound HTTPRoutes, so probes to port ${tp} are refused unless an allow rule admits them (e.g. GET on the probe path from any caller)`);
 }

@@ -10,7 +10,7 @@
  * `unimesh apply` never creates `v1` objects. An info diagnostic names each Service that must exist.
  */
 import type { DestinationView, EffectiveRoute, ResolvedTarget, Subset } from "../../../api/model.js";
-import { mergedStringMapJson } from "../canonical.js";
+import { canonicalJson } from "../../../api/model.js";
 import { dnsLabel } from "../../shared/names.js";
 import type { LinkerdContext } from "../context.js";
 import type { BackendRef } from "../resources.js";
@@ -56,7 +56,7 @@ export function reportSubsetServices(lc: LinkerdContext, v: DestinationView, rou
   if (uses.length > 1) uses.sort((a, b) => (a.subset.name < b.subset.name ? -1 : 1));
   let list = "";
   for (const { subset } of uses) {
-    list += `${list ? ", " : ""}${subsetServiceName(v.service, subset)} (selector ${mergedStringMapJson(v.facts.selector, subset.labels)})`;
+    list += `${list ? ", " : ""}${subsetServiceName(v.service, subset)} (selector ${canonicalJson({ ...v.facts.selector, ...subset.labels })})`;
   }
   lc.report(first.route.policy, pointer, "split", "info", "adapter/note",
     `Linkerd splits traffic between Services, not pod subsets: the subsets of ${v.namespace}/${v.service} are reached through the Services ${list} in namespace ${v.namespace}, with the same ports as ${v.service}. They must exist: unimesh does not create or change Services`);
