@@ -26,7 +26,7 @@ export {
 export { FEATURES, FEATURE_TITLES, type Feature } from "./api/features.js";
 export {
   type Adapter, type KubeObject, type Capability, type Capabilities, type VersionProfile, type TranslateContext,
-  type TranslateOptions, isAdapter,
+  type TranslateOptions, type AdapterSetting, CORE_SETTINGS, isAdapter,
 } from "./api/adapter.js";
 export { translate, translateOrThrow, resolveVersion, type TranslateRequest, type TranslateResult, type PolicyStatus } from "./api/translate.js";
 export { toYaml, toJson, serialize, dumpYaml, type OutputFormat } from "./api/emit.js";

@@ -42,6 +42,34 @@ export interface VersionProfile {
   versions: readonly string[];
 }
 
+/**
+ * One adapter setting (`--set name=value`, `TranslateOptions.settings`). The core refuses a key that is
+ * neither one of the adapter's settings nor a {@link CORE_SETTINGS core setting} (a usage error, exit 2),
+ * so an adapter never has to watch for misspelt keys; it validates the VALUES it reads.
+ */
+export interface AdapterSetting {
+  /** The key, e.g. `meshName`. */
+  readonly name: string;
+  /** What it sets, for `unimesh meshes` and error messages. */
+  readonly description: string;
+  /** The value used when it is not set, as text (omitted: the description says what happens). */
+  readonly default?: string;
+}
+
+/**
+ * Settings every adapter accepts, applied by `translate()` itself (adapters read their effect from the
+ * model): `trustDomain`, the SPIFFE trust domain of every identity adapters emit
+ * (`spiffe://<trustDomain>/ns/<ns>/sa/<sa>`, Istio principals `<trustDomain>/ns/<ns>/sa/<sa>`, Linkerd
+ * `<sa>.<ns>.serviceaccount.identity.linkerd.<trustDomain>`), given to adapters as `model.trustDomain`.
+ */
+export const CORE_SETTINGS: readonly AdapterSetting[] = [
+  {
+    name: "trustDomain",
+    description: "SPIFFE trust domain of every identity the adapter emits (Istio meshConfig.trustDomain, Linkerd identityTrustDomain, the SPIRE trust domain of App Mesh)",
+    default: "cluster.local",
+  },
+];
+
 /** Options common to every adapter, set by the user. */
 export interface TranslateOptions {
   /**
@@ -52,7 +80,11 @@ export interface TranslateOptions {
   allowApproximations?: string[];
   /** Identity of this set of policies, in the `unimesh.io/policy-set` label (used by `apply --prune`). @default "default" */
   policySet?: string;
-  /** Adapter-specific settings (documented by each adapter), e.g. `{ meshName: "bookinfo" }`. */
+  /**
+   * Settings by name, e.g. `{ meshName: "bookinfo", trustDomain: "example.org" }`: the adapter's own
+   * ({@link Adapter.settings}) and the {@link CORE_SETTINGS}. Any other key makes `translate()` throw a
+   * UsageError.
+   */
   settings?: Record<string, string>;
 }
 
@@ -92,6 +124,11 @@ export interface Adapter {
    * adapters' goldens never emit outside their declared groups.
    */
   readonly apiGroups?: readonly string[];
+  /**
+   * The settings the adapter reads from `ctx.options.settings` (besides the {@link CORE_SETTINGS}, which
+   * the core applies). Omitted: none. `translate()` refuses any other key with a UsageError.
+   */
+  readonly settings?: readonly AdapterSetting[];
   /** Looser translations this adapter can make on request, with what each one gives up. */
   readonly approximations?: Readonly<Record<string, string>>;
   /** What the given version can express. */
@@ -104,5 +141,6 @@ export interface Adapter {
 export function isAdapter(x: unknown): x is Adapter {
   const a = x as Adapter;
   return !!a && typeof a === "object" && typeof a.name === "string" && Array.isArray(a.versions) &&
-    typeof a.defaultVersion === "string" && typeof a.translate === "function" && typeof a.capabilities === "function";
+    typeof a.defaultVersion === "string" && typeof a.translate === "function" && typeof a.capabilities === "function" &&
+    (a.settings === undefined || (Array.isArray(a.settings) && a.settings.every((s) => !!s && typeof s.name === "string")));
 }

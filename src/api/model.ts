@@ -350,6 +350,14 @@ export class Model {
     for (const e of this.services) this.serviceIndex.set(`${e.namespace}/${e.name}`, e);
   }
 
+  /**
+   * The same documents under other options (e.g. another trust domain): a new Model (its destination
+   * views are built anew, on first use), this one unchanged.
+   */
+  withOptions(options: ModelOptions): Model {
+    return new Model([...this.trafficPolicies, ...this.accessPolicies, ...this.mtlsPolicies, ...this.services, ...this.clusters], { trustDomain: this.trustDomain, ...options });
+  }
+
   /** Every policy (not MeshService facts), sorted by id. */
   get policies(): Entry<TrafficPolicy | AccessPolicy | MTLSPolicy>[] {
     return [...this.trafficPolicies, ...this.accessPolicies, ...this.mtlsPolicies].sort((a, b) => cmp(a.id, b.id));
@@ -378,7 +386,7 @@ export class Model {
     return found.length ? found : [{ app: serviceAccount }];
   }
 
-  /** SPIFFE ID of an identity: `spiffe://cluster.local/ns/<ns>/sa/<sa>`. */
+  /** SPIFFE ID of an identity: `spiffe://<trustDomain>/ns/<ns>/sa/<sa>`. */
   spiffeId(id: { namespace: string; serviceAccount: string }): string {
     return `spiffe://${this.trustDomain}/ns/${id.namespace}/sa/${id.serviceAccount}`;
   }

@@ -2,7 +2,7 @@
  * `translate(model, {adapter, version})`: runs an adapter and makes its output safe to use: ownership
  * labels, valid and unique names, stable order, and no output at all when anything is an error.
  */
-import type { Adapter, KubeObject, TranslateContext, TranslateOptions } from "./adapter.js";
+import { type Adapter, CORE_SETTINGS, type KubeObject, type TranslateContext, type TranslateOptions } from "./adapter.js";
 import {
   type Diagnostic, InternalError, InvalidInputError, UsageError, copyFields, diagnosticsByPolicy, hasErrors, promoteWarnings, sortDiagnostics, statusOf,
 } from "./diagnostics.js";
@@ -70,6 +70,7 @@ export function translate(model: Model, req: TranslateRequest): TranslateResult 
   }
   const policySet = req.policySet ?? "default";
   if (!isDnsLabel(policySet)) throw new UsageError(`policy set "${policySet}" must be a DNS-1123 label`);
+  model = applyCoreSettings(model, checkSettings(adapter, req.settings));
   const ctx: TranslateContext = {
     version,
     options: { ...req, allowApproximations: [...allow], policySet },
@@ -104,6 +105,40 @@ export function translate(model: Model, req: TranslateRequest): TranslateResult 
   if (req.strict) diags = promoteWarnings(diags);
   const ok = !hasErrors(diags);
   return { mesh, resources: ok ? sorted : [], diagnostics: diags, status: policyStatus(model, diags), ok };
+}
+
+/**
+ * The settings an adapter accepts: its own ({@link Adapter.settings}) and the {@link CORE_SETTINGS}.
+ * @throws UsageError for any other key (naming the known ones).
+ */
+export function checkSettings(adapter: Adapter, settings: Record<string, string> | undefined): Record<string, string> {
+  if (!settings) return {};
+  const known = [...CORE_SETTINGS, ...(adapter.settings ?? [])].map((s) => s.name);
+  for (const k of Object.keys(settings)) {
+    if (!known.includes(k)) {
+      throw new UsageError(`${adapter.name} has no setting "${k}"; its settings are: ${known.join(", ")} (see \`unimesh meshes\`)`);
+    }
+  }
+  return settings;
+}
+
+/**
+ * SPIFFE trust domain syntax (SPIFFE ID spec §2.1: lower-case letters, digits, `.`, `-`, `_`), at most
+ * 255 characters.
+ */
+const TRUST_DOMAIN = /^[a-z0-9._-]{1,255}$/;
+
+/**
+ * The model the adapter sees: with `trustDomain` set, a copy of the model with that trust domain.
+ * @throws UsageError when the trust domain is not a SPIFFE trust domain.
+ */
+function applyCoreSettings(model: Model, settings: Record<string, string>): Model {
+  const td = settings.trustDomain;
+  if (td === undefined || td === model.trustDomain) return model;
+  if (!TRUST_DOMAIN.test(td) || td.startsWith(".") || td.endsWith(".") || td.includes("..")) {
+    throw new UsageError(`trustDomain "${td}" is not a SPIFFE trust domain: lower-case letters, digits, '.', '-' and '_' (e.g. cluster.local or prod.example.com)`);
+  }
+  return model.withOptions({ trustDomain: td });
 }
 
 /** Like {@link translate}, but throws InvalidInputError when the result is not ok. */

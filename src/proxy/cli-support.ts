@@ -22,6 +22,16 @@ export function configFromFiles(files: string[], extraConfigs: ProxyDocumentEntr
   return { config: merged.config, diagnostics: [...docs.diagnostics, ...merged.diagnostics], registries: docs.registries };
 }
 
+/**
+ * The trust domain the registries set (the last one that sets it wins, as when they are merged), or
+ * undefined. Unreadable or invalid files are left to {@link configFromFiles} to report.
+ */
+export function registryTrustDomain(files: string[]): string | undefined {
+  let td: string | undefined;
+  for (const r of loadProxyDocuments(files).registries) td = r.doc.spec.trustDomain ?? td;
+  return td;
+}
+
 /** The directory `run` paths are relative to: the first registry file's. */
 export function registryDir(registries: ProxyDocumentEntry<ServiceRegistry>[], cwd: string): string {
   return registries.length ? dirname(resolve(cwd, registries[0].file)) : cwd;

@@ -45,3 +45,57 @@ describe("translate", () => {
     expect(() => translate(model, { adapter: fake(() => []), version: "2" })).toThrow(/supported versions: 1/);
   });
 });
+
+describe("settings", () => {
+  const ACCESS = `apiVersion: unimesh.io/v1alpha1
+kind: AccessPolicy
+metadata: {name: reviews-readers, namespace: bookinfo}
+spec:
+  destination: {service: reviews}
+  allow: [{source: {serviceAccounts: [productpage]}}]
+---
+apiVersion: unimesh.io/v1alpha1
+kind: MTLSPolicy
+metadata: {name: strict, namespace: bookinfo}
+spec: {mode: strict}
+---
+apiVersion: unimesh.io/v1alpha1
+kind: MeshService
+metadata: {name: reviews, namespace: bookinfo}
+spec: {ports: [{port: 9080}]}
+---
+apiVersion: unimesh.io/v1alpha1
+kind: MeshService
+metadata: {name: productpage, namespace: bookinfo}
+spec: {ports: [{port: 9080}]}
+`;
+  const access = loadModel([{ file: "a.yaml", text: ACCESS }]).model;
+
+  test("an undeclared key is a usage error before the adapter runs; declared and core keys pass", () => {
+    const a = { ...fake(() => []), settings: [{ name: "meshName", description: "x" }] };
+    expect(() => translate(model, { adapter: a, settings: { mesh: "x" } })).toThrow('fake has no setting "mesh"; its settings are: trustDomain, meshName');
+    expect(a.calls).toBe(0);
+    expect(translate(model, { adapter: a, settings: { meshName: "x", trustDomain: "example.org" } }).ok).toBe(true);
+    // An adapter that declares no settings accepts only the core ones.
+    expect(() => translate(model, { adapter: fake(() => []), settings: { meshName: "x" } })).toThrow(UsageError);
+  });
+
+  test.each(["", "Example.org", "a/b", "spiffe://x", ".example", "example.", "a..b"])("trustDomain %j is a usage error", (td) => {
+    expect(() => translate(model, { adapter: fake(() => []), settings: { trustDomain: td } })).toThrow(/not a SPIFFE trust domain/);
+  });
+
+  test("trustDomain reaches every identity each shipped adapter emits, and the model the caller holds is unchanged", async () => {
+    const { BUILTIN_ADAPTERS, toYaml } = await import("../../src/index.js");
+    for (const adapter of BUILTIN_ADAPTERS) {
+      const base = toYaml(translate(access, { adapter, allowApproximations: [] }).resources);
+      const r = translate(access, { adapter, settings: { trustDomain: "prod.example.com" } });
+      expect(r.ok, adapter.name).toBe(true);
+      const text = toYaml(r.resources);
+      expect(text, adapter.name).not.toBe(base);
+      expect(text, adapter.name).toContain("prod.example.com");
+      expect(text, adapter.name).not.toContain("cluster.local/ns/");
+      expect(text, adapter.name).not.toMatch(/identity\.linkerd\.cluster\.local|spiffe:\/\/cluster\.local/);
+    }
+    expect(access.trustDomain).toBe("cluster.local");
+  });
+});

@@ -277,6 +277,22 @@ describe("translate", () => {
     expect(items[0]).toMatchObject({ kind: "FakeMesh", metadata: { name: "bookinfo", labels: { "unimesh.io/policy-set": "team-a" } } });
   });
 
+  test("--set of a key the adapter does not declare → exit 2 naming the known ones, for shipped and third-party adapters", async () => {
+    for (const mesh of [["--mesh", "fake"], ["--adapter", fixture("adapter.mjs")], ["--mesh", "istio"], ["--mesh", "linkerd"], ["--mesh", "appmesh"], ["--mesh", "builtin"]]) {
+      const r = await cli(["translate", "in", ...mesh, "--set", "meshname=x"], { cwd: input() });
+      expect(r).toMatchObject({ code: EXIT.USAGE, stdout: "" });
+      expect(r.stderr).toMatch(/has no setting "meshname"; its settings are: trustDomain/);
+    }
+  });
+
+  test("--set trustDomain: every adapter; a value that is not a SPIFFE trust domain → exit 2", async () => {
+    const r = await cli(["translate", "in", "--mesh", "fake", "--set", "trustDomain=prod.example.com"], { cwd: input() });
+    expect(r.code).toBe(EXIT.OK);
+    const bad = await cli(["translate", "in", "--mesh", "fake", "--set", "trustDomain=Prod/Example"], { cwd: input() });
+    expect(bad).toMatchObject({ code: EXIT.USAGE, stdout: "" });
+    expect(bad.stderr).toContain('trustDomain "Prod/Example" is not a SPIFFE trust domain');
+  });
+
   test("an adapter that throws → exit 70 with a please-report message, nothing on stdout", async () => {
     const r = await cli(["translate", "in", "--mesh", "fake", "--set", "explode=1"], { cwd: input() });
     expect(r.code).toBe(EXIT.INTERNAL);

@@ -105,3 +105,40 @@ describe("access", () => {
     expect((await call(from("productpage"), "reviews", "/")).status).toBe(200);
   });
 });
+
+describe("access in another trust domain (--set trustDomain)", () => {
+  const policies = `
+apiVersion: unimesh.io/v1alpha1
+kind: AccessPolicy
+metadata: {name: details-readers, namespace: bookinfo}
+spec:
+  destination: {service: details}
+  allow: [{source: {serviceAccounts: [bookinfo-productpage]}}]
+`;
+  let details: App, productpage: App, reviews: App, proxy: ProxyRuntime;
+  const instances = () => [
+    { service: "details", namespace: "bookinfo", port: details.port },
+    { service: "productpage", namespace: "bookinfo", serviceAccount: "bookinfo-productpage", port: productpage.port, outbound: true },
+    { service: "reviews", namespace: "bookinfo", port: reviews.port, outbound: true },
+  ];
+  beforeAll(async () => {
+    [details, productpage, reviews] = await Promise.all(["details", "productpage", "reviews"].map((n) => startApp(n)));
+    proxy = await startMesh(meshConfig(policies, registry(instances(), { trustDomain: "prod.example.com" }), {}, { trustDomain: "prod.example.com" }));
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await closeAgents();
+    await Promise.all([details, productpage, reviews].map((a) => a?.close()));
+  });
+
+  test("identities are issued and matched in that trust domain", async () => {
+    const a = await call(proxy.outboundPort("productpage", "bookinfo"), "details", "/");
+    expect(a.status).toBe(200);
+    expect(details.seen.at(-1)!.headers["x-forwarded-client-cert"]).toContain("URI=spiffe://prod.example.com/ns/bookinfo/sa/bookinfo-productpage");
+    expect((await call(proxy.outboundPort("reviews", "bookinfo"), "details", "/")).status).toBe(403);
+  });
+
+  test("a registry in another trust domain than the policies is refused (no rule would ever match)", () => {
+    expect(() => meshConfig(policies, registry(instances(), { trustDomain: "prod.example.com" }))).toThrow(/proxy\/trust-domain.*--set trustDomain=prod.example.com/);
+  });
+});

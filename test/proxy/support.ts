@@ -99,10 +99,10 @@ export interface TestInstance {
 }
 
 /** Translates policies (YAML text) with the builtin adapter into a ProxyConfig. */
-export function translatePolicies(yaml: string): ProxyConfig {
+export function translatePolicies(yaml: string, settings?: Record<string, string>): ProxyConfig {
   const loaded = loadModel([{ file: "policies.yaml", text: yaml }]);
   if (!loaded.ok) throw new Error(loaded.diagnostics.map((d) => `${d.pointer}: ${d.message}`).join("\n"));
-  const r = translate(loaded.model, { adapter: builtin });
+  const r = translate(loaded.model, { adapter: builtin, ...(settings ? { settings } : {}) });
   if (!r.ok) throw new Error(r.diagnostics.map((d) => `${d.pointer}: ${d.message}`).join("\n"));
   return r.resources[0] as unknown as ProxyConfig;
 }
@@ -126,8 +126,8 @@ export function registry(instances: TestInstance[], extra: Partial<ServiceRegist
 }
 
 /** The merged config of policies (YAML, may be empty) and a registry. */
-export function meshConfig(policiesYaml: string, reg: ServiceRegistry, spec: Partial<ProxyConfig["spec"]> = {}): ProxyConfig {
-  const configs = policiesYaml.trim() ? [{ doc: translatePolicies(policiesYaml), file: "policies", documentIndex: 0 }] : [];
+export function meshConfig(policiesYaml: string, reg: ServiceRegistry, spec: Partial<ProxyConfig["spec"]> = {}, settings?: Record<string, string>): ProxyConfig {
+  const configs = policiesYaml.trim() ? [{ doc: translatePolicies(policiesYaml, settings), file: "policies", documentIndex: 0 }] : [];
   const { config, diagnostics } = mergeProxyDocuments(configs, [{ doc: reg, file: "registry", documentIndex: 0 }]);
   if (diagnostics.length) throw new Error(JSON.stringify(diagnostics));
   // UNIMESH_TEST_HOPS=inline runs every behaviour test with in-process hops between co-located listeners.

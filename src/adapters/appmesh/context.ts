@@ -2,7 +2,7 @@
  * What every part of the App Mesh translation shares: the model, the translate context, a reporter
  * that never reports the same thing twice, the adapter settings, and duration conversion.
  */
-import type { TranslateContext } from "../../api/adapter.js";
+import type { AdapterSetting, TranslateContext } from "../../api/adapter.js";
 import type { Severity } from "../../api/diagnostics.js";
 import { durationUnitValue, parseDuration } from "../../api/duration.js";
 import type { Feature } from "../../api/features.js";
@@ -35,8 +35,12 @@ export interface AppMeshSettings {
   egressFilter?: "ALLOW_ALL" | "DROP_ALL";
 }
 
-/** The setting names this adapter reads; any other is warned about. */
-export const SETTING_KEYS = ["meshName", "clusterDomain", "egressFilter"] as const;
+/** The settings this adapter reads (the core refuses any other key; `trustDomain` is a core setting). */
+export const APPMESH_SETTINGS: readonly AdapterSetting[] = [
+  { name: "meshName", description: "name of the cluster-scoped Mesh and value of the namespaces' `mesh` label", default: "unimesh" },
+  { name: "clusterDomain", description: "DNS suffix of Services (`<svc>.<ns>.svc.<clusterDomain>`)", default: "cluster.local" },
+  { name: "egressFilter", description: "Mesh.spec.egressFilter.type, ALLOW_ALL or DROP_ALL. Default: DROP_ALL when the model has an AccessPolicy, else ALLOW_ALL" },
+];
 
 
 /** Shared state of one translation. */
@@ -105,11 +109,6 @@ export class Tx {
 
 function readSettings(ctx: TranslateContext): AppMeshSettings {
   const s = ctx.options.settings ?? {};
-  for (const k of Object.keys(s).sort()) {
-    if (!(SETTING_KEYS as readonly string[]).includes(k)) {
-      ctx.reportGlobal({ code: "adapter/unsupported-value", severity: "warning", message: `unknown App Mesh setting "${k}" is ignored; the settings are: ${SETTING_KEYS.join(", ")}` });
-    }
-  }
   const meshName = s.meshName ?? "unimesh";
   const clusterDomain = s.clusterDomain ?? "cluster.local";
   const out: AppMeshSettings = { meshName: isDnsLabel(meshName) ? meshName : "unimesh", clusterDomain };

@@ -14,7 +14,7 @@
  * Approximations (`allowApproximations`, `--allow`): `service-level-access`, `connection-pool-per-instance`.
  */
 import type { Adapter, Capabilities } from "../../api/adapter.js";
-import { CONNECTION_POOL_PER_INSTANCE, SERVICE_LEVEL_ACCESS } from "./context.js";
+import { APPMESH_SETTINGS, CONNECTION_POOL_PER_INSTANCE, SERVICE_LEVEL_ACCESS } from "./context.js";
 import { translateAppMesh } from "./translator.js";
 
 const VR = "VirtualRouter.spec.routes[]";
@@ -79,6 +79,7 @@ export const appmesh: Adapter = {
     [CONNECTION_POOL_PER_INSTANCE]:
       "connectionPool limits are enforced by each destination pod's Envoy for all callers together (VirtualNode listener connectionPool), not per calling proxy",
   },
+  settings: APPMESH_SETTINGS,
   capabilities: () => CAPABILITIES_1_13,
   translate: translateAppMesh,
 };

@@ -30,7 +30,10 @@ const CAPABILITIES: Capabilities = {
   trafficSource: { support: "full", via: "Route.source" },
 };
 
-/** unimesh's built-in proxy. Versions: the ProxyConfig format `1`. No adapter settings. */
+/**
+ * unimesh's built-in proxy. Versions: the ProxyConfig format `1`. No settings of its own; the core
+ * `trustDomain` becomes `ProxyConfig.spec.trustDomain` (the trust domain of its CA and identities).
+ */
 export const builtin: Adapter = {
   name: "builtin",
   description: "unimesh's own proxy on 127.0.0.1 (`unimesh up` / `unimesh proxy`): a local mesh with no cluster",

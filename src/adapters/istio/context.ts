@@ -2,7 +2,7 @@
  * What every Istio feature module receives: the model, the translate context, the target version,
  * host naming, and a short way to report diagnostics.
  */
-import type { TranslateContext } from "../../api/adapter.js";
+import type { AdapterSetting, TranslateContext } from "../../api/adapter.js";
 import type { Feature } from "../../api/features.js";
 import type { Entry, Model } from "../../api/model.js";
 import type { Severity } from "../../api/diagnostics.js";
@@ -30,11 +30,11 @@ export interface IstioContext {
   report(entry: Entry<any>, pointer: string, feature: Feature, severity: Severity, code: IstioCode, message: string): void;
 }
 
-/** Adapter settings (`TranslateOptions.settings`) understood by the Istio adapter. */
-export const ISTIO_SETTINGS = {
-  clusterDomain: "Kubernetes cluster DNS domain used in service hosts (`<svc>.<ns>.svc.<clusterDomain>`). Default: cluster.local.",
-  rootNamespace: "Istio's root namespace (meshConfig.rootNamespace), where policies apply to the whole mesh. Default: istio-system.",
-} as const;
+/** Adapter settings (`TranslateOptions.settings`) understood by the Istio adapter (besides the core `trustDomain`). */
+export const ISTIO_SETTINGS: readonly AdapterSetting[] = [
+  { name: "clusterDomain", description: "Kubernetes cluster DNS domain used in service hosts (`<svc>.<ns>.svc.<clusterDomain>`)", default: "cluster.local" },
+  { name: "rootNamespace", description: "Istio's root namespace (meshConfig.rootNamespace), where policies apply to the whole mesh", default: "istio-system" },
+];
 
 /** Builds the context of one translation. */
 export function createContext(model: Model, ctx: TranslateContext): IstioContext {

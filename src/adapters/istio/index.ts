@@ -7,12 +7,13 @@
  * Settings (`TranslateOptions.settings`, see `ISTIO_SETTINGS`): `clusterDomain` (default `cluster.local`),
  * the DNS domain of service hosts; `rootNamespace` (default `istio-system`), Istio's root namespace, where
  * workload-scoped policies would apply mesh-wide (refused). The trust domain of principals is
- * `model.trustDomain`.
+ * `model.trustDomain` (the core setting `trustDomain`).
  *
  * @see https://istio.io/latest/docs/reference/config/networking/virtual-service/
  * @see https://istio.io/latest/docs/reference/config/security/authorization-policy/
  */
 import type { Adapter, Capabilities, Capability } from "../../api/adapter.js";
+import { ISTIO_SETTINGS } from "./context.js";
 import { translateIstio } from "./translator.js";
 import { DEFAULT_ISTIO_VERSION, FIELD_SINCE, ISTIO_VERSIONS, hasField } from "./versions.js";
 
@@ -61,6 +62,7 @@ export const istio: Adapter = {
     { label: `1.22-${prevMinor(BACKOFF_SINCE)}`, versions: ISTIO_VERSIONS.filter((v) => !hasField(v, "VirtualService.http[].retries.backoff")) },
     { label: BACKOFF_SINCE === DEFAULT_ISTIO_VERSION ? BACKOFF_SINCE : `${BACKOFF_SINCE}-${DEFAULT_ISTIO_VERSION}`, versions: ISTIO_VERSIONS.filter((v) => hasField(v, "VirtualService.http[].retries.backoff")) },
   ],
+  settings: ISTIO_SETTINGS,
   capabilities: istioCapabilities,
   translate: translateIstio,
 };

@@ -2,7 +2,7 @@
  * What every Linkerd feature module receives: the model, the translate context, the facts of the target
  * version, the cluster domain, and a report function that says each thing once.
  */
-import type { KubeObject, TranslateContext } from "../../api/adapter.js";
+import type { AdapterSetting, KubeObject, TranslateContext } from "../../api/adapter.js";
 import type { Feature } from "../../api/features.js";
 import type { Entry, Model } from "../../api/model.js";
 import type { Severity } from "../../api/diagnostics.js";
@@ -17,10 +17,10 @@ import { type VersionFacts, versionFacts } from "./versions.js";
  */
 export type LinkerdCode = "adapter/unsupported-feature" | "adapter/unsupported-value" | "adapter/approximation" | "adapter/conflict" | "adapter/note";
 
-/** Adapter settings (`TranslateOptions.settings`) understood by the Linkerd adapter. */
-export const LINKERD_SETTINGS = {
-  clusterDomain: "Kubernetes cluster DNS domain, used in ServiceProfile names (`<svc>.<ns>.svc.<clusterDomain>`, Linkerd 2.14-2.15). Default: cluster.local.",
-} as const;
+/** Adapter settings (`TranslateOptions.settings`) understood by the Linkerd adapter (besides the core `trustDomain`). */
+export const LINKERD_SETTINGS: readonly AdapterSetting[] = [
+  { name: "clusterDomain", description: "Kubernetes cluster DNS domain, used in ServiceProfile names (`<svc>.<ns>.svc.<clusterDomain>`, Linkerd 2.14-2.15)", default: "cluster.local" },
+];
 
 /**
  * Looser translations the Linkerd adapter makes only when the user opts in by name

@@ -16,7 +16,7 @@
  */
 import type { Adapter, Capabilities, Capability } from "../../api/adapter.js";
 import type { Feature } from "../../api/features.js";
-import { LINKERD_APPROXIMATIONS } from "./context.js";
+import { LINKERD_APPROXIMATIONS, LINKERD_SETTINGS } from "./context.js";
 import { translateLinkerd } from "./translator.js";
 import { DEFAULT_LINKERD_VERSION, LINKERD_VERSIONS, versionFacts } from "./versions.js";
 
@@ -103,6 +103,7 @@ export const linkerd: Adapter = {
     { label: "2.14-2.15 (legacy)", versions: ["2.14", "2.15"] },
   ],
   approximations: LINKERD_APPROXIMATIONS,
+  settings: LINKERD_SETTINGS,
   capabilities: linkerdCapabilities,
   translate: translateLinkerd,
 };

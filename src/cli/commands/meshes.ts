@@ -1,6 +1,6 @@
 /** `unimesh meshes`: the adapters, their versions, and the feature × mesh matrix. */
 import type { Command } from "commander";
-import type { Adapter } from "../../api/adapter.js";
+import type { Adapter, AdapterSetting } from "../../api/adapter.js";
 import { EXIT } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
 import type { CliCommand } from "../main.js";
@@ -29,10 +29,12 @@ export const meshesCommand: CliCommand = {
         const { matrixRows, renderMatrix } = await import("../matrix.js");
         if (flags.output === "json") {
           const { FEATURES, FEATURE_TITLES } = await import("../../api/features.js");
+          const { CORE_SETTINGS } = await import("../../api/adapter.js");
           const data = {
             adapters: adapters.map((a) => ({
               name: a.name, description: a.description, versions: a.versions, defaultVersion: a.defaultVersion,
               profiles: a.profiles ?? [], approximations: a.approximations ?? {},
+              settings: [...CORE_SETTINGS, ...(a.settings ?? [])],
               capabilities: Object.fromEntries(a.versions.map((v) => [v, a.capabilities(v)])),
             })),
             features: FEATURES.map((name) => ({ name, title: FEATURE_TITLES[name] })),
@@ -41,14 +43,15 @@ export const meshesCommand: CliCommand = {
           io.stdout.write(JSON.stringify(data, null, 2) + "\n");
           return done(EXIT.OK);
         }
-        io.stdout.write(listAdapters(adapters) + "\n" + renderMatrix(adapters));
+        const { CORE_SETTINGS } = await import("../../api/adapter.js");
+        io.stdout.write(listAdapters(adapters, CORE_SETTINGS) + "\n" + renderMatrix(adapters));
         done(EXIT.OK);
       });
   },
 };
 
 /** The adapter list of `unimesh meshes`. */
-function listAdapters(adapters: readonly Adapter[]): string {
+function listAdapters(adapters: readonly Adapter[], core: readonly AdapterSetting[]): string {
   if (!adapters.length) return "No mesh adapters are built in; load one with --adapter <package|path>.\n";
   const width = Math.max(...adapters.map((a) => a.name.length));
   const pad = " ".repeat(width + 4);
@@ -58,6 +61,9 @@ function listAdapters(adapters: readonly Adapter[]): string {
     out += `${pad}versions: ${a.versions.join(", ")} (default ${a.defaultVersion})\n`;
     for (const p of a.profiles ?? []) out += `${pad}profile ${p.label}: ${p.versions.join(", ")}\n`;
     for (const [name, what] of Object.entries(a.approximations ?? {})) out += `${pad}--allow ${name}: ${what}\n`;
+    for (const s of a.settings ?? []) out += `${pad}--set ${s.name}=...: ${s.description}${s.default !== undefined ? ` (default ${s.default})` : ""}\n`;
   }
+  out += "Every mesh:\n";
+  for (const s of core) out += `  --set ${s.name}=...: ${s.description}${s.default !== undefined ? ` (default ${s.default})` : ""}\n`;
   return out;
 }

@@ -46,7 +46,7 @@ async function upAction(paths: string[], flags: UpFlags, io: CliIO) {
   const { translate } = await import("../../api/translate.js");
   const { hasErrors } = await import("../../api/diagnostics.js");
   const { builtin } = await import("../../adapters/builtin/index.js");
-  const { configFromFiles, printDiagnostics, registryDir, summary } = await import("../../proxy/cli-support.js");
+  const { configFromFiles, printDiagnostics, registryDir, registryTrustDomain, summary } = await import("../../proxy/cli-support.js");
   const { startProxy, ProxyConfigError } = await import("../../proxy/runtime.js");
   const { serveUntilStopped } = await import("../../proxy/serve.js");
   const { startApps, stopApps } = await import("../../proxy/apps.js");
@@ -57,7 +57,9 @@ async function upAction(paths: string[], flags: UpFlags, io: CliIO) {
   const build = () => {
     const loaded = loadInputs(paths, io, flags.strict);
     if (!loaded.ok) return { diagnostics: loaded.diagnostics, registries: [] };
-    const t = translate(loaded.model, { adapter: builtin, ...(flags.strict ? { strict: true } : {}) });
+    // The registries' trust domain is the one the proxy's CA issues identities in: the policies name theirs.
+    const trustDomain = registryTrustDomain(registryFiles);
+    const t = translate(loaded.model, { adapter: builtin, ...(trustDomain ? { settings: { trustDomain } } : {}), ...(flags.strict ? { strict: true } : {}) });
     const diagnostics = [...loaded.diagnostics, ...t.diagnostics];
     if (!t.ok) return { diagnostics, registries: [] };
     const doc = t.resources[0] as unknown as import("../../api/generated/proxyConfig.js").ProxyConfig;

@@ -2,7 +2,10 @@
  * Merging: one ProxyConfig (compiled policies; optional) and ServiceRegistries (local instances) make
  * the complete configuration the proxy runs. Services merge by namespace and name: the registry's
  * serviceAccount and ports win over the policies' facts, subsets are united, instances and ingresses
- * concatenated. Later registries win over earlier ones for trustDomain and admin.
+ * concatenated. Later registries win over earlier ones for trustDomain and admin. A registry's trustDomain
+ * must be the ProxyConfig's: its access rules name identities in that trust domain, and the CA would issue
+ * them in another one, so no rule would ever match (`proxy/trust-domain`; translate with
+ * `--set trustDomain=<td>`).
  */
 import type { ProxyConfig, Service, ServiceRegistry } from "../../api/generated/proxyConfig.js";
 import type { Diagnostic } from "../../api/diagnostics.js";
@@ -27,8 +30,15 @@ export function mergeProxyDocuments(
   const spec = structuredClone(base.spec);
   const services = new Map<string, Service>();
   for (const s of spec.services ?? []) services.set(key(s), s);
-  for (const { doc } of registries) {
+  const policyTrustDomain = configs.length ? base.spec.trustDomain ?? "cluster.local" : undefined;
+  for (const { doc, file, documentIndex } of registries) {
     const r = doc.spec;
+    if (r.trustDomain && policyTrustDomain !== undefined && r.trustDomain !== policyTrustDomain) {
+      diagnostics.push({
+        code: "proxy/trust-domain", severity: "error", file, documentIndex, pointer: "/spec/trustDomain",
+        message: `the ServiceRegistry sets trust domain ${r.trustDomain}, but the ProxyConfig's policies name identities in ${policyTrustDomain}, so no access rule or source would ever match; translate the policies with --set trustDomain=${r.trustDomain}, or remove trustDomain from the registry`,
+      });
+    }
     if (r.trustDomain) spec.trustDomain = r.trustDomain;
     if (r.admin) spec.admin = { ...spec.admin, ...r.admin };
     for (const s of r.services ?? []) {

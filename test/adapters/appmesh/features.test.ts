@@ -151,11 +151,11 @@ describe("appmesh mesh, deprecation and settings", () => {
     for (const o of objs) expect((o as any).spec).not.toHaveProperty("meshRef");
   });
 
-  test("settings: clusterDomain; unknown keys warned; bad values are errors", () => {
+  test("settings: clusterDomain; unknown keys are a usage error (the core checks them); bad values are errors", () => {
     const objs = ok(api, { settings: { clusterDomain: "corp.internal" } });
     expect(find(objs, "VirtualService", "api").spec.awsName).toBe("api.shop.svc.corp.internal");
     expect(find(objs, "VirtualNode", "api").spec.serviceDiscovery.dns.hostname).toBe("api-appmesh.shop.svc.corp.internal");
-    expect(warnings(run(api, { settings: { meshname: "x" } })).map((d) => d.message)).toEqual([expect.stringContaining('unknown App Mesh setting "meshname"')]);
+    expect(() => run(api, { settings: { meshname: "x" } })).toThrow('appmesh has no setting "meshname"; its settings are: trustDomain, meshName, clusterDomain, egressFilter');
     expect(errors(run(api, { settings: { meshName: "Not_Valid" } }))).toHaveLength(1);
     expect(errors(run(api, { settings: { egressFilter: "sometimes" } }))).toHaveLength(1);
   });
