@@ -153,10 +153,12 @@ describe("code and schema agree", () => {
     expect([...props].sort()).toEqual(FEATURES.filter((f) => !modelOnly.includes(f)).sort());
   });
 
-  test("golden cases are named after features (besides the negative and combined cases)", () => {
+  test("golden cases are named after features, or a feature and a variant (besides the negative and combined cases)", () => {
     const cases = readdirSync(join(ROOT, "test/golden")).filter((d) => statSync(join(ROOT, "test/golden", d)).isDirectory());
-    const extra = ["conflict", "merged", "rateLimitPerIdentity"];
-    expect(cases.filter((c) => !(FEATURES as readonly string[]).includes(c) && !extra.includes(c))).toEqual([]);
+    const extra = ["conflict", "merged"];
+    // `<feature><Variant>`, e.g. rateLimitPerIdentity, accessL7Suffix: the feature, then an upper-case letter.
+    const named = (c: string) => FEATURES.some((f) => c === f || (c.startsWith(f) && /^[A-Z]/.test(c.slice(f.length))));
+    expect(cases.filter((c) => !named(c) && !extra.includes(c))).toEqual([]);
   });
 
   test("the Duration pattern and parseDuration accept the same strings", () => {

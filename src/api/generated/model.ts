@@ -170,7 +170,7 @@ export interface Match {
   };
 }
 /**
- * Exactly one of exact, prefix, regex. `prefix` is a plain string prefix (`/api` also matches `/apix`); end it with `/` for a path-segment prefix.
+ * Exactly one of exact, prefix, regex. `prefix` is a plain string prefix (`/api` also matches `/apix`); end it with `/` for a path-segment prefix. There is no suffix form (Istio's VirtualService, Linkerd's HTTPRoute and App Mesh routes have none): a regex says it exactly, e.g. `.*\.png` for paths ending in `.png`.
  */
 export interface PathMatch {
   /**
@@ -620,7 +620,7 @@ export interface AccessRule {
    */
   methods?: [string, ...string[]];
   /**
-   * Request paths: exact (`/a`), prefix (`/a/*`), suffix (`* /a`), or `*` (any). `*` may appear only at the start or at the end.
+   * Request paths (without the query string), as Istio's AuthorizationPolicy `paths`: exact (`/a`), prefix (`/a/*`), suffix (`*.png`, `* /a`: any path ending with the text after `*`), or `*` (any path). `*` may appear only at the start or at the end, once.
    *
    * @minItems 1
    */

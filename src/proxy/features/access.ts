@@ -2,7 +2,7 @@
  * `access` and `accessL7`: authorization on an instance's inbound listener, on the verified peer
  * identity. When a destination has access rules (any AccessPolicy selects it), a request is allowed
  * only if an allow rule matches and no deny rule does (deny wins); refused requests are answered 403
- * before the app sees them. Rule conditions: source, methods, paths (exact, `/a/*` prefix, `*\/a`
+ * before the app sees them. Rule conditions: source, methods, paths (exact, `/a/*` prefix, `*.png` or `*\/a`
  * suffix, `*`), ports (service or target port of the instance), headers (exact values).
  */
 import type { Access, AccessRule } from "../../api/generated/proxyConfig.js";
