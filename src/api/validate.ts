@@ -285,7 +285,7 @@ export const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
   "^(5xx|gateway-error|reset|connect-failure|refused-stream|retriable-4xx|retriable-status-codes|cancelled|deadline-exceeded|internal|resource-exhausted|unavailable|[1-5][0-9][0-9])$":
     "must be a retry condition (5xx, gateway-error, reset, connect-failure, refused-stream, retriable-4xx, retriable-status-codes, cancelled, deadline-exceeded, internal, resource-exhausted, unavailable) or a status code such as 503",
   "^[A-Z]+$": "must be an HTTP method in upper case, such as GET",
-  "^(\\*|\\*[^*]+|/[^*]*\\*?)$": "must be a path: exact (/a), prefix (/a/*), suffix (*.png, */a), or * (any); `*` only at the start or the end",
+  "^(\\*|\\*[^*]+|/[^*]*\\*?)$": "must be a path: exact (/a), /a and below it (/a/*), string prefix (/a*), suffix (*.png, */a), or * (any); `*` only at the start or the end",
   "^[1-9][0-9]{0,4}$": "must be a port number (1-65535)",
 };
 

@@ -670,7 +670,7 @@ const cases: Case[] = [
           - paths: ["/a*b", "*/a/*", "/ok/*", "*/ok", "*", "/exact", "*.png", "**", "*.p*g"]
     `,
     expected: [
-      { code: "schema/pattern", pointer: "/spec/allow/0/paths/0", line: 7, column: 7, message: "must be a path: exact (/a), prefix (/a/*), suffix (*.png, */a), or * (any); `*` only at the start or the end" },
+      { code: "schema/pattern", pointer: "/spec/allow/0/paths/0", line: 7, column: 7, message: "must be a path: exact (/a), /a and below it (/a/*), string prefix (/a*), suffix (*.png, */a), or * (any); `*` only at the start or the end" },
       { code: "schema/pattern", pointer: "/spec/allow/0/paths/1", line: 7, column: 7 },
       { code: "schema/pattern", pointer: "/spec/allow/0/paths/7", line: 7, column: 7 },
       { code: "schema/pattern", pointer: "/spec/allow/0/paths/8", line: 7, column: 7 },

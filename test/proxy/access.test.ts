@@ -37,13 +37,22 @@ spec:
   destination: {service: ratings}
   allow:
     - source: {namespaces: [ops]}
+---
+apiVersion: unimesh.io/v1alpha1
+kind: AccessPolicy
+metadata: {name: portal-public, namespace: bookinfo}
+spec:
+  destination: {service: portal}
+  allow: [{}]
+  deny:
+    - paths: ["/admin/*"]
 `;
 
 describe("access", () => {
-  let details: App, vault: App, ratings: App, productpage: App, admin: App, reviews: App, monitor: App, proxy: ProxyRuntime;
+  let details: App, vault: App, ratings: App, productpage: App, admin: App, reviews: App, monitor: App, portal: App, proxy: ProxyRuntime;
   beforeAll(async () => {
-    [details, vault, ratings, productpage, admin, reviews, monitor] = await Promise.all(
-      ["details", "vault", "ratings", "productpage", "admin", "reviews", "monitor"].map((n) => startApp(n)));
+    [details, vault, ratings, productpage, admin, reviews, monitor, portal] = await Promise.all(
+      ["details", "vault", "ratings", "productpage", "admin", "reviews", "monitor", "portal"].map((n) => startApp(n)));
     proxy = await startMesh(meshConfig(POLICIES, registry([
       { service: "details", namespace: "bookinfo", port: details.port },
       { service: "vault", namespace: "bookinfo", port: vault.port },
@@ -52,12 +61,13 @@ describe("access", () => {
       { service: "admin", namespace: "bookinfo", serviceAccount: "bookinfo-admin", port: admin.port, outbound: true },
       { service: "reviews", namespace: "bookinfo", serviceAccount: "bookinfo-reviews", port: reviews.port, outbound: true },
       { service: "monitor", namespace: "ops", port: monitor.port, outbound: true },
+      { service: "portal", namespace: "bookinfo", port: portal.port },
     ])));
   });
   afterAll(async () => {
     await proxy?.stop();
     await closeAgents();
-    await Promise.all([details, vault, ratings, productpage, admin, reviews, monitor].map((a) => a?.close()));
+    await Promise.all([details, vault, ratings, productpage, admin, reviews, monitor, portal].map((a) => a?.close()));
   });
   const from = (svc: string, ns = "bookinfo") => proxy.outboundPort(svc, ns);
 
@@ -85,6 +95,19 @@ describe("access", () => {
     expect((await call(from("admin"), "details", "/details", { method: "POST", body: "x", headers: { "x-admin-token-id": "ops-1" } })).status).toBe(200);
     expect((await call(from("admin"), "details", "/details", { method: "POST", body: "x", headers: { "x-admin-token-id": "ops-9" } })).status).toBe(403);
     expect((await call(from("admin"), "details", "/details", { method: "POST", body: "x" })).status).toBe(403);
+  });
+
+  test("a path /a/* is /a itself and everything below it, not a plain string prefix", async () => {
+    // allow GET /details/*: /details itself is admitted, /detailsx is not.
+    expect((await call(from("productpage"), "details", "/details")).status).toBe(200);
+    expect((await call(from("productpage"), "details", "/detailsx")).status).toBe(403);
+    // deny /admin/*: /admin itself is denied too (a deny cannot be bypassed by dropping the last slash).
+    const before = portal.seen.length;
+    for (const path of ["/admin", "/admin/", "/admin/users", "/admin?x=1"]) {
+      expect((await call(from("productpage"), "portal", path)).status, path).toBe(403);
+    }
+    expect(portal.seen.length).toBe(before);
+    expect((await call(from("productpage"), "portal", "/administrators")).status).toBe(200);
   });
 
   test("a deny rule wins over an allow rule", async () => {

@@ -594,7 +594,7 @@ export interface AccessPolicy {
   spec: AccessPolicySpec;
 }
 /**
- * Who may call `destination`. Once ANY AccessPolicy selects a destination, requests to it that no allow rule (of any policy for it) allows are DENIED, and deny rules win over allow rules. An AccessPolicy with no allow rules therefore denies everything that reaches it. `source`: Default source of every rule without its own.
+ * Who may call `destination`. Combining: all AccessPolicies for one destination form ONE rule set, whatever their order: a request is allowed when an allow rule of ANY of them matches it and no deny rule of ANY of them does (deny wins). Once any AccessPolicy selects a destination (port), requests no allow rule matches are DENIED. So a policy without allow rules adds no allowed request: alone it denies everything; next to other policies it changes nothing but through its deny rules (it never cancels their allow rules). With `destination.port` a policy selects that Service port only: when every AccessPolicy of a destination names a port, the ports none names stay open. `source`: Default source of every rule without its own.
  */
 export interface AccessPolicySpec {
   source?: Source;
@@ -620,7 +620,7 @@ export interface AccessRule {
    */
   methods?: [string, ...string[]];
   /**
-   * Request paths (without the query string), as Istio's AuthorizationPolicy `paths`: exact (`/a`), prefix (`/a/*`), suffix (`*.png`, `* /a`: any path ending with the text after `*`), or `*` (any path). `*` may appear only at the start or at the end, once.
+   * Request paths (without the query string; case-sensitive): exact (`/a`); `/a/*`: `/a` itself AND every path below it (`/a/`, `/a/b`; not `/ab`), so a deny for `/admin/*` also covers `/admin`; `/a*`: every path starting with `/a` (a plain string prefix: `/a`, `/ab`, `/a/b`); suffix (`*.png`, `* /a`: any path ending with the text after `*`); or `*` (any path). `*` may appear only at the start or at the end, once.
    *
    * @minItems 1
    */

@@ -780,7 +780,7 @@ export interface AccessRule {
    */
   methods?: string[];
   /**
-   * Paths: exact (`/a`), prefix (`/a/*`), suffix (`* /a`) or `*`.
+   * Paths, as in the model's AccessRule.paths: exact (`/a`), `/a/*` (`/a` and every path below it), string prefix (`/a*`), suffix (`* /a`) or `*`.
    */
   paths?: string[];
   /**

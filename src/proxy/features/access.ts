@@ -2,13 +2,15 @@
  * `access` and `accessL7`: authorization on an instance's inbound listener, on the verified peer
  * identity. When a destination has access rules (any AccessPolicy selects it), a request is allowed
  * only if an allow rule matches and no deny rule does (deny wins); refused requests are answered 403
- * before the app sees them. Rule conditions: source, methods, paths (exact, `/a/*` prefix, `*.png` or `*\/a`
- * suffix, `*`), ports (service or target port of the instance), headers (exact values).
+ * before the app sees them. Rule conditions: source, methods, paths (src/api/access-path.ts: exact,
+ * `/a/*` = `/a` and everything below it, `/a*` string prefix, `*.png` or `*\/a` suffix, `*`), ports (service or
+ * target port of the instance), headers (exact values).
  */
 import type { Access, AccessRule } from "../../api/generated/proxyConfig.js";
 import type { IncomingHttpHeaders } from "node:http";
 import { compileSource, type Peer } from "./trafficSource.js";
 import { headerValue } from "./match.js";
+import { compileAccessPath } from "../../api/access-path.js";
 
 /** What an access decision looks at. */
 export interface AccessRequest {
@@ -30,19 +32,12 @@ export interface AccessDecision {
 
 type RuleTest = (r: AccessRequest) => boolean;
 
-function compilePath(p: string): (path: string) => boolean {
-  if (p === "*") return () => true;
-  if (p.endsWith("*")) { const pre = p.slice(0, -1); return (x) => x.startsWith(pre); }
-  if (p.startsWith("*")) { const suf = p.slice(1); return (x) => x.endsWith(suf); }
-  return (x) => x === p;
-}
-
 function compileRule(rule: AccessRule): RuleTest {
   const tests: RuleTest[] = [];
   if (rule.port !== undefined) { const port = rule.port; tests.push((r) => r.servicePort === port); }
   if (rule.source) { const s = compileSource(rule.source); tests.push((r) => s(r.peer)); }
   if (rule.methods) { const m = new Set(rule.methods); tests.push((r) => m.has(r.method)); }
-  if (rule.paths) { const ps = rule.paths.map(compilePath); tests.push((r) => ps.some((t) => t(r.path))); }
+  if (rule.paths) { const ps = rule.paths.map(compileAccessPath); tests.push((r) => ps.some((t) => t(r.path))); }
   if (rule.ports) { const ports = new Set(rule.ports); tests.push((r) => r.ports.some((p) => ports.has(p))); }
   for (const [name, values] of Object.entries(rule.headers ?? {})) {
     const ok = new Set(values);

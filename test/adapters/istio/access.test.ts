@@ -43,7 +43,13 @@ describe("istio access", () => {
     const allow = find(objs, "AuthorizationPolicy", "orders-allow").spec;
     const deny = find(objs, "AuthorizationPolicy", "orders-deny").spec;
     expect(allow.rules).toEqual([{ from: [{ source: { principals: ["cluster.local/ns/shop/sa/frontend"] } }] }]);
-    expect(deny.rules).toEqual([{ from: [{ source: { principals: ["cluster.local/ns/ops/sa/chaos"] } }], to: [{ operation: { paths: ["/admin/*"] } }] }]);
+    expect(deny.rules).toEqual([{ from: [{ source: { principals: ["cluster.local/ns/ops/sa/chaos"] } }], to: [{ operation: { paths: ["/admin", "/admin/*"] } }] }]);
+  });
+
+  test("a model path /a/* is /a and everything below it: Istio gets both /a and /a/* (its /a/* alone misses /a)", () => {
+    const objs = ok(ap("  destination: {service: web}\n  allow:\n    - paths: [\"/reviews/*\", \"/api*\", \"*/logo.png\", \"/x\", \"/reviews\", \"/*\"]\n  deny:\n    - paths: [\"/admin/*\"]"));
+    expect(find(objs, "AuthorizationPolicy", "web-deny").spec.rules).toEqual([{ to: [{ operation: { paths: ["/admin", "/admin/*"] } }] }]);
+    expect(find(objs, "AuthorizationPolicy", "web-allow").spec.rules).toEqual([{ to: [{ operation: { paths: ["/reviews", "/reviews/*", "/api*", "*/logo.png", "/x", "/*"] } }] }]);
   });
 
   test("allow rules of several policies for one destination go into one ALLOW policy", () => {

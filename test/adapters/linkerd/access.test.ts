@@ -111,7 +111,8 @@ describe("linkerd deny rules: exact subtraction or an error", () => {
     ]);
     expect(find(objs, "HTTPRoute", "web-8080-deny-1").spec).toEqual({
       parentRefs: [{ group: "policy.linkerd.io", kind: "Server", name: "web-8080" }],
-      rules: [{ matches: [{ path: { type: "RegularExpression", value: "^/admin/.*$" } }] }],
+      // /admin/* is /admin itself and everything below it (src/api/access-path.ts): the deny covers /admin too.
+      rules: [{ matches: [{ path: { type: "Exact", value: "/admin" } }, { path: { type: "RegularExpression", value: "^/admin/.*$" } }] }],
     });
     expect(find(objs, "HTTPRoute", "web-8080-allow-1").spec.rules).toEqual([{ matches: [{ method: "GET" }, { method: "POST" }] }]);
   });
@@ -141,6 +142,7 @@ describe("linkerd method/path/header rules: inbound HTTPRoutes", () => {
       headers: {x-token: [a.1, b]}`));
     expect(r.ok).toBe(true);
     expect(find(r.resources, "HTTPRoute", "web-8080-allow-1").spec.rules[0].matches).toEqual([
+      { method: "GET", path: { type: "Exact", value: "/items" } },
       { method: "GET", path: { type: "RegularExpression", value: "^/items/.*$" } },
       { method: "GET", path: { type: "Exact", value: "/health" } },
       { method: "GET", path: { type: "RegularExpression", value: "^.*/x\\.json$" } },

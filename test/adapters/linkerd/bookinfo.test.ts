@@ -105,13 +105,13 @@ describe.each(["2.20", "2.14"])("bookinfo on linkerd@%s", (version) => {
     test("a Server per destination, with routes per rule and exactly the allowed callers", () => {
       expect(names(r.resources).filter((n) => n.startsWith("Server/"))).toEqual(["Server/details-9080", "Server/productpage-9080", "Server/ratings-9080", "Server/reviews-9080"]);
       expect(find(r.resources, "Server", "ratings-9080").spec.proxyProtocol).toBe("HTTP/1");
-      expect(find(r.resources, "HTTPRoute", "ratings-9080-allow-1").spec.rules).toEqual([{ matches: [{ method: "GET", path: { type: "RegularExpression", value: "^/ratings/.*$" } }] }]);
+      expect(find(r.resources, "HTTPRoute", "ratings-9080-allow-1").spec.rules).toEqual([{ matches: [{ method: "GET", path: { type: "Exact", value: "/ratings" } }, { method: "GET", path: { type: "RegularExpression", value: "^/ratings/.*$" } }] }]);
       expect(find(r.resources, "MeshTLSAuthentication", "ratings-9080-allow-1-identities").spec.identities).toEqual(["bookinfo-reviews.bookinfo.serviceaccount.identity.linkerd.cluster.local"]);
     });
 
     test("productpage: GET/POST from any meshed caller (strict), /admin/* refused by an unauthorized, more specific route", () => {
       expect(find(r.resources, "MeshTLSAuthentication", "productpage-9080-allow-1-identities").spec.identities).toEqual(["*"]);
-      expect(find(r.resources, "HTTPRoute", "productpage-9080-deny-1").spec.rules).toEqual([{ matches: [{ path: { type: "RegularExpression", value: "^/admin/.*$" } }] }]);
+      expect(find(r.resources, "HTTPRoute", "productpage-9080-deny-1").spec.rules).toEqual([{ matches: [{ path: { type: "Exact", value: "/admin" } }, { path: { type: "RegularExpression", value: "^/admin/.*$" } }] }]);
       expect(r.resources.filter((o) => o.kind === "AuthorizationPolicy" && (o as any).spec.targetRef.name === "productpage-9080-deny-1")).toEqual([]);
     });
   });

@@ -2,9 +2,11 @@
  * Feature `accessL7`: the request conditions of an access rule → `AuthorizationPolicy.rules[].to[].operation`
  * {methods, paths, ports} and `rules[].when[]` (istio/api `security/v1beta1/authorization_policy.proto`).
  *
- * - `methods` → `operation.methods`; `paths` → `operation.paths` (the model uses Istio's path syntax:
- *   exact `/a`, prefix `/a/*`, suffix (a leading `*`, e.g. `*.png`), any `*`). Path templates `{*}` / `{**}` would mean
- *   something else in Istio than the model's exact match: error.
+ * - `methods` → `operation.methods`; `paths` → `operation.paths`, each model path as the Istio paths
+ *   that match exactly the same requests (src/api/access-path.ts): exact `/a` → `/a`; `/a/*` (`/a` and
+ *   everything below it) → `/a` AND `/a/*` (Istio's `/a/*` is only the string prefix `/a/`, so a deny for
+ *   `/admin/*` alone would let `/admin` through); `/a*` → `/a*`; suffix `*.png` → `*.png`; `*` → `*`.
+ *   Path templates `{*}` / `{**}` would mean something else in Istio than the model's exact match: error.
  * - `ports` and the policy's `destination.port` (`EffectiveAccessRule.port`) are SERVICE ports in the
  *   model; `operation.ports` (strings) are workload ports: each is mapped to its `targetPort`
  *   (MeshService facts, else the same number) and ANDed with `ports` (a rule whose ports exclude it can
@@ -18,6 +20,7 @@
  * the HTTP conditions and denies every connection matching the rest. Both fail closed (deny more, never
  * allow more), and both are reported as warnings when the MeshService declares the port `tcp`.
  */
+import { accessPathMatchers } from "../../../api/access-path.js";
 import { escapePointerToken } from "../../../api/diagnostics.js";
 import { type EffectiveAccessRule, servicePort } from "../../../api/model.js";
 import type { AuthzOperation, AuthzRule } from "../resources.js";
@@ -36,7 +39,7 @@ export function requestConditions(r: EffectiveAccessRule, dc: DestinationContext
           `Istio reads "{*}" and "{**}" in "${p}" as path templates, not as the literal text the model means`);
       }
     });
-    op.paths = [...rule.paths];
+    op.paths = istioPaths(rule.paths);
   }
   const ports = effectivePorts(r, dc);
   if (ports === null) return undefined;
@@ -55,6 +58,22 @@ export function requestConditions(r: EffectiveAccessRule, dc: DestinationContext
     });
   }
   warnTcp(r, dc, ports);
+  return out;
+}
+
+/**
+ * Istio `operation.paths` for model access rule paths: every elementary condition of each
+ * (`accessPathMatchers`) in Istio's syntax (exact as is, string prefix `p*`, suffix `*s`, any `*`), in
+ * written order, without repeats.
+ */
+export function istioPaths(paths: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const p of paths) {
+    for (const m of accessPathMatchers(p)) {
+      const s = m.kind === "any" ? "*" : m.kind === "exact" ? m.value : m.kind === "prefix" ? `${m.value}*` : `*${m.value}`;
+      if (!out.includes(s)) out.push(s);
+    }
+  }
   return out;
 }
 

@@ -53,6 +53,7 @@ import { POLICY_V1ALPHA1, type ServerObject, type TargetRef } from "../resources
 import { type MatchSpec, type PathCond, CATCH_ALL, HTTP_TOKEN, escapePointer, compareOutcomes, covers, describeSpec, mayOverlap, toHttpRouteMatch } from "../matching.js";
 import { type Callers, NOBODY, callersOf, describeCallers, isEmpty, linkerdIdentity, sameCallers, subsetOf, subtract, union } from "./callers.js";
 import type { Feature } from "../../../api/features.js";
+import { accessPathMatchers } from "../../../api/access-path.js";
 
 /** Gateway API `HTTPRouteMatch.method` values. */
 const GATEWAY_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"]);
@@ -108,15 +109,17 @@ function mtlsOffMessage(ver: string): string {
   return `${ver} cannot turn mTLS off: meshed pods always talk mTLS to each other (plaintext only reaches a pod from unmeshed clients or through ports the proxy skips, config.linkerd.io/skip-inbound-ports, which unimesh does not manage). Use permissive`;
 }
 
-/** Parses an access rule path (`/a`, `/a/*`, `*\/a`, `*`). */
-function accessPath(p: string): PathCond | undefined {
-  if (p === "*") return undefined;
-  if (p.startsWith("*")) return { kind: "suffix", value: p.slice(1) };
-  if (p.endsWith("*")) {
-    const prefix = p.slice(0, -1);
-    return prefix === "/" ? undefined : { kind: "prefix", value: prefix };
+/**
+ * The path conditions of an access rule path (src/api/access-path.ts: `/a/*` is `/a` and every path
+ * below it, so two conditions: exact `/a` and prefix `/a/`); undefined when it matches every path.
+ */
+function accessPath(p: string): PathCond[] | undefined {
+  const out: PathCond[] = [];
+  for (const m of accessPathMatchers(p)) {
+    if (m.kind === "any" || (m.kind === "prefix" && m.value === "/")) return undefined;
+    out.push({ kind: m.kind, value: m.value });
   }
-  return { kind: "exact", value: p };
+  return out;
 }
 
 /** The match specs of an access rule (methods × paths, headers on each), and whether it has L7 conditions. */
@@ -135,12 +138,13 @@ function ruleSpecs(lc: LinkerdContext, r: EffectiveAccessRule): { specs: MatchSp
   let paths: (PathCond | undefined)[] = [undefined];
   if (rule.paths) {
     const conds: PathCond[] = [];
+    let every = false;
     for (const p of rule.paths) {
       const c = accessPath(p);
-      if (c === undefined) break;
-      conds.push(c);
+      if (c === undefined) { every = true; break; }
+      for (const x of c) if (!conds.some((y) => y.kind === x.kind && y.value === x.value)) conds.push(x);
     }
-    if (conds.length === rule.paths.length) paths = conds;
+    if (!every) paths = conds;
   }
   let headers: MatchSpec["headers"] = [];
   if (rule.headers) {
