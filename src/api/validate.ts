@@ -190,7 +190,8 @@ function reduceAjvErrors(kind: string, errors: AjvError[]): { pointer: string; d
         pointer = `${e.instancePath}/${escape(e.params.additionalProperty)}`;
         code = "schema/unknown-field";
         const allowed = allowedProperties(kind, e.instancePath);
-        message = `unknown field "${e.params.additionalProperty}"` + (allowed ? `; expected one of: ${allowed.join(", ")}` : "");
+        const hint = UNKNOWN_FIELD_HINTS[`${kind}${e.instancePath}/${e.params.additionalProperty}`];
+        message = `unknown field "${e.params.additionalProperty}"` + (hint ? `: ${hint}` : allowed ? `; expected one of: ${allowed.join(", ")}` : "");
         break;
       }
       case "required":
@@ -287,6 +288,14 @@ export const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
   "^[A-Z]+$": "must be an HTTP method in upper case, such as GET",
   "^(\\*|\\*[^*]+|/[^*]*\\*?)$": "must be a path: exact (/a), /a and below it (/a/*), string prefix (/a*), suffix (*.png, */a), or * (any); `*` only at the start or the end",
   "^[1-9][0-9]{0,4}$": "must be a port number (1-65535)",
+};
+
+/**
+ * Fields a reader may expect where the schema has none, keyed by `<kind><pointer>`: what to write
+ * instead (the end of their `schema/unknown-field` message).
+ */
+const UNKNOWN_FIELD_HINTS: Readonly<Record<string, string>> = {
+  "MTLSPolicy/spec/destination/port": "an MTLSPolicy's mode applies to every port of its service; for one port, write its mode in ports (e.g. ports: {\"9080\": strict}) and leave destination without port",
 };
 
 function patternMessage(pattern: string): string {
@@ -532,10 +541,6 @@ function checkFeatures(f: any, base: string, err: Report): void {
 
 function accessRules(doc: AccessPolicy, err: Report): void {
   const s = doc.spec;
-  if (!s.allow?.length && !s.deny?.length)
-    err("/spec", "rule/deny-all", "this AccessPolicy has no rules: every request to the destination is denied", "warning");
-  else if (!s.allow?.length)
-    err("/spec", "rule/deny-all", "this AccessPolicy has deny rules but no allow rules: every request to the destination is denied (once an AccessPolicy selects a destination, only allowed requests pass)", "warning");
   for (const action of ["allow", "deny"] as const) {
     (s[action] ?? []).forEach((r, i) => {
       if (r.source && Object.keys(r.source).length === 0) err(`/spec/${action}/${i}/source`, "rule/empty-source", "an empty source matches nothing useful; omit it for any caller");
@@ -555,6 +560,48 @@ function accessRules(doc: AccessPolicy, err: Report): void {
   for (const action of ["allow", "deny"] as const) (s[action] ?? []).forEach((r, i) => checkBlocks(r.source, () => `/spec/${action}/${i}/source`));
 }
 
+/**
+ * `rule/deny-all` (warning): an AccessPolicy without allow rules, where no allow rule of ANY
+ * AccessPolicy of its destination admits a request (the policies of a destination form one rule set:
+ * one without allow rules denies everything only when nothing else allows). Said per port when other
+ * policies allow on some ports only: "every request to ports other than 9080 is denied".
+ */
+function denyAll(model: Model, out: Diagnostic[]): void {
+  // The ports on which some allow rule of a destination's policies admits requests: "all", or a set.
+  const allowed = new Map<string, "all" | Set<number>>();
+  const key = (p: Entry<AccessPolicy>) => `${destinationNamespace(p)}/${p.doc.spec.destination.service}`;
+  for (const p of model.accessPolicies) {
+    const rules = p.doc.spec.allow;
+    if (!rules?.length) continue;
+    const k = key(p);
+    let a = allowed.get(k);
+    if (a === "all") continue;
+    const port = p.doc.spec.destination.port;
+    for (const r of rules) {
+      const ports = port === undefined ? r.ports : r.ports ? r.ports.filter((x) => x === port) : [port];
+      if (!ports) { a = "all"; break; }
+      a ??= new Set();
+      for (const x of ports) a.add(x);
+    }
+    if (a) allowed.set(k, a);
+  }
+  for (const p of model.accessPolicies) {
+    const s = p.doc.spec;
+    if (s.allow?.length) continue;
+    const a = allowed.get(key(p));
+    if (a === "all") continue;
+    const port = s.destination.port;
+    if (port !== undefined && a?.has(port)) continue;
+    const dest = `${destinationNamespace(p)}/${s.destination.service}`;
+    const what = s.deny?.length ? "this AccessPolicy has deny rules but no allow rules" : "this AccessPolicy has no rules";
+    const where = port !== undefined ? `every request to port ${port} of ${dest} is denied`
+      : a?.size ? `every request to ${dest} on a port other than ${[...a].sort((x, y) => x - y).join(", ")} is denied (the other AccessPolicies for it allow only there)`
+      : `every request to ${dest} is denied`;
+    out.push(at(p, "/spec", { code: "rule/deny-all", severity: "warning",
+      message: `${what}, and no AccessPolicy for ${dest} allows ${port !== undefined ? `on port ${port}` : a?.size ? "on its other ports" : "anything"}: ${where} (once an AccessPolicy selects a destination, only requests an allow rule admits pass)` }));
+  }
+}
+
 /** Why `text` is not an IP address or CIDR block (`10.0.0.0/8`, `fd00::/8`), or undefined when it is one. */
 export function cidrProblem(text: string): string | undefined {
   const [addr, prefix, ...more] = text.split("/");
@@ -569,10 +616,6 @@ export function cidrProblem(text: string): string | undefined {
 
 function mtlsRules(doc: MTLSPolicy, err: Report): void {
   if (doc.spec.ports && !doc.spec.destination) err("/spec/ports", "rule/mtls-ports", "per-port modes need a destination service");
-  // The mode of an MTLSPolicy applies to every port of its destination; a port-specific mode is written
-  // in `ports`. Accepting destination.port here would silently widen it to every port.
-  if (doc.spec.destination?.port !== undefined)
-    err("/spec/destination/port", "rule/mtls-ports", `an MTLSPolicy's mode applies to every port of the service; for port ${doc.spec.destination.port} alone write ports: {"${doc.spec.destination.port}": ${doc.spec.mode}} and remove destination.port`);
   for (const p of Object.keys(doc.spec.ports ?? {})) {
     if (Number(p) > 65535) err(`/spec/ports/${p}`, "rule/mtls-ports", "port must be 1-65535");
   }
@@ -697,6 +740,7 @@ function crossRules(model: Model, out: Diagnostic[]): void {
       }
     }
   }
+  denyAll(model, out);
   // MTLS: one policy per scope.
   const scopes = new Map<string, Entry<MTLSPolicy>>();
   for (const e of model.mtlsPolicies) {

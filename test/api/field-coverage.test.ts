@@ -377,10 +377,6 @@ const INVALID: Record<string, { docs: Doc[]; reason: string }> = {
     docs: tpDocs({ source: { ipBlocks: ["10.0.0.0/8"] } }),
     reason: "rule/source-ip-blocks: a TrafficPolicy source selects callers by identity only",
   },
-  "MTLSPolicy:/spec/destination/port": {
-    docs: mtlsDocs({ destination: { service: "api", port: 9000 } }),
-    reason: "rule/mtls-ports: a mode applies to every port of the service; per-port modes are written as `ports`",
-  },
 };
 
 // ───────────────────────────── 4. what may stay without effect ─────────────────────────────

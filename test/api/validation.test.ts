@@ -677,6 +677,61 @@ const cases: Case[] = [
     ],
   },
   {
+    name: "access: rule/deny-all only where no AccessPolicy of the destination allows (they form one rule set)",
+    input: y`
+      apiVersion: unimesh.io/v1alpha1
+      kind: AccessPolicy
+      metadata: {name: alone, namespace: shop}
+      spec:
+        destination: {service: vault}
+        deny: [{source: {namespaces: [ops]}}]
+      ---
+      apiVersion: unimesh.io/v1alpha1
+      kind: AccessPolicy
+      metadata: {name: deny-ops, namespace: shop}
+      spec:
+        destination: {service: web}
+        deny: [{source: {namespaces: [ops]}}]
+      ---
+      apiVersion: unimesh.io/v1alpha1
+      kind: AccessPolicy
+      metadata: {name: readers, namespace: shop}
+      spec:
+        destination: {service: web}
+        allow: [{source: {serviceAccounts: [frontend]}}]
+      ---
+      apiVersion: unimesh.io/v1alpha1
+      kind: AccessPolicy
+      metadata: {name: lock-all, namespace: shop}
+      spec:
+        destination: {service: api}
+      ---
+      apiVersion: unimesh.io/v1alpha1
+      kind: AccessPolicy
+      metadata: {name: api-9080, namespace: shop}
+      spec:
+        destination: {service: api, port: 9080}
+        allow: [{}]
+      ---
+      apiVersion: unimesh.io/v1alpha1
+      kind: AccessPolicy
+      metadata: {name: lock-9090, namespace: shop}
+      spec:
+        destination: {service: api, port: 9090}
+      ---
+      apiVersion: unimesh.io/v1alpha1
+      kind: AccessPolicy
+      metadata: {name: lock-9080, namespace: shop}
+      spec:
+        destination: {service: api, port: 9080}
+    `,
+    expected: [
+      { code: "rule/deny-all", severity: "warning", documentIndex: 0, pointer: "/spec", message: "this AccessPolicy has deny rules but no allow rules, and no AccessPolicy for shop/vault allows anything: every request to shop/vault is denied" },
+      { code: "rule/deny-all", severity: "warning", documentIndex: 3, pointer: "/spec", message: "every request to shop/api on a port other than 9080 is denied" },
+      { code: "rule/deny-all", severity: "warning", documentIndex: 5, pointer: "/spec", message: "no AccessPolicy for shop/api allows on port 9090: every request to port 9090 of shop/api is denied" },
+    ],
+  },
+  {
     name: "access: bad CIDR blocks (per source), deny rules without allow rules, empty sources",
     input: y`
       apiVersion: unimesh.io/v1alpha1
@@ -692,7 +747,6 @@ const cases: Case[] = [
               ipBlocks: ["fd00::/129"]
     `,
     expected: [
-      { code: "rule/deny-all", severity: "warning", pointer: "/spec", line: 4, message: "this AccessPolicy has deny rules but no allow rules: every request to the destination is denied" },
       { code: "rule/ip-block", pointer: "/spec/source/ipBlocks/0", line: 7, column: 5, message: 'the prefix length of "10.0.0.0/33" must be 0-32' },
       { code: "rule/ip-block", pointer: "/spec/source/ipBlocks/1", line: 7, column: 5, message: '"1.2.3" is not an IP address or CIDR block such as 10.0.0.0/8 or fd00::/8' },
       { code: "rule/empty-source", pointer: "/spec/deny/0/source", line: 9, column: 7, message: "an empty source matches nothing useful; omit it for any caller" },
@@ -766,7 +820,7 @@ const cases: Case[] = [
         destination: {service: api}
     `,
     expected: [
-      { code: "rule/mtls-ports", documentIndex: 0, pointer: "/spec/destination/port", line: 5, message: 'for port 9000 alone write ports: {"9000": permissive}' },
+      { code: "schema/unknown-field", documentIndex: 0, pointer: "/spec/destination/port", line: 5, message: 'unknown field "port": an MTLSPolicy\'s mode applies to every port of its service; for one port, write its mode in ports (e.g. ports: {"9080": strict})' },
       { code: "rule/empty-selector", documentIndex: 1, pointer: "/spec/selector", line: 12, message: "an empty selector selects every pod of the namespace" },
       { code: "rule/empty-selector", documentIndex: 1, pointer: "/spec/subsets/0/labels", line: 13, message: "a subset needs at least one label" },
       { code: "rule/empty-source", documentIndex: 2, pointer: "/spec/source", line: 19, message: "an empty source matches no caller" },

@@ -84,7 +84,7 @@ export function linkerdCapabilities(version: string): Capabilities {
     },
     accessL7: {
       support: "partial", via: "inbound policy.linkerd.io HTTPRoute (parent Server) + AuthorizationPolicy",
-      note: "One route per request (the most specific): overlapping rules must be provably ordered. Kubelet probes need an explicit allow rule.",
+      note: "One route per request (the most specific): overlapping rules need a provable order or an extra route for their overlap. Kubelet probes need an explicit allow rule.",
     },
     trafficSource: none("Routes apply to every client of a Service."),
   };

@@ -298,6 +298,58 @@ export function covers(outer: MatchSpec, inner: MatchSpec): boolean {
   return true;
 }
 
+/**
+ * A spec matching exactly the requests both `a` and `b` match, when it can be written as one spec
+ * (conservative: undefined when unsure, e.g. two different regexes, or a prefix and a suffix).
+ */
+export function intersectSpecs(a: MatchSpec, b: MatchSpec): MatchSpec | undefined {
+  if (a.method && b.method && a.method !== b.method) return undefined;
+  const path = intersectPaths(a.path, b.path);
+  if (path === null) return undefined;
+  const headers = intersectConds(a.headers, b.headers);
+  const query = intersectConds(a.query, b.query);
+  if (!headers || !query) return undefined;
+  const out = {} as MatchSpec;
+  if (path) out.path = path;
+  const method = a.method ?? b.method;
+  if (method) out.method = method;
+  out.headers = headers;
+  out.query = query;
+  return out;
+}
+
+/** The path condition of both (undefined: any path), or null when it cannot be written as one. */
+function intersectPaths(a: PathCond | undefined, b: PathCond | undefined): PathCond | undefined | null {
+  if (!a) return b;
+  if (!b) return a;
+  if (a.kind === b.kind && a.value === b.value) return a;
+  if (a.kind === "exact") return pathMatches(b, a.value) === true ? a : null;
+  if (b.kind === "exact") return pathMatches(a, b.value) === true ? b : null;
+  if (a.kind === "prefix" && b.kind === "prefix") return a.value.startsWith(b.value) ? a : b.value.startsWith(a.value) ? b : null;
+  if (a.kind === "suffix" && b.kind === "suffix") return a.value.endsWith(b.value) ? a : b.value.endsWith(a.value) ? b : null;
+  return null;
+}
+
+/** The header (or query) conditions of both, sorted by name; undefined when one name's two conditions cannot be combined. */
+function intersectConds(a: MatchSpec["headers"], b: MatchSpec["headers"]): MatchSpec["headers"] | undefined {
+  const out = [...a];
+  for (const h of b) {
+    const i = out.findIndex((x) => x.name === h.name);
+    if (i < 0) { out.push(h); continue; }
+    const o = out[i].cond;
+    if (JSON.stringify(o) === JSON.stringify(h.cond)) continue;
+    const lo = literals(o);
+    const lh = literals(h.cond);
+    if (!lo && !lh) return undefined;
+    // Literal values of one side that the other side surely matches.
+    const values = lo ? lo.filter((v) => valueMatches(h.cond, v) === true) : lh!.filter((v) => valueMatches(o, v) === true);
+    const unsure = lo ? lo.some((v) => valueMatches(h.cond, v) === undefined) : lh!.some((v) => valueMatches(o, v) === undefined);
+    if (!values.length || unsure) return undefined;
+    out[i] = { name: h.name, cond: values.length === 1 ? { kind: "exact", value: values[0] } : { kind: "oneOf", values } };
+  }
+  return out.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+}
+
 /** `A`: a path match that scores the request path's length (Exact, RegularExpression); `B`: no path match (scores 1). */
 function pathClass(s: MatchSpec): "A" | "B" {
   return s.path ? "A" : "B";

@@ -7,6 +7,9 @@
  *   Otherwise the other port, open to everyone in the model, gets restricted to the rule's callers: a
  *   warning (fails closed).
  * - A deny rule then denies its callers on the other Service ports too: a warning (fails closed).
+ * - A port-scoped AccessPolicy on a pod port where no allow rule admits anything denies every request
+ *   there, so also on the other Service ports; when no AccessPolicy governs those, that closes a whole
+ *   port the model leaves open: an error.
  * Only declared ports are checked: with guessed ports every Service port is assumed to be its own pod port.
  */
 import type { Severity } from "../../api/diagnostics.js";
@@ -40,7 +43,7 @@ export function sharedPodPortRules(v: DestinationView, how: string): SharedPodPo
     }
     if (!others.size) continue;
     const list = [...others].sort((a, b) => a - b);
-    const governed = list.filter((q) => v.accessPolicies.some((e) => e.doc.spec.destination.port === undefined || e.doc.spec.destination.port === q));
+    const governed = list.filter((q) => governs(v, q));
     const pointer = r.rule.ports ? `${r.pointer}/ports` : "/spec/destination/port";
     const shared = `Service ports ${named.join(", ")} and ${list.join(", ")} of ${v.namespace}/${v.service} reach the same pod port ${podPort}, and ${how}`;
     if (r.action === "allow" && governed.length) {
@@ -51,7 +54,31 @@ export function sharedPodPortRules(v: DestinationView, how: string): SharedPodPo
         message: `${shared}: this ${r.action} rule also ${r.action === "allow" ? "restricts" : "denies its callers on"} Service port ${list.join(", ")}${r.action === "allow" ? " to its callers" : ""}; send these Service ports to different pod ports to keep them apart` });
     }
   }
+  // A port-scoped AccessPolicy whose pod port no allow rule admits anything on: the mesh denies every
+  // request to that pod port, so also to the ungoverned Service ports reaching it, which the model leaves
+  // open. Denying a whole port nobody asked to govern: an error, not a warning.
+  for (const p of v.accessPolicies) {
+    const port = p.doc.spec.destination.port;
+    if (port === undefined) continue;
+    const tp = v.ports.find((x) => x.port === port)?.targetPort;
+    if (tp === undefined) continue;
+    const open = v.ports.filter((x) => x.targetPort === tp && x.port !== port && !governs(v, x.port)).map((x) => x.port);
+    if (!open.length || v.allow.some((r) => reachesPodPort(v, r, tp))) continue;
+    out.push({ policy: p, pointer: "/spec/destination/port", severity: "error",
+      message: `Service ports ${port} and ${open.join(", ")} of ${v.namespace}/${v.service} reach the same pod port ${tp}, and ${how}: no allow rule admits anything on Service port ${port}, so every request to pod port ${tp} would be denied, also on Service port ${open.join(", ")}, which no AccessPolicy governs; send these Service ports to different pod ports, or govern ${open.join(", ")} too (an AccessPolicy for ${open.length > 1 ? "them" : "it"} with the same rules)` });
+  }
   return out;
+}
+
+/** True when an AccessPolicy of the destination selects Service port `port` (its own port, or every port). */
+function governs(v: DestinationView, port: number): boolean {
+  return v.accessPolicies.some((e) => e.doc.spec.destination.port === undefined || e.doc.spec.destination.port === port);
+}
+
+/** True when an access rule can apply to pod port `tp` (its port condition names a Service port reaching it, or none). */
+function reachesPodPort(v: DestinationView, r: EffectiveAccessRule, tp: number): boolean {
+  const named = namedPorts(r);
+  return !named || named.some((p) => v.ports.find((x) => x.port === p)?.targetPort === tp);
 }
 
 /** The Service ports a rule's port condition names (rule ports AND the policy's port); undefined: every port. */

@@ -651,10 +651,10 @@ export interface MTLSPolicy {
   spec: MTLSPolicySpec;
 }
 /**
- * Whether the destination accepts plaintext. The most specific policy wins: one for a service over one for the whole namespace. `destination`: The service. Omitted: every workload in the policy's namespace.
+ * Whether the destination accepts plaintext. The most specific policy wins: one for a service over one for the whole namespace. `destination`: The service (all its ports; no `port` here: per-port modes go in `ports`). Omitted: every workload in the policy's namespace.
  */
 export interface MTLSPolicySpec {
-  destination?: Destination;
+  destination?: MTLSDestination;
   /**
    * strict: mutual TLS only; permissive: mutual TLS and plaintext; disabled: plaintext only.
    */
@@ -665,6 +665,19 @@ export interface MTLSPolicySpec {
   ports?: {
     [k: string]: "strict" | "permissive" | "disabled";
   };
+}
+/**
+ * The service whose mTLS mode is set: every port of it (there is no `port`: for one port, write `ports: {"9080": strict}`).
+ */
+export interface MTLSDestination {
+  /**
+   * A Kubernetes name (DNS-1123 label: lower-case letters, digits and '-', at most 63 characters).
+   */
+  service: string;
+  /**
+   * A Kubernetes name (DNS-1123 label: lower-case letters, digits and '-', at most 63 characters).
+   */
+  namespace?: string;
 }
 /**
  * Facts about one service (its name is metadata.name).

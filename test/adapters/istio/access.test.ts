@@ -213,4 +213,13 @@ describe("istio: Service ports sharing one pod port cannot be told apart by an A
     expect(r.ok).toBe(true);
     expect(warnings(r)).toEqual(["/spec/destination/port adapter/conflict"]);
   });
+
+  test("a port-scoped policy without allow rules next to an ungoverned Service port on the same pod port: an error (it would close that port too)", () => {
+    const r = run(shared + policy("  destination: {service: reviews, port: 80}"));
+    expect(errors(r)).toEqual(["/spec/destination/port adapter/unsupported-value"]);
+    expect(r.diagnostics.find((d) => d.severity === "error")!.message).toContain("every request to pod port 8080 would be denied, also on Service port 81, which no AccessPolicy governs");
+    // Both ports governed alike: exact, no error.
+    const both = run(shared + policy("  destination: {service: reviews}"));
+    expect(errors(both)).toEqual([]);
+  });
 });

@@ -162,8 +162,24 @@ describe("linkerd method/path/header rules: inbound HTTPRoutes", () => {
     expect(find(objs, "MeshTLSAuthentication", "web-8080-allow-1-identities").spec.identities).toEqual(["admin.shop.serviceaccount.identity.linkerd.cluster.local"]);
   });
 
-  test("overlapping rules with different callers and no provable winner: error", () => {
-    const r = run(web + ap("  destination: {service: web}\n  allow:\n    - source: {serviceAccounts: [a]}\n      methods: [GET]\n    - source: {serviceAccounts: [b]}\n      headers: {x-a: [\"1\"]}"));
+  test("overlapping rules with different callers and no provable winner: one more, more specific route for their overlap admits both", () => {
+    const objs = ok(web + ap("  destination: {service: web}\n  allow:\n    - source: {serviceAccounts: [a]}\n      methods: [GET]\n    - source: {serviceAccounts: [b]}\n      headers: {x-a: [\"1\"]}"));
+    const id = (sa: string) => `${sa}.shop.serviceaccount.identity.linkerd.cluster.local`;
+    // GET without x-a: a only; x-a: 1 with another method: b only; GET with x-a: 1: both (the model's OR of the two rules).
+    expect(find(objs, "HTTPRoute", "web-8080-allow-1").spec.rules).toEqual([{ matches: [{ method: "GET" }] }]);
+    expect(find(objs, "HTTPRoute", "web-8080-allow-2").spec.rules).toEqual([{ matches: [{ headers: [{ name: "x-a", type: "Exact", value: "1" }] }] }]);
+    expect(find(objs, "HTTPRoute", "web-8080-allow-3").spec.rules).toEqual([{ matches: [{ headers: [{ name: "x-a", type: "Exact", value: "1" }], method: "GET" }] }]);
+    expect(find(objs, "MeshTLSAuthentication", "web-8080-allow-1-identities").spec.identities).toEqual([id("a")]);
+    expect(find(objs, "MeshTLSAuthentication", "web-8080-allow-2-identities").spec.identities).toEqual([id("b")]);
+    expect(find(objs, "MeshTLSAuthentication", "web-8080-allow-3-identities").spec.identities).toEqual([id("a"), id("b")]);
+    // A path rule and a method rule: the overlap (GET /x) gets its own route, which Linkerd prefers over both.
+    const objs2 = ok(web + ap("  destination: {service: web}\n  allow:\n    - source: {serviceAccounts: [a]}\n      methods: [GET]\n    - source: {serviceAccounts: [b]}\n      paths: [/x]"));
+    expect(find(objs2, "HTTPRoute", "web-8080-allow-3").spec.rules).toEqual([{ matches: [{ method: "GET", path: { type: "Exact", value: "/x" } }] }]);
+    expect(find(objs2, "MeshTLSAuthentication", "web-8080-allow-3-identities").spec.identities).toEqual([id("a"), id("b")]);
+  });
+
+  test("overlapping rules with different callers whose overlap cannot be written as one route: error", () => {
+    const r = run(web + ap("  destination: {service: web}\n  allow:\n    - source: {serviceAccounts: [a]}\n      paths: [\"/x*\"]\n    - source: {serviceAccounts: [b]}\n      paths: [\"*/y\"]"));
     expect(errors(r)).toEqual(["/spec/allow/1 adapter/unsupported-value"]);
   });
 

@@ -171,4 +171,18 @@ describe("linkerd: Service ports sharing one pod port share one Server", () => {
     expect(errors(r)).toEqual(["/spec/allow/0/ports adapter/unsupported-value", "/spec/allow/1/ports adapter/unsupported-value"]);
     expect(r.diagnostics.find((d) => d.severity === "error")!.message).toContain("authorizes per pod port (one Server each)");
   });
+
+  test("an allow rule for port 5000 never admits its callers on port 9080 of the same pod port (issue #9)", () => {
+    const shared = ms("api", "  ports: [{port: 9080, targetPort: 9090}, {port: 5000, targetPort: 9090}]");
+    const policy = (name: string, spec: string) => `${H}kind: AccessPolicy\nmetadata: {name: ${name}, namespace: shop}\nspec:\n${spec}\n---\n`;
+    // 9080 governed by another policy that admits only front: web on 9080 would be a widening.
+    const r = run(shared + policy("web-5000", "  destination: {service: api, port: 5000}\n  allow: [{source: {serviceAccounts: [web]}}]") +
+      policy("front-9080", "  destination: {service: api, port: 9080}\n  allow: [{source: {serviceAccounts: [front]}}]"));
+    expect(errors(r)).toEqual(["/spec/destination/port adapter/unsupported-value", "/spec/destination/port adapter/unsupported-value"]);
+    expect(r.resources).toEqual([]);
+    // 9080 governed by nobody: restricting it to web only tightens it (a warning that names it).
+    const r2 = run(shared + policy("web-5000", "  destination: {service: api, port: 5000}\n  allow: [{source: {serviceAccounts: [web]}}]"));
+    expect(r2.ok).toBe(true);
+    expect(r2.diagnostics.find((d) => d.severity === "warning" && d.code === "adapter/conflict")!.message).toContain("also restricts Service port 9080 to its callers");
+  });
 });

@@ -30,8 +30,12 @@
  * the Server's, which unimesh never sets in this mode) apply; a request no route matches is refused
  * (404). So:
  * - allow rules with the same conditions share one route; a route whose requests all lie inside
- *   another allow rule's also authorizes that rule's callers; overlapping rules whose winner cannot be
- *   proven, or that would need different callers on parts of one route, are errors.
+ *   another allow rule's also authorizes that rule's callers; two overlapping allow rules for different
+ *   callers whose winner cannot be proven (or whose winner lacks the other's callers) get one more route
+ *   for exactly the requests both match, more specific than both (so Linkerd picks it there), admitting
+ *   the callers of both (e.g. `GET` from a and header `x-a: 1` from b → a third route `GET` + `x-a: 1`
+ *   for a and b); only when that overlap cannot be written as one route (a prefix and a suffix, two
+ *   regexes) is it an error.
  * - Linkerd authorization is allow-only. A deny rule is kept only when it can be subtracted EXACTLY:
  *   a deny without conditions removes listed identities from the allowed callers (never from inside a
  *   namespace or `*` wildcard); a deny with method/path/header conditions becomes its own route (no
@@ -50,7 +54,7 @@ import { objectMeta } from "../../shared/ownership.js";
 import type { LinkerdContext } from "../context.js";
 import { POLICY_HTTPROUTE } from "../versions.js";
 import { POLICY_V1ALPHA1, type ServerObject, type TargetRef } from "../resources.js";
-import { type MatchSpec, type PathCond, CATCH_ALL, HTTP_TOKEN, escapePointer, compareOutcomes, covers, describeSpec, mayOverlap, toHttpRouteMatch } from "../matching.js";
+import { type MatchSpec, type PathCond, CATCH_ALL, HTTP_TOKEN, escapePointer, compareOutcomes, covers, describeSpec, intersectSpecs, mayOverlap, toHttpRouteMatch } from "../matching.js";
 import { type Callers, NOBODY, callersOf, describeCallers, isEmpty, linkerdIdentity, sameCallers, subsetOf, subtract, union } from "./callers.js";
 import type { Feature } from "../../../api/features.js";
 import { accessPathMatchers } from "../../../api/access-path.js";
@@ -501,16 +505,24 @@ function accessForPort(lc: LinkerdContext, v: DestinationView, tp: number | unde
     if (same) { same.callers = union(same.callers, a.callers); same.rules.push(...a.rules); }
     else { merged.push({ ...a, rules: [...a.rules] }); keys.push(key); }
   }
-  const routes = [...merged, ...denies];
-  for (let changed = true; changed;) {
-    changed = false;
-    for (const w of merged) for (const l of merged) {
-      if (w === l || !specsOverlap(w.specs, l.specs) || !specsCovered(l.specs, w.specs)) continue;
-      if (winner(w.specs, l.specs) === "b") continue;
-      const u = union(w.callers, l.callers);
-      if (!sameCallers(u, w.callers)) { w.callers = u; changed = true; }
-    }
+  widenCovered(merged);
+  // Two overlapping allow routes for different callers where Linkerd's choice of route (one per request)
+  // would not admit both: one more route for exactly the requests both match, more specific than either
+  // (so Linkerd picks it there), admitting the callers of both. Repeated while it helps, a few times.
+  for (let extra = 0; extra < MAX_EXTRA_ROUTES; extra++) {
+    const pair = allowConflict(merged);
+    const route = pair && intersectionRoute(pair[0], pair[1]);
+    if (!route) break;
+    const key = canonicalJson(route.specs);
+    const same = merged.find((m) => m.kind === "allow" && canonicalJson(m.specs) === key);
+    if (same) {
+      const u = union(same.callers, route.callers);
+      if (sameCallers(u, same.callers)) break;
+      same.callers = u;
+    } else merged.push(route);
+    widenCovered(merged);
   }
+  const routes = [...merged, ...denies];
   let ok = true;
   for (let i = 0; i < routes.length; i++) {
     for (let j = i + 1; j < routes.length; j++) {
@@ -531,6 +543,7 @@ function accessForPort(lc: LinkerdContext, v: DestinationView, tp: number | unde
         }
         continue;
       }
+      if (resolvedBy(merged, a, b)) continue;
       if (!win) {
         if (!sameCallers(a.callers, b.callers)) {
           ok = false;
@@ -575,6 +588,77 @@ function accessForPort(lc: LinkerdContext, v: DestinationView, tp: number | unde
     `Linkerd Server ${v.namespace}/${server} turns on default deny for port ${tp} of the pods ${canonicalJson(v.facts.selector)}; requests are admitted per inbound HTTPRoute (one route per request: the most specific match; requests no route matches get 404): ${admitted.join("; ")}`);
   lc.report(notePolicy, "/spec", "accessL7", "warning", "adapter/note",
     `Linkerd authorizes kubelet liveness/readiness probes by itself only on Servers without HTTPRoutes; Server ${v.namespace}/${server} has inbound HTTPRoutes, so probes to port ${tp} are refused unless an allow rule admits them (e.g. GET on the probe path from any caller)`);
+}
+
+/** Most extra routes (for overlaps of allow rules) one Server gets before overlaps are reported instead. */
+const MAX_EXTRA_ROUTES = 8;
+
+/**
+ * A route whose requests all lie inside another allow route's also admits that route's callers (when
+ * Linkerd may pick it over the other: one route per request). Until nothing changes.
+ */
+function widenCovered(merged: InboundRoute[]): void {
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const w of merged) for (const l of merged) {
+      if (w === l || !specsOverlap(w.specs, l.specs) || !specsCovered(l.specs, w.specs)) continue;
+      if (winner(w.specs, l.specs) === "b") continue;
+      const u = union(w.callers, l.callers);
+      if (!sameCallers(u, w.callers)) { w.callers = u; changed = true; }
+    }
+  }
+}
+
+/**
+ * The first pair of allow routes that overlap and where the route Linkerd picks on the requests both match
+ * would not admit the other's callers (no provable winner and different callers, or a winner that lacks
+ * the loser's callers); undefined when none.
+ */
+function allowConflict(merged: InboundRoute[]): [InboundRoute, InboundRoute] | undefined {
+  for (let i = 0; i < merged.length; i++) {
+    for (let j = i + 1; j < merged.length; j++) {
+      const a = merged[i];
+      const b = merged[j];
+      if (!specsOverlap(a.specs, b.specs) || resolvedBy(merged, a, b)) continue;
+      const w = winner(a.specs, b.specs);
+      if (!w ? !sameCallers(a.callers, b.callers) : !subsetOf(w === "a" ? b.callers : a.callers, w === "a" ? a.callers : b.callers)) return [a, b];
+    }
+  }
+  return undefined;
+}
+
+/**
+ * True when another allow route takes every request both `a` and `b` match (its specs cover each
+ * intersection of theirs), wins over both there, and admits the callers of both: then it does not
+ * matter which of the two Linkerd would prefer.
+ */
+function resolvedBy(routes: readonly InboundRoute[], a: InboundRoute, b: InboundRoute): boolean {
+  const overlap: MatchSpec[] = [];
+  for (const x of a.specs) for (const y of b.specs) {
+    if (!mayOverlap(x, y)) continue;
+    const s = intersectSpecs(x, y);
+    if (!s) return false;
+    overlap.push(s);
+  }
+  const callers = union(a.callers, b.callers);
+  return routes.some((c) => c !== a && c !== b && c.kind === "allow" && specsCovered(c.specs, overlap) &&
+    winner(c.specs, a.specs) === "a" && winner(c.specs, b.specs) === "a" && subsetOf(callers, c.callers));
+}
+
+/**
+ * An allow route for exactly the requests both routes match, admitting the callers of both, when it can
+ * be written (every overlap of their specs as one spec) and Linkerd provably picks it over both there.
+ */
+function intersectionRoute(a: InboundRoute, b: InboundRoute): InboundRoute | undefined {
+  const specs: MatchSpec[] = [];
+  for (const x of a.specs) for (const y of b.specs) {
+    if (!mayOverlap(x, y)) continue;
+    const s = intersectSpecs(x, y);
+    if (!s) return undefined;
+    if (!specs.some((z) => canonicalJson(z) === canonicalJson(s))) specs.push(s);
+  }
+  if (!specs.length || winner(specs, a.specs) !== "a" || winner(specs, b.specs) !== "a") return undefined;
+  return { kind: "allow", specs, callers: union(a.callers, b.callers), rules: [...new Set([...a.rules, ...b.rules])] };
 }
 
 /** HTTPLocalRateLimitPolicy (policy.linkerd.io/v1alpha1, 2.17+) on the Server. */
