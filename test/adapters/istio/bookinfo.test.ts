@@ -50,13 +50,13 @@ describe.each([["1.30", "istio/1.30.3"], ["1.22", "istio/1.22.8"]] as const)("bo
 
   test("productpage: allow GET/POST from anyone, deny /admin/* to anyone", () => {
     expect(find(r.resources, "AuthorizationPolicy", "productpage-allow").spec.rules).toEqual([{ to: [{ operation: { methods: ["GET", "POST"] } }] }]);
-    expect(find(r.resources, "AuthorizationPolicy", "productpage-deny").spec.rules).toEqual([{ to: [{ operation: { paths: ["/admin/*"] } }] }]);
+    expect(find(r.resources, "AuthorizationPolicy", "productpage-deny").spec.rules).toEqual([{ to: [{ operation: { paths: ["/admin", "/admin/*"] } }] }]);
   });
 
   test("ratings is readable by the reviews identity only", () => {
     expect(find(r.resources, "AuthorizationPolicy", "ratings-allow").spec.rules).toEqual([{
       from: [{ source: { principals: ["cluster.local/ns/bookinfo/sa/bookinfo-reviews"] } }],
-      to: [{ operation: { methods: ["GET"], paths: ["/ratings/*"] } }],
+      to: [{ operation: { methods: ["GET"], paths: ["/ratings", "/ratings/*"] } }],
     }]);
   });
 });
