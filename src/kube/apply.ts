@@ -104,10 +104,15 @@ export function isApplyConflict(e: unknown): e is KubeApiError {
   return (e.body?.details?.causes ?? []).some((c) => c.reason === "FieldManagerConflict") || /^Apply failed/.test(e.body?.message ?? "");
 }
 
-/** The server-side apply request of one object (or of an empty object: releases unimesh's fields). */
+/**
+ * The server-side apply request of one object (or of an empty object: releases unimesh's fields), with
+ * `fieldValidation=Strict` as `kubectl apply --server-side` sends it (an apply patch with a field the
+ * schema does not declare is refused either way: a real API server answers 500 "failed to create typed
+ * patch object ... field not declared in schema").
+ */
 export async function serverSideApply(client: KubeClient, path: string, body: unknown, opts: { fieldManager: string; force?: boolean; dryRun?: boolean }): Promise<{ status: number; body: LiveObject }> {
   return client.request<LiveObject>("PATCH", path, {
-    query: { fieldManager: opts.fieldManager, ...(opts.force ? { force: true } : {}), ...(opts.dryRun ? { dryRun: "All" } : {}) },
+    query: { fieldManager: opts.fieldManager, fieldValidation: "Strict", ...(opts.force ? { force: true } : {}), ...(opts.dryRun ? { dryRun: "All" } : {}) },
     body,
     contentType: "application/apply-patch+yaml",
   });

@@ -1,5 +1,8 @@
 /**
- * A fake Kubernetes API server for the default (cluster-less) test suite: HTTPS on 127.0.0.1 with a
+ * A fake Kubernetes API server, kept for what a real one cannot show a test: every request it receives
+ * (`requests`, `writes()`), so tests can assert the ORDER of writes (dependency order, DENY before ALLOW)
+ * and that nothing was sent. Everything else runs against a real kube-apiserver (test/cluster/), and so
+ * should new tests. HTTPS on 127.0.0.1 with a
  * self-signed certificate (generated with @peculiar/x509), bearer-token authentication, and the few
  * endpoints unimesh uses, answering with the shapes a real kube-apiserver returns:
  *

@@ -1,8 +1,8 @@
 /**
- * What the cluster scenarios run against: a {@link TestCluster} is either the fake API server
- * (default suite) or a real cluster from KUBECONFIG (`npm run test:cluster`). Both are driven the same
- * way: the scenario sets up a namespace with Services and workloads, runs the CLI in-process against
- * a kubeconfig, and reads objects back.
+ * What the cluster tests run against: a {@link TestCluster} is a real API server ({@link liveCluster}: the
+ * kube-apiservers of test/cluster/, or a cluster of your own) or the fake one ({@link fakeCluster}, kept
+ * for request-order tests). Both are driven the same way: the test sets up a namespace with Services
+ * and workloads, runs the CLI in-process against a kubeconfig, and reads objects back.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -120,13 +120,32 @@ export interface FakeClusterOptions {
   context?: string;
 }
 
-/** Control-plane Deployments as the meshes' installers create them. */
-export function controlPlane(mesh: "istio" | "linkerd", version: string): Obj[] {
+/**
+ * Control-plane Deployments as the meshes' installers create them: istiod (istioctl / the istiod Helm
+ * chart: labels `app=istiod`, `istio.io/rev`, container `discovery` running `pilot:<version>`), Linkerd's
+ * destination, identity and proxy-injector (label `linkerd.io/control-plane-component`, a `linkerd-proxy`
+ * sidecar and the controller image tagged with the release), and the App Mesh controller (the
+ * eks/appmesh-controller Helm chart: `app.kubernetes.io/name=appmesh-controller`, image tag `v<version>`).
+ */
+export function controlPlane(mesh: "istio" | "linkerd" | "appmesh", version: string): Obj[] {
   if (mesh === "istio") {
     return [{
       apiVersion: "apps/v1", kind: "Deployment",
       metadata: { name: "istiod", namespace: "istio-system", labels: { app: "istiod", "istio.io/rev": "default", istio: "pilot", "app.kubernetes.io/version": version } },
-      spec: { selector: { matchLabels: { app: "istiod" } }, template: { metadata: { labels: { app: "istiod" } }, spec: { containers: [{ name: "discovery", image: `docker.io/istio/pilot:${version}` }] } } },
+      spec: { selector: { matchLabels: { app: "istiod" } }, template: { metadata: { labels: { app: "istiod" } }, spec: { serviceAccountName: "istiod", containers: [{ name: "discovery", image: `docker.io/istio/pilot:${version}`, ports: [{ containerPort: 15010 }, { containerPort: 15017 }] }] } } },
+    }];
+  }
+  if (mesh === "appmesh") {
+    return [{
+      apiVersion: "apps/v1", kind: "Deployment",
+      metadata: { name: "appmesh-controller", namespace: "appmesh-system", labels: { "app.kubernetes.io/name": "appmesh-controller", "app.kubernetes.io/instance": "appmesh-controller" } },
+      spec: {
+        selector: { matchLabels: { "app.kubernetes.io/name": "appmesh-controller", "app.kubernetes.io/instance": "appmesh-controller" } },
+        template: {
+          metadata: { labels: { "app.kubernetes.io/name": "appmesh-controller", "app.kubernetes.io/instance": "appmesh-controller" } },
+          spec: { serviceAccountName: "appmesh-controller", containers: [{ name: "controller", image: `602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon/appmesh-controller:v${version}` }] },
+        },
+      },
     }];
   }
   return ["destination", "identity", "proxy-injector"].map((c) => ({
@@ -186,34 +205,15 @@ export async function withUnreachable(kubeconfig: string, names: string[]): Prom
 // ------------------------------------------------------------------------------ a real cluster
 
 /**
- * The cluster of KUBECONFIG (context `UNIMESH_TEST_CONTEXT`, else the current one), if reachable.
- * Its mesh is detected (Istio or Linkerd must be installed).
+ * A {@link TestCluster} for a real API server: context `context` of the kubeconfig file `kubeconfig`,
+ * running (the CRDs of) `mesh`. The scenarios' namespaces are created with server-side apply (field
+ * manager `unimesh-test`), pods included: a real cluster without kubelet (test/cluster/support/servers.ts)
+ * never runs them, which discovery does not need.
  */
-export async function realCluster(): Promise<TestCluster | string> {
-  const path = process.env.KUBECONFIG;
-  if (!path) return "KUBECONFIG is not set";
-  let kc: Kubeconfig;
-  try {
-    kc = await Kubeconfig.load({ env: process.env, cwd: process.cwd() });
-  } catch (e) {
-    return (e as Error).message;
-  }
-  let context: ReturnType<Kubeconfig["select"]>[number];
-  try {
-    [context] = kc.select({ contexts: process.env.UNIMESH_TEST_CONTEXT ? [process.env.UNIMESH_TEST_CONTEXT] : [] });
-  } catch (e) {
-    return (e as Error).message;
-  }
-  const client = KubeClient.forContext(kc, context, { timeoutMs: 10_000 });
-  try {
-    await client.serverVersion();
-  } catch (e) {
-    return `cluster ${context.name} unreachable: ${(e as Error).message}`;
-  }
-  const { detectClusterMeshes } = await import("../../../src/kube/discover.js");
-  const meshes = (await detectClusterMeshes(client)).meshes.map((m) => m.name);
-  const mesh = meshes.includes("istio") ? "istio" : meshes.includes("linkerd") ? "linkerd" : undefined;
-  if (!mesh) return `cluster ${context.name} runs neither Istio nor Linkerd`;
+export async function liveCluster(kubeconfig: string, context: string, mesh: "istio" | "linkerd"): Promise<TestCluster> {
+  const kc = await Kubeconfig.load({ kubeconfig, env: {}, cwd: "/" });
+  const [ref] = kc.select({ contexts: [context] });
+  const client = KubeClient.forContext(kc, ref, { timeoutMs: 30_000 });
   const pathOf = async (apiVersion: string, kind: string, ns: string | undefined, name?: string) => {
     const res = await client.resourceFor(apiVersion, kind);
     if (!res) throw new Error(`${apiVersion} ${kind} is not served`);
@@ -225,7 +225,7 @@ export async function realCluster(): Promise<TestCluster | string> {
     });
   };
   return {
-    mesh, kubeconfig: path, context: context.name, secrets: kc.secrets(),
+    mesh, kubeconfig, context, secrets: kc.secrets(),
     async setupNamespace(ns) {
       await ssa("unimesh-test", { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
       const w = workloads(ns);
@@ -245,6 +245,7 @@ export async function realCluster(): Promise<TestCluster | string> {
     },
     applyAs: ssa,
     async cleanup(ns) {
+      // Without a controller-manager the namespace stays Terminating, its objects with it: names are random.
       await client.request("DELETE", `/api/v1/namespaces/${ns}`).catch(() => undefined);
     },
   };

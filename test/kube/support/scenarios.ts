@@ -1,10 +1,11 @@
 /**
- * The cluster scenarios, written once and run against the fake API server (default suite) and against
- * a real cluster (`npm run test:cluster`). Each scenario works in its own namespace with its own
- * `--policy-set`, so `--prune` never reaches anything else (on a real cluster, too).
+ * The cluster scenarios, written once for any {@link TestCluster}: run against a real kube-apiserver by
+ * test/cluster/scenarios.test.ts (and against a cluster of your own with `UNIMESH_TEST_KUBECONFIG`).
+ * Each scenario works in its own namespace with its own `--policy-set`, so `--prune` never reaches
+ * anything else.
  */
 import { randomBytes } from "node:crypto";
-import { afterAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { loadModel } from "../../../src/api/validate.js";
 import { MANAGED_BY_LABEL, POLICY_SET_LABEL } from "../../../src/adapters/shared/ownership.js";
 import { type TestCluster, policies, removeScratch, scratch, unimesh, withUnreachable } from "./harness.js";
@@ -32,8 +33,9 @@ export function foreignRoute(mesh: "istio" | "linkerd", ns: string, weights: [nu
     : { apiVersion: "policy.linkerd.io/v1beta3", kind: "HTTPRoute", metadata: { name: "reviews", namespace: ns }, spec: { parentRefs: [{ group: "core", kind: "Service", name: "reviews", port: 9080 }], rules: [{ backendRefs: [{ name: "reviews-v1", port: 9080, weight: weights[0] }, { name: "reviews-v2", port: 9080, weight: weights[1] }] }] } };
 }
 
-/** Registers the scenarios; `cluster()` gives the cluster once `beforeAll` has run. */
-export function clusterScenarios(cluster: () => TestCluster): void {
+/** Registers the scenarios; `cluster()` gives the cluster once `setup` (run in `beforeAll`) has run. */
+export function clusterScenarios(cluster: () => TestCluster, setup?: () => Promise<void>): void {
+  if (setup) beforeAll(setup);
   const namespaces: string[] = [];
   const fresh = async (name: string) => {
     const ns = `um-${name}-${randomBytes(3).toString("hex")}`;
@@ -213,16 +215,6 @@ export function clusterScenarios(cluster: () => TestCluster): void {
     // And a second prune has nothing left to do.
     const again = record(await run(["apply", `${dir}/fewer.yaml`, ...common(), "--policy-set", set, "--prune"]));
     expect(again.stdout).not.toMatch(/pruned|released/);
-  });
-
-  test("a missing CRD is a clear error naming the mesh to install, and nothing is applied", async () => {
-    const c = cluster();
-    const { ns, dir, set } = await fresh("nocrd");
-    const r = record(await run(["apply", `${dir}/base.yaml`, "--mesh", "appmesh", "--context", c.context, "--policy-set", set]));
-    expect(r.code).toBe(3);
-    expect(r.stderr).toContain(`unimesh apply: ${c.context}: error: appmesh.k8s.aws/v1beta2 Mesh, VirtualNode are not served by this cluster (CRDs meshes.appmesh.k8s.aws, virtualnodes.appmesh.k8s.aws): install the AWS App Mesh controller`);
-    expect(r.stdout).toBe("");
-    expect(await c.get("v1", "Service", ns, "ratings")).toBeDefined();
   });
 
   test("several clusters: an unreachable one is reported (exit 3) and the others are applied", async () => {
