@@ -89,10 +89,19 @@ export type RouteAction =
 /** A caller identity: a service account, or any authenticated caller (`*`). */
 export type Identity = { namespace: string; serviceAccount: string } | { any: true };
 
-/** A resolved source: identities, namespaces, IP blocks. `undefined` means any caller. */
+/** Calling pods selected by labels (`Source.workloads`), the namespace resolved. */
+export interface WorkloadSelector {
+  namespace: string;
+  /** Labels the calling pod carries (a subset of its labels); never empty (rule/empty-selector). */
+  labels: Labels;
+}
+
+/** A resolved source: identities, namespaces, workloads, IP blocks. `undefined` means any caller. */
 export interface ResolvedSource {
   identities: Identity[];
   namespaces: string[];
+  /** Callers by pod labels (TrafficPolicy only: rule/workload-source refuses them in an AccessPolicy). */
+  workloads: WorkloadSelector[];
   ipBlocks: string[];
   /** Pointer of the source in its document. */
   pointer: string;
@@ -401,6 +410,7 @@ export class Model {
         return i < 0 ? { namespace: ns, serviceAccount: sa } : { namespace: sa.slice(0, i), serviceAccount: sa.slice(i + 1) };
       }),
       namespaces: [...(source.namespaces ?? [])],
+      workloads: (source.workloads ?? []).map((w) => ({ namespace: w.namespace ?? ns, labels: w.labels })),
       ipBlocks: [...(source.ipBlocks ?? [])],
       pointer: ptr,
     };
@@ -797,7 +807,7 @@ function compareKeys(a: number[], b: number[]): number {
 /** Canonical key of a route's traffic (source, port, match): equal keys select the same requests. */
 export function trafficKey(r: EffectiveRoute): string {
   const set = (xs: unknown[]) => xs.map((x) => canonicalJson(x)).sort(cmp);
-  const source = r.source ? { identities: set(r.source.identities), namespaces: set(r.source.namespaces), ipBlocks: set(r.source.ipBlocks) } : null;
+  const source = r.source ? { identities: set(r.source.identities), namespaces: set(r.source.namespaces), workloads: set(r.source.workloads), ipBlocks: set(r.source.ipBlocks) } : null;
   const m = r.match?.value;
   const match = m && (m.path || m.method || m.headers || m.queryParams) ? m : null;
   return canonicalJson({ source, port: r.port ?? null, match });

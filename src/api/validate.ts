@@ -457,7 +457,8 @@ export function regexProblem(re: string): string | undefined {
 function trafficRules(doc: TrafficPolicy, err: Report): void {
   const s = doc.spec;
   if (s.source && Object.keys(s.source).length === 0) err("/spec/source", "rule/empty-source", "an empty source matches no caller; omit source for every caller");
-  if (s.source?.ipBlocks) err("/spec/source/ipBlocks", "rule/source-ip-blocks", "ipBlocks select callers by address and are only for AccessPolicy; a TrafficPolicy source uses serviceAccounts or namespaces");
+  if (s.source?.ipBlocks) err("/spec/source/ipBlocks", "rule/source-ip-blocks", "ipBlocks select callers by address and are only for AccessPolicy; a TrafficPolicy source uses serviceAccounts, namespaces or workloads");
+  checkWorkloads(s.source, "/spec/source", err);
   if (s.source) {
     for (const k of ["outlierDetection", "connectionPool", "loadBalancer", "rateLimit"] as const) {
       if (s[k]) err(`/spec/${k}`, "rule/destination-setting-with-source", `${k} applies to every caller of the destination; move it to a TrafficPolicy without source`);
@@ -558,6 +559,19 @@ function accessRules(doc: AccessPolicy, err: Report): void {
   };
   checkBlocks(s.source, () => "/spec/source");
   for (const action of ["allow", "deny"] as const) (s[action] ?? []).forEach((r, i) => checkBlocks(r.source, () => `/spec/${action}/${i}/source`));
+  // Pod labels are not an identity: access is decided on verified identities (and addresses) only.
+  const noWorkloads = (src: Source | undefined, base: string) => {
+    if (src?.workloads) err(`${base}/workloads`, "rule/workload-source", "workloads select callers by pod labels, which are not a verified identity (whoever creates pods in the namespace sets them), so they cannot decide access; use serviceAccounts (the identity the pods run as) or namespaces");
+  };
+  noWorkloads(s.source, "/spec/source");
+  for (const action of ["allow", "deny"] as const) (s[action] ?? []).forEach((r, i) => noWorkloads(r.source, `/spec/${action}/${i}/source`));
+}
+
+/** `source.workloads` entries need labels: an empty selector would select every pod of the namespace. */
+function checkWorkloads(src: Source | undefined, base: string, err: Report): void {
+  (src?.workloads ?? []).forEach((w, i) => {
+    if (Object.keys(w.labels).length === 0) err(`${base}/workloads/${i}/labels`, "rule/empty-selector", "an empty label set selects every pod of the namespace; give the calling pods' labels, or use namespaces for the whole namespace");
+  });
 }
 
 /**

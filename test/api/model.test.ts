@@ -255,8 +255,16 @@ describe("identities", () => {
     const m = model(tp("p", { source: { serviceAccounts: ["web", "ops/admin", "*"], namespaces: ["partners"] }, destination: cart, timeout: "1s" }, "shop"));
     expect(view(m, "cart").routes[0].source).toEqual({
       identities: [{ namespace: "shop", serviceAccount: "web" }, { namespace: "ops", serviceAccount: "admin" }, { any: true }],
-      namespaces: ["partners"], ipBlocks: [], pointer: "/spec/source",
+      namespaces: ["partners"], workloads: [], ipBlocks: [], pointer: "/spec/source",
     });
+  });
+
+  test("workloads: labels of the calling pods, in the policy's namespace unless one is given", () => {
+    const m = model(tp("p", { source: { workloads: [{ labels: { app: "web", version: "v2" } }, { labels: { app: "batch" }, namespace: "jobs" }] }, destination: cart, timeout: "1s" }, "shop"));
+    expect(view(m, "cart").routes[0].source?.workloads).toEqual([
+      { namespace: "shop", labels: { app: "web", version: "v2" } },
+      { namespace: "jobs", labels: { app: "batch" } },
+    ]);
   });
 
   test("a policy without namespace is in `default`", () => {
@@ -349,8 +357,14 @@ describe("service facts", () => {
 describe("traffic keys (what counts as the same traffic)", () => {
   const route = (over: Partial<EffectiveRoute>): EffectiveRoute => ({ policy: {} as never, index: 0, pointer: "", action: { kind: "split", targets: [], pointer: "" }, ...over });
   test("source lists are sets; an empty match is no match; the port matters", () => {
-    const src = (ids: string[]) => ({ identities: ids.map((s) => ({ namespace: "shop", serviceAccount: s })), namespaces: [], ipBlocks: [], pointer: "/a" });
+    const src = (ids: string[], workloads: { namespace: string; labels: Record<string, string> }[] = []) =>
+      ({ identities: ids.map((s) => ({ namespace: "shop", serviceAccount: s })), namespaces: [], workloads, ipBlocks: [], pointer: "/a" });
     expect(trafficKey(route({ source: src(["a", "b"]) }))).toBe(trafficKey(route({ source: { ...src(["b", "a"]), pointer: "/b" } })));
+    // Callers by pod labels are part of the source: other labels are other callers.
+    const v1 = { namespace: "shop", labels: { app: "web", version: "v1" } };
+    const v2 = { namespace: "shop", labels: { version: "v2", app: "web" } };
+    expect(trafficKey(route({ source: src([], [v1]) }))).not.toBe(trafficKey(route({ source: src([], [v2]) })));
+    expect(trafficKey(route({ source: src([], [v1, v2]) }))).toBe(trafficKey(route({ source: src([], [{ namespace: "shop", labels: { app: "web", version: "v2" } }, v1]) })));
     expect(trafficKey(route({ match: { value: {}, pointer: "/m" } }))).toBe(trafficKey(route({})));
     expect(trafficKey(route({ port: 80 }))).not.toBe(trafficKey(route({})));
   });

@@ -732,6 +732,35 @@ const cases: Case[] = [
     ],
   },
   {
+    name: "workloads: only in a TrafficPolicy source, never empty",
+    input: y`
+      apiVersion: unimesh.io/v1alpha1
+      kind: AccessPolicy
+      metadata: {name: a}
+      spec:
+        destination: {service: x}
+        source:
+          workloads: [{labels: {app: web}}]
+        allow:
+          - source:
+              workloads: [{labels: {app: web}, namespace: ops}]
+      ---
+      apiVersion: unimesh.io/v1alpha1
+      kind: TrafficPolicy
+      metadata: {name: t}
+      spec:
+        source:
+          workloads: [{labels: {app: web}}, {labels: {}}]
+        destination: {service: x}
+        timeout: 1s
+    `,
+    expected: [
+      { code: "rule/workload-source", pointer: "/spec/source/workloads", line: 7, message: "workloads select callers by pod labels, which are not a verified identity (whoever creates pods in the namespace sets them), so they cannot decide access; use serviceAccounts (the identity the pods run as) or namespaces" },
+      { code: "rule/workload-source", pointer: "/spec/allow/0/source/workloads", line: 10 },
+      { code: "rule/empty-selector", pointer: "/spec/source/workloads/1/labels", line: 17 },
+    ],
+  },
+  {
     name: "access: bad CIDR blocks (per source), deny rules without allow rules, empty sources",
     input: y`
       apiVersion: unimesh.io/v1alpha1

@@ -80,8 +80,9 @@ function destination(model: Model, ctx: TranslateContext, dest: DestinationView)
 
 /**
  * Facts of every service the model knows (declared MeshServices, destinations, mirror targets): service
- * account, ports and protocol, subsets. Ports with protocol `tcp` are left out with a warning: the
- * built-in proxy forwards HTTP only.
+ * account, pod selector (when not the convention `{app: <name>}`, the proxy's default too: callers'
+ * pod labels for `source.workloads`), ports and protocol, subsets. Ports with protocol `tcp` are left out
+ * with a warning: the built-in proxy forwards HTTP only.
  */
 function services(model: Model, ctx: TranslateContext): Service[] {
   const keys = new Map<string, ServiceFacts>();
@@ -112,6 +113,7 @@ function services(model: Model, ctx: TranslateContext): Service[] {
         name: f.name,
         namespace: f.namespace,
         serviceAccount: f.serviceAccount,
+        ...(isConventionalSelector(f) ? {} : { selector: { ...f.selector } }),
         ...(ports.length ? {
           ports: ports.map((p) => ({
             port: p.port,
@@ -122,4 +124,10 @@ function services(model: Model, ctx: TranslateContext): Service[] {
         ...(subsets.length ? { subsets: subsets.map((s) => ({ name: s.name, labels: { ...s.labels } })) } : {}),
       };
     });
+}
+
+/** True when a service's pod selector is the convention `{app: <name>}` (the proxy's default). */
+function isConventionalSelector(f: ServiceFacts): boolean {
+  const keys = Object.keys(f.selector);
+  return keys.length === 1 && keys[0] === "app" && f.selector.app === f.name;
 }

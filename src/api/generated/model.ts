@@ -57,7 +57,7 @@ export interface Labels {
   [k: string]: string;
 }
 /**
- * How requests from `source` to `destination` are routed and protected. Combining: all TrafficPolicies for one destination form ONE route table. The routes of one policy keep their written order (the first route that matches wins); the routes of several policies are merged most specific first (source-specific before any-source, then exact path, regex, longer prefix, then more method/header/query conditions; ties by policy id), so catch-all routes come last. Requests no route matches go to the destination service unchanged. Destination-level settings (outlierDetection, connectionPool, loadBalancer, rateLimit) must not be set differently by two policies for one destination: that is a conflict naming both. `source`: Callers this policy applies to (serviceAccounts and namespaces only). Omitted: every caller. Destination-level settings apply to the whole destination service, even in a policy with `destination.port`.
+ * How requests from `source` to `destination` are routed and protected. Combining: all TrafficPolicies for one destination form ONE route table. The routes of one policy keep their written order (the first route that matches wins); the routes of several policies are merged most specific first (source-specific before any-source, then exact path, regex, longer prefix, then more method/header/query conditions; ties by policy id), so catch-all routes come last. Requests no route matches go to the destination service unchanged. Destination-level settings (outlierDetection, connectionPool, loadBalancer, rateLimit) must not be set differently by two policies for one destination: that is a conflict naming both. `source`: Callers this policy applies to (serviceAccounts, namespaces and workloads; not ipBlocks). Omitted: every caller. Destination-level settings apply to the whole destination service, even in a policy with `destination.port`.
  */
 export interface TrafficPolicySpec {
   source?: Source;
@@ -95,11 +95,33 @@ export interface Source {
    */
   namespaces?: [string, ...string[]];
   /**
+   * TrafficPolicy only: callers selected by the labels of their pods (Istio `VirtualService.http[].match[].sourceLabels` with `sourceNamespace`), e.g. only the canary of a caller. A caller matches an entry when it runs in the entry's namespace in a pod whose labels include all of the entry's `labels`. Pod labels are not a verified identity (whoever creates pods in that namespace sets them), so an AccessPolicy cannot select callers this way (rule/workload-source): it uses serviceAccounts.
+   *
+   * @minItems 1
+   */
+  workloads?: [Workload, ...Workload[]];
+  /**
    * Callers whose source IP is in one of these CIDRs (AccessPolicy only; not an identity, so weaker than serviceAccounts).
    *
    * @minItems 1
    */
   ipBlocks?: [string, ...string[]];
+}
+/**
+ * Calling pods, by labels and namespace.
+ */
+export interface Workload {
+  labels: Labels1;
+  /**
+   * A Kubernetes name (DNS-1123 label: lower-case letters, digits and '-', at most 63 characters).
+   */
+  namespace?: string;
+}
+/**
+ * Kubernetes labels (key: value).
+ */
+export interface Labels1 {
+  [k: string]: string;
 }
 /**
  * The service being called.

@@ -202,6 +202,7 @@ export interface Service {
    * Service account its instances run as; their SPIFFE ID is `spiffe://<trustDomain>/ns/<namespace>/sa/<serviceAccount>`. Default: the service name.
    */
   serviceAccount?: string;
+  selector?: Labels1;
   /**
    * Ports of the service. Default: the service ports of its instances, else 80.
    *
@@ -219,6 +220,12 @@ export interface Service {
    * Running instances.
    */
   instances?: Instance[];
+}
+/**
+ * Pod labels every instance of the service carries (the Kubernetes Service's selector; MeshService `selector`); an instance's pod labels are these plus its own `labels`. Default: `{app: <name>}`.
+ */
+export interface Labels1 {
+  [k: string]: string;
 }
 /**
  * A listener for callers outside the mesh (a browser, curl, a test): it behaves like an outbound listener with its own mesh identity, so the destination's mTLS and access rules apply to it like to any workload.
@@ -311,7 +318,7 @@ export interface Match {
   };
 }
 /**
- * Callers, by verified identity. A caller matches when it matches any entry of any list. Omitted: any caller, with or without an identity.
+ * Callers, by verified identity or, for routes, by the calling instance's pod labels. A caller matches when it matches any entry of any list. Omitted: any caller, with or without an identity.
  *
  * This interface was referenced by `undefined`'s JSON-Schema
  * via the `definition` "SourceMatch".
@@ -329,6 +336,13 @@ export interface SourceMatch {
    * Callers with a verified identity in one of these namespaces.
    */
   namespaces?: Name[];
+  /**
+   * Calling instances by pod labels (routes only, never access rules): an instance matches when it is of a service in `namespace` and its pod labels (the service's `selector` plus the instance's `labels`) include all of `labels`. Only an instance's outbound listener has pod labels (an ingress has none).
+   */
+  workloads?: {
+    namespace: Name;
+    labels: Labels;
+  }[];
   /**
    * Callers whose source address is in one of these CIDRs (not an identity).
    */

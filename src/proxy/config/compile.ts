@@ -29,6 +29,8 @@ export interface RtService {
   name: string;
   serviceAccount: string;
   spiffe: string;
+  /** Pod labels of every instance (`Service.selector`, default `{app: <name>}`); an instance adds its own. */
+  selector: Record<string, string>;
   ports: RtPort[];
   instances: RtInstance[];
   destination: RtDestination;
@@ -178,7 +180,7 @@ export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig;
     const all = new Map<number, RtInstance[]>();
     const svc: RtService = {
       key, namespace: ns, name: s.name, serviceAccount: s.serviceAccount ?? s.name, spiffe: spiffe(ns, s.serviceAccount ?? s.name),
-      ports, instances: [], destination: undefined as unknown as RtDestination,
+      selector: { ...(s.selector ?? { app: s.name }) }, ports, instances: [], destination: undefined as unknown as RtDestination,
       ...(dspec?.mtls ? { mtls: dspec.mtls } : {}),
       ...(nsModes.has(ns) ? { namespaceMode: nsModes.get(ns)! } : {}),
       portOf(port) {
@@ -262,7 +264,11 @@ export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig;
       if (!rt) return;
       const id = identity(svc.namespace, svc.serviceAccount);
       listeners.push({ key: `inbound|${rt.id}`, kind: "inbound", address: inst.inbound?.address ?? "127.0.0.1", port: inst.inbound?.port ?? 0, instance: rt, identity: id });
-      if (inst.outbound) listeners.push({ key: `outbound|${rt.id}`, kind: "outbound", address: inst.outbound.address ?? "127.0.0.1", port: inst.outbound.port ?? 0, instance: rt, identity: id });
+      if (inst.outbound) {
+        // The app's own calls: its identity, and its pod labels for routes that select callers by them.
+        const caller: RtIdentity = { ...id, peer: { ...id.peer, labels: { ...svc.selector, ...rt.labels } } };
+        listeners.push({ key: `outbound|${rt.id}`, kind: "outbound", address: inst.outbound.address ?? "127.0.0.1", port: inst.outbound.port ?? 0, instance: rt, identity: caller });
+      }
       void si; void j;
     });
   }

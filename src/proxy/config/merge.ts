@@ -1,7 +1,7 @@
 /**
  * Merging: one ProxyConfig (compiled policies; optional) and ServiceRegistries (local instances) make
  * the complete configuration the proxy runs. Services merge by namespace and name: the registry's
- * serviceAccount and ports win over the policies' facts, subsets are united, instances and ingresses
+ * serviceAccount, selector and ports win over the policies' facts, subsets are united, instances and ingresses
  * concatenated. Later registries win over earlier ones for trustDomain and admin. A registry's trustDomain
  * must be the ProxyConfig's: its access rules name identities in that trust domain, and the CA would issue
  * them in another one, so no rule would ever match (`proxy/trust-domain`; translate with
@@ -49,6 +49,7 @@ export function mergeProxyDocuments(
       services.set(key(s), {
         ...prev,
         ...(s.serviceAccount ? { serviceAccount: s.serviceAccount } : {}),
+        ...(s.selector ? { selector: { ...s.selector } } : {}),
         ...(s.ports ? { ports: structuredClone(s.ports) } : {}),
         ...(subsets.length ? { subsets } : {}),
         instances: [...(prev.instances ?? []), ...structuredClone(s.instances ?? [])],

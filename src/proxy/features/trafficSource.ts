@@ -1,7 +1,9 @@
 /**
  * Callers: the `source` of routes (`trafficSource`) and of access rules. A caller is the verified peer
- * identity (SPIFFE ID) and its address. A source matches when any entry of any of its lists matches;
- * an omitted source matches every caller, with or without an identity.
+ * identity (SPIFFE ID) and its address; on an instance's outbound listener also its pod labels (routes
+ * may select callers by them: `workloads`; access rules never do, labels are not an identity). A source
+ * matches when any entry of any of its lists matches; an omitted source matches every caller, with or
+ * without an identity.
  */
 import { BlockList, isIPv6 } from "node:net";
 import type { SourceMatch } from "../../api/generated/proxyConfig.js";
@@ -16,6 +18,11 @@ export interface Peer {
   label: string;
   /** Source address. */
   address: string;
+  /**
+   * Pod labels of the calling instance (its service's selector plus its own labels), known only on the
+   * instance's own outbound listener; undefined elsewhere (an ingress, a peer seen on an inbound listener).
+   */
+  labels?: Readonly<Record<string, string>>;
 }
 
 /** Parses `spiffe://<td>/ns/<ns>/sa/<sa>`. */
@@ -36,6 +43,7 @@ export function compileSource(s: SourceMatch | undefined): (p: Peer) => boolean 
   const principals = new Set(s.principals ?? []);
   const namespaces = new Set(s.namespaces ?? []);
   const any = s.anyIdentity === true;
+  const workloads = s.workloads ?? [];
   let blocks: BlockList | undefined;
   if (s.ipBlocks?.length) {
     blocks = new BlockList();
@@ -50,6 +58,16 @@ export function compileSource(s: SourceMatch | undefined): (p: Peer) => boolean 
     if (p.spiffe) {
       if (any || principals.has(p.spiffe)) return true;
       if (p.namespace !== undefined && namespaces.has(p.namespace)) return true;
+    }
+    // By pod labels: the calling instance's namespace (of its identity) and labels, never a remote peer's.
+    if (workloads.length && p.labels && p.namespace !== undefined) {
+      const labels = p.labels;
+      for (const w of workloads) {
+        if (w.namespace !== p.namespace) continue;
+        let all = true;
+        for (const k in w.labels) if (labels[k] !== w.labels[k]) { all = false; break; }
+        if (all) return true;
+      }
     }
     if (blocks) {
       const a = p.address.startsWith("::ffff:") ? p.address.slice(7) : p.address;

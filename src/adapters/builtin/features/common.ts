@@ -10,7 +10,8 @@ export function ms(duration: string): number {
 
 /**
  * A resolved source as the proxy matches it: SPIFFE IDs of the service accounts (`*` becomes
- * `anyIdentity`), namespaces, IP blocks. `undefined` stays `undefined` (any caller).
+ * `anyIdentity`), namespaces, workloads (pod labels and namespace, matched against the calling
+ * instance's labels), IP blocks. `undefined` stays `undefined` (any caller).
  */
 export function sourceMatch(model: Model, source: ResolvedSource | undefined): SourceMatch | undefined {
   if (!source) return undefined;
@@ -20,6 +21,7 @@ export function sourceMatch(model: Model, source: ResolvedSource | undefined): S
     ...(principals.length ? { principals } : {}),
     ...(any ? { anyIdentity: true } : {}),
     ...(source.namespaces.length ? { namespaces: source.namespaces } : {}),
+    ...(source.workloads.length ? { workloads: source.workloads.map((w) => ({ namespace: w.namespace, labels: { ...w.labels } })) } : {}),
     ...(source.ipBlocks.length ? { ipBlocks: source.ipBlocks } : {}),
   };
 }

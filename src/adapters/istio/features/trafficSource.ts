@@ -10,6 +10,9 @@
  *   (`model.workloadsOf(ns, sa)`: MeshService selectors, else the convention `app: <sa>`), each with
  *   `sourceNamespace: ns` so a same-labelled pod in another namespace does not match.
  * - Each namespace → one entry with `sourceNamespace` only.
+ * - Each workload (`source.workloads`: pod labels and namespace) → one entry with exactly those
+ *   `sourceLabels` and `sourceNamespace` (the namespace is always written: `sourceLabels` alone would
+ *   match same-labelled pods of every namespace).
  * - The lists of a source are ORed, so the entries are ORed: the route's `match` becomes the cross
  *   product (route conditions AND one source entry).
  * - `serviceAccounts: ["*"]` (any authenticated caller) has no VirtualService equivalent (the match is by
@@ -40,7 +43,7 @@ export function sourceMatches(r: EffectiveRoute, dc: DestinationContext): Pick<H
     const ptr = `${src.pointer}/serviceAccounts/${i}`;
     if ("any" in id) {
       dc.ic.report(r.policy, ptr, "trafficSource", "error", "adapter/unsupported-value",
-        "serviceAccounts \"*\" (any authenticated caller) cannot be expressed in an Istio VirtualService, which selects callers by pod labels (match.sourceLabels) and namespace (match.sourceNamespace), not by identity; list the service accounts or namespaces instead");
+        "serviceAccounts \"*\" (any authenticated caller) cannot be expressed in an Istio VirtualService, which selects callers by pod labels (match.sourceLabels) and namespace (match.sourceNamespace), not by identity; list the service accounts, namespaces or workloads instead");
       return;
     }
     for (const labels of dc.ic.model.workloadsOf(id.namespace, id.serviceAccount)) {
@@ -53,11 +56,12 @@ export function sourceMatches(r: EffectiveRoute, dc: DestinationContext): Pick<H
     }
   });
   for (const ns of src.namespaces) push({ sourceNamespace: ns });
+  for (const w of src.workloads) push({ sourceLabels: { ...w.labels }, sourceNamespace: w.namespace });
   if (src.ipBlocks.length) {
     dc.ic.report(r.policy, `${src.pointer}/ipBlocks`, "trafficSource", "error", "adapter/unsupported-value",
       "ipBlocks cannot select callers of an Istio VirtualService route; use serviceAccounts or namespaces");
   }
-  if (out.length === 0 && src.identities.length === 0 && src.namespaces.length === 0 && src.ipBlocks.length === 0) {
+  if (out.length === 0 && src.identities.length === 0 && src.namespaces.length === 0 && src.workloads.length === 0 && src.ipBlocks.length === 0) {
     dc.ic.report(r.policy, src.pointer, "trafficSource", "warning", "adapter/unsupported-value",
       "this source lists no caller, so its routes apply to nobody and are left out of the VirtualService; omit source for every caller");
   }
