@@ -20,6 +20,13 @@ export const ENVOY_DEFAULT_BACKOFF_MS = 25;
 /** Name of the looser access translation a user may opt into. */
 export const SERVICE_LEVEL_ACCESS = "service-level-access";
 
+/**
+ * Name of the looser access translation a user may opt into: an AccessPolicy that admits only some
+ * callers, on a destination that does not accept only mutual TLS (pods without an App Mesh sidecar
+ * reach it in plaintext, unchecked).
+ */
+export const CALLER_SIDE_ACCESS = "caller-side-access";
+
 /** Name of the looser connection-pool translation a user may opt into. */
 export const CONNECTION_POOL_PER_INSTANCE = "connection-pool-per-instance";
 

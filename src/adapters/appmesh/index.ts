@@ -11,10 +11,11 @@
  * `cluster.local`), `egressFilter` (`ALLOW_ALL` | `DROP_ALL`, default DROP_ALL when there is an
  * AccessPolicy, else ALLOW_ALL).
  *
- * Approximations (`allowApproximations`, `--allow`): `service-level-access`, `connection-pool-per-instance`.
+ * Approximations (`allowApproximations`, `--allow`): `service-level-access`, `caller-side-access`,
+ * `connection-pool-per-instance`.
  */
 import type { Adapter, Capabilities } from "../../api/adapter.js";
-import { APPMESH_SETTINGS, CONNECTION_POOL_PER_INSTANCE, SERVICE_LEVEL_ACCESS } from "./context.js";
+import { APPMESH_SETTINGS, CALLER_SIDE_ACCESS, CONNECTION_POOL_PER_INSTANCE, SERVICE_LEVEL_ACCESS } from "./context.js";
 import { translateAppMesh } from "./translator.js";
 
 const VR = "VirtualRouter.spec.routes[]";
@@ -29,7 +30,7 @@ const CAPABILITIES_1_13: Capabilities = {
   split: { support: "full", note: "at most 10 targets, all on one port (App Mesh silently drops mixed-port routes)", via: `${VR}.httpRoute.action.weightedTargets` },
   timeout: {
     support: "partial",
-    note: "no timeout is App Mesh's 15s default (cannot be switched off); longer timeouts are also set on the target VirtualNode listeners",
+    note: "no timeout is App Mesh's 15s default (cannot be switched off); longer timeouts are also set on the listeners of the destination's VirtualNodes (the pods' own and the subset's) and of its callers' VirtualNodes",
     via: `${VR}.httpRoute.timeout.perRequest, VirtualNode.spec.listeners[].timeout`,
   },
   retries: {
@@ -59,8 +60,8 @@ const CAPABILITIES_1_13: Capabilities = {
   },
   access: {
     support: "partial",
-    note: "per service, as the callers' VirtualNode backends with egressFilter DROP_ALL; enforced in the callers' Envoys (strict mTLS also stops callers without a sidecar); namespaces stand for the VirtualNodes unimesh generates; no ipBlocks",
-    via: "VirtualNode.spec.backends[], Mesh.spec.egressFilter",
+    note: `per service: the callers' VirtualNode backends (egressFilter DROP_ALL) and the destination listener's subjectAlternativeNames (exact SPIFFE IDs); restricted callers need strict mTLS on every port (else opt in with ${CALLER_SIDE_ACCESS}); namespaces and "*" minus denies stand for the services unimesh knows; no ipBlocks`,
+    via: "VirtualNode.spec.backends[], VirtualNode.spec.listeners[].tls.validation.subjectAlternativeNames, Mesh.spec.egressFilter",
   },
   accessL7: { support: "none", note: `methods/paths/headers/ports: opt in with ${SERVICE_LEVEL_ACCESS} to allow whole services` },
   trafficSource: { support: "none", note: "routes apply to every caller of a VirtualService" },
@@ -76,6 +77,8 @@ export const appmesh: Adapter = {
   approximations: {
     [SERVICE_LEVEL_ACCESS]:
       "AccessPolicy rules apply to whole services: an allowed caller may call every method, path and port of the destination, and deny rules with methods, paths, headers or ports are not enforced (App Mesh only lists whole VirtualServices as VirtualNode backends)",
+    [CALLER_SIDE_ACCESS]:
+      "AccessPolicies that admit only some callers are enforced in the callers' Envoys (VirtualNode backends) and over mutual TLS by the destination (listener subjectAlternativeNames), but a destination that is not strict mTLS on every port is reached in plaintext, unchecked, by pods without an App Mesh sidecar",
     [CONNECTION_POOL_PER_INSTANCE]:
       "connectionPool limits are enforced by each destination pod's Envoy for all callers together (VirtualNode listener connectionPool), not per calling proxy",
   },

@@ -29,7 +29,11 @@ export interface PortMapping {
 export interface ListenerTls {
   mode: "STRICT" | "PERMISSIVE" | "DISABLED";
   certificate: { sds: { secretName: string } };
-  validation: { trust: { sds: { secretName: string } } };
+  validation: {
+    /** The callers' SPIFFE IDs the listener accepts (exact matches only); absent: any certificate of the trust bundle. */
+    subjectAlternativeNames?: { match: { exact: string[] } };
+    trust: { sds: { secretName: string } };
+  };
 }
 
 /** `VirtualNodeConnectionPool`: exactly one protocol member, matching the listener protocol. */

@@ -46,6 +46,12 @@ export interface ServiceNode {
   listenerModes?: (ListenerMtls | undefined)[];
   /** Memo of features/mtls.ts `clientPolicyTls`: the listener ports that use TLS (the same for every caller). */
   tlsPorts?: number[];
+  /**
+   * The callers' SPIFFE IDs its TLS listeners accept (`listeners[].tls.validation.subjectAlternativeNames`),
+   * set by the access step (features/access.ts `allowedCallers`); undefined: any certificate of the trust
+   * domain (no AccessPolicy, or every caller or every authenticated caller may call).
+   */
+  sans?: string[];
 }
 
 /**
@@ -158,6 +164,7 @@ export class ServiceIndex {
       host: serviceHost(facts.name, facts.namespace, this.tx.settings.clusterDomain),
       listenerModes: undefined,
       tlsPorts: undefined,
+      sans: undefined,
     };
     this.nodes.push(node);
     this.byKey.set(facts.namespace, facts.name, node);

@@ -69,8 +69,33 @@ interface SubsetNode {
  */
 type SubsetNodes = Map<ServiceNode, SubsetNode[]>;
 
-/** Longest request timeout (ms) above App Mesh's 15s default per VirtualNode (`namespace/name`) and port. */
-type Raise = Map<string, Map<number, number>>;
+/**
+ * Longest request timeout (ms) above App Mesh's 15s default per VirtualNode (`namespace/name`) and
+ * listener port; `callersOf`: per destination, the longest such timeout of its routes, which its callers'
+ * VirtualNodes (the source of the conversation) need on their listeners too.
+ */
+type Raise = Map<string, Map<number, number>> & { callersOf: Map<ServiceNode, number> };
+
+/** Raises the listener timeout of VirtualNode `key` (`namespace/name`) on `port` to at least `ms`. */
+function raiseListener(raise: Raise, key: string, port: number, ms: number): void {
+  let byPort = raise.get(key);
+  if (!byPort) raise.set(key, (byPort = new Map()));
+  byPort.set(port, Math.max(byPort.get(port) ?? 0, ms));
+}
+
+/**
+ * The source side of long timeouts: every listener of each caller allowed to call a destination whose
+ * routes have a timeout above 15s gets it too (App Mesh API `HttpTimeout.perRequest`).
+ */
+function raiseCallers(raise: Raise, backends: Map<ServiceNode, Backends>): void {
+  if (!raise.callersOf.size) return;
+  for (const [caller, mine] of backends) {
+    let ms = 0;
+    for (const d of mine.dests) ms = Math.max(ms, raise.callersOf.get(d) ?? 0);
+    if (!ms) continue;
+    for (const l of caller.listeners) raiseListener(raise, `${caller.namespace}/${caller.vnName}`, l.port, ms);
+  }
+}
 
 /** What the steps of one translation share. */
 interface State {
@@ -98,11 +123,12 @@ export function translateAppMesh(model: Model, ctx: TranslateContext): KubeObjec
   const index = new ServiceIndex(tx);
   checkSelectorOverlaps(tx, index);
   checkMtlsPolicies(tx, index);
-  checkAccessEgress(tx);
+  checkAccessEgress(tx, [...new Set(index.nodes.map((n) => n.namespace))].sort());
 
-  const state: State = { tx, index, names: new NodeNames(index), raise: new Map(), subsets: new Map() };
+  const state: State = { tx, index, names: new NodeNames(index), raise: Object.assign(new Map(), { callersOf: new Map() }), subsets: new Map() };
   const { routers, virtualServices } = routersAndServices(state);
   const backends = backendsOf(state);
+  raiseCallers(state.raise, backends);
   const identity = identityNodes(state, backends);
   const routing = routingNodes(state);
   const mesh: KubeObject[] = [meshObject(tx, index.nodes)];
@@ -455,14 +481,17 @@ function buildRoute(
   const perTryMs = r.retries?.value.perTryTimeout && r.retries.value.attempts > 0 ? tx.parseMs(r.retries.value.perTryTimeout) ?? 0 : 0;
   const longest = Math.max(timeoutMs ?? 0, perTryMs);
   if (longest > APPMESH_DEFAULT_REQUEST_TIMEOUT_MS) {
+    // Every App Mesh resource of the conversation (App Mesh API `HttpTimeout.perRequest`: "the source
+    // and destination virtual node and the route"): the route has it; the destination is the target
+    // VirtualNode AND, for a subset (a routing-only node that selects no pod), the identity VirtualNode
+    // whose pods actually serve it; the source nodes (the callers) are raised once access is known.
     weightedTargets.forEach((wt, j) => {
       const tp = targetPorts[j];
       if (!tp) return;
-      const key = `${node.namespace}/${wt.virtualNodeRef.name}`;
-      const byPort = raise.get(key) ?? new Map<number, number>();
-      byPort.set(tp.targetPort, Math.max(byPort.get(tp.targetPort) ?? 0, longest));
-      raise.set(key, byPort);
+      raiseListener(raise, `${node.namespace}/${wt.virtualNodeRef.name}`, tp.targetPort, longest);
+      if (wt.virtualNodeRef.name !== node.vnName) raiseListener(raise, `${node.namespace}/${node.vnName}`, tp.targetPort, longest);
     });
+    raise.callersOf.set(node, Math.max(raise.callersOf.get(node) ?? 0, longest));
   }
   const routeAction = { weightedTargets };
   if (protocol === "grpc") {

@@ -3,7 +3,8 @@
  * a caller in that the model denies, or locks out one it allows.
  */
 import { describe, expect, test } from "vitest";
-import { ap, backends, errors, find, mp, ok, run, svc, warnings } from "./helpers.js";
+import { appmesh, loadModel, translate } from "../../../src/index.js";
+import { ap, backends, diags, errors, find, isDropAllNotice, mp, ok, run, svc, warnings } from "./helpers.js";
 
 const services =
   svc("orders", "{ports: [{port: 8080}]}") +
@@ -66,14 +67,22 @@ describe("appmesh access", () => {
     }
   });
 
-  test("callers without a sidecar are only stopped by strict mTLS: a warning per AccessPolicy otherwise", () => {
-    const r = run(services + ap("p", "  destination: {service: orders}\n  allow:\n    - source: {serviceAccounts: [web]}"));
-    expect(r.ok).toBe(true);
-    expect(warnings(r).map((d) => [d.code, d.pointer, d.policy, d.feature])).toEqual([["adapter/unsupported-value", "/spec/destination", "AccessPolicy/shop/p", "access"]]);
-    expect(warnings(r)[0].message).toContain("a pod without an App Mesh sidecar reaches shop/orders unchecked; add an MTLSPolicy with mode strict");
-    expect(run(services + ap("p", "  destination: {service: orders}\n  allow:\n    - source: {serviceAccounts: [web]}"), { strict: true }).ok).toBe(false);
-    // Open to any caller: nothing to enforce, no warning.
-    expect(warnings(run(services + ap("p", "  destination: {service: orders}\n  allow:\n    - {}")))).toEqual([]);
+  test("callers without a sidecar are only stopped by strict mTLS: an error per AccessPolicy otherwise, unless caller-side-access", () => {
+    const policy = ap("p", "  destination: {service: orders}\n  allow:\n    - source: {serviceAccounts: [web]}");
+    const r = run(services + policy);
+    expect(r.ok).toBe(false);
+    expect(errors(r).map((d) => [d.code, d.pointer, d.policy, d.feature])).toEqual([["adapter/unsupported-value", "/spec/destination", "AccessPolicy/shop/p", "access"]]);
+    expect(errors(r)[0].message).toContain("a pod without an App Mesh sidecar reaches it in plaintext, unchecked");
+    expect(errors(r)[0].message).toContain("accepts plaintext on pod port 8080 (no MTLSPolicy: plaintext)");
+    expect(errors(r)[0].message).toContain('add an MTLSPolicy with mode strict for shop/orders');
+    // Permissive is not enough either: plaintext carries no identity.
+    expect(errors(run(services + mp("m", "  mode: permissive") + policy))[0].message).toContain("accepts plaintext on pod port 8080 (permissive)");
+    // Opted in: a warning (approximation) instead.
+    const approx = run(services + policy, { allow: ["caller-side-access"] });
+    expect(approx.ok).toBe(true);
+    expect(warnings(approx).map((d) => [d.code, d.pointer])).toEqual([["adapter/approximation", "/spec/destination"]]);
+    // Open to any caller (plaintext included): nothing to enforce, no diagnostic.
+    expect(diags(run(services + ap("p", "  destination: {service: orders}\n  allow:\n    - {}")))).toEqual([]);
   });
 
   test("L7 conditions: one error per field without the opt-in, naming field, version and what to do", () => {
@@ -121,10 +130,24 @@ describe("appmesh access", () => {
   });
 
   test("an allowed destination without a known port is an error (no VirtualService to list)", () => {
-    const r = run(strict + ap("p", "  destination: {service: orders}\n  allow:\n    - source: {serviceAccounts: [web]}"));
+    const r = run(strict + ap("p", "  destination: {service: orders}\n  allow:\n    - source: {serviceAccounts: [web]}"), { allow: ["caller-side-access"] });
     expect(errors(r).map((d) => [d.pointer, d.message])).toEqual([["/spec/destination", expect.stringContaining("no port of it is known; declare its ports in a MeshService")]]);
-    // Nobody allowed: no port needed.
-    expect(run(strict + ap("p", "  destination: {service: vault}")).ok).toBe(true);
+    // Nobody allowed: no port needed for the backends; but without declared ports strict mTLS everywhere cannot be known.
+    expect(run(strict + ap("p", "  destination: {service: vault}"), { allow: ["caller-side-access"] }).ok).toBe(true);
+    expect(errors(run(strict + ap("p", "  destination: {service: vault}")))[0].message).toContain("has no declared ports");
+  });
+
+  test("DROP_ALL chosen because of AccessPolicies blocks all egress outside the mesh: a warning saying so and how to let a host through (issue #9)", () => {
+    const r = run(services + strict + ap("p", "  destination: {service: orders}\n  allow:\n    - {}"));
+    const notice = r.diagnostics.filter(isDropAllNotice);
+    expect(notice.map((d) => [d.severity, d.code])).toEqual([["warning", "adapter/note"]]);
+    expect(notice[0].message).toContain("reach only this mesh's VirtualServices and *.amazonaws.com");
+    expect(notice[0].message).toContain("serviceDiscovery.dns.hostname");
+    expect(notice[0].message).toContain("--set egressFilter=DROP_ALL acknowledges this");
+    expect(run(services + strict + ap("p", "  destination: {service: orders}\n  allow:\n    - {}"), { strict: true }).ok).toBe(false);
+    // Chosen by the user, or no AccessPolicy (ALLOW_ALL): no warning.
+    expect(run(services + strict + ap("p", "  destination: {service: orders}\n  allow:\n    - {}"), { settings: { egressFilter: "DROP_ALL" } }).diagnostics.filter(isDropAllNotice)).toEqual([]);
+    expect(run(services).diagnostics.filter(isDropAllNotice)).toEqual([]);
   });
 
   test("egressFilter=ALLOW_ALL would let callers around the allow-list: error per AccessPolicy", () => {
@@ -138,7 +161,7 @@ describe("appmesh ports named only by an access rule", () => {
   test("without a MeshService, a port an allow rule names is a port of the service: listener, router listener and Service port", () => {
     const text = `apiVersion: unimesh.io/v1alpha1\nkind: TrafficPolicy\nmetadata: {name: cart, namespace: shop}\nspec:\n  destination: {service: cart, port: 80}\n  timeout: 2s\n---\n` +
       ap("cart-callers", "  destination: {service: cart}\n  allow:\n    - source: {serviceAccounts: [web]}\n      ports: [9090]");
-    const objs = ok(text, { allow: ["service-level-access"] });
+    const objs = ok(text, { allow: ["service-level-access", "caller-side-access"] });
     expect(find(objs, "VirtualNode", "cart").spec.listeners.map((l: any) => l.portMapping.port)).toEqual([80, 9090]);
     expect(find(objs, "VirtualRouter", "cart").spec.listeners.map((l: any) => l.portMapping.port)).toEqual([80, 9090]);
     expect(find(objs, "Service", "cart-appmesh").spec.ports.map((p: any) => p.port)).toEqual([80, 9090]);
@@ -153,14 +176,66 @@ describe("appmesh port conditions on a service whose ports are only guessed", ()
     ["an allow policy's destination.port", "  destination: {service: api, port: 8080}\n  allow:\n    - source: {serviceAccounts: [web]}", "/spec/destination/port"],
     ["a deny rule's ports", "  destination: {service: api}\n  allow:\n    - source: {serviceAccounts: [web, batch]}\n  deny:\n    - source: {serviceAccounts: [batch]}\n      ports: [9090]", "/spec/deny/0/ports"],
   ])("%s: an error without the approximation", (_what, spec, pointer) => {
-    const r = run(svc("web", "{ports: [{port: 80}]}") + svc("batch", "{ports: [{port: 80}]}") + ap("api-callers", spec));
+    const r = run(svc("web", "{ports: [{port: 80}]}") + svc("batch", "{ports: [{port: 80}]}") + ap("api-callers", spec), { allow: ["caller-side-access"] });
     expect(errors(r).map((d) => `${d.pointer} ${d.code}`)).toEqual([`${pointer} adapter/unsupported-feature`]);
   });
 
   test("declared ports: a rule naming every Service port is vacuous, one naming some of them is a condition", () => {
     const rule = (ports: string) => ap("api-callers", `  destination: {service: api}\n  allow:\n    - source: {serviceAccounts: [web]}\n      ports: [${ports}]`);
-    const web = svc("web", "{ports: [{port: 80}]}");
+    const web = svc("web", "{ports: [{port: 80}]}") + strict;
     expect(errors(run(svc("api", "{ports: [{port: 80, targetPort: 8080}]}") + web + rule("80")))).toEqual([]);
     expect(errors(run(svc("api", "{ports: [{port: 80}, {port: 81}]}") + web + rule("80"))).map((d) => d.pointer)).toEqual(["/spec/allow/0/ports"]);
+  });
+});
+
+describe("appmesh mTLS checks who the caller is: the destination listener's subjectAlternativeNames (issue #9)", () => {
+  const sans = (objs: any[], node: string, ns = "shop") => find(objs, "VirtualNode", node, ns).spec.listeners.map((l: any) => l.tls?.validation.subjectAlternativeNames?.match.exact);
+  const id = (ns: string, sa: string) => `spiffe://cluster.local/ns/${ns}/sa/${sa}`;
+
+  test("only the allowed callers' SPIFFE IDs, exactly as App Mesh's SDS walkthrough writes them", () => {
+    const objs = ok(services + strict + ap("orders-callers", "  destination: {service: orders}\n  allow:\n    - source: {serviceAccounts: [web, ops/chaos]}"));
+    const tls = find(objs, "VirtualNode", "orders").spec.listeners[0].tls;
+    expect(tls).toEqual({
+      certificate: { sds: { secretName: id("shop", "orders") } },
+      mode: "STRICT",
+      validation: { subjectAlternativeNames: { match: { exact: [id("ops", "chaos"), id("shop", "web")] } }, trust: { sds: { secretName: "spiffe://cluster.local" } } },
+    });
+    // Destinations without an AccessPolicy trust every certificate of the bundle (any caller may call).
+    expect(sans(objs, "checkout")).toEqual([undefined]);
+  });
+
+  test("a service account no known service runs as is still matched exactly by its SPIFFE ID", () => {
+    const objs = ok(services + strict + ap("p", "  destination: {service: orders}\n  allow:\n    - source: {serviceAccounts: [billing/invoicer]}"));
+    expect(sans(objs, "orders")).toEqual([[id("billing", "invoicer")]]);
+  });
+
+  test("any authenticated caller (*) and any caller: no SAN list; minus a denied identity: the known services' identities (a warning)", () => {
+    expect(sans(ok(services + strict + ap("p", "  destination: {service: orders}\n  allow:\n    - source: {serviceAccounts: [\"*\"]}")), "orders")).toEqual([undefined]);
+    expect(sans(ok(services + strict + ap("p", "  destination: {service: orders}\n  allow:\n    - {}")), "orders")).toEqual([undefined]);
+    const r = run(services + strict + ap("p", "  destination: {service: orders}\n  allow:\n    - source: {serviceAccounts: [\"*\"]}\n  deny:\n    - source: {serviceAccounts: [ops/chaos]}"));
+    expect(r.ok).toBe(true);
+    expect(sans(r.resources, "orders")).toEqual([[id("ops", "dashboard"), id("shop", "checkout"), id("shop", "orders"), id("shop", "reports"), id("shop", "web")]]);
+    expect(warnings(r).map((d) => d.message)).toEqual([expect.stringContaining('"any authenticated caller except the denied ones" becomes the identities of the services unimesh knows')]);
+  });
+
+  test("a namespace stands for the identities of the services unimesh knows there, minus denied ones", () => {
+    const objs = ok(services + strict + ap("p", "  destination: {service: orders}\n  allow:\n    - source: {namespaces: [ops]}\n  deny:\n    - source: {serviceAccounts: [ops/chaos]}"));
+    expect(sans(objs, "orders")).toEqual([[id("ops", "dashboard")]]);
+  });
+
+  test("nobody allowed: an identity no workload has (an empty list would accept every certificate)", () => {
+    for (const spec of ["  destination: {service: orders}", "  destination: {service: orders}\n  allow:\n    - source: {serviceAccounts: [web]}\n  deny:\n    - {}"]) {
+      expect(sans(ok(services + strict + ap("p", spec)), "orders")).toEqual([["spiffe://cluster.local/unimesh/no-caller-is-allowed"]]);
+    }
+  });
+
+  test("subset VirtualNodes carry the same check, in the model's trust domain", () => {
+    const text = services + strict + ap("p", "  destination: {service: orders}\n  allow:\n    - source: {serviceAccounts: [web]}") +
+      `apiVersion: unimesh.io/v1alpha1\nkind: TrafficPolicy\nmetadata: {name: canary, namespace: shop}\nspec:\n  destination: {service: orders}\n  routes:\n    - split: [{subset: {version: v2}}]\n`;
+    const objs = ok(text);
+    expect(sans(objs, "orders-v2")).toEqual([[id("shop", "web")]]);
+    const loaded = loadModel([{ file: "t.yaml", text }], { trustDomain: "prod.example" });
+    const r = translate(loaded.model, { adapter: appmesh, version: "1.13" });
+    expect(sans(r.resources, "orders")).toEqual([["spiffe://prod.example/ns/shop/sa/web"]]);
   });
 });

@@ -23,6 +23,8 @@ const FAULT = [
 ];
 const MTLS_INFO = ["info", "adapter/unsupported-value", "security.yaml:7", "/spec/mode", "MTLSPolicy/bookinfo/bookinfo-strict"];
 const DEPRECATED = ["info", "adapter/deprecated-mesh", "", "", ""];
+/** The Mesh's egressFilter DROP_ALL (chosen because of the AccessPolicies) blocks all egress outside the mesh. */
+const DROP_ALL = ["warning", "adapter/note", "", "", ""];
 /** maxRequests 200 on the HTTP/1.1 ratings listener is kept by maxConnections 100 (one request per connection). */
 const CP_MAX_REQUESTS_INFO = ["info", "adapter/unsupported-value", "traffic.yaml:28", "/spec/connectionPool/maxRequests", "TrafficPolicy/bookinfo/ratings-resilience"];
 
@@ -50,6 +52,7 @@ describe("bookinfo on appmesh@1.13", () => {
       ["error", "adapter/unsupported-feature", "security.yaml:49", "/spec/deny/0/paths", "AccessPolicy/bookinfo/productpage-public"],
       ["error", "adapter/unsupported-value", "traffic.yaml:28", "/spec/connectionPool", "TrafficPolicy/bookinfo/ratings-resilience"],
       CP_MAX_REQUESTS_INFO,
+      DROP_ALL,
       DEPRECATED,
     ]);
     expect(r.status.filter((s) => s.state === "rejected").map((s) => s.policy)).toEqual([
@@ -71,6 +74,7 @@ describe("bookinfo on appmesh@1.13", () => {
       ["warning", "adapter/approximation", "security.yaml:49", "/spec/deny/0", "AccessPolicy/bookinfo/productpage-public"],
       ["warning", "adapter/approximation", "traffic.yaml:28", "/spec/connectionPool", "TrafficPolicy/bookinfo/ratings-resilience"],
       CP_MAX_REQUESTS_INFO,
+      DROP_ALL,
       DEPRECATED,
     ]);
     const productpageDeny = r.diagnostics.find((d) => d.pointer === "/spec/deny/0")!;
@@ -117,8 +121,14 @@ describe("bookinfo on appmesh@1.13", () => {
       expect(routes(objs, "details", "bookinfo")[0].httpRoute).toMatchObject({ retryPolicy: { maxRetries: 0 }, timeout: { perRequest: { unit: "s", value: 1 } } });
     });
 
-    test("only info diagnostics and approximation warnings remain", () => {
-      expect(r.diagnostics.filter((d) => d.severity !== "info").every((d) => d.code === "adapter/approximation")).toBe(true);
+    test("only info diagnostics, approximation warnings and the DROP_ALL egress warning remain", () => {
+      const rest = r.diagnostics.filter((d) => d.severity !== "info" && d.code !== "adapter/approximation");
+      expect(rest.map((d) => [d.severity, d.code, d.policy])).toEqual([["warning", "adapter/note", undefined]]);
+      expect(rest[0].message).toContain("egressFilter DROP_ALL");
+      expect(rest[0].message).toContain("walkthroughs/howto-k8s-egress");
+      // Acknowledged with the setting: no warning.
+      const ack = translate(loadedNoFault.model, { adapter: appmesh, allowApproximations: APPROX, settings: { egressFilter: "DROP_ALL" } });
+      expect(ack.diagnostics.filter((d) => d.severity !== "info" && d.code !== "adapter/approximation")).toEqual([]);
     });
   });
 });

@@ -24,6 +24,6 @@ describe("unimesh translate --mesh appmesh", () => {
   test("an unknown approximation is a usage error listing App Mesh's", async () => {
     const r = await cli(["translate", "examples/bookinfo/services.yaml", "--mesh", "appmesh", "--allow", "nope"]);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain("service-level-access, connection-pool-per-instance");
+    expect(r.stderr).toContain("service-level-access, caller-side-access, connection-pool-per-instance");
   });
 });

@@ -102,13 +102,17 @@ describe("appmesh mtls", () => {
 
   test("a namespace-wide MTLSPolicy on a service whose ports are only guessed: a warning naming it, and no 'strict everywhere' shortcut", () => {
     const r = run(mp("ns", "  mode: strict") + tp("reviews", "  destination: {service: reviews, port: 9080}\n  timeout: 2s") +
-      ap("callers", "  destination: {service: reviews}\n  allow:\n    - source: {serviceAccounts: [productpage]}"), { allow: ["service-level-access"] });
+      ap("callers", "  destination: {service: reviews}\n  allow:\n    - source: {serviceAccounts: [productpage]}"), { allow: ["service-level-access", "caller-side-access"] });
     expect(r.ok).toBe(true);
     const w = warnings(r).filter((d) => d.feature === "mtls");
     expect(w.map((d) => `${d.pointer} ${d.code}`)).toEqual(["/spec/mode adapter/unsupported-value"]);
     expect(w[0].message).toContain("the ports of reviews (9080) in shop are only guessed");
-    // Strict on the guessed listener is not strict on every port: the unchecked-caller warning stays.
-    expect(warnings(r).some((d) => d.feature === "access" && d.message.includes("without an App Mesh sidecar"))).toBe(true);
+    // Strict on the guessed listener is not strict on every port: access is only approximated (caller side).
+    expect(warnings(r).some((d) => d.feature === "access" && d.code === "adapter/approximation" && d.message.includes("without an App Mesh sidecar"))).toBe(true);
+    // Without that opt-in: an error.
+    const r2 = run(mp("ns", "  mode: strict") + tp("reviews", "  destination: {service: reviews, port: 9080}\n  timeout: 2s") +
+      ap("callers", "  destination: {service: reviews}\n  allow:\n    - source: {serviceAccounts: [productpage]}"));
+    expect(errors(r2).map((d) => `${d.pointer} ${d.feature}`)).toEqual(["/spec/destination access"]);
   });
 
   test("a service-level MTLSPolicy for a service without known ports is an error", () => {

@@ -45,9 +45,15 @@ export function ok(text: string, o: RunOptions = {}): KubeObject[] {
   return r.resources;
 }
 
-/** Adapter diagnostics of one severity, without the always-present deprecation notice. */
+/** The Mesh-wide warning that DROP_ALL (chosen because of AccessPolicies) blocks egress outside the mesh. */
+export const isDropAllNotice = (d: Diagnostic) => d.code === "adapter/note" && !d.policy && d.message.includes("egressFilter DROP_ALL");
+
+/**
+ * Adapter diagnostics of one severity, without the always-present deprecation notice and the DROP_ALL
+ * egress warning every model with an AccessPolicy gets (tested on its own).
+ */
 export function diags(r: TranslateResult, severity?: Diagnostic["severity"]): Diagnostic[] {
-  return r.diagnostics.filter((d) => d.code !== "adapter/deprecated-mesh" && (!severity || d.severity === severity));
+  return r.diagnostics.filter((d) => d.code !== "adapter/deprecated-mesh" && !isDropAllNotice(d) && (!severity || d.severity === severity));
 }
 
 export const errors = (r: TranslateResult) => diags(r, "error");

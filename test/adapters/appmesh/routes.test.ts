@@ -95,6 +95,25 @@ describe("appmesh routes", () => {
     expect(errors(r).map((d) => [d.pointer, d.feature])).toEqual([["/spec/timeout", "timeout"]]);
   });
 
+  test("a timeout above 15s is set on the route, the pods' own VirtualNode (not only a subset node that selects no pod) and the callers' VirtualNodes (issue #9)", () => {
+    const text = svc("reviews", "{ports: [{port: 9080, targetPort: 8080}], subsets: [{name: v2, labels: {version: v2}}]}") +
+      svc("productpage", "{ports: [{port: 9080, protocol: http2}]}") + svc("batch", "{}") + svc("other", "{ports: [{port: 7000}]}") +
+      tp("slow", "  destination: {service: reviews}\n  timeout: 40s\n  routes:\n    - split: [{subset: {version: v2}}]") +
+      `apiVersion: unimesh.io/v1alpha1\nkind: MTLSPolicy\nmetadata: {name: strict, namespace: shop}\nspec: {mode: strict}\n---\n` +
+      `apiVersion: unimesh.io/v1alpha1\nkind: AccessPolicy\nmetadata: {name: readers, namespace: shop}\nspec:\n  destination: {service: reviews}\n  allow: [{source: {serviceAccounts: [productpage, batch]}}]\n`;
+    const objs = ok(text);
+    const forty = { unit: "s", value: 40 };
+    expect(routes(objs, "reviews")[0].httpRoute.timeout).toEqual({ perRequest: forty });
+    // Destination: the routing-only subset node AND the identity node, whose podSelector selects the pods.
+    expect(find(objs, "VirtualNode", "reviews-v2").spec.listeners[0].timeout).toEqual({ http: { perRequest: forty } });
+    expect(find(objs, "VirtualNode", "reviews").spec.podSelector).toEqual({ matchLabels: { app: "reviews" } });
+    expect(find(objs, "VirtualNode", "reviews").spec.listeners[0].timeout).toEqual({ http: { perRequest: forty } });
+    // Source: every listener of each allowed caller (batch has none: nothing to set); not the other services.
+    expect(find(objs, "VirtualNode", "productpage").spec.listeners[0].timeout).toEqual({ http2: { perRequest: forty } });
+    expect(find(objs, "VirtualNode", "batch").spec).not.toHaveProperty("listeners");
+    expect(find(objs, "VirtualNode", "other").spec.listeners[0]).not.toHaveProperty("timeout");
+  });
+
   test("no timeout: App Mesh's 15s default applies, said by an info diagnostic per route", () => {
     const r = run(svc("api", "{ports: [{port: 8080}]}") + tp("p", "  destination: {service: api}\n  routes:\n    - match: {path: {prefix: /a}}"));
     expect(r.ok).toBe(true);

@@ -17,15 +17,23 @@
  *   checked: an error per field, unless the user accepts the `service-level-access` approximation, which
  *   allows the caller on the whole service and drops deny rules that carry such conditions (a warning per
  *   rule).
- * - the allow-list is enforced in the callers' Envoys only. Pods without an App Mesh sidecar are not
- *   stopped unless the destination accepts only mutual TLS: when callers must be denied and the
- *   destination is not strict on every port, each AccessPolicy gets a warning.
+ * - the destination checks who the caller is over mutual TLS: its listeners' `tls.validation`
+ *   `subjectAlternativeNames.match.exact` lists the SPIFFE IDs of the allowed callers (as App Mesh's
+ *   own SDS walkthrough does, aws-app-mesh-examples `walkthroughs/howto-k8s-mtls-sds-based`). App Mesh
+ *   matches SANs exactly: every caller or every authenticated caller (`*`) → no SAN list (any certificate
+ *   of the trust bundle); `*` or any caller minus denied identities, and namespaces, → the identities of
+ *   the services unimesh knows (stricter: a warning); nobody → an identity no workload has (an empty
+ *   list would accept every certificate).
+ * - plaintext carries no identity: pods without an App Mesh sidecar are stopped only when the
+ *   destination accepts only mutual TLS. When an AccessPolicy admits only some callers and the
+ *   destination is not strict on every (declared) port, that is an error, unless the user accepts the
+ *   `caller-side-access` approximation (then a warning per AccessPolicy).
  */
 import type { EffectiveAccessRule, Entry, ResolvedSource } from "../../../api/model.js";
 import type { AccessPolicy } from "../../../api/generated/model.js";
-import { SERVICE_LEVEL_ACCESS, type Tx } from "../context.js";
+import { CALLER_SIDE_ACCESS, SERVICE_LEVEL_ACCESS, type Tx } from "../context.js";
 import type { ServiceIndex, ServiceNode } from "../services.js";
-import { strictOnly } from "./mtls.js";
+import { listenerModes, strictOnly } from "./mtls.js";
 
 /** Who may call a destination. */
 export interface AccessDecision {
@@ -35,6 +43,21 @@ export interface AccessDecision {
   size: number;
   /** The AccessPolicies that decided it (none: open to every caller). */
   policies: Entry<AccessPolicy>[];
+  /**
+   * The callers' SPIFFE IDs the destination's TLS listeners accept
+   * (`listeners[].tls.validation.subjectAlternativeNames.match.exact`), sorted; undefined: any
+   * certificate of the trust domain (no AccessPolicy, or every caller / every authenticated caller).
+   */
+  sans?: string[];
+}
+
+/**
+ * The SAN a listener accepts when no caller may call: an identity outside the model's
+ * `spiffe://<trustDomain>/ns/<ns>/sa/<sa>` scheme, which no workload is given, because an empty `exact`
+ * list would accept every certificate of the trust bundle.
+ */
+export function noCallerSan(trustDomain: string): string {
+  return `spiffe://${trustDomain}/unimesh/no-caller-is-allowed`;
 }
 
 /** The callers of `dest`, reporting what App Mesh cannot express. */
@@ -46,6 +69,13 @@ export function allowedCallers(tx: Tx, index: ServiceIndex, dest: ServiceNode): 
   const approx = tx.ctx.allows(SERVICE_LEVEL_ACCESS);
   const allowed = new Set<ServiceNode>();
   let anyCaller = false; // callers without a mesh identity are allowed too
+  let anyAuthenticated = false; // `*`: every mesh identity, also of workloads unimesh does not know
+  /** SPIFFE IDs named by allow rules (also of service accounts no known service runs as). */
+  const named = new Set<string>();
+  /** Denied identities and namespaces (deny rules without conditions). */
+  const deniedIds = new Set<string>();
+  const deniedNamespaces = new Set<string>();
+  let denies = false;
   for (const rule of v.allow) {
     const conds = conditions(tx, dest, rule);
     if (conds.length) {
@@ -56,7 +86,14 @@ export function allowedCallers(tx: Tx, index: ServiceIndex, dest: ServiceNode): 
       tx.report(rule.policy, rule.pointer, "warning", "adapter/approximation", "accessL7",
         `allow: approximated (${SERVICE_LEVEL_ACCESS}): ${who(rule.source)} may call every method, path and port of ${dest.namespace}/${dest.name}, because ${tx.mesh} allows callers per whole VirtualService (VirtualNode backends) and cannot check ${conds.map((c) => c.field).join(", ")}`);
     }
-    if (!rule.source) anyCaller = true;
+    const src = rule.source;
+    if (!src) anyCaller = true;
+    else {
+      for (const id of src.identities) {
+        if ("any" in id) anyAuthenticated = true;
+        else named.add(tx.model.spiffeId(id));
+      }
+    }
     resolve(tx, index, rule, (n) => allowed.add(n));
   }
   for (const rule of v.deny) {
@@ -70,20 +107,75 @@ export function allowedCallers(tx: Tx, index: ServiceIndex, dest: ServiceNode): 
         `deny: approximated (${SERVICE_LEVEL_ACCESS}): this deny rule is NOT enforced, because ${tx.mesh} can only deny a caller the whole VirtualService, not only some ${conds.map((c) => c.field).join(", ")}; deny at service level (drop the conditions) or enforce it in the application`);
       continue;
     }
-    if (!rule.source) {
+    const src = rule.source;
+    if (!src) {
       allowed.clear();
-      anyCaller = false;
+      named.clear();
+      anyCaller = anyAuthenticated = false;
       continue;
     }
+    denies = true;
+    for (const id of src.identities) {
+      if ("any" in id) { anyAuthenticated = false; named.clear(); }
+      else deniedIds.add(tx.model.spiffeId(id));
+    }
+    for (const ns of src.namespaces) deniedNamespaces.add(ns);
     resolve(tx, index, rule, (n) => allowed.delete(n));
   }
+  dest.sans = listenerSans(tx, dest, { allowed, named, deniedIds, deniedNamespaces, anyCaller, anyAuthenticated, denies });
   if (!anyCaller && !strictOnly(tx, dest)) {
+    const approxSide = tx.ctx.allows(CALLER_SIDE_ACCESS);
     for (const p of v.accessPolicies) {
-      tx.report(p, "/spec/destination", "warning", "adapter/unsupported-value", "access",
-        `destination: ${tx.mesh} enforces access only in the callers' Envoys (VirtualNode backends, Mesh egressFilter DROP_ALL), so a pod without an App Mesh sidecar reaches ${dest.namespace}/${dest.name} unchecked; add an MTLSPolicy with mode strict for ${dest.namespace}/${dest.name} (or its namespace) so App Mesh rejects callers without a mesh certificate`);
+      const why = `${tx.mesh} checks a caller's identity only over mutual TLS (the destination listener's subjectAlternativeNames) and in the callers' own Envoys (VirtualNode backends, Mesh egressFilter DROP_ALL), and ${dest.namespace}/${dest.name} ${strictness(tx, dest)}, so a pod without an App Mesh sidecar reaches it in plaintext, unchecked, where this AccessPolicy admits only some callers`;
+      if (approxSide) tx.report(p, "/spec/destination", "warning", "adapter/approximation", "access", `destination: approximated (${CALLER_SIDE_ACCESS}): ${why}`);
+      else tx.unsupportedValue(p, "/spec/destination", "access",
+        `destination: ${why}; add an MTLSPolicy with mode strict for ${dest.namespace}/${dest.name} (or its namespace; with its ports declared in a MeshService) so App Mesh refuses callers without a mesh certificate, or accept it with allowApproximations ["${CALLER_SIDE_ACCESS}"] (--allow ${CALLER_SIDE_ACCESS})`);
     }
   }
-  return { callers: allowed, size: allowed.size, policies: v.accessPolicies };
+  return { callers: allowed, size: allowed.size, policies: v.accessPolicies, ...(dest.sans ? { sans: dest.sans } : {}) };
+}
+
+/** Why a destination is not strict on every port, for a message. */
+function strictness(tx: Tx, dest: ServiceNode): string {
+  if (!dest.facts.ports?.length) return "has no declared ports (a MeshService with ports), so its listeners cannot all be known to accept only mutual TLS";
+  const modes = listenerModes(tx, dest);
+  const loose: string[] = [];
+  dest.listeners.forEach((l, i) => { if (modes[i]?.mode !== "strict") loose.push(`${l.port} (${modes[i]?.mode ?? "no MTLSPolicy: plaintext"})`); });
+  return `accepts plaintext on pod port${loose.length > 1 ? "s" : ""} ${loose.join(", ")}`;
+}
+
+/** What {@link listenerSans} needs from the access rules. */
+interface SanInputs {
+  allowed: Set<ServiceNode>;
+  named: Set<string>;
+  deniedIds: Set<string>;
+  deniedNamespaces: Set<string>;
+  anyCaller: boolean;
+  anyAuthenticated: boolean;
+  denies: boolean;
+}
+
+/**
+ * The SPIFFE IDs the destination's TLS listeners accept (App Mesh SAN matching is exact only,
+ * `SubjectAlternativeNameMatchers.exact`): undefined when every caller or every authenticated caller
+ * may call (any certificate of the trust bundle); else the identities of the allowed callers: those named
+ * by service account, and for `*` or a namespace the known services' (the ones App Mesh has VirtualNodes
+ * for; a warning says the listener refuses the other identities those stand for), minus the denied ones.
+ * No identity at all: {@link noCallerSan} (an empty list would accept every certificate).
+ */
+function listenerSans(tx: Tx, dest: ServiceNode, a: SanInputs): string[] | undefined {
+  if ((a.anyCaller || a.anyAuthenticated) && !a.denies) return undefined;
+  const ids = new Set<string>(a.named);
+  for (const n of a.allowed) ids.add(n.spiffeId);
+  const nsOf = (id: string) => id.slice(tx.trustBundle.length + "/ns/".length).split("/")[0];
+  const out = [...ids].filter((id) => !a.deniedIds.has(id) && !a.deniedNamespaces.has(nsOf(id))).sort();
+  if (a.anyCaller || a.anyAuthenticated) {
+    for (const p of dest.view!.accessPolicies) {
+      tx.report(p, "/spec/destination", "warning", "adapter/unsupported-value", "access",
+        `destination: ${tx.mesh} matches caller identities exactly (listeners[].tls.validation.subjectAlternativeNames.match.exact, no wildcard and no exception), so "${a.anyCaller ? "any caller" : "any authenticated caller"} except the denied ones" becomes the identities of the services unimesh knows (${out.join(", ") || "none"}); mutual TLS callers with any other identity are refused (stricter than the policy); declare other callers as MeshServices`);
+    }
+  }
+  return out.length ? out : [noCallerSan(tx.model.trustDomain)];
 }
 
 /** A request condition App Mesh cannot check; `field` is also the rule's key (but see {@link pointerOf}). */

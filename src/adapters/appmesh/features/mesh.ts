@@ -46,8 +46,21 @@ export function egressFilter(tx: Tx): "ALLOW_ALL" | "DROP_ALL" {
   return tx.settings.egressFilter ?? (tx.model.accessPolicies.length ? "DROP_ALL" : "ALLOW_ALL");
 }
 
-/** `egressFilter=ALLOW_ALL` cannot enforce AccessPolicies: an error for each. */
-export function checkAccessEgress(tx: Tx): void {
+/**
+ * `egressFilter=ALLOW_ALL` cannot enforce AccessPolicies: an error for each. DROP_ALL chosen by unimesh
+ * (because of AccessPolicies, no `egressFilter` setting) blocks every meshed pod's traffic to anything
+ * outside the mesh: a warning that says so and how to let a host through (App Mesh's egress walkthrough:
+ * a VirtualNode with `serviceDiscovery.dns.hostname` and a VirtualService listed as a backend), or
+ * `--set egressFilter=DROP_ALL` to acknowledge it.
+ */
+export function checkAccessEgress(tx: Tx, namespaces: readonly string[]): void {
+  if (egressFilter(tx) === "DROP_ALL" && !tx.settings.egressFilter) {
+    const n = tx.model.accessPolicies.length;
+    tx.ctx.reportGlobal({
+      code: "adapter/note", severity: "warning", feature: "access",
+      message: `${tx.mesh}: the Mesh gets egressFilter DROP_ALL because the model has ${n} AccessPolic${n > 1 ? "ies" : "y"} (with ALLOW_ALL a VirtualNode reaches services it does not list as backends through the mesh-allow-all passthrough, which would defeat them); so meshed pods (namespaces ${namespaces.join(", ") || "(none)"}) reach only this mesh's VirtualServices and *.amazonaws.com: every other destination outside the mesh (external APIs, databases, Services of unmeshed namespaces) is blocked. To let one through, give it a VirtualNode with serviceDiscovery.dns.hostname set to its host and a VirtualService for it listed in the callers' VirtualNode backends (aws-app-mesh-examples walkthroughs/howto-k8s-egress; unimesh does not generate these); --set egressFilter=DROP_ALL acknowledges this and silences this warning`,
+    });
+  }
   if (egressFilter(tx) !== "ALLOW_ALL") return;
   for (const p of tx.model.accessPolicies) {
     tx.unsupportedValue(p, "/spec", "access",

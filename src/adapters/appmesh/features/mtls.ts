@@ -14,6 +14,8 @@
  *
  * - strict → `mode: STRICT` with `validation` (client certificates required: mutual TLS only);
  * - permissive → `mode: PERMISSIVE` with `validation` (mutual TLS or plaintext);
+ * - `validation.subjectAlternativeNames`: the SPIFFE IDs of the callers the AccessPolicies allow (see
+ *   features/access.ts), so the destination itself checks who the caller is;
  * - disabled → no `tls` (plaintext).
  * Callers of a destination with a TLS listener originate mutual TLS to it (`enforce: true`, limited to
  * the TLS ports when only some are), and check its SPIFFE ID (`subjectAlternativeNames.match.exact`).
@@ -70,13 +72,21 @@ function usesTls(mode: MtlsMode | undefined): boolean {
   return mode === "strict" || mode === "permissive";
 }
 
-/** `listeners[].tls` for a mode (undefined for disabled or no policy). Keys in canonical (sorted) order. */
+/**
+ * `listeners[].tls` for a mode (undefined for disabled or no policy). Keys in canonical (sorted) order.
+ * `validation.subjectAlternativeNames.match.exact` lists the SPIFFE IDs of the callers the service's
+ * AccessPolicies allow (`node.sans`, set by the access step), as App Mesh's own SDS mTLS walkthrough
+ * does (aws-app-mesh-examples `walkthroughs/howto-k8s-mtls-sds-based`): the destination's Envoy then
+ * refuses a mutual TLS caller with another identity; without them it would trust every certificate of
+ * the bundle.
+ */
 export function listenerTls(tx: Tx, node: ServiceNode, mode: MtlsMode | undefined): ListenerTls | undefined {
   if (!usesTls(mode)) return undefined;
+  const trust = { sds: { secretName: tx.trustBundle } };
   return {
     certificate: { sds: { secretName: node.spiffeId } },
     mode: mode === "strict" ? "STRICT" : "PERMISSIVE",
-    validation: { trust: { sds: { secretName: tx.trustBundle } } },
+    validation: node.sans ? { subjectAlternativeNames: { match: { exact: [...node.sans] } }, trust } : { trust },
   };
 }
 

@@ -4,7 +4,11 @@
  * longer timeout must also be set on the target VirtualNode's listener
  * (`VirtualNode.spec.listeners[].timeout.<protocol>.perRequest`, App Mesh API `HttpTimeout`: "If you
  * set a higher timeout, then make sure that the higher value is set for each App Mesh resource in a
- * conversation"); the translator raises the listener timeouts to the longest route timeout above 15s.
+ * conversation. For example, if a virtual node backend uses a virtual router provider to route to another
+ * virtual node, then the timeout should be greater than 15 seconds for the source and destination virtual
+ * node and the route"); the translator raises, to the longest route timeout above 15s, the listener
+ * timeouts of the target VirtualNodes, of the identity VirtualNode whose pods serve a subset (a subset's
+ * routing-only VirtualNode selects no pod), and of every listener of the callers allowed to call it.
  *
  * The model's default is no timeout; App Mesh cannot switch its 15s default off, so a route without a
  * timeout gets an `info` diagnostic saying so. TCP routes have only an idle timeout: a request timeout
