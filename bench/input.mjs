@@ -3,7 +3,7 @@
 /** What each mesh's input differs in (see translate-child.mjs). */
 const PER_MESH = {
   linkerd: { retryOn: "[5xx]", meshService: true },
-  appmesh: { allowApproximations: ["service-level-access"] },
+  appmesh: { allowApproximations: ["service-level-access", "caller-side-access"] },
 };
 
 /**
