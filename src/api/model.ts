@@ -78,6 +78,11 @@ export interface ResolvedTarget {
   /** Percent, integer 0-100; the targets of one route sum to 100. */
   weight: number;
   port?: number;
+  /**
+   * Header changes for the requests sent to this target and its responses (`split[j].headers`), besides
+   * the route's `headers`; never the same header as those (rule/header-ops).
+   */
+  headers?: At<Headers>;
 }
 
 /** What a route does with a matching request. */
@@ -623,12 +628,14 @@ function fillDestination(model: Model, v: DestinationView): void {
       else {
         const split = r?.split ?? [{}];
         const targets: ResolvedTarget[] = [];
-        for (const t of split) {
+        for (let j = 0; j < split.length; j++) {
+          const t = split[j];
           const target = {} as ResolvedTarget;
           if (t.subset) target.subset = subsets.name(t.subset);
           target.weight = t.weight ?? (split.length === 1 ? 100 : 0);
           const targetPort = t.port ?? port;
           if (targetPort) target.port = targetPort;
+          if (t.headers) target.headers = { value: t.headers, pointer: routePointer(i, `/split/${j}/headers`) };
           targets.push(target);
         }
         action = { kind: "split", pointer: r?.split ? routePointer(i, "/split") : base, targets };

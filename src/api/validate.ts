@@ -4,7 +4,7 @@
  */
 import { createRequire } from "node:module";
 import * as validators from "./generated/modelValidators.js";
-import type { AccessPolicy, Labels, MTLSPolicy, MeshService, Mirror, Source, TrafficPolicy } from "./generated/model.js";
+import type { AccessPolicy, HeaderOps, Headers, Labels, MTLSPolicy, MeshService, Mirror, Source, TrafficPolicy } from "./generated/model.js";
 import { type Diagnostic, hasErrors, sortDiagnostics, pointer as ptr } from "./diagnostics.js";
 import { parseDuration } from "./duration.js";
 import { type SourceDocument, locatePointer, parseEach, type LoadLimits, DEFAULT_LIMITS } from "./load.js";
@@ -486,6 +486,10 @@ function trafficRules(doc: TrafficPolicy, err: Report): void {
         if (t.weight === undefined && split.length !== 1) weighed = false;
       }
       if (weighed && sum !== 100) err(`${base}/split`, "rule/split-weights", `weights must sum to 100 (got ${sum})`);
+      for (let j = 0; j < split.length; j++) {
+        const th = split[j].headers;
+        if (th) checkTargetHeaders(th, r.headers ?? s.headers, `${base}/split/${j}`, r.headers ? `${base}/headers` : "/spec/headers", err);
+      }
       // A target can only repeat another one in a split of several.
       if (split.length > 1) {
         const keys = split.map((t) => canonicalJson(t.subset ?? null) + "|" + (t.port ?? ""));
@@ -531,12 +535,36 @@ function checkFeatures(f: any, base: string, err: Report): void {
     err(`${base}/loadBalancer`, "rule/consistent-hash", "algorithm consistent-hash and consistentHash go together: set both or neither");
   const rl = f.rateLimit;
   if (rl?.burst !== undefined && rl.burst < 1) err(`${base}/rateLimit/burst`, "rule/rate-limit", "burst must be at least 1");
-  const h = f.headers;
+  checkHeaderOps(f.headers, base, err);
+}
+
+/** The header names (lower case) a HeaderOps changes: set, add and remove. */
+function headerNames(ops: HeaderOps | undefined): string[] {
+  if (!ops) return [];
+  return [...Object.keys(ops.set ?? {}), ...Object.keys(ops.add ?? {}), ...(ops.remove ?? [])].map((n) => n.toLowerCase());
+}
+
+/** Each header is changed once per side (set, add or remove). */
+function checkHeaderOps(h: Headers | undefined, base: string, err: Report): void {
   for (const side of ["request", "response"] as const) {
-    const ops = h?.[side];
-    if (!ops) continue;
-    const names = [...Object.keys(ops.set ?? {}), ...Object.keys(ops.add ?? {}), ...(ops.remove ?? [])].map((n) => n.toLowerCase());
+    const names = headerNames(h?.[side]);
     names.forEach((n, i) => { if (names.indexOf(n) !== i) err(`${base}/headers/${side}`, "rule/header-ops", `header "${n}" is changed twice in ${side}; set, add and remove each header once`); });
+  }
+}
+
+/**
+ * The header changes of a split target (`split[j].headers`): each header once, and none the route's own
+ * header changes (the route's `headers`, else the policy's) also change: Istio applies a weighted target's
+ * changes before the route's (a lone target's after them), Linkerd the route's first, so a header changed
+ * at both levels would end up differently.
+ */
+function checkTargetHeaders(h: Headers, routeHeaders: Headers | undefined, base: string, routeAt: string, err: Report): void {
+  checkHeaderOps(h, base, err);
+  for (const side of ["request", "response"] as const) {
+    const route = new Set(headerNames(routeHeaders?.[side]));
+    for (const n of new Set(headerNames(h[side]))) {
+      if (route.has(n)) err(`${base}/headers/${side}`, "rule/header-ops", `header "${n}" is changed both here and by the route's headers (${routeAt}); change it at one level only (meshes apply the two levels in different orders)`);
+    }
   }
 }
 

@@ -2,8 +2,9 @@
  * The outbound side: requests an app sends to its outbound listener (or a client to an ingress). The
  * destination service comes from the Host header (or the absolute URL of a proxy request); its route
  * table decides, in order: CORS preflight, fault injection, redirect or direct response, then
- * forwarding with rewrite, header changes, weighted split, load balancing over healthy instances,
- * connection-pool admission, request and per-try timeouts, retries and mirroring. Proxy-to-proxy hops
+ * forwarding with rewrite, weighted split, header changes (the route's, then the chosen target's), load
+ * balancing over healthy instances, connection-pool admission, request and per-try timeouts, retries and
+ * mirroring. Proxy-to-proxy hops
  * use mutual TLS with the listener's identity unless the destination's mode is disabled.
  */
 import { randomUUID } from "node:crypto";
@@ -208,6 +209,7 @@ async function handle(ctx: ProxyContext, key: string, req: Req, res: Res): Promi
   if (headers["x-request-id"] === undefined) headers["x-request-id"] = randomUUID();
   headers["x-forwarded-proto"] ??= "http";
   applyHeaderOps(headers, route.requestHeaders);
+  applyHeaderOps(headers, tgt.requestHeaders);
   const path = rewritePath(t.path, t.query, route.rewrite);
 
   let body: Buffer | null | Readable | AsyncIterable<Buffer> = null;
@@ -280,8 +282,9 @@ async function handle(ctx: ProxyContext, key: string, req: Req, res: Res): Promi
       releaseRetry: () => state.limiter.releaseRetry(),
       onRetry: () => ctx.metrics.retries.inc([caller.peer.label, svc.key]),
       onFailure: (reason) => ctx.metrics.upstreamFailures.inc(["outbound", svc.key, reason]),
-      decorate: route.responseHeaders || corsOk || setCookie ? (_status, h) => {
+      decorate: route.responseHeaders || tgt.responseHeaders || corsOk || setCookie ? (_status, h) => {
         applyHeaderOps(h, route!.responseHeaders);
+        applyHeaderOps(h, tgt.responseHeaders);
         if (corsOk) route!.cors!.decorate(h, origin!);
         if (setCookie) h["set-cookie"] = setCookie;
       } : undefined,

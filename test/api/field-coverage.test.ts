@@ -228,6 +228,12 @@ add(`${R}/split/*/subset`, pair("v1 → v2", routeDocs({ split: V1 }), routeDocs
 add(`${R}/split/*/weight`, pair("50/50 → 20/80",
   routeDocs({ split: [{ subset: { version: "v1" }, weight: 50 }, { subset: { version: "v2" }, weight: 50 }] }),
   routeDocs({ split: [{ subset: { version: "v1" }, weight: 20 }, { subset: { version: "v2" }, weight: 80 }] })));
+const TWO = (h: Record<string, unknown>) => routeDocs({ split: [{ subset: { version: "v1" }, weight: 90 }, { subset: { version: "v2" }, weight: 10, ...h }] });
+for (const dir of ["request", "response"]) {
+  add(`${R}/split/*/headers/${dir}/set`, pair("+ set", TWO({}), TWO({ headers: { [dir]: { set: { a: "1" } } } })));
+  add(`${R}/split/*/headers/${dir}/add`, pair("+ add", TWO({}), TWO({ headers: { [dir]: { add: { a: "1" } } } })));
+  add(`${R}/split/*/headers/${dir}/remove`, pair("+ remove", TWO({}), TWO({ headers: { [dir]: { remove: ["a"] } } })));
+}
 add(`${R}/split/*/port`, pair("destination port → 9000", routeDocs({ split: [{ weight: 100 }] }), routeDocs({ split: [{ weight: 100, port: 9000 }] })));
 const redirect = (r: Record<string, unknown>) => routeDocs({ split: undefined, redirect: r });
 values(`${R}/redirect/scheme`, { ref: "http", alt: "https", make: (s) => redirect({ path: "/x", scheme: s }) });

@@ -732,6 +732,47 @@ const cases: Case[] = [
     ],
   },
   {
+    name: "headers of a split target: each header once, and not also changed by the route (or the policy)",
+    input: y`
+      apiVersion: unimesh.io/v1alpha1
+      kind: TrafficPolicy
+      metadata: {name: t}
+      spec:
+        destination: {service: x}
+        headers:
+          request: {set: {x-env: prod}}
+        routes:
+          - split:
+              - subset: {version: v1}
+                weight: 50
+                headers:
+                  request: {set: {X-Env: canary, x-a: "1"}, remove: [x-a]}
+              - subset: {version: v2}
+                weight: 50
+                headers:
+                  response: {add: {x-env: v2}}
+      ---
+      apiVersion: unimesh.io/v1alpha1
+      kind: TrafficPolicy
+      metadata: {name: u}
+      spec:
+        destination: {service: x}
+        routes:
+          - match: {path: {prefix: /b}}
+            headers:
+              response: {remove: [server]}
+            split:
+              - headers:
+                  request: {set: {x-env: b}}
+                  response: {set: {Server: b}}
+    `,
+    expected: [
+      { code: "rule/header-ops", pointer: "/spec/routes/0/split/0/headers/request", line: 13, message: `header "x-a" is changed twice in request; set, add and remove each header once` },
+      { code: "rule/header-ops", pointer: "/spec/routes/0/split/0/headers/request", line: 13, message: `header "x-env" is changed both here and by the route's headers (/spec/headers); change it at one level only (meshes apply the two levels in different orders)` },
+      { code: "rule/header-ops", documentIndex: 1, pointer: "/spec/routes/0/split/0/headers/response", line: 31, message: `header "server" is changed both here and by the route's headers (/spec/routes/0/headers); change it at one level only (meshes apply the two levels in different orders)` },
+    ],
+  },
+  {
     name: "workloads: only in a TrafficPolicy source, never empty",
     input: y`
       apiVersion: unimesh.io/v1alpha1

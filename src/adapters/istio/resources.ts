@@ -45,6 +45,8 @@ export interface Destination {
 export interface HTTPRouteDestination {
   destination: Destination;
   weight?: number;
+  /** Header changes for this destination only (`HTTPRouteDestination.headers`). */
+  headers?: { request?: HeaderOperations; response?: HeaderOperations };
 }
 
 /** `HTTPRetry`. `backoff` exists in the CRD only in newer releases (see versions.ts). */

@@ -53,7 +53,7 @@ export function linkerdCapabilities(version: string): Capabilities {
     faultInjection: none("No fault injection; Linkerd's pattern is a weighted backend answering errors."),
     mirror: none("RequestMirror is rejected by the policy controller (linkerd2#4385)."),
     headers: f.legacy
-      ? { support: "partial", via: "policy.linkerd.io HTTPRoute RequestHeaderModifier", note: "No response header changes (no ResponseHeaderModifier in policy.linkerd.io HTTPRoute)." }
+      ? { support: "partial", via: "policy.linkerd.io HTTPRoute RequestHeaderModifier", note: "No response header changes for a whole route (no ResponseHeaderModifier on policy.linkerd.io HTTPRoute rules; a split target's backendRefs filters have it)." }
       : { support: "full", via: "HTTPRoute RequestHeaderModifier / ResponseHeaderModifier filters" },
     cors: none("No CORS filter in the Gateway API versions Linkerd reads."),
     rewrite: none("URLRewrite is rejected by the policy controller."),

@@ -81,6 +81,8 @@ export type RouteFilter =
 
 /** `HTTPBackendRef` to a Service. */
 export interface BackendRef {
+  /** Header filters for this backend only (`HTTPBackendRef.filters` / `GRPCBackendRef.filters`). */
+  filters?: RouteFilter[];
   name: string;
   port: number;
   weight?: number;

@@ -172,7 +172,7 @@ function buildRules(lc: LinkerdContext, v: DestinationView, routes: EffectiveRou
     let trivial = !filters.length;
     let backends: BackendRef[] | undefined;
     if (r.action.kind === "split") {
-      backends = backendRefs(v, r.action.targets, port);
+      backends = backendRefs(lc, v, r, r.action.targets, port);
       trivial &&= isPlainForward(r, port);
     } else if (r.action.kind === "redirect") {
       trivial = false;

@@ -76,7 +76,7 @@ export interface TrafficPolicySpec {
   retries?: Retries;
   faultInjection?: FaultInjection;
   mirror?: Mirror;
-  headers?: Headers;
+  headers?: Headers1;
   cors?: Cors;
   outlierDetection?: OutlierDetection;
   connectionPool?: ConnectionPool;
@@ -166,7 +166,7 @@ export interface Route {
   retries?: Retries;
   faultInjection?: FaultInjection;
   mirror?: Mirror;
-  headers?: Headers;
+  headers?: Headers1;
   cors?: Cors;
 }
 /**
@@ -259,6 +259,37 @@ export interface SplitTarget {
    * Target port. Default: the destination port.
    */
   port?: number;
+  headers?: Headers;
+}
+/**
+ * Header changes for the requests sent to this target (request) and for its responses (response), besides the route's own `headers` (Istio `http[].route[].headers`; Gateway API `backendRefs[].filters` RequestHeaderModifier/ResponseHeaderModifier), e.g. tag the canary's share of a weighted split. A header may be changed by the route or by its targets, not both (rule/header-ops): meshes apply the two levels in different orders.
+ */
+export interface Headers {
+  request?: HeaderOps;
+  response?: HeaderOps;
+}
+/**
+ * Changes to a set of HTTP headers.
+ */
+export interface HeaderOps {
+  /**
+   * Set (overwrite) these headers.
+   */
+  set?: {
+    [k: string]: string;
+  };
+  /**
+   * Append these values.
+   */
+  add?: {
+    [k: string]: string;
+  };
+  /**
+   * Remove these headers.
+   *
+   * @minItems 1
+   */
+  remove?: [string, ...string[]];
 }
 /**
  * Answer with an HTTP redirect instead of forwarding.
@@ -413,32 +444,9 @@ export interface Mirror {
 /**
  * Header changes on the way to the destination (request) and back (response).
  */
-export interface Headers {
+export interface Headers1 {
   request?: HeaderOps;
   response?: HeaderOps;
-}
-/**
- * Changes to a set of HTTP headers.
- */
-export interface HeaderOps {
-  /**
-   * Set (overwrite) these headers.
-   */
-  set?: {
-    [k: string]: string;
-  };
-  /**
-   * Append these values.
-   */
-  add?: {
-    [k: string]: string;
-  };
-  /**
-   * Remove these headers.
-   *
-   * @minItems 1
-   */
-  remove?: [string, ...string[]];
 }
 /**
  * Cross-origin resource sharing, answered by the proxy in front of the destination.

@@ -368,6 +368,37 @@ export interface Target {
    * Service port. Default: the port of the request.
    */
   port?: number;
+  /**
+   * Header changes for the requests sent to this target and its responses, applied after the route's `headers` (never the same header as those).
+   */
+  headers?: {
+    request?: HeaderOps;
+    response?: HeaderOps;
+  };
+}
+/**
+ * Changes to a set of headers, applied in the order remove, set, add.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "HeaderOps".
+ */
+export interface HeaderOps {
+  /**
+   * Set (overwrite) these headers (lower-case names).
+   */
+  set?: {
+    [k: string]: string;
+  };
+  /**
+   * Append these values (lower-case names).
+   */
+  add?: {
+    [k: string]: string;
+  };
+  /**
+   * Remove these headers (lower-case names).
+   */
+  remove?: string[];
 }
 /**
  * Retries of failed tries, as Envoy does them.
@@ -446,30 +477,6 @@ export interface Mirror {
    */
   port?: number;
   percent: Percent;
-}
-/**
- * Changes to a set of headers, applied in the order remove, set, add.
- *
- * This interface was referenced by `undefined`'s JSON-Schema
- * via the `definition` "HeaderOps".
- */
-export interface HeaderOps {
-  /**
-   * Set (overwrite) these headers (lower-case names).
-   */
-  set?: {
-    [k: string]: string;
-  };
-  /**
-   * Append these values (lower-case names).
-   */
-  add?: {
-    [k: string]: string;
-  };
-  /**
-   * Remove these headers (lower-case names).
-   */
-  remove?: string[];
 }
 /**
  * CORS answered by the caller's proxy: preflight requests from an allowed origin are answered without forwarding; other responses to an allowed origin get the Access-Control-* headers.

@@ -58,7 +58,14 @@ export interface RtInstance {
   active: number;
 }
 
-export interface RtTarget { subset?: string; labels?: Record<string, string>; port?: number }
+export interface RtTarget {
+  subset?: string;
+  labels?: Record<string, string>;
+  port?: number;
+  /** The target's own header changes, after the route's (`Target.headers`). */
+  requestHeaders?: HeaderOps;
+  responseHeaders?: HeaderOps;
+}
 
 export interface RtMirror { service: RtService; subset?: string; labels?: Record<string, string>; port?: number; percent: number }
 
@@ -317,7 +324,10 @@ function compileRoute(r: Route, ptr: string, services: Map<string, RtService>, e
   }
   const actions = [r.forward, r.redirect, r.directResponse].filter((x) => x !== undefined).length;
   if (actions !== 1) err(ptr, "proxy/route-action", `route ${r.id} must have exactly one of forward, redirect, directResponse`);
-  const targets = (r.forward?.targets ?? []).map((t) => ({ ...(t.subset ? { subset: t.subset } : {}), ...(t.labels ? { labels: t.labels } : {}), ...(t.port ? { port: t.port } : {}) }));
+  const targets = (r.forward?.targets ?? []).map((t): RtTarget => ({
+    ...(t.subset ? { subset: t.subset } : {}), ...(t.labels ? { labels: t.labels } : {}), ...(t.port ? { port: t.port } : {}),
+    ...(t.headers?.request ? { requestHeaders: t.headers.request } : {}), ...(t.headers?.response ? { responseHeaders: t.headers.response } : {}),
+  }));
   const weights = (r.forward?.targets ?? []).map((t) => t.weight);
   let mirror: RtMirror | undefined;
   if (r.mirror) {

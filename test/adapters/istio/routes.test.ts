@@ -163,6 +163,17 @@ describe("istio routes", () => {
       expect(errors(r)).toEqual(["/spec/timeout adapter/unsupported-value"]);
     });
 
+    test("a split target's header changes on a TCP port: error (a tcp route has no headers); on every port: HTTP ports only, warned", () => {
+      const split = "  routes:\n    - split: [{subset: {v: a}, weight: 90}, {subset: {v: b}, weight: 10, headers: {request: {set: {x-b: \"1\"}}}}]";
+      expect(errors(run(db + tp(`  destination: {service: db, port: 5432}\n${split}`)))).toEqual(["/spec/routes/0/split/1/headers adapter/unsupported-value"]);
+      const r = run(db + tp(`  destination: {service: db}\n${split}`));
+      expect(r.ok).toBe(true);
+      expect(r.diagnostics.map((d) => `${d.severity} ${d.pointer} ${d.code}`)).toEqual(["warning /spec/routes/0 adapter/unsupported-value"]);
+      const vs = find(r.resources, "VirtualService", "db").spec;
+      expect(vs.tcp).toBeUndefined();
+      expect(vs.http[0].route[1].headers).toEqual({ request: { set: { "x-b": "1" } } });
+    });
+
     test("a catch-all split for every port also routes the TCP ports", () => {
       const objs = ok(db + tp("  destination: {service: db}\n  routes:\n    - split: [{subset: {v: a}}]"));
       const vs = find(objs, "VirtualService", "db").spec;

@@ -218,6 +218,41 @@ describe("linkerd versions: emit what the release reads", () => {
   });
 });
 
+describe("header changes of a split target → backendRefs[].filters", () => {
+  const yaml = tp(`  destination: {service: api, port: 8080}
+  routes:
+    - split:
+        - {weight: 80}
+        - subset: {version: v2}
+          weight: 20
+          headers: {request: {set: {x-canary: "1"}}, response: {remove: [server]}}`);
+
+  test.each(["2.20", "2.14"])("%s: request and response filters on that backend only (2.14's CRD allows response filters on backends)", (version) => {
+    const rule = (find(ok(yaml, { version }), "HTTPRoute", "api-8080") as any).spec.rules[0];
+    expect(rule.filters).toBeUndefined();
+    expect(rule.backendRefs).toEqual([
+      { name: "api", port: 8080, weight: 80 },
+      {
+        filters: [
+          { requestHeaderModifier: { set: [{ name: "x-canary", value: "1" }] }, type: "RequestHeaderModifier" },
+          { responseHeaderModifier: { remove: ["server"] }, type: "ResponseHeaderModifier" },
+        ],
+        name: "api-v2", port: 8080, weight: 20,
+      },
+    ]);
+  });
+
+  test("a lone target with header changes is not a plain forward: the route is kept", () => {
+    const r = ok(tp("  destination: {service: api, port: 8080}\n  routes:\n    - split: [{headers: {request: {add: {x-a: b}}}}]"));
+    expect((find(r, "HTTPRoute", "api-8080") as any).spec.rules[0].backendRefs[0].filters).toHaveLength(1);
+  });
+
+  test("2.14 with retries: the ServiceProfile would drop them: error", () => {
+    const r = run(tp("  destination: {service: api, port: 8080}\n  retries: {attempts: 1, retryOn: [5xx]}\n  routes:\n    - split: [{headers: {request: {add: {x-a: b}}}}]"), { version: "2.14", approximations: ["retry-budget"] });
+    expect(errors(r)).toEqual(["/spec/routes/0/split/0/headers adapter/conflict"]);
+  });
+});
+
 describe("linkerd 2.14-2.15: retries need a ServiceProfile", () => {
   const yaml = tp(`  destination: {service: ratings, namespace: bookinfo, port: 9080}
   routes:

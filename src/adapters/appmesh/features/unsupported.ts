@@ -30,6 +30,13 @@ export function checkRouteFeatures(tx: Tx, r: EffectiveRoute): boolean {
     tx.unsupportedFeature(p, r.headers.pointer, "headers",
       `headers: ${m} cannot change request or response headers on VirtualRouter routes; change them in the application, or ${OTHER_MESHES} / --mesh linkerd`);
   }
+  if (r.action.kind === "split") {
+    for (const t of r.action.targets) {
+      if (!t.headers) continue;
+      tx.unsupportedFeature(p, t.headers.pointer, "headers",
+        `headers: ${m} cannot change request or response headers, for a route or for one of its weightedTargets; change them in the application, or ${OTHER_MESHES} / --mesh linkerd`);
+    }
+  }
   if (r.cors) {
     tx.unsupportedFeature(p, r.cors.pointer, "cors",
       `cors: ${m} has no CORS policy; answer CORS in the application, or ${OTHER_MESHES}`);

@@ -1,5 +1,8 @@
-/** `headers` → `Route.headers` (request and response set/add/remove, lower-case names). */
-import type { HeaderOps as ModelOps } from "../../../api/generated/model.js";
+/**
+ * `headers` → `Route.headers` (request and response set/add/remove, lower-case names); a split target's
+ * → `Route.forward.targets[].headers` (split.ts).
+ */
+import type { HeaderOps as ModelOps, Headers as ModelHeaders } from "../../../api/generated/model.js";
 import type { HeaderOps } from "../resources.js";
 import { lowerKeys } from "./common.js";
 import type { RouteFeature } from "./types.js";
@@ -13,10 +16,14 @@ function ops(o: ModelOps | undefined): HeaderOps | undefined {
   };
 }
 
-export const headers: RouteFeature = (r, out) => {
-  const h = r.headers?.value;
-  if (!h) return;
+/** Model header changes (a route's or a split target's) as the proxy's `headers` (lower-case names). */
+export function headerChanges(h: ModelHeaders): { request?: HeaderOps; response?: HeaderOps } {
   const request = ops(h.request);
   const response = ops(h.response);
-  out.headers = { ...(request ? { request } : {}), ...(response ? { response } : {}) };
+  return { ...(request ? { request } : {}), ...(response ? { response } : {}) };
+}
+
+export const headers: RouteFeature = (r, out) => {
+  const h = r.headers?.value;
+  if (h) out.headers = headerChanges(h);
 };

@@ -1,5 +1,6 @@
 /**
- * Feature `headers` → `HTTPRoute.headers.request|response` {set, add, remove} (istio/api
+ * Feature `headers` → `HTTPRoute.headers.request|response` {set, add, remove}, and a split target's →
+ * `HTTPRoute.route[].headers` (`HTTPRouteDestination.headers`, the same message; split.ts) (istio/api
  * `networking/v1alpha3/virtual_service.proto` `Headers.HeaderOperations`; pilot
  * `TranslateHeadersOperations`: set → OVERWRITE_IF_EXISTS_OR_ADD, add → APPEND_IF_EXISTS_OR_ADD).
  *
@@ -8,20 +9,26 @@
  * (never a silent drop): use `rewrite.authority` to change the host.
  */
 import { escapePointerToken } from "../../../api/diagnostics.js";
-import type { HeaderOps } from "../../../api/generated/model.js";
-import type { EffectiveRoute } from "../../../api/model.js";
+import type { HeaderOps, Headers, TrafficPolicy } from "../../../api/generated/model.js";
+import type { At, EffectiveRoute, Entry } from "../../../api/model.js";
 import type { HeaderOperations, HTTPRoute } from "../resources.js";
 import type { DestinationContext } from "./types.js";
 
 /** Fills `HTTPRoute.headers`; reports headers Istio would skip. */
 export function applyHeaders(r: EffectiveRoute, out: HTTPRoute, dc: DestinationContext): void {
-  const h = r.headers;
-  if (!h) return;
+  if (r.headers) out.headers = translateHeaders(r.headers, r.policy, dc);
+}
+
+/**
+ * Model header changes (a route's, or a split target's for `HTTPRouteDestination.headers`, the same
+ * `Headers` message) as Istio `Headers`; reports headers Istio would skip at their pointers.
+ */
+export function translateHeaders(h: At<Headers>, policy: Entry<TrafficPolicy>, dc: DestinationContext): NonNullable<HTTPRoute["headers"]> {
   const headers: NonNullable<HTTPRoute["headers"]> = {};
   for (const side of ["request", "response"] as const) {
     const ops = h.value[side];
     if (!ops) continue;
-    check(ops, side, (op, name) => dc.ic.report(r.policy, `${h.pointer}/${side}/${op}${op === "remove" ? "" : "/" + escapePointerToken(name)}`, "headers", "error", "adapter/unsupported-value",
+    check(ops, side, (op, name) => dc.ic.report(policy, `${h.pointer}/${side}/${op}${op === "remove" ? "" : "/" + escapePointerToken(name)}`, "headers", "error", "adapter/unsupported-value",
       `Istio ignores "${name}" in headers.${side}.${op} (pseudo-headers and host cannot be changed this way)${side === "request" ? "; use rewrite.authority to change the host" : ""}`));
     const o: HeaderOperations = {};
     if (ops.set) o.set = { ...ops.set };
@@ -29,7 +36,7 @@ export function applyHeaders(r: EffectiveRoute, out: HTTPRoute, dc: DestinationC
     if (ops.remove) o.remove = [...ops.remove];
     headers[side] = o;
   }
-  out.headers = headers;
+  return headers;
 }
 
 function check(ops: HeaderOps, side: "request" | "response", bad: (op: "set" | "add" | "remove", name: string) => void): void {

@@ -7,10 +7,15 @@
  * The host is the service FQDN `<svc>.<ns>.svc.<clusterDomain>`. `weight` is left out for a single target
  * (it receives all traffic); zero weights are kept (Istio skips zero-weight clusters, as the model means).
  * A target port (`split[].port`, else the policy's destination port) → `destination.port.number`.
+ * A target's header changes (`split[].headers`) → `route[].headers` (`HTTPRouteDestination.headers`,
+ * request and response, like the route's; headers.ts). The model never changes one header at both
+ * levels (rule/header-ops), so the order Envoy applies them in (a weighted cluster's before the route's,
+ * a lone destination's after) does not matter.
  */
 import type { EffectiveRoute } from "../../../api/model.js";
 import type { HTTPRoute } from "../resources.js";
 import type { DestinationContext } from "./types.js";
+import { translateHeaders } from "./headers.js";
 
 /** Fills `HTTPRoute.route[]` for a forwarding route. */
 export function applySplit(r: EffectiveRoute, out: HTTPRoute, dc: DestinationContext): void {
@@ -23,6 +28,7 @@ export function applySplit(r: EffectiveRoute, out: HTTPRoute, dc: DestinationCon
       ...(t.subset ? { subset: t.subset.name } : {}),
       ...(t.port ? { port: { number: t.port } } : {}),
     },
+    ...(t.headers ? { headers: translateHeaders(t.headers, r.policy, dc) } : {}),
     ...(targets.length > 1 ? { weight: t.weight } : {}),
   }));
 }

@@ -7,7 +7,7 @@
  *
  * - a route for a TCP port (`destination.port` declared tcp): HTTP match conditions, redirect,
  *   directResponse and HTTP-only settings (timeout, retries with attempts > 0, faultInjection, mirror,
- *   headers, cors, rewrite) cannot apply to TCP: error;
+ *   headers, a split target's headers, cors, rewrite) cannot apply to TCP: error;
  * - a route for every port of a service that has TCP ports: with HTTP match conditions it matches no
  *   TCP connection anyway; when it matches every request and only splits, it is also written as a tcp
  *   route for each TCP port; when it matches every request but has HTTP-only parts, it applies to the
@@ -39,6 +39,7 @@ function httpOnly(r: EffectiveRoute): [string, string][] {
     const v = r[k];
     if (v) out.push([v.pointer, k]);
   }
+  if (r.action.kind === "split") for (const t of r.action.targets) if (t.headers) out.push([t.headers.pointer, "headers"]);
   return out;
 }
 

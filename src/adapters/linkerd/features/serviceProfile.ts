@@ -53,6 +53,7 @@ export function serviceProfile(lc: LinkerdContext, v: DestinationView, routes: E
     else if (r.action.kind === "split") {
       const t = r.action.targets;
       if (t.length !== 1 || t[0].subset || (t[0].port !== undefined && t[0].port !== port)) lost(r, r.action.pointer, "this split");
+      for (const x of t) if (x.headers) lost(r, x.headers.pointer, "these header changes");
     }
     if (r.headers) lost(r, r.headers.pointer, "these header changes");
     if (specs[i].headers.length || specs[i].query.length) lost(r, r.match!.pointer, "this route's header or query-parameter match (a ServiceProfile matches paths and methods only)");

@@ -14,27 +14,38 @@ import { canonicalJson } from "../../../api/model.js";
 import { dnsLabel } from "../../shared/names.js";
 import type { LinkerdContext } from "../context.js";
 import type { BackendRef } from "../resources.js";
+import { backendHeaderFilters } from "./headers.js";
 
 /** Name of the Service that stands for a subset: `<service>-<subset>` (a DNS-1123 label). */
 export function subsetServiceName(service: string, subset: Subset): string {
   return dnsLabel(service, subset.name);
 }
 
-/** The backendRefs of a split route on port `port` of the destination. */
-export function backendRefs(v: DestinationView, targets: ResolvedTarget[], port: number): BackendRef[] {
+/**
+ * The backendRefs of a split route on port `port` of the destination; a target's header changes become
+ * the backendRef's `filters` (features/headers.ts). Keys in sorted order (filters, name, port, weight).
+ */
+export function backendRefs(lc: LinkerdContext, v: DestinationView, r: EffectiveRoute, targets: ResolvedTarget[], port: number): BackendRef[] {
   const out: BackendRef[] = [];
   for (const t of targets) {
-    const ref: BackendRef = { name: t.subset ? subsetServiceName(v.service, t.subset) : v.service, port: t.port ?? port };
+    const ref = {} as BackendRef;
+    if (t.headers) {
+      const filters = backendHeaderFilters(lc, r, t);
+      if (filters.length) ref.filters = filters;
+    }
+    ref.name = t.subset ? subsetServiceName(v.service, t.subset) : v.service;
+    ref.port = t.port ?? port;
     if (targets.length > 1) ref.weight = t.weight;
     out.push(ref);
   }
   return out;
 }
 
-/** True when a route forwards every request to the destination Service itself, on the same port. */
+/** True when a route forwards every request to the destination Service itself, on the same port, unchanged. */
 export function isPlainForward(r: EffectiveRoute, port: number): boolean {
   if (r.action.kind !== "split") return false;
-  return r.action.targets.length === 1 && !r.action.targets[0].subset && (r.action.targets[0].port ?? port) === port;
+  const t = r.action.targets;
+  return t.length === 1 && !t[0].subset && !t[0].headers && (t[0].port ?? port) === port;
 }
 
 /** Info: which Services must exist for the subsets this destination's routes split to. */
