@@ -5,10 +5,14 @@
 export const FEATURES = [
   "match", "split", "timeout", "retries", "faultInjection", "mirror", "headers", "cors", "rewrite", "redirect",
   "directResponse", "outlierDetection", "connectionPool", "loadBalancer", "rateLimit", "mtls", "access",
-  "accessL7", "trafficSource",
+  "accessL7", "accessNegation", "trafficSource",
 ] as const;
 
-/** A model feature. `accessL7` is access by methods/paths/headers; `trafficSource` is a source-scoped TrafficPolicy. */
+/**
+ * A model feature. `accessL7` is access by methods/paths/headers; `accessNegation` the negative
+ * conditions of access rules (`notServiceAccounts`, `notNamespaces`, `notIpBlocks`, `notMethods`,
+ * `notPaths`, `notPorts`, `notHeaders`); `trafficSource` is a source-scoped TrafficPolicy.
+ */
 export type Feature = (typeof FEATURES)[number];
 
 /** One-line descriptions, for `unimesh meshes` and the README matrix. */
@@ -31,5 +35,6 @@ export const FEATURE_TITLES: Record<Feature, string> = {
   mtls: "mTLS mode (strict/permissive/disabled)",
   access: "Access control by identity/namespace",
   accessL7: "Access control by method/path/header/port",
+  accessNegation: "Negative access conditions (notServiceAccounts/Namespaces/IpBlocks, notMethods/Paths/Ports/Headers)",
   trafficSource: "Source-specific traffic rules",
 };

@@ -4,9 +4,9 @@
  * several policies combine). Adapters read a {@link Model}; they never re-implement these rules.
  */
 import type {
-  AccessPolicy, AccessRule, ClusterInfo, ConnectionPool, Cors, FaultInjection, Headers, Labels, LoadBalancer, Match,
+  AccessPolicy, AccessRule, AccessSource, ClusterInfo, ConnectionPool, Cors, FaultInjection, Headers, Labels, LoadBalancer, Match,
   MeshService, Mirror, MTLSPolicy, OutlierDetection, RateLimit, Redirect, DirectResponse, Retries, Rewrite,
-  Route, ServicePort, Source, TrafficPolicy,
+  Route, ServicePort, TrafficPolicy,
 } from "./generated/model.js";
 import { parseDuration } from "./duration.js";
 import { locatePointer } from "./load.js";
@@ -101,15 +101,35 @@ export interface WorkloadSelector {
   labels: Labels;
 }
 
-/** A resolved source: identities, namespaces, workloads, IP blocks. `undefined` means any caller. */
+/**
+ * A resolved source: identities, namespaces, workloads, IP blocks (ORed; all empty: every caller), minus
+ * the negative lists (an AccessPolicy source's `notServiceAccounts`, `notNamespaces`, `notIpBlocks`;
+ * empty elsewhere). A caller matches when it matches a positive entry (or there is none) and no negative
+ * one; a caller without a mesh identity matches no identity and no namespace, negative ones included
+ * (Istio `notPrincipals` / `notNamespaces` match plaintext callers). `undefined` means any caller.
+ */
 export interface ResolvedSource {
   identities: Identity[];
   namespaces: string[];
   /** Callers by pod labels (TrafficPolicy only: rule/workload-source refuses them in an AccessPolicy). */
   workloads: WorkloadSelector[];
   ipBlocks: string[];
+  /** Excluded identities (`{any: true}`: every caller with a mesh identity). */
+  notIdentities: Identity[];
+  notNamespaces: string[];
+  notIpBlocks: string[];
   /** Pointer of the source in its document. */
   pointer: string;
+}
+
+/** True when a resolved source has a negative list (`notServiceAccounts`, `notNamespaces`, `notIpBlocks`). */
+export function hasNegatives(s: ResolvedSource | undefined): boolean {
+  return !!s && (s.notIdentities.length > 0 || s.notNamespaces.length > 0 || s.notIpBlocks.length > 0);
+}
+
+/** True when a resolved source has no positive list: it matches every caller its negative lists leave. */
+export function onlyNegatives(s: ResolvedSource): boolean {
+  return !s.identities.length && !s.namespaces.length && !s.workloads.length && !s.ipBlocks.length;
 }
 
 /**
@@ -305,8 +325,12 @@ function guessedPorts(v: DestinationView): readonly DestinationPort[] {
   for (const p of v.trafficPolicies) see(p.doc.spec.destination.port);
   for (const r of v.routes) if (r.action.kind === "split") for (const t of r.action.targets) see(t.port);
   for (const p of v.accessPolicies) see(p.doc.spec.destination.port);
-  for (const r of v.allow) if (r.rule.ports) for (const x of r.rule.ports) see(x);
-  for (const r of v.deny) if (r.rule.ports) for (const x of r.rule.ports) see(x);
+  for (const rules of [v.allow, v.deny]) {
+    for (const r of rules) {
+      if (r.rule.ports) for (const x of r.rule.ports) see(x);
+      if (r.rule.notPorts) for (const x of r.rule.notPorts) see(x);
+    }
+  }
   const mtlsPorts = v.mtls?.doc.spec.ports;
   if (mtlsPorts) for (const k in mtlsPorts) see(Number(k));
   if (!seen.length) return NO_PORTS;
@@ -405,18 +429,22 @@ export class Model {
     return `spiffe://${this.trustDomain}/ns/${id.namespace}/sa/${id.serviceAccount}`;
   }
 
-  /** Resolves a source written in a policy of namespace `ns`. */
-  resolveSource(source: Source | undefined, ns: string, ptr: string): ResolvedSource | undefined {
+  /** Resolves a source written in a policy of namespace `ns` (short service-account names are in `ns`). */
+  resolveSource(source: AccessSource | undefined, ns: string, ptr: string): ResolvedSource | undefined {
     if (!source) return undefined;
+    const identity = (sa: string): Identity => {
+      if (sa === "*") return { any: true };
+      const i = sa.indexOf("/");
+      return i < 0 ? { namespace: ns, serviceAccount: sa } : { namespace: sa.slice(0, i), serviceAccount: sa.slice(i + 1) };
+    };
     return {
-      identities: (source.serviceAccounts ?? []).map((sa): Identity => {
-        if (sa === "*") return { any: true };
-        const i = sa.indexOf("/");
-        return i < 0 ? { namespace: ns, serviceAccount: sa } : { namespace: sa.slice(0, i), serviceAccount: sa.slice(i + 1) };
-      }),
+      identities: (source.serviceAccounts ?? []).map(identity),
       namespaces: [...(source.namespaces ?? [])],
       workloads: (source.workloads ?? []).map((w) => ({ namespace: w.namespace ?? ns, labels: w.labels })),
       ipBlocks: [...(source.ipBlocks ?? [])],
+      notIdentities: (source.notServiceAccounts ?? []).map(identity),
+      notNamespaces: [...(source.notNamespaces ?? [])],
+      notIpBlocks: [...(source.notIpBlocks ?? [])],
       pointer: ptr,
     };
   }

@@ -4,7 +4,7 @@
  */
 import { createRequire } from "node:module";
 import * as validators from "./generated/modelValidators.js";
-import type { AccessPolicy, HeaderOps, Headers, Labels, MTLSPolicy, MeshService, Mirror, Source, TrafficPolicy } from "./generated/model.js";
+import type { AccessPolicy, AccessSource, HeaderOps, Headers, Labels, MTLSPolicy, MeshService, Mirror, Source, TrafficPolicy } from "./generated/model.js";
 import { type Diagnostic, hasErrors, sortDiagnostics, pointer as ptr } from "./diagnostics.js";
 import { parseDuration } from "./duration.js";
 import { type SourceDocument, locatePointer, parseEach, type LoadLimits, DEFAULT_LIMITS } from "./load.js";
@@ -577,14 +577,30 @@ function accessRules(doc: AccessPolicy, err: Report): void {
   }
   if (s.source && Object.keys(s.source).length === 0) err("/spec/source", "rule/empty-source", "an empty source matches nothing useful; omit it for any caller");
   // IP blocks of the policy's source, then of each rule's (pointers built only for a problem).
-  const checkBlocks = (src: Source | undefined, base: () => string) => {
-    const blocks = src?.ipBlocks;
-    if (!blocks) return;
-    blocks.forEach((b, i) => {
-      const problem = cidrProblem(b);
-      if (problem) err(`${base()}/ipBlocks/${i}`, "rule/ip-block", problem);
-    });
+  const checkBlocks = (src: AccessSource | undefined, base: () => string) => {
+    for (const key of ["ipBlocks", "notIpBlocks"] as const) {
+      const blocks = src?.[key];
+      if (!blocks) continue;
+      blocks.forEach((b, i) => {
+        const problem = cidrProblem(b);
+        if (problem) err(`${base()}/${key}/${i}`, "rule/ip-block", problem);
+      });
+    }
   };
+  // An allow rule whose callers are "everyone but these identities" also admits callers without a mesh
+  // identity (as Istio's notPrincipals/notNamespaces do): say so, once per source.
+  const plaintextToo = (src: AccessSource | undefined, pointer: string) => {
+    if (!src || src.serviceAccounts || src.namespaces) return;
+    const excluded = [...(src.notServiceAccounts ?? []).filter((sa) => sa !== "*"), ...(src.notNamespaces ?? [])];
+    if (!excluded.length || src.notServiceAccounts?.includes("*")) return;
+    err(pointer, "rule/negative-source", `this source excludes ${excluded.join(", ")} but names no caller to admit, so it also admits callers WITHOUT a mesh identity (plaintext), which are in no service account or namespace; add serviceAccounts: ["*"] to admit only callers with a mesh identity`, "warning");
+  };
+  let policySourceAllows = false;
+  (s.allow ?? []).forEach((r, i) => {
+    if (r.source) plaintextToo(r.source, `/spec/allow/${i}/source`);
+    else policySourceAllows = true;
+  });
+  if (policySourceAllows) plaintextToo(s.source, "/spec/source");
   checkBlocks(s.source, () => "/spec/source");
   for (const action of ["allow", "deny"] as const) (s[action] ?? []).forEach((r, i) => checkBlocks(r.source, () => `/spec/${action}/${i}/source`));
   // Pod labels are not an identity: access is decided on verified identities (and addresses) only.
@@ -741,8 +757,10 @@ function crossRules(model: Model, out: Diagnostic[]): void {
     for (const action of ["allow", "deny"] as const) {
       const rules = spec[action] ?? [];
       for (let i = 0; i < rules.length; i++) {
-        const ports = rules[i].ports ?? [];
-        for (let j = 0; j < ports.length; j++) if (unknownPort(facts, ports[j])) reportPort(p, facts, ports[j], `/spec/${action}/${i}/ports/${j}`);
+        for (const key of ["ports", "notPorts"] as const) {
+          const ports = rules[i][key] ?? [];
+          for (let j = 0; j < ports.length; j++) if (unknownPort(facts, ports[j])) reportPort(p, facts, ports[j], `/spec/${action}/${i}/${key}/${j}`);
+        }
       }
     }
   }

@@ -332,6 +332,9 @@ const WEB = { source: { serviceAccounts: ["web"] } };
 add(`${A}/source/serviceAccounts`, pair("any caller → web", apDocs({ allow: [{}] }), apDocs({ source: { serviceAccounts: ["web"] }, allow: [{}] })));
 add(`${A}/source/namespaces`, pair("any caller → shop3", apDocs({ allow: [{}] }), apDocs({ source: { namespaces: ["shop3"] }, allow: [{}] })));
 add(`${A}/source/ipBlocks`, pair("any caller → 10/8", apDocs({ allow: [{}] }), apDocs({ source: { ipBlocks: ["10.0.0.0/8"] }, allow: [{}] })));
+add(`${A}/source/notServiceAccounts`, pair("namespace shop → but web", apDocs({ source: { namespaces: ["shop"] }, allow: [{}] }), apDocs({ source: { namespaces: ["shop"], notServiceAccounts: ["web"] }, allow: [{}] })));
+add(`${A}/source/notNamespaces`, pair("any identity → but shop3", apDocs({ source: { serviceAccounts: ["*"] }, allow: [{}] }), apDocs({ source: { serviceAccounts: ["*"], notNamespaces: ["shop3"] }, allow: [{}] })));
+add(`${A}/source/notIpBlocks`, pair("10/8 → but 10.1/16", apDocs({ source: { ipBlocks: ["10.0.0.0/8"] }, allow: [{}] }), apDocs({ source: { ipBlocks: ["10.0.0.0/8"], notIpBlocks: ["10.1.0.0/16"] }, allow: [{}] })));
 add(`${A}/destination/service`, pair("api → web", apDocs({ allow: [WEB] }), apDocs({ destination: { service: "web" }, allow: [WEB] })));
 add(`${A}/destination/namespace`, pair("shop → shop2",
   apDocs({ destination: { service: "api", namespace: "shop" }, allow: [WEB] }), apDocs({ destination: { service: "api", namespace: "shop2" }, allow: [WEB] })));
@@ -347,6 +350,14 @@ for (const list of ["allow", "deny"] as const) {
   add(`${P}/paths`, pair("+ paths", rule(WEB), rule({ ...WEB, paths: ["/a/*"] })));
   add(`${P}/ports`, pair("+ ports", rule(WEB), rule({ ...WEB, ports: [8080] })));
   add(`${P}/headers`, pair("+ headers", rule(WEB), rule({ ...WEB, headers: { "x-h": ["1"] } })));
+  const NS = { source: { namespaces: ["shop"] } };
+  add(`${P}/source/notServiceAccounts`, pair("+ notServiceAccounts", rule(NS), rule({ source: { namespaces: ["shop"], notServiceAccounts: ["web"] } })));
+  add(`${P}/source/notNamespaces`, pair("+ notNamespaces", rule({ source: { serviceAccounts: ["*"] } }), rule({ source: { serviceAccounts: ["*"], notNamespaces: ["shop3"] } })));
+  add(`${P}/source/notIpBlocks`, pair("+ notIpBlocks", rule({ source: { ipBlocks: ["10.0.0.0/8"] } }), rule({ source: { ipBlocks: ["10.0.0.0/8"], notIpBlocks: ["10.1.0.0/16"] } })));
+  add(`${P}/notMethods`, pair("+ notMethods", rule(WEB), rule({ ...WEB, notMethods: ["DELETE"] })));
+  add(`${P}/notPaths`, pair("+ notPaths", rule(WEB), rule({ ...WEB, notPaths: ["/admin/*"] })));
+  add(`${P}/notPorts`, pair("+ notPorts", rule(WEB), rule({ ...WEB, notPorts: [9000] })));
+  add(`${P}/notHeaders`, pair("+ notHeaders", rule(WEB), rule({ ...WEB, notHeaders: { "x-h": ["1"] } })));
 }
 
 // MTLSPolicy (a namespace-wide strict policy is always there).

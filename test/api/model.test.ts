@@ -255,7 +255,7 @@ describe("identities", () => {
     const m = model(tp("p", { source: { serviceAccounts: ["web", "ops/admin", "*"], namespaces: ["partners"] }, destination: cart, timeout: "1s" }, "shop"));
     expect(view(m, "cart").routes[0].source).toEqual({
       identities: [{ namespace: "shop", serviceAccount: "web" }, { namespace: "ops", serviceAccount: "admin" }, { any: true }],
-      namespaces: ["partners"], workloads: [], ipBlocks: [], pointer: "/spec/source",
+      namespaces: ["partners"], workloads: [], ipBlocks: [], notIdentities: [], notNamespaces: [], notIpBlocks: [], pointer: "/spec/source",
     });
   });
 
@@ -358,7 +358,7 @@ describe("traffic keys (what counts as the same traffic)", () => {
   const route = (over: Partial<EffectiveRoute>): EffectiveRoute => ({ policy: {} as never, index: 0, pointer: "", action: { kind: "split", targets: [], pointer: "" }, ...over });
   test("source lists are sets; an empty match is no match; the port matters", () => {
     const src = (ids: string[], workloads: { namespace: string; labels: Record<string, string> }[] = []) =>
-      ({ identities: ids.map((s) => ({ namespace: "shop", serviceAccount: s })), namespaces: [], workloads, ipBlocks: [], pointer: "/a" });
+      ({ identities: ids.map((s) => ({ namespace: "shop", serviceAccount: s })), namespaces: [], workloads, ipBlocks: [], notIdentities: [], notNamespaces: [], notIpBlocks: [], pointer: "/a" });
     expect(trafficKey(route({ source: src(["a", "b"]) }))).toBe(trafficKey(route({ source: { ...src(["b", "a"]), pointer: "/b" } })));
     // Callers by pod labels are part of the source: other labels are other callers.
     const v1 = { namespace: "shop", labels: { app: "web", version: "v1" } };

@@ -824,6 +824,43 @@ const cases: Case[] = [
     ],
   },
   {
+    name: "negative conditions: CIDRs checked, Service ports checked, an allow source of exclusions only admits plaintext callers too",
+    input: y`
+      apiVersion: unimesh.io/v1alpha1
+      kind: AccessPolicy
+      metadata: {name: a, namespace: shop}
+      spec:
+        destination: {service: cart}
+        source: {notNamespaces: [legacy]}
+        allow:
+          - notMethods: [DELETE]
+          - source: {notServiceAccounts: [web], notIpBlocks: [10.0.0.0/8]}
+            notPorts: [9090]
+          - source: {notServiceAccounts: ["*"]}
+          - source: {serviceAccounts: ["*"], notNamespaces: [legacy]}
+        deny:
+          - source: {notNamespaces: [shop]}
+      ---
+      apiVersion: unimesh.io/v1alpha1
+      kind: MeshService
+      metadata: {name: cart, namespace: shop}
+      spec: {ports: [{port: 80}]}
+      ---
+      apiVersion: unimesh.io/v1alpha1
+      kind: AccessPolicy
+      metadata: {name: b, namespace: shop}
+      spec:
+        destination: {service: cart}
+        allow: [{source: {serviceAccounts: [web], notIpBlocks: [10.0.0.0/33]}}]
+    `,
+    expected: [
+      { code: "rule/negative-source", severity: "warning", pointer: "/spec/source", line: 6, message: "this source excludes legacy but names no caller to admit, so it also admits callers WITHOUT a mesh identity (plaintext)" },
+      { code: "rule/negative-source", severity: "warning", pointer: "/spec/allow/1/source", line: 9, message: "this source excludes web but names no caller to admit" },
+      { code: "rule/unknown-port", documentIndex: 0, pointer: "/spec/allow/1/notPorts/0", line: 10, message: "port 9090 is not a port of MeshService shop/cart (ports: 80)" },
+      { code: "rule/ip-block", documentIndex: 2, pointer: "/spec/allow/0/source/notIpBlocks/0", line: 26, message: 'the prefix length of "10.0.0.0/33" must be 0-32' },
+    ],
+  },
+  {
     name: "MTLSPolicy ports without destination; two MTLS policies for one scope",
     input: y`
       apiVersion: unimesh.io/v1alpha1

@@ -9,6 +9,7 @@ import yaml from "js-yaml";
 import { describe, expect, test, vi } from "vitest";
 import { DOCS, ROOT, cli, fixture, scratch } from "./helpers.js";
 import { EXIT, EXIT_TABLE } from "../../src/cli/exit-codes.js";
+import { FEATURES } from "../../src/api/features.js";
 import { VERSION } from "../../src/cli/main.js";
 import { OUTPUT_MARKER } from "../../src/cli/output-dir.js";
 import type { Adapter } from "../../src/api/adapter.js";
@@ -537,7 +538,7 @@ describe("meshes", () => {
     const fake = data.adapters.find((a: any) => a.name === "fake");
     expect(fake).toMatchObject({ versions: ["1.0", "1.1"], defaultVersion: "1.1", approximations: { "loose-mirror": expect.any(String) } });
     expect(fake.capabilities["1.0"].cors).toEqual({ support: "partial", note: "no percentage" });
-    expect(data.features).toHaveLength(19);
+    expect(data.features).toHaveLength(FEATURES.length);
     expect(data.matrix.columns.at(-1)).toEqual({ adapter: "fake", label: "fake 1.1", version: "1.1" });
     expect(data.matrix.rows[0].cells).toHaveLength(data.matrix.columns.length);
   });

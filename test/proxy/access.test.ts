@@ -4,6 +4,7 @@
  * ports and headers are enforced; a destination whose policies allow nothing refuses everything.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { request } from "undici";
 import { call, closeAgents, meshConfig, registry, startApp, startMesh, type App } from "./support.js";
 import type { ProxyRuntime } from "../../src/proxy/runtime.js";
 
@@ -163,5 +164,80 @@ spec:
 
   test("a registry in another trust domain than the policies is refused (no rule would ever match)", () => {
     expect(() => meshConfig(policies, registry(instances(), { trustDomain: "prod.example.com" }))).toThrow(/proxy\/trust-domain.*--set trustDomain=prod.example.com/);
+  });
+});
+
+describe("negative conditions (notServiceAccounts, notNamespaces, notMethods, notPaths, notPorts, notHeaders)", () => {
+  const policies = `
+apiVersion: unimesh.io/v1alpha1
+kind: AccessPolicy
+metadata: {name: productpage-viewers, namespace: bookinfo}
+spec:
+  destination: {service: productpage}
+  allow:
+    - source: {namespaces: [bookinfo], notServiceAccounts: [bookinfo-legacy]}
+      notMethods: [DELETE]
+      notPaths: ["/admin/*"]
+    - source: {serviceAccounts: [bookinfo-admin]}
+      notHeaders: {x-env: [staging]}
+    - source: {namespaces: [ops]}
+    - paths: [/public]
+  deny:
+    - source: {notServiceAccounts: ["*"]}
+    - source: {serviceAccounts: ["*"], notNamespaces: [bookinfo]}
+      notPorts: [9443]
+`;
+  let page: App, pageMetrics: App, reviews: App, legacy: App, admin: App, monitor: App, proxy: ProxyRuntime;
+  beforeAll(async () => {
+    [page, pageMetrics, reviews, legacy, admin, monitor] = await Promise.all(["page", "page-metrics", "reviews", "legacy", "admin", "monitor"].map((n) => startApp(n)));
+    proxy = await startMesh(meshConfig(policies, registry([
+      { service: "productpage", namespace: "bookinfo", port: page.port, servicePort: 9080 },
+      { service: "productpage", namespace: "bookinfo", port: pageMetrics.port, servicePort: 9443 },
+      { service: "reviews", namespace: "bookinfo", serviceAccount: "bookinfo-reviews", port: reviews.port, outbound: true },
+      { service: "legacy", namespace: "bookinfo", serviceAccount: "bookinfo-legacy", port: legacy.port, outbound: true },
+      { service: "admin", namespace: "bookinfo", serviceAccount: "bookinfo-admin", port: admin.port, outbound: true },
+      { service: "monitor", namespace: "ops", port: monitor.port, outbound: true },
+    ])));
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await closeAgents();
+    await Promise.all([page, pageMetrics, reviews, legacy, admin, monitor].map((a) => a?.close()));
+  });
+  const from = (svc: string, ns = "bookinfo") => proxy.outboundPort(svc, ns);
+
+  test("notServiceAccounts: the namespace's other identities pass, the excluded one does not", async () => {
+    expect((await call(from("reviews"), "productpage:9080", "/")).status).toBe(200);
+    expect((await call(from("legacy"), "productpage:9080", "/")).status).toBe(403);
+  });
+
+  test("notMethods: every other method passes, extension methods included; notPaths: every other path", async () => {
+    expect((await call(from("reviews"), "productpage:9080", "/x", { method: "DELETE" })).status).toBe(403);
+    expect((await call(from("reviews"), "productpage:9080", "/x", { method: "PUT", body: "x" })).status).toBe(200);
+    expect((await call(from("reviews"), "productpage:9080", "/x", { method: "PROPFIND" })).status).toBe(200);
+    expect((await call(from("reviews"), "productpage:9080", "/admin/users")).status).toBe(403);
+    expect((await call(from("reviews"), "productpage:9080", "/admin")).status).toBe(403);
+    expect((await call(from("reviews"), "productpage:9080", "/administrator")).status).toBe(200);
+  });
+
+  test("notHeaders: a request without the header or with another value passes; the excluded value does not", async () => {
+    expect((await call(from("admin"), "productpage:9080", "/admin/users")).status).toBe(200);
+    expect((await call(from("admin"), "productpage:9080", "/admin/users", { headers: { "x-env": "prod" } })).status).toBe(200);
+    expect((await call(from("admin"), "productpage:9080", "/admin/users", { headers: { "x-env": "staging" } })).status).toBe(403);
+  });
+
+  test("notPorts: a deny rule for identities outside bookinfo spares the excluded port", async () => {
+    expect((await call(from("monitor", "ops"), "productpage.bookinfo:9080", "/")).status).toBe(403);
+    expect((await call(from("monitor", "ops"), "productpage.bookinfo:9443", "/metrics")).status).toBe(200);
+    expect(pageMetrics.seen.at(-1)!.url).toBe("/metrics");
+  });
+
+  test("notServiceAccounts: [\"*\"] denies callers without a mesh identity (plaintext), though an allow rule admits any caller", async () => {
+    expect((await call(from("legacy"), "productpage:9080", "/public")).status).toBe(200);
+    const before = page.seen.length;
+    const r = await request(`http://127.0.0.1:${proxy.inboundPort("productpage", "bookinfo", page.port)}/public`, { headers: { host: "productpage" } });
+    expect(r.statusCode).toBe(403);
+    await r.body.text();
+    expect(page.seen.length).toBe(before);
   });
 });

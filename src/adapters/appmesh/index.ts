@@ -64,6 +64,11 @@ const CAPABILITIES_1_13: Capabilities = {
     via: "VirtualNode.spec.backends[], VirtualNode.spec.listeners[].tls.validation.subjectAlternativeNames, Mesh.spec.egressFilter",
   },
   accessL7: { support: "none", note: `methods/paths/headers/ports: opt in with ${SERVICE_LEVEL_ACCESS} to allow whole services` },
+  accessNegation: {
+    support: "partial",
+    note: `notServiceAccounts/notNamespaces leave those callers' VirtualNodes out (per service); no notIpBlocks; notMethods/notPaths/notPorts/notHeaders: opt in with ${SERVICE_LEVEL_ACCESS}`,
+    via: "VirtualNode.spec.backends[]",
+  },
   trafficSource: { support: "none", note: "routes apply to every caller of a VirtualService" },
 };
 

@@ -27,6 +27,7 @@ const CAPABILITIES: Capabilities = {
   mtls: { support: "full", via: "Destination.mtls, spec.mtlsNamespaces" },
   access: { support: "full", via: "Destination.access" },
   accessL7: { support: "full", via: "Destination.access" },
+  accessNegation: { support: "full", via: "Destination.access (SourceMatch and AccessRule not* lists)" },
   trafficSource: { support: "full", via: "Route.source" },
 };
 

@@ -44,6 +44,8 @@ export function istioCapabilities(version: string): Capabilities {
     rateLimit: partial("EnvoyFilter (envoy.filters.http.local_ratelimit, SIDECAR_INBOUND)", "total per-instance bucket only; perIdentity and overrides are not expressible"),
     mtls: full("PeerAuthentication {mtls, portLevelMtls} + DestinationRule.trafficPolicy.tls where auto mTLS would disagree"),
     access: full("AuthorizationPolicy ALLOW (allow-nothing when no allow rule) + DENY: from.source {principals, namespaces, ipBlocks}"),
+    accessNegation: partial("AuthorizationPolicy from.source {notPrincipals, notNamespaces, notIpBlocks}, to.operation {notMethods, notPaths, notPorts}, when[].notValues",
+      "notHeaders values cannot start or end with *"),
     accessL7: partial("AuthorizationPolicy rules[].to.operation {methods, paths, ports} + when request.headers[]",
       "header values cannot start or end with *; HTTP conditions on TCP ports fail closed"),
     trafficSource: partial("VirtualService.http[].match[].sourceLabels + sourceNamespace",

@@ -194,26 +194,38 @@ export interface DestinationRuleSpec {
   trafficPolicy?: TrafficPolicy;
 }
 
-/** `AuthorizationPolicy` `Source`. */
+/** `AuthorizationPolicy` `Source`: its fields are ANDed; `not*` hold when no entry matches. */
 export interface AuthzSource {
   principals?: string[];
+  notPrincipals?: string[];
   namespaces?: string[];
+  notNamespaces?: string[];
   ipBlocks?: string[];
+  notIpBlocks?: string[];
 }
 
-/** `AuthorizationPolicy` `Operation`. */
+/** `AuthorizationPolicy` `Operation`: its fields are ANDed; `not*` hold when no entry matches. */
 export interface AuthzOperation {
   methods?: string[];
+  notMethods?: string[];
   paths?: string[];
+  notPaths?: string[];
   ports?: string[];
   notPorts?: string[];
+}
+
+/** `AuthorizationPolicy` `Condition`: the key has one of `values` (if given) and none of `notValues` (if given). */
+export interface AuthzCondition {
+  key: string;
+  values?: string[];
+  notValues?: string[];
 }
 
 /** `AuthorizationPolicy` `Rule`: from (ORed), to (ORed), when (ANDed); `{}` matches every request. */
 export interface AuthzRule {
   from?: { source: AuthzSource }[];
   to?: { operation: AuthzOperation }[];
-  when?: { key: string; values: string[] }[];
+  when?: AuthzCondition[];
 }
 
 /** `AuthorizationPolicy.spec`. No `rules` with action ALLOW means allow-nothing. */

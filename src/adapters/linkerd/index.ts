@@ -86,6 +86,10 @@ export function linkerdCapabilities(version: string): Capabilities {
       support: "partial", via: "inbound policy.linkerd.io HTTPRoute (parent Server) + AuthorizationPolicy",
       note: "One route per request (the most specific): overlapping rules need a provable order or an extra route for their overlap. Kubelet probes need an explicit allow rule.",
     },
+    accessNegation: {
+      support: "partial", via: "Server per pod port (notPorts)",
+      note: "notPorts only (the rule is left off the excluded pod ports' Servers); no notServiceAccounts, notNamespaces, notIpBlocks (authentications are allow-lists), no notMethods, notPaths, notHeaders (route matches cannot negate).",
+    },
     trafficSource: none("Routes apply to every client of a Service."),
   };
   return caps;

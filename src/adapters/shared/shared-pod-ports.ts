@@ -10,6 +10,9 @@
  * - A port-scoped AccessPolicy on a pod port where no allow rule admits anything denies every request
  *   there, so also on the other Service ports; when no AccessPolicy governs those, that closes a whole
  *   port the model leaves open: an error.
+ * - `notPorts` works the other way round: excluding one Service port excludes the pod port, so the rule
+ *   no longer applies to the other Service ports reaching it. An allow rule then admits less (warning); a
+ *   deny rule no longer denies there, which opens access (error).
  * Only declared ports are checked: with guessed ports every Service port is assumed to be its own pod port.
  */
 import type { Severity } from "../../api/diagnostics.js";
@@ -66,6 +69,25 @@ export function sharedPodPortRules(v: DestinationView, how: string): SharedPodPo
     if (!open.length || v.allow.some((r) => reachesPodPort(v, r, tp))) continue;
     out.push({ policy: p, pointer: "/spec/destination/port", severity: "error",
       message: `Service ports ${port} and ${open.join(", ")} of ${v.namespace}/${v.service} reach the same pod port ${tp}, and ${how}: no allow rule admits anything on Service port ${port}, so every request to pod port ${tp} would be denied, also on Service port ${open.join(", ")}, which no AccessPolicy governs; send these Service ports to different pod ports, or govern ${open.join(", ")} too (an AccessPolicy for ${open.length > 1 ? "them" : "it"} with the same rules)` });
+  }
+  for (const r of [...v.allow, ...v.deny]) {
+    const not = r.rule.notPorts;
+    if (!not) continue;
+    const others = new Set<number>();
+    let podPort = 0;
+    for (const p of not) {
+      const tp = v.ports.find((x) => x.port === p)?.targetPort;
+      if (tp === undefined) continue;
+      for (const x of v.ports) if (x.targetPort === tp && !not.includes(x.port) && (r.port === undefined || r.port === x.port)) { others.add(x.port); podPort = tp; }
+    }
+    if (!others.size) continue;
+    const list = [...others].sort((a, b) => a - b);
+    const shared = `Service ports ${not.join(", ")} and ${list.join(", ")} of ${v.namespace}/${v.service} reach the same pod port ${podPort}, and ${how}`;
+    out.push(r.action === "deny"
+      ? { policy: r.policy, pointer: `${r.pointer}/notPorts`, severity: "error",
+        message: `${shared}: excluding Service port ${not.join(", ")} from this deny rule excludes pod port ${podPort}, so the rule would not deny its callers on Service port ${list.join(", ")} either; send these Service ports to different pod ports, or exclude none of them` }
+      : { policy: r.policy, pointer: `${r.pointer}/notPorts`, severity: "warning",
+        message: `${shared}: excluding Service port ${not.join(", ")} from this allow rule excludes pod port ${podPort}, so the rule does not admit its callers on Service port ${list.join(", ")} either; send these Service ports to different pod ports to keep them apart` });
   }
   return out;
 }

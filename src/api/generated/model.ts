@@ -23,6 +23,12 @@ export type Port = number;
  * A duration: one or more <number><unit> terms, units ms, s, m, h (e.g. `250ms`, `2s`, `1m30s`). Must be at least 1ms.
  */
 export type Duration = string;
+/**
+ * Kubernetes service accounts of the callers: `name` (in the policy's namespace) or `namespace/name`; `*` means any caller with a mesh identity (any authenticated peer). Identities are SPIFFE IDs `spiffe://<trustDomain>/ns/<namespace>/sa/<name>`.
+ *
+ * @minItems 1
+ */
+export type ServiceAccounts1 = [string, ...string[]];
 
 /**
  * Routing and resilience for calls from a source to a destination.
@@ -627,7 +633,7 @@ export interface AccessPolicy {
  * Who may call `destination`. Combining: all AccessPolicies for one destination form ONE rule set, whatever their order: a request is allowed when an allow rule of ANY of them matches it and no deny rule of ANY of them does (deny wins). Once any AccessPolicy selects a destination (port), requests no allow rule matches are DENIED. So a policy without allow rules adds no allowed request: alone it denies everything; next to other policies it changes nothing but through its deny rules (it never cancels their allow rules). With `destination.port` a policy selects that Service port only: when every AccessPolicy of a destination names a port, the ports none names stay open. `source`: Default source of every rule without its own.
  */
 export interface AccessPolicySpec {
-  source?: Source;
+  source?: AccessSource;
   destination: Destination;
   /**
    * Requests matching any of these are allowed (unless a deny rule matches).
@@ -639,10 +645,47 @@ export interface AccessPolicySpec {
   deny?: AccessRule[];
 }
 /**
- * One access rule. All given conditions must hold (AND); a list matches when any entry matches. A rule with no conditions matches every request. `source`: Who. Default: the policy's `spec.source`; when that is omitted too, any caller.
+ * Who is calling (AccessPolicy). An omitted source means ANY caller, including callers without a mesh identity. The positive lists (serviceAccounts, namespaces, ipBlocks) are ORed: a caller matches when it matches any entry of any of them; without a positive list, every caller does. The negative lists (notServiceAccounts, notNamespaces, notIpBlocks) then exclude: a caller matching any of their entries does not match the source. Exactly Istio's Source semantics (`notPrincipals`, `notNamespaces`, `notIpBlocks`): a caller WITHOUT a mesh identity is in no service account and no namespace, so it is NOT excluded by notServiceAccounts or notNamespaces (`{notNamespaces: [legacy]}` also matches plaintext callers; add `serviceAccounts: ["*"]` to require an identity).
+ */
+export interface AccessSource {
+  serviceAccounts?: ServiceAccounts;
+  /**
+   * Callers with a mesh identity in any of these namespaces.
+   *
+   * @minItems 1
+   */
+  namespaces?: [string, ...string[]];
+  /**
+   * TrafficPolicy only: callers selected by the labels of their pods (Istio `VirtualService.http[].match[].sourceLabels` with `sourceNamespace`), e.g. only the canary of a caller. A caller matches an entry when it runs in the entry's namespace in a pod whose labels include all of the entry's `labels`. Pod labels are not a verified identity (whoever creates pods in that namespace sets them), so an AccessPolicy cannot select callers this way (rule/workload-source): it uses serviceAccounts.
+   *
+   * @minItems 1
+   */
+  workloads?: [Workload, ...Workload[]];
+  /**
+   * Callers whose source IP is in one of these CIDRs (AccessPolicy only; not an identity, so weaker than serviceAccounts).
+   *
+   * @minItems 1
+   */
+  ipBlocks?: [string, ...string[]];
+  notServiceAccounts?: ServiceAccounts1;
+  /**
+   * Callers that are NOT identities of these namespaces; a caller without a mesh identity is in no namespace, so it is not excluded. Istio `source.notNamespaces`.
+   *
+   * @minItems 1
+   */
+  notNamespaces?: [string, ...string[]];
+  /**
+   * Callers whose source IP is NOT in any of these CIDRs. Istio `source.notIpBlocks`.
+   *
+   * @minItems 1
+   */
+  notIpBlocks?: [string, ...string[]];
+}
+/**
+ * One access rule. All given conditions must hold (AND); a list matches when any entry matches; a `not...` list holds when NO entry matches (Istio's `notMethods`, `notPaths`, `notPorts`, `when.notValues`). A rule with no conditions matches every request. `source`: Who. Default: the policy's `spec.source`; when that is omitted too, any caller.
  */
 export interface AccessRule {
-  source?: Source;
+  source?: AccessSource;
   /**
    * HTTP methods, in upper case (e.g. GET).
    *
@@ -650,11 +693,23 @@ export interface AccessRule {
    */
   methods?: [string, ...string[]];
   /**
+   * HTTP methods the request must NOT use, in upper case. Every other method matches, extension methods (e.g. PROPFIND) included.
+   *
+   * @minItems 1
+   */
+  notMethods?: [string, ...string[]];
+  /**
    * Request paths (without the query string; case-sensitive): exact (`/a`); `/a/*`: `/a` itself AND every path below it (`/a/`, `/a/b`; not `/ab`), so a deny for `/admin/*` also covers `/admin`; `/a*`: every path starting with `/a` (a plain string prefix: `/a`, `/ab`, `/a/b`); suffix (`*.png`, `* /a`: any path ending with the text after `*`); or `*` (any path). `*` may appear only at the start or at the end, once.
    *
    * @minItems 1
    */
   paths?: [string, ...string[]];
+  /**
+   * Request paths the request must NOT match, in the syntax (and with the meaning) of `paths`: `notPaths: ["/admin/*"]` also excludes `/admin`.
+   *
+   * @minItems 1
+   */
+  notPaths?: [string, ...string[]];
   /**
    * Service ports of the destination (what callers dial; adapters map them to the pods' target ports). When a MeshService declares the ports, each must be one of them (rule/unknown-port).
    *
@@ -662,9 +717,24 @@ export interface AccessRule {
    */
   ports?: [number, ...number[]];
   /**
+   * Service ports of the destination the request must NOT be sent to (as for `ports`: Service ports; each must be a declared port when a MeshService declares them).
+   *
+   * @minItems 1
+   */
+  notPorts?: [number, ...number[]];
+  /**
    * Request headers by name, each with a list of accepted exact values.
    */
   headers?: {
+    /**
+     * @minItems 1
+     */
+    [k: string]: [string, ...string[]];
+  };
+  /**
+   * Request headers by name, each with a list of exact values the header must NOT have. A request WITHOUT the header matches (it has none of the values), as with Istio `when[].notValues`.
+   */
+  notHeaders?: {
     /**
      * @minItems 1
      */

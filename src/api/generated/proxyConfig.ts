@@ -318,7 +318,7 @@ export interface Match {
   };
 }
 /**
- * Callers, by verified identity or, for routes, by the calling instance's pod labels. A caller matches when it matches any entry of any list. Omitted: any caller, with or without an identity.
+ * Callers, by verified identity or, for routes, by the calling instance's pod labels. A caller matches when it matches any entry of any positive list (principals, anyIdentity, namespaces, workloads, ipBlocks; none given: every caller) and no entry of a negative list (notPrincipals, notAnyIdentity, notNamespaces, notIpBlocks; a caller without a verified identity is in no principal or namespace). Omitted: any caller, with or without an identity.
  *
  * This interface was referenced by `undefined`'s JSON-Schema
  * via the `definition` "SourceMatch".
@@ -347,6 +347,22 @@ export interface SourceMatch {
    * Callers whose source address is in one of these CIDRs (not an identity).
    */
   ipBlocks?: string[];
+  /**
+   * Callers that are NOT these SPIFFE IDs (AccessPolicy notServiceAccounts).
+   */
+  notPrincipals?: string[];
+  /**
+   * true: callers with a verified mesh identity do not match (notServiceAccounts: ["*"]).
+   */
+  notAnyIdentity?: boolean;
+  /**
+   * Callers that are NOT verified identities of these namespaces.
+   */
+  notNamespaces?: Name[];
+  /**
+   * Callers whose source address is NOT in any of these CIDRs.
+   */
+  notIpBlocks?: string[];
 }
 /**
  * One weighted backend.
@@ -781,7 +797,7 @@ export interface RateLimit {
   }[];
 }
 /**
- * One access rule: all given conditions must hold; a list matches when any entry matches.
+ * One access rule: all given conditions must hold; a list matches when any entry matches, a `not...` list when none does.
  *
  * This interface was referenced by `undefined`'s JSON-Schema
  * via the `definition` "AccessRule".
@@ -801,17 +817,35 @@ export interface AccessRule {
    */
   methods?: string[];
   /**
+   * HTTP methods the request must not use.
+   */
+  notMethods?: string[];
+  /**
    * Paths, as in the model's AccessRule.paths: exact (`/a`), `/a/*` (`/a` and every path below it), string prefix (`/a*`), suffix (`* /a`) or `*`.
    */
   paths?: string[];
+  /**
+   * Paths the request must not match (syntax of `paths`).
+   */
+  notPaths?: string[];
   /**
    * Service ports (or the MeshService target ports) of the instance.
    */
   ports?: Port[];
   /**
+   * Service ports of the instance the request must not be sent to.
+   */
+  notPorts?: Port[];
+  /**
    * Request headers by lower-case name, each with accepted exact values.
    */
   headers?: {
+    [k: string]: string[];
+  };
+  /**
+   * Request headers by lower-case name, each with exact values it must not have (a request without the header matches).
+   */
+  notHeaders?: {
     [k: string]: string[];
   };
 }

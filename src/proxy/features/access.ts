@@ -4,7 +4,8 @@
  * only if an allow rule matches and no deny rule does (deny wins); refused requests are answered 403
  * before the app sees them. Rule conditions: source, methods, paths (src/api/access-path.ts: exact,
  * `/a/*` = `/a` and everything below it, `/a*` string prefix, `*.png` or `*\/a` suffix, `*`), ports (service or
- * target port of the instance), headers (exact values).
+ * target port of the instance), headers (exact values), and their negations (notMethods, notPaths,
+ * notPorts: service ports, notHeaders: a missing header matches).
  */
 import type { Access, AccessRule } from "../../api/generated/proxyConfig.js";
 import type { IncomingHttpHeaders } from "node:http";
@@ -37,11 +38,21 @@ function compileRule(rule: AccessRule): RuleTest {
   if (rule.port !== undefined) { const port = rule.port; tests.push((r) => r.servicePort === port); }
   if (rule.source) { const s = compileSource(rule.source); tests.push((r) => s(r.peer)); }
   if (rule.methods) { const m = new Set(rule.methods); tests.push((r) => m.has(r.method)); }
+  if (rule.notMethods) { const m = new Set(rule.notMethods); tests.push((r) => !m.has(r.method)); }
   if (rule.paths) { const ps = rule.paths.map(compileAccessPath); tests.push((r) => ps.some((t) => t(r.path))); }
+  if (rule.notPaths) { const ps = rule.notPaths.map(compileAccessPath); tests.push((r) => !ps.some((t) => t(r.path))); }
   if (rule.ports) { const ports = new Set(rule.ports); tests.push((r) => r.ports.some((p) => ports.has(p))); }
+  // notPorts are the model's Service ports: only the service port is compared (a target port that happens
+  // to equal an excluded Service port must not exclude another Service port's traffic).
+  if (rule.notPorts) { const ports = new Set(rule.notPorts); tests.push((r) => !ports.has(r.servicePort)); }
   for (const [name, values] of Object.entries(rule.headers ?? {})) {
     const ok = new Set(values);
     tests.push((r) => { const v = headerValue(r.headers, name); return v !== undefined && ok.has(v); });
+  }
+  // A request without the header has none of the values: it matches (Istio when[].notValues).
+  for (const [name, values] of Object.entries(rule.notHeaders ?? {})) {
+    const no = new Set(values);
+    tests.push((r) => { const v = headerValue(r.headers, name); return v === undefined || !no.has(v); });
   }
   return (r) => tests.every((t) => t(r));
 }

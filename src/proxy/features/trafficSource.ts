@@ -37,17 +37,35 @@ export function peerOf(spiffe: string | undefined, address: string): Peer {
   return p ? { spiffe, namespace: p.namespace, label: `${p.namespace}/${p.serviceAccount}`, address } : { label: "unknown", address };
 }
 
-/** Compiles a source; `undefined` matches every caller. */
+/**
+ * Compiles a source; `undefined` matches every caller. Positive lists are ORed (none: every caller);
+ * then a caller matching any negative list (`notPrincipals`, `notAnyIdentity`, `notNamespaces`,
+ * `notIpBlocks`: access rules only) does not match. A caller without a verified identity is in no
+ * principal and no namespace, negative ones included (as Istio's `notPrincipals` / `notNamespaces`).
+ */
 export function compileSource(s: SourceMatch | undefined): (p: Peer) => boolean {
   if (!s) return () => true;
-  const principals = new Set(s.principals ?? []);
-  const namespaces = new Set(s.namespaces ?? []);
-  const any = s.anyIdentity === true;
-  const workloads = s.workloads ?? [];
+  const included = callerTest(s.principals, s.anyIdentity, s.namespaces, s.ipBlocks, s.workloads);
+  const excluded = callerTest(s.notPrincipals, s.notAnyIdentity, s.notNamespaces, s.notIpBlocks, undefined);
+  if (!excluded) return included ?? (() => true);
+  if (!included) return (p) => !excluded(p);
+  return (p) => included(p) && !excluded(p);
+}
+
+/** Matches a caller in any of the lists; undefined when all are empty. */
+function callerTest(
+  principalList: string[] | undefined, anyIdentity: boolean | undefined, namespaceList: string[] | undefined,
+  ipBlocks: string[] | undefined, workloadList: SourceMatch["workloads"],
+): ((p: Peer) => boolean) | undefined {
+  if (!principalList?.length && !anyIdentity && !namespaceList?.length && !ipBlocks?.length && !workloadList?.length) return undefined;
+  const principals = new Set(principalList ?? []);
+  const namespaces = new Set(namespaceList ?? []);
+  const any = anyIdentity === true;
+  const workloads = workloadList ?? [];
   let blocks: BlockList | undefined;
-  if (s.ipBlocks?.length) {
+  if (ipBlocks?.length) {
     blocks = new BlockList();
-    for (const b of s.ipBlocks) {
+    for (const b of ipBlocks) {
       const [addr, bits] = b.split("/");
       const type = isIPv6(addr) ? "ipv6" : "ipv4";
       if (bits === undefined) blocks.addAddress(addr, type);

@@ -239,3 +239,40 @@ describe("appmesh mTLS checks who the caller is: the destination listener's subj
     expect(sans(r.resources, "orders")).toEqual([["spiffe://prod.example/ns/shop/sa/web"]]);
   });
 });
+
+describe("appmesh access: negative conditions", () => {
+  test("notServiceAccounts / notNamespaces leave those callers' VirtualNodes out, exactly (one service account per node)", () => {
+    const objs = ok(services + strict + ap("orders-callers", "  destination: {service: orders}\n  allow:\n    - source: {serviceAccounts: [\"*\"], notServiceAccounts: [web], notNamespaces: [ops]}"));
+    expect(backends(objs, "frontend")).toEqual(["checkout"]);
+    expect(backends(objs, "chaos", "ops")).toEqual(["shop/checkout"]);
+    expect(backends(objs, "reports")).toEqual(["checkout", "orders"]);
+    expect(backends(objs, "checkout")).toEqual(["checkout", "orders"]);
+  });
+
+  test("a deny of everyone but one service account removes every other caller", () => {
+    const objs = ok(services + strict + ap("orders-callers", "  destination: {service: orders}\n  allow: [{}]\n  deny:\n    - source: {notServiceAccounts: [web]}"));
+    expect(backends(objs, "frontend")).toEqual(["checkout", "orders"]);
+    expect(backends(objs, "reports")).toEqual(["checkout"]);
+    expect(backends(objs, "chaos", "ops")).toEqual(["shop/checkout"]);
+  });
+
+  test("the destination's SANs follow the exclusions: never a wildcard that would accept an excluded identity", () => {
+    const sans = (objs: any[]) => find(objs, "VirtualNode", "orders").spec.listeners.map((l: any) => l.tls?.validation.subjectAlternativeNames?.match.exact);
+    const id = (ns: string, sa: string) => `spiffe://cluster.local/ns/${ns}/sa/${sa}`;
+    const but = run(services + strict + ap("p", "  destination: {service: orders}\n  allow:\n    - source: {serviceAccounts: [\"*\"], notServiceAccounts: [web]}"));
+    expect(sans(but.resources)).toEqual([[id("ops", "chaos"), id("ops", "dashboard"), id("shop", "checkout"), id("shop", "orders"), id("shop", "reports")]]);
+    expect(warnings(but).map((d) => d.message)).toContainEqual(expect.stringContaining('"every caller except the denied or excluded ones" becomes the identities of the services unimesh knows'));
+    expect(sans(ok(services + strict + ap("p", "  destination: {service: orders}\n  allow: [{}]\n  deny:\n    - source: {notServiceAccounts: [web]}")))).toEqual([[id("shop", "web")]]);
+    expect(sans(ok(services + strict + ap("p", "  destination: {service: orders}\n  allow:\n    - source: {serviceAccounts: [web, reports]}\n  deny:\n    - source: {namespaces: [shop], notServiceAccounts: [web]}")))).toEqual([[id("shop", "web")]]);
+  });
+
+  test("notIpBlocks: an error; notMethods/notPaths/notPorts/notHeaders: errors unless service-level-access", () => {
+    expect(errors(run(services + strict + ap("a", "  destination: {service: orders}\n  allow:\n    - source: {serviceAccounts: [web], notIpBlocks: [10.0.0.0/8]}"))).map((d) => d.pointer))
+      .toEqual(["/spec/allow/0/source/notIpBlocks"]);
+    const l7 = ap("a", "  destination: {service: orders}\n  allow:\n    - notMethods: [DELETE]\n      notPaths: [/admin]\n      notPorts: [8080]\n      notHeaders: {x-env: [staging]}");
+    expect(errors(run(services + strict + l7)).map((d) => `${d.pointer} ${d.feature}`).sort()).toEqual([
+      "/spec/allow/0/notHeaders accessNegation", "/spec/allow/0/notMethods accessNegation", "/spec/allow/0/notPaths accessNegation", "/spec/allow/0/notPorts accessNegation",
+    ]);
+    expect(run(services + strict + l7, { allow: ["service-level-access"] }).ok).toBe(true);
+  });
+});

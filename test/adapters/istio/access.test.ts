@@ -223,3 +223,43 @@ describe("istio: Service ports sharing one pod port cannot be told apart by an A
     expect(errors(both)).toEqual([]);
   });
 });
+
+describe("istio access: negative conditions", () => {
+  test("negative source lists go into every from entry (ANDed); a source of exclusions only is one entry", () => {
+    const objs = ok(ap("  destination: {service: web}\n  allow:\n    - source: {serviceAccounts: [a], namespaces: [ops], notServiceAccounts: [ops/b, \"*\"], notNamespaces: [x], notIpBlocks: [10.0.0.0/8]}\n  deny:\n    - source: {notNamespaces: [shop]}"));
+    const not = { notPrincipals: ["cluster.local/ns/ops/sa/b", "*"], notNamespaces: ["x"], notIpBlocks: ["10.0.0.0/8"] };
+    expect(find(objs, "AuthorizationPolicy", "web-allow").spec.rules[0].from).toEqual([
+      { source: { principals: ["cluster.local/ns/shop/sa/a"], ...not } },
+      { source: { namespaces: ["ops"], ...not } },
+    ]);
+    expect(find(objs, "AuthorizationPolicy", "web-deny").spec.rules[0].from).toEqual([{ source: { notNamespaces: ["shop"] } }]);
+  });
+
+  test("notMethods, notPaths, notPorts (pod ports), notHeaders → operation.not* and when[].notValues", () => {
+    const svc = `${H}kind: MeshService\nmetadata: {name: web, namespace: shop}\nspec:\n  ports: [{port: 80, targetPort: 8080}, {port: 9443}]\n---\n`;
+    const objs = ok(svc + ap("  destination: {service: web}\n  allow:\n    - notMethods: [DELETE]\n      notPaths: [\"/admin/*\"]\n      notPorts: [80]\n      headers: {x-a: [\"1\"]}\n      notHeaders: {x-env: [staging, dev]}"));
+    expect(find(objs, "AuthorizationPolicy", "web-allow").spec.rules).toEqual([{
+      to: [{ operation: { notMethods: ["DELETE"], notPaths: ["/admin", "/admin/*"], notPorts: ["8080"] } }],
+      when: [{ key: "request.headers[x-a]", values: ["1"] }, { key: "request.headers[x-env]", notValues: ["staging", "dev"] }],
+    }]);
+  });
+
+  test("notPorts on a guessed pod port: an error in an allow rule (it would still admit the real pod port), a warning in a deny rule", () => {
+    const r = run(ap("  destination: {service: web}\n  allow:\n    - notPorts: [80]\n  deny:\n    - source: {namespaces: [x]}\n      notPorts: [80]"));
+    expect(errors(r)).toEqual(["/spec/allow/0/notPorts/0 adapter/unsupported-value"]);
+    expect(warnings(r)).toEqual(["/spec/deny/0/notPorts/0 adapter/unsupported-value"]);
+  });
+
+  test("notPorts on a Service port sharing its pod port: an error in a deny rule (the other port would escape it), a warning in an allow rule", () => {
+    const shared = `${H}kind: MeshService\nmetadata: {name: reviews, namespace: shop}\nspec: {ports: [{port: 80, targetPort: 8080}, {port: 81, targetPort: 8080}]}\n---\n`;
+    const deny = run(shared + ap("  destination: {service: reviews}\n  allow: [{}]\n  deny:\n    - source: {namespaces: [x]}\n      notPorts: [81]"));
+    expect(errors(deny)).toEqual(["/spec/deny/0/notPorts adapter/unsupported-value"]);
+    const allow = run(shared + ap("  destination: {service: reviews}\n  allow:\n    - notPorts: [81]"));
+    expect(allow.ok).toBe(true);
+    expect(warnings(allow)).toEqual(["/spec/allow/0/notPorts adapter/conflict"]);
+  });
+
+  test("a * at either end of a notHeaders value is an error (Istio would read it as a wildcard)", () => {
+    expect(errors(run(ap("  destination: {service: web}\n  allow:\n    - notHeaders: {x-env: [\"stag*\"]}")))).toEqual(["/spec/allow/0/notHeaders/x-env/0 adapter/unsupported-value"]);
+  });
+});

@@ -264,3 +264,24 @@ describe("linkerd rate limits and mTLS", () => {
     expect(names(legacy)).toEqual(["AuthorizationPolicy/web-8080-any", "NetworkAuthentication/web-8080-any", "Server/web-8080"]);
   });
 });
+
+describe("linkerd: negative conditions", () => {
+  const two = ms("web", "  ports: [{port: 80, targetPort: 8080}, {port: 9443, targetPort: 15443}]");
+
+  test("notPorts: the rule is left off the excluded pod port's Server, exactly", () => {
+    const objs = ok(two + ap("  destination: {service: web}\n  allow:\n    - source: {serviceAccounts: [frontend]}\n      notPorts: [9443]\n    - source: {serviceAccounts: [prometheus]}\n      ports: [9443]"));
+    const ids = (server: string) => find(objs, "MeshTLSAuthentication", `${server}-identities`).spec.identities;
+    expect(ids("web-8080")).toEqual(["frontend.shop.serviceaccount.identity.linkerd.cluster.local"]);
+    expect(ids("web-15443")).toEqual(["prometheus.shop.serviceaccount.identity.linkerd.cluster.local"]);
+  });
+
+  test("notMethods, notPaths, notHeaders, notServiceAccounts, notNamespaces, notIpBlocks: errors, and nothing is emitted for the Server", () => {
+    const r = run(two + ap("  destination: {service: web}\n  allow:\n    - source: {namespaces: [shop], notServiceAccounts: [legacy], notNamespaces: [x], notIpBlocks: [10.0.0.0/8]}\n      notMethods: [DELETE]\n      notPaths: [/admin]\n      notHeaders: {x-env: [staging]}"));
+    expect(errors(r).sort()).toEqual([
+      "/spec/allow/0/notHeaders adapter/unsupported-value", "/spec/allow/0/notMethods adapter/unsupported-value", "/spec/allow/0/notPaths adapter/unsupported-value",
+      "/spec/allow/0/source/notIpBlocks adapter/unsupported-value", "/spec/allow/0/source/notNamespaces adapter/unsupported-value", "/spec/allow/0/source/notServiceAccounts adapter/unsupported-value",
+    ]);
+    expect(r.diagnostics.filter((d) => d.severity === "error").every((d) => d.feature === "accessNegation")).toBe(true);
+    expect(r.diagnostics.some((d) => d.severity === "info")).toBe(false);
+  });
+});

@@ -29,7 +29,7 @@
  *   destination is not strict on every (declared) port, that is an error, unless the user accepts the
  *   `caller-side-access` approximation (then a warning per AccessPolicy).
  */
-import type { EffectiveAccessRule, Entry, ResolvedSource } from "../../../api/model.js";
+import { type EffectiveAccessRule, type Entry, type ResolvedSource, hasNegatives, onlyNegatives } from "../../../api/model.js";
 import type { AccessPolicy } from "../../../api/generated/model.js";
 import { CALLER_SIDE_ACCESS, SERVICE_LEVEL_ACCESS, type Tx } from "../context.js";
 import type { ServiceIndex, ServiceNode } from "../services.js";
@@ -76,6 +76,10 @@ export function allowedCallers(tx: Tx, index: ServiceIndex, dest: ServiceNode): 
   const deniedIds = new Set<string>();
   const deniedNamespaces = new Set<string>();
   let denies = false;
+  /** Callers without a mesh identity are allowed by a source of negative lists only. */
+  let plaintext = false;
+  /** Some allowed set is a wildcard minus exclusions: the SANs must list the known identities. */
+  let partial = false;
   for (const rule of v.allow) {
     const conds = conditions(tx, dest, rule);
     if (conds.length) {
@@ -88,7 +92,15 @@ export function allowedCallers(tx: Tx, index: ServiceIndex, dest: ServiceNode): 
     }
     const src = rule.source;
     if (!src) anyCaller = true;
-    else {
+    else if (hasNegatives(src)) {
+      // "Every caller (or these) but those": exact for the listed identities not excluded; the wildcards
+      // (every caller, every identity, a namespace) minus the excluded become the known services'
+      // identities (`allowed`, which resolve() fills without the excluded nodes): `partial`.
+      const excluded = excludedIds(tx, src);
+      for (const id of src.identities) if (!("any" in id) && !excluded(tx.model.spiffeId(id))) named.add(tx.model.spiffeId(id));
+      if (onlyNegatives(src)) plaintext = true;
+      if (onlyNegatives(src) || src.identities.some((i) => "any" in i) || src.namespaces.length) partial = true;
+    } else {
       for (const id of src.identities) {
         if ("any" in id) anyAuthenticated = true;
         else named.add(tx.model.spiffeId(id));
@@ -115,15 +127,27 @@ export function allowedCallers(tx: Tx, index: ServiceIndex, dest: ServiceNode): 
       continue;
     }
     denies = true;
-    for (const id of src.identities) {
-      if ("any" in id) { anyAuthenticated = false; named.clear(); }
-      else deniedIds.add(tx.model.spiffeId(id));
+    if (hasNegatives(src)) {
+      // "These callers but not those": the listed identities that the deny really covers leave `named`,
+      // the wildcards it covers (every identity, a namespace) are left to the known services' identities
+      // (`allowed`, from which resolve() removes exactly the covered nodes).
+      if (anyCaller || anyAuthenticated) partial = true;
+      const covers = denyCovers(tx, src);
+      for (const id of [...named]) if (covers(id)) named.delete(id);
+      if (onlyNegatives(src) || src.identities.some((i) => "any" in i)) anyAuthenticated = false;
+      // A source of negative lists only also denies callers without a mesh identity.
+      if (onlyNegatives(src)) anyCaller = false;
+    } else {
+      for (const id of src.identities) {
+        if ("any" in id) { anyAuthenticated = false; named.clear(); }
+        else deniedIds.add(tx.model.spiffeId(id));
+      }
+      for (const ns of src.namespaces) deniedNamespaces.add(ns);
     }
-    for (const ns of src.namespaces) deniedNamespaces.add(ns);
     resolve(tx, index, rule, (n) => allowed.delete(n));
   }
-  dest.sans = listenerSans(tx, dest, { allowed, named, deniedIds, deniedNamespaces, anyCaller, anyAuthenticated, denies });
-  if (!anyCaller && !strictOnly(tx, dest)) {
+  dest.sans = listenerSans(tx, dest, { allowed, named, deniedIds, deniedNamespaces, anyCaller, anyAuthenticated, denies, partial });
+  if (!anyCaller && !plaintext && !strictOnly(tx, dest)) {
     const approxSide = tx.ctx.allows(CALLER_SIDE_ACCESS);
     for (const p of v.accessPolicies) {
       const why = `${tx.mesh} checks a caller's identity only over mutual TLS (the destination listener's subjectAlternativeNames) and in the callers' own Envoys (VirtualNode backends, Mesh egressFilter DROP_ALL), and ${dest.namespace}/${dest.name} ${strictness(tx, dest)}, so a pod without an App Mesh sidecar reaches it in plaintext, unchecked, where this AccessPolicy admits only some callers`;
@@ -153,6 +177,8 @@ interface SanInputs {
   anyCaller: boolean;
   anyAuthenticated: boolean;
   denies: boolean;
+  /** A wildcard minus exclusions (negative source lists) was allowed or denied. */
+  partial: boolean;
 }
 
 /**
@@ -164,15 +190,15 @@ interface SanInputs {
  * No identity at all: {@link noCallerSan} (an empty list would accept every certificate).
  */
 function listenerSans(tx: Tx, dest: ServiceNode, a: SanInputs): string[] | undefined {
-  if ((a.anyCaller || a.anyAuthenticated) && !a.denies) return undefined;
+  if ((a.anyCaller || a.anyAuthenticated) && !a.denies && !a.partial) return undefined;
   const ids = new Set<string>(a.named);
   for (const n of a.allowed) ids.add(n.spiffeId);
   const nsOf = (id: string) => id.slice(tx.trustBundle.length + "/ns/".length).split("/")[0];
   const out = [...ids].filter((id) => !a.deniedIds.has(id) && !a.deniedNamespaces.has(nsOf(id))).sort();
-  if (a.anyCaller || a.anyAuthenticated) {
+  if (a.anyCaller || a.anyAuthenticated || a.partial) {
     for (const p of dest.view!.accessPolicies) {
       tx.report(p, "/spec/destination", "warning", "adapter/unsupported-value", "access",
-        `destination: ${tx.mesh} matches caller identities exactly (listeners[].tls.validation.subjectAlternativeNames.match.exact, no wildcard and no exception), so "${a.anyCaller ? "any caller" : "any authenticated caller"} except the denied ones" becomes the identities of the services unimesh knows (${out.join(", ") || "none"}); mutual TLS callers with any other identity are refused (stricter than the policy); declare other callers as MeshServices`);
+        `destination: ${tx.mesh} matches caller identities exactly (listeners[].tls.validation.subjectAlternativeNames.match.exact, no wildcard and no exception), so "${a.anyCaller ? "any caller" : a.anyAuthenticated ? "any authenticated caller" : "every caller"} except the ${a.partial ? "denied or excluded" : "denied"} ones" becomes the identities of the services unimesh knows (${out.join(", ") || "none"}); mutual TLS callers with any other identity are refused (stricter than the policy); declare other callers as MeshServices`);
     }
   }
   return out.length ? out : [noCallerSan(tx.model.trustDomain)];
@@ -182,6 +208,8 @@ function listenerSans(tx: Tx, dest: ServiceNode, a: SanInputs): string[] | undef
 interface Condition {
   field: string;
   what: string;
+  /** The feature it belongs to. @default "accessL7" */
+  feature?: "accessNegation";
 }
 
 // The conditions are constants: most rules carry some, and only errors need their pointers.
@@ -189,6 +217,10 @@ const METHODS: Condition = { field: "methods", what: "the HTTP method" };
 const PATHS: Condition = { field: "paths", what: "the request path" };
 const HEADERS: Condition = { field: "headers", what: "request headers" };
 const PORTS: Condition = { field: "ports", what: "the destination port" };
+const NOT_METHODS: Condition = { field: "notMethods", what: "the HTTP method", feature: "accessNegation" };
+const NOT_PATHS: Condition = { field: "notPaths", what: "the request path", feature: "accessNegation" };
+const NOT_HEADERS: Condition = { field: "notHeaders", what: "request headers", feature: "accessNegation" };
+const NOT_PORTS: Condition = { field: "notPorts", what: "the destination port", feature: "accessNegation" };
 const DESTINATION_PORT: Condition = { field: "destination.port", what: "the destination port" };
 
 /** JSON pointer of a condition of a rule. */
@@ -203,6 +235,11 @@ function conditions(tx: Tx, dest: ServiceNode, rule: EffectiveAccessRule): Condi
   if (r.methods) out.push(METHODS);
   if (r.paths && !r.paths.every((p) => p === "*")) out.push(PATHS);
   if (r.headers) out.push(HEADERS);
+  if (r.notMethods) out.push(NOT_METHODS);
+  if (r.notPaths) out.push(NOT_PATHS);
+  if (r.notHeaders) out.push(NOT_HEADERS);
+  // Validation makes every notPorts entry a port of the service (when declared): never vacuous.
+  if (r.notPorts) out.push(NOT_PORTS);
   // A port condition is vacuous only when it names EVERY port of the service, which is known only when a
   // MeshService declares the ports: guessed ports come from the policies (this rule's own ports among
   // them), so with them every port condition would look vacuous and open the whole service. Both sides
@@ -215,7 +252,7 @@ function conditions(tx: Tx, dest: ServiceNode, rule: EffectiveAccessRule): Condi
 
 function reportCondition(tx: Tx, dest: ServiceNode, rule: EffectiveAccessRule, c: Condition): void {
   const deny = rule.action === "deny";
-  tx.unsupportedFeature(rule.policy, pointerOf(rule, c), "accessL7",
+  tx.unsupportedFeature(rule.policy, pointerOf(rule, c), c.feature ?? "accessL7",
     `${c.field}: ${tx.mesh} ${deny ? "denies" : "allows"} callers per whole service (VirtualNode.spec.backends lists VirtualServices), so it cannot ${deny ? "deny" : "allow"} only by ${c.what} on ${dest.namespace}/${dest.name}; ` +
     (deny
       ? `with allowApproximations ["${SERVICE_LEVEL_ACCESS}"] (--allow ${SERVICE_LEVEL_ACCESS}) this deny rule is dropped, or use --mesh istio / --mesh linkerd`
@@ -225,13 +262,33 @@ function reportCondition(tx: Tx, dest: ServiceNode, rule: EffectiveAccessRule, c
 /**
  * Calls `apply` with each VirtualNode a rule's source stands for (no source: every VirtualNode); a
  * node may come more than once. Applied directly (`allowed.add` / `allowed.delete`) rather than
- * collected into a temporary set first: this runs for every rule of every destination.
+ * collected into a temporary set first: this runs for every rule of every destination. Negative lists
+ * are exact at this level too: a VirtualNode runs as one service account in one namespace, so the nodes
+ * of `notServiceAccounts` / `notNamespaces` are left out (`*`: every node, all of which have an identity);
+ * a source of negative lists only stands for every other node.
  */
 function resolve(tx: Tx, index: ServiceIndex, rule: EffectiveAccessRule, apply: (n: ServiceNode) => void): void {
   const s = rule.source;
   if (!s) {
     for (const n of index.nodes) apply(n);
     return;
+  }
+  if (hasNegatives(s)) {
+    if (s.notIpBlocks.length) {
+      tx.unsupportedValue(rule.policy, `${s.pointer}/notIpBlocks`, "accessNegation",
+        `notIpBlocks: ${tx.mesh} has no address-based access control (callers are VirtualNodes); select the callers by serviceAccounts, or use --mesh istio`);
+    }
+    for (const ns of s.notNamespaces) {
+      tx.report(rule.policy, `${s.pointer}/notNamespaces`, "warning", "adapter/unsupported-value", "accessNegation",
+        `notNamespaces: ${tx.mesh} cannot select callers by namespace, so "${ns}" stands for the VirtualNodes unimesh generates there (${index.inNamespace(ns).map((n) => n.name).join(", ") || "none"}), which are left out; other workloads in ${ns} get no VirtualNode and are not in the mesh: declare them as MeshServices`);
+    }
+    const excluded = excludedBy(s);
+    const inner = apply;
+    apply = (n) => { if (!excluded(n)) inner(n); };
+    if (onlyNegatives(s)) {
+      for (const n of index.nodes) apply(n);
+      return;
+    }
   }
   for (const id of s.identities) {
     if ("any" in id) for (const n of index.nodes) apply(n);
@@ -256,12 +313,38 @@ function resolve(tx: Tx, index: ServiceIndex, rule: EffectiveAccessRule, apply: 
   }
 }
 
+/** Whether a SPIFFE ID is excluded by a source's notServiceAccounts / notNamespaces. */
+function excludedIds(tx: Tx, s: ResolvedSource): (id: string) => boolean {
+  const anyIdentity = s.notIdentities.some((i) => "any" in i);
+  const ids = new Set(s.notIdentities.flatMap((i) => ("any" in i ? [] : [tx.model.spiffeId(i)])));
+  const prefixes = s.notNamespaces.map((ns) => `${tx.trustBundle}/ns/${ns}/sa/`);
+  return (id) => anyIdentity || ids.has(id) || prefixes.some((p) => id.startsWith(p));
+}
+
+/** Whether a deny source with negative lists covers a SPIFFE ID (its positive part matches it, its negative part does not). */
+function denyCovers(tx: Tx, s: ResolvedSource): (id: string) => boolean {
+  const excluded = excludedIds(tx, s);
+  const all = onlyNegatives(s) || s.identities.some((i) => "any" in i);
+  const ids = new Set(s.identities.flatMap((i) => ("any" in i ? [] : [tx.model.spiffeId(i)])));
+  const prefixes = s.namespaces.map((ns) => `${tx.trustBundle}/ns/${ns}/sa/`);
+  return (id) => (all || ids.has(id) || prefixes.some((p) => id.startsWith(p))) && !excluded(id);
+}
+
+/** Whether a VirtualNode is excluded by a source's notServiceAccounts / notNamespaces. */
+function excludedBy(s: ResolvedSource): (n: ServiceNode) => boolean {
+  const anyIdentity = s.notIdentities.some((i) => "any" in i);
+  const sas = new Set(s.notIdentities.flatMap((i) => ("any" in i ? [] : [`${i.namespace}/${i.serviceAccount}`])));
+  const namespaces = new Set(s.notNamespaces);
+  return (n) => anyIdentity || sas.has(`${n.namespace}/${n.facts.serviceAccount}`) || namespaces.has(n.namespace);
+}
+
 function who(s: ResolvedSource | undefined): string {
   if (!s) return "every caller";
-  const parts = [
-    ...s.identities.map((i) => ("any" in i ? "any authenticated caller" : `service account ${i.namespace}/${i.serviceAccount}`)),
-    ...s.namespaces.map((n) => `namespace ${n}`),
-    ...s.ipBlocks,
-  ];
-  return parts.join(", ");
+  const ids = (ids: ResolvedSource["identities"], namespaces: string[], blocks: string[]) => [
+    ...ids.map((i) => ("any" in i ? "any authenticated caller" : `service account ${i.namespace}/${i.serviceAccount}`)),
+    ...namespaces.map((n) => `namespace ${n}`),
+    ...blocks,
+  ].join(", ");
+  const included = onlyNegatives(s) ? "every caller" : ids(s.identities, s.namespaces, s.ipBlocks);
+  return hasNegatives(s) ? `${included} except ${ids(s.notIdentities, s.notNamespaces, s.notIpBlocks)}` : included;
 }

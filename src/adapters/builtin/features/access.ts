@@ -16,9 +16,13 @@ function rule(r: EffectiveAccessRule, { model }: FeatureEnv): AccessRule {
     ...(r.port ? { port: r.port } : {}),
     ...(src ? { source: src } : {}),
     ...(r.rule.methods ? { methods: [...r.rule.methods] } : {}),
+    ...(r.rule.notMethods ? { notMethods: [...r.rule.notMethods] } : {}),
     ...(r.rule.paths ? { paths: [...r.rule.paths] } : {}),
+    ...(r.rule.notPaths ? { notPaths: [...r.rule.notPaths] } : {}),
     ...(r.rule.ports ? { ports: [...r.rule.ports] } : {}),
+    ...(r.rule.notPorts ? { notPorts: [...r.rule.notPorts] } : {}),
     ...(r.rule.headers ? { headers: lowerKeys(r.rule.headers) } : {}),
+    ...(r.rule.notHeaders ? { notHeaders: lowerKeys(r.rule.notHeaders) } : {}),
   };
 }
 

@@ -11,18 +11,25 @@ export function ms(duration: string): number {
 /**
  * A resolved source as the proxy matches it: SPIFFE IDs of the service accounts (`*` becomes
  * `anyIdentity`), namespaces, workloads (pod labels and namespace, matched against the calling
- * instance's labels), IP blocks. `undefined` stays `undefined` (any caller).
+ * instance's labels), IP blocks, and the negative lists the same way (`notPrincipals`, `notAnyIdentity`,
+ * `notNamespaces`, `notIpBlocks`). `undefined` stays `undefined` (any caller).
  */
 export function sourceMatch(model: Model, source: ResolvedSource | undefined): SourceMatch | undefined {
   if (!source) return undefined;
   const principals = source.identities.flatMap((i) => ("any" in i ? [] : [model.spiffeId(i)]));
   const any = source.identities.some((i) => "any" in i);
+  const notPrincipals = source.notIdentities.flatMap((i) => ("any" in i ? [] : [model.spiffeId(i)]));
+  const notAny = source.notIdentities.some((i) => "any" in i);
   return {
     ...(principals.length ? { principals } : {}),
     ...(any ? { anyIdentity: true } : {}),
     ...(source.namespaces.length ? { namespaces: source.namespaces } : {}),
     ...(source.workloads.length ? { workloads: source.workloads.map((w) => ({ namespace: w.namespace, labels: { ...w.labels } })) } : {}),
     ...(source.ipBlocks.length ? { ipBlocks: source.ipBlocks } : {}),
+    ...(notPrincipals.length ? { notPrincipals } : {}),
+    ...(notAny ? { notAnyIdentity: true } : {}),
+    ...(source.notNamespaces.length ? { notNamespaces: source.notNamespaces } : {}),
+    ...(source.notIpBlocks.length ? { notIpBlocks: source.notIpBlocks } : {}),
   };
 }
 

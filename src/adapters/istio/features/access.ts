@@ -16,13 +16,16 @@
  *   so deny wins, as in the model.
  *
  * A rule → `rules[]` entry:
- * - source (`EffectiveAccessRule.source`, the rule's own or the policy's): each list becomes its own
- *   `from[]` entry, because `from[]` entries are ORed while the fields of one `source` are ANDed:
+ * - source (`EffectiveAccessRule.source`, the rule's own or the policy's): each positive list becomes its
+ *   own `from[]` entry, because `from[]` entries are ORed while the fields of one `source` are ANDed:
  *   service accounts → `source.principals` `<trustDomain>/ns/<ns>/sa/<sa>` (model.trustDomain, no
  *   `spiffe://`), `*` → `principals: ["*"]` (any authenticated caller); namespaces → `source.namespaces`;
- *   ipBlocks → `source.ipBlocks` (the direct peer address). No source → no `from` (any caller, including
- *   callers without mTLS). A source that lists nobody can never match: the rule is left out (never
- *   widened to "any caller").
+ *   ipBlocks → `source.ipBlocks` (the direct peer address). The negative lists go into EVERY entry
+ *   (`(A or B) and not C` = `(A and not C) or (B and not C)`): notServiceAccounts → `notPrincipals`,
+ *   notNamespaces → `notNamespaces`, notIpBlocks → `notIpBlocks`; a source with negative lists only is
+ *   one entry with just those (Istio matches plaintext callers there too, as the model says). No source →
+ *   no `from` (any caller, including callers without mTLS). A source that lists nobody can never match:
+ *   the rule is left out (never widened to "any caller").
  * - methods/paths/ports/headers → `to` / `when` (accessL7.ts).
  *
  * Port-scoped policies (`spec.destination.port`): their rules are restricted to that port. If EVERY
@@ -35,7 +38,7 @@
  * AuthorizationPolicies from outside unimesh (e.g. a namespace-wide ALLOW) are ORed with these by Istio.
  */
 import type { KubeObject } from "../../../api/adapter.js";
-import { type EffectiveAccessRule, type ResolvedSource, servicePort } from "../../../api/model.js";
+import { type EffectiveAccessRule, type Identity, type ResolvedSource, onlyNegatives, servicePort } from "../../../api/model.js";
 
 type AccessPolicyEntry = DestinationContext["view"]["accessPolicies"][number];
 import { objectMeta } from "../../shared/ownership.js";
@@ -115,14 +118,29 @@ export function translateRule(r: EffectiveAccessRule, dc: DestinationContext): A
   return { ...rule, ...conditions };
 }
 
-/** `from[]` entries of a source: one per non-empty list (ORed). */
+/**
+ * `from[]` entries of a source: one per non-empty positive list (ORed), each with the negative lists
+ * (ANDed); one entry of negative lists alone when there is no positive list.
+ */
 export function fromEntries(src: ResolvedSource, trustDomain: string): { source: AuthzSource }[] {
   const out: { source: AuthzSource }[] = [];
-  const principals = [...new Set(src.identities.map((id) => ("any" in id ? "*" : principal(trustDomain, id.namespace, id.serviceAccount))))];
+  const principals = principalsOf(src.identities, trustDomain);
   if (principals.length) out.push({ source: { principals } });
   if (src.namespaces.length) out.push({ source: { namespaces: [...src.namespaces] } });
   if (src.ipBlocks.length) out.push({ source: { ipBlocks: [...src.ipBlocks] } });
-  return out;
+  const not: AuthzSource = {};
+  const notPrincipals = principalsOf(src.notIdentities, trustDomain);
+  if (notPrincipals.length) not.notPrincipals = notPrincipals;
+  if (src.notNamespaces.length) not.notNamespaces = [...src.notNamespaces];
+  if (src.notIpBlocks.length) not.notIpBlocks = [...src.notIpBlocks];
+  if (!Object.keys(not).length) return out;
+  if (!onlyNegatives(src)) return out.map((e) => ({ source: { ...e.source, ...not } }));
+  return [{ source: not }];
+}
+
+/** Istio principals of identities (`*`: any authenticated caller), without duplicates. */
+function principalsOf(ids: Identity[], trustDomain: string): string[] {
+  return [...new Set(ids.map((id) => ("any" in id ? "*" : principal(trustDomain, id.namespace, id.serviceAccount))))];
 }
 
 /** Istio principal of a service account: `<trustDomain>/ns/<ns>/sa/<sa>` (a SPIFFE ID without `spiffe://`). */

@@ -14,8 +14,14 @@
  * - `headers` → one `when` condition per header, `key: request.headers[<name>]`, `values` = the accepted
  *   exact values (conditions ANDed, values ORed). Istio reads a leading or trailing `*` in a value as a
  *   suffix/prefix/presence wildcard, so such a value cannot be an exact match: error.
+ * - Negative conditions, the same way: `notMethods` → `operation.notMethods`, `notPaths` →
+ *   `operation.notPaths`, `notPorts` → `operation.notPorts` (Service ports mapped to pod ports),
+ *   `notHeaders` → `when[].notValues` (Istio: Not(any of the values), so a request without the header
+ *   matches, as the model says). A guessed pod port in `notPorts` is the reverse of one in `ports`: a wrong
+ *   guess leaves the real pod port un-excluded, which widens an allow rule (error) and narrows a deny rule
+ *   (warning).
  *
- * HTTP-only conditions (methods, paths, headers) on a TCP port: Istio cannot evaluate them there. In an
+ * HTTP-only conditions (methods, paths, headers and their `not` forms) on a TCP port: Istio cannot evaluate them there. In an
  * ALLOW policy such a rule never matches TCP connections (they are denied); in a DENY policy Istio drops
  * the HTTP conditions and denies every connection matching the rest. Both fail closed (deny more, never
  * allow more), and both are reported as warnings when the MeshService declares the port `tcp`.
@@ -23,7 +29,7 @@
 import { accessPathMatchers } from "../../../api/access-path.js";
 import { escapePointerToken } from "../../../api/diagnostics.js";
 import { type EffectiveAccessRule, servicePort } from "../../../api/model.js";
-import type { AuthzOperation, AuthzRule } from "../resources.js";
+import type { AuthzCondition, AuthzOperation, AuthzRule } from "../resources.js";
 import { declarePortsHint } from "./mtls.js";
 import type { DestinationContext } from "./types.js";
 
@@ -32,31 +38,38 @@ export function requestConditions(r: EffectiveAccessRule, dc: DestinationContext
   const rule = r.rule;
   const op: AuthzOperation = {};
   if (rule.methods) op.methods = [...rule.methods];
-  if (rule.paths) {
-    rule.paths.forEach((p, i) => {
+  if (rule.notMethods) op.notMethods = [...rule.notMethods];
+  for (const key of ["paths", "notPaths"] as const) {
+    const paths = rule[key];
+    if (!paths) continue;
+    paths.forEach((p, i) => {
       if (/\{\*\*?\}/.test(p)) {
-        dc.ic.report(r.policy, `${r.pointer}/paths/${i}`, "accessL7", "error", "adapter/unsupported-value",
+        dc.ic.report(r.policy, `${r.pointer}/${key}/${i}`, "accessL7", "error", "adapter/unsupported-value",
           `Istio reads "{*}" and "{**}" in "${p}" as path templates, not as the literal text the model means`);
       }
     });
-    op.paths = istioPaths(rule.paths);
+    op[key] = istioPaths(paths);
   }
   const ports = effectivePorts(r, dc);
   if (ports === null) return undefined;
   if (ports) op.ports = ports.map(String);
+  const notPorts = excludedPorts(r, dc);
+  if (notPorts) op.notPorts = notPorts.map(String);
   const out: Pick<AuthzRule, "to" | "when"> = {};
   if (Object.keys(op).length) out.to = [{ operation: op }];
-  if (rule.headers) {
-    out.when = Object.entries(rule.headers).map(([name, values]) => {
+  const when: AuthzCondition[] = [];
+  for (const [key, field] of [["headers", "values"], ["notHeaders", "notValues"]] as const) {
+    for (const [name, values] of Object.entries(rule[key] ?? {})) {
       values.forEach((val, i) => {
         if (val.startsWith("*") || val.endsWith("*")) {
-          dc.ic.report(r.policy, `${r.pointer}/headers/${escapePointerToken(name)}/${i}`, "accessL7", "error", "adapter/unsupported-value",
+          dc.ic.report(r.policy, `${r.pointer}/${key}/${escapePointerToken(name)}/${i}`, "accessL7", "error", "adapter/unsupported-value",
             `Istio reads a leading or trailing "*" in "${val}" as a wildcard (suffix, prefix or presence match), so it cannot be matched exactly; remove the "*"`);
         }
       });
-      return { key: `request.headers[${name}]`, values: [...values] };
-    });
+      when.push({ key: `request.headers[${name}]`, [field]: [...values] });
+    }
   }
+  if (when.length) out.when = when;
   warnTcp(r, dc, ports);
   return out;
 }
@@ -75,6 +88,28 @@ export function istioPaths(paths: readonly string[]): string[] {
     }
   }
   return out;
+}
+
+/**
+ * The pod ports a rule excludes (`notPorts`, Service ports mapped to their `targetPort`), or undefined.
+ * A port the service's declared ports do not have is left to validation (rule/unknown-port). With the
+ * ports not declared, the pod port is assumed to be the Service port; a wrong guess leaves the real pod
+ * port un-excluded: the rule then applies there too, which widens an allow rule (error) and only narrows
+ * a deny rule (warning).
+ */
+function excludedPorts(r: EffectiveAccessRule, dc: DestinationContext): number[] | undefined {
+  const not = r.rule.notPorts;
+  if (!not) return undefined;
+  const out: number[] = [];
+  not.forEach((p, i) => {
+    const sp = servicePort(dc.view, p);
+    if (!sp.declared) {
+      dc.ic.report(r.policy, `${r.pointer}/notPorts/${i}`, "accessNegation", r.action === "allow" ? "error" : "warning", "adapter/unsupported-value",
+        `notPorts: Istio AuthorizationPolicy operation.notPorts are pod ports, and the pod port of Service port ${p} is not known, so unimesh would assume pod port ${p}; if the Service sends it elsewhere (e.g. 80 → 8080), ${r.action === "allow" ? "this allow rule would still admit requests to the real pod port" : "this deny rule would also deny requests to the real pod port"}; ${declarePortsHint(dc, p)}`);
+    }
+    if (!out.includes(sp.targetPort)) out.push(sp.targetPort);
+  });
+  return out.sort((a, b) => a - b);
 }
 
 /**
@@ -125,7 +160,7 @@ function effectivePorts(r: EffectiveAccessRule, dc: DestinationContext): number[
 
 function warnTcp(r: EffectiveAccessRule, dc: DestinationContext, ports: number[] | undefined): void {
   const rule = r.rule;
-  if (!rule.methods && !rule.paths && !rule.headers) return;
+  if (!rule.methods && !rule.paths && !rule.headers && !rule.notMethods && !rule.notPaths && !rule.notHeaders) return;
   const tcp = (dc.view.facts.ports ?? []).filter((p) => p.protocol === "tcp").map((p) => p.targetPort ?? p.port);
   const hit = [...new Set(tcp.filter((p) => !ports || ports.includes(p)))].sort((a, b) => a - b);
   if (!hit.length) return;

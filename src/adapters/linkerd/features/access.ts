@@ -114,6 +114,31 @@ function mtlsOffMessage(ver: string): string {
 }
 
 /**
+ * Reports the negative conditions of a rule Linkerd cannot express, and returns how many there are: its
+ * inbound HTTPRoute matches (Gateway API HTTPRouteMatch) cannot negate a method, path or header, and its
+ * authentications only list who is admitted (MeshTLSAuthentication identities, NetworkAuthentication
+ * networks). `notPorts` is expressed (a rule is not applied to the Servers of the pod ports it excludes).
+ */
+function negations(lc: LinkerdContext, r: EffectiveAccessRule): number {
+  let n = 0;
+  const ver = `Linkerd ${lc.version}`;
+  for (const key of ["notMethods", "notPaths", "notHeaders"] as const) {
+    if (!r.rule[key]) continue;
+    n++;
+    lc.report(r.policy, `${r.pointer}/${key}`, "accessNegation", "error", "adapter/unsupported-value",
+      `${key}: ${ver} matches requests to a Server with inbound HTTPRoutes, whose matches (method, path, headers) cannot be negated, and a request is authorized by the ONE most specific route it matches, so "everything but" cannot be written exactly; list what the rule allows or denies instead (methods, paths, headers), or use --mesh istio`);
+  }
+  const s = r.source;
+  if (s) {
+    const ptr = (k: string) => `${s.pointer}/${k}`;
+    if (s.notIdentities.length) { n++; lc.report(r.policy, ptr("notServiceAccounts"), "accessNegation", "error", "adapter/unsupported-value", `notServiceAccounts: ${ver} authenticates callers by allow-lists only (MeshTLSAuthentication identities, no exclusion), so it cannot admit "every caller but these"; list the service accounts to admit, or use --mesh istio`); }
+    if (s.notNamespaces.length) { n++; lc.report(r.policy, ptr("notNamespaces"), "accessNegation", "error", "adapter/unsupported-value", `notNamespaces: ${ver} authenticates callers by allow-lists only (MeshTLSAuthentication identities, no exclusion), so it cannot admit "every namespace but these"; list the namespaces to admit, or use --mesh istio`); }
+    if (s.notIpBlocks.length) { n++; lc.report(r.policy, ptr("notIpBlocks"), "accessNegation", "error", "adapter/unsupported-value", `notIpBlocks: unimesh does not translate address exclusions for ${ver} (NetworkAuthentication networks with except would have to be combined with every identity rule); list the networks to admit in ipBlocks, or use --mesh istio`); }
+  }
+  return n;
+}
+
+/**
  * The path conditions of an access rule path (src/api/access-path.ts: `/a/*` is `/a` and every path
  * below it, so two conditions: exact `/a` and prefix `/a/`); undefined when it matches every path.
  */
@@ -415,18 +440,24 @@ export function serverPodLabels(lc: LinkerdContext, v: DestinationView, from: En
 
 /** Access rules of one pod port → authorizations on the Server, or inbound routes with their own. */
 function accessForPort(lc: LinkerdContext, v: DestinationView, tp: number | undefined, server: string, serverRef: TargetRef, strict: boolean, proto: DestinationPort["protocol"]): void {
-  // tp undefined: no port is known (an error already); analyse every rule, emit nothing.
-  const dry = tp === undefined;
-  // Policy and rule ports are Service ports: a rule applies to the Server of their pod (target) port.
-  const applies = (r: EffectiveAccessRule) => dry || ((r.port === undefined || servicePort(v, r.port).targetPort === tp) && (!r.rule.ports || r.rule.ports.some((p) => servicePort(v, p).targetPort === tp)));
+  // tp undefined: no port is known (an error already); analyse every rule, emit nothing. The same when a
+  // rule has a negative condition Linkerd cannot express (reported once per rule by `negations`).
+  const unexpressible = (r: EffectiveAccessRule) => negations(lc, r) > 0;
+  const dry = tp === undefined || v.allow.some(unexpressible) || v.deny.some(unexpressible);
+  // Policy and rule ports are Service ports: a rule applies to the Server of their pod (target) port, and
+  // not to the Servers of the pod ports its notPorts exclude.
+  const applies = (r: EffectiveAccessRule) => dry || ((r.port === undefined || servicePort(v, r.port).targetPort === tp) &&
+    (!r.rule.ports || r.rule.ports.some((p) => servicePort(v, p).targetPort === tp)) &&
+    (!r.rule.notPorts || !r.rule.notPorts.some((p) => servicePort(v, p).targetPort === tp)));
+  const expressible = (r: EffectiveAccessRule) => !unexpressible(r);
   const allows: InboundRoute[] = [];
-  for (const r of v.allow.filter(applies)) {
+  for (const r of v.allow.filter(applies).filter(expressible)) {
     const { specs, l7 } = ruleSpecs(lc, r);
     allows.push({ kind: "allow", specs: l7 ? specs : [CATCH_ALL], callers: callersOf(r.source), rules: [r] });
   }
   const denies: InboundRoute[] = [];
   let denyAll: EffectiveAccessRule | undefined;
-  for (const d of v.deny.filter(applies)) {
+  for (const d of v.deny.filter(applies).filter(expressible)) {
     const { specs, l7 } = ruleSpecs(lc, d);
     const dc = callersOf(d.source);
     const dspecs = l7 ? specs : [CATCH_ALL];
