@@ -161,8 +161,10 @@ export interface EffectiveRoute {
   /**
    * `serviceResolved`: the mirror's service, defaulted to the destination (namespace: the destination's).
    * `subsetResolved`: the named subset, when the mirror targets the destination itself.
+   * `subset`: always pod labels here (a subset written by name is resolved against the MeshService
+   * of the mirror's service).
    */
-  mirror?: At<Mirror & { subsetResolved?: Subset; serviceResolved: { name: string; namespace: string } }>;
+  mirror?: At<Omit<Mirror, "subset"> & { subset?: Labels; subsetResolved?: Subset; serviceResolved: { name: string; namespace: string } }>;
   headers?: At<Headers>;
   cors?: At<Cors>;
 }
@@ -685,14 +687,18 @@ function fillDestination(model: Model, v: DestinationView): void {
       const faultInjection = pickForwarding(spec, r, i, base, forwards, "faultInjection");
       if (faultInjection) route.faultInjection = faultInjection;
       if (mirror) {
+        const mirrorSubset = mirror.value.subset === undefined ? undefined
+          : mirrorsSelf ? subsets.name(mirror.value.subset).labels
+          : subsetLabels(model.service(mirrorNs, mirror.value.service!), mirror.value.subset);
         route.mirror = {
           pointer: mirror.pointer,
           value: {
             ...mirror.value,
+            ...(mirrorSubset ? { subset: mirrorSubset } : {}),
             serviceResolved: { name: mirror.value.service ?? v.service, namespace: mirrorNs },
             ...(mirror.value.subset && mirrorsSelf ? { subsetResolved: subsets.name(mirror.value.subset) } : {}),
           },
-        };
+        } as EffectiveRoute["mirror"];
       }
       const headers = pick(spec, r, i, "headers");
       if (headers) route.headers = headers;
@@ -952,7 +958,9 @@ export class SubsetNamer {
   private used = new Set<string>();
   constructor(private readonly facts: Pick<ServiceFacts, "subsets">) {}
 
-  name(labels: Labels): Subset {
+  /** The subset of these labels, or of this declared name (`stable`: see {@link subsetLabels}). */
+  name(ref: Labels | string): Subset {
+    const labels = subsetLabels(this.facts, ref);
     const key = canonicalJson(labels);
     const known = this.byKey.get(key);
     if (known) return known;
@@ -968,6 +976,17 @@ export class SubsetNamer {
   all(): Subset[] {
     return [...this.byKey.values()].sort((a, b) => cmp(a.name, b.name));
   }
+}
+
+/**
+ * The pod labels of a subset reference: labels as written, or for a name (`subset: stable`) the labels
+ * of the subset of that name the MeshService declares. A name no MeshService declares is a validation
+ * error (`rule/unknown-subset`); should a model with that error be translated anyway, the name is read as
+ * `{version: <name>}`, the convention of the subsets discover finds.
+ */
+export function subsetLabels(facts: Pick<ServiceFacts, "subsets">, ref: Labels | string): Labels {
+  if (typeof ref !== "string") return ref;
+  return facts.subsets?.find((s) => s.name === ref)?.labels ?? { version: ref };
 }
 
 function derive(labels: Labels): string {

@@ -143,6 +143,10 @@ function validateOne(d: SourceDocument, out: Diagnostic[]): Entry<any> | undefin
     out.push({ ...loc("/apiVersion"), code: "schema/api-version", severity: "error", message: `unsupported apiVersion "${v.apiVersion}"; expected ${API_VERSION}` });
     return undefined;
   }
+  if (v.kind === "ServiceRegistry" || v.kind === "ProxyConfig") {
+    out.push({ ...loc("/kind"), code: "input/proxy-document", severity: "info", message: `a ${v.kind} is a document of the built-in proxy (\`unimesh up --services\`, \`unimesh proxy --config\`), not a policy: it is not translated` });
+    return undefined;
+  }
   if (!KINDS.includes(v.kind)) {
     out.push({ ...loc(v.kind === undefined ? "" : "/kind"), code: v.kind === undefined ? "schema/required" : "schema/kind", severity: "error", message: `${v.kind === undefined ? `missing required field "kind"` : `unknown kind ${JSON.stringify(v.kind)}`}; expected one of ${KINDS.join(", ")}` });
     return undefined;
@@ -696,6 +700,127 @@ function serviceRules(doc: MeshService, err: Report): void {
   ports.forEach((p, i) => { if (ports.indexOf(p) !== i) err(`/spec/ports/${i}/port`, "rule/duplicate-port", `port ${p} is declared twice`); });
 }
 
+/** Settings of a route (or of a whole TrafficPolicy) that only mean something for HTTP requests. */
+const HTTP_ONLY = ["match", "redirect", "directResponse", "rewrite", "timeout", "retries", "faultInjection", "mirror", "headers", "cors"] as const;
+
+/**
+ * `rule/http-on-tcp`: a TrafficPolicy whose traffic is all TCP (its `destination.port` is declared
+ * `protocol: tcp` by the MeshService, or it names no port and every declared port is tcp) cannot carry
+ * HTTP settings: no mesh applies a request timeout, retries, matches, faults, mirrors, header or CORS
+ * changes, rewrites, redirects or direct responses to a TCP connection (each adapter refuses them at
+ * translate time; validate says so first). Splits across subsets stay: they are TCP routes.
+ * Retries with `attempts: 0` and no `perTryTimeout` (no retries, said explicitly) are allowed.
+ */
+function httpOnTcp(p: Entry<TrafficPolicy>, facts: ServiceFacts, out: Diagnostic[]): void {
+  const ports = facts.ports;
+  if (!ports?.length) return;
+  const spec = p.doc.spec;
+  const port = spec.destination.port;
+  const tcp = port !== undefined ? ports.some((x) => x.port === port && x.protocol === "tcp") : ports.every((x) => x.protocol === "tcp");
+  if (!tcp) return;
+  const where = port !== undefined ? `port ${port} of ${facts.namespace}/${facts.name} is` : `every port of ${facts.namespace}/${facts.name} (${ports.map((x) => x.port).join(", ")}) is`;
+  const check = (holder: Record<string, unknown>, base: string) => {
+    for (const k of HTTP_ONLY) {
+      const v = holder[k] as { attempts?: number; perTryTimeout?: string } | undefined;
+      if (v === undefined) continue;
+      if (k === "retries" && v.attempts === 0 && v.perTryTimeout === undefined) continue;
+      if (k === "match" && Object.keys(v).length === 0) continue;
+      out.push(at(p, `${base}/${k}`, {
+        code: "rule/http-on-tcp", severity: "error",
+        message: `${where} declared tcp (MeshService ${facts.namespace}/${facts.name}): ${k} is an HTTP setting, which no mesh applies to TCP connections; remove it, or declare the port's protocol http, http2 or grpc`,
+      }));
+    }
+  };
+  check(spec as unknown as Record<string, unknown>, "/spec");
+  (spec.routes ?? []).forEach((r, i) => check(r as unknown as Record<string, unknown>, `/spec/routes/${i}`));
+}
+
+/**
+ * `rule/unknown-destination` (warning): a TrafficPolicy or AccessPolicy whose destination service no
+ * MeshService declares (written by hand or by `unimesh discover`) and no other document names (as its
+ * destination, a mirror target or an MTLSPolicy destination) may be a typo (`crat` for `cart`): it would
+ * translate into objects for a service that does not exist, and the real one would get no policy. Said
+ * when the namespace has MeshServices (its services are described, so an undescribed one stands out), or
+ * when a known service of the namespace is one typo away (one letter added, dropped, changed, or two
+ * neighbours swapped, but not only a number changed: `svc-1` and `svc-10` are two services), named in the
+ * message. Linear in the number of services (typo neighbours are found through an index).
+ */
+function unknownDestinations(model: Model, out: Diagnostic[]): void {
+  const described = new Set(model.services.map((e) => `${e.namespace}/${e.name}`));
+  const describedNs = new Set(model.services.map((e) => e.namespace));
+  const namedBy = new Map<string, string[]>(); // ns/service → ids of the documents naming it
+  const name = (key: string, id: string) => {
+    const ids = namedBy.get(key);
+    if (!ids) namedBy.set(key, [id]);
+    else if (!ids.includes(id)) ids.push(id);
+  };
+  const policies = [...model.trafficPolicies, ...model.accessPolicies];
+  for (const p of policies) {
+    const ns = destinationNamespace(p);
+    name(`${ns}/${p.doc.spec.destination.service}`, p.id);
+    if (p.doc.kind !== "TrafficPolicy") continue;
+    const spec = (p as Entry<TrafficPolicy>).doc.spec;
+    if (spec.mirror?.service) name(`${spec.mirror.namespace ?? ns}/${spec.mirror.service}`, p.id);
+    for (const r of spec.routes ?? []) if (r.mirror?.service) name(`${r.mirror.namespace ?? ns}/${r.mirror.service}`, p.id);
+  }
+  for (const e of model.mtlsPolicies) {
+    const d = e.doc.spec.destination;
+    if (d) name(`${d.namespace ?? e.namespace}/${d.service}`, e.id);
+  }
+  const unknown = policies.filter((p) => {
+    const key = `${destinationNamespace(p)}/${p.doc.spec.destination.service}`;
+    return !described.has(key) && namedBy.get(key)!.length === 1;
+  });
+  if (!unknown.length) return;
+  // Typo neighbours: every known name under itself and each one-letter deletion of it.
+  const index = new Map<string, Set<string>>();
+  for (const key of new Set([...described, ...namedBy.keys()])) {
+    for (const k of deletions(key)) {
+      const set = index.get(k);
+      if (set) set.add(key);
+      else index.set(k, new Set([key]));
+    }
+  }
+  for (const p of unknown) {
+    const ns = destinationNamespace(p);
+    const svc = p.doc.spec.destination.service;
+    const key = `${ns}/${svc}`;
+    const near = new Set<string>();
+    for (const k of deletions(key)) for (const c of index.get(k) ?? []) if (c !== key && c.startsWith(`${ns}/`) && oneTypo(c.slice(ns.length + 1), svc)) near.add(c.slice(ns.length + 1));
+    if (!describedNs.has(ns) && !near.size) continue;
+    const names = [...near].sort().slice(0, 3);
+    out.push(at(p, "/spec/destination/service", {
+      code: "rule/unknown-destination", severity: "warning",
+      message: `no MeshService declares service ${svc} in namespace ${ns} and no other policy names it${names.length ? `: did you mean ${names.join(" or ")}?` : ""}; if it exists, declare it with a MeshService (or \`unimesh discover\` it) to silence this`,
+    }));
+  }
+}
+
+/** `s` and every string made by deleting one character of `s`. */
+function deletions(s: string): string[] {
+  const out = [s];
+  for (let i = 0; i < s.length; i++) out.push(s.slice(0, i) + s.slice(i + 1));
+  return out;
+}
+
+/**
+ * True when `a` and `b` differ by one typo (one character added, dropped or changed, or two neighbours
+ * swapped) that is not only in a number (`svc-1`/`svc-10`, `v1`/`v2` name different things).
+ */
+function oneTypo(a: string, b: string): boolean {
+  if (a === b || a.replace(/\d+/g, "#") === b.replace(/\d+/g, "#")) return false;
+  if (a.length === b.length) {
+    const diff: number[] = [];
+    for (let i = 0; i < a.length && diff.length <= 2; i++) if (a[i] !== b[i]) diff.push(i);
+    return diff.length === 1 || (diff.length === 2 && diff[1] === diff[0] + 1 && a[diff[0]] === b[diff[1]] && a[diff[1]] === b[diff[0]]);
+  }
+  const [long, short] = a.length > b.length ? [a, b] : [b, a];
+  if (long.length !== short.length + 1) return false;
+  let i = 0;
+  while (i < short.length && long[i] === short[i]) i++;
+  return long.slice(i + 1) === short.slice(i);
+}
+
 /**
  * Rules across documents: subsets and ports against MeshService facts, conflicts between policies.
  *
@@ -708,12 +833,19 @@ function serviceRules(doc: MeshService, err: Report): void {
 function crossRules(model: Model, out: Diagnostic[]): void {
   // Subsets and ports referenced must exist when the MeshService of their service declares them. The
   // conditions are tested first: pointers (and messages) are built only for what is reported.
-  const unknownSubset = (target: ServiceFacts, labels: Labels | undefined): labels is Labels =>
-    !!labels && !!target.subsets && !target.subsets.some((s) => canonicalJson(s.labels) === canonicalJson(labels));
+  // A subset by name (`subset: stable`) must be declared by the MeshService; by labels, only when it declares subsets.
+  const unknownSubset = (target: ServiceFacts, ref: Labels | string | undefined): ref is Labels | string =>
+    typeof ref === "string" ? !target.subsets?.some((s) => s.name === ref)
+      : !!ref && !!target.subsets && !target.subsets.some((s) => canonicalJson(s.labels) === canonicalJson(ref));
   const unknownPort = (target: ServiceFacts, port: number | undefined): port is number =>
     !!port && !!target.ports && !target.ports.some((x) => x.port === port);
-  const reportSubset = (p: Entry<any>, target: ServiceFacts, labels: Labels, pointer: string) =>
-    out.push(at(p, pointer, { code: "rule/unknown-subset", severity: "error", message: `subset ${canonicalJson(labels)} is not declared by MeshService ${target.namespace}/${target.name}; declared: ${target.subsets!.map((s) => `${s.name} ${canonicalJson(s.labels)}`).join(", ")}` }));
+  const reportSubset = (p: Entry<any>, target: ServiceFacts, ref: Labels | string, pointer: string) =>
+    out.push(at(p, pointer, {
+      code: "rule/unknown-subset", severity: "error",
+      message: typeof ref === "string" && !target.subsets
+        ? `subset "${ref}" is a name, but no MeshService declares the subsets of ${target.namespace}/${target.name}; declare it (MeshService ${target.name}: spec.subsets: [{name: ${ref}, labels: {...}}]) or write its pod labels instead (e.g. subset: {version: ${ref}})`
+        : `subset ${typeof ref === "string" ? `"${ref}"` : canonicalJson(ref)} is not declared by MeshService ${target.namespace}/${target.name}; declared: ${target.subsets!.map((s) => `${s.name} ${canonicalJson(s.labels)}`).join(", ")}`,
+    }));
   const reportPort = (p: Entry<any>, target: ServiceFacts, port: number, pointer: string) =>
     out.push(at(p, pointer, { code: "rule/unknown-port", severity: "error", message: `port ${port} is not a port of MeshService ${target.namespace}/${target.name} (ports: ${target.ports!.map((x) => x.port).join(", ")})` }));
   const checkMirror = (namespace: string, facts: ServiceFacts, p: Entry<any>, m: Mirror, pointer: string) => {
@@ -746,6 +878,7 @@ function crossRules(model: Model, out: Diagnostic[]): void {
       if (r.mirror) checkMirror(namespace, facts, p, r.mirror, `/spec/routes/${i}/mirror`);
     }
     if (spec.mirror) checkMirror(namespace, facts, p, spec.mirror, "/spec/mirror");
+    httpOnTcp(p, facts, out);
   }
   // AccessPolicy destination.port and rule ports, MTLSPolicy per-port keys: Service ports too (a pod
   // port named there would be read as a Service port and select nothing, or the wrong port).
@@ -801,6 +934,7 @@ function crossRules(model: Model, out: Diagnostic[]): void {
     }
   }
   denyAll(model, out);
+  unknownDestinations(model, out);
   // MTLS: one policy per scope.
   const scopes = new Map<string, Entry<MTLSPolicy>>();
   for (const e of model.mtlsPolicies) {

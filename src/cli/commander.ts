@@ -8,4 +8,4 @@ import type * as Commander from "commander";
 
 const commander = createRequire(import.meta.url)("commander") as typeof Commander;
 
-export const { Command, CommanderError, Option } = commander;
+export const { Argument, Command, CommanderError, Option } = commander;

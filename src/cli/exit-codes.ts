@@ -14,7 +14,7 @@ export const EXIT = {
   DIFFERENCES: 5,
   /** A bug in unimesh (an internal error): please report it. */
   INTERNAL: 70,
-  /** The output could not be written (`translate -o DIR`: permissions, disk full); nothing was written. */
+  /** The output could not be written (`translate --output-dir DIR`: permissions, disk full); nothing was written. */
   OUTPUT: 73,
 } as const;
 

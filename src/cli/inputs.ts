@@ -10,7 +10,7 @@ import { readInputs } from "../api/read.js";
 import { type TextInput, type ValidationResult, loadModel } from "../api/validate.js";
 import type { CliIO } from "./io.js";
 
-/** The marker file of `translate -o` output directories (see output-dir.ts; repeated to keep this module light). */
+/** The marker file of `translate --output-dir` output directories (see output-dir.ts; repeated to keep this module light). */
 const OUTPUT_MARKER = ".unimesh-output";
 
 /** The inputs read and validated, with every diagnostic (read problems included), sorted. */
@@ -20,7 +20,7 @@ export interface LoadedInputs extends ValidationResult {
 
 /**
  * Reads `paths` (files, directories walked recursively for `*.yaml|*.yml|*.json`, `-` = stdin, read
- * once) and validates them. Directories written by `translate -o` inside a directory are skipped. Never throws on bad input: unreadable paths are `input/unreadable` errors.
+ * once) and validates them. Directories written by `translate --output-dir` inside a directory are skipped. Never throws on bad input: unreadable paths are `input/unreadable` errors.
  * @param strict promote warnings to errors (`--strict`).
  */
 export function loadInputs(paths: readonly string[], io: CliIO, strict = false): LoadedInputs {
@@ -50,8 +50,8 @@ export function loadInputs(paths: readonly string[], io: CliIO, strict = false):
 
 /**
  * True when `file`, found by walking the directory `root`, lies in a directory written by
- * `translate -o` (one holding the `.unimesh-output` marker): generated manifests are not inputs, so
- * `unimesh translate . -o out` reads the same inputs the second time.
+ * `translate --output-dir` (one holding the `.unimesh-output` marker): generated manifests are not inputs, so
+ * `unimesh translate . --output-dir out` reads the same inputs the second time.
  */
 function inOutputDir(root: string, file: string, cache: Map<string, boolean>): boolean {
   for (let d = dirname(file); d !== root && d.startsWith(root + sep); d = dirname(d)) {

@@ -5,9 +5,17 @@
 import type { Option as CommanderOption } from "commander";
 import { Option } from "./commander.js";
 
-/** `--output text|json`: how a command reports (diagnostics on stderr; `meshes` prints its data). */
+/**
+ * `-o, --output text|json` (kubectl's `-o`): the form of what a command reports (`validate`: its
+ * diagnostics on stderr; `meshes`, `diff`, `apply`: their report on stdout).
+ */
 export function outputOption(what = "diagnostics on stderr as text lines, or as one JSON object"): CommanderOption {
-  return new Option("--output <format>", what).choices(["text", "json"]).default("text");
+  return new Option("-o, --output <format>", what).choices(["text", "json"]).default("text");
+}
+
+/** `-q, --quiet`: leave out info notes (errors and warnings are always printed). */
+export function quietOption(): CommanderOption {
+  return new Option("-q, --quiet", "do not print info notes (errors and warnings only)");
 }
 
 /** Accumulator for repeatable flags (`--allow a --allow b`, `--set k=v --set k2=v2`). */

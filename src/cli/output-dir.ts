@@ -1,8 +1,8 @@
 /**
- * `translate -o DIR`: one file per object, written whole or not at all.
+ * `translate --output-dir DIR`: one file per object, written whole or not at all.
  *
  * Layout: `DIR/<namespace>/<kind>-<name>.yaml` (`_cluster/` for cluster-scoped objects; `.json` with
- * `--format json`), kind lower-cased. When two objects share kind, namespace and name (same kind in two
+ * `-o json`), kind lower-cased. When two objects share kind, namespace and name (same kind in two
  * API groups, e.g. Linkerd's and Gateway API's HTTPRoute) both are named `<kind>.<group>-<name>`.
  * Plus a `.unimesh-output` marker file, and nothing else.
  *
@@ -23,7 +23,7 @@ export const OUTPUT_MARKER = ".unimesh-output";
 
 /** Content of the marker file, naming the command that wrote the directory (`translate`, `discover`). */
 export function markerText(command: string): string {
-  return `Written by \`unimesh ${command} -o\`. The next run replaces this directory as a whole: do not keep other files here.\n`;
+  return `Written by \`unimesh ${command} --output-dir\`. The next run replaces this directory as a whole: do not keep other files here.\n`;
 }
 
 /** One file of the output tree: a `/`-separated path relative to DIR, and its content. */
@@ -78,19 +78,19 @@ export type OutputFs = Pick<typeof nodeFs, "lstatSync" | "readdirSync" | "mkdirS
 export function checkOutputDir(dir: string, shown: string, cwd: string, fs: OutputFs = nodeFs): void {
   const rel = relative(dir, cwd);
   if (rel === "" || !(rel === ".." || rel.startsWith(".." + sep) || isAbsolute(rel))) {
-    throw new UsageError(`-o ${shown}: the output directory cannot be the current directory or one of its parents`);
+    throw new UsageError(`--output-dir ${shown}: the output directory cannot be the current directory or one of its parents`);
   }
   let st: nodeFs.Stats;
   try {
     st = fs.lstatSync(dir);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
-    throw new OutputError(`-o ${shown}: cannot write the output: ${reason(e)}; nothing was written`);
+    throw new OutputError(`--output-dir ${shown}: cannot write the output: ${reason(e)}; nothing was written`);
   }
-  if (!st.isDirectory()) throw new UsageError(`-o ${shown}: exists and is not a directory; refusing to replace it (remove it or choose another path)`);
+  if (!st.isDirectory()) throw new UsageError(`--output-dir ${shown}: exists and is not a directory; refusing to replace it (remove it or choose another path)`);
   const entries = fs.readdirSync(dir) as string[];
   if (entries.length > 0 && !entries.includes(OUTPUT_MARKER)) {
-    throw new UsageError(`-o ${shown}: the directory exists and was not written by unimesh (it has no ${OUTPUT_MARKER} file); refusing to replace it (remove it or choose another directory)`);
+    throw new UsageError(`--output-dir ${shown}: the directory exists and was not written by unimesh (it has no ${OUTPUT_MARKER} file); refusing to replace it (remove it or choose another directory)`);
   }
 }
 
@@ -142,7 +142,7 @@ export function writeOutputDir(dir: string, shown: string, files: readonly Outpu
     if (tmp !== undefined) fs.rmSync(tmp, { recursive: true, force: true });
     if (createdParent !== undefined) fs.rmSync(createdParent, { recursive: true, force: true });
     if (e instanceof UnimeshError) throw e;
-    throw new OutputError(`-o ${shown}: cannot write the output: ${reason(e)}; nothing was written`);
+    throw new OutputError(`--output-dir ${shown}: cannot write the output: ${reason(e)}; nothing was written`);
   }
 }
 

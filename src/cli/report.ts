@@ -27,14 +27,17 @@ export interface JsonReport {
   status: PolicyStatus[];
 }
 
-/** Prints the diagnostics (text) or the whole report (json) on stderr. */
-export function report(io: CliIO, format: ReportFormat, r: JsonReport): void {
+/**
+ * Prints the diagnostics (text) or the whole report (json) on stderr. `quiet` (`--quiet`) leaves out
+ * the info notes of the text form (the JSON report always has everything).
+ */
+export function report(io: CliIO, format: ReportFormat, r: JsonReport, opts: { quiet?: boolean } = {}): void {
   if (format === "json") {
     const out: JsonReport = { ok: r.ok, ...(r.mesh ? { mesh: r.mesh } : {}), diagnostics: r.diagnostics, status: r.status };
     io.stderr.write(JSON.stringify(out) + "\n");
     return;
   }
-  for (const d of r.diagnostics) io.stderr.write(formatDiagnostic(d) + "\n");
+  for (const d of r.diagnostics) if (!(opts.quiet && d.severity === "info")) io.stderr.write(formatDiagnostic(d) + "\n");
 }
 
 /**
@@ -49,12 +52,20 @@ export function policyStatus(model: Model, diags: readonly Diagnostic[]): Policy
   return [...ids].sort().map((policy) => statusOf(policy, byPolicy.get(policy) ?? []));
 }
 
-/** `2 errors, 1 warning` (empty string when there are none). */
-export function countSummary(diags: readonly Diagnostic[]): string {
-  const n = (sev: Diagnostic["severity"]) => diags.filter((d) => d.severity === sev).length;
+/**
+ * `3 errors, 1 warning, 20 notes` (empty string when there are none); with `quiet`, the notes are
+ * said to be hidden: `20 notes hidden by --quiet`.
+ */
+export function countSummary(diags: readonly Diagnostic[], opts: { quiet?: boolean } = {}): string {
+  let e = 0, w = 0, i = 0;
+  for (const d of diags) {
+    if (d.severity === "error") e++;
+    else if (d.severity === "warning") w++;
+    else i++;
+  }
   const parts: string[] = [];
-  const e = n("error"), w = n("warning");
   if (e) parts.push(`${e} error${e === 1 ? "" : "s"}`);
   if (w) parts.push(`${w} warning${w === 1 ? "" : "s"}`);
+  if (i) parts.push(`${i} note${i === 1 ? "" : "s"}${opts.quiet ? " hidden by --quiet" : ""}`);
   return parts.join(", ");
 }

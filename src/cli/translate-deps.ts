@@ -7,6 +7,6 @@
 export { UsageError, InternalError } from "../api/diagnostics.js";
 export { requestMesh, chooseMesh, SHIPPED_ADAPTERS } from "./adapters.js";
 export { loadInputs } from "./inputs.js";
-export { policyStatus, report } from "./report.js";
+export { countSummary, policyStatus, report } from "./report.js";
 export { translate } from "../api/translate.js";
 export { serialize } from "../api/emit.js";

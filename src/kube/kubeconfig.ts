@@ -40,9 +40,21 @@ export interface ContextRef {
 /** The module, loaded once per process on first use. */
 let clientModule: Promise<typeof import("@kubernetes/client-node")> | undefined;
 
-/** Loads `@kubernetes/client-node` (lazily: only cluster commands pay for it). */
+/**
+ * Loads `@kubernetes/client-node` (lazily: only cluster commands pay for it). It is an optional
+ * dependency of unimesh: installed by default (`npm install unimesh`, `npx unimesh`), left out by
+ * `npm install --omit=optional` for those who only translate.
+ * @throws ClusterError(`kubeconfig`) saying how to install it when it is missing.
+ */
 export function loadClientModule(): Promise<typeof import("@kubernetes/client-node")> {
-  return (clientModule ??= import("@kubernetes/client-node"));
+  clientModule ??= import("@kubernetes/client-node").catch((e: NodeJS.ErrnoException) => {
+    clientModule = undefined;
+    if (e?.code === "ERR_MODULE_NOT_FOUND" && String(e.message).includes("@kubernetes/client-node")) {
+      throw new ClusterError("kubeconfig", "the cluster commands need @kubernetes/client-node, an optional dependency of unimesh that is not installed (npm install --omit=optional leaves it out): install it with npm install @kubernetes/client-node");
+    }
+    throw e;
+  });
+  return clientModule;
 }
 
 /** A loaded kubeconfig and the contexts it offers. */

@@ -5,6 +5,7 @@
  * prefix. Stopping sends SIGTERM, then SIGKILL after a grace period.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { connect } from "node:net";
 import { resolve } from "node:path";
 import type { ProxyConfig } from "../api/generated/proxyConfig.js";
 import type { ProxyRuntime } from "./runtime.js";
@@ -13,6 +14,9 @@ import type { ProxyRuntime } from "./runtime.js";
 export interface RunningApp {
   name: string;
   process: ChildProcess;
+  /** Where the app is to listen (its instance's `address`, default 127.0.0.1, and `port`). */
+  address: string;
+  port: number;
 }
 
 /** Options of {@link startApps}. */
@@ -62,10 +66,36 @@ export function startApps(config: ProxyConfig, proxy: ProxyRuntime, opts: AppOpt
       forward(child.stderr);
       child.on("error", (e) => opts.write(`[${name}] cannot start ${cmd}: ${e.message}\n`));
       child.on("exit", (code, signal) => opts.onExit?.(name, code, signal));
-      apps.push({ name, process: child });
+      apps.push({ name, process: child, address: inst.address ?? "127.0.0.1", port: inst.port });
     }
   }
   return apps;
+}
+
+/**
+ * Waits until every app accepts TCP connections on its port (tried every 100 ms), so that a mesh said
+ * to be running answers its first request. An app that exits first, or is not listening after
+ * `timeoutMs`, is returned with the reason; the others are ready.
+ */
+export async function waitForApps(apps: readonly RunningApp[], timeoutMs = 30_000): Promise<{ app: RunningApp; reason: string }[]> {
+  const deadline = Date.now() + timeoutMs;
+  const listening = (a: RunningApp) => new Promise<boolean>((resolveTry) => {
+    const socket = connect({ host: a.address, port: a.port });
+    socket.setTimeout(1000);
+    const done = (ok: boolean) => { socket.destroy(); resolveTry(ok); };
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+    socket.once("timeout", () => done(false));
+  });
+  const results = await Promise.all(apps.map(async (a) => {
+    for (;;) {
+      if (a.process.exitCode !== null || a.process.signalCode !== null) return { app: a, reason: "exited before it listened" };
+      if (await listening(a)) return undefined;
+      if (Date.now() > deadline) return { app: a, reason: `not listening on ${a.address}:${a.port} after ${Math.round(timeoutMs / 1000)}s` };
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }));
+  return results.filter((r): r is { app: RunningApp; reason: string } => !!r);
 }
 
 /** Stops apps: SIGTERM, then SIGKILL after `graceMs`. */

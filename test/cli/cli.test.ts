@@ -56,14 +56,16 @@ describe("program", () => {
   test("translate --help documents every flag", async () => {
     const r = await cli(["translate", "--help"]);
     expect(r.code).toBe(EXIT.OK);
-    for (const f of ["--mesh", "--adapter", "--out", "--format", "--allow", "--policy-set", "--set", "--strict", "--output"]) expect(r.stdout).toContain(f);
+    for (const f of ["--mesh", "--adapter", "--output-dir", "--output", "--diagnostics", "--allow", "--policy-set", "--set", "--strict", "--quiet"]) expect(r.stdout).toContain(f);
+    // The spellings of unimesh 0.1 are not advertised (they are refused with a hint).
+    expect(r.stdout).not.toMatch(/--out\b|--format/);
   });
 
   test.each([
     [["frobnicate"], "unknown command"],
     [["validate", "--frobnicate", "x.yaml"], "unknown option"],
     [["validate"], "missing required argument"],
-    [["translate", "x.yaml", "--mesh", "fake", "--format", "toml"], "Allowed choices are yaml, json"],
+    [["translate", "x.yaml", "--mesh", "fake", "-o", "toml"], '-o/--output selects the manifest format: yaml or json, as kubectl\'s -o (got "toml"); to write one file per object into toml, use --output-dir toml'],
     [["validate", "x.yaml", "--output", "xml"], "Allowed choices are text, json"],
     [[], "Usage: unimesh"],
   ])("usage error %j → exit 2, nothing on stdout", async (argv, message) => {
@@ -179,18 +181,37 @@ describe("translate", () => {
   });
 
   test("--format json prints a v1 List", async () => {
-    const r = await cli(["translate", "in", "--mesh", "fake", "--format", "json"], { cwd: input() });
+    const r = await cli(["translate", "in", "--mesh", "fake", "-o", "json"], { cwd: input() });
     expect(r.code).toBe(EXIT.OK);
     const list = JSON.parse(r.stdout);
     expect(list).toMatchObject({ apiVersion: "v1", kind: "List" });
     expect(list.items).toHaveLength(3);
   });
 
-  test("-o - is stdout", async () => {
+  test("-o yaml is the default; -o json as kubectl", async () => {
     const dir = input();
-    const a = await cli(["translate", "in", "--mesh", "fake", "-o", "-"], { cwd: dir });
+    const a = await cli(["translate", "in", "--mesh", "fake", "-o", "yaml"], { cwd: dir });
     expect(a.code).toBe(EXIT.OK);
     expect(a.stdout).toBe((await cli(["translate", "in", "--mesh", "fake"], { cwd: dir })).stdout);
+    expect(JSON.parse((await cli(["translate", "in", "--mesh", "fake", "--output", "json"], { cwd: dir })).stdout).kind).toBe("List");
+  });
+
+  test.each([
+    [["-o", "json-out"], "-o/--output selects the manifest format: yaml or json, as kubectl's -o (got \"json-out\"); to write one file per object into json-out, use --output-dir json-out"],
+    [["-o", "out/"], "to write one file per object into out/, use --output-dir out/"],
+    [["-o", "-"], "manifests go to stdout unless --output-dir DIR"],
+    [["-o", "text"], "diagnostics are text unless --diagnostics json"],
+    [["--out", "out"], "--out was renamed: --output-dir out (-o/--output now selects the manifest format, as in kubectl: -o yaml|json)"],
+    [["--format", "json"], "-f/--format was renamed -o/--output, as in kubectl: -o json"],
+    [["-f", "yaml"], "-f/--format was renamed -o/--output, as in kubectl: -o yaml"],
+  ])("the flags of unimesh 0.1 %j: exit 2 saying what to write now, no directory created", async (flags, message) => {
+    const dir = input();
+    const r = await cli(["translate", "in", "--mesh", "fake", ...flags], { cwd: dir });
+    expect(r.code).toBe(EXIT.USAGE);
+    expect(r.stderr).toMatch(/^unimesh: [^\n]+\n$/);
+    expect(r.stderr).toContain(message);
+    expect(r.stdout).toBe("");
+    expect(tree(dir).filter((f) => !f.startsWith("in/"))).toEqual([]);
   });
 
   test("stdin -", async () => {
@@ -202,7 +223,7 @@ describe("translate", () => {
   test("--mesh NAME@VERSION, patch versions and latest", async () => {
     const dir = input();
     for (const [mesh, version] of [["fake@1.0", "1.0"], ["fake@1.0.7", "1.0"], ["fake@v1.0", "1.0"], ["fake@latest", "1.1"], ["FAKE", "1.1"]]) {
-      const r = await cli(["translate", "in", "--mesh", mesh, "--format", "json"], { cwd: dir });
+      const r = await cli(["translate", "in", "--mesh", mesh, "-o", "json"], { cwd: dir });
       expect(r.code, mesh).toBe(EXIT.OK);
       expect(JSON.parse(r.stdout).items[1].data.version).toBe(version);
     }
@@ -248,7 +269,8 @@ describe("translate", () => {
     const r = await cli(["translate", "p.yaml", "--mesh", "fake@1.0"], { cwd: dir });
     expect(r.code).toBe(EXIT.INVALID);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toBe("p.yaml:11:1 [1]#/spec: error adapter/unsupported-feature: fake cannot inject faults [TrafficPolicy/shop/chaos] (fake@1.0)\n");
+    expect(r.stderr).toBe("p.yaml:11:1 [1]#/spec: error adapter/unsupported-feature: fake cannot inject faults [TrafficPolicy/shop/chaos] (fake@1.0)\n" +
+      "unimesh translate: fake@1.0: cannot translate: nothing written (1 error)\n");
   });
 
   test("adapter warnings: printed, exit 0; --strict → exit 1 and no output; --allow accepts the approximation", async () => {
@@ -272,7 +294,7 @@ describe("translate", () => {
   });
 
   test("--set and --policy-set reach the adapter and the labels", async () => {
-    const r = await cli(["translate", "in", "--mesh", "fake", "--set", "meshName=bookinfo", "--policy-set", "team-a", "--format", "json"], { cwd: input() });
+    const r = await cli(["translate", "in", "--mesh", "fake", "--set", "meshName=bookinfo", "--policy-set", "team-a", "-o", "json"], { cwd: input() });
     expect(r.code).toBe(EXIT.OK);
     const items = JSON.parse(r.stdout).items;
     expect(items[0]).toMatchObject({ kind: "FakeMesh", metadata: { name: "bookinfo", labels: { "unimesh.io/policy-set": "team-a" } } });
@@ -310,7 +332,7 @@ describe("translate", () => {
 
   test("--output json: {ok, mesh, diagnostics, status} on stderr, on success and failure", async () => {
     const dir = scratch({ "p.yaml": DOCS.mirrored + "---\n" + DOCS.faulty });
-    const bad = await cli(["translate", "p.yaml", "--mesh", "fake", "--output", "json"], { cwd: dir });
+    const bad = await cli(["translate", "p.yaml", "--mesh", "fake", "--diagnostics", "json"], { cwd: dir });
     expect(bad).toMatchObject({ code: EXIT.INVALID, stdout: "" });
     const rep = JSON.parse(bad.stderr);
     expect(rep).toMatchObject({ ok: false, mesh: "fake@1.1" });
@@ -322,7 +344,7 @@ describe("translate", () => {
       { policy: "TrafficPolicy/shop/chaos", state: "rejected", reasons: ["adapter/unsupported-feature"] },
       { policy: "TrafficPolicy/shop/shadow", state: "accepted-with-warnings", reasons: ["adapter/approximation"] },
     ]);
-    const ok = await cli(["translate", "in", "--mesh", "fake", "--output", "json"], { cwd: input() });
+    const ok = await cli(["translate", "in", "--mesh", "fake", "--diagnostics", "json"], { cwd: input() });
     expect(ok.code).toBe(EXIT.OK);
     expect(JSON.parse(ok.stderr)).toEqual({
       ok: true, mesh: "fake@1.1", diagnostics: [],
@@ -342,7 +364,7 @@ describe("translate --adapter", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(EXIT.OK);
     expect(r.stdout).toContain("reviews-routes");
-    const abs = await cli(["translate", "p.yaml", "--adapter", fixture("adapter.mjs"), "--mesh", "@1.0", "--format", "json"], { cwd: input() });
+    const abs = await cli(["translate", "p.yaml", "--adapter", fixture("adapter.mjs"), "--mesh", "@1.0", "-o", "json"], { cwd: input() });
     expect(abs.code).toBe(EXIT.OK);
     expect(JSON.parse(abs.stdout).items[1].data.version).toBe("1.0");
   });
@@ -371,7 +393,7 @@ describe("translate --adapter", () => {
 });
 
 describe("translate --mesh auto", () => {
-  const run = (files: Record<string, string>, extra: string[] = []) => cli(["translate", ".", "--mesh", "auto", "--format", "json", ...extra], { cwd: scratch(files) });
+  const run = (files: Record<string, string>, extra: string[] = []) => cli(["translate", ".", "--mesh", "auto", "-o", "json", ...extra], { cwd: scratch(files) });
 
   test("picks the adapter and version from the ClusterInfo", async () => {
     const r = await run({ "p.yaml": DOCS.policy(), "cluster.yaml": DOCS.cluster([{ name: "fake", version: "1.0.3" }]) });
@@ -385,7 +407,7 @@ describe("translate --mesh auto", () => {
       "p.yaml": DOCS.policy(),
       "a.yaml": DOCS.cluster([{ name: "fake", version: "1.1.0" }], "a"),
       "b.yaml": DOCS.cluster([{ name: "fake", version: "v1.1.4" }], "b"),
-    }, ["--output", "json"]);
+    }, ["--diagnostics", "json"]);
     expect(r.code).toBe(EXIT.OK);
     expect(JSON.parse(r.stderr).mesh).toBe("fake@1.1");
   });
@@ -413,12 +435,12 @@ describe("translate --mesh auto", () => {
   });
 });
 
-describe("translate -o DIR", () => {
+describe("translate --output-dir DIR", () => {
   const input = (extra = "") => scratch({ "in/p.yaml": DOCS.policy() + "---\n" + DOCS.policy("cart") + extra });
 
   test("one file per object under <namespace|_cluster>/<kind>-<name>.yaml, plus the marker", async () => {
     const dir = input();
-    const r = await cli(["translate", "in", "--mesh", "fake", "-o", "out/fake"], { cwd: dir });
+    const r = await cli(["translate", "in", "--mesh", "fake", "--output-dir", "out/fake"], { cwd: dir });
     expect(r.code).toBe(EXIT.OK);
     expect(r.stdout).toBe("");
     expect(r.stderr).toBe("unimesh translate: wrote 3 objects for fake@1.1 to out/fake\n");
@@ -433,22 +455,22 @@ describe("translate -o DIR", () => {
 
   test("--format json writes .json files", async () => {
     const dir = input();
-    expect((await cli(["translate", "in", "--mesh", "fake", "-o", "out", "--format", "json"], { cwd: dir })).code).toBe(EXIT.OK);
+    expect((await cli(["translate", "in", "--mesh", "fake", "--output-dir", "out", "-o", "json"], { cwd: dir })).code).toBe(EXIT.OK);
     expect(tree(join(dir, "out"))).toEqual([OUTPUT_MARKER, "_cluster/fakemesh-fake.json", "shop/configmap-cart-routes.json", "shop/configmap-reviews-routes.json"]);
     expect(JSON.parse(readFileSync(join(dir, "out/shop/configmap-cart-routes.json"), "utf8")).kind).toBe("ConfigMap");
   });
 
   test("the same kind and name in two API groups get group-qualified names", async () => {
     const dir = scratch({ "p.yaml": DOCS.policy() });
-    expect((await cli(["translate", "p.yaml", "--mesh", "fake", "-o", "out", "--set", "dupKind=1"], { cwd: dir })).code).toBe(EXIT.OK);
+    expect((await cli(["translate", "p.yaml", "--mesh", "fake", "--output-dir", "out", "--set", "dupKind=1"], { cwd: dir })).code).toBe(EXIT.OK);
     expect(tree(join(dir, "out"))).toEqual([OUTPUT_MARKER, "_cluster/fakemesh-fake.yaml", "shop/configmap.core-reviews-routes.yaml", "shop/configmap.other.example.com-reviews-routes.yaml"]);
   });
 
   test("a directory written by unimesh is replaced as a whole (no stale files)", async () => {
     const dir = input();
-    expect((await cli(["translate", "in", "--mesh", "fake", "-o", "out"], { cwd: dir })).code).toBe(EXIT.OK);
+    expect((await cli(["translate", "in", "--mesh", "fake", "--output-dir", "out"], { cwd: dir })).code).toBe(EXIT.OK);
     writeFileSync(join(dir, "in/p.yaml"), DOCS.policy("solo"));
-    expect((await cli(["translate", "in", "--mesh", "fake", "-o", "out"], { cwd: dir })).code).toBe(EXIT.OK);
+    expect((await cli(["translate", "in", "--mesh", "fake", "--output-dir", "out"], { cwd: dir })).code).toBe(EXIT.OK);
     expect(tree(join(dir, "out"))).toEqual([OUTPUT_MARKER, "_cluster/fakemesh-fake.yaml", "shop/configmap-solo-routes.yaml"]);
     expect(readdirSync(dir).sort()).toEqual(["in", "out"]);
   });
@@ -456,7 +478,7 @@ describe("translate -o DIR", () => {
   test("an empty directory is used", async () => {
     const dir = input();
     mkdirSync(join(dir, "out"));
-    expect((await cli(["translate", "in", "--mesh", "fake", "-o", "out"], { cwd: dir })).code).toBe(EXIT.OK);
+    expect((await cli(["translate", "in", "--mesh", "fake", "--output-dir", "out"], { cwd: dir })).code).toBe(EXIT.OK);
     expect(tree(join(dir, "out"))).toContain(OUTPUT_MARKER);
   });
 
@@ -464,9 +486,9 @@ describe("translate -o DIR", () => {
     const dir = input();
     mkdirSync(join(dir, "mine"));
     writeFileSync(join(dir, "mine/precious.txt"), "keep me");
-    const r = await cli(["translate", "in", "--mesh", "fake", "-o", "mine"], { cwd: dir });
+    const r = await cli(["translate", "in", "--mesh", "fake", "--output-dir", "mine"], { cwd: dir });
     expect(r).toMatchObject({ code: EXIT.USAGE, stdout: "" });
-    expect(r.stderr).toBe(`unimesh: -o mine: the directory exists and was not written by unimesh (it has no ${OUTPUT_MARKER} file); refusing to replace it (remove it or choose another directory)\n`);
+    expect(r.stderr).toBe(`unimesh: --output-dir mine: the directory exists and was not written by unimesh (it has no ${OUTPUT_MARKER} file); refusing to replace it (remove it or choose another directory)\n`);
     expect(tree(join(dir, "mine"))).toEqual(["precious.txt"]);
     expect(readdirSync(dir).sort()).toEqual(["in", "mine"]);
   });
@@ -474,7 +496,7 @@ describe("translate -o DIR", () => {
   test.each([["a file", "p.yaml"], ["the working directory", "."], ["a parent of it", ".."]])("refuses %s as -o (exit 2, nothing touched)", async (_what, out) => {
     const dir = input();
     const before = tree(dir);
-    const r = await cli(["translate", ".", "--mesh", "fake", "-o", out], { cwd: join(dir, "in") });
+    const r = await cli(["translate", ".", "--mesh", "fake", "--output-dir", out], { cwd: join(dir, "in") });
     expect(r).toMatchObject({ code: EXIT.USAGE, stdout: "" });
     expect(tree(dir)).toEqual(before);
     expect(readdirSync(dir)).toEqual(["in"]);
@@ -483,7 +505,7 @@ describe("translate -o DIR", () => {
   test("invalid or untranslatable input → exit 1 and no output directory", async () => {
     for (const extra of ["---\n" + DOCS.invalid, "---\n" + DOCS.faulty]) {
       const dir = input(extra);
-      const r = await cli(["translate", "in", "--mesh", "fake", "-o", "out/deep"], { cwd: dir });
+      const r = await cli(["translate", "in", "--mesh", "fake", "--output-dir", "out/deep"], { cwd: dir });
       expect(r.code).toBe(EXIT.INVALID);
       expect(readdirSync(dir)).toEqual(["in"]);
     }
@@ -491,13 +513,13 @@ describe("translate -o DIR", () => {
 
   test("a previous output survives a failed run untouched", async () => {
     const dir = input();
-    expect((await cli(["translate", "in", "--mesh", "fake", "-o", "out"], { cwd: dir })).code).toBe(EXIT.OK);
+    expect((await cli(["translate", "in", "--mesh", "fake", "--output-dir", "out"], { cwd: dir })).code).toBe(EXIT.OK);
     const before = tree(join(dir, "out"));
     const content = readFileSync(join(dir, "out/shop/configmap-cart-routes.yaml"), "utf8");
     writeFileSync(join(dir, "in/p.yaml"), DOCS.faulty);
-    expect((await cli(["translate", "in", "--mesh", "fake", "-o", "out"], { cwd: dir })).code).toBe(EXIT.INVALID);
+    expect((await cli(["translate", "in", "--mesh", "fake", "--output-dir", "out"], { cwd: dir })).code).toBe(EXIT.INVALID);
     writeFileSync(join(dir, "in/p.yaml"), DOCS.policy("other"));
-    expect((await cli(["translate", "in", "--mesh", "fake", "-o", "out", "--set", "bigint=1"], { cwd: dir })).code).toBe(EXIT.INTERNAL);
+    expect((await cli(["translate", "in", "--mesh", "fake", "--output-dir", "out", "--set", "bigint=1"], { cwd: dir })).code).toBe(EXIT.INTERNAL);
     expect(readFileSync(join(dir, "out/shop/configmap-cart-routes.yaml"), "utf8")).toBe(content);
     expect(tree(join(dir, "out"))).toEqual(before);
     expect(readdirSync(dir).sort()).toEqual(["in", "out"]);
@@ -505,7 +527,7 @@ describe("translate -o DIR", () => {
 
   test("unserializable output → exit 70, nothing written, no temp dir left", async () => {
     const dir = input();
-    const r = await cli(["translate", "in", "--mesh", "fake", "-o", "out/x", "--set", "bigint=1"], { cwd: dir });
+    const r = await cli(["translate", "in", "--mesh", "fake", "--output-dir", "out/x", "--set", "bigint=1"], { cwd: dir });
     expect(r.code).toBe(EXIT.INTERNAL);
     expect(readdirSync(dir)).toEqual(["in"]);
   });
@@ -513,9 +535,9 @@ describe("translate -o DIR", () => {
   test("an unwritable location → exit 73, nothing left behind (created parents removed)", async () => {
     const dir = input();
     writeFileSync(join(dir, "blocker"), "a file where a directory is needed");
-    const r = await cli(["translate", "in", "--mesh", "fake", "-o", "blocker/out"], { cwd: dir });
+    const r = await cli(["translate", "in", "--mesh", "fake", "--output-dir", "blocker/out"], { cwd: dir });
     expect(r).toMatchObject({ code: EXIT.OUTPUT, stdout: "" });
-    expect(r.stderr).toMatch(/^unimesh: -o blocker\/out: cannot write the output: .*; nothing was written\n$/);
+    expect(r.stderr).toMatch(/^unimesh: --output-dir blocker\/out: cannot write the output: .*; nothing was written\n$/);
     expect(readdirSync(dir).sort()).toEqual(["blocker", "in"]);
   });
 });
@@ -572,7 +594,7 @@ describe("schema", () => {
 
 describe.each(realAdapters.map((a) => [a.name, a] as const))("real adapter %s", (name, adapter) => {
   test("translates examples/bookinfo or reports why not (never a crash)", async () => {
-    const r = await cli(["translate", "examples/bookinfo", "--mesh", name, "--output", "json"]);
+    const r = await cli(["translate", "examples/bookinfo", "--mesh", name, "--diagnostics", "json"]);
     expect([EXIT.OK, EXIT.INVALID]).toContain(r.code);
     const rep = JSON.parse(r.stderr);
     expect(rep.mesh).toBe(`${name}@${adapter.defaultVersion}`);
@@ -586,7 +608,7 @@ describe.each(realAdapters.map((a) => [a.name, a] as const))("real adapter %s", 
   });
 
   test("its oldest version can be selected; an unknown one is exit 2", async () => {
-    const r = await cli(["translate", "examples/bookinfo", "--mesh", `${name}@${adapter.versions[0]}`, "--output", "json"]);
+    const r = await cli(["translate", "examples/bookinfo", "--mesh", `${name}@${adapter.versions[0]}`, "--diagnostics", "json"]);
     expect(JSON.parse(r.stderr).mesh).toBe(`${name}@${adapter.versions[0]}`);
     expect((await cli(["translate", "examples/bookinfo", "--mesh", `${name}@0.0`])).code).toBe(EXIT.USAGE);
   });
@@ -599,8 +621,8 @@ test.skipIf(realAdapters.length > 0)("no real adapters registered yet: the real-
 
 test("a -o directory inside the inputs is not read back as input", async () => {
   const dir = scratch({ "p.yaml": DOCS.policy() });
-  expect((await cli(["translate", ".", "--mesh", "fake", "-o", "out", "--strict"], { cwd: dir })).code).toBe(EXIT.OK);
-  const again = await cli(["translate", ".", "--mesh", "fake", "-o", "out", "--strict"], { cwd: dir });
+  expect((await cli(["translate", ".", "--mesh", "fake", "--output-dir", "out", "--strict"], { cwd: dir })).code).toBe(EXIT.OK);
+  const again = await cli(["translate", ".", "--mesh", "fake", "--output-dir", "out", "--strict"], { cwd: dir });
   expect(again).toMatchObject({ code: EXIT.OK });
   expect(again.stderr).not.toContain("foreign-document");
   // Named explicitly, a generated file is read (and reported as not a unimesh document).

@@ -1,4 +1,4 @@
-/** `-o DIR` whole-or-nothing: failures injected at each step of the write leave nothing behind. */
+/** `--output-dir DIR` whole-or-nothing: failures injected at each step of the write leave nothing behind. */
 import * as fs from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -43,13 +43,13 @@ describe("writeOutputDir", () => {
     writeOutputDir(join(cwd, "out"), "out", FILES, cwd);
     expect(listAll(join(cwd, "out"))).toEqual([OUTPUT_MARKER, "_cluster", "_cluster/fakemesh-x.yaml", "shop", "shop/configmap-a.yaml", "shop/configmap-b.yaml"]);
     expect(fs.readFileSync(join(cwd, "out/shop/configmap-b.yaml"), "utf8")).toBe("b: 1\n");
-    expect(fs.readFileSync(join(cwd, "out", OUTPUT_MARKER), "utf8")).toMatch(/^Written by `unimesh translate -o`\./);
+    expect(fs.readFileSync(join(cwd, "out", OUTPUT_MARKER), "utf8")).toMatch(/^Written by `unimesh translate --output-dir`\./);
   });
 
   test("the marker names the command that wrote the directory", () => {
     const cwd = scratch();
     writeOutputDir(join(cwd, "out"), "out", FILES, cwd, undefined, "discover");
-    expect(fs.readFileSync(join(cwd, "out", OUTPUT_MARKER), "utf8")).toMatch(/^Written by `unimesh discover -o`\./);
+    expect(fs.readFileSync(join(cwd, "out", OUTPUT_MARKER), "utf8")).toMatch(/^Written by `unimesh discover --output-dir`\./);
   });
 
   test.each([
@@ -72,7 +72,7 @@ describe("writeOutputDir", () => {
     const out = join(cwd, "out");
     writeOutputDir(out, "out", [{ path: "old/configmap-old.yaml", content: "old\n" }], cwd);
     const before = listAll(out);
-    expect(() => writeOutputDir(out, "out", FILES, cwd, failing(op, n))).toThrow(/^-o out: cannot write the output: no space left on device; nothing was written$/);
+    expect(() => writeOutputDir(out, "out", FILES, cwd, failing(op, n))).toThrow(/^--output-dir out: cannot write the output: no space left on device; nothing was written$/);
     expect(listAll(out)).toEqual(before);
     expect(fs.readdirSync(cwd)).toEqual(["out"]);
   });

@@ -70,7 +70,8 @@ describe("bin/unimesh.js", () => {
     ["an unknown mesh", ["translate", "bad.yaml", "--mesh", "nope"], 2, /^unimesh: --mesh nope: unknown mesh "nope"/],
     ["an unknown option", ["translate", "bad.yaml", "--frobnicate"], 2, /^error: unknown option '--frobnicate'/],
     ["a bad --adapter", ["translate", "bad.yaml", "--adapter", fixture("throws-on-import.mjs")], 2, /^unimesh: --adapter .*: cannot load it: cannot initialise this adapter/],
-    ["a refused -o", ["translate", "bad.yaml", ...meshArgs, "-o", "."], 2, /^unimesh: -o \.: the output directory cannot be the current directory/],
+    ["a refused --output-dir", ["translate", "bad.yaml", ...meshArgs, "--output-dir", "."], 2, /^unimesh: --output-dir \.: the output directory cannot be the current directory/],
+    ["-o DIR of unimesh 0.1", ["translate", "bad.yaml", ...meshArgs, "-o", "json"], 1, /^bad\.yaml:6:\d+ \[0\]#\/spec\/retries\/attempts: error schema\/maximum/],
   ])("%s: exit %#, one clear message, no stack trace, nothing on stdout", (_what, args, code, message) => {
     const cwd = scratch({ "bad.yaml": DOCS.invalid, "broken.yaml": "apiVersion: [\n" });
     const r = unimesh(args as string[], { cwd });
@@ -81,9 +82,25 @@ describe("bin/unimesh.js", () => {
   });
 
   test("stdin and a pipe on stdout", () => {
-    const r = unimesh(["translate", "-", "--adapter", fixture("adapter.mjs"), "--format", "json"], { input: DOCS.policy() });
+    const r = unimesh(["translate", "-", "--adapter", fixture("adapter.mjs"), "-o", "json"], { input: DOCS.policy() });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).items).toHaveLength(2);
+  });
+
+  // `head -1` reads one line and closes the pipe while unimesh is still writing: the rest has no reader.
+  test.each([
+    ["meshes -o json", ["meshes", "-o", "json"], "{"],
+    ["translate of a big input", ["translate", "big.yaml", ...meshArgs], undefined],
+  ])("%s | head -1: ends quietly (exit 0, no EPIPE, no stack trace)", (_what, args, first) => {
+    // Enough documents for far more output than a pipe buffers (64 KiB).
+    const big = Array.from({ length: 400 }, (_, i) => DOCS.policy(`svc-${i}`)).join("---\n");
+    const cwd = scratch({ "big.yaml": big });
+    const cmd = `"${process.execPath}" "${BIN}" ${args.map((a) => `'${a}'`).join(" ")} | head -1; echo "unimesh exit: \${PIPESTATUS[0]}" >&2`;
+    const r = spawnSync("bash", ["-c", cmd], { cwd, encoding: "utf8" });
+    expect(r.stderr).not.toMatch(/EPIPE|Error|\n\s+at /);
+    expect(r.stderr).toBe("unimesh exit: 0\n");
+    expect(r.stdout.split("\n")).toHaveLength(2);
+    if (first) expect(r.stdout).toBe(`${first}\n`);
   });
 
   test("an adapter bug: exit 70 (a stack is fine here: it is for the bug report)", () => {
@@ -108,6 +125,24 @@ describe("module loading", () => {
     expect(r.loads).toContain("dist/cli/main.js");
     expect(r.loads).toContain("dist/cli/commands/translate.js");
     expect(r.loads).not.toMatch(/kubernetes|client-node/);
+  });
+
+  test("the library (import \"unimesh\") loads no Kubernetes client", () => {
+    const r = recording(["--input-type=module", "-e", "const m = await import('./dist/index.js'); if (!m.translate) process.exit(3);"], [], false);
+    expect(r.code).toBe(0);
+    expect(r.loads).toContain("dist/index.js");
+    expect(r.loads).not.toMatch(/@kubernetes\/client-node|node_modules\/@kubernetes/);
+  });
+
+  test("without the optional @kubernetes/client-node: translate works, cluster commands say how to install it (exit 3)", () => {
+    const hide = ["--import", fixture("hide-client-node.mjs")];
+    const t = unimesh(["translate", "examples/bookinfo", ...meshArgs], { nodeArgs: hide });
+    expect(t.stderr).not.toMatch(STACK);
+    expect([0, 1]).toContain(t.code);
+    const kubeconfig = join(scratch({ kc: "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n" }), "kc");
+    const d = unimesh(["discover", "--kubeconfig", kubeconfig], { nodeArgs: hide });
+    expect(d.stderr).toBe("unimesh discover: error: the cluster commands need @kubernetes/client-node, an optional dependency of unimesh that is not installed (npm install --omit=optional leaves it out): install it with npm install @kubernetes/client-node\n");
+    expect(d.code).toBe(3);
   });
 
   test("--help loads no command implementation, validator or adapter", () => {

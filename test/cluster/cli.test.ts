@@ -193,11 +193,11 @@ describe.skipIf(!!run.skip)("cluster commands on a real kube-apiserver", () => {
       two = combinedKubeconfig(run, "cli-two.kubeconfig", { east: main, "arn:aws:eks:eu-west-1:123:cluster/Prod": main });
     });
 
-    test("-o DIR: one file per cluster; an unreachable cluster is reported and the others written", async () => {
+    test("--output-dir DIR: one file per cluster; an unreachable cluster is reported and the others written", async () => {
       const ns = await fresh("disco");
       const kubeconfig = await withUnreachable(two, ["down"]);
       const out = join(scratch(), "facts");
-      const r = await unimesh(["discover", "--all-contexts", "-n", ns, "-o", out], { kubeconfig });
+      const r = await unimesh(["discover", "--all-contexts", "-n", ns, "--output-dir", out], { kubeconfig });
       expect(r.code).toBe(3);
       expect(r.stderr).toMatch(/unimesh discover: down: error: cannot reach/);
       expect(r.stderr).toMatch(/unimesh discover: wrote east\.yaml, arn-aws-eks-eu-west-1-123-cluster-prod-[a-z0-9]+\.yaml to /);
@@ -210,7 +210,7 @@ describe.skipIf(!!run.skip)("cluster commands on a real kube-apiserver", () => {
         expect(loaded.model.services.map((s) => s.name).sort()).toEqual(["ratings", "reviews"]);
       }
       expect(readFileSync(join(out, files[0]), "utf8")).toContain("context: arn:aws:eks:eu-west-1:123:cluster/Prod");
-      expect(readFileSync(join(out, ".unimesh-output"), "utf8")).toMatch(/^Written by `unimesh discover -o`\./);
+      expect(readFileSync(join(out, ".unimesh-output"), "utf8")).toMatch(/^Written by `unimesh discover --output-dir`\./);
     });
 
     test("several clusters on stdout: one valid stream, a Service found in both is written once", async () => {

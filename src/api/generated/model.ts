@@ -16,6 +16,10 @@ export type Name = string;
  */
 export type ServiceAccounts = [string, ...string[]];
 /**
+ * A subset of a service: its pod labels (`{version: v2}`), or the name of a subset its MeshService declares (`stable`).
+ */
+export type SubsetRef = Labels | Name;
+/**
  * A TCP port number.
  */
 export type Port = number;
@@ -253,10 +257,10 @@ export interface StringMatch {
   regex?: string;
 }
 /**
- * One weighted backend of a route. `subset`: Pod labels of the subset, e.g. `{version: v2}`. Omitted: every endpoint of the destination service. A MeshService that declares subsets must declare this one.
+ * One weighted backend of a route. `subset`: pod labels of the subset, e.g. `{version: v2}`, or the name of a subset the destination's MeshService declares, e.g. `stable`. Omitted: every endpoint of the destination service. A MeshService that declares subsets must declare this one.
  */
 export interface SplitTarget {
-  subset?: Labels;
+  subset?: SubsetRef;
   /**
    * Percent of the route's requests (integer, 0-100). The weights of one split sum to 100. Default: 100 when the split has one target.
    */
@@ -440,7 +444,7 @@ export interface Mirror {
    * A Kubernetes name (DNS-1123 label: lower-case letters, digits and '-', at most 63 characters).
    */
   namespace?: string;
-  subset?: Labels;
+  subset?: SubsetRef;
   port?: Port;
   /**
    * Share of requests copied. Default: 100.

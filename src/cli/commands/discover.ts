@@ -1,11 +1,11 @@
 /**
- * `unimesh discover [--context a,b | --all-contexts] [-n NS] [--include-system-namespaces] [-o DIR]`:
+ * `unimesh discover [--context a,b | --all-contexts] [-n NS] [--include-system-namespaces] [--output-dir DIR]`:
  * reads each cluster's meshes and Services and writes unimesh documents (one ClusterInfo per cluster,
  * one MeshService per Service) for `translate`/`apply`, so that workload labels, ports, identities and
  * subsets come from the cluster instead of conventions, and `--mesh auto` picks the mesh it runs.
  *
- * Output: a YAML stream on stdout, or `-o DIR`: one `<cluster>.yaml` per cluster (a directory unimesh
- * wrote before is replaced whole; see `translate -o`). With several clusters on stdout, a Service present
+ * Output: a YAML stream on stdout, or `--output-dir DIR`: one `<cluster>.yaml` per cluster (a directory
+ * unimesh wrote before is replaced whole; see `translate --output-dir`). With several clusters on stdout, a Service present
  * in several clusters is written once (see `renderClusters`). A cluster that cannot be read is reported on
  * stderr and the others are still written; the exit code is then 3.
  */
@@ -13,12 +13,15 @@ import type { Command } from "commander";
 import type { CliIO } from "../io.js";
 import type { CliCommand } from "../main.js";
 import { type ClusterFlags, addClusterOptions } from "../cluster-command.js";
+import { Option } from "../commander.js";
 import { collect } from "../options.js";
 
 interface DiscoverFlags extends ClusterFlags {
   namespace?: string[];
   includeSystemNamespaces?: boolean;
-  out: string;
+  outputDir?: string;
+  /** unimesh 0.1's `-o/--out DIR`: refused with a hint. */
+  out?: string;
 }
 
 export const discoverCommand: CliCommand = {
@@ -37,7 +40,8 @@ export const discoverCommand: CliCommand = {
     cmd
       .option("-n, --namespace <names>", "only these namespaces, comma-separated or repeated (default: every namespace)", collect)
       .option("--include-system-namespaces", "also describe the Services of system namespaces")
-      .option("-o, --out <dir|->", "write one <cluster>.yaml per cluster into DIR (replacing a directory unimesh wrote before); - = stdout", "-")
+      .option("--output-dir <dir>", "write one <cluster>.yaml per cluster into DIR (replacing a directory unimesh wrote before) instead of stdout")
+      .addOption(new Option("-o, --out <dir>").hideHelp())
       .action(async (flags: DiscoverFlags) => done(await discoverAction(flags, io)));
   },
 };
@@ -46,9 +50,14 @@ async function discoverAction(flags: DiscoverFlags, io: CliIO) {
   const { EXIT } = await import("../exit-codes.js");
   const { openClusters, stderrLine } = await import("../cluster-command.js");
   const { resolve } = await import("node:path");
+  if (flags.out !== undefined) {
+    const { UsageError } = await import("../../api/diagnostics.js");
+    throw new UsageError(flags.out === "-" ? "-o/--out was removed: discover writes to stdout unless --output-dir DIR" : `-o/--out was renamed: --output-dir ${flags.out} (as for translate, where -o now selects the format)`);
+  }
   const outputDir = await import("../output-dir.js");
-  const outDir = flags.out === "-" ? undefined : resolve(io.cwd, flags.out);
-  if (outDir) outputDir.checkOutputDir(outDir, flags.out, io.cwd);
+  const out = flags.outputDir;
+  const outDir = out === undefined ? undefined : resolve(io.cwd, out);
+  if (outDir) outputDir.checkOutputDir(outDir, out!, io.cwd);
 
   const opened = await openClusters(flags, io, "discover");
   if (typeof opened === "number") return opened;
@@ -83,13 +92,13 @@ async function discoverAction(flags: DiscoverFlags, io: CliIO) {
       const { clusterInfoName } = await import("../../kube/discover.js");
       const files = found.map((c) => ({ path: `${clusterInfoName(c.info.spec.context!)}.yaml`, content: renderCluster(c) }));
       try {
-        outputDir.writeOutputDir(outDir, flags.out, files, io.cwd, undefined, "discover");
+        outputDir.writeOutputDir(outDir, out!, files, io.cwd, undefined, "discover");
       } catch (e) {
         if (!(e instanceof outputDir.OutputError)) throw e;
         io.stderr.write(`unimesh: ${e.message}\n`);
         return EXIT.OUTPUT;
       }
-      stderrLine(io, "discover", undefined, `wrote ${files.map((f) => f.path).join(", ")} to ${flags.out}`);
+      stderrLine(io, "discover", undefined, `wrote ${files.map((f) => f.path).join(", ")} to ${out}`);
     } else {
       const { text, warnings } = renderClusters(found);
       for (const w of warnings) stderrLine(io, "discover", undefined, `warning: ${w}`);

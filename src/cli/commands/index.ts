@@ -15,6 +15,8 @@ export const COMMAND_MODULES: readonly (readonly [name: string, load: () => Prom
   ["apply", async () => (await import("./apply.js")).applyCommand],
   ["up", async () => (await import("./up.js")).upCommand],
   ["proxy", async () => (await import("./proxy.js")).proxyCommand],
+  ["version", async () => (await import("./version.js")).versionCommand],
+  ["completion", async () => (await import("./completion.js")).completionCommand],
 ];
 
 /**

@@ -40,6 +40,12 @@ export const upCommand: CliCommand = {
   },
 };
 
+/** How long `up` waits for its apps to listen: `UNIMESH_UP_APP_TIMEOUT` seconds, default 30. */
+function appTimeoutMs(env: Record<string, string | undefined>): number {
+  const s = Number(env.UNIMESH_UP_APP_TIMEOUT);
+  return Number.isFinite(s) && s > 0 ? s * 1000 : 30_000;
+}
+
 async function upAction(paths: string[], flags: UpFlags, io: CliIO) {
   const { resolve } = await import("node:path");
   const { loadInputs } = await import("../inputs.js");
@@ -49,7 +55,7 @@ async function upAction(paths: string[], flags: UpFlags, io: CliIO) {
   const { configFromFiles, printDiagnostics, registryDir, registryTrustDomain, summary } = await import("../../proxy/cli-support.js");
   const { startProxy, ProxyConfigError } = await import("../../proxy/runtime.js");
   const { serveUntilStopped } = await import("../../proxy/serve.js");
-  const { startApps, stopApps } = await import("../../proxy/apps.js");
+  const { startApps, stopApps, waitForApps } = await import("../../proxy/apps.js");
   const { applyAccessLog } = await import("./proxy.js");
   const write = (s: string) => io.stderr.write(s);
   const registryFiles = flags.services.map((f) => resolve(io.cwd, f));
@@ -94,6 +100,11 @@ async function upAction(paths: string[], flags: UpFlags, io: CliIO) {
     onExit: (name, code, signal) => { if (!stopping) write(`unimesh up: ${name} exited (${signal ?? `code ${code}`})\n`); },
   }) : [];
   let stopping = false;
+  // "Running" only once every app answers on its port: the first request must not be a 503.
+  if (apps.length) {
+    write(`unimesh up: waiting for ${apps.length} app${apps.length === 1 ? "" : "s"} to listen\n`);
+    for (const { app, reason } of await waitForApps(apps, appTimeoutMs(io.env))) write(`unimesh up: warning: ${app.name} ${reason}; its calls will fail until it listens\n`);
+  }
   write(`unimesh up: local mesh running (${first.config.spec.destinations?.length ?? 0} destinations with policies, ${apps.length} apps started)\n${summary(proxy)}`);
   const served = serveUntilStopped(proxy, {
     ...(flags.watch ? { watch: [...paths.map((p) => resolve(io.cwd, p)), ...registryFiles] } : {}),

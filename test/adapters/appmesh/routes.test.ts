@@ -145,8 +145,8 @@ describe("appmesh routes", () => {
     const long = ok(svc("api", "{ports: [{port: 8080}]}") + tp("p", "  destination: {service: api}\n  retries: {attempts: 0, perTryTimeout: 20s}"));
     expect(routes(long, "api")[0].httpRoute.timeout).toEqual({ perRequest: { unit: "s", value: 20 } });
     expect(find(long, "VirtualNode", "api").spec.listeners[0].timeout).toEqual({ http: { perRequest: { unit: "s", value: 20 } } });
-    // On a tcp port there is no request timeout to fold it into: error.
-    const tcp = run(svc("db", "{ports: [{port: 5432, protocol: tcp}]}") + tp("p", "  destination: {service: db}\n  retries: {attempts: 0, perTryTimeout: 1s}"));
+    // On a tcp port there is no request timeout to fold it into: error (validation says so first: rule/http-on-tcp).
+    const tcp = run(svc("db", "{ports: [{port: 5432, protocol: tcp}]}") + tp("p", "  destination: {service: db}\n  retries: {attempts: 0, perTryTimeout: 1s}"), { modelErrors: true });
     expect(errors(tcp).map((d) => [d.pointer, d.feature])).toEqual([["/spec/retries/perTryTimeout", "timeout"]]);
   });
 
@@ -194,7 +194,8 @@ describe("appmesh routes", () => {
   test("tcp ports: tcpRoute without retries; HTTP conditions and request timeouts are errors", () => {
     const objs = ok(svc("db", "{ports: [{port: 5432, protocol: tcp}]}") + tp("p", "  destination: {service: db}\n  retries: {attempts: 0}"));
     expect(routes(objs, "db")).toEqual([{ name: "p", priority: 0, tcpRoute: { action: { weightedTargets: [{ virtualNodeRef: { name: "db" }, weight: 100 }] } } }]);
-    const r = run(svc("db", "{ports: [{port: 5432, protocol: tcp}]}") + tp("p", "  destination: {service: db}\n  timeout: 1s\n  retries: {attempts: 1}\n  routes:\n    - match: {path: {prefix: /x}}"));
+    // (Validation refuses these first: rule/http-on-tcp; the adapter does not rely on it.)
+    const r = run(svc("db", "{ports: [{port: 5432, protocol: tcp}]}") + tp("p", "  destination: {service: db}\n  timeout: 1s\n  retries: {attempts: 1}\n  routes:\n    - match: {path: {prefix: /x}}"), { modelErrors: true });
     expect(errors(r).map((d) => d.pointer)).toEqual(["/spec/timeout", "/spec/retries", "/spec/routes/0/match"]);
   });
 

@@ -158,8 +158,8 @@ describe("istio routes", () => {
       expect(find(named, "VirtualService", "db").spec.http.map((h: any) => h.name)).toEqual(["p.primary", "unimesh-default"]);
     });
 
-    test("HTTP-only settings on a TCP port: error", () => {
-      const r = run(db + tp("  destination: {service: db, port: 5432}\n  timeout: 1s"));
+    test("HTTP-only settings on a TCP port: error (validation refuses it first: rule/http-on-tcp)", () => {
+      const r = run(db + tp("  destination: {service: db, port: 5432}\n  timeout: 1s"), { modelErrors: true });
       expect(errors(r)).toEqual(["/spec/timeout adapter/unsupported-value"]);
     });
 

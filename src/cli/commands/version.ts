@@ -1,0 +1,22 @@
+/** `unimesh version`: the version of unimesh, and of the Node.js it runs on (for bug reports and CI logs). */
+import type { Command } from "commander";
+import { EXIT } from "../exit-codes.js";
+import type { CliIO } from "../io.js";
+import type { CliCommand } from "../main.js";
+import { outputOption } from "../options.js";
+
+export const versionCommand: CliCommand = {
+  register(program: Command, io: CliIO, done) {
+    program
+      .command("version")
+      .summary("print the version of unimesh")
+      .description("Print the version of unimesh and of the Node.js runtime (`unimesh --version` prints the version alone).")
+      .addOption(outputOption("text, or json: {unimesh, node, platform} on stdout"))
+      .action(async (flags: { output: "text" | "json" }) => {
+        const { VERSION } = await import("../main.js");
+        const info = { unimesh: VERSION, node: process.version, platform: `${process.platform}/${process.arch}` };
+        io.stdout.write(flags.output === "json" ? JSON.stringify(info) + "\n" : `unimesh ${info.unimesh} (Node.js ${info.node}, ${info.platform})\n`);
+        done(EXIT.OK);
+      });
+  },
+};
