@@ -49,7 +49,7 @@ let clientModule: Promise<typeof import("@kubernetes/client-node")> | undefined;
 export function loadClientModule(): Promise<typeof import("@kubernetes/client-node")> {
   clientModule ??= import("@kubernetes/client-node").catch((e: NodeJS.ErrnoException) => {
     clientModule = undefined;
-    if (e?.code === "ERR_MODULE_NOT_FOUND" && String(e.message).includes("@kubernetes/client-node")) {
+    if (e?.code === "ERR_MODULE_NOT_FOUND" && String(e.message).includes("kubernetes/client-node")) {
       throw new ClusterError("kubeconfig", "the cluster commands need @kubernetes/client-node, an optional dependency of unimesh that is not installed (npm install --omit=optional leaves it out): install it with npm install @kubernetes/client-node");
     }
     throw e;
