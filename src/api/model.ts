@@ -266,16 +266,46 @@ export interface EffectiveMtls {
   readonly scope: "port" | "service" | "namespace";
 }
 
-/** The effective mode of one Service port. */
+/** The effective mode of one Service port (of the destination, or of a service sharing its pods). */
 export interface PortMtls {
   port: number;
   effective: EffectiveMtls;
+  /** The service whose Service port it is, when not the destination itself (see {@link Model.podGroup}). */
+  service?: string;
+}
+
+/** How another service's pod selector relates to a service's (see {@link Model.podSharers}). */
+export type PodRelation = "same" | "wider" | "narrower";
+
+/** Another known service of the namespace whose pod selector picks some of the same pods. */
+export interface PodSharer {
+  /** The other service's facts (conventions applied). */
+  readonly facts: ServiceFacts;
+  /** Its destination view, when some policy names it. */
+  readonly view?: DestinationView;
+  /**
+   * `same`: equal selectors (the same pods); `wider`: its selector is contained in this service's, so
+   * it selects every pod of this service (and maybe more); `narrower`: this service's selector is
+   * contained in its, so every pod it selects is one of this service's (`reviews` and `reviews-v2`).
+   */
+  readonly relation: PodRelation;
 }
 
 /** What {@link Model.podPortMtls} answers: the mode a pod port enforces, and the Service ports behind it that asked for less. */
 export interface PodPortMtls {
   effective: EffectiveMtls;
   looser: PortMtls[];
+  /** The Service port (or service: `port` 0) whose mode it is. */
+  from?: PortMtls;
+}
+
+/**
+ * How a {@link PortMtls} is named in a message: `Service port 80`, `Service port 80 of reviews-v2`, or
+ * `reviews-v2 (ports not declared)` for a service whose ports are not known (`port` 0).
+ */
+export function describePortMtls(p: PortMtls): string {
+  if (!p.service) return p.port ? `Service port ${p.port}` : "the service";
+  return p.port ? `Service port ${p.port} of ${p.service}` : `${p.service} (its ports are not declared)`;
 }
 
 /** How strict an mTLS mode is (see {@link Model.podPortMtls}). */
@@ -342,6 +372,28 @@ function guessedPorts(v: DestinationView): readonly DestinationPort[] {
   return out;
 }
 
+/** The strictest of some modes (ties: the first), and those that asked for less; undefined when none. */
+function strictestOf(modes: PortMtls[]): PodPortMtls | undefined {
+  let best: PortMtls | undefined;
+  for (const m of modes) if (!best || STRICTNESS[m.effective.mode] > STRICTNESS[best.effective.mode]) best = m;
+  if (!best) return undefined;
+  const top = best.effective.mode;
+  return { effective: best.effective, looser: modes.filter((m) => m.effective.mode !== top), from: best };
+}
+
+/** A known service of a namespace, for {@link Model.podSharers}. */
+interface KnownService {
+  facts: ServiceFacts;
+  view?: DestinationView;
+}
+
+/** The known services of one namespace, by name and by selector label (key, then value). */
+interface NamespacePods {
+  byName: Map<string, KnownService>;
+  byLabel: Map<string, Map<string, KnownService[]>>;
+}
+const EMPTY_PODS: NamespacePods = { byName: new Map(), byLabel: new Map() };
+
 /** The MTLSPolicies of one namespace, for {@link Model.mtlsMode}. */
 interface NamespaceMtlsIndex {
   namespace?: EffectiveMtls;
@@ -370,6 +422,10 @@ export class Model {
   private destinationCache?: DestinationView[];
   private destinationIndex?: Map<string, Map<string, DestinationView>>;
   private mtlsIndex?: Map<string, NamespaceMtlsIndex>;
+  /** Per namespace: known services (destinations and MeshServices) and an index by selector label. */
+  private podIndex?: Map<string, NamespacePods>;
+  private sharersCache?: Map<string, readonly PodSharer[]>;
+  private groupCache?: Map<string, readonly ServiceFacts[]>;
 
   constructor(entries: Entry<any>[], options: ModelOptions = {}) {
     this.trustDomain = options.trustDomain ?? "cluster.local";
@@ -494,12 +550,17 @@ export class Model {
    * for a diagnostic. The Service ports considered are the destination's `ports` (declared, else guessed,
    * which include the MTLSPolicy's keys). A pod port no Service port reaches gets the service's mode
    * (else the namespace's). Undefined: no MTLSPolicy applies (the mesh default).
+   *
+   * When other services select some of the same pods ({@link podGroup}), their Service ports reaching
+   * the pod port count too (`looser` entries then name their `service`): see {@link groupPodPortMtls}.
    */
   podPortMtls(view: DestinationView, targetPort: number): PodPortMtls | undefined {
     // The destination's ports only: guessed ones include the MTLSPolicy's keys already, and with declared
     // ports a key that is not a Service port names nothing (adapters report it).
     const candidates: number[] = [];
     for (const p of view.ports) if (p.targetPort === targetPort) candidates.push(p.port);
+    const group = this.podGroup(view.namespace, view.service);
+    if (group.length > 1) return this.groupPodPortMtls(view, group, targetPort, candidates);
     if (!candidates.length) {
       const whole = this.mtlsMode(view.namespace, view.service);
       return whole && { effective: whole, looser: [] };
@@ -510,11 +571,146 @@ export class Model {
       const effective = this.mtlsMode(view.namespace, view.service, port);
       if (effective) modes.push({ port, effective });
     }
-    let best: PortMtls | undefined;
-    for (const m of modes) if (!best || STRICTNESS[m.effective.mode] > STRICTNESS[best.effective.mode]) best = m;
-    if (!best) return undefined;
-    const top = best.effective.mode;
-    return { effective: best.effective, looser: modes.filter((m) => m.effective.mode !== top) };
+    return strictestOf(modes);
+  }
+
+  /**
+   * {@link podPortMtls} for a destination whose pods other services share ({@link podGroup}): a pod of
+   * the group serves all of them, and meshes set the mode per pod port on those pods (Istio: one
+   * PeerAuthentication per workload, the oldest when several select it; Linkerd: one Server per pod
+   * port), so each pod port enforces the STRICTEST mode any Service port of the group reaching it asks
+   * for; a member whose ports are not known counts with its service mode on every pod port. A pod port
+   * no known Service port of the group reaches gets the strictest service mode of the group.
+   */
+  private groupPodPortMtls(view: DestinationView, group: readonly ServiceFacts[], targetPort: number, own: number[]): PodPortMtls | undefined {
+    const modes: PortMtls[] = [];
+    let reached = own.length > 0;
+    for (const port of own.sort((a, b) => a - b)) {
+      const effective = this.mtlsMode(view.namespace, view.service, port);
+      if (effective) modes.push({ port, effective });
+    }
+    for (const m of group) {
+      if (m.name === view.service) continue;
+      const ports = this.servicePorts(m.namespace, m.name);
+      if (!ports.length) {
+        const whole = this.mtlsMode(m.namespace, m.name);
+        if (whole) modes.push({ port: 0, effective: whole, service: m.name });
+        continue;
+      }
+      for (const p of ports) {
+        if (p.targetPort !== targetPort) continue;
+        reached = true;
+        const effective = this.mtlsMode(m.namespace, m.name, p.port);
+        if (effective) modes.push({ port: p.port, effective, service: m.name });
+      }
+    }
+    if (!reached) return this.groupMtls(view);
+    return strictestOf(modes);
+  }
+
+  /**
+   * The mTLS mode of the pod ports of a destination's pods that no known Service port reaches: the
+   * strictest service-level mode ({@link mtlsMode} without port) of the services sharing its pods
+   * ({@link podGroup}, the destination included); `looser` lists the others (`port` 0). Undefined: no
+   * MTLSPolicy applies.
+   */
+  groupMtls(view: DestinationView): PodPortMtls | undefined {
+    const modes: PortMtls[] = [];
+    for (const m of this.podGroup(view.namespace, view.service)) {
+      const whole = this.mtlsMode(m.namespace, m.name);
+      if (whole) modes.push(m.name === view.service ? { port: 0, effective: whole } : { port: 0, effective: whole, service: m.name });
+    }
+    return strictestOf(modes);
+  }
+
+  /**
+   * The other known services of the namespace (destinations of policies and MeshServices) whose pod
+   * selector is equal to this one's or contained in it, or contains it: they certainly select some of
+   * the same pods (`reviews` = `{app: reviews}` and `reviews-v2` = `{app: reviews, version: v2}`). Sorted
+   * by name; computed once per service. Selectors that merely could meet (no common label with
+   * different values, neither containing the other) are not included: whether a pod carries both is
+   * not known.
+   */
+  podSharers(namespace: string, service: string): readonly PodSharer[] {
+    const key = `${namespace}/${service}`;
+    const cache = (this.sharersCache ??= new Map());
+    let out = cache.get(key);
+    if (out) return out;
+    const idx = this.podsOf(namespace);
+    const self = idx.byName.get(service)?.facts ?? this.service(namespace, service);
+    const sel = self.selector;
+    const keys = Object.keys(sel);
+    const found = new Set<KnownService>();
+    for (const k of keys) for (const c of idx.byLabel.get(k)?.get(sel[k]) ?? []) if (c.facts.name !== service) found.add(c);
+    const list: PodSharer[] = [];
+    for (const c of found) {
+      const other = c.facts.selector;
+      const otherKeys = Object.keys(other);
+      const otherContained = otherKeys.every((k) => sel[k] === other[k]);
+      const selfContained = keys.every((k) => other[k] === sel[k]);
+      if (!otherContained && !selfContained) continue;
+      const relation: PodRelation = otherContained && selfContained ? "same" : otherContained ? "wider" : "narrower";
+      list.push(c.view ? { facts: c.facts, view: c.view, relation } : { facts: c.facts, relation });
+    }
+    out = list.sort((a, b) => cmp(a.facts.name, b.facts.name));
+    cache.set(key, out);
+    return out;
+  }
+
+  /**
+   * The services whose pods a destination's pods are shared with, directly or through another service
+   * ({@link podSharers}, repeatedly), the service itself included, sorted by name: a group whose pods
+   * enforce one mTLS mode per pod port ({@link podPortMtls}). Just the service when it shares no pod.
+   */
+  podGroup(namespace: string, service: string): readonly ServiceFacts[] {
+    const cache = (this.groupCache ??= new Map());
+    const key = `${namespace}/${service}`;
+    let out = cache.get(key);
+    if (out) return out;
+    if (!this.podSharers(namespace, service).length) {
+      out = [this.podsOf(namespace).byName.get(service)?.facts ?? this.service(namespace, service)];
+      cache.set(key, out);
+      return out;
+    }
+    const seen = new Map<string, ServiceFacts>();
+    const todo = [service];
+    seen.set(service, this.podsOf(namespace).byName.get(service)?.facts ?? this.service(namespace, service));
+    while (todo.length) {
+      for (const s of this.podSharers(namespace, todo.pop()!)) {
+        if (seen.has(s.facts.name)) continue;
+        seen.set(s.facts.name, s.facts);
+        todo.push(s.facts.name);
+      }
+    }
+    out = [...seen.values()].sort((a, b) => cmp(a.name, b.name));
+    for (const m of out) cache.set(`${namespace}/${m.name}`, out);
+    return out;
+  }
+
+  /** The known services of a namespace, by name and by selector label (index built on first use). */
+  private podsOf(namespace: string): NamespacePods {
+    let index = this.podIndex;
+    if (!index) {
+      index = this.podIndex = new Map();
+      const add = (facts: ServiceFacts, view?: DestinationView) => {
+        let n = index!.get(facts.namespace);
+        if (!n) index!.set(facts.namespace, (n = { byName: new Map(), byLabel: new Map() }));
+        const known = n.byName.get(facts.name);
+        if (known) { known.view ??= view; return; }
+        const c: KnownService = { facts, view };
+        n.byName.set(facts.name, c);
+        for (const [k, v] of Object.entries(facts.selector)) {
+          let values = n.byLabel.get(k);
+          if (!values) n.byLabel.set(k, (values = new Map()));
+          const list = values.get(v);
+          if (list) list.push(c);
+          else values.set(v, [c]);
+        }
+      };
+      for (const v of this.destinations()) add(v.facts, v);
+      for (const e of this.services) add(this.service(e.namespace, e.name));
+    }
+    return index.get(namespace) ?? EMPTY_PODS;
   }
 
   /** The MTLSPolicies of a namespace (index built on first use). */

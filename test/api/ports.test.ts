@@ -119,3 +119,34 @@ describe("Model.podPortMtls", () => {
     expect(m.podPortMtls(view(m, "other"), 80)).toBeUndefined();
   });
 });
+
+describe("services that share pods: Model.podSharers, podGroup and podPortMtls across them", () => {
+  const reviews = ms("reviews", { ports: [{ port: 9080 }] });
+  const v2 = ms("reviews-v2", { selector: { app: "reviews", version: "v2" }, ports: [{ port: 9080 }] });
+  const v1 = ms("reviews-v1", { selector: { app: "reviews", version: "v1" }, ports: [{ port: 9080 }] });
+  const canary = ms("reviews-canary", { selector: { app: "reviews", track: "canary" }, ports: [{ port: 9080 }] });
+  const ratings = ms("ratings", { ports: [{ port: 9080 }] });
+
+  test("equal or contained selectors share pods; conflicting or merely compatible ones are not listed", () => {
+    const m = model(reviews, v1, v2, canary, ratings, ap("a", { destination: { service: "reviews" } }));
+    expect(m.podSharers("shop", "reviews").map((s) => `${s.facts.name} ${s.relation}`)).toEqual(["reviews-canary narrower", "reviews-v1 narrower", "reviews-v2 narrower"]);
+    expect(m.podSharers("shop", "reviews-v2").map((s) => `${s.facts.name} ${s.relation}`)).toEqual(["reviews wider"]);
+    expect(m.podSharers("shop", "ratings")).toEqual([]);
+    // reviews-v1 and reviews-v2 conflict (version); reviews-canary and reviews-v2 could meet, but it is not known.
+    expect(m.podGroup("shop", "reviews-v2").map((f) => f.name)).toEqual(["reviews", "reviews-canary", "reviews-v1", "reviews-v2"]);
+    expect(m.podSharers("shop", "reviews")[0].view).toBeUndefined();
+    expect(m.podSharers("shop", "reviews-v2")[0].view).toBe(m.destination("shop", "reviews"));
+  });
+
+  test("a shared pod port enforces the strictest mode of every Service port reaching it, of every service of the group", () => {
+    const m = model(reviews, v2, mp("ns", { mode: "strict" }), mp("v2", { destination: { service: "reviews-v2" }, mode: "permissive" }));
+    const r = m.podPortMtls(view(m, "reviews-v2"), 9080)!;
+    expect(r.effective).toMatchObject({ mode: "strict", scope: "namespace" });
+    expect(r.from).toMatchObject({ port: 9080, service: "reviews" });
+    expect(r.looser.map((l) => `${l.service ?? "self"}:${l.port} ${l.effective.mode}`)).toEqual(["self:9080 permissive"]);
+    expect(m.groupMtls(view(m, "reviews-v2"))?.effective.mode).toBe("strict");
+    // Without the sharing (a disjoint selector), reviews-v2's own permissive mode stands.
+    const alone = model(reviews, ms("reviews-v2", { selector: { app: "reviews-2" }, ports: [{ port: 9080 }] }), mp("ns", { mode: "strict" }), mp("v2", { destination: { service: "reviews-v2" }, mode: "permissive" }));
+    expect(alone.podPortMtls(view(alone, "reviews-v2"), 9080)?.effective.mode).toBe("permissive");
+  });
+});

@@ -634,7 +634,7 @@ export interface AccessPolicy {
   spec: AccessPolicySpec;
 }
 /**
- * Who may call `destination`. Combining: all AccessPolicies for one destination form ONE rule set, whatever their order: a request is allowed when an allow rule of ANY of them matches it and no deny rule of ANY of them does (deny wins). Once any AccessPolicy selects a destination (port), requests no allow rule matches are DENIED. So a policy without allow rules adds no allowed request: alone it denies everything; next to other policies it changes nothing but through its deny rules (it never cancels their allow rules). With `destination.port` a policy selects that Service port only: when every AccessPolicy of a destination names a port, the ports none names stay open. `source`: Default source of every rule without its own.
+ * Who may call `destination`. Combining: all AccessPolicies for one destination form ONE rule set, whatever their order: a request is allowed when an allow rule of ANY of them matches it and no deny rule of ANY of them does (deny wins). Once any AccessPolicy selects a destination (port), requests no allow rule matches are DENIED. So a policy without allow rules adds no allowed request: alone it denies everything; next to other policies it changes nothing but through its deny rules (it never cancels their allow rules). With `destination.port` a policy selects that Service port only: when every AccessPolicy of a destination names a port, the ports none names stay open. Services that share pods (see MeshService `selector`) must have the same rules on the pod ports both reach, or the translation fails. `source`: Default source of every rule without its own.
  */
 export interface AccessPolicySpec {
   source?: AccessSource;
@@ -755,7 +755,7 @@ export interface MTLSPolicy {
   spec: MTLSPolicySpec;
 }
 /**
- * Whether the destination accepts plaintext. The most specific policy wins: one for a service over one for the whole namespace. `destination`: The service (all its ports; no `port` here: per-port modes go in `ports`). Omitted: every workload in the policy's namespace.
+ * Whether the destination accepts plaintext. The most specific policy wins: one for a service over one for the whole namespace. Pods shared by several Services (see MeshService `selector`) enforce, per pod port, the strictest mode any of them asks for there. `destination`: The service (all its ports; no `port` here: per-port modes go in `ports`). Omitted: every workload in the policy's namespace.
  */
 export interface MTLSPolicySpec {
   destination?: MTLSDestination;
@@ -793,7 +793,7 @@ export interface MeshService {
   spec: MeshServiceSpec;
 }
 /**
- * Facts about a service that policies do not carry but meshes need. Optional: without one, conventions apply (selector `app: <name>`, service account `<name>`, ports taken from the policies, protocol http). `unimesh discover` writes these from a cluster. `selector`: Pod labels of the service. Default: `{app: <metadata.name>}`.
+ * Facts about a service that policies do not carry but meshes need. Optional: without one, conventions apply (selector `app: <name>`, service account `<name>`, ports taken from the policies, protocol http). `unimesh discover` writes these from a cluster. `selector`: Pod labels of the service. Default: `{app: <metadata.name>}`. Services whose selectors pick the same pods (equal, or one contained in the other, e.g. `{app: reviews}` and `{app: reviews, version: v2}`) share those pods: meshes enforce access and mTLS at the pod, per pod port, where a request cannot be told apart by the Service it was sent to. So each shared pod port enforces the strictest mTLS mode of their Service ports reaching it (a warning names the looser ones); their AccessPolicies must agree there (an error otherwise, never a looser result), and one without AccessPolicy there gets the other's rules (a warning). The built-in proxy keeps them apart (a listener per service).
  */
 export interface MeshServiceSpec {
   selector?: Labels;

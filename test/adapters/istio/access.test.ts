@@ -263,3 +263,74 @@ describe("istio access: negative conditions", () => {
     expect(errors(run(ap("  destination: {service: web}\n  allow:\n    - notHeaders: {x-env: [\"stag*\"]}")))).toEqual(["/spec/allow/0/notHeaders/x-env/0 adapter/unsupported-value"]);
   });
 });
+
+describe("istio: Services whose selectors pick the same pods (issue #9)", () => {
+  // reviews = {app: reviews}; reviews-v2 = {app: reviews, version: v2}: every reviews-v2 pod is a reviews pod.
+  const services = `${H}kind: MeshService\nmetadata: {name: reviews, namespace: shop}\nspec: {ports: [{port: 9080}]}\n---\n` +
+    `${H}kind: MeshService\nmetadata: {name: reviews-v2, namespace: shop}\nspec: {selector: {app: reviews, version: v2}, serviceAccount: reviews, ports: [{port: 9080}]}\n---\n`;
+  const access = (name: string, svc: string, rules: string) => `${H}kind: AccessPolicy\nmetadata: {name: ${name}, namespace: shop}\nspec:\n  destination: {service: ${svc}}\n${rules}\n---\n`;
+  const mtls = (name: string, spec: string) => `${H}kind: MTLSPolicy\nmetadata: {name: ${name}, namespace: shop}\nspec: ${spec}\n---\n`;
+  const readers = access("reviews-readers", "reviews", "  allow: [{source: {serviceAccounts: [productpage]}}]");
+
+  test("allow: [{}] on reviews-v2 would open the reviews pods to callers reviews denies: an error, nothing emitted", () => {
+    const r = run(services + readers + access("v2-open", "reviews-v2", "  allow: [{}]"));
+    expect(errors(r)).toEqual(["/spec/destination adapter/unsupported-value"]);
+    const e = r.diagnostics.find((d) => d.severity === "error")!;
+    expect(e.policy).toBe("AccessPolicy/shop/reviews-readers");
+    expect(e.message).toContain("shop/reviews-v2 and shop/reviews select the same pods");
+    expect(e.message).toContain("the AccessPolicies of shop/reviews-v2 allow requests those of shop/reviews do not");
+    expect(r.resources).toEqual([]);
+  });
+
+  test("an AccessPolicy on reviews alone also restricts requests sent to reviews-v2: a warning, and the same rules on both are exact", () => {
+    const r = run(services + readers);
+    expect(r.ok).toBe(true);
+    expect(warnings(r)).toEqual(["/spec/destination adapter/conflict"]);
+    expect(r.diagnostics.find((d) => d.severity === "warning")!.message).toContain("shop/reviews-v2 has no AccessPolicy on pod port 9080");
+    const same = run(services + readers + access("v2-readers", "reviews-v2", "  allow: [{source: {serviceAccounts: [productpage]}}]"));
+    expect(same.ok).toBe(true);
+    expect(warnings(same)).toEqual([]);
+  });
+
+  test("a deny rule on reviews-v2 also denies on the reviews pods it shares (Istio ORs DENY policies): a warning", () => {
+    const r = run(services + readers + access("v2-readers", "reviews-v2", "  allow: [{source: {serviceAccounts: [productpage]}}]\n  deny: [{paths: [\"/admin/*\"]}]"));
+    expect(r.ok).toBe(true);
+    expect(r.diagnostics.filter((d) => d.severity === "warning").map((d) => [d.policy, d.message])).toEqual([
+      ["AccessPolicy/shop/reviews-readers", expect.stringContaining("the deny rules of shop/reviews-v2's AccessPolicies also refuse requests sent to shop/reviews")],
+    ]);
+  });
+
+  test("the notPorts rule of a port-scoped policy never opens a pod port another service sharing the pods governs", () => {
+    const two = `${H}kind: MeshService\nmetadata: {name: api, namespace: shop}\nspec: {ports: [{port: 80, targetPort: 8080}]}\n---\n` +
+      `${H}kind: MeshService\nmetadata: {name: api-admin, namespace: shop}\nspec: {selector: {app: api}, ports: [{port: 9000}]}\n---\n`;
+    const web = `${H}kind: AccessPolicy\nmetadata: {name: web, namespace: shop}\nspec:\n  destination: {service: api, port: 80}\n  allow: [{source: {serviceAccounts: [web]}}]\n---\n`;
+    const objs = ok(two + web + `${H}kind: AccessPolicy\nmetadata: {name: admins, namespace: shop}\nspec:\n  destination: {service: api-admin, port: 9000}\n  allow: [{source: {serviceAccounts: [ops]}}]\n---\n`);
+    expect(find(objs, "AuthorizationPolicy", "api-allow").spec.rules.at(-1)).toEqual({ to: [{ operation: { notPorts: ["8080", "9000"] } }] });
+    expect(find(objs, "AuthorizationPolicy", "api-admin-allow").spec.rules.at(-1)).toEqual({ to: [{ operation: { notPorts: ["8080", "9000"] } }] });
+    // A policy for every port of api-admin: its AuthorizationPolicy (no ports) covers pod port 8080 of the shared pods too,
+    // where ops would then be allowed on requests sent to api: an error.
+    const r = run(two + web + access("admins", "api-admin", "  allow: [{source: {serviceAccounts: [ops]}}]"));
+    expect(r.diagnostics.filter((d) => d.severity === "error").map((d) => [d.policy, d.message])).toContainEqual(
+      ["AccessPolicy/shop/web", expect.stringContaining("on pod port 8080 the AccessPolicies of shop/api-admin allow requests those of shop/api do not")]);
+  });
+
+  test("a permissive PeerAuthentication for reviews-v2 never overrides strict on the reviews pods: every PeerAuthentication of the group says strict", () => {
+    const r = run(services + mtls("reviews-strict", "{destination: {service: reviews}, mode: strict}") + mtls("v2-permissive", "{destination: {service: reviews-v2}, mode: permissive}"));
+    expect(r.ok).toBe(true);
+    expect(find(r.resources, "PeerAuthentication", "reviews-v2-mtls").spec.mtls).toEqual({ mode: "STRICT" });
+    expect(find(r.resources, "PeerAuthentication", "reviews-mtls").spec.mtls).toEqual({ mode: "STRICT" });
+    expect(r.diagnostics.filter((d) => d.severity === "warning").map((d) => [d.policy, d.pointer])).toContainEqual(["MTLSPolicy/shop/v2-permissive", "/spec/mode"]);
+    // The namespace's strict mode counts too: reviews permissive cannot loosen the reviews-v2 pods it selects.
+    const ns = run(services + mtls("ns", "{mode: strict}") + mtls("reviews-permissive", "{destination: {service: reviews}, mode: permissive}"));
+    expect(find(ns.resources, "PeerAuthentication", "reviews-mtls").spec.mtls).toEqual({ mode: "STRICT" });
+    expect(ns.diagnostics.find((d) => d.policy === "MTLSPolicy/shop/reviews-permissive" && d.severity === "warning")!.message).toContain("gets the strictest, strict");
+  });
+
+  test("services whose selectors cannot pick the same pod are independent", () => {
+    const disjoint = `${H}kind: MeshService\nmetadata: {name: reviews-v1, namespace: shop}\nspec: {selector: {app: reviews, version: v1}, ports: [{port: 9080}]}\n---\n` +
+      `${H}kind: MeshService\nmetadata: {name: reviews-v2, namespace: shop}\nspec: {selector: {app: reviews, version: v2}, ports: [{port: 9080}]}\n---\n`;
+    const r = run(disjoint + access("v1", "reviews-v1", "  allow: [{source: {serviceAccounts: [a]}}]") + access("v2", "reviews-v2", "  allow: [{}]"));
+    expect(r.ok).toBe(true);
+    expect(warnings(r)).toEqual([]);
+  });
+});

@@ -186,3 +186,41 @@ describe("linkerd: Service ports sharing one pod port share one Server", () => {
     expect(r2.diagnostics.find((d) => d.severity === "warning" && d.code === "adapter/conflict")!.message).toContain("also restricts Service port 9080 to its callers");
   });
 });
+
+describe("linkerd: Services whose selectors pick the same pods (issue #9)", () => {
+  // The `<service>-<subset>` Services Linkerd's routing asks for: reviews-v2's pods are reviews pods.
+  const services = ms("reviews", "  ports: [{port: 9080}]") + ms("reviews-v2", "  selector: {app: reviews, version: v2}\n  serviceAccount: reviews\n  ports: [{port: 9080}]");
+  const access = (name: string, svc: string, rules: string) => `${H}kind: AccessPolicy\nmetadata: {name: ${name}, namespace: shop}\nspec:\n  destination: {service: ${svc}}\n${rules}\n---\n`;
+  const readers = access("reviews-readers", "reviews", "  allow: [{source: {serviceAccounts: [productpage]}}]");
+
+  test("allow: [{}] on reviews-v2 next to a restricted reviews: overlapping Servers, either could win: an error on both, nothing emitted", () => {
+    const r = run(services + readers + access("v2-open", "reviews-v2", "  allow: [{}]"));
+    expect(errors(r)).toEqual(["/spec/destination adapter/unsupported-value", "/spec/destination adapter/unsupported-value"]);
+    expect(r.diagnostics.filter((d) => d.severity === "error").map((d) => d.policy).sort()).toEqual(["AccessPolicy/shop/reviews-readers", "AccessPolicy/shop/v2-open"]);
+    expect(r.diagnostics.find((d) => d.severity === "error")!.message).toContain("applies ONE Server to a pod port (the oldest when several select it)");
+    expect(r.resources).toEqual([]);
+  });
+
+  test("only reviews has an AccessPolicy: its Server also restricts requests sent to reviews-v2 (a warning); the same rules on both: exact", () => {
+    const r = run(services + readers);
+    expect(r.ok).toBe(true);
+    expect(diags(r, "warning")).toContain("/spec/destination adapter/conflict");
+    const same = run(services + readers + access("v2-readers", "reviews-v2", "  allow: [{source: {serviceAccounts: [productpage]}}]"));
+    expect(same.ok).toBe(true);
+    expect(diags(same, "warning").filter((d) => d.endsWith("adapter/conflict"))).toEqual([]);
+  });
+
+  test("an access Server and an mTLS-only Server on the same pods and pod port: an error (the mTLS one could win and admit everyone)", () => {
+    const r = run(services + readers + mtls("{destination: {service: reviews-v2}, mode: strict}"));
+    expect(r.ok).toBe(false);
+    expect(r.diagnostics.filter((d) => d.severity === "error").map((d) => d.message)).toContainEqual(expect.stringContaining("both need a Server on pod port 9080 (reviews for access, reviews-v2 for its mTLS mode)"));
+  });
+
+  test("mTLS: a permissive reviews-v2 never loosens the strict reviews pods: both Servers get the strictest", () => {
+    const r = run(services + mtls("{destination: {service: reviews}, mode: strict}", "a") + mtls("{destination: {service: reviews-v2}, mode: permissive}", "b"));
+    expect(r.ok).toBe(true);
+    expect(find(r.resources, "Server", "reviews-9080").spec.accessPolicy).toBe("all-authenticated");
+    expect(find(r.resources, "Server", "reviews-v2-9080").spec.accessPolicy).toBe("all-authenticated");
+    expect(r.diagnostics.find((d) => d.policy === "MTLSPolicy/shop/b" && d.code === "adapter/conflict")!.message).toContain("gets the strictest, strict, for all of them");
+  });
+});

@@ -195,7 +195,8 @@ function listenerSans(tx: Tx, dest: ServiceNode, a: SanInputs): string[] | undef
   for (const n of a.allowed) ids.add(n.spiffeId);
   const nsOf = (id: string) => id.slice(tx.trustBundle.length + "/ns/".length).split("/")[0];
   const out = [...ids].filter((id) => !a.deniedIds.has(id) && !a.deniedNamespaces.has(nsOf(id))).sort();
-  if (a.anyCaller || a.anyAuthenticated || a.partial) {
+  // Said only where a listener checks them (uses TLS).
+  if ((a.anyCaller || a.anyAuthenticated || a.partial) && listenerModes(tx, dest).some((m) => m?.mode === "strict" || m?.mode === "permissive")) {
     for (const p of dest.view!.accessPolicies) {
       tx.report(p, "/spec/destination", "warning", "adapter/unsupported-value", "access",
         `destination: ${tx.mesh} matches caller identities exactly (listeners[].tls.validation.subjectAlternativeNames.match.exact, no wildcard and no exception), so "${a.anyCaller ? "any caller" : a.anyAuthenticated ? "any authenticated caller" : "every caller"} except the ${a.partial ? "denied or excluded" : "denied"} ones" becomes the identities of the services unimesh knows (${out.join(", ") || "none"}); mutual TLS callers with any other identity are refused (stricter than the policy); declare other callers as MeshServices`);

@@ -33,7 +33,11 @@
  * the model, so the ALLOW policy gets one more rule `to: [{operation: {notPorts: [<governed pod ports>]}}]`
  * that keeps them open (Istio's ALLOW policy would otherwise deny every port of the workload).
  * Service ports that reach one pod port cannot be told apart by `operation.ports` (pod ports): rules that
- * would admit callers across them are errors (src/adapters/shared/shared-pod-ports.ts).
+ * would admit callers across them are errors (src/adapters/shared/shared-pod-ports.ts). Nor can Services
+ * whose selectors pick the same pods (src/api/shared-pods.ts, `union`: Istio ORs the ALLOW policies of
+ * a pod): different allow rules on a pod port both reach are an error, a service without AccessPolicy
+ * there gets the other's rules (warning); the `notPorts` rule leaves out the pod ports such services
+ * govern, so it never opens them.
  *
  * AuthorizationPolicies from outside unimesh (e.g. a namespace-wide ALLOW) are ORed with these by Istio.
  */
@@ -43,6 +47,7 @@ import { type EffectiveAccessRule, type Identity, type ResolvedSource, onlyNegat
 type AccessPolicyEntry = DestinationContext["view"]["accessPolicies"][number];
 import { objectMeta } from "../../shared/ownership.js";
 import { sharedPodPortRules } from "../../shared/shared-pod-ports.js";
+import { sharedPodAccess } from "../../../api/shared-pods.js";
 import { allowPolicyName, denyPolicyName } from "../naming.js";
 import { type AuthorizationPolicySpec, type AuthzRule, type AuthzSource, type IstioObject, SECURITY_V1 } from "../resources.js";
 import { requestConditions } from "./accessL7.js";
@@ -53,6 +58,10 @@ import type { DestinationContext } from "./types.js";
 /** The ALLOW (always) and DENY (when there are deny rules) AuthorizationPolicies of a destination. */
 export function authorizationPolicies(dc: DestinationContext): KubeObject[] {
   for (const f of sharedPodPortRules(dc.view, "Istio authorizes by pod port (AuthorizationPolicy operation.ports)")) {
+    dc.ic.report(f.policy, f.pointer, "access", f.severity, f.severity === "error" ? "adapter/unsupported-value" : "adapter/conflict", f.message);
+  }
+  const how = "Istio authorizes at the pod: every AuthorizationPolicy whose selector picks a pod applies to all requests it receives (a request is allowed when any ALLOW policy allows it and no DENY policy denies it)";
+  for (const f of sharedPodAccess(dc.ic.model, dc.view, how, "union")) {
     dc.ic.report(f.policy, f.pointer, "access", f.severity, f.severity === "error" ? "adapter/unsupported-value" : "adapter/conflict", f.message);
   }
   const v = dc.view;
@@ -71,8 +80,16 @@ export function authorizationPolicies(dc: DestinationContext): KubeObject[] {
         `destination.port: every AccessPolicy of ${v.namespace}/${v.service} is port-scoped, so its other pod ports must stay open through an ALLOW rule that excludes the governed pod ports (AuthorizationPolicy rules[].to[].operation.notPorts), and the pod port of Service port ${port} is not known: guessing ${port} would open the real pod port (e.g. 8080 behind 80) to every caller; ${declarePortsHint(dc, port)}`);
     }
     if (!undeclared.length) {
-      const governed = [...new Set(v.accessPolicies.map((p) => servicePort(v, p.doc.spec.destination.port!).targetPort))].sort((a, b) => a - b);
-      allow.push({ to: [{ operation: { notPorts: governed.map(String) } }] });
+      // The pod ports this rule must not open: the governed ones, and on pods other services share, the
+      // pod ports their AccessPolicies govern (Istio ORs ALLOW policies: this rule would open them there).
+      const governed = new Set(v.accessPolicies.map((p) => servicePort(v, p.doc.spec.destination.port!).targetPort));
+      const sharers = sharersGovernedPodPorts(dc);
+      for (const tp of sharers.ports) governed.add(tp);
+      for (const o of sharers.unknown) {
+        dc.ic.report(v.accessPolicies[0], "/spec/destination/port", "access", "error", "adapter/unsupported-value",
+          `every AccessPolicy of ${v.namespace}/${v.service} is port-scoped, so its other pod ports stay open through an ALLOW rule that excludes the governed pod ports (AuthorizationPolicy rules[].to[].operation.notPorts); ${v.namespace}/${o} selects some of the same pods and has an AccessPolicy for all its ports, which are not declared, so that rule would open them on the shared pods (Istio ORs the ALLOW policies of a pod); declare the ports of ${v.namespace}/${o} in a MeshService`);
+      }
+      allow.push({ to: [{ operation: { notPorts: [...governed].sort((a, b) => a - b).map(String) } }] });
     }
   } else {
     for (const p of v.accessPolicies) warnGuessedDestinationPort(dc, p);
@@ -85,6 +102,28 @@ export function authorizationPolicies(dc: DestinationContext): KubeObject[] {
   });
   const out: KubeObject[] = [policy(allowPolicyName(v.service), "ALLOW", allow, v.accessPolicies)];
   if (deny.length) out.push(policy(denyPolicyName(v.service), "DENY", deny, [...new Set(v.deny.map((r) => r.policy))]));
+  return out;
+}
+
+/**
+ * The pod ports the AccessPolicies of services sharing the destination's pods govern (Model.podSharers):
+ * a sharer with a policy for every port governs every pod port it has (its Service ports' target
+ * ports), a port-scoped one its port's; `unknown`: sharers with a policy for every port whose ports
+ * are not known.
+ */
+function sharersGovernedPodPorts(dc: DestinationContext): { ports: number[]; unknown: string[] } {
+  const model = dc.ic.model;
+  const out = { ports: [] as number[], unknown: [] as string[] };
+  for (const o of model.podSharers(dc.view.namespace, dc.view.service)) {
+    const ov = o.view;
+    if (!ov?.accessPolicies.length) continue;
+    for (const p of ov.accessPolicies) {
+      const port = p.doc.spec.destination.port;
+      if (port !== undefined) out.ports.push(servicePort(ov, port).targetPort);
+      else if (!ov.ports.length) { if (!out.unknown.includes(o.facts.name)) out.unknown.push(o.facts.name); }
+      else for (const x of ov.ports) out.ports.push(x.targetPort);
+    }
+  }
   return out;
 }
 

@@ -14,6 +14,12 @@
  *   `portLevelMtls` only with a selector (CRD CEL rule). A pod port reached by several Service ports gets
  *   the strictest of their modes (model `podPortMtls`, a warning on the looser one); a mode on a guessed
  *   pod port that differs from the service's is an error (a wrong guess changes another port's security).
+ * - Services whose selectors pick the same pods (model `podGroup`): Istio applies ONE workload
+ *   PeerAuthentication to a pod (the oldest when several select it), so every PeerAuthentication of the
+ *   group states the same modes: `mtls.mode` the strictest service mode of the group (model `groupMtls`),
+ *   `portLevelMtls` each known pod port of the group whose strictest mode (`podPortMtls` across the
+ *   group) differs. Looser Service ports get a warning, and so does a service of the group without any
+ *   MTLSPolicy (its requests to the shared pods get these modes).
  *
  * Client side (decision): Istio's auto mTLS decides per destination whether the caller's sidecar sends
  * mTLS, from the NAMESPACE/mesh PeerAuthentication only (`BestEffortInferServiceMTLSMode` "ignores
@@ -29,7 +35,7 @@
  */
 import type { KubeObject } from "../../../api/adapter.js";
 import type { MTLSPolicy } from "../../../api/generated/model.js";
-import { servicePort } from "../../../api/model.js";
+import { type PodPortMtls, type PortMtls, describePortMtls, servicePort } from "../../../api/model.js";
 import { objectMeta } from "../../shared/ownership.js";
 import type { IstioContext } from "../context.js";
 import type { DestinationRuleDraft } from "../destinationRules.js";
@@ -67,7 +73,13 @@ export function servicePeerAuthentication(dc: DestinationContext): IstioObject<P
   if (!e) return undefined;
   const labels = workloadLabels(dc, e, "/spec/destination", "mtls", "PeerAuthentication");
   if (!labels) return undefined;
-  const spec: PeerAuthenticationSpec = { selector: { matchLabels: labels }, mtls: { mode: MODE[e.doc.spec.mode] } };
+  const model = dc.ic.model;
+  // Services sharing these pods (model podGroup): the pods enforce one mode per pod port for all of them,
+  // and Istio applies ONE workload PeerAuthentication to a pod (the oldest when several select it), so
+  // every PeerAuthentication of the group states the same modes: the strictest of the group.
+  const group = model.podGroup(dc.view.namespace, dc.view.service);
+  const top = group.length > 1 ? model.groupMtls(dc.view)?.effective.mode ?? e.doc.spec.mode : e.doc.spec.mode;
+  const spec: PeerAuthenticationSpec = { selector: { matchLabels: labels }, mtls: { mode: MODE[top] } };
   const targets: number[] = [];
   for (const [key, mode] of Object.entries(e.doc.spec.ports ?? {})) {
     const port = Number(key);
@@ -83,16 +95,26 @@ export function servicePeerAuthentication(dc: DestinationContext): IstioObject<P
     }
     if (!targets.includes(tp)) targets.push(tp);
   }
+  // In a group: every known pod port of the group whose mode is not the top one.
+  const grouped: number[] = [];
+  if (group.length > 1) {
+    for (const m of group) for (const p of model.servicePorts(m.namespace, m.name)) if (!targets.includes(p.targetPort) && !grouped.includes(p.targetPort)) grouped.push(p.targetPort);
+    for (const tp of grouped) if (model.podPortMtls(dc.view, tp)?.effective.mode !== top) targets.push(tp);
+    for (const tp of grouped) warnLooser(dc, tp);
+    // A service of the group without any MTLSPolicy (the mesh default applies to it in the model): on the
+    // shared pods its requests get this policy's modes.
+    for (const m of group) {
+      if (m.name === dc.view.service || model.mtlsMode(m.namespace, m.name)) continue;
+      dc.ic.report(e, "/spec/destination", "mtls", "warning", "adapter/conflict",
+        `${m.namespace}/${m.name} has no MTLSPolicy (nor does its namespace), but it selects some of the same pods (${sharesWith(dc)}), and Istio applies one workload PeerAuthentication per pod: requests sent to ${m.name} that reach the shared pods get this policy's mTLS modes (${top}${targets.length ? " and the port-level ones" : ""}); give ${m.name} (or the namespace) an MTLSPolicy to make it explicit`);
+    }
+  }
   if (targets.length) {
     // Per pod port, the strictest mode of the Service ports reaching it (model podPortMtls): never looser than asked.
     targets.sort((a, b) => a - b);
     const levels: Record<string, { mode: PeerMtlsMode }> = {};
     for (const tp of targets) {
-      const m = dc.ic.model.podPortMtls(dc.view, tp)!;
-      for (const l of m.looser) {
-        dc.ic.report(l.effective.policy, l.effective.pointer, "mtls", "warning", "adapter/conflict",
-          `Service port ${l.port} asks for mTLS mode ${l.effective.mode}, but it reaches pod port ${tp} like a Service port that asks for ${m.effective.mode}; PeerAuthentication portLevelMtls sets the mode per pod port, so pod port ${tp} gets the strictest, ${m.effective.mode}`);
-      }
+      const m = warnLooser(dc, tp)!;
       levels[String(tp)] = { mode: MODE[m.effective.mode] };
     }
     spec.portLevelMtls = levels;
@@ -103,6 +125,31 @@ export function servicePeerAuthentication(dc: DestinationContext): IstioObject<P
     metadata: objectMeta(servicePeerAuthenticationName(dc.view.service), dc.view.namespace, [e]),
     spec,
   };
+}
+
+/**
+ * The mode of pod port `tp` of the destination's pods (model podPortMtls: the strictest of the Service
+ * ports reaching it, those of services sharing the pods included), with a warning for each Service port
+ * behind it that asked for less.
+ */
+function warnLooser(dc: DestinationContext, tp: number): PodPortMtls | undefined {
+  const m = dc.ic.model.podPortMtls(dc.view, tp);
+  if (!m) return undefined;
+  for (const l of m.looser) {
+    const shared = l.service || m.from?.service;
+    const name = (p: PortMtls) => (p.service ? describePortMtls(p) : `Service port ${p.port} of ${dc.view.service}`);
+    dc.ic.report(l.effective.policy, l.effective.pointer, "mtls", "warning", "adapter/conflict",
+      shared
+        ? `${name(l)} (namespace ${dc.view.namespace}) asks for mTLS mode ${l.effective.mode}, but pod port ${tp} is also reached by ${m.from ? name(m.from) : `a Service port of ${dc.view.service}`}, which asks for ${m.effective.mode}, on pods both services select; Istio applies one workload PeerAuthentication per pod and sets the mode per pod port, so pod port ${tp} gets the strictest, ${m.effective.mode}, for all of them`
+        : `Service port ${l.port} asks for mTLS mode ${l.effective.mode}, but it reaches pod port ${tp} like a Service port that asks for ${m.effective.mode}; PeerAuthentication portLevelMtls sets the mode per pod port, so pod port ${tp} gets the strictest, ${m.effective.mode}`);
+  }
+  return m;
+}
+
+/** `reviews shares pods with reviews-v2, ...`: the destination's pod group, for a message. */
+function sharesWith(dc: DestinationContext): string {
+  const others = dc.ic.model.podGroup(dc.view.namespace, dc.view.service).filter((x) => x.name !== dc.view.service).map((x) => x.name);
+  return `${dc.view.service} shares pods with ${others.join(", ")}`;
 }
 
 type Client = "mtls" | "plaintext";

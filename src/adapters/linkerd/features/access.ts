@@ -24,6 +24,11 @@
  *   that would admit callers across them are errors (src/adapters/shared/shared-pod-ports.ts).
  * - `Server.spec.podSelector.matchLabels` is the destination's pod labels; empty labels would select
  *   every pod of the namespace: an error (see {@link serverPodLabels}).
+ * - Services whose selectors pick the same pods (model `podSharers`, e.g. the `<service>-<subset>`
+ *   Services of routing) put two Servers on one pod port, and Linkerd applies only the oldest: their
+ *   AccessPolicies must have the same rules there (src/api/shared-pods.ts, `one-wins`: an error
+ *   otherwise), an access Server next to one for mTLS or a rate limit alone is an error, and the mode of
+ *   a shared pod port is the strictest of the group (model `podPortMtls`).
  *
  * Inbound routes follow Linkerd's rules (linkerd2-proxy `app/inbound/src/policy/http.rs`): a request is
  * matched to ONE route, the most specific (see matching.ts), and only that route's authorizations (plus
@@ -44,12 +49,13 @@
  * - With inbound HTTPRoutes, Linkerd no longer authorizes kubelet probes on that port by itself (its
  *   default probe routes exist only for Servers without routes): a warning says so.
  */
-import type { DestinationPort, DestinationView, EffectiveAccessRule, EffectiveMtls, Entry } from "../../../api/model.js";
+import type { DestinationPort, DestinationView, EffectiveAccessRule, EffectiveMtls, Entry, PortMtls } from "../../../api/model.js";
 import type { MTLSPolicy } from "../../../api/generated/model.js";
 import type { KubeObject } from "../../../api/adapter.js";
-import { canonicalJson, servicePort } from "../../../api/model.js";
+import { canonicalJson, describePortMtls, servicePort } from "../../../api/model.js";
 import { dnsSubdomain } from "../../shared/names.js";
 import { sharedPodPortRules } from "../../shared/shared-pod-ports.js";
+import { sharedPodAccess } from "../../../api/shared-pods.js";
 import { objectMeta } from "../../shared/ownership.js";
 import type { LinkerdContext } from "../context.js";
 import { POLICY_HTTPROUTE } from "../versions.js";
@@ -97,8 +103,11 @@ function mtlsMode(lc: LinkerdContext, v: DestinationView, targetPort: number): E
   const m = lc.model.podPortMtls(v, targetPort);
   if (!m) return undefined;
   for (const l of m.looser) {
+    const name = (p: PortMtls) => (p.service ? describePortMtls(p) : `Service port ${p.port} of ${v.service}`);
     lc.report(l.effective.policy, l.effective.pointer, "mtls", "warning", "adapter/conflict",
-      `Service port ${l.port} asks for mTLS mode ${l.effective.mode}, but it reaches pod port ${targetPort} like a Service port that asks for ${m.effective.mode}; Linkerd ${lc.version} sets the inbound policy per pod port (one Server), so pod port ${targetPort} gets the strictest, ${m.effective.mode}`);
+      l.service || m.from?.service
+        ? `${name(l)} (namespace ${v.namespace}) asks for mTLS mode ${l.effective.mode}, but pod port ${targetPort} is also reached by ${m.from ? name(m.from) : `a Service port of ${v.service}`}, which asks for ${m.effective.mode}, on pods both services select; Linkerd ${lc.version} sets the inbound policy per pod port (one Server, the oldest when several select it), so pod port ${targetPort} gets the strictest, ${m.effective.mode}, for all of them`
+        : `Service port ${l.port} asks for mTLS mode ${l.effective.mode}, but it reaches pod port ${targetPort} like a Service port that asks for ${m.effective.mode}; Linkerd ${lc.version} sets the inbound policy per pod port (one Server), so pod port ${targetPort} gets the strictest, ${m.effective.mode}`);
   }
   return m.effective;
 }
@@ -287,6 +296,10 @@ export function translateInbound(lc: LinkerdContext, v: DestinationView, ports: 
   for (const f of sharedPodPortRules(v, `Linkerd ${lc.version} authorizes per pod port (one Server each)`)) {
     lc.report(f.policy, f.pointer, "access", f.severity, f.severity === "error" ? "adapter/unsupported-value" : "adapter/conflict", f.message);
   }
+  const how = `Linkerd ${lc.version} applies ONE Server to a pod port (the oldest when several select it) with that Server's authorizations only`;
+  for (const f of sharedPodAccess(lc.model, v, how, "one-wins")) {
+    lc.report(f.policy, f.pointer, "access", f.severity, f.severity === "error" ? "adapter/unsupported-value" : "adapter/conflict", f.message);
+  }
   const needs = new Map<number, ServerNeed>();
   const need = (tp: number): ServerNeed => {
     let n = needs.get(tp);
@@ -386,6 +399,7 @@ export function translateInbound(lc: LinkerdContext, v: DestinationView, ports: 
 
   const tps = [...needs.keys()];
   if (tps.length > 1) tps.sort((a, b) => a - b);
+  checkSharedServers(lc, v, needs, how);
   for (const tp of tps) {
     const n = needs.get(tp)!;
     const mm = mtlsMode(lc, v, tp);
@@ -619,6 +633,53 @@ function accessForPort(lc: LinkerdContext, v: DestinationView, tp: number | unde
     `Linkerd Server ${v.namespace}/${server} turns on default deny for port ${tp} of the pods ${canonicalJson(v.facts.selector)}; requests are admitted per inbound HTTPRoute (one route per request: the most specific match; requests no route matches get 404): ${admitted.join("; ")}`);
   lc.report(notePolicy, "/spec", "accessL7", "warning", "adapter/note",
     `Linkerd authorizes kubelet liveness/readiness probes by itself only on Servers without HTTPRoutes; Server ${v.namespace}/${server} has inbound HTTPRoutes, so probes to port ${tp} are refused unless an allow rule admits them (e.g. GET on the probe path from any caller)`);
+}
+
+/**
+ * Why each pod port of a destination gets a Server (as translateInbound decides, without reports):
+ * access (AccessPolicies), mtls (a service MTLSPolicy), rateLimit (a limit on a single-port service).
+ * Only declared ports count: with guessed ones translateInbound reports errors instead.
+ */
+function serverNeedsOf(v: DestinationView): Map<number, ServerNeed> {
+  const needs = new Map<number, ServerNeed>();
+  if (!v.portsDeclared) return needs;
+  const need = (tp: number): ServerNeed => {
+    let n = needs.get(tp);
+    if (!n) needs.set(tp, (n = { access: false, mtls: false, rateLimit: false, from: new Set() }));
+    return n;
+  };
+  for (const p of v.accessPolicies) {
+    const dp = p.doc.spec.destination.port;
+    for (const tp of dp ? [servicePort(v, dp).targetPort] : v.ports.map((x) => x.targetPort)) { const n = need(tp); n.access = true; n.from.add(p); }
+  }
+  if (v.mtls) for (const x of v.ports) { const n = need(x.targetPort); n.mtls = true; n.from.add(v.mtls); }
+  const rl = new Set(v.ports.map((x) => x.targetPort));
+  if (v.rateLimit && rl.size === 1) { const n = need([...rl][0]); n.rateLimit = true; n.from.add(v.rateLimit.policy); }
+  return needs;
+}
+
+/**
+ * Services sharing the destination's pods (model podSharers) whose own Servers select the same pod port:
+ * Linkerd applies only the oldest Server to a pod port, so both must be equivalent. Two access Servers
+ * are (their rules are compared by sharedPodAccess), and so are two Servers for the mTLS mode alone
+ * (each has the group's strictest mode, model podPortMtls); an access Server next to one for mTLS or a
+ * rate limit alone, or a rate limit on either, is not: an error.
+ */
+function checkSharedServers(lc: LinkerdContext, v: DestinationView, needs: Map<number, ServerNeed>, how: string): void {
+  const sharers = lc.model.podSharers(v.namespace, v.service);
+  if (!sharers.length) return;
+  for (const o of sharers) {
+    if (!o.view) continue;
+    const theirs = serverNeedsOf(o.view);
+    for (const [tp, n] of needs) {
+      const t = theirs.get(tp);
+      if (!t || (!n.rateLimit && !t.rateLimit && n.access === t.access)) continue;
+      const why = (x: ServerNeed) => [x.access ? "access" : "", x.mtls && !x.access ? "its mTLS mode" : "", x.rateLimit ? "a rate limit" : ""].filter(Boolean).join(" and ");
+      const first = n.from.values().next().value!;
+      lc.report(first, "/spec/destination", n.access ? "access" : n.rateLimit ? "rateLimit" : "mtls", "error", "adapter/unsupported-value",
+        `${v.namespace}/${o.facts.name} selects some of the same pods as ${v.namespace}/${v.service} (selector ${canonicalJson(o.facts.selector)}), and both need a Server on pod port ${tp} (${v.service} for ${why(n)}, ${o.facts.name} for ${why(t)}); ${how}, so the other Server and what hangs off it would be ignored on the shared pods; give the services selectors that cannot pick the same pod, or the same AccessPolicies and no rate limit`);
+    }
+  }
 }
 
 /** Most extra routes (for overlaps of allow rules) one Server gets before overlaps are reported instead. */
