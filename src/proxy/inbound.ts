@@ -18,6 +18,7 @@ import { authorityOf, forwardableRequestHeaders, localReply } from "./net/http.j
 import { spiffeFromSan } from "./identity/ca.js";
 import { peerOf, type Peer } from "./features/trafficSource.js";
 import { forward } from "./upstream/exchange.js";
+import { normalizePath } from "./features/pathNormalization.js";
 
 type InboundListener = Extract<RtListener, { kind: "inbound" }>;
 
@@ -91,9 +92,12 @@ async function handle(ctx: ProxyContext, key: string, req: Req, res: Res): Promi
   const dest = svc.destination;
   const peer = peerOfRequest(req);
   const method = req.method ?? "GET";
-  const url = req.url ?? "/";
-  const q = url.indexOf("?");
-  const path = q < 0 ? url : url.slice(0, q);
+  const raw = req.url ?? "/";
+  const q = raw.indexOf("?");
+  // Normalized once (idempotent: a path the caller's proxy normalized stays as it is): access control,
+  // the rate limit and the app see this path; the query string is kept as it is.
+  const np = normalizePath(q < 0 ? raw : raw.slice(0, q));
+  let path = q < 0 ? raw : raw.slice(0, q);
   const authority = authorityOf(req);
   const record = (status: number, flags: string[], upstream?: string) => {
     const seconds = (performance.now() - started) / 1000;
@@ -107,6 +111,13 @@ async function handle(ctx: ProxyContext, key: string, req: Req, res: Res): Promi
     }
   };
 
+  if (!np.ok) {
+    localReply(req, res, 400, `unimesh: ${np.reason}`, { flag: "DPE" });
+    record(400, ["DPE"]);
+    return;
+  }
+  path = np.path;
+  const url = q < 0 ? path : path + raw.slice(q);
   const refusal = admit(ctx, key, inst, peer, method, path, req.headers);
   if (refusal) {
     localReply(req, res, refusal.status, refusal.body, { flag: refusal.flag, ...(refusal.headers ? { headers: refusal.headers } : {}) });

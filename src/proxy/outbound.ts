@@ -23,6 +23,7 @@ import { rewritePath } from "./features/rewrite.js";
 import { redirectLocation } from "./features/redirect.js";
 import { queryParam, type RequestView } from "./features/match.js";
 import { forward, type ForwardResult, type TryTarget } from "./upstream/exchange.js";
+import { normalizePath } from "./features/pathNormalization.js";
 
 type CallerListener = Extract<RtListener, { kind: "outbound" | "ingress" }>;
 
@@ -100,6 +101,8 @@ async function handle(ctx: ProxyContext, key: string, req: Req, res: Res): Promi
   const caller = l.identity;
   const t = target(req);
   const method = req.method ?? "GET";
+  // Normalized once: every matcher below and the upstream see this path.
+  const np = normalizePath(t.path);
   const { host, port: hostPort } = splitAuthority(t.authority);
   const svc: RtService | undefined = l.kind === "ingress" && l.destination ? l.destination.service : ctx.current.resolveHost(host, caller.namespace);
   const record = (status: number, flags: string[], extra: { route?: RtRoute; upstream?: string; retries?: number; destination?: string } = {}) => {
@@ -116,6 +119,12 @@ async function handle(ctx: ProxyContext, key: string, req: Req, res: Res): Promi
       });
     }
   };
+  if (!np.ok) {
+    localReply(req, res, 400, `unimesh: ${np.reason}`, { flag: "DPE" });
+    record(400, ["DPE"]);
+    return;
+  }
+  t.path = np.path;
   if (!svc) {
     localReply(req, res, 502, `unimesh: no service "${host}" in the registry`, { flag: "NR" });
     record(502, ["NR"]);

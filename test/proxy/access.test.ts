@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { request } from "undici";
-import { call, closeAgents, meshConfig, registry, startApp, startMesh, type App } from "./support.js";
+import { call, closeAgents, meshConfig, rawCall, registry, startApp, startMesh, type App } from "./support.js";
 import type { ProxyRuntime } from "../../src/proxy/runtime.js";
 
 const POLICIES = `
@@ -18,12 +18,14 @@ spec:
     - source: {serviceAccounts: [bookinfo-productpage]}
       methods: [GET]
       paths: ["/details/*"]
+    - source: {serviceAccounts: [bookinfo-reviews]}
+      paths: ["/public/*"]
     - source: {serviceAccounts: [bookinfo-admin]}
       methods: [POST]
       paths: [/details]
       headers: {x-admin-token-id: [ops-1]}
   deny:
-    - paths: ["*/secret"]
+    - paths: ["*/secret", "/details/admin/*"]
 ---
 apiVersion: unimesh.io/v1alpha1
 kind: AccessPolicy
@@ -113,6 +115,37 @@ describe("access", () => {
 
   test("a deny rule wins over an allow rule", async () => {
     expect((await call(from("productpage"), "details", "/details/secret")).status).toBe(403);
+    expect((await call(from("productpage"), "details", "/details/admin/x")).status).toBe(403);
+  });
+
+  // Path rules see the normalized path (dot segments, %-encoded unreserved characters, backslashes,
+  // merged slashes), and the app gets that same path: no spelling of a denied path gets through.
+  test.each([
+    "/details/./admin/x", "/details/x/../admin/x", "/details/%2e%2e/details/admin/x", "/details/.%2E/details/admin/x",
+    "/details/admin\\x", "/details//admin/x", "/details/%61dmin/x", "/details/admin/x/../../admin/y",
+  ])("a deny rule cannot be bypassed by spelling its path differently: %s", async (target) => {
+    const before = details.seen.length;
+    const a = await rawCall(from("productpage"), "details", target);
+    expect(a.status).toBe(403);
+    expect(details.seen.length).toBe(before);
+  });
+
+  test("an allow rule's path cannot be left with dot segments, and the app gets the path the rule saw", async () => {
+    expect((await rawCall(from("reviews"), "details", "/public/../secret-place")).status).toBe(403);
+    expect((await rawCall(from("reviews"), "details", "/public/%2E%2E/other")).status).toBe(403);
+    const before = details.seen.length;
+    const a = await rawCall(from("reviews"), "details", "/public/./a/../b?x=/../y&z=%2e");
+    expect(a.status).toBe(200);
+    expect(details.seen.slice(before).map((s) => s.url)).toEqual(["/public/b?x=/../y&z=%2e"]);
+  });
+
+  test("paths the proxy cannot forward safely are refused with 400 before access control and the app", async () => {
+    const before = details.seen.length;
+    for (const target of ["/details/admin%2Fx", "/details/admin%5cx", "/details/1%00", "/details/1%zz", "/details/1#frag", "*"]) {
+      const a = await rawCall(from("productpage"), "details", target, target === "*" ? { method: "OPTIONS" } : {});
+      expect({ target, status: a.status, flag: a.headers["x-unimesh-flag"] }).toEqual({ target, status: 400, flag: "DPE" });
+    }
+    expect(details.seen.length).toBe(before);
   });
 
   test("an AccessPolicy without rules denies everything", async () => {

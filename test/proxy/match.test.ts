@@ -1,6 +1,6 @@
 /** `match`: path (exact, prefix, regex), method, headers (exact, prefix, regex, present, absent), query. */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { call, closeAgents, meshConfig, registry, startApp, startMesh, type App } from "./support.js";
+import { call, closeAgents, meshConfig, rawCall, registry, startApp, startMesh, type App } from "./support.js";
 import type { ProxyRuntime } from "../../src/proxy/runtime.js";
 
 const POLICIES = `
@@ -59,6 +59,17 @@ describe("match", () => {
     expect(await to("/items/42", { "user-agent": "Foo Mobile Bar" })).toBe("v2");
     expect(await to("/items/42x", { "user-agent": "Foo Mobile Bar" })).toBe("v1");
     expect(await to("/items/42", { "user-agent": "Desktop" })).toBe("v1");
+  });
+
+  test("a route sees the normalized path, and the app gets it (the query string as sent)", async () => {
+    const mobile = { "user-agent": "Foo Mobile Bar" };
+    const port = proxy.outboundPort("web", "shop");
+    for (const target of ["/items/./42", "/orders/../items/42", "/items/%34%32", "//items//42", "/items\\42", "/%2E%2e/items/42"]) {
+      const before = v2.seen.length;
+      const a = await rawCall(port, "api:8080", `${target}?q=/../%2e`, { headers: mobile });
+      expect({ target, body: a.body, seen: v2.seen.slice(before).map((s) => s.url) }).toEqual({ target, body: "v2", seen: ["/items/42?q=/../%2e"] });
+    }
+    expect((await rawCall(port, "api:8080", "/orders/7/../../orders/7?format=json", { headers: full })).body).toBe("v2");
   });
 
   test("exact path and method", async () => {

@@ -5,7 +5,7 @@
  */
 import http from "node:http";
 import http2 from "node:http2";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import { Agent, request } from "undici";
 import { loadModel, translate } from "../../src/index.js";
 import { builtin } from "../../src/adapters/builtin/index.js";
@@ -184,4 +184,38 @@ export async function many<T>(n: number, concurrency: number, fn: (i: number) =>
     while (next < n) { const i = next++; out[i] = await fn(i); }
   }));
   return out;
+}
+
+/**
+ * Sends one HTTP/1.1 request byte for byte (no client library normalizes its target) on a fresh
+ * connection and returns the status line's code, the headers and the body. `target` is sent as is.
+ */
+export async function rawCall(port: number, authority: string, target: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
+  const head = [`${opts.method ?? "GET"} ${target} HTTP/1.1`, `host: ${authority}`, "connection: close",
+    ...Object.entries(opts.headers ?? {}).map(([k, v]) => `${k}: ${v}`),
+    ...(opts.body !== undefined ? [`content-length: ${Buffer.byteLength(opts.body)}`] : []), "", ""].join("\r\n");
+  const text = await new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const s = net.connect(port, "127.0.0.1", () => s.write(head + (opts.body ?? "")));
+    s.on("data", (c) => chunks.push(c));
+    s.on("error", reject);
+    s.on("close", () => resolve(Buffer.concat(chunks).toString("latin1")));
+  });
+  const [h, ...rest] = text.split("\r\n\r\n");
+  const lines = h.split("\r\n");
+  const headers: Answer["headers"] = {};
+  for (const l of lines.slice(1)) { const i = l.indexOf(":"); if (i > 0) headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim(); }
+  let body = rest.join("\r\n\r\n");
+  if (headers["transfer-encoding"] === "chunked") {
+    let out = "";
+    for (let i = 0; ;) {
+      const e = body.indexOf("\r\n", i);
+      const n = parseInt(body.slice(i, e), 16);
+      if (!n) break;
+      out += body.slice(e + 2, e + 2 + n);
+      i = e + 2 + n + 2;
+    }
+    body = out;
+  }
+  return { status: Number(lines[0].split(" ")[1]), headers, body };
 }

@@ -14,6 +14,7 @@ import type { ProxyContext } from "../context.js";
 import type { Peer } from "../features/trafficSource.js";
 import { peerOf } from "../features/trafficSource.js";
 import { admit } from "../inbound.js";
+import { normalizePath } from "../features/pathNormalization.js";
 
 class LocalController implements Dispatcher.DispatchController {
   aborted = false;
@@ -61,9 +62,11 @@ export class InlineHop implements Pick<Dispatcher, "dispatch"> {
     const inst: RtInstance = l.instance;
     const svc = inst.service;
     const peer = inst.mode === "disabled" ? peerOf(undefined, "127.0.0.1") : this.caller;
-    const url = opts.path;
-    const q = url.indexOf("?");
-    const path = q < 0 ? url : url.slice(0, q);
+    // The caller's proxy normalized the path (and may have rewritten it): normalized again, as on the wire.
+    const q = opts.path.indexOf("?");
+    const np = normalizePath(q < 0 ? opts.path : opts.path.slice(0, q));
+    const path = np.ok ? np.path : opts.path;
+    const url = q < 0 ? path : path + opts.path.slice(q);
     const method = opts.method;
     const reqHeaders = opts.headers as Record<string, string | string[] | undefined>;
     const record = (status: number, flags: string[]) => {
@@ -78,6 +81,10 @@ export class InlineHop implements Pick<Dispatcher, "dispatch"> {
         });
       }
     };
+    if (!np.ok) {
+      record(400, ["DPE"]);
+      return reply(handler, 400, `unimesh: ${np.reason}`, { "x-unimesh-flag": "DPE" });
+    }
     const refusal = admit(ctx, this.key, inst, peer, method, path, reqHeaders as IncomingHttpHeaders);
     if (refusal) {
       record(refusal.status, [refusal.flag]);
@@ -89,7 +96,7 @@ export class InlineHop implements Pick<Dispatcher, "dispatch"> {
     if (peer.spiffe) headers["x-forwarded-client-cert"] = `By=${svc.spiffe};URI=${peer.spiffe}`;
     const dest = svc.destination;
     const pool = ctx.pools.get({ address: inst.address, port: inst.port, h2: inst.servicePort.protocol !== "http", ...(dest.connectionPool ? { pool: dest.connectionPool } : {}) });
-    return pool.dispatch({ ...opts, headers: headers as Record<string, string> }, new InboundRecorder(handler, record));
+    return pool.dispatch({ ...opts, path: url, headers: headers as Record<string, string> }, new InboundRecorder(handler, record));
   }
 }
 
