@@ -3,7 +3,9 @@
  * ejection is counted; it comes back after its ejection time; maxEjectionPercent bounds ejections.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { call, closeAgents, meshConfig, registry, startApp, startMesh } from "./support.js";
+import net from "node:net";
+import { call, closeAgents, meshConfig, rawCall, registry, startApp, startMesh, type App } from "./support.js";
+import type { ProxyRuntime } from "../../src/proxy/runtime.js";
 
 const policies = (baseEjectionTime: string, maxEjectionPercent: number) => `
 apiVersion: unimesh.io/v1alpha1
@@ -105,5 +107,86 @@ spec:
     await proxy.stop();
     await closeAgents();
     await Promise.all([slow.close(), caller.close()]);
+  });
+});
+
+/**
+ * Sends a request with `Expect: 100-continue` as curl does for uploads above 1 MB: the body goes only
+ * after the interim 100 answer. Returns the interim status lines seen and the final status.
+ */
+async function expectContinue(port: number, authority: string, body: Buffer): Promise<{ interim: string[]; status: number; body: string }> {
+  return new Promise((resolve) => {
+    let buf = "";
+    let sent = false;
+    const s = net.connect(port, "127.0.0.1", () => s.write(`PUT /upload HTTP/1.1\r\nhost: ${authority}\r\ncontent-length: ${body.length}\r\nexpect: 100-continue\r\nconnection: close\r\n\r\n`));
+    s.on("data", (c: Buffer) => {
+      buf += c.toString("latin1");
+      if (!sent && /^HTTP\/1\.1 100 /.test(buf) && buf.includes("\r\n\r\n")) { sent = true; s.write(body); }
+    });
+    s.on("error", () => {});
+    s.on("close", () => {
+      const interim = buf.split("\r\n").filter((l) => /^HTTP\/1\.1 1\d\d /.test(l));
+      const final = buf.split("\r\n").find((l) => /^HTTP\/1\.1 [2-5]\d\d /.test(l)) ?? "";
+      resolve({ interim, status: Number(final.split(" ")[1]), body: buf.slice(buf.lastIndexOf("\r\n\r\n") + 4) });
+    });
+  });
+}
+
+describe("outlierDetection counts only upstream failures, never what a client caused", () => {
+  let app: App, caller: App, proxy: ProxyRuntime, out: number;
+  beforeAll(async () => {
+    app = await startApp("app", (_req, res, body) => res.end(`got ${body.length} bytes`));
+    caller = await startApp("productpage");
+    proxy = await startMesh(meshConfig(`
+apiVersion: unimesh.io/v1alpha1
+kind: TrafficPolicy
+metadata: {name: strict-outliers, namespace: bookinfo}
+spec:
+  destination: {service: reviews}
+  outlierDetection: {consecutive5xxErrors: 1, consecutiveGatewayErrors: 1, baseEjectionTime: 30s, maxEjectionPercent: 100}
+`, registry([
+      { service: "reviews", namespace: "bookinfo", port: app.port },
+      { service: "productpage", namespace: "bookinfo", port: caller.port, outbound: true },
+    ])));
+    out = proxy.outboundPort("productpage", "bookinfo");
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await closeAgents();
+    await Promise.all([app, caller].map((a) => a?.close()));
+  });
+  const ejected = () => proxy.metrics.ejections.get({ destination: "bookinfo/reviews" });
+
+  test("an upload with Expect: 100-continue (curl above 1 MB) reaches the app whole", async () => {
+    const body = Buffer.alloc(2 * 1024 * 1024, 120);
+    const r = await expectContinue(out, "reviews", body);
+    expect(r).toEqual({ interim: ["HTTP/1.1 100 Continue"], status: 200, body: `got ${body.length} bytes` });
+    expect(app.seen.at(-1)!.headers.expect).toBeUndefined();
+    expect(ejected()).toBe(0);
+  });
+
+  test("OPTIONS * is answered locally with 400, not 503, and says nothing about the instance", async () => {
+    const r = await rawCall(out, "reviews", "*", { method: "OPTIONS" });
+    expect(r.status).toBe(400);
+    expect(ejected()).toBe(0);
+  });
+
+  test("a caller that stops sending its body mid-upload is not held against the instance", async () => {
+    await new Promise<void>((resolve) => {
+      const s = net.connect(out, "127.0.0.1", () => {
+        s.write("POST /upload HTTP/1.1\r\nhost: reviews\r\ncontent-length: 1000000\r\n\r\n");
+        s.write(Buffer.alloc(300_000, 120), () => setTimeout(() => { s.destroy(); resolve(); }, 100));
+      });
+      s.on("error", () => {});
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(ejected()).toBe(0);
+  });
+
+  test("the instance still serves everyone", async () => {
+    const a = await call(out, "reviews", "/");
+    expect(a.status).toBe(200);
+    expect(ejected()).toBe(0);
+    expect(proxy.metrics.upstreamFailures.get({ destination: "bookinfo/reviews" })).toBe(0);
   });
 });

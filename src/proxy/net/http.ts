@@ -12,12 +12,16 @@ const HOP_BY_HOP = new Set([
   "proxy-authorization", "proxy-authenticate",
 ]);
 
-/** Request headers to forward: without hop-by-hop headers, HTTP/2 pseudo-headers and `host` (set separately). */
+/**
+ * Request headers to forward: without hop-by-hop headers, HTTP/2 pseudo-headers, `host` (set
+ * separately) and `expect`: like Envoy (without `proxy_100_continue`), the proxy answers
+ * `Expect: 100-continue` itself (the listener sends the interim 100) and streams the body on.
+ */
 export function forwardableRequestHeaders(h: IncomingHttpHeaders): HeaderMap {
   const out: HeaderMap = {};
   const listed = connectionListed(h.connection);
   for (const k in h) {
-    if (k.charCodeAt(0) === 58 /* : */ || HOP_BY_HOP.has(k) || (listed && listed.has(k))) continue;
+    if (k.charCodeAt(0) === 58 /* : */ || HOP_BY_HOP.has(k) || k === "expect" || (listed && listed.has(k))) continue;
     out[k] = h[k];
   }
   // gRPC needs `te: trailers` end to end.

@@ -79,6 +79,19 @@ export function classifyError(e: Error & { code?: string }): Exclude<TryOutcome[
   return "reset";
 }
 
+/**
+ * True when the HTTP client refused the request itself, before anything reached the upstream (an
+ * argument it does not support or a malformed request): the client's fault, not the instance's.
+ */
+function refusedLocally(e: Error & { code?: string }): boolean {
+  return e.code === "UND_ERR_INVALID_ARG" || e.code === "UND_ERR_NOT_SUPPORTED" || e.code === "UND_ERR_REQ_CONTENT_LENGTH_MISMATCH";
+}
+
+/** True when the downstream request broke off before its body was complete (the caller went away or sent garbage). */
+function downstreamBroken(req: Req): boolean {
+  return !req.complete && (req.destroyed || req.readableAborted || (req as { aborted?: boolean }).aborted === true);
+}
+
 function grpcStatus(h: IncomingHttpHeaders): number | undefined {
   const v = h["grpc-status"];
   return typeof v === "string" ? Number(v) : undefined;
@@ -181,6 +194,16 @@ export function forward(plan: ForwardPlan): Promise<ForwardResult> {
         if (!endTry()) return;
         // Abandoned because the caller went away: says nothing about the instance.
         if (err instanceof DownstreamGone) return;
+        // The caller's body broke off, or the request was refused before it left: the caller's fault,
+        // never counted against the instance (outlier detection) nor retried.
+        if (downstreamBroken(req)) {
+          if (!finished) { if (committed) res.destroy(); finish(499, "DC"); }
+          return;
+        }
+        if (refusedLocally(err as Error & { code?: string })) {
+          if (!finished) fail(400, `unimesh: this request cannot be forwarded: ${err.message}`, "DPE");
+          return;
+        }
         const kind = classifyError(err);
         plan.onOutcome?.(target, kind === "refused-stream" ? "reset" : kind);
         if (finished) return;
