@@ -188,6 +188,10 @@ export class ProxyRuntime {
       certs: () => this.ctx.certs.list().map((c) => ({ identity: c.spiffeId, serial: c.serial, notBefore: c.notBefore, notAfter: c.notAfter })),
       reload: () => this.reload(),
       quit: () => (this.options.onQuit ? this.options.onQuit() : void this.stop()),
+      bound: () => {
+        const b = this.bound.get("admin");
+        return { address: b?.plan.address ?? "127.0.0.1", port: b?.listener.port ?? 0 };
+      },
     };
   }
 

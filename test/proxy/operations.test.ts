@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "undici";
-import { call, closeAgents, meshConfig, registry, startApp, startMesh, type App } from "./support.js";
+import { call, closeAgents, meshConfig, rawCall, registry, startApp, startMesh, type App } from "./support.js";
 import type { ProxyRuntime } from "../../src/proxy/runtime.js";
 
 const POLICIES = `
@@ -88,6 +88,47 @@ describe("operations", () => {
     expect(JSON.parse((await get("/config")).text).kind).toBe("ProxyConfig");
     const certs = JSON.parse((await get("/certs")).text);
     expect(certs.map((c: { identity: string }) => c.identity)).toContain("spiffe://cluster.local/ns/bookinfo/sa/ratings");
+  });
+
+  test("the admin port answers only loopback Host names (DNS rebinding reads neither config nor certificates)", async () => {
+    const port = proxy.port("admin");
+    for (const host of ["localhost", `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, "LOCALHOST"]) {
+      expect({ host, status: (await rawCall(port, host, "/config")).status }).toEqual({ host, status: 200 });
+    }
+    for (const host of ["evil.example", `evil.example:${port}`, `127.0.0.1.evil.example:${port}`, `localhost:${port + 1}`, `localhost.:${port}`, "10.0.0.1", ""]) {
+      for (const path of ["/config", "/certs", "/metrics"]) {
+        const r = await rawCall(port, host, path);
+        expect({ host, path, status: r.status, leaked: r.body.includes("ProxyConfig") || r.body.includes("spiffe://") }).toEqual({ host, path, status: 421, leaked: false });
+      }
+    }
+    // Nor can it stop or reload the proxy.
+    expect((await rawCall(port, `evil.example:${port}`, "/quitquitquit", { method: "POST" })).status).toBe(421);
+    expect(proxy.metrics.reloads.get({})).toBe(0);
+  });
+
+  test("no state change from a cross-origin simple request (a web page POSTing text/plain or a form)", async () => {
+    const port = proxy.port("admin");
+    const host = `127.0.0.1:${port}`;
+    const attempts: Record<string, string>[] = [
+      { "content-type": "text/plain" },
+      { "content-type": "application/x-www-form-urlencoded" },
+      { "content-type": "multipart/form-data; boundary=x" },
+      { origin: "https://evil.example" },
+      { origin: "null", "content-type": "application/json" },
+      { "sec-fetch-site": "cross-site", "content-type": "application/json" },
+      { "sec-fetch-site": "same-site" },
+    ];
+    for (const headers of attempts) {
+      for (const path of ["/quitquitquit", "/reload"]) {
+        const r = await rawCall(port, host, path, { method: "POST", headers, body: "{}" });
+        expect({ headers, path, status: r.status }).toEqual({ headers, path, status: 403 });
+      }
+    }
+    expect(proxy.metrics.reloads.get({})).toBe(0);
+    expect((await get("/ready")).status).toBe(200);
+    // What a CLI sends is fine (POST /reload has no reload source here: 400 with a diagnostic).
+    expect((await rawCall(port, host, "/reload", { method: "POST" })).status).toBe(400);
+    expect((await rawCall(port, host, "/reload", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })).status).toBe(400);
   });
 
   test("access logs are JSON lines", async () => {
