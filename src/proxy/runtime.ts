@@ -154,6 +154,7 @@ export class ProxyRuntime {
       plaintextRefused: () => this.metrics.tlsRefused.inc([plan.key, "plaintext on a strict port"]),
       tlsRefused: (reason: string) => this.metrics.tlsRefused.inc([plan.key, reason]),
       overloaded: () => this.metrics.overloaded.inc([plan.key]),
+      closed: (reason: string) => this.metrics.connectionsClosed.inc([plan.key, reason]),
     };
     switch (plan.kind) {
       case "admin":
@@ -205,6 +206,11 @@ export class ProxyRuntime {
     const b = this.bound.get(key);
     if (!b) throw new Error(`no listener ${key}; listeners: ${[...this.bound.keys()].join(", ")}`);
     return b.listener.port;
+  }
+
+  /** Open downstream connections of a listener (by key): what `maxConnections` bounds. */
+  connections(key: string): number {
+    return this.bound.get(key)?.listener.connections ?? 0;
   }
 
   /** The outbound listener port of the first (or the given) instance of a service. */

@@ -168,6 +168,92 @@ describe("operations", () => {
   });
 });
 
+/** Opens `n` connections that send nothing; resolves once all are connected. */
+async function idleSockets(port: number, n: number): Promise<net.Socket[]> {
+  const out: net.Socket[] = [];
+  for (let i = 0; i < n; i += 200) {
+    out.push(...await Promise.all(Array.from({ length: Math.min(200, n - i) }, () => new Promise<net.Socket>((resolve) => {
+      const s = net.connect(port, "127.0.0.1", () => resolve(s));
+      s.on("error", () => resolve(s));
+    }))));
+  }
+  return out;
+}
+
+describe("connection limits: idle connections are shed before a client is refused", () => {
+  let app: App, slow: App, caller: App, proxy: ProxyRuntime;
+  beforeAll(async () => {
+    app = await startApp("app");
+    slow = await startApp("slow", (_req, res) => setTimeout(() => res.end("slow done"), 500));
+    caller = await startApp("caller");
+    proxy = await startMesh(meshConfig("", registry([
+      { service: "app", port: app.port },
+      { service: "slow", port: slow.port },
+      { service: "caller", port: caller.port, outbound: true },
+    ]), { limits: { maxConnections: 40 } }));
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await closeAgents();
+    await Promise.all([app, slow, caller].map((a) => a?.close()));
+  });
+  const key = () => Object.keys(proxy.listeners()).find((k) => k.startsWith("outbound|"))!;
+
+  test("a normal client is served while many more idle connections than the limit are open", async () => {
+    const port = proxy.outboundPort("caller");
+    const idle = await idleSockets(port, 200);
+    try {
+      const a = await rawCall(port, "app", "/");
+      expect(a.status).toBe(200);
+      expect(a.body).toBe("app");
+      expect(proxy.connections(key())).toBeLessThanOrEqual(40);
+      expect(proxy.metrics.connectionsClosed.get({ reason: "idle-shed" })).toBeGreaterThanOrEqual(161);
+    } finally {
+      for (const s of idle) s.destroy();
+    }
+  });
+
+  test("with the default limit (4,096), 4,200 idle connections do not lock a normal client out", { timeout: 60_000 }, async () => {
+    const p = await startMesh(meshConfig("", registry([{ service: "app", port: app.port }, { service: "caller", port: caller.port, outbound: true }])));
+    const port = p.outboundPort("caller");
+    const idle = await idleSockets(port, 4200);
+    try {
+      const a = await rawCall(port, "app", "/");
+      expect(a.body).toBe("app");
+      expect(p.connections(Object.keys(p.listeners()).find((k) => k.startsWith("outbound|"))!)).toBeLessThanOrEqual(4096);
+    } finally {
+      for (const s of idle) s.destroy();
+      await p.stop();
+    }
+  });
+
+  test("busy connections are kept: requests in flight finish while idle ones are shed", async () => {
+    const port = proxy.outboundPort("caller");
+    const seen = slow.seen.length;
+    const busy = Array.from({ length: 20 }, () => rawCall(port, "slow", "/"));
+    while (slow.seen.length < seen + 20) await new Promise((r) => setTimeout(r, 10));
+    const idle = await idleSockets(port, 100);
+    try {
+      const a = await rawCall(port, "app", "/");
+      expect(a.status).toBe(200);
+      expect((await Promise.all(busy)).map((r) => r.body)).toEqual(Array(20).fill("slow done"));
+    } finally {
+      for (const s of idle) s.destroy();
+    }
+  });
+
+  test("with every connection busy, a new one is refused (and counted), not queued", async () => {
+    const port = proxy.outboundPort("caller");
+    const seen = slow.seen.length;
+    const busy = Array.from({ length: 40 }, () => rawCall(port, "slow", "/"));
+    while (slow.seen.length < seen + 40) await new Promise((r) => setTimeout(r, 10));
+    const refused = await rawCall(port, "app", "/").catch(() => ({ status: 0 }));
+    expect(refused.status).toBeNaN();
+    expect(proxy.metrics.overloaded.get({})).toBeGreaterThanOrEqual(1);
+    expect((await Promise.all(busy)).every((r) => r.body === "slow done")).toBe(true);
+  });
+});
+
 describe("graceful shutdown", () => {
   test("in-flight requests finish, then everything closes", async () => {
     const slow = await startApp("slow", (_req, res) => setTimeout(() => res.end("finished"), 300));

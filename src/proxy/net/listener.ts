@@ -6,6 +6,11 @@
  * receive timeouts, idle and keep-alive timeouts, header size, connection count, HTTP/2 stream count.
  * Draining (reload, shutdown) stops accepting, lets in-flight requests finish, closes idle keep-alive
  * connections and sends HTTP/2 GOAWAY, then destroys what is left after the drain timeout.
+ *
+ * At `maxConnections`, a new connection sheds an idle one rather than being refused (like Envoy's
+ * overload manager, which closes idle connections first): the oldest connection that has not sent a
+ * byte yet, else the one idle longest (HTTP/1.1 keep-alive between requests, HTTP/2 with no open
+ * request). Only when every connection is busy is the new one refused (`overloaded`).
  */
 import net from "node:net";
 import http from "node:http";
@@ -31,9 +36,27 @@ export interface ListenerEvents {
   plaintextRefused?(): void;
   tlsRefused?(reason: string): void;
   overloaded?(): void;
+  /** The listener closed a connection to protect itself (`idle-shed`, `http2-premature-resets`). */
+  closed?(reason: string): void;
 }
 
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0");
+
+/** One accepted connection, for idle shedding. */
+interface Conn {
+  socket: net.Socket;
+  /** The socket requests are read from (the TLS socket once the handshake is done): its bytesRead. */
+  io: net.Socket;
+  /** True once its first bytes were read (protocol picked). */
+  sniffed: boolean;
+  /** Requests in flight on it. */
+  active: number;
+  /** When it last became idle (ms epoch); bytes read by then, to tell a new request in progress. */
+  idleSince: number;
+  bytesAtIdle: number;
+  /** Closes it gracefully when it is an HTTP/2 session. */
+  session?: http2.ServerHttp2Session;
+}
 
 /** A sniffing listener. */
 export class Listener {
@@ -43,6 +66,13 @@ export class Listener {
   private readonly tlsServer?: tls.Server;
   private readonly sockets = new Set<net.Socket>();
   private readonly sessions = new Set<http2.ServerHttp2Session>();
+  /** Accepted connections, oldest first; looked up by raw socket, TLS socket or HTTP/2 session. */
+  private readonly conns = new Set<Conn>();
+  private readonly connOf = new WeakMap<object, Conn>();
+  /** The connection being handed to the HTTP/2 server (its "session" event fires synchronously). */
+  private handing?: Conn;
+  /** Connections in a TLS handshake, by peer `address|port`. */
+  private readonly tlsPending = new Map<string, Conn>();
   private draining = false;
   /** Requests in flight. */
   inFlight = 0;
@@ -57,11 +87,14 @@ export class Listener {
   ) {
     const track = (req: Req, res: Res) => {
       this.inFlight++;
+      const conn = this.connOf.get("stream" in req ? (req as http2.Http2ServerRequest).stream.session ?? req : req.socket);
+      if (conn) conn.active++;
       let done = false;
       const finish = () => {
         if (done) return;
         done = true;
         this.inFlight--;
+        if (conn && --conn.active === 0) { conn.idleSince = Date.now(); conn.bytesAtIdle = conn.io.bytesRead; }
         if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
       };
       res.once("finish", finish);
@@ -88,6 +121,7 @@ export class Listener {
     }, track);
     this.h2.setTimeout(limits.idleTimeoutMs);
     this.h2.on("session", (s: http2.ServerHttp2Session) => {
+      if (this.handing) { this.connOf.set(s, this.handing); this.handing.session = s; }
       this.sessions.add(s);
       s.once("close", () => this.sessions.delete(s));
       if (this.draining) s.close();
@@ -106,7 +140,12 @@ export class Listener {
           s.destroy();
           return;
         }
-        if (s.alpnProtocol === "h2") this.h2.emit("connection", s);
+        // The TLS socket wraps the accepted one: found by the peer's address and port.
+        const k = `${s.remoteAddress}|${s.remotePort}`;
+        const conn = this.tlsPending.get(k);
+        this.tlsPending.delete(k);
+        if (conn) { this.connOf.set(s, conn); conn.io = s; conn.bytesAtIdle = s.bytesRead; }
+        if (s.alpnProtocol === "h2") this.handTo2(s, conn);
         else this.http1.emit("connection", s);
       });
       this.tlsServer.on("tlsClientError", (e: Error, s: tls.TLSSocket) => {
@@ -116,8 +155,41 @@ export class Listener {
       });
     }
     this.server = net.createServer({ noDelay: true }, (s) => this.accept(s));
-    this.server.maxConnections = limits.maxConnections;
+    // maxConnections is enforced in accept() (shedding idle connections first); this is the backstop.
+    this.server.maxConnections = limits.maxConnections * 2;
     this.server.on("drop", () => this.events.overloaded?.());
+  }
+
+  private handTo2(socket: net.Socket, conn: Conn | undefined): void {
+    this.handing = conn;
+    try { this.h2.emit("connection", socket); } finally { this.handing = undefined; }
+  }
+
+  /** Makes room for one more connection: sheds the best idle one; false when every connection is busy. */
+  private makeRoom(): boolean {
+    // In order: the oldest connection that never sent a byte, the one idle longest between requests,
+    // the oldest still sending a request head (no request in flight: a slow or stalled client).
+    let idle: Conn | undefined;
+    let partial: Conn | undefined;
+    let victim: Conn | undefined;
+    for (const c of this.conns) {
+      if (!c.sniffed) { victim = c; break; }
+      if (c.active !== 0) continue;
+      if (c.io.bytesRead === c.bytesAtIdle) { if (!idle || c.idleSince < idle.idleSince) idle = c; }
+      else partial ??= c;
+    }
+    victim ??= idle ?? partial;
+    if (!victim) return false;
+    this.events.closed?.("idle-shed");
+    this.forget(victim);
+    if (victim.session) victim.session.destroy();
+    victim.socket.destroy();
+    return true;
+  }
+
+  private forget(c: Conn): void {
+    this.conns.delete(c);
+    this.sockets.delete(c.socket);
   }
 
   /** Replaces the TLS credentials (certificate renewal); established connections keep theirs. */
@@ -129,12 +201,23 @@ export class Listener {
 
   private accept(socket: net.Socket): void {
     if (this.draining) { socket.destroy(); return; }
+    if (this.conns.size >= this.limits.maxConnections && !this.makeRoom()) {
+      this.events.overloaded?.();
+      socket.destroy();
+      return;
+    }
+    const conn: Conn = { socket, io: socket, sniffed: false, active: 0, idleSince: Date.now(), bytesAtIdle: 0 };
+    this.conns.add(conn);
+    this.connOf.set(socket, conn);
     this.sockets.add(socket);
-    socket.once("close", () => this.sockets.delete(socket));
+    socket.once("close", () => this.forget(conn));
     socket.on("error", () => socket.destroy());
     const timer = setTimeout(() => socket.destroy(), this.limits.handshakeTimeoutMs);
     socket.once("data", (chunk: Buffer) => {
       clearTimeout(timer);
+      conn.sniffed = true;
+      // Not idle until a first request completes (its head is being read).
+      conn.bytesAtIdle = -1;
       socket.pause();
       socket.unshift(chunk);
       const isTls = chunk[0] === 0x16;
@@ -142,13 +225,16 @@ export class Listener {
       if (isTls) {
         if (!this.tlsServer || mode === "disabled") { this.events.tlsRefused?.("TLS on a plaintext port"); socket.destroy(); return; }
         // The TLS socket takes over the handle and reads the unshifted bytes itself.
+        const k = `${socket.remoteAddress}|${socket.remotePort}`;
+        this.tlsPending.set(k, conn);
+        socket.once("close", () => { if (this.tlsPending.get(k) === conn) this.tlsPending.delete(k); });
         this.tlsServer.emit("connection", socket);
         return;
       }
       if (mode === "strict") { this.events.plaintextRefused?.(); socket.destroy(); return; }
       const h2 = chunk.subarray(0, H2_PREFACE.length).equals(H2_PREFACE.subarray(0, Math.min(chunk.length, H2_PREFACE.length)));
       // HTTP/2 sessions read the unshifted bytes themselves; the HTTP/1.1 parser needs the stream resumed.
-      if (h2) this.h2.emit("connection", socket);
+      if (h2) this.handTo2(socket, conn);
       else { this.http1.emit("connection", socket); socket.resume(); }
     });
   }
@@ -163,6 +249,11 @@ export class Listener {
         resolve((this.server.address() as net.AddressInfo).port);
       });
     });
+  }
+
+  /** Open connections (accepted and not yet closed). */
+  get connections(): number {
+    return this.conns.size;
   }
 
   /** The bound port. */

@@ -118,7 +118,8 @@ export class ProxyMetrics {
   readonly upstreamFailures = new Counter("unimesh_upstream_failures_total", "Tries that failed without a response, by reason (connect-failure, reset, refused-stream, timeout).", ["direction", "destination", "reason"]);
   readonly tlsRefused = new Counter("unimesh_tls_refused_total", "Inbound connections refused: a failed mutual TLS handshake (no or invalid client certificate), or plaintext on a strict port.", ["listener", "reason"]);
   readonly reloads = new Counter("unimesh_config_reloads_total", "Configuration reloads, by result (ok, error).", ["result"]);
-  readonly overloaded = new Counter("unimesh_connections_dropped_total", "Connections dropped because a listener reached maxConnections.", ["listener"]);
+  readonly overloaded = new Counter("unimesh_connections_dropped_total", "New connections refused because a listener reached maxConnections with every connection busy.", ["listener"]);
+  readonly connectionsClosed = new Counter("unimesh_connections_closed_total", "Connections the proxy closed to protect itself, by reason (idle-shed: an idle connection made room at maxConnections; http2-premature-resets: a client reset most of its streams).", ["listener", "reason"]);
   private readonly gauges: Gauge[] = [];
 
   /** Counts one request and observes its duration (seconds). */
@@ -137,7 +138,7 @@ export class ProxyMetrics {
   render(): string {
     return [
       this.requests, this.duration, this.retries, this.ejections, this.rateLimited, this.denied, this.faults, this.mirrored,
-      this.overflows, this.upstreamFailures, this.tlsRefused, this.reloads, this.overloaded, ...this.gauges,
+      this.overflows, this.upstreamFailures, this.tlsRefused, this.reloads, this.overloaded, this.connectionsClosed, ...this.gauges,
     ].map((m) => m.render()).join("\n") + "\n";
   }
 }
