@@ -256,14 +256,19 @@ async function handle(ctx: ProxyContext, key: string, req: Req, res: Res): Promi
   }
   const release = typeof admitted === "function" ? admitted : await admitted;
   const cert = ctx.certs.peek(caller.spiffe);
+  const cfg = ctx.current;
   const endpoints = svc.endpoints(tgt.labels, tport);
+  // A try after a reload picks among the instances of the configuration running then (an instance
+  // removed or moved by the reload is not picked at its old address).
+  const live = (): RtInstance[] => ctx.current === cfg ? endpoints : ctx.current.services.get(svc.key)?.endpoints(tgt.labels, tport) ?? [];
   const mode = (i: RtInstance) => i.mode;
   const reset = dest.connectionPool?.maxRequestsPerConnection === 1;
   const inline = ctx.current.settings.colocatedHops === "inline";
   const pick = (tried: ReadonlySet<string>): TryTarget | "no-healthy" => {
-    let cands = endpoints;
+    const eps = live();
+    let cands = eps;
     if (state.outlier || tried.size) {
-      const healthy = state.outlier ? endpoints.filter((i) => !state.outlier!.isEjected(i.id)) : endpoints;
+      const healthy = state.outlier ? eps.filter((i) => !state.outlier!.isEjected(i.id)) : eps;
       if (!healthy.length) return "no-healthy";
       const fresh = tried.size ? healthy.filter((i) => !tried.has(i.id)) : healthy;
       cands = fresh.length ? fresh : healthy;

@@ -123,10 +123,12 @@ export class ProxyRuntime {
       if (same) keep.set(k, { plan: n!, listener: b.listener });
       else removed.push(b);
     }
-    // Free fixed ports that a removed listener holds and a new one wants.
+    // Free fixed ports that a removed listener holds and a new one wants: it stops accepting (its
+    // connections and requests in flight go on; it drains with the others below).
     const wanted = new Set(next.listeners.filter((l) => !keep.has(l.key) && l.port !== 0).map((l) => `${l.address}:${l.port}`));
     const early = removed.filter((b) => wanted.has(`${b.plan.address}:${b.listener.port}`));
-    await Promise.all(early.map((b) => b.listener.drain(0)));
+    const ports = new Map(removed.map((b) => [b, b.listener.port]));
+    await Promise.all(early.map((b) => b.listener.stopAccepting()));
     try {
       for (const plan of next.listeners) {
         if (keep.has(plan.key)) continue;
@@ -144,8 +146,13 @@ export class ProxyRuntime {
     this.ctx.current = next;
     this.bound.clear();
     for (const [k, b] of all) this.bound.set(k, b);
-    const late = removed.filter((b) => !early.includes(b));
-    await Promise.all(late.map((b) => b.listener.drain()));
+    // Removed (or moved) listeners drain: requests in flight finish. Callers' pools to a removed inbound
+    // listener are retired first, so that the client side closes its own idle connections (no request
+    // races a server-side close); new requests pick instances from the new configuration.
+    await Promise.all(removed.map(async (b) => {
+      if (b.plan.kind === "inbound") await this.ctx.pools.retire(b.plan.address, ports.get(b)!);
+      await b.listener.drain();
+    }));
   }
 
   private createListener(plan: RtListener, cfg: CompiledConfig): Listener {

@@ -4,6 +4,7 @@
  * refused and the running one stays.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import net from "node:net";
 import { call, closeAgents, meshConfig, registry, startApp, startMesh, type App, type Answer } from "./support.js";
 import type { ProxyRuntime } from "../../src/proxy/runtime.js";
 
@@ -16,6 +17,13 @@ spec:
   routes:
     - split: [{subset: {version: ${version}}}]
 `;
+
+async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(Array.from({ length: n }, () => new Promise<net.Server>((r) => { const s = net.createServer(); s.listen(0, "127.0.0.1", () => r(s)); })));
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
 
 describe("reload", () => {
   let v1: App, v2: App, slow: App, caller: App, proxy: ProxyRuntime;
@@ -75,6 +83,57 @@ describe("reload", () => {
     expect((await inFlight).body).toBe("slow");
     expect(Object.keys(proxy.listeners()).some((k) => k.includes(`:${v2.port}`))).toBe(false);
     expect((await call(out, "reviews", "/")).body).toBe("v1");
+  });
+
+  // Fixed ports are picked free, then bound: a test file running in parallel can take one in between
+  // (the reload is then refused with proxy/listen); a retry picks new ports.
+  test("moving inbound listeners to other ports under load loses no request", { retry: 2 }, async () => {
+    const ports = await freePorts(6);
+    // The instances' inbound listeners move between fixed ports (and back to ephemeral ones); they
+    // rotate, so a port one listener leaves is taken by another in the same reload.
+    const moved = (k: number | undefined) => {
+      const r = reg(true);
+      for (const svc of r.spec.services!) for (const i of svc.instances!) {
+        i.inbound = { port: k === undefined || svc.name === "productpage" ? 0 : ports[k + (i.port === v1.port ? 0 : i.port === v2.port ? 1 : 2)] };
+      }
+      return meshConfig(to("v1"), r);
+    };
+    const out = proxy.outboundPort("productpage", "bookinfo");
+    let reloadsDone = false;
+    const answers: Answer[] = [];
+    const errors: unknown[] = [];
+    const load = Promise.all(Array.from({ length: 16 }, async (_x, n) => {
+      while ((!reloadsDone || answers.length + errors.length < 300) && errors.length < 50) {
+        // Slow requests too: in flight across every reload.
+        try { answers.push(await call(out, n % 4 === 0 ? "slow" : "reviews", "/")); } catch (e) { errors.push(e); }
+      }
+    }));
+    for (const k of [0, 1, 2, undefined, 1, 0]) {
+      const before = answers.length;
+      while (answers.length < before + 20 && errors.length < 50) await new Promise((r) => setTimeout(r, 5));
+      expect((await proxy.reload(moved(k))).ok).toBe(true);
+      if (k !== undefined) expect(proxy.inboundPort("reviews", "bookinfo", v1.port)).toBe(ports[k]);
+    }
+    reloadsDone = true;
+    await load;
+    expect(errors).toEqual([]);
+    expect(answers.filter((a) => a.status !== 200)).toEqual([]);
+    expect(answers.filter((a) => a.body === "slow").length).toBeGreaterThan(8);
+    expect(proxy.metrics.upstreamFailures.get({})).toBe(0);
+  });
+
+  test("moving an outbound listener: requests in flight on the old port finish, the new port serves", async () => {
+    const [port] = await freePorts(1);
+    const r = reg(true);
+    for (const svc of r.spec.services!) for (const i of svc.instances!) if (i.outbound) i.outbound = { port };
+    const old = proxy.outboundPort("productpage", "bookinfo");
+    const seen = slow.seen.length;
+    const inFlight = Array.from({ length: 4 }, () => call(old, "slow", "/"));
+    while (slow.seen.length < seen + 4) await new Promise((res) => setTimeout(res, 5));
+    expect((await proxy.reload(meshConfig(to("v1"), r))).ok).toBe(true);
+    expect(proxy.outboundPort("productpage", "bookinfo")).toBe(port);
+    expect((await Promise.all(inFlight)).map((a) => a.body)).toEqual(["slow", "slow", "slow", "slow"]);
+    expect((await call(port, "reviews", "/")).body).toBe("v1");
   });
 
   test("an invalid configuration is refused and the running one stays", async () => {

@@ -261,14 +261,21 @@ export class Listener {
     return (this.server.address() as net.AddressInfo | null)?.port ?? 0;
   }
 
+  /** Stops accepting new connections (the port is free again); connections already open go on. */
+  async stopAccepting(): Promise<void> {
+    this.draining = true;
+    if (!this.server.listening) return;
+    // close() stops accepting at once; its callback would wait for every connection to end.
+    this.server.close();
+    await new Promise((r) => setImmediate(r));
+  }
+
   /**
    * Stops accepting and drains: in-flight requests may finish (responses ask HTTP/1.1 clients to close,
    * HTTP/2 sessions get GOAWAY); after `timeoutMs` everything left is destroyed.
    */
   async drain(timeoutMs = this.limits.drainTimeoutMs): Promise<void> {
-    this.draining = true;
-    // close() stops accepting at once; its callback would wait for every connection to end.
-    this.server.close();
+    await this.stopAccepting();
     for (const s of this.sessions) s.close();
     this.http1.closeIdleConnections();
     if (this.inFlight > 0) {

@@ -42,6 +42,18 @@ export class Pools {
     return pool;
   }
 
+  /**
+   * Retires every pool to `address:port` (a listener that a reload moved or removed): later `get`s
+   * create new pools, and the old ones close gracefully — requests already dispatched on them finish,
+   * then the client side closes its idle connections, so no request races a server-side close.
+   */
+  async retire(address: string, port: number): Promise<void> {
+    const target = `|${address}:${port}|`;
+    const old: Pool[] = [];
+    for (const [k, p] of this.pools) if (k.includes(target)) { this.pools.delete(k); old.push(p.pool); }
+    await Promise.allSettled(old.map((p) => p.close()));
+  }
+
   private sweep(): void {
     const cutoff = Date.now() - IDLE_CLOSE_MS;
     for (const [k, p] of this.pools) {
