@@ -56,7 +56,16 @@ interface Conn {
   bytesAtIdle: number;
   /** Closes it gracefully when it is an HTTP/2 session. */
   session?: http2.ServerHttp2Session;
+  /** HTTP/2: streams opened, and streams the client reset before their response was complete. */
+  streams: number;
+  premature: number;
 }
+
+/**
+ * An HTTP/2 connection is closed once this many of its streams were reset by the client before their
+ * response, and they are more than half of its streams (Envoy closes at 50% of its first 500).
+ */
+const PREMATURE_RESETS = 100;
 
 /** A sniffing listener. */
 export class Listener {
@@ -85,9 +94,9 @@ export class Listener {
     private readonly tlsOptions?: ListenerTls,
     private readonly events: ListenerEvents = {},
   ) {
-    const track = (req: Req, res: Res) => {
+    /** Counts a request in flight (listener and connection) until its response is done. */
+    const track = (req: Req, res: Res, conn: Conn | undefined) => {
       this.inFlight++;
-      const conn = this.connOf.get("stream" in req ? (req as http2.Http2ServerRequest).stream.session ?? req : req.socket);
       if (conn) conn.active++;
       let done = false;
       const finish = () => {
@@ -99,8 +108,44 @@ export class Listener {
       };
       res.once("finish", finish);
       res.once("close", finish);
-      if (this.draining && "shouldKeepAlive" in res) (res as http.ServerResponse).shouldKeepAlive = false;
+    };
+    const onRequest1 = (req: http.IncomingMessage, res: http.ServerResponse) => {
+      track(req, res, this.connOf.get(req.socket));
+      if (this.draining) res.shouldKeepAlive = false;
       handler(req, res);
+    };
+    /**
+     * HTTP/2 (the rapid-reset class, CVE-2023-44487): a stream reset by the client costs nothing
+     * upstream when the reset arrives with it (the request starts once the frames already received are
+     * processed); streams beyond maxConcurrentStreams that are still being served (a reset frees the
+     * HTTP/2 slot, not the work) are refused with REFUSED_STREAM; and a connection whose client resets
+     * most of its streams before their response (like Envoy's premature-reset check) gets GOAWAY
+     * ENHANCE_YOUR_CALM and is closed, which aborts everything it started.
+     */
+    const onRequest2 = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
+      const session = req.stream.session;
+      const conn = session ? this.connOf.get(session) : undefined;
+      if (conn) conn.streams++;
+      const premature = () => {
+        if (!conn || !session || session.destroyed) return;
+        if (++conn.premature >= PREMATURE_RESETS && conn.premature * 2 > conn.streams) {
+          this.events.closed?.("http2-premature-resets");
+          session.goaway(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
+          session.destroy();
+        }
+      };
+      if (conn && conn.active >= this.limits.maxConcurrentStreams) {
+        req.stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+        premature();
+        return;
+      }
+      track(req, res, conn);
+      // Emitted only when the client resets the stream before the response is complete.
+      req.once("aborted", premature);
+      setImmediate(() => {
+        if (req.stream.destroyed || req.stream.closed) { res.destroy(); return; }
+        handler(req, res);
+      });
     };
     this.http1 = http.createServer({
       maxHeaderSize: limits.maxHeaderBytes,
@@ -109,7 +154,7 @@ export class Listener {
       keepAliveTimeout: limits.keepAliveTimeoutMs,
       noDelay: true,
       connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
-    }, track);
+    }, onRequest1);
     this.http1.timeout = limits.idleTimeoutMs;
     // The HTTP/1.1 server never listens itself (sockets are handed to it); "listening" starts its
     // connection tracking, which enforces headersTimeout and requestTimeout.
@@ -118,7 +163,7 @@ export class Listener {
       maxSessionMemory: 10,
       maxHeaderListPairs: 256,
       settings: { maxConcurrentStreams: limits.maxConcurrentStreams, maxHeaderListSize: limits.maxHeaderBytes },
-    }, track);
+    }, onRequest2);
     this.h2.setTimeout(limits.idleTimeoutMs);
     this.h2.on("session", (s: http2.ServerHttp2Session) => {
       if (this.handing) { this.connOf.set(s, this.handing); this.handing.session = s; }
@@ -206,7 +251,7 @@ export class Listener {
       socket.destroy();
       return;
     }
-    const conn: Conn = { socket, io: socket, sniffed: false, active: 0, idleSince: Date.now(), bytesAtIdle: 0 };
+    const conn: Conn = { socket, io: socket, sniffed: false, active: 0, idleSince: Date.now(), bytesAtIdle: 0, streams: 0, premature: 0 };
     this.conns.add(conn);
     this.connOf.set(socket, conn);
     this.sockets.add(socket);

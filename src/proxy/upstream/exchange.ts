@@ -126,7 +126,8 @@ export function forward(plan: ForwardPlan): Promise<ForwardResult> {
       finish(status, flag);
     };
     const onDownstreamClose = () => {
-      if (finished || res.writableFinished) return;
+      // (Not res.writableFinished: an HTTP/2 stream reset by the client reads as finished.)
+      if (finished) return;
       finish(499, "DC");
       current?.abort(new DownstreamGone());
     };
@@ -182,8 +183,13 @@ export function forward(plan: ForwardPlan): Promise<ForwardResult> {
         if (current === handle) current = undefined;
         return true;
       };
+      let paused = false;
       const handle = {
         abort(e: Error) {
+          // A paused response is resumed first: undici must not meet the end of the upstream
+          // connection with its parser paused (it asserts), and an abandoned pause would hold the
+          // connection forever.
+          if (controller && paused) { paused = false; controller.resume(); }
           if (controller) controller.abort(e);
           else pendingAbort = e;
           if (e instanceof TimeoutError && e.which === "request") endTry();
@@ -249,10 +255,11 @@ export function forward(plan: ForwardPlan): Promise<ForwardResult> {
         },
         onResponseData(c, chunk) {
           if (discard || done) return;
-          if (out.destroyed) { c.abort(new DownstreamGone()); return; }
+          if (finished) { c.abort(new DownstreamGone()); return; }
           if (!out.write(chunk)) {
             c.pause();
-            res.once("drain", () => c.resume());
+            paused = true;
+            res.once("drain", () => { if (paused) { paused = false; c.resume(); } });
           }
         },
         onResponseEnd(c, parsed) {
