@@ -40,28 +40,34 @@ describe("rateLimit", () => {
     await Promise.all([search, api, web, batch].map((a) => a?.close()));
   });
 
-  const burst = async (from: string, to: string, n: number) => {
+  /** Sends `n` calls one after the other; the codes, and the tokens the bucket may have refilled meanwhile at `rate` per second. */
+  const burst = async (from: string, to: string, n: number, rate: number) => {
     const codes: number[] = [];
+    const t0 = performance.now();
     for (let i = 0; i < n; i++) codes.push((await call(proxy.outboundPort(from, "shop"), to, "/")).status);
-    return codes;
+    return Object.assign(codes, { refill: Math.ceil(((performance.now() - t0) / 1000) * rate) });
   };
 
   test("the burst passes, then requests over the rate get 429 without reaching the app", async () => {
-    const codes = await burst("web", "search", 20);
+    const codes = await burst("web", "search", 20, 5);
     const ok = codes.filter((c) => c === 200).length;
     expect(ok).toBeGreaterThanOrEqual(5);
-    expect(ok).toBeLessThanOrEqual(7);
+    // The burst of 5, plus what refilled while the calls ran (a loaded machine makes them slower).
+    expect(ok).toBeLessThanOrEqual(5 + codes.refill);
+    expect(ok).toBeLessThan(20);
     expect(codes.filter((c) => c === 429).length).toBe(20 - ok);
     expect(search.seen.length).toBe(ok);
     expect(proxy.metrics.rateLimited.get({ destination: "shop/search" })).toBe(20 - ok);
   });
 
   test("each identity has its own budget; an override gives one caller more", async () => {
-    const web = (await burst("web", "api", 12)).filter((c) => c === 200).length;
-    const batch = (await burst("batch", "api", 12)).filter((c) => c === 200).length;
+    const w = await burst("web", "api", 12, 3);
+    const b = await burst("batch", "api", 12, 8);
+    const web = w.filter((c) => c === 200).length;
+    const batch = b.filter((c) => c === 200).length;
     expect(web).toBeGreaterThanOrEqual(3);
-    expect(web).toBeLessThanOrEqual(4);
+    expect(web).toBeLessThanOrEqual(3 + w.refill);
     expect(batch).toBeGreaterThanOrEqual(8);
-    expect(batch).toBeLessThanOrEqual(10);
+    expect(batch).toBeLessThanOrEqual(8 + b.refill);
   });
 });
