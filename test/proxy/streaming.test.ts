@@ -5,6 +5,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createHash } from "node:crypto";
 import { request } from "undici";
+import net from "node:net";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { closeAgents, meshConfig, registry, startApp, startMesh, type App } from "./support.js";
 import type { ProxyRuntime } from "../../src/proxy/runtime.js";
 
@@ -68,5 +71,74 @@ describe("streaming", () => {
   test("a large upload streams through both proxies intact", async () => {
     const r = await request(url("/upload2"), { method: "PUT", headers: { host: "files" }, body: big });
     expect(await r.body.text()).toBe(sha(big));
+  });
+});
+
+describe("back-pressure", () => {
+  const TOTAL = 100 * 1024 * 1024;
+  let app: http.Server, appPort: number, web: App, proxy: ProxyRuntime;
+  let release: () => void = () => {};
+  let received = 0;
+  beforeAll(async () => {
+    // An app that takes the upload but does not read it until released (a paused upstream).
+    app = http.createServer((req, res) => {
+      req.pause();
+      release = () => {
+        req.on("data", (c: Buffer) => { received += c.length; });
+        req.on("end", () => res.end(String(received)));
+        req.resume();
+      };
+    });
+    await new Promise<void>((r) => app.listen(0, "127.0.0.1", r));
+    appPort = (app.address() as AddressInfo).port;
+    web = await startApp("web");
+    proxy = await startMesh(meshConfig("", registry([
+      { service: "files", namespace: "shop", port: appPort },
+      { service: "web", namespace: "shop", port: web.port, outbound: true },
+    ])));
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await closeAgents();
+    await web?.close();
+    app?.closeAllConnections();
+    await new Promise((r) => app?.close(r));
+  });
+
+  test("a paused upstream slows the client down over the default mTLS hop: a 100 MB upload is not buffered", { timeout: 60_000 }, async () => {
+    const s = net.connect(proxy.outboundPort("web", "shop"), "127.0.0.1");
+    await new Promise((r) => s.once("connect", r));
+    let answer = "";
+    s.on("data", (d) => (answer += d));
+    s.write(`PUT /upload HTTP/1.1\r\nhost: files\r\ncontent-length: ${TOTAL}\r\n\r\n`);
+    const chunk = Buffer.alloc(64 * 1024, 120);
+    let sent = 0;
+    let stop = false;
+    // The client writes as fast as the connection takes it.
+    const writer = (async () => {
+      while (sent < TOTAL && !stop) {
+        const ok = s.write(chunk);
+        sent += chunk.length;
+        if (!ok) await new Promise((r) => s.once("drain", r));
+      }
+    })();
+    // Until the client is held back: no progress over a few polls.
+    let last = -1;
+    for (let still = 0; still < 5 && sent < TOTAL; ) {
+      await new Promise((r) => setTimeout(r, 100));
+      still = sent === last ? still + 1 : 0;
+      last = sent;
+    }
+    // What the client got rid of is what the kernel buffers and each hop's bounded buffers hold
+    // (well under the 100 MB); the app has read nothing yet.
+    expect(received).toBe(0);
+    expect(sent).toBeLessThan(24 * 1024 * 1024);
+    // Released, the app gets every byte.
+    release();
+    await writer;
+    while (!answer.includes("\r\n\r\n" + String(TOTAL)) && !s.destroyed) await new Promise((r) => setTimeout(r, 50));
+    stop = true;
+    s.destroy();
+    expect(received).toBe(TOTAL);
   });
 });

@@ -263,10 +263,15 @@ export class Listener {
       conn.sniffed = true;
       // Not idle until a first request completes (its head is being read).
       conn.bytesAtIdle = -1;
-      socket.pause();
-      socket.unshift(chunk);
       const isTls = chunk[0] === 0x16;
       const mode = this.tlsOptions?.mode();
+      const h2 = !isTls && chunk.subarray(0, H2_PREFACE.length).equals(H2_PREFACE.subarray(0, Math.min(chunk.length, H2_PREFACE.length)));
+      // TLS and HTTP/2 sessions take the stream over and read the unshifted bytes themselves. The
+      // HTTP/1.1 parser gets the stream as it is, flowing, with the bytes put back: pausing and
+      // resuming it around the hand-over left it reading while a request body was paused (no
+      // back-pressure towards the client when the upstream was a TLS connection).
+      if (isTls || h2) socket.pause();
+      socket.unshift(chunk);
       if (isTls) {
         if (!this.tlsServer || mode === "disabled") { this.events.tlsRefused?.("TLS on a plaintext port"); socket.destroy(); return; }
         // The TLS socket takes over the handle and reads the unshifted bytes itself.
@@ -277,10 +282,8 @@ export class Listener {
         return;
       }
       if (mode === "strict") { this.events.plaintextRefused?.(); socket.destroy(); return; }
-      const h2 = chunk.subarray(0, H2_PREFACE.length).equals(H2_PREFACE.subarray(0, Math.min(chunk.length, H2_PREFACE.length)));
-      // HTTP/2 sessions read the unshifted bytes themselves; the HTTP/1.1 parser needs the stream resumed.
       if (h2) this.handTo2(socket, conn);
-      else { this.http1.emit("connection", socket); socket.resume(); }
+      else this.http1.emit("connection", socket);
     });
   }
 
