@@ -10,7 +10,11 @@ import { isDnsSubdomain, serviceHost } from "../shared/names.js";
 import { type VersionedField, hasField } from "./versions.js";
 
 /** Diagnostic codes used by the Istio adapter (see CONTRIBUTING.md). */
-export type IstioCode = "adapter/unsupported-feature" | "adapter/unsupported-value" | "adapter/conflict";
+export type IstioCode = "adapter/unsupported-feature" | "adapter/unsupported-value" | "adapter/conflict" | "adapter/note";
+
+/** Values of `meshConfig.pathNormalization.normalization` (`DEFAULT` is `BASE`); see features/pathNormalization.ts. */
+export const PATH_NORMALIZATIONS = ["BASE", "MERGE_SLASHES", "DECODE_AND_MERGE_SLASHES", "NONE"] as const;
+export type PathNormalization = (typeof PATH_NORMALIZATIONS)[number];
 
 /** Per-translation context shared by the translator and the feature modules. */
 export interface IstioContext {
@@ -22,6 +26,8 @@ export interface IstioContext {
   readonly clusterDomain: string;
   /** Istio's root namespace (meshConfig.rootNamespace): policies there apply mesh-wide. @default "istio-system" */
   readonly rootNamespace: string;
+  /** The mesh's `meshConfig.pathNormalization.normalization` (features/pathNormalization.ts). @default "BASE" */
+  readonly pathNormalization: PathNormalization;
   /** FQDN of a service: `<name>.<namespace>.svc.<clusterDomain>`. */
   host(name: string, namespace: string): string;
   /** True when the target version's CRD has the field. */
@@ -34,6 +40,7 @@ export interface IstioContext {
 export const ISTIO_SETTINGS: readonly AdapterSetting[] = [
   { name: "clusterDomain", description: "Kubernetes cluster DNS domain used in service hosts (`<svc>.<ns>.svc.<clusterDomain>`)", default: "cluster.local" },
   { name: "rootNamespace", description: "Istio's root namespace (meshConfig.rootNamespace), where policies apply to the whole mesh", default: "istio-system" },
+  { name: "pathNormalization", description: `The mesh's meshConfig.pathNormalization.normalization (${PATH_NORMALIZATIONS.join(", ")}): what Istio's proxies do to request paths, so that unimesh can say which requests could get past a path rule`, default: "BASE" },
 ];
 
 /** Builds the context of one translation. */
@@ -47,8 +54,16 @@ export function createContext(model: Model, ctx: TranslateContext): IstioContext
     clusterDomain = "cluster.local";
   }
   const rootNamespace = ctx.options.settings?.rootNamespace ?? "istio-system";
+  let pathNormalization = (ctx.options.settings?.pathNormalization ?? "BASE").toUpperCase().replace(/^DEFAULT$/, "BASE") as PathNormalization;
+  if (!PATH_NORMALIZATIONS.includes(pathNormalization)) {
+    ctx.reportGlobal({
+      code: "adapter/unsupported-value", severity: "error",
+      message: `setting pathNormalization "${ctx.options.settings?.pathNormalization}" is not one of ${PATH_NORMALIZATIONS.join(", ")} (meshConfig.pathNormalization.normalization)`,
+    });
+    pathNormalization = "BASE";
+  }
   return {
-    model, ctx, version: ctx.version, clusterDomain, rootNamespace,
+    model, ctx, version: ctx.version, clusterDomain, rootNamespace, pathNormalization,
     host: (name, namespace) => serviceHost(name, namespace, clusterDomain),
     has: (field) => hasField(ctx.version, field),
     report: (entry, pointer, feature, severity, code, message) => ctx.report(entry, pointer, { code, severity, message, feature }),

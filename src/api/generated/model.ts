@@ -202,7 +202,7 @@ export interface Match {
   };
 }
 /**
- * Exactly one of exact, prefix, regex. `prefix` is a plain string prefix (`/api` also matches `/apix`); end it with `/` for a path-segment prefix. There is no suffix form (Istio's VirtualService, Linkerd's HTTPRoute and App Mesh routes have none): a regex says it exactly, e.g. `.*\.png` for paths ending in `.png`.
+ * Exactly one of exact, prefix, regex. `prefix` is a plain string prefix (`/api` also matches `/apix`); end it with `/` for a path-segment prefix. There is no suffix form (Istio's VirtualService, Linkerd's HTTPRoute and App Mesh routes have none): a regex says it exactly, e.g. `.*\.png` for paths ending in `.png`. Every form is matched against the normalized request path, the one the app receives (README, path normalization): dot segments removed, %-encoded unreserved characters decoded, `\` read as `/`, `//` merged; write paths in that form (`/a/b`, not `/a/./b`).
  */
 export interface PathMatch {
   /**
@@ -703,7 +703,7 @@ export interface AccessRule {
    */
   notMethods?: [string, ...string[]];
   /**
-   * Request paths (without the query string; case-sensitive): exact (`/a`); `/a/*`: `/a` itself AND every path below it (`/a/`, `/a/b`; not `/ab`), so a deny for `/admin/*` also covers `/admin`; `/a*`: every path starting with `/a` (a plain string prefix: `/a`, `/ab`, `/a/b`); suffix (`*.png`, `* /a`: any path ending with the text after `*`); or `*` (any path). `*` may appear only at the start or at the end, once.
+   * Request paths (without the query string; case-sensitive): exact (`/a`); `/a/*`: `/a` itself AND every path below it (`/a/`, `/a/b`; not `/ab`), so a deny for `/admin/*` also covers `/admin`; `/a*`: every path starting with `/a` (a plain string prefix: `/a`, `/ab`, `/a/b`); suffix (`*.png`, `* /a`: any path ending with the text after `*`); or `*` (any path). `*` may appear only at the start or at the end, once. Matched against the normalized request path, which is also the path the app receives (README, path normalization): dot segments removed (`/a/../b` is `/b`), %-encoded unreserved characters decoded, `\` read as `/`, `//` merged; requests with an encoded slash or backslash (`%2F`, `%5C`) or `%00` are refused. So no other spelling of a path gets past a rule; write paths in the normalized form.
    *
    * @minItems 1
    */

@@ -132,7 +132,49 @@ describe("istio access", () => {
     test("HTTP conditions on a TCP port are reported (Istio fails closed)", () => {
       const r = run(svc + `${H}kind: AccessPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  destination: {service: web}\n  allow:\n    - methods: [GET]\n  deny:\n    - paths: [/x]\n      ports: [80]`);
       expect(r.ok).toBe(true);
-      expect(warnings(r)).toEqual(["/spec/allow/0 adapter/unsupported-value"]);
+      expect(warnings(r).filter((w) => !w.endsWith("adapter/note"))).toEqual(["/spec/allow/0 adapter/unsupported-value"]);
+    });
+  });
+
+  describe("path normalization: what Istio's meshConfig.pathNormalization lets past path rules", () => {
+    const policy = `${H}kind: AccessPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  destination: {service: web}\n  allow:\n    - paths: ["/api/*", /health]\n  deny:\n    - paths: ["/api/admin/*"]`;
+    const notes = (settings?: Record<string, string>) => run(policy, settings ? { settings } : {}).diagnostics
+      .filter((d) => d.feature === "accessL7").map((d) => `${d.pointer} ${d.severity} ${d.code}: ${d.message}`);
+
+    test("BASE (the default) keeps // and %2F: a warning for deny rules, an info for allow rules with a prefix", () => {
+      const n = notes();
+      expect(n).toHaveLength(2);
+      expect(n[0]).toMatch(/^\/spec\/allow\/0\/paths info adapter\/note: Istio's path normalization \(meshConfig.pathNormalization BASE\) .* this allow rule admits \/api\/\.\.%2Fsecret, which an app that decodes %2F serves as \/secret;/);
+      expect(n[1]).toMatch(/^\/spec\/deny\/0\/paths warning adapter\/note: .* this deny rule does not see \/\/api\/admin\/x or \/api\/admin%2Fx, which an app that merges slashes or decodes %2F serves as \/api\/admin\/x; set meshConfig.pathNormalization.normalization: DECODE_AND_MERGE_SLASHES/);
+      expect(notes({ pathNormalization: "BASE" })).toEqual(n);
+    });
+
+    test("MERGE_SLASHES keeps only %2F", () => {
+      const n = notes({ pathNormalization: "MERGE_SLASHES" });
+      expect(n[1]).toContain("this deny rule does not see /api/admin%2Fx, which an app that decodes %2F serves as /api/admin/x");
+    });
+
+    test("DECODE_AND_MERGE_SLASHES: the rules see what the app gets, nothing to say", () => {
+      expect(notes({ pathNormalization: "DECODE_AND_MERGE_SLASHES" })).toEqual([]);
+      expect(run(policy, { settings: { pathNormalization: "decode_and_merge_slashes" } }).ok).toBe(true);
+    });
+
+    test("NONE: the rules would not hold, an error", () => {
+      const r = run(policy, { settings: { pathNormalization: "NONE" } });
+      expect(r.ok).toBe(false);
+      expect(errors(r)).toEqual(["/spec/allow/0/paths adapter/unsupported-value", "/spec/deny/0/paths adapter/unsupported-value"]);
+      expect(notes({ pathNormalization: "NONE" })[1]).toContain("this deny rule does not see /./api/admin/x or /x/../api/admin/x or /api/admin\\x");
+    });
+
+    test("an allow rule with exact paths only, or any path, has nothing to fear", () => {
+      const r = run(`${H}kind: AccessPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  destination: {service: web}\n  allow:\n    - paths: [/health, "*.png"]\n    - paths: ["*"]`);
+      expect(r.diagnostics.filter((d) => d.code === "adapter/note")).toEqual([]);
+    });
+
+    test("an unknown value is an error naming the values", () => {
+      const r = run(policy, { settings: { pathNormalization: "SOMETIMES" } });
+      expect(r.ok).toBe(false);
+      expect(r.diagnostics.find((d) => d.severity === "error")!.message).toContain("is not one of BASE, MERGE_SLASHES, DECODE_AND_MERGE_SLASHES, NONE");
     });
   });
 

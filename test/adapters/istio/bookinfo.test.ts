@@ -16,9 +16,19 @@ describe.each([["1.30", "istio/1.30.3"], ["1.22", "istio/1.22.8"]] as const)("bo
   const loaded = loadModel(inputs);
   const r = translate(loaded.model, { adapter: istio, version });
 
-  test("translates without diagnostics and every object passes the CRDs (schema and CEL)", () => {
+  test("translates with only path-normalization notes, and every object passes the CRDs (schema and CEL)", () => {
     expect(loaded.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-    expect(r.diagnostics).toEqual([]);
+    // Istio's default path normalization (BASE) keeps `//` and %2F: the deny rule of productpage-public
+    // gets a warning, the allow rules with path prefixes an info.
+    expect(r.diagnostics.map((d) => `${d.policy} ${d.pointer} ${d.severity} ${d.code}`)).toEqual([
+      "AccessPolicy/bookinfo/details-readers /spec/allow/0/paths info adapter/note",
+      "AccessPolicy/bookinfo/reviews-readers /spec/allow/0/paths info adapter/note",
+      "AccessPolicy/bookinfo/ratings-readers /spec/allow/0/paths info adapter/note",
+      "AccessPolicy/bookinfo/productpage-public /spec/deny/0/paths warning adapter/note",
+    ]);
+    expect(r.diagnostics.find((d) => d.severity === "warning")!.message).toContain("this deny rule does not see //admin/x or /admin%2Fx, which an app that merges slashes or decodes %2F serves as /admin/x");
+    // Told that the mesh decodes and merges slashes (meshConfig.pathNormalization), nothing is left to say.
+    expect(translate(loaded.model, { adapter: istio, version, settings: { pathNormalization: "DECODE_AND_MERGE_SLASHES" } }).diagnostics).toEqual([]);
     expect(r.ok).toBe(true);
     expect(validateAll(r.resources, [crds])).toEqual([]);
     expect(toYaml(translate(loaded.model, { adapter: istio, version }).resources)).toBe(toYaml(r.resources));

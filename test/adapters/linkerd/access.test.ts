@@ -150,8 +150,21 @@ describe("linkerd method/path/header rules: inbound HTTPRoutes", () => {
     expect(find(r.resources, "HTTPRoute", "web-8080-allow-2").spec.rules[0].matches).toEqual([
       { headers: [{ name: "x-token", type: "RegularExpression", value: "^(?:a\\.1|b)$" }], method: "PUT" },
     ]);
-    expect(diags(r, "warning")).toEqual(["/spec adapter/note"]);
+    expect(diags(r, "warning")).toEqual(["/spec adapter/note", "/spec/allow/0/paths adapter/note"]);
     expect(r.diagnostics.find((d) => d.severity === "warning")!.message).toContain("probes");
+    // linkerd2-proxy matches paths as sent: the prefix rule admits a way out of /items/.
+    expect(r.diagnostics.find((d) => d.pointer === "/spec/allow/0/paths")!.message).toContain("this allow rule admits /items/../secret, which an app that normalizes paths serves as /secret");
+  });
+
+  test("path rules: what gets past them when the app normalizes paths (linkerd2-proxy matches the path as sent)", () => {
+    const note = (rules: string) => run(web + ap(`  destination: {service: web}\n${rules}`)).diagnostics
+      .filter((d) => d.code === "adapter/note" && !!d.pointer?.endsWith("/paths")).map((d) => `${d.pointer} ${d.severity}: ${d.message.replace(/^.*this /, "this ").replace(/\. Path rules.*$/, "")}`);
+    expect(note("  allow:\n    - {}\n  deny:\n    - paths: [\"/admin/*\"]")).toEqual([
+      "/spec/deny/0/paths warning: this deny rule does not see /./admin/x, /x/../admin/x, /admin\\x, //admin/x, /admin%2Fx, which an app that normalizes paths or merges slashes or decodes %2F serves as /admin/x"]);
+    expect(note("  allow:\n    - {}\n  deny:\n    - paths: [\"*.bak\"]")).toEqual([
+      "/spec/deny/0/paths warning: this deny rule does not see /%78.bak, which an app that decodes %-escapes serves as /x.bak"]);
+    // Another spelling of an exact allowed path only misses it (denied): nothing to say.
+    expect(note("  allow:\n    - paths: [/health, \"*.png\"]")).toEqual([]);
   });
 
   test("a rule inside a wider rule's requests admits the wider rule's callers too (one route per request)", () => {

@@ -20,12 +20,17 @@ const SECURITY = [
   "security.yaml:7 /spec/mode info adapter/note MTLSPolicy/bookinfo/bookinfo-strict",
   "security.yaml:13 /spec warning adapter/note AccessPolicy/bookinfo/details-readers",
   "security.yaml:13 /spec info adapter/note AccessPolicy/bookinfo/details-readers",
+  // linkerd2-proxy matches paths as sent (no normalization): each path rule says what gets past it.
+  "security.yaml:18 /spec/allow/0/paths warning adapter/note AccessPolicy/bookinfo/details-readers",
   "security.yaml:23 /spec warning adapter/note AccessPolicy/bookinfo/reviews-readers",
   "security.yaml:23 /spec info adapter/note AccessPolicy/bookinfo/reviews-readers",
+  "security.yaml:28 /spec/allow/0/paths warning adapter/note AccessPolicy/bookinfo/reviews-readers",
   "security.yaml:33 /spec warning adapter/note AccessPolicy/bookinfo/ratings-readers",
   "security.yaml:33 /spec info adapter/note AccessPolicy/bookinfo/ratings-readers",
+  "security.yaml:38 /spec/allow/0/paths warning adapter/note AccessPolicy/bookinfo/ratings-readers",
   "security.yaml:44 /spec warning adapter/note AccessPolicy/bookinfo/productpage-public",
   "security.yaml:44 /spec info adapter/note AccessPolicy/bookinfo/productpage-public",
+  "security.yaml:49 /spec/deny/0/paths warning adapter/note AccessPolicy/bookinfo/productpage-public",
 ];
 
 const EXPECTED: Record<string, string[]> = {
@@ -113,6 +118,9 @@ describe.each(["2.20", "2.14"])("bookinfo on linkerd@%s", (version) => {
       expect(find(r.resources, "MeshTLSAuthentication", "productpage-9080-allow-1-identities").spec.identities).toEqual(["*"]);
       expect(find(r.resources, "HTTPRoute", "productpage-9080-deny-1").spec.rules).toEqual([{ matches: [{ path: { type: "Exact", value: "/admin" } }, { path: { type: "RegularExpression", value: "^/admin/.*$" } }] }]);
       expect(r.resources.filter((o) => o.kind === "AuthorizationPolicy" && (o as any).spec.targetRef.name === "productpage-9080-deny-1")).toEqual([]);
+      // ... but linkerd2-proxy matches the path as sent: what gets past the deny route is said.
+      expect(r.diagnostics.find((d) => d.pointer === "/spec/deny/0/paths")!.message).toContain(
+        "on Server bookinfo/productpage-9080, this deny rule does not see /./admin/x, /x/../admin/x, /admin\\x, //admin/x, /admin%2Fx, which an app that normalizes paths or merges slashes or decodes %2F serves as /admin/x");
     });
   });
 });

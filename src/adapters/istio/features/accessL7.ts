@@ -31,6 +31,7 @@ import { escapePointerToken } from "../../../api/diagnostics.js";
 import { type EffectiveAccessRule, servicePort } from "../../../api/model.js";
 import type { AuthzCondition, AuthzOperation, AuthzRule } from "../resources.js";
 import { declarePortsHint } from "./mtls.js";
+import { notePathNormalization } from "./pathNormalization.js";
 import type { DestinationContext } from "./types.js";
 
 /** Operation and conditions of a rule; `undefined` when the rule can never match. */
@@ -49,6 +50,7 @@ export function requestConditions(r: EffectiveAccessRule, dc: DestinationContext
       }
     });
     op[key] = istioPaths(paths);
+    notePathNormalization(r, dc, key);
   }
   const ports = effectivePorts(r, dc);
   if (ports === null) return undefined;

@@ -61,6 +61,7 @@ import type { LinkerdContext } from "../context.js";
 import { POLICY_HTTPROUTE } from "../versions.js";
 import { POLICY_V1ALPHA1, type ServerObject, type TargetRef } from "../resources.js";
 import { type MatchSpec, type PathCond, CATCH_ALL, HTTP_TOKEN, escapePointer, compareOutcomes, covers, describeSpec, intersectSpecs, mayOverlap, toHttpRouteMatch } from "../matching.js";
+import { notePathNormalization } from "./pathNormalization.js";
 import { type Callers, NOBODY, callersOf, describeCallers, isEmpty, linkerdIdentity, sameCallers, subsetOf, subtract, union } from "./callers.js";
 import type { Feature } from "../../../api/features.js";
 import { accessPathMatchers } from "../../../api/access-path.js";
@@ -631,6 +632,7 @@ function accessForPort(lc: LinkerdContext, v: DestinationView, tp: number | unde
   }
   lc.report(notePolicy, "/spec", "accessL7", "info", "adapter/note",
     `Linkerd Server ${v.namespace}/${server} turns on default deny for port ${tp} of the pods ${canonicalJson(v.facts.selector)}; requests are admitted per inbound HTTPRoute (one route per request: the most specific match; requests no route matches get 404): ${admitted.join("; ")}`);
+  notePathNormalization(lc, `${v.namespace}/${server}`, routes.flatMap((r) => r.rules).filter((x) => x.rule.paths));
   lc.report(notePolicy, "/spec", "accessL7", "warning", "adapter/note",
     `Linkerd authorizes kubelet liveness/readiness probes by itself only on Servers without HTTPRoutes; Server ${v.namespace}/${server} has inbound HTTPRoutes, so probes to port ${tp} are refused unless an allow rule admits them (e.g. GET on the probe path from any caller)`);
 }
