@@ -64,6 +64,13 @@ export class Pools {
     }
   }
 
+  /** Open upstream connections, over every pool. */
+  get connections(): number {
+    let n = 0;
+    for (const p of this.pools.values()) n += p.pool.stats.connected;
+    return n;
+  }
+
   /** Number of open pools (admin). */
   get size(): number {
     return this.pools.size;
