@@ -144,14 +144,14 @@ describe("istio access", () => {
     test("BASE (the default) keeps // and %2F: a warning for deny rules, an info for allow rules with a prefix", () => {
       const n = notes();
       expect(n).toHaveLength(2);
-      expect(n[0]).toMatch(/^\/spec\/allow\/0\/paths info adapter\/note: Istio's path normalization \(meshConfig.pathNormalization BASE\) .* this allow rule admits \/api\/\.\.%2Fsecret, which an app that decodes %2F serves as \/secret;/);
-      expect(n[1]).toMatch(/^\/spec\/deny\/0\/paths warning adapter\/note: .* this deny rule does not see \/\/api\/admin\/x or \/api\/admin%2Fx, which an app that merges slashes or decodes %2F serves as \/api\/admin\/x; set meshConfig.pathNormalization.normalization: DECODE_AND_MERGE_SLASHES/);
+      expect(n[0]).toMatch(/^\/spec\/allow\/0\/paths info adapter\/note: Istio's path normalization \(meshConfig.pathNormalization BASE\) .* the paths of this allow rule let through \/api\/\.\.%2Fsecret, which an app that decodes %2F serves as \/secret;/);
+      expect(n[1]).toMatch(/^\/spec\/deny\/0\/paths warning adapter\/note: .* the paths of this deny rule do not see \/\/api\/admin\/x or \/api\/admin%2Fx, which an app that merges slashes or decodes %2F serves as \/api\/admin\/x; set meshConfig.pathNormalization.normalization: DECODE_AND_MERGE_SLASHES/);
       expect(notes({ pathNormalization: "BASE" })).toEqual(n);
     });
 
     test("MERGE_SLASHES keeps only %2F", () => {
       const n = notes({ pathNormalization: "MERGE_SLASHES" });
-      expect(n[1]).toContain("this deny rule does not see /api/admin%2Fx, which an app that decodes %2F serves as /api/admin/x");
+      expect(n[1]).toContain("the paths of this deny rule do not see /api/admin%2Fx, which an app that decodes %2F serves as /api/admin/x");
     });
 
     test("DECODE_AND_MERGE_SLASHES: the rules see what the app gets, nothing to say", () => {
@@ -163,12 +163,18 @@ describe("istio access", () => {
       const r = run(policy, { settings: { pathNormalization: "NONE" } });
       expect(r.ok).toBe(false);
       expect(errors(r)).toEqual(["/spec/allow/0/paths adapter/unsupported-value", "/spec/deny/0/paths adapter/unsupported-value"]);
-      expect(notes({ pathNormalization: "NONE" })[1]).toContain("this deny rule does not see /./api/admin/x or /x/../api/admin/x or /api/admin\\x");
+      expect(notes({ pathNormalization: "NONE" })[1]).toContain("the paths of this deny rule do not see /./api/admin/x or /x/../api/admin/x or /api/admin\\x");
     });
 
     test("an allow rule with exact paths only, or any path, has nothing to fear", () => {
       const r = run(`${H}kind: AccessPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  destination: {service: web}\n  allow:\n    - paths: [/health, "*.png"]\n    - paths: ["*"]`);
       expect(r.diagnostics.filter((d) => d.code === "adapter/note")).toEqual([]);
+    });
+
+    test("notPaths: what escapes the excluded paths of an allow rule is admitted", () => {
+      const r = run(`${H}kind: AccessPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  destination: {service: web}\n  allow:\n    - notPaths: ["/admin/*"]`);
+      expect(r.diagnostics.map((d) => `${d.pointer} ${d.severity}`)).toEqual(["/spec/allow/0/notPaths warning"]);
+      expect(r.diagnostics[0].message).toContain("the notPaths of this allow rule do not see //admin/x or /admin%2Fx, which an app that merges slashes or decodes %2F serves as /admin/x");
     });
 
     test("an unknown value is an error naming the values", () => {

@@ -26,7 +26,7 @@ describe.each([["1.30", "istio/1.30.3"], ["1.22", "istio/1.22.8"]] as const)("bo
       "AccessPolicy/bookinfo/ratings-readers /spec/allow/0/paths info adapter/note",
       "AccessPolicy/bookinfo/productpage-public /spec/deny/0/paths warning adapter/note",
     ]);
-    expect(r.diagnostics.find((d) => d.severity === "warning")!.message).toContain("this deny rule does not see //admin/x or /admin%2Fx, which an app that merges slashes or decodes %2F serves as /admin/x");
+    expect(r.diagnostics.find((d) => d.severity === "warning")!.message).toContain("the paths of this deny rule do not see //admin/x or /admin%2Fx, which an app that merges slashes or decodes %2F serves as /admin/x");
     // Told that the mesh decodes and merges slashes (meshConfig.pathNormalization), nothing is left to say.
     expect(translate(loaded.model, { adapter: istio, version, settings: { pathNormalization: "DECODE_AND_MERGE_SLASHES" } }).diagnostics).toEqual([]);
     expect(r.ok).toBe(true);
