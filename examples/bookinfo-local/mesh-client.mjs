@@ -6,13 +6,16 @@ import http from "node:http";
 
 const proxy = new URL(process.env.HTTP_PROXY ?? "http://127.0.0.1:15001");
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+// An outbound listener with a token (registry `outbound.token`) wants it as proxy credentials, which
+// `unimesh up` puts in HTTP_PROXY (`http://unimesh:<token>@127.0.0.1:<port>`), as curl or Go would send them.
+const auth = proxy.password ? { "proxy-authorization": `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString("base64")}` } : {};
 
 /** Headers a Bookinfo service passes on (the test user, and the request id for tracing). */
 export const PROPAGATE = ["end-user", "x-request-id"];
 
 /** GET http://<service><path> through the mesh; resolves with {status, body}. */
 export function get(url, incoming = {}) {
-  const headers = Object.fromEntries(PROPAGATE.filter((h) => incoming[h]).map((h) => [h, incoming[h]]));
+  const headers = { ...auth, ...Object.fromEntries(PROPAGATE.filter((h) => incoming[h]).map((h) => [h, incoming[h]])) };
   return new Promise((resolve) => {
     const req = http.get({ host: proxy.hostname, port: proxy.port, path: url, headers, agent }, (res) => {
       let body = "";

@@ -1,6 +1,7 @@
 /**
  * Starting the apps of a local mesh (`unimesh up`): every instance with a `run` gets its process, with
- * PORT, HTTP_PROXY / UNIMESH_OUTBOUND (its outbound listener), UNIMESH_SERVICE, UNIMESH_NAMESPACE and
+ * PORT, HTTP_PROXY / UNIMESH_OUTBOUND (its outbound listener, with `unimesh:<token>@` when the listener
+ * requires its token), UNIMESH_SERVICE, UNIMESH_NAMESPACE and
  * UNIMESH_LABELS in its environment; its output is forwarded line by line with a `[service/labels]`
  * prefix. Stopping sends SIGTERM, then SIGKILL after a grace period.
  */
@@ -47,7 +48,8 @@ export function startApps(config: ProxyConfig, proxy: ProxyRuntime, opts: AppOpt
         ...(inst.run.env ?? {}),
       };
       if (inst.outbound) {
-        const url = `http://127.0.0.1:${proxy.outboundPort(s.name, ns, inst.port)}`;
+        const auth = inst.outbound.token ? `unimesh:${inst.outbound.token}@` : "";
+        const url = `http://${auth}127.0.0.1:${proxy.outboundPort(s.name, ns, inst.port)}`;
         Object.assign(env, { HTTP_PROXY: url, http_proxy: url, UNIMESH_OUTBOUND: url });
       }
       const [cmd, ...args] = inst.run.command;

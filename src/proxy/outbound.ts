@@ -7,7 +7,7 @@
  * mirroring. Proxy-to-proxy hops
  * use mutual TLS with the listener's identity unless the destination's mode is disabled.
  */
-import { randomUUID } from "node:crypto";
+import { randomUUID, timingSafeEqual } from "node:crypto";
 import type { Readable } from "node:stream";
 import type http2 from "node:http2";
 import type { Dispatcher } from "undici";
@@ -85,6 +85,26 @@ function cookie(header: string | undefined, name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * True when a `Proxy-Authorization` header carries the token: `Bearer <token>`, or `Basic` with the
+ * token as password (any user name), compared in constant time.
+ */
+export function presentsToken(header: string | undefined, token: string): boolean {
+  if (!header) return false;
+  const sp = header.indexOf(" ");
+  const scheme = header.slice(0, sp).toLowerCase();
+  let given = header.slice(sp + 1).trim();
+  if (scheme === "basic") {
+    const plain = Buffer.from(given, "base64").toString();
+    const colon = plain.indexOf(":");
+    if (colon < 0) return false;
+    given = plain.slice(colon + 1);
+  } else if (scheme !== "bearer") return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 /** Creates the request handler of an outbound or ingress listener. */
 export function outboundHandler(ctx: ProxyContext, key: string): (req: Req, res: Res) => void {
   return (req, res) => {
@@ -99,6 +119,12 @@ async function handle(ctx: ProxyContext, key: string, req: Req, res: Res): Promi
   const l = ctx.listener(key) as CallerListener | undefined;
   if (!l) { localReply(req, res, 503, "listener removed by a reload", { flag: "LR" }); return; }
   const caller = l.identity;
+  if (l.kind === "outbound" && l.token !== undefined && !presentsToken(req.headers["proxy-authorization"], l.token)) {
+    localReply(req, res, 407, "unimesh: this outbound listener belongs to an app; send its token (HTTP_PROXY=http://unimesh:<token>@host:port)",
+      { flag: "UAEX", headers: { "proxy-authenticate": `Basic realm="unimesh outbound ${caller.namespace}/${caller.serviceAccount}"` } });
+    ctx.metrics.request("outbound", "unknown", "-", 407, (performance.now() - started) / 1000);
+    return;
+  }
   const t = target(req);
   const method = req.method ?? "GET";
   // Normalized once: every matcher below and the upstream see this path.

@@ -190,7 +190,8 @@ export class ProxyRuntime {
     return {
       metrics: () => this.metrics.render(),
       ready: () => this.readyFlag && !this.stopping,
-      config: () => this.ctx.current.source,
+      // Outbound listener tokens are secrets: /config never shows them.
+      config: () => JSON.parse(JSON.stringify(this.ctx.current.source, (k, v) => (k === "token" && typeof v === "string" ? "<redacted>" : v))),
       listeners: () => this.listeners(),
       clusters: () => this.ctx.snapshot(),
       certs: () => this.ctx.certs.list().map((c) => ({ identity: c.spiffeId, serial: c.serial, notBefore: c.notBefore, notAfter: c.notAfter })),

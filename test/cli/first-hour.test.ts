@@ -58,7 +58,9 @@ describe("summary line and --quiet", () => {
   });
 
   test("a clean translate prints nothing on stderr", async () => {
-    const r = await cli(["translate", "examples/bookinfo", "--mesh", "istio"]);
+    // (On Istio's default path normalization Bookinfo's deny for /admin/* gets a warning: `//admin/x`
+    // keeps its double slash. A mesh set to DECODE_AND_MERGE_SLASHES leaves nothing to say.)
+    const r = await cli(["translate", "examples/bookinfo", "--mesh", "istio", "--set", "pathNormalization=DECODE_AND_MERGE_SLASHES"]);
     expect(r.code).toBe(EXIT.OK);
     expect(r.stderr).toBe("");
   });
@@ -152,7 +154,8 @@ describe("translate --mesh a,b,c / all: which meshes can run these policies", ()
     expect(r.code).toBe(EXIT.INVALID);
     const [meshes, policies] = r.stdout.split("\n\n");
     expect(meshes.split("\n")[0]).toMatch(/^mesh\s+verdict\s+objects\s+errors\s+warnings\s+notes$/);
-    expect(meshes).toMatch(/^istio@1\.30\s+ok\s+11\s+0\s+0\s+\d+$/m);
+    // istio: one warning, about its default path normalization (productpage's deny for /admin/*).
+    expect(meshes).toMatch(/^istio@1\.30\s+ok\s+11\s+0\s+1\s+\d+$/m);
     expect(meshes).toMatch(/^linkerd@2\.20\s+fails\s+-\s+[1-9]\d*\s+\d+\s+\d+$/m);
     expect(meshes).toMatch(/^appmesh@1\.13\s+fails\s+-\s+[1-9]\d*/m);
     expect(policies.split("\n")[0]).toMatch(/^policy\s+istio@1\.30\s+linkerd@2\.20\s+appmesh@1\.13$/);

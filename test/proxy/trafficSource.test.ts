@@ -1,5 +1,6 @@
 /** `trafficSource`: a source-scoped policy applies only to calls from its source identities. */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { ProxyAgent, request } from "undici";
 import { call, closeAgents, meshConfig, registry, startApp, startMesh, type App } from "./support.js";
 import type { ProxyRuntime } from "../../src/proxy/runtime.js";
 
@@ -44,5 +45,64 @@ describe("trafficSource", () => {
     expect((await call(proxy.outboundPort("mobile-bff", "shop"), "catalog:8080", "/")).body).toBe("v2");
     expect((await call(proxy.outboundPort("gateway", "partners"), "catalog.shop:8080", "/")).body).toBe("v2");
     expect((await call(proxy.outboundPort("web", "shop"), "catalog:8080", "/")).body).toBe("v1");
+  });
+});
+
+/**
+ * The outbound listener's trust model: like a sidecar's, any process that can connect to it calls with
+ * its app's identity. With `outbound.token`, only a caller presenting the token (HTTP_PROXY with
+ * credentials) does; the header is not forwarded and /config does not show the token.
+ */
+describe("trafficSource: who may use an outbound listener", () => {
+  const TOKEN = "s3cret-token-for-mobile-bff";
+  let catalog: App, mobile: App, proxy: ProxyRuntime;
+  beforeAll(async () => {
+    [catalog, mobile] = await Promise.all(["catalog", "mobile"].map((n) => startApp(n)));
+    const reg = registry([
+      { service: "catalog", namespace: "shop", port: catalog.port },
+      { service: "mobile-bff", namespace: "shop", port: mobile.port, outbound: true },
+    ]);
+    reg.spec.services!.find((x) => x.name === "mobile-bff")!.instances![0].outbound = { port: 0, token: TOKEN };
+    proxy = await startMesh(meshConfig(`
+apiVersion: unimesh.io/v1alpha1
+kind: AccessPolicy
+metadata: {name: catalog-callers, namespace: shop}
+spec:
+  destination: {service: catalog}
+  allow: [{source: {serviceAccounts: [mobile-bff]}}]
+`, reg));
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await closeAgents();
+    await Promise.all([catalog, mobile].map((a) => a?.close()));
+  });
+  const out = () => proxy.outboundPort("mobile-bff", "shop");
+
+  test("without the token, another local process gets 407 and nothing reaches the destination", async () => {
+    for (const headers of [{}, { "proxy-authorization": "Bearer wrong-token-0000000000" }, { "proxy-authorization": `Basic ${Buffer.from("unimesh:nope").toString("base64")}` }, { authorization: `Bearer ${TOKEN}` }] as Record<string, string>[]) {
+      const a = await call(out(), "catalog", "/", { headers });
+      expect({ headers, status: a.status, auth: a.headers["proxy-authenticate"] }).toEqual({ headers, status: 407, auth: 'Basic realm="unimesh outbound shop/mobile-bff"' });
+    }
+    expect(catalog.seen.length).toBe(0);
+  });
+
+  test("with the token (HTTP_PROXY credentials, or Bearer), the app's calls carry its identity; the token is not forwarded", async () => {
+    // As an HTTP client given HTTP_PROXY=http://unimesh:<token>@127.0.0.1:<port> sends it (no CONNECT for http://).
+    const agent = new ProxyAgent({ uri: `http://unimesh:${TOKEN}@127.0.0.1:${out()}`, proxyTunnel: false });
+    const viaProxyUrl = await request("http://catalog/items", { dispatcher: agent });
+    expect(viaProxyUrl.statusCode).toBe(200);
+    expect(await viaProxyUrl.body.text()).toBe("catalog");
+    expect((await call(out(), "catalog", "/", { headers: { "proxy-authorization": `Bearer ${TOKEN}` } })).status).toBe(200);
+    await agent.close();
+    expect(catalog.seen.map((s) => s.headers["proxy-authorization"])).toEqual([undefined, undefined]);
+    expect(catalog.seen[0].headers["x-forwarded-client-cert"]).toContain("URI=spiffe://cluster.local/ns/shop/sa/mobile-bff");
+  });
+
+  test("the admin page does not show the token", async () => {
+    const r = await request(`http://127.0.0.1:${proxy.port("admin")}/config`);
+    const text = await r.body.text();
+    expect(text).not.toContain(TOKEN);
+    expect(text).toContain("<redacted>");
   });
 });

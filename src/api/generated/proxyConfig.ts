@@ -149,7 +149,7 @@ export interface Instance {
     port?: number;
   };
   /**
-   * The outbound listener of this instance: its app sends every request there (as HTTP_PROXY, or with the destination in the Host header); requests are routed by the destination service's route table and sent with this instance's identity. Omitted: the instance makes no mesh calls.
+   * The outbound listener of this instance: its app sends every request there (as HTTP_PROXY, or with the destination in the Host header); requests are routed by the destination service's route table and sent with this instance's identity. Omitted: the instance makes no mesh calls. Trust model (as a sidecar's): any process that can connect to it calls with this instance's identity; `token` narrows that to the processes that know the token.
    */
   outbound?: {
     /**
@@ -160,9 +160,13 @@ export interface Instance {
      * Default: 0 (any free port).
      */
     port?: number;
+    /**
+     * A shared secret binding the listener to its app: every request must carry `Proxy-Authorization: Basic <base64(any-user:token)>` (what HTTP clients send for `HTTP_PROXY=http://unimesh:<token>@127.0.0.1:<port>`, which `unimesh up` gives the app) or `Proxy-Authorization: Bearer <token>`; others get 407. The header is never forwarded. Keep this file readable only by the app's user. Default: none (any local process may use the listener).
+     */
+    token?: string;
   };
   /**
-   * How `unimesh up` starts the app (ignored by `unimesh proxy`). The app gets PORT (its port), HTTP_PROXY and UNIMESH_OUTBOUND (`http://127.0.0.1:<outbound port>`), UNIMESH_SERVICE, UNIMESH_NAMESPACE and UNIMESH_LABELS (JSON) in its environment.
+   * How `unimesh up` starts the app (ignored by `unimesh proxy`). The app gets PORT (its port), HTTP_PROXY and UNIMESH_OUTBOUND (`http://127.0.0.1:<outbound port>`, with `unimesh:<token>@` when the outbound listener has a token), UNIMESH_SERVICE, UNIMESH_NAMESPACE and UNIMESH_LABELS (JSON) in its environment.
    */
   run?: {
     /**

@@ -113,7 +113,7 @@ export interface RtIdentity { namespace: string; serviceAccount: string; spiffe:
 /** A listener to bind. `key` is stable across reloads (a listener with the same key is kept). */
 export type RtListener =
   | { key: string; kind: "inbound"; address: string; port: number; instance: RtInstance; identity: RtIdentity }
-  | { key: string; kind: "outbound"; address: string; port: number; instance: RtInstance; identity: RtIdentity }
+  | { key: string; kind: "outbound"; address: string; port: number; instance: RtInstance; identity: RtIdentity; /** The shared secret its app must present (`Proxy-Authorization`), when set. */ token?: string }
   | { key: string; kind: "ingress"; address: string; port: number; name: string; identity: RtIdentity; destination?: { service: RtService; port?: number } }
   | { key: string; kind: "admin"; address: string; port: number };
 
@@ -274,7 +274,11 @@ export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig;
       if (inst.outbound) {
         // The app's own calls: its identity, and its pod labels for routes that select callers by them.
         const caller: RtIdentity = { ...id, peer: { ...id.peer, labels: { ...svc.selector, ...rt.labels } } };
-        listeners.push({ key: `outbound|${rt.id}`, kind: "outbound", address: inst.outbound.address ?? "127.0.0.1", port: inst.outbound.port ?? 0, instance: rt, identity: caller });
+        const token = inst.outbound.token;
+        listeners.push({
+          key: `outbound|${rt.id}`, kind: "outbound", address: inst.outbound.address ?? "127.0.0.1", port: inst.outbound.port ?? 0, instance: rt, identity: caller,
+          ...(token ? { token } : {}),
+        });
       }
       void si; void j;
     });

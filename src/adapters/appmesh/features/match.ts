@@ -15,6 +15,13 @@
  * - query parameters: only `exact` (`HTTPQueryParameters.match` has no other member).
  * - gRPC: `path.exact: /<service>/<method>` → serviceName + methodName, `path.prefix: /<service>/` →
  *   serviceName, headers → metadata, method POST is implied.
+ *
+ * Path normalization: the model's routes see the normalized path (README). App Mesh documents no
+ * `normalize_path` / `merge_slashes` for the Envoy configuration its control plane generates (neither the
+ * App Mesh API reference nor aws-app-mesh-controller-for-k8s nor aws-app-mesh-examples mention them;
+ * Envoy's own default is off), so a route for `/a` may not see `/x/../a`. That only changes which route a request takes; no
+ * access rule depends on it, because App Mesh cannot check paths in access rules at all (access.ts:
+ * an error, or the service-level-access approximation, which admits whole services).
  */
 import type { EffectiveRoute } from "../../../api/model.js";
 import type { HeaderMatch, Match } from "../../../api/generated/model.js";
