@@ -10,7 +10,8 @@
  * tests run; a test file waits for the one it needs with {@link server}. Ports: each server gets three free
  * loopback ports below Linux's ephemeral range (32768+, where `listen(0)` of other tests lands), chosen by
  * the one process that starts them all, so parallel test files never race for them; a start that still
- * fails on a taken port is retried on new ports.
+ * fails on a taken port is retried on new ports. They run at a lower CPU priority (`nice -n 10`), so the
+ * unit tests that run meanwhile (some measure time) are not slowed down by them.
  *
  * Where the machine cannot run them (not Linux/x86-64, no `../shared/kube`, neither etcd/openssl/curl nor
  * root with apt-get to install them), the cluster tests are skipped with one line saying why; with `CI`
@@ -132,11 +133,16 @@ export async function freePorts(n: number, avoid: ReadonlySet<number> = new Set(
   return out;
 }
 
-/** Runs a script, its stdout and stderr appended to `log`; rejects with the log's tail when it fails. */
-function runScript(script: string, args: string[], env: NodeJS.ProcessEnv, log: string): Promise<void> {
+/**
+ * Runs a script, its stdout and stderr appended to `log`; rejects with the log's tail when it fails.
+ * `nice`: at a lower CPU priority, inherited by what it starts (etcd and kube-apiserver start while the
+ * unit tests run, some of which measure time: they get the CPU first).
+ */
+function runScript(script: string, args: string[], env: NodeJS.ProcessEnv, log: string, nice = false): Promise<void> {
   return new Promise((resolve, reject) => {
     const fd = openSync(log, "a");
-    const child = spawn("bash", [script, ...args], { env, stdio: ["ignore", fd, fd] });
+    const [cmd, ...rest] = nice && onPath("nice") ? ["nice", "-n", "10", "bash", script, ...args] : ["bash", script, ...args];
+    const child = spawn(cmd, rest, { env, stdio: ["ignore", fd, fd] });
     child.on("error", (e) => { closeSync(fd); reject(e); });
     child.on("exit", (code) => {
       closeSync(fd);
@@ -162,7 +168,7 @@ export async function startServer(name: ServerName, runDir: string, ports: numbe
     try {
       await runScript(join(kubeDir(env), "kube-up.sh"), [kubeconfig], {
         ...env, API_PORT: String(api), ETCD_CLIENT_PORT: String(etcdClient), ETCD_PEER_PORT: String(etcdPeer), KUBE_STATE_DIR: "",
-      }, log);
+      }, log, true);
       const stateDir = readFileSync(`${kubeconfig}.state-dir`, "utf8").trim();
       // Stops the server when the test run dies without its teardown (killed, crashed).
       const watchdog = spawn("bash", ["-c", 'while kill -0 "$1" 2>/dev/null; do sleep 3; done; exec bash "$2" "$3"', "watchdog", String(process.pid), join(kubeDir(env), "kube-down.sh"), stateDir], {
