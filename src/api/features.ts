@@ -5,7 +5,7 @@
 export const FEATURES = [
   "match", "split", "timeout", "retries", "faultInjection", "mirror", "headers", "cors", "rewrite", "redirect",
   "directResponse", "outlierDetection", "connectionPool", "loadBalancer", "rateLimit", "mtls", "access",
-  "accessL7", "accessNegation", "trafficSource",
+  "accessL7", "accessNegation", "trafficSource", "subsetSettings",
 ] as const;
 
 /**
@@ -37,4 +37,5 @@ export const FEATURE_TITLES: Record<Feature, string> = {
   accessL7: "Access control by method/path/header/port",
   accessNegation: "Negative access conditions (notServiceAccounts/Namespaces/IpBlocks, notMethods/Paths/Ports/Headers)",
   trafficSource: "Source-specific traffic rules",
+  subsetSettings: "Per-subset outlier detection, connection pool, load balancer",
 };

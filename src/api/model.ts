@@ -174,6 +174,33 @@ export interface DestinationSetting<T> extends At<T> {
   policy: Entry<TrafficPolicy>;
 }
 
+/**
+ * The settings of one subset (`TrafficPolicySpec.subsetSettings`), merged over the destination's
+ * policies: per kind, the first policy (by id) that sets it. For the requests routes send to the subset,
+ * each kind given replaces the destination-level one (see {@link subsetSetting}).
+ */
+export interface SubsetSettings {
+  subset: Subset;
+  outlierDetection?: DestinationSetting<OutlierDetection>;
+  connectionPool?: DestinationSetting<ConnectionPool>;
+  loadBalancer?: DestinationSetting<LoadBalancer>;
+}
+
+/** The kinds of settings a subset may override. */
+export type SubsetSettingKind = "outlierDetection" | "connectionPool" | "loadBalancer";
+
+/**
+ * The effective setting of a kind for the requests sent to a subset (`undefined`: to the whole service):
+ * the subset's own (`subsetSettings`) when it has one, else the destination-level one (Istio
+ * `MergeTrafficPolicy`: a subset's field replaces the destination's whole field).
+ */
+export function subsetSetting<K extends SubsetSettingKind>(view: DestinationView, subset: string | undefined, kind: K): DestinationView[K] {
+  if (subset !== undefined) {
+    for (const s of view.subsetSettings) if (s.subset.name === subset && s[kind]) return s[kind] as DestinationView[K];
+  }
+  return view[kind];
+}
+
 /** One access rule of a destination, its source resolved. */
 export interface EffectiveAccessRule {
   policy: Entry<AccessPolicy>;
@@ -204,7 +231,9 @@ export interface DestinationView {
   connectionPool?: DestinationSetting<ConnectionPool>;
   loadBalancer?: DestinationSetting<LoadBalancer>;
   rateLimit?: DestinationSetting<RateLimit>;
-  /** Subsets used by routes and mirrors of this destination, plus declared ones; sorted by name. */
+  /** Per-subset settings (`subsetSettings` of the TrafficPolicies), one entry per subset, sorted by subset name. */
+  subsetSettings: SubsetSettings[];
+  /** Subsets used by routes and mirrors of this destination, with settings, plus declared ones; sorted by name. */
   subsets: Subset[];
   accessPolicies: Entry<AccessPolicy>[];
   /** Allow rules of every AccessPolicy for this destination (in policy id order). */
@@ -811,7 +840,7 @@ function buildDestinations(model: Model, views: Map<string, Map<string, Destinat
     if (!v) {
       v = {
         namespace: ns, service: svc, facts: model.service(ns, svc), trafficPolicies: [], routes: [],
-        needsDefaultRoute: true, subsets: [], accessPolicies: [], allow: [], deny: [],
+        needsDefaultRoute: true, subsetSettings: [], subsets: [], accessPolicies: [], allow: [], deny: [],
         ports: NO_PORTS, portsDeclared: false,
       };
       byService.set(svc, v);
@@ -905,7 +934,20 @@ function fillDestination(model: Model, v: DestinationView): void {
     for (const k of DESTINATION_SETTINGS) {
       if (spec[k] !== undefined && v[k] === undefined) (v as any)[k] = { value: spec[k], pointer: `/spec/${k}`, policy: p };
     }
+    const perSubset = spec.subsetSettings;
+    if (perSubset) {
+      for (let i = 0; i < perSubset.length; i++) {
+        const e = perSubset[i];
+        const subset = subsets.name(e.subset);
+        let s = v.subsetSettings.find((x) => x.subset === subset);
+        if (!s) v.subsetSettings.push((s = { subset }));
+        for (const k of SUBSET_SETTINGS) {
+          if (e[k] !== undefined && s[k] === undefined) (s as any)[k] = { value: e[k], pointer: `/spec/subsetSettings/${i}/${k}`, policy: p };
+        }
+      }
+    }
   }
+  if (v.subsetSettings.length > 1) v.subsetSettings.sort((a, b) => cmp(a.subset.name, b.subset.name));
   v.routes = sortRoutes(v.routes);
   const onlyPort = v.facts.ports?.length === 1 ? v.facts.ports[0].port : undefined;
   v.needsDefaultRoute = !v.routes.some((r) => !r.source && (!r.port || r.port === onlyPort) && isCatchAll(r));
@@ -984,6 +1026,8 @@ const SPEC_SETTING: Record<RouteSetting, string> = {
 /** The destination-level settings of a TrafficPolicy, in the order the first setter of each is taken. */
 const DESTINATION_SETTINGS = ["outlierDetection", "connectionPool", "loadBalancer", "rateLimit"] as const;
 const ACCESS_ACTIONS = ["allow", "deny"] as const;
+/** The settings a subset may override, in the order they are taken. */
+const SUBSET_SETTINGS = ["outlierDetection", "connectionPool", "loadBalancer"] as const;
 
 /** Settings of a TrafficPolicy that routes carry (the others are destination-level). */
 const ROUTE_SETTINGS = ["timeout", "retries", "faultInjection", "mirror", "headers", "cors"] as const;

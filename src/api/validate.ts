@@ -464,11 +464,23 @@ function trafficRules(doc: TrafficPolicy, err: Report): void {
   if (s.source?.ipBlocks) err("/spec/source/ipBlocks", "rule/source-ip-blocks", "ipBlocks select callers by address and are only for AccessPolicy; a TrafficPolicy source uses serviceAccounts, namespaces or workloads");
   checkWorkloads(s.source, "/spec/source", err);
   if (s.source) {
-    for (const k of ["outlierDetection", "connectionPool", "loadBalancer", "rateLimit"] as const) {
+    for (const k of ["outlierDetection", "connectionPool", "loadBalancer", "rateLimit", "subsetSettings"] as const) {
       if (s[k]) err(`/spec/${k}`, "rule/destination-setting-with-source", `${k} applies to every caller of the destination; move it to a TrafficPolicy without source`);
     }
   }
   checkFeatures(s, "/spec", err);
+  const perSubset = s.subsetSettings ?? [];
+  const subsetKeys = perSubset.map((e) => canonicalJson(e.subset));
+  perSubset.forEach((e, i) => {
+    const base = `/spec/subsetSettings/${i}`;
+    if (Object.keys(e.subset).length === 0) err(`${base}/subset`, "rule/empty-selector", "a subset needs at least one label that tells its pods apart");
+    else if (subsetKeys.indexOf(subsetKeys[i]) !== i) err(`${base}/subset`, "rule/duplicate-subset", `subset ${subsetKeys[i]} has settings twice in this policy (also /spec/subsetSettings/${subsetKeys.indexOf(subsetKeys[i])}); merge them`);
+    if (!e.outlierDetection && !e.connectionPool && !e.loadBalancer) err(base, "rule/empty-subset-settings", "these subset settings set nothing: give outlierDetection, connectionPool or loadBalancer, or remove the entry", "warning");
+    // Without an algorithm a loadBalancer means "the mesh default", which no mesh can set for one subset
+    // while the destination has another (Istio would keep the destination's).
+    if (e.loadBalancer && !e.loadBalancer.algorithm) err(`${base}/loadBalancer`, "rule/subset-load-balancer", "a subset's loadBalancer needs an algorithm (without one it would mean the mesh default, which cannot replace the destination's for one subset); set algorithm, or remove loadBalancer");
+    checkFeatures(e, base, err);
+  });
   const routes = s.routes ?? [];
   for (let i = 0; i < routes.length; i++) {
     const r = routes[i];
@@ -879,6 +891,10 @@ function crossRules(model: Model, out: Diagnostic[]): void {
     }
     if (spec.mirror) checkMirror(namespace, facts, p, spec.mirror, "/spec/mirror");
     httpOnTcp(p, facts, out);
+    const perSubset = spec.subsetSettings ?? [];
+    for (let i = 0; i < perSubset.length; i++) {
+      if (unknownSubset(facts, perSubset[i].subset)) reportSubset(p, facts, perSubset[i].subset, `/spec/subsetSettings/${i}/subset`);
+    }
   }
   // AccessPolicy destination.port and rule ports, MTLSPolicy per-port keys: Service ports too (a pod
   // port named there would be read as a Service port and select nothing, or the wrong port).
@@ -918,6 +934,26 @@ function crossRules(model: Model, out: Diagnostic[]): void {
           relatedPolicies: [prev.policy.id],
         }));
       } else if (!prev) byKey.set(k, r);
+    }
+    // Subset settings set differently by two policies (per subset and kind).
+    const perSubset = new Map<string, { policy: Entry<TrafficPolicy>; value: string; pointer: string }>();
+    for (const p of v.trafficPolicies) {
+      (p.doc.spec.subsetSettings ?? []).forEach((e, i) => {
+        for (const k of ["outlierDetection", "connectionPool", "loadBalancer"] as const) {
+          if (e[k] === undefined) continue;
+          const key = `${canonicalJson(e.subset)}|${k}`;
+          const value = canonicalJson(e[k]);
+          const prev = perSubset.get(key);
+          if (!prev) perSubset.set(key, { policy: p, value, pointer: `/spec/subsetSettings/${i}/${k}` });
+          else if (prev.policy.id !== p.id && prev.value !== value) {
+            out.push(at(p, `/spec/subsetSettings/${i}/${k}`, {
+              code: "rule/conflict", severity: "error",
+              message: `${k} of subset ${canonicalJson(e.subset)} of ${v.namespace}/${v.service} is set differently by ${prev.policy.id} and ${p.id}; set it in one policy`,
+              relatedPolicies: [prev.policy.id],
+            }));
+          }
+        }
+      });
     }
     // Destination-level settings set differently by two policies.
     for (const k of ["outlierDetection", "connectionPool", "loadBalancer", "rateLimit"] as const) {

@@ -45,13 +45,16 @@ export class ProxyContext {
     return index.get(key);
   }
 
-  /** Per-caller state for a destination, created or brought up to date. */
+  /**
+   * Per-caller state for a destination (or for one subset of it with settings of its own: its state is
+   * kept apart, as Istio's per-subset cluster), created or brought up to date.
+   */
   caller(listenerKey: string, source: string, dest: RtDestination, http2: boolean): CallerState {
     // Fast path: the state this destination object was last resolved to for this listener.
     let perDest = this.byDest.get(dest);
     const hit = perDest?.get(listenerKey);
     if (hit && hit.dest === dest) return hit;
-    const key = `${listenerKey}>${dest.key}`;
+    const key = dest.subset ? `${listenerKey}>${dest.key}#${dest.subset.name}` : `${listenerKey}>${dest.key}`;
     let s = this.callers.get(key);
     if (!s) {
       s = { limiter: new PoolLimiter(dest.connectionPool, http2), balancer: new Balancer(dest.loadBalancer), dest };
@@ -65,7 +68,7 @@ export class ProxyContext {
         if (s.outlier) s.outlier.update(dest.outlierDetection);
         else {
           const state = s;
-          s.outlier = new OutlierDetector(dest.outlierDetection, () => this.current.services.get(state.dest.key)?.instances.length ?? 1);
+          s.outlier = new OutlierDetector(dest.outlierDetection, () => instanceCount(this.current, state.dest));
           s.outlier.onEject = (instance) => this.metrics.ejections.inc([source, dest.key, instance]);
         }
       } else if (s.outlier) {
@@ -105,4 +108,14 @@ export class ProxyContext {
   close(): void {
     for (const s of this.callers.values()) s.outlier?.close();
   }
+}
+
+/** Instances of a destination (of its subset, for a subset's settings): what maxEjectionPercent is a share of. */
+function instanceCount(cur: CompiledConfig, dest: RtDestination): number {
+  const instances = cur.services.get(dest.key)?.instances ?? [];
+  const labels = dest.subset?.labels;
+  if (!labels) return instances.length || 1;
+  let n = 0;
+  for (const i of instances) if (Object.entries(labels).every(([k, v]) => i.labels[k] === v)) n++;
+  return n || 1;
 }

@@ -237,7 +237,9 @@ async function handle(ctx: ProxyContext, key: string, req: Req, res: Res): Promi
   const tgt = route.targets[ti];
   const tport = tgt.port ?? port;
   const h2 = sp.protocol !== "http";
-  const state = ctx.caller(key, caller.peer.label, dest, h2);
+  // A subset with settings of its own (outlier detection, connection pool, load balancer) replaces the destination's.
+  const settings = tgt.settings ?? dest;
+  const state = ctx.caller(key, caller.peer.label, settings, h2);
   const headers = forwardableRequestHeaders(req.headers);
   const authority = route.rewrite?.authority ?? t.authority;
   headers.host = authority;
@@ -259,7 +261,7 @@ async function handle(ctx: ProxyContext, key: string, req: Req, res: Res): Promi
   // Hash key for consistent-hash load balancing.
   let hashKey: string | undefined;
   let setCookie: string | undefined;
-  const hash = dest.loadBalancer?.algorithm === "consistent-hash" ? dest.loadBalancer.hash : undefined;
+  const hash = settings.loadBalancer?.algorithm === "consistent-hash" ? settings.loadBalancer.hash : undefined;
   if (hash) {
     if (hash.header) hashKey = typeof req.headers[hash.header] === "string" ? req.headers[hash.header] as string : undefined;
     else if (hash.queryParam) hashKey = queryParam(t.query, hash.queryParam);
@@ -288,7 +290,7 @@ async function handle(ctx: ProxyContext, key: string, req: Req, res: Res): Promi
   // removed or moved by the reload is not picked at its old address).
   const live = (): RtInstance[] => ctx.current === cfg ? endpoints : ctx.current.services.get(svc.key)?.endpoints(tgt.labels, tport) ?? [];
   const mode = (i: RtInstance) => i.mode;
-  const reset = dest.connectionPool?.maxRequestsPerConnection === 1;
+  const reset = settings.connectionPool?.maxRequestsPerConnection === 1;
   const inline = ctx.current.settings.colocatedHops === "inline";
   const pick = (tried: ReadonlySet<string>): TryTarget | "no-healthy" => {
     const eps = live();
@@ -305,7 +307,7 @@ async function handle(ctx: ProxyContext, key: string, req: Req, res: Res): Promi
     const dispatcher: Pick<Dispatcher, "dispatch"> = inline ? ctx.inlineHop(caller.peer, inst.id) : ctx.pools.get({
       address: inst.bound.address, port: inst.bound.port, h2,
       ...(mode(inst) !== "disabled" && cert ? { tls: { cert, expectServer: svc.spiffe } } : {}),
-      ...(dest.connectionPool ? { pool: dest.connectionPool } : {}),
+      ...(settings.connectionPool ? { pool: settings.connectionPool } : {}),
     });
     return { id: inst.id, label: `${inst.address}:${inst.port}`, dispatcher, reset, release: () => { inst.active--; } };
   };
@@ -341,7 +343,7 @@ function mirror(ctx: ProxyContext, key: string, l: CallerListener, route: RtRout
   const svc = m.service;
   const sp = svc.portOf(m.port ?? port);
   if (!sp) return;
-  const state: CallerState = ctx.caller(key, l.identity.peer.label, svc.destination, sp.protocol !== "http");
+  const state: CallerState = ctx.caller(key, l.identity.peer.label, m.settings ?? svc.destination, sp.protocol !== "http");
   const inst = state.balancer.pick(svc.endpoints(m.labels, sp.port), undefined);
   if (!inst?.bound) return;
   const cert = ctx.certs.peek(l.identity.spiffe);

@@ -326,6 +326,38 @@ add(`${T}/rateLimit/overrides/*/serviceAccounts`, pair("web → other",
 add(`${T}/rateLimit/overrides/*/requestsPerSecond`, pair("3 → 4",
   rate({ overrides: [{ serviceAccounts: ["web"], requestsPerSecond: 3 }] }), rate({ overrides: [{ serviceAccounts: ["web"], requestsPerSecond: 4 }] })));
 
+// Per-subset settings: the route sends every request to subset v2 (so every mesh builds what v2 needs).
+const SUB = `${T}/subsetSettings/*`;
+const subDocs = (e: Record<string, unknown>) =>
+  tpDocs({ routes: [{ ...ROUTE, split: [{ subset: { version: "v2" }, weight: 100 }] }], subsetSettings: [{ subset: { version: "v2" }, ...e }] });
+const OD = { consecutive5xxErrors: 5, maxEjectionPercent: 100 };
+add(`${SUB}/subset`, pair("v2 → v1", subDocs({ outlierDetection: OD }), subDocs({ subset: { version: "v1" }, outlierDetection: OD })));
+const subOutlier = (o: Record<string, unknown>) => subDocs({ outlierDetection: { ...OD, ...o } });
+add(`${SUB}/outlierDetection/consecutive5xxErrors`, pair("5 → 3", subOutlier({}), subOutlier({ consecutive5xxErrors: 3 })));
+add(`${SUB}/outlierDetection/consecutiveGatewayErrors`, pair("+ consecutiveGatewayErrors", subOutlier({}), subOutlier({ consecutiveGatewayErrors: 2 })));
+add(`${SUB}/outlierDetection/interval`, pair("+ interval", subOutlier({}), subOutlier({ interval: "5s" })));
+add(`${SUB}/outlierDetection/baseEjectionTime`, pair("+ baseEjectionTime", subOutlier({}), subOutlier({ baseEjectionTime: "10s" })));
+add(`${SUB}/outlierDetection/maxEjectionPercent`, pair("100 → 50", subOutlier({}), subOutlier({ maxEjectionPercent: 50 })));
+const subPool = (c: Record<string, unknown>) => subDocs({ connectionPool: { maxConnections: 100, ...c } });
+add(`${SUB}/connectionPool/maxConnections`, pair("100 → 3", subPool({}), subPool({ maxConnections: 3 })));
+add(`${SUB}/connectionPool/maxPendingRequests`, pair("+ maxPendingRequests", subPool({}), subPool({ maxPendingRequests: 2 })));
+add(`${SUB}/connectionPool/maxRequests`, pair("+ maxRequests", subPool({}), subPool({ maxRequests: 5 })));
+add(`${SUB}/connectionPool/maxRequestsPerConnection`, pair("+ maxRequestsPerConnection", subPool({}), subPool({ maxRequestsPerConnection: 7 })));
+add(`${SUB}/connectionPool/maxRetries`, pair("+ maxRetries", subPool({}), subPool({ maxRetries: 4 })));
+add(`${SUB}/connectionPool/connectTimeout`, pair("+ connectTimeout", subPool({}), subPool({ connectTimeout: "1s" })));
+add(`${SUB}/connectionPool/idleTimeout`, pair("+ idleTimeout", subPool({}), subPool({ idleTimeout: "30s" })));
+const subLb = (l: Record<string, unknown>) => subDocs({ loadBalancer: l });
+const subHash = (h: Record<string, unknown>) => subLb({ algorithm: "consistent-hash", consistentHash: h });
+values(`${SUB}/loadBalancer/algorithm`, {
+  ref: "round-robin", alt: "random",
+  make: (a) => subLb(a === "consistent-hash" ? { algorithm: a, consistentHash: { header: "x-user" } } : { algorithm: a }),
+});
+add(`${SUB}/loadBalancer/consistentHash/header`, pair("query param → header", subHash({ queryParam: "u" }), subHash({ header: "x-user" })));
+add(`${SUB}/loadBalancer/consistentHash/cookie/name`, pair("c → d", subHash({ cookie: { name: "c", ttl: "10s" } }), subHash({ cookie: { name: "d", ttl: "10s" } })));
+add(`${SUB}/loadBalancer/consistentHash/cookie/ttl`, pair("10s → 20s", subHash({ cookie: { name: "c", ttl: "10s" } }), subHash({ cookie: { name: "c", ttl: "20s" } })));
+add(`${SUB}/loadBalancer/consistentHash/sourceIp`, pair("header → source IP", subHash({ header: "x-user" }), subHash({ sourceIp: true })));
+add(`${SUB}/loadBalancer/consistentHash/queryParam`, pair("header → query param", subHash({ header: "x-user" }), subHash({ queryParam: "u" })));
+
 // AccessPolicy.
 const A = "AccessPolicy:/spec";
 const WEB = { source: { serviceAccounts: ["web"] } };

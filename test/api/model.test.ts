@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from "vitest";
 import { isDnsLabel, type DestinationView, type EffectiveRoute, type Model } from "../../src/index.js";
-import { SubsetNamer, shortHash, sortRoutes, specificity, trafficKey } from "../../src/api/model.js";
+import { SubsetNamer, shortHash, sortRoutes, specificity, subsetSetting, trafficKey } from "../../src/api/model.js";
 import { type Doc, doc, load, modelOf } from "./helpers.js";
 
 const tp = doc("TrafficPolicy");
@@ -367,5 +367,29 @@ describe("traffic keys (what counts as the same traffic)", () => {
     expect(trafficKey(route({ source: src([], [v1, v2]) }))).toBe(trafficKey(route({ source: src([], [{ namespace: "shop", labels: { app: "web", version: "v2" } }, v1]) })));
     expect(trafficKey(route({ match: { value: {}, pointer: "/m" } }))).toBe(trafficKey(route({})));
     expect(trafficKey(route({ port: 80 }))).not.toBe(trafficKey(route({})));
+  });
+});
+
+describe("subset settings", () => {
+  test("merged per subset and kind (first policy by id); a subset's own kind replaces the destination's, others are inherited", () => {
+    const m = model(
+      tp("a", {
+        destination: cart,
+        outlierDetection: { consecutive5xxErrors: 5 },
+        connectionPool: { maxConnections: 100 },
+        subsetSettings: [{ subset: { version: "v2" }, outlierDetection: { consecutive5xxErrors: 1 } }],
+      }),
+      tp("b", { destination: cart, subsetSettings: [{ subset: { version: "v2" }, loadBalancer: { algorithm: "random" } }, { subset: { version: "v3" }, connectionPool: { maxConnections: 1 } }] }),
+    );
+    const v = view(m, "cart");
+    expect(v.subsetSettings.map((s) => [s.subset.name, Object.keys(s).filter((k) => k !== "subset")])).toEqual([
+      ["v2", ["outlierDetection", "loadBalancer"]], ["v3", ["connectionPool"]],
+    ]);
+    expect(v.subsets.map((s) => s.name)).toEqual(["v2", "v3"]);
+    expect(subsetSetting(v, "v2", "outlierDetection")).toMatchObject({ value: { consecutive5xxErrors: 1 }, pointer: "/spec/subsetSettings/0/outlierDetection" });
+    expect(subsetSetting(v, "v2", "connectionPool")).toMatchObject({ value: { maxConnections: 100 }, pointer: "/spec/connectionPool" });
+    expect(subsetSetting(v, "v3", "connectionPool")?.policy.name).toBe("b");
+    expect(subsetSetting(v, undefined, "outlierDetection")?.value).toEqual({ consecutive5xxErrors: 5 });
+    expect(subsetSetting(v, "v1", "loadBalancer")).toBeUndefined();
   });
 });

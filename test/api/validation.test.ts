@@ -773,6 +773,67 @@ const cases: Case[] = [
     ],
   },
   {
+    name: "subsetSettings: declared subsets, once per policy, not empty, an algorithm for loadBalancer, not with source; two policies must agree",
+    input: y`
+      apiVersion: unimesh.io/v1alpha1
+      kind: MeshService
+      metadata: {name: x}
+      spec:
+        subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
+      ---
+      apiVersion: unimesh.io/v1alpha1
+      kind: TrafficPolicy
+      metadata: {name: a}
+      spec:
+        destination: {service: x}
+        subsetSettings:
+          - subset: {version: v2}
+            outlierDetection: {consecutive5xxErrors: 1}
+          - subset: {version: v3}
+            connectionPool: {maxConnections: 1}
+      ---
+      apiVersion: unimesh.io/v1alpha1
+      kind: TrafficPolicy
+      metadata: {name: d}
+      spec:
+        destination: {service: y}
+        subsetSettings:
+          - subset: {version: v2}
+            outlierDetection: {consecutive5xxErrors: 1}
+          - subset: {version: v2}
+            loadBalancer: {}
+          - subset: {}
+      ---
+      apiVersion: unimesh.io/v1alpha1
+      kind: TrafficPolicy
+      metadata: {name: b}
+      spec:
+        destination: {service: x}
+        subsetSettings:
+          - subset: {version: v2}
+            outlierDetection: {consecutive5xxErrors: 2}
+      ---
+      apiVersion: unimesh.io/v1alpha1
+      kind: TrafficPolicy
+      metadata: {name: c}
+      spec:
+        source: {serviceAccounts: [web]}
+        destination: {service: x}
+        subsetSettings:
+          - subset: {version: v1}
+            loadBalancer: {algorithm: random}
+    `,
+    expected: [
+      { code: "rule/unknown-subset", documentIndex: 1, pointer: "/spec/subsetSettings/1/subset", message: `subset {"version":"v3"} is not declared by MeshService default/x; declared: v1 {"version":"v1"}, v2 {"version":"v2"}` },
+      { code: "rule/duplicate-subset", documentIndex: 2, pointer: "/spec/subsetSettings/1/subset", message: `subset {"version":"v2"} has settings twice in this policy (also /spec/subsetSettings/0); merge them` },
+      { code: "rule/subset-load-balancer", documentIndex: 2, pointer: "/spec/subsetSettings/1/loadBalancer" },
+      { code: "rule/empty-subset-settings", severity: "warning", documentIndex: 2, pointer: "/spec/subsetSettings/2" },
+      { code: "rule/empty-selector", documentIndex: 2, pointer: "/spec/subsetSettings/2/subset" },
+      { code: "rule/conflict", documentIndex: 3, pointer: "/spec/subsetSettings/0/outlierDetection", message: `outlierDetection of subset {"version":"v2"} of default/x is set differently by TrafficPolicy/default/a and TrafficPolicy/default/b; set it in one policy` },
+      { code: "rule/destination-setting-with-source", documentIndex: 4, pointer: "/spec/subsetSettings" },
+    ],
+  },
+  {
     name: "workloads: only in a TrafficPolicy source, never empty",
     input: y`
       apiVersion: unimesh.io/v1alpha1

@@ -70,6 +70,7 @@ const CAPABILITIES_1_13: Capabilities = {
     via: "VirtualNode.spec.backends[]",
   },
   trafficSource: { support: "none", note: "routes apply to every caller of a VirtualService" },
+  subsetSettings: { support: "partial", via: "the subset VirtualNode's listeners[].outlierDetection", note: "outlierDetection only: a subset's routing VirtualNode has no pods for a connection pool; no load balancer choice" },
 };
 
 /** The App Mesh adapter. */

@@ -31,7 +31,7 @@
  */
 import type { KubeObject, TranslateContext } from "../../api/adapter.js";
 import { durationUnitValue } from "../../api/duration.js";
-import { type EffectiveRoute, type Entry, type Model, type Subset, cmp, isCatchAll, shortHash } from "../../api/model.js";
+import { type EffectiveRoute, type Entry, type Model, type Subset, cmp, isCatchAll, shortHash, subsetSetting } from "../../api/model.js";
 import { dnsLabel } from "../shared/names.js";
 import { objectMeta } from "../shared/ownership.js";
 import { APPMESH_DEFAULT_REQUEST_TIMEOUT_MS, Tx } from "./context.js";
@@ -266,7 +266,7 @@ function routingNode(state: State, s: SubsetNode, nodes: VirtualNodeObject[], se
     apiVersion: APPMESH_API_VERSION, kind: "VirtualNode",
     metadata: objectMeta(s.vnName, node.namespace, nodePolicies(tx, node)),
     // No podSelector: selects no pod (the identity VirtualNode does); a routing target only.
-    spec: { listeners: buildListeners(tx, node, s.vnName, state.raise), serviceDiscovery: dnsDiscovery(tx, node, headless) },
+    spec: { listeners: buildListeners(tx, node, s.vnName, state.raise, s.subset), serviceDiscovery: dnsDiscovery(tx, node, headless) },
   });
   services.push(headlessService(node, headless, { ...node.facts.selector, ...s.subset.labels }));
 }
@@ -541,10 +541,13 @@ function defaultRoute(node: ServiceNode, port: PortInfo, multi: boolean): RouteB
   };
 }
 
-/** The listeners of a VirtualNode of a service (identity or subset): same ports, settings and TLS. */
-function buildListeners(tx: Tx, node: ServiceNode, vnName: string, raise: Raise): VirtualNodeListener[] {
+/**
+ * The listeners of a VirtualNode of a service (identity, or a subset's routing node): same ports, settings
+ * and TLS, except a subset's own outlier detection (`subsetSettings`) on its routing node.
+ */
+function buildListeners(tx: Tx, node: ServiceNode, vnName: string, raise: Raise, subset?: Subset): VirtualNodeListener[] {
   const v = node.view;
-  const od = v ? outlierDetection(tx, v) : undefined;
+  const od = v ? outlierDetection(tx, v, subsetSetting(v, subset?.name, "outlierDetection")) : undefined;
   /** Connection pool per listener protocol (computed once per protocol: it reports). */
   const pools = v?.connectionPool ? new Map<string, ListenerConnectionPool | undefined | null>() : undefined;
   const modes = listenerModes(tx, node);

@@ -29,6 +29,7 @@ const CAPABILITIES: Capabilities = {
   accessL7: { support: "full", via: "Destination.access" },
   accessNegation: { support: "full", via: "Destination.access (SourceMatch and AccessRule not* lists)" },
   trafficSource: { support: "full", via: "Route.source" },
+  subsetSettings: { support: "full", via: "Destination.subsets[]", note: "its own per-caller state per subset" },
 };
 
 /**

@@ -25,6 +25,7 @@ import { outlierDetection } from "./features/outlierDetection.js";
 import { connectionPool } from "./features/connectionPool.js";
 import { loadBalancer } from "./features/loadBalancer.js";
 import { rateLimit } from "./features/rateLimit.js";
+import { subsetSettings } from "./features/subsetSettings.js";
 import { access } from "./features/access.js";
 import { mtls, mtlsNamespaces } from "./features/mtls.js";
 
@@ -35,7 +36,7 @@ export const ROUTE_FEATURES: readonly RouteFeature[] = [
 
 /** Destination features, in order. */
 export const DESTINATION_FEATURES: readonly DestinationFeature[] = [
-  outlierDetection, connectionPool, loadBalancer, rateLimit, access, mtls,
+  outlierDetection, connectionPool, loadBalancer, rateLimit, subsetSettings, access, mtls,
 ];
 
 /** Id of the default route the proxy appends when no route catches every request. */

@@ -6,7 +6,7 @@
  */
 import type { KubeObject } from "../../api/adapter.js";
 import type { Labels } from "../../api/generated/model.js";
-import { type Entry, type ServiceFacts, type Subset, SubsetNamer, canonicalJson, cmp, shortHash } from "../../api/model.js";
+import { type DestinationView, type Entry, type ServiceFacts, type Subset, type SubsetSettingKind, SubsetNamer, canonicalJson, cmp, shortHash } from "../../api/model.js";
 import { objectMeta } from "../shared/ownership.js";
 import type { IstioContext } from "./context.js";
 import { destinationRuleName } from "./naming.js";
@@ -19,8 +19,30 @@ export interface DestinationRuleDraft {
   facts: ServiceFacts;
   subsets: Subset[];
   trafficPolicy: TrafficPolicy;
+  /** `subsets[].trafficPolicy` by subset name (from `subsetSettings`). */
+  subsetPolicies: Map<string, TrafficPolicy>;
   /** Ids of the policies whose settings are in this DestinationRule. */
   policies: Set<string>;
+}
+
+/**
+ * Where a destination-level setting kind goes: `[setting, traffic policy]` for the destination's own
+ * (→ `trafficPolicy`) and for each subset that overrides the kind (→ `subsets[].trafficPolicy`, which
+ * Istio merges over the top-level one field by field: `MergeTrafficPolicy` replaces a whole field such as
+ * `outlierDetection`, exactly the model's "a subset's setting replaces the destination's").
+ */
+export function settingTargets<K extends SubsetSettingKind>(view: DestinationView, dr: DestinationRuleDraft, kind: K): [NonNullable<DestinationView[K]>, TrafficPolicy][] {
+  const out: [NonNullable<DestinationView[K]>, TrafficPolicy][] = [];
+  const own = view[kind];
+  if (own) out.push([own as NonNullable<DestinationView[K]>, dr.trafficPolicy]);
+  for (const s of view.subsetSettings) {
+    const x = s[kind];
+    if (!x) continue;
+    let tp = dr.subsetPolicies.get(s.subset.name);
+    if (!tp) dr.subsetPolicies.set(s.subset.name, (tp = {}));
+    out.push([x as NonNullable<DestinationView[K]>, tp]);
+  }
+  return out;
 }
 
 /** Outcome of {@link DestinationRuleSet.subsetFor}. */
@@ -37,7 +59,7 @@ export class DestinationRuleSet {
     const key = `${namespace}/${service}`;
     let d = this.drafts.get(key);
     if (!d) {
-      d = { namespace, service, facts: this.ic.model.service(namespace, service), subsets: [], trafficPolicy: {}, policies: new Set() };
+      d = { namespace, service, facts: this.ic.model.service(namespace, service), subsets: [], trafficPolicy: {}, subsetPolicies: new Map(), policies: new Set() };
       this.drafts.set(key, d);
     }
     return d;
@@ -88,7 +110,12 @@ export class DestinationRuleSet {
         metadata: objectMeta(destinationRuleName(d.service), d.namespace, d.policies),
         spec: {
           host: this.ic.host(d.service, d.namespace),
-          ...(d.subsets.length ? { subsets: [...d.subsets].sort((a, b) => cmp(a.name, b.name)).map((s) => ({ name: s.name, labels: { ...s.labels } })) } : {}),
+          ...(d.subsets.length ? {
+            subsets: [...d.subsets].sort((a, b) => cmp(a.name, b.name)).map((s) => {
+              const tp = d.subsetPolicies.get(s.name);
+              return { name: s.name, labels: { ...s.labels }, ...(tp && Object.keys(tp).length ? { trafficPolicy: tp } : {}) };
+            }),
+          } : {}),
           ...(Object.keys(d.trafficPolicy).length ? { trafficPolicy: d.trafficPolicy } : {}),
         },
       }));

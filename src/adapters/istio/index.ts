@@ -50,6 +50,7 @@ export function istioCapabilities(version: string): Capabilities {
       "header values cannot start or end with *; HTTP conditions on TCP ports fail closed"),
     trafficSource: partial("VirtualService.http[].match[].sourceLabels + sourceNamespace",
       "callers selected by pod labels and namespace, not identity; serviceAccounts \"*\" is not expressible"),
+    subsetSettings: full("DestinationRule.subsets[].trafficPolicy {outlierDetection, connectionPool, loadBalancer}"),
   };
 }
 

@@ -190,7 +190,7 @@ export interface TrafficPolicy {
 /** `DestinationRule.spec`. */
 export interface DestinationRuleSpec {
   host: string;
-  subsets?: { name: string; labels: Record<string, string> }[];
+  subsets?: { name: string; labels: Record<string, string>; trafficPolicy?: TrafficPolicy }[];
   trafficPolicy?: TrafficPolicy;
 }
 

@@ -91,6 +91,7 @@ export function linkerdCapabilities(version: string): Capabilities {
       note: "notPorts only (the rule is left off the excluded pod ports' Servers); no notServiceAccounts, notNamespaces, notIpBlocks (authentications are allow-lists), no notMethods, notPaths, notHeaders (route matches cannot negate).",
     },
     trafficSource: none("Routes apply to every client of a Service."),
+    subsetSettings: none("Failure accrual is set per Service clients call, for every backend of its routes; no connection pools or balancer choice."),
   };
   return caps;
 }

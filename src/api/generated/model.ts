@@ -92,6 +92,13 @@ export interface TrafficPolicySpec {
   connectionPool?: ConnectionPool;
   loadBalancer?: LoadBalancer;
   rateLimit?: RateLimit;
+  /**
+   * Per-subset outlierDetection, connectionPool and loadBalancer: for the requests routes send to one subset, they replace the destination-level setting of the same kind (see SubsetSettings). Destination-level, like those: not with `source`, and two policies must not set one subset's setting differently.
+   *
+   * @minItems 1
+   * @maxItems 64
+   */
+  subsetSettings?: [SubsetSettings, ...SubsetSettings[]];
 }
 /**
  * Who is calling. An omitted source means ANY caller, including callers without a mesh identity. Lists inside one source are ORed: a caller matches when it matches any entry of any list.
@@ -623,6 +630,21 @@ export interface RateLimit {
       requestsPerSecond: number;
     }[]
   ];
+}
+/**
+ * Settings for the requests routes send to one subset (Istio `DestinationRule.subsets[].trafficPolicy`). Each setting given here REPLACES the destination-level setting of the same kind for those requests (it is not merged field by field); a kind not given is inherited from the destination level. Requests sent to the whole service (a split target without subset, the default route) use the destination-level settings, even when they reach pods of this subset.
+ */
+export interface SubsetSettings {
+  subset: Labels2;
+  outlierDetection?: OutlierDetection;
+  connectionPool?: ConnectionPool;
+  loadBalancer?: LoadBalancer;
+}
+/**
+ * Kubernetes labels (key: value).
+ */
+export interface Labels2 {
+  [k: string]: string;
 }
 /**
  * Access control for a destination: allow and deny rules by caller identity, methods, paths, ports and headers.

@@ -917,6 +917,16 @@ export interface Destination {
   connectionPool?: ConnectionPool;
   loadBalancer?: LoadBalancer;
   rateLimit?: RateLimit;
+  /**
+   * Per-subset settings (TrafficPolicy `subsetSettings`), matched to route targets by subset name.
+   */
+  subsets?: {
+    name: Name;
+    labels: Labels;
+    outlierDetection?: OutlierDetection;
+    connectionPool?: ConnectionPool;
+    loadBalancer?: LoadBalancer;
+  }[];
   access?: Access;
   mtls?: Mtls;
 }

@@ -65,9 +65,11 @@ export interface RtTarget {
   /** The target's own header changes, after the route's (`Target.headers`). */
   requestHeaders?: HeaderOps;
   responseHeaders?: HeaderOps;
+  /** The settings of the target's subset when it has its own (`Destination.subsets`); else the destination's apply. */
+  settings?: RtDestination;
 }
 
-export interface RtMirror { service: RtService; subset?: string; labels?: Record<string, string>; port?: number; percent: number }
+export interface RtMirror { service: RtService; subset?: string; labels?: Record<string, string>; port?: number; percent: number; settings?: RtDestination }
 
 /** A compiled route. */
 export interface RtRoute {
@@ -95,9 +97,17 @@ export interface RtRoute {
   cors?: CorsPolicy;
 }
 
-/** A compiled destination. */
+/**
+ * A compiled destination: the settings of requests to the whole service, or (with `subset`) those of
+ * the requests routes send to one subset that has settings of its own (kinds it does not set are the
+ * destination's), kept apart by the per-caller state (`ProxyContext.caller`).
+ */
 export interface RtDestination {
   key: string;
+  /** Set on a subset's settings: its name and labels (its instances are the service's with these labels). */
+  subset?: { name: string; labels: Record<string, string> };
+  /** The settings of the destination's subsets that have their own, by subset name. */
+  subsetSettings?: ReadonlyMap<string, RtDestination>;
   routes: RtRoute[];
   outlierDetection?: OutlierDetection;
   connectionPool?: ConnectionPool;
@@ -257,6 +267,26 @@ export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig;
       ...(access ? { access } : {}),
       policies: dspec?.policies ?? [],
     };
+    // Subsets with settings of their own: each kind they set replaces the destination's.
+    const dest = svc.destination;
+    const bySubset = new Map((dspec?.subsets ?? []).map((x) => [x.name, {
+      ...dest, subset: { name: x.name, labels: x.labels },
+      ...(x.outlierDetection ? { outlierDetection: x.outlierDetection } : {}),
+      ...(x.connectionPool ? { connectionPool: x.connectionPool } : {}),
+      ...(x.loadBalancer ? { loadBalancer: x.loadBalancer } : {}),
+    } satisfies RtDestination]));
+    if (bySubset.size) {
+      dest.subsetSettings = bySubset;
+      for (const r of routes) for (const t of r.targets) if (t.subset && bySubset.has(t.subset)) t.settings = bySubset.get(t.subset);
+    }
+  }
+  // Mirrors to a subset with settings of its own use them (every destination is compiled by now).
+  for (const svc of services.values()) {
+    for (const r of svc.destination.routes) {
+      const m = r.mirror;
+      const own = m?.subset !== undefined ? m.service.destination.subsetSettings?.get(m.subset) : undefined;
+      if (own) m!.settings = own;
+    }
   }
 
   // Listener plan.

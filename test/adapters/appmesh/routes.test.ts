@@ -215,6 +215,15 @@ describe("appmesh routes", () => {
     expect(find(off, "VirtualNode", "reviews", "bookinfo").spec.listeners[0]).not.toHaveProperty("outlierDetection");
   });
 
+  test("a subset's own outlier detection goes to its routing node only; the service's elsewhere", () => {
+    const objs = ok(reviews + tp("p", "  destination: {service: reviews}\n  outlierDetection: {consecutive5xxErrors: 3, interval: 500ms}\n  subsetSettings:\n    - subset: {version: v2}\n      outlierDetection: {consecutive5xxErrors: 1, maxEjectionPercent: 100}\n  routes:\n    - split: [{subset: {version: v1}, weight: 50}, {subset: {version: v2}, weight: 50}]", "bookinfo"));
+    const service = { maxServerErrors: 3, interval: { unit: "ms", value: 500 }, baseEjectionDuration: { unit: "s", value: 30 }, maxEjectionPercent: 10 };
+    const v2 = { maxServerErrors: 1, interval: { unit: "s", value: 10 }, baseEjectionDuration: { unit: "s", value: 30 }, maxEjectionPercent: 100 };
+    expect(find(objs, "VirtualNode", "reviews", "bookinfo").spec.listeners[0].outlierDetection).toEqual(service);
+    expect(find(objs, "VirtualNode", "reviews-v1", "bookinfo").spec.listeners[0].outlierDetection).toEqual(service);
+    expect(find(objs, "VirtualNode", "reviews-v2", "bookinfo").spec.listeners[0].outlierDetection).toEqual(v2);
+  });
+
   test("connection pools: maxRequests on an HTTP/1.1 listener is never skipped silently", () => {
     const opt = { allow: ["connection-pool-per-instance"] };
     const http1 = (pool: string) => svc("api", "{ports: [{port: 8080}]}") + tp("p", `  destination: {service: api}\n  connectionPool: ${pool}`);

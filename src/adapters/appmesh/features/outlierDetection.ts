@@ -5,6 +5,10 @@
  * it in the callers' Envoys to the hosts of the VirtualNode; the VirtualNodes unimesh routes to resolve
  * their pods one by one (headless Service, `responseType: ENDPOINTS`), so each pod is ejected on its own.
  *
+ * A subset's own outlier detection (`subsetSettings[].outlierDetection`) goes to the listeners of that
+ * subset's routing VirtualNode `<service>-<subset>` only: the callers' Envoys apply it to the hosts of the
+ * node the route targets, i.e. to exactly the requests routes send to the subset.
+ *
  * `maxServerErrors` counts consecutive 5xx answers (App Mesh API `OutlierDetection`); there is no
  * gateway-error-only counter, so `consecutiveGatewayErrors` is an error. `consecutive5xxErrors: 0`
  * disables ejection: nothing is emitted.
@@ -14,9 +18,12 @@ import { parseDuration } from "../../../api/duration.js";
 import type { Tx } from "../context.js";
 import type { ListenerOutlierDetection } from "../resources.js";
 
-/** The listener outlier detection of a destination; undefined when none, null when it cannot be expressed (reported). */
-export function outlierDetection(tx: Tx, v: DestinationView): ListenerOutlierDetection | undefined | null {
-  const od = v.outlierDetection;
+/**
+ * The listener outlier detection of a destination (`od`: its own, or a subset's effective setting for
+ * that subset's routing VirtualNode, see `subsetSetting`); undefined when none, null when it cannot be
+ * expressed (reported).
+ */
+export function outlierDetection(tx: Tx, v: DestinationView, od: DestinationView["outlierDetection"] = v.outlierDetection): ListenerOutlierDetection | undefined | null {
   if (!od) return undefined;
   const s = od.value;
   let ok = true;

@@ -58,9 +58,24 @@ export function checkRouteFeatures(tx: Tx, r: EffectiveRoute): boolean {
   return !r.source;
 }
 
-/** Reports destination-level settings App Mesh cannot express (loadBalancer, rateLimit). */
+/**
+ * Reports destination-level settings App Mesh cannot express (loadBalancer, rateLimit), and a subset's
+ * own loadBalancer or connectionPool: App Mesh enforces connection pools in the destination pods' own
+ * Envoys (VirtualNode listeners[].connectionPool, for the VirtualNode the pods belong to), and a subset's
+ * routing VirtualNode has no pods of its own, so a pool for the requests routed to one subset has no place.
+ */
 export function checkDestinationFeatures(tx: Tx, v: DestinationView): void {
   const m = tx.mesh;
+  for (const s of v.subsetSettings) {
+    if (s.loadBalancer) {
+      tx.unsupportedFeature(s.loadBalancer.policy, s.loadBalancer.pointer, "loadBalancer",
+        `loadBalancer: ${m} does not expose Envoy's load-balancing policy, for a service or for one of its subsets; remove it for --mesh appmesh, or ${OTHER_MESHES}`);
+    }
+    if (s.connectionPool) {
+      tx.unsupportedValue(s.connectionPool.policy, s.connectionPool.pointer, "connectionPool",
+        `connectionPool: ${m} applies connection pools in each destination pod's own Envoy (VirtualNode listeners[].connectionPool of the node its pods belong to, ${v.namespace}/${v.service}), for all requests; the routing VirtualNode of subset ${s.subset.name} has no pods of its own, so a pool for the requests routed to that subset cannot be expressed; remove it, or ${OTHER_MESHES}`);
+    }
+  }
   if (v.loadBalancer) {
     tx.unsupportedFeature(v.loadBalancer.policy, v.loadBalancer.pointer, "loadBalancer",
       `loadBalancer: ${m} does not expose Envoy's load-balancing policy (no field on VirtualNode or VirtualRouter); remove it for --mesh appmesh, or ${OTHER_MESHES}`);

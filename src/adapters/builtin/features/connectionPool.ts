@@ -1,11 +1,17 @@
 /** `connectionPool` → `Destination.connectionPool` (durations in milliseconds). */
+import type { ConnectionPool as ModelConnectionPool } from "../../../api/generated/model.js";
+import type { ConnectionPool } from "../../../api/generated/proxyConfig.js";
 import { ms } from "./common.js";
 import type { DestinationFeature } from "./types.js";
 
 export const connectionPool: DestinationFeature = (out, { dest }) => {
   const c = dest.connectionPool?.value;
-  if (!c) return;
-  out.connectionPool = {
+  if (c) out.connectionPool = connectionPoolOf(c);
+};
+
+/** The proxy's connection pool for a model one (a destination's or a subset's). */
+export function connectionPoolOf(c: ModelConnectionPool): ConnectionPool {
+  return {
     ...(c.maxConnections ? { maxConnections: c.maxConnections } : {}),
     ...(c.maxPendingRequests ? { maxPendingRequests: c.maxPendingRequests } : {}),
     ...(c.maxRequests ? { maxRequests: c.maxRequests } : {}),
@@ -14,4 +20,4 @@ export const connectionPool: DestinationFeature = (out, { dest }) => {
     ...(c.connectTimeout ? { connectTimeoutMs: ms(c.connectTimeout) } : {}),
     ...(c.idleTimeout ? { idleTimeoutMs: ms(c.idleTimeout) } : {}),
   };
-};
+}

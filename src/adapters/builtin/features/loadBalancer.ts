@@ -3,13 +3,21 @@
  * (round-robin), so nothing is emitted.
  */
 import { parseDuration } from "../../../api/duration.js";
+import type { LoadBalancer as ModelLoadBalancer } from "../../../api/generated/model.js";
+import type { LoadBalancer } from "../../../api/generated/proxyConfig.js";
 import type { DestinationFeature } from "./types.js";
 
 export const loadBalancer: DestinationFeature = (out, { dest }) => {
   const l = dest.loadBalancer?.value;
-  if (!l?.algorithm) return;
+  const lb = l && loadBalancerOf(l);
+  if (lb) out.loadBalancer = lb;
+};
+
+/** The proxy's load balancer for a model one (a destination's or a subset's); undefined: the proxy's default. */
+export function loadBalancerOf(l: ModelLoadBalancer): LoadBalancer | undefined {
+  if (!l.algorithm) return undefined;
   const h = l.consistentHash;
-  out.loadBalancer = {
+  return {
     algorithm: l.algorithm,
     ...(h ? {
       hash: h.header ? { header: h.header.toLowerCase() }
@@ -18,4 +26,4 @@ export const loadBalancer: DestinationFeature = (out, { dest }) => {
         : { sourceIp: true as const },
     } : {}),
   };
-};
+}

@@ -14,30 +14,30 @@
  */
 import { formatDuration, parseDuration } from "../../../api/duration.js";
 import type { ConnectionPoolSettings } from "../resources.js";
-import type { DestinationRuleDraft } from "../destinationRules.js";
+import { type DestinationRuleDraft, settingTargets } from "../destinationRules.js";
 import type { DestinationContext } from "./types.js";
 
 /** Fills `trafficPolicy.connectionPool` of the destination's DestinationRule. */
 export function applyConnectionPool(dc: DestinationContext, dr: DestinationRuleDraft): void {
-  const s = dc.view.connectionPool;
-  if (!s) return;
-  const v = s.value;
-  const tcp: NonNullable<ConnectionPoolSettings["tcp"]> = {};
-  const http: NonNullable<ConnectionPoolSettings["http"]> = {};
-  if (v.maxConnections !== undefined) tcp.maxConnections = v.maxConnections;
-  if (v.connectTimeout !== undefined) tcp.connectTimeout = formatDuration(parseDuration(v.connectTimeout) ?? 0);
-  if (v.maxPendingRequests !== undefined) http.http1MaxPendingRequests = v.maxPendingRequests;
-  if (v.maxRequests !== undefined) http.http2MaxRequests = v.maxRequests;
-  if (v.maxRequestsPerConnection !== undefined) http.maxRequestsPerConnection = v.maxRequestsPerConnection;
-  if (v.maxRetries !== undefined) http.maxRetries = v.maxRetries;
-  if (v.idleTimeout !== undefined) {
-    const idle = formatDuration(parseDuration(v.idleTimeout) ?? 0);
-    http.idleTimeout = idle;
-    tcp.idleTimeout = idle;
+  for (const [s, tp] of settingTargets(dc.view, dr, "connectionPool")) {
+    const v = s.value;
+    const tcp: NonNullable<ConnectionPoolSettings["tcp"]> = {};
+    const http: NonNullable<ConnectionPoolSettings["http"]> = {};
+    if (v.maxConnections !== undefined) tcp.maxConnections = v.maxConnections;
+    if (v.connectTimeout !== undefined) tcp.connectTimeout = formatDuration(parseDuration(v.connectTimeout) ?? 0);
+    if (v.maxPendingRequests !== undefined) http.http1MaxPendingRequests = v.maxPendingRequests;
+    if (v.maxRequests !== undefined) http.http2MaxRequests = v.maxRequests;
+    if (v.maxRequestsPerConnection !== undefined) http.maxRequestsPerConnection = v.maxRequestsPerConnection;
+    if (v.maxRetries !== undefined) http.maxRetries = v.maxRetries;
+    if (v.idleTimeout !== undefined) {
+      const idle = formatDuration(parseDuration(v.idleTimeout) ?? 0);
+      http.idleTimeout = idle;
+      tcp.idleTimeout = idle;
+    }
+    tp.connectionPool = {
+      ...(Object.keys(tcp).length ? { tcp } : {}),
+      ...(Object.keys(http).length ? { http } : {}),
+    };
+    dr.policies.add(s.policy.id);
   }
-  dr.trafficPolicy.connectionPool = {
-    ...(Object.keys(tcp).length ? { tcp } : {}),
-    ...(Object.keys(http).length ? { http } : {}),
-  };
-  dr.policies.add(s.policy.id);
 }

@@ -10,34 +10,34 @@
  */
 import { formatDuration, parseDuration } from "../../../api/duration.js";
 import type { LoadBalancerSettings } from "../resources.js";
-import type { DestinationRuleDraft } from "../destinationRules.js";
+import { type DestinationRuleDraft, settingTargets } from "../destinationRules.js";
 import type { DestinationContext } from "./types.js";
 
 const SIMPLE = { "round-robin": "ROUND_ROBIN", "least-request": "LEAST_REQUEST", random: "RANDOM" } as const;
 
 /** Fills `trafficPolicy.loadBalancer` of the destination's DestinationRule. */
 export function applyLoadBalancer(dc: DestinationContext, dr: DestinationRuleDraft): void {
-  const s = dc.view.loadBalancer;
-  if (!s) return;
-  const v = s.value;
-  let lb: LoadBalancerSettings | undefined;
-  if (v.algorithm === "consistent-hash") {
-    const h = v.consistentHash ?? {};
-    if (h.header !== undefined) lb = { consistentHash: { httpHeaderName: h.header } };
-    else if (h.queryParam !== undefined) lb = { consistentHash: { httpQueryParameterName: h.queryParam } };
-    else if (h.sourceIp) lb = { consistentHash: { useSourceIp: true } };
-    else if (h.cookie) {
-      if (h.cookie.ttl === undefined) {
-        dc.ic.report(s.policy, `${s.pointer}/consistentHash/cookie`, "loadBalancer", "error", "adapter/unsupported-value",
-          "Istio requires a ttl for cookie-based consistent hashing (DestinationRule validation: \"ttl required for HttpCookie\") and then generates the cookie when it is absent; set consistentHash.cookie.ttl");
-      } else {
-        lb = { consistentHash: { httpCookie: { name: h.cookie.name, ttl: formatDuration(parseDuration(h.cookie.ttl) ?? 0) } } };
+  for (const [s, tp] of settingTargets(dc.view, dr, "loadBalancer")) {
+    const v = s.value;
+    let lb: LoadBalancerSettings | undefined;
+    if (v.algorithm === "consistent-hash") {
+      const h = v.consistentHash ?? {};
+      if (h.header !== undefined) lb = { consistentHash: { httpHeaderName: h.header } };
+      else if (h.queryParam !== undefined) lb = { consistentHash: { httpQueryParameterName: h.queryParam } };
+      else if (h.sourceIp) lb = { consistentHash: { useSourceIp: true } };
+      else if (h.cookie) {
+        if (h.cookie.ttl === undefined) {
+          dc.ic.report(s.policy, `${s.pointer}/consistentHash/cookie`, "loadBalancer", "error", "adapter/unsupported-value",
+            "Istio requires a ttl for cookie-based consistent hashing (DestinationRule validation: \"ttl required for HttpCookie\") and then generates the cookie when it is absent; set consistentHash.cookie.ttl");
+        } else {
+          lb = { consistentHash: { httpCookie: { name: h.cookie.name, ttl: formatDuration(parseDuration(h.cookie.ttl) ?? 0) } } };
+        }
       }
+    } else if (v.algorithm) {
+      lb = { simple: SIMPLE[v.algorithm] };
     }
-  } else if (v.algorithm) {
-    lb = { simple: SIMPLE[v.algorithm] };
+    if (!lb) continue;
+    tp.loadBalancer = lb;
+    dr.policies.add(s.policy.id);
   }
-  if (!lb) return;
-  dr.trafficPolicy.loadBalancer = lb;
-  dr.policies.add(s.policy.id);
 }

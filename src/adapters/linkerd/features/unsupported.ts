@@ -18,6 +18,7 @@
 import type { DestinationView, EffectiveRoute } from "../../../api/model.js";
 import type { Feature } from "../../../api/features.js";
 import type { LinkerdContext } from "../context.js";
+import { subsetServiceName } from "./split.js";
 
 /** Reports every route-level feature Linkerd lacks; returns true when the route has one. */
 export function reportUnsupportedRouteFeatures(lc: LinkerdContext, r: EffectiveRoute): boolean {
@@ -52,8 +53,24 @@ export function reportUnsupportedRouteFeatures(lc: LinkerdContext, r: EffectiveR
   return bad;
 }
 
-/** Reports destination-level settings Linkerd lacks (connectionPool, loadBalancer). */
+/**
+ * Reports destination-level settings Linkerd lacks (connectionPool, loadBalancer), and every subset's
+ * own settings (`subsetSettings`): Linkerd configures failure accrual per Service a client calls (the
+ * parent Service's annotations, sent with its routes as `failure_accrual` and applied to every backend of
+ * them: policy controller `outbound/index.rs`, proxy `http/logical/policy/router.rs`), so it cannot differ
+ * for the requests a route sends to the subset's Service `<service>-<subset>`.
+ */
 export function reportUnsupportedDestinationFeatures(lc: LinkerdContext, v: DestinationView): void {
+  for (const s of v.subsetSettings) {
+    for (const k of ["outlierDetection", "connectionPool", "loadBalancer"] as const) {
+      const x = s[k];
+      if (!x) continue;
+      // At the entry (`/spec/subsetSettings/<i>`): the subset and the setting together cannot be expressed.
+      lc.report(x.policy, x.pointer.slice(0, x.pointer.lastIndexOf("/")), k, "error", "adapter/unsupported-feature", k === "outlierDetection"
+        ? `subsetSettings: Linkerd ${lc.version} sets failure accrual per Service that clients call (annotations of ${v.service}, applied to every backend of its routes), so the requests routed to subset ${s.subset.name} (Service ${subsetServiceName(v.service, s.subset)}) cannot get an outlier detection of their own; set it for the whole destination (spec.outlierDetection)`
+        : `subsetSettings: Linkerd ${lc.version} has no ${k === "connectionPool" ? "connection-pool limits" : "choice of load-balancing algorithm"} (${k}), for a destination or for one of its subsets; remove it`);
+    }
+  }
   if (!v.connectionPool && !v.loadBalancer) return;
   const ver = `Linkerd ${lc.version}`;
   if (v.connectionPool) {
