@@ -561,6 +561,7 @@ describe("meshes", () => {
     expect(fake).toMatchObject({ versions: ["1.0", "1.1"], defaultVersion: "1.1", approximations: { "loose-mirror": expect.any(String) } });
     expect(fake.capabilities["1.0"].cors).toEqual({ support: "partial", note: "no percentage" });
     expect(data.features).toHaveLength(FEATURES.length);
+    expect(data.features.map((f: { name: string }) => f.name)).toContain("subsetSettings");
     expect(data.matrix.columns.at(-1)).toEqual({ adapter: "fake", label: "fake 1.1", version: "1.1" });
     expect(data.matrix.rows[0].cells).toHaveLength(data.matrix.columns.length);
   });
