@@ -343,7 +343,8 @@ describe("istio: Services whose selectors pick the same pods (issue #9)", () => 
   test("a deny rule on reviews-v2 also denies on the reviews pods it shares (Istio ORs DENY policies): a warning", () => {
     const r = run(services + readers + access("v2-readers", "reviews-v2", "  allow: [{source: {serviceAccounts: [productpage]}}]\n  deny: [{paths: [\"/admin/*\"]}]"));
     expect(r.ok).toBe(true);
-    expect(r.diagnostics.filter((d) => d.severity === "warning").map((d) => [d.policy, d.message])).toEqual([
+    // (The path-normalization warning on the deny rule's paths is beside the point here.)
+    expect(r.diagnostics.filter((d) => d.severity === "warning" && !d.message.includes("path normalization")).map((d) => [d.policy, d.message])).toEqual([
       ["AccessPolicy/shop/reviews-readers", expect.stringContaining("the deny rules of shop/reviews-v2's AccessPolicies also refuse requests sent to shop/reviews")],
     ]);
   });
