@@ -201,9 +201,35 @@ export function subsetSetting<K extends SubsetSettingKind>(view: DestinationView
   return view[kind];
 }
 
+/**
+ * Where an AccessPolicy or MTLSPolicy applies: `service` (it names a destination), `namespace` (no
+ * destination: every workload of the policy's namespace) or `mesh` (`scope: mesh`: every workload of
+ * every namespace).
+ */
+export type PolicyScope = "service" | "namespace" | "mesh";
+
+/** The scope of an AccessPolicy or MTLSPolicy (see {@link PolicyScope}). */
+export function policyScope(e: Entry<AccessPolicy | MTLSPolicy>): PolicyScope {
+  const s = e.doc.spec;
+  return s.destination ? "service" : s.scope === "mesh" ? "mesh" : "namespace";
+}
+
+/**
+ * The access rules that govern a workload no destination view describes: the namespace-wide
+ * AccessPolicies of its namespace and the mesh-wide ones, combined as for a destination (one rule set).
+ */
+export interface ScopedAccess {
+  /** Namespace-wide policies (id order), then mesh-wide ones. */
+  readonly policies: readonly Entry<AccessPolicy>[];
+  readonly allow: readonly EffectiveAccessRule[];
+  readonly deny: readonly EffectiveAccessRule[];
+}
+
 /** One access rule of a destination, its source resolved. */
 export interface EffectiveAccessRule {
   policy: Entry<AccessPolicy>;
+  /** The scope of its policy: a destination's rules include the namespace- and mesh-wide ones. */
+  scope: PolicyScope;
   action: "allow" | "deny";
   /** Pointer of the rule (`/spec/allow/0`). */
   pointer: string;
@@ -235,8 +261,17 @@ export interface DestinationView {
   subsetSettings: SubsetSettings[];
   /** Subsets used by routes and mirrors of this destination, with settings, plus declared ones; sorted by name. */
   subsets: Subset[];
+  /**
+   * EVERY AccessPolicy that selects this destination: its own (`destination` names it; id order), then
+   * the namespace-wide ones of its namespace, then the mesh-wide ones (`policyScope`). Non-empty means
+   * deny by default (for the ports the service-level ones name, when all of them name one and no
+   * namespace- or mesh-wide one applies).
+   */
   accessPolicies: Entry<AccessPolicy>[];
-  /** Allow rules of every AccessPolicy for this destination (in policy id order). */
+  /**
+   * Allow rules of every AccessPolicy in {@link accessPolicies} (same order): the effective rule set of
+   * the destination, all scopes together (their `scope` says where each comes from).
+   */
   allow: EffectiveAccessRule[];
   deny: EffectiveAccessRule[];
   /** The service-level MTLSPolicy, if any. */
@@ -290,9 +325,9 @@ export interface EffectiveMtls {
   readonly pointer: string;
   /**
    * `port`: the service MTLSPolicy's `ports[port]`; `service`: its `mode`; `namespace`: the
-   * namespace-wide MTLSPolicy's `mode`.
+   * namespace-wide MTLSPolicy's `mode`; `mesh`: the mesh-wide one's (`scope: mesh`).
    */
-  readonly scope: "port" | "service" | "namespace";
+  readonly scope: "port" | "service" | "namespace" | "mesh";
 }
 
 /** The effective mode of one Service port (of the destination, or of a service sharing its pods). */
@@ -385,7 +420,7 @@ function guessedPorts(v: DestinationView): readonly DestinationPort[] {
   };
   for (const p of v.trafficPolicies) see(p.doc.spec.destination.port);
   for (const r of v.routes) if (r.action.kind === "split") for (const t of r.action.targets) see(t.port);
-  for (const p of v.accessPolicies) see(p.doc.spec.destination.port);
+  for (const p of v.accessPolicies) see(p.doc.spec.destination?.port);
   for (const rules of [v.allow, v.deny]) {
     for (const r of rules) {
       if (r.rule.ports) for (const x of r.rule.ports) see(x);
@@ -455,6 +490,11 @@ export class Model {
   private podIndex?: Map<string, NamespacePods>;
   private sharersCache?: Map<string, readonly PodSharer[]>;
   private groupCache?: Map<string, readonly ServiceFacts[]>;
+  /** The mesh-wide mode (set while the mTLS index is built). */
+  private meshMtlsMode?: EffectiveMtls;
+  private accessScopeIndex?: { namespaces: Map<string, Entry<AccessPolicy>[]>; mesh: Entry<AccessPolicy>[] };
+  private readonly scopedAccessCache = new Map<string, ScopedAccess | undefined>();
+  private meshAccessRules?: { allow: EffectiveAccessRule[]; deny: EffectiveAccessRule[] };
 
   constructor(entries: Entry<any>[], options: ModelOptions = {}) {
     this.trustDomain = options.trustDomain ?? "cluster.local";
@@ -536,9 +576,57 @@ export class Model {
     };
   }
 
-  /** Namespace-wide MTLSPolicies (without a destination), sorted by id. A new list on each read. */
+  /** Namespace-wide MTLSPolicies (no destination, no `scope: mesh`), sorted by id. A new list on each read. */
   get namespaceMtls(): Entry<MTLSPolicy>[] {
-    return this.mtlsPolicies.filter((e) => !e.doc.spec.destination);
+    return this.mtlsPolicies.filter((e) => policyScope(e) === "namespace");
+  }
+
+  /** The mesh-wide MTLSPolicy (`scope: mesh`; the first by id, validation allows one), or undefined. */
+  get meshMtls(): Entry<MTLSPolicy> | undefined {
+    return this.mtlsPolicies.find((e) => policyScope(e) === "mesh");
+  }
+
+  /** Namespace-wide AccessPolicies (no destination, no `scope: mesh`) by namespace; mesh-wide ones. Sorted by id. */
+  accessScopes(): { namespaces: ReadonlyMap<string, readonly Entry<AccessPolicy>[]>; mesh: readonly Entry<AccessPolicy>[] } {
+    if (!this.accessScopeIndex) {
+      const namespaces = new Map<string, Entry<AccessPolicy>[]>();
+      const mesh: Entry<AccessPolicy>[] = [];
+      for (const e of this.accessPolicies) {
+        const scope = policyScope(e);
+        if (scope === "mesh") mesh.push(e);
+        else if (scope === "namespace") {
+          const l = namespaces.get(e.namespace);
+          if (l) l.push(e); else namespaces.set(e.namespace, [e]);
+        }
+      }
+      this.accessScopeIndex = { namespaces, mesh };
+    }
+    return this.accessScopeIndex;
+  }
+
+  /**
+   * The namespace-wide AccessPolicies of `namespace` and the mesh-wide ones, with their rules (scope
+   * `namespace` or `mesh`, no port), or undefined when there are none: what governs a workload of that
+   * namespace besides its service's own AccessPolicies. Computed once per namespace (shared: read it).
+   */
+  scopedAccess(namespace: string): ScopedAccess | undefined {
+    const cached = this.scopedAccessCache.get(namespace);
+    if (cached !== undefined || this.scopedAccessCache.has(namespace)) return cached;
+    const { namespaces, mesh } = this.accessScopes();
+    const own = namespaces.get(namespace) ?? [];
+    let out: ScopedAccess | undefined;
+    if (own.length || mesh.length) {
+      const meshRules = this.meshAccessRules ??= (() => {
+        const r = { allow: [] as EffectiveAccessRule[], deny: [] as EffectiveAccessRule[] };
+        for (const p of mesh) accessRules(this, p, "mesh", r);
+        return r;
+      })();
+      const r = { allow: [] as EffectiveAccessRule[], deny: [] as EffectiveAccessRule[] };
+      for (const p of own) accessRules(this, p, "namespace", r);
+      out = { policies: [...own, ...mesh], allow: [...r.allow, ...meshRules.allow], deny: [...r.deny, ...meshRules.deny] };
+    }
+    this.scopedAccessCache.set(namespace, out);
+    return out;
   }
 
   /**
@@ -555,15 +643,16 @@ export class Model {
    * 1. the service MTLSPolicy's `ports[port]` (keys are Service ports, never pod ports) → scope `port`;
    * 2. the service MTLSPolicy's `mode` → scope `service`;
    * 3. the namespace-wide MTLSPolicy of `namespace` (first by id) → scope `namespace`;
-   * 4. undefined: no policy; the mesh's default applies (each adapter documents it).
+   * 4. the mesh-wide MTLSPolicy (`scope: mesh`, first by id) → scope `mesh`;
+   * 5. undefined: no policy; the mesh's default applies (each adapter documents it).
    * The service MTLSPolicy is the one {@link DestinationView.mtls} holds (the last by id). O(1) per call
    * after an index built once over the MTLSPolicies; allocates nothing (returns shared objects).
    */
   mtlsMode(namespace: string, service: string, port?: number): EffectiveMtls | undefined {
     const n = this.mtlsOf(namespace);
-    if (!n) return undefined;
+    if (!n) return this.meshMtlsMode;
     const s = n.services?.get(service);
-    if (!s) return n.namespace;
+    if (!s) return n.namespace ?? this.meshMtlsMode;
     if (port !== undefined && s.ports) {
       const own = s.ports.get(port);
       if (own) return own;
@@ -748,6 +837,10 @@ export class Model {
     if (!index) {
       index = this.mtlsIndex = new Map();
       for (const e of this.mtlsPolicies) {
+        if (policyScope(e) === "mesh") {
+          this.meshMtlsMode ??= { mode: e.doc.spec.mode, policy: e, pointer: "/spec/mode", scope: "mesh" };
+          continue;
+        }
         const d = e.doc.spec.destination;
         const ns = d ? d.namespace ?? e.namespace : e.namespace;
         let n = index.get(ns);
@@ -849,7 +942,10 @@ function buildDestinations(model: Model, views: Map<string, Map<string, Destinat
     return v;
   };
   for (const e of model.trafficPolicies) view(destinationNamespace(e), e.doc.spec.destination.service).trafficPolicies.push(e);
-  for (const e of model.accessPolicies) view(destinationNamespace(e), e.doc.spec.destination.service).accessPolicies.push(e);
+  for (const e of model.accessPolicies) {
+    const d = e.doc.spec.destination;
+    if (d) view(d.namespace ?? e.namespace, d.service).accessPolicies.push(e);
+  }
   for (const e of model.mtlsPolicies) {
     const d = e.doc.spec.destination;
     if (d) view(d.namespace ?? e.namespace, d.service).mtls = e;
@@ -953,29 +1049,39 @@ function fillDestination(model: Model, v: DestinationView): void {
   v.needsDefaultRoute = !v.routes.some((r) => !r.source && (!r.port || r.port === onlyPort) && isCatchAll(r));
   for (const s of v.facts.subsets ?? []) subsets.name(s.labels);
   v.subsets = subsets.all();
-  for (const p of v.accessPolicies) {
-    const spec = p.doc.spec;
-    for (const action of ACCESS_ACTIONS) {
-      const rules = spec[action];
-      if (!rules) continue;
-      const prefix = action === "allow" ? "/spec/allow" : "/spec/deny";
-      for (let i = 0; i < rules.length; i++) {
-        const rule = rules[i];
-        const own = rule.source ? model.resolveSource(rule.source, p.namespace, indexedPointer(prefix, i, "/source")) : undefined;
-        const src = own ?? model.resolveSource(spec.source, p.namespace, "/spec/source");
-        // `{policy, action, pointer, rule, ...(src ? {source} : {}), ...(port ? {port} : {})}`
-        const effective = { policy: p, action, pointer: indexedPointer(prefix, i, ""), rule } as EffectiveAccessRule;
-        if (src) effective.source = src;
-        if (spec.destination.port) effective.port = spec.destination.port;
-        v[action].push(effective);
-      }
-    }
+  for (const p of v.accessPolicies) accessRules(model, p, "service", v);
+  const scoped = model.scopedAccess(v.namespace);
+  if (scoped) {
+    for (const p of scoped.policies) v.accessPolicies.push(p);
+    for (const r of scoped.allow) v.allow.push(r);
+    for (const r of scoped.deny) v.deny.push(r);
   }
   const declared = v.facts.ports;
   if (declared?.length) {
     v.ports = declaredPorts(declared);
     v.portsDeclared = true;
   } else v.ports = guessedPorts(v);
+}
+
+/** The rules of an AccessPolicy, their sources resolved, appended to `out.allow` / `out.deny`. */
+function accessRules(model: Model, p: Entry<AccessPolicy>, scope: PolicyScope, out: { allow: EffectiveAccessRule[]; deny: EffectiveAccessRule[] }): void {
+  const spec = p.doc.spec;
+  const port = spec.destination?.port;
+  for (const action of ACCESS_ACTIONS) {
+    const rules = spec[action];
+    if (!rules) continue;
+    const prefix = action === "allow" ? "/spec/allow" : "/spec/deny";
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i];
+      const own = rule.source ? model.resolveSource(rule.source, p.namespace, indexedPointer(prefix, i, "/source")) : undefined;
+      const src = own ?? model.resolveSource(spec.source, p.namespace, "/spec/source");
+      // `{policy, scope, action, pointer, rule, ...(src ? {source} : {}), ...(port ? {port} : {})}`
+      const effective = { policy: p, scope, action, pointer: indexedPointer(prefix, i, ""), rule } as EffectiveAccessRule;
+      if (src) effective.source = src;
+      if (port) effective.port = port;
+      out[action].push(effective);
+    }
+  }
 }
 
 type RouteSetting = (typeof ROUTE_SETTINGS)[number];

@@ -9,7 +9,7 @@ import { type Diagnostic, hasErrors, sortDiagnostics, pointer as ptr } from "./d
 import { parseDuration } from "./duration.js";
 import { type SourceDocument, locatePointer, parseEach, type LoadLimits, DEFAULT_LIMITS } from "./load.js";
 import {
-  DEFAULT_NAMESPACE, type DocumentKind, type Entry, Model, type ModelOptions, type ServiceFacts, canonicalJson, cmp, destinationNamespace, isCatchAll, routePointer, trafficKey,
+  DEFAULT_NAMESPACE, type DocumentKind, type Entry, Model, type ModelOptions, type ServiceFacts, canonicalJson, cmp, destinationNamespace, isCatchAll, policyScope, routePointer, trafficKey,
 } from "./model.js";
 
 /** The apiVersion of every unimesh document. */
@@ -584,8 +584,25 @@ function checkTargetHeaders(h: Headers, routeHeaders: Headers | undefined, base:
   }
 }
 
+/** `scope` names where a policy without destination applies: with a destination it would be ambiguous. */
+function scopeRules(spec: { destination?: unknown; scope?: string }, err: Report): void {
+  if (spec.scope !== undefined && spec.destination !== undefined)
+    err("/spec/scope", "rule/scope", `scope ${spec.scope} applies a policy to ${spec.scope === "mesh" ? "every namespace" : "a whole namespace"}, and destination to one service: set one of them`);
+}
+
 function accessRules(doc: AccessPolicy, err: Report): void {
   const s = doc.spec;
+  scopeRules(s, err);
+  // Ports are Service ports of one destination: a namespace- or mesh-wide policy has none to name.
+  if (!s.destination) {
+    for (const action of ["allow", "deny"] as const) {
+      (s[action] ?? []).forEach((r, i) => {
+        for (const key of ["ports", "notPorts"] as const) {
+          if (r[key]) err(`/spec/${action}/${i}/${key}`, "rule/scope-ports", `${key} are Service ports of one destination, and this AccessPolicy is ${s.scope === "mesh" ? "mesh-wide" : "namespace-wide"} (no destination), where a port number would mean a different port of every service; write the port rules in an AccessPolicy per service`);
+        }
+      });
+    }
+  }
   for (const action of ["allow", "deny"] as const) {
     (s[action] ?? []).forEach((r, i) => {
       if (r.source && Object.keys(r.source).length === 0) err(`/spec/${action}/${i}/source`, "rule/empty-source", "an empty source matches nothing useful; omit it for any caller");
@@ -636,17 +653,24 @@ function checkWorkloads(src: Source | undefined, base: string, err: Report): voi
 
 /**
  * `rule/deny-all` (warning): an AccessPolicy without allow rules, where no allow rule of ANY
- * AccessPolicy of its destination admits a request (the policies of a destination form one rule set:
- * one without allow rules denies everything only when nothing else allows). Said per port when other
- * policies allow on some ports only: "every request to ports other than 9080 is denied".
+ * AccessPolicy that selects the same workloads admits a request (the policies of a workload form one
+ * rule set, of every scope: one without allow rules denies everything only when nothing else allows).
+ * Said per port when other policies allow on some ports only: "every request to ports other than 9080 is
+ * denied". A namespace- or mesh-wide policy without allow rules (Istio's allow-nothing) next to
+ * service-level allows elsewhere in its scope is the usual pattern: an info naming them.
  */
 function denyAll(model: Model, out: Diagnostic[]): void {
-  // The ports on which some allow rule of a destination's policies admits requests: "all", or a set.
+  const { namespaces, mesh } = model.accessScopes();
+  const allows = (l: readonly Entry<AccessPolicy>[] | undefined) => !!l?.some((p) => p.doc.spec.allow?.length);
+  const meshAllows = allows(mesh);
+  /** Some namespace- or mesh-wide allow rule admits requests to every workload of the namespace. */
+  const scopeAllows = (ns: string) => meshAllows || allows(namespaces.get(ns));
+  // The ports on which some allow rule of a destination's own policies admits requests: "all", or a set.
   const allowed = new Map<string, "all" | Set<number>>();
-  const key = (p: Entry<AccessPolicy>) => `${destinationNamespace(p)}/${p.doc.spec.destination.service}`;
+  const key = (p: Entry<AccessPolicy>) => `${destinationNamespace(p)}/${p.doc.spec.destination!.service}`;
   for (const p of model.accessPolicies) {
     const rules = p.doc.spec.allow;
-    if (!rules?.length) continue;
+    if (!rules?.length || !p.doc.spec.destination) continue;
     const k = key(p);
     let a = allowed.get(k);
     if (a === "all") continue;
@@ -662,12 +686,26 @@ function denyAll(model: Model, out: Diagnostic[]): void {
   for (const p of model.accessPolicies) {
     const s = p.doc.spec;
     if (s.allow?.length) continue;
+    const what = s.deny?.length ? "this AccessPolicy has deny rules but no allow rules" : "this AccessPolicy has no rules";
+    if (!s.destination) {
+      const meshWide = policyScope(p) === "mesh";
+      if (meshWide ? meshAllows : scopeAllows(p.namespace)) continue;
+      const scope = meshWide ? "the mesh" : `namespace ${p.namespace}`;
+      const others = [...allowed.keys()].filter((k) => meshWide || k.startsWith(`${p.namespace}/`)).sort(cmp);
+      const othersScoped = meshWide && [...namespaces.values()].some(allows);
+      out.push(at(p, "/spec", others.length || othersScoped
+        ? { code: "rule/deny-all", severity: "info",
+          message: `${what}: every workload of ${scope} denies every request that no other AccessPolicy allows (allowed by their own: ${[...others, ...(othersScoped ? ["namespace-wide policies"] : [])].join(", ")}); Istio's allow-nothing` }
+        : { code: "rule/deny-all", severity: "warning",
+          message: `${what}, and no AccessPolicy allows anything in ${scope}: every request to every workload of ${scope} is denied (once an AccessPolicy selects a workload, only requests an allow rule admits pass)` }));
+      continue;
+    }
+    if (scopeAllows(destinationNamespace(p))) continue;
     const a = allowed.get(key(p));
     if (a === "all") continue;
     const port = s.destination.port;
     if (port !== undefined && a?.has(port)) continue;
     const dest = `${destinationNamespace(p)}/${s.destination.service}`;
-    const what = s.deny?.length ? "this AccessPolicy has deny rules but no allow rules" : "this AccessPolicy has no rules";
     const where = port !== undefined ? `every request to port ${port} of ${dest} is denied`
       : a?.size ? `every request to ${dest} on a port other than ${[...a].sort((x, y) => x - y).join(", ")} is denied (the other AccessPolicies for it allow only there)`
       : `every request to ${dest} is denied`;
@@ -689,6 +727,7 @@ export function cidrProblem(text: string): string | undefined {
 }
 
 function mtlsRules(doc: MTLSPolicy, err: Report): void {
+  scopeRules(doc.spec, err);
   if (doc.spec.ports && !doc.spec.destination) err("/spec/ports", "rule/mtls-ports", "per-port modes need a destination service");
   for (const p of Object.keys(doc.spec.ports ?? {})) {
     if (Number(p) > 65535) err(`/spec/ports/${p}`, "rule/mtls-ports", "port must be 1-65535");
@@ -900,6 +939,7 @@ function crossRules(model: Model, out: Diagnostic[]): void {
   // port named there would be read as a Service port and select nothing, or the wrong port).
   for (const p of model.accessPolicies) {
     const spec = p.doc.spec;
+    if (!spec.destination) continue; // scope-wide: no ports (rule/scope-ports)
     const facts = model.service(destinationNamespace(p), spec.destination.service);
     if (!facts.ports) continue;
     if (unknownPort(facts, spec.destination.port)) reportPort(p, facts, spec.destination.port, "/spec/destination/port");
@@ -975,11 +1015,12 @@ function crossRules(model: Model, out: Diagnostic[]): void {
   const scopes = new Map<string, Entry<MTLSPolicy>>();
   for (const e of model.mtlsPolicies) {
     const d = e.doc.spec.destination;
-    const scope = d ? `${d.namespace ?? e.namespace}/${d.service}` : `${e.namespace}/*`;
+    const mesh = policyScope(e) === "mesh";
+    const scope = d ? `${d.namespace ?? e.namespace}/${d.service}` : mesh ? "*" : `${e.namespace}/*`;
     const prev = scopes.get(scope);
     if (prev) out.push(at(e, d ? "/spec/destination" : "/spec", {
       code: "rule/conflict", severity: "error",
-      message: `${prev.id} and ${e.id} both set the mTLS mode of ${scope === `${e.namespace}/*` ? `namespace ${e.namespace}` : scope}; keep one`,
+      message: `${prev.id} and ${e.id} both set the mTLS mode of ${mesh ? "the whole mesh" : scope === `${e.namespace}/*` ? `namespace ${e.namespace}` : scope}; keep one`,
       relatedPolicies: [prev.id],
     }));
     else scopes.set(scope, e);

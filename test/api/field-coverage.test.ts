@@ -370,6 +370,7 @@ add(`${A}/source/notIpBlocks`, pair("10/8 → but 10.1/16", apDocs({ source: { i
 add(`${A}/destination/service`, pair("api → web", apDocs({ allow: [WEB] }), apDocs({ destination: { service: "web" }, allow: [WEB] })));
 add(`${A}/destination/namespace`, pair("shop → shop2",
   apDocs({ destination: { service: "api", namespace: "shop" }, allow: [WEB] }), apDocs({ destination: { service: "api", namespace: "shop2" }, allow: [WEB] })));
+values(`${A}/scope`, { ref: "namespace", alt: "mesh", make: (s) => [...services(), svc("far", {}, { namespace: "shop2" }), doc("AccessPolicy", "ap", { scope: s, allow: [WEB] })] });
 add(`${A}/destination/port`, pair("every port → 8080", apDocs({ allow: [WEB] }), apDocs({ destination: { service: "api", port: 8080 }, allow: [WEB] })));
 for (const list of ["allow", "deny"] as const) {
   // A deny rule only matters when something is allowed: the deny cases allow everyone.
@@ -398,6 +399,8 @@ add(`${M}/destination/service`, pair("api → web", mtlsDocs({}), mtlsDocs({ des
   pair("namespace-wide → api", [...services(), doc("MTLSPolicy", "m", { mode: "permissive" })], [...services(), doc("MTLSPolicy", "m", { mode: "permissive", destination: { service: "api" } })]));
 add(`${M}/destination/namespace`, pair("shop → shop2",
   mtlsDocs({ destination: { service: "api", namespace: "shop" } }), mtlsDocs({ destination: { service: "api", namespace: "shop2" } })));
+// A service in another namespace: there namespace-wide and mesh-wide differ on every mesh.
+values(`${M}/scope`, { ref: "namespace", alt: "mesh", make: (s) => [...services(), svc("far", {}, { namespace: "shop2" }), doc("MTLSPolicy", "m", { scope: s, mode: "strict" })] });
 values(`${M}/mode`, { ref: "strict", alt: "permissive", make: (m) => mtlsDocs({ mode: m }) });
 values(`${M}/ports`, { ref: "strict", alt: "disabled", make: (m) => mtlsDocs({ mode: "permissive", ports: { "9000": m } }) });
 

@@ -922,6 +922,59 @@ const cases: Case[] = [
     ],
   },
   {
+    name: "scopes: scope with a destination, ports in a namespace-wide policy, two mesh-wide mTLS modes, allow-nothing",
+    input: y`
+      apiVersion: unimesh.io/v1alpha1
+      kind: AccessPolicy
+      metadata: {name: a, namespace: shop}
+      spec:
+        scope: mesh
+        destination: {service: cart}
+        allow: [{}]
+      ---
+      apiVersion: unimesh.io/v1alpha1
+      kind: AccessPolicy
+      metadata: {name: b, namespace: shop}
+      spec:
+        allow:
+          - ports: [80]
+          - notPorts: [81]
+      ---
+      apiVersion: unimesh.io/v1alpha1
+      kind: MTLSPolicy
+      metadata: {name: m1, namespace: x}
+      spec: {scope: mesh, mode: strict}
+      ---
+      apiVersion: unimesh.io/v1alpha1
+      kind: MTLSPolicy
+      metadata: {name: m2, namespace: y}
+      spec: {scope: mesh, mode: permissive}
+      ---
+      apiVersion: unimesh.io/v1alpha1
+      kind: AccessPolicy
+      metadata: {name: nothing, namespace: ops}
+      spec: {}
+      ---
+      apiVersion: unimesh.io/v1alpha1
+      kind: AccessPolicy
+      metadata: {name: nothing, namespace: lab}
+      spec: {}
+      ---
+      apiVersion: unimesh.io/v1alpha1
+      kind: AccessPolicy
+      metadata: {name: grafana, namespace: lab}
+      spec: {destination: {service: grafana}, allow: [{}]}
+    `,
+    expected: [
+      { code: "rule/scope", documentIndex: 0, pointer: "/spec/scope", line: 5, message: "scope mesh applies a policy to every namespace, and destination to one service: set one of them" },
+      { code: "rule/scope-ports", documentIndex: 1, pointer: "/spec/allow/0/ports", line: 14, message: "ports are Service ports of one destination, and this AccessPolicy is namespace-wide (no destination)" },
+      { code: "rule/scope-ports", documentIndex: 1, pointer: "/spec/allow/1/notPorts", line: 15, message: "notPorts are Service ports of one destination" },
+      { code: "rule/conflict", documentIndex: 3, pointer: "/spec", line: 25, message: "MTLSPolicy/x/m1 and MTLSPolicy/y/m2 both set the mTLS mode of the whole mesh; keep one" },
+      { code: "rule/deny-all", severity: "warning", documentIndex: 4, pointer: "/spec", line: 30, message: "this AccessPolicy has no rules, and no AccessPolicy allows anything in namespace ops: every request to every workload of namespace ops is denied" },
+      { code: "rule/deny-all", severity: "info", documentIndex: 5, pointer: "/spec", line: 35, message: "every workload of namespace lab denies every request that no other AccessPolicy allows (allowed by their own: lab/grafana); Istio's allow-nothing" },
+    ],
+  },
+  {
     name: "MTLSPolicy ports without destination; two MTLS policies for one scope",
     input: y`
       apiVersion: unimesh.io/v1alpha1

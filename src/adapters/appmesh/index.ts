@@ -64,6 +64,11 @@ const CAPABILITIES_1_13: Capabilities = {
     via: "VirtualNode.spec.backends[], VirtualNode.spec.listeners[].tls.validation.subjectAlternativeNames, Mesh.spec.egressFilter",
   },
   accessL7: { support: "none", note: `methods/paths/headers/ports: opt in with ${SERVICE_LEVEL_ACCESS} to allow whole services` },
+  scope: {
+    support: "partial",
+    note: "applied per VirtualNode: to the services unimesh knows (MeshServices, destinations), not to other workloads of the namespace or mesh",
+    via: "VirtualNode.spec.backends[] and listeners[].tls of every VirtualNode in scope",
+  },
   accessNegation: {
     support: "partial",
     note: `notServiceAccounts/notNamespaces leave those callers' VirtualNodes out (per service); no notIpBlocks; notMethods/notPaths/notPorts/notHeaders: opt in with ${SERVICE_LEVEL_ACCESS}`,

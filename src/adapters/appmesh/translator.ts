@@ -35,7 +35,7 @@ import { type EffectiveRoute, type Entry, type Model, type Subset, cmp, isCatchA
 import { dnsLabel } from "../shared/names.js";
 import { objectMeta } from "../shared/ownership.js";
 import { APPMESH_DEFAULT_REQUEST_TIMEOUT_MS, Tx } from "./context.js";
-import { allowedCallers } from "./features/access.js";
+import { accessOf, allowedCallers, policyPointer, reportAccessScopes } from "./features/access.js";
 import { connectionPool } from "./features/connectionPool.js";
 import { checkTcpMatch, grpcMatch, httpMatch } from "./features/match.js";
 import { checkAccessEgress, meshObject, reportDeprecation } from "./features/mesh.js";
@@ -123,6 +123,7 @@ export function translateAppMesh(model: Model, ctx: TranslateContext): KubeObjec
   const index = new ServiceIndex(tx);
   checkSelectorOverlaps(tx, index);
   checkMtlsPolicies(tx, index);
+  reportAccessScopes(tx, index);
   checkAccessEgress(tx, [...new Set(index.nodes.map((n) => n.namespace))].sort());
 
   const state: State = { tx, index, names: new NodeNames(index), raise: Object.assign(new Map(), { callersOf: new Map() }), subsets: new Map() };
@@ -195,19 +196,19 @@ function backendsOf(state: State): Map<ServiceNode, Backends> {
   const { tx, index } = state;
   const backends = new Map<ServiceNode, Backends>();
   for (const dest of index.nodes) {
-    const v = dest.view;
-    if (!dest.ports.length && !v?.accessPolicies.length) continue;
+    const access = accessOf(tx, dest);
+    if (!dest.ports.length && !access) continue;
     const decision = allowedCallers(tx, index, dest);
     if (!dest.ports.length) {
       if (decision.size) {
         for (const p of decision.policies) {
-          tx.unsupportedValue(p, "/spec/destination", "access",
+          tx.unsupportedValue(p, policyPointer(p), "access",
             `destination: ${tx.mesh} lets allowed callers reach ${dest.namespace}/${dest.name} through a VirtualService, which needs a listener port, and no port of it is known; declare its ports in a MeshService (unimesh discover writes them) or set spec.destination.port`);
         }
       }
       continue;
     }
-    const policies = v?.accessPolicies ?? [];
+    const policies = access?.accessPolicies ?? [];
     for (const caller of decision.callers) {
       let mine = backends.get(caller);
       if (!mine) backends.set(caller, (mine = { dests: [], policies: [] }));

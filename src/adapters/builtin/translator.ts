@@ -26,7 +26,7 @@ import { connectionPool } from "./features/connectionPool.js";
 import { loadBalancer } from "./features/loadBalancer.js";
 import { rateLimit } from "./features/rateLimit.js";
 import { subsetSettings } from "./features/subsetSettings.js";
-import { access } from "./features/access.js";
+import { MESH_ONLY, access, scopedAccess } from "./features/access.js";
 import { mtls, mtlsNamespaces } from "./features/mtls.js";
 
 /** Route features, in the order they fill a route. */
@@ -46,9 +46,14 @@ export const DEFAULT_ROUTE_ID = "default";
 export function translateBuiltin(model: Model, ctx: TranslateContext): KubeObject[] {
   const destinations = model.destinations().map((dest) => destination(model, ctx, dest));
   const policies = model.policies;
+  const meshMtls = model.meshMtls;
+  const { namespaces: accessNamespaces, mesh: meshAccess } = model.accessScopes();
   const spec: ProxyConfig["spec"] = {
     trustDomain: model.trustDomain,
+    ...(meshMtls ? { defaultMtlsMode: meshMtls.doc.spec.mode } : {}),
     ...(model.namespaceMtls.length ? { mtlsNamespaces: mtlsNamespaces(model) } : {}),
+    ...(accessNamespaces.size ? { namespaceAccess: [...accessNamespaces.keys()].sort().map((namespace) => ({ namespace, access: scopedAccess(model, namespace)! })) } : {}),
+    ...(meshAccess.length ? { meshAccess: scopedAccess(model, MESH_ONLY)! } : {}),
     services: services(model, ctx),
     destinations,
   };

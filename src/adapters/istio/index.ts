@@ -46,6 +46,7 @@ export function istioCapabilities(version: string): Capabilities {
     access: full("AuthorizationPolicy ALLOW (allow-nothing when no allow rule) + DENY: from.source {principals, namespaces, ipBlocks}"),
     accessNegation: partial("AuthorizationPolicy from.source {notPrincipals, notNamespaces, notIpBlocks}, to.operation {notMethods, notPaths, notPorts}, when[].notValues",
       "notHeaders values cannot start or end with *"),
+    scope: full("AuthorizationPolicy and PeerAuthentication without selector: in the namespace, or in the root namespace (rootNamespace setting) for the mesh"),
     accessL7: partial("AuthorizationPolicy rules[].to.operation {methods, paths, ports} + when request.headers[]",
       "header values cannot start or end with *; HTTP conditions on TCP ports fail closed"),
     trafficSource: partial("VirtualService.http[].match[].sourceLabels + sourceNamespace",

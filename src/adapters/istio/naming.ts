@@ -10,6 +10,9 @@
  * | DestinationRule               | `<svc>`              | one per host, same reasoning (also for mirror targets)        |
  * | AuthorizationPolicy (ALLOW)   | `<svc>-allow`        | suffix by action: never equal to another service's names      |
  * | AuthorizationPolicy (DENY)    | `<svc>-deny`         |                                                              |
+ * | AuthorizationPolicy (scopes)  | `unimesh.namespace-  | namespace- and mesh-wide AccessPolicies, no selector; the dot |
+ * |                               | allow/deny`, `unimesh| keeps them apart from any `<svc>-allow`; mesh-wide ones in the |
+ * |                               | .mesh-allow/deny`    | root namespace                                               |
  * | PeerAuthentication (service)  | `<svc>-mtls`         | suffixed so a Service named `default` cannot collide with the |
  * |                               |                      | namespace-wide policy                                        |
  * | PeerAuthentication (namespace)| `default`            | Istio's convention for the one namespace-wide policy; a second|
@@ -31,6 +34,12 @@ export const destinationRuleName = (svc: string): string => dnsSubdomain(svc);
 export const allowPolicyName = (svc: string): string => dnsSubdomain(svc, "allow");
 /** AuthorizationPolicy with action DENY. */
 export const denyPolicyName = (svc: string): string => dnsSubdomain(svc, "deny");
+/**
+ * AuthorizationPolicy of the namespace-wide (`unimesh.namespace-allow`, in that namespace) or mesh-wide
+ * (`unimesh.mesh-allow`, in the root namespace) AccessPolicies. The dot keeps them apart from every
+ * `<svc>-allow` (a Service name has no dot).
+ */
+export const scopedPolicyName = (scope: "namespace" | "mesh", action: "allow" | "deny"): string => `unimesh.${scope}-${action}`;
 /** PeerAuthentication of one service. */
 export const servicePeerAuthenticationName = (svc: string): string => dnsSubdomain(svc, "mtls");
 /** PeerAuthentication of a whole namespace (Istio's convention). */

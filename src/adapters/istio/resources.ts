@@ -228,9 +228,9 @@ export interface AuthzRule {
   when?: AuthzCondition[];
 }
 
-/** `AuthorizationPolicy.spec`. No `rules` with action ALLOW means allow-nothing. */
+/** `AuthorizationPolicy.spec`. No `rules` with action ALLOW means allow-nothing; no selector: every workload of the namespace (of the mesh in the root namespace). */
 export interface AuthorizationPolicySpec {
-  selector: { matchLabels: Record<string, string> };
+  selector?: { matchLabels: Record<string, string> };
   action: "ALLOW" | "DENY";
   rules?: AuthzRule[];
 }

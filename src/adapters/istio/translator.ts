@@ -10,14 +10,16 @@
  *   ports go to `tcp[]` instead (features/tcp.ts).
  * - ONE DestinationRule per host with the subsets (`DestinationView.subsets`) and the destination-level
  *   traffic policy (outlierDetection, connectionPool, loadBalancer, client TLS for mTLS).
- * - AuthorizationPolicies, PeerAuthentications and the rate-limit EnvoyFilter per destination.
+ * - AuthorizationPolicies, PeerAuthentications and the rate-limit EnvoyFilter per destination; the
+ *   namespace- and mesh-wide AccessPolicies and MTLSPolicies as policies without selector (in the root
+ *   namespace for the mesh).
  */
 import type { KubeObject, TranslateContext } from "../../api/adapter.js";
 import type { DestinationView, EffectiveRoute, Model } from "../../api/model.js";
 import { objectMeta } from "../shared/ownership.js";
 import { createContext, type IstioContext } from "./context.js";
 import { type DestinationRuleDraft, DestinationRuleSet } from "./destinationRules.js";
-import { authorizationPolicies } from "./features/access.js";
+import { authorizationPolicies, scopedAuthorizationPolicies } from "./features/access.js";
 import { applyConnectionPool } from "./features/connectionPool.js";
 import { applyCors } from "./features/cors.js";
 import { applyDirectResponse } from "./features/directResponse.js";
@@ -79,6 +81,7 @@ export function translateIstio(model: Model, ctx: TranslateContext): KubeObject[
     const rl = rateLimitFilter(dc);
     if (rl) out.push(rl);
   }
+  out.push(...scopedAuthorizationPolicies(ic));
   out.push(...namespacePeerAuthentications(ic));
   out.push(...drs.objects());
   return out;

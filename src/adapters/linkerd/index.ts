@@ -86,6 +86,10 @@ export function linkerdCapabilities(version: string): Capabilities {
       support: "partial", via: "inbound policy.linkerd.io HTTPRoute (parent Server) + AuthorizationPolicy",
       note: "One route per request (the most specific): overlapping rules need a provable order or an extra route for their overlap. Kubelet probes need an explicit allow rule.",
     },
+    scope: {
+      support: "partial", via: "Namespace annotation config.linkerd.io/default-inbound-policy (a patch) + the services' Servers",
+      note: "Namespace-wide: deny, all-authenticated or all-unauthenticated only (no named callers, conditions or deny rules); mesh-wide: none (proxy.defaultInboundPolicy is set at install).",
+    },
     accessNegation: {
       support: "partial", via: "Server per pod port (notPorts)",
       note: "notPorts only (the rule is left off the excluded pod ports' Servers); no notServiceAccounts, notNamespaces, notIpBlocks (authentications are allow-lists), no notMethods, notPaths, notHeaders (route matches cannot negate).",

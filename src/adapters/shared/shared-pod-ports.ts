@@ -61,7 +61,7 @@ export function sharedPodPortRules(v: DestinationView, how: string): SharedPodPo
   // request to that pod port, so also to the ungoverned Service ports reaching it, which the model leaves
   // open. Denying a whole port nobody asked to govern: an error, not a warning.
   for (const p of v.accessPolicies) {
-    const port = p.doc.spec.destination.port;
+    const port = p.doc.spec.destination?.port;
     if (port === undefined) continue;
     const tp = v.ports.find((x) => x.port === port)?.targetPort;
     if (tp === undefined) continue;
@@ -92,9 +92,12 @@ export function sharedPodPortRules(v: DestinationView, how: string): SharedPodPo
   return out;
 }
 
-/** True when an AccessPolicy of the destination selects Service port `port` (its own port, or every port). */
+/**
+ * True when an AccessPolicy of the destination selects Service port `port` (its own port, or every port;
+ * a namespace- or mesh-wide one selects every port).
+ */
 function governs(v: DestinationView, port: number): boolean {
-  return v.accessPolicies.some((e) => e.doc.spec.destination.port === undefined || e.doc.spec.destination.port === port);
+  return v.accessPolicies.some((e) => e.doc.spec.destination?.port === undefined || e.doc.spec.destination.port === port);
 }
 
 /** True when an access rule can apply to pod port `tp` (its port condition names a Service port reaching it, or none). */

@@ -656,11 +656,15 @@ export interface AccessPolicy {
   spec: AccessPolicySpec;
 }
 /**
- * Who may call `destination`. Combining: all AccessPolicies for one destination form ONE rule set, whatever their order: a request is allowed when an allow rule of ANY of them matches it and no deny rule of ANY of them does (deny wins). Once any AccessPolicy selects a destination (port), requests no allow rule matches are DENIED. So a policy without allow rules adds no allowed request: alone it denies everything; next to other policies it changes nothing but through its deny rules (it never cancels their allow rules). With `destination.port` a policy selects that Service port only: when every AccessPolicy of a destination names a port, the ports none names stay open. Services that share pods (see MeshService `selector`) must have the same rules on the pod ports both reach, or the translation fails. `source`: Default source of every rule without its own.
+ * Who may call `destination`, or every workload of a namespace (no destination) or of the mesh (`scope: mesh`). Combining: all AccessPolicies that select a workload form ONE rule set, whatever their order and scope (service, namespace, mesh): a request is allowed when an allow rule of ANY of them matches it and no deny rule of ANY of them does (deny wins), as Istio unions ALLOW policies of every scope and lets any DENY win. Once any AccessPolicy of any scope selects a workload (port), requests no allow rule matches are DENIED. So a policy without allow rules adds no allowed request: alone it denies everything (a namespace-wide one is Istio's allow-nothing); next to other policies it changes nothing but through its deny rules (it never cancels their allow rules). With `destination.port` a policy selects that Service port only: when every AccessPolicy of a workload names a port (none is namespace- or mesh-wide), the ports none names stay open. A namespace- or mesh-wide policy has no ports: its rules cannot name `ports` or `notPorts` (rule/scope-ports: ports are Service ports of one destination). Services that share pods (see MeshService `selector`) must have the same rules on the pod ports both reach, counting the namespace- and mesh-wide rules that select them, or the translation fails. `source`: Default source of every rule without its own.
  */
 export interface AccessPolicySpec {
   source?: AccessSource;
-  destination: Destination;
+  destination?: Destination1;
+  /**
+   * Where the policy applies when it names no destination: `namespace` (the default without `destination`): every workload of the policy's namespace, also those no unimesh document names; `mesh`: every workload of every namespace (Istio: a policy in the root namespace, the `rootNamespace` setting, default istio-system). Not with `destination` (rule/scope).
+   */
+  scope?: "namespace" | "mesh";
   /**
    * Requests matching any of these are allowed (unless a deny rule matches).
    */
@@ -706,6 +710,23 @@ export interface AccessSource {
    * @minItems 1
    */
   notIpBlocks?: [string, ...string[]];
+}
+/**
+ * The service being called.
+ */
+export interface Destination1 {
+  /**
+   * A Kubernetes name (DNS-1123 label: lower-case letters, digits and '-', at most 63 characters).
+   */
+  service: string;
+  /**
+   * A Kubernetes name (DNS-1123 label: lower-case letters, digits and '-', at most 63 characters).
+   */
+  namespace?: string;
+  /**
+   * Only traffic to this Service port. Default: every port.
+   */
+  port?: number;
 }
 /**
  * One access rule. All given conditions must hold (AND); a list matches when any entry matches; a `not...` list holds when NO entry matches (Istio's `notMethods`, `notPaths`, `notPorts`, `when.notValues`). A rule with no conditions matches every request. `source`: Who. Default: the policy's `spec.source`; when that is omitted too, any caller.
@@ -777,10 +798,14 @@ export interface MTLSPolicy {
   spec: MTLSPolicySpec;
 }
 /**
- * Whether the destination accepts plaintext. The most specific policy wins: one for a service over one for the whole namespace. Pods shared by several Services (see MeshService `selector`) enforce, per pod port, the strictest mode any of them asks for there. `destination`: The service (all its ports; no `port` here: per-port modes go in `ports`). Omitted: every workload in the policy's namespace.
+ * Whether the destination accepts plaintext. The most specific policy wins: one for a Service port (`ports`) over one for the service, over one for the whole namespace (no destination), over one for the whole mesh (`scope: mesh`), as Istio's PeerAuthentication (workload > namespace > root namespace). Pods shared by several Services (see MeshService `selector`) enforce, per pod port, the strictest mode any of them asks for there. `destination`: The service (all its ports; no `port` here: per-port modes go in `ports`). Omitted: every workload in the policy's namespace, or with `scope: mesh` of every namespace.
  */
 export interface MTLSPolicySpec {
   destination?: MTLSDestination;
+  /**
+   * Where the policy applies when it names no destination: `namespace` (the default without `destination`): every workload of the policy's namespace, also those no unimesh document names; `mesh`: every workload of every namespace (Istio: a policy in the root namespace, the `rootNamespace` setting, default istio-system). Not with `destination` (rule/scope).
+   */
+  scope?: "namespace" | "mesh";
   /**
    * strict: mutual TLS only; permissive: mutual TLS and plaintext; disabled: plaintext only.
    */

@@ -103,11 +103,11 @@ export interface Labels {
  */
 export interface ServicePort {
   /**
-   * Service port.
+   * A TCP port number, 1-65535.
    */
   port: number;
   /**
-   * Port of the workload behind it, as declared by a MeshService (used by access rules' `ports`). Default: port.
+   * A TCP port number, 1-65535.
    */
   targetPort?: number;
   /**
@@ -127,11 +127,11 @@ export interface Instance {
    */
   address?: string;
   /**
-   * Port the app listens on (plaintext).
+   * A TCP port number, 1-65535.
    */
   port: number;
   /**
-   * The service port this instance serves. Default: the service's only port (required when the service has several).
+   * A TCP port number, 1-65535.
    */
   servicePort?: number;
   labels?: Labels;
@@ -226,7 +226,7 @@ export interface Service {
   instances?: Instance[];
 }
 /**
- * Pod labels every instance of the service carries (the Kubernetes Service's selector; MeshService `selector`); an instance's pod labels are these plus its own `labels`. Default: `{app: <name>}`.
+ * Labels (key: value), e.g. `{version: v2}`.
  */
 export interface Labels1 {
   [k: string]: string;
@@ -268,7 +268,7 @@ export interface Ingress {
      */
     namespace?: string;
     /**
-     * Default: the service's only port.
+     * A TCP port number, 1-65535.
      */
     port?: number;
   };
@@ -385,7 +385,7 @@ export interface Target {
    */
   weight: number;
   /**
-   * Service port. Default: the port of the request.
+   * A TCP port number, 1-65535.
    */
   port?: number;
   /**
@@ -493,7 +493,7 @@ export interface Mirror {
   subset?: string;
   labels?: Labels;
   /**
-   * Service port. Default: the port of the request.
+   * A TCP port number, 1-65535.
    */
   port?: number;
   percent: Percent;
@@ -572,7 +572,7 @@ export interface Redirect {
    */
   authority?: string;
   /**
-   * New port (omitted from Location when it is the scheme's default).
+   * A TCP port number, 1-65535.
    */
   port?: number;
   /**
@@ -621,7 +621,7 @@ export interface Route {
   policy?: string;
   source?: SourceMatch;
   /**
-   * Only requests to this service port.
+   * A TCP port number, 1-65535.
    */
   port?: number;
   match?: Match;
@@ -1064,13 +1064,21 @@ export interface ProxyConfigSpec {
    */
   colocatedHops?: "mtls" | "inline";
   /**
-   * Mode of services and namespaces no MTLSPolicy covers. Default: permissive (callers still use mutual TLS).
+   * Mode of services and namespaces no service or namespace MTLSPolicy covers: the mesh-wide MTLSPolicy (`scope: mesh`). Default: permissive (callers still use mutual TLS).
    */
   defaultMtlsMode?: "strict" | "permissive" | "disabled";
   /**
    * Namespace-wide modes (a service's own MTLSPolicy wins).
    */
   mtlsNamespaces?: MtlsNamespace[];
+  /**
+   * Access control of the services of a namespace that have no `destinations` entry: the namespace-wide AccessPolicies of that namespace with the mesh-wide ones (a destination's own `access` already includes both).
+   */
+  namespaceAccess?: {
+    namespace: Name;
+    access: Access;
+  }[];
+  meshAccess?: Access1;
   /**
    * The services: facts from the policies, instances from a ServiceRegistry.
    */
@@ -1083,6 +1091,27 @@ export interface ProxyConfigSpec {
    * Compiled route tables and policies, one per destination named by a policy. Services without one get a default route to every instance.
    */
   destinations?: Destination[];
+}
+/**
+ * Access control on the destination's inbound listeners. Its presence means deny-by-default: a request is allowed only when an allow rule matches and no deny rule does; refused requests get 403 before the app sees them.
+ */
+export interface Access1 {
+  /**
+   * The AccessPolicies (informational).
+   */
+  policies?: string[];
+  /**
+   * Deny-by-default applies to these service ports only (every AccessPolicy for the destination named a port). Omitted: every port.
+   */
+  ports?: Port[];
+  /**
+   * Allow rules.
+   */
+  allow: AccessRule[];
+  /**
+   * Deny rules (win over allow rules).
+   */
+  deny: AccessRule[];
 }
 /**
  * The local services: where their instances run and how to reach them. Given to `unimesh up --services` and `unimesh proxy --services`, merged into a ProxyConfig by namespace and name.

@@ -170,6 +170,7 @@ export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig;
   const nsModes = new Map((spec.mtlsNamespaces ?? []).map((m) => [m.namespace, m.mode]));
   const fallbackMode = spec.defaultMtlsMode ?? "permissive";
   const destinations = new Map((spec.destinations ?? []).map((d) => [`${d.namespace}/${d.service}`, d]));
+  const scopedAccess = new Map((spec.namespaceAccess ?? []).map((a, index) => [a.namespace, { access: a.access, index }]));
 
   // Services (every registry service, plus destinations and mirror targets without one).
   const services = new Map<string, RtService>();
@@ -252,11 +253,16 @@ export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig;
     const dIndex = (spec.destinations ?? []).findIndex((d) => `${d.namespace}/${d.service}` === svc.key);
     const routes = (dspec?.routes ?? [{ id: "default", forward: { targets: [{ weight: 100 }] } } as Route]).map((r, i) =>
       compileRoute(r, `/spec/destinations/${dIndex}/routes/${i}`, services, err));
+    // A destination's own access holds every scope; a service without one is governed by the
+    // namespace-wide AccessPolicies of its namespace (with the mesh-wide ones), else the mesh-wide ones.
     let access: RtDestination["access"];
+    const nsAccess = dspec?.access ? undefined : scopedAccess.get(svc.namespace);
+    const accessSpec = dspec?.access ?? nsAccess?.access ?? spec.meshAccess;
     try {
-      access = compileAccess(dspec?.access as Access | undefined);
+      access = compileAccess(accessSpec as Access | undefined);
     } catch (e) {
-      err(`/spec/destinations/${dIndex}/access`, "proxy/invalid-access", (e as Error).message);
+      const where = dspec?.access ? `/spec/destinations/${dIndex}/access` : nsAccess ? `/spec/namespaceAccess/${nsAccess.index}/access` : "/spec/meshAccess";
+      err(where, "proxy/invalid-access", (e as Error).message);
     }
     svc.destination = {
       key: svc.key, routes,
@@ -265,7 +271,7 @@ export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig;
       ...(dspec?.loadBalancer ? { loadBalancer: dspec.loadBalancer } : {}),
       ...(dspec?.rateLimit ? { rateLimit: dspec.rateLimit } : {}),
       ...(access ? { access } : {}),
-      policies: dspec?.policies ?? [],
+      policies: dspec?.policies ?? (accessSpec?.policies ?? []),
     };
     // Subsets with settings of their own: each kind they set replaces the destination's.
     const dest = svc.destination;

@@ -383,3 +383,32 @@ describe("istio: Services whose selectors pick the same pods (issue #9)", () => 
     expect(warnings(r)).toEqual([]);
   });
 });
+
+describe("istio: namespace- and mesh-wide AccessPolicies", () => {
+  const nsPolicy = (spec: string, name = "ns") => `${H}kind: AccessPolicy\nmetadata: {name: ${name}, namespace: shop}\nspec:\n${spec}\n`;
+
+  test("namespace-wide: AuthorizationPolicies without selector in the namespace; mesh-wide: in the root namespace (a setting)", () => {
+    const objs = ok(nsPolicy("  allow: [{source: {namespaces: [shop]}}]\n  deny: [{source: {notServiceAccounts: [\"*\"]}}]") + "---\n" + nsPolicy("  scope: mesh\n  allow: [{paths: [/healthz]}]", "mesh"), { settings: { rootNamespace: "mesh-root" } });
+    const allow = find(objs, "AuthorizationPolicy", "unimesh.namespace-allow", "shop");
+    expect(allow.spec).toEqual({ action: "ALLOW", rules: [{ from: [{ source: { namespaces: ["shop"] } }] }] });
+    expect(find(objs, "AuthorizationPolicy", "unimesh.namespace-deny", "shop").spec).toEqual({ action: "DENY", rules: [{ from: [{ source: { notPrincipals: ["*"] } }] }] });
+    expect(find(objs, "AuthorizationPolicy", "unimesh.mesh-allow", "mesh-root").spec).toEqual({ action: "ALLOW", rules: [{ to: [{ operation: { paths: ["/healthz"] } }] }] });
+    expect(objs.filter((o) => o.kind === "AuthorizationPolicy")).toHaveLength(3);
+  });
+
+  test("a namespace-wide policy in the root namespace would be mesh-wide: an error", () => {
+    const r = run(`${H}kind: AccessPolicy\nmetadata: {name: ns, namespace: istio-system}\nspec: {}\n`);
+    expect(errors(r)).toEqual(["/spec adapter/unsupported-value"]);
+  });
+
+  test("port-scoped service policies next to a namespace-wide one: no notPorts rule (the other ports are governed, never reopened)", () => {
+    const svc = `${H}kind: MeshService\nmetadata: {name: web, namespace: shop}\nspec:\n  ports: [{port: 80, targetPort: 8080}, {port: 9090}]\n---\n`;
+    const port = ap("  destination: {service: web, port: 80}\n  allow: [{source: {serviceAccounts: [frontend]}}]");
+    const alone = find(ok(svc + port), "AuthorizationPolicy", "web-allow").spec.rules;
+    expect(alone).toContainEqual({ to: [{ operation: { notPorts: ["8080"] } }] });
+    const scoped = ok(svc + port + "---\n" + nsPolicy("  allow: [{source: {namespaces: [ops]}}]"));
+    expect(find(scoped, "AuthorizationPolicy", "web-allow").spec.rules).toEqual([
+      { from: [{ source: { principals: ["cluster.local/ns/shop/sa/frontend"] } }], to: [{ operation: { ports: ["8080"] } }] },
+    ]);
+  });
+});

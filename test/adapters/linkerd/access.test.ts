@@ -298,3 +298,37 @@ describe("linkerd: negative conditions", () => {
     expect(r.diagnostics.some((d) => d.severity === "info")).toBe(false);
   });
 });
+
+describe("linkerd: namespace-wide policies are the namespace's default inbound policy", () => {
+  const ns = (spec: string, name = "ns") => ap(spec, name);
+  const mtls = (mode: string) => `${H}kind: MTLSPolicy\nmetadata: {name: m, namespace: shop}\nspec: {mode: ${mode}}\n---\n`;
+  const annotation = (objs: any[]) => find(objs, "Namespace", "shop").metadata.annotations["config.linkerd.io/default-inbound-policy"];
+
+  test("allow nothing → deny; every caller → all-unauthenticated; every identity → all-authenticated; strict mTLS tightens", () => {
+    expect(annotation(ok(ns("  allow: []")))).toBe("deny");
+    expect(annotation(ok(ns("  allow: [{}]")))).toBe("all-unauthenticated");
+    expect(annotation(ok(ns("  allow: [{}]") + mtls("strict")))).toBe("all-authenticated");
+    expect(annotation(ok(ns("  allow: [{source: {serviceAccounts: [\"*\"]}}]") + mtls("permissive")))).toBe("all-authenticated");
+    expect(annotation(ok(ns("  allow: []") + mtls("permissive")))).toBe("deny");
+  });
+
+  test("named callers, request conditions, deny rules: errors (a default policy cannot say them)", () => {
+    const r = run(ns("  allow:\n    - source: {serviceAccounts: [web]}\n    - methods: [GET]\n  deny:\n    - source: {namespaces: [x]}"));
+    expect(errors(r).sort()).toEqual(["/spec/allow/0 adapter/unsupported-value", "/spec/allow/1 adapter/unsupported-value", "/spec/deny/0 adapter/unsupported-value"]);
+  });
+
+  test("mesh-wide AccessPolicy or MTLSPolicy: errors naming the install-time setting", () => {
+    const r = run(ns("  scope: mesh\n  allow: [{}]") + `${H}kind: MTLSPolicy\nmetadata: {name: m, namespace: shop}\nspec: {scope: mesh, mode: strict}\n`);
+    expect(errors(r)).toEqual(["/spec/scope adapter/unsupported-value", "/spec/scope adapter/unsupported-value"]);
+    expect(r.diagnostics.map((d) => d.message).join("\n")).toContain("proxy.defaultInboundPolicy");
+  });
+
+  test("a Server made for a service's mTLS mode carries the namespace-wide rules: it never reopens the port", () => {
+    const svcMtls = `${H}kind: MTLSPolicy\nmetadata: {name: web-strict, namespace: shop}\nspec:\n  destination: {service: web}\n  mode: strict\n---\n`;
+    const objs = ok(web + svcMtls + ns("  allow: []"));
+    expect(find(objs, "Server", "web-8080").spec.accessPolicy).toBe("deny");
+    expect(objs.filter((o) => o.kind === "AuthorizationPolicy")).toEqual([]);
+    const open = ok(web + svcMtls);
+    expect(find(open, "Server", "web-8080").spec.accessPolicy).toBe("all-authenticated");
+  });
+});

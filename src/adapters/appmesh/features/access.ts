@@ -60,12 +60,56 @@ export function noCallerSan(trustDomain: string): string {
   return `spiffe://${trustDomain}/unimesh/no-caller-is-allowed`;
 }
 
+/** The AccessPolicies of a service and their rules, every scope together. */
+export interface AccessRules {
+  readonly accessPolicies: readonly Entry<AccessPolicy>[];
+  readonly allow: readonly EffectiveAccessRule[];
+  readonly deny: readonly EffectiveAccessRule[];
+}
+
+/**
+ * The access rules of a service's VirtualNode: its destination view's (every scope), or for a service
+ * no policy names, the namespace- and mesh-wide AccessPolicies of its namespace (`model.scopedAccess`);
+ * undefined when none selects it (open to every caller).
+ */
+export function accessOf(tx: Tx, dest: ServiceNode): AccessRules | undefined {
+  const v = dest.view;
+  if (v?.accessPolicies.length) return v;
+  const s = tx.model.scopedAccess(dest.namespace);
+  return s && { accessPolicies: s.policies, allow: s.allow, deny: s.deny };
+}
+
+/**
+ * Says (info) what a namespace- or mesh-wide AccessPolicy covers on App Mesh: the VirtualNodes unimesh
+ * generates in its scope (MeshServices, destinations, callers by convention), each listing only the
+ * callers the rules of every scope allow; other workloads of the namespace are not in the mesh.
+ */
+export function reportAccessScopes(tx: Tx, index: ServiceIndex): void {
+  const { namespaces, mesh } = tx.model.accessScopes();
+  const names = (nodes: readonly ServiceNode[], withNs: boolean) => nodes.map((n) => (withNs ? `${n.namespace}/${n.name}` : n.name)).join(", ") || "none";
+  for (const [ns, policies] of namespaces) {
+    for (const p of policies) {
+      tx.report(p, "/spec", "info", "adapter/note", "scope",
+        `${tx.mesh} enforces access per VirtualNode, so this namespace-wide AccessPolicy covers the services unimesh knows in ${ns} (${names(index.inNamespace(ns), false)}): only the callers the rules allow list them as backends; other workloads of ${ns} get no VirtualNode and are not in the mesh: declare them as MeshServices`);
+    }
+  }
+  for (const p of mesh) {
+    tx.report(p, "/spec", "info", "adapter/note", "scope",
+      `${tx.mesh} enforces access per VirtualNode, so this mesh-wide AccessPolicy covers the services unimesh knows (${names(index.nodes, true)}); other workloads get no VirtualNode and are not in the mesh: declare them as MeshServices`);
+  }
+}
+
+/** Where to report about a whole AccessPolicy: its destination, or its spec when it is namespace- or mesh-wide. */
+export function policyPointer(p: Entry<AccessPolicy>): string {
+  return p.doc.spec.destination ? "/spec/destination" : "/spec";
+}
+
 /** The callers of `dest`, reporting what App Mesh cannot express. */
 export function allowedCallers(tx: Tx, index: ServiceIndex, dest: ServiceNode): AccessDecision {
-  const v = dest.view;
+  const v = accessOf(tx, dest);
   // Open to every caller: the index's own list (a Set of every node per open destination would be
   // built and thrown away once per destination).
-  if (!v || !v.accessPolicies.length) return { callers: index.nodes, size: index.nodes.length, policies: [] };
+  if (!v) return { callers: index.nodes, size: index.nodes.length, policies: [] };
   const approx = tx.ctx.allows(SERVICE_LEVEL_ACCESS);
   const allowed = new Set<ServiceNode>();
   let anyCaller = false; // callers without a mesh identity are allowed too
@@ -146,17 +190,17 @@ export function allowedCallers(tx: Tx, index: ServiceIndex, dest: ServiceNode): 
     }
     resolve(tx, index, rule, (n) => allowed.delete(n));
   }
-  dest.sans = listenerSans(tx, dest, { allowed, named, deniedIds, deniedNamespaces, anyCaller, anyAuthenticated, denies, partial });
+  dest.sans = listenerSans(tx, dest, v, { allowed, named, deniedIds, deniedNamespaces, anyCaller, anyAuthenticated, denies, partial });
   if (!anyCaller && !plaintext && !strictOnly(tx, dest)) {
     const approxSide = tx.ctx.allows(CALLER_SIDE_ACCESS);
     for (const p of v.accessPolicies) {
       const why = `${tx.mesh} checks a caller's identity only over mutual TLS (the destination listener's subjectAlternativeNames) and in the callers' own Envoys (VirtualNode backends, Mesh egressFilter DROP_ALL), and ${dest.namespace}/${dest.name} ${strictness(tx, dest)}, so a pod without an App Mesh sidecar reaches it in plaintext, unchecked, where this AccessPolicy admits only some callers`;
-      if (approxSide) tx.report(p, "/spec/destination", "warning", "adapter/approximation", "access", `destination: approximated (${CALLER_SIDE_ACCESS}): ${why}`);
-      else tx.unsupportedValue(p, "/spec/destination", "access",
+      if (approxSide) tx.report(p, policyPointer(p), "warning", "adapter/approximation", "access", `destination: approximated (${CALLER_SIDE_ACCESS}): ${why}`);
+      else tx.unsupportedValue(p, policyPointer(p), "access",
         `destination: ${why}; add an MTLSPolicy with mode strict for ${dest.namespace}/${dest.name} (or its namespace; with its ports declared in a MeshService) so App Mesh refuses callers without a mesh certificate, or accept it with allowApproximations ["${CALLER_SIDE_ACCESS}"] (--allow ${CALLER_SIDE_ACCESS})`);
     }
   }
-  return { callers: allowed, size: allowed.size, policies: v.accessPolicies, ...(dest.sans ? { sans: dest.sans } : {}) };
+  return { callers: allowed, size: allowed.size, policies: [...v.accessPolicies], ...(dest.sans ? { sans: dest.sans } : {}) };
 }
 
 /** Why a destination is not strict on every port, for a message. */
@@ -189,7 +233,7 @@ interface SanInputs {
  * for; a warning says the listener refuses the other identities those stand for), minus the denied ones.
  * No identity at all: {@link noCallerSan} (an empty list would accept every certificate).
  */
-function listenerSans(tx: Tx, dest: ServiceNode, a: SanInputs): string[] | undefined {
+function listenerSans(tx: Tx, dest: ServiceNode, rules: AccessRules, a: SanInputs): string[] | undefined {
   if ((a.anyCaller || a.anyAuthenticated) && !a.denies && !a.partial) return undefined;
   const ids = new Set<string>(a.named);
   for (const n of a.allowed) ids.add(n.spiffeId);
@@ -197,8 +241,8 @@ function listenerSans(tx: Tx, dest: ServiceNode, a: SanInputs): string[] | undef
   const out = [...ids].filter((id) => !a.deniedIds.has(id) && !a.deniedNamespaces.has(nsOf(id))).sort();
   // Said only where a listener checks them (uses TLS).
   if ((a.anyCaller || a.anyAuthenticated || a.partial) && listenerModes(tx, dest).some((m) => m?.mode === "strict" || m?.mode === "permissive")) {
-    for (const p of dest.view!.accessPolicies) {
-      tx.report(p, "/spec/destination", "warning", "adapter/unsupported-value", "access",
+    for (const p of rules.accessPolicies) {
+      tx.report(p, policyPointer(p), "warning", "adapter/unsupported-value", "access",
         `destination: ${tx.mesh} matches caller identities exactly (listeners[].tls.validation.subjectAlternativeNames.match.exact, no wildcard and no exception), so "${a.anyCaller ? "any caller" : a.anyAuthenticated ? "any authenticated caller" : "every caller"} except the ${a.partial ? "denied or excluded" : "denied"} ones" becomes the identities of the services unimesh knows (${out.join(", ") || "none"}); mutual TLS callers with any other identity are refused (stricter than the policy); declare other callers as MeshServices`);
     }
   }

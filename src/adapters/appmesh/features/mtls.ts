@@ -20,7 +20,7 @@
  * Callers of a destination with a TLS listener originate mutual TLS to it (`enforce: true`, limited to
  * the TLS ports when only some are), and check its SPIFFE ID (`subjectAlternativeNames.match.exact`).
  */
-import type { Entry, MtlsMode } from "../../../api/model.js";
+import { type Entry, type MtlsMode, policyScope } from "../../../api/model.js";
 import type { MTLSPolicy } from "../../../api/generated/model.js";
 import type { Tx } from "../context.js";
 import type { ClientPolicyTls, ListenerTls } from "../resources.js";
@@ -157,14 +157,19 @@ export function checkMtlsPolicies(tx: Tx, index: ServiceIndex): void {
         }
       }
     } else {
-      const covered = index.inNamespace(e.namespace).filter((n) => n.listeners.length && !n.view?.mtls);
-      tx.report(e, "/spec/mode", "info", "adapter/unsupported-value", "mtls",
-        `mode: ${tx.mesh} sets TLS per VirtualNode listener, so this namespace-wide policy covers the services unimesh knows in ${e.namespace} (${covered.map((n) => n.name).join(", ") || "none"}); declare other workloads as MeshServices (with ports) to cover them; certificates come from SPIRE over SDS (controller flag --enable-sds=true)`);
+      // Namespace-wide: the namespace's services without their own policy; mesh-wide: those of every
+      // namespace without a namespace-wide one either.
+      const mesh = policyScope(e) === "mesh";
+      const covered = (mesh ? index.nodes : index.inNamespace(e.namespace))
+        .filter((n) => n.listeners.length && !n.view?.mtls && (!mesh || !tx.model.namespaceMtlsPolicy(n.namespace)));
+      const where = mesh ? "the mesh" : e.namespace;
+      tx.report(e, "/spec/mode", "info", "adapter/unsupported-value", mesh ? "scope" : "mtls",
+        `mode: ${tx.mesh} sets TLS per VirtualNode listener, so this ${mesh ? "mesh" : "namespace"}-wide policy covers the services unimesh knows in ${where} (${covered.map((n) => (mesh ? `${n.namespace}/${n.name}` : n.name)).join(", ") || "none"}); declare other workloads as MeshServices (with ports) to cover them; certificates come from SPIRE over SDS (controller flag --enable-sds=true)`);
       // Not silent: a service whose ports are only guessed gets TLS on those ports alone.
       const guessed = covered.filter((n) => !n.facts.ports?.length);
       if (guessed.length) {
         tx.report(e, "/spec/mode", "warning", "adapter/unsupported-value", "mtls",
-          `mode: the ports of ${guessed.map((n) => `${n.name} (${n.ports.map((p) => p.port).join(", ")})`).join(", ")} in ${e.namespace} are only guessed from the policies, so ${tx.mesh} sets TLS on those listeners alone and any other port of them keeps no TLS; declare their ports in MeshServices`);
+          `mode: the ports of ${guessed.map((n) => `${n.name} (${n.ports.map((p) => p.port).join(", ")})`).join(", ")} in ${where} are only guessed from the policies, so ${tx.mesh} sets TLS on those listeners alone and any other port of them keeps no TLS; declare their ports in MeshServices`);
       }
     }
   }

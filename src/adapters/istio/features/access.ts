@@ -42,13 +42,14 @@
  * AuthorizationPolicies from outside unimesh (e.g. a namespace-wide ALLOW) are ORed with these by Istio.
  */
 import type { KubeObject } from "../../../api/adapter.js";
-import { type EffectiveAccessRule, type Identity, type ResolvedSource, onlyNegatives, servicePort } from "../../../api/model.js";
+import { type DestinationView, type EffectiveAccessRule, type Identity, type ResolvedSource, onlyNegatives, policyScope, servicePort } from "../../../api/model.js";
+import type { IstioContext } from "../context.js";
 
 type AccessPolicyEntry = DestinationContext["view"]["accessPolicies"][number];
 import { objectMeta } from "../../shared/ownership.js";
 import { sharedPodPortRules } from "../../shared/shared-pod-ports.js";
 import { sharedPodAccess } from "../../../api/shared-pods.js";
-import { allowPolicyName, denyPolicyName } from "../naming.js";
+import { allowPolicyName, denyPolicyName, scopedPolicyName } from "../naming.js";
 import { type AuthorizationPolicySpec, type AuthzRule, type AuthzSource, type IstioObject, SECURITY_V1 } from "../resources.js";
 import { requestConditions } from "./accessL7.js";
 import { declarePortsHint } from "./mtls.js";
@@ -65,34 +66,42 @@ export function authorizationPolicies(dc: DestinationContext): KubeObject[] {
     dc.ic.report(f.policy, f.pointer, "access", f.severity, f.severity === "error" ? "adapter/unsupported-value" : "adapter/conflict", f.message);
   }
   const v = dc.view;
-  if (!v.accessPolicies.length) return [];
+  // The destination's own AccessPolicies; namespace- and mesh-wide ones are AuthorizationPolicies of
+  // their own (scopedAuthorizationPolicies), which Istio applies to these pods too (ALLOW: union; DENY wins).
+  const own = v.accessPolicies.filter((p) => policyScope(p) === "service");
+  if (!own.length) return [];
   let labels: Record<string, string> | undefined;
-  for (const p of v.accessPolicies) labels = workloadLabels(dc, p, "/spec/destination", "access", "AuthorizationPolicy");
+  for (const p of own) labels = workloadLabels(dc, p, "/spec/destination", "access", "AuthorizationPolicy");
   if (!labels) return [];
-  const allow = v.allow.map((r) => translateRule(r, dc)).filter((r): r is AuthzRule => r !== undefined);
-  const deny = v.deny.map((r) => translateRule(r, dc)).filter((r): r is AuthzRule => r !== undefined);
-  if (v.accessPolicies.every((p) => p.doc.spec.destination.port !== undefined)) {
+  const ownAllow = v.allow.filter((r) => r.scope === "service");
+  const ownDeny = v.deny.filter((r) => r.scope === "service");
+  const allow = ownAllow.map((r) => translateRule(r, dc)).filter((r): r is AuthzRule => r !== undefined);
+  const deny = ownDeny.map((r) => translateRule(r, dc)).filter((r): r is AuthzRule => r !== undefined);
+  // Every own policy port-scoped, and no namespace- or mesh-wide one: the other ports are governed by
+  // no policy in the model and must stay open (Istio's ALLOW policy would deny them). With a wider
+  // policy they are governed by it (and its AuthorizationPolicy decides there): no open rule.
+  if (own.length === v.accessPolicies.length && own.every((p) => p.doc.spec.destination!.port !== undefined)) {
     // The notPorts rule opens every pod port it does not list: it is built from declared pod ports only.
-    const undeclared = v.accessPolicies.filter((p) => !servicePort(v, p.doc.spec.destination.port!).declared);
+    const undeclared = own.filter((p) => !servicePort(v, p.doc.spec.destination!.port!).declared);
     for (const p of undeclared) {
-      const port = p.doc.spec.destination.port!;
+      const port = p.doc.spec.destination!.port!;
       dc.ic.report(p, "/spec/destination/port", "access", "error", "adapter/unsupported-value",
         `destination.port: every AccessPolicy of ${v.namespace}/${v.service} is port-scoped, so its other pod ports must stay open through an ALLOW rule that excludes the governed pod ports (AuthorizationPolicy rules[].to[].operation.notPorts), and the pod port of Service port ${port} is not known: guessing ${port} would open the real pod port (e.g. 8080 behind 80) to every caller; ${declarePortsHint(dc, port)}`);
     }
     if (!undeclared.length) {
       // The pod ports this rule must not open: the governed ones, and on pods other services share, the
       // pod ports their AccessPolicies govern (Istio ORs ALLOW policies: this rule would open them there).
-      const governed = new Set(v.accessPolicies.map((p) => servicePort(v, p.doc.spec.destination.port!).targetPort));
+      const governed = new Set(own.map((p) => servicePort(v, p.doc.spec.destination!.port!).targetPort));
       const sharers = sharersGovernedPodPorts(dc);
       for (const tp of sharers.ports) governed.add(tp);
       for (const o of sharers.unknown) {
-        dc.ic.report(v.accessPolicies[0], "/spec/destination/port", "access", "error", "adapter/unsupported-value",
+        dc.ic.report(own[0], "/spec/destination/port", "access", "error", "adapter/unsupported-value",
           `every AccessPolicy of ${v.namespace}/${v.service} is port-scoped, so its other pod ports stay open through an ALLOW rule that excludes the governed pod ports (AuthorizationPolicy rules[].to[].operation.notPorts); ${v.namespace}/${o} selects some of the same pods and has an AccessPolicy for all its ports, which are not declared, so that rule would open them on the shared pods (Istio ORs the ALLOW policies of a pod); declare the ports of ${v.namespace}/${o} in a MeshService`);
       }
       allow.push({ to: [{ operation: { notPorts: [...governed].sort((a, b) => a - b).map(String) } }] });
     }
   } else {
-    for (const p of v.accessPolicies) warnGuessedDestinationPort(dc, p);
+    for (const p of own) warnGuessedDestinationPort(dc, p);
   }
   const policy = (name: string, action: "ALLOW" | "DENY", rules: AuthzRule[], from: typeof v.accessPolicies): IstioObject<AuthorizationPolicySpec> => ({
     apiVersion: SECURITY_V1,
@@ -100,8 +109,8 @@ export function authorizationPolicies(dc: DestinationContext): KubeObject[] {
     metadata: objectMeta(name, v.namespace, from),
     spec: { selector: { matchLabels: { ...labels } }, action, ...(rules.length ? { rules } : {}) },
   });
-  const out: KubeObject[] = [policy(allowPolicyName(v.service), "ALLOW", allow, v.accessPolicies)];
-  if (deny.length) out.push(policy(denyPolicyName(v.service), "DENY", deny, [...new Set(v.deny.map((r) => r.policy))]));
+  const out: KubeObject[] = [policy(allowPolicyName(v.service), "ALLOW", allow, own)];
+  if (deny.length) out.push(policy(denyPolicyName(v.service), "DENY", deny, [...new Set(ownDeny.map((r) => r.policy))]));
   return out;
 }
 
@@ -118,7 +127,7 @@ function sharersGovernedPodPorts(dc: DestinationContext): { ports: number[]; unk
     const ov = o.view;
     if (!ov?.accessPolicies.length) continue;
     for (const p of ov.accessPolicies) {
-      const port = p.doc.spec.destination.port;
+      const port = p.doc.spec.destination?.port;
       if (port !== undefined) out.ports.push(servicePort(ov, port).targetPort);
       else if (!ov.ports.length) { if (!out.unknown.includes(o.facts.name)) out.unknown.push(o.facts.name); }
       else for (const x of ov.ports) out.ports.push(x.targetPort);
@@ -128,12 +137,65 @@ function sharersGovernedPodPorts(dc: DestinationContext): { ports: number[]; unk
 }
 
 /**
+ * Namespace-wide AccessPolicies → `unimesh.namespace-allow` (ALLOW, always: without allow rules it is
+ * Istio's allow-nothing) and `unimesh.namespace-deny` (DENY, when there are deny rules) in that
+ * namespace, WITHOUT a selector: Istio applies them to every workload of the namespace
+ * (authorization_policy.proto: "if not set, the policy will be applied to all workloads in the same
+ * namespace"). Mesh-wide ones (`scope: mesh`) → `unimesh.mesh-allow` / `unimesh.mesh-deny` in Istio's
+ * root namespace (`rootNamespace` setting, default istio-system), which Istio applies to every workload
+ * of the mesh. The names contain a dot, which no Service name has, so they never meet `<svc>-allow`.
+ * Istio evaluates them with the service-level ones exactly as the model combines scopes: any DENY
+ * denies, and with any ALLOW policy a request needs one that matches. A namespace-wide policy in the
+ * root namespace would apply to the whole mesh: an error (write `scope: mesh`).
+ */
+export function scopedAuthorizationPolicies(ic: IstioContext): KubeObject[] {
+  const { namespaces, mesh } = ic.model.accessScopes();
+  const out: KubeObject[] = [];
+  const emit = (namespace: string, scope: "namespace" | "mesh", policies: readonly AccessPolicyEntry[]) => {
+    const scoped = ic.model.scopedAccess(namespace)!;
+    const rules = { allow: scoped.allow.filter((r) => r.scope === scope), deny: scoped.deny.filter((r) => r.scope === scope) };
+    const dc = scopeContext(ic, namespace);
+    const allow = rules.allow.map((r) => translateRule(r, dc)).filter((r): r is AuthzRule => r !== undefined);
+    const deny = rules.deny.map((r) => translateRule(r, dc)).filter((r): r is AuthzRule => r !== undefined);
+    const policy = (name: string, action: "ALLOW" | "DENY", rs: AuthzRule[], from: readonly AccessPolicyEntry[]): IstioObject<AuthorizationPolicySpec> => ({
+      apiVersion: SECURITY_V1,
+      kind: "AuthorizationPolicy",
+      metadata: objectMeta(name, namespace, from),
+      spec: { action, ...(rs.length ? { rules: rs } : {}) },
+    });
+    out.push(policy(scopedPolicyName(scope, "allow"), "ALLOW", allow, policies));
+    if (deny.length) out.push(policy(scopedPolicyName(scope, "deny"), "DENY", deny, [...new Set(rules.deny.map((r) => r.policy))]));
+  };
+  for (const [namespace, policies] of [...namespaces].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (namespace === ic.rootNamespace) {
+      for (const p of policies) {
+        ic.report(p, "/spec", "scope", "error", "adapter/unsupported-value",
+          `${namespace} is Istio's root namespace, where an AuthorizationPolicy without selector applies to every workload of the mesh, not just of namespace ${namespace}; write scope: mesh for a mesh-wide policy, or put this one in another namespace`);
+      }
+      continue;
+    }
+    emit(namespace, "namespace", policies);
+  }
+  if (mesh.length) emit(ic.rootNamespace, "mesh", mesh);
+  return out;
+}
+
+/**
+ * The context the rules of a namespace- or mesh-wide policy are translated in: no service, no ports
+ * (rule/scope-ports keeps them out of such rules), nothing declared.
+ */
+function scopeContext(ic: IstioContext, namespace: string): DestinationContext {
+  const view = { namespace, service: "*", facts: { name: "*", namespace, selector: {}, serviceAccount: "" }, ports: [], portsDeclared: false } as unknown as DestinationView;
+  return { ic, view, drs: undefined as never };
+}
+
+/**
  * A port-scoped policy whose Service port has no declared pod port: its rules are restricted to a
  * guessed pod port (`operation.ports`). For allow rules a wrong guess only denies (warning); for deny
  * rules it leaves the real pod port un-denied, i.e. opens access (error).
  */
 function warnGuessedDestinationPort(dc: DestinationContext, p: AccessPolicyEntry): void {
-  const port = p.doc.spec.destination.port;
+  const port = p.doc.spec.destination?.port;
   if (port === undefined || servicePort(dc.view, port).declared) return;
   const denies = (p.doc.spec.deny ?? []).length > 0;
   dc.ic.report(p, "/spec/destination/port", "access", denies ? "error" : "warning", "adapter/unsupported-value",

@@ -6,7 +6,8 @@
  * Server side:
  * - A namespace-wide MTLSPolicy → PeerAuthentication `default` in that namespace, no selector,
  *   `mtls.mode` (strict → STRICT, permissive → PERMISSIVE, disabled → DISABLE). Not in Istio's root
- *   namespace, where it would set the mode of the whole mesh: error.
+ *   namespace, where it would set the mode of the whole mesh: error. The mesh-wide one (`scope: mesh`) →
+ *   PeerAuthentication `default` in the root namespace (`rootNamespace` setting).
  * - A service MTLSPolicy → PeerAuthentication `<svc>-mtls` with `selector.matchLabels` = the service's pod
  *   labels (Istio: workload policy > namespace policy > mesh policy). `ports` → `portLevelMtls`, keyed by
  *   the WORKLOAD port: the MTLSPolicy names Service ports, mapped to their `targetPort` (model
@@ -23,15 +24,16 @@
  *
  * Client side (decision): Istio's auto mTLS decides per destination whether the caller's sidecar sends
  * mTLS, from the NAMESPACE/mesh PeerAuthentication only (`BestEffortInferServiceMTLSMode` "ignores
- * workload & port level policies"): it sends mTLS unless the namespace mode is DISABLE. So when a service or
+ * workload & port level policies"): it sends mTLS unless the namespace mode (else the mesh-wide mode) is
+ * DISABLE. So when a service or
  * port mode disagrees with that inference, the DestinationRule of the service sets `trafficPolicy.tls.mode`
  * (whole service) or `portLevelSettings[].tls.mode` (per Service port):
  * - server `disabled` while callers would send mTLS → `DISABLE` (else every call fails the handshake);
  * - server `strict` while callers would send plaintext (namespace `disabled`) → `ISTIO_MUTUAL`.
  * `permissive` accepts both, so it never needs one. Istio replaces the destination-level connectionPool,
  * loadBalancer and outlierDetection wholesale for a port with port-level settings, so those are copied into
- * each port-level entry. A mesh-wide (root namespace) PeerAuthentication is outside the model and not
- * taken into account.
+ * each port-level entry. A PeerAuthentication in the root namespace that unimesh did not write is outside
+ * the model and not taken into account.
  */
 import type { KubeObject } from "../../../api/adapter.js";
 import type { MTLSPolicy } from "../../../api/generated/model.js";
@@ -47,19 +49,28 @@ import type { DestinationContext } from "./types.js";
 type Mode = MTLSPolicy["spec"]["mode"];
 const MODE: Record<Mode, PeerMtlsMode> = { strict: "STRICT", permissive: "PERMISSIVE", disabled: "DISABLE" };
 
-/** PeerAuthentication `default` for each namespace-wide MTLSPolicy. */
+/**
+ * PeerAuthentication `default` for each namespace-wide MTLSPolicy, and `default` in Istio's root
+ * namespace (`rootNamespace` setting) for the mesh-wide one (`scope: mesh`), Istio's mesh-wide policy
+ * (peer_authentication.proto: "the policy in the root namespace ... applies to all workloads in the
+ * mesh"; workload > namespace > mesh, as the model's precedence).
+ */
 export function namespacePeerAuthentications(ic: IstioContext): KubeObject[] {
   const inRoot = ic.model.namespaceMtls.filter((e) => e.namespace === ic.rootNamespace);
   for (const e of inRoot) {
     ic.report(e, "/spec", "mtls", "error", "adapter/unsupported-value",
-      `${e.namespace} is Istio's root namespace: a PeerAuthentication there sets the mode of the whole mesh, not of one namespace; unimesh does not generate it (set the mesh-wide mode in Istio directly)`);
+      `${e.namespace} is Istio's root namespace: a PeerAuthentication there sets the mode of the whole mesh, not of one namespace; write scope: mesh for the mesh-wide mode`);
   }
-  return ic.model.namespaceMtls.filter((e) => e.namespace !== ic.rootNamespace).map((e): IstioObject<PeerAuthenticationSpec> => ({
+  const pa = (namespace: string, e: (typeof inRoot)[number]): IstioObject<PeerAuthenticationSpec> => ({
     apiVersion: SECURITY_V1,
     kind: "PeerAuthentication",
-    metadata: objectMeta(NAMESPACE_PEER_AUTHENTICATION_NAME, e.namespace, [e]),
+    metadata: objectMeta(NAMESPACE_PEER_AUTHENTICATION_NAME, namespace, [e]),
     spec: { mtls: { mode: MODE[e.doc.spec.mode] } },
-  }));
+  });
+  const out = ic.model.namespaceMtls.filter((e) => e.namespace !== ic.rootNamespace).map((e) => pa(e.namespace, e));
+  const mesh = ic.model.meshMtls;
+  if (mesh && !inRoot.length) out.push(pa(ic.rootNamespace, mesh));
+  return out;
 }
 
 /** What to do when a Service port's pod port is not declared (the end of every such diagnostic). */
@@ -167,7 +178,8 @@ function clientTls(server: Mode, client: Client): ClientTLSSettings["mode"] | un
 export function applyClientTls(dc: DestinationContext, dr: DestinationRuleDraft): void {
   const e = dc.view.mtls;
   if (!e) return;
-  const ns = dc.ic.model.namespaceMtlsPolicy(dc.view.namespace);
+  // Auto mTLS infers from the namespace policy, else the mesh-wide one (the root namespace's).
+  const ns = dc.ic.model.namespaceMtlsPolicy(dc.view.namespace) ?? dc.ic.model.meshMtls;
   const auto: Client = ns?.doc.spec.mode === "disabled" ? "plaintext" : "mtls";
   const tp = dr.trafficPolicy;
   const top = clientTls(e.doc.spec.mode, auto);

@@ -52,7 +52,7 @@
 import type { DestinationPort, DestinationView, EffectiveAccessRule, EffectiveMtls, Entry, PortMtls } from "../../../api/model.js";
 import type { MTLSPolicy } from "../../../api/generated/model.js";
 import type { KubeObject } from "../../../api/adapter.js";
-import { canonicalJson, describePortMtls, servicePort } from "../../../api/model.js";
+import { canonicalJson, describePortMtls, policyScope, servicePort } from "../../../api/model.js";
 import { dnsSubdomain } from "../../shared/names.js";
 import { sharedPodPortRules } from "../../shared/shared-pod-ports.js";
 import { sharedPodAccess } from "../../../api/shared-pods.js";
@@ -326,9 +326,13 @@ export function translateInbound(lc: LinkerdContext, v: DestinationView, ports: 
   };
 
 
-  // AccessPolicies: a Server on every pod port they select.
-  for (const p of v.accessPolicies) {
-    const dp = p.doc.spec.destination.port;
+  // The destination's own AccessPolicies: a Server on every pod port they select. Namespace-wide ones
+  // are the namespace's default inbound policy (translator.ts), which covers every port without a Server;
+  // a Server that exists for another reason carries their rules too (below).
+  const own = v.accessPolicies.filter((p) => policyScope(p) === "service");
+  const scoped = v.accessPolicies.filter((p) => policyScope(p) !== "service");
+  for (const p of own) {
+    const dp = p.doc.spec.destination!.port;
     if (!dp && !declared) {
       lc.report(p, "/spec/destination", "access", "error", "adapter/unsupported-value",
         `this AccessPolicy covers every port of ${v.namespace}/${v.service}, and ${ver} authorizes requests per pod port (a Server selects one port; a port without a Server keeps the cluster's default inbound policy), but the service's ports are not declared${guessed()}: ${declareIt}, or set destination.port`);
@@ -386,6 +390,16 @@ export function translateInbound(lc: LinkerdContext, v: DestinationView, ports: 
           rlPort = undefined;
         } else { const n = need(rlPort); n.rateLimit = true; n.from.add(rl.policy); }
       }
+    }
+  }
+
+  // A Server replaces the namespace's default inbound policy on its port: where one exists for the mTLS
+  // mode or a rate limit, it must apply the namespace- and mesh-wide access rules itself.
+  if (scoped.length) {
+    for (const n of needs.values()) {
+      if (n.access) continue;
+      n.access = true;
+      for (const p of scoped) n.from.add(p);
     }
   }
 
