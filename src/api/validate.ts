@@ -805,10 +805,11 @@ function unknownDestinations(model: Model, out: Diagnostic[]): void {
     if (!ids) namedBy.set(key, [id]);
     else if (!ids.includes(id)) ids.push(id);
   };
-  const policies = [...model.trafficPolicies, ...model.accessPolicies];
+  // Namespace- and mesh-wide AccessPolicies name no service.
+  const policies: Entry<TrafficPolicy | AccessPolicy>[] = [...model.trafficPolicies, ...model.accessPolicies.filter((p) => p.doc.spec.destination)];
   for (const p of policies) {
     const ns = destinationNamespace(p);
-    name(`${ns}/${p.doc.spec.destination.service}`, p.id);
+    name(`${ns}/${p.doc.spec.destination!.service}`, p.id);
     if (p.doc.kind !== "TrafficPolicy") continue;
     const spec = (p as Entry<TrafficPolicy>).doc.spec;
     if (spec.mirror?.service) name(`${spec.mirror.namespace ?? ns}/${spec.mirror.service}`, p.id);
@@ -819,7 +820,7 @@ function unknownDestinations(model: Model, out: Diagnostic[]): void {
     if (d) name(`${d.namespace ?? e.namespace}/${d.service}`, e.id);
   }
   const unknown = policies.filter((p) => {
-    const key = `${destinationNamespace(p)}/${p.doc.spec.destination.service}`;
+    const key = `${destinationNamespace(p)}/${p.doc.spec.destination!.service}`;
     return !described.has(key) && namedBy.get(key)!.length === 1;
   });
   if (!unknown.length) return;
@@ -834,7 +835,7 @@ function unknownDestinations(model: Model, out: Diagnostic[]): void {
   }
   for (const p of unknown) {
     const ns = destinationNamespace(p);
-    const svc = p.doc.spec.destination.service;
+    const svc = p.doc.spec.destination!.service;
     const key = `${ns}/${svc}`;
     const near = new Set<string>();
     for (const k of deletions(key)) for (const c of index.get(k) ?? []) if (c !== key && c.startsWith(`${ns}/`) && oneTypo(c.slice(ns.length + 1), svc)) near.add(c.slice(ns.length + 1));
