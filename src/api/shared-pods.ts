@@ -17,7 +17,7 @@
  * policies exactly and needs none of this.
  */
 import type { Severity } from "./diagnostics.js";
-import { type DestinationView, type EffectiveAccessRule, type Entry, type Model, type PodSharer, canonicalJson, servicePort } from "./model.js";
+import { type DestinationView, type EffectiveAccessRule, type Entry, type Model, type PodSharer, canonicalJson, policyScope, servicePort } from "./model.js";
 
 /**
  * How a mesh combines the access objects of two services on a pod both select:
@@ -42,15 +42,20 @@ const OTHER = -1;
 
 /**
  * The access findings of destination `v` against every service sharing its pods. Reported on `v`'s
- * first AccessPolicy (`/spec/destination`), once per other service and kind; `how` says how the mesh
- * authorizes (e.g. `Istio authorizes at the pod (AuthorizationPolicy selector)`). A destination without
- * AccessPolicies has nothing to report: the other service's view reports what its policies do to it.
+ * first own AccessPolicy (`/spec/destination`), once per other service and kind; `how` says how the mesh
+ * authorizes (e.g. `Istio authorizes at the pod (AuthorizationPolicy selector)`). The rules compared are
+ * each service's whole rule set, namespace- and mesh-wide ones included (the same for both: they share a
+ * namespace), so only the services' own AccessPolicies can make them differ. A destination without
+ * AccessPolicies of its own has nothing to report: a sharer with its own reports what its policies do
+ * to it (including where they would open what only the namespace- or mesh-wide ones govern).
  */
 export function sharedPodAccess(model: Model, v: DestinationView, how: string, enforcement: PodEnforcement): SharedPodFinding[] {
-  if (!v.accessPolicies.length) return [];
+  const own = v.accessPolicies.filter((p) => policyScope(p) === "service");
+  if (!own.length) return [];
   const out: SharedPodFinding[] = [];
-  const at = v.accessPolicies[0];
+  const at = own[0];
   const me = `${v.namespace}/${v.service}`;
+  const scoped = model.scopedAccess(v.namespace);
   for (const o of model.podSharers(v.namespace, v.service)) {
     const other = `${v.namespace}/${o.facts.name}`;
     const oPorts = model.servicePorts(v.namespace, o.facts.name);
@@ -60,10 +65,18 @@ export function sharedPodAccess(model: Model, v: DestinationView, how: string, e
     if (!oPorts.length || !v.ports.length) tps.add(OTHER);
     const reachesO = (tp: number) => !oPorts.length || oPorts.some((p) => p.targetPort === tp);
     const reachesV = (tp: number) => !v.ports.length || v.ports.some((p) => p.targetPort === tp);
-    const ov = o.view?.accessPolicies.length ? o.view : undefined;
+    // What governs requests sent to the other service: its view's rules (its own AccessPolicies and the
+    // namespace- and mesh-wide ones), or without a view the namespace- and mesh-wide ones alone.
+    const oOwn = !!o.view?.accessPolicies.some((p) => policyScope(p) === "service");
+    const ov: AccessSide | undefined = o.view?.accessPolicies.length ? o.view
+      : scoped ? { accessPolicies: scoped.policies, allow: scoped.allow, deny: scoped.deny, ports: oPorts } : undefined;
     const widen: number[] = [];
     const tighten: number[] = [];
     const denies: number[] = [];
+    /** Pod ports where these rules admit requests the other's namespace- or mesh-wide rules do not. */
+    const opensOther: number[] = [];
+    /** Pod ports where these rules deny requests the other's namespace- or mesh-wide rules admit. */
+    const closesOther: number[] = [];
     for (const tp of [...tps].sort((a, b) => a - b)) {
       if (!reachesO(tp) && !reachesV(tp)) continue;
       if (!governs(v, tp)) continue;
@@ -74,6 +87,17 @@ export function sharedPodAccess(model: Model, v: DestinationView, how: string, e
         continue;
       }
       const theirs = rulesAt(ov, tp);
+      if (!oOwn) {
+        // The other service has no AccessPolicy of its own, only the namespace- and mesh-wide ones, which
+        // these rules include: on the shared pods its requests follow these rules (the mesh applies them
+        // there: Istio's selector picks the pods, Linkerd's Server is the only one). Its own view never
+        // reports (nothing of its own), so both directions are said here.
+        if (!reachesO(tp)) continue;
+        const allowTheirs = new Set(theirs.filter((k) => k.startsWith(ALLOW)));
+        if (!allowTheirs.has(ALLOW_ALL) && mine.some((k) => k.startsWith(ALLOW) && !allowTheirs.has(k))) opensOther.push(tp);
+        else if (mine.some((k) => k.startsWith(DENY) && !theirs.includes(k))) closesOther.push(tp);
+        continue;
+      }
       if (enforcement === "one-wins") {
         if (mine.join("\n") !== theirs.join("\n")) widen.push(tp);
         continue;
@@ -89,15 +113,24 @@ export function sharedPodAccess(model: Model, v: DestinationView, how: string, e
       return xs.includes(OTHER) ? (text ? `${text} and the pod ports not declared` : "the pod ports not declared") : text;
     };
     const shared = `${other} and ${me} select the same pods (${relationText(o, me, other)}), and ${how}`;
+    const wide = () => scoped!.policies.map((p) => p.id).join(", ");
     if (widen.length) {
       out.push({ policy: at, pointer: "/spec/destination", severity: "error",
         message: enforcement === "union"
           ? `${shared}: on ${ports(widen)} the AccessPolicies of ${other} allow requests those of ${me} do not, and the mesh would allow them on the shared pods for requests sent to ${me} too; give both services the same access rules, or selectors that cannot pick the same pod (a label both have, with different values)`
           : `${shared}: on ${ports(widen)} their AccessPolicies differ, and the mesh applies only one service's objects to a pod port (which one is not up to unimesh), so requests sent to ${me} could be decided by the rules of ${other}; give both services the same access rules, or selectors that cannot pick the same pod (a label both have, with different values)` });
     }
+    if (opensOther.length) {
+      out.push({ policy: at, pointer: "/spec/destination", severity: "error",
+        message: `${shared}: ${other} has no AccessPolicy of its own, so only the namespace- and mesh-wide ones (${wide()}) govern it, and on ${ports(opensOther)} the AccessPolicies of ${me} allow requests those do not; the mesh would allow them on the shared pods for requests sent to ${other} too; give ${other} an AccessPolicy with the same rules as ${me}, or selectors that cannot pick the same pod (a label both have, with different values)` });
+    }
     if (tighten.length) {
       out.push({ policy: at, pointer: "/spec/destination", severity: "warning",
         message: `${shared}: ${other} has no AccessPolicy on ${ports(tighten)}, so requests sent to ${other} that reach the shared pods there are decided by these AccessPolicies of ${me} too (only callers they allow pass); give ${other} an AccessPolicy with the rules you want for it (the same as ${me}'s is exact), or selectors that cannot pick the same pod` });
+    }
+    if (closesOther.length) {
+      out.push({ policy: at, pointer: "/spec/destination", severity: "warning",
+        message: `${shared}: ${other} has no AccessPolicy of its own (only the namespace- and mesh-wide ones: ${wide()}), so on ${ports(closesOther)} the deny rules of ${me}'s AccessPolicies also refuse requests sent to ${other} that reach the shared pods; give ${other} an AccessPolicy with the same rules as ${me} to make it explicit, or selectors that cannot pick the same pod` });
     }
     if (denies.length) {
       out.push({ policy: at, pointer: "/spec/destination", severity: "warning",
@@ -105,6 +138,14 @@ export function sharedPodAccess(model: Model, v: DestinationView, how: string, e
     }
   }
   return out;
+}
+
+/** The parts of a destination view the comparison reads (a service without a view: its scoped rules). */
+interface AccessSide {
+  readonly accessPolicies: readonly DestinationView["accessPolicies"][number][];
+  readonly allow: readonly EffectiveAccessRule[];
+  readonly deny: readonly EffectiveAccessRule[];
+  readonly ports: DestinationView["ports"];
 }
 
 /** Says how the pods of two services relate, for a message. */
@@ -119,11 +160,12 @@ function relationText(o: PodSharer, me: string, other: string): string {
 
 /**
  * True when an AccessPolicy of the destination governs pod port `tp` (at the pod: a policy without
- * `destination.port` governs every pod port; a port-scoped one the pod port of its Service port).
+ * `destination.port`, namespace- and mesh-wide ones included, governs every pod port; a port-scoped one
+ * the pod port of its Service port).
  */
-export function governs(v: DestinationView, tp: number): boolean {
+export function governs(v: AccessSide, tp: number): boolean {
   for (const p of v.accessPolicies) {
-    const port = p.doc.spec.destination.port;
+    const port = p.doc.spec.destination?.port;
     if (port === undefined || (tp !== OTHER && servicePort(v, port).targetPort === tp)) return true;
   }
   return false;
@@ -139,14 +181,14 @@ const ALLOW_ALL = '{"action":"allow","conditions":{},"source":null}';
  * resolved source, every condition but ports), sorted and without repeats: two services whose keys at
  * a pod port are equal admit exactly the same requests there.
  */
-function rulesAt(v: DestinationView, tp: number): string[] {
+function rulesAt(v: AccessSide, tp: number): string[] {
   const keys = new Set<string>();
   for (const r of [...v.allow, ...v.deny]) if (appliesAt(v, r, tp)) keys.add(ruleKey(r));
   return [...keys].sort();
 }
 
 /** True when a rule's port condition (rule `ports`, the policy's port) admits pod port `tp`. */
-function appliesAt(v: DestinationView, r: EffectiveAccessRule, tp: number): boolean {
+function appliesAt(v: AccessSide, r: EffectiveAccessRule, tp: number): boolean {
   const own = r.rule.ports;
   const named = own ? (r.port === undefined ? own : own.filter((p) => p === r.port)) : r.port === undefined ? undefined : [r.port];
   if (!named) return true;

@@ -109,3 +109,53 @@ describe("scope: namespace- and mesh-wide policies", () => {
     expect(await plaintext(proxy.inboundPort("wiki", "tools", wiki.port), "/public")).toBe(200);
   });
 });
+
+/**
+ * Istio's own examples on real traffic: `allow-nothing` for namespace foo (istio/api
+ * security/v1beta1/authorization_policy.proto) and the mesh-wide STRICT PeerAuthentication of the task
+ * "Globally enabling Istio mutual TLS in STRICT mode" (istio.io authn-policy), with the task's
+ * httpbin and sleep in namespaces foo and bar: a plain-text client (the task's unmeshed sleep.legacy) is
+ * refused everywhere; meshed callers reach bar, and nobody reaches foo.
+ */
+describe("scope: Istio's allow-nothing and mesh-wide STRICT examples", () => {
+  const EXAMPLES = `
+apiVersion: unimesh.io/v1alpha1
+kind: AccessPolicy
+metadata: {name: allow-nothing, namespace: foo}
+spec: {}
+---
+apiVersion: unimesh.io/v1alpha1
+kind: MTLSPolicy
+metadata: {name: default, namespace: istio-system}
+spec: {scope: mesh, mode: strict}
+`;
+  let httpbinFoo: App, httpbinBar: App, sleepFoo: App, sleepBar: App, proxy: ProxyRuntime;
+  beforeAll(async () => {
+    [httpbinFoo, httpbinBar, sleepFoo, sleepBar] = await Promise.all(["httpbin", "httpbin", "sleep", "sleep"].map((n) => startApp(n)));
+    proxy = await startMesh(meshConfig(EXAMPLES, registry([
+      { service: "httpbin", namespace: "foo", port: httpbinFoo.port },
+      { service: "httpbin", namespace: "bar", port: httpbinBar.port },
+      { service: "sleep", namespace: "foo", port: sleepFoo.port, outbound: true },
+      { service: "sleep", namespace: "bar", port: sleepBar.port, outbound: true },
+    ])));
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await closeAgents();
+    await Promise.all([httpbinFoo, httpbinBar, sleepFoo, sleepBar].map((a) => a?.close()));
+  });
+
+  test("allow-nothing: no caller reaches a workload of foo, from foo or elsewhere; bar stays open to meshed callers", async () => {
+    const before = httpbinFoo.seen.length;
+    for (const ns of ["foo", "bar"]) {
+      expect((await call(proxy.outboundPort("sleep", ns), "httpbin.foo", "/ip")).status).toBe(403);
+      expect((await call(proxy.outboundPort("sleep", ns), "httpbin.bar", "/ip")).status).toBe(200);
+    }
+    expect(httpbinFoo.seen.length).toBe(before);
+  });
+
+  test("mesh-wide STRICT: a plain-text client is refused in every namespace", async () => {
+    await expect(plaintext(proxy.inboundPort("httpbin", "bar", httpbinBar.port), "/ip")).rejects.toThrow();
+    await expect(plaintext(proxy.inboundPort("httpbin", "foo", httpbinFoo.port), "/ip")).rejects.toThrow();
+  });
+});

@@ -412,3 +412,58 @@ describe("istio: namespace- and mesh-wide AccessPolicies", () => {
     ]);
   });
 });
+
+describe("istio: namespace- and mesh-wide AccessPolicies on pods two Services share (issue #9)", () => {
+  // reviews = {app: reviews}; reviews-v2 = {app: reviews, version: v2}: every reviews-v2 pod is a reviews pod.
+  const services = `${H}kind: MeshService\nmetadata: {name: reviews, namespace: shop}\nspec: {ports: [{port: 9080}]}\n---\n` +
+    `${H}kind: MeshService\nmetadata: {name: reviews-v2, namespace: shop}\nspec: {selector: {app: reviews, version: v2}, serviceAccount: reviews, ports: [{port: 9080}]}\n---\n`;
+  const access = (name: string, svc: string, rules: string) => `${H}kind: AccessPolicy\nmetadata: {name: ${name}, namespace: shop}\nspec:\n  destination: {service: ${svc}}\n${rules}\n---\n`;
+  const allowNothing = `${H}kind: AccessPolicy\nmetadata: {name: allow-nothing, namespace: shop}\nspec: {}\n---\n`;
+  const readers = access("reviews-readers", "reviews", "  allow: [{source: {serviceAccounts: [productpage]}}]");
+
+  test("allow-nothing for the namespace and an allow on reviews only: the reviews AuthorizationPolicy would admit productpage to reviews-v2, which the namespace closes: an error, nothing emitted", () => {
+    const r = run(services + allowNothing + readers);
+    expect(errors(r)).toEqual(["/spec/destination adapter/unsupported-value"]);
+    const e = r.diagnostics.find((d) => d.severity === "error")!;
+    expect(e.policy).toBe("AccessPolicy/shop/reviews-readers");
+    expect(e.message).toContain("shop/reviews-v2 has no AccessPolicy of its own, so only the namespace- and mesh-wide ones (AccessPolicy/shop/allow-nothing) govern it");
+    expect(e.message).toContain("the AccessPolicies of shop/reviews allow requests those do not");
+    expect(r.resources).toEqual([]);
+  });
+
+  test("the other way round: an allow on reviews-v2 would open the reviews pods it shares, which only the namespace's allow-nothing governs: an error", () => {
+    const r = run(services + allowNothing + access("v2-open", "reviews-v2", "  allow: [{}]"));
+    expect(errors(r)).toEqual(["/spec/destination adapter/unsupported-value"]);
+    expect(r.diagnostics.find((d) => d.severity === "error")!.policy).toBe("AccessPolicy/shop/v2-open");
+  });
+
+  test("the same own rules on both services next to the namespace's allow-nothing: exact, no conflict", () => {
+    const r = run(services + allowNothing + readers + access("v2-readers", "reviews-v2", "  allow: [{source: {serviceAccounts: [productpage]}}]"));
+    expect(r.ok).toBe(true);
+    expect(warnings(r)).toEqual([]);
+    expect(find(r.resources, "AuthorizationPolicy", "unimesh.namespace-allow", "shop").spec).toEqual({ action: "ALLOW" });
+    expect(find(r.resources, "AuthorizationPolicy", "reviews-v2-allow").spec.rules).toEqual(find(r.resources, "AuthorizationPolicy", "reviews-allow").spec.rules);
+  });
+
+  test("a namespace-wide allow for everyone: an allow on reviews opens nothing more (the namespace's rule set already admits every request)", () => {
+    const r = run(services + `${H}kind: AccessPolicy\nmetadata: {name: open, namespace: shop}\nspec: {allow: [{}]}\n---\n` + readers);
+    expect(r.ok).toBe(true);
+    expect(warnings(r)).toEqual([]);
+  });
+
+  test("a deny on reviews also refuses requests sent to reviews-v2 (Istio ORs DENY policies): a warning naming the namespace-wide policy", () => {
+    const r = run(services + `${H}kind: AccessPolicy\nmetadata: {name: shop-only, namespace: shop}\nspec: {allow: [{source: {namespaces: [shop]}}]}\n---\n` +
+      access("no-ratings", "reviews", "  deny: [{source: {serviceAccounts: [ratings]}}]"));
+    expect(r.ok).toBe(true);
+    expect(r.diagnostics.filter((d) => d.code === "adapter/conflict").map((d) => [d.policy, d.message])).toEqual([
+      ["AccessPolicy/shop/no-ratings", expect.stringContaining("shop/reviews-v2 has no AccessPolicy of its own (only the namespace- and mesh-wide ones: AccessPolicy/shop/shop-only), so on pod port 9080 the deny rules of shop/reviews's AccessPolicies also refuse requests sent to shop/reviews-v2")],
+    ]);
+  });
+
+  test("mesh-wide rules count like namespace-wide ones: a mesh-wide allow-nothing and an allow on reviews only is an error", () => {
+    const mesh = `${H}kind: AccessPolicy\nmetadata: {name: mesh-nothing, namespace: platform}\nspec: {scope: mesh}\n---\n`;
+    const r = run(services + mesh + readers);
+    expect(errors(r)).toEqual(["/spec/destination adapter/unsupported-value"]);
+    expect(r.diagnostics.find((d) => d.severity === "error")!.message).toContain("(AccessPolicy/platform/mesh-nothing)");
+  });
+});

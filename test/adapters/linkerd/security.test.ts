@@ -216,6 +216,28 @@ describe("linkerd: Services whose selectors pick the same pods (issue #9)", () =
     expect(r.diagnostics.filter((d) => d.severity === "error").map((d) => d.message)).toContainEqual(expect.stringContaining("both need a Server on pod port 9080 (reviews for access, reviews-v2 for its mTLS mode)"));
   });
 
+  test("namespace allow-nothing (default policy deny) and an AccessPolicy on reviews only: requests to reviews-v2 meet the reviews Server on the shared pods, which admits productpage: an error", () => {
+    const allowNothing = `${H}kind: AccessPolicy\nmetadata: {name: allow-nothing, namespace: shop}\nspec: {}\n---\n`;
+    const r = run(services + allowNothing + readers);
+    expect(errors(r)).toEqual(["/spec/destination adapter/unsupported-value"]);
+    expect(r.diagnostics.find((d) => d.severity === "error")!.message).toContain("shop/reviews-v2 has no AccessPolicy of its own, so only the namespace- and mesh-wide ones (AccessPolicy/shop/allow-nothing) govern it");
+    expect(r.resources).toEqual([]);
+    // The same rules on both: exact (two equal Servers, whichever applies).
+    const same = run(services + allowNothing + readers + access("v2-readers", "reviews-v2", "  allow: [{source: {serviceAccounts: [productpage]}}]"));
+    expect(same.ok).toBe(true);
+    expect(find(same.resources, "Namespace", "shop").metadata.annotations["config.linkerd.io/default-inbound-policy"]).toBe("deny");
+  });
+
+  test("an access Server next to an mTLS Server that carries only the namespace-wide rules: an error (the mTLS one could win and drop reviews' own rules)", () => {
+    const allowNothing = `${H}kind: AccessPolicy\nmetadata: {name: allow-nothing, namespace: shop}\nspec: {}\n---\n`;
+    const r = run(services + allowNothing + readers + mtls("{destination: {service: reviews-v2}, mode: strict}"));
+    expect(r.diagnostics.filter((d) => d.severity === "error").map((d) => [d.policy, d.message])).toEqual([
+      ["AccessPolicy/shop/reviews-readers", expect.stringContaining("shop/reviews-v2 has no AccessPolicy of its own")],
+      ["AccessPolicy/shop/reviews-readers", expect.stringContaining("both need a Server on pod port 9080 (reviews for access, reviews-v2 for its mTLS mode with the namespace- and mesh-wide access rules only)")],
+      ["MTLSPolicy/shop/m", expect.stringContaining("both need a Server on pod port 9080 (reviews-v2 for its mTLS mode with the namespace- and mesh-wide access rules only, reviews for access)")],
+    ]);
+  });
+
   test("mTLS: a permissive reviews-v2 never loosens the strict reviews pods: both Servers get the strictest", () => {
     const r = run(services + mtls("{destination: {service: reviews}, mode: strict}", "a") + mtls("{destination: {service: reviews-v2}, mode: permissive}", "b"));
     expect(r.ok).toBe(true);

@@ -664,22 +664,35 @@ function serverNeedsOf(v: DestinationView): Map<number, ServerNeed> {
     if (!n) needs.set(tp, (n = { access: false, mtls: false, rateLimit: false, from: new Set() }));
     return n;
   };
+  const scoped: Entry<any>[] = [];
   for (const p of v.accessPolicies) {
-    const dp = p.doc.spec.destination.port;
+    const dp = p.doc.spec.destination?.port;
+    if (policyScope(p) !== "service") { scoped.push(p); continue; }
     for (const tp of dp ? [servicePort(v, dp).targetPort] : v.ports.map((x) => x.targetPort)) { const n = need(tp); n.access = true; n.from.add(p); }
   }
   if (v.mtls) for (const x of v.ports) { const n = need(x.targetPort); n.mtls = true; n.from.add(v.mtls); }
   const rl = new Set(v.ports.map((x) => x.targetPort));
   if (v.rateLimit && rl.size === 1) { const n = need([...rl][0]); n.rateLimit = true; n.from.add(v.rateLimit.policy); }
+  // As translateInbound: a Server made for the mTLS mode or a rate limit carries the namespace- and
+  // mesh-wide access rules (it replaces the namespace's default inbound policy on its port).
+  if (scoped.length) for (const n of needs.values()) if (!n.access) { n.access = true; for (const p of scoped) n.from.add(p); }
   return needs;
+}
+
+/** True when a Server is made for the service's own AccessPolicies (not only namespace- or mesh-wide ones). */
+function ownAccess(n: ServerNeed): boolean {
+  for (const e of n.from) if (e.doc.kind === "AccessPolicy" && policyScope(e) === "service") return true;
+  return false;
 }
 
 /**
  * Services sharing the destination's pods (model podSharers) whose own Servers select the same pod port:
  * Linkerd applies only the oldest Server to a pod port, so both must be equivalent. Two access Servers
  * are (their rules are compared by sharedPodAccess), and so are two Servers for the mTLS mode alone
- * (each has the group's strictest mode, model podPortMtls); an access Server next to one for mTLS or a
- * rate limit alone, or a rate limit on either, is not: an error.
+ * (each has the group's strictest mode, model podPortMtls; with namespace- or mesh-wide AccessPolicies
+ * both carry their rules); an access Server for the service's own AccessPolicies next to one for mTLS or
+ * a rate limit alone (even with the namespace- and mesh-wide rules: the service's own are missing), or a
+ * rate limit on either, is not: an error.
  */
 function checkSharedServers(lc: LinkerdContext, v: DestinationView, needs: Map<number, ServerNeed>, how: string): void {
   const sharers = lc.model.podSharers(v.namespace, v.service);
@@ -689,8 +702,8 @@ function checkSharedServers(lc: LinkerdContext, v: DestinationView, needs: Map<n
     const theirs = serverNeedsOf(o.view);
     for (const [tp, n] of needs) {
       const t = theirs.get(tp);
-      if (!t || (!n.rateLimit && !t.rateLimit && n.access === t.access)) continue;
-      const why = (x: ServerNeed) => [x.access ? "access" : "", x.mtls && !x.access ? "its mTLS mode" : "", x.rateLimit ? "a rate limit" : ""].filter(Boolean).join(" and ");
+      if (!t || (!n.rateLimit && !t.rateLimit && n.access === t.access && ownAccess(n) === ownAccess(t))) continue;
+      const why = (x: ServerNeed) => [x.access && ownAccess(x) ? "access" : "", x.mtls && !ownAccess(x) ? `its mTLS mode${x.access ? " with the namespace- and mesh-wide access rules only" : ""}` : "", x.rateLimit ? "a rate limit" : ""].filter(Boolean).join(" and ");
       const first = n.from.values().next().value!;
       lc.report(first, "/spec/destination", n.access ? "access" : n.rateLimit ? "rateLimit" : "mtls", "error", "adapter/unsupported-value",
         `${v.namespace}/${o.facts.name} selects some of the same pods as ${v.namespace}/${v.service} (selector ${canonicalJson(o.facts.selector)}), and both need a Server on pod port ${tp} (${v.service} for ${why(n)}, ${o.facts.name} for ${why(t)}); ${how}, so the other Server and what hangs off it would be ignored on the shared pods; give the services selectors that cannot pick the same pod, or the same AccessPolicies and no rate limit`);
