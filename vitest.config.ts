@@ -1,8 +1,22 @@
 import { defineConfig } from "vitest/config";
 
 /**
- * Two projects, both run by `npm test`:
- * - `unit`: everything under test/ but test/cluster (no network, no cluster);
+ * Tests that start processes or listen on sockets (the `slow` project). Everything else under test/ but
+ * test/cluster is `fast`: unit tests, the golden files, the CLI in-process.
+ */
+const SLOW = [
+  "test/proxy/**/*.test.ts", // the built-in proxy through real sockets
+  "test/cli/process.test.ts", // the CLI as a child process
+  "test/cli/up.test.ts", // `unimesh up`: proxy and apps as processes
+  "test/cli/first-hour.test.ts", // includes shell completion scripts run by bash
+  "test/cli/package.test.ts", // npm pack
+  "test/kube/cli.test.ts", // discover/diff/apply against the fake API server over HTTP
+];
+
+/**
+ * Three projects, all run by `npm test` (and CI):
+ * - `fast`: unit and golden tests, no process, no socket (`npm run test:fast`, seconds);
+ * - `slow`: the {@link SLOW} files (`npm run test:slow` runs them with `cluster`);
  * - `cluster`: test/cluster, against real Kubernetes API servers that its global setup starts in the
  *   background (test/cluster/support/servers.ts; `npm run test:cluster` runs only this project). Skipped
  *   with one line where the machine cannot start them; required (a failure) with CI set.
@@ -16,7 +30,11 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "unit", include: ["test/**/*.test.ts"], exclude: ["test/cluster/**", "node_modules/**"], sequence: { groupOrder: 0 } },
+        test: { name: "fast", include: ["test/**/*.test.ts"], exclude: ["test/cluster/**", "node_modules/**", ...SLOW], sequence: { groupOrder: 0 } },
+      },
+      {
+        extends: true,
+        test: { name: "slow", include: SLOW, sequence: { groupOrder: 0 } },
       },
       {
         extends: true,
@@ -24,7 +42,7 @@ export default defineConfig({
           name: "cluster",
           include: ["test/cluster/**/*.test.ts"],
           globalSetup: ["test/cluster/global-setup.ts"],
-          // After the unit tests: the servers start in the background meanwhile, so nothing waits for them.
+          // After the other tests: the servers start in the background meanwhile, so nothing waits for them.
           sequence: { groupOrder: 1 },
           // Waiting for a server (cold start 10-30 s, more when kube-up.sh first installs etcd) and real API calls.
           testTimeout: 120_000,

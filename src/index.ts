@@ -30,8 +30,8 @@ export {
 } from "./api/adapter.js";
 export { translate, translateOrThrow, resolveVersion, type TranslateRequest, type TranslateResult, type PolicyStatus } from "./api/translate.js";
 export { toYaml, toJson, serialize, dumpYaml, type OutputFormat } from "./api/emit.js";
-export { dnsLabel, dnsSubdomain, isDnsLabel, isDnsSubdomain, serviceHost } from "./adapters/shared/names.js";
-export { MANAGED_BY_LABEL, MANAGED_BY_VALUE, POLICY_SET_LABEL, POLICIES_ANNOTATION, PATCH_ANNOTATION, isPatch, objectMeta, addPolicies } from "./adapters/shared/ownership.js";
+export { dnsLabel, dnsSubdomain, isDnsLabel, isDnsSubdomain, serviceHost } from "./api/names.js";
+export { MANAGED_BY_LABEL, MANAGED_BY_VALUE, POLICY_SET_LABEL, POLICIES_ANNOTATION, PATCH_ANNOTATION, isPatch, objectMeta, addPolicies } from "./api/ownership.js";
 export { BUILTIN_ADAPTERS, findAdapter } from "./adapters/index.js";
 export { istio } from "./adapters/istio/index.js";
 export { linkerd } from "./adapters/linkerd/index.js";

@@ -3,7 +3,14 @@
  * a plain data object with a stable `code`. Printers ({@link formatDiagnostic}) are kept apart from
  * the data so tools can consume the JSON form.
  */
-import type { PolicyStatus } from "./translate.js";
+
+/** Per-policy outcome, as Gloo Mesh reports it: accepted, or rejected with the reasons. */
+export interface PolicyStatus {
+  policy: string;
+  state: "accepted" | "accepted-with-warnings" | "rejected";
+  /** Codes of the diagnostics about this policy. */
+  reasons: string[];
+}
 
 /** How bad a diagnostic is. `error` makes validation/translation fail; `--strict` promotes `warning`. */
 export type Severity = "error" | "warning" | "info";

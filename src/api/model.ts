@@ -11,6 +11,12 @@ import type {
 import { parseDuration } from "./duration.js";
 import { locatePointer } from "./load.js";
 import { type Diagnostic, copyFields } from "./diagnostics.js";
+import { canonicalJson } from "./canonical-json.js";
+import { cmp, shortHash } from "./strings.js";
+import { type Subset, SubsetNamer, subsetLabels } from "./subsets.js";
+
+// Helpers that lived here, still exported from this module for the code that imports them from it.
+export { canonicalJson, cmp, shortHash, SubsetNamer, subsetLabels, type Subset };
 
 /** The kinds of unimesh documents. */
 export type DocumentKind = "TrafficPolicy" | "AccessPolicy" | "MTLSPolicy" | "MeshService" | "ClusterInfo";
@@ -63,12 +69,6 @@ export interface ServiceFacts {
 export interface At<T> {
   value: T;
   pointer: string;
-}
-
-/** A subset of a destination: a name unique within the destination and its pod labels. */
-export interface Subset {
-  name: string;
-  labels: Labels;
 }
 
 /** One weighted backend of a route. */
@@ -1198,157 +1198,4 @@ export function trafficKey(r: EffectiveRoute): string {
   const m = r.match?.value;
   const match = m && (m.path || m.method || m.headers || m.queryParams) ? m : null;
   return canonicalJson({ source, port: r.port ?? null, match });
-}
-
-/** JSON with object keys sorted, for equality and hashing. */
-export function canonicalJson(v: unknown): string {
-  // Plain JSON data (the model's documents) is written directly; anything else (toJSON, functions,
-  // class instances, keys JavaScript orders as integers, cycles) by the reference below.
-  if (v !== null && typeof v === "object") {
-    try {
-      return canonicalPlain(v);
-    } catch {
-      // fall through: the reference gives the same result, or throws the same error
-    }
-  }
-  return canonicalReference(v);
-}
-
-/** The definition of {@link canonicalJson}. */
-function canonicalReference(v: unknown): string {
-  return JSON.stringify(v, (_k, val) =>
-    val && typeof val === "object" && !Array.isArray(val)
-      ? Object.fromEntries(Object.keys(val).sort().filter((k) => val[k] !== undefined).map((k) => [k, val[k]]))
-      : val,
-  );
-}
-
-const NOT_PLAIN = new Error("not plain JSON data");
-
-/** canonicalJson of plain data, as {@link canonicalReference} writes it; throws NOT_PLAIN otherwise. */
-function canonicalPlain(v: unknown): string {
-  switch (typeof v) {
-    case "string": return quote(v);
-    case "number": return Number.isFinite(v) ? String(v) : "null";
-    case "boolean": return v ? "true" : "false";
-    case "object": {
-      if (v === null) return "null";
-      if (typeof (v as { toJSON?: unknown }).toJSON === "function") throw NOT_PLAIN;
-      if (Array.isArray(v)) {
-        if (Object.getPrototypeOf(v) !== Array.prototype) throw NOT_PLAIN;
-        let out = "[";
-        for (let i = 0; i < v.length; i++) {
-          const x = v[i];
-          out += (i ? "," : "") + (x === undefined ? "null" : canonicalPlain(x));
-        }
-        return out + "]";
-      }
-      const proto = Object.getPrototypeOf(v);
-      if (proto !== Object.prototype && proto !== null) throw NOT_PLAIN;
-      const keys = Object.keys(v);
-      if (!isSorted(keys)) keys.sort();
-      let out = "{";
-      let first = true;
-      for (let i = 0; i < keys.length; i++) {
-        const k = keys[i];
-        // Integer-like keys come first in a rebuilt object, whatever the sort said: left to the reference.
-        const c = k.charCodeAt(0);
-        if (c >= 48 && c <= 57) throw NOT_PLAIN;
-        const x = (v as Record<string, unknown>)[k];
-        if (x === undefined) continue;
-        out += (first ? "" : ",") + quoteKey(k) + ":" + canonicalPlain(x);
-        first = false;
-      }
-      return out + "}";
-    }
-    default: throw NOT_PLAIN; // undefined, functions, symbols inside values, bigint
-  }
-}
-
-/**
- * `JSON.stringify(s)` for a string: written directly when it has nothing JSON escapes (no `"`, `\`,
- * control character or lone surrogate: then JSON's text is the string in quotes), else by JSON.stringify.
- */
-function quote(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 34 || c === 92 || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(s);
-  }
-  return '"' + s + '"';
-}
-
-/** {@link quote} of an object key, remembered: the documents use few distinct keys, again and again. */
-function quoteKey(k: string): string {
-  let q = quotedKeys.get(k);
-  if (q === undefined) {
-    q = quote(k);
-    if (quotedKeys.size < 4096) quotedKeys.set(k, q);
-  }
-  return q;
-}
-const quotedKeys = new Map<string, string>();
-
-/** True when the strings are in code-unit order (what `sort()` would leave as it is). */
-function isSorted(keys: readonly string[]): boolean {
-  for (let i = 1; i < keys.length; i++) if (keys[i - 1] > keys[i]) return false;
-  return true;
-}
-
-/**
- * Names subsets of one destination: a declared MeshService subset keeps its name; otherwise the label
- * values joined by `-` in key order (`{version: v2}` → `v2`), made DNS-1123 safe, with a short hash
- * when two label sets would get the same name.
- */
-export class SubsetNamer {
-  private byKey = new Map<string, Subset>();
-  private used = new Set<string>();
-  constructor(private readonly facts: Pick<ServiceFacts, "subsets">) {}
-
-  /** The subset of these labels, or of this declared name (`stable`: see {@link subsetLabels}). */
-  name(ref: Labels | string): Subset {
-    const labels = subsetLabels(this.facts, ref);
-    const key = canonicalJson(labels);
-    const known = this.byKey.get(key);
-    if (known) return known;
-    const declared = this.facts.subsets?.find((s) => canonicalJson(s.labels) === key);
-    let name = declared?.name ?? derive(labels);
-    if (!declared && this.used.has(name)) name = `${name.slice(0, 54).replace(/-+$/, "")}-${shortHash(key)}`;
-    const s = { name, labels };
-    this.byKey.set(key, s);
-    this.used.add(name);
-    return s;
-  }
-
-  all(): Subset[] {
-    return [...this.byKey.values()].sort((a, b) => cmp(a.name, b.name));
-  }
-}
-
-/**
- * The pod labels of a subset reference: labels as written, or for a name (`subset: stable`) the labels
- * of the subset of that name the MeshService declares. A name no MeshService declares is a validation
- * error (`rule/unknown-subset`); should a model with that error be translated anyway, the name is read as
- * `{version: <name>}`, the convention of the subsets discover finds.
- */
-export function subsetLabels(facts: Pick<ServiceFacts, "subsets">, ref: Labels | string): Labels {
-  if (typeof ref !== "string") return ref;
-  return facts.subsets?.find((s) => s.name === ref)?.labels ?? { version: ref };
-}
-
-function derive(labels: Labels): string {
-  const raw = Object.keys(labels).sort().map((k) => labels[k]).join("-").toLowerCase();
-  const clean = raw.replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").replace(/-{2,}/g, "-");
-  if (!clean) return `subset-${shortHash(canonicalJson(labels))}`;
-  return clean.length > 63 ? `${clean.slice(0, 54).replace(/-+$/, "")}-${shortHash(raw)}` : clean;
-}
-
-/** 8 hex characters of SHA-256: stable, for name suffixes. */
-export function shortHash(s: string): string {
-  // node:crypto is loaded on first use: most runs never hash, and loading it costs start-up time.
-  return process.getBuiltinModule("node:crypto").createHash("sha256").update(s).digest("hex").slice(0, 8);
-}
-
-/** Code-unit string comparison (locale-independent, so output order never depends on the machine). */
-export function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

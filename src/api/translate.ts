@@ -4,11 +4,11 @@
  */
 import { type Adapter, CORE_SETTINGS, type KubeObject, type TranslateContext, type TranslateOptions } from "./adapter.js";
 import {
-  type Diagnostic, InternalError, InvalidInputError, UsageError, copyFields, diagnosticsByPolicy, hasErrors, promoteWarnings, sortDiagnostics, statusOf,
+  type Diagnostic, type PolicyStatus, InternalError, InvalidInputError, UsageError, copyFields, diagnosticsByPolicy, hasErrors, promoteWarnings, sortDiagnostics, statusOf,
 } from "./diagnostics.js";
 import { type Entry, type Model, cmp } from "./model.js";
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, POLICY_SET_LABEL, isPatch } from "../adapters/shared/ownership.js";
-import { isDnsLabel, isDnsSubdomain } from "../adapters/shared/names.js";
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, POLICY_SET_LABEL, isPatch } from "./ownership.js";
+import { isDnsLabel, isDnsSubdomain } from "./names.js";
 
 /** Options of {@link translate}. */
 export interface TranslateRequest extends TranslateOptions {
@@ -19,13 +19,7 @@ export interface TranslateRequest extends TranslateOptions {
   strict?: boolean;
 }
 
-/** Per-policy outcome, as Gloo Mesh reports it: accepted, or rejected with the reasons. */
-export interface PolicyStatus {
-  policy: string;
-  state: "accepted" | "accepted-with-warnings" | "rejected";
-  /** Codes of the diagnostics about this policy. */
-  reasons: string[];
-}
+export type { PolicyStatus } from "./diagnostics.js";
 
 /** Result of a translation. */
 export interface TranslateResult {

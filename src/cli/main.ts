@@ -9,11 +9,10 @@ import { Command, CommanderError } from "./commander.js";
 import { EXIT, EXIT_TABLE, type ExitCode } from "./exit-codes.js";
 import type { CliIO } from "./io.js";
 import { commandsFor } from "./commands/index.js";
+import { VERSION } from "./version.js";
 
-/** A command module: adds itself to the program; its action returns the exit code. */
-export interface CliCommand {
-  register(program: CommanderCommand, io: CliIO, done: (code: ExitCode) => void): void;
-}
+export type { CliCommand } from "./command.js";
+export { VERSION } from "./version.js";
 
 /**
  * Runs the CLI with `argv` (without the node and script paths) and returns the exit code.
@@ -54,6 +53,3 @@ export async function handleError(e: unknown, io: CliIO): Promise<ExitCode> {
   io.stderr.write(`unimesh: internal error: ${err?.stack ?? String(e)}\n(this is a bug in unimesh: please report it)\n`);
   return EXIT.INTERNAL;
 }
-
-/** The package version (kept in sync with package.json by a test). */
-export const VERSION = "0.1.0";

@@ -19,7 +19,7 @@
  * are tested without a server; {@link discoverCluster} lists them from one.
  */
 import type { ClusterInfo, MeshService, ServicePort } from "../api/generated/model.js";
-import { dnsLabel } from "../adapters/shared/names.js";
+import { dnsLabel } from "../api/names.js";
 import { dumpYaml } from "../api/emit.js";
 import type { KubeClient } from "./client.js";
 import { KubeApiError } from "./errors.js";

@@ -4,14 +4,14 @@
  * and what a patch of a user-owned object is and how apply marks it with its policy set. (The API
  * groups `--prune` looks in for each mesh are declared by the adapters: `Adapter.apiGroups`.)
  *
- * Patches: ONE notion, the `unimesh.io/patch` annotation (`isPatch` of src/adapters/shared/ownership.ts,
+ * Patches: ONE notion, the `unimesh.io/patch` annotation (`isPatch` of src/api/ownership.ts,
  * re-exported here). `translate()` gives patches no ownership labels, so apply records their policy set
  * in the annotation {@link PATCH_POLICY_SET_ANNOTATION} ({@link markPatches}) for `--prune` to find them
  * (see prune.ts). A patch carries only metadata: one with content is refused before anything is applied
  * ({@link hasContent}, checked in preflight.ts), never treated as an object of unimesh's own.
  */
 import type { KubeObject } from "../api/adapter.js";
-import { PATCH_ANNOTATION, POLICY_SET_LABEL, isPatch } from "../adapters/shared/ownership.js";
+import { PATCH_ANNOTATION, POLICY_SET_LABEL, isPatch } from "../api/ownership.js";
 import { splitApiVersion } from "./client.js";
 
 export { PATCH_ANNOTATION, isPatch };
@@ -63,7 +63,7 @@ export function hasContent(o: Pick<KubeObject, "apiVersion" | "kind" | "metadata
 
 /**
  * Annotation apply adds to every patch: the policy set it was applied for (patches carry no
- * `unimesh.io/policy-set` label, see src/adapters/shared/ownership.ts). `--prune` releases a patch only
+ * `unimesh.io/policy-set` label, see src/api/ownership.ts). `--prune` releases a patch only
  * when this annotation names its policy set. The same key as the label, as an annotation: no label
  * selector (`kubectl delete -l`) ever matches a user's object through it.
  */

@@ -29,7 +29,7 @@
  * found too; and the patchable kinds (Services, Namespaces and ServiceAccounts always).
  */
 import type { KubeObject } from "../api/adapter.js";
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, POLICY_SET_LABEL } from "../adapters/shared/ownership.js";
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, POLICY_SET_LABEL } from "../api/ownership.js";
 import { type ApiResource, KubeClient, splitApiVersion } from "./client.js";
 import { ClusterError, KubeApiError } from "./errors.js";
 import { PATCH_POLICY_SET_ANNOTATION, appliedPatch, describe, isPatch, isPatchOnly, objectKey, ownsContent } from "./kinds.js";

@@ -13,8 +13,6 @@ import { PoolLimiter } from "./features/connectionPool.js";
 import { Balancer } from "./features/loadBalancer.js";
 import { OutlierDetector } from "./features/outlierDetection.js";
 import { RateLimiter } from "./features/rateLimit.js";
-import { InlineHop } from "./upstream/inline.js";
-import type { Peer } from "./features/trafficSource.js";
 
 /** State of one calling listener towards one destination. */
 export interface CallerState {
@@ -31,7 +29,6 @@ export class ProxyContext {
   private readonly index = new WeakMap<CompiledConfig, Map<string, RtListener>>();
   private readonly callers = new Map<string, CallerState>();
   private readonly limiters = new Map<string, { limiter: RateLimiter; config: unknown }>();
-  private readonly inline = new Map<string, InlineHop>();
   private readonly byDest = new WeakMap<RtDestination, Map<string, CallerState>>();
 
   constructor(readonly certs: CertStore, readonly pools: Pools, readonly metrics: ProxyMetrics, public log: AccessLog) {}
@@ -90,14 +87,6 @@ export class ProxyContext {
     const limiter = new RateLimiter(rl);
     this.limiters.set(listenerKey, { limiter, config: rl });
     return limiter;
-  }
-
-  /** The in-process hop from a calling identity to an instance (`colocatedHops: inline`). */
-  inlineHop(caller: Peer, instanceId: string): InlineHop {
-    const k = `${caller.spiffe}>${instanceId}`;
-    let h = this.inline.get(k);
-    if (!h) this.inline.set(k, (h = new InlineHop(this, instanceId, caller)));
-    return h;
   }
 
   /** Outlier and admission state for the admin page. */

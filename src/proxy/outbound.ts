@@ -23,6 +23,7 @@ import { rewritePath } from "./features/rewrite.js";
 import { redirectLocation } from "./features/redirect.js";
 import { queryParam, type RequestView } from "./features/match.js";
 import { forward, type ForwardResult, type TryTarget } from "./upstream/exchange.js";
+import { inlineHop } from "./upstream/inline.js";
 import { normalizePath } from "./features/pathNormalization.js";
 
 type CallerListener = Extract<RtListener, { kind: "outbound" | "ingress" }>;
@@ -304,7 +305,7 @@ async function handle(ctx: ProxyContext, key: string, req: Req, res: Res): Promi
     const inst = state.balancer.pick(cands, hashKey);
     if (!inst?.bound) return "no-healthy";
     inst.active++;
-    const dispatcher: Pick<Dispatcher, "dispatch"> = inline ? ctx.inlineHop(caller.peer, inst.id) : ctx.pools.get({
+    const dispatcher: Pick<Dispatcher, "dispatch"> = inline ? inlineHop(ctx, caller.peer, inst.id) : ctx.pools.get({
       address: inst.bound.address, port: inst.bound.port, h2,
       ...(mode(inst) !== "disabled" && cert ? { tls: { cert, expectServer: svc.spiffe } } : {}),
       ...(settings.connectionPool ? { pool: settings.connectionPool } : {}),

@@ -1,4 +1,4 @@
-/** Names of generated objects: dnsLabel / dnsSubdomain (src/adapters/shared/names.ts). */
+/** Names of generated objects: dnsLabel / dnsSubdomain (src/api/names.ts). */
 import { describe, expect, test } from "vitest";
 import { dnsLabel, dnsSubdomain, isDnsLabel, isDnsSubdomain, objectMeta, serviceHost } from "../../src/index.js";
 import { shortHash } from "../../src/api/model.js";

@@ -14,7 +14,7 @@ import { applyObjects } from "../../src/kube/apply.js";
 import { KubeClient } from "../../src/kube/client.js";
 import { ClusterError } from "../../src/kube/errors.js";
 import { Kubeconfig } from "../../src/kube/kubeconfig.js";
-import { MANAGED_BY_LABEL, POLICY_SET_LABEL } from "../../src/adapters/shared/ownership.js";
+import { MANAGED_BY_LABEL, POLICY_SET_LABEL } from "../../src/api/ownership.js";
 import { type TestCluster, liveCluster, policies, removeScratch, scratch, unimesh, withUnreachable } from "../kube/support/harness.js";
 import { type ServerInfo, adminToken, caPem, combinedKubeconfig, server, userCertificate } from "./support/servers.js";
 

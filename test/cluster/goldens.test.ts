@@ -15,7 +15,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import yaml from "js-yaml";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { isPatch } from "../../src/adapters/shared/ownership.js";
+import { isPatch } from "../../src/api/ownership.js";
 import type { KubeObject } from "../../src/api/adapter.js";
 import type { KubeClient } from "../../src/kube/client.js";
 import { KubeApiError } from "../../src/kube/errors.js";

@@ -7,7 +7,7 @@ import type { Severity } from "../../api/diagnostics.js";
 import { durationUnitValue, parseDuration } from "../../api/duration.js";
 import type { Feature } from "../../api/features.js";
 import type { Entry, Model } from "../../api/model.js";
-import { isDnsLabel, isDnsSubdomain } from "../shared/names.js";
+import { isDnsLabel, isDnsSubdomain } from "../../api/names.js";
 import { ReportOnce } from "../shared/report-once.js";
 import type { AmDuration } from "./resources.js";
 

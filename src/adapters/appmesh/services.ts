@@ -8,11 +8,11 @@
  * routing-only VirtualNodes without `podSelector` (see translator.ts) and only identity VirtualNodes
  * select pods.
  */
-import type { DestinationView, EffectiveAccessRule, Model, ServiceFacts } from "../../api/model.js";
+import type { DestinationView, EffectiveAccessRule, Entry, Model, MtlsMode, ServiceFacts } from "../../api/model.js";
+import type { MTLSPolicy } from "../../api/generated/model.js";
 import { cmp } from "../../api/model.js";
-import { dnsLabel, serviceHost } from "../shared/names.js";
+import { dnsLabel, serviceHost } from "../../api/names.js";
 import type { Tx } from "./context.js";
-import type { ListenerMtls } from "./features/mtls.js";
 import type { AmProtocol } from "./resources.js";
 
 /** One port of a service: what callers dial (`port`) and what the pods listen on (`targetPort`). */
@@ -21,6 +21,12 @@ export interface PortInfo {
   targetPort: number;
   protocol: AmProtocol;
   name?: string;
+}
+
+/** The mode of a listener and the MTLSPolicy that set it. */
+export interface ListenerMtls {
+  mode: MtlsMode;
+  policy: Entry<MTLSPolicy>;
 }
 
 /** A known service: one identity VirtualNode, and a VirtualService + VirtualRouter when it has ports. */

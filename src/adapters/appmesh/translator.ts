@@ -32,8 +32,8 @@
 import type { KubeObject, TranslateContext } from "../../api/adapter.js";
 import { durationUnitValue } from "../../api/duration.js";
 import { type EffectiveRoute, type Entry, type Model, type Subset, cmp, isCatchAll, shortHash, subsetSetting } from "../../api/model.js";
-import { dnsLabel } from "../shared/names.js";
-import { objectMeta } from "../shared/ownership.js";
+import { dnsLabel } from "../../api/names.js";
+import { objectMeta } from "../../api/ownership.js";
 import { APPMESH_DEFAULT_REQUEST_TIMEOUT_MS, Tx } from "./context.js";
 import { accessOf, allowedCallers, policyPointer, reportAccessScopes } from "./features/access.js";
 import { connectionPool } from "./features/connectionPool.js";

@@ -6,7 +6,7 @@
  */
 import type { TranslateContext, KubeObject } from "../../api/adapter.js";
 import type { DestinationView, Model, ServiceFacts } from "../../api/model.js";
-import { objectMeta } from "../shared/ownership.js";
+import { objectMeta } from "../../api/ownership.js";
 import { PROXY_API_VERSION, PROXY_CONFIG_NAME, type Destination, type ProxyConfig, type Route, type Service } from "./resources.js";
 import type { DestinationFeature, FeatureEnv, RouteFeature } from "./features/types.js";
 import { match } from "./features/match.js";

@@ -6,7 +6,7 @@ import type { AdapterSetting, TranslateContext } from "../../api/adapter.js";
 import type { Feature } from "../../api/features.js";
 import type { Entry, Model } from "../../api/model.js";
 import type { Severity } from "../../api/diagnostics.js";
-import { isDnsSubdomain, serviceHost } from "../shared/names.js";
+import { isDnsSubdomain, serviceHost } from "../../api/names.js";
 import { type VersionedField, hasField } from "./versions.js";
 
 /** Diagnostic codes used by the Istio adapter (see CONTRIBUTING.md). */

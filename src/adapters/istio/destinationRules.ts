@@ -7,7 +7,7 @@
 import type { KubeObject } from "../../api/adapter.js";
 import type { Labels } from "../../api/generated/model.js";
 import { type DestinationView, type Entry, type ServiceFacts, type Subset, type SubsetSettingKind, SubsetNamer, canonicalJson, cmp, shortHash } from "../../api/model.js";
-import { objectMeta } from "../shared/ownership.js";
+import { objectMeta } from "../../api/ownership.js";
 import type { IstioContext } from "./context.js";
 import { destinationRuleName } from "./naming.js";
 import { type DestinationRuleSpec, type IstioObject, NETWORKING_V1, type TrafficPolicy } from "./resources.js";

@@ -1,5 +1,5 @@
 /**
- * Names of the objects the Istio adapter emits. All are DNS-1123 (via `shared/names.ts`), deterministic,
+ * Names of the objects the Istio adapter emits. All are DNS-1123 (via `api/names.ts`), deterministic,
  * and placed in the destination service's namespace.
  *
  * | kind                          | name                 | why                                                          |
@@ -24,7 +24,7 @@
  * Within one kind and namespace, a suffix is appended to a whole service name, so two services never get
  * the same name (long names are cut and hashed by `dnsSubdomain`, which keeps them distinct).
  */
-import { dnsSubdomain } from "../shared/names.js";
+import { dnsSubdomain } from "../../api/names.js";
 
 /** VirtualService of a destination. */
 export const virtualServiceName = (svc: string): string => dnsSubdomain(svc);

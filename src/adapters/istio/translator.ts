@@ -16,7 +16,7 @@
  */
 import type { KubeObject, TranslateContext } from "../../api/adapter.js";
 import type { DestinationView, EffectiveRoute, Model } from "../../api/model.js";
-import { objectMeta } from "../shared/ownership.js";
+import { objectMeta } from "../../api/ownership.js";
 import { createContext, type IstioContext } from "./context.js";
 import { type DestinationRuleDraft, DestinationRuleSet } from "./destinationRules.js";
 import { authorizationPolicies, scopedAuthorizationPolicies } from "./features/access.js";

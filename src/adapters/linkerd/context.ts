@@ -6,7 +6,7 @@ import type { AdapterSetting, KubeObject, TranslateContext } from "../../api/ada
 import type { Feature } from "../../api/features.js";
 import type { Entry, Model } from "../../api/model.js";
 import type { Severity } from "../../api/diagnostics.js";
-import { isDnsSubdomain } from "../shared/names.js";
+import { isDnsSubdomain } from "../../api/names.js";
 import { ReportOnce } from "../shared/report-once.js";
 import { type VersionFacts, versionFacts } from "./versions.js";
 

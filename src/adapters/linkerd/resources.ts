@@ -18,7 +18,7 @@ export const SERVICE_PROFILE_V1ALPHA2 = "linkerd.io/v1alpha2";
  * Applied client-side (`kubectl apply` without `--server-side`, `kubectl replace`) it would not create a
  * valid object and could overwrite fields the user owns.
  */
-export { PATCH_ANNOTATION } from "../shared/ownership.js";
+export { PATCH_ANNOTATION } from "../../api/ownership.js";
 /** Value of {@link PATCH_ANNOTATION}. */
 export const PATCH_ANNOTATION_VALUE = "server-side-apply";
 

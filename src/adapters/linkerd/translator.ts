@@ -18,8 +18,8 @@ import type { DestinationPort, DestinationView, EffectiveRoute, Entry, Model } f
 import type { MTLSPolicy, TrafficPolicy } from "../../api/generated/model.js";
 import { canonicalJson, shortHash } from "../../api/model.js";
 import { formatDuration } from "../../api/duration.js";
-import { dnsSubdomain } from "../shared/names.js";
-import { objectMeta } from "../shared/ownership.js";
+import { dnsSubdomain } from "../../api/names.js";
+import { objectMeta } from "../../api/ownership.js";
 import { type LinkerdContext, createContext } from "./context.js";
 import { type MatchSpec, CATCH_ALL, compareOutcomes, describeSpec, fromModelMatch, grpcCompareOutcomes, grpcMayOverlap, mayOverlap, toGrpcRouteMatch, toHttpRouteMatch } from "./matching.js";
 import { PATCH_ANNOTATION, PATCH_ANNOTATION_VALUE, type BackendRef, type GRPCRouteMatch, type HTTPRouteMatch, type RouteFilter, type RouteObject, type RouteRule } from "./resources.js";

@@ -9,7 +9,7 @@
  */
 import { type Command, Option } from "commander";
 import type { CliIO } from "../io.js";
-import type { CliCommand } from "../main.js";
+import type { CliCommand } from "../command.js";
 import { type ClusterFlags, type PolicyFlags, addClusterOptions, addPolicyOptions, clusterOutputOption } from "../cluster-command.js";
 
 interface ApplyFlags extends ClusterFlags, PolicyFlags {

@@ -13,7 +13,7 @@
 import type { Command } from "commander";
 import { EXIT } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
-import type { CliCommand } from "../main.js";
+import type { CliCommand } from "../command.js";
 import type { Option } from "commander";
 import { Argument } from "../commander.js";
 
@@ -27,29 +27,34 @@ interface CommandSpec {
 
 const SHELLS = ["bash", "zsh", "fish"] as const;
 
-export const completionCommand: CliCommand = {
-  register(program: Command, io: CliIO, done) {
-    program
-      .command("completion")
-      .summary("print a shell completion script (bash, zsh, fish)")
-      .description("Print a completion script for your shell: `source <(unimesh completion bash)` (or zsh) in your shell's rc file, `unimesh completion fish | source` for fish.")
-      .addArgument(new Argument("<shell>", "bash, zsh or fish").choices(SHELLS))
-      .action(async (shell: (typeof SHELLS)[number]) => {
-        const specs = await commandSpecs();
-        const meshes = await meshValues();
-        io.stdout.write(shell === "fish" ? fishScript(specs, meshes) : bashScript(specs, meshes, shell === "zsh"));
-        done(EXIT.OK);
-      });
-  },
-};
+/**
+ * The completion command. It describes every command, so it is given them (`allCommands`: the command
+ * table of ./index.ts) rather than importing the table that lists it.
+ */
+export function completionCommand(allCommands: () => Promise<readonly CliCommand[]>): CliCommand {
+  return {
+    register(program: Command, io: CliIO, done) {
+      program
+        .command("completion")
+        .summary("print a shell completion script (bash, zsh, fish)")
+        .description("Print a completion script for your shell: `source <(unimesh completion bash)` (or zsh) in your shell's rc file, `unimesh completion fish | source` for fish.")
+        .addArgument(new Argument("<shell>", "bash, zsh or fish").choices(SHELLS))
+        .action(async (shell: (typeof SHELLS)[number]) => {
+          const specs = await commandSpecs(await allCommands());
+          const meshes = await meshValues();
+          io.stdout.write(shell === "fish" ? fishScript(specs, meshes) : bashScript(specs, meshes, shell === "zsh"));
+          done(EXIT.OK);
+        });
+    },
+  };
+}
 
 /** Every command of the CLI with its visible flags, read from a program that registers them all. */
-async function commandSpecs(): Promise<CommandSpec[]> {
+async function commandSpecs(commands: readonly CliCommand[]): Promise<CommandSpec[]> {
   const { Command } = await import("../commander.js");
-  const { COMMAND_MODULES } = await import("./index.js");
   const program = new Command("unimesh");
   const noop = { stdout: { write: () => true }, stderr: { write: () => true }, readStdin: () => "", env: {}, cwd: "/" };
-  for (const [, load] of COMMAND_MODULES) (await load()).register(program, noop, () => undefined);
+  for (const c of commands) c.register(program, noop, () => undefined);
   return program.commands.map((c) => ({
     name: c.name(),
     summary: c.summary() || c.description().split("\n")[0],

@@ -6,7 +6,7 @@
  */
 import type { Command } from "commander";
 import type { CliIO } from "../io.js";
-import type { CliCommand } from "../main.js";
+import type { CliCommand } from "../command.js";
 import { type ClusterFlags, type PolicyFlags, addClusterOptions, addPolicyOptions, clusterOutputOption } from "../cluster-command.js";
 
 type DiffFlags = ClusterFlags & PolicyFlags;

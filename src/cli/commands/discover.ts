@@ -11,7 +11,7 @@
  */
 import type { Command } from "commander";
 import type { CliIO } from "../io.js";
-import type { CliCommand } from "../main.js";
+import type { CliCommand } from "../command.js";
 import { type ClusterFlags, addClusterOptions } from "../cluster-command.js";
 import { Option } from "../commander.js";
 import { collect } from "../options.js";

@@ -3,7 +3,7 @@
  * when needed: `unimesh <command> ...` loads only that command's module, `--help` (and anything that is
  * not a command name) all of them.
  */
-import type { CliCommand } from "../main.js";
+import type { CliCommand } from "../command.js";
 
 export const COMMAND_MODULES: readonly (readonly [name: string, load: () => Promise<CliCommand>])[] = [
   ["validate", async () => (await import("./validate.js")).validateCommand],
@@ -16,7 +16,7 @@ export const COMMAND_MODULES: readonly (readonly [name: string, load: () => Prom
   ["up", async () => (await import("./up.js")).upCommand],
   ["proxy", async () => (await import("./proxy.js")).proxyCommand],
   ["version", async () => (await import("./version.js")).versionCommand],
-  ["completion", async () => (await import("./completion.js")).completionCommand],
+  ["completion", async () => (await import("./completion.js")).completionCommand(allCommands)],
 ];
 
 /**
@@ -26,5 +26,10 @@ export const COMMAND_MODULES: readonly (readonly [name: string, load: () => Prom
  */
 export async function commandsFor(argv: readonly string[]): Promise<CliCommand[]> {
   const named = COMMAND_MODULES.find(([name]) => name === argv[0]);
-  return named ? [await named[1]()] : Promise.all(COMMAND_MODULES.map(([, load]) => load()));
+  return named ? [await named[1]()] : allCommands();
+}
+
+/** Every command, in help order. */
+function allCommands(): Promise<CliCommand[]> {
+  return Promise.all(COMMAND_MODULES.map(([, load]) => load()));
 }

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import type { Adapter, AdapterSetting } from "../../api/adapter.js";
 import { EXIT } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
-import type { CliCommand } from "../main.js";
+import type { CliCommand } from "../command.js";
 import { outputOption } from "../options.js";
 
 interface MeshesFlags {

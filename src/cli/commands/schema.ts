@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { Option } from "../commander.js";
 import { EXIT } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
-import type { CliCommand } from "../main.js";
+import type { CliCommand } from "../command.js";
 
 /** Schema files by `--kind`, relative to this module (same path from src/cli/commands and dist/cli/commands). */
 export const SCHEMA_FILES = {

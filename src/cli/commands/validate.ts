@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { EXIT } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
-import type { CliCommand } from "../main.js";
+import type { CliCommand } from "../command.js";
 import { outputOption, quietOption } from "../options.js";
 
 interface ValidateOptions {

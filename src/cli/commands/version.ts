@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { EXIT } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
-import type { CliCommand } from "../main.js";
+import type { CliCommand } from "../command.js";
 import { outputOption } from "../options.js";
 
 export const versionCommand: CliCommand = {
@@ -13,7 +13,7 @@ export const versionCommand: CliCommand = {
       .description("Print the version of unimesh and of the Node.js runtime (`unimesh --version` prints the version alone).")
       .addOption(outputOption("text, or json: {unimesh, node, platform} on stdout"))
       .action(async (flags: { output: "text" | "json" }) => {
-        const { VERSION } = await import("../main.js");
+        const { VERSION } = await import("../version.js");
         const info = { unimesh: VERSION, node: process.version, platform: `${process.platform}/${process.arch}` };
         io.stdout.write(flags.output === "json" ? JSON.stringify(info) + "\n" : `unimesh ${info.unimesh} (Node.js ${info.node}, ${info.platform})\n`);
         done(EXIT.OK);

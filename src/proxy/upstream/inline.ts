@@ -113,3 +113,16 @@ function reply(handler: Dispatcher.DispatchHandler, status: number, body: string
   });
   return true;
 }
+
+/** The hops of each runtime, by `<caller SPIFFE ID>><instance id>`. */
+const hops = new WeakMap<ProxyContext, Map<string, InlineHop>>();
+
+/** The in-process hop from a calling identity to an instance (`colocatedHops: inline`), one per runtime, caller and instance. */
+export function inlineHop(ctx: ProxyContext, caller: Peer, instanceId: string): InlineHop {
+  let byKey = hops.get(ctx);
+  if (!byKey) hops.set(ctx, (byKey = new Map()));
+  const k = `${caller.spiffe}>${instanceId}`;
+  let h = byKey.get(k);
+  if (!h) byKey.set(k, (h = new InlineHop(ctx, instanceId, caller)));
+  return h;
+}

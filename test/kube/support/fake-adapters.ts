@@ -7,8 +7,8 @@
 import { FEATURES } from "../../../src/api/features.js";
 import type { Adapter, Capabilities, KubeObject, TranslateContext } from "../../../src/api/adapter.js";
 import type { Model } from "../../../src/api/model.js";
-import { PATCH_ANNOTATION, objectMeta } from "../../../src/adapters/shared/ownership.js";
-import { serviceHost } from "../../../src/adapters/shared/names.js";
+import { PATCH_ANNOTATION, objectMeta } from "../../../src/api/ownership.js";
+import { serviceHost } from "../../../src/api/names.js";
 
 const capabilities = (): Capabilities => Object.fromEntries(FEATURES.map((f) => [f, { support: "full" as const }])) as Capabilities;
 const seconds = (ms: number) => `${ms / 1000}s`;

@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { loadModel } from "../../../src/api/validate.js";
-import { MANAGED_BY_LABEL, POLICY_SET_LABEL } from "../../../src/adapters/shared/ownership.js";
+import { MANAGED_BY_LABEL, POLICY_SET_LABEL } from "../../../src/api/ownership.js";
 import { type TestCluster, policies, removeScratch, scratch, unimesh, withUnreachable } from "./harness.js";
 
 type Obj = Record<string, any>;

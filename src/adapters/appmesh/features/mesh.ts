@@ -20,7 +20,7 @@
  *   knowingly target App Mesh, e.g. to migrate) and the Mesh carries it as the `unimesh.io/deprecation`
  *   annotation, so it travels with the manifests.
  */
-import { objectMeta } from "../../shared/ownership.js";
+import { objectMeta } from "../../../api/ownership.js";
 import type { Tx } from "../context.js";
 import { APPMESH_API_VERSION, type MeshObject } from "../resources.js";
 import type { ServiceNode } from "../services.js";

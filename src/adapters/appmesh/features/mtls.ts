@@ -24,15 +24,11 @@ import { type Entry, type MtlsMode, policyScope } from "../../../api/model.js";
 import type { MTLSPolicy } from "../../../api/generated/model.js";
 import type { Tx } from "../context.js";
 import type { ClientPolicyTls, ListenerTls } from "../resources.js";
-import type { ServiceIndex, ServiceNode } from "../services.js";
+import type { ListenerMtls, ServiceIndex, ServiceNode } from "../services.js";
 
 export type { MtlsMode } from "../../../api/model.js";
 
-/** The mode of a listener and the MTLSPolicy that set it. */
-export interface ListenerMtls {
-  mode: MtlsMode;
-  policy: Entry<MTLSPolicy>;
-}
+export type { ListenerMtls } from "../services.js";
 
 /**
  * The modes of the Service ports whose traffic reaches one listener (pod port), in Service port order

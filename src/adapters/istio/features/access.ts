@@ -46,7 +46,7 @@ import { type DestinationView, type EffectiveAccessRule, type Identity, type Res
 import type { IstioContext } from "../context.js";
 
 type AccessPolicyEntry = DestinationContext["view"]["accessPolicies"][number];
-import { objectMeta } from "../../shared/ownership.js";
+import { objectMeta } from "../../../api/ownership.js";
 import { sharedPodPortRules } from "../../shared/shared-pod-ports.js";
 import { sharedPodAccess } from "../../../api/shared-pods.js";
 import { allowPolicyName, denyPolicyName, scopedPolicyName } from "../naming.js";

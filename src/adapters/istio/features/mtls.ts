@@ -38,7 +38,7 @@
 import type { KubeObject } from "../../../api/adapter.js";
 import type { MTLSPolicy } from "../../../api/generated/model.js";
 import { type PodPortMtls, type PortMtls, describePortMtls, servicePort } from "../../../api/model.js";
-import { objectMeta } from "../../shared/ownership.js";
+import { objectMeta } from "../../../api/ownership.js";
 import type { IstioContext } from "../context.js";
 import type { DestinationRuleDraft } from "../destinationRules.js";
 import { NAMESPACE_PEER_AUTHENTICATION_NAME, servicePeerAuthenticationName } from "../naming.js";

@@ -14,7 +14,7 @@
  * `perIdentity` and `overrides` (per-caller buckets) are not expressible with a local rate limit filter:
  * error `adapter/unsupported-value`.
  */
-import { objectMeta } from "../../shared/ownership.js";
+import { objectMeta } from "../../../api/ownership.js";
 import { rateLimitFilterName } from "../naming.js";
 import { type EnvoyFilterSpec, type IstioObject, NETWORKING_V1ALPHA3 } from "../resources.js";
 import { workloadLabels } from "./selector.js";

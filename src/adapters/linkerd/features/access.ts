@@ -53,10 +53,10 @@ import type { DestinationPort, DestinationView, EffectiveAccessRule, EffectiveMt
 import type { MTLSPolicy } from "../../../api/generated/model.js";
 import type { KubeObject } from "../../../api/adapter.js";
 import { canonicalJson, describePortMtls, policyScope, servicePort } from "../../../api/model.js";
-import { dnsSubdomain } from "../../shared/names.js";
+import { dnsSubdomain } from "../../../api/names.js";
 import { sharedPodPortRules } from "../../shared/shared-pod-ports.js";
 import { sharedPodAccess } from "../../../api/shared-pods.js";
-import { objectMeta } from "../../shared/ownership.js";
+import { objectMeta } from "../../../api/ownership.js";
 import type { LinkerdContext } from "../context.js";
 import { POLICY_HTTPROUTE } from "../versions.js";
 import { POLICY_V1ALPHA1, type ServerObject, type TargetRef } from "../resources.js";

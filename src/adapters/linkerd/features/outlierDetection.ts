@@ -25,7 +25,7 @@
  */
 import type { DestinationView } from "../../../api/model.js";
 import { formatDuration, parseDuration } from "../../../api/duration.js";
-import { objectMeta } from "../../shared/ownership.js";
+import { objectMeta } from "../../../api/ownership.js";
 import type { KubeObject } from "../../../api/adapter.js";
 import type { LinkerdContext } from "../context.js";
 import { PATCH_ANNOTATION, PATCH_ANNOTATION_VALUE } from "../resources.js";

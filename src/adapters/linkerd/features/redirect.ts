@@ -13,7 +13,7 @@ import type { EffectiveRoute } from "../../../api/model.js";
 import type { Redirect } from "../../../api/generated/model.js";
 import type { LinkerdContext } from "../context.js";
 import type { RequestRedirect, RouteFilter } from "../resources.js";
-import { isDnsSubdomain } from "../../shared/names.js";
+import { isDnsSubdomain } from "../../../api/names.js";
 
 export function redirectFilter(lc: LinkerdContext, r: EffectiveRoute, redirect: Redirect, pointer: string): RouteFilter | undefined {
   const status = redirect.statusCode ?? 301;

@@ -19,8 +19,8 @@
  */
 import type { DestinationView, EffectiveRoute } from "../../../api/model.js";
 import { formatDuration } from "../../../api/duration.js";
-import { objectMeta } from "../../shared/ownership.js";
-import { serviceHost } from "../../shared/names.js";
+import { objectMeta } from "../../../api/ownership.js";
+import { serviceHost } from "../../../api/names.js";
 import type { LinkerdContext } from "../context.js";
 import { SERVICE_PROFILE_V1ALPHA2, type ServiceProfileRoute } from "../resources.js";
 import { type MatchSpec, pathRegex } from "../matching.js";

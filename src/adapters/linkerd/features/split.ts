@@ -11,7 +11,7 @@
  */
 import type { DestinationView, EffectiveRoute, ResolvedTarget, Subset } from "../../../api/model.js";
 import { canonicalJson } from "../../../api/model.js";
-import { dnsLabel } from "../../shared/names.js";
+import { dnsLabel } from "../../../api/names.js";
 import type { LinkerdContext } from "../context.js";
 import type { BackendRef } from "../resources.js";
 import { backendHeaderFilters } from "./headers.js";

@@ -4,7 +4,7 @@
  * one `-`), cut to fit, and suffixed with `-` and 8 hex characters of the SHA-256 of the unchanged
  * input, so two different inputs never get the same name by sanitizing or truncation.
  */
-import { shortHash } from "../../api/model.js";
+import { shortHash } from "./strings.js";
 
 function sanitize(s: string): string {
   return s.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/-{2,}/g, "-").replace(/^-+|-+$/g, "");

@@ -8,8 +8,8 @@
  *   (`unimesh apply`, `kubectl apply --server-side`), and get NO ownership labels, so that nothing that
  *   selects unimesh's objects by label (prune, `kubectl delete -l`) can ever delete the user's object.
  */
-import type { Entry } from "../../api/model.js";
-import type { KubeObject } from "../../api/adapter.js";
+import type { Entry } from "./model.js";
+import type { KubeObject } from "./adapter.js";
 
 export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
 export const MANAGED_BY_VALUE = "unimesh";
