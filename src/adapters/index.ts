@@ -1,8 +1,10 @@
 /**
  * The adapters shipped with unimesh. Adapters are plain values: pass one to `translate()`. This list
- * is what `--mesh NAME` resolves against and what `unimesh meshes` prints; third-party adapters are
- * loaded with `--adapter <package-or-path>` instead. Importing it loads every adapter: `./registry.ts`
- * loads one by name (what `unimesh translate` does). Add a new adapter to both.
+ * is what `--mesh NAME` resolves against, what `unimesh meshes` prints, and whose cluster hooks
+ * (`Adapter.cluster`) `discover`, `diff` and `apply` use; third-party adapters are loaded with
+ * `--adapter <package-or-path>` instead. Importing it loads every adapter: `./registry.ts` loads one by
+ * name (what `unimesh translate` does). A new mesh: its folder, its import and entry here, its line in
+ * `./registry.ts` (a test checks that the two agree).
  */
 import type { Adapter } from "../api/adapter.js";
 import { builtin } from "./builtin/index.js";

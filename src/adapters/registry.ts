@@ -2,24 +2,29 @@
  * The shipped adapters by name, each loaded on demand. An adapter is dozens of modules: the CLI
  * imports only the one it translates with, so `unimesh translate --mesh istio` does not pay for the
  * others. Library users who want the values up front use `BUILTIN_ADAPTERS` (./index.ts), the same
- * adapters in the same order.
+ * adapters in the same order (`test/api/registry.test.ts` checks that they agree and that every adapter
+ * folder is in both). Everything else about a mesh comes from its adapter (`Adapter.cluster` hooks).
  */
 import type { Adapter } from "../api/adapter.js";
 
+/**
+ * One line per shipped adapter, in `BUILTIN_ADAPTERS` order. One literal `import()` each, so that
+ * bundlers keep each adapter in its own chunk.
+ */
+const LOADERS: Readonly<Record<string, () => Promise<Adapter>>> = {
+  builtin: async () => (await import("./builtin/index.js")).builtin,
+  istio: async () => (await import("./istio/index.js")).istio,
+  linkerd: async () => (await import("./linkerd/index.js")).linkerd,
+  appmesh: async () => (await import("./appmesh/index.js")).appmesh,
+};
+
 /** Names of the shipped adapters, in `BUILTIN_ADAPTERS` order. */
-export const ADAPTER_NAMES: readonly string[] = ["builtin", "istio", "linkerd", "appmesh"];
+export const ADAPTER_NAMES: readonly string[] = Object.keys(LOADERS);
 
 /**
  * Imports the shipped adapter called `name` (and only its modules).
  * @returns undefined when no shipped adapter has that name.
  */
 export async function loadAdapter(name: string): Promise<Adapter | undefined> {
-  // One literal import() per adapter, so that bundlers keep each adapter in its own chunk.
-  switch (name) {
-    case "builtin": return (await import("./builtin/index.js")).builtin;
-    case "istio": return (await import("./istio/index.js")).istio;
-    case "linkerd": return (await import("./linkerd/index.js")).linkerd;
-    case "appmesh": return (await import("./appmesh/index.js")).appmesh;
-    default: return undefined;
-  }
+  return Object.hasOwn(LOADERS, name) ? LOADERS[name]() : undefined;
 }

@@ -4,6 +4,7 @@
  * free of I/O. Third parties publish their own on npm; the CLI loads one with `--adapter <pkg|path>`
  * (the module's default export, or its named export `adapter`).
  */
+import type { ClusterHooks } from "./cluster.js";
 import type { Diagnostic, Severity } from "./diagnostics.js";
 import type { Feature } from "./features.js";
 import type { Entry, Model } from "./model.js";
@@ -124,6 +125,12 @@ export interface Adapter {
    * adapters' goldens never emit outside their declared groups.
    */
   readonly apiGroups?: readonly string[];
+  /**
+   * What the cluster commands need to know about the mesh (all optional): who installs the CRDs of each
+   * API group, the apply order of its kinds, how `discover` detects it, its system namespaces, and which
+   * adapter version an installed version is (`--mesh auto`). See {@link ClusterHooks}.
+   */
+  readonly cluster?: ClusterHooks;
   /**
    * The settings the adapter reads from `ctx.options.settings` (besides the {@link CORE_SETTINGS}, which
    * the core applies). Omitted: none. `translate()` refuses any other key with a UsageError.

@@ -172,7 +172,14 @@ export async function chooseMesh(req: MeshRequest, model: Model, builtins: Built
   const meshes: InstalledMesh[] = model.clusters.flatMap((e) =>
     (e.doc.spec.meshes ?? []).map((m) => ({ name: m.name, version: m.version, source: `${e.id} in ${e.origin.file}` })));
   const { pickMesh } = await import("./mesh-auto.js");
-  const pick = pickMesh(meshes, model.clusters.length);
+  // The adapters of the meshes named, whose cluster hooks map installed versions (loaded one by one).
+  const named: Adapter[] = req.adapter ? [req.adapter] : [];
+  for (const name of new Set(meshes.map((m) => m.name))) {
+    if (name === req.adapter?.name) continue;
+    const a = isLazy(builtins) ? await builtins.load(name) : builtins.find((x) => x.name === name);
+    if (a) named.push(a);
+  }
+  const pick = pickMesh(meshes, model.clusters.length, named);
   if (!pick.ok) throw new UsageError(pick.message);
   let adapter: Adapter;
   if (req.adapter) {

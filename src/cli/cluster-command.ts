@@ -100,6 +100,8 @@ export interface ClusterTranslation {
   adapterName: string;
   /** The adapter's declared API groups (`Adapter.apiGroups`), searched by `--prune`. */
   apiGroups: readonly string[];
+  /** The adapter, for its cluster hooks (apply order, who installs missing CRDs). */
+  hooks: Pick<import("../api/adapter.js").Adapter, "cluster">;
   policySet: string;
   objects: KubeObject[];
   /** Diagnostics of the translation (warnings; errors make it `invalid`). */
@@ -157,13 +159,15 @@ export async function prepareTranslations(paths: string[], flags: PolicyFlags, i
         adapter, version, allowApproximations, settings, strict: flags.strict,
         ...(flags.policySet !== undefined ? { policySet: flags.policySet } : {}),
       });
-      t = { mesh: r.mesh, adapterName: adapter.name, apiGroups: adapter.apiGroups ?? [], policySet: flags.policySet ?? "default", objects: r.resources, diagnostics: r.diagnostics, ok: r.ok };
+      t = { mesh: r.mesh, adapterName: adapter.name, apiGroups: adapter.apiGroups ?? [], hooks: adapter, policySet: flags.policySet ?? "default", objects: r.resources, diagnostics: r.diagnostics, ok: r.ok };
       cache.set(key, t);
     }
     return chosenBy ? { ...t, chosenBy } : t;
   };
 
   if (!loaded.ok) return { diagnostics: loaded.diagnostics, invalid: true, status, forCluster: () => Promise.reject(new Error("invalid inputs")) };
+  // The adapters --mesh auto may pick, whose cluster hooks detect meshes and map versions: --adapter's first.
+  const candidates = [...(request.adapter ? [request.adapter] : []), ...BUILTIN_ADAPTERS.filter((a) => a.name !== request.adapter?.name)];
 
   if (!request.flag?.auto) {
     const choice = await chooseMesh(request, loaded.model, BUILTIN_ADAPTERS);
@@ -184,10 +188,14 @@ export async function prepareTranslations(paths: string[], flags: PolicyFlags, i
         meshes = infos.flatMap((e) => (e.doc.spec.meshes ?? []).map((m) => ({ name: m.name, version: m.version, source: `${e.id} in ${e.origin.file}` })));
       } else {
         const { detectClusterMeshes } = await import("../kube/discover.js");
-        meshes = (await detectClusterMeshes(client)).meshes.map((m) => ({ name: m.name, version: m.version, source: `detected in context ${ctx}` }));
-        if (!meshes.length) throw new ClusterError("mesh", `--mesh auto: no service mesh found in context ${ctx} (no Istio, Linkerd or App Mesh CRDs or control plane); install one, or name the mesh with --mesh NAME@VERSION`);
+        meshes = (await detectClusterMeshes(client, candidates)).meshes.map((m) => ({ name: m.name, version: m.version, source: `detected in context ${ctx}` }));
+        if (!meshes.length) {
+          const titles = candidates.filter((a) => a.cluster?.detect).map((a) => a.cluster?.title ?? a.name);
+          const what = titles.length > 1 ? `${titles.slice(0, -1).join(", ")} or ${titles[titles.length - 1]}` : titles[0] ?? "known mesh";
+          throw new ClusterError("mesh", `--mesh auto: no service mesh found in context ${ctx} (no ${what} CRDs or control plane); install one, or name the mesh with --mesh NAME@VERSION`);
+        }
       }
-      const pick = pickMesh(meshes, 1);
+      const pick = pickMesh(meshes, 1, candidates);
       if (!pick.ok) throw new ClusterError("mesh", pick.message);
       let adapter = request.adapter;
       if (adapter && adapter.name !== pick.name) throw new ClusterError("mesh", `--mesh auto: context ${ctx} runs ${pick.name} ${pick.installed} (${pick.source}) but --adapter ${request.external} translates for "${adapter.name}"`);

@@ -1,7 +1,9 @@
 /**
  * `--mesh auto`: which adapter and version to translate for, from the ClusterInfo documents that
- * `unimesh discover` writes. Pure: no I/O, no adapter imports.
+ * `unimesh discover` writes. Pure: no I/O, no adapter imports (the adapters are given).
  */
+import type { Adapter } from "../api/adapter.js";
+import { minorVersionOf } from "../api/cluster.js";
 
 /** One installed mesh as a ClusterInfo lists it (`spec.meshes[]`), with where it was read from. */
 export interface InstalledMesh {
@@ -13,38 +15,18 @@ export interface InstalledMesh {
   source: string;
 }
 
-/**
- * Linkerd edge releases → the major version they belong to (MESHES.md §3.2, `linkerd.io/data/versions.yaml`):
- * an edge release at or after a version's `version-2.X` tag is that version (or a later one's preview),
- * up to the next tag. Newest first.
- */
-export const LINKERD_EDGE_VERSIONS: readonly { edge: readonly [year: number, month: number]; version: string }[] = [
-  { edge: [26, 6], version: "2.20" },
-  { edge: [25, 10], version: "2.19" },
-  { edge: [25, 4], version: "2.18" },
-  { edge: [24, 11], version: "2.17" },
-  { edge: [24, 8], version: "2.16" },
-  { edge: [24, 2], version: "2.15" },
-];
+/** What `--mesh auto` reads of an adapter: its name and cluster hooks (`cluster.versionOf`). */
+export type AutoMeshAdapter = Pick<Adapter, "name" | "cluster">;
 
 /**
- * The adapter version (`MAJOR.MINOR`) an installed version belongs to, or undefined when it cannot
- * be read:
- * - `1.30.3`, `v1.30.3`, `1.30.3-distroless`, `1.30` → `1.30`;
- * - `stable-2.14.10`, `enterprise-2.16.1`, `version-2.18` → `2.14`, `2.16`, `2.18` (channel prefixes);
- * - Linkerd `edge-YY.M.N` → the version of {@link LINKERD_EDGE_VERSIONS} (`edge-26.8.3` → `2.20`);
- *   edges older than `edge-24.2` → undefined.
+ * The adapter version (`MAJOR.MINOR`) an installed version of mesh `mesh` belongs to, or undefined when
+ * it cannot be read: the `cluster.versionOf` hook of the adapter of that name among `adapters` (Linkerd's
+ * maps `edge-26.8.3` → `2.20`), else {@link minorVersionOf} (`1.30.3`, `v1.30.3`, `stable-2.14.10` →
+ * `1.30`, `1.30`, `2.14`).
  */
-export function adapterVersionOf(mesh: string, installed: string): string | undefined {
-  const v = installed.trim();
-  const edge = /^edge-(\d+)\.(\d+)(?:\.\d+)?$/.exec(v);
-  if (edge) {
-    if (mesh !== "linkerd") return undefined;
-    const year = Number(edge[1]), month = Number(edge[2]);
-    return LINKERD_EDGE_VERSIONS.find(({ edge: [y, m] }) => year > y || (year === y && month >= m))?.version;
-  }
-  const semver = /^(?:[a-z]+-)?v?(\d+)\.(\d+)(?:[.+-].*)?$/i.exec(v);
-  return semver ? `${Number(semver[1])}.${Number(semver[2])}` : undefined;
+export function adapterVersionOf(mesh: string, installed: string, adapters: readonly AutoMeshAdapter[]): string | undefined {
+  const versionOf = adapters.find((a) => a.name === mesh)?.cluster?.versionOf;
+  return versionOf ? versionOf(installed) : minorVersionOf(installed);
 }
 
 /** What `--mesh auto` chose: the adapter name, the adapter version, and what it was read from. */
@@ -57,15 +39,16 @@ export type AutoMesh =
  * (mesh, adapter version) across all of them, otherwise the message explains the choice to make.
  * @param meshes every `spec.meshes[]` entry of every ClusterInfo document of the inputs.
  * @param clusterCount how many ClusterInfo documents there are.
+ * @param adapters the adapters that may be chosen, whose hooks map installed versions (see {@link adapterVersionOf}).
  */
-export function pickMesh(meshes: readonly InstalledMesh[], clusterCount: number): AutoMesh {
+export function pickMesh(meshes: readonly InstalledMesh[], clusterCount: number, adapters: readonly AutoMeshAdapter[]): AutoMesh {
   if (clusterCount === 0)
     return { ok: false, message: "--mesh auto needs a ClusterInfo document in the inputs (write one with `unimesh discover`), or name the mesh: --mesh NAME[@VERSION]" };
   if (meshes.length === 0)
     return { ok: false, message: `--mesh auto: the ClusterInfo document${clusterCount > 1 ? "s list" : " lists"} no installed mesh; name the mesh: --mesh NAME[@VERSION]` };
   const distinct = new Map<string, InstalledMesh & { mapped?: string }>();
   for (const m of meshes) {
-    const mapped = adapterVersionOf(m.name, m.version);
+    const mapped = adapterVersionOf(m.name, m.version, adapters);
     if (mapped === undefined)
       return { ok: false, message: `--mesh auto: cannot tell which ${m.name} version "${m.version}" is (${m.source}); name it: --mesh ${m.name}@VERSION` };
     const key = `${m.name}@${mapped}`;

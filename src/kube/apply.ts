@@ -25,7 +25,7 @@ import type { KubeObject } from "../api/adapter.js";
 import type { KubeClient } from "./client.js";
 import { ClusterError, KubeApiError } from "./errors.js";
 import { fieldDiff, normalize } from "./fields.js";
-import { applyRank, describe, inApplyOrder, isAuthorizationStage, markPatches, policySetOf } from "./kinds.js";
+import { type MeshHooks, applyRank, describe, inApplyOrder, isAuthorizationStage, markPatches, policySetOf } from "./kinds.js";
 import { type LiveObject, type Planned, mapLimit, preflight } from "./preflight.js";
 import { type PruneCandidate, type PruneScope, checkPruneScope, findPrunable } from "./prune.js";
 
@@ -51,6 +51,12 @@ export interface ApplyOptions {
   onProgress?: (message: string) => void;
   /** @default 2000 */
   progressEveryMs?: number;
+  /**
+   * The adapters whose cluster hooks rank the objects and name who installs missing CRDs: the one that
+   * generated them (`[adapter]`). Required: without its ranks, an adapter's grants would not wait for
+   * its restrictions (`[]`: core ranks only).
+   */
+  meshes: readonly MeshHooks[];
 }
 
 /** A field another manager owns. */
@@ -131,11 +137,12 @@ export function contains(have: unknown, want: unknown): boolean {
  * @throws ClusterError when the preflight fails (nothing applied) or the cluster stops answering
  *   (the message lists what was applied before).
  */
-export async function applyObjects(client: KubeClient, objects: readonly KubeObject[], opts: ApplyOptions = {}): Promise<ApplyResult> {
+export async function applyObjects(client: KubeClient, objects: readonly KubeObject[], opts: ApplyOptions): Promise<ApplyResult> {
   const fieldManager = opts.fieldManager ?? FIELD_MANAGER;
   if (opts.prune) checkPruneScope(objects, opts.prune);
   const marked = markPatches(objects, opts.policySet ?? opts.prune?.policySet ?? policySetOf(objects));
-  const ordered = inApplyOrder(await preflight(client, marked), (p) => p.obj);
+  const meshes = opts.meshes;
+  const ordered = inApplyOrder(await preflight(client, marked, meshes), (p) => p.obj, meshes);
   const outcomes: ObjectOutcome[] = new Array(ordered.length);
   const every = opts.progressEveryMs ?? 2000;
   const dryLabel = opts.dryRun ? ` (dry run: ${opts.dryRun})` : "";
@@ -172,12 +179,12 @@ export async function applyObjects(client: KubeClient, objects: readonly KubeObj
 
   // Objects of one rank do not depend on each other: a few at a time; ranks strictly in order.
   // After a failure in the authorization stage, nothing of a later rank is applied.
-  const ranks = [...new Set(ordered.map((p) => applyRank(p.obj)))];
+  const ranks = [...new Set(ordered.map((p) => applyRank(p.obj, meshes)))];
   const bad = (o: ObjectOutcome | undefined) => o?.action === "conflict" || o?.action === "failed";
   try {
     let stoppedBy: ObjectOutcome | undefined;
     for (const rank of ranks) {
-      const idx = ordered.map((p, i) => [p, i] as const).filter(([p]) => applyRank(p.obj) === rank);
+      const idx = ordered.map((p, i) => [p, i] as const).filter(([p]) => applyRank(p.obj, meshes) === rank);
       if (stoppedBy) {
         const why = `not applied: ${stoppedBy.object} did not apply, and nothing after an authorization object goes live without it (it could grant access the failed object restricts); fix it and apply again`;
         for (const [p, i] of idx) outcomes[i] = { object: describe(p.obj), ref: refOf(p.obj), action: "skipped", message: why };
@@ -187,7 +194,7 @@ export async function applyObjects(client: KubeClient, objects: readonly KubeObj
         outcomes[i] = await applyOne(p);
         tick();
       });
-      stoppedBy = idx.map(([, i]) => outcomes[i]).find((o, k) => bad(o) && isAuthorizationStage(idx[k][0].obj));
+      stoppedBy = idx.map(([, i]) => outcomes[i]).find((o, k) => bad(o) && isAuthorizationStage(idx[k][0].obj, meshes));
     }
   } catch (e) {
     if (e instanceof ClusterError) {
@@ -206,7 +213,7 @@ export async function applyObjects(client: KubeClient, objects: readonly KubeObj
       const { candidates, warnings } = await findPrunable(client, marked, opts.prune, fieldManager);
       result.warnings.push(...warnings);
       // Reverse dependency order: authorization first, mesh-wide objects last.
-      for (const c of inApplyOrder(candidates, (x) => x.obj).reverse()) result.outcomes.push(await pruneOne(client, c, fieldManager, opts.dryRun));
+      for (const c of inApplyOrder(candidates, (x) => x.obj, meshes).reverse()) result.outcomes.push(await pruneOne(client, c, fieldManager, opts.dryRun));
     }
   }
   return result;

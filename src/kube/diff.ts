@@ -11,7 +11,7 @@ import type { KubeObject } from "../api/adapter.js";
 import type { KubeClient } from "./client.js";
 import { KubeApiError } from "./errors.js";
 import { FIELD_MANAGER, type FieldConflict, conflictsOf, isApplyConflict, serverSideApply } from "./apply.js";
-import { describe, inApplyOrder, markPatches, policySetOf } from "./kinds.js";
+import { type MeshHooks, describe, inApplyOrder, markPatches, policySetOf } from "./kinds.js";
 import { type LiveObject, mapLimit, preflight } from "./preflight.js";
 import { type PruneScope, checkPruneScope, findPrunable } from "./prune.js";
 import { type FieldChange, fieldDiff, normalize } from "./fields.js";
@@ -45,6 +45,12 @@ export interface DiffOptions {
   prune?: PruneScope;
   /** The policy set, recorded on patches as apply does (see `ApplyOptions.policySet`). */
   policySet?: string;
+  /**
+   * The adapters whose cluster hooks rank the objects and name who installs missing CRDs: the one that
+   * generated them (`[adapter]`). Required: without its ranks, an adapter's grants would not wait for
+   * its restrictions (`[]`: core ranks only).
+   */
+  meshes: readonly MeshHooks[];
 }
 
 const refOf = (o: KubeObject): ObjectDiff["ref"] => ({
@@ -55,11 +61,12 @@ const refOf = (o: KubeObject): ObjectDiff["ref"] => ({
  * Diffs `objects` against the cluster of `client`, in apply order, then the prune candidates.
  * @throws ClusterError when the preflight fails (missing CRDs, namespaces, Services).
  */
-export async function diffObjects(client: KubeClient, objects: readonly KubeObject[], opts: DiffOptions = {}): Promise<{ diffs: ObjectDiff[]; warnings: string[] }> {
+export async function diffObjects(client: KubeClient, objects: readonly KubeObject[], opts: DiffOptions): Promise<{ diffs: ObjectDiff[]; warnings: string[] }> {
   const fieldManager = opts.fieldManager ?? FIELD_MANAGER;
   if (opts.prune) checkPruneScope(objects, opts.prune);
   const marked = markPatches(objects, opts.policySet ?? opts.prune?.policySet ?? policySetOf(objects));
-  const planned = inApplyOrder(await preflight(client, marked), (p) => p.obj);
+  const meshes = opts.meshes;
+  const planned = inApplyOrder(await preflight(client, marked, meshes), (p) => p.obj, meshes);
   const diffs = await mapLimit(planned, 4, async (p): Promise<ObjectDiff> => {
     const base = { object: describe(p.obj), ref: refOf(p.obj) };
     let result: LiveObject;
@@ -78,7 +85,7 @@ export async function diffObjects(client: KubeClient, objects: readonly KubeObje
   if (opts.prune) {
     const found = await findPrunable(client, marked, opts.prune, fieldManager);
     warnings.push(...found.warnings);
-    for (const c of inApplyOrder(found.candidates, (x) => x.obj).reverse()) {
+    for (const c of inApplyOrder(found.candidates, (x) => x.obj, meshes).reverse()) {
       const base = { object: describe(c.obj), ref: refOf(c.obj) };
       if (c.mode === "delete") { diffs.push({ ...base, change: "delete" }); continue; }
       try {

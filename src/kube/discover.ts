@@ -2,22 +2,19 @@
  * `discover`: what a cluster runs, as unimesh documents.
  *
  * - One `ClusterInfo` per cluster: the kubeconfig context, the API server URL (no credentials), the
- *   Kubernetes version, and the meshes installed with their version and the evidence it was read from:
- *   - Istio: the `*.istio.io` CRDs (which API versions are served and stored tells the oldest release
- *     they can come from) and the image tag of each istiod Deployment (`app=istiod`, container
- *     `discovery`, e.g. `docker.io/istio/pilot:1.30.3`): one entry per istiod revision, newest first;
- *   - Linkerd: the control-plane Deployments (`linkerd.io/control-plane-component`), whose controller
- *     image tag is the release (`cr.l5d.io/linkerd/controller:edge-26.8.3`), else the
- *     `linkerd.io/created-by` annotation of the CRDs (`linkerd/cli edge-26.8.3`);
- *   - App Mesh: the `appmesh.k8s.aws` CRDs and the controller Deployment
- *     (`app.kubernetes.io/name=appmesh-controller`, image `.../amazon/appmesh-controller:v1.13.3`).
+ *   Kubernetes version, and the meshes installed with their version and the evidence it was read from,
+ *   as the adapters' cluster hooks detect them (`Adapter.cluster.detect`, from the cluster's CRDs and the
+ *   Deployments their `controlPlane` selectors name; e.g. src/adapters/istio/cluster.ts).
  * - One `MeshService` per Service with a selector: its selector, ports (protocol from `appProtocol`
  *   or the port name prefix, Istio's protocol selection), the service account its pods run as, and
  *   subsets from the pods' `version` label.
  *
  * The pure functions ({@link detectMeshes}, {@link meshServiceOf}) take plain API objects, so they
- * are tested without a server; {@link discoverCluster} lists them from one.
+ * are tested without a server; {@link discoverCluster} lists them from one. Which meshes exist is the
+ * adapters' knowledge: every function that needs it takes them (`meshes`).
  */
+import type { Adapter } from "../api/adapter.js";
+import { type CrdObject, type DeploymentObject, type MeshFinding, compareVersionsDesc, deploymentName, imageTag } from "../api/cluster.js";
 import type { ClusterInfo, MeshService, ServicePort } from "../api/generated/model.js";
 import { dnsLabel } from "../api/names.js";
 import { dumpYaml } from "../api/emit.js";
@@ -26,17 +23,11 @@ import { KubeApiError } from "./errors.js";
 
 // ------------------------------------------------------------------------------ API object shapes
 
-/** The fields of a `CustomResourceDefinition` that discovery reads. */
-export interface CrdObject {
-  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec: { group: string; names: { kind: string; plural?: string }; versions?: { name: string; served?: boolean; storage?: boolean }[] };
-}
+export type { CrdObject, DeploymentObject, MeshFinding };
+export { compareVersionsDesc, imageTag };
 
-/** The fields of a `Deployment` that discovery reads. */
-export interface DeploymentObject {
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec?: { template?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: { containers?: { name: string; image?: string }[] } } };
-}
+/** What discovery reads of an adapter: its name and cluster hooks. */
+export type DiscoveryMesh = Pick<Adapter, "name" | "cluster">;
 
 /** The fields of a `Service` that discovery reads. */
 export interface ServiceObject {
@@ -57,152 +48,13 @@ export interface PodObject {
 
 // ------------------------------------------------------------------------------ meshes
 
-/** One installed mesh (a `ClusterInfo.spec.meshes[]` entry). */
-export type MeshFinding = NonNullable<ClusterInfo["spec"]["meshes"]>[number];
-
-/** The tag of an image reference (`registry:5000/ns/img:1.2.3@sha256:...` → `1.2.3`), if any. */
-export function imageTag(image: string | undefined): string | undefined {
-  if (!image) return undefined;
-  const noDigest = image.split("@")[0];
-  const slash = noDigest.lastIndexOf("/");
-  const colon = noDigest.lastIndexOf(":");
-  return colon > slash ? noDigest.slice(colon + 1) : undefined;
-}
-
-/** Orders versions newest first (numeric fields compared as numbers). */
-export function compareVersionsDesc(a: string, b: string): number {
-  const na = a.match(/\d+/g)?.map(Number) ?? [];
-  const nb = b.match(/\d+/g)?.map(Number) ?? [];
-  for (let i = 0; i < Math.max(na.length, nb.length); i++) {
-    const d = (nb[i] ?? -1) - (na[i] ?? -1);
-    if (d) return d;
-  }
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-const versionsOf = (c: CrdObject) => c.spec.versions ?? [];
-const served = (c: CrdObject | undefined, v: string) => !!c && versionsOf(c).some((x) => x.name === v && x.served !== false);
-const storage = (c: CrdObject | undefined) => (c ? versionsOf(c).find((x) => x.storage)?.name : undefined);
-const describeCrd = (c: CrdObject) =>
-  `${c.metadata.name} (served ${versionsOf(c).filter((v) => v.served !== false).map((v) => v.name).join(", ")}; storage ${storage(c) ?? "?"})`;
-
-/**
- * The oldest Istio minor release whose CRDs look like these (MESHES.md §3.1): `trafficextensions`
- * appear in 1.30; `security.istio.io/v1` is the storage version from 1.28, `networking.istio.io/v1`
- * from 1.27; `networking.istio.io/v1` is served from 1.22.
- */
-function istioFloor(crds: CrdObject[]): { version: string; why: string } {
-  const byName = (n: string) => crds.find((c) => c.metadata.name === n);
-  const vs = byName("virtualservices.networking.istio.io");
-  const ap = byName("authorizationpolicies.security.istio.io");
-  if (byName("trafficextensions.extensions.istio.io")) return { version: "1.30", why: "trafficextensions.extensions.istio.io exists (Istio 1.30+)" };
-  if (storage(ap) === "v1") return { version: "1.28", why: "security.istio.io/v1 is the storage version (Istio 1.28+)" };
-  if (storage(vs) === "v1") return { version: "1.27", why: "networking.istio.io/v1 is the storage version (Istio 1.27+)" };
-  if (served(vs, "v1")) return { version: "1.22", why: "networking.istio.io/v1 is served (Istio 1.22+)" };
-  return { version: "1.21", why: "networking.istio.io/v1 is not served (Istio 1.21 or older)" };
-}
-
-/** The Linkerd release a CRD set was installed by (`linkerd.io/created-by: linkerd/cli edge-26.8.3`). */
-function createdBy(annotations: Record<string, string> | undefined): string | undefined {
-  const v = annotations?.["linkerd.io/created-by"];
-  return v ? v.trim().split(/\s+/).pop() : undefined;
-}
-
-/** The oldest Linkerd release with these CRDs, when no release is written on them. */
-function linkerdFloor(crds: CrdObject[]): { version: string; why: string } {
-  const routes = crds.find((c) => c.metadata.name === "httproutes.policy.linkerd.io");
-  if (crds.some((c) => c.metadata.name === "egressnetworks.policy.linkerd.io")) return { version: "2.17", why: "egressnetworks.policy.linkerd.io exists (Linkerd 2.17+)" };
-  if (served(routes, "v1beta3")) return { version: "2.14", why: "policy.linkerd.io/v1beta3 HTTPRoute is served (Linkerd 2.14+)" };
-  if (served(routes, "v1beta2")) return { version: "2.13", why: "policy.linkerd.io/v1beta2 HTTPRoute is served (Linkerd 2.13+)" };
-  return { version: "2.12", why: "no newer policy.linkerd.io API is served (Linkerd 2.12 or older)" };
-}
-
-const where = (d: DeploymentObject) => `${d.metadata.namespace ?? "default"}/${d.metadata.name}`;
-const containersOf = (d: DeploymentObject) => d.spec?.template?.spec?.containers ?? [];
-
 /**
  * Which meshes are installed, and at which version, from the cluster's CRDs and control-plane
- * Deployments. Several istiod revisions give several `istio` entries. Order: by mesh name, each
- * mesh's versions newest first.
+ * Deployments: what each adapter's `cluster.detect` finds, in the order of `meshes` (several istiod
+ * revisions give several `istio` entries, newest first).
  */
-export function detectMeshes(crds: readonly CrdObject[], deployments: readonly DeploymentObject[]): MeshFinding[] {
-  const out: MeshFinding[] = [];
-
-  // Istio.
-  const istioCrds = crds.filter((c) => c.spec.group.endsWith(".istio.io") || c.spec.group === "istio.io").sort(byName);
-  const istiods = deployments.filter((d) => d.metadata.labels?.app === "istiod" || d.metadata.labels?.istio === "pilot");
-  if (istioCrds.length || istiods.length) {
-    const crdEvidence = istioCrds.length
-      ? [`CRDs: ${istioCrds.length} in *.istio.io, e.g. ${describeCrd(istioCrds.find((c) => c.metadata.name.startsWith("virtualservices.")) ?? istioCrds[0])}`]
-      : ["no *.istio.io CRDs are installed"];
-    const floor = istioCrds.length ? istioFloor(istioCrds) : undefined;
-    if (floor) crdEvidence.push(`CRDs match Istio ${floor.version} or later: ${floor.why}`);
-    const byVersion = new Map<string, string[]>();
-    for (const d of istiods) {
-      const c = containersOf(d).find((x) => x.name === "discovery") ?? containersOf(d)[0];
-      const tag = imageTag(c?.image);
-      const v = /^\d+\.\d+(\.\d+)?/.exec(tag ?? "")?.[0] ?? d.metadata.labels?.["app.kubernetes.io/version"] ?? d.metadata.labels?.["operator.istio.io/version"];
-      if (!v) continue;
-      const rev = d.metadata.labels?.["istio.io/rev"];
-      byVersion.set(v, [...(byVersion.get(v) ?? []), `istiod ${where(d)}${rev && rev !== "default" ? ` (revision ${rev})` : ""} runs ${c?.image ?? `version ${v}`}`]);
-    }
-    if (byVersion.size) {
-      for (const v of [...byVersion.keys()].sort(compareVersionsDesc)) out.push({ name: "istio", version: v, evidence: [...byVersion.get(v)!, ...crdEvidence] });
-    } else if (floor) {
-      out.push({ name: "istio", version: floor.version, evidence: [...crdEvidence, "no istiod Deployment found (label app=istiod): the version is the oldest release these CRDs match"] });
-    }
-  }
-
-  // Linkerd.
-  const linkerdCrds = crds.filter((c) => /(^|\.)linkerd\.io$/.test(c.spec.group)).sort(byName);
-  const controlPlane = deployments.filter((d) => d.metadata.labels?.["linkerd.io/control-plane-component"] !== undefined).sort((a, b) => where(a).localeCompare(where(b)));
-  if (linkerdCrds.length || controlPlane.length) {
-    const evidence: string[] = [];
-    let version: string | undefined;
-    const dest = controlPlane.find((d) => d.metadata.labels?.["linkerd.io/control-plane-component"] === "destination") ?? controlPlane[0];
-    if (dest) {
-      const c = containersOf(dest).find((x) => x.name !== "linkerd-proxy" && /controller|destination|policy/.test(`${x.name} ${x.image}`)) ?? containersOf(dest).find((x) => x.name !== "linkerd-proxy");
-      const tag = imageTag(c?.image) ?? createdBy(dest.metadata.annotations);
-      if (tag) {
-        version = tag;
-        evidence.push(`control plane ${controlPlane.map(where).join(", ")}; ${dest.metadata.name} runs ${c?.image ?? `linkerd ${tag}`}`);
-      }
-    }
-    const crdReleases = [...new Set(linkerdCrds.map((c) => createdBy(c.metadata.annotations)).filter((x): x is string => !!x))];
-    if (linkerdCrds.length) evidence.push(`CRDs: ${linkerdCrds.length} in *.linkerd.io${crdReleases.length ? `, installed by ${crdReleases.join(", ")}` : ""}`);
-    else evidence.push("no *.linkerd.io CRDs are installed");
-    if (!version && crdReleases.length) version = crdReleases.sort(compareVersionsDesc)[0];
-    if (!version) {
-      const floor = linkerdFloor(linkerdCrds);
-      version = floor.version;
-      evidence.push(`no control plane or release annotation found: ${floor.why}; the version is the oldest release these CRDs match`);
-    }
-    out.push({ name: "linkerd", version, evidence });
-  }
-
-  // AWS App Mesh.
-  const appmeshCrds = crds.filter((c) => c.spec.group === "appmesh.k8s.aws");
-  const controllers = deployments.filter((d) => d.metadata.labels?.["app.kubernetes.io/name"] === "appmesh-controller" || d.metadata.name === "appmesh-controller");
-  if (appmeshCrds.length || controllers.length) {
-    const evidence: string[] = [];
-    let version: string | undefined;
-    for (const d of controllers) {
-      const c = containersOf(d).find((x) => /appmesh-controller/.test(x.image ?? "")) ?? containersOf(d)[0];
-      const tag = imageTag(c?.image);
-      if (tag && !version) {
-        version = tag.replace(/^v(?=\d)/, "");
-        evidence.push(`controller ${where(d)} runs ${c?.image}`);
-      }
-    }
-    evidence.push(appmeshCrds.length ? `CRDs: ${appmeshCrds.length} in appmesh.k8s.aws (${[...new Set(appmeshCrds.flatMap((c) => versionsOf(c).map((v) => v.name)))].join(", ")})` : "no appmesh.k8s.aws CRDs are installed");
-    if (!version) evidence.push("no appmesh-controller Deployment found: the version cannot be told");
-    out.push({ name: "appmesh", version: version ?? "unknown", evidence });
-  }
-  return out;
-}
-
-function byName(a: CrdObject, b: CrdObject): number {
-  return a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
+export function detectMeshes(crds: readonly CrdObject[], deployments: readonly DeploymentObject[], meshes: readonly DiscoveryMesh[]): MeshFinding[] {
+  return meshes.flatMap((m) => m.cluster?.detect?.(crds, deployments) ?? []);
 }
 
 // ------------------------------------------------------------------------------ services
@@ -332,6 +184,8 @@ export interface DiscoverOptions {
   namespaces?: readonly string[];
   /** Also describe Services of system namespaces (see {@link isSystemNamespace}). @default false */
   includeSystemNamespaces?: boolean;
+  /** The adapters whose cluster hooks detect the meshes and name their system namespaces. */
+  meshes: readonly DiscoveryMesh[];
 }
 
 /** What {@link discoverCluster} found in one cluster. */
@@ -346,11 +200,11 @@ export interface DiscoveredCluster {
 
 /**
  * Namespaces of Kubernetes and of the meshes themselves, skipped unless asked for: `kube-*`,
- * `local-path-storage`, `istio-system` and `istio-*`, `linkerd` and `linkerd-*`, `appmesh-system`,
- * plus the namespaces where a mesh control plane was found.
+ * `local-path-storage`, those of the adapters' `cluster.isSystemNamespace` (`istio-*`, `linkerd` and
+ * `linkerd-*`, `appmesh-system`), plus `extra` (the namespaces where a mesh control plane was found).
  */
-export function isSystemNamespace(ns: string, extra: ReadonlySet<string> = new Set()): boolean {
-  return extra.has(ns) || /^kube-/.test(ns) || ns === "local-path-storage" || /^istio-/.test(ns) || /^linkerd(-|$)/.test(ns) || ns === "appmesh-system";
+export function isSystemNamespace(ns: string, extra: ReadonlySet<string> = new Set(), meshes: readonly DiscoveryMesh[] = []): boolean {
+  return extra.has(ns) || /^kube-/.test(ns) || ns === "local-path-storage" || meshes.some((m) => m.cluster?.isSystemNamespace?.(ns));
 }
 
 /** The ClusterInfo name of a context: a DNS-1123 form of its name (`kind-prod` → `kind-prod`, `arn:aws:...` → `arn-aws-...-<hash>`). */
@@ -367,10 +221,11 @@ export interface ClusterMeshes {
 }
 
 /**
- * Lists the CRDs and the mesh control-plane Deployments of a cluster and detects its meshes. A list
- * that is forbidden is a warning: detection then uses what it could read.
+ * Lists the CRDs and the mesh control-plane Deployments of a cluster (the `cluster.controlPlane`
+ * selectors of `meshes`) and detects its meshes. A list that is forbidden is a warning: detection then
+ * uses what it could read.
  */
-export async function detectClusterMeshes(client: KubeClient): Promise<ClusterMeshes> {
+export async function detectClusterMeshes(client: KubeClient, meshes: readonly DiscoveryMesh[]): Promise<ClusterMeshes> {
   const warnings: string[] = [];
   const tolerate = async <T>(what: string, p: Promise<T[]>): Promise<T[]> => {
     try {
@@ -384,28 +239,24 @@ export async function detectClusterMeshes(client: KubeClient): Promise<ClusterMe
     }
   };
   const deploymentsPath = "/apis/apps/v1/deployments";
+  const selectors = meshes.flatMap((m) => m.cluster?.controlPlane ?? []);
   const [crds, ...deploymentLists] = await Promise.all([
     tolerate<CrdObject>("CustomResourceDefinitions", client.list("/apis/apiextensions.k8s.io/v1/customresourcedefinitions")),
-    tolerate<DeploymentObject>("istiod Deployments", client.list(deploymentsPath, { labelSelector: "app=istiod" })),
-    tolerate<DeploymentObject>("Linkerd control-plane Deployments", client.list(deploymentsPath, { labelSelector: "linkerd.io/control-plane-component" })),
-    tolerate<DeploymentObject>("App Mesh controller Deployments", client.list(deploymentsPath, { labelSelector: "app.kubernetes.io/name=appmesh-controller" })),
+    ...selectors.map((s) => tolerate<DeploymentObject>(s.what, client.list(deploymentsPath, { labelSelector: s.labelSelector }))),
   ]);
   const seen = new Set<string>();
-  const deployments = deploymentLists.flat().filter((d) => !seen.has(where(d)) && !!seen.add(where(d)));
-  return { meshes: detectMeshes(crds, deployments), crds, deployments, warnings };
+  const deployments = (deploymentLists as DeploymentObject[][]).flat().filter((d) => !seen.has(deploymentName(d)) && !!seen.add(deploymentName(d)));
+  return { meshes: detectMeshes(crds as CrdObject[], deployments, meshes), crds: crds as CrdObject[], deployments, warnings };
 }
 
 /** Reads the meshes and Services of one cluster. @throws KubeApiError / ClusterError when the cluster cannot be read. */
-export async function discoverCluster(client: KubeClient, opts: DiscoverOptions = {}): Promise<DiscoveredCluster> {
+export async function discoverCluster(client: KubeClient, opts: DiscoverOptions): Promise<DiscoveredCluster> {
   const kubernetesVersion = await client.serverVersion();
-  const { meshes, crds, deployments, warnings } = await detectClusterMeshes(client);
+  const { meshes, crds, deployments, warnings } = await detectClusterMeshes(client, opts.meshes);
 
   // Control-plane namespaces count as system namespaces.
   const controlNs = new Set<string>(deployments.map((d) => d.metadata.namespace ?? "default"));
-  for (const c of crds) {
-    const ns = c.metadata.labels?.["linkerd.io/control-plane-ns"];
-    if (ns) controlNs.add(ns);
-  }
+  for (const m of opts.meshes) for (const ns of m.cluster?.controlPlaneNamespaces?.(crds) ?? []) controlNs.add(ns);
 
   let services: ServiceObject[];
   let pods: PodObject[];
@@ -424,7 +275,7 @@ export async function discoverCluster(client: KubeClient, opts: DiscoverOptions 
   let skipped = 0;
   for (const svc of services) {
     const ns = svc.metadata.namespace ?? "default";
-    if (!opts.namespaces?.length && !opts.includeSystemNamespaces && isSystemNamespace(ns, controlNs)) { skipped++; continue; }
+    if (!opts.namespaces?.length && !opts.includeSystemNamespaces && isSystemNamespace(ns, controlNs, opts.meshes)) { skipped++; continue; }
     const d = meshServiceOf(svc, pods, client.context.name);
     if (!d) { skipped++; continue; }
     out.push(d);

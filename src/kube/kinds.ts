@@ -1,8 +1,10 @@
 /**
  * What unimesh knows about the kinds it applies: which mesh installs a group's CRDs (for "install the
  * mesh" errors), the order objects are applied in (and which of them form the authorization stage),
- * and what a patch of a user-owned object is and how apply marks it with its policy set. (The API
- * groups `--prune` looks in for each mesh are declared by the adapters: `Adapter.apiGroups`.)
+ * and what a patch of a user-owned object is and how apply marks it with its policy set. What is one
+ * mesh's own (its groups' installers, its kinds' ranks) comes from the adapters' cluster hooks
+ * (`Adapter.cluster`, src/api/cluster.ts), passed in as `meshes`; the API groups `--prune` looks in are
+ * declared by the adapters too (`Adapter.apiGroups`).
  *
  * Patches: ONE notion, the `unimesh.io/patch` annotation (`isPatch` of src/api/ownership.ts,
  * re-exported here). `translate()` gives patches no ownership labels, so apply records their policy set
@@ -10,7 +12,8 @@
  * (see prune.ts). A patch carries only metadata: one with content is refused before anything is applied
  * ({@link hasContent}, checked in preflight.ts), never treated as an object of unimesh's own.
  */
-import type { KubeObject } from "../api/adapter.js";
+import type { Adapter, KubeObject } from "../api/adapter.js";
+import { APPLY_RANK, AUTHORIZATION_STAGE, type RankedObject } from "../api/cluster.js";
 import { PATCH_ANNOTATION, POLICY_SET_LABEL, isPatch } from "../api/ownership.js";
 import { splitApiVersion } from "./client.js";
 
@@ -27,26 +30,27 @@ export function describe(o: { apiVersion: string; kind: string; metadata: { name
   return `${o.kind}${group ? `.${group}` : ""} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata.name}`;
 }
 
+/** What the cluster layer reads of an adapter: its cluster hooks (`Adapter.cluster`). */
+export type MeshHooks = Pick<Adapter, "cluster">;
+
 /**
- * Who installs the CRDs of an API group, as the "install ..." half of a missing-CRD message.
- * Groups not listed get a generic message naming the group.
+ * Who installs the CRDs of API groups that are no one mesh's own (the Gateway API serves several), after
+ * the adapters' own `installHints`.
  */
-export const GROUP_INSTALLERS: Readonly<Record<string, string>> = {
-  "networking.istio.io": "Istio (istioctl install, or the istio/base Helm chart)",
-  "security.istio.io": "Istio (istioctl install, or the istio/base Helm chart)",
-  "telemetry.istio.io": "Istio (istioctl install, or the istio/base Helm chart)",
-  "extensions.istio.io": "Istio (istioctl install, or the istio/base Helm chart)",
-  "policy.linkerd.io": "Linkerd (linkerd install --crds | kubectl apply -f -, or the linkerd-crds Helm chart)",
-  "linkerd.io": "Linkerd (linkerd install --crds | kubectl apply -f -, or the linkerd-crds Helm chart)",
-  "workload.linkerd.io": "Linkerd (linkerd install --crds | kubectl apply -f -, or the linkerd-crds Helm chart)",
-  "split.smi-spec.io": "the Linkerd SMI extension (linkerd smi install)",
-  "gateway.networking.k8s.io": "the Gateway API CRDs (kubectl apply -f https://github.com/kubernetes-sigs/gateway-api/releases/...; Linkerd 2.18+ no longer installs them by default: linkerd install --crds --set installGatewayAPI=true)",
-  "appmesh.k8s.aws": "the AWS App Mesh controller (the eks/appmesh-controller Helm chart)",
+const CORE_INSTALL_HINTS: Readonly<Record<string, string>> = {
+  "gateway.networking.k8s.io": "the Gateway API CRDs (kubectl apply -f https://github.com/kubernetes-sigs/gateway-api/releases/...)",
 };
 
-/** The mesh to install for a group's CRDs (see {@link GROUP_INSTALLERS}). */
-export function installerOf(group: string): string {
-  return GROUP_INSTALLERS[group] ?? `the CRDs of the API group ${group}`;
+/**
+ * The mesh to install for a group's CRDs, as the "install ..." half of a missing-CRD message: the first
+ * adapter of `meshes` whose `cluster.installHints` names the group, else a generic message naming it.
+ */
+export function installerOf(group: string, meshes: readonly MeshHooks[] = []): string {
+  for (const m of meshes) {
+    const hint = m.cluster?.installHints?.[group];
+    if (hint) return hint;
+  }
+  return CORE_INSTALL_HINTS[group] ?? `the CRDs of the API group ${group}`;
 }
 
 /**
@@ -122,70 +126,35 @@ export function ownsContent(live: { metadata: { managedFields?: { manager?: stri
 }
 
 /**
- * Apply order (lower first; deletions run in reverse): mesh-wide objects, then what describes
- * workloads and their identities, then annotations on existing Services, then routes (which
- * reference subsets and backends), then the authorization stage: authentications, then what only
- * restricts access (Istio AuthorizationPolicy DENY or CUSTOM: see {@link applyRank}), then what grants
- * it (Istio ALLOW, Linkerd's AuthorizationPolicy and ServerAuthorization; Linkerd authorization is
- * allow-only, and its restricting objects, Servers and the namespace default policy, come earlier).
- * So a new grant never goes live before the restrictions that come with it, and pruning removes grants
- * before restrictions. Kinds not listed go with the routes.
+ * Apply ranks of the kinds that are no one mesh's own ({@link APPLY_RANK}): Namespace and Service patches,
+ * the Gateway API routes. Every other kind is ranked by its adapter (`cluster.applyRank`), else
+ * `APPLY_RANK.default` (with the routes).
  */
-const RANKS: [group: string, kind: string, rank: number][] = [
-  ["appmesh.k8s.aws", "Mesh", 10],
-  ["", "Namespace", 15],
-  ["appmesh.k8s.aws", "VirtualNode", 20],
-  ["appmesh.k8s.aws", "BackendGroup", 21],
-  ["appmesh.k8s.aws", "VirtualGateway", 22],
-  ["networking.istio.io", "DestinationRule", 20],
-  ["networking.istio.io", "ServiceEntry", 20],
-  ["networking.istio.io", "Sidecar", 25],
-  ["security.istio.io", "PeerAuthentication", 20],
-  ["policy.linkerd.io", "Server", 20],
-  ["policy.linkerd.io", "EgressNetwork", 20],
-  ["", "Service", 30],
-  ["appmesh.k8s.aws", "VirtualRouter", 40],
-  ["appmesh.k8s.aws", "VirtualService", 45],
-  ["appmesh.k8s.aws", "GatewayRoute", 46],
-  ["networking.istio.io", "VirtualService", 40],
-  ["networking.istio.io", "EnvoyFilter", 45],
-  ["gateway.networking.k8s.io", "HTTPRoute", 40],
-  ["gateway.networking.k8s.io", "GRPCRoute", 40],
-  ["gateway.networking.k8s.io", "TCPRoute", 40],
-  ["gateway.networking.k8s.io", "TLSRoute", 40],
-  ["policy.linkerd.io", "HTTPRoute", 40],
-  ["linkerd.io", "ServiceProfile", 40],
-  ["split.smi-spec.io", "TrafficSplit", 40],
-  ["policy.linkerd.io", "MeshTLSAuthentication", 50],
-  ["policy.linkerd.io", "NetworkAuthentication", 50],
-  ["security.istio.io", "RequestAuthentication", 50],
-  ["policy.linkerd.io", "AuthorizationPolicy", 55],
-  ["policy.linkerd.io", "ServerAuthorization", 55],
-  ["security.istio.io", "AuthorizationPolicy", 55],
-  ["policy.linkerd.io", "HTTPLocalRateLimitPolicy", 60],
-];
-const DEFAULT_RANK = 45;
+const CORE_RANKS: Readonly<Record<string, number>> = {
+  "|Namespace": APPLY_RANK.namespace,
+  "|Service": APPLY_RANK.services,
+  "gateway.networking.k8s.io|HTTPRoute": APPLY_RANK.routes,
+  "gateway.networking.k8s.io|GRPCRoute": APPLY_RANK.routes,
+  "gateway.networking.k8s.io|TCPRoute": APPLY_RANK.routes,
+  "gateway.networking.k8s.io|TLSRoute": APPLY_RANK.routes,
+};
 
-/** Rank of Istio AuthorizationPolicies that only restrict access (`action: DENY` or `CUSTOM`): before ALLOW (55). */
-const RESTRICT_RANK = 53;
-/** Ranks of the authorization stage (see {@link isAuthorizationStage}). */
-const AUTHORIZATION_STAGE: readonly [from: number, to: number] = [50, 59];
-
-/** What {@link applyRank} reads: the kind, and for Istio AuthorizationPolicies `spec.action`. */
-export type RankedObject = Pick<KubeObject, "apiVersion" | "kind"> & { spec?: unknown };
+export type { RankedObject };
 
 /**
- * Apply rank of an object (see {@link RANKS}). Istio AuthorizationPolicy by `spec.action`
- * (`security/v1beta1/authorization.proto`; default ALLOW): DENY and CUSTOM only ever refuse requests,
- * so they go before ALLOW (which grants the requests it matches).
+ * Apply rank of an object (lower first; deletions run in reverse): the core's for the kinds of
+ * {@link CORE_RANKS}, else the first rank an adapter of `meshes` gives it (`cluster.applyRank`: for
+ * Istio, AuthorizationPolicy DENY and CUSTOM before ALLOW), else `APPLY_RANK.default`. So a new grant
+ * never goes live before the restrictions that come with it (see `APPLY_RANK`).
  */
-export function applyRank(o: RankedObject): number {
-  const [group] = splitApiVersion(o.apiVersion);
-  if (group === "security.istio.io" && o.kind === "AuthorizationPolicy") {
-    const action = (o.spec as { action?: unknown } | undefined)?.action;
-    if (action === "DENY" || action === "CUSTOM") return RESTRICT_RANK;
+export function applyRank(o: RankedObject, meshes: readonly MeshHooks[] = []): number {
+  const core = CORE_RANKS[`${splitApiVersion(o.apiVersion)[0]}|${o.kind}`];
+  if (core !== undefined) return core;
+  for (const m of meshes) {
+    const r = m.cluster?.applyRank?.(o);
+    if (r !== undefined) return r;
   }
-  return RANKS.find(([g, k]) => g === group && k === o.kind)?.[2] ?? DEFAULT_RANK;
+  return APPLY_RANK.default;
 }
 
 /**
@@ -193,14 +162,14 @@ export function applyRank(o: RankedObject): number {
  * of them fails to apply, apply does not apply anything of a later rank to that cluster: a grant must
  * never go live without the restrictions and authentications it was generated with.
  */
-export function isAuthorizationStage(o: RankedObject): boolean {
-  const r = applyRank(o);
+export function isAuthorizationStage(o: RankedObject, meshes: readonly MeshHooks[] = []): boolean {
+  const r = applyRank(o, meshes);
   return r >= AUTHORIZATION_STAGE[0] && r <= AUTHORIZATION_STAGE[1];
 }
 
 /** Items in apply order of their objects (stable: equal ranks keep their order). */
-export function inApplyOrder<T>(items: readonly T[], objectOf: (t: T) => RankedObject = (t) => t as never): T[] {
-  return items.map((o, i) => ({ o, i, r: applyRank(objectOf(o)) })).sort((a, b) => a.r - b.r || a.i - b.i).map((x) => x.o);
+export function inApplyOrder<T>(items: readonly T[], objectOf: (t: T) => RankedObject = (t) => t as never, meshes: readonly MeshHooks[] = []): T[] {
+  return items.map((o, i) => ({ o, i, r: applyRank(objectOf(o), meshes) })).sort((a, b) => a.r - b.r || a.i - b.i).map((x) => x.o);
 }
 
 /** A plausible plural for a kind (`AuthorizationPolicy` → `authorizationpolicies`), for CRD names in messages. */

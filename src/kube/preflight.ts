@@ -8,7 +8,7 @@
 import type { KubeObject } from "../api/adapter.js";
 import { type ApiResource, KubeClient, splitApiVersion } from "./client.js";
 import { ClusterError, type ClusterErrorCode } from "./errors.js";
-import { describe, guessPlural, hasContent, installerOf, isPatch } from "./kinds.js";
+import { type MeshHooks, describe, guessPlural, hasContent, installerOf, isPatch } from "./kinds.js";
 
 /** An object ready to be sent: its resource, its path and what the cluster has now. */
 export interface Planned {
@@ -55,10 +55,11 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
 }
 
 /**
- * Resolves every object against the cluster and fetches what exists.
+ * Resolves every object against the cluster and fetches what exists. `meshes`: the adapters whose
+ * `cluster.installHints` say who installs a missing group's CRDs.
  * @throws ClusterError `missing-crd`, `missing-namespace` or `missing-object` listing every problem.
  */
-export async function preflight(client: KubeClient, objects: readonly KubeObject[]): Promise<Planned[]> {
+export async function preflight(client: KubeClient, objects: readonly KubeObject[], meshes: readonly MeshHooks[] = []): Promise<Planned[]> {
   const problems: { code: ClusterErrorCode; text: string }[] = [];
   const resolved = await Promise.all(objects.map(async (obj) => ({ obj, res: await client.resourceFor(obj.apiVersion, obj.kind) })));
 
@@ -74,11 +75,11 @@ export async function preflight(client: KubeClient, objects: readonly KubeObject
       const crds = group ? ` (CRD${kinds.length > 1 ? "s" : ""} ${kinds.map((k) => `${guessPlural(k)}.${group}`).join(", ")})` : "";
       let text = `${apiVersion} ${kinds.join(", ")} ${kinds.length > 1 ? "are" : "is"} not served by this cluster${crds}: `;
       if (served && !served.versions.includes(version)) {
-        text += `it serves ${group} ${served.versions.join(", ")} but not ${version}, so the installed mesh is another version than the one translated for; translate for the installed version (--mesh auto, or --mesh NAME@VERSION), or upgrade ${installerOf(group).replace(/ \(.*$/, "")}`;
+        text += `it serves ${group} ${served.versions.join(", ")} but not ${version}, so the installed mesh is another version than the one translated for; translate for the installed version (--mesh auto, or --mesh NAME@VERSION), or upgrade ${installerOf(group, meshes).replace(/ \(.*$/, "")}`;
       } else if (served) {
-        text += `${group} ${version} is served but has no kind ${kinds.join(", ")}; install or upgrade ${installerOf(group)}`;
+        text += `${group} ${version} is served but has no kind ${kinds.join(", ")}; install or upgrade ${installerOf(group, meshes)}`;
       } else {
-        text += `install ${installerOf(group)} first`;
+        text += `install ${installerOf(group, meshes)} first`;
       }
       problems.push({ code: "missing-crd", text });
     }

@@ -1,13 +1,16 @@
 /**
  * `Adapter.apiGroups` (what `apply --prune` searches) must cover every API group a shipped adapter
  * emits: checked on every golden output, so a new kind in a new group cannot be forgotten (its objects
- * would never be pruned once no longer generated).
+ * would never be pruned once no longer generated). And every declared group has an install hint (the
+ * adapter's `cluster.installHints`, or the core's for shared APIs), so a missing CRD names what to install.
+ * Every shipped adapter (BUILTIN_ADAPTERS) is checked, a new one included.
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import yaml from "js-yaml";
 import { describe, expect, test } from "vitest";
 import { BUILTIN_ADAPTERS } from "../../src/adapters/index.js";
+import { installerOf } from "../../src/kube/kinds.js";
 
 const GOLDEN = join(import.meta.dirname, "../golden");
 
@@ -28,12 +31,24 @@ function emittedGroups(mesh: string): Map<string, string> {
 }
 
 describe("Adapter.apiGroups", () => {
-  test.each(["istio", "linkerd", "appmesh"])("%s declares every group its goldens emit", (mesh) => {
+  const emitting = BUILTIN_ADAPTERS.filter((a) => a.apiGroups !== undefined).map((a) => a.name);
+
+  test("the meshes that emit Kubernetes objects", () => {
+    expect(emitting).toEqual(["istio", "linkerd", "appmesh"]);
+  });
+
+  test.each(emitting)("%s declares every group its goldens emit", (mesh) => {
     const adapter = BUILTIN_ADAPTERS.find((a) => a.name === mesh)!;
     const emitted = emittedGroups(mesh);
     expect(emitted.size).toBeGreaterThan(0);
     const undeclared = [...emitted].filter(([g]) => g !== "" && !adapter.apiGroups?.includes(g)).map(([g, f]) => `${g} (${f})`);
     expect(undeclared).toEqual([]);
+  });
+
+  test.each(emitting)("%s: every declared group names who installs its CRDs", (mesh) => {
+    const adapter = BUILTIN_ADAPTERS.find((a) => a.name === mesh)!;
+    const generic = adapter.apiGroups!.filter((g) => installerOf(g, [adapter]).startsWith("the CRDs of the API group"));
+    expect(generic).toEqual([]);
   });
 
   test("the built-in proxy emits no Kubernetes API group (its ProxyConfig is not applied to clusters)", () => {

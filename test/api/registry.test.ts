@@ -1,12 +1,25 @@
-/** The lazy adapter registry (used by the CLI for fast start-up) must list exactly the shipped adapters. */
+/**
+ * The lazy adapter registry (used by the CLI for fast start-up) lists exactly the shipped adapters of
+ * `BUILTIN_ADAPTERS`, in order, and every adapter folder is registered.
+ */
+import { readdirSync, existsSync } from "node:fs";
+import { join } from "node:path";
 import { expect, test } from "vitest";
 import { BUILTIN_ADAPTERS } from "../../src/index.js";
 import { ADAPTER_NAMES, loadAdapter } from "../../src/adapters/registry.js";
 
+const ADAPTERS_DIR = join(import.meta.dirname, "../../src/adapters");
+
 test("ADAPTER_NAMES and loadAdapter() agree with BUILTIN_ADAPTERS, in order", async () => {
   expect([...ADAPTER_NAMES]).toEqual(BUILTIN_ADAPTERS.map((a) => a.name));
   for (const a of BUILTIN_ADAPTERS) expect(await loadAdapter(a.name)).toBe(a);
-  expect(await loadAdapter("nope")).toBeUndefined();
+  for (const name of ["nope", "shared", "toString", "constructor", "", "Istio"]) expect(await loadAdapter(name), name).toBeUndefined();
+});
+
+test("every adapter folder is registered in BUILTIN_ADAPTERS", () => {
+  const folders = readdirSync(ADAPTERS_DIR, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && d.name !== "shared" && existsSync(join(ADAPTERS_DIR, d.name, "index.ts"))).map((d) => d.name).sort();
+  expect(folders).toEqual(BUILTIN_ADAPTERS.map((a) => a.name).sort());
 });
 
 test("the model's default retry conditions are the ones the schema documents", async () => {

@@ -1,6 +1,7 @@
 /** `--mesh auto`: installed versions → adapter versions, and the one-mesh rule. */
 import { describe, expect, test } from "vitest";
 import { adapterVersionOf, pickMesh } from "../../src/cli/mesh-auto.js";
+import { BUILTIN_ADAPTERS as M } from "../../src/adapters/index.js";
 
 describe("adapterVersionOf", () => {
   test.each([
@@ -29,7 +30,7 @@ describe("adapterVersionOf", () => {
     ["linkerd", "edge-26.8.3", "2.20"],
     ["linkerd", "edge-27.1.1", "2.20"],
   ])("%s %s → %s", (mesh, installed, expected) => {
-    expect(adapterVersionOf(mesh, installed)).toBe(expected);
+    expect(adapterVersionOf(mesh, installed, M)).toBe(expected);
   });
 
   test.each([
@@ -39,7 +40,7 @@ describe("adapterVersionOf", () => {
     ["istio", "1"],
     ["istio", ""],
   ])("%s %j → undefined (cannot tell)", (mesh, installed) => {
-    expect(adapterVersionOf(mesh, installed)).toBeUndefined();
+    expect(adapterVersionOf(mesh, installed, M)).toBeUndefined();
   });
 });
 
@@ -47,11 +48,11 @@ describe("pickMesh", () => {
   const m = (name: string, version: string, source = "ClusterInfo/default/a in a.yaml") => ({ name, version, source });
 
   test("one mesh", () => {
-    expect(pickMesh([m("linkerd", "edge-26.8.3")], 1)).toEqual({ ok: true, name: "linkerd", version: "2.20", installed: "edge-26.8.3", source: "ClusterInfo/default/a in a.yaml" });
+    expect(pickMesh([m("linkerd", "edge-26.8.3")], 1, M)).toEqual({ ok: true, name: "linkerd", version: "2.20", installed: "edge-26.8.3", source: "ClusterInfo/default/a in a.yaml" });
   });
 
   test("the same mesh and adapter version in several clusters", () => {
-    expect(pickMesh([m("istio", "1.30.1"), m("istio", "1.30.3", "b")], 2)).toMatchObject({ ok: true, name: "istio", version: "1.30", installed: "1.30.1" });
+    expect(pickMesh([m("istio", "1.30.1"), m("istio", "1.30.3", "b")], 2, M)).toMatchObject({ ok: true, name: "istio", version: "1.30", installed: "1.30.1" });
   });
 
   test.each([
@@ -62,7 +63,7 @@ describe("pickMesh", () => {
     [[m("istio", "1.29.3"), m("istio", "1.30.3", "b")], 2, "several istio versions"],
     [[m("linkerd", "edge-23.1.1")], 1, 'cannot tell which linkerd version "edge-23.1.1" is (ClusterInfo/default/a in a.yaml); name it: --mesh linkerd@VERSION'],
   ] as const)("%j in %i ClusterInfos → an explanation", (meshes, count, message) => {
-    const r = pickMesh(meshes, count);
+    const r = pickMesh(meshes, count, M);
     expect(r.ok).toBe(false);
     expect(!r.ok && r.message).toContain(message);
   });

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, test, vi } from "vitest";
 import { loadModel } from "../../src/api/validate.js";
 import { applyObjects } from "../../src/kube/apply.js";
+import { istioCluster } from "../../src/adapters/istio/cluster.js";
 import { KubeClient } from "../../src/kube/client.js";
 import { ClusterError } from "../../src/kube/errors.js";
 import { Kubeconfig } from "../../src/kube/kubeconfig.js";
@@ -92,7 +93,7 @@ describe.skipIf(!!run.skip)("cluster commands on a real kube-apiserver", () => {
       const ns = await fresh("progress");
       const lines: string[] = [];
       const objects = [1, 2, 3].map((i) => ({ apiVersion: "networking.istio.io/v1", kind: "DestinationRule", metadata: { name: `p${i}`, namespace: ns }, spec: { host: "x" } }));
-      const r = await applyObjects(await client(), objects, { onProgress: (m) => lines.push(m), progressEveryMs: 0 });
+      const r = await applyObjects(await client(), objects, { meshes: [{ cluster: istioCluster }], onProgress: (m) => lines.push(m), progressEveryMs: 0 });
       expect(r.outcomes.map((o) => o.action)).toEqual(["created", "created", "created"]);
       expect(lines[0]).toBe("applying 3 objects");
       expect(lines.slice(1)).toEqual(expect.arrayContaining(["1/3 applied", "2/3 applied"]));
@@ -103,7 +104,7 @@ describe.skipIf(!!run.skip)("cluster commands on a real kube-apiserver", () => {
       const bad = { apiVersion: "v1", kind: "Service", metadata: { name: "ratings", namespace: ns, annotations: { "unimesh.io/patch": "server-side-apply" } }, spec: { ports: [{ port: 1 }] } };
       const rule = { apiVersion: "networking.istio.io/v1", kind: "DestinationRule", metadata: { name: "first", namespace: ns }, spec: { host: "x" } };
       const before = await istio.get("v1", "Service", ns, "ratings");
-      const err = await applyObjects(await client(), [rule, bad]).catch((e) => e);
+      const err = await applyObjects(await client(), [rule, bad], { meshes: [{ cluster: istioCluster }] }).catch((e) => e);
       expect(err).toBeInstanceOf(ClusterError);
       expect(err.code).toBe("refused");
       expect(err.message).toBe(`Service ${ns}/ratings is marked unimesh.io/patch (a patch of an object unimesh does not own) but has spec: a patch carries only metadata; this is a bug of the adapter that generated it`);

@@ -8,6 +8,7 @@ import { delimiter, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { KubeClient } from "../../src/kube/client.js";
 import { applyObjects } from "../../src/kube/apply.js";
+import { istioCluster } from "../../src/adapters/istio/cluster.js";
 import { formatApply } from "../../src/kube/format.js";
 import { Kubeconfig } from "../../src/kube/kubeconfig.js";
 import { ClusterError } from "../../src/kube/errors.js";
@@ -106,13 +107,14 @@ describe("the order of writes (fake API server: it logs every request)", () => {
 
     // Order: the DENY (listed last) is written before the ALLOW.
     const before = istio.server.requests.length;
-    const ok = await applyObjects(client, [ap("order-allow", "ALLOW", "productpage"), ap("order-deny", "DENY", "intruder")]);
+    const istioHooks = { meshes: [{ cluster: istioCluster }] };
+    const ok = await applyObjects(client, [ap("order-allow", "ALLOW", "productpage"), ap("order-deny", "DENY", "intruder")], istioHooks);
     expect(ok.outcomes.map((o) => `${o.ref.name} ${o.action}`)).toEqual(["order-deny created", "order-allow created"]);
     expect(istio.server.requests.slice(before).filter((r) => r.method === "PATCH").map((r) => r.path)).toEqual([apPath("order-deny"), apPath("order-allow")]);
 
     // A DENY that cannot be applied (another manager owns its rules): the ALLOW of the same apply is not applied.
     await istio.applyAs("other-tool", ap("stop-deny", "DENY", "someone-else"));
-    const r = await applyObjects(client, [rule("stop-rule"), ap("stop-allow", "ALLOW", "productpage"), ap("stop-deny", "DENY", "intruder")]);
+    const r = await applyObjects(client, [rule("stop-rule"), ap("stop-allow", "ALLOW", "productpage"), ap("stop-deny", "DENY", "intruder")], istioHooks);
     expect(r.outcomes.map((o) => `${o.ref.name} ${o.action}`)).toEqual(["stop-rule created", "stop-deny conflict", "stop-allow skipped"]);
     expect(istio.server.get("security.istio.io/v1", "AuthorizationPolicy", "bookinfo", "stop-allow")).toBeUndefined();
     expect(istio.server.requests.some((q) => q.method === "PATCH" && q.path === apPath("stop-allow"))).toBe(false);
@@ -121,7 +123,7 @@ describe("the order of writes (fake API server: it logs every request)", () => {
     expect(text).toContain("kind-istio: AuthorizationPolicy.security.istio.io bookinfo/stop-allow skipped: not applied: AuthorizationPolicy.security.istio.io bookinfo/stop-deny did not apply");
     expect(text).toContain("kind-istio: 1 created, 1 conflict, 1 skipped");
     // With --prune, nothing is pruned either.
-    const pr = await applyObjects(client, [ap("stop-allow", "ALLOW", "productpage"), ap("stop-deny", "DENY", "intruder")], { prune: { policySet: "stop" } });
+    const pr = await applyObjects(client, [ap("stop-allow", "ALLOW", "productpage"), ap("stop-deny", "DENY", "intruder")], { ...istioHooks, prune: { policySet: "stop" } });
     expect(pr.pruneSkipped).toBe("prune skipped: 2 objects did not apply, so nothing is deleted until the apply succeeds");
   });
 });

@@ -16,6 +16,7 @@ import { Kubeconfig, safeServer } from "../../src/kube/kubeconfig.js";
 import { conflictsOf, contains } from "../../src/kube/apply.js";
 import { KubeApiError } from "../../src/kube/errors.js";
 import { adapterVersionOf } from "../../src/cli/mesh-auto.js";
+import { BUILTIN_ADAPTERS as M } from "../../src/adapters/index.js";
 import { CRD_ROOT, controlPlane, removeScratch, scratch, workloads } from "./support/harness.js";
 import { compareKubeVersions, kubeconfigYaml, parseLabelSelector } from "./support/fake-apiserver.js";
 
@@ -36,7 +37,7 @@ function crdsOf(dir: string): CrdObject[] {
 
 describe("detectMeshes", () => {
   test("Istio 1.30: version from istiod's image, evidence from the CRDs", () => {
-    const m = detectMeshes(crdsOf(join(CRD_ROOT, "istio/1.30.3")), controlPlane("istio", "1.30.3"));
+    const m = detectMeshes(crdsOf(join(CRD_ROOT, "istio/1.30.3")), controlPlane("istio", "1.30.3"), M);
     expect(m).toEqual([{
       name: "istio", version: "1.30.3",
       evidence: [
@@ -45,11 +46,11 @@ describe("detectMeshes", () => {
         "CRDs match Istio 1.30 or later: trafficextensions.extensions.istio.io exists (Istio 1.30+)",
       ],
     }]);
-    expect(adapterVersionOf("istio", m[0].version)).toBe("1.30");
+    expect(adapterVersionOf("istio", m[0].version, M)).toBe("1.30");
   });
 
   test("Istio CRDs without istiod: the oldest release they match (1.22.8 CRDs → 1.22)", () => {
-    const [m] = detectMeshes(crdsOf(join(CRD_ROOT, "istio/1.22.8")), []);
+    const [m] = detectMeshes(crdsOf(join(CRD_ROOT, "istio/1.22.8")), [], M);
     expect(m.name).toBe("istio");
     expect(m.version).toBe("1.22");
     expect(m.evidence!.join("\n")).toContain("no istiod Deployment found");
@@ -61,39 +62,39 @@ describe("detectMeshes", () => {
     b.metadata.name = "istiod-1-30-3";
     b.metadata.labels["istio.io/rev"] = "1-30-3";
     b.spec.template.spec.containers[0].image = "gcr.io/istio-release/pilot:1.30.3-distroless";
-    const m = detectMeshes(crdsOf(join(CRD_ROOT, "istio/1.30.3")), [a, b]);
+    const m = detectMeshes(crdsOf(join(CRD_ROOT, "istio/1.30.3")), [a, b], M);
     expect(m.map((x) => x.version)).toEqual(["1.30.3", "1.29.2"]);
     expect(m[0].evidence![0]).toBe("istiod istio-system/istiod-1-30-3 (revision 1-30-3) runs gcr.io/istio-release/pilot:1.30.3-distroless");
   });
 
   test("Linkerd: the controller image tag; CRDs alone give the release that installed them", () => {
     const crds = crdsOf(join(CRD_ROOT, "linkerd/edge-26.8.3"));
-    const [withCp] = detectMeshes(crds, controlPlane("linkerd", "edge-26.8.3"));
+    const [withCp] = detectMeshes(crds, controlPlane("linkerd", "edge-26.8.3"), M);
     expect(withCp).toMatchObject({ name: "linkerd", version: "edge-26.8.3" });
     expect(withCp.evidence![0]).toBe("control plane linkerd/linkerd-destination, linkerd/linkerd-identity, linkerd/linkerd-proxy-injector; linkerd-destination runs cr.l5d.io/linkerd/controller:edge-26.8.3");
-    expect(adapterVersionOf("linkerd", withCp.version)).toBe("2.20");
-    const [crdOnly] = detectMeshes(crdsOf(join(CRD_ROOT, "linkerd/stable-2.14.10")), []);
+    expect(adapterVersionOf("linkerd", withCp.version, M)).toBe("2.20");
+    const [crdOnly] = detectMeshes(crdsOf(join(CRD_ROOT, "linkerd/stable-2.14.10")), [], M);
     expect(crdOnly.version).toBe("stable-2.14.10");
-    expect(adapterVersionOf("linkerd", crdOnly.version)).toBe("2.14");
+    expect(adapterVersionOf("linkerd", crdOnly.version, M)).toBe("2.14");
   });
 
   test("Linkerd CRDs without any release annotation: the oldest release they match", () => {
     const crds = crdsOf(join(CRD_ROOT, "linkerd/edge-26.8.3")).map((c) => ({ ...c, metadata: { ...c.metadata, annotations: {} } }));
-    const [m] = detectMeshes(crds, []);
+    const [m] = detectMeshes(crds, [], M);
     expect(m.version).toBe("2.17");
   });
 
   test("App Mesh: the controller image; CRDs alone cannot tell the version", () => {
     const crds = crdsOf(join(CRD_ROOT, "aws-app-mesh/v1.13.3"));
     const controller = { metadata: { name: "appmesh-controller", namespace: "appmesh-system", labels: { "app.kubernetes.io/name": "appmesh-controller" } }, spec: { template: { spec: { containers: [{ name: "controller", image: "602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon/appmesh-controller:v1.13.3" }] } } } };
-    expect(detectMeshes(crds, [controller])[0]).toMatchObject({ name: "appmesh", version: "1.13.3" });
-    expect(detectMeshes(crds, [])[0]).toMatchObject({ name: "appmesh", version: "unknown" });
-    expect(adapterVersionOf("appmesh", "unknown")).toBeUndefined();
+    expect(detectMeshes(crds, [controller], M)[0]).toMatchObject({ name: "appmesh", version: "1.13.3" });
+    expect(detectMeshes(crds, [], M)[0]).toMatchObject({ name: "appmesh", version: "unknown" });
+    expect(adapterVersionOf("appmesh", "unknown", M)).toBeUndefined();
   });
 
   test("nothing installed: no mesh; Gateway API CRDs alone are not a mesh", () => {
-    expect(detectMeshes([], [])).toEqual([]);
-    expect(detectMeshes(crdsOf(join(CRD_ROOT, "gateway-api/v1.6.1/standard")), [])).toEqual([]);
+    expect(detectMeshes([], [], M)).toEqual([]);
+    expect(detectMeshes(crdsOf(join(CRD_ROOT, "gateway-api/v1.6.1/standard")), [], M)).toEqual([]);
   });
 
   test("image tags and version order", () => {
@@ -160,9 +161,10 @@ describe("meshServiceOf", () => {
   });
 
   test("system namespaces", () => {
-    for (const ns of ["kube-system", "istio-system", "istio-ingress", "linkerd", "linkerd-viz", "appmesh-system", "local-path-storage"]) expect(isSystemNamespace(ns), ns).toBe(true);
-    for (const ns of ["default", "bookinfo", "linkerdemo", "istiofoo"]) expect(isSystemNamespace(ns), ns).toBe(false);
+    for (const ns of ["kube-system", "istio-system", "istio-ingress", "linkerd", "linkerd-viz", "appmesh-system", "local-path-storage"]) expect(isSystemNamespace(ns, new Set(), M), ns).toBe(true);
+    for (const ns of ["default", "bookinfo", "linkerdemo", "istiofoo"]) expect(isSystemNamespace(ns, new Set(), M), ns).toBe(false);
     expect(isSystemNamespace("mesh-cp", new Set(["mesh-cp"]))).toBe(true);
+    expect(isSystemNamespace("istio-system")).toBe(false); // no adapter given: only Kubernetes' own
   });
 });
 
@@ -224,16 +226,22 @@ describe("apply order and kinds", () => {
       o("appmesh.k8s.aws/v1beta2", "VirtualNode"), o("appmesh.k8s.aws/v1beta2", "Mesh"), o("networking.istio.io/v1", "DestinationRule"),
       o("policy.linkerd.io/v1alpha1", "MeshTLSAuthentication"), o("policy.linkerd.io/v1alpha1", "AuthorizationPolicy"), o("example.com/v1", "Unknown"),
     ];
-    expect(inApplyOrder(input).map((x) => x.kind)).toEqual(["Mesh", "VirtualNode", "DestinationRule", "Service", "VirtualService", "Unknown", "MeshTLSAuthentication", "AuthorizationPolicy", "AuthorizationPolicy"]);
-    expect(applyRank(o("appmesh.k8s.aws/v1beta2", "VirtualService"))).toBeGreaterThan(applyRank(o("appmesh.k8s.aws/v1beta2", "VirtualRouter")));
+    expect(inApplyOrder(input, undefined, M).map((x) => x.kind)).toEqual(["Mesh", "VirtualNode", "DestinationRule", "Service", "VirtualService", "Unknown", "MeshTLSAuthentication", "AuthorizationPolicy", "AuthorizationPolicy"]);
+    expect(applyRank(o("appmesh.k8s.aws/v1beta2", "VirtualService"), M)).toBeGreaterThan(applyRank(o("appmesh.k8s.aws/v1beta2", "VirtualRouter"), M));
+    // Without the adapters' hooks, a mesh kind is ranked with the routes; an adapter ranks its own kinds.
+    expect(applyRank(o("appmesh.k8s.aws/v1beta2", "Mesh"))).toBe(45);
+    expect(applyRank(o("v1", "Namespace"))).toBe(15);
+    const thirdParty = { cluster: { applyRank: (x: { kind: string }) => (x.kind === "Grant" ? 55 : undefined) } };
+    expect(isAuthorizationStage(o("example.com/v1", "Grant"), [thirdParty])).toBe(true);
+    expect(isAuthorizationStage(o("example.com/v1", "Grant"))).toBe(false);
   });
   test("authorization: what only restricts (Istio DENY, CUSTOM) before what grants (ALLOW, the default)", () => {
     const ap = (name: string, action?: string) => ({ apiVersion: "security.istio.io/v1", kind: "AuthorizationPolicy", metadata: { name }, spec: action ? { action } : {} });
     const input = [ap("allow", "ALLOW"), ap("default"), ap("deny", "DENY"), ap("custom", "CUSTOM"), o("security.istio.io/v1", "RequestAuthentication"), o("policy.linkerd.io/v1alpha1", "HTTPLocalRateLimitPolicy")];
-    expect(inApplyOrder(input).map((x) => x.metadata.name)).toEqual(["RequestAuthentication", "deny", "custom", "allow", "default", "HTTPLocalRateLimitPolicy"]);
-    expect(input.filter(isAuthorizationStage).map((x) => x.metadata.name)).toEqual(["allow", "default", "deny", "custom", "RequestAuthentication"]);
-    expect(isAuthorizationStage(o("policy.linkerd.io/v1alpha1", "AuthorizationPolicy"))).toBe(true);
-    expect(isAuthorizationStage(o("networking.istio.io/v1", "VirtualService"))).toBe(false);
+    expect(inApplyOrder(input, undefined, M).map((x) => x.metadata.name)).toEqual(["RequestAuthentication", "deny", "custom", "allow", "default", "HTTPLocalRateLimitPolicy"]);
+    expect(input.filter((x) => isAuthorizationStage(x, M)).map((x) => x.metadata.name)).toEqual(["allow", "default", "deny", "custom", "RequestAuthentication"]);
+    expect(isAuthorizationStage(o("policy.linkerd.io/v1alpha1", "AuthorizationPolicy"), M)).toBe(true);
+    expect(isAuthorizationStage(o("networking.istio.io/v1", "VirtualService"), M)).toBe(false);
   });
   test("patches (metadata only) versus unimesh's own objects; plural guesses", () => {
     expect(isPatchOnly("v1", "Service")).toBe(true);

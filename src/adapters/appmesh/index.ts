@@ -16,6 +16,7 @@
  */
 import type { Adapter, Capabilities } from "../../api/adapter.js";
 import { APPMESH_SETTINGS, CALLER_SIDE_ACCESS, CONNECTION_POOL_PER_INSTANCE, SERVICE_LEVEL_ACCESS } from "./context.js";
+import { appmeshCluster } from "./cluster.js";
 import { translateAppMesh } from "./translator.js";
 
 const VR = "VirtualRouter.spec.routes[]";
@@ -84,6 +85,7 @@ export const appmesh: Adapter = {
   description: "AWS App Mesh (appmesh.k8s.aws/v1beta2, controller v1.13); discontinued by AWS on 2026-09-30",
   versions: ["1.13"],
   apiGroups: ["appmesh.k8s.aws"],
+  cluster: appmeshCluster,
   defaultVersion: "1.13",
   approximations: {
     [SERVICE_LEVEL_ACCESS]:

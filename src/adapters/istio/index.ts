@@ -14,6 +14,7 @@
  */
 import type { Adapter, Capabilities, Capability } from "../../api/adapter.js";
 import { ISTIO_SETTINGS } from "./context.js";
+import { istioCluster } from "./cluster.js";
 import { translateIstio } from "./translator.js";
 import { DEFAULT_ISTIO_VERSION, FIELD_SINCE, ISTIO_VERSIONS, hasField } from "./versions.js";
 
@@ -61,6 +62,7 @@ export const istio: Adapter = {
   description: "Istio 1.22-1.30 (sidecar mode): VirtualService, DestinationRule, AuthorizationPolicy, PeerAuthentication, EnvoyFilter",
   versions: ISTIO_VERSIONS,
   apiGroups: ["networking.istio.io", "security.istio.io", "telemetry.istio.io", "extensions.istio.io", "gateway.networking.k8s.io"],
+  cluster: istioCluster,
   defaultVersion: DEFAULT_ISTIO_VERSION,
   profiles: [
     { label: `1.22-${prevMinor(BACKOFF_SINCE)}`, versions: ISTIO_VERSIONS.filter((v) => !hasField(v, "VirtualService.http[].retries.backoff")) },

@@ -17,6 +17,7 @@
 import type { Adapter, Capabilities, Capability } from "../../api/adapter.js";
 import type { Feature } from "../../api/features.js";
 import { LINKERD_APPROXIMATIONS, LINKERD_SETTINGS } from "./context.js";
+import { linkerdCluster } from "./cluster.js";
 import { translateLinkerd } from "./translator.js";
 import { DEFAULT_LINKERD_VERSION, LINKERD_VERSIONS, versionFacts } from "./versions.js";
 
@@ -106,6 +107,7 @@ export const linkerd: Adapter = {
   description: "Linkerd 2.14-2.20: Gateway API routes with retry/timeout annotations (2.16+) or ServiceProfiles (2.14-2.15), Server-based authorization, failure accrual, local rate limits (2.17+)",
   versions: LINKERD_VERSIONS,
   apiGroups: ["policy.linkerd.io", "linkerd.io", "gateway.networking.k8s.io", "split.smi-spec.io"],
+  cluster: linkerdCluster,
   defaultVersion: DEFAULT_LINKERD_VERSION,
   profiles: [
     { label: "2.16-2.20 (edge)", versions: ["2.16", "2.17", "2.18", "2.19", "2.20"] },

@@ -59,6 +59,7 @@ async function applyAction(paths: string[], flags: ApplyFlags, io: CliIO) {
       dryRun,
       prune: flags.prune ? { policySet: tr.policySet, groups: tr.apiGroups } : undefined,
       policySet: tr.policySet,
+      meshes: [tr.hooks],
       onProgress: progress,
     });
   }, (context, r) => {

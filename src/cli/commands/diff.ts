@@ -46,6 +46,7 @@ async function diffAction(paths: string[], flags: DiffFlags, io: CliIO) {
       forceConflicts: flags.forceConflicts,
       prune: flags.prune ? { policySet: tr.policySet, groups: tr.apiGroups } : undefined,
       policySet: tr.policySet,
+      meshes: [tr.hooks],
     });
   }, (context, r) => {
     const diffs = r.diffs;

@@ -66,8 +66,9 @@ async function discoverAction(flags: DiscoverFlags, io: CliIO) {
   const { discoverCluster, renderCluster, renderClusters } = await import("../../kube/discover.js");
   const namespaces = (flags.namespace ?? []).flatMap((n) => n.split(",")).map((n) => n.trim()).filter(Boolean);
 
+  const { BUILTIN_ADAPTERS: meshes } = await import("../../adapters/index.js");
   const outcomes = await forEachCluster(kubeconfig, contexts, (client) =>
-    discoverCluster(client, { namespaces, includeSystemNamespaces: flags.includeSystemNamespaces }), { timeoutMs });
+    discoverCluster(client, { namespaces, includeSystemNamespaces: flags.includeSystemNamespaces, meshes }), { timeoutMs });
 
   let failed = false;
   const found = [];

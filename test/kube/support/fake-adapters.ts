@@ -9,6 +9,10 @@ import type { Adapter, Capabilities, KubeObject, TranslateContext } from "../../
 import type { Model } from "../../../src/api/model.js";
 import { PATCH_ANNOTATION, objectMeta } from "../../../src/api/ownership.js";
 import { serviceHost } from "../../../src/api/names.js";
+// The real adapters' cluster knowledge (install hints, apply order, detection, versions): the doubles stand in for them.
+import { istioCluster } from "../../../src/adapters/istio/cluster.js";
+import { linkerdCluster } from "../../../src/adapters/linkerd/cluster.js";
+import { appmeshCluster } from "../../../src/adapters/appmesh/cluster.js";
 
 const capabilities = (): Capabilities => Object.fromEntries(FEATURES.map((f) => [f, { support: "full" as const }])) as Capabilities;
 const seconds = (ms: number) => `${ms / 1000}s`;
@@ -16,6 +20,7 @@ const seconds = (ms: number) => `${ms / 1000}s`;
 /** Istio-like: a DestinationRule (subsets), a VirtualService (split, timeout, retries), an AuthorizationPolicy (access). */
 export const fakeIstio: Adapter = {
   name: "istio",
+  cluster: istioCluster,
   description: "test double of the Istio adapter",
   versions: ["1.22", "1.30"],
   defaultVersion: "1.30",
@@ -62,6 +67,7 @@ export const fakeIstio: Adapter = {
 /** Linkerd-like: a policy.linkerd.io HTTPRoute per destination, and retry annotations on the existing Service. */
 export const fakeLinkerd: Adapter = {
   name: "linkerd",
+  cluster: linkerdCluster,
   description: "test double of the Linkerd adapter",
   versions: ["2.14", "2.20"],
   defaultVersion: "2.20",
@@ -99,6 +105,7 @@ export const fakeLinkerd: Adapter = {
 /** App Mesh-like: a cluster-scoped Mesh and a VirtualNode per destination (for the apply order). */
 export const fakeAppMesh: Adapter = {
   name: "appmesh",
+  cluster: appmeshCluster,
   description: "test double of the App Mesh adapter",
   versions: ["1.13"],
   defaultVersion: "1.13",
