@@ -138,7 +138,12 @@ export interface Adapter {
   readonly settings?: readonly AdapterSetting[];
   /** Looser translations this adapter can make on request, with what each one gives up. */
   readonly approximations?: Readonly<Record<string, string>>;
-  /** What the given version can express. */
+  /**
+   * What the given version can express. The core holds the adapter to it: a policy using a feature
+   * declared `none` (or not declared) is an `adapter/unsupported-feature` error unless the adapter reported
+   * about that use itself (`src/api/feature-use.ts`); `test/adapters/feature-contract.test.ts` checks the
+   * shipped adapters' declarations against what they do on each feature's golden case.
+   */
   capabilities(version: string): Capabilities;
   /** Translates the model. Pure and synchronous: reports through `ctx`, never throws on user input. */
   translate(model: Model, ctx: TranslateContext): KubeObject[];

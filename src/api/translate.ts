@@ -9,6 +9,7 @@ import {
 import { type Entry, type Model, cmp } from "./model.js";
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, POLICY_SET_LABEL, isPatch } from "./ownership.js";
 import { isDnsLabel, isDnsSubdomain } from "./names.js";
+import { undeclaredUses } from "./feature-use.js";
 
 /** Options of {@link translate}. */
 export interface TranslateRequest extends TranslateOptions {
@@ -89,6 +90,9 @@ export function translate(model: Model, req: TranslateRequest): TranslateResult 
     if (e instanceof InternalError || e instanceof UsageError) throw e;
     throw new InternalError(`adapter ${mesh} failed: ${(e as Error)?.stack ?? String(e)}`);
   }
+  // The feature contract, for every adapter: a use of a feature it declares `none` for, about which it
+  // said nothing, is an error (never a silent drop).
+  for (const d of undeclaredUses(model, adapter.capabilities(version), diagnostics, mesh)) diagnostics.push(d);
   const resources = objects.map((o) => finish(o, policySet));
   // The sorted copy puts equal identities side by side: checking neighbours finds a duplicate without a
   // key string per object. Anything wrong is reported by the reference loop, in emission order, so the
