@@ -34,7 +34,7 @@ const L7_RULE = ["methods", "paths", "ports", "headers"] as const;
 const FOUND: Readonly<Record<Feature, true>> = {
   match: true, split: true, timeout: true, retries: true, faultInjection: true, mirror: true, headers: true, cors: true,
   rewrite: true, redirect: true, directResponse: true, outlierDetection: true, connectionPool: true, loadBalancer: true,
-  rateLimit: true, mtls: true, access: true, accessL7: true, accessNegation: true, trafficSource: true, subsetSettings: true,
+  rateLimit: true, mtls: true, access: true, accessL7: true, accessNegation: true, scope: true, trafficSource: true, subsetSettings: true,
 };
 
 const has = (o: object | undefined, k: string) => !!o && (o as Record<string, unknown>)[k] !== undefined;
@@ -47,7 +47,9 @@ const has = (o: object | undefined, k: string) => !!o && (o as Record<string, un
  *   connectionPool, loadBalancer, rateLimit, subsetSettings);
  * - AccessPolicy: the policy (`/spec`: access); `methods`, `paths`, `ports`, `headers` of its rules
  *   (accessL7); the `not*` lists of its sources and rules (accessNegation);
- * - MTLSPolicy: the policy (`/spec`: mtls).
+ * - MTLSPolicy: the policy (`/spec`: mtls);
+ * - an AccessPolicy or MTLSPolicy without destination (namespace- or mesh-wide): scope, at `/spec/scope`
+ *   when it says `scope: mesh`, else `/spec`.
  */
 export function featureUses(model: Model, only: ReadonlySet<Feature> = new Set(Object.keys(FOUND) as Feature[])): FeatureUse[] {
   const out: FeatureUse[] = [];
@@ -70,6 +72,7 @@ export function featureUses(model: Model, only: ReadonlySet<Feature> = new Set(O
   for (const e of model.accessPolicies) {
     const spec = e.doc.spec;
     use("access", e, "/spec");
+    if (!spec.destination) use("scope", e, spec.scope !== undefined ? "/spec/scope" : "/spec");
     for (const k of NEGATIVE_SOURCE) if (has(spec.source, k)) use("accessNegation", e, `/spec/source/${k}`);
     for (const action of ["allow", "deny"] as const) {
       (spec[action] ?? []).forEach((rule, i) => {
@@ -80,7 +83,10 @@ export function featureUses(model: Model, only: ReadonlySet<Feature> = new Set(O
       });
     }
   }
-  for (const e of model.mtlsPolicies) use("mtls", e, "/spec");
+  for (const e of model.mtlsPolicies) {
+    use("mtls", e, "/spec");
+    if (!e.doc.spec.destination) use("scope", e, e.doc.spec.scope !== undefined ? "/spec/scope" : "/spec");
+  }
   return out;
 }
 

@@ -64,7 +64,10 @@ const CAPABILITIES_1_13: Capabilities = {
     note: `per service: the callers' VirtualNode backends (egressFilter DROP_ALL) and the destination listener's subjectAlternativeNames (exact SPIFFE IDs); restricted callers need strict mTLS on every port (else opt in with ${CALLER_SIDE_ACCESS}); namespaces and "*" minus denies stand for the services unimesh knows; no ipBlocks`,
     via: "VirtualNode.spec.backends[], VirtualNode.spec.listeners[].tls.validation.subjectAlternativeNames, Mesh.spec.egressFilter",
   },
-  accessL7: { support: "none", note: `methods/paths/headers/ports: opt in with ${SERVICE_LEVEL_ACCESS} to allow whole services` },
+  accessL7: {
+    support: "partial",
+    note: `only ports naming every port of the destination (no condition, so exact); methods/paths/headers and other ports: opt in with ${SERVICE_LEVEL_ACCESS} to allow whole services`,
+  },
   scope: {
     support: "partial",
     note: "applied per VirtualNode: to the services unimesh knows (MeshServices, destinations), not to other workloads of the namespace or mesh",
