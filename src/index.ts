@@ -21,7 +21,7 @@ export { loadModel, validateDocuments, API_VERSION, KINDS, type ValidationResult
 export {
   Model, type Entry, type Origin, type ServiceFacts, type DestinationView, type EffectiveRoute, type EffectiveAccessRule,
   type ResolvedSource, type ResolvedTarget, type RouteAction, type Identity, type Subset, type At, type DestinationSetting,
-  type DocumentKind, type ModelOptions, DEFAULT_NAMESPACE, sortRoutes, specificity, isCatchAll, canonicalJson,
+  type DocumentKind, type ModelOptions, type DestinationPort, DEFAULT_NAMESPACE, sortRoutes, specificity, isCatchAll, canonicalJson, exposedPorts,
 } from "./api/model.js";
 export { FEATURES, FEATURE_TITLES, type Feature } from "./api/features.js";
 export {

@@ -283,7 +283,9 @@ export interface DestinationView {
    * name (TrafficPolicy `destination.port` and split target ports, AccessPolicy `destination.port` and
    * rule `ports`, service MTLSPolicy per-port keys), with `targetPort = port`, no name or protocol,
    * `declared: false`; a guess need not be all of the service's ports. Shared: read it, never change it.
-   * Use {@link servicePort} to map one Service port.
+   * Use {@link servicePort} to map one Service port. Declared ports include the pod ports no Service port
+   * reaches (`podOnly`), which access and mTLS govern like the others: code about what a Service exposes
+   * (routes, listeners of a router, client-side settings) reads {@link exposedPorts} instead.
    */
   ports: readonly DestinationPort[];
   /** True when a MeshService declares the ports (then `ports` are ALL the service's ports). */
@@ -308,6 +310,12 @@ export interface DestinationPort {
   readonly protocol?: PortProtocol;
   /** True when the MeshService declares this port (its `targetPort` is then known, not assumed). */
   readonly declared: boolean;
+  /**
+   * A pod port no Service port reaches (`ServicePort.podOnly`): `port` and `targetPort` are both that pod
+   * port. Access and mTLS apply to it (at the pod); routes, VirtualRouter/HTTPRoute listeners, client-side
+   * settings and rate limits do not (nothing routes requests sent to a pod's address). Only declared.
+   */
+  readonly podOnly?: true;
 }
 
 /** The mTLS mode of an MTLSPolicy (`MTLSPolicySpec.mode` and the values of `ports`). */
@@ -339,7 +347,7 @@ export interface PortMtls {
 }
 
 /** How another service's pod selector relates to a service's (see {@link Model.podSharers}). */
-export type PodRelation = "same" | "wider" | "narrower";
+export type PodRelation = "same" | "wider" | "narrower" | "overlap";
 
 /** Another known service of the namespace whose pod selector picks some of the same pods. */
 export interface PodSharer {
@@ -350,7 +358,10 @@ export interface PodSharer {
   /**
    * `same`: equal selectors (the same pods); `wider`: its selector is contained in this service's, so
    * it selects every pod of this service (and maybe more); `narrower`: this service's selector is
-   * contained in its, so every pod it selects is one of this service's (`reviews` and `reviews-v2`).
+   * contained in its, so every pod it selects is one of this service's (`reviews` and `reviews-v2`);
+   * `overlap`: neither contains the other, but they have a label in common and none that differs
+   * (`{app: reviews, tier: web}` and `{app: reviews, version: v2}`), so a pod carrying the labels of
+   * both is selected by both: whether one exists is not known (pod labels are not in the model).
    */
   readonly relation: PodRelation;
 }
@@ -380,9 +391,10 @@ export const STRICTNESS: Readonly<Record<MtlsMode, number>> = { disabled: 0, per
  * `{targetPort, declared: true}` for a port the MeshService declares; otherwise `{targetPort: port,
  * declared: false}` (an assumption: a Service may send port 80 to pod port 8080, so callers that could
  * open access with a wrong guess check `declared`). With declared ports, a port that is not among them
- * is not a port of the service: `declared: false` too. Allocates nothing (returns shared objects).
+ * is not a port of the service: `declared: false` too. A declared pod-only port (`podOnly`) maps to
+ * itself. Allocates nothing (returns shared objects).
  */
-export function servicePort(view: Pick<DestinationView, "ports">, port: number): { readonly targetPort: number; readonly declared: boolean } {
+export function servicePort(view: Pick<DestinationView, "ports">, port: number): { readonly targetPort: number; readonly declared: boolean; readonly podOnly?: true } {
   const ports = view.ports;
   for (let i = 0; i < ports.length; i++) if (ports[i].port === port) return ports[i];
   return unknownPort(port);
@@ -395,6 +407,16 @@ function unknownPort(port: number): { readonly targetPort: number; readonly decl
 }
 const unknownPorts: { readonly targetPort: number; readonly declared: boolean }[] = [];
 
+/**
+ * The ports of a list that a Service exposes (without the `podOnly` pod ports): what routes, VirtualRouter
+ * and HTTPRoute listeners, client-side settings and rate limits apply to. The same array when it has no
+ * pod-only port (the usual case: nothing allocated).
+ */
+export function exposedPorts<P extends { readonly podOnly?: boolean }>(ports: readonly P[]): readonly P[] {
+  for (let i = 0; i < ports.length; i++) if (ports[i].podOnly) return ports.filter((p) => !p.podOnly);
+  return ports;
+}
+
 /** The ports of a view before they are resolved, and of a destination without any. */
 const NO_PORTS: readonly DestinationPort[] = Object.freeze([]);
 
@@ -406,6 +428,7 @@ function declaredPorts(declared: readonly ServicePort[]): DestinationPort[] {
     if (p.name) d.name = p.name;
     if (p.protocol) d.protocol = p.protocol;
     d.declared = true;
+    if (p.podOnly) d.podOnly = true;
     out.push(d);
   }
   return out.length > 1 ? out.sort((a, b) => a.port - b.port) : out;
@@ -744,10 +767,13 @@ export class Model {
   /**
    * The other known services of the namespace (destinations of policies and MeshServices) whose pod
    * selector is equal to this one's or contained in it, or contains it: they certainly select some of
-   * the same pods (`reviews` = `{app: reviews}` and `reviews-v2` = `{app: reviews, version: v2}`). Sorted
-   * by name; computed once per service. Selectors that merely could meet (no common label with
-   * different values, neither containing the other) are not included: whether a pod carries both is
-   * not known.
+   * the same pods (`reviews` = `{app: reviews}` and `reviews-v2` = `{app: reviews, version: v2}`); and
+   * those whose selector may pick some of the same pods (`overlap`: a label in common, none with
+   * different values, e.g. `{app: reviews, tier: web}` and `{app: reviews, version: v2}`). Pod labels
+   * are not in the model, so a possible overlap is treated as a real one: meshes enforce access and mTLS
+   * per pod, and a pod carrying both selectors' labels must never get the looser service's rules.
+   * Selectors without any label (key and value) in common are taken to name different workloads. Sorted
+   * by name; computed once per service.
    */
   podSharers(namespace: string, service: string): readonly PodSharer[] {
     const key = `${namespace}/${service}`;
@@ -766,8 +792,9 @@ export class Model {
       const otherKeys = Object.keys(other);
       const otherContained = otherKeys.every((k) => sel[k] === other[k]);
       const selfContained = keys.every((k) => other[k] === sel[k]);
-      if (!otherContained && !selfContained) continue;
-      const relation: PodRelation = otherContained && selfContained ? "same" : otherContained ? "wider" : "narrower";
+      // Neither contains the other: they may still meet on a pod, unless a label they share differs.
+      if (!otherContained && !selfContained && otherKeys.some((k) => Object.hasOwn(sel, k) && sel[k] !== other[k])) continue;
+      const relation: PodRelation = otherContained && selfContained ? "same" : otherContained ? "wider" : selfContained ? "narrower" : "overlap";
       list.push(c.view ? { facts: c.facts, view: c.view, relation } : { facts: c.facts, relation });
     }
     out = list.sort((a, b) => cmp(a.facts.name, b.facts.name));

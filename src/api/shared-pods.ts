@@ -6,7 +6,9 @@
  * be told apart by the Service it was sent to (the Host header is the caller's to choose). When the
  * selectors of two Services pick the same pods (`reviews` = `{app: reviews}` and `reviews-v2` =
  * `{app: reviews, version: v2}`, the `<service>-<subset>` Services Linkerd's routing needs;
- * {@link Model.podSharers}), the pods enforce ONE rule set and ONE mTLS mode per pod port for both:
+ * {@link Model.podSharers}; also selectors that MAY pick some of the same pods, `{app: reviews, tier: web}`
+ * and `{app: reviews, version: v2}`: pod labels are not in the model, so a possible overlap is handled as a
+ * real one), the pods enforce ONE rule set and ONE mTLS mode per pod port for both:
  * - mTLS: the strictest mode any of their Service ports asks for on that pod port
  *   ({@link Model.podPortMtls}); a Service port that asked for less gets a warning;
  * - access, on a pod port both reach: exact when only one of them has AccessPolicies there (the other's
@@ -112,7 +114,7 @@ export function sharedPodAccess(model: Model, v: DestinationView, how: string, e
       const text = named.length ? `pod port${named.length > 1 ? "s" : ""} ${named.join(", ")}` : "";
       return xs.includes(OTHER) ? (text ? `${text} and the pod ports not declared` : "the pod ports not declared") : text;
     };
-    const shared = `${other} and ${me} select the same pods (${relationText(o, me, other)}), and ${how}`;
+    const shared = `${other} and ${me} ${o.relation === "overlap" ? "may select some of the same pods" : "select the same pods"} (${relationText(o, me, other, v.facts.selector)}), and ${how}`;
     const wide = () => scoped!.policies.map((p) => p.id).join(", ");
     if (widen.length) {
       out.push({ policy: at, pointer: "/spec/destination", severity: "error",
@@ -149,12 +151,13 @@ interface AccessSide {
 }
 
 /** Says how the pods of two services relate, for a message. */
-function relationText(o: PodSharer, me: string, other: string): string {
+function relationText(o: PodSharer, me: string, other: string, mine: Record<string, string>): string {
   const sel = canonicalJson(o.facts.selector);
   switch (o.relation) {
     case "same": return `both select ${sel}`;
     case "wider": return `${other} selects ${sel}, every pod of ${me}`;
     case "narrower": return `every pod ${other} selects with ${sel} is a pod of ${me}`;
+    case "overlap": return `${other} selects ${sel} and ${me} ${canonicalJson(mine)}: neither contains the other, but a pod carrying the labels of both is selected by both, and unimesh cannot see pod labels, so it assumes such pods exist`;
   }
 }
 

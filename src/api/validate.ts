@@ -9,7 +9,7 @@ import { type Diagnostic, hasErrors, sortDiagnostics, pointer as ptr } from "./d
 import { parseDuration } from "./duration.js";
 import { type SourceDocument, locatePointer, parseEach, type LoadLimits, DEFAULT_LIMITS } from "./load.js";
 import {
-  DEFAULT_NAMESPACE, type DocumentKind, type Entry, Model, type ModelOptions, type ServiceFacts, canonicalJson, cmp, destinationNamespace, isCatchAll, policyScope, routePointer, trafficKey,
+  DEFAULT_NAMESPACE, type DocumentKind, type Entry, Model, type ModelOptions, type ServiceFacts, canonicalJson, cmp, destinationNamespace, exposedPorts, isCatchAll, policyScope, routePointer, trafficKey,
 } from "./model.js";
 
 /** The apiVersion of every unimesh document. */
@@ -747,8 +747,21 @@ function serviceRules(doc: MeshService, err: Report): void {
   names.forEach((n, i) => { if (names.indexOf(n) !== i) err(`/spec/subsets/${i}/name`, "rule/duplicate-subset", `subset "${n}" is declared twice`); });
   const keys = subsets.map((s) => canonicalJson(s.labels));
   keys.forEach((k, i) => { if (keys.indexOf(k) !== i) err(`/spec/subsets/${i}/labels`, "rule/duplicate-subset", "two subsets have the same labels"); });
-  const ports = (doc.spec.ports ?? []).map((p) => p.port);
+  const declared = doc.spec.ports ?? [];
+  const ports = declared.map((p) => p.port);
   ports.forEach((p, i) => { if (ports.indexOf(p) !== i) err(`/spec/ports/${i}/port`, "rule/duplicate-port", `port ${p} is declared twice`); });
+  // A pod-only port is a pod port no Service port reaches: it has no targetPort of its own, and a pod port
+  // a Service port targets is that Service port's (two names for one pod port would let one policy for
+  // it and another for the Service port disagree on what the pod enforces).
+  declared.forEach((p, i) => {
+    if (!p.podOnly) return;
+    if (p.targetPort !== undefined) {
+      err(`/spec/ports/${i}/targetPort`, "rule/pod-only-port", `port ${p.port} is podOnly: it is the pod's own port, with no Service port in front of it, so it has no targetPort; remove targetPort (or podOnly, for a Service port)`);
+      return;
+    }
+    const via = declared.find((q) => !q.podOnly && (q.targetPort ?? q.port) === p.port && q.port !== p.port);
+    if (via) err(`/spec/ports/${i}/port`, "rule/pod-only-port", `pod port ${p.port} is the targetPort of Service port ${via.port}: policies for it name Service port ${via.port} (meshes enforce them at pod port ${p.port}, also for callers that dial the pod's address); remove this podOnly entry`);
+  });
 }
 
 /** Settings of a route (or of a whole TrafficPolicy) that only mean something for HTTP requests. */
@@ -763,7 +776,8 @@ const HTTP_ONLY = ["match", "redirect", "directResponse", "rewrite", "timeout", 
  * Retries with `attempts: 0` and no `perTryTimeout` (no retries, said explicitly) are allowed.
  */
 function httpOnTcp(p: Entry<TrafficPolicy>, facts: ServiceFacts, out: Diagnostic[]): void {
-  const ports = facts.ports;
+  // Routes concern the Service ports only (a pod-only port is refused by rule/pod-only-port).
+  const ports = facts.ports && exposedPorts(facts.ports);
   if (!ports?.length) return;
   const spec = p.doc.spec;
   const port = spec.destination.port;
@@ -898,12 +912,18 @@ function crossRules(model: Model, out: Diagnostic[]): void {
         ? `subset "${ref}" is a name, but no MeshService declares the subsets of ${target.namespace}/${target.name}; declare it (MeshService ${target.name}: spec.subsets: [{name: ${ref}, labels: {...}}]) or write its pod labels instead (e.g. subset: {version: ${ref}})`
         : `subset ${typeof ref === "string" ? `"${ref}"` : canonicalJson(ref)} is not declared by MeshService ${target.namespace}/${target.name}; declared: ${target.subsets!.map((s) => `${s.name} ${canonicalJson(s.labels)}`).join(", ")}`,
     }));
+  // A TrafficPolicy routes requests sent to the Service: a pod-only port has none (rule/pod-only-port).
+  const podOnlyPort = (target: ServiceFacts, port: number | undefined): port is number =>
+    !!port && !!target.ports && target.ports.some((x) => x.port === port && x.podOnly);
+  const reportPodOnly = (p: Entry<any>, target: ServiceFacts, port: number, pointer: string) =>
+    out.push(at(p, pointer, { code: "rule/pod-only-port", severity: "error", message: `port ${port} of ${target.namespace}/${target.name} is podOnly (MeshService ${target.namespace}/${target.name}): no Service port reaches it, callers dial it on a pod's own address, where no route applies; route through a Service port, and govern the pod port with AccessPolicies and MTLSPolicies` }));
   const reportPort = (p: Entry<any>, target: ServiceFacts, port: number, pointer: string) =>
     out.push(at(p, pointer, { code: "rule/unknown-port", severity: "error", message: `port ${port} is not a port of MeshService ${target.namespace}/${target.name} (ports: ${target.ports!.map((x) => x.port).join(", ")})` }));
   const checkMirror = (namespace: string, facts: ServiceFacts, p: Entry<any>, m: Mirror, pointer: string) => {
     const target = m.service ? model.service(m.namespace ?? namespace, m.service) : facts;
     if (unknownSubset(target, m.subset)) reportSubset(p, target, m.subset, `${pointer}/subset`);
     if (unknownPort(target, m.port)) reportPort(p, target, m.port, `${pointer}/port`);
+    else if (podOnlyPort(target, m.port)) reportPodOnly(p, target, m.port, `${pointer}/port`);
   };
   // TrafficPolicies per destination (namespace, then service): two or more may conflict.
   const policiesPerDestination = new Map<string, Map<string, number>>();
@@ -918,6 +938,7 @@ function crossRules(model: Model, out: Diagnostic[]): void {
     if (count > 1) shared = true;
     const facts = model.service(namespace, spec.destination.service);
     if (unknownPort(facts, spec.destination.port)) reportPort(p, facts, spec.destination.port, "/spec/destination/port");
+    else if (podOnlyPort(facts, spec.destination.port)) reportPodOnly(p, facts, spec.destination.port, "/spec/destination/port");
     const routes = spec.routes ?? [];
     for (let i = 0; i < routes.length; i++) {
       const r = routes[i];
@@ -926,6 +947,7 @@ function crossRules(model: Model, out: Diagnostic[]): void {
         const t = split[j];
         if (unknownSubset(facts, t.subset)) reportSubset(p, facts, t.subset, `/spec/routes/${i}/split/${j}/subset`);
         if (unknownPort(facts, t.port)) reportPort(p, facts, t.port, `/spec/routes/${i}/split/${j}/port`);
+        else if (podOnlyPort(facts, t.port)) reportPodOnly(p, facts, t.port, `/spec/routes/${i}/split/${j}/port`);
       }
       if (r.mirror) checkMirror(namespace, facts, p, r.mirror, `/spec/routes/${i}/mirror`);
     }

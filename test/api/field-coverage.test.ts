@@ -420,6 +420,10 @@ add(`${S}/ports/*/port`, pair("port no policy names: 9000 → 9001", ports({}), 
 add(`${S}/ports/*/targetPort`, pair("9090 → 9095", ports({}), ports({ targetPort: 9095 })));
 add(`${S}/ports/*/name`, pair("+ name", ports({}), ports({ name: "http-api" })));
 values(`${S}/ports/*/protocol`, { ref: "http", alt: "http2", make: (p) => ports({ protocol: p }) });
+/** A third port 9100 of `api`: a Service port, or a pod port no Service port reaches (`podOnly`). */
+const podPorts = (third: Record<string, unknown>) =>
+  svcDocs({ ports: [{ port: 8080, targetPort: 9090, protocol: "http" }, { port: 9000, targetPort: 9091, protocol: "http" }, { port: 9100, ...third }] });
+add(`${S}/ports/*/podOnly`, pair("Service port 9100 → pod-only port 9100", podPorts({}), podPorts({ podOnly: true })));
 // `tp-port` of svcDocs splits to subset v2; v1 is declared but referenced by no policy.
 const subsets = (v1: Record<string, unknown>, v2: Record<string, unknown>) =>
   svcDocs({ subsets: [{ name: "v1", labels: { version: "v1" }, ...v1 }, { name: "v2", labels: { version: "v2" }, ...v2 }] });

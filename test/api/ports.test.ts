@@ -127,12 +127,17 @@ describe("services that share pods: Model.podSharers, podGroup and podPortMtls a
   const canary = ms("reviews-canary", { selector: { app: "reviews", track: "canary" }, ports: [{ port: 9080 }] });
   const ratings = ms("ratings", { ports: [{ port: 9080 }] });
 
-  test("equal or contained selectors share pods; conflicting or merely compatible ones are not listed", () => {
-    const m = model(reviews, v1, v2, canary, ratings, ap("a", { destination: { service: "reviews" } }));
+  test("equal or contained selectors share pods, and so may partly overlapping ones; conflicting ones and ones without a common label are not listed", () => {
+    const team = ms("team-a", { selector: { team: "a" }, ports: [{ port: 9080 }] });
+    const m = model(reviews, v1, v2, canary, ratings, team, ap("a", { destination: { service: "reviews" } }));
     expect(m.podSharers("shop", "reviews").map((s) => `${s.facts.name} ${s.relation}`)).toEqual(["reviews-canary narrower", "reviews-v1 narrower", "reviews-v2 narrower"]);
-    expect(m.podSharers("shop", "reviews-v2").map((s) => `${s.facts.name} ${s.relation}`)).toEqual(["reviews wider"]);
+    // reviews-v1 and reviews-v2 conflict (version); reviews-canary and reviews-v2 may meet on a pod with
+    // both track: canary and version: v2: unknown, so treated as sharing (relation overlap).
+    expect(m.podSharers("shop", "reviews-v2").map((s) => `${s.facts.name} ${s.relation}`)).toEqual(["reviews wider", "reviews-canary overlap"]);
+    expect(m.podSharers("shop", "reviews-canary").map((s) => `${s.facts.name} ${s.relation}`)).toEqual(["reviews wider", "reviews-v1 overlap", "reviews-v2 overlap"]);
     expect(m.podSharers("shop", "ratings")).toEqual([]);
-    // reviews-v1 and reviews-v2 conflict (version); reviews-canary and reviews-v2 could meet, but it is not known.
+    // No label in common with any: taken to be another workload.
+    expect(m.podSharers("shop", "team-a")).toEqual([]);
     expect(m.podGroup("shop", "reviews-v2").map((f) => f.name)).toEqual(["reviews", "reviews-canary", "reviews-v1", "reviews-v2"]);
     expect(m.podSharers("shop", "reviews")[0].view).toBeUndefined();
     expect(m.podSharers("shop", "reviews-v2")[0].view).toBe(m.destination("shop", "reviews"));

@@ -10,7 +10,7 @@
  */
 import type { DestinationView, EffectiveAccessRule, Entry, Model, MtlsMode, ServiceFacts } from "../../api/model.js";
 import type { MTLSPolicy } from "../../api/generated/model.js";
-import { cmp } from "../../api/model.js";
+import { cmp, exposedPorts } from "../../api/model.js";
 import { dnsLabel, serviceHost } from "../../api/names.js";
 import type { Tx } from "./context.js";
 import type { AmProtocol } from "./resources.js";
@@ -21,6 +21,16 @@ export interface PortInfo {
   targetPort: number;
   protocol: AmProtocol;
   name?: string;
+  /** A pod port no Service port reaches (model `DestinationPort.podOnly`). */
+  podOnly?: true;
+}
+
+/** An empty port list, shared (never changed). */
+const NO_PORTS: PortInfo[] = [];
+
+/** Every port of a node: its Service ports, then its pod-only ports (what access and mTLS govern). */
+export function allPorts(node: ServiceNode): readonly PortInfo[] {
+  return node.podPorts.length ? [...node.ports, ...node.podPorts] : node.ports;
 }
 
 /** The mode of a listener and the MTLSPolicy that set it. */
@@ -37,8 +47,14 @@ export interface ServiceNode {
   view?: DestinationView;
   /** Service ports (VirtualRouter listeners), sorted. Empty: the service can only call, not be called. */
   ports: PortInfo[];
-  /** VirtualNode listeners: one per distinct target port, sorted. */
-  listeners: { port: number; protocol: AmProtocol }[];
+  /**
+   * Declared pod ports no Service port reaches (MeshService `ports[].podOnly`), sorted: VirtualNode
+   * listeners (so the pods' Envoys enforce their mTLS mode and allowed identities) that no VirtualRouter
+   * routes to. `port` and `targetPort` are the pod port.
+   */
+  podPorts: PortInfo[];
+  /** VirtualNode listeners: one per distinct target port (of `ports` and `podPorts`), sorted. */
+  listeners: { port: number; protocol: AmProtocol; podOnly?: true }[];
   /** Name of its identity VirtualNode, VirtualRouter and VirtualService (the Service name). */
   vnName: string;
   /** SPIFFE ID of its pods (`spiffe://<trustDomain>/ns/<ns>/sa/<serviceAccount>`). */
@@ -157,14 +173,18 @@ export class ServiceIndex {
       known.view ??= view;
       return;
     }
-    const ports = portsOf(this.tx.model, facts);
+    const all = portsOf(this.tx.model, facts);
+    const ports = exposedPorts(all) as PortInfo[];
+    const podPorts = ports === all ? NO_PORTS : all.filter((p) => p.podOnly);
     const listeners: ServiceNode["listeners"] = [];
     for (const p of ports) if (!listeners.some((l) => l.port === p.targetPort)) listeners.push({ port: p.targetPort, protocol: p.protocol });
+    // Validation keeps a pod-only port off every Service port's targetPort: each is a listener of its own.
+    for (const p of podPorts) if (!listeners.some((l) => l.port === p.targetPort)) listeners.push({ port: p.targetPort, protocol: p.protocol, podOnly: true });
     listeners.sort((a, b) => a.port - b.port);
     // Every field set here, the optional ones too (undefined until known), so that all nodes keep one
     // shape: code that reads them stays monomorphic as views and memos are filled in.
     const node: ServiceNode = {
-      namespace: facts.namespace, name: facts.name, facts, view, ports, listeners,
+      namespace: facts.namespace, name: facts.name, facts, view, ports, podPorts, listeners,
       vnName: dnsLabel(facts.name),
       spiffeId: this.tx.model.spiffeId({ namespace: facts.namespace, serviceAccount: facts.serviceAccount }),
       host: serviceHost(facts.name, facts.namespace, this.tx.settings.clusterDomain),
@@ -200,6 +220,7 @@ export function portsOf(model: Model, facts: ServiceFacts): PortInfo[] {
   for (const p of ports) {
     const info: PortInfo = { port: p.port, targetPort: p.targetPort, protocol: p.protocol ?? "http" };
     if (p.name) info.name = p.name;
+    if (p.podOnly) info.podOnly = true;
     out.push(info);
   }
   return out;

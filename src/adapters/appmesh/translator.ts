@@ -4,8 +4,9 @@
  * What is generated, per known service (see services.ts: destinations, MeshServices, callers named by
  * service account):
  * - one identity VirtualNode `<service>`: `podSelector` = the service's selector (its pods join the mesh
- *   as this node), one listener per pod port, and `backends` = the VirtualServices it may call
- *   (features/access.ts);
+ *   as this node), one listener per pod port (declared pod-only ports included: their TLS and allowed
+ *   identities are enforced there, though no route leads to them), and `backends` = the VirtualServices it
+ *   may call (features/access.ts);
  * - when the service has ports: a VirtualService `<service>` (`awsName` = `<service>.<ns>.svc.<domain>`,
  *   the host callers use) whose provider is a VirtualRouter `<service>` with one listener per Service port
  *   and the destination's route table. Every service gets a router, even without policies, because only
@@ -39,7 +40,7 @@ import { accessOf, allowedCallers, policyPointer, reportAccessScopes } from "./f
 import { connectionPool } from "./features/connectionPool.js";
 import { checkTcpMatch, grpcMatch, httpMatch } from "./features/match.js";
 import { checkAccessEgress, meshObject, reportDeprecation } from "./features/mesh.js";
-import { checkMtlsPolicies, clientPolicyTls, listenerModes, listenerTls } from "./features/mtls.js";
+import { checkMtlsPolicies, clientPolicyTls, listenerModes, listenerTls, notePodOnlyPorts } from "./features/mtls.js";
 import { outlierDetection } from "./features/outlierDetection.js";
 import { disabledRetryPolicy, retryPolicy } from "./features/retries.js";
 import { requestBound, routeTimeout } from "./features/timeout.js";
@@ -124,6 +125,7 @@ export function translateAppMesh(model: Model, ctx: TranslateContext): KubeObjec
   checkSelectorOverlaps(tx, index);
   checkMtlsPolicies(tx, index);
   reportAccessScopes(tx, index);
+  notePodOnlyPorts(tx);
   checkAccessEgress(tx, [...new Set(index.nodes.map((n) => n.namespace))].sort());
 
   const state: State = { tx, index, names: new NodeNames(index), raise: Object.assign(new Map(), { callersOf: new Map() }), subsets: new Map() };
@@ -544,20 +546,25 @@ function defaultRoute(node: ServiceNode, port: PortInfo, multi: boolean): RouteB
 
 /**
  * The listeners of a VirtualNode of a service (identity, or a subset's routing node): same ports, settings
- * and TLS, except a subset's own outlier detection (`subsetSettings`) on its routing node.
+ * and TLS, except a subset's own outlier detection (`subsetSettings`) on its routing node, and no
+ * connection pool there: App Mesh applies a listener's pool in the Envoy of the pods that belong to the
+ * node (the ingress cluster to the local app, aws/aws-app-mesh-roadmap#6), and a routing node has no pod
+ * of its own, so a pool there would limit nothing. The destination's pool is on the identity node, which
+ * all the service's pods belong to (requests routed to a subset inherit it: the model's `subsetSettings`);
+ * a subset's own pool cannot be expressed (features/unsupported.ts).
  */
 function buildListeners(tx: Tx, node: ServiceNode, vnName: string, raise: Raise, subset?: Subset): VirtualNodeListener[] {
   const v = node.view;
   const od = v ? outlierDetection(tx, v, subsetSetting(v, subset?.name, "outlierDetection")) : undefined;
   /** Connection pool per listener protocol (computed once per protocol: it reports). */
-  const pools = v?.connectionPool ? new Map<string, ListenerConnectionPool | undefined | null>() : undefined;
+  const pools = v?.connectionPool && !subset ? new Map<string, ListenerConnectionPool | undefined | null>() : undefined;
   const modes = listenerModes(tx, node);
   const longest = raise.size ? raise.get(`${node.namespace}/${vnName}`) : undefined;
   const out: VirtualNodeListener[] = [];
   for (let i = 0; i < node.listeners.length; i++) {
     const l = node.listeners[i];
     let pool: ListenerConnectionPool | undefined | null;
-    if (v && pools) {
+    if (v && pools && !l.podOnly) {
       if (!pools.has(l.protocol)) pools.set(l.protocol, connectionPool(tx, v, l.protocol));
       pool = pools.get(l.protocol);
     }
@@ -565,8 +572,9 @@ function buildListeners(tx: Tx, node: ServiceNode, vnName: string, raise: Raise,
     const ms = longest?.get(l.port);
     // Keys in sorted order; the shared settings copied, so that no two listeners share an object.
     const listener = {} as VirtualNodeListener;
+    // Destination-level settings concern the requests sent to the Service, never a pod-only port's.
     if (pool) listener.connectionPool = copyPool(pool);
-    if (od) listener.outlierDetection = copyOutlier(od);
+    if (od && !l.podOnly) listener.outlierDetection = copyOutlier(od);
     listener.portMapping = { port: l.port, protocol: l.protocol };
     if (ms !== undefined && l.protocol !== "tcp") listener.timeout = { [l.protocol]: { perRequest: durationUnitValue(ms) } };
     if (tls) listener.tls = tls;
@@ -688,6 +696,23 @@ function checkSelectorOverlaps(tx: Tx, index: ServiceIndex): void {
       const entry = b.facts.declaredBy ?? a.facts.declaredBy;
       if (entry) tx.report(entry, "/spec/selector", "error", "adapter/conflict", undefined, message);
       else tx.ctx.reportGlobal({ code: "adapter/conflict", severity: "error", message });
+    }
+    // Selectors that may meet (a label in common, none that differs, neither containing the other): a
+    // pod carrying both label sets would be refused; whether one exists is not known (a warning).
+    const seen = new Set<ServiceNode>();
+    for (const k of aKeys) {
+      for (const b of byLabel.get(a.namespace)?.get(k)?.get(sa[k]) ?? []) {
+        if (b === a || seen.has(b) || cmp(a.name, b.name) > 0) continue;
+        seen.add(b);
+        const sb = b.facts.selector;
+        const bKeys = Object.keys(sb);
+        if (aKeys.every((x) => sb[x] === sa[x]) || bKeys.every((x) => sa[x] === sb[x])) continue; // contained: above
+        if (bKeys.some((x) => Object.hasOwn(sa, x) && sa[x] !== sb[x])) continue; // disjoint
+        const message = `VirtualNodes ${a.namespace}/${a.name} and ${b.namespace}/${b.name} may select the same pods (selectors ${JSON.stringify(sa)} and ${JSON.stringify(sb)}: a pod carrying the labels of both), and ${tx.mesh} refuses a pod that two VirtualNodes select (aws-app-mesh-controller-for-k8s pkg/virtualnode/membership_designator.go); unimesh cannot see pod labels: make sure no pod carries both, or give the services selectors with a label that differs`;
+        const entry = b.facts.declaredBy ?? a.facts.declaredBy;
+        if (entry) tx.report(entry, "/spec/selector", "warning", "adapter/conflict", undefined, message);
+        else tx.ctx.reportGlobal({ code: "adapter/conflict", severity: "warning", message });
+      }
     }
   }
 }

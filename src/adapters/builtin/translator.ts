@@ -28,6 +28,7 @@ import { rateLimit } from "./features/rateLimit.js";
 import { subsetSettings } from "./features/subsetSettings.js";
 import { MESH_ONLY, access, scopedAccess } from "./features/access.js";
 import { mtls, mtlsNamespaces } from "./features/mtls.js";
+import { notePodOnlyPorts, podOnly } from "./features/podOnlyPorts.js";
 
 /** Route features, in the order they fill a route. */
 export const ROUTE_FEATURES: readonly RouteFeature[] = [
@@ -36,7 +37,7 @@ export const ROUTE_FEATURES: readonly RouteFeature[] = [
 
 /** Destination features, in order. */
 export const DESTINATION_FEATURES: readonly DestinationFeature[] = [
-  outlierDetection, connectionPool, loadBalancer, rateLimit, subsetSettings, access, mtls,
+  outlierDetection, connectionPool, loadBalancer, rateLimit, subsetSettings, access, mtls, podOnly,
 ];
 
 /** Id of the default route the proxy appends when no route catches every request. */
@@ -45,6 +46,7 @@ export const DEFAULT_ROUTE_ID = "default";
 /** Translates the model into the one ProxyConfig document. */
 export function translateBuiltin(model: Model, ctx: TranslateContext): KubeObject[] {
   const destinations = model.destinations().map((dest) => destination(model, ctx, dest));
+  notePodOnlyPorts(model, ctx);
   const policies = model.policies;
   const meshMtls = model.meshMtls;
   const { namespaces: accessNamespaces, mesh: meshAccess } = model.accessScopes();
@@ -88,7 +90,7 @@ function destination(model: Model, ctx: TranslateContext, dest: DestinationView)
  * Facts of every service the model knows (declared MeshServices, destinations, mirror targets): service
  * account, pod selector (when not the convention `{app: <name>}`, the proxy's default too: callers'
  * pod labels for `source.workloads`), ports and protocol, subsets. Ports with protocol `tcp` are left out
- * with a warning: the built-in proxy forwards HTTP only.
+ * with a warning: the built-in proxy forwards HTTP only; pod-only ports (no Service port) are left out too.
  */
 function services(model: Model, ctx: TranslateContext): Service[] {
   const keys = new Map<string, ServiceFacts>();
@@ -105,6 +107,7 @@ function services(model: Model, ctx: TranslateContext): Service[] {
     .sort((a, b) => (a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .map((f) => {
       const ports = (f.ports ?? []).filter((p, i) => {
+        if (p.podOnly) return false; // no Service port: see features/podOnlyPorts.ts
         if (p.protocol !== "tcp") return true;
         if (f.declaredBy) {
           ctx.report(f.declaredBy, `/spec/ports/${i}/protocol`, {

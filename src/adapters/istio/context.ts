@@ -7,6 +7,7 @@ import type { Feature } from "../../api/features.js";
 import type { Entry, Model } from "../../api/model.js";
 import type { Severity } from "../../api/diagnostics.js";
 import { isDnsSubdomain, serviceHost } from "../../api/names.js";
+import { ReportOnce } from "../shared/report-once.js";
 import { type VersionedField, hasField } from "./versions.js";
 
 /** Diagnostic codes used by the Istio adapter (see CONTRIBUTING.md). */
@@ -62,10 +63,14 @@ export function createContext(model: Model, ctx: TranslateContext): IstioContext
     });
     pathNormalization = "BASE";
   }
+  const once = new ReportOnce();
   return {
     model, ctx, version: ctx.version, clusterDomain, rootNamespace, pathNormalization,
     host: (name, namespace) => serviceHost(name, namespace, clusterDomain),
     has: (field) => hasField(ctx.version, field),
-    report: (entry, pointer, feature, severity, code, message) => ctx.report(entry, pointer, { code, severity, message, feature }),
+    // Said once: the same finding can be reached from several destinations (e.g. services sharing pods).
+    report: (entry, pointer, feature, severity, code, message) => {
+      if (once.first(entry.id, pointer, code, message)) ctx.report(entry, pointer, { code, severity, message, feature });
+    },
   };
 }

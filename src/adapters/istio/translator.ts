@@ -28,7 +28,7 @@ import { applyHeaders } from "./features/headers.js";
 import { applyLoadBalancer } from "./features/loadBalancer.js";
 import { translateMatch } from "./features/match.js";
 import { applyMirror } from "./features/mirror.js";
-import { applyClientTls, namespacePeerAuthentications, servicePeerAuthentication } from "./features/mtls.js";
+import { applyClientTls, namespacePeerAuthentications, podOnlyPortNotes, servicePeerAuthentication } from "./features/mtls.js";
 import { applyOutlierDetection } from "./features/outlierDetection.js";
 import { rateLimitFilter } from "./features/rateLimit.js";
 import { applyRedirect } from "./features/redirect.js";
@@ -83,6 +83,7 @@ export function translateIstio(model: Model, ctx: TranslateContext): KubeObject[
   }
   out.push(...scopedAuthorizationPolicies(ic));
   out.push(...namespacePeerAuthentications(ic));
+  podOnlyPortNotes(ic);
   out.push(...drs.objects());
   return out;
 }

@@ -16,7 +16,7 @@
 import type { KubeObject, TranslateContext } from "../../api/adapter.js";
 import type { DestinationPort, DestinationView, EffectiveRoute, Entry, Model } from "../../api/model.js";
 import type { MTLSPolicy, TrafficPolicy } from "../../api/generated/model.js";
-import { canonicalJson, shortHash } from "../../api/model.js";
+import { canonicalJson, exposedPorts, shortHash } from "../../api/model.js";
 import { formatDuration } from "../../api/duration.js";
 import { dnsSubdomain } from "../../api/names.js";
 import { objectMeta } from "../../api/ownership.js";
@@ -142,6 +142,8 @@ function namespaceAccessDefault(lc: LinkerdContext, ns: string): DefaultPolicy |
 
 function translateDestination(lc: LinkerdContext, v: DestinationView): void {
   const ports = v.ports;
+  // Routes attach to Service ports (parentRefs[].port): a pod-only port has none (the model's podOnly).
+  const routed = exposedPorts(ports);
   reportUnsupportedDestinationFeatures(lc, v);
   const routes: EffectiveRoute[] = [];
   for (const r of v.routes) {
@@ -155,8 +157,8 @@ function translateDestination(lc: LinkerdContext, v: DestinationView): void {
     profile = lc.facts.legacy && routes.some(hasRetries);
     if (profile) {
       const specs = routes.map((r) => matchOf(lc, r));
-      serviceProfile(lc, v, routes, specs, ports.length);
-    } else outbound(lc, v, routes, ports);
+      serviceProfile(lc, v, routes, specs, routed.length);
+    } else outbound(lc, v, routes, routed);
   }
   if (v.outlierDetection) {
     if (profile) {

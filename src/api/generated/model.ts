@@ -153,7 +153,7 @@ export interface Destination {
    */
   namespace?: string;
   /**
-   * Only traffic to this Service port. Default: every port.
+   * Only traffic to this Service port (for an AccessPolicy also a pod port the MeshService declares `podOnly`). Default: every port, pod-only ones included.
    */
   port?: number;
 }
@@ -724,7 +724,7 @@ export interface Destination1 {
    */
   namespace?: string;
   /**
-   * Only traffic to this Service port. Default: every port.
+   * Only traffic to this Service port (for an AccessPolicy also a pod port the MeshService declares `podOnly`). Default: every port, pod-only ones included.
    */
   port?: number;
 }
@@ -758,13 +758,13 @@ export interface AccessRule {
    */
   notPaths?: [string, ...string[]];
   /**
-   * Service ports of the destination (what callers dial; adapters map them to the pods' target ports). When a MeshService declares the ports, each must be one of them (rule/unknown-port).
+   * Service ports of the destination (what callers dial; adapters map them to the pods' target ports), or pod ports its MeshService declares `podOnly`. When a MeshService declares the ports, each must be one of them (rule/unknown-port).
    *
    * @minItems 1
    */
   ports?: [number, ...number[]];
   /**
-   * Service ports of the destination the request must NOT be sent to (as for `ports`: Service ports; each must be a declared port when a MeshService declares them).
+   * Service ports of the destination the request must NOT be sent to (as for `ports`: Service ports or declared pod-only ports; each must be a declared port when a MeshService declares them).
    *
    * @minItems 1
    */
@@ -811,7 +811,7 @@ export interface MTLSPolicySpec {
    */
   mode: "strict" | "permissive" | "disabled";
   /**
-   * Per-port overrides by Service port (adapters map them to the pods' target ports; when a MeshService declares the ports, each key must be one of them): `"9080": permissive`. Meshes set the mode per pod port: when several Service ports reach one pod port, it enforces the strictest of their modes (strict > permissive > disabled), with a warning, so no port is served more loosely than asked. Needs a destination.
+   * Per-port overrides by Service port, or by a pod port the MeshService declares `podOnly` (adapters map them to the pods' target ports; when a MeshService declares the ports, each key must be one of them): `"9080": permissive`. Meshes set the mode per pod port: when several Service ports reach one pod port, it enforces the strictest of their modes (strict > permissive > disabled), with a warning, so no port is served more loosely than asked. Needs a destination.
    */
   ports?: {
     [k: string]: "strict" | "permissive" | "disabled";
@@ -840,7 +840,7 @@ export interface MeshService {
   spec: MeshServiceSpec;
 }
 /**
- * Facts about a service that policies do not carry but meshes need. Optional: without one, conventions apply (selector `app: <name>`, service account `<name>`, ports taken from the policies, protocol http). `unimesh discover` writes these from a cluster. `selector`: Pod labels of the service. Default: `{app: <metadata.name>}`. Services whose selectors pick the same pods (equal, or one contained in the other, e.g. `{app: reviews}` and `{app: reviews, version: v2}`) share those pods: meshes enforce access and mTLS at the pod, per pod port, where a request cannot be told apart by the Service it was sent to. So each shared pod port enforces the strictest mTLS mode of their Service ports reaching it (a warning names the looser ones); their AccessPolicies must agree there (an error otherwise, never a looser result), and one without AccessPolicy there gets the other's rules (a warning). The built-in proxy keeps them apart (a listener per service).
+ * Facts about a service that policies do not carry but meshes need. Optional: without one, conventions apply (selector `app: <name>`, service account `<name>`, ports taken from the policies, protocol http). `unimesh discover` writes these from a cluster. `selector`: Pod labels of the service. Default: `{app: <metadata.name>}`. Services whose selectors pick the same pods (equal, or one contained in the other, e.g. `{app: reviews}` and `{app: reviews, version: v2}`) share those pods, and so, as far as unimesh can tell, do selectors that may meet on a pod (a label in common and none that differs, neither containing the other: `{app: reviews, tier: web}` and `{app: reviews, version: v2}`; pod labels are not in the model, so such a pod is assumed to exist; selectors without a label in common are taken to name different workloads): meshes enforce access and mTLS at the pod, per pod port, where a request cannot be told apart by the Service it was sent to. So each shared pod port enforces the strictest mTLS mode of their Service ports reaching it (a warning names the looser ones); their AccessPolicies must agree there (an error otherwise, never a looser result), and one without AccessPolicy there gets the other's rules (a warning). The built-in proxy keeps them apart (a listener per service).
  */
 export interface MeshServiceSpec {
   selector?: Labels;
@@ -849,7 +849,7 @@ export interface MeshServiceSpec {
    */
   serviceAccount?: string;
   /**
-   * Ports of the service. When given, every port a policy names for this service must be one of these.
+   * Ports of the service: its Service ports, and the pod ports no Service port reaches (`podOnly`). When given, these are ALL its ports, and every port a policy names for this service must be one of these. For a headless Service, callers dial the pods' ports: declare `port` equal to `targetPort`.
    *
    * @minItems 1
    */
@@ -880,7 +880,11 @@ export interface ServicePort {
    */
   targetPort?: number;
   /**
-   * Port name, as in the Kubernetes Service (at most 15 characters).
+   * True for a port the pods listen on that no Service port reaches (a metrics or admin port such as 9090, or any port callers dial on the pod's own address): `port` is that pod port (no `targetPort`; it must not be the target of a Service port of this service, rule/pod-only-port). AccessPolicies and MTLSPolicies name it like a Service port (`destination.port`, rule `ports`/`notPorts`, MTLSPolicy `ports` keys) and meshes enforce them at that pod port, whoever dials it; a policy without port governs it too. Routing does not apply (no route matches requests sent to a pod's address): a TrafficPolicy naming it is an error, and destination-level settings (outlierDetection, connectionPool, loadBalancer, rateLimit) leave it alone. Meshes whose sidecars cannot carry mutual TLS to a port no Service declares say so (Istio, App Mesh: only callers presenting a mesh certificate themselves pass `strict`); the built-in proxy has no pod addresses (a policy naming it is an error there). Default: false.
+   */
+  podOnly?: boolean;
+  /**
+   * Port name, as in the Kubernetes Service (at most 15 characters); for a `podOnly` port, the container port's name.
    */
   name?: string;
   /**

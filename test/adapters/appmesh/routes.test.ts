@@ -224,6 +224,36 @@ describe("appmesh routes", () => {
     expect(find(objs, "VirtualNode", "reviews-v2", "bookinfo").spec.listeners[0].outlierDetection).toEqual(v2);
   });
 
+  describe("a connection pool meant for one subset never lands on the VirtualNode of every pod (issue 9 §2)", () => {
+    const opt = { allow: ["connection-pool-per-instance"] };
+    const listenerPools = (objs: any[]) => objs.filter((o) => o.kind === "VirtualNode").map((o) => [o.metadata.name, (o.spec.listeners ?? []).map((l: any) => l.connectionPool ?? null)]);
+
+    test("subsetSettings[].connectionPool: an error, with or without connection-pool-per-instance; no pool anywhere", () => {
+      const text = reviews + tp("p", "  destination: {service: reviews}\n  subsetSettings:\n    - subset: {version: v2}\n      connectionPool: {maxConnections: 5}\n  routes:\n    - split: [{subset: {version: v1}, weight: 90}, {subset: {version: v2}, weight: 10}]", "bookinfo");
+      for (const o of [{}, opt]) {
+        const r = run(text, o);
+        expect(errors(r).map((d) => [d.pointer, d.feature])).toEqual([["/spec/subsetSettings/0/connectionPool", "connectionPool"]]);
+        expect(errors(r)[0].message).toContain("the routing VirtualNode of subset v2 has no pods of its own");
+      }
+    });
+
+    test("the service's pool is on the identity VirtualNode (all its pods, which requests routed to a subset reach too), never on a subset's routing node, where no Envoy would apply it", () => {
+      const objs = ok(reviews + tp("p", "  destination: {service: reviews}\n  connectionPool: {maxConnections: 5}\n  routes:\n    - split: [{subset: {version: v2}, weight: 100}]", "bookinfo"), opt);
+      expect(listenerPools(objs)).toEqual([["reviews", [{ http: { maxConnections: 5 } }]], ["reviews-v2", [null]]]);
+    });
+
+    test("a subset as a Service of its own (reviews-v2, Linkerd's convention) with a pool: refused when reviews' VirtualNode selects its pods too", () => {
+      const v2svc = svc("reviews-v2", "{selector: {app: reviews, version: v2}, serviceAccount: reviews, ports: [{port: 9080}]}", "bookinfo");
+      const r = run(reviews + v2svc + tp("p", "  destination: {service: reviews-v2}\n  connectionPool: {maxConnections: 5}", "bookinfo"), opt);
+      expect(errors(r).map((d) => [d.code, d.pointer, d.policy])).toEqual([["adapter/conflict", "/spec/selector", "MeshService/bookinfo/reviews-v2"]]);
+      // Selectors that may overlap (neither contains the other): a warning, the pool stays on reviews-v2's own node.
+      const web = svc("reviews", "{selector: {app: reviews, tier: web}, ports: [{port: 9080}]}", "bookinfo");
+      const w = run(web + v2svc + tp("p", "  destination: {service: reviews-v2}\n  connectionPool: {maxConnections: 5}", "bookinfo"), opt);
+      expect(warnings(w).filter((d) => d.pointer === "/spec/selector").map((d) => d.policy)).toEqual(["MeshService/bookinfo/reviews-v2"]);
+      expect(listenerPools(w.resources)).toEqual([["reviews", [null]], ["reviews-v2", [{ http: { maxConnections: 5 } }]]]);
+    });
+  });
+
   test("connection pools: maxRequests on an HTTP/1.1 listener is never skipped silently", () => {
     const opt = { allow: ["connection-pool-per-instance"] };
     const http1 = (pool: string) => svc("api", "{ports: [{port: 8080}]}") + tp("p", `  destination: {service: api}\n  connectionPool: ${pool}`);

@@ -32,7 +32,7 @@
 import { type EffectiveAccessRule, type Entry, type ResolvedSource, hasNegatives, onlyNegatives } from "../../../api/model.js";
 import type { AccessPolicy } from "../../../api/generated/model.js";
 import { CALLER_SIDE_ACCESS, SERVICE_LEVEL_ACCESS, type Tx } from "../context.js";
-import type { ServiceIndex, ServiceNode } from "../services.js";
+import { type ServiceIndex, type ServiceNode, allPorts } from "../services.js";
 import { listenerModes, strictOnly } from "./mtls.js";
 
 /** Who may call a destination. */
@@ -289,9 +289,11 @@ function conditions(tx: Tx, dest: ServiceNode, rule: EffectiveAccessRule): Condi
   // MeshService declares the ports: guessed ports come from the policies (this rule's own ports among
   // them), so with them every port condition would look vacuous and open the whole service. Both sides
   // are Service ports (`ports` and `destination.port` name Service ports, never pod ports).
+  // Pod-only ports count: the destination's listener SANs govern them like the Service ports' listeners.
   const declared = !!dest.facts.ports?.length;
-  if (r.ports && !(declared && dest.ports.every((p) => r.ports!.includes(p.port)))) out.push(PORTS);
-  if (rule.port !== undefined && !(declared && dest.ports.every((p) => p.port === rule.port))) out.push(DESTINATION_PORT);
+  const ports = allPorts(dest);
+  if (r.ports && !(declared && ports.every((p) => r.ports!.includes(p.port)))) out.push(PORTS);
+  if (rule.port !== undefined && !(declared && ports.every((p) => p.port === rule.port))) out.push(DESTINATION_PORT);
   return out;
 }
 

@@ -21,10 +21,11 @@
  * the TLS ports when only some are), and check its SPIFFE ID (`subjectAlternativeNames.match.exact`).
  */
 import { type Entry, type MtlsMode, policyScope } from "../../../api/model.js";
+import { podOnlyPorts } from "../../shared/pod-only-ports.js";
 import type { MTLSPolicy } from "../../../api/generated/model.js";
 import type { Tx } from "../context.js";
 import type { ClientPolicyTls, ListenerTls } from "../resources.js";
-import type { ListenerMtls, ServiceIndex, ServiceNode } from "../services.js";
+import { type ListenerMtls, type ServiceIndex, type ServiceNode, allPorts } from "../services.js";
 
 export type { MtlsMode } from "../../../api/model.js";
 
@@ -36,7 +37,7 @@ export type { ListenerMtls } from "../services.js";
  */
 function serviceModes(tx: Tx, node: ServiceNode, listenerPort: number): { port: number; mode: MtlsMode }[] {
   const out: { port: number; mode: MtlsMode }[] = [];
-  for (const p of node.ports) {
+  for (const p of allPorts(node)) {
     if (p.targetPort === listenerPort) out.push({ port: p.port, mode: tx.model.mtlsMode(node.namespace, node.name, p.port)!.mode });
   }
   return out;
@@ -94,15 +95,39 @@ export function listenerTls(tx: Tx, node: ServiceNode, mode: MtlsMode | undefine
 export function clientPolicyTls(tx: Tx, caller: ServiceNode, dest: ServiceNode): ClientPolicyTls | undefined {
   let tlsPorts = dest.tlsPorts;
   if (!tlsPorts) {
+    // The listeners callers reach through the VirtualService: a pod-only port's is never a backend's.
     const modes = listenerModes(tx, dest);
-    tlsPorts = dest.tlsPorts = dest.listeners.filter((_, i) => usesTls(modes[i]?.mode)).map((l) => l.port);
+    tlsPorts = dest.tlsPorts = dest.listeners.filter((l, i) => !l.podOnly && usesTls(modes[i]?.mode)).map((l) => l.port);
   }
   if (!tlsPorts.length) return undefined;
   const certificate = { sds: { secretName: caller.spiffeId } };
   const validation = { subjectAlternativeNames: { match: { exact: [dest.spiffeId] } }, trust: { sds: { secretName: tx.trustBundle } } };
-  return tlsPorts.length < dest.listeners.length
+  return tlsPorts.length < routedListeners(dest)
     ? { certificate, enforce: true, ports: [...tlsPorts], validation }
     : { certificate, enforce: true, validation };
+}
+
+/** How many listeners of a service callers reach through its VirtualService (all but pod-only ports'). */
+function routedListeners(node: ServiceNode): number {
+  let n = 0;
+  for (const l of node.listeners) if (!l.podOnly) n++;
+  return n;
+}
+
+/**
+ * Pod-only ports (MeshService `ports[].podOnly`) become VirtualNode listeners, so the pods' Envoys
+ * enforce their TLS mode and the allowed callers' identities (`subjectAlternativeNames`), but App Mesh
+ * routes only to VirtualServices: callers' Envoys never send to such a port (and with egressFilter
+ * DROP_ALL they reach no pod address at all), so it is reached from outside App Mesh's routing, by pods
+ * without an App Mesh sidecar (plaintext) or by clients presenting a certificate of the trust bundle
+ * themselves. Said once per port: a warning when strict (only the latter get through), else info.
+ */
+export function notePodOnlyPorts(tx: Tx): void {
+  for (const p of podOnlyPorts(tx.model)) {
+    const strict = p.mtls?.mode === "strict";
+    tx.report(p.entry, p.pointer, strict ? "warning" : "info", "adapter/note", "mtls",
+      `pod port ${p.port} of ${p.namespace}/${p.service} is a listener of its VirtualNode (its Envoy enforces ${p.mtls ? `mTLS mode ${p.mtls.mode}` : "no TLS"} there${p.mtls ? "" : ", plaintext"} and checks the callers' identities only over mutual TLS), but ${tx.mesh} routes only to VirtualServices (Service ports): callers' Envoys never send to it, and with egressFilter DROP_ALL they cannot reach a pod's address at all; ${strict ? "being strict, it is reached only by clients that present a certificate of the trust bundle themselves (not through an App Mesh sidecar)" : "it is reached by pods without an App Mesh sidecar, in plaintext"}`);
+  }
 }
 
 /** True when every listener of the service accepts only mutual TLS. */
@@ -135,10 +160,11 @@ export function checkMtlsPolicies(tx: Tx, index: ServiceIndex): void {
       }
       for (const p of Object.keys(e.doc.spec.ports ?? {})) {
         const n = Number(p);
-        // Keys are Service ports; a pod port (targetPort) that is not also a Service port is not one.
-        if (!node.ports.some((x) => x.port === n)) {
+        // Keys are Service ports (or declared pod-only ports); the targetPort of a Service port is not one.
+        const ports = allPorts(node);
+        if (!ports.some((x) => x.port === n)) {
           tx.unsupportedValue(e, `/spec/ports/${p}`, "mtls",
-            `ports.${p}: ${node.namespace}/${node.name} has no Service port ${p} (ports: ${node.ports.map((x) => x.port).join(", ")}; the keys of ports are Service ports, not pod ports), so ${tx.mesh} has no listener to set it on; fix the port or declare it in the MeshService`, "warning");
+            `ports.${p}: ${node.namespace}/${node.name} has no Service port ${p} (ports: ${ports.map((x) => x.port).join(", ")}; the keys of ports are Service ports, not pod ports), so ${tx.mesh} has no listener to set it on; fix the port or declare it in the MeshService`, "warning");
         }
       }
       if (e !== node.view?.mtls) continue;

@@ -39,6 +39,9 @@
  * there gets the other's rules (warning); the `notPorts` rule leaves out the pod ports such services
  * govern, so it never opens them.
  *
+ * A pod-only port (MeshService `ports[].podOnly`) is its own pod port: rules for it get `operation.ports`
+ * as written, exactly.
+ *
  * AuthorizationPolicies from outside unimesh (e.g. a namespace-wide ALLOW) are ORed with these by Istio.
  */
 import type { KubeObject } from "../../../api/adapter.js";

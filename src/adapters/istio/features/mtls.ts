@@ -21,6 +21,10 @@
  *   `portLevelMtls` each known pod port of the group whose strictest mode (`podPortMtls` across the
  *   group) differs. Looser Service ports get a warning, and so does a service of the group without any
  *   MTLSPolicy (its requests to the shared pods get these modes).
+ * - Pod-only ports (MeshService `ports[].podOnly`): their own `ports` key is already a pod port, so it goes
+ *   to `portLevelMtls` as it is; they get no DestinationRule `portLevelSettings` (no Service port to name),
+ *   and strict there is said to refuse sidecar callers, who reach a pod address in plaintext
+ *   (`podOnlyPortNotes`).
  *
  * Client side (decision): Istio's auto mTLS decides per destination whether the caller's sidecar sends
  * mTLS, from the NAMESPACE/mesh PeerAuthentication only (`BestEffortInferServiceMTLSMode` "ignores
@@ -39,6 +43,7 @@ import type { KubeObject } from "../../../api/adapter.js";
 import type { MTLSPolicy } from "../../../api/generated/model.js";
 import { type PodPortMtls, type PortMtls, describePortMtls, servicePort } from "../../../api/model.js";
 import { objectMeta } from "../../../api/ownership.js";
+import { podOnlyPorts } from "../../shared/pod-only-ports.js";
 import type { IstioContext } from "../context.js";
 import type { DestinationRuleDraft } from "../destinationRules.js";
 import { NAMESPACE_PEER_AUTHENTICATION_NAME, servicePeerAuthenticationName } from "../naming.js";
@@ -157,6 +162,22 @@ function warnLooser(dc: DestinationContext, tp: number): PodPortMtls | undefined
   return m;
 }
 
+/**
+ * Pod-only ports (MeshService `ports[].podOnly`) that enforce strict mTLS: the PeerAuthentication sets it
+ * exactly (`portLevelMtls` is keyed by pod port), but a caller's sidecar sends requests to a pod address
+ * on a port no Service declares through `PassthroughCluster`, in plaintext (istio/istio#37431, "Pod to Pod
+ * access is blocked with STRICT mtls"), so only callers presenting an Istio certificate themselves get
+ * through (e.g. Prometheus with Istio's certificates mounted, as Istio's Prometheus integration does).
+ * A warning per such port: what the policy says is enforced; who can still reach the port changes.
+ */
+export function podOnlyPortNotes(ic: IstioContext): void {
+  for (const p of podOnlyPorts(ic.model)) {
+    if (p.mtls?.mode !== "strict") continue;
+    ic.report(p.entry, p.pointer, "mtls", "warning", "adapter/note",
+      `pod port ${p.port} of ${p.namespace}/${p.service} enforces strict mutual TLS (${p.mtls.policy.id}), but no Service port reaches it, and Istio's sidecars send requests to a pod's address on such a port through PassthroughCluster in plaintext (istio/istio#37431), which strict refuses: only callers that present an Istio certificate themselves (e.g. Prometheus with Istio's certificates mounted) reach it; for sidecar callers, make the port permissive (MTLSPolicy ports) or call it through a Service port`);
+  }
+}
+
 /** `reviews shares pods with reviews-v2, ...`: the destination's pod group, for a message. */
 function sharesWith(dc: DestinationContext): string {
   const others = dc.ic.model.podGroup(dc.view.namespace, dc.view.service).filter((x) => x.name !== dc.view.service).map((x) => x.name);
@@ -191,6 +212,8 @@ export function applyClientTls(dc: DestinationContext, dr: DestinationRuleDraft)
   const ports = new Set<number>(Object.keys(e.doc.spec.ports ?? {}).map(Number));
   for (const p of dc.view.ports) ports.add(p.port);
   for (const port of [...ports].sort((a, b) => a - b)) {
+    // A pod-only port has no Service port for a DestinationRule to name (see podOnlyPortNotes).
+    if (servicePort(dc.view, port).podOnly) continue;
     const server = dc.ic.model.podPortMtls(dc.view, servicePort(dc.view, port).targetPort)?.effective.mode ?? e.doc.spec.mode;
     const t = clientTls(server, effective);
     if (!t) continue;

@@ -36,6 +36,13 @@ export function rateLimitFilter(dc: DestinationContext): IstioObject<EnvoyFilter
   }
   const labels = workloadLabels(dc, s.policy, s.pointer, "rateLimit", "EnvoyFilter");
   if (!labels) return undefined;
+  // The model limits the requests sent to the Service's ports; the filter sits in every inbound HTTP
+  // filter chain of the pods, so requests to their pod-only ports (metrics, admin) use the budget too.
+  const podOnly = dc.view.ports.filter((p) => p.podOnly).map((p) => p.port);
+  if (podOnly.length) {
+    dc.ic.report(s.policy, s.pointer, "rateLimit", "warning", "adapter/unsupported-value",
+      `the EnvoyFilter puts this limit into every inbound HTTP filter chain of the pods of ${dc.view.namespace}/${dc.view.service} (SIDECAR_INBOUND), so requests to its pod-only port${podOnly.length > 1 ? "s" : ""} ${podOnly.join(", ")} are limited too and share the budget of its Service ports (stricter than the policy)`);
+  }
   const hundred = (key: string) => ({ runtime_key: key, default_value: { numerator: 100, denominator: "HUNDRED" } });
   return {
     apiVersion: NETWORKING_V1ALPHA3,

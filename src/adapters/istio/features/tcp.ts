@@ -14,13 +14,13 @@
  *   HTTP ports only, which is reported as a warning.
  */
 import type { EffectiveRoute } from "../../../api/model.js";
-import { isCatchAll } from "../../../api/model.js";
+import { exposedPorts, isCatchAll } from "../../../api/model.js";
 import type { HTTPMatchRequest, TCPRoute } from "../resources.js";
 import type { DestinationContext } from "./types.js";
 
-/** The declared TCP Service ports of the destination. */
+/** The declared TCP Service ports of the destination (not its pod-only ports: no route reaches them). */
 export function tcpPorts(dc: DestinationContext): number[] {
-  return (dc.view.facts.ports ?? []).filter((p) => p.protocol === "tcp").map((p) => p.port).sort((a, b) => a - b);
+  return exposedPorts(dc.view.facts.ports ?? []).filter((p) => p.protocol === "tcp").map((p) => p.port).sort((a, b) => a - b);
 }
 
 /** True when the route is for one declared TCP port (and so gets no http route). */

@@ -21,7 +21,9 @@
  *   policies would leave ports out, so it is an error. A port-scoped AccessPolicy on undeclared ports is
  *   an error too: its pod port would be a guess (= service port), and if wrong the real pod port keeps
  *   the cluster's default inbound policy. Service ports sharing one pod port share its Server: rules
- *   that would admit callers across them are errors (src/adapters/shared/shared-pod-ports.ts).
+ *   that would admit callers across them are errors (src/adapters/shared/shared-pod-ports.ts). A declared
+ *   pod-only port (MeshService `ports[].podOnly`) gets its Server like any pod port (Linkerd authorizes
+ *   per pod port, and its proxies carry mTLS to pod addresses); a rate limit leaves it alone.
  * - `Server.spec.podSelector.matchLabels` is the destination's pod labels; empty labels would select
  *   every pod of the namespace: an error (see {@link serverPodLabels}).
  * - Services whose selectors pick the same pods (model `podSharers`, e.g. the `<service>-<subset>`
@@ -52,7 +54,7 @@
 import type { DestinationPort, DestinationView, EffectiveAccessRule, EffectiveMtls, Entry, PortMtls } from "../../../api/model.js";
 import type { MTLSPolicy } from "../../../api/generated/model.js";
 import type { KubeObject } from "../../../api/adapter.js";
-import { canonicalJson, describePortMtls, policyScope, servicePort } from "../../../api/model.js";
+import { canonicalJson, describePortMtls, exposedPorts, policyScope, servicePort } from "../../../api/model.js";
 import { dnsSubdomain } from "../../../api/names.js";
 import { sharedPodPortRules } from "../../shared/shared-pod-ports.js";
 import { sharedPodAccess } from "../../../api/shared-pods.js";
@@ -378,11 +380,16 @@ export function translateInbound(lc: LinkerdContext, v: DestinationView, ports: 
       lc.report(rl.policy, rl.pointer, "rateLimit", "error", "adapter/unsupported-value",
         `this rate limit is one budget for every port of ${v.namespace}/${v.service} (even in a policy with destination.port), and ${ver} limits the rate per Server, i.e. per pod port, so it can express it only for a service with a single port; the service's ports are not declared${guessed()}: declare the service's ports in a MeshService`);
     } else {
-      const tps = [...new Set(ports.map((x) => x.targetPort))];
+      // The Service ports' pod ports: a rate limit leaves pod-only ports alone (no Server for them here).
+      const limited = exposedPorts(ports);
+      const tps = [...new Set(limited.map((x) => x.targetPort))];
       if (tps.length === 1) rlPort = tps[0];
-      else {
+      else if (!tps.length) {
         lc.report(rl.policy, rl.pointer, "rateLimit", "error", "adapter/unsupported-value",
-          `${ver} limits the rate per Server, i.e. per pod port, with one bucket each, but this limit is one budget for every port of ${v.namespace}/${v.service} (${ports.map((x) => x.port).join(", ")}); Linkerd can express it only for a service with a single port`);
+          `${v.namespace}/${v.service} declares only pod-only ports, and a rate limit applies to requests sent to its Service ports: there is nothing to limit`);
+      } else {
+        lc.report(rl.policy, rl.pointer, "rateLimit", "error", "adapter/unsupported-value",
+          `${ver} limits the rate per Server, i.e. per pod port, with one bucket each, but this limit is one budget for every port of ${v.namespace}/${v.service} (${limited.map((x) => x.port).join(", ")}); Linkerd can express it only for a service with a single port`);
       }
       if (rlPort !== undefined) {
         if (protocolOfTarget(ports, rlPort) === "tcp") {
@@ -671,7 +678,7 @@ function serverNeedsOf(v: DestinationView): Map<number, ServerNeed> {
     for (const tp of dp ? [servicePort(v, dp).targetPort] : v.ports.map((x) => x.targetPort)) { const n = need(tp); n.access = true; n.from.add(p); }
   }
   if (v.mtls) for (const x of v.ports) { const n = need(x.targetPort); n.mtls = true; n.from.add(v.mtls); }
-  const rl = new Set(v.ports.map((x) => x.targetPort));
+  const rl = new Set(exposedPorts(v.ports).map((x) => x.targetPort));
   if (v.rateLimit && rl.size === 1) { const n = need([...rl][0]); n.rateLimit = true; n.from.add(v.rateLimit.policy); }
   // As translateInbound: a Server made for the mTLS mode or a rate limit carries the namespace- and
   // mesh-wide access rules (it replaces the namespace's default inbound policy on its port).
@@ -706,7 +713,7 @@ function checkSharedServers(lc: LinkerdContext, v: DestinationView, needs: Map<n
       const why = (x: ServerNeed) => [x.access && ownAccess(x) ? "access" : "", x.mtls && !ownAccess(x) ? `its mTLS mode${x.access ? " with the namespace- and mesh-wide access rules only" : ""}` : "", x.rateLimit ? "a rate limit" : ""].filter(Boolean).join(" and ");
       const first = n.from.values().next().value!;
       lc.report(first, "/spec/destination", n.access ? "access" : n.rateLimit ? "rateLimit" : "mtls", "error", "adapter/unsupported-value",
-        `${v.namespace}/${o.facts.name} selects some of the same pods as ${v.namespace}/${v.service} (selector ${canonicalJson(o.facts.selector)}), and both need a Server on pod port ${tp} (${v.service} for ${why(n)}, ${o.facts.name} for ${why(t)}); ${how}, so the other Server and what hangs off it would be ignored on the shared pods; give the services selectors that cannot pick the same pod, or the same AccessPolicies and no rate limit`);
+        `${v.namespace}/${o.facts.name} ${o.relation === "overlap" ? `may select some of the same pods as ${v.namespace}/${v.service} (selectors ${canonicalJson(o.facts.selector)} and ${canonicalJson(v.facts.selector)}: a pod carrying the labels of both; unimesh cannot see pod labels)` : `selects some of the same pods as ${v.namespace}/${v.service} (selector ${canonicalJson(o.facts.selector)})`}, and both need a Server on pod port ${tp} (${v.service} for ${why(n)}, ${o.facts.name} for ${why(t)}); ${how}, so the other Server and what hangs off it would be ignored on the shared pods; give the services selectors that cannot pick the same pod, or the same AccessPolicies and no rate limit`);
     }
   }
 }
