@@ -60,3 +60,29 @@ export const PATCH_ANNOTATION = "unimesh.io/patch";
 export function isPatch(obj: KubeObject): boolean {
   return obj.metadata.annotations?.[PATCH_ANNOTATION] !== undefined;
 }
+
+/** A policy an object says it came from (`unimesh.io/policies`). */
+export interface PolicyRef {
+  kind: string;
+  namespace: string;
+  name: string;
+  /** `Kind/namespace/name`. */
+  id: string;
+}
+
+/**
+ * For an object unimesh generated (label `app.kubernetes.io/managed-by: unimesh`): the policies it
+ * came from, read from its `unimesh.io/policies` annotation (ids that are not `Kind/namespace/name` are
+ * skipped); undefined for any other object. Importers use it to map generated objects back to their
+ * source policies.
+ */
+export function generatedFrom(obj: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> } }): PolicyRef[] | undefined {
+  if (obj.metadata?.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) return undefined;
+  const ids = obj.metadata.annotations?.[POLICIES_ANNOTATION] ?? "";
+  const out: PolicyRef[] = [];
+  for (const id of ids.split(",")) {
+    const m = /^(TrafficPolicy|AccessPolicy|MTLSPolicy)\/([a-z0-9-]+)\/([a-z0-9-]+)$/.exec(id.trim());
+    if (m) out.push({ kind: m[1], namespace: m[2], name: m[3], id: m[0] });
+  }
+  return out;
+}

@@ -1,0 +1,199 @@
+/**
+ * DestinationRule (`networking.istio.io`, istio/api `networking/v1alpha3/destination_rule.proto`) → the
+ * subsets a VirtualService names and a TrafficPolicy's destination-level settings, the reverse of the
+ * adapter's features/outlierDetection.ts, connectionPool.ts, loadBalancer.ts and destinationRules.ts:
+ *
+ * - `subsets[]` {name, labels} → the pod labels of each subset name (split targets and mirrors are
+ *   written with labels; the names are kept as the declared subsets of a MeshService, so translation
+ *   gives them the same names);
+ * - `trafficPolicy.outlierDetection` {consecutive5xxErrors, consecutiveGatewayErrors, interval,
+ *   baseEjectionTime, maxEjectionPercent} → `outlierDetection` (same names and defaults);
+ * - `trafficPolicy.connectionPool` tcp {maxConnections, connectTimeout, idleTimeout}, http
+ *   {http1MaxPendingRequests, http2MaxRequests, maxRequestsPerConnection, maxRetries, idleTimeout} →
+ *   `connectionPool` {maxConnections, connectTimeout, idleTimeout, maxPendingRequests, maxRequests,
+ *   maxRequestsPerConnection, maxRetries};
+ * - `trafficPolicy.loadBalancer` simple ROUND_ROBIN / LEAST_REQUEST (LEAST_CONN) / RANDOM and
+ *   consistentHash {httpHeaderName, httpCookie {name, ttl}, useSourceIp, httpQueryParameterName} →
+ *   `loadBalancer`;
+ * - `trafficPolicy.tls` ISTIO_MUTUAL / DISABLE (the client side of mTLS) → nothing: the model derives
+ *   the client side from the destination's MTLSPolicy (an info says so); `portLevelSettings` that only
+ *   repeat the destination's settings with such a `tls` (what unimesh writes) likewise.
+ *
+ * Everything else (subset traffic policies, other port-level settings, locality settings, TLS
+ * origination, `exportTo`, `workloadSelector`) is reported as unsupported.
+ */
+import type { ConnectionPool, LoadBalancer, OutlierDetection } from "../../../api/generated/model.js";
+import { type NativeFields, type NativeObject, isObject } from "../../../api/import-contract.js";
+import { canonicalJson } from "../../../api/model.js";
+import { type IstioImport, type ServiceRef, duration, report, serviceOfHost, sourcePolicies } from "./context.js";
+
+/** What one host's DestinationRule says. */
+export interface HostRules {
+  service: ServiceRef;
+  native: NativeObject;
+  /** Subset name → pod labels. */
+  subsets: Map<string, Record<string, string>>;
+  outlierDetection?: OutlierDetection;
+  connectionPool?: ConnectionPool;
+  loadBalancer?: LoadBalancer;
+  /** `TrafficPolicy` ids it came from, when unimesh generated it. */
+  generated?: string[];
+}
+
+/** Reads every DestinationRule, one per host (a second one for a host is reported and skipped). */
+export function destinationRules(ii: IstioImport, objects: readonly NativeObject[]): Map<string, HostRules> {
+  const out = new Map<string, HostRules>();
+  for (const o of objects) {
+    const f = ii.ctx.fields(o);
+    const host = f.take("/spec/host");
+    const svc = serviceOfHost(ii, host, o.namespace);
+    if (!svc) {
+      ii.ctx.ignore(o);
+      report(ii, o, "/spec/host", "warning", "import/unsupported-kind",
+        `host ${JSON.stringify(host)} is not a Service of the mesh (a wildcard or an external host, e.g. of a ServiceEntry): the model describes policies between the mesh's services only; this DestinationRule is not imported`);
+      continue;
+    }
+    const key = `${svc.namespace}/${svc.name}`;
+    const prev = out.get(key);
+    if (prev) {
+      ii.ctx.ignore(o);
+      report(ii, o, "/spec/host", "error", "import/conflict",
+        `another DestinationRule (${prev.native.id}) is for the same host ${svc.name}.${svc.namespace}; Istio merges them only in limited cases (and otherwise uses the oldest), so merge them into one before importing`);
+      continue;
+    }
+    const rules: HostRules = { service: svc, native: o, subsets: new Map() };
+    const generated = sourcePolicies(o, "TrafficPolicy");
+    if (generated) rules.generated = generated.map((r) => r.id);
+    readSubsets(ii, o, f, rules);
+    const tp = f.get("/spec/trafficPolicy");
+    if (tp !== undefined) {
+      if (!isObject(tp)) report(ii, o, "/spec/trafficPolicy", "error", "import/invalid", "trafficPolicy must be a mapping");
+      else readTrafficPolicy(ii, o, f, rules);
+    }
+    out.set(key, rules);
+  }
+  return out;
+}
+
+function readSubsets(ii: IstioImport, o: NativeObject, f: NativeFields, rules: HostRules): void {
+  const subsets = f.get("/spec/subsets");
+  if (subsets === undefined) return;
+  if (!Array.isArray(subsets)) {
+    report(ii, o, "/spec/subsets", "error", "import/invalid", "subsets must be a list");
+    f.use("/spec/subsets");
+    return;
+  }
+  subsets.forEach((s, i) => {
+    const p = `/spec/subsets/${i}`;
+    const name = f.take(`${p}/name`);
+    const labels = f.take(`${p}/labels`);
+    if (typeof name !== "string" || !isObject(labels) || !Object.values(labels).every((v) => typeof v === "string") || !Object.keys(labels).length) {
+      report(ii, o, p, "error", "import/invalid", "a subset needs a name and non-empty labels");
+      return;
+    }
+    rules.subsets.set(name, labels as Record<string, string>);
+  });
+}
+
+function readTrafficPolicy(ii: IstioImport, o: NativeObject, f: NativeFields, rules: HostRules): void {
+  const base = "/spec/trafficPolicy";
+  if (f.get(`${base}/outlierDetection`) !== undefined) rules.outlierDetection = outlierDetection(ii, o, f, `${base}/outlierDetection`);
+  if (f.get(`${base}/connectionPool`) !== undefined) rules.connectionPool = connectionPool(ii, o, f, `${base}/connectionPool`);
+  if (f.get(`${base}/loadBalancer`) !== undefined) rules.loadBalancer = loadBalancer(ii, o, f, `${base}/loadBalancer`);
+  clientTls(ii, o, f, `${base}/tls`);
+  const levels = f.get(`${base}/portLevelSettings`);
+  if (Array.isArray(levels)) {
+    const top = f.get(base) as Record<string, unknown>;
+    levels.forEach((l, i) => {
+      const p = `${base}/portLevelSettings/${i}`;
+      if (!isObject(l)) return;
+      // What unimesh writes: the destination's settings copied (Istio replaces them wholesale per port)
+      // plus the client TLS mode of that port.
+      const same = ["connectionPool", "loadBalancer", "outlierDetection"].every((k) => canonicalJson(l[k] ?? null) === canonicalJson(top[k] ?? null));
+      if (same) {
+        f.use(`${p}/port`, `${p}/connectionPool`, `${p}/loadBalancer`, `${p}/outlierDetection`);
+        clientTls(ii, o, f, `${p}/tls`);
+      }
+    });
+  }
+}
+
+/** `tls` ISTIO_MUTUAL / DISABLE: the client side of mTLS, derived from MTLSPolicy in the model. */
+function clientTls(ii: IstioImport, o: NativeObject, f: NativeFields, p: string): void {
+  const tls = f.get(p);
+  if (!isObject(tls)) return;
+  const keys = Object.keys(tls);
+  if (keys.length === 1 && (tls.mode === "ISTIO_MUTUAL" || tls.mode === "DISABLE")) {
+    f.use(p);
+    if (!sourcePolicies(o, "MTLSPolicy")?.length) {
+      report(ii, o, p, "info", "import/mesh-default",
+        `tls.mode ${tls.mode} (the client side of mTLS) is not imported: unimesh derives what callers send from the destination's MTLSPolicy (Istio auto mTLS, plus this setting where a service's mode needs it)`);
+    }
+  }
+}
+
+function outlierDetection(ii: IstioImport, o: NativeObject, f: NativeFields, p: string): OutlierDetection {
+  const out: OutlierDetection = {};
+  for (const k of ["consecutive5xxErrors", "consecutiveGatewayErrors", "maxEjectionPercent"] as const) {
+    const v = f.take(`${p}/${k}`);
+    if (v === undefined) continue;
+    if (typeof v === "number" && Number.isInteger(v) && v >= 0) out[k] = v;
+    else report(ii, o, `${p}/${k}`, "error", "import/invalid", `${k} must be a non-negative integer`);
+  }
+  for (const k of ["interval", "baseEjectionTime"] as const) {
+    const d = duration(ii, o, f, `${p}/${k}`);
+    if (d) out[k] = d;
+  }
+  return out;
+}
+
+function connectionPool(ii: IstioImport, o: NativeObject, f: NativeFields, p: string): ConnectionPool {
+  const out: ConnectionPool = {};
+  const int = (ptr: string, k: "maxConnections" | "maxPendingRequests" | "maxRequests" | "maxRequestsPerConnection" | "maxRetries") => {
+    const v = f.take(ptr);
+    if (v === undefined) return;
+    if (typeof v === "number" && Number.isInteger(v) && v >= 0) out[k] = v;
+    else report(ii, o, ptr, "error", "import/invalid", "must be a non-negative integer");
+  };
+  int(`${p}/tcp/maxConnections`, "maxConnections");
+  int(`${p}/http/http1MaxPendingRequests`, "maxPendingRequests");
+  int(`${p}/http/http2MaxRequests`, "maxRequests");
+  int(`${p}/http/maxRequestsPerConnection`, "maxRequestsPerConnection");
+  int(`${p}/http/maxRetries`, "maxRetries");
+  const connect = duration(ii, o, f, `${p}/tcp/connectTimeout`);
+  if (connect) out.connectTimeout = connect;
+  // The model's idleTimeout sets both (HTTP pools and TCP proxying): import it when they agree.
+  const httpIdle = f.get(`${p}/http/idleTimeout`);
+  const tcpIdle = f.get(`${p}/tcp/idleTimeout`);
+  if (httpIdle !== undefined && (tcpIdle === undefined || tcpIdle === httpIdle)) {
+    const d = duration(ii, o, f, `${p}/http/idleTimeout`);
+    if (d) out.idleTimeout = d;
+    if (tcpIdle !== undefined) f.use(`${p}/tcp/idleTimeout`);
+    else report(ii, o, `${p}/http/idleTimeout`, "warning", "import/unsupported-value", "http.idleTimeout is imported as connectionPool.idleTimeout, which also sets tcp.idleTimeout (TCP proxying) when translated");
+  }
+  return out;
+}
+
+function loadBalancer(ii: IstioImport, o: NativeObject, f: NativeFields, p: string): LoadBalancer | undefined {
+  const simple = f.get(`${p}/simple`);
+  if (simple !== undefined) {
+    const algorithm = ({ ROUND_ROBIN: "round-robin", LEAST_REQUEST: "least-request", LEAST_CONN: "least-request", RANDOM: "random" } as const)[String(simple) as "RANDOM"];
+    if (algorithm) {
+      f.use(`${p}/simple`);
+      return { algorithm };
+    }
+    return undefined; // PASSTHROUGH, UNSPECIFIED: left for the leftover report
+  }
+  const h = f.get(`${p}/consistentHash`);
+  if (!isObject(h)) return undefined;
+  const c = `${p}/consistentHash`;
+  if (typeof h.httpHeaderName === "string") { f.use(`${c}/httpHeaderName`); return { algorithm: "consistent-hash", consistentHash: { header: h.httpHeaderName } }; }
+  if (typeof h.httpQueryParameterName === "string") { f.use(`${c}/httpQueryParameterName`); return { algorithm: "consistent-hash", consistentHash: { queryParam: h.httpQueryParameterName } }; }
+  if (h.useSourceIp === true) { f.use(`${c}/useSourceIp`); return { algorithm: "consistent-hash", consistentHash: { sourceIp: true } }; }
+  if (isObject(h.httpCookie) && typeof h.httpCookie.name === "string") {
+    f.use(`${c}/httpCookie/name`);
+    const ttl = duration(ii, o, f, `${c}/httpCookie/ttl`);
+    return { algorithm: "consistent-hash", consistentHash: { cookie: { name: h.httpCookie.name, ...(ttl ? { ttl } : {}) } } };
+  }
+  return undefined;
+}
