@@ -8,7 +8,7 @@ import type { ClusterHooks } from "./cluster.js";
 import type { Diagnostic, Severity } from "./diagnostics.js";
 import type { Feature } from "./features.js";
 import type { Entry, Model } from "./model.js";
-import type { ImportContext, ImportedDocument, NativeKind, NativeObject } from "./import-contract.js";
+import type { MeshImporter } from "./import-contract.js";
 
 /** A Kubernetes object as emitted. */
 export interface KubeObject {
@@ -149,23 +149,12 @@ export interface Adapter {
   /** Translates the model. Pure and synchronous: reports through `ctx`, never throws on user input. */
   translate(model: Model, ctx: TranslateContext): KubeObject[];
   /**
-   * The importer (`unimesh import --from <name>`, {@link importObjects}): reads the mesh's native objects
-   * back into unimesh documents, the reverse of `translate`. Pure and synchronous like `translate`. It
-   * receives every object that is not workload configuration (plus those of {@link importKinds}); for
-   * each object it reads it calls `ctx.fields(o)` and marks with `use`/`take` every field it carries
-   * into the model, so that the core reports the rest (`import/unsupported-field`); an object it never
-   * reads is reported `import/unsupported-kind`. A native construct the model can only state more
-   * loosely (allowing more, denying less) is an `import/looser` error, never a wider rule. Objects that
-   * unimesh generated (`app.kubernetes.io/managed-by: unimesh`, `unimesh.io/policies`) are mapped back to
-   * the policies they came from. Omitted: the mesh cannot be imported.
-   * @returns the documents and, for each, the native objects it came from (for diagnostics).
+   * The importer (`unimesh import --from <name>`): reads the mesh's native objects back into unimesh
+   * documents, the reverse of `translate` (see {@link MeshImporter} and `src/api/import.ts`). Loaded on
+   * demand, so translating never loads it: `importer: async () => (await import("./import/index.js")).importer`.
+   * Omitted: the mesh cannot be imported.
    */
-  import?(objects: readonly NativeObject[], ctx: ImportContext): ImportedDocument[];
-  /**
-   * The native kinds the importer reads, as `unimesh import --context` lists them from a cluster (and
-   * objects of the core or workload API groups that it reads, e.g. Linkerd's annotated Services).
-   */
-  readonly importKinds?: readonly NativeKind[];
+  readonly importer?: () => Promise<MeshImporter>;
 }
 
 /** Type guard used when loading third-party adapters. */

@@ -100,6 +100,17 @@ export class ImportFacts {
     return undefined;
   }
 
+  /**
+   * The pod label sets of the workloads running as a service account (the model's `workloadsOf`): the
+   * selectors of the MeshServices whose service account it is, else `[{app: <sa>}]`.
+   */
+  workloadsOf(namespace: string, serviceAccount: string): Record<string, string>[] {
+    const found = this.services
+      .filter((s) => (s.metadata.namespace ?? DEFAULT_NAMESPACE) === namespace && (s.spec.serviceAccount ?? s.metadata.name) === serviceAccount)
+      .map((s) => s.spec.selector ?? { app: s.metadata.name });
+    return found.length ? found : [{ app: serviceAccount }];
+  }
+
   /** The declared ports of a service, if any. */
   ports(namespace: string, name: string): ServicePort[] | undefined {
     return this.declared(namespace, name)?.spec.ports;
@@ -255,6 +266,26 @@ export interface NativeKind {
   /** API group, e.g. `networking.istio.io` (`""`: core). */
   readonly group: string;
   readonly kind: string;
+}
+
+/**
+ * A mesh's importer, the optional `Adapter.importer` hook: native objects → unimesh documents, the reverse
+ * of the adapter's `translate`. Pure and synchronous like `translate`.
+ *
+ * It receives every object that is not workload configuration (plus those of the core group it lists in
+ * {@link kinds}, e.g. Linkerd's annotated Services). For each object it reads it calls `ctx.fields(o)` and
+ * marks with `use`/`take` every field it carries into the model, so that the core reports the rest
+ * (`import/unsupported-field`); an object it neither reads nor `ignore`s is reported
+ * `import/unsupported-kind`. A native construct the model can only state more loosely (allowing more,
+ * denying less) is an `import/looser` error, never a wider rule. Objects that unimesh generated
+ * (`app.kubernetes.io/managed-by: unimesh` and `unimesh.io/policies`, see `generatedFrom`) are mapped back
+ * to the policies they came from.
+ */
+export interface MeshImporter {
+  /** The native kinds it reads, as `unimesh import --context` lists them from a cluster. */
+  readonly kinds: readonly NativeKind[];
+  /** @returns the documents and, for each, the native objects it came from (for diagnostics). */
+  import(objects: readonly NativeObject[], ctx: ImportContext): ImportedDocument[];
 }
 
 

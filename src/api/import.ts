@@ -4,7 +4,7 @@
  * (MeshService documents given with the objects, or the conventions), field bookkeeping so that nothing
  * is dropped silently, and the checks every imported result goes through (the documents validate as a
  * model, names are unique, nothing is output when anything is an error). Each mesh's importer is its
- * adapter's optional {@link Adapter.import} hook (`src/adapters/<mesh>/import/`); this module names no mesh.
+ * adapter's optional `Adapter.importer` hook (`src/adapters/<mesh>/import/`); this module names no mesh.
  *
  * Never silent: every field of every object the importer reads is either carried into the model
  * (`fields.use`) or reported. What an importer leaves unread is reported by the core as
@@ -31,13 +31,12 @@
  * - plus the `schema/*` and `rule/*` diagnostics of the imported documents themselves (they must form
  *   a valid model), placed on the native object they came from.
  */
-import type { Adapter } from "./adapter.js";
 import { type Diagnostic, hasErrors, promoteWarnings, sortDiagnostics } from "./diagnostics.js";
 import type { MeshService, UnimeshDocument } from "./generated/model.js";
 import { DEFAULT_LIMITS, type LoadLimits, type SourceDocument, locatePointer, parseDocuments } from "./load.js";
 import { DEFAULT_NAMESPACE, cmp } from "./model.js";
 import {
-  type ImportContext, type ImportReport, type ImportedDocument, ImportFacts, type NativeObject, type NativeOrigin, NativeFields, isObject,
+  type ImportContext, type ImportReport, type ImportedDocument, ImportFacts, type MeshImporter, type NativeObject, type NativeOrigin, NativeFields, isObject,
 } from "./import-contract.js";
 
 export * from "./import-contract.js";
@@ -120,7 +119,7 @@ export function nativeObject(value: unknown, origin: NativeOrigin, defaultNamesp
 
 /** Options of an import, set by the user. */
 export interface ImportOptions {
-  /** Settings by name: the adapter's own ({@link Adapter.settings}, e.g. Istio `clusterDomain`) and `trustDomain`. */
+  /** Settings by name: the adapter's own (`Adapter.settings`, e.g. Istio `clusterDomain`) and `trustDomain`. */
   settings?: Record<string, string>;
   /** Namespace of objects without `metadata.namespace`. @default "default" */
   defaultNamespace?: string;
@@ -130,7 +129,10 @@ export interface ImportOptions {
 
 /** Options of {@link importObjects}. */
 export interface ImportRequest extends ImportOptions {
-  adapter: Adapter;
+  /** The mesh's importer (`await adapter.importer()`). */
+  importer: MeshImporter;
+  /** The mesh's name, for diagnostics (`adapter.name`). */
+  mesh: string;
   /** MeshService documents (facts) given with the objects. */
   services?: readonly MeshService[];
   /** Treat warnings as errors. @default false */
@@ -155,18 +157,15 @@ const WORKLOAD_GROUPS = new Set(["", "apps", "batch", "autoscaling", "policy", "
  * Imports native objects with an adapter's importer: runs it, reports what it left unread, checks that
  * the documents form a valid model (their `schema/*` and `rule/*` problems placed on the native object
  * they came from), and makes names unique.
- * @throws UsageError-like Error when the adapter has no importer or a setting is unknown (the CLI checks first).
  */
 export function importObjects(objects: readonly NativeObject[], req: ImportRequest): ImportResult {
-  const { adapter } = req;
-  if (!adapter.import) throw new Error(`${adapter.name} has no importer`);
+  const { importer, mesh } = req;
   const settings = req.settings ?? {};
   const trustDomain = settings.trustDomain ?? "cluster.local";
   const facts = new ImportFacts(req.services ?? []);
   const diagnostics: Diagnostic[] = [];
   const trackers = new Map<NativeObject, NativeFields>();
   const ignored = new Set<NativeObject>();
-  const mesh = adapter.name;
   const report = (o: NativeObject, pointer: string, d: ImportReport) => diagnostics.push(nativeDiagnostic(o, pointer, d, mesh));
   const ctx: ImportContext = {
     settings, trustDomain, facts,
@@ -178,10 +177,10 @@ export function importObjects(objects: readonly NativeObject[], req: ImportReque
     report,
     ignore: (o) => void ignored.add(o),
   };
-  const reads = (o: NativeObject) => (adapter.importKinds ?? []).some((k) => k.group === o.group && k.kind === o.kind);
+  const reads = (o: NativeObject) => importer.kinds.some((k) => k.group === o.group && k.kind === o.kind);
   const mine = objects.filter((o) => reads(o) || !WORKLOAD_GROUPS.has(o.group));
   const others = objects.filter((o) => !mine.includes(o));
-  const imported = adapter.import(mine, ctx);
+  const imported = importer.import(mine, ctx);
 
   // Never silent: what the importer left unread.
   for (const [o, t] of trackers) {

@@ -71,6 +71,7 @@ export const istio: Adapter = {
   settings: ISTIO_SETTINGS,
   capabilities: istioCapabilities,
   translate: translateIstio,
+  importer: async () => (await import("./import/index.js")).istioImporter,
 };
 
 function prevMinor(v: string): string {

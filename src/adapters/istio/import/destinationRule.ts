@@ -15,16 +15,19 @@
  * - `trafficPolicy.loadBalancer` simple ROUND_ROBIN / LEAST_REQUEST (LEAST_CONN) / RANDOM and
  *   consistentHash {httpHeaderName, httpCookie {name, ttl}, useSourceIp, httpQueryParameterName} →
  *   `loadBalancer`;
+ * - `subsets[].trafficPolicy` {outlierDetection, connectionPool, loadBalancer} → `subsetSettings[]` (Istio
+ *   `MergeTrafficPolicy` replaces each whole field for the subset, as the model does);
  * - `trafficPolicy.tls` ISTIO_MUTUAL / DISABLE (the client side of mTLS) → nothing: the model derives
  *   the client side from the destination's MTLSPolicy (an info says so); `portLevelSettings` that only
  *   repeat the destination's settings with such a `tls` (what unimesh writes) likewise.
  *
- * Everything else (subset traffic policies, other port-level settings, locality settings, TLS
- * origination, `exportTo`, `workloadSelector`) is reported as unsupported.
+ * Everything else (other port-level settings, locality settings, TLS origination, `exportTo`,
+ * `workloadSelector`) is reported as unsupported.
  */
 import type { ConnectionPool, LoadBalancer, OutlierDetection } from "../../../api/generated/model.js";
 import { type NativeFields, type NativeObject, isObject } from "../../../api/import-contract.js";
 import { canonicalJson } from "../../../api/model.js";
+import type { PolicyRef } from "../../shared/ownership.js";
 import { type IstioImport, type ServiceRef, duration, report, serviceOfHost, sourcePolicies } from "./context.js";
 
 /** What one host's DestinationRule says. */
@@ -33,11 +36,22 @@ export interface HostRules {
   native: NativeObject;
   /** Subset name → pod labels. */
   subsets: Map<string, Record<string, string>>;
+  /** The subset names routes and mirrors use. */
+  used: Set<string>;
   outlierDetection?: OutlierDetection;
   connectionPool?: ConnectionPool;
   loadBalancer?: LoadBalancer;
-  /** `TrafficPolicy` ids it came from, when unimesh generated it. */
-  generated?: string[];
+  /** Subset name → its own settings (`subsets[].trafficPolicy`). */
+  subsetSettings: Map<string, SubsetPolicy>;
+  /** The TrafficPolicies it came from, when unimesh generated it. */
+  generated?: PolicyRef[];
+}
+
+/** The settings of one subset (`subsets[].trafficPolicy`). */
+export interface SubsetPolicy {
+  outlierDetection?: OutlierDetection;
+  connectionPool?: ConnectionPool;
+  loadBalancer?: LoadBalancer;
 }
 
 /** Reads every DestinationRule, one per host (a second one for a host is reported and skipped). */
@@ -61,9 +75,9 @@ export function destinationRules(ii: IstioImport, objects: readonly NativeObject
         `another DestinationRule (${prev.native.id}) is for the same host ${svc.name}.${svc.namespace}; Istio merges them only in limited cases (and otherwise uses the oldest), so merge them into one before importing`);
       continue;
     }
-    const rules: HostRules = { service: svc, native: o, subsets: new Map() };
+    const rules: HostRules = { service: svc, native: o, subsets: new Map(), used: new Set(), subsetSettings: new Map() };
     const generated = sourcePolicies(o, "TrafficPolicy");
-    if (generated) rules.generated = generated.map((r) => r.id);
+    if (generated?.length) rules.generated = generated;
     readSubsets(ii, o, f, rules);
     const tp = f.get("/spec/trafficPolicy");
     if (tp !== undefined) {
@@ -92,6 +106,18 @@ function readSubsets(ii: IstioImport, o: NativeObject, f: NativeFields, rules: H
       return;
     }
     rules.subsets.set(name, labels as Record<string, string>);
+    const tp = f.get(`${p}/trafficPolicy`);
+    if (tp === undefined) return;
+    if (!isObject(tp)) {
+      report(ii, o, `${p}/trafficPolicy`, "error", "import/invalid", "trafficPolicy must be a mapping");
+      return;
+    }
+    const own: SubsetPolicy = {};
+    const base = `${p}/trafficPolicy`;
+    if (tp.outlierDetection !== undefined) own.outlierDetection = outlierDetection(ii, o, f, `${base}/outlierDetection`);
+    if (tp.connectionPool !== undefined) own.connectionPool = connectionPool(ii, o, f, `${base}/connectionPool`);
+    if (tp.loadBalancer !== undefined) own.loadBalancer = loadBalancer(ii, o, f, `${base}/loadBalancer`);
+    if (Object.keys(own).length) rules.subsetSettings.set(name, own);
   });
 }
 
