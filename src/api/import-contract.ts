@@ -241,6 +241,14 @@ export interface ImportContext {
   readonly settings: Readonly<Record<string, string>>;
   /** SPIFFE trust domain identities are read in (`--set trustDomain=...`). @default "cluster.local" */
   readonly trustDomain: string;
+  /**
+   * What to do with what the mesh does by default where its objects say nothing (e.g. Istio retries a
+   * route without `retries` twice): `explicit` writes it into the model (info `import/mesh-default`), so
+   * the imported policies behave the same on every mesh; `omit` leaves it out (a warning says what is
+   * lost), for migrations that do not want to carry a mesh's implicit defaults (`--mesh-defaults omit`).
+   * @default "explicit"
+   */
+  readonly meshDefaults: MeshDefaults;
   /** The services known from MeshService documents given with the objects, and the conventions. */
   readonly facts: ImportFacts;
   /**
@@ -254,6 +262,9 @@ export interface ImportContext {
   /** Marks an object as deliberately not imported (reported by the importer itself, or irrelevant). */
   ignore(o: NativeObject): void;
 }
+
+/** See {@link ImportContext.meshDefaults}. */
+export type MeshDefaults = "explicit" | "omit";
 
 /** A document an importer produced, and the native objects it came from (for diagnostics). */
 export interface ImportedDocument {

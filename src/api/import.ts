@@ -36,7 +36,7 @@ import type { MeshService, UnimeshDocument } from "./generated/model.js";
 import { DEFAULT_LIMITS, type LoadLimits, type SourceDocument, locatePointer, parseDocuments } from "./load.js";
 import { DEFAULT_NAMESPACE, cmp } from "./model.js";
 import {
-  type ImportContext, type ImportReport, type ImportedDocument, ImportFacts, type MeshImporter, type NativeObject, type NativeOrigin, NativeFields, isObject,
+  type ImportContext, type ImportReport, type ImportedDocument, ImportFacts, type MeshDefaults, type MeshImporter, type NativeObject, type NativeOrigin, NativeFields, isObject,
 } from "./import-contract.js";
 
 export * from "./import-contract.js";
@@ -123,6 +123,8 @@ export interface ImportOptions {
   settings?: Record<string, string>;
   /** Namespace of objects without `metadata.namespace`. @default "default" */
   defaultNamespace?: string;
+  /** Mesh defaults written out or left out (`ImportContext.meshDefaults`). @default "explicit" */
+  meshDefaults?: MeshDefaults;
 }
 
 // ------------------------------------------------------------------------------ running an import
@@ -168,7 +170,7 @@ export function importObjects(objects: readonly NativeObject[], req: ImportReque
   const ignored = new Set<NativeObject>();
   const report = (o: NativeObject, pointer: string, d: ImportReport) => diagnostics.push(nativeDiagnostic(o, pointer, d, mesh));
   const ctx: ImportContext = {
-    settings, trustDomain, facts,
+    settings, trustDomain, facts, meshDefaults: req.meshDefaults ?? "explicit",
     fields(o, leftover = {}) {
       let t = trackers.get(o);
       if (!t) trackers.set(o, (t = new NativeFields(o, leftover)));
@@ -206,7 +208,8 @@ export function importObjects(objects: readonly NativeObject[], req: ImportReque
   const documents = uniqueNames(imported, (o, d) => report(o, "/metadata/name", d));
   documents.push(...facts.services.filter((s) => !documents.some((d) => d.doc.kind === "MeshService" && d.doc.metadata.name === s.metadata.name && (d.doc.metadata.namespace ?? DEFAULT_NAMESPACE) === (s.metadata.namespace ?? DEFAULT_NAMESPACE))).map((doc) => ({ doc, from: [] })));
   documents.sort((a, b) => compareDocuments(a.doc, b.doc));
-  diagnostics.push(...validateImported(documents, trustDomain, mesh));
+  // The documents must form a valid model; with errors already, they are incomplete (not validated).
+  if (!hasErrors(diagnostics)) diagnostics.push(...validateImported(documents, trustDomain, mesh));
 
   let diags = sortDiagnostics(diagnostics);
   if (req.strict) diags = promoteWarnings(diags);

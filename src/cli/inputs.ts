@@ -24,6 +24,20 @@ export interface LoadedInputs extends ValidationResult {
  * @param strict promote warnings to errors (`--strict`).
  */
 export function loadInputs(paths: readonly string[], io: CliIO, strict = false): LoadedInputs {
+  const { inputs, diagnostics: readDiags } = readPaths(paths, io);
+  const v = loadModel(inputs);
+  // "no unimesh documents" says nothing new when a path could not be read.
+  const fromModel = hasErrors(readDiags) ? v.diagnostics.filter((d) => d.code !== "input/no-documents") : v.diagnostics;
+  let diagnostics = sortDiagnostics([...readDiags, ...fromModel]);
+  if (strict) diagnostics = promoteWarnings(diagnostics);
+  return { inputs, model: v.model, diagnostics, ok: !hasErrors(diagnostics) };
+}
+
+/**
+ * Reads `paths` as {@link loadInputs} does, without validating anything: the texts, and `input/*`
+ * diagnostics for paths that cannot be read. Never throws on bad input.
+ */
+export function readPaths(paths: readonly string[], io: CliIO): { inputs: TextInput[]; diagnostics: Diagnostic[] } {
   const inputs: TextInput[] = [];
   const readDiags: Diagnostic[] = [];
   let stdinRead = false;
@@ -40,12 +54,7 @@ export function loadInputs(paths: readonly string[], io: CliIO, strict = false):
     for (const i of r.inputs) if (!inOutputDir(abs, i.file, markerCache)) inputs.push({ ...i, file: shown(i.file)! });
     for (const d of r.diagnostics) readDiags.push({ ...d, file: shown(d.file) });
   }
-  const v = loadModel(inputs);
-  // "no unimesh documents" says nothing new when a path could not be read.
-  const fromModel = hasErrors(readDiags) ? v.diagnostics.filter((d) => d.code !== "input/no-documents") : v.diagnostics;
-  let diagnostics = sortDiagnostics([...readDiags, ...fromModel]);
-  if (strict) diagnostics = promoteWarnings(diagnostics);
-  return { inputs, model: v.model, diagnostics, ok: !hasErrors(diagnostics) };
+  return { inputs, diagnostics: readDiags };
 }
 
 /**

@@ -8,6 +8,7 @@ import type { CliCommand } from "../command.js";
 export const COMMAND_MODULES: readonly (readonly [name: string, load: () => Promise<CliCommand>])[] = [
   ["validate", async () => (await import("./validate.js")).validateCommand],
   ["translate", async () => (await import("./translate.js")).translateCommand],
+  ["import", async () => (await import("./import.js")).importCommand],
   ["meshes", async () => (await import("./meshes.js")).meshesCommand],
   ["schema", async () => (await import("./schema.js")).schemaCommand],
   ["discover", async () => (await import("./discover.js")).discoverCommand],

@@ -52,6 +52,7 @@ export function authorizationPolicies(ii: IstioImport, objects: readonly NativeO
   const out: ImportedAuthz[] = [];
   for (const o of objects) {
     const f = ii.ctx.fields(o);
+    if (isObject(o.object.spec) && !Object.keys(o.object.spec).length) f.use("/spec"); // {}: allow-nothing
     const action = f.take("/spec/action") ?? "ALLOW";
     if (action === "AUDIT") {
       ii.ctx.ignore(o);
@@ -82,11 +83,13 @@ export function authorizationPolicies(ii: IstioImport, objects: readonly NativeO
       const labels = labelsAt(f, "/spec/selector/matchLabels");
       service = labels && Object.keys(labels).length ? ii.ctx.facts.serviceBySelector(o.namespace, labels) : undefined;
       if (!service) {
+        ii.ctx.ignore(o);
         report(ii, o, "/spec/selector", "error", allow ? "import/unresolved" : "import/looser",
           `selector ${JSON.stringify(labels ?? sel)} picks no service the import knows (a MeshService with exactly this selector, or {app: <service>}): the model governs services, so this policy cannot be attached; give the MeshServices (unimesh discover) or the Services with the inputs`);
         continue;
       }
       if (o.namespace === ii.rootNamespace) {
+        ii.ctx.ignore(o);
         report(ii, o, "/spec/selector", "error", allow ? "import/unsupported-value" : "import/looser",
           `${o.namespace} is Istio's root namespace, where a selector picks workloads of EVERY namespace: the model has no such scope`);
         continue;
@@ -98,7 +101,7 @@ export function authorizationPolicies(ii: IstioImport, objects: readonly NativeO
     } else scope = "namespace";
     const target: RuleTarget = { scope, namespace, ...(service ? { service } : {}), allow };
     const rules = readRules(ii, o, f, target);
-    if (!rules) continue;
+    if (!rules) { ii.ctx.ignore(o); continue; }
     const generated = sourcePolicies(o, "AccessPolicy");
     out.push({ native: o, scope, namespace, ...(service ? { service } : {}), action: allow ? "allow" : "deny", rules, ...(generated ? { generated } : {}) });
   }
@@ -210,15 +213,17 @@ function and(op: Partial<AccessRule>, cond: Partial<AccessRule>): Partial<Access
 }
 
 /**
- * `from` entries → model sources: entries with at most one positive list each and the same negative lists
- * are one source (their lists ORed); otherwise one source per entry (one model rule each).
+ * `from` entries → model sources. Every source read is a disjunction of its positive lists (a source that
+ * would need an AND of lists is an error), minus its negative lists, so entries with the same negative lists
+ * are one source (their lists ORed; what unimesh writes: one entry per list); otherwise one source per entry
+ * (one model rule each).
  */
 function mergeSources(read: AccessSource[]): (AccessSource | undefined)[] {
   if (read.length <= 1) return read.length ? read : [undefined];
   const positives = (s: AccessSource) => (["serviceAccounts", "namespaces", "ipBlocks"] as const).filter((k) => s[k]);
   const negatives = (s: AccessSource) => canonicalJson({ a: s.notServiceAccounts ?? null, b: s.notNamespaces ?? null, c: s.notIpBlocks ?? null });
   const key = negatives(read[0]);
-  if (!read.every((s) => positives(s).length <= 1 && negatives(s) === key)) return read;
+  if (!read.every((s) => negatives(s) === key)) return read;
   // An entry of negative lists only matches every caller the others could: the negatives alone.
   if (read.some((s) => positives(s).length === 0)) return [read.find((s) => positives(s).length === 0)!];
   const merged: AccessSource = {};
@@ -360,10 +365,14 @@ function operation(ii: IstioImport, o: NativeObject, f: NativeFields, p: string,
     const l = strings(op[k]);
     if (!l?.length) { bad(`${p}/${k}`, `${k} must be a non-empty list`, negated); continue; }
     const paths = modelPaths(l, (i, why, widens) => {
-      // A widened path condition admits more in an allow rule (and in a deny rule's notPaths); it only
-      // denies more in a deny rule (and in an allow rule's notPaths): a warning there.
-      if (widens === (t.allow !== negated)) bad(`${p}/${k}/${i}`, why, negated);
-      else report(ii, o, `${p}/${k}/${i}`, "warning", "import/unsupported-value", `${why}; imported so, the rule ${t.allow ? "admits fewer" : "denies more"} requests`);
+      // A widened path condition admits more in an allow rule (and in a deny rule's notPaths): looser, an
+      // error; it only denies more in a deny rule (and in an allow rule's notPaths): a warning.
+      if (!widens) return bad(`${p}/${k}/${i}`, why, negated);
+      if (t.allow !== negated) {
+        f.use(`${p}/${k}/${i}`);
+        report(ii, o, `${p}/${k}/${i}`, "error", "import/looser", `${why}: imported so, the rule would ${t.allow ? "admit" : "exclude from the deny"} more requests`);
+        ok = false;
+      } else report(ii, o, `${p}/${k}/${i}`, "warning", "import/unsupported-value", `${why}; imported so, the rule ${t.allow ? "admits fewer" : "denies more"} requests`);
     });
     if (paths) out[k] = paths as [string, ...string[]];
     f.use(`${p}/${k}`);
@@ -392,7 +401,7 @@ export function modelPaths(paths: readonly string[], widened: (i: number, why: s
   const exact = new Set(paths.filter((x) => !x.startsWith("*") && !x.endsWith("*")));
   paths.forEach((x, i) => {
     if (/\{\*\*?\}/.test(x)) {
-      widened(i, `"${x}" is an Istio path template, which the model has no equivalent for`, true);
+      widened(i, `"${x}" is an Istio path template, which the model has no equivalent for`, false);
       return;
     }
     let m = x;

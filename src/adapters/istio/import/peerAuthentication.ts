@@ -39,6 +39,7 @@ export function peerAuthentications(ii: IstioImport, objects: readonly NativeObj
   const byScope = new Map<string, NativeObject>();
   for (const o of objects) {
     const f = ii.ctx.fields(o);
+    if (isObject(o.object.spec) && !Object.keys(o.object.spec).length) f.use("/spec"); // {}: UNSET
     let scope: ImportedPeerAuthentication["scope"];
     let service: string | undefined;
     let namespace = o.namespace;

@@ -71,6 +71,9 @@ export interface HostRoutes {
 /** Istio's retry policy for a route without `retries` (pilot `route/retry/retry.go` `DefaultPolicy`). */
 export const ISTIO_DEFAULT_RETRIES: Retries = { attempts: 2, retryOn: ["connect-failure", "refused-stream", "unavailable", "cancelled"] };
 
+/** Retry conditions on gRPC statuses. */
+const GRPC_CONDITIONS = new Set(["cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable"]);
+
 /** Reads every VirtualService; `drs` are the DestinationRules by `namespace/service` (subset labels). */
 export function virtualServices(ii: IstioImport, objects: readonly NativeObject[], drs: ReadonlyMap<string, HostRules>): HostRoutes[] {
   const out: HostRoutes[] = [];
@@ -101,7 +104,6 @@ export function virtualServices(ii: IstioImport, objects: readonly NativeObject[
       seen.set(key, o);
       services.push(svc);
     });
-    f.use("/spec/http", "/spec/tcp");
     if (!services.length) {
       f.use("/spec");
       continue;
@@ -488,7 +490,7 @@ function routeBody(ii: IstioImport, o: NativeObject, f: NativeFields, p: string,
       } else if (typeof h.timeout === "string" && /^0+(\.0*)?[a-zµ]*$/.test(h.timeout)) f.use(`${p}/timeout`); // 0s: no timeout, the model's default
       else duration(ii, o, f, `${p}/timeout`);
     }
-    const retries = readRetries(ii, o, f, `${p}/retries`, h.retries);
+    const retries = readRetries(ii, o, f, `${p}/retries`, h.retries, grpcPorts(ii, hr, h));
     if (retries === null) ok = false;
     else if (retries) out.retries = retries;
   } else {
@@ -649,6 +651,18 @@ function redirect(ii: IstioImport, o: NativeObject, f: NativeFields, p: string, 
   return r;
 }
 
+/**
+ * True when the route may carry gRPC: a port it matches (or, without one, any port of the service) is
+ * declared grpc or http2, or the service's protocols are not known.
+ */
+function grpcPorts(ii: IstioImport, hr: HostRoutes, h: Record<string, unknown>): boolean {
+  const declared = ii.ctx.facts.ports(hr.service.namespace, hr.service.name);
+  if (!declared) return true;
+  const matched = Array.isArray(h.match) ? h.match.map((m) => (isObject(m) && typeof m.port === "number" ? m.port : undefined)) : [undefined];
+  const ports = matched.includes(undefined) ? declared : declared.filter((d) => matched.includes(d.port));
+  return ports.some((d) => d.protocol === "grpc" || d.protocol === "http2");
+}
+
 /** `rewrite` {uri, uriRegexRewrite, authority}; `uri` needs the route's prefix match (Envoy prefix_rewrite). */
 function rewrite(ii: IstioImport, o: NativeObject, f: NativeFields, p: string, h: Record<string, unknown>): Rewrite | undefined {
   const v = h.rewrite;
@@ -690,11 +704,18 @@ function rewrite(ii: IstioImport, o: NativeObject, f: NativeFields, p: string, h
  * `retries` → the model's retries; `undefined` for `attempts: 0` (no retries); Istio's default retries when
  * unset (info); `null` when they cannot be imported (reported).
  */
-function readRetries(ii: IstioImport, o: NativeObject, f: NativeFields, p: string, v: unknown): Retries | undefined | null {
+function readRetries(ii: IstioImport, o: NativeObject, f: NativeFields, p: string, v: unknown, grpc: boolean): Retries | undefined | null {
   if (v === undefined) {
+    // unavailable and cancelled are gRPC statuses (grpc-status): they never occur on plain HTTP.
+    const on = ISTIO_DEFAULT_RETRIES.retryOn!.filter((c) => grpc || !GRPC_CONDITIONS.has(c));
+    const what = `Istio retries a route without retries ${ISTIO_DEFAULT_RETRIES.attempts} times on ${ISTIO_DEFAULT_RETRIES.retryOn!.join(", ")} (its default; pilot route/retry/retry.go)`;
+    if (ii.ctx.meshDefaults === "omit") {
+      report(ii, o, p.replace(/\/retries$/, ""), "warning", "import/mesh-default", `${what}; imported without retries (--mesh-defaults omit): this route no longer retries`);
+      return undefined;
+    }
     report(ii, o, p.replace(/\/retries$/, ""), "info", "import/mesh-default",
-      `no retries: Istio retries such a route ${ISTIO_DEFAULT_RETRIES.attempts} times on ${ISTIO_DEFAULT_RETRIES.retryOn!.join(", ")} (its default), written out as the route's retries (the model's omitted retries mean none)`);
-    return { ...ISTIO_DEFAULT_RETRIES, retryOn: [...ISTIO_DEFAULT_RETRIES.retryOn!] as [string, ...string[]] };
+      `${what}: written out as the route's retries${grpc ? "" : " (without unavailable and cancelled, gRPC statuses that plain HTTP responses never carry)"}, since the model's omitted retries mean none; --mesh-defaults omit leaves them out`);
+    return { attempts: ISTIO_DEFAULT_RETRIES.attempts, retryOn: on as [string, ...string[]] };
   }
   if (!isObject(v)) {
     report(ii, o, p, "error", "import/invalid", "retries must be a mapping");
