@@ -30,7 +30,7 @@ import type { AccessRule, AccessSource } from "../../../api/generated/model.js";
 import { type NativeFields, type NativeObject, isObject } from "../../../api/import-contract.js";
 import { escapePointerToken } from "../../../api/diagnostics.js";
 import { canonicalJson } from "../../../api/model.js";
-import type { PolicyRef } from "../../shared/ownership.js";
+import type { PolicyRef } from "../../../api/ownership.js";
 import { type IstioImport, labelsAt, report, serviceAccountOfPrincipal, sourcePolicies, strings } from "./context.js";
 
 /** One AuthorizationPolicy, read. */

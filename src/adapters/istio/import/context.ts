@@ -5,7 +5,7 @@
  */
 import { type ImportContext, type ImportReport, type NativeFields, type NativeObject, isObject, nativeDurationMs } from "../../../api/import-contract.js";
 import { formatDuration } from "../../../api/duration.js";
-import { type PolicyRef, generatedFrom } from "../../shared/ownership.js";
+import { type PolicyRef, generatedFrom } from "../../../api/ownership.js";
 
 /** The Istio importer's view of one import. */
 export interface IstioImport {

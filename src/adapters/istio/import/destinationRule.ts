@@ -27,7 +27,7 @@
 import type { ConnectionPool, LoadBalancer, OutlierDetection } from "../../../api/generated/model.js";
 import { type NativeFields, type NativeObject, isObject } from "../../../api/import-contract.js";
 import { canonicalJson } from "../../../api/model.js";
-import type { PolicyRef } from "../../shared/ownership.js";
+import type { PolicyRef } from "../../../api/ownership.js";
 import { type IstioImport, type ServiceRef, duration, report, serviceOfHost, sourcePolicies } from "./context.js";
 
 /** What one host's DestinationRule says. */

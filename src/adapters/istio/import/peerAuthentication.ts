@@ -14,7 +14,7 @@
  */
 import type { MTLSPolicy } from "../../../api/generated/model.js";
 import { type NativeObject, isObject } from "../../../api/import-contract.js";
-import type { PolicyRef } from "../../shared/ownership.js";
+import type { PolicyRef } from "../../../api/ownership.js";
 import { type IstioImport, labelsAt, report, sourcePolicies } from "./context.js";
 
 type Mode = MTLSPolicy["spec"]["mode"];

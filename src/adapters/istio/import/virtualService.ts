@@ -34,7 +34,7 @@ import type { Cors, FaultInjection, HeaderMatch, HeaderOps, Headers, Match, Mirr
 import { type NativeFields, type NativeObject, isObject, nativeDurationMs } from "../../../api/import-contract.js";
 import { escapePointerToken } from "../../../api/diagnostics.js";
 import { canonicalJson } from "../../../api/model.js";
-import type { PolicyRef } from "../../shared/ownership.js";
+import type { PolicyRef } from "../../../api/ownership.js";
 import { DEFAULT_ROUTE_NAME } from "../naming.js";
 import { FULL_PATH_PATTERN } from "../features/rewrite.js";
 import { type IstioImport, type ServiceRef, duration, report, serviceOfHost, sourcePolicies, strings } from "./context.js";
