@@ -14,7 +14,7 @@ import type { Command } from "commander";
 import { Option } from "../commander.js";
 import { EXIT } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
-import type { CliCommand } from "../main.js";
+import type { CliCommand } from "../command.js";
 import { collect } from "../options.js";
 
 interface ImportFlags {
