@@ -7,13 +7,13 @@
 import type { Capabilities } from "./adapter.js";
 import type { Diagnostic } from "./diagnostics.js";
 import { FEATURES, type Feature } from "./features.js";
-import type { AccessPolicy, MTLSPolicy, TrafficPolicy } from "./generated/model.js";
+import type { AccessPolicy, MTLSPolicy, RequestAuthentication, TrafficPolicy } from "./generated/model.js";
 import type { Entry, Model } from "./model.js";
 
 /** One use of a feature: the policy and the JSON pointer (in its document) of the field that asks for it. */
 export interface FeatureUse {
   feature: Feature;
-  entry: Entry<TrafficPolicy | AccessPolicy | MTLSPolicy>;
+  entry: Entry<TrafficPolicy | AccessPolicy | MTLSPolicy | RequestAuthentication>;
   pointer: string;
 }
 
@@ -26,6 +26,7 @@ const DESTINATION_SETTINGS = ["outlierDetection", "connectionPool", "loadBalance
 const NEGATIVE_SOURCE = ["notServiceAccounts", "notNamespaces", "notIpBlocks"] as const;
 const NEGATIVE_RULE = ["notMethods", "notPaths", "notPorts", "notHeaders"] as const;
 const L7_RULE = ["methods", "paths", "ports", "headers"] as const;
+const JWT_RULE = ["requestPrincipals", "notRequestPrincipals", "claims", "notClaims"] as const;
 
 /**
  * Every feature {@link featureUses} finds, each once: a new `Feature` does not compile until it is found
@@ -34,7 +35,7 @@ const L7_RULE = ["methods", "paths", "ports", "headers"] as const;
 const FOUND: Readonly<Record<Feature, true>> = {
   match: true, split: true, timeout: true, retries: true, faultInjection: true, mirror: true, headers: true, cors: true,
   rewrite: true, redirect: true, directResponse: true, outlierDetection: true, connectionPool: true, loadBalancer: true,
-  rateLimit: true, mtls: true, access: true, accessL7: true, accessNegation: true, scope: true, trafficSource: true, subsetSettings: true,
+  rateLimit: true, mtls: true, access: true, accessL7: true, accessNegation: true, scope: true, requestAuthentication: true, trafficSource: true, subsetSettings: true,
 };
 
 const has = (o: object | undefined, k: string) => !!o && (o as Record<string, unknown>)[k] !== undefined;
@@ -46,7 +47,9 @@ const has = (o: object | undefined, k: string) => !!o && (o as Record<string, un
  *   `spec.routes[i].split[j].headers` (headers); the destination settings (outlierDetection,
  *   connectionPool, loadBalancer, rateLimit, subsetSettings);
  * - AccessPolicy: the policy (`/spec`: access); `methods`, `paths`, `ports`, `headers` of its rules
- *   (accessL7); the `not*` lists of its sources and rules (accessNegation);
+ *   (accessL7); the `not*` lists of its sources and rules (accessNegation); `requestPrincipals`,
+ *   `notRequestPrincipals`, `claims`, `notClaims` of its rules (requestAuthentication);
+ * - RequestAuthentication: the policy (`/spec`: requestAuthentication);
  * - MTLSPolicy: the policy (`/spec`: mtls);
  * - an AccessPolicy or MTLSPolicy without destination (namespace- or mesh-wide): scope, at `/spec/scope`
  *   when it says `scope: mesh`, else `/spec`.
@@ -80,6 +83,7 @@ export function featureUses(model: Model, only: ReadonlySet<Feature> = new Set(O
         for (const k of L7_RULE) if (has(rule, k)) use("accessL7", e, `${at}/${k}`);
         for (const k of NEGATIVE_SOURCE) if (has(rule.source, k)) use("accessNegation", e, `${at}/source/${k}`);
         for (const k of NEGATIVE_RULE) if (has(rule, k)) use("accessNegation", e, `${at}/${k}`);
+        for (const k of JWT_RULE) if (has(rule, k)) use("requestAuthentication", e, `${at}/${k}`);
       });
     }
   }
@@ -87,6 +91,7 @@ export function featureUses(model: Model, only: ReadonlySet<Feature> = new Set(O
     use("mtls", e, "/spec");
     if (!e.doc.spec.destination) use("scope", e, e.doc.spec.scope !== undefined ? "/spec/scope" : "/spec");
   }
+  for (const e of model.requestAuthentications) use("requestAuthentication", e, "/spec");
   return out;
 }
 

@@ -5,14 +5,16 @@
 export const FEATURES = [
   "match", "split", "timeout", "retries", "faultInjection", "mirror", "headers", "cors", "rewrite", "redirect",
   "directResponse", "outlierDetection", "connectionPool", "loadBalancer", "rateLimit", "mtls", "access",
-  "accessL7", "accessNegation", "scope", "trafficSource", "subsetSettings",
+  "accessL7", "accessNegation", "scope", "requestAuthentication", "trafficSource", "subsetSettings",
 ] as const;
 
 /**
  * A model feature. `accessL7` is access by methods/paths/headers; `accessNegation` the negative
  * conditions of access rules (`notServiceAccounts`, `notNamespaces`, `notIpBlocks`, `notMethods`,
  * `notPaths`, `notPorts`, `notHeaders`); `scope` namespace- and mesh-wide AccessPolicies and
- * MTLSPolicies (no destination, `scope: mesh`); `trafficSource` is a source-scoped TrafficPolicy.
+ * MTLSPolicies (no destination, `scope: mesh`); `requestAuthentication` the RequestAuthentication kind
+ * (end-user tokens, JWT) and the access rule conditions on them (`requestPrincipals`,
+ * `notRequestPrincipals`, `claims`, `notClaims`); `trafficSource` is a source-scoped TrafficPolicy.
  */
 export type Feature = (typeof FEATURES)[number];
 
@@ -38,6 +40,7 @@ export const FEATURE_TITLES: Record<Feature, string> = {
   accessL7: "Access control by method/path/header/port",
   accessNegation: "Negative access conditions (notServiceAccounts/Namespaces/IpBlocks, notMethods/Paths/Ports/Headers)",
   scope: "Namespace- and mesh-wide AccessPolicy and MTLSPolicy",
+  requestAuthentication: "Request authentication (JWT): issuers, JWKS, token locations; access rules on requestPrincipals and claims",
   trafficSource: "Source-specific traffic rules",
   subsetSettings: "Per-subset outlier detection, connection pool, load balancer",
 };

@@ -5,8 +5,8 @@
  */
 import type {
   AccessPolicy, AccessRule, AccessSource, ClusterInfo, ConnectionPool, Cors, FaultInjection, Headers, Labels, LoadBalancer, Match,
-  MeshService, Mirror, MTLSPolicy, OutlierDetection, RateLimit, Redirect, DirectResponse, Retries, Rewrite,
-  Route, ServicePort, TrafficPolicy,
+  MeshService, Mirror, MTLSPolicy, OutlierDetection, RateLimit, Redirect, DirectResponse, RequestAuthentication, Retries, Rewrite,
+  Route, ServicePort, TrafficPolicy, JwtIssuer,
 } from "./generated/model.js";
 import { parseDuration } from "./duration.js";
 import { locatePointer } from "./load.js";
@@ -19,7 +19,7 @@ import { type Subset, SubsetNamer, subsetLabels } from "./subsets.js";
 export { canonicalJson, cmp, shortHash, SubsetNamer, subsetLabels, type Subset };
 
 /** The kinds of unimesh documents. */
-export type DocumentKind = "TrafficPolicy" | "AccessPolicy" | "MTLSPolicy" | "MeshService" | "ClusterInfo";
+export type DocumentKind = "TrafficPolicy" | "AccessPolicy" | "MTLSPolicy" | "RequestAuthentication" | "MeshService" | "ClusterInfo";
 
 /** Where a document came from. */
 export interface Origin {
@@ -240,6 +240,19 @@ export interface EffectiveAccessRule {
   port?: number;
 }
 
+/** One issuer of a RequestAuthentication, with where it was written. */
+export interface EffectiveIssuer {
+  policy: Entry<RequestAuthentication>;
+  /** `/spec/issuers/<i>`. */
+  pointer: string;
+  issuer: JwtIssuer;
+}
+
+/** True when an access rule has end-user (JWT) conditions: requestPrincipals, notRequestPrincipals, claims, notClaims. */
+export function hasJwtConditions(rule: AccessRule): boolean {
+  return !!(rule.requestPrincipals || rule.notRequestPrincipals || rule.claims || rule.notClaims);
+}
+
 /** Everything the model says about one destination service. */
 export interface DestinationView {
   namespace: string;
@@ -276,6 +289,13 @@ export interface DestinationView {
   deny: EffectiveAccessRule[];
   /** The service-level MTLSPolicy, if any. */
   mtls?: Entry<MTLSPolicy>;
+  /** The RequestAuthentications of this destination (id order): their issuers validate its requests' tokens. */
+  requestAuthentications: Entry<RequestAuthentication>[];
+  /**
+   * The issuers of every RequestAuthentication of the destination, sorted by issuer (validation makes
+   * each issuer appear once; should one repeat, the first by policy id is kept).
+   */
+  jwtIssuers: EffectiveIssuer[];
   /**
    * The destination's Service ports, sorted by `port` (one entry per port), each with the pod port it
    * reaches. When {@link portsDeclared}: the MeshService's `spec.ports`, which are ALL the service's
@@ -501,6 +521,7 @@ export class Model {
   readonly trafficPolicies: Entry<TrafficPolicy>[] = [];
   readonly accessPolicies: Entry<AccessPolicy>[] = [];
   readonly mtlsPolicies: Entry<MTLSPolicy>[] = [];
+  readonly requestAuthentications: Entry<RequestAuthentication>[] = [];
   readonly services: Entry<MeshService>[] = [];
   /** Cluster facts from `unimesh discover` (used by `--mesh auto`). */
   readonly clusters: Entry<ClusterInfo>[] = [];
@@ -529,12 +550,13 @@ export class Model {
         case "TrafficPolicy": this.trafficPolicies.push(e); break;
         case "AccessPolicy": this.accessPolicies.push(e); break;
         case "MTLSPolicy": this.mtlsPolicies.push(e); break;
+        case "RequestAuthentication": this.requestAuthentications.push(e); break;
         case "MeshService": this.services.push(e); break;
         case "ClusterInfo": this.clusters.push(e); break;
       }
     }
     const byId = (a: Entry<any>, b: Entry<any>) => cmp(a.id, b.id);
-    for (const list of [this.trafficPolicies, this.accessPolicies, this.mtlsPolicies, this.services, this.clusters]) list.sort(byId);
+    for (const list of [this.trafficPolicies, this.accessPolicies, this.mtlsPolicies, this.requestAuthentications, this.services, this.clusters]) list.sort(byId);
     for (const e of this.services) this.serviceIndex.set(`${e.namespace}/${e.name}`, e);
   }
 
@@ -543,12 +565,12 @@ export class Model {
    * views are built anew, on first use), this one unchanged.
    */
   withOptions(options: ModelOptions): Model {
-    return new Model([...this.trafficPolicies, ...this.accessPolicies, ...this.mtlsPolicies, ...this.services, ...this.clusters], { trustDomain: this.trustDomain, ...options });
+    return new Model([...this.trafficPolicies, ...this.accessPolicies, ...this.mtlsPolicies, ...this.requestAuthentications, ...this.services, ...this.clusters], { trustDomain: this.trustDomain, ...options });
   }
 
   /** Every policy (not MeshService facts), sorted by id. */
-  get policies(): Entry<TrafficPolicy | AccessPolicy | MTLSPolicy>[] {
-    return [...this.trafficPolicies, ...this.accessPolicies, ...this.mtlsPolicies].sort((a, b) => cmp(a.id, b.id));
+  get policies(): Entry<TrafficPolicy | AccessPolicy | MTLSPolicy | RequestAuthentication>[] {
+    return [...this.trafficPolicies, ...this.accessPolicies, ...this.mtlsPolicies, ...this.requestAuthentications].sort((a, b) => cmp(a.id, b.id));
   }
 
   /** Facts of a service: its MeshService, or conventions (`app: <name>`, service account `<name>`). */
@@ -892,7 +914,7 @@ export class Model {
   }
 
   /**
-   * Every destination named by a TrafficPolicy, AccessPolicy or service-level MTLSPolicy, sorted by
+   * Every destination named by a TrafficPolicy, AccessPolicy, service-level MTLSPolicy or RequestAuthentication, sorted by
    * namespace then service. Computed once.
    */
   destinations(): DestinationView[] {
@@ -945,7 +967,7 @@ export class Model {
 }
 
 /** The destination namespace of a policy: `spec.destination.namespace`, else the policy's namespace. */
-export function destinationNamespace(e: Entry<TrafficPolicy | AccessPolicy | MTLSPolicy>): string {
+export function destinationNamespace(e: Entry<TrafficPolicy | AccessPolicy | MTLSPolicy | RequestAuthentication>): string {
   return e.doc.spec.destination?.namespace ?? e.namespace;
 }
 
@@ -961,7 +983,7 @@ function buildDestinations(model: Model, views: Map<string, Map<string, Destinat
       v = {
         namespace: ns, service: svc, facts: model.service(ns, svc), trafficPolicies: [], routes: [],
         needsDefaultRoute: true, subsetSettings: [], subsets: [], accessPolicies: [], allow: [], deny: [],
-        ports: NO_PORTS, portsDeclared: false,
+        requestAuthentications: [], jwtIssuers: [], ports: NO_PORTS, portsDeclared: false,
       };
       byService.set(svc, v);
       created.push(v);
@@ -977,6 +999,14 @@ function buildDestinations(model: Model, views: Map<string, Map<string, Destinat
     const d = e.doc.spec.destination;
     if (d) view(d.namespace ?? e.namespace, d.service).mtls = e;
   }
+  for (const e of model.requestAuthentications) {
+    const v = view(destinationNamespace(e), e.doc.spec.destination.service);
+    v.requestAuthentications.push(e);
+    e.doc.spec.issuers.forEach((issuer, i) => {
+      if (!v.jwtIssuers.some((x) => x.issuer.issuer === issuer.issuer)) v.jwtIssuers.push({ policy: e, pointer: `/spec/issuers/${i}`, issuer });
+    });
+  }
+  for (const v of created) v.jwtIssuers.sort((a, b) => cmp(a.issuer.issuer, b.issuer.issuer));
   for (const v of created) fillDestination(model, v);
   return created.sort((a, b) => cmp(a.namespace, b.namespace) || cmp(a.service, b.service));
 }

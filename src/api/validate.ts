@@ -4,7 +4,8 @@
  */
 import { createRequire } from "node:module";
 import * as validators from "./generated/modelValidators.js";
-import type { AccessPolicy, AccessSource, HeaderOps, Headers, Labels, MTLSPolicy, MeshService, Mirror, Source, TrafficPolicy } from "./generated/model.js";
+import type { AccessPolicy, AccessSource, HeaderOps, Headers, Labels, MTLSPolicy, MeshService, Mirror, RequestAuthentication, Source, TrafficPolicy } from "./generated/model.js";
+import { checkJwks, principalIssuerKnown } from "./request-auth.js";
 import { type Diagnostic, hasErrors, sortDiagnostics, pointer as ptr } from "./diagnostics.js";
 import { parseDuration } from "./duration.js";
 import { type SourceDocument, locatePointer, parseEach, type LoadLimits, DEFAULT_LIMITS } from "./load.js";
@@ -15,7 +16,7 @@ import {
 /** The apiVersion of every unimesh document. */
 export const API_VERSION = "unimesh.io/v1alpha1";
 /** The document kinds, in the order they are listed in help texts. */
-export const KINDS: readonly DocumentKind[] = ["TrafficPolicy", "AccessPolicy", "MTLSPolicy", "MeshService", "ClusterInfo"];
+export const KINDS: readonly DocumentKind[] = ["TrafficPolicy", "AccessPolicy", "MTLSPolicy", "RequestAuthentication", "MeshService", "ClusterInfo"];
 
 interface AjvError {
   instancePath: string;
@@ -292,6 +293,10 @@ export const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
   "^[A-Z]+$": "must be an HTTP method in upper case, such as GET",
   "^(\\*|\\*[^*]+|/[^*]*\\*?)$": "must be a path: exact (/a), /a and below it (/a/*), string prefix (/a*), suffix (*.png, */a), or * (any); `*` only at the start or the end",
   "^[1-9][0-9]{0,4}$": "must be a port number (1-65535)",
+  "^(\\*|\\*[^*]+|[^*]+\\*|[^*]+/[^*/]+)$": "must be a request principal <issuer>/<subject> (split at the last /), with `*` only at the start or the end: iss/sub, iss/*, */sub, *@example.com, or * (any token)",
+  "^[^\\[\\]]+$": "must be a claim name without [ or ]",
+  "^https?://[^\\s/?#]+([/?#]\\S*)?$": "must be an http:// or https:// URL",
+  "^[^.\\[\\]]+$": "must be a top-level claim name (no ., [ or ])",
 };
 
 /**
@@ -324,6 +329,7 @@ function documentRules(e: Entry<any>, err: Report): void {
     case "TrafficPolicy": return trafficRules(e.doc as TrafficPolicy, err);
     case "AccessPolicy": return accessRules(e.doc as AccessPolicy, err);
     case "MTLSPolicy": return mtlsRules(e.doc as MTLSPolicy, err);
+    case "RequestAuthentication": return requestAuthRules(e.doc as RequestAuthentication, err);
     case "MeshService": return serviceRules(e.doc as MeshService, err);
     case "ClusterInfo": return;
   }
@@ -642,6 +648,92 @@ function accessRules(doc: AccessPolicy, err: Report): void {
   };
   noWorkloads(s.source, "/spec/source");
   for (const action of ["allow", "deny"] as const) (s[action] ?? []).forEach((r, i) => noWorkloads(r.source, `/spec/${action}/${i}/source`));
+}
+
+/**
+ * A RequestAuthentication on its own: each issuer gives its keys once (`rule/jwks-source`: exactly one of
+ * jwksUri and jwks), an inline JWKS is a public key set (`rule/jwks`, see `checkJwks`), an issuer is
+ * named once (`rule/duplicate-issuer`: two entries for one issuer would validate its tokens two ways).
+ */
+function requestAuthRules(doc: RequestAuthentication, err: Report): void {
+  const seen = new Map<string, number>();
+  doc.spec.issuers.forEach((i, n) => {
+    const base = `/spec/issuers/${n}`;
+    if ((i.jwksUri === undefined) === (i.jwks === undefined)) {
+      err(i.jwks === undefined ? base : `${base}/jwks`, "rule/jwks-source", i.jwks === undefined
+        ? `issuer ${i.issuer} needs its keys: give jwksUri (the URL of its JSON Web Key Set) or jwks (the key set as JSON text)`
+        : `issuer ${i.issuer} gives both jwksUri and jwks; keep one (Istio accepts only one of them)`);
+    }
+    if (i.jwks !== undefined) for (const p of checkJwks(i.jwks)) err(`${base}/jwks`, "rule/jwks", p.message, p.severity);
+    const prev = seen.get(i.issuer);
+    if (prev !== undefined) err(`${base}/issuer`, "rule/duplicate-issuer", `issuer ${i.issuer} is already given at /spec/issuers/${prev}; name each issuer once (its tokens would be checked two ways)`);
+    else seen.set(i.issuer, n);
+  });
+}
+
+/**
+ * Request authentication across documents: an issuer given by two RequestAuthentications of one
+ * destination (`rule/duplicate-issuer`); an access rule with end-user conditions (requestPrincipals,
+ * notRequestPrincipals, claims, notClaims) on a destination no RequestAuthentication validates tokens
+ * for (`rule/no-request-authentication`: no request would ever have a principal or claims, so an allow
+ * rule would never match and a negative condition would always hold); a (not)requestPrincipals entry
+ * whose issuer part matches none of the destination's issuers (`rule/unknown-issuer`: a typo that
+ * never matches, or excludes nothing).
+ */
+function requestAuthCrossRules(model: Model, out: Diagnostic[]): void {
+  const issuersOf = new Map<string, { issuer: string; policy: Entry<RequestAuthentication> }[]>();
+  for (const e of model.requestAuthentications) {
+    const key = `${destinationNamespace(e)}/${e.doc.spec.destination.service}`;
+    const list = issuersOf.get(key) ?? [];
+    issuersOf.set(key, list);
+    e.doc.spec.issuers.forEach((i, n) => {
+      const prev = list.find((x) => x.issuer === i.issuer);
+      if (prev && prev.policy.id !== e.id) {
+        out.push(at(e, `/spec/issuers/${n}/issuer`, {
+          code: "rule/duplicate-issuer", severity: "error",
+          message: `issuer ${i.issuer} of ${key} is also given by ${prev.policy.id}; name each issuer of a destination once (Istio would validate its tokens two ways)`,
+          relatedPolicies: [prev.policy.id],
+        }));
+      } else if (!prev) list.push({ issuer: i.issuer, policy: e });
+    });
+  }
+  // A namespace- or mesh-wide AccessPolicy: the issuers of the RequestAuthentications in its scope (its
+  // rules see tokens only on the workloads one of them validates them for).
+  const scopeIssuers = (ns: string | undefined) => {
+    const out: { issuer: string; policy: Entry<RequestAuthentication> }[] = [];
+    for (const [k, list] of issuersOf) if (ns === undefined || k.startsWith(`${ns}/`)) for (const x of list) if (!out.some((y) => y.issuer === x.issuer)) out.push(x);
+    return out.length ? out : undefined;
+  };
+  for (const p of model.accessPolicies) {
+    const d = p.doc.spec.destination;
+    const scope = policyScope(p);
+    const key = d ? `${destinationNamespace(p)}/${d.service}` : scope === "mesh" ? "the mesh" : `namespace ${p.namespace}`;
+    for (const action of ["allow", "deny"] as const) {
+      (p.doc.spec[action] ?? []).forEach((r, i) => {
+        if (!(r.requestPrincipals || r.notRequestPrincipals || r.claims || r.notClaims)) return;
+        const base = `/spec/${action}/${i}`;
+        const issuers = d ? issuersOf.get(key) : scopeIssuers(scope === "mesh" ? undefined : p.namespace);
+        if (!issuers) {
+          const field = r.requestPrincipals ? "requestPrincipals" : r.notRequestPrincipals ? "notRequestPrincipals" : r.claims ? "claims" : "notClaims";
+          out.push(at(p, `${base}/${field}`, {
+            code: "rule/no-request-authentication", severity: "error",
+            message: `${field} looks at the request's end-user token, but no RequestAuthentication validates tokens for ${key}, so no request would have a principal or claims (${action === "allow" ? (field.startsWith("not") ? "this condition would hold for every request" : "this rule would never match") : (field.startsWith("not") ? "this deny rule would deny every request it otherwise matches" : "this deny rule would never match")}); add a RequestAuthentication ${d ? `with destination ${d.service}` : "for the services in its scope"} and the token issuers`,
+          }));
+          return;
+        }
+        const names = issuers.map((x) => x.issuer);
+        for (const field of ["requestPrincipals", "notRequestPrincipals"] as const) {
+          (r[field] ?? []).forEach((v, j) => {
+            if (principalIssuerKnown(v, names)) return;
+            out.push(at(p, `${base}/${field}/${j}`, {
+              code: "rule/unknown-issuer", severity: "error",
+              message: `"${v}" names an issuer (the part before the last "/") that no RequestAuthentication of ${key} accepts (issuers: ${names.join(", ")}), so ${field === "requestPrincipals" ? "it never matches" : "it excludes nobody"}; a principal is <issuer>/<subject>`,
+            }));
+          });
+        }
+      });
+    }
+  }
 }
 
 /** `source.workloads` entries need labels: an empty selector would select every pod of the namespace. */
@@ -1033,6 +1125,7 @@ function crossRules(model: Model, out: Diagnostic[]): void {
     }
   }
   denyAll(model, out);
+  requestAuthCrossRules(model, out);
   unknownDestinations(model, out);
   // MTLS: one policy per scope.
   const scopes = new Map<string, Entry<MTLSPolicy>>();

@@ -19,6 +19,7 @@ import { spiffeFromSan } from "./identity/ca.js";
 import { peerOf, type Peer } from "./features/trafficSource.js";
 import { forward } from "./upstream/exchange.js";
 import { normalizePath } from "./features/pathNormalization.js";
+import { type RequestUser, withoutParams } from "./features/requestAuthentication.js";
 
 type InboundListener = Extract<RtListener, { kind: "inbound" }>;
 
@@ -53,16 +54,40 @@ export interface Refusal {
   headers?: Record<string, string>;
 }
 
+/** What request authentication left of a request: its end user, and the token locations to remove. */
+export interface Authenticated {
+  user?: RequestUser;
+  removeHeaders: string[];
+  /** The query string without the token parameters (as received when none is removed). */
+  query: string;
+}
+
+/**
+ * Request authentication (the destination's RequestAuthentication, before access control): the end
+ * user of a valid token, or a 401 refusal for a token that is not valid. A request without a token
+ * passes with no user. `query` is the query string without its `?`.
+ */
+export async function authenticate(inst: RtInstance, method: string, path: string, authority: string, headers: IncomingHttpHeaders, query: string): Promise<Authenticated | Refusal> {
+  const auth = inst.service.destination.authenticator;
+  if (!auth) return { removeHeaders: [], query };
+  const a = await auth.authenticate(method, headers, query);
+  if (!a.ok) {
+    const realm = `http://${authority}${path}`.replace(/["\\]/g, "");
+    return { status: 401, body: a.body, flag: "UAEX", headers: { "www-authenticate": `Bearer realm="${realm}", error="invalid_token"` } };
+  }
+  return { ...(a.user ? { user: a.user } : {}), removeHeaders: a.removeHeaders, query: withoutParams(query, a.removeParams) };
+}
+
 /**
  * Access control, then the local rate limit, for a request to an instance: undefined when it may
- * pass. Counts refusals.
+ * pass. Counts refusals. `user` is the end user of a valid token (see {@link authenticate}).
  */
-export function admit(ctx: ProxyContext, key: string, inst: RtInstance, peer: Peer, method: string, path: string, headers: IncomingHttpHeaders): Refusal | undefined {
+export function admit(ctx: ProxyContext, key: string, inst: RtInstance, peer: Peer, method: string, path: string, headers: IncomingHttpHeaders, user?: RequestUser): Refusal | undefined {
   const svc = inst.service;
   const dest = svc.destination;
   if (dest.access) {
     const sp = inst.servicePort;
-    const d = dest.access({ peer, method, path, headers, ports: [sp.port, sp.targetPort, inst.port], servicePort: sp.port });
+    const d = dest.access({ peer, method, path, headers, ports: [sp.port, sp.targetPort, inst.port], servicePort: sp.port, ...(user ? { user } : {}) });
     if (!d.allowed) {
       ctx.metrics.denied.inc([peer.label, svc.key, d.policy ?? ""]);
       return { status: 403, body: "RBAC: access denied", flag: "RBAC" };
@@ -117,15 +142,19 @@ async function handle(ctx: ProxyContext, key: string, req: Req, res: Res): Promi
     return;
   }
   path = np.path;
-  const url = q < 0 ? path : path + raw.slice(q);
-  const refusal = admit(ctx, key, inst, peer, method, path, req.headers);
+  const authn = await authenticate(inst, method, path, authority, req.headers, q < 0 ? "" : raw.slice(q + 1));
+  const refusal = "status" in authn ? authn : admit(ctx, key, inst, peer, method, path, req.headers, authn.user);
   if (refusal) {
     localReply(req, res, refusal.status, refusal.body, { flag: refusal.flag, ...(refusal.headers ? { headers: refusal.headers } : {}) });
     record(refusal.status, [refusal.flag]);
     return;
   }
+  const auth = authn as Authenticated;
+  // The query string as sent, less a token parameter that is not forwarded.
+  const url = q < 0 ? path : auth.query === raw.slice(q + 1) ? path + raw.slice(q) : auth.query ? `${path}?${auth.query}` : path;
 
   const headers = forwardableRequestHeaders(req.headers);
+  for (const h of auth.removeHeaders) delete headers[h];
   headers.host = authority;
   delete headers["x-forwarded-client-cert"];
   if (peer.spiffe) headers["x-forwarded-client-cert"] = `By=${svc.spiffe};URI=${peer.spiffe}`;

@@ -125,6 +125,13 @@ const svc = (name: string, spec: Record<string, any> = {}, metadata: Record<stri
     ...spec,
   }, metadata);
 const services = (): Doc[] => [svc("api"), svc("web"), svc("other")];
+/** The issuer of the RequestAuthentication of the tests, and an inline JWKS (istio/istio tests/common/jwt/jwks.json). */
+const ISSUER = "https://idp.example.com";
+const ISTIO_JWKS = '{ "keys":[ {"e":"AQAB","kid":"tT_w9LRNrY7wJalGsTYSt7rutZi86Gvyc0EKR4CaQAw","kty":"RSA","n":"raJ7ZEhMfrBUo2werGKOow9an1B6Ukc6dKY2hNi10eaQe9ehJCjLpmJpePxoqaCi2VYt6gncLfhEV71JDGsodbfYMlaxwWTt6lXBcjlVXHWDXLC45rHVfi9FjSSXloHqmSStpjv3mrW3R6fx2VeVVP_mrA6ZHtcynq6ecJqO11STvVoeeM3lEsASVSWsUrKltC1Crfo0sI7YG34QjophVTEi8B9gVepAJZV-Bso5sinRABnxfLUM7DU5c8MO114uvXThgSIuAOM9PbViSC3X6Y9Gsjsy881HGO-EJaUCrwSWnwQW5sp0TktrYL70-M4_ug-X51Yt_PErmncKupx8Hw"}]}';
+/** A RequestAuthentication `ra` for `api` with one issuer (patched), its spec patched. */
+const raDoc = (issuer: Record<string, unknown> = {}, spec: Record<string, unknown> = {}, meta: Record<string, unknown> = {}): Doc =>
+  doc("RequestAuthentication", "ra", patch({ destination: { service: "api" }, issuers: [patch({ issuer: ISSUER, jwksUri: `${ISSUER}/jwks.json` }, issuer)] }, spec), meta);
+
 
 /** Shallow merge where `undefined` deletes the key. */
 function patch<T extends Record<string, any>>(o: T, p: Record<string, any>): T {
@@ -184,6 +191,7 @@ const META: Record<string, (meta: Record<string, unknown>) => Doc[]> = {
   TrafficPolicy: (m) => tpDocs({ timeout: "2s" }, m),
   AccessPolicy: (m) => apDocs({ allow: [{ source: { serviceAccounts: ["web"] } }] }, m),
   MTLSPolicy: (m) => mtlsDocs({}, m),
+  RequestAuthentication: (m) => [...services(), raDoc({}, {}, m)],
   MeshService: (m) => svcDocs({}, m),
 };
 for (const [kind, make] of Object.entries(META)) {
@@ -391,7 +399,30 @@ for (const list of ["allow", "deny"] as const) {
   add(`${P}/notPaths`, pair("+ notPaths", rule(WEB), rule({ ...WEB, notPaths: ["/admin/*"] })));
   add(`${P}/notPorts`, pair("+ notPorts", rule(WEB), rule({ ...WEB, notPorts: [9000] })));
   add(`${P}/notHeaders`, pair("+ notHeaders", rule(WEB), rule({ ...WEB, notHeaders: { "x-h": ["1"] } })));
+  // End-user conditions: the destination validates tokens (a RequestAuthentication) in both documents.
+  const jwtRule = (r: Record<string, unknown>) => [...rule(r), raDoc()];
+  add(`${P}/requestPrincipals`, pair("+ requestPrincipals", jwtRule(WEB), jwtRule({ ...WEB, requestPrincipals: [`${ISSUER}/*`] })));
+  add(`${P}/notRequestPrincipals`, pair("+ notRequestPrincipals", jwtRule(WEB), jwtRule({ ...WEB, notRequestPrincipals: [`${ISSUER}/bob`] })));
+  add(`${P}/claims`, pair("+ claims", jwtRule(WEB), jwtRule({ ...WEB, claims: { groups: ["admin"] } })));
+  add(`${P}/notClaims`, pair("+ notClaims", jwtRule(WEB), jwtRule({ ...WEB, notClaims: { groups: ["guest"] } })));
 }
+
+// RequestAuthentication (with an AccessPolicy that needs a token, so the issuer is used).
+const RA = "RequestAuthentication:/spec";
+const raDocs = (issuer: Record<string, unknown> = {}, spec: Record<string, unknown> = {}, meta: Record<string, unknown> = {}): Doc[] => [
+  ...services(), doc("AccessPolicy", "ap", { destination: spec.destination ?? { service: "api" }, allow: [{ requestPrincipals: ["*"] }] }), raDoc(issuer, spec, meta),
+];
+add(`${RA}/destination/service`, pair("api → web", raDocs(), raDocs({}, { destination: { service: "web" } })));
+add(`${RA}/destination/namespace`, pair("shop → shop2", raDocs({}, { destination: { service: "api", namespace: "shop" } }), raDocs({}, { destination: { service: "api", namespace: "shop2" } })));
+add(`${RA}/issuers/*/issuer`, pair("issuer → another", raDocs(), raDocs({ issuer: "https://other.example.com" })));
+add(`${RA}/issuers/*/jwksUri`, pair("jwksUri → another", raDocs(), raDocs({ jwksUri: "https://idp.example.com/other.json" })));
+add(`${RA}/issuers/*/jwks`, pair("jwksUri → jwks", raDocs(), raDocs({ jwksUri: undefined, jwks: ISTIO_JWKS })));
+add(`${RA}/issuers/*/audiences`, pair("+ audiences", raDocs(), raDocs({ audiences: ["api"] })));
+add(`${RA}/issuers/*/fromHeaders/*/name`, pair("x-jwt → x-token", raDocs({ fromHeaders: [{ name: "x-jwt" }] }), raDocs({ fromHeaders: [{ name: "x-token" }] })));
+add(`${RA}/issuers/*/fromHeaders/*/prefix`, pair("+ prefix", raDocs({ fromHeaders: [{ name: "x-jwt" }] }), raDocs({ fromHeaders: [{ name: "x-jwt", prefix: "Bearer " }] })));
+add(`${RA}/issuers/*/fromParams`, pair("+ fromParams", raDocs(), raDocs({ fromParams: ["token"] })));
+add(`${RA}/issuers/*/forwardToken`, pair("+ forwardToken", raDocs(), raDocs({ forwardToken: true })));
+add(`${RA}/issuers/*/spaceDelimitedClaims`, pair("+ spaceDelimitedClaims", raDocs(), raDocs({ spaceDelimitedClaims: ["roles"] })));
 
 // MTLSPolicy (a namespace-wide strict policy is always there).
 const M = "MTLSPolicy:/spec";

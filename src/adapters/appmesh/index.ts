@@ -78,6 +78,7 @@ const CAPABILITIES_1_13: Capabilities = {
     note: `notServiceAccounts/notNamespaces leave those callers' VirtualNodes out (per service); no notIpBlocks; notMethods/notPaths/notPorts/notHeaders: opt in with ${SERVICE_LEVEL_ACCESS}`,
     via: "VirtualNode.spec.backends[]",
   },
+  requestAuthentication: { support: "none", note: "no end-user token (JWT) validation: App Mesh's Envoy gets no jwt_authn filter from the controller" },
   trafficSource: { support: "none", note: "routes apply to every caller of a VirtualService" },
   subsetSettings: { support: "partial", via: "the subset VirtualNode's listeners[].outlierDetection", note: "outlierDetection only: a subset's routing VirtualNode has no pods for a connection pool; no load balancer choice" },
 };

@@ -51,6 +51,7 @@ import {
   type VirtualNodeSpec, type VirtualRouterObject, type VirtualServiceObject, type WeightedTarget,
 } from "./resources.js";
 import { NamespacedMap, type PortInfo, ServiceIndex, type ServiceNode } from "./services.js";
+import { refuseRequestAuthentication } from "../shared/request-auth.js";
 
 /** Highest route priority App Mesh accepts (`Route.priority`, 0-1000). */
 const MAX_PRIORITY = 1000;
@@ -121,6 +122,7 @@ interface State {
 export function translateAppMesh(model: Model, ctx: TranslateContext): KubeObject[] {
   const tx = new Tx(model, ctx);
   reportDeprecation(tx);
+  refuseRequestAuthentication(model, ctx, `App Mesh ${ctx.version}`, "the controller configures no jwt_authn filter in its Envoys and VirtualNodes have no token settings");
   const index = new ServiceIndex(tx);
   checkSelectorOverlaps(tx, index);
   checkMtlsPolicies(tx, index);

@@ -28,6 +28,7 @@ const CAPABILITIES: Capabilities = {
   access: { support: "full", via: "Destination.access", note: "not on pod-only ports (no pod addresses: a policy naming one is an error)" },
   accessL7: { support: "full", via: "Destination.access" },
   accessNegation: { support: "full", via: "Destination.access (SourceMatch and AccessRule not* lists)" },
+  requestAuthentication: { support: "full", via: "Destination.requestAuthentication (jose) + AccessRule.requestPrincipals/claims", note: "JWKS from a URI: fetched on first use (5 s timeout), kept 5 minutes" },
   scope: { support: "full", via: "Destination.access (all scopes), spec.scopedAccess, spec.mtlsNamespaces, spec.mtlsMesh", note: "every service of the registry in the namespace (or mesh)" },
   trafficSource: { support: "full", via: "Route.source" },
   subsetSettings: { support: "full", via: "Destination.subsets[]", note: "its own per-caller state per subset" },

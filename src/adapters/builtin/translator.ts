@@ -27,6 +27,7 @@ import { loadBalancer } from "./features/loadBalancer.js";
 import { rateLimit } from "./features/rateLimit.js";
 import { subsetSettings } from "./features/subsetSettings.js";
 import { MESH_ONLY, access, scopedAccess } from "./features/access.js";
+import { requestAuthentication } from "./features/requestAuthentication.js";
 import { mtls, mtlsNamespaces } from "./features/mtls.js";
 import { notePodOnlyPorts, podOnly } from "./features/podOnlyPorts.js";
 
@@ -37,7 +38,7 @@ export const ROUTE_FEATURES: readonly RouteFeature[] = [
 
 /** Destination features, in order. */
 export const DESTINATION_FEATURES: readonly DestinationFeature[] = [
-  outlierDetection, connectionPool, loadBalancer, rateLimit, subsetSettings, access, mtls, podOnly,
+  outlierDetection, connectionPool, loadBalancer, rateLimit, subsetSettings, requestAuthentication, access, mtls, podOnly,
 ];
 
 /** Id of the default route the proxy appends when no route catches every request. */
@@ -79,7 +80,7 @@ function destination(model: Model, ctx: TranslateContext, dest: DestinationView)
   const out: Destination = {
     namespace: dest.namespace,
     service: dest.service,
-    policies: [...new Set([...dest.trafficPolicies, ...dest.accessPolicies, ...(dest.mtls ? [dest.mtls] : [])].map((p) => p.id))].sort(),
+    policies: [...new Set([...dest.trafficPolicies, ...dest.accessPolicies, ...(dest.mtls ? [dest.mtls] : []), ...dest.requestAuthentications].map((p) => p.id))].sort(),
     routes,
   };
   for (const f of DESTINATION_FEATURES) f(out, env);

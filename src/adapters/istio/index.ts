@@ -16,7 +16,7 @@ import type { Adapter, Capabilities, Capability } from "../../api/adapter.js";
 import { ISTIO_SETTINGS } from "./context.js";
 import { istioCluster } from "./cluster.js";
 import { translateIstio } from "./translator.js";
-import { DEFAULT_ISTIO_VERSION, FIELD_SINCE, ISTIO_VERSIONS, hasField } from "./versions.js";
+import { DEFAULT_ISTIO_VERSION, FIELD_SINCE, ISTIO_VERSIONS, compareVersions, hasField } from "./versions.js";
 
 const BACKOFF_SINCE = FIELD_SINCE["VirtualService.http[].retries.backoff"];
 
@@ -50,6 +50,10 @@ export function istioCapabilities(version: string): Capabilities {
     scope: full("AuthorizationPolicy and PeerAuthentication without selector: in the namespace, or in the root namespace (rootNamespace setting) for the mesh"),
     accessL7: partial("AuthorizationPolicy rules[].to.operation {methods, paths, ports} + when request.headers[]",
       "header values cannot start or end with *; HTTP conditions on TCP ports fail closed"),
+    requestAuthentication: hasField(version, "RequestAuthentication.jwtRules[].spaceDelimitedClaims")
+      ? full("RequestAuthentication.jwtRules[] + AuthorizationPolicy from.source.{requestPrincipals, notRequestPrincipals}, when request.auth.claims[]")
+      : partial("RequestAuthentication.jwtRules[] + AuthorizationPolicy from.source.{requestPrincipals, notRequestPrincipals}, when request.auth.claims[]",
+        `spaceDelimitedClaims needs Istio ${FIELD_SINCE["RequestAuthentication.jwtRules[].spaceDelimitedClaims"]} (scope and permission are always space-delimited)`),
     trafficSource: partial("VirtualService.http[].match[].sourceLabels + sourceNamespace",
       "callers selected by pod labels and namespace, not identity; serviceAccounts \"*\" is not expressible"),
     subsetSettings: full("DestinationRule.subsets[].trafficPolicy {outlierDetection, connectionPool, loadBalancer}"),
@@ -64,17 +68,22 @@ export const istio: Adapter = {
   apiGroups: ["networking.istio.io", "security.istio.io", "telemetry.istio.io", "extensions.istio.io", "gateway.networking.k8s.io"],
   cluster: istioCluster,
   defaultVersion: DEFAULT_ISTIO_VERSION,
-  profiles: [
-    { label: `1.22-${prevMinor(BACKOFF_SINCE)}`, versions: ISTIO_VERSIONS.filter((v) => !hasField(v, "VirtualService.http[].retries.backoff")) },
-    { label: BACKOFF_SINCE === DEFAULT_ISTIO_VERSION ? BACKOFF_SINCE : `${BACKOFF_SINCE}-${DEFAULT_ISTIO_VERSION}`, versions: ISTIO_VERSIONS.filter((v) => hasField(v, "VirtualService.http[].retries.backoff")) },
-  ],
+  profiles: versionProfiles(),
   settings: ISTIO_SETTINGS,
   capabilities: istioCapabilities,
   translate: translateIstio,
   importer: async () => (await import("./import/index.js")).istioImporter,
 };
 
-function prevMinor(v: string): string {
-  const [major, minor] = v.split(".").map(Number);
-  return `${major}.${minor - 1}`;
+/**
+ * Matrix columns: the versions between two releases that added a field of {@link FIELD_SINCE} behave
+ * alike (e.g. `1.22-1.27`, `1.28-1.29`, `1.30`).
+ */
+function versionProfiles(): { label: string; versions: string[] }[] {
+  const starts = [...new Set([ISTIO_VERSIONS[0] as string, ...Object.values(FIELD_SINCE)])].sort(compareVersions);
+  return starts.map((from, i) => {
+    const versions = ISTIO_VERSIONS.filter((v) => compareVersions(v, from) >= 0 && (i + 1 === starts.length || compareVersions(v, starts[i + 1]) < 0));
+    const last = versions[versions.length - 1];
+    return { label: versions.length === 1 ? from : `${from}-${last}`, versions };
+  });
 }

@@ -20,6 +20,8 @@
  * |                               |                      | ambiguous (Istio picks the oldest), so unimesh takes over the |
  * |                               |                      | conventional object instead of adding a rival                 |
  * | EnvoyFilter (rate limit)      | `<svc>-ratelimit`    |                                                              |
+ * | RequestAuthentication         | `<svc>-jwt`          | one per destination, with the issuers of every               |
+ * |                               |                      | RequestAuthentication of the service                          |
  *
  * Within one kind and namespace, a suffix is appended to a whole service name, so two services never get
  * the same name (long names are cut and hashed by `dnsSubdomain`, which keeps them distinct).
@@ -44,6 +46,8 @@ export const scopedPolicyName = (scope: "namespace" | "mesh", action: "allow" | 
 export const servicePeerAuthenticationName = (svc: string): string => dnsSubdomain(svc, "mtls");
 /** PeerAuthentication of a whole namespace (Istio's convention). */
 export const NAMESPACE_PEER_AUTHENTICATION_NAME = "default";
+/** RequestAuthentication of a destination (the issuers of all its RequestAuthentications). */
+export const requestAuthenticationName = (svc: string): string => dnsSubdomain(svc, "jwt");
 /** EnvoyFilter of a local rate limit. */
 export const rateLimitFilterName = (svc: string): string => dnsSubdomain(svc, "ratelimit");
 /** Name of the default route appended to a VirtualService (`HTTPRoute.name`, debugging only). */

@@ -198,6 +198,8 @@ export interface DestinationRuleSpec {
 export interface AuthzSource {
   principals?: string[];
   notPrincipals?: string[];
+  requestPrincipals?: string[];
+  notRequestPrincipals?: string[];
   namespaces?: string[];
   notNamespaces?: string[];
   ipBlocks?: string[];
@@ -233,6 +235,24 @@ export interface AuthorizationPolicySpec {
   selector?: { matchLabels: Record<string, string> };
   action: "ALLOW" | "DENY";
   rules?: AuthzRule[];
+}
+
+/** `RequestAuthentication` `JWTRule` (istio/api `security/v1beta1/request_authentication.proto`). */
+export interface JwtRule {
+  issuer: string;
+  audiences?: string[];
+  jwksUri?: string;
+  jwks?: string;
+  fromHeaders?: { name: string; prefix?: string }[];
+  fromParams?: string[];
+  forwardOriginalToken?: boolean;
+  spaceDelimitedClaims?: string[];
+}
+
+/** `RequestAuthentication.spec`: the JWT rules of the selected workloads. */
+export interface RequestAuthenticationSpec {
+  selector: { matchLabels: Record<string, string> };
+  jwtRules: JwtRule[];
 }
 
 /** `PeerAuthentication` mTLS mode. */

@@ -10,9 +10,9 @@
  *   ports go to `tcp[]` instead (features/tcp.ts).
  * - ONE DestinationRule per host with the subsets (`DestinationView.subsets`) and the destination-level
  *   traffic policy (outlierDetection, connectionPool, loadBalancer, client TLS for mTLS).
- * - AuthorizationPolicies, PeerAuthentications and the rate-limit EnvoyFilter per destination; the
- *   namespace- and mesh-wide AccessPolicies and MTLSPolicies as policies without selector (in the root
- *   namespace for the mesh).
+ * - RequestAuthentications, AuthorizationPolicies, PeerAuthentications and the rate-limit EnvoyFilter per
+ *   destination; the namespace- and mesh-wide AccessPolicies and MTLSPolicies as policies without selector
+ *   (in the root namespace for the mesh).
  */
 import type { KubeObject, TranslateContext } from "../../api/adapter.js";
 import type { DestinationView, EffectiveRoute, Model } from "../../api/model.js";
@@ -31,6 +31,7 @@ import { applyMirror } from "./features/mirror.js";
 import { applyClientTls, namespacePeerAuthentications, podOnlyPortNotes, servicePeerAuthentication } from "./features/mtls.js";
 import { applyOutlierDetection } from "./features/outlierDetection.js";
 import { rateLimitFilter } from "./features/rateLimit.js";
+import { requestAuthentication } from "./features/requestAuthentication.js";
 import { applyRedirect } from "./features/redirect.js";
 import { applyRetries } from "./features/retries.js";
 import { applyRewrite } from "./features/rewrite.js";
@@ -77,6 +78,7 @@ export function translateIstio(model: Model, ctx: TranslateContext): KubeObject[
       const pa = servicePeerAuthentication(dc);
       if (pa) out.push(pa);
     }
+    out.push(...requestAuthentication(dc));
     out.push(...authorizationPolicies(dc));
     const rl = rateLimitFilter(dc);
     if (rl) out.push(rl);

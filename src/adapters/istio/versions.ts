@@ -17,7 +17,7 @@ export const ISTIO_VERSIONS = ["1.22", "1.23", "1.24", "1.25", "1.26", "1.27", "
 export const DEFAULT_ISTIO_VERSION = "1.30";
 
 /** A field whose availability depends on the Istio version. */
-export type VersionedField = "VirtualService.http[].retries.backoff";
+export type VersionedField = "VirtualService.http[].retries.backoff" | "RequestAuthentication.jwtRules[].spaceDelimitedClaims";
 
 /**
  * The first supported minor whose CRD has the field.
@@ -27,9 +27,15 @@ export type VersionedField = "VirtualService.http[].retries.backoff";
  * present in the 1.30.3 CRD. The releases in between could not be checked against a CRD here, so the
  * adapter only claims the version it could verify: emitting the field to a release whose CRD lacks it
  * would be pruned by the API server, a silent drop. Lower this once a 1.26-1.29 CRD is in test/crds.
+ *
+ * `JWTRule.spaceDelimitedClaims`: added by istio/istio#57781 (2025-09-25, `policy_applier.go`
+ * `buildSpaceDelimitedClaims(jwtRule.SpaceDelimitedClaims)`); checked in the CRD at the release tags
+ * (`manifests/charts/base/files/crd-all.gen.yaml`): absent at 1.27.0, present at 1.28.0, 1.29.0 and in
+ * the 1.30.3 CRD of test/crds. Earlier releases still read `scope` and `permission` as space-delimited.
  */
 export const FIELD_SINCE: Record<VersionedField, string> = {
   "VirtualService.http[].retries.backoff": "1.30",
+  "RequestAuthentication.jwtRules[].spaceDelimitedClaims": "1.28",
 };
 
 /** Numeric comparison of `major.minor` versions. */

@@ -95,6 +95,7 @@ export function linkerdCapabilities(version: string): Capabilities {
       support: "partial", via: "Server per pod port (notPorts)",
       note: "notPorts only (the rule is left off the excluded pod ports' Servers); no notServiceAccounts, notNamespaces, notIpBlocks (authentications are allow-lists), no notMethods, notPaths, notHeaders (route matches cannot negate).",
     },
+    requestAuthentication: none("No end-user token (JWT) validation: Linkerd authorizes by mesh identity (MeshTLSAuthentication) and network only."),
     trafficSource: none("Routes apply to every client of a Service."),
     subsetSettings: none("Failure accrual is set per Service clients call, for every backend of its routes; no connection pools or balancer choice."),
   };

@@ -24,6 +24,7 @@ import { type LinkerdContext, createContext } from "./context.js";
 import { type MatchSpec, CATCH_ALL, compareOutcomes, describeSpec, fromModelMatch, grpcCompareOutcomes, grpcMayOverlap, mayOverlap, toGrpcRouteMatch, toHttpRouteMatch } from "./matching.js";
 import { PATCH_ANNOTATION, PATCH_ANNOTATION_VALUE, type BackendRef, type GRPCRouteMatch, type HTTPRouteMatch, type RouteFilter, type RouteObject, type RouteRule } from "./resources.js";
 import { translateInbound } from "./features/access.js";
+import { refuseRequestAuthentication } from "../shared/request-auth.js";
 import { headerFilters } from "./features/headers.js";
 import { outlierDetectionPatch } from "./features/outlierDetection.js";
 import { redirectFilter } from "./features/redirect.js";
@@ -38,6 +39,7 @@ const MAX_RULES = 16;
 /** Translates a model for one Linkerd version. */
 export function translateLinkerd(model: Model, ctx: TranslateContext): KubeObject[] {
   const lc = createContext(model, ctx);
+  refuseRequestAuthentication(model, ctx, `Linkerd ${ctx.version}`, "its proxy authorizes by mesh identity (MeshTLSAuthentication) and network (NetworkAuthentication) only, and has no JWT validation");
   namespaceDefaults(lc);
   for (const v of model.destinations()) translateDestination(lc, v);
   return lc.out;

@@ -4,7 +4,8 @@
  * Run `npm run generate` after changing the schema; a test fails when this file is stale.
  */
 
-export type UnimeshDocument = TrafficPolicy | AccessPolicy | MTLSPolicy | MeshService | ClusterInfo;
+export type UnimeshDocument =
+  TrafficPolicy | AccessPolicy | MTLSPolicy | RequestAuthentication | MeshService | ClusterInfo;
 /**
  * A Kubernetes name (DNS-1123 label: lower-case letters, digits and '-', at most 63 characters).
  */
@@ -33,6 +34,18 @@ export type Duration = string;
  * @minItems 1
  */
 export type ServiceAccounts1 = [string, ...string[]];
+/**
+ * The request must carry a valid end-user token (JWT) whose principal `<iss>/<sub>` matches one of these (syntax: RequestPrincipals). A request without a token matches none, so `requestPrincipals: ["*"]` requires a token. A condition of the rule like `methods`, ANDed with `source`: `source` says which workloads may call (mesh identity), this which end users. Needs a RequestAuthentication of the destination with the issuers named (rule/no-request-authentication, rule/unknown-issuer). Istio `from.source.requestPrincipals`.
+ *
+ * @minItems 1
+ */
+export type RequestPrincipals = [string, ...string[]];
+/**
+ * The request's end-user principal must match NONE of these (syntax: RequestPrincipals). A request without a token has no principal, so it is NOT excluded: `notRequestPrincipals: ["*"]` holds exactly for requests without a token. Istio `from.source.notRequestPrincipals`.
+ *
+ * @minItems 1
+ */
+export type RequestPrincipals1 = [string, ...string[]];
 
 /**
  * Routing and resilience for calls from a source to a destination.
@@ -729,10 +742,12 @@ export interface Destination1 {
   port?: number;
 }
 /**
- * One access rule. All given conditions must hold (AND); a list matches when any entry matches; a `not...` list holds when NO entry matches (Istio's `notMethods`, `notPaths`, `notPorts`, `when.notValues`). A rule with no conditions matches every request. `source`: Who. Default: the policy's `spec.source`; when that is omitted too, any caller.
+ * One access rule. All given conditions must hold (AND); a list matches when any entry matches; a `not...` list holds when NO entry matches (Istio's `notMethods`, `notPaths`, `notPorts`, `when.notValues`). A rule with no conditions matches every request. End-user conditions (`requestPrincipals`, `notRequestPrincipals`, `claims`, `notClaims`) look at the request's token, validated by a RequestAuthentication of the destination. `source`: Who. Default: the policy's `spec.source`; when that is omitted too, any caller.
  */
 export interface AccessRule {
   source?: AccessSource;
+  requestPrincipals?: RequestPrincipals;
+  notRequestPrincipals?: RequestPrincipals1;
   /**
    * HTTP methods, in upper case (e.g. GET).
    *
@@ -787,6 +802,26 @@ export interface AccessRule {
      */
     [k: string]: [string, ...string[]];
   };
+  claims?: ClaimMatch;
+  notClaims?: ClaimMatch2;
+}
+/**
+ * Claims of the request's valid end-user token: every claim named must match one of its values (ClaimMatch). A request without a token, or whose token lacks the claim, does not match. Needs a RequestAuthentication of the destination. Istio `when: [{key: "request.auth.claims[<name>]", values}]` (nested: `request.auth.claims[a][b]`).
+ */
+export interface ClaimMatch {
+  [k: string]: [string, ...string[]] | ClaimMatch1;
+}
+/**
+ * Claims of the request's validated token by name, each with a list of values (`{groups: [admin]}`), or with a mapping of the claims nested in it (`{realm_access: {roles: [admin]}}` is the claim `roles` inside the claim `realm_access`). A claim matches a value when the claim is that string, or a list one of whose elements is; `scope` and `permission` (and the issuer's `spaceDelimitedClaims`) are read as space-separated lists (`"read write"` matches `write`); numbers, booleans and objects match no value. A value with a leading or trailing `*` is a suffix or prefix match, `*` alone any non-empty value (the claim is present). The audience is the claim `aud`, the authorized party `azp`. Claim names cannot contain `[` or `]` (Istio's key syntax `request.auth.claims[a][b]`).
+ */
+export interface ClaimMatch1 {
+  [k: string]: [string, ...string[]] | ClaimMatch1;
+}
+/**
+ * Claims that must match NONE of their values (ClaimMatch syntax): a request without a token, or whose token lacks the claim, matches. Istio `when[].notValues`.
+ */
+export interface ClaimMatch2 {
+  [k: string]: [string, ...string[]] | ClaimMatch1;
 }
 /**
  * Mutual TLS mode for a service or a namespace.
@@ -829,6 +864,98 @@ export interface MTLSDestination {
    * A Kubernetes name (DNS-1123 label: lower-case letters, digits and '-', at most 63 characters).
    */
   namespace?: string;
+}
+/**
+ * Request authentication for a destination: which end-user tokens (JWT) it accepts, from which issuers, found where.
+ */
+export interface RequestAuthentication {
+  apiVersion: "unimesh.io/v1alpha1";
+  kind: "RequestAuthentication";
+  metadata: Metadata;
+  spec: RequestAuthenticationSpec;
+}
+/**
+ * Which end-user tokens (JWT, RFC 7519) requests to `destination` may carry, and how they are validated: Istio's RequestAuthentication semantics. A request with a token in a location some issuer reads must carry a VALID one, else it is refused with 401 before any AccessPolicy: malformed, a bad signature, `alg: none` or an algorithm its key is not for (e.g. HS256 over an RSA public key), expired or not yet valid (`exp`, `nbf`, with 60 s of clock skew), an `iss` no issuer names or that does not read the location it was found in, no accepted audience, keys that cannot be fetched. A request WITHOUT a token passes, with no request principal: to require one, add an AccessPolicy rule such as `requestPrincipals: ["*"]`. A valid token gives the request its principal `<iss>/<sub>` and its claims, which AccessPolicy rules match (`requestPrincipals`, `notRequestPrincipals`, `claims`, `notClaims`). Several RequestAuthentications of one destination add up their issuers (each issuer once). A request carrying two different tokens is refused (Istio leaves its principal undefined); CORS preflight requests are not checked (Istio `bypass_cors_preflight`). Every port of the destination is checked. Linkerd and App Mesh have no request authentication: translating for them is an error.
+ */
+export interface RequestAuthenticationSpec {
+  destination: MTLSDestination1;
+  /**
+   * The issuers whose tokens are accepted (Istio `jwtRules`).
+   *
+   * @minItems 1
+   */
+  issuers: [JwtIssuer, ...JwtIssuer[]];
+}
+/**
+ * The service whose mTLS mode is set: every port of it (there is no `port`: for one port, write `ports: {"9080": strict}`).
+ */
+export interface MTLSDestination1 {
+  /**
+   * A Kubernetes name (DNS-1123 label: lower-case letters, digits and '-', at most 63 characters).
+   */
+  service: string;
+  /**
+   * A Kubernetes name (DNS-1123 label: lower-case letters, digits and '-', at most 63 characters).
+   */
+  namespace?: string;
+}
+/**
+ * One token issuer: how its tokens are found and validated (Istio `RequestAuthentication.jwtRules[]`). Exactly one of `jwksUri` and `jwks` gives its keys.
+ */
+export interface JwtIssuer {
+  /**
+   * The issuer, exactly as its tokens carry it in `iss` (e.g. `https://accounts.example.com`, `testing@secure.istio.io`). A token whose `iss` no issuer of the destination names is invalid (401). Istio `jwtRules[].issuer`.
+   */
+  issuer: string;
+  /**
+   * URL (http or https) of the issuer's JSON Web Key Set (RFC 7517: its public keys). Istio `jwtRules[].jwksUri` (istiod fetches it and hands the keys to the sidecars). The built-in proxy fetches it when a token first needs it (at most 5 s), keeps it 5 minutes, and fetches it again (at most every 30 s) when a token names a key id (`kid`) it does not hold; while it cannot be fetched, tokens of this issuer are invalid (401).
+   */
+  jwksUri?: string;
+  /**
+   * The issuer's JSON Web Key Set itself, as JSON text (`{"keys": [{"kty": "RSA", "n": ..., "e": ...}]}`): public keys only (a private member such as `d` is an error: rule/jwks); a symmetric key (`kty: oct`) is a shared secret anyone reading the policy can sign with (warning). Istio `jwtRules[].jwks`.
+   */
+  jwks?: string;
+  /**
+   * Accepted audiences: a token is valid only if its `aud` (a string or a list) holds one of them. Omitted: the audience is not checked. Istio `jwtRules[].audiences`.
+   *
+   * @minItems 1
+   */
+  audiences?: [string, ...string[]];
+  /**
+   * Headers that carry this issuer's tokens. When neither `fromHeaders` nor `fromParams` is given: the header `Authorization` with prefix `Bearer ` and the query parameter `access_token` (Istio's defaults). A token found in a location only other issuers read is invalid if its `iss` is this issuer. Istio `jwtRules[].fromHeaders`.
+   *
+   * @minItems 1
+   */
+  fromHeaders?: [JwtHeader, ...JwtHeader[]];
+  /**
+   * Query parameters that carry this issuer's tokens (`token` for `/path?token=<JWT>`; the first value counts). Istio `jwtRules[].fromParams`.
+   *
+   * @minItems 1
+   */
+  fromParams?: [string, ...string[]];
+  /**
+   * Keep the token in the request the app receives. Default false: once the token is valid, the header that carried it (the whole header) or its query parameter is removed before the request reaches the app (Istio `jwtRules[].forwardOriginalToken`, default false).
+   */
+  forwardToken?: boolean;
+  /**
+   * Top-level claims whose string value is a space-separated list, matched element by element by `claims` (as `scope` and `permission` always are). Istio `jwtRules[].spaceDelimitedClaims` (Istio 1.28 and later).
+   *
+   * @minItems 1
+   */
+  spaceDelimitedClaims?: [string, ...string[]];
+}
+/**
+ * A request header that carries the token.
+ */
+export interface JwtHeader {
+  /**
+   * Header name (case-insensitive).
+   */
+  name: string;
+  /**
+   * Text before the token in the header value, e.g. `"Bearer "` (case-sensitive). The token is what follows the first occurrence of the prefix (from its first base64url character on); a value without the prefix holds no token (e.g. `Authorization: Basic ...` is not a bearer token). Omitted: the whole value is the token.
+   */
+  prefix?: string;
 }
 /**
  * Facts about one service (its name is metadata.name).

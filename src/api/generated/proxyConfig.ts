@@ -801,6 +801,70 @@ export interface RateLimit {
   }[];
 }
 /**
+ * Claims by name: a list of values, or a mapping of nested claims.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "ClaimMatch".
+ */
+export interface ClaimMatch {
+  [k: string]: string[] | ClaimMatch;
+}
+/**
+ * End-user token (JWT) validation on the destination's inbound listeners, before access control: a request with a token in a location an issuer reads must carry a valid one (else 401); a request without one passes with no principal. The model's RequestAuthentication semantics.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "RequestAuthentication".
+ */
+export interface RequestAuthentication {
+  /**
+   * The RequestAuthentications (informational).
+   */
+  policies?: string[];
+  /**
+   * @minItems 1
+   */
+  issuers: [
+    {
+      issuer: string;
+      /**
+       * Fetched on first use (timeout 5 s), cached 5 minutes, fetched again (at most every 30 s) for an unknown key id.
+       */
+      jwksUri?: string;
+      /**
+       * The key set as JSON text.
+       */
+      jwks?: string;
+      audiences?: string[];
+      fromHeaders?: {
+        name: string;
+        prefix?: string;
+      }[];
+      fromParams?: string[];
+      forwardToken?: boolean;
+      spaceDelimitedClaims?: string[];
+    },
+    ...{
+      issuer: string;
+      /**
+       * Fetched on first use (timeout 5 s), cached 5 minutes, fetched again (at most every 30 s) for an unknown key id.
+       */
+      jwksUri?: string;
+      /**
+       * The key set as JSON text.
+       */
+      jwks?: string;
+      audiences?: string[];
+      fromHeaders?: {
+        name: string;
+        prefix?: string;
+      }[];
+      fromParams?: string[];
+      forwardToken?: boolean;
+      spaceDelimitedClaims?: string[];
+    }[]
+  ];
+}
+/**
  * One access rule: all given conditions must hold; a list matches when any entry matches, a `not...` list when none does.
  *
  * This interface was referenced by `undefined`'s JSON-Schema
@@ -816,6 +880,14 @@ export interface AccessRule {
    */
   port?: number;
   source?: SourceMatch;
+  /**
+   * End-user principals `<iss>/<sub>` (model syntax: split at the last `/`, `*` wildcards).
+   */
+  requestPrincipals?: string[];
+  /**
+   * End-user principals the request must not have (a request without a token has none).
+   */
+  notRequestPrincipals?: string[];
   /**
    * HTTP methods.
    */
@@ -852,6 +924,20 @@ export interface AccessRule {
   notHeaders?: {
     [k: string]: string[];
   };
+  claims?: ClaimMatch1;
+  notClaims?: ClaimMatch2;
+}
+/**
+ * Token claims with accepted values (model ClaimMatch).
+ */
+export interface ClaimMatch1 {
+  [k: string]: string[] | ClaimMatch;
+}
+/**
+ * Token claims that must match none of their values.
+ */
+export interface ClaimMatch2 {
+  [k: string]: string[] | ClaimMatch;
 }
 /**
  * Access control on the destination's inbound listeners. Its presence means deny-by-default: a request is allowed only when an allow rule matches and no deny rule does; refused requests get 403 before the app sees them.
@@ -927,6 +1013,7 @@ export interface Destination {
     connectionPool?: ConnectionPool;
     loadBalancer?: LoadBalancer;
   }[];
+  requestAuthentication?: RequestAuthentication;
   access?: Access;
   mtls?: Mtls;
 }
@@ -1093,7 +1180,7 @@ export interface ProxyConfigSpec {
   destinations?: Destination[];
 }
 /**
- * Access control on the destination's inbound listeners. Its presence means deny-by-default: a request is allowed only when an allow rule matches and no deny rule does; refused requests get 403 before the app sees them.
+ * Access control of the services of every other namespace without a `destinations` entry: the mesh-wide AccessPolicies.
  */
 export interface Access1 {
   /**

@@ -6,7 +6,7 @@
  */
 import type {
   Access, ConnectionPool, DirectResponse, FaultInjection, HeaderOps, LoadBalancer, Mode, Mtls, OutlierDetection, ProxyConfig,
-  RateLimit, Redirect, Rewrite, Route, Service,
+  RateLimit, Redirect, RequestAuthentication, Rewrite, Route, Service,
 } from "../../api/generated/proxyConfig.js";
 import type { Diagnostic } from "../../api/diagnostics.js";
 import { compileMatch, type Matcher } from "../features/match.js";
@@ -14,6 +14,7 @@ import { compileSource, type Peer } from "../features/trafficSource.js";
 import { compileRetries, type RetryPolicy } from "../features/retries.js";
 import { compileCors, type CorsPolicy } from "../features/cors.js";
 import { compileAccess, type AccessDecision, type AccessRequest } from "../features/access.js";
+import { compileRequestAuthentication, type Authenticator } from "../features/requestAuthentication.js";
 import { resolveMode } from "../features/mtls.js";
 import { DEFAULT_NAMESPACE } from "./merge.js";
 
@@ -114,6 +115,8 @@ export interface RtDestination {
   loadBalancer?: LoadBalancer;
   rateLimit?: RateLimit;
   access?: (r: AccessRequest) => AccessDecision;
+  /** End-user token validation (RequestAuthentication), before access control. */
+  authenticator?: Authenticator;
   policies: string[];
 }
 
@@ -264,6 +267,14 @@ export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig;
       const where = dspec?.access ? `/spec/destinations/${dIndex}/access` : nsAccess ? `/spec/namespaceAccess/${nsAccess.index}/access` : "/spec/meshAccess";
       err(where, "proxy/invalid-access", (e as Error).message);
     }
+    let authenticator: Authenticator | undefined;
+    if (dspec?.requestAuthentication) {
+      try {
+        authenticator = compileRequestAuthentication(dspec.requestAuthentication as RequestAuthentication);
+      } catch (e) {
+        err(`/spec/destinations/${dIndex}/requestAuthentication`, "proxy/invalid-request-authentication", `a JWKS could not be read: ${(e as Error).message}`);
+      }
+    }
     svc.destination = {
       key: svc.key, routes,
       ...(dspec?.outlierDetection ? { outlierDetection: dspec.outlierDetection } : {}),
@@ -271,6 +282,7 @@ export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig;
       ...(dspec?.loadBalancer ? { loadBalancer: dspec.loadBalancer } : {}),
       ...(dspec?.rateLimit ? { rateLimit: dspec.rateLimit } : {}),
       ...(access ? { access } : {}),
+      ...(authenticator ? { authenticator } : {}),
       policies: dspec?.policies ?? (accessSpec?.policies ?? []),
     };
     // Subsets with settings of their own: each kind they set replaces the destination's.

@@ -5,13 +5,18 @@
  * before the app sees them. Rule conditions: source, methods, paths (src/api/access-path.ts: exact,
  * `/a/*` = `/a` and everything below it, `/a*` string prefix, `*.png` or `*\/a` suffix, `*`), ports (service or
  * target port of the instance), headers (exact values), and their negations (notMethods, notPaths,
- * notPorts: service ports, notHeaders: a missing header matches).
+ * notPorts: service ports, notHeaders: a missing header matches); the end user of a valid token
+ * (`requestPrincipals` `<iss>/<sub>`, `claims`, and their negations: a request without a token has no
+ * principal and no claims, so it matches only the negative forms), with Istio's matching
+ * (src/api/request-auth.ts).
  */
 import type { Access, AccessRule } from "../../api/generated/proxyConfig.js";
 import type { IncomingHttpHeaders } from "node:http";
 import { compileSource, type Peer } from "./trafficSource.js";
 import { headerValue } from "./match.js";
 import { compileAccessPath } from "../../api/access-path.js";
+import { type ClaimMatchTree, claimConditions, compileRequestPrincipals, matchClaim, stringMatcher } from "../../api/request-auth.js";
+import type { RequestUser } from "./requestAuthentication.js";
 
 /** What an access decision looks at. */
 export interface AccessRequest {
@@ -22,6 +27,8 @@ export interface AccessRequest {
   /** Service port of the instance, its target port, and its real port: a rule's `ports` may name any. */
   ports: readonly number[];
   servicePort: number;
+  /** The end user of a valid token (requestAuthentication); absent without one. */
+  user?: RequestUser;
 }
 
 /** The outcome: allowed or not, and the policy that decided. */
@@ -53,6 +60,17 @@ function compileRule(rule: AccessRule): RuleTest {
   for (const [name, values] of Object.entries(rule.notHeaders ?? {})) {
     const no = new Set(values);
     tests.push((r) => { const v = headerValue(r.headers, name); return v === undefined || !no.has(v); });
+  }
+  if (rule.requestPrincipals) { const m = compileRequestPrincipals(rule.requestPrincipals); tests.push((r) => !!r.user && m(r.user.iss, r.user.sub)); }
+  // A request without a token has no principal: it is not excluded (Istio notRequestPrincipals).
+  if (rule.notRequestPrincipals) { const m = compileRequestPrincipals(rule.notRequestPrincipals); tests.push((r) => !r.user || !m(r.user.iss, r.user.sub)); }
+  for (const c of claimConditions((rule.claims ?? {}) as ClaimMatchTree)) {
+    const values = c.values.map(stringMatcher);
+    tests.push((r) => matchClaim(r.user?.claims, c.path, values));
+  }
+  for (const c of claimConditions((rule.notClaims ?? {}) as ClaimMatchTree)) {
+    const values = c.values.map(stringMatcher);
+    tests.push((r) => !matchClaim(r.user?.claims, c.path, values));
   }
   return (r) => tests.every((t) => t(r));
 }

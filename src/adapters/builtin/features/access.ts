@@ -2,7 +2,9 @@
  * AccessPolicies → `Destination.access`, enforced on the destination's inbound listeners on the
  * verified peer identity. Emitting `access` at all means deny-by-default for the destination (only for
  * the ports every AccessPolicy named, when they all named one). Identity conditions are the `access`
- * feature; methods, paths, ports and headers are `accessL7`: both are enforced. A destination's access
+ * feature; methods, paths, ports and headers are `accessL7`; end-user conditions (`requestPrincipals`,
+ * `claims` and their negations) are `requestAuthentication`, matched on the token the destination's
+ * RequestAuthentications validated: all are enforced. A destination's access
  * holds its effective rules, every scope included; services without a destination entry get
  * `spec.namespaceAccess` (their namespace's namespace-wide AccessPolicies plus the mesh-wide ones) or
  * `spec.meshAccess` (the mesh-wide ones alone).
@@ -18,6 +20,8 @@ function rule(r: EffectiveAccessRule, model: Model): AccessRule {
     policy: r.policy.id,
     ...(r.port ? { port: r.port } : {}),
     ...(src ? { source: src } : {}),
+    ...(r.rule.requestPrincipals ? { requestPrincipals: [...r.rule.requestPrincipals] } : {}),
+    ...(r.rule.notRequestPrincipals ? { notRequestPrincipals: [...r.rule.notRequestPrincipals] } : {}),
     ...(r.rule.methods ? { methods: [...r.rule.methods] } : {}),
     ...(r.rule.notMethods ? { notMethods: [...r.rule.notMethods] } : {}),
     ...(r.rule.paths ? { paths: [...r.rule.paths] } : {}),
@@ -26,6 +30,8 @@ function rule(r: EffectiveAccessRule, model: Model): AccessRule {
     ...(r.rule.notPorts ? { notPorts: [...r.rule.notPorts] } : {}),
     ...(r.rule.headers ? { headers: lowerKeys(r.rule.headers) } : {}),
     ...(r.rule.notHeaders ? { notHeaders: lowerKeys(r.rule.notHeaders) } : {}),
+    ...(r.rule.claims ? { claims: r.rule.claims } : {}),
+    ...(r.rule.notClaims ? { notClaims: r.rule.notClaims } : {}),
   };
 }
 

@@ -26,6 +26,10 @@
  *   one entry with just those (Istio matches plaintext callers there too, as the model says). No source →
  *   no `from` (any caller, including callers without mTLS). A source that lists nobody can never match:
  *   the rule is left out (never widened to "any caller").
+ * - end-user conditions (feature requestAuthentication): `requestPrincipals` / `notRequestPrincipals` are
+ *   conditions of the rule, ANDed with its source, so they go into EVERY `from[]` entry
+ *   (`source.requestPrincipals` / `notRequestPrincipals`, same syntax and matching as the model), or make
+ *   the one `from` entry of a rule without source; `claims` / `notClaims` → `when` (accessL7.ts).
  * - methods/paths/ports/headers → `to` / `when` (accessL7.ts).
  *
  * Port-scoped policies (`spec.destination.port`): their rules are restricted to that port. If EVERY
@@ -208,6 +212,10 @@ function warnGuessedDestinationPort(dc: DestinationContext, p: AccessPolicyEntry
 /** One access rule as an Istio rule; `undefined` when it can never match. */
 export function translateRule(r: EffectiveAccessRule, dc: DestinationContext): AuthzRule | undefined {
   const rule: AuthzRule = {};
+  const user: AuthzSource = {};
+  if (r.rule.requestPrincipals) user.requestPrincipals = [...r.rule.requestPrincipals];
+  if (r.rule.notRequestPrincipals) user.notRequestPrincipals = [...r.rule.notRequestPrincipals];
+  const hasUser = Object.keys(user).length > 0;
   if (r.source) {
     const from = fromEntries(r.source, dc.ic.model.trustDomain);
     if (!from.length) {
@@ -215,8 +223,9 @@ export function translateRule(r: EffectiveAccessRule, dc: DestinationContext): A
         "this source lists no caller, so the rule can never match and is left out; omit source for any caller");
       return undefined;
     }
-    rule.from = from;
-  }
+    // (A or B) and user = (A and user) or (B and user): the end-user conditions go into every entry.
+    rule.from = hasUser ? from.map((e) => ({ source: { ...e.source, ...user } })) : from;
+  } else if (hasUser) rule.from = [{ source: user }];
   const conditions = requestConditions(r, dc);
   if (!conditions) return undefined;
   return { ...rule, ...conditions };

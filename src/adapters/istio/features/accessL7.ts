@@ -29,6 +29,7 @@
 import { accessPathMatchers } from "../../../api/access-path.js";
 import { escapePointerToken } from "../../../api/diagnostics.js";
 import { type EffectiveAccessRule, servicePort } from "../../../api/model.js";
+import { type ClaimMatchTree, claimConditions, istioClaimKey } from "../../../api/request-auth.js";
 import type { AuthzCondition, AuthzOperation, AuthzRule } from "../resources.js";
 import { declarePortsHint } from "./mtls.js";
 import { notePathNormalization } from "./pathNormalization.js";
@@ -70,6 +71,13 @@ export function requestConditions(r: EffectiveAccessRule, dc: DestinationContext
       });
       when.push({ key: `request.headers[${name}]`, [field]: [...values] });
     }
+  }
+  // End-user claims (feature requestAuthentication): Istio's `request.auth.claims[a][b]` has the model's
+  // matching (string or list element; `*`, prefix and suffix values), so values are passed as written.
+  for (const [key, field] of [["claims", "values"], ["notClaims", "notValues"]] as const) {
+    const tree = rule[key];
+    if (!tree) continue;
+    for (const c of claimConditions(tree as ClaimMatchTree)) when.push({ key: istioClaimKey(c.path), [field]: c.values });
   }
   if (when.length) out.when = when;
   warnTcp(r, dc, ports);
@@ -162,12 +170,13 @@ function effectivePorts(r: EffectiveAccessRule, dc: DestinationContext): number[
 
 function warnTcp(r: EffectiveAccessRule, dc: DestinationContext, ports: number[] | undefined): void {
   const rule = r.rule;
-  if (!rule.methods && !rule.paths && !rule.headers && !rule.notMethods && !rule.notPaths && !rule.notHeaders) return;
+  if (!rule.methods && !rule.paths && !rule.headers && !rule.notMethods && !rule.notPaths && !rule.notHeaders &&
+    !rule.requestPrincipals && !rule.notRequestPrincipals && !rule.claims && !rule.notClaims) return;
   const tcp = (dc.view.facts.ports ?? []).filter((p) => p.protocol === "tcp").map((p) => p.targetPort ?? p.port);
   const hit = [...new Set(tcp.filter((p) => !ports || ports.includes(p)))].sort((a, b) => a - b);
   if (!hit.length) return;
   const msg = r.action === "allow"
-    ? `Istio cannot evaluate methods, paths or headers on TCP pod port(s) ${hit.join(", ")}: this allow rule never matches there, so those connections are denied unless another rule allows them`
-    : `Istio cannot evaluate methods, paths or headers on TCP pod port(s) ${hit.join(", ")}: it ignores them in this deny rule there, so every connection from the rule's callers to those ports is denied`;
+    ? `Istio cannot evaluate methods, paths, headers or end-user tokens on TCP pod port(s) ${hit.join(", ")}: this allow rule never matches there, so those connections are denied unless another rule allows them`
+    : `Istio cannot evaluate methods, paths, headers or end-user tokens on TCP pod port(s) ${hit.join(", ")}: it ignores them in this deny rule there, so every connection from the rule's callers to those ports is denied`;
   dc.ic.report(r.policy, r.pointer, "accessL7", "warning", "adapter/unsupported-value", msg);
 }

@@ -54,7 +54,7 @@
 import type { DestinationPort, DestinationView, EffectiveAccessRule, EffectiveMtls, Entry, PortMtls } from "../../../api/model.js";
 import type { MTLSPolicy } from "../../../api/generated/model.js";
 import type { KubeObject } from "../../../api/adapter.js";
-import { canonicalJson, describePortMtls, exposedPorts, policyScope, servicePort } from "../../../api/model.js";
+import { canonicalJson, describePortMtls, exposedPorts, hasJwtConditions, policyScope, servicePort } from "../../../api/model.js";
 import { dnsSubdomain } from "../../../api/names.js";
 import { sharedPodPortRules } from "../../shared/shared-pod-ports.js";
 import { sharedPodAccess } from "../../../api/shared-pods.js";
@@ -477,8 +477,9 @@ export function serverPodLabels(lc: LinkerdContext, v: DestinationView, from: En
 /** Access rules of one pod port → authorizations on the Server, or inbound routes with their own. */
 function accessForPort(lc: LinkerdContext, v: DestinationView, tp: number | undefined, server: string, serverRef: TargetRef, strict: boolean, proto: DestinationPort["protocol"]): void {
   // tp undefined: no port is known (an error already); analyse every rule, emit nothing. The same when a
-  // rule has a negative condition Linkerd cannot express (reported once per rule by `negations`).
-  const unexpressible = (r: EffectiveAccessRule) => negations(lc, r) > 0;
+  // rule has a negative condition Linkerd cannot express (reported once per rule by `negations`), or an
+  // end-user (JWT) condition (reported by refuseRequestAuthentication).
+  const unexpressible = (r: EffectiveAccessRule) => negations(lc, r) > 0 || hasJwtConditions(r.rule);
   const dry = tp === undefined || v.allow.some(unexpressible) || v.deny.some(unexpressible);
   // Policy and rule ports are Service ports: a rule applies to the Server of their pod (target) port, and
   // not to the Servers of the pod ports its notPorts exclude.

@@ -1,0 +1,79 @@
+/**
+ * Feature `requestAuthentication` → `RequestAuthentication` (`security.istio.io/v1`, istio/api
+ * `security/v1beta1/request_authentication.proto`), one per destination with RequestAuthentications,
+ * named `<svc>-jwt`, scoped to the service's pods with `selector.matchLabels`, with one `jwtRules[]`
+ * entry per issuer (`DestinationView.jwtIssuers`, sorted by issuer as Istio sorts them):
+ * `issuer`, `audiences`, `jwksUri` or `jwks` (the JSON text as written), `fromHeaders` {name, prefix},
+ * `fromParams`, `forwardOriginalToken: true` for `forwardToken: true` (false is Istio's default, left
+ * out), `spaceDelimitedClaims` (Istio 1.28+; an error before). The model's semantics are Istio's own
+ * (`pilot/pkg/security/authn/policy_applier.go`: every token present must be valid, a request without
+ * one passes), so the mapping is one to one.
+ *
+ * The access rule conditions on the token (`requestPrincipals` and friends) are translated with the
+ * other conditions of a rule (access.ts, accessL7.ts).
+ *
+ * Services that share pods: Istio applies every RequestAuthentication whose selector picks a pod to all
+ * its requests, merging their issuers. A service sharing the destination's pods with OTHER issuers would
+ * make tokens of those issuers valid for both (a principal the model's rules never granted: error); one
+ * without any RequestAuthentication gets the destination's token checks (invalid tokens refused: only
+ * stricter, warning).
+ */
+import type { KubeObject } from "../../../api/adapter.js";
+import { canonicalJson } from "../../../api/model.js";
+import { objectMeta } from "../../../api/ownership.js";
+import { requestAuthenticationName } from "../naming.js";
+import { type IstioObject, type JwtRule, type RequestAuthenticationSpec, SECURITY_V1 } from "../resources.js";
+import { workloadLabels } from "./selector.js";
+import type { DestinationContext } from "./types.js";
+
+/** The destination's RequestAuthentication, or none. */
+export function requestAuthentication(dc: DestinationContext): KubeObject[] {
+  const v = dc.view;
+  if (!v.requestAuthentications.length) return [];
+  sharedPods(dc);
+  let labels: Record<string, string> | undefined;
+  for (const p of v.requestAuthentications) labels = workloadLabels(dc, p, "/spec/destination", "requestAuthentication", "RequestAuthentication");
+  if (!labels) return [];
+  const spaceDelimited = dc.ic.has("RequestAuthentication.jwtRules[].spaceDelimitedClaims");
+  const jwtRules = v.jwtIssuers.map(({ policy, pointer, issuer: i }): JwtRule => {
+    if (i.spaceDelimitedClaims && !spaceDelimited) {
+      dc.ic.report(policy, `${pointer}/spaceDelimitedClaims`, "requestAuthentication", "error", "adapter/unsupported-feature",
+        `spaceDelimitedClaims: Istio ${dc.ic.version} has no RequestAuthentication.jwtRules[].spaceDelimitedClaims (added in Istio 1.28), so claims such as ${i.spaceDelimitedClaims.join(", ")} would be matched as whole strings and rules on their single values would never match; use --mesh istio@1.28 or later, or claims that hold lists`);
+    }
+    return {
+      issuer: i.issuer,
+      ...(i.audiences ? { audiences: [...i.audiences] } : {}),
+      ...(i.jwksUri !== undefined ? { jwksUri: i.jwksUri } : {}),
+      ...(i.jwks !== undefined ? { jwks: i.jwks } : {}),
+      ...(i.fromHeaders ? { fromHeaders: i.fromHeaders.map((h) => ({ name: h.name, ...(h.prefix !== undefined ? { prefix: h.prefix } : {}) })) } : {}),
+      ...(i.fromParams ? { fromParams: [...i.fromParams] } : {}),
+      ...(i.forwardToken ? { forwardOriginalToken: true } : {}),
+      ...(i.spaceDelimitedClaims && spaceDelimited ? { spaceDelimitedClaims: [...i.spaceDelimitedClaims] } : {}),
+    };
+  });
+  const ra: IstioObject<RequestAuthenticationSpec> = {
+    apiVersion: SECURITY_V1,
+    kind: "RequestAuthentication",
+    metadata: objectMeta(requestAuthenticationName(v.service), v.namespace, v.requestAuthentications),
+    spec: { selector: { matchLabels: labels }, jwtRules },
+  };
+  return [ra];
+}
+
+/** Services sharing the destination's pods: their token checks merge on those pods (see the module doc). */
+function sharedPods(dc: DestinationContext): void {
+  const v = dc.view;
+  const mine = canonicalJson(v.jwtIssuers.map((x) => x.issuer));
+  const me = `${v.namespace}/${v.service}`;
+  for (const o of dc.ic.model.podSharers(v.namespace, v.service)) {
+    const other = `${v.namespace}/${o.facts.name}`;
+    const theirs = o.view?.jwtIssuers ?? [];
+    if (!theirs.length) {
+      dc.ic.report(v.requestAuthentications[0], "/spec/destination", "requestAuthentication", "warning", "adapter/conflict",
+        `${other} selects some of the same pods and has no RequestAuthentication: Istio applies this one to every request those pods receive, so requests sent to ${other} with a token that is not valid for ${me} are refused (401) too; give ${other} a RequestAuthentication with the same issuers (exact), or selectors that cannot pick the same pods`);
+    } else if (canonicalJson(theirs.map((x) => x.issuer)) !== mine) {
+      dc.ic.report(v.requestAuthentications[0], "/spec/destination", "requestAuthentication", "error", "adapter/unsupported-value",
+        `${other} selects some of the same pods with other token issuers or settings: Istio merges every RequestAuthentication of a pod, so tokens ${other} accepts would give requests to ${me} a principal (and claims) its policies never accepted; give both services the same issuers, or selectors that cannot pick the same pods`);
+    }
+  }
+}
