@@ -13,7 +13,7 @@ import type { RtInstance } from "../config/compile.js";
 import type { ProxyContext } from "../context.js";
 import type { Peer } from "../features/trafficSource.js";
 import { peerOf } from "../features/trafficSource.js";
-import { admit } from "../inbound.js";
+import { admit, authenticate, type Authenticated, type Refusal } from "../inbound.js";
 import { normalizePath } from "../features/pathNormalization.js";
 
 class LocalController implements Dispatcher.DispatchController {
@@ -85,18 +85,31 @@ export class InlineHop implements Pick<Dispatcher, "dispatch"> {
       record(400, ["DPE"]);
       return reply(handler, 400, `unimesh: ${np.reason}`, { "x-unimesh-flag": "DPE" });
     }
-    const refusal = admit(ctx, this.key, inst, peer, method, path, reqHeaders as IncomingHttpHeaders);
-    if (refusal) {
-      record(refusal.status, [refusal.flag]);
-      return reply(handler, refusal.status, refusal.body, { "x-unimesh-flag": refusal.flag, ...(refusal.headers ?? {}) });
-    }
-    // The caller's header map is its own copy (retries reuse it; setting the same value again is harmless).
-    const headers = reqHeaders;
-    delete headers["x-forwarded-client-cert"];
-    if (peer.spiffe) headers["x-forwarded-client-cert"] = `By=${svc.spiffe};URI=${peer.spiffe}`;
-    const dest = svc.destination;
-    const pool = ctx.pools.get({ address: inst.address, port: inst.port, h2: inst.servicePort.protocol !== "http", ...(dest.connectionPool ? { pool: dest.connectionPool } : {}) });
-    return pool.dispatch({ ...opts, path: url, headers: headers as Record<string, string> }, new InboundRecorder(handler, record));
+    const query = q < 0 ? "" : opts.path.slice(q + 1);
+    const proceed = (authn: Authenticated | Refusal): boolean => {
+      const refusal = "status" in authn ? authn : admit(ctx, this.key, inst, peer, method, path, reqHeaders as IncomingHttpHeaders, authn.user);
+      if (refusal) {
+        record(refusal.status, [refusal.flag]);
+        return reply(handler, refusal.status, refusal.body, { "x-unimesh-flag": refusal.flag, ...(refusal.headers ?? {}) });
+      }
+      const auth = authn as Authenticated;
+      // The caller's header map is its own copy (retries reuse it; setting the same value again is harmless).
+      const headers = { ...reqHeaders };
+      for (const h of auth.removeHeaders) delete headers[h];
+      delete headers["x-forwarded-client-cert"];
+      if (peer.spiffe) headers["x-forwarded-client-cert"] = `By=${svc.spiffe};URI=${peer.spiffe}`;
+      const dest = svc.destination;
+      const pool = ctx.pools.get({ address: inst.address, port: inst.port, h2: inst.servicePort.protocol !== "http", ...(dest.connectionPool ? { pool: dest.connectionPool } : {}) });
+      const target = auth.query === query ? url : auth.query ? `${path}?${auth.query}` : path;
+      return pool.dispatch({ ...opts, path: target, headers: headers as Record<string, string> }, new InboundRecorder(handler, record));
+    };
+    // Request authentication verifies signatures asynchronously: only then is the request admitted.
+    if (!svc.destination.authenticator) return proceed({ removeHeaders: [], query });
+    authenticate(inst, method, path, String(reqHeaders.host ?? ""), reqHeaders as IncomingHttpHeaders, query).then(proceed, (e: Error) => {
+      record(500, ["LR"]);
+      reply(handler, 500, `unimesh internal error: ${e.message}`);
+    });
+    return true;
   }
 }
 
