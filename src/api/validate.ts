@@ -181,6 +181,9 @@ function validateOne(d: SourceDocument, out: Diagnostic[]): Entry<any> | undefin
   return entry;
 }
 
+/** The instance path of a value inside an access rule's `claims` / `notClaims` (schema ClaimMatch). */
+const CLAIM_VALUE = /\/(claims|notClaims)\/./;
+
 /** Turns ajv errors into diagnostics: one per location, the most useful keyword first. */
 function reduceAjvErrors(kind: string, errors: AjvError[]): { pointer: string; diag: Pick<Diagnostic, "code" | "severity" | "message"> }[] {
   const out: { pointer: string; diag: Pick<Diagnostic, "code" | "severity" | "message"> }[] = [];
@@ -223,7 +226,15 @@ function reduceAjvErrors(kind: string, errors: AjvError[]): { pointer: string; d
         break;
       case "propertyNames":
         continue; // the nested pattern error says it better
+      case "anyOf":
+        if (CLAIM_VALUE.test(e.instancePath)) {
+          code = "schema/type";
+          message = "must be a list of values (e.g. [admin]) or a mapping of nested claims (e.g. {roles: [admin]})";
+        }
+        break;
     }
+    // A claim's value is a list or a mapping (ClaimMatch): the anyOf error says it in one sentence.
+    if (e.keyword === "type" && CLAIM_VALUE.test(e.instancePath)) continue;
     // An error about a key (`propertyNames`): ajv puts the key in `propertyName`; point at the key.
     if (e.schemaPath.includes("/propertyNames/") && e.propertyName !== undefined) {
       pointer = `${e.instancePath}/${escape(e.propertyName)}`;
