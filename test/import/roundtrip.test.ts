@@ -23,6 +23,9 @@ describe.each(cases)("$name", ({ files }) => {
   for (const version of ["1.30", "1.22"]) {
     test(`istio@${version}`, async (ctx) => {
       if (!loaded.ok || !loaded.model.trafficPolicies.length && !loaded.model.accessPolicies.length && !loaded.model.mtlsPolicies.length) ctx.skip();
+      // The importer does not read RequestAuthentication, requestPrincipals or request.auth.claims yet (it
+      // reports each as import/unsupported-value or import/looser, never silently): no round trip for them.
+      if (loaded.model.requestAuthentications.length) ctx.skip();
       const opts = { version, allowApproximations: [] as string[] };
       let rt;
       try {
