@@ -63,7 +63,8 @@ async function rapidReset(port: number, authority: string, streams: number, toge
   }
   const closedByProxy = await new Promise<boolean>((resolve) => {
     if (closed) { resolve(true); return; }
-    const t = setTimeout(() => resolve(false), 2000);
+    // The proxy may still be reading what was sent (a loaded machine): it closes as soon as it has seen enough.
+    const t = setTimeout(() => resolve(false), 10_000);
     s.once("close", () => { clearTimeout(t); resolve(true); });
   });
   s.destroy();

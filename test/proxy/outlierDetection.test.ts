@@ -59,13 +59,30 @@ describe("outlierDetection timing and limits", () => {
     await closeAgents();
   });
 
-  test("an ejected instance comes back after its ejection time", async () => {
-    const s = await setup("200ms", 50, 1);
+  test("an ejected instance comes back after its ejection time, not before", async () => {
+    const base = 500; // baseEjectionTime, ms
+    const s = await setup(`${base}ms`, 50, 1);
     started.push(s);
-    for (let i = 0; i < 12; i++) await call(s.out, "reviews", "/");
+    const ejections = () => s.proxy.metrics.ejections.get({ destination: "bookinfo/reviews" });
+    // Calls until the failing instance is ejected (at its third 5xx); `before`: a time before the ejection.
+    let before = 0;
+    for (let i = 0; i < 30 && ejections() === 0; i++) {
+      before = performance.now();
+      await call(s.out, "reviews", "/");
+    }
+    expect(ejections()).toBe(1);
     expect(s.apps[0].seen.length).toBe(3);
-    await new Promise((r) => setTimeout(r, 400));
-    for (let i = 0; i < 12 && s.apps[0].seen.length === 3; i++) await call(s.out, "reviews", "/");
+    // Then calls (however slow this machine is) until it gets a request again: not before its ejection
+    // time has passed since `before`, and within a bound far above it.
+    let back = 0;
+    while (!back && performance.now() - before < base + 10_000) {
+      await call(s.out, "reviews", "/");
+      if (s.apps[0].seen.length > 3) back = performance.now();
+      else await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(back, "the instance came back").toBeGreaterThan(0);
+    // (Date.now() in the proxy counts whole milliseconds: 2 ms of slack.)
+    expect(back - before).toBeGreaterThanOrEqual(base - 2);
     expect(s.apps[0].seen.length).toBe(4);
   });
 

@@ -39,13 +39,14 @@ describe("timeout", () => {
   test("a slow answer is cut at the request timeout with 504", async () => {
     const out = proxy.outboundPort("web", "shop");
     const t0 = performance.now();
-    const a = await call(out, "search:8080", "/q?sleep=2000");
+    const a = await call(out, "search:8080", "/q?sleep=5000");
     const took = performance.now() - t0;
     expect(a.status).toBe(504);
     expect(a.body).toBe("upstream request timeout");
     expect(a.headers["x-unimesh-flag"]).toBe("UT");
+    // At the timeout (300 ms), not before; long before the app would answer (5 s), with room for a loaded machine.
     expect(took).toBeGreaterThanOrEqual(280);
-    expect(took).toBeLessThan(1500);
+    expect(took).toBeLessThan(3000);
   });
 
   test("an answer within the timeout passes", async () => {
