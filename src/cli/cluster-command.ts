@@ -14,7 +14,7 @@ import type { KubeClient } from "../kube/client.js";
 import type { ContextRef, Kubeconfig } from "../kube/kubeconfig.js";
 import { EXIT, type ExitCode } from "./exit-codes.js";
 import type { CliIO } from "./io.js";
-import { collect, outputOption } from "./options.js";
+import { collect, outputOption, quietOption } from "./options.js";
 
 /** Flags of every cluster command. */
 export interface ClusterFlags {
@@ -43,6 +43,8 @@ export interface PolicyFlags {
   strict?: boolean;
   forceConflicts?: boolean;
   prune?: boolean;
+  /** `-q, --quiet`: no info notes in the text output. */
+  quiet?: boolean;
   output: "text" | "json";
 }
 
@@ -57,7 +59,8 @@ export function addPolicyOptions(cmd: Command): Command {
     .option("--set <key=value>", "adapter setting (repeatable)", collect, [])
     .option("--strict", "treat warnings as errors")
     .option("--force-conflicts", "take ownership of fields another field manager owns (server-side apply force)")
-    .option("--prune", "also delete the objects of this policy set (labels app.kubernetes.io/managed-by=unimesh, unimesh.io/policy-set=<set>) that are no longer generated");
+    .option("--prune", "also delete the objects of this policy set (labels app.kubernetes.io/managed-by=unimesh, unimesh.io/policy-set=<set>) that are no longer generated")
+    .addOption(quietOption());
 }
 
 /** `--output text|json` of `diff` and `apply`. */
@@ -211,22 +214,31 @@ export async function prepareTranslations(paths: string[], flags: PolicyFlags, i
   };
 }
 
+/** What `diff` and `apply` say they did not do when the policies cannot be translated. */
+const NOTHING: Record<string, string> = { apply: "nothing applied", diff: "nothing compared" };
+
 /**
- * The common start of `diff` and `apply`: translate the inputs (invalid input → diagnostics, exit 1),
- * print the warnings, then open the clusters (usage or kubeconfig problems → their exit code).
+ * The common start of `diff` and `apply`: translate the inputs (invalid input → diagnostics and a
+ * closing summary line with the counts, as `translate` ends, exit 1), print the warnings, then open the
+ * clusters (usage or kubeconfig problems → their exit code).
  */
 export async function prepareAndOpen(
   paths: string[], flags: PolicyFlags & ClusterFlags & { output: "text" | "json" }, io: CliIO, cmd: string,
 ): Promise<{ t: Translations; opened: { kubeconfig: Kubeconfig; contexts: ContextRef[]; timeoutMs: number } } | ExitCode> {
   const { EXIT } = await import("./exit-codes.js");
-  const { report } = await import("./report.js");
+  const { countSummary, report } = await import("./report.js");
   const t = await prepareTranslations(paths, flags, io);
   const diagnostics = [...t.diagnostics, ...(t.fixed?.diagnostics ?? [])];
+  const quiet = { quiet: flags.quiet };
   if (t.invalid || (t.fixed && !t.fixed.ok)) {
-    report(io, flags.output, { ok: false, diagnostics, status: t.status(diagnostics) as never });
+    report(io, flags.output, { ok: false, diagnostics, status: t.status(diagnostics) as never }, quiet);
+    if (flags.output === "text") {
+      const what = t.invalid ? "invalid input" : `${t.fixed!.mesh}: cannot translate`;
+      stderrLine(io, cmd, undefined, `${what}: ${NOTHING[cmd] ?? "nothing done"} (${countSummary(diagnostics, quiet)})`);
+    }
     return EXIT.INVALID;
   }
-  if (flags.output === "text") report(io, "text", { ok: true, diagnostics, status: [] });
+  if (flags.output === "text") report(io, "text", { ok: true, diagnostics, status: [] }, quiet);
   const opened = await openClusters(flags, io, cmd);
   return typeof opened === "number" ? opened : { t, opened };
 }
@@ -254,11 +266,11 @@ export interface ClustersRun<R> {
  */
 export async function runOnClusters<R>(
   started: { t: Translations; opened: { kubeconfig: Kubeconfig; contexts: ContextRef[]; timeoutMs: number } },
-  io: CliIO, cmd: string, text: boolean, skipped: string,
+  io: CliIO, cmd: string, text: boolean, skipped: string, quiet: boolean | undefined,
   work: (client: KubeClient, tr: ClusterTranslation, kubernetesVersion: string) => Promise<R>,
   show: (context: ContextRef, r: R) => void,
 ): Promise<ClustersRun<R>> {
-  const { report } = await import("./report.js");
+  const { countSummary, report } = await import("./report.js");
   const { forEachCluster } = await import("../kube/clusters.js");
   const { t, opened } = started;
   const outcomes = await forEachCluster(opened.kubeconfig, opened.contexts, async (client): Promise<ClusterResult<R>> => {
@@ -284,11 +296,11 @@ export async function runOnClusters<R>(
     if (!t.fixed && !shown.has(v.tr.mesh)) {
       shown.add(v.tr.mesh);
       run.diagnostics.push(...v.tr.diagnostics);
-      if (text) report(io, "text", { ok: v.tr.ok, diagnostics: v.tr.diagnostics, status: [] });
+      if (text) report(io, "text", { ok: v.tr.ok, diagnostics: v.tr.diagnostics, status: [] }, { quiet });
     }
     if (v.invalid) {
       run.invalid = true;
-      if (text) stderrLine(io, cmd, ctx, `${skipped}: the policies cannot be translated for ${v.tr.mesh}`);
+      if (text) stderrLine(io, cmd, ctx, `${skipped}: the policies cannot be translated for ${v.tr.mesh} (${countSummary(v.tr.diagnostics, { quiet })})`);
       continue;
     }
     show(o.context, v.r);

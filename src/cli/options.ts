@@ -7,10 +7,12 @@ import { Option } from "./commander.js";
 
 /**
  * `-o, --output text|json` (kubectl's `-o`): the form of what a command reports (`validate`: its
- * diagnostics on stderr; `meshes`, `diff`, `apply`: their report on stdout).
+ * diagnostics, on stderr as text, on stdout as JSON; `meshes`, `version`, `diff`, `apply`: their
+ * report on stdout). `formats`: the choices, `text` first (the default); `meshes` and `version` also
+ * print their data as `yaml`.
  */
-export function outputOption(what = "diagnostics on stderr as text lines, or as one JSON object"): CommanderOption {
-  return new Option("-o, --output <format>", what).choices(["text", "json"]).default("text");
+export function outputOption(what = "diagnostics on stderr as text lines, or as one JSON object", formats: readonly string[] = ["text", "json"]): CommanderOption {
+  return new Option("-o, --output <format>", what).choices(formats).default(formats[0]);
 }
 
 /** `-q, --quiet`: leave out info notes (errors and warnings are always printed). */

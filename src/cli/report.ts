@@ -1,6 +1,7 @@
 /**
  * How commands report diagnostics on stderr: grep-friendly text lines (`formatDiagnostic`), or with
- * `--output json` exactly one JSON object on one line:
+ * `--diagnostics json` (`-o json` of `diff`/`apply`) exactly one JSON object on one line (`validate -o json`
+ * prints it on stdout: it is what validate outputs):
  *
  * ```json
  * {"ok":false,"mesh":"istio@1.30","diagnostics":[{"code":"rule/split-weights","severity":"error",...}],
@@ -29,12 +30,13 @@ export interface JsonReport {
 
 /**
  * Prints the diagnostics (text) or the whole report (json) on stderr. `quiet` (`--quiet`) leaves out
- * the info notes of the text form (the JSON report always has everything).
+ * the info notes of the text form (the JSON report always has everything). `jsonTo: "stdout"`: the JSON
+ * report is the command's output (`validate -o json`, as kubectl's `-o json` prints on stdout).
  */
-export function report(io: CliIO, format: ReportFormat, r: JsonReport, opts: { quiet?: boolean } = {}): void {
+export function report(io: CliIO, format: ReportFormat, r: JsonReport, opts: { quiet?: boolean; jsonTo?: "stdout" | "stderr" } = {}): void {
   if (format === "json") {
     const out: JsonReport = { ok: r.ok, ...(r.mesh ? { mesh: r.mesh } : {}), diagnostics: r.diagnostics, status: r.status };
-    io.stderr.write(JSON.stringify(out) + "\n");
+    (opts.jsonTo === "stdout" ? io.stdout : io.stderr).write(JSON.stringify(out) + "\n");
     return;
   }
   for (const d of r.diagnostics) if (!(opts.quiet && d.severity === "info")) io.stderr.write(formatDiagnostic(d) + "\n");

@@ -104,7 +104,7 @@ describe("validate", () => {
     });
     const r = await cli(["validate", "./tree", "--output", "json"], { cwd: dir });
     expect(r.code).toBe(EXIT.INVALID);
-    const rep = JSON.parse(r.stderr);
+    const rep = JSON.parse(r.stdout);
     expect(rep.status.map((s: any) => [s.policy, s.state])).toEqual([
       ["TrafficPolicy/default/x", "rejected"],
       ["TrafficPolicy/shop/one", "accepted"],
@@ -139,13 +139,13 @@ describe("validate", () => {
     expect(s.stderr).toMatch(/error input\/foreign-document/);
   });
 
-  test("--output json: one JSON object on stderr {ok, diagnostics, status}", async () => {
+  test("--output json: one JSON object on stdout {ok, diagnostics, status}, nothing on stderr", async () => {
     const dir = scratch({ "p.yaml": DOCS.invalid + "---\n" + DOCS.policy() });
     const r = await cli(["validate", "p.yaml", "--output", "json"], { cwd: dir });
     expect(r.code).toBe(EXIT.INVALID);
-    expect(r.stdout).toBe("");
-    expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
-    const rep = JSON.parse(r.stderr);
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trimEnd().split("\n")).toHaveLength(1);
+    const rep = JSON.parse(r.stdout);
     expect(Object.keys(rep)).toEqual(["ok", "diagnostics", "status"]);
     expect(rep.ok).toBe(false);
     expect(rep.diagnostics).toEqual([

@@ -7,6 +7,7 @@
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import yaml from "js-yaml";
 import { describe, expect, test } from "vitest";
 import { EXIT } from "../../src/cli/exit-codes.js";
 import { VERSION } from "../../src/cli/main.js";
@@ -55,6 +56,39 @@ describe("summary line and --quiet", () => {
     const v = await cli(["validate", "."], { cwd: dir() });
     // (The invalid policy is not in the model: one policy.)
     expect(v.stderr.trimEnd().split("\n").at(-1)).toBe("unimesh validate: 1 file, 1 policy, 0 MeshServices: invalid (1 error)");
+  });
+
+  test.each([["apply", "nothing applied"], ["diff", "nothing compared"]])("%s ends like translate: the counts, and -q hides the notes (no cluster contacted)", async (cmd, nothing) => {
+    const loud = await cli([cmd, "examples/bookinfo", "--mesh", "linkerd"]);
+    expect(loud.code).toBe(EXIT.INVALID);
+    const last = loud.stderr.trimEnd().split("\n").at(-1)!;
+    expect(last).toMatch(new RegExp(`^unimesh ${cmd}: linkerd@2\\.20: cannot translate: ${nothing} \\(\\d+ errors, \\d+ warnings, (\\d+) notes\\)$`));
+    const notes = Number(/(\d+) notes\)$/.exec(last)![1]);
+    expect(loud.stderr.split("\n").filter((l) => / info /.test(l))).toHaveLength(notes);
+    const quiet = await cli([cmd, "examples/bookinfo", "--mesh", "linkerd", "-q"]);
+    expect(quiet.stderr).not.toMatch(/ info /);
+    expect(quiet.stderr.trimEnd().split("\n").at(-1)).toBe(last.replace(`${notes} notes)`, `${notes} notes hidden by --quiet)`));
+    const bad = await cli([cmd, ".", "--mesh", "istio"], { cwd: dir() });
+    expect(bad.code).toBe(EXIT.INVALID);
+    expect(bad.stderr.trimEnd().split("\n").at(-1)).toBe(`unimesh ${cmd}: invalid input: ${nothing} (1 error)`);
+    // A translation that succeeds: -q leaves its notes out before the clusters are opened (none here: exit 3).
+    const ok = await cli([cmd, "examples/bookinfo", "--mesh", "istio"]);
+    expect(ok.code).toBe(EXIT.CLUSTER);
+    expect(ok.stderr).toMatch(/ info adapter\/note: /);
+    const okQuiet = await cli([cmd, "examples/bookinfo", "--mesh", "istio", "--quiet"]);
+    expect(okQuiet.code).toBe(EXIT.CLUSTER);
+    expect(okQuiet.stderr).not.toMatch(/ info /);
+    expect(okQuiet.stderr).toContain("no kubeconfig found");
+  });
+
+  test("validate -o json: the report on stdout (as kubectl's -o), nothing on stderr", async () => {
+    const r = await cli(["validate", "."], { cwd: dir() });
+    const j = await cli(["validate", ".", "-o", "json"], { cwd: dir() });
+    expect(j.code).toBe(r.code);
+    expect(j.stderr).toBe("");
+    const rep = JSON.parse(j.stdout);
+    expect(rep.ok).toBe(false);
+    expect(rep.diagnostics.map((d: { code: string }) => d.code)).toEqual(["schema/maximum"]);
   });
 
   test("a clean translate prints nothing on stderr", async () => {
@@ -191,10 +225,30 @@ describe("translate --mesh a,b,c / all: which meshes can run these policies", ()
 });
 
 describe("unimesh version and shell completion", () => {
-  test("version: unimesh, Node.js and platform; -o json", async () => {
+  test("version: unimesh, Node.js and platform; -o json, -o yaml", async () => {
     const r = await cli(["version"]);
     expect(r.stdout).toBe(`unimesh ${VERSION} (Node.js ${process.version}, ${process.platform}/${process.arch})\n`);
-    expect(JSON.parse((await cli(["version", "-o", "json"])).stdout)).toEqual({ unimesh: VERSION, node: process.version, platform: `${process.platform}/${process.arch}` });
+    const info = { unimesh: VERSION, node: process.version, platform: `${process.platform}/${process.arch}` };
+    expect(JSON.parse((await cli(["version", "-o", "json"])).stdout)).toEqual(info);
+    expect(yaml.load((await cli(["version", "-o", "yaml"])).stdout)).toEqual(info);
+  });
+
+  test("meshes -o yaml is the data of -o json; discover takes -o yaml and says why not json", async () => {
+    const j = await cli(["meshes", "-o", "json"]);
+    const y = await cli(["meshes", "-o", "yaml"]);
+    expect(y.code).toBe(EXIT.OK);
+    expect(yaml.load(y.stdout)).toEqual(JSON.parse(j.stdout));
+    // -o yaml is accepted (then no kubeconfig: exit 3); json and a directory are usage errors saying what to write.
+    const d = await cli(["discover", "-o", "yaml"]);
+    expect(d.code).toBe(EXIT.CLUSTER);
+    expect(d.stderr).toContain("no kubeconfig found");
+    const dj = await cli(["discover", "-o", "json"]);
+    expect(dj.code).toBe(EXIT.USAGE);
+    expect(dj.stderr).toBe("unimesh: -o json: discover writes its documents (a ClusterInfo per cluster, a MeshService per Service) as YAML only, the form translate, diff and apply read back; -o yaml is the default\n");
+    const dd = await cli(["discover", "-o", "facts"]);
+    expect(dd.code).toBe(EXIT.USAGE);
+    expect(dd.stderr).toContain("to write one file per cluster into facts, use --output-dir facts");
+    expect((await cli(["discover", "--out", "facts"])).stderr).toContain("use --output-dir facts");
   });
 
   test("bash completion completes commands, flags and their values", async () => {
@@ -214,6 +268,9 @@ describe("unimesh version and shell completion", () => {
     expect(complete("unimesh", "translate", "--mesh", "link")).toEqual(expect.arrayContaining(["linkerd", "linkerd@2.14", "linkerd@2.20"]));
     expect(complete("unimesh", "translate", "-o", "")).toEqual(["yaml", "json"]);
     expect(complete("unimesh", "validate", "-o", "")).toEqual(["text", "json"]);
+    expect(complete("unimesh", "discover", "-o", "")).toEqual(["yaml"]);
+    expect(complete("unimesh", "meshes", "-o", "")).toEqual(["text", "json", "yaml"]);
+    expect(complete("unimesh", "apply", "x", "-")).toEqual(expect.arrayContaining(["-q", "--quiet"]));
     expect(complete("unimesh", "apply", "x", "--dry")).toEqual(["--dry-run"]);
     expect(complete("unimesh", "translate", "--fo")).toEqual([]); // --format of unimesh 0.1 is not offered
     expect(complete("unimesh", "completion", "")).toEqual(expect.arrayContaining(["bash", "zsh", "fish"]));

@@ -4,7 +4,7 @@
  * `@kubernetes/client-node` as an optional dependency (only the cluster commands load it).
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { ROOT } from "./helpers.js";
@@ -43,8 +43,34 @@ describe("the npm package", () => {
     expect([...files].filter((f) => f.startsWith("test/") || f.startsWith("src/"))).toEqual([]);
   });
 
+  test("npm install warns about no install script: each one is decided in allowScripts (npm 11's install-script approvals)", () => {
+    // A new user's first command is `npm install`: npm lists the dependencies whose install scripts
+    // package.json does not decide. esbuild's postinstall only checks the platform binary that npm already
+    // installs as an optional dependency (the build does not need it), so it is declined.
+    const scripted = installedPackages(join(ROOT, "node_modules"))
+      .filter((p) => ["preinstall", "install", "postinstall"].some((s) => p.scripts?.[s]))
+      .map((p) => p.name);
+    expect(scripted).toContain("esbuild");
+    const decided = Object.keys(pkg.allowScripts ?? {}).map((k) => k.replace(/(.)@.*$/, "$1"));
+    expect(scripted.filter((n) => !decided.includes(n))).toEqual([]);
+  });
+
   test("@kubernetes/client-node is optional: library users and translate never need it", () => {
     expect(pkg.optionalDependencies?.["@kubernetes/client-node"]).toBeDefined();
     expect(pkg.dependencies?.["@kubernetes/client-node"]).toBeUndefined();
   });
 });
+
+/** Every package installed under `dir` (node_modules), nested ones included: name and scripts. */
+function installedPackages(dir: string): { name: string; scripts?: Record<string, string> }[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((e) => !e.startsWith(".")).flatMap((e) => {
+    if (e.startsWith("@")) return readdirSync(join(dir, e)).map((n) => join(dir, e, n));
+    return [join(dir, e)];
+  }).flatMap((p) => {
+    const file = join(p, "package.json");
+    if (!existsSync(file)) return [];
+    const m = JSON.parse(readFileSync(file, "utf8"));
+    return [{ name: m.name as string, scripts: m.scripts }, ...installedPackages(join(p, "node_modules"))];
+  });
+}

@@ -51,7 +51,7 @@ async function applyAction(paths: string[], flags: ApplyFlags, io: CliIO) {
   const { formatApply } = await import("../../kube/format.js");
 
   let conflict = false, failedObject = false;
-  const run = await runOnClusters(started, io, "apply", text, "nothing applied", async (client, tr, k8s) => {
+  const run = await runOnClusters(started, io, "apply", text, "nothing applied", flags.quiet, async (client, tr, k8s) => {
     const progress = text ? (m: string) => stderrLine(io, "apply", client.context.name, m) : undefined;
     progress?.(`${client.context.server} (Kubernetes ${k8s}), ${tr.mesh}${tr.chosenBy ? ` (--mesh auto: ${tr.chosenBy})` : ""}`);
     return applyObjects(client, tr.objects, {

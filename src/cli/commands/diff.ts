@@ -40,7 +40,7 @@ async function diffAction(paths: string[], flags: DiffFlags, io: CliIO) {
   const { formatDiff } = await import("../../kube/format.js");
 
   let conflict = false, differences = false, failedObject = false;
-  const run = await runOnClusters(started, io, "diff", text, "not compared", async (client, tr) => {
+  const run = await runOnClusters(started, io, "diff", text, "not compared", flags.quiet, async (client, tr) => {
     if (text && tr.chosenBy) stderrLine(io, "diff", client.context.name, `${tr.mesh} (--mesh auto: ${tr.chosenBy})`);
     return diffObjects(client, tr.objects, {
       forceConflicts: flags.forceConflicts,

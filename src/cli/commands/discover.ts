@@ -9,7 +9,7 @@
  * in several clusters is written once (see `renderClusters`). A cluster that cannot be read is reported on
  * stderr and the others are still written; the exit code is then 3.
  */
-import type { Command } from "commander";
+import type { Command, Option as CommanderOption } from "commander";
 import type { CliIO } from "../io.js";
 import type { CliCommand } from "../command.js";
 import { type ClusterFlags, addClusterOptions } from "../cluster-command.js";
@@ -20,8 +20,20 @@ interface DiscoverFlags extends ClusterFlags {
   namespace?: string[];
   includeSystemNamespaces?: boolean;
   outputDir?: string;
-  /** unimesh 0.1's `-o/--out DIR`: refused with a hint. */
+  /** `-o, --output yaml` (kubectl's `-o`): the one format; anything else is refused with a hint. */
+  output?: string;
+  /** unimesh 0.1's `--out DIR`: refused with a hint. */
   out?: string;
+}
+
+/**
+ * `-o, --output yaml`. Its choices are set for help and shell completion but not enforced by commander,
+ * so that `-o json` and unimesh 0.1's `-o DIR` get a message saying what to write instead.
+ */
+function outputFormatOption(): CommanderOption {
+  const o = new Option("-o, --output <format>", "yaml: the documents as a YAML stream on stdout (the default and only format: what translate, diff and apply read)");
+  o.argChoices = ["yaml"];
+  return o;
 }
 
 export const discoverCommand: CliCommand = {
@@ -41,7 +53,8 @@ export const discoverCommand: CliCommand = {
       .option("-n, --namespace <names>", "only these namespaces, comma-separated or repeated (default: every namespace)", collect)
       .option("--include-system-namespaces", "also describe the Services of system namespaces")
       .option("--output-dir <dir>", "write one <cluster>.yaml per cluster into DIR (replacing a directory unimesh wrote before) instead of stdout")
-      .addOption(new Option("-o, --out <dir>").hideHelp())
+      .addOption(outputFormatOption())
+      .addOption(new Option("--out <dir>").hideHelp())
       .action(async (flags: DiscoverFlags) => done(await discoverAction(flags, io)));
   },
 };
@@ -50,10 +63,7 @@ async function discoverAction(flags: DiscoverFlags, io: CliIO) {
   const { EXIT } = await import("../exit-codes.js");
   const { openClusters, stderrLine } = await import("../cluster-command.js");
   const { resolve } = await import("node:path");
-  if (flags.out !== undefined) {
-    const { UsageError } = await import("../../api/diagnostics.js");
-    throw new UsageError(flags.out === "-" ? "-o/--out was removed: discover writes to stdout unless --output-dir DIR" : `-o/--out was renamed: --output-dir ${flags.out} (as for translate, where -o now selects the format)`);
-  }
+  checkOutputFlags(flags, (await import("../../api/diagnostics.js")).UsageError);
   const outputDir = await import("../output-dir.js");
   const out = flags.outputDir;
   const outDir = out === undefined ? undefined : resolve(io.cwd, out);
@@ -107,4 +117,19 @@ async function discoverAction(flags: DiscoverFlags, io: CliIO) {
     }
   }
   return failed ? EXIT.CLUSTER : EXIT.OK;
+}
+
+/**
+ * `-o yaml` only; unimesh 0.1's `-o/--out DIR` and `-o json` are refused with what to write instead.
+ * @throws UsageError
+ */
+function checkOutputFlags(flags: DiscoverFlags, UsageError: new (m: string) => Error): void {
+  const dir = flags.out ?? flags.output;
+  const flag = flags.out !== undefined ? "--out" : "-o/--output";
+  if (flags.out === undefined && (flags.output === undefined || flags.output === "yaml")) return;
+  if (dir === "-") throw new UsageError(`${flag} -: discover writes to stdout unless --output-dir DIR`);
+  if (flags.out === undefined && flags.output === "json") {
+    throw new UsageError("-o json: discover writes its documents (a ClusterInfo per cluster, a MeshService per Service) as YAML only, the form translate, diff and apply read back; -o yaml is the default");
+  }
+  throw new UsageError(`${flag} ${dir}: -o/--output selects the format (yaml, as kubectl's -o); to write one file per cluster into ${dir}, use --output-dir ${dir}`);
 }

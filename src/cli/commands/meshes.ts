@@ -8,7 +8,7 @@ import { outputOption } from "../options.js";
 
 interface MeshesFlags {
   adapter?: string;
-  output: "text" | "json";
+  output: "text" | "json" | "yaml";
 }
 
 export const meshesCommand: CliCommand = {
@@ -18,7 +18,7 @@ export const meshesCommand: CliCommand = {
       .summary("list the mesh adapters, their versions and what each can express")
       .description("List the mesh adapters (--mesh NAME), their versions, version profiles and approximations (--allow), and the feature × mesh matrix (✅ full, ◐ partial, ❌ none; notes below the table).")
       .option("--adapter <package|path>", "also list a third-party adapter")
-      .addOption(outputOption("text, or json: every adapter with its capabilities per version, and the matrix, on stdout"))
+      .addOption(outputOption("text, or json or yaml: every adapter with its capabilities per version, and the matrix, on stdout", ["text", "json", "yaml"]))
       .action(async (flags: MeshesFlags) => {
         const { BUILTIN_ADAPTERS } = await import("../../adapters/index.js");
         const adapters: Adapter[] = [...BUILTIN_ADAPTERS];
@@ -27,7 +27,7 @@ export const meshesCommand: CliCommand = {
           adapters.push(await importAdapter(flags.adapter, io.cwd));
         }
         const { matrixRows, renderMatrix } = await import("../matrix.js");
-        if (flags.output === "json") {
+        if (flags.output !== "text") {
           const { FEATURES, FEATURE_TITLES } = await import("../../api/features.js");
           const { CORE_SETTINGS } = await import("../../api/adapter.js");
           const data = {
@@ -40,7 +40,8 @@ export const meshesCommand: CliCommand = {
             features: FEATURES.map((name) => ({ name, title: FEATURE_TITLES[name] })),
             matrix: matrixRows(adapters),
           };
-          io.stdout.write(JSON.stringify(data, null, 2) + "\n");
+          if (flags.output === "json") io.stdout.write(JSON.stringify(data, null, 2) + "\n");
+          else io.stdout.write((await import("js-yaml")).default.dump(data, { noRefs: true, lineWidth: -1 }));
           return done(EXIT.OK);
         }
         const { CORE_SETTINGS } = await import("../../api/adapter.js");

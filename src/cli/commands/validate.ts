@@ -18,12 +18,13 @@ export const validateCommand: CliCommand = {
       .summary("check policies against the schema and the model's rules")
       .description(
         "Check unimesh documents against the JSON Schema and the model's rules (durations, regexes, split weights, " +
-        "subsets and ports against MeshServices, conflicts between policies). Prints every problem on stderr, nothing on stdout.",
+        "subsets and ports against MeshServices, conflicts between policies). Prints every problem on stderr and nothing on stdout; " +
+        "with -o json, one JSON report {ok, diagnostics, status} on stdout instead (as kubectl's -o json).",
       )
       .argument("<inputs...>", "files, directories (read recursively for *.yaml, *.yml, *.json) or - for stdin")
       .option("--strict", "treat warnings as errors")
       .addOption(quietOption())
-      .addOption(outputOption())
+      .addOption(outputOption("text: the problems on stderr, one per line, and a summary line; json: one JSON report {ok, diagnostics, status} on stdout"))
       .action(async (paths: string[], opts: ValidateOptions) => {
         const { loadInputs } = await import("../inputs.js");
         const { countSummary, policyStatus, report } = await import("../report.js");
@@ -37,7 +38,7 @@ export const validateCommand: CliCommand = {
           const diagnostics = sortDiagnostics([...r.diagnostics, ...errors]);
           r = { ...r, diagnostics, ok: !hasErrors(diagnostics) };
         }
-        report(io, opts.output, { ok: r.ok, diagnostics: r.diagnostics, status: policyStatus(r.model, r.diagnostics) }, { quiet: opts.quiet });
+        report(io, opts.output, { ok: r.ok, diagnostics: r.diagnostics, status: policyStatus(r.model, r.diagnostics) }, { quiet: opts.quiet, jsonTo: "stdout" });
         if (opts.output === "text") {
           const m = r.model;
           const counts = countSummary(r.diagnostics, { quiet: opts.quiet });

@@ -11,11 +11,15 @@ export const versionCommand: CliCommand = {
       .command("version")
       .summary("print the version of unimesh")
       .description("Print the version of unimesh and of the Node.js runtime (`unimesh --version` prints the version alone).")
-      .addOption(outputOption("text, or json: {unimesh, node, platform} on stdout"))
-      .action(async (flags: { output: "text" | "json" }) => {
+      .addOption(outputOption("text, or json or yaml: {unimesh, node, platform} on stdout", ["text", "json", "yaml"]))
+      .action(async (flags: { output: "text" | "json" | "yaml" }) => {
         const { VERSION } = await import("../version.js");
         const info = { unimesh: VERSION, node: process.version, platform: `${process.platform}/${process.arch}` };
-        io.stdout.write(flags.output === "json" ? JSON.stringify(info) + "\n" : `unimesh ${info.unimesh} (Node.js ${info.node}, ${info.platform})\n`);
+        io.stdout.write(
+          flags.output === "json" ? JSON.stringify(info) + "\n"
+            : flags.output === "yaml" ? Object.entries(info).map(([k, v]) => `${k}: ${JSON.stringify(v)}\n`).join("")
+              : `unimesh ${info.unimesh} (Node.js ${info.node}, ${info.platform})\n`,
+        );
         done(EXIT.OK);
       });
   },
