@@ -98,14 +98,27 @@ export function kubeDir(env: NodeJS.ProcessEnv = process.env): string {
 
 const onPath = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
 
+/** What {@link unavailable} looks at on this machine (a test gives another machine's). */
+export interface Machine {
+  platform: string;
+  arch: string;
+  /** Whether a command is on the PATH. */
+  onPath(cmd: string): boolean;
+  /** The user id (0: root, who may apt-get install). */
+  uid: number | undefined;
+}
+
+const THIS_MACHINE: Machine = { platform: process.platform, arch: process.arch, onPath, uid: process.getuid?.() };
+
 /** Why this machine cannot start the servers, or undefined when it can. */
-export function unavailable(env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function unavailable(env: NodeJS.ProcessEnv = process.env, machine: Machine = THIS_MACHINE): string | undefined {
   if (env.UNIMESH_CLUSTER_TESTS === "0" && !clusterTestsRequired(env)) return "UNIMESH_CLUSTER_TESTS=0";
-  if (process.platform !== "linux" || process.arch !== "x64") return `the kube-apiserver binary is linux/amd64 and this is ${process.platform}/${process.arch}`;
+  if (machine.platform !== "linux" || machine.arch !== "x64") return `the kube-apiserver binary is linux/amd64 and this is ${machine.platform}/${machine.arch}`;
   const dir = kubeDir(env);
   if (!existsSync(join(dir, "kube-up.sh"))) return `no ${join(dir, "kube-up.sh")} (the real kube-apiserver and its scripts: ../shared/kube beside the project, or UNIMESH_KUBE_DIR)`;
-  const missing = ["etcd", "openssl", "curl"].filter((c) => !onPath(c));
-  if (missing.length && (process.getuid?.() !== 0 || !onPath("apt-get"))) return `${missing.join(", ")} not installed, and installing them needs root and apt-get`;
+  const missing = ["etcd", "openssl", "curl"].filter((c) => !machine.onPath(c));
+  if (missing.length && machine.uid !== 0) return `${missing.join(", ")} not installed, and installing them (kube-up.sh uses apt-get) needs root`;
+  if (missing.length && !machine.onPath("apt-get")) return `${missing.join(", ")} not installed, and there is no apt-get to install them`;
   return undefined;
 }
 
@@ -170,8 +183,9 @@ export async function startServer(name: ServerName, runDir: string, ports: numbe
         ...env, API_PORT: String(api), ETCD_CLIENT_PORT: String(etcdClient), ETCD_PEER_PORT: String(etcdPeer), KUBE_STATE_DIR: "",
       }, log, true);
       const stateDir = readFileSync(`${kubeconfig}.state-dir`, "utf8").trim();
-      // Stops the server when the test run dies without its teardown (killed, crashed).
-      const watchdog = spawn("bash", ["-c", 'while kill -0 "$1" 2>/dev/null; do sleep 3; done; exec bash "$2" "$3"', "watchdog", String(process.pid), join(kubeDir(env), "kube-down.sh"), stateDir], {
+      // Stops the server when the test run dies without its teardown (killed, crashed), and removes the
+      // run's directory (kubeconfigs, logs) that the teardown would have removed.
+      const watchdog = spawn("bash", ["-c", 'while kill -0 "$1" 2>/dev/null; do sleep 3; done; bash "$2" "$3"; rm -rf "$4"', "watchdog", String(process.pid), join(kubeDir(env), "kube-down.sh"), stateDir, runDir], {
         detached: true, stdio: "ignore",
       });
       watchdog.unref();
