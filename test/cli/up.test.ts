@@ -4,7 +4,6 @@
  * or a new file renamed over the old one: `sed -i`, `git checkout`, most editors).
  */
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, cpSync, mkdirSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import yaml from "js-yaml";
@@ -12,6 +11,7 @@ import { request } from "undici";
 import { afterAll, describe, expect, test } from "vitest";
 import { run } from "../../src/cli/main.js";
 import { watchPaths } from "../../src/proxy/watch.js";
+import { freePort } from "../proxy/support.js";
 import type { ServiceRegistry } from "../../src/api/generated/proxyConfig.js";
 
 const ROOT = join(import.meta.dirname, "../..");
@@ -19,14 +19,6 @@ const EXAMPLE = join(ROOT, "examples/bookinfo-local");
 const dir = mkdtempSync(join(tmpdir(), "unimesh-up-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** The example registry on free ports, its apps run from the example directory. */
 async function registry(into: string): Promise<{ file: string; ingress: number; admin: number }> {

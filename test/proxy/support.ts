@@ -170,6 +170,40 @@ export async function call(port: number, authority: string, path = "/", opts: { 
   return { status: r.statusCode, headers: r.headers as Answer["headers"], body };
 }
 
+/** Whether 127.0.0.1:`port` can be listened on now. */
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once("error", () => resolve(false));
+    s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
+  });
+}
+
+const handedOut = new Set<number>();
+
+/**
+ * `n` distinct loopback ports that are free now, for a listener bound later (a registry's fixed ports).
+ * Below Linux's ephemeral range (32768+): a port found with `listen(0)` is an ephemeral one, which an
+ * outgoing connection of any test running in parallel can take before it is bound (then EADDRINUSE).
+ * In [12000, 20000) (the cluster tests' API servers take theirs in [20000, 32000)); never the same port
+ * twice in one process.
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let tries = 0; out.length < n && tries < 5000; tries++) {
+    const p = 12000 + Math.floor(Math.random() * 8000);
+    if (!out.includes(p) && !handedOut.has(p) && (await canListen(p))) out.push(p);
+  }
+  if (out.length < n) throw new Error(`no ${n} free loopback ports in 12000-19999`);
+  for (const p of out) handedOut.add(p);
+  return out;
+}
+
+/** One port of {@link freePorts}. */
+export async function freePort(): Promise<number> {
+  return (await freePorts(1))[0];
+}
+
 /** Closes the test agents. */
 export async function closeAgents(): Promise<void> {
   await Promise.all([...agents.values()].map((a) => a.close()));

@@ -5,25 +5,16 @@
  */
 import { afterAll, describe, expect, test } from "vitest";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import yaml from "js-yaml";
 import { request } from "undici";
 import { run } from "../../src/cli/main.js";
-import { rawCall } from "./support.js";
+import { freePort, rawCall } from "./support.js";
 import type { ServiceRegistry } from "../../src/api/generated/proxyConfig.js";
 
 const ROOT = join(import.meta.dirname, "../..");
 const EXAMPLE = join(ROOT, "examples/bookinfo-local");
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** The example registry on free ports, its apps started from the example directory. */
 async function registryOnFreePorts(dir: string): Promise<{ file: string; ingress: number; admin: number }> {
