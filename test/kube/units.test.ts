@@ -11,7 +11,7 @@ import { loadModel } from "../../src/api/validate.js";
 import { type CrdObject, type DiscoveredCluster, compareVersionsDesc, detectMeshes, imageTag, meshServiceOf, protocolOf, renderClusters, isSystemNamespace } from "../../src/kube/discover.js";
 import { fieldDiff, normalize } from "../../src/kube/diff.js";
 import { redact } from "../../src/kube/errors.js";
-import { appliedPatch, applyRank, guessPlural, hasContent, inApplyOrder, isAuthorizationStage, isPatch, isPatchOnly, markPatches, ownsContent } from "../../src/kube/kinds.js";
+import { appliedPatch, applyRank, guessPlural, hasContent, inApplyOrder, installerOf, isAuthorizationStage, isPatch, isPatchOnly, markPatches, ownsContent } from "../../src/kube/kinds.js";
 import { Kubeconfig, safeServer } from "../../src/kube/kubeconfig.js";
 import { conflictsOf, contains } from "../../src/kube/apply.js";
 import { KubeApiError } from "../../src/kube/errors.js";
@@ -215,6 +215,34 @@ describe("fieldDiff", () => {
   test("contains (client dry run)", () => {
     expect(contains({ a: 1, b: { c: [1, 2], d: 3 } }, { b: { c: [1, 2] } })).toBe(true);
     expect(contains({ a: 1, b: { c: [1, 2] } }, { b: { c: [1] } })).toBe(false);
+  });
+});
+
+describe("a mesh the cluster layer does not know: everything comes from its adapter's hooks", () => {
+  // What a new mesh (or a third-party adapter) brings in its own folder: no change to src/kube or src/cli.
+  const kuma = {
+    name: "kuma",
+    cluster: {
+      title: "Kuma",
+      installHints: { "kuma.io": "Kuma (kumactl install control-plane)" },
+      applyRank: (o: { apiVersion: string; kind: string }) => (o.apiVersion.startsWith("kuma.io/") ? (o.kind === "MeshTrafficPermission" ? 55 : 40) : undefined),
+      controlPlane: [{ labelSelector: "app=kuma-control-plane", what: "Kuma control planes" }],
+      detect: (crds: readonly CrdObject[]) => (crds.some((c) => c.spec.group === "kuma.io") ? [{ name: "kuma", version: "2.9.1", evidence: ["kuma.io CRDs"] }] : []),
+      isSystemNamespace: (ns: string) => ns === "kuma-system",
+      versionOf: (v: string) => (v.startsWith("2.") ? v.split(".").slice(0, 2).join(".") : undefined),
+    },
+  };
+  const crd = { metadata: { name: "meshes.kuma.io" }, spec: { group: "kuma.io", names: { kind: "Mesh" } } };
+  test("detection, system namespaces, version mapping, install hint, apply order", () => {
+    expect(detectMeshes([crd], [], [...M, kuma])).toEqual([{ name: "kuma", version: "2.9.1", evidence: ["kuma.io CRDs"] }]);
+    expect(detectMeshes([crd], [], M)).toEqual([]);
+    expect(isSystemNamespace("kuma-system", new Set(), [kuma])).toBe(true);
+    expect(adapterVersionOf("kuma", "2.9.1", [kuma])).toBe("2.9");
+    expect(installerOf("kuma.io", [kuma])).toBe("Kuma (kumactl install control-plane)");
+    expect(installerOf("kuma.io", M)).toBe("the CRDs of the API group kuma.io");
+    const mtp = { apiVersion: "kuma.io/v1alpha1", kind: "MeshTrafficPermission" };
+    expect(isAuthorizationStage(mtp, [kuma])).toBe(true);
+    expect(inApplyOrder([mtp, { apiVersion: "kuma.io/v1alpha1", kind: "MeshHTTPRoute" }], undefined, [kuma]).map((o) => o.kind)).toEqual(["MeshHTTPRoute", "MeshTrafficPermission"]);
   });
 });
 

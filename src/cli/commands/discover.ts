@@ -45,7 +45,7 @@ export const discoverCommand: CliCommand = {
         "For each cluster: which meshes are installed and at which version (a ClusterInfo document), and every Service with its " +
         "selector, ports and protocols, service account and version subsets (a MeshService document). Give the output to " +
         "translate, diff or apply (with --mesh auto to use the mesh each cluster runs).\n\n" +
-        "System namespaces (kube-*, istio-*, linkerd*, appmesh-system and mesh control-plane namespaces) are skipped unless " +
+        "System namespaces (kube-*, those of each mesh such as istio-*, linkerd*, appmesh-system, and mesh control-plane namespaces) are skipped unless " +
         "--include-system-namespaces or named with -n.",
       );
     addClusterOptions(cmd);
