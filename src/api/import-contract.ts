@@ -58,14 +58,24 @@ export function isObject(v: unknown): v is Record<string, unknown> {
  */
 export class ImportFacts {
   private readonly byKey = new Map<string, MeshService>();
+  private readonly retracted = new Set<string>();
 
   constructor(services: readonly MeshService[]) {
     for (const s of services) this.byKey.set(`${s.metadata.namespace ?? DEFAULT_NAMESPACE}/${s.metadata.name}`, s);
   }
 
-  /** Every MeshService given, sorted by namespace and name. */
+  /**
+   * Leaves a fact out of the imported documents: the importer found that this "service" is the mesh's
+   * plumbing, not a service of its own (e.g. a Service App Mesh uses only to find a VirtualNode's pods).
+   * Lookups still see it.
+   */
+  retract(namespace: string, name: string): void {
+    this.retracted.add(`${namespace}/${name}`);
+  }
+
+  /** Every MeshService given and not retracted, sorted by namespace and name. */
   get services(): MeshService[] {
-    return [...this.byKey.values()].sort((a, b) => cmp(a.metadata.namespace ?? "", b.metadata.namespace ?? "") || cmp(a.metadata.name, b.metadata.name));
+    return [...this.byKey.entries()].filter(([k]) => !this.retracted.has(k)).map(([, s]) => s).sort((a, b) => cmp(a.metadata.namespace ?? "", b.metadata.namespace ?? "") || cmp(a.metadata.name, b.metadata.name));
   }
 
   /** The MeshService of a service, when given. */
@@ -322,4 +332,22 @@ export function nativeDurationMs(text: unknown): { ms: number; exact: boolean } 
   }
   const rounded = Math.round(total * 1e6) / 1e6;
   return { ms: Math.max(1, Math.ceil(rounded)), exact: Number.isInteger(rounded) && rounded >= 1 };
+}
+
+/**
+ * Relative weights (native route weights: Istio `route[].weight`, App Mesh `weightedTargets[].weight`) →
+ * integer percents summing to 100, as the model's split weights are (largest remainder; ties to the first).
+ */
+export function percents(weights: readonly number[]): number[] {
+  const total = weights.reduce((a, b) => a + b, 0);
+  const raw = weights.map((w) => (w * 100) / total);
+  const out = raw.map(Math.floor);
+  let left = 100 - out.reduce((a, b) => a + b, 0);
+  const order = raw.map((r, i) => [r - Math.floor(r), i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  for (const [, i] of order) {
+    if (left <= 0) break;
+    out[i]++;
+    left--;
+  }
+  return out;
 }

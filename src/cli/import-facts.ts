@@ -8,6 +8,7 @@
 import type { Diagnostic } from "../api/diagnostics.js";
 import type { MeshService } from "../api/generated/model.js";
 import { type NativeObject, nativeDiagnostic } from "../api/import.js";
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../api/ownership.js";
 import { CONTEXTS_ANNOTATION, type PodObject, type ServiceObject, meshServiceOf } from "../kube/discover.js";
 
 const WORKLOADS = new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"]);
@@ -36,6 +37,8 @@ export function servicesOf(objects: readonly NativeObject[], given: readonly Mes
   const diagnostics: Diagnostic[] = [];
   for (const o of objects) {
     if (o.group !== "" || o.kind !== "Service" || have.has(`${o.namespace}/${o.name}`)) continue;
+    // Services unimesh generated (App Mesh's headless <node>-appmesh) are the mesh's, not the application's.
+    if (o.object.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE) continue;
     const svc = { ...(o.object as unknown as ServiceObject), metadata: { ...(o.object as unknown as ServiceObject).metadata, namespace: o.namespace } };
     const d = meshServiceOf(svc, pods, context);
     if (!d) continue;

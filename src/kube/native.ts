@@ -27,6 +27,7 @@ export async function listNative(client: KubeClient, kinds: readonly NativeKind[
   const lists = async <T>(collection: string, namespaced: (ns: string) => string): Promise<T[]> =>
     namespaces.length ? (await Promise.all(namespaces.map((ns) => client.list<T>(namespaced(encodeURIComponent(ns)))))).flat() : client.list<T>(collection);
   for (const k of kinds) {
+    if (k.group === "" && k.kind === "Service") continue; // listed below, for every importer
     const g = groups.find((x) => x.name === k.group);
     const res = g ? await client.resourceFor(g.name ? `${g.name}/${g.preferredVersion}` : "v1", k.kind) : undefined;
     if (!g || !res || !res.verbs.includes("list")) {
@@ -35,7 +36,10 @@ export async function listNative(client: KubeClient, kinds: readonly NativeKind[
     }
     const apiVersion = res.group ? `${res.group}/${res.version}` : res.version;
     const base = res.group ? `/apis/${res.group}/${res.version}` : `/api/${res.version}`;
-    const items = await lists<Record<string, unknown>>(`${base}/${res.name}`, (ns) => `${base}/namespaces/${ns}/${res.name}`);
+    // Cluster-scoped kinds (App Mesh's Mesh) are listed whole, whatever the namespaces.
+    const items = res.namespaced
+      ? await lists<Record<string, unknown>>(`${base}/${res.name}`, (ns) => `${base}/namespaces/${ns}/${res.name}`)
+      : await client.list<Record<string, unknown>>(`${base}/${res.name}`);
     for (const item of items) out.objects.push({ apiVersion, kind: k.kind, ...item });
   }
   out.services = await lists<ServiceObject>("/api/v1/services", (ns) => `/api/v1/namespaces/${ns}/services`);

@@ -5,8 +5,8 @@
  */
 import { describe, expect, test } from "vitest";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
-import { loadModel, istio } from "../../src/index.js";
+import { dirname, join } from "node:path";
+import { appmesh, loadModel, istio, type Adapter } from "../../src/index.js";
 import { readInputs } from "../../src/api/read.js";
 import { roundTrip, semantic } from "./helpers.js";
 
@@ -17,19 +17,27 @@ const cases = [
   ...readdirSync(EXAMPLES).filter((d) => statSync(join(EXAMPLES, d)).isDirectory()).sort().map((d) => ({ name: `example ${d}`, files: [join(EXAMPLES, d)] })),
 ];
 
+const TARGETS: { adapter: Adapter; version: string }[] = [
+  { adapter: istio, version: "1.30" },
+  { adapter: istio, version: "1.22" },
+  { adapter: appmesh, version: "1.13" },
+];
+
 describe.each(cases)("$name", ({ files }) => {
   const { inputs } = readInputs(files);
   const loaded = loadModel(inputs);
-  for (const version of ["1.30", "1.22"]) {
-    test(`istio@${version}`, async (ctx) => {
+  const optionsFile = join(dirname(files[0]), "options.json");
+  const caseOptions: Record<string, { allowApproximations?: string[] }> = existsSync(optionsFile) ? JSON.parse(readFileSync(optionsFile, "utf8")) : {};
+  for (const { adapter, version } of TARGETS) {
+    test(`${adapter.name}@${version}`, async (ctx) => {
       if (!loaded.ok || !loaded.model.trafficPolicies.length && !loaded.model.accessPolicies.length && !loaded.model.mtlsPolicies.length) ctx.skip();
-      // The importer does not read RequestAuthentication, requestPrincipals or request.auth.claims yet (it
-      // reports each as import/unsupported-value or import/looser, never silently): no round trip for them.
+      // The importers do not read RequestAuthentication, requestPrincipals or request.auth.claims yet (they
+      // report each as import/unsupported-value or import/looser, never silently): no round trip for them.
       if (loaded.model.requestAuthentications.length) ctx.skip();
-      const opts = { version, allowApproximations: [] as string[] };
+      const opts = { version, allowApproximations: caseOptions[adapter.name]?.allowApproximations ?? [] };
       let rt;
       try {
-        rt = await roundTrip(loaded.model, istio, opts);
+        rt = await roundTrip(loaded.model, adapter, opts);
       } catch (e) {
         if (/first translation failed/.test((e as Error).message)) ctx.skip();
         throw e;
@@ -38,5 +46,4 @@ describe.each(cases)("$name", ({ files }) => {
       expect(rt.second?.map(semantic)).toEqual(rt.first.map(semantic));
     });
   }
-  void existsSync; void readFileSync;
 });

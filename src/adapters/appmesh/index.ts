@@ -102,4 +102,5 @@ export const appmesh: Adapter = {
   settings: APPMESH_SETTINGS,
   capabilities: () => CAPABILITIES_1_13,
   translate: translateAppMesh,
+  importer: async () => (await import("./import/index.js")).appmeshImporter,
 };

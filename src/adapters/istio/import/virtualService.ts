@@ -31,7 +31,7 @@
  * route, and tcp routes repeating a catch-all http route are the translation of that route.
  */
 import type { Cors, FaultInjection, HeaderMatch, HeaderOps, Headers, Match, Mirror, Redirect, Retries, Rewrite, Route, Source, SplitTarget, StringMatch, Workload } from "../../../api/generated/model.js";
-import { type NativeFields, type NativeObject, isObject, nativeDurationMs } from "../../../api/import-contract.js";
+import { type NativeFields, type NativeObject, isObject, nativeDurationMs, percents } from "../../../api/import-contract.js";
 import { escapePointerToken } from "../../../api/diagnostics.js";
 import { canonicalJson } from "../../../api/model.js";
 import type { PolicyRef } from "../../../api/ownership.js";
@@ -571,17 +571,6 @@ function splitTargets(ii: IstioImport, o: NativeObject, f: NativeFields, p: stri
       `Istio route weights are relative (${weights.join(", ")} of ${total}); the model's are percents summing to 100: ${scaled.join(", ")}${exact ? "" : " (rounded)"}`);
   }
   out.forEach((t, k) => { t.weight = scaled[k]; });
-  return out;
-}
-
-/** Relative weights → integer percents summing to 100 (largest remainder). */
-export function percents(weights: readonly number[]): number[] {
-  const total = weights.reduce((a, b) => a + b, 0);
-  const raw = weights.map((w) => (w * 100) / total);
-  const out = raw.map(Math.floor);
-  let left = 100 - out.reduce((a, b) => a + b, 0);
-  const order = raw.map((r, i) => [r - Math.floor(r), i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
-  for (const [, i] of order) { if (left <= 0) break; out[i]++; left--; }
   return out;
 }
 
