@@ -247,7 +247,7 @@ function source(ii: IstioImport, o: NativeObject, f: NativeFields, p: string, s:
   let ok = true;
   const bad = (at: string, why: string, negated = false) => { fail(at, why, negated); ok = false; };
   for (const k of ["requestPrincipals", "notRequestPrincipals"]) {
-    if (s[k] !== undefined) bad(`${p}/${k}`, `${k} (the end user's JWT) has no equivalent in the model yet (RequestAuthentication is not imported)`, k.startsWith("not"));
+    if (s[k] !== undefined) bad(`${p}/${k}`, `${k} (the end user's JWT) is not imported yet (nor is RequestAuthentication)`, k.startsWith("not"));
   }
   for (const k of ["remoteIpBlocks", "notRemoteIpBlocks"]) {
     if (s[k] !== undefined) bad(`${p}/${k}`, `${k} (the original client address from X-Forwarded-For or PROXY protocol) has no model equivalent; the model's ipBlocks are the direct peer's address`, k.startsWith("not"));

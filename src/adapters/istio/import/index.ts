@@ -13,7 +13,7 @@
  *   selects gets `allow: [{}]` (Istio allows what no DENY denies there; the model denies by default once an
  *   AccessPolicy selects a workload).
  * - PeerAuthentication (peerAuthentication.ts) → MTLSPolicy.
- * - RequestAuthentication (JWT): not in the model yet, an error (invalid tokens would get through); Sidecar
+ * - RequestAuthentication (JWT): not imported yet, an error (invalid tokens would get through); Sidecar
  *   egress restrictions: an error; Gateway, ServiceEntry, WorkloadEntry, WorkloadGroup, Telemetry,
  *   WasmPlugin, ProxyConfig: warnings (outside the model).
  *
@@ -341,7 +341,7 @@ function outsideTheModel(ii: IstioImport, objects: readonly NativeObject[]): voi
     if (o.group === SECURITY && o.kind === "RequestAuthentication") {
       ii.ctx.ignore(o);
       report(ii, o, "", "error", "import/looser",
-        "RequestAuthentication (JWT validation) has no equivalent in the model yet: without it, requests with an invalid token would no longer be refused, and AuthorizationPolicy rules on request principals cannot be imported");
+        "RequestAuthentication (JWT validation) is not imported yet (the model has RequestAuthentication; this importer does not read it): without it, requests with an invalid token would no longer be refused, and AuthorizationPolicy rules on request principals cannot be imported");
     } else if (o.group === NETWORKING && o.kind === "Sidecar") {
       ii.ctx.ignore(o);
       const spec = (o.object.spec ?? {}) as Record<string, unknown>;
