@@ -150,7 +150,7 @@ export interface ImportResult {
 }
 
 /** Kinds in the order documents are written (facts first). */
-const KIND_ORDER = ["MeshService", "MTLSPolicy", "AccessPolicy", "TrafficPolicy"];
+const KIND_ORDER = ["MeshService", "MTLSPolicy", "RequestAuthentication", "AccessPolicy", "TrafficPolicy"];
 
 /** Groups of the Kubernetes objects that are not mesh configuration (the core group's Service aside). */
 const WORKLOAD_GROUPS = new Set(["", "apps", "batch", "autoscaling", "policy", "rbac.authorization.k8s.io", "networking.k8s.io", "discovery.k8s.io", "apiextensions.k8s.io", "admissionregistration.k8s.io", "coordination.k8s.io", "scheduling.k8s.io", "storage.k8s.io", "cert-manager.io"]);

@@ -81,7 +81,7 @@ export function generatedFrom(obj: { metadata?: { labels?: Record<string, string
   const ids = obj.metadata.annotations?.[POLICIES_ANNOTATION] ?? "";
   const out: PolicyRef[] = [];
   for (const id of ids.split(",")) {
-    const m = /^(TrafficPolicy|AccessPolicy|MTLSPolicy)\/([a-z0-9-]+)\/([a-z0-9-]+)$/.exec(id.trim());
+    const m = /^(TrafficPolicy|AccessPolicy|MTLSPolicy|RequestAuthentication)\/([a-z0-9-]+)\/([a-z0-9-]+)$/.exec(id.trim());
     if (m) out.push({ kind: m[1], namespace: m[2], name: m[3], id: m[0] });
   }
   return out;

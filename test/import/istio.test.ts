@@ -268,7 +268,6 @@ spec:
     - from: [{source: {principals: [other.domain/ns/shop/sa/x]}}]
     - when: [{key: "request.headers[x-user]", values: ["admin*"]}]
     - to: [{operation: {hosts: [a.example]}}]
-    - from: [{source: {requestPrincipals: ["*"]}}]
 ---
 apiVersion: security.istio.io/v1
 kind: RequestAuthentication
@@ -287,7 +286,6 @@ spec: {outboundTrafficPolicy: {mode: REGISTRY_ONLY}}
       "error import/looser AuthorizationPolicy/shop/deny-some/spec/rules/1/from/0/source/principals/0",
       "error import/looser AuthorizationPolicy/shop/deny-some/spec/rules/2/when/0/values/0",
       "error import/looser AuthorizationPolicy/shop/deny-some/spec/rules/3/to/0/operation/hosts",
-      "error import/looser AuthorizationPolicy/shop/deny-some/spec/rules/4/from/0/source/requestPrincipals",
       "error import/looser RequestAuthentication/shop/jwt",
       "error import/looser Sidecar/shop/default/spec/outboundTrafficPolicy/mode",
     ]);
@@ -320,6 +318,54 @@ spec:
   rules: [{}]
 `);
     expect(r.lines).toEqual(["error import/looser AuthorizationPolicy/shop/v2-only/spec/selector"]);
+  });
+});
+
+describe("RequestAuthentication", () => {
+  test("jwtRules → issuers; requestPrincipals in from, request.auth.claims and principal in when → the rule's end-user conditions", async () => {
+    const r = await imp(`apiVersion: security.istio.io/v1
+kind: RequestAuthentication
+metadata: {name: web-jwt, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  jwtRules:
+    - issuer: https://idp.example
+      jwksUri: https://idp.example/jwks.json
+      audiences: [web]
+      fromHeaders: [{name: x-jwt, prefix: "Bearer "}]
+      forwardOriginalToken: true
+      outputPayloadToHeader: x-payload
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: web-users, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  rules:
+    - from: [{source: {principals: [cluster.local/ns/shop/sa/front], requestPrincipals: ["https://idp.example/*"]}}]
+      when:
+        - {key: "request.auth.claims[groups]", values: [admin]}
+        - {key: "request.auth.claims[realm][roles]", notValues: [guest]}
+    - when: [{key: request.auth.principal, values: ["*"]}]
+`);
+    expect(r.lines).toEqual(["warning import/unsupported-field RequestAuthentication/shop/web-jwt/spec/jwtRules/0/outputPayloadToHeader"]);
+    expect(doc(r, "RequestAuthentication", "web-jwt").spec).toEqual({
+      destination: { service: "web" },
+      issuers: [{ issuer: "https://idp.example", jwksUri: "https://idp.example/jwks.json", audiences: ["web"], fromHeaders: [{ name: "x-jwt", prefix: "Bearer " }], forwardToken: true }],
+    });
+    expect(doc(r, "AccessPolicy", "web-users").spec.allow).toEqual([
+      { source: { serviceAccounts: ["front"] }, requestPrincipals: ["https://idp.example/*"], claims: { groups: ["admin"] }, notClaims: { realm: { roles: ["guest"] } } },
+      { requestPrincipals: ["*"] },
+    ]);
+  });
+
+  test("a namespace-wide RequestAuthentication cannot be stated per service: import/looser", async () => {
+    const r = await imp(`apiVersion: security.istio.io/v1
+kind: RequestAuthentication
+metadata: {name: ns-jwt, namespace: shop}
+spec: {jwtRules: [{issuer: x, jwksUri: https://x/jwks}]}
+`);
+    expect(r.lines).toEqual(["error import/looser RequestAuthentication/shop/ns-jwt"]);
   });
 });
 

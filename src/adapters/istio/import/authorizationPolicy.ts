@@ -155,11 +155,11 @@ function rule(ii: IstioImport, o: NativeObject, f: NativeFields, p: string, r: R
     ok = false;
   };
   // from[] → sources (undefined: any caller).
-  let sources: (AccessSource | undefined)[] = [undefined];
+  let sources: FromEntry[] = [{ user: {} }];
   if (r.from !== undefined) {
     if (!Array.isArray(r.from)) fail(`${p}/from`, "from must be a list");
     else {
-      const read: AccessSource[] = [];
+      const read: FromEntry[] = [];
       r.from.forEach((e, j) => {
         const s = isObject(e) && isObject(e.source) ? source(ii, o, f, `${p}/from/${j}/source`, e.source, t, fail) : undefined;
         if (s && s !== "never") read.push(s);
@@ -189,7 +189,18 @@ function rule(ii: IstioImport, o: NativeObject, f: NativeFields, p: string, r: R
     for (const op of ops) {
       const merged = and(op, cond);
       if (!merged) continue; // never matches (e.g. disjoint ports): nothing to import
-      out.push({ ...(s ? { source: s } : {}), ...merged });
+      // End-user conditions of the from entry and of when: both must hold.
+      const user: Partial<AccessRule> = {};
+      for (const k of ["requestPrincipals", "notRequestPrincipals"] as const) {
+        const a = s.user[k];
+        const b = merged[k];
+        if (a && b && canonicalJson(a) !== canonicalJson(b)) {
+          fail(`${p}/when`, `${k} given both in from and in when (request.auth.principal) with different values: the model has one ${k} list per rule`, k.startsWith("not"));
+          return undefined;
+        }
+        if (a ?? b) user[k] = (a ?? b) as [string, ...string[]];
+      }
+      out.push({ ...(s.source ? { source: s.source } : {}), ...merged, ...user });
     }
   }
   if (!out.length) {
@@ -209,6 +220,7 @@ function and(op: Partial<AccessRule>, cond: Partial<AccessRule>): Partial<Access
   if (cond.notPorts) out.notPorts = [...new Set([...(out.notPorts ?? []), ...cond.notPorts])].sort((a, b) => a - b) as [number, ...number[]];
   if (cond.headers) out.headers = cond.headers;
   if (cond.notHeaders) out.notHeaders = cond.notHeaders;
+  for (const k of ["claims", "notClaims", "requestPrincipals", "notRequestPrincipals"] as const) if (cond[k]) (out as Record<string, unknown>)[k] = cond[k];
   return out;
 }
 
@@ -218,36 +230,49 @@ function and(op: Partial<AccessRule>, cond: Partial<AccessRule>): Partial<Access
  * are one source (their lists ORed; what unimesh writes: one entry per list); otherwise one source per entry
  * (one model rule each).
  */
-function mergeSources(read: AccessSource[]): (AccessSource | undefined)[] {
-  if (read.length <= 1) return read.length ? read : [undefined];
-  const positives = (s: AccessSource) => (["serviceAccounts", "namespaces", "ipBlocks"] as const).filter((k) => s[k]);
-  const negatives = (s: AccessSource) => canonicalJson({ a: s.notServiceAccounts ?? null, b: s.notNamespaces ?? null, c: s.notIpBlocks ?? null });
-  const key = negatives(read[0]);
-  if (!read.every((s) => negatives(s) === key)) return read;
-  // An entry of negative lists only matches every caller the others could: the negatives alone.
-  if (read.some((s) => positives(s).length === 0)) return [read.find((s) => positives(s).length === 0)!];
+function mergeSources(read: FromEntry[]): FromEntry[] {
+  if (read.length <= 1) return read;
+  const positives = (s: AccessSource | undefined) => (["serviceAccounts", "namespaces", "ipBlocks"] as const).filter((k) => s?.[k]);
+  const negatives = (s: AccessSource | undefined) => canonicalJson({ a: s?.notServiceAccounts ?? null, b: s?.notNamespaces ?? null, c: s?.notIpBlocks ?? null });
+  const key = (e: FromEntry) => canonicalJson({ n: negatives(e.source), u: e.user });
+  if (!read.every((e) => key(e) === key(read[0]))) return read;
+  // An entry without positive lists matches every caller the others could: it alone.
+  const open = read.find((e) => positives(e.source).length === 0);
+  if (open) return [open];
   const merged: AccessSource = {};
-  for (const s of read) {
+  for (const e of read) {
     for (const k of ["serviceAccounts", "namespaces", "ipBlocks"] as const) {
-      const v = s[k];
+      const v = e.source?.[k];
       if (v) merged[k] = [...new Set([...(merged[k] ?? []), ...v])] as [string, ...string[]];
     }
   }
-  const first = read[0];
+  const first = read[0].source!;
   if (first.notServiceAccounts) merged.notServiceAccounts = first.notServiceAccounts;
   if (first.notNamespaces) merged.notNamespaces = first.notNamespaces;
   if (first.notIpBlocks) merged.notIpBlocks = first.notIpBlocks;
-  return [merged];
+  return [{ source: merged, user: read[0].user }];
+}
+
+/** One `from` entry: the callers (undefined: any), and the end-user (JWT) conditions ANDed with them. */
+interface FromEntry {
+  source?: AccessSource;
+  user: Pick<AccessRule, "requestPrincipals" | "notRequestPrincipals">;
 }
 
 type Fail = (at: string, why: string, negated?: boolean) => void;
 
 /** One `from[].source` → a model source; undefined when it cannot be stated (reported), `never` when it matches nobody. */
-function source(ii: IstioImport, o: NativeObject, f: NativeFields, p: string, s: Record<string, unknown>, t: RuleTarget, fail: Fail): AccessSource | "never" | undefined {
+function source(ii: IstioImport, o: NativeObject, f: NativeFields, p: string, s: Record<string, unknown>, t: RuleTarget, fail: Fail): FromEntry | "never" | undefined {
   let ok = true;
   const bad = (at: string, why: string, negated = false) => { fail(at, why, negated); ok = false; };
-  for (const k of ["requestPrincipals", "notRequestPrincipals"]) {
-    if (s[k] !== undefined) bad(`${p}/${k}`, `${k} (the end user's JWT) is not imported yet (nor is RequestAuthentication)`, k.startsWith("not"));
+  // The end user's token (RequestAuthentication): the same syntax and matching as the model's.
+  const user: FromEntry["user"] = {};
+  for (const k of ["requestPrincipals", "notRequestPrincipals"] as const) {
+    if (s[k] === undefined) continue;
+    const l = strings(s[k]);
+    if (!l?.length) { bad(`${p}/${k}`, `${k} must be a non-empty list of strings`, k.startsWith("not")); continue; }
+    user[k] = [...new Set(l)] as [string, ...string[]];
+    f.use(`${p}/${k}`);
   }
   for (const k of ["remoteIpBlocks", "notRemoteIpBlocks"]) {
     if (s[k] !== undefined) bad(`${p}/${k}`, `${k} (the original client address from X-Forwarded-For or PROXY protocol) has no model equivalent; the model's ipBlocks are the direct peer's address`, k.startsWith("not"));
@@ -335,7 +360,7 @@ function source(ii: IstioImport, o: NativeObject, f: NativeFields, p: string, s:
     report(ii, o, p, "info", "import/unsupported-value",
       `serviceAccounts (${[...(istioSas ?? []), ...(notSas ?? [])].join(", ")}) are imported as service accounts of the trust domain ${ii.ctx.trustDomain}`);
   }
-  return out;
+  return { ...(Object.keys(out).length ? { source: out } : {}), user };
 }
 
 /** A lone IP address as a CIDR block (`/32`, `/128`). */
@@ -489,7 +514,29 @@ function conditions(ii: IstioImport, o: NativeObject, f: NativeFields, p: string
       f.use(cp);
       return;
     }
-    fail(`${cp}/key`, `condition ${c.key} has no model equivalent (the model's rule conditions are request headers and destination ports)`, !!notValues && !values);
+    const claim = /^request\.auth\.claims((?:\[[^\[\]]+\])+)$/.exec(c.key);
+    const auth = claim ? [...claim[1].matchAll(/\[([^\[\]]+)\]/g)].map((m) => m[1])
+      : c.key === "request.auth.audiences" ? ["aud"] : c.key === "request.auth.presenter" ? ["azp"] : undefined;
+    if (auth) {
+      // The end user's claims: Istio's matching is the model's (string or list element; *, prefix, suffix).
+      for (const [list, key] of [[values, "claims"], [notValues, "notClaims"]] as const) {
+        if (!list) continue;
+        let tree = (out[key] ??= {}) as Record<string, unknown>;
+        for (const name of auth.slice(0, -1)) tree = (tree[name] ??= {}) as Record<string, unknown>;
+        const last = auth[auth.length - 1];
+        if (tree[last] !== undefined) { fail(cp, `claim ${auth.join(".")} is conditioned twice: the model has one list of values per claim`, key === "notClaims"); ok = false; continue; }
+        tree[last] = [...new Set(list)];
+      }
+      f.use(cp);
+      return;
+    }
+    if (c.key === "request.auth.principal") {
+      if (values) out.requestPrincipals = [...new Set(values)] as [string, ...string[]];
+      if (notValues) out.notRequestPrincipals = [...new Set(notValues)] as [string, ...string[]];
+      f.use(cp);
+      return;
+    }
+    fail(`${cp}/key`, `condition ${c.key} has no model equivalent (the model's rule conditions are request headers, destination ports and the end user's token)`, !!notValues && !values);
     ok = false;
   });
   void escapePointerToken;

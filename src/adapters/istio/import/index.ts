@@ -13,8 +13,8 @@
  *   selects gets `allow: [{}]` (Istio allows what no DENY denies there; the model denies by default once an
  *   AccessPolicy selects a workload).
  * - PeerAuthentication (peerAuthentication.ts) → MTLSPolicy.
- * - RequestAuthentication (JWT): not imported yet, an error (invalid tokens would get through); Sidecar
- *   egress restrictions: an error; Gateway, ServiceEntry, WorkloadEntry, WorkloadGroup, Telemetry,
+ * - RequestAuthentication (requestAuthentication.ts) → RequestAuthentication; Sidecar egress restrictions:
+ *   an error; Gateway, ServiceEntry, WorkloadEntry, WorkloadGroup, Telemetry,
  *   WasmPlugin, ProxyConfig: warnings (outside the model).
  *
  * Names: a generated object's documents are named after the policies of its `unimesh.io/policies`
@@ -31,6 +31,7 @@ import { type IstioImport, istioImport, report } from "./context.js";
 import { type HostRules, destinationRules } from "./destinationRule.js";
 import { type ImportedPeerAuthentication, peerAuthentications } from "./peerAuthentication.js";
 import { type ImportedRateLimit, rateLimits } from "./rateLimit.js";
+import { requestAuthentications } from "./requestAuthentication.js";
 import { type HostRoutes, type ImportedRoute, virtualServices } from "./virtualService.js";
 
 const NETWORKING = "networking.istio.io";
@@ -57,6 +58,7 @@ export const istioImporter: MeshImporter = {
     const limits = rateLimits(ii, of(NETWORKING, "EnvoyFilter"));
     const authz = authorizationPolicies(ii, of(SECURITY, "AuthorizationPolicy"));
     const peers = peerAuthentications(ii, of(SECURITY, "PeerAuthentication"));
+    const jwt = requestAuthentications(ii, of(SECURITY, "RequestAuthentication"));
     outsideTheModel(ii, objects);
     const traffic = trafficPolicies(ii, hosts, drs, limits);
     const docs: ImportedDocument[] = [
@@ -64,6 +66,7 @@ export const istioImporter: MeshImporter = {
       ...meshServices(ii, drs),
       ...accessPolicies(ii, authz),
       ...mtlsPolicies(peers),
+      ...jwt,
     ];
     checkRouteOrder(ii, docs, traffic.routes);
     return docs;
@@ -339,9 +342,7 @@ function outsideTheModel(ii: IstioImport, objects: readonly NativeObject[]): voi
   };
   for (const o of objects) {
     if (o.group === SECURITY && o.kind === "RequestAuthentication") {
-      ii.ctx.ignore(o);
-      report(ii, o, "", "error", "import/looser",
-        "RequestAuthentication (JWT validation) is not imported yet (the model has RequestAuthentication; this importer does not read it): without it, requests with an invalid token would no longer be refused, and AuthorizationPolicy rules on request principals cannot be imported");
+      continue; // requestAuthentication.ts
     } else if (o.group === NETWORKING && o.kind === "Sidecar") {
       ii.ctx.ignore(o);
       const spec = (o.object.spec ?? {}) as Record<string, unknown>;
