@@ -11,7 +11,7 @@ import { request } from "undici";
 import { afterAll, describe, expect, test } from "vitest";
 import { run } from "../../src/cli/main.js";
 import { watchPaths } from "../../src/proxy/watch.js";
-import { freePort } from "../proxy/support.js";
+import { freePort, registryOnFreePorts } from "../proxy/support.js";
 import type { ServiceRegistry } from "../../src/api/generated/proxyConfig.js";
 
 const ROOT = join(import.meta.dirname, "../..");
@@ -20,24 +20,7 @@ const dir = mkdtempSync(join(tmpdir(), "unimesh-up-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The example registry on free ports, its apps run from the example directory. */
-async function registry(into: string): Promise<{ file: string; ingress: number; admin: number }> {
-  const reg = yaml.load(readFileSync(join(EXAMPLE, "registry.yaml"), "utf8")) as ServiceRegistry;
-  reg.spec.admin = { port: await freePort() };
-  const ingress = await freePort();
-  reg.spec.ingresses![0].port = ingress;
-  for (const s of reg.spec.services ?? []) {
-    for (const i of s.instances ?? []) {
-      i.port = await freePort();
-      i.inbound = { port: 0 };
-      if (i.outbound) i.outbound = { port: 0 };
-      i.run = { ...i.run!, cwd: EXAMPLE };
-    }
-  }
-  const file = join(into, "registry.yaml");
-  writeFileSync(file, yaml.dump(reg));
-  return { file, ingress, admin: reg.spec.admin.port! };
-}
+const registry = (into: string) => registryOnFreePorts(into);
 
 /** Runs `unimesh up` in-process; `seen(text)` resolves once stderr contains `text`. */
 function up(argv: string[]) {

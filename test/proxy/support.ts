@@ -7,6 +7,9 @@ import http from "node:http";
 import http2 from "node:http2";
 import net, { type AddressInfo } from "node:net";
 import { Agent, request } from "undici";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import yaml from "js-yaml";
 import { loadModel, translate } from "../../src/index.js";
 import { builtin } from "../../src/adapters/builtin/index.js";
 import { mergeProxyDocuments } from "../../src/proxy/config/merge.js";
@@ -252,4 +255,26 @@ export async function rawCall(port: number, authority: string, target: string, o
     body = out;
   }
   return { status: Number(lines[0].split(" ")[1]), headers, body };
+}
+
+const EXAMPLE = join(import.meta.dirname, "../../examples/bookinfo-local");
+
+/** The example registry on free ports, its apps started from the example directory
+ * (examples/bookinfo-local, shared by the `up` tests of the CLI and of the proxy). */
+export async function registryOnFreePorts(dir: string): Promise<{ file: string; ingress: number; admin: number }> {
+  const reg = yaml.load(readFileSync(join(EXAMPLE, "registry.yaml"), "utf8")) as ServiceRegistry;
+  reg.spec.admin = { port: await freePort() };
+  const ingress = await freePort();
+  reg.spec.ingresses![0].port = ingress;
+  for (const s of reg.spec.services ?? []) {
+    for (const i of s.instances ?? []) {
+      i.port = await freePort();
+      i.inbound = { port: 0 };
+      if (i.outbound) i.outbound = { port: 0 };
+      i.run = { ...i.run!, cwd: EXAMPLE };
+    }
+  }
+  const file = join(dir, "registry.yaml");
+  writeFileSync(file, yaml.dump(reg));
+  return { file, ingress, admin: reg.spec.admin.port! };
 }

@@ -10,30 +10,12 @@ import { join } from "node:path";
 import yaml from "js-yaml";
 import { request } from "undici";
 import { run } from "../../src/cli/main.js";
-import { freePort, rawCall } from "./support.js";
+import { freePort, rawCall, registryOnFreePorts } from "./support.js";
 import type { ServiceRegistry } from "../../src/api/generated/proxyConfig.js";
 
 const ROOT = join(import.meta.dirname, "../..");
 const EXAMPLE = join(ROOT, "examples/bookinfo-local");
 
-/** The example registry on free ports, its apps started from the example directory. */
-async function registryOnFreePorts(dir: string): Promise<{ file: string; ingress: number; admin: number }> {
-  const reg = yaml.load(readFileSync(join(EXAMPLE, "registry.yaml"), "utf8")) as ServiceRegistry;
-  reg.spec.admin = { port: await freePort() };
-  const ingress = await freePort();
-  reg.spec.ingresses![0].port = ingress;
-  for (const s of reg.spec.services ?? []) {
-    for (const i of s.instances ?? []) {
-      i.port = await freePort();
-      i.inbound = { port: 0 };
-      if (i.outbound) i.outbound = { port: 0 };
-      i.run = { ...i.run!, cwd: EXAMPLE };
-    }
-  }
-  const file = join(dir, "registry.yaml");
-  writeFileSync(file, yaml.dump(reg));
-  return { file, ingress, admin: reg.spec.admin.port! };
-}
 
 async function get(url: string, headers: Record<string, string> = {}) {
   const r = await request(url, { headers });
