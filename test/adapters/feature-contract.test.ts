@@ -14,6 +14,9 @@ import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { FEATURES, type Feature, loadModel, translate, type Adapter, type Capabilities, type Diagnostic, type KubeObject, type Model, type TranslateContext } from "../../src/index.js";
 import { featureUses, undeclaredUses } from "../../src/api/feature-use.js";
+import { type FeatureModule, deriveCapabilities, full, none, refusedFeature } from "../../src/api/feature-module.js";
+import { linkerd } from "../../src/adapters/linkerd/index.js";
+import { LINKERD_FEATURES } from "../../src/adapters/linkerd/features/index.js";
 import { GOLDEN_TARGETS } from "../support/targets.js";
 import { cli } from "../cli/helpers.js";
 
@@ -193,5 +196,47 @@ describe("declared capabilities agree with what the shipped adapters do", () => 
       expect.stringContaining("declares faultInjection none but says nothing about /spec"),
       "declares faultInjection none but translates its golden case without an error or an approximation",
     ]));
+  });
+});
+
+// ------------------------------------------------------------------------------ feature modules
+
+/** The adapters whose capabilities are derived from their feature modules, with those modules. */
+const MODULAR: readonly [Adapter, readonly FeatureModule[]][] = [[linkerd, LINKERD_FEATURES]];
+
+describe("capabilities are derived from the feature modules", () => {
+  test.each(MODULAR.map(([a, m]) => [a.name, a, m] as const))("%s: capabilities(version) is what its modules declare, for every version", (_name, adapter, modules) => {
+    for (const v of adapter.versions) expect(adapter.capabilities(v)).toEqual(deriveCapabilities(modules, v));
+  });
+
+  test.each(MODULAR.map(([a, m]) => [a.name, a, m] as const))("%s: every feature is owned by exactly one module", (_name, adapter, modules) => {
+    const owners = modules.flatMap((m) => m.features);
+    expect([...owners].sort()).toEqual([...FEATURES].sort());
+    expect(() => deriveCapabilities(modules, adapter.defaultVersion)).not.toThrow();
+  });
+
+  test("deriveCapabilities refuses a feature owned twice, a feature nobody owns, a declaration for a feature the module does not own", () => {
+    const rest = FEATURES.filter((f) => f !== "cors" && f !== "mirror").map((f) => refusedFeature(f, "no"));
+    const cors = refusedFeature("cors", "no");
+    expect(() => deriveCapabilities([...rest, cors, refusedFeature("mirror", "no"), cors], "1")).toThrow(/cors is owned by two feature modules/);
+    expect(() => deriveCapabilities([...rest, cors], "1")).toThrow(/no feature module owns mirror/);
+    const liar: FeatureModule = { features: ["mirror"], capabilities: () => ({ mirror: none("no"), cors: full("x") }) };
+    expect(() => deriveCapabilities([...rest, cors, liar], "1")).toThrow(/declares capabilities for cors, mirror/);
+  });
+
+  test("a module whose declaration disagrees with its code is caught on the feature's golden case", () => {
+    const t = GOLDEN_TARGETS.find((x) => x.adapter === linkerd && x.version === linkerd.defaultVersion)!;
+    // features/faultInjection.ts refuses fault injection; a module declaring it full is caught.
+    const lying = LINKERD_FEATURES.map((m) => (m.features.includes("faultInjection") ? { features: m.features, capabilities: () => ({ faultInjection: full("x") }) } : m));
+    const boasting: Adapter = { ...linkerd, capabilities: (v) => deriveCapabilities(lying, v) };
+    const faults = goldenCase("faultInjection");
+    const found = contractViolations(boasting, t.version, "faultInjection", faults.model, []);
+    expect(found).not.toEqual([]);
+    for (const v of found) expect(v).toMatch(/^declares faultInjection full but reports adapter\/unsupported-feature/);
+    // features/retries.ts translates retries: a module declaring them none is caught.
+    const modest = LINKERD_FEATURES.map((m) => (m.features.includes("retries") ? refusedFeature("retries", "no") : m));
+    const shy: Adapter = { ...linkerd, capabilities: (v) => deriveCapabilities(modest, v) };
+    const retries = goldenCase("retries");
+    expect(contractViolations(shy, t.version, "retries", retries.model, [])).not.toEqual([]);
   });
 });

@@ -12,7 +12,12 @@
  * - any caller, authenticated or not → a `NetworkAuthentication` with `0.0.0.0/0` and `::/0`.
  * (Without a NetworkAuthentication, Linkerd only admits clients from its `clusterNetworks`.)
  */
-import type { ResolvedSource } from "../../../api/model.js";
+import type { KubeObject } from "../../../api/adapter.js";
+import type { Entry, ResolvedSource } from "../../../api/model.js";
+import { dnsSubdomain } from "../../../api/names.js";
+import { objectMeta } from "../../../api/ownership.js";
+import type { LinkerdContext } from "../context.js";
+import { POLICY_V1ALPHA1, type TargetRef } from "../resources.js";
 
 /** A set of callers. `anyone` includes unauthenticated clients; `authenticated` any meshed identity. */
 export interface Callers {
@@ -135,4 +140,58 @@ export function describeCallers(c: Callers): string {
 /** Linkerd's identity of a service account: `<sa>.<ns>.serviceaccount.identity.linkerd.<trust domain>`. */
 export function linkerdIdentity(namespace: string, serviceAccount: string, trustDomain: string): string {
   return `${serviceAccount}.${namespace}.serviceaccount.identity.linkerd.${trustDomain}`;
+}
+
+const ALL_NETWORKS = [{ cidr: "0.0.0.0/0" }, { cidr: "::/0" }];
+
+/**
+ * The AuthorizationPolicies (and authentications) that let `callers` reach `target`. Objects are named
+ * `<base>-<what>`; `strict` keeps unauthenticated clients out (any caller → any meshed identity; IP
+ * blocks → IP blocks AND a meshed identity).
+ */
+export function authorizations(lc: LinkerdContext, ns: string, target: TargetRef, base: string, callers: Callers, strict: boolean, from: Iterable<Entry<any>>): KubeObject[] {
+  const src = [...from];
+  const out: KubeObject[] = [];
+  let c = callers;
+  if (c.anyone && strict) c = { ...NOBODY, authenticated: true };
+  const policy = (name: string, refs: TargetRef[]): KubeObject => ({
+    apiVersion: POLICY_V1ALPHA1, kind: "AuthorizationPolicy",
+    metadata: objectMeta(name, ns, src),
+    spec: { requiredAuthenticationRefs: refs, targetRef: target }, // keys sorted: kept as they are by translate()
+  });
+  const meshTls = (name: string, identities: string[]): KubeObject => ({
+    apiVersion: POLICY_V1ALPHA1, kind: "MeshTLSAuthentication",
+    metadata: objectMeta(name, ns, src), spec: { identities },
+  });
+  const network = (name: string, networks: { cidr: string }[]): KubeObject => ({
+    apiVersion: POLICY_V1ALPHA1, kind: "NetworkAuthentication",
+    metadata: objectMeta(name, ns, src), spec: { networks },
+  });
+  const ref = (kind: string, name: string): TargetRef => ({ group: "policy.linkerd.io", kind, name });
+  if (c.anyone) {
+    const name = dnsSubdomain(base, "any");
+    out.push(network(name, ALL_NETWORKS), policy(name, [ref("NetworkAuthentication", name)]));
+    return out;
+  }
+  const td = lc.model.trustDomain;
+  const identities = c.authenticated ? ["*"] : [
+    ...c.sas.map((s) => { const [n, sa] = s.split("/"); return linkerdIdentity(n, sa, td); }),
+    ...c.namespaces.map((n) => `*.${n}.serviceaccount.identity.linkerd.${td}`),
+  ];
+  if (identities.length) {
+    const name = dnsSubdomain(base, "identities");
+    out.push(meshTls(name, identities), policy(name, [ref("MeshTLSAuthentication", name)]));
+  }
+  if (c.ipBlocks.length) {
+    const name = dnsSubdomain(base, "networks");
+    const refs = [ref("NetworkAuthentication", name)];
+    out.push(network(name, c.ipBlocks.map((cidr) => ({ cidr }))));
+    if (strict) {
+      const authn = dnsSubdomain(base, "authenticated");
+      out.push(meshTls(authn, ["*"]));
+      refs.push(ref("MeshTLSAuthentication", authn));
+    }
+    out.push(policy(name, refs));
+  }
+  return out;
 }

@@ -13,6 +13,19 @@ import type { HeaderOps, Headers, TrafficPolicy } from "../../../api/generated/m
 import type { LinkerdContext } from "../context.js";
 import type { HeaderFilter, RouteFilter } from "../resources.js";
 import { HTTP_TOKEN } from "../matching.js";
+import { type FeatureModule, full, partial } from "../../../api/feature-module.js";
+import { versionFacts } from "../versions.js";
+
+/** What Linkerd can do of `headers`, per version. */
+export const headersFeature: FeatureModule = {
+  features: ["headers"],
+  capabilities: (version) => ({
+    headers: versionFacts(version).legacy
+      ? partial("policy.linkerd.io HTTPRoute RequestHeaderModifier", "No response header changes for a whole route (no ResponseHeaderModifier on policy.linkerd.io HTTPRoute rules; a split target's backendRefs filters have it).")
+      : full("HTTPRoute RequestHeaderModifier / ResponseHeaderModifier filters"),
+  }),
+};
+
 
 /** Keys in sorted order (add, remove, set), as translate() writes them: it then keeps the object as it is. */
 function headerFilter(ops: HeaderOps): HeaderFilter {

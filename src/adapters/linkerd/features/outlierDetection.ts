@@ -29,6 +29,21 @@ import { objectMeta } from "../../../api/ownership.js";
 import type { KubeObject } from "../../../api/adapter.js";
 import type { LinkerdContext } from "../context.js";
 import { PATCH_ANNOTATION, PATCH_ANNOTATION_VALUE } from "../resources.js";
+import { type FeatureModule, partial } from "../../../api/feature-module.js";
+import { versionFacts } from "../versions.js";
+
+/** What Linkerd can do of `outlierDetection`, per version. */
+export const outlierDetectionFeature: FeatureModule = {
+  features: ["outlierDetection"],
+  capabilities: (version) => ({
+    outlierDetection: versionFacts(version).legacy
+      ? partial("Service annotations balancer.linkerd.io/failure-accrual* (server-side-apply patch)",
+        "Consecutive failures only; no ejection cap (approximation unbounded-ejection); not with a ServiceProfile (retries).")
+      : partial("Service annotations balancer.linkerd.io/failure-accrual* (server-side-apply patch)",
+        "Consecutive failures only (gateway errors only when implied by the 5xx limit); no ejection cap (approximation unbounded-ejection)."),
+  }),
+};
+
 
 /** Envoy's default max_ejection_time (Istio does not expose it), the cap of the ejection backoff. */
 const MAX_EJECTION_MS = 300_000;

@@ -14,6 +14,15 @@ import type { Redirect } from "../../../api/generated/model.js";
 import type { LinkerdContext } from "../context.js";
 import type { RequestRedirect, RouteFilter } from "../resources.js";
 import { isDnsSubdomain } from "../../../api/names.js";
+import { type FeatureModule, partial } from "../../../api/feature-module.js";
+import { routeVia } from "./match.js";
+
+/** What Linkerd can do of `redirect`, per version. */
+export const redirectFeature: FeatureModule = {
+  features: ["redirect"],
+  capabilities: (version) => ({ redirect: partial(`${routeVia(version)} RequestRedirect filter`, "Status 301 or 302 only.") }),
+};
+
 
 export function redirectFilter(lc: LinkerdContext, r: EffectiveRoute, redirect: Redirect, pointer: string): RouteFilter | undefined {
   const status = redirect.statusCode ?? 301;

@@ -1,5 +1,5 @@
 /**
- * Features `retries` and `timeout`.
+ * Feature `retries` (timeouts: timeout.ts).
  *
  * Linkerd 2.16+ (`2.16/reference/retries.md`, `timeouts.md`; policy controller
  * `outbound/index/http.rs` `parse_http_retry`, `outbound/index.rs` `parse_timeouts`), as annotations on
@@ -34,22 +34,26 @@ import type { Retries } from "../../../api/generated/model.js";
 import { formatDuration, parseDuration } from "../../../api/duration.js";
 import type { LinkerdContext } from "../context.js";
 import { DEFAULT_RETRY_ON } from "../../../api/model.js";
+import { type FeatureModule, partial } from "../../../api/feature-module.js";
+import { versionFacts } from "../versions.js";
+import { effectiveTimeoutMs } from "./timeout.js";
+
+/** What Linkerd can do of `retries`, per version. */
+export const retriesFeature: FeatureModule = {
+  features: ["retries"],
+  capabilities: (version) => ({
+    retries: versionFacts(version).legacy
+      ? partial("ServiceProfile routes[].isRetryable + retryBudget",
+        "No attempt count (a Service-wide retry budget: approximation retry-budget), no per-try timeout, retries 5xx only; the ServiceProfile makes Linkerd ignore the Service's HTTPRoutes and failure accrual.")
+      : partial("HTTPRoute/GRPCRoute annotations retry.linkerd.io/limit, /timeout, /http, /grpc",
+        "Retries status codes (and always REFUSED_STREAM), never connect-failure or reset; no back-off setting."),
+  }),
+};
 
 /** The model's retry conditions when `retryOn` is omitted. */
 export { DEFAULT_RETRY_ON };
 
 const GRPC_CONDITIONS = new Set(["cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable"]);
-
-/** Request timeout of a route in ms, with a per-try timeout of a route without retries folded in. */
-export function effectiveTimeoutMs(r: EffectiveRoute): number | undefined {
-  const t = r.timeout?.value;
-  const rt = r.retries?.value;
-  if (rt && rt.attempts === 0 && rt.perTryTimeout) {
-    const per = parseDuration(rt.perTryTimeout);
-    if (per !== undefined && (t === undefined || per < t)) return per;
-  }
-  return t;
-}
 
 /** True when the route retries (attempts > 0). */
 export function hasRetries(r: EffectiveRoute): boolean {

@@ -24,7 +24,8 @@ import { serviceHost } from "../../../api/names.js";
 import type { LinkerdContext } from "../context.js";
 import { SERVICE_PROFILE_V1ALPHA2, type ServiceProfileRoute } from "../resources.js";
 import { type MatchSpec, pathRegex } from "../matching.js";
-import { effectiveTimeoutMs, hasRetries, legacyRetryable } from "./retries.js";
+import { hasRetries, legacyRetryable } from "./retries.js";
+import { effectiveTimeoutMs } from "./timeout.js";
 
 /** The retry budget written with retries: Linkerd's defaults, explicitly. */
 export const DEFAULT_RETRY_BUDGET = { minRetriesPerSecond: 10, retryRatio: 0.2, ttl: "10s" } as const;

@@ -15,6 +15,16 @@ import { dnsLabel } from "../../../api/names.js";
 import type { LinkerdContext } from "../context.js";
 import type { BackendRef } from "../resources.js";
 import { backendHeaderFilters } from "./headers.js";
+import { type FeatureModule, full } from "../../../api/feature-module.js";
+import { routeVia } from "./match.js";
+
+/** What Linkerd can do of `split`, per version. */
+export const splitFeature: FeatureModule = {
+  features: ["split"],
+  capabilities: (version) => ({
+    split: full(`${routeVia(version)} rules[].backendRefs[].weight`, "Subsets are Services named <service>-<subset>, which must exist (unimesh does not create Services)."),
+  }),
+};
 
 /** Name of the Service that stands for a subset: `<service>-<subset>` (a DNS-1123 label). */
 export function subsetServiceName(service: string, subset: Subset): string {
