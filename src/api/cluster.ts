@@ -128,16 +128,8 @@ export function imageTag(image: string | undefined): string | undefined {
   return colon > slash ? noDigest.slice(colon + 1) : undefined;
 }
 
-/** Orders versions newest first (numeric fields compared as numbers). */
-export function compareVersionsDesc(a: string, b: string): number {
-  const na = a.match(/\d+/g)?.map(Number) ?? [];
-  const nb = b.match(/\d+/g)?.map(Number) ?? [];
-  for (let i = 0; i < Math.max(na.length, nb.length); i++) {
-    const d = (nb[i] ?? -1) - (na[i] ?? -1);
-    if (d) return d;
-  }
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+/** Orders versions newest first (numeric fields compared as numbers): see ./versions.ts. */
+export { compareVersionsDesc } from "./versions.js";
 
 /** The versions a CRD declares. */
 export const crdVersions = (c: CrdObject) => c.spec.versions ?? [];

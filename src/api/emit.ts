@@ -5,8 +5,8 @@ import type { KubeObject } from "./adapter.js";
 /** Output formats of `translate`. */
 export type OutputFormat = "yaml" | "json";
 
-/** js-yaml's options for every dump: the fast writer below produces exactly what they produce. */
-const DUMP_OPTIONS: yaml.DumpOptions = { noRefs: true, lineWidth: -1, sortKeys: false, quotingType: '"' };
+/** js-yaml's options for every dump: the fast writer below produces exactly what they produce (test/api/emit-property.test.ts holds it to them). @internal */
+export const DUMP_OPTIONS: yaml.DumpOptions = { noRefs: true, lineWidth: -1, sortKeys: false, quotingType: '"' };
 
 /**
  * YAML stream: one document per object, `---` separated, keys in the order given (translate()

@@ -428,10 +428,17 @@ function search(p: Prepared, ptr: string): Located | undefined {
       if (hit < 0) break;
       // The item's content: after "- " and any anchor/tag, on this line or (when nothing is left) below.
       const after = itemContentOffset(p, hit, col);
-      found = { line: hit, column: col + after + 1 };
       const end = regionEnd(p, ITEM, hit, col, to);
-      if (restIsEmpty(p, hit, col + after)) { from = hit + 1; firstCol = -1; }
-      else { from = hit; firstCol = col + after; }
+      if (restIsEmpty(p, hit, col + after)) {
+        // The content starts on a later line (`-` alone, or only an anchor or tag): it is located there.
+        let below = hit + 1;
+        while (below < end && info[below * 4 + COL] < 0) below++;
+        found = below < end ? { line: below, column: info[below * 4 + COL] + 1 } : { line: hit, column: col + after + 1 };
+        from = hit + 1; firstCol = -1;
+      } else {
+        found = { line: hit, column: col + after + 1 };
+        from = hit; firstCol = col + after;
+      }
       to = end;
       continue;
     }
@@ -450,11 +457,11 @@ function search(p: Prepared, ptr: string): Located | undefined {
         const plain = plainKeyLength(p, i, c);
         if (plain >= 0) {
           const start = info[i * 4 + START] + c;
-          k = p.text.slice(start, start + (plain >> 8));
+          k = plainKey(p.text.slice(start, start + (plain >> 8)));
           length = plain & 0xff;
         } else {
           const m = KEY.exec(lineText(p, i).slice(c));
-          k = m ? m[1] ?? m[2] ?? m[3] : undefined;
+          k = m ? (m[1] !== undefined ? doubleQuotedKey(m[1]) : m[2] !== undefined ? m[2].replace(/''/g, "'") : plainKey(m[3])) : undefined;
           length = m ? m[0].length : 0;
         }
         if (k !== undefined && !keys.has(k)) keys.set(k, { line: i, length });
@@ -583,7 +590,34 @@ function plainKeyLength(p: Prepared, i: number, c: number): number {
 
 const SEQ_ITEM = /^-(\s|$)/;
 /** A mapping key at the start of a line: "quoted", 'quoted' or plain (lazily, up to the first `: `). */
-const KEY = /^(?:"([^"]*)"|'([^']*)'|(.*?))\s*:(?:\s|$)/;
+const KEY = /^(?:"((?:[^"\\]|\\.)*)"|'((?:[^']|'')*)'|(.*?))\s*:(?:\s|$)/;
+
+/**
+ * A plain key as js-yaml's value has it: the text of what it resolves to in the CORE schema (`0x1F` is
+ * the key "31", `~` is "null", `TRUE` is "true"). Only keys that can be something else than a string
+ * (a digit, sign, `.` or `~` first, or one of the null and boolean words) are resolved.
+ */
+function plainKey(k: string): string {
+  const c = k.charCodeAt(0);
+  if (!((c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46 || c === 126 || RESOLVED_WORDS.has(k))) return k;
+  try {
+    const v: unknown = yaml.load(k, { schema: yaml.CORE_SCHEMA });
+    return v !== null && typeof v === "object" ? k : String(v);
+  } catch {
+    return k;
+  }
+}
+const RESOLVED_WORDS = new Set(["null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE"]);
+
+/** The text of a double-quoted key (between the quotes), its escapes (`\"`, `\\`, `\u00e9`...) read by js-yaml. */
+function doubleQuotedKey(k: string): string {
+  if (!k.includes("\\")) return k;
+  try {
+    return String(yaml.load(`"${k}"`));
+  } catch {
+    return k;
+  }
+}
 
 /**
  * The documents located in lately (at most {@link PREPARED_MAX}, most recent first; the oldest is

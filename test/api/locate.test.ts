@@ -240,3 +240,25 @@ describe("comments, blank lines, later start lines", () => {
     expect(locatePointer(docs[1], "/b/c")).toEqual({ line: 4, column: 3 });
   });
 });
+
+describe("found by the property test against the yaml package (test/api/locate-property.test.ts)", () => {
+  test("an item whose content starts on the next line is located there", () => {
+    expect(at("-\n - 0\n", "/0")).toEqual({ line: 2, column: 2 });
+    expect(at("a:\n  - &x\n    b: 1\n", "/a/0")).toEqual({ line: 3, column: 5 });
+  });
+
+  test("quoted keys with escapes, plain keys that resolve to other text", () => {
+    const t = y`
+      'it''s': 1
+      "a\"b": 2
+      "caf\u00e9": 3
+      0x1F: 4
+      ~: 5
+    `;
+    expect(at(t, "/it's")).toEqual({ line: 1, column: 1 });
+    expect(at(t, '/a"b')).toEqual({ line: 2, column: 1 });
+    expect(at(t, "/café")).toEqual({ line: 3, column: 1 });
+    expect(at(t, "/31")).toEqual({ line: 4, column: 1 });
+    expect(at(t, "/null")).toEqual({ line: 5, column: 1 });
+  });
+});
