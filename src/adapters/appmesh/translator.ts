@@ -32,58 +32,30 @@
  */
 import type { KubeObject, TranslateContext } from "../../api/adapter.js";
 import { durationUnitValue } from "../../api/duration.js";
-import { type EffectiveRoute, type Entry, type Model, type Subset, cmp, isCatchAll, shortHash, subsetSetting } from "../../api/model.js";
+import { type DestinationView, type Entry, type Model, type Subset, cmp, subsetSetting } from "../../api/model.js";
 import { dnsLabel } from "../../api/names.js";
 import { objectMeta } from "../../api/ownership.js";
-import { APPMESH_DEFAULT_REQUEST_TIMEOUT_MS, Tx } from "./context.js";
-import { accessOf, allowedCallers, policyPointer, reportAccessScopes } from "./features/access.js";
+import { Tx } from "./context.js";
+import { accessOf, allowedCallers, policyPointer } from "./features/access.js";
 import { connectionPool } from "./features/connectionPool.js";
-import { checkTcpMatch, grpcMatch, httpMatch } from "./features/match.js";
 import { checkAccessEgress, meshObject, reportDeprecation } from "./features/mesh.js";
 import { checkMtlsPolicies, clientPolicyTls, listenerModes, listenerTls, notePodOnlyPorts } from "./features/mtls.js";
 import { outlierDetection } from "./features/outlierDetection.js";
-import { disabledRetryPolicy, retryPolicy } from "./features/retries.js";
-import { requestBound, routeTimeout } from "./features/timeout.js";
-import { checkDestinationFeatures, checkRouteFeatures } from "./features/unsupported.js";
+import { refuseLoadBalancer } from "./features/loadBalancer.js";
+import { refuseRateLimit } from "./features/rateLimit.js";
+import { refuseRequestAuthentication } from "./features/requestAuthentication.js";
+import { reportAccessScopes } from "./features/scope.js";
+import { refuseSubsetSettings } from "./features/subsetSettings.js";
+import { NodeNames, type Raise, type SubsetNode, type SubsetNodes, buildRouter, raiseListener } from "./routes.js";
 import {
-  APPMESH_API_VERSION, type AmRoute, type GrpcRoute, type HttpRoute, type ListenerConnectionPool, type ListenerOutlierDetection,
-  type PortMapping, type ServiceObject, type TcpRoute, type VirtualNodeBackend, type VirtualNodeListener, type VirtualNodeObject,
-  type VirtualNodeSpec, type VirtualRouterObject, type VirtualServiceObject, type WeightedTarget,
+  APPMESH_API_VERSION, type ListenerConnectionPool, type ListenerOutlierDetection, type PortMapping, type ServiceObject,
+  type VirtualNodeBackend, type VirtualNodeListener, type VirtualNodeObject, type VirtualNodeSpec, type VirtualRouterObject,
+  type VirtualServiceObject,
 } from "./resources.js";
-import { NamespacedMap, type PortInfo, ServiceIndex, type ServiceNode } from "./services.js";
-import { refuseRequestAuthentication } from "../shared/request-auth.js";
+import { ServiceIndex, type ServiceNode } from "./services.js";
 
-/** Highest route priority App Mesh accepts (`Route.priority`, 0-1000). */
-const MAX_PRIORITY = 1000;
-/** Most weighted targets per route (`weightedTargets`, maxItems 10). */
-const MAX_TARGETS = 10;
-
-/** A routing-only VirtualNode for one subset. */
-interface SubsetNode {
-  node: ServiceNode;
-  subset: Subset;
-  vnName: string;
-}
-
-/**
- * Routing-only VirtualNodes created so far, per service (a list: a service has a few subsets, and a
- * Map per service would cost more than scanning them).
- */
-type SubsetNodes = Map<ServiceNode, SubsetNode[]>;
-
-/**
- * Longest request timeout (ms) above App Mesh's 15s default per VirtualNode (`namespace/name`) and
- * listener port; `callersOf`: per destination, the longest such timeout of its routes, which its callers'
- * VirtualNodes (the source of the conversation) need on their listeners too.
- */
-type Raise = Map<string, Map<number, number>> & { callersOf: Map<ServiceNode, number> };
-
-/** Raises the listener timeout of VirtualNode `key` (`namespace/name`) on `port` to at least `ms`. */
-function raiseListener(raise: Raise, key: string, port: number, ms: number): void {
-  let byPort = raise.get(key);
-  if (!byPort) raise.set(key, (byPort = new Map()));
-  byPort.set(port, Math.max(byPort.get(port) ?? 0, ms));
-}
+/** Destination-level features App Mesh cannot express: each reports its use. */
+const DESTINATION_REFUSALS: readonly ((tx: Tx, v: DestinationView) => void)[] = [refuseSubsetSettings, refuseLoadBalancer, refuseRateLimit];
 
 /**
  * The source side of long timeouts: every listener of each caller allowed to call a destination whose
@@ -122,7 +94,7 @@ interface State {
 export function translateAppMesh(model: Model, ctx: TranslateContext): KubeObject[] {
   const tx = new Tx(model, ctx);
   reportDeprecation(tx);
-  refuseRequestAuthentication(model, ctx, `App Mesh ${ctx.version}`, "the controller configures no jwt_authn filter in its Envoys and VirtualNodes have no token settings");
+  refuseRequestAuthentication(model, ctx);
   const index = new ServiceIndex(tx);
   checkSelectorOverlaps(tx, index);
   checkMtlsPolicies(tx, index);
@@ -152,7 +124,7 @@ function routersAndServices(state: State): { routers: VirtualRouterObject[]; vir
   const virtualServices: VirtualServiceObject[] = [];
   for (const node of index.nodes) {
     const v = node.view;
-    if (v) checkDestinationFeatures(tx, v);
+    if (v) for (const refuse of DESTINATION_REFUSALS) refuse(tx, v);
     if (!node.ports.length) {
       if (v?.trafficPolicies.length) {
         for (const p of v.trafficPolicies) {
@@ -323,228 +295,6 @@ function nodePolicies(tx: Tx, node: ServiceNode, more?: readonly Entry<any>[]): 
   return from;
 }
 
-/** One route of a VirtualRouter before it gets its priority: its kind and that kind's body. */
-type RouteBody =
-  | { kind: "httpRoute" | "http2Route"; body: HttpRoute }
-  | { kind: "grpcRoute"; body: GrpcRoute }
-  | { kind: "tcpRoute"; body: TcpRoute };
-
-/** `VirtualRouter.spec.routes[]` entry, keys in sorted order (`tcpRoute` sorts after `priority`). */
-function amRoute(name: string, priority: number, r: RouteBody): AmRoute {
-  switch (r.kind) {
-    case "grpcRoute": return { grpcRoute: r.body, name, priority };
-    case "http2Route": return { http2Route: r.body, name, priority };
-    case "httpRoute": return { httpRoute: r.body, name, priority };
-    case "tcpRoute": return { name, priority, tcpRoute: r.body };
-  }
-}
-
-/** The routes of one destination's VirtualRouter. */
-function buildRouter(tx: Tx, node: ServiceNode, names: NodeNames, raise: Raise, subsets: SubsetNodes): AmRoute[] {
-  const v = node.view;
-  const multi = node.ports.length > 1;
-  const list = new RouteList(tx, node);
-  const table = v?.routes ?? [];
-  for (const r of table) {
-    if (!checkRouteFeatures(tx, r)) continue;
-    const ports = r.port ? portsNumbered(node, r.port) : node.ports;
-    if (!r.port && ports.length && !v!.portsDeclared) {
-      // Not silent: the route reaches only the ports other policies name; the service may have more.
-      tx.report(r.policy, "/spec/destination", "warning", "adapter/unsupported-value", "match",
-        `this policy applies to every port of ${node.namespace}/${node.name}, and ${tx.mesh} routes per VirtualRouter listener port; its ports are not declared, so its routes go only to the port${ports.length > 1 ? "s" : ""} other policies name (${ports.map((p) => p.port).join(", ")}) and any other port gets no App Mesh route: declare the ports in a MeshService, or set destination.port`);
-    }
-    const base = r.name ? `${r.policy.name}-${r.name}` : r.index === null ? r.policy.name : `${r.policy.name}-${r.index}`;
-    for (const port of ports) {
-      const name = list.unique(ports.length > 1 ? `${base}-${port.port}` : base);
-      const route = buildRoute(tx, node, r, port, multi, names, raise, subsets);
-      if (route) list.push(name, route, r);
-    }
-  }
-  if (multi && node.ports.some((p) => p.protocol === "grpc")) {
-    tx.ctx.reportGlobal({
-      code: "adapter/unsupported-value", severity: "warning",
-      message: `VirtualRouter ${node.namespace}/${node.name} has several listeners and a grpc one: its grpcRoutes carry match.port as App Mesh requires, but aws-app-mesh-controller-for-k8s#715 (open) reports the controller not passing grpcRoute.match.port on, after which App Mesh rejects the router ("Route must define a port match criteria"); check the VirtualRouter's status, or give the gRPC port its own service`,
-    });
-  }
-  // A plain default route per port that no catch-all route of every caller covers.
-  for (const port of node.ports) {
-    if (coveredByCatchAll(table, port.port)) continue;
-    list.push(list.unique(multi ? `default-${port.port}` : "default"), defaultRoute(node, port, multi));
-  }
-  return list.routes;
-}
-
-/** The routes of one VirtualRouter as they are added: priorities in order, names made unique. */
-class RouteList {
-  readonly routes: AmRoute[] = [];
-  private readonly used = new Set<string>();
-  constructor(private readonly tx: Tx, private readonly node: ServiceNode) {}
-
-  /** `base`, or the first of `base-2`, `base-3`, ... not used yet; taken by the call. */
-  unique(base: string): string {
-    let name = base;
-    for (let i = 2; this.used.has(name); i++) name = `${base}-${i}`;
-    this.used.add(name);
-    return name;
-  }
-
-  /** Appends a route with the next priority; past the highest priority App Mesh accepts, an error. */
-  push(name: string, route: RouteBody, r?: EffectiveRoute): void {
-    const { tx, node, routes } = this;
-    if (routes.length > MAX_PRIORITY) {
-      const msg = `${tx.mesh} route priorities run from 0 to ${MAX_PRIORITY} (VirtualRouter.spec.routes[].priority), and ${node.namespace}/${node.name} needs more routes; merge routes`;
-      if (r) tx.unsupportedValue(r.policy, r.pointer, "match", msg);
-      else tx.ctx.reportGlobal({ code: "adapter/unsupported-value", severity: "error", message: msg });
-    }
-    routes.push(amRoute(name, routes.length, route));
-  }
-}
-
-/** The ports of a service numbered `port` (Service port). */
-function portsNumbered(node: ServiceNode, port: number): PortInfo[] {
-  const out: PortInfo[] = [];
-  for (const p of node.ports) if (p.port === port) out.push(p);
-  return out;
-}
-
-/** The port of a service numbered `port` (Service port), if any. */
-function portNumbered(node: ServiceNode, port: number): PortInfo | undefined {
-  for (const p of node.ports) if (p.port === port) return p;
-  return undefined;
-}
-
-/** True when a catch-all route for every caller covers the Service port. */
-function coveredByCatchAll(table: readonly EffectiveRoute[], port: number): boolean {
-  for (const r of table) if (!r.source && isCatchAll(r) && (!r.port || r.port === port)) return true;
-  return false;
-}
-
-/** One App Mesh route for one model route on one Service port; undefined when it cannot be expressed (reported). */
-function buildRoute(
-  tx: Tx, node: ServiceNode, r: EffectiveRoute, port: PortInfo, multi: boolean,
-  names: NodeNames, raise: Raise, subsets: SubsetNodes,
-): RouteBody | undefined {
-  if (r.action.kind !== "split") return undefined;
-  const action = r.action;
-  const targets = action.targets;
-  let ok = true;
-  if (targets.length > MAX_TARGETS) {
-    tx.unsupportedValue(r.policy, action.pointer, "split", `split: ${tx.mesh} routes to at most ${MAX_TARGETS} weighted targets (weightedTargets, maxItems ${MAX_TARGETS}); use fewer subsets`);
-    ok = false;
-  }
-  // Node ports of the targets: App Mesh silently drops a route whose targets listen on different ports.
-  const targetPorts: (PortInfo | undefined)[] = [];
-  for (let j = 0; j < targets.length; j++) {
-    const t = targets[j];
-    const p = portNumbered(node, t.port ?? port.port);
-    if (!p) {
-      tx.unsupportedValue(r.policy, action.pointer.endsWith("/split") ? `${action.pointer}/${j}/port` : action.pointer, "split",
-        `port: ${node.namespace}/${node.name} has no port ${t.port} (ports: ${node.ports.map((x) => x.port).join(", ")}), so ${tx.mesh} has no VirtualNode listener to send to; use a declared port`);
-      ok = false;
-    }
-    targetPorts.push(p);
-  }
-  const distinct = mixedPorts(targetPorts);
-  if (distinct) {
-    tx.unsupportedValue(r.policy, action.pointer, "split",
-      `split: the targets listen on different ports (${distinct.join(", ")}); ${tx.mesh} silently does not distribute such a route (aws/aws-app-mesh-examples#93: "nothing in App Mesh APIs or Envoy configuration would alert you"); send one route to one port, or split per port with separate routes`);
-    ok = false;
-  } else if (targetPorts[0] && targetPorts[0].protocol !== port.protocol) {
-    tx.unsupportedValue(r.policy, action.pointer, "split",
-      `split: the route is on a ${port.protocol} port and its targets on a ${targetPorts[0].protocol} port; ${tx.mesh} needs the VirtualRouter and VirtualNode listener protocols to match (aws/aws-app-mesh-roadmap#82); target a port of the same protocol`);
-    ok = false;
-  }
-  const targetPort = node.listeners.length > 1;
-  const weightedTargets: WeightedTarget[] = [];
-  for (let j = 0; j < targets.length; j++) {
-    const t = targets[j];
-    const vnName = t.subset ? subsetNode(node, t.subset, names, subsets).vnName : node.vnName;
-    const tp = targetPorts[j];
-    weightedTargets.push(targetPort && tp
-      ? { port: tp.targetPort, virtualNodeRef: { name: vnName }, weight: t.weight }
-      : { virtualNodeRef: { name: vnName }, weight: t.weight });
-  }
-  const matchPort = multi ? port.port : undefined;
-  const protocol = port.protocol;
-  const bound = requestBound(r);
-  const timeout = routeTimeout(tx, r, protocol, bound);
-  if (timeout === null) ok = false;
-  if (protocol === "tcp") {
-    if (!checkTcpMatch(tx, r)) ok = false;
-    if (r.retries && r.retries.value.attempts > 0) {
-      tx.unsupportedValue(r.policy, r.retries.pointer, "retries",
-        `retries: the destination port speaks tcp, and ${tx.mesh} tcpRoute has no retry policy; remove retries, or declare the port's protocol (http, http2, grpc) in the MeshService`);
-      ok = false;
-    }
-    if (!ok) return undefined;
-    return { kind: "tcpRoute", body: matchPort ? { action: { weightedTargets }, match: { port: matchPort } } : { action: { weightedTargets } } };
-  }
-  const timeoutMs = bound?.ms;
-  const retry = retryPolicy(tx, r, protocol, timeoutMs);
-  if (!retry) ok = false;
-  // Longer than App Mesh's 15s default: the target VirtualNodes' listeners need it too.
-  const perTryMs = r.retries?.value.perTryTimeout && r.retries.value.attempts > 0 ? tx.parseMs(r.retries.value.perTryTimeout) ?? 0 : 0;
-  const longest = Math.max(timeoutMs ?? 0, perTryMs);
-  if (longest > APPMESH_DEFAULT_REQUEST_TIMEOUT_MS) {
-    // Every App Mesh resource of the conversation (App Mesh API `HttpTimeout.perRequest`: "the source
-    // and destination virtual node and the route"): the route has it; the destination is the target
-    // VirtualNode AND, for a subset (a routing-only node that selects no pod), the identity VirtualNode
-    // whose pods actually serve it; the source nodes (the callers) are raised once access is known.
-    weightedTargets.forEach((wt, j) => {
-      const tp = targetPorts[j];
-      if (!tp) return;
-      raiseListener(raise, `${node.namespace}/${wt.virtualNodeRef.name}`, tp.targetPort, longest);
-      if (wt.virtualNodeRef.name !== node.vnName) raiseListener(raise, `${node.namespace}/${node.vnName}`, tp.targetPort, longest);
-    });
-    raise.callersOf.set(node, Math.max(raise.callersOf.get(node) ?? 0, longest));
-  }
-  const routeAction = { weightedTargets };
-  if (protocol === "grpc") {
-    const match = grpcMatch(tx, r, matchPort);
-    if (!match || !ok) return undefined;
-    const body: GrpcRoute = { action: routeAction, match };
-    if (retry) body.retryPolicy = retry;
-    if (timeout) body.timeout = { perRequest: timeout };
-    return { kind: "grpcRoute", body };
-  }
-  const match = httpMatch(tx, r, matchPort);
-  if (!match || !ok) return undefined;
-  const body: HttpRoute = { action: routeAction, match };
-  if (retry) body.retryPolicy = retry;
-  if (timeout) body.timeout = { perRequest: timeout };
-  return { kind: protocol === "http2" ? "http2Route" : "httpRoute", body };
-}
-
-/**
- * When the targets' ports (missing ones left out) are not all the same `<targetPort>/<protocol>`: the
- * distinct ones, in order of first appearance; else undefined. Nothing is built in the usual case of
- * targets that agree.
- */
-function mixedPorts(ports: readonly (PortInfo | undefined)[]): string[] | undefined {
-  let first: PortInfo | undefined;
-  for (const p of ports) {
-    if (!p) continue;
-    if (!first) first = p;
-    else if (p.targetPort !== first.targetPort || p.protocol !== first.protocol) {
-      return [...new Set(ports.filter((x) => x).map((x) => `${x!.targetPort}/${x!.protocol}`))];
-    }
-  }
-  return undefined;
-}
-
-/** The route for requests no policy route catches: to the whole service, no retries, App Mesh's default timeout. */
-function defaultRoute(node: ServiceNode, port: PortInfo, multi: boolean): RouteBody {
-  const virtualNodeRef = { name: node.vnName };
-  const weightedTargets: WeightedTarget[] = [node.listeners.length > 1 ? { port: port.targetPort, virtualNodeRef, weight: 100 } : { virtualNodeRef, weight: 100 }];
-  const action = { weightedTargets };
-  if (port.protocol === "tcp") return { kind: "tcpRoute", body: multi ? { action, match: { port: port.port } } : { action } };
-  const retryPolicy = disabledRetryPolicy(APPMESH_DEFAULT_REQUEST_TIMEOUT_MS);
-  if (port.protocol === "grpc") return { kind: "grpcRoute", body: { action, match: multi ? { port: port.port } : {}, retryPolicy } };
-  return {
-    kind: port.protocol === "http2" ? "http2Route" : "httpRoute",
-    body: { action, match: multi ? { port: port.port, prefix: "/" } : { prefix: "/" }, retryPolicy },
-  };
-}
 
 /**
  * The listeners of a VirtualNode of a service (identity, or a subset's routing node): same ports, settings
@@ -553,7 +303,7 @@ function defaultRoute(node: ServiceNode, port: PortInfo, multi: boolean): RouteB
  * node (the ingress cluster to the local app, aws/aws-app-mesh-roadmap#6), and a routing node has no pod
  * of its own, so a pool there would limit nothing. The destination's pool is on the identity node, which
  * all the service's pods belong to (requests routed to a subset inherit it: the model's `subsetSettings`);
- * a subset's own pool cannot be expressed (features/unsupported.ts).
+ * a subset's own pool cannot be expressed (features/subsetSettings.ts).
  */
 function buildListeners(tx: Tx, node: ServiceNode, vnName: string, raise: Raise, subset?: Subset): VirtualNodeListener[] {
   const v = node.view;
@@ -636,29 +386,6 @@ function backend(tx: Tx, caller: ServiceNode, dest: ServiceNode): VirtualNodeBac
   return { virtualService: tls ? { clientPolicy: { tls }, virtualServiceRef } : { virtualServiceRef } };
 }
 
-/** The routing-only VirtualNode of a subset, created on first use. */
-function subsetNode(node: ServiceNode, subset: Subset, names: NodeNames, subsets: SubsetNodes): SubsetNode {
-  let list = subsets.get(node);
-  if (!list) subsets.set(node, (list = []));
-  for (const s of list) if (s.subset.name === subset.name) return s;
-  const key = `${node.namespace}/${node.name}/${subset.name}`;
-  const s = { node, subset, vnName: names.reserve(node.namespace, dnsLabel(node.name, subset.name), key) };
-  list.push(s);
-  return s;
-}
-
-/** VirtualNode names per namespace: identity nodes first, subsets get a hash suffix on a clash. */
-class NodeNames {
-  private readonly taken = new NamespacedMap<true>();
-  constructor(index: ServiceIndex) {
-    for (const n of index.nodes) this.taken.set(n.namespace, n.vnName, true);
-  }
-  reserve(namespace: string, wanted: string, key: string): string {
-    const name = this.taken.has(namespace, wanted) ? dnsLabel(wanted, shortHash(key)) : wanted;
-    this.taken.set(namespace, name, true);
-    return name;
-  }
-}
 
 /**
  * Two identity VirtualNodes in one namespace where one selector is contained in the other would both

@@ -32,8 +32,20 @@
 import { type EffectiveAccessRule, type Entry, type ResolvedSource, hasNegatives, onlyNegatives } from "../../../api/model.js";
 import type { AccessPolicy } from "../../../api/generated/model.js";
 import { CALLER_SIDE_ACCESS, SERVICE_LEVEL_ACCESS, type Tx } from "../context.js";
-import { type ServiceIndex, type ServiceNode, allPorts } from "../services.js";
+import type { ServiceIndex, ServiceNode } from "../services.js";
 import { listenerModes, strictOnly } from "./mtls.js";
+import { conditions, reportCondition } from "./accessL7.js";
+import { denyCovers, excludedBy, excludedIds } from "./accessNegation.js";
+import { type FeatureModule, partial } from "../../../api/feature-module.js";
+
+/** What App Mesh can do of `access`. */
+export const accessFeature: FeatureModule = {
+  features: ["access"],
+  capabilities: () => ({
+    access: partial("VirtualNode.spec.backends[], VirtualNode.spec.listeners[].tls.validation.subjectAlternativeNames, Mesh.spec.egressFilter",
+      `per service: the callers' VirtualNode backends (egressFilter DROP_ALL) and the destination listener's subjectAlternativeNames (exact SPIFFE IDs); restricted callers need strict mTLS on every port (else opt in with ${CALLER_SIDE_ACCESS}); namespaces and "*" minus denies stand for the services unimesh knows; no ipBlocks`),
+  }),
+};
 
 /** Who may call a destination. */
 export interface AccessDecision {
@@ -77,26 +89,6 @@ export function accessOf(tx: Tx, dest: ServiceNode): AccessRules | undefined {
   if (v?.accessPolicies.length) return v;
   const s = tx.model.scopedAccess(dest.namespace);
   return s && { accessPolicies: s.policies, allow: s.allow, deny: s.deny };
-}
-
-/**
- * Says (warning: the scope is narrower than the policy asks) what a namespace- or mesh-wide AccessPolicy covers on App Mesh: the VirtualNodes unimesh
- * generates in its scope (MeshServices, destinations, callers by convention), each listing only the
- * callers the rules of every scope allow; other workloads of the namespace are not in the mesh.
- */
-export function reportAccessScopes(tx: Tx, index: ServiceIndex): void {
-  const { namespaces, mesh } = tx.model.accessScopes();
-  const names = (nodes: readonly ServiceNode[], withNs: boolean) => nodes.map((n) => (withNs ? `${n.namespace}/${n.name}` : n.name)).join(", ") || "none";
-  for (const [ns, policies] of namespaces) {
-    for (const p of policies) {
-      tx.report(p, "/spec", "warning", "adapter/note", "scope",
-        `${tx.mesh} enforces access per VirtualNode, so this namespace-wide AccessPolicy covers the services unimesh knows in ${ns} (${names(index.inNamespace(ns), false)}): only the callers the rules allow list them as backends; other workloads of ${ns} get no VirtualNode and are not in the mesh: declare them as MeshServices`);
-    }
-  }
-  for (const p of mesh) {
-    tx.report(p, "/spec", "warning", "adapter/note", "scope",
-      `${tx.mesh} enforces access per VirtualNode, so this mesh-wide AccessPolicy covers the services unimesh knows (${names(index.nodes, true)}); other workloads get no VirtualNode and are not in the mesh: declare them as MeshServices`);
-  }
 }
 
 /** Where to report about a whole AccessPolicy: its destination, or its spec when it is namespace- or mesh-wide. */
@@ -249,63 +241,6 @@ function listenerSans(tx: Tx, dest: ServiceNode, rules: AccessRules, a: SanInput
   return out.length ? out : [noCallerSan(tx.model.trustDomain)];
 }
 
-/** A request condition App Mesh cannot check; `field` is also the rule's key (but see {@link pointerOf}). */
-interface Condition {
-  field: string;
-  what: string;
-  /** The feature it belongs to. @default "accessL7" */
-  feature?: "accessNegation";
-}
-
-// The conditions are constants: most rules carry some, and only errors need their pointers.
-const METHODS: Condition = { field: "methods", what: "the HTTP method" };
-const PATHS: Condition = { field: "paths", what: "the request path" };
-const HEADERS: Condition = { field: "headers", what: "request headers" };
-const PORTS: Condition = { field: "ports", what: "the destination port" };
-const NOT_METHODS: Condition = { field: "notMethods", what: "the HTTP method", feature: "accessNegation" };
-const NOT_PATHS: Condition = { field: "notPaths", what: "the request path", feature: "accessNegation" };
-const NOT_HEADERS: Condition = { field: "notHeaders", what: "request headers", feature: "accessNegation" };
-const NOT_PORTS: Condition = { field: "notPorts", what: "the destination port", feature: "accessNegation" };
-const DESTINATION_PORT: Condition = { field: "destination.port", what: "the destination port" };
-
-/** JSON pointer of a condition of a rule. */
-function pointerOf(rule: EffectiveAccessRule, c: Condition): string {
-  return c === DESTINATION_PORT ? "/spec/destination/port" : `${rule.pointer}/${c.field}`;
-}
-
-/** The request conditions of a rule that App Mesh cannot check (vacuous ones are left out). */
-function conditions(tx: Tx, dest: ServiceNode, rule: EffectiveAccessRule): Condition[] {
-  const r = rule.rule;
-  const out: Condition[] = [];
-  if (r.methods) out.push(METHODS);
-  if (r.paths && !r.paths.every((p) => p === "*")) out.push(PATHS);
-  if (r.headers) out.push(HEADERS);
-  if (r.notMethods) out.push(NOT_METHODS);
-  if (r.notPaths) out.push(NOT_PATHS);
-  if (r.notHeaders) out.push(NOT_HEADERS);
-  // Validation makes every notPorts entry a port of the service (when declared): never vacuous.
-  if (r.notPorts) out.push(NOT_PORTS);
-  // A port condition is vacuous only when it names EVERY port of the service, which is known only when a
-  // MeshService declares the ports: guessed ports come from the policies (this rule's own ports among
-  // them), so with them every port condition would look vacuous and open the whole service. Both sides
-  // are Service ports (`ports` and `destination.port` name Service ports, never pod ports).
-  // Pod-only ports count: the destination's listener SANs govern them like the Service ports' listeners.
-  const declared = !!dest.facts.ports?.length;
-  const ports = allPorts(dest);
-  if (r.ports && !(declared && ports.every((p) => r.ports!.includes(p.port)))) out.push(PORTS);
-  if (rule.port !== undefined && !(declared && ports.every((p) => p.port === rule.port))) out.push(DESTINATION_PORT);
-  return out;
-}
-
-function reportCondition(tx: Tx, dest: ServiceNode, rule: EffectiveAccessRule, c: Condition): void {
-  const deny = rule.action === "deny";
-  tx.unsupportedFeature(rule.policy, pointerOf(rule, c), c.feature ?? "accessL7",
-    `${c.field}: ${tx.mesh} ${deny ? "denies" : "allows"} callers per whole service (VirtualNode.spec.backends lists VirtualServices), so it cannot ${deny ? "deny" : "allow"} only by ${c.what} on ${dest.namespace}/${dest.name}; ` +
-    (deny
-      ? `with allowApproximations ["${SERVICE_LEVEL_ACCESS}"] (--allow ${SERVICE_LEVEL_ACCESS}) this deny rule is dropped, or use --mesh istio / --mesh linkerd`
-      : `accept allowing the caller on the whole service with allowApproximations ["${SERVICE_LEVEL_ACCESS}"] (--allow ${SERVICE_LEVEL_ACCESS}), or use --mesh istio / --mesh linkerd`));
-}
-
 /**
  * Calls `apply` with each VirtualNode a rule's source stands for (no source: every VirtualNode); a
  * node may come more than once. Applied directly (`allowed.add` / `allowed.delete`) rather than
@@ -358,31 +293,6 @@ function resolve(tx: Tx, index: ServiceIndex, rule: EffectiveAccessRule, apply: 
     tx.unsupportedValue(rule.policy, `${s.pointer}/ipBlocks`, "access",
       `ipBlocks: ${tx.mesh} has no address-based access control (callers are VirtualNodes); select the callers by serviceAccounts, or use --mesh istio`);
   }
-}
-
-/** Whether a SPIFFE ID is excluded by a source's notServiceAccounts / notNamespaces. */
-function excludedIds(tx: Tx, s: ResolvedSource): (id: string) => boolean {
-  const anyIdentity = s.notIdentities.some((i) => "any" in i);
-  const ids = new Set(s.notIdentities.flatMap((i) => ("any" in i ? [] : [tx.model.spiffeId(i)])));
-  const prefixes = s.notNamespaces.map((ns) => `${tx.trustBundle}/ns/${ns}/sa/`);
-  return (id) => anyIdentity || ids.has(id) || prefixes.some((p) => id.startsWith(p));
-}
-
-/** Whether a deny source with negative lists covers a SPIFFE ID (its positive part matches it, its negative part does not). */
-function denyCovers(tx: Tx, s: ResolvedSource): (id: string) => boolean {
-  const excluded = excludedIds(tx, s);
-  const all = onlyNegatives(s) || s.identities.some((i) => "any" in i);
-  const ids = new Set(s.identities.flatMap((i) => ("any" in i ? [] : [tx.model.spiffeId(i)])));
-  const prefixes = s.namespaces.map((ns) => `${tx.trustBundle}/ns/${ns}/sa/`);
-  return (id) => (all || ids.has(id) || prefixes.some((p) => id.startsWith(p))) && !excluded(id);
-}
-
-/** Whether a VirtualNode is excluded by a source's notServiceAccounts / notNamespaces. */
-function excludedBy(s: ResolvedSource): (n: ServiceNode) => boolean {
-  const anyIdentity = s.notIdentities.some((i) => "any" in i);
-  const sas = new Set(s.notIdentities.flatMap((i) => ("any" in i ? [] : [`${i.namespace}/${i.serviceAccount}`])));
-  const namespaces = new Set(s.notNamespaces);
-  return (n) => anyIdentity || sas.has(`${n.namespace}/${n.facts.serviceAccount}`) || namespaces.has(n.namespace);
 }
 
 function who(s: ResolvedSource | undefined): string {

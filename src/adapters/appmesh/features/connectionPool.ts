@@ -20,6 +20,16 @@ import type { DestinationView } from "../../../api/model.js";
 import type { ConnectionPool } from "../../../api/generated/model.js";
 import { CONNECTION_POOL_PER_INSTANCE, type Tx } from "../context.js";
 import type { AmProtocol, ListenerConnectionPool } from "../resources.js";
+import { type FeatureModule, partial } from "../../../api/feature-module.js";
+
+/** What App Mesh can do of `connectionPool`. */
+export const connectionPoolFeature: FeatureModule = {
+  features: ["connectionPool"],
+  capabilities: () => ({
+    connectionPool: partial("VirtualNode.spec.listeners[].connectionPool",
+      `enforced per destination pod for all callers, not per caller: opt in with ${CONNECTION_POOL_PER_INSTANCE}; no maxRequestsPerConnection, maxRetries, connectTimeout, idleTimeout`),
+  }),
+};
 
 /** App Mesh's own default: effectively unlimited (`envoy-defaults.md`, "Default circuit breaker"). */
 const UNLIMITED = 2147483647;

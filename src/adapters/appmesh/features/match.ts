@@ -28,6 +28,19 @@ import type { HeaderMatch, Match } from "../../../api/generated/model.js";
 import { escapePointerToken as esc } from "../../../api/diagnostics.js";
 import type { Tx } from "../context.js";
 import type { GrpcRouteMatch, HttpRouteMatch, RouteHeader } from "../resources.js";
+import { type FeatureModule, partial } from "../../../api/feature-module.js";
+
+/** How capability notes name App Mesh routes. */
+export const VR = "VirtualRouter.spec.routes[]";
+
+/** What App Mesh can do of `match`. */
+export const matchFeature: FeatureModule = {
+  features: ["match"],
+  capabilities: () => ({
+    match: partial(`${VR}.httpRoute.match`,
+      "path prefix/exact/regex, method, headers (exact/prefix/regex/present/absent), query parameters exact only; at most 10 headers and 10 query parameters; gRPC ports: /service/method paths and metadata"),
+  }),
+};
 
 /** The match of a route without one (read only). */
 const NO_MATCH: Match = Object.freeze({});

@@ -25,6 +25,9 @@ import type { Tx } from "../context.js";
 import { APPMESH_API_VERSION, type MeshObject } from "../resources.js";
 import type { ServiceNode } from "../services.js";
 
+/** How refusals point to other targets. */
+export const OTHER_MESHES = "use --mesh istio (or Gateway API)";
+
 /** The end-of-support notice, in the diagnostic and the Mesh annotation. */
 export const DEPRECATION_NOTICE =
   "AWS discontinued App Mesh on 2026-09-30: after that date App Mesh resources can no longer be accessed, " +

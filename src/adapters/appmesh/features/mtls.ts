@@ -20,12 +20,21 @@
  * Callers of a destination with a TLS listener originate mutual TLS to it (`enforce: true`, limited to
  * the TLS ports when only some are), and check its SPIFFE ID (`subjectAlternativeNames.match.exact`).
  */
-import { type Entry, type MtlsMode, policyScope } from "../../../api/model.js";
+import { type MtlsMode, policyScope } from "../../../api/model.js";
 import { podOnlyPorts } from "../../shared/pod-only-ports.js";
-import type { MTLSPolicy } from "../../../api/generated/model.js";
 import type { Tx } from "../context.js";
 import type { ClientPolicyTls, ListenerTls } from "../resources.js";
 import { type ListenerMtls, type ServiceIndex, type ServiceNode, allPorts } from "../services.js";
+import { type FeatureModule, partial } from "../../../api/feature-module.js";
+
+/** What App Mesh can do of `mtls`. */
+export const mtlsFeature: FeatureModule = {
+  features: ["mtls"],
+  capabilities: () => ({
+    mtls: partial("VirtualNode.spec.listeners[].tls, VirtualNode.spec.backends[].virtualService.clientPolicy.tls",
+      "needs SPIRE certificates over SDS (controller --enable-sds=true); per VirtualNode listener"),
+  }),
+};
 
 export type { MtlsMode } from "../../../api/model.js";
 

@@ -17,6 +17,13 @@ import type { DestinationView } from "../../../api/model.js";
 import { parseDuration } from "../../../api/duration.js";
 import type { Tx } from "../context.js";
 import type { ListenerOutlierDetection } from "../resources.js";
+import { type FeatureModule, partial } from "../../../api/feature-module.js";
+
+/** What App Mesh can do of `outlierDetection`. */
+export const outlierDetectionFeature: FeatureModule = {
+  features: ["outlierDetection"],
+  capabilities: () => ({ outlierDetection: partial("VirtualNode.spec.listeners[].outlierDetection", "consecutive 5xx only (no consecutiveGatewayErrors)") }),
+};
 
 /**
  * The listener outlier detection of a destination (`od`: its own, or a subset's effective setting for

@@ -24,6 +24,25 @@ import { durationUnitValue } from "../../../api/duration.js";
 import { APPMESH_DEFAULT_REQUEST_TIMEOUT_MS, ENVOY_DEFAULT_BACKOFF_MS, type Tx } from "../context.js";
 import type { AmProtocol, RetryPolicy } from "../resources.js";
 import { DEFAULT_RETRY_ON } from "../../../api/model.js";
+import { type FeatureModule, partial } from "../../../api/feature-module.js";
+import { VR } from "./match.js";
+
+/** What App Mesh can do of `retries`. */
+export const retriesFeature: FeatureModule = {
+  features: ["retries"],
+  capabilities: () => ({
+    retries: partial(`${VR}.httpRoute.retryPolicy`,
+      "retryOn 5xx, gateway-error, retriable-4xx, refused-stream, connect-failure (gRPC codes on gRPC ports); no back-off; no chosen status codes; omitted retries disable App Mesh's default retry policy"),
+  }),
+};
+
+/** A tcp route cannot retry (tcpRoute has no retry policy): false when reported. */
+export function checkTcpRetries(tx: Tx, r: EffectiveRoute): boolean {
+  if (!r.retries || r.retries.value.attempts <= 0) return true;
+  tx.unsupportedValue(r.policy, r.retries.pointer, "retries",
+    `retries: the destination port speaks tcp, and ${tx.mesh} tcpRoute has no retry policy; remove retries, or declare the port's protocol (http, http2, grpc) in the MeshService`);
+  return false;
+}
 
 const HTTP_EVENTS = ["server-error", "gateway-error", "client-error", "stream-error"] as const;
 const GRPC_EVENTS = ["cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable"] as const;

@@ -23,6 +23,17 @@ import type { EffectiveRoute } from "../../../api/model.js";
 import { parseDuration } from "../../../api/duration.js";
 import { APPMESH_DEFAULT_REQUEST_TIMEOUT_MS, type Tx } from "../context.js";
 import type { AmDuration, AmProtocol } from "../resources.js";
+import { type FeatureModule, partial } from "../../../api/feature-module.js";
+import { VR } from "./match.js";
+
+/** What App Mesh can do of `timeout`. */
+export const timeoutFeature: FeatureModule = {
+  features: ["timeout"],
+  capabilities: () => ({
+    timeout: partial(`${VR}.httpRoute.timeout.perRequest, VirtualNode.spec.listeners[].timeout`,
+      "no timeout is App Mesh's 15s default (cannot be switched off); longer timeouts are also set on the listeners of the destination's VirtualNodes (the pods' own and the subset's) and of its callers' VirtualNodes"),
+  }),
+};
 
 /**
  * The bound of a request on a route, in milliseconds, and the field it comes from: `timeout`, or with
