@@ -11,8 +11,9 @@ import { builtin } from "./builtin/index.js";
 import { istio } from "./istio/index.js";
 import { appmesh } from "./appmesh/index.js";
 import { linkerd } from "./linkerd/index.js";
+import { gatewayApi } from "./gateway-api/index.js";
 
-export const BUILTIN_ADAPTERS: readonly Adapter[] = [builtin, istio, linkerd, appmesh];
+export const BUILTIN_ADAPTERS: readonly Adapter[] = [builtin, istio, linkerd, appmesh, gatewayApi];
 
 /** Finds a shipped adapter by name. */
 export function findAdapter(name: string): Adapter | undefined {

@@ -16,6 +16,7 @@ const LOADERS: Readonly<Record<string, () => Promise<Adapter>>> = {
   istio: async () => (await import("./istio/index.js")).istio,
   linkerd: async () => (await import("./linkerd/index.js")).linkerd,
   appmesh: async () => (await import("./appmesh/index.js")).appmesh,
+  "gateway-api": async () => (await import("./gateway-api/index.js")).gatewayApi,
 };
 
 /** Names of the shipped adapters, in `BUILTIN_ADAPTERS` order. */

@@ -1203,15 +1203,16 @@ export function isCatchAll(r: EffectiveRoute): boolean {
 
 /**
  * Specificity of a route, compared element by element (larger first):
- * source-specific, then path kind (exact 3, regex 2, prefix 1, none 0), then prefix length, then the
- * number of method/header/query conditions, then port-specific.
+ * source-specific, then path kind (exact 3, regex 2, prefix or segmentPrefix 1, none 0), then prefix
+ * length, then the number of method/header/query conditions, then port-specific.
  */
 export function specificity(r: EffectiveRoute): number[] {
   const m = r.match?.value;
   const p = m?.path;
-  const pathKind = p?.exact !== undefined ? 3 : p?.regex !== undefined ? 2 : p?.prefix !== undefined ? 1 : 0;
+  const prefix = p?.prefix ?? p?.segmentPrefix;
+  const pathKind = p?.exact !== undefined ? 3 : p?.regex !== undefined ? 2 : prefix !== undefined ? 1 : 0;
   const conditions = (m?.method ? 1 : 0) + Object.keys(m?.headers ?? {}).length + Object.keys(m?.queryParams ?? {}).length;
-  return [r.source ? 1 : 0, pathKind, p?.prefix?.length ?? 0, conditions, r.port ? 1 : 0];
+  return [r.source ? 1 : 0, pathKind, prefix?.length ?? 0, conditions, r.port ? 1 : 0];
 }
 
 /**

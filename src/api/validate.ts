@@ -531,8 +531,8 @@ function trafficRules(doc: TrafficPolicy, err: Report): void {
     }
     if ((r.redirect || r.directResponse) && (r.rewrite || r.mirror || r.retries || r.faultInjection?.delay))
       err(base, "rule/route-action", "rewrite, mirror, retries and delay only apply to routes that forward (split), not to redirect or directResponse");
-    if (r.rewrite?.path?.replacePrefixMatch !== undefined && r.match?.path?.prefix === undefined)
-      err(`${base}/rewrite/path/replacePrefixMatch`, "rule/rewrite-prefix", "replacePrefixMatch needs the route to match a path prefix (match.path.prefix); use replaceFullPath otherwise");
+    if (r.rewrite?.path?.replacePrefixMatch !== undefined && r.match?.path?.prefix === undefined && r.match?.path?.segmentPrefix === undefined)
+      err(`${base}/rewrite/path/replacePrefixMatch`, "rule/rewrite-prefix", "replacePrefixMatch needs the route to match a path prefix (match.path.prefix or segmentPrefix); use replaceFullPath otherwise");
     checkFeatures(r, base, err);
   }
   // A route can only be shadowed by an earlier one.

@@ -589,7 +589,7 @@ const cases: Case[] = [
     expected: [
       { code: "rule/route-action", pointer: "/spec/routes/0", line: 7, column: 7, message: "a route does one thing: set only one of split, redirect, directResponse (got split, directResponse)" },
       { code: "rule/route-action", pointer: "/spec/routes/1", line: 10, message: "rewrite, mirror, retries and delay only apply to routes that forward (split)" },
-      { code: "rule/rewrite-prefix", pointer: "/spec/routes/2/rewrite/path/replacePrefixMatch", line: 15, message: "replacePrefixMatch needs the route to match a path prefix (match.path.prefix); use replaceFullPath otherwise" },
+      { code: "rule/rewrite-prefix", pointer: "/spec/routes/2/rewrite/path/replacePrefixMatch", line: 15, message: "replacePrefixMatch needs the route to match a path prefix (match.path.prefix or segmentPrefix); use replaceFullPath otherwise" },
     ],
   },
   {

@@ -98,6 +98,8 @@ export const CRD_SETS = [
   "aws-app-mesh/v1.13.3",
   "gateway-api/v1.6.1/standard",
   "gateway-api/v1.6.1/experimental",
+  "gateway-api/v1.2.1/standard",
+  "gateway-api/v1.2.1/experimental",
 ] as const;
 
 /**
@@ -106,6 +108,8 @@ export const CRD_SETS = [
  * - `linkerd/edge-26.8.3`, `linkerd/stable-2.14.10`: Linkerd, with the Gateway API CRDs it bundles.
  * - `aws-app-mesh/v1.13.3`: AWS App Mesh controller.
  * - `gateway-api/v1.6.1/standard`, `gateway-api/v1.6.1/experimental`: Gateway API release channels.
+ * - `gateway-api/v1.2.1/standard`, `gateway-api/v1.2.1/experimental`: HTTPRoute, GRPCRoute and
+ *   ReferenceGrant of Gateway API 1.2.1 (the oldest release the gateway-api adapter targets).
  */
 export type CrdSet = (typeof CRD_SETS)[number];
 

@@ -8,6 +8,7 @@ import { builtin } from "../../src/adapters/builtin/index.js";
 import { istio } from "../../src/adapters/istio/index.js";
 import { appmesh } from "../../src/adapters/appmesh/index.js";
 import { linkerd } from "../../src/adapters/linkerd/index.js";
+import { gatewayApi } from "../../src/adapters/gateway-api/index.js";
 
 export interface GoldenTarget {
   adapter: Adapter;
@@ -29,4 +30,7 @@ export const GOLDEN_TARGETS: GoldenTarget[] = [
   { adapter: linkerd, version: "2.20", file: "linkerd.golden.yaml", crdSets: ["linkerd/edge-26.8.3"], nonCrdApiVersions: ["v1"] },
   { adapter: linkerd, version: "2.14", file: "linkerd@2.14.golden.yaml", crdSets: ["linkerd/stable-2.14.10"], nonCrdApiVersions: ["v1"] },
   { adapter: appmesh, version: "1.13", file: "appmesh.golden.yaml", crdSets: ["aws-app-mesh/v1.13.3"], nonCrdApiVersions: ["v1"] },
+  { adapter: gatewayApi, version: "1.6", file: "gateway-api.golden.yaml", crdSets: ["gateway-api/v1.6.1/standard"] },
+  { adapter: gatewayApi, version: "1.6", file: "gateway-api-experimental.golden.yaml", crdSets: ["gateway-api/v1.6.1/experimental"], options: { settings: { channel: "experimental" } } },
+  { adapter: gatewayApi, version: "1.2", file: "gateway-api@1.2.golden.yaml", crdSets: ["gateway-api/v1.2.1/standard"] },
 ];

@@ -6,7 +6,8 @@
  *    - Gateway `PathPrefix` is segment-based in Linkerd (`/x` matches `/x`, `/x/` and `/x/y` but not
  *      `/xy`; `/x/` also matches `/x`), while the model's `prefix` (and an access rule's `/x/*`) is a plain
  *      string prefix. So a prefix other than `/` becomes `RegularExpression` `^<escaped prefix>.*$`; only
- *      `/` (every path) is left without a path match.
+ *      `/` (every path) is left without a path match. A `segmentPrefix` `/x` becomes `^(?:/x(/.*)?)$`
+ *      (what Linkerd's PathPrefix means, in the form the precedence analysis below handles).
  *    - Regular expressions are wrapped as `^(?:re)$`: Linkerd checks that the leftmost-first match spans
  *      the whole value, which misses whole-value matches of alternations such as `a|ab`.
  *    - `Exact` paths Gateway API rejects (its CEL rules refuse `//`, `/./`, `%2f`, `#`...) become an
@@ -24,6 +25,7 @@
  */
 import type { HeaderMatch, Match, StringMatch } from "../../api/generated/model.js";
 import type { GRPCRouteMatch, HTTPRouteMatch, NameValueMatch } from "./resources.js";
+import { segmentPrefixRegex } from "../../api/segment-prefix.js";
 
 /** A path condition: exact, plain string prefix (not `/`), suffix (access rules), or RE2 regex (whole path). */
 export type PathCond =
@@ -67,6 +69,11 @@ export function fromModelMatch(m: Match | undefined, pointer: string): { spec: M
   if (p?.exact !== undefined) spec.path = { kind: "exact", value: p.exact };
   else if (p?.prefix !== undefined && p.prefix !== "/") spec.path = { kind: "prefix", value: p.prefix };
   else if (p?.regex !== undefined) spec.path = { kind: "regex", value: p.regex };
+  else if (p?.segmentPrefix !== undefined) {
+    // The path itself or below it, as a regex: the analysis below knows string prefixes, not segments.
+    const re = segmentPrefixRegex(p.segmentPrefix);
+    if (re !== undefined) spec.path = { kind: "regex", value: re };
+  }
   if (m.method) spec.method = m.method;
   if (m.headers) for (const [name, h] of Object.entries(m.headers).sort(byLowerCaseName)) {
     const cond = headerCond(h);

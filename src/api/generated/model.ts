@@ -222,7 +222,7 @@ export interface Match {
   };
 }
 /**
- * Exactly one of exact, prefix, regex. `prefix` is a plain string prefix (`/api` also matches `/apix`); end it with `/` for a path-segment prefix. There is no suffix form (Istio's VirtualService, Linkerd's HTTPRoute and App Mesh routes have none): a regex says it exactly, e.g. `.*\.png` for paths ending in `.png`. Every form is matched against the normalized request path, the one the app receives (README, path normalization): dot segments removed, %-encoded unreserved characters decoded, `\` read as `/`, `//` merged; write paths in that form (`/a/b`, not `/a/./b`).
+ * Exactly one of exact, prefix, segmentPrefix, regex. `prefix` is a plain string prefix (`/api` also matches `/apix`); `segmentPrefix` matches whole path segments (`/api` matches `/api`, `/api/` and `/api/x`, not `/apix`: Gateway API's `PathPrefix`, Kubernetes Ingress's `Prefix`). There is no suffix form (Istio's VirtualService, Linkerd's HTTPRoute and App Mesh routes have none): a regex says it exactly, e.g. `.*\.png` for paths ending in `.png`. Every form is matched against the normalized request path, the one the app receives (README, path normalization): dot segments removed, %-encoded unreserved characters decoded, `\` read as `/`, `//` merged; write paths in that form (`/a/b`, not `/a/./b`).
  */
 export interface PathMatch {
   /**
@@ -233,6 +233,10 @@ export interface PathMatch {
    * The request path (without the query string) starts with this string.
    */
   prefix?: string;
+  /**
+   * The request path (without the query string) is this path or below it, segment by segment: `/v2` matches `/v2`, `/v2/` and `/v2/x`, not `/v2example`; a trailing `/` is ignored (`/v2/` is `/v2`), and `/` matches every path. Gateway API `PathPrefix`.
+   */
+  segmentPrefix?: string;
   /**
    * The whole request path (without the query string) matches this regular expression (RE2 syntax).
    */
@@ -361,11 +365,11 @@ export interface DirectResponse {
  */
 export interface Rewrite {
   /**
-   * Exactly one of: replacePrefixMatch (replaces the part matched by the route's `match.path.prefix`), replaceFullPath.
+   * Exactly one of: replacePrefixMatch (replaces the part matched by the route's `match.path.prefix` or `match.path.segmentPrefix`), replaceFullPath.
    */
   path?: {
     /**
-     * Replaces the part of the path matched by the route's `match.path.prefix` with this value.
+     * Replaces the part of the path matched by the route's `match.path.prefix` or `match.path.segmentPrefix` with this value. With a segmentPrefix, as Gateway API's `ReplacePrefixMatch`: whole segments are replaced and the rest keeps its `/` (`/foo` → `/xyz`: `/foo/bar` → `/xyz/bar`, `/foo` → `/xyz`; `/foo` → `/`: `/foo/bar` → `/bar`).
      */
     replacePrefixMatch?: string;
     /**

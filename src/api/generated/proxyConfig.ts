@@ -285,6 +285,18 @@ export interface StringMatch {
   regex?: string;
 }
 /**
+ * A path condition: exactly one of exact, prefix (string prefix), segmentPrefix (whole path segments: `/v2` matches `/v2`, `/v2/`, `/v2/x`, not `/v2x`; Gateway API PathPrefix), regex (whole path).
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "PathMatch".
+ */
+export interface PathMatch {
+  exact?: string;
+  prefix?: string;
+  segmentPrefix?: string;
+  regex?: string;
+}
+/**
  * Exactly one of exact, prefix, regex (whole value), present (true: header present; false: absent).
  *
  * This interface was referenced by `undefined`'s JSON-Schema
@@ -303,7 +315,7 @@ export interface HeaderMatch {
  * via the `definition` "Match".
  */
 export interface Match {
-  path?: StringMatch;
+  path?: PathMatch;
   /**
    * HTTP method.
    */
@@ -543,6 +555,10 @@ export interface Rewrite {
    * The matched path prefix replaced by replacePrefixMatch (the route's match.path.prefix).
    */
   prefix?: string;
+  /**
+   * The route's match.path.segmentPrefix, whose matched segments replacePrefixMatch replaces (Gateway API ReplacePrefixMatch: `/foo` → `/xyz` gives `/xyz/bar` for `/foo/bar`).
+   */
+  segmentPrefix?: string;
   /**
    * Replacement of `prefix`.
    */

@@ -3,7 +3,8 @@
  * exactly, by prefix, or by a whole-string regular expression; header names are lower-case; a query
  * parameter is its first value.
  */
-import type { HeaderMatch, Match, StringMatch } from "../../api/generated/proxyConfig.js";
+import type { HeaderMatch, Match, PathMatch, StringMatch } from "../../api/generated/proxyConfig.js";
+import { segmentPrefixMatches } from "../../api/segment-prefix.js";
 import type { IncomingHttpHeaders } from "node:http";
 
 /** What matchers read from a request. */
@@ -25,6 +26,12 @@ export function compileString(m: StringMatch): (s: string | undefined) => boolea
   if (m.prefix !== undefined) { const x = m.prefix; return (s) => s !== undefined && s.startsWith(x); }
   const re = new RegExp(`^(?:${m.regex})$`);
   return (s) => s !== undefined && re.test(s);
+}
+
+/** Compiles a path condition: a string condition, or a segment prefix (whole segments, `src/api/segment-prefix.ts`). */
+export function compilePath(m: PathMatch): (s: string | undefined) => boolean {
+  if (m.segmentPrefix !== undefined) { const x = m.segmentPrefix; return (s) => s !== undefined && segmentPrefixMatches(x, s); }
+  return compileString(m as StringMatch);
 }
 
 /** The value of a header as one string (several values joined with `,`), or undefined. */
@@ -51,7 +58,7 @@ export function compileMatch(m: Match | undefined): Matcher {
   if (!m) return () => true;
   const tests: Matcher[] = [];
   if (m.method) { const method = m.method; tests.push((r) => r.method === method); }
-  if (m.path) { const t = compileString(m.path); tests.push((r) => t(r.path)); }
+  if (m.path) { const t = compilePath(m.path); tests.push((r) => t(r.path)); }
   for (const [name, h] of Object.entries(m.headers ?? {})) tests.push(compileHeader(name.toLowerCase(), h));
   for (const [name, q] of Object.entries(m.queryParams ?? {})) {
     const t = compileString(q);

@@ -6,15 +6,15 @@
  * `apis/appmesh/v1beta2/virtualrouter_types.go`; limits from the v1.13.3 CRD: at most 10 headers and
  * 10 query parameters, header names of 1-50 characters, values and paths of 1-255 characters).
  *
- * - path `prefix` → `prefix`; `exact` / `regex` → `path.exact` / `path.regex`; no path → `prefix: /`
- *   (every request).
+ * - path `prefix` → `prefix`; `exact` / `regex` → `path.exact` / `path.regex`; `segmentPrefix` `/v2` →
+ *   `path.regex` `/v2(/.*)?` (App Mesh's prefix is a string prefix); no path → `prefix: /` (every request).
  * - header `exact` / `prefix` / `regex` → `match.exact` / `.prefix` / `.regex`; `present: true` → a
  *   header without `match` (App Mesh matches it when present, as in aws-app-mesh-examples
  *   `walkthroughs/howto-k8s-http-headers`); `present: false` → the same with `invert: true`. Names are
  *   lower-cased (HTTP header names are case-insensitive; Envoy sees them lower-case).
  * - query parameters: only `exact` (`HTTPQueryParameters.match` has no other member).
  * - gRPC: `path.exact: /<service>/<method>` → serviceName + methodName, `path.prefix: /<service>/` →
- *   serviceName, headers → metadata, method POST is implied.
+ *   serviceName (so is `path.segmentPrefix: /<service>`), headers → metadata, method POST is implied.
  *
  * Path normalization: the model's routes see the normalized path (README). App Mesh documents no
  * `normalize_path` / `merge_slashes` for the Envoy configuration its control plane generates (neither the
@@ -24,6 +24,7 @@
  * an error, or the service-level-access approximation, which admits whole services).
  */
 import type { EffectiveRoute } from "../../../api/model.js";
+import { segmentPrefixRegex } from "../../../api/segment-prefix.js";
 import type { HeaderMatch, Match } from "../../../api/generated/model.js";
 import { escapePointerToken as esc } from "../../../api/diagnostics.js";
 import type { Tx } from "../context.js";
@@ -61,9 +62,10 @@ export function httpMatch(tx: Tx, r: EffectiveRoute, port: number | undefined): 
   let path: HttpRouteMatch["path"];
   let prefix: string | undefined;
   const p = m.path;
-  if (p?.exact !== undefined || p?.regex !== undefined) {
-    const kind = p.exact !== undefined ? "exact" : "regex";
-    const value = (p.exact ?? p.regex)!;
+  const segmentRegex = p?.segmentPrefix !== undefined ? segmentPrefixRegex(p.segmentPrefix) : undefined;
+  if (p?.exact !== undefined || p?.regex !== undefined || segmentRegex !== undefined) {
+    const kind = p!.exact !== undefined ? "exact" : p!.regex !== undefined ? "regex" : "segmentPrefix";
+    const value = (p!.exact ?? p!.regex ?? segmentRegex)!;
     if (value.length > MAX_VALUE) ok = tooLong(tx, r, `${base}/path/${kind}`, `path.${kind}`, MAX_VALUE);
     path = kind === "exact" ? { exact: value } : { regex: value };
   } else {
@@ -113,14 +115,14 @@ export function grpcMatch(tx: Tx, r: EffectiveRoute, port: number | undefined): 
   const p = m.path;
   if (p) {
     const exact = p.exact !== undefined ? /^\/([^/]+)\/([^/]+)$/.exec(p.exact) : null;
-    const prefix = p.prefix !== undefined ? /^\/(?:([^/]+)\/)?$/.exec(p.prefix) : null;
+    const prefix = p.prefix !== undefined ? /^\/(?:([^/]+)\/)?$/.exec(p.prefix) : p.segmentPrefix !== undefined ? /^\/([^/]+)?\/?$/.exec(p.segmentPrefix) : null;
     if (exact && exact[2].length <= MAX_NAME) {
       serviceName = exact[1];
       methodName = exact[2];
     } else if (prefix) {
       if (prefix[1]) serviceName = prefix[1];
     } else {
-      const kind = p.exact !== undefined ? "exact" : p.prefix !== undefined ? "prefix" : "regex";
+      const kind = p.exact !== undefined ? "exact" : p.prefix !== undefined ? "prefix" : p.segmentPrefix !== undefined ? "segmentPrefix" : "regex";
       tx.unsupportedValue(r.policy, `${base}/path/${kind}`, "match",
         `path.${kind}: ${tx.mesh} gRPC routes match a service and method name (grpcRoute.match.serviceName/methodName), not an arbitrary path; use path.exact /<package.Service>/<Method> (method name at most ${MAX_NAME} characters) or path.prefix /<package.Service>/`);
       ok = false;

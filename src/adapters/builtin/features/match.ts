@@ -1,5 +1,5 @@
 /**
- * `match` → `Route.match`: path (exact/prefix/regex), method, headers (lower-case names), query
+ * `match` → `Route.match`: path (exact/prefix/segmentPrefix/regex), method, headers (lower-case names), query
  * parameters. Regexes are whole-string matches; the proxy runs them as JavaScript regular expressions,
  * so an RE2 pattern JavaScript cannot compile is reported (`adapter/unsupported-value`).
  */

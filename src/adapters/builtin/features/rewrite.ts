@@ -1,6 +1,7 @@
 /**
- * `rewrite` → `Route.rewrite`. replacePrefixMatch carries the matched prefix (`match.path.prefix`),
- * so the proxy replaces exactly what the route matched.
+ * `rewrite` → `Route.rewrite`. replacePrefixMatch carries the matched prefix (`match.path.prefix`, or
+ * `match.path.segmentPrefix`, replaced segment-wise as Gateway API's ReplacePrefixMatch), so the proxy
+ * replaces exactly what the route matched.
  */
 import type { RouteFeature } from "./types.js";
 
@@ -8,8 +9,10 @@ export const rewrite: RouteFeature = (r, out) => {
   const w = r.rewrite?.value;
   if (!w) return;
   const prefix = r.match?.value.path?.prefix;
+  const segmentPrefix = r.match?.value.path?.segmentPrefix;
   out.rewrite = {
     ...(w.path?.replacePrefixMatch !== undefined && prefix !== undefined ? { prefix, replacePrefixMatch: w.path.replacePrefixMatch } : {}),
+    ...(w.path?.replacePrefixMatch !== undefined && segmentPrefix !== undefined ? { replacePrefixMatch: w.path.replacePrefixMatch, segmentPrefix } : {}),
     ...(w.path?.replaceFullPath !== undefined ? { replaceFullPath: w.path.replaceFullPath } : {}),
     ...(w.authority ? { authority: w.authority } : {}),
   };

@@ -3,7 +3,9 @@
  * (`VirtualService.http[].match[]`, istio/api `networking/v1alpha3/virtual_service.proto`).
  *
  * - `path` exact/prefix/regex → `uri.exact` / `uri.prefix` / `uri.regex` (Envoy `path` / `prefix` /
- *   `safe_regex`: plain string prefix, RE2 whole-path match, as the model defines them).
+ *   `safe_regex`: plain string prefix, RE2 whole-path match, as the model defines them); `segmentPrefix`
+ *   `/v2` → `uri.regex` `/v2(/.*)?` (the path itself or below it; Istio has no segment prefix), `/` →
+ *   `uri.prefix` `/`.
  * - `method` → `method.exact`.
  * - `headers` exact/prefix/regex → `headers.<name>`; `present: true` → `headers.<name>: {}` (an empty
  *   StringMatch is Envoy `present_match`); `present: false` → `withoutHeaders.<name>: {}` (inverted
@@ -17,6 +19,7 @@
  */
 import { escapePointerToken } from "../../../api/diagnostics.js";
 import type { EffectiveRoute } from "../../../api/model.js";
+import { segmentPrefixRegex } from "../../../api/segment-prefix.js";
 import type { HTTPMatchRequest, StringMatch } from "../resources.js";
 import type { DestinationContext } from "./types.js";
 
@@ -24,7 +27,8 @@ import type { DestinationContext } from "./types.js";
 export function translateMatch(r: EffectiveRoute, dc: DestinationContext): HTTPMatchRequest {
   const out: HTTPMatchRequest = {};
   const m = r.match?.value;
-  if (m?.path) out.uri = stringMatch(m.path);
+  if (m?.path?.segmentPrefix !== undefined) out.uri = segmentPrefixMatch(m.path.segmentPrefix);
+  else if (m?.path) out.uri = stringMatch(m.path);
   if (m?.method) out.method = { exact: m.method };
   for (const [name, hm] of Object.entries(m?.headers ?? {})) {
     const key = name.toLowerCase();
@@ -40,6 +44,12 @@ export function translateMatch(r: EffectiveRoute, dc: DestinationContext): HTTPM
   for (const [name, sm] of Object.entries(m?.queryParams ?? {})) (out.queryParams ??= {})[name] = stringMatch(sm);
   if (r.port) out.port = r.port;
   return out;
+}
+
+/** A segment prefix as a whole-path `uri.regex` (`prefix: /` for every path). */
+function segmentPrefixMatch(prefix: string): StringMatch {
+  const re = segmentPrefixRegex(prefix);
+  return re === undefined ? { prefix: "/" } : { regex: re };
 }
 
 function stringMatch(s: { exact?: string; prefix?: string; regex?: string }): StringMatch {

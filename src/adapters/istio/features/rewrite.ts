@@ -3,7 +3,9 @@
  * `HTTPRewrite`; pilot `applyHTTPRouteDestination`).
  *
  * - `path.replacePrefixMatch` → `rewrite.uri`: Envoy `prefix_rewrite` replaces the part of the path the
- *   route's `uri.prefix` matched (the model requires a prefix match for this).
+ *   route's `uri.prefix` matched (the model requires a prefix match for this). After a `segmentPrefix`
+ *   match (a `uri.regex`) → `rewrite.uriRegexRewrite` replacing the matched segments and keeping the rest,
+ *   as Gateway API's ReplacePrefixMatch (`src/api/segment-prefix.ts`).
  * - `path.replaceFullPath` → `rewrite.uriRegexRewrite` {match: `^.*$`, rewrite: <path>}: Envoy
  *   `regex_rewrite` replaces the whole path (query string kept) whatever the route matched. In the CRD of
  *   every supported release (1.22 and 1.30). Backslashes are doubled: in the substitution `\N` is a capture
@@ -13,6 +15,7 @@
  */
 import { escapePointerToken } from "../../../api/diagnostics.js";
 import type { EffectiveRoute } from "../../../api/model.js";
+import { segmentPrefixRewriteRegex } from "../../../api/segment-prefix.js";
 import type { HTTPRewrite, HTTPRoute } from "../resources.js";
 import type { DestinationContext } from "./types.js";
 
@@ -24,7 +27,9 @@ export function applyRewrite(r: EffectiveRoute, out: HTTPRoute, dc: DestinationC
   const rw = r.rewrite?.value;
   if (!rw) return;
   const rewrite: HTTPRewrite = {};
-  if (rw.path?.replacePrefixMatch !== undefined) rewrite.uri = rw.path.replacePrefixMatch;
+  const segmentPrefix = r.match?.value.path?.segmentPrefix;
+  if (rw.path?.replacePrefixMatch !== undefined && segmentPrefix !== undefined) rewrite.uriRegexRewrite = segmentPrefixRewriteRegex(segmentPrefix, rw.path.replacePrefixMatch);
+  else if (rw.path?.replacePrefixMatch !== undefined) rewrite.uri = rw.path.replacePrefixMatch;
   if (rw.path?.replaceFullPath !== undefined) rewrite.uriRegexRewrite = { match: FULL_PATH_PATTERN, rewrite: rw.path.replaceFullPath.replace(/\\/g, "\\\\") };
   if (rw.authority !== undefined) {
     rewrite.authority = rw.authority;

@@ -1,0 +1,251 @@
+/**
+ * Feature `match` → `HTTPRouteMatch` {path, method, headers, queryParams} / `GRPCRouteMatch` {method,
+ * headers}, limited to what every GAMMA implementation must support, and the proof that Gateway API's
+ * match precedence picks the model's first matching route.
+ *
+ * What is portable (support levels of the Gateway API CRDs, `HTTPRouteMatch`):
+ * - paths: `Exact` and `PathPrefix` (core). `PathPrefix` matches whole path segments (`/v2` matches `/v2`,
+ *   `/v2/` and `/v2/x`, not `/v2x`; a trailing `/` is ignored), which is the model's `segmentPrefix`.
+ *   `RegularExpression` has implementation-specific support and precedence (RE2, PCRE or POSIX): the
+ *   model's `regex`, and its string `prefix` (`/api` also matches `/apix`), which only a regex could say,
+ *   are errors. A string prefix `/` is every path (no path match).
+ * - headers and query parameters: `Exact` (core); prefix, regex and presence are errors (the first two
+ *   need `RegularExpression`, absence has no field).
+ * - method: the nine methods of the CRD enum (extended support).
+ *
+ * Precedence (`HTTPRouteRule.matches` in the CRD): among the rules of every route attached to a parent, a
+ * request goes to the match with an `Exact` path, else the longest `PathPrefix`, then a method match, then
+ * the most header matches, then the most query-parameter matches; then the oldest route, then by
+ * `{namespace}/{name}`; within a route the first rule. GRPCRoute: the longest matching service, then
+ * method, then the most header matches. {@link checkOrder} proves, for every pair of rules a request can
+ * match both of, that the earlier one wins, or reports the later one.
+ */
+import type { HeaderMatch, Match, StringMatch } from "../../../api/generated/model.js";
+import type { EffectiveRoute } from "../../../api/model.js";
+import type { GatewayContext } from "../context.js";
+import type { GRPCRouteMatch, HTTPRouteMatch, ValueMatch } from "../resources.js";
+
+/** A path condition the adapter can emit: exact, or a segment prefix (never `/`). */
+export type PathCond = { kind: "exact"; value: string } | { kind: "segmentPrefix"; value: string };
+
+/** One match, all conditions ANDed (empty: every request). Header names lower-cased. */
+export interface MatchSpec {
+  path?: PathCond;
+  method?: string;
+  headers: { name: string; value: string }[];
+  query: { name: string; value: string }[];
+}
+
+/** The match of every request. */
+export const CATCH_ALL: MatchSpec = { headers: [], query: [] };
+
+/** HTTP methods an `HTTPRouteMatch.method` may name (CRD enum). */
+const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"]);
+
+/** An HTTP token (RFC 7230): Gateway API header and query-parameter names. */
+export const HTTP_TOKEN = /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/;
+
+/** The CEL rules on `Exact`/`PathPrefix` values (no `//`, `/./`, `/../`, `%2f`, `#`, trailing `/.` or `/..`; RFC 3986 characters). */
+export function isGatewayPathLiteral(v: string): boolean {
+  return v.startsWith("/") && !v.includes("//") && !v.includes("/./") && !v.includes("/../") && !/%2f/i.test(v) &&
+    !v.includes("#") && !v.endsWith("/..") && !v.endsWith("/.") && /^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|%[0-9a-fA-F]{2})+$/.test(v);
+}
+
+const escapePointer = (t: string) => t.replace(/~/g, "~0").replace(/\//g, "~1");
+const REGEX_WHY = "RegularExpression matches have implementation-specific support in Gateway API (each implementation picks its regex dialect, and their precedence is implementation-specific too), so they are not portable across GAMMA implementations";
+
+/**
+ * Converts a route's match, reporting every condition no portable Gateway API match expresses;
+ * undefined when one was reported (the route is then left out: nothing is emitted anyway).
+ */
+export function matchSpec(gc: GatewayContext, r: EffectiveRoute): MatchSpec | undefined {
+  const m: Match | undefined = r.match?.value;
+  const spec: MatchSpec = { headers: [], query: [] };
+  if (!m) return spec;
+  const at = r.match!.pointer;
+  let ok = true;
+  const bad = (pointer: string, message: string) => {
+    ok = false;
+    gc.report(r.policy, pointer, "match", "error", "adapter/unsupported-value", message);
+  };
+  const p = m.path;
+  if (p?.exact !== undefined) {
+    if (isGatewayPathLiteral(p.exact)) spec.path = { kind: "exact", value: p.exact };
+    else bad(`${at}/path/exact`, `Gateway API rejects this Exact path (it must be a normalized absolute path of RFC 3986 characters, without //, /./, /../, %2F or #)`);
+  } else if (p?.segmentPrefix !== undefined) {
+    const v = p.segmentPrefix.length > 1 && p.segmentPrefix.endsWith("/") ? p.segmentPrefix.slice(0, -1) : p.segmentPrefix;
+    if (v === "/") { /* every path */ } else if (isGatewayPathLiteral(v)) spec.path = { kind: "segmentPrefix", value: v };
+    else bad(`${at}/path/segmentPrefix`, `Gateway API rejects this PathPrefix value (it must be a normalized absolute path of RFC 3986 characters, without //, /./, /../, %2F or #)`);
+  } else if (p?.prefix !== undefined) {
+    if (p.prefix !== "/") {
+      const seg = p.prefix.endsWith("/") ? p.prefix.slice(0, -1) : p.prefix;
+      bad(`${at}/path/prefix`, `prefix "${p.prefix}" is a string prefix, and a Gateway API PathPrefix matches whole path segments (PathPrefix ${seg || "/"} matches ${seg} itself${p.prefix.endsWith("/") ? "" : ` and ${seg}/x but not ${seg}x`}); only a RegularExpression could say it, and ${REGEX_WHY}. Write segmentPrefix: ${seg || "/"} if ${p.prefix.endsWith("/") ? `${seg} itself may match too` : "that is what you mean"}, or translate for a mesh (--mesh istio or linkerd)`);
+    }
+  } else if (p?.regex !== undefined) {
+    bad(`${at}/path/regex`, `${REGEX_WHY}; use exact or segmentPrefix, or translate for a mesh (--mesh istio or linkerd)`);
+  }
+  if (m.method) {
+    if (METHODS.has(m.method)) spec.method = m.method;
+    else bad(`${at}/method`, `HTTPRouteMatch.method is one of ${[...METHODS].join(", ")}, not ${m.method}`);
+  }
+  for (const [name, h] of Object.entries(m.headers ?? {}).sort(([a], [b]) => cmpLower(a, b))) {
+    const ptr = `${at}/headers/${escapePointer(name)}`;
+    if (!HTTP_TOKEN.test(name)) { bad(ptr, `Gateway API matches only headers whose name is an HTTP token, not "${name}"`); continue; }
+    const v = exactOf(h);
+    if (v !== undefined) spec.headers.push({ name: name.toLowerCase(), value: v });
+    else bad(ptr, headerWhy(h, "header"));
+  }
+  for (const [name, q] of Object.entries(m.queryParams ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const ptr = `${at}/queryParams/${escapePointer(name)}`;
+    if (!HTTP_TOKEN.test(name)) { bad(ptr, `Gateway API matches only query parameters whose name is an HTTP token, not "${name}"`); continue; }
+    const v = exactOf(q);
+    if (v !== undefined) spec.query.push({ name, value: v });
+    else bad(ptr, headerWhy(q, "query parameter"));
+  }
+  return ok ? spec : undefined;
+}
+
+function cmpLower(a: string, b: string): number {
+  const x = a.toLowerCase(), y = b.toLowerCase();
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+function exactOf(h: HeaderMatch | StringMatch): string | undefined {
+  return h.exact !== undefined && h.exact !== "" ? h.exact : undefined;
+}
+
+function headerWhy(h: HeaderMatch | StringMatch, what: string): string {
+  if ("present" in h && h.present === false) return `a Gateway API route cannot match the absence of a ${what} (matches are Exact or RegularExpression values of a present one)`;
+  if ("present" in h && h.present === true) return `a Gateway API route cannot match the mere presence of a ${what} without a RegularExpression; ${REGEX_WHY}`;
+  if (h.exact === "") return `Gateway API ${what} values are at least one character long`;
+  return `a ${what} ${h.prefix !== undefined ? "prefix" : "regex"} needs a RegularExpression match; ${REGEX_WHY}. Match exact values`;
+}
+
+/** The `HTTPRouteMatch` of a spec (keys sorted), or undefined for every request. */
+export function toHttpRouteMatch(s: MatchSpec): HTTPRouteMatch | undefined {
+  if (!s.path && !s.method && !s.headers.length && !s.query.length) return undefined;
+  const out: HTTPRouteMatch = {};
+  if (s.headers.length) out.headers = s.headers.map(valueMatch);
+  if (s.method) out.method = s.method;
+  if (s.path) out.path = { type: s.path.kind === "exact" ? "Exact" : "PathPrefix", value: s.path.value };
+  if (s.query.length) out.queryParams = s.query.map(valueMatch);
+  return out;
+}
+
+function valueMatch(h: { name: string; value: string }): ValueMatch {
+  return { name: h.name, type: "Exact", value: h.value };
+}
+
+const GRPC_SERVICE = /^[a-zA-Z_][a-zA-Z0-9_]*(?:\.[a-zA-Z_][a-zA-Z0-9_]*)*$/;
+const GRPC_METHOD = /^[A-Za-z_][A-Za-z_0-9]*$/;
+
+/** gRPC service and method of a spec's path (`/pkg.Svc/Get` exact, `/pkg.Svc` segment prefix), if it names them. */
+export function grpcParts(s: MatchSpec): { service?: string; method?: string } | undefined {
+  if (!s.path) return {};
+  const seg = s.path.value.split("/");
+  if (s.path.kind === "exact" && seg.length === 3 && GRPC_SERVICE.test(seg[1]) && GRPC_METHOD.test(seg[2])) return { service: seg[1], method: seg[2] };
+  if (s.path.kind === "segmentPrefix" && seg.length === 2 && GRPC_SERVICE.test(seg[1])) return { service: seg[1] };
+  return undefined;
+}
+
+/**
+ * The `GRPCRouteMatch` of a spec: gRPC paths are `/<service>/<method>`, so an exact `/pkg.Svc/Get` is
+ * `{service: pkg.Svc, method: Get}` and a segment prefix `/pkg.Svc` is `{service: pkg.Svc}`. Other paths,
+ * methods other than POST and query parameters are reported.
+ */
+export function toGrpcRouteMatch(gc: GatewayContext, r: EffectiveRoute, s: MatchSpec): GRPCRouteMatch | undefined {
+  const at = r.match?.pointer ?? r.pointer;
+  const bad = (pointer: string, message: string) => gc.report(r.policy, pointer, "match", "error", "adapter/unsupported-value", message);
+  const parts = grpcParts(s);
+  if (!parts) bad(`${at}/path`, `a GRPCRoute matches gRPC service and method names, not paths: only an exact path /<service>/<method> or a segmentPrefix /<service> can be expressed`);
+  if (s.method && s.method !== "POST") bad(`${at}/method`, `gRPC requests are always POST; a GRPCRoute cannot match method ${s.method}`);
+  if (s.query.length) bad(`${at}/queryParams`, `a GRPCRoute cannot match query parameters`);
+  if (!parts?.service && !s.headers.length) return undefined;
+  const out: GRPCRouteMatch = {};
+  if (s.headers.length) out.headers = s.headers.map(valueMatch);
+  if (parts?.service) out.method = { ...(parts.method ? { method: parts.method } : {}), service: parts.service, type: "Exact" };
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------ precedence
+
+/** True when a path satisfies a condition. */
+function pathMatches(p: PathCond, path: string): boolean {
+  if (p.kind === "exact") return p.value === path;
+  return path === p.value || path.startsWith(p.value.endsWith("/") ? p.value : `${p.value}/`);
+}
+
+/** False when no request matches both specs; true when some request may (conservative). */
+export function mayOverlap(a: MatchSpec, b: MatchSpec): boolean {
+  if (a.method && b.method && a.method !== b.method) return false;
+  if (a.path && b.path) {
+    if (a.path.kind === "exact" && !pathMatches(b.path, a.path.value)) return false;
+    if (b.path.kind === "exact" && !pathMatches(a.path, b.path.value)) return false;
+    if (a.path.kind === "segmentPrefix" && b.path.kind === "segmentPrefix" && !pathMatches(a.path, b.path.value) && !pathMatches(b.path, a.path.value)) return false;
+  }
+  for (const [x, y] of [[a.headers, b.headers], [a.query, b.query]] as const) {
+    for (const h of x) if (y.some((k) => k.name === h.name && k.value !== h.value)) return false;
+  }
+  return true;
+}
+
+/** Gateway API's precedence key of an HTTPRoute match (compared lexicographically, larger wins). */
+function httpKey(s: MatchSpec): number[] {
+  const exact = s.path?.kind === "exact" ? 1 : 0;
+  const prefix = s.path?.kind === "segmentPrefix" ? s.path.value.length : exact ? 0 : 1; // no path = PathPrefix "/"
+  return [exact, prefix, s.method ? 1 : 0, s.headers.length, s.query.length];
+}
+
+/** GRPCRoute precedence key: matching service length, method length, header matches. */
+function grpcKey(s: MatchSpec): number[] {
+  const p = grpcParts(s) ?? {};
+  return [p.service?.length ?? 0, p.method?.length ?? 0, s.headers.length];
+}
+
+function cmpKeys(a: number[], b: number[]): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return 0;
+}
+
+/** A short description of a spec for messages: `GET, path exact /x, header x-a`. */
+export function describeSpec(s: MatchSpec): string {
+  const parts: string[] = [];
+  if (s.method) parts.push(s.method);
+  if (s.path) parts.push(`path ${s.path.kind === "exact" ? "Exact" : "PathPrefix"} ${s.path.value}`);
+  for (const h of s.headers) parts.push(`header ${h.name}`);
+  for (const q of s.query) parts.push(`query ${q.name}`);
+  return parts.length ? parts.join(", ") : "every request";
+}
+
+/** One rule in table order: its match, its route (none: the catch-all unimesh adds), the object it lands in. */
+export interface OrderedRule {
+  spec: MatchSpec;
+  route?: EffectiveRoute;
+  object: string;
+}
+
+/**
+ * Reports each rule that Gateway API's precedence would let take requests from an earlier rule of the
+ * model's table: a later rule with a higher precedence key, or an equal key in another route object
+ * (where creation time decides).
+ */
+export function checkOrder(gc: GatewayContext, rules: OrderedRule[], grpc: boolean): void {
+  const key = grpc ? grpcKey : httpKey;
+  for (let j = 1; j < rules.length; j++) {
+    const later = rules[j];
+    for (let i = 0; i < j; i++) {
+      const earlier = rules[i];
+      if (!mayOverlap(earlier.spec, later.spec)) continue;
+      const c = cmpKeys(key(later.spec), key(earlier.spec));
+      const tieAcross = c === 0 && earlier.object !== later.object;
+      if (c <= 0 && !tieAcross) continue;
+      const r = later.route ?? earlier.route!;
+      const other = later.route ? earlier : later;
+      const where = other.route ? ` (${other.route.policy.id}${other.route.pointer})` : "";
+      gc.report(r.policy, r.match?.pointer ?? r.pointer, "match", "error", "adapter/unsupported-value", tieAcross
+        ? `Gateway API ranks this route (${describeSpec(later.spec)}) and the earlier route matching ${describeSpec(other.spec)}${where} equally, and they sit in different ${grpc ? "GRPCRoutes" : "HTTPRoutes"} (more than 16 rules), where the older object wins; make the matches disjoint or the earlier route more specific`
+        : `Gateway API does not take the first matching route: it picks the most specific match (${grpc ? "the longest service name, then method name, then the most header matches" : "an Exact path, then the longest PathPrefix, then a method, then the most header matches, then the most query-parameter matches"}), so requests matching both this route (${describeSpec(later.spec)}) and the earlier route matching ${describeSpec(other.spec)}${where} would go to this one. Make the matches disjoint, or the earlier route more specific`);
+      break;
+    }
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Feature `rewrite` → `HTTPRoute.rules[].filters[]` `URLRewrite` {hostname, path} (Gateway API
+ * `HTTPURLRewriteFilter`, extended support).
+ *
+ * - `path.replaceFullPath` → `path: {type: ReplaceFullPath}`.
+ * - `path.replacePrefixMatch` → `path: {type: ReplacePrefixMatch}` after a `segmentPrefix` match (the
+ *   rule's only match is then a `PathPrefix`, as the CRD's CEL rule requires; the model's semantics are
+ *   Gateway API's, `src/api/segment-prefix.ts`). After a string `prefix` the match itself is an error
+ *   (match.ts), so nothing more is said here.
+ * - `authority` → `hostname` (a DNS name).
+ * GRPCRoute has no URLRewrite filter (error).
+ */
+import type { EffectiveRoute } from "../../../api/model.js";
+import type { GatewayContext } from "../context.js";
+import type { RouteFilter, URLRewrite } from "../resources.js";
+import { PRECISE_HOSTNAME } from "./redirect.js";
+
+/** The `URLRewrite` filter of a route, or undefined (nothing to rewrite, or reported). */
+export function rewriteFilter(gc: GatewayContext, r: EffectiveRoute, grpc: boolean): RouteFilter | undefined {
+  const rw = r.rewrite;
+  if (!rw) return undefined;
+  if (grpc) {
+    gc.report(r.policy, rw.pointer, "rewrite", "error", "adapter/unsupported-feature", `a GRPCRoute cannot rewrite requests (no URLRewrite filter); the port is declared grpc`);
+    return undefined;
+  }
+  const out: URLRewrite = {};
+  if (rw.value.authority !== undefined) {
+    if (!PRECISE_HOSTNAME.test(rw.value.authority)) {
+      gc.report(r.policy, `${rw.pointer}/authority`, "rewrite", "error", "adapter/unsupported-value",
+        `the URLRewrite hostname must be a lower-case DNS name (no port), not "${rw.value.authority}"`);
+      return undefined;
+    }
+    out.hostname = rw.value.authority;
+  }
+  const p = rw.value.path;
+  if (p?.replaceFullPath !== undefined) out.path = { replaceFullPath: p.replaceFullPath, type: "ReplaceFullPath" };
+  else if (p?.replacePrefixMatch !== undefined) {
+    if (r.match?.value.path?.segmentPrefix === undefined) return undefined; // a string prefix: the match is an error
+    out.path = { replacePrefixMatch: p.replacePrefixMatch, type: "ReplacePrefixMatch" };
+  }
+  return { type: "URLRewrite", urlRewrite: out };
+}
