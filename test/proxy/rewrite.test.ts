@@ -17,6 +17,13 @@ spec:
     - name: old-home
       match: {path: {exact: /index.php}}
       rewrite: {path: {replaceFullPath: /}}
+    # Gateway API's conformance test MeshHTTPRouteRewritePath (conformance/tests/mesh/httproute-rewrite-path.yaml).
+    - name: prefix-one
+      match: {path: {segmentPrefix: /prefix/one}}
+      rewrite: {path: {replacePrefixMatch: /one}}
+    - name: strip-prefix
+      match: {path: {segmentPrefix: /strip-prefix}}
+      rewrite: {path: {replacePrefixMatch: /}}
 `;
 
 describe("rewrite", () => {
@@ -45,6 +52,22 @@ describe("rewrite", () => {
     await call(proxy.outboundPort("web", "shop"), "catalog:8080", "/index.php?x=1");
     expect(catalog.seen.at(-1)!.url).toBe("/?x=1");
     expect(catalog.seen.at(-1)!.headers.host).toBe("catalog:8080");
+  });
+
+  // The requests and expected paths of MeshHTTPRouteRewritePath (httproute-rewrite-path.go), through the proxy.
+  test.each([
+    ["/prefix/one/two", "/one/two"],
+    ["/strip-prefix/three", "/three"],
+    ["/strip-prefix", "/"],
+    ["/strip-prefix/?q=1", "/?q=1"],
+  ])("segmentPrefix + replacePrefixMatch: %s reaches the app as %s", async (sent, seen) => {
+    await call(proxy.outboundPort("web", "shop"), "catalog:8080", sent);
+    expect(catalog.seen.at(-1)!.url).toBe(seen);
+  });
+
+  test("a segment prefix matches whole segments only: /strip-prefixes is not rewritten", async () => {
+    await call(proxy.outboundPort("web", "shop"), "catalog:8080", "/strip-prefixes/x");
+    expect(catalog.seen.at(-1)!.url).toBe("/strip-prefixes/x");
   });
 
   test("prefix replacement rules", () => {
