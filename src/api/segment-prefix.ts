@@ -51,3 +51,23 @@ export function segmentPrefixRewriteRegex(prefix: string, replacement: string): 
   // An empty head must still give `/` for the prefix itself: take the rest without its leading `/`.
   return head ? { match: `^${base}(/.*)?$`, rewrite: `${head}\\1` } : { match: `^${base}/?(.*)$`, rewrite: "/\\1" };
 }
+
+/**
+ * The segment prefix a regex of {@link segmentPrefixRegex} stands for (`/v2(/.*)?` → `/v2`), or undefined
+ * when the regex is not one (importers read translated objects back with it).
+ */
+export function segmentPrefixFromRegex(re: string): string | undefined {
+  const m = /^((?:[^\\()|*+?.[\]{}^$]|\\[.*+?^${}()|[\]\\])+)\(\/\.\*\)\?$/.exec(re);
+  if (!m) return undefined;
+  const base = m[1].replace(/\\(.)/g, "$1");
+  return base.startsWith("/") && segmentPrefixRegex(base) === re ? base : undefined;
+}
+
+/** The replacement of a {@link segmentPrefixRewriteRegex} rewrite for `prefix`, or undefined when it is not one. */
+export function segmentPrefixReplacementFromRewrite(prefix: string, r: { match: unknown; rewrite: unknown }): string | undefined {
+  if (typeof r.rewrite !== "string" || typeof r.match !== "string") return undefined;
+  const candidate = r.rewrite === "/\\1" ? "/" : r.rewrite.endsWith("\\1") ? r.rewrite.slice(0, -2).replace(/\\\\/g, "\\") : undefined;
+  if (candidate === undefined) return undefined;
+  const back = segmentPrefixRewriteRegex(prefix, candidate);
+  return back.match === r.match && back.rewrite === r.rewrite ? candidate : undefined;
+}

@@ -47,3 +47,15 @@ describe("segment prefixes", () => {
     expect(re === undefined ? true : new RegExp(`^(?:${re})$`).test(path)).toBe(want);
   });
 });
+
+describe("segment prefixes read back (importers)", () => {
+  test.each(["/v2", "/a.b/c+d", "/x"])("%s round-trips through its regex and its rewrites", async (prefix) => {
+    const { segmentPrefixFromRegex, segmentPrefixReplacementFromRewrite } = await import("../../src/api/segment-prefix.js");
+    expect(segmentPrefixFromRegex(segmentPrefixRegex(prefix)!)).toBe(prefix);
+    for (const r of ["/", "/one", "/a/b"]) expect(segmentPrefixReplacementFromRewrite(prefix, segmentPrefixRewriteRegex(prefix, r))).toBe(r);
+  });
+  test.each(["/v2(/.*)", "/v2.*", "(/v2)(/.*)?", "v2(/.*)?", "/v[0-9](/.*)?"])("%s is no segment prefix", async (re) => {
+    const { segmentPrefixFromRegex } = await import("../../src/api/segment-prefix.js");
+    expect(segmentPrefixFromRegex(re)).toBeUndefined();
+  });
+});

@@ -10,7 +10,7 @@
  * - `http[]` in order (Istio takes the first match): each `HTTPRoute` → one model route per distinct
  *   request condition of its `match[]` entries (entries are ORed; the source part of an entry is the
  *   policy's `source`):
- *   - `uri` exact/prefix/regex → `match.path`; `method.exact` → `match.method`; `headers` → `match.headers`
+ *   - `uri` exact/prefix/regex → `match.path` (a regex unimesh wrote for a segmentPrefix, `/v2(/.*)?`, back as that); `method.exact` → `match.method`; `headers` → `match.headers`
  *     (`{}` → `present: true`); `withoutHeaders.<h>: {}` → `present: false`; `queryParams` → `match.queryParams`;
  *     `port` → the policy's `destination.port`; `sourceNamespace` → `source.namespaces`, `sourceLabels` with
  *     `sourceNamespace` → `source.workloads` (with the service accounts they stand for, for objects unimesh
@@ -34,6 +34,7 @@ import type { Cors, FaultInjection, HeaderMatch, HeaderOps, Headers, Match, Mirr
 import { type NativeFields, type NativeObject, isObject, nativeDurationMs, percents } from "../../../api/import-contract.js";
 import { escapePointerToken } from "../../../api/diagnostics.js";
 import { canonicalJson } from "../../../api/model.js";
+import { segmentPrefixFromRegex, segmentPrefixReplacementFromRewrite } from "../../../api/segment-prefix.js";
 import type { PolicyRef } from "../../../api/ownership.js";
 import { DEFAULT_ROUTE_NAME } from "../naming.js";
 import { FULL_PATH_PATTERN } from "../features/rewrite.js";
@@ -290,8 +291,10 @@ function matchEntry(ii: IstioImport, o: NativeObject, f: NativeFields, mp: strin
   }
   if (m.uri !== undefined) {
     const s = stringMatch(m.uri);
+    // The regex unimesh writes for a segmentPrefix (`/v2(/.*)?`) is read back as one.
+    const segment = s?.regex !== undefined ? segmentPrefixFromRegex(s.regex) : undefined;
     if (s) {
-      match.path = s;
+      match.path = segment !== undefined ? { segmentPrefix: segment } : s;
       f.use(`${mp}/uri`);
     } else bad("uri", "uri must have exactly one of exact, prefix, regex");
   }
@@ -675,6 +678,15 @@ function rewrite(ii: IstioImport, o: NativeObject, f: NativeFields, p: string, h
   if (v.uriRegexRewrite !== undefined) {
     f.use(`${p}/uriRegexRewrite`);
     const x = v.uriRegexRewrite;
+    // After segmentPrefix matches (all with one prefix), the rewrite unimesh writes for replacePrefixMatch.
+    const matches = Array.isArray(h.match) && h.match.length ? h.match : [{}];
+    const prefixes = new Set(matches.map((m) => (isObject(m) && isObject(m.uri) && typeof m.uri.regex === "string" ? segmentPrefixFromRegex(m.uri.regex) : undefined)));
+    const [prefix] = prefixes;
+    const replacement = prefixes.size === 1 && prefix !== undefined && isObject(x) && !r.path ? segmentPrefixReplacementFromRewrite(prefix, x as { match: unknown; rewrite: unknown }) : undefined;
+    if (replacement !== undefined) {
+      r.path = { replacePrefixMatch: replacement };
+      return r;
+    }
     if (!isObject(x) || x.match !== FULL_PATH_PATTERN || typeof x.rewrite !== "string" || /\\[0-9]/.test(x.rewrite.replace(/\\\\/g, ""))) {
       report(ii, o, `${p}/uriRegexRewrite`, "error", "import/unsupported-value",
         `uriRegexRewrite: the model rewrites a path prefix or the whole path (uriRegexRewrite {match: "${FULL_PATH_PATTERN}", rewrite: <path>}), not by a regular expression with capture groups`);
