@@ -19,6 +19,8 @@ import { linkerd } from "../../src/adapters/linkerd/index.js";
 import { LINKERD_FEATURES } from "../../src/adapters/linkerd/features/index.js";
 import { appmesh } from "../../src/adapters/appmesh/index.js";
 import { APPMESH_FEATURES } from "../../src/adapters/appmesh/features/index.js";
+import { gatewayApi } from "../../src/adapters/gateway-api/index.js";
+import { GATEWAY_API_FEATURES } from "../../src/adapters/gateway-api/features/index.js";
 import { GOLDEN_TARGETS } from "../support/targets.js";
 import { cli } from "../cli/helpers.js";
 
@@ -204,7 +206,7 @@ describe("declared capabilities agree with what the shipped adapters do", () => 
 // ------------------------------------------------------------------------------ feature modules
 
 /** The adapters whose capabilities are derived from their feature modules, with those modules. */
-const MODULAR: readonly [Adapter, readonly FeatureModule[]][] = [[linkerd, LINKERD_FEATURES], [appmesh, APPMESH_FEATURES]];
+const MODULAR: readonly [Adapter, readonly FeatureModule[]][] = [[linkerd, LINKERD_FEATURES], [appmesh, APPMESH_FEATURES], [gatewayApi, GATEWAY_API_FEATURES]];
 
 describe("capabilities are derived from the feature modules", () => {
   test.each(MODULAR.map(([a, m]) => [a.name, a, m] as const))("%s: capabilities(version) is what its modules declare, for every version", (_name, adapter, modules) => {

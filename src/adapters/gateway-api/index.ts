@@ -12,56 +12,17 @@
  * @see https://gateway-api.sigs.k8s.io/mesh/
  * @see https://gateway-api.sigs.k8s.io/reference/spec/#httproute
  */
-import type { Adapter, Capabilities, Capability } from "../../api/adapter.js";
+import type { Adapter, Capabilities } from "../../api/adapter.js";
+import { deriveCapabilities } from "../../api/feature-module.js";
+import { GATEWAY_API_FEATURES } from "./features/index.js";
 import { gatewayApiCluster } from "./cluster.js";
 import { GATEWAY_API_SETTINGS } from "./context.js";
 import { translateGatewayApi } from "./translator.js";
-import { DEFAULT_GATEWAY_API_VERSION, FIELD_SINCE, GATEWAY_API_VERSIONS, compareVersions, hasField, whereAvailable } from "./versions.js";
+import { DEFAULT_GATEWAY_API_VERSION, FIELD_SINCE, GATEWAY_API_VERSIONS, compareVersions } from "./versions.js";
 
-/** What a Gateway API release can express (the standard channel, with what the experimental one adds in notes). */
+/** What a Gateway API release can express (the standard channel; notes say what the experimental one adds), from the feature modules. */
 export function gatewayApiCapabilities(version: string): Capabilities {
-  const full = (via: string, note?: string): Capability => ({ support: "full", via, ...(note ? { note } : {}) });
-  const partial = (via: string, note: string): Capability => ({ support: "partial", via, note });
-  const none = (note: string): Capability => ({ support: "none", note });
-  const std = (f: Parameters<typeof hasField>[2]) => hasField(version, "standard", f);
-  const exp = (f: Parameters<typeof hasField>[2]) => hasField(version, "experimental", f);
-  const noAuthz = "No authorization API (GEP-3779 is not in a release up to 1.6).";
-  return {
-    match: partial("HTTPRoute.rules[].matches {path Exact|PathPrefix, method, headers Exact, queryParams Exact}; GRPCRoute method {service, method}",
-      "Exact paths and segmentPrefix (PathPrefix) only: string prefixes, regexes and header prefix/presence need RegularExpression, whose support and precedence are implementation-specific. Routes must keep their order under Gateway API's match precedence."),
-    split: full("rules[].backendRefs[] {name, port, weight}", "Subsets are Services named <service>-<subset>, which must exist."),
-    timeout: partial("HTTPRoute.rules[].timeouts.request", "not on gRPC ports (GRPCRoute has no timeouts)"),
-    retries: exp("HTTPRoute.rules[].retry")
-      ? partial("HTTPRoute.rules[].retry {attempts, backoff, codes} + timeouts.backendRequest", `experimental channel only (--set channel=experimental); retries cannot be switched off; connection errors are always retried once retry is set`)
-      : none(`HTTPRoute.rules[].retry is in ${whereAvailable("HTTPRoute.rules[].retry")}`),
-    faultInjection: none("No fault injection filter."),
-    mirror: std("HTTPRequestMirrorFilter.percent")
-      ? full("rules[].filters[] RequestMirror {backendRef, percent | fraction}", "to a Service (a subset's: <service>-<subset>); another namespace gets a ReferenceGrant")
-      : partial("rules[].filters[] RequestMirror {backendRef}", `a share of requests (percent) needs ${whereAvailable("HTTPRequestMirrorFilter.percent")}`),
-    headers: full("rules[].filters[] RequestHeaderModifier / ResponseHeaderModifier (backendRefs[].filters per split target)"),
-    cors: std("HTTPRouteFilter.cors")
-      ? partial("HTTPRoute.rules[].filters[] CORS", "exact origins only; maxAge in whole seconds; not on gRPC ports")
-      : exp("HTTPRouteFilter.cors")
-        ? partial("HTTPRoute.rules[].filters[] CORS", `experimental channel only (standard from ${FIELD_SINCE["HTTPRouteFilter.cors"].standard}); exact origins only`)
-        : none(`The CORS filter is in ${whereAvailable("HTTPRouteFilter.cors")}.`),
-    rewrite: partial("HTTPRoute.rules[].filters[] URLRewrite {hostname, path ReplaceFullPath | ReplacePrefixMatch}", "replacePrefixMatch after a segmentPrefix match; not on gRPC ports"),
-    redirect: std("HTTPRequestRedirectFilter.statusCode 303/307/308")
-      ? full("HTTPRoute.rules[].filters[] RequestRedirect")
-      : partial("HTTPRoute.rules[].filters[] RequestRedirect", "status 301 or 302 only (303, 307, 308 from 1.5)"),
-    directResponse: none("No direct-response filter."),
-    outlierDetection: none("No outlier detection."),
-    connectionPool: none("No connection-pool limits."),
-    loadBalancer: none("No load-balancing algorithm choice."),
-    rateLimit: none("No rate limiting."),
-    mtls: none("No mesh mTLS mode API."),
-    access: none(noAuthz),
-    accessL7: none(noAuthz),
-    accessNegation: none(noAuthz),
-    scope: none(noAuthz),
-    requestAuthentication: none("No end-user token (JWT) validation."),
-    trafficSource: none("Routes apply to every client of a Service."),
-    subsetSettings: none("No per-backend settings."),
-  };
+  return deriveCapabilities(GATEWAY_API_FEATURES, version);
 }
 
 /** The Gateway API adapter. */

@@ -44,12 +44,9 @@ export const FIELD_SINCE: Readonly<Record<GatewayField, Partial<Record<Channel, 
   "HTTPRouteRule.name": { standard: "1.4", experimental: "1.2" },
 };
 
-/** Compares `MAJOR.MINOR` versions numerically. */
-export function compareVersions(a: string, b: string): number {
-  const [a1, a2] = a.split(".").map(Number);
-  const [b1, b2] = b.split(".").map(Number);
-  return a1 - b1 || a2 - b2;
-}
+import { compareVersions } from "../../api/versions.js";
+
+export { compareVersions };
 
 /** True when the field is in the CRDs of this release and channel. */
 export function hasField(version: string, channel: Channel, field: GatewayField): boolean {

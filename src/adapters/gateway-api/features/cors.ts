@@ -14,6 +14,8 @@
  */
 import type { EffectiveRoute } from "../../../api/model.js";
 import { parseDuration } from "../../../api/duration.js";
+import { type FeatureModule, none, partial } from "../../../api/feature-module.js";
+import { hasField, whereAvailable, FIELD_SINCE } from "../versions.js";
 import type { GatewayContext } from "../context.js";
 import type { CORSFilter, RouteFilter } from "../resources.js";
 import { HTTP_TOKEN } from "./match.js";
@@ -69,3 +71,15 @@ export function corsFilter(gc: GatewayContext, r: EffectiveRoute, grpc: boolean)
   }
   return ok ? { cors: out, type: "CORS" } : undefined;
 }
+
+/** `cors`: the CORS filter. */
+export const corsFeature: FeatureModule = {
+  features: ["cors"],
+  capabilities: (version) => ({
+    cors: hasField(version, "standard", "HTTPRouteFilter.cors")
+      ? partial("HTTPRoute.rules[].filters[] CORS", "exact origins only; maxAge in whole seconds; not on gRPC ports")
+      : hasField(version, "experimental", "HTTPRouteFilter.cors")
+        ? partial("HTTPRoute.rules[].filters[] CORS", `experimental channel only (standard from ${FIELD_SINCE["HTTPRouteFilter.cors"].standard}); exact origins only`)
+        : none(`The CORS filter is in ${whereAvailable("HTTPRouteFilter.cors")}.`),
+  }),
+};

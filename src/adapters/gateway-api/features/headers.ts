@@ -6,6 +6,7 @@
  */
 import type { At, EffectiveRoute, Entry, ResolvedTarget } from "../../../api/model.js";
 import type { HeaderOps, Headers, TrafficPolicy } from "../../../api/generated/model.js";
+import { type FeatureModule, full } from "../../../api/feature-module.js";
 import type { GatewayContext } from "../context.js";
 import type { HeaderFilter, RouteFilter } from "../resources.js";
 import { HTTP_TOKEN } from "./match.js";
@@ -44,3 +45,9 @@ function filtersOf(gc: GatewayContext, policy: Entry<TrafficPolicy>, h: At<Heade
   if (h.value.response) out.push({ responseHeaderModifier: headerFilter(h.value.response), type: "ResponseHeaderModifier" });
   return out;
 }
+
+/** `headers`: header modifier filters. */
+export const headersFeature: FeatureModule = {
+  features: ["headers"],
+  capabilities: () => ({ headers: full("rules[].filters[] RequestHeaderModifier / ResponseHeaderModifier (backendRefs[].filters per split target)") }),
+};

@@ -22,6 +22,7 @@
  */
 import type { HeaderMatch, Match, StringMatch } from "../../../api/generated/model.js";
 import type { EffectiveRoute } from "../../../api/model.js";
+import { type FeatureModule, full, none, partial } from "../../../api/feature-module.js";
 import type { GatewayContext } from "../context.js";
 import type { GRPCRouteMatch, HTTPRouteMatch, ValueMatch } from "../resources.js";
 
@@ -249,3 +250,12 @@ export function checkOrder(gc: GatewayContext, rules: OrderedRule[], grpc: boole
     }
   }
 }
+
+/** `match`: portable matches only. */
+export const matchFeature: FeatureModule = {
+  features: ["match"],
+  capabilities: () => ({
+    match: partial("HTTPRoute.rules[].matches {path Exact|PathPrefix, method, headers Exact, queryParams Exact}; GRPCRoute method {service, method}",
+      "Exact paths and segmentPrefix (PathPrefix) only: string prefixes, regexes and header prefix/presence need RegularExpression, whose support and precedence are implementation-specific. Routes must keep their order under Gateway API's match precedence."),
+  }),
+};

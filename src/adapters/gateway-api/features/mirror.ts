@@ -10,6 +10,8 @@
  *   HTTPRoute/GRPCRoute in the route's namespace to that Service), which unimesh emits.
  */
 import type { DestinationView, EffectiveRoute } from "../../../api/model.js";
+import { type FeatureModule, full, partial } from "../../../api/feature-module.js";
+import { hasField, whereAvailable, FIELD_SINCE } from "../versions.js";
 import type { GatewayContext } from "../context.js";
 import type { RequestMirror, RouteFilter } from "../resources.js";
 import { subsetServiceName } from "./split.js";
@@ -54,3 +56,13 @@ export function mirrorFilter(gc: GatewayContext, v: DestinationView, r: Effectiv
   }
   return { requestMirror: out, type: "RequestMirror" };
 }
+
+/** `mirror`: the RequestMirror filter. */
+export const mirrorFeature: FeatureModule = {
+  features: ["mirror"],
+  capabilities: (version) => ({
+    mirror: hasField(version, "standard", "HTTPRequestMirrorFilter.percent")
+      ? full("rules[].filters[] RequestMirror {backendRef, percent | fraction}", "to a Service (a subset's: <service>-<subset>); another namespace gets a ReferenceGrant")
+      : partial("rules[].filters[] RequestMirror {backendRef}", `a share of requests (percent) needs ${whereAvailable("HTTPRequestMirrorFilter.percent")}`),
+  }),
+};

@@ -11,6 +11,8 @@
  */
 import type { EffectiveRoute } from "../../../api/model.js";
 import type { Redirect } from "../../../api/generated/model.js";
+import { type FeatureModule, full, partial } from "../../../api/feature-module.js";
+import { hasField, whereAvailable } from "../versions.js";
 import type { GatewayContext } from "../context.js";
 import type { RequestRedirect, RouteFilter } from "../resources.js";
 
@@ -42,3 +44,13 @@ export function redirectFilter(gc: GatewayContext, r: EffectiveRoute, redirect: 
   rr.statusCode = status;
   return { requestRedirect: rr, type: "RequestRedirect" };
 }
+
+/** `redirect`: the RequestRedirect filter. */
+export const redirectFeature: FeatureModule = {
+  features: ["redirect"],
+  capabilities: (version) => ({
+    redirect: hasField(version, "standard", "HTTPRequestRedirectFilter.statusCode 303/307/308")
+      ? full("HTTPRoute.rules[].filters[] RequestRedirect")
+      : partial("HTTPRoute.rules[].filters[] RequestRedirect", "status 301 or 302 only (303, 307, 308 from 1.5)"),
+  }),
+};

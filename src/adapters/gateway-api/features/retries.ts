@@ -20,6 +20,8 @@
  */
 import type { EffectiveRoute } from "../../../api/model.js";
 import { formatDuration, parseDuration } from "../../../api/duration.js";
+import { type FeatureModule, full, none, partial } from "../../../api/feature-module.js";
+import { hasField, whereAvailable, FIELD_SINCE } from "../versions.js";
 import type { GatewayContext } from "../context.js";
 import type { Retry, RouteRule } from "../resources.js";
 
@@ -83,3 +85,14 @@ export function applyResilience(gc: GatewayContext, r: EffectiveRoute, rule: Rou
     rule.timeouts = sorted;
   }
 }
+
+/** `timeout` and `retries`: rules[].timeouts and rules[].retry. */
+export const resilienceFeature: FeatureModule = {
+  features: ["timeout", "retries"],
+  capabilities: (version) => ({
+    timeout: partial("HTTPRoute.rules[].timeouts.request", "not on gRPC ports (GRPCRoute has no timeouts)"),
+    retries: hasField(version, "experimental", "HTTPRoute.rules[].retry")
+      ? partial("HTTPRoute.rules[].retry {attempts, backoff, codes} + timeouts.backendRequest", "experimental channel only (--set channel=experimental); retries cannot be switched off; connection errors are always retried once retry is set; 5xx is every code 500-599 (implementations must support 500, 502, 503, 504)")
+      : none(`HTTPRoute.rules[].retry is in ${whereAvailable("HTTPRoute.rules[].retry")}`),
+  }),
+};

@@ -11,6 +11,7 @@
  * GRPCRoute has no URLRewrite filter (error).
  */
 import type { EffectiveRoute } from "../../../api/model.js";
+import { type FeatureModule, partial } from "../../../api/feature-module.js";
 import type { GatewayContext } from "../context.js";
 import type { RouteFilter, URLRewrite } from "../resources.js";
 import { PRECISE_HOSTNAME } from "./redirect.js";
@@ -40,3 +41,11 @@ export function rewriteFilter(gc: GatewayContext, r: EffectiveRoute, grpc: boole
   }
   return { type: "URLRewrite", urlRewrite: out };
 }
+
+/** `rewrite`: the URLRewrite filter. */
+export const rewriteFeature: FeatureModule = {
+  features: ["rewrite"],
+  capabilities: () => ({
+    rewrite: partial("HTTPRoute.rules[].filters[] URLRewrite {hostname, path ReplaceFullPath | ReplacePrefixMatch}", "replacePrefixMatch after a segmentPrefix match; not on gRPC ports"),
+  }),
+};

@@ -11,6 +11,7 @@
 import type { DestinationView, EffectiveRoute, ResolvedTarget, Subset } from "../../../api/model.js";
 import { canonicalJson } from "../../../api/model.js";
 import { dnsLabel } from "../../../api/names.js";
+import { type FeatureModule, full } from "../../../api/feature-module.js";
 import type { GatewayContext } from "../context.js";
 import type { BackendRef } from "../resources.js";
 import { backendHeaderFilters } from "./headers.js";
@@ -62,3 +63,9 @@ export function reportSubsetServices(gc: GatewayContext, v: DestinationView, rou
   gc.report(first.route.policy, first.pointer, "split", "info", "adapter/note",
     `Gateway API routes send traffic to Services, not pod subsets: the subsets of ${v.namespace}/${v.service} are reached through the Services ${list} in namespace ${v.namespace}, with the same ports as ${v.service}. They must exist: unimesh does not create or change Services`);
 }
+
+/** `split`: backendRefs to Services. */
+export const splitFeature: FeatureModule = {
+  features: ["split"],
+  capabilities: () => ({ split: full("rules[].backendRefs[] {name, port, weight}", "Subsets are Services named <service>-<subset>, which must exist.") }),
+};

@@ -18,6 +18,7 @@
  * - RequestAuthentication: no end-user token validation (src/adapters/shared/request-auth.ts).
  */
 import type { DestinationView, EffectiveRoute, Model } from "../../../api/model.js";
+import { type FeatureModule, refusedFeature } from "../../../api/feature-module.js";
 import type { GatewayContext } from "../context.js";
 import { refuseRequestAuthentication } from "../../shared/request-auth.js";
 
@@ -78,3 +79,23 @@ export function reportSecurityPolicies(gc: GatewayContext, model: Model): void {
   }
   refuseRequestAuthentication(model, gc.ctx, gc.release, "Gateway API has no token validation for mesh traffic");
 }
+
+const NO_AUTHZ = "No authorization API (GEP-3779 is not in a release up to 1.6).";
+
+/** The features Gateway API has no field for, in every supported release. */
+export const REFUSED_FEATURES: readonly FeatureModule[] = [
+  refusedFeature("faultInjection", "No fault injection filter."),
+  refusedFeature("directResponse", "No direct-response filter."),
+  refusedFeature("outlierDetection", "No outlier detection."),
+  refusedFeature("connectionPool", "No connection-pool limits."),
+  refusedFeature("loadBalancer", "No load-balancing algorithm choice."),
+  refusedFeature("rateLimit", "No rate limiting."),
+  refusedFeature("subsetSettings", "No per-backend settings."),
+  refusedFeature("trafficSource", "Routes apply to every client of a Service."),
+  refusedFeature("mtls", "No mesh mTLS mode API."),
+  refusedFeature("access", NO_AUTHZ),
+  refusedFeature("accessL7", NO_AUTHZ),
+  refusedFeature("accessNegation", NO_AUTHZ),
+  refusedFeature("scope", NO_AUTHZ),
+  refusedFeature("requestAuthentication", "No end-user token (JWT) validation."),
+];
