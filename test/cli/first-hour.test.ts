@@ -202,7 +202,7 @@ describe("translate --mesh a,b,c / all: which meshes can run these policies", ()
   test("--mesh all, -o json; exit 0 when every mesh can", async () => {
     const all = await cli(["translate", "examples/bookinfo", "--mesh", "all", "-o", "json", "-q"]);
     const j = JSON.parse(all.stdout);
-    expect(j.meshes.map((m: { mesh: string }) => m.mesh)).toEqual(["builtin@1", "istio@1.30", "linkerd@2.20", "appmesh@1.13"]);
+    expect(j.meshes.map((m: { mesh: string }) => m.mesh)).toEqual(["builtin@1", "istio@1.30", "linkerd@2.20", "appmesh@1.13", "gateway-api@1.6"]);
     expect(j.ok).toBe(false);
     expect(j.policies.find((p: { policy: string }) => p.policy === "TrafficPolicy/bookinfo/reviews-canary").verdicts).toMatchObject({ "istio@1.30": "accepted", "linkerd@2.20": "rejected" });
     const d = scratch({ "p.yaml": doc("TrafficPolicy", "cart", "  destination: {service: cart, port: 80}\n  timeout: 2s") });
