@@ -12,6 +12,8 @@ export const EXIT = {
   CONFLICT: 4,
   /** `diff` found differences (like diff(1), but distinct from invalid input). */
   DIFFERENCES: 5,
+  /** `explain`: the request would be refused (access denied, invalid token, plaintext on a strict port, bad path). */
+  DENIED: 6,
   /** A bug in unimesh (an internal error): please report it. */
   INTERNAL: 70,
   /** The output could not be written (`translate --output-dir DIR`: permissions, disk full); nothing was written. */
@@ -28,6 +30,7 @@ export const EXIT_TABLE: [ExitCode, string][] = [
   [EXIT.CLUSTER, "cluster unreachable or apply failed"],
   [EXIT.CONFLICT, "server-side apply conflict with another field manager"],
   [EXIT.DIFFERENCES, "diff found differences"],
+  [EXIT.DENIED, "explain: the request would be denied"],
   [EXIT.INTERNAL, "internal error (a bug: please report it)"],
   [EXIT.OUTPUT, "output could not be written (nothing was written)"],
 ];

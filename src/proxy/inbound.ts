@@ -20,6 +20,7 @@ import { peerOf, type Peer } from "./features/trafficSource.js";
 import { forward } from "./upstream/exchange.js";
 import { normalizePath } from "./features/pathNormalization.js";
 import { type RequestUser, withoutParams } from "./features/requestAuthentication.js";
+import { decideAccess } from "./decide.js";
 
 type InboundListener = Extract<RtListener, { kind: "inbound" }>;
 
@@ -67,7 +68,7 @@ export interface Authenticated {
  * user of a valid token, or a 401 refusal for a token that is not valid. A request without a token
  * passes with no user. `query` is the query string without its `?`.
  */
-export async function authenticate(inst: RtInstance, method: string, path: string, authority: string, headers: IncomingHttpHeaders, query: string): Promise<Authenticated | Refusal> {
+export async function authenticate(inst: Pick<RtInstance, "service">, method: string, path: string, authority: string, headers: IncomingHttpHeaders, query: string): Promise<Authenticated | Refusal> {
   const auth = inst.service.destination.authenticator;
   if (!auth) return { removeHeaders: [], query };
   const a = await auth.authenticate(method, headers, query);
@@ -85,13 +86,10 @@ export async function authenticate(inst: RtInstance, method: string, path: strin
 export function admit(ctx: ProxyContext, key: string, inst: RtInstance, peer: Peer, method: string, path: string, headers: IncomingHttpHeaders, user?: RequestUser): Refusal | undefined {
   const svc = inst.service;
   const dest = svc.destination;
-  if (dest.access) {
-    const sp = inst.servicePort;
-    const d = dest.access({ peer, method, path, headers, ports: [sp.port, sp.targetPort, inst.port], servicePort: sp.port, ...(user ? { user } : {}) });
-    if (!d.allowed) {
-      ctx.metrics.denied.inc([peer.label, svc.key, d.policy ?? ""]);
-      return { status: 403, body: "RBAC: access denied", flag: "RBAC" };
-    }
+  const d = decideAccess(dest, { peer, method, path, headers, servicePort: inst.servicePort, instancePort: inst.port, ...(user ? { user } : {}) });
+  if (d && !d.allowed) {
+    ctx.metrics.denied.inc([peer.label, svc.key, d.policy ?? ""]);
+    return { status: 403, body: "RBAC: access denied", flag: "RBAC" };
   }
   const limiter = ctx.rateLimiter(key, dest);
   if (limiter && !limiter.allow(peer.spiffe)) {

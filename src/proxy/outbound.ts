@@ -25,6 +25,7 @@ import { queryParam, type RequestView } from "./features/match.js";
 import { forward, type ForwardResult, type TryTarget } from "./upstream/exchange.js";
 import { inlineHop } from "./upstream/inline.js";
 import { normalizePath } from "./features/pathNormalization.js";
+import { selectRoute, upstreamRequest } from "./decide.js";
 
 type CallerListener = Extract<RtListener, { kind: "outbound" | "ingress" }>;
 
@@ -167,10 +168,7 @@ async function handle(ctx: ProxyContext, key: string, req: Req, res: Res): Promi
   const port = sp.port;
   const dest = svc.destination;
   const view: RequestView = { method, path: t.path, query: t.query, headers: req.headers };
-  let route: RtRoute | undefined;
-  for (const r of dest.routes) {
-    if ((r.port === undefined || r.port === port) && r.source(caller.peer) && r.match(view)) { route = r; break; }
-  }
+  const route = selectRoute(dest, port, caller.peer, view);
   if (!route) {
     localReply(req, res, 404, "unimesh: no route matched", { flag: "NR" });
     record(404, ["NR"]);
@@ -241,14 +239,7 @@ async function handle(ctx: ProxyContext, key: string, req: Req, res: Res): Promi
   // A subset with settings of its own (outlier detection, connection pool, load balancer) replaces the destination's.
   const settings = tgt.settings ?? dest;
   const state = ctx.caller(key, caller.peer.label, settings, h2);
-  const headers = forwardableRequestHeaders(req.headers);
-  const authority = route.rewrite?.authority ?? t.authority;
-  headers.host = authority;
-  if (headers["x-request-id"] === undefined) headers["x-request-id"] = randomUUID();
-  headers["x-forwarded-proto"] ??= "http";
-  applyHeaderOps(headers, route.requestHeaders);
-  applyHeaderOps(headers, tgt.requestHeaders);
-  const path = rewritePath(t.path, t.query, route.rewrite);
+  const { headers, path } = upstreamRequest(route, tgt, t, req.headers, randomUUID);
 
   let body: Buffer | null | Readable | AsyncIterable<Buffer> = null;
   if (hasBody(req)) {

@@ -35,6 +35,8 @@ export interface AccessRequest {
 export interface AccessDecision {
   allowed: boolean;
   policy?: string;
+  /** The rule that decided: its list and its index there (`Access.allow` / `Access.deny`); absent for the default deny and unselected ports. */
+  rule?: { action: "allow" | "deny"; index: number };
   reason: string;
 }
 
@@ -82,9 +84,9 @@ export function compileAccess(a: Access | undefined): ((r: AccessRequest) => Acc
   const deny = a.deny.map((r) => ({ test: compileRule(r), policy: r.policy }));
   const ports = a.ports ? new Set(a.ports) : undefined;
   return (r) => {
-    for (const d of deny) if (d.test(r)) return { allowed: false, policy: d.policy, reason: "denied by a deny rule" };
+    for (let i = 0; i < deny.length; i++) if (deny[i].test(r)) return { allowed: false, policy: deny[i].policy, rule: { action: "deny", index: i }, reason: "denied by a deny rule" };
     if (ports && !ports.has(r.servicePort)) return { allowed: true, reason: "port not selected by an AccessPolicy" };
-    for (const x of allow) if (x.test(r)) return { allowed: true, policy: x.policy, reason: "allowed" };
+    for (let i = 0; i < allow.length; i++) if (allow[i].test(r)) return { allowed: true, policy: allow[i].policy, rule: { action: "allow", index: i }, reason: "allowed" };
     return { allowed: false, policy: a.policies?.join(","), reason: "no allow rule matches (deny by default)" };
   };
 }

@@ -1,0 +1,74 @@
+/**
+ * `unimesh explain --from <ns>/<sa>|unauthenticated --to <ns>/<service>[:port] METHOD PATH [-H k:v]... <inputs...>`:
+ * the decision for one request, made by the built-in proxy's own decision code (src/inspect/explain.ts),
+ * and per mesh (`--mesh`) whether that mesh would decide the same. Exit 0 when the request would pass,
+ * 6 (`EXIT.DENIED`) when a proxy would refuse it, so CI can assert that a path is closed.
+ */
+import type { Command } from "commander";
+import { EXIT } from "../exit-codes.js";
+import type { CliIO } from "../io.js";
+import type { CliCommand } from "../command.js";
+import { collect, outputOption } from "../options.js";
+
+interface ExplainFlags {
+  from: string;
+  to: string;
+  header?: string[];
+  mesh?: string;
+  output: "text" | "json";
+}
+
+export const explainCommand: CliCommand = {
+  register(program: Command, io: CliIO, done) {
+    program
+      .command("explain")
+      .summary("the decision for one request: allowed or denied, by which rule, which route")
+      .description(
+        "Explain what happens to one request: allowed or denied and by which rule (or by the default deny), the route chosen, " +
+        "backends with weights, timeout, retries, fault injection, mirror, header changes; decided by the built-in proxy's own " +
+        "code, so `unimesh up` decides the same. With --mesh, whether each mesh would decide the same (from its adapter's diagnostics). " +
+        "Exit 0 when the request would pass, 6 when it would be denied.",
+      )
+      .argument("<method>", "HTTP method, e.g. GET")
+      .argument("<path>", "request path, with an optional ?query")
+      .argument("[inputs...]", "policy files or directories (default: the current directory)")
+      .requiredOption("--from <ns/serviceAccount|unauthenticated>", "the caller: a workload's identity, or unauthenticated (plaintext, no mesh identity)")
+      .requiredOption("--to <ns/service[:port]>", "the destination service and Service port")
+      .option("-H, --header <name:value>", "a request header (repeatable)", collect)
+      .option("-m, --mesh <a,b,...|all>", "compare with these meshes (NAME[@VERSION], comma-separated, or all)")
+      .addOption(outputOption("text: the explanation; json: the same as one JSON object on stdout"))
+      .action(async (method: string, path: string, paths: string[], flags: ExplainFlags) => {
+        const { UsageError } = await import("../../api/diagnostics.js");
+        const { explain, parseRef } = await import("../../inspect/explain.js");
+        const { formatExplanation } = await import("../../inspect/text.js");
+        const { meshTargets, modelOf } = await import("../inspect-support.js");
+        if (!/^[A-Za-z]+$/.test(method)) throw new UsageError(`method "${method}": expected an HTTP method such as GET`);
+        if (!path.startsWith("/")) throw new UsageError(`path "${path}": expected a path starting with / (e.g. /reviews/1)`);
+        let from: { namespace: string; serviceAccount: string } | "unauthenticated";
+        if (flags.from === "unauthenticated") from = "unauthenticated";
+        else {
+          if (!flags.from.includes("/")) throw new UsageError(`--from "${flags.from}": expected <namespace>/<serviceAccount> or unauthenticated (e.g. bookinfo/bookinfo-productpage)`);
+          const r = parseRef(flags.from, "--from");
+          from = { namespace: r.namespace, serviceAccount: r.name };
+        }
+        const tm = /^([^:]+)(?::(\d{1,5}))?$/.exec(flags.to);
+        if (!tm || !tm[1].includes("/")) throw new UsageError(`--to "${flags.to}": expected <namespace>/<service>[:port] (e.g. bookinfo/reviews:9080)`);
+        const to = parseRef(tm[1], "--to");
+        const port = tm[2] !== undefined ? Number(tm[2]) : undefined;
+        if (port !== undefined && (port < 1 || port > 65535)) throw new UsageError(`--to "${flags.to}": port must be 1-65535`);
+        const headers: Record<string, string> = {};
+        for (const h of flags.header ?? []) {
+          const i = h.indexOf(":");
+          const name = i > 0 ? h.slice(0, i).trim().toLowerCase() : "";
+          if (!/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) throw new UsageError(`-H "${h}": expected name:value (e.g. -H end-user:jason)`);
+          const value = h.slice(i + 1).trim();
+          headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
+        }
+        const meshes = await meshTargets(flags.mesh);
+        const model = modelOf(paths.length ? paths : ["."], io);
+        const e = await explain(model, { from, to: { namespace: to.namespace, service: to.name, ...(port !== undefined ? { port } : {}) }, method, path, headers }, { meshes });
+        io.stdout.write(flags.output === "json" ? JSON.stringify(e, null, 2) + "\n" : formatExplanation(e));
+        done(e.decision === "allowed" ? EXIT.OK : EXIT.DENIED);
+      });
+  },
+};
