@@ -42,3 +42,21 @@ export {
   startProxy, loadProxyDocuments, parseProxyDocuments, mergeProxyDocuments, type ProxyRuntime, type StartOptions, type ProxyEvent,
   type ProxyConfig, type ServiceRegistry, type ProxyDocument, type LoadedProxyDocuments, type ProxyDocumentEntry,
 } from "./proxy/public.js";
+export { inspect, type Inspection, type CallerAccess } from "./inspect/inspect.js";
+export { serviceGraph, toDot, toMermaid, toSvg, type ServiceGraph, type GraphNode, type GraphEdge } from "./inspect/graph.js";
+export type { Explanation, ExplainRequest, ExplainOptions, AccessInfo, BackendOutcome } from "./inspect/explain.js";
+export type { MeshTarget, MeshVerdict, Verdict } from "./inspect/meshes.js";
+export type { Origin as PolicyOrigin, RouteInfo, RuleInfo, BackendInfo, Located } from "./inspect/describe.js";
+
+/**
+ * Explains one request (see src/inspect/explain.ts): the decision the built-in proxy would make, by its
+ * own decision code, and per mesh whether it would decide the same. The proxy modules are imported on
+ * first use, so `import "unimesh"` stays light.
+ * @throws UsageError for an unknown service or port; InvalidInputError when the builtin adapter cannot
+ *   translate the model.
+ */
+export async function explain(
+  model: import("./api/model.js").Model, request: import("./inspect/explain.js").ExplainRequest, options?: import("./inspect/explain.js").ExplainOptions,
+): Promise<import("./inspect/explain.js").Explanation> {
+  return (await import("./inspect/explain.js")).explain(model, request, options);
+}

@@ -1,12 +1,13 @@
 /**
  * The shape of src/: no import cycle (type-only imports included: a cycle of types is still two modules
  * that cannot be understood one without the other), and dependencies that point one way,
- * `cli → kube, proxy, adapters → api`:
+ * `cli → inspect → kube, proxy, adapters → api`:
  * - `api/` imports only `api/`;
  * - `adapters/` imports `api/` and `adapters/`; one mesh's folder never imports another's (only
  *   `adapters/shared/`); only the registries (`adapters/index.ts`, `adapters/registry.ts`) import mesh folders;
  * - `kube/` and `proxy/` import `api/` and themselves, never an adapter: mesh knowledge reaches them from
  *   the adapters' hooks, passed in by the CLI;
+ * - `inspect/` imports `api/`, `adapters/`, `proxy/` and itself; only `cli/` (and the entry point) imports it;
  * - `cli/` imports anything but the entry point; nothing imports `cli/` but `cli/` (and the entry point).
  * The import graph is read with TypeScript's parser: static imports, `export ... from`, `import()` with a
  * literal path.
@@ -85,6 +86,8 @@ function violation(from: string, to: string): string | undefined {
   if (lf === "api" && lt !== "api") return "api/ imports only api/";
   if ((lf === "kube" || lf === "proxy") && lt !== lf && lt !== "api") return `${lf}/ imports only ${lf}/ and api/ (adapters' knowledge is passed in)`;
   if (lf === "adapters" && lt !== "api" && lt !== "adapters") return "adapters/ imports only adapters/ and api/";
+  if (lf === "inspect" && !["inspect", "api", "adapters", "proxy"].includes(lt)) return "inspect/ imports only inspect/, api/, adapters/ and proxy/";
+  if (lt === "inspect" && lf !== "inspect" && lf !== "cli") return "only cli/ imports inspect/";
   if (lf === "adapters" && lt === "adapters") {
     const mesh = (p: string) => p.split("/")[1];
     const [mf, mt] = [mesh(from), mesh(to)];
@@ -126,5 +129,8 @@ describe("architecture of src/", () => {
     expect(violation("adapters/index.ts", "adapters/linkerd/index.ts")).toBeUndefined();
     expect(violation("cli/commands/discover.ts", "kube/discover.ts")).toBeUndefined();
     expect(violation("proxy/runtime.ts", "cli/io.ts")).toBeDefined();
+    expect(violation("inspect/explain.ts", "proxy/decide.ts")).toBeUndefined();
+    expect(violation("inspect/explain.ts", "kube/client.ts")).toBeDefined();
+    expect(violation("proxy/outbound.ts", "inspect/explain.ts")).toBeDefined();
   });
 });

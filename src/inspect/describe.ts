@@ -3,7 +3,8 @@
  * the model's routes, access rules and sources as plain data and one-line texts.
  */
 import type { Labels, Match, AccessRule, StringMatch, HeaderOps } from "../api/generated/model.js";
-import type { EffectiveAccessRule, EffectiveRoute, Entry, Model, ResolvedSource } from "../api/model.js";
+import { type EffectiveAccessRule, type EffectiveRoute, type Entry, type Model, type ResolvedSource, DEFAULT_NAMESPACE } from "../api/model.js";
+import { UsageError } from "../api/diagnostics.js";
 
 /** Where an item was written: the policy (`Kind/namespace/name`), its file, line and JSON pointer. */
 export interface Origin {
@@ -185,4 +186,32 @@ export function brief(v: unknown): string {
 export function backendText(b: BackendInfo): string {
   const what = b.subset ? `subset ${b.subset} (${labelsText(b.labels ?? {})})` : "all endpoints";
   return `${what}${b.port !== undefined ? ` port ${b.port}` : ""} ${b.weight}%${b.headers ? ` headers ${brief(b.headers)}` : ""}`;
+}
+
+/** The error for an unknown `namespace/service`: the known ones, the closest first when there is one. */
+export function unknownService(key: string, known: readonly string[]): UsageError {
+  const sorted = [...known].sort();
+  const close = sorted.map((k) => [k, distance(k, key)] as const).filter(([, d]) => d <= 3).sort((a, b) => a[1] - b[1])[0]?.[0];
+  return new UsageError(`unknown service ${key}${close ? ` (did you mean ${close}?)` : ""}; the model knows: ${sorted.join(", ") || "no service"}`);
+}
+
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0];
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const t = d[j];
+      d[j] = Math.min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = t;
+    }
+  }
+  return d[b.length];
+}
+
+/** Parses `<namespace>/<name>` (namespace optional: `default`). @throws UsageError naming the flag. */
+export function parseRef(value: string, what: string): { namespace: string; name: string } {
+  const m = /^(?:([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/)?([a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/.exec(value);
+  if (!m) throw new UsageError(`${what} "${value}": expected <namespace>/<name> (DNS-1123 names, e.g. bookinfo/reviews)`);
+  return { namespace: m[1] ?? DEFAULT_NAMESPACE, name: m[3] };
 }

@@ -16,16 +16,16 @@
  */
 import type { IncomingHttpHeaders } from "node:http";
 import { UsageError } from "../api/diagnostics.js";
-import { type EffectiveAccessRule, type Model, DEFAULT_NAMESPACE } from "../api/model.js";
+import type { EffectiveAccessRule, Model } from "../api/model.js";
 import type { CompiledConfig, RtRoute, RtService } from "../proxy/config/compile.js";
 import { decideAccess, peerAtDestination, portMode, selectRoute, upstreamRequest } from "../proxy/decide.js";
 import { normalizePath } from "../proxy/features/pathNormalization.js";
 import { peerOf, type Peer } from "../proxy/features/trafficSource.js";
 import { isPreflight } from "../proxy/features/cors.js";
 import { redirectLocation } from "../proxy/features/redirect.js";
-import { authenticate } from "../proxy/inbound.js";
+import { authenticate } from "../proxy/decide.js";
 import { compileModel } from "./local-mesh.js";
-import { type Origin, type RouteInfo, type RuleInfo, originOf, routeInfo, ruleInfo, where } from "./describe.js";
+import { type Origin, type RouteInfo, type RuleInfo, originOf, routeInfo, ruleInfo, unknownService, where } from "./describe.js";
 import { type InvolvedPolicy, type MeshTarget, type MeshVerdict, translations, verdicts } from "./meshes.js";
 
 /** The request to explain. */
@@ -282,32 +282,4 @@ export function findService(compiled: Pick<CompiledConfig, "services">, namespac
   const svc = compiled.services.get(`${namespace}/${name}`);
   if (svc) return svc;
   throw unknownService(`${namespace}/${name}`, [...compiled.services.keys()]);
-}
-
-/** The error for an unknown `namespace/service`: the known ones, the closest first when there is one. */
-export function unknownService(key: string, known: readonly string[]): UsageError {
-  const sorted = [...known].sort();
-  const close = sorted.map((k) => [k, distance(k, key)] as const).filter(([, d]) => d <= 3).sort((a, b) => a[1] - b[1])[0]?.[0];
-  return new UsageError(`unknown service ${key}${close ? ` (did you mean ${close}?)` : ""}; the model knows: ${sorted.join(", ") || "no service"}`);
-}
-
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = d[0];
-    d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const t = d[j];
-      d[j] = Math.min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = t;
-    }
-  }
-  return d[b.length];
-}
-
-/** Parses `<namespace>/<name>` (namespace optional: `default`). @throws UsageError naming the flag. */
-export function parseRef(value: string, what: string): { namespace: string; name: string } {
-  const m = /^(?:([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/)?([a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/.exec(value);
-  if (!m) throw new UsageError(`${what} "${value}": expected <namespace>/<name> (DNS-1123 names, e.g. bookinfo/reviews)`);
-  return { namespace: m[1] ?? DEFAULT_NAMESPACE, name: m[3] };
 }

@@ -11,9 +11,9 @@
  * Renderings: Graphviz DOT, Mermaid, SVG (Graphviz itself, compiled to WebAssembly:
  * `@hpcc-js/wasm-graphviz`), JSON. Every output is deterministic (sorted nodes and edges).
  */
-import type { Model } from "../api/model.js";
+import type { EffectiveAccessRule, Model } from "../api/model.js";
 import { accessOf, admits, callerAccess, knownServices, peerOfService } from "./inspect.js";
-import { labelsText, ruleConditionsText } from "./describe.js";
+import { labelsText, matchText, ruleConditionsText } from "./describe.js";
 
 export interface GraphNode {
   /** `namespace/name`, `namespace/name#subset`, or `*` (any caller). */
@@ -23,6 +23,8 @@ export interface GraphNode {
   namespace?: string;
   /** For services: `open` (no AccessPolicy) or `deny-by-default`. */
   access?: "open" | "deny-by-default";
+  /** For services: the mTLS mode of the service (its MTLSPolicy's, else its namespace's or the mesh's; absent: no policy, the mesh default). */
+  mtls?: string;
   serviceAccount?: string;
 }
 
@@ -47,7 +49,10 @@ export function serviceGraph(model: Model): ServiceGraph {
   const known = knownServices(model);
   const nodes = new Map<string, GraphNode>();
   const edges: GraphEdge[] = [];
-  for (const [id, f] of known) nodes.set(id, { id, kind: "service", label: f.name, namespace: f.namespace, serviceAccount: f.serviceAccount, access: "open" });
+  for (const [id, f] of known) {
+    const m = model.mtlsMode(f.namespace, f.name);
+    nodes.set(id, { id, kind: "service", label: f.name, namespace: f.namespace, serviceAccount: f.serviceAccount, access: "open", ...(m ? { mtls: m.mode } : {}) });
+  }
   const anyNode = () => { if (!nodes.has("*")) nodes.set("*", { id: "*", kind: "any", label: "any caller (incl. unauthenticated)" }); };
   for (const [id, f] of known) {
     const rules = accessOf(model, f.namespace, f.name);
@@ -55,15 +60,21 @@ export function serviceGraph(model: Model): ServiceGraph {
       nodes.get(id)!.access = "deny-by-default";
       // Rules without a source admit every caller: one edge from "any caller".
       const open = rules.allow.filter((r) => !r.source);
+      // What deny rules with request conditions still take away from an allowed edge.
+      const except = (deny: readonly EffectiveAccessRule[]) => {
+        const d = deny.filter((r) => Object.keys(r.rule).some((k) => k !== "source")).map((r) => ruleConditionsText(r.rule, r.port));
+        return d.length ? `\nexcept ${d.join(" | ")}` : "";
+      };
       if (open.length) {
         anyNode();
-        edges.push({ from: "*", to: id, kind: "allowed", label: open.map((r) => ruleConditionsText(r.rule, r.port)).join(" | ") });
+        const anon = callerAccess(model, rules, { label: "unknown", address: "127.0.0.1" });
+        edges.push({ from: "*", to: id, kind: "allowed", label: open.map((r) => ruleConditionsText(r.rule, r.port)).join(" | ") + except(anon.deny) });
       }
       for (const [cid, cf] of known) {
         if (cid === id) continue;
         const c = callerAccess(model, rules, peerOfService(model, cf));
         const named = c.allow.filter((r) => r.source);
-        if (c.allowed && named.length) edges.push({ from: cid, to: id, kind: "allowed", label: named.map((r) => ruleConditionsText(r.rule, r.port)).join(" | ") });
+        if (c.allowed && named.length) edges.push({ from: cid, to: id, kind: "allowed", label: named.map((r) => ruleConditionsText(r.rule, r.port)).join(" | ") + except(c.deny) });
         else if (!c.allowed) edges.push({ from: cid, to: id, kind: "denied", label: c.deny.length && c.reason.startsWith("denied by the deny rule") ? "denied by a deny rule" : "denied by default" });
       }
     }
@@ -76,7 +87,8 @@ export function serviceGraph(model: Model): ServiceGraph {
           const sid = `${id}#${t.subset.name}`;
           if (!nodes.has(sid)) nodes.set(sid, { id: sid, kind: "subset", label: `${t.subset.name} (${labelsText(t.subset.labels)})`, namespace: f.namespace });
           const who = r.source ? ` from ${sourceShort(model, r.source, known)}` : "";
-          edges.push({ from: id, to: sid, kind: "route", label: `${name}${who} ${t.weight}%`, weight: t.weight });
+          const when = r.match ? `\n${matchText(r.match.value)}` : "";
+          edges.push({ from: id, to: sid, kind: "route", label: `${name}${who} ${t.weight}%${when}`, weight: t.weight });
         }
       }
       if (r.mirror) {
@@ -127,7 +139,7 @@ export function toDot(g: ServiceGraph): string {
   const nodeLine = (n: GraphNode, pad: string) => {
     if (n.kind === "any") return `${pad}${dotString(n.id)} [label=${dotString(n.label)}, shape=plaintext, style="", fontcolor="#444444"];`;
     if (n.kind === "subset") return `${pad}${dotString(n.id)} [label=${dotString(n.label)}, shape=ellipse, fillcolor="#f3f7ee"];`;
-    const lock = n.access === "deny-by-default" ? "deny by default" : "open: any caller";
+    const lock = (n.access === "deny-by-default" ? "deny by default" : "open: any caller") + (n.mtls ? `, mtls ${n.mtls}` : "");
     return `${pad}${dotString(n.id)} [label=${dotString(`${n.label}\nsa ${n.serviceAccount}\n${lock}`)}${n.access === "open" ? ', fillcolor="#fff8e1"' : ""}];`;
   };
   for (const n of g.nodes) if (!n.namespace) lines.push(nodeLine(n, "  "));
@@ -146,7 +158,7 @@ export function toDot(g: ServiceGraph): string {
 }
 
 function mermaidText(s: string): string {
-  return s.replace(/"/g, "#quot;").replace(/\n/g, "<br/>");
+  return s.replace(/"/g, "#quot;").replace(/\|/g, "#124;").replace(/\n/g, "<br/>");
 }
 
 /** The graph as a Mermaid flowchart (GitHub renders it in Markdown). */
@@ -159,7 +171,7 @@ export function toMermaid(g: ServiceGraph): string {
     const id = ids.get(n.id)!;
     if (n.kind === "any") return `${id}(["${mermaidText(n.label)}"])`;
     if (n.kind === "subset") return `${id}(("${mermaidText(n.label)}"))`;
-    return `${id}["${mermaidText(`${n.label}\nsa ${n.serviceAccount}\n${n.access === "deny-by-default" ? "deny by default" : "open: any caller"}`)}"]`;
+    return `${id}["${mermaidText(`${n.label}\nsa ${n.serviceAccount}\n${n.access === "deny-by-default" ? "deny by default" : "open: any caller"}${n.mtls ? `, mtls ${n.mtls}` : ""}`)}"]`;
   };
   for (const n of g.nodes) if (!n.namespace) lines.push(`  ${node(n)}`);
   for (const [ns, list] of [...byNs].sort(([a], [b]) => cmp(a, b))) {

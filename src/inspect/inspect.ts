@@ -15,8 +15,7 @@ import { exposedPorts } from "../api/model.js";
 import { generatedFrom } from "../api/ownership.js";
 import { sourceMatch } from "../adapters/builtin/features/common.js";
 import { compileSource, peerOf, type Peer } from "../proxy/features/trafficSource.js";
-import { type Origin, type RouteInfo, type RuleInfo, originOf, routeInfo, ruleInfo } from "./describe.js";
-import { unknownService } from "./explain.js";
+import { type Origin, type RouteInfo, type RuleInfo, originOf, routeInfo, ruleInfo, unknownService } from "./describe.js";
 import { type MeshTarget, translations } from "./meshes.js";
 
 /** A caller of a destination, and whether its identity is admitted by some allow rule. */

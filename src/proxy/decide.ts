@@ -7,7 +7,7 @@
  */
 import type { IncomingHttpHeaders } from "node:http";
 import type { Mode } from "../api/generated/proxyConfig.js";
-import type { CompiledConfig, RtDestination, RtPort, RtRoute, RtService, RtTarget } from "./config/compile.js";
+import type { CompiledConfig, RtDestination, RtInstance, RtPort, RtRoute, RtService, RtTarget } from "./config/compile.js";
 import { forwardableRequestHeaders } from "./net/http.js";
 import { applyHeaderOps, type HeaderMap } from "./features/headers.js";
 import { rewritePath } from "./features/rewrite.js";
@@ -15,7 +15,7 @@ import type { AccessDecision } from "./features/access.js";
 import type { RequestView } from "./features/match.js";
 import { resolveMode } from "./features/mtls.js";
 import type { Peer } from "./features/trafficSource.js";
-import type { RequestUser } from "./features/requestAuthentication.js";
+import { type RequestUser, withoutParams } from "./features/requestAuthentication.js";
 
 /**
  * The route a request takes: the first route of the destination's table (already in the model's
@@ -89,4 +89,36 @@ export function decideAccess(dest: RtDestination, q: AccessQuery): AccessDecisio
     peer: q.peer, method: q.method, path: q.path, headers: q.headers, ports: [sp.port, sp.targetPort, q.instancePort ?? sp.targetPort],
     servicePort: sp.port, ...(q.user ? { user: q.user } : {}),
   });
+}
+
+/** Why an inbound request is refused. */
+export interface Refusal {
+  status: number;
+  body: string;
+  flag: string;
+  headers?: Record<string, string>;
+}
+
+/** What request authentication left of a request: its end user, and the token locations to remove. */
+export interface Authenticated {
+  user?: RequestUser;
+  removeHeaders: string[];
+  /** The query string without the token parameters (as received when none is removed). */
+  query: string;
+}
+
+/**
+ * Request authentication (the destination's RequestAuthentication, before access control): the end
+ * user of a valid token, or a 401 refusal for a token that is not valid. A request without a token
+ * passes with no user. `query` is the query string without its `?`.
+ */
+export async function authenticate(inst: Pick<RtInstance, "service">, method: string, path: string, authority: string, headers: IncomingHttpHeaders, query: string): Promise<Authenticated | Refusal> {
+  const auth = inst.service.destination.authenticator;
+  if (!auth) return { removeHeaders: [], query };
+  const a = await auth.authenticate(method, headers, query);
+  if (!a.ok) {
+    const realm = `http://${authority}${path}`.replace(/["\\]/g, "");
+    return { status: 401, body: a.body, flag: "UAEX", headers: { "www-authenticate": `Bearer realm="${realm}", error="invalid_token"` } };
+  }
+  return { ...(a.user ? { user: a.user } : {}), removeHeaders: a.removeHeaders, query: withoutParams(query, a.removeParams) };
 }

@@ -19,8 +19,8 @@ import { spiffeFromSan } from "./identity/ca.js";
 import { peerOf, type Peer } from "./features/trafficSource.js";
 import { forward } from "./upstream/exchange.js";
 import { normalizePath } from "./features/pathNormalization.js";
-import { type RequestUser, withoutParams } from "./features/requestAuthentication.js";
-import { decideAccess } from "./decide.js";
+import type { RequestUser } from "./features/requestAuthentication.js";
+import { authenticate, decideAccess, type Authenticated, type Refusal } from "./decide.js";
 
 type InboundListener = Extract<RtListener, { kind: "inbound" }>;
 
@@ -47,37 +47,7 @@ function hasBody(req: Req): boolean {
   return h["transfer-encoding"] !== undefined || (h["content-length"] !== undefined && h["content-length"] !== "0");
 }
 
-/** Why an inbound request is refused. */
-export interface Refusal {
-  status: number;
-  body: string;
-  flag: string;
-  headers?: Record<string, string>;
-}
-
-/** What request authentication left of a request: its end user, and the token locations to remove. */
-export interface Authenticated {
-  user?: RequestUser;
-  removeHeaders: string[];
-  /** The query string without the token parameters (as received when none is removed). */
-  query: string;
-}
-
-/**
- * Request authentication (the destination's RequestAuthentication, before access control): the end
- * user of a valid token, or a 401 refusal for a token that is not valid. A request without a token
- * passes with no user. `query` is the query string without its `?`.
- */
-export async function authenticate(inst: Pick<RtInstance, "service">, method: string, path: string, authority: string, headers: IncomingHttpHeaders, query: string): Promise<Authenticated | Refusal> {
-  const auth = inst.service.destination.authenticator;
-  if (!auth) return { removeHeaders: [], query };
-  const a = await auth.authenticate(method, headers, query);
-  if (!a.ok) {
-    const realm = `http://${authority}${path}`.replace(/["\\]/g, "");
-    return { status: 401, body: a.body, flag: "UAEX", headers: { "www-authenticate": `Bearer realm="${realm}", error="invalid_token"` } };
-  }
-  return { ...(a.user ? { user: a.user } : {}), removeHeaders: a.removeHeaders, query: withoutParams(query, a.removeParams) };
-}
+export { authenticate, type Authenticated, type Refusal } from "./decide.js";
 
 /**
  * Access control, then the local rate limit, for a request to an instance: undefined when it may

@@ -39,7 +39,8 @@ export const explainCommand: CliCommand = {
       .addOption(outputOption("text: the explanation; json: the same as one JSON object on stdout"))
       .action(async (method: string, path: string, paths: string[], flags: ExplainFlags) => {
         const { UsageError } = await import("../../api/diagnostics.js");
-        const { explain, parseRef } = await import("../../inspect/explain.js");
+        const { explain } = await import("../../inspect/explain.js");
+        const { parseRef } = await import("../../inspect/describe.js");
         const { formatExplanation } = await import("../../inspect/text.js");
         const { meshTargets, modelOf } = await import("../inspect-support.js");
         if (!/^[A-Za-z]+$/.test(method)) throw new UsageError(`method "${method}": expected an HTTP method such as GET`);

@@ -31,7 +31,7 @@ export const inspectCommand: CliCommand = {
       .addOption(outputOption("text: a readable report; json: the same as one JSON object on stdout"))
       .action(async (service: string, paths: string[], flags: InspectFlags) => {
         const { UsageError } = await import("../../api/diagnostics.js");
-        const { parseRef } = await import("../../inspect/explain.js");
+        const { parseRef } = await import("../../inspect/describe.js");
         const { inspect } = await import("../../inspect/inspect.js");
         const { formatInspection } = await import("../../inspect/text.js");
         const { meshTargets, modelOf } = await import("../inspect-support.js");
