@@ -169,7 +169,7 @@ describe("unimesh graph", () => {
     const j = JSON.parse((await cli(["graph", BOOKINFO, "--format", "json"])).stdout);
     expect(j.nodes.map((n: { id: string }) => n.id)).toEqual(["*", "bookinfo/details", "bookinfo/productpage", "bookinfo/ratings", "bookinfo/reviews", "bookinfo/reviews#v1", "bookinfo/reviews#v2", "bookinfo/reviews#v3"]);
     expect(j.edges.filter((e: { kind: string }) => e.kind === "route").map((e: { to: string; weight: number }) => [e.to, e.weight])).toEqual([["bookinfo/reviews#v1", 90], ["bookinfo/reviews#v2", 100], ["bookinfo/reviews#v3", 10]]);
-    const m = (await cli(["graph", BOOKINFO, "-f", "mermaid"])).stdout;
+    const m = (await cli(["graph", BOOKINFO, "-o", "mermaid"])).stdout;
     expect(m).toMatch(/^flowchart LR\n/);
     expect(m).toContain('-.->|"denied by default"|');
   });
@@ -181,7 +181,7 @@ describe("unimesh graph", () => {
     expect(a.stdout).toMatch(/<svg width="\d+pt" height="\d+pt"/);
     expect(a.stdout).toContain(">canary 90%</text>");
     expect(a.stdout).toContain(">denied by default</text>");
-    const b = await cli(["graph", BOOKINFO, "--format", "svg"]);
+    const b = await cli(["graph", BOOKINFO, "-o", "svg"]);
     expect(b.stdout).toBe(a.stdout);
     expect(readFileSync(join(ROOT, "docs/bookinfo-graph.svg"), "utf8"), "docs/bookinfo-graph.svg is stale: unimesh graph examples/bookinfo --format svg > docs/bookinfo-graph.svg").toBe(a.stdout);
     expect(readFileSync(join(ROOT, "README.md"), "utf8")).toContain("](docs/bookinfo-graph.svg)");
@@ -190,5 +190,6 @@ describe("unimesh graph", () => {
   test("an unknown format is a usage error", async () => {
     const r = await cli(["graph", BOOKINFO, "--format", "png"]);
     expect(r.code).toBe(EXIT.USAGE);
+    expect((await cli(["graph", BOOKINFO, "-o", "png"])).code).toBe(EXIT.USAGE);
   });
 });

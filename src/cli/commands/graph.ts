@@ -1,5 +1,5 @@
 /**
- * `unimesh graph <inputs...> [--format dot|mermaid|svg|json]`: the service graph of the policies
+ * `unimesh graph <inputs...> [-o dot|mermaid|svg|json]` (`--format` is the same): the service graph of the policies
  * (src/inspect/graph.ts): allowed edges by identity, denied-by-default edges, routes with weights.
  */
 import type { Command } from "commander";
@@ -8,9 +8,15 @@ import { EXIT } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
 import type { CliCommand } from "../command.js";
 
+type Format = "dot" | "mermaid" | "svg" | "json";
+
 interface GraphFlags {
-  format: "dot" | "mermaid" | "svg" | "json";
+  output: Format;
+  /** `--format`: the same as `-o` (the spelling of issue 14), kept out of help and completion. */
+  format?: Format;
 }
+
+const FORMATS: Format[] = ["dot", "mermaid", "svg", "json"];
 
 export const graphCommand: CliCommand = {
   register(program: Command, io: CliIO, done) {
@@ -24,12 +30,14 @@ export const graphCommand: CliCommand = {
         "WebAssembly) or JSON, deterministic.",
       )
       .argument("[inputs...]", "policy files or directories (default: the current directory)")
-      .addOption(new Option("-f, --format <format>", "dot, mermaid, svg or json").choices(["dot", "mermaid", "svg", "json"]).default("dot"))
+      .addOption(new Option("-o, --output <format>", "dot (Graphviz), mermaid, svg (laid out by Graphviz) or json").choices(FORMATS).default("dot"))
+      .addOption(new Option("--format <format>").choices(FORMATS).hideHelp())
       .action(async (paths: string[], flags: GraphFlags) => {
+        const format = flags.format ?? flags.output;
         const { serviceGraph, toDot, toMermaid, toSvg } = await import("../../inspect/graph.js");
         const { modelOf } = await import("../inspect-support.js");
         const g = serviceGraph(modelOf(paths.length ? paths : ["."], io));
-        const text = flags.format === "json" ? JSON.stringify(g, null, 2) + "\n" : flags.format === "mermaid" ? toMermaid(g) : flags.format === "svg" ? await toSvg(g) : toDot(g);
+        const text = format === "json" ? JSON.stringify(g, null, 2) + "\n" : format === "mermaid" ? toMermaid(g) : format === "svg" ? await toSvg(g) : toDot(g);
         io.stdout.write(text);
         done(EXIT.OK);
       });
