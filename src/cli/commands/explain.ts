@@ -8,9 +8,10 @@ import type { Command } from "commander";
 import { EXIT } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
 import type { CliCommand } from "../command.js";
+import { type ClusterFlags, addClusterOptions } from "../cluster-command.js";
 import { collect, outputOption } from "../options.js";
 
-interface ExplainFlags {
+interface ExplainFlags extends ClusterFlags {
   from: string;
   to: string;
   header?: string[];
@@ -20,7 +21,7 @@ interface ExplainFlags {
 
 export const explainCommand: CliCommand = {
   register(program: Command, io: CliIO, done) {
-    program
+    const cmd = program
       .command("explain")
       .summary("the decision for one request: allowed or denied, by which rule, which route")
       .description(
@@ -42,7 +43,7 @@ export const explainCommand: CliCommand = {
         const { explain } = await import("../../inspect/explain.js");
         const { parseRef } = await import("../../inspect/describe.js");
         const { formatExplanation } = await import("../../inspect/text.js");
-        const { meshTargets, modelOf } = await import("../inspect-support.js");
+        const { liveModelOf, meshTargets } = await import("../inspect-support.js");
         if (!/^[A-Za-z]+$/.test(method)) throw new UsageError(`method "${method}": expected an HTTP method such as GET`);
         if (!path.startsWith("/")) throw new UsageError(`path "${path}": expected a path starting with / (e.g. /reviews/1)`);
         let from: { namespace: string; serviceAccount: string } | "unauthenticated";
@@ -66,10 +67,13 @@ export const explainCommand: CliCommand = {
           headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
         }
         const meshes = await meshTargets(flags.mesh);
-        const model = modelOf(paths.length ? paths : ["."], io);
+        const model = await liveModelOf(paths.length ? paths : ["."], io, flags, "explain");
+        if (typeof model === "number") return done(model);
         const e = await explain(model, { from, to: { namespace: to.namespace, service: to.name, ...(port !== undefined ? { port } : {}) }, method, path, headers }, { meshes });
         io.stdout.write(flags.output === "json" ? JSON.stringify(e, null, 2) + "\n" : formatExplanation(e));
         done(e.decision === "allowed" ? EXIT.OK : EXIT.DENIED);
       });
+    // Live mode: --context NAME adds that cluster's discovered facts (see inspect-support.ts).
+    addClusterOptions(cmd);
   },
 };

@@ -7,16 +7,17 @@ import type { Command } from "commander";
 import { EXIT } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
 import type { CliCommand } from "../command.js";
+import { type ClusterFlags, addClusterOptions } from "../cluster-command.js";
 import { outputOption } from "../options.js";
 
-interface InspectFlags {
+interface InspectFlags extends ClusterFlags {
   mesh?: string;
   output: "text" | "json";
 }
 
 export const inspectCommand: CliCommand = {
   register(program: Command, io: CliIO, done) {
-    program
+    const cmd = program
       .command("inspect")
       .summary("every policy that applies to a service, in and out, with file:line")
       .description(
@@ -34,14 +35,17 @@ export const inspectCommand: CliCommand = {
         const { parseRef } = await import("../../inspect/describe.js");
         const { inspect } = await import("../../inspect/inspect.js");
         const { formatInspection } = await import("../../inspect/text.js");
-        const { meshTargets, modelOf } = await import("../inspect-support.js");
+        const { liveModelOf, meshTargets } = await import("../inspect-support.js");
         if (!service.includes("/")) throw new UsageError(`service "${service}": expected <namespace>/<service> (e.g. bookinfo/reviews)`);
         const ref = parseRef(service, "service");
         const meshes = await meshTargets(flags.mesh);
-        const model = modelOf(paths.length ? paths : ["."], io);
+        const model = await liveModelOf(paths.length ? paths : ["."], io, flags, "inspect");
+        if (typeof model === "number") return done(model);
         const r = inspect(model, { namespace: ref.namespace, service: ref.name }, { meshes });
         io.stdout.write(flags.output === "json" ? JSON.stringify(r, null, 2) + "\n" : formatInspection(r));
         done(EXIT.OK);
       });
+    // Live mode: --context NAME adds that cluster's discovered facts (see inspect-support.ts).
+    addClusterOptions(cmd);
   },
 };
