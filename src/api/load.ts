@@ -409,7 +409,7 @@ function search(p: Prepared, ptr: string): Located | undefined {
     if (first < 0) break;
     const col = contentCol(p, first, from, firstCol);
     const isSeq = isItem(p, first, col);
-    let hit = -1;
+    let hit: number;
     if (isSeq) {
       if (!/^\d+$/.test(token)) break;
       // The item lines of this sequence, found once per document (many diagnostics may point into it).
@@ -453,7 +453,7 @@ function search(p: Prepared, ptr: string): Located | undefined {
         if (c >= 0 && c < col) break;
         if (c !== col) continue;
         let k: string | undefined;
-        let length = 0; // of the match, `key:` and the space after it
+        let length: number; // of the match, `key:` and the space after it
         const plain = plainKeyLength(p, i, c);
         if (plain >= 0) {
           const start = info[i * 4 + START] + c;

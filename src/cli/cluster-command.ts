@@ -7,7 +7,7 @@
  * Imported at start-up by the command files: only commander and types at the top; the cluster
  * layer (and with it `@kubernetes/client-node`) is imported when a command runs.
  */
-import { type Command, Option } from "commander";
+import type { Command, Option } from "commander";
 import type { KubeObject } from "../api/adapter.js";
 import type { Diagnostic } from "../api/diagnostics.js";
 import type { KubeClient } from "../kube/client.js";

@@ -4,7 +4,6 @@
  * command actions so that `unimesh translate` never loads what it does not use (and never
  * `@kubernetes/client-node`).
  */
-import type { Command as CommanderCommand } from "commander";
 import { Command, CommanderError } from "./commander.js";
 import { EXIT, EXIT_TABLE, type ExitCode } from "./exit-codes.js";
 import type { CliIO } from "./io.js";

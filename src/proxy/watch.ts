@@ -20,7 +20,7 @@ export function watchPaths(paths: string[], onChange: () => void, delayMs = 200)
   const dirs = new Map<string, Set<string> | "all">();
   for (const p of paths) {
     const abs = resolve(p);
-    let isDir = false;
+    let isDir: boolean;
     try { isDir = statSync(abs).isDirectory(); } catch { continue; }
     if (isDir) { dirs.set(abs, "all"); continue; }
     const d = dirname(abs);

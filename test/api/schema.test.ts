@@ -25,7 +25,7 @@ function* nodes(node: unknown, ptr = "#"): Generator<[string, any]> {
 
 describe("generated files", () => {
   test("src/api/generated is fresh (`node scripts/generate-types.mjs --check` exits 0)", () => {
-    let out = "";
+    let out: string;
     let status = 0;
     try {
       out = execFileSync(process.execPath, ["scripts/generate-types.mjs", "--check"], { cwd: ROOT, encoding: "utf8", stdio: "pipe" });

@@ -6,16 +6,13 @@
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, cpSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import yaml from "js-yaml";
 import { request } from "undici";
 import { afterAll, describe, expect, test } from "vitest";
 import { run } from "../../src/cli/main.js";
 import { watchPaths } from "../../src/proxy/watch.js";
-import { freePort, registryOnFreePorts } from "../proxy/support.js";
-import type { ServiceRegistry } from "../../src/api/generated/proxyConfig.js";
+import { registryOnFreePorts } from "../proxy/support.js";
 
 const ROOT = join(import.meta.dirname, "../..");
-const EXAMPLE = join(ROOT, "examples/bookinfo-local");
 const dir = mkdtempSync(join(tmpdir(), "unimesh-up-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -25,7 +25,6 @@ vi.mock("../../src/adapters/index.js", async () => {
 });
 
 const run = inject("unimeshCluster");
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = any;
 
 describe.skipIf(!!run.skip)("cluster commands on a real kube-apiserver", () => {

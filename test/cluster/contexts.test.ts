@@ -18,7 +18,6 @@ vi.mock("../../src/adapters/index.js", async () => {
 });
 
 const run = inject("unimeshCluster");
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = any;
 
 describe.skipIf(!!run.skip).sequential("a second API server: missing CRDs, another release, then stopped", () => {

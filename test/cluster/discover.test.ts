@@ -15,7 +15,6 @@ import { scratch, unimesh } from "../kube/support/harness.js";
 import { type ServerInfo, adminClient, applyAs, server } from "./support/servers.js";
 
 const run = inject("unimeshCluster");
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = any;
 const NS = `um-shop-${process.pid}`;
 

@@ -62,7 +62,7 @@ describe("unimesh import", () => {
     expect(r.code).toBe(0);
     // details-viewer's principal is the service account of productpage's pods (bookinfo.yaml).
     expect(r.stdout).toMatch(/name: details-viewer[\s\S]*?serviceAccounts:\n\s+- bookinfo-productpage/);
-    expect(r.stdout).toMatch(/kind: MeshService\nmetadata:\n  name: productpage\n  namespace: default\nspec:\n  selector:\n    app: productpage\n  serviceAccount: bookinfo-productpage/);
+    expect(r.stdout).toMatch(/kind: MeshService\nmetadata:\n {2}name: productpage\n {2}namespace: default\nspec:\n {2}selector:\n {4}app: productpage\n {2}serviceAccount: bookinfo-productpage/);
   });
 
   test("usage errors: exit 2", async () => {

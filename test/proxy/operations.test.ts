@@ -183,7 +183,7 @@ async function idleSockets(port: number, n: number): Promise<net.Socket[]> {
 describe("connection limits: idle connections are shed before a client is refused", () => {
   let app: App, slow: App, caller: App, proxy: ProxyRuntime;
   // The slow app holds every request until released (busy connections stay busy, however loaded the machine).
-  let held: (() => void)[] = [];
+  const held: (() => void)[] = [];
   const releaseAll = () => { for (const r of held.splice(0)) r(); };
   beforeAll(async () => {
     app = await startApp("app");

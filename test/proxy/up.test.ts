@@ -4,17 +4,14 @@
  * runs it, on free ports; stopped with POST /quitquitquit.
  */
 import { afterAll, describe, expect, test } from "vitest";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import yaml from "js-yaml";
 import { request } from "undici";
 import { run } from "../../src/cli/main.js";
-import { freePort, rawCall, registryOnFreePorts } from "./support.js";
-import type { ServiceRegistry } from "../../src/api/generated/proxyConfig.js";
+import { rawCall, registryOnFreePorts } from "./support.js";
 
 const ROOT = join(import.meta.dirname, "../..");
-const EXAMPLE = join(ROOT, "examples/bookinfo-local");
 
 
 async function get(url: string, headers: Record<string, string> = {}) {

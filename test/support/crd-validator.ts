@@ -1543,6 +1543,7 @@ function parseHost(host: string): string {
 
 /** Go `net/url.parse` (`viaRequest` = `ParseRequestURI`). The fragment must already be cut off. */
 function goParseURL(raw: string, viaRequest: boolean): GoURL {
+  // eslint-disable-next-line no-control-regex -- exactly the control characters Go's net/url rejects
   if (/[\u0000-\u001f\u007f]/.test(raw)) throw new Error("net/url: invalid control character in URL");
   if (raw === "" && viaRequest) throw new Error("empty url");
   const url: GoURL = { scheme: "", opaque: "", host: "", path: "", rawPath: "", rawQuery: "", forceQuery: false, fragment: "" };
@@ -1662,7 +1663,7 @@ function k8sURL(s: string): Map<string, CelInput> {
     goParseURL(s, true);
     u = goParseURLWithFragment(s);
   } catch (e) {
-    throw new Error(`URL parse error during conversion from string: ${(e as Error).message}`);
+    throw new Error(`URL parse error during conversion from string: ${(e as Error).message}`, { cause: e });
   }
   const [hostname, port] = splitHostPort(u.host);
   return opaque("url", {

@@ -30,7 +30,6 @@ import { KubeApiError } from "../../../src/kube/errors.js";
 import { Kubeconfig } from "../../../src/kube/kubeconfig.js";
 
 // Test data: plain Kubernetes objects of any shape.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = any;
 
 /** The repository root. */

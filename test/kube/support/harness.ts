@@ -18,7 +18,6 @@ import { FakeApiServer, closedPort, kubeconfigYaml } from "./fake-apiserver.js";
 export const CRD_ROOT = join(import.meta.dirname, "../../crds");
 
 // Test data: plain Kubernetes objects of any shape.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = any;
 
 /** A cluster the scenarios can use. */
