@@ -29,9 +29,10 @@ export default tseslint.config(
     },
   },
   {
-    // Findings in src/adapters/, which the adapter reshaping of issue 10 is rewriting meanwhile: shown as
-    // warnings until it lands its files (then this block goes): unused type imports, needless escapes.
-    files: ["src/adapters/appmesh/features/mtls.ts", "src/adapters/istio/import/authorizationPolicy.ts"],
-    rules: { "@typescript-eslint/no-unused-vars": "warn", "no-useless-escape": "warn" },
+    // Findings in src/adapters/ that this change may not touch (other engineers are rewriting these files
+    // for issue 10 and 12): warnings until their owners fix them (then this block goes). Unused
+    // imports/variables, a value never read, needless escapes; the type-aware rules stay errors here too.
+    files: ["src/adapters/gateway-api/**/*.ts", "src/adapters/istio/import/authorizationPolicy.ts"],
+    rules: { "@typescript-eslint/no-unused-vars": "warn", "no-useless-assignment": "warn", "no-useless-escape": "warn" },
   },
 );
