@@ -35,12 +35,43 @@ export interface RtService {
   ports: RtPort[];
   instances: RtInstance[];
   destination: RtDestination;
+  /** The view of each port (by port number), resolved once the destination is compiled. */
+  views: ReadonlyMap<number, RtPortView>;
   mtls?: Mtls;
   namespaceMode?: Mode;
   /** The port of a request: the Host's port, else the only (or first) port. */
   portOf(port: number | undefined): RtPort | undefined;
   /** Instances serving a port whose labels include `labels` (cached). */
   endpoints(labels: Record<string, string> | undefined, port: number): RtInstance[];
+}
+
+/**
+ * What requests to one port of a service need, resolved when the configuration is compiled rather than
+ * looked up per request: the destination's routes that apply to the port (in order), whether the hop
+ * to the instances speaks HTTP/2, and for each route the upstream of each of its targets.
+ */
+export interface RtPortView {
+  port: RtPort;
+  /** HTTP/2 towards the instances (`http2` and `grpc` ports). */
+  h2: boolean;
+  routes: RtRoute[];
+  /** Per route of `routes`, its targets' upstreams at this port (same order as `route.targets`). */
+  upstreams: ReadonlyMap<RtRoute, RtUpstream[]>;
+}
+
+/** A route target at a service port, resolved: its settings and instances. */
+export interface RtUpstream {
+  target: RtTarget;
+  /** The instances' service port: the target's own, else the request's. */
+  port: number;
+  /** The subset's settings when it has its own, else the destination's. */
+  settings: RtDestination;
+  /** `connectionPool.maxRequestsPerConnection: 1`: each connection closes after its request. */
+  reset: boolean;
+  /** Where the consistent-hash key comes from, when the settings balance by one. */
+  hash?: NonNullable<LoadBalancer["hash"]>;
+  /** The instances serving `port` whose labels include the target's (of this configuration). */
+  endpoints: RtInstance[];
 }
 
 /** One instance: its app and the listeners in front of and behind it. */
@@ -201,7 +232,7 @@ export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig;
     const all = new Map<number, RtInstance[]>();
     const svc: RtService = {
       key, namespace: ns, name: s.name, serviceAccount: s.serviceAccount ?? s.name, spiffe: spiffe(ns, s.serviceAccount ?? s.name),
-      selector: { ...(s.selector ?? { app: s.name }) }, ports, instances: [], destination: undefined as unknown as RtDestination,
+      selector: { ...(s.selector ?? { app: s.name }) }, ports, instances: [], destination: undefined as unknown as RtDestination, views: new Map(),
       ...(dspec?.mtls ? { mtls: dspec.mtls } : {}),
       ...(nsModes.has(ns) ? { namespaceMode: nsModes.get(ns)! } : {}),
       portOf(port) {
@@ -307,6 +338,9 @@ export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig;
     }
   }
 
+  // Destination views: each port's routes and upstreams, resolved once (instances and settings are final).
+  for (const svc of services.values()) svc.views = new Map(svc.ports.map((p) => [p.port, portView(svc, p)]));
+
   // Listener plan.
   const listeners: RtListener[] = [];
   const admin = spec.admin ?? {};
@@ -365,6 +399,22 @@ export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig;
   if (!!settings.caCertFile !== !!settings.caKeyFile) err("/spec/identity", "proxy/ca-files", "caCertFile and caKeyFile go together");
   if (diagnostics.some((d) => d.severity === "error")) return { diagnostics };
   return { compiled: { source: config, settings, services, listeners, resolveHost }, diagnostics };
+}
+
+/** The view of a port of a service (see {@link RtPortView}). */
+function portView(svc: RtService, port: RtPort): RtPortView {
+  const routes = svc.destination.routes.filter((r) => r.port === undefined || r.port === port.port);
+  return { port, h2: port.protocol !== "http", routes, upstreams: new Map(routes.map((r) => [r, r.targets.map((t) => upstreamOf(svc, t, t.port ?? port.port))])) };
+}
+
+function upstreamOf(svc: RtService, target: RtTarget, port: number): RtUpstream {
+  const settings = target.settings ?? svc.destination;
+  const lb = settings.loadBalancer;
+  return {
+    target, port, settings, reset: settings.connectionPool?.maxRequestsPerConnection === 1,
+    ...(lb?.algorithm === "consistent-hash" && lb.hash ? { hash: lb.hash } : {}),
+    endpoints: svc.endpoints(target.labels, port),
+  };
 }
 
 function compileRoute(r: Route, ptr: string, services: Map<string, RtService>, err: (p: string, c: string, m: string) => void): RtRoute {

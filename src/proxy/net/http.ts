@@ -4,6 +4,7 @@
  * gRPC answers for gRPC callers), and writing an upstream response head downstream.
  */
 import type { IncomingHttpHeaders } from "node:http";
+import type http2 from "node:http2";
 import type { Req, Res } from "./listener.js";
 import type { HeaderMap } from "../features/headers.js";
 
@@ -110,4 +111,11 @@ export function writeHead(res: Res, status: number, headers: HeaderMap): void {
 export function authorityOf(req: Req): string {
   const h = req.headers;
   return (h[":authority"] as string | undefined) ?? h.host ?? "";
+}
+
+/** True when the request has a body to forward (HTTP/2: a stream not ended with its headers; HTTP/1: chunked or a length > 0). */
+export function hasBody(req: Req): boolean {
+  const h = req.headers;
+  if ("stream" in req) return !(req as http2.Http2ServerRequest).stream.endAfterHeaders && h["content-length"] !== "0";
+  return h["transfer-encoding"] !== undefined || (h["content-length"] !== undefined && h["content-length"] !== "0");
 }

@@ -1,0 +1,66 @@
+/**
+ * The state of one request through the inbound chain (../inbound.ts): what the request is, and what
+ * each filter resolved for the filters after it.
+ */
+import type { RtInstance, RtListener } from "../../config/compile.js";
+import type { ProxyContext } from "../../context.js";
+import type { Peer } from "../../features/trafficSource.js";
+import type { Req, Res } from "../../net/listener.js";
+import { authorityOf, localReply } from "../../net/http.js";
+import type { Authenticated, Refusal } from "../../decide.js";
+
+export type InboundListener = Extract<RtListener, { kind: "inbound" }>;
+
+export interface InboundExchange {
+  readonly ctx: ProxyContext;
+  /** The listener's key. */
+  readonly key: string;
+  readonly req: Req;
+  readonly res: Res;
+  readonly started: number;
+  /** The instance behind the listener. */
+  readonly instance: RtInstance;
+  /** The verified caller of the connection. */
+  readonly peer: Peer;
+  readonly method: string;
+  readonly authority: string;
+  /** The path (normalized once `pathNormalization` ran), and the query string as received (without `?`, undefined: none). */
+  path: string;
+  readonly query?: string;
+  /** `requestAuthentication`: the end user, the token locations to remove, the query string without token parameters. */
+  authenticated: Authenticated;
+  record(status: number, flags: string[], upstream?: string): void;
+}
+
+/** The exchange of a request that arrived on `listener`, from `peer`, before any filter ran. */
+export function newExchange(ctx: ProxyContext, key: string, listener: InboundListener, peer: Peer, req: Req, res: Res, started: number): InboundExchange {
+  const inst = listener.instance;
+  const svc = inst.service;
+  const method = req.method ?? "GET";
+  const raw = req.url ?? "/";
+  const q = raw.indexOf("?");
+  const authority = authorityOf(req);
+  const query = q < 0 ? undefined : raw.slice(q + 1);
+  const x: InboundExchange = {
+    ctx, key, req, res, started, instance: inst, peer, method, authority, path: q < 0 ? raw : raw.slice(0, q), ...(query !== undefined ? { query } : {}),
+    authenticated: { removeHeaders: [], query: query ?? "" },
+    record(status, flags, upstream) {
+      const seconds = (performance.now() - started) / 1000;
+      ctx.metrics.request("inbound", peer.label, svc.key, status, seconds);
+      if (!ctx.log.enabled) return;
+      ctx.log.write({
+        time: new Date(Date.now() - seconds * 1000).toISOString(), direction: "inbound", listener: key, source: peer.label, destination: svc.key, method, path: x.path, authority,
+        protocol: `HTTP/${req.httpVersion}`, status, durationMs: Math.round(seconds * 1e6) / 1e3, ...(upstream ? { upstream } : {}),
+        ...(flags.length ? { flags } : {}), ...(typeof req.headers["x-request-id"] === "string" ? { requestId: req.headers["x-request-id"] } : {}),
+      });
+    },
+  };
+  return x;
+}
+
+/** Answers a refused request and records it. */
+export function refuse(x: InboundExchange, r: Refusal): true {
+  localReply(x.req, x.res, r.status, r.body, { flag: r.flag, ...(r.headers ? { headers: r.headers } : {}) });
+  x.record(r.status, [r.flag]);
+  return true;
+}

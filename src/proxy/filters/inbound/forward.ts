@@ -1,0 +1,35 @@
+/**
+ * `forward` (inbound, the chain's last filter): the request goes to the instance's app in plaintext
+ * (HTTP/1.1, or h2c for http2/grpc ports) without the token locations request authentication removed,
+ * with `x-forwarded-client-cert` naming a verified caller (a caller's own is dropped); the destination's
+ * connection-pool settings also bound the connections to the app (as Istio's). Records the request.
+ */
+import type { Readable } from "node:stream";
+import { forwardableRequestHeaders, hasBody } from "../../net/http.js";
+import { forward as exchange } from "../../upstream/exchange.js";
+import { DONE, type Step } from "../chain.js";
+import type { InboundExchange } from "./exchange.js";
+
+export async function forward(x: InboundExchange): Promise<Step> {
+  const { ctx, req, instance: inst, peer, path } = x;
+  const svc = inst.service;
+  const dest = svc.destination;
+  const auth = x.authenticated;
+  // The query string as sent, less a token parameter that is not forwarded.
+  const url = x.query === undefined ? path : auth.query === x.query ? `${path}?${x.query}` : auth.query ? `${path}?${auth.query}` : path;
+  const headers = forwardableRequestHeaders(req.headers);
+  for (const h of auth.removeHeaders) delete headers[h];
+  headers.host = x.authority;
+  delete headers["x-forwarded-client-cert"];
+  if (peer.spiffe) headers["x-forwarded-client-cert"] = `By=${svc.spiffe};URI=${peer.spiffe}`;
+  const h2 = inst.servicePort.protocol !== "http";
+  const pool = ctx.pools.get({ address: inst.address, port: inst.port, h2, ...(dest.connectionPool ? { pool: dest.connectionPool } : {}) });
+  const label = `${inst.address}:${inst.port}`;
+  const result = await exchange({
+    req, res: x.res, method: x.method, path: url, headers, body: hasBody(req) ? (req as Readable) : null,
+    pick: () => ({ id: inst.id, label, dispatcher: pool, reset: dest.connectionPool?.maxRequestsPerConnection === 1 }),
+    onFailure: (reason) => ctx.metrics.upstreamFailures.inc(["inbound", svc.key, reason]),
+  });
+  x.record(result.status, result.flags, result.upstream);
+  return DONE;
+}

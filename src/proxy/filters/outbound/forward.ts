@@ -1,0 +1,77 @@
+/**
+ * `forward` (the chain's last filter): the request goes upstream through features/retries.ts and
+ * upstream/exchange.ts: per try an instance of the target (outlier-ejected ones and those already tried
+ * avoided, the balancer's pick), over mutual TLS with the caller's certificate unless the instance's
+ * mode is disabled (or handed over in process with `colocatedHops: inline`); the route's request and
+ * per-try timeouts and retries; the response's header changes (the route's, then the target's), CORS
+ * headers and a generated hash cookie. Records the request when it ends.
+ */
+import type { Dispatcher } from "undici";
+import type { RtInstance } from "../../config/compile.js";
+import { applyHeaderOps } from "../../features/headers.js";
+import { forward as exchange, type ForwardResult, type TryTarget } from "../../upstream/exchange.js";
+import { inlineHop } from "../../upstream/inline.js";
+import { DONE, type Step } from "../chain.js";
+import type { OutboundExchange } from "./exchange.js";
+
+export async function forward(x: OutboundExchange): Promise<Step> {
+  const { ctx, caller } = x;
+  const route = x.route!;
+  const upstream = x.upstream!;
+  const state = x.state!;
+  const svc = x.service!;
+  const { target, settings, reset } = upstream;
+  const h2 = x.view!.h2;
+  const cert = ctx.certs.peek(caller.spiffe);
+  const cfg = ctx.current;
+  // A try after a reload picks among the instances of the configuration running then (an instance
+  // removed or moved by the reload is not picked at its old address).
+  const live = (): RtInstance[] => ctx.current === cfg ? upstream.endpoints : ctx.current.services.get(svc.key)?.endpoints(target.labels, upstream.port) ?? [];
+  const inline = cfg.settings.colocatedHops === "inline";
+  const { hashKey, setCookie, corsOrigin } = x;
+  const pick = (tried: ReadonlySet<string>): TryTarget | "no-healthy" => {
+    const eps = live();
+    let cands = eps;
+    if (state.outlier || tried.size) {
+      const healthy = state.outlier ? eps.filter((i) => !state.outlier!.isEjected(i.id)) : eps;
+      if (!healthy.length) return "no-healthy";
+      const fresh = tried.size ? healthy.filter((i) => !tried.has(i.id)) : healthy;
+      cands = fresh.length ? fresh : healthy;
+    }
+    const inst = state.balancer.pick(cands, hashKey);
+    if (!inst?.bound) return "no-healthy";
+    inst.active++;
+    const dispatcher: Pick<Dispatcher, "dispatch"> = inline ? inlineHop(ctx, caller.peer, inst.id) : ctx.pools.get({
+      address: inst.bound.address, port: inst.bound.port, h2,
+      ...(inst.mode !== "disabled" && cert ? { tls: { cert, expectServer: svc.spiffe } } : {}),
+      ...(settings.connectionPool ? { pool: settings.connectionPool } : {}),
+    });
+    return { id: inst.id, label: `${inst.address}:${inst.port}`, dispatcher, reset, release: () => { inst.active--; } };
+  };
+  const cors = corsOrigin !== undefined ? route.cors : undefined;
+  let result: ForwardResult;
+  try {
+    result = await exchange({
+      req: x.req, res: x.res, method: x.method, path: x.upstreamPath, headers: x.headers, body: x.body,
+      ...(route.retries ? { retries: route.retries } : {}),
+      ...(route.timeoutMs ? { timeoutMs: route.timeoutMs } : {}),
+      ...(route.perTryTimeoutMs ? { perTryTimeoutMs: route.perTryTimeoutMs } : {}),
+      pick,
+      ...(state.outlier ? { onOutcome: (tr: TryTarget, o: number | "connect-failure" | "reset" | "timeout") => state.outlier!.record(tr.id, o) } : {}),
+      acquireRetry: () => state.limiter.acquireRetry(),
+      releaseRetry: () => state.limiter.releaseRetry(),
+      onRetry: () => ctx.metrics.retries.inc([caller.peer.label, svc.key]),
+      onFailure: (reason) => ctx.metrics.upstreamFailures.inc(["outbound", svc.key, reason]),
+      decorate: route.responseHeaders || target.responseHeaders || cors || setCookie ? (_status, h) => {
+        applyHeaderOps(h, route.responseHeaders);
+        applyHeaderOps(h, target.responseHeaders);
+        if (cors) cors.decorate(h, corsOrigin!);
+        if (setCookie) h["set-cookie"] = setCookie;
+      } : undefined,
+    });
+  } finally {
+    x.release?.();
+  }
+  x.record(result.status, [...x.flags, ...result.flags], { route, ...(result.upstream ? { upstream: result.upstream } : {}), retries: result.retries });
+  return DONE;
+}
