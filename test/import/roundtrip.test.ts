@@ -6,7 +6,7 @@
 import { describe, expect, test } from "vitest";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { appmesh, loadModel, istio, type Adapter } from "../../src/index.js";
+import { appmesh, loadModel, istio, linkerd, type Adapter } from "../../src/index.js";
 import { readInputs } from "../../src/api/read.js";
 import { roundTrip, semantic } from "./helpers.js";
 
@@ -21,6 +21,9 @@ const TARGETS: { adapter: Adapter; version: string }[] = [
   { adapter: istio, version: "1.30" },
   { adapter: istio, version: "1.22" },
   { adapter: appmesh, version: "1.13" },
+  { adapter: linkerd, version: "2.20" },
+  { adapter: linkerd, version: "2.17" },
+  { adapter: linkerd, version: "2.14" },
 ];
 
 describe.each(cases)("$name", ({ files }) => {

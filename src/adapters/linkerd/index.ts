@@ -50,4 +50,5 @@ export const linkerd: Adapter = {
   settings: LINKERD_SETTINGS,
   capabilities: linkerdCapabilities,
   translate: translateLinkerd,
+  importer: async () => (await import("./import/index.js")).linkerdImporter,
 };
