@@ -153,7 +153,7 @@ export interface ImportResult {
 const KIND_ORDER = ["MeshService", "MTLSPolicy", "RequestAuthentication", "AccessPolicy", "TrafficPolicy"];
 
 /** Groups of the Kubernetes objects that are not mesh configuration (the core group's Service aside). */
-const WORKLOAD_GROUPS = new Set(["", "apps", "batch", "autoscaling", "policy", "rbac.authorization.k8s.io", "networking.k8s.io", "discovery.k8s.io", "apiextensions.k8s.io", "admissionregistration.k8s.io", "coordination.k8s.io", "scheduling.k8s.io", "storage.k8s.io", "cert-manager.io"]);
+const WORKLOAD_GROUPS = new Set(["", "apps", "extensions", "batch", "autoscaling", "policy", "rbac.authorization.k8s.io", "networking.k8s.io", "discovery.k8s.io", "apiextensions.k8s.io", "admissionregistration.k8s.io", "coordination.k8s.io", "scheduling.k8s.io", "storage.k8s.io", "cert-manager.io"]);
 
 /**
  * Imports native objects with an adapter's importer: runs it, reports what it left unread, checks that

@@ -19,7 +19,7 @@ export function podsOf(objects: readonly NativeObject[]): PodObject[] {
   for (const o of objects) {
     const obj = o.object as Record<string, any>;
     if (o.group === "" && o.kind === "Pod") pods.push({ ...obj, metadata: { ...obj.metadata, namespace: o.namespace } } as PodObject);
-    else if (WORKLOADS.has(o.kind) && (o.group === "apps" || o.group === "batch")) {
+    else if (WORKLOADS.has(o.kind) && (o.group === "apps" || o.group === "batch" || o.group === "extensions")) {
       const t = obj.spec?.template;
       if (t) pods.push({ metadata: { name: o.name, namespace: o.namespace, labels: t.metadata?.labels ?? {} }, spec: t.spec ?? {}, status: { phase: "Running" } });
     }

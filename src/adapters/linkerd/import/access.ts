@@ -26,10 +26,10 @@
 import type { AccessPolicy, AccessRule, AccessSource, MTLSPolicy } from "../../../api/generated/model.js";
 import { type NativeObject, isObject } from "../../../api/import-contract.js";
 import { DEFAULT_NAMESPACE, canonicalJson, cmp } from "../../../api/model.js";
-import { compareOutcomes, mayOverlap, type MatchSpec } from "../matching.js";
+import { mayOverlap, type MatchSpec } from "../matching.js";
 import {
   type ImportedCallers, type LinkerdImport, NOBODY, callersMinus, callersWithin, describeImportedCallers, noCallers, normalizeCallers,
-  parseIdentity, readRegex, report, sourcePolicies, unionCallers, pathMatchOf, specOf,
+  type PathScore, linkerdOutcomes, parseIdentity, pathScore, rankedSpec, readRegex, report, sourcePolicies, unionCallers, pathMatchOf, specOf,
 } from "./context.js";
 import { isServerParent } from "./routes.js";
 
@@ -65,6 +65,7 @@ interface Cond {
 
 interface InboundMatch {
   spec: MatchSpec;
+  score: PathScore;
   cond?: Cond;
   pointer: string;
 }
@@ -125,6 +126,7 @@ export function access(li: LinkerdImport, objects: readonly NativeObject[], name
     if (!l) authz.set(key, (l = []));
     l.push({ native: o, callers });
   }
+  for (const o of of("ServerAuthorization")) serverAuthorization(li, o, of("Server"), authz);
   for (const [key, list] of authz) {
     const [kind, ns, name] = key.split("/");
     const exists = kind === "Server" ? servers.has(`${ns}/${name}`) || of("Server").some((s) => s.namespace === ns && s.name === name)
@@ -185,7 +187,7 @@ export function access(li: LinkerdImport, objects: readonly NativeObject[], name
     const ref = (kind: string) => e.refs.map((id) => /^(\w+)\/([a-z0-9-]+)\/([a-z0-9-]+)$/.exec(id)).find((m) => m?.[1] === kind);
     if (e.accessServers) {
       const r = ref("AccessPolicy");
-      const name = r?.[3] ?? service;
+      const name = r?.[3] ?? e.servers.find((s) => !sourcePolicies(s.native))?.native.name ?? service;
       const pns = r?.[2] ?? namespace;
       const everyPort = (li.ctx.facts.ports(namespace, service) ?? []).map((p) => p.port);
       const noPorts = (rs: AccessRule[]) => rs.map((r) => (r.ports && everyPort.length && everyPort.every((p) => r.ports!.includes(p)) ? (({ ports: _, ...rest }) => rest)(r) : r));
@@ -199,7 +201,7 @@ export function access(li: LinkerdImport, objects: readonly NativeObject[], name
       if (open.length) {
         const d = defaults.byNamespace.get(namespace);
         const dc = d === undefined || d === "all-unauthenticated" ? { ...NOBODY, anyone: true } : d === "all-authenticated" ? { ...NOBODY, authenticated: true } : NOBODY;
-        if (!noCallers(dc)) spec.allow = [...(spec.allow ?? []), ...rulesFor(dc, {}, { ports: open })];
+        if (!noCallers(dc)) spec.allow = [...(spec.allow ?? []), ...rulesFor(dc, {}, { ports: open, namespace })];
         report(li, e.servers[0].native, "", "info", "import/mesh-default",
           `port${open.length > 1 ? "s" : ""} ${open.join(", ")} of ${service} ha${open.length > 1 ? "ve" : "s"} no Server: Linkerd applies the namespace's default inbound policy (${d ?? "all-unauthenticated, the usual cluster default"}) there, which the imported AccessPolicy states for ${open.length > 1 ? "them" : "it"} (${describeImportedCallers(dc)})`);
       } else if (!declared) {
@@ -222,9 +224,9 @@ export function access(li: LinkerdImport, objects: readonly NativeObject[], name
 }
 
 /** Model rules for callers and conditions. */
-function rulesFor(c: ImportedCallers, cond: Cond, ports: { ports?: number[] }): AccessRule[] {
+function rulesFor(c: ImportedCallers, cond: Cond, ports: { ports?: number[]; namespace?: string }): AccessRule[] {
   const rule: AccessRule = {};
-  const src = sourceOf(c);
+  const src = sourceOf(c, ports.namespace);
   if (src) rule.source = src;
   if (cond.methods) rule.methods = [...cond.methods] as AccessRule["methods"];
   if (cond.paths) rule.paths = [...cond.paths] as AccessRule["paths"];
@@ -234,21 +236,20 @@ function rulesFor(c: ImportedCallers, cond: Cond, ports: { ports?: number[] }): 
 }
 
 /** The model source of a caller set; undefined for any caller. */
-function sourceOf(c: ImportedCallers): AccessSource | undefined {
+function sourceOf(c: ImportedCallers, namespace?: string): AccessSource | undefined {
   if (c.anyone) return undefined;
   const s: AccessSource = {};
   if (c.authenticated) s.serviceAccounts = ["*"];
-  else if (c.sas.length) s.serviceAccounts = c.sas.map((x) => x) as AccessSource["serviceAccounts"];
+  else if (c.sas.length) s.serviceAccounts = c.sas.map((x) => (namespace && x.startsWith(`${namespace}/`) ? x.slice(namespace.length + 1) : x)) as AccessSource["serviceAccounts"];
   if (!c.authenticated && c.namespaces.length) s.namespaces = c.namespaces as AccessSource["namespaces"];
   if (c.ipBlocks.length) s.ipBlocks = c.ipBlocks as AccessSource["ipBlocks"];
   return s;
 }
 
 /** The rule `ports` of a Server's rules: the Service ports reaching its pod port, when the service has others. */
-function portsOf(s: ImportedServer): { ports?: number[] } {
-  if (!s.portsDeclared) return {};
-  const all = s.servicePorts;
-  return { ports: all };
+function portsOf(s: ImportedServer): { ports?: number[]; namespace: string } {
+  if (!s.portsDeclared) return { namespace: s.namespace };
+  return { ports: s.servicePorts, namespace: s.namespace };
 }
 
 function dedupe(rules: AccessRule[]): AccessRule[] {
@@ -324,6 +325,73 @@ function authentications(li: LinkerdImport, objs: readonly NativeObject[]): Map<
   return out;
 }
 
+/**
+ * A ServerAuthorization (policy.linkerd.io/v1beta1, deprecated since 2.13, still in Linkerd's
+ * restricting-access guide): `server` {name | selector} → the Servers it authorizes; `client`
+ * {meshTLS {serviceAccounts, identities, unauthenticatedTLS}, unauthenticated, networks} → callers.
+ * Identities ANDed with explicit networks, networks with `except`, and unauthenticated clients limited to
+ * the default (the cluster's) networks cannot be said: the first is stricter (warning), the others would
+ * be looser (errors).
+ */
+function serverAuthorization(li: LinkerdImport, o: NativeObject, servers: readonly NativeObject[], authz: Map<string, { native: NativeObject; callers: ImportedCallers }[]>): void {
+  const f = li.ctx.fields(o);
+  f.use("/spec/server", "/spec/client");
+  const spec = (o.object.spec ?? {}) as Record<string, unknown>;
+  const server = isObject(spec.server) ? spec.server : {};
+  let targets: NativeObject[] = [];
+  if (typeof server.name === "string") targets = servers.filter((s) => s.namespace === o.namespace && s.name === server.name);
+  else if (isObject(server.selector)) {
+    const sel = server.selector;
+    if (sel.matchExpressions !== undefined) { report(li, o, "/spec/server/selector/matchExpressions", "warning", "import/unsupported-value", "a Server selector with matchExpressions is not imported: the callers it admits are missing (stricter)"); return; }
+    const ml = isObject(sel.matchLabels) ? sel.matchLabels : {};
+    targets = servers.filter((s) => s.namespace === o.namespace && Object.entries(ml).every(([k, v]) => s.object.metadata.labels?.[k] === v));
+  }
+  const client = isObject(spec.client) ? spec.client : {};
+  const mesh = isObject(client.meshTLS) ? client.meshTLS : undefined;
+  let c: ImportedCallers = { ...NOBODY, sas: [], namespaces: [], ipBlocks: [] };
+  const nets = Array.isArray(client.networks) ? client.networks.filter(isObject) : undefined;
+  if (nets?.some((n) => Array.isArray(n.except) && n.except.length)) {
+    report(li, o, "/spec/client/networks", "error", "import/looser", "networks with except cannot be said in the model's caller lists (ipBlocks are allow-lists): importing them without the exceptions would admit the excluded clients");
+    return;
+  }
+  const cidrs = nets?.map((n) => String(n.cidr)) ?? [];
+  const everywhere = cidrs.includes("0.0.0.0/0") && cidrs.includes("::/0");
+  if (client.unauthenticated === true) {
+    if (!nets) {
+      report(li, o, "/spec/client/unauthenticated", "error", "import/looser", "unauthenticated clients from the cluster's networks (clusterNetworks, set at install) cannot be named in the model: importing them as every caller would be looser; list the networks (client.networks)");
+      return;
+    }
+    c = everywhere ? { ...NOBODY, anyone: true } : { ...NOBODY, ipBlocks: cidrs };
+  } else if (mesh) {
+    if (nets && !everywhere) {
+      report(li, o, "/spec/client/networks", "warning", "import/unsupported-value", "identities AND networks cannot be said in the model (its caller lists are ORed): imported as admitting nobody (stricter)");
+      c = NOBODY;
+    } else if (mesh.unauthenticatedTLS === true) {
+      report(li, o, "/spec/client/meshTLS/unauthenticatedTLS", "error", "import/looser", "TLS clients without a mesh identity have no model equivalent: importing them as every caller would be looser");
+      return;
+    } else {
+      (Array.isArray(mesh.serviceAccounts) ? mesh.serviceAccounts : []).forEach((sa) => {
+        if (isObject(sa) && typeof sa.name === "string") c.sas.push(`${typeof sa.namespace === "string" ? sa.namespace : o.namespace}/${sa.name}`);
+      });
+      (Array.isArray(mesh.identities) ? mesh.identities : []).forEach((id, i) => {
+        const p = parseIdentity(li, id);
+        if ("reason" in p) return report(li, o, `/spec/client/meshTLS/identities/${i}`, "warning", "import/unsupported-value", `identity ${p.reason}: not imported (stricter)`);
+        if ("any" in p) c.authenticated = true;
+        else if ("sa" in p) c.sas.push(p.sa);
+        else c.namespaces.push(p.namespace);
+      });
+      c = normalizeCallers(c);
+    }
+  }
+  if (!targets.length) report(li, o, "/spec/server", "warning", "import/unresolved", "no Server among the inputs is the one it authorizes: not imported");
+  for (const t of targets) {
+    const key = `Server/${t.namespace}/${t.name}`;
+    let l = authz.get(key);
+    if (!l) authz.set(key, (l = []));
+    l.push({ native: o, callers: c });
+  }
+}
+
 /** The callers an AuthorizationPolicy admits (all its required authentications, ANDed). */
 function policyCallers(li: LinkerdImport, o: NativeObject, refs: unknown, auths: Map<string, Auth>, _servers: Map<string, ImportedServer>): ImportedCallers {
   if (refs === undefined || (Array.isArray(refs) && !refs.length)) return { ...NOBODY, anyone: true };
@@ -385,16 +453,34 @@ function server(li: LinkerdImport, o: NativeObject): ImportedServer | undefined 
   if (sel.matchExpressions !== undefined) return looser("/spec/podSelector/matchExpressions", "a pod selector with matchExpressions cannot be the selector of a model service");
   const labels = isObject(sel.matchLabels) ? (sel.matchLabels as Record<string, string>) : {};
   if (!Object.keys(labels).length) return looser("/spec/podSelector", "this Server selects every pod of the namespace, which no model service is");
-  const service = li.ctx.facts.serviceBySelector(o.namespace, labels);
-  if (!service) return looser("/spec/podSelector/matchLabels", `no service is known to select exactly ${JSON.stringify(labels)}`);
-  if (typeof spec.port !== "number") return looser("/spec/port", `port ${JSON.stringify(spec.port)} is a container port name, and the pods' container ports are not known`);
-  const sp = li.ctx.facts.servicePorts(o.namespace, service, spec.port);
+  let service = li.ctx.facts.serviceBySelector(o.namespace, labels);
+  if (!service) {
+    // A Server may select the pods of a service by more labels than the Service does (booksapp's
+    // authors-server: {app: authors, project: booksapp} for the Service's {app: authors}): the rules then
+    // also restrict the service's pods without the extra labels, if any (stricter, never looser).
+    const wider = li.ctx.facts.services.filter((s) => (s.metadata.namespace ?? DEFAULT_NAMESPACE) === o.namespace && s.spec.selector &&
+      Object.keys(s.spec.selector).length && Object.entries(s.spec.selector).every(([k, v]) => labels[k] === v));
+    if (wider.length !== 1) return looser("/spec/podSelector/matchLabels", wider.length ? `the services ${wider.map((s) => s.metadata.name).join(", ")} all select pods with ${JSON.stringify(labels)}, so which one this Server protects is ambiguous` : `no service is known to select exactly ${JSON.stringify(labels)}`);
+    service = wider[0].metadata.name;
+    report(li, o, "/spec/podSelector/matchLabels", "warning", "import/unresolved",
+      `this Server selects the pods of ${service} with more labels (${JSON.stringify(labels)}) than the service does (${JSON.stringify(wider[0].spec.selector)}): imported as ${service}'s policy, which also restricts any pod of ${service} without the extra labels (stricter)`);
+  }
+  let podPort: number;
+  if (typeof spec.port === "number") podPort = spec.port;
+  else {
+    // A named port: the container port of that name, which by convention is the Service port of that name.
+    const named = li.ctx.facts.ports(o.namespace, service)?.find((p) => p.name === spec.port);
+    if (!named) return looser("/spec/port", `port ${JSON.stringify(spec.port)} is a container port name, and no declared port of ${service} has that name (the pods' container ports are not known)`);
+    podPort = named.targetPort ?? named.port;
+    report(li, o, "/spec/port", "info", "import/unresolved", `container port ${spec.port} read as pod port ${podPort}, the target of ${service}'s Service port named ${spec.port}`);
+  }
+  const sp = li.ctx.facts.servicePorts(o.namespace, service, podPort);
   if (sp.declared && !sp.ports.length) {
-    const declared = li.ctx.facts.ports(o.namespace, service)?.find((p) => p.podOnly && (p.targetPort ?? p.port) === spec.port);
-    if (!declared) return looser("/spec/port", `no declared port of ${service} reaches pod port ${spec.port} (declare it in the MeshService, podOnly if no Service port exposes it)`);
+    const declared = li.ctx.facts.ports(o.namespace, service)?.find((p) => p.podOnly && (p.targetPort ?? p.port) === podPort);
+    if (!declared) return looser("/spec/port", `no declared port of ${service} reaches pod port ${podPort} (declare it in the MeshService, podOnly if no Service port exposes it)`);
     sp.ports.push(declared.port);
   }
-  return { native: o, service, namespace: o.namespace, podPort: spec.port, servicePorts: sp.ports, portsDeclared: sp.declared };
+  return { native: o, service, namespace: o.namespace, podPort, servicePorts: sp.ports, portsDeclared: sp.declared };
 }
 
 /** The matches of an inbound route, with their model access conditions (undefined when not expressible). */
@@ -413,7 +499,7 @@ function inboundMatches(li: LinkerdImport, o: NativeObject): InboundMatch[] {
       const p = `${at}/matches/${mi}`;
       const { cond, spec, why } = accessCond(m);
       if (why) report(li, o, p, "warning", "import/unsupported-value", `${why}: the requests of this match are not admitted by the imported policy (stricter); write the match as exact values, a path prefix or suffix`);
-      out.push({ spec, cond, pointer: p });
+      out.push({ spec, score: pathScore(isObject(m) ? m.path : undefined), cond, pointer: p });
     });
   });
   return out;
@@ -426,7 +512,7 @@ function accessCond(m: unknown): { cond?: Cond; spec: MatchSpec; why?: string } 
   let why: string | undefined;
   const pm = pathMatchOf(m.path);
   const model = "reason" in pm ? undefined : pm.path;
-  const spec = specOf({ ...(model ? { path: model } : {}), ...(typeof m.method === "string" ? { method: m.method as "GET" } : {}) });
+  const spec = rankedSpec(specOf({ ...(model ? { path: model } : {}), ...(typeof m.method === "string" ? { method: m.method as "GET" } : {}) }), m.path);
   if (isObject(m.path)) {
     const type = m.path.type ?? "PathPrefix";
     const value = String(m.path.value ?? "/");
@@ -468,7 +554,7 @@ function accessCond(m: unknown): { cond?: Cond; spec: MatchSpec; why?: string } 
  * (rules merged as products of methods × paths per header set); where a route Linkerd may prefer
  * admits fewer callers than one it overlaps, those callers are denied on the preferred route's matches.
  */
-function routeRules(li: LinkerdImport, routes: InboundRoute[], ports: { ports?: number[] }): { allow: AccessRule[]; deny: AccessRule[] } {
+function routeRules(li: LinkerdImport, routes: InboundRoute[], ports: { ports?: number[]; namespace: string }): { allow: AccessRule[]; deny: AccessRule[] } {
   const allow: AccessRule[] = [];
   const deny: AccessRule[] = [];
   for (const r of routes) {
@@ -480,7 +566,7 @@ function routeRules(li: LinkerdImport, routes: InboundRoute[], ports: { ports?: 
     if (noCallers(loser.callers)) continue;
     for (const winner of routes) {
       if (winner === loser || callersWithin(loser.callers, winner.callers)) continue;
-      const overlaps = winner.matches.some((w) => loser.matches.some((l) => mayOverlap(w.spec, l.spec) && compareOutcomes(w.spec, l.spec).has("x")));
+      const overlaps = winner.matches.some((w) => loser.matches.some((l) => mayOverlap(w.spec, l.spec) && linkerdOutcomes(w, l).has("x")));
       if (!overlaps) continue;
       const minus = callersMinus(loser.callers, winner.callers);
       const winMatches = winner.matches.filter((w) => loser.matches.some((l) => mayOverlap(w.spec, l.spec)));

@@ -279,3 +279,101 @@ export function specOf(m: Match | undefined): MatchSpec {
 export function isEmptyMatch(m: Match | undefined): boolean {
   return !m || (!m.path && !m.method && !m.headers && !m.queryParams);
 }
+
+// ------------------------------------------------------------------------------ Linkerd's precedence
+
+/**
+ * How a rule's path match scores in Linkerd's choice of the most specific rule (linkerd2-proxy
+ * `http/route` `find`): `Exact` and `RegularExpression` score the request path's length (`len`),
+ * `PathPrefix` its prefix's length (`prefix`, `length`), no path match 1 (`none`; `PathPrefix /` too).
+ */
+export type PathScore = { kind: "len" } | { kind: "prefix"; length: number; base: string } | { kind: "none" };
+
+/** The score kind of a native path match (Gateway API's default type is PathPrefix). */
+export function pathScore(p: unknown): PathScore {
+  if (!isObject(p)) return { kind: "none" };
+  const type = p.type ?? "PathPrefix";
+  const value = typeof p.value === "string" ? p.value : "/";
+  if (type === "PathPrefix") {
+    const base = value.replace(/\/+$/, "");
+    return base ? { kind: "prefix", length: base.length, base } : { kind: "none" };
+  }
+  return { kind: "len" };
+}
+
+/** One rule as Linkerd ranks it: its path score and its match (for the tie-breaks and overlap tests). */
+export interface Ranked {
+  score: PathScore;
+  spec: MatchSpec;
+}
+
+function tails(s: MatchSpec): number[][] {
+  const m = s.method ? 1 : 0;
+  return [[m, s.headers.length, s.query.length], [s.headers.length, s.query.length, m]];
+}
+
+function tieBreaks(x: MatchSpec, y: MatchSpec): Set<"x" | "y" | "tie"> {
+  const out = new Set<"x" | "y" | "tie">();
+  const tx = tails(x);
+  const ty = tails(y);
+  for (let i = 0; i < tx.length; i++) {
+    let c = 0;
+    for (let j = 0; j < tx[i].length && !c; j++) c = tx[i][j] - ty[i][j];
+    out.add(c > 0 ? "x" : c < 0 ? "y" : "tie");
+  }
+  return out;
+}
+
+/**
+ * Every way Linkerd can decide between rules `x` and `y` on a request both match: `x` or `y` wins, or
+ * `tie` (then the earlier rule of one route, or the older route). The path scores first (a prefix
+ * scores its length, an exact or regex path the request's, which is at least as long on a request both
+ * match), then method, header and query-parameter counts (older proxies compare the method last: both
+ * orders are considered).
+ */
+export function linkerdOutcomes(x: Ranked, y: Ranked): Set<"x" | "y" | "tie"> {
+  const a = x.score;
+  const b = y.score;
+  const lenWins = (len: "x" | "y", other: PathScore): Set<"x" | "y" | "tie"> => {
+    // On a request both match, the request is at least as long as the other's score, and longer unless
+    // it is exactly the other's prefix (or "/" for no path): only there do the tie-breaks decide.
+    const out = new Set<"x" | "y" | "tie">([len]);
+    const shortest = other.kind === "prefix" ? other.base : "/";
+    if (mayMatch((len === "x" ? x.spec : y.spec).path, shortest)) for (const o of tieBreaks(x.spec, y.spec)) out.add(o);
+    return out;
+  };
+  if (a.kind === "len" && b.kind === "len") return tieBreaks(x.spec, y.spec);
+  if (a.kind === "len") return lenWins("x", b);
+  if (b.kind === "len") return lenWins("y", a);
+  const la = a.kind === "prefix" ? a.length : 1;
+  const lb = b.kind === "prefix" ? b.length : 1;
+  if (la !== lb) return new Set([la > lb ? "x" : "y"]);
+  return tieBreaks(x.spec, y.spec);
+}
+
+/** Can a path condition match this literal path? (true when unsure) */
+function mayMatch(p: MatchSpec["path"], path: string): boolean {
+  if (!p) return true;
+  switch (p.kind) {
+    case "exact": return p.value === path;
+    case "prefix": return path.startsWith(p.value);
+    case "suffix": return path.endsWith(p.value);
+    case "regex":
+      try {
+        return new RegExp(`^(?:${p.value})$`).test(path);
+      } catch {
+        return true;
+      }
+  }
+}
+
+/**
+ * The match Linkerd's precedence and overlap tests look at: a `PathPrefix` is written as the plain string
+ * prefix (a superset of Linkerd's segment prefix, so the overlap test stays conservative).
+ */
+export function rankedSpec(spec: MatchSpec, nativePath: unknown): MatchSpec {
+  const score = pathScore(nativePath);
+  if (score.kind === "prefix") return { ...spec, path: { kind: "prefix", value: score.base } };
+  if (score.kind === "none" && isObject(nativePath)) return { ...spec, path: undefined };
+  return spec;
+}

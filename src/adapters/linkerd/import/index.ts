@@ -7,13 +7,14 @@
  *   TrafficPolicy routes, in Linkerd's most-specific-first order.
  * - ServiceProfile (serviceProfile.ts) → TrafficPolicy routes, timeouts, retries; while one exists,
  *   Linkerd ignores the Service's HTTPRoutes and annotations, which are then reported, not imported.
- * - Access (access.ts): Server, AuthorizationPolicy, MeshTLSAuthentication, NetworkAuthentication,
+ * - Access (access.ts): Server, AuthorizationPolicy (and the deprecated ServerAuthorization),
+ *   MeshTLSAuthentication, NetworkAuthentication,
  *   inbound HTTPRoutes (Server parent), the namespace annotation `config.linkerd.io/default-inbound-policy`
  *   → AccessPolicy / MTLSPolicy; never a looser rule (`import/looser`).
  * - Service annotations `balancer.linkerd.io/failure-accrual*` → `outlierDetection`;
  *   HTTPLocalRateLimitPolicy → `rateLimit`.
  * - Objects outside the model (Gateway API Gateways, TCPRoute/TLSRoute, SMI TrafficSplit, EgressNetwork,
- *   ExternalWorkload, the legacy ServerAuthorization) are reported.
+ *   ExternalWorkload) are reported.
  *
  * Names: a generated object's documents are named after the policies of its `unimesh.io/policies`
  * annotation; other documents after the native object or the service.
@@ -26,7 +27,7 @@ import { SubsetNamer } from "../../../api/model.js";
 import { formatDuration } from "../../../api/duration.js";
 import { access } from "./access.js";
 import { type LinkerdImport, linkerdDurationMs, linkerdImport, report, sourcePolicies } from "./context.js";
-import { type NeededSubset, outboundRoutes } from "./routes.js";
+import { type ImportedOutbound, type NeededSubset, outboundRoutes } from "./routes.js";
 import { profiledService, serviceProfiles } from "./serviceProfile.js";
 
 const POLICY = "policy.linkerd.io";
@@ -70,7 +71,7 @@ export const linkerdImporter: MeshImporter = {
     failureAccrual(li, services, profiled, traffic);
     rateLimits(li, of(POLICY, "HTTPLocalRateLimitPolicy"), acc.servers, traffic);
     outsideTheModel(li, objects);
-    return [...traffic, ...meshServices(li, outbound.subsets), ...acc.docs];
+    return [...traffic, ...meshServices(li, outbound.subsets, outbound.grpcPorts, traffic), ...acc.docs];
   },
 };
 
@@ -191,19 +192,47 @@ function rateLimits(li: LinkerdImport, policies: readonly NativeObject[], server
   }
 }
 
-/** MeshServices declaring the subsets split targets need, when their names are not the derived ones. */
-function meshServices(li: LinkerdImport, needed: readonly NeededSubset[]): ImportedDocument[] {
-  const by = new Map<string, NeededSubset[]>();
-  for (const n of needed) by.set(`${n.service.namespace}/${n.service.name}`, [...(by.get(`${n.service.namespace}/${n.service.name}`) ?? []), n]);
+/**
+ * MeshServices for what the routes need and the facts do not say: the subsets split targets name (when
+ * their names are not the derived ones), and the ports GRPCRoutes attach to, declared `protocol: grpc` (the
+ * model routes gRPC where the MeshService says so). A given MeshService is completed.
+ */
+function meshServices(li: LinkerdImport, needed: readonly NeededSubset[], grpcPorts: ImportedOutbound["grpcPorts"], traffic: readonly { doc: TrafficPolicy }[]): ImportedDocument[] {
+  const by = new Map<string, { subsets: NeededSubset[]; grpc: ImportedOutbound["grpcPorts"] }>();
+  const entry = (s: { namespace: string; name: string }) => {
+    const k = `${s.namespace}/${s.name}`;
+    let e = by.get(k);
+    if (!e) by.set(k, (e = { subsets: [], grpc: [] }));
+    return e;
+  };
+  for (const n of needed) entry(n.service).subsets.push(n);
+  for (const g of grpcPorts) entry(g.service).grpc.push(g);
   const out: ImportedDocument[] = [];
-  for (const [, list] of [...by].sort((a, b) => cmp(a[0], b[0]))) {
-    const { namespace, name } = list[0].service;
+  for (const [key, e] of [...by].sort((a, b) => cmp(a[0], b[0]))) {
+    const [namespace, name] = key.split("/");
     const namer = new SubsetNamer({});
-    if (list.every((n) => namer.name(n.labels).name === n.name)) continue;
     const given = li.ctx.facts.declared(namespace, name);
-    const subsets = [...new Map(list.map((n) => [n.name, { name: n.name, labels: n.labels }])).values()].sort((a, b) => cmp(a.name, b.name));
-    const doc: MeshService = { apiVersion: API_VERSION, kind: "MeshService", metadata: { name, namespace }, spec: { ...(given?.spec ?? {}), subsets: subsets as NonNullable<MeshService["spec"]["subsets"]> } };
-    out.push({ doc, from: list.map((n) => n.native) });
+    const subsetsNeeded = !e.subsets.every((n) => namer.name(n.labels).name === n.name);
+    // Without declared ports, the ports the routes name (a MeshService that declares some must declare all it is called on).
+    const named = given?.spec.ports ? [] : [...new Set(traffic.filter((t) => t.doc.spec.destination.service === name && (t.doc.spec.destination.namespace ?? t.doc.metadata.namespace) === namespace && t.doc.spec.destination.port !== undefined).map((t) => t.doc.spec.destination.port!))];
+    const ports: NonNullable<MeshService["spec"]["ports"]>[number][] = given?.spec.ports ? given.spec.ports.map((p) => ({ ...p })) : named.map((port) => ({ port }));
+    let portsChanged = false;
+    for (const g of e.grpc) {
+      const p = ports.find((x) => x.port === g.port);
+      if (p?.protocol === "grpc") continue;
+      if (p) p.protocol = "grpc";
+      else ports.push({ port: g.port, protocol: "grpc" });
+      portsChanged = true;
+      report(li, g.native, "/spec/parentRefs", "info", "import/unresolved", `port ${g.port} of ${name} is declared grpc in the imported MeshService (a GRPCRoute routes it)`);
+    }
+    if (!subsetsNeeded && !portsChanged) continue;
+    const spec: MeshService["spec"] = { ...(given?.spec ?? {}) };
+    if (portsChanged) spec.ports = ports.sort((a, b) => a.port - b.port) as MeshService["spec"]["ports"];
+    if (subsetsNeeded) {
+      const subsets = [...new Map(e.subsets.map((n) => [n.name, { name: n.name, labels: n.labels }])).values()].sort((a, b) => cmp(a.name, b.name));
+      spec.subsets = subsets as NonNullable<MeshService["spec"]["subsets"]>;
+    }
+    out.push({ doc: { apiVersion: API_VERSION, kind: "MeshService", metadata: { name, namespace }, spec }, from: [...e.subsets.map((n) => n.native), ...e.grpc.map((g) => g.native)] });
   }
   return out;
 }
@@ -224,11 +253,7 @@ function outsideTheModel(li: LinkerdImport, objects: readonly NativeObject[]): v
     Link: "multicluster links are outside the model",
   };
   for (const o of objects) {
-    if (o.kind === "ServerAuthorization" && o.group === POLICY) {
-      li.ctx.ignore(o);
-      report(li, o, "", "warning", "import/unsupported-kind",
-        "ServerAuthorization (deprecated since Linkerd 2.13) is not imported: the callers it admits are missing from the imported policies (stricter); rewrite it as an AuthorizationPolicy with a MeshTLSAuthentication or NetworkAuthentication, as Linkerd's docs recommend, and import again");
-    } else if ((o.group === POLICY || o.group === GATEWAY || o.group.endsWith("linkerd.io") || o.group === "split.smi-spec.io") && why[o.kind]) {
+    if ((o.group === POLICY || o.group === GATEWAY || o.group.endsWith("linkerd.io") || o.group === "split.smi-spec.io") && why[o.kind]) {
       li.ctx.ignore(o);
       report(li, o, "", "warning", "import/unsupported-kind", `${o.kind}: ${why[o.kind]}; not imported`);
     } else if ((o.kind === "HTTPRoute" || o.kind === "GRPCRoute") && (o.group === POLICY || o.group === GATEWAY)) {

@@ -23,8 +23,8 @@ import type { Headers, HeaderOps, Match, Redirect, Retries, Route, SplitTarget, 
 import { type NativeFields, type NativeObject, isObject } from "../../../api/import-contract.js";
 import { describeField } from "../../../api/import.js";
 import { canonicalJson, cmp } from "../../../api/model.js";
-import { compareOutcomes, grpcCompareOutcomes, grpcMayOverlap, mayOverlap, type MatchSpec } from "../matching.js";
-import { type LinkerdImport, type ServiceRef, duration, headerMatchOf, isEmptyMatch, linkerdDurationMs, pathMatchOf, report, sourcePolicies, specOf, stringMatchOf } from "./context.js";
+import { grpcCompareOutcomes, grpcMayOverlap, mayOverlap, type MatchSpec } from "../matching.js";
+import { type LinkerdImport, type PathScore, type ServiceRef, duration, linkerdOutcomes, pathScore, rankedSpec, headerMatchOf, isEmptyMatch, linkerdDurationMs, pathMatchOf, report, sourcePolicies, specOf, stringMatchOf } from "./context.js";
 import { formatDuration } from "../../../api/duration.js";
 
 const API_VERSION = "unimesh.io/v1alpha1" as const;
@@ -41,6 +41,8 @@ export interface NeededSubset {
 interface RuleRoute {
   route: Route;
   spec: MatchSpec;
+  /** How Linkerd scores the native path match. */
+  score: PathScore;
   native: NativeObject;
   /** Pointer of the rule's match (or of the rule). */
   pointer: string;
@@ -63,6 +65,8 @@ interface PortRoutes {
 export interface ImportedOutbound {
   docs: { doc: TrafficPolicy; from: NativeObject[] }[];
   subsets: NeededSubset[];
+  /** Service ports GRPCRoutes attach to (the model routes them as gRPC when its MeshService says so). */
+  grpcPorts: { service: ServiceRef; port: number; native: NativeObject }[];
 }
 
 const RETRY_KEYS = ["retry.linkerd.io/limit", "retry.linkerd.io/http", "retry.linkerd.io/grpc", "retry.linkerd.io/timeout"];
@@ -86,6 +90,7 @@ export function isServerParent(p: unknown): p is Record<string, unknown> {
 export function outboundRoutes(li: LinkerdImport, routes: readonly NativeObject[], services: ReadonlyMap<string, NativeObject>, profiled: ReadonlySet<string>): ImportedOutbound {
   const byPort = new Map<string, PortRoutes>();
   const subsets: NeededSubset[] = [];
+  const grpcPorts: ImportedOutbound["grpcPorts"] = [];
   for (const o of routes) {
     const parents = o.object.spec && isObject(o.object.spec) && Array.isArray((o.object.spec as Record<string, unknown>).parentRefs) ? (o.object.spec as { parentRefs: unknown[] }).parentRefs : [];
     const serviceParents = parents.map((p, i) => ({ p, i })).filter((x): x is { p: Record<string, unknown>; i: number } => isServiceParent(x.p));
@@ -109,6 +114,8 @@ export function outboundRoutes(li: LinkerdImport, routes: readonly NativeObject[
         continue;
       }
       const port = typeof p.port === "number" ? p.port : undefined;
+      if (grpc && port !== undefined) grpcPorts.push({ service: { namespace: ns, name }, port, native: o });
+      else if (grpc) report(li, o, `/spec/parentRefs/${i}`, "warning", "import/unsupported-value", "a GRPCRoute for every port of the Service: the model routes gRPC on the ports its MeshService declares grpc; declare them (or give the parentRef a port)");
       const key = `${ns}/${name}/${port ?? ""}/${grpc}`;
       let pr = byPort.get(key);
       if (!pr) byPort.set(key, (pr = { service: { namespace: ns, name }, port, grpc, rules: [], natives: [], policies: [] }));
@@ -143,7 +150,7 @@ export function outboundRoutes(li: LinkerdImport, routes: readonly NativeObject[
     if (settings.retries) spec.retries = settings.retries;
     if (settings.timeout || settings.retries) docs.push({ doc: { apiVersion: API_VERSION, kind: "TrafficPolicy", metadata: { name: `${svc.name}-defaults`, namespace: svc.namespace }, spec }, from: [svc] });
   }
-  return { docs, subsets };
+  return { docs, subsets, grpcPorts };
 }
 
 /** The routes of one route object's rules for one parent. */
@@ -165,7 +172,7 @@ function rulesOf(li: LinkerdImport, o: NativeObject, f: NativeFields, pr: PortRo
   f.use("/spec/rules");
   if (rules === undefined) {
     // No rules: one rule matching every request, to the parent Service.
-    out.push({ route: withSettings({}, settings), spec: specOf(undefined), native: o, pointer: "/spec", order: [created, o.name, 0, 0] });
+    out.push({ route: withSettings({}, settings), spec: specOf(undefined), score: { kind: "none" }, native: o, pointer: "/spec", order: [created, o.name, 0, 0] });
     return out;
   }
   if (!Array.isArray(rules)) {
@@ -204,20 +211,23 @@ function rulesOf(li: LinkerdImport, o: NativeObject, f: NativeFields, pr: PortRo
       report(li, o, `${at}/timeouts/request`, "warning", "import/conflict", `both timeouts.request (${ruleTimeout}) and timeout.linkerd.io/request (${settings.timeout}): imported ${ruleTimeout}`);
     }
     const matches = rule.matches;
-    const list: { match?: Match; pointer: string }[] = [];
-    if (matches === undefined || (Array.isArray(matches) && !matches.length)) list.push({ pointer: at });
+    const list: { match?: Match; pointer: string; score: PathScore }[] = [];
+    if (matches === undefined || (Array.isArray(matches) && !matches.length)) list.push({ pointer: at, score: { kind: "none" } });
     else if (!Array.isArray(matches)) return report(li, o, `${at}/matches`, "error", "import/invalid", "matches is not a list");
     else {
       matches.forEach((m, mi) => {
         const mm = pr.grpc ? grpcMatch(li, o, `${at}/matches/${mi}`, m) : httpMatch(li, o, `${at}/matches/${mi}`, m);
-        if (mm !== null) list.push({ match: mm, pointer: `${at}/matches/${mi}` });
+        // GRPCRoute method matches are exact paths (/service/method) or prefixes (/service/) to Linkerd.
+        const score: PathScore = pr.grpc ? (mm?.path ? { kind: "len" } : { kind: "none" }) : pathScore(isObject(m) ? m.path : undefined);
+        if (mm !== null) list.push({ match: mm, pointer: `${at}/matches/${mi}`, score });
       });
       if (!list.length) return;
     }
-    list.forEach(({ match, pointer }, mi) => {
+    list.forEach(({ match, pointer, score }, mi) => {
       const route: Route = withSettings(JSON.parse(JSON.stringify(base)) as Route, s);
       if (match && !isEmptyMatch(match)) route.match = match;
-      out.push({ route, spec: specOf(route.match), native: o, pointer, order: [created, o.name, ri, mi] });
+      const nativePath = !pr.grpc && Array.isArray(matches) && isObject(matches[mi]) ? (matches[mi] as Record<string, unknown>).path : undefined;
+      out.push({ route, spec: rankedSpec(specOf(route.match), nativePath), score, native: o, pointer, order: [created, o.name, ri, mi] });
     });
   });
   return out;
@@ -422,8 +432,8 @@ function backends(li: LinkerdImport, o: NativeObject, at: string, refs: unknown,
   return targets.map((x, i) => ({ ...x.t, weight: percents[i] }));
 }
 
-/** The subset a backend Service stands for (the adapter's `<service>-<subset>` Services). */
-function subsetOfBackend(li: LinkerdImport, svc: ServiceRef, backend: string): { ref: SplitTarget["subset"]; needed?: { name: string; labels: Record<string, string> }; guessed?: boolean } | { reason: string } {
+/** The subset a backend Service stands for (the adapter's `<service>-<subset>` Services); `needed`: a name to declare. */
+export function subsetOfBackend(li: LinkerdImport, svc: ServiceRef, backend: string): { ref: SplitTarget["subset"]; needed?: { name: string; labels: Record<string, string> }; guessed?: boolean } | { reason: string } {
   const facts = li.ctx.facts;
   const declared = facts.declared(svc.namespace, svc.name)?.spec.subsets;
   const prefix = `${svc.name}-`;
@@ -561,7 +571,7 @@ function trafficPolicy(li: LinkerdImport, pr: PortRoutes): TrafficPolicy | undef
  */
 function linkerdOrder(li: LinkerdImport, pr: PortRoutes): RuleRoute[] {
   const overlap = pr.grpc ? grpcMayOverlap : mayOverlap;
-  const outcomes = pr.grpc ? grpcCompareOutcomes : compareOutcomes;
+  const outcomes = (a: RuleRoute, b: RuleRoute) => (pr.grpc ? grpcCompareOutcomes(a.spec, b.spec) : linkerdOutcomes(a, b));
   const tie = (a: RuleRoute, b: RuleRoute) => cmp(a.order[0], b.order[0]) || cmp(a.order[1], b.order[1]) || a.order[2] - b.order[2] || a.order[3] - b.order[3];
   const list = [...pr.rules].sort(tie);
   // Move a rule before every earlier overlapping rule Linkerd never prefers over it (bounded passes).
@@ -570,7 +580,7 @@ function linkerdOrder(li: LinkerdImport, pr: PortRoutes): RuleRoute[] {
     for (let j = 1; j < list.length && !moved; j++) {
       for (let i = 0; i < j; i++) {
         if (!overlap(list[i].spec, list[j].spec)) continue;
-        const o = outcomes(list[i].spec, list[j].spec);
+        const o = outcomes(list[i], list[j]);
         if (o.size === 1 && o.has("y")) {
           const [x] = list.splice(j, 1);
           list.splice(i, 0, x);
@@ -583,7 +593,7 @@ function linkerdOrder(li: LinkerdImport, pr: PortRoutes): RuleRoute[] {
   for (let j = 1; j < list.length; j++) {
     for (let i = 0; i < j; i++) {
       if (!overlap(list[i].spec, list[j].spec)) continue;
-      const o = outcomes(list[i].spec, list[j].spec);
+      const o = outcomes(list[i], list[j]);
       const ok = !o.has("y") && (!o.has("tie") || tie(list[i], list[j]) < 0);
       if (ok) continue;
       report(li, list[j].native, list[j].pointer, "error", "import/route-order",

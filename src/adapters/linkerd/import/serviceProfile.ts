@@ -17,6 +17,7 @@
 import type { Match, Route, SplitTarget, TrafficPolicy, TrafficPolicySpec } from "../../../api/generated/model.js";
 import { type NativeObject, isObject } from "../../../api/import-contract.js";
 import { type LinkerdImport, type ServiceRef, duration, readRegex, report, sourcePolicies } from "./context.js";
+import { subsetOfBackend } from "./routes.js";
 
 const API_VERSION = "unimesh.io/v1alpha1" as const;
 
@@ -43,9 +44,9 @@ export function serviceProfiles(li: LinkerdImport, profiles: readonly NativeObje
     }
     const spec = (o.object.spec ?? {}) as Record<string, unknown>;
     f.use("/spec/retryBudget");
-    if (spec.retryBudget !== undefined && Array.isArray(spec.routes) && spec.routes.some((r) => isObject(r) && r.isRetryable)) {
-      report(li, o, "/spec/retryBudget", "warning", "import/unsupported-value",
-        "a retry budget (retryRatio, minRetriesPerSecond, ttl) bounds the retries of the whole Service, which the model cannot say: the imported routes retry once per request (attempts: 1) instead");
+    if (Array.isArray(spec.routes) && spec.routes.some((r) => isObject(r) && r.isRetryable)) {
+      report(li, o, spec.retryBudget !== undefined ? "/spec/retryBudget" : "/spec", "warning", "import/unsupported-value",
+        `a retry budget (${spec.retryBudget !== undefined ? "retryRatio, minRetriesPerSecond, ttl" : "Linkerd's default: 20% more requests plus 10 retries per second"}) bounds the retries of the whole Service, with no count per request, which the model cannot say: the imported retryable routes retry once per request (attempts: 1)`);
     }
     const routes: Route[] = [];
     f.use("/spec/routes");
@@ -67,6 +68,9 @@ export function serviceProfiles(li: LinkerdImport, profiles: readonly NativeObje
       if (r.isRetryable === true) route.retries = { attempts: 1, retryOn: ["5xx"] };
       routes.push(route);
     });
+    // Routes that only name requests (for per-route metrics) change nothing at their end of the table.
+    while (routes.length && !routes[routes.length - 1].timeout && !routes[routes.length - 1].retries) routes.pop();
+    if (list.length && !routes.length) report(li, o, "/spec/routes", "info", "import/ignored", "no route sets a timeout or retries: these routes only name requests for Linkerd's per-route metrics, which the model does not carry");
     const split = dstOverrides(li, o, svc, spec.dstOverrides);
     f.use("/spec/dstOverrides");
     if (split) for (const r of routes) r.split = split;
@@ -139,9 +143,11 @@ function dstOverrides(li: LinkerdImport, o: NativeObject, svc: ServiceRef, v: un
   const split: SplitTarget[] = [];
   for (const t of targets) {
     const pct = Math.round((t.weight * 100) / total);
-    if (t.name === svc.name) split.push({ weight: pct });
-    else if (t.name.startsWith(`${svc.name}-`)) split.push({ subset: t.name.slice(svc.name.length + 1), weight: pct });
-    else { report(li, o, "/spec/dstOverrides", "error", "import/unsupported-value", `${t.name} is another Service: the model splits between subsets of ${svc.name} (<service>-<subset> Services) only`); return undefined; }
+    if (t.name === svc.name) { split.push({ weight: pct }); continue; }
+    const sub = subsetOfBackend(li, svc, t.name);
+    if ("reason" in sub) { report(li, o, "/spec/dstOverrides", "error", "import/unresolved", sub.reason); return undefined; }
+    if (sub.guessed) report(li, o, "/spec/dstOverrides", "warning", "import/unresolved", `${t.name} is read as the pods of ${svc.name} labelled version: ${t.name.slice(svc.name.length + 1)} (unimesh's convention), since nothing says which pods it selects: give the Service ${t.name} with the inputs`);
+    split.push({ subset: sub.ref, weight: pct });
   }
   if (split.length === 1 && !split[0].subset) return undefined;
   return split as Route["split"];
