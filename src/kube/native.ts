@@ -29,7 +29,13 @@ export async function listNative(client: KubeClient, kinds: readonly NativeKind[
   for (const k of kinds) {
     if (k.group === "" && k.kind === "Service") continue; // listed below, for every importer
     const g = groups.find((x) => x.name === k.group);
-    const res = g ? await client.resourceFor(g.name ? `${g.name}/${g.preferredVersion}` : "v1", k.kind) : undefined;
+    // The preferred version, else the first that serves the kind (Linkerd's AuthorizationPolicy is only in
+    // policy.linkerd.io/v1alpha1, whose preferred version is v1beta3).
+    let res: Awaited<ReturnType<KubeClient["resourceFor"]>> | undefined;
+    for (const v of g ? [g.preferredVersion, ...g.versions.filter((x) => x !== g.preferredVersion)] : []) {
+      res = await client.resourceFor(g!.name ? `${g!.name}/${v}` : "v1", k.kind);
+      if (res) break;
+    }
     if (!g || !res || !res.verbs.includes("list")) {
       out.notServed.push(`${k.kind}${k.group ? `.${k.group}` : ""}`);
       continue;

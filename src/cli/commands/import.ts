@@ -19,7 +19,9 @@ import { collect } from "../options.js";
 
 interface ImportFlags {
   from?: string;
-  context?: string;
+  adapter?: string;
+  context?: string[];
+  allContexts?: boolean;
   kubeconfig?: string;
   requestTimeout: string;
   namespace?: string;
@@ -46,8 +48,10 @@ export const importCommand: CliCommand = {
         "Deployments of the application. Nothing is written when anything is an error.",
       )
       .argument("[inputs...]", "files, directories (read recursively for *.yaml, *.yml, *.json) or - for stdin")
-      .requiredOption("--from <mesh>", "the mesh whose objects these are: istio, linkerd, appmesh (see `unimesh meshes`)")
-      .option("--context <name>", "read the objects (and the Services and Pods) from this kubeconfig context")
+      .option("--from <mesh>", "the mesh whose objects these are: istio, linkerd, appmesh (see `unimesh meshes`)")
+      .option("--adapter <package|path>", "import with a third-party adapter's importer: an npm package or a file (./adapter.js); its default export or export `adapter`")
+      .option("--context <names>", "read the objects (and the Services and Pods) from these kubeconfig contexts, comma-separated or repeated: one model of every cluster, an object two clusters hold differently is an error", collect)
+      .option("--all-contexts", "read every context of the kubeconfig")
       .option("--kubeconfig <path>", "kubeconfig file (default: the files in $KUBECONFIG, else ~/.kube/config)")
       .option("--request-timeout <duration>", "timeout of each API request (e.g. 10s, 1m)", "30s")
       .option("-n, --namespace <name>", "namespace of objects that name none (as kubectl -n); with --context, the only namespace read")
@@ -70,8 +74,18 @@ async function importAction(paths: string[], flags: ImportFlags, io: CliIO) {
   const { resolve } = await import("node:path");
   const format = flags.output;
   if (format !== "yaml" && format !== "json") throw new UsageError(`-o/--output selects the document format: yaml or json (got "${format}")`);
-  if (!paths.length && !flags.context) throw new UsageError("give the objects to import: files, directories or - (stdin), or --context <name> to read them from a cluster");
-  const adapter = await findBuiltin(flags.from!.toLowerCase(), SHIPPED_ADAPTERS, `--from ${flags.from}`);
+  const fromCluster = !!(flags.context?.length || flags.allContexts);
+  if (!paths.length && !fromCluster) throw new UsageError("give the objects to import: files, directories or - (stdin), or --context <name> to read them from a cluster");
+  if (flags.from === undefined && flags.adapter === undefined) throw new UsageError("missing --from <mesh> (istio, linkerd, appmesh) or --adapter <package|path>");
+  let adapter;
+  if (flags.adapter !== undefined) {
+    const { importAdapter } = await import("../adapters.js");
+    adapter = await importAdapter(flags.adapter, io.cwd);
+    if (flags.from !== undefined && flags.from.toLowerCase() !== adapter.name) {
+      throw new UsageError(`--from ${flags.from} does not match the adapter loaded with --adapter ${flags.adapter} (its name is "${adapter.name}"); leave --from out or use --from ${adapter.name}`);
+    }
+    if (!adapter.importer) throw new UsageError(`--adapter ${flags.adapter}: the adapter "${adapter.name}" has no importer (Adapter.importer), so it cannot import ${adapter.name} objects`);
+  } else adapter = await findBuiltin(flags.from!.toLowerCase(), SHIPPED_ADAPTERS, `--from ${flags.from}`);
   if (!adapter.importer) {
     const all = (await SHIPPED_ADAPTERS.all()).filter((a) => a.importer).map((a) => a.name);
     throw new UsageError(`--from ${adapter.name}: unimesh cannot import ${adapter.name} objects; it imports from ${all.join(", ")}`);
@@ -102,32 +116,40 @@ async function importAction(paths: string[], flags: ImportFlags, io: CliIO) {
   let objects = native.objects;
   let pods = podsOf(objects);
   const importer = await adapter.importer();
+  const clusterDiagnostics: import("../../api/diagnostics.js").Diagnostic[] = [];
 
-  if (flags.context) {
+  const contextNames: string[] = [];
+  if (fromCluster) {
     const { openClusters, stderrLine } = await import("../cluster-command.js");
-    const opened = await openClusters({ context: [flags.context], kubeconfig: flags.kubeconfig, requestTimeout: flags.requestTimeout }, io, "import");
+    const opened = await openClusters({ context: flags.context, allContexts: flags.allContexts, kubeconfig: flags.kubeconfig, requestTimeout: flags.requestTimeout }, io, "import");
     if (typeof opened === "number") return opened;
     const { forEachCluster } = await import("../../kube/clusters.js");
     const { listNative } = await import("../../kube/native.js");
-    const [outcome] = await forEachCluster(opened.kubeconfig, opened.contexts.slice(0, 1), (client) => listNative(client, importer.kinds, flags.namespace ? [flags.namespace] : []), { timeoutMs: opened.timeoutMs });
-    if (!outcome.ok) {
+    const outcomes = await forEachCluster(opened.kubeconfig, opened.contexts, (client) => listNative(client, importer.kinds, flags.namespace ? [flags.namespace] : []), { timeoutMs: opened.timeoutMs });
+    let failed = false;
+    for (const outcome of outcomes) {
+      if (outcome.ok) continue;
+      failed = true;
       stderrLine(io, "import", outcome.context.name, `error: ${outcome.error.message}`);
       for (const d of outcome.error.details) io.stderr.write(`  - ${d}\n`);
-      return EXIT.CLUSTER;
     }
-    const listed = outcome.value;
-    const file = `context/${outcome.context.name}`;
-    const fromCluster = listed.objects.map((o, i) => nativeObject(o, { file, documentIndex: i, pointer: "" }, namespace)).filter((o) => o !== undefined);
-    const services = listed.services.map((s, i) => nativeObject({ apiVersion: "v1", kind: "Service", ...s }, { file, documentIndex: fromCluster.length + i, pointer: "" }, namespace)).filter((o) => o !== undefined);
-    objects = [...objects, ...fromCluster, ...services];
-    pods = [...pods, ...listed.pods];
-    if (flags.diagnostics === "text") {
-      stderrLine(io, "import", outcome.context.name, `${fromCluster.length} ${adapter.name} object${fromCluster.length === 1 ? "" : "s"}, ${listed.services.length} Service${listed.services.length === 1 ? "" : "s"}${listed.notServed.length ? `; not served (CRDs not installed): ${listed.notServed.join(", ")}` : ""}`);
+    // One model of every cluster: nothing is imported unless every cluster could be read.
+    if (failed) return EXIT.CLUSTER;
+    const merged = mergeClusters(outcomes.map((o) => ({ context: o.context.name, listed: (o as { value: Awaited<ReturnType<typeof listNative>> }).value })), namespace, nativeObject);
+    objects = [...objects, ...merged.objects];
+    pods = [...pods, ...merged.pods];
+    clusterDiagnostics.push(...merged.diagnostics);
+    for (const o of outcomes) {
+      contextNames.push(o.context.name);
+      const listed = (o as { value: Awaited<ReturnType<typeof listNative>> }).value;
+      if (flags.diagnostics === "text") {
+        stderrLine(io, "import", o.context.name, `${listed.objects.length} ${adapter.name} object${listed.objects.length === 1 ? "" : "s"}, ${listed.services.length} Service${listed.services.length === 1 ? "" : "s"}${listed.notServed.length ? `; not served (CRDs not installed): ${listed.notServed.join(", ")}` : ""}`);
+      }
     }
   }
-  const facts = servicesOf(objects, given.services, pods, flags.context ?? "");
+  const facts = servicesOf(objects, given.services, pods, contextNames.join(","));
   const result = importObjects(objects, { importer, mesh: adapter.name, services: facts.services, settings, defaultNamespace: namespace, strict: flags.strict, meshDefaults: flags.meshDefaults });
-  let diagnostics = sortDiagnostics([...read.diagnostics, ...native.diagnostics, ...given.diagnostics, ...facts.diagnostics, ...result.diagnostics]);
+  let diagnostics = sortDiagnostics([...read.diagnostics, ...native.diagnostics, ...given.diagnostics, ...clusterDiagnostics, ...facts.diagnostics, ...result.diagnostics]);
   if (flags.strict) diagnostics = promoteWarnings(diagnostics);
   const ok = !hasErrors(diagnostics);
   const text = flags.diagnostics === "text";
@@ -160,4 +182,55 @@ async function importAction(paths: string[], flags: ImportFlags, io: CliIO) {
     if (diagnostics.length) summary(count);
   }
   return EXIT.OK;
+}
+
+/** Fields a cluster sets on every object, which say nothing about what it means. */
+const SERVER_FIELDS = ["resourceVersion", "uid", "creationTimestamp", "generation", "managedFields", "selfLink"];
+
+/**
+ * The objects, Services and Pods of several clusters as one set of inputs: an object (same kind,
+ * namespace and name) that several clusters hold alike is read once; held differently, it is an
+ * `import/conflict` error (the model is one for all of them: import the clusters one by one).
+ */
+export function mergeClusters(
+  clusters: { context: string; listed: { objects: Record<string, unknown>[]; services: { metadata: { name: string; namespace?: string } }[]; pods: unknown[] } }[],
+  namespace: string,
+  nativeObject: typeof import("../../api/import.js").nativeObject,
+): { objects: NonNullable<ReturnType<typeof nativeObject>>[]; pods: any[]; diagnostics: import("../../api/diagnostics.js").Diagnostic[] } {
+  const seen = new Map<string, { key: string; context: string; canonical: string }>();
+  const objects: NonNullable<ReturnType<typeof nativeObject>>[] = [];
+  const diagnostics: import("../../api/diagnostics.js").Diagnostic[] = [];
+  const meaning = (o: Record<string, unknown>) => {
+    const { status: _, ...rest } = o;
+    const metadata = { ...(rest.metadata as Record<string, unknown>) };
+    for (const f of SERVER_FIELDS) delete metadata[f];
+    return JSON.stringify(sortKeys({ ...rest, metadata }));
+  };
+  for (const { context, listed } of clusters) {
+    const file = `context/${context}`;
+    const all = [...listed.objects, ...listed.services.map((s) => ({ apiVersion: "v1", kind: "Service", ...s }))];
+    all.forEach((item, i) => {
+      const o = nativeObject(item, { file, documentIndex: i, pointer: "" }, namespace);
+      if (!o) return;
+      const key = `${o.group}/${o.id}`;
+      const canonical = meaning(item as Record<string, unknown>);
+      const prev = seen.get(key);
+      if (!prev) {
+        seen.set(key, { key, context, canonical });
+        objects.push(o);
+      } else if (prev.canonical !== canonical) {
+        diagnostics.push({
+          code: "import/conflict", severity: "error", file, documentIndex: i, policy: o.id,
+          message: `${o.id} differs between contexts ${prev.context} and ${context}: one model cannot hold both; import the clusters one by one (one --context each)`,
+        });
+      }
+    });
+  }
+  return { objects, pods: clusters.flatMap((c) => c.listed.pods), diagnostics };
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === "object") return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+  return v;
 }

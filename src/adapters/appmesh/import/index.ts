@@ -316,6 +316,8 @@ function routerPolicies(ai: AppMeshImport, ro: NativeObject, svc: ServiceRef, no
   }
   const groups = new Map<string, { name: string; namespace: string; port?: number; routes: ImportedRoute[] }>();
   let n = 0;
+  // Routes named exactly after their policy: the implicit route of a policy without routes (`<policy>-<i>` is route i).
+  const implicit = new Set<ImportedRoute>();
   for (const r of routes) {
     let name = ro.name;
     let namespace = ro.namespace;
@@ -327,6 +329,7 @@ function routerPolicies(ai: AppMeshImport, ro: NativeObject, svc: ServiceRef, no
       namespace = ref.namespace;
       key = `policy:${ref.id}`;
       let rest = r.name === ref.name ? undefined : r.name!.slice(ref.name.length + 1);
+      if (rest === undefined) implicit.add(r);
       if (rest !== undefined && multi && r.port !== undefined && rest.endsWith(`-${r.port}`)) rest = rest.slice(0, -String(r.port).length - 1);
       if (rest !== undefined && !/^\d+$/.test(rest)) routeName = rest;
     } else {
@@ -362,7 +365,7 @@ function routerPolicies(ai: AppMeshImport, ro: NativeObject, svc: ServiceRef, no
     const spec: TrafficPolicySpec = {
       destination: { service: svc.name, ...(svc.namespace !== g.namespace ? { namespace: svc.namespace } : {}), ...(port !== undefined ? { port } : {}) },
     };
-    if (list.length === 1 && generated && refs.some((p) => p.name === g.name) && !list[0].route.name && list[0].route.split === undefined && !list[0].route.match) {
+    if (list.length === 1 && implicit.has(list[0]) && !list[0].route.name && list[0].route.split === undefined && !list[0].route.match) {
       // The implicit route of a policy without routes: its settings at spec level.
       const r = list[0].route;
       for (const k of ["timeout", "retries"] as const) if (r[k] !== undefined) (spec as unknown as Record<string, unknown>)[k] = r[k];

@@ -26,7 +26,7 @@
 import type { AccessPolicy, AccessRule, AccessSource, MTLSPolicy } from "../../../api/generated/model.js";
 import { type NativeObject, isObject } from "../../../api/import-contract.js";
 import { DEFAULT_NAMESPACE, canonicalJson, cmp } from "../../../api/model.js";
-import { mayOverlap, type MatchSpec } from "../matching.js";
+import { covers, intersectSpecs, mayOverlap, type MatchSpec } from "../matching.js";
 import {
   type ImportedCallers, type LinkerdImport, NOBODY, callersMinus, callersWithin, describeImportedCallers, noCallers, normalizeCallers,
   type PathScore, linkerdOutcomes, parseIdentity, pathScore, rankedSpec, readRegex, report, sourcePolicies, unionCallers, pathMatchOf, specOf,
@@ -566,10 +566,17 @@ function routeRules(li: LinkerdImport, routes: InboundRoute[], ports: { ports?: 
     if (noCallers(loser.callers)) continue;
     for (const winner of routes) {
       if (winner === loser || callersWithin(loser.callers, winner.callers)) continue;
-      const overlaps = winner.matches.some((w) => loser.matches.some((l) => mayOverlap(w.spec, l.spec) && linkerdOutcomes(w, l).has("x")));
+      // Where the winner takes requests of the loser, unless a third route that admits the loser's
+      // callers takes them first (the adapter's route for the overlap of two allow rules).
+      const shadowed = (w: InboundMatch, l: InboundMatch): boolean => {
+        const both = intersectSpecs(w.spec, l.spec);
+        return !!both && routes.some((v) => v !== winner && v !== loser && callersWithin(loser.callers, v.callers) &&
+          v.matches.some((m) => covers(m.spec, both) && !linkerdOutcomes(m, w).has("y") && !linkerdOutcomes(m, w).has("tie")));
+      };
+      const overlaps = winner.matches.some((w) => loser.matches.some((l) => mayOverlap(w.spec, l.spec) && linkerdOutcomes(w, l).has("x") && !shadowed(w, l)));
       if (!overlaps) continue;
       const minus = callersMinus(loser.callers, winner.callers);
-      const winMatches = winner.matches.filter((w) => loser.matches.some((l) => mayOverlap(w.spec, l.spec)));
+      const winMatches = winner.matches.filter((w) => loser.matches.some((l) => mayOverlap(w.spec, l.spec) && linkerdOutcomes(w, l).has("x") && !shadowed(w, l)));
       if (!minus || winMatches.some((w) => !w.cond)) {
         report(li, winner.native, "/spec/rules", "error", "import/looser",
           `Linkerd sends the requests this route matches to it rather than to ${loser.native.name}, and this route admits fewer callers (${describeImportedCallers(winner.callers)} against ${describeImportedCallers(loser.callers)}); the model's allow rules are a union, so the difference must be denied on this route's requests, which ${minus ? "its matches" : "those callers"} cannot say exactly: not importing it would admit more. List the callers individually, or give both routes the same callers`);
