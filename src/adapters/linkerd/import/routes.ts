@@ -162,8 +162,7 @@ function rulesOf(li: LinkerdImport, o: NativeObject, f: NativeFields, pr: PortRo
   const settings = annotationSettings(li, o, f, ann, pr.grpc);
   // A route without retry (timeout) annotations of its own inherits the Service's.
   if (service && (!own || !ownTimeout)) {
-    const sAnn = service.object.metadata.annotations ?? {};
-    const inherited = annotationSettings(li, service, li.ctx.fields(service), Object.fromEntries(Object.entries(sAnn).filter(([k]) => (!own && RETRY_KEYS.includes(k)) || (!ownTimeout && TIMEOUT_KEYS.includes(k)))), pr.grpc);
+    const inherited = serviceSettings(li, service, pr.grpc);
     if (!own && inherited.retries) settings.retries = inherited.retries;
     if (!ownTimeout && inherited.timeout) settings.timeout = inherited.timeout;
   }
@@ -460,6 +459,16 @@ export function subsetOfBackend(li: LinkerdImport, svc: ServiceRef, backend: str
   return {
     reason: `backend Service ${backend} is not ${svc.name}, and nothing says which of ${svc.name}'s pods it selects: the model splits between subsets of the destination. Give the Service ${backend} (or a MeshService of ${svc.name} declaring the subset${name ? ` ${name}` : ""}) with the inputs`,
   };
+}
+
+/** The Service's retry/timeout annotations, read (and reported) once per Service and route kind. */
+const serviceMemo = new WeakMap<NativeObject, Map<boolean, { timeout?: string; retries?: Retries }>>();
+function serviceSettings(li: LinkerdImport, service: NativeObject, grpc: boolean): { timeout?: string; retries?: Retries } {
+  let m = serviceMemo.get(service);
+  if (!m) serviceMemo.set(service, (m = new Map()));
+  let v = m.get(grpc);
+  if (!v) m.set(grpc, (v = annotationSettings(li, service, li.ctx.fields(service), service.object.metadata.annotations ?? {}, grpc)));
+  return { ...v };
 }
 
 /** `timeout.linkerd.io/*` and `retry.linkerd.io/*` annotations → route timeout and retries. */
