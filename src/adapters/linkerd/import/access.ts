@@ -278,7 +278,7 @@ function authentications(li: LinkerdImport, objs: readonly NativeObject[]): Map<
   for (const o of objs) {
     const f = li.ctx.fields(o);
     const spec = (o.object.spec ?? {}) as Record<string, unknown>;
-    let c: ImportedCallers = { ...NOBODY, sas: [], namespaces: [], ipBlocks: [] };
+    const c: ImportedCallers = { ...NOBODY, sas: [], namespaces: [], ipBlocks: [] };
     if (o.kind === "MeshTLSAuthentication") {
       f.use("/spec/identities", "/spec/identityRefs");
       (Array.isArray(spec.identities) ? spec.identities : []).forEach((id, i) => {
