@@ -37,6 +37,7 @@ export { istio } from "./adapters/istio/index.js";
 export { linkerd } from "./adapters/linkerd/index.js";
 export { appmesh } from "./adapters/appmesh/index.js";
 export { gatewayApi } from "./adapters/gateway-api/index.js";
+export { kuma } from "./adapters/kuma/index.js";
 export { builtin } from "./adapters/builtin/index.js";
 export {
   startProxy, loadProxyDocuments, parseProxyDocuments, mergeProxyDocuments, type ProxyRuntime, type StartOptions, type ProxyEvent,

@@ -12,8 +12,9 @@ import { istio } from "./istio/index.js";
 import { appmesh } from "./appmesh/index.js";
 import { linkerd } from "./linkerd/index.js";
 import { gatewayApi } from "./gateway-api/index.js";
+import { kuma } from "./kuma/index.js";
 
-export const BUILTIN_ADAPTERS: readonly Adapter[] = [builtin, istio, linkerd, appmesh, gatewayApi];
+export const BUILTIN_ADAPTERS: readonly Adapter[] = [builtin, istio, linkerd, appmesh, gatewayApi, kuma];
 
 /** Finds a shipped adapter by name. */
 export function findAdapter(name: string): Adapter | undefined {

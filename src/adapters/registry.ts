@@ -17,6 +17,7 @@ const LOADERS: Readonly<Record<string, () => Promise<Adapter>>> = {
   linkerd: async () => (await import("./linkerd/index.js")).linkerd,
   appmesh: async () => (await import("./appmesh/index.js")).appmesh,
   "gateway-api": async () => (await import("./gateway-api/index.js")).gatewayApi,
+  kuma: async () => (await import("./kuma/index.js")).kuma,
 };
 
 /** Names of the shipped adapters, in `BUILTIN_ADAPTERS` order. */

@@ -100,6 +100,7 @@ export const CRD_SETS = [
   "gateway-api/v1.6.1/experimental",
   "gateway-api/v1.2.1/standard",
   "gateway-api/v1.2.1/experimental",
+  "kuma/v2.14.3",
 ] as const;
 
 /**
@@ -110,6 +111,7 @@ export const CRD_SETS = [
  * - `gateway-api/v1.6.1/standard`, `gateway-api/v1.6.1/experimental`: Gateway API release channels.
  * - `gateway-api/v1.2.1/standard`, `gateway-api/v1.2.1/experimental`: HTTPRoute, GRPCRoute and
  *   ReferenceGrant of Gateway API 1.2.1 (the oldest release the gateway-api adapter targets).
+ * - `kuma/v2.14.3`: Kuma's policy CRDs (`kuma.io/v1alpha1`).
  */
 export type CrdSet = (typeof CRD_SETS)[number];
 

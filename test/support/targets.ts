@@ -9,6 +9,7 @@ import { istio } from "../../src/adapters/istio/index.js";
 import { appmesh } from "../../src/adapters/appmesh/index.js";
 import { linkerd } from "../../src/adapters/linkerd/index.js";
 import { gatewayApi } from "../../src/adapters/gateway-api/index.js";
+import { kuma } from "../../src/adapters/kuma/index.js";
 
 export interface GoldenTarget {
   adapter: Adapter;
@@ -33,4 +34,5 @@ export const GOLDEN_TARGETS: GoldenTarget[] = [
   { adapter: gatewayApi, version: "1.6", file: "gateway-api.golden.yaml", crdSets: ["gateway-api/v1.6.1/standard"] },
   { adapter: gatewayApi, version: "1.6", file: "gateway-api-experimental.golden.yaml", crdSets: ["gateway-api/v1.6.1/experimental"], options: { settings: { channel: "experimental" } } },
   { adapter: gatewayApi, version: "1.2", file: "gateway-api@1.2.golden.yaml", crdSets: ["gateway-api/v1.2.1/standard"] },
+  { adapter: kuma, version: "2.14", file: "kuma.golden.yaml", crdSets: ["kuma/v2.14.3"] },
 ];

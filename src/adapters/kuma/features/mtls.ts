@@ -1,0 +1,56 @@
+/**
+ * Feature `mtls` → `MeshTLS` `rules[].default.mode` (Strict / Permissive) on the destination's pods
+ * (`targetRef: Dataplane` with the Service's pod labels); namespace-wide MTLSPolicies → MeshTLS with
+ * `targetRef: Mesh` in that namespace (a policy outside the system namespace selects only the proxies of
+ * its namespace), mesh-wide ones → in the system namespace. Kuma merges inbound policies by targetRef
+ * specificity (Mesh in the system namespace < Mesh in a namespace < Dataplane), the model's service >
+ * namespace > mesh. `disabled` cannot be expressed (MeshTLS modes are Strict and Permissive: with mTLS on
+ * in the Mesh every inbound presents a certificate), nor per-port modes (Kuma selects an inbound by its
+ * name, which unimesh does not know). MeshTLS only acts when the Mesh has mTLS (`spec.mtls`) or the
+ * workloads a MeshIdentity (a warning says so).
+ * @see https://kuma.io/docs/2.14.x/policies/meshtls/
+ */
+import type { Entry } from "../../../api/model.js";
+import type { MTLSPolicy } from "../../../api/generated/model.js";
+import { dnsLabel } from "../../../api/names.js";
+import type { KumaContext } from "../context.js";
+import { workloadTarget } from "../context.js";
+import { KUMA_V1ALPHA1, type KumaObject, type TargetRef } from "../resources.js";
+import { type FeatureModule, partial } from "./types.js";
+import type { DestinationView } from "../../../api/model.js";
+
+export const mtls: FeatureModule = {
+  feature: "mtls",
+  capability: () => partial("MeshTLS rules[].default.mode Strict/Permissive (targetRef Dataplane; Mesh per namespace or in the system namespace)",
+    "no disabled mode and no per-port modes; needs mTLS on the Mesh or a MeshIdentity"),
+};
+
+const MODES = { strict: "Strict", permissive: "Permissive" } as const;
+
+/** The MeshTLS of one MTLSPolicy: for a destination view (service scope) or its scope. */
+export function meshTls(kc: KumaContext, e: Entry<MTLSPolicy>, view?: DestinationView): KumaObject | undefined {
+  const s = e.doc.spec;
+  let ok = true;
+  if (s.mode === "disabled") {
+    ok = false;
+    kc.report(e, "/spec/mode", "mtls", "error", "adapter/unsupported-value", "Kuma's MeshTLS modes are Strict and Permissive: once the Mesh has mTLS every sidecar presents a certificate, and it cannot be switched off per workload; use permissive, or turn mTLS off in the Mesh");
+  }
+  if (s.ports && Object.keys(s.ports).length) {
+    ok = false;
+    kc.report(e, "/spec/ports", "mtls", "error", "adapter/unsupported-value", "Kuma selects one inbound of a Dataplane by its name (targetRef sectionName), which unimesh does not know for Kubernetes pods; per-port mTLS modes are not translated: give the whole service one mode");
+  }
+  if (!ok) return undefined;
+  let targetRef: TargetRef, ns: string;
+  if (view) {
+    targetRef = workloadTarget(view);
+    ns = view.namespace;
+  } else {
+    targetRef = { kind: "Mesh" };
+    ns = s.scope === "mesh" ? kc.systemNamespace : e.namespace;
+  }
+  return {
+    apiVersion: KUMA_V1ALPHA1, kind: "MeshTLS",
+    metadata: kc.meta(ns === e.namespace ? dnsLabel(e.name) : dnsLabel(e.namespace, e.name), ns, [e]),
+    spec: { targetRef, rules: [{ default: { mode: MODES[s.mode as "strict" | "permissive"] } }] },
+  };
+}

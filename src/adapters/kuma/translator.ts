@@ -1,0 +1,154 @@
+/**
+ * The Kuma translation (Kuma 2.14, Kubernetes, `kuma.io/v1alpha1` targetRef policies). Per destination
+ * (`model.destinations()`, sorted), one object per Kuma policy kind, in the destination's namespace and
+ * labelled `kuma.io/mesh: <meshName>`:
+ * - outbound ("producer") policies, `targetRef: Mesh` + `to: [{targetRef: MeshService}]`, which Kuma applies
+ *   to every caller of the MeshService: MeshHTTPRoute / MeshTCPRoute (routes), MeshTimeout (timeout,
+ *   connection timeouts), MeshRetry (retries; always, to switch Kuma's default retries off),
+ *   MeshCircuitBreaker (outlierDetection, connectionPool), MeshLoadBalancingStrategy (loadBalancer);
+ * - inbound policies on the destination's pods, `targetRef: Dataplane` with the Service's pod labels:
+ *   MeshFaultInjection, MeshRateLimit, MeshTrafficPermission (one per AccessPolicy), MeshTLS;
+ * - namespace- and mesh-wide AccessPolicies and MTLSPolicies: `targetRef: Mesh` in the namespace or in the
+ *   system namespace (features/access.ts, features/mtls.ts).
+ * Kuma merges policies of one kind by targetRef specificity (Mesh < MeshService < MeshHTTPRoute outbound;
+ * Mesh in the system namespace < Mesh in a namespace < Dataplane inbound) field by field; unimesh writes
+ * every field whose Kuma default differs from the model's (retries, per-try timeout), so the merge with
+ * Kuma's default policies gives the model's values.
+ * @see https://kuma.io/docs/2.14.x/policies/introduction/
+ */
+import type { KubeObject, TranslateContext } from "../../api/adapter.js";
+import type { Model } from "../../api/model.js";
+import { dnsLabel } from "../../api/names.js";
+import { refuseRequestAuthentication } from "../shared/request-auth.js";
+import { createContext, type DestinationContext, type KumaContext } from "./context.js";
+import { meshTrafficPermission, requireStrictMtls, scopedMeshTrafficPermissions, sharedPods } from "./features/access.js";
+import { kumaConnectionPool } from "./features/connectionPool.js";
+import { faultInjectionPolicy } from "./features/faultInjection.js";
+import { kumaLoadBalancer } from "./features/loadBalancer.js";
+import { meshTls } from "./features/mtls.js";
+import { kumaOutlierDetection } from "./features/outlierDetection.js";
+import { rateLimitPolicy } from "./features/rateLimit.js";
+import { NO_RETRIES, retryDefault, routeRetries } from "./features/retries.js";
+import { destinationTarget, routePolicies } from "./features/routes.js";
+import { timeoutDefault } from "./features/timeout.js";
+import { uniformity } from "./features/uniform.js";
+import { refuseSubsetSettings } from "./features/unsupported.js";
+import { KUMA_V1ALPHA1, type KumaObject, type TargetRef } from "./resources.js";
+import { canonicalJson, policyScope } from "../../api/model.js";
+
+/** Translates a model to Kuma policies (see the module doc). Pure; reports through `ctx`. */
+export function translateKuma(model: Model, ctx: TranslateContext): KubeObject[] {
+  const kc = createContext(model, ctx);
+  refuseRequestAuthentication(model, ctx, "Kuma", "Kuma has no end-user token validation policy; MeshTrafficPermission matches mesh identities only");
+  const out: KubeObject[] = [];
+  for (const view of model.destinations()) {
+    const dc: DestinationContext = { kc, view };
+    if (view.trafficPolicies.length) out.push(...trafficObjects(dc));
+    requireStrictMtls(kc, view);
+    if (view.accessPolicies.some((e) => policyScope(e) === "service")) sharedPods(kc, view);
+    for (const e of view.accessPolicies) {
+      if (policyScope(e) !== "service" || e.doc.spec.destination?.service !== view.service || e.namespace !== view.namespace) continue;
+      const o = meshTrafficPermission(kc, e, view);
+      if (o) out.push(o);
+    }
+    if (view.mtls) {
+      const o = meshTls(kc, view.mtls, view);
+      if (o) out.push(o);
+    }
+  }
+  out.push(...scopedMeshTrafficPermissions(kc));
+  for (const e of model.mtlsPolicies) {
+    if (policyScope(e) === "service") continue;
+    const o = meshTls(kc, e);
+    if (o) out.push(o);
+  }
+  preconditions(kc, out);
+  return out;
+}
+
+/** The objects of a destination's TrafficPolicies. */
+function trafficObjects(dc: DestinationContext): KumaObject[] {
+  const { view, kc } = dc;
+  const out: KumaObject[] = [];
+  refuseSubsetSettings(dc);
+  const target = destinationTarget(dc);
+  if (!target) return out;
+  const name = dnsLabel(view.service);
+  const producer = (kind: string, def: Record<string, unknown>, from = view.trafficPolicies, ref: TargetRef = target.ref): KumaObject => ({
+    apiVersion: KUMA_V1ALPHA1, kind, metadata: kc.meta(name, view.namespace, from),
+    spec: { targetRef: { kind: "Mesh" }, to: [{ targetRef: ref, default: def }] },
+  });
+  // Route-level timeouts and retries: one policy for the MeshService when every request gets the same,
+  // else one MeshHTTPRoute per route for MeshTimeout and MeshRetry to target (features/uniform.ts).
+  const tU = uniformity(dc, (r) => r.timeout);
+  const rU = uniformity(dc, routeRetries);
+  const perRoute = !tU.uniform || !rU.uniform;
+  const routes = routePolicies(dc, target, perRoute);
+  out.push(...routes.objects);
+  const byRoute = (i: number): TargetRef => ({ kind: "MeshHTTPRoute", name: routes.names![i] });
+  const perRouteOk = perRoute && !!routes.names;
+  // Destination-level settings apply to the whole service (every port): no sectionName.
+  const whole: TargetRef = { kind: "MeshService", name: view.service };
+  const cb: Record<string, unknown> = {};
+  const cbFrom = new Set<string>();
+  const timeouts: { targetRef: TargetRef; default: Record<string, unknown> }[] = [];
+  if (tU.uniform && tU.route) timeouts.push({ targetRef: target.ref, default: timeoutDefault(tU.route)! });
+  if (view.connectionPool) {
+    const p = kumaConnectionPool(dc, view.connectionPool);
+    if (p.limits) cb.connectionLimits = p.limits;
+    if (Object.keys(p.timeouts).length) {
+      const same = timeouts.find((x) => canonicalJson(x.targetRef) === canonicalJson(whole));
+      if (same) Object.assign(same.default, p.timeouts);
+      else timeouts.push({ targetRef: whole, default: p.timeouts });
+    }
+    cbFrom.add(view.connectionPool.policy.id);
+  }
+  if (!tU.uniform && perRouteOk) view.routes.forEach((r, i) => { const d = timeoutDefault(r); if (d) timeouts.push({ targetRef: byRoute(i), default: d }); });
+  if (timeouts.length) {
+    out.push({ apiVersion: KUMA_V1ALPHA1, kind: "MeshTimeout", metadata: kc.meta(name, view.namespace, view.trafficPolicies), spec: { targetRef: { kind: "Mesh" }, to: timeouts } });
+  }
+  const retries: { targetRef: TargetRef; default: Record<string, unknown> }[] = [];
+  let retriesOk = true;
+  if (rU.uniform) {
+    const d = rU.route ? retryDefault(dc, rU.route) : NO_RETRIES;
+    if (d) retries.push({ targetRef: target.ref, default: d });
+    else retriesOk = false;
+  } else if (perRouteOk) {
+    retries.push({ targetRef: target.ref, default: NO_RETRIES });
+    view.routes.forEach((r, i) => {
+      if (!routeRetries(r)) return;
+      const d = retryDefault(dc, r);
+      if (d) retries.push({ targetRef: byRoute(i), default: d });
+      else retriesOk = false;
+    });
+  }
+  if (retriesOk && retries.length) {
+    out.push({ apiVersion: KUMA_V1ALPHA1, kind: "MeshRetry", metadata: kc.meta(name, view.namespace, view.trafficPolicies), spec: { targetRef: { kind: "Mesh" }, to: retries } });
+  }
+  if (view.outlierDetection) {
+    cb.outlierDetection = kumaOutlierDetection(view.outlierDetection.value);
+    cbFrom.add(view.outlierDetection.policy.id);
+  }
+  if (Object.keys(cb).length) out.push(producer("MeshCircuitBreaker", cb, view.trafficPolicies.filter((p) => cbFrom.has(p.id)), whole));
+  const lb = view.loadBalancer && kumaLoadBalancer(view.loadBalancer.value);
+  if (lb) out.push(producer("MeshLoadBalancingStrategy", { loadBalancer: lb }, [view.loadBalancer!.policy], whole));
+  const fi = faultInjectionPolicy(dc, name);
+  if (fi) out.push(fi);
+  const rl = rateLimitPolicy(dc, name);
+  if (rl) out.push(rl);
+  return out;
+}
+
+/**
+ * What unimesh cannot see from the policies but the translation relies on (warnings, once per run):
+ * MeshTrafficPermission and MeshTLS act only when the Mesh has mTLS or the workloads a MeshIdentity; the
+ * callers' SPIFFE IDs must be those of a MeshIdentity with the trust domain unimesh writes.
+ */
+function preconditions(kc: KumaContext, out: KubeObject[]): void {
+  const kinds = new Set(out.map((o) => o.kind));
+  if (!kinds.has("MeshTrafficPermission") && !kinds.has("MeshTLS")) return;
+  kc.ctx.reportGlobal({
+    code: "adapter/note", severity: "warning",
+    message: `Kuma applies MeshTLS and MeshTrafficPermission only when Mesh "${kc.meshName}" has mTLS (spec.mtls.enabledBackend) or the workloads have a MeshIdentity; without either, no access rule is enforced. MeshTrafficPermission rules match SPIFFE IDs spiffe://${kc.model.trustDomain}/ns/<namespace>/sa/<service account>: the MeshIdentity must use that trust domain (Kuma's default is <mesh>.<zone>.mesh.local: --set trustDomain=...) and the path /ns/{{ .Namespace }}/sa/{{ .ServiceAccount }}. Workloads no MeshTrafficPermission selects are open only where the installation keeps an allow-all (legacy TrafficPermission or a 'from' MeshTrafficPermission); another 'rules' MeshTrafficPermission selecting these workloads would add its allows`,
+  });
+}
