@@ -1,7 +1,7 @@
 /**
  * `unimesh discover` on a real kube-apiserver (the `main` server) running realistic control planes:
  * istiod 1.30.3 in istio-system, Linkerd edge-26.8.3's destination/identity/proxy-injector in linkerd, the
- * App Mesh controller v1.13.3 in appmesh-system (test/kube/support/harness.ts `controlPlane`, created by
+ * App Mesh controller v1.13.3 in appmesh-system, kuma-control-plane 2.14.3 in kuma-system (test/kube/support/harness.ts `controlPlane`, created by
  * the global setup), with their CRDs. The test creates a namespace of Services (named ports, appProtocol,
  * named target ports, a UDP port, ExternalName, no selector) and the Pods a kubelet-less cluster never
  * runs: sidecar containers (istio-proxy, linkerd-proxy), service accounts, version labels. Then the
@@ -59,13 +59,13 @@ describe.skipIf(!!run.skip)("discover on a real kube-apiserver with three contro
   test("ClusterInfo: every mesh with its version and the evidence it was read from", async () => {
     const r = await unimesh(["discover", "-n", NS], { kubeconfig: main.kubeconfig });
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain(`unimesh discover: kube-local: Kubernetes v1.32.13; istio 1.30.3, linkerd edge-26.8.3, appmesh 1.13.3; 3 Services (2 skipped: system namespaces or no selector)`);
+    expect(r.stderr).toContain(`unimesh discover: kube-local: Kubernetes v1.32.13; istio 1.30.3, linkerd edge-26.8.3, appmesh 1.13.3, kuma 2.14.3; 3 Services (2 skipped: system namespaces or no selector)`);
     const loaded = loadModel([{ file: "-", text: r.stdout }]);
     expect(loaded.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
     const info = loaded.model.clusters[0].doc;
     expect(info.spec).toMatchObject({ context: "kube-local", server: main.server, kubernetesVersion: "v1.32.13" });
     const meshes = info.spec.meshes!;
-    expect(meshes.map((m) => `${m.name} ${m.version}`)).toEqual(["istio 1.30.3", "linkerd edge-26.8.3", "appmesh 1.13.3"]);
+    expect(meshes.map((m) => `${m.name} ${m.version}`)).toEqual(["istio 1.30.3", "linkerd edge-26.8.3", "appmesh 1.13.3", "kuma 2.14.3"]);
     expect(meshes[0].evidence!).toEqual([
       "istiod istio-system/istiod runs docker.io/istio/pilot:1.30.3",
       "CRDs: 15 in *.istio.io, e.g. virtualservices.networking.istio.io (served v1, v1alpha3, v1beta1; storage v1)",
@@ -73,6 +73,10 @@ describe.skipIf(!!run.skip)("discover on a real kube-apiserver with three contro
     ]);
     expect(meshes[1].evidence![0]).toBe("control plane linkerd/linkerd-destination, linkerd/linkerd-identity, linkerd/linkerd-proxy-injector; linkerd-destination runs cr.l5d.io/linkerd/controller:edge-26.8.3");
     expect(meshes[2].evidence![0]).toBe("controller appmesh-system/appmesh-controller runs 602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon/appmesh-controller:v1.13.3");
+    expect(meshes[3].evidence!).toEqual([
+      "control plane kuma-system/kuma-control-plane runs docker.io/kumahq/kuma-cp:2.14.3",
+      "CRDs: 23 in kuma.io, e.g. meshtrafficpermissions.kuma.io (served v1alpha1; storage v1alpha1)",
+    ]);
   });
 
   test("MeshServices: selectors, ports with protocols and target ports, the pods' service accounts and versions", async () => {
@@ -103,7 +107,7 @@ describe.skipIf(!!run.skip)("discover on a real kube-apiserver with three contro
     const all = await unimesh(["discover"], { kubeconfig: main.kubeconfig });
     expect(all.code).toBe(0);
     const namespaces = (m: string) => new Set((yaml.loadAll(m) as Obj[]).filter((d) => d?.kind === "MeshService").map((d) => d.metadata.namespace));
-    expect([...namespaces(all.stdout)].filter((n) => /^(istio-system|linkerd|appmesh-system|kube-system)$/.test(n))).toEqual([]);
+    expect([...namespaces(all.stdout)].filter((n) => /^(istio-system|linkerd|appmesh-system|kuma-system|kube-system)$/.test(n))).toEqual([]);
     expect(namespaces(all.stdout).has(NS)).toBe(true);
   });
 

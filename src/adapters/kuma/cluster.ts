@@ -11,8 +11,8 @@ import {
 const INSTALL = "Kuma (kumactl install control-plane, or the kuma Helm chart)";
 
 /**
- * Apply ranks: MeshTLS with the workloads; routes; a MeshTrafficPermission that only denies or admits
- * nobody (empty allow) before those that grant, so a grant never goes live without its restrictions.
+ * Apply ranks: MeshTLS with the workloads; routes; a MeshTrafficPermission that only denies before those
+ * that allow, so a grant never goes live without its restrictions.
  */
 function applyRank(o: RankedObject): number | undefined {
   if (!o.apiVersion.startsWith("kuma.io/")) return undefined;

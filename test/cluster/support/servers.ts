@@ -40,7 +40,7 @@ export const CRD_ROOT = join(ROOT, "test/crds");
 /**
  * The servers every cluster run starts, and the CRD sets (folders of `test/crds/`) installed on each
  * before tests get it:
- * - `main`: Istio 1.30, Linkerd edge-26.8.3 (with the Gateway API CRDs it bundles) and App Mesh 1.13, the
+ * - `main`: Istio 1.30, Linkerd edge-26.8.3 (with the Gateway API CRDs it bundles), App Mesh 1.13 and Kuma 2.14, the
  *   versions the adapters target by default, and their control planes ({@link MAIN_CONTROL_PLANES}):
  *   cluster scenarios, discover, patches;
  * - `goldens`: none; the golden dry-run test installs each target's CRD sets in turn;
@@ -48,7 +48,7 @@ export const CRD_ROOT = join(ROOT, "test/crds");
  *   kubeconfig with two.
  */
 export const SERVERS = {
-  main: ["istio/1.30.3", "linkerd/edge-26.8.3", "aws-app-mesh/v1.13.3"],
+  main: ["istio/1.30.3", "linkerd/edge-26.8.3", "aws-app-mesh/v1.13.3", "kuma/v2.14.3"],
   goldens: [],
   spare: [],
 } as const satisfies Record<string, readonly string[]>;
@@ -56,7 +56,7 @@ export const SERVERS = {
 export type ServerName = keyof typeof SERVERS;
 
 /** The control planes the `main` server runs (Deployments only: no kubelet runs them), as `[mesh, version]`. */
-export const MAIN_CONTROL_PLANES = [["istio", "1.30.3"], ["linkerd", "edge-26.8.3"], ["appmesh", "1.13.3"]] as const;
+export const MAIN_CONTROL_PLANES = [["istio", "1.30.3"], ["linkerd", "edge-26.8.3"], ["appmesh", "1.13.3"], ["kuma", "2.14.3"]] as const;
 
 /** What the global setup hands to the test files (`inject("unimeshCluster")`). */
 export interface ClusterRun {

@@ -126,7 +126,16 @@ export interface FakeClusterOptions {
  * sidecar and the controller image tagged with the release), and the App Mesh controller (the
  * eks/appmesh-controller Helm chart: `app.kubernetes.io/name=appmesh-controller`, image tag `v<version>`).
  */
-export function controlPlane(mesh: "istio" | "linkerd" | "appmesh", version: string): Obj[] {
+export function controlPlane(mesh: "istio" | "linkerd" | "appmesh" | "kuma", version: string): Obj[] {
+  if (mesh === "kuma") {
+    // As the kuma Helm chart installs it (deployments/charts/kuma/templates/cp-deployment.yaml).
+    const labels = { app: "kuma-control-plane", "app.kubernetes.io/name": "kuma", "app.kubernetes.io/instance": "kuma" };
+    return [{
+      apiVersion: "apps/v1", kind: "Deployment",
+      metadata: { name: "kuma-control-plane", namespace: "kuma-system", labels },
+      spec: { selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { serviceAccountName: "kuma-control-plane", containers: [{ name: "control-plane", image: `docker.io/kumahq/kuma-cp:${version}`, ports: [{ containerPort: 5681 }, { containerPort: 5678 }] }] } } },
+    }];
+  }
   if (mesh === "istio") {
     return [{
       apiVersion: "apps/v1", kind: "Deployment",

@@ -14,10 +14,12 @@
  * is neutralised for every workload an AccessPolicy selects. A `rules` MeshTrafficPermission of the user's
  * that selects the same workloads would add its allows: a warning says so.
  *
- * Sources match the caller's SPIFFE ID (`rules[].default.allow|deny[].spiffeID` Exact/Prefix): service
- * account → Exact `spiffe://<trustDomain>/ns/<ns>/sa/<sa>`, `*` → Prefix `spiffe://<trustDomain>/`,
- * namespace → Prefix `spiffe://<trustDomain>/ns/<ns>/sa/`, no source → Prefix `spiffe://` (any caller:
- * with Strict mTLS every caller has an identity). These are the IDs of a MeshIdentity with Kuma's
+ * Sources match the caller's SPIFFE ID (`rules[].default.allow|deny[].spiffeID` Exact/Prefix, a string
+ * match on the certificate's URI SAN whose value Kuma requires to be a valid SPIFFE ID, so no trailing
+ * `/`): service account → Exact `spiffe://<trustDomain>/ns/<ns>/sa/<sa>`, namespace → Prefix
+ * `spiffe://<trustDomain>/ns/<ns>/sa`, `*` and no source → Prefix `spiffe://<trustDomain>` (every caller:
+ * with Strict mTLS every caller has an identity, of the one trust domain the Mesh trusts; a warning says
+ * that callers of trust domains federated with MeshTrust match no rule). These are the IDs of a MeshIdentity with Kuma's
  * Kubernetes path template (`/ns/{{ .Namespace }}/sa/{{ .ServiceAccount }}`); `--set trustDomain` must be
  * its trust domain (Kuma's default `{{ .Mesh }}.{{ .Zone }}.mesh.local`). IDs that match no certificate
  * deny: never looser.
@@ -58,7 +60,8 @@ const NEGATIVE = ["notMethods", "notPaths", "notPorts", "notHeaders"] as const;
 
 /** The SPIFFE ID matches of a resolved source; undefined when something cannot be expressed (reported). */
 function sourceMatches(kc: KumaContext, e: Entry<AccessPolicy>, src: ResolvedSource | undefined, pointer: string): Match[] | undefined {
-  if (!src) return [{ spiffeID: { type: "Prefix", value: "spiffe://" } }];
+  const td = kc.model.trustDomain;
+  if (!src) return [{ spiffeID: { type: "Prefix", value: `spiffe://${td}` } }];
   let ok = true;
   const refuse = (field: string, feature: "access" | "accessNegation", why: string) => {
     ok = false;
@@ -69,13 +72,12 @@ function sourceMatches(kc: KumaContext, e: Entry<AccessPolicy>, src: ResolvedSou
   if (src.notNamespaces.length) refuse("notNamespaces", "accessNegation", "Kuma's MeshTrafficPermission has no negative matches; list the allowed namespaces, or deny the excluded ones with a deny rule");
   if (src.notIpBlocks.length) refuse("notIpBlocks", "accessNegation", "Kuma's MeshTrafficPermission has no negative matches or IP addresses");
   if (!ok) return undefined;
-  const td = kc.model.trustDomain;
   const out: Match[] = [];
   for (const id of src.identities) {
-    out.push("any" in id ? { spiffeID: { type: "Prefix", value: `spiffe://${td}/` } } : { spiffeID: { type: "Exact", value: kc.spiffeId(id.namespace, id.serviceAccount) } });
+    out.push("any" in id ? { spiffeID: { type: "Prefix", value: `spiffe://${td}` } } : { spiffeID: { type: "Exact", value: kc.spiffeId(id.namespace, id.serviceAccount) } });
   }
-  for (const ns of src.namespaces) out.push({ spiffeID: { type: "Prefix", value: `spiffe://${td}/ns/${ns}/sa/` } });
-  if (!out.length) out.push({ spiffeID: { type: "Prefix", value: "spiffe://" } });
+  for (const ns of src.namespaces) out.push({ spiffeID: { type: "Prefix", value: `spiffe://${td}/ns/${ns}/sa` } });
+  if (!out.length) out.push({ spiffeID: { type: "Prefix", value: `spiffe://${td}` } });
   return out;
 }
 
@@ -137,10 +139,13 @@ export function meshTrafficPermission(kc: KumaContext, e: Entry<AccessPolicy>, v
     ns = sc === "mesh" ? kc.systemNamespace : e.namespace;
   }
   const conf: Record<string, Match[]> = {};
-  // A policy without allow rules admits nothing by itself: an empty allow list makes the rule exist
-  // (the inbound is selected, so unmatched requests are denied) without admitting anyone.
-  conf.allow = sortMatches(lists.allow);
+  if (lists.allow.length) conf.allow = sortMatches(lists.allow);
   if (lists.deny.length) conf.deny = sortMatches(lists.deny);
+  // A policy without rules admits nothing by itself, but must still select the inbound (then unmatched
+  // requests are denied). Kuma refuses a rule with empty lists (validator.go: "at least one of 'allow',
+  // 'allowWithShadowDeny', 'deny' has to be defined"), so it denies an identity no workload has: a deny
+  // only ever tightens.
+  if (!lists.allow.length && !lists.deny.length) conf.deny = [{ spiffeID: { type: "Exact", value: `spiffe://${kc.model.trustDomain}/unimesh/allow-nothing` } }];
   return {
     apiVersion: KUMA_V1ALPHA1, kind: "MeshTrafficPermission",
     metadata: kc.meta(ns === e.namespace ? dnsLabel(e.name) : dnsLabel(e.namespace, e.name), ns, [e]),
@@ -171,7 +176,8 @@ export function sharedPods(kc: KumaContext, view: DestinationView): void {
 export function requireStrictMtls(kc: KumaContext, view: DestinationView): void {
   if (!view.accessPolicies.length) return;
   if (view.allow.some((r) => admitsAll(r.rule)) && !view.deny.length) return;
-  const m = kc.model.mtlsMode(view.namespace, view.service);
+  // The mode the pods enforce: the strictest of the services sharing them (model groupMtls; see mtls.ts).
+  const m = kc.model.groupMtls(view)?.effective;
   if (m?.mode === "strict") return;
   for (const e of view.accessPolicies) {
     if (policyScope(e) !== "service") continue; // requireStrictScope checks the others

@@ -41,9 +41,18 @@ export function meshTls(kc: KumaContext, e: Entry<MTLSPolicy>, view?: Destinatio
   }
   if (!ok) return undefined;
   let targetRef: TargetRef, ns: string;
+  let mode = s.mode as "strict" | "permissive";
   if (view) {
     targetRef = workloadTarget(view);
     ns = view.namespace;
+    // Services sharing these pods (model podGroup): Kuma gives a pod one MeshTLS mode (the most specific
+    // policy's), so every MeshTLS of the group states the strictest mode of the group (model groupMtls).
+    const top = kc.model.groupMtls(view);
+    if (top && top.effective.mode !== mode && top.effective.mode !== "disabled") {
+      kc.report(e, "/spec/mode", "mtls", "warning", "adapter/conflict",
+        `${view.namespace}/${view.service} asks for mTLS mode ${mode}, but its pods are shared with ${top.from?.service ?? "another service"} (${top.effective.policy.id}: ${top.effective.mode}), and Kuma gives a pod one MeshTLS mode: ${top.effective.mode} applies`);
+      mode = top.effective.mode;
+    }
   } else {
     targetRef = { kind: "Mesh" };
     ns = s.scope === "mesh" ? kc.systemNamespace : e.namespace;
@@ -51,6 +60,6 @@ export function meshTls(kc: KumaContext, e: Entry<MTLSPolicy>, view?: Destinatio
   return {
     apiVersion: KUMA_V1ALPHA1, kind: "MeshTLS",
     metadata: kc.meta(ns === e.namespace ? dnsLabel(e.name) : dnsLabel(e.namespace, e.name), ns, [e]),
-    spec: { targetRef, rules: [{ default: { mode: MODES[s.mode as "strict" | "permissive"] } }] },
+    spec: { targetRef, rules: [{ default: { mode: MODES[mode] } }] },
   };
 }

@@ -19,7 +19,7 @@
 import { parseDuration } from "../../../api/duration.js";
 import { DEFAULT_RETRY_ON } from "../../../api/model.js";
 import type { Retries } from "../../../api/generated/model.js";
-import type { At, EffectiveRoute } from "../../../api/model.js";
+import { type At, type EffectiveRoute, exposedPorts } from "../../../api/model.js";
 import { type DestinationContext, kumaDuration } from "../context.js";
 import { type FeatureModule, full } from "./types.js";
 
@@ -68,6 +68,16 @@ export function retryDefault(dc: DestinationContext, r: EffectiveRoute): { http:
         `Kuma's MeshRetry has no retryOn value for "${c}" (it lists the status codes themselves); write the status codes to retry on instead`);
     }
   });
+  // Kuma applies `grpc` to gRPC services and `http` to the others (by the MeshService port's protocol):
+  // conditions of the other kind would be ignored where the protocol is known.
+  const protocols = new Set(exposedPorts(dc.view.ports).filter((p) => p.declared && (r.port === undefined || p.port === r.port)).map((p) => p.protocol ?? "http"));
+  const only = protocols.size === 1 ? [...protocols][0] : undefined;
+  const other = only === "grpc" ? http : only === "http" || only === "http2" ? grpc : [];
+  if (other.length) {
+    dc.kc.report(r.policy, `${pointer}/retryOn`, "retries", "error", "adapter/unsupported-value",
+      `Kuma's MeshRetry applies ${only === "grpc" ? "only grpc.retryOn (gRPC status names) to a gRPC service" : "only http.retryOn to an HTTP service"}, so ${other.join(", ")} would be ignored for ${dc.view.namespace}/${dc.view.service} (protocol ${only}); use ${only === "grpc" ? "cancelled, deadline-exceeded, internal, resource-exhausted, unavailable" : "HTTP conditions"}`);
+    return undefined;
+  }
   if (bad) return undefined;
   return {
     http: http.length ? { ...base, retryOn: http } : { numRetries: 0 },

@@ -45,17 +45,19 @@ export function backendRefs(dc: DestinationContext, r: EffectiveRoute, targets: 
   return refs;
 }
 
-/** Info: the Services the subsets of a destination are reached through. */
+/** Info: the Services the subsets of a destination are reached through (split targets and mirrors). */
 export function subsetServicesNote(dc: DestinationContext): void {
   const { view, kc } = dc;
   const used = new Map<string, { r: EffectiveRoute; labels: Record<string, string> }>();
   for (const r of view.routes) {
     if (r.action.kind !== "split") continue;
     for (const t of r.action.targets) if (t.subset && !used.has(t.subset.name)) used.set(t.subset.name, { r, labels: t.subset.labels });
+    const m = r.mirror?.value;
+    if (m?.subsetResolved && !used.has(m.subsetResolved.name)) used.set(m.subsetResolved.name, { r, labels: m.subsetResolved.labels });
   }
   if (!used.size) return;
   const names = [...used.keys()].sort();
   const first = used.get(names[0])!.r;
-  kc.report(first.policy, first.action.pointer, "split", "info", "adapter/note",
+  kc.report(first.policy, first.action.kind === "split" && first.action.targets.some((t) => t.subset) ? first.action.pointer : first.mirror?.pointer ?? first.pointer, "split", "info", "adapter/note",
     `Kuma routes between Services, not pod subsets: the subsets of ${view.namespace}/${view.service} are reached through the Services ${names.map((n) => `${subsetServiceName(view.service, n)} (selector ${canonicalJson({ ...view.facts.selector, ...used.get(n)!.labels })})`).join(", ")} in namespace ${view.namespace}, with the same ports as ${view.service}. They must exist: unimesh does not create or change Services`);
 }
