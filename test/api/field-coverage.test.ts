@@ -564,6 +564,15 @@ const ALLOWED: Exemption[] = [
     reason: "these cases carry an AccessPolicy and an MTLSPolicy, which Gateway API refuses (no authorization or mTLS API), so both sides are refused alike; the MeshService facts Gateway API reads (ports and their protocol, subset names) are covered by the golden cases (split, matchSegmentPrefix) and test/adapters/gateway-api.test.ts",
   })),
   {
+    mesh: "kuma", field: "TrafficPolicy:/spec/routes/*/name",
+    reason: "MeshHTTPRoute rules have no name (kuma.io_meshhttproutes.yaml); the name still appears in diagnostics and, when routes differ in timeout or retries, in the per-route MeshHTTPRoute names",
+  },
+  ...["metadata/name", "metadata/namespace", "spec/selector", "spec/serviceAccount", "spec/ports/*/port", "spec/ports/*/targetPort", "spec/ports/*/podOnly", "spec/ports/*/protocol", "spec/subsets/*/name", "spec/subsets/*/labels"].map((f) => ({
+    mesh: "kuma", field: `MeshService:/${f}`,
+    reason: "these cases carry an AccessPolicy on a destination without strict mTLS, which Kuma refuses as a whole (it enforces MeshTrafficPermission on mutual-TLS connections only: adapter/unsupported-value at the AccessPolicy), so both sides are refused alike; selectors, service accounts, ports and subsets are covered by test/adapters/kuma/kuma.test.ts",
+  })),
+  {
+  {
     mesh: "linkerd", field: "TrafficPolicy:/spec/routes/*/name",
     reason: "the HTTPRoute CRDs of Linkerd 2.14 (policy.linkerd.io) and 2.20 (gateway.networking.k8s.io v1, test/crds) have no rules[].name; the name still appears in diagnostics",
   },

@@ -230,9 +230,9 @@ describe("translate", () => {
   });
 
   test("unknown mesh → exit 2 listing the known ones; input not even read", async () => {
-    const r = await cli(["translate", "does-not-exist.yaml", "--mesh", "kuma"]);
+    const r = await cli(["translate", "does-not-exist.yaml", "--mesh", "consul"]);
     expect(r).toMatchObject({ code: EXIT.USAGE, stdout: "" });
-    expect(r.stderr).toMatch(/^unimesh: --mesh kuma: unknown mesh "kuma"; known meshes: .*fake/);
+    expect(r.stderr).toMatch(/^unimesh: --mesh consul: unknown mesh "consul"; known meshes: .*fake/);
   });
 
   test("unsupported version → exit 2 listing the supported versions", async () => {
@@ -418,7 +418,7 @@ describe("translate --mesh auto", () => {
     [{ "p.yaml": DOCS.policy(), "c.yaml": DOCS.cluster([{ name: "fake", version: "1.1.0" }, { name: "linkerd", version: "edge-26.8.3" }]) }, "the inputs describe several meshes: fake 1.1.0 (ClusterInfo/default/prod in c.yaml), linkerd edge-26.8.3"],
     [{ "p.yaml": DOCS.policy(), "a.yaml": DOCS.cluster([{ name: "fake", version: "1.0.1" }], "a"), "b.yaml": DOCS.cluster([{ name: "fake", version: "1.1.0" }], "b") }, "several fake versions"],
     [{ "p.yaml": DOCS.policy(), "c.yaml": DOCS.cluster([{ name: "fake", version: "3.0.0" }]) }, "the cluster runs fake 3.0.0 (ClusterInfo/default/prod in c.yaml), which unimesh cannot target: fake 3.0 is not supported; supported versions: 1.0, 1.1"],
-    [{ "p.yaml": DOCS.policy(), "c.yaml": DOCS.cluster([{ name: "kuma", version: "2.9.0" }]) }, 'unknown mesh "kuma"'],
+    [{ "p.yaml": DOCS.policy(), "c.yaml": DOCS.cluster([{ name: "consul", version: "1.20.0" }]) }, 'unknown mesh "consul"'],
     [{ "p.yaml": DOCS.policy(), "c.yaml": DOCS.cluster([{ name: "fake", version: "nightly" }]) }, 'cannot tell which fake version "nightly" is'],
   ])("%# → exit 2 explaining", async (files, message) => {
     const r = await run(files);

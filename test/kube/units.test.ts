@@ -220,29 +220,29 @@ describe("fieldDiff", () => {
 
 describe("a mesh the cluster layer does not know: everything comes from its adapter's hooks", () => {
   // What a new mesh (or a third-party adapter) brings in its own folder: no change to src/kube or src/cli.
-  const kuma = {
-    name: "kuma",
+  const consul = {
+    name: "consul",
     cluster: {
-      title: "Kuma",
-      installHints: { "kuma.io": "Kuma (kumactl install control-plane)" },
-      applyRank: (o: { apiVersion: string; kind: string }) => (o.apiVersion.startsWith("kuma.io/") ? (o.kind === "MeshTrafficPermission" ? 55 : 40) : undefined),
-      controlPlane: [{ labelSelector: "app=kuma-control-plane", what: "Kuma control planes" }],
-      detect: (crds: readonly CrdObject[]) => (crds.some((c) => c.spec.group === "kuma.io") ? [{ name: "kuma", version: "2.9.1", evidence: ["kuma.io CRDs"] }] : []),
-      isSystemNamespace: (ns: string) => ns === "kuma-system",
-      versionOf: (v: string) => (v.startsWith("2.") ? v.split(".").slice(0, 2).join(".") : undefined),
+      title: "Consul",
+      installHints: { "consul.hashicorp.com": "Consul (consul-k8s install)" },
+      applyRank: (o: { apiVersion: string; kind: string }) => (o.apiVersion.startsWith("consul.hashicorp.com/") ? (o.kind === "ServiceIntentions" ? 55 : 40) : undefined),
+      controlPlane: [{ labelSelector: "app=consul-server", what: "Consul control planes" }],
+      detect: (crds: readonly CrdObject[]) => (crds.some((c) => c.spec.group === "consul.hashicorp.com") ? [{ name: "consul", version: "1.20.1", evidence: ["consul.hashicorp.com CRDs"] }] : []),
+      isSystemNamespace: (ns: string) => ns === "consul",
+      versionOf: (v: string) => (v.startsWith("1.") ? v.split(".").slice(0, 2).join(".") : undefined),
     },
   };
-  const crd = { metadata: { name: "meshes.kuma.io" }, spec: { group: "kuma.io", names: { kind: "Mesh" } } };
+  const crd = { metadata: { name: "meshes.consul.hashicorp.com" }, spec: { group: "consul.hashicorp.com", names: { kind: "Mesh" } } };
   test("detection, system namespaces, version mapping, install hint, apply order", () => {
-    expect(detectMeshes([crd], [], [...M, kuma])).toEqual([{ name: "kuma", version: "2.9.1", evidence: ["kuma.io CRDs"] }]);
+    expect(detectMeshes([crd], [], [...M, consul])).toEqual([{ name: "consul", version: "1.20.1", evidence: ["consul.hashicorp.com CRDs"] }]);
     expect(detectMeshes([crd], [], M)).toEqual([]);
-    expect(isSystemNamespace("kuma-system", new Set(), [kuma])).toBe(true);
-    expect(adapterVersionOf("kuma", "2.9.1", [kuma])).toBe("2.9");
-    expect(installerOf("kuma.io", [kuma])).toBe("Kuma (kumactl install control-plane)");
-    expect(installerOf("kuma.io", M)).toBe("the CRDs of the API group kuma.io");
-    const mtp = { apiVersion: "kuma.io/v1alpha1", kind: "MeshTrafficPermission" };
-    expect(isAuthorizationStage(mtp, [kuma])).toBe(true);
-    expect(inApplyOrder([mtp, { apiVersion: "kuma.io/v1alpha1", kind: "MeshHTTPRoute" }], undefined, [kuma]).map((o) => o.kind)).toEqual(["MeshHTTPRoute", "MeshTrafficPermission"]);
+    expect(isSystemNamespace("consul", new Set(), [consul])).toBe(true);
+    expect(adapterVersionOf("consul", "1.20.1", [consul])).toBe("1.20");
+    expect(installerOf("consul.hashicorp.com", [consul])).toBe("Consul (consul-k8s install)");
+    expect(installerOf("consul.hashicorp.com", M)).toBe("the CRDs of the API group consul.hashicorp.com");
+    const mtp = { apiVersion: "consul.hashicorp.com/v1alpha1", kind: "ServiceIntentions" };
+    expect(isAuthorizationStage(mtp, [consul])).toBe(true);
+    expect(inApplyOrder([mtp, { apiVersion: "consul.hashicorp.com/v1alpha1", kind: "ServiceRouter" }], undefined, [consul]).map((o) => o.kind)).toEqual(["ServiceRouter", "ServiceIntentions"]);
   });
 });
 

@@ -30,7 +30,7 @@ import { kumaOutlierDetection } from "./features/outlierDetection.js";
 import { rateLimitPolicy } from "./features/rateLimit.js";
 import { NO_RETRIES, retryDefault, routeRetries } from "./features/retries.js";
 import { destinationTarget, routePolicies } from "./features/routes.js";
-import { timeoutDefault } from "./features/timeout.js";
+import { effectiveTimeout, timeoutDefault } from "./features/timeout.js";
 import { uniformity } from "./features/uniform.js";
 import { refuseSubsetSettings } from "./features/unsupported.js";
 import { KUMA_V1ALPHA1, type KumaObject, type TargetRef } from "./resources.js";
@@ -80,7 +80,7 @@ function trafficObjects(dc: DestinationContext): KumaObject[] {
   });
   // Route-level timeouts and retries: one policy for the MeshService when every request gets the same,
   // else one MeshHTTPRoute per route for MeshTimeout and MeshRetry to target (features/uniform.ts).
-  const tU = uniformity(dc, (r) => r.timeout);
+  const tU = uniformity(dc, effectiveTimeout);
   const rU = uniformity(dc, routeRetries);
   const perRoute = !tU.uniform || !rU.uniform;
   const routes = routePolicies(dc, target, perRoute);

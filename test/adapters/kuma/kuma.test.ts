@@ -57,6 +57,17 @@ describe("retries: Kuma's default MeshRetry (5 retries) is switched off where th
     });
   });
 
+  test("attempts: 0 with a per-try timeout: the one try is bounded, as a request timeout (the smaller one)", () => {
+    const r = run(doc(SVC("cart"), TP("  destination: {service: cart}\n  timeout: 5s\n  retries: {attempts: 0, perTryTimeout: 800ms}")));
+    expect(find(r.resources, "MeshTimeout", "cart").spec.to[0].default).toEqual({ http: { requestTimeout: "800ms" } });
+    expect(find(r.resources, "MeshRetry", "cart").spec.to[0].default).toEqual({ http: { numRetries: 0 }, grpc: { numRetries: 0 } });
+  });
+
+  test("routes of a service with several declared ports: one `to` entry per port, each backendRef on its port", () => {
+    const r = run(doc(SVC("api", "[{port: 8080, name: http}, {port: 9000}]"), TP("  destination: {service: api}\n  routes:\n    - split: [{subset: {version: v2}}]")));
+    expect(find(r.resources, "MeshHTTPRoute", "api").spec.to.map((t: any) => [t.targetRef.sectionName, t.rules[0].default.backendRefs[0].port])).toEqual([["http", 8080], ["9000", 9000]]);
+  });
+
   test("gRPC conditions on a declared HTTP service would be ignored by Kuma: error", () => {
     const r = run(doc(SVC("cart"), TP("  destination: {service: cart}\n  retries: {attempts: 2, retryOn: [unavailable]}")));
     expect(brief(r)).toEqual(["TrafficPolicy/shop/p /spec/retries/retryOn error adapter/unsupported-value"]);
@@ -245,6 +256,13 @@ describe("access: deny by default once selected, deny wins (MeshTrafficPermissio
       { spiffeID: { type: "Exact", value: "spiffe://cluster.local/ns/shop/sa/frontend" } },
     ] } }]);
     expect(r.diagnostics.map((d) => d.message).join("\n")).toContain("MeshIdentity must use that trust domain");
+  });
+
+  test("a rule without its own source takes the policy's source (never any caller)", () => {
+    const r = run(doc(STRICT, SVC("orders"), AP("orders", "  destination: {service: orders}\n  source: {serviceAccounts: [web]}\n  allow: [{}]")));
+    expect(find(r.resources, "MeshTrafficPermission", "orders").spec.rules).toEqual([{ default: { allow: [{ spiffeID: { type: "Exact", value: "spiffe://cluster.local/ns/shop/sa/web" } }] } }]);
+    // And without strict mTLS it is not "admit everyone": plaintext callers would get past it.
+    expect(own(run(doc(SVC("orders"), AP("orders", "  destination: {service: orders}\n  source: {serviceAccounts: [web]}\n  allow: [{}]"))))).toEqual(["AccessPolicy/shop/orders /spec error adapter/unsupported-value"]);
   });
 
   test("allow-nothing: the inbound is selected by a deny of an identity no workload has (Kuma refuses empty lists)", () => {

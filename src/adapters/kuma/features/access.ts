@@ -59,13 +59,13 @@ const L7 = ["methods", "paths", "headers", "ports"] as const;
 const NEGATIVE = ["notMethods", "notPaths", "notPorts", "notHeaders"] as const;
 
 /** The SPIFFE ID matches of a resolved source; undefined when something cannot be expressed (reported). */
-function sourceMatches(kc: KumaContext, e: Entry<AccessPolicy>, src: ResolvedSource | undefined, pointer: string): Match[] | undefined {
+function sourceMatches(kc: KumaContext, e: Entry<AccessPolicy>, src: ResolvedSource | undefined): Match[] | undefined {
   const td = kc.model.trustDomain;
   if (!src) return [{ spiffeID: { type: "Prefix", value: `spiffe://${td}` } }];
   let ok = true;
   const refuse = (field: string, feature: "access" | "accessNegation", why: string) => {
     ok = false;
-    kc.report(e, `${pointer}/source/${field}`, feature, "error", feature === "access" ? "adapter/unsupported-value" : "adapter/unsupported-feature", why);
+    kc.report(e, `${src.pointer}/${field}`, feature, "error", feature === "access" ? "adapter/unsupported-value" : "adapter/unsupported-feature", why);
   };
   if (src.ipBlocks.length) refuse("ipBlocks", "access", "Kuma's MeshTrafficPermission matches caller identities (SPIFFE ID) only, not IP addresses; name the callers' service accounts or namespaces");
   if (src.notIdentities.length) refuse("notServiceAccounts", "accessNegation", "Kuma's MeshTrafficPermission has no negative matches; list the allowed callers, or deny the excluded ones with a deny rule");
@@ -87,9 +87,9 @@ function sortMatches(ms: Match[]): Match[] {
   return [...seen.keys()].sort().map((k) => seen.get(k)!);
 }
 
-/** True when a rule admits every request (no source, no condition). */
-function admitsAll(r: AccessRule): boolean {
-  return Object.keys(r).length === 0;
+/** True when a rule admits every request: no condition, and no source of its own or of its policy. */
+function admitsAll(r: AccessRule, policySource: unknown): boolean {
+  return Object.keys(r).length === 0 && policySource === undefined;
 }
 
 /**
@@ -114,8 +114,9 @@ export function meshTrafficPermission(kc: KumaContext, e: Entry<AccessPolicy>, v
         ok = false;
         kc.report(e, `${pointer}/${f}`, "accessNegation", "error", "adapter/unsupported-feature", `Kuma's MeshTrafficPermission has no ${f} (no request conditions at all); use --mesh istio`);
       }
-      const src = kc.model.resolveSource(rule.source, e.namespace, `${pointer}/source`);
-      const m = sourceMatches(kc, e, src, pointer);
+      // A rule without its own source takes the policy's (spec.source), as the model resolves it.
+      const src = rule.source ? kc.model.resolveSource(rule.source, e.namespace, `${pointer}/source`) : kc.model.resolveSource(s.source, e.namespace, "/spec/source");
+      const m = sourceMatches(kc, e, src);
       if (!m) ok = false;
       else lists[action].push(...m);
     });
@@ -175,7 +176,7 @@ export function sharedPods(kc: KumaContext, view: DestinationView): void {
  */
 export function requireStrictMtls(kc: KumaContext, view: DestinationView): void {
   if (!view.accessPolicies.length) return;
-  if (view.allow.some((r) => admitsAll(r.rule)) && !view.deny.length) return;
+  if (view.allow.some((r) => admitsAll(r.rule, r.policy.doc.spec.source)) && !view.deny.length) return;
   // The mode the pods enforce: the strictest of the services sharing them (model groupMtls; see mtls.ts).
   const m = kc.model.groupMtls(view)?.effective;
   if (m?.mode === "strict") return;
@@ -193,7 +194,7 @@ export function requireStrictMtls(kc: KumaContext, view: DestinationView): void 
  */
 function requireStrictScope(kc: KumaContext, e: Entry<AccessPolicy>): void {
   const s = e.doc.spec;
-  if ((s.allow ?? []).some(admitsAll) && !(s.deny ?? []).length) return;
+  if ((s.allow ?? []).some((r) => admitsAll(r, s.source)) && !(s.deny ?? []).length) return;
   const model = kc.model;
   const mesh = policyScope(e) === "mesh";
   const namespaces = mesh

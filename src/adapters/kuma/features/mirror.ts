@@ -20,13 +20,13 @@ export function percentage(p: number): string {
 }
 
 /** The RequestMirror filter of a route. */
-export function mirrorFilter(dc: DestinationContext, r: EffectiveRoute): HttpRouteFilter[] {
+export function mirrorFilter(dc: DestinationContext, r: EffectiveRoute, entryPort?: number): HttpRouteFilter[] {
   const m = r.mirror;
   if (!m) return [];
   const { view, kc } = dc;
   const svc = m.value.serviceResolved;
   const self = svc.name === view.service && svc.namespace === view.namespace;
-  let port = m.value.port ?? (self ? backendPort(view, r.port) : undefined);
+  let port = m.value.port ?? (self ? entryPort ?? backendPort(view, r.port) : undefined);
   if (port === undefined && !self) {
     const ports = exposedPorts(kc.model.servicePorts(svc.namespace, svc.name));
     if (ports.length === 1 && ports[0].declared) port = ports[0].port;

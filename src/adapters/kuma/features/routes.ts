@@ -11,7 +11,7 @@
 import type { EffectiveRoute } from "../../../api/model.js";
 import { exposedPorts } from "../../../api/model.js";
 import { dnsLabel } from "../../../api/names.js";
-import { type DestinationContext, serviceTarget } from "../context.js";
+import { type DestinationContext, backendPort, serviceTarget } from "../context.js";
 import { type HttpRouteFilter, type HttpRouteRule, KUMA_V1ALPHA1, type KumaObject, type TargetRef } from "../resources.js";
 import { headerFilters } from "./headers.js";
 import { checkOrder, kumaMatch } from "./match.js";
@@ -50,6 +50,22 @@ export function destinationTarget(dc: DestinationContext): { ref: TargetRef; por
   return { ref: t.ref, port };
 }
 
+/**
+ * The `to` entries of the routes: the destination's target and port, or, for policies of a whole service
+ * with several declared ports, one entry per port (`sectionName` its name, or number when unnamed).
+ */
+function portEntries(dc: DestinationContext, target: { ref: TargetRef; port?: number }): { ref: TargetRef; port?: number }[] {
+  const { view } = dc;
+  const ports = exposedPorts(view.ports);
+  if (target.port !== undefined || !view.portsDeclared || ports.length < 2) return [{ ref: target.ref, port: backendPort(view, target.port) }];
+  const tcp = ports.filter((p) => p.protocol === "tcp");
+  if (tcp.length) {
+    dc.kc.report(view.trafficPolicies[0], "/spec/destination", "split", "error", "adapter/unsupported-value",
+      `the routes of ${view.namespace}/${view.service} apply to all its ports, and port ${tcp.map((p) => p.port).join(", ")} is TCP: Kuma routes TCP ports with MeshTCPRoute (no matches, no filters), not MeshHTTPRoute; write the policy for one port (destination.port)`);
+  }
+  return ports.map((p) => ({ ref: { ...target.ref, sectionName: p.name ?? String(p.port) }, port: p.port }));
+}
+
 /** True when the routes concern declared TCP ports only. */
 function isTcp(dc: DestinationContext, port: number | undefined): boolean {
   const ports = exposedPorts(dc.view.ports).filter((p) => port === undefined || p.port === port);
@@ -57,17 +73,17 @@ function isTcp(dc: DestinationContext, port: number | undefined): boolean {
 }
 
 /** The rule of one model route (no backendRefs: Kuma's default backend, the MeshService). */
-function rule(dc: DestinationContext, r: EffectiveRoute, m: ReturnType<typeof kumaMatch>): HttpRouteRule {
+function rule(dc: DestinationContext, r: EffectiveRoute, m: ReturnType<typeof kumaMatch>, port: number | undefined): HttpRouteRule {
   refuseRouteFeatures(dc, r);
   const filters: HttpRouteFilter[] = [];
   const out: HttpRouteRule = { matches: [m.match], default: {} };
   if (r.action.kind === "redirect") filters.push(redirectFilter(r.action.redirect));
   else if (r.action.kind === "split") {
-    const refs = backendRefs(dc, r, r.action.targets, r.action.pointer);
+    const refs = backendRefs(dc, r, r.action.targets, r.action.pointer, port);
     if (refs) out.default.backendRefs = refs;
   }
   filters.push(...headerFilters(dc, r), ...rewriteFilter(dc, r));
-  if (r.action.kind === "split") filters.push(...mirrorFilter(dc, r));
+  if (r.action.kind === "split") filters.push(...mirrorFilter(dc, r, port));
   if (filters.length) out.default.filters = filters;
   return out;
 }
@@ -92,16 +108,19 @@ export function routePolicies(dc: DestinationContext, target: { ref: TargetRef; 
   const matches = routes.map(kumaMatch);
   checkOrder(dc, routes, matches, !perRoute);
   subsetServicesNote(dc);
-  const rules = routes.map((r, i) => rule(dc, r, matches[i]));
-  const object = (name: string, from: EffectiveRoute["policy"][], rs: HttpRouteRule[]): KumaObject => ({
+  // Policies for every port of a service with several declared ports: one `to` entry per port, since a
+  // MeshService backendRef names one port (kuma `resolve/backendref.go`: the port is its sectionName).
+  const entries = portEntries(dc, target);
+  const object = (name: string, from: EffectiveRoute["policy"][], pick: (i: number) => boolean): KumaObject => ({
     apiVersion: KUMA_V1ALPHA1, kind: "MeshHTTPRoute", metadata: kc.meta(name, view.namespace, from),
-    spec: { targetRef: { kind: "Mesh" }, to: [{ targetRef: target.ref, rules: rs }] },
+    spec: { targetRef: { kind: "Mesh" }, to: entries.map((e) => ({ targetRef: e.ref, rules: routes.flatMap((r, i) => (pick(i) ? [rule(dc, r, matches[i], e.port)] : [])) })) },
   });
+  const rules = routes.map((r, i) => rule(dc, r, matches[i], entries[0].port));
   if (perRoute) {
     const names = routes.map((r) => dnsLabel(view.service, r.policy.name, r.index === null ? undefined : r.name ?? String(r.index)));
-    return { objects: routes.map((r, i) => object(names[i], [r.policy], [rules[i]])), names };
+    return { objects: routes.map((r, i) => object(names[i], [r.policy], (j) => j === i)), names };
   }
   // A table that only sends everything to the service unchanged is Kuma's own default route: no object.
   if (rules.every((x) => !x.default.backendRefs && !x.default.filters) && routes.every((r) => r.action.kind === "split")) return { objects: [] };
-  return { objects: [object(dnsLabel(view.service), view.trafficPolicies, rules)] };
+  return { objects: [object(dnsLabel(view.service), view.trafficPolicies, () => true)] };
 }

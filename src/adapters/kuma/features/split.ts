@@ -25,16 +25,16 @@ export function subsetServiceName(service: string, subset: string): string {
 }
 
 /** backendRefs of a split route; `undefined` for the whole service (Kuma's default backend) or when reported. */
-export function backendRefs(dc: DestinationContext, r: EffectiveRoute, targets: readonly ResolvedTarget[], pointer: string): BackendRef[] | undefined {
+export function backendRefs(dc: DestinationContext, r: EffectiveRoute, targets: readonly ResolvedTarget[], pointer: string, entryPort?: number): BackendRef[] | undefined {
   const { view, kc } = dc;
-  if (targets.length === 1 && !targets[0].subset && (targets[0].port === undefined || targets[0].port === r.port)) return undefined;
+  if (targets.length === 1 && !targets[0].subset && (targets[0].port === undefined || targets[0].port === (r.port ?? entryPort))) return undefined;
   const refs: BackendRef[] = [];
   targets.forEach((t, i) => {
     if (t.headers) {
       kc.report(r.policy, t.headers.pointer, "headers", "error", "adapter/unsupported-value",
         "Kuma's MeshHTTPRoute backendRefs carry no filters, so header changes for one split target cannot be expressed; change the headers on the whole route instead");
     }
-    const port = t.port ?? backendPort(view, r.port);
+    const port = t.port ?? entryPort ?? backendPort(view, r.port);
     if (port === undefined) {
       kc.report(r.policy, `${pointer}/${i}`, "split", "error", "adapter/missing-fact",
         `Kuma needs the port of each MeshService backendRef; ${view.namespace}/${view.service} has ${view.portsDeclared ? "several ports" : "no declared ports"}: set destination.port (or the target's port), or declare the ports in a MeshService`);
