@@ -21,6 +21,8 @@ import { appmesh } from "../../src/adapters/appmesh/index.js";
 import { APPMESH_FEATURES } from "../../src/adapters/appmesh/features/index.js";
 import { gatewayApi } from "../../src/adapters/gateway-api/index.js";
 import { GATEWAY_API_FEATURES } from "../../src/adapters/gateway-api/features/index.js";
+import { kuma } from "../../src/adapters/kuma/index.js";
+import { KUMA_FEATURES } from "../../src/adapters/kuma/features/index.js";
 import { GOLDEN_TARGETS } from "../support/targets.js";
 import { cli } from "../cli/helpers.js";
 
@@ -206,7 +208,7 @@ describe("declared capabilities agree with what the shipped adapters do", () => 
 // ------------------------------------------------------------------------------ feature modules
 
 /** The adapters whose capabilities are derived from their feature modules, with those modules. */
-const MODULAR: readonly [Adapter, readonly FeatureModule[]][] = [[linkerd, LINKERD_FEATURES], [appmesh, APPMESH_FEATURES], [gatewayApi, GATEWAY_API_FEATURES]];
+const MODULAR: readonly [Adapter, readonly FeatureModule[]][] = [[linkerd, LINKERD_FEATURES], [appmesh, APPMESH_FEATURES], [gatewayApi, GATEWAY_API_FEATURES], [kuma, KUMA_FEATURES]];
 
 describe("capabilities are derived from the feature modules", () => {
   test.each(MODULAR.map(([a, m]) => [a.name, a, m] as const))("%s: capabilities(version) is what its modules declare, for every version", (_name, adapter, modules) => {

@@ -572,7 +572,6 @@ const ALLOWED: Exemption[] = [
     reason: "these cases carry an AccessPolicy on a destination without strict mTLS, which Kuma refuses as a whole (it enforces MeshTrafficPermission on mutual-TLS connections only: adapter/unsupported-value at the AccessPolicy), so both sides are refused alike; selectors, service accounts, ports and subsets are covered by test/adapters/kuma/kuma.test.ts",
   })),
   {
-  {
     mesh: "linkerd", field: "TrafficPolicy:/spec/routes/*/name",
     reason: "the HTTPRoute CRDs of Linkerd 2.14 (policy.linkerd.io) and 2.20 (gateway.networking.k8s.io v1, test/crds) have no rules[].name; the name still appears in diagnostics",
   },

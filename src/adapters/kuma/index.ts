@@ -10,43 +10,15 @@
  *
  * @see https://kuma.io/docs/2.14.x/policies/introduction/
  */
-import type { Adapter, Capabilities } from "../../api/adapter.js";
-import { FEATURES } from "../../api/features.js";
+import type { Adapter } from "../../api/adapter.js";
+import { deriveCapabilities } from "../../api/feature-module.js";
 import { kumaCluster } from "./cluster.js";
 import { KUMA_SETTINGS } from "./context.js";
-import { access, accessL7, accessNegation, scope } from "./features/access.js";
-import { connectionPool } from "./features/connectionPool.js";
-import { faultInjection } from "./features/faultInjection.js";
-import { headers } from "./features/headers.js";
-import { loadBalancer } from "./features/loadBalancer.js";
-import { match } from "./features/match.js";
-import { mirror } from "./features/mirror.js";
-import { mtls } from "./features/mtls.js";
-import { outlierDetection } from "./features/outlierDetection.js";
-import { rateLimit } from "./features/rateLimit.js";
-import { redirect } from "./features/redirect.js";
-import { retries } from "./features/retries.js";
-import { rewrite } from "./features/rewrite.js";
-import { split } from "./features/split.js";
-import { timeout } from "./features/timeout.js";
-import type { FeatureModule } from "./features/types.js";
-import { cors, directResponse, requestAuthentication, subsetSettings, trafficSource } from "./features/unsupported.js";
+import { KUMA_FEATURES } from "./features/index.js";
 import { translateKuma } from "./translator.js";
 import { DEFAULT_KUMA_VERSION, KUMA_VERSIONS } from "./versions.js";
 
-/** Every feature module, one per model feature: `capabilities()` is their declarations. */
-export const KUMA_FEATURES: readonly FeatureModule[] = [
-  match, split, timeout, retries, faultInjection, mirror, headers, cors, rewrite, redirect, directResponse,
-  outlierDetection, connectionPool, loadBalancer, rateLimit, mtls, access, accessL7, accessNegation, scope,
-  requestAuthentication, trafficSource, subsetSettings,
-];
-
-/** What a Kuma version can express, from the feature modules. Throws (a bug) when a feature has no module. */
-export function kumaCapabilities(version: string): Capabilities {
-  const out = Object.fromEntries(KUMA_FEATURES.map((m) => [m.feature, m.capability(version)])) as Capabilities;
-  for (const f of FEATURES) if (!out[f]) throw new Error(`internal error: the Kuma adapter has no module for feature ${f}`);
-  return out;
-}
+export { KUMA_FEATURES };
 
 /** The Kuma adapter. */
 export const kuma: Adapter = {
@@ -57,6 +29,6 @@ export const kuma: Adapter = {
   apiGroups: ["kuma.io"],
   cluster: kumaCluster,
   settings: KUMA_SETTINGS,
-  capabilities: kumaCapabilities,
+  capabilities: (version) => deriveCapabilities(KUMA_FEATURES, version),
   translate: translateKuma,
 };

@@ -19,9 +19,9 @@
 import type { KubeObject, TranslateContext } from "../../api/adapter.js";
 import type { Model } from "../../api/model.js";
 import { dnsLabel } from "../../api/names.js";
-import { refuseRequestAuthentication } from "../shared/request-auth.js";
 import { createContext, type DestinationContext, type KumaContext } from "./context.js";
-import { meshTrafficPermission, requireStrictMtls, scopedMeshTrafficPermissions, sharedPods } from "./features/access.js";
+import { meshTrafficPermission, requireStrictMtls, sharedPods } from "./features/access.js";
+import { scopedMeshTrafficPermissions } from "./features/scope.js";
 import { kumaConnectionPool } from "./features/connectionPool.js";
 import { faultInjectionPolicy } from "./features/faultInjection.js";
 import { kumaLoadBalancer } from "./features/loadBalancer.js";
@@ -32,14 +32,15 @@ import { NO_RETRIES, retryDefault, routeRetries } from "./features/retries.js";
 import { destinationTarget, routePolicies } from "./features/routes.js";
 import { effectiveTimeout, timeoutDefault } from "./features/timeout.js";
 import { uniformity } from "./features/uniform.js";
-import { refuseSubsetSettings } from "./features/unsupported.js";
+import { refuseSubsetSettings } from "./features/subsetSettings.js";
+import { refuseJwt } from "./features/requestAuthentication.js";
 import { KUMA_V1ALPHA1, type KumaObject, type TargetRef } from "./resources.js";
 import { canonicalJson, policyScope } from "../../api/model.js";
 
 /** Translates a model to Kuma policies (see the module doc). Pure; reports through `ctx`. */
 export function translateKuma(model: Model, ctx: TranslateContext): KubeObject[] {
   const kc = createContext(model, ctx);
-  refuseRequestAuthentication(model, ctx, "Kuma", "Kuma has no end-user token validation policy; MeshTrafficPermission matches mesh identities only");
+  refuseJwt(model, ctx);
   const out: KubeObject[] = [];
   for (const view of model.destinations()) {
     const dc: DestinationContext = { kc, view };

@@ -35,7 +35,7 @@ const own = (r: Parameters<typeof brief>[0]) => brief(r).filter((l) => !l.starts
 
 describe("capabilities come from the feature modules", () => {
   test("one module per model feature, in FEATURES order", () => {
-    expect(KUMA_FEATURES.map((m) => m.feature)).toEqual([...FEATURES]);
+    expect(KUMA_FEATURES.flatMap((m) => m.features)).toEqual([...FEATURES]);
     expect(Object.keys(kuma.capabilities("2.14")).sort()).toEqual([...FEATURES].sort());
   });
 });

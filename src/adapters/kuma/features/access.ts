@@ -38,39 +38,26 @@ import { sharedPodAccess } from "../../../api/shared-pods.js";
 import { sharedPodPortRules } from "../../shared/shared-pod-ports.js";
 import { type KumaContext, workloadTarget } from "../context.js";
 import { KUMA_V1ALPHA1, type KumaObject, type TargetRef } from "../resources.js";
-import { type FeatureModule, none, partial } from "./types.js";
+import { accessConditionsOk as requestConditionsOk } from "./accessL7.js";
+import { negationsOk, sourceNegationsOk } from "./accessNegation.js";
+import { type FeatureModule, featureModule, partial } from "./types.js";
 
-export const access: FeatureModule = {
-  feature: "access",
-  capability: () => partial("MeshTrafficPermission rules[].default {allow, deny}[].spiffeID (targetRef Dataplane)",
-    "callers by SPIFFE ID of a MeshIdentity (/ns/<ns>/sa/<sa>; --set trustDomain to its trust domain); destinations need strict mTLS (plaintext skips MeshTrafficPermission); no ipBlocks; port-specific policies only for a service's one declared port"),
-};
-export const accessL7: FeatureModule = { feature: "accessL7", capability: () => none("MeshTrafficPermission matches caller identities (SPIFFE ID, SNI) only: no methods, paths, headers or ports.") };
-export const accessNegation: FeatureModule = { feature: "accessNegation", capability: () => none("MeshTrafficPermission has no negative matches.") };
-export const scope: FeatureModule = {
-  feature: "scope",
-  capability: () => partial("MeshTrafficPermission / MeshTLS with targetRef Mesh in the namespace, or in the system namespace (systemNamespace setting) for the mesh",
-    "a namespace- or mesh-wide AccessPolicy needs strict mTLS on every service unimesh knows in its scope"),
-};
+export const access: FeatureModule = featureModule("access", () => partial("MeshTrafficPermission rules[].default {allow, deny}[].spiffeID (targetRef Dataplane)",
+    "callers by SPIFFE ID of a MeshIdentity (/ns/<ns>/sa/<sa>; --set trustDomain to its trust domain); destinations need strict mTLS (plaintext skips MeshTrafficPermission); no ipBlocks; port-specific policies only for a service's one declared port"));
 
 type Match = { spiffeID: { type: "Exact" | "Prefix"; value: string } };
 
-const L7 = ["methods", "paths", "headers", "ports"] as const;
-const NEGATIVE = ["notMethods", "notPaths", "notPorts", "notHeaders"] as const;
 
 /** The SPIFFE ID matches of a resolved source; undefined when something cannot be expressed (reported). */
 function sourceMatches(kc: KumaContext, e: Entry<AccessPolicy>, src: ResolvedSource | undefined): Match[] | undefined {
   const td = kc.model.trustDomain;
   if (!src) return [{ spiffeID: { type: "Prefix", value: `spiffe://${td}` } }];
   let ok = true;
-  const refuse = (field: string, feature: "access" | "accessNegation", why: string) => {
+  if (src.ipBlocks.length) {
     ok = false;
-    kc.report(e, `${src.pointer}/${field}`, feature, "error", feature === "access" ? "adapter/unsupported-value" : "adapter/unsupported-feature", why);
-  };
-  if (src.ipBlocks.length) refuse("ipBlocks", "access", "Kuma's MeshTrafficPermission matches caller identities (SPIFFE ID) only, not IP addresses; name the callers' service accounts or namespaces");
-  if (src.notIdentities.length) refuse("notServiceAccounts", "accessNegation", "Kuma's MeshTrafficPermission has no negative matches; list the allowed callers, or deny the excluded ones with a deny rule");
-  if (src.notNamespaces.length) refuse("notNamespaces", "accessNegation", "Kuma's MeshTrafficPermission has no negative matches; list the allowed namespaces, or deny the excluded ones with a deny rule");
-  if (src.notIpBlocks.length) refuse("notIpBlocks", "accessNegation", "Kuma's MeshTrafficPermission has no negative matches or IP addresses");
+    kc.report(e, `${src.pointer}/ipBlocks`, "access", "error", "adapter/unsupported-value", "Kuma's MeshTrafficPermission matches caller identities (SPIFFE ID) only, not IP addresses; name the callers' service accounts or namespaces");
+  }
+  if (!sourceNegationsOk(kc, e, src)) ok = false;
   if (!ok) return undefined;
   const out: Match[] = [];
   for (const id of src.identities) {
@@ -88,7 +75,7 @@ function sortMatches(ms: Match[]): Match[] {
 }
 
 /** True when a rule admits every request: no condition, and no source of its own or of its policy. */
-function admitsAll(r: AccessRule, policySource: unknown): boolean {
+export function admitsAll(r: AccessRule, policySource: unknown): boolean {
   return Object.keys(r).length === 0 && policySource === undefined;
 }
 
@@ -103,17 +90,8 @@ export function meshTrafficPermission(kc: KumaContext, e: Entry<AccessPolicy>, v
   for (const action of ["allow", "deny"] as const) {
     (s[action] ?? []).forEach((rule, i) => {
       const pointer = `/spec/${action}/${i}`;
-      for (const f of L7) {
-        if (rule[f] === undefined) continue;
-        ok = false;
-        kc.report(e, `${pointer}/${f}`, "accessL7", "error", "adapter/unsupported-feature",
-          `Kuma's MeshTrafficPermission matches the caller's identity only (SPIFFE ID or SNI), not ${f}; translated without it, this ${action} rule would ${action === "allow" ? "admit every request of its callers" : "deny every request of its callers"}. Allow or deny whole callers, or use --mesh istio`);
-      }
-      for (const f of NEGATIVE) {
-        if (rule[f] === undefined) continue;
-        ok = false;
-        kc.report(e, `${pointer}/${f}`, "accessNegation", "error", "adapter/unsupported-feature", `Kuma's MeshTrafficPermission has no ${f} (no request conditions at all); use --mesh istio`);
-      }
+      if (!requestConditionsOk(kc, e, rule, pointer, action)) ok = false;
+      if (!negationsOk(kc, e, rule, pointer)) ok = false;
       // A rule without its own source takes the policy's (spec.source), as the model resolves it.
       const src = rule.source ? kc.model.resolveSource(rule.source, e.namespace, `${pointer}/source`) : kc.model.resolveSource(s.source, e.namespace, "/spec/source");
       const m = sourceMatches(kc, e, src);
@@ -187,46 +165,3 @@ export function requireStrictMtls(kc: KumaContext, view: DestinationView): void 
   }
 }
 
-/**
- * The same for a namespace- or mesh-wide AccessPolicy: every workload of its scope must be strict, those
- * no document names included, so the namespace's (or, for the mesh, every namespace's and the mesh's)
- * MTLSPolicy must be strict, and so must every service MTLSPolicy in the scope.
- */
-function requireStrictScope(kc: KumaContext, e: Entry<AccessPolicy>): void {
-  const s = e.doc.spec;
-  if ((s.allow ?? []).some((r) => admitsAll(r, s.source)) && !(s.deny ?? []).length) return;
-  const model = kc.model;
-  const mesh = policyScope(e) === "mesh";
-  const namespaces = mesh
-    ? [...new Set([...model.mtlsPolicies.map((p) => p.namespace), ...model.services.map((x) => x.namespace), ...model.destinations().map((v) => v.namespace)])].sort()
-    : [e.namespace];
-  const looser: string[] = [];
-  // The mode of a workload no MTLSPolicy names: "" is no service's name.
-  const level = (ns: string) => model.mtlsMode(ns, "");
-  const describe = (m: ReturnType<typeof level>) => (m ? `${m.policy.id} (${m.mode})` : "no MTLSPolicy (Kuma's default MeshTLS mode is Permissive)");
-  if (mesh && level("\u0000")?.mode !== "strict") looser.push(`the mesh: ${describe(level("\u0000"))}`);
-  for (const ns of namespaces) {
-    const m = level(ns);
-    if (m?.mode !== "strict") looser.push(`namespace ${ns}: ${describe(m)}`);
-  }
-  for (const p of model.mtlsPolicies) {
-    if (policyScope(p) !== "service" || !namespaces.includes(p.namespace)) continue;
-    const modes = [p.doc.spec.mode, ...Object.values(p.doc.spec.ports ?? {})];
-    if (modes.some((m) => m !== "strict")) looser.push(`${p.id} (${modes.filter((m) => m !== "strict").join(", ")})`);
-  }
-  if (!looser.length) return;
-  kc.report(e, "/spec", "scope", "error", "adapter/unsupported-value",
-    `Kuma enforces MeshTrafficPermission on mutual-TLS connections only, and workloads this ${mesh ? "mesh" : "namespace"}-wide AccessPolicy covers accept plaintext: ${[...new Set(looser)].join("; ")}. Plaintext callers would get past its rules there: make mTLS strict in its whole scope`);
-}
-
-/** Namespace- and mesh-wide AccessPolicies (each its own MeshTrafficPermission). */
-export function scopedMeshTrafficPermissions(kc: KumaContext): KumaObject[] {
-  const out: KumaObject[] = [];
-  for (const e of kc.model.accessPolicies) {
-    if (policyScope(e) === "service") continue;
-    requireStrictScope(kc, e);
-    const o = meshTrafficPermission(kc, e);
-    if (o) out.push(o);
-  }
-  return out;
-}

@@ -9,13 +9,10 @@ import { parseDuration } from "../../../api/duration.js";
 import type { ConnectionPool } from "../../../api/generated/model.js";
 import type { DestinationSetting } from "../../../api/model.js";
 import { type DestinationContext, kumaDuration } from "../context.js";
-import { type FeatureModule, partial } from "./types.js";
+import { type FeatureModule, featureModule, partial } from "./types.js";
 
-export const connectionPool: FeatureModule = {
-  feature: "connectionPool",
-  capability: () => partial("MeshCircuitBreaker.to[MeshService].default.connectionLimits + MeshTimeout connectionTimeout/idleTimeout",
-    "no maxRequestsPerConnection; limits not given keep Kuma's defaults (1024, maxRetries 3)"),
-};
+export const connectionPool: FeatureModule = featureModule("connectionPool", () => partial("MeshCircuitBreaker.to[MeshService].default.connectionLimits + MeshTimeout connectionTimeout/idleTimeout",
+    "no maxRequestsPerConnection; limits not given keep Kuma's defaults (1024, maxRetries 3)"));
 
 /** MeshCircuitBreaker `connectionLimits` (undefined when none) and MeshTimeout fields of the model's setting. */
 export function kumaConnectionPool(dc: DestinationContext, s: DestinationSetting<ConnectionPool>): { limits?: Record<string, number>; timeouts: Record<string, string> } {

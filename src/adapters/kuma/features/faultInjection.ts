@@ -16,14 +16,11 @@ import { type DestinationContext, kumaDuration, workloadTarget } from "../contex
 import type { KumaObject } from "../resources.js";
 import { KUMA_V1ALPHA1 } from "../resources.js";
 import { percentage } from "./mirror.js";
-import { type FeatureModule, partial } from "./types.js";
+import { type FeatureModule, featureModule, partial } from "./types.js";
 import { refuseNonUniform, uniformity } from "./uniform.js";
 
-export const faultInjection: FeatureModule = {
-  feature: "faultInjection",
-  capability: () => partial("MeshFaultInjection (targetRef Dataplane, from Mesh).default.http[] {delay, abort}",
-    "injected at the destination's inbound (sidecars): one fault per destination (every route the same, unmatched requests included); no abort next to retries (the caller would retry it); no grpcStatus"),
-};
+export const faultInjection: FeatureModule = featureModule("faultInjection", () => partial("MeshFaultInjection (targetRef Dataplane, from Mesh).default.http[] {delay, abort}",
+    "injected at the destination's inbound (sidecars): one fault per destination (every route the same, unmatched requests included); no abort next to retries (the caller would retry it); no grpcStatus"));
 
 /** The MeshFaultInjection of a destination, if any. */
 export function faultInjectionPolicy(dc: DestinationContext, name: string): KumaObject | undefined {

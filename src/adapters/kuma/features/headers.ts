@@ -7,12 +7,9 @@ import type { EffectiveRoute } from "../../../api/model.js";
 import type { HeaderOps } from "../../../api/generated/model.js";
 import type { DestinationContext } from "../context.js";
 import type { HeaderModifier, HttpRouteFilter } from "../resources.js";
-import { type FeatureModule, full } from "./types.js";
+import { type FeatureModule, featureModule, full } from "./types.js";
 
-export const headers: FeatureModule = {
-  feature: "headers",
-  capability: () => full("MeshHTTPRoute filters RequestHeaderModifier / ResponseHeaderModifier", "at most 16 headers per set/add/remove list"),
-};
+export const headers: FeatureModule = featureModule("headers", () => full("MeshHTTPRoute filters RequestHeaderModifier / ResponseHeaderModifier", "at most 16 headers per set/add/remove list"));
 
 const MAX = 16;
 

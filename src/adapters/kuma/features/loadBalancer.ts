@@ -6,12 +6,9 @@
 import type { LoadBalancer } from "../../../api/generated/model.js";
 import { parseDuration } from "../../../api/duration.js";
 import { kumaDuration } from "../context.js";
-import { type FeatureModule, full } from "./types.js";
+import { type FeatureModule, featureModule, full } from "./types.js";
 
-export const loadBalancer: FeatureModule = {
-  feature: "loadBalancer",
-  capability: () => full("MeshLoadBalancingStrategy.to[MeshService].default.loadBalancer {type, ringHash.hashPolicies}"),
-};
+export const loadBalancer: FeatureModule = featureModule("loadBalancer", () => full("MeshLoadBalancingStrategy.to[MeshService].default.loadBalancer {type, ringHash.hashPolicies}"));
 
 /** The `loadBalancer` of a MeshLoadBalancingStrategy. */
 export function kumaLoadBalancer(lb: LoadBalancer): Record<string, unknown> | undefined {

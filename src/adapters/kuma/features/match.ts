@@ -19,13 +19,10 @@ import type { Match } from "../../../api/generated/model.js";
 import type { EffectiveRoute } from "../../../api/model.js";
 import type { DestinationContext } from "../context.js";
 import type { HttpRouteMatch } from "../resources.js";
-import { type FeatureModule, full } from "./types.js";
+import { type FeatureModule, featureModule, full } from "./types.js";
 
-export const match: FeatureModule = {
-  feature: "match",
-  capability: () => full("MeshHTTPRoute.to[].rules[].matches[] {path, method, headers, queryParams}",
-    "Kuma sorts rules by match (exact path, longest prefix/regex, method, headers, query) rather than taking the first: route orders it would change are errors; string prefixes become regexes (PathPrefix is segment-wise)"),
-};
+export const match: FeatureModule = featureModule("match", () => full("MeshHTTPRoute.to[].rules[].matches[] {path, method, headers, queryParams}",
+    "Kuma sorts rules by match (exact path, longest prefix/regex, method, headers, query) rather than taking the first: route orders it would change are errors; string prefixes become regexes (PathPrefix is segment-wise)"));
 
 /** A condition kept beside its Kuma form, to tell whether two matches can meet. */
 interface Cond {

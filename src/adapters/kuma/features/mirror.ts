@@ -7,12 +7,9 @@ import { exposedPorts } from "../../../api/model.js";
 import { type DestinationContext, backendPort } from "../context.js";
 import type { HttpRouteFilter } from "../resources.js";
 import { subsetServiceName } from "./split.js";
-import { type FeatureModule, full } from "./types.js";
+import { type FeatureModule, featureModule, full } from "./types.js";
 
-export const mirror: FeatureModule = {
-  feature: "mirror",
-  capability: () => full("MeshHTTPRoute filter RequestMirror {backendRef, percentage}", "a subset is the Service <service>-<subset>"),
-};
+export const mirror: FeatureModule = featureModule("mirror", () => full("MeshHTTPRoute filter RequestMirror {backendRef, percentage}", "a subset is the Service <service>-<subset>"));
 
 /** Kuma percentages are int-or-string: integers as numbers, decimals as text. */
 export function percentage(p: number): string {

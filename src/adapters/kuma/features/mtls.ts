@@ -16,14 +16,11 @@ import { dnsLabel } from "../../../api/names.js";
 import type { KumaContext } from "../context.js";
 import { workloadTarget } from "../context.js";
 import { KUMA_V1ALPHA1, type KumaObject, type TargetRef } from "../resources.js";
-import { type FeatureModule, partial } from "./types.js";
+import { type FeatureModule, featureModule, partial } from "./types.js";
 import type { DestinationView } from "../../../api/model.js";
 
-export const mtls: FeatureModule = {
-  feature: "mtls",
-  capability: () => partial("MeshTLS rules[].default.mode Strict/Permissive (targetRef Dataplane; Mesh per namespace or in the system namespace)",
-    "no disabled mode and no per-port modes; needs mTLS on the Mesh or a MeshIdentity"),
-};
+export const mtls: FeatureModule = featureModule("mtls", () => partial("MeshTLS rules[].default.mode Strict/Permissive (targetRef Dataplane; Mesh per namespace or in the system namespace)",
+    "no disabled mode and no per-port modes; needs mTLS on the Mesh or a MeshIdentity"));
 
 const MODES = { strict: "Strict", permissive: "Permissive" } as const;
 

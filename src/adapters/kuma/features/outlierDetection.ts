@@ -7,12 +7,9 @@
 import { parseDuration } from "../../../api/duration.js";
 import type { OutlierDetection } from "../../../api/generated/model.js";
 import { kumaDuration } from "../context.js";
-import { type FeatureModule, full } from "./types.js";
+import { type FeatureModule, featureModule, full } from "./types.js";
 
-export const outlierDetection: FeatureModule = {
-  feature: "outlierDetection",
-  capability: () => full("MeshCircuitBreaker.to[MeshService].default.outlierDetection {detectors.totalFailures, detectors.gatewayFailures, interval, baseEjectionTime, maxEjectionPercent}"),
-};
+export const outlierDetection: FeatureModule = featureModule("outlierDetection", () => full("MeshCircuitBreaker.to[MeshService].default.outlierDetection {detectors.totalFailures, detectors.gatewayFailures, interval, baseEjectionTime, maxEjectionPercent}"));
 
 /** MeshCircuitBreaker `outlierDetection` of the model's setting. */
 export function kumaOutlierDetection(o: OutlierDetection): Record<string, unknown> {

@@ -8,13 +8,10 @@
 import type { DestinationContext } from "../context.js";
 import { workloadTarget } from "../context.js";
 import { KUMA_V1ALPHA1, type KumaObject } from "../resources.js";
-import { type FeatureModule, partial } from "./types.js";
+import { type FeatureModule, featureModule, partial } from "./types.js";
 
-export const rateLimit: FeatureModule = {
-  feature: "rateLimit",
-  capability: () => partial("MeshRateLimit (targetRef Dataplane, from Mesh).default.local.http.requestRate {num, interval}",
-    "per instance, burst equal to the rate; no perIdentity or overrides"),
-};
+export const rateLimit: FeatureModule = featureModule("rateLimit", () => partial("MeshRateLimit (targetRef Dataplane, from Mesh).default.local.http.requestRate {num, interval}",
+    "per instance, burst equal to the rate; no perIdentity or overrides"));
 
 /** The MeshRateLimit of a destination, if it has a rate limit. */
 export function rateLimitPolicy(dc: DestinationContext, name: string): KumaObject | undefined {

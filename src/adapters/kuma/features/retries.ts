@@ -21,13 +21,10 @@ import { DEFAULT_RETRY_ON } from "../../../api/model.js";
 import type { Retries } from "../../../api/generated/model.js";
 import { type At, type EffectiveRoute, exposedPorts } from "../../../api/model.js";
 import { type DestinationContext, kumaDuration } from "../context.js";
-import { type FeatureModule, full } from "./types.js";
+import { type FeatureModule, featureModule, full } from "./types.js";
 
-export const retries: FeatureModule = {
-  feature: "retries",
-  capability: () => full("MeshRetry.to[MeshService | MeshHTTPRoute].default.http|grpc {numRetries, perTryTimeout, backOff, retryOn}",
-    "numRetries: 0 switches off Kuma's default MeshRetry (5 retries) on every destination with a TrafficPolicy; status codes instead of retriable-status-codes"),
-};
+export const retries: FeatureModule = featureModule("retries", () => full("MeshRetry.to[MeshService | MeshHTTPRoute].default.http|grpc {numRetries, perTryTimeout, backOff, retryOn}",
+    "numRetries: 0 switches off Kuma's default MeshRetry (5 retries) on every destination with a TrafficPolicy; status codes instead of retriable-status-codes"));
 
 const HTTP_ON: Readonly<Record<string, string>> = {
   "5xx": "5xx", "gateway-error": "GatewayError", reset: "Reset", "connect-failure": "ConnectFailure", "refused-stream": "RefusedStream", "retriable-4xx": "Retriable4xx",

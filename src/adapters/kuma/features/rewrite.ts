@@ -7,13 +7,10 @@
 import type { EffectiveRoute } from "../../../api/model.js";
 import type { DestinationContext } from "../context.js";
 import type { HttpRouteFilter } from "../resources.js";
-import { type FeatureModule, partial } from "./types.js";
+import { type FeatureModule, featureModule, partial } from "./types.js";
 
-export const rewrite: FeatureModule = {
-  feature: "rewrite",
-  capability: () => partial("MeshHTTPRoute filter URLRewrite {path.replaceFullPath, hostname}",
-    "no replacePrefixMatch on the model's string prefixes (Kuma's PathPrefix is segment-wise); authority without a port"),
-};
+export const rewrite: FeatureModule = featureModule("rewrite", () => partial("MeshHTTPRoute filter URLRewrite {path.replaceFullPath, hostname}",
+    "no replacePrefixMatch on the model's string prefixes (Kuma's PathPrefix is segment-wise); authority without a port"));
 
 const HOSTNAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 

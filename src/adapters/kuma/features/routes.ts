@@ -19,7 +19,9 @@ import { mirrorFilter } from "./mirror.js";
 import { redirectFilter } from "./redirect.js";
 import { rewriteFilter } from "./rewrite.js";
 import { backendRefs, subsetServicesNote } from "./split.js";
-import { refuseRouteFeatures } from "./unsupported.js";
+import { refuseCors } from "./cors.js";
+import { refuseDirectResponse } from "./directResponse.js";
+import { refuseTrafficSource } from "./trafficSource.js";
 
 /**
  * The `to[].targetRef` every outbound policy of the destination uses (the port of its TrafficPolicies),
@@ -74,7 +76,9 @@ function isTcp(dc: DestinationContext, port: number | undefined): boolean {
 
 /** The rule of one model route (no backendRefs: Kuma's default backend, the MeshService). */
 function rule(dc: DestinationContext, r: EffectiveRoute, m: ReturnType<typeof kumaMatch>, port: number | undefined): HttpRouteRule {
-  refuseRouteFeatures(dc, r);
+  refuseTrafficSource(dc, r);
+  refuseCors(dc, r);
+  refuseDirectResponse(dc, r);
   const filters: HttpRouteFilter[] = [];
   const out: HttpRouteRule = { matches: [m.match], default: {} };
   if (r.action.kind === "redirect") filters.push(redirectFilter(r.action.redirect));

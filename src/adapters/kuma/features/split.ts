@@ -11,13 +11,10 @@ import { canonicalJson } from "../../../api/model.js";
 import { dnsLabel } from "../../../api/names.js";
 import { type DestinationContext, backendPort } from "../context.js";
 import type { BackendRef } from "../resources.js";
-import { type FeatureModule, full } from "./types.js";
+import { type FeatureModule, featureModule, full } from "./types.js";
 
-export const split: FeatureModule = {
-  feature: "split",
-  capability: () => full("MeshHTTPRoute.to[].rules[].default.backendRefs[].weight (MeshTCPRoute on TCP ports)",
-    "Subsets are Services named <service>-<subset>, which must exist (unimesh does not create Services); split[].headers is not expressible"),
-};
+export const split: FeatureModule = featureModule("split", () => full("MeshHTTPRoute.to[].rules[].default.backendRefs[].weight (MeshTCPRoute on TCP ports)",
+    "Subsets are Services named <service>-<subset>, which must exist (unimesh does not create Services); split[].headers is not expressible"));
 
 /** The Service standing for a subset. */
 export function subsetServiceName(service: string, subset: string): string {

@@ -1,17 +1,15 @@
 /**
- * A Kuma feature module: the model feature it handles and what Kuma {@link KUMA_VERSIONS version} can do
- * with it. The adapter's `capabilities()` is built from these declarations (index.ts), so the matrix cannot
- * drift from the modules that implement or refuse each feature.
+ * Kuma's feature modules follow the shared contract (`src/api/feature-module.ts`): each module owns one
+ * model feature, declares what Kuma (per version) can do with it, and holds the code that translates or
+ * refuses it; the adapter's `capabilities()` is derived from them (features/index.ts).
  */
 import type { Capability } from "../../../api/adapter.js";
 import type { Feature } from "../../../api/features.js";
+import type { FeatureModule } from "../../../api/feature-module.js";
 
-export interface FeatureModule {
-  readonly feature: Feature;
-  capability(version: string): Capability;
+export { full, none, partial, refusedFeature, type FeatureModule } from "../../../api/feature-module.js";
+
+/** The module owning one feature, with its capability per Kuma version. */
+export function featureModule(feature: Feature, capability: (version: string) => Capability): FeatureModule {
+  return { features: [feature], capabilities: (v) => ({ [feature]: capability(v) }) };
 }
-
-/** Shorthands for declarations. */
-export const full = (via: string, note?: string): Capability => ({ support: "full", via, ...(note ? { note } : {}) });
-export const partial = (via: string, note: string): Capability => ({ support: "partial", via, note });
-export const none = (note: string): Capability => ({ support: "none", note });
