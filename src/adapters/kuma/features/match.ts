@@ -2,9 +2,10 @@
  * Feature `match` → `MeshHTTPRoute.to[].rules[].matches[]` (kuma `pkg/plugins/policies/meshhttproute`,
  * Kuma 2.14), and the order Kuma gives the rules.
  *
- * - Paths: `exact` → `Exact`; a string `prefix` → `RegularExpression` `<escaped prefix>.*` (Kuma's
- *   `PathPrefix` is segment-wise: `/v1` also matches `/v1` but not `/v1x`, and `/v1/` matches `/v1`; Envoy
- *   matches `safe_regex` against the whole path), `/` → no path (every request); `regex` → `RegularExpression`.
+ * - Paths: `exact` → `Exact`; `segmentPrefix` → `PathPrefix` (segment-wise in Kuma as in the model,
+ *   trailing `/` dropped); a string `prefix` → `RegularExpression` `<escaped prefix>.*` (Kuma's
+ *   `PathPrefix` is segment-wise, not a string prefix; Envoy matches `safe_regex` against the whole path),
+ *   `/` → no path (every request); `regex` → `RegularExpression`.
  * - Headers: exact → `Exact`, prefix → `Prefix`, regex → `RegularExpression`, `present: true` → `Present`,
  *   `present: false` → `Absent` (names lower-cased: the CRD allows lower-case tokens only). Query parameters:
  *   exact → `Exact`, prefix and regex → `RegularExpression`. Method → `method`.
@@ -56,6 +57,12 @@ function toKuma(m: Match | undefined): KumaMatch {
   if (p?.exact !== undefined) {
     out.match.path = { type: "Exact", value: p.exact };
     out.path = { kind: "exact", value: p.exact };
+  } else if (p?.segmentPrefix !== undefined) {
+    // Kuma's PathPrefix is the segment-wise prefix (configurer.go: the path itself, or it followed by `/`);
+    // its validator refuses a trailing `/` (ignored by both anyway).
+    const v = p.segmentPrefix.replace(/\/+$/, "") || "/";
+    out.match.path = { type: "PathPrefix", value: v };
+    out.path = { kind: "prefix", value: v === "/" ? "/" : v };
   } else if (p?.prefix !== undefined && p.prefix !== "/") {
     out.match.path = { type: "RegularExpression", value: `${reEscape(p.prefix)}.*` };
     out.path = { kind: "prefix", value: p.prefix };

@@ -1,8 +1,8 @@
 /**
- * Feature `rewrite` → `MeshHTTPRoute` filter `URLRewrite` {path.replaceFullPath, hostname}.
- * `replacePrefixMatch` replaces what a `PathPrefix` match matched, and Kuma's PathPrefix is segment-wise
- * while the model's prefix is a string prefix (translated as a regex, which ReplacePrefixMatch cannot
- * follow): an error. A hostname must be a DNS name (no port): the CRD's pattern.
+ * Feature `rewrite` → `MeshHTTPRoute` filter `URLRewrite` {path.replaceFullPath | replacePrefixMatch,
+ * hostname}. `replacePrefixMatch` replaces what a `PathPrefix` match matched: exact after the model's
+ * `segmentPrefix` (Kuma's PathPrefix, Gateway API semantics); after a string `prefix` (translated as a
+ * regex, which ReplacePrefixMatch cannot follow) an error. A hostname must be a DNS name (no port): the CRD's pattern.
  */
 import type { EffectiveRoute } from "../../../api/model.js";
 import type { DestinationContext } from "../context.js";
@@ -20,7 +20,10 @@ export function rewriteFilter(dc: DestinationContext, r: EffectiveRoute): HttpRo
   if (!rw) return [];
   const u: NonNullable<HttpRouteFilter["urlRewrite"]> = {};
   if (rw.value.path?.replaceFullPath !== undefined) u.path = { type: "ReplaceFullPath", replaceFullPath: rw.value.path.replaceFullPath };
-  if (rw.value.path?.replacePrefixMatch !== undefined) {
+  if (rw.value.path?.replacePrefixMatch !== undefined && r.match?.value.path?.segmentPrefix !== undefined) {
+    // Kuma's ReplacePrefixMatch follows Gateway API's, as the model's does after a segmentPrefix.
+    u.path = { type: "ReplacePrefixMatch", replacePrefixMatch: rw.value.path.replacePrefixMatch };
+  } else if (rw.value.path?.replacePrefixMatch !== undefined) {
     dc.kc.report(r.policy, `${rw.pointer}/path/replacePrefixMatch`, "rewrite", "error", "adapter/unsupported-value",
       "Kuma's URLRewrite ReplacePrefixMatch replaces what a segment-wise PathPrefix matched, and the model's prefix is a string prefix (translated as a regular expression), so the rewrite cannot be expressed; use replaceFullPath on an exact path");
   }
