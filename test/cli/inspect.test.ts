@@ -63,9 +63,9 @@ describe("unimesh inspect", () => {
     const b = await cli(["inspect", "reviews", BOOKINFO]);
     expect(b.code).toBe(EXIT.USAGE);
     expect(b.stderr).toContain("expected <namespace>/<service>");
-    const c = await cli(["inspect", "bookinfo/reviews", BOOKINFO, "--mesh", "kuma"]);
+    const c = await cli(["inspect", "bookinfo/reviews", BOOKINFO, "--mesh", "consul"]);
     expect(c.code).toBe(EXIT.USAGE);
-    expect(c.stderr).toContain('unknown mesh "kuma"');
+    expect(c.stderr).toContain('unknown mesh "consul"');
     const d = await cli(["inspect", "bookinfo/reviews", scratch({ "bad.yaml": "apiVersion: unimesh.io/v1alpha1\nkind: TrafficPolicy\nmetadata: {name: x}\nspec: {destination: {service: a}, retries: {attempts: 99}}\n" })]);
     expect(d.code).toBe(EXIT.INVALID);
     expect(d.stderr).toContain("schema/maximum");
