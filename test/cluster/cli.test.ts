@@ -172,7 +172,7 @@ describe.skipIf(!!run.skip)("cluster commands on a real kube-apiserver", () => {
       const d = scratch({ "p.yaml": policies(ns) });
       const r = await unimesh(["apply", `${d}/p.yaml`, "--mesh", "auto", "--policy-set", ns], kc());
       expect(r.code).toBe(3);
-      expect(r.stderr).toContain("unimesh apply: kube-local: error: --mesh auto: the inputs describe several meshes: istio 1.30.3 (detected in context kube-local), linkerd edge-26.8.3 (detected in context kube-local), appmesh 1.13.3 (detected in context kube-local), kuma 2.14.3 (detected in context kube-local); translate for one with --mesh NAME@VERSION");
+      expect(r.stderr).toContain("unimesh apply: kube-local: error: --mesh auto: the inputs describe several meshes: istio 1.30.3 (detected in context kube-local), linkerd edge-26.8.3 (detected in context kube-local), appmesh 1.13.3 (detected in context kube-local); translate for one with --mesh NAME@VERSION");
       expect(await istio.get("networking.istio.io/v1", "VirtualService", ns, "reviews")).toBeUndefined();
     });
 
