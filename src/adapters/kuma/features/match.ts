@@ -120,7 +120,7 @@ export function literalPrefix(re: string): string {
     const c = re[i];
     if (c === "\\") {
       const n = re[i + 1];
-      if (n !== undefined && /[\\^$.*+?()[\]{}|\/-]/.test(n)) { out += n; i++; continue; }
+      if (n !== undefined && /[\\^$.*+?()[\]{}|/-]/.test(n)) { out += n; i++; continue; }
       break;
     }
     if (/[.^$*+?()[\]{}]/.test(c)) {
