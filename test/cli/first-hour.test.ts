@@ -202,7 +202,7 @@ describe("translate --mesh a,b,c / all: which meshes can run these policies", ()
   test("--mesh all, -o json; exit 0 when every mesh can", async () => {
     const all = await cli(["translate", "examples/bookinfo", "--mesh", "all", "-o", "json", "-q"]);
     const j = JSON.parse(all.stdout);
-    expect(j.meshes.map((m: { mesh: string }) => m.mesh)).toEqual(["builtin@1", "istio@1.30", "linkerd@2.20", "appmesh@1.13", "gateway-api@1.6"]);
+    expect(j.meshes.map((m: { mesh: string }) => m.mesh)).toEqual(["builtin@1", "istio@1.30", "linkerd@2.20", "appmesh@1.13", "gateway-api@1.6", "kuma@2.14"]);
     expect(j.ok).toBe(false);
     expect(j.policies.find((p: { policy: string }) => p.policy === "TrafficPolicy/bookinfo/reviews-canary").verdicts).toMatchObject({ "istio@1.30": "accepted", "linkerd@2.20": "rejected" });
     const d = scratch({ "p.yaml": doc("TrafficPolicy", "cart", "  destination: {service: cart, port: 80}\n  timeout: 2s") });
@@ -212,7 +212,7 @@ describe("translate --mesh a,b,c / all: which meshes can run these policies", ()
   });
 
   test.each([
-    [["--mesh", "istio,kuma"], 'unknown mesh "kuma"'],
+    [["--mesh", "istio,consul"], 'unknown mesh "consul"'],
     [["--mesh", "istio,auto"], "auto cannot be part of a list"],
     [["--mesh", "istio,linkerd", "--output-dir", "out"], "--output-dir writes the manifests of one mesh"],
     [["--mesh", "istio,linkerd", "--set", "nosuch=1"], "--set nosuch: none of istio, linkerd has this setting"],
