@@ -12,8 +12,9 @@
 export type * from "./api/generated/model.js";
 export {
   type Diagnostic, type Severity, UnimeshError, InvalidInputError, UsageError, InternalError,
-  formatDiagnostic, hasErrors, promoteWarnings, sortDiagnostics, pointer,
+  formatDiagnostic, hasErrors, promoteWarnings, sortDiagnostics, pointer, type FindingKind, adapterCode, codeFamily, isCodeIn,
 } from "./api/diagnostics.js";
+export { type FeatureModule, deriveCapabilities, full, partial, none, refusedFeature } from "./api/feature-module.js";
 export { parseDuration, formatDuration } from "./api/duration.js";
 export { parseDocuments, locatePointer, type SourceDocument, type LoadLimits, DEFAULT_LIMITS } from "./api/load.js";
 export { readInputs } from "./api/read.js";

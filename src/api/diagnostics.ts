@@ -23,8 +23,9 @@ export type Severity = "error" | "warning" | "info";
  * - `yaml/*`   YAML syntax, duplicate keys, aliases, depth;
  * - `schema/*` JSON Schema violations (`schema/required`, `schema/unknown-field`, `schema/type`, ...);
  * - `rule/*`   semantic rules of the model (`rule/split-weights`, `rule/unknown-subset`, `rule/conflict`, ...);
- * - `adapter/*` what a mesh cannot express (`adapter/unsupported-feature`, `adapter/unsupported-value`,
- *   `adapter/approximation`, `adapter/conflict`, `adapter/deprecated-mesh`).
+ * - `adapter/<kind>/<feature>[.<what>]` what a mesh cannot express, or must say, per feature: kinds
+ *   `unsupported-feature`, `unsupported-value`, `approximation`, `conflict`, `note`, `missing-fact`
+ *   (see {@link adapterCode}), and `adapter/deprecated-mesh`. Match a family with {@link isCodeIn}.
  */
 export interface Diagnostic {
   /** Stable machine-readable code, e.g. `rule/split-weights`. */
@@ -49,6 +50,43 @@ export interface Diagnostic {
   adapter?: string;
   /** Model feature concerned (a schema property name: `retries`, `faultInjection`, `access`...). */
   feature?: string;
+}
+
+/**
+ * The kind of an adapter finding, the second segment of its code (CONTRIBUTING.md):
+ * - `unsupported-feature`: the mesh (version) has no such feature;
+ * - `unsupported-value`: the feature exists, this value (or combination) does not;
+ * - `approximation`: a looser translation the user opted into (`allowApproximations`);
+ * - `conflict`: two policies (or a policy and the mesh's own rules) cannot both hold as asked;
+ * - `note`: info or warning about a mesh behaviour the user must know;
+ * - `missing-fact`: a fact the translation needs (e.g. the service's ports) is not declared.
+ */
+export type FindingKind = "unsupported-feature" | "unsupported-value" | "approximation" | "conflict" | "note" | "missing-fact";
+
+/**
+ * The code of a finding: `adapter/<kind>` then `/<feature>`, `/<feature>.<what>` or `/<what>`, e.g.
+ * `adapter/unsupported-value/retries.backoff`, `adapter/unsupported-feature/faultInjection`,
+ * `adapter/conflict/selectors`. Its first two segments are the family: tests and tools that mean "any
+ * unsupported value" match `adapter/unsupported-value` as a prefix ({@link isCodeIn}).
+ */
+export function adapterCode(kind: FindingKind, feature?: string, what?: string): string {
+  const subject = feature ? (what ? `${feature}.${what}` : feature) : what;
+  return subject ? `adapter/${kind}/${subject}` : `adapter/${kind}`;
+}
+
+/**
+ * True when `code` is `family` or a specific code of it: `isCodeIn("adapter/unsupported-value/retries.backoff",
+ * "adapter/unsupported-value")` and `isCodeIn(c, "adapter/unsupported-value/retries")` are true.
+ */
+export function isCodeIn(code: string, family: string): boolean {
+  return code === family || (code.startsWith(family) && (code[family.length] === "/" || code[family.length] === "."));
+}
+
+/** The family of a code, its first two segments: `adapter/unsupported-value/retries.backoff` → `adapter/unsupported-value`. */
+export function codeFamily(code: string): string {
+  const i = code.indexOf("/");
+  const j = i < 0 ? -1 : code.indexOf("/", i + 1);
+  return j < 0 ? code : code.slice(0, j);
 }
 
 /** Base class of every error unimesh throws on purpose. */

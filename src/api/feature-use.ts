@@ -5,7 +5,7 @@
  * third-party one included) that forgets a feature it cannot express never drops it silently.
  */
 import type { Capabilities } from "./adapter.js";
-import type { Diagnostic } from "./diagnostics.js";
+import { type Diagnostic, adapterCode } from "./diagnostics.js";
 import { FEATURES, type Feature } from "./features.js";
 import type { AccessPolicy, MTLSPolicy, RequestAuthentication, TrafficPolicy } from "./generated/model.js";
 import type { Entry, Model } from "./model.js";
@@ -131,7 +131,7 @@ export function undeclaredUses(model: Model, capabilities: Partial<Capabilities>
     if (said) continue;
     const note = capabilities[u.feature]?.note;
     const d = model.diagnostic(u.entry, u.pointer, {
-      code: "adapter/unsupported-feature",
+      code: adapterCode("unsupported-feature", u.feature),
       severity: "error",
       message: `${u.feature}: ${mesh} does not support it (its adapter declares no support for ${u.feature}${note ? `: ${note}` : ""}), so this policy cannot be translated for it; remove the field or target another mesh (see \`unimesh meshes\`)`,
       feature: u.feature,

@@ -6,6 +6,7 @@
 import { describe, expect, test } from "vitest";
 import { appmesh, builtin, formatDiagnostic, istio, linkerd, loadModel, translate, type Adapter, type Diagnostic, type KubeObject } from "../../src/index.js";
 import { exposedPorts, servicePort } from "../../src/api/model.js";
+import { codeFamily } from "../../src/api/diagnostics.js";
 
 const H = "apiVersion: unimesh.io/v1alpha1\n";
 const doc = (kind: string, name: string, spec: string) => `${H}kind: ${kind}\nmetadata: {name: ${name}, namespace: shop}\nspec:\n${spec}\n---\n`;
@@ -15,7 +16,7 @@ const METRICS_ONLY = doc("AccessPolicy", "metrics", "  destination: {service: re
 const READERS = doc("AccessPolicy", "readers", "  destination: {service: reviews}\n  allow:\n    - source: {serviceAccounts: [productpage]}");
 
 const load = (text: string) => loadModel([{ file: "t.yaml", text }]);
-const errors = (ds: Diagnostic[]) => ds.filter((d) => d.severity === "error").map((d) => `${d.code} ${d.pointer} ${d.policy}`);
+const errors = (ds: Diagnostic[]) => ds.filter((d) => d.severity === "error").map((d) => `${codeFamily(d.code)} ${d.pointer} ${d.policy}`);
 function run(adapter: Adapter, text: string, allow: string[] = []) {
   const loaded = load(text);
   expect(loaded.diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic)).toEqual([]);
@@ -26,10 +27,10 @@ const find = (objs: KubeObject[], kind: string, name: string) => objs.find((o) =
 describe("validation", () => {
   test("a pod-only port has no targetPort and is no Service port's target (rule/pod-only-port)", () => {
     const r = load(doc("MeshService", "a", "  ports:\n    - {port: 80, targetPort: 9080}\n    - {port: 9090, targetPort: 9091, podOnly: true}\n    - {port: 9080, podOnly: true}"));
-    expect(r.diagnostics.map((d) => `${d.code} ${d.pointer}`)).toEqual(["rule/pod-only-port /spec/ports/1/targetPort", "rule/pod-only-port /spec/ports/2/port"]);
+    expect(r.diagnostics.map((d) => `${codeFamily(d.code)} ${d.pointer}`)).toEqual(["rule/pod-only-port /spec/ports/1/targetPort", "rule/pod-only-port /spec/ports/2/port"]);
     expect(r.diagnostics[1].message).toContain("pod port 9080 is the targetPort of Service port 80: policies for it name Service port 80");
     // A pod-only port numbered like a Service port: one number, two ports.
-    expect(load(doc("MeshService", "a", "  ports:\n    - {port: 9090, targetPort: 8080}\n    - {port: 9090, podOnly: true}")).diagnostics.map((d) => d.code)).toEqual(["rule/duplicate-port"]);
+    expect(load(doc("MeshService", "a", "  ports:\n    - {port: 9090, targetPort: 8080}\n    - {port: 9090, podOnly: true}")).diagnostics.map((d) => codeFamily(d.code))).toEqual(["rule/duplicate-port"]);
     expect(load(doc("MeshService", "a", "  ports:\n    - {port: 9090, targetPort: 8080, podOnly: false}")).diagnostics).toEqual([]);
   });
 
@@ -73,7 +74,7 @@ describe("istio", () => {
     expect(dr.portLevelSettings).toBeUndefined();
     // Strict on a pod-only port: sidecars reach it in plaintext (PassthroughCluster), a warning says so.
     const note = r.diagnostics.find((d) => d.pointer === "/spec/ports/1/podOnly")!;
-    expect(note).toMatchObject({ severity: "warning", code: "adapter/note", policy: "MeshService/shop/reviews" });
+    expect(note).toMatchObject({ severity: "warning", code: "adapter/note/mtls", policy: "MeshService/shop/reviews" });
     expect(note.message).toContain("PassthroughCluster in plaintext (istio/istio#37431)");
   });
 
@@ -117,7 +118,7 @@ describe("appmesh", () => {
     // Callers originate TLS on the routed listener only (9090 is never a backend's target).
     const client = find(r.resources, "VirtualNode", "productpage").spec.backends[0].virtualService.clientPolicy.tls;
     expect(client).not.toHaveProperty("ports");
-    expect(r.diagnostics.find((d) => d.pointer === "/spec/ports/1/podOnly")).toMatchObject({ severity: "warning", code: "adapter/note" });
+    expect(r.diagnostics.find((d) => d.pointer === "/spec/ports/1/podOnly")).toMatchObject({ severity: "warning", code: "adapter/note/mtls" });
   });
 
   test("plaintext on the pod-only port: an AccessPolicy for every port is not enforceable there (error, as for any port)", () => {
@@ -140,6 +141,6 @@ describe("builtin", () => {
     expect(ok.ok).toBe(true);
     const service = (ok.resources[0] as any).spec.services.find((s: any) => s.name === "reviews");
     expect(service.ports).toEqual([{ port: 80, targetPort: 9080, protocol: "http" }]);
-    expect(ok.diagnostics.find((d) => d.pointer === "/spec/ports/1/podOnly")).toMatchObject({ severity: "info", code: "adapter/note" });
+    expect(ok.diagnostics.find((d) => d.pointer === "/spec/ports/1/podOnly")).toMatchObject({ severity: "info", code: "adapter/note/pod-only-port" });
   });
 });

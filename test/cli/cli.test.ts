@@ -13,6 +13,7 @@ import { FEATURES } from "../../src/api/features.js";
 import { VERSION } from "../../src/cli/main.js";
 import { OUTPUT_MARKER } from "../../src/cli/output-dir.js";
 import type { Adapter } from "../../src/api/adapter.js";
+import { codeFamily } from "../../src/api/diagnostics.js";
 
 vi.mock("../../src/adapters/index.js", async (importOriginal) => {
   const real = await importOriginal<typeof import("../../src/adapters/index.js")>();
@@ -336,7 +337,7 @@ describe("translate", () => {
     expect(bad).toMatchObject({ code: EXIT.INVALID, stdout: "" });
     const rep = JSON.parse(bad.stderr);
     expect(rep).toMatchObject({ ok: false, mesh: "fake@1.1" });
-    expect(rep.diagnostics.map((d: any) => [d.code, d.severity, d.adapter, d.feature])).toEqual([
+    expect(rep.diagnostics.map((d: any) => [codeFamily(d.code), d.severity, d.adapter, d.feature])).toEqual([
       ["adapter/approximation", "warning", "fake@1.1", "mirror"],
       ["adapter/unsupported-feature", "error", "fake@1.1", "faultInjection"],
     ]);

@@ -13,6 +13,7 @@ import { compileConfig } from "../../src/proxy/config/compile.js";
 import { loadProxyDocuments } from "../../src/proxy/config/load.js";
 import { mergeProxyDocuments } from "../../src/proxy/config/merge.js";
 import type { ProxyConfig } from "../../src/api/generated/proxyConfig.js";
+import { codeFamily } from "../../src/api/diagnostics.js";
 
 const ROOT = join(import.meta.dirname, "../..");
 const validate = (validators as unknown as Record<string, ((d: unknown) => boolean) & { errors?: unknown }>).ProxyConfig;
@@ -66,7 +67,7 @@ spec:
     - match: {path: {regex: "(?P<id>[0-9]+)"}}
 ` }]);
     expect(result?.ok).toBe(false);
-    expect(result?.diagnostics.map((d) => [d.code, d.pointer])).toEqual([["adapter/unsupported-value", "/spec/routes/0/match/path/regex"]]);
+    expect(result?.diagnostics.map((d) => [codeFamily(d.code), d.pointer])).toEqual([["adapter/unsupported-value", "/spec/routes/0/match/path/regex"]]);
   });
 
   test("TCP ports are left out with a warning", () => {
@@ -78,14 +79,14 @@ spec:
   ports: [{port: 5432, protocol: tcp}, {port: 8080, protocol: http}]
 ` }]);
     expect(result?.ok).toBe(true);
-    expect(result?.diagnostics.map((d) => d.code)).toEqual(["adapter/unsupported-value"]);
+    expect(result?.diagnostics.map((d) => codeFamily(d.code))).toEqual(["adapter/unsupported-value"]);
     const spec = (result!.resources[0] as unknown as ProxyConfig).spec;
     expect(spec.services?.[0].ports).toEqual([{ port: 8080, protocol: "http" }]);
   });
 
   test("invalid proxy documents are reported with their location", () => {
     const docs = loadProxyDocuments([join(ROOT, "test/proxy/fixtures/bad-registry.yaml")]);
-    expect(docs.diagnostics.map((d) => [d.code, d.pointer, d.line])).toEqual([
+    expect(docs.diagnostics.map((d) => [codeFamily(d.code), d.pointer, d.line])).toEqual([
       ["schema/required", "/spec/services/0/instances/0", 8],
       ["schema/unknown-field", "/spec/services/0/instances/0/prot", 8],
     ]);

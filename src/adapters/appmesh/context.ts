@@ -8,7 +8,7 @@ import { durationUnitValue, parseDuration } from "../../api/duration.js";
 import type { Feature } from "../../api/features.js";
 import type { Entry, Model } from "../../api/model.js";
 import { isDnsLabel, isDnsSubdomain } from "../../api/names.js";
-import { ReportOnce } from "../shared/report-once.js";
+import { type Finding, Reporter, adapterCode } from "../shared/report.js";
 import type { AmDuration } from "./resources.js";
 
 /** App Mesh applies this per-request timeout to HTTP, HTTP/2 and gRPC routes and listeners without one (`HttpTimeout.perRequest`). */
@@ -55,8 +55,8 @@ export class Tx {
   /** `App Mesh 1.13`: how diagnostics name the mesh version. */
   readonly mesh: string;
   readonly settings: AppMeshSettings;
-  /** What was reported (each thing once). */
-  private readonly reported = new ReportOnce();
+  /** Reports each (policy, pointer, code, message) once. */
+  private readonly reporter: Reporter;
   private readonly durations = new Map<string, number | undefined>();
   /** `spiffe://<trustDomain>`: the trust bundle every VirtualNode validates against (features/mtls.ts). */
   readonly trustBundle: string;
@@ -65,17 +65,12 @@ export class Tx {
     this.mesh = `App Mesh ${ctx.version}`;
     this.settings = readSettings(ctx);
     this.trustBundle = `spiffe://${model.trustDomain}`;
+    this.reporter = new Reporter(ctx);
   }
 
-  /** Reports once per (policy, pointer, code, message). */
-  report(entry: Entry<any>, pointer: string, severity: Severity, code: string, feature: Feature | undefined, message: string, related?: string[]): void {
-    if (!this.reported.first(entry.id, pointer, code, message)) return;
-    // `{ code, severity, message, ...(feature ? { feature } : {}), ...(related?.length ? { relatedPolicies: related } : {}) }`,
-    // key order included, without the temporary objects (thousands of reports on large inputs).
-    const d: Parameters<TranslateContext["report"]>[2] = { code, severity, message };
-    if (feature) d.feature = feature;
-    if (related?.length) d.relatedPolicies = related;
-    this.ctx.report(entry, pointer, d);
+  /** Reports a finding about a field of a policy (src/adapters/shared/report.ts), each once. */
+  report(entry: Entry<any>, pointer: string, finding: Finding): void {
+    this.reporter.report(entry, pointer, finding);
   }
 
   /**
@@ -91,23 +86,13 @@ export class Tx {
     return ms;
   }
 
-  /** `adapter/unsupported-feature`, error: the mesh has no such feature. */
-  unsupportedFeature(entry: Entry<any>, pointer: string, feature: Feature, message: string): void {
-    this.report(entry, pointer, "error", "adapter/unsupported-feature", feature, message);
-  }
-
-  /** `adapter/unsupported-value`, error by default: the feature exists, this value does not. */
-  unsupportedValue(entry: Entry<any>, pointer: string, feature: Feature, message: string, severity: Severity = "error"): void {
-    this.report(entry, pointer, severity, "adapter/unsupported-value", feature, message);
-  }
-
   /**
    * A model duration (milliseconds) as App Mesh's `{unit, value}` (`s` when whole seconds, else `ms`).
    * App Mesh counts whole milliseconds: a fractional millisecond is an `adapter/unsupported-value` error.
    */
   duration(ms: number, entry: Entry<any>, pointer: string, feature: Feature): AmDuration | undefined {
     if (!Number.isInteger(ms)) {
-      this.unsupportedValue(entry, pointer, feature, `${pointer.split("/").pop()}: ${this.mesh} durations are whole milliseconds ({unit: ms, value}); round ${ms}ms to a whole number of milliseconds`);
+      this.report(entry, pointer, { feature: feature, kind: "unsupported-value", what: "fractional-ms", severity: "error", message: `${pointer.split("/").pop()}: ${this.mesh} durations are whole milliseconds ({unit: ms, value}); round ${ms}ms to a whole number of milliseconds` });
       return undefined;
     }
     return durationUnitValue(ms);
@@ -120,15 +105,15 @@ function readSettings(ctx: TranslateContext): AppMeshSettings {
   const clusterDomain = s.clusterDomain ?? "cluster.local";
   const out: AppMeshSettings = { meshName: isDnsLabel(meshName) ? meshName : "unimesh", clusterDomain };
   if (!isDnsLabel(meshName)) {
-    ctx.reportGlobal({ code: "adapter/unsupported-value", severity: "error", message: `setting meshName "${meshName}" must be a DNS-1123 label (it names the Mesh and is the value of the namespaces' mesh label)` });
+    ctx.reportGlobal({ code: adapterCode("unsupported-value", undefined, "settings.meshName"), severity: "error", message: `setting meshName "${meshName}" must be a DNS-1123 label (it names the Mesh and is the value of the namespaces' mesh label)` });
   }
   if (!isDnsSubdomain(clusterDomain)) {
-    ctx.reportGlobal({ code: "adapter/unsupported-value", severity: "error", message: `setting clusterDomain "${clusterDomain}" must be a DNS name such as cluster.local` });
+    ctx.reportGlobal({ code: adapterCode("unsupported-value", undefined, "settings.clusterDomain"), severity: "error", message: `setting clusterDomain "${clusterDomain}" must be a DNS name such as cluster.local` });
   }
   if (s.egressFilter !== undefined) {
     const v = s.egressFilter.toUpperCase();
     if (v === "ALLOW_ALL" || v === "DROP_ALL") out.egressFilter = v;
-    else ctx.reportGlobal({ code: "adapter/unsupported-value", severity: "error", message: `setting egressFilter "${s.egressFilter}" must be ALLOW_ALL or DROP_ALL (Mesh.spec.egressFilter.type)` });
+    else ctx.reportGlobal({ code: adapterCode("unsupported-value", undefined, "settings.egressFilter"), severity: "error", message: `setting egressFilter "${s.egressFilter}" must be ALLOW_ALL or DROP_ALL (Mesh.spec.egressFilter.type)` });
   }
   return out;
 }

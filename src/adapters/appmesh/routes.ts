@@ -25,6 +25,7 @@ import { refuseRewrite } from "./features/rewrite.js";
 import { splitTargets } from "./features/split.js";
 import { requestBound, routeTimeout } from "./features/timeout.js";
 import { refuseTrafficSource } from "./features/trafficSource.js";
+import { adapterCode } from "../../api/diagnostics.js";
 
 /**
  * Route-level features App Mesh cannot express: each reports its use on a route, and returns false
@@ -94,8 +95,8 @@ export function buildRouter(tx: Tx, node: ServiceNode, names: NodeNames, raise: 
     const ports = r.port ? portsNumbered(node, r.port) : node.ports;
     if (!r.port && ports.length && !v!.portsDeclared) {
       // Not silent: the route reaches only the ports other policies name; the service may have more.
-      tx.report(r.policy, "/spec/destination", "warning", "adapter/unsupported-value", "match",
-        `this policy applies to every port of ${node.namespace}/${node.name}, and ${tx.mesh} routes per VirtualRouter listener port; its ports are not declared, so its routes go only to the port${ports.length > 1 ? "s" : ""} other policies name (${ports.map((p) => p.port).join(", ")}) and any other port gets no App Mesh route: declare the ports in a MeshService, or set destination.port`);
+      tx.report(r.policy, "/spec/destination", { feature: "match", kind: "unsupported-value", what: "undeclared-ports", severity: "warning",
+        message: `this policy applies to every port of ${node.namespace}/${node.name}, and ${tx.mesh} routes per VirtualRouter listener port; its ports are not declared, so its routes go only to the port${ports.length > 1 ? "s" : ""} other policies name (${ports.map((p) => p.port).join(", ")}) and any other port gets no App Mesh route: declare the ports in a MeshService, or set destination.port` });
     }
     const base = r.name ? `${r.policy.name}-${r.name}` : r.index === null ? r.policy.name : `${r.policy.name}-${r.index}`;
     for (const port of ports) {
@@ -106,7 +107,7 @@ export function buildRouter(tx: Tx, node: ServiceNode, names: NodeNames, raise: 
   }
   if (multi && node.ports.some((p) => p.protocol === "grpc")) {
     tx.ctx.reportGlobal({
-      code: "adapter/unsupported-value", severity: "warning",
+      code: adapterCode("unsupported-value", "match", "grpc-port-match"), severity: "warning", feature: "match",
       message: `VirtualRouter ${node.namespace}/${node.name} has several listeners and a grpc one: its grpcRoutes carry match.port as App Mesh requires, but aws-app-mesh-controller-for-k8s#715 (open) reports the controller not passing grpcRoute.match.port on, after which App Mesh rejects the router ("Route must define a port match criteria"); check the VirtualRouter's status, or give the gRPC port its own service`,
     });
   }
@@ -137,8 +138,8 @@ class RouteList {
     const { tx, node, routes } = this;
     if (routes.length > MAX_PRIORITY) {
       const msg = `${tx.mesh} route priorities run from 0 to ${MAX_PRIORITY} (VirtualRouter.spec.routes[].priority), and ${node.namespace}/${node.name} needs more routes; merge routes`;
-      if (r) tx.unsupportedValue(r.policy, r.pointer, "match", msg);
-      else tx.ctx.reportGlobal({ code: "adapter/unsupported-value", severity: "error", message: msg });
+      if (r) tx.report(r.policy, r.pointer, { feature: "match", kind: "unsupported-value", what: "route-count", severity: "error", message: msg });
+      else tx.ctx.reportGlobal({ code: adapterCode("unsupported-value", "match", "route-count"), severity: "error", feature: "match", message: msg });
     }
     routes.push(amRoute(name, routes.length, route));
   }

@@ -53,6 +53,7 @@ import {
   type VirtualServiceObject,
 } from "./resources.js";
 import { ServiceIndex, type ServiceNode } from "./services.js";
+import { adapterCode } from "../../api/diagnostics.js";
 
 /** Destination-level features App Mesh cannot express: each reports its use. */
 const DESTINATION_REFUSALS: readonly ((tx: Tx, v: DestinationView) => void)[] = [refuseSubsetSettings, refuseLoadBalancer, refuseRateLimit];
@@ -128,8 +129,8 @@ function routersAndServices(state: State): { routers: VirtualRouterObject[]; vir
     if (!node.ports.length) {
       if (v?.trafficPolicies.length) {
         for (const p of v.trafficPolicies) {
-          tx.unsupportedValue(p, "/spec/destination", "split",
-            `destination: ${tx.mesh} routes through a VirtualRouter listener port, and no port of ${node.namespace}/${node.name} is known; set spec.destination.port or declare its ports in a MeshService`);
+          tx.report(p, "/spec/destination", { feature: "split", kind: "unsupported-value", what: "no-port", severity: "error",
+            message: `destination: ${tx.mesh} routes through a VirtualRouter listener port, and no port of ${node.namespace}/${node.name} is known; set spec.destination.port or declare its ports in a MeshService` });
         }
       }
       continue;
@@ -178,8 +179,8 @@ function backendsOf(state: State): Map<ServiceNode, Backends> {
     if (!dest.ports.length) {
       if (decision.size) {
         for (const p of decision.policies) {
-          tx.unsupportedValue(p, policyPointer(p), "access",
-            `destination: ${tx.mesh} lets allowed callers reach ${dest.namespace}/${dest.name} through a VirtualService, which needs a listener port, and no port of it is known; declare its ports in a MeshService (unimesh discover writes them) or set spec.destination.port`);
+          tx.report(p, policyPointer(p), { feature: "access", kind: "unsupported-value", what: "no-port", severity: "error",
+            message: `destination: ${tx.mesh} lets allowed callers reach ${dest.namespace}/${dest.name} through a VirtualService, which needs a listener port, and no port of it is known; declare its ports in a MeshService (unimesh discover writes them) or set spec.destination.port` });
         }
       }
       continue;
@@ -423,8 +424,8 @@ function checkSelectorOverlaps(tx: Tx, index: ServiceIndex): void {
       if (!contained || (same && cmp(a.name, b.name) > 0)) continue;
       const message = `VirtualNodes ${a.namespace}/${a.name} and ${b.namespace}/${b.name} both select the pods of ${b.name} (selectors ${JSON.stringify(sa)} and ${JSON.stringify(sb)}), and ${tx.mesh} admits a pod only when exactly one VirtualNode selects it (aws-app-mesh-controller-for-k8s pkg/virtualnode/membership_designator.go); give the services disjoint selectors in their MeshServices`;
       const entry = b.facts.declaredBy ?? a.facts.declaredBy;
-      if (entry) tx.report(entry, "/spec/selector", "error", "adapter/conflict", undefined, message);
-      else tx.ctx.reportGlobal({ code: "adapter/conflict", severity: "error", message });
+      if (entry) tx.report(entry, "/spec/selector", { kind: "conflict", what: "selector", severity: "error", message: message });
+      else tx.ctx.reportGlobal({ code: adapterCode("conflict", undefined, "selector"), severity: "error", message });
     }
     // Selectors that may meet (a label in common, none that differs, neither containing the other): a
     // pod carrying both label sets would be refused; whether one exists is not known (a warning).
@@ -439,8 +440,8 @@ function checkSelectorOverlaps(tx: Tx, index: ServiceIndex): void {
         if (bKeys.some((x) => Object.hasOwn(sa, x) && sa[x] !== sb[x])) continue; // disjoint
         const message = `VirtualNodes ${a.namespace}/${a.name} and ${b.namespace}/${b.name} may select the same pods (selectors ${JSON.stringify(sa)} and ${JSON.stringify(sb)}: a pod carrying the labels of both), and ${tx.mesh} refuses a pod that two VirtualNodes select (aws-app-mesh-controller-for-k8s pkg/virtualnode/membership_designator.go); unimesh cannot see pod labels: make sure no pod carries both, or give the services selectors with a label that differs`;
         const entry = b.facts.declaredBy ?? a.facts.declaredBy;
-        if (entry) tx.report(entry, "/spec/selector", "warning", "adapter/conflict", undefined, message);
-        else tx.ctx.reportGlobal({ code: "adapter/conflict", severity: "warning", message });
+        if (entry) tx.report(entry, "/spec/selector", { kind: "conflict", what: "selector", severity: "warning", message: message });
+        else tx.ctx.reportGlobal({ code: adapterCode("conflict", undefined, "selector"), severity: "warning", message });
       }
     }
   }

@@ -30,6 +30,7 @@ import { MESH_ONLY, access, scopedAccess } from "./features/access.js";
 import { requestAuthentication } from "./features/requestAuthentication.js";
 import { mtls, mtlsNamespaces } from "./features/mtls.js";
 import { notePodOnlyPorts, podOnly } from "./features/podOnlyPorts.js";
+import { adapterCode } from "../../api/diagnostics.js";
 
 /** Route features, in the order they fill a route. */
 export const ROUTE_FEATURES: readonly RouteFeature[] = [
@@ -112,7 +113,7 @@ function services(model: Model, ctx: TranslateContext): Service[] {
         if (p.protocol !== "tcp") return true;
         if (f.declaredBy) {
           ctx.report(f.declaredBy, `/spec/ports/${i}/protocol`, {
-            code: "adapter/unsupported-value", severity: "warning",
+            code: adapterCode("unsupported-value", undefined, "tcp-port"), severity: "warning",
             message: `port ${p.port} of ${f.namespace}/${f.name} is plain TCP: the built-in proxy forwards HTTP (HTTP/1.1, HTTP/2, gRPC) only, so it leaves this port out; call it directly`,
           });
         }

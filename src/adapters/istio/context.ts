@@ -3,15 +3,10 @@
  * host naming, and a short way to report diagnostics.
  */
 import type { AdapterSetting, TranslateContext } from "../../api/adapter.js";
-import type { Feature } from "../../api/features.js";
 import type { Entry, Model } from "../../api/model.js";
-import type { Severity } from "../../api/diagnostics.js";
 import { isDnsSubdomain, serviceHost } from "../../api/names.js";
-import { ReportOnce } from "../shared/report-once.js";
+import { type Finding, Reporter, adapterCode } from "../shared/report.js";
 import { type VersionedField, hasField } from "./versions.js";
-
-/** Diagnostic codes used by the Istio adapter (see CONTRIBUTING.md). */
-export type IstioCode = "adapter/unsupported-feature" | "adapter/unsupported-value" | "adapter/conflict" | "adapter/note";
 
 /** Values of `meshConfig.pathNormalization.normalization` (`DEFAULT` is `BASE`); see features/pathNormalization.ts. */
 export const PATH_NORMALIZATIONS = ["BASE", "MERGE_SLASHES", "DECODE_AND_MERGE_SLASHES", "NONE"] as const;
@@ -33,8 +28,8 @@ export interface IstioContext {
   host(name: string, namespace: string): string;
   /** True when the target version's CRD has the field. */
   has(field: VersionedField): boolean;
-  /** Reports a diagnostic about a field of a policy. */
-  report(entry: Entry<any>, pointer: string, feature: Feature, severity: Severity, code: IstioCode, message: string): void;
+  /** Reports a finding about a field of a policy (src/adapters/shared/report.ts), each once. */
+  report(entry: Entry<any>, pointer: string, finding: Finding): void;
 }
 
 /** Adapter settings (`TranslateOptions.settings`) understood by the Istio adapter (besides the core `trustDomain`). */
@@ -49,7 +44,7 @@ export function createContext(model: Model, ctx: TranslateContext): IstioContext
   let clusterDomain = ctx.options.settings?.clusterDomain ?? "cluster.local";
   if (!isDnsSubdomain(clusterDomain)) {
     ctx.reportGlobal({
-      code: "adapter/unsupported-value", severity: "error",
+      code: adapterCode("unsupported-value", undefined, "settings.clusterDomain"), severity: "error",
       message: `setting clusterDomain "${clusterDomain}" is not a DNS subdomain; use e.g. cluster.local`,
     });
     clusterDomain = "cluster.local";
@@ -58,19 +53,17 @@ export function createContext(model: Model, ctx: TranslateContext): IstioContext
   let pathNormalization = (ctx.options.settings?.pathNormalization ?? "BASE").toUpperCase().replace(/^DEFAULT$/, "BASE") as PathNormalization;
   if (!PATH_NORMALIZATIONS.includes(pathNormalization)) {
     ctx.reportGlobal({
-      code: "adapter/unsupported-value", severity: "error",
+      code: adapterCode("unsupported-value", undefined, "settings.pathNormalization"), severity: "error",
       message: `setting pathNormalization "${ctx.options.settings?.pathNormalization}" is not one of ${PATH_NORMALIZATIONS.join(", ")} (meshConfig.pathNormalization.normalization)`,
     });
     pathNormalization = "BASE";
   }
-  const once = new ReportOnce();
+  // Said once: the same finding can be reached from several destinations (e.g. services sharing pods).
+  const reporter = new Reporter(ctx);
   return {
     model, ctx, version: ctx.version, clusterDomain, rootNamespace, pathNormalization,
     host: (name, namespace) => serviceHost(name, namespace, clusterDomain),
     has: (field) => hasField(ctx.version, field),
-    // Said once: the same finding can be reached from several destinations (e.g. services sharing pods).
-    report: (entry, pointer, feature, severity, code, message) => {
-      if (once.first(entry.id, pointer, code, message)) ctx.report(entry, pointer, { code, severity, message, feature });
-    },
+    report: (entry, pointer, finding) => reporter.report(entry, pointer, finding),
   };
 }

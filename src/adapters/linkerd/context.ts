@@ -3,19 +3,10 @@
  * version, the cluster domain, and a report function that says each thing once.
  */
 import type { AdapterSetting, KubeObject, TranslateContext } from "../../api/adapter.js";
-import type { Feature } from "../../api/features.js";
 import type { Entry, Model } from "../../api/model.js";
-import type { Severity } from "../../api/diagnostics.js";
 import { isDnsSubdomain } from "../../api/names.js";
-import { ReportOnce } from "../shared/report-once.js";
+import { type Finding, Reporter, adapterCode } from "../shared/report.js";
 import { type VersionFacts, versionFacts } from "./versions.js";
-
-/**
- * Diagnostic codes of the Linkerd adapter (CONTRIBUTING.md), plus `adapter/note` for `info`
- * explanations of a Linkerd behaviour the user must know about (a Server's default deny, a Service that
- * must exist, a field with no effect).
- */
-export type LinkerdCode = "adapter/unsupported-feature" | "adapter/unsupported-value" | "adapter/approximation" | "adapter/conflict" | "adapter/note";
 
 /** Adapter settings (`TranslateOptions.settings`) understood by the Linkerd adapter (besides the core `trustDomain`). */
 export const LINKERD_SETTINGS: readonly AdapterSetting[] = [
@@ -42,8 +33,8 @@ export interface LinkerdContext {
   readonly facts: VersionFacts;
   /** @default "cluster.local" */
   readonly clusterDomain: string;
-  /** Reports a diagnostic about a field of a policy; the same (policy, pointer, code, message) once. */
-  report(entry: Entry<any>, pointer: string, feature: Feature, severity: Severity, code: LinkerdCode, message: string): void;
+  /** Reports a finding about a field of a policy (src/adapters/shared/report.ts); the same (policy, pointer, code, message) once. */
+  report(entry: Entry<any>, pointer: string, finding: Finding): void;
   /** Objects emitted so far. */
   readonly out: KubeObject[];
   /** Adds an object, merging it into an earlier one with the same identity (`merge` decides how). */
@@ -55,19 +46,16 @@ export function createContext(model: Model, ctx: TranslateContext): LinkerdConte
   let clusterDomain = ctx.options.settings?.clusterDomain ?? "cluster.local";
   if (!isDnsSubdomain(clusterDomain)) {
     ctx.reportGlobal({
-      code: "adapter/unsupported-value", severity: "error",
+      code: adapterCode("unsupported-value", undefined, "settings.clusterDomain"), severity: "error",
       message: `setting clusterDomain "${clusterDomain}" is not a DNS subdomain; use e.g. cluster.local`,
     });
     clusterDomain = "cluster.local";
   }
-  const reported = new ReportOnce();
+  const reporter = new Reporter(ctx);
   const out: KubeObject[] = [];
   return {
     model, ctx, version: ctx.version, facts: versionFacts(ctx.version), clusterDomain, out,
-    report(entry, pointer, feature, severity, code, message) {
-      if (!reported.first(entry.id, pointer, code, message)) return;
-      ctx.report(entry, pointer, { code, severity, message, feature });
-    },
+    report: (entry, pointer, finding) => reporter.report(entry, pointer, finding),
     emit(obj) {
       out.push(obj);
     },

@@ -69,11 +69,11 @@ function protocolOfTarget(ports: readonly DestinationPort[], targetPort: number)
 /** Translates the receiving side of one destination: Servers, authorizations, inbound routes, rate limit. */
 export function translateInbound(lc: LinkerdContext, v: DestinationView, ports: readonly DestinationPort[]): void {
   for (const f of sharedPodPortRules(v, `Linkerd ${lc.version} authorizes per pod port (one Server each)`)) {
-    lc.report(f.policy, f.pointer, "access", f.severity, f.severity === "error" ? "adapter/unsupported-value" : "adapter/conflict", f.message);
+    lc.report(f.policy, f.pointer, { feature: "access", kind: f.severity === "error" ? "unsupported-value" : "conflict", what: "shared-pod-port", severity: f.severity, message: f.message });
   }
   const how = `Linkerd ${lc.version} applies ONE Server to a pod port (the oldest when several select it) with that Server's authorizations only`;
   for (const f of sharedPodAccess(lc.model, v, how, "one-wins")) {
-    lc.report(f.policy, f.pointer, "access", f.severity, f.severity === "error" ? "adapter/unsupported-value" : "adapter/conflict", f.message);
+    lc.report(f.policy, f.pointer, { feature: "access", kind: f.severity === "error" ? "unsupported-value" : "conflict", what: "shared-pods", severity: f.severity, message: f.message });
   }
   const needs = new Map<number, ServerNeed>();
   const need = (tp: number): ServerNeed => {
@@ -147,8 +147,8 @@ export function translateInbound(lc: LinkerdContext, v: DestinationView, ports: 
       const why = n.rateLimit && !n.mtls ? "the rate limit, which Linkerd attaches to a Server" : "the service's mTLS mode";
       // A Server's accessPolicy (2.16+), or the allow-all AuthorizationPolicy (2.14-2.15), replaces whatever
       // default inbound policy the port had, also a stricter one unimesh does not know about: a warning.
-      lc.report(first, n.rateLimit && !n.mtls && rl ? rl.pointer : "/spec", n.rateLimit && !n.mtls ? "rateLimit" : "mtls", "warning", "adapter/note",
-        `Linkerd Server ${v.namespace}/${server} (for ${why}) ${lc.facts.serverAccessPolicy ? `sets accessPolicy: ${spec.accessPolicy}` : "is paired with an AuthorizationPolicy for every caller (a Linkerd " + lc.version + " Server denies everything not authorized)"} on port ${tp} of the pods ${canonicalJson(labels)}, which overrides the default inbound policy of that port, also a stricter one set outside unimesh (the cluster default, or a config.linkerd.io/default-inbound-policy annotation such as deny or cluster-authenticated): port ${tp} then admits ${strict ? "every meshed (mTLS) client, from any cluster or network" : "every client, meshed or not"}. To keep it restricted, add an AccessPolicy for ${v.namespace}/${v.service} that allows exactly the callers you want (its Server denies everyone else)${strict ? "" : ", and an MTLSPolicy strict to require mTLS"}`);
+      lc.report(first, n.rateLimit && !n.mtls && rl ? rl.pointer : "/spec", { feature: n.rateLimit && !n.mtls ? "rateLimit" : "mtls", kind: "note", severity: "warning",
+        message: `Linkerd Server ${v.namespace}/${server} (for ${why}) ${lc.facts.serverAccessPolicy ? `sets accessPolicy: ${spec.accessPolicy}` : "is paired with an AuthorizationPolicy for every caller (a Linkerd " + lc.version + " Server denies everything not authorized)"} on port ${tp} of the pods ${canonicalJson(labels)}, which overrides the default inbound policy of that port, also a stricter one set outside unimesh (the cluster default, or a config.linkerd.io/default-inbound-policy annotation such as deny or cluster-authenticated): port ${tp} then admits ${strict ? "every meshed (mTLS) client, from any cluster or network" : "every client, meshed or not"}. To keep it restricted, add an AccessPolicy for ${v.namespace}/${v.service} that allows exactly the callers you want (its Server denies everyone else)${strict ? "" : ", and an MTLSPolicy strict to require mTLS"}` });
     }
     lc.emit({ apiVersion: lc.facts.server, kind: "Server", metadata: objectMeta(server, v.namespace, n.from), spec } as ServerObject);
     if (n.rateLimit && rl && rlPort === tp) rateLimitPolicy(lc, v, server, serverRef);
@@ -168,8 +168,8 @@ export function serverPodLabels(lc: LinkerdContext, v: DestinationView, from: En
   for (const e of from) {
     const rate = v.rateLimit && e === v.rateLimit.policy && !v.accessPolicies.includes(e);
     const feature: Feature = v.accessPolicies.includes(e) ? "access" : rate ? "rateLimit" : "mtls";
-    lc.report(e, rate ? v.rateLimit!.pointer : "/spec/destination", feature, "error", "adapter/unsupported-value",
-      `the pods of ${v.namespace}/${v.service} are selected by an empty selector, so a Linkerd Server (podSelector) would cover every pod of namespace ${v.namespace} and change the inbound policy of all of them; give the MeshService a selector with the service's pod labels`);
+    lc.report(e, rate ? v.rateLimit!.pointer : "/spec/destination", { feature: feature, kind: "unsupported-value", what: "empty-selector", severity: "error",
+      message: `the pods of ${v.namespace}/${v.service} are selected by an empty selector, so a Linkerd Server (podSelector) would cover every pod of namespace ${v.namespace} and change the inbound policy of all of them; give the MeshService a selector with the service's pod labels` });
   }
   return undefined;
 }
@@ -228,8 +228,8 @@ function checkSharedServers(lc: LinkerdContext, v: DestinationView, needs: Map<n
       if (!t || (!n.rateLimit && !t.rateLimit && n.access === t.access && ownAccess(n) === ownAccess(t))) continue;
       const why = (x: ServerNeed) => [x.access && ownAccess(x) ? "access" : "", x.mtls && !ownAccess(x) ? `its mTLS mode${x.access ? " with the namespace- and mesh-wide access rules only" : ""}` : "", x.rateLimit ? "a rate limit" : ""].filter(Boolean).join(" and ");
       const first = n.from.values().next().value!;
-      lc.report(first, "/spec/destination", n.access ? "access" : n.rateLimit ? "rateLimit" : "mtls", "error", "adapter/unsupported-value",
-        `${v.namespace}/${o.facts.name} ${o.relation === "overlap" ? `may select some of the same pods as ${v.namespace}/${v.service} (selectors ${canonicalJson(o.facts.selector)} and ${canonicalJson(v.facts.selector)}: a pod carrying the labels of both; unimesh cannot see pod labels)` : `selects some of the same pods as ${v.namespace}/${v.service} (selector ${canonicalJson(o.facts.selector)})`}, and both need a Server on pod port ${tp} (${v.service} for ${why(n)}, ${o.facts.name} for ${why(t)}); ${how}, so the other Server and what hangs off it would be ignored on the shared pods; give the services selectors that cannot pick the same pod, or the same AccessPolicies and no rate limit`);
+      lc.report(first, "/spec/destination", { feature: n.access ? "access" : n.rateLimit ? "rateLimit" : "mtls", kind: "unsupported-value", what: "shared-pods", severity: "error",
+        message: `${v.namespace}/${o.facts.name} ${o.relation === "overlap" ? `may select some of the same pods as ${v.namespace}/${v.service} (selectors ${canonicalJson(o.facts.selector)} and ${canonicalJson(v.facts.selector)}: a pod carrying the labels of both; unimesh cannot see pod labels)` : `selects some of the same pods as ${v.namespace}/${v.service} (selector ${canonicalJson(o.facts.selector)})`}, and both need a Server on pod port ${tp} (${v.service} for ${why(n)}, ${o.facts.name} for ${why(t)}); ${how}, so the other Server and what hangs off it would be ignored on the shared pods; give the services selectors that cannot pick the same pod, or the same AccessPolicies and no rate limit` });
     }
   }
 }

@@ -39,12 +39,12 @@ export function outbound(lc: LinkerdContext, v: DestinationView, routes: Effecti
       for (const p of ports) wanted.add(p.port);
       if (!v.portsDeclared) {
         // Not silent: the route reaches only the ports other policies name; the service may have more.
-        lc.report(r.policy, "/spec/destination", "match", "warning", "adapter/unsupported-value",
-          `this policy applies to every port of ${v.namespace}/${v.service}, and Linkerd attaches routes to one Service port each (parentRefs[].port); its ports are not declared, so its routes go only to the port${ports.length > 1 ? "s" : ""} other policies name (${ports.map((p) => p.port).join(", ")}) and any other port keeps Linkerd's defaults: declare the ports in a MeshService, or set destination.port`);
+        lc.report(r.policy, "/spec/destination", { feature: "match", kind: "unsupported-value", what: "undeclared-ports", severity: "warning",
+          message: `this policy applies to every port of ${v.namespace}/${v.service}, and Linkerd attaches routes to one Service port each (parentRefs[].port); its ports are not declared, so its routes go only to the port${ports.length > 1 ? "s" : ""} other policies name (${ports.map((p) => p.port).join(", ")}) and any other port keeps Linkerd's defaults: declare the ports in a MeshService, or set destination.port` });
       }
     } else {
-      lc.report(r.policy, "/spec/destination", "match", "error", "adapter/unsupported-value",
-        `Linkerd attaches routes to a port of the Service (parentRefs[].port; backendRefs need a port), and no port of ${v.namespace}/${v.service} is known: set destination.port or declare the ports in a MeshService`);
+      lc.report(r.policy, "/spec/destination", { feature: "match", kind: "unsupported-value", what: "no-port", severity: "error",
+        message: `Linkerd attaches routes to a port of the Service (parentRefs[].port; backendRefs need a port), and no port of ${v.namespace}/${v.service} is known: set destination.port or declare the ports in a MeshService` });
     }
   }
   // The match of each route, converted (and its problems reported) once for all ports: specs[i] is routes[i]'s.
@@ -57,8 +57,8 @@ export function outbound(lc: LinkerdContext, v: DestinationView, routes: Effecti
     if (protocol === "tcp") {
       for (const r of routes) {
         if (r.port && r.port !== port) continue;
-        lc.report(r.policy, r.pointer, "match", "error", "adapter/unsupported-value",
-          `port ${port} of ${v.namespace}/${v.service} is declared tcp: Linkerd proxies it as opaque TCP, where HTTP routes do not apply`);
+        lc.report(r.policy, r.pointer, { feature: "match", kind: "unsupported-value", what: "tcp-port", severity: "error",
+          message: `port ${port} of ${v.namespace}/${v.service} is declared tcp: Linkerd proxies it as opaque TCP, where HTTP routes do not apply` });
       }
       continue;
     }
@@ -83,7 +83,7 @@ function buildRules(lc: LinkerdContext, v: DestinationView, routes: EffectiveRou
     let match: HTTPRouteMatch | GRPCRouteMatch | undefined;
     if (grpc) {
       const m = toGrpcRouteMatch(spec, r.match?.pointer ?? r.pointer);
-      for (const p of m.problems) lc.report(r.policy, p.pointer, "match", "error", "adapter/unsupported-value", p.message);
+      for (const p of m.problems) lc.report(r.policy, p.pointer, { feature: "match", kind: "unsupported-value", what: "grpc", severity: "error", message: p.message });
       match = m.match;
     } else match = toHttpRouteMatch(spec);
     const filters: RouteFilter[] = headerFilters(lc, r, grpc || !lc.facts.legacy);
@@ -95,7 +95,7 @@ function buildRules(lc: LinkerdContext, v: DestinationView, routes: EffectiveRou
     } else if (r.action.kind === "redirect") {
       trivial = false;
       if (grpc) {
-        lc.report(r.policy, r.action.pointer, "redirect", "error", "adapter/unsupported-value", `a GRPCRoute cannot redirect (port ${port} is declared grpc)`);
+        lc.report(r.policy, r.action.pointer, { feature: "redirect", kind: "unsupported-value", what: "grpc", severity: "error", message: `a GRPCRoute cannot redirect (port ${port} is declared grpc)` });
       } else {
         const f = redirectFilter(lc, r, r.action.redirect, r.action.pointer);
         if (f) filters.push(f);

@@ -69,8 +69,8 @@ function translateDestination(lc: LinkerdContext, v: DestinationView): void {
   }
   if (v.outlierDetection) {
     if (profile) {
-      lc.report(v.outlierDetection.policy, v.outlierDetection.pointer, "outlierDetection", "error", "adapter/conflict",
-        `Linkerd ${lc.version} needs a ServiceProfile for the retries of ${v.namespace}/${v.service}, and with a ServiceProfile the proxy balances without failure accrual, so this outlier detection would be ignored; target Linkerd 2.16+, or remove the retries`);
+      lc.report(v.outlierDetection.policy, v.outlierDetection.pointer, { feature: "outlierDetection", kind: "conflict", severity: "error",
+        message: `Linkerd ${lc.version} needs a ServiceProfile for the retries of ${v.namespace}/${v.service}, and with a ServiceProfile the proxy balances without failure accrual, so this outlier detection would be ignored; target Linkerd 2.16+, or remove the retries` });
     } else {
       const patch = outlierDetectionPatch(lc, v);
       if (patch) lc.emit(patch);

@@ -7,12 +7,13 @@
  */
 import type { TranslateContext } from "../../api/adapter.js";
 import type { Model } from "../../api/model.js";
+import { adapterCode } from "../../api/diagnostics.js";
 
 /** Reports each RequestAuthentication (`/spec`: all of it) and each end-user condition of an access rule as an error. */
 export function refuseRequestAuthentication(model: Model, ctx: TranslateContext, mesh: string, why: string): void {
   for (const e of model.requestAuthentications) {
     ctx.report(e, "/spec", {
-      code: "adapter/unsupported-feature", severity: "error", feature: "requestAuthentication",
+      code: adapterCode("unsupported-feature", "requestAuthentication"), severity: "error", feature: "requestAuthentication",
       message: `RequestAuthentication: ${mesh} cannot validate end-user tokens (JWT): ${why}; use --mesh istio or the built-in proxy, or validate tokens in the application (or at an ingress gateway) and drop this policy`,
     });
   }
@@ -22,7 +23,7 @@ export function refuseRequestAuthentication(model: Model, ctx: TranslateContext,
         for (const field of ["requestPrincipals", "notRequestPrincipals", "claims", "notClaims"] as const) {
           if (r[field] === undefined) continue;
           ctx.report(p, `/spec/${action}/${i}/${field}`, {
-            code: "adapter/unsupported-feature", severity: "error", feature: "requestAuthentication",
+            code: adapterCode("unsupported-feature", "requestAuthentication", field), severity: "error", feature: "requestAuthentication",
             message: `${field}: ${mesh} has no end-user (JWT) identity to match (${why}); translated without it, this ${action} rule would ${action === "allow" ? (field.startsWith("not") ? "still admit the excluded users" : "admit requests without a token") : (field.startsWith("not") ? "deny requests that carry a valid token" : "deny requests that carry no such token")}, so it is not translated; use --mesh istio or the built-in proxy`,
           });
         }

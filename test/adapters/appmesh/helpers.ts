@@ -2,6 +2,7 @@
 import { expect } from "vitest";
 import { appmesh, formatDiagnostic, loadModel, translate, type Diagnostic, type KubeObject, type TranslateResult } from "../../../src/index.js";
 import { validateAll } from "../../support/crd-validator.js";
+import { isCodeIn } from "../../../src/api/diagnostics.js";
 
 /** Document header of every test document. */
 export const H = "apiVersion: unimesh.io/v1alpha1\n";
@@ -48,14 +49,14 @@ export function ok(text: string, o: RunOptions = {}): KubeObject[] {
 }
 
 /** The Mesh-wide warning that DROP_ALL (chosen because of AccessPolicies) blocks egress outside the mesh. */
-export const isDropAllNotice = (d: Diagnostic) => d.code === "adapter/note" && !d.policy && d.message.includes("egressFilter DROP_ALL");
+export const isDropAllNotice = (d: Diagnostic) => isCodeIn(d.code, "adapter/note") && !d.policy && d.message.includes("egressFilter DROP_ALL");
 
 /**
  * Adapter diagnostics of one severity, without the always-present deprecation notice and the DROP_ALL
  * egress warning every model with an AccessPolicy gets (tested on its own).
  */
 export function diags(r: TranslateResult, severity?: Diagnostic["severity"]): Diagnostic[] {
-  return r.diagnostics.filter((d) => d.code !== "adapter/deprecated-mesh" && !isDropAllNotice(d) && (!severity || d.severity === severity));
+  return r.diagnostics.filter((d) => !isCodeIn(d.code, "adapter/deprecated-mesh") && !isDropAllNotice(d) && (!severity || d.severity === severity));
 }
 
 export const errors = (r: TranslateResult) => diags(r, "error");

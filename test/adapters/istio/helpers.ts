@@ -2,6 +2,7 @@
 import { expect } from "vitest";
 import { type Diagnostic, type KubeObject, type TranslateResult, istio, loadModel, translate } from "../../../src/index.js";
 import { validateAll } from "../../support/crd-validator.js";
+import { codeFamily } from "../../../src/api/diagnostics.js";
 
 /** Loads unimesh YAML (must be valid) and translates it for Istio. */
 export function run(yaml: string, opts: { version?: string; trustDomain?: string; settings?: Record<string, string>; modelErrors?: boolean } = {}): TranslateResult {
@@ -29,12 +30,12 @@ export function find(objs: KubeObject[], kind: string, name: string, namespace?:
 
 /** Error diagnostics, as `pointer code` strings. */
 export function errors(r: TranslateResult): string[] {
-  return r.diagnostics.filter((d: Diagnostic) => d.severity === "error").map((d) => `${d.pointer} ${d.code}`);
+  return r.diagnostics.filter((d: Diagnostic) => d.severity === "error").map((d) => `${d.pointer} ${codeFamily(d.code)}`);
 }
 
 /** Warning diagnostics, as `pointer code` strings. */
 export function warnings(r: TranslateResult): string[] {
-  return r.diagnostics.filter((d: Diagnostic) => d.severity === "warning").map((d) => `${d.pointer} ${d.code}`);
+  return r.diagnostics.filter((d: Diagnostic) => d.severity === "warning").map((d) => `${d.pointer} ${codeFamily(d.code)}`);
 }
 
 /** A YAML document header. */

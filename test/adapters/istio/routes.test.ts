@@ -4,6 +4,7 @@
 import { describe, expect, test } from "vitest";
 import { istio } from "../../../src/index.js";
 import { errors, find, H, ok, run } from "./helpers.js";
+import { codeFamily } from "../../../src/api/diagnostics.js";
 
 const tp = (spec: string, name = "p", ns = "shop") => `${H}kind: TrafficPolicy\nmetadata: {name: ${name}, namespace: ${ns}}\nspec:\n${spec}\n`;
 
@@ -153,7 +154,7 @@ describe("istio routes", () => {
     test("Route.name: HTTPRoute.name on http routes; tcp routes have no name field: info", () => {
       const r = run(db + tp("  destination: {service: db, port: 5432}\n  routes:\n    - name: primary\n      split: [{subset: {v: a}}]"));
       expect(r.ok).toBe(true);
-      expect(r.diagnostics.map((d) => `${d.severity} ${d.pointer} ${d.code}`)).toEqual(["info /spec/routes/0/name adapter/unsupported-value"]);
+      expect(r.diagnostics.map((d) => `${d.severity} ${d.pointer} ${codeFamily(d.code)}`)).toEqual(["info /spec/routes/0/name adapter/unsupported-value"]);
       const named = ok(db + tp("  destination: {service: db, port: 8080}\n  routes:\n    - name: primary\n      timeout: 1s"));
       expect(find(named, "VirtualService", "db").spec.http.map((h: any) => h.name)).toEqual(["p.primary", "unimesh-default"]);
     });
@@ -168,7 +169,7 @@ describe("istio routes", () => {
       expect(errors(run(db + tp(`  destination: {service: db, port: 5432}\n${split}`)))).toEqual(["/spec/routes/0/split/1/headers adapter/unsupported-value"]);
       const r = run(db + tp(`  destination: {service: db}\n${split}`));
       expect(r.ok).toBe(true);
-      expect(r.diagnostics.map((d) => `${d.severity} ${d.pointer} ${d.code}`)).toEqual(["warning /spec/routes/0 adapter/unsupported-value"]);
+      expect(r.diagnostics.map((d) => `${d.severity} ${d.pointer} ${codeFamily(d.code)}`)).toEqual(["warning /spec/routes/0 adapter/unsupported-value"]);
       const vs = find(r.resources, "VirtualService", "db").spec;
       expect(vs.tcp).toBeUndefined();
       expect(vs.http[0].route[1].headers).toEqual({ request: { set: { "x-b": "1" } } });

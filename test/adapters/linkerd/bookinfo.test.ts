@@ -9,11 +9,12 @@ import { join } from "node:path";
 import { type Diagnostic, linkerd, loadModel, translate } from "../../../src/index.js";
 import { validateAll } from "../../support/crd-validator.js";
 import { crdSet, expectPatchesMinimal, find, names } from "./helpers.js";
+import { codeFamily } from "../../../src/api/diagnostics.js";
 
 const DIR = join(import.meta.dirname, "../../../examples/bookinfo");
 const files = readdirSync(DIR).filter((f) => f.endsWith(".yaml")).sort();
 const inputs = (only?: string[]) => files.filter((f) => !only || only.includes(f)).map((f) => ({ file: `examples/bookinfo/${f}`, text: readFileSync(join(DIR, f), "utf8") }));
-const short = (d: Diagnostic) => `${d.file!.replace("examples/bookinfo/", "")}:${d.line} ${d.pointer} ${d.severity} ${d.code} ${d.policy}`;
+const short = (d: Diagnostic) => `${d.file!.replace("examples/bookinfo/", "")}:${d.line} ${d.pointer} ${d.severity} ${codeFamily(d.code)} ${d.policy}`;
 
 /** Diagnostics every profile has: the security part, identical on both (notes and the probe warnings). */
 const SECURITY = [

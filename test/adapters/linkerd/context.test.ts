@@ -8,6 +8,7 @@ import type { TranslateContext } from "../../../src/api/adapter.js";
 import type { Entry } from "../../../src/api/model.js";
 import { Model } from "../../../src/api/model.js";
 import { createContext } from "../../../src/adapters/linkerd/context.js";
+import { adapterCode, codeFamily, isCodeIn } from "../../../src/api/diagnostics.js";
 
 function context(): { ctx: TranslateContext; seen: string[] } {
   const seen: string[] = [];
@@ -29,20 +30,20 @@ describe("linkerd report", () => {
     const lc = createContext(new Model([]), ctx);
     const a = entry("TrafficPolicy/ns/a");
     const b = entry("TrafficPolicy/ns/b");
-    lc.report(a, "/spec", "match", "info", "adapter/note", "m1");
-    lc.report(a, "/spec", "match", "info", "adapter/note", "m1");
-    lc.report(a, "/spec", "match", "info", "adapter/note", "m2");
-    lc.report(a, "/spec", "match", "error", "adapter/conflict", "m1");
-    lc.report(a, "/spec/routes/0", "match", "info", "adapter/note", "m1");
-    lc.report(b, "/spec", "match", "info", "adapter/note", "m1");
+    lc.report(a, "/spec", { feature: "match", kind: "note", severity: "info", message: "m1" });
+    lc.report(a, "/spec", { feature: "match", kind: "note", severity: "info", message: "m1" });
+    lc.report(a, "/spec", { feature: "match", kind: "note", severity: "info", message: "m2" });
+    lc.report(a, "/spec", { feature: "match", kind: "conflict", severity: "error", message: "m1" });
+    lc.report(a, "/spec/routes/0", { feature: "match", kind: "note", severity: "info", message: "m1" });
+    lc.report(b, "/spec", { feature: "match", kind: "note", severity: "info", message: "m1" });
     // Another object with the same id is the same policy.
-    lc.report(entry("TrafficPolicy/ns/a"), "/spec", "match", "info", "adapter/note", "m2");
+    lc.report(entry("TrafficPolicy/ns/a"), "/spec", { feature: "match", kind: "note", severity: "info", message: "m2" });
     expect(seen).toEqual([
-      "TrafficPolicy/ns/a /spec adapter/note m1",
-      "TrafficPolicy/ns/a /spec adapter/note m2",
-      "TrafficPolicy/ns/a /spec adapter/conflict m1",
-      "TrafficPolicy/ns/a /spec/routes/0 adapter/note m1",
-      "TrafficPolicy/ns/b /spec adapter/note m1",
+      "TrafficPolicy/ns/a /spec adapter/note/match m1",
+      "TrafficPolicy/ns/a /spec adapter/note/match m2",
+      "TrafficPolicy/ns/a /spec adapter/conflict/match m1",
+      "TrafficPolicy/ns/a /spec/routes/0 adapter/note/match m1",
+      "TrafficPolicy/ns/b /spec adapter/note/match m1",
     ]);
   });
 
@@ -52,14 +53,33 @@ describe("linkerd report", () => {
     const a = entry("AccessPolicy/ns/a");
     for (let round = 0; round < 3; round++) {
       for (let i = 0; i < 100; i++) {
-        lc.report(a, `/spec/allow/${i}`, "access", "error", "adapter/unsupported-value", `rule ${i}`);
-        lc.report(a, "/spec", "access", "error", "adapter/unsupported-value", `rule ${i}`);
+        lc.report(a, `/spec/allow/${i}`, { feature: "access", kind: "unsupported-value", severity: "error", message: `rule ${i}` });
+        lc.report(a, "/spec", { feature: "access", kind: "unsupported-value", severity: "error", message: `rule ${i}` });
         // Pointer and message split differently: a different report.
-        lc.report(a, `/spec/allow/${i}`, "access", "error", "adapter/unsupported-value", "x");
-        lc.report(a, `/spec/allow/${i}x`, "access", "error", "adapter/unsupported-value", "");
+        lc.report(a, `/spec/allow/${i}`, { feature: "access", kind: "unsupported-value", severity: "error", message: "x" });
+        lc.report(a, `/spec/allow/${i}x`, { feature: "access", kind: "unsupported-value", severity: "error", message: "" });
       }
     }
     expect(seen.length).toBe(400);
     expect(new Set(seen).size).toBe(400);
+  });
+
+  test("the code is adapter/<kind>/<feature>[.<what>]; its family is its first two segments", () => {
+    const { ctx, seen } = context();
+    const lc = createContext(new Model([]), ctx);
+    const a = entry("TrafficPolicy/ns/a");
+    lc.report(a, "/spec/retries/backoff", { feature: "retries", kind: "unsupported-value", what: "backoff", severity: "error", message: "no backoff" });
+    lc.report(a, "/spec/faultInjection", { feature: "faultInjection", kind: "unsupported-feature", severity: "error", message: "no faults" });
+    expect(seen).toEqual([
+      "TrafficPolicy/ns/a /spec/retries/backoff adapter/unsupported-value/retries.backoff no backoff",
+      "TrafficPolicy/ns/a /spec/faultInjection adapter/unsupported-feature/faultInjection no faults",
+    ]);
+    expect(adapterCode("conflict", undefined, "selector")).toBe("adapter/conflict/selector");
+    expect(codeFamily("adapter/unsupported-value/retries.backoff")).toBe("adapter/unsupported-value");
+    expect(codeFamily("adapter/deprecated-mesh")).toBe("adapter/deprecated-mesh");
+    expect(isCodeIn("adapter/unsupported-value/retries.backoff", "adapter/unsupported-value")).toBe(true);
+    expect(isCodeIn("adapter/unsupported-value/retries.backoff", "adapter/unsupported-value/retries")).toBe(true);
+    expect(isCodeIn("adapter/unsupported-value/retriesx", "adapter/unsupported-value/retries")).toBe(false);
+    expect(isCodeIn("adapter/unsupported-feature/retries", "adapter/unsupported-value")).toBe(false);
   });
 });

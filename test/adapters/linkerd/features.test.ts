@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from "vitest";
 import { FEATURES, linkerd, resolveVersion } from "../../../src/index.js";
-import { H, ap, diags, errors, find, ms, ok, run, tp } from "./helpers.js";
+import { H, ap, codes, find, ms, ok, run, tp } from "./helpers.js";
 
 describe("linkerd: unsupported features are one error each, with policy, field and version", () => {
   const cases: [string, string, string, string][] = [
@@ -22,7 +22,7 @@ describe("linkerd: unsupported features are one error each, with policy, field a
       const r = run(tp(`  destination: {service: api, port: 8080}\n${spec}`), { version });
       const errs = r.diagnostics.filter((d) => d.severity === "error");
       expect(errs.map((d) => [d.pointer, d.code, d.feature, d.policy, d.adapter])).toEqual([
-        [pointer, "adapter/unsupported-feature", feature, "TrafficPolicy/shop/p", `linkerd@${version}`],
+        [pointer, `adapter/unsupported-feature/${feature}`, feature, "TrafficPolicy/shop/p", `linkerd@${version}`],
       ]);
       expect(errs[0].message).toContain(text);
       expect(errs[0].message).toContain(`Linkerd ${version}`);
@@ -32,12 +32,12 @@ describe("linkerd: unsupported features are one error each, with policy, field a
 
   test("a setting shared by several routes is reported once, at the field that sets it", () => {
     const r = run(tp("  destination: {service: api, port: 8080}\n  mirror: {service: audit}\n  routes:\n    - match: {method: GET}\n    - match: {method: POST}"));
-    expect(errors(r)).toEqual(["/spec/mirror adapter/unsupported-feature"]);
+    expect(codes(r)).toEqual(["/spec/mirror adapter/unsupported-feature/mirror"]);
   });
 
   test("mTLS disabled (namespace or port) is an error", () => {
     const r = run(`${H}kind: MTLSPolicy\nmetadata: {name: m, namespace: shop}\nspec: {mode: permissive, destination: {service: web}, ports: {"80": disabled}}\n---\n` + ms("web", "  ports: [{port: 80, targetPort: 8080}, {port: 81}]"));
-    expect(errors(r)).toEqual(["/spec/ports/80 adapter/unsupported-value"]);
+    expect(codes(r)).toEqual(["/spec/ports/80 adapter/unsupported-value/mtls.disabled"]);
   });
 });
 
@@ -70,21 +70,21 @@ describe("linkerd failure accrual: a minimal Service patch", () => {
     expect(a["balancer.linkerd.io/failure-accrual-consecutive-max-failures"]).toBe("3");
     expect(a["balancer.linkerd.io/failure-accrual-consecutive-min-penalty"]).toBe("600s");
     expect(a["balancer.linkerd.io/failure-accrual-consecutive-max-penalty"]).toBe("600s");
-    expect(diags(r, "info")).toEqual(["/spec/outlierDetection/consecutiveGatewayErrors adapter/note", "/spec/outlierDetection/interval adapter/note"]);
+    expect(codes(r, "info")).toEqual(["/spec/outlierDetection/consecutiveGatewayErrors adapter/note/outlierDetection.consecutiveGatewayErrors", "/spec/outlierDetection/interval adapter/note/outlierDetection.interval"]);
   });
 
   test("no ejection cap: the default 10% is an error unless the approximation unbounded-ejection is allowed", () => {
     const yaml = tp("  destination: {service: reviews, port: 9080}\n  outlierDetection: {consecutive5xxErrors: 7}");
-    expect(errors(run(yaml))).toEqual(["/spec/outlierDetection adapter/unsupported-value"]);
+    expect(codes(run(yaml))).toEqual(["/spec/outlierDetection adapter/unsupported-value/outlierDetection.maxEjectionPercent"]);
     const r = run(yaml, { approximations: ["unbounded-ejection"] });
     expect(r.ok).toBe(true);
-    expect(diags(r, "warning")).toEqual(["/spec/outlierDetection adapter/approximation"]);
+    expect(codes(r, "warning")).toEqual(["/spec/outlierDetection adapter/approximation/outlierDetection.maxEjectionPercent"]);
     expect(ok(yaml, { approximations: ["unbounded-ejection"], version: "2.14" }).map((o) => o.kind)).toEqual(["Service"]);
   });
 
   test("gateway errors counted alone cannot be expressed", () => {
-    expect(errors(run(tp("  destination: {service: reviews, port: 9080}\n  outlierDetection: {consecutive5xxErrors: 0, consecutiveGatewayErrors: 2, maxEjectionPercent: 100}"))))
-      .toEqual(["/spec/outlierDetection/consecutiveGatewayErrors adapter/unsupported-value"]);
+    expect(codes(run(tp("  destination: {service: reviews, port: 9080}\n  outlierDetection: {consecutive5xxErrors: 0, consecutiveGatewayErrors: 2, maxEjectionPercent: 100}"))))
+      .toEqual(["/spec/outlierDetection/consecutiveGatewayErrors adapter/unsupported-value/outlierDetection.consecutiveGatewayErrors"]);
   });
 });
 

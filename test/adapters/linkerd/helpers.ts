@@ -3,6 +3,7 @@ import { expect } from "vitest";
 import { type Diagnostic, type KubeObject, type TranslateResult, linkerd, loadModel, translate } from "../../../src/index.js";
 import { validateAll } from "../../support/crd-validator.js";
 import { PATCH_ANNOTATION } from "../../../src/adapters/linkerd/index.js";
+import { codeFamily } from "../../../src/api/diagnostics.js";
 
 export interface RunOptions {
   version?: string;
@@ -65,13 +66,18 @@ export function names(objs: KubeObject[]): string[] {
   return objs.map((o) => `${o.kind}/${o.metadata.name}`);
 }
 
-/** Diagnostics of a severity, as `pointer code` strings. */
+/** Diagnostics of a severity, as `pointer code-family` strings (`adapter/unsupported-value`, whatever the value). */
 export function diags(r: TranslateResult, severity: Diagnostic["severity"]): string[] {
-  return r.diagnostics.filter((d) => d.severity === severity).map((d) => `${d.pointer} ${d.code}`);
+  return r.diagnostics.filter((d) => d.severity === severity).map((d) => `${d.pointer} ${codeFamily(d.code)}`);
 }
 
-/** Error diagnostics, as `pointer code` strings. */
+/** Error diagnostics, as `pointer code-family` strings. */
 export const errors = (r: TranslateResult): string[] => diags(r, "error");
+
+/** Diagnostics of a severity, as `pointer code` strings with the specific code (`adapter/unsupported-value/retries.backoff`). */
+export function codes(r: TranslateResult, severity: Diagnostic["severity"] = "error"): string[] {
+  return r.diagnostics.filter((d) => d.severity === severity).map((d) => `${d.pointer} ${d.code}`);
+}
 
 /** A YAML document header. */
 export const H = "apiVersion: unimesh.io/v1alpha1\n";

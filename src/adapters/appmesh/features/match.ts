@@ -82,8 +82,8 @@ export function httpMatch(tx: Tx, r: EffectiveRoute, port: number | undefined): 
       const sm = m.queryParams[name];
       if (sm.exact === undefined) {
         const kind = sm.prefix !== undefined ? "prefix" : "regex";
-        tx.unsupportedValue(r.policy, `${base}/queryParams/${esc(name)}/${kind}`, "match",
-          `queryParams.${name}.${kind}: ${tx.mesh} matches query parameters only exactly (HTTPQueryParameters.match has only exact); use exact values, or match on the path or a header instead`);
+        tx.report(r.policy, `${base}/queryParams/${esc(name)}/${kind}`, { feature: "match", kind: "unsupported-value", what: "query-not-exact", severity: "error",
+          message: `queryParams.${name}.${kind}: ${tx.mesh} matches query parameters only exactly (HTTPQueryParameters.match has only exact); use exact values, or match on the path or a header instead` });
         ok = false;
         continue;
       }
@@ -123,19 +123,19 @@ export function grpcMatch(tx: Tx, r: EffectiveRoute, port: number | undefined): 
       if (prefix[1]) serviceName = prefix[1];
     } else {
       const kind = p.exact !== undefined ? "exact" : p.prefix !== undefined ? "prefix" : p.segmentPrefix !== undefined ? "segmentPrefix" : "regex";
-      tx.unsupportedValue(r.policy, `${base}/path/${kind}`, "match",
-        `path.${kind}: ${tx.mesh} gRPC routes match a service and method name (grpcRoute.match.serviceName/methodName), not an arbitrary path; use path.exact /<package.Service>/<Method> (method name at most ${MAX_NAME} characters) or path.prefix /<package.Service>/`);
+      tx.report(r.policy, `${base}/path/${kind}`, { feature: "match", kind: "unsupported-value", what: "grpc-path", severity: "error",
+        message: `path.${kind}: ${tx.mesh} gRPC routes match a service and method name (grpcRoute.match.serviceName/methodName), not an arbitrary path; use path.exact /<package.Service>/<Method> (method name at most ${MAX_NAME} characters) or path.prefix /<package.Service>/` });
       ok = false;
     }
   }
   if (m.method && m.method !== "POST") {
-    tx.unsupportedValue(r.policy, `${base}/method`, "match",
-      `method: every gRPC call is a POST, so a ${m.method} route never matches and ${tx.mesh} grpcRoute has no method field; remove the method (or use POST)`);
+    tx.report(r.policy, `${base}/method`, { feature: "match", kind: "unsupported-value", what: "method", severity: "error",
+      message: `method: every gRPC call is a POST, so a ${m.method} route never matches and ${tx.mesh} grpcRoute has no method field; remove the method (or use POST)` });
     ok = false;
   }
   if (m.queryParams) {
-    tx.unsupportedValue(r.policy, `${base}/queryParams`, "match",
-      `queryParams: ${tx.mesh} gRPC routes cannot match query parameters (grpcRoute.match has serviceName, methodName and metadata); match on metadata (headers) instead`);
+    tx.report(r.policy, `${base}/queryParams`, { feature: "match", kind: "unsupported-value", what: "queryParams", severity: "error",
+      message: `queryParams: ${tx.mesh} gRPC routes cannot match query parameters (grpcRoute.match has serviceName, methodName and metadata); match on metadata (headers) instead` });
     ok = false;
   }
   const metadata = routeHeaders(tx, r, m.headers, base, "headers");
@@ -153,8 +153,8 @@ export function checkTcpMatch(tx: Tx, r: EffectiveRoute): boolean {
   if (!r.match) return true;
   const m = r.match.value;
   if (!m.path && !m.method && !m.headers && !m.queryParams) return true;
-  tx.unsupportedValue(r.policy, r.match.pointer, "match",
-    `match: the destination port speaks tcp, and ${tx.mesh} tcpRoute.match has only a port; remove the HTTP conditions, or declare the port's protocol (http, http2, grpc) in the MeshService`);
+  tx.report(r.policy, r.match.pointer, { feature: "match", kind: "unsupported-value", what: "tcp-port", severity: "error",
+    message: `match: the destination port speaks tcp, and ${tx.mesh} tcpRoute.match has only a port; remove the HTTP conditions, or declare the port's protocol (http, http2, grpc) in the MeshService` });
   return false;
 }
 
@@ -173,7 +173,7 @@ function routeHeaders(tx: Tx, r: EffectiveRoute, headers: Record<string, HeaderM
     const h = headers[raw];
     const name = raw.toLowerCase();
     if (name.length > MAX_NAME) {
-      tx.unsupportedValue(r.policy, headerPointer(base, raw), "match", `${field}.${raw}: ${tx.mesh} header names are at most ${MAX_NAME} characters (HTTPRouteHeader.name); match on a shorter header`);
+      tx.report(r.policy, headerPointer(base, raw), { feature: "match", kind: "unsupported-value", what: "header", severity: "error", message: `${field}.${raw}: ${tx.mesh} header names are at most ${MAX_NAME} characters (HTTPRouteHeader.name); match on a shorter header` });
       ok = false;
       continue;
     }
@@ -188,7 +188,7 @@ function routeHeaders(tx: Tx, r: EffectiveRoute, headers: Record<string, HeaderM
       continue;
     }
     if (value === "") {
-      tx.unsupportedValue(r.policy, `${headerPointer(base, raw)}/exact`, "match", `${field}.${raw}.exact: ${tx.mesh} cannot match an empty header value (HeaderMatchMethod.exact needs 1-255 characters); match on presence or a regex instead`);
+      tx.report(r.policy, `${headerPointer(base, raw)}/exact`, { feature: "match", kind: "unsupported-value", what: "exact", severity: "error", message: `${field}.${raw}.exact: ${tx.mesh} cannot match an empty header value (HeaderMatchMethod.exact needs 1-255 characters); match on presence or a regex instead` });
       ok = false;
       continue;
     }
@@ -207,11 +207,11 @@ function headerPointer(base: string, raw: string): string {
 }
 
 function tooLong(tx: Tx, r: EffectiveRoute, ptr: string, field: string, max: number): false {
-  tx.unsupportedValue(r.policy, ptr, "match", `${field}: ${tx.mesh} accepts at most ${max} characters here; shorten it (for example with a prefix or regex match)`);
+  tx.report(r.policy, ptr, { feature: "match", kind: "unsupported-value", what: "too-long", severity: "error", message: `${field}: ${tx.mesh} accepts at most ${max} characters here; shorten it (for example with a prefix or regex match)` });
   return false;
 }
 
 function tooMany(tx: Tx, r: EffectiveRoute, ptr: string, field: string, upstream: string): false {
-  tx.unsupportedValue(r.policy, ptr, "match", `${field}: ${tx.mesh} matches at most ${MAX_ITEMS} of them per route (${upstream}, maxItems ${MAX_ITEMS}); split the route or match on fewer`);
+  tx.report(r.policy, ptr, { feature: "match", kind: "unsupported-value", what: "too-many", severity: "error", message: `${field}: ${tx.mesh} matches at most ${MAX_ITEMS} of them per route (${upstream}, maxItems ${MAX_ITEMS}); split the route or match on fewer` });
   return false;
 }

@@ -35,8 +35,8 @@ export function outlierDetection(tx: Tx, v: DestinationView, od: DestinationView
   const s = od.value;
   let ok = true;
   if (s.consecutiveGatewayErrors) {
-    tx.unsupportedValue(od.policy, `${od.pointer}/consecutiveGatewayErrors`, "outlierDetection",
-      `consecutiveGatewayErrors: ${tx.mesh} ejects hosts only after consecutive server errors of any kind (listeners[].outlierDetection.maxServerErrors counts every 5xx); use consecutive5xxErrors, or use --mesh istio`);
+    tx.report(od.policy, `${od.pointer}/consecutiveGatewayErrors`, { feature: "outlierDetection", kind: "unsupported-value", what: "consecutiveGatewayErrors", severity: "error",
+      message: `consecutiveGatewayErrors: ${tx.mesh} ejects hosts only after consecutive server errors of any kind (listeners[].outlierDetection.maxServerErrors counts every 5xx); use consecutive5xxErrors, or use --mesh istio` });
     ok = false;
   }
   const errors = s.consecutive5xxErrors ?? 5;

@@ -39,8 +39,8 @@ export const retriesFeature: FeatureModule = {
 /** A tcp route cannot retry (tcpRoute has no retry policy): false when reported. */
 export function checkTcpRetries(tx: Tx, r: EffectiveRoute): boolean {
   if (!r.retries || r.retries.value.attempts <= 0) return true;
-  tx.unsupportedValue(r.policy, r.retries.pointer, "retries",
-    `retries: the destination port speaks tcp, and ${tx.mesh} tcpRoute has no retry policy; remove retries, or declare the port's protocol (http, http2, grpc) in the MeshService`);
+  tx.report(r.policy, r.retries.pointer, { feature: "retries", kind: "unsupported-value", what: "tcp-port", severity: "error",
+    message: `retries: the destination port speaks tcp, and ${tx.mesh} tcpRoute has no retry policy; remove retries, or declare the port's protocol (http, http2, grpc) in the MeshService` });
   return false;
 }
 
@@ -96,8 +96,8 @@ export function retryPolicy(tx: Tx, r: EffectiveRoute, protocol: Exclude<AmProto
     }
   }
   if (spec.backoff !== undefined && tx.parseMs(spec.backoff) !== ENVOY_DEFAULT_BACKOFF_MS) {
-    tx.unsupportedValue(r.policy, `${at.pointer}/backoff`, "retries",
-      `backoff: ${tx.mesh} has no retry back-off setting (retryPolicy has maxRetries, perRetryTimeout and events only; Envoy's ${ENVOY_DEFAULT_BACKOFF_MS}ms base interval applies); remove backoff for --mesh appmesh, or use --mesh istio`);
+    tx.report(r.policy, `${at.pointer}/backoff`, { feature: "retries", kind: "unsupported-value", what: "backoff", severity: "error",
+      message: `backoff: ${tx.mesh} has no retry back-off setting (retryPolicy has maxRetries, perRetryTimeout and events only; Envoy's ${ENVOY_DEFAULT_BACKOFF_MS}ms base interval applies); remove backoff for --mesh appmesh, or use --mesh istio` });
     ok = false;
   }
   const perTry = spec.perTryTimeout !== undefined
@@ -124,7 +124,7 @@ function events(all: readonly string[], mask: number): string[] {
 
 /** Reports `retryOn[i]` (`c`) as something App Mesh cannot retry on, and why. Returns false (not ok). */
 function bad(tx: Tx, r: EffectiveRoute, i: number, c: string, why: string): false {
-  tx.unsupportedValue(r.policy, `${r.retries!.pointer}/retryOn/${i}`, "retries", `retryOn "${c}": ${tx.mesh} ${why}`);
+  tx.report(r.policy, `${r.retries!.pointer}/retryOn/${i}`, { feature: "retries", kind: "unsupported-value", what: "retryOn", severity: "error", message: `retryOn "${c}": ${tx.mesh} ${why}` });
   return false;
 }
 

@@ -35,7 +35,7 @@ export function splitTargets(tx: Tx, node: ServiceNode, r: EffectiveRoute, actio
   const targets = action.targets;
   let ok = true;
   if (targets.length > MAX_TARGETS) {
-    tx.unsupportedValue(r.policy, action.pointer, "split", `split: ${tx.mesh} routes to at most ${MAX_TARGETS} weighted targets (weightedTargets, maxItems ${MAX_TARGETS}); use fewer subsets`);
+    tx.report(r.policy, action.pointer, { feature: "split", kind: "unsupported-value", what: "too-many-targets", severity: "error", message: `split: ${tx.mesh} routes to at most ${MAX_TARGETS} weighted targets (weightedTargets, maxItems ${MAX_TARGETS}); use fewer subsets` });
     ok = false;
   }
   // Node ports of the targets: App Mesh silently drops a route whose targets listen on different ports.
@@ -44,20 +44,20 @@ export function splitTargets(tx: Tx, node: ServiceNode, r: EffectiveRoute, actio
     const t = targets[j];
     const p = portNumbered(node, t.port ?? port.port);
     if (!p) {
-      tx.unsupportedValue(r.policy, action.pointer.endsWith("/split") ? `${action.pointer}/${j}/port` : action.pointer, "split",
-        `port: ${node.namespace}/${node.name} has no port ${t.port} (ports: ${node.ports.map((x) => x.port).join(", ")}), so ${tx.mesh} has no VirtualNode listener to send to; use a declared port`);
+      tx.report(r.policy, action.pointer.endsWith("/split") ? `${action.pointer}/${j}/port` : action.pointer, { feature: "split", kind: "unsupported-value", what: "unknown-port", severity: "error",
+        message: `port: ${node.namespace}/${node.name} has no port ${t.port} (ports: ${node.ports.map((x) => x.port).join(", ")}), so ${tx.mesh} has no VirtualNode listener to send to; use a declared port` });
       ok = false;
     }
     targetPorts.push(p);
   }
   const distinct = mixedPorts(targetPorts);
   if (distinct) {
-    tx.unsupportedValue(r.policy, action.pointer, "split",
-      `split: the targets listen on different ports (${distinct.join(", ")}); ${tx.mesh} silently does not distribute such a route (aws/aws-app-mesh-examples#93: "nothing in App Mesh APIs or Envoy configuration would alert you"); send one route to one port, or split per port with separate routes`);
+    tx.report(r.policy, action.pointer, { feature: "split", kind: "unsupported-value", what: "mixed-ports", severity: "error",
+      message: `split: the targets listen on different ports (${distinct.join(", ")}); ${tx.mesh} silently does not distribute such a route (aws/aws-app-mesh-examples#93: "nothing in App Mesh APIs or Envoy configuration would alert you"); send one route to one port, or split per port with separate routes` });
     ok = false;
   } else if (targetPorts[0] && targetPorts[0].protocol !== port.protocol) {
-    tx.unsupportedValue(r.policy, action.pointer, "split",
-      `split: the route is on a ${port.protocol} port and its targets on a ${targetPorts[0].protocol} port; ${tx.mesh} needs the VirtualRouter and VirtualNode listener protocols to match (aws/aws-app-mesh-roadmap#82); target a port of the same protocol`);
+    tx.report(r.policy, action.pointer, { feature: "split", kind: "unsupported-value", what: "protocol-mismatch", severity: "error",
+      message: `split: the route is on a ${port.protocol} port and its targets on a ${targetPorts[0].protocol} port; ${tx.mesh} needs the VirtualRouter and VirtualNode listener protocols to match (aws/aws-app-mesh-roadmap#82); target a port of the same protocol` });
     ok = false;
   }
   const targetPort = node.listeners.length > 1;

@@ -6,6 +6,7 @@
 import type { Match } from "../resources.js";
 import { lowerKeys } from "./common.js";
 import type { RouteFeature } from "./types.js";
+import { adapterCode } from "../../../api/diagnostics.js";
 
 export const match: RouteFeature = (r, out, { ctx }) => {
   const m = r.match?.value;
@@ -16,7 +17,7 @@ export const match: RouteFeature = (r, out, { ctx }) => {
       new RegExp(`^(?:${re})$`);
     } catch (e) {
       ctx.report(r.policy, ptr, {
-        code: "adapter/unsupported-value", severity: "error", feature: "match",
+        code: adapterCode("unsupported-value", "match", "regex"), severity: "error", feature: "match",
         message: `the built-in proxy runs regexes as JavaScript regular expressions and cannot compile ${JSON.stringify(re)} (${(e as Error).message}); write it in the common subset of RE2 and JavaScript`,
       });
     }

@@ -11,6 +11,7 @@ import type { Entry, Model } from "../../../api/model.js";
 import type { TranslateContext } from "../../../api/adapter.js";
 import { podOnlyPorts } from "../../shared/pod-only-ports.js";
 import type { DestinationFeature } from "./types.js";
+import { adapterCode } from "../../../api/diagnostics.js";
 
 const WHY = "the built-in proxy has no pod addresses: callers reach an instance only through its service's ports (the outbound listener routes by Host <service>:<port> to the inbound listener of the Service port the instance serves), so nothing it proxies arrives at a port no Service port reaches";
 
@@ -20,7 +21,7 @@ export const podOnly: DestinationFeature = (_out, { ctx, dest }) => {
   if (!podOnly.size) return;
   const refuse = (e: Entry<any>, pointer: string, port: number, what: string) =>
     ctx.report(e, pointer, {
-      code: "adapter/unsupported-value", severity: "error", feature: what === "mTLS mode" ? "mtls" : "access",
+      code: adapterCode("unsupported-value", what === "mTLS mode" ? "mtls" : "access", "pod-only-port"), severity: "error", feature: what === "mTLS mode" ? "mtls" : "access",
       message: `port ${port} of ${dest.namespace}/${dest.service} is podOnly and ${WHY}; this ${what} cannot be enforced locally: run it on a mesh (--mesh istio or linkerd), or leave the pod port out of the policies you run with unimesh up`,
     });
   for (const p of dest.accessPolicies) {
@@ -41,7 +42,7 @@ export function notePodOnlyPorts(model: Model, ctx: TranslateContext): void {
   for (const p of podOnlyPorts(model)) {
     const governed = !!p.mtls || !!model.destination(p.namespace, p.service)?.accessPolicies.length;
     ctx.report(p.entry, p.pointer, {
-      code: "adapter/note", severity: "info",
+      code: adapterCode("note", undefined, "pod-only-port"), severity: "info",
       message: `pod port ${p.port} of ${p.namespace}/${p.service} is not proxied: ${WHY}; the app serves it directly on its machine${governed ? ", so the AccessPolicies and mTLS modes that cover every port of the service apply only to its Service ports here" : ""}`,
     });
   }

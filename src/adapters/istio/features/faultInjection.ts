@@ -23,8 +23,8 @@ export function applyFaultInjection(r: EffectiveRoute, out: HTTPRoute, dc: Desti
   const fi = r.faultInjection;
   if (!fi) return;
   if (r.action.kind !== "split") {
-    dc.ic.report(r.policy, fi.pointer, "faultInjection", "error", "adapter/unsupported-value",
-      `Istio does not allow fault injection on a route that answers with a ${r.action.kind} (VirtualService validation rejects fault with redirect or directResponse); move the fault to a forwarding route`);
+    dc.ic.report(r.policy, fi.pointer, { feature: "faultInjection", kind: "unsupported-value", what: "route-action", severity: "error",
+      message: `Istio does not allow fault injection on a route that answers with a ${r.action.kind} (VirtualService validation rejects fault with redirect or directResponse); move the fault to a forwarding route` });
     return;
   }
   const fault: HTTPFaultInjection = {};

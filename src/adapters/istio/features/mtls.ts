@@ -63,8 +63,8 @@ const MODE: Record<Mode, PeerMtlsMode> = { strict: "STRICT", permissive: "PERMIS
 export function namespacePeerAuthentications(ic: IstioContext): KubeObject[] {
   const inRoot = ic.model.namespaceMtls.filter((e) => e.namespace === ic.rootNamespace);
   for (const e of inRoot) {
-    ic.report(e, "/spec", "mtls", "error", "adapter/unsupported-value",
-      `${e.namespace} is Istio's root namespace: a PeerAuthentication there sets the mode of the whole mesh, not of one namespace; write scope: mesh for the mesh-wide mode`);
+    ic.report(e, "/spec", { feature: "mtls", kind: "unsupported-value", what: "root-namespace", severity: "error",
+      message: `${e.namespace} is Istio's root namespace: a PeerAuthentication there sets the mode of the whole mesh, not of one namespace; write scope: mesh for the mesh-wide mode` });
   }
   const pa = (namespace: string, e: (typeof inRoot)[number]): IstioObject<PeerAuthenticationSpec> => ({
     apiVersion: SECURITY_V1,
@@ -105,8 +105,8 @@ export function servicePeerAuthentication(dc: DestinationContext): IstioObject<P
       // security change in both directions (a weaker mode lands elsewhere, a stricter one is not applied),
       // so only a port mode equal to the service mode (which changes nothing) is let through, with a warning.
       const same = mode === e.doc.spec.mode;
-      dc.ic.report(e, `/spec/ports/${key}`, "mtls", same ? "warning" : "error", "adapter/unsupported-value",
-        `ports.${key}: PeerAuthentication portLevelMtls is keyed by pod port, and the pod port of Service port ${port} is not known, so unimesh ${same ? "assumes" : "would assume"} pod port ${port}; if the Service sends port ${port} elsewhere (e.g. 80 → 8080), ${same ? `mode ${mode} (the service's mode) lands on the wrong pod port, which changes nothing` : `mode ${mode} would apply to the wrong pod port and the real one would stay ${e.doc.spec.mode}`}; ${declarePortsHint(dc, port)}`);
+      dc.ic.report(e, `/spec/ports/${key}`, { feature: "mtls", kind: "unsupported-value", what: "guessed-pod-port", severity: same ? "warning" : "error",
+        message: `ports.${key}: PeerAuthentication portLevelMtls is keyed by pod port, and the pod port of Service port ${port} is not known, so unimesh ${same ? "assumes" : "would assume"} pod port ${port}; if the Service sends port ${port} elsewhere (e.g. 80 → 8080), ${same ? `mode ${mode} (the service's mode) lands on the wrong pod port, which changes nothing` : `mode ${mode} would apply to the wrong pod port and the real one would stay ${e.doc.spec.mode}`}; ${declarePortsHint(dc, port)}` });
       if (!same) continue;
     }
     if (!targets.includes(tp)) targets.push(tp);
@@ -121,8 +121,8 @@ export function servicePeerAuthentication(dc: DestinationContext): IstioObject<P
     // shared pods its requests get this policy's modes.
     for (const m of group) {
       if (m.name === dc.view.service || model.mtlsMode(m.namespace, m.name)) continue;
-      dc.ic.report(e, "/spec/destination", "mtls", "warning", "adapter/conflict",
-        `${m.namespace}/${m.name} has no MTLSPolicy (nor does its namespace), but it selects some of the same pods (${sharesWith(dc)}), and Istio applies one workload PeerAuthentication per pod: requests sent to ${m.name} that reach the shared pods get this policy's mTLS modes (${top}${targets.length ? " and the port-level ones" : ""}); give ${m.name} (or the namespace) an MTLSPolicy to make it explicit`);
+      dc.ic.report(e, "/spec/destination", { feature: "mtls", kind: "conflict", what: "shared-pods", severity: "warning",
+        message: `${m.namespace}/${m.name} has no MTLSPolicy (nor does its namespace), but it selects some of the same pods (${sharesWith(dc)}), and Istio applies one workload PeerAuthentication per pod: requests sent to ${m.name} that reach the shared pods get this policy's mTLS modes (${top}${targets.length ? " and the port-level ones" : ""}); give ${m.name} (or the namespace) an MTLSPolicy to make it explicit` });
     }
   }
   if (targets.length) {
@@ -154,10 +154,10 @@ function warnLooser(dc: DestinationContext, tp: number): PodPortMtls | undefined
   for (const l of m.looser) {
     const shared = l.service || m.from?.service;
     const name = (p: PortMtls) => (p.service ? describePortMtls(p) : `Service port ${p.port} of ${dc.view.service}`);
-    dc.ic.report(l.effective.policy, l.effective.pointer, "mtls", "warning", "adapter/conflict",
-      shared
+    dc.ic.report(l.effective.policy, l.effective.pointer, { feature: "mtls", kind: "conflict", severity: "warning",
+      message: shared
         ? `${name(l)} (namespace ${dc.view.namespace}) asks for mTLS mode ${l.effective.mode}, but pod port ${tp} is also reached by ${m.from ? name(m.from) : `a Service port of ${dc.view.service}`}, which asks for ${m.effective.mode}, on pods both services select; Istio applies one workload PeerAuthentication per pod and sets the mode per pod port, so pod port ${tp} gets the strictest, ${m.effective.mode}, for all of them`
-        : `Service port ${l.port} asks for mTLS mode ${l.effective.mode}, but it reaches pod port ${tp} like a Service port that asks for ${m.effective.mode}; PeerAuthentication portLevelMtls sets the mode per pod port, so pod port ${tp} gets the strictest, ${m.effective.mode}`);
+        : `Service port ${l.port} asks for mTLS mode ${l.effective.mode}, but it reaches pod port ${tp} like a Service port that asks for ${m.effective.mode}; PeerAuthentication portLevelMtls sets the mode per pod port, so pod port ${tp} gets the strictest, ${m.effective.mode}` });
   }
   return m;
 }
@@ -173,8 +173,8 @@ function warnLooser(dc: DestinationContext, tp: number): PodPortMtls | undefined
 export function podOnlyPortNotes(ic: IstioContext): void {
   for (const p of podOnlyPorts(ic.model)) {
     if (p.mtls?.mode !== "strict") continue;
-    ic.report(p.entry, p.pointer, "mtls", "warning", "adapter/note",
-      `pod port ${p.port} of ${p.namespace}/${p.service} enforces strict mutual TLS (${p.mtls.policy.id}), but no Service port reaches it, and Istio's sidecars send requests to a pod's address on such a port through PassthroughCluster in plaintext (istio/istio#37431), which strict refuses: only callers that present an Istio certificate themselves (e.g. Prometheus with Istio's certificates mounted) reach it; for sidecar callers, make the port permissive (MTLSPolicy ports) or call it through a Service port`);
+    ic.report(p.entry, p.pointer, { feature: "mtls", kind: "note", severity: "warning",
+      message: `pod port ${p.port} of ${p.namespace}/${p.service} enforces strict mutual TLS (${p.mtls.policy.id}), but no Service port reaches it, and Istio's sidecars send requests to a pod's address on such a port through PassthroughCluster in plaintext (istio/istio#37431), which strict refuses: only callers that present an Istio certificate themselves (e.g. Prometheus with Istio's certificates mounted) reach it; for sidecar callers, make the port permissive (MTLSPolicy ports) or call it through a Service port` });
   }
 }
 

@@ -27,12 +27,12 @@ export function rateLimitFilter(dc: DestinationContext): IstioObject<EnvoyFilter
   const v = s.value;
   const instead = "use requestsPerSecond/burst only (one bucket for all callers of each instance), or run a global rate-limit service (Envoy ratelimit filter with descriptors) outside unimesh";
   if (v.perIdentity !== undefined) {
-    dc.ic.report(s.policy, `${s.pointer}/perIdentity`, "rateLimit", "error", "adapter/unsupported-value",
-      `Istio has no rate-limit API, and the local rate limit filter unimesh configures through an EnvoyFilter has no bucket per calling identity; ${instead}`);
+    dc.ic.report(s.policy, `${s.pointer}/perIdentity`, { feature: "rateLimit", kind: "unsupported-value", what: "perIdentity", severity: "error",
+      message: `Istio has no rate-limit API, and the local rate limit filter unimesh configures through an EnvoyFilter has no bucket per calling identity; ${instead}` });
   }
   if (v.overrides !== undefined) {
-    dc.ic.report(s.policy, `${s.pointer}/overrides`, "rateLimit", "error", "adapter/unsupported-value",
-      `Istio has no rate-limit API, and the local rate limit filter unimesh configures through an EnvoyFilter cannot give some callers (service accounts) their own limit; ${instead}`);
+    dc.ic.report(s.policy, `${s.pointer}/overrides`, { feature: "rateLimit", kind: "unsupported-value", what: "overrides", severity: "error",
+      message: `Istio has no rate-limit API, and the local rate limit filter unimesh configures through an EnvoyFilter cannot give some callers (service accounts) their own limit; ${instead}` });
   }
   const labels = workloadLabels(dc, s.policy, s.pointer, "rateLimit", "EnvoyFilter");
   if (!labels) return undefined;
@@ -40,8 +40,8 @@ export function rateLimitFilter(dc: DestinationContext): IstioObject<EnvoyFilter
   // filter chain of the pods, so requests to their pod-only ports (metrics, admin) use the budget too.
   const podOnly = dc.view.ports.filter((p) => p.podOnly).map((p) => p.port);
   if (podOnly.length) {
-    dc.ic.report(s.policy, s.pointer, "rateLimit", "warning", "adapter/unsupported-value",
-      `the EnvoyFilter puts this limit into every inbound HTTP filter chain of the pods of ${dc.view.namespace}/${dc.view.service} (SIDECAR_INBOUND), so requests to its pod-only port${podOnly.length > 1 ? "s" : ""} ${podOnly.join(", ")} are limited too and share the budget of its Service ports (stricter than the policy)`);
+    dc.ic.report(s.policy, s.pointer, { feature: "rateLimit", kind: "unsupported-value", what: "pod-only-ports", severity: "warning",
+      message: `the EnvoyFilter puts this limit into every inbound HTTP filter chain of the pods of ${dc.view.namespace}/${dc.view.service} (SIDECAR_INBOUND), so requests to its pod-only port${podOnly.length > 1 ? "s" : ""} ${podOnly.join(", ")} are limited too and share the budget of its Service ports (stricter than the policy)` });
   }
   const hundred = (key: string) => ({ runtime_key: key, default_value: { numerator: 100, denominator: "HUNDRED" } });
   return {

@@ -37,8 +37,8 @@ export function requestAuthentication(dc: DestinationContext): KubeObject[] {
   const spaceDelimited = dc.ic.has("RequestAuthentication.jwtRules[].spaceDelimitedClaims");
   const jwtRules = v.jwtIssuers.map(({ policy, pointer, issuer: i }): JwtRule => {
     if (i.spaceDelimitedClaims && !spaceDelimited) {
-      dc.ic.report(policy, `${pointer}/spaceDelimitedClaims`, "requestAuthentication", "error", "adapter/unsupported-feature",
-        `spaceDelimitedClaims: Istio ${dc.ic.version} has no RequestAuthentication.jwtRules[].spaceDelimitedClaims (added in Istio 1.28), so claims such as ${i.spaceDelimitedClaims.join(", ")} would be matched as whole strings and rules on their single values would never match; use --mesh istio@1.28 or later, or claims that hold lists`);
+      dc.ic.report(policy, `${pointer}/spaceDelimitedClaims`, { feature: "requestAuthentication", kind: "unsupported-feature", what: "spaceDelimitedClaims", severity: "error",
+        message: `spaceDelimitedClaims: Istio ${dc.ic.version} has no RequestAuthentication.jwtRules[].spaceDelimitedClaims (added in Istio 1.28), so claims such as ${i.spaceDelimitedClaims.join(", ")} would be matched as whole strings and rules on their single values would never match; use --mesh istio@1.28 or later, or claims that hold lists` });
     }
     return {
       issuer: i.issuer,
@@ -69,11 +69,11 @@ function sharedPods(dc: DestinationContext): void {
     const other = `${v.namespace}/${o.facts.name}`;
     const theirs = o.view?.jwtIssuers ?? [];
     if (!theirs.length) {
-      dc.ic.report(v.requestAuthentications[0], "/spec/destination", "requestAuthentication", "warning", "adapter/conflict",
-        `${other} selects some of the same pods and has no RequestAuthentication: Istio applies this one to every request those pods receive, so requests sent to ${other} with a token that is not valid for ${me} are refused (401) too; give ${other} a RequestAuthentication with the same issuers (exact), or selectors that cannot pick the same pods`);
+      dc.ic.report(v.requestAuthentications[0], "/spec/destination", { feature: "requestAuthentication", kind: "conflict", what: "destination", severity: "warning",
+        message: `${other} selects some of the same pods and has no RequestAuthentication: Istio applies this one to every request those pods receive, so requests sent to ${other} with a token that is not valid for ${me} are refused (401) too; give ${other} a RequestAuthentication with the same issuers (exact), or selectors that cannot pick the same pods` });
     } else if (canonicalJson(theirs.map((x) => x.issuer)) !== mine) {
-      dc.ic.report(v.requestAuthentications[0], "/spec/destination", "requestAuthentication", "error", "adapter/unsupported-value",
-        `${other} selects some of the same pods with other token issuers or settings: Istio merges every RequestAuthentication of a pod, so tokens ${other} accepts would give requests to ${me} a principal (and claims) its policies never accepted; give both services the same issuers, or selectors that cannot pick the same pods`);
+      dc.ic.report(v.requestAuthentications[0], "/spec/destination", { feature: "requestAuthentication", kind: "unsupported-value", what: "destination", severity: "error",
+        message: `${other} selects some of the same pods with other token issuers or settings: Istio merges every RequestAuthentication of a pod, so tokens ${other} accepts would give requests to ${me} a principal (and claims) its policies never accepted; give both services the same issuers, or selectors that cannot pick the same pods` });
     }
   }
 }

@@ -49,16 +49,16 @@ export function applyRetries(r: EffectiveRoute, out: HTTPRoute, dc: DestinationC
   const on = v.retryOn ?? [...DEFAULT_RETRY_ON];
   on.forEach((c, i) => {
     if (/^[0-9]+$/.test(c) && !GO_STATUS_CODES.has(Number(c))) {
-      dc.ic.report(r.policy, `${rt.pointer}/retryOn/${i}`, "retries", "error", "adapter/unsupported-value",
-        `status code ${c} is not a standard HTTP status, and Istio only turns standard ones (Go net/http.StatusText) into retriable status codes; the condition would be ignored. Use a standard code or 5xx`);
+      dc.ic.report(r.policy, `${rt.pointer}/retryOn/${i}`, { feature: "retries", kind: "unsupported-value", what: "retryOn", severity: "error",
+        message: `status code ${c} is not a standard HTTP status, and Istio only turns standard ones (Go net/http.StatusText) into retriable status codes; the condition would be ignored. Use a standard code or 5xx` });
     }
   });
   retries.retryOn = on.join(",");
   if (v.backoff) {
     if (dc.ic.has("VirtualService.http[].retries.backoff")) retries.backoff = formatDuration(parseDuration(v.backoff) ?? 0);
     else {
-      dc.ic.report(r.policy, `${rt.pointer}/backoff`, "retries", "error", "adapter/unsupported-value",
-        `HTTPRetry.backoff is not in the VirtualService CRD of Istio ${dc.ic.version} (unimesh emits it from Istio ${FIELD_SINCE["VirtualService.http[].retries.backoff"]}); retries would use Envoy's 25ms base interval. Remove backoff or target a newer Istio`);
+      dc.ic.report(r.policy, `${rt.pointer}/backoff`, { feature: "retries", kind: "unsupported-value", what: "backoff", severity: "error",
+        message: `HTTPRetry.backoff is not in the VirtualService CRD of Istio ${dc.ic.version} (unimesh emits it from Istio ${FIELD_SINCE["VirtualService.http[].retries.backoff"]}); retries would use Envoy's 25ms base interval. Remove backoff or target a newer Istio` });
     }
   }
   out.retries = retries;

@@ -37,8 +37,8 @@ export function applyRewrite(r: EffectiveRoute, out: HTTPRoute, dc: DestinationC
     for (const op of ["set", "add"] as const) {
       for (const name of Object.keys(req?.[op] ?? {})) {
         if (/^(host|:authority)$/i.test(name)) {
-          dc.ic.report(r.policy, `${r.headers!.pointer}/request/${op}/${escapePointerToken(name)}`, "rewrite", "error", "adapter/conflict",
-            `headers.request.${op} changes "${name}" while rewrite.authority is set; Istio applies only rewrite.authority, so keep one of them`);
+          dc.ic.report(r.policy, `${r.headers!.pointer}/request/${op}/${escapePointerToken(name)}`, { feature: "rewrite", kind: "conflict", severity: "error",
+            message: `headers.request.${op} changes "${name}" while rewrite.authority is set; Istio applies only rewrite.authority, so keep one of them` });
         }
       }
     }

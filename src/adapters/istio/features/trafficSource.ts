@@ -42,14 +42,14 @@ export function sourceMatches(r: EffectiveRoute, dc: DestinationContext): Pick<H
   src.identities.forEach((id, i) => {
     const ptr = `${src.pointer}/serviceAccounts/${i}`;
     if ("any" in id) {
-      dc.ic.report(r.policy, ptr, "trafficSource", "error", "adapter/unsupported-value",
-        "serviceAccounts \"*\" (any authenticated caller) cannot be expressed in an Istio VirtualService, which selects callers by pod labels (match.sourceLabels) and namespace (match.sourceNamespace), not by identity; list the service accounts, namespaces or workloads instead");
+      dc.ic.report(r.policy, ptr, { feature: "trafficSource", kind: "unsupported-value", what: "any-identity", severity: "error",
+        message: "serviceAccounts \"*\" (any authenticated caller) cannot be expressed in an Istio VirtualService, which selects callers by pod labels (match.sourceLabels) and namespace (match.sourceNamespace), not by identity; list the service accounts, namespaces or workloads instead" });
       return;
     }
     for (const labels of dc.ic.model.workloadsOf(id.namespace, id.serviceAccount)) {
       if (Object.keys(labels).length === 0) {
-        dc.ic.report(r.policy, ptr, "trafficSource", "error", "adapter/unsupported-value",
-          `the workloads of service account ${id.namespace}/${id.serviceAccount} have an empty pod selector, so match.sourceLabels would select every pod of namespace ${id.namespace}; give their MeshService a selector`);
+        dc.ic.report(r.policy, ptr, { feature: "trafficSource", kind: "unsupported-value", what: "empty-selector", severity: "error",
+          message: `the workloads of service account ${id.namespace}/${id.serviceAccount} have an empty pod selector, so match.sourceLabels would select every pod of namespace ${id.namespace}; give their MeshService a selector` });
         continue;
       }
       push({ sourceLabels: { ...labels }, sourceNamespace: id.namespace });
@@ -58,12 +58,12 @@ export function sourceMatches(r: EffectiveRoute, dc: DestinationContext): Pick<H
   for (const ns of src.namespaces) push({ sourceNamespace: ns });
   for (const w of src.workloads) push({ sourceLabels: { ...w.labels }, sourceNamespace: w.namespace });
   if (src.ipBlocks.length) {
-    dc.ic.report(r.policy, `${src.pointer}/ipBlocks`, "trafficSource", "error", "adapter/unsupported-value",
-      "ipBlocks cannot select callers of an Istio VirtualService route; use serviceAccounts or namespaces");
+    dc.ic.report(r.policy, `${src.pointer}/ipBlocks`, { feature: "trafficSource", kind: "unsupported-value", what: "ipBlocks", severity: "error",
+      message: "ipBlocks cannot select callers of an Istio VirtualService route; use serviceAccounts or namespaces" });
   }
   if (out.length === 0 && src.identities.length === 0 && src.namespaces.length === 0 && src.workloads.length === 0 && src.ipBlocks.length === 0) {
-    dc.ic.report(r.policy, src.pointer, "trafficSource", "warning", "adapter/unsupported-value",
-      "this source lists no caller, so its routes apply to nobody and are left out of the VirtualService; omit source for every caller");
+    dc.ic.report(r.policy, src.pointer, { feature: "trafficSource", kind: "unsupported-value", what: "empty-source", severity: "warning",
+      message: "this source lists no caller, so its routes apply to nobody and are left out of the VirtualService; omit source for every caller" });
   }
   return out;
 }

@@ -49,8 +49,8 @@ export function accessPorts(lc: LinkerdContext, v: DestinationView, ports: reado
     if (policyScope(p) !== "service") continue;
     const dp = p.doc.spec.destination!.port;
     if (!dp && !declared) {
-      lc.report(p, "/spec/destination", "access", "error", "adapter/unsupported-value",
-        `this AccessPolicy covers every port of ${v.namespace}/${v.service}, and Linkerd ${lc.version} authorizes requests per pod port (a Server selects one port; a port without a Server keeps the cluster's default inbound policy), but the service's ports are not declared${guessed()}: ${declareIt}, or set destination.port`);
+      lc.report(p, "/spec/destination", { feature: "access", kind: "unsupported-value", what: "undeclared-ports", severity: "error",
+        message: `this AccessPolicy covers every port of ${v.namespace}/${v.service}, and Linkerd ${lc.version} authorizes requests per pod port (a Server selects one port; a port without a Server keeps the cluster's default inbound policy), but the service's ports are not declared${guessed()}: ${declareIt}, or set destination.port` });
       noPorts = true;
       continue;
     }
@@ -58,8 +58,8 @@ export function accessPorts(lc: LinkerdContext, v: DestinationView, ports: reado
     // Server, i.e. at the cluster's default inbound policy (often all-unauthenticated), which could let
     // every caller in: an error, as for Istio.
     if (dp && !declared) {
-      lc.report(p, "/spec/destination/port", "access", "error", "adapter/unsupported-value",
-        `the ports of ${v.namespace}/${v.service} are not declared in a MeshService, so the Linkerd Server for service port ${dp} would select pod (container) port ${dp}, assuming the Service maps port ${dp} to the same targetPort; if it does not, the policy protects the wrong pod port and the real one keeps the cluster's default inbound policy, which may admit every caller. Declare the port (port and targetPort) in a MeshService`);
+      lc.report(p, "/spec/destination/port", { feature: "access", kind: "unsupported-value", what: "guessed-pod-port", severity: "error",
+        message: `the ports of ${v.namespace}/${v.service} are not declared in a MeshService, so the Linkerd Server for service port ${dp} would select pod (container) port ${dp}, assuming the Service maps port ${dp} to the same targetPort; if it does not, the policy protects the wrong pod port and the real one keeps the cluster's default inbound policy, which may admit every caller. Declare the port (port and targetPort) in a MeshService` });
     }
     const tps = dp ? [servicePort(v, dp).targetPort] : ports.map((x) => x.targetPort);
     for (const tp of tps) {
@@ -106,8 +106,8 @@ export function accessForPort(lc: LinkerdContext, v: DestinationView, tp: number
     const dspecs = l7 ? specs : [CATCH_ALL];
     const hit = allows.filter((a) => !isEmpty(a.callers) && callersMayMeet(a.callers, dc) && specsOverlap(a.specs, dspecs));
     if (!hit.length) {
-      lc.report(d.policy, d.pointer, "access", "info", "adapter/note",
-        `this deny rule matches no request that an allow rule allows${dry ? "" : ` on port ${tp}`}, so Linkerd (which only allows) needs nothing for it`);
+      lc.report(d.policy, d.pointer, { feature: "access", kind: "note", severity: "info",
+        message: `this deny rule matches no request that an allow rule allows${dry ? "" : ` on port ${tp}`}, so Linkerd (which only allows) needs nothing for it` });
       continue;
     }
     if (!l7 && dc.anyone) { denyAll = d; continue; }
@@ -115,8 +115,8 @@ export function accessForPort(lc: LinkerdContext, v: DestinationView, tp: number
       for (const a of hit) {
         const s = subtract(a.callers, dc);
         if ("reason" in s) {
-          lc.report(d.policy, d.pointer, "access", "error", "adapter/unsupported-value",
-            `Linkerd authorization is allow-only (an AuthorizationPolicy grants access, nothing denies it), so this deny rule must be removed from the allowed callers exactly, and it cannot: allow rule ${a.rules[0].policy.id}${a.rules[0].pointer} admits ${describeCallers(a.callers)}; ${s.reason}. List the allowed callers individually, or drop the deny rule`);
+          lc.report(d.policy, d.pointer, { feature: "access", kind: "unsupported-value", what: "deny-subtraction", severity: "error",
+            message: `Linkerd authorization is allow-only (an AuthorizationPolicy grants access, nothing denies it), so this deny rule must be removed from the allowed callers exactly, and it cannot: allow rule ${a.rules[0].policy.id}${a.rules[0].pointer} admits ${describeCallers(a.callers)}; ${s.reason}. List the allowed callers individually, or drop the deny rule` });
         } else a.callers = s.result;
       }
       continue;
@@ -126,15 +126,15 @@ export function accessForPort(lc: LinkerdContext, v: DestinationView, tp: number
     if (!dc.anyone) {
       const partial = hit.filter((a) => !specsCovered(a.specs, dspecs));
       if (partial.length) {
-        lc.report(d.policy, d.pointer, "accessL7", "error", "adapter/unsupported-value",
-          `Linkerd authorization is allow-only, so a deny rule for some callers becomes a route that authorizes the other allowed callers; here allow rule ${partial[0].rules[0].policy.id}${partial[0].rules[0].pointer} covers only part of the denied requests, so those callers cannot be given exactly. Make the deny rule's methods/paths/headers lie inside the allow rule's, or drop the deny rule`);
+        lc.report(d.policy, d.pointer, { feature: "accessL7", kind: "unsupported-value", what: "deny-partial-overlap", severity: "error",
+          message: `Linkerd authorization is allow-only, so a deny rule for some callers becomes a route that authorizes the other allowed callers; here allow rule ${partial[0].rules[0].policy.id}${partial[0].rules[0].pointer} covers only part of the denied requests, so those callers cannot be given exactly. Make the deny rule's methods/paths/headers lie inside the allow rule's, or drop the deny rule` });
         continue;
       }
       const granted = hit.reduce((acc, a) => union(acc, a.callers), NOBODY);
       const s = subtract(granted, dc);
       if ("reason" in s) {
-        lc.report(d.policy, d.pointer, "access", "error", "adapter/unsupported-value",
-          `Linkerd authorization is allow-only, so this deny rule must be removed from the allowed callers exactly (${describeCallers(granted)}), and it cannot: ${s.reason}`);
+        lc.report(d.policy, d.pointer, { feature: "access", kind: "unsupported-value", what: "deny-subtraction", severity: "error",
+          message: `Linkerd authorization is allow-only, so this deny rule must be removed from the allowed callers exactly (${describeCallers(granted)}), and it cannot: ${s.reason}` });
         continue;
       }
       callers = s.result;
@@ -143,8 +143,8 @@ export function accessForPort(lc: LinkerdContext, v: DestinationView, tp: number
   }
   if (denyAll) {
     if (dry) return;
-    lc.report(denyAll.policy, denyAll.pointer, "access", "info", "adapter/note",
-      `this deny rule refuses every request to port ${tp}: the Server gets no authorization at all (Linkerd denies what nothing allows)`);
+    lc.report(denyAll.policy, denyAll.pointer, { feature: "access", kind: "note", severity: "info",
+      message: `this deny rule refuses every request to port ${tp}: the Server gets no authorization at all (Linkerd denies what nothing allows)` });
     return;
   }
   const live = allows.filter((a) => !isEmpty(a.callers));
@@ -156,13 +156,13 @@ export function accessForPort(lc: LinkerdContext, v: DestinationView, tp: number
     if (dry) return;
     const callers = live.reduce((acc, a) => union(acc, a.callers), NOBODY);
     for (const o of authorizations(lc, v.namespace, serverRef, server, callers, strict, live.flatMap((a) => a.rules.map((r) => r.policy)))) lc.emit(o);
-    lc.report(notePolicy, "/spec", "access", "info", "adapter/note",
-      `Linkerd Server ${v.namespace}/${server} turns on default deny for port ${tp} of the pods ${canonicalJson(v.facts.selector)}: every request there is refused unless an AuthorizationPolicy admits it; admitted: ${isEmpty(callers) ? "nobody" : describe(callers)}`);
+    lc.report(notePolicy, "/spec", { feature: "access", kind: "note", severity: "info",
+      message: `Linkerd Server ${v.namespace}/${server} turns on default deny for port ${tp} of the pods ${canonicalJson(v.facts.selector)}: every request there is refused unless an AuthorizationPolicy admits it; admitted: ${isEmpty(callers) ? "nobody" : describe(callers)}` });
     return;
   }
   if (proto === "tcp") {
-    lc.report(notePolicy, "/spec", "accessL7", "error", "adapter/unsupported-value",
-      `port ${tp} of ${v.namespace}/${v.service} is declared tcp (opaque to Linkerd), so method, path and header rules cannot apply to it`);
+    lc.report(notePolicy, "/spec", { feature: "accessL7", kind: "unsupported-value", what: "tcp-port", severity: "error",
+      message: `port ${tp} of ${v.namespace}/${v.service} is declared tcp (opaque to Linkerd), so method, path and header rules cannot apply to it` });
     return;
   }
   inboundRoutes(lc, v, tp, server, live, denies, strict, dry, notePolicy, describe);

@@ -84,8 +84,8 @@ export function ruleSpecs(lc: LinkerdContext, r: EffectiveAccessRule): { specs: 
     methods = [];
     rule.methods.forEach((m, i) => {
       if (GATEWAY_METHODS.has(m)) methods.push(m);
-      else lc.report(r.policy, `${r.pointer}/methods/${i}`, "accessL7", "error", "adapter/unsupported-value",
-        `Linkerd matches only the methods ${[...GATEWAY_METHODS].join(", ")} (HTTPRoute match method), not ${m}`);
+      else lc.report(r.policy, `${r.pointer}/methods/${i}`, { feature: "accessL7", kind: "unsupported-value", what: "method", severity: "error",
+        message: `Linkerd matches only the methods ${[...GATEWAY_METHODS].join(", ")} (HTTPRoute match method), not ${m}` });
     });
   }
   // Every path, or none when one of them is "every path".
@@ -103,8 +103,8 @@ export function ruleSpecs(lc: LinkerdContext, r: EffectiveAccessRule): { specs: 
   let headers: MatchSpec["headers"] = [];
   if (rule.headers) {
     for (const name of Object.keys(rule.headers)) {
-      if (!HTTP_TOKEN.test(name)) lc.report(r.policy, `${r.pointer}/headers/${escapePointer(name)}`, "accessL7", "error", "adapter/unsupported-value",
-        `Gateway API HTTPRoute matches only headers whose name is an HTTP token, not "${name}"`);
+      if (!HTTP_TOKEN.test(name)) lc.report(r.policy, `${r.pointer}/headers/${escapePointer(name)}`, { feature: "accessL7", kind: "unsupported-value", what: "header-name", severity: "error",
+        message: `Gateway API HTTPRoute matches only headers whose name is an HTTP token, not "${name}"` });
     }
     headers = Object.entries(rule.headers).filter(([n]) => HTTP_TOKEN.test(n)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([name, values]) => ({ name: name.toLowerCase(), cond: { kind: "oneOf" as const, values: [...new Set(values)] } }));
@@ -198,8 +198,8 @@ export function inboundRoutes(lc: LinkerdContext, v: DestinationView, tp: number
         const allow = deny === a ? b : a;
         if (win !== deny && !(win === undefined && sameCallers(deny.callers, allow.callers))) {
           ok = false;
-          lc.report(deny.rules[0].policy, deny.rules[0].pointer, "accessL7", "error", "adapter/unsupported-value",
-            `Linkerd authorization is allow-only, so this deny rule becomes an inbound route of its own (${deny.specs.map(describeSpec).join("; ")}) that must win over the route of allow rule ${where(allow)} on the requests both match; but Linkerd picks the most specific match (longest path match, then method, headers, query parameters), and ${win ? "the allow route is more specific" : "neither is provably more specific"}. Give the deny rule more specific conditions (e.g. a path), or drop it`);
+          lc.report(deny.rules[0].policy, deny.rules[0].pointer, { feature: "accessL7", kind: "unsupported-value", what: "deny-route-order", severity: "error",
+            message: `Linkerd authorization is allow-only, so this deny rule becomes an inbound route of its own (${deny.specs.map(describeSpec).join("; ")}) that must win over the route of allow rule ${where(allow)} on the requests both match; but Linkerd picks the most specific match (longest path match, then method, headers, query parameters), and ${win ? "the allow route is more specific" : "neither is provably more specific"}. Give the deny rule more specific conditions (e.g. a path), or drop it` });
         }
         continue;
       }
@@ -207,13 +207,13 @@ export function inboundRoutes(lc: LinkerdContext, v: DestinationView, tp: number
       if (!win) {
         if (!sameCallers(a.callers, b.callers)) {
           ok = false;
-          lc.report(b.rules[0].policy, b.rules[0].pointer, "accessL7", "error", "adapter/unsupported-value",
-            `this allow rule and allow rule ${where(a)} overlap and admit different callers; Linkerd applies the authorizations of ONE route per request (the most specific match), and neither route is provably more specific here. Make their conditions disjoint, or give both the same callers`);
+          lc.report(b.rules[0].policy, b.rules[0].pointer, { feature: "accessL7", kind: "unsupported-value", what: "overlap-order", severity: "error",
+            message: `this allow rule and allow rule ${where(a)} overlap and admit different callers; Linkerd applies the authorizations of ONE route per request (the most specific match), and neither route is provably more specific here. Make their conditions disjoint, or give both the same callers` });
         }
       } else if (!subsetOf(lose!.callers, win.callers)) {
         ok = false;
-        lc.report(lose!.rules[0].policy, lose!.rules[0].pointer, "accessL7", "error", "adapter/unsupported-value",
-          `requests matching both this allow rule and allow rule ${where(win)} go to the latter's inbound route (Linkerd applies the authorizations of the most specific match only), which does not admit ${describeCallers(lose!.callers)} on all of its requests; make the rules disjoint, or admit the same callers in both`);
+        lc.report(lose!.rules[0].policy, lose!.rules[0].pointer, { feature: "accessL7", kind: "unsupported-value", what: "overlap-callers", severity: "error",
+          message: `requests matching both this allow rule and allow rule ${where(win)} go to the latter's inbound route (Linkerd applies the authorizations of the most specific match only), which does not admit ${describeCallers(lose!.callers)} on all of its requests; make the rules disjoint, or admit the same callers in both` });
       }
     }
   }
@@ -229,8 +229,8 @@ export function inboundRoutes(lc: LinkerdContext, v: DestinationView, tp: number
     const rules: { matches: unknown[] }[] = [];
     for (let k = 0; k < matches.length; k += MAX_MATCHES) rules.push({ matches: matches.length <= MAX_MATCHES ? matches : matches.slice(k, k + MAX_MATCHES) });
     if (rules.length > MAX_RULES) {
-      lc.report(r.rules[0].policy, r.rules[0].pointer, "accessL7", "error", "adapter/unsupported-value",
-        `this rule needs ${matches.length} HTTPRoute matches (methods × paths), more than one HTTPRoute holds (${MAX_RULES} rules of ${MAX_MATCHES}); split it into several rules`);
+      lc.report(r.rules[0].policy, r.rules[0].pointer, { feature: "accessL7", kind: "unsupported-value", what: "too-many-matches", severity: "error",
+        message: `this rule needs ${matches.length} HTTPRoute matches (methods × paths), more than one HTTPRoute holds (${MAX_RULES} rules of ${MAX_MATCHES}); split it into several rules` });
       continue;
     }
     const from = r.rules.map((x) => x.policy);
@@ -244,11 +244,11 @@ export function inboundRoutes(lc: LinkerdContext, v: DestinationView, tp: number
     }
     admitted.push(`${name}: ${isEmpty(r.callers) ? "nobody" : describe(r.callers)}`);
   }
-  lc.report(notePolicy, "/spec", "accessL7", "info", "adapter/note",
-    `Linkerd Server ${v.namespace}/${server} turns on default deny for port ${tp} of the pods ${canonicalJson(v.facts.selector)}; requests are admitted per inbound HTTPRoute (one route per request: the most specific match; requests no route matches get 404): ${admitted.join("; ")}`);
+  lc.report(notePolicy, "/spec", { feature: "accessL7", kind: "note", severity: "info",
+    message: `Linkerd Server ${v.namespace}/${server} turns on default deny for port ${tp} of the pods ${canonicalJson(v.facts.selector)}; requests are admitted per inbound HTTPRoute (one route per request: the most specific match; requests no route matches get 404): ${admitted.join("; ")}` });
   notePathNormalization(lc, `${v.namespace}/${server}`, routes.flatMap((r) => r.rules).filter((x) => x.rule.paths));
-  lc.report(notePolicy, "/spec", "accessL7", "warning", "adapter/note",
-    `Linkerd authorizes kubelet liveness/readiness probes by itself only on Servers without HTTPRoutes; Server ${v.namespace}/${server} has inbound HTTPRoutes, so probes to port ${tp} are refused unless an allow rule admits them (e.g. GET on the probe path from any caller)`);
+  lc.report(notePolicy, "/spec", { feature: "accessL7", kind: "note", severity: "warning",
+    message: `Linkerd authorizes kubelet liveness/readiness probes by itself only on Servers without HTTPRoutes; Server ${v.namespace}/${server} has inbound HTTPRoutes, so probes to port ${tp} are refused unless an allow rule admits them (e.g. GET on the probe path from any caller)` });
 }
 
 /** Most extra routes (for overlaps of allow rules) one Server gets before overlaps are reported instead. */

@@ -12,6 +12,6 @@ export const directResponseFeature: FeatureModule = refusedFeature("directRespon
 /** Reports a route that answers directly (an error). */
 export function refuseDirectResponse(lc: LinkerdContext, r: EffectiveRoute): void {
   if (r.action.kind !== "directResponse") return;
-  lc.report(r.policy, r.action.pointer, "directResponse", "error", "adapter/unsupported-feature",
-    `Linkerd ${lc.version} cannot answer requests itself: the Gateway API HTTPRoute it reads has no direct-response filter (only redirects). Route to a Service that answers ${r.action.directResponse.status}`);
+  lc.report(r.policy, r.action.pointer, { feature: "directResponse", kind: "unsupported-feature", severity: "error",
+    message: `Linkerd ${lc.version} cannot answer requests itself: the Gateway API HTTPRoute it reads has no direct-response filter (only redirects). Route to a Service that answers ${r.action.directResponse.status}` });
 }

@@ -13,6 +13,6 @@ export const faultInjectionFeature: FeatureModule = refusedFeature("faultInjecti
 /** Reports a route's fault injection (an error). */
 export function refuseFaultInjection(lc: LinkerdContext, r: EffectiveRoute): void {
   if (!r.faultInjection) return;
-  lc.report(r.policy, r.faultInjection.pointer, "faultInjection", "error", "adapter/unsupported-feature",
-    `Linkerd ${lc.version} has no fault injection (no HTTPRoute filter or annotation delays or aborts requests); Linkerd's documented pattern is a weighted HTTPRoute backend that points at a Service answering errors (e.g. an nginx returning 503). Remove faultInjection, or deploy such a Service and split a share of the traffic to it`);
+  lc.report(r.policy, r.faultInjection.pointer, { feature: "faultInjection", kind: "unsupported-feature", severity: "error",
+    message: `Linkerd ${lc.version} has no fault injection (no HTTPRoute filter or annotation delays or aborts requests); Linkerd's documented pattern is a weighted HTTPRoute backend that points at a Service answering errors (e.g. an nginx returning 503). Remove faultInjection, or deploy such a Service and split a share of the traffic to it` });
 }

@@ -47,7 +47,7 @@ export interface Built {
 /** The match of a route, with what cannot be expressed reported. */
 export function matchOf(lc: LinkerdContext, r: EffectiveRoute): MatchSpec {
   const { spec, problems } = fromModelMatch(r.match?.value, r.match?.pointer ?? r.pointer);
-  for (const p of problems) lc.report(r.policy, p.pointer, "match", "error", "adapter/unsupported-value", p.message);
+  for (const p of problems) lc.report(r.policy, p.pointer, { feature: "match", kind: "unsupported-value", severity: "error", message: p.message });
   return spec;
 }
 
@@ -70,8 +70,8 @@ export function checkOrder(lc: LinkerdContext, built: Built[], resourceOf: Map<B
       const r = later.route ?? earlier.route!;
       const other = later.route ? earlier : later;
       const where = other.route ? ` (${other.route.policy.id}${other.route.pointer})` : "";
-      lc.report(r.policy, r.match?.pointer ?? r.pointer, "match", "error", "adapter/unsupported-value",
-        `Linkerd does not take the first matching route: it picks the most specific match (longest path match, then method, then number of header and query-parameter matches)${badTie && !loses ? `, and on a tie between two HTTPRoutes the older one; this route and the earlier route matching ${describeSpec(other.spec)}${where} match some requests equally well but sit in different HTTPRoutes (their timeouts or retries differ)` : `; requests matching both this route (${describeSpec(later.spec)}) and the earlier route matching ${describeSpec(other.spec)}${where} would go to this one`}. Make the matches disjoint, or the earlier route more specific`);
+      lc.report(r.policy, r.match?.pointer ?? r.pointer, { feature: "match", kind: "unsupported-value", what: "route-order", severity: "error",
+        message: `Linkerd does not take the first matching route: it picks the most specific match (longest path match, then method, then number of header and query-parameter matches)${badTie && !loses ? `, and on a tie between two HTTPRoutes the older one; this route and the earlier route matching ${describeSpec(other.spec)}${where} match some requests equally well but sit in different HTTPRoutes (their timeouts or retries differ)` : `; requests matching both this route (${describeSpec(later.spec)}) and the earlier route matching ${describeSpec(other.spec)}${where} would go to this one`}. Make the matches disjoint, or the earlier route more specific` });
       break;
     }
   }

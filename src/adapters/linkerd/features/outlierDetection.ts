@@ -28,6 +28,7 @@ import { formatDuration, parseDuration } from "../../../api/duration.js";
 import { objectMeta } from "../../../api/ownership.js";
 import type { KubeObject } from "../../../api/adapter.js";
 import type { LinkerdContext } from "../context.js";
+import type { FindingKind, Severity } from "../../../api/diagnostics.js";
 import { PATCH_ANNOTATION, PATCH_ANNOTATION_VALUE } from "../resources.js";
 import { type FeatureModule, partial } from "../../../api/feature-module.js";
 import { versionFacts } from "../versions.js";
@@ -54,36 +55,37 @@ export function outlierDetectionPatch(lc: LinkerdContext, v: DestinationView): K
   if (!od) return undefined;
   const o = od.value;
   const p = od.pointer;
-  const report = (field: string, severity: "error" | "warning" | "info", code: "adapter/unsupported-value" | "adapter/approximation" | "adapter/note", message: string) =>
-    lc.report(od.policy, field ? `${p}/${field}` : p, "outlierDetection", severity, code, message);
+  // `field`: where (the outlierDetection itself when empty); `what`: the field the finding is about.
+  const report = (field: string, severity: Severity, kind: FindingKind, message: string, what = field) =>
+    lc.report(od.policy, field ? `${p}/${field}` : p, { feature: "outlierDetection", kind, what, severity, message });
   const c5 = o.consecutive5xxErrors ?? 5;
   const gw = o.consecutiveGatewayErrors;
   if (gw !== undefined && gw > 0) {
     if (c5 > 0 && c5 <= gw) {
-      report("consecutiveGatewayErrors", "info", "adapter/note",
+      report("consecutiveGatewayErrors", "info", "note",
         `Linkerd cannot count gateway errors alone, but none needs to be: every run of ${gw} consecutive gateway errors is a run of 5xx responses, which trips the consecutive-5xx limit of ${c5} first`);
     } else {
-      report("consecutiveGatewayErrors", "error", "adapter/unsupported-value",
+      report("consecutiveGatewayErrors", "error", "unsupported-value",
         `Linkerd's failure accrual counts every failed response (all 5xx), not 502/503/504 alone, so ejecting after ${gw} consecutive gateway errors${c5 > 0 ? ` but ${c5} other 5xx` : ""} cannot be expressed; set consecutive5xxErrors to at most ${gw} (then this limit is implied), or remove consecutiveGatewayErrors`);
     }
   }
   if (c5 === 0) {
-    if (!gw) report("consecutive5xxErrors", "info", "adapter/note", `consecutive5xxErrors: 0 turns ejection off: no failure accrual is configured`);
+    if (!gw) report("consecutive5xxErrors", "info", "note", `consecutive5xxErrors: 0 turns ejection off: no failure accrual is configured`);
     return undefined;
   }
   if (o.interval !== undefined) {
-    report("interval", "info", "adapter/note",
+    report("interval", "info", "note",
       `Linkerd has no evaluation interval: like Envoy for consecutive errors, it marks an endpoint unavailable on the ${c5}th consecutive failure; the interval only paces Envoy's un-ejection, which Linkerd does with probe requests after the penalty`);
   }
   const maxPct = o.maxEjectionPercent ?? 10;
   if (maxPct < 100) {
     const field = o.maxEjectionPercent !== undefined ? "maxEjectionPercent" : "";
     if (lc.ctx.allows("unbounded-ejection")) {
-      report(field, "warning", "adapter/approximation",
-        `approximation unbounded-ejection: Linkerd's failure accrual has no cap and may mark every endpoint unavailable (then requests fail fast with 503), where ${maxPct}% was the limit`);
+      report(field, "warning", "approximation",
+        `approximation unbounded-ejection: Linkerd's failure accrual has no cap and may mark every endpoint unavailable (then requests fail fast with 503), where ${maxPct}% was the limit`, "maxEjectionPercent");
     } else {
-      report(field, "error", "adapter/unsupported-value",
-        `Linkerd's failure accrual has no ejection cap: it may mark every endpoint of the Service unavailable at once (requests then fail fast with 503), so maxEjectionPercent ${maxPct}${o.maxEjectionPercent === undefined ? " (the default)" : ""} cannot be honoured; set maxEjectionPercent: 100, or allow the approximation unbounded-ejection`);
+      report(field, "error", "unsupported-value",
+        `Linkerd's failure accrual has no ejection cap: it may mark every endpoint of the Service unavailable at once (requests then fail fast with 503), so maxEjectionPercent ${maxPct}${o.maxEjectionPercent === undefined ? " (the default)" : ""} cannot be honoured; set maxEjectionPercent: 100, or allow the approximation unbounded-ejection`, "maxEjectionPercent");
     }
   }
   const base = o.baseEjectionTime !== undefined ? parseDuration(o.baseEjectionTime) ?? 30_000 : 30_000;

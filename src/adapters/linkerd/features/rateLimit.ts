@@ -40,31 +40,31 @@ export function rateLimitPort(lc: LinkerdContext, v: DestinationView, ports: rea
   if (!rl) return undefined;
   const ver = `Linkerd ${lc.version}`;
   if (!lc.facts.rateLimit) {
-    lc.report(rl.policy, rl.pointer, "rateLimit", "error", "adapter/unsupported-feature",
-      `${ver} has no rate limiting: HTTPLocalRateLimitPolicy exists from Linkerd 2.17. Target Linkerd 2.17+ or remove rateLimit`);
+    lc.report(rl.policy, rl.pointer, { feature: "rateLimit", kind: "unsupported-feature", severity: "error",
+      message: `${ver} has no rate limiting: HTTPLocalRateLimitPolicy exists from Linkerd 2.17. Target Linkerd 2.17+ or remove rateLimit` });
     return undefined;
   }
   if (!v.portsDeclared) {
     // The model's rate limit is destination-level: for the whole service, whatever destination.port says.
-    lc.report(rl.policy, rl.pointer, "rateLimit", "error", "adapter/unsupported-value",
-      `this rate limit is one budget for every port of ${v.namespace}/${v.service} (even in a policy with destination.port), and ${ver} limits the rate per Server, i.e. per pod port, so it can express it only for a service with a single port; the service's ports are not declared${guessed()}: declare the service's ports in a MeshService`);
+    lc.report(rl.policy, rl.pointer, { feature: "rateLimit", kind: "unsupported-value", what: "undeclared-ports", severity: "error",
+      message: `this rate limit is one budget for every port of ${v.namespace}/${v.service} (even in a policy with destination.port), and ${ver} limits the rate per Server, i.e. per pod port, so it can express it only for a service with a single port; the service's ports are not declared${guessed()}: declare the service's ports in a MeshService` });
     return undefined;
   }
   // The Service ports' pod ports: a rate limit leaves pod-only ports alone (no Server for them here).
   const limited = exposedPorts(ports);
   const tps = [...new Set(limited.map((x) => x.targetPort))];
   if (!tps.length) {
-    lc.report(rl.policy, rl.pointer, "rateLimit", "error", "adapter/unsupported-value",
-      `${v.namespace}/${v.service} declares only pod-only ports, and a rate limit applies to requests sent to its Service ports: there is nothing to limit`);
+    lc.report(rl.policy, rl.pointer, { feature: "rateLimit", kind: "unsupported-value", what: "pod-only-ports", severity: "error",
+      message: `${v.namespace}/${v.service} declares only pod-only ports, and a rate limit applies to requests sent to its Service ports: there is nothing to limit` });
     return undefined;
   }
   if (tps.length > 1) {
-    lc.report(rl.policy, rl.pointer, "rateLimit", "error", "adapter/unsupported-value",
-      `${ver} limits the rate per Server, i.e. per pod port, with one bucket each, but this limit is one budget for every port of ${v.namespace}/${v.service} (${limited.map((x) => x.port).join(", ")}); Linkerd can express it only for a service with a single port`);
+    lc.report(rl.policy, rl.pointer, { feature: "rateLimit", kind: "unsupported-value", what: "several-ports", severity: "error",
+      message: `${ver} limits the rate per Server, i.e. per pod port, with one bucket each, but this limit is one budget for every port of ${v.namespace}/${v.service} (${limited.map((x) => x.port).join(", ")}); Linkerd can express it only for a service with a single port` });
     return undefined;
   }
   if (protocolOf(tps[0]) === "tcp") {
-    lc.report(rl.policy, rl.pointer, "rateLimit", "error", "adapter/unsupported-value", `${ver} rate-limits HTTP requests, and port ${tps[0]} is declared tcp`);
+    lc.report(rl.policy, rl.pointer, { feature: "rateLimit", kind: "unsupported-value", what: "tcp-port", severity: "error", message: `${ver} rate-limits HTTP requests, and port ${tps[0]} is declared tcp` });
     return undefined;
   }
   return tps[0];
@@ -76,16 +76,16 @@ export function rateLimitPolicy(lc: LinkerdContext, v: DestinationView, server: 
   const r = rl.value;
   const ver = `Linkerd ${lc.version}`;
   if (r.burst !== undefined && r.burst !== r.requestsPerSecond) {
-    lc.report(rl.policy, `${rl.pointer}/burst`, "rateLimit", "error", "adapter/unsupported-value",
-      `${ver}'s rate limiter allows bursts of exactly requestsPerSecond (a GCRA quota per second), not ${r.burst}; remove burst or set it to ${r.requestsPerSecond}`);
+    lc.report(rl.policy, `${rl.pointer}/burst`, { feature: "rateLimit", kind: "unsupported-value", what: "burst", severity: "error",
+      message: `${ver}'s rate limiter allows bursts of exactly requestsPerSecond (a GCRA quota per second), not ${r.burst}; remove burst or set it to ${r.requestsPerSecond}` });
   }
   // Keys of the spec and its parts in sorted order: translate() keeps them as they are.
   const overrides: { clientRefs: TargetRef[]; requestsPerSecond: number }[] = [];
   (r.overrides ?? []).forEach((o, i) => {
     for (const [j, sa] of o.serviceAccounts.entries()) {
       if (sa === "*") {
-        lc.report(rl.policy, `${rl.pointer}/overrides/${i}/serviceAccounts/${j}`, "rateLimit", "error", "adapter/unsupported-value",
-          `an HTTPLocalRateLimitPolicy override names service accounts (clientRefs), not "any identity"; use perIdentity instead`);
+        lc.report(rl.policy, `${rl.pointer}/overrides/${i}/serviceAccounts/${j}`, { feature: "rateLimit", kind: "unsupported-value", what: "overrides", severity: "error",
+          message: `an HTTPLocalRateLimitPolicy override names service accounts (clientRefs), not "any identity"; use perIdentity instead` });
         continue;
       }
       const k = sa.indexOf("/");

@@ -41,13 +41,13 @@ export function namespaceDefaults(lc: LinkerdContext): void {
   const model = lc.model;
   const { namespaces, mesh } = model.accessScopes();
   for (const p of mesh) {
-    lc.report(p, "/spec/scope", "scope", "error", "adapter/unsupported-value",
-      `scope: mesh: Linkerd ${lc.version} has no mesh-wide authorization object; the cluster's default inbound policy is proxy.defaultInboundPolicy, set at install (e.g. linkerd install --set proxy.defaultInboundPolicy=deny), which unimesh does not change; write the policy per namespace (no destination) instead`);
+    lc.report(p, "/spec/scope", { feature: "scope", kind: "unsupported-value", what: "mesh-wide", severity: "error",
+      message: `scope: mesh: Linkerd ${lc.version} has no mesh-wide authorization object; the cluster's default inbound policy is proxy.defaultInboundPolicy, set at install (e.g. linkerd install --set proxy.defaultInboundPolicy=deny), which unimesh does not change; write the policy per namespace (no destination) instead` });
   }
   const meshMtls = model.meshMtls;
   if (meshMtls) {
-    lc.report(meshMtls, "/spec/scope", "scope", "error", "adapter/unsupported-value",
-      `scope: mesh: Linkerd ${lc.version} has no mesh-wide mTLS object; meshed pods always use mTLS, and refusing plaintext cluster-wide is the install-time default inbound policy (linkerd install --set proxy.defaultInboundPolicy=all-authenticated), which unimesh does not change; write the MTLSPolicy per namespace (no destination) instead`);
+    lc.report(meshMtls, "/spec/scope", { feature: "scope", kind: "unsupported-value", what: "mesh-wide", severity: "error",
+      message: `scope: mesh: Linkerd ${lc.version} has no mesh-wide mTLS object; meshed pods always use mTLS, and refusing plaintext cluster-wide is the install-time default inbound policy (linkerd install --set proxy.defaultInboundPolicy=all-authenticated), which unimesh does not change; write the MTLSPolicy per namespace (no destination) instead` });
   }
   const mtlsByNs = new Map(model.namespaceMtls.map((e) => [e.namespace, e]));
   const all = [...new Set([...namespaces.keys(), ...mtlsByNs.keys()])].sort();
@@ -61,8 +61,8 @@ export function namespaceDefaults(lc: LinkerdContext): void {
     }
     const m = mtlsByNs.get(ns);
     if (m?.doc.spec.mode === "disabled") {
-      lc.report(m, "/spec/mode", "mtls", "error", "adapter/unsupported-value",
-        `Linkerd ${lc.version} cannot turn mTLS off: meshed pods always talk mTLS to each other (plaintext only reaches a pod from unmeshed clients or through ports the proxy skips). Use permissive`);
+      lc.report(m, "/spec/mode", { feature: "mtls", kind: "unsupported-value", what: "disabled", severity: "error",
+        message: `Linkerd ${lc.version} cannot turn mTLS off: meshed pods always talk mTLS to each other (plaintext only reaches a pod from unmeshed clients or through ports the proxy skips). Use permissive` });
       continue;
     }
     if (m) from.push(m);
@@ -76,12 +76,12 @@ export function namespaceDefaults(lc: LinkerdContext): void {
     });
     const restart = `The proxy injector reads it when pods are created: restart the namespace's workloads to apply it`;
     if (m) {
-      lc.report(m, "/spec/mode", "mtls", "info", "adapter/note",
-        `Linkerd has no mTLS mode object: meshed pods always use mTLS, and ${m.doc.spec.mode === "strict" ? "refusing plaintext" : "accepting plaintext"} is the default inbound policy ${policy}${access ? " (with the namespace-wide AccessPolicies)" : ""}, set by annotating namespace ${ns} (a patch to apply server-side). ${restart}`);
+      lc.report(m, "/spec/mode", { feature: "mtls", kind: "note", what: "mode", severity: "info",
+        message: `Linkerd has no mTLS mode object: meshed pods always use mTLS, and ${m.doc.spec.mode === "strict" ? "refusing plaintext" : "accepting plaintext"} is the default inbound policy ${policy}${access ? " (with the namespace-wide AccessPolicies)" : ""}, set by annotating namespace ${ns} (a patch to apply server-side). ${restart}` });
     }
     for (const p of policies) {
-      lc.report(p, "/spec", "scope", "info", "adapter/note",
-        `namespace ${ns}: Linkerd's default inbound policy ${policy} (the config.linkerd.io/default-inbound-policy annotation, a patch of namespace ${ns} to apply server-side) admits ${policy === "deny" ? "nobody" : policy === "all-authenticated" ? "every meshed (mTLS) client" : "every client"} on every port without a Server; the services with their own AccessPolicies get Servers with the rules of every scope. ${restart}`);
+      lc.report(p, "/spec", { feature: "scope", kind: "note", severity: "info",
+        message: `namespace ${ns}: Linkerd's default inbound policy ${policy} (the config.linkerd.io/default-inbound-policy annotation, a patch of namespace ${ns} to apply server-side) admits ${policy === "deny" ? "nobody" : policy === "all-authenticated" ? "every meshed (mTLS) client" : "every client"} on every port without a Server; the services with their own AccessPolicies get Servers with the rules of every scope. ${restart}` });
     }
   }
 }
@@ -92,8 +92,8 @@ function namespaceAccessDefault(lc: LinkerdContext, ns: string): DefaultPolicy |
   let ok = true;
   const fail = (r: { policy: Entry<any>; pointer: string }, what: string) => {
     ok = false;
-    lc.report(r.policy, r.pointer, "scope", "error", "adapter/unsupported-value",
-      `a namespace-wide AccessPolicy becomes Linkerd's default inbound policy of namespace ${ns} (config.linkerd.io/default-inbound-policy: deny, all-authenticated or all-unauthenticated), which cannot ${what}; write this rule in an AccessPolicy for each service (Linkerd Servers), or use --mesh istio`);
+    lc.report(r.policy, r.pointer, { feature: "scope", kind: "unsupported-value", what: "namespace-default-policy", severity: "error",
+      message: `a namespace-wide AccessPolicy becomes Linkerd's default inbound policy of namespace ${ns} (config.linkerd.io/default-inbound-policy: deny, all-authenticated or all-unauthenticated), which cannot ${what}; write this rule in an AccessPolicy for each service (Linkerd Servers), or use --mesh istio` });
   };
   for (const r of s.deny) if (r.scope === "namespace") fail(r, "deny some callers");
   let anyone = false;

@@ -46,8 +46,8 @@ function condition(spec: MatchSpec): Record<string, unknown> {
 export function serviceProfile(lc: LinkerdContext, v: DestinationView, routes: EffectiveRoute[], specs: MatchSpec[], portCount: number): void {
   const ver = `Linkerd ${lc.version}`;
   const lost = (r: EffectiveRoute, pointer: string, what: string) =>
-    lc.report(r.policy, pointer, "retries", "error", "adapter/conflict",
-      `${ver} retries only through a ServiceProfile (needed here by the retries of this destination), and a ServiceProfile makes Linkerd ignore every HTTPRoute of ${v.namespace}/${v.service}, so ${what} would be dropped silently; target Linkerd 2.16+ (retries as HTTPRoute annotations), or remove the retries`);
+    lc.report(r.policy, pointer, { feature: "retries", kind: "conflict", severity: "error",
+      message: `${ver} retries only through a ServiceProfile (needed here by the retries of this destination), and a ServiceProfile makes Linkerd ignore every HTTPRoute of ${v.namespace}/${v.service}, so ${what} would be dropped silently; target Linkerd 2.16+ (retries as HTTPRoute annotations), or remove the retries` });
   routes.forEach((r, i) => {
     const port = r.port;
     if (r.action.kind === "redirect") lost(r, r.action.pointer, "this redirect");
@@ -59,8 +59,8 @@ export function serviceProfile(lc: LinkerdContext, v: DestinationView, routes: E
     if (r.headers) lost(r, r.headers.pointer, "these header changes");
     if (specs[i].headers.length || specs[i].query.length) lost(r, r.match!.pointer, "this route's header or query-parameter match (a ServiceProfile matches paths and methods only)");
     if (port !== undefined && portCount > 1) {
-      lc.report(r.policy, "/spec/destination/port", "retries", "error", "adapter/unsupported-value",
-        `a ${ver} ServiceProfile applies to every port of ${v.namespace}/${v.service}, so routes for port ${port} alone cannot be expressed; remove destination.port or target Linkerd 2.16+`);
+      lc.report(r.policy, "/spec/destination/port", { feature: "retries", kind: "unsupported-value", what: "port-scoped", severity: "error",
+        message: `a ${ver} ServiceProfile applies to every port of ${v.namespace}/${v.service}, so routes for port ${port} alone cannot be expressed; remove destination.port or target Linkerd 2.16+` });
     }
   });
   const spRoutes: ServiceProfileRoute[] = [];
@@ -82,6 +82,6 @@ export function serviceProfile(lc: LinkerdContext, v: DestinationView, routes: E
     metadata: objectMeta(serviceHost(v.service, v.namespace, lc.clusterDomain), v.namespace, routes.map((r) => r.policy)),
     spec: { ...(retryable ? { retryBudget: { ...DEFAULT_RETRY_BUDGET } } : {}), routes: spRoutes },
   });
-  lc.report(routes.find(hasRetries)!.policy, routes.find(hasRetries)!.retries!.pointer, "retries", "info", "adapter/note",
-    `${ver} reads retries from the ServiceProfile ${v.namespace}/${serviceHost(v.service, v.namespace, lc.clusterDomain)} (named after the Service's FQDN); while it exists, Linkerd ignores every HTTPRoute, retry/timeout annotation and failure-accrual annotation of ${v.service}`);
+  lc.report(routes.find(hasRetries)!.policy, routes.find(hasRetries)!.retries!.pointer, { feature: "retries", kind: "note", severity: "info",
+    message: `${ver} reads retries from the ServiceProfile ${v.namespace}/${serviceHost(v.service, v.namespace, lc.clusterDomain)} (named after the Service's FQDN); while it exists, Linkerd ignores every HTTPRoute, retry/timeout annotation and failure-accrual annotation of ${v.service}` });
 }

@@ -79,6 +79,6 @@ export function reportSubsetServices(lc: LinkerdContext, v: DestinationView, rou
   for (const { subset } of uses) {
     list += `${list ? ", " : ""}${subsetServiceName(v.service, subset)} (selector ${canonicalJson({ ...v.facts.selector, ...subset.labels })})`;
   }
-  lc.report(first.route.policy, pointer, "split", "info", "adapter/note",
-    `Linkerd splits traffic between Services, not pod subsets: the subsets of ${v.namespace}/${v.service} are reached through the Services ${list} in namespace ${v.namespace}, with the same ports as ${v.service}. They must exist: unimesh does not create or change Services`);
+  lc.report(first.route.policy, pointer, { feature: "split", kind: "note", severity: "info",
+    message: `Linkerd splits traffic between Services, not pod subsets: the subsets of ${v.namespace}/${v.service} are reached through the Services ${list} in namespace ${v.namespace}, with the same ports as ${v.service}. They must exist: unimesh does not create or change Services` });
 }

@@ -20,9 +20,9 @@ export function refuseSubsetSettings(lc: LinkerdContext, v: DestinationView): vo
       const x = s[k];
       if (!x) continue;
       // At the entry (`/spec/subsetSettings/<i>`): the subset and the setting together cannot be expressed.
-      lc.report(x.policy, x.pointer.slice(0, x.pointer.lastIndexOf("/")), k, "error", "adapter/unsupported-feature", k === "outlierDetection"
+      lc.report(x.policy, x.pointer.slice(0, x.pointer.lastIndexOf("/")), { feature: k, kind: "unsupported-feature", severity: "error", message: k === "outlierDetection"
         ? `subsetSettings: Linkerd ${lc.version} sets failure accrual per Service that clients call (annotations of ${v.service}, applied to every backend of its routes), so the requests routed to subset ${s.subset.name} (Service ${subsetServiceName(v.service, s.subset)}) cannot get an outlier detection of their own; set it for the whole destination (spec.outlierDetection)`
-        : `subsetSettings: Linkerd ${lc.version} has no ${k === "connectionPool" ? "connection-pool limits" : "choice of load-balancing algorithm"} (${k}), for a destination or for one of its subsets; remove it`);
+        : `subsetSettings: Linkerd ${lc.version} has no ${k === "connectionPool" ? "connection-pool limits" : "choice of load-balancing algorithm"} (${k}), for a destination or for one of its subsets; remove it` });
     }
   }
 }
