@@ -3,7 +3,6 @@
  * that never reports the same thing twice, the adapter settings, and duration conversion.
  */
 import type { AdapterSetting, TranslateContext } from "../../api/adapter.js";
-import type { Severity } from "../../api/diagnostics.js";
 import { durationUnitValue, parseDuration } from "../../api/duration.js";
 import type { Feature } from "../../api/features.js";
 import type { Entry, Model } from "../../api/model.js";

@@ -3,14 +3,10 @@
  * and channel, and a report function that says each thing once.
  */
 import type { AdapterSetting, TranslateContext } from "../../api/adapter.js";
-import type { Feature } from "../../api/features.js";
 import type { Entry, Model } from "../../api/model.js";
-import type { Severity } from "../../api/diagnostics.js";
-import { ReportOnce } from "../shared/report-once.js";
+import { type Finding, Reporter, adapterCode } from "../shared/report.js";
 import { type Channel, type GatewayField, CHANNELS, hasField, whereAvailable } from "./versions.js";
 
-/** Diagnostic codes of the Gateway API adapter (CONTRIBUTING.md). */
-export type GatewayCode = "adapter/unsupported-feature" | "adapter/unsupported-value" | "adapter/conflict" | "adapter/note";
 
 /** Settings (`--set`) of the Gateway API adapter (besides the core `trustDomain`, which it never needs). */
 export const GATEWAY_API_SETTINGS: readonly AdapterSetting[] = [
@@ -34,8 +30,8 @@ export interface GatewayContext {
   has(field: GatewayField): boolean;
   /** `needs Gateway API ... : the experimental channel from 1.2`, for messages. */
   needs(field: GatewayField): string;
-  /** Reports a diagnostic about a field of a policy; the same (policy, pointer, code, message) once. */
-  report(entry: Entry<any>, pointer: string, feature: Feature, severity: Severity, code: GatewayCode, message: string): void;
+  /** Reports a finding about a field of a policy (src/adapters/shared/report.ts); the same (policy, pointer, code, message) once. */
+  report(entry: Entry<any>, pointer: string, finding: Finding): void;
 }
 
 /** Builds the context of one translation; a bad `channel` value is an error (standard is used). */
@@ -43,20 +39,17 @@ export function createContext(model: Model, ctx: TranslateContext): GatewayConte
   let channel = (ctx.options.settings?.channel ?? "standard") as Channel;
   if (!CHANNELS.includes(channel)) {
     ctx.reportGlobal({
-      code: "adapter/unsupported-value", severity: "error",
+      code: adapterCode("unsupported-value", undefined, "settings.channel"), severity: "error",
       message: `setting channel "${channel}" is not a Gateway API release channel; use standard or experimental`,
     });
     channel = "standard";
   }
-  const reported = new ReportOnce();
+  const reporter = new Reporter(ctx);
   const release = `Gateway API ${ctx.version} (${channel} channel)`;
   return {
     model, ctx, version: ctx.version, channel, release,
     has: (field) => hasField(ctx.version, channel, field),
     needs: (field) => `${field} is not in ${release}; it is in ${whereAvailable(field)}`,
-    report(entry, pointer, feature, severity, code, message) {
-      if (!reported.first(entry.id, pointer, code, message)) return;
-      ctx.report(entry, pointer, { code, severity, message, feature });
-    },
+    report: (entry, pointer, finding) => reporter.report(entry, pointer, finding),
   };
 }

@@ -70,12 +70,12 @@ function translateDestination(gc: GatewayContext, v: DestinationView, out: KubeO
     else if (ports.length) {
       for (const p of ports) wanted.add(p.port);
       if (!v.portsDeclared) {
-        gc.report(r.policy, "/spec/destination", "match", "warning", "adapter/unsupported-value",
-          `this policy applies to every port of ${v.namespace}/${v.service}, and a Gateway API route is written per Service port (parentRefs[].port; backendRefs need a port); its ports are not declared, so its routes go only to the port${ports.length > 1 ? "s" : ""} other policies name (${ports.map((p) => p.port).join(", ")}); declare the ports in a MeshService, or set destination.port`);
+        gc.report(r.policy, "/spec/destination", { feature: "match", kind: "unsupported-value", what: "destination", severity: "warning",
+          message: `this policy applies to every port of ${v.namespace}/${v.service}, and a Gateway API route is written per Service port (parentRefs[].port; backendRefs need a port); its ports are not declared, so its routes go only to the port${ports.length > 1 ? "s" : ""} other policies name (${ports.map((p) => p.port).join(", ")}); declare the ports in a MeshService, or set destination.port` });
       }
     } else {
-      gc.report(r.policy, "/spec/destination", "match", "error", "adapter/unsupported-value",
-        `a Gateway API route sends requests to a Service port (backendRefs[].port is required for a Service), and no port of ${v.namespace}/${v.service} is known: set destination.port or declare the ports in a MeshService`);
+      gc.report(r.policy, "/spec/destination", { feature: "match", kind: "unsupported-value", what: "destination", severity: "error",
+        message: `a Gateway API route sends requests to a Service port (backendRefs[].port is required for a Service), and no port of ${v.namespace}/${v.service} is known: set destination.port or declare the ports in a MeshService` });
     }
   }
   const specs = new Map<EffectiveRoute, MatchSpec | undefined>(routes.map((r) => [r, matchSpec(gc, r)]));
@@ -83,7 +83,7 @@ function translateDestination(gc: GatewayContext, v: DestinationView, out: KubeO
     const protocol = ports.find((p: DestinationPort) => p.port === port)?.protocol;
     if (protocol === "tcp") {
       for (const r of routes) if (!r.port || r.port === port) {
-        gc.report(r.policy, r.pointer, "match", "error", "adapter/unsupported-value", `port ${port} of ${v.namespace}/${v.service} is declared tcp: HTTP routes do not apply to it`);
+        gc.report(r.policy, r.pointer, { feature: "match", kind: "unsupported-value", severity: "error", message: `port ${port} of ${v.namespace}/${v.service} is declared tcp: HTTP routes do not apply to it` });
       }
       continue;
     }

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gatewayApi, loadModel, translate } from "../../../src/index.js";
 import { validateAll } from "../../support/crd-validator.js";
+import { codeFamily } from "../../../src/api/diagnostics.js";
 
 const DIR = join(import.meta.dirname, "../../../examples/bookinfo");
 const inputs = readdirSync(DIR).filter((f) => f.endsWith(".yaml")).sort().map((f) => ({ file: `examples/bookinfo/${f}`, text: readFileSync(join(DIR, f), "utf8") }));
@@ -16,7 +17,7 @@ describe("bookinfo on gateway-api", () => {
     const r = translate(loadModel(inputs).model, { adapter: gatewayApi, version, settings: { channel } });
     expect(r.ok).toBe(false);
     expect(r.resources).toEqual([]);
-    const errors = r.diagnostics.filter((d) => d.severity !== "info").map((d) => `${d.policy} ${d.pointer} ${d.severity} ${d.code}`);
+    const errors = r.diagnostics.filter((d) => d.severity !== "info").map((d) => `${d.policy} ${d.pointer} ${d.severity} ${codeFamily(d.code)}`);
     expect(errors).toEqual([
       "TrafficPolicy/bookinfo/ratings-fault-test /spec/routes/0/faultInjection error adapter/unsupported-feature",
       "TrafficPolicy/bookinfo/ratings-fault-test /spec/routes/1/match/path/prefix error adapter/unsupported-value",

@@ -6,6 +6,7 @@
 import { describe, expect, test } from "vitest";
 import { type KubeObject, type TranslateResult, gatewayApi, loadModel, translate } from "../../../src/index.js";
 import { validateAll } from "../../support/crd-validator.js";
+import { codeFamily } from "../../../src/api/diagnostics.js";
 
 type Opts = { version?: string; channel?: "standard" | "experimental" | string };
 
@@ -23,7 +24,7 @@ function ok(yaml: string, o: Opts = {}): KubeObject[] {
   return r.resources;
 }
 
-const errors = (r: TranslateResult) => r.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.pointer} ${d.code}`);
+const errors = (r: TranslateResult) => r.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.pointer} ${codeFamily(d.code)}`);
 const ECHO = `apiVersion: unimesh.io/v1alpha1
 kind: MeshService
 metadata: {name: echo, namespace: gateway-conformance-mesh}

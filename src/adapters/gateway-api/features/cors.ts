@@ -27,12 +27,12 @@ const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPT
 export function corsFilter(gc: GatewayContext, r: EffectiveRoute, grpc: boolean): RouteFilter | undefined {
   const c = r.cors;
   if (!c) return undefined;
-  const err = (pointer: string, message: string, code: "adapter/unsupported-feature" | "adapter/unsupported-value" = "adapter/unsupported-value") => {
-    gc.report(r.policy, pointer, "cors", "error", code, message);
+  const err = (pointer: string, message: string, kind: "unsupported-feature" | "unsupported-value" = "unsupported-value", what?: string) => {
+    gc.report(r.policy, pointer, { feature: "cors", kind, what, severity: "error", message });
     return undefined;
   };
-  if (grpc) return err(c.pointer, `a GRPCRoute has no CORS filter; the port is declared grpc`, "adapter/unsupported-feature");
-  if (!gc.has("HTTPRouteFilter.cors")) return err(c.pointer, `the CORS filter (GEP-1767): ${gc.needs("HTTPRouteFilter.cors")}`, "adapter/unsupported-feature");
+  if (grpc) return err(c.pointer, `a GRPCRoute has no CORS filter; the port is declared grpc`, "unsupported-feature", "grpc");
+  if (!gc.has("HTTPRouteFilter.cors")) return err(c.pointer, `the CORS filter (GEP-1767): ${gc.needs("HTTPRouteFilter.cors")}`, "unsupported-feature", "release");
   const v = c.value;
   const out: CORSFilter = {};
   let ok = true;
@@ -65,7 +65,7 @@ export function corsFilter(gc: GatewayContext, r: EffectiveRoute, grpc: boolean)
     const seconds = Math.floor(ms / 1000);
     if (seconds < 1) ok = !!err(`${c.pointer}/maxAge`, `maxAge ${v.maxAge} is below one second; the CORS filter's maxAge (Access-Control-Max-Age) counts whole seconds`);
     else {
-      if (seconds * 1000 !== ms) gc.report(r.policy, `${c.pointer}/maxAge`, "cors", "warning", "adapter/unsupported-value", `maxAge ${v.maxAge} is sent as ${seconds}s: the CORS filter's maxAge counts whole seconds`);
+      if (seconds * 1000 !== ms) gc.report(r.policy, `${c.pointer}/maxAge`, { feature: "cors", kind: "unsupported-value", what: "maxAge", severity: "warning", message: `maxAge ${v.maxAge} is sent as ${seconds}s: the CORS filter's maxAge counts whole seconds` });
       out.maxAge = seconds;
     }
   }

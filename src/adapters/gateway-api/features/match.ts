@@ -67,7 +67,7 @@ export function matchSpec(gc: GatewayContext, r: EffectiveRoute): MatchSpec | un
   let ok = true;
   const bad = (pointer: string, message: string) => {
     ok = false;
-    gc.report(r.policy, pointer, "match", "error", "adapter/unsupported-value", message);
+    gc.report(r.policy, pointer, { feature: "match", kind: "unsupported-value", severity: "error", message: message });
   };
   const p = m.path;
   if (p?.exact !== undefined) {
@@ -156,7 +156,7 @@ export function grpcParts(s: MatchSpec): { service?: string; method?: string } |
  */
 export function toGrpcRouteMatch(gc: GatewayContext, r: EffectiveRoute, s: MatchSpec): GRPCRouteMatch | undefined {
   const at = r.match?.pointer ?? r.pointer;
-  const bad = (pointer: string, message: string) => gc.report(r.policy, pointer, "match", "error", "adapter/unsupported-value", message);
+  const bad = (pointer: string, message: string) => gc.report(r.policy, pointer, { feature: "match", kind: "unsupported-value", severity: "error", message: message });
   const parts = grpcParts(s);
   if (!parts) bad(`${at}/path`, `a GRPCRoute matches gRPC service and method names, not paths: only an exact path /<service>/<method> or a segmentPrefix /<service> can be expressed`);
   if (s.method && s.method !== "POST") bad(`${at}/method`, `gRPC requests are always POST; a GRPCRoute cannot match method ${s.method}`);
@@ -243,9 +243,9 @@ export function checkOrder(gc: GatewayContext, rules: OrderedRule[], grpc: boole
       const r = later.route ?? earlier.route!;
       const other = later.route ? earlier : later;
       const where = other.route ? ` (${other.route.policy.id}${other.route.pointer})` : "";
-      gc.report(r.policy, r.match?.pointer ?? r.pointer, "match", "error", "adapter/unsupported-value", tieAcross
+      gc.report(r.policy, r.match?.pointer ?? r.pointer, { feature: "match", kind: "unsupported-value", severity: "error", message: tieAcross
         ? `Gateway API ranks this route (${describeSpec(later.spec)}) and the earlier route matching ${describeSpec(other.spec)}${where} equally, and they sit in different ${grpc ? "GRPCRoutes" : "HTTPRoutes"} (more than 16 rules), where the older object wins; make the matches disjoint or the earlier route more specific`
-        : `Gateway API does not take the first matching route: it picks the most specific match (${grpc ? "the longest service name, then method name, then the most header matches" : "an Exact path, then the longest PathPrefix, then a method, then the most header matches, then the most query-parameter matches"}), so requests matching both this route (${describeSpec(later.spec)}) and the earlier route matching ${describeSpec(other.spec)}${where} would go to this one. Make the matches disjoint, or the earlier route more specific`);
+        : `Gateway API does not take the first matching route: it picks the most specific match (${grpc ? "the longest service name, then method name, then the most header matches" : "an Exact path, then the longest PathPrefix, then a method, then the most header matches, then the most query-parameter matches"}), so requests matching both this route (${describeSpec(later.spec)}) and the earlier route matching ${describeSpec(other.spec)}${where} would go to this one. Make the matches disjoint, or the earlier route more specific` });
       break;
     }
   }

@@ -21,14 +21,14 @@ export function rewriteFilter(gc: GatewayContext, r: EffectiveRoute, grpc: boole
   const rw = r.rewrite;
   if (!rw) return undefined;
   if (grpc) {
-    gc.report(r.policy, rw.pointer, "rewrite", "error", "adapter/unsupported-feature", `a GRPCRoute cannot rewrite requests (no URLRewrite filter); the port is declared grpc`);
+    gc.report(r.policy, rw.pointer, { feature: "rewrite", kind: "unsupported-feature", severity: "error", message: `a GRPCRoute cannot rewrite requests (no URLRewrite filter); the port is declared grpc` });
     return undefined;
   }
   const out: URLRewrite = {};
   if (rw.value.authority !== undefined) {
     if (!PRECISE_HOSTNAME.test(rw.value.authority)) {
-      gc.report(r.policy, `${rw.pointer}/authority`, "rewrite", "error", "adapter/unsupported-value",
-        `the URLRewrite hostname must be a lower-case DNS name (no port), not "${rw.value.authority}"`);
+      gc.report(r.policy, `${rw.pointer}/authority`, { feature: "rewrite", kind: "unsupported-value", what: "authority", severity: "error",
+        message: `the URLRewrite hostname must be a lower-case DNS name (no port), not "${rw.value.authority}"` });
       return undefined;
     }
     out.hostname = rw.value.authority;

@@ -60,8 +60,8 @@ export function reportSubsetServices(gc: GatewayContext, v: DestinationView, rou
   const uses = [...used.values()].sort((a, b) => (a.subset.name < b.subset.name ? -1 : 1));
   const list = uses.map(({ subset }) => `${subsetServiceName(v.service, subset)} (selector ${canonicalJson({ ...v.facts.selector, ...subset.labels })})`).join(", ");
   const first = [...used.values()][0];
-  gc.report(first.route.policy, first.pointer, "split", "info", "adapter/note",
-    `Gateway API routes send traffic to Services, not pod subsets: the subsets of ${v.namespace}/${v.service} are reached through the Services ${list} in namespace ${v.namespace}, with the same ports as ${v.service}. They must exist: unimesh does not create or change Services`);
+  gc.report(first.route.policy, first.pointer, { feature: "split", kind: "note", severity: "info",
+    message: `Gateway API routes send traffic to Services, not pod subsets: the subsets of ${v.namespace}/${v.service} are reached through the Services ${list} in namespace ${v.namespace}, with the same ports as ${v.service}. They must exist: unimesh does not create or change Services` });
 }
 
 /** `split`: backendRefs to Services. */

@@ -29,21 +29,21 @@ export function reportUnsupportedRouteFeatures(gc: GatewayContext, r: EffectiveR
   let bad = false;
   if (r.faultInjection) {
     bad = true;
-    gc.report(r.policy, r.faultInjection.pointer, "faultInjection", "error", "adapter/unsupported-feature",
-      `${gc.release} has no fault injection (no HTTPRoute filter delays or aborts requests); ${MESHES}, or split a share of the traffic to a Service that answers errors`);
+    gc.report(r.policy, r.faultInjection.pointer, { feature: "faultInjection", kind: "unsupported-feature", severity: "error",
+      message: `${gc.release} has no fault injection (no HTTPRoute filter delays or aborts requests); ${MESHES}, or split a share of the traffic to a Service that answers errors` });
   }
   if (r.action.kind === "directResponse") {
     bad = true;
-    gc.report(r.policy, r.action.pointer, "directResponse", "error", "adapter/unsupported-feature",
-      `${gc.release} has no direct response (HTTPRoute filters redirect, rewrite, mirror or change headers, none answers a request); route to a Service that answers ${r.action.directResponse.status}`);
+    gc.report(r.policy, r.action.pointer, { feature: "directResponse", kind: "unsupported-feature", severity: "error",
+      message: `${gc.release} has no direct response (HTTPRoute filters redirect, rewrite, mirror or change headers, none answers a request); route to a Service that answers ${r.action.directResponse.status}` });
   }
   return bad;
 }
 
 /** Reports a source-scoped TrafficPolicy. */
 export function reportTrafficSource(gc: GatewayContext, r: EffectiveRoute): void {
-  gc.report(r.policy, r.source?.pointer ?? "/spec/source", "trafficSource", "error", "adapter/unsupported-feature",
-    `a Gateway API route attached to a Service applies to every client (a consumer route in a client's namespace applies to that namespace's clients, never to callers chosen by service account or pod labels), so a TrafficPolicy for some callers cannot be expressed portably. Remove source`);
+  gc.report(r.policy, r.source?.pointer ?? "/spec/source", { feature: "trafficSource", kind: "unsupported-feature", severity: "error",
+    message: `a Gateway API route attached to a Service applies to every client (a consumer route in a client's namespace applies to that namespace's clients, never to callers chosen by service account or pod labels), so a TrafficPolicy for some callers cannot be expressed portably. Remove source` });
 }
 
 /** Reports the destination-level settings (none has a Gateway API field). */
@@ -56,13 +56,13 @@ export function reportUnsupportedDestinationFeatures(gc: GatewayContext, v: Dest
   ] as const;
   for (const [k, what] of fields) {
     const s = v[k];
-    if (s) gc.report(s.policy, s.pointer, k, "error", "adapter/unsupported-feature", `${gc.release} has no ${what} for a Service; ${MESHES}`);
+    if (s) gc.report(s.policy, s.pointer, { feature: k, kind: "unsupported-feature", severity: "error", message: `${gc.release} has no ${what} for a Service; ${MESHES}` });
   }
   for (const s of v.subsetSettings) {
     for (const k of ["outlierDetection", "connectionPool", "loadBalancer"] as const) {
       const x = s[k];
-      if (x) gc.report(x.policy, x.pointer.slice(0, x.pointer.lastIndexOf("/")), "subsetSettings", "error", "adapter/unsupported-feature",
-        `subsetSettings: ${gc.release} has no ${k} for a Service, nor for the Service ${v.service}-${s.subset.name} of a subset; ${MESHES}`);
+      if (x) gc.report(x.policy, x.pointer.slice(0, x.pointer.lastIndexOf("/")), { feature: "subsetSettings", kind: "unsupported-feature", severity: "error",
+        message: `subsetSettings: ${gc.release} has no ${k} for a Service, nor for the Service ${v.service}-${s.subset.name} of a subset; ${MESHES}` });
     }
   }
 }
@@ -70,12 +70,12 @@ export function reportUnsupportedDestinationFeatures(gc: GatewayContext, v: Dest
 /** Reports every AccessPolicy, MTLSPolicy and RequestAuthentication: Gateway API has no API for them. */
 export function reportSecurityPolicies(gc: GatewayContext, model: Model): void {
   for (const p of model.accessPolicies) {
-    gc.report(p, "/spec", "access", "error", "adapter/unsupported-feature",
-      `AccessPolicy: ${gc.release} has no authorization API (GEP-3779, mesh AuthorizationPolicy, is not in any release up to 1.6), so nothing would enforce who may call ${p.doc.spec.destination ? `${p.doc.spec.destination.service}` : "these workloads"}; translate access for the mesh itself (--mesh istio or linkerd) and apply it beside these routes`);
+    gc.report(p, "/spec", { feature: "access", kind: "unsupported-feature", severity: "error",
+      message: `AccessPolicy: ${gc.release} has no authorization API (GEP-3779, mesh AuthorizationPolicy, is not in any release up to 1.6), so nothing would enforce who may call ${p.doc.spec.destination ? `${p.doc.spec.destination.service}` : "these workloads"}; translate access for the mesh itself (--mesh istio or linkerd) and apply it beside these routes` });
   }
   for (const p of model.mtlsPolicies) {
-    gc.report(p, "/spec", "mtls", "error", "adapter/unsupported-feature",
-      `MTLSPolicy: ${gc.release} has no mesh mTLS mode (BackendTLSPolicy sets up TLS to a backend, not mutual TLS between workloads); translate it for the mesh itself (--mesh istio or linkerd)`);
+    gc.report(p, "/spec", { feature: "mtls", kind: "unsupported-feature", severity: "error",
+      message: `MTLSPolicy: ${gc.release} has no mesh mTLS mode (BackendTLSPolicy sets up TLS to a backend, not mutual TLS between workloads); translate it for the mesh itself (--mesh istio or linkerd)` });
   }
   refuseRequestAuthentication(model, gc.ctx, gc.release, "Gateway API has no token validation for mesh traffic");
 }
