@@ -53,7 +53,7 @@ describe("unimesh inspect", () => {
     expect(r.stdout).toContain("AuthorizationPolicy bookinfo/reviews-allow <- AccessPolicy/bookinfo/reviews-readers");
     expect(r.stdout).toContain("retries: full via VirtualService.http[].retries");
     expect(r.stdout).toMatch(/on linkerd@2\.\d+: CANNOT TRANSLATE these policies/);
-    expect(r.stdout).toMatch(/traffic\.yaml:17:3 \[0\]#\/spec\/retries\/retryOn\/1: error adapter\/unsupported-value: Linkerd/);
+    expect(r.stdout).toMatch(/traffic\.yaml:17:3 \[0\]#\/spec\/retries\/retryOn\/1: error adapter\/unsupported-value\/retries\.retryOn: Linkerd/);
   });
 
   test("errors: an unknown service (with the closest name), a reference without namespace, an unknown mesh", async () => {
