@@ -252,3 +252,42 @@ describe("explain decides as the running proxy: randomized policies and requests
     expect([...outcomes].some((k) => k.startsWith("caller-proxy"))).toBe(true);
   }, 120_000);
 });
+
+describe("explain decides as the running proxy: request authentication (JWT, Istio's sample tokens)", () => {
+  const FIX = join(import.meta.dirname, "fixtures/istio-jwt");
+  const read = (f: string) => readFileSync(join(FIX, f), "utf8").trim();
+  const DEMO = read("demo.jwt");
+  const GROUPS_SCOPE = read("groups-scope.jwt");
+  const policies = [
+    { apiVersion: "unimesh.io/v1alpha1", kind: "MeshService", metadata: { name: "secure", namespace: "jwt" }, spec: {} },
+    { apiVersion: "unimesh.io/v1alpha1", kind: "MeshService", metadata: { name: "client", namespace: "jwt" }, spec: {} },
+    { apiVersion: "unimesh.io/v1alpha1", kind: "RequestAuthentication", metadata: { name: "secure-jwt", namespace: "jwt" }, spec: { destination: { service: "secure" }, issuers: [{ issuer: "testing@secure.istio.io", jwks: read("samples-jwks.json") }] } },
+    { apiVersion: "unimesh.io/v1alpha1", kind: "AccessPolicy", metadata: { name: "group1-only", namespace: "jwt" }, spec: { destination: { service: "secure" }, allow: [{ requestPrincipals: ["testing@secure.istio.io/*"], claims: { groups: ["group1"] } }] } },
+  ].map((d) => JSON.stringify(d)).join("\n---\n");
+  const model = loadModel([{ file: "jwt.yaml", text: policies }]).model;
+  const insts: Inst[] = [];
+  let proxy: ProxyRuntime;
+  beforeAll(async () => {
+    for (const s of ["secure", "client"]) insts.push({ app: await startApp(s), name: s, service: s, namespace: "jwt", serviceAccount: s });
+    proxy = await startMesh(meshConfig(policies, registry(insts.map((i): TestInstance => ({ service: i.service, namespace: "jwt", port: i.app.port, outbound: true })))));
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await closeAgents();
+    await Promise.all(insts.map((i) => i.app.close()));
+  });
+  const tampered = DEMO.slice(0, -4) + (DEMO.endsWith("AAAA") ? "BBBB" : "AAAA");
+  test.each([
+    ["no token: no principal, denied by default", undefined, "denied", 403],
+    ["the demo token: a principal, but not in group1", DEMO, "denied", 403],
+    ["the groups-scope token: group1", GROUPS_SCOPE, "allowed", undefined],
+    ["a tampered signature: 401 before access", tampered, "denied", 401],
+    ["not a JWT: 401", "abc.def", "denied", 401],
+  ] as const)("%s", async (_n, token, decision, status) => {
+    const req: ExplainRequest = { from: { namespace: "jwt", serviceAccount: "client" }, to: { namespace: "jwt", service: "secure", port: 80 }, method: "GET", path: "/x", headers: token ? { authorization: `Bearer ${token}` } : {} };
+    const e = await explain(model, req);
+    expect(e.decision).toBe(decision);
+    expect(e.status).toBe(status);
+    expect(disagreement(e, await send(proxy, insts, req), insts)).toBeUndefined();
+  });
+});
