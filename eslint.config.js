@@ -28,11 +28,4 @@ export default tseslint.config(
       "@typescript-eslint/no-explicit-any": "off",
     },
   },
-  {
-    // Findings in src/adapters/ that this change may not touch (other engineers are rewriting these files
-    // for issue 10 and 12): warnings until their owners fix them (then this block goes). Unused
-    // imports/variables, a value never read, needless escapes; the type-aware rules stay errors here too.
-    files: ["src/adapters/gateway-api/**/*.ts", "src/adapters/istio/import/authorizationPolicy.ts"],
-    rules: { "@typescript-eslint/no-unused-vars": "warn", "no-useless-assignment": "warn", "no-useless-escape": "warn" },
-  },
 );

@@ -13,18 +13,8 @@ import { describe, expect, test } from "vitest";
 import { dumpYaml } from "../../src/api/emit.js";
 import { appmesh, istio, linkerd, validateDocuments, type Adapter, type UnimeshDocument } from "../../src/index.js";
 import { roundTrip, semantic } from "./helpers.js";
+import { prng } from "../support/prng.js";
 
-/** mulberry32: a small seeded PRNG (deterministic across runs and machines). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Mesh = "istio" | "linkerd" | "appmesh";
 

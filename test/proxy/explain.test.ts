@@ -12,6 +12,7 @@ import { loadModel } from "../../src/index.js";
 import { explain, type ExplainRequest, type Explanation } from "../../src/inspect/explain.js";
 import { closeAgents, meshConfig, rawCall, registry, startApp, startMesh, type App, type TestInstance } from "./support.js";
 import type { ProxyRuntime } from "../../src/proxy/runtime.js";
+import { prng } from "../support/prng.js";
 
 /** What happened to a request: the app that answered (and the route header), a proxy's status, or a refused connection. */
 type Outcome = { kind: "app"; app: string; route?: string } | { kind: "status"; status: number; body?: string } | { kind: "refused" };
@@ -119,17 +120,6 @@ describe("explain decides as the running proxy: Bookinfo", () => {
   });
 });
 
-/** A small seeded PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SERVICES = [
   { service: "a", namespace: "test" }, { service: "b", namespace: "test" }, { service: "c", namespace: "test" }, { service: "o", namespace: "other" },

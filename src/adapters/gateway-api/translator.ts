@@ -108,7 +108,7 @@ function routeObjects(gc: GatewayContext, v: DestinationView, routes: EffectiveR
     const match = grpc ? toGrpcRouteMatch(gc, r, spec) : toHttpRouteMatch(spec);
     const filters: RouteFilter[] = [];
     const rule: RouteRule = {};
-    let trivial = true;
+    let trivial: boolean;
     if (r.action.kind === "split") {
       rule.backendRefs = backendRefs(gc, v, r, r.action.targets, port, grpc);
       trivial = isPlainForward(r, port);

@@ -22,7 +22,7 @@
  */
 import type { HeaderMatch, Match, StringMatch } from "../../../api/generated/model.js";
 import type { EffectiveRoute } from "../../../api/model.js";
-import { type FeatureModule, full, none, partial } from "../../../api/feature-module.js";
+import { type FeatureModule, partial } from "../../../api/feature-module.js";
 import type { GatewayContext } from "../context.js";
 import type { GRPCRouteMatch, HTTPRouteMatch, ValueMatch } from "../resources.js";
 

@@ -11,7 +11,7 @@
  */
 import type { DestinationView, EffectiveRoute } from "../../../api/model.js";
 import { type FeatureModule, full, partial } from "../../../api/feature-module.js";
-import { hasField, whereAvailable, FIELD_SINCE } from "../versions.js";
+import { hasField, whereAvailable } from "../versions.js";
 import type { GatewayContext } from "../context.js";
 import type { RequestMirror, RouteFilter } from "../resources.js";
 import { subsetServiceName } from "./split.js";

@@ -20,8 +20,8 @@
  */
 import type { EffectiveRoute } from "../../../api/model.js";
 import { formatDuration, parseDuration } from "../../../api/duration.js";
-import { type FeatureModule, full, none, partial } from "../../../api/feature-module.js";
-import { hasField, whereAvailable, FIELD_SINCE } from "../versions.js";
+import { type FeatureModule, none, partial } from "../../../api/feature-module.js";
+import { hasField, whereAvailable } from "../versions.js";
 import type { GatewayContext } from "../context.js";
 import type { Retry, RouteRule } from "../resources.js";
 

@@ -514,8 +514,8 @@ function conditions(ii: IstioImport, o: NativeObject, f: NativeFields, p: string
       f.use(cp);
       return;
     }
-    const claim = /^request\.auth\.claims((?:\[[^\[\]]+\])+)$/.exec(c.key);
-    const auth = claim ? [...claim[1].matchAll(/\[([^\[\]]+)\]/g)].map((m) => m[1])
+    const claim = /^request\.auth\.claims((?:\[[^[\]]+\])+)$/.exec(c.key);
+    const auth = claim ? [...claim[1].matchAll(/\[([^[\]]+)\]/g)].map((m) => m[1])
       : c.key === "request.auth.audiences" ? ["aud"] : c.key === "request.auth.presenter" ? ["azp"] : undefined;
     if (auth) {
       // The end user's claims: Istio's matching is the model's (string or list element; *, prefix, suffix).
