@@ -42,6 +42,11 @@ export interface VersionProfile {
   /** e.g. `2.16-2.20 (edge)`. */
   label: string;
   versions: readonly string[];
+  /**
+   * Settings the column assumes (`--set` values, e.g. Istio's `{ dataplane: "ambient" }`), passed to
+   * `capabilities(version, settings)`. Omitted: the defaults.
+   */
+  settings?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -144,8 +149,10 @@ export interface Adapter {
    * declared `none` (or not declared) is an `adapter/unsupported-feature` error unless the adapter reported
    * about that use itself (`src/api/feature-use.ts`); `test/adapters/feature-contract.test.ts` checks the
    * shipped adapters' declarations against what they do on each feature's golden case.
+   * `settings` are the translation's `--set` values (`TranslateOptions.settings`), for adapters whose
+   * capabilities depend on one (Istio's `dataplane=ambient`); an adapter may ignore them.
    */
-  capabilities(version: string): Capabilities;
+  capabilities(version: string, settings?: Readonly<Record<string, string>>): Capabilities;
   /** Translates the model. Pure and synchronous: reports through `ctx`, never throws on user input. */
   translate(model: Model, ctx: TranslateContext): KubeObject[];
   /**

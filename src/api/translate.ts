@@ -92,7 +92,7 @@ export function translate(model: Model, req: TranslateRequest): TranslateResult 
   }
   // The feature contract, for every adapter: a use of a feature it declares `none` for, about which it
   // said nothing, is an error (never a silent drop).
-  for (const d of undeclaredUses(model, adapter.capabilities(version), diagnostics, mesh)) diagnostics.push(d);
+  for (const d of undeclaredUses(model, adapter.capabilities(version, req.settings), diagnostics, mesh)) diagnostics.push(d);
   const resources = objects.map((o) => finish(o, policySet));
   // The sorted copy puts equal identities side by side: checking neighbours finds a duplicate without a
   // key string per object. Anything wrong is reported by the reference loop, in emission order, so the

@@ -13,6 +13,8 @@ export interface MatrixColumn {
   label: string;
   /** The version whose capabilities fill the column (the newest of the profile). */
   version: string;
+  /** The settings the profile assumes (`VersionProfile.settings`), if any. */
+  settings?: Readonly<Record<string, string>>;
 }
 
 /** One row: a feature and its capability in each column. */
@@ -26,14 +28,14 @@ export interface MatrixRow {
 export function matrixColumns(adapters: readonly Adapter[]): MatrixColumn[] {
   return adapters.flatMap((a) =>
     a.profiles?.length
-      ? a.profiles.map((p) => ({ adapter: a.name, label: `${a.name} ${p.label}`, version: p.versions[p.versions.length - 1] ?? a.defaultVersion }))
+      ? a.profiles.map((p) => ({ adapter: a.name, label: `${a.name} ${p.label}`, version: p.versions[p.versions.length - 1] ?? a.defaultVersion, ...(p.settings ? { settings: p.settings } : {}) }))
       : [{ adapter: a.name, label: `${a.name} ${a.defaultVersion}`, version: a.defaultVersion }]);
 }
 
 /** The matrix as data (for `unimesh meshes --output json`): one row per feature of {@link FEATURES}. */
 export function matrixRows(adapters: readonly Adapter[]): { columns: MatrixColumn[]; rows: MatrixRow[] } {
   const columns = matrixColumns(adapters);
-  const caps = columns.map((c) => adapters.find((a) => a.name === c.adapter)!.capabilities(c.version));
+  const caps = columns.map((c) => adapters.find((a) => a.name === c.adapter)!.capabilities(c.version, c.settings));
   const rows = FEATURES.map((feature) => ({
     feature,
     title: FEATURE_TITLES[feature],

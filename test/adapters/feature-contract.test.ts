@@ -142,12 +142,12 @@ function goldenCase(feature: Feature): { model: Model; approximations: Record<st
 }
 
 /** What the adapter itself reports for a model (its translate() with a recording context, without the core's checks). */
-function adapterDiagnostics(adapter: Adapter, version: string, m: Model, approximations: readonly string[]): Diagnostic[] {
+function adapterDiagnostics(adapter: Adapter, version: string, m: Model, approximations: readonly string[], settings?: Record<string, string>): Diagnostic[] {
   const out: Diagnostic[] = [];
   const allow = new Set(approximations);
   const ctx: TranslateContext = {
     version,
-    options: { allowApproximations: [...allow], policySet: "default" },
+    options: { allowApproximations: [...allow], policySet: "default", ...(settings ? { settings } : {}) },
     report: (entry, pointer, d) => { out.push({ ...m.diagnostic(entry, pointer, d), adapter: `${adapter.name}@${version}` }); },
     reportGlobal: (d) => { out.push({ ...d }); },
     allows: (a) => allow.has(a),
@@ -157,9 +157,9 @@ function adapterDiagnostics(adapter: Adapter, version: string, m: Model, approxi
 }
 
 /** Where an adapter's declared support for `feature` disagrees with what it does on the feature's golden case. */
-function contractViolations(adapter: Adapter, version: string, feature: Feature, m: Model, approximations: readonly string[]): string[] {
-  const support = adapter.capabilities(version)[feature]?.support ?? "none";
-  const diags = adapterDiagnostics(adapter, version, m, approximations);
+function contractViolations(adapter: Adapter, version: string, feature: Feature, m: Model, approximations: readonly string[], settings?: Record<string, string>): string[] {
+  const support = adapter.capabilities(version, settings)[feature]?.support ?? "none";
+  const diags = adapterDiagnostics(adapter, version, m, approximations, settings);
   const about = diags.filter((d) => d.feature === feature);
   const out: string[] = [];
   if (support === "full") {
@@ -183,10 +183,10 @@ describe("declared capabilities agree with what the shipped adapters do", () => 
     expect(featureUses(goldenCase(feature).model).some((u) => u.feature === feature)).toBe(true);
   });
 
-  const cases = GOLDEN_TARGETS.flatMap((t) => FEATURES.map((f) => [`${t.adapter.name}@${t.version}`, f, t] as const));
+  const cases = GOLDEN_TARGETS.flatMap((t) => FEATURES.map((f) => [t.file.replace(/\.golden\.yaml$/, ""), f, t] as const));
   test.each(cases)("%s: %s", (_mesh, feature, t) => {
     const { model: m, approximations } = goldenCase(feature);
-    expect(contractViolations(t.adapter, t.version, feature, m, approximations[t.adapter.name] ?? [])).toEqual([]);
+    expect(contractViolations(t.adapter, t.version, feature, m, approximations[t.adapter.name] ?? [], t.options?.settings)).toEqual([]);
   });
 
   test("the check catches an adapter whose declaration lies", () => {

@@ -12,6 +12,13 @@ import { type VersionedField, hasField } from "./versions.js";
 export const PATH_NORMALIZATIONS = ["BASE", "MERGE_SLASHES", "DECODE_AND_MERGE_SLASHES", "NONE"] as const;
 export type PathNormalization = (typeof PATH_NORMALIZATIONS)[number];
 
+/**
+ * Istio's data planes (`--set dataplane=...`): `sidecar` (an Envoy sidecar per pod, the default) or
+ * `ambient` (ztunnel per node for L4, waypoint proxies for L7; see ambient/index.ts).
+ */
+export const DATAPLANES = ["sidecar", "ambient"] as const;
+export type Dataplane = (typeof DATAPLANES)[number];
+
 /** Per-translation context shared by the translator and the feature modules. */
 export interface IstioContext {
   readonly model: Model;
@@ -24,6 +31,8 @@ export interface IstioContext {
   readonly rootNamespace: string;
   /** The mesh's `meshConfig.pathNormalization.normalization` (features/pathNormalization.ts). @default "BASE" */
   readonly pathNormalization: PathNormalization;
+  /** The data plane the output is for (`dataplane` setting). @default "sidecar" */
+  readonly dataplane: Dataplane;
   /** FQDN of a service: `<name>.<namespace>.svc.<clusterDomain>`. */
   host(name: string, namespace: string): string;
   /** True when the target version's CRD has the field. */
@@ -36,6 +45,7 @@ export interface IstioContext {
 export const ISTIO_SETTINGS: readonly AdapterSetting[] = [
   { name: "clusterDomain", description: "Kubernetes cluster DNS domain used in service hosts (`<svc>.<ns>.svc.<clusterDomain>`)", default: "cluster.local" },
   { name: "rootNamespace", description: "Istio's root namespace (meshConfig.rootNamespace), where policies apply to the whole mesh", default: "istio-system" },
+  { name: "dataplane", description: "Istio's data plane: sidecar (an Envoy sidecar in every pod) or ambient (ztunnel enforces L4 access; L7 features need a waypoint). Ambient needs Istio 1.22+ (beta in 1.22-1.23, GA from 1.24)", default: "sidecar" },
   { name: "pathNormalization", description: `The mesh's meshConfig.pathNormalization.normalization (${PATH_NORMALIZATIONS.join(", ")}): what Istio's proxies do to request paths, so that unimesh can say which requests could get past a path rule`, default: "BASE" },
 ];
 
@@ -58,12 +68,46 @@ export function createContext(model: Model, ctx: TranslateContext): IstioContext
     });
     pathNormalization = "BASE";
   }
+  const dataplane = dataplaneOf(ctx);
   // Said once: the same finding can be reached from several destinations (e.g. services sharing pods).
   const reporter = new Reporter(ctx);
   return {
-    model, ctx, version: ctx.version, clusterDomain, rootNamespace, pathNormalization,
+    model, ctx, version: ctx.version, clusterDomain, rootNamespace, pathNormalization, dataplane,
     host: (name, namespace) => serviceHost(name, namespace, clusterDomain),
     has: (field) => hasField(ctx.version, field),
     report: (entry, pointer, finding) => reporter.report(entry, pointer, finding),
   };
+}
+
+/**
+ * The `dataplane` setting: `sidecar` (default) or `ambient`; any other value is an error (sidecar is
+ * used, so translation goes on and reports everything at once). Ambient is beta in Istio 1.22 and 1.23
+ * ("ambient mode ... is now Beta", https://istio.io/latest/news/releases/1.22.x/announcing-1.22/) and GA
+ * from 1.24 (https://istio.io/latest/news/releases/1.24.x/announcing-1.24/): for 1.22-1.23 a warning
+ * says so. Older releases (alpha ambient, 1.18-1.21) are not versions of this adapter at all
+ * (`ISTIO_VERSIONS` starts at 1.22), so `--mesh istio@1.21` is refused before this is read.
+ */
+function dataplaneOf(ctx: TranslateContext): Dataplane {
+  const raw = ctx.options.settings?.dataplane ?? "sidecar";
+  if (!(DATAPLANES as readonly string[]).includes(raw)) {
+    ctx.reportGlobal({
+      code: adapterCode("unsupported-value", undefined, "settings.dataplane"), severity: "error",
+      message: `setting dataplane "${raw}" is not an Istio data plane; use ${DATAPLANES.join(" or ")}`,
+    });
+    return "sidecar";
+  }
+  const dataplane = raw as Dataplane;
+  if (dataplane === "ambient" && !ambientIsGa(ctx.version)) {
+    ctx.reportGlobal({
+      code: adapterCode("note", undefined, "settings.dataplane"), severity: "warning",
+      message: `Istio ${ctx.version} ships ambient mode as Beta (GA from Istio 1.24): ztunnel and waypoint APIs may still change; prefer Istio 1.24 or later for production`,
+    });
+  }
+  return dataplane;
+}
+
+/** True from Istio 1.24, where ambient mode is GA. */
+export function ambientIsGa(version: string): boolean {
+  const [major, minor] = version.split(".").map(Number);
+  return major > 1 || (major === 1 && minor >= 24);
 }

@@ -2,7 +2,8 @@
  * The Istio adapter: `--mesh istio[@1.22 … 1.30]` (default 1.30). Emits `networking.istio.io/v1`
  * VirtualService and DestinationRule, `security.istio.io/v1` AuthorizationPolicy and PeerAuthentication
  * (both API versions are served from Istio 1.22), and `networking.istio.io/v1alpha3` EnvoyFilter for
- * local rate limits. Sidecar mode: VirtualServices are bound to the `mesh` gateway only.
+ * local rate limits. Sidecar mode: VirtualServices are bound to the `mesh` gateway only. Ambient mode
+ * (`--set dataplane=ambient`): what ztunnel enforces, see ambient/translator.ts.
  *
  * Settings (`TranslateOptions.settings`, see `ISTIO_SETTINGS`): `clusterDomain` (default `cluster.local`),
  * the DNS domain of service hosts; `rootNamespace` (default `istio-system`), Istio's root namespace, where
@@ -12,7 +13,8 @@
  * @see https://istio.io/latest/docs/reference/config/networking/virtual-service/
  * @see https://istio.io/latest/docs/reference/config/security/authorization-policy/
  */
-import type { Adapter, Capabilities, Capability } from "../../api/adapter.js";
+import type { Adapter, Capabilities, Capability, VersionProfile } from "../../api/adapter.js";
+import { ambientCapabilities } from "./ambient/capabilities.js";
 import { ISTIO_SETTINGS } from "./context.js";
 import { istioCluster } from "./cluster.js";
 import { translateIstio } from "./translator.js";
@@ -20,8 +22,12 @@ import { DEFAULT_ISTIO_VERSION, FIELD_SINCE, ISTIO_VERSIONS, compareVersions, ha
 
 const BACKOFF_SINCE = FIELD_SINCE["VirtualService.http[].retries.backoff"];
 
-/** What an Istio version can express, feature by feature. */
-export function istioCapabilities(version: string): Capabilities {
+/**
+ * What an Istio version can express, feature by feature, for the data plane of `settings.dataplane`
+ * (sidecar by default; ambient: ambient/capabilities.ts).
+ */
+export function istioCapabilities(version: string, settings?: Readonly<Record<string, string>>): Capabilities {
+  if (settings?.dataplane === "ambient") return ambientCapabilities(version);
   const full = (via: string, note?: string): Capability => ({ support: "full", via, ...(note ? { note } : {}) });
   const partial = (via: string, note: string): Capability => ({ support: "partial", via, note });
   const backoff = hasField(version, "VirtualService.http[].retries.backoff");
@@ -63,7 +69,7 @@ export function istioCapabilities(version: string): Capabilities {
 /** The Istio adapter. */
 export const istio: Adapter = {
   name: "istio",
-  description: "Istio 1.22-1.30 (sidecar mode): VirtualService, DestinationRule, AuthorizationPolicy, PeerAuthentication, EnvoyFilter",
+  description: "Istio 1.22-1.30: sidecar mode (VirtualService, DestinationRule, AuthorizationPolicy, PeerAuthentication, EnvoyFilter) or ambient mode with --set dataplane=ambient (ztunnel: AuthorizationPolicy, PeerAuthentication)",
   versions: ISTIO_VERSIONS,
   apiGroups: ["networking.istio.io", "security.istio.io", "telemetry.istio.io", "extensions.istio.io", "gateway.networking.k8s.io"],
   cluster: istioCluster,
@@ -77,9 +83,14 @@ export const istio: Adapter = {
 
 /**
  * Matrix columns: the versions between two releases that added a field of {@link FIELD_SINCE} behave
- * alike (e.g. `1.22-1.27`, `1.28-1.29`, `1.30`).
+ * alike (e.g. `1.22-1.27`, `1.28-1.29`, `1.30`), in sidecar mode; then one column for the ambient data
+ * plane (`ambient 1.22-1.30`, settings `dataplane=ambient`).
  */
-function versionProfiles(): { label: string; versions: string[] }[] {
+function versionProfiles(): VersionProfile[] {
+  return [...sidecarProfiles(), { label: `ambient ${ISTIO_VERSIONS[0]}-${ISTIO_VERSIONS[ISTIO_VERSIONS.length - 1]}`, versions: [...ISTIO_VERSIONS], settings: { dataplane: "ambient" } }];
+}
+
+function sidecarProfiles(): { label: string; versions: string[] }[] {
   const starts = [...new Set([ISTIO_VERSIONS[0] as string, ...Object.values(FIELD_SINCE)])].sort(compareVersions);
   return starts.map((from, i) => {
     const versions = ISTIO_VERSIONS.filter((v) => compareVersions(v, from) >= 0 && (i + 1 === starts.length || compareVersions(v, starts[i + 1]) < 0));

@@ -1,5 +1,5 @@
 /**
- * The Istio translation. Per destination (`model.destinations()`, sorted): a skeleton VirtualService and
+ * The Istio translation (sidecar data plane; `--set dataplane=ambient`: ambient/translator.ts). Per destination (`model.destinations()`, sorted): a skeleton VirtualService and
  * DestinationRule, then one feature module per model feature fills its own fields, in a fixed order.
  *
  * - ONE VirtualService per destination host (`<svc>.<ns>.svc.<clusterDomain>`, in the destination's
@@ -17,6 +17,7 @@
 import type { KubeObject, TranslateContext } from "../../api/adapter.js";
 import type { DestinationView, EffectiveRoute, Model } from "../../api/model.js";
 import { objectMeta } from "../../api/ownership.js";
+import { translateAmbient } from "./ambient/translator.js";
 import { createContext, type IstioContext } from "./context.js";
 import { type DestinationRuleDraft, DestinationRuleSet } from "./destinationRules.js";
 import { authorizationPolicies, scopedAuthorizationPolicies } from "./features/access.js";
@@ -57,6 +58,7 @@ const DESTINATION_FEATURES: readonly ((dc: DestinationContext, dr: DestinationRu
 /** Translates a model to Istio objects (see the module doc). Pure; reports through `ctx`. */
 export function translateIstio(model: Model, ctx: TranslateContext): KubeObject[] {
   const ic = createContext(model, ctx);
+  if (ic.dataplane === "ambient") return translateAmbient(ic);
   const drs = new DestinationRuleSet(ic);
   const views = model.destinations();
   // Subsets first: routes and mirrors of any destination may name subsets of any host.

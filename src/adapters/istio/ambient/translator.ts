@@ -1,0 +1,109 @@
+/**
+ * The Istio translation for the ambient data plane (`--set dataplane=ambient`, Istio 1.22+).
+ *
+ * In ambient mode a per-node proxy, ztunnel, carries every connection of an enrolled workload in mTLS
+ * (HBONE) and enforces L4 authorization; L7 processing only happens in a waypoint proxy
+ * (istio.io `content/en/docs/ambient/usage/waypoint/index.md`). What is emitted here:
+ *
+ * - AccessPolicies → `AuthorizationPolicy` with `selector` (per destination) or without (namespace, and
+ *   the root namespace for `scope: mesh`), exactly the sidecar translation (features/access.ts): "The
+ *   behavior of the L4 AuthorizationPolicy API has the same functional behavior in Istio ambient mode as
+ *   in sidecar mode ... Once a policy is provisioned, pods matching the selector in the policy only allow
+ *   traffic which is explicitly allowed" (`usage/l4-policy/index.md`), so deny-by-default-once-selected
+ *   and deny-wins hold as in sidecar mode. Sources (identities as SPIFFE principals, namespaces, IP
+ *   blocks, their `not` forms) and ports are what ztunnel reads (ambient/ztunnel.ts).
+ * - MTLSPolicies → `PeerAuthentication` (features/mtls.ts) in strict and permissive modes, which ztunnel
+ *   supports, `portLevelMtls` included (policies.go `convertPeerAuthentication`). `disabled` is an error:
+ *   "it is not possible to use the DISABLE mode in a policy. Such policies will be ignored"
+ *   (`usage/l4-policy/index.md`, Peer authentication). No DestinationRule client TLS: ambient callers
+ *   have no sidecar; ztunnel picks HBONE itself.
+ *
+ * Refused with an error naming the field, because they need a waypoint which unimesh does not emit yet:
+ * every TrafficPolicy feature (routes, matches, splits, timeouts, retries, faults, mirroring, header
+ * changes, CORS, rewrites, redirects, direct responses, outlier detection, connection pools, load
+ * balancing, rate limits, source-specific rules), RequestAuthentication and end-user conditions of
+ * access rules, and the HTTP conditions of access rules (`methods`, `paths`, `headers` and their `not`
+ * forms). ztunnel would turn such an ALLOW rule into one that never matches and such a DENY rule into
+ * one that denies every request of its callers (ambient/ztunnel.ts): fail-closed, but not what the
+ * policy says, and unimesh never emits a rule that is dropped or widened. The output is checked for it
+ * ({@link assertZtunnelOnly}).
+ */
+import type { KubeObject } from "../../../api/adapter.js";
+import { escapePointerToken } from "../../../api/diagnostics.js";
+import type { Feature } from "../../../api/features.js";
+import { featureUses } from "../../../api/feature-use.js";
+import type { IstioContext } from "../context.js";
+import { authorizationPolicies, scopedAuthorizationPolicies } from "../features/access.js";
+import { namespacePeerAuthentications, servicePeerAuthentication } from "../features/mtls.js";
+import type { DestinationContext } from "../features/types.js";
+import { NEEDS_WAYPOINT } from "./capabilities.js";
+import { assertZtunnelOnly } from "./ztunnel.js";
+
+/** Access rule fields that are HTTP attributes (a waypoint's job), by the feature they belong to. */
+const HTTP_RULE_FIELDS: Readonly<Record<string, Feature>> = {
+  methods: "accessL7", paths: "accessL7", headers: "accessL7",
+  notMethods: "accessNegation", notPaths: "accessNegation", notHeaders: "accessNegation",
+};
+
+/** Translates the model for Istio's ambient data plane (see the module doc). Pure; reports through `ic`. */
+export function translateAmbient(ic: IstioContext): KubeObject[] {
+  const refused = refuseWaypointUses(ic);
+  refuseDisabledMtls(ic);
+  const out: KubeObject[] = [];
+  for (const view of ic.model.destinations()) {
+    // No DestinationRule in ambient output (drs): client TLS and traffic policy are not emitted.
+    const dc: DestinationContext = { ic, view, drs: undefined as never };
+    if (view.mtls) {
+      const pa = servicePeerAuthentication(dc);
+      if (pa) out.push(pa);
+    }
+    out.push(...authorizationPolicies(dc));
+  }
+  out.push(...scopedAuthorizationPolicies(ic));
+  out.push(...namespacePeerAuthentications(ic));
+  // With a refused HTTP condition the translation has errors and no output; otherwise nothing ztunnel
+  // cannot enforce may be in it.
+  if (!refused) assertZtunnelOnly(out);
+  return out;
+}
+
+/**
+ * Every use of a feature ztunnel cannot enforce: an error at the field. Returns true when an access
+ * rule's HTTP condition was refused (the access translation then holds HTTP attributes: no output).
+ */
+function refuseWaypointUses(ic: IstioContext): boolean {
+  let http = false;
+  for (const u of featureUses(ic.model)) {
+    const field = u.pointer.slice(u.pointer.lastIndexOf("/") + 1);
+    if (u.feature === "access" || u.feature === "scope" || u.feature === "mtls") continue;
+    if (u.feature === "accessL7" || u.feature === "accessNegation") {
+      if (!(field in HTTP_RULE_FIELDS)) continue; // ports, notPorts, not* sources: L4
+      http = true;
+      ic.report(u.entry, u.pointer, { feature: u.feature, kind: "unsupported-value", what: "needs-waypoint", severity: "error",
+        message: `${field}: in Istio ambient mode ztunnel enforces L4 only (identities, namespaces, IP blocks, ports); ${field} is an HTTP attribute that needs a waypoint proxy (an AuthorizationPolicy with targetRefs), which unimesh does not emit yet. ztunnel would never match such an allow rule and would deny every request of a deny rule's callers (istio.io docs/ambient/usage/l4-policy). Remove ${field}, or translate for the sidecar data plane (--set dataplane=sidecar)` });
+      continue;
+    }
+    if (u.feature === "requestAuthentication") http = true;
+    const what = u.feature === "requestAuthentication"
+      ? (u.pointer === "/spec" ? "RequestAuthentication (JWT validation)" : `${field} (end-user token conditions)`)
+      : u.feature === "trafficSource" ? "source-specific routes" : `${u.feature}`;
+    ic.report(u.entry, u.pointer, { feature: u.feature, kind: "unsupported-feature", what: "needs-waypoint", severity: "error",
+      message: `${what}: ${NEEDS_WAYPOINT} (istio.io docs/ambient/usage/waypoint: routing, retries, timeouts, fault injection, traffic policy and JWT are applied by a waypoint, never by ztunnel), so this cannot be translated for --set dataplane=ambient; translate for the sidecar data plane (--set dataplane=sidecar)` });
+  }
+  return http;
+}
+
+/** MTLSPolicy `disabled` (the mode, or a port's): ztunnel ignores DISABLE, so it is an error. */
+function refuseDisabledMtls(ic: IstioContext): void {
+  const why = "ztunnel carries all traffic between ambient workloads in mTLS (HBONE) and ignores a PeerAuthentication DISABLE (istio.io docs/ambient/usage/l4-policy, Peer authentication); write permissive to also accept plaintext callers, or take the namespace out of ambient mode (remove its istio.io/dataplane-mode label)";
+  for (const e of ic.model.mtlsPolicies) {
+    if (e.doc.spec.mode === "disabled") {
+      ic.report(e, "/spec/mode", { feature: "mtls", kind: "unsupported-value", what: "disabled", severity: "error", message: `mode disabled: ${why}` });
+    }
+    for (const [port, mode] of Object.entries(e.doc.spec.ports ?? {})) {
+      if (mode === "disabled") {
+        ic.report(e, `/spec/ports/${escapePointerToken(port)}`, { feature: "mtls", kind: "unsupported-value", what: "disabled", severity: "error", message: `port ${port} disabled: ${why}` });
+      }
+    }
+  }
+}
