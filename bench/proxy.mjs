@@ -1,39 +1,65 @@
 #!/usr/bin/env node
-// `npm run bench` (proxy part): requests per second and p50/p99 latency added by unimesh's built-in
-// proxy, side by side with nginx (1 worker, keep-alive upstream) and the http-proxy npm package, on
-// loopback, at 8 and 64 connections, with Bookinfo's policies active in unimesh (see
-// bench/proxy-unimesh.mjs: route table with header match and 90/10 canary, timeout, retries, outlier
-// detection, strict mTLS, access control). unimesh is measured twice: with the hop between its two
-// co-located listeners over loopback mutual TLS (the default, as two sidecars), and in-process
-// (`colocatedHops: inline`).
+// `npm run bench` (proxy part, `--only=proxy`): the built-in proxy like for like (issue 17). Subjects:
 //
-// Load: wrk when installed (else bench/proxy-load.mjs, undici, in its own process). Upstream: nginx
-// when installed (else bench/proxy-upstream.mjs). With taskset and 2+ CPUs, every proxy runs on CPU 1
-// and the load generator and upstream on CPU 0, so each proxy gets one core, like nginx's one worker.
-// Subjects are measured in rounds (each subject once per round) and the best round counts, since the
-// machine may be shared. Prints one JSON object (last line).
-// Environment: UNIMESH_BENCH_SECONDS (per run, default 5), UNIMESH_BENCH_ROUNDS (default 3).
+//   nginx-2hop-mtls     nginx, 1 worker, two hops in one process: hop 1 proxies over TLS with a client
+//                       certificate (proxy_ssl_certificate, server verified) to hop 2, which requires it
+//                       (ssl_verify_client on); keep-alive everywhere, proxy_ssl_session_reuse on. The
+//                       reference: every ratio is against it, measured in the same run.
+//   httpproxy-2hop-tls  the http-proxy npm package, the same two hops over TLS with client certificates.
+//   unimesh             unimesh's default mode: productpage's outbound listener → mutual TLS → a reviews
+//                       instance's inbound listener, Bookinfo's policies enforced (bench/proxy-unimesh.mjs).
+//   unimesh-inline      the same with `colocatedHops: inline` (the hop handed over in process).
+//   nginx-1hop, httpproxy-1hop   one plaintext hop each, for reference.
+//   direct              wrk straight to the upstream: what the load generator's core can do.
+//
+// Method: wrk (1 thread) and the upstream (nginx, 1 worker, 67-byte answer) on CPU 0, each subject on
+// CPU 1 (taskset), so a subject has one core like nginx's one worker. Rounds are interleaved (every
+// subject once per round and connection count, in an order rotated each round, after a warm-up) and the
+// MEDIAN of the rounds counts. CPU per request: user + system time of the subject's processes
+// (/proc/<pid>/stat, the process and its descendants) over a run ÷ the requests wrk completed. Noise: the
+// spread of req/s across rounds, and the load average before and after. A subject with any error in any
+// round (non-2xx answer, wrk socket error or timeout) is marked FAILED and gets no ratio. Certificates
+// are made anew for each run (bench/proxy-certs.mjs; unimesh issues its own from its built-in CA).
+//
+// Prints a markdown table, then one JSON object (last line). Environment: UNIMESH_BENCH_SECONDS (per run,
+// default 5), UNIMESH_BENCH_ROUNDS (default 5), UNIMESH_BENCH_CONNECTIONS (default "8,64"),
+// UNIMESH_BENCH_SUBJECTS (comma-separated subset of the names above).
 import { spawn, spawnSync, execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import http from "node:http";
 import net from "node:net";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { upstreamConf, proxyConf } from "./proxy-upstream.conf.mjs";
+import { upstreamConf, proxyConf, twoHopConf } from "./proxy-upstream.conf.mjs";
+import { makeCerts } from "./proxy-certs.mjs";
+import { parseWrk, treeTicks, summarize, ratios, goals, markdownTable } from "./proxy-stats.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SECONDS = Number(process.env.UNIMESH_BENCH_SECONDS ?? 5);
-const ROUNDS = Number(process.env.UNIMESH_BENCH_ROUNDS ?? 3);
-const CONNECTIONS = [8, 64];
+const ROUNDS = Number(process.env.UNIMESH_BENCH_ROUNDS ?? 5);
+const CONNECTIONS = (process.env.UNIMESH_BENCH_CONNECTIONS ?? "8,64").split(",").map(Number);
+const ONLY = process.env.UNIMESH_BENCH_SUBJECTS?.split(",");
 const HOST = "reviews:9080";
 const PATH = "/reviews/0";
 const log = (s) => process.stderr.write(`bench/proxy: ${s}\n`);
+
+const LABELS = {
+  "nginx-2hop-mtls": "nginx, 1 worker, two hops, mTLS between them",
+  "httpproxy-2hop-tls": "http-proxy, two hops, TLS with client certificates",
+  unimesh: "**unimesh default mode** (two listeners, mTLS)",
+  "unimesh-inline": "unimesh `colocatedHops: inline`",
+  "nginx-1hop": "nginx, one plaintext hop (reference)",
+  "httpproxy-1hop": "http-proxy, one plaintext hop (reference)",
+  direct: "direct to the upstream (load generator's ceiling)",
+};
 
 const has = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
 const nginxBin = ["nginx", "/usr/sbin/nginx"].find((b) => spawnSync(b, ["-v"]).status === 0);
 const wrk = has("wrk");
 const pin = has("taskset") && cpus().length >= 2;
 const onCpu = (cpu, cmd, args) => (pin ? ["taskset", ["-c", String(cpu), cmd, ...args]] : [cmd, args]);
+const CLK_TCK = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
 
 if (!existsSync(join(root, "dist/index.js"))) {
   console.log(JSON.stringify({ error: "dist/ is missing: run `npm run build` first (npm run bench does)" }));
@@ -51,14 +77,15 @@ async function freePort() {
 const children = [];
 function start(cpu, cmd, args, readyLine) {
   const [c, a] = onCpu(cpu, cmd, args);
+  // taskset execs the command: the child's pid is the subject's.
   const child = spawn(c, a, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
   children.push(child);
   let err = "";
   child.stderr.on("data", (d) => (err += d));
   return new Promise((resolve, reject) => {
-    if (!readyLine) { setTimeout(() => resolve(child), 500); return; }
-    child.stdout.on("data", (d) => { if (String(d).includes(readyLine)) resolve(child); });
     child.on("exit", (code) => reject(new Error(`${cmd} ${args.join(" ")} exited with ${code}: ${err}`)));
+    if (!readyLine) { setTimeout(() => resolve(child), 500); return; }
+    child.stdout.on("data", (d) => { if (String(d).includes(readyLine)) { child.readyLine = String(d); resolve(child); } });
   });
 }
 
@@ -71,32 +98,48 @@ async function waitPort(port) {
   throw new Error(`nothing listens on ${port}`);
 }
 
-function toMs(v) {
-  const m = /^([\d.]+)(us|ms|s)$/.exec(v);
-  return m ? Number(m[1]) * (m[2] === "us" ? 0.001 : m[2] === "ms" ? 1 : 1000) : NaN;
+/** One request through a subject: it must answer 200 with the upstream's body before it is measured. */
+function check(name, port) {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: "127.0.0.1", port, path: PATH, headers: { host: HOST } }, (res) => {
+      let body = "";
+      res.on("data", (d) => (body += d));
+      res.on("end", () => (res.statusCode === 200 && body.startsWith("reviews:") ? resolve() : reject(new Error(`${name}: ${res.statusCode} ${body.slice(0, 200)}`))));
+    });
+    req.on("error", (e) => reject(new Error(`${name}: ${e.message}`)));
+  });
 }
 
-function load(port, connections) {
-  if (wrk) {
-    const [c, a] = onCpu(0, "wrk", ["-t1", `-c${connections}`, `-d${SECONDS}s`, "--latency", "-H", `Host: ${HOST}`, `http://127.0.0.1:${port}${PATH}`]);
-    const out = execFileSync(c, a, { encoding: "utf8" });
-    const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
-    const p50 = toMs(/\s50%\s+(\S+)/.exec(out)?.[1] ?? "");
-    const p99 = toMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? "");
-    const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
-    const errors = /Socket errors: (.*)/.exec(out)?.[1];
-    return { rps: Math.round(rps), p50Ms: +p50.toFixed(3), p99Ms: +p99.toFixed(3), non2xx, ...(errors ? { socketErrors: errors } : {}) };
+/** CPU time (ms) of a process and its descendants so far. */
+function cpuMs(pid) {
+  const stats = new Map();
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try { stats.set(d, readFileSync(`/proc/${d}/stat`, "utf8")); } catch { /* gone */ }
   }
-  const [c, a] = onCpu(0, process.execPath, [join(root, "bench/proxy-load.mjs"), `http://127.0.0.1:${port}${PATH}`, String(connections), String(SECONDS), HOST]);
-  return JSON.parse(execFileSync(c, a, { cwd: root, encoding: "utf8" }).trim().split("\n").pop());
+  return (treeTicks(pid, stats) * 1000) / CLK_TCK;
 }
 
+function load(port, connections, seconds) {
+  if (wrk) {
+    const [c, a] = onCpu(0, "wrk", ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency", "-H", `Host: ${HOST}`, `http://127.0.0.1:${port}${PATH}`]);
+    return parseWrk(execFileSync(c, a, { encoding: "utf8" }));
+  }
+  const [c, a] = onCpu(0, process.execPath, [join(root, "bench/proxy-load.mjs"), `http://127.0.0.1:${port}${PATH}`, String(connections), String(seconds), HOST]);
+  const r = JSON.parse(execFileSync(c, a, { cwd: root, encoding: "utf8" }).trim().split("\n").pop());
+  return { ...r, errors: (r.errors ?? 0) + (r.non2xx ?? 0) };
+}
+
+const load1 = () => +loadavg()[0].toFixed(2);
 const dir = mkdtempSync(join(tmpdir(), "unimesh-bench-"));
 const report = {
+  date: new Date().toISOString(),
   tool: wrk ? "wrk (1 thread)" : "bench/proxy-load.mjs (undici, separate process)",
   upstream: nginxBin ? "nginx (1 worker), fixed 67-byte answer" : "bench/proxy-upstream.mjs (node), fixed 67-byte answer",
-  pinning: pin ? "proxies on CPU 1; load generator and upstream on CPU 0 (taskset)" : "none",
-  secondsPerRun: SECONDS, rounds: ROUNDS, request: `GET ${PATH} Host: ${HOST}`,
+  pinning: pin ? "subjects on CPU 1; load generator and upstream on CPU 0 (taskset)" : "none",
+  secondsPerRun: SECONDS, rounds: ROUNDS, statistic: "median of interleaved rounds",
+  request: `GET ${PATH} Host: ${HOST}`,
+  loadAverage: { before: loadavg().map((l) => +l.toFixed(2)) },
   results: [], skipped: [],
 };
 try {
@@ -110,53 +153,75 @@ try {
   }
   await waitPort(up[0]);
 
-  const subjects = [{ name: "direct", port: up[0] }];
-  if (nginxBin) {
-    const port = await freePort();
-    mkdirSync(join(dir, "px"));
-    writeFileSync(join(dir, "px/nginx.conf"), proxyConf(join(dir, "px"), port, up[0]));
-    await start(1, nginxBin, ["-p", join(dir, "px"), "-c", join(dir, "px/nginx.conf")]);
-    await waitPort(port);
-    subjects.push({ name: "nginx", port });
-  } else report.skipped.push("nginx: not installed (apt-get install nginx)");
-  {
-    const port = await freePort();
-    await start(1, process.execPath, [join(root, "bench/proxy-httpproxy.mjs"), String(port), String(up[0])], "ready");
-    subjects.push({ name: "http-proxy", port });
-  }
-  for (const [name, extra] of [["unimesh", []], ["unimesh-inline", ["--inline"]]]) {
-    const port = await freePort();
-    await start(1, process.execPath, [join(root, "bench/proxy-unimesh.mjs"), String(port), ...up.map(String), ...extra], "ready");
-    subjects.push({ name, port });
-  }
+  const certsDir = join(dir, "certs");
+  mkdirSync(certsDir);
+  const certs = makeCerts(certsDir);
 
-  for (const connections of CONNECTIONS) {
-    const best = {};
-    for (const s of subjects) load(s.port, connections); // warm-up: connections, JIT, TLS sessions
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const s of subjects) {
-        const r = load(s.port, connections);
-        const failed = (r.non2xx ?? 0) > 0 || (r.errors ?? 0) > 0 || r.socketErrors !== undefined;
-        log(`c=${connections} round ${round + 1} ${s.name}: ${r.rps} req/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms${failed ? ` INVALID (non-2xx ${r.non2xx ?? 0}, errors ${r.errors ?? r.socketErrors})` : ""}`);
-        // A run with failed requests does not count (fast error answers would inflate the rate).
-        if (failed) { (report.invalidRuns ??= []).push({ connections, subject: s.name, ...r }); continue; }
-        if (!best[s.name] || r.rps > best[s.name].rps) best[s.name] = r;
+  const want = (name) => !ONLY || ONLY.includes(name);
+  const subjects = [];
+  if (want("direct")) subjects.push({ name: "direct", port: up[0] });
+  const nginxSubject = async (name, conf) => {
+    if (!want(name)) return;
+    if (!nginxBin) { report.skipped.push(`${name}: nginx is not installed (apt-get install nginx)`); return; }
+    const port = await freePort();
+    const d = join(dir, name);
+    mkdirSync(d);
+    writeFileSync(join(d, "nginx.conf"), await conf(d, port));
+    const child = await start(1, nginxBin, ["-p", d, "-c", join(d, "nginx.conf")]);
+    await waitPort(port);
+    subjects.push({ name, port, pid: child.pid });
+  };
+  const nodeSubject = async (name, script, args) => {
+    if (!want(name)) return;
+    const port = await freePort();
+    const child = await start(1, process.execPath, [join(root, script), String(port), ...args], "ready");
+    const admin = /admin=(\d+)/.exec(child.readyLine ?? "")?.[1];
+    subjects.push({ name, port, pid: child.pid, ...(admin ? { admin: Number(admin) } : {}) });
+  };
+  await nginxSubject("nginx-2hop-mtls", async (d, port) => twoHopConf(d, port, await freePort(), up[0], certs));
+  await nodeSubject("httpproxy-2hop-tls", "bench/proxy-httpproxy.mjs", [String(up[0]), "--two-hop", certsDir]);
+  await nodeSubject("unimesh", "bench/proxy-unimesh.mjs", up.map(String));
+  await nodeSubject("unimesh-inline", "bench/proxy-unimesh.mjs", [...up.map(String), "--inline"]);
+  await nginxSubject("nginx-1hop", (d, port) => proxyConf(d, port, up[0]));
+  await nodeSubject("httpproxy-1hop", "bench/proxy-httpproxy.mjs", [String(up[0])]);
+  for (const s of subjects) await check(s.name, s.port);
+
+  // Warm-up (connections, JIT, TLS sessions), then interleaved rounds.
+  for (const c of CONNECTIONS) for (const s of subjects) load(s.port, c, Math.min(2, SECONDS));
+  const runs = Object.fromEntries(CONNECTIONS.map((c) => [c, Object.fromEntries(subjects.map((s) => [s.name, []]))]));
+  const loads = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    loads.push(load1());
+    for (const c of CONNECTIONS) {
+      const order = subjects.map((_, i) => subjects[(i + round) % subjects.length]);
+      for (const s of order) {
+        const cpu0 = s.pid ? cpuMs(s.pid) : undefined;
+        const r = load(s.port, c, SECONDS);
+        if (s.pid) r.cpuMs = cpuMs(s.pid) - cpu0;
+        runs[c][s.name].push(r);
+        const cpu = r.cpuMs !== undefined && r.requests ? ` ${((r.cpuMs * 1000) / r.requests).toFixed(1)} µs CPU/req` : "";
+        log(`round ${round + 1}/${ROUNDS} c=${c} ${s.name}: ${Math.round(r.rps)} req/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms${cpu}${r.errors ? ` ERRORS ${r.errors} (non-2xx ${r.non2xx}, socket ${JSON.stringify(r.socketErrors ?? {})})` : ""}`);
       }
     }
-    const direct = best.direct;
-    const row = { connections, subjects: {} };
-    for (const s of subjects) {
-      const r = best[s.name];
-      if (!r) { row.subjects[s.name] = { error: "every run had failed requests" }; continue; }
-      row.subjects[s.name] = s.name === "direct" ? r : { ...r, addedP50Ms: +(r.p50Ms - direct.p50Ms).toFixed(3), addedP99Ms: +(r.p99Ms - direct.p99Ms).toFixed(3) };
-    }
-    const ratio = (a, b) => (row.subjects[a]?.rps && row.subjects[b]?.rps ? +(row.subjects[a].rps / row.subjects[b].rps).toFixed(2) : undefined);
-    row.ratios = {
-      "unimesh/nginx": ratio("unimesh", "nginx"), "unimesh-inline/nginx": ratio("unimesh-inline", "nginx"),
-      "unimesh/http-proxy": ratio("unimesh", "http-proxy"), "unimesh-inline/http-proxy": ratio("unimesh-inline", "http-proxy"),
-    };
+  }
+  loads.push(load1());
+  const byConnections = {};
+  for (const c of CONNECTIONS) {
+    const row = { connections: c, subjects: {} };
+    for (const s of subjects) row.subjects[s.name] = summarize(runs[c][s.name]);
+    row.ratios = ratios(row.subjects);
+    byConnections[c] = row.ratios;
+    row.runs = runs[c];
     report.results.push(row);
   }
+  report.goals = goals(byConnections);
+  // unimesh's own account of the run (admin /metrics): answers other than 200, retries, failed tries,
+  // ejections, refusals — what explains errors or a tail.
+  for (const s of subjects.filter((x) => x.admin)) {
+    const text = await fetch(`http://127.0.0.1:${s.admin}/metrics`).then((r) => r.text()).catch((e) => `# ${e.message}`);
+    (report.proxyMetrics ??= {})[s.name] = text.split("\n").filter((l) => l && !l.startsWith("#") && !/_bucket|_sum|_count|certificate_expiry|in_flight/.test(l) && !/ 0$/.test(l) && !/response_code="200"/.test(l));
+  }
+  report.loadAverage.perRound = loads;
 } catch (e) {
   report.error = String(e?.stack ?? e);
 } finally {
@@ -164,5 +229,14 @@ try {
   await new Promise((r) => setTimeout(r, 500));
   for (const c of children) { try { if (c.exitCode === null) c.kill("SIGKILL"); } catch { /* gone */ } }
   rmSync(dir, { recursive: true, force: true });
+}
+report.loadAverage.after = loadavg().map((l) => +l.toFixed(2));
+if (report.results.length) {
+  console.log(`\nProxy benchmark ${report.date}, ${report.tool}, ${SECONDS} s × ${ROUNDS} interleaved rounds, medians; load average before ${report.loadAverage.before.join(" ")}, after ${report.loadAverage.after.join(" ")}\n`);
+  console.log(markdownTable({ results: report.results.map(({ runs: _runs, ...r }) => r), goals: report.goals }, LABELS));
+  for (const [name, lines] of Object.entries(report.proxyMetrics ?? {})) {
+    if (lines.length) console.log(`\n${name}: answers other than 200, retries, failures (admin /metrics)\n${lines.map((l) => `    ${l}`).join("\n")}`);
+  }
+  console.log("");
 }
 console.log(JSON.stringify(report));

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: translation throughput and memory (1,000 and 10,000 services per adapter), CLI
-// start-up against a bare `node -e 0`, and the built-in proxy benchmark when present. Prints JSON.
+// start-up against a bare `node -e 0`, and the built-in proxy benchmark when present (bench/proxy.mjs: its
+// like-for-like table goes to stderr). Prints JSON.
 // Targets (2-core machine): 10,000 services < 2 s and < 512 MB per adapter; 10x input ≤ 12x time;
 // `unimesh translate examples/bookinfo` ≤ 2x bare node start-up.
 //
@@ -79,8 +80,11 @@ if (!only || only === "startup") {
 }
 
 if ((!only || only === "proxy") && existsSync(join(root, "bench/proxy.mjs"))) {
-  const r = spawnSync(process.execPath, [join(root, "bench/proxy.mjs")], { cwd: root, encoding: "utf8", maxBuffer: 64 << 20 });
-  try { report.proxy = JSON.parse(r.stdout.trim().split("\n").pop()); } catch { report.proxy = { error: (r.stderr || r.stdout).slice(-2000) }; }
+  // Progress goes to stderr as it happens; the markdown table too (stdout stays one JSON document).
+  const r = spawnSync(process.execPath, [join(root, "bench/proxy.mjs")], { cwd: root, encoding: "utf8", maxBuffer: 64 << 20, stdio: ["ignore", "pipe", "inherit"] });
+  const lines = r.stdout.trim().split("\n");
+  try { report.proxy = JSON.parse(lines.pop()); } catch { report.proxy = { error: r.stdout.slice(-2000) }; }
+  process.stderr.write(`${lines.join("\n")}\n`);
 }
 
 console.log(JSON.stringify(report, null, 2));
