@@ -86,12 +86,67 @@ describe("outlierDetection timing and limits", () => {
     expect(s.apps[0].seen.length).toBe(4);
   });
 
-  test("maxEjectionPercent: with two of three failing and 30%, only one is ejected (one of three is already 33%)", async () => {
-    const s = await setup("30s", 30, 2);
+  // Envoy's rule (DetectorImpl::ejectHost): an ejection must keep 100 * (ejected + 1) / hosts within
+  // max_ejection_percent, the instance about to be ejected included.
+  test("maxEjectionPercent counts the instance about to be ejected: two of three failing and 50%, only one is ejected (two would be 67 %)", async () => {
+    const s = await setup("30s", 50, 2);
     started.push(s);
     for (let i = 0; i < 60; i++) await call(s.out, "reviews", "/");
     expect(s.proxy.metrics.ejections.get({ destination: "bookinfo/reviews" })).toBe(1);
     expect(s.apps[0].seen.length + s.apps[1].seen.length).toBeGreaterThan(6);
+  });
+
+  test("maxEjectionPercent 30% of three instances ejects none (one would be 33 %)", async () => {
+    const s = await setup("30s", 30, 1);
+    started.push(s);
+    for (let i = 0; i < 20; i++) await call(s.out, "reviews", "/");
+    expect(s.proxy.metrics.ejections.get({ destination: "bookinfo/reviews" })).toBe(0);
+    expect(s.apps[0].seen.length).toBeGreaterThan(3);
+  });
+});
+
+/**
+ * Bookinfo's canary under load (issue 17): reviews v1, the only instance of the subset the route sends
+ * 90 % to, answered slowly; per-try timeouts counted against it ejected it (1 of 3 instances is within
+ * 50 %), and every request routed to v1 got 503 "no healthy upstream" for 30 s. Istio gives each subset a
+ * cluster whose outlier detection counts its own instances: one instance of one is 100 % > 50 %, never
+ * ejected. The budget holds for the pool a request is picked from as well.
+ */
+describe("outlierDetection: the only instance of a routed subset", () => {
+  const POLICY = `
+apiVersion: unimesh.io/v1alpha1
+kind: TrafficPolicy
+metadata: {name: reviews-canary, namespace: bookinfo}
+spec:
+  destination: {service: reviews}
+  routes:
+    - split: [{subset: {version: v1}, weight: 100}]
+  outlierDetection: {consecutive5xxErrors: 3, interval: 50ms, baseEjectionTime: 30s, maxEjectionPercent: 50}
+`;
+  let apps: App[] = [];
+  let caller: App;
+  let proxy: ProxyRuntime;
+  beforeAll(async () => {
+    apps = await Promise.all(["v1", "v2", "v3"].map((v) => startApp(v, (_req, res) => { res.writeHead(v === "v1" ? 503 : 200).end(v); })));
+    caller = await startApp("productpage");
+    proxy = await startMesh(meshConfig(POLICY, registry([
+      ...apps.map((a, i) => ({ service: "reviews", namespace: "bookinfo", port: a.port, labels: { version: `v${i + 1}` } })),
+      { service: "productpage", namespace: "bookinfo", port: caller.port, outbound: true },
+    ])));
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await closeAgents();
+    await Promise.all([...apps, caller].map((a) => a?.close()));
+  });
+
+  test("is not ejected below 100 %: requests keep reaching it (its own answer), never 'no healthy upstream'", async () => {
+    const out = proxy.outboundPort("productpage", "bookinfo");
+    const answers = [];
+    for (let i = 0; i < 12; i++) answers.push(await call(out, "reviews", "/"));
+    expect(proxy.metrics.ejections.get({ destination: "bookinfo/reviews" })).toBe(0);
+    expect(answers.map((a) => `${a.status} ${a.body}`)).toEqual(Array(12).fill("503 v1"));
+    expect(apps[0].seen.length).toBe(12);
   });
 });
 

@@ -540,7 +540,7 @@ export interface OutlierDetection {
    */
   baseEjectionTime?: string;
   /**
-   * At most this percent of endpoints ejected at once. Default: 10.
+   * At most this percent of the instances ejected at once, counting the one about to be ejected (Envoy's rule): of 3 instances at 50 %, one; a lone instance only at 100 %. The built-in proxy holds it for the service's instances and for those of the subset a route sends to (as each of Istio's per-subset clusters). Default: 10.
    */
   maxEjectionPercent?: number;
 }

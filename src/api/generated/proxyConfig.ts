@@ -695,7 +695,7 @@ export interface OutlierDetection {
    */
   baseEjectionTimeMs: number;
   /**
-   * No instance is ejected while this percent of the destination's instances or more are ejected (so at least one can always be).
+   * An instance is ejected only when the ejected share, counting it, stays within this percent (Envoy's `100 * (ejected + 1) / hosts <= max_ejection_percent`, without always_eject_one_host): of the destination's instances and of the pool the failing request was picked from (the subset a route sends to, as Istio's per-subset clusters). A lone instance is ejected only at 100.
    */
   maxEjectionPercent: number;
 }

@@ -2,9 +2,13 @@
  * `outlierDetection`: passive health checking by one calling listener for one destination. A try's
  * outcome is recorded against the instance it went to; after `consecutive5xxErrors` 5xx answers or
  * connection failures in a row (or `consecutiveGatewayErrors` 502/503/504/connection failures), the
- * instance is ejected for baseEjectionTime x (times ejected), unless `maxEjectionPercent` of the
- * destination's instances are already out. Ejected instances return at the first evaluation (every
- * `intervalMs`) after their time is up.
+ * instance is ejected for baseEjectionTime x (times ejected), unless that would put more than
+ * `maxEjectionPercent` of the instances out, counting the one about to be ejected (Envoy's rule,
+ * `DetectorImpl::ejectHost`: `100 * (ejected + 1) / hosts <= max_ejection_percent`). The budget holds
+ * both for the destination's instances and for the pool the failing request was picked from (the
+ * subset a route sent it to), as each of Istio's per-subset clusters has its own: the only instance of a
+ * subset is never ejected below 100 %, so a slow moment cannot turn a canary route into "no healthy
+ * upstream". Ejected instances return at the first evaluation (every `intervalMs`) after their time is up.
  */
 import type { OutlierDetection } from "../../api/generated/proxyConfig.js";
 
@@ -57,8 +61,12 @@ export class OutlierDetector {
     return n;
   }
 
-  /** Records an outcome: an HTTP status, or `"connect-failure"`/`"reset"`/`"timeout"` (locally originated). */
-  record(endpoint: string, outcome: number | "connect-failure" | "reset" | "timeout"): void {
+  /**
+   * Records an outcome: an HTTP status, or `"connect-failure"`/`"reset"`/`"timeout"` (locally originated).
+   * `pool`: the instances the request could be sent to (its route's subset), whose share of ejected
+   * instances is bounded by maxEjectionPercent too.
+   */
+  record(endpoint: string, outcome: number | "connect-failure" | "reset" | "timeout", pool?: readonly { id: string }[]): void {
     let h = this.health.get(endpoint);
     if (!h) this.health.set(endpoint, (h = { consecutive5xx: 0, consecutiveGateway: 0, ejections: 0, ejectedUntil: 0 }));
     const local = typeof outcome === "string";
@@ -71,14 +79,23 @@ export class OutlierDetector {
     const trip = (c.consecutive5xxErrors > 0 && h.consecutive5xx >= c.consecutive5xxErrors)
       || (c.consecutiveGatewayErrors > 0 && h.consecutiveGateway >= c.consecutiveGatewayErrors);
     if (!trip) return;
-    const total = Math.max(1, this.total());
-    if ((this.ejectedCount() / total) * 100 >= c.maxEjectionPercent) return;
+    if (!this.mayEject(pool)) return;
     h.ejections++;
     const ms = c.baseEjectionTimeMs * h.ejections;
     h.ejectedUntil = Date.now() + ms;
     h.consecutive5xx = 0;
     h.consecutiveGateway = 0;
     this.onEject?.(endpoint, ms);
+  }
+
+  /** True when one more ejection keeps the destination's and the pool's ejected share within maxEjectionPercent. */
+  private mayEject(pool: readonly { id: string }[] | undefined): boolean {
+    const max = this.config.maxEjectionPercent;
+    if (((this.ejectedCount() + 1) * 100) / Math.max(1, this.total()) > max) return false;
+    if (!pool?.length) return true;
+    let out = 0;
+    for (const i of pool) if (this.isEjected(i.id)) out++;
+    return ((out + 1) * 100) / pool.length <= max;
   }
 
   /** State for the admin page. */

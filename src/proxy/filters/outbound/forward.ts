@@ -57,7 +57,7 @@ export async function forward(x: OutboundExchange): Promise<Step> {
       ...(route.timeoutMs ? { timeoutMs: route.timeoutMs } : {}),
       ...(route.perTryTimeoutMs ? { perTryTimeoutMs: route.perTryTimeoutMs } : {}),
       pick,
-      ...(state.outlier ? { onOutcome: (tr: TryTarget, o: number | "connect-failure" | "reset" | "timeout") => state.outlier!.record(tr.id, o) } : {}),
+      ...(state.outlier ? { onOutcome: (tr: TryTarget, o: number | "connect-failure" | "reset" | "timeout") => state.outlier!.record(tr.id, o, live()) } : {}),
       acquireRetry: () => state.limiter.acquireRetry(),
       releaseRetry: () => state.limiter.releaseRetry(),
       onRetry: () => ctx.metrics.retries.inc([caller.peer.label, svc.key]),
