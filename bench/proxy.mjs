@@ -233,7 +233,7 @@ try {
 report.loadAverage.after = loadavg().map((l) => +l.toFixed(2));
 if (report.results.length) {
   console.log(`\nProxy benchmark ${report.date}, ${report.tool}, ${SECONDS} s × ${ROUNDS} interleaved rounds, medians; load average before ${report.loadAverage.before.join(" ")}, after ${report.loadAverage.after.join(" ")}\n`);
-  console.log(markdownTable({ results: report.results.map(({ runs: _runs, ...r }) => r), goals: report.goals }, LABELS));
+  console.log(markdownTable({ results: report.results.map((r) => ({ connections: r.connections, subjects: r.subjects, ratios: r.ratios })), goals: report.goals }, LABELS));
   for (const [name, lines] of Object.entries(report.proxyMetrics ?? {})) {
     if (lines.length) console.log(`\n${name}: answers other than 200, retries, failures (admin /metrics)\n${lines.map((l) => `    ${l}`).join("\n")}`);
   }
