@@ -107,6 +107,20 @@ export function ratios(row) {
 }
 
 /**
+ * A/B: this build against the baseline build measured in the same rounds (`<name>@baseline`), req/s,
+ * p99 and CPU per request as ratios (this ÷ baseline). Undefined where either failed.
+ */
+export function abRatios(row) {
+  const out = {};
+  for (const [name, s] of Object.entries(row)) {
+    const b = row[`${name}@baseline`];
+    if (!b || s.failed || b.failed) continue;
+    out[name] = { rps: round(s.rps / b.rps, 2), p99: round(s.p99Ms / b.p99Ms, 2), cpu: round(s.cpuUsPerReq / b.cpuUsPerReq, 2) };
+  }
+  return out;
+}
+
+/**
  * The issue's goals (issue 17) checked against one run: default mode ≥ 0.5× two-hop nginx in req/s at 8
  * and 64 connections; its p99 ≤ 3× nginx's at 64 and ≤ 1.5× at 8; inline ≥ 1.0× nginx in req/s.
  * `byConnections` maps a connection count to its {@link ratios}. Each goal: `met` true/false, or null
@@ -145,6 +159,8 @@ export function markdownTable(report, labels = {}) {
       lines.push(`| ${row.connections} | ${labels[name] ?? name} | ${s.failed ? `FAILED (${fmtInt(s.rps)})` : fmtInt(s.rps)} | ${fmtMs(s.p50Ms)} | ${fmtMs(s.p99Ms)} | ${s.cpuUsPerReq ?? "—"} | ${r ? `${r.rps}×` : name === REFERENCE ? "1×" : "—"} | ${r ? `${r.p99}×` : name === REFERENCE ? "1×" : "—"} | ${fmtPct(s.rpsSpread)} | ${s.errors}${s.non2xx ? ` (${s.non2xx} non-2xx)` : ""} |`);
     }
   }
+  const ab = report.results.flatMap((row) => Object.entries(row.ab ?? {}).map(([name, r]) => `| ${row.connections} | ${labels[name] ?? name} | ${r.rps}× | ${r.p99}× | ${r.cpu}× |`));
+  if (ab.length) lines.push("", "| c | this build ÷ baseline (same rounds) | req/s | p99 | CPU/req |", "|---:|---|---:|---:|---:|", ...ab);
   if (report.goals?.length) {
     lines.push("", "| goal (issue 17) | value | met |", "|---|---:|---|");
     for (const g of report.goals) lines.push(`| ${g.goal} | ${g.value ?? "—"} | ${g.met === null ? "not judged" : g.met ? "yes" : "no"} |`);

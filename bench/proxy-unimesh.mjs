@@ -4,13 +4,15 @@
 // outbound listener (route table: header match, 90/10 canary, timeout, retries, outlier detection)
 // → mutual TLS → the chosen reviews instance's inbound listener (strict mTLS, access control) → upstream.
 // With --inline, the hop between the two co-located listeners is in-process (colocatedHops: inline).
-// Usage: node bench/proxy-unimesh.mjs <outbound port> <upstream port v1> <v2> <v3> [--inline] [--access-log]
+// Usage: node bench/proxy-unimesh.mjs <outbound port> <upstream port v1> <v2> <v3> [--inline] [--access-log] [--dist=<dir>]
 import { readdirSync, readFileSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const { loadModel, translate, builtin, mergeProxyDocuments, startProxy } = await import(join(root, "dist/index.js"));
+// --dist=<dir>: another build's dist/ (an A/B run against a baseline; the policies stay this checkout's).
+const distArg = process.argv.find((a) => a.startsWith("--dist="))?.slice(7);
+const { loadModel, translate, builtin, mergeProxyDocuments, startProxy } = await import(join(distArg ?? join(root, "dist"), "index.js"));
 const [outbound, v1, v2, v3] = process.argv.slice(2, 6).map(Number);
 const accessLog = process.argv.includes("--access-log");
 

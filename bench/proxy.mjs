@@ -23,7 +23,9 @@
 //
 // Prints a markdown table, then one JSON object (last line). Environment: UNIMESH_BENCH_SECONDS (per run,
 // default 5), UNIMESH_BENCH_ROUNDS (default 5), UNIMESH_BENCH_CONNECTIONS (default "8,64"),
-// UNIMESH_BENCH_SUBJECTS (comma-separated subset of the names above).
+// UNIMESH_BENCH_SUBJECTS (comma-separated subset of the names above), UNIMESH_BENCH_BASELINE (the dist/
+// directory of another build, e.g. a worktree of main: adds `unimesh@baseline` and `unimesh-inline@baseline`,
+// measured in the same interleaved rounds, and their A/B ratios: a before/after figure on a shared machine).
 import { spawn, spawnSync, execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import http from "node:http";
@@ -33,13 +35,14 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { upstreamConf, proxyConf, twoHopConf } from "./proxy-upstream.conf.mjs";
 import { makeCerts } from "./proxy-certs.mjs";
-import { parseWrk, treeTicks, summarize, ratios, goals, markdownTable } from "./proxy-stats.mjs";
+import { parseWrk, treeTicks, summarize, ratios, abRatios, goals, markdownTable } from "./proxy-stats.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SECONDS = Number(process.env.UNIMESH_BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.UNIMESH_BENCH_ROUNDS ?? 5);
 const CONNECTIONS = (process.env.UNIMESH_BENCH_CONNECTIONS ?? "8,64").split(",").map(Number);
 const ONLY = process.env.UNIMESH_BENCH_SUBJECTS?.split(",");
+const BASELINE = process.env.UNIMESH_BENCH_BASELINE;
 const HOST = "reviews:9080";
 const PATH = "/reviews/0";
 const log = (s) => process.stderr.write(`bench/proxy: ${s}\n`);
@@ -52,6 +55,8 @@ const LABELS = {
   "nginx-1hop": "nginx, one plaintext hop (reference)",
   "httpproxy-1hop": "http-proxy, one plaintext hop (reference)",
   direct: "direct to the upstream (load generator's ceiling)",
+  "unimesh@baseline": "unimesh default mode, baseline build",
+  "unimesh-inline@baseline": "unimesh inline, baseline build",
 };
 
 const has = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
@@ -182,6 +187,11 @@ try {
   await nodeSubject("httpproxy-2hop-tls", "bench/proxy-httpproxy.mjs", [String(up[0]), "--two-hop", certsDir]);
   await nodeSubject("unimesh", "bench/proxy-unimesh.mjs", up.map(String));
   await nodeSubject("unimesh-inline", "bench/proxy-unimesh.mjs", [...up.map(String), "--inline"]);
+  if (BASELINE) {
+    if (!existsSync(join(BASELINE, "index.js"))) throw new Error(`UNIMESH_BENCH_BASELINE: no index.js in ${BASELINE} (give a dist/ directory)`);
+    await nodeSubject("unimesh@baseline", "bench/proxy-unimesh.mjs", [...up.map(String), `--dist=${BASELINE}`]);
+    await nodeSubject("unimesh-inline@baseline", "bench/proxy-unimesh.mjs", [...up.map(String), "--inline", `--dist=${BASELINE}`]);
+  }
   await nginxSubject("nginx-1hop", (d, port) => proxyConf(d, port, up[0]));
   await nodeSubject("httpproxy-1hop", "bench/proxy-httpproxy.mjs", [String(up[0])]);
   for (const s of subjects) await check(s.name, s.port);
@@ -210,6 +220,7 @@ try {
     const row = { connections: c, subjects: {} };
     for (const s of subjects) row.subjects[s.name] = summarize(runs[c][s.name]);
     row.ratios = ratios(row.subjects);
+    if (BASELINE) row.ab = abRatios(row.subjects);
     byConnections[c] = row.ratios;
     row.runs = runs[c];
     report.results.push(row);
@@ -233,7 +244,7 @@ try {
 report.loadAverage.after = loadavg().map((l) => +l.toFixed(2));
 if (report.results.length) {
   console.log(`\nProxy benchmark ${report.date}, ${report.tool}, ${SECONDS} s × ${ROUNDS} interleaved rounds, medians; load average before ${report.loadAverage.before.join(" ")}, after ${report.loadAverage.after.join(" ")}\n`);
-  console.log(markdownTable({ results: report.results.map((r) => ({ connections: r.connections, subjects: r.subjects, ratios: r.ratios })), goals: report.goals }, LABELS));
+  console.log(markdownTable({ results: report.results.map((r) => ({ connections: r.connections, subjects: r.subjects, ratios: r.ratios, ab: r.ab })), goals: report.goals }, LABELS));
   for (const [name, lines] of Object.entries(report.proxyMetrics ?? {})) {
     if (lines.length) console.log(`\n${name}: answers other than 200, retries, failures (admin /metrics)\n${lines.map((l) => `    ${l}`).join("\n")}`);
   }

@@ -6,7 +6,7 @@
  */
 import { describe, expect, test } from "vitest";
 // @ts-expect-error: a plain .mjs module of the bench, without types
-import { parseWrk, treeTicks, median, spread, summarize, ratios, goals, markdownTable } from "../bench/proxy-stats.mjs";
+import { parseWrk, treeTicks, median, spread, summarize, ratios, abRatios, goals, markdownTable } from "../bench/proxy-stats.mjs";
 
 const WRK = `Running 5s test @ http://127.0.0.1:40000/reviews/0
   1 threads and 64 connections
@@ -82,6 +82,15 @@ describe("bench/proxy-stats", () => {
     });
     // Without a successful reference nothing has a ratio.
     expect(ratios({ "nginx-2hop-mtls": s(10000, 8, true), unimesh: s(6000, 20) })).toEqual({});
+  });
+
+  test("A/B against a baseline build measured in the same rounds: this ÷ baseline; none where either failed", () => {
+    const s = (rps: number, p99Ms: number, cpuUsPerReq: number, failed = false) => ({ rps, p99Ms, cpuUsPerReq, failed });
+    expect(abRatios({
+      unimesh: s(6000, 10, 150), "unimesh@baseline": s(5000, 20, 200),
+      "unimesh-inline": s(9000, 5, 90, true), "unimesh-inline@baseline": s(8000, 5, 100),
+      "nginx-2hop-mtls": s(10000, 8, 70),
+    })).toEqual({ unimesh: { rps: 1.2, p99: 0.5, cpu: 0.75 } });
   });
 
   test("the markdown table shows medians, ratios, noise, and FAILED for a subject with errors", () => {
