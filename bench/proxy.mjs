@@ -24,7 +24,7 @@
 // Prints a markdown table, then one JSON object (last line). Environment: UNIMESH_BENCH_SECONDS (per run,
 // default 5), UNIMESH_BENCH_ROUNDS (default 5), UNIMESH_BENCH_CONNECTIONS (default "8,64"),
 // UNIMESH_BENCH_SUBJECTS (comma-separated subset of the names above), UNIMESH_BENCH_BASELINE (the dist/
-// directory of another build, e.g. a worktree of main: adds `unimesh@baseline` and `unimesh-inline@baseline`,
+// directory of another checkout, e.g. /work/main/dist after its npm run build — it reads its ../schemas: adds `unimesh@baseline` and `unimesh-inline@baseline`,
 // measured in the same interleaved rounds, and their A/B ratios: a before/after figure on a shared machine).
 import { spawn, spawnSync, execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
