@@ -31,7 +31,7 @@ describe.each(cases)("golden %s", (caseName) => {
   const text = readFileSync(join(ROOT, caseName, "input.yaml"), "utf8");
   const loaded = loadModel([{ file: `test/golden/${caseName}/input.yaml`, text }]);
   const optionsFile = join(ROOT, caseName, "options.json");
-  const caseOptions: Record<string, { allowApproximations?: string[] }> = existsSync(optionsFile) ? JSON.parse(readFileSync(optionsFile, "utf8")) : {};
+  const caseOptions: Record<string, { allowApproximations?: string[]; member?: string }> = existsSync(optionsFile) ? JSON.parse(readFileSync(optionsFile, "utf8")) : {};
 
   test("model diagnostics", async () => {
     const out = loaded.diagnostics.map((d) => formatDiagnostic(rel(d))).join("\n");
@@ -47,7 +47,7 @@ describe.each(cases)("golden %s", (caseName) => {
 
   for (const t of GOLDEN_TARGETS) {
     test.runIf(loaded.ok)(t.file, async () => {
-      const opts = { adapter: t.adapter, version: t.version, ...t.options, ...(caseOptions[t.adapter.name] ?? {}) };
+      const opts = { adapter: t.adapter, version: t.version, ...t.options, ...(caseOptions["*"] ?? {}), ...(caseOptions[t.adapter.name] ?? {}) };
       const r = translate(loaded.model, opts);
       await expect(renderTranslation(caseName, r)).toMatchFileSnapshot(join(ROOT, caseName, t.file));
       // Determinism: a second run gives byte-identical output.

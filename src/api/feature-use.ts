@@ -36,6 +36,7 @@ const FOUND: Readonly<Record<Feature, true>> = {
   match: true, split: true, timeout: true, retries: true, faultInjection: true, mirror: true, headers: true, cors: true,
   rewrite: true, redirect: true, directResponse: true, outlierDetection: true, connectionPool: true, loadBalancer: true,
   rateLimit: true, mtls: true, access: true, accessL7: true, accessNegation: true, scope: true, requestAuthentication: true, trafficSource: true, subsetSettings: true,
+  crossCluster: true,
 };
 
 const has = (o: object | undefined, k: string) => !!o && (o as Record<string, unknown>)[k] !== undefined;
@@ -49,6 +50,8 @@ const has = (o: object | undefined, k: string) => !!o && (o as Record<string, un
  * - AccessPolicy: the policy (`/spec`: access); `methods`, `paths`, `ports`, `headers` of its rules
  *   (accessL7); the `not*` lists of its sources and rules (accessNegation); `requestPrincipals`,
  *   `notRequestPrincipals`, `claims`, `notClaims` of its rules (requestAuthentication);
+ * - crossCluster: a split target in another member than the one translated for (`.../split/<j>/cluster`),
+ *   an AccessPolicy source whose `clusters` name another member (`.../source/clusters`);
  * - RequestAuthentication: the policy (`/spec`: requestAuthentication);
  * - MTLSPolicy: the policy (`/spec`: mtls);
  * - an AccessPolicy or MTLSPolicy without destination (namespace- or mesh-wide): scope, at `/spec/scope`
@@ -68,6 +71,7 @@ export function featureUses(model: Model, only: ReadonlySet<Feature> = new Set(O
       for (const k of ROUTE_SETTINGS) if (has(r, k)) use(k, e, `/spec/routes/${i}/${k}`);
       (r.split ?? []).forEach((t, j) => {
         if (t.headers) use("headers", e, `/spec/routes/${i}/split/${j}/headers`);
+        if (model.remoteMember(t.cluster)) use("crossCluster", e, `/spec/routes/${i}/split/${j}/cluster`);
       });
     });
     for (const k of DESTINATION_SETTINGS) if (has(spec, k)) use(k, e, `/spec/${k}`);
@@ -77,11 +81,13 @@ export function featureUses(model: Model, only: ReadonlySet<Feature> = new Set(O
     use("access", e, "/spec");
     if (!spec.destination) use("scope", e, spec.scope !== undefined ? "/spec/scope" : "/spec");
     for (const k of NEGATIVE_SOURCE) if (has(spec.source, k)) use("accessNegation", e, `/spec/source/${k}`);
+    if (remoteClusters(model, spec.source?.clusters)) use("crossCluster", e, "/spec/source/clusters");
     for (const action of ["allow", "deny"] as const) {
       (spec[action] ?? []).forEach((rule, i) => {
         const at = `/spec/${action}/${i}`;
         for (const k of L7_RULE) if (has(rule, k)) use("accessL7", e, `${at}/${k}`);
         for (const k of NEGATIVE_SOURCE) if (has(rule.source, k)) use("accessNegation", e, `${at}/source/${k}`);
+        if (remoteClusters(model, rule.source?.clusters)) use("crossCluster", e, `${at}/source/clusters`);
         for (const k of NEGATIVE_RULE) if (has(rule, k)) use("accessNegation", e, `${at}/${k}`);
         for (const k of JWT_RULE) if (has(rule, k)) use("requestAuthentication", e, `${at}/${k}`);
       });
@@ -93,6 +99,12 @@ export function featureUses(model: Model, only: ReadonlySet<Feature> = new Set(O
   }
   for (const e of model.requestAuthentications) use("requestAuthentication", e, "/spec");
   return out;
+}
+
+/** True when `source.clusters` names another member than the one translated for (`*` does when there is one). */
+export function remoteClusters(model: Model, names: readonly string[] | undefined): boolean {
+  if (!names) return false;
+  return (model.virtualMesh?.doc.spec.members ?? []).some((m) => m.name !== model.member && (names.includes("*") || names.includes(m.name)));
 }
 
 /** True when `a` is `b`, or one contains the other (`/spec/routes/0` and `/spec/routes/0/retries`). */

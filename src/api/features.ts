@@ -5,7 +5,7 @@
 export const FEATURES = [
   "match", "split", "timeout", "retries", "faultInjection", "mirror", "headers", "cors", "rewrite", "redirect",
   "directResponse", "outlierDetection", "connectionPool", "loadBalancer", "rateLimit", "mtls", "access",
-  "accessL7", "accessNegation", "scope", "requestAuthentication", "trafficSource", "subsetSettings",
+  "accessL7", "accessNegation", "scope", "requestAuthentication", "trafficSource", "subsetSettings", "crossCluster",
 ] as const;
 
 /**
@@ -14,7 +14,8 @@ export const FEATURES = [
  * `notPaths`, `notPorts`, `notHeaders`); `scope` namespace- and mesh-wide AccessPolicies and
  * MTLSPolicies (no destination, `scope: mesh`); `requestAuthentication` the RequestAuthentication kind
  * (end-user tokens, JWT) and the access rule conditions on them (`requestPrincipals`,
- * `notRequestPrincipals`, `claims`, `notClaims`); `trafficSource` is a source-scoped TrafficPolicy.
+ * `notRequestPrincipals`, `claims`, `notClaims`); `trafficSource` is a source-scoped TrafficPolicy; `crossCluster` the references to other member clusters
+ * of a VirtualMesh (`split[].cluster`, `source.clusters`).
  */
 export type Feature = (typeof FEATURES)[number];
 
@@ -43,4 +44,5 @@ export const FEATURE_TITLES: Record<Feature, string> = {
   requestAuthentication: "Request authentication (JWT): issuers, JWKS, token locations; access rules on requestPrincipals and claims",
   trafficSource: "Source-specific traffic rules",
   subsetSettings: "Per-subset outlier detection, connection pool, load balancer",
+  crossCluster: "Virtual mesh: split targets and access sources in other member clusters",
 };

@@ -6,7 +6,7 @@
 import type {
   AccessPolicy, AccessRule, AccessSource, ClusterInfo, ConnectionPool, Cors, FaultInjection, Headers, Labels, LoadBalancer, Match,
   MeshService, Mirror, MTLSPolicy, OutlierDetection, RateLimit, Redirect, DirectResponse, RequestAuthentication, Retries, Rewrite,
-  Route, ServicePort, TrafficPolicy, JwtIssuer,
+  Route, ServicePort, TrafficPolicy, JwtIssuer, VirtualMesh, VirtualMeshMember,
 } from "./generated/model.js";
 import { parseDuration } from "./duration.js";
 import { locatePointer } from "./load.js";
@@ -19,7 +19,7 @@ import { type Subset, SubsetNamer, subsetLabels } from "./subsets.js";
 export { canonicalJson, cmp, shortHash, SubsetNamer, subsetLabels, type Subset };
 
 /** The kinds of unimesh documents. */
-export type DocumentKind = "TrafficPolicy" | "AccessPolicy" | "MTLSPolicy" | "RequestAuthentication" | "MeshService" | "ClusterInfo";
+export type DocumentKind = "TrafficPolicy" | "AccessPolicy" | "MTLSPolicy" | "RequestAuthentication" | "MeshService" | "ClusterInfo" | "VirtualMesh";
 
 /** Where a document came from. */
 export interface Origin {
@@ -75,6 +75,11 @@ export interface At<T> {
 export interface ResolvedTarget {
   /** Absent: every endpoint of the service. */
   subset?: Subset;
+  /**
+   * Another member cluster of the virtual mesh that receives this share (`split[].cluster`), never the
+   * member being translated for (naming it is the same as omitting it); absent: the local cluster.
+   */
+  cluster?: VirtualMeshMember;
   /** Percent, integer 0-100; the targets of one route sum to 100. */
   weight: number;
   port?: number;
@@ -118,6 +123,12 @@ export interface ResolvedSource {
   notIdentities: Identity[];
   notNamespaces: string[];
   notIpBlocks: string[];
+  /**
+   * The member clusters whose identities `identities` and `namespaces` are (`source.clusters`, each with
+   * its trust domain), when they include another member than the local one; absent: the local member
+   * only (the model's `trustDomain`).
+   */
+  clusters?: VirtualMeshMember[];
   /** Pointer of the source in its document. */
   pointer: string;
 }
@@ -511,6 +522,11 @@ interface NamespaceMtlsIndex {
 export interface ModelOptions {
   /** SPIFFE trust domain of identities. @default "cluster.local" */
   trustDomain?: string;
+  /**
+   * The VirtualMesh member the model is translated for (`spec.members[].name`): its unqualified services
+   * and identities are that member's, `split[].cluster` / `source.clusters` naming others are remote.
+   */
+  member?: string;
 }
 
 /**
@@ -525,7 +541,11 @@ export class Model {
   readonly services: Entry<MeshService>[] = [];
   /** Cluster facts from `unimesh discover` (used by `--mesh auto`). */
   readonly clusters: Entry<ClusterInfo>[] = [];
+  /** The VirtualMesh documents (at most one in a valid model: rule/virtual-mesh). */
+  readonly virtualMeshes: Entry<VirtualMesh>[] = [];
   readonly trustDomain: string;
+  /** The member translated for ({@link ModelOptions.member}); undefined outside a virtual mesh. */
+  readonly member?: string;
   private readonly serviceIndex = new Map<string, Entry<MeshService>>();
   private destinationCache?: DestinationView[];
   private destinationIndex?: Map<string, Map<string, DestinationView>>;
@@ -542,6 +562,7 @@ export class Model {
 
   constructor(entries: Entry<any>[], options: ModelOptions = {}) {
     this.trustDomain = options.trustDomain ?? "cluster.local";
+    if (options.member !== undefined) this.member = options.member;
     // Each kind's entries sorted by id: split first, then sorted per kind (the same lists as sorting all
     // of them first: the sort is stable). Entries of one kind often come in id order already, which the
     // sort then merely checks.
@@ -553,10 +574,11 @@ export class Model {
         case "RequestAuthentication": this.requestAuthentications.push(e); break;
         case "MeshService": this.services.push(e); break;
         case "ClusterInfo": this.clusters.push(e); break;
+        case "VirtualMesh": this.virtualMeshes.push(e); break;
       }
     }
     const byId = (a: Entry<any>, b: Entry<any>) => cmp(a.id, b.id);
-    for (const list of [this.trafficPolicies, this.accessPolicies, this.mtlsPolicies, this.requestAuthentications, this.services, this.clusters]) list.sort(byId);
+    for (const list of [this.trafficPolicies, this.accessPolicies, this.mtlsPolicies, this.requestAuthentications, this.services, this.clusters, this.virtualMeshes]) list.sort(byId);
     for (const e of this.services) this.serviceIndex.set(`${e.namespace}/${e.name}`, e);
   }
 
@@ -565,7 +587,28 @@ export class Model {
    * views are built anew, on first use), this one unchanged.
    */
   withOptions(options: ModelOptions): Model {
-    return new Model([...this.trafficPolicies, ...this.accessPolicies, ...this.mtlsPolicies, ...this.requestAuthentications, ...this.services, ...this.clusters], { trustDomain: this.trustDomain, ...options });
+    return new Model([...this.trafficPolicies, ...this.accessPolicies, ...this.mtlsPolicies, ...this.requestAuthentications, ...this.services, ...this.clusters, ...this.virtualMeshes],
+      { trustDomain: this.trustDomain, ...(this.member !== undefined ? { member: this.member } : {}), ...options });
+  }
+
+  /** The VirtualMesh of the inputs, if any (the first: a valid model has at most one). */
+  get virtualMesh(): Entry<VirtualMesh> | undefined {
+    return this.virtualMeshes[0];
+  }
+
+  /** A member of the virtual mesh by name; undefined when there is no such member (or no VirtualMesh). */
+  memberNamed(name: string): VirtualMeshMember | undefined {
+    return this.virtualMesh?.doc.spec.members.find((m) => m.name === name);
+  }
+
+  /**
+   * The member a `split[].cluster` / `source.clusters` entry names, when it is another member than the one
+   * translated for ({@link member}); undefined for the local member (or no member given: the cluster is
+   * then unknown, which validation reports).
+   */
+  remoteMember(name: string | undefined): VirtualMeshMember | undefined {
+    if (name === undefined || name === this.member) return undefined;
+    return this.memberNamed(name);
   }
 
   /** Every policy (not MeshService facts), sorted by id. */
@@ -596,6 +639,18 @@ export class Model {
     return found.length ? found : [{ app: serviceAccount }];
   }
 
+  /**
+   * `source.clusters` resolved: `{clusters}` (members, `*` = every member) when they name another member
+   * than the local one, else nothing (local identities only).
+   */
+  private sourceClusters(names: readonly string[] | undefined): { clusters?: VirtualMeshMember[] } {
+    if (!names) return {};
+    const all = this.virtualMesh?.doc.spec.members ?? [];
+    const members = names.includes("*") ? all : all.filter((m) => names.includes(m.name));
+    if (!members.some((m) => m.name !== this.member)) return {};
+    return { clusters: [...members].sort((a, b) => cmp(a.name, b.name)) };
+  }
+
   /** SPIFFE ID of an identity: `spiffe://<trustDomain>/ns/<ns>/sa/<sa>`. */
   spiffeId(id: { namespace: string; serviceAccount: string }): string {
     return `spiffe://${this.trustDomain}/ns/${id.namespace}/sa/${id.serviceAccount}`;
@@ -617,6 +672,7 @@ export class Model {
       notIdentities: (source.notServiceAccounts ?? []).map(identity),
       notNamespaces: [...(source.notNamespaces ?? [])],
       notIpBlocks: [...(source.notIpBlocks ?? [])],
+      ...this.sourceClusters(source.clusters),
       pointer: ptr,
     };
   }
@@ -1040,6 +1096,8 @@ function fillDestination(model: Model, v: DestinationView): void {
           const t = split[j];
           const target = {} as ResolvedTarget;
           if (t.subset) target.subset = subsets.name(t.subset);
+          const remote = model.remoteMember(t.cluster);
+          if (remote) target.cluster = remote;
           target.weight = t.weight ?? (split.length === 1 ? 100 : 0);
           const targetPort = t.port ?? port;
           if (targetPort) target.port = targetPort;

@@ -18,6 +18,12 @@ export interface TranslateRequest extends TranslateOptions {
   version?: string;
   /** Treat warnings as errors. @default false */
   strict?: boolean;
+  /**
+   * The VirtualMesh member to translate for (`spec.members[].name`), required when the model holds a
+   * VirtualMesh: its trust domain becomes the model's, its services and identities are the unqualified
+   * ones, and `split[].cluster` / `source.clusters` naming other members are cross-cluster references.
+   */
+  member?: string;
 }
 
 export type { PolicyStatus } from "./diagnostics.js";
@@ -65,7 +71,7 @@ export function translate(model: Model, req: TranslateRequest): TranslateResult 
   }
   const policySet = req.policySet ?? "default";
   if (!isDnsLabel(policySet)) throw new UsageError(`policy set "${policySet}" must be a DNS-1123 label`);
-  model = applyCoreSettings(model, checkSettings(adapter, req.settings));
+  model = applyCoreSettings(forMember(model, req.member, req.settings?.trustDomain), checkSettings(adapter, req.settings));
   const ctx: TranslateContext = {
     version,
     options: { ...req, allowApproximations: [...allow], policySet },
@@ -137,6 +143,25 @@ function applyCoreSettings(model: Model, settings: Record<string, string>): Mode
     throw new UsageError(`trustDomain "${td}" is not a SPIFFE trust domain: lower-case letters, digits, '.', '-' and '_' (e.g. cluster.local or prod.example.com)`);
   }
   return model.withOptions({ trustDomain: td });
+}
+
+/**
+ * The model as seen by one member of its VirtualMesh: that member's trust domain and name.
+ * @throws UsageError when the model has a VirtualMesh and no (or an unknown) member is given, when a
+ *   member is given without VirtualMesh, or when `trustDomain` is set to another trust domain than the member's.
+ */
+export function forMember(model: Model, member: string | undefined, trustDomain: string | undefined): Model {
+  const vm = model.virtualMesh;
+  if (!vm) {
+    if (member !== undefined) throw new UsageError(`member "${member}": the inputs hold no VirtualMesh`);
+    return model;
+  }
+  const names = vm.doc.spec.members.map((m) => m.name);
+  if (member === undefined) throw new UsageError(`the inputs hold VirtualMesh ${vm.id}: translate for one of its members (${names.join(", ")})`);
+  const m = model.memberNamed(member);
+  if (!m) throw new UsageError(`"${member}" is not a member of VirtualMesh ${vm.id} (members: ${names.join(", ")})`);
+  if (trustDomain !== undefined && trustDomain !== m.trustDomain) throw new UsageError(`trustDomain ${trustDomain}: member ${member} of VirtualMesh ${vm.id} has trust domain ${m.trustDomain}; do not set another`);
+  return model.withOptions({ trustDomain: m.trustDomain, member });
 }
 
 /** Like {@link translate}, but throws InvalidInputError when the result is not ok. */

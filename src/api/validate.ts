@@ -4,7 +4,7 @@
  */
 import { createRequire } from "node:module";
 import * as validators from "./generated/modelValidators.js";
-import type { AccessPolicy, AccessSource, HeaderOps, Headers, Labels, MTLSPolicy, MeshService, Mirror, RequestAuthentication, Source, TrafficPolicy } from "./generated/model.js";
+import type { AccessPolicy, AccessSource, HeaderOps, Headers, Labels, MTLSPolicy, MeshService, Mirror, RequestAuthentication, Source, TrafficPolicy, VirtualMesh } from "./generated/model.js";
 import { checkJwks, principalIssuerKnown } from "./request-auth.js";
 import { type Diagnostic, hasErrors, sortDiagnostics, pointer as ptr } from "./diagnostics.js";
 import { parseDuration } from "./duration.js";
@@ -16,7 +16,7 @@ import {
 /** The apiVersion of every unimesh document. */
 export const API_VERSION = "unimesh.io/v1alpha1";
 /** The document kinds, in the order they are listed in help texts. */
-export const KINDS: readonly DocumentKind[] = ["TrafficPolicy", "AccessPolicy", "MTLSPolicy", "RequestAuthentication", "MeshService", "ClusterInfo"];
+export const KINDS: readonly DocumentKind[] = ["TrafficPolicy", "AccessPolicy", "MTLSPolicy", "RequestAuthentication", "MeshService", "ClusterInfo", "VirtualMesh"];
 
 interface AjvError {
   instancePath: string;
@@ -308,6 +308,10 @@ export const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
   "^[^\\[\\]]+$": "must be a claim name without [ or ]",
   "^https?://[^\\s/?#]+([/?#]\\S*)?$": "must be an http:// or https:// URL",
   "^[^.\\[\\]]+$": "must be a top-level claim name (no ., [ or ])",
+  "^(\\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$": "must be the name of a member cluster of the VirtualMesh (a DNS-1123 label), or * for every member",
+  "^(auto|[a-z0-9][-a-z0-9]*(@[0-9A-Za-z][-0-9A-Za-z.]*)?)$": "must be a mesh as --mesh says it: NAME or NAME@VERSION (istio@1.30, linkerd@2.18, builtin), or auto",
+  "^[a-z0-9]([-a-z0-9._]*[a-z0-9])?$": "must be a SPIFFE trust domain: lower-case letters, digits, '.', '-' and '_' (e.g. west.example.com)",
+  "^([a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?\\.)*[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$|^[0-9a-fA-F:]+$": "must be a host name or an IP address (no scheme, no port: the port goes in gateway.port)",
 };
 
 /**
@@ -343,6 +347,36 @@ function documentRules(e: Entry<any>, err: Report): void {
     case "RequestAuthentication": return requestAuthRules(e.doc as RequestAuthentication, err);
     case "MeshService": return serviceRules(e.doc as MeshService, err);
     case "ClusterInfo": return;
+    case "VirtualMesh": return virtualMeshRules(e.doc as VirtualMesh, err);
+  }
+}
+
+/**
+ * A VirtualMesh on its own (rule/virtual-mesh): member names, contexts and trust domains are unique (a
+ * trust domain says which member an identity belongs to; two members sharing one could not be told
+ * apart, so an identity of one would pass the other's access rules).
+ */
+function virtualMeshRules(doc: VirtualMesh, err: Report): void {
+  for (const key of ["name", "context", "trustDomain"] as const) {
+    const seen = new Map<string, number>();
+    doc.spec.members.forEach((m, i) => {
+      const prev = seen.get(m[key]);
+      if (prev === undefined) seen.set(m[key], i);
+      else err(`/spec/members/${i}/${key}`, "rule/virtual-mesh", `member ${i} has the ${key} ${JSON.stringify(m[key])} of member ${prev} (/spec/members/${prev}); every member needs its own${key === "trustDomain" ? " trust domain: identities of two members in one trust domain cannot be told apart, so one member's identity would pass the other's access rules" : ""}`);
+    });
+  }
+}
+
+/**
+ * `source.clusters` (rule/cluster-source): it says whose identities `serviceAccounts` and `namespaces`
+ * are, so it needs one of them, and is not combined with the negative lists or IP blocks (which are
+ * not identities of a member).
+ */
+function clusterSourceRules(src: AccessSource | undefined, base: string, err: Report): void {
+  if (!src?.clusters) return;
+  if (!src.serviceAccounts && !src.namespaces) err(`${base}/clusters`, "rule/cluster-source", "clusters says which member clusters the identities of serviceAccounts or namespaces belong to, and this source names none; add serviceAccounts or namespaces");
+  for (const k of ["ipBlocks", "notServiceAccounts", "notNamespaces", "notIpBlocks"] as const) {
+    if (src[k]) err(`${base}/${k}`, "rule/cluster-source", `${k} cannot be combined with clusters (clusters qualifies serviceAccounts and namespaces only); write it in another rule`);
   }
 }
 
@@ -523,9 +557,13 @@ function trafficRules(doc: TrafficPolicy, err: Report): void {
         const th = split[j].headers;
         if (th) checkTargetHeaders(th, r.headers ?? s.headers, `${base}/split/${j}`, r.headers ? `${base}/headers` : "/spec/headers", err);
       }
+      for (let j = 0; j < split.length; j++) {
+        if (split[j].cluster !== undefined && split[j].subset !== undefined)
+          err(`${base}/split/${j}/subset`, "rule/split-cluster", "a split target in another cluster is a whole Service there (the destination's, or `service`): the local mesh cannot select that cluster's pods by labels; give the subset its own Service in that cluster and name it with `service`");
+      }
       // A target can only repeat another one in a split of several.
       if (split.length > 1) {
-        const keys = split.map((t) => canonicalJson(t.subset ?? null) + "|" + (t.port ?? ""));
+        const keys = split.map((t) => canonicalJson(t.subset ?? null) + "|" + (t.port ?? "") + "|" + (t.cluster ?? ""));
         keys.forEach((k, j) => { if (keys.indexOf(k) !== j) err(`${base}/split/${j}`, "rule/split-duplicate", "the same subset appears twice in this split; merge the weights"); });
       }
     }
@@ -659,6 +697,8 @@ function accessRules(doc: AccessPolicy, err: Report): void {
   };
   noWorkloads(s.source, "/spec/source");
   for (const action of ["allow", "deny"] as const) (s[action] ?? []).forEach((r, i) => noWorkloads(r.source, `/spec/${action}/${i}/source`));
+  clusterSourceRules(s.source, "/spec/source", err);
+  for (const action of ["allow", "deny"] as const) (s[action] ?? []).forEach((r, i) => clusterSourceRules(r.source, `/spec/${action}/${i}/source`, err));
 }
 
 /**
@@ -1136,6 +1176,7 @@ function crossRules(model: Model, out: Diagnostic[]): void {
     }
   }
   denyAll(model, out);
+  clusterReferences(model, out);
   requestAuthCrossRules(model, out);
   unknownDestinations(model, out);
   // MTLS: one policy per scope.
@@ -1153,6 +1194,35 @@ function crossRules(model: Model, out: Diagnostic[]): void {
     else scopes.set(scope, e);
   }
   void cmp;
+}
+
+/**
+ * At most one VirtualMesh (rule/virtual-mesh), and every `split[].cluster` / `source.clusters` names one
+ * of its members (rule/unknown-cluster): an unknown cluster would otherwise route nowhere, or admit no
+ * one where the author meant someone.
+ */
+function clusterReferences(model: Model, out: Diagnostic[]): void {
+  for (const e of model.virtualMeshes.slice(1)) {
+    out.push(at(e, "", { code: "rule/virtual-mesh", severity: "error", message: `${e.id} is a second VirtualMesh (${model.virtualMeshes[0].id} is the first); the inputs describe one virtual mesh: merge their members` }));
+  }
+  const vm = model.virtualMesh;
+  const names = vm ? vm.doc.spec.members.map((m) => m.name) : [];
+  const check = (p: Entry<any>, name: string, pointer: string, star: boolean) => {
+    if ((star && name === "*") || names.includes(name)) return;
+    out.push(at(p, pointer, {
+      code: "rule/unknown-cluster", severity: "error",
+      message: vm ? `cluster "${name}" is not a member of VirtualMesh ${vm.id} (members: ${names.join(", ")})` : `cluster "${name}" names a member cluster of a virtual mesh, and the inputs hold no valid VirtualMesh; add one (kind: VirtualMesh, spec.members) or remove cluster`,
+    }));
+  };
+  for (const p of model.trafficPolicies) {
+    (p.doc.spec.routes ?? []).forEach((r, i) => (r.split ?? []).forEach((t, j) => { if (t.cluster !== undefined) check(p, t.cluster, `/spec/routes/${i}/split/${j}/cluster`, false); }));
+  }
+  for (const p of model.accessPolicies) {
+    const s = p.doc.spec;
+    const sources: [AccessSource | undefined, string][] = [[s.source, "/spec/source"]];
+    for (const action of ["allow", "deny"] as const) (s[action] ?? []).forEach((r, i) => sources.push([r.source, `/spec/${action}/${i}/source`]));
+    for (const [src, base] of sources) (src?.clusters ?? []).forEach((c, k) => check(p, c, `${base}/clusters/${k}`, true));
+  }
 }
 
 export { ptr as pointer };

@@ -126,6 +126,8 @@ export interface Translations {
   forCluster(client: KubeClient): Promise<ClusterTranslation>;
   /** Policy statuses for the JSON report. */
   status(diags: readonly Diagnostic[]): unknown[];
+  /** With a VirtualMesh among the inputs: its members' kubeconfig contexts (the default `--context`). */
+  memberContexts?: string[];
 }
 
 /**
@@ -149,9 +151,20 @@ export async function prepareTranslations(paths: string[], flags: PolicyFlags, i
     settings[kv.slice(0, i).trim()] = kv.slice(i + 1);
   }
   const allowApproximations = flags.allow.flatMap((a) => a.split(",")).map((a) => a.trim()).filter(Boolean);
+  // Without --mesh/--adapter the inputs may hold a VirtualMesh, whose members name their meshes.
+  const early = flags.mesh === undefined && flags.adapter === undefined ? loadInputs(paths, io, flags.strict) : undefined;
+  if (early?.ok && early.model.virtualMesh) {
+    const { virtualTranslations } = await import("./virtual-mesh.js");
+    return virtualTranslations(early, flags, settings, allowApproximations, BUILTIN_ADAPTERS);
+  }
+  if (early && !early.ok) return { diagnostics: early.diagnostics, invalid: true, status: (d) => policyStatus(early.model, d), forCluster: () => Promise.reject(new Error("invalid inputs")) };
   const request = await requestMesh(flags.mesh, flags.adapter, BUILTIN_ADAPTERS, io.cwd);
-  const loaded = loadInputs(paths, io, flags.strict);
+  const loaded = early ?? loadInputs(paths, io, flags.strict);
   const status = (d: readonly Diagnostic[]) => policyStatus(loaded.model, d);
+  if (loaded.ok && loaded.model.virtualMesh) {
+    const { virtualTranslations } = await import("./virtual-mesh.js");
+    return virtualTranslations(loaded, flags, settings, allowApproximations, BUILTIN_ADAPTERS);
+  }
 
   const cache = new Map<string, ClusterTranslation>();
   const run = (adapter: import("../api/adapter.js").Adapter, version: string, chosenBy?: string): ClusterTranslation => {
@@ -239,7 +252,9 @@ export async function prepareAndOpen(
     return EXIT.INVALID;
   }
   if (flags.output === "text") report(io, "text", { ok: true, diagnostics, status: [] }, quiet);
-  const opened = await openClusters(flags, io, cmd);
+  // A virtual mesh: each member through its own context, unless --context/--all-contexts say otherwise.
+  const targets = t.memberContexts && !flags.context?.length && !flags.allContexts ? { ...flags, context: t.memberContexts } : flags;
+  const opened = await openClusters(targets, io, cmd);
   return typeof opened === "number" ? opened : { t, opened };
 }
 

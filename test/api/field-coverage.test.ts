@@ -38,6 +38,7 @@ const defs: Record<string, any> = schema.definitions;
 /** Kinds that are not translation input, with the reason. Every other kind of the schema is walked. */
 const NOT_TRANSLATED: Record<string, string> = {
   ClusterInfo: "read by `translate --mesh auto` to pick the adapter and version (test/cli/mesh-auto.test.ts), never by an adapter",
+  VirtualMesh: "read by the CLI to translate for each member (test/cli/virtual-mesh.test.ts) and by the model for split[].cluster / source.clusters (covered below)",
 };
 
 interface Leaf {
@@ -243,6 +244,10 @@ for (const dir of ["request", "response"]) {
   add(`${R}/split/*/headers/${dir}/add`, pair("+ add", TWO({}), TWO({ headers: { [dir]: { add: { a: "1" } } } })));
   add(`${R}/split/*/headers/${dir}/remove`, pair("+ remove", TWO({}), TWO({ headers: { [dir]: { remove: ["a"] } } })));
 }
+/** A virtual mesh of two members, translated for west. */
+const VM: Doc = { apiVersion: "unimesh.io/v1alpha1", kind: "VirtualMesh", metadata: { name: "vm" }, spec: { members: [
+  { name: "west", context: "west", mesh: "istio", trustDomain: "west.example" }, { name: "east", context: "east", mesh: "linkerd", trustDomain: "east.example" }] } };
+add(`${R}/split/*/cluster`, pair("local → east", [...routeDocs({ split: [{ weight: 80 }, { weight: 20, port: 9000 }] }), VM], [...routeDocs({ split: [{ weight: 80 }, { weight: 20, port: 9000, cluster: "east" }] }), VM]));
 add(`${R}/split/*/port`, pair("destination port → 9000", routeDocs({ split: [{ weight: 100 }] }), routeDocs({ split: [{ weight: 100, port: 9000 }] })));
 const redirect = (r: Record<string, unknown>) => routeDocs({ split: undefined, redirect: r });
 values(`${R}/redirect/scheme`, { ref: "http", alt: "https", make: (s) => redirect({ path: "/x", scheme: s }) });
@@ -375,6 +380,7 @@ add(`${A}/source/namespaces`, pair("any caller → shop3", apDocs({ allow: [{}] 
 add(`${A}/source/ipBlocks`, pair("any caller → 10/8", apDocs({ allow: [{}] }), apDocs({ source: { ipBlocks: ["10.0.0.0/8"] }, allow: [{}] })));
 add(`${A}/source/notServiceAccounts`, pair("namespace shop → but web", apDocs({ source: { namespaces: ["shop"] }, allow: [{}] }), apDocs({ source: { namespaces: ["shop"], notServiceAccounts: ["web"] }, allow: [{}] })));
 add(`${A}/source/notNamespaces`, pair("any identity → but shop3", apDocs({ source: { serviceAccounts: ["*"] }, allow: [{}] }), apDocs({ source: { serviceAccounts: ["*"], notNamespaces: ["shop3"] }, allow: [{}] })));
+add(`${A}/source/clusters`, pair("local web → web of east", [...apDocs({ source: { serviceAccounts: ["web"] }, allow: [{}] }), VM], [...apDocs({ source: { serviceAccounts: ["web"], clusters: ["east"] }, allow: [{}] }), VM]));
 add(`${A}/source/notIpBlocks`, pair("10/8 → but 10.1/16", apDocs({ source: { ipBlocks: ["10.0.0.0/8"] }, allow: [{}] }), apDocs({ source: { ipBlocks: ["10.0.0.0/8"], notIpBlocks: ["10.1.0.0/16"] }, allow: [{}] })));
 add(`${A}/destination/service`, pair("api → web", apDocs({ allow: [WEB] }), apDocs({ destination: { service: "web" }, allow: [WEB] })));
 add(`${A}/destination/namespace`, pair("shop → shop2",
@@ -388,6 +394,7 @@ for (const list of ["allow", "deny"] as const) {
   add(`${P}/source/serviceAccounts`, pair("+ serviceAccounts", rule({ source: { namespaces: ["shop3"] } }), rule({ source: { namespaces: ["shop3"], serviceAccounts: ["web"] } })));
   add(`${P}/source/namespaces`, pair("+ namespaces", rule(WEB), rule({ source: { serviceAccounts: ["web"], namespaces: ["shop3"] } })));
   add(`${P}/source/ipBlocks`, pair("+ ipBlocks", rule(WEB), rule({ source: { serviceAccounts: ["web"], ipBlocks: ["10.0.0.0/8"] } })));
+  add(`${P}/source/clusters`, pair("+ clusters", [...rule(WEB), VM], [...rule({ source: { serviceAccounts: ["web"], clusters: ["west", "east"] } }), VM]));
   add(`${P}/methods`, pair("+ methods", rule(WEB), rule({ ...WEB, methods: ["GET"] })));
   add(`${P}/paths`, pair("+ paths", rule(WEB), rule({ ...WEB, paths: ["/a/*"] })));
   add(`${P}/ports`, pair("+ ports", rule(WEB), rule({ ...WEB, ports: [8080] })));
@@ -617,7 +624,7 @@ function run(input: Doc[], t: Target): Outcome {
   if (o) return o;
   const m = model(docs);
   if (!m.ok) throw new Error(`case documents are invalid: ${m.diagnostics.map((d) => `${d.code} ${d.pointer}: ${d.message}`).join("; ")}`);
-  const r = translate(m.model, { adapter: t.adapter, version: t.version, allowApproximations: Object.keys(t.adapter.approximations ?? {}) });
+  const r = translate(m.model, { adapter: t.adapter, version: t.version, allowApproximations: Object.keys(t.adapter.approximations ?? {}), ...(m.model.virtualMesh ? { member: "west" } : {}) });
   const keys = r.diagnostics.map((d) => `${d.severity} ${d.code} ${d.policy ?? ""} ${d.pointer ?? ""}`).sort().join("\n");
   o = { ok: r.ok, yaml: toYaml(r.resources), diags: r.diagnostics, keys };
   outcomes.set(key, o);

@@ -54,6 +54,7 @@ import {
 } from "./resources.js";
 import { ServiceIndex, type ServiceNode } from "./services.js";
 import { adapterCode } from "../../api/diagnostics.js";
+import { refuseCrossClusterUses } from "./features/crossCluster.js";
 
 /** Destination-level features App Mesh cannot express: each reports its use. */
 const DESTINATION_REFUSALS: readonly ((tx: Tx, v: DestinationView) => void)[] = [refuseSubsetSettings, refuseLoadBalancer, refuseRateLimit];
@@ -93,6 +94,7 @@ interface State {
  * otherwise not significant: translate() sorts anyway.
  */
 export function translateAppMesh(model: Model, ctx: TranslateContext): KubeObject[] {
+  refuseCrossClusterUses(model, ctx);
   const tx = new Tx(model, ctx);
   reportDeprecation(tx);
   refuseRequestAuthentication(model, ctx);

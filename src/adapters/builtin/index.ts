@@ -6,7 +6,7 @@
  * feature below is enforced on the wire and proven by a behaviour test in `test/proxy/`.
  */
 import type { Adapter, Capabilities } from "../../api/adapter.js";
-import { translateBuiltin } from "./translator.js";
+import { BUILTIN_CROSS_CLUSTER, translateBuiltin } from "./translator.js";
 
 const CAPABILITIES: Capabilities = {
   match: { support: "full", via: "Route.match", note: "regexes run as JavaScript regular expressions (an RE2-only pattern is reported)" },
@@ -32,6 +32,7 @@ const CAPABILITIES: Capabilities = {
   scope: { support: "full", via: "Destination.access (all scopes), spec.scopedAccess, spec.mtlsNamespaces, spec.mtlsMesh", note: "every service of the registry in the namespace (or mesh)" },
   trafficSource: { support: "full", via: "Route.source" },
   subsetSettings: { support: "full", via: "Destination.subsets[]", note: "its own per-caller state per subset" },
+  crossCluster: { support: "none", note: BUILTIN_CROSS_CLUSTER },
 };
 
 /**

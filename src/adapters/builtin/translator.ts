@@ -31,6 +31,10 @@ import { requestAuthentication } from "./features/requestAuthentication.js";
 import { mtls, mtlsNamespaces } from "./features/mtls.js";
 import { notePodOnlyPorts, podOnly } from "./features/podOnlyPorts.js";
 import { adapterCode } from "../../api/diagnostics.js";
+import { refuseCrossCluster } from "../shared/cross-cluster.js";
+
+/** Why the built-in proxy refuses `crossCluster` (for its capability note and the errors). */
+export const BUILTIN_CROSS_CLUSTER = "the built-in proxy does not federate the registries of several members yet";
 
 /** Route features, in the order they fill a route. */
 export const ROUTE_FEATURES: readonly RouteFeature[] = [
@@ -47,6 +51,7 @@ export const DEFAULT_ROUTE_ID = "default";
 
 /** Translates the model into the one ProxyConfig document. */
 export function translateBuiltin(model: Model, ctx: TranslateContext): KubeObject[] {
+  refuseCrossCluster(model, ctx, "the built-in proxy", BUILTIN_CROSS_CLUSTER);
   const destinations = model.destinations().map((dest) => destination(model, ctx, dest));
   notePodOnlyPorts(model, ctx);
   const policies = model.policies;

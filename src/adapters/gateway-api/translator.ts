@@ -36,6 +36,7 @@ import { rewriteFilter } from "./features/rewrite.js";
 import { backendRefs, isPlainForward, reportSubsetServices } from "./features/split.js";
 import { reportSecurityPolicies, reportTrafficSource, reportUnsupportedDestinationFeatures, reportUnsupportedRouteFeatures } from "./features/unsupported.js";
 import { GATEWAY_V1, type RouteFilter, type RouteObject, type RouteRule } from "./resources.js";
+import { refuseCrossClusterUses } from "./features/crossCluster.js";
 
 /** Gateway API: at most 16 rules per HTTPRoute/GRPCRoute. */
 const MAX_RULES = 16;
@@ -44,6 +45,7 @@ const REFERENCE_GRANT_VERSION = "gateway.networking.k8s.io/v1beta1";
 
 /** Translates a model to Gateway API routes (see the module doc). Pure; reports through `ctx`. */
 export function translateGatewayApi(model: Model, ctx: TranslateContext): KubeObject[] {
+  refuseCrossClusterUses(model, ctx);
   const gc = createContext(model, ctx);
   reportSecurityPolicies(gc, model);
   const out: KubeObject[] = [];

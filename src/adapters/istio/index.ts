@@ -17,6 +17,7 @@ import type { Adapter, Capabilities, Capability, VersionProfile } from "../../ap
 import { ambientCapabilities } from "./ambient/capabilities.js";
 import { ISTIO_SETTINGS } from "./context.js";
 import { istioCluster } from "./cluster.js";
+import { crossClusterCapability } from "./features/crossCluster.js";
 import { translateIstio } from "./translator.js";
 import { DEFAULT_ISTIO_VERSION, FIELD_SINCE, ISTIO_VERSIONS, compareVersions, hasField } from "./versions.js";
 
@@ -63,6 +64,7 @@ export function istioCapabilities(version: string, settings?: Readonly<Record<st
     trafficSource: partial("VirtualService.http[].match[].sourceLabels + sourceNamespace",
       "callers selected by pod labels and namespace, not identity; serviceAccounts \"*\" is not expressible"),
     subsetSettings: full("DestinationRule.subsets[].trafficPolicy {outlierDetection, connectionPool, loadBalancer}"),
+    crossCluster: crossClusterCapability(),
   };
 }
 

@@ -43,6 +43,7 @@ import { sourceMatches } from "./features/trafficSource.js";
 import type { DestinationContext } from "./features/types.js";
 import { DEFAULT_ROUTE_NAME, virtualServiceName } from "./naming.js";
 import { type HTTPMatchRequest, type HTTPRoute, type IstioObject, NETWORKING_V1, type TCPRoute, type VirtualServiceSpec } from "./resources.js";
+import { refuseCrossClusterSplits } from "./features/crossCluster.js";
 
 /** Route-level features, in the order they fill an `HTTPRoute` (the action first). */
 const ROUTE_FEATURES: readonly ((r: EffectiveRoute, out: HTTPRoute, dc: DestinationContext) => void)[] = [
@@ -57,6 +58,7 @@ const DESTINATION_FEATURES: readonly ((dc: DestinationContext, dr: DestinationRu
 
 /** Translates a model to Istio objects (see the module doc). Pure; reports through `ctx`. */
 export function translateIstio(model: Model, ctx: TranslateContext): KubeObject[] {
+  refuseCrossClusterSplits(model, ctx);
   const ic = createContext(model, ctx);
   if (ic.dataplane === "ambient") return translateAmbient(ic);
   const drs = new DestinationRuleSet(ic);

@@ -36,9 +36,11 @@ import { refuseSubsetSettings } from "./features/subsetSettings.js";
 import { refuseJwt } from "./features/requestAuthentication.js";
 import { KUMA_V1ALPHA1, type KumaObject, type TargetRef } from "./resources.js";
 import { canonicalJson, policyScope } from "../../api/model.js";
+import { refuseCrossClusterUses } from "./features/crossCluster.js";
 
 /** Translates a model to Kuma policies (see the module doc). Pure; reports through `ctx`. */
 export function translateKuma(model: Model, ctx: TranslateContext): KubeObject[] {
+  refuseCrossClusterUses(model, ctx);
   const kc = createContext(model, ctx);
   refuseJwt(model, ctx);
   const out: KubeObject[] = [];

@@ -28,6 +28,7 @@ import { serviceProfile } from "./features/serviceProfile.js";
 import { reportSubsetServices } from "./features/split.js";
 import { refuseSubsetSettings } from "./features/subsetSettings.js";
 import { refuseTrafficSource } from "./features/trafficSource.js";
+import { refuseCrossClusterUses } from "./features/crossCluster.js";
 
 /** Route-level features Linkerd cannot express in any version: each reports its use on a route. */
 const ROUTE_REFUSALS: readonly ((lc: LinkerdContext, r: EffectiveRoute) => void)[] = [
@@ -41,6 +42,7 @@ const DESTINATION_REFUSALS: readonly ((lc: LinkerdContext, v: DestinationView) =
 
 /** Translates a model for one Linkerd version. */
 export function translateLinkerd(model: Model, ctx: TranslateContext): KubeObject[] {
+  refuseCrossClusterUses(model, ctx);
   const lc = createContext(model, ctx);
   refuseRequestAuthentication(model, ctx);
   namespaceDefaults(lc);

@@ -5,7 +5,7 @@
  */
 
 export type UnimeshDocument =
-  TrafficPolicy | AccessPolicy | MTLSPolicy | RequestAuthentication | MeshService | ClusterInfo;
+  TrafficPolicy | AccessPolicy | MTLSPolicy | RequestAuthentication | MeshService | ClusterInfo | VirtualMesh;
 /**
  * A Kubernetes name (DNS-1123 label: lower-case letters, digits and '-', at most 63 characters).
  */
@@ -281,7 +281,7 @@ export interface StringMatch {
   regex?: string;
 }
 /**
- * One weighted backend of a route. `subset`: pod labels of the subset, e.g. `{version: v2}`, or the name of a subset the destination's MeshService declares, e.g. `stable`. Omitted: every endpoint of the destination service. A MeshService that declares subsets must declare this one.
+ * One weighted backend of a route. `subset`: pod labels of the subset, e.g. `{version: v2}`, or the name of a subset the destination's MeshService declares, e.g. `stable`. Omitted: every endpoint of the destination service. A MeshService that declares subsets must declare this one. `cluster`: the same target in another member cluster of the VirtualMesh (its Service of the same name, or `service`, in the same namespace), e.g. `{cluster: east, weight: 20}`.
  */
 export interface SplitTarget {
   subset?: SubsetRef;
@@ -294,6 +294,10 @@ export interface SplitTarget {
    */
   port?: number;
   headers?: Headers;
+  /**
+   * A Kubernetes name (DNS-1123 label: lower-case letters, digits and '-', at most 63 characters).
+   */
+  cluster?: string;
 }
 /**
  * Header changes for the requests sent to this target (request) and for its responses (response), besides the route's own `headers` (Istio `http[].route[].headers`; Gateway API `backendRefs[].filters` RequestHeaderModifier/ResponseHeaderModifier), e.g. tag the canary's share of a weighted split. A header may be changed by the route or by its targets, not both (rule/header-ops): meshes apply the two levels in different orders.
@@ -727,6 +731,12 @@ export interface AccessSource {
    * @minItems 1
    */
   notIpBlocks?: [string, ...string[]];
+  /**
+   * The member clusters of the VirtualMesh whose identities `serviceAccounts` and `namespaces` name (SPIFFE IDs in each member's trust domain: `spiffe://<member trustDomain>/ns/<ns>/sa/<sa>`); `*`: every member. Default: the member the policy is enforced in only, so an identity of another cluster is never admitted unless named here. Needs `serviceAccounts` or `namespaces` (rule/cluster-source) and a VirtualMesh among the inputs (rule/unknown-cluster). A `*` service account is any identity of the virtual mesh (every member shares its root CA) whatever `clusters` says.
+   *
+   * @minItems 1
+   */
+  clusters?: [string, ...string[]];
 }
 /**
  * The service being called.
@@ -1065,4 +1075,59 @@ export interface ClusterInfoSpec {
      */
     evidence?: string[];
   }[];
+}
+/**
+ * Several clusters, possibly running different meshes, treated as one mesh.
+ */
+export interface VirtualMesh {
+  apiVersion: "unimesh.io/v1alpha1";
+  kind: "VirtualMesh";
+  metadata: Metadata;
+  spec: VirtualMeshSpec;
+}
+/**
+ * Clusters grouped into one virtual mesh: one root of trust, an intermediate CA per member (`unimesh trust`), and policies that may name services and identities of other members (`split[].cluster`, `source.clusters`). Every member gets every policy, translated by its own mesh's adapter (`translate` writes one output per member); a policy's unqualified services and identities are those of the member it is enforced in.
+ */
+export interface VirtualMeshSpec {
+  /**
+   * The member clusters. Names, contexts and trust domains are unique (rule/virtual-mesh).
+   *
+   * @minItems 1
+   * @maxItems 64
+   */
+  members: [VirtualMeshMember, ...VirtualMeshMember[]];
+}
+/**
+ * One member cluster of a virtual mesh.
+ */
+export interface VirtualMeshMember {
+  /**
+   * A Kubernetes name (DNS-1123 label: lower-case letters, digits and '-', at most 63 characters).
+   */
+  name: string;
+  /**
+   * The kubeconfig context of the cluster: `apply`/`diff` with a VirtualMesh reach each member through its own context.
+   */
+  context: string;
+  /**
+   * The mesh the cluster runs, as `--mesh` says it: `istio@1.30`, `linkerd@2.18`, `builtin`, or `auto` (the mesh of the ClusterInfo document whose `spec.context` is this member's context, from `unimesh discover`; `apply`/`diff` detect it in the cluster when there is none).
+   */
+  mesh: string;
+  /**
+   * The SPIFFE trust domain of the member's identities (Istio `meshConfig.trustDomain`, Linkerd `identityTrustDomain`). Members have different trust domains, so that an identity says which cluster it belongs to: `spiffe://<trustDomain>/ns/<ns>/sa/<sa>`.
+   */
+  trustDomain: string;
+  /**
+   * Where the other members reach this cluster's services: its east-west gateway (Istio), multicluster gateway (Linkerd), or the built-in proxy's inbound listener.
+   */
+  gateway?: {
+    /**
+     * Host name or IP address.
+     */
+    address: string;
+    /**
+     * A TCP port number.
+     */
+    port?: number;
+  };
 }

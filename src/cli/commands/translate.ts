@@ -28,6 +28,8 @@ interface TranslateFlags {
   set?: string[];
   strict?: boolean;
   quiet?: boolean;
+  /** A VirtualMesh member: print its manifests only. */
+  member?: string;
   /** Old spellings, refused with a hint. */
   out?: string;
   format?: string;
@@ -46,6 +48,7 @@ export const translateCommand: CliCommand = {
       )
       .argument("<inputs...>", "files, directories (read recursively for *.yaml, *.yml, *.json) or - for stdin")
       .option("-m, --mesh <name[@version]|auto|all|a,b,...>", "target mesh and version, e.g. istio, istio@1.30, linkerd@2.18; auto: from the ClusterInfo documents in the inputs (see `unimesh discover`); several, comma-separated, or all: a verdict per mesh")
+      .option("--member <name>", "with a VirtualMesh among the inputs: translate for this member only and print its manifests (without it, --output-dir DIR writes DIR/<member>/... for every member)")
       .option("--adapter <package|path>", "use a third-party adapter: an npm package or a file (./adapter.js); its default export or export `adapter`. With --mesh NAME@VERSION or @VERSION to choose its version")
       .option("-o, --output <yaml|json>", "manifest format, as kubectl's -o: a YAML stream, or a JSON v1 List (with several meshes: the verdict report as text or JSON)", "yaml")
       .option("--output-dir <dir>", "write one file per object into DIR (<namespace|_cluster>/<kind>-<name>.yaml), replacing a directory unimesh wrote before, whole or not at all")
@@ -91,6 +94,20 @@ async function translateAction(paths: string[], flags: TranslateFlags, io: CliIO
     const { translateForEach } = await import("../translate-many.js");
     return translateForEach(paths, { ...flags, format, settings, allowApproximations }, io);
   }
+  // Without --mesh/--adapter the inputs may hold a VirtualMesh, whose members name their meshes.
+  let early: ReturnType<typeof loadInputs> | undefined;
+  if (flags.mesh === undefined && flags.adapter === undefined) early = loadInputs(paths, io, flags.strict);
+  if (early?.ok && early.model.virtualMesh) {
+    const { translateVirtual } = await import("../translate-virtual.js");
+    return translateVirtual(early, { ...flags, format, settings, allowApproximations }, io);
+  }
+  if (early && !early.ok && early.inputs.some((i) => /^kind:\s*VirtualMesh\s*$/m.test(i.text))) {
+    // A VirtualMesh that does not validate: its diagnostics, not "missing --mesh".
+    report(io, flags.diagnostics, { ok: false, diagnostics: early.diagnostics, status: policyStatus(early.model, early.diagnostics) }, { quiet: !!flags.quiet });
+    if (flags.diagnostics === "text") io.stderr.write(`unimesh translate: invalid input: nothing translated (${countSummary(early.diagnostics, { quiet: !!flags.quiet })})\n`);
+    return EXIT.INVALID;
+  }
+  if (flags.member !== undefined && early?.ok) throw new UsageError(`--member ${flags.member}: the inputs hold no VirtualMesh`);
   const request = await requestMesh(flags.mesh, flags.adapter, SHIPPED_ADAPTERS, io.cwd);
   const out = flags.outputDir;
   const outDir = out === undefined ? undefined : resolve(io.cwd, out);
@@ -116,7 +133,11 @@ async function translateAction(paths: string[], flags: TranslateFlags, io: CliIO
     io.stderr.write(`unimesh translate: ${what}${counts ? ` (${counts})` : ""}\n`);
   };
 
-  const loaded = loadInputs(paths, io, flags.strict);
+  const loaded = early ?? loadInputs(paths, io, flags.strict);
+  if (loaded.ok && loaded.model.virtualMesh) {
+    const { translateVirtual } = await import("../translate-virtual.js");
+    return translateVirtual(loaded, { ...flags, format, settings, allowApproximations }, io);
+  }
   if (!loaded.ok) {
     report(io, flags.diagnostics, { ok: false, diagnostics: loaded.diagnostics, status: policyStatus(loaded.model, loaded.diagnostics) }, quiet);
     summary("invalid input: nothing translated", loaded.diagnostics);

@@ -5,6 +5,7 @@
  * feature of `src/api/features.ts` exactly once. mesh.ts (the Mesh, its egress filter, the
  * end-of-support notice) owns no feature.
  */
+import { crossClusterFeature } from "./crossCluster.js";
 import type { FeatureModule } from "../../../api/feature-module.js";
 import { accessFeature } from "./access.js";
 import { accessL7Feature } from "./accessL7.js";
@@ -36,4 +37,5 @@ export const APPMESH_FEATURES: readonly FeatureModule[] = [
   corsFeature, rewriteFeature, redirectFeature, directResponseFeature, outlierDetectionFeature, connectionPoolFeature,
   loadBalancerFeature, rateLimitFeature, mtlsFeature, accessFeature, accessL7Feature, accessNegationFeature, scopeFeature,
   requestAuthenticationFeature, trafficSourceFeature, subsetSettingsFeature,
+  crossClusterFeature,
 ];

@@ -3,6 +3,7 @@
  * features it owns (the standard channel; notes say what the experimental one adds), and holds the code
  * that translates or refuses them. `capabilities(version)` is derived from this list.
  */
+import { crossClusterFeature } from "./crossCluster.js";
 import type { FeatureModule } from "../../../api/feature-module.js";
 import { corsFeature } from "./cors.js";
 import { headersFeature } from "./headers.js";
@@ -17,4 +18,5 @@ import { REFUSED_FEATURES } from "./unsupported.js";
 export const GATEWAY_API_FEATURES: readonly FeatureModule[] = [
   matchFeature, splitFeature, resilienceFeature, mirrorFeature, headersFeature, corsFeature, rewriteFeature, redirectFeature,
   ...REFUSED_FEATURES,
+  crossClusterFeature,
 ];

@@ -217,7 +217,7 @@ export function translateRule(r: EffectiveAccessRule, dc: DestinationContext): A
   if (r.rule.notRequestPrincipals) user.notRequestPrincipals = [...r.rule.notRequestPrincipals];
   const hasUser = Object.keys(user).length > 0;
   if (r.source) {
-    const from = fromEntries(r.source, dc.ic.model.trustDomain);
+    const from = fromEntries(r.source, dc.ic.model.trustDomain, dc.ic.model.member !== undefined);
     if (!from.length) {
       dc.ic.report(r.policy, r.source.pointer, { feature: "access", kind: "unsupported-value", what: "empty-source", severity: "warning",
         message: "this source lists no caller, so the rule can never match and is left out; omit source for any caller" });
@@ -234,17 +234,30 @@ export function translateRule(r: EffectiveAccessRule, dc: DestinationContext): A
 /**
  * `from[]` entries of a source: one per non-empty positive list (ORed), each with the negative lists
  * (ANDed); one entry of negative lists alone when there is no positive list.
+ *
+ * In a member of a virtual mesh (`virtual`), every member's certificates chain to one root, and Istio's
+ * `source.namespaces` / `notNamespaces` match the `ns` segment of a peer's SPIFFE ID in ANY trust domain:
+ * a namespace of the local member would also admit (or exclude) that namespace of every other member.
+ * So namespaces are written as principals of their trust domains, `<trustDomain>/ns/<ns>/sa/*` (Istio
+ * principals take a suffix `*`), and service accounts as `<trustDomain>/ns/<ns>/sa/<sa>` in the trust
+ * domain of each member `source.clusters` names (`ResolvedSource.clusters`; else the local member's).
+ * Istio's `meshConfig.trustDomainAliases` must then not list other members' trust domains: Istio would
+ * read every local principal as also naming the alias's identities.
  */
-export function fromEntries(src: ResolvedSource, trustDomain: string): { source: AuthzSource }[] {
+export function fromEntries(src: ResolvedSource, trustDomain: string, virtual = false): { source: AuthzSource }[] {
   const out: { source: AuthzSource }[] = [];
-  const principals = principalsOf(src.identities, trustDomain);
+  const domains = src.clusters ? src.clusters.map((m) => m.trustDomain) : [trustDomain];
+  const principals = [...new Set(domains.flatMap((td) => [
+    ...principalsOf(src.identities, td),
+    ...(virtual ? src.namespaces.map((ns) => `${td}/ns/${ns}/sa/*`) : []),
+  ]))];
   if (principals.length) out.push({ source: { principals } });
-  if (src.namespaces.length) out.push({ source: { namespaces: [...src.namespaces] } });
+  if (src.namespaces.length && !virtual) out.push({ source: { namespaces: [...src.namespaces] } });
   if (src.ipBlocks.length) out.push({ source: { ipBlocks: [...src.ipBlocks] } });
   const not: AuthzSource = {};
-  const notPrincipals = principalsOf(src.notIdentities, trustDomain);
+  const notPrincipals = [...principalsOf(src.notIdentities, trustDomain), ...(virtual ? src.notNamespaces.map((ns) => `${trustDomain}/ns/${ns}/sa/*`) : [])];
   if (notPrincipals.length) not.notPrincipals = notPrincipals;
-  if (src.notNamespaces.length) not.notNamespaces = [...src.notNamespaces];
+  if (src.notNamespaces.length && !virtual) not.notNamespaces = [...src.notNamespaces];
   if (src.notIpBlocks.length) not.notIpBlocks = [...src.notIpBlocks];
   if (!Object.keys(not).length) return out;
   if (!onlyNegatives(src)) return out.map((e) => ({ source: { ...e.source, ...not } }));

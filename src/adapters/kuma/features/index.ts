@@ -1,4 +1,5 @@
 /** Every Kuma feature module, one per model feature (FEATURES order): `capabilities()` is derived from them. */
+import { crossClusterFeature } from "./crossCluster.js";
 import type { FeatureModule } from "../../../api/feature-module.js";
 import { access } from "./access.js";
 import { accessL7 } from "./accessL7.js";
@@ -28,4 +29,5 @@ export const KUMA_FEATURES: readonly FeatureModule[] = [
   match, split, timeout, retries, faultInjection, mirror, headers, cors, rewrite, redirect, directResponse,
   outlierDetection, connectionPool, loadBalancer, rateLimit, mtls, access, accessL7, accessNegation, scope,
   requestAuthentication, trafficSource, subsetSettings,
+  crossClusterFeature,
 ];

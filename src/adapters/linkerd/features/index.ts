@@ -5,6 +5,7 @@
  * feature of `src/api/features.ts` exactly once. Helpers owning no feature: callers.ts (caller sets and
  * their AuthorizationPolicies), pathNormalization.ts, serviceProfile.ts (2.14–2.15 retries).
  */
+import { crossClusterFeature } from "./crossCluster.js";
 import type { FeatureModule } from "../../../api/feature-module.js";
 import { accessFeature } from "./access.js";
 import { accessL7Feature } from "./accessL7.js";
@@ -36,4 +37,5 @@ export const LINKERD_FEATURES: readonly FeatureModule[] = [
   corsFeature, rewriteFeature, redirectFeature, directResponseFeature, outlierDetectionFeature, connectionPoolFeature,
   loadBalancerFeature, rateLimitFeature, mtlsFeature, accessFeature, accessL7Feature, scopeFeature, accessNegationFeature,
   requestAuthenticationFeature, trafficSourceFeature, subsetSettingsFeature,
+  crossClusterFeature,
 ];

@@ -1,0 +1,110 @@
+/**
+ * `translate` with a VirtualMesh among the inputs: one output per member, each by its own mesh's adapter
+ * and in its own trust domain; cross-cluster references a member's mesh cannot express are refused per
+ * member, with nothing written; bad flags are usage errors.
+ */
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { cli, scratch } from "./helpers.js";
+
+const VM = (west = "istio@1.30", east = "istio@1.22") => `apiVersion: unimesh.io/v1alpha1
+kind: VirtualMesh
+metadata: {name: shop}
+spec:
+  members:
+    - {name: west, context: kind-west, mesh: ${west}, trustDomain: west.shop.example}
+    - {name: east, context: kind-east, mesh: ${east}, trustDomain: east.shop.example}
+`;
+const ACCESS = `apiVersion: unimesh.io/v1alpha1
+kind: AccessPolicy
+metadata: {name: reviews-readers, namespace: bookinfo}
+spec:
+  destination: {service: reviews}
+  allow:
+    - source: {serviceAccounts: [productpage], clusters: [west, east]}
+`;
+const SPLIT = `apiVersion: unimesh.io/v1alpha1
+kind: TrafficPolicy
+metadata: {name: reviews-spread, namespace: bookinfo}
+spec:
+  destination: {service: reviews, port: 9080}
+  routes:
+    - split: [{weight: 80}, {cluster: east, weight: 20}]
+`;
+
+describe("translate with a VirtualMesh", () => {
+  test("--output-dir writes DIR/<member>/ for every member, each with its mesh and its trust domain", async () => {
+    const dir = scratch({ "vm.yaml": VM(), "access.yaml": ACCESS });
+    const r = await cli(["translate", dir, "--output-dir", join(dir, "out")]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(`unimesh translate: wrote ${join(dir, "out")}/west/ (istio@1.30, 1 object), ${join(dir, "out")}/east/ (istio@1.22, 1 object)\n`);
+    expect(readdirSync(join(dir, "out")).sort()).toEqual([".unimesh-output", "east", "west"]);
+    const west = readFileSync(join(dir, "out/west/bookinfo/authorizationpolicy-reviews-allow.yaml"), "utf8");
+    const east = readFileSync(join(dir, "out/east/bookinfo/authorizationpolicy-reviews-allow.yaml"), "utf8");
+    // Each member admits productpage of both members, named in each trust domain.
+    for (const y of [west, east]) {
+      expect(y).toContain("- west.shop.example/ns/bookinfo/sa/productpage\n");
+      expect(y).toContain("- east.shop.example/ns/bookinfo/sa/productpage\n");
+    }
+    expect(west).toContain("apiVersion: security.istio.io/v1\n");
+  });
+
+  test("an identity of another member is admitted only where a source names that member", async () => {
+    const local = ACCESS.replace(", clusters: [west, east]", "");
+    const dir = scratch({ "vm.yaml": VM(), "access.yaml": local });
+    const r = await cli(["translate", dir, "--member", "east"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("- east.shop.example/ns/bookinfo/sa/productpage\n");
+    expect(r.stdout).not.toContain("west.shop.example");
+  });
+
+  test("a member whose mesh cannot express a cross-cluster reference: exit 1, that member named, nothing written", async () => {
+    const dir = scratch({ "vm.yaml": VM("istio@1.30", "appmesh"), "access.yaml": ACCESS, "split.yaml": SPLIT });
+    const r = await cli(["translate", dir, "--output-dir", join(dir, "out")]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(existsSync(join(dir, "out"))).toBe(false);
+    expect(r.stderr).toContain("split.yaml:7:7 [0]#/spec/routes/0/split/1/cluster: error adapter/unsupported-feature/crossCluster: member west: Istio 1.30 cannot send this share to a Service in another member cluster");
+    expect(r.stderr).toContain("[TrafficPolicy/bookinfo/reviews-spread] (istio@1.30 (member west))");
+    expect(r.stderr).toMatch(/#\/spec\/allow\/0\/source\/clusters: error adapter\/unsupported-feature\/crossCluster: member east: App Mesh 1\.13 cannot admit or deny identities of another member cluster here: App Mesh has no multi-cluster federation/);
+    expect(r.stderr).toContain("unimesh translate: west: istio@1.30, east: appmesh@1.13: cannot translate: nothing written");
+  });
+
+  test("usage errors: several members without --output-dir or --member, --mesh, an unknown member, mesh auto without ClusterInfo", async () => {
+    const dir = scratch({ "vm.yaml": VM(), "access.yaml": ACCESS });
+    const several = await cli(["translate", dir]);
+    expect(several.code).toBe(2);
+    expect(several.stderr).toContain("the inputs hold VirtualMesh/default/shop with 2 members: write one output per member with --output-dir DIR (DIR/<member>/...), or print one member's manifests with --member NAME");
+    const mesh = await cli(["translate", dir, "--mesh", "istio"]);
+    expect(mesh.code).toBe(2);
+    expect(mesh.stderr).toContain("whose members name their meshes (spec.members[].mesh): remove --mesh istio");
+    const unknown = await cli(["translate", dir, "--member", "north"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("--member north: not a member of VirtualMesh/default/shop (members: west, east)");
+    const auto = scratch({ "vm.yaml": VM("auto"), "access.yaml": ACCESS });
+    const a = await cli(["translate", auto, "--member", "west"]);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toContain("VirtualMesh member west has mesh: auto, and the inputs hold no ClusterInfo document for its context kind-west; run `unimesh discover --context kind-west -o yaml > west-cluster.yaml`");
+  });
+
+  test("mesh: auto reads the ClusterInfo of the member's context", async () => {
+    const info = `apiVersion: unimesh.io/v1alpha1
+kind: ClusterInfo
+metadata: {name: west}
+spec: {context: kind-west, meshes: [{name: istio, version: 1.24.2}]}
+`;
+    const dir = scratch({ "vm.yaml": VM("auto"), "access.yaml": ACCESS, "west.yaml": info });
+    const r = await cli(["translate", dir, "--member", "west", "-o", "json"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).items.map((o: { apiVersion: string; kind: string }) => `${o.apiVersion} ${o.kind}`)).toEqual(["security.istio.io/v1 AuthorizationPolicy"]);
+  });
+
+  test("an invalid VirtualMesh is reported as such (not as a missing --mesh)", async () => {
+    const dir = scratch({ "vm.yaml": VM().replace("trustDomain: east.shop.example", "trustDomain: west.shop.example"), "access.yaml": ACCESS });
+    const r = await cli(["translate", dir, "--output-dir", join(dir, "out")]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("#/spec/members/1/trustDomain: error rule/virtual-mesh: member 1 has the trustDomain \"west.shop.example\" of member 0");
+  });
+});
