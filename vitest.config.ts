@@ -13,6 +13,7 @@ const SLOW = [
   "test/cli/package.test.ts", // npm pack
   "test/kube/cli.test.ts", // discover/diff/apply against the fake API server over HTTP
   "test/kube/virtual-mesh.test.ts", // diff/apply of a VirtualMesh against two fake API servers
+  "test/cli/trust.test.ts", // unimesh trust: runs openssl to verify the chain
   "test/kube/inspect-live.test.ts", // inspect/explain --context against the fake API server
 ];
 

@@ -101,6 +101,33 @@ export interface ClusterHooks {
    * `--mesh auto`; undefined when it cannot be told. Default: {@link minorVersionOf}.
    */
   versionOf?(installed: string): string | undefined;
+  /**
+   * The objects that plug a VirtualMesh member's intermediate CA into the mesh (`unimesh apply
+   * --trust-dir DIR`), e.g. Istio's `cacerts` Secret or Linkerd's `linkerd-identity-issuer` Secret and
+   * trust roots. They carry private keys: they go to the API server only, never to stdout or a file.
+   * Undefined: the mesh takes no plugged-in CA (apply refuses `--trust-dir` for it).
+   */
+  trustObjects?(t: MemberTrust): KubeObjectLike[];
+}
+
+/** One member's trust material (`unimesh trust`), PEM: its intermediate CA (certificate, key), the chain to the root, the root. */
+export interface MemberTrust {
+  member: string;
+  trustDomain: string;
+  caCertPem: string;
+  /** PKCS#8 private key of the intermediate: only ever written into a Secret or a 0600 file. */
+  caKeyPem: string;
+  /** The intermediate, then the root. */
+  certChainPem: string;
+  rootCertPem: string;
+}
+
+/** A Kubernetes object as the hooks build it (`KubeObject` of adapter.ts, without importing it here). */
+export interface KubeObjectLike {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [k: string]: unknown;
 }
 
 /**

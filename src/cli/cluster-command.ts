@@ -112,6 +112,8 @@ export interface ClusterTranslation {
   ok: boolean;
   /** How `--mesh auto` chose, for the progress line. */
   chosenBy?: string;
+  /** The VirtualMesh member this cluster is (virtual-mesh runs only). */
+  member?: import("../api/generated/model.js").VirtualMeshMember;
 }
 
 /** Reads the inputs and prepares translations: once for `--mesh NAME`, per cluster for `--mesh auto`. */

@@ -130,6 +130,7 @@ interface ClusterTranslation {
   diagnostics: Diagnostic[];
   ok: boolean;
   chosenBy?: string;
+  member?: VirtualMeshMember;
 }
 
 /** The translations of `diff`/`apply` (cluster-command.ts's Translations, without a fixed one). */
@@ -159,7 +160,7 @@ export async function virtualTranslations(
   const toCluster = (t: MemberTranslation): ClusterTranslation => ({
     mesh: `${t.result.mesh} (member ${t.member.name})`, adapterName: t.adapter.name, apiGroups: t.adapter.apiGroups ?? [], hooks: t.adapter,
     policySet: flags.policySet ?? "default", objects: t.result.resources, diagnostics: t.result.diagnostics, ok: t.result.ok,
-    chosenBy: `VirtualMesh member ${t.member.name}, ${t.chosenBy}`,
+    chosenBy: `VirtualMesh member ${t.member.name}, ${t.chosenBy}`, member: t.member,
   });
   return {
     diagnostics: loaded.diagnostics,

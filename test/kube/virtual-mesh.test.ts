@@ -4,6 +4,7 @@
  * its own mesh (`mesh: auto`: detected in its cluster), independently; a context that is no member's is
  * refused. The same against two real API servers: test/cluster/ (the example's apply).
  */
+import { readFileSync } from "node:fs";
 import { delimiter } from "node:path";
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { fakeCluster, policies, removeScratch, scratch, unimesh } from "./support/harness.js";
@@ -69,6 +70,31 @@ describe("a virtual mesh of an Istio and a Linkerd cluster", () => {
     const r = await unimesh(["diff", `${dir}/vm.yaml`, `${dir}/base.yaml`, "--context", "kind-istio,kind-linkerd"], { kubeconfig });
     expect(r.code).toBe(3);
     expect(r.stderr).toContain("unimesh diff: kind-linkerd: error: context kind-linkerd is not the context of a member of VirtualMesh/default/shop (members: west → kind-istio, east → kind-elsewhere); nothing done there");
+  });
+
+  test("apply --trust-dir: each member's intermediate in its mesh's form (Istio cacerts, Linkerd issuer and trust roots); no key printed", async () => {
+    const dir = scratch({ "vm.yaml": vm(), "base.yaml": policies("bookinfo") });
+    expect((await unimesh(["trust", "init", `${dir}/vm.yaml`, "--dir", `${dir}/trust`], { kubeconfig })).code).toBe(0);
+    const r = await unimesh(["apply", `${dir}/vm.yaml`, `${dir}/base.yaml`, "--trust-dir", `${dir}/trust`], { kubeconfig });
+    expect(r.stderr).not.toContain("error");
+    expect(r.code).toBe(0);
+    expect(r.stdout + r.stderr).not.toContain("-----BEGIN");
+    expect(r.stdout).toContain("kind-istio: Secret istio-system/cacerts created");
+    expect(r.stdout).toContain("kind-linkerd: Secret linkerd/linkerd-identity-issuer created");
+    expect(r.stdout).toContain("kind-linkerd: ConfigMap linkerd/linkerd-identity-trust-roots created");
+    const file = (f: string) => readFileSync(`${dir}/trust/${f}`, "utf8");
+    const b64 = (f: string) => Buffer.from(file(f)).toString("base64");
+    const cacerts = west.server.get("v1", "Secret", "istio-system", "cacerts") as any;
+    expect(cacerts.data).toEqual({ "ca-cert.pem": b64("west/ca-cert.pem"), "ca-key.pem": b64("west/ca-key.pem"), "cert-chain.pem": b64("west/cert-chain.pem"), "root-cert.pem": b64("west/root-cert.pem") });
+    const issuer = east.server.get("v1", "Secret", "linkerd", "linkerd-identity-issuer") as any;
+    expect(issuer.type).toBe("kubernetes.io/tls");
+    expect(issuer.data).toEqual({ "ca.crt": b64("east/root-cert.pem"), "tls.crt": b64("east/ca-cert.pem"), "tls.key": b64("east/ca-key.pem") });
+    expect((east.server.get("v1", "ConfigMap", "linkerd", "linkerd-identity-trust-roots") as any).data).toEqual({ "ca-bundle.crt": file("root-cert.pem") });
+    expect(west.server.get("v1", "Secret", "linkerd", "linkerd-identity-issuer")).toBeUndefined();
+    // A later --prune without --trust-dir leaves the CAs alone (they are in no policy set).
+    const pruned = await unimesh(["apply", `${dir}/vm.yaml`, `${dir}/base.yaml`, "--prune"], { kubeconfig });
+    expect(pruned.code).toBe(0);
+    expect(west.server.get("v1", "Secret", "istio-system", "cacerts")).toBeDefined();
   });
 
   test("--mesh with a VirtualMesh is a usage error", async () => {

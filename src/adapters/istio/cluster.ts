@@ -86,6 +86,20 @@ function detect(crds: readonly CrdObject[], deployments: readonly DeploymentObje
 /** Istio's cluster hooks. */
 export const istioCluster: ClusterHooks = {
   title: "Istio",
+  /**
+   * Istio's plug-in CA: the Secret `cacerts` in `istio-system` with `ca-cert.pem`, `ca-key.pem`,
+   * `root-cert.pem` and `cert-chain.pem`, which istiod reads at start to sign workload certificates with
+   * the member's intermediate (istio.io `docs/tasks/security/cert-management/plugin-ca-cert/`; restart
+   * istiod and the workloads after the first apply).
+   */
+  trustObjects: (t) => [{
+    apiVersion: "v1", kind: "Secret",
+    metadata: { name: "cacerts", namespace: "istio-system" },
+    type: "Opaque",
+    data: {
+      "ca-cert.pem": b64(t.caCertPem), "ca-key.pem": b64(t.caKeyPem), "cert-chain.pem": b64(t.certChainPem), "root-cert.pem": b64(t.rootCertPem),
+    },
+  }],
   installHints: {
     "networking.istio.io": INSTALL,
     "security.istio.io": INSTALL,
@@ -97,3 +111,7 @@ export const istioCluster: ClusterHooks = {
   detect,
   isSystemNamespace: (ns) => /^istio-/.test(ns),
 };
+
+function b64(s: string): string {
+  return Buffer.from(s, "utf8").toString("base64");
+}

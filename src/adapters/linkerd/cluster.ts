@@ -110,6 +110,26 @@ export function linkerdVersionOf(installed: string): string | undefined {
 /** Linkerd's cluster hooks. */
 export const linkerdCluster: ClusterHooks = {
   title: "Linkerd",
+  /**
+   * Linkerd with an external issuer (`identity.externalCA=true`, `identity.issuer.scheme=kubernetes.io/tls`:
+   * `2-edge/tasks/automatically-rotating-control-plane-tls-credentials.md`): the issuer Secret
+   * `linkerd-identity-issuer` (type kubernetes.io/tls: `tls.crt` the member's intermediate, `tls.key` its
+   * key, `ca.crt` the root) and the trust anchors, ConfigMap `linkerd-identity-trust-roots` (`ca-bundle.crt`:
+   * the virtual mesh's root), both in namespace `linkerd`.
+   */
+  trustObjects: (t) => [
+    {
+      apiVersion: "v1", kind: "Secret",
+      metadata: { name: "linkerd-identity-issuer", namespace: "linkerd" },
+      type: "kubernetes.io/tls",
+      data: { "ca.crt": b64(t.rootCertPem), "tls.crt": b64(t.caCertPem), "tls.key": b64(t.caKeyPem) },
+    },
+    {
+      apiVersion: "v1", kind: "ConfigMap",
+      metadata: { name: "linkerd-identity-trust-roots", namespace: "linkerd" },
+      data: { "ca-bundle.crt": t.rootCertPem },
+    },
+  ],
   installHints: {
     "policy.linkerd.io": INSTALL,
     "linkerd.io": INSTALL,
@@ -124,3 +144,7 @@ export const linkerdCluster: ClusterHooks = {
   controlPlaneNamespaces: (crds) => crds.map((c) => c.metadata.labels?.["linkerd.io/control-plane-ns"]).filter((ns): ns is string => !!ns),
   versionOf: linkerdVersionOf,
 };
+
+function b64(s: string): string {
+  return Buffer.from(s, "utf8").toString("base64");
+}

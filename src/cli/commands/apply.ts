@@ -14,6 +14,8 @@ import { type ClusterFlags, type PolicyFlags, addClusterOptions, addPolicyOption
 
 interface ApplyFlags extends ClusterFlags, PolicyFlags {
   dryRun: "none" | "server" | "client";
+  /** `unimesh trust init` directory: each member's intermediate CA goes into its mesh. */
+  trustDir?: string;
 }
 
 export const applyCommand: CliCommand = {
@@ -33,6 +35,7 @@ export const applyCommand: CliCommand = {
     addClusterOptions(cmd);
     cmd
       .addOption(new Option("--dry-run <mode>", "server: sent with dryRun=All (validated, not persisted); client: no write at all, only what would be done").choices(["none", "server", "client"]).default("none"))
+      .option("--trust-dir <dir>", "with a VirtualMesh: also apply each member's intermediate CA from this `unimesh trust init` directory in its mesh's form (Istio Secret istio-system/cacerts; Linkerd Secret linkerd/linkerd-identity-issuer and ConfigMap linkerd/linkerd-identity-trust-roots); keys go only to the API server")
       .addOption(clusterOutputOption())
       .action(async (paths: string[], flags: ApplyFlags) => done(await applyAction(paths, flags, io)));
   },
@@ -47,6 +50,10 @@ async function applyAction(paths: string[], flags: ApplyFlags, io: CliIO) {
 
   const started = await prepareAndOpen(paths, flags, io, "apply");
   if (typeof started === "number") return started;
+  if (flags.trustDir !== undefined && !started.t.memberContexts) {
+    const { UsageError } = await import("../../api/diagnostics.js");
+    throw new UsageError("--trust-dir: the inputs hold no VirtualMesh; shared trust is issued per member of a VirtualMesh (unimesh trust init)");
+  }
   const { applyObjects } = await import("../../kube/apply.js");
   const { formatApply } = await import("../../kube/format.js");
 
@@ -54,7 +61,8 @@ async function applyAction(paths: string[], flags: ApplyFlags, io: CliIO) {
   const run = await runOnClusters(started, io, "apply", text, "nothing applied", flags.quiet, async (client, tr, k8s) => {
     const progress = text ? (m: string) => stderrLine(io, "apply", client.context.name, m) : undefined;
     progress?.(`${client.context.server} (Kubernetes ${k8s}), ${tr.mesh}${tr.chosenBy ? ` (--mesh auto: ${tr.chosenBy})` : ""}`);
-    return applyObjects(client, tr.objects, {
+    const objects = flags.trustDir !== undefined ? [...tr.objects, ...await trustObjects(flags.trustDir, io.cwd, tr)] : tr.objects;
+    return applyObjects(client, objects, {
       forceConflicts: flags.forceConflicts,
       dryRun,
       prune: flags.prune ? { policySet: tr.policySet, groups: tr.apiGroups } : undefined,
@@ -82,4 +90,27 @@ async function applyAction(paths: string[], flags: ApplyFlags, io: CliIO) {
     report(io, "json", { ok: !run.invalid, diagnostics: run.diagnostics, status: started.t.status(run.diagnostics) as never });
   }
   return code;
+}
+
+/**
+ * The member's intermediate CA in its mesh's form (`ClusterHooks.trustObjects`), labelled as unimesh's
+ * (`app.kubernetes.io/managed-by`, `unimesh.io/virtual-mesh-member`) but in no policy set, so that
+ * `--prune` never deletes a mesh's CA.
+ * @throws ClusterError when the member's mesh takes no plugged-in CA or the directory lacks the member.
+ */
+async function trustObjects(dir: string, cwd: string, tr: import("../cluster-command.js").ClusterTranslation): Promise<import("../../api/adapter.js").KubeObject[]> {
+  const { ClusterError } = await import("../../kube/errors.js");
+  const { resolve } = await import("node:path");
+  const { readMemberTrust } = await import("../trust.js");
+  const { MANAGED_BY_LABEL, MANAGED_BY_VALUE } = await import("../../api/ownership.js");
+  const member = tr.member!;
+  const hook = tr.hooks.cluster?.trustObjects;
+  if (!hook) throw new ClusterError("mesh", `--trust-dir: member ${member.name} runs ${tr.mesh}, which takes no plugged-in CA unimesh knows; nothing applied there`);
+  let t;
+  try {
+    t = readMemberTrust(resolve(cwd, dir), dir, member);
+  } catch (e) {
+    throw new ClusterError("mesh", (e as Error).message);
+  }
+  return hook(t).map((o) => ({ ...o, metadata: { ...o.metadata, labels: { ...o.metadata.labels, [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, "unimesh.io/virtual-mesh-member": member.name } } })) as import("../../api/adapter.js").KubeObject[];
 }

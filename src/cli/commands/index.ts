@@ -17,6 +17,7 @@ export const COMMAND_MODULES: readonly (readonly [name: string, load: () => Prom
   ["discover", async () => (await import("./discover.js")).discoverCommand],
   ["diff", async () => (await import("./diff.js")).diffCommand],
   ["apply", async () => (await import("./apply.js")).applyCommand],
+  ["trust", async () => (await import("./trust.js")).trustCommand],
   ["up", async () => (await import("./up.js")).upCommand],
   ["proxy", async () => (await import("./proxy.js")).proxyCommand],
   ["version", async () => (await import("./version.js")).versionCommand],

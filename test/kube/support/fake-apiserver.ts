@@ -90,6 +90,7 @@ const BUILTINS: ResourceType[] = [
   { group: "", versions: ["v1"], plural: "pods", singular: "pod", kind: "Pod", namespaced: true, shortNames: ["po"], builtin: true },
   { group: "", versions: ["v1"], plural: "serviceaccounts", singular: "serviceaccount", kind: "ServiceAccount", namespaced: true, shortNames: ["sa"], builtin: true },
   { group: "", versions: ["v1"], plural: "configmaps", singular: "configmap", kind: "ConfigMap", namespaced: true, shortNames: ["cm"], builtin: true },
+  { group: "", versions: ["v1"], plural: "secrets", singular: "secret", kind: "Secret", namespaced: true, shortNames: [], builtin: true },
   { group: "apps", versions: ["v1"], plural: "deployments", singular: "deployment", kind: "Deployment", namespaced: true, shortNames: ["deploy"], builtin: true },
   { group: "apiextensions.k8s.io", versions: ["v1"], plural: "customresourcedefinitions", singular: "customresourcedefinition", kind: "CustomResourceDefinition", namespaced: false, shortNames: ["crd", "crds"], builtin: true },
 ];
