@@ -108,3 +108,22 @@ spec: {context: kind-west, meshes: [{name: istio, version: 1.24.2}]}
     expect(r.stderr).toContain("#/spec/members/1/trustDomain: error rule/virtual-mesh: member 1 has the trustDomain \"west.shop.example\" of member 0");
   });
 });
+
+describe("examples/multicluster", () => {
+  test("translates for both members (Istio and Linkerd), and every object passes the upstream CRDs", async () => {
+    const dir = scratch();
+    const r = await cli(["translate", "examples/multicluster", "--output-dir", join(dir, "out"), "-o", "json"]);
+    expect(r.code).toBe(0);
+    const read = (member: string) => readdirSync(join(dir, "out", member), { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile()).map((e) => JSON.parse(readFileSync(join(e.parentPath, e.name), "utf8")));
+    const west = read("west");
+    const east = read("east");
+    expect(west.map((o) => o.kind).sort()).toEqual(["AuthorizationPolicy", "AuthorizationPolicy", "PeerAuthentication", "VirtualService"]);
+    expect(east.some((o) => o.kind === "MeshTLSAuthentication" && o.spec.identities.includes("bookinfo-productpage.bookinfo.serviceaccount.identity.linkerd.east.bookinfo.example"))).toBe(true);
+    expect(JSON.stringify(west)).toContain("west.bookinfo.example/ns/bookinfo/sa/bookinfo-productpage");
+    expect(JSON.stringify(west)).not.toContain("east.bookinfo.example");
+    const { loadCrds } = await import("../support/crd-validator.js");
+    expect(west.flatMap((o) => loadCrds("istio/1.30.3").validate(o))).toEqual([]);
+    expect(east.filter((o) => o.apiVersion !== "v1").flatMap((o) => loadCrds("linkerd/edge-26.8.3").validate(o))).toEqual([]);
+  });
+});
