@@ -159,7 +159,8 @@ export async function prepareTranslations(paths: string[], flags: PolicyFlags, i
     const { virtualTranslations } = await import("./virtual-mesh.js");
     return virtualTranslations(early, flags, settings, allowApproximations, BUILTIN_ADAPTERS);
   }
-  if (early && !early.ok) return { diagnostics: early.diagnostics, invalid: true, status: (d) => policyStatus(early.model, d), forCluster: () => Promise.reject(new Error("invalid inputs")) };
+  // An invalid VirtualMesh: its diagnostics (without one, a missing --mesh is the usage error it always was).
+  if (early && !early.ok && early.inputs.some((i) => /^kind:\s*VirtualMesh\s*$/m.test(i.text))) return { diagnostics: early.diagnostics, invalid: true, status: (d) => policyStatus(early.model, d), forCluster: () => Promise.reject(new Error("invalid inputs")) };
   const request = await requestMesh(flags.mesh, flags.adapter, BUILTIN_ADAPTERS, io.cwd);
   const loaded = early ?? loadInputs(paths, io, flags.strict);
   const status = (d: readonly Diagnostic[]) => policyStatus(loaded.model, d);

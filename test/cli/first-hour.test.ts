@@ -18,7 +18,8 @@ const doc = (kind: string, name: string, spec: string, ns = "shop") => `${H}kind
 
 describe("validate examples (a ServiceRegistry among the policies)", () => {
   test("the built-in proxy's registry is not a policy: a note, exit 0, and the registry is still checked", async () => {
-    const r = await cli(["validate", "examples"]);
+    // The Bookinfo examples (examples/multicluster is another scenario: a virtual mesh of its own).
+    const r = await cli(["validate", "examples/bookinfo", "examples/bookinfo-local"]);
     expect(r.stderr).toContain("examples/bookinfo-local/registry.yaml:7:1 [0]#/kind: info input/proxy-document: a ServiceRegistry is a document of the built-in proxy (`unimesh up --services`, `unimesh proxy --config`), not a policy: it is not translated");
     expect(r.stderr).toMatch(/\nunimesh validate: \d+ files, \d+ policies, \d+ MeshServices: valid \(1 note\)\n$/);
     expect(r.code).toBe(EXIT.OK);
@@ -29,7 +30,7 @@ describe("validate examples (a ServiceRegistry among the policies)", () => {
   });
 
   test("translate of a folder with a registry translates the policies", async () => {
-    const r = await cli(["translate", "examples", "--mesh", "istio", "--quiet"]);
+    const r = await cli(["translate", "examples/bookinfo", "examples/bookinfo-local", "--mesh", "istio", "--quiet"]);
     expect(r.code).toBe(EXIT.OK);
     expect(r.stdout).toContain("kind: VirtualService");
   });
@@ -262,9 +263,10 @@ describe("unimesh version and shell completion", () => {
       expect(out.stderr).toBe("");
       return out.stdout.trim().split("\n").filter(Boolean);
     };
-    expect(complete("unimesh", "tr")).toEqual(["translate"]);
+    expect(complete("unimesh", "tr")).toEqual(["translate", "trust"]);
     expect(complete("unimesh", "ve")).toEqual(["version"]);
-    expect(complete("unimesh", "translate", "--me")).toEqual(["--mesh"]);
+    expect(complete("unimesh", "translate", "--mes")).toEqual(["--mesh"]);
+    expect(complete("unimesh", "translate", "--mem")).toEqual(["--member"]);
     expect(complete("unimesh", "translate", "--mesh", "link")).toEqual(expect.arrayContaining(["linkerd", "linkerd@2.14", "linkerd@2.20"]));
     expect(complete("unimesh", "translate", "-o", "")).toEqual(["yaml", "json"]);
     expect(complete("unimesh", "validate", "-o", "")).toEqual(["text", "json"]);

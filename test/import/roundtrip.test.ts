@@ -34,6 +34,9 @@ describe.each(cases)("$name", ({ files }) => {
   for (const { adapter, version } of TARGETS) {
     test(`${adapter.name}@${version}`, async (ctx) => {
       if (!loaded.ok || !loaded.model.trafficPolicies.length && !loaded.model.accessPolicies.length && !loaded.model.mtlsPolicies.length) ctx.skip();
+      // A virtual mesh is translated per member (translate({member})); importing reads one cluster's objects
+      // back, without the other members' trust domains: not a round trip of the whole VirtualMesh.
+      if (loaded.model.virtualMesh) ctx.skip();
       const opts = { version, allowApproximations: caseOptions[adapter.name]?.allowApproximations ?? [] };
       let rt;
       try {
