@@ -17,12 +17,9 @@ import { featureUses, undeclaredUses } from "../../src/api/feature-use.js";
 import { type FeatureModule, deriveCapabilities, full, none, refusedFeature } from "../../src/api/feature-module.js";
 import { linkerd } from "../../src/adapters/linkerd/index.js";
 import { LINKERD_FEATURES } from "../../src/adapters/linkerd/features/index.js";
-import { appmesh } from "../../src/adapters/appmesh/index.js";
-import { APPMESH_FEATURES } from "../../src/adapters/appmesh/features/index.js";
-import { gatewayApi } from "../../src/adapters/gateway-api/index.js";
-import { GATEWAY_API_FEATURES } from "../../src/adapters/gateway-api/features/index.js";
-import { kuma } from "../../src/adapters/kuma/index.js";
-import { KUMA_FEATURES } from "../../src/adapters/kuma/features/index.js";
+import { istio } from "../../src/adapters/istio/index.js";
+import { ISTIO_FEATURES } from "../../src/adapters/istio/features/index.js";
+import { BUILTIN_ADAPTERS } from "../../src/adapters/index.js";
 import { GOLDEN_TARGETS } from "../support/targets.js";
 import { cli } from "../cli/helpers.js";
 import { codeFamily, isCodeIn } from "../../src/api/diagnostics.js";
@@ -208,10 +205,22 @@ describe("declared capabilities agree with what the shipped adapters do", () => 
 
 // ------------------------------------------------------------------------------ feature modules
 
-/** The adapters whose capabilities are derived from their feature modules, with those modules. */
-const MODULAR: readonly [Adapter, readonly FeatureModule[]][] = [[linkerd, LINKERD_FEATURES], [appmesh, APPMESH_FEATURES], [gatewayApi, GATEWAY_API_FEATURES], [kuma, KUMA_FEATURES]];
+/**
+ * Every shipped adapter with its feature modules: the array `src/adapters/<name>/features/index.ts`
+ * exports (found by convention, so a new mesh needs no line here).
+ */
+const MODULAR: readonly [Adapter, readonly FeatureModule[]][] = await Promise.all(BUILTIN_ADAPTERS.map(async (a) => {
+  const index: Record<string, unknown> = await import(`../../src/adapters/${a.name}/features/index.ts`);
+  const lists = Object.values(index).filter((v): v is readonly FeatureModule[] => Array.isArray(v) && v.every((m) => Array.isArray(m?.features) && typeof m?.capabilities === "function"));
+  expect(lists, `src/adapters/${a.name}/features/index.ts exports one FeatureModule[]`).toHaveLength(1);
+  return [a, lists[0]] as const;
+}));
 
 describe("capabilities are derived from the feature modules", () => {
+  test("every shipped adapter is checked (it has features/index.ts)", () => {
+    expect(MODULAR.map(([a]) => a.name)).toEqual(BUILTIN_ADAPTERS.map((a) => a.name));
+  });
+
   test.each(MODULAR.map(([a, m]) => [a.name, a, m] as const))("%s: capabilities(version) is what its modules declare, for every version", (_name, adapter, modules) => {
     for (const v of adapter.versions) expect(adapter.capabilities(v)).toEqual(deriveCapabilities(modules, v));
   });
@@ -229,6 +238,26 @@ describe("capabilities are derived from the feature modules", () => {
     expect(() => deriveCapabilities([...rest, cors], "1")).toThrow(/no feature module owns mirror/);
     const liar: FeatureModule = { features: ["mirror"], capabilities: () => ({ mirror: none("no"), cors: full("x") }) };
     expect(() => deriveCapabilities([...rest, cors, liar], "1")).toThrow(/declares capabilities for cors, mirror/);
+  });
+
+  test("Istio: a module whose declaration disagrees with its code is caught, version by version", () => {
+    const retries = goldenCase("retries");
+    const mirrors = goldenCase("mirror");
+    // features/retries.ts refuses backoff before Istio 1.30 and declares retries partial there: a module
+    // declaring retries full in every version is caught on 1.22, and agrees with the code on 1.30.
+    const lying = ISTIO_FEATURES.map((m) => (m.features.includes("retries") ? { features: m.features, capabilities: () => ({ retries: full("x") }) } : m));
+    const boasting: Adapter = { ...istio, capabilities: (v) => deriveCapabilities(lying, v) };
+    expect(contractViolations(boasting, "1.22", "retries", retries.model, [])).toEqual([
+      expect.stringMatching(/^declares retries full but reports adapter\/unsupported-value \(error\) at \/spec\/retries\/backoff/),
+    ]);
+    expect(contractViolations(boasting, "1.30", "retries", retries.model, [])).toEqual([]);
+    expect(contractViolations(istio, "1.22", "retries", retries.model, [])).toEqual([]);
+    // features/mirror.ts translates mirrors: a module declaring them none is caught in every version.
+    const modest = ISTIO_FEATURES.map((m) => (m.features.includes("mirror") ? refusedFeature("mirror", "no") : m));
+    const shy: Adapter = { ...istio, capabilities: (v) => deriveCapabilities(modest, v) };
+    for (const t of GOLDEN_TARGETS.filter((x) => x.adapter === istio)) {
+      expect(contractViolations(shy, t.version, "mirror", mirrors.model, [])).toContain("declares mirror none but translates its golden case without an error or an approximation");
+    }
   });
 
   test("a module whose declaration disagrees with its code is caught on the feature's golden case", () => {

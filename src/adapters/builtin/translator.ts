@@ -32,9 +32,7 @@ import { mtls, mtlsNamespaces } from "./features/mtls.js";
 import { notePodOnlyPorts, podOnly } from "./features/podOnlyPorts.js";
 import { adapterCode } from "../../api/diagnostics.js";
 import { refuseCrossCluster } from "../shared/cross-cluster.js";
-
-/** Why the built-in proxy refuses `crossCluster` (for its capability note and the errors). */
-export const BUILTIN_CROSS_CLUSTER = "the built-in proxy does not federate the registries of several members yet";
+import { BUILTIN_CROSS_CLUSTER } from "./features/crossCluster.js";
 
 /** Route features, in the order they fill a route. */
 export const ROUTE_FEATURES: readonly RouteFeature[] = [

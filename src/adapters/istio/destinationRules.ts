@@ -6,7 +6,7 @@
  */
 import type { KubeObject } from "../../api/adapter.js";
 import type { Labels } from "../../api/generated/model.js";
-import { type DestinationView, type Entry, type ServiceFacts, type Subset, type SubsetSettingKind, SubsetNamer, canonicalJson, cmp, shortHash } from "../../api/model.js";
+import { type Entry, type ServiceFacts, type Subset, SubsetNamer, canonicalJson, cmp, shortHash } from "../../api/model.js";
 import { objectMeta } from "../../api/ownership.js";
 import type { IstioContext } from "./context.js";
 import { destinationRuleName } from "./naming.js";
@@ -23,26 +23,6 @@ export interface DestinationRuleDraft {
   subsetPolicies: Map<string, TrafficPolicy>;
   /** Ids of the policies whose settings are in this DestinationRule. */
   policies: Set<string>;
-}
-
-/**
- * Where a destination-level setting kind goes: `[setting, traffic policy]` for the destination's own
- * (→ `trafficPolicy`) and for each subset that overrides the kind (→ `subsets[].trafficPolicy`, which
- * Istio merges over the top-level one field by field: `MergeTrafficPolicy` replaces a whole field such as
- * `outlierDetection`, exactly the model's "a subset's setting replaces the destination's").
- */
-export function settingTargets<K extends SubsetSettingKind>(view: DestinationView, dr: DestinationRuleDraft, kind: K): [NonNullable<DestinationView[K]>, TrafficPolicy][] {
-  const out: [NonNullable<DestinationView[K]>, TrafficPolicy][] = [];
-  const own = view[kind];
-  if (own) out.push([own as NonNullable<DestinationView[K]>, dr.trafficPolicy]);
-  for (const s of view.subsetSettings) {
-    const x = s[kind];
-    if (!x) continue;
-    let tp = dr.subsetPolicies.get(s.subset.name);
-    if (!tp) dr.subsetPolicies.set(s.subset.name, (tp = {}));
-    out.push([x as NonNullable<DestinationView[K]>, tp]);
-  }
-  return out;
 }
 
 /** Outcome of {@link DestinationRuleSet.subsetFor}. */

@@ -13,6 +13,13 @@ import { type EffectiveAccessRule, type Model, policyScope } from "../../../api/
 import type { Access, AccessRule } from "../resources.js";
 import { lowerKeys, sourceMatch } from "./common.js";
 import type { DestinationFeature } from "./types.js";
+import { type FeatureModule, full } from "../../../api/feature-module.js";
+
+/** What the built-in proxy can do of `access` (format version 1). */
+export const accessFeature: FeatureModule = {
+  features: ["access"],
+  capabilities: () => ({ access: full("Destination.access", "not on pod-only ports (no pod addresses: a policy naming one is an error)") }),
+};
 
 function rule(r: EffectiveAccessRule, model: Model): AccessRule {
   const src = sourceMatch(model, r.source);

@@ -3,6 +3,13 @@ import type { ConnectionPool as ModelConnectionPool } from "../../../api/generat
 import type { ConnectionPool } from "../../../api/generated/proxyConfig.js";
 import { ms } from "./common.js";
 import type { DestinationFeature } from "./types.js";
+import { type FeatureModule, full } from "../../../api/feature-module.js";
+
+/** What the built-in proxy can do of `connectionPool` (format version 1). */
+export const connectionPoolFeature: FeatureModule = {
+  features: ["connectionPool"],
+  capabilities: () => ({ connectionPool: full("Destination.connectionPool", "per calling listener; maxConnections per instance") }),
+};
 
 export const connectionPool: DestinationFeature = (out, { dest }) => {
   const c = dest.connectionPool?.value;

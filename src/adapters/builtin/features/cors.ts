@@ -2,6 +2,13 @@
 import { parseDuration } from "../../../api/duration.js";
 import { nonEmpty } from "./common.js";
 import type { RouteFeature } from "./types.js";
+import { type FeatureModule, full } from "../../../api/feature-module.js";
+
+/** What the built-in proxy can do of `cors` (format version 1). */
+export const corsFeature: FeatureModule = {
+  features: ["cors"],
+  capabilities: () => ({ cors: full("Route.cors") }),
+};
 
 export const cors: RouteFeature = (r, out) => {
   const c = r.cors?.value;

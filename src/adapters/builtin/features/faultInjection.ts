@@ -1,6 +1,13 @@
 /** `faultInjection` → `Route.faultInjection`: percentages defaulted to 100, gRPC status names as codes. */
 import { ms } from "./common.js";
 import type { RouteFeature } from "./types.js";
+import { type FeatureModule, full } from "../../../api/feature-module.js";
+
+/** What the built-in proxy can do of `faultInjection` (format version 1). */
+export const faultInjectionFeature: FeatureModule = {
+  features: ["faultInjection"],
+  capabilities: () => ({ faultInjection: full("Route.faultInjection") }),
+};
 
 /** gRPC status codes by name (grpc/grpc doc/statuscodes.md). */
 export const GRPC_STATUS: Record<string, number> = {

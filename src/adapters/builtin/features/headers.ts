@@ -6,6 +6,13 @@ import type { HeaderOps as ModelOps, Headers as ModelHeaders } from "../../../ap
 import type { HeaderOps } from "../resources.js";
 import { lowerKeys } from "./common.js";
 import type { RouteFeature } from "./types.js";
+import { type FeatureModule, full } from "../../../api/feature-module.js";
+
+/** What the built-in proxy can do of `headers` (format version 1). */
+export const headersFeature: FeatureModule = {
+  features: ["headers"],
+  capabilities: () => ({ headers: full("Route.headers") }),
+};
 
 function ops(o: ModelOps | undefined): HeaderOps | undefined {
   if (!o) return undefined;

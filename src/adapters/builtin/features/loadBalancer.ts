@@ -6,6 +6,13 @@ import { parseDuration } from "../../../api/duration.js";
 import type { LoadBalancer as ModelLoadBalancer } from "../../../api/generated/model.js";
 import type { LoadBalancer } from "../../../api/generated/proxyConfig.js";
 import type { DestinationFeature } from "./types.js";
+import { type FeatureModule, full } from "../../../api/feature-module.js";
+
+/** What the built-in proxy can do of `loadBalancer` (format version 1). */
+export const loadBalancerFeature: FeatureModule = {
+  features: ["loadBalancer"],
+  capabilities: () => ({ loadBalancer: full("Destination.loadBalancer", "consistent-hash is rendezvous hashing") }),
+};
 
 export const loadBalancer: DestinationFeature = (out, { dest }) => {
   const l = dest.loadBalancer?.value;

@@ -7,6 +7,13 @@ import type { Match } from "../resources.js";
 import { lowerKeys } from "./common.js";
 import type { RouteFeature } from "./types.js";
 import { adapterCode } from "../../../api/diagnostics.js";
+import { type FeatureModule, full } from "../../../api/feature-module.js";
+
+/** What the built-in proxy can do of `match` (format version 1). */
+export const matchFeature: FeatureModule = {
+  features: ["match"],
+  capabilities: () => ({ match: full("Route.match", "regexes run as JavaScript regular expressions (an RE2-only pattern is reported)") }),
+};
 
 export const match: RouteFeature = (r, out, { ctx }) => {
   const m = r.match?.value;

@@ -6,6 +6,13 @@
 import type { Model } from "../../../api/model.js";
 import type { MtlsNamespace } from "../resources.js";
 import type { DestinationFeature } from "./types.js";
+import { type FeatureModule, full } from "../../../api/feature-module.js";
+
+/** What the built-in proxy can do of `mtls` (format version 1). */
+export const mtlsFeature: FeatureModule = {
+  features: ["mtls"],
+  capabilities: () => ({ mtls: full("Destination.mtls, spec.mtlsNamespaces", "not on pod-only ports (no pod addresses: a policy naming one is an error)") }),
+};
 
 export const mtls: DestinationFeature = (out, { dest }) => {
   const m = dest.mtls;

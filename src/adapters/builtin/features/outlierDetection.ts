@@ -6,6 +6,13 @@ import type { OutlierDetection as ModelOutlierDetection } from "../../../api/gen
 import type { OutlierDetection } from "../../../api/generated/proxyConfig.js";
 import { ms } from "./common.js";
 import type { DestinationFeature } from "./types.js";
+import { type FeatureModule, full } from "../../../api/feature-module.js";
+
+/** What the built-in proxy can do of `outlierDetection` (format version 1). */
+export const outlierDetectionFeature: FeatureModule = {
+  features: ["outlierDetection"],
+  capabilities: () => ({ outlierDetection: full("Destination.outlierDetection", "per calling listener") }),
+};
 
 /** The proxy's outlier detection for a model one (a destination's or a subset's). */
 export function outlierDetectionOf(o: ModelOutlierDetection): OutlierDetection {

@@ -4,6 +4,13 @@
  */
 import type { DestinationFeature } from "./types.js";
 import { sourceMatch } from "./common.js";
+import { type FeatureModule, full } from "../../../api/feature-module.js";
+
+/** What the built-in proxy can do of `rateLimit` (format version 1). */
+export const rateLimitFeature: FeatureModule = {
+  features: ["rateLimit"],
+  capabilities: () => ({ rateLimit: full("Destination.rateLimit", "per instance (inbound listener)") }),
+};
 
 export const rateLimit: DestinationFeature = (out, { dest, model }) => {
   const s = dest.rateLimit;

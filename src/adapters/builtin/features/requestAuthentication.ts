@@ -6,6 +6,13 @@
  */
 import type { DestinationFeature } from "./types.js";
 import { nonEmpty } from "./common.js";
+import { type FeatureModule, full } from "../../../api/feature-module.js";
+
+/** What the built-in proxy can do of `requestAuthentication` (format version 1). */
+export const requestAuthenticationFeature: FeatureModule = {
+  features: ["requestAuthentication"],
+  capabilities: () => ({ requestAuthentication: full("Destination.requestAuthentication (jose) + AccessRule.requestPrincipals/claims", "JWKS from a URI: fetched on first use (5 s timeout), kept 5 minutes") }),
+};
 
 export const requestAuthentication: DestinationFeature = (out, { dest }) => {
   if (!dest.jwtIssuers.length) return;

@@ -9,6 +9,13 @@
 import { ms, nonEmpty } from "./common.js";
 import type { RouteFeature } from "./types.js";
 import { DEFAULT_RETRY_ON } from "../../../api/model.js";
+import { type FeatureModule, full } from "../../../api/feature-module.js";
+
+/** What the built-in proxy can do of `retries` (format version 1). */
+export const retriesFeature: FeatureModule = {
+  features: ["retries"],
+  capabilities: () => ({ retries: full("Route.retries") }),
+};
 
 /** The model's default retry conditions. */
 export { DEFAULT_RETRY_ON };

@@ -4,6 +4,13 @@
  * replaces exactly what the route matched.
  */
 import type { RouteFeature } from "./types.js";
+import { type FeatureModule, full } from "../../../api/feature-module.js";
+
+/** What the built-in proxy can do of `rewrite` (format version 1). */
+export const rewriteFeature: FeatureModule = {
+  features: ["rewrite"],
+  capabilities: () => ({ rewrite: full("Route.rewrite") }),
+};
 
 export const rewrite: RouteFeature = (r, out) => {
   const w = r.rewrite?.value;

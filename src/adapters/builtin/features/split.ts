@@ -5,6 +5,13 @@
 import { nonEmpty } from "./common.js";
 import { headerChanges } from "./headers.js";
 import type { RouteFeature } from "./types.js";
+import { type FeatureModule, full } from "../../../api/feature-module.js";
+
+/** What the built-in proxy can do of `split` (format version 1). */
+export const splitFeature: FeatureModule = {
+  features: ["split"],
+  capabilities: () => ({ split: full("Route.forward.targets") }),
+};
 
 export const split: RouteFeature = (r, out) => {
   if (r.action.kind !== "split") return;

@@ -8,6 +8,13 @@ import { connectionPoolOf } from "./connectionPool.js";
 import { loadBalancerOf } from "./loadBalancer.js";
 import { outlierDetectionOf } from "./outlierDetection.js";
 import type { DestinationFeature } from "./types.js";
+import { type FeatureModule, full } from "../../../api/feature-module.js";
+
+/** What the built-in proxy can do of `subsetSettings` (format version 1). */
+export const subsetSettingsFeature: FeatureModule = {
+  features: ["subsetSettings"],
+  capabilities: () => ({ subsetSettings: full("Destination.subsets[]", "its own per-caller state per subset") }),
+};
 
 export const subsetSettings: DestinationFeature = (out, { dest }) => {
   if (!dest.subsetSettings.length) return;

@@ -62,6 +62,15 @@ import { requestConditions } from "./accessL7.js";
 import { declarePortsHint } from "./mtls.js";
 import { workloadLabels } from "./selector.js";
 import type { DestinationContext } from "./types.js";
+import { type FeatureModule, full } from "../../../api/feature-module.js";
+
+/** What Istio can do of `access`, per version. */
+export const accessFeature: FeatureModule = {
+  features: ["access"],
+  capabilities: () => ({
+    access: full("AuthorizationPolicy ALLOW (allow-nothing when no allow rule) + DENY: from.source {principals, namespaces, ipBlocks}"),
+  }),
+};
 
 /** The ALLOW (always) and DENY (when there are deny rules) AuthorizationPolicies of a destination. */
 export function authorizationPolicies(dc: DestinationContext): KubeObject[] {

@@ -34,6 +34,16 @@ import type { AuthzCondition, AuthzOperation, AuthzRule } from "../resources.js"
 import { declarePortsHint } from "./mtls.js";
 import { notePathNormalization } from "./pathNormalization.js";
 import type { DestinationContext } from "./types.js";
+import { type FeatureModule, partial } from "../../../api/feature-module.js";
+
+/** What Istio can do of `accessL7`, per version. */
+export const accessL7Feature: FeatureModule = {
+  features: ["accessL7"],
+  capabilities: () => ({
+    accessL7: partial("AuthorizationPolicy rules[].to.operation {methods, paths, ports} + when request.headers[]",
+      "header values cannot start or end with *; HTTP conditions on TCP ports fail closed"),
+  }),
+};
 
 /** Operation and conditions of a rule; `undefined` when the rule can never match. */
 export function requestConditions(r: EffectiveAccessRule, dc: DestinationContext): Pick<AuthzRule, "to" | "when"> | undefined {

@@ -14,8 +14,18 @@
  */
 import { formatDuration, parseDuration } from "../../../api/duration.js";
 import type { ConnectionPoolSettings } from "../resources.js";
-import { type DestinationRuleDraft, settingTargets } from "../destinationRules.js";
+import type { DestinationRuleDraft } from "../destinationRules.js";
+import { settingTargets } from "./subsetSettings.js";
 import type { DestinationContext } from "./types.js";
+import { type FeatureModule, full } from "../../../api/feature-module.js";
+
+/** What Istio can do of `connectionPool`, per version. */
+export const connectionPoolFeature: FeatureModule = {
+  features: ["connectionPool"],
+  capabilities: () => ({
+    connectionPool: full("DestinationRule.trafficPolicy.connectionPool {tcp, http}"),
+  }),
+};
 
 /** Fills `trafficPolicy.connectionPool` of the destination's DestinationRule. */
 export function applyConnectionPool(dc: DestinationContext, dr: DestinationRuleDraft): void {

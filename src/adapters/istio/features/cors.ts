@@ -14,6 +14,15 @@ import type { EffectiveRoute } from "../../../api/model.js";
 import { formatDuration, parseDuration } from "../../../api/duration.js";
 import type { CorsPolicy, HTTPRoute } from "../resources.js";
 import type { DestinationContext } from "./types.js";
+import { type FeatureModule, full } from "../../../api/feature-module.js";
+
+/** What Istio can do of `cors`, per version. */
+export const corsFeature: FeatureModule = {
+  features: ["cors"],
+  capabilities: () => ({
+    cors: full("VirtualService.http[].corsPolicy", "answered by the caller's sidecar (mesh gateway); maxAge in whole seconds"),
+  }),
+};
 
 /** Fills `HTTPRoute.corsPolicy`. */
 export function applyCors(r: EffectiveRoute, out: HTTPRoute, dc: DestinationContext): void {

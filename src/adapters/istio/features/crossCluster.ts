@@ -10,7 +10,7 @@
  * - Split targets in other members (`split[].cluster`): refused (error) — not generated yet.
  */
 import type { Capability, TranslateContext } from "../../../api/adapter.js";
-import { partial } from "../../../api/feature-module.js";
+import { type FeatureModule, partial } from "../../../api/feature-module.js";
 import type { Model } from "../../../api/model.js";
 import { refuseCrossCluster } from "../../shared/cross-cluster.js";
 
@@ -20,6 +20,9 @@ const SPLIT_WHY = "unimesh does not generate Istio's cross-cluster routing yet (
 export function crossClusterCapability(): Capability {
   return partial("AuthorizationPolicy from[].source.principals in each member's trust domain", `identities of other members only; split targets in other clusters are refused: ${SPLIT_WHY}`);
 }
+
+/** What Istio can do of `crossCluster`, per version. */
+export const crossClusterFeature: FeatureModule = { features: ["crossCluster"], capabilities: () => ({ crossCluster: crossClusterCapability() }) };
 
 /** Reports every split target in another member (an error each); sources are translated by access.ts. */
 export function refuseCrossClusterSplits(model: Model, ctx: TranslateContext): void {

@@ -6,6 +6,15 @@
  */
 import type { EffectiveRoute } from "../../../api/model.js";
 import type { HTTPRoute } from "../resources.js";
+import { type FeatureModule, full } from "../../../api/feature-module.js";
+
+/** What Istio can do of `directResponse`, per version. */
+export const directResponseFeature: FeatureModule = {
+  features: ["directResponse"],
+  capabilities: () => ({
+    directResponse: full("VirtualService.http[].directResponse"),
+  }),
+};
 
 /** Fills `HTTPRoute.directResponse` for a directResponse route. */
 export function applyDirectResponse(r: EffectiveRoute, out: HTTPRoute): void {

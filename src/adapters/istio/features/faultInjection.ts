@@ -17,6 +17,15 @@ import type { EffectiveRoute } from "../../../api/model.js";
 import { formatDuration, parseDuration } from "../../../api/duration.js";
 import type { HTTPFaultInjection, HTTPRoute } from "../resources.js";
 import type { DestinationContext } from "./types.js";
+import { type FeatureModule, full } from "../../../api/feature-module.js";
+
+/** What Istio can do of `faultInjection`, per version. */
+export const faultInjectionFeature: FeatureModule = {
+  features: ["faultInjection"],
+  capabilities: () => ({
+    faultInjection: full("VirtualService.http[].fault {delay, abort}.percentage", "injected in the caller's sidecar: injected aborts are not retried; not on redirect/directResponse routes"),
+  }),
+};
 
 /** Fills `HTTPRoute.fault`; reports a fault on a redirect/directResponse route. */
 export function applyFaultInjection(r: EffectiveRoute, out: HTTPRoute, dc: DestinationContext): void {

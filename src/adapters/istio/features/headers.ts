@@ -13,6 +13,15 @@ import type { HeaderOps, Headers, TrafficPolicy } from "../../../api/generated/m
 import type { At, EffectiveRoute, Entry } from "../../../api/model.js";
 import type { HeaderOperations, HTTPRoute } from "../resources.js";
 import type { DestinationContext } from "./types.js";
+import { type FeatureModule, full } from "../../../api/feature-module.js";
+
+/** What Istio can do of `headers`, per version. */
+export const headersFeature: FeatureModule = {
+  features: ["headers"],
+  capabilities: () => ({
+    headers: full("VirtualService.http[].headers.request|response {set, add, remove}", "pseudo-headers and host cannot be changed (use rewrite.authority)"),
+  }),
+};
 
 /** Fills `HTTPRoute.headers`; reports headers Istio would skip. */
 export function applyHeaders(r: EffectiveRoute, out: HTTPRoute, dc: DestinationContext): void {

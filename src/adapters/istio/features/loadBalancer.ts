@@ -10,8 +10,18 @@
  */
 import { formatDuration, parseDuration } from "../../../api/duration.js";
 import type { LoadBalancerSettings } from "../resources.js";
-import { type DestinationRuleDraft, settingTargets } from "../destinationRules.js";
+import type { DestinationRuleDraft } from "../destinationRules.js";
+import { settingTargets } from "./subsetSettings.js";
 import type { DestinationContext } from "./types.js";
+import { type FeatureModule, partial } from "../../../api/feature-module.js";
+
+/** What Istio can do of `loadBalancer`, per version. */
+export const loadBalancerFeature: FeatureModule = {
+  features: ["loadBalancer"],
+  capabilities: () => ({
+    loadBalancer: partial("DestinationRule.trafficPolicy.loadBalancer {simple, consistentHash}", "cookie hashing needs a ttl (Istio requires httpCookie.ttl)"),
+  }),
+};
 
 const SIMPLE = { "round-robin": "ROUND_ROBIN", "least-request": "LEAST_REQUEST", random: "RANDOM" } as const;
 

@@ -22,6 +22,15 @@ import type { EffectiveRoute } from "../../../api/model.js";
 import { segmentPrefixRegex } from "../../../api/segment-prefix.js";
 import type { HTTPMatchRequest, StringMatch } from "../resources.js";
 import type { DestinationContext } from "./types.js";
+import { type FeatureModule, full } from "../../../api/feature-module.js";
+
+/** What Istio can do of `match`, per version. */
+export const matchFeature: FeatureModule = {
+  features: ["match"],
+  capabilities: () => ({
+    match: full("VirtualService.http[].match[] {uri, method, headers, withoutHeaders, queryParams, port}"),
+  }),
+};
 
 /** The route's own conditions (plus its port) as one match entry; `{}` when it matches every request. */
 export function translateMatch(r: EffectiveRoute, dc: DestinationContext): HTTPMatchRequest {

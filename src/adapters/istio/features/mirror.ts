@@ -11,6 +11,15 @@
 import type { EffectiveRoute } from "../../../api/model.js";
 import type { Destination, HTTPRoute } from "../resources.js";
 import type { DestinationContext } from "./types.js";
+import { type FeatureModule, full } from "../../../api/feature-module.js";
+
+/** What Istio can do of `mirror`, per version. */
+export const mirrorFeature: FeatureModule = {
+  features: ["mirror"],
+  capabilities: () => ({
+    mirror: full("VirtualService.http[].mirror + mirrorPercentage", "a subset of another service is added to that host's DestinationRule"),
+  }),
+};
 
 /** Fills `HTTPRoute.mirror` and `mirrorPercentage`, adding a subset of another service to its DestinationRule. */
 export function applyMirror(r: EffectiveRoute, out: HTTPRoute, dc: DestinationContext): void {

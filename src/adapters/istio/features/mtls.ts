@@ -50,6 +50,15 @@ import { NAMESPACE_PEER_AUTHENTICATION_NAME, servicePeerAuthenticationName } fro
 import { type ClientTLSSettings, type IstioObject, type PeerAuthenticationSpec, type PeerMtlsMode, type PortTrafficPolicy, SECURITY_V1 } from "../resources.js";
 import { workloadLabels } from "./selector.js";
 import type { DestinationContext } from "./types.js";
+import { type FeatureModule, full } from "../../../api/feature-module.js";
+
+/** What Istio can do of `mtls`, per version. */
+export const mtlsFeature: FeatureModule = {
+  features: ["mtls"],
+  capabilities: () => ({
+    mtls: full("PeerAuthentication {mtls, portLevelMtls} + DestinationRule.trafficPolicy.tls where auto mTLS would disagree"),
+  }),
+};
 
 type Mode = MTLSPolicy["spec"]["mode"];
 const MODE: Record<Mode, PeerMtlsMode> = { strict: "STRICT", permissive: "PERMISSIVE", disabled: "DISABLE" };

@@ -9,8 +9,18 @@
  */
 import { formatDuration, parseDuration } from "../../../api/duration.js";
 import type { OutlierDetection } from "../resources.js";
-import { type DestinationRuleDraft, settingTargets } from "../destinationRules.js";
+import type { DestinationRuleDraft } from "../destinationRules.js";
+import { settingTargets } from "./subsetSettings.js";
 import type { DestinationContext } from "./types.js";
+import { type FeatureModule, full } from "../../../api/feature-module.js";
+
+/** What Istio can do of `outlierDetection`, per version. */
+export const outlierDetectionFeature: FeatureModule = {
+  features: ["outlierDetection"],
+  capabilities: () => ({
+    outlierDetection: full("DestinationRule.trafficPolicy.outlierDetection"),
+  }),
+};
 
 /** Fills `trafficPolicy.outlierDetection` of the destination's DestinationRule. */
 export function applyOutlierDetection(dc: DestinationContext, dr: DestinationRuleDraft): void {

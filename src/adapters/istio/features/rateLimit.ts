@@ -19,6 +19,15 @@ import { rateLimitFilterName } from "../naming.js";
 import { type EnvoyFilterSpec, type IstioObject, NETWORKING_V1ALPHA3 } from "../resources.js";
 import { workloadLabels } from "./selector.js";
 import type { DestinationContext } from "./types.js";
+import { type FeatureModule, partial } from "../../../api/feature-module.js";
+
+/** What Istio can do of `rateLimit`, per version. */
+export const rateLimitFeature: FeatureModule = {
+  features: ["rateLimit"],
+  capabilities: () => ({
+    rateLimit: partial("EnvoyFilter (envoy.filters.http.local_ratelimit, SIDECAR_INBOUND)", "total per-instance bucket only; perIdentity and overrides are not expressible"),
+  }),
+};
 
 /** The EnvoyFilter `<svc>-ratelimit` of the destination, when it has a rateLimit. */
 export function rateLimitFilter(dc: DestinationContext): IstioObject<EnvoyFilterSpec> | undefined {

@@ -8,6 +8,15 @@
  */
 import type { EffectiveRoute } from "../../../api/model.js";
 import type { HTTPRoute } from "../resources.js";
+import { type FeatureModule, full } from "../../../api/feature-module.js";
+
+/** What Istio can do of `redirect`, per version. */
+export const redirectFeature: FeatureModule = {
+  features: ["redirect"],
+  capabilities: () => ({
+    redirect: full("VirtualService.http[].redirect"),
+  }),
+};
 
 /** Fills `HTTPRoute.redirect` for a redirect route. */
 export function applyRedirect(r: EffectiveRoute, out: HTTPRoute): void {

@@ -25,6 +25,19 @@ import { requestAuthenticationName } from "../naming.js";
 import { type IstioObject, type JwtRule, type RequestAuthenticationSpec, SECURITY_V1 } from "../resources.js";
 import { workloadLabels } from "./selector.js";
 import type { DestinationContext } from "./types.js";
+import { type FeatureModule, full, partial } from "../../../api/feature-module.js";
+import { FIELD_SINCE, hasField } from "../versions.js";
+
+/** What Istio can do of `requestAuthentication`, per version. */
+export const requestAuthenticationFeature: FeatureModule = {
+  features: ["requestAuthentication"],
+  capabilities: (version) => ({
+    requestAuthentication: hasField(version, "RequestAuthentication.jwtRules[].spaceDelimitedClaims")
+      ? full("RequestAuthentication.jwtRules[] + AuthorizationPolicy from.source.{requestPrincipals, notRequestPrincipals}, when request.auth.claims[]")
+      : partial("RequestAuthentication.jwtRules[] + AuthorizationPolicy from.source.{requestPrincipals, notRequestPrincipals}, when request.auth.claims[]",
+        `spaceDelimitedClaims needs Istio ${FIELD_SINCE["RequestAuthentication.jwtRules[].spaceDelimitedClaims"]} (scope and permission are always space-delimited)`),
+  }),
+};
 
 /** The destination's RequestAuthentication, or none. */
 export function requestAuthentication(dc: DestinationContext): KubeObject[] {

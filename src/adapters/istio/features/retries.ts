@@ -20,9 +20,21 @@
 import type { EffectiveRoute } from "../../../api/model.js";
 import { formatDuration, parseDuration } from "../../../api/duration.js";
 import type { HTTPRetry, HTTPRoute } from "../resources.js";
-import { FIELD_SINCE } from "../versions.js";
+import { FIELD_SINCE, hasField } from "../versions.js";
 import type { DestinationContext } from "./types.js";
 import { DEFAULT_RETRY_ON } from "../../../api/model.js";
+import { type FeatureModule, full, partial } from "../../../api/feature-module.js";
+
+/** What Istio can do of `retries`, per version. */
+export const retriesFeature: FeatureModule = {
+  features: ["retries"],
+  capabilities: (version) => ({
+    retries: hasField(version, "VirtualService.http[].retries.backoff")
+      ? full("VirtualService.http[].retries {attempts, perTryTimeout, retryOn, backoff}", "attempts: 0 on every route without retries (Istio retries twice by default)")
+      : partial("VirtualService.http[].retries {attempts, perTryTimeout, retryOn}",
+        `backoff needs Istio ${FIELD_SINCE["VirtualService.http[].retries.backoff"]} (HTTPRetry.backoff is not in this release's CRD); attempts: 0 on every route without retries`),
+  }),
+};
 
 /** The model's retry conditions when `retryOn` is omitted. */
 export { DEFAULT_RETRY_ON };

@@ -18,6 +18,15 @@ import type { EffectiveRoute } from "../../../api/model.js";
 import { segmentPrefixRewriteRegex } from "../../../api/segment-prefix.js";
 import type { HTTPRewrite, HTTPRoute } from "../resources.js";
 import type { DestinationContext } from "./types.js";
+import { type FeatureModule, full } from "../../../api/feature-module.js";
+
+/** What Istio can do of `rewrite`, per version. */
+export const rewriteFeature: FeatureModule = {
+  features: ["rewrite"],
+  capabilities: () => ({
+    rewrite: full("VirtualService.http[].rewrite {uri, uriRegexRewrite, authority}"),
+  }),
+};
 
 /** Whole-path pattern of `uriRegexRewrite` for `replaceFullPath`. */
 export const FULL_PATH_PATTERN = "^.*$";

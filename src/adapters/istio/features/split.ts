@@ -16,6 +16,15 @@ import type { EffectiveRoute } from "../../../api/model.js";
 import type { HTTPRoute } from "../resources.js";
 import type { DestinationContext } from "./types.js";
 import { translateHeaders } from "./headers.js";
+import { type FeatureModule, full } from "../../../api/feature-module.js";
+
+/** What Istio can do of `split`, per version. */
+export const splitFeature: FeatureModule = {
+  features: ["split"],
+  capabilities: () => ({
+    split: full("VirtualService.http[].route[].weight + DestinationRule.subsets[]"),
+  }),
+};
 
 /** Fills `HTTPRoute.route[]` for a forwarding route. */
 export function applySplit(r: EffectiveRoute, out: HTTPRoute, dc: DestinationContext): void {

@@ -11,6 +11,15 @@
 import type { EffectiveRoute } from "../../../api/model.js";
 import { formatDuration } from "../../../api/duration.js";
 import type { HTTPRoute } from "../resources.js";
+import { type FeatureModule, full } from "../../../api/feature-module.js";
+
+/** What Istio can do of `timeout`, per version. */
+export const timeoutFeature: FeatureModule = {
+  features: ["timeout"],
+  capabilities: () => ({
+    timeout: full("VirtualService.http[].timeout"),
+  }),
+};
 
 /** Fills `HTTPRoute.timeout` for a forwarding route. */
 export function applyTimeout(r: EffectiveRoute, out: HTTPRoute): void {

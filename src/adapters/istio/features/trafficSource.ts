@@ -25,6 +25,16 @@ import type { EffectiveRoute } from "../../../api/model.js";
 import { canonicalJson } from "../../../api/model.js";
 import type { HTTPMatchRequest } from "../resources.js";
 import type { DestinationContext } from "./types.js";
+import { type FeatureModule, partial } from "../../../api/feature-module.js";
+
+/** What Istio can do of `trafficSource`, per version. */
+export const trafficSourceFeature: FeatureModule = {
+  features: ["trafficSource"],
+  capabilities: () => ({
+    trafficSource: partial("VirtualService.http[].match[].sourceLabels + sourceNamespace",
+      "callers selected by pod labels and namespace, not identity; serviceAccounts \"*\" is not expressible"),
+  }),
+};
 
 /**
  * The source part of each match entry of a route: `[{}]` when the route has no source (any caller),
