@@ -3,16 +3,11 @@
  * `systemNamespace`), naming, targetRefs and a short way to report diagnostics.
  */
 import type { AdapterSetting, KubeObject, TranslateContext } from "../../api/adapter.js";
-import type { Severity } from "../../api/diagnostics.js";
-import type { Feature } from "../../api/features.js";
 import { type DestinationView, type Entry, type Model, exposedPorts } from "../../api/model.js";
 import { isDnsLabel } from "../../api/names.js";
 import { objectMeta } from "../../api/ownership.js";
-import { ReportOnce } from "../shared/report-once.js";
+import { type Finding, Reporter, adapterCode } from "../shared/report.js";
 import type { TargetRef } from "./resources.js";
-
-/** Diagnostic codes the Kuma adapter uses (see CONTRIBUTING.md). */
-export type KumaCode = "adapter/unsupported-feature" | "adapter/unsupported-value" | "adapter/conflict" | "adapter/note" | "adapter/missing-fact";
 
 /** Settings (`--set`) the Kuma adapter reads besides the core `trustDomain`. */
 export const KUMA_SETTINGS: readonly AdapterSetting[] = [
@@ -29,8 +24,8 @@ export interface KumaContext {
   readonly meshName: string;
   /** Kuma's system namespace (mesh-wide policies). @default "kuma-system" */
   readonly systemNamespace: string;
-  /** Reports a diagnostic about a field of a policy (once per policy, pointer, code and message). */
-  report(entry: Entry<any>, pointer: string, feature: Feature | undefined, severity: Severity, code: KumaCode, message: string): void;
+  /** Reports a finding about a field of a policy (src/adapters/shared/report.ts), each once. */
+  report(entry: Entry<any>, pointer: string, finding: Finding): void;
   /** Metadata of a Kuma policy: ownership annotations plus `kuma.io/mesh`. */
   meta(name: string, namespace: string, from: Iterable<Entry<any> | string>): KubeObject["metadata"];
   /** The SPIFFE ID of a service account: `spiffe://<trustDomain>/ns/<ns>/sa/<sa>` (MeshIdentity's Kubernetes path template). */
@@ -48,17 +43,15 @@ export function createContext(model: Model, ctx: TranslateContext): KumaContext 
   const setting = (name: string, fallback: string): string => {
     const v = ctx.options.settings?.[name] ?? fallback;
     if (isDnsLabel(v)) return v;
-    ctx.reportGlobal({ code: "adapter/unsupported-value", severity: "error", message: `setting ${name} "${v}" is not a DNS-1123 label (a Kubernetes ${name === "meshName" ? "Mesh name" : "namespace"}); use e.g. ${fallback}` });
+    ctx.reportGlobal({ code: adapterCode("unsupported-value", undefined, `settings.${name}`), severity: "error", message: `setting ${name} "${v}" is not a DNS-1123 label (a Kubernetes ${name === "meshName" ? "Mesh name" : "namespace"}); use e.g. ${fallback}` });
     return fallback;
   };
   const meshName = setting("meshName", "default");
   const systemNamespace = setting("systemNamespace", "kuma-system");
-  const once = new ReportOnce();
+  const reporter = new Reporter(ctx);
   return {
     model, ctx, version: ctx.version, meshName, systemNamespace,
-    report: (entry, pointer, feature, severity, code, message) => {
-      if (once.first(entry.id, pointer, code, message)) ctx.report(entry, pointer, { code, severity, message, ...(feature ? { feature } : {}) });
-    },
+    report: (entry, pointer, finding) => reporter.report(entry, pointer, finding),
     meta: (name, namespace, from) => objectMeta(name, namespace, from, { labels: { "kuma.io/mesh": meshName } }),
     spiffeId: (namespace, serviceAccount) => `spiffe://${model.trustDomain}/ns/${namespace}/sa/${serviceAccount}`,
   };

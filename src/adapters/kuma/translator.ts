@@ -18,6 +18,7 @@
  */
 import type { KubeObject, TranslateContext } from "../../api/adapter.js";
 import type { Model } from "../../api/model.js";
+import { adapterCode } from "../../api/diagnostics.js";
 import { dnsLabel } from "../../api/names.js";
 import { createContext, type DestinationContext, type KumaContext } from "./context.js";
 import { meshTrafficPermission, requireStrictMtls, sharedPods } from "./features/access.js";
@@ -151,7 +152,7 @@ function preconditions(kc: KumaContext, out: KubeObject[]): void {
   const kinds = new Set(out.map((o) => o.kind));
   if (!kinds.has("MeshTrafficPermission") && !kinds.has("MeshTLS")) return;
   kc.ctx.reportGlobal({
-    code: "adapter/note", severity: "warning",
+    code: adapterCode("note", undefined, "mtls-preconditions"), severity: "warning",
     message: `Kuma applies MeshTLS and MeshTrafficPermission only when Mesh "${kc.meshName}" has mTLS (spec.mtls.enabledBackend) or the workloads have a MeshIdentity; without either, no access rule is enforced. MeshTrafficPermission rules match SPIFFE IDs spiffe://${kc.model.trustDomain}/ns/<namespace>/sa/<service account>: the MeshIdentity must use that trust domain (Kuma's default is <mesh>.<zone>.mesh.local: --set trustDomain=...) and the path /ns/{{ .Namespace }}/sa/{{ .ServiceAccount }}; rules for every caller or any authenticated caller match that trust domain only, so callers of trust domains federated with MeshTrust are not covered by them. Workloads no MeshTrafficPermission selects are open only where the installation keeps an allow-all (legacy TrafficPermission or a 'from' MeshTrafficPermission); another 'rules' MeshTrafficPermission selecting these workloads would add its allows`,
   });
 }

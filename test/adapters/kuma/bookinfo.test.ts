@@ -25,19 +25,19 @@ describe("bookinfo on kuma@2.14", () => {
     expect(r.ok).toBe(false);
     expect(r.resources).toEqual([]);
     expect(r.diagnostics.map(short)).toEqual([
-      "fault-injection.yaml:12 /spec/routes/0/faultInjection error adapter/unsupported-value TrafficPolicy/bookinfo/ratings-fault-test",
-      "fault-injection.yaml:15 /spec/routes/1/match error adapter/unsupported-value TrafficPolicy/bookinfo/ratings-fault-test",
-      "fault-injection.yaml:16 /spec/routes/1/faultInjection error adapter/unsupported-value TrafficPolicy/bookinfo/ratings-fault-test",
-      "security.yaml:17 /spec/allow/0/methods error adapter/unsupported-feature AccessPolicy/bookinfo/details-readers",
-      "security.yaml:18 /spec/allow/0/paths error adapter/unsupported-feature AccessPolicy/bookinfo/details-readers",
-      "security.yaml:27 /spec/allow/0/methods error adapter/unsupported-feature AccessPolicy/bookinfo/reviews-readers",
-      "security.yaml:28 /spec/allow/0/paths error adapter/unsupported-feature AccessPolicy/bookinfo/reviews-readers",
-      "security.yaml:37 /spec/allow/0/methods error adapter/unsupported-feature AccessPolicy/bookinfo/ratings-readers",
-      "security.yaml:38 /spec/allow/0/paths error adapter/unsupported-feature AccessPolicy/bookinfo/ratings-readers",
-      "security.yaml:47 /spec/allow/0/methods error adapter/unsupported-feature AccessPolicy/bookinfo/productpage-public",
-      "security.yaml:49 /spec/deny/0/paths error adapter/unsupported-feature AccessPolicy/bookinfo/productpage-public",
-      "traffic.yaml:13 /spec/routes/1/split info adapter/note TrafficPolicy/bookinfo/reviews-canary",
-      "-:- - warning adapter/note -",
+      "fault-injection.yaml:12 /spec/routes/0/faultInjection error adapter/unsupported-value/faultInjection.non-uniform TrafficPolicy/bookinfo/ratings-fault-test",
+      "fault-injection.yaml:15 /spec/routes/1/match error adapter/unsupported-value/match.route-order TrafficPolicy/bookinfo/ratings-fault-test",
+      "fault-injection.yaml:16 /spec/routes/1/faultInjection error adapter/unsupported-value/faultInjection.non-uniform TrafficPolicy/bookinfo/ratings-fault-test",
+      "security.yaml:17 /spec/allow/0/methods error adapter/unsupported-feature/accessL7.methods AccessPolicy/bookinfo/details-readers",
+      "security.yaml:18 /spec/allow/0/paths error adapter/unsupported-feature/accessL7.paths AccessPolicy/bookinfo/details-readers",
+      "security.yaml:27 /spec/allow/0/methods error adapter/unsupported-feature/accessL7.methods AccessPolicy/bookinfo/reviews-readers",
+      "security.yaml:28 /spec/allow/0/paths error adapter/unsupported-feature/accessL7.paths AccessPolicy/bookinfo/reviews-readers",
+      "security.yaml:37 /spec/allow/0/methods error adapter/unsupported-feature/accessL7.methods AccessPolicy/bookinfo/ratings-readers",
+      "security.yaml:38 /spec/allow/0/paths error adapter/unsupported-feature/accessL7.paths AccessPolicy/bookinfo/ratings-readers",
+      "security.yaml:47 /spec/allow/0/methods error adapter/unsupported-feature/accessL7.methods AccessPolicy/bookinfo/productpage-public",
+      "security.yaml:49 /spec/deny/0/paths error adapter/unsupported-feature/accessL7.paths AccessPolicy/bookinfo/productpage-public",
+      "traffic.yaml:13 /spec/routes/1/split info adapter/note/split.subset-services TrafficPolicy/bookinfo/reviews-canary",
+      "-:- - warning adapter/note/mtls-preconditions -",
     ]);
     expect(r.diagnostics[1].message).toContain("this route would be tried before route ratings-fault-test.jason-delay");
   });

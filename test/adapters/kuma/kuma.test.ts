@@ -70,7 +70,7 @@ describe("retries: Kuma's default MeshRetry (5 retries) is switched off where th
 
   test("gRPC conditions on a declared HTTP service would be ignored by Kuma: error", () => {
     const r = run(doc(SVC("cart"), TP("  destination: {service: cart}\n  retries: {attempts: 2, retryOn: [unavailable]}")));
-    expect(brief(r)).toEqual(["TrafficPolicy/shop/p /spec/retries/retryOn error adapter/unsupported-value"]);
+    expect(brief(r)).toEqual(["TrafficPolicy/shop/p /spec/retries/retryOn error adapter/unsupported-value/retries.retryOn-protocol"]);
   });
 });
 
@@ -98,7 +98,7 @@ describe("routes: one MeshHTTPRoute, Kuma's rule order checked", () => {
       split: [{subset: {version: v2}}]
     - match: {path: {prefix: /ratings/}}
       split: [{subset: {version: v1}}]`)));
-    expect(brief(r)).toEqual(["TrafficPolicy/shop/p /spec/routes/1/match error adapter/unsupported-value", "TrafficPolicy/shop/p /spec/routes/1/split info adapter/note"]);
+    expect(brief(r)).toEqual(["TrafficPolicy/shop/p /spec/routes/1/match error adapter/unsupported-value/match.route-order", "TrafficPolicy/shop/p /spec/routes/1/split info adapter/note/split.subset-services"]);
     expect(r.diagnostics[0].message).toContain("this route would be tried before route p.0");
     expect(r.resources).toEqual([]);
   });
@@ -164,9 +164,9 @@ describe("routes: one MeshHTTPRoute, Kuma's rule order checked", () => {
     - match: {path: {exact: /down}}
       directResponse: {status: 503}`)));
     expect(brief(r)).toEqual([
-      "TrafficPolicy/shop/p /spec/source error adapter/unsupported-feature",
-      "TrafficPolicy/shop/p /spec/cors error adapter/unsupported-feature",
-      "TrafficPolicy/shop/p /spec/routes/0/directResponse error adapter/unsupported-feature",
+      "TrafficPolicy/shop/p /spec/source error adapter/unsupported-feature/trafficSource",
+      "TrafficPolicy/shop/p /spec/cors error adapter/unsupported-feature/cors",
+      "TrafficPolicy/shop/p /spec/routes/0/directResponse error adapter/unsupported-feature/directResponse",
     ]);
   });
 });
@@ -182,12 +182,12 @@ describe("faults are injected at the destination's inbound", () => {
 
   test("an abort next to retries: the caller's MeshRetry would retry it; error", () => {
     const r = run(doc(SVC("inventory"), TP("  destination: {service: inventory}\n  retries: {attempts: 2}\n  faultInjection: {abort: {httpStatus: 503}}")));
-    expect(brief(r)).toEqual(["TrafficPolicy/shop/p /spec/faultInjection/abort error adapter/unsupported-value"]);
+    expect(brief(r)).toEqual(["TrafficPolicy/shop/p /spec/faultInjection/abort error adapter/unsupported-value/faultInjection.retried-abort"]);
   });
 
   test("a fault on one route only: unmatched requests would get it too; error", () => {
     const r = run(doc(SVC("inventory"), TP("  destination: {service: inventory}\n  routes:\n    - match: {headers: {x-chaos: {exact: \"1\"}}}\n      faultInjection: {delay: {fixedDelay: 1s}}")));
-    expect(brief(r)).toEqual(["TrafficPolicy/shop/p /spec/routes/0/faultInjection error adapter/unsupported-value"]);
+    expect(brief(r)).toEqual(["TrafficPolicy/shop/p /spec/routes/0/faultInjection error adapter/unsupported-value/faultInjection.non-uniform"]);
   });
 });
 
@@ -214,8 +214,8 @@ describe("destination settings", () => {
   test("a burst other than the rate, requests per connection: errors", () => {
     const r = run(doc(SVC("db"), TP("  destination: {service: db}\n  rateLimit: {requestsPerSecond: 50, burst: 100}\n  connectionPool: {maxRequestsPerConnection: 1}")));
     expect(brief(r)).toEqual([
-      "TrafficPolicy/shop/p /spec/rateLimit/burst error adapter/unsupported-value",
-      "TrafficPolicy/shop/p /spec/connectionPool/maxRequestsPerConnection error adapter/unsupported-value",
+      "TrafficPolicy/shop/p /spec/rateLimit/burst error adapter/unsupported-value/rateLimit.burst",
+      "TrafficPolicy/shop/p /spec/connectionPool/maxRequestsPerConnection error adapter/unsupported-value/connectionPool.maxRequestsPerConnection",
     ]);
   });
 });
@@ -262,7 +262,7 @@ describe("access: deny by default once selected, deny wins (MeshTrafficPermissio
     const r = run(doc(STRICT, SVC("orders"), AP("orders", "  destination: {service: orders}\n  source: {serviceAccounts: [web]}\n  allow: [{}]")));
     expect(find(r.resources, "MeshTrafficPermission", "orders").spec.rules).toEqual([{ default: { allow: [{ spiffeID: { type: "Exact", value: "spiffe://cluster.local/ns/shop/sa/web" } }] } }]);
     // And without strict mTLS it is not "admit everyone": plaintext callers would get past it.
-    expect(own(run(doc(SVC("orders"), AP("orders", "  destination: {service: orders}\n  source: {serviceAccounts: [web]}\n  allow: [{}]"))))).toEqual(["AccessPolicy/shop/orders /spec error adapter/unsupported-value"]);
+    expect(own(run(doc(SVC("orders"), AP("orders", "  destination: {service: orders}\n  source: {serviceAccounts: [web]}\n  allow: [{}]"))))).toEqual(["AccessPolicy/shop/orders /spec error adapter/unsupported-value/access.plaintext"]);
   });
 
   test("allow-nothing: the inbound is selected by a deny of an identity no workload has (Kuma refuses empty lists)", () => {
@@ -272,7 +272,7 @@ describe("access: deny by default once selected, deny wins (MeshTrafficPermissio
 
   test("plaintext skips MeshTrafficPermission: an AccessPolicy on a destination that is not strict is an error", () => {
     const r = run(doc(SVC("orders"), AP("orders", "  destination: {service: orders}\n  allow: [{source: {serviceAccounts: [frontend]}}]")));
-    expect(own(r)).toEqual(["AccessPolicy/shop/orders /spec error adapter/unsupported-value"]);
+    expect(own(r)).toEqual(["AccessPolicy/shop/orders /spec error adapter/unsupported-value/access.plaintext"]);
     expect(r.resources).toEqual([]);
     // Admitting everyone anyway is exact with plaintext callers too.
     expect(run(doc(SVC("orders"), AP("orders", "  destination: {service: orders}\n  allow: [{}]"))).ok).toBe(true);
@@ -280,7 +280,7 @@ describe("access: deny by default once selected, deny wins (MeshTrafficPermissio
 
   test("a namespace-wide AccessPolicy needs strict mTLS in its namespace", () => {
     const r = run(doc(SVC("orders"), AP("ns", "  allow: [{source: {namespaces: [shop]}}]")));
-    expect(own(r)).toEqual(["AccessPolicy/shop/ns /spec error adapter/unsupported-value"]);
+    expect(own(r)).toEqual(["AccessPolicy/shop/ns /spec error adapter/unsupported-value/scope.plaintext"]);
     const ok = run(doc(STRICT, SVC("orders"), AP("ns", "  allow: [{source: {namespaces: [shop]}}]")));
     expect(find(ok.resources, "MeshTrafficPermission", "ns")).toMatchObject({ metadata: { namespace: "shop" }, spec: { targetRef: { kind: "Mesh" } } });
   });
@@ -293,10 +293,10 @@ describe("access: deny by default once selected, deny wins (MeshTrafficPermissio
   deny:
     - {source: {notNamespaces: [shop]}}`)));
     expect(own(r)).toEqual([
-      "AccessPolicy/shop/orders /spec/allow/0/methods error adapter/unsupported-feature",
-      "AccessPolicy/shop/orders /spec/allow/0/paths error adapter/unsupported-feature",
-      "AccessPolicy/shop/orders /spec/allow/1/source/ipBlocks error adapter/unsupported-value",
-      "AccessPolicy/shop/orders /spec/deny/0/source/notNamespaces error adapter/unsupported-feature",
+      "AccessPolicy/shop/orders /spec/allow/0/methods error adapter/unsupported-feature/accessL7.methods",
+      "AccessPolicy/shop/orders /spec/allow/0/paths error adapter/unsupported-feature/accessL7.paths",
+      "AccessPolicy/shop/orders /spec/allow/1/source/ipBlocks error adapter/unsupported-value/access.ipBlocks",
+      "AccessPolicy/shop/orders /spec/deny/0/source/notNamespaces error adapter/unsupported-feature/accessNegation.notNamespaces",
     ]);
     expect(r.resources).toEqual([]);
   });
@@ -318,7 +318,7 @@ describe("mTLS: MeshTLS by targetRef specificity (Dataplane > Mesh in a namespac
 
   test("disabled cannot be expressed", () => {
     const r = run(`apiVersion: unimesh.io/v1alpha1\nkind: MTLSPolicy\nmetadata: {name: off, namespace: shop}\nspec: {mode: disabled}\n`);
-    expect(brief(r)).toEqual(["MTLSPolicy/shop/off /spec/mode error adapter/unsupported-value"]);
+    expect(brief(r)).toEqual(["MTLSPolicy/shop/off /spec/mode error adapter/unsupported-value/mtls.disabled"]);
   });
 });
 

@@ -55,7 +55,7 @@ function sourceMatches(kc: KumaContext, e: Entry<AccessPolicy>, src: ResolvedSou
   let ok = true;
   if (src.ipBlocks.length) {
     ok = false;
-    kc.report(e, `${src.pointer}/ipBlocks`, "access", "error", "adapter/unsupported-value", "Kuma's MeshTrafficPermission matches caller identities (SPIFFE ID) only, not IP addresses; name the callers' service accounts or namespaces");
+    kc.report(e, `${src.pointer}/ipBlocks`, { feature: "access", kind: "unsupported-value", what: "ipBlocks", severity: "error", message: "Kuma's MeshTrafficPermission matches caller identities (SPIFFE ID) only, not IP addresses; name the callers' service accounts or namespaces" });
   }
   if (!sourceNegationsOk(kc, e, src)) ok = false;
   if (!ok) return undefined;
@@ -103,8 +103,8 @@ export function meshTrafficPermission(kc: KumaContext, e: Entry<AccessPolicy>, v
     const ports = view.ports;
     if (!(view.portsDeclared && ports.length === 1 && ports[0].port === s.destination.port)) {
       ok = false;
-      kc.report(e, "/spec/destination/port", "access", "error", "adapter/unsupported-value",
-        `Kuma selects one inbound of a Dataplane by its name (targetRef sectionName), which unimesh does not know for Kubernetes pods, so an AccessPolicy for one port of ${view.namespace}/${view.service} is only translated when the MeshService declares that port alone; drop the port (the policy then covers the whole service) or declare the service's ports`);
+      kc.report(e, "/spec/destination/port", { feature: "access", kind: "unsupported-value", what: "port-scoped", severity: "error",
+        message: `Kuma selects one inbound of a Dataplane by its name (targetRef sectionName), which unimesh does not know for Kubernetes pods, so an AccessPolicy for one port of ${view.namespace}/${view.service} is only translated when the MeshService declares that port alone; drop the port (the policy then covers the whole service) or declare the service's ports` });
     }
   }
   if (!ok) return undefined;
@@ -139,11 +139,11 @@ export function meshTrafficPermission(kc: KumaContext, e: Entry<AccessPolicy>, v
  */
 export function sharedPods(kc: KumaContext, view: DestinationView): void {
   for (const f of sharedPodPortRules(view, "Kuma authorizes per Dataplane inbound (the pod port)")) {
-    kc.report(f.policy, f.pointer, "access", f.severity, f.severity === "error" ? "adapter/unsupported-value" : "adapter/conflict", f.message);
+    kc.report(f.policy, f.pointer, { feature: "access", kind: f.severity === "error" ? "unsupported-value" : "conflict", what: "shared-pod-port", severity: f.severity, message: f.message });
   }
   const how = "Kuma authorizes at the pod: every MeshTrafficPermission whose Dataplane labels pick a pod applies to all requests it receives (denies first, then allows, the rest denied)";
   for (const f of sharedPodAccess(kc.model, view, how, "union")) {
-    kc.report(f.policy, f.pointer, "access", f.severity, f.severity === "error" ? "adapter/unsupported-value" : "adapter/conflict", f.message);
+    kc.report(f.policy, f.pointer, { feature: "access", kind: f.severity === "error" ? "unsupported-value" : "conflict", what: "shared-pods", severity: f.severity, message: f.message });
   }
 }
 
@@ -160,8 +160,8 @@ export function requireStrictMtls(kc: KumaContext, view: DestinationView): void 
   if (m?.mode === "strict") return;
   for (const e of view.accessPolicies) {
     if (policyScope(e) !== "service") continue; // requireStrictScope checks the others
-    kc.report(e, "/spec", "access", "error", "adapter/unsupported-value",
-      `Kuma enforces MeshTrafficPermission on mutual-TLS connections only, and ${view.namespace}/${view.service} ${m ? `accepts plaintext (MTLSPolicy ${m.policy.id} mode ${m.mode})` : "has no MTLSPolicy (Kuma's default MeshTLS mode is Permissive)"}: plaintext callers would get past every rule. Add an MTLSPolicy with mode strict for it (or its namespace)`);
+    kc.report(e, "/spec", { feature: "access", kind: "unsupported-value", what: "plaintext", severity: "error",
+      message: `Kuma enforces MeshTrafficPermission on mutual-TLS connections only, and ${view.namespace}/${view.service} ${m ? `accepts plaintext (MTLSPolicy ${m.policy.id} mode ${m.mode})` : "has no MTLSPolicy (Kuma's default MeshTLS mode is Permissive)"}: plaintext callers would get past every rule. Add an MTLSPolicy with mode strict for it (or its namespace)` });
   }
 }
 

@@ -19,8 +19,8 @@ export function accessConditionsOk(kc: KumaContext, e: Entry<AccessPolicy>, rule
   for (const f of L7) {
     if (rule[f] === undefined) continue;
     ok = false;
-    kc.report(e, `${pointer}/${f}`, "accessL7", "error", "adapter/unsupported-feature",
-      `Kuma's MeshTrafficPermission matches the caller's identity only (SPIFFE ID or SNI), not ${f}; translated without it, this ${action} rule would ${action === "allow" ? "admit every request of its callers" : "deny every request of its callers"}. Allow or deny whole callers, or use --mesh istio`);
+    kc.report(e, `${pointer}/${f}`, { feature: "accessL7", kind: "unsupported-feature", what: f, severity: "error",
+      message: `Kuma's MeshTrafficPermission matches the caller's identity only (SPIFFE ID or SNI), not ${f}; translated without it, this ${action} rule would ${action === "allow" ? "admit every request of its callers" : "deny every request of its callers"}. Allow or deny whole callers, or use --mesh istio` });
   }
   return ok;
 }

@@ -18,7 +18,7 @@ export function negationsOk(kc: KumaContext, e: Entry<AccessPolicy>, rule: Acces
   for (const f of NEGATIVE) {
     if (rule[f] === undefined) continue;
     ok = false;
-    kc.report(e, `${pointer}/${f}`, "accessNegation", "error", "adapter/unsupported-feature", `Kuma's MeshTrafficPermission has no ${f} (no request conditions at all); use --mesh istio`);
+    kc.report(e, `${pointer}/${f}`, { feature: "accessNegation", kind: "unsupported-feature", what: f, severity: "error", message: `Kuma's MeshTrafficPermission has no ${f} (no request conditions at all); use --mesh istio` });
   }
   return ok;
 }
@@ -28,7 +28,7 @@ export function sourceNegationsOk(kc: KumaContext, e: Entry<AccessPolicy>, src: 
   let ok = true;
   const refuse = (field: string, why: string) => {
     ok = false;
-    kc.report(e, `${src.pointer}/${field}`, "accessNegation", "error", "adapter/unsupported-feature", why);
+    kc.report(e, `${src.pointer}/${field}`, { feature: "accessNegation", kind: "unsupported-feature", what: field, severity: "error", message: why });
   };
   if (src.notIdentities.length) refuse("notServiceAccounts", "Kuma's MeshTrafficPermission has no negative matches; list the allowed callers, or deny the excluded ones with a deny rule");
   if (src.notNamespaces.length) refuse("notNamespaces", "Kuma's MeshTrafficPermission has no negative matches; list the allowed namespaces, or deny the excluded ones with a deny rule");

@@ -20,8 +20,8 @@ export function kumaConnectionPool(dc: DestinationContext, s: DestinationSetting
   const limits: Record<string, number> = {};
   for (const k of ["maxConnections", "maxPendingRequests", "maxRequests", "maxRetries"] as const) if (p[k] !== undefined) limits[k] = p[k]!;
   if (p.maxRequestsPerConnection !== undefined) {
-    dc.kc.report(s.policy, `${s.pointer}/maxRequestsPerConnection`, "connectionPool", "error", "adapter/unsupported-value",
-      "Kuma has no limit of requests per upstream connection (MeshCircuitBreaker connectionLimits and MeshTimeout have none); remove maxRequestsPerConnection or use --mesh istio");
+    dc.kc.report(s.policy, `${s.pointer}/maxRequestsPerConnection`, { feature: "connectionPool", kind: "unsupported-value", what: "maxRequestsPerConnection", severity: "error",
+      message: "Kuma has no limit of requests per upstream connection (MeshCircuitBreaker connectionLimits and MeshTimeout have none); remove maxRequestsPerConnection or use --mesh istio" });
   }
   const timeouts: Record<string, string> = {};
   if (p.connectTimeout) timeouts.connectionTimeout = kumaDuration(parseDuration(p.connectTimeout) ?? 0);

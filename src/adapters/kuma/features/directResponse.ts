@@ -7,5 +7,5 @@ export const directResponse: FeatureModule = refusedFeature("directResponse", "N
 
 /** Reports a direct-response route. */
 export function refuseDirectResponse(dc: DestinationContext, r: EffectiveRoute): void {
-  if (r.action.kind === "directResponse") dc.kc.report(r.policy, r.action.pointer, "directResponse", "error", "adapter/unsupported-feature", "Kuma's MeshHTTPRoute cannot answer requests itself (no direct response filter); route to a small service that answers, or use --mesh istio");
+  if (r.action.kind === "directResponse") dc.kc.report(r.policy, r.action.pointer, { feature: "directResponse", kind: "unsupported-feature", severity: "error", message: "Kuma's MeshHTTPRoute cannot answer requests itself (no direct response filter); route to a small service that answers, or use --mesh istio" });
 }

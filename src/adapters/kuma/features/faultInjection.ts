@@ -38,12 +38,12 @@ export function faultInjectionPolicy(dc: DestinationContext, name: string): Kuma
   if (f.delay) http.delay = { value: kumaDuration(parseDuration(f.delay.fixedDelay) ?? 0), percentage: percentage(f.delay.percent ?? 100) };
   if (f.abort) {
     if (f.abort.grpcStatus !== undefined) {
-      kc.report(route.policy, `${pointer}/abort/grpcStatus`, "faultInjection", "error", "adapter/unsupported-value", "Kuma's MeshFaultInjection aborts with an HTTP status only (abort.httpStatus); use httpStatus");
+      kc.report(route.policy, `${pointer}/abort/grpcStatus`, { feature: "faultInjection", kind: "unsupported-value", what: "grpcStatus", severity: "error", message: "Kuma's MeshFaultInjection aborts with an HTTP status only (abort.httpStatus); use httpStatus" });
       return undefined;
     }
     if (view.routes.some((r) => r.retries && r.retries.value.attempts > 0)) {
-      kc.report(route.policy, `${pointer}/abort`, "faultInjection", "error", "adapter/unsupported-value",
-        `Kuma injects aborts at ${view.namespace}/${view.service}'s inbound, where the caller's MeshRetry sees them as upstream failures and retries them; the model never retries an injected abort. Remove the retries or the abort`);
+      kc.report(route.policy, `${pointer}/abort`, { feature: "faultInjection", kind: "unsupported-value", what: "retried-abort", severity: "error",
+        message: `Kuma injects aborts at ${view.namespace}/${view.service}'s inbound, where the caller's MeshRetry sees them as upstream failures and retries them; the model never retries an injected abort. Remove the retries or the abort` });
       return undefined;
     }
     http.abort = { httpStatus: f.abort.httpStatus, percentage: percentage(f.abort.percent ?? 100) };

@@ -21,7 +21,7 @@ function modifier(dc: DestinationContext, r: EffectiveRoute, ops: HeaderOps, poi
   if (ops.remove) out.remove = ops.remove.map((n) => n.toLowerCase());
   for (const k of ["set", "add", "remove"] as const) {
     if ((out[k]?.length ?? 0) > MAX) {
-      dc.kc.report(r.policy, `${pointer}/${k}`, "headers", "error", "adapter/unsupported-value", `Kuma's MeshHTTPRoute header modifier takes at most ${MAX} headers per list (CRD maxItems); split the change across fewer headers`);
+      dc.kc.report(r.policy, `${pointer}/${k}`, { feature: "headers", kind: "unsupported-value", what: "too-many", severity: "error", message: `Kuma's MeshHTTPRoute header modifier takes at most ${MAX} headers per list (CRD maxItems); split the change across fewer headers` });
     }
   }
   return out;

@@ -174,8 +174,8 @@ export function checkOrder(dc: DestinationContext, routes: readonly EffectiveRou
       const same = JSON.stringify(matches[i].match) === JSON.stringify(matches[j].match);
       if ((c < 0 || same || (c === 0 && !tiesKeepOrder)) && mayOverlap(matches[i], matches[j])) {
         const ri = routes[i], rj = routes[j];
-        dc.kc.report(rj.policy, rj.match?.pointer ?? rj.pointer, "match", "error", "adapter/unsupported-value",
-          `Kuma orders MeshHTTPRoute rules by their matches (exact path, longest prefix or regex, method, headers, query parameters), not as written: ${same ? "this route has the same match as" : c === 0 ? "this route ties in Kuma's order with" : "this route would be tried before"} ${describe(ri)}, which the model tries first, and requests can match both. Make the earlier route's match more specific (e.g. an exact path or more headers), or make the two routes' requests disjoint`);
+        dc.kc.report(rj.policy, rj.match?.pointer ?? rj.pointer, { feature: "match", kind: "unsupported-value", what: "route-order", severity: "error",
+          message: `Kuma orders MeshHTTPRoute rules by their matches (exact path, longest prefix or regex, method, headers, query parameters), not as written: ${same ? "this route has the same match as" : c === 0 ? "this route ties in Kuma's order with" : "this route would be tried before"} ${describe(ri)}, which the model tries first, and requests can match both. Make the earlier route's match more specific (e.g. an exact path or more headers), or make the two routes' requests disjoint` });
       }
     }
   }

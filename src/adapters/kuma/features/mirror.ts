@@ -29,13 +29,13 @@ export function mirrorFilter(dc: DestinationContext, r: EffectiveRoute, entryPor
     if (ports.length === 1 && ports[0].declared) port = ports[0].port;
   }
   if (port === undefined) {
-    kc.report(r.policy, m.pointer, "mirror", "error", "adapter/missing-fact",
-      `Kuma's RequestMirror backendRef needs the port of ${svc.namespace}/${svc.name}: set mirror.port, or declare the service's one port in a MeshService`);
+    kc.report(r.policy, m.pointer, { feature: "mirror", kind: "missing-fact", what: "port", severity: "error",
+      message: `Kuma's RequestMirror backendRef needs the port of ${svc.namespace}/${svc.name}: set mirror.port, or declare the service's one port in a MeshService` });
     return [];
   }
   if (m.value.subset && !m.value.subsetResolved) {
-    kc.report(r.policy, `${m.pointer}/subset`, "mirror", "error", "adapter/unsupported-value",
-      `Kuma mirrors to Services, and a subset of another service (${svc.namespace}/${svc.name}) has no Service name unimesh knows; mirror to a Service that selects those pods`);
+    kc.report(r.policy, `${m.pointer}/subset`, { feature: "mirror", kind: "unsupported-value", what: "subset", severity: "error",
+      message: `Kuma mirrors to Services, and a subset of another service (${svc.namespace}/${svc.name}) has no Service name unimesh knows; mirror to a Service that selects those pods` });
     return [];
   }
   const name = m.value.subsetResolved ? subsetServiceName(svc.name, m.value.subsetResolved.name) : svc.name;

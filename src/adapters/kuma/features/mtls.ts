@@ -30,11 +30,11 @@ export function meshTls(kc: KumaContext, e: Entry<MTLSPolicy>, view?: Destinatio
   let ok = true;
   if (s.mode === "disabled") {
     ok = false;
-    kc.report(e, "/spec/mode", "mtls", "error", "adapter/unsupported-value", "Kuma's MeshTLS modes are Strict and Permissive: once the Mesh has mTLS every sidecar presents a certificate, and it cannot be switched off per workload; use permissive, or turn mTLS off in the Mesh");
+    kc.report(e, "/spec/mode", { feature: "mtls", kind: "unsupported-value", what: "disabled", severity: "error", message: "Kuma's MeshTLS modes are Strict and Permissive: once the Mesh has mTLS every sidecar presents a certificate, and it cannot be switched off per workload; use permissive, or turn mTLS off in the Mesh" });
   }
   if (s.ports && Object.keys(s.ports).length) {
     ok = false;
-    kc.report(e, "/spec/ports", "mtls", "error", "adapter/unsupported-value", "Kuma selects one inbound of a Dataplane by its name (targetRef sectionName), which unimesh does not know for Kubernetes pods; per-port mTLS modes are not translated: give the whole service one mode");
+    kc.report(e, "/spec/ports", { feature: "mtls", kind: "unsupported-value", what: "ports", severity: "error", message: "Kuma selects one inbound of a Dataplane by its name (targetRef sectionName), which unimesh does not know for Kubernetes pods; per-port mTLS modes are not translated: give the whole service one mode" });
   }
   if (!ok) return undefined;
   let targetRef: TargetRef, ns: string;
@@ -46,8 +46,8 @@ export function meshTls(kc: KumaContext, e: Entry<MTLSPolicy>, view?: Destinatio
     // policy's), so every MeshTLS of the group states the strictest mode of the group (model groupMtls).
     const top = kc.model.groupMtls(view);
     if (top && top.effective.mode !== mode && top.effective.mode !== "disabled") {
-      kc.report(e, "/spec/mode", "mtls", "warning", "adapter/conflict",
-        `${view.namespace}/${view.service} asks for mTLS mode ${mode}, but its pods are shared with ${top.from?.service ?? "another service"} (${top.effective.policy.id}: ${top.effective.mode}), and Kuma gives a pod one MeshTLS mode: ${top.effective.mode} applies`);
+      kc.report(e, "/spec/mode", { feature: "mtls", kind: "conflict", what: "shared-pods", severity: "warning",
+        message: `${view.namespace}/${view.service} asks for mTLS mode ${mode}, but its pods are shared with ${top.from?.service ?? "another service"} (${top.effective.policy.id}: ${top.effective.mode}), and Kuma gives a pod one MeshTLS mode: ${top.effective.mode} applies` });
       mode = top.effective.mode;
     }
   } else {

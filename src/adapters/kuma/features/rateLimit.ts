@@ -22,7 +22,7 @@ export function rateLimitPolicy(dc: DestinationContext, name: string): KumaObjec
   let ok = true;
   const refuse = (field: string, why: string) => {
     ok = false;
-    kc.report(s.policy, `${s.pointer}/${field}`, "rateLimit", "error", "adapter/unsupported-value", why);
+    kc.report(s.policy, `${s.pointer}/${field}`, { feature: "rateLimit", kind: "unsupported-value", what: field, severity: "error", message: why });
   };
   if (rl.burst !== undefined && rl.burst !== rl.requestsPerSecond) refuse("burst", `Kuma's MeshRateLimit bucket holds exactly the requests of one interval (requestRate.num), so a burst other than requestsPerSecond (${rl.requestsPerSecond}) cannot be expressed; remove burst or make it equal`);
   if (rl.perIdentity !== undefined) refuse("perIdentity", "Kuma's MeshRateLimit has one bucket per instance for all callers; limits per calling identity cannot be expressed");

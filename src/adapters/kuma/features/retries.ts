@@ -61,8 +61,8 @@ export function retryDefault(dc: DestinationContext, r: EffectiveRoute): { http:
     else if (/^[1-5][0-9][0-9]$/.test(c)) http.push(c);
     else {
       bad = true;
-      dc.kc.report(r.policy, `${pointer}/retryOn/${i}`, "retries", "error", "adapter/unsupported-value",
-        `Kuma's MeshRetry has no retryOn value for "${c}" (it lists the status codes themselves); write the status codes to retry on instead`);
+      dc.kc.report(r.policy, `${pointer}/retryOn/${i}`, { feature: "retries", kind: "unsupported-value", what: "retryOn", severity: "error",
+        message: `Kuma's MeshRetry has no retryOn value for "${c}" (it lists the status codes themselves); write the status codes to retry on instead` });
     }
   });
   // Kuma applies `grpc` to gRPC services and `http` to the others (by the MeshService port's protocol):
@@ -71,8 +71,8 @@ export function retryDefault(dc: DestinationContext, r: EffectiveRoute): { http:
   const only = protocols.size === 1 ? [...protocols][0] : undefined;
   const other = only === "grpc" ? http : only === "http" || only === "http2" ? grpc : [];
   if (other.length) {
-    dc.kc.report(r.policy, `${pointer}/retryOn`, "retries", "error", "adapter/unsupported-value",
-      `Kuma's MeshRetry applies ${only === "grpc" ? "only grpc.retryOn (gRPC status names) to a gRPC service" : "only http.retryOn to an HTTP service"}, so ${other.join(", ")} would be ignored for ${dc.view.namespace}/${dc.view.service} (protocol ${only}); use ${only === "grpc" ? "cancelled, deadline-exceeded, internal, resource-exhausted, unavailable" : "HTTP conditions"}`);
+    dc.kc.report(r.policy, `${pointer}/retryOn`, { feature: "retries", kind: "unsupported-value", what: "retryOn-protocol", severity: "error",
+      message: `Kuma's MeshRetry applies ${only === "grpc" ? "only grpc.retryOn (gRPC status names) to a gRPC service" : "only http.retryOn to an HTTP service"}, so ${other.join(", ")} would be ignored for ${dc.view.namespace}/${dc.view.service} (protocol ${only}); use ${only === "grpc" ? "cancelled, deadline-exceeded, internal, resource-exhausted, unavailable" : "HTTP conditions"}` });
     return undefined;
   }
   if (bad) return undefined;

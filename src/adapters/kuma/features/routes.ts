@@ -32,8 +32,8 @@ export function destinationTarget(dc: DestinationContext): { ref: TargetRef; por
   const ports = [...new Set(view.trafficPolicies.map((p) => p.doc.spec.destination.port))];
   if (ports.length > 1) {
     for (const p of view.trafficPolicies) {
-      kc.report(p, "/spec/destination/port", undefined, "error", "adapter/unsupported-value",
-        `the TrafficPolicies of ${view.namespace}/${view.service} are for different ports (${ports.map((x) => x ?? "all").join(", ")}); unimesh gives a Kuma MeshService one set of outbound policies: write them for one port, or for the whole service`);
+      kc.report(p, "/spec/destination/port", { kind: "unsupported-value", what: "several-ports", severity: "error",
+        message: `the TrafficPolicies of ${view.namespace}/${view.service} are for different ports (${ports.map((x) => x ?? "all").join(", ")}); unimesh gives a Kuma MeshService one set of outbound policies: write them for one port, or for the whole service` });
     }
     return undefined;
   }
@@ -41,13 +41,13 @@ export function destinationTarget(dc: DestinationContext): { ref: TargetRef; por
   const t = serviceTarget(view, port);
   const p = view.trafficPolicies[0];
   if (!t) {
-    kc.report(p, "/spec/destination/port", undefined, "error", "adapter/missing-fact",
-      `Kuma names one port of a MeshService by its name (targetRef sectionName: the port's name, or its number when unnamed); declare the ports of ${view.namespace}/${view.service} (port ${port} with its name) in a MeshService`);
+    kc.report(p, "/spec/destination/port", { kind: "missing-fact", what: "port-name", severity: "error",
+      message: `Kuma names one port of a MeshService by its name (targetRef sectionName: the port's name, or its number when unnamed); declare the ports of ${view.namespace}/${view.service} (port ${port} with its name) in a MeshService` });
     return undefined;
   }
   if (t.guessed) {
-    kc.report(p, "/spec/destination/port", undefined, "warning", "adapter/note",
-      `the ports of ${view.namespace}/${view.service} are not declared, so Kuma's outbound policies for it target the whole MeshService (every port), not port ${port} alone (Kuma names a port by its name, which unimesh does not know); declare the service's ports in a MeshService to limit them to port ${port}`);
+    kc.report(p, "/spec/destination/port", { kind: "note", what: "undeclared-ports", severity: "warning",
+      message: `the ports of ${view.namespace}/${view.service} are not declared, so Kuma's outbound policies for it target the whole MeshService (every port), not port ${port} alone (Kuma names a port by its name, which unimesh does not know); declare the service's ports in a MeshService to limit them to port ${port}` });
   }
   return { ref: t.ref, port };
 }
@@ -62,8 +62,8 @@ function portEntries(dc: DestinationContext, target: { ref: TargetRef; port?: nu
   if (target.port !== undefined || !view.portsDeclared || ports.length < 2) return [{ ref: target.ref, port: backendPort(view, target.port) }];
   const tcp = ports.filter((p) => p.protocol === "tcp");
   if (tcp.length) {
-    dc.kc.report(view.trafficPolicies[0], "/spec/destination", "split", "error", "adapter/unsupported-value",
-      `the routes of ${view.namespace}/${view.service} apply to all its ports, and port ${tcp.map((p) => p.port).join(", ")} is TCP: Kuma routes TCP ports with MeshTCPRoute (no matches, no filters), not MeshHTTPRoute; write the policy for one port (destination.port)`);
+    dc.kc.report(view.trafficPolicies[0], "/spec/destination", { feature: "split", kind: "unsupported-value", what: "tcp-port", severity: "error",
+      message: `the routes of ${view.namespace}/${view.service} apply to all its ports, and port ${tcp.map((p) => p.port).join(", ")} is TCP: Kuma routes TCP ports with MeshTCPRoute (no matches, no filters), not MeshHTTPRoute; write the policy for one port (destination.port)` });
   }
   return ports.map((p) => ({ ref: { ...target.ref, sectionName: p.name ?? String(p.port) }, port: p.port }));
 }

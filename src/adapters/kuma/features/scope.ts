@@ -43,8 +43,8 @@ function requireStrictScope(kc: KumaContext, e: Entry<AccessPolicy>): void {
     if (modes.some((m) => m !== "strict")) looser.push(`${p.id} (${modes.filter((m) => m !== "strict").join(", ")})`);
   }
   if (!looser.length) return;
-  kc.report(e, "/spec", "scope", "error", "adapter/unsupported-value",
-    `Kuma enforces MeshTrafficPermission on mutual-TLS connections only, and workloads this ${mesh ? "mesh" : "namespace"}-wide AccessPolicy covers accept plaintext: ${[...new Set(looser)].join("; ")}. Plaintext callers would get past its rules there: make mTLS strict in its whole scope`);
+  kc.report(e, "/spec", { feature: "scope", kind: "unsupported-value", what: "plaintext", severity: "error",
+    message: `Kuma enforces MeshTrafficPermission on mutual-TLS connections only, and workloads this ${mesh ? "mesh" : "namespace"}-wide AccessPolicy covers accept plaintext: ${[...new Set(looser)].join("; ")}. Plaintext callers would get past its rules there: make mTLS strict in its whole scope` });
 }
 
 /** Namespace- and mesh-wide AccessPolicies (each its own MeshTrafficPermission). */

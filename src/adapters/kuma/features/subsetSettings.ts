@@ -9,8 +9,8 @@ export function refuseSubsetSettings(dc: DestinationContext): void {
   for (const s of dc.view.subsetSettings) {
     for (const k of ["outlierDetection", "connectionPool", "loadBalancer"] as const) {
       const v = s[k];
-      if (v) dc.kc.report(v.policy, v.pointer.replace(/\/[^/]+$/, ""), "subsetSettings", "error", "adapter/unsupported-feature",
-        `${k} for subset ${s.subset.name}: Kuma's outbound policies (MeshCircuitBreaker, MeshLoadBalancingStrategy) target a MeshService, not a subset of its pods; give the subset its own Service and policy, or use --mesh istio`);
+      if (v) dc.kc.report(v.policy, v.pointer.replace(/\/[^/]+$/, ""), { feature: "subsetSettings", kind: "unsupported-feature", what: k, severity: "error",
+        message: `${k} for subset ${s.subset.name}: Kuma's outbound policies (MeshCircuitBreaker, MeshLoadBalancingStrategy) target a MeshService, not a subset of its pods; give the subset its own Service and policy, or use --mesh istio` });
     }
   }
 }

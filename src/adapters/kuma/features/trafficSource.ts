@@ -11,5 +11,5 @@ export const trafficSource: FeatureModule = refusedFeature("trafficSource", "Pro
 
 /** Reports a route that applies to some callers only. */
 export function refuseTrafficSource(dc: DestinationContext, r: EffectiveRoute): void {
-  if (r.source) dc.kc.report(r.policy, r.source.pointer, "trafficSource", "error", "adapter/unsupported-feature", "Kuma's producer MeshHTTPRoute applies to every caller of the MeshService, and consumer routes select callers by Dataplane labels, not by service account or namespace identity; drop the source or use --mesh istio");
+  if (r.source) dc.kc.report(r.policy, r.source.pointer, { feature: "trafficSource", kind: "unsupported-feature", severity: "error", message: "Kuma's producer MeshHTTPRoute applies to every caller of the MeshService, and consumer routes select callers by Dataplane labels, not by service account or namespace identity; drop the source or use --mesh istio" });
 }

@@ -38,7 +38,7 @@ export function refuseNonUniform<T>(dc: DestinationContext, pick: (r: EffectiveR
   for (const r of view.routes) {
     const v = pick(r);
     if (!v) continue;
-    dc.kc.report(r.policy, v.pointer, feature, "error", "adapter/unsupported-value",
-      `Kuma's ${kind} applies to every request to ${view.namespace}/${view.service}, those no route matches included, and the routes of this destination ask for different ${what} (or leave some requests without): give every route the same ${what} and add a catch-all route, or none`);
+    dc.kc.report(r.policy, v.pointer, { feature, kind: "unsupported-value", what: "non-uniform", severity: "error",
+      message: `Kuma's ${kind} applies to every request to ${view.namespace}/${view.service}, those no route matches included, and the routes of this destination ask for different ${what} (or leave some requests without): give every route the same ${what} and add a catch-all route, or none` });
   }
 }
