@@ -34,7 +34,17 @@ import { redirectFilter } from "./features/redirect.js";
 import { applyResilience } from "./features/retries.js";
 import { rewriteFilter } from "./features/rewrite.js";
 import { backendRefs, isPlainForward, reportSubsetServices } from "./features/split.js";
-import { reportSecurityPolicies, reportTrafficSource, reportUnsupportedDestinationFeatures, reportUnsupportedRouteFeatures } from "./features/unsupported.js";
+import { refuseAccess } from "./features/access.js";
+import { refuseConnectionPool } from "./features/connectionPool.js";
+import { refuseDirectResponse } from "./features/directResponse.js";
+import { refuseFaultInjection } from "./features/faultInjection.js";
+import { refuseLoadBalancer } from "./features/loadBalancer.js";
+import { refuseMtls } from "./features/mtls.js";
+import { refuseOutlierDetection } from "./features/outlierDetection.js";
+import { refuseRateLimit } from "./features/rateLimit.js";
+import { refuseRequestAuthentication } from "./features/requestAuthentication.js";
+import { refuseSubsetSettings } from "./features/subsetSettings.js";
+import { refuseTrafficSource } from "./features/trafficSource.js";
 import { GATEWAY_V1, type RouteFilter, type RouteObject, type RouteRule } from "./resources.js";
 import { refuseCrossClusterUses } from "./features/crossCluster.js";
 
@@ -43,11 +53,22 @@ const MAX_RULES = 16;
 /** ReferenceGrant's API version in every supported release (v1 is served from 1.5 only). */
 const REFERENCE_GRANT_VERSION = "gateway.networking.k8s.io/v1beta1";
 
+/** Policy kinds Gateway API has no API for (AccessPolicy, MTLSPolicy, RequestAuthentication): each refused. */
+const MODEL_REFUSALS: readonly ((gc: GatewayContext, model: Model) => void)[] = [refuseAccess, refuseMtls, refuseRequestAuthentication];
+
+/** Destination-level features Gateway API has no field for, in any release. */
+const DESTINATION_REFUSALS: readonly ((gc: GatewayContext, v: DestinationView) => void)[] = [
+  refuseOutlierDetection, refuseConnectionPool, refuseLoadBalancer, refuseRateLimit, refuseSubsetSettings,
+];
+
+/** Route-level features Gateway API has no filter for, in any release. */
+const ROUTE_REFUSALS: readonly ((gc: GatewayContext, r: EffectiveRoute) => void)[] = [refuseFaultInjection, refuseDirectResponse];
+
 /** Translates a model to Gateway API routes (see the module doc). Pure; reports through `ctx`. */
 export function translateGatewayApi(model: Model, ctx: TranslateContext): KubeObject[] {
   refuseCrossClusterUses(model, ctx);
   const gc = createContext(model, ctx);
-  reportSecurityPolicies(gc, model);
+  for (const refuse of MODEL_REFUSALS) refuse(gc, model);
   const out: KubeObject[] = [];
   const refs: CrossNamespaceRef[] = [];
   for (const v of model.destinations()) translateDestination(gc, v, out, refs);
@@ -56,12 +77,11 @@ export function translateGatewayApi(model: Model, ctx: TranslateContext): KubeOb
 }
 
 function translateDestination(gc: GatewayContext, v: DestinationView, out: KubeObject[], refs: CrossNamespaceRef[]): void {
-  reportUnsupportedDestinationFeatures(gc, v);
+  for (const refuse of DESTINATION_REFUSALS) refuse(gc, v);
   const routes: EffectiveRoute[] = [];
   for (const r of v.routes) {
-    reportUnsupportedRouteFeatures(gc, r);
-    if (r.source) { reportTrafficSource(gc, r); continue; }
-    routes.push(r);
+    for (const refuse of ROUTE_REFUSALS) refuse(gc, r);
+    if (!refuseTrafficSource(gc, r)) routes.push(r);
   }
   if (!routes.length) return;
   reportSubsetServices(gc, v, routes);
@@ -85,7 +105,7 @@ function translateDestination(gc: GatewayContext, v: DestinationView, out: KubeO
     const protocol = ports.find((p: DestinationPort) => p.port === port)?.protocol;
     if (protocol === "tcp") {
       for (const r of routes) if (!r.port || r.port === port) {
-        gc.report(r.policy, r.pointer, { feature: "match", kind: "unsupported-value", severity: "error", message: `port ${port} of ${v.namespace}/${v.service} is declared tcp: HTTP routes do not apply to it` });
+        gc.report(r.policy, r.pointer, { feature: "match", kind: "unsupported-value", what: "tcp-port", severity: "error", message: `port ${port} of ${v.namespace}/${v.service} is declared tcp: HTTP routes do not apply to it` });
       }
       continue;
     }

@@ -1,11 +1,12 @@
 /**
  * The Gateway API adapter's feature modules: each declares, per release, what it can express of the
  * features it owns (the standard channel; notes say what the experimental one adds), and holds the code
- * that translates or refuses them. `capabilities(version)` is derived from this list.
+ * that translates or refuses them (one file per feature; retries.ts owns timeout and retries).
+ * `capabilities(version)` is derived from this list. refusals.ts (what the refusals share) owns no feature.
  */
-import { crossClusterFeature } from "./crossCluster.js";
 import type { FeatureModule } from "../../../api/feature-module.js";
 import { corsFeature } from "./cors.js";
+import { crossClusterFeature } from "./crossCluster.js";
 import { headersFeature } from "./headers.js";
 import { matchFeature } from "./match.js";
 import { mirrorFeature } from "./mirror.js";
@@ -13,10 +14,24 @@ import { redirectFeature } from "./redirect.js";
 import { resilienceFeature } from "./retries.js";
 import { rewriteFeature } from "./rewrite.js";
 import { splitFeature } from "./split.js";
-import { REFUSED_FEATURES } from "./unsupported.js";
+import { accessFeature } from "./access.js";
+import { accessL7Feature } from "./accessL7.js";
+import { accessNegationFeature } from "./accessNegation.js";
+import { connectionPoolFeature } from "./connectionPool.js";
+import { directResponseFeature } from "./directResponse.js";
+import { faultInjectionFeature } from "./faultInjection.js";
+import { loadBalancerFeature } from "./loadBalancer.js";
+import { mtlsFeature } from "./mtls.js";
+import { outlierDetectionFeature } from "./outlierDetection.js";
+import { rateLimitFeature } from "./rateLimit.js";
+import { requestAuthenticationFeature } from "./requestAuthentication.js";
+import { scopeFeature } from "./scope.js";
+import { subsetSettingsFeature } from "./subsetSettings.js";
+import { trafficSourceFeature } from "./trafficSource.js";
 
 export const GATEWAY_API_FEATURES: readonly FeatureModule[] = [
   matchFeature, splitFeature, resilienceFeature, mirrorFeature, headersFeature, corsFeature, rewriteFeature, redirectFeature,
-  ...REFUSED_FEATURES,
-  crossClusterFeature,
+  faultInjectionFeature, directResponseFeature, outlierDetectionFeature, connectionPoolFeature, loadBalancerFeature,
+  rateLimitFeature, subsetSettingsFeature, trafficSourceFeature, mtlsFeature, accessFeature, accessL7Feature,
+  accessNegationFeature, scopeFeature, requestAuthenticationFeature, crossClusterFeature,
 ];
