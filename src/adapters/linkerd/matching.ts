@@ -54,6 +54,8 @@ export interface MatchSpec {
 /** A condition of the model that cannot be expressed, with the pointer of the offending field. */
 export interface MatchProblem {
   pointer: string;
+  /** What cannot be expressed (the `what` of the diagnostic code), e.g. `header-absent`. */
+  what: string;
   message: string;
 }
 
@@ -79,13 +81,13 @@ export function fromModelMatch(m: Match | undefined, pointer: string): { spec: M
     const cond = headerCond(h);
     if (cond) spec.headers.push({ name: name.toLowerCase(), cond });
     else problems.push({
-      pointer: `${pointer}/headers/${escapePointer(name)}/present`,
+      pointer: `${pointer}/headers/${escapePointer(name)}/present`, what: "header-absent",
       message: `header absence (present: false) cannot be matched by a Gateway API HTTPRoute (header matches are Exact or RegularExpression on a present header), so Linkerd cannot route on it; match on a value instead`,
     });
   }
   if (m.queryParams) for (const [name, q] of Object.entries(m.queryParams).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     if (!HTTP_TOKEN.test(name)) {
-      problems.push({ pointer: `${pointer}/queryParams/${escapePointer(name)}`, message: `Gateway API HTTPRoute matches only query parameters whose name is an HTTP token (letters, digits and !#$%&'*+-.^_\`|~), not "${name}"` });
+      problems.push({ pointer: `${pointer}/queryParams/${escapePointer(name)}`, what: "query-name", message: `Gateway API HTTPRoute matches only query parameters whose name is an HTTP token (letters, digits and !#$%&'*+-.^_\`|~), not "${name}"` });
       continue;
     }
     spec.query.push({ name, cond: stringCond(q) });
@@ -199,10 +201,10 @@ export function toGrpcRouteMatch(s: MatchSpec, pointer: string): { match?: GRPCR
       const m = /^\/([^/]+)\/$/.exec(s.path.value);
       if (m && GRPC_SERVICE.test(m[1])) method = { service: m[1], type: "Exact" };
     }
-    if (!method) problems.push({ pointer: `${pointer}/path`, message: `a GRPCRoute matches gRPC service and method names, not paths: only an exact path /<service>/<method> or a prefix /<service>/ can be expressed` });
+    if (!method) problems.push({ pointer: `${pointer}/path`, what: "grpc", message: `a GRPCRoute matches gRPC service and method names, not paths: only an exact path /<service>/<method> or a prefix /<service>/ can be expressed` });
   }
-  if (s.method && s.method !== "POST") problems.push({ pointer: `${pointer}/method`, message: `gRPC requests are always POST; a GRPCRoute cannot match method ${s.method}` });
-  if (s.query.length) problems.push({ pointer: `${pointer}/queryParams`, message: `a GRPCRoute cannot match query parameters` });
+  if (s.method && s.method !== "POST") problems.push({ pointer: `${pointer}/method`, what: "grpc", message: `gRPC requests are always POST; a GRPCRoute cannot match method ${s.method}` });
+  if (s.query.length) problems.push({ pointer: `${pointer}/queryParams`, what: "grpc", message: `a GRPCRoute cannot match query parameters` });
   if (!method && !s.headers.length) return { problems };
   const match: GRPCRouteMatch = {};
   if (s.headers.length) match.headers = s.headers.map((h) => valueMatch(h.name, h.cond));

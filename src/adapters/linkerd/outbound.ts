@@ -83,7 +83,7 @@ function buildRules(lc: LinkerdContext, v: DestinationView, routes: EffectiveRou
     let match: HTTPRouteMatch | GRPCRouteMatch | undefined;
     if (grpc) {
       const m = toGrpcRouteMatch(spec, r.match?.pointer ?? r.pointer);
-      for (const p of m.problems) lc.report(r.policy, p.pointer, { feature: "match", kind: "unsupported-value", what: "grpc", severity: "error", message: p.message });
+      for (const p of m.problems) lc.report(r.policy, p.pointer, { feature: "match", kind: "unsupported-value", what: p.what, severity: "error", message: p.message });
       match = m.match;
     } else match = toHttpRouteMatch(spec);
     const filters: RouteFilter[] = headerFilters(lc, r, grpc || !lc.facts.legacy);

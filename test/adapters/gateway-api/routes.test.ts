@@ -6,7 +6,6 @@
 import { describe, expect, test } from "vitest";
 import { type KubeObject, type TranslateResult, gatewayApi, loadModel, translate } from "../../../src/index.js";
 import { validateAll } from "../../support/crd-validator.js";
-import { codeFamily } from "../../../src/api/diagnostics.js";
 
 type Opts = { version?: string; channel?: "standard" | "experimental" | string };
 
@@ -24,7 +23,7 @@ function ok(yaml: string, o: Opts = {}): KubeObject[] {
   return r.resources;
 }
 
-const errors = (r: TranslateResult) => r.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.pointer} ${codeFamily(d.code)}`);
+const errors = (r: TranslateResult) => r.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.pointer} ${d.code}`);
 const ECHO = `apiVersion: unimesh.io/v1alpha1
 kind: MeshService
 metadata: {name: echo, namespace: gateway-conformance-mesh}
@@ -81,7 +80,7 @@ describe("gateway-api: precedence", () => {
     - match: {path: {exact: /api/health}}
       timeout: 5s
 `));
-    expect(errors(r)).toEqual(["/spec/routes/1/match adapter/unsupported-value"]);
+    expect(errors(r)).toEqual(["/spec/routes/1/match adapter/unsupported-value/match.route-order"]);
     expect(r.diagnostics.find((d) => d.severity === "error")!.message).toContain("an Exact path, then the longest PathPrefix");
   });
 
@@ -102,7 +101,7 @@ describe("gateway-api: precedence", () => {
     - match: {path: {segmentPrefix: /api/v2}}
       timeout: 2s
 `));
-    expect(errors(r)).toEqual(["/spec/routes/1/match adapter/unsupported-value"]);
+    expect(errors(r)).toEqual(["/spec/routes/1/match adapter/unsupported-value/match.route-order"]);
   });
 
   test("the catch-all rule forwards what no route matches (Gateway API would answer 404)", () => {
@@ -117,14 +116,14 @@ describe("gateway-api: precedence", () => {
 
 describe("gateway-api: portable matches only", () => {
   test.each([
-    ["path: {prefix: /api}", "/spec/routes/0/match/path/prefix"],
-    ["path: {regex: '/a[0-9]+'}", "/spec/routes/0/match/path/regex"],
-    ["headers: {x-a: {prefix: b}}", "/spec/routes/0/match/headers/x-a"],
-    ["headers: {x-a: {present: false}}", "/spec/routes/0/match/headers/x-a"],
-    ["queryParams: {q: {regex: 'a.*'}}", "/spec/routes/0/match/queryParams/q"],
-  ])("%s is an error at %s", (m, pointer) => {
+    ["path: {prefix: /api}", "/spec/routes/0/match/path/prefix", "string-prefix"],
+    ["path: {regex: '/a[0-9]+'}", "/spec/routes/0/match/path/regex", "regex"],
+    ["headers: {x-a: {prefix: b}}", "/spec/routes/0/match/headers/x-a", "header-prefix"],
+    ["headers: {x-a: {present: false}}", "/spec/routes/0/match/headers/x-a", "header-absent"],
+    ["queryParams: {q: {regex: 'a.*'}}", "/spec/routes/0/match/queryParams/q", "query-regex"],
+  ])("%s is an error at %s (match.%s)", (m, pointer, what) => {
     const r = run(ECHO + tp(`  routes:\n    - match: {${m}}\n      timeout: 1s\n`));
-    expect(errors(r)).toEqual([`${pointer} adapter/unsupported-value`]);
+    expect(errors(r)).toEqual([`${pointer} adapter/unsupported-value/match.${what}`]);
   });
 
   test("a string prefix '/' is every path: no path match", () => {
@@ -139,7 +138,7 @@ describe("gateway-api: versions and channels", () => {
 `);
 
   test("retries need the experimental channel (GEP-1731); perTryTimeout is timeouts.backendRequest, capped by the request timeout", () => {
-    expect(errors(run(retries))).toEqual(["/spec/retries adapter/unsupported-feature"]);
+    expect(errors(run(retries))).toEqual(["/spec/retries adapter/unsupported-feature/retries.release"]);
     const rules = rulesOf(ok(retries, { channel: "experimental" }));
     expect(rules[0].retry).toEqual({ attempts: 2, backoff: "100ms", codes: [409, 502, 503, 504] });
     expect(rules[0].timeouts).toEqual({ backendRequest: "3s", request: "3s" });
@@ -149,12 +148,12 @@ describe("gateway-api: versions and channels", () => {
   test("retryOn without connection failures: a warning (implementations SHOULD retry them anyway); gRPC conditions are errors", () => {
     const r = run(ECHO + tp(`  retries: {attempts: 1, retryOn: ["503"]}\n`), { channel: "experimental" });
     expect(r.diagnostics.filter((d) => d.severity === "warning").map((d) => d.pointer)).toEqual(["/spec/retries/retryOn"]);
-    expect(errors(run(ECHO + tp(`  retries: {attempts: 1, retryOn: [unavailable]}\n`), { channel: "experimental" }))).toEqual(["/spec/retries/retryOn/0 adapter/unsupported-value"]);
+    expect(errors(run(ECHO + tp(`  retries: {attempts: 1, retryOn: [unavailable]}\n`), { channel: "experimental" }))).toEqual(["/spec/retries/retryOn/0 adapter/unsupported-value/retries.retryOn-grpc"]);
   });
 
   test("mirror percent: 1.3+ standard, 1.2 experimental; decimals as a fraction", () => {
     const mirror = ECHO + tp(`  routes:\n    - split: [{subset: v1}]\n      mirror: {subset: v2, percent: 12.5}\n`);
-    expect(errors(run(mirror, { version: "1.2" }))).toEqual(["/spec/routes/0/mirror/percent adapter/unsupported-value"]);
+    expect(errors(run(mirror, { version: "1.2" }))).toEqual(["/spec/routes/0/mirror/percent adapter/unsupported-value/mirror.percent"]);
     const f = rulesOf(ok(mirror))[0].filters[0];
     expect(f).toEqual({ requestMirror: { backendRef: { name: "echo-v2", port: 80 }, fraction: { denominator: 1000, numerator: 125 } }, type: "RequestMirror" });
     ok(mirror, { version: "1.2", channel: "experimental" });
@@ -163,15 +162,15 @@ describe("gateway-api: versions and channels", () => {
   test("redirect 303/307/308 from 1.5 (MeshHTTPRoute303Redirect...); 301 and 302 everywhere", () => {
     const redirect = (code: number) => ECHO + tp(`  routes:\n    - match: {path: {exact: /old}}\n      redirect: {path: /new, statusCode: ${code}}\n`);
     expect(rulesOf(ok(redirect(308)))[0].filters).toEqual([{ requestRedirect: { path: { replaceFullPath: "/new", type: "ReplaceFullPath" }, statusCode: 308 }, type: "RequestRedirect" }]);
-    expect(errors(run(redirect(308), { version: "1.4" }))).toEqual(["/spec/routes/0/redirect/statusCode adapter/unsupported-value"]);
+    expect(errors(run(redirect(308), { version: "1.4" }))).toEqual(["/spec/routes/0/redirect/statusCode adapter/unsupported-value/redirect.statusCode"]);
     ok(redirect(302), { version: "1.2" });
   });
 
   test("CORS: standard from 1.5, experimental from 1.3, exact origins", () => {
     const cors = ECHO + tp(`  cors: {allowOrigins: [{exact: "https://app.example.com"}], allowMethods: [GET, PUT], maxAge: 1m}\n`);
     expect(rulesOf(ok(cors))[0].filters).toEqual([{ cors: { allowMethods: ["GET", "PUT"], allowOrigins: ["https://app.example.com"], maxAge: 60 }, type: "CORS" }]);
-    expect(errors(run(cors, { version: "1.4" }))).toEqual(["/spec/cors adapter/unsupported-feature"]);
-    expect(errors(run(cors, { version: "1.2", channel: "experimental" }))).toEqual(["/spec/cors adapter/unsupported-feature"]);
+    expect(errors(run(cors, { version: "1.4" }))).toEqual(["/spec/cors adapter/unsupported-feature/cors.release"]);
+    expect(errors(run(cors, { version: "1.2", channel: "experimental" }))).toEqual(["/spec/cors adapter/unsupported-feature/cors.release"]);
   });
 
   test("an unknown channel is an error", () => {
@@ -193,7 +192,7 @@ describe("gateway-api: gRPC, namespaces, refusals", () => {
 `));
     const route = objs.find((o) => o.kind === "GRPCRoute") as any;
     expect(route.spec.rules.map((r: any) => r.matches)).toEqual([[{ method: { method: "Get", service: "pkg.Echo", type: "Exact" } }], [{ method: { service: "pkg.Echo", type: "Exact" } }], undefined]);
-    expect(errors(run(svc + tp(`  timeout: 1s\n`)))).toEqual(["/spec/timeout adapter/unsupported-feature"]);
+    expect(errors(run(svc + tp(`  timeout: 1s\n`)))).toEqual(["/spec/timeout adapter/unsupported-feature/timeout.grpc"]);
   });
 
   test("a mirror to another namespace gets a ReferenceGrant there", () => {
@@ -219,8 +218,8 @@ metadata: {name: m, namespace: gateway-conformance-mesh}
 spec: {mode: strict}
 `);
     expect(errors(r).sort()).toEqual([
-      "/spec adapter/unsupported-feature", "/spec adapter/unsupported-feature",
-      "/spec/faultInjection adapter/unsupported-feature", "/spec/outlierDetection adapter/unsupported-feature",
+      "/spec adapter/unsupported-feature/access", "/spec adapter/unsupported-feature/mtls",
+      "/spec/faultInjection adapter/unsupported-feature/faultInjection", "/spec/outlierDetection adapter/unsupported-feature/outlierDetection",
     ]);
     expect(r.resources).toEqual([]);
   });

@@ -123,7 +123,7 @@ export function allowedCallers(tx: Tx, index: ServiceIndex, dest: ServiceNode): 
         for (const c of conds) reportCondition(tx, dest, rule, c);
         continue;
       }
-      tx.report(rule.policy, rule.pointer, { feature: "accessL7", kind: "approximation", severity: "warning",
+      tx.report(rule.policy, rule.pointer, { feature: "accessL7", kind: "approximation", what: "allow-service-level", severity: "warning",
         message: `allow: approximated (${SERVICE_LEVEL_ACCESS}): ${who(rule.source)} may call every method, path and port of ${dest.namespace}/${dest.name}, because ${tx.mesh} allows callers per whole VirtualService (VirtualNode backends) and cannot check ${conds.map((c) => c.field).join(", ")}` });
     }
     const src = rule.source;
@@ -151,7 +151,7 @@ export function allowedCallers(tx: Tx, index: ServiceIndex, dest: ServiceNode): 
         for (const c of conds) reportCondition(tx, dest, rule, c);
         continue;
       }
-      tx.report(rule.policy, rule.pointer, { feature: "accessL7", kind: "approximation", severity: "warning",
+      tx.report(rule.policy, rule.pointer, { feature: "accessL7", kind: "approximation", what: "deny-not-enforced", severity: "warning",
         message: `deny: approximated (${SERVICE_LEVEL_ACCESS}): this deny rule is NOT enforced, because ${tx.mesh} can only deny a caller the whole VirtualService, not only some ${conds.map((c) => c.field).join(", ")}; deny at service level (drop the conditions) or enforce it in the application` });
       continue;
     }

@@ -18,7 +18,7 @@ export function refuseHeaders(tx: Tx, r: EffectiveRoute): boolean {
   if (r.action.kind === "split") {
     for (const t of r.action.targets) {
       if (!t.headers) continue;
-      tx.report(r.policy, t.headers.pointer, { feature: "headers", kind: "unsupported-feature", severity: "error",
+      tx.report(r.policy, t.headers.pointer, { feature: "headers", kind: "unsupported-feature", what: "split-target", severity: "error",
         message: `headers: ${tx.mesh} cannot change request or response headers, for a route or for one of its weightedTargets; change them in the application, or ${OTHER_MESHES} / --mesh linkerd` });
     }
   }

@@ -25,7 +25,7 @@ export function refuseSubsetSettings(tx: Tx, v: DestinationView): void {
   const m = tx.mesh;
   for (const s of v.subsetSettings) {
     if (s.loadBalancer) {
-      tx.report(s.loadBalancer.policy, s.loadBalancer.pointer, { feature: "loadBalancer", kind: "unsupported-feature", severity: "error",
+      tx.report(s.loadBalancer.policy, s.loadBalancer.pointer, { feature: "loadBalancer", kind: "unsupported-feature", what: "subset", severity: "error",
         message: `loadBalancer: ${m} does not expose Envoy's load-balancing policy, for a service or for one of its subsets; remove it for --mesh appmesh, or ${OTHER_MESHES}` });
     }
     if (s.connectionPool) {

@@ -65,43 +65,43 @@ export function matchSpec(gc: GatewayContext, r: EffectiveRoute): MatchSpec | un
   if (!m) return spec;
   const at = r.match!.pointer;
   let ok = true;
-  const bad = (pointer: string, message: string) => {
+  const bad = (pointer: string, what: string, message: string) => {
     ok = false;
-    gc.report(r.policy, pointer, { feature: "match", kind: "unsupported-value", severity: "error", message: message });
+    gc.report(r.policy, pointer, { feature: "match", kind: "unsupported-value", what, severity: "error", message: message });
   };
   const p = m.path;
   if (p?.exact !== undefined) {
     if (isGatewayPathLiteral(p.exact)) spec.path = { kind: "exact", value: p.exact };
-    else bad(`${at}/path/exact`, `Gateway API rejects this Exact path (it must be a normalized absolute path of RFC 3986 characters, without //, /./, /../, %2F or #)`);
+    else bad(`${at}/path/exact`, "invalid-path", `Gateway API rejects this Exact path (it must be a normalized absolute path of RFC 3986 characters, without //, /./, /../, %2F or #)`);
   } else if (p?.segmentPrefix !== undefined) {
     const v = p.segmentPrefix.length > 1 && p.segmentPrefix.endsWith("/") ? p.segmentPrefix.slice(0, -1) : p.segmentPrefix;
     if (v === "/") { /* every path */ } else if (isGatewayPathLiteral(v)) spec.path = { kind: "segmentPrefix", value: v };
-    else bad(`${at}/path/segmentPrefix`, `Gateway API rejects this PathPrefix value (it must be a normalized absolute path of RFC 3986 characters, without //, /./, /../, %2F or #)`);
+    else bad(`${at}/path/segmentPrefix`, "invalid-path", `Gateway API rejects this PathPrefix value (it must be a normalized absolute path of RFC 3986 characters, without //, /./, /../, %2F or #)`);
   } else if (p?.prefix !== undefined) {
     if (p.prefix !== "/") {
       const seg = p.prefix.endsWith("/") ? p.prefix.slice(0, -1) : p.prefix;
-      bad(`${at}/path/prefix`, `prefix "${p.prefix}" is a string prefix, and a Gateway API PathPrefix matches whole path segments (PathPrefix ${seg || "/"} matches ${seg} itself${p.prefix.endsWith("/") ? "" : ` and ${seg}/x but not ${seg}x`}); only a RegularExpression could say it, and ${REGEX_WHY}. Write segmentPrefix: ${seg || "/"} if ${p.prefix.endsWith("/") ? `${seg} itself may match too` : "that is what you mean"}, or translate for a mesh (--mesh istio or linkerd)`);
+      bad(`${at}/path/prefix`, "string-prefix", `prefix "${p.prefix}" is a string prefix, and a Gateway API PathPrefix matches whole path segments (PathPrefix ${seg || "/"} matches ${seg} itself${p.prefix.endsWith("/") ? "" : ` and ${seg}/x but not ${seg}x`}); only a RegularExpression could say it, and ${REGEX_WHY}. Write segmentPrefix: ${seg || "/"} if ${p.prefix.endsWith("/") ? `${seg} itself may match too` : "that is what you mean"}, or translate for a mesh (--mesh istio or linkerd)`);
     }
   } else if (p?.regex !== undefined) {
-    bad(`${at}/path/regex`, `${REGEX_WHY}; use exact or segmentPrefix, or translate for a mesh (--mesh istio or linkerd)`);
+    bad(`${at}/path/regex`, "regex", `${REGEX_WHY}; use exact or segmentPrefix, or translate for a mesh (--mesh istio or linkerd)`);
   }
   if (m.method) {
     if (METHODS.has(m.method)) spec.method = m.method;
-    else bad(`${at}/method`, `HTTPRouteMatch.method is one of ${[...METHODS].join(", ")}, not ${m.method}`);
+    else bad(`${at}/method`, "method", `HTTPRouteMatch.method is one of ${[...METHODS].join(", ")}, not ${m.method}`);
   }
   for (const [name, h] of Object.entries(m.headers ?? {}).sort(([a], [b]) => cmpLower(a, b))) {
     const ptr = `${at}/headers/${escapePointer(name)}`;
-    if (!HTTP_TOKEN.test(name)) { bad(ptr, `Gateway API matches only headers whose name is an HTTP token, not "${name}"`); continue; }
+    if (!HTTP_TOKEN.test(name)) { bad(ptr, "header-name", `Gateway API matches only headers whose name is an HTTP token, not "${name}"`); continue; }
     const v = exactOf(h);
     if (v !== undefined) spec.headers.push({ name: name.toLowerCase(), value: v });
-    else bad(ptr, headerWhy(h, "header"));
+    else bad(ptr, ...headerWhy(h, "header"));
   }
   for (const [name, q] of Object.entries(m.queryParams ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const ptr = `${at}/queryParams/${escapePointer(name)}`;
-    if (!HTTP_TOKEN.test(name)) { bad(ptr, `Gateway API matches only query parameters whose name is an HTTP token, not "${name}"`); continue; }
+    if (!HTTP_TOKEN.test(name)) { bad(ptr, "query-name", `Gateway API matches only query parameters whose name is an HTTP token, not "${name}"`); continue; }
     const v = exactOf(q);
     if (v !== undefined) spec.query.push({ name, value: v });
-    else bad(ptr, headerWhy(q, "query parameter"));
+    else bad(ptr, ...headerWhy(q, "query parameter"));
   }
   return ok ? spec : undefined;
 }
@@ -115,11 +115,12 @@ function exactOf(h: HeaderMatch | StringMatch): string | undefined {
   return h.exact !== undefined && h.exact !== "" ? h.exact : undefined;
 }
 
-function headerWhy(h: HeaderMatch | StringMatch, what: string): string {
-  if ("present" in h && h.present === false) return `a Gateway API route cannot match the absence of a ${what} (matches are Exact or RegularExpression values of a present one)`;
-  if ("present" in h && h.present === true) return `a Gateway API route cannot match the mere presence of a ${what} without a RegularExpression; ${REGEX_WHY}`;
-  if (h.exact === "") return `Gateway API ${what} values are at least one character long`;
-  return `a ${what} ${h.prefix !== undefined ? "prefix" : "regex"} needs a RegularExpression match; ${REGEX_WHY}. Match exact values`;
+function headerWhy(h: HeaderMatch | StringMatch, what: string): [code: string, message: string] {
+  const field = what === "header" ? "header" : "query";
+  if ("present" in h && h.present === false) return [`${field}-absent`, `a Gateway API route cannot match the absence of a ${what} (matches are Exact or RegularExpression values of a present one)`];
+  if ("present" in h && h.present === true) return [`${field}-present`, `a Gateway API route cannot match the mere presence of a ${what} without a RegularExpression; ${REGEX_WHY}`];
+  if (h.exact === "") return [`${field}-empty`, `Gateway API ${what} values are at least one character long`];
+  return [`${field}-${h.prefix !== undefined ? "prefix" : "regex"}`, `a ${what} ${h.prefix !== undefined ? "prefix" : "regex"} needs a RegularExpression match; ${REGEX_WHY}. Match exact values`];
 }
 
 /** The `HTTPRouteMatch` of a spec (keys sorted), or undefined for every request. */
@@ -156,7 +157,7 @@ export function grpcParts(s: MatchSpec): { service?: string; method?: string } |
  */
 export function toGrpcRouteMatch(gc: GatewayContext, r: EffectiveRoute, s: MatchSpec): GRPCRouteMatch | undefined {
   const at = r.match?.pointer ?? r.pointer;
-  const bad = (pointer: string, message: string) => gc.report(r.policy, pointer, { feature: "match", kind: "unsupported-value", severity: "error", message: message });
+  const bad = (pointer: string, message: string) => gc.report(r.policy, pointer, { feature: "match", kind: "unsupported-value", what: "grpc", severity: "error", message: message });
   const parts = grpcParts(s);
   if (!parts) bad(`${at}/path`, `a GRPCRoute matches gRPC service and method names, not paths: only an exact path /<service>/<method> or a segmentPrefix /<service> can be expressed`);
   if (s.method && s.method !== "POST") bad(`${at}/method`, `gRPC requests are always POST; a GRPCRoute cannot match method ${s.method}`);
@@ -243,7 +244,7 @@ export function checkOrder(gc: GatewayContext, rules: OrderedRule[], grpc: boole
       const r = later.route ?? earlier.route!;
       const other = later.route ? earlier : later;
       const where = other.route ? ` (${other.route.policy.id}${other.route.pointer})` : "";
-      gc.report(r.policy, r.match?.pointer ?? r.pointer, { feature: "match", kind: "unsupported-value", severity: "error", message: tieAcross
+      gc.report(r.policy, r.match?.pointer ?? r.pointer, { feature: "match", kind: "unsupported-value", what: tieAcross ? "route-split-tie" : "route-order", severity: "error", message: tieAcross
         ? `Gateway API ranks this route (${describeSpec(later.spec)}) and the earlier route matching ${describeSpec(other.spec)}${where} equally, and they sit in different ${grpc ? "GRPCRoutes" : "HTTPRoutes"} (more than 16 rules), where the older object wins; make the matches disjoint or the earlier route more specific`
         : `Gateway API does not take the first matching route: it picks the most specific match (${grpc ? "the longest service name, then method name, then the most header matches" : "an Exact path, then the longest PathPrefix, then a method, then the most header matches, then the most query-parameter matches"}), so requests matching both this route (${describeSpec(later.spec)}) and the earlier route matching ${describeSpec(other.spec)}${where} would go to this one. Make the matches disjoint, or the earlier route more specific` });
       break;

@@ -35,8 +35,8 @@ export function applyResilience(gc: GatewayContext, r: EffectiveRoute, rule: Rou
   const timeout = r.timeout?.value;
   const timeouts: NonNullable<RouteRule["timeouts"]> = {};
   if (r.timeout) {
-    if (grpc) gc.report(r.policy, r.timeout.pointer, { feature: "timeout", kind: "unsupported-feature", severity: "error", message: `a GRPCRoute has no timeouts in ${gc.release} (only HTTPRoute rules[].timeouts); remove timeout, or serve the port as http` });
-    else if (!gc.has("HTTPRoute.rules[].timeouts")) gc.report(r.policy, r.timeout.pointer, { feature: "timeout", kind: "unsupported-feature", severity: "error", message: gc.needs("HTTPRoute.rules[].timeouts") });
+    if (grpc) gc.report(r.policy, r.timeout.pointer, { feature: "timeout", kind: "unsupported-feature", what: "grpc", severity: "error", message: `a GRPCRoute has no timeouts in ${gc.release} (only HTTPRoute rules[].timeouts); remove timeout, or serve the port as http` });
+    else if (!gc.has("HTTPRoute.rules[].timeouts")) gc.report(r.policy, r.timeout.pointer, { feature: "timeout", kind: "unsupported-feature", what: "release", severity: "error", message: gc.needs("HTTPRoute.rules[].timeouts") });
     else timeouts.request = formatDuration(timeout!);
   }
   const rt = r.retries;
@@ -46,9 +46,9 @@ export function applyResilience(gc: GatewayContext, r: EffectiveRoute, rule: Rou
       else gc.report(r.policy, "/spec", { feature: "retries", kind: "note", severity: "info", message: `no retries: ${NO_OFF}` });
     }
   } else if (grpc) {
-    gc.report(r.policy, rt.pointer, { feature: "retries", kind: "unsupported-feature", severity: "error", message: `a GRPCRoute has no retry field in ${gc.release}; remove retries, or serve the port as http` });
+    gc.report(r.policy, rt.pointer, { feature: "retries", kind: "unsupported-feature", what: "grpc", severity: "error", message: `a GRPCRoute has no retry field in ${gc.release}; remove retries, or serve the port as http` });
   } else if (!gc.has("HTTPRoute.rules[].retry")) {
-    gc.report(r.policy, rt.pointer, { feature: "retries", kind: "unsupported-feature", severity: "error", message: `retries need HTTPRoute rules[].retry (GEP-1731): ${gc.needs("HTTPRoute.rules[].retry")}` });
+    gc.report(r.policy, rt.pointer, { feature: "retries", kind: "unsupported-feature", what: "release", severity: "error", message: `retries need HTTPRoute rules[].retry (GEP-1731): ${gc.needs("HTTPRoute.rules[].retry")}` });
   } else {
     const retry: Retry = { attempts: rt.value.attempts };
     if (rt.value.backoff) retry.backoff = formatDuration(parseDuration(rt.value.backoff) ?? 0);
@@ -62,12 +62,12 @@ export function applyResilience(gc: GatewayContext, r: EffectiveRoute, rule: Rou
       else if (c === "retriable-4xx") codes.add(409);
       else if (c === "retriable-status-codes") { /* the listed status codes say which */ }
       else if (CONNECTION.has(c)) connection = true;
-      else if (GRPC.has(c)) gc.report(r.policy, at, { feature: "retries", kind: "unsupported-value", severity: "error", message: `${c} is a gRPC status; HTTPRoute rules[].retry.codes are HTTP status codes, and a GRPCRoute has no retry field` });
+      else if (GRPC.has(c)) gc.report(r.policy, at, { feature: "retries", kind: "unsupported-value", what: "retryOn-grpc", severity: "error", message: `${c} is a gRPC status; HTTPRoute rules[].retry.codes are HTTP status codes, and a GRPCRoute has no retry field` });
       else if (/^[0-9]{3}$/.test(c) && Number(c) >= 400 && Number(c) <= 599) codes.add(Number(c));
-      else gc.report(r.policy, at, { feature: "retries", kind: "unsupported-value", severity: "error", message: `HTTPRoute rules[].retry.codes are status codes 400-599, not ${c}` });
+      else gc.report(r.policy, at, { feature: "retries", kind: "unsupported-value", what: "retryOn", severity: "error", message: `HTTPRoute rules[].retry.codes are status codes 400-599, not ${c}` });
     });
     if (!connection) {
-      gc.report(r.policy, rt.value.retryOn ? `${rt.pointer}/retryOn` : rt.pointer, { feature: "retries", kind: "unsupported-value", severity: "warning",
+      gc.report(r.policy, rt.value.retryOn ? `${rt.pointer}/retryOn` : rt.pointer, { feature: "retries", kind: "unsupported-value", what: "connection-errors", severity: "warning",
         message: `retryOn has no connection failure (connect-failure, reset, refused-stream), and Gateway API implementations SHOULD retry connection errors whenever rules[].retry is set (GEP-1731; not configurable): such requests may be retried too` });
     }
     if (codes.size) retry.codes = [...codes].sort((a, b) => a - b);

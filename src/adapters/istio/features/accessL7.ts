@@ -155,7 +155,7 @@ function effectivePorts(r: EffectiveAccessRule, dc: DestinationContext): number[
     own.forEach((p, i) => {
       if (servicePort(dc.view, p).declared) kept.push(p);
       else if (declared) {
-        dc.ic.report(r.policy, `${r.pointer}/ports/${i}`, { feature: "accessL7", kind: "conflict", severity: "warning",
+        dc.ic.report(r.policy, `${r.pointer}/ports/${i}`, { feature: "accessL7", kind: "conflict", what: "unknown-port", severity: "warning",
           message: `ports: ${dc.view.namespace}/${dc.view.service} has no Service port ${p} (ports: ${declared.map((x) => x.port).join(", ")}; ports are Service ports, not pod ports), so it is left out of this rule` });
       } else {
         kept.push(p);

@@ -163,7 +163,7 @@ function warnLooser(dc: DestinationContext, tp: number): PodPortMtls | undefined
   for (const l of m.looser) {
     const shared = l.service || m.from?.service;
     const name = (p: PortMtls) => (p.service ? describePortMtls(p) : `Service port ${p.port} of ${dc.view.service}`);
-    dc.ic.report(l.effective.policy, l.effective.pointer, { feature: "mtls", kind: "conflict", severity: "warning",
+    dc.ic.report(l.effective.policy, l.effective.pointer, { feature: "mtls", kind: "conflict", what: "shared-pod-port", severity: "warning",
       message: shared
         ? `${name(l)} (namespace ${dc.view.namespace}) asks for mTLS mode ${l.effective.mode}, but pod port ${tp} is also reached by ${m.from ? name(m.from) : `a Service port of ${dc.view.service}`}, which asks for ${m.effective.mode}, on pods both services select; Istio applies one workload PeerAuthentication per pod and sets the mode per pod port, so pod port ${tp} gets the strictest, ${m.effective.mode}, for all of them`
         : `Service port ${l.port} asks for mTLS mode ${l.effective.mode}, but it reaches pod port ${tp} like a Service port that asks for ${m.effective.mode}; PeerAuthentication portLevelMtls sets the mode per pod port, so pod port ${tp} gets the strictest, ${m.effective.mode}` });

@@ -106,7 +106,7 @@ export function accessForPort(lc: LinkerdContext, v: DestinationView, tp: number
     const dspecs = l7 ? specs : [CATCH_ALL];
     const hit = allows.filter((a) => !isEmpty(a.callers) && callersMayMeet(a.callers, dc) && specsOverlap(a.specs, dspecs));
     if (!hit.length) {
-      lc.report(d.policy, d.pointer, { feature: "access", kind: "note", severity: "info",
+      lc.report(d.policy, d.pointer, { feature: "access", kind: "note", what: "deny-needs-nothing", severity: "info",
         message: `this deny rule matches no request that an allow rule allows${dry ? "" : ` on port ${tp}`}, so Linkerd (which only allows) needs nothing for it` });
       continue;
     }
@@ -143,7 +143,7 @@ export function accessForPort(lc: LinkerdContext, v: DestinationView, tp: number
   }
   if (denyAll) {
     if (dry) return;
-    lc.report(denyAll.policy, denyAll.pointer, { feature: "access", kind: "note", severity: "info",
+    lc.report(denyAll.policy, denyAll.pointer, { feature: "access", kind: "note", what: "deny-all", severity: "info",
       message: `this deny rule refuses every request to port ${tp}: the Server gets no authorization at all (Linkerd denies what nothing allows)` });
     return;
   }
@@ -156,7 +156,7 @@ export function accessForPort(lc: LinkerdContext, v: DestinationView, tp: number
     if (dry) return;
     const callers = live.reduce((acc, a) => union(acc, a.callers), NOBODY);
     for (const o of authorizations(lc, v.namespace, serverRef, server, callers, strict, live.flatMap((a) => a.rules.map((r) => r.policy)))) lc.emit(o);
-    lc.report(notePolicy, "/spec", { feature: "access", kind: "note", severity: "info",
+    lc.report(notePolicy, "/spec", { feature: "access", kind: "note", what: "default-deny", severity: "info",
       message: `Linkerd Server ${v.namespace}/${server} turns on default deny for port ${tp} of the pods ${canonicalJson(v.facts.selector)}: every request there is refused unless an AuthorizationPolicy admits it; admitted: ${isEmpty(callers) ? "nobody" : describe(callers)}` });
     return;
   }

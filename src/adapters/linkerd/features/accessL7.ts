@@ -244,10 +244,10 @@ export function inboundRoutes(lc: LinkerdContext, v: DestinationView, tp: number
     }
     admitted.push(`${name}: ${isEmpty(r.callers) ? "nobody" : describe(r.callers)}`);
   }
-  lc.report(notePolicy, "/spec", { feature: "accessL7", kind: "note", severity: "info",
+  lc.report(notePolicy, "/spec", { feature: "accessL7", kind: "note", what: "default-deny", severity: "info",
     message: `Linkerd Server ${v.namespace}/${server} turns on default deny for port ${tp} of the pods ${canonicalJson(v.facts.selector)}; requests are admitted per inbound HTTPRoute (one route per request: the most specific match; requests no route matches get 404): ${admitted.join("; ")}` });
   notePathNormalization(lc, `${v.namespace}/${server}`, routes.flatMap((r) => r.rules).filter((x) => x.rule.paths));
-  lc.report(notePolicy, "/spec", { feature: "accessL7", kind: "note", severity: "warning",
+  lc.report(notePolicy, "/spec", { feature: "accessL7", kind: "note", what: "probes", severity: "warning",
     message: `Linkerd authorizes kubelet liveness/readiness probes by itself only on Servers without HTTPRoutes; Server ${v.namespace}/${server} has inbound HTTPRoutes, so probes to port ${tp} are refused unless an allow rule admits them (e.g. GET on the probe path from any caller)` });
 }
 

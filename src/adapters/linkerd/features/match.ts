@@ -47,7 +47,7 @@ export interface Built {
 /** The match of a route, with what cannot be expressed reported. */
 export function matchOf(lc: LinkerdContext, r: EffectiveRoute): MatchSpec {
   const { spec, problems } = fromModelMatch(r.match?.value, r.match?.pointer ?? r.pointer);
-  for (const p of problems) lc.report(r.policy, p.pointer, { feature: "match", kind: "unsupported-value", severity: "error", message: p.message });
+  for (const p of problems) lc.report(r.policy, p.pointer, { feature: "match", kind: "unsupported-value", what: p.what, severity: "error", message: p.message });
   return spec;
 }
 

@@ -82,6 +82,6 @@ export function serviceProfile(lc: LinkerdContext, v: DestinationView, routes: E
     metadata: objectMeta(serviceHost(v.service, v.namespace, lc.clusterDomain), v.namespace, routes.map((r) => r.policy)),
     spec: { ...(retryable ? { retryBudget: { ...DEFAULT_RETRY_BUDGET } } : {}), routes: spRoutes },
   });
-  lc.report(routes.find(hasRetries)!.policy, routes.find(hasRetries)!.retries!.pointer, { feature: "retries", kind: "note", severity: "info",
+  lc.report(routes.find(hasRetries)!.policy, routes.find(hasRetries)!.retries!.pointer, { feature: "retries", kind: "note", what: "service-profile", severity: "info",
     message: `${ver} reads retries from the ServiceProfile ${v.namespace}/${serviceHost(v.service, v.namespace, lc.clusterDomain)} (named after the Service's FQDN); while it exists, Linkerd ignores every HTTPRoute, retry/timeout annotation and failure-accrual annotation of ${v.service}` });
 }
