@@ -97,198 +97,272 @@ function grpcStatus(h: IncomingHttpHeaders): number | undefined {
   return typeof v === "string" ? Number(v) : undefined;
 }
 
+/** The local answer (status, body, access-log flag) when a try failed before a response head and no retry follows. */
+function failureReply(kind: Exclude<TryOutcome["kind"], "response">): [status: number, body: string, flag: string] {
+  if (kind === "timeout") return [504, "upstream request timeout", "UT"];
+  if (kind === "connect-failure") return [503, "upstream connect error or disconnect/reset before headers. reset reason: connection failure", "UF"];
+  return [503, `upstream connect error or disconnect/reset before headers. reset reason: ${kind}`, "UC"];
+}
+
 /** Forwards a request; resolves when the downstream response is complete (or abandoned). */
 export function forward(plan: ForwardPlan): Promise<ForwardResult> {
-  const { req, res } = plan;
-  const out = res as unknown as import("node:http").ServerResponse;
-  const result: ForwardResult = { status: 0, retries: 0, flags: [] };
-  const replayable = plan.body === null || Buffer.isBuffer(plan.body);
-  const tried = new Set<string>();
-  let committed = false;
-  let finished = false;
-  let current: { abort(e: Error): void } | undefined;
-  let requestTimer: NodeJS.Timeout | undefined;
-  const deadline = plan.timeoutMs ? performance.now() + plan.timeoutMs : Infinity;
+  return new Promise<ForwardResult>((resolve) => new Exchange(plan, resolve).start());
+}
 
-  return new Promise<ForwardResult>((resolve) => {
-    const finish = (status: number, flag?: string) => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(requestTimer);
-      result.status = status;
-      if (flag) result.flags.push(flag);
-      res.off("close", onDownstreamClose);
-      resolve(result);
+/**
+ * One forwarded request across its tries: the request timeout, the downstream going away, whether a
+ * failed try may be retried, and the one way it ends ({@link Exchange.finish}). Each try is a {@link Try}.
+ */
+class Exchange {
+  readonly result: ForwardResult = { status: 0, retries: 0, flags: [] };
+  /** Ids of the instances tried so far (a retry avoids them when it can). */
+  readonly tried = new Set<string>();
+  /** The response head went downstream: no more retries, and an error can only break the response off. */
+  committed = false;
+  /** The exchange has ended (resolved): late events of a try are ignored. */
+  finished = false;
+  /** The try in progress, aborted by the request timeout or the downstream going away. */
+  current: Try | undefined;
+  /** Only a body held in memory (or none) can be sent again. */
+  private readonly replayable: boolean;
+  /** When the request timeout fires (`performance.now()` ms): no retry starts after it. */
+  private readonly deadline: number;
+  private requestTimer: NodeJS.Timeout | undefined;
+
+  constructor(readonly plan: ForwardPlan, private readonly resolve: (r: ForwardResult) => void) {
+    this.replayable = plan.body === null || Buffer.isBuffer(plan.body);
+    this.deadline = plan.timeoutMs ? performance.now() + plan.timeoutMs : Infinity;
+  }
+
+  start(): void {
+    this.plan.res.on("close", this.onDownstreamClose);
+    this.armRequestTimeout();
+    this.attempt(0);
+  }
+
+  /** Ends the exchange once: records the status (and access-log flag) and resolves. */
+  finish(status: number, flag?: string): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.requestTimer);
+    this.result.status = status;
+    if (flag) this.result.flags.push(flag);
+    this.plan.res.off("close", this.onDownstreamClose);
+    this.resolve(this.result);
+  }
+
+  /** Answers locally, or breaks the response off when its head already went downstream. */
+  fail(status: number, body: string, flag: string): void {
+    const { req, res } = this.plan;
+    if (this.committed) { res.destroy(); this.finish(this.result.status || status, flag); return; }
+    localReply(req, res, status, body, { flag });
+    this.finish(status, flag);
+  }
+
+  private readonly onDownstreamClose = (): void => {
+    // (Not res.writableFinished: an HTTP/2 stream reset by the client reads as finished.)
+    if (this.finished) return;
+    this.finish(499, "DC");
+    this.current?.abort(new DownstreamGone());
+  };
+
+  /** The request timeout, over all tries: 504 (or the response broken off) and the try in progress aborted. */
+  private armRequestTimeout(): void {
+    const { plan } = this;
+    if (!plan.timeoutMs) return;
+    this.requestTimer = setTimeout(() => {
+      plan.onFailure?.("timeout");
+      this.fail(504, "upstream request timeout", "UT");
+      this.current?.abort(new TimeoutError("request"));
+    }, plan.timeoutMs);
+  }
+
+  /** The retry that follows try `n` (0-based) with outcome `o`, ready to start; undefined when none may. */
+  nextRetry(n: number, o: TryOutcome): (() => void) | undefined {
+    const r = this.plan.retries;
+    if (!r || this.committed || this.finished || n >= r.attempts || !this.replayable || !r.retriable(o)) return undefined;
+    return this.prepareRetry(n + 1);
+  }
+
+  /** Prepares retry `n` (1-based): undefined when the deadline or the retry budget forbids it. */
+  private prepareRetry(n: number): (() => void) | undefined {
+    const { plan } = this;
+    const wait = backoffMs(n, plan.retries!.backoffBaseMs);
+    if (performance.now() + wait >= this.deadline) return undefined;
+    if (plan.acquireRetry && !plan.acquireRetry()) { this.result.flags.push("URX"); return undefined; }
+    return () => {
+      this.result.retries = n;
+      plan.onRetry?.();
+      const go = () => { if (!this.finished) this.attempt(n); else plan.releaseRetry?.(); };
+      if (wait > 0) setTimeout(go, wait); else go();
     };
-    const fail = (status: number, body: string, flag: string) => {
-      if (committed) { res.destroy(); finish(result.status || status, flag); return; }
-      localReply(req, res, status, body, { flag });
-      finish(status, flag);
-    };
-    const onDownstreamClose = () => {
-      // (Not res.writableFinished: an HTTP/2 stream reset by the client reads as finished.)
-      if (finished) return;
-      finish(499, "DC");
-      current?.abort(new DownstreamGone());
-    };
-    res.on("close", onDownstreamClose);
-    if (plan.timeoutMs) {
-      requestTimer = setTimeout(() => {
-        plan.onFailure?.("timeout");
-        fail(504, "upstream request timeout", "UT");
-        current?.abort(new TimeoutError("request"));
-      }, plan.timeoutMs);
+  }
+
+  /** Try `n` (0 = the first): an instance is picked (503 when none is healthy) and the request sent. */
+  private attempt(n: number): void {
+    const target = this.plan.pick(this.tried);
+    if (target === undefined || target === "no-healthy") {
+      if (n > 0) this.plan.releaseRetry?.();
+      this.fail(503, "no healthy upstream", "UH");
+      return;
     }
+    this.tried.add(target.id);
+    this.result.upstream = target.label;
+    new Try(this, target, n).send();
+  }
+}
 
-    const canRetry = (n: number, o: TryOutcome): boolean => {
-      const r = plan.retries;
-      if (!r || committed || finished || n >= r.attempts || !replayable || !r.retriable(o)) return false;
-      return true;
+/**
+ * One try against one instance: the per-try timeout, and the undici dispatch handler that either
+ * retries on the response head (letting the failed answer drain) or commits it and streams the body
+ * downstream with back-pressure and trailers.
+ */
+class Try {
+  /** The try has ended (its instance released): later events are ignored. */
+  private done = false;
+  /** The response is a failed answer being drained before a retry: not forwarded. */
+  private discard = false;
+  private controller: Dispatcher.DispatchController | undefined;
+  /** An abort that came before undici handed over its controller. */
+  private pendingAbort: Error | undefined;
+  private status = 0;
+  /** The upstream is paused until the downstream drains. */
+  private paused = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly x: Exchange, private readonly target: TryTarget, private readonly n: number) {}
+
+  /** Arms the per-try timeout and dispatches the request. */
+  send(): void {
+    const { plan } = this.x;
+    this.x.current = this;
+    const perTry = plan.perTryTimeoutMs;
+    if (perTry) this.timer = setTimeout(() => { const e = new TimeoutError("per-try"); this.abort(e); this.onError(e); }, perTry);
+    try {
+      this.target.dispatcher.dispatch({
+        path: plan.path, method: plan.method, headers: plan.headers as Record<string, string | string[]>,
+        body: plan.body as Buffer | null, headersTimeout: 0, bodyTimeout: 0, ...(this.target.reset ? { reset: true } : {}),
+      }, this.handler());
+    } catch (e) {
+      this.onError(e as Error);
+    }
+  }
+
+  abort(e: Error): void {
+    // A paused response is resumed first: undici must not meet the end of the upstream connection with
+    // its parser paused (it asserts), and an abandoned pause would hold the connection forever.
+    const c = this.controller;
+    if (c && this.paused) { this.paused = false; c.resume(); }
+    if (c) c.abort(e);
+    else this.pendingAbort = e;
+    if (e instanceof TimeoutError && e.which === "request") this.end();
+  }
+
+  /** Ends the try once (timer, instance, retry slot); false when it had already ended. */
+  private end(): boolean {
+    if (this.done) return false;
+    this.done = true;
+    clearTimeout(this.timer);
+    this.target.release?.();
+    if (this.n > 0) this.x.plan.releaseRetry?.();
+    if (this.x.current === this) this.x.current = undefined;
+    return true;
+  }
+
+  /** The try failed without a (complete) response: whose fault it is, then retry, break off or answer. */
+  private onError(err: Error): void {
+    const { x } = this;
+    const { plan } = x;
+    if (!this.end()) return;
+    // Abandoned because the caller went away: says nothing about the instance.
+    if (err instanceof DownstreamGone) return;
+    // The caller's body broke off, or the request was refused before it left: the caller's fault,
+    // never counted against the instance (outlier detection) nor retried.
+    if (downstreamBroken(plan.req)) {
+      if (!x.finished) { if (x.committed) plan.res.destroy(); x.finish(499, "DC"); }
+      return;
+    }
+    if (refusedLocally(err as Error & { code?: string })) {
+      if (!x.finished) x.fail(400, `unimesh: this request cannot be forwarded: ${err.message}`, "DPE");
+      return;
+    }
+    const kind = classifyError(err);
+    plan.onOutcome?.(this.target, kind === "refused-stream" ? "reset" : kind);
+    if (x.finished) return;
+    plan.onFailure?.(kind);
+    if (x.committed) { plan.res.destroy(); x.finish(this.status, kind === "timeout" ? "UT" : "UC"); return; }
+    const again = x.nextRetry(this.n, { kind });
+    if (again) { again(); return; }
+    x.fail(...failureReply(kind));
+  }
+
+  /** The response head: retried (the answer drained) when the policy says so, else sent downstream. */
+  private onHead(c: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    const { x } = this;
+    const { plan } = x;
+    if (statusCode < 200 || this.done) return;
+    this.status = statusCode;
+    const gs = grpcStatus(headers);
+    plan.onOutcome?.(this.target, statusCode);
+    const again = x.nextRetry(this.n, { kind: "response", status: statusCode, ...(gs !== undefined ? { grpcStatus: gs } : {}) });
+    if (again) {
+      // Let the failed answer drain (keeps the connection) and retry.
+      this.discard = true;
+      this.end();
+      again();
+      return;
+    }
+    x.committed = true;
+    x.result.status = statusCode;
+    const h = forwardableResponseHeaders(headers);
+    plan.decorate?.(statusCode, h);
+    try {
+      writeHead(plan.res, statusCode, h);
+    } catch {
+      c.abort(new Error("invalid response head"));
+    }
+  }
+
+  /** A chunk of the response body: written downstream, the upstream paused until the downstream drains. */
+  private onData(c: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.discard || this.done) return;
+    if (this.x.finished) { c.abort(new DownstreamGone()); return; }
+    const { res } = this.x.plan;
+    if (!(res as unknown as import("node:http").ServerResponse).write(chunk)) {
+      c.pause();
+      this.paused = true;
+      res.once("drain", () => { if (this.paused) { this.paused = false; c.resume(); } });
+    }
+  }
+
+  /** The end of the response: its trailers, then the downstream response ends. */
+  private onEnd(c: Dispatcher.DispatchController, parsed: IncomingHttpHeaders): void {
+    if (this.discard) return;
+    if (!this.end()) return;
+    const { x } = this;
+    if (x.finished) return;
+    const { res } = x.plan;
+    // undici (7.x) hands HTTP/2 trailers over as an object in rawTrailers and parses them to {}.
+    const raw = c.rawTrailers;
+    const trailers = raw && !Array.isArray(raw) ? (raw as Record<string, string>) : parsed;
+    if (trailers && Object.keys(trailers).length) {
+      try { res.addTrailers(trailers as Record<string, string>); } catch { /* HTTP/1.1 without chunked encoding: dropped */ }
+    }
+    res.end();
+    x.finish(this.status);
+  }
+
+  /** The undici handler of this try (bound to it). */
+  private handler(): Dispatcher.DispatchHandler {
+    return {
+      onRequestStart: (c) => {
+        this.controller = c;
+        if (this.pendingAbort) c.abort(this.pendingAbort);
+      },
+      onResponseStart: (c, statusCode, headers) => this.onHead(c, statusCode, headers),
+      onResponseData: (c, chunk) => this.onData(c, chunk),
+      onResponseEnd: (c, trailers) => this.onEnd(c, trailers),
+      onResponseError: (_c, err) => { if (!this.discard) this.onError(err); },
     };
-
-    /** Prepares retry `n` (1-based): undefined when the deadline or the retry budget forbids it. */
-    const prepareRetry = (n: number): (() => void) | undefined => {
-      const wait = backoffMs(n, plan.retries!.backoffBaseMs);
-      if (performance.now() + wait >= deadline) return undefined;
-      if (plan.acquireRetry && !plan.acquireRetry()) { result.flags.push("URX"); return undefined; }
-      return () => {
-        result.retries = n;
-        plan.onRetry?.();
-        const go = () => { if (!finished) attempt(n); else plan.releaseRetry?.(); };
-        if (wait > 0) setTimeout(go, wait); else go();
-      };
-    };
-
-    const attempt = (n: number) => {
-      const target = plan.pick(tried);
-      if (target === undefined || target === "no-healthy") {
-        if (n > 0) plan.releaseRetry?.();
-        fail(503, "no healthy upstream", "UH");
-        return;
-      }
-      tried.add(target.id);
-      result.upstream = target.label;
-      let done = false;
-      let discard = false;
-      let controller: Dispatcher.DispatchController | undefined;
-      let pendingAbort: Error | undefined;
-      let status = 0;
-      let tryTimer: NodeJS.Timeout | undefined;
-      const endTry = () => {
-        if (done) return false;
-        done = true;
-        clearTimeout(tryTimer);
-        target.release?.();
-        if (n > 0) plan.releaseRetry?.();
-        if (current === handle) current = undefined;
-        return true;
-      };
-      let paused = false;
-      const handle = {
-        abort(e: Error) {
-          // A paused response is resumed first: undici must not meet the end of the upstream
-          // connection with its parser paused (it asserts), and an abandoned pause would hold the
-          // connection forever.
-          if (controller && paused) { paused = false; controller.resume(); }
-          if (controller) controller.abort(e);
-          else pendingAbort = e;
-          if (e instanceof TimeoutError && e.which === "request") endTry();
-        },
-      };
-      current = handle;
-      const onTryError = (err: Error) => {
-        if (!endTry()) return;
-        // Abandoned because the caller went away: says nothing about the instance.
-        if (err instanceof DownstreamGone) return;
-        // The caller's body broke off, or the request was refused before it left: the caller's fault,
-        // never counted against the instance (outlier detection) nor retried.
-        if (downstreamBroken(req)) {
-          if (!finished) { if (committed) res.destroy(); finish(499, "DC"); }
-          return;
-        }
-        if (refusedLocally(err as Error & { code?: string })) {
-          if (!finished) fail(400, `unimesh: this request cannot be forwarded: ${err.message}`, "DPE");
-          return;
-        }
-        const kind = classifyError(err);
-        plan.onOutcome?.(target, kind === "refused-stream" ? "reset" : kind);
-        if (finished) return;
-        plan.onFailure?.(kind);
-        if (committed) { res.destroy(); finish(status, kind === "timeout" ? "UT" : "UC"); return; }
-        const again = canRetry(n, { kind }) ? prepareRetry(n + 1) : undefined;
-        if (again) { again(); return; }
-        if (kind === "timeout") fail(504, "upstream request timeout", "UT");
-        else if (kind === "connect-failure") fail(503, `upstream connect error or disconnect/reset before headers. reset reason: connection failure`, "UF");
-        else fail(503, `upstream connect error or disconnect/reset before headers. reset reason: ${kind}`, "UC");
-      };
-      const perTry = plan.perTryTimeoutMs;
-      if (perTry) tryTimer = setTimeout(() => { const e = new TimeoutError("per-try"); handle.abort(e); onTryError(e); }, perTry);
-
-      const handler: Dispatcher.DispatchHandler = {
-        onRequestStart(c) {
-          controller = c;
-          if (pendingAbort) c.abort(pendingAbort);
-        },
-        onResponseStart(c, statusCode, headers) {
-          if (statusCode < 200 || done) return;
-          status = statusCode;
-          const gs = grpcStatus(headers);
-          plan.onOutcome?.(target, statusCode);
-          const again = canRetry(n, { kind: "response", status: statusCode, ...(gs !== undefined ? { grpcStatus: gs } : {}) }) ? prepareRetry(n + 1) : undefined;
-          if (again) {
-            // Let the failed answer drain (keeps the connection) and retry.
-            discard = true;
-            endTry();
-            again();
-            return;
-          }
-          committed = true;
-          result.status = statusCode;
-          const h = forwardableResponseHeaders(headers);
-          plan.decorate?.(statusCode, h);
-          try {
-            writeHead(res, statusCode, h);
-          } catch {
-            c.abort(new Error("invalid response head"));
-            return;
-          }
-        },
-        onResponseData(c, chunk) {
-          if (discard || done) return;
-          if (finished) { c.abort(new DownstreamGone()); return; }
-          if (!out.write(chunk)) {
-            c.pause();
-            paused = true;
-            res.once("drain", () => { if (paused) { paused = false; c.resume(); } });
-          }
-        },
-        onResponseEnd(c, parsed) {
-          if (discard) return;
-          if (!endTry()) return;
-          if (finished) return;
-          // undici (7.x) hands HTTP/2 trailers over as an object in rawTrailers and parses them to {}.
-          const raw = c.rawTrailers;
-          const trailers = raw && !Array.isArray(raw) ? (raw as Record<string, string>) : parsed;
-          if (trailers && Object.keys(trailers).length) {
-            try { res.addTrailers(trailers as Record<string, string>); } catch { /* HTTP/1.1 without chunked encoding: dropped */ }
-          }
-          res.end();
-          finish(status);
-        },
-        onResponseError(_c, err) {
-          if (discard) return;
-          onTryError(err);
-        },
-      };
-      try {
-        target.dispatcher.dispatch({
-          path: plan.path, method: plan.method, headers: plan.headers as Record<string, string | string[]>,
-          body: plan.body as Buffer | null, headersTimeout: 0, bodyTimeout: 0, ...(target.reset ? { reset: true } : {}),
-        }, handler);
-      } catch (e) {
-        onTryError(e as Error);
-      }
-    };
-    attempt(0);
-  });
+  }
 }
