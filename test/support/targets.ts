@@ -28,8 +28,9 @@ export const GOLDEN_TARGETS: GoldenTarget[] = [
   { adapter: builtin, version: "1", file: "builtin.golden.yaml", crdSets: [], nonCrdApiVersions: ["unimesh.io/v1alpha1"] },
   { adapter: istio, version: "1.30", file: "istio.golden.yaml", crdSets: ["istio/1.30.3"] },
   { adapter: istio, version: "1.22", file: "istio@1.22.golden.yaml", crdSets: ["istio/1.22.8"] },
-  { adapter: istio, version: "1.30", file: "istio-ambient.golden.yaml", crdSets: ["istio/1.30.3", "gateway-api/v1.6.1/standard"], options: { settings: { dataplane: "ambient" } } },
-  { adapter: istio, version: "1.22", file: "istio-ambient@1.22.golden.yaml", crdSets: ["istio/1.22.8", "gateway-api/v1.2.1/standard"], options: { settings: { dataplane: "ambient" } } },
+  { adapter: istio, version: "1.30", file: "istio-ambient.golden.yaml", crdSets: ["istio/1.30.3", "gateway-api/v1.6.1/standard"], nonCrdApiVersions: ["v1"], options: { settings: { dataplane: "ambient" } } },
+  // The vendored Gateway API 1.2.1 set has only the route kinds; the waypoint Gateway (v1 since Gateway API 1.0) is checked against 1.6.1's.
+  { adapter: istio, version: "1.22", file: "istio-ambient@1.22.golden.yaml", crdSets: ["istio/1.22.8", "gateway-api/v1.6.1/standard"], nonCrdApiVersions: ["v1"], options: { settings: { dataplane: "ambient" } } },
   { adapter: linkerd, version: "2.20", file: "linkerd.golden.yaml", crdSets: ["linkerd/edge-26.8.3"], nonCrdApiVersions: ["v1"] },
   { adapter: linkerd, version: "2.14", file: "linkerd@2.14.golden.yaml", crdSets: ["linkerd/stable-2.14.10"], nonCrdApiVersions: ["v1"] },
   { adapter: appmesh, version: "1.13", file: "appmesh.golden.yaml", crdSets: ["aws-app-mesh/v1.13.3"], nonCrdApiVersions: ["v1"] },

@@ -19,6 +19,8 @@ const RANKS: Readonly<Record<string, number>> = {
   "networking.istio.io|EnvoyFilter": APPLY_RANK.default,
   "security.istio.io|RequestAuthentication": APPLY_RANK.authentications,
   "security.istio.io|AuthorizationPolicy": APPLY_RANK.grants,
+  // Ambient: the waypoint (istio-waypoint class) exists before the Services are labelled to use it.
+  "gateway.networking.k8s.io|Gateway": APPLY_RANK.workloads,
 };
 
 /**
@@ -105,6 +107,7 @@ export const istioCluster: ClusterHooks = {
     "security.istio.io": INSTALL,
     "telemetry.istio.io": INSTALL,
     "extensions.istio.io": INSTALL,
+    "gateway.networking.k8s.io": "the Gateway API CRDs (kubectl apply --server-side -f https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.6.1/standard-install.yaml): Istio's ambient waypoints are Gateways",
   },
   applyRank,
   controlPlane: [{ labelSelector: "app=istiod", what: "istiod Deployments" }],

@@ -4,7 +4,7 @@
  */
 import type { AdapterSetting, TranslateContext } from "../../api/adapter.js";
 import type { Entry, Model } from "../../api/model.js";
-import { isDnsSubdomain, serviceHost } from "../../api/names.js";
+import { isDnsLabel, isDnsSubdomain, serviceHost } from "../../api/names.js";
 import { type Finding, Reporter, adapterCode } from "../shared/report.js";
 import { type VersionedField, hasField } from "./versions.js";
 
@@ -33,6 +33,8 @@ export interface IstioContext {
   readonly pathNormalization: PathNormalization;
   /** The data plane the output is for (`dataplane` setting). @default "sidecar" */
   readonly dataplane: Dataplane;
+  /** Ambient: the name of the waypoint `Gateway` unimesh emits in a namespace that needs one (`waypointName` setting). @default "waypoint" */
+  readonly waypointName: string;
   /** FQDN of a service: `<name>.<namespace>.svc.<clusterDomain>`. */
   host(name: string, namespace: string): string;
   /** True when the target version's CRD has the field. */
@@ -46,6 +48,7 @@ export const ISTIO_SETTINGS: readonly AdapterSetting[] = [
   { name: "clusterDomain", description: "Kubernetes cluster DNS domain used in service hosts (`<svc>.<ns>.svc.<clusterDomain>`)", default: "cluster.local" },
   { name: "rootNamespace", description: "Istio's root namespace (meshConfig.rootNamespace), where policies apply to the whole mesh", default: "istio-system" },
   { name: "dataplane", description: "Istio's data plane: sidecar (an Envoy sidecar in every pod) or ambient (ztunnel enforces L4 access; L7 features need a waypoint). Ambient needs Istio 1.22+ (beta in 1.22-1.23, GA from 1.24)", default: "sidecar" },
+  { name: "waypointName", description: "Ambient mode: the name of the waypoint Gateway (gatewayClassName istio-waypoint) unimesh emits in each namespace where L7 policy needs one; also its service account (the identity ztunnel admits)", default: "waypoint" },
   { name: "pathNormalization", description: `The mesh's meshConfig.pathNormalization.normalization (${PATH_NORMALIZATIONS.join(", ")}): what Istio's proxies do to request paths, so that unimesh can say which requests could get past a path rule`, default: "BASE" },
 ];
 
@@ -69,10 +72,18 @@ export function createContext(model: Model, ctx: TranslateContext): IstioContext
     pathNormalization = "BASE";
   }
   const dataplane = dataplaneOf(ctx);
+  let waypointName = ctx.options.settings?.waypointName ?? "waypoint";
+  if (!isDnsLabel(waypointName)) {
+    ctx.reportGlobal({
+      code: adapterCode("unsupported-value", undefined, "settings.waypointName"), severity: "error",
+      message: `setting waypointName "${waypointName}" is not a DNS-1123 label (a Gateway and service account name); use e.g. waypoint`,
+    });
+    waypointName = "waypoint";
+  }
   // Said once: the same finding can be reached from several destinations (e.g. services sharing pods).
   const reporter = new Reporter(ctx);
   return {
-    model, ctx, version: ctx.version, clusterDomain, rootNamespace, pathNormalization, dataplane,
+    model, ctx, version: ctx.version, clusterDomain, rootNamespace, pathNormalization, dataplane, waypointName,
     host: (name, namespace) => serviceHost(name, namespace, clusterDomain),
     has: (field) => hasField(ctx.version, field),
     report: (entry, pointer, finding) => reporter.report(entry, pointer, finding),

@@ -233,6 +233,8 @@ export interface AuthzRule {
 /** `AuthorizationPolicy.spec`. No `rules` with action ALLOW means allow-nothing; no selector: every workload of the namespace (of the mesh in the root namespace). */
 export interface AuthorizationPolicySpec {
   selector?: { matchLabels: Record<string, string> };
+  /** The waypoint-enforced form (ambient): the Service (or waypoint Gateway) the policy applies to; never with `selector`. */
+  targetRefs?: PolicyTargetReference[];
   action: "ALLOW" | "DENY";
   rules?: AuthzRule[];
 }
@@ -249,9 +251,21 @@ export interface JwtRule {
   spaceDelimitedClaims?: string[];
 }
 
-/** `RequestAuthentication.spec`: the JWT rules of the selected workloads. */
+/**
+ * `PolicyTargetReference` (istio/api `type/v1beta1/selector.proto`): in ambient mode, a Service
+ * (`group: ""`) or a waypoint Gateway (`group: gateway.networking.k8s.io`) whose waypoint enforces the
+ * policy (istio.io docs/ambient/usage/l7-features, "Targeting policies or routing rules").
+ */
+export interface PolicyTargetReference {
+  group: string;
+  kind: string;
+  name: string;
+}
+
+/** `RequestAuthentication.spec`: the JWT rules of the selected workloads (or, ambient, of the targeted Service's waypoint). */
 export interface RequestAuthenticationSpec {
-  selector: { matchLabels: Record<string, string> };
+  selector?: { matchLabels: Record<string, string> };
+  targetRefs?: PolicyTargetReference[];
   jwtRules: JwtRule[];
 }
 

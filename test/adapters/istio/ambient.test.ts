@@ -11,6 +11,7 @@ import { istio, loadModel, translate, type TranslateResult } from "../../../src/
 import { assertZtunnelOnly, httpAttributes } from "../../../src/adapters/istio/ambient/ztunnel.js";
 import { matrixRows } from "../../../src/cli/matrix.js";
 import { run, ok, find } from "./helpers.js";
+import { validateAll } from "../../support/crd-validator.js";
 
 const AMBIENT = { settings: { dataplane: "ambient" } };
 const codes = (r: TranslateResult, severity = "error") => r.diagnostics.filter((d) => d.severity === severity).map((d) => `${d.pointer ?? ""} ${d.code}`);
@@ -48,7 +49,7 @@ describe("the dataplane setting", () => {
     expect(caps.mtls.support).toBe("partial");
     expect(caps.retries.support).toBe("none");
     expect(caps.match.support).toBe("none");
-    expect(caps.requestAuthentication.support).toBe("none");
+    expect(caps.requestAuthentication.support).toBe("partial");
     expect(istio.capabilities("1.30").match.support).toBe("full");
     const { columns, rows } = matrixRows([istio]);
     const i = columns.findIndex((c) => c.label === "istio ambient 1.22-1.30");
@@ -140,9 +141,8 @@ spec:
   });
 });
 
-describe("what needs a waypoint is refused with an exact diagnostic, never emitted to ztunnel", () => {
-  test("an allow rule on methods (ztunnel would never match it) and a deny rule on paths (ztunnel would deny every request of its callers)", () => {
-    const r = run(`apiVersion: unimesh.io/v1alpha1
+describe("L7 access at a waypoint: upstream samples, field by field", () => {
+  const L7 = `apiVersion: unimesh.io/v1alpha1
 kind: AccessPolicy
 metadata: {name: productpage-viewer, namespace: default}
 spec:
@@ -150,24 +150,75 @@ spec:
   allow:
     - source: {serviceAccounts: [curl]}
       methods: [GET]
-  deny:
-    - notHeaders: {x-token: [abc]}
-      paths: [/admin/*]
-`, AMBIENT);
-    expect(r.ok).toBe(false);
-    expect(r.resources).toEqual([]);
-    expect(codes(r).sort()).toEqual([
-      "/spec/allow/0/methods adapter/unsupported-value/accessL7.needs-waypoint",
-      "/spec/deny/0/paths adapter/unsupported-value/accessL7.needs-waypoint",
-      "/spec/deny/0/notHeaders adapter/unsupported-value/accessNegation.needs-waypoint",
-    ].sort());
-    const m = r.diagnostics.find((d) => d.pointer === "/spec/allow/0/methods")!.message;
-    expect(m).toContain("waypoint");
-    expect(m).toContain("--set dataplane=sidecar");
+`;
+
+  test("istio.io ambient getting-started 'Enforce Layer 7 authorization policy': the waypoint, the targetRefs policy, the label, ztunnel admitting the waypoint", () => {
+    const objs = ok(L7, AMBIENT);
+    expect(objs.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(["Gateway/waypoint", "AuthorizationPolicy/productpage-allow", "AuthorizationPolicy/productpage-ztunnel", "Service/productpage"]);
+    // `istioctl waypoint generate --for service -n default` (istio.io docs/ambient/usage/waypoint/index.md).
+    const generated = {
+      kind: "Gateway",
+      metadata: { labels: { "istio.io/waypoint-for": "service" }, name: "waypoint", namespace: "default" },
+      spec: { gatewayClassName: "istio-waypoint", listeners: [{ name: "mesh", port: 15008, protocol: "HBONE" }] },
+    };
+    const gw = find(objs, "Gateway", "waypoint", "default");
+    expect(gw.apiVersion).toBe("gateway.networking.k8s.io/v1");
+    expect(gw.spec).toEqual(generated.spec);
+    expect(gw.metadata.labels).toMatchObject(generated.metadata.labels);
+    // enforce-auth-policies/index.md, snip deploy_l7_policy.
+    const upstream = {
+      targetRefs: [{ kind: "Service", group: "", name: "productpage" }],
+      action: "ALLOW",
+      rules: [{ from: [{ source: { principals: ["cluster.local/ns/default/sa/curl"] } }], to: [{ operation: { methods: ["GET"] } }] }],
+    };
+    const ap = find(objs, "AuthorizationPolicy", "productpage-allow", "default");
+    expect(ap.spec).toEqual(upstream);
+    // "Remember that our L4 policy instructed the ztunnel to only allow connections from the gateway? We
+    // now need to update it to also allow connections from the waypoint" (istio/istio.io#16091): here the
+    // waypoint only, every caller passing its L7 policy.
+    expect(find(objs, "AuthorizationPolicy", "productpage-ztunnel", "default").spec).toEqual({
+      selector: { matchLabels: { app: "productpage" } }, action: "ALLOW",
+      rules: [{ from: [{ source: { principals: ["cluster.local/ns/default/sa/waypoint"] } }] }],
+    });
+    // `kubectl label service productpage istio.io/use-waypoint=waypoint`, as a patch of the user's Service: metadata only.
+    const svc = find(objs, "Service", "productpage", "default");
+    expect(svc).toEqual({
+      apiVersion: "v1", kind: "Service",
+      metadata: { name: "productpage", namespace: "default", labels: { "istio.io/ingress-use-waypoint": "true", "istio.io/use-waypoint": "waypoint" },
+        annotations: { "unimesh.io/patch": "server-side-apply", "unimesh.io/policies": "AccessPolicy/default/productpage-viewer" } },
+    });
+    for (const o of objs) if (o.kind === "AuthorizationPolicy" && o.spec && (o.spec as { selector?: unknown }).selector) expect(httpAttributes(o.spec as never)).toEqual([]);
   });
 
-  test("end-user (JWT) conditions and RequestAuthentication need a waypoint", () => {
-    const r = run(`apiVersion: unimesh.io/v1alpha1
+  test("--set waypointName names the Gateway and the identity ztunnel admits; a bad name is an error", () => {
+    const objs = ok(L7, { settings: { dataplane: "ambient", waypointName: "productpage-wp" } });
+    expect(find(objs, "Gateway", "productpage-wp", "default").spec.gatewayClassName).toBe("istio-waypoint");
+    expect(find(objs, "AuthorizationPolicy", "productpage-ztunnel").spec.rules[0].from[0].source.principals).toEqual(["cluster.local/ns/default/sa/productpage-wp"]);
+    expect(find(objs, "Service", "productpage").metadata.labels["istio.io/use-waypoint"]).toBe("productpage-wp");
+    expect(codes(run(L7, { settings: { dataplane: "ambient", waypointName: "Bad_Name" } }))).toEqual([" adapter/unsupported-value/settings.waypointName"]);
+  });
+
+  test("deny wins at the waypoint: a deny on paths and headers becomes a DENY targetRefs policy, beside the ALLOW", () => {
+    const objs = ok(`apiVersion: unimesh.io/v1alpha1
+kind: AccessPolicy
+metadata: {name: productpage-public, namespace: default}
+spec:
+  destination: {service: productpage}
+  allow:
+    - methods: [GET, POST]
+  deny:
+    - paths: [/admin/*]
+      notHeaders: {x-token: [abc]}
+`, AMBIENT);
+    expect(find(objs, "AuthorizationPolicy", "productpage-deny").spec).toEqual({
+      targetRefs: [{ group: "", kind: "Service", name: "productpage" }], action: "DENY",
+      rules: [{ to: [{ operation: { paths: ["/admin", "/admin/*"] } }], when: [{ key: "request.headers[x-token]", notValues: ["abc"] }] }],
+    });
+    expect(find(objs, "AuthorizationPolicy", "productpage-allow").spec.rules).toEqual([{ to: [{ operation: { methods: ["GET", "POST"] } }] }]);
+  });
+
+  test("JWT: RequestAuthentication with targetRefs and end-user conditions at the waypoint", () => {
+    const objs = ok(`apiVersion: unimesh.io/v1alpha1
 kind: RequestAuthentication
 metadata: {name: jwt, namespace: default}
 spec:
@@ -182,38 +233,38 @@ spec:
   allow:
     - requestPrincipals: ["https://issuer.example.com/*"]
 `, AMBIENT);
-    expect(r.ok).toBe(false);
-    expect(codes(r).sort()).toEqual([
-      "/spec adapter/unsupported-feature/requestAuthentication.needs-waypoint",
-      "/spec/allow/0/requestPrincipals adapter/unsupported-feature/requestAuthentication.needs-waypoint",
-    ]);
+    expect(find(objs, "RequestAuthentication", "productpage-jwt").spec).toEqual({
+      targetRefs: [{ group: "", kind: "Service", name: "productpage" }], jwtRules: [{ issuer: "https://issuer.example.com", jwksUri: "https://issuer.example.com/jwks" }],
+    });
+    expect(find(objs, "AuthorizationPolicy", "productpage-allow").spec.rules).toEqual([{ from: [{ source: { requestPrincipals: ["https://issuer.example.com/*"] } }] }]);
   });
 
-  test("every TrafficPolicy feature is an error at its field (routing, retries, timeouts, faults, traffic policy...)", () => {
-    const r = run(`apiVersion: unimesh.io/v1alpha1
-kind: TrafficPolicy
-metadata: {name: reviews, namespace: default}
+  test("refused with an exact diagnostic: port conditions beside a waypoint, HTTP conditions in a namespace-wide policy", () => {
+    const ports = run(`apiVersion: unimesh.io/v1alpha1
+kind: AccessPolicy
+metadata: {name: a, namespace: default}
 spec:
-  destination: {service: reviews}
-  timeout: 2s
-  retries: {attempts: 2}
-  outlierDetection: {consecutive5xxErrors: 5}
-  routes:
-    - match: {path: {prefix: /v2}}
-      split: [{subset: {version: v2}, weight: 100}]
-      faultInjection: {abort: {httpStatus: 503, percent: 10}}
+  destination: {service: productpage}
+  allow:
+    - methods: [GET]
+      ports: [9080]
 `, AMBIENT);
-    expect(r.ok).toBe(false);
-    expect(codes(r).sort()).toEqual([
-      "/spec/outlierDetection adapter/unsupported-feature/outlierDetection.needs-waypoint",
-      "/spec/retries adapter/unsupported-feature/retries.needs-waypoint",
-      "/spec/routes/0/faultInjection adapter/unsupported-feature/faultInjection.needs-waypoint",
-      "/spec/routes/0/match adapter/unsupported-feature/match.needs-waypoint",
-      "/spec/routes/0/split adapter/unsupported-feature/split.needs-waypoint",
-      "/spec/timeout adapter/unsupported-feature/timeout.needs-waypoint",
-    ]);
+    expect(ports.ok).toBe(false);
+    expect(codes(ports)).toEqual(["/spec/allow/0/ports adapter/unsupported-value/accessL7.needs-waypoint"]);
+    const wide = run(`apiVersion: unimesh.io/v1alpha1
+kind: AccessPolicy
+metadata: {name: ns, namespace: default}
+spec:
+  deny:
+    - methods: [DELETE]
+`, AMBIENT);
+    expect(wide.ok).toBe(false);
+    expect(codes(wide)).toEqual(["/spec/deny/0/methods adapter/unsupported-value/accessL7.needs-waypoint"]);
+    expect(wide.diagnostics[0].message).toContain("ztunnel would never match such an allow rule and would deny every request of a deny rule's callers");
   });
+});
 
+describe("what needs waypoint routing is refused with an exact diagnostic, never emitted to ztunnel", () => {
   test("the output check: a selector (ztunnel) policy with an HTTP attribute is a bug, a targetRefs (waypoint) one is not", () => {
     const ap = (spec: object) => ({ apiVersion: "security.istio.io/v1", kind: "AuthorizationPolicy", metadata: { name: "x", namespace: "default" }, spec });
     expect(() => assertZtunnelOnly([ap({ action: "ALLOW", selector: { matchLabels: { app: "x" } }, rules: [{ to: [{ operation: { methods: ["GET"] } }] }] })])).toThrow(/operation\.methods/);
@@ -261,7 +312,7 @@ describe("examples/bookinfo with --set dataplane=ambient (README 'Bookinfo on ev
   const DIR = join(import.meta.dirname, "../../../examples/bookinfo");
   const inputs = readdirSync(DIR).filter((f) => f.endsWith(".yaml")).sort().map((f) => ({ file: `examples/bookinfo/${f}`, text: readFileSync(join(DIR, f), "utf8") }));
 
-  test("refused: every TrafficPolicy feature and the method/path access rules need a waypoint, each an error at its field", () => {
+  test("refused: every TrafficPolicy feature needs waypoint routing, each an error at its field; the access policies alone go to the waypoint", () => {
     const loaded = loadModel(inputs);
     const r = translate(loaded.model, { adapter: istio, version: "1.30", settings: { dataplane: "ambient" } });
     expect(r.ok).toBe(false);
@@ -270,10 +321,20 @@ describe("examples/bookinfo with --set dataplane=ambient (README 'Bookinfo on ev
       "adapter/unsupported-feature/match.needs-waypoint", "adapter/unsupported-feature/faultInjection.needs-waypoint",
       "adapter/unsupported-feature/timeout.needs-waypoint", "adapter/unsupported-feature/split.needs-waypoint",
       "adapter/unsupported-feature/retries.needs-waypoint", "adapter/unsupported-feature/outlierDetection.needs-waypoint",
-      "adapter/unsupported-feature/connectionPool.needs-waypoint", "adapter/unsupported-value/accessL7.needs-waypoint",
+      "adapter/unsupported-feature/connectionPool.needs-waypoint",
     ]));
-    // The access policies are refused for their methods/paths only; the MTLSPolicy is not refused.
-    expect(errs.filter((d) => d.policy?.startsWith("AccessPolicy/")).map((d) => d.pointer).every((p) => /\/(methods|paths)$/.test(p!))).toBe(true);
-    expect(errs.some((d) => d.policy?.startsWith("MTLSPolicy/"))).toBe(false);
+    expect(errs.every((d) => d.policy?.startsWith("TrafficPolicy/"))).toBe(true);
+    // security.yaml and services.yaml alone: the waypoint, an ALLOW per service (and productpage's DENY) at
+    // the waypoint, ztunnel admitting only the waypoint, the Service labels, the strict PeerAuthentication.
+    const sec = loadModel(inputs.filter((i) => /security|services/.test(i.file)));
+    const s = translate(sec.model, { adapter: istio, version: "1.30", settings: { dataplane: "ambient" } });
+    expect(s.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    expect(s.resources.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+      "AuthorizationPolicy/details-allow", "AuthorizationPolicy/details-ztunnel", "AuthorizationPolicy/productpage-allow", "AuthorizationPolicy/productpage-deny",
+      "AuthorizationPolicy/productpage-ztunnel", "AuthorizationPolicy/ratings-allow", "AuthorizationPolicy/ratings-ztunnel", "AuthorizationPolicy/reviews-allow",
+      "AuthorizationPolicy/reviews-ztunnel", "Gateway/waypoint", "PeerAuthentication/default",
+      "Service/details", "Service/productpage", "Service/ratings", "Service/reviews",
+    ]);
+    expect(validateAll(s.resources.filter((o) => o.apiVersion !== "v1"), ["istio/1.30.3", "gateway-api/v1.6.1/standard"])).toEqual([]);
   });
 });

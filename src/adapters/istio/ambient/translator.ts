@@ -30,35 +30,41 @@
  */
 import type { KubeObject } from "../../../api/adapter.js";
 import { escapePointerToken } from "../../../api/diagnostics.js";
-import type { Feature } from "../../../api/features.js";
 import { featureUses } from "../../../api/feature-use.js";
+import { policyScope } from "../../../api/model.js";
 import type { IstioContext } from "../context.js";
 import { authorizationPolicies, scopedAuthorizationPolicies } from "../features/access.js";
 import { namespacePeerAuthentications, servicePeerAuthentication } from "../features/mtls.js";
 import type { DestinationContext } from "../features/types.js";
 import { NEEDS_WAYPOINT } from "./capabilities.js";
+import { HTTP_RULE_FIELDS, needsWaypoint, waypointDestination, waypointGateway } from "./waypoint.js";
 import { assertZtunnelOnly } from "./ztunnel.js";
-
-/** Access rule fields that are HTTP attributes (a waypoint's job), by the feature they belong to. */
-const HTTP_RULE_FIELDS: Readonly<Record<string, Feature>> = {
-  methods: "accessL7", paths: "accessL7", headers: "accessL7",
-  notMethods: "accessNegation", notPaths: "accessNegation", notHeaders: "accessNegation",
-};
 
 /** Translates the model for Istio's ambient data plane (see the module doc). Pure; reports through `ic`. */
 export function translateAmbient(ic: IstioContext): KubeObject[] {
-  const refused = refuseWaypointUses(ic);
+  const views = ic.model.destinations();
+  const waypointed = new Set(views.filter(needsWaypoint).map((v) => `${v.namespace}/${v.service}`));
+  const refused = refuseWaypointUses(ic, waypointed);
   refuseDisabledMtls(ic);
   const out: KubeObject[] = [];
-  for (const view of ic.model.destinations()) {
+  const waypoints = new Map<string, Set<{ id: string }>>(); // namespace → the policies that need its waypoint
+  for (const view of views) {
     // No DestinationRule in ambient output (drs): client TLS and traffic policy are not emitted.
     const dc: DestinationContext = { ic, view, drs: undefined as never };
     if (view.mtls) {
       const pa = servicePeerAuthentication(dc);
       if (pa) out.push(pa);
     }
-    out.push(...authorizationPolicies(dc));
+    if (waypointed.has(`${view.namespace}/${view.service}`)) {
+      out.push(...waypointDestination(dc));
+      const from = waypoints.get(view.namespace) ?? new Set();
+      for (const p of [...view.accessPolicies.filter((x) => policyScope(x) === "service"), ...view.requestAuthentications]) from.add(p);
+      waypoints.set(view.namespace, from);
+    } else {
+      out.push(...authorizationPolicies(dc));
+    }
   }
+  for (const [namespace, from] of waypoints) out.push(waypointGateway(ic, namespace, from));
   out.push(...scopedAuthorizationPolicies(ic));
   out.push(...namespacePeerAuthentications(ic));
   // With a refused HTTP condition the translation has errors and no output; otherwise nothing ztunnel
@@ -71,16 +77,21 @@ export function translateAmbient(ic: IstioContext): KubeObject[] {
  * Every use of a feature ztunnel cannot enforce: an error at the field. Returns true when an access
  * rule's HTTP condition was refused (the access translation then holds HTTP attributes: no output).
  */
-function refuseWaypointUses(ic: IstioContext): boolean {
+function refuseWaypointUses(ic: IstioContext, waypointed: ReadonlySet<string>): boolean {
   let http = false;
   for (const u of featureUses(ic.model)) {
     const field = u.pointer.slice(u.pointer.lastIndexOf("/") + 1);
     if (u.feature === "access" || u.feature === "scope" || u.feature === "mtls") continue;
-    if (u.feature === "accessL7" || u.feature === "accessNegation") {
+    // A service-level AccessPolicy or RequestAuthentication of a destination served by a waypoint: its
+    // HTTP conditions and token checks are the waypoint's (waypoint.ts).
+    const dest = (u.entry.doc.spec as { destination?: { service?: string } }).destination?.service;
+    const waypointFeature = u.feature === "accessL7" || u.feature === "accessNegation" || u.feature === "requestAuthentication";
+    if (waypointFeature && (u.entry.doc.kind === "AccessPolicy" || u.entry.doc.kind === "RequestAuthentication") && dest !== undefined && waypointed.has(`${u.entry.namespace}/${dest}`)) continue;
+    if (u.feature === "accessL7" || u.feature === "accessNegation" || (u.feature === "requestAuthentication" && field in HTTP_RULE_FIELDS)) {
       if (!(field in HTTP_RULE_FIELDS)) continue; // ports, notPorts, not* sources: L4
       http = true;
       ic.report(u.entry, u.pointer, { feature: u.feature, kind: "unsupported-value", what: "needs-waypoint", severity: "error",
-        message: `${field}: in Istio ambient mode ztunnel enforces L4 only (identities, namespaces, IP blocks, ports); ${field} is an HTTP attribute that needs a waypoint proxy (an AuthorizationPolicy with targetRefs), which unimesh does not emit yet. ztunnel would never match such an allow rule and would deny every request of a deny rule's callers (istio.io docs/ambient/usage/l4-policy). Remove ${field}, or translate for the sidecar data plane (--set dataplane=sidecar)` });
+        message: `${field}: in Istio ambient mode ztunnel enforces L4 only (identities, namespaces, IP blocks, ports); ${field} is an HTTP attribute that needs a waypoint proxy (an AuthorizationPolicy with targetRefs), and unimesh serves a destination through a waypoint for its own AccessPolicies only, not for namespace- or mesh-wide ones. ztunnel would never match such an allow rule and would deny every request of a deny rule's callers (istio.io docs/ambient/usage/l4-policy). Move the rule into the destination's own AccessPolicy, remove ${field}, or translate for the sidecar data plane (--set dataplane=sidecar)` });
       continue;
     }
     if (u.feature === "requestAuthentication") http = true;
