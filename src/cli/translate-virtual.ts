@@ -10,22 +10,13 @@ import { SHIPPED_ADAPTERS } from "./adapters.js";
 import { EXIT, type ExitCode } from "./exit-codes.js";
 import type { LoadedInputs } from "./inputs.js";
 import type { CliIO } from "./io.js";
+import type { ManyFlags } from "./translate-many.js";
 import { countSummary, policyStatus, report } from "./report.js";
 import { type MemberMesh, type MemberTranslation, checkVirtualFlags, memberMesh, translateMember } from "./virtual-mesh.js";
 
-/** The translate flags a virtual-mesh translation reads. */
-export interface VirtualTranslateFlags {
-  mesh?: string;
-  adapter?: string;
+/** The translate flags a virtual-mesh translation reads: those of {@link ManyFlags}, plus `--member`. */
+export interface VirtualTranslateFlags extends ManyFlags {
   member?: string;
-  outputDir?: string;
-  format: "yaml" | "json";
-  diagnostics: "text" | "json";
-  settings: Record<string, string>;
-  allowApproximations: string[];
-  policySet?: string;
-  strict?: boolean;
-  quiet?: boolean;
 }
 
 /** Translates valid `loaded` inputs holding a VirtualMesh for each member. @throws UsageError */
