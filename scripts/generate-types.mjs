@@ -19,7 +19,7 @@ import ucs2lengthModule from "ajv/dist/runtime/ucs2length.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const gen = join(root, "src/api/generated");
-const KINDS = ["TrafficPolicy", "AccessPolicy", "MTLSPolicy", "RequestAuthentication", "MeshService", "ClusterInfo", "VirtualMesh"];
+const KINDS = ["TrafficPolicy", "AccessPolicy", "MTLSPolicy", "RequestAuthentication", "WasmExtension", "MeshService", "ClusterInfo", "VirtualMesh"];
 const BANNER = (what) =>
   `/* eslint-disable */\n/**\n * GENERATED from ${what} by scripts/generate-types.mjs: do not edit.\n * Run \`npm run generate\` after changing the schema; a test fails when this file is stale.\n */`;
 

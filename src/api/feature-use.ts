@@ -7,13 +7,13 @@
 import type { Capabilities } from "./adapter.js";
 import { type Diagnostic, adapterCode } from "./diagnostics.js";
 import { FEATURES, type Feature } from "./features.js";
-import type { AccessPolicy, MTLSPolicy, RequestAuthentication, TrafficPolicy } from "./generated/model.js";
+import type { AccessPolicy, MTLSPolicy, RequestAuthentication, TrafficPolicy, WasmExtension } from "./generated/model.js";
 import type { Entry, Model } from "./model.js";
 
 /** One use of a feature: the policy and the JSON pointer (in its document) of the field that asks for it. */
 export interface FeatureUse {
   feature: Feature;
-  entry: Entry<TrafficPolicy | AccessPolicy | MTLSPolicy | RequestAuthentication>;
+  entry: Entry<TrafficPolicy | AccessPolicy | MTLSPolicy | RequestAuthentication | WasmExtension>;
   pointer: string;
 }
 
@@ -37,6 +37,7 @@ const FOUND: Readonly<Record<Feature, true>> = {
   rewrite: true, redirect: true, directResponse: true, outlierDetection: true, connectionPool: true, loadBalancer: true,
   rateLimit: true, mtls: true, access: true, accessL7: true, accessNegation: true, scope: true, requestAuthentication: true, trafficSource: true, subsetSettings: true,
   crossCluster: true,
+  wasmExtension: true,
 };
 
 const has = (o: object | undefined, k: string) => !!o && (o as Record<string, unknown>)[k] !== undefined;
@@ -53,6 +54,7 @@ const has = (o: object | undefined, k: string) => !!o && (o as Record<string, un
  * - crossCluster: a split target in another member than the one translated for (`.../split/<j>/cluster`),
  *   an AccessPolicy source whose `clusters` name another member (`.../source/clusters`);
  * - RequestAuthentication: the policy (`/spec`: requestAuthentication);
+ * - WasmExtension: the policy (`/spec`: wasmExtension);
  * - MTLSPolicy: the policy (`/spec`: mtls);
  * - an AccessPolicy or MTLSPolicy without destination (namespace- or mesh-wide): scope, at `/spec/scope`
  *   when it says `scope: mesh`, else `/spec`.
@@ -98,6 +100,7 @@ export function featureUses(model: Model, only: ReadonlySet<Feature> = new Set(O
     if (!e.doc.spec.destination) use("scope", e, e.doc.spec.scope !== undefined ? "/spec/scope" : "/spec");
   }
   for (const e of model.requestAuthentications) use("requestAuthentication", e, "/spec");
+  for (const e of model.wasmExtensions) use("wasmExtension", e, "/spec");
   return out;
 }
 

@@ -5,7 +5,7 @@
 export const FEATURES = [
   "match", "split", "timeout", "retries", "faultInjection", "mirror", "headers", "cors", "rewrite", "redirect",
   "directResponse", "outlierDetection", "connectionPool", "loadBalancer", "rateLimit", "mtls", "access",
-  "accessL7", "accessNegation", "scope", "requestAuthentication", "trafficSource", "subsetSettings", "crossCluster",
+  "accessL7", "accessNegation", "scope", "requestAuthentication", "trafficSource", "subsetSettings", "crossCluster", "wasmExtension",
 ] as const;
 
 /**
@@ -16,6 +16,7 @@ export const FEATURES = [
  * (end-user tokens, JWT) and the access rule conditions on them (`requestPrincipals`,
  * `notRequestPrincipals`, `claims`, `notClaims`); `trafficSource` is a source-scoped TrafficPolicy; `crossCluster` the references to other member clusters
  * of a VirtualMesh (`split[].cluster`, `source.clusters`).
+ * `wasmExtension` the WasmExtension kind (a proxy-wasm module run by the destination's proxies).
  */
 export type Feature = (typeof FEATURES)[number];
 
@@ -45,4 +46,5 @@ export const FEATURE_TITLES: Record<Feature, string> = {
   trafficSource: "Source-specific traffic rules",
   subsetSettings: "Per-subset outlier detection, connection pool, load balancer",
   crossCluster: "Virtual mesh: split targets and access sources in other member clusters",
+  wasmExtension: "WebAssembly extensions (proxy-wasm modules: phase, priority, configuration, ports)",
 };

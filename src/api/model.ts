@@ -6,7 +6,7 @@
 import type {
   AccessPolicy, AccessRule, AccessSource, ClusterInfo, ConnectionPool, Cors, FaultInjection, Headers, Labels, LoadBalancer, Match,
   MeshService, Mirror, MTLSPolicy, OutlierDetection, RateLimit, Redirect, DirectResponse, RequestAuthentication, Retries, Rewrite,
-  Route, ServicePort, TrafficPolicy, JwtIssuer, VirtualMesh, VirtualMeshMember,
+  Route, ServicePort, TrafficPolicy, JwtIssuer, VirtualMesh, VirtualMeshMember, WasmExtension,
 } from "./generated/model.js";
 import { parseDuration } from "./duration.js";
 import { locatePointer } from "./load.js";
@@ -19,7 +19,7 @@ import { type Subset, SubsetNamer, subsetLabels } from "./subsets.js";
 export { canonicalJson, cmp, shortHash, SubsetNamer, subsetLabels, type Subset };
 
 /** The kinds of unimesh documents. */
-export type DocumentKind = "TrafficPolicy" | "AccessPolicy" | "MTLSPolicy" | "RequestAuthentication" | "MeshService" | "ClusterInfo" | "VirtualMesh";
+export type DocumentKind = "TrafficPolicy" | "AccessPolicy" | "MTLSPolicy" | "RequestAuthentication" | "WasmExtension" | "MeshService" | "ClusterInfo" | "VirtualMesh";
 
 /** Where a document came from. */
 export interface Origin {
@@ -308,6 +308,11 @@ export interface DestinationView {
    */
   jwtIssuers: EffectiveIssuer[];
   /**
+   * The WasmExtensions of this destination, in the order its proxies run them: by phase (AUTHN, AUTHZ,
+   * STATS, then those without phase), then priority (higher first), then id (see {@link wasmExtensionOrder}).
+   */
+  wasmExtensions: Entry<WasmExtension>[];
+  /**
    * The destination's Service ports, sorted by `port` (one entry per port), each with the pod port it
    * reaches. When {@link portsDeclared}: the MeshService's `spec.ports`, which are ALL the service's
    * ports (`targetPort` defaulted to `port`). Otherwise GUESSED from every Service port the policies
@@ -538,6 +543,7 @@ export class Model {
   readonly accessPolicies: Entry<AccessPolicy>[] = [];
   readonly mtlsPolicies: Entry<MTLSPolicy>[] = [];
   readonly requestAuthentications: Entry<RequestAuthentication>[] = [];
+  readonly wasmExtensions: Entry<WasmExtension>[] = [];
   readonly services: Entry<MeshService>[] = [];
   /** Cluster facts from `unimesh discover` (used by `--mesh auto`). */
   readonly clusters: Entry<ClusterInfo>[] = [];
@@ -572,13 +578,14 @@ export class Model {
         case "AccessPolicy": this.accessPolicies.push(e); break;
         case "MTLSPolicy": this.mtlsPolicies.push(e); break;
         case "RequestAuthentication": this.requestAuthentications.push(e); break;
+        case "WasmExtension": this.wasmExtensions.push(e); break;
         case "MeshService": this.services.push(e); break;
         case "ClusterInfo": this.clusters.push(e); break;
         case "VirtualMesh": this.virtualMeshes.push(e); break;
       }
     }
     const byId = (a: Entry<any>, b: Entry<any>) => cmp(a.id, b.id);
-    for (const list of [this.trafficPolicies, this.accessPolicies, this.mtlsPolicies, this.requestAuthentications, this.services, this.clusters, this.virtualMeshes]) list.sort(byId);
+    for (const list of [this.trafficPolicies, this.accessPolicies, this.mtlsPolicies, this.requestAuthentications, this.wasmExtensions, this.services, this.clusters, this.virtualMeshes]) list.sort(byId);
     for (const e of this.services) this.serviceIndex.set(`${e.namespace}/${e.name}`, e);
   }
 
@@ -587,7 +594,7 @@ export class Model {
    * views are built anew, on first use), this one unchanged.
    */
   withOptions(options: ModelOptions): Model {
-    return new Model([...this.trafficPolicies, ...this.accessPolicies, ...this.mtlsPolicies, ...this.requestAuthentications, ...this.services, ...this.clusters, ...this.virtualMeshes],
+    return new Model([...this.trafficPolicies, ...this.accessPolicies, ...this.mtlsPolicies, ...this.requestAuthentications, ...this.wasmExtensions, ...this.services, ...this.clusters, ...this.virtualMeshes],
       { trustDomain: this.trustDomain, ...(this.member !== undefined ? { member: this.member } : {}), ...options });
   }
 
@@ -612,8 +619,8 @@ export class Model {
   }
 
   /** Every policy (not MeshService facts), sorted by id. */
-  get policies(): Entry<TrafficPolicy | AccessPolicy | MTLSPolicy | RequestAuthentication>[] {
-    return [...this.trafficPolicies, ...this.accessPolicies, ...this.mtlsPolicies, ...this.requestAuthentications].sort((a, b) => cmp(a.id, b.id));
+  get policies(): Entry<TrafficPolicy | AccessPolicy | MTLSPolicy | RequestAuthentication | WasmExtension>[] {
+    return [...this.trafficPolicies, ...this.accessPolicies, ...this.mtlsPolicies, ...this.requestAuthentications, ...this.wasmExtensions].sort((a, b) => cmp(a.id, b.id));
   }
 
   /** Facts of a service: its MeshService, or conventions (`app: <name>`, service account `<name>`). */
@@ -970,7 +977,7 @@ export class Model {
   }
 
   /**
-   * Every destination named by a TrafficPolicy, AccessPolicy, service-level MTLSPolicy or RequestAuthentication, sorted by
+   * Every destination named by a TrafficPolicy, AccessPolicy, service-level MTLSPolicy, RequestAuthentication or WasmExtension, sorted by
    * namespace then service. Computed once.
    */
   destinations(): DestinationView[] {
@@ -1022,8 +1029,21 @@ export class Model {
   }
 }
 
+/** The phases of WasmExtensions in the order they run (`UNSPECIFIED`: no `phase`, last, as Istio's right before the router). */
+const WASM_PHASE_RANK: Record<string, number> = { AUTHN: 0, AUTHZ: 1, STATS: 2, UNSPECIFIED: 3 };
+
+/**
+ * The order a destination's proxies run its WasmExtensions (Istio's WasmPlugin order): by phase (AUTHN,
+ * AUTHZ, STATS, then those without phase), then `priority` descending (default 0), then id.
+ */
+export function wasmExtensionOrder(a: Entry<WasmExtension>, b: Entry<WasmExtension>): number {
+  const pa = WASM_PHASE_RANK[a.doc.spec.phase ?? "UNSPECIFIED"];
+  const pb = WASM_PHASE_RANK[b.doc.spec.phase ?? "UNSPECIFIED"];
+  return pa - pb || (b.doc.spec.priority ?? 0) - (a.doc.spec.priority ?? 0) || cmp(a.id, b.id);
+}
+
 /** The destination namespace of a policy: `spec.destination.namespace`, else the policy's namespace. */
-export function destinationNamespace(e: Entry<TrafficPolicy | AccessPolicy | MTLSPolicy | RequestAuthentication>): string {
+export function destinationNamespace(e: Entry<TrafficPolicy | AccessPolicy | MTLSPolicy | RequestAuthentication | WasmExtension>): string {
   return e.doc.spec.destination?.namespace ?? e.namespace;
 }
 
@@ -1039,7 +1059,7 @@ function buildDestinations(model: Model, views: Map<string, Map<string, Destinat
       v = {
         namespace: ns, service: svc, facts: model.service(ns, svc), trafficPolicies: [], routes: [],
         needsDefaultRoute: true, subsetSettings: [], subsets: [], accessPolicies: [], allow: [], deny: [],
-        requestAuthentications: [], jwtIssuers: [], ports: NO_PORTS, portsDeclared: false,
+        requestAuthentications: [], jwtIssuers: [], wasmExtensions: [], ports: NO_PORTS, portsDeclared: false,
       };
       byService.set(svc, v);
       created.push(v);
@@ -1063,6 +1083,8 @@ function buildDestinations(model: Model, views: Map<string, Map<string, Destinat
     });
   }
   for (const v of created) v.jwtIssuers.sort((a, b) => cmp(a.issuer.issuer, b.issuer.issuer));
+  for (const e of model.wasmExtensions) view(destinationNamespace(e), e.doc.spec.destination.service).wasmExtensions.push(e);
+  for (const v of created) if (v.wasmExtensions.length > 1) v.wasmExtensions.sort(wasmExtensionOrder);
   for (const v of created) fillDestination(model, v);
   return created.sort((a, b) => cmp(a.namespace, b.namespace) || cmp(a.service, b.service));
 }

@@ -4,7 +4,7 @@
  */
 import { createRequire } from "node:module";
 import * as validators from "./generated/modelValidators.js";
-import type { AccessPolicy, AccessSource, HeaderOps, Headers, Labels, MTLSPolicy, MeshService, Mirror, RequestAuthentication, Source, TrafficPolicy, VirtualMesh } from "./generated/model.js";
+import type { AccessPolicy, AccessSource, HeaderOps, Headers, Labels, MTLSPolicy, MeshService, Mirror, RequestAuthentication, Source, TrafficPolicy, VirtualMesh, WasmExtension } from "./generated/model.js";
 import { checkJwks, principalIssuerKnown } from "./request-auth.js";
 import { type Diagnostic, hasErrors, sortDiagnostics, pointer as ptr } from "./diagnostics.js";
 import { parseDuration } from "./duration.js";
@@ -16,7 +16,7 @@ import {
 /** The apiVersion of every unimesh document. */
 export const API_VERSION = "unimesh.io/v1alpha1";
 /** The document kinds, in the order they are listed in help texts. */
-export const KINDS: readonly DocumentKind[] = ["TrafficPolicy", "AccessPolicy", "MTLSPolicy", "RequestAuthentication", "MeshService", "ClusterInfo", "VirtualMesh"];
+export const KINDS: readonly DocumentKind[] = ["TrafficPolicy", "AccessPolicy", "MTLSPolicy", "RequestAuthentication", "WasmExtension", "MeshService", "ClusterInfo", "VirtualMesh"];
 
 interface AjvError {
   instancePath: string;
@@ -312,6 +312,9 @@ export const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
   "^(auto|[a-z0-9][-a-z0-9]*(@[0-9A-Za-z][-0-9A-Za-z.]*)?)$": "must be a mesh as --mesh says it: NAME or NAME@VERSION (istio@1.30, linkerd@2.18, builtin), or auto",
   "^[a-z0-9]([-a-z0-9._]*[a-z0-9])?$": "must be a SPIFFE trust domain: lower-case letters, digits, '.', '-' and '_' (e.g. west.example.com)",
   "^([a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?\\.)*[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$|^[0-9a-fA-F:]+$": "must be a host name or an IP address (no scheme, no port: the port goes in gateway.port)",
+  "^(oci|https?)://[^\\s]+$": "must be an oci://, https:// or http:// URL without spaces",
+  "\\.wasm$": "must be the path of a .wasm file",
+  "^[a-f0-9]{64}$": "must be a SHA-256 digest: 64 lower-case hex digits",
 };
 
 /**
@@ -345,6 +348,7 @@ function documentRules(e: Entry<any>, err: Report): void {
     case "AccessPolicy": return accessRules(e.doc as AccessPolicy, err);
     case "MTLSPolicy": return mtlsRules(e.doc as MTLSPolicy, err);
     case "RequestAuthentication": return requestAuthRules(e.doc as RequestAuthentication, err);
+    case "WasmExtension": return wasmRules(e.doc as WasmExtension, err);
     case "MeshService": return serviceRules(e.doc as MeshService, err);
     case "ClusterInfo": return;
     case "VirtualMesh": return virtualMeshRules(e.doc as VirtualMesh, err);
@@ -720,6 +724,22 @@ function requestAuthRules(doc: RequestAuthentication, err: Report): void {
     if (prev !== undefined) err(`${base}/issuer`, "rule/duplicate-issuer", `issuer ${i.issuer} is already given at /spec/issuers/${prev}; name each issuer once (its tokens would be checked two ways)`);
     else seen.set(i.issuer, n);
   });
+}
+
+/**
+ * A WasmExtension on its own: a module is found somewhere (`rule/wasm-module`: url or file); a local
+ * module file must come with its digest (`rule/wasm-sha256`: the
+ * built-in proxy verifies it before loading, and a mesh given the same file as `file://` needs it to
+ * verify its copy).
+ */
+function wasmRules(doc: WasmExtension, err: Report): void {
+  const m = doc.spec.module;
+  if (m.url === undefined && m.file === undefined) {
+    err("/spec/module", "rule/wasm-module", "module needs url (an oci:// image or https:// URL, what a cluster's proxies fetch) or file (a local .wasm file, what the built-in proxy loads), or both");
+  }
+  if (m.file !== undefined && m.sha256 === undefined) {
+    err("/spec/module", "rule/wasm-sha256", `module.file ${m.file} needs module.sha256 (64 lower-case hex digits; \`unimesh wasm build\` prints it, or \`sha256sum ${m.file}\`): the proxy verifies the module before loading it`);
+  }
 }
 
 /**
@@ -1117,6 +1137,15 @@ function crossRules(model: Model, out: Diagnostic[]): void {
           for (let j = 0; j < ports.length; j++) if (unknownPort(facts, ports[j])) reportPort(p, facts, ports[j], `/spec/${action}/${i}/${key}/${j}`);
         }
       }
+    }
+  }
+  // WasmExtension ports: Service ports (a pod-only one has no requests sent to the Service).
+  for (const e of model.wasmExtensions) {
+    const ports = e.doc.spec.ports ?? [];
+    const facts = model.service(destinationNamespace(e), e.doc.spec.destination.service);
+    for (let j = 0; j < ports.length; j++) {
+      if (unknownPort(facts, ports[j])) reportPort(e, facts, ports[j], `/spec/ports/${j}`);
+      else if (podOnlyPort(facts, ports[j])) reportPodOnly(e, facts, ports[j], `/spec/ports/${j}`);
     }
   }
   for (const e of model.mtlsPolicies) {

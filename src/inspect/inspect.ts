@@ -167,6 +167,7 @@ export function inspect(model: Model, ref: { namespace: string; service: string 
     }
     for (const p of view.trafficPolicies) policies.add(p.id);
     for (const p of view.requestAuthentications) policies.add(p.id);
+    for (const p of view.wasmExtensions) policies.add(p.id);
     out.destination.jwt = view.jwtIssuers.map((j) => ({ issuer: j.issuer.issuer, ...(j.issuer.audiences ? { audiences: [...j.issuer.audiences] } : {}), origin: originOf(model, j.policy, j.pointer) }));
   }
   const rules = accessOf(model, ref.namespace, ref.service);

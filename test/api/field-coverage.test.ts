@@ -134,6 +134,13 @@ const raDoc = (issuer: Record<string, unknown> = {}, spec: Record<string, unknow
   doc("RequestAuthentication", "ra", patch({ destination: { service: "api" }, issuers: [patch({ issuer: ISSUER, jwksUri: `${ISSUER}/jwks.json` }, issuer)] }, spec), meta);
 
 
+/** A WasmExtension `wx` for `api` (a local module file and an OCI image), its spec patched. */
+const WASM_SHA = "a".repeat(64);
+const wasmDocs = (spec: Record<string, unknown> = {}, meta: Record<string, unknown> = {}): Doc[] => [
+  ...services(),
+  doc("WasmExtension", "wx", patch({ destination: { service: "api" }, module: { url: "oci://registry.example.com/filters/wx:1", file: "filters/wx.wasm", sha256: WASM_SHA } }, spec), meta),
+];
+
 /** Shallow merge where `undefined` deletes the key. */
 function patch<T extends Record<string, any>>(o: T, p: Record<string, any>): T {
   const out: Record<string, any> = { ...o };
@@ -193,6 +200,7 @@ const META: Record<string, (meta: Record<string, unknown>) => Doc[]> = {
   AccessPolicy: (m) => apDocs({ allow: [{ source: { serviceAccounts: ["web"] } }] }, m),
   MTLSPolicy: (m) => mtlsDocs({}, m),
   RequestAuthentication: (m) => [...services(), raDoc({}, {}, m)],
+  WasmExtension: (m) => wasmDocs({}, m),
   MeshService: (m) => svcDocs({}, m),
 };
 for (const [kind, make] of Object.entries(META)) {
@@ -432,6 +440,20 @@ add(`${RA}/issuers/*/fromParams`, pair("+ fromParams", raDocs(), raDocs({ fromPa
 add(`${RA}/issuers/*/forwardToken`, pair("+ forwardToken", raDocs(), raDocs({ forwardToken: true })));
 add(`${RA}/issuers/*/spaceDelimitedClaims`, pair("+ spaceDelimitedClaims", raDocs(), raDocs({ spaceDelimitedClaims: ["roles"] })));
 
+// WasmExtension.
+const WX = "WasmExtension:/spec";
+const MODULE = { url: "oci://registry.example.com/filters/wx:1", file: "filters/wx.wasm", sha256: WASM_SHA };
+add(`${WX}/destination/service`, pair("api → web", wasmDocs(), wasmDocs({ destination: { service: "web" } })));
+add(`${WX}/destination/namespace`, pair("shop → shop2", wasmDocs({ destination: { service: "api", namespace: "shop" } }), wasmDocs({ destination: { service: "api", namespace: "shop2" } })));
+add(`${WX}/ports`, pair("+ ports", wasmDocs(), wasmDocs({ ports: [9000] })));
+add(`${WX}/module/url`, pair("url → another", wasmDocs(), wasmDocs({ module: { ...MODULE, url: "oci://registry.example.com/filters/wx:2" } })));
+add(`${WX}/module/file`, pair("file → another", wasmDocs(), wasmDocs({ module: { ...MODULE, file: "filters/other.wasm" } })));
+add(`${WX}/module/sha256`, pair("sha256 → another", wasmDocs(), wasmDocs({ module: { ...MODULE, sha256: "b".repeat(64) } })));
+add(`${WX}/pluginName`, pair("+ pluginName", wasmDocs(), wasmDocs({ pluginName: "wx_root" })));
+add(`${WX}/config`, pair("+ config", wasmDocs(), wasmDocs({ config: { header: "x-a" } })));
+values(`${WX}/phase`, { ref: "AUTHN", alt: "AUTHZ", make: (v) => wasmDocs({ phase: v }) });
+add(`${WX}/priority`, pair("+ priority", wasmDocs(), wasmDocs({ priority: 10 })));
+
 // MTLSPolicy (a namespace-wide strict policy is always there).
 const M = "MTLSPolicy:/spec";
 add(`${M}/destination/service`, pair("api → web", mtlsDocs({}), mtlsDocs({ destination: { service: "web" } })),
@@ -578,6 +600,10 @@ const ALLOWED: Exemption[] = [
     mesh: "kuma", field: `MeshService:/${f}`,
     reason: "these cases carry an AccessPolicy on a destination without strict mTLS, which Kuma refuses as a whole (it enforces MeshTrafficPermission on mutual-TLS connections only: adapter/unsupported-value at the AccessPolicy), so both sides are refused alike; selectors, service accounts, ports and subsets are covered by test/adapters/kuma/kuma.test.ts",
   })),
+  {
+    mesh: "istio", field: "WasmExtension:/spec/module/file", cases: ["file → another"],
+    reason: "with module.url given, Istio's proxies fetch the url (WasmPlugin.url); the file is what the built-in proxy loads (the sha256 ties the two)",
+  },
   {
     mesh: "linkerd", field: "TrafficPolicy:/spec/routes/*/name",
     reason: "the HTTPRoute CRDs of Linkerd 2.14 (policy.linkerd.io) and 2.20 (gateway.networking.k8s.io v1, test/crds) have no rules[].name; the name still appears in diagnostics",

@@ -149,7 +149,7 @@ describe("code and schema agree", () => {
   test("features are named after the schema properties that ask for them", () => {
     const props = new Set([...Object.keys(defs.Route.properties), ...Object.keys(defs.TrafficPolicySpec.properties)]);
     for (const k of ["name", "source", "destination", "routes"]) props.delete(k);
-    const modelOnly = ["mtls", "access", "accessL7", "accessNegation", "scope", "requestAuthentication", "trafficSource", "crossCluster"];
+    const modelOnly = ["mtls", "access", "accessL7", "accessNegation", "scope", "requestAuthentication", "trafficSource", "crossCluster", "wasmExtension"];
     expect([...props].sort()).toEqual(FEATURES.filter((f) => !modelOnly.includes(f)).sort());
   });
 

@@ -1125,7 +1125,7 @@ const cases: Case[] = [
     expected: [
       { code: "schema/api-version", documentIndex: 0, pointer: "/apiVersion", line: 1, message: 'unsupported apiVersion "unimesh.io/v2"; expected unimesh.io/v1alpha1' },
       { code: "schema/required", documentIndex: 1, pointer: "", line: 6, message: 'missing required field "apiVersion"; expected apiVersion: unimesh.io/v1alpha1' },
-      { code: "schema/kind", documentIndex: 2, pointer: "/kind", line: 10, message: 'unknown kind "RoutePolicy"; expected one of TrafficPolicy, AccessPolicy, MTLSPolicy, RequestAuthentication, MeshService, ClusterInfo' },
+      { code: "schema/kind", documentIndex: 2, pointer: "/kind", line: 10, message: 'unknown kind "RoutePolicy"; expected one of TrafficPolicy, AccessPolicy, MTLSPolicy, RequestAuthentication, WasmExtension, MeshService, ClusterInfo' },
       { code: "schema/required", documentIndex: 3, pointer: "", line: 13, message: 'missing required field "kind"' },
       { code: "schema/api-version", documentIndex: 4, pointer: "/apiVersion", line: 16, message: "expected apiVersion: unimesh.io/v1alpha1" },
     ],

@@ -44,6 +44,7 @@ import { outlierDetection } from "./features/outlierDetection.js";
 import { refuseLoadBalancer } from "./features/loadBalancer.js";
 import { refuseRateLimit } from "./features/rateLimit.js";
 import { refuseRequestAuthentication } from "./features/requestAuthentication.js";
+import { refuseWasm } from "./features/wasmExtension.js";
 import { reportAccessScopes } from "./features/scope.js";
 import { refuseSubsetSettings } from "./features/subsetSettings.js";
 import { NodeNames, type Raise, type SubsetNode, type SubsetNodes, buildRouter, raiseListener } from "./routes.js";
@@ -98,6 +99,7 @@ export function translateAppMesh(model: Model, ctx: TranslateContext): KubeObjec
   const tx = new Tx(model, ctx);
   reportDeprecation(tx);
   refuseRequestAuthentication(model, ctx);
+  refuseWasm(model, ctx);
   const index = new ServiceIndex(tx);
   checkSelectorOverlaps(tx, index);
   checkMtlsPolicies(tx, index);

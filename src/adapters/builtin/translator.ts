@@ -33,6 +33,7 @@ import { notePodOnlyPorts, podOnly } from "./features/podOnlyPorts.js";
 import { adapterCode } from "../../api/diagnostics.js";
 import { refuseCrossCluster } from "../shared/cross-cluster.js";
 import { BUILTIN_CROSS_CLUSTER } from "./features/crossCluster.js";
+import { refuseWasmExtensions } from "../shared/wasm.js";
 
 /** Route features, in the order they fill a route. */
 export const ROUTE_FEATURES: readonly RouteFeature[] = [
@@ -52,6 +53,7 @@ export function translateBuiltin(model: Model, ctx: TranslateContext): KubeObjec
   refuseCrossCluster(model, ctx, "the built-in proxy", BUILTIN_CROSS_CLUSTER);
   const destinations = model.destinations().map((dest) => destination(model, ctx, dest));
   notePodOnlyPorts(model, ctx);
+  refuseWasmExtensions(model, ctx, "the built-in proxy", "its proxy-wasm runtime is not there yet");
   const policies = model.policies;
   const meshMtls = model.meshMtls;
   const { namespaces: accessNamespaces, mesh: meshAccess } = model.accessScopes();

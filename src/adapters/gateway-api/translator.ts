@@ -45,6 +45,7 @@ import { refuseRateLimit } from "./features/rateLimit.js";
 import { refuseRequestAuthentication } from "./features/requestAuthentication.js";
 import { refuseSubsetSettings } from "./features/subsetSettings.js";
 import { refuseTrafficSource } from "./features/trafficSource.js";
+import { refuseWasmExtension } from "./features/wasmExtension.js";
 import { GATEWAY_V1, type RouteFilter, type RouteObject, type RouteRule } from "./resources.js";
 import { refuseCrossClusterUses } from "./features/crossCluster.js";
 
@@ -53,8 +54,8 @@ const MAX_RULES = 16;
 /** ReferenceGrant's API version in every supported release (v1 is served from 1.5 only). */
 const REFERENCE_GRANT_VERSION = "gateway.networking.k8s.io/v1beta1";
 
-/** Policy kinds Gateway API has no API for (AccessPolicy, MTLSPolicy, RequestAuthentication): each refused. */
-const MODEL_REFUSALS: readonly ((gc: GatewayContext, model: Model) => void)[] = [refuseAccess, refuseMtls, refuseRequestAuthentication];
+/** Policy kinds Gateway API has no API for (AccessPolicy, MTLSPolicy, RequestAuthentication, WasmExtension): each refused. */
+const MODEL_REFUSALS: readonly ((gc: GatewayContext, model: Model) => void)[] = [refuseAccess, refuseMtls, refuseRequestAuthentication, refuseWasmExtension];
 
 /** Destination-level features Gateway API has no field for, in any release. */
 const DESTINATION_REFUSALS: readonly ((gc: GatewayContext, v: DestinationView) => void)[] = [

@@ -1,9 +1,10 @@
 /**
  * The Istio adapter: `--mesh istio[@1.22 … 1.30]` (default 1.30). Emits `networking.istio.io/v1`
  * VirtualService and DestinationRule, `security.istio.io/v1` AuthorizationPolicy and PeerAuthentication
- * (both API versions are served from Istio 1.22), and `networking.istio.io/v1alpha3` EnvoyFilter for
- * local rate limits. Sidecar mode: VirtualServices are bound to the `mesh` gateway only. Ambient mode
- * (`--set dataplane=ambient`): what ztunnel enforces, see ambient/translator.ts.
+ * (both API versions are served from Istio 1.22), `networking.istio.io/v1alpha3` EnvoyFilter for
+ * local rate limits, and `extensions.istio.io/v1alpha1` WasmPlugin for WasmExtensions. Sidecar mode:
+ * VirtualServices are bound to the `mesh` gateway only. Ambient mode (`--set dataplane=ambient`): what
+ * ztunnel enforces, see ambient/translator.ts.
  *
  * Settings (`TranslateOptions.settings`, see `ISTIO_SETTINGS`): `clusterDomain` (default `cluster.local`),
  * the DNS domain of service hosts; `rootNamespace` (default `istio-system`), Istio's root namespace, where

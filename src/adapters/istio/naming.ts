@@ -22,6 +22,8 @@
  * | EnvoyFilter (rate limit)      | `<svc>-ratelimit`    |                                                              |
  * | RequestAuthentication         | `<svc>-jwt`          | one per destination, with the issuers of every               |
  * |                               |                      | RequestAuthentication of the service                          |
+ * | WasmPlugin                    | `<svc>-wasm-<ext>`   | one per WasmExtension `<ext>`; `<svc>-wasm-<ns>-<ext>` when   |
+ * |                               |                      | the extension lives in another namespace `<ns>`               |
  *
  * Within one kind and namespace, a suffix is appended to a whole service name, so two services never get
  * the same name (long names are cut and hashed by `dnsSubdomain`, which keeps them distinct).
@@ -48,6 +50,8 @@ export const servicePeerAuthenticationName = (svc: string): string => dnsSubdoma
 export const NAMESPACE_PEER_AUTHENTICATION_NAME = "default";
 /** RequestAuthentication of a destination (the issuers of all its RequestAuthentications). */
 export const requestAuthenticationName = (svc: string): string => dnsSubdomain(svc, "jwt");
+/** WasmPlugin of the WasmExtension `name` (of namespace `namespace` when not the destination's). */
+export const wasmPluginName = (svc: string, name: string, namespace?: string): string => dnsSubdomain(svc, "wasm", namespace, name);
 /** EnvoyFilter of a local rate limit. */
 export const rateLimitFilterName = (svc: string): string => dnsSubdomain(svc, "ratelimit");
 /** Name of the default route appended to a VirtualService (`HTTPRoute.name`, debugging only). */

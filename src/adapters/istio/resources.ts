@@ -14,6 +14,25 @@ export const NETWORKING_V1 = "networking.istio.io/v1";
 export const NETWORKING_V1ALPHA3 = "networking.istio.io/v1alpha3";
 /** `security.istio.io/v1`: AuthorizationPolicy and PeerAuthentication (served from Istio 1.22). */
 export const SECURITY_V1 = "security.istio.io/v1";
+/** `extensions.istio.io/v1alpha1`: WasmPlugin (the only served version, 1.22 to 1.30). */
+export const EXTENSIONS_V1ALPHA1 = "extensions.istio.io/v1alpha1";
+
+/** `WasmPlugin` spec (istio/api `extensions/v1alpha1/wasm.proto`; the fields unimesh fills). */
+export interface WasmPluginSpec {
+  selector: { matchLabels: Record<string, string> };
+  /** `oci://`, `https://`, `http://` or `file://`. */
+  url: string;
+  /** 64 lower-case hex digits. */
+  sha256?: string;
+  /** Envoy's `root_id`. */
+  pluginName?: string;
+  pluginConfig?: Record<string, unknown>;
+  phase?: "AUTHN" | "AUTHZ" | "STATS";
+  /** int32; higher first within a phase. */
+  priority?: number;
+  type: "HTTP";
+  match: { mode: "SERVER"; ports?: { number: number }[] }[];
+}
 
 /** `StringMatch`: exactly one of exact, prefix, regex; `{}` means "present" in header matches. */
 export interface StringMatch {

@@ -33,6 +33,7 @@ import { applyClientTls, namespacePeerAuthentications, podOnlyPortNotes, service
 import { applyOutlierDetection } from "./features/outlierDetection.js";
 import { rateLimitFilter } from "./features/rateLimit.js";
 import { requestAuthentication } from "./features/requestAuthentication.js";
+import { wasmPlugins } from "./features/wasmExtension.js";
 import { applyRedirect } from "./features/redirect.js";
 import { applyRetries } from "./features/retries.js";
 import { applyRewrite } from "./features/rewrite.js";
@@ -83,6 +84,7 @@ export function translateIstio(model: Model, ctx: TranslateContext): KubeObject[
       if (pa) out.push(pa);
     }
     out.push(...requestAuthentication(dc));
+    out.push(...wasmPlugins(dc));
     out.push(...authorizationPolicies(dc));
     const rl = rateLimitFilter(dc);
     if (rl) out.push(rl);

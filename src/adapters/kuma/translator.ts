@@ -35,6 +35,7 @@ import { effectiveTimeout, timeoutDefault } from "./features/timeout.js";
 import { uniformity } from "./features/uniform.js";
 import { refuseSubsetSettings } from "./features/subsetSettings.js";
 import { refuseJwt } from "./features/requestAuthentication.js";
+import { refuseWasm } from "./features/wasmExtension.js";
 import { KUMA_V1ALPHA1, type KumaObject, type TargetRef } from "./resources.js";
 import { canonicalJson, policyScope } from "../../api/model.js";
 import { refuseCrossClusterUses } from "./features/crossCluster.js";
@@ -44,6 +45,7 @@ export function translateKuma(model: Model, ctx: TranslateContext): KubeObject[]
   refuseCrossClusterUses(model, ctx);
   const kc = createContext(model, ctx);
   refuseJwt(model, ctx);
+  refuseWasm(model, ctx);
   const out: KubeObject[] = [];
   for (const view of model.destinations()) {
     const dc: DestinationContext = { kc, view };

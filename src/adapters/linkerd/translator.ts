@@ -21,6 +21,7 @@ import { matchOf } from "./features/match.js";
 import { refuseMirror } from "./features/mirror.js";
 import { outlierDetectionPatch } from "./features/outlierDetection.js";
 import { refuseRequestAuthentication } from "./features/requestAuthentication.js";
+import { refuseWasm } from "./features/wasmExtension.js";
 import { hasRetries } from "./features/retries.js";
 import { refuseRewrite } from "./features/rewrite.js";
 import { namespaceDefaults } from "./features/scope.js";
@@ -45,6 +46,7 @@ export function translateLinkerd(model: Model, ctx: TranslateContext): KubeObjec
   refuseCrossClusterUses(model, ctx);
   const lc = createContext(model, ctx);
   refuseRequestAuthentication(model, ctx);
+  refuseWasm(model, ctx);
   namespaceDefaults(lc);
   for (const v of model.destinations()) translateDestination(lc, v);
   return lc.out;

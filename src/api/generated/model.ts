@@ -5,7 +5,14 @@
  */
 
 export type UnimeshDocument =
-  TrafficPolicy | AccessPolicy | MTLSPolicy | RequestAuthentication | MeshService | ClusterInfo | VirtualMesh;
+  | TrafficPolicy
+  | AccessPolicy
+  | MTLSPolicy
+  | RequestAuthentication
+  | WasmExtension
+  | MeshService
+  | ClusterInfo
+  | VirtualMesh;
 /**
  * A Kubernetes name (DNS-1123 label: lower-case letters, digits and '-', at most 63 characters).
  */
@@ -970,6 +977,73 @@ export interface JwtHeader {
    * Text before the token in the header value, e.g. `"Bearer "` (case-sensitive). The token is what follows the first occurrence of the prefix (from its first base64url character on); a value without the prefix holds no token (e.g. `Authorization: Basic ...` is not a bearer token). Omitted: the whole value is the token.
    */
   prefix?: string;
+}
+/**
+ * A proxy-wasm extension: a WebAssembly module run by the destination's proxies on its requests.
+ */
+export interface WasmExtension {
+  apiVersion: "unimesh.io/v1alpha1";
+  kind: "WasmExtension";
+  metadata: Metadata;
+  spec: WasmExtensionSpec;
+}
+/**
+ * A proxy-wasm extension (HTTP filter) run by the proxies in front of `destination`'s instances (server side: every request the destination receives, on `ports` or every port), Istio's WasmPlugin semantics. It sees and may change request and response headers (and bodies on the built-in proxy), answer a request itself (a local response: e.g. deny it), and log. Extensions of one destination run by `phase` (AUTHN, then AUTHZ, then STATS, then those without phase: after access control and the rate limit, just before the request goes to the app), within a phase by `priority` (higher first), then by namespace/name. A module that fails (cannot be loaded, traps, runs past its time limit) fails closed: the request is answered 500 (Istio `failStrategy: FAIL_CLOSE`). Istio: WasmPlugin; Linkerd, App Mesh, Kuma and Gateway API cannot run proxy-wasm modules (error).
+ */
+export interface WasmExtensionSpec {
+  /**
+   * The service whose instances run the extension on the requests they receive.
+   */
+  destination: {
+    /**
+     * A Kubernetes name (DNS-1123 label: lower-case letters, digits and '-', at most 63 characters).
+     */
+    service: string;
+    /**
+     * A Kubernetes name (DNS-1123 label: lower-case letters, digits and '-', at most 63 characters).
+     */
+    namespace?: string;
+  };
+  /**
+   * Only requests to these Service ports (Istio `match[].ports`, with the pod ports they reach: the MeshService must declare them). Default: every port.
+   *
+   * @minItems 1
+   */
+  ports?: [Port, ...Port[]];
+  module: WasmModule;
+  /**
+   * The root id the module's root context is registered under (Istio `pluginName`, Envoy `root_id`; the SDK's `registerRootContext(..., "<name>")`). Default: empty, as in Envoy.
+   */
+  pluginName?: string;
+  /**
+   * The plugin configuration (any JSON object), handed to the module as JSON text (`proxy_on_configure`, buffer PluginConfiguration). Istio `pluginConfig`.
+   */
+  config?: {};
+  /**
+   * Where in the filter chain it runs (Istio `phase`): AUTHN before request authentication (JWT), AUTHZ after it and before access control, STATS after access control and the rate limit; omitted (unspecified) last, right before the request goes to the app.
+   */
+  phase?: "AUTHN" | "AUTHZ" | "STATS";
+  /**
+   * Order within a phase: higher runs first (Istio `priority`, int32). Default: 0; ties ordered by namespace/name.
+   */
+  priority?: number;
+}
+/**
+ * Where a proxy-wasm module (a `.wasm` file built for the proxy-wasm ABI 0.2.x, e.g. with `unimesh wasm build`) is found: `url`, `file` or both (rule/wasm-module: at least one); with both, they must be the same module (same `sha256`): meshes load `url`, the built-in proxy loads `file`.
+ */
+export interface WasmModule {
+  /**
+   * Where the proxies of a cluster fetch the module: an OCI image (`oci://registry/repo:tag` or `@sha256:...`) or an `https://` / `http://` URL (Istio `WasmPlugin.url`). The built-in proxy never fetches it: give `file` for `unimesh up`.
+   */
+  url?: string;
+  /**
+   * A local `.wasm` file, relative to the directory of the policy file (or absolute): what the built-in proxy loads (after checking `sha256`). A mesh without `url` references it as `file:///<file>` on the proxy's own filesystem (warned: a cluster needs the module at an oci:// or https:// URL).
+   */
+  file?: string;
+  /**
+   * SHA-256 of the module (64 lower-case hex digits; `unimesh wasm build` prints it). Required with `file`: the built-in proxy refuses to load a file whose digest differs. Recommended with `url` (Istio `WasmPlugin.sha256`: the proxy verifies the download; without it an image tag can change under you, warned).
+   */
+  sha256?: string;
 }
 /**
  * Facts about one service (its name is metadata.name).

@@ -34,7 +34,7 @@ describe("appmesh unsupported features", () => {
     const caps = appmesh.capabilities("1.13");
     expect(Object.keys(caps).sort()).toEqual([...FEATURES].sort());
     expect(FEATURES.filter((f) => caps[f].support === "none").sort()).toEqual(
-      ["cors", "crossCluster", "directResponse", "faultInjection", "headers", "loadBalancer", "mirror", "rateLimit", "redirect", "requestAuthentication", "rewrite", "trafficSource"]);
+      ["cors", "crossCluster", "directResponse", "faultInjection", "headers", "loadBalancer", "mirror", "rateLimit", "redirect", "requestAuthentication", "rewrite", "trafficSource", "wasmExtension"]);
     // accessL7 is partial: ports that name every port of the destination are no condition (exact).
     expect(caps.accessL7.support).toBe("partial");
   });

@@ -30,11 +30,12 @@ import { splitFeature } from "./split.js";
 import { subsetSettingsFeature } from "./subsetSettings.js";
 import { timeoutFeature } from "./timeout.js";
 import { trafficSourceFeature } from "./trafficSource.js";
+import { wasmExtensionFeature } from "./wasmExtension.js";
 
 /** Every feature module of the built-in proxy. */
 export const BUILTIN_FEATURES: readonly FeatureModule[] = [
   matchFeature, splitFeature, timeoutFeature, retriesFeature, faultInjectionFeature, mirrorFeature, headersFeature,
   corsFeature, rewriteFeature, redirectFeature, directResponseFeature, outlierDetectionFeature, connectionPoolFeature,
   loadBalancerFeature, rateLimitFeature, mtlsFeature, accessFeature, accessL7Feature, scopeFeature,
-  accessNegationFeature, requestAuthenticationFeature, trafficSourceFeature, subsetSettingsFeature, crossClusterFeature,
+  accessNegationFeature, requestAuthenticationFeature, trafficSourceFeature, subsetSettingsFeature, crossClusterFeature, wasmExtensionFeature,
 ];

@@ -28,10 +28,11 @@ import { requestAuthenticationFeature } from "./requestAuthentication.js";
 import { scopeFeature } from "./scope.js";
 import { subsetSettingsFeature } from "./subsetSettings.js";
 import { trafficSourceFeature } from "./trafficSource.js";
+import { wasmExtensionFeature } from "./wasmExtension.js";
 
 export const GATEWAY_API_FEATURES: readonly FeatureModule[] = [
   matchFeature, splitFeature, resilienceFeature, mirrorFeature, headersFeature, corsFeature, rewriteFeature, redirectFeature,
   faultInjectionFeature, directResponseFeature, outlierDetectionFeature, connectionPoolFeature, loadBalancerFeature,
   rateLimitFeature, subsetSettingsFeature, trafficSourceFeature, mtlsFeature, accessFeature, accessL7Feature,
-  accessNegationFeature, scopeFeature, requestAuthenticationFeature, crossClusterFeature,
+  accessNegationFeature, scopeFeature, requestAuthenticationFeature, crossClusterFeature, wasmExtensionFeature,
 ];

@@ -31,11 +31,12 @@ import { splitFeature } from "./split.js";
 import { subsetSettingsFeature } from "./subsetSettings.js";
 import { timeoutFeature } from "./timeout.js";
 import { trafficSourceFeature } from "./trafficSource.js";
+import { wasmExtensionFeature } from "./wasmExtension.js";
 
 /** Every Istio feature module. */
 export const ISTIO_FEATURES: readonly FeatureModule[] = [
   matchFeature, splitFeature, timeoutFeature, retriesFeature, faultInjectionFeature, mirrorFeature, headersFeature,
   corsFeature, rewriteFeature, redirectFeature, directResponseFeature, outlierDetectionFeature, connectionPoolFeature,
   loadBalancerFeature, rateLimitFeature, mtlsFeature, accessFeature, accessL7Feature, scopeFeature, accessNegationFeature,
-  requestAuthenticationFeature, trafficSourceFeature, subsetSettingsFeature, crossClusterFeature,
+  requestAuthenticationFeature, trafficSourceFeature, subsetSettingsFeature, crossClusterFeature, wasmExtensionFeature,
 ];

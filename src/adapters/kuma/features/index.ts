@@ -24,10 +24,11 @@ import { split } from "./split.js";
 import { subsetSettings } from "./subsetSettings.js";
 import { timeout } from "./timeout.js";
 import { trafficSource } from "./trafficSource.js";
+import { wasmExtension } from "./wasmExtension.js";
 
 export const KUMA_FEATURES: readonly FeatureModule[] = [
   match, split, timeout, retries, faultInjection, mirror, headers, cors, rewrite, redirect, directResponse,
   outlierDetection, connectionPool, loadBalancer, rateLimit, mtls, access, accessL7, accessNegation, scope,
   requestAuthentication, trafficSource, subsetSettings,
-  crossClusterFeature,
+  crossClusterFeature, wasmExtension,
 ];

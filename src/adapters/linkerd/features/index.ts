@@ -30,6 +30,7 @@ import { splitFeature } from "./split.js";
 import { subsetSettingsFeature } from "./subsetSettings.js";
 import { timeoutFeature } from "./timeout.js";
 import { trafficSourceFeature } from "./trafficSource.js";
+import { wasmExtensionFeature } from "./wasmExtension.js";
 
 /** Every Linkerd feature module. */
 export const LINKERD_FEATURES: readonly FeatureModule[] = [
@@ -37,5 +38,5 @@ export const LINKERD_FEATURES: readonly FeatureModule[] = [
   corsFeature, rewriteFeature, redirectFeature, directResponseFeature, outlierDetectionFeature, connectionPoolFeature,
   loadBalancerFeature, rateLimitFeature, mtlsFeature, accessFeature, accessL7Feature, scopeFeature, accessNegationFeature,
   requestAuthenticationFeature, trafficSourceFeature, subsetSettingsFeature,
-  crossClusterFeature,
+  crossClusterFeature, wasmExtensionFeature,
 ];
