@@ -53,9 +53,10 @@ describe("builtin adapter", () => {
     expect(reviews.instances.map((i) => [i.labels.version, i.mode])).toEqual([["v1", "strict"], ["v2", "strict"], ["v3", "strict"]]);
   });
 
-  test("declares every feature as fully supported (each has a behaviour test in test/proxy), but crossCluster (no federation of members yet)", () => {
+  test("declares every feature as fully supported (each has a behaviour test in test/proxy), but crossCluster (no federation of members yet) and Wasm extensions", () => {
     const caps = builtin.capabilities("1");
-    expect(FEATURES.filter((f) => caps[f].support !== "full")).toEqual(["crossCluster"]);
+    // wasmExtension: local module files only (no OCI/URL fetch), see src/adapters/builtin/features/wasmExtension.ts.
+    expect(FEATURES.filter((f) => caps[f].support !== "full")).toEqual(["crossCluster", "wasmExtension"]);
   });
 
   test("a regex JavaScript cannot compile is reported, not emitted", () => {
