@@ -12,7 +12,7 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "src/api/generated/**", "test/crds/**", "coverage/**"] },
+  { ignores: ["dist/**", "node_modules/**", "src/api/generated/**", "test/crds/**", "coverage/**", "templates/**", "test/**/assembly/**"] },
   js.configs.recommended,
   { languageOptions: { globals: { ...globals.node } } },
   {

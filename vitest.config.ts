@@ -8,6 +8,7 @@ const SLOW = [
   "test/proxy/**/*.test.ts", // the built-in proxy through real sockets
   "test/cli/process.test.ts", // the CLI as a child process
   "test/cli/up.test.ts", // `unimesh up`: proxy and apps as processes
+  "test/cli/wasm.test.ts", // `unimesh wasm init/build` (asc as a child process), then `unimesh up`
   "test/cli/explain-up.test.ts", // `unimesh explain` against `unimesh up`
   "test/cli/first-hour.test.ts", // includes shell completion scripts run by bash
   "test/cli/package.test.ts", // npm pack

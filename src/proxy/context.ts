@@ -13,6 +13,7 @@ import { PoolLimiter } from "./features/connectionPool.js";
 import { Balancer } from "./features/loadBalancer.js";
 import { OutlierDetector } from "./features/outlierDetection.js";
 import { RateLimiter } from "./features/rateLimit.js";
+import { WasmHost } from "./wasm/plugin.js";
 
 /** State of one calling listener towards one destination. */
 export interface CallerState {
@@ -30,6 +31,9 @@ export class ProxyContext {
   private readonly callers = new Map<string, CallerState>();
   private readonly limiters = new Map<string, { limiter: RateLimiter; config: unknown }>();
   private readonly byDest = new WeakMap<RtDestination, Map<string, CallerState>>();
+
+  /** The VMs of the Wasm extensions (operator events: JSON lines on stderr until the runtime sets its own). */
+  readonly wasm = new WasmHost((e) => process.stderr.write(JSON.stringify({ time: new Date().toISOString(), ...e }) + "\n"));
 
   constructor(readonly certs: CertStore, readonly pools: Pools, readonly metrics: ProxyMetrics, public log: AccessLog) {}
 
@@ -96,6 +100,7 @@ export class ProxyContext {
 
   close(): void {
     for (const s of this.callers.values()) s.outlier?.close();
+    this.wasm.close();
   }
 }
 

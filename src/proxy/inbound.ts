@@ -4,10 +4,14 @@
  * the connection. The filters run in this order, each one feature's module in ./filters/inbound/:
  *
  *  1. pathNormalization      the path access control, the rate limit and the app see (400)
- *  2. requestAuthentication  the end-user token (JWT), validated before access control (401)
- *  3. access                 the access rules of every scope on caller, request and end user (403)
- *  4. rateLimit              the local rate limit of the instance (429)
- *  5. forward                to the app, with x-forwarded-client-cert
+ *  2. wasm AUTHN             Wasm extensions of phase AUTHN (filters/inbound/wasm.ts; local responses, 500 on failure)
+ *  3. requestAuthentication  the end-user token (JWT), validated before access control (401)
+ *  4. wasm AUTHZ             Wasm extensions of phase AUTHZ
+ *  5. access                 the access rules of every scope on caller, request and end user (403)
+ *  6. rateLimit              the local rate limit of the instance (429)
+ *  7. wasm STATS, then wasm  Wasm extensions of phase STATS, then those without a phase
+ *  8. forward                to the app, with x-forwarded-client-cert (the Wasm extensions' response
+ *                            callbacks run on its answer, in reverse order)
  *
  * Access control runs before the rate limit, so that denied requests do not use the allowed callers'
  * budget. The in-process hop (upstream/inline.ts) runs the same checks through {@link authenticate} and
@@ -31,12 +35,15 @@ import { requestAuthentication } from "./filters/inbound/requestAuthentication.j
 import { access, accessRefusal } from "./filters/inbound/access.js";
 import { rateLimit, rateLimitRefusal } from "./filters/inbound/rateLimit.js";
 import { forward } from "./filters/inbound/forward.js";
+import { wasmPhase } from "./filters/inbound/wasm.js";
 import type { Refusal } from "./decide.js";
 
 export { authenticate, type Authenticated, type Refusal } from "./decide.js";
 
 /** The inbound filters, in the order they run (see the module comment). */
-export const INBOUND: readonly Filter<InboundExchange>[] = [pathNormalization, requestAuthentication, access, rateLimit, forward];
+export const INBOUND: readonly Filter<InboundExchange>[] = [
+  pathNormalization, wasmPhase("AUTHN"), requestAuthentication, wasmPhase("AUTHZ"), access, rateLimit, wasmPhase("STATS"), wasmPhase(undefined), forward,
+];
 
 const peers = new WeakMap<object, Peer>();
 

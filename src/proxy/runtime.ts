@@ -88,6 +88,7 @@ export class ProxyRuntime {
     const metrics = new ProxyMetrics();
     const ctx = new ProxyContext(certs, new Pools(), metrics, new AccessLog(s.accessLog.enabled, s.accessLog.path));
     const rt = new ProxyRuntime(ctx, ca, options);
+    ctx.wasm.event = (e) => rt.event(e);
     metrics.addGauge(new Gauge("unimesh_certificate_expiry_seconds", "Seconds until the current certificate of each identity expires.", ["identity"],
       () => certs.list().map((c) => [[c.spiffeId], Math.round((c.notAfter.getTime() - Date.now()) / 1000)])));
     metrics.addGauge(new Gauge("unimesh_requests_in_flight", "Requests in flight per listener.", ["listener"],
@@ -144,6 +145,7 @@ export class ProxyRuntime {
     const all = new Map<string, Bound>([...keep, ...added.map((b) => [b.plan.key, b] as const)]);
     for (const b of all.values()) if (b.plan.kind === "inbound") b.plan.instance.bound = { address: b.plan.address, port: b.listener.port };
     this.ctx.current = next;
+    this.ctx.wasm.retain(next.services.values());
     this.bound.clear();
     for (const [k, b] of all) this.bound.set(k, b);
     // Removed (or moved) listeners drain: requests in flight finish. Callers' pools to a removed inbound

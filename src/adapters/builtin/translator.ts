@@ -28,12 +28,12 @@ import { rateLimit } from "./features/rateLimit.js";
 import { subsetSettings } from "./features/subsetSettings.js";
 import { MESH_ONLY, access, scopedAccess } from "./features/access.js";
 import { requestAuthentication } from "./features/requestAuthentication.js";
+import { wasmExtension } from "./features/wasmExtension.js";
 import { mtls, mtlsNamespaces } from "./features/mtls.js";
 import { notePodOnlyPorts, podOnly } from "./features/podOnlyPorts.js";
 import { adapterCode } from "../../api/diagnostics.js";
 import { refuseCrossCluster } from "../shared/cross-cluster.js";
 import { BUILTIN_CROSS_CLUSTER } from "./features/crossCluster.js";
-import { refuseWasmExtensions } from "../shared/wasm.js";
 
 /** Route features, in the order they fill a route. */
 export const ROUTE_FEATURES: readonly RouteFeature[] = [
@@ -42,7 +42,7 @@ export const ROUTE_FEATURES: readonly RouteFeature[] = [
 
 /** Destination features, in order. */
 export const DESTINATION_FEATURES: readonly DestinationFeature[] = [
-  outlierDetection, connectionPool, loadBalancer, rateLimit, subsetSettings, requestAuthentication, access, mtls, podOnly,
+  outlierDetection, connectionPool, loadBalancer, rateLimit, subsetSettings, requestAuthentication, wasmExtension, access, mtls, podOnly,
 ];
 
 /** Id of the default route the proxy appends when no route catches every request. */
@@ -53,7 +53,6 @@ export function translateBuiltin(model: Model, ctx: TranslateContext): KubeObjec
   refuseCrossCluster(model, ctx, "the built-in proxy", BUILTIN_CROSS_CLUSTER);
   const destinations = model.destinations().map((dest) => destination(model, ctx, dest));
   notePodOnlyPorts(model, ctx);
-  refuseWasmExtensions(model, ctx, "the built-in proxy", "its proxy-wasm runtime is not there yet");
   const policies = model.policies;
   const meshMtls = model.meshMtls;
   const { namespaces: accessNamespaces, mesh: meshAccess } = model.accessScopes();
@@ -86,7 +85,7 @@ function destination(model: Model, ctx: TranslateContext, dest: DestinationView)
   const out: Destination = {
     namespace: dest.namespace,
     service: dest.service,
-    policies: [...new Set([...dest.trafficPolicies, ...dest.accessPolicies, ...(dest.mtls ? [dest.mtls] : []), ...dest.requestAuthentications].map((p) => p.id))].sort(),
+    policies: [...new Set([...dest.trafficPolicies, ...dest.accessPolicies, ...(dest.mtls ? [dest.mtls] : []), ...dest.requestAuthentications, ...dest.wasmExtensions].map((p) => p.id))].sort(),
     routes,
   };
   for (const f of DESTINATION_FEATURES) f(out, env);

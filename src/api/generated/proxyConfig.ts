@@ -881,6 +881,42 @@ export interface RequestAuthentication {
   ];
 }
 /**
+ * A proxy-wasm module (ABI 0.2.x HTTP filter) the destination's inbound listeners run on its requests (WasmExtension). It runs in a worker thread with a time limit per callback; a module that cannot be loaded, traps, runs too long or calls a host function the proxy does not implement fails the request closed (500).
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "WasmPlugin".
+ */
+export interface WasmPlugin {
+  /**
+   * The WasmExtension it comes from (`WasmExtension/<namespace>/<name>`), for logs.
+   */
+  policy: string;
+  /**
+   * The `.wasm` file; a relative path is resolved against the proxy's working directory.
+   */
+  file: string;
+  /**
+   * SHA-256 of the file: checked before the module is loaded (a mismatch fails every request closed).
+   */
+  sha256: string;
+  /**
+   * The root id of the plugin's root context (`plugin_root_id`). Default: empty.
+   */
+  rootId?: string;
+  /**
+   * The plugin configuration handed to `proxy_on_configure` (JSON text). Default: empty.
+   */
+  config?: string;
+  /**
+   * Where in the inbound chain it runs: AUTHN before request authentication, AUTHZ before access control, STATS after the rate limit; omitted: last, before the request goes to the app.
+   */
+  phase?: "AUTHN" | "AUTHZ" | "STATS";
+  /**
+   * Only requests to these service ports. Default: every port.
+   */
+  ports?: Port[];
+}
+/**
  * One access rule: all given conditions must hold; a list matches when any entry matches, a `not...` list when none does.
  *
  * This interface was referenced by `undefined`'s JSON-Schema
@@ -1030,6 +1066,10 @@ export interface Destination {
     loadBalancer?: LoadBalancer;
   }[];
   requestAuthentication?: RequestAuthentication;
+  /**
+   * Wasm extensions, in the order they run (by phase, then priority, then policy).
+   */
+  wasm?: WasmPlugin[];
   access?: Access;
   mtls?: Mtls;
 }

@@ -20,6 +20,7 @@ export const COMMAND_MODULES: readonly (readonly [name: string, load: () => Prom
   ["trust", async () => (await import("./trust.js")).trustCommand],
   ["up", async () => (await import("./up.js")).upCommand],
   ["proxy", async () => (await import("./proxy.js")).proxyCommand],
+  ["wasm", async () => (await import("./wasm.js")).wasmCommand],
   ["version", async () => (await import("./version.js")).versionCommand],
   ["completion", async () => (await import("./completion.js")).completionCommand(allCommands)],
 ];

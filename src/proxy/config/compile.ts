@@ -17,6 +17,7 @@ import { compileAccess, type AccessDecision, type AccessRequest } from "../featu
 import { compileRequestAuthentication, type Authenticator } from "../features/requestAuthentication.js";
 import { resolveMode } from "../features/mtls.js";
 import { DEFAULT_NAMESPACE } from "./merge.js";
+import type { WasmPluginConfig } from "../wasm/plugin.js";
 
 /** Application protocol of a service port. */
 export type Protocol = "http" | "http2" | "grpc";
@@ -148,7 +149,17 @@ export interface RtDestination {
   access?: (r: AccessRequest) => AccessDecision;
   /** End-user token validation (RequestAuthentication), before access control. */
   authenticator?: Authenticator;
+  /** Wasm extensions, in the order they run (phase, priority, policy). */
+  wasm?: RtWasm[];
   policies: string[];
+}
+
+/** A Wasm extension of a destination: its plugin, where it runs and on which service ports. */
+export interface RtWasm extends WasmPluginConfig {
+  /** AUTHN, AUTHZ, STATS, or undefined (last, before the app). */
+  phase?: "AUTHN" | "AUTHZ" | "STATS";
+  /** Only these service ports; undefined: every port. */
+  ports?: ReadonlySet<number>;
 }
 
 /** An identity of a local listener. */
@@ -314,6 +325,12 @@ export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig;
       ...(dspec?.rateLimit ? { rateLimit: dspec.rateLimit } : {}),
       ...(access ? { access } : {}),
       ...(authenticator ? { authenticator } : {}),
+      ...(dspec?.wasm?.length ? {
+        wasm: dspec.wasm.map((w): RtWasm => ({
+          policy: w.policy, file: w.file, sha256: w.sha256, rootId: w.rootId ?? "", config: w.config ?? "",
+          ...(w.phase ? { phase: w.phase } : {}), ...(w.ports ? { ports: new Set(w.ports) } : {}),
+        })),
+      } : {}),
       policies: dspec?.policies ?? (accessSpec?.policies ?? []),
     };
     // Subsets with settings of their own: each kind they set replaces the destination's.

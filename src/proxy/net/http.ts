@@ -71,7 +71,7 @@ export function grpcStatusOf(httpStatus: number): number {
  * Answers locally. `flag` goes to `x-unimesh-flag` (and the access log). gRPC callers get HTTP 200 with
  * `grpc-status` (a trailers-only response) unless `grpcStatus` overrides it.
  */
-export function localReply(req: Req, res: Res, status: number, body: string, extra?: { flag?: string; headers?: HeaderMap; grpcStatus?: number }): void {
+export function localReply(req: Req, res: Res, status: number, body: string | Buffer, extra?: { flag?: string; headers?: HeaderMap; grpcStatus?: number }): void {
   if (res.headersSent || res.writableEnded || res.destroyed) {
     if (!res.writableEnded) res.destroy();
     return;
@@ -82,7 +82,7 @@ export function localReply(req: Req, res: Res, status: number, body: string, ext
     const code = extra?.grpcStatus ?? grpcStatusOf(status);
     headers["content-type"] = "application/grpc";
     headers["grpc-status"] = String(code);
-    headers["grpc-message"] = encodeURIComponent(body);
+    headers["grpc-message"] = encodeURIComponent(body.toString());
     writeHead(res, 200, headers);
     res.end();
     return;

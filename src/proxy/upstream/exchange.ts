@@ -49,6 +49,15 @@ export interface ForwardPlan {
   onFailure?(reason: string): void;
   /** Changes the response head before it goes downstream (header ops, CORS, cookies). */
   decorate?(status: number, headers: HeaderMap): void;
+  /**
+   * Replaces the whole response before it goes downstream (Wasm extensions): the chosen response is
+   * held, head and body (at most `maxHeldBytes`: a larger body fails with 502), until the promise gives
+   * what to send instead (`flag`: an access-log flag when it is a local response). A rejection fails
+   * the request closed (500).
+   */
+  transformResponse?(status: number, headers: HeaderMap, body: Buffer): Promise<{ status: number; headers: HeaderMap; body: Buffer; flag?: string }>;
+  /** Bytes of a response body {@link transformResponse} may hold. @default 1 MiB */
+  maxHeldBytes?: number;
 }
 
 /** How it went. */
@@ -154,7 +163,8 @@ class Exchange {
   /** Answers locally, or breaks the response off when its head already went downstream. */
   fail(status: number, body: string, flag: string): void {
     const { req, res } = this.plan;
-    if (this.committed) { res.destroy(); this.finish(this.result.status || status, flag); return; }
+    // A response held for a Wasm extension has not gone downstream yet: it can still be answered locally.
+    if (this.committed && res.headersSent) { res.destroy(); this.finish(this.result.status || status, flag); return; }
     localReply(req, res, status, body, { flag });
     this.finish(status, flag);
   }
@@ -229,6 +239,8 @@ class Try {
   /** The upstream is paused until the downstream drains. */
   private paused = false;
   private timer: NodeJS.Timeout | undefined;
+  /** The response held for plan.transformResponse: head, body chunks and their size. */
+  private held: { status: number; headers: HeaderMap; chunks: Buffer[]; size: number } | undefined;
 
   constructor(private readonly x: Exchange, private readonly target: TryTarget, private readonly n: number) {}
 
@@ -316,6 +328,10 @@ class Try {
     x.result.status = statusCode;
     const h = forwardableResponseHeaders(headers);
     plan.decorate?.(statusCode, h);
+    if (plan.transformResponse) {
+      this.held = { status: statusCode, headers: h, chunks: [], size: 0 };
+      return;
+    }
     try {
       writeHead(plan.res, statusCode, h);
     } catch {
@@ -328,6 +344,7 @@ class Try {
     if (this.discard || this.done) return;
     if (this.x.finished) { c.abort(new DownstreamGone()); return; }
     const { res } = this.x.plan;
+    if (this.held) { this.hold(c, chunk); return; }
     if (!(res as unknown as import("node:http").ServerResponse).write(chunk)) {
       c.pause();
       this.paused = true;
@@ -345,11 +362,56 @@ class Try {
     // undici (7.x) hands HTTP/2 trailers over as an object in rawTrailers and parses them to {}.
     const raw = c.rawTrailers;
     const trailers = raw && !Array.isArray(raw) ? (raw as Record<string, string>) : parsed;
+    if (this.held) { this.transform(this.held, trailers); return; }
     if (trailers && Object.keys(trailers).length) {
       try { res.addTrailers(trailers as Record<string, string>); } catch { /* HTTP/1.1 without chunked encoding: dropped */ }
     }
     res.end();
     x.finish(this.status);
+  }
+
+  /** A chunk of a held response body (Wasm extensions): kept, or the request fails (502) past plan.maxHeldBytes. */
+  private hold(c: Dispatcher.DispatchController, chunk: Buffer): void {
+    const held = this.held!;
+    const max = this.x.plan.maxHeldBytes ?? 1024 * 1024;
+    held.size += chunk.length;
+    if (held.size > max) {
+      this.discard = true;
+      this.end();
+      c.abort(new DownstreamGone());
+      this.x.fail(502, `unimesh: the response body is larger than the ${max} bytes a Wasm extension may inspect`, "WASM");
+      return;
+    }
+    held.chunks.push(Buffer.from(chunk));
+  }
+
+  /** The held response through plan.transformResponse, then downstream (a rejection: 500, fail closed). */
+  private transform(held: NonNullable<Try["held"]>, trailers: IncomingHttpHeaders | Record<string, string> | undefined): void {
+    const { x } = this;
+    const { req, res } = x.plan;
+    x.plan.transformResponse!(held.status, held.headers, Buffer.concat(held.chunks)).then((r) => {
+      if (x.finished) return;
+      const hasTrailers = !!trailers && Object.keys(trailers).length > 0 && r.flag === undefined;
+      const headers: HeaderMap = { ...r.headers };
+      delete headers["content-length"];
+      delete headers["transfer-encoding"];
+      if (!hasTrailers) headers["content-length"] = String(req.method === "HEAD" ? held.headers["content-length"] ?? r.body.length : r.body.length);
+      if (r.flag) { headers["x-unimesh-flag"] = r.flag; x.result.flags.push(r.flag); }
+      x.result.status = r.status;
+      try {
+        writeHead(res, r.status, headers);
+      } catch (e) {
+        x.fail(500, `unimesh: a Wasm extension produced an invalid response head: ${(e as Error).message}`, "WASM");
+        return;
+      }
+      if (hasTrailers) {
+        try { res.addTrailers(trailers as Record<string, string>); } catch { /* HTTP/1.1 without chunked encoding: dropped */ }
+      }
+      (res as unknown as import("node:http").ServerResponse).end(req.method === "HEAD" ? undefined : r.body);
+      x.finish(r.status);
+    }, (e: Error) => {
+      x.fail(500, `unimesh: ${e.message}`, "WASM");
+    });
   }
 
   /** The undici handler of this try (bound to it). */

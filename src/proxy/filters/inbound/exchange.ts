@@ -22,13 +22,16 @@ export interface InboundExchange {
   readonly instance: RtInstance;
   /** The verified caller of the connection. */
   readonly peer: Peer;
-  readonly method: string;
-  readonly authority: string;
-  /** The path (normalized once `pathNormalization` ran), and the query string as received (without `?`, undefined: none). */
+  /** The method and authority (a Wasm extension may change them). */
+  method: string;
+  authority: string;
+  /** The path (normalized once `pathNormalization` ran), and the query string as received (without `?`, undefined: none; a Wasm extension may change both). */
   path: string;
-  readonly query?: string;
+  query?: string;
   /** `requestAuthentication`: the end user, the token locations to remove, the query string without token parameters. */
   authenticated: Authenticated;
+  /** `wasm`: the streams of the Wasm extensions that saw the request (their response callbacks run in reverse order), and the request body they read (and may have changed). */
+  wasm?: { streams: import("../../wasm/plugin.js").WasmStream[]; body?: Buffer };
   record(status: number, flags: string[], upstream?: string): void;
 }
 

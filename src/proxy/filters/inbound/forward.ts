@@ -9,6 +9,8 @@ import { forwardableRequestHeaders, hasBody } from "../../net/http.js";
 import { forward as exchange } from "../../upstream/exchange.js";
 import { DONE, type Step } from "../chain.js";
 import type { InboundExchange } from "./exchange.js";
+import { done, responseTransform } from "./wasm.js";
+import { WASM_LIMITS } from "../../wasm/plugin.js";
 
 export async function forward(x: InboundExchange): Promise<Step> {
   const { ctx, req, instance: inst, peer, path } = x;
@@ -25,11 +27,19 @@ export async function forward(x: InboundExchange): Promise<Step> {
   const h2 = inst.servicePort.protocol !== "http";
   const pool = ctx.pools.get({ address: inst.address, port: inst.port, h2, ...(dest.connectionPool ? { pool: dest.connectionPool } : {}) });
   const label = `${inst.address}:${inst.port}`;
+  const transform = responseTransform(x);
+  const wasmBody = x.wasm?.body;
+  if (wasmBody) {
+    delete headers["transfer-encoding"];
+    headers["content-length"] = String(wasmBody.length);
+  }
   const result = await exchange({
-    req, res: x.res, method: x.method, path: url, headers, body: hasBody(req) ? (req as Readable) : null,
+    req, res: x.res, method: x.method, path: url, headers, body: wasmBody ?? (hasBody(req) ? (req as Readable) : null),
+    ...(transform ? { transformResponse: transform, maxHeldBytes: WASM_LIMITS.maxBodyBytes } : {}),
     pick: () => ({ id: inst.id, label, dispatcher: pool, reset: dest.connectionPool?.maxRequestsPerConnection === 1 }),
     onFailure: (reason) => ctx.metrics.upstreamFailures.inc(["inbound", svc.key, reason]),
   });
   x.record(result.status, result.flags, result.upstream);
+  done(x);
   return DONE;
 }

@@ -27,7 +27,9 @@ export async function forward(x: OutboundExchange): Promise<Step> {
   // A try after a reload picks among the instances of the configuration running then (an instance
   // removed or moved by the reload is not picked at its old address).
   const live = (): RtInstance[] => ctx.current === cfg ? upstream.endpoints : ctx.current.services.get(svc.key)?.endpoints(target.labels, upstream.port) ?? [];
-  const inline = cfg.settings.colocatedHops === "inline";
+  // A destination with Wasm extensions always takes the wire: its extensions run in the inbound chain
+  // (filters/inbound/wasm.ts), which the in-process hop does not go through.
+  const inline = cfg.settings.colocatedHops === "inline" && !svc.destination.wasm;
   const { hashKey, setCookie, corsOrigin } = x;
   const pick = (tried: ReadonlySet<string>): TryTarget | "no-healthy" => {
     const eps = live();
