@@ -601,6 +601,14 @@ const ALLOWED: Exemption[] = [
     reason: "these cases carry an AccessPolicy on a destination without strict mTLS, which Kuma refuses as a whole (it enforces MeshTrafficPermission on mutual-TLS connections only: adapter/unsupported-value at the AccessPolicy), so both sides are refused alike; selectors, service accounts, ports and subsets are covered by test/adapters/kuma/kuma.test.ts",
   })),
   {
+    mesh: "builtin", field: "WasmExtension:/spec/module/url", cases: ["url → another"],
+    reason: "the built-in proxy loads module.file (after checking its sha256) and never fetches module.url, which is for meshes' proxies (an extension with only a url is an error)",
+  },
+  {
+    mesh: "builtin", field: "WasmExtension:/spec/priority", cases: ["+ priority"],
+    reason: "priority orders the extensions of one destination (Destination.wasm is emitted in that order); with one extension there is nothing to order",
+  },
+  {
     mesh: "istio", field: "WasmExtension:/spec/module/file", cases: ["file → another"],
     reason: "with module.url given, Istio's proxies fetch the url (WasmPlugin.url); the file is what the built-in proxy loads (the sha256 ties the two)",
   },
