@@ -19,7 +19,7 @@ describe("filter chains", () => {
   });
 
   test("inbound: the documented order (access before the rate limit: denied requests use no budget)", () => {
-    expect(INBOUND.map((f) => f.name)).toEqual(["pathNormalization", "requestAuthentication", "access", "rateLimit", "forward"]);
+    expect(INBOUND.map((f) => f.name)).toEqual(["pathNormalization", "wasmAUTHN", "requestAuthentication", "wasmAUTHZ", "access", "rateLimit", "wasmSTATS", "wasm", "forward"]);
   });
 });
 

@@ -37,7 +37,7 @@ import type { InboundExchange } from "./exchange.js";
 
 /** The extensions of one phase (undefined: those without a phase, last before the app). */
 export function wasmPhase(phase: RtWasm["phase"]): Filter<InboundExchange> {
-  return (x) => {
+  const filter: Filter<InboundExchange> = (x) => {
     const all = x.instance.service.destination.wasm;
     if (!all) return NEXT;
     const port = x.instance.servicePort.port;
@@ -45,6 +45,8 @@ export function wasmPhase(phase: RtWasm["phase"]): Filter<InboundExchange> {
     if (!mine.length) return NEXT;
     return runRequest(x, mine);
   };
+  // Named for the chain's documented order (wasmAUTHN, wasmAUTHZ, wasmSTATS, wasm).
+  return Object.defineProperty(filter, "name", { value: `wasm${phase ?? ""}` });
 }
 
 async function runRequest(x: InboundExchange, plugins: RtWasm[]): Promise<Step> {
