@@ -23,7 +23,7 @@ export type Feature = (typeof FEATURES)[number];
 /** One-line descriptions, for `unimesh meshes` and the README matrix. */
 export const FEATURE_TITLES: Record<Feature, string> = {
   match: "Request matching (path, method, headers, query)",
-  split: "Weighted split across subsets",
+  split: "Weighted split across subsets and other Services",
   timeout: "Request timeout",
   retries: "Retries (attempts, per-try timeout, retry-on)",
   faultInjection: "Fault injection (delay, abort)",

@@ -80,6 +80,11 @@ export interface ResolvedTarget {
    * member being translated for (naming it is the same as omitting it); absent: the local cluster.
    */
   cluster?: VirtualMeshMember;
+  /**
+   * Another Service of the destination's namespace receiving this share (`split[].service`), never with
+   * `subset`; absent: the destination itself.
+   */
+  service?: string;
   /** Percent, integer 0-100; the targets of one route sum to 100. */
   weight: number;
   port?: number;
@@ -478,7 +483,7 @@ function guessedPorts(v: DestinationView): readonly DestinationPort[] {
     if (port && !seen.includes(port)) seen.push(port);
   };
   for (const p of v.trafficPolicies) see(p.doc.spec.destination.port);
-  for (const r of v.routes) if (r.action.kind === "split") for (const t of r.action.targets) see(t.port);
+  for (const r of v.routes) if (r.action.kind === "split") for (const t of r.action.targets) if (!t.service) see(t.port);
   for (const p of v.accessPolicies) see(p.doc.spec.destination?.port);
   for (const rules of [v.allow, v.deny]) {
     for (const r of rules) {
@@ -1120,6 +1125,7 @@ function fillDestination(model: Model, v: DestinationView): void {
           if (t.subset) target.subset = subsets.name(t.subset);
           const remote = model.remoteMember(t.cluster);
           if (remote) target.cluster = remote;
+          if (t.service !== undefined && t.service !== v.service) target.service = t.service;
           target.weight = t.weight ?? (split.length === 1 ? 100 : 0);
           const targetPort = t.port ?? port;
           if (targetPort) target.port = targetPort;
@@ -1279,6 +1285,16 @@ const ROUTE_SETTINGS = ["timeout", "retries", "faultInjection", "mirror", "heade
 export function isCatchAll(r: EffectiveRoute): boolean {
   const m = r.match?.value;
   return !m || (!m.path && !m.method && !m.headers && !m.queryParams);
+}
+
+/**
+ * True for "answer 404 for the rest": a catch-all route for every caller that answers 404 without a body
+ * and changes nothing else (no headers, CORS or fault), which meshes whose routes answer 404 to unmatched
+ * requests (Gateway API: HTTPRouteRule "a HTTP 404 status code MUST be returned") do by themselves.
+ */
+export function isNotFoundForTheRest(r: EffectiveRoute): boolean {
+  return r.action.kind === "directResponse" && r.action.directResponse.status === 404 && r.action.directResponse.body === undefined &&
+    isCatchAll(r) && !r.source && !r.headers && !r.cors && !r.faultInjection;
 }
 
 /**

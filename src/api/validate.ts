@@ -564,11 +564,13 @@ function trafficRules(doc: TrafficPolicy, err: Report): void {
       for (let j = 0; j < split.length; j++) {
         if (split[j].cluster !== undefined && split[j].subset !== undefined)
           err(`${base}/split/${j}/subset`, "rule/split-cluster", "a split target in another cluster is a whole Service there (the destination's, or `service`): the local mesh cannot select that cluster's pods by labels; give the subset its own Service in that cluster and name it with `service`");
+        else if (split[j].service !== undefined && split[j].subset !== undefined)
+          err(`${base}/split/${j}/service`, "rule/split-service", "a split target is another Service or a subset of the destination, not both: a subset of another Service has no name the meshes share; give that subset its own Service");
       }
       // A target can only repeat another one in a split of several.
       if (split.length > 1) {
-        const keys = split.map((t) => canonicalJson(t.subset ?? null) + "|" + (t.port ?? "") + "|" + (t.cluster ?? ""));
-        keys.forEach((k, j) => { if (keys.indexOf(k) !== j) err(`${base}/split/${j}`, "rule/split-duplicate", "the same subset appears twice in this split; merge the weights"); });
+        const keys = split.map((t) => canonicalJson(t.subset ?? null) + "|" + (t.service ?? "") + "|" + (t.port ?? "") + "|" + (t.cluster ?? ""));
+        keys.forEach((k, j) => { if (keys.indexOf(k) !== j) err(`${base}/split/${j}`, "rule/split-duplicate", "the same target (subset or service, port and cluster) appears twice in this split; merge the weights"); });
       }
     }
     if ((r.redirect || r.directResponse) && (r.rewrite || r.mirror || r.retries || r.faultInjection?.delay))

@@ -243,6 +243,7 @@ add(`${R}/match/queryParams/*/prefix`, pair("exact → prefix", queryMatch({ exa
 add(`${R}/match/queryParams/*/regex`, pair("exact → regex", queryMatch({ exact: "1" }), queryMatch({ regex: "1[0-9]" })));
 add(`${R}/split/*/subset`, pair("v1 → v2", routeDocs({ split: V1 }), routeDocs({ split: [{ subset: { version: "v2" }, weight: 100 }] })),
   pair("whole service → v1", routeDocs({ split: [{ weight: 100 }] }), routeDocs({ split: V1 })));
+add(`${R}/split/*/service`, pair("whole service → web", routeDocs({ split: [{ weight: 100 }] }), routeDocs({ split: [{ service: "web", weight: 100 }] })));
 add(`${R}/split/*/weight`, pair("50/50 → 20/80",
   routeDocs({ split: [{ subset: { version: "v1" }, weight: 50 }, { subset: { version: "v2" }, weight: 50 }] }),
   routeDocs({ split: [{ subset: { version: "v1" }, weight: 20 }, { subset: { version: "v2" }, weight: 80 }] })));

@@ -40,7 +40,7 @@ describe("renderMatrix", () => {
     }));
     const md = renderMatrix([a]);
     expect(md).toContain("| `match` Request matching (path, method, headers, query) | ◐ [1] |");
-    expect(md).toContain("| `split` Weighted split across subsets | ❌ [2] |");
+    expect(md).toContain("| `split` Weighted split across subsets and other Services | ❌ [2] |");
     expect(md).toContain("| `timeout` Request timeout | ◐ [1] |");
     expect(md.endsWith("\n- [1] no regex | on query\n- [2] needs an extension\n")).toBe(true);
     expect(renderMatrix([adapter("x|y")])).toContain("| Feature | x\\|y 2.0 |");

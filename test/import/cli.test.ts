@@ -40,7 +40,7 @@ describe("unimesh import", () => {
   });
 
   test("an error: exit 1, nothing on stdout, no output directory", async () => {
-    const dir = scratch({ "in.yaml": VS.replace("host: ratings}}]", "host: details}}]") });
+    const dir = scratch({ "in.yaml": VS.replace("host: ratings}}]", "host: details.other}}]") });
     const r = await cli(["import", "--from", "istio", "in.yaml", "--output-dir", "out"], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");

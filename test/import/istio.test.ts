@@ -118,7 +118,7 @@ spec:
     - match: [{authority: {exact: a.example}}, {sourceLabels: {app: web}}, {method: {prefix: G}}]
       route: [{destination: {host: ratings}}]
       retries: {attempts: 1, retryRemoteLocalities: true}
-    - route: [{destination: {host: details}}]
+    - route: [{destination: {host: details.other}}]
 `;
     const r = await imp(text);
     expect(r.ok).toBe(false);

@@ -83,7 +83,7 @@ function amRoute(name: string, priority: number, r: RouteBody): AmRoute {
 }
 
 /** The routes of one destination's VirtualRouter. */
-export function buildRouter(tx: Tx, node: ServiceNode, names: NodeNames, raise: Raise, subsets: SubsetNodes): AmRoute[] {
+export function buildRouter(tx: Tx, node: ServiceNode, names: NodeNames, raise: Raise, subsets: SubsetNodes, services: ServiceIndex): AmRoute[] {
   const v = node.view;
   const multi = node.ports.length > 1;
   const list = new RouteList(tx, node);
@@ -101,7 +101,7 @@ export function buildRouter(tx: Tx, node: ServiceNode, names: NodeNames, raise: 
     const base = r.name ? `${r.policy.name}-${r.name}` : r.index === null ? r.policy.name : `${r.policy.name}-${r.index}`;
     for (const port of ports) {
       const name = list.unique(ports.length > 1 ? `${base}-${port.port}` : base);
-      const route = buildRoute(tx, node, r, port, multi, names, raise, subsets);
+      const route = buildRoute(tx, node, r, port, multi, names, raise, subsets, services);
       if (route) list.push(name, route, r);
     }
   }
@@ -161,10 +161,11 @@ function coveredByCatchAll(table: readonly EffectiveRoute[], port: number): bool
 /** One App Mesh route for one model route on one Service port; undefined when it cannot be expressed (reported). */
 function buildRoute(
   tx: Tx, node: ServiceNode, r: EffectiveRoute, port: PortInfo, multi: boolean,
-  names: NodeNames, raise: Raise, subsets: SubsetNodes,
+  names: NodeNames, raise: Raise, subsets: SubsetNodes, services: ServiceIndex,
 ): RouteBody | undefined {
   if (r.action.kind !== "split") return undefined;
-  const { weightedTargets, targetPorts, ok: targetsOk } = splitTargets(tx, node, r, r.action, port, (subset) => subsetNode(node, subset, names, subsets).vnName);
+  const { weightedTargets, targetPorts, ok: targetsOk } = splitTargets(tx, node, r, r.action, port, (subset) => subsetNode(node, subset, names, subsets).vnName,
+    (service) => services.get(node.namespace, service));
   let ok = targetsOk;
   const matchPort = multi ? port.port : undefined;
   const protocol = port.protocol;

@@ -115,6 +115,13 @@ export class ServiceIndex {
     const destinations = model.destinations();
     for (const v of destinations) this.add(v.facts, v);
     for (const e of model.services) this.add(model.service(e.namespace, e.name));
+    // Other Services that routes split to (`split[].service`): their VirtualNodes are the weighted targets.
+    for (const v of destinations) {
+      for (const r of v.routes) {
+        if (r.action.kind !== "split") continue;
+        for (const t of r.action.targets) if (t.service && !this.byKey.has(v.namespace, t.service)) this.add(model.service(v.namespace, t.service));
+      }
+    }
     // Callers named by service account: the services running as it, or the conventional service named after it.
     for (const v of destinations) {
       for (const rule of v.allow) this.addCallers(rule);

@@ -139,7 +139,7 @@ function routersAndServices(state: State): { routers: VirtualRouterObject[]; vir
       }
       continue;
     }
-    const routes = buildRouter(tx, node, state.names, state.raise, state.subsets);
+    const routes = buildRouter(tx, node, state.names, state.raise, state.subsets, state.index);
     const listeners: { portMapping: PortMapping }[] = [];
     for (const p of node.ports) listeners.push({ portMapping: { port: p.port, protocol: p.protocol } });
     const metadata = objectMeta(node.vnName, node.namespace, v?.trafficPolicies ?? []);

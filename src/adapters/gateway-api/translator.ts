@@ -12,7 +12,9 @@
  *   parent a request is coming from, a HTTP 404 status code MUST be returned" (HTTPRoute `rules[].matches`):
  *   once a route attaches to a Service port, unmatched requests get 404, while the model forwards them
  *   unchanged. So a final catch-all rule forwards them to the Service, unless a route of the table
- *   already catches every request.
+ *   already catches every request. A policy that says "answer 404 for the rest" (a final catch-all
+ *   `directResponse: {status: 404}` without body) gets no such rule: Gateway API's own 404 is exactly it
+ *   (routes after a catch-all never match in the model, so none is written after it either).
  * - A table that only forwards unchanged (no settings) emits nothing: without a route, GAMMA
  *   implementations forward to the Service.
  * - At most 16 rules per route object (a CRD limit): longer tables are split into `<name>-part-<n>`
@@ -22,7 +24,7 @@
 import type { KubeObject, TranslateContext } from "../../api/adapter.js";
 import type { DestinationPort, DestinationView, EffectiveRoute, Entry, Model } from "../../api/model.js";
 import type { TrafficPolicy } from "../../api/generated/model.js";
-import { exposedPorts } from "../../api/model.js";
+import { exposedPorts, isNotFoundForTheRest } from "../../api/model.js";
 import { dnsSubdomain, isDnsSubdomain } from "../../api/names.js";
 import { objectMeta } from "../../api/ownership.js";
 import { type GatewayContext, createContext } from "./context.js";
@@ -125,7 +127,16 @@ interface Built {
 function routeObjects(gc: GatewayContext, v: DestinationView, routes: EffectiveRoute[], specs: Map<EffectiveRoute, MatchSpec | undefined>, port: number, grpc: boolean, refs: CrossNamespaceRef[]): RouteObject[] {
   const built: Built[] = [];
   let catchAll = false;
+  let notFound: EffectiveRoute | undefined;
   for (const r of routes) {
+    if (catchAll) break; // after a catch-all, the model's routes never match
+    if (isNotFoundForTheRest(r)) {
+      notFound = r;
+      catchAll = true;
+      gc.report(r.policy, r.action.pointer, { feature: "directResponse", kind: "note", what: "not-found-for-the-rest", severity: "info",
+        message: `answered by Gateway API itself: a request no rule of the ${grpc ? "GRPCRoute" : "HTTPRoute"} for ${v.namespace}/${v.service}:${port} matches gets 404, so this route is written as no rule` });
+      continue;
+    }
     const spec = specs.get(r);
     if (!spec) continue; // its match was reported
     const match = grpc ? toGrpcRouteMatch(gc, r, spec) : toHttpRouteMatch(spec);
@@ -156,7 +167,12 @@ function routeObjects(gc: GatewayContext, v: DestinationView, routes: EffectiveR
     catchAll ||= !spec.path && !spec.method && !spec.headers.length && !spec.query.length;
   }
   if (!catchAll) built.push({ spec: CATCH_ALL, rule: { backendRefs: [{ name: v.service, port }] }, trivial: true });
-  if (built.every((b) => b.trivial)) return [];
+  if (notFound && !built.length) {
+    gc.report(notFound.policy, notFound.action.pointer, { feature: "directResponse", kind: "unsupported-value", what: "not-found-for-everything", severity: "error",
+      message: `Gateway API cannot answer 404 to every request of ${v.namespace}/${v.service}:${port}: a route needs at least one rule, and a Service without routes forwards every request` });
+    return [];
+  }
+  if (!notFound && built.every((b) => b.trivial)) return [];
   const base = dnsSubdomain(v.service, port);
   const objects: RouteObject[] = [];
   const ordered: OrderedRule[] = [];

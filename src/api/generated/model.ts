@@ -288,10 +288,14 @@ export interface StringMatch {
   regex?: string;
 }
 /**
- * One weighted backend of a route. `subset`: pod labels of the subset, e.g. `{version: v2}`, or the name of a subset the destination's MeshService declares, e.g. `stable`. Omitted: every endpoint of the destination service. A MeshService that declares subsets must declare this one. `cluster`: the same target in another member cluster of the VirtualMesh (its Service of the same name, or `service`, in the same namespace), e.g. `{cluster: east, weight: 20}`.
+ * One weighted backend of a route. `subset`: pod labels of the subset, e.g. `{version: v2}`, or the name of a subset the destination's MeshService declares, e.g. `stable`. `service`: another Service of the destination's namespace instead of the destination ("send 10% of web's traffic to web-next": Gateway API and Linkerd backendRefs, Istio route[].destination.host), with the same port unless `port` says otherwise; not with `subset`. Omitted both: every endpoint of the destination service. A MeshService that declares subsets must declare this one. `cluster`: the same target in another member cluster of the VirtualMesh (its Service of the same name, or `service`, in the same namespace), e.g. `{cluster: east, weight: 20}`.
  */
 export interface SplitTarget {
   subset?: SubsetRef;
+  /**
+   * A Kubernetes name (DNS-1123 label: lower-case letters, digits and '-', at most 63 characters).
+   */
+  service?: string;
   /**
    * Percent of the route's requests (integer, 0-100). The weights of one split sum to 100. Default: 100 when the split has one target.
    */

@@ -393,6 +393,14 @@ export interface Target {
   subset?: string;
   labels?: Labels;
   /**
+   * A DNS-1123 label: lower-case letters, digits and '-', at most 63 characters.
+   */
+  service?: string;
+  /**
+   * A DNS-1123 label: lower-case letters, digits and '-', at most 63 characters.
+   */
+  namespace?: string;
+  /**
    * Share of the route's requests, integer percent; the weights of a route sum to 100.
    */
   weight: number;

@@ -92,6 +92,8 @@ export interface RtInstance {
 }
 
 export interface RtTarget {
+  /** Another service receiving this share (`Target.service`); absent: the destination. */
+  service?: RtService;
   subset?: string;
   labels?: Record<string, string>;
   port?: number;
@@ -297,7 +299,7 @@ export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig;
     const dspec = destinations.get(svc.key);
     const dIndex = (spec.destinations ?? []).findIndex((d) => `${d.namespace}/${d.service}` === svc.key);
     const routes = (dspec?.routes ?? [{ id: "default", forward: { targets: [{ weight: 100 }] } } as Route]).map((r, i) =>
-      compileRoute(r, `/spec/destinations/${dIndex}/routes/${i}`, services, err));
+      compileRoute(r, `/spec/destinations/${dIndex}/routes/${i}`, services, err, svc.namespace));
     // A destination's own access holds every scope; a service without one is governed by the
     // namespace-wide AccessPolicies of its namespace (with the mesh-wide ones), else the mesh-wide ones.
     let access: RtDestination["access"];
@@ -430,11 +432,12 @@ function upstreamOf(svc: RtService, target: RtTarget, port: number): RtUpstream 
   return {
     target, port, settings, reset: settings.connectionPool?.maxRequestsPerConnection === 1,
     ...(lb?.algorithm === "consistent-hash" && lb.hash ? { hash: lb.hash } : {}),
-    endpoints: svc.endpoints(target.labels, port),
+    // The target's service: the destination, or another service of the registry (`Target.service`).
+    endpoints: (target.service ?? svc).endpoints(target.labels, port),
   };
 }
 
-function compileRoute(r: Route, ptr: string, services: Map<string, RtService>, err: (p: string, c: string, m: string) => void): RtRoute {
+function compileRoute(r: Route, ptr: string, services: Map<string, RtService>, err: (p: string, c: string, m: string) => void, namespace = DEFAULT_NAMESPACE): RtRoute {
   let match: Matcher = () => true;
   try {
     match = compileMatch(r.match);
@@ -443,10 +446,16 @@ function compileRoute(r: Route, ptr: string, services: Map<string, RtService>, e
   }
   const actions = [r.forward, r.redirect, r.directResponse].filter((x) => x !== undefined).length;
   if (actions !== 1) err(ptr, "proxy/route-action", `route ${r.id} must have exactly one of forward, redirect, directResponse`);
-  const targets = (r.forward?.targets ?? []).map((t): RtTarget => ({
+  const targets = (r.forward?.targets ?? []).map((t, i): RtTarget => ({
+    ...(t.service ? targetService(`${t.namespace ?? namespace}/${t.service}`, `${ptr}/forward/targets/${i}/service`) : {}),
     ...(t.subset ? { subset: t.subset } : {}), ...(t.labels ? { labels: t.labels } : {}), ...(t.port ? { port: t.port } : {}),
     ...(t.headers?.request ? { requestHeaders: t.headers.request } : {}), ...(t.headers?.response ? { responseHeaders: t.headers.response } : {}),
   }));
+  function targetService(key: string, at: string): { service?: RtService } {
+    const service = services.get(key);
+    if (!service) err(at, "proxy/unknown-service", `split target ${key} is not a service of the registry`);
+    return service ? { service } : {};
+  }
   const weights = (r.forward?.targets ?? []).map((t) => t.weight);
   let mirror: RtMirror | undefined;
   if (r.mirror) {

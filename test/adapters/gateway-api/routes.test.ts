@@ -224,3 +224,22 @@ spec: {mode: strict}
     expect(r.resources).toEqual([]);
   });
 });
+
+describe("gateway-api: answer 404 for the rest", () => {
+  test("a final catch-all directResponse 404 without body is no rule (Gateway API answers 404 itself), and no forwarding catch-all is added", () => {
+    const r = run(ECHO + tp(`  routes:
+    - match: {path: {segmentPrefix: /api}}
+      split: [{subset: v1}]
+    - directResponse: {status: 404}
+`));
+    expect(errors(r)).toEqual([]);
+    expect(strip(rulesOf(r.resources))).toEqual([{ backendRefs: [{ name: "echo-v1", port: 80 }], matches: [{ path: { type: "PathPrefix", value: "/api" } }] }]);
+    expect(r.diagnostics.some((d) => d.severity === "info" && d.pointer === "/spec/routes/1/directResponse")).toBe(true);
+  });
+
+  test("with a body, another status, or alone: an error", () => {
+    expect(errors(run(ECHO + tp(`  routes:\n    - match: {path: {exact: /a}}\n      timeout: 1s\n    - directResponse: {status: 404, body: gone}\n`)))).toEqual(["/spec/routes/1/directResponse adapter/unsupported-feature"]);
+    expect(errors(run(ECHO + tp(`  routes:\n    - match: {path: {exact: /a}}\n      timeout: 1s\n    - directResponse: {status: 403}\n`)))).toEqual(["/spec/routes/1/directResponse adapter/unsupported-feature"]);
+    expect(errors(run(ECHO + tp(`  routes:\n    - directResponse: {status: 404}\n`)))).toEqual(["/spec/routes/0/directResponse adapter/unsupported-value"]);
+  });
+});

@@ -1,8 +1,8 @@
 /**
  * Feature `split` → `VirtualRouter.spec.routes[].<kind>Route.action.weightedTargets[]` {virtualNodeRef,
  * weight, port} (App Mesh API `virtualrouter_types.go` `WeightedTarget`). A subset is the routing-only
- * VirtualNode `<service>-<subset>` (routes.ts `subsetNode`); on a multi-listener node each target names
- * its node port.
+ * VirtualNode `<service>-<subset>` (routes.ts `subsetNode`); another Service (`split[].service`) is that
+ * service's own VirtualNode; on a multi-listener node each target names its node port.
  *
  * Refused (1.13): more than 10 targets (maxItems 10); a target port the service does not have; targets
  * on different ports (App Mesh silently does not distribute such a route, aws-app-mesh-examples#93) or
@@ -29,9 +29,11 @@ const MAX_TARGETS = 10;
  * The weighted targets of a split route on one Service port (`port`), the node port each target
  * listens on, and whether they can be expressed (`ok` false: reported).
  * @param subsetVn the routing VirtualNode of a subset (created on first use).
+ * @param serviceNode the known service of the destination's namespace a target names (`split[].service`):
+ *   its own VirtualNode is the weighted target.
  */
 export function splitTargets(tx: Tx, node: ServiceNode, r: EffectiveRoute, action: Extract<EffectiveRoute["action"], { kind: "split" }>, port: PortInfo,
-  subsetVn: (subset: Subset) => string): { weightedTargets: WeightedTarget[]; targetPorts: (PortInfo | undefined)[]; ok: boolean } {
+  subsetVn: (subset: Subset) => string, serviceNode: (service: string) => ServiceNode | undefined): { weightedTargets: WeightedTarget[]; targetPorts: (PortInfo | undefined)[]; ok: boolean } {
   const targets = action.targets;
   let ok = true;
   if (targets.length > MAX_TARGETS) {
@@ -42,10 +44,11 @@ export function splitTargets(tx: Tx, node: ServiceNode, r: EffectiveRoute, actio
   const targetPorts: (PortInfo | undefined)[] = [];
   for (let j = 0; j < targets.length; j++) {
     const t = targets[j];
-    const p = portNumbered(node, t.port ?? port.port);
+    const tnode = t.service ? serviceNode(t.service) ?? node : node;
+    const p = portNumbered(tnode, t.port ?? port.port);
     if (!p) {
       tx.report(r.policy, action.pointer.endsWith("/split") ? `${action.pointer}/${j}/port` : action.pointer, { feature: "split", kind: "unsupported-value", what: "unknown-port", severity: "error",
-        message: `port: ${node.namespace}/${node.name} has no port ${t.port} (ports: ${node.ports.map((x) => x.port).join(", ")}), so ${tx.mesh} has no VirtualNode listener to send to; use a declared port` });
+        message: `port: ${tnode.namespace}/${tnode.name} has no port ${t.port ?? port.port} (ports: ${tnode.ports.map((x) => x.port).join(", ") || "none known"}), so ${tx.mesh} has no VirtualNode listener to send to; use a declared port${t.service ? ` (declare the ports of ${t.service} in a MeshService)` : ""}` });
       ok = false;
     }
     targetPorts.push(p);
@@ -60,11 +63,11 @@ export function splitTargets(tx: Tx, node: ServiceNode, r: EffectiveRoute, actio
       message: `split: the route is on a ${port.protocol} port and its targets on a ${targetPorts[0].protocol} port; ${tx.mesh} needs the VirtualRouter and VirtualNode listener protocols to match (aws/aws-app-mesh-roadmap#82); target a port of the same protocol` });
     ok = false;
   }
-  const targetPort = node.listeners.length > 1;
   const weightedTargets: WeightedTarget[] = [];
   for (let j = 0; j < targets.length; j++) {
     const t = targets[j];
-    const vnName = t.subset ? subsetVn(t.subset) : node.vnName;
+    const targetPort = (t.service ? serviceNode(t.service) ?? node : node).listeners.length > 1;
+    const vnName = t.subset ? subsetVn(t.subset) : t.service ? (serviceNode(t.service) ?? node).vnName : node.vnName;
     const tp = targetPorts[j];
     weightedTargets.push(targetPort && tp
       ? { port: tp.targetPort, virtualNodeRef: { name: vnName }, weight: t.weight }

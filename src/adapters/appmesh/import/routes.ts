@@ -218,18 +218,22 @@ function weightedTargets(ai: AppMeshImport, o: NativeObject, f: NativeFields, p:
       return;
     }
     const sub = subsetOf(ai, node, dest);
-    if ("reason" in sub) {
-      report(ai, o, `${tp}/virtualNodeRef`, "error", "import/unsupported-value", `${sub.reason}: a model route splits a destination's requests across its own subsets only`);
+    // A VirtualNode standing for another whole Service of the destination's namespace: a split target `service`.
+    const other = "reason" in sub && node.service && node.service !== dest.name && node.namespace === dest.namespace ? node.service : undefined;
+    if ("reason" in sub && !other) {
+      report(ai, o, `${tp}/virtualNodeRef`, "error", "import/unsupported-value", `${sub.reason}: a model route splits a destination's requests across its own subsets and other whole Services of its namespace only`);
       ok = false;
       return;
     }
     const target: SplitTarget = {};
-    if (sub.labels) target.subset = sub.labels;
+    if (other) target.service = other;
+    else if (!("reason" in sub) && sub.labels) target.subset = sub.labels;
+    const owner = other ?? dest.name;
     if (typeof t.port === "number") {
       // The target's VirtualNode listener: a pod port, which the model names by the Service port reaching it.
-      const sp = ai.ctx.facts.servicePorts(dest.namespace, dest.name, t.port);
+      const sp = ai.ctx.facts.servicePorts(dest.namespace, owner, t.port);
       if (sp.ports.length > 1) {
-        report(ai, o, `${tp}/port`, "error", "import/unsupported-value", `pod port ${t.port} is reached by several Service ports of ${dest.namespace}/${dest.name} (${sp.ports.join(", ")}); the model names a split target's port by its Service port`);
+        report(ai, o, `${tp}/port`, "error", "import/unsupported-value", `pod port ${t.port} is reached by several Service ports of ${dest.namespace}/${owner} (${sp.ports.join(", ")}); the model names a split target's port by its Service port`);
         ok = false;
         return;
       }

@@ -1,6 +1,7 @@
 /**
- * `split` → `Route.forward.targets`: weighted backends, each a subset's labels (or every instance), with
- * the target's own header changes.
+ * `split` → `Route.forward.targets`: weighted backends, each a subset's labels (or every instance), or
+ * another service of the registry (`service`, `namespace`: the destination's), with the target's own
+ * header changes.
  */
 import { nonEmpty } from "./common.js";
 import { headerChanges } from "./headers.js";
@@ -13,10 +14,11 @@ export const splitFeature: FeatureModule = {
   capabilities: () => ({ split: full("Route.forward.targets") }),
 };
 
-export const split: RouteFeature = (r, out) => {
+export const split: RouteFeature = (r, out, { dest }) => {
   if (r.action.kind !== "split") return;
   out.forward = {
     targets: nonEmpty(r.action.targets.map((t) => ({
+      ...(t.service ? { namespace: dest.namespace, service: t.service } : {}),
       ...(t.subset ? { subset: t.subset.name, labels: { ...t.subset.labels } } : {}),
       weight: t.weight,
       ...(t.port ? { port: t.port } : {}),

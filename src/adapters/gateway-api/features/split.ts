@@ -6,6 +6,8 @@
  * subset goes to the Service `<service>-<subset>` (same namespace, same port), the convention of GAMMA
  * canaries (Flagger's `<app>-primary` / `<app>-canary`). unimesh does not create Services: an info
  * diagnostic names each one that must exist (selecting the subset's pods, with the destination's ports).
+ * A target that is another Service (`split[].service`) is that Service's backendRef ("10% of web to
+ * web-next", as Gateway API's mesh conformance tests route `echo` to `echo-v1`/`echo-v2`).
  * `weight` is written when a rule has several backends (Gateway API's default weight is 1 each).
  */
 import type { DestinationView, EffectiveRoute, ResolvedTarget, Subset } from "../../../api/model.js";
@@ -28,7 +30,7 @@ export function backendRefs(gc: GatewayContext, v: DestinationView, r: Effective
     const ref = {} as BackendRef;
     const filters = backendHeaderFilters(gc, r, t, grpc);
     if (filters.length) ref.filters = filters;
-    ref.name = t.subset ? subsetServiceName(v.service, t.subset) : v.service;
+    ref.name = t.subset ? subsetServiceName(v.service, t.subset) : t.service ?? v.service;
     ref.port = t.port ?? port;
     if (targets.length > 1) ref.weight = t.weight;
     out.push(ref);
@@ -40,7 +42,7 @@ export function backendRefs(gc: GatewayContext, v: DestinationView, r: Effective
 export function isPlainForward(r: EffectiveRoute, port: number): boolean {
   if (r.action.kind !== "split") return false;
   const t = r.action.targets;
-  return t.length === 1 && !t[0].subset && !t[0].headers && (t[0].port ?? port) === port;
+  return t.length === 1 && !t[0].subset && !t[0].service && !t[0].headers && (t[0].port ?? port) === port;
 }
 
 /** Info: the Services that must exist for the subsets this destination's routes and mirrors send to. */

@@ -4,7 +4,8 @@
  * with each subset defined in the destination's DestinationRule (`DestinationRule.subsets[]` {name, labels},
  * registered from `DestinationView.subsets` by the translator).
  *
- * The host is the service FQDN `<svc>.<ns>.svc.<clusterDomain>`. `weight` is left out for a single target
+ * The host is the service FQDN `<svc>.<ns>.svc.<clusterDomain>`; a target that is another Service
+ * (`split[].service`, same namespace) is that Service's FQDN, without subset (Istio routes to any host). `weight` is left out for a single target
  * (it receives all traffic); zero weights are kept (Istio skips zero-weight clusters, as the model means).
  * A target port (`split[].port`, else the policy's destination port) → `destination.port.number`.
  * A target's header changes (`split[].headers`) → `route[].headers` (`HTTPRouteDestination.headers`,
@@ -33,7 +34,7 @@ export function applySplit(r: EffectiveRoute, out: HTTPRoute, dc: DestinationCon
   const targets = r.action.targets;
   out.route = targets.map((t) => ({
     destination: {
-      host,
+      host: t.service ? dc.ic.host(t.service, dc.view.namespace) : host,
       ...(t.subset ? { subset: t.subset.name } : {}),
       ...(t.port ? { port: { number: t.port } } : {}),
     },

@@ -87,7 +87,7 @@ function tcpRoute(r: EffectiveRoute, dc: DestinationContext, port: number, sourc
   return {
     match: sources.map((s) => ({ port, ...s })),
     route: targets.map((t) => ({
-      destination: { host, ...(t.subset ? { subset: t.subset.name } : {}), port: { number: t.port ?? port } },
+      destination: { host: t.service ? dc.ic.host(t.service, dc.view.namespace) : host, ...(t.subset ? { subset: t.subset.name } : {}), port: { number: t.port ?? port } },
       ...(targets.length > 1 ? { weight: t.weight } : {}),
     })),
   };

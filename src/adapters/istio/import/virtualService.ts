@@ -581,12 +581,15 @@ function splitTargets(ii: IstioImport, o: NativeObject, f: NativeFields, p: stri
 function destination(ii: IstioImport, o: NativeObject, f: NativeFields, dp: string, d: Record<string, unknown>, hr: HostRoutes, drs: ReadonlyMap<string, HostRules>, onlyHost: boolean): SplitTarget | undefined {
   f.use(`${dp}/host`);
   const svc = serviceOfHost(ii, d.host, o.namespace);
-  if (!svc || svc.name !== hr.service.name || svc.namespace !== hr.service.namespace) {
+  // Another Service of the destination's namespace, whole: a split target `service` (not with a subset).
+  const other = !!svc && svc.namespace === hr.service.namespace && svc.name !== hr.service.name && d.subset === undefined;
+  if (!svc || (!other && (svc.name !== hr.service.name || svc.namespace !== hr.service.namespace))) {
     report(ii, o, `${dp}/host`, "error", "import/unsupported-value",
-      `this route sends requests for ${hr.service.name}.${hr.service.namespace} to ${JSON.stringify(d.host)}: a model route splits a destination's requests across its own subsets only${onlyHost ? "" : " (this VirtualService has several hosts)"}; give ${JSON.stringify(d.host)} its own routes, or route to a subset of ${hr.service.name}`);
+      `this route sends requests for ${hr.service.name}.${hr.service.namespace} to ${JSON.stringify(d.host)}${d.subset !== undefined ? ` (subset ${JSON.stringify(d.subset)})` : ""}: a model route splits a destination's requests across its own subsets and other whole Services of its namespace only${onlyHost ? "" : " (this VirtualService has several hosts)"}; give ${JSON.stringify(d.host)} its own routes, or route to a subset of ${hr.service.name}`);
     return undefined;
   }
   const t: SplitTarget = {};
+  if (other) t.service = svc.name;
   if (d.subset !== undefined) {
     f.use(`${dp}/subset`);
     const labels = subsetLabels(ii, o, `${dp}/subset`, d.subset, svc, drs);

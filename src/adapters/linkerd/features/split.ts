@@ -8,6 +8,8 @@
  * traffic-shifting docs). unimesh does not create those Services: Services are user-owned (deploy them
  * with the subset's Deployment, selecting the subset's pod labels with the destination's ports), and
  * `unimesh apply` never creates `v1` objects. An info diagnostic names each Service that must exist.
+ * A target that is another Service (`split[].service`) is that Service's backendRef, as in Linkerd's
+ * dynamic request routing example (`backend-a-podinfo` traffic to `backend-b-podinfo`).
  */
 import type { DestinationView, EffectiveRoute, ResolvedTarget, Subset } from "../../../api/model.js";
 import { canonicalJson } from "../../../api/model.js";
@@ -43,7 +45,7 @@ export function backendRefs(lc: LinkerdContext, v: DestinationView, r: Effective
       const filters = backendHeaderFilters(lc, r, t);
       if (filters.length) ref.filters = filters;
     }
-    ref.name = t.subset ? subsetServiceName(v.service, t.subset) : v.service;
+    ref.name = t.subset ? subsetServiceName(v.service, t.subset) : t.service ?? v.service;
     ref.port = t.port ?? port;
     if (targets.length > 1) ref.weight = t.weight;
     out.push(ref);
@@ -55,7 +57,7 @@ export function backendRefs(lc: LinkerdContext, v: DestinationView, r: Effective
 export function isPlainForward(r: EffectiveRoute, port: number): boolean {
   if (r.action.kind !== "split") return false;
   const t = r.action.targets;
-  return t.length === 1 && !t[0].subset && !t[0].headers && (t[0].port ?? port) === port;
+  return t.length === 1 && !t[0].subset && !t[0].service && !t[0].headers && (t[0].port ?? port) === port;
 }
 
 /** Info: which Services must exist for the subsets this destination's routes split to. */

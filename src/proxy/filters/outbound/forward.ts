@@ -26,10 +26,12 @@ export async function forward(x: OutboundExchange): Promise<Step> {
   const cfg = ctx.current;
   // A try after a reload picks among the instances of the configuration running then (an instance
   // removed or moved by the reload is not picked at its old address).
-  const live = (): RtInstance[] => ctx.current === cfg ? upstream.endpoints : ctx.current.services.get(svc.key)?.endpoints(target.labels, upstream.port) ?? [];
+  // The target's service: the destination, or another service of the registry (`Target.service`).
+  const tsvc = target.service ?? svc;
+  const live = (): RtInstance[] => ctx.current === cfg ? upstream.endpoints : ctx.current.services.get(tsvc.key)?.endpoints(target.labels, upstream.port) ?? [];
   // A destination with Wasm extensions always takes the wire: its extensions run in the inbound chain
   // (filters/inbound/wasm.ts), which the in-process hop does not go through.
-  const inline = cfg.settings.colocatedHops === "inline" && !svc.destination.wasm;
+  const inline = cfg.settings.colocatedHops === "inline" && !tsvc.destination.wasm;
   const { hashKey, setCookie, corsOrigin } = x;
   const pick = (tried: ReadonlySet<string>): TryTarget | "no-healthy" => {
     const eps = live();
@@ -45,7 +47,7 @@ export async function forward(x: OutboundExchange): Promise<Step> {
     inst.active++;
     const dispatcher: Pick<Dispatcher, "dispatch"> = inline ? inlineHop(ctx, caller.peer, inst.id) : ctx.pools.get({
       address: inst.bound.address, port: inst.bound.port, h2,
-      ...(inst.mode !== "disabled" && cert ? { tls: { cert, expectServer: svc.spiffe } } : {}),
+      ...(inst.mode !== "disabled" && cert ? { tls: { cert, expectServer: tsvc.spiffe } } : {}),
       ...(settings.connectionPool ? { pool: settings.connectionPool } : {}),
     });
     return { id: inst.id, label: `${inst.address}:${inst.port}`, dispatcher, reset, release: () => { inst.active--; } };
