@@ -1110,9 +1110,13 @@ function crossRules(model: Model, out: Diagnostic[]): void {
       const split = r.split ?? [];
       for (let j = 0; j < split.length; j++) {
         const t = split[j];
-        if (unknownSubset(facts, t.subset)) reportSubset(p, facts, t.subset, `/spec/routes/${i}/split/${j}/subset`);
-        if (unknownPort(facts, t.port)) reportPort(p, facts, t.port, `/spec/routes/${i}/split/${j}/port`);
-        else if (podOnlyPort(facts, t.port)) reportPodOnly(p, facts, t.port, `/spec/routes/${i}/split/${j}/port`);
+        // Another Service (`split[].service`): its ports, the destination's port unless the target names one.
+        const target = t.service !== undefined ? model.service(namespace, t.service) : facts;
+        const port = t.service !== undefined ? t.port ?? spec.destination.port : t.port;
+        const portAt = `/spec/routes/${i}/split/${j}/${t.port === undefined && t.service !== undefined ? "service" : "port"}`;
+        if (t.service === undefined && unknownSubset(facts, t.subset)) reportSubset(p, facts, t.subset, `/spec/routes/${i}/split/${j}/subset`);
+        if (unknownPort(target, port)) reportPort(p, target, port, portAt);
+        else if (podOnlyPort(target, port)) reportPodOnly(p, target, port, portAt);
       }
       if (r.mirror) checkMirror(namespace, facts, p, r.mirror, `/spec/routes/${i}/mirror`);
     }

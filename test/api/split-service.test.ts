@@ -27,4 +27,19 @@ describe("split[].service", () => {
     const dup = loadModel([{ file: "a.yaml", text: doc("[{service: web-next, weight: 50}, {service: web-next, weight: 50}]") }]);
     expect(dup.diagnostics.map((d) => `${d.pointer} ${d.code}`)).toEqual(["/spec/routes/0/split/1 rule/split-duplicate"]);
   });
+
+  test("ports are that Service's: its declared ports, the destination's port unless the target names one", () => {
+    const svc = (name: string, ports: string) => `apiVersion: unimesh.io/v1alpha1
+kind: MeshService
+metadata: {name: ${name}, namespace: shop}
+spec: {ports: ${ports}}
+---
+`;
+    const ok = loadModel([{ file: "a.yaml", text: svc("web", "[{port: 80}]") + svc("web-next", "[{port: 80}, {port: 8080}]") + doc("[{weight: 90}, {service: web-next, port: 8080, weight: 10}]") }]);
+    expect(ok.diagnostics).toEqual([]);
+    const missing = loadModel([{ file: "a.yaml", text: svc("web", "[{port: 80}]") + svc("web-next", "[{port: 8080}]") + doc("[{weight: 90}, {service: web-next, weight: 10}]") }]);
+    expect(missing.diagnostics.map((d) => `${d.pointer} ${d.code} ${d.message}`)).toEqual(["/spec/routes/0/split/1/service rule/unknown-port port 80 is not a port of MeshService shop/web-next (ports: 8080)"]);
+    const wrong = loadModel([{ file: "a.yaml", text: svc("web", "[{port: 80}]") + svc("web-next", "[{port: 8080}]") + doc("[{service: web-next, port: 9090}]") }]);
+    expect(wrong.diagnostics.map((d) => `${d.pointer} ${d.code}`)).toEqual(["/spec/routes/0/split/0/port rule/unknown-port"]);
+  });
 });

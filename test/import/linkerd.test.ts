@@ -197,14 +197,27 @@ spec: {selector: {app: search}, ports: [{port: 8080}]}
   });
 
   test("filters and backends the model cannot carry are errors naming the field; unknown rule fields are warnings", async () => {
-    const r = await imp(svc("search") + route("r", "", `[{matches: [{path: {type: Exact, value: /a}}], filters: [{type: RequestMirror, requestMirror: {backendRef: {name: x, port: 1}}}]}, {backendRefs: [{name: other, port: 8080}], sessionPersistence: {}}]`));
+    const r = await imp(svc("search") + route("r", "", `[{matches: [{path: {type: Exact, value: /a}}], filters: [{type: RequestMirror, requestMirror: {backendRef: {name: x, port: 1}}}]}, {backendRefs: [{name: other, namespace: elsewhere, port: 8080}], sessionPersistence: {}}]`));
     expect(r.lines).toEqual([
-      // What is left of the routes (rule 1 was not imported) has no rule for every request.
-      "warning import/unsupported-value HTTPRoute/shop/r/spec/rules",
       "error import/unsupported-value HTTPRoute/shop/r/spec/rules/0/filters/0",
-      "error import/unresolved HTTPRoute/shop/r/spec/rules/1/backendRefs/0/name",
+      "error import/unsupported-value HTTPRoute/shop/r/spec/rules/1/backendRefs/0/namespace",
       "warning import/unsupported-field HTTPRoute/shop/r/spec/rules/1/sessionPersistence",
     ]);
+  });
+
+  test("a backend that is another Service of the namespace is a split target service; without a rule for every request, Linkerd's 404 for the rest is a final directResponse 404", async () => {
+    // Linkerd's dynamic request routing: x-request-id: alternative → backend-b; 90/10 between search and search-next
+    // (a Service of the inputs whose pods are not search's), and no rule for every other request.
+    const r = await imp(svc("search") + svc("search-next") + route("r", "", `[{matches: [{headers: [{name: x-request-id, value: alternative}]}], backendRefs: [{name: other, port: 8080}]}, {matches: [{path: {type: PathPrefix, value: /api}}], backendRefs: [{name: search, port: 8080, weight: 90}, {name: search-next, port: 8080, weight: 10}]}]`));
+    expect(r.lines).toEqual([]);
+    expect(doc(r, "TrafficPolicy").spec).toEqual({
+      destination: { service: "search", port: 8080 },
+      routes: [
+        { match: { path: { regex: "/api(?:/.*)?" } }, split: [{ weight: 90 }, { service: "search-next", weight: 10 }] },
+        { match: { headers: { "x-request-id": { exact: "alternative" } } }, split: [{ service: "other" }] },
+        { directResponse: { status: 404 } },
+      ],
+    });
   });
 
   test("a ServiceProfile routes in order, timeouts, isRetryable, dstOverrides; the Service's HTTPRoutes are then ignored by Linkerd", async () => {

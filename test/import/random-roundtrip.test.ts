@@ -1,7 +1,7 @@
 /**
  * The round-trip property on generated models (issue 15): for each mesh, seeded random models made of what
- * that mesh translates (routes with path/method/header matches, splits between subsets, timeouts, retries,
- * header changes; access rules by service account, namespace, method and path; mTLS modes) are translated,
+ * that mesh translates (routes with path/method/header matches, splits between subsets and to other
+ * Services, "answer 404 for the rest" (Istio, Linkerd), timeouts, retries, header changes; access rules by service account, namespace, method and path; mTLS modes) are translated,
  * imported back and translated again, and the two translations must be the same objects (the
  * `unimesh.io/policies` annotation aside, see helpers.ts). A model the first translation refuses (a
  * combination the mesh cannot run, e.g. a route order Linkerd cannot reproduce) has nothing to import and
@@ -19,12 +19,15 @@ import { prng } from "../support/prng.js";
 type Mesh = "istio" | "linkerd" | "appmesh";
 
 /** What each mesh translates (a model outside it would only test the first translation's errors). */
-const PROFILE: Record<Mesh, { retryOn: string[][]; headerMatch: boolean; mtls: boolean; accessL7: boolean; perTry: boolean; headers: boolean; accessNeedsStrict?: boolean }> = {
-  istio: { retryOn: [["5xx"], ["5xx", "connect-failure"], ["gateway-error", "reset"]], headerMatch: true, mtls: true, accessL7: true, perTry: true, headers: true },
-  linkerd: { retryOn: [["5xx"], ["5xx", "refused-stream"], ["gateway-error"]], headerMatch: true, mtls: true, accessL7: true, perTry: true, headers: true },
+const PROFILE: Record<Mesh, { retryOn: string[][]; headerMatch: boolean; mtls: boolean; accessL7: boolean; perTry: boolean; headers: boolean; accessNeedsStrict?: boolean; notFound?: boolean }> = {
+  istio: { retryOn: [["5xx"], ["5xx", "connect-failure"], ["gateway-error", "reset"]], headerMatch: true, mtls: true, accessL7: true, perTry: true, headers: true, notFound: true },
+  linkerd: { retryOn: [["5xx"], ["5xx", "refused-stream"], ["gateway-error"]], headerMatch: true, mtls: true, accessL7: true, perTry: true, headers: true, notFound: true },
   // App Mesh checks callers only over mutual TLS: an AccessPolicy comes with a strict MTLSPolicy.
   appmesh: { retryOn: [["5xx"], ["5xx", "connect-failure"]], headerMatch: true, mtls: false, accessL7: false, perTry: true, headers: false, accessNeedsStrict: true },
 };
+
+/** True for a route without match. */
+const isCatchAllRoute = (route: { match?: unknown }): boolean => !route.match;
 
 /** A random valid model for `mesh`: 1–3 services of namespace shop, their policies. */
 function generate(seed: number, mesh: Mesh): UnimeshDocument[] {
@@ -54,9 +57,11 @@ function generate(seed: number, mesh: Mesh): UnimeshDocument[] {
           else if (kind === "method") route.match = { method: pick(["GET", "POST"]), path: { exact: `/m${i}` } };
           else route.match = { headers: { [`x-k${i}`]: { exact: `v${i}` } } };
         }
-        const split = pick(["none", "one", "two"]);
+        const others = names.filter((x) => x !== name);
+        const split = pick(["none", "one", "two", ...(others.length ? ["service"] : [])]);
         if (split === "one") route.split = [{ subset: pick(["v1", "v2"]) }];
         else if (split === "two") { const w = pick([10, 25, 50, 80]); route.split = [{ subset: "v1", weight: w }, { subset: "v2", weight: 100 - w }]; }
+        else if (split === "service") { const w = pick([10, 25, 50, 80]); route.split = [{ weight: w }, { service: pick(others), weight: 100 - w }]; }
         if (chance(0.4)) route.timeout = pick(["500ms", "2s", "1m"]);
         if (chance(0.4)) route.retries = { attempts: 1 + Math.floor(r() * 3), retryOn: pick(p.retryOn), ...(p.perTry && chance(0.5) ? { perTryTimeout: pick(["100ms", "1s"]) } : {}) };
         if (p.headers && chance(0.3)) route.headers = { request: { set: { "x-env": pick(["a", "b"]) } } };
@@ -65,6 +70,8 @@ function generate(seed: number, mesh: Mesh): UnimeshDocument[] {
         if (!Object.keys(route).length) route.timeout = "5s";
         routes.push(route);
       }
+      // "Answer 404 for the rest": a final catch-all directResponse 404 after routes that match.
+      if (p.notFound && !isCatchAllRoute(routes[routes.length - 1]) && chance(0.3)) routes.push({ directResponse: { status: 404 } });
       docs.push({ apiVersion: api, kind: "TrafficPolicy", metadata: { name: `${name}-routes`, namespace: "shop" }, spec: { destination: { service: name, port: 8080 }, routes } });
     }
     if (chance(0.6)) {

@@ -9,11 +9,13 @@
  * Service's namespace: a route in another namespace would apply to the clients of that namespace only
  * ("consumer" route). The implicit default route of the model (requests no route matches go to the
  * service unchanged) is a final catch-all rule: with routes attached, Linkerd answers 404 to a request
- * no rule matches.
+ * no rule matches (linkerd2-proxy#2109). A policy that says "answer 404 for the rest" (a final catch-all
+ * `directResponse: {status: 404}` without body) gets no such rule: Linkerd's own 404 is exactly it
+ * (routes after a catch-all never match in the model, so none is written after it either).
  */
 import type { DestinationPort, DestinationView, EffectiveRoute, Entry } from "../../api/model.js";
 import type { TrafficPolicy } from "../../api/generated/model.js";
-import { canonicalJson, shortHash } from "../../api/model.js";
+import { canonicalJson, isNotFoundForTheRest, shortHash } from "../../api/model.js";
 import { formatDuration } from "../../api/duration.js";
 import { dnsSubdomain } from "../../api/names.js";
 import { objectMeta } from "../../api/ownership.js";
@@ -62,8 +64,13 @@ export function outbound(lc: LinkerdContext, v: DestinationView, routes: Effecti
       }
       continue;
     }
-    const built = buildRules(lc, v, routes, specs, port, grpc);
-    if (built.every((b) => b.trivial)) continue;
+    const { built, notFound } = buildRules(lc, v, routes, specs, port, grpc);
+    if (notFound && !built.length) {
+      lc.report(notFound.policy, notFound.action.pointer, { feature: "directResponse", kind: "unsupported-value", what: "not-found-for-everything", severity: "error",
+        message: `Linkerd cannot answer 404 to every request of ${v.namespace}/${v.service}:${port}: a route needs at least one rule, and a Service without routes forwards every request` });
+      continue;
+    }
+    if (!notFound && built.every((b) => b.trivial)) continue;
     emitRoutes(lc, v, port, built, grpc);
   }
 }
@@ -73,12 +80,21 @@ export function outbound(lc: LinkerdContext, v: DestinationView, routes: Effecti
  * order, plus a final catch-all rule when no route catches every request. `specs[i]` is the match of
  * `routes[i]`.
  */
-function buildRules(lc: LinkerdContext, v: DestinationView, routes: EffectiveRoute[], specs: MatchSpec[], port: number, grpc: boolean): Built[] {
+function buildRules(lc: LinkerdContext, v: DestinationView, routes: EffectiveRoute[], specs: MatchSpec[], port: number, grpc: boolean): { built: Built[]; notFound?: EffectiveRoute } {
   const out: Built[] = [];
   let catchAll = false;
+  let notFound: EffectiveRoute | undefined;
   for (let i = 0; i < routes.length; i++) {
     const r = routes[i];
     if (r.port && r.port !== port) continue;
+    if (catchAll) break; // after a catch-all, the model's routes never match
+    if (isNotFoundForTheRest(r)) {
+      notFound = r;
+      catchAll = true;
+      lc.report(r.policy, r.action.pointer, { feature: "directResponse", kind: "note", what: "not-found-for-the-rest", severity: "info",
+        message: `answered by Linkerd itself: a request no rule of the ${grpc ? "GRPCRoute" : "HTTPRoute"}s for ${v.namespace}/${v.service}:${port} matches gets 404 from the proxy (its error response, l5d-proxy-error: no route found for request: linkerd2#9387), so this route is written as no rule` });
+      continue;
+    }
     const spec = specs[i];
     let match: HTTPRouteMatch | GRPCRouteMatch | undefined;
     if (grpc) {
@@ -122,7 +138,7 @@ function buildRules(lc: LinkerdContext, v: DestinationView, routes: EffectiveRou
     catchAll ||= !spec.path && !spec.method && !spec.headers.length && !spec.query.length;
   }
   if (!catchAll) out.push({ spec: CATCH_ALL, rule: { backendRefs: [{ name: v.service, port }] }, annotations: NO_ANNOTATIONS, trivial: true });
-  return out;
+  return { built: out, ...(notFound ? { notFound } : {}) };
 }
 
 /** The annotations of a rule without route-level settings (shared: never modified). */

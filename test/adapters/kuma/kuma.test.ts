@@ -171,6 +171,40 @@ describe("routes: one MeshHTTPRoute, Kuma's rule order checked", () => {
   });
 });
 
+describe("split targets that are other Services; unmatched requests", () => {
+  test("another Service of the namespace is a MeshService backendRef on the route's port (its own port when the target names one)", () => {
+    // Linkerd's dynamic request routing, as Kuma writes it: backend-a's requests with x-request-id: alternative
+    // go to backend-b; 90/10 between web and web-next.
+    const r = run(doc(SVC("web", "[{port: 80}]"), SVC("web-next", "[{port: 80}, {port: 8080}]"), TP(`  destination: {service: web, port: 80}
+  routes:
+    - match: {headers: {x-request-id: {exact: alternative}}}
+      split: [{service: web-next, port: 8080}]
+    - split: [{weight: 90}, {service: web-next, weight: 10}]`)));
+    expect(own(r)).toEqual([]);
+    const rules = find(r.resources, "MeshHTTPRoute", "web").spec.to[0].rules;
+    expect(rules.map((x: any) => x.default.backendRefs)).toEqual([
+      [{ kind: "MeshService", name: "web-next", port: 8080, weight: 100 }],
+      [{ kind: "MeshService", name: "web", port: 80, weight: 90 }, { kind: "MeshService", name: "web-next", port: 80, weight: 10 }],
+    ]);
+  });
+
+  test("one target that is another Service, on a TCP port: a MeshTCPRoute backendRef", () => {
+    const r = run(doc(SVC("db", "[{port: 5432, protocol: tcp}]"), SVC("db-replica", "[{port: 5432, protocol: tcp}]"), TP("  destination: {service: db, port: 5432}\n  routes:\n    - split: [{service: db-replica}]", "p")));
+    expect(own(r)).toEqual([]);
+    expect(find(r.resources, "MeshTCPRoute", "db").spec.to[0].rules).toEqual([{ default: { backendRefs: [{ kind: "MeshService", name: "db-replica", port: 5432, weight: 100 }] } }]);
+  });
+
+  test("'answer 404 for the rest' is an error: Kuma 2.14 appends a catch-all route to the MeshService (listeners.go prepareRoutes)", () => {
+    const r = run(doc(SVC("api"), TP(`  destination: {service: api, port: 8080}
+  routes:
+    - match: {path: {exact: /v1}}
+    - directResponse: {status: 404}`)));
+    expect(r.ok).toBe(false);
+    expect(own(r)).toEqual(["TrafficPolicy/shop/p /spec/routes/1/directResponse error adapter/unsupported-value/directResponse.not-found-for-the-rest"]);
+    expect(r.diagnostics.find((d) => d.pointer === "/spec/routes/1/directResponse")?.message).toMatch(/sends requests no MeshHTTPRoute rule matches to shop\/api itself/);
+  });
+});
+
 describe("faults are injected at the destination's inbound", () => {
   test("the same fault for every request: MeshFaultInjection on the pods, from every caller", () => {
     const r = run(doc(SVC("inventory"), TP("  destination: {service: inventory}\n  faultInjection: {delay: {fixedDelay: 2s, percent: 5}, abort: {httpStatus: 503, percent: 1.5}}")));

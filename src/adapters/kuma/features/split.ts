@@ -4,7 +4,10 @@
  * label subsets: a subset is reached through the Service `<service>-<subset>` (same namespace and ports,
  * selecting the subset's pod labels), which must exist — unimesh does not create Services (an info note
  * lists them). A rule to the whole service gets no backendRefs (Kuma's default backend: the MeshService
- * itself). `split[].headers` has no Kuma field (backendRefs carry no filters): error.
+ * itself). A target that is another Service of the namespace (`split[].service`) is that MeshService's
+ * backendRef (`{kind: MeshService, name, port}`, resolved by name in the policy's namespace: kuma
+ * `pkg/plugins/policies/core/rules/resolve/backendref.go`), on the same port unless the target names one.
+ * `split[].headers` has no Kuma field (backendRefs carry no filters): error.
  */
 import type { EffectiveRoute, ResolvedTarget } from "../../../api/model.js";
 import { canonicalJson } from "../../../api/model.js";
@@ -14,7 +17,7 @@ import type { BackendRef } from "../resources.js";
 import { type FeatureModule, featureModule, full } from "./types.js";
 
 export const split: FeatureModule = featureModule("split", () => full("MeshHTTPRoute.to[].rules[].default.backendRefs[].weight (MeshTCPRoute on TCP ports)",
-    "Subsets are Services named <service>-<subset>, which must exist (unimesh does not create Services); split[].headers is not expressible"));
+    "Subsets are Services named <service>-<subset>, which must exist (unimesh does not create Services); other Services are MeshService backendRefs; split[].headers is not expressible"));
 
 /** The Service standing for a subset. */
 export function subsetServiceName(service: string, subset: string): string {
@@ -24,7 +27,7 @@ export function subsetServiceName(service: string, subset: string): string {
 /** backendRefs of a split route; `undefined` for the whole service (Kuma's default backend) or when reported. */
 export function backendRefs(dc: DestinationContext, r: EffectiveRoute, targets: readonly ResolvedTarget[], pointer: string, entryPort?: number): BackendRef[] | undefined {
   const { view, kc } = dc;
-  if (targets.length === 1 && !targets[0].subset && (targets[0].port === undefined || targets[0].port === (r.port ?? entryPort))) return undefined;
+  if (targets.length === 1 && !targets[0].subset && !targets[0].service && (targets[0].port === undefined || targets[0].port === (r.port ?? entryPort))) return undefined;
   const refs: BackendRef[] = [];
   targets.forEach((t, i) => {
     if (t.headers) {
@@ -37,7 +40,7 @@ export function backendRefs(dc: DestinationContext, r: EffectiveRoute, targets: 
         message: `Kuma needs the port of each MeshService backendRef; ${view.namespace}/${view.service} has ${view.portsDeclared ? "several ports" : "no declared ports"}: set destination.port (or the target's port), or declare the ports in a MeshService` });
       return;
     }
-    refs.push({ kind: "MeshService", name: t.subset ? subsetServiceName(view.service, t.subset.name) : view.service, port, weight: t.weight });
+    refs.push({ kind: "MeshService", name: t.subset ? subsetServiceName(view.service, t.subset.name) : t.service ?? view.service, port, weight: t.weight });
   });
   return refs;
 }

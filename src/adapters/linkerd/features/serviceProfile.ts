@@ -18,6 +18,7 @@
  *   the Linkerd 2.15 docs recommend).
  */
 import type { DestinationView, EffectiveRoute } from "../../../api/model.js";
+import { isNotFoundForTheRest } from "../../../api/model.js";
 import { formatDuration } from "../../../api/duration.js";
 import { objectMeta } from "../../../api/ownership.js";
 import { serviceHost } from "../../../api/names.js";
@@ -51,6 +52,7 @@ export function serviceProfile(lc: LinkerdContext, v: DestinationView, routes: E
   routes.forEach((r, i) => {
     const port = r.port;
     if (r.action.kind === "redirect") lost(r, r.action.pointer, "this redirect");
+    else if (isNotFoundForTheRest(r)) lost(r, r.action.pointer, "this 404 for the requests no other route matches (a ServiceProfile sends them to the service)");
     else if (r.action.kind === "split") {
       const t = r.action.targets;
       if (t.length !== 1 || t[0].subset || t[0].service || (t[0].port !== undefined && t[0].port !== port)) lost(r, r.action.pointer, "this split");

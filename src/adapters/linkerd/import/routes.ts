@@ -13,9 +13,13 @@
  * - A rule with several matches becomes one model route per match (same action).
  * - backendRefs: the parent Service itself → no split target subset; `<service>-<subset>` (the adapter's
  *   subset Services) → that subset of the service, when a MeshService declares it or the Service is
- *   among the inputs (its selector beyond the service's is the subset's labels); any other Service is an
- *   error (the model splits between subsets of the destination only).
- * - A final rule that forwards every request unchanged is the model's implicit default route.
+ *   among the inputs (its selector beyond the service's is the subset's labels); any other Service of the
+ *   namespace → a split target `service` (Linkerd's dynamic request routing: `backend-b-podinfo` for
+ *   `backend-a-podinfo`); a Service `<service>-<x>` nothing describes is read as the subset `version: x`
+ *   (the adapter's convention), with a warning.
+ * - A final rule that forwards every request unchanged is the model's implicit default route; without a
+ *   rule matching every request, Linkerd answers 404 to the rest (linkerd2-proxy#2109): a final catch-all
+ *   route `directResponse: {status: 404}` ("answer 404 for the rest").
  * - A ServiceProfile for the Service makes Linkerd ignore these routes: each is then reported and not
  *   imported (serviceProfile.ts).
  */
@@ -388,18 +392,20 @@ function backends(li: LinkerdImport, o: NativeObject, at: string, refs: unknown,
       report(li, o, p, "error", "import/unsupported-value", `a backend of kind ${String(b.kind)} (not a Service) has no model equivalent`); ok = false; return;
     }
     if (b.namespace !== undefined && b.namespace !== namespace) {
-      report(li, o, `${p}/namespace`, "error", "import/unsupported-value", `a backend in namespace ${String(b.namespace)}: the model splits between subsets of the destination ${namespace}/${service}`); ok = false; return;
+      report(li, o, `${p}/namespace`, "error", "import/unsupported-value", `a backend in namespace ${String(b.namespace)}: the model splits between subsets of the destination ${namespace}/${service} and other Services of its namespace`); ok = false; return;
     }
     const t: SplitTarget = {};
     if (b.name !== service) {
       const subset = subsetOfBackend(li, pr.service, b.name);
-      if ("reason" in subset) { report(li, o, `${p}/name`, "error", "import/unresolved", subset.reason); ok = false; return; }
-      t.subset = subset.ref;
-      if (subset.guessed) {
-        report(li, o, `${p}/name`, "warning", "import/unresolved",
-          `backend Service ${b.name} is read as the subset ${b.name.slice(service.length + 1)} of ${service} (the pods labelled version: ${b.name.slice(service.length + 1)}, unimesh's convention), since nothing says which pods it selects: give the Service ${b.name} with the inputs to read its selector`);
+      if ("service" in subset) t.service = subset.service;
+      else {
+        t.subset = subset.ref;
+        if (subset.guessed) {
+          report(li, o, `${p}/name`, "warning", "import/unresolved",
+            `backend Service ${b.name} is read as the subset ${b.name.slice(service.length + 1)} of ${service} (the pods labelled version: ${b.name.slice(service.length + 1)}, unimesh's convention), since nothing says which pods it selects: give the Service ${b.name} with the inputs to read its selector (a Service that is not a subset of ${service} is read as a split target service)`);
+        }
+        if (subset.needed) subsets.push({ service: pr.service, name: subset.needed.name, labels: subset.needed.labels, native: o });
       }
-      if (subset.needed) subsets.push({ service: pr.service, name: subset.needed.name, labels: subset.needed.labels, native: o });
     }
     const port = typeof b.port === "number" ? b.port : pr.port;
     if (port !== undefined && port !== pr.port) t.port = port;
@@ -431,18 +437,23 @@ function backends(li: LinkerdImport, o: NativeObject, at: string, refs: unknown,
   return targets.map((x, i) => ({ ...x.t, weight: percents[i] }));
 }
 
-/** The subset a backend Service stands for (the adapter's `<service>-<subset>` Services); `needed`: a name to declare. */
-export function subsetOfBackend(li: LinkerdImport, svc: ServiceRef, backend: string): { ref: SplitTarget["subset"]; needed?: { name: string; labels: Record<string, string> }; guessed?: boolean } | { reason: string } {
+/**
+ * What a backend Service of the destination's namespace stands for: a subset of the destination (the
+ * adapter's `<service>-<subset>` Services; `needed`: a subset name to declare), or another Service
+ * (`service`: a split target `service`) when nothing makes it a subset.
+ */
+export function subsetOfBackend(li: LinkerdImport, svc: ServiceRef, backend: string): { ref: SplitTarget["subset"]; needed?: { name: string; labels: Record<string, string> }; guessed?: boolean } | { service: string } {
   const facts = li.ctx.facts;
   const declared = facts.declared(svc.namespace, svc.name)?.spec.subsets;
   const prefix = `${svc.name}-`;
   const name = backend.startsWith(prefix) ? backend.slice(prefix.length) : undefined;
   if (name && declared?.some((s) => s.name === name)) return { ref: name };
   const other = facts.declared(svc.namespace, backend);
-  if (other?.spec.selector) {
-    const base = facts.selector(svc.namespace, svc.name);
+  if (other) {
+    // A Service of the inputs: a subset when its selector is the destination's plus labels, else itself.
     const sel = other.spec.selector;
-    if (Object.entries(base).every(([k, v]) => sel[k] === v)) {
+    const base = facts.selector(svc.namespace, svc.name);
+    if (sel && Object.entries(base).every(([k, v]) => sel[k] === v)) {
       const labels = Object.fromEntries(Object.entries(sel).filter(([k]) => base[k] === undefined));
       if (Object.keys(labels).length) {
         const found = declared?.find((s) => canonicalJson(s.labels) === canonicalJson(labels));
@@ -450,15 +461,13 @@ export function subsetOfBackend(li: LinkerdImport, svc: ServiceRef, backend: str
         return { ref: labels, ...(name ? { needed: { name, labels } } : {}) };
       }
     }
-    return { reason: `backend Service ${backend} selects pods ${JSON.stringify(sel)}, which are not a subset of ${svc.name}'s ${JSON.stringify(base)}: the model splits between subsets of the destination only` };
+    return { service: backend };
   }
   if (name && /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name) && !declared) {
     // The adapter's convention (and discover's): Service <service>-<subset> for the pods labelled version: <subset>.
     return { ref: { version: name }, guessed: true };
   }
-  return {
-    reason: `backend Service ${backend} is not ${svc.name}, and nothing says which of ${svc.name}'s pods it selects: the model splits between subsets of the destination. Give the Service ${backend} (or a MeshService of ${svc.name} declaring the subset${name ? ` ${name}` : ""}) with the inputs`,
-  };
+  return { service: backend };
 }
 
 /** The Service's retry/timeout annotations, read (and reported) once per Service and route kind. */
@@ -549,17 +558,17 @@ function statusCondition(c: string): string[] | undefined {
 function trafficPolicy(li: LinkerdImport, pr: PortRoutes): TrafficPolicy | undefined {
   const rules = linkerdOrder(li, pr);
   // The implicit default route: a last rule matching every request, forwarding unchanged.
+  // Without a rule matching every request, Linkerd answers 404 to the requests none matches
+  // (linkerd2-proxy#2109): the model's "answer 404 for the rest".
+  const notFound = rules.length > 0 && !rules.some((r) => isEmptyMatch(r.route.match));
   const last = rules[rules.length - 1];
   if (last && isEmptyMatch(last.route.match) && !last.route.split && !last.route.redirect && !last.route.headers && !last.route.timeout && !last.route.retries) rules.pop();
-  else if (!rules.some((r) => isEmptyMatch(r.route.match))) {
-    report(li, pr.natives[0], "/spec/rules", "warning", "import/unsupported-value",
-      `no rule of the routes of ${pr.service.name}${pr.port ? ` port ${pr.port}` : ""} matches every request: Linkerd answers 404 to the requests none matches, the model sends them to the service unchanged; add a last rule without matches to keep Linkerd's behaviour explicit`);
-  }
   const ref = pr.policies[0] ? /^TrafficPolicy\/([a-z0-9-]+)\/([a-z0-9-]+)$/.exec(pr.policies[0]) : null;
   const name = ref?.[2] ?? pr.natives[0].name;
   const namespace = ref?.[1] ?? pr.service.namespace;
   const spec: TrafficPolicySpec = { destination: { service: pr.service.name, ...(namespace !== pr.service.namespace ? { namespace: pr.service.namespace } : {}), ...(pr.port !== undefined ? { port: pr.port } : {}) } };
   const routes = rules.map((r) => r.route);
+  if (notFound) routes.push({ directResponse: { status: 404 } });
   if (!routes.length) {
     // Only the default route: its settings are the policy's (a route without match carrying them).
     if (last && (last.route.timeout || last.route.retries)) {

@@ -125,7 +125,7 @@ function condition(li: LinkerdImport, o: NativeObject, at: string, c: unknown): 
   return m;
 }
 
-/** dstOverrides → split targets (subsets of the service); undefined when none or only the service itself. */
+/** dstOverrides → split targets (subsets of the service, other Services of its namespace); undefined when none or only the service itself. */
 function dstOverrides(li: LinkerdImport, o: NativeObject, svc: ServiceRef, v: unknown): Route["split"] | undefined {
   if (!Array.isArray(v) || !v.length) return undefined;
   const suffix = `.${svc.namespace}.svc.${li.clusterDomain}`;
@@ -134,7 +134,7 @@ function dstOverrides(li: LinkerdImport, o: NativeObject, svc: ServiceRef, v: un
     const at = `/spec/dstOverrides/${i}`;
     if (!isObject(d) || typeof d.authority !== "string") { report(li, o, at, "error", "import/invalid", "a dstOverride needs an authority"); return undefined; }
     const [host, port] = d.authority.split(":");
-    if (!host.endsWith(suffix)) { report(li, o, `${at}/authority`, "error", "import/unsupported-value", `${d.authority} is not a Service of namespace ${svc.namespace}: the model splits between subsets of the destination`); return undefined; }
+    if (!host.endsWith(suffix)) { report(li, o, `${at}/authority`, "error", "import/unsupported-value", `${d.authority} is not a Service of namespace ${svc.namespace}: the model splits between subsets of the destination and other Services of its namespace`); return undefined; }
     const w = typeof d.weight === "string" ? (/^([0-9]+)m$/.exec(d.weight) ? Number(d.weight.slice(0, -1)) / 10 : Number(d.weight) * 100) : typeof d.weight === "number" ? d.weight * 100 : NaN;
     if (!Number.isFinite(w)) { report(li, o, `${at}/weight`, "error", "import/invalid", "weight is not a quantity (e.g. 500m)"); return undefined; }
     targets.push({ name: host.slice(0, -suffix.length), weight: w, ...(port ? { port: Number(port) } : {}) });
@@ -145,10 +145,10 @@ function dstOverrides(li: LinkerdImport, o: NativeObject, svc: ServiceRef, v: un
     const pct = Math.round((t.weight * 100) / total);
     if (t.name === svc.name) { split.push({ weight: pct }); continue; }
     const sub = subsetOfBackend(li, svc, t.name);
-    if ("reason" in sub) { report(li, o, "/spec/dstOverrides", "error", "import/unresolved", sub.reason); return undefined; }
+    if ("service" in sub) { split.push({ service: sub.service, weight: pct }); continue; }
     if (sub.guessed) report(li, o, "/spec/dstOverrides", "warning", "import/unresolved", `${t.name} is read as the pods of ${svc.name} labelled version: ${t.name.slice(svc.name.length + 1)} (unimesh's convention), since nothing says which pods it selects: give the Service ${t.name} with the inputs`);
     split.push({ subset: sub.ref, weight: pct });
   }
-  if (split.length === 1 && !split[0].subset) return undefined;
+  if (split.length === 1 && !split[0].subset && !split[0].service) return undefined;
   return split as Route["split"];
 }
