@@ -45,6 +45,11 @@ export {
   type ProxyConfig, type ServiceRegistry, type ProxyDocument, type LoadedProxyDocuments, type ProxyDocumentEntry,
 } from "./proxy/public.js";
 export { inspect, type Inspection, type CallerAccess } from "./inspect/inspect.js";
+export {
+  GOLDEN_LABELS, METRICS_MESHES, MESH_METRICS, PERCENTILES, goldenSeries, recordingRules, rulesFile, prometheusRule,
+  type MetricsMesh, type MeshMetrics, type RuleGroup, type RulesOptions, type PrometheusRuleOptions,
+} from "./metrics/golden.js";
+export { grafanaDashboard, type DashboardOptions } from "./metrics/dashboard.js";
 export { serviceGraph, toDot, toMermaid, toSvg, type ServiceGraph, type GraphNode, type GraphEdge } from "./inspect/graph.js";
 export type { Explanation, ExplainRequest, ExplainOptions, AccessInfo, BackendOutcome } from "./inspect/explain.js";
 export type { MeshTarget, MeshVerdict, Verdict } from "./inspect/meshes.js";

@@ -71,9 +71,10 @@ describe("operations", () => {
     for (let i = 0; i < 3; i++) await call(proxy.outboundPort("reviews", "bookinfo"), "ratings", "/");
     const m = await get("/metrics");
     expect(m.status).toBe(200);
-    expect(m.text).toContain('unimesh_requests_total{direction="outbound",source="bookinfo/reviews",destination="bookinfo/ratings",response_code="200"} 3');
+    // At the caller's listener, the route that took the request (its id: the TrafficPolicy and the route).
+    expect(m.text).toContain('unimesh_requests_total{direction="outbound",source="bookinfo/reviews",destination="bookinfo/ratings",response_code="200",route="TrafficPolicy/bookinfo/ratings#/spec/routes/1"} 3');
     expect(m.text).toContain('unimesh_requests_total{direction="inbound",source="bookinfo/reviews",destination="bookinfo/ratings",response_code="200"} 3');
-    expect(m.text).toMatch(/unimesh_request_duration_seconds_bucket\{direction="outbound",source="bookinfo\/reviews",destination="bookinfo\/ratings",response_code="200",le="\+Inf"\} 3/);
+    expect(m.text).toMatch(/unimesh_request_duration_seconds_bucket\{direction="outbound",source="bookinfo\/reviews",destination="bookinfo\/ratings",response_code="200",route="TrafficPolicy\/bookinfo\/ratings#\/spec\/routes\/1",le="\+Inf"\} 3/);
     expect(m.text).toContain("unimesh_request_duration_seconds_count");
     for (const name of ["unimesh_retries_total", "unimesh_outlier_ejections_total", "unimesh_rate_limited_total", "unimesh_certificate_expiry_seconds"]) {
       expect(m.text).toContain(`# TYPE ${name}`);

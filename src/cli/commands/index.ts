@@ -21,6 +21,7 @@ export const COMMAND_MODULES: readonly (readonly [name: string, load: () => Prom
   ["up", async () => (await import("./up.js")).upCommand],
   ["proxy", async () => (await import("./proxy.js")).proxyCommand],
   ["wasm", async () => (await import("./wasm.js")).wasmCommand],
+  ["metrics", async () => (await import("./metrics.js")).metricsCommand],
   ["version", async () => (await import("./version.js")).versionCommand],
   ["completion", async () => (await import("./completion.js")).completionCommand(allCommands)],
 ];

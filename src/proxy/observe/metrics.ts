@@ -9,8 +9,12 @@ function escapeLabel(v: string): string {
   return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
 }
 
+/** Label names whose empty value is not written (a series without that label, as Prometheus reads it). */
+const OPTIONAL_LABELS = new Set(["route"]);
+
 function renderLabels(names: readonly string[], values: readonly string[], extra = ""): string {
-  const parts = names.map((n, i) => `${n}="${escapeLabel(values[i])}"`);
+  const parts: string[] = [];
+  for (let i = 0; i < names.length; i++) if (values[i] !== "" || !OPTIONAL_LABELS.has(names[i])) parts.push(`${names[i]}="${escapeLabel(values[i])}"`);
   if (extra) parts.push(extra);
   return parts.length ? `{${parts.join(",")}}` : "";
 }
@@ -104,10 +108,16 @@ export class Histogram {
   }
 }
 
-/** Every metric of the proxy. `source` and `destination` are `namespace/serviceAccount` and `namespace/service`. */
+/**
+ * Every metric of the proxy. `source` and `destination` are `namespace/serviceAccount` and `namespace/service`.
+ * `unimesh_requests_total` and `unimesh_request_duration_seconds` are what unimesh's golden metrics read for
+ * the built-in proxy (src/metrics/golden.ts): at the caller's listener they carry the `route` that took the
+ * request (its id, e.g. `TrafficPolicy/bookinfo/reviews-canary#/spec/routes/0`; no label when no route did,
+ * and none inbound), added after `response_code` so that the earlier label sets read the same.
+ */
 export class ProxyMetrics {
-  readonly requests = new Counter("unimesh_requests_total", "Requests handled, by direction (outbound: at the caller's listener; inbound: at the destination instance), source identity, destination service and response code.", ["direction", "source", "destination", "response_code"]);
-  readonly duration = new Histogram("unimesh_request_duration_seconds", "Time from request received to response complete, in seconds.", ["direction", "source", "destination", "response_code"]);
+  readonly requests = new Counter("unimesh_requests_total", "Requests handled, by direction (outbound: at the caller's listener; inbound: at the destination instance), source identity, destination service, response code and (outbound) the route that took it.", ["direction", "source", "destination", "response_code", "route"]);
+  readonly duration = new Histogram("unimesh_request_duration_seconds", "Time from request received to response complete, in seconds.", ["direction", "source", "destination", "response_code", "route"]);
   readonly retries = new Counter("unimesh_retries_total", "Retries made by callers' listeners.", ["source", "destination"]);
   readonly ejections = new Counter("unimesh_outlier_ejections_total", "Instances ejected by outlier detection, per calling listener.", ["source", "destination", "instance"]);
   readonly rateLimited = new Counter("unimesh_rate_limited_total", "Requests refused with 429 by a local rate limit.", ["source", "destination"]);
@@ -122,11 +132,11 @@ export class ProxyMetrics {
   readonly connectionsClosed = new Counter("unimesh_connections_closed_total", "Connections the proxy closed to protect itself, by reason (idle-shed: an idle connection made room at maxConnections; http2-premature-resets: a client reset most of its streams).", ["listener", "reason"]);
   private readonly gauges: Gauge[] = [];
 
-  /** Counts one request and observes its duration (seconds). */
-  request(direction: string, source: string, destination: string, status: number, seconds: number): void {
+  /** Counts one request and observes its duration (seconds); `route`: the id of the route that took it. */
+  request(direction: string, source: string, destination: string, status: number, seconds: number, route = ""): void {
     const code = String(status);
-    const k = `${direction}\u0000${source}\u0000${destination}\u0000${code}`;
-    const labels = [direction, source, destination, code];
+    const k = `${direction}\u0000${source}\u0000${destination}\u0000${code}\u0000${route}`;
+    const labels = [direction, source, destination, code, route];
     this.requests.incKey(k, labels);
     this.duration.observeKey(k, labels, seconds);
   }

@@ -103,7 +103,7 @@ export function newExchange(ctx: ProxyContext, key: string, listener: CallerList
     record(status, flags, extra = {}) {
       const destination = extra.destination ?? x.service?.key ?? host;
       const seconds = (performance.now() - started) / 1000;
-      ctx.metrics.request("outbound", caller.peer.label, destination, status, seconds);
+      ctx.metrics.request("outbound", caller.peer.label, destination, status, seconds, extra.route?.id);
       if (!ctx.log.enabled) return;
       ctx.log.write({
         time: new Date(Date.now() - seconds * 1000).toISOString(), direction: "outbound", listener: key, source: caller.peer.label, destination,

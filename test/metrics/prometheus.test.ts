@@ -1,0 +1,157 @@
+/**
+ * The golden metrics from a real Prometheus (Debian's `prometheus` package): started by the test on
+ * 127.0.0.1 (a free port, a temporary directory, stopped afterwards), it scrapes the built-in proxy's
+ * /metrics while Bookinfo-like traffic runs (productpage → reviews → ratings, ratings answering 503 to
+ * every fourth request) and evaluates `unimesh metrics rules --mesh builtin`'s recording rules; the
+ * normalized series must give the request counts, success ratios and latencies the traffic had.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { request } from "undici";
+import { dumpYaml } from "../../src/index.js";
+import { goldenSeries, rulesFile } from "../../src/metrics/golden.js";
+import type { ProxyRuntime } from "../../src/proxy/runtime.js";
+import { call, closeAgents, freePort, meshConfig, registry, startApp, startMesh, type App } from "../proxy/support.js";
+import { PROMETHEUS, missing } from "./support.js";
+
+const POLICIES = `
+apiVersion: unimesh.io/v1alpha1
+kind: TrafficPolicy
+metadata: {name: reviews-routes, namespace: bookinfo}
+spec:
+  destination: {service: reviews, port: 9080}
+  routes:
+    - name: reviews
+      match: {path: {prefix: /reviews/}}
+      timeout: 2s
+`;
+const WINDOW = "30s";
+const S = goldenSeries(WINDOW);
+const ROUTE = "TrafficPolicy/bookinfo/reviews-routes#/spec/routes/0";
+
+describe("a real Prometheus computes the golden metrics of the built-in proxy", () => {
+  const skip = missing("prometheus");
+  let reviews: App, ratings: App, productpage: App, proxy: ProxyRuntime, prom: ChildProcess | undefined, promPort = 0;
+  const dir = mkdtempSync(join(tmpdir(), "unimesh-prometheus-"));
+  let promLog = "";
+
+  beforeAll(async () => {
+    if (skip) return;
+    productpage = await startApp("productpage");
+    reviews = await startApp("reviews");
+    // Ratings takes 30 ms and answers 503 to every fourth request.
+    ratings = await startApp("ratings", (_req, res, _body, n) => setTimeout(() => { res.statusCode = n % 4 === 0 ? 503 : 200; res.end("ratings"); }, 30));
+    proxy = await startMesh(meshConfig(POLICIES, registry([
+      { service: "productpage", namespace: "bookinfo", serviceAccount: "bookinfo-productpage", port: productpage.port, servicePort: 9080, outbound: true },
+      { service: "reviews", namespace: "bookinfo", serviceAccount: "bookinfo-reviews", port: reviews.port, servicePort: 9080, outbound: true },
+      { service: "ratings", namespace: "bookinfo", serviceAccount: "bookinfo-ratings", port: ratings.port, servicePort: 9080 },
+    ])));
+    writeFileSync(join(dir, "rules.yaml"), dumpYaml(rulesFile(["builtin"], { window: WINDOW })));
+    writeFileSync(join(dir, "prometheus.yml"), dumpYaml({
+      global: { scrape_interval: "1s", evaluation_interval: "1s" },
+      rule_files: ["rules.yaml"],
+      scrape_configs: [{ job_name: "unimesh-proxy", metrics_path: "/metrics", static_configs: [{ targets: [`127.0.0.1:${proxy.port("admin")}`] }] }],
+    }));
+    promPort = await freePort();
+    prom = spawn(PROMETHEUS!, [
+      `--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`,
+      `--web.listen-address=127.0.0.1:${promPort}`, "--log.level=warn",
+    ], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+    prom.stderr!.on("data", (c) => { promLog += c; });
+    for (let i = 0; i < 100; i++) {
+      const ready = await request(`http://127.0.0.1:${promPort}/-/ready`).then((r) => (r.body.dump(), r.statusCode === 200), () => false);
+      if (ready) return;
+      if (prom.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`prometheus did not start: ${promLog}`);
+  }, 30_000);
+
+  afterAll(async () => {
+    if (prom && prom.exitCode === null) {
+      const exited = new Promise((r) => prom!.once("exit", r));
+      prom.kill("SIGTERM");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (prom.exitCode === null) prom.kill("SIGKILL");
+    }
+    await proxy?.stop();
+    await closeAgents();
+    await Promise.all([productpage, reviews, ratings].map((a) => a?.close()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** An instant query; the result's samples as {labels, value}. */
+  async function query(q: string): Promise<{ metric: Record<string, string>; value: number }[]> {
+    const r = await request(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(q)}`);
+    const body = (await r.body.json()) as { status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+    expect(body.status).toBe("success");
+    return body.data.result.map((x) => ({ metric: x.metric, value: Number(x.value[1]) }));
+  }
+
+  test.skipIf(!!skip)("request counts, success ratios and latency percentiles per service pair", { timeout: 60_000 }, async () => {
+    const fromProductpage = proxy.outboundPort("productpage", "bookinfo");
+    const fromReviews = proxy.outboundPort("reviews", "bookinfo");
+    // First a few requests (ratings' fourth is a 503), until Prometheus has scraped every series: the
+    // requests after that are what the window's increase holds.
+    const statuses = { reviews: [] as number[], ratings: [] as number[] };
+    for (let i = 0; i < 4; i++) {
+      statuses.reviews.push((await call(fromProductpage, "reviews:9080", "/reviews/1")).status);
+      statuses.ratings.push((await call(fromReviews, "ratings:9080", "/ratings/1")).status);
+    }
+    for (let i = 0; i < 100 && (await query(`unimesh_requests_total{direction="outbound"}`)).length < 3; i++) await new Promise((r) => setTimeout(r, 100));
+    const before = { ok: statuses.ratings.filter((s) => s === 200).length, failed: statuses.ratings.filter((s) => s === 503).length };
+    expect(before).toEqual({ ok: 3, failed: 1 });
+    // ~12 s of traffic, each round a page (productpage → reviews) and a rating (reviews → ratings).
+    const end = performance.now() + 12_000;
+    while (performance.now() < end) {
+      const [a, b] = await Promise.all([call(fromProductpage, "reviews:9080", "/reviews/1"), call(fromReviews, "ratings:9080", "/ratings/1")]);
+      statuses.reviews.push(a.status);
+      statuses.ratings.push(b.status);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(statuses.reviews.every((s) => s === 200)).toBe(true);
+    expect(statuses.ratings.filter((s) => s === 503).length).toBe(Math.floor(statuses.ratings.length / 4));
+    // Scrapes and rule evaluations after the last request (1 s each).
+    await new Promise((r) => setTimeout(r, 3500));
+
+    const pair = (dest: string) => `{mesh="builtin",destination_namespace="bookinfo",destination_service="${dest}"}`;
+    const rates = await query(`${S.requests}${pair("ratings")}`);
+    expect(rates.map((x) => x.metric).sort((a, b) => a.response_class.localeCompare(b.response_class))).toEqual([
+      { __name__: S.requests, mesh: "builtin", source_namespace: "bookinfo", source_workload: "bookinfo-reviews", destination_namespace: "bookinfo", destination_service: "ratings", route: "default", response_class: "2xx" },
+      { __name__: S.requests, mesh: "builtin", source_namespace: "bookinfo", source_workload: "bookinfo-reviews", destination_namespace: "bookinfo", destination_service: "ratings", route: "default", response_class: "5xx" },
+    ]);
+    // Request counts: the recorded rate over the 30 s window (which holds all the traffic) times 30 s is
+    // the number of requests after the first scrape, within Prometheus' extrapolation at the window's edges.
+    const counted = (cls: string) => rates.find((x) => x.metric.response_class === cls)!.value * 30;
+    const ok = statuses.ratings.filter((s) => s === 200).length - before.ok;
+    const failed = statuses.ratings.filter((s) => s === 503).length - before.failed;
+    expect(ok).toBeGreaterThan(50);
+    expect(Math.abs(counted("2xx") - ok) / ok).toBeLessThan(0.15);
+    expect(Math.abs(counted("5xx") - failed) / failed).toBeLessThan(0.15);
+    // Success ratio: 3 in 4 of ratings' answers, 1 for reviews (on its named route).
+    const [ratio] = await query(`${S.successRatio}${pair("ratings")}`);
+    expect(ratio.value).toBeGreaterThan(0.7);
+    expect(ratio.value).toBeLessThan(0.8);
+    const [reviewsRatio] = await query(`${S.successRatio}${pair("reviews")}`);
+    expect(reviewsRatio.metric).toMatchObject({ source_workload: "bookinfo-productpage", route: ROUTE });
+    expect(reviewsRatio.value).toBe(1);
+    // Latency: ratings takes 30 ms (its p50 in the 25-50 ms bucket); reviews answers at once (its p50 under
+    // 25 ms; its p99 holds the first requests' TLS handshakes, under the route's 2 s timeout).
+    const [ratingsP50] = await query(`${S.latency.p50}${pair("ratings")}`);
+    expect(ratingsP50.value).toBeGreaterThanOrEqual(0.025);
+    expect(ratingsP50.value).toBeLessThanOrEqual(0.05);
+    const [reviewsP99] = await query(`${S.latency.p99}${pair("reviews")}`);
+    expect(reviewsP99.metric.route).toBe(ROUTE);
+    expect(reviewsP99.value).toBeGreaterThan(0);
+    expect(reviewsP99.value).toBeLessThan(2);
+    const [reviewsP50] = await query(`${S.latency.p50}${pair("reviews")}`);
+    expect(reviewsP50.value).toBeLessThan(0.025);
+    expect(reviewsP50.value).toBeLessThanOrEqual(reviewsP99.value);
+    // The rule group ran without errors.
+    const rules = (await (await request(`http://127.0.0.1:${promPort}/api/v1/rules`)).body.json()) as { data: { groups: { name: string; rules: { health: string; lastError?: string }[] }[] } };
+    expect(rules.data.groups.map((g) => [g.name, g.rules.every((r) => r.health === "ok")])).toEqual([["unimesh-golden-builtin", true]]);
+  });
+});
