@@ -372,7 +372,7 @@ const cases: Case[] = [
               - subset: {version: v2}
     `,
     expected: [
-      { code: "rule/split-duplicate", pointer: "/spec/routes/0/split/1", line: 10, column: 11, message: "the same target (subset or service, and port) appears twice in this split; merge the weights" },
+      { code: "rule/split-duplicate", pointer: "/spec/routes/0/split/1", line: 10, column: 11, message: "the same target (subset or service, port and cluster) appears twice in this split; merge the weights" },
       { code: "rule/split-weights", pointer: "/spec/routes/1/split/1", line: 14, column: 11, message: "every target of a split with several targets needs a weight" },
     ],
   },
