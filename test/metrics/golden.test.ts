@@ -249,8 +249,8 @@ describe("promtool test rules: each mesh's rules on the series that mesh exports
 });
 
 describe("PrometheusRule and the library API", () => {
-  test("the PrometheusRule passes prometheus-operator v0.93.0's CRD (../shared/crds/prometheus-operator)", () => {
-    const text = readFileSync(join(ROOT, "../shared/crds/prometheus-operator/v0.93.0/monitoring.coreos.com_prometheusrules.yaml"), "utf8");
+  test("the PrometheusRule passes prometheus-operator v0.93.0's CRD (test/crds/prometheus-operator)", () => {
+    const text = readFileSync(join(ROOT, "test/crds/prometheus-operator/v0.93.0/monitoring.coreos.com_prometheusrules.yaml"), "utf8");
     const crds = validatorFromCrdDocuments(yaml.loadAll(text), "prometheus-operator v0.93.0");
     const rule = prometheusRule(METRICS_MESHES, { namespace: "observability", labels: { release: "prometheus" } });
     expect(rule.metadata).toEqual({ name: "unimesh-golden-metrics", namespace: "observability", labels: { "app.kubernetes.io/managed-by": "unimesh", release: "prometheus" } });

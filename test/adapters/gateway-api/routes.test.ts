@@ -238,8 +238,8 @@ describe("gateway-api: answer 404 for the rest", () => {
   });
 
   test("with a body, another status, or alone: an error", () => {
-    expect(errors(run(ECHO + tp(`  routes:\n    - match: {path: {exact: /a}}\n      timeout: 1s\n    - directResponse: {status: 404, body: gone}\n`)))).toEqual(["/spec/routes/1/directResponse adapter/unsupported-feature"]);
-    expect(errors(run(ECHO + tp(`  routes:\n    - match: {path: {exact: /a}}\n      timeout: 1s\n    - directResponse: {status: 403}\n`)))).toEqual(["/spec/routes/1/directResponse adapter/unsupported-feature"]);
-    expect(errors(run(ECHO + tp(`  routes:\n    - directResponse: {status: 404}\n`)))).toEqual(["/spec/routes/0/directResponse adapter/unsupported-value"]);
+    expect(errors(run(ECHO + tp(`  routes:\n    - match: {path: {exact: /a}}\n      timeout: 1s\n    - directResponse: {status: 404, body: gone}\n`)))).toEqual(["/spec/routes/1/directResponse adapter/unsupported-feature/directResponse"]);
+    expect(errors(run(ECHO + tp(`  routes:\n    - match: {path: {exact: /a}}\n      timeout: 1s\n    - directResponse: {status: 403}\n`)))).toEqual(["/spec/routes/1/directResponse adapter/unsupported-feature/directResponse"]);
+    expect(errors(run(ECHO + tp(`  routes:\n    - directResponse: {status: 404}\n`)))).toEqual(["/spec/routes/0/directResponse adapter/unsupported-value/directResponse.not-found-for-everything"]);
   });
 });
