@@ -29,6 +29,8 @@ export const GOLDEN_TARGETS: GoldenTarget[] = [
   { adapter: istio, version: "1.30", file: "istio.golden.yaml", crdSets: ["istio/1.30.3"] },
   { adapter: istio, version: "1.22", file: "istio@1.22.golden.yaml", crdSets: ["istio/1.22.8"] },
   { adapter: istio, version: "1.30", file: "istio-ambient.golden.yaml", crdSets: ["istio/1.30.3", "gateway-api/v1.6.1/standard"], nonCrdApiVersions: ["v1"], options: { settings: { dataplane: "ambient" } } },
+  // Waypoint routes with the experimental channel's HTTPRoute retry (read by Istio 1.25+).
+  { adapter: istio, version: "1.30", file: "istio-ambient-experimental.golden.yaml", crdSets: ["istio/1.30.3", "gateway-api/v1.6.1/experimental"], nonCrdApiVersions: ["v1"], options: { settings: { dataplane: "ambient", channel: "experimental" } } },
   // The vendored Gateway API 1.2.1 set has only the route kinds; the waypoint Gateway (v1 since Gateway API 1.0) is checked against 1.6.1's.
   { adapter: istio, version: "1.22", file: "istio-ambient@1.22.golden.yaml", crdSets: ["istio/1.22.8", "gateway-api/v1.6.1/standard"], nonCrdApiVersions: ["v1"], options: { settings: { dataplane: "ambient" } } },
   { adapter: linkerd, version: "2.20", file: "linkerd.golden.yaml", crdSets: ["linkerd/edge-26.8.3"], nonCrdApiVersions: ["v1"] },

@@ -16,9 +16,9 @@ import type { Adapter, Capabilities } from "../../api/adapter.js";
 import { deriveCapabilities } from "../../api/feature-module.js";
 import { GATEWAY_API_FEATURES } from "./features/index.js";
 import { gatewayApiCluster } from "./cluster.js";
-import { GATEWAY_API_SETTINGS } from "./context.js";
+import { GATEWAY_API_SETTINGS } from "../shared/gamma/context.js";
 import { translateGatewayApi } from "./translator.js";
-import { DEFAULT_GATEWAY_API_VERSION, FIELD_SINCE, GATEWAY_API_VERSIONS, compareVersions } from "./versions.js";
+import { DEFAULT_GATEWAY_API_VERSION, FIELD_SINCE, GATEWAY_API_VERSIONS, compareVersions } from "../shared/gamma/versions.js";
 
 /** What a Gateway API release can express (the standard channel; notes say what the experimental one adds), from the feature modules. */
 export function gatewayApiCapabilities(version: string): Capabilities {

@@ -21,6 +21,10 @@ const RANKS: Readonly<Record<string, number>> = {
   "security.istio.io|AuthorizationPolicy": APPLY_RANK.grants,
   // Ambient: the waypoint (istio-waypoint class) exists before the Services are labelled to use it.
   "gateway.networking.k8s.io|Gateway": APPLY_RANK.workloads,
+  // Ambient waypoint routes; a ReferenceGrant before the routes that need it (as the Gateway API adapter).
+  "gateway.networking.k8s.io|ReferenceGrant": APPLY_RANK.services,
+  "gateway.networking.k8s.io|HTTPRoute": APPLY_RANK.routes,
+  "gateway.networking.k8s.io|GRPCRoute": APPLY_RANK.routes,
 };
 
 /**

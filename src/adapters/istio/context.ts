@@ -49,6 +49,7 @@ export const ISTIO_SETTINGS: readonly AdapterSetting[] = [
   { name: "rootNamespace", description: "Istio's root namespace (meshConfig.rootNamespace), where policies apply to the whole mesh", default: "istio-system" },
   { name: "dataplane", description: "Istio's data plane: sidecar (an Envoy sidecar in every pod) or ambient (ztunnel enforces L4 access; L7 features need a waypoint). Ambient needs Istio 1.22+ (beta in 1.22-1.23, GA from 1.24)", default: "sidecar" },
   { name: "waypointName", description: "Ambient mode: the name of the waypoint Gateway (gatewayClassName istio-waypoint) unimesh emits in each namespace where L7 policy needs one; also its service account (the identity ztunnel admits)", default: "waypoint" },
+  { name: "channel", description: "Ambient mode: the Gateway API release channel of the cluster's CRDs, which waypoint routes (HTTPRoute, GRPCRoute) are written for: standard or experimental (adds HTTPRoute rules[].retry, read by waypoints from Istio 1.25)", default: "standard" },
   { name: "pathNormalization", description: `The mesh's meshConfig.pathNormalization.normalization (${PATH_NORMALIZATIONS.join(", ")}): what Istio's proxies do to request paths, so that unimesh can say which requests could get past a path rule`, default: "BASE" },
 ];
 

@@ -4,7 +4,8 @@
  * (both API versions are served from Istio 1.22), `networking.istio.io/v1alpha3` EnvoyFilter for
  * local rate limits, and `extensions.istio.io/v1alpha1` WasmPlugin for WasmExtensions. Sidecar mode:
  * VirtualServices are bound to the `mesh` gateway only. Ambient mode (`--set dataplane=ambient`): what
- * ztunnel enforces, see ambient/translator.ts.
+ * ztunnel enforces, and waypoints (Gateway, HTTPRoute/GRPCRoute, DestinationRule, targetRefs policies)
+ * for L7 access, JWT, routing and traffic policy, see ambient/translator.ts.
  *
  * Settings (`TranslateOptions.settings`, see `ISTIO_SETTINGS`): `clusterDomain` (default `cluster.local`),
  * the DNS domain of service hosts; `rootNamespace` (default `istio-system`), Istio's root namespace, where
@@ -36,7 +37,7 @@ export function istioCapabilities(version: string, settings?: Readonly<Record<st
 /** The Istio adapter. */
 export const istio: Adapter = {
   name: "istio",
-  description: "Istio 1.22-1.30: sidecar mode (VirtualService, DestinationRule, AuthorizationPolicy, PeerAuthentication, EnvoyFilter) or ambient mode with --set dataplane=ambient (ztunnel: AuthorizationPolicy, PeerAuthentication)",
+  description: "Istio 1.22-1.30: sidecar mode (VirtualService, DestinationRule, AuthorizationPolicy, PeerAuthentication, EnvoyFilter) or ambient mode with --set dataplane=ambient (ztunnel: AuthorizationPolicy, PeerAuthentication; waypoints: Gateway, HTTPRoute, GRPCRoute, DestinationRule, targetRefs policies)",
   versions: ISTIO_VERSIONS,
   apiGroups: ["networking.istio.io", "security.istio.io", "telemetry.istio.io", "extensions.istio.io", "gateway.networking.k8s.io"],
   cluster: istioCluster,
@@ -51,10 +52,26 @@ export const istio: Adapter = {
 /**
  * Matrix columns: the versions between two releases that added a field of {@link FIELD_SINCE} behave
  * alike (e.g. `1.22-1.27`, `1.28-1.29`, `1.30`), in sidecar mode; then one column for the ambient data
- * plane (`ambient 1.22-1.30`, settings `dataplane=ambient`).
+ * plane, where the ambient capabilities change (settings `dataplane=ambient`).
  */
 function versionProfiles(): VersionProfile[] {
-  return [...sidecarProfiles(), { label: `ambient ${ISTIO_VERSIONS[0]}-${ISTIO_VERSIONS[ISTIO_VERSIONS.length - 1]}`, versions: [...ISTIO_VERSIONS], settings: { dataplane: "ambient" } }];
+  return [...sidecarProfiles(), ...ambientProfiles()];
+}
+
+/** Ambient columns: consecutive versions whose ambient capabilities are the same (`ambient 1.22-1.23`, ...). */
+function ambientProfiles(): VersionProfile[] {
+  const groups: string[][] = [];
+  let last = "";
+  for (const v of ISTIO_VERSIONS) {
+    const caps = JSON.stringify(ambientCapabilities(v));
+    if (caps === last) groups[groups.length - 1].push(v);
+    else groups.push([v]);
+    last = caps;
+  }
+  return groups.map((versions) => ({
+    label: `ambient ${versions.length === 1 ? versions[0] : `${versions[0]}-${versions[versions.length - 1]}`}`,
+    versions, settings: { dataplane: "ambient" },
+  }));
 }
 
 function sidecarProfiles(): { label: string; versions: string[] }[] {

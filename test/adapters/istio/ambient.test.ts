@@ -47,14 +47,21 @@ describe("the dataplane setting", () => {
     expect(caps.access.support).toBe("full");
     expect(caps.accessL7.support).toBe("partial");
     expect(caps.mtls.support).toBe("partial");
-    expect(caps.retries.support).toBe("none");
-    expect(caps.match.support).toBe("none");
+    // Waypoint routes: HTTPRoute retry (experimental channel) from Istio 1.25; faults have no HTTPRoute field.
+    expect(caps.retries.support).toBe("partial");
+    expect(istio.capabilities("1.24", { dataplane: "ambient" }).retries.support).toBe("none");
+    expect(caps.match.support).toBe("partial");
+    expect(caps.faultInjection.support).toBe("none");
+    expect(caps.outlierDetection.support).toBe("full");
     expect(caps.requestAuthentication.support).toBe("partial");
     expect(istio.capabilities("1.30").match.support).toBe("full");
     const { columns, rows } = matrixRows([istio]);
-    const i = columns.findIndex((c) => c.label === "istio ambient 1.22-1.30");
+    const i = columns.findIndex((c) => c.label === "istio ambient 1.22-1.24");
+    const j = columns.findIndex((c) => c.label === "istio ambient 1.30");
     expect(i).toBeGreaterThan(0);
     expect(rows.find((r) => r.feature === "retries")!.cells[i].support).toBe("none");
+    expect(rows.find((r) => r.feature === "retries")!.cells[j].support).toBe("partial");
+    expect(rows.find((r) => r.feature === "faultInjection")!.cells[j].support).toBe("none");
     expect(rows.find((r) => r.feature === "retries")!.cells[0].support).not.toBe("none");
   });
 });
@@ -312,29 +319,34 @@ describe("examples/bookinfo with --set dataplane=ambient (README 'Bookinfo on ev
   const DIR = join(import.meta.dirname, "../../../examples/bookinfo");
   const inputs = readdirSync(DIR).filter((f) => f.endsWith(".yaml")).sort().map((f) => ({ file: `examples/bookinfo/${f}`, text: readFileSync(join(DIR, f), "utf8") }));
 
-  test("refused: every TrafficPolicy feature needs waypoint routing, each an error at its field; the access policies alone go to the waypoint", () => {
+  test("routed at the waypoint: only ratings' fault injection (and its string prefix) is refused; the rest translates", () => {
     const loaded = loadModel(inputs);
-    const r = translate(loaded.model, { adapter: istio, version: "1.30", settings: { dataplane: "ambient" } });
+    const EXPERIMENTAL = { settings: { dataplane: "ambient", channel: "experimental" } };
+    const r = translate(loaded.model, { adapter: istio, version: "1.30", ...EXPERIMENTAL });
     expect(r.ok).toBe(false);
-    const errs = r.diagnostics.filter((d) => d.severity === "error");
-    expect(new Set(errs.map((d) => d.code))).toEqual(new Set([
-      "adapter/unsupported-feature/match.needs-waypoint", "adapter/unsupported-feature/faultInjection.needs-waypoint",
-      "adapter/unsupported-feature/timeout.needs-waypoint", "adapter/unsupported-feature/split.needs-waypoint",
-      "adapter/unsupported-feature/retries.needs-waypoint", "adapter/unsupported-feature/outlierDetection.needs-waypoint",
-      "adapter/unsupported-feature/connectionPool.needs-waypoint",
-    ]));
-    expect(errs.every((d) => d.policy?.startsWith("TrafficPolicy/"))).toBe(true);
-    // security.yaml and services.yaml alone: the waypoint, an ALLOW per service (and productpage's DENY) at
-    // the waypoint, ztunnel admitting only the waypoint, the Service labels, the strict PeerAuthentication.
-    const sec = loadModel(inputs.filter((i) => /security|services/.test(i.file)));
-    const s = translate(sec.model, { adapter: istio, version: "1.30", settings: { dataplane: "ambient" } });
+    expect(codes(r).sort()).toEqual([
+      "/spec/routes/0/faultInjection adapter/unsupported-feature/faultInjection.waypoint",
+      "/spec/routes/1/faultInjection adapter/unsupported-feature/faultInjection.waypoint",
+      "/spec/routes/1/match/path/prefix adapter/unsupported-value/match.string-prefix",
+    ]);
+    expect(r.diagnostics.filter((d) => d.severity === "error").every((d) => d.policy === "TrafficPolicy/bookinfo/ratings-fault-test")).toBe(true);
+    // The standard channel has no HTTPRoute retry: reviews' and ratings' retries are errors there too.
+    const std = translate(loaded.model, { adapter: istio, version: "1.30", settings: { dataplane: "ambient" } });
+    expect(codes(std).filter((c) => c.includes("retries"))).toEqual(["/spec/retries adapter/unsupported-feature/retries.release", "/spec/retries adapter/unsupported-feature/retries.release"]);
+    // Without the fault test: exit 0, every object valid against the Istio and experimental Gateway API CRDs.
+    const rest = loadModel(inputs.filter((i) => !/fault-injection/.test(i.file)));
+    const s = translate(rest.model, { adapter: istio, version: "1.30", ...EXPERIMENTAL });
     expect(s.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
     expect(s.resources.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
       "AuthorizationPolicy/details-allow", "AuthorizationPolicy/details-ztunnel", "AuthorizationPolicy/productpage-allow", "AuthorizationPolicy/productpage-deny",
       "AuthorizationPolicy/productpage-ztunnel", "AuthorizationPolicy/ratings-allow", "AuthorizationPolicy/ratings-ztunnel", "AuthorizationPolicy/reviews-allow",
-      "AuthorizationPolicy/reviews-ztunnel", "Gateway/waypoint", "PeerAuthentication/default",
+      "AuthorizationPolicy/reviews-ztunnel",
+      "DestinationRule/ratings", "DestinationRule/reviews", "DestinationRule/reviews-v1", "DestinationRule/reviews-v2", "DestinationRule/reviews-v3",
+      "Gateway/waypoint", "HTTPRoute/details-9080", "HTTPRoute/ratings-9080", "HTTPRoute/reviews-9080", "PeerAuthentication/default",
       "Service/details", "Service/productpage", "Service/ratings", "Service/reviews",
     ]);
-    expect(validateAll(s.resources.filter((o) => o.apiVersion !== "v1"), ["istio/1.30.3", "gateway-api/v1.6.1/standard"])).toEqual([]);
+    expect(s.resources.some((o) => o.kind === "VirtualService")).toBe(false);
+    expect(validateAll(s.resources.filter((o) => o.apiVersion !== "v1"), ["istio/1.30.3", "gateway-api/v1.6.1/experimental"])).toEqual([]);
   });
+
 });

@@ -208,9 +208,13 @@ describe("istio versions", () => {
     expect(istio.capabilities("1.30").retries.support).toBe("full");
     expect(istio.versions).toEqual(["1.22", "1.23", "1.24", "1.25", "1.26", "1.27", "1.28", "1.29", "1.30"]);
     expect(istio.defaultVersion).toBe("1.30");
-    // The sidecar columns cover every version once; the ambient column (dataplane=ambient) all of them again.
+    // The sidecar columns cover every version once; the ambient columns (dataplane=ambient) all of them again,
+    // split where waypoints read more of HTTPRoute (retry from 1.25, backoff and CORS from 1.26, Gateway API 1.5 in 1.30).
     expect(istio.profiles?.filter((p) => !p.settings).flatMap((p) => p.versions)).toEqual([...istio.versions]);
-    expect(istio.profiles?.filter((p) => p.settings).map((p) => [p.label, p.settings, p.versions])).toEqual([["ambient 1.22-1.30", { dataplane: "ambient" }, [...istio.versions]]]);
+    expect(istio.profiles?.filter((p) => p.settings).flatMap((p) => p.versions)).toEqual([...istio.versions]);
+    expect(istio.profiles?.filter((p) => p.settings).map((p) => [p.label, p.settings])).toEqual([
+      ["ambient 1.22-1.24", { dataplane: "ambient" }], ["ambient 1.25", { dataplane: "ambient" }], ["ambient 1.26-1.29", { dataplane: "ambient" }], ["ambient 1.30", { dataplane: "ambient" }],
+    ]);
   });
 
   test("the same input is valid for the 1.22 CRDs", () => {

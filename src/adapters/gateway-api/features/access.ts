@@ -5,7 +5,7 @@
  */
 import type { Model } from "../../../api/model.js";
 import { type FeatureModule, refusedFeature } from "../../../api/feature-module.js";
-import type { GatewayContext } from "../context.js";
+import type { GatewayContext } from "../../shared/gamma/context.js";
 
 /** Why Gateway API cannot express any part of an AccessPolicy. */
 export const NO_AUTHZ = "No authorization API (GEP-3779 is not in a release up to 1.6).";

@@ -8,7 +8,7 @@
 import type { EffectiveRoute } from "../../../api/model.js";
 import { isNotFoundForTheRest } from "../../../api/model.js";
 import { type FeatureModule, partial } from "../../../api/feature-module.js";
-import type { GatewayContext } from "../context.js";
+import type { GatewayContext } from "../../shared/gamma/context.js";
 
 /** What Gateway API can do of `directResponse`: only "answer 404 for the rest", in every release. */
 export const directResponseFeature: FeatureModule = {

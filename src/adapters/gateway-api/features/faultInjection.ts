@@ -4,7 +4,7 @@
  */
 import type { EffectiveRoute } from "../../../api/model.js";
 import { type FeatureModule, refusedFeature } from "../../../api/feature-module.js";
-import type { GatewayContext } from "../context.js";
+import type { GatewayContext } from "../../shared/gamma/context.js";
 import { MESHES } from "./refusals.js";
 
 /** What Gateway API can do of `faultInjection`: nothing, in every release. */

@@ -5,15 +5,15 @@
  * `capabilities(version)` is derived from this list. refusals.ts (what the refusals share) owns no feature.
  */
 import type { FeatureModule } from "../../../api/feature-module.js";
-import { corsFeature } from "./cors.js";
+import { corsFeature } from "../../shared/gamma/features/cors.js";
 import { crossClusterFeature } from "./crossCluster.js";
-import { headersFeature } from "./headers.js";
-import { matchFeature } from "./match.js";
-import { mirrorFeature } from "./mirror.js";
-import { redirectFeature } from "./redirect.js";
-import { resilienceFeature } from "./retries.js";
-import { rewriteFeature } from "./rewrite.js";
-import { splitFeature } from "./split.js";
+import { headersFeature } from "../../shared/gamma/features/headers.js";
+import { matchFeature } from "../../shared/gamma/features/match.js";
+import { mirrorFeature } from "../../shared/gamma/features/mirror.js";
+import { redirectFeature } from "../../shared/gamma/features/redirect.js";
+import { resilienceFeature } from "../../shared/gamma/features/retries.js";
+import { rewriteFeature } from "../../shared/gamma/features/rewrite.js";
+import { splitFeature } from "../../shared/gamma/features/split.js";
 import { accessFeature } from "./access.js";
 import { accessL7Feature } from "./accessL7.js";
 import { accessNegationFeature } from "./accessNegation.js";

@@ -4,7 +4,7 @@
  */
 import type { Model } from "../../../api/model.js";
 import { type FeatureModule, refusedFeature } from "../../../api/feature-module.js";
-import type { GatewayContext } from "../context.js";
+import type { GatewayContext } from "../../shared/gamma/context.js";
 
 /** What Gateway API can do of `mtls`: nothing, in every release. */
 export const mtlsFeature: FeatureModule = refusedFeature("mtls", "No mesh mTLS mode API.");

@@ -3,7 +3,7 @@
  */
 import type { DestinationView } from "../../../api/model.js";
 import { type FeatureModule, refusedFeature } from "../../../api/feature-module.js";
-import type { GatewayContext } from "../context.js";
+import type { GatewayContext } from "../../shared/gamma/context.js";
 import { refuseServiceSetting } from "./refusals.js";
 
 /** What Gateway API can do of `outlierDetection`: nothing, in every release. */

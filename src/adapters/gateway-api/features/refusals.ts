@@ -8,7 +8,7 @@
  * gateway-oriented, with no mesh semantics.
  */
 import type { DestinationView } from "../../../api/model.js";
-import type { GatewayContext } from "../context.js";
+import type { GatewayContext } from "../../shared/gamma/context.js";
 
 /** What to do instead of a feature Gateway API lacks. */
 export const MESHES = "use --mesh istio, linkerd or appmesh, or the mesh's own objects beside these routes";

@@ -5,7 +5,7 @@
  */
 import type { Model } from "../../../api/model.js";
 import { type FeatureModule, refusedFeature } from "../../../api/feature-module.js";
-import type { GatewayContext } from "../context.js";
+import type { GatewayContext } from "../../shared/gamma/context.js";
 import { refuseRequestAuthentication as refuseAll } from "../../shared/request-auth.js";
 
 /** What Gateway API can do of `requestAuthentication`: nothing, in every release. */

@@ -5,7 +5,7 @@
  */
 import type { EffectiveRoute } from "../../../api/model.js";
 import { type FeatureModule, refusedFeature } from "../../../api/feature-module.js";
-import type { GatewayContext } from "../context.js";
+import type { GatewayContext } from "../../shared/gamma/context.js";
 
 /** What Gateway API can do of `trafficSource`: nothing, in every release. */
 export const trafficSourceFeature: FeatureModule = refusedFeature("trafficSource", "Routes apply to every client of a Service.");

@@ -5,7 +5,7 @@
  */
 import type { Model } from "../../../api/model.js";
 import type { FeatureModule } from "../../../api/feature-module.js";
-import type { GatewayContext } from "../context.js";
+import type { GatewayContext } from "../../shared/gamma/context.js";
 import { refusedWasmExtension, refuseWasmExtensions } from "../../shared/wasm.js";
 
 /** What Gateway API can do of `wasmExtension`: nothing, in every release. */

@@ -1,33 +1,67 @@
 /**
- * What Istio's ambient data plane (`--set dataplane=ambient`) can express through unimesh today: what
- * ztunnel enforces at L4 (istio.io `content/en/docs/ambient/usage/l4-policy/index.md`). Everything that
- * needs L7 processing (routing, retries, timeouts, faults, mirroring, header changes, traffic policy,
- * HTTP access conditions, JWT) needs a waypoint proxy (`usage/waypoint/index.md`, "Do you need a
- * waypoint proxy?"). HTTP access conditions and JWT of a service's own policies go to a waypoint
- * (ambient/waypoint.ts); routing and traffic policy at waypoints are not emitted yet: those features are
- * `none` and every use is an error naming the field (ambient/translator.ts).
+ * What Istio's ambient data plane (`--set dataplane=ambient`) can express, derived from its feature
+ * modules like the sidecar adapter's (`deriveCapabilities`): each module sits next to the code that
+ * translates or refuses its features.
+ *
+ * - ztunnel (L4: identities, namespaces, IP blocks, ports, mTLS modes): ztunnel.ts `ZTUNNEL_FEATURES`;
+ * - waypoints, L7 access and JWT: waypoint.ts `WAYPOINT_FEATURES`;
+ * - waypoints, routing: the Gateway API adapter's modules for the Gateway API release the Istio version
+ *   is built against (routes.ts `gatewayApiOf`), minus what that Istio version does not read, and the
+ *   traffic policy (DestinationRule) and refusals of routes.ts `ROUTE_FEATURES`.
  */
 import type { Capabilities } from "../../../api/adapter.js";
-import { full, none, partial } from "../../../api/feature-module.js";
-import { FEATURES, type Feature } from "../../../api/features.js";
+import { type FeatureModule, deriveCapabilities, none } from "../../../api/feature-module.js";
+import { corsFeature } from "../../shared/gamma/features/cors.js";
+import { headersFeature } from "../../shared/gamma/features/headers.js";
+import { matchFeature } from "../../shared/gamma/features/match.js";
+import { mirrorFeature } from "../../shared/gamma/features/mirror.js";
+import { redirectFeature } from "../../shared/gamma/features/redirect.js";
+import { resilienceFeature } from "../../shared/gamma/features/retries.js";
+import { rewriteFeature } from "../../shared/gamma/features/rewrite.js";
+import { splitFeature } from "../../shared/gamma/features/split.js";
+import { ISTIO_READS_SINCE, ROUTE_FEATURES, gatewayApiOf } from "./routes.js";
+import { compareVersions } from "../../../api/versions.js";
+import { WAYPOINT_FEATURES } from "./waypoint.js";
+import { ZTUNNEL_FEATURES } from "./ztunnel.js";
 
-/** Why a traffic feature is not available in ambient mode yet. */
-export const NEEDS_WAYPOINT = "needs an Istio waypoint proxy in ambient mode (ztunnel is L4 only); unimesh does not emit waypoint routing (HTTPRoute) or traffic policy yet";
+/**
+ * A Gateway API feature module as Istio `version`'s waypoints read it: its capabilities for the Gateway
+ * API release of that version; `retries` is `none` before Istio reads `rules[].retry` (1.25), even
+ * where the CRDs have it.
+ */
+function atWaypoint(m: FeatureModule): FeatureModule {
+  return {
+    features: m.features,
+    capabilities: (version) => {
+      const caps = m.capabilities(gatewayApiOf(version));
+      const since = ISTIO_READS_SINCE["HTTPRoute.rules[].retry"]!;
+      if (caps.retries && compareVersions(version, since) < 0) {
+        caps.retries = none(`Waypoints ignore HTTPRoute rules[].retry before Istio ${since} (istio/istio#54800).`);
+      }
+      return caps;
+    },
+  };
+}
 
-/** Features ztunnel enforces (with what it cannot), by feature. */
-const L4: Partial<Capabilities> = {
-  access: full("AuthorizationPolicy with selector, enforced by ztunnel: ALLOW (allow-nothing when no allow rule) + DENY, from.source {principals, namespaces, ipBlocks}"),
-  accessL7: partial("AuthorizationPolicy to.operation.ports (ztunnel); methods, paths, headers: AuthorizationPolicy with targetRefs Service, enforced by a waypoint (Gateway istio-waypoint + istio.io/use-waypoint label on the Service)",
-    "HTTP conditions only in a service's own AccessPolicies (not namespace- or mesh-wide), without port conditions in that service's rules; ztunnel then admits only the waypoint on its pods"),
-  accessNegation: partial("AuthorizationPolicy from.source {notPrincipals, notNamespaces, notIpBlocks}, to.operation.notPorts (ztunnel); notMethods, notPaths, notHeaders at a waypoint (targetRefs)",
-    "notMethods, notPaths and notHeaders only in a service's own AccessPolicies, without port conditions"),
-  requestAuthentication: partial("RequestAuthentication + AuthorizationPolicy with targetRefs Service, enforced by a waypoint",
-    "only for a service's own policies (not namespace- or mesh-wide end-user conditions); no port conditions in that service's rules"),
-  scope: full("AuthorizationPolicy and PeerAuthentication without selector: in the namespace, or in the root namespace (rootNamespace setting) for the mesh"),
-  mtls: partial("PeerAuthentication {mtls, portLevelMtls} (ztunnel)", "strict and permissive only: ztunnel always uses mTLS (HBONE) between ambient workloads and ignores DISABLE"),
+/** The cross-cluster feature in ambient mode: not translated (its own conservative refusal). */
+const crossClusterFeature: FeatureModule = {
+  features: ["crossCluster"],
+  capabilities: () => ({ crossCluster: none("Other members' identities and split targets are not translated for the ambient data plane yet.") }),
 };
 
-/** The capabilities of an Istio version with the ambient data plane (the version only matters for Beta vs GA, said at translate time). */
-export function ambientCapabilities(_version: string): Capabilities {
-  return Object.fromEntries(FEATURES.map((f: Feature) => [f, L4[f] ?? none(NEEDS_WAYPOINT)])) as Capabilities;
+/** WasmExtensions in ambient mode: a WasmPlugin for a waypoint (targetRefs, Alpha) is not emitted. */
+const wasmExtensionFeature: FeatureModule = {
+  features: ["wasmExtension"],
+  capabilities: () => ({ wasmExtension: none("A WasmPlugin for a waypoint (targetRefs; Alpha in ambient mode) is not emitted yet.") }),
+};
+
+/** Every feature module of the ambient data plane. */
+export const AMBIENT_FEATURES: readonly FeatureModule[] = [
+  ...[matchFeature, splitFeature, resilienceFeature, mirrorFeature, headersFeature, corsFeature, rewriteFeature, redirectFeature].map(atWaypoint),
+  ...ROUTE_FEATURES, ...ZTUNNEL_FEATURES, ...WAYPOINT_FEATURES, crossClusterFeature, wasmExtensionFeature,
+];
+
+/** The capabilities of an Istio version with the ambient data plane, from {@link AMBIENT_FEATURES}. */
+export function ambientCapabilities(version: string): Capabilities {
+  return deriveCapabilities(AMBIENT_FEATURES, version);
 }

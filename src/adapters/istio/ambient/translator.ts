@@ -36,9 +36,15 @@ import type { IstioContext } from "../context.js";
 import { authorizationPolicies, scopedAuthorizationPolicies } from "../features/access.js";
 import { namespacePeerAuthentications, servicePeerAuthentication } from "../features/mtls.js";
 import type { DestinationContext } from "../features/types.js";
-import { NEEDS_WAYPOINT } from "./capabilities.js";
+import { referenceGrants } from "../../shared/gamma/routes.js";
+import type { CrossNamespaceRef } from "../../shared/gamma/features/mirror.js";
+import { DestinationRuleSet } from "../destinationRules.js";
+import { waypointDestinationRules, waypointGatewayContext, waypointRouteRefusals, waypointRoutes } from "./routes.js";
 import { HTTP_RULE_FIELDS, needsWaypoint, waypointDestination, waypointGateway } from "./waypoint.js";
 import { assertZtunnelOnly } from "./ztunnel.js";
+
+/** Why a feature outside TrafficPolicies and a service's own access policies is refused in ambient mode. */
+const NEEDS_WAYPOINT = "needs an Istio waypoint proxy in ambient mode (ztunnel is L4 only; istio.io docs/ambient/usage/waypoint), and unimesh serves a destination through a waypoint only for its TrafficPolicies and its own AccessPolicies and RequestAuthentications";
 
 /** Translates the model for Istio's ambient data plane (see the module doc). Pure; reports through `ic`. */
 export function translateAmbient(ic: IstioContext): KubeObject[] {
@@ -46,25 +52,34 @@ export function translateAmbient(ic: IstioContext): KubeObject[] {
   const waypointed = new Set(views.filter(needsWaypoint).map((v) => `${v.namespace}/${v.service}`));
   const refused = refuseWaypointUses(ic, waypointed);
   refuseDisabledMtls(ic);
+  const gc = waypointGatewayContext(ic);
+  // DestinationRules carry the waypoints' traffic policy only: no client TLS (ztunnel picks HBONE itself).
+  const drs = new DestinationRuleSet(ic);
+  const refs: CrossNamespaceRef[] = [];
   const out: KubeObject[] = [];
   const waypoints = new Map<string, Set<{ id: string }>>(); // namespace → the policies that need its waypoint
   for (const view of views) {
-    // No DestinationRule in ambient output (drs): client TLS and traffic policy are not emitted.
-    const dc: DestinationContext = { ic, view, drs: undefined as never };
+    const dc: DestinationContext = { ic, view, drs };
     if (view.mtls) {
       const pa = servicePeerAuthentication(dc);
       if (pa) out.push(pa);
     }
     if (waypointed.has(`${view.namespace}/${view.service}`)) {
       out.push(...waypointDestination(dc));
+      if (view.trafficPolicies.length) {
+        out.push(...waypointRoutes(gc, view, waypointRouteRefusals(ic, view), refs));
+        waypointDestinationRules(dc, drs);
+      }
       const from = waypoints.get(view.namespace) ?? new Set();
-      for (const p of [...view.accessPolicies.filter((x) => policyScope(x) === "service"), ...view.requestAuthentications]) from.add(p);
+      for (const p of [...view.accessPolicies.filter((x) => policyScope(x) === "service"), ...view.requestAuthentications, ...view.trafficPolicies]) from.add(p);
       waypoints.set(view.namespace, from);
     } else {
       out.push(...authorizationPolicies(dc));
     }
   }
   for (const [namespace, from] of waypoints) out.push(waypointGateway(ic, namespace, from));
+  out.push(...referenceGrants(refs));
+  out.push(...drs.objects());
   out.push(...scopedAuthorizationPolicies(ic));
   out.push(...namespacePeerAuthentications(ic));
   // With a refused HTTP condition the translation has errors and no output; otherwise nothing ztunnel
@@ -82,6 +97,8 @@ function refuseWaypointUses(ic: IstioContext, waypointed: ReadonlySet<string>): 
   for (const u of featureUses(ic.model)) {
     const field = u.pointer.slice(u.pointer.lastIndexOf("/") + 1);
     if (u.feature === "access" || u.feature === "scope" || u.feature === "mtls") continue;
+    // TrafficPolicies are the waypoint's: routes, traffic policy and their refusals (routes.ts).
+    if (u.entry.doc.kind === "TrafficPolicy" && u.feature !== "crossCluster") continue;
     // A service-level AccessPolicy or RequestAuthentication of a destination served by a waypoint: its
     // HTTP conditions and token checks are the waypoint's (waypoint.ts).
     const dest = (u.entry.doc.spec as { destination?: { service?: string } }).destination?.service;
@@ -98,8 +115,11 @@ function refuseWaypointUses(ic: IstioContext, waypointed: ReadonlySet<string>): 
     const what = u.feature === "requestAuthentication"
       ? (u.pointer === "/spec" ? "RequestAuthentication (JWT validation)" : `${field} (end-user token conditions)`)
       : u.feature === "trafficSource" ? "source-specific routes" : `${u.feature}`;
+    const why = u.feature === "wasmExtension"
+      ? "in ambient mode only a waypoint runs Wasm (a WasmPlugin with targetRefs, Alpha: istio.io docs/ambient/usage/extend-waypoint-wasm), and unimesh does not emit one yet"
+      : NEEDS_WAYPOINT;
     ic.report(u.entry, u.pointer, { feature: u.feature, kind: "unsupported-feature", what: "needs-waypoint", severity: "error",
-      message: `${what}: ${NEEDS_WAYPOINT} (istio.io docs/ambient/usage/waypoint: routing, retries, timeouts, fault injection, traffic policy and JWT are applied by a waypoint, never by ztunnel), so this cannot be translated for --set dataplane=ambient; translate for the sidecar data plane (--set dataplane=sidecar)` });
+      message: `${what}: ${why}, so this cannot be translated for --set dataplane=ambient; translate for the sidecar data plane (--set dataplane=sidecar)` });
   }
   return http;
 }

@@ -45,6 +45,7 @@
  * - pods shared with other Services (model `podSharers`): the ztunnel policy would refuse their callers.
  */
 import type { KubeObject } from "../../../api/adapter.js";
+import { type FeatureModule, partial } from "../../../api/feature-module.js";
 import { type DestinationView, type EffectiveAccessRule, policyScope } from "../../../api/model.js";
 import { dnsSubdomain } from "../../../api/names.js";
 import { PATCH_ANNOTATION, objectMeta } from "../../../api/ownership.js";
@@ -63,6 +64,17 @@ export const HTTP_RULE_FIELDS: Readonly<Record<string, "accessL7" | "accessNegat
   requestPrincipals: "requestAuthentication", notRequestPrincipals: "requestAuthentication", claims: "requestAuthentication", notClaims: "requestAuthentication",
 };
 
+/** L7 access conditions and JWT, enforced by a waypoint. */
+export const WAYPOINT_FEATURES: readonly FeatureModule[] = [{
+  features: ["accessL7", "requestAuthentication"],
+  capabilities: () => ({
+    accessL7: partial("AuthorizationPolicy to.operation.ports (ztunnel); methods, paths, headers: AuthorizationPolicy with targetRefs Service, enforced by a waypoint (Gateway istio-waypoint + istio.io/use-waypoint label on the Service)",
+      "HTTP conditions only in a service's own AccessPolicies (not namespace- or mesh-wide), without port conditions in that service's rules; ztunnel then admits only the waypoint on its pods"),
+    requestAuthentication: partial("RequestAuthentication + AuthorizationPolicy with targetRefs Service, enforced by a waypoint",
+      "only for a service's own policies (not namespace- or mesh-wide end-user conditions); no port conditions in that service's rules"),
+  }),
+}];
+
 /** `gateway.networking.k8s.io/v1`. */
 export const GATEWAY_V1 = "gateway.networking.k8s.io/v1";
 /** The label that sends a Service's traffic through a waypoint (istio.io docs/ambient/usage/waypoint). */
@@ -75,10 +87,22 @@ export function ruleNeedsWaypoint(r: EffectiveAccessRule): boolean {
   return Object.keys(HTTP_RULE_FIELDS).some((k) => (r.rule as Record<string, unknown>)[k] !== undefined);
 }
 
-/** True when the destination's own policies need L7 processing: an HTTP condition in a service-level access rule, or a RequestAuthentication. */
+/**
+ * True when the destination's own policies need L7 processing: an HTTP condition in a service-level
+ * access rule, a RequestAuthentication, or a TrafficPolicy (routing and traffic policy are applied by
+ * waypoints, ambient/routes.ts).
+ */
 export function needsWaypoint(v: DestinationView): boolean {
-  if (v.requestAuthentications.length) return true;
-  return [...v.allow, ...v.deny].some((r) => r.scope === "service" && ruleNeedsWaypoint(r));
+  return waypointReasons(v).length > 0;
+}
+
+/** Why a destination is served through a waypoint, for messages (empty: it is not). */
+export function waypointReasons(v: DestinationView): string[] {
+  const out: string[] = [];
+  if ([...v.allow, ...v.deny].some((r) => r.scope === "service" && ruleNeedsWaypoint(r))) out.push("its access rules have HTTP conditions");
+  if (v.requestAuthentications.length) out.push("it validates tokens");
+  if (v.trafficPolicies.length) out.push("it has TrafficPolicies");
+  return out;
 }
 
 /** The waypoint principal ztunnel sees for traffic the waypoint forwards: `<trustDomain>/ns/<ns>/sa/<waypointName>`. */
@@ -94,12 +118,15 @@ export function waypointPrincipal(ic: IstioContext, namespace: string): string {
 export function waypointDestination(dc: DestinationContext): KubeObject[] {
   const { ic, view: v } = dc;
   const own = v.accessPolicies.filter((p) => policyScope(p) === "service");
-  const anchor = own[0] ?? v.requestAuthentications[0];
+  const anchor = own[0] ?? v.requestAuthentications[0] ?? v.trafficPolicies[0];
   const me = `${v.namespace}/${v.service}`;
+  const why = waypointReasons(v).join(", ");
+  // With access rules or token checks, ztunnel admits only the waypoint on the pods (below).
+  const guarded = own.length > 0 || v.requestAuthentications.length > 0;
   const wide = v.accessPolicies.filter((p) => policyScope(p) !== "service");
   if (wide.length) {
     ic.report(anchor, "/spec/destination", { feature: "scope", kind: "unsupported-value", what: "needs-waypoint", severity: "error", related: wide.map((p) => p.id),
-      message: `${me} needs a waypoint (its access rules have HTTP conditions or it validates tokens), and namespace- or mesh-wide AccessPolicies (${wide.map((p) => p.id).join(", ")}) govern it too: their policies without selector stay on ztunnel, which sees the waypoint's identity rather than the caller's for this service's traffic, so unimesh cannot make both layers enforce them exactly (not supported yet); drop the HTTP conditions, or write those rules into ${me}'s own AccessPolicy` });
+      message: `${me} needs a waypoint (${why}), and namespace- or mesh-wide AccessPolicies (${wide.map((p) => p.id).join(", ")}) govern it too: their policies without selector stay on ztunnel, which sees the waypoint's identity rather than the caller's for this service's traffic, so unimesh cannot make both layers enforce them exactly (not supported yet); drop what needs the waypoint, or write those rules into ${me}'s own AccessPolicy` });
   }
   for (const p of own) {
     if (p.doc.spec.destination?.port !== undefined) {
@@ -114,17 +141,17 @@ export function waypointDestination(dc: DestinationContext): KubeObject[] {
         message: `${k}: ${me} needs a waypoint, and a waypoint matches the ports of the Service address it serves, not the pod ports ztunnel and sidecars see; unimesh does not translate port conditions for waypoints yet: split the rule into one without ${k}, or drop the HTTP conditions of this service's rules (then ztunnel enforces ${k})` });
     }
   }
-  const sharers = ic.model.podSharers(v.namespace, v.service);
+  const sharers = guarded ? ic.model.podSharers(v.namespace, v.service) : [];
   if (sharers.length) {
     ic.report(anchor, "/spec/destination", { feature: "access", kind: "unsupported-value", what: "shared-pods", severity: "error",
       message: `${me} needs a waypoint, and ${sharers.map((s) => `${v.namespace}/${s.facts.name}`).join(", ")} select${sharers.length === 1 ? "s" : ""} some of the same pods: ztunnel would admit only ${me}'s waypoint on those pods and refuse the other services' callers; give the services selectors that cannot pick the same pods` });
   }
-  if (v.ports.some((p) => p.podOnly)) {
+  if (guarded && v.ports.some((p) => p.podOnly)) {
     ic.report(anchor, "/spec/destination", { feature: "access", kind: "note", what: "pod-only-ports", severity: "warning",
       message: `${me} needs a waypoint, which only sees traffic sent to the Service: ztunnel admits only the waypoint on these pods, so the pod-only ports (${v.ports.filter((p) => p.podOnly).map((p) => p.port).join(", ")}) refuse every caller` });
   }
-  const labels = workloadLabels(dc, anchor, "/spec/destination", own.length ? "access" : "requestAuthentication", "AuthorizationPolicy");
-  if (!labels) return [];
+  const labels = guarded ? workloadLabels(dc, anchor, "/spec/destination", own.length ? "access" : "requestAuthentication", "AuthorizationPolicy") : undefined;
+  if (guarded && !labels) return [];
   const targetRefs: PolicyTargetReference[] = [{ group: "", kind: "Service", name: v.service }];
   const out: KubeObject[] = [];
   if (own.length) {
@@ -145,13 +172,16 @@ export function waypointDestination(dc: DestinationContext): KubeObject[] {
     const { selector: _selector, ...rest } = ra.spec as { selector?: unknown; jwtRules: unknown };
     out.push({ ...ra, spec: { targetRefs, ...rest } });
   }
-  const from = [...own, ...v.requestAuthentications];
-  out.push({
-    apiVersion: SECURITY_V1,
-    kind: "AuthorizationPolicy",
-    metadata: objectMeta(dnsSubdomain(v.service, "ztunnel"), v.namespace, from),
-    spec: { selector: { matchLabels: labels }, action: "ALLOW", rules: [{ from: [{ source: { principals: [waypointPrincipal(ic, v.namespace)] } }] }] },
-  } satisfies IstioObject<AuthorizationPolicySpec>);
+  const guards = [...own, ...v.requestAuthentications];
+  if (labels) {
+    out.push({
+      apiVersion: SECURITY_V1,
+      kind: "AuthorizationPolicy",
+      metadata: objectMeta(dnsSubdomain(v.service, "ztunnel"), v.namespace, guards),
+      spec: { selector: { matchLabels: labels }, action: "ALLOW", rules: [{ from: [{ source: { principals: [waypointPrincipal(ic, v.namespace)] } }] }] },
+    } satisfies IstioObject<AuthorizationPolicySpec>);
+  }
+  const from = [...guards, ...v.trafficPolicies];
   out.push({
     apiVersion: "v1",
     kind: "Service",
@@ -160,8 +190,10 @@ export function waypointDestination(dc: DestinationContext): KubeObject[] {
       annotations: { [PATCH_ANNOTATION]: "server-side-apply" },
     }),
   });
-  ic.report(anchor, "/spec/destination", { feature: own.length ? "access" : "requestAuthentication", kind: "note", what: "waypoint", severity: "info",
-    message: `${me} is served through the waypoint ${v.namespace}/${ic.waypointName} (its access rules have HTTP conditions or it validates tokens): the waypoint enforces them for requests sent to the Service, and ztunnel admits only the waypoint on its pods, so callers dialing a pod address directly are refused` });
+  ic.report(anchor, "/spec/destination", { ...(guarded ? { feature: own.length ? "access" : "requestAuthentication" } : {}), kind: "note", what: "waypoint", severity: "info",
+    message: guarded
+      ? `${me} is served through the waypoint ${v.namespace}/${ic.waypointName} (${why}): the waypoint enforces its policies for requests sent to the Service, and ztunnel admits only the waypoint on its pods, so callers dialing a pod address directly are refused`
+      : `${me} is served through the waypoint ${v.namespace}/${ic.waypointName} (${why}): the waypoint routes requests sent to the Service; callers dialing a pod address directly bypass its routes and traffic policy (as with any Service-level routing)` });
   return out;
 }
 

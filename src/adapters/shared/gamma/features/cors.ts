@@ -12,9 +12,9 @@
  *   warning). Omitted: Gateway API's default of 5 s applies.
  * GRPCRoute has no CORS filter (error).
  */
-import type { EffectiveRoute } from "../../../api/model.js";
-import { parseDuration } from "../../../api/duration.js";
-import { type FeatureModule, none, partial } from "../../../api/feature-module.js";
+import type { EffectiveRoute } from "../../../../api/model.js";
+import { parseDuration } from "../../../../api/duration.js";
+import { type FeatureModule, none, partial } from "../../../../api/feature-module.js";
 import { hasField, whereAvailable, FIELD_SINCE } from "../versions.js";
 import type { GatewayContext } from "../context.js";
 import type { CORSFilter, RouteFilter } from "../resources.js";

@@ -9,9 +9,9 @@
  * - `path` → `path: {type: ReplaceFullPath}`.
  * GRPCRoute has no redirect filter (error).
  */
-import type { EffectiveRoute } from "../../../api/model.js";
-import type { Redirect } from "../../../api/generated/model.js";
-import { type FeatureModule, full, partial } from "../../../api/feature-module.js";
+import type { EffectiveRoute } from "../../../../api/model.js";
+import type { Redirect } from "../../../../api/generated/model.js";
+import { type FeatureModule, full, partial } from "../../../../api/feature-module.js";
 import { hasField } from "../versions.js";
 import type { GatewayContext } from "../context.js";
 import type { RequestRedirect, RouteFilter } from "../resources.js";

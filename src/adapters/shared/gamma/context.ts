@@ -2,9 +2,9 @@
  * What every Gateway API feature module receives: the model, the translate context, the target release
  * and channel, and a report function that says each thing once.
  */
-import type { AdapterSetting, TranslateContext } from "../../api/adapter.js";
-import type { Entry, Model } from "../../api/model.js";
-import { type Finding, Reporter, adapterCode } from "../shared/report.js";
+import type { AdapterSetting, TranslateContext } from "../../../api/adapter.js";
+import type { Entry, Model } from "../../../api/model.js";
+import { type Finding, Reporter, adapterCode } from "../report.js";
 import { type Channel, type GatewayField, CHANNELS, hasField, whereAvailable } from "./versions.js";
 
 
@@ -34,8 +34,23 @@ export interface GatewayContext {
   report(entry: Entry<any>, pointer: string, finding: Finding): void;
 }
 
-/** Builds the context of one translation; a bad `channel` value is an error (standard is used). */
-export function createContext(model: Model, ctx: TranslateContext): GatewayContext {
+/**
+ * What reads the routes, when it is not a plain Gateway API release: Istio's ambient waypoints read the
+ * routes of the Gateway API release an Istio version implements, and only the fields that version
+ * converts (istio/ambient/routes.ts).
+ */
+export type RouteReader = Pick<GatewayContext, "version" | "channel" | "release" | "has" | "needs">;
+
+/**
+ * Builds the context of one translation; a bad `channel` value is an error (standard is used). With a
+ * `reader`, its release and fields are the target's and the `channel` setting is not read (the reader
+ * read its own).
+ */
+export function createContext(model: Model, ctx: TranslateContext, reader?: RouteReader): GatewayContext {
+  if (reader) {
+    const reporter = new Reporter(ctx);
+    return { model, ctx, ...reader, report: (entry, pointer, finding) => reporter.report(entry, pointer, finding) };
+  }
   let channel = (ctx.options.settings?.channel ?? "standard") as Channel;
   if (!CHANNELS.includes(channel)) {
     ctx.reportGlobal({

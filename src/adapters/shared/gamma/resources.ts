@@ -5,7 +5,7 @@
  * validated against. Keys are declared in sorted order: the builders fill them in that order, so
  * translate() keeps the objects as they are.
  */
-import type { KubeObject } from "../../api/adapter.js";
+import type { KubeObject } from "../../../api/adapter.js";
 
 /** The API version of HTTPRoute and GRPCRoute in every supported release. */
 export const GATEWAY_V1 = "gateway.networking.k8s.io/v1";

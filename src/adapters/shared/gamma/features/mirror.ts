@@ -9,8 +9,8 @@
  * - A mirror in another namespace needs that namespace's permission: a `ReferenceGrant` there (from
  *   HTTPRoute/GRPCRoute in the route's namespace to that Service), which unimesh emits.
  */
-import type { DestinationView, EffectiveRoute } from "../../../api/model.js";
-import { type FeatureModule, full, partial } from "../../../api/feature-module.js";
+import type { DestinationView, EffectiveRoute } from "../../../../api/model.js";
+import { type FeatureModule, full, partial } from "../../../../api/feature-module.js";
 import { hasField, whereAvailable } from "../versions.js";
 import type { GatewayContext } from "../context.js";
 import type { RequestMirror, RouteFilter } from "../resources.js";

@@ -4,9 +4,9 @@
  * a split target's → the same filters in `rules[].backendRefs[].filters` (extended support). The model
  * never changes one header at both levels (rule/header-ops), so their order does not matter.
  */
-import type { At, EffectiveRoute, Entry, ResolvedTarget } from "../../../api/model.js";
-import type { HeaderOps, Headers, TrafficPolicy } from "../../../api/generated/model.js";
-import { type FeatureModule, full } from "../../../api/feature-module.js";
+import type { At, EffectiveRoute, Entry, ResolvedTarget } from "../../../../api/model.js";
+import type { HeaderOps, Headers, TrafficPolicy } from "../../../../api/generated/model.js";
+import { type FeatureModule, full } from "../../../../api/feature-module.js";
 import type { GatewayContext } from "../context.js";
 import type { HeaderFilter, RouteFilter } from "../resources.js";
 import { HTTP_TOKEN } from "./match.js";

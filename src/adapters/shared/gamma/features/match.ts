@@ -20,9 +20,9 @@
  * method, then the most header matches. {@link checkOrder} proves, for every pair of rules a request can
  * match both of, that the earlier one wins, or reports the later one.
  */
-import type { HeaderMatch, Match, StringMatch } from "../../../api/generated/model.js";
-import type { EffectiveRoute } from "../../../api/model.js";
-import { type FeatureModule, partial } from "../../../api/feature-module.js";
+import type { HeaderMatch, Match, StringMatch } from "../../../../api/generated/model.js";
+import type { EffectiveRoute } from "../../../../api/model.js";
+import { type FeatureModule, partial } from "../../../../api/feature-module.js";
 import type { GatewayContext } from "../context.js";
 import type { GRPCRouteMatch, HTTPRouteMatch, ValueMatch } from "../resources.js";
 

@@ -10,10 +10,10 @@
  * web-next", as Gateway API's mesh conformance tests route `echo` to `echo-v1`/`echo-v2`).
  * `weight` is written when a rule has several backends (Gateway API's default weight is 1 each).
  */
-import type { DestinationView, EffectiveRoute, ResolvedTarget, Subset } from "../../../api/model.js";
-import { canonicalJson } from "../../../api/model.js";
-import { dnsLabel } from "../../../api/names.js";
-import { type FeatureModule, full } from "../../../api/feature-module.js";
+import type { DestinationView, EffectiveRoute, ResolvedTarget, Subset } from "../../../../api/model.js";
+import { canonicalJson } from "../../../../api/model.js";
+import { dnsLabel } from "../../../../api/names.js";
+import { type FeatureModule, full } from "../../../../api/feature-module.js";
 import type { GatewayContext } from "../context.js";
 import type { BackendRef } from "../resources.js";
 import { backendHeaderFilters } from "./headers.js";

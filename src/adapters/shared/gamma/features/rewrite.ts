@@ -10,8 +10,8 @@
  * - `authority` → `hostname` (a DNS name).
  * GRPCRoute has no URLRewrite filter (error).
  */
-import type { EffectiveRoute } from "../../../api/model.js";
-import { type FeatureModule, partial } from "../../../api/feature-module.js";
+import type { EffectiveRoute } from "../../../../api/model.js";
+import { type FeatureModule, partial } from "../../../../api/feature-module.js";
 import type { GatewayContext } from "../context.js";
 import type { RouteFilter, URLRewrite } from "../resources.js";
 import { PRECISE_HOSTNAME } from "./redirect.js";

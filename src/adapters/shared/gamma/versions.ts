@@ -29,6 +29,7 @@ export const CHANNELS: readonly Channel[] = ["standard", "experimental"];
 export type GatewayField =
   | "HTTPRoute.rules[].timeouts"
   | "HTTPRoute.rules[].retry"
+  | "HTTPRoute.rules[].retry.backoff"
   | "HTTPRequestMirrorFilter.percent"
   | "HTTPRouteFilter.cors"
   | "HTTPRequestRedirectFilter.statusCode 303/307/308"
@@ -38,13 +39,15 @@ export type GatewayField =
 export const FIELD_SINCE: Readonly<Record<GatewayField, Partial<Record<Channel, string>>>> = {
   "HTTPRoute.rules[].timeouts": { standard: "1.2", experimental: "1.0" },
   "HTTPRoute.rules[].retry": { experimental: "1.2" },
+  // Part of retry in every release; its own entry because an implementation may read retry without it (Istio 1.25).
+  "HTTPRoute.rules[].retry.backoff": { experimental: "1.2" },
   "HTTPRequestMirrorFilter.percent": { standard: "1.3", experimental: "1.2" },
   "HTTPRouteFilter.cors": { standard: "1.5", experimental: "1.3" },
   "HTTPRequestRedirectFilter.statusCode 303/307/308": { standard: "1.5", experimental: "1.5" },
   "HTTPRouteRule.name": { standard: "1.4", experimental: "1.2" },
 };
 
-import { compareVersions } from "../../api/versions.js";
+import { compareVersions } from "../../../api/versions.js";
 
 export { compareVersions };
 

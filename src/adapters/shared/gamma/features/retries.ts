@@ -18,9 +18,9 @@
  *   without `retry` the number of retries is implementation-specific): an info note, a warning when the
  *   policy says `attempts: 0` explicitly.
  */
-import type { EffectiveRoute } from "../../../api/model.js";
-import { formatDuration, parseDuration } from "../../../api/duration.js";
-import { type FeatureModule, none, partial } from "../../../api/feature-module.js";
+import type { EffectiveRoute } from "../../../../api/model.js";
+import { formatDuration, parseDuration } from "../../../../api/duration.js";
+import { type FeatureModule, none, partial } from "../../../../api/feature-module.js";
 import { hasField, whereAvailable } from "../versions.js";
 import type { GatewayContext } from "../context.js";
 import type { Retry, RouteRule } from "../resources.js";
@@ -51,7 +51,10 @@ export function applyResilience(gc: GatewayContext, r: EffectiveRoute, rule: Rou
     gc.report(r.policy, rt.pointer, { feature: "retries", kind: "unsupported-feature", what: "release", severity: "error", message: `retries need HTTPRoute rules[].retry (GEP-1731): ${gc.needs("HTTPRoute.rules[].retry")}` });
   } else {
     const retry: Retry = { attempts: rt.value.attempts };
-    if (rt.value.backoff) retry.backoff = formatDuration(parseDuration(rt.value.backoff) ?? 0);
+    if (rt.value.backoff) {
+      if (gc.has("HTTPRoute.rules[].retry.backoff")) retry.backoff = formatDuration(parseDuration(rt.value.backoff) ?? 0);
+      else gc.report(r.policy, `${rt.pointer}/backoff`, { feature: "retries", kind: "unsupported-value", what: "backoff", severity: "error", message: `backoff: ${gc.needs("HTTPRoute.rules[].retry.backoff")}; remove backoff` });
+    }
     const codes = new Set<number>();
     let connection = false;
     const on = rt.value.retryOn ?? ["connect-failure", "refused-stream", "5xx"];
