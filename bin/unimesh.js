@@ -30,6 +30,7 @@ const code = await run(process.argv.slice(2), {
   readStdin: () => readFileSync(0, "utf8"),
   env: process.env,
   cwd: process.cwd(),
+  terminal: () => (process.stdout.isTTY ? { columns: process.stdout.columns ?? 80, rows: process.stdout.rows ?? 24 } : undefined),
 });
 // Let pending writes to pipes drain before exiting.
 if (process.stdout.writableNeedDrain) await new Promise((r) => process.stdout.once("drain", r));

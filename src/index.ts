@@ -50,6 +50,9 @@ export {
   type MetricsMesh, type MeshMetrics, type RuleGroup, type RulesOptions, type PrometheusRuleOptions,
 } from "./metrics/golden.js";
 export { grafanaDashboard, type DashboardOptions } from "./metrics/dashboard.js";
+export {
+  readTop, renderTopTable, topJson, PrometheusError, MissingRulesError, type TopOptions, type TopSnapshot, type TopRow, type RenderOptions,
+} from "./metrics/top.js";
 export { serviceGraph, toDot, toMermaid, toSvg, type ServiceGraph, type GraphNode, type GraphEdge } from "./inspect/graph.js";
 export type { Explanation, ExplainRequest, ExplainOptions, AccessInfo, BackendOutcome } from "./inspect/explain.js";
 export type { MeshTarget, MeshVerdict, Verdict } from "./inspect/meshes.js";

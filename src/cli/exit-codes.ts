@@ -6,7 +6,10 @@ export const EXIT = {
   INVALID: 1,
   /** Bad usage: unknown command or option, unknown mesh or version, bad flag value. */
   USAGE: 2,
-  /** A cluster could not be reached, or applying to it failed (missing CRDs, API errors). */
+  /**
+   * A cluster could not be reached, or applying to it failed (missing CRDs, API errors); `top`: Prometheus
+   * could not be reached, refused or garbled a query, or lacks the recording rules.
+   */
   CLUSTER: 3,
   /** Server-side apply conflicts with another field manager (use --force-conflicts to take ownership). */
   CONFLICT: 4,
@@ -27,7 +30,7 @@ export const EXIT_TABLE: [ExitCode, string][] = [
   [EXIT.OK, "success"],
   [EXIT.INVALID, "invalid input, or a policy the target mesh cannot express"],
   [EXIT.USAGE, "bad usage: unknown command/option, unknown mesh or version"],
-  [EXIT.CLUSTER, "cluster unreachable or apply failed"],
+  [EXIT.CLUSTER, "cluster unreachable or apply failed; top: Prometheus unreachable or without the rules"],
   [EXIT.CONFLICT, "server-side apply conflict with another field manager"],
   [EXIT.DIFFERENCES, "diff found differences"],
   [EXIT.DENIED, "explain: the request would be denied"],

@@ -6,4 +6,6 @@ export interface CliIO {
   readStdin(): string;
   env: Record<string, string | undefined>;
   cwd: string;
+  /** The terminal's size when stdout is a terminal (for displays that refresh: `top`); absent or `undefined` otherwise. */
+  terminal?(): { columns: number; rows: number } | undefined;
 }

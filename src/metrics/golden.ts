@@ -216,10 +216,11 @@ export interface RulesOptions {
   interval?: string;
 }
 
-const DURATION = /^([0-9]+(ms|s|m|h|d|w|y))+$/;
+/** A Prometheus duration (`30s`, `5m`, `1h30m`): what a rule window or interval must be. */
+export const PROMETHEUS_DURATION = /^([0-9]+(ms|s|m|h|d|w|y))+$/;
 
 function checkDuration(name: string, v: string | undefined): void {
-  if (v !== undefined && !DURATION.test(v)) throw new UsageError(`${name} ${JSON.stringify(v)} is not a Prometheus duration (e.g. 30s, 5m, 1h)`);
+  if (v !== undefined && !PROMETHEUS_DURATION.test(v)) throw new UsageError(`${name} ${JSON.stringify(v)} is not a Prometheus duration (e.g. 30s, 5m, 1h)`);
 }
 
 /**

@@ -3,7 +3,8 @@
  * 127.0.0.1 (a free port, a temporary directory, stopped afterwards), it scrapes the built-in proxy's
  * /metrics while Bookinfo-like traffic runs (productpage → reviews → ratings, ratings answering 503 to
  * every fourth request) and evaluates `unimesh metrics rules --mesh builtin`'s recording rules; the
- * normalized series must give the request counts, success ratios and latencies the traffic had.
+ * normalized series must give the request counts, success ratios and latencies the traffic had, and
+ * `unimesh top --once` must show them per service pair.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type ChildProcess, spawn } from "node:child_process";
@@ -16,6 +17,7 @@ import { goldenSeries, rulesFile } from "../../src/metrics/golden.js";
 import type { ProxyRuntime } from "../../src/proxy/runtime.js";
 import { call, closeAgents, freePort, meshConfig, registry, startApp, startMesh, type App } from "../proxy/support.js";
 import { PROMETHEUS, missing } from "./support.js";
+import { cli } from "../cli/helpers.js";
 
 const POLICIES = `
 apiVersion: unimesh.io/v1alpha1
@@ -150,6 +152,27 @@ describe("a real Prometheus computes the golden metrics of the built-in proxy", 
     const [reviewsP50] = await query(`${S.latency.p50}${pair("reviews")}`);
     expect(reviewsP50.value).toBeLessThan(0.025);
     expect(reviewsP50.value).toBeLessThanOrEqual(reviewsP99.value);
+    // `unimesh top` reads the same series through the HTTP API: one row per pair, ratings' success 3 in 4.
+    const top = await cli(["top", "--prometheus", `http://127.0.0.1:${promPort}`, "--window", WINDOW, "--once", "-o", "json"]);
+    expect(top.stderr).toBe("");
+    expect(top.code).toBe(0);
+    const rows = JSON.parse(top.stdout).rows as { source: { workload: string }; destination: { service: string }; route: string; requestsPerSecond: number; successRatio: number; latencySeconds: { p50: number; p99: number } }[];
+    expect(rows.map((r) => [r.source.workload, r.destination.service, r.route]).sort()).toEqual([
+      ["bookinfo-productpage", "reviews", ROUTE], ["bookinfo-reviews", "ratings", "default"],
+    ]);
+    const topRatings = rows.find((r) => r.destination.service === "ratings")!;
+    expect(topRatings.successRatio).toBeGreaterThan(0.7);
+    expect(topRatings.successRatio).toBeLessThan(0.8);
+    expect(Math.abs(topRatings.requestsPerSecond * 30 - (ok + failed)) / (ok + failed)).toBeLessThan(0.15);
+    expect(topRatings.latencySeconds.p50).toBeGreaterThanOrEqual(0.025);
+    expect(topRatings.latencySeconds.p50).toBeLessThanOrEqual(0.05);
+    const topReviews = rows.find((r) => r.destination.service === "reviews")!;
+    expect(topReviews.successRatio).toBe(1);
+    expect(topReviews.latencySeconds.p99).toBeGreaterThan(0);
+    expect(topReviews.latencySeconds.p99).toBeLessThan(2);
+    const table = await cli(["top", "--prometheus", `http://127.0.0.1:${promPort}`, "--window", WINDOW, "--once"]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^builtin {2}bookinfo\/bookinfo-reviews {6}bookinfo\/ratings {2}default {2}.*\s7\d\.\d%\s/m);
     // The rule group ran without errors.
     const rules = (await (await request(`http://127.0.0.1:${promPort}/api/v1/rules`)).body.json()) as { data: { groups: { name: string; rules: { health: string; lastError?: string }[] }[] } };
     expect(rules.data.groups.map((g) => [g.name, g.rules.every((r) => r.health === "ok")])).toEqual([["unimesh-golden-builtin", true]]);

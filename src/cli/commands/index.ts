@@ -22,6 +22,7 @@ export const COMMAND_MODULES: readonly (readonly [name: string, load: () => Prom
   ["proxy", async () => (await import("./proxy.js")).proxyCommand],
   ["wasm", async () => (await import("./wasm.js")).wasmCommand],
   ["metrics", async () => (await import("./metrics.js")).metricsCommand],
+  ["top", async () => (await import("./top.js")).topCommand],
   ["version", async () => (await import("./version.js")).versionCommand],
   ["completion", async () => (await import("./completion.js")).completionCommand(allCommands)],
 ];
