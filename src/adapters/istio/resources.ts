@@ -19,7 +19,10 @@ export const EXTENSIONS_V1ALPHA1 = "extensions.istio.io/v1alpha1";
 
 /** `WasmPlugin` spec (istio/api `extensions/v1alpha1/wasm.proto`; the fields unimesh fills). */
 export interface WasmPluginSpec {
-  selector: { matchLabels: Record<string, string> };
+  /** Sidecars: the destination's pod labels. Exclusive with `targetRefs`. */
+  selector?: { matchLabels: Record<string, string> };
+  /** Ambient waypoints: the Service whose waypoint runs the plugin (`kind: Service`, `group: ""`). */
+  targetRefs?: PolicyTargetReference[];
   /** `oci://`, `https://`, `http://` or `file://`. */
   url: string;
   /** 64 lower-case hex digits. */
@@ -31,7 +34,8 @@ export interface WasmPluginSpec {
   /** int32; higher first within a phase. */
   priority?: number;
   type: "HTTP";
-  match: { mode: "SERVER"; ports?: { number: number }[] }[];
+  /** Sidecars only: `[{mode: SERVER, ports?}]`. */
+  match?: { mode: "SERVER"; ports?: { number: number }[] }[];
 }
 
 /** `StringMatch`: exactly one of exact, prefix, regex; `{}` means "present" in header matches. */

@@ -22,6 +22,7 @@ import { splitFeature } from "../../shared/gamma/features/split.js";
 import { ISTIO_READS_SINCE, ROUTE_FEATURES, gatewayApiOf } from "./routes.js";
 import { compareVersions } from "../../../api/versions.js";
 import { WAYPOINT_FEATURES } from "./waypoint.js";
+import { waypointWasmExtensionFeature } from "../features/wasmExtension.js";
 import { ZTUNNEL_FEATURES } from "./ztunnel.js";
 
 /**
@@ -49,16 +50,10 @@ const crossClusterFeature: FeatureModule = {
   capabilities: () => ({ crossCluster: none("Other members' identities and split targets are not translated for the ambient data plane yet.") }),
 };
 
-/** WasmExtensions in ambient mode: a WasmPlugin for a waypoint (targetRefs, Alpha) is not emitted. */
-const wasmExtensionFeature: FeatureModule = {
-  features: ["wasmExtension"],
-  capabilities: () => ({ wasmExtension: none("A WasmPlugin for a waypoint (targetRefs; Alpha in ambient mode) is not emitted yet.") }),
-};
-
 /** Every feature module of the ambient data plane. */
 export const AMBIENT_FEATURES: readonly FeatureModule[] = [
   ...[matchFeature, splitFeature, resilienceFeature, mirrorFeature, headersFeature, corsFeature, rewriteFeature, redirectFeature].map(atWaypoint),
-  ...ROUTE_FEATURES, ...ZTUNNEL_FEATURES, ...WAYPOINT_FEATURES, crossClusterFeature, wasmExtensionFeature,
+  ...ROUTE_FEATURES, ...ZTUNNEL_FEATURES, ...WAYPOINT_FEATURES, crossClusterFeature, waypointWasmExtensionFeature,
 ];
 
 /** The capabilities of an Istio version with the ambient data plane, from {@link AMBIENT_FEATURES}. */

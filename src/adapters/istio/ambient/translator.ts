@@ -17,6 +17,8 @@
  *   "it is not possible to use the DISABLE mode in a policy. Such policies will be ignored"
  *   (`usage/l4-policy/index.md`, Peer authentication). No DestinationRule client TLS: ambient callers
  *   have no sidecar; ztunnel picks HBONE itself.
+ * - WasmExtensions → a `WasmPlugin` with `targetRefs` to the Service, run by the destination's waypoint
+ *   (ambient/waypoint.ts, features/wasmExtension.ts `waypointWasmPlugins`).
  *
  * Refused with an error naming the field, because they need a waypoint which unimesh does not emit yet:
  * every TrafficPolicy feature (routes, matches, splits, timeouts, retries, faults, mirroring, header
@@ -71,7 +73,7 @@ export function translateAmbient(ic: IstioContext): KubeObject[] {
         waypointDestinationRules(dc, drs);
       }
       const from = waypoints.get(view.namespace) ?? new Set();
-      for (const p of [...view.accessPolicies.filter((x) => policyScope(x) === "service"), ...view.requestAuthentications, ...view.trafficPolicies]) from.add(p);
+      for (const p of [...view.accessPolicies.filter((x) => policyScope(x) === "service"), ...view.requestAuthentications, ...view.trafficPolicies, ...view.wasmExtensions]) from.add(p);
       waypoints.set(view.namespace, from);
     } else {
       out.push(...authorizationPolicies(dc));
@@ -96,7 +98,8 @@ function refuseWaypointUses(ic: IstioContext, waypointed: ReadonlySet<string>): 
   let http = false;
   for (const u of featureUses(ic.model)) {
     const field = u.pointer.slice(u.pointer.lastIndexOf("/") + 1);
-    if (u.feature === "access" || u.feature === "scope" || u.feature === "mtls") continue;
+    // WasmExtensions run in their destination's waypoint (waypoint.ts, features/wasmExtension.ts).
+    if (u.feature === "access" || u.feature === "scope" || u.feature === "mtls" || u.feature === "wasmExtension") continue;
     // TrafficPolicies are the waypoint's: routes, traffic policy and their refusals (routes.ts).
     if (u.entry.doc.kind === "TrafficPolicy" && u.feature !== "crossCluster") continue;
     // A service-level AccessPolicy or RequestAuthentication of a destination served by a waypoint: its
@@ -115,11 +118,8 @@ function refuseWaypointUses(ic: IstioContext, waypointed: ReadonlySet<string>): 
     const what = u.feature === "requestAuthentication"
       ? (u.pointer === "/spec" ? "RequestAuthentication (JWT validation)" : `${field} (end-user token conditions)`)
       : u.feature === "trafficSource" ? "source-specific routes" : `${u.feature}`;
-    const why = u.feature === "wasmExtension"
-      ? "in ambient mode only a waypoint runs Wasm (a WasmPlugin with targetRefs, Alpha: istio.io docs/ambient/usage/extend-waypoint-wasm), and unimesh does not emit one yet"
-      : NEEDS_WAYPOINT;
     ic.report(u.entry, u.pointer, { feature: u.feature, kind: "unsupported-feature", what: "needs-waypoint", severity: "error",
-      message: `${what}: ${why}, so this cannot be translated for --set dataplane=ambient; translate for the sidecar data plane (--set dataplane=sidecar)` });
+      message: `${what}: ${NEEDS_WAYPOINT}, so this cannot be translated for --set dataplane=ambient; translate for the sidecar data plane (--set dataplane=sidecar)` });
   }
   return http;
 }

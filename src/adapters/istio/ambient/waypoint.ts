@@ -1,7 +1,8 @@
 /**
  * Ambient mode with a waypoint: the destinations whose access rules have HTTP conditions (methods,
- * paths, headers, their negations, end-user token conditions) or that have a RequestAuthentication get
- * their L7 policy enforced by a waypoint proxy, as istio.io documents it:
+ * paths, headers, their negations, end-user token conditions), that have a RequestAuthentication, that
+ * run WasmExtensions (or that have TrafficPolicies, routes.ts) get their L7 policy enforced (and their
+ * extensions run) by a waypoint proxy, as istio.io documents it:
  *
  * - the waypoint: a `Gateway` (`gateway.networking.k8s.io/v1`) named `waypointName` (setting, default
  *   `waypoint`) in the destination's namespace, exactly what `istioctl waypoint generate --for service`
@@ -27,6 +28,10 @@
  *   hold at the waypoint;
  * - the RequestAuthentication → the same with `targetRefs` to the Service ("RequestAuthentication |
  *   Beta | targetRefs");
+ * - each WasmExtension → a `WasmPlugin` with `targetRefs` to the Service (features/wasmExtension.ts
+ *   `waypointWasmPlugins`; istio.io `docs/ambient/usage/extend-waypoint-wasm`). The service's own access
+ *   rules then move to the waypoint too, because ztunnel would see the waypoint's identity instead of the
+ *   caller's, and the ztunnel policy below is emitted (an extension may deny requests: nobody skips it);
  * - ztunnel admits only the waypoint: `AuthorizationPolicy` `<svc>-ztunnel` with the pods' `selector`,
  *   ALLOW from the waypoint's principal. "Traffic arriving at the destination ztunnel will be coming from
  *   the waypoint's identity ... An additional TCP policy may be applied to your workload to request that
@@ -53,6 +58,7 @@ import type { IstioContext } from "../context.js";
 import { principal, translateRule } from "../features/access.js";
 import { requestAuthentication } from "../features/requestAuthentication.js";
 import { workloadLabels } from "../features/selector.js";
+import { waypointWasmPlugins } from "../features/wasmExtension.js";
 import type { DestinationContext } from "../features/types.js";
 import { allowPolicyName, denyPolicyName } from "../naming.js";
 import { type AuthorizationPolicySpec, type AuthzRule, type IstioObject, type PolicyTargetReference, SECURITY_V1 } from "../resources.js";
@@ -102,6 +108,7 @@ export function waypointReasons(v: DestinationView): string[] {
   if ([...v.allow, ...v.deny].some((r) => r.scope === "service" && ruleNeedsWaypoint(r))) out.push("its access rules have HTTP conditions");
   if (v.requestAuthentications.length) out.push("it validates tokens");
   if (v.trafficPolicies.length) out.push("it has TrafficPolicies");
+  if (v.wasmExtensions.length) out.push("it runs WasmExtensions");
   return out;
 }
 
@@ -118,11 +125,13 @@ export function waypointPrincipal(ic: IstioContext, namespace: string): string {
 export function waypointDestination(dc: DestinationContext): KubeObject[] {
   const { ic, view: v } = dc;
   const own = v.accessPolicies.filter((p) => policyScope(p) === "service");
-  const anchor = own[0] ?? v.requestAuthentications[0] ?? v.trafficPolicies[0];
+  const anchor = own[0] ?? v.requestAuthentications[0] ?? v.wasmExtensions[0] ?? v.trafficPolicies[0];
+  const anchorFeature = own.length ? "access" : v.requestAuthentications.length ? "requestAuthentication" : "wasmExtension";
   const me = `${v.namespace}/${v.service}`;
   const why = waypointReasons(v).join(", ");
-  // With access rules or token checks, ztunnel admits only the waypoint on the pods (below).
-  const guarded = own.length > 0 || v.requestAuthentications.length > 0;
+  // With access rules, token checks or WasmExtensions (which may deny requests), ztunnel admits only the
+  // waypoint on the pods (below): nobody skips them by dialing a pod address.
+  const guarded = own.length > 0 || v.requestAuthentications.length > 0 || v.wasmExtensions.length > 0;
   const wide = v.accessPolicies.filter((p) => policyScope(p) !== "service");
   if (wide.length) {
     ic.report(anchor, "/spec/destination", { feature: "scope", kind: "unsupported-value", what: "needs-waypoint", severity: "error", related: wide.map((p) => p.id),
@@ -150,7 +159,7 @@ export function waypointDestination(dc: DestinationContext): KubeObject[] {
     ic.report(anchor, "/spec/destination", { feature: "access", kind: "note", what: "pod-only-ports", severity: "warning",
       message: `${me} needs a waypoint, which only sees traffic sent to the Service: ztunnel admits only the waypoint on these pods, so the pod-only ports (${v.ports.filter((p) => p.podOnly).map((p) => p.port).join(", ")}) refuse every caller` });
   }
-  const labels = guarded ? workloadLabels(dc, anchor, "/spec/destination", own.length ? "access" : "requestAuthentication", "AuthorizationPolicy") : undefined;
+  const labels = guarded ? workloadLabels(dc, anchor, "/spec/destination", anchorFeature, "AuthorizationPolicy") : undefined;
   if (guarded && !labels) return [];
   const targetRefs: PolicyTargetReference[] = [{ group: "", kind: "Service", name: v.service }];
   const out: KubeObject[] = [];
@@ -172,7 +181,8 @@ export function waypointDestination(dc: DestinationContext): KubeObject[] {
     const { selector: _selector, ...rest } = ra.spec as { selector?: unknown; jwtRules: unknown };
     out.push({ ...ra, spec: { targetRefs, ...rest } });
   }
-  const guards = [...own, ...v.requestAuthentications];
+  out.push(...waypointWasmPlugins(dc));
+  const guards = [...own, ...v.requestAuthentications, ...v.wasmExtensions];
   if (labels) {
     out.push({
       apiVersion: SECURITY_V1,
@@ -190,7 +200,7 @@ export function waypointDestination(dc: DestinationContext): KubeObject[] {
       annotations: { [PATCH_ANNOTATION]: "server-side-apply" },
     }),
   });
-  ic.report(anchor, "/spec/destination", { ...(guarded ? { feature: own.length ? "access" : "requestAuthentication" } : {}), kind: "note", what: "waypoint", severity: "info",
+  ic.report(anchor, "/spec/destination", { ...(guarded ? { feature: anchorFeature } : {}), kind: "note", what: "waypoint", severity: "info",
     message: guarded
       ? `${me} is served through the waypoint ${v.namespace}/${ic.waypointName} (${why}): the waypoint enforces its policies for requests sent to the Service, and ztunnel admits only the waypoint on its pods, so callers dialing a pod address directly are refused`
       : `${me} is served through the waypoint ${v.namespace}/${ic.waypointName} (${why}): the waypoint routes requests sent to the Service; callers dialing a pod address directly bypass its routes and traffic policy (as with any Service-level routing)` });
