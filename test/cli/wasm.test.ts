@@ -12,6 +12,7 @@ import yaml from "js-yaml";
 import { afterAll, describe, expect, test } from "vitest";
 import { run } from "../../src/cli/main.js";
 import { registryOnFreePorts } from "../proxy/support.js";
+import { assertValid } from "../support/crd-validator.js";
 
 const ROOT = join(import.meta.dirname, "../..");
 const dir = mkdtempSync(join(tmpdir(), "unimesh-wasm-cli-"));
@@ -78,6 +79,19 @@ describe("unimesh wasm", () => {
     const plugin = yaml.loadAll(istio.stdout()).find((o) => (o as { kind?: string })?.kind === "WasmPlugin") as { spec: Record<string, unknown> };
     expect(plugin.spec).toMatchObject({ url: "file:///build/filter.wasm", sha256: sha, pluginName: "unimesh_filter", selector: { matchLabels: { app: "productpage" } } });
     expect(istio.stderr()).toContain("oci:// or https://");
+    assertValid([plugin], "istio/1.30.3");
+    assertValid([plugin], "istio/1.22.8");
+
+    // Ambient: the same module, run by productpage's waypoint (targetRefs, no selector).
+    const ambient = cli(["translate", "examples/bookinfo/services.yaml", "examples/bookinfo/security.yaml", join(project, "extension.yaml"), "--mesh", "istio", "--set", "dataplane=ambient"]);
+    expect(await ambient.exited, ambient.stderr()).toBe(0);
+    const objs = yaml.loadAll(ambient.stdout()) as { kind?: string; spec: Record<string, unknown> }[];
+    const waypointPlugin = objs.find((o) => o?.kind === "WasmPlugin")!;
+    expect(waypointPlugin.spec).toEqual({
+      targetRefs: [{ group: "", kind: "Service", name: "productpage" }], url: "file:///build/filter.wasm", sha256: sha,
+      pluginName: "unimesh_filter", pluginConfig: { header: "x-wasm-filter", value: "my-filter", denyPath: "/deny" }, type: "HTTP",
+    });
+    assertValid([waypointPlugin], "istio/1.30.3");
   });
 
   test("build without a project is a usage error naming what to do", async () => {
