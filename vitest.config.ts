@@ -16,6 +16,7 @@ const SLOW = [
   "test/kube/virtual-mesh.test.ts", // diff/apply of a VirtualMesh against two fake API servers
   "test/cli/trust.test.ts", // unimesh trust: runs openssl to verify the chain
   "test/kube/inspect-live.test.ts", // inspect/explain --context against the fake API server
+  "test/kube/inspect-applied.test.ts", // inspect/explain --applied: Bookinfo applied to the fake API server, read back
 ];
 
 /**

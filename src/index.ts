@@ -57,6 +57,7 @@ export { serviceGraph, toDot, toMermaid, toSvg, type ServiceGraph, type GraphNod
 export type { Explanation, ExplainRequest, ExplainOptions, AccessInfo, BackendOutcome } from "./inspect/explain.js";
 export type { MeshTarget, MeshVerdict, Verdict } from "./inspect/meshes.js";
 export type { Origin as PolicyOrigin, RouteInfo, RuleInfo, BackendInfo, Located } from "./inspect/describe.js";
+export { driftOf, type Drift, type DriftItem } from "./inspect/drift.js";
 
 /**
  * Explains one request (see src/inspect/explain.ts): the decision the built-in proxy would make, by its

@@ -145,6 +145,12 @@ export interface ImportRequest extends ImportOptions {
 export interface ImportResult {
   /** The documents, sorted (namespace, kind, name); EMPTY when `ok` is false. MeshService facts given are included. */
   documents: UnimeshDocument[];
+  /**
+   * For each document (same index): the ids (`Kind/namespace/name`) of the native objects it was read
+   * from, e.g. `["VirtualService/bookinfo/reviews", "DestinationRule/bookinfo/reviews"]` (empty for the
+   * MeshService facts given). Live `inspect --applied` names them as the policies' origins.
+   */
+  from: string[][];
   diagnostics: Diagnostic[];
   ok: boolean;
 }
@@ -214,7 +220,7 @@ export function importObjects(objects: readonly NativeObject[], req: ImportReque
   let diags = sortDiagnostics(diagnostics);
   if (req.strict) diags = promoteWarnings(diags);
   const ok = !hasErrors(diags);
-  return { documents: ok ? documents.map((d) => d.doc) : [], diagnostics: diags, ok };
+  return { documents: ok ? documents.map((d) => d.doc) : [], from: ok ? documents.map((d) => d.from.map((o) => o.id)) : [], diagnostics: diags, ok };
 }
 
 /** A diagnostic about a field of a native object, placed in its file. */

@@ -13,7 +13,7 @@ export const EXIT = {
   CLUSTER: 3,
   /** Server-side apply conflicts with another field manager (use --force-conflicts to take ownership). */
   CONFLICT: 4,
-  /** `diff` found differences (like diff(1), but distinct from invalid input). */
+  /** `diff` found differences (like diff(1), but distinct from invalid input); `inspect --applied` with files: drift. */
   DIFFERENCES: 5,
   /** `explain`: the request would be refused (access denied, invalid token, plaintext on a strict port, bad path). */
   DENIED: 6,
@@ -32,7 +32,7 @@ export const EXIT_TABLE: [ExitCode, string][] = [
   [EXIT.USAGE, "bad usage: unknown command/option, unknown mesh or version"],
   [EXIT.CLUSTER, "cluster unreachable or apply failed; top: Prometheus unreachable or without the rules"],
   [EXIT.CONFLICT, "server-side apply conflict with another field manager"],
-  [EXIT.DIFFERENCES, "diff found differences"],
+  [EXIT.DIFFERENCES, "diff found differences (inspect --applied: drift)"],
   [EXIT.DENIED, "explain: the request would be denied"],
   [EXIT.INTERNAL, "internal error (a bug: please report it)"],
   [EXIT.OUTPUT, "output could not be written (nothing was written)"],

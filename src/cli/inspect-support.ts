@@ -87,3 +87,85 @@ export async function meshTargets(value: string | undefined): Promise<MeshTarget
   }
   return out;
 }
+
+/** Flags of live mode: the cluster flags and `--applied [MESH]`. */
+export interface LiveFlags extends ClusterFlags {
+  /** `--applied` (true) or `--applied MESH`. */
+  applied?: boolean | string;
+}
+
+/** The model `inspect`/`explain` work on, and in live mode what it was read from. */
+export interface LiveModels {
+  /** The model inspected: the files' (with the cluster's facts with --context), or the applied policies' (--applied). */
+  model: Model;
+  /** With --applied: what was read back from the cluster. */
+  applied?: import("./applied.js").AppliedState;
+  /** With --applied and input files: the files' model, to compare with (drift). */
+  files?: Model;
+}
+
+/**
+ * The model of `inspect`/`explain`:
+ * - no `--context`: the files (default: the current directory);
+ * - `--context NAME` with files: the files, with the cluster's discovered facts ({@link liveModelOf});
+ * - `--applied [MESH]`, or `--context NAME` without files: the policies unimesh applied to that cluster,
+ *   read back (src/cli/applied.ts); with files too, their model is returned as `files` for the drift.
+ * An exit code once a cluster problem is reported.
+ * @throws InvalidInputError for invalid files; UsageError for bad flags.
+ */
+export async function modelsFor(paths: readonly string[], io: CliIO, flags: LiveFlags, cmd: string): Promise<LiveModels | ExitCode> {
+  const hasContext = !!(flags.context?.length || flags.allContexts);
+  const applied = flags.applied !== undefined && flags.applied !== false ? flags.applied : hasContext && !paths.length ? true : undefined;
+  if (applied === undefined) {
+    const model = await liveModelOf(paths.length ? paths : ["."], io, flags, cmd);
+    return typeof model === "number" ? model : { model };
+  }
+  const files = paths.length ? modelOf(paths, io) : undefined;
+  const { readApplied } = await import("./applied.js");
+  const state = await readApplied(flags, io, cmd, typeof applied === "string" ? applied : undefined);
+  if (typeof state === "number") return state;
+  const v = loadModel(state.inputs);
+  if (hasErrors(v.diagnostics)) throw new InvalidInputError(v.diagnostics.filter((d) => d.severity === "error"));
+  const { markReadBack } = await import("../inspect/describe.js");
+  markReadBack(v.model, state.context, state.sources);
+  return { model: v.model, applied: state, ...(files ? { files } : {}) };
+}
+
+/** The part of {@link LiveModels.applied} that `-o json` prints (the `applied` key). */
+export function appliedJson(a: import("./applied.js").AppliedState): Record<string, unknown> {
+  return { context: a.context, ...(a.mesh ? { mesh: a.mesh } : {}), objects: a.objects, notApplied: a.notApplied, diagnostics: a.diagnostics };
+}
+
+/** One line about what was read back (text output), and the fields the model could not carry. */
+export function formatApplied(a: import("./applied.js").AppliedState): string {
+  const lines = ["", `read back from cluster ${a.context}: ${a.mesh ? `${a.objects.length} ${a.mesh} object${a.objects.length === 1 ? "" : "s"} applied by unimesh` : "no object applied by unimesh (facts only)"}${a.notApplied ? `; ${a.notApplied} not applied by unimesh left out` : ""}`];
+  if (a.diagnostics.length) {
+    lines.push("  not read back (native fields the model cannot carry):");
+    for (const d of a.diagnostics) lines.push(`    ${formatDiagnostic(d)}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+/**
+ * With `--applied` and files: how the cluster's view of `namespace/service` (`cluster`, already
+ * inspected) differs from the files' (see src/inspect/drift.ts), the files read back as the cluster is
+ * (`filesAsApplied`); undefined without files. A service the
+ * files do not know has every applied policy as `not-in-files`.
+ */
+export async function driftFor(live: LiveModels, ref: { namespace: string; service: string }, cluster: import("../inspect/inspect.js").Inspection): Promise<import("../inspect/drift.js").Drift[] | undefined> {
+  if (!live.files) return undefined;
+  const { inspect } = await import("../inspect/inspect.js");
+  const { driftOf } = await import("../inspect/drift.js");
+  const { filesAsApplied } = await import("./applied.js");
+  // The files as the cluster would hold them (translated, read back the same way), else as written.
+  const expected = (live.applied && await filesAsApplied(live.files, live.applied)) ?? live.files;
+  let files: import("../inspect/inspect.js").Inspection;
+  try {
+    files = inspect(expected, ref);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    files = { ...cluster, destination: { routes: [], defaultRoute: true, settings: [], access: { mode: "open", policies: [], rules: [], callers: [] }, mtls: [], jwt: [] } };
+  }
+  const ids = (m: Model) => new Set(m.policies.map((e) => e.id));
+  return driftOf(files, cluster, { files: ids(expected), cluster: ids(live.model) });
+}

@@ -10,19 +10,40 @@ import { UsageError } from "../api/diagnostics.js";
 export interface Origin {
   policy: string;
   file: string;
-  /** 1-based; absent for documents built in memory without text. */
+  /** 1-based; absent for documents built in memory without text (and for policies read from a cluster). */
   line?: number;
   pointer: string;
+  /**
+   * Live mode (`inspect --applied`): the policy was read back from these cluster objects
+   * (`Kind/namespace/name`, e.g. `VirtualService/bookinfo/reviews`) by the mesh's importer; `file` is
+   * then `context/<name>` and `pointer` points into the policy as read back (`unimesh import` prints it).
+   */
+  objects?: string[];
+}
+
+const readBack = new WeakMap<Model, { context: string; sources: ReadonlyMap<string, readonly string[]> }>();
+
+/**
+ * Live mode (`inspect --applied`): marks a model as read back from a cluster, so that {@link originOf}
+ * names the cluster objects instead of file:line. `sources` maps each input `file` of the model to the
+ * objects (`Kind/namespace/name`) its document was read from.
+ */
+export function markReadBack(model: Model, context: string, sources: ReadonlyMap<string, readonly string[]>): void {
+  readBack.set(model, { context, sources });
 }
 
 /** The origin of `pointer` in an entry's document. */
 export function originOf(model: Model, entry: Entry<any>, pointer: string): Origin {
+  const rb = readBack.get(model);
+  const objects = rb?.sources.get(entry.origin.file);
+  if (rb && objects) return { policy: entry.id, file: `context/${rb.context}`, pointer, objects: [...objects] };
   const pos = model.locate(entry.origin, pointer);
   return { policy: entry.id, file: entry.origin.file, ...(pos ? { line: pos.line } : {}), pointer };
 }
 
-/** `file:line` (or `file#pointer` when the line is unknown). */
+/** `file:line` (or `file#pointer` when the line is unknown; `context/<name> Kind/ns/name, ...#pointer` for a policy read from a cluster). */
 export function where(o: Origin): string {
+  if (o.objects) return `${o.file} ${o.objects.join(", ")}#${o.pointer}`;
   return o.line !== undefined ? `${o.file}:${o.line}` : `${o.file}#${o.pointer}`;
 }
 

@@ -3,6 +3,10 @@
  * the decision for one request, made by the built-in proxy's own decision code (src/inspect/explain.ts),
  * and per mesh (`--mesh`) whether that mesh would decide the same. Exit 0 when the request would pass,
  * 6 (`EXIT.DENIED`) when a proxy would refuse it, so CI can assert that a path is closed.
+ *
+ * Live mode: `--context NAME` with files adds that cluster's facts; `--applied [MESH]` (the default with
+ * `--context` and no files) decides with what unimesh applied there, read back (src/cli/applied.ts); with
+ * files too, the destination's drift is listed (the exit code stays the decision's).
  */
 import type { Command } from "commander";
 import { EXIT } from "../exit-codes.js";
@@ -12,6 +16,7 @@ import { type ClusterFlags, addClusterOptions } from "../cluster-command.js";
 import { collect, outputOption } from "../options.js";
 
 interface ExplainFlags extends ClusterFlags {
+  applied?: boolean | string;
   from: string;
   to: string;
   header?: string[];
@@ -37,13 +42,14 @@ export const explainCommand: CliCommand = {
       .requiredOption("--to <ns/service[:port]>", "the destination service and Service port")
       .option("-H, --header <name:value>", "a request header (repeatable)", collect)
       .option("-m, --mesh <a,b,...|all>", "compare with these meshes (NAME[@VERSION], comma-separated, or all)")
+      .option("--applied [mesh]", "live mode: decide with what unimesh applied to the cluster of --context (read back with the mesh's importer; MESH when the cluster holds several meshes' objects) instead of the files; with input files too, also list where the cluster differs from them for the destination (the exit code stays the decision's). The default with --context and no input files")
       .addOption(outputOption("text: the explanation; json: the same as one JSON object on stdout"))
       .action(async (method: string, path: string, paths: string[], flags: ExplainFlags) => {
         const { UsageError } = await import("../../api/diagnostics.js");
         const { explain } = await import("../../inspect/explain.js");
         const { parseRef } = await import("../../inspect/describe.js");
         const { formatExplanation } = await import("../../inspect/text.js");
-        const { liveModelOf, meshTargets } = await import("../inspect-support.js");
+        const { modelsFor, meshTargets, appliedJson, formatApplied, driftFor } = await import("../inspect-support.js");
         if (!/^[A-Za-z]+$/.test(method)) throw new UsageError(`method "${method}": expected an HTTP method such as GET`);
         if (!path.startsWith("/")) throw new UsageError(`path "${path}": expected a path starting with / (e.g. /reviews/1)`);
         let from: { namespace: string; serviceAccount: string } | "unauthenticated";
@@ -67,11 +73,21 @@ export const explainCommand: CliCommand = {
           headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
         }
         const meshes = await meshTargets(flags.mesh);
-        const model = await liveModelOf(paths.length ? paths : ["."], io, flags, "explain");
-        if (typeof model === "number") return done(model);
-        const e = await explain(model, { from, to: { namespace: to.namespace, service: to.name, ...(port !== undefined ? { port } : {}) }, method, path, headers }, { meshes });
-        io.stdout.write(flags.output === "json" ? JSON.stringify(e, null, 2) + "\n" : formatExplanation(e));
-        done(e.decision === "allowed" ? EXIT.OK : EXIT.DENIED);
+        const live = await modelsFor(paths, io, flags, "explain");
+        if (typeof live === "number") return done(live);
+        const e = await explain(live.model, { from, to: { namespace: to.namespace, service: to.name, ...(port !== undefined ? { port } : {}) }, method, path, headers }, { meshes });
+        const code = e.decision === "allowed" ? EXIT.OK : EXIT.DENIED;
+        if (!live.applied) {
+          io.stdout.write(flags.output === "json" ? JSON.stringify(e, null, 2) + "\n" : formatExplanation(e));
+          return done(code);
+        }
+        // Live mode --applied (origins name the cluster objects): with files, the destination's drift.
+        const { inspect } = await import("../../inspect/inspect.js");
+        const { formatDrift } = await import("../../inspect/drift.js");
+        const drift = live.files ? await driftFor(live, { namespace: to.namespace, service: to.name }, inspect(live.model, { namespace: to.namespace, service: to.name })) : undefined;
+        if (flags.output === "json") io.stdout.write(JSON.stringify({ ...e, applied: appliedJson(live.applied), ...(drift ? { drift } : {}) }, null, 2) + "\n");
+        else io.stdout.write(formatExplanation(e) + formatApplied(live.applied) + (drift ? formatDrift(drift, live.applied.context) : ""));
+        done(code);
       });
     // Live mode: --context NAME adds that cluster's discovered facts (see inspect-support.ts).
     addClusterOptions(cmd);

@@ -2,6 +2,10 @@
  * `unimesh inspect <namespace>/<service> <inputs...> [--mesh a,b] [-o text|json]`: every policy that
  * applies to a service, as a destination and as a source, with file:line (src/inspect/inspect.ts); with
  * --mesh, the native objects and fields carrying them and each mesh's diagnostics.
+ *
+ * Live mode: `--context NAME` with files adds that cluster's facts; `--applied [MESH]` (the default with
+ * `--context` and no files) inspects what unimesh applied there, read back (src/cli/applied.ts), each
+ * origin naming the cluster objects; with files too, the drift between them (exit 5 when any).
  */
 import type { Command } from "commander";
 import { EXIT } from "../exit-codes.js";
@@ -11,6 +15,7 @@ import { type ClusterFlags, addClusterOptions } from "../cluster-command.js";
 import { outputOption } from "../options.js";
 
 interface InspectFlags extends ClusterFlags {
+  applied?: boolean | string;
   mesh?: string;
   output: "text" | "json";
 }
@@ -29,21 +34,31 @@ export const inspectCommand: CliCommand = {
       .argument("<service>", "<namespace>/<service>, e.g. bookinfo/reviews")
       .argument("[inputs...]", "policy files or directories (default: the current directory)")
       .option("-m, --mesh <a,b,...|all>", "also show how these meshes carry the policies (NAME[@VERSION], comma-separated, or all)")
+      .option("--applied [mesh]", "live mode: inspect what unimesh applied to the cluster of --context (read back with the mesh's importer; MESH when the cluster holds several meshes' objects) instead of the files; with input files too, also list where the cluster differs from them (exit 5). The default with --context and no input files")
       .addOption(outputOption("text: a readable report; json: the same as one JSON object on stdout"))
       .action(async (service: string, paths: string[], flags: InspectFlags) => {
         const { UsageError } = await import("../../api/diagnostics.js");
         const { parseRef } = await import("../../inspect/describe.js");
         const { inspect } = await import("../../inspect/inspect.js");
         const { formatInspection } = await import("../../inspect/text.js");
-        const { liveModelOf, meshTargets } = await import("../inspect-support.js");
+        const { modelsFor, meshTargets, appliedJson, formatApplied, driftFor } = await import("../inspect-support.js");
         if (!service.includes("/")) throw new UsageError(`service "${service}": expected <namespace>/<service> (e.g. bookinfo/reviews)`);
         const ref = parseRef(service, "service");
         const meshes = await meshTargets(flags.mesh);
-        const model = await liveModelOf(paths.length ? paths : ["."], io, flags, "inspect");
-        if (typeof model === "number") return done(model);
-        const r = inspect(model, { namespace: ref.namespace, service: ref.name }, { meshes });
-        io.stdout.write(flags.output === "json" ? JSON.stringify(r, null, 2) + "\n" : formatInspection(r));
-        done(EXIT.OK);
+        const live = await modelsFor(paths, io, flags, "inspect");
+        if (typeof live === "number") return done(live);
+        const target = { namespace: ref.namespace, service: ref.name };
+        const r = inspect(live.model, target, { meshes });
+        if (!live.applied) {
+          io.stdout.write(flags.output === "json" ? JSON.stringify(r, null, 2) + "\n" : formatInspection(r));
+          return done(EXIT.OK);
+        }
+        // Live mode --applied (origins name the cluster objects): with files, the drift (exit 5 when any).
+        const { formatDrift } = await import("../../inspect/drift.js");
+        const drift = await driftFor(live, target, r);
+        if (flags.output === "json") io.stdout.write(JSON.stringify({ ...r, applied: appliedJson(live.applied), ...(drift ? { drift } : {}) }, null, 2) + "\n");
+        else io.stdout.write(formatInspection(r) + formatApplied(live.applied) + (drift ? formatDrift(drift, live.applied.context) : ""));
+        done(drift?.length ? EXIT.DIFFERENCES : EXIT.OK);
       });
     // Live mode: --context NAME adds that cluster's discovered facts (see inspect-support.ts).
     addClusterOptions(cmd);
