@@ -23,6 +23,7 @@ import type { TextInput } from "../api/validate.js";
 import type { ClusterFlags } from "./cluster-command.js";
 import { EXIT, type ExitCode } from "./exit-codes.js";
 import type { CliIO } from "./io.js";
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, PATCH_ANNOTATION, POLICY_SET_LABEL } from "../api/ownership.js";
 
 /** What was read back from the cluster. */
 export interface AppliedState {
@@ -43,20 +44,29 @@ export interface AppliedState {
   readBack?: { adapter: import("../api/adapter.js").Adapter; importer: import("../api/import-contract.js").MeshImporter; services: import("../api/generated/model.js").MeshService[] };
 }
 
-/** True for an object `unimesh apply` marks as its own (see src/api/ownership.ts). */
-export function appliedByUnimesh(o: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> } }, managedBy: { label: string; value: string; patch: string }): boolean {
-  return o.metadata?.labels?.[managedBy.label] === managedBy.value || o.metadata?.annotations?.[managedBy.patch] !== undefined;
+/**
+ * True for an object `unimesh apply` marks as its own (see src/api/ownership.ts): labelled
+ * `app.kubernetes.io/managed-by: unimesh`, or a patch (annotation `unimesh.io/patch`); with `policySet`,
+ * only those of that policy set (label `unimesh.io/policy-set`, or for a patch the annotation of that name).
+ */
+export function appliedByUnimesh(o: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> } }, policySet?: string): boolean {
+  const labels = o.metadata?.labels ?? {};
+  const annotations = o.metadata?.annotations ?? {};
+  if (labels[MANAGED_BY_LABEL] === MANAGED_BY_VALUE) return policySet === undefined || labels[POLICY_SET_LABEL] === policySet;
+  if (annotations[PATCH_ANNOTATION] !== undefined) return policySet === undefined || annotations[POLICY_SET_LABEL] === policySet;
+  return false;
 }
 
 /**
  * Reads what unimesh applied to the cluster of `--context` (one context).
  * @param meshName `--applied MESH`, or undefined to find the mesh from the objects.
+ * @param policySet `--policy-set NAME`: only the objects `apply` wrote for that policy set.
  * @returns the state, or an exit code once the problem is reported on stderr: 3 when the cluster
  *   cannot be read (unreachable, RBAC forbids listing a kind), 1 when what it holds cannot be read back.
  * @throws UsageError for several contexts, an unknown mesh or one without importer, or objects of
  *   several meshes without `--applied MESH`.
  */
-export async function readApplied(flags: ClusterFlags, io: CliIO, cmd: string, meshName: string | undefined): Promise<AppliedState | ExitCode> {
+export async function readApplied(flags: ClusterFlags, io: CliIO, cmd: string, meshName: string | undefined, policySet?: string): Promise<AppliedState | ExitCode> {
   const { UsageError, formatDiagnostic, hasErrors } = await import("../api/diagnostics.js");
   const { openClusters, stderrLine } = await import("./cluster-command.js");
   const { SHIPPED_ADAPTERS, findBuiltin } = await import("./adapters.js");
@@ -90,15 +100,13 @@ export async function readApplied(flags: ClusterFlags, io: CliIO, cmd: string, m
     for (const d of o.error.details) io.stderr.write(`  - ${d}\n`);
     return EXIT.CLUSTER;
   }
-  const { MANAGED_BY_LABEL, MANAGED_BY_VALUE, PATCH_ANNOTATION } = await import("../api/ownership.js");
-  const marks = { label: MANAGED_BY_LABEL, value: MANAGED_BY_VALUE, patch: PATCH_ANNOTATION };
   const { nativeObject, importObjects } = await import("../api/import.js");
   const { mergeClusters } = await import("./commands/import.js");
   const { podsOf, servicesOf } = await import("./import-facts.js");
   const listed = o.value;
   const merged = mergeClusters([{ context, listed }], "default", nativeObject);
   const reads = (imp: (typeof importers)[number], x: { group: string; kind: string }) => imp.importer.kinds.some((k) => k.group === x.group && k.kind === x.kind);
-  const mine = merged.objects.filter((x) => appliedByUnimesh(x.object, marks) && importers.some((i) => reads(i, x)));
+  const mine = merged.objects.filter((x) => appliedByUnimesh(x.object, policySet) && importers.some((i) => reads(i, x)));
   // The mesh: the importer whose (non-core) kinds hold objects unimesh applied.
   const holding = importers.filter((i) => mine.some((x) => x.group !== "" && reads(i, x)));
   if (meshName === undefined && holding.length > 1) {
@@ -106,11 +114,11 @@ export async function readApplied(flags: ClusterFlags, io: CliIO, cmd: string, m
   }
   const chosen = meshName !== undefined ? importers[0] : holding[0];
   const objects = chosen ? mine.filter((x) => reads(chosen, x)) : [];
-  const notApplied = chosen ? merged.objects.filter((x) => x.group !== "" && reads(chosen, x) && !appliedByUnimesh(x.object, marks)).length : 0;
+  const notApplied = chosen ? merged.objects.filter((x) => x.group !== "" && reads(chosen, x) && !appliedByUnimesh(x.object, policySet)).length : 0;
   const facts = servicesOf(merged.objects, [], [...podsOf(merged.objects), ...merged.pods], context);
   stderrLine(io, cmd, context, chosen
-    ? `${objects.length} ${chosen.adapter.name} object${objects.length === 1 ? "" : "s"} applied by unimesh read back${notApplied ? `; ${notApplied} ${chosen.adapter.name} object${notApplied === 1 ? "" : "s"} not applied by unimesh left out (unimesh import --from ${chosen.adapter.name} --context ${context} reads them)` : ""}`
-    : `no object applied by unimesh (label ${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}): only the facts of ${facts.services.length} Service${facts.services.length === 1 ? "" : "s"}`);
+    ? `${objects.length} ${chosen.adapter.name} object${objects.length === 1 ? "" : "s"} applied by unimesh${policySet !== undefined ? ` (policy set ${policySet})` : ""} read back${notApplied ? `; ${notApplied} ${chosen.adapter.name} object${notApplied === 1 ? "" : "s"} not applied by unimesh${policySet !== undefined ? ` (or of another policy set)` : ""} left out (unimesh import --from ${chosen.adapter.name} --context ${context} reads them)` : ""}`
+    : `no object applied by unimesh (label ${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}${policySet !== undefined ? `, ${POLICY_SET_LABEL}=${policySet}` : ""}): only the facts of ${facts.services.length} Service${facts.services.length === 1 ? "" : "s"}`);
 
   let documents = facts.services as import("../api/generated/model.js").UnimeshDocument[];
   let from: string[][] = documents.map(() => []);

@@ -92,6 +92,8 @@ export async function meshTargets(value: string | undefined): Promise<MeshTarget
 export interface LiveFlags extends ClusterFlags {
   /** `--applied` (true) or `--applied MESH`. */
   applied?: boolean | string;
+  /** `--policy-set NAME`: with --applied, only that policy set's objects. */
+  policySet?: string;
 }
 
 /** The model `inspect`/`explain` work on, and in live mode what it was read from. */
@@ -117,12 +119,13 @@ export async function modelsFor(paths: readonly string[], io: CliIO, flags: Live
   const hasContext = !!(flags.context?.length || flags.allContexts);
   const applied = flags.applied !== undefined && flags.applied !== false ? flags.applied : hasContext && !paths.length ? true : undefined;
   if (applied === undefined) {
+    if (flags.policySet !== undefined) throw new UsageError("--policy-set selects what --applied reads from the cluster: give --applied (or --context without input files)");
     const model = await liveModelOf(paths.length ? paths : ["."], io, flags, cmd);
     return typeof model === "number" ? model : { model };
   }
   const files = paths.length ? modelOf(paths, io) : undefined;
   const { readApplied } = await import("./applied.js");
-  const state = await readApplied(flags, io, cmd, typeof applied === "string" ? applied : undefined);
+  const state = await readApplied(flags, io, cmd, typeof applied === "string" ? applied : undefined, flags.policySet);
   if (typeof state === "number") return state;
   const v = loadModel(state.inputs);
   if (hasErrors(v.diagnostics)) throw new InvalidInputError(v.diagnostics.filter((d) => d.severity === "error"));

@@ -126,6 +126,22 @@ describe("inspect --context without files: what unimesh applied, read back", () 
   });
 });
 
+describe("--policy-set: only what apply wrote for one policy set", () => {
+  test("the default set is Bookinfo's; another set holds nothing here; --policy-set needs --applied", async () => {
+    const d = await unimesh(["inspect", "bookinfo/reviews", "--context", cluster.context, "--policy-set", "default", "-o", "json"], kc);
+    expect(d.code, d.stderr).toBe(0);
+    expect(d.stderr).toContain("11 istio objects applied by unimesh (policy set default) read back");
+    expect(JSON.parse(d.stdout).destination.routes.map((r: { name?: string }) => r.name)).toEqual(["jason", "canary"]);
+    const o = await unimesh(["inspect", "bookinfo/reviews", "--context", cluster.context, "--policy-set", "other"], kc);
+    expect(o.code, o.stderr).toBe(0);
+    expect(o.stderr).toContain("no object applied by unimesh (label app.kubernetes.io/managed-by=unimesh, unimesh.io/policy-set=other): only the facts of 5 Services");
+    expect(o.stdout).toContain("access: open: no AccessPolicy selects it");
+    const u = await unimesh(["inspect", "bookinfo/reviews", BOOKINFO, "--policy-set", "default"], kc);
+    expect(u.code).toBe(2);
+    expect(u.stderr).toContain("--policy-set selects what --applied reads");
+  });
+});
+
 describe("inspect --applied with the files: drift", () => {
   test("the files as applied: no drift, exit 0", async () => {
     const r = await unimesh(["inspect", "bookinfo/reviews", BOOKINFO, "--applied", "--context", cluster.context], kc);

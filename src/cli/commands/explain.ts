@@ -17,6 +17,7 @@ import { collect, outputOption } from "../options.js";
 
 interface ExplainFlags extends ClusterFlags {
   applied?: boolean | string;
+  policySet?: string;
   from: string;
   to: string;
   header?: string[];
@@ -43,6 +44,7 @@ export const explainCommand: CliCommand = {
       .option("-H, --header <name:value>", "a request header (repeatable)", collect)
       .option("-m, --mesh <a,b,...|all>", "compare with these meshes (NAME[@VERSION], comma-separated, or all)")
       .option("--applied [mesh]", "live mode: decide with what unimesh applied to the cluster of --context (read back with the mesh's importer; MESH when the cluster holds several meshes' objects) instead of the files; with input files too, also list where the cluster differs from them for the destination (the exit code stays the decision's). The default with --context and no input files")
+      .option("--policy-set <name>", "with --applied: only the objects apply wrote for this policy set (label unimesh.io/policy-set, as apply --policy-set set it)")
       .addOption(outputOption("text: the explanation; json: the same as one JSON object on stdout"))
       .action(async (method: string, path: string, paths: string[], flags: ExplainFlags) => {
         const { UsageError } = await import("../../api/diagnostics.js");

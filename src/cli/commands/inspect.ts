@@ -16,6 +16,7 @@ import { outputOption } from "../options.js";
 
 interface InspectFlags extends ClusterFlags {
   applied?: boolean | string;
+  policySet?: string;
   mesh?: string;
   output: "text" | "json";
 }
@@ -35,6 +36,7 @@ export const inspectCommand: CliCommand = {
       .argument("[inputs...]", "policy files or directories (default: the current directory)")
       .option("-m, --mesh <a,b,...|all>", "also show how these meshes carry the policies (NAME[@VERSION], comma-separated, or all)")
       .option("--applied [mesh]", "live mode: inspect what unimesh applied to the cluster of --context (read back with the mesh's importer; MESH when the cluster holds several meshes' objects) instead of the files; with input files too, also list where the cluster differs from them (exit 5). The default with --context and no input files")
+      .option("--policy-set <name>", "with --applied: only the objects apply wrote for this policy set (label unimesh.io/policy-set, as apply --policy-set set it)")
       .addOption(outputOption("text: a readable report; json: the same as one JSON object on stdout"))
       .action(async (service: string, paths: string[], flags: InspectFlags) => {
         const { UsageError } = await import("../../api/diagnostics.js");
