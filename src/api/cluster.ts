@@ -92,6 +92,17 @@ export interface ClusterHooks {
    * name; none when the mesh is not there.
    */
   detect?(crds: readonly CrdObject[], deployments: readonly DeploymentObject[]): MeshFinding[];
+  /**
+   * DaemonSets of the mesh's per-node data plane that discovery lists (every namespace), e.g. Istio's
+   * ztunnel (ambient mode): evidence for {@link namespaceSettings}.
+   */
+  readonly nodeAgents?: readonly ControlPlaneSelector[];
+  /**
+   * The adapter settings a namespace of a cluster running this mesh needs, from its labels (e.g. Istio:
+   * `istio.io/dataplane-mode=ambient` → `{dataplane: "ambient"}`), with what they were read from;
+   * `agents` are the DaemonSets of {@link nodeAgents} found. Undefined: the adapter's defaults.
+   */
+  namespaceSettings?(namespace: { name: string; labels: Readonly<Record<string, string>> }, agents: readonly DeploymentObject[]): { settings: Record<string, string>; evidence: string[] } | undefined;
   /** True for the mesh's own namespaces (`istio-system`), which discovery skips unless asked. */
   isSystemNamespace?(namespace: string): boolean;
   /** Namespaces of the mesh's control plane that its CRDs name (Linkerd's `linkerd.io/control-plane-ns` label). */

@@ -121,6 +121,8 @@ export interface MeshChoice {
   external?: string;
   /** Set for `--mesh auto`: what was read from the ClusterInfo documents. */
   auto?: { installed: string; source: string };
+  /** `--mesh auto`: adapter settings the policies' namespaces need (ClusterInfo `spec.namespaces`), and why; under the user's `--set`. */
+  settings?: { values: Record<string, string>; reason: string };
 }
 
 /** What `--mesh`/`--adapter` asked for, checked before the inputs are read. */
@@ -163,7 +165,7 @@ export async function requestMesh(mesh: string | undefined, adapterSpec: string 
  * ClusterInfo documents (see {@link pickMesh}).
  * @throws UsageError when `--mesh auto` cannot decide, or the cluster's version is not supported.
  */
-export async function chooseMesh(req: MeshRequest, model: Model, builtins: Builtins): Promise<MeshChoice> {
+export async function chooseMesh(req: MeshRequest, model: Model, builtins: Builtins, given: Readonly<Record<string, string>> = {}): Promise<MeshChoice> {
   if (!req.flag?.auto) {
     const adapter = req.adapter!;
     const version = resolveVersion(adapter, req.flag && !req.flag.auto ? req.flag.version : undefined);
@@ -171,7 +173,7 @@ export async function chooseMesh(req: MeshRequest, model: Model, builtins: Built
   }
   const meshes: InstalledMesh[] = model.clusters.flatMap((e) =>
     (e.doc.spec.meshes ?? []).map((m) => ({ name: m.name, version: m.version, source: `${e.id} in ${e.origin.file}` })));
-  const { pickMesh } = await import("./mesh-auto.js");
+  const { pickMesh, pickSettings } = await import("./mesh-auto.js");
   // The adapters of the meshes named, whose cluster hooks map installed versions (loaded one by one).
   const named: Adapter[] = req.adapter ? [req.adapter] : [];
   for (const name of new Set(meshes.map((m) => m.name))) {
@@ -196,7 +198,14 @@ export async function chooseMesh(req: MeshRequest, model: Model, builtins: Built
   } catch (e) {
     throw new UsageError(`--mesh auto: the cluster runs ${pick.name} ${pick.installed} (${pick.source}), which unimesh cannot target: ${(e as Error).message}`);
   }
-  return { adapter, version, auto: { installed: pick.installed, source: pick.source }, ...(req.external ? { external: req.external } : {}) };
+  const namespaces = model.clusters.flatMap((e) => (e.doc.spec.namespaces ?? []).map((n) => ({ ...n, source: `${e.id} in ${e.origin.file}` })));
+  const auto = pickSettings(namespaces, pick.name, model.policies.map((p) => p.namespace), new Set(Object.keys(given)));
+  if (!auto.ok) throw new UsageError(auto.message);
+  return {
+    adapter, version, auto: { installed: pick.installed, source: pick.source },
+    ...(auto.reason ? { settings: { values: auto.settings, reason: auto.reason } } : {}),
+    ...(req.external ? { external: req.external } : {}),
+  };
 }
 
 function firstLine(s: string): string {

@@ -170,12 +170,12 @@ export async function prepareTranslations(paths: string[], flags: PolicyFlags, i
   }
 
   const cache = new Map<string, ClusterTranslation>();
-  const run = (adapter: import("../api/adapter.js").Adapter, version: string, chosenBy?: string): ClusterTranslation => {
-    const key = `${adapter.name}@${version}`;
+  const run = (adapter: import("../api/adapter.js").Adapter, version: string, chosenBy?: string, auto: Record<string, string> = {}): ClusterTranslation => {
+    const key = `${adapter.name}@${version} ${JSON.stringify(auto)}`;
     let t = cache.get(key);
     if (!t) {
       const r = translate(loaded.model, {
-        adapter, version, allowApproximations, settings, strict: flags.strict,
+        adapter, version, allowApproximations, settings: { ...auto, ...settings }, strict: flags.strict,
         ...(flags.policySet !== undefined ? { policySet: flags.policySet } : {}),
       });
       t = { mesh: r.mesh, adapterName: adapter.name, apiGroups: adapter.apiGroups ?? [], hooks: adapter, policySet: flags.policySet ?? "default", objects: r.resources, diagnostics: r.diagnostics, ok: r.ok };
@@ -221,7 +221,13 @@ export async function prepareTranslations(paths: string[], flags: PolicyFlags, i
       try {
         adapter ??= builtinAdapter(pick.name, BUILTIN_ADAPTERS, `--mesh auto (${pick.source})`);
         const version = resolveVersion(adapter, pick.version);
-        return run(adapter, version, `${pick.name} ${pick.installed}, ${pick.source}`);
+        // The namespace settings the ClusterInfo of this context lists (e.g. Istio ambient namespaces).
+        const { pickSettings } = await import("./mesh-auto.js");
+        const nsSettings = infos.flatMap((e) => (e.doc.spec.namespaces ?? []).map((n) => ({ ...n, source: `${e.id} in ${e.origin.file}` })));
+        const auto = pickSettings(nsSettings, pick.name, loaded.model.policies.map((p) => p.namespace), new Set(Object.keys(settings)));
+        if (!auto.ok) throw new ClusterError("mesh", auto.message);
+        const why = auto.reason ? `; --set ${Object.entries(auto.settings).map(([k, v]) => `${k}=${v}`).join(" ")} for ${auto.reason}` : "";
+        return run(adapter, version, `${pick.name} ${pick.installed}, ${pick.source}${why}`, auto.settings);
       } catch (e) {
         if (e instanceof UsageError) throw new ClusterError("mesh", `--mesh auto: context ${ctx} runs ${pick.name} ${pick.installed} (${pick.source}), which unimesh cannot target: ${e.message}`);
         throw e;

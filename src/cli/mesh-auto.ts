@@ -63,3 +63,44 @@ export function pickMesh(meshes: readonly InstalledMesh[], clusterCount: number,
   const [m] = distinct.values();
   return { ok: true, name: m.name, version: m.mapped!, installed: m.version, source: m.source };
 }
+
+/** A namespace's mesh settings as a ClusterInfo lists them (`spec.namespaces[]`), with where it was read from. */
+export interface NamespaceSettings {
+  name: string;
+  mesh: string;
+  settings: Readonly<Record<string, string>>;
+  source: string;
+}
+
+/** The settings `--mesh auto` adds, or why it cannot. */
+export type AutoSettings = { ok: true; settings: Record<string, string>; reason?: string } | { ok: false; message: string };
+
+/**
+ * The adapter settings the policies' namespaces need (e.g. Istio `dataplane=ambient` for namespaces
+ * labelled `istio.io/dataplane-mode=ambient`), from the ClusterInfo namespaces of the picked `mesh`.
+ * Every policy namespace must need the same settings, since one translation has one set of them; keys
+ * the user gave with `--set` (`given`) are the user's and never cause a disagreement.
+ * @param policyNamespaces the namespaces of the policy documents (not of MeshServices).
+ */
+export function pickSettings(entries: readonly NamespaceSettings[], mesh: string, policyNamespaces: readonly string[], given: ReadonlySet<string> = new Set()): AutoSettings {
+  const strip = (s: Readonly<Record<string, string>>) => Object.fromEntries(Object.entries(s).filter(([k]) => !given.has(k)).sort(([a], [b]) => (a < b ? -1 : 1)));
+  const per = new Map<string, { settings: Record<string, string>; source?: string }>();
+  for (const ns of [...new Set(policyNamespaces)].sort()) {
+    const e = entries.find((x) => x.mesh === mesh && x.name === ns);
+    per.set(ns, e ? { settings: strip(e.settings), source: e.source } : { settings: {} });
+  }
+  const distinct = new Map<string, string[]>();
+  for (const [ns, { settings }] of per) {
+    const key = JSON.stringify(settings);
+    distinct.set(key, [...(distinct.get(key) ?? []), ns]);
+  }
+  if (distinct.size > 1) {
+    const parts = [...distinct.entries()].map(([k, list]) => `${list.join(", ")}: ${Object.entries(JSON.parse(k) as Record<string, string>).map(([a, b]) => `${a}=${b}`).join(" ") || "the defaults"}`);
+    return { ok: false, message: `--mesh auto: the policies' namespaces need different ${mesh} settings (${parts.join("; ")}); translate them separately, or give the setting with --set` };
+  }
+  const [[key, list] = ["{}", []]] = distinct.entries();
+  const settings = JSON.parse(key) as Record<string, string>;
+  if (!Object.keys(settings).length) return { ok: true, settings };
+  const sources = [...new Set(list.map((ns) => per.get(ns)!.source!))];
+  return { ok: true, settings, reason: `namespace${list.length > 1 ? "s" : ""} ${list.join(", ")} (${sources.join(", ")})` };
+}

@@ -217,6 +217,8 @@ export interface ClusterMeshes {
   meshes: MeshFinding[];
   crds: CrdObject[];
   deployments: DeploymentObject[];
+  /** The DaemonSets of each adapter's `cluster.nodeAgents` selectors, by adapter name. */
+  agents: Map<string, DeploymentObject[]>;
   warnings: string[];
 }
 
@@ -240,19 +242,24 @@ export async function detectClusterMeshes(client: KubeClient, meshes: readonly D
   };
   const deploymentsPath = "/apis/apps/v1/deployments";
   const selectors = meshes.flatMap((m) => m.cluster?.controlPlane ?? []);
-  const [crds, ...deploymentLists] = await Promise.all([
+  const agentSelectors = meshes.flatMap((m) => (m.cluster?.nodeAgents ?? []).map((s) => ({ mesh: m.name, ...s })));
+  const [crds, ...lists] = await Promise.all([
     tolerate<CrdObject>("CustomResourceDefinitions", client.list("/apis/apiextensions.k8s.io/v1/customresourcedefinitions")),
     ...selectors.map((s) => tolerate<DeploymentObject>(s.what, client.list(deploymentsPath, { labelSelector: s.labelSelector }))),
+    ...agentSelectors.map((s) => tolerate<DeploymentObject>(s.what, client.list("/apis/apps/v1/daemonsets", { labelSelector: s.labelSelector }))),
   ]);
+  const deploymentLists = lists.slice(0, selectors.length) as DeploymentObject[][];
   const seen = new Set<string>();
-  const deployments = (deploymentLists as DeploymentObject[][]).flat().filter((d) => !seen.has(deploymentName(d)) && !!seen.add(deploymentName(d)));
-  return { meshes: detectMeshes(crds as CrdObject[], deployments, meshes), crds: crds as CrdObject[], deployments, warnings };
+  const deployments = deploymentLists.flat().filter((d) => !seen.has(deploymentName(d)) && !!seen.add(deploymentName(d)));
+  const agents = new Map<string, DeploymentObject[]>();
+  agentSelectors.forEach((s, i) => agents.set(s.mesh, [...(agents.get(s.mesh) ?? []), ...(lists[selectors.length + i] as DeploymentObject[])]));
+  return { meshes: detectMeshes(crds as CrdObject[], deployments, meshes), crds: crds as CrdObject[], deployments, agents, warnings };
 }
 
 /** Reads the meshes and Services of one cluster. @throws KubeApiError / ClusterError when the cluster cannot be read. */
 export async function discoverCluster(client: KubeClient, opts: DiscoverOptions): Promise<DiscoveredCluster> {
   const kubernetesVersion = await client.serverVersion();
-  const { meshes, crds, deployments, warnings } = await detectClusterMeshes(client, opts.meshes);
+  const { meshes, crds, deployments, agents, warnings } = await detectClusterMeshes(client, opts.meshes);
 
   // Control-plane namespaces count as system namespaces.
   const controlNs = new Set<string>(deployments.map((d) => d.metadata.namespace ?? "default"));
@@ -282,13 +289,43 @@ export async function discoverCluster(client: KubeClient, opts: DiscoverOptions)
   }
   out.sort((a, b) => naturalCmp(a.doc.metadata.namespace ?? "", b.doc.metadata.namespace ?? "") || naturalCmp(a.doc.metadata.name, b.doc.metadata.name));
 
+  const namespaces = await namespaceSettings(client, opts, meshes, agents, controlNs, warnings);
   const info: ClusterInfo = {
     apiVersion: "unimesh.io/v1alpha1",
     kind: "ClusterInfo",
     metadata: { name: clusterInfoName(client.context.name) },
-    spec: { context: client.context.name, server: client.context.server, kubernetesVersion, meshes },
+    spec: { context: client.context.name, server: client.context.server, kubernetesVersion, meshes, ...(namespaces.length ? { namespaces } : {}) },
   };
   return { info, services: out, warnings, skipped };
+}
+
+/**
+ * The namespaces (the asked ones, or every non-system one) whose installed mesh needs settings of its
+ * own (the adapters' `cluster.namespaceSettings` hook, e.g. Istio ambient), sorted by name. Namespaces
+ * that cannot be listed are a warning (no settings are read then).
+ */
+async function namespaceSettings(client: KubeClient, opts: DiscoverOptions, found: readonly MeshFinding[], agents: ReadonlyMap<string, DeploymentObject[]>, controlNs: ReadonlySet<string>, warnings: string[]): Promise<NonNullable<ClusterInfo["spec"]["namespaces"]>> {
+  const hooks = opts.meshes.filter((m) => m.cluster?.namespaceSettings && found.some((f) => f.name === m.name));
+  if (!hooks.length) return [];
+  let all: { metadata: { name: string; labels?: Record<string, string> } }[];
+  try {
+    all = await client.list("/api/v1/namespaces");
+  } catch (e) {
+    if (e instanceof KubeApiError && (e.status === 403 || e.status === 404)) {
+      warnings.push(`cannot list Namespaces (${e.status === 403 ? "forbidden" : "not served"}): their mesh settings (e.g. Istio ambient mode) are not read; give --set yourself`);
+      return [];
+    }
+    throw e;
+  }
+  const wanted = (ns: string) => opts.namespaces?.length ? opts.namespaces.includes(ns) : opts.includeSystemNamespaces || !isSystemNamespace(ns, controlNs, opts.meshes);
+  const out: NonNullable<ClusterInfo["spec"]["namespaces"]> = [];
+  for (const ns of all.filter((n) => wanted(n.metadata.name)).sort((a, b) => naturalCmp(a.metadata.name, b.metadata.name))) {
+    for (const m of hooks) {
+      const s = m.cluster!.namespaceSettings!({ name: ns.metadata.name, labels: ns.metadata.labels ?? {} }, agents.get(m.name) ?? []);
+      if (s) out.push({ name: ns.metadata.name, mesh: m.name, settings: s.settings, evidence: s.evidence });
+    }
+  }
+  return out;
 }
 
 // ------------------------------------------------------------------------------ output

@@ -89,6 +89,24 @@ function detect(crds: readonly CrdObject[], deployments: readonly DeploymentObje
   return out;
 }
 
+/**
+ * A namespace enrolled in ambient mode: label `istio.io/dataplane-mode=ambient` (istio.io
+ * docs/ambient/usage/add-workloads: "Ambient mode can be seamlessly enabled (or disabled) ... by labelling
+ * the namespace"), served by ztunnel, the per-node DaemonSet (`app=ztunnel`, istio-system). Translate its
+ * policies with `--set dataplane=ambient`; without a ztunnel DaemonSet the evidence says so.
+ */
+function ambientNamespace(ns: { name: string; labels: Readonly<Record<string, string>> }, agents: readonly DeploymentObject[]): { settings: Record<string, string>; evidence: string[] } | undefined {
+  if (ns.labels["istio.io/dataplane-mode"] !== "ambient") return undefined;
+  const ztunnel = agents.map(deploymentName);
+  return {
+    settings: { dataplane: "ambient" },
+    evidence: [
+      `namespace ${ns.name} is labelled istio.io/dataplane-mode=ambient`,
+      ztunnel.length ? `ztunnel DaemonSet ${ztunnel.join(", ")}` : "no ztunnel DaemonSet found (label app=ztunnel): ambient mode is not running, or it could not be listed",
+    ],
+  };
+}
+
 /** Istio's cluster hooks. */
 export const istioCluster: ClusterHooks = {
   title: "Istio",
@@ -115,6 +133,8 @@ export const istioCluster: ClusterHooks = {
   },
   applyRank,
   controlPlane: [{ labelSelector: "app=istiod", what: "istiod Deployments" }],
+  nodeAgents: [{ labelSelector: "app=ztunnel", what: "ztunnel DaemonSets" }],
+  namespaceSettings: ambientNamespace,
   detect,
   isSystemNamespace: (ns) => /^istio-/.test(ns),
 };

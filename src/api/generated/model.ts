@@ -1153,6 +1153,29 @@ export interface ClusterInfoSpec {
      */
     evidence?: string[];
   }[];
+  /**
+   * Namespaces with mesh-specific settings, by name. Absent: none.
+   */
+  namespaces?: {
+    /**
+     * The namespace.
+     */
+    name: string;
+    /**
+     * Adapter name, e.g. istio.
+     */
+    mesh: string;
+    /**
+     * Adapter settings (`--set`) for policies of this namespace, e.g. {dataplane: ambient} for a namespace labelled istio.io/dataplane-mode=ambient; `translate --mesh auto` applies them.
+     */
+    settings: {
+      [k: string]: string;
+    };
+    /**
+     * What the settings were read from (namespace labels, node agents).
+     */
+    evidence?: string[];
+  }[];
 }
 /**
  * Several clusters, possibly running different meshes, treated as one mesh.

@@ -95,6 +95,9 @@ async function discoverAction(flags: DiscoverFlags, io: CliIO) {
     const meshes = (c.info.spec.meshes ?? []).map((m) => `${m.name} ${m.version}`).join(", ") || "no mesh";
     stderrLine(io, "discover", ctx, `Kubernetes ${c.info.spec.kubernetesVersion}; ${meshes}; ${c.services.length} Service${c.services.length === 1 ? "" : "s"}${c.skipped ? ` (${c.skipped} skipped: system namespaces or no selector)` : ""}`);
     for (const w of c.warnings) stderrLine(io, "discover", ctx, `warning: ${w}`);
+    for (const n of c.info.spec.namespaces ?? []) {
+      stderrLine(io, "discover", ctx, `namespace ${n.name}: ${n.mesh} ${Object.entries(n.settings).map(([k, v]) => `${k}=${v}`).join(" ")} (${(n.evidence ?? []).join("; ")})`);
+    }
     for (const s of c.services) for (const n of s.notes) stderrLine(io, "discover", ctx, `note: ${s.doc.metadata.namespace}/${s.doc.metadata.name}: ${n}`);
   }
 

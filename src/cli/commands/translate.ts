@@ -88,7 +88,7 @@ async function translateAction(paths: string[], flags: TranslateFlags, io: CliIO
   const { resolve } = await import("node:path");
 
   const format = checkFlags(flags, UsageError);
-  const settings = parseSettings(flags.set ?? [], UsageError);
+  let settings = parseSettings(flags.set ?? [], UsageError);
   const allowApproximations = (flags.allow ?? []).flatMap((a) => a.split(",")).map((a) => a.trim()).filter(Boolean);
   if (flags.mesh !== undefined && (flags.mesh === "all" || flags.mesh.includes(","))) {
     const { translateForEach } = await import("../translate-many.js");
@@ -143,9 +143,13 @@ async function translateAction(paths: string[], flags: TranslateFlags, io: CliIO
     summary("invalid input: nothing translated", loaded.diagnostics);
     return EXIT.INVALID;
   }
-  const choice = await chooseMesh(request, loaded.model, SHIPPED_ADAPTERS);
+  const choice = await chooseMesh(request, loaded.model, SHIPPED_ADAPTERS, settings ?? {});
   if (choice.auto && text) {
     io.stderr.write(`unimesh translate: --mesh auto: ${choice.adapter.name}@${choice.version} (${choice.adapter.name} ${choice.auto.installed}, ${choice.auto.source})\n`);
+  }
+  if (choice.settings) {
+    if (text) io.stderr.write(`unimesh translate: --mesh auto: --set ${Object.entries(choice.settings.values).map(([k, v]) => `${k}=${v}`).join(" ")} for ${choice.settings.reason}\n`);
+    settings = { ...choice.settings.values, ...settings };
   }
 
   let result;

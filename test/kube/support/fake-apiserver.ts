@@ -92,6 +92,7 @@ const BUILTINS: ResourceType[] = [
   { group: "", versions: ["v1"], plural: "configmaps", singular: "configmap", kind: "ConfigMap", namespaced: true, shortNames: ["cm"], builtin: true },
   { group: "", versions: ["v1"], plural: "secrets", singular: "secret", kind: "Secret", namespaced: true, shortNames: [], builtin: true },
   { group: "apps", versions: ["v1"], plural: "deployments", singular: "deployment", kind: "Deployment", namespaced: true, shortNames: ["deploy"], builtin: true },
+  { group: "apps", versions: ["v1"], plural: "daemonsets", singular: "daemonset", kind: "DaemonSet", namespaced: true, shortNames: ["ds"], builtin: true },
   { group: "apiextensions.k8s.io", versions: ["v1"], plural: "customresourcedefinitions", singular: "customresourcedefinition", kind: "CustomResourceDefinition", namespaced: false, shortNames: ["crd", "crds"], builtin: true },
 ];
 
