@@ -26,6 +26,7 @@ export type MeshFinding = NonNullable<ClusterInfo["spec"]["meshes"]>[number];
 export interface RankedObject {
   apiVersion: string;
   kind: string;
+  metadata?: { name?: string; labels?: Readonly<Record<string, string>> };
   spec?: unknown;
 }
 
@@ -40,7 +41,8 @@ export interface RankedObject {
  *   restricts access: Istio AuthorizationPolicy DENY or CUSTOM), then `grants` (Istio ALLOW, Linkerd's
  *   AuthorizationPolicy and ServerAuthorization). A new grant never goes live before the restrictions that
  *   come with it, and pruning removes grants before restrictions;
- * - `late`: what may only apply once access is settled (Linkerd's rate limits).
+ * - `late`: what may only apply once access is settled (Linkerd's rate limits; Istio's Service label patches
+ *   that send traffic to a waypoint).
  */
 export const APPLY_RANK = {
   mesh: 10,

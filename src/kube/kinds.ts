@@ -127,8 +127,8 @@ export function ownsContent(live: { metadata: { managedFields?: { manager?: stri
 
 /**
  * Apply ranks of the kinds that are no one mesh's own ({@link APPLY_RANK}): Namespace and Service patches,
- * the Gateway API routes. Every other kind is ranked by its adapter (`cluster.applyRank`), else
- * `APPLY_RANK.default` (with the routes).
+ * the Gateway API routes, unless the adapter ranks them (`cluster.applyRank`). Every other kind is
+ * ranked by its adapter, else `APPLY_RANK.default` (with the routes).
  */
 const CORE_RANKS: Readonly<Record<string, number>> = {
   "|Namespace": APPLY_RANK.namespace,
@@ -142,19 +142,18 @@ const CORE_RANKS: Readonly<Record<string, number>> = {
 export type { RankedObject };
 
 /**
- * Apply rank of an object (lower first; deletions run in reverse): the core's for the kinds of
- * {@link CORE_RANKS}, else the first rank an adapter of `meshes` gives it (`cluster.applyRank`: for
- * Istio, AuthorizationPolicy DENY and CUSTOM before ALLOW), else `APPLY_RANK.default`. So a new grant
- * never goes live before the restrictions that come with it (see `APPLY_RANK`).
+ * Apply rank of an object (lower first; deletions run in reverse): the first rank an adapter of
+ * `meshes` gives it (`cluster.applyRank`: for Istio, AuthorizationPolicy DENY and CUSTOM before ALLOW,
+ * and its Service label patches, which send traffic to a waypoint, after every grant), else the core's
+ * for the kinds of {@link CORE_RANKS}, else `APPLY_RANK.default`. So a new grant never goes live before
+ * the restrictions that come with it (see `APPLY_RANK`).
  */
 export function applyRank(o: RankedObject, meshes: readonly MeshHooks[] = []): number {
-  const core = CORE_RANKS[`${splitApiVersion(o.apiVersion)[0]}|${o.kind}`];
-  if (core !== undefined) return core;
   for (const m of meshes) {
     const r = m.cluster?.applyRank?.(o);
     if (r !== undefined) return r;
   }
-  return APPLY_RANK.default;
+  return CORE_RANKS[`${splitApiVersion(o.apiVersion)[0]}|${o.kind}`] ?? APPLY_RANK.default;
 }
 
 /**

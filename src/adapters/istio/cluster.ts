@@ -33,6 +33,10 @@ const RANKS: Readonly<Record<string, number>> = {
  */
 function applyRank(o: RankedObject): number | undefined {
   const group = o.apiVersion.includes("/") ? o.apiVersion.slice(0, o.apiVersion.indexOf("/")) : "";
+  // Ambient: a Service label patch (istio.io/use-waypoint) sends the traffic to the waypoint, so it goes
+  // last, after the waypoint's routes and every authorization object (and is not applied when one of those
+  // fails); deletions run in reverse, so --prune releases the label first.
+  if (group === "" && o.kind === "Service" && o.metadata?.labels?.["istio.io/use-waypoint"] !== undefined) return APPLY_RANK.late;
   if (group === "security.istio.io" && o.kind === "AuthorizationPolicy") {
     const action = (o.spec as { action?: unknown } | undefined)?.action;
     if (action === "DENY" || action === "CUSTOM") return APPLY_RANK.restrictions;

@@ -231,3 +231,34 @@ spec:
     expect(r.diagnostics.filter((d) => d.code.endsWith("waypoint-destination-rule")).map((d) => d.severity)).toEqual(["warning"]);
   });
 });
+
+describe("apply order of the waypoint objects (first apply: no window where the waypoint serves without its policies)", () => {
+  test("Gateway and DestinationRule, then routes, then authorization, then the Service label patches; prune in reverse", async () => {
+    const { applyRank, inApplyOrder } = await import("../../../src/kube/kinds.js");
+    const { istio } = await import("../../../src/index.js");
+    const out = ok(`${REVIEWS}kind: TrafficPolicy
+metadata: {name: reviews, namespace: default}
+spec:
+  destination: {service: reviews, port: 9080}
+  timeout: 3s
+  outlierDetection: {consecutive5xxErrors: 5}
+---
+${H}kind: AccessPolicy
+metadata: {name: reviews-readers, namespace: default}
+spec:
+  destination: {service: reviews}
+  allow:
+    - source: {serviceAccounts: [bookinfo-productpage]}
+      methods: [GET]
+`, AMBIENT);
+    const order = inApplyOrder(out, (o) => o, [istio]).map((o) => `${o.kind}/${o.metadata.name}`);
+    expect(order.indexOf("Service/reviews")).toBe(order.length - 1);
+    for (const before of ["Gateway/waypoint", "DestinationRule/reviews", "HTTPRoute/reviews-9080", "AuthorizationPolicy/reviews-allow", "AuthorizationPolicy/reviews-ztunnel"]) {
+      expect(order.indexOf(before)).toBeLessThan(order.indexOf("Service/reviews"));
+    }
+    // After the authorization stage: when a grant fails to apply, the label is not applied at all. Other
+    // Service patches keep the core's rank (before the routes).
+    expect(applyRank({ apiVersion: "v1", kind: "Service" }, [istio])).toBe(30);
+    expect(applyRank({ apiVersion: "v1", kind: "Service", metadata: { labels: { "istio.io/use-waypoint": "waypoint" } } }, [istio])).toBeGreaterThan(applyRank({ apiVersion: "security.istio.io/v1", kind: "AuthorizationPolicy", spec: { action: "ALLOW" } }, [istio]));
+  });
+});
