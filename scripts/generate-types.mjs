@@ -7,6 +7,8 @@
 //   src/api/generated/<extra>Validators.ts  the same for each extra schema (proxyConfigValidators.ts),
 //                                    in its own module so that loading the model's does not load it
 //   src/api/generated/validators.ts  all of them (re-exports)
+// and, from src/adapters/registry.ts (the one line per shipped adapter):
+//   src/adapters/shipped.ts          BUILTIN_ADAPTERS: every shipped adapter imported, in registry order
 // `npm run generate` writes them; `node scripts/generate-types.mjs --check` exits 1 when one is stale
 // (a test runs the check).
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
@@ -76,6 +78,27 @@ function validatorsModule(schema, exportsMap, file) {
   return `// @ts-nocheck\n${BANNER(file)}\n` + preamble + code + "\n";
 }
 
+/**
+ * `src/adapters/shipped.ts` from the loader lines of `src/adapters/registry.ts`
+ * (`name: async () => (await import("./<folder>/index.js")).<export>,`): static imports of the same
+ * adapters in the same order, for library users who want every adapter value up front. The registry's
+ * line is the only place a new mesh is registered.
+ */
+export function shippedAdapters() {
+  const registry = readFileSync(join(root, "src/adapters/registry.ts"), "utf8");
+  const re = /^\s*"?([a-z0-9-]+)"?: async \(\) => \(await import\("\.\/([a-z0-9-]+)\/index\.js"\)\)\.([A-Za-z_$][\w$]*),$/gm;
+  const rows = [...registry.matchAll(re)].map((m) => ({ name: m[1], folder: m[2], exported: m[3] }));
+  if (!rows.length) throw new Error("src/adapters/registry.ts: no loader lines found (name: async () => (await import(\"./<folder>/index.js\")).<export>,)");
+  return (
+    `/**\n * GENERATED from src/adapters/registry.ts by scripts/generate-types.mjs: do not edit.\n` +
+    ` * Register a mesh with its one line in registry.ts and run \`npm run generate\`; a test fails when this file is stale.\n */\n` +
+    `import type { Adapter } from "../api/adapter.js";\n` +
+    rows.map((r) => `import { ${r.exported} } from "./${r.folder}/index.js";\n`).join("") +
+    `\n/** The shipped adapters, in registry order (\`ADAPTER_NAMES\`). */\n` +
+    `export const BUILTIN_ADAPTERS: readonly Adapter[] = [${rows.map((r) => r.exported).join(", ")}];\n`
+  );
+}
+
 /** ajv run-time helpers inlined into the standalone code: [the expression ajv writes, the function's source]. */
 const RUNTIME_INLINE = [[(ucs2lengthModule.default ?? ucs2lengthModule).code, String(ucs2lengthModule.default ?? ucs2lengthModule)]];
 
@@ -104,11 +127,12 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const check = process.argv.includes("--check");
   let stale = 0;
   mkdirSync(gen, { recursive: true });
-  for (const [name, text] of Object.entries(files)) {
-    const path = join(gen, name);
+  const outputs = [...Object.entries(files).map(([name, text]) => [`src/api/generated/${name}`, text]), ["src/adapters/shipped.ts", shippedAdapters()]];
+  for (const [rel, text] of outputs) {
+    const path = join(root, rel);
     if (check) {
       if (!existsSync(path) || readFileSync(path, "utf8") !== text) {
-        console.error(`src/api/generated/${name} is stale: run \`npm run generate\``);
+        console.error(`${rel} is stale: run \`npm run generate\``);
         stale++;
       }
     } else writeFileSync(path, text);

@@ -99,6 +99,18 @@ describe("CEL rule support", () => {
     ).toEqual(KNOWN_UNSUPPORTED.filter((k) => k.set === set).map(({ set: s, rule }) => ({ set: s, rule })));
   });
 
+  it("CRD_SETS are found by convention: every vendored release folder (per channel for Gateway API)", () => {
+    expect(CRD_SETS).toEqual(
+      expect.arrayContaining([
+        "aws-app-mesh/v1.13.3", "gateway-api/v1.2.1/experimental", "gateway-api/v1.2.1/standard", "gateway-api/v1.6.1/experimental",
+        "gateway-api/v1.6.1/standard", "istio/1.22.8", "istio/1.30.3", "kuma/v2.14.3", "linkerd/edge-26.8.3", "linkerd/stable-2.14.10",
+      ]),
+    );
+    // A release's subfolders (Linkerd's policy/, workload/) belong to it, not sets of their own.
+    expect(CRD_SETS.filter((s) => s.startsWith("linkerd/"))).toEqual(["linkerd/edge-26.8.3", "linkerd/stable-2.14.10"]);
+    expect(() => loadCrds("istio/9.9.9")).toThrow(/unknown CRD set "istio\/9\.9\.9"/);
+  });
+
   it("each set serves the kinds unimesh targets", () => {
     expect(loadCrds("istio/1.30.3").servedKinds()).toEqual(
       expect.arrayContaining(["networking.istio.io/v1 VirtualService", "security.istio.io/v1 AuthorizationPolicy", "telemetry.istio.io/v1 Telemetry"]),
@@ -757,6 +769,17 @@ function widgetCrd(specSchema: Obj, options: { scope?: "Namespaced" | "Cluster";
 function widget(spec: unknown, extra: Obj = {}): Obj {
   return { apiVersion: "test.unimesh.dev/v1", kind: "Widget", metadata: { name: "w", namespace: "ns" }, spec, ...extra };
 }
+
+describe("pattern: Go RE2 as the API server reads it", () => {
+  // prometheus-operator v0.93.0's PrometheusRule: spec.groups[].partial_response_strategy.
+  const v = validatorFromCrdDocuments([widgetCrd({ type: "object", properties: { strategy: { type: "string", pattern: "^(?i)(abort|warn)?$" }, mode: { type: "string", pattern: "(?s)^a.b$" } } })]);
+  it("a leading (?i) flag group is case-insensitive matching, not an unsupported rule", () => {
+    expect(v.unsupportedRules()).toEqual([]);
+    for (const strategy of ["abort", "WARN", "Abort", ""]) expect(v.validate(widget({ strategy })), strategy).toEqual([]);
+    expect(v.validate(widget({ strategy: "retry" }))[0]).toContain("should match '^(?i)(abort|warn)?$'");
+    expect(v.validate(widget({ mode: "a\nb" }))).toEqual([]);
+  });
+});
 
 describe("Kubernetes structural schema semantics", () => {
   const v = validatorFromCrdDocuments([

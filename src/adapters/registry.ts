@@ -2,14 +2,17 @@
  * The shipped adapters by name, each loaded on demand. An adapter is dozens of modules: the CLI
  * imports only the one it translates with, so `unimesh translate --mesh istio` does not pay for the
  * others. Library users who want the values up front use `BUILTIN_ADAPTERS` (./index.ts), the same
- * adapters in the same order (`test/api/registry.test.ts` checks that they agree and that every adapter
- * folder is in both). Everything else about a mesh comes from its adapter (`Adapter.cluster` hooks).
+ * adapters in the same order, which `npm run generate` writes into `./shipped.ts` from the lines below
+ * (`test/api/registry.test.ts` checks that they agree and that every adapter folder has its line).
+ * This is the one place a shipped mesh is registered; everything else about a mesh comes from its
+ * folder (`Adapter.cluster` hooks, `features/`, `testdata/golden-targets.json`).
  */
 import type { Adapter } from "../api/adapter.js";
 
 /**
- * One line per shipped adapter, in `BUILTIN_ADAPTERS` order. One literal `import()` each, so that
- * bundlers keep each adapter in its own chunk.
+ * One line per shipped adapter, in the order `unimesh meshes` lists them. One literal `import()` each,
+ * so that bundlers keep each adapter in its own chunk; keep the line's shape
+ * (`name: async () => (await import("./<folder>/index.js")).<export>,`): the generator reads it.
  */
 const LOADERS: Readonly<Record<string, () => Promise<Adapter>>> = {
   builtin: async () => (await import("./builtin/index.js")).builtin,

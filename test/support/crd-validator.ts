@@ -89,34 +89,30 @@ import { strings as celStringsExtension } from "@bufbuild/cel/ext";
 // Public API
 // ---------------------------------------------------------------------------------------------
 
-/** The CRD folders under `test/crds/` that {@link loadCrds} can load. */
-export const CRD_SETS = [
-  "istio/1.30.3",
-  "istio/1.22.8",
-  "linkerd/edge-26.8.3",
-  "linkerd/stable-2.14.10",
-  "aws-app-mesh/v1.13.3",
-  "gateway-api/v1.6.1/standard",
-  "gateway-api/v1.6.1/experimental",
-  "gateway-api/v1.2.1/standard",
-  "gateway-api/v1.2.1/experimental",
-  "kuma/v2.14.3",
-] as const;
-
-/**
- * One folder of upstream CRDs under `test/crds/`:
- * - `istio/1.30.3`, `istio/1.22.8`: Istio (networking, security, telemetry, extensions).
- * - `linkerd/edge-26.8.3`, `linkerd/stable-2.14.10`: Linkerd, with the Gateway API CRDs it bundles.
- * - `aws-app-mesh/v1.13.3`: AWS App Mesh controller.
- * - `gateway-api/v1.6.1/standard`, `gateway-api/v1.6.1/experimental`: Gateway API release channels.
- * - `gateway-api/v1.2.1/standard`, `gateway-api/v1.2.1/experimental`: HTTPRoute, GRPCRoute and
- *   ReferenceGrant of Gateway API 1.2.1 (the oldest release the gateway-api adapter targets).
- * - `kuma/v2.14.3`: Kuma's policy CRDs (`kuma.io/v1alpha1`).
- */
-export type CrdSet = (typeof CRD_SETS)[number];
-
 /** Absolute path of `test/crds/`. */
 export const CRD_ROOT: string = fileURLToPath(new URL("../crds/", import.meta.url));
+
+/**
+ * The CRD folders under `test/crds/` that {@link loadCrds} can load, found by convention: a set is the
+ * first folder on each path below `test/crds/` that holds YAML files itself (with its subfolders), e.g.
+ * `istio/1.30.3`, `linkerd/edge-26.8.3` (with `policy/`, `workload/`), `gateway-api/v1.6.1/standard`
+ * (Gateway API's release folders hold one folder per channel). Vendoring a mesh release's CRDs there
+ * (test/crds/README.md) is all it takes; sorted, so the order is stable.
+ */
+export const CRD_SETS: readonly string[] = findCrdSets(CRD_ROOT, "");
+
+/**
+ * One folder of upstream CRDs under `test/crds/`, relative with `/`, e.g. `istio/1.30.3`,
+ * `gateway-api/v1.6.1/experimental`: a member of {@link CRD_SETS} (test/crds/README.md says where
+ * each comes from).
+ */
+export type CrdSet = string;
+
+function findCrdSets(root: string, rel: string): string[] {
+  const entries = readdirSync(join(root, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  if (rel && entries.some((e) => e.isFile() && /\.ya?ml$/.test(e.name))) return [rel];
+  return entries.filter((e) => e.isDirectory()).flatMap((e) => findCrdSets(root, rel ? `${rel}/${e.name}` : e.name));
+}
 
 /** A CEL rule that the validator cannot evaluate, so it would otherwise be skipped silently. */
 export interface UnsupportedRule {
@@ -381,7 +377,7 @@ const setCache = new Map<string, LoadedSource>();
 const validatorCache = new Map<string, Validator>();
 
 function loadSet(set: CrdSet): LoadedSource {
-  if (!(CRD_SETS as readonly string[]).includes(set)) {
+  if (!CRD_SETS.includes(set)) {
     throw new Error(`unknown CRD set "${String(set)}"; known: ${CRD_SETS.join(", ")}`);
   }
   let loaded = setCache.get(set);
@@ -515,6 +511,17 @@ function unsupported(ctx: CompileContext, field: string, rule: string, reason: s
 }
 
 /**
+ * A `pattern` as the API server reads it: Go's RE2 syntax, which JavaScript shares but for RE2's leading
+ * flag group `(?i)`/`(?s)`/`(?m)` (e.g. prometheus-operator's `^(?i)(abort|warn)?$` after the `^`), turned
+ * here into JavaScript flags. @throws SyntaxError for anything else JavaScript cannot compile.
+ */
+function goRegExp(source: string): RegExp {
+  const m = /^(\^?)\(\?([ism]+)\)/.exec(source);
+  if (!m) return new RegExp(source, "u");
+  return new RegExp(m[1] + source.slice(m[0].length), `u${[...new Set(m[2])].join("")}`);
+}
+
+/**
  * Compiles one OpenAPI schema node. `structural` is false inside allOf/anyOf/oneOf/not, which in a
  * Kubernetes structural schema only add value constraints (they declare no fields and carry no rules).
  */
@@ -525,7 +532,7 @@ function compileSchema(raw: RawSchema, field: string, structural: boolean, ctx: 
   let pattern: RegExp | undefined;
   if (raw.pattern !== undefined) {
     try {
-      pattern = new RegExp(raw.pattern, "u");
+      pattern = goRegExp(raw.pattern);
     } catch (e) {
       ctx.unsupported.push(
         unsupported(ctx, field, raw.pattern, `pattern is not a valid JavaScript regular expression: ${(e as Error).message}`),
