@@ -17,6 +17,7 @@ const SLOW = [
   "test/cli/trust.test.ts", // unimesh trust: runs openssl to verify the chain
   "test/kube/inspect-live.test.ts", // inspect/explain --context against the fake API server
   "test/kube/inspect-applied.test.ts", // inspect/explain --applied: Bookinfo applied to the fake API server, read back
+  "test/metrics/prometheus.test.ts", // a real Prometheus scraping the proxy and `unimesh up`
 ];
 
 /**

@@ -4,7 +4,7 @@
  * /metrics while Bookinfo-like traffic runs (productpage → reviews → ratings, ratings answering 503 to
  * every fourth request) and evaluates `unimesh metrics rules --mesh builtin`'s recording rules; the
  * normalized series must give the request counts, success ratios and latencies the traffic had, and
- * `unimesh top --once` must show them per service pair.
+ * `unimesh top --once` must show them per service pair. A second case scrapes `unimesh up examples/bookinfo`.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type ChildProcess, spawn } from "node:child_process";
@@ -15,9 +15,12 @@ import { request } from "undici";
 import { dumpYaml } from "../../src/index.js";
 import { goldenSeries, rulesFile } from "../../src/metrics/golden.js";
 import type { ProxyRuntime } from "../../src/proxy/runtime.js";
-import { call, closeAgents, freePort, meshConfig, registry, startApp, startMesh, type App } from "../proxy/support.js";
+import { call, closeAgents, freePort, meshConfig, registry, registryOnFreePorts, startApp, startMesh, type App } from "../proxy/support.js";
+import { run } from "../../src/cli/main.js";
 import { PROMETHEUS, missing } from "./support.js";
 import { cli } from "../cli/helpers.js";
+
+const ROOT = join(import.meta.dirname, "../..");
 
 const POLICIES = `
 apiVersion: unimesh.io/v1alpha1
@@ -176,5 +179,116 @@ describe("a real Prometheus computes the golden metrics of the built-in proxy", 
     // The rule group ran without errors.
     const rules = (await (await request(`http://127.0.0.1:${promPort}/api/v1/rules`)).body.json()) as { data: { groups: { name: string; rules: { health: string; lastError?: string }[] }[] } };
     expect(rules.data.groups.map((g) => [g.name, g.rules.every((r) => r.health === "ok")])).toEqual([["unimesh-golden-builtin", true]]);
+  });
+});
+
+/**
+ * The same from `unimesh up examples/bookinfo` as a user runs it (the bundled example's apps, policies and
+ * registry, on free ports): Prometheus scrapes its admin /metrics while a bounded load (one request at a
+ * time to the ingress's /productpage, ~8 s) runs, and the success ratio and p99 of reviews come out of a
+ * PromQL query of the recorded series. Ratings has the example's 10% injected 503s
+ * (examples/bookinfo/fault-injection.yaml, route `flaky`), so its success ratio is below 1.
+ */
+describe("a real Prometheus scraping `unimesh up` on the bundled Bookinfo", () => {
+  const skip = missing("prometheus");
+  const dir = mkdtempSync(join(tmpdir(), "unimesh-prometheus-up-"));
+  let prom: ChildProcess | undefined, promPort = 0, promLog = "", ingress = 0, admin = 0;
+  let upExited: Promise<number> | undefined;
+  let upErr = "";
+
+  beforeAll(async () => {
+    if (skip) return;
+    const reg = await registryOnFreePorts(dir);
+    ingress = reg.ingress;
+    admin = reg.admin;
+    const running = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`unimesh up did not start:\n${upErr}`)), 25_000);
+      const io = {
+        stdout: { write: () => true },
+        stderr: { write: (s: string) => { upErr += s; if (upErr.includes("local mesh running")) { clearTimeout(timer); resolve(); } return true; } },
+        readStdin: () => "", env: {}, cwd: ROOT,
+      };
+      upExited = run(["up", "examples/bookinfo", "-s", reg.file, "--no-access-log", "--no-watch"], io);
+      upExited.then((code) => reject(new Error(`unimesh up exited ${code}:\n${upErr}`)), reject);
+    });
+    await running;
+    writeFileSync(join(dir, "rules.yaml"), dumpYaml(rulesFile(["builtin"], { window: WINDOW })));
+    writeFileSync(join(dir, "prometheus.yml"), dumpYaml({
+      global: { scrape_interval: "1s", evaluation_interval: "1s" },
+      rule_files: ["rules.yaml"],
+      scrape_configs: [{ job_name: "unimesh-up", metrics_path: "/metrics", static_configs: [{ targets: [`127.0.0.1:${reg.admin}`] }] }],
+    }));
+    promPort = await freePort();
+    prom = spawn(PROMETHEUS!, [
+      `--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`,
+      `--web.listen-address=127.0.0.1:${promPort}`, "--log.level=warn",
+    ], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+    prom.stderr!.on("data", (c) => { promLog += c; });
+    for (let i = 0; i < 100; i++) {
+      const ready = await request(`http://127.0.0.1:${promPort}/-/ready`).then((r) => (r.body.dump(), r.statusCode === 200), () => false);
+      if (ready) return;
+      if (prom.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`prometheus did not start: ${promLog}`);
+  }, 60_000);
+
+  afterAll(async () => {
+    if (prom && prom.exitCode === null) {
+      const exited = new Promise((r) => prom!.once("exit", r));
+      prom.kill("SIGTERM");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (prom.exitCode === null) prom.kill("SIGKILL");
+    }
+    if (admin) await request(`http://127.0.0.1:${admin}/quitquitquit`, { method: "POST" }).then((r) => r.body.dump(), () => undefined);
+    await Promise.race([upExited?.catch(() => 1), new Promise((r) => setTimeout(r, 10_000))]);
+    rmSync(dir, { recursive: true, force: true });
+  }, 30_000);
+
+  async function query(q: string): Promise<{ metric: Record<string, string>; value: number }[]> {
+    const r = await request(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(q)}`);
+    const body = (await r.body.json()) as { status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+    expect(body.status).toBe("success");
+    return body.data.result.map((x) => ({ metric: x.metric, value: Number(x.value[1]) }));
+  }
+
+  test.skipIf(!!skip)("the success ratio and p99 of reviews (and ratings' injected 503s) from PromQL", { timeout: 90_000 }, async () => {
+    const statuses: number[] = [];
+    const page = async () => {
+      const r = await request(`http://127.0.0.1:${ingress}/productpage`, { headers: { "user-agent": "prometheus-test" } });
+      await r.body.dump();
+      statuses.push(r.statusCode);
+    };
+    // Until Prometheus has scraped reviews' series, then ~8 s of bounded load (one request at a time).
+    for (let i = 0; i < 100; i++) {
+      await page();
+      if ((await query(`unimesh_requests_total{destination_service="reviews"}`)).length) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const end = performance.now() + 8_000;
+    while (performance.now() < end) await page();
+    expect(statuses.length).toBeGreaterThan(50);
+    expect(statuses.filter((s) => s === 200).length / statuses.length).toBeGreaterThan(0.95);
+    await new Promise((r) => setTimeout(r, 3500)); // scrapes and rule evaluations after the last request
+
+    const reviews = `{mesh="builtin",destination_namespace="bookinfo",destination_service="reviews"}`;
+    const ratios = await query(`${S.successRatio}${reviews}`);
+    expect(ratios.map((x) => x.metric.source_workload)).toContain("bookinfo-productpage");
+    for (const r of ratios) {
+      expect(r.value).toBeGreaterThan(0.9);
+      expect(r.value).toBeLessThanOrEqual(1);
+    }
+    const p99 = await query(`${S.latency.p99}${reviews}`);
+    expect(p99.length).toBeGreaterThan(0);
+    for (const r of p99) {
+      expect(r.value).toBeGreaterThan(0);
+      expect(r.value).toBeLessThan(10); // under the example's reviews timeouts
+    }
+    // ratings: the example's route `flaky` aborts 10% with 503 (reviews v2 and v3 call ratings).
+    const ratings = await query(`${S.successRatio}{mesh="builtin",destination_service="ratings"}`);
+    expect(ratings.length).toBeGreaterThan(0);
+    const worst = Math.min(...ratings.map((r) => r.value));
+    expect(worst).toBeLessThan(1);
+    expect(worst).toBeGreaterThan(0.6);
   });
 });
