@@ -3,7 +3,8 @@
  * shell sees them, no stack traces for user errors, and `translate` never loading
  * @kubernetes/client-node. Builds dist/ first when any src/ file is newer than it.
  */
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
+import { promisify } from "node:util";
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -23,14 +24,17 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-beforeAll(() => {
+// Asynchronously: a worker blocked in a synchronous child process (tsc takes a minute on a loaded machine)
+// cannot answer vitest's RPC, which then fails the run with "Timeout calling onTaskUpdate".
+beforeAll(async () => {
   const built = join(ROOT, "dist/cli/main.js");
   if (existsSync(built) && statSync(built).mtimeMs >= newestMtime(join(ROOT, "src"))) return;
   const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
-  const r = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: ROOT, encoding: "utf8" });
+  const r = await promisify(execFile)(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 << 20 })
+    .catch((e: { stdout?: string; stderr?: string }) => ({ stdout: e.stdout ?? "", stderr: e.stderr ?? "" }));
   // tsc emits even with type errors elsewhere in the tree (the type-check test reports those).
   if (!existsSync(built)) throw new Error(`npm run build failed:\n${r.stdout}${r.stderr}`);
-}, 120_000);
+}, 240_000);
 
 function unimesh(args: string[], opts: { cwd?: string; input?: string; env?: Record<string, string>; nodeArgs?: string[] } = {}) {
   const r = spawnSync(process.execPath, [...(opts.nodeArgs ?? []), BIN, ...args], {
