@@ -66,7 +66,7 @@ describe("translate with a VirtualMesh", () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
     expect(existsSync(join(dir, "out"))).toBe(false);
-    expect(r.stderr).toContain("split.yaml:7:7 [0]#/spec/routes/0/split/1/cluster: error adapter/unsupported-feature/crossCluster: member west: Istio 1.30 cannot send this share to a Service in another member cluster");
+    expect(r.stderr).toContain("split.yaml:7:7 [0]#/spec/routes/0/split/1/cluster: error adapter/unsupported-value/crossCluster.other-mesh: member west: member east runs appmesh, and Istio multi-primary routes only to clusters of the same Istio mesh");
     expect(r.stderr).toContain("[TrafficPolicy/bookinfo/reviews-spread] (istio@1.30 (member west))");
     expect(r.stderr).toMatch(/#\/spec\/allow\/0\/source\/clusters: error adapter\/unsupported-feature\/crossCluster: member east: App Mesh 1\.13 cannot admit or deny identities of another member cluster here: App Mesh has no multi-cluster federation/);
     expect(r.stderr).toContain("unimesh translate: west: istio@1.30, east: appmesh@1.13: cannot translate: nothing written");

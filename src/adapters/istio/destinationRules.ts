@@ -8,9 +8,10 @@ import type { KubeObject } from "../../api/adapter.js";
 import type { Labels } from "../../api/generated/model.js";
 import { type Entry, type ServiceFacts, type Subset, SubsetNamer, canonicalJson, cmp, shortHash } from "../../api/model.js";
 import { objectMeta } from "../../api/ownership.js";
+import { dnsLabel } from "../../api/names.js";
 import type { IstioContext } from "./context.js";
 import { destinationRuleName } from "./naming.js";
-import { type DestinationRuleSpec, type IstioObject, NETWORKING_V1, type TrafficPolicy } from "./resources.js";
+import { CLUSTER_LABEL, type DestinationRuleSpec, type IstioObject, NETWORKING_V1, type TrafficPolicy } from "./resources.js";
 
 /** One DestinationRule being built. */
 export interface DestinationRuleDraft {
@@ -23,6 +24,11 @@ export interface DestinationRuleDraft {
   subsetPolicies: Map<string, TrafficPolicy>;
   /** Ids of the policies whose settings are in this DestinationRule. */
   policies: Set<string>;
+  /**
+   * Subsets pinned to a cluster (crossCluster.ts) → the subset they pin, whose `subsetSettings` they
+   * share (`subsets[].trafficPolicy`).
+   */
+  pinnedFrom: Map<string, string>;
 }
 
 /** Outcome of {@link DestinationRuleSet.subsetFor}. */
@@ -39,7 +45,7 @@ export class DestinationRuleSet {
     const key = `${namespace}/${service}`;
     let d = this.drafts.get(key);
     if (!d) {
-      d = { namespace, service, facts: this.ic.model.service(namespace, service), subsets: [], trafficPolicy: {}, subsetPolicies: new Map(), policies: new Set() };
+      d = { namespace, service, facts: this.ic.model.service(namespace, service), subsets: [], trafficPolicy: {}, subsetPolicies: new Map(), policies: new Set(), pinnedFrom: new Map() };
       this.drafts.set(key, d);
     }
     return d;
@@ -79,6 +85,24 @@ export class DestinationRuleSet {
     return { ok: true, name };
   }
 
+  /**
+   * The subset of a service's endpoints in one cluster of a multi-primary mesh: `base`'s labels (none:
+   * the whole Service) plus `topology.istio.io/cluster: <cluster>` (istio.io "Partitioning Services"),
+   * named `cluster-<cluster>` or `<base>-cluster-<cluster>` (a short hash added when that name is taken).
+   */
+  clusterSubset(namespace: string, service: string, cluster: string, base?: Subset): string {
+    const d = this.get(namespace, service);
+    const labels = { ...(base?.labels ?? {}), [CLUSTER_LABEL]: cluster };
+    const key = canonicalJson(labels);
+    const known = d.subsets.find((s) => canonicalJson(s.labels) === key);
+    if (known) return known.name;
+    let name = dnsLabel(base?.name, "cluster", cluster);
+    if (d.subsets.some((s) => s.name === name)) name = `${name.slice(0, 54)}-${shortHash(key)}`;
+    d.subsets.push({ name, labels });
+    if (base) d.pinnedFrom.set(name, base.name);
+    return name;
+  }
+
   /** The DestinationRules that have something to say, sorted by namespace and service. */
   objects(): KubeObject[] {
     return [...this.drafts.values()]
@@ -92,7 +116,8 @@ export class DestinationRuleSet {
           host: this.ic.host(d.service, d.namespace),
           ...(d.subsets.length ? {
             subsets: [...d.subsets].sort((a, b) => cmp(a.name, b.name)).map((s) => {
-              const tp = d.subsetPolicies.get(s.name);
+              const pinned = d.pinnedFrom.get(s.name);
+              const tp = d.subsetPolicies.get(s.name) ?? (pinned !== undefined ? d.subsetPolicies.get(pinned) : undefined);
               return { name: s.name, labels: { ...s.labels }, ...(tp && Object.keys(tp).length ? { trafficPolicy: tp } : {}) };
             }),
           } : {}),

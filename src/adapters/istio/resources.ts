@@ -317,3 +317,10 @@ export interface EnvoyFilterSpec {
 
 /** A Kubernetes object with a typed spec. */
 export type IstioObject<S> = KubeObject & { spec: S };
+
+/**
+ * Istio's built-in endpoint label holding the cluster ID of a multicluster mesh
+ * (`values.global.multiCluster.clusterName`), usable in `DestinationRule.subsets[].labels` and
+ * `localityLbSetting.failoverPriority` (istio/api `networking/v1alpha3/destination_rule.proto`).
+ */
+export const CLUSTER_LABEL = "topology.istio.io/cluster";

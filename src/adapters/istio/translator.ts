@@ -15,10 +15,10 @@
  *   (in the root namespace for the mesh).
  */
 import type { KubeObject, TranslateContext } from "../../api/adapter.js";
-import type { DestinationView, EffectiveRoute, Model } from "../../api/model.js";
+import type { EffectiveRoute, Model } from "../../api/model.js";
 import { objectMeta } from "../../api/ownership.js";
 import { translateAmbient } from "./ambient/translator.js";
-import { createContext, type IstioContext } from "./context.js";
+import { createContext } from "./context.js";
 import { type DestinationRuleDraft, DestinationRuleSet } from "./destinationRules.js";
 import { authorizationPolicies, scopedAuthorizationPolicies } from "./features/access.js";
 import { applyConnectionPool } from "./features/connectionPool.js";
@@ -44,7 +44,7 @@ import { sourceMatches } from "./features/trafficSource.js";
 import type { DestinationContext } from "./features/types.js";
 import { DEFAULT_ROUTE_NAME, virtualServiceName } from "./naming.js";
 import { type HTTPMatchRequest, type HTTPRoute, type IstioObject, NETWORKING_V1, type TCPRoute, type VirtualServiceSpec } from "./resources.js";
-import { refuseCrossClusterSplits } from "./features/crossCluster.js";
+import { clusterSubsetName, pinnedToClusters, refuseCrossClusterSplits } from "./features/crossCluster.js";
 
 /** Route-level features, in the order they fill an `HTTPRoute` (the action first). */
 const ROUTE_FEATURES: readonly ((r: EffectiveRoute, out: HTTPRoute, dc: DestinationContext) => void)[] = [
@@ -72,8 +72,9 @@ export function translateIstio(model: Model, ctx: TranslateContext): KubeObject[
     if (view.trafficPolicies.length) {
       out.push(virtualService(dc));
       const dr = drs.get(view.namespace, view.service);
+      const pinned = pinnedToClusters(view);
       for (const r of view.routes) {
-        if (r.action.kind === "split" && r.action.targets.some((t) => t.subset)) dr.policies.add(r.policy.id);
+        if (r.action.kind === "split" && (pinned || r.action.targets.some((t) => t.subset))) dr.policies.add(r.policy.id);
         if (r.mirror?.value.subsetResolved) dr.policies.add(r.policy.id);
       }
       for (const apply of DESTINATION_FEATURES) apply(dc, dr);
@@ -108,7 +109,7 @@ export function virtualService(dc: DestinationContext): IstioObject<VirtualServi
     const route = httpRoute(r, dc, sources);
     if (route) http.push(route);
   }
-  if (view.needsDefaultRoute) http.push(defaultRoute(view, ic));
+  if (view.needsDefaultRoute) http.push(defaultRoute(dc));
   return {
     apiVersion: NETWORKING_V1,
     kind: "VirtualService",
@@ -138,11 +139,16 @@ export function routeName(r: EffectiveRoute): string {
   return `${policy}.${r.name ?? String(r.index)}`;
 }
 
-/** The plain route to the whole service, for requests no model route catches. No retries, as the model means. */
-function defaultRoute(view: DestinationView, ic: IstioContext): HTTPRoute {
+/**
+ * The plain route to the whole service, for requests no model route catches. No retries, as the model
+ * means. In a destination pinned to clusters (crossCluster.ts), to the local cluster's endpoints only.
+ */
+function defaultRoute(dc: DestinationContext): HTTPRoute {
+  const { view, ic } = dc;
+  const subset = pinnedToClusters(view) ? clusterSubsetName(dc, undefined) : undefined;
   return {
     name: DEFAULT_ROUTE_NAME,
-    route: [{ destination: { host: ic.host(view.service, view.namespace) } }],
+    route: [{ destination: { host: ic.host(view.service, view.namespace), ...(subset !== undefined ? { subset } : {}) } }],
     retries: { attempts: 0 },
   };
 }

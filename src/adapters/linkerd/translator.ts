@@ -29,7 +29,7 @@ import { serviceProfile } from "./features/serviceProfile.js";
 import { reportSubsetServices } from "./features/split.js";
 import { refuseSubsetSettings } from "./features/subsetSettings.js";
 import { refuseTrafficSource } from "./features/trafficSource.js";
-import { refuseCrossClusterUses } from "./features/crossCluster.js";
+import { refuseCrossClusterUses, reportMirroredServices } from "./features/crossCluster.js";
 
 /** Route-level features Linkerd cannot express in any version: each reports its use on a route. */
 const ROUTE_REFUSALS: readonly ((lc: LinkerdContext, r: EffectiveRoute) => void)[] = [
@@ -65,6 +65,7 @@ function translateDestination(lc: LinkerdContext, v: DestinationView): void {
   let profile = false;
   if (routes.length) {
     reportSubsetServices(lc, v, routes);
+    reportMirroredServices(lc, v, routes);
     profile = lc.facts.legacy && routes.some(hasRetries);
     if (profile) {
       const specs = routes.map((r) => matchOf(lc, r));

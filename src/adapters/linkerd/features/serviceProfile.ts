@@ -55,7 +55,7 @@ export function serviceProfile(lc: LinkerdContext, v: DestinationView, routes: E
     else if (isNotFoundForTheRest(r)) lost(r, r.action.pointer, "this 404 for the requests no other route matches (a ServiceProfile sends them to the service)");
     else if (r.action.kind === "split") {
       const t = r.action.targets;
-      if (t.length !== 1 || t[0].subset || t[0].service || (t[0].port !== undefined && t[0].port !== port)) lost(r, r.action.pointer, "this split");
+      if (t.length !== 1 || t[0].subset || t[0].service || t[0].cluster || (t[0].port !== undefined && t[0].port !== port)) lost(r, r.action.pointer, "this split");
       for (const x of t) if (x.headers) lost(r, x.headers.pointer, "these header changes");
     }
     if (r.headers) lost(r, r.headers.pointer, "these header changes");

@@ -10,6 +10,8 @@
  * `unimesh apply` never creates `v1` objects. An info diagnostic names each Service that must exist.
  * A target that is another Service (`split[].service`) is that Service's backendRef, as in Linkerd's
  * dynamic request routing example (`backend-a-podinfo` traffic to `backend-b-podinfo`).
+ * A target in another member of a virtual mesh goes to the Service Linkerd's service mirror creates for
+ * it, `<service>-<member>` (crossCluster.ts).
  */
 import type { DestinationView, EffectiveRoute, ResolvedTarget, Subset } from "../../../api/model.js";
 import { canonicalJson } from "../../../api/model.js";
@@ -19,6 +21,7 @@ import type { BackendRef } from "../resources.js";
 import { backendHeaderFilters } from "./headers.js";
 import { type FeatureModule, full } from "../../../api/feature-module.js";
 import { routeVia } from "./match.js";
+import { mirroredServiceName } from "./crossCluster.js";
 
 /** What Linkerd can do of `split`, per version. */
 export const splitFeature: FeatureModule = {
@@ -45,7 +48,7 @@ export function backendRefs(lc: LinkerdContext, v: DestinationView, r: Effective
       const filters = backendHeaderFilters(lc, r, t);
       if (filters.length) ref.filters = filters;
     }
-    ref.name = t.subset ? subsetServiceName(v.service, t.subset) : t.service ?? v.service;
+    ref.name = t.cluster ? mirroredServiceName(t.service ?? v.service, t.cluster.name) : t.subset ? subsetServiceName(v.service, t.subset) : t.service ?? v.service;
     ref.port = t.port ?? port;
     if (targets.length > 1) ref.weight = t.weight;
     out.push(ref);
@@ -57,7 +60,7 @@ export function backendRefs(lc: LinkerdContext, v: DestinationView, r: Effective
 export function isPlainForward(r: EffectiveRoute, port: number): boolean {
   if (r.action.kind !== "split") return false;
   const t = r.action.targets;
-  return t.length === 1 && !t[0].subset && !t[0].service && !t[0].headers && (t[0].port ?? port) === port;
+  return t.length === 1 && !t[0].subset && !t[0].service && !t[0].cluster && !t[0].headers && (t[0].port ?? port) === port;
 }
 
 /** Info: which Services must exist for the subsets this destination's routes split to. */

@@ -1,0 +1,70 @@
+/**
+ * Linkerd cross-cluster routing in a virtual mesh: built from linkerd.io `2-edge/tasks/multicluster.md`
+ * ("Traffic Splitting": backends `podinfo` 50 and `podinfo-east` 50 in namespace `test`, `podinfo-east`
+ * being the Service the service mirror creates for `podinfo` exported by the Link `east`).
+ */
+import { describe, expect, test } from "vitest";
+import { type KubeObject, linkerd, loadModel, translate } from "../../../src/index.js";
+import { validateAll } from "../../support/crd-validator.js";
+
+const yaml = (eastMesh = "linkerd@2.20") => `apiVersion: unimesh.io/v1alpha1
+kind: VirtualMesh
+metadata: {name: demo}
+spec:
+  members:
+    - {name: west, context: west, mesh: linkerd@2.20, trustDomain: west.example}
+    - {name: east, context: east, mesh: ${eastMesh}, trustDomain: east.example}
+---
+apiVersion: unimesh.io/v1alpha1
+kind: MeshService
+metadata: {name: podinfo, namespace: test}
+spec:
+  ports: [{port: 9898, name: http, protocol: http}]
+---
+apiVersion: unimesh.io/v1alpha1
+kind: TrafficPolicy
+metadata: {name: podinfo, namespace: test}
+spec:
+  destination: {service: podinfo, port: 9898}
+  routes:
+    - split: [{weight: 50}, {cluster: east, weight: 50}]
+`;
+
+function run(text: string, version = "2.20", member = "west") {
+  const loaded = loadModel([{ file: "test.yaml", text }]);
+  expect(loaded.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  return translate(loaded.model, { adapter: linkerd, version, member });
+}
+
+describe("Linkerd: a share in another member", () => {
+  for (const [version, crds, apiVersion] of [["2.20", "linkerd/edge-26.8.3", "gateway.networking.k8s.io/v1"], ["2.14", "linkerd/stable-2.14.10", "policy.linkerd.io/v1beta3"]] as const) {
+    test(`${version}: HTTPRoute backendRefs podinfo 50 / podinfo-east 50 (the mirrored Service), valid against the CRDs`, () => {
+      const r = run(yaml(), version);
+      expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+      const route = r.resources.find((o) => o.kind === "HTTPRoute") as KubeObject & { spec: any };
+      expect(route.apiVersion).toBe(apiVersion);
+      expect(route.spec.parentRefs).toEqual([{ group: "core", kind: "Service", name: "podinfo", port: 9898 }]);
+      expect(route.spec.rules[0].backendRefs).toEqual([{ name: "podinfo", port: 9898, weight: 50 }, { name: "podinfo-east", port: 9898, weight: 50 }]);
+      expect(validateAll(r.resources.filter((o) => o.apiVersion !== "v1"), version === "2.20" ? [crds, "gateway-api/v1.2.1/standard"] : [crds])).toEqual([]);
+      // The export the other member needs, said once.
+      const notes = r.diagnostics.filter((d) => d.code === "adapter/note/crossCluster.mirrored-service");
+      expect(notes).toHaveLength(1);
+      expect(notes[0].message).toContain("linkerd multicluster link --cluster-name east");
+      expect(notes[0].message).toContain("mirror.linkerd.io/exported=true");
+    });
+  }
+
+  test("translated for east, the share is local: no mirrored Service", () => {
+    const r = run(yaml(), "2.20", "east");
+    const names = r.resources.filter((o) => o.kind === "HTTPRoute").flatMap((o: any) => o.spec.rules.flatMap((x: any) => (x.backendRefs ?? []).map((b: any) => b.name)));
+    expect(names).not.toContain("podinfo-east");
+    expect(names).not.toContain("podinfo-west");
+  });
+
+  test("a member running Istio is refused at the target (no Link can mirror it)", () => {
+    const r = run(yaml("istio@1.30"));
+    expect(r.ok).toBe(false);
+    expect(r.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.pointer} ${d.code}`)).toEqual(["/spec/routes/0/split/1/cluster adapter/unsupported-value/crossCluster.other-mesh"]);
+    expect(r.diagnostics.some((d) => d.code === "adapter/note/crossCluster.mirrored-service")).toBe(false);
+  });
+});
