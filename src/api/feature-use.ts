@@ -52,6 +52,7 @@ const has = (o: object | undefined, k: string) => !!o && (o as Record<string, un
  *   (accessL7); the `not*` lists of its sources and rules (accessNegation); `requestPrincipals`,
  *   `notRequestPrincipals`, `claims`, `notClaims` of its rules (requestAuthentication);
  * - crossCluster: a split target in another member than the one translated for (`.../split/<j>/cluster`),
+ *   a TrafficPolicy `failover` naming another member (`/spec/failover`),
  *   an AccessPolicy source whose `clusters` name another member (`.../source/clusters`);
  * - RequestAuthentication: the policy (`/spec`: requestAuthentication);
  * - WasmExtension: the policy (`/spec`: wasmExtension);
@@ -77,6 +78,7 @@ export function featureUses(model: Model, only: ReadonlySet<Feature> = new Set(O
       });
     });
     for (const k of DESTINATION_SETTINGS) if (has(spec, k)) use(k, e, `/spec/${k}`);
+    if (spec.failover?.clusters.some((c) => model.remoteMember(c))) use("crossCluster", e, "/spec/failover");
   }
   for (const e of model.accessPolicies) {
     const spec = e.doc.spec;

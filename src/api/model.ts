@@ -5,7 +5,7 @@
  */
 import type {
   AccessPolicy, AccessRule, AccessSource, ClusterInfo, ConnectionPool, Cors, FaultInjection, Headers, Labels, LoadBalancer, Match,
-  MeshService, Mirror, MTLSPolicy, OutlierDetection, RateLimit, Redirect, DirectResponse, RequestAuthentication, Retries, Rewrite,
+  MeshService, Mirror, MTLSPolicy, OutlierDetection, Failover, RateLimit, Redirect, DirectResponse, RequestAuthentication, Retries, Rewrite,
   Route, ServicePort, TrafficPolicy, JwtIssuer, VirtualMesh, VirtualMeshMember, WasmExtension,
 } from "./generated/model.js";
 import { parseDuration } from "./duration.js";
@@ -286,6 +286,11 @@ export interface DestinationView {
   connectionPool?: DestinationSetting<ConnectionPool>;
   loadBalancer?: DestinationSetting<LoadBalancer>;
   rateLimit?: DestinationSetting<RateLimit>;
+  /**
+   * Virtual mesh: where requests to the local destination go when its local endpoints are unhealthy
+   * (`failover.clusters`); {@link Model.failoverMembers} resolves the members, the local one skipped.
+   */
+  failover?: DestinationSetting<Failover>;
   /** Per-subset settings (`subsetSettings` of the TrafficPolicies), one entry per subset, sorted by subset name. */
   subsetSettings: SubsetSettings[];
   /** Subsets used by routes and mirrors of this destination, with settings, plus declared ones; sorted by name. */
@@ -621,6 +626,19 @@ export class Model {
   remoteMember(name: string | undefined): VirtualMeshMember | undefined {
     if (name === undefined || name === this.member) return undefined;
     return this.memberNamed(name);
+  }
+
+  /**
+   * The members a destination fails over to (`failover.clusters`), in order, without the member
+   * translated for and names that are no member (validation reports those). Empty without failover.
+   */
+  failoverMembers(view: DestinationView): VirtualMeshMember[] {
+    const out: VirtualMeshMember[] = [];
+    for (const name of view.failover?.value.clusters ?? []) {
+      const m = this.remoteMember(name);
+      if (m) out.push(m);
+    }
+    return out;
   }
 
   /** Every policy (not MeshService facts), sorted by id. */
@@ -1273,7 +1291,7 @@ const SPEC_SETTING: Record<RouteSetting, string> = {
 };
 
 /** The destination-level settings of a TrafficPolicy, in the order the first setter of each is taken. */
-const DESTINATION_SETTINGS = ["outlierDetection", "connectionPool", "loadBalancer", "rateLimit"] as const;
+const DESTINATION_SETTINGS = ["outlierDetection", "connectionPool", "loadBalancer", "rateLimit", "failover"] as const;
 const ACCESS_ACTIONS = ["allow", "deny"] as const;
 /** The settings a subset may override, in the order they are taken. */
 const SUBSET_SETTINGS = ["outlierDetection", "connectionPool", "loadBalancer"] as const;

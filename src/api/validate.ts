@@ -519,7 +519,7 @@ function trafficRules(doc: TrafficPolicy, err: Report): void {
   if (s.source?.ipBlocks) err("/spec/source/ipBlocks", "rule/source-ip-blocks", "ipBlocks select callers by address and are only for AccessPolicy; a TrafficPolicy source uses serviceAccounts, namespaces or workloads");
   checkWorkloads(s.source, "/spec/source", err);
   if (s.source) {
-    for (const k of ["outlierDetection", "connectionPool", "loadBalancer", "rateLimit", "subsetSettings"] as const) {
+    for (const k of ["outlierDetection", "connectionPool", "loadBalancer", "rateLimit", "failover", "subsetSettings"] as const) {
       if (s[k]) err(`/spec/${k}`, "rule/destination-setting-with-source", `${k} applies to every caller of the destination; move it to a TrafficPolicy without source`);
     }
   }
@@ -1197,7 +1197,7 @@ function crossRules(model: Model, out: Diagnostic[]): void {
       });
     }
     // Destination-level settings set differently by two policies.
-    for (const k of ["outlierDetection", "connectionPool", "loadBalancer", "rateLimit"] as const) {
+    for (const k of ["outlierDetection", "connectionPool", "loadBalancer", "rateLimit", "failover"] as const) {
       const setters = v.trafficPolicies.filter((p) => p.doc.spec[k] !== undefined);
       for (const p of setters.slice(1)) {
         if (canonicalJson(p.doc.spec[k]) !== canonicalJson(setters[0].doc.spec[k])) {
@@ -1251,6 +1251,17 @@ function clusterReferences(model: Model, out: Diagnostic[]): void {
   };
   for (const p of model.trafficPolicies) {
     (p.doc.spec.routes ?? []).forEach((r, i) => (r.split ?? []).forEach((t, j) => { if (t.cluster !== undefined) check(p, t.cluster, `/spec/routes/${i}/split/${j}/cluster`, false); }));
+    (p.doc.spec.failover?.clusters ?? []).forEach((c, k) => check(p, c, `/spec/failover/clusters/${k}`, false));
+  }
+  // Failover needs outlier detection: it is what marks the local endpoints unhealthy.
+  if (model.trafficPolicies.some((p) => p.doc.spec.failover)) {
+    for (const v of model.destinations()) {
+      if (!v.failover || v.outlierDetection) continue;
+      out.push(at(v.failover.policy, v.failover.pointer, {
+        code: "rule/failover-outlier-detection", severity: "error",
+        message: `failover of ${v.namespace}/${v.service} sends requests to another cluster once outlier detection has ejected every local endpoint, and no policy sets outlierDetection for this destination (Istio ignores failover without it); add outlierDetection`,
+      }));
+    }
   }
   for (const p of model.accessPolicies) {
     const s = p.doc.spec;

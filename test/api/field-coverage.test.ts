@@ -257,6 +257,8 @@ for (const dir of ["request", "response"]) {
 const VM: Doc = { apiVersion: "unimesh.io/v1alpha1", kind: "VirtualMesh", metadata: { name: "vm" }, spec: { members: [
   { name: "west", context: "west", mesh: "istio", trustDomain: "west.example" }, { name: "east", context: "east", mesh: "linkerd", trustDomain: "east.example" }] } };
 add(`${R}/split/*/cluster`, pair("local → east", [...routeDocs({ split: [{ weight: 80 }, { weight: 20, port: 9000 }] }), VM], [...routeDocs({ split: [{ weight: 80 }, { weight: 20, port: 9000, cluster: "east" }] }), VM]));
+const failover = (clusters: string[]) => [...tpDocs({ outlierDetection: { consecutive5xxErrors: 5, maxEjectionPercent: 100 }, failover: { clusters } }), VM];
+add("TrafficPolicy:/spec/failover/clusters", pair("west only (local: nothing) → west, east", failover(["west"]), failover(["west", "east"])));
 add(`${R}/split/*/port`, pair("destination port → 9000", routeDocs({ split: [{ weight: 100 }] }), routeDocs({ split: [{ weight: 100, port: 9000 }] })));
 const redirect = (r: Record<string, unknown>) => routeDocs({ split: undefined, redirect: r });
 values(`${R}/redirect/scheme`, { ref: "http", alt: "https", make: (s) => redirect({ path: "/x", scheme: s }) });

@@ -185,6 +185,8 @@ export interface LoadBalancerSettings {
     useSourceIp?: boolean;
     httpQueryParameterName?: string;
   };
+  /** Locality load balancing: here only `failoverPriority` by cluster (features/crossCluster.ts). */
+  localityLbSetting?: { enabled: boolean; failoverPriority: string[] };
 }
 
 /** `ClientTLSSettings` (only the mode: Istio certificates). */

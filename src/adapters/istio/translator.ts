@@ -44,7 +44,7 @@ import { sourceMatches } from "./features/trafficSource.js";
 import type { DestinationContext } from "./features/types.js";
 import { DEFAULT_ROUTE_NAME, virtualServiceName } from "./naming.js";
 import { type HTTPMatchRequest, type HTTPRoute, type IstioObject, NETWORKING_V1, type TCPRoute, type VirtualServiceSpec } from "./resources.js";
-import { clusterSubsetName, pinnedToClusters, refuseCrossClusterSplits } from "./features/crossCluster.js";
+import { applyFailover, clusterSubsetName, pinnedToClusters, refuseCrossClusterSplits } from "./features/crossCluster.js";
 
 /** Route-level features, in the order they fill an `HTTPRoute` (the action first). */
 const ROUTE_FEATURES: readonly ((r: EffectiveRoute, out: HTTPRoute, dc: DestinationContext) => void)[] = [
@@ -54,7 +54,7 @@ const ROUTE_FEATURES: readonly ((r: EffectiveRoute, out: HTTPRoute, dc: Destinat
 
 /** Destination-level features filling `DestinationRule.spec.trafficPolicy`. */
 const DESTINATION_FEATURES: readonly ((dc: DestinationContext, dr: DestinationRuleDraft) => void)[] = [
-  applyOutlierDetection, applyConnectionPool, applyLoadBalancer,
+  applyOutlierDetection, applyConnectionPool, applyLoadBalancer, applyFailover,
 ];
 
 /** Translates a model to Istio objects (see the module doc). Pure; reports through `ctx`. */

@@ -16,17 +16,21 @@ import { Reporter } from "./report.js";
  * `adapter/unsupported-feature/crossCluster` error.
  * @param mesh how the message names the mesh, e.g. `App Mesh 1.13`.
  * @param why the upstream limit, e.g. "App Mesh has no multi-cluster federation: ...".
- * @param only refuse only split targets (`split`) or only sources (`source`); default both.
+ * @param only refuse only split targets (`split`), only sources (`source`) or only failover (`failover`); default all.
  */
-export function refuseCrossCluster(model: Model, ctx: TranslateContext, mesh: string, why: string, only?: "split" | "source"): void {
-  const uses = featureUses(model, new Set(["crossCluster"])).filter((u) => !only || u.pointer.includes("/split/") === (only === "split"));
+export function refuseCrossCluster(model: Model, ctx: TranslateContext, mesh: string, why: string, only?: "split" | "source" | "failover"): void {
+  const kind = (p: string) => (p.includes("/split/") ? "split" : p === "/spec/failover" ? "failover" : "source");
+  const uses = featureUses(model, new Set(["crossCluster"])).filter((u) => !only || kind(u.pointer) === only);
   if (!uses.length) return;
   const reporter = new Reporter(ctx);
   for (const u of uses) {
     const split = u.pointer.includes("/split/");
+    const failover = u.pointer === "/spec/failover";
+    const cannot = split ? "send this share to a Service in another member cluster" : failover ? "fail this destination over to another member cluster" : "admit or deny identities of another member cluster here";
+    const instead = split ? "remove cluster from this target" : failover ? "remove failover" : "remove the other members from clusters";
     reporter.report(u.entry, u.pointer, {
       feature: "crossCluster", kind: "unsupported-feature", severity: "error",
-      message: `member ${model.member}: ${mesh} cannot ${split ? "send this share to a Service in another member cluster" : "admit or deny identities of another member cluster here"}: ${why}; ${split ? "remove cluster from this target" : "remove the other members from clusters"} or run a mesh that can in this member`,
+      message: `member ${model.member}: ${mesh} cannot ${cannot}: ${why}; ${instead} or run a mesh that can in this member`,
     });
   }
 }

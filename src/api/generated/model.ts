@@ -112,6 +112,7 @@ export interface TrafficPolicySpec {
   connectionPool?: ConnectionPool;
   loadBalancer?: LoadBalancer;
   rateLimit?: RateLimit;
+  failover?: Failover;
   /**
    * Per-subset outlierDetection, connectionPool and loadBalancer: for the requests routes send to one subset, they replace the destination-level setting of the same kind (see SubsetSettings). Destination-level, like those: not with `source`, and two policies must not set one subset's setting differently.
    *
@@ -662,6 +663,18 @@ export interface RateLimit {
       requestsPerSecond: number;
     }[]
   ];
+}
+/**
+ * Virtual mesh: where the destination's requests go when its endpoints in the local cluster are unhealthy. Requests sent to the local destination (each split target without `cluster`) go to its local endpoints while any of them is healthy; once outlier detection has ejected all of them (or there are none), to the same target (the destination Service, or its subset) in the first listed member that has a healthy endpoint, then the next, and back as soon as a local endpoint is healthy again. The same policy is translated for every member, each skipping itself in the list: `clusters: [west, east]` fails west over to east and east over to west. Unhealthy means ejected by the destination's `outlierDetection`, which is therefore required (rule/failover-outlier-detection; Istio ignores failover without it). Destination-level: not with `source`, and two policies must not set it differently. Istio: `DestinationRule.trafficPolicy.loadBalancer.localityLbSetting.failoverPriority: [topology.istio.io/cluster]` (endpoints of the caller's cluster first), exact when the members that run Istio besides the local one are exactly the one listed member; Linkerd: error (its failover extension follows endpoint readiness, not outlier detection, and is deprecated).
+ */
+export interface Failover {
+  /**
+   * Members of the VirtualMesh (`spec.members[].name`), in the order they take over (rule/unknown-cluster). The member the policy is enforced in is skipped.
+   *
+   * @minItems 1
+   * @maxItems 64
+   */
+  clusters: [string, ...string[]];
 }
 /**
  * Settings for the requests routes send to one subset (Istio `DestinationRule.subsets[].trafficPolicy`). Each setting given here REPLACES the destination-level setting of the same kind for those requests (it is not merged field by field); a kind not given is inherited from the destination level. Requests sent to the whole service (a split target without subset, the default route) use the destination-level settings, even when they reach pods of this subset.

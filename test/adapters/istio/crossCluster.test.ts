@@ -89,3 +89,103 @@ spec:
     expect(() => run(vmesh() + shift("[{weight: 75}, {cluster: cluster-2, weight: 25}]"), null)).toThrow(/translate for one of its members \(cluster-1, cluster-2\)/);
   });
 });
+
+const three = (south = "istio@1.30") => `apiVersion: unimesh.io/v1alpha1
+kind: VirtualMesh
+metadata: {name: mesh1}
+spec:
+  members:
+    - {name: cluster-1, context: ctx-1, mesh: istio@1.30, trustDomain: cluster-1.example}
+    - {name: cluster-2, context: ctx-2, mesh: istio@1.30, trustDomain: cluster-2.example}
+    - {name: cluster-3, context: ctx-3, mesh: ${south}, trustDomain: cluster-3.example}
+---
+apiVersion: unimesh.io/v1alpha1
+kind: MeshService
+metadata: {name: helloworld, namespace: sample}
+spec:
+  ports: [{port: 5000, name: http, protocol: http}]
+`;
+const failover = (clusters: string, extra = "") => `---
+apiVersion: unimesh.io/v1alpha1
+kind: TrafficPolicy
+metadata: {name: helloworld, namespace: sample}
+spec:
+  destination: {service: helloworld, port: 5000}
+  outlierDetection: {consecutive5xxErrors: 1, interval: 1s, baseEjectionTime: 10m}
+  loadBalancer: {algorithm: round-robin}
+  failover: {clusters: ${clusters}}
+${extra}`;
+
+describe("Istio: failover to another member", () => {
+  test("the DestinationRule of istio.io's locality failover task, failing over by cluster: localityLbSetting.failoverPriority [topology.istio.io/cluster] beside outlierDetection", () => {
+    const r = run(three("linkerd@2.20") + failover("[cluster-1, cluster-2]").replace(/helloworld/g, "helloworld"));
+    expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const dr = get(r.resources, "DestinationRule");
+    // istio.io tasks/traffic-management/locality-load-balancing/failover: the sample's trafficPolicy, the
+    // region failover replaced by the cluster label of the multicluster docs.
+    expect(dr.spec).toEqual({
+      host: "helloworld.sample.svc.cluster.local",
+      trafficPolicy: {
+        loadBalancer: { localityLbSetting: { enabled: true, failoverPriority: ["topology.istio.io/cluster"] }, simple: "ROUND_ROBIN" },
+        outlierDetection: { baseEjectionTime: "600s", consecutive5xxErrors: 1, interval: "1s" },
+      },
+    });
+    expect(validateAll(r.resources, ["istio/1.30.3", "istio/1.22.8"])).toEqual([]);
+  });
+
+  test("a subset's own loadBalancer carries the failover too (it replaces the destination's); local targets stay unpinned, a share in another member is pinned", () => {
+    const yaml = three("linkerd@2.20").replace("ports: [{port: 5000, name: http, protocol: http}]", "ports: [{port: 5000, name: http, protocol: http}]\n  subsets: [{name: v1, labels: {version: v1}}]")
+      + failover("[cluster-2]", `  routes:
+    - split: [{subset: v1, weight: 80}, {cluster: cluster-2, weight: 20}]
+  subsetSettings:
+    - subset: {version: v1}
+      loadBalancer: {algorithm: least-request}
+`);
+    const r = run(yaml);
+    expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const dr = get(r.resources, "DestinationRule");
+    const v1 = dr.spec.subsets.find((s: any) => s.name === "v1");
+    expect(v1.trafficPolicy.loadBalancer).toEqual({ localityLbSetting: { enabled: true, failoverPriority: ["topology.istio.io/cluster"] }, simple: "LEAST_REQUEST" });
+    const vs = get(r.resources, "VirtualService");
+    expect(vs.spec.http[0].route.map((d: any) => d.destination.subset)).toEqual(["v1", "cluster-cluster-2"]);
+    expect(validateAll(r.resources, ["istio/1.30.3"])).toEqual([]);
+  });
+
+  test("what Istio's one failover tier cannot keep is refused at the field", () => {
+    const codes = (yaml: string) => run(yaml).diagnostics.filter((d) => d.severity === "error").map((d) => `${d.pointer} ${d.code}`);
+    // Two listed Istio members: Istio cannot order them.
+    expect(codes(three() + failover("[cluster-2, cluster-3]"))).toEqual(["/spec/failover/clusters adapter/unsupported-value/crossCluster.failover-order"]);
+    // An unlisted Istio member would take over as well.
+    expect(codes(three() + failover("[cluster-2]"))).toEqual(["/spec/failover/clusters adapter/unsupported-value/crossCluster.failover-unlisted"]);
+    // A listed member of another mesh; a member whose mesh is auto.
+    expect(codes(three("linkerd@2.20") + failover("[cluster-3]"))).toEqual([
+      "/spec/failover/clusters adapter/unsupported-value/crossCluster.failover-unlisted",
+      "/spec/failover/clusters/0 adapter/unsupported-value/crossCluster.other-mesh",
+    ]);
+    expect(codes(three("auto") + failover("[cluster-2]"))).toEqual(["/spec/failover/clusters adapter/unsupported-value/crossCluster.mesh-auto"]);
+  });
+
+  test("translated for a member that is the only one listed, nothing fails over: no localityLbSetting", () => {
+    const r = run(three("linkerd@2.20") + failover("[cluster-1]"));
+    expect(r.ok).toBe(true);
+    expect(get(r.resources, "DestinationRule").spec.trafficPolicy.loadBalancer).toEqual({ simple: "ROUND_ROBIN" });
+  });
+});
+
+describe("the model: failover", () => {
+  const errs = (yaml: string) => loadModel([{ file: "t.yaml", text: yaml }]).diagnostics.filter((d) => d.severity === "error").map((d) => `${d.pointer} ${d.code}`);
+  test("needs outlierDetection on the destination, members of the VirtualMesh, no source; two policies must agree", () => {
+    expect(errs(three() + failover("[cluster-2]").replace("  outlierDetection: {consecutive5xxErrors: 1, interval: 1s, baseEjectionTime: 10m}\n", ""))).toEqual(["/spec/failover rule/failover-outlier-detection"]);
+    expect(errs(three() + failover("[cluster-9]"))).toEqual(["/spec/failover/clusters/0 rule/unknown-cluster"]);
+    expect(errs(three() + failover("[cluster-2]", "  source: {serviceAccounts: [sleep]}\n"))).toContain("/spec/failover rule/destination-setting-with-source");
+    const second = `---
+apiVersion: unimesh.io/v1alpha1
+kind: TrafficPolicy
+metadata: {name: helloworld-2, namespace: sample}
+spec:
+  destination: {service: helloworld, port: 5000}
+  failover: {clusters: [cluster-3]}
+`;
+    expect(errs(three() + failover("[cluster-2]") + second)).toEqual(["/spec/failover rule/conflict"]);
+  });
+});

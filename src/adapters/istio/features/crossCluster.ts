@@ -16,6 +16,17 @@
  *   of every cluster. A local target with a subset gets the subset's labels plus the cluster label
  *   (`<subset>-cluster-<member>`, the "twice the number of subsets" the doc warns of). The other member
  *   must run Istio too (istiod sees no endpoints of another mesh's cluster): error otherwise.
+ * - Failover (`failover.clusters`): `DestinationRule.trafficPolicy.loadBalancer.localityLbSetting`
+ *   `{enabled: true, failoverPriority: [topology.istio.io/cluster]}` (istio/api `destination_rule.proto`
+ *   `LocalityLoadBalancerSetting.failoverPriority`: endpoints whose cluster label equals the caller
+ *   proxy's have priority 0, every other endpoint priority 1), next to the destination's
+ *   `outlierDetection` (required: istio.io `tasks/traffic-management/locality-load-balancing/failover`),
+ *   copied into every subset's own `loadBalancer` (a subset's loadBalancer replaces the destination's).
+ *   Local targets are then not pinned to the local cluster (their other clusters' endpoints are the
+ *   failover tier). Istio has one tier for every other cluster, so it is exact only when the members
+ *   running Istio besides the local one are exactly the one listed: several listed Istio members
+ *   (an order Istio cannot keep), an unlisted Istio member (it would take over too) or a listed member of
+ *   another mesh are errors.
  * - Sources in other members (`source.clusters`): `AuthorizationPolicy.rules[].from[].source.principals`
  *   in each member's trust domain, `<trustDomain>/ns/<ns>/sa/<sa>` (and namespaces as
  *   `<trustDomain>/ns/<ns>/sa/*`), see `fromEntries` in access.ts. Istio accepts the peer certificate of
@@ -26,7 +37,9 @@
 import type { Capability, TranslateContext } from "../../../api/adapter.js";
 import { type FeatureModule, partial } from "../../../api/feature-module.js";
 import type { DestinationView, Model, ResolvedTarget } from "../../../api/model.js";
-import { refuseOtherMeshTargets } from "../../shared/cross-cluster.js";
+import { memberMeshName, refuseOtherMeshTargets } from "../../shared/cross-cluster.js";
+import type { DestinationRuleDraft } from "../destinationRules.js";
+import { CLUSTER_LABEL } from "../resources.js";
 import type { DestinationContext } from "./types.js";
 
 const HOW = "Istio multi-primary routes only to clusters of the same Istio mesh (istiod learns their endpoints from remote secrets)";
@@ -48,6 +61,56 @@ export function refuseCrossClusterSplits(model: Model, ctx: TranslateContext): v
   refuseOtherMeshTargets(model, ctx, "istio", HOW);
 }
 
+/** True when the destination fails over to another member (its local targets then stay unpinned). */
+function failsOver(dc: DestinationContext): boolean {
+  return dc.ic.model.failoverMembers(dc.view).length > 0;
+}
+
+/**
+ * Fills `DestinationRule.trafficPolicy.loadBalancer.localityLbSetting` for a destination's `failover`
+ * (see the module doc), or reports why Istio cannot fail over as asked.
+ */
+export function applyFailover(dc: DestinationContext, dr: DestinationRuleDraft): void {
+  const { view, ic } = dc;
+  const fo = view.failover;
+  const model = ic.model;
+  if (!fo || !failsOver(dc)) return;
+  const report = (pointer: string, what: string, message: string) =>
+    ic.report(fo.policy, pointer, { feature: "crossCluster", kind: "unsupported-value", what, severity: "error", message: `member ${model.member}: ${message}` });
+  let ok = true;
+  const listed = new Set<string>();
+  fo.value.clusters.forEach((name, k) => {
+    const m = model.remoteMember(name);
+    if (!m) return;
+    listed.add(name);
+    const mesh = memberMeshName(m);
+    if (mesh === "istio") return;
+    ok = false;
+    report(`${fo.pointer}/clusters/${k}`, mesh === undefined ? "mesh-auto" : "other-mesh", mesh === undefined
+      ? `member ${name} says mesh: auto, and Istio fails over only to clusters of the same Istio mesh; name its mesh in the VirtualMesh (mesh: istio@VERSION)`
+      : `member ${name} runs ${m.mesh}, and ${HOW}; remove it from failover, or run istio in ${name}`);
+  });
+  const istioListed = fo.value.clusters.filter((n) => { const m = model.remoteMember(n); return m && memberMeshName(m) === "istio"; });
+  if (istioListed.length > 1) {
+    ok = false;
+    report(`${fo.pointer}/clusters`, "failover-order", `Istio puts the endpoints of every other cluster in one failover tier (failoverPriority [${CLUSTER_LABEL}]: the caller's cluster first, then all others), so it cannot fail over to ${istioListed[0]} before ${istioListed.slice(1).join(", ")}; list one member`);
+  }
+  for (const m of model.virtualMesh?.doc.spec.members ?? []) {
+    if (m.name === model.member || listed.has(m.name)) continue;
+    const mesh = memberMeshName(m);
+    if (mesh !== "istio" && mesh !== undefined) continue;
+    ok = false;
+    report(`${fo.pointer}/clusters`, mesh === undefined ? "mesh-auto" : "failover-unlisted", mesh === undefined
+      ? `member ${m.name} says mesh: auto, and if it runs Istio its endpoints would take over as well (Istio's failover tier is every other cluster of the mesh); name its mesh in the VirtualMesh`
+      : `member ${m.name} runs Istio too and is not listed, and Istio's failover tier is every other cluster of the mesh (failoverPriority [${CLUSTER_LABEL}]), so requests would fail over to ${m.name} as well; list it, or keep it out of this Istio mesh`);
+  }
+  if (!ok) return;
+  const locality = { enabled: true, failoverPriority: [CLUSTER_LABEL] };
+  dr.trafficPolicy.loadBalancer = { ...dr.trafficPolicy.loadBalancer, localityLbSetting: locality };
+  for (const tp of dr.subsetPolicies.values()) if (tp.loadBalancer) tp.loadBalancer = { ...tp.loadBalancer, localityLbSetting: { ...locality } };
+  dr.policies.add(fo.policy.id);
+}
+
 /** True when a route of the destination sends a share to another member (its targets are then pinned to clusters). */
 export function pinnedToClusters(view: DestinationView): boolean {
   return view.routes.some((r) => r.action.kind === "split" && r.action.targets.some((t) => t.cluster));
@@ -55,9 +118,12 @@ export function pinnedToClusters(view: DestinationView): boolean {
 
 /**
  * The DestinationRule subset of a target of a pinned destination: the target's subset (or the whole
- * Service) in its cluster (`t.cluster`, else the member translated for). Undefined outside a member.
+ * Service) in its cluster (`t.cluster`, else the member translated for; a local target of a destination
+ * that fails over keeps its plain subset). Undefined outside a member or for the whole local Service.
  */
 export function clusterSubsetName(dc: DestinationContext, t: ResolvedTarget | undefined): string | undefined {
+  // A destination that fails over leaves its local targets unpinned: other clusters are their failover tier.
+  if (!t?.cluster && failsOver(dc)) return t?.subset?.name;
   const cluster = t?.cluster?.name ?? dc.ic.model.member;
   if (cluster === undefined) return undefined;
   return dc.drs.clusterSubset(dc.view.namespace, dc.view.service, cluster, t?.subset);

@@ -14,6 +14,8 @@
  *   export label the other member needs (Services are user-owned: unimesh does not label them). The
  *   other member must run Linkerd (error otherwise); Linkerd 2.14–2.15 with a ServiceProfile cannot split
  *   (serviceProfile.ts reports it).
+ * - Failover (`failover`): refused (see FAILOVER_WHY: Linkerd's documented mechanisms follow readiness,
+ *   not outlier detection, and have no order).
  * - Sources in other members: refused (not generated yet: MeshTLSAuthentication identities
  *   `<sa>.<ns>.serviceaccount.identity.linkerd.<trustDomain>` of another trust domain).
  */
@@ -24,6 +26,7 @@ import { memberMeshName, refuseCrossCluster, refuseOtherMeshTargets } from "../.
 import type { LinkerdContext } from "../context.js";
 
 const SOURCE_WHY = "unimesh does not generate MeshTLSAuthentication identities of another member's trust domain yet";
+const FAILOVER_WHY = "Linkerd has no failover driven by outlier detection: the linkerd-failover extension (linkerd.io tasks/automatic-failover.md, deprecated since 2.17 in favour of federated services) shifts an SMI TrafficSplit between a primary Service and its mirrored fallbacks when the primary has no ready endpoints (Kubernetes readiness, all fallbacks alike), and a federated Service (2.17+) load-balances over every cluster at once; send a share with split[].cluster instead";
 const HOW = "Linkerd multicluster routes only to clusters linked with `linkerd multicluster link` (their Linkerd service mirror)";
 
 /** What Linkerd can do of `crossCluster`, per version. */
@@ -31,13 +34,14 @@ export const crossClusterFeature: FeatureModule = {
   features: ["crossCluster"],
   capabilities: () => ({
     crossCluster: partial("HTTPRoute backendRefs[] to the mirrored Service <svc>-<member> of a Link named after the member",
-      `split targets only in members running Linkerd (the Service exported there); other members' identities are refused: ${SOURCE_WHY}`),
+      `split targets only in members running Linkerd (the Service exported there); failover and other members' identities are refused: ${SOURCE_WHY}`),
   }),
 };
 
 /** Reports what Linkerd cannot do of crossCluster: sources in other members, targets in members of other meshes. */
 export function refuseCrossClusterUses(model: Model, ctx: TranslateContext): void {
   refuseCrossCluster(model, ctx, `Linkerd ${ctx.version}`, SOURCE_WHY, "source");
+  refuseCrossCluster(model, ctx, `Linkerd ${ctx.version}`, FAILOVER_WHY, "failover");
   refuseOtherMeshTargets(model, ctx, "linkerd", HOW);
 }
 
