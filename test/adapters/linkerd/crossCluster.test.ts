@@ -68,3 +68,87 @@ describe("Linkerd: a share in another member", () => {
     expect(r.diagnostics.some((d) => d.code === "adapter/note/crossCluster.mirrored-service")).toBe(false);
   });
 });
+
+/**
+ * Identities of other members (linkerd.io 2-edge `reference/authorization-policy.md`: the
+ * MeshTLSAuthentication `authors-get-authn` lists `books.booksapp.serviceaccount.identity.linkerd.cluster.local`
+ * and `webapp...`; a caller of another member carries its own trust domain in that name).
+ */
+describe("Linkerd: identities of another member", () => {
+  const authors = (rules: string) => `apiVersion: unimesh.io/v1alpha1
+kind: VirtualMesh
+metadata: {name: books}
+spec:
+  members:
+    - {name: west, context: west, mesh: linkerd@2.20, trustDomain: cluster.local}
+    - {name: east, context: east, mesh: linkerd@2.20, trustDomain: east.example}
+---
+apiVersion: unimesh.io/v1alpha1
+kind: MeshService
+metadata: {name: authors, namespace: booksapp}
+spec:
+  ports: [{port: 7001, name: service, protocol: http}]
+---
+apiVersion: unimesh.io/v1alpha1
+kind: AccessPolicy
+metadata: {name: authors, namespace: booksapp}
+spec:
+  destination: {service: authors}
+${rules}`;
+  const identities = (text: string) => {
+    const r = run(text);
+    expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    expect(validateAll(r.resources.filter((o) => o.apiVersion !== "v1"), ["linkerd/edge-26.8.3", "gateway-api/v1.2.1/standard"])).toEqual([]);
+    return r.resources.filter((o) => o.kind === "MeshTLSAuthentication").map((o: any) => o.spec.identities);
+  };
+
+  test("books and webapp of both members: each in its own trust domain, the local one as the docs' sample", () => {
+    expect(identities(authors(`  allow:
+    - source: {serviceAccounts: [books, webapp], clusters: [west, east]}
+`))).toEqual([[
+      "books.booksapp.serviceaccount.identity.linkerd.cluster.local",
+      "webapp.booksapp.serviceaccount.identity.linkerd.cluster.local",
+      "books.booksapp.serviceaccount.identity.linkerd.east.example",
+      "webapp.booksapp.serviceaccount.identity.linkerd.east.example",
+    ]]);
+    // Without clusters: the local member's identities only (never east's).
+    expect(identities(authors(`  allow:
+    - source: {serviceAccounts: [books, webapp]}
+`))).toEqual([["books.booksapp.serviceaccount.identity.linkerd.cluster.local", "webapp.booksapp.serviceaccount.identity.linkerd.cluster.local"]]);
+  });
+
+  test("deny wins across members: east's webapp is removed, west's stays; a namespace of one member only", () => {
+    expect(identities(authors(`  allow:
+    - source: {serviceAccounts: [books, webapp], clusters: ["*"]}
+  deny:
+    - source: {serviceAccounts: [webapp], clusters: [east]}
+`))).toEqual([[
+      "books.booksapp.serviceaccount.identity.linkerd.cluster.local",
+      "webapp.booksapp.serviceaccount.identity.linkerd.cluster.local",
+      "books.booksapp.serviceaccount.identity.linkerd.east.example",
+    ]]);
+    expect(identities(authors(`  allow:
+    - source: {namespaces: [booksapp], clusters: ["*"]}
+  deny:
+    - source: {namespaces: [booksapp], clusters: [east]}
+`))).toEqual([["*.booksapp.serviceaccount.identity.linkerd.cluster.local"]]);
+  });
+
+  test("a deny inside another member's namespace wildcard cannot be subtracted: an error, never a wider rule", () => {
+    const r = run(authors(`  allow:
+    - source: {namespaces: [booksapp], clusters: ["*"]}
+  deny:
+    - source: {serviceAccounts: [webapp], clusters: [east]}
+`));
+    expect(r.ok).toBe(false);
+    expect(r.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.pointer} ${d.code}`)).toEqual(["/spec/deny/0 adapter/unsupported-value/access.deny-subtraction"]);
+    expect(r.diagnostics.find((d) => d.severity === "error")!.message).toContain("namespace booksapp of trust domain east.example");
+  });
+
+  test("each source naming another member gets a note: only pod-to-pod links keep the caller's identity", () => {
+    const r = run(authors(`  allow:
+    - source: {serviceAccounts: [books], clusters: [east]}
+`));
+    expect(r.diagnostics.filter((d) => d.code === "adapter/note/crossCluster.pod-to-pod").map((d) => d.pointer)).toEqual(["/spec/allow/0/source/clusters"]);
+  });
+});

@@ -96,13 +96,13 @@ export function accessForPort(lc: LinkerdContext, v: DestinationView, tp: number
   const allows: InboundRoute[] = [];
   for (const r of v.allow.filter(applies).filter(expressible)) {
     const { specs, l7 } = ruleSpecs(lc, r);
-    allows.push({ kind: "allow", specs: l7 ? specs : [CATCH_ALL], callers: callersOf(r.source), rules: [r] });
+    allows.push({ kind: "allow", specs: l7 ? specs : [CATCH_ALL], callers: callersOf(r.source, lc.model.member), rules: [r] });
   }
   const denies: InboundRoute[] = [];
   let denyAll: EffectiveAccessRule | undefined;
   for (const d of v.deny.filter(applies).filter(expressible)) {
     const { specs, l7 } = ruleSpecs(lc, d);
-    const dc = callersOf(d.source);
+    const dc = callersOf(d.source, lc.model.member);
     const dspecs = l7 ? specs : [CATCH_ALL];
     const hit = allows.filter((a) => !isEmpty(a.callers) && callersMayMeet(a.callers, dc) && specsOverlap(a.specs, dspecs));
     if (!hit.length) {

@@ -7,6 +7,9 @@
  * - identities (service accounts, whole namespaces, any authenticated client) → a
  *   `MeshTLSAuthentication` with `identities` `<sa>.<ns>.serviceaccount.identity.linkerd.<trust domain>`,
  *   `*.<ns>.serviceaccount.identity.linkerd.<trust domain>` (a `*` prefix matches a whole domain), or `*`;
+ *   the trust domain is the member's own, or another member's for identities of that member
+ *   (`source.clusters` of a virtual mesh: Linkerd 2-edge `reference/authorization-policy.md`, identities
+ *   are the client's TLS identity, whatever cluster issued it under the shared trust anchor);
  * - IP blocks → a `NetworkAuthentication` {networks[].cidr} (plus the MeshTLSAuthentication `*` when
  *   mTLS is strict, ANDed in the same AuthorizationPolicy);
  * - any caller, authenticated or not → a `NetworkAuthentication` with `0.0.0.0/0` and `::/0`.
@@ -19,12 +22,18 @@ import { objectMeta } from "../../../api/ownership.js";
 import type { LinkerdContext } from "../context.js";
 import { POLICY_V1ALPHA1, type TargetRef } from "../resources.js";
 
-/** A set of callers. `anyone` includes unauthenticated clients; `authenticated` any meshed identity. */
+/**
+ * A set of callers. `anyone` includes unauthenticated clients; `authenticated` any meshed identity.
+ * Identities of another member of a virtual mesh carry its trust domain as a prefix, `<trustDomain>:`
+ * (`east.example:bookinfo/productpage`, namespace `east.example:bookinfo`), so that they differ from the
+ * local ones of the same name in every set operation (a trust domain never contains `:` or `/`).
+ */
 export interface Callers {
   anyone: boolean;
   authenticated: boolean;
-  /** `namespace/serviceaccount`, sorted. */
+  /** `[<trustDomain>:]namespace/serviceaccount`, sorted. */
   sas: string[];
+  /** `[<trustDomain>:]namespace`, sorted. */
   namespaces: string[];
   ipBlocks: string[];
 }
@@ -37,17 +46,29 @@ function sorted(xs: readonly string[]): string[] {
 /** Nobody. */
 export const NOBODY: Callers = { anyone: false, authenticated: false, sas: [], namespaces: [], ipBlocks: [] };
 
-/** The callers of a resolved source; `undefined` (no source) is anyone. */
-export function callersOf(src: ResolvedSource | undefined): Callers {
+/**
+ * The callers of a resolved source; `undefined` (no source) is anyone. Its identities and namespaces are
+ * those of each member of `src.clusters` (the local member, `member`, unprefixed; the others with their
+ * trust domain), or of the local member alone.
+ */
+export function callersOf(src: ResolvedSource | undefined, member?: string): Callers {
   if (!src) return { ...NOBODY, anyone: true };
+  const domains = src.clusters ? src.clusters.map((m) => (m.name === member ? "" : `${m.trustDomain}:`)) : [""];
   let authenticated = false;
   const sas: string[] = [];
   for (const i of src.identities) {
     if ("any" in i) authenticated = true;
-    else sas.push(`${i.namespace}/${i.serviceAccount}`);
+    else for (const d of domains) sas.push(`${d}${i.namespace}/${i.serviceAccount}`);
   }
+  const namespaces = domains.length === 1 && domains[0] === "" ? src.namespaces : domains.flatMap((d) => src.namespaces.map((n) => d + n));
   // normalize copies the arrays: the source's own are not kept.
-  return normalize({ anyone: false, authenticated, sas, namespaces: src.namespaces, ipBlocks: src.ipBlocks });
+  return normalize({ anyone: false, authenticated, sas, namespaces, ipBlocks: src.ipBlocks });
+}
+
+/** `[<trustDomain>:]rest` → the trust domain (`local` when unprefixed) and the rest. */
+function qualified(x: string, local: string): { td: string; rest: string } {
+  const i = x.indexOf(":");
+  return i < 0 ? { td: local, rest: x } : { td: x.slice(0, i), rest: x.slice(i + 1) };
 }
 
 /** Drops what a wider member already includes. */
@@ -113,7 +134,7 @@ export function subtract(a: Callers, d: Callers): { result: Callers } | { reason
     const ns = s.split("/")[0];
     if (r.anyone) return wide("any caller");
     if (r.authenticated) return wide("every meshed identity (*)");
-    if (r.namespaces.includes(ns)) return wide(`the whole namespace ${ns}`);
+    if (r.namespaces.includes(ns)) return wide(`the whole ${describeCallers({ ...NOBODY, namespaces: [ns] })}`);
     if (r.ipBlocks.length) return wide(`the networks ${r.ipBlocks.join(", ")}, which may hold ${s}`);
     r.sas = r.sas.filter((x) => x !== s);
   }
@@ -130,8 +151,8 @@ export function describeCallers(c: Callers): string {
   if (c.anyone) return "any caller";
   const parts = [
     ...(c.authenticated ? ["any meshed identity"] : []),
-    ...c.sas.map((s) => `service account ${s}`),
-    ...c.namespaces.map((n) => `namespace ${n}`),
+    ...c.sas.map((s) => { const q = qualified(s, ""); return `service account ${q.rest}${q.td ? ` of trust domain ${q.td}` : ""}`; }),
+    ...c.namespaces.map((n) => { const q = qualified(n, ""); return `namespace ${q.rest}${q.td ? ` of trust domain ${q.td}` : ""}`; }),
     ...c.ipBlocks.map((ip) => `network ${ip}`),
   ];
   return parts.length ? parts.join(", ") : "nobody";
@@ -175,8 +196,8 @@ export function authorizations(lc: LinkerdContext, ns: string, target: TargetRef
   }
   const td = lc.model.trustDomain;
   const identities = c.authenticated ? ["*"] : [
-    ...c.sas.map((s) => { const [n, sa] = s.split("/"); return linkerdIdentity(n, sa, td); }),
-    ...c.namespaces.map((n) => `*.${n}.serviceaccount.identity.linkerd.${td}`),
+    ...c.sas.map((s) => { const q = qualified(s, td); const [n, sa] = q.rest.split("/"); return linkerdIdentity(n, sa, q.td); }),
+    ...c.namespaces.map((n) => { const q = qualified(n, td); return `*.${q.rest}.serviceaccount.identity.linkerd.${q.td}`; }),
   ];
   if (identities.length) {
     const name = dnsSubdomain(base, "identities");

@@ -16,16 +16,21 @@
  *   (serviceProfile.ts reports it).
  * - Failover (`failover`): refused (see FAILOVER_WHY: Linkerd's documented mechanisms follow readiness,
  *   not outlier detection, and have no order).
- * - Sources in other members: refused (not generated yet: MeshTLSAuthentication identities
- *   `<sa>.<ns>.serviceaccount.identity.linkerd.<trustDomain>` of another trust domain).
+ * - Sources in other members (`source.clusters`): their identities in their own trust domain,
+ *   `<sa>.<ns>.serviceaccount.identity.linkerd.<trustDomain>` (namespaces `*.<ns>.serviceaccount...`), in
+ *   the MeshTLSAuthentication of the rule (callers.ts); deny rules subtract them like local ones. A
+ *   caller keeps its identity across clusters only over pod-to-pod links (`remote-discovery`): through a
+ *   gateway the callee sees the gateway's identity (linkerd.io `reference/multicluster.md`: flat mode
+ *   "preserving client identity"), which these rules do not admit, so an info note says so per source.
  */
 import type { TranslateContext } from "../../../api/adapter.js";
 import { type FeatureModule, partial } from "../../../api/feature-module.js";
 import type { DestinationView, EffectiveRoute, Model } from "../../../api/model.js";
+import { featureUses } from "../../../api/feature-use.js";
 import { memberMeshName, refuseCrossCluster, refuseOtherMeshTargets } from "../../shared/cross-cluster.js";
+import { Reporter } from "../../shared/report.js";
 import type { LinkerdContext } from "../context.js";
 
-const SOURCE_WHY = "unimesh does not generate MeshTLSAuthentication identities of another member's trust domain yet";
 const FAILOVER_WHY = "Linkerd has no failover driven by outlier detection: the linkerd-failover extension (linkerd.io tasks/automatic-failover.md, deprecated since 2.17 in favour of federated services) shifts an SMI TrafficSplit between a primary Service and its mirrored fallbacks when the primary has no ready endpoints (Kubernetes readiness, all fallbacks alike), and a federated Service (2.17+) load-balances over every cluster at once; send a share with split[].cluster instead";
 const HOW = "Linkerd multicluster routes only to clusters linked with `linkerd multicluster link` (their Linkerd service mirror)";
 
@@ -33,16 +38,24 @@ const HOW = "Linkerd multicluster routes only to clusters linked with `linkerd m
 export const crossClusterFeature: FeatureModule = {
   features: ["crossCluster"],
   capabilities: () => ({
-    crossCluster: partial("HTTPRoute backendRefs[] to the mirrored Service <svc>-<member> of a Link named after the member",
-      `split targets only in members running Linkerd (the Service exported there); failover and other members' identities are refused: ${SOURCE_WHY}`),
+    crossCluster: partial("HTTPRoute backendRefs[] to the mirrored Service <svc>-<member> of a Link named after the member; MeshTLSAuthentication identities in each member's trust domain",
+      "split targets only in members running Linkerd (the Service exported there); failover is refused; other members' identities as MeshTLSAuthentication identities in their trust domains (pod-to-pod links keep them)"),
   }),
 };
 
-/** Reports what Linkerd cannot do of crossCluster: sources in other members, targets in members of other meshes. */
+/**
+ * Reports what Linkerd cannot do of crossCluster (failover, targets in members of other meshes), and
+ * notes where other members' identities are admitted or denied (they arrive only over pod-to-pod links).
+ */
 export function refuseCrossClusterUses(model: Model, ctx: TranslateContext): void {
-  refuseCrossCluster(model, ctx, `Linkerd ${ctx.version}`, SOURCE_WHY, "source");
   refuseCrossCluster(model, ctx, `Linkerd ${ctx.version}`, FAILOVER_WHY, "failover");
   refuseOtherMeshTargets(model, ctx, "linkerd", HOW);
+  const reporter = new Reporter(ctx);
+  for (const u of featureUses(model, new Set(["crossCluster"]))) {
+    if (!u.pointer.endsWith("/source/clusters")) continue;
+    reporter.report(u.entry, u.pointer, { feature: "crossCluster", kind: "note", what: "pod-to-pod", severity: "info",
+      message: `member ${model.member}: Linkerd sees a caller of another member with its own identity (<sa>.<ns>.serviceaccount.identity.linkerd.<its trust domain>) only over pod-to-pod links (the Service exported with mirror.linkerd.io/exported=remote-discovery); through a multicluster gateway it sees the gateway's identity, which this rule does not name` });
+  }
 }
 
 /** The Service Linkerd's service mirror creates for `service` of member `member`: `<service>-<member>`. */
