@@ -44,7 +44,7 @@ import { sourceMatches } from "./features/trafficSource.js";
 import type { DestinationContext } from "./features/types.js";
 import { DEFAULT_ROUTE_NAME, virtualServiceName } from "./naming.js";
 import { type HTTPMatchRequest, type HTTPRoute, type IstioObject, NETWORKING_V1, type TCPRoute, type VirtualServiceSpec } from "./resources.js";
-import { applyFailover, clusterSubsetName, pinnedToClusters, refuseCrossClusterSplits } from "./features/crossCluster.js";
+import { applyFailover, clusterSubsetName, pinnedToClusters, refuseCrossClusterSplits, registerIncomingClusterSubset } from "./features/crossCluster.js";
 
 /** Route-level features, in the order they fill an `HTTPRoute` (the action first). */
 const ROUTE_FEATURES: readonly ((r: EffectiveRoute, out: HTTPRoute, dc: DestinationContext) => void)[] = [
@@ -78,6 +78,7 @@ export function translateIstio(model: Model, ctx: TranslateContext): KubeObject[
         if (r.mirror?.value.subsetResolved) dr.policies.add(r.policy.id);
       }
       for (const apply of DESTINATION_FEATURES) apply(dc, dr);
+      registerIncomingClusterSubset(dc, dr);
     }
     if (view.mtls) {
       applyClientTls(dc, drs.get(view.namespace, view.service));

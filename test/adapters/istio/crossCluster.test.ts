@@ -54,13 +54,14 @@ describe("Istio: a share in another member", () => {
     expect(validateAll(r.resources, ["istio/1.30.3", "istio/1.22.8"])).toEqual([]);
   });
 
-  test("translated for the other member, the same policy keeps that member's share local and has no cluster subset", () => {
+  test("translated for the other member, the same policy keeps that member's share local: its routes name no subset", () => {
     const r = run(vmesh() + shift("[{weight: 75}, {cluster: cluster-2, weight: 25}]"), "cluster-2");
     // In cluster-2 both shares are local: a plain route, no cluster subsets.
     const vs = get(r.resources, "VirtualService");
     expect(vs.spec.http[0].route.map((d: any) => d.destination)).toEqual([
       { host: "mysvc.myns.svc.cluster.local", port: { number: 80 } }, { host: "mysvc.myns.svc.cluster.local", port: { number: 80 } }]);
-    expect(get(r.resources, "DestinationRule")).toBeUndefined();
+    // Only the subset cluster-1 sends its share to (see "the member that receives a share").
+    expect(get(r.resources, "DestinationRule").spec.subsets.map((x: any) => x.labels)).toEqual([{ "topology.istio.io/cluster": "cluster-2" }]);
   });
 
   test("the default route of a pinned destination stays in the local cluster (Istio would spread it over every cluster)", () => {
@@ -187,5 +188,23 @@ spec:
   failover: {clusters: [cluster-3]}
 `;
     expect(errs(three() + failover("[cluster-2]") + second)).toEqual(["/spec/failover rule/conflict"]);
+  });
+});
+
+describe("Istio: the member that receives a share", () => {
+  test("defines the subset the senders name (its east-west gateway builds SNI-DNAT clusters from its own DestinationRules)", () => {
+    const yaml = vmesh() + shift("[{weight: 75}, {cluster: cluster-2, weight: 25}]");
+    const sender = get(run(yaml, "cluster-1").resources, "DestinationRule");
+    const receiver = get(run(yaml, "cluster-2").resources, "DestinationRule");
+    const incoming = sender.spec.subsets.find((s: any) => s.labels["topology.istio.io/cluster"] === "cluster-2");
+    // Same name and labels on both sides: the SNI outbound_.80_.<subset>_.mysvc.myns.svc.cluster.local resolves at cluster-2's gateway.
+    expect(receiver.spec.subsets).toEqual([incoming]);
+    expect(receiver.metadata.annotations["unimesh.io/policies"]).toBe("TrafficPolicy/myns/mysvc-shift");
+  });
+
+  test("no Istio sender, no subset: a virtual mesh whose other member runs Linkerd", () => {
+    const r = run(vmesh("linkerd@2.20").replace("mesh: istio@1.30, trustDomain: cluster-1", "mesh: linkerd@2.20, trustDomain: cluster-1").replace("mesh: linkerd@2.20, trustDomain: cluster-2", "mesh: istio@1.30, trustDomain: cluster-2")
+      + shift("[{weight: 75}, {cluster: cluster-2, weight: 25}]"), "cluster-2");
+    expect(get(r.resources, "DestinationRule")).toBeUndefined();
   });
 });

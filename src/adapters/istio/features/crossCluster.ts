@@ -16,6 +16,8 @@
  *   of every cluster. A local target with a subset gets the subset's labels plus the cluster label
  *   (`<subset>-cluster-<member>`, the "twice the number of subsets" the doc warns of). The other member
  *   must run Istio too (istiod sees no endpoints of another mesh's cluster): error otherwise.
+ *   The member receiving the share defines the same subset (`cluster-<itself>`) in its DestinationRule,
+ *   since its east-west gateway resolves the subset named in the SNI from its own DestinationRules.
  * - Failover (`failover.clusters`): `DestinationRule.trafficPolicy.loadBalancer.localityLbSetting`
  *   `{enabled: true, failoverPriority: [topology.istio.io/cluster]}` (istio/api `destination_rule.proto`
  *   `LocalityLoadBalancerSetting.failoverPriority`: endpoints whose cluster label equals the caller
@@ -59,6 +61,28 @@ export const crossClusterFeature: FeatureModule = { features: ["crossCluster"], 
  */
 export function refuseCrossClusterSplits(model: Model, ctx: TranslateContext): void {
   refuseOtherMeshTargets(model, ctx, "istio", HOW);
+}
+
+/**
+ * Registers, in the member translated for, the subset other members route to when they send a share
+ * here (`split[].cluster` naming this member): `cluster-<member>` in this member's DestinationRule. A
+ * share from another network arrives at this member's east-west gateway (AUTO_PASSTHROUGH) with the
+ * subset in its SNI (`outbound_.<port>_.cluster-<member>_.<host>`), and the gateway builds its SNI-DNAT
+ * clusters from the DestinationRules of its own cluster (istio pilot `buildOutboundSniDnatClusters`), so
+ * the subset must be defined here too, with the same name and labels.
+ */
+export function registerIncomingClusterSubset(dc: DestinationContext, dr: DestinationRuleDraft): void {
+  const member = dc.ic.model.member;
+  if (member === undefined) return;
+  for (const p of dc.view.trafficPolicies) {
+    const named = (p.doc.spec.routes ?? []).some((r) => (r.split ?? []).some((t) => t.cluster === member));
+    if (!named) continue;
+    // Only another Istio member (or one whose mesh is auto: maybe Istio) sends such a share through the gateway.
+    const senders = (dc.ic.model.virtualMesh?.doc.spec.members ?? []).filter((m) => m.name !== member && [undefined, "istio"].includes(memberMeshName(m)));
+    if (!senders.length) continue;
+    dc.drs.clusterSubset(dc.view.namespace, dc.view.service, member);
+    dr.policies.add(p.id);
+  }
 }
 
 /** True when the destination fails over to another member (its local targets then stay unpinned). */
