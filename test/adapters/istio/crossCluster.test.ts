@@ -208,3 +208,19 @@ describe("Istio: the member that receives a share", () => {
     expect(get(r.resources, "DestinationRule")).toBeUndefined();
   });
 });
+
+describe("Istio: a share to another Service in another member (split[].service with cluster)", () => {
+  test("the subset is that Service's, in its own DestinationRule, on both sides", () => {
+    const yaml = vmesh() + shift("[{weight: 50}, {service: mysvc-v2, cluster: cluster-2, weight: 50}]");
+    const sender = run(yaml, "cluster-1");
+    expect(sender.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const vs = get(sender.resources, "VirtualService");
+    expect(vs.spec.http[0].route.map((d: any) => [d.destination.host, d.destination.subset])).toEqual([
+      ["mysvc.myns.svc.cluster.local", "cluster-cluster-1"], ["mysvc-v2.myns.svc.cluster.local", "cluster-cluster-2"]]);
+    const drOf = (objs: KubeObject[], host: string) => objs.find((o: any) => o.kind === "DestinationRule" && o.spec.host === host) as any;
+    expect(drOf(sender.resources, "mysvc-v2.myns.svc.cluster.local").spec.subsets).toEqual([{ name: "cluster-cluster-2", labels: { "topology.istio.io/cluster": "cluster-2" } }]);
+    const receiver = run(yaml, "cluster-2");
+    expect(drOf(receiver.resources, "mysvc-v2.myns.svc.cluster.local").spec.subsets).toEqual([{ name: "cluster-cluster-2", labels: { "topology.istio.io/cluster": "cluster-2" } }]);
+    expect(validateAll([...sender.resources, ...receiver.resources], ["istio/1.30.3"])).toEqual([]);
+  });
+});

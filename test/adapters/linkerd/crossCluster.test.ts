@@ -152,3 +152,10 @@ ${rules}`;
     expect(r.diagnostics.filter((d) => d.code === "adapter/note/crossCluster.pod-to-pod").map((d) => d.pointer)).toEqual(["/spec/allow/0/source/clusters"]);
   });
 });
+
+test("Linkerd: a share to another Service in another member goes to that Service's mirror, <service>-<member>", () => {
+  const r = run(yaml().replace("split: [{weight: 50}, {cluster: east, weight: 50}]", "split: [{weight: 50}, {service: podinfo-canary, cluster: east, weight: 50}]"));
+  expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  const route = r.resources.find((o) => o.kind === "HTTPRoute") as any;
+  expect(route.spec.rules[0].backendRefs).toEqual([{ name: "podinfo", port: 9898, weight: 50 }, { name: "podinfo-canary-east", port: 9898, weight: 50 }]);
+});

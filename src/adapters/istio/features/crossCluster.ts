@@ -74,14 +74,19 @@ export function refuseCrossClusterSplits(model: Model, ctx: TranslateContext): v
 export function registerIncomingClusterSubset(dc: DestinationContext, dr: DestinationRuleDraft): void {
   const member = dc.ic.model.member;
   if (member === undefined) return;
+  // Only another Istio member (or one whose mesh is auto: maybe Istio) sends such a share through the gateway.
+  const senders = (dc.ic.model.virtualMesh?.doc.spec.members ?? []).filter((m) => m.name !== member && [undefined, "istio"].includes(memberMeshName(m)));
+  if (!senders.length) return;
   for (const p of dc.view.trafficPolicies) {
-    const named = (p.doc.spec.routes ?? []).some((r) => (r.split ?? []).some((t) => t.cluster === member));
-    if (!named) continue;
-    // Only another Istio member (or one whose mesh is auto: maybe Istio) sends such a share through the gateway.
-    const senders = (dc.ic.model.virtualMesh?.doc.spec.members ?? []).filter((m) => m.name !== member && [undefined, "istio"].includes(memberMeshName(m)));
-    if (!senders.length) continue;
-    dc.drs.clusterSubset(dc.view.namespace, dc.view.service, member);
-    dr.policies.add(p.id);
+    for (const r of p.doc.spec.routes ?? []) {
+      for (const t of r.split ?? []) {
+        if (t.cluster !== member) continue;
+        // The share goes to the destination, or to `service` of the same namespace (its own DestinationRule).
+        const service = t.service ?? dc.view.service;
+        dc.drs.clusterSubset(dc.view.namespace, service, member);
+        (service === dc.view.service ? dr : dc.drs.get(dc.view.namespace, service)).policies.add(p.id);
+      }
+    }
   }
 }
 
@@ -150,5 +155,5 @@ export function clusterSubsetName(dc: DestinationContext, t: ResolvedTarget | un
   if (!t?.cluster && failsOver(dc)) return t?.subset?.name;
   const cluster = t?.cluster?.name ?? dc.ic.model.member;
   if (cluster === undefined) return undefined;
-  return dc.drs.clusterSubset(dc.view.namespace, dc.view.service, cluster, t?.subset);
+  return dc.drs.clusterSubset(dc.view.namespace, t?.service ?? dc.view.service, cluster, t?.subset);
 }

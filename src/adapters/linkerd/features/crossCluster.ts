@@ -70,17 +70,19 @@ export function reportMirroredServices(lc: LinkerdContext, v: DestinationView, r
     if (r.action.kind !== "split") continue;
     r.action.targets.forEach((t, j) => {
       // A member of another mesh is refused by refuseCrossClusterUses.
-      if (!t.cluster || seen.has(t.cluster.name) || memberMeshName(t.cluster) !== "linkerd") return;
-      seen.add(t.cluster.name);
-      const name = mirroredServiceName(v.service, t.cluster.name);
+      const key = `${t.service ?? v.service}-${t.cluster?.name}`;
+      if (!t.cluster || seen.has(key) || memberMeshName(t.cluster) !== "linkerd") return;
+      seen.add(key);
+      const service = t.service ?? v.service;
+      const name = mirroredServiceName(service, t.cluster.name);
       const pointer = r.action.pointer.endsWith("/split") ? `${r.action.pointer}/${j}/cluster` : r.action.pointer;
       if (name.length > 63) {
         lc.report(r.policy, pointer, { feature: "crossCluster", kind: "unsupported-value", what: "mirror-name", severity: "error",
-          message: `the Service Linkerd's service mirror would create for ${v.namespace}/${v.service} of member ${t.cluster.name}, ${name}, is longer than 63 characters, so it cannot exist; use a shorter member name (the Link's --cluster-name)` });
+          message: `the Service Linkerd's service mirror would create for ${v.namespace}/${service} of member ${t.cluster.name}, ${name}, is longer than 63 characters, so it cannot exist; use a shorter member name (the Link's --cluster-name)` });
         return;
       }
       lc.report(r.policy, pointer, { feature: "crossCluster", kind: "note", what: "mirrored-service", severity: "info",
-        message: `this share goes to ${v.namespace}/${name}, the Service Linkerd's service mirror creates for ${v.service} of member ${t.cluster.name}: link the clusters with \`linkerd multicluster link --cluster-name ${t.cluster.name}\` and export ${v.service} in ${t.cluster.name} (label mirror.linkerd.io/exported=true for gateway mode, or =remote-discovery for pod-to-pod mode, which keeps the caller's identity)` });
+        message: `this share goes to ${v.namespace}/${name}, the Service Linkerd's service mirror creates for ${service} of member ${t.cluster.name}: link the clusters with \`linkerd multicluster link --cluster-name ${t.cluster.name}\` and export ${service} in ${t.cluster.name} (label mirror.linkerd.io/exported=true for gateway mode, or =remote-discovery for pod-to-pod mode, which keeps the caller's identity)` });
     });
   }
 }
