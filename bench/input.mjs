@@ -18,7 +18,8 @@ export function benchInput(mesh, n) {
     const ns = `team-${String(Math.floor(i / 100)).padStart(3, "0")}`;
     const name = `svc-${String(i).padStart(5, "0")}`;
     const caller = `svc-${String(i - (i % 100 === 0 ? 0 : 1)).padStart(5, "0")}`;
-    if (meshService) docs.push(`apiVersion: unimesh.io/v1alpha1
+    if (meshService)
+      docs.push(`apiVersion: unimesh.io/v1alpha1
 kind: MeshService
 metadata: {name: ${name}, namespace: ${ns}}
 spec: {ports: [{port: 8080}]}
@@ -48,4 +49,3 @@ spec:
   }
   return { text: docs.join("---\n"), allowApproximations, documents: n * (meshService ? 3 : 2) };
 }
-

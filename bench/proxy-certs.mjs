@@ -11,11 +11,43 @@ const EC = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-
 export function makeCerts(dir) {
   const p = (f) => join(dir, f);
   const run = (args) => execFileSync("openssl", args, { stdio: ["ignore", "ignore", "pipe"] });
-  run(["req", "-x509", ...EC, "-keyout", p("ca.key"), "-out", p("ca.crt"), "-subj", "/CN=bench CA",
-    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"]);
-  const leaf = (name, san) => run(["req", "-x509", ...EC, "-keyout", p(`${name}.key`), "-out", p(`${name}.crt`), "-subj", "/O=cluster.local",
-    "-CA", p("ca.crt"), "-CAkey", p("ca.key"), "-addext", "basicConstraints=critical,CA:FALSE",
-    "-addext", "extendedKeyUsage=serverAuth,clientAuth", "-addext", `subjectAltName=${san}`]);
+  run([
+    "req",
+    "-x509",
+    ...EC,
+    "-keyout",
+    p("ca.key"),
+    "-out",
+    p("ca.crt"),
+    "-subj",
+    "/CN=bench CA",
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign",
+  ]);
+  const leaf = (name, san) =>
+    run([
+      "req",
+      "-x509",
+      ...EC,
+      "-keyout",
+      p(`${name}.key`),
+      "-out",
+      p(`${name}.crt`),
+      "-subj",
+      "/O=cluster.local",
+      "-CA",
+      p("ca.crt"),
+      "-CAkey",
+      p("ca.key"),
+      "-addext",
+      "basicConstraints=critical,CA:FALSE",
+      "-addext",
+      "extendedKeyUsage=serverAuth,clientAuth",
+      "-addext",
+      `subjectAltName=${san}`,
+    ]);
   leaf("server", "DNS:reviews.bookinfo,IP:127.0.0.1,URI:spiffe://cluster.local/ns/bookinfo/sa/bookinfo-reviews");
   leaf("client", "URI:spiffe://cluster.local/ns/bookinfo/sa/bookinfo-productpage");
   return { ca: p("ca.crt"), serverCert: p("server.crt"), serverKey: p("server.key"), clientCert: p("client.crt"), clientKey: p("client.key") };

@@ -15,7 +15,11 @@ import httpProxy from "http-proxy";
 
 const [listen, upstream] = process.argv.slice(2).map(Number);
 const twoHop = process.argv.indexOf("--two-hop");
-const fail = (e, _req, res) => { if (process.env.DEBUG) console.error(e); res.writeHead?.(502); res.end(); };
+const fail = (e, _req, res) => {
+  if (process.env.DEBUG) console.error(e);
+  res.writeHead?.(502);
+  res.end();
+};
 
 function hop(target, agent) {
   const proxy = httpProxy.createProxyServer({ target, agent, secure: true });
@@ -31,9 +35,15 @@ if (twoHop < 0) {
   const f = (n) => readFileSync(join(dir, n));
   const hop2 = https.createServer({ key: f("server.key"), cert: f("server.crt"), ca: f("ca.crt"), requestCert: true, rejectUnauthorized: true }, toApp);
   hop2.listen(0, "127.0.0.1", () => {
-    const agent = new https.Agent({ keepAlive: true, maxSockets: 256, key: f("client.key"), cert: f("client.crt"), ca: f("ca.crt"),
+    const agent = new https.Agent({
+      keepAlive: true,
+      maxSockets: 256,
+      key: f("client.key"),
+      cert: f("client.crt"),
+      ca: f("ca.crt"),
       // The server's name, as nginx's proxy_ssl_name (the Host header names the service, not hop 2).
-      checkServerIdentity: (_host, cert) => tls.checkServerIdentity("reviews.bookinfo", cert) });
+      checkServerIdentity: (_host, cert) => tls.checkServerIdentity("reviews.bookinfo", cert),
+    });
     const toHop2 = hop(`https://127.0.0.1:${hop2.address().port}`, agent);
     http.createServer(toHop2).listen(listen, "127.0.0.1", () => console.log("ready"));
   });

@@ -9,7 +9,9 @@ const connections = Number(conns);
 const u = new URL(url);
 const pool = new Pool(u.origin, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
 const latencies = [];
-let errors = 0, non2xx = 0, done = 0;
+let errors = 0,
+  non2xx = 0,
+  done = 0;
 const end = performance.now() + Number(secs) * 1000;
 const warm = performance.now() + 500;
 async function loop() {
@@ -19,9 +21,14 @@ async function loop() {
       const r = await pool.request({ path: u.pathname, method: "GET", headers: { host } });
       await r.body.dump();
       if (r.statusCode < 200 || r.statusCode >= 300) non2xx++;
-    } catch { errors++; }
+    } catch {
+      errors++;
+    }
     const t1 = performance.now();
-    if (t0 >= warm) { latencies.push(t1 - t0); done++; }
+    if (t0 >= warm) {
+      latencies.push(t1 - t0);
+      done++;
+    }
   }
 }
 await Promise.all(Array.from({ length: connections }, loop));

@@ -41,7 +41,11 @@ export function treeTicks(rootPid, stats) {
   let grew = true;
   while (grew) {
     grew = false;
-    for (const [pid, p] of parsed) if (!inTree.has(pid) && inTree.has(p.ppid)) { inTree.add(pid); grew = true; }
+    for (const [pid, p] of parsed)
+      if (!inTree.has(pid) && inTree.has(p.ppid)) {
+        inTree.add(pid);
+        grew = true;
+      }
   }
   let ticks = 0;
   for (const pid of inTree) ticks += parsed.get(pid)?.ticks ?? 0;
@@ -156,10 +160,14 @@ export function markdownTable(report, labels = {}) {
   for (const row of report.results) {
     for (const [name, s] of Object.entries(row.subjects)) {
       const r = row.ratios?.[name];
-      lines.push(`| ${row.connections} | ${labels[name] ?? name} | ${s.failed ? `FAILED (${fmtInt(s.rps)})` : fmtInt(s.rps)} | ${fmtMs(s.p50Ms)} | ${fmtMs(s.p99Ms)} | ${s.cpuUsPerReq ?? "—"} | ${r ? `${r.rps}×` : name === REFERENCE ? "1×" : "—"} | ${r ? `${r.p99}×` : name === REFERENCE ? "1×" : "—"} | ${fmtPct(s.rpsSpread)} | ${s.errors}${s.non2xx ? ` (${s.non2xx} non-2xx)` : ""} |`);
+      lines.push(
+        `| ${row.connections} | ${labels[name] ?? name} | ${s.failed ? `FAILED (${fmtInt(s.rps)})` : fmtInt(s.rps)} | ${fmtMs(s.p50Ms)} | ${fmtMs(s.p99Ms)} | ${s.cpuUsPerReq ?? "—"} | ${r ? `${r.rps}×` : name === REFERENCE ? "1×" : "—"} | ${r ? `${r.p99}×` : name === REFERENCE ? "1×" : "—"} | ${fmtPct(s.rpsSpread)} | ${s.errors}${s.non2xx ? ` (${s.non2xx} non-2xx)` : ""} |`,
+      );
     }
   }
-  const ab = report.results.flatMap((row) => Object.entries(row.ab ?? {}).map(([name, r]) => `| ${row.connections} | ${labels[name] ?? name} | ${r.rps}× | ${r.p99}× | ${r.cpu}× |`));
+  const ab = report.results.flatMap((row) =>
+    Object.entries(row.ab ?? {}).map(([name, r]) => `| ${row.connections} | ${labels[name] ?? name} | ${r.rps}× | ${r.p99}× | ${r.cpu}× |`),
+  );
   if (ab.length) lines.push("", "| c | this build ÷ baseline (same rounds) | req/s | p99 | CPU/req |", "|---:|---|---:|---:|---:|", ...ab);
   if (report.goals?.length) {
     lines.push("", "| goal (issue 17) | value | met |", "|---|---:|---|");

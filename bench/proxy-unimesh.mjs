@@ -17,25 +17,36 @@ const [outbound, v1, v2, v3] = process.argv.slice(2, 6).map(Number);
 const accessLog = process.argv.includes("--access-log");
 
 const dir = join(root, "examples/bookinfo");
-const inputs = readdirSync(dir).filter((f) => f.endsWith(".yaml")).map((f) => ({ file: f, text: readFileSync(join(dir, f), "utf8") }));
+const inputs = readdirSync(dir)
+  .filter((f) => f.endsWith(".yaml"))
+  .map((f) => ({ file: f, text: readFileSync(join(dir, f), "utf8") }));
 const loaded = loadModel(inputs);
 const result = translate(loaded.model, { adapter: builtin });
 if (!result.ok) throw new Error(JSON.stringify(result.diagnostics));
 const registry = {
-  apiVersion: "unimesh.io/v1alpha1", kind: "ServiceRegistry", metadata: { name: "bench" },
+  apiVersion: "unimesh.io/v1alpha1",
+  kind: "ServiceRegistry",
+  metadata: { name: "bench" },
   spec: {
     admin: { port: 0 },
     services: [
-      { name: "reviews", namespace: "bookinfo", instances: [
-        { port: v1, labels: { version: "v1" }, inbound: { port: 0 } },
-        { port: v2, labels: { version: "v2" }, inbound: { port: 0 } },
-        { port: v3, labels: { version: "v3" }, inbound: { port: 0 } },
-      ] },
+      {
+        name: "reviews",
+        namespace: "bookinfo",
+        instances: [
+          { port: v1, labels: { version: "v1" }, inbound: { port: 0 } },
+          { port: v2, labels: { version: "v2" }, inbound: { port: 0 } },
+          { port: v3, labels: { version: "v3" }, inbound: { port: 0 } },
+        ],
+      },
       { name: "productpage", namespace: "bookinfo", instances: [{ port: 1, inbound: { port: 0 }, outbound: { port: outbound } }] },
     ],
   },
 };
-const { config } = mergeProxyDocuments([{ doc: result.resources[0], file: "bookinfo", documentIndex: 0 }], [{ doc: registry, file: "registry", documentIndex: 0 }]);
+const { config } = mergeProxyDocuments(
+  [{ doc: result.resources[0], file: "bookinfo", documentIndex: 0 }],
+  [{ doc: registry, file: "registry", documentIndex: 0 }],
+);
 config.spec.accessLog = accessLog ? { enabled: true, path: "/dev/null" } : { enabled: false };
 if (process.argv.includes("--inline")) config.spec.colocatedHops = "inline";
 const proxy = await startProxy(config, { onEvent: () => {} });

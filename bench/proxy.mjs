@@ -89,14 +89,28 @@ function start(cpu, cmd, args, readyLine) {
   child.stderr.on("data", (d) => (err += d));
   return new Promise((resolve, reject) => {
     child.on("exit", (code) => reject(new Error(`${cmd} ${args.join(" ")} exited with ${code}: ${err}`)));
-    if (!readyLine) { setTimeout(() => resolve(child), 500); return; }
-    child.stdout.on("data", (d) => { if (String(d).includes(readyLine)) { child.readyLine = String(d); resolve(child); } });
+    if (!readyLine) {
+      setTimeout(() => resolve(child), 500);
+      return;
+    }
+    child.stdout.on("data", (d) => {
+      if (String(d).includes(readyLine)) {
+        child.readyLine = String(d);
+        resolve(child);
+      }
+    });
   });
 }
 
 async function waitPort(port) {
   for (let i = 0; i < 100; i++) {
-    const ok = await new Promise((r) => { const s = net.connect(port, "127.0.0.1", () => { s.destroy(); r(true); }); s.on("error", () => r(false)); });
+    const ok = await new Promise((r) => {
+      const s = net.connect(port, "127.0.0.1", () => {
+        s.destroy();
+        r(true);
+      });
+      s.on("error", () => r(false));
+    });
     if (ok) return;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -109,7 +123,9 @@ function check(name, port) {
     const req = http.get({ host: "127.0.0.1", port, path: PATH, headers: { host: HOST } }, (res) => {
       let body = "";
       res.on("data", (d) => (body += d));
-      res.on("end", () => (res.statusCode === 200 && body.startsWith("reviews:") ? resolve() : reject(new Error(`${name}: ${res.statusCode} ${body.slice(0, 200)}`))));
+      res.on("end", () =>
+        res.statusCode === 200 && body.startsWith("reviews:") ? resolve() : reject(new Error(`${name}: ${res.statusCode} ${body.slice(0, 200)}`)),
+      );
     });
     req.on("error", (e) => reject(new Error(`${name}: ${e.message}`)));
   });
@@ -120,7 +136,11 @@ function cpuMs(pid) {
   const stats = new Map();
   for (const d of readdirSync("/proc")) {
     if (!/^\d+$/.test(d)) continue;
-    try { stats.set(d, readFileSync(`/proc/${d}/stat`, "utf8")); } catch { /* gone */ }
+    try {
+      stats.set(d, readFileSync(`/proc/${d}/stat`, "utf8"));
+    } catch {
+      /* gone */
+    }
   }
   return (treeTicks(pid, stats) * 1000) / CLK_TCK;
 }
@@ -130,7 +150,13 @@ function load(port, connections, seconds) {
     const [c, a] = onCpu(0, "wrk", ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency", "-H", `Host: ${HOST}`, `http://127.0.0.1:${port}${PATH}`]);
     return parseWrk(execFileSync(c, a, { encoding: "utf8" }));
   }
-  const [c, a] = onCpu(0, process.execPath, [join(root, "bench/proxy-load.mjs"), `http://127.0.0.1:${port}${PATH}`, String(connections), String(seconds), HOST]);
+  const [c, a] = onCpu(0, process.execPath, [
+    join(root, "bench/proxy-load.mjs"),
+    `http://127.0.0.1:${port}${PATH}`,
+    String(connections),
+    String(seconds),
+    HOST,
+  ]);
   const r = JSON.parse(execFileSync(c, a, { cwd: root, encoding: "utf8" }).trim().split("\n").pop());
   return { ...r, errors: (r.errors ?? 0) + (r.non2xx ?? 0) };
 }
@@ -142,10 +168,13 @@ const report = {
   tool: wrk ? "wrk (1 thread)" : "bench/proxy-load.mjs (undici, separate process)",
   upstream: nginxBin ? "nginx (1 worker), fixed 67-byte answer" : "bench/proxy-upstream.mjs (node), fixed 67-byte answer",
   pinning: pin ? "subjects on CPU 1; load generator and upstream on CPU 0 (taskset)" : "none",
-  secondsPerRun: SECONDS, rounds: ROUNDS, statistic: "median of interleaved rounds",
+  secondsPerRun: SECONDS,
+  rounds: ROUNDS,
+  statistic: "median of interleaved rounds",
   request: `GET ${PATH} Host: ${HOST}`,
   loadAverage: { before: loadavg().map((l) => +l.toFixed(2)) },
-  results: [], skipped: [],
+  results: [],
+  skipped: [],
 };
 try {
   const up = [await freePort(), await freePort(), await freePort()];
@@ -167,7 +196,10 @@ try {
   if (want("direct")) subjects.push({ name: "direct", port: up[0] });
   const nginxSubject = async (name, conf) => {
     if (!want(name)) return;
-    if (!nginxBin) { report.skipped.push(`${name}: nginx is not installed (apt-get install nginx)`); return; }
+    if (!nginxBin) {
+      report.skipped.push(`${name}: nginx is not installed (apt-get install nginx)`);
+      return;
+    }
     const port = await freePort();
     const d = join(dir, name);
     mkdirSync(d);
@@ -210,7 +242,9 @@ try {
         if (s.pid) r.cpuMs = cpuMs(s.pid) - cpu0;
         runs[c][s.name].push(r);
         const cpu = r.cpuMs !== undefined && r.requests ? ` ${((r.cpuMs * 1000) / r.requests).toFixed(1)} µs CPU/req` : "";
-        log(`round ${round + 1}/${ROUNDS} c=${c} ${s.name}: ${Math.round(r.rps)} req/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms${cpu}${r.errors ? ` ERRORS ${r.errors} (non-2xx ${r.non2xx}, socket ${JSON.stringify(r.socketErrors ?? {})})` : ""}`);
+        log(
+          `round ${round + 1}/${ROUNDS} c=${c} ${s.name}: ${Math.round(r.rps)} req/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms${cpu}${r.errors ? ` ERRORS ${r.errors} (non-2xx ${r.non2xx}, socket ${JSON.stringify(r.socketErrors ?? {})})` : ""}`,
+        );
       }
     }
   }
@@ -229,22 +263,47 @@ try {
   // unimesh's own account of the run (admin /metrics): answers other than 200, retries, failed tries,
   // ejections, refusals — what explains errors or a tail.
   for (const s of subjects.filter((x) => x.admin)) {
-    const text = await fetch(`http://127.0.0.1:${s.admin}/metrics`).then((r) => r.text()).catch((e) => `# ${e.message}`);
-    (report.proxyMetrics ??= {})[s.name] = text.split("\n").filter((l) => l && !l.startsWith("#") && !/_bucket|_sum|_count|certificate_expiry|in_flight/.test(l) && !/ 0$/.test(l) && !/response_code="200"/.test(l));
+    const text = await fetch(`http://127.0.0.1:${s.admin}/metrics`)
+      .then((r) => r.text())
+      .catch((e) => `# ${e.message}`);
+    (report.proxyMetrics ??= {})[s.name] = text
+      .split("\n")
+      .filter(
+        (l) => l && !l.startsWith("#") && !/_bucket|_sum|_count|certificate_expiry|in_flight/.test(l) && !/ 0$/.test(l) && !/response_code="200"/.test(l),
+      );
   }
   report.loadAverage.perRound = loads;
 } catch (e) {
   report.error = String(e?.stack ?? e);
 } finally {
-  for (const c of children) { try { c.kill("SIGTERM"); } catch { /* gone */ } }
+  for (const c of children) {
+    try {
+      c.kill("SIGTERM");
+    } catch {
+      /* gone */
+    }
+  }
   await new Promise((r) => setTimeout(r, 500));
-  for (const c of children) { try { if (c.exitCode === null) c.kill("SIGKILL"); } catch { /* gone */ } }
+  for (const c of children) {
+    try {
+      if (c.exitCode === null) c.kill("SIGKILL");
+    } catch {
+      /* gone */
+    }
+  }
   rmSync(dir, { recursive: true, force: true });
 }
 report.loadAverage.after = loadavg().map((l) => +l.toFixed(2));
 if (report.results.length) {
-  console.log(`\nProxy benchmark ${report.date}, ${report.tool}, ${SECONDS} s × ${ROUNDS} interleaved rounds, medians; load average before ${report.loadAverage.before.join(" ")}, after ${report.loadAverage.after.join(" ")}\n`);
-  console.log(markdownTable({ results: report.results.map((r) => ({ connections: r.connections, subjects: r.subjects, ratios: r.ratios, ab: r.ab })), goals: report.goals }, LABELS));
+  console.log(
+    `\nProxy benchmark ${report.date}, ${report.tool}, ${SECONDS} s × ${ROUNDS} interleaved rounds, medians; load average before ${report.loadAverage.before.join(" ")}, after ${report.loadAverage.after.join(" ")}\n`,
+  );
+  console.log(
+    markdownTable(
+      { results: report.results.map((r) => ({ connections: r.connections, subjects: r.subjects, ratios: r.ratios, ab: r.ab })), goals: report.goals },
+      LABELS,
+    ),
+  );
   for (const [name, lines] of Object.entries(report.proxyMetrics ?? {})) {
     if (lines.length) console.log(`\n${name}: answers other than 200, retries, failures (admin /metrics)\n${lines.map((l) => `    ${l}`).join("\n")}`);
   }

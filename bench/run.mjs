@@ -20,7 +20,9 @@ const startupRuns = Number(arg("startup-runs") ?? 21);
 const os = await import("node:os");
 const report = {
   machine: { node: process.version, cpus: os.cpus().length, loadAverage: os.loadavg().map((l) => +l.toFixed(2)) },
-  translate: [], startup: null, proxy: null,
+  translate: [],
+  startup: null,
+  proxy: null,
 };
 
 function child(args) {
@@ -37,16 +39,19 @@ if (!only || only === "translate") {
     });
     const [small, large] = runs;
     report.translate.push({
-      mesh, runs,
-      ...(small.ms && large.ms ? {
-        growth: +(large.ms.total / small.ms.total).toFixed(2),
-        targets: {
-          ok: small.ok && large.ok,
-          under2s: large.ms.total < 2000,
-          under512MB: large.peakRssMB < 512,
-          linear: large.ms.total / small.ms.total <= 12,
-        },
-      } : {}),
+      mesh,
+      runs,
+      ...(small.ms && large.ms
+        ? {
+            growth: +(large.ms.total / small.ms.total).toFixed(2),
+            targets: {
+              ok: small.ok && large.ok,
+              under2s: large.ms.total < 2000,
+              under512MB: large.peakRssMB < 512,
+              linear: large.ms.total / small.ms.total <= 12,
+            },
+          }
+        : {}),
     });
   }
 }
@@ -74,16 +79,27 @@ if (!only || only === "startup") {
     bareNodeMedianMs: bare,
     translateBookinfoMedianMs: median(samples.istio),
     ratio: +(median(samples.istio) / bare).toFixed(2),
-    perMesh: Object.fromEntries(["istio", "linkerd", "appmesh"].map((m) => [m, { medianMs: median(samples[m]), ratio: +(median(samples[m]) / bare).toFixed(2) }])),
+    perMesh: Object.fromEntries(
+      ["istio", "linkerd", "appmesh"].map((m) => [m, { medianMs: median(samples[m]), ratio: +(median(samples[m]) / bare).toFixed(2) }]),
+    ),
     target: "ratio <= 2",
   };
 }
 
 if ((!only || only === "proxy") && existsSync(join(root, "bench/proxy.mjs"))) {
   // Progress goes to stderr as it happens; the markdown table too (stdout stays one JSON document).
-  const r = spawnSync(process.execPath, [join(root, "bench/proxy.mjs")], { cwd: root, encoding: "utf8", maxBuffer: 64 << 20, stdio: ["ignore", "pipe", "inherit"] });
+  const r = spawnSync(process.execPath, [join(root, "bench/proxy.mjs")], {
+    cwd: root,
+    encoding: "utf8",
+    maxBuffer: 64 << 20,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const lines = r.stdout.trim().split("\n");
-  try { report.proxy = JSON.parse(lines.pop()); } catch { report.proxy = { error: r.stdout.slice(-2000) }; }
+  try {
+    report.proxy = JSON.parse(lines.pop());
+  } catch {
+    report.proxy = { error: r.stdout.slice(-2000) };
+  }
   process.stderr.write(`${lines.join("\n")}\n`);
 }
 

@@ -15,7 +15,10 @@ import { benchInput } from "./input.mjs";
 const [mesh, nText] = process.argv.slice(2);
 const n = Number(nText);
 const adapter = findAdapter(mesh);
-if (!adapter) { console.log(JSON.stringify({ mesh, n, skipped: `adapter ${mesh} not built` })); process.exit(0); }
+if (!adapter) {
+  console.log(JSON.stringify({ mesh, n, skipped: `adapter ${mesh} not built` }));
+  process.exit(0);
+}
 
 const { text, allowApproximations, documents } = benchInput(mesh, n);
 const cpu0 = process.cpuUsage();
@@ -28,13 +31,20 @@ const out = toYaml(result.resources);
 const t3 = performance.now();
 const cpu = process.cpuUsage(cpu0);
 const ms = t3 - t0;
-console.log(JSON.stringify({
-  mesh: result.mesh, services: n, documents, objects: result.resources.length, ok: result.ok,
-  errors: result.diagnostics.filter((d) => d.severity === "error").length,
-  ...(result.ok ? {} : { firstError: result.diagnostics.find((d) => d.severity === "error")?.message }),
-  ms: { total: +ms.toFixed(1), validate: +(t1 - t0).toFixed(1), translate: +(t2 - t1).toFixed(1), serialize: +(t3 - t2).toFixed(1) },
-  // CPU time of the process over the same span (user + system, all threads: includes the GC's helpers).
-  cpuMs: +((cpu.user + cpu.system) / 1000).toFixed(1),
-  servicesPerSecond: Math.round(n / (ms / 1000)), outputBytes: out.length,
-  peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
-}));
+console.log(
+  JSON.stringify({
+    mesh: result.mesh,
+    services: n,
+    documents,
+    objects: result.resources.length,
+    ok: result.ok,
+    errors: result.diagnostics.filter((d) => d.severity === "error").length,
+    ...(result.ok ? {} : { firstError: result.diagnostics.find((d) => d.severity === "error")?.message }),
+    ms: { total: +ms.toFixed(1), validate: +(t1 - t0).toFixed(1), translate: +(t2 - t1).toFixed(1), serialize: +(t3 - t2).toFixed(1) },
+    // CPU time of the process over the same span (user + system, all threads: includes the GC's helpers).
+    cpuMs: +((cpu.user + cpu.system) / 1000).toFixed(1),
+    servicesPerSecond: Math.round(n / (ms / 1000)),
+    outputBytes: out.length,
+    peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+  }),
+);

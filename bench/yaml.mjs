@@ -21,7 +21,14 @@ import { benchInput } from "./input.mjs";
 const arg = (name) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const services = Number(arg("services") ?? 10000);
 const runs = Number(arg("runs") ?? 3);
-const best = (f) => Math.min(...Array.from({ length: runs }, () => { const t = performance.now(); f(); return performance.now() - t; }));
+const best = (f) =>
+  Math.min(
+    ...Array.from({ length: runs }, () => {
+      const t = performance.now();
+      f();
+      return performance.now() - t;
+    }),
+  );
 const ms = (x) => +x.toFixed(1);
 
 const { text, allowApproximations } = benchInput("istio", services);
@@ -31,7 +38,8 @@ const YAML_OPTIONS = { lineWidth: 0, aliasDuplicateObjects: false, version: "1.1
 const viaYaml = () => objects.map((o) => `---\n${stringify(o, YAML_OPTIONS)}`).join("");
 const fast = toYaml(objects);
 const emit = {
-  objects: objects.length, bytes: fast.length,
+  objects: objects.length,
+  bytes: fast.length,
   sameText: { jsYaml: fast === viaJsYaml(), yaml: fast === viaYaml() },
   ms: { fastWriter: ms(best(() => toYaml(objects))), jsYamlDump: ms(best(viaJsYaml)), yamlStringify: ms(best(viaYaml)) },
 };
@@ -41,11 +49,30 @@ const POINTERS = ["", "/spec", "/spec/destination", "/spec/routes/1/split/1/weig
 // Each variant on copies of the texts: the locator keeps its last documents, found by identity.
 const copies = () => documents.map((d) => ({ ...d, text: (" " + d.text).slice(1) }));
 const locate = {
-  documents: documents.length, pointersPerDocument: POINTERS.length,
+  documents: documents.length,
+  pointersPerDocument: POINTERS.length,
   ms: {
-    fastLocator: ms(best(() => { for (const d of copies()) for (const p of POINTERS) locatePointer(d, p); })),
-    yamlParseDocumentOnly: ms(best(() => { for (const d of documents) parseDocument(d.text, { lineCounter: new LineCounter(), uniqueKeys: false }); })),
-    jsYamlLoad: ms(best(() => { for (const d of documents) yaml.load(d.text, { schema: yaml.CORE_SCHEMA }); })),
+    fastLocator: ms(
+      best(() => {
+        for (const d of copies()) for (const p of POINTERS) locatePointer(d, p);
+      }),
+    ),
+    yamlParseDocumentOnly: ms(
+      best(() => {
+        for (const d of documents) parseDocument(d.text, { lineCounter: new LineCounter(), uniqueKeys: false });
+      }),
+    ),
+    jsYamlLoad: ms(
+      best(() => {
+        for (const d of documents) yaml.load(d.text, { schema: yaml.CORE_SCHEMA });
+      }),
+    ),
   },
 };
-console.log(JSON.stringify({ machine: { node: process.version, cpus: os.cpus().length, loadAverage: os.loadavg().map((l) => +l.toFixed(2)) }, services, runs, emit, locate }, null, 2));
+console.log(
+  JSON.stringify(
+    { machine: { node: process.version, cpus: os.cpus().length, loadAverage: os.loadavg().map((l) => +l.toFixed(2)) }, services, runs, emit, locate },
+    null,
+    2,
+  ),
+);

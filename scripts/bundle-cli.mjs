@@ -86,30 +86,32 @@ const result = await esbuild.build({
   logLevel: "warning",
   legalComments: "none",
   banner: { js: MARKER },
-  plugins: [{
-    name: "unimesh-shared-modules",
-    setup(build) {
-      // dist/ modules that stay separate: rewritten relative to dist/cli/, where every output but the
-      // translate entry lives (check() verifies the translate entry imports none of them).
-      build.onResolve({ filter: /^\.\.?\// }, (args) => {
-        const target = resolve(args.resolveDir, args.path);
-        if (!target.startsWith(dist + sep)) return undefined;
-        const rel = relative(dist, target).split(sep).join("/");
-        if (!SHARED.includes(rel) && !OTHER_COMMANDS.test(rel)) return undefined;
-        let spec = relative(cli, target).split(sep).join("/");
-        if (!spec.startsWith(".")) spec = "./" + spec;
-        return { path: spec, external: true };
-      });
-      build.onLoad({ filter: /[\\/]dist[\\/]api[\\/]validate\.js$/ }, (args) => {
-        const text = readFileSync(args.path, "utf8");
-        if (!text.includes(SCHEMA_REQUIRE)) throw new Error(`${args.path} no longer reads the schema with ${SCHEMA_REQUIRE}: update scripts/bundle-cli.mjs`);
-        return {
-          contents: `import __unimeshSchema from "../../schemas/unimesh.schema.json";\n` + text.replace(SCHEMA_REQUIRE, "__unimeshSchema"),
-          loader: "js",
-        };
-      });
+  plugins: [
+    {
+      name: "unimesh-shared-modules",
+      setup(build) {
+        // dist/ modules that stay separate: rewritten relative to dist/cli/, where every output but the
+        // translate entry lives (check() verifies the translate entry imports none of them).
+        build.onResolve({ filter: /^\.\.?\// }, (args) => {
+          const target = resolve(args.resolveDir, args.path);
+          if (!target.startsWith(dist + sep)) return undefined;
+          const rel = relative(dist, target).split(sep).join("/");
+          if (!SHARED.includes(rel) && !OTHER_COMMANDS.test(rel)) return undefined;
+          let spec = relative(cli, target).split(sep).join("/");
+          if (!spec.startsWith(".")) spec = "./" + spec;
+          return { path: spec, external: true };
+        });
+        build.onLoad({ filter: /[\\/]dist[\\/]api[\\/]validate\.js$/ }, (args) => {
+          const text = readFileSync(args.path, "utf8");
+          if (!text.includes(SCHEMA_REQUIRE)) throw new Error(`${args.path} no longer reads the schema with ${SCHEMA_REQUIRE}: update scripts/bundle-cli.mjs`);
+          return {
+            contents: `import __unimeshSchema from "../../schemas/unimesh.schema.json";\n` + text.replace(SCHEMA_REQUIRE, "__unimeshSchema"),
+            loader: "js",
+          };
+        });
+      },
     },
-  }],
+  ],
 });
 
 for (const f of readdirSync(cli)) if (f.startsWith(CHUNK_PREFIX)) rmSync(join(cli, f));
@@ -131,7 +133,12 @@ console.log(`bundle-cli: ${written.length} files, ${kb.toFixed(0)} KB (dist/cli/
 /** Every relative import of the bundled files resolves to a file; the translate entry imports only bundled files. */
 function check() {
   const out = [];
-  const files = [...Object.values(ENTRIES), ...readdirSync(cli).filter((f) => f.startsWith(CHUNK_PREFIX)).map((f) => `cli/${f}`)];
+  const files = [
+    ...Object.values(ENTRIES),
+    ...readdirSync(cli)
+      .filter((f) => f.startsWith(CHUNK_PREFIX))
+      .map((f) => `cli/${f}`),
+  ];
   for (const rel of files) {
     const file = join(dist, rel);
     const text = readFileSync(file, "utf8");

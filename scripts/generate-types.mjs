@@ -49,7 +49,11 @@ export async function generate() {
   const files = { "model.ts": await compile(wrapper, "UnimeshDocument", opts) };
 
   const modules = ["modelValidators"];
-  files["modelValidators.ts"] = validatorsModule(schema, Object.fromEntries(KINDS.map((k) => [k, `${schema.$id}#/definitions/${k}`])), "schemas/unimesh.schema.json");
+  files["modelValidators.ts"] = validatorsModule(
+    schema,
+    Object.fromEntries(KINDS.map((k) => [k, `${schema.$id}#/definitions/${k}`])),
+    "schemas/unimesh.schema.json",
+  );
   for (const [name, file, def] of EXTRA) {
     if (!existsSync(join(root, file))) continue;
     const s = readSchema(file);
@@ -88,7 +92,7 @@ export function shippedAdapters() {
   const registry = readFileSync(join(root, "src/adapters/registry.ts"), "utf8");
   const re = /^\s*"?([a-z0-9-]+)"?: async \(\) => \(await import\("\.\/([a-z0-9-]+)\/index\.js"\)\)\.([A-Za-z_$][\w$]*),$/gm;
   const rows = [...registry.matchAll(re)].map((m) => ({ name: m[1], folder: m[2], exported: m[3] }));
-  if (!rows.length) throw new Error("src/adapters/registry.ts: no loader lines found (name: async () => (await import(\"./<folder>/index.js\")).<export>,)");
+  if (!rows.length) throw new Error('src/adapters/registry.ts: no loader lines found (name: async () => (await import("./<folder>/index.js")).<export>,)');
   return (
     `/**\n * GENERATED from src/adapters/registry.ts by scripts/generate-types.mjs: do not edit.\n` +
     ` * Register a mesh with its one line in registry.ts and run \`npm run generate\`; a test fails when this file is stale.\n */\n` +

@@ -43,7 +43,8 @@ function importGraph(): Map<string, Set<string>> {
     };
     const visit = (n: ts.Node) => {
       if ((ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) && n.moduleSpecifier && ts.isStringLiteral(n.moduleSpecifier)) add(n.moduleSpecifier.text);
-      else if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.ImportKeyword && n.arguments[0] && ts.isStringLiteralLike(n.arguments[0])) add(n.arguments[0].text);
+      else if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.ImportKeyword && n.arguments[0] && ts.isStringLiteralLike(n.arguments[0]))
+        add(n.arguments[0].text);
       else if (ts.isImportTypeNode(n) && ts.isLiteralTypeNode(n.argument) && ts.isStringLiteral(n.argument.literal)) add(n.argument.literal.text);
       ts.forEachChild(n, visit);
     };
@@ -56,19 +57,31 @@ function importGraph(): Map<string, Set<string>> {
 /** The cycles of a graph: its strongly connected components of more than one module (Tarjan), each sorted. */
 function cycles(graph: Map<string, Set<string>>): string[][] {
   let next = 0;
-  const index = new Map<string, number>(), low = new Map<string, number>(), stack: string[] = [], onStack = new Set<string>();
+  const index = new Map<string, number>(),
+    low = new Map<string, number>(),
+    stack: string[] = [],
+    onStack = new Set<string>();
   const out: string[][] = [];
   const connect = (v: string) => {
-    index.set(v, next); low.set(v, next); next++;
-    stack.push(v); onStack.add(v);
+    index.set(v, next);
+    low.set(v, next);
+    next++;
+    stack.push(v);
+    onStack.add(v);
     for (const w of graph.get(v) ?? []) {
-      if (!index.has(w)) { connect(w); low.set(v, Math.min(low.get(v)!, low.get(w)!)); }
-      else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+      if (!index.has(w)) {
+        connect(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
     }
     if (low.get(v) === index.get(v)) {
       const scc: string[] = [];
       let w: string;
-      do { w = stack.pop()!; onStack.delete(w); scc.push(w); } while (w !== v);
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        scc.push(w);
+      } while (w !== v);
       if (scc.length > 1 || graph.get(v)?.has(v)) out.push(scc.sort());
     }
   };
@@ -113,15 +126,21 @@ describe("architecture of src/", () => {
 
   test("dependencies point cli → kube, proxy, adapters → api", () => {
     const bad: string[] = [];
-    for (const [from, deps] of graph) for (const to of deps) {
-      const why = violation(from, to);
-      if (why) bad.push(`${from} imports ${to}: ${why}`);
-    }
+    for (const [from, deps] of graph)
+      for (const to of deps) {
+        const why = violation(from, to);
+        if (why) bad.push(`${from} imports ${to}: ${why}`);
+      }
     expect(bad).toEqual([]);
   });
 
   test("the checks catch what they are for", () => {
-    const g = new Map([["a.ts", new Set(["b.ts"])], ["b.ts", new Set(["c.ts"])], ["c.ts", new Set(["a.ts"])], ["d.ts", new Set(["a.ts"])]]);
+    const g = new Map([
+      ["a.ts", new Set(["b.ts"])],
+      ["b.ts", new Set(["c.ts"])],
+      ["c.ts", new Set(["a.ts"])],
+      ["d.ts", new Set(["a.ts"])],
+    ]);
     expect(cycles(g)).toEqual([["a.ts", "b.ts", "c.ts"]]);
     expect(violation("api/translate.ts", "adapters/shared/names.ts")).toBeDefined();
     expect(violation("kube/discover.ts", "adapters/istio/index.ts")).toBeDefined();

@@ -28,8 +28,13 @@ Transfer/sec:      1.00MB
 describe("bench/proxy-stats", () => {
   test("parses wrk: requests, rate, p50/p99 in ms, non-2xx and socket errors summed", () => {
     expect(parseWrk(WRK)).toEqual({
-      requests: 22000, rps: 4400, p50Ms: 0.812, p99Ms: 1020, non2xx: 7,
-      socketErrors: { connect: 0, read: 3, write: 0, timeout: 2 }, errors: 12,
+      requests: 22000,
+      rps: 4400,
+      p50Ms: 0.812,
+      p99Ms: 1020,
+      non2xx: 7,
+      socketErrors: { connect: 0, read: 3, write: 0, timeout: 2 },
+      errors: 12,
     });
     const clean = parseWrk(WRK.replace(/ {2}Socket errors.*\n/, "").replace(/ {2}Non-2xx.*\n/, ""));
     expect(clean.errors).toBe(0);
@@ -86,15 +91,28 @@ describe("bench/proxy-stats", () => {
 
   test("A/B against a baseline build measured in the same rounds: this ÷ baseline; none where either failed", () => {
     const s = (rps: number, p99Ms: number, cpuUsPerReq: number, failed = false) => ({ rps, p99Ms, cpuUsPerReq, failed });
-    expect(abRatios({
-      unimesh: s(6000, 10, 150), "unimesh@baseline": s(5000, 20, 200),
-      "unimesh-inline": s(9000, 5, 90, true), "unimesh-inline@baseline": s(8000, 5, 100),
-      "nginx-2hop-mtls": s(10000, 8, 70),
-    })).toEqual({ unimesh: { rps: 1.2, p99: 0.5, cpu: 0.75 } });
+    expect(
+      abRatios({
+        unimesh: s(6000, 10, 150),
+        "unimesh@baseline": s(5000, 20, 200),
+        "unimesh-inline": s(9000, 5, 90, true),
+        "unimesh-inline@baseline": s(8000, 5, 100),
+        "nginx-2hop-mtls": s(10000, 8, 70),
+      }),
+    ).toEqual({ unimesh: { rps: 1.2, p99: 0.5, cpu: 0.75 } });
   });
 
   test("the markdown table shows medians, ratios, noise, and FAILED for a subject with errors", () => {
-    const sum = (rps: number, p99Ms: number, errors = 0) => ({ rps, p50Ms: 1.5, p99Ms, cpuUsPerReq: 80, rpsSpread: 0.1, errors, non2xx: errors, failed: errors > 0 });
+    const sum = (rps: number, p99Ms: number, errors = 0) => ({
+      rps,
+      p50Ms: 1.5,
+      p99Ms,
+      cpuUsPerReq: 80,
+      rpsSpread: 0.1,
+      errors,
+      non2xx: errors,
+      failed: errors > 0,
+    });
     const subjects = { "nginx-2hop-mtls": sum(10000, 8), unimesh: sum(6000, 20, 3) };
     const table = markdownTable({ results: [{ connections: 64, subjects, ratios: ratios(subjects) }], goals: [] }, { unimesh: "unimesh default" });
     expect(table).toContain("| 64 | nginx-2hop-mtls | 10,000 | 1.50 | 8.00 | 80 | 1× | 1× | ±5 % | 0 |");

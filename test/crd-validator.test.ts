@@ -73,7 +73,9 @@ describe("test/crds", () => {
     for (const file of stored) {
       if (file === "LICENSE" && !recorded.has("LICENSE")) continue; // some PROVENANCE.md files describe LICENSE in prose
       expect(recorded.has(file), `${folder}/${file} is not listed in PROVENANCE.md`).toBe(true);
-      const sha = createHash("sha256").update(readFileSync(join(dir, file))).digest("hex");
+      const sha = createHash("sha256")
+        .update(readFileSync(join(dir, file)))
+        .digest("hex");
       expect(sha, `${folder}/${file}`).toBe(recorded.get(file));
     }
   });
@@ -102,8 +104,16 @@ describe("CEL rule support", () => {
   it("CRD_SETS are found by convention: every vendored release folder (per channel for Gateway API)", () => {
     expect(CRD_SETS).toEqual(
       expect.arrayContaining([
-        "aws-app-mesh/v1.13.3", "gateway-api/v1.2.1/experimental", "gateway-api/v1.2.1/standard", "gateway-api/v1.6.1/experimental",
-        "gateway-api/v1.6.1/standard", "istio/1.22.8", "istio/1.30.3", "kuma/v2.14.3", "linkerd/edge-26.8.3", "linkerd/stable-2.14.10",
+        "aws-app-mesh/v1.13.3",
+        "gateway-api/v1.2.1/experimental",
+        "gateway-api/v1.2.1/standard",
+        "gateway-api/v1.6.1/experimental",
+        "gateway-api/v1.6.1/standard",
+        "istio/1.22.8",
+        "istio/1.30.3",
+        "kuma/v2.14.3",
+        "linkerd/edge-26.8.3",
+        "linkerd/stable-2.14.10",
       ]),
     );
     // A release's subfolders (Linkerd's policy/, workload/) belong to it, not sets of their own.
@@ -287,10 +297,15 @@ describe.each(["istio/1.30.3", "istio/1.22.8"] as const)("Istio %s", (set) => {
       o.spec.http[0].route[0].destination.port.number = 2 ** 32;
       o.spec.http[0].match[0].uri = { prefix: "/a", exact: "/a" };
     });
-    expectProblems(v, bad, [
-      ["/spec/http/0/route/0/destination/port/number", "should be less than or equal to 4294967295"],
-      ["/spec/http/0/match/0/uri", "must validate one and only one schema (oneOf)"],
-    ], false);
+    expectProblems(
+      v,
+      bad,
+      [
+        ["/spec/http/0/route/0/destination/port/number", "should be less than or equal to 4294967295"],
+        ["/spec/http/0/match/0/uri", "must validate one and only one schema (oneOf)"],
+      ],
+      false,
+    );
   });
 
   it("rejects a CEL rule violation (Telemetry tagOverrides: UPSERT needs a value)", () => {
@@ -326,15 +341,21 @@ describe("Istio 1.30.3 CEL rules", () => {
   const v = loadCrds("istio/1.30.3");
 
   it("VirtualService and DestinationRule durations must be at least 1ms", () => {
-    expectProblems(v, variant(virtualService, (o) => (o.spec.http[0].timeout = "500us")), [
-      ["/spec/http/0/timeout", "must be a valid duration greater than 1ms"],
-    ]);
-    expectProblems(v, variant(destinationRule, (o) => (o.spec.trafficPolicy.outlierDetection.interval = "0s")), [
-      ["/spec/trafficPolicy/outlierDetection/interval", "must be a valid duration greater than 1ms"],
-    ]);
-    expectProblems(v, variant(virtualService, (o) => (o.spec.http[0].retries.perTryTimeout = "2 seconds")), [
-      ["/spec/http/0/retries/perTryTimeout", "rule evaluation error: Failed to parse duration"],
-    ]);
+    expectProblems(
+      v,
+      variant(virtualService, (o) => (o.spec.http[0].timeout = "500us")),
+      [["/spec/http/0/timeout", "must be a valid duration greater than 1ms"]],
+    );
+    expectProblems(
+      v,
+      variant(destinationRule, (o) => (o.spec.trafficPolicy.outlierDetection.interval = "0s")),
+      [["/spec/trafficPolicy/outlierDetection/interval", "must be a valid duration greater than 1ms"]],
+    );
+    expectProblems(
+      v,
+      variant(virtualService, (o) => (o.spec.http[0].retries.perTryTimeout = "2 seconds")),
+      [["/spec/http/0/retries/perTryTimeout", "rule evaluation error: Failed to parse duration"]],
+    );
   });
 
   it("AuthorizationPolicy: only one of selector / targetRef / targetRefs", () => {
@@ -343,16 +364,24 @@ describe("Istio 1.30.3 CEL rules", () => {
   });
 
   it("PeerAuthentication: portLevelMtls requires a selector, and ports must be 1-65535", () => {
-    expectProblems(v, variant(peerAuthentication, (o) => delete o.spec.selector), [["/spec", "portLevelMtls requires selector"]]);
-    expectProblems(v, variant(peerAuthentication, (o) => (o.spec.portLevelMtls["0"] = { mode: "STRICT" })), [
-      ["/spec/portLevelMtls", "port must be between 1-65535"],
-    ]);
+    expectProblems(
+      v,
+      variant(peerAuthentication, (o) => delete o.spec.selector),
+      [["/spec", "portLevelMtls requires selector"]],
+    );
+    expectProblems(
+      v,
+      variant(peerAuthentication, (o) => (o.spec.portLevelMtls["0"] = { mode: "STRICT" })),
+      [["/spec/portLevelMtls", "port must be between 1-65535"]],
+    );
   });
 
   it("label selectors: no wildcards", () => {
-    expectProblems(v, variant(peerAuthentication, (o) => (o.spec.selector.matchLabels.app = "rev*")), [
-      ["/spec/selector/matchLabels/app", "wildcard not allowed in label value match"],
-    ]);
+    expectProblems(
+      v,
+      variant(peerAuthentication, (o) => (o.spec.selector.matchLabels.app = "rev*")),
+      [["/spec/selector/matchLabels/app", "wildcard not allowed in label value match"]],
+    );
   });
 
   it("WasmPlugin url: Kubernetes url()/isURL() semantics", () => {
@@ -363,11 +392,19 @@ describe("Istio 1.30.3 CEL rules", () => {
       spec: { selector: { matchLabels: { app: "reviews" } }, url: "oci://ghcr.io/example/auth:v1" },
     };
     expectValid(v, wasm);
-    expectValid(v, variant(wasm, (o) => (o.spec.url = "ghcr.io/example/auth:v1"))); // no scheme: checked as http://...
-    expectValid(v, variant(wasm, (o) => (o.spec.url = "file:///opt/filters/auth.wasm")));
-    expectProblems(v, variant(wasm, (o) => (o.spec.url = "ftp://example.com/auth.wasm")), [
-      ["/spec/url", "url must have schema one of [http, https, file, oci]"],
-    ]);
+    expectValid(
+      v,
+      variant(wasm, (o) => (o.spec.url = "ghcr.io/example/auth:v1")),
+    ); // no scheme: checked as http://...
+    expectValid(
+      v,
+      variant(wasm, (o) => (o.spec.url = "file:///opt/filters/auth.wasm")),
+    );
+    expectProblems(
+      v,
+      variant(wasm, (o) => (o.spec.url = "ftp://example.com/auth.wasm")),
+      [["/spec/url", "url must have schema one of [http, https, file, oci]"]],
+    );
   });
 });
 
@@ -466,40 +503,65 @@ describe("Linkerd edge-26.8.3", () => {
 
   it("accepts valid Server, AuthorizationPolicy, MeshTLSAuthentication, HTTPRoute, HTTPLocalRateLimitPolicy", () => {
     for (const obj of [linkerdServer, linkerdAuthorizationPolicy, meshTLSAuthentication, linkerdHTTPRoute, rateLimitPolicy]) expectValid(v, obj);
-    expectValid(v, variant(linkerdServer, (o) => (o.spec.port = 8080)));
+    expectValid(
+      v,
+      variant(linkerdServer, (o) => (o.spec.port = 8080)),
+    );
   });
 
   it("Server: port is an int-or-string, and exactly one selector (oneOf)", () => {
-    expectProblems(v, variant(linkerdServer, (o) => (o.spec.port = 80.5)), [["/spec/port", "must be an integer or a string"]]);
-    expectProblems(v, variant(linkerdServer, (o) => (o.spec.externalWorkloadSelector = { matchLabels: { app: "vm" } })), [
-      ["/spec", "must validate one and only one schema (oneOf), matched 2"],
-    ]);
+    expectProblems(
+      v,
+      variant(linkerdServer, (o) => (o.spec.port = 80.5)),
+      [["/spec/port", "must be an integer or a string"]],
+    );
+    expectProblems(
+      v,
+      variant(linkerdServer, (o) => (o.spec.externalWorkloadSelector = { matchLabels: { app: "vm" } })),
+      [["/spec", "must validate one and only one schema (oneOf), matched 2"]],
+    );
   });
 
   it("AuthorizationPolicy: required fields and reference patterns", () => {
-    expectProblems(v, variant(linkerdAuthorizationPolicy, (o) => delete o.spec.requiredAuthenticationRefs), [
-      ["/spec/requiredAuthenticationRefs", "Required value"],
-    ]);
-    expectProblems(v, variant(linkerdAuthorizationPolicy, (o) => (o.spec.targetRef.kind = "Server!")), [
-      ["/spec/targetRef/kind", "should match"],
-    ]);
+    expectProblems(
+      v,
+      variant(linkerdAuthorizationPolicy, (o) => delete o.spec.requiredAuthenticationRefs),
+      [["/spec/requiredAuthenticationRefs", "Required value"]],
+    );
+    expectProblems(
+      v,
+      variant(linkerdAuthorizationPolicy, (o) => (o.spec.targetRef.kind = "Server!")),
+      [["/spec/targetRef/kind", "should match"]],
+    );
   });
 
   it("MeshTLSAuthentication: identities or identityRefs", () => {
-    expectProblems(v, variant(meshTLSAuthentication, (o) => delete o.spec.identities), [["/spec", "matched 0"]]);
+    expectProblems(
+      v,
+      variant(meshTLSAuthentication, (o) => delete o.spec.identities),
+      [["/spec", "matched 0"]],
+    );
   });
 
   it("policy.linkerd.io HTTPRoute: enum and unknown fields", () => {
-    expectProblems(v, variant(linkerdHTTPRoute, (o) => (o.spec.rules[0].matches[0].path.type = "Prefix")), [
-      ["/spec/rules/0/matches/0/path/type", 'Unsupported value: "Prefix"'],
-    ]);
-    expectProblems(v, variant(linkerdHTTPRoute, (o) => (o.spec.rules[0].timeout = "10s")), [["/spec/rules/0/timeout", 'unknown field "timeout"']]);
+    expectProblems(
+      v,
+      variant(linkerdHTTPRoute, (o) => (o.spec.rules[0].matches[0].path.type = "Prefix")),
+      [["/spec/rules/0/matches/0/path/type", 'Unsupported value: "Prefix"']],
+    );
+    expectProblems(
+      v,
+      variant(linkerdHTTPRoute, (o) => (o.spec.rules[0].timeout = "10s")),
+      [["/spec/rules/0/timeout", 'unknown field "timeout"']],
+    );
   });
 
   it("HTTPLocalRateLimitPolicy: integer rate", () => {
-    expectProblems(v, variant(rateLimitPolicy, (o) => (o.spec.total.requestsPerSecond = "100")), [
-      ["/spec/total/requestsPerSecond", "must be of type integer"],
-    ]);
+    expectProblems(
+      v,
+      variant(rateLimitPolicy, (o) => (o.spec.total.requestsPerSecond = "100")),
+      [["/spec/total/requestsPerSecond", "must be of type integer"]],
+    );
   });
 
   it("is not confused by the two AuthorizationPolicy kinds: the group decides", () => {
@@ -550,18 +612,30 @@ describe("Linkerd stable-2.14.10", () => {
   });
 
   it("rejects bad ServiceProfile fields", () => {
-    expectProblems(v, variant(serviceProfile, (o) => (o.spec.dstOverrides[0].weight = "lots")), [
-      ["/spec/dstOverrides/0/weight", "should match"],
-    ]);
-    expectProblems(v, variant(serviceProfile, (o) => delete o.spec.routes[0].condition), [["/spec/routes/0/condition", "Required value"]]);
-    expectProblems(v, variant(serviceProfile, (o) => (o.spec.retryBudget.retryRatio = "0.2")), [
-      ["/spec/retryBudget/retryRatio", "must be of type number"],
-    ]);
+    expectProblems(
+      v,
+      variant(serviceProfile, (o) => (o.spec.dstOverrides[0].weight = "lots")),
+      [["/spec/dstOverrides/0/weight", "should match"]],
+    );
+    expectProblems(
+      v,
+      variant(serviceProfile, (o) => delete o.spec.routes[0].condition),
+      [["/spec/routes/0/condition", "Required value"]],
+    );
+    expectProblems(
+      v,
+      variant(serviceProfile, (o) => (o.spec.retryBudget.retryRatio = "0.2")),
+      [["/spec/retryBudget/retryRatio", "must be of type number"]],
+    );
   });
 
   it("rejects Server versions that 2.14 does not have, and a Server without podSelector", () => {
     expectProblems(v, { ...server, apiVersion: "policy.linkerd.io/v1beta3" }, [["/apiVersion", 'has no version "v1beta3"']]);
-    expectProblems(v, variant(server, (o) => delete o.spec.podSelector), [["/spec/podSelector", "Required value"]]);
+    expectProblems(
+      v,
+      variant(server, (o) => delete o.spec.podSelector),
+      [["/spec/podSelector", "Required value"]],
+    );
   });
 
   it("rejects a version that is defined but not served", () => {
@@ -581,13 +655,18 @@ describe.each(["gateway-api/v1.6.1/standard", "gateway-api/v1.6.1/experimental",
 
     it("accepts a mesh HTTPRoute with a Service parentRef", () => {
       expectValid(v, gatewayHTTPRoute);
-      expectValid(v, variant(gatewayHTTPRoute, (o) => (o.spec.parentRefs[0].group = "")));
+      expectValid(
+        v,
+        variant(gatewayHTTPRoute, (o) => (o.spec.parentRefs[0].group = "")),
+      );
     });
 
     it("applies defaults before CEL: a Service backendRef (kind defaulted) needs a port", () => {
-      expectProblems(v, variant(gatewayHTTPRoute, (o) => delete o.spec.rules[0].backendRefs[1].port), [
-        ["/spec/rules/0/backendRefs/1", "Must have port for Service reference"],
-      ]);
+      expectProblems(
+        v,
+        variant(gatewayHTTPRoute, (o) => delete o.spec.rules[0].backendRefs[1].port),
+        [["/spec/rules/0/backendRefs/1", "Must have port for Service reference"]],
+      );
     });
 
     it("checks parentRef uniqueness across the list (CEL over a list of objects, __namespace__ escaping)", () => {
@@ -596,18 +675,24 @@ describe.each(["gateway-api/v1.6.1/standard", "gateway-api/v1.6.1/experimental",
     });
 
     it("rejects a bad path match and a filter without its config", () => {
-      expectProblems(v, variant(gatewayHTTPRoute, (o) => (o.spec.rules[0].matches[0].path.value = "api")), [
-        ["/spec/rules/0/matches/0/path", "must be an absolute path"],
-      ]);
-      expectProblems(v, variant(gatewayHTTPRoute, (o) => (o.spec.rules[0].filters = [{ type: "RequestHeaderModifier" }])), [
-        ["/spec/rules/0/filters/0", "filter.requestHeaderModifier must be specified for RequestHeaderModifier filter.type"],
-      ]);
+      expectProblems(
+        v,
+        variant(gatewayHTTPRoute, (o) => (o.spec.rules[0].matches[0].path.value = "api")),
+        [["/spec/rules/0/matches/0/path", "must be an absolute path"]],
+      );
+      expectProblems(
+        v,
+        variant(gatewayHTTPRoute, (o) => (o.spec.rules[0].filters = [{ type: "RequestHeaderModifier" }])),
+        [["/spec/rules/0/filters/0", "filter.requestHeaderModifier must be specified for RequestHeaderModifier filter.type"]],
+      );
     });
 
     it("rejects a weight out of range and too many rules entries", () => {
-      expectProblems(v, variant(gatewayHTTPRoute, (o) => (o.spec.rules[0].backendRefs[0].weight = 1000001)), [
-        ["/spec/rules/0/backendRefs/0/weight", "should be less than or equal to 1000000"],
-      ]);
+      expectProblems(
+        v,
+        variant(gatewayHTTPRoute, (o) => (o.spec.rules[0].backendRefs[0].weight = 1000001)),
+        [["/spec/rules/0/backendRefs/0/weight", "should be less than or equal to 1000000"]],
+      );
     });
   },
 );
@@ -718,21 +803,39 @@ describe("AWS App Mesh v1.13.3", () => {
   });
 
   it("Mesh is cluster scoped: a namespace is an error", () => {
-    expectProblems(v, variant(mesh, (o) => (o.metadata.namespace = "shop")), [["/metadata/namespace", "not allowed on this cluster-scoped kind"]]);
+    expectProblems(
+      v,
+      variant(mesh, (o) => (o.metadata.namespace = "shop")),
+      [["/metadata/namespace", "not allowed on this cluster-scoped kind"]],
+    );
   });
 
   it("rejects bad App Mesh fields", () => {
-    expectProblems(v, variant(virtualRouter, (o) => (o.spec.routes[0].httpRoute.action.weightedTargets[0].weight = 101)), [
-      ["/spec/routes/0/httpRoute/action/weightedTargets/0/weight", "should be less than or equal to 100"],
-    ]);
-    expectProblems(v, variant(virtualRouter, (o) => (o.spec.routes[0].httpRoute.action.weightedTargets = [])), [
-      ["/spec/routes/0/httpRoute/action/weightedTargets", "should have at least 1 items"],
-    ]);
-    expectProblems(v, variant(virtualNode, (o) => (o.spec.listeners[0].portMapping.protocol = "HTTP")), [
-      ["/spec/listeners/0/portMapping/protocol", 'Unsupported value: "HTTP"'],
-    ]);
-    expectProblems(v, variant(appMeshVirtualService, (o) => delete o.spec.meshRef.uid), [["/spec/meshRef/uid", "Required value"]]);
-    expectProblems(v, variant(mesh, (o) => (o.spec.egressFilter.kind = "x")), [["/spec/egressFilter/kind", 'unknown field "kind"']]);
+    expectProblems(
+      v,
+      variant(virtualRouter, (o) => (o.spec.routes[0].httpRoute.action.weightedTargets[0].weight = 101)),
+      [["/spec/routes/0/httpRoute/action/weightedTargets/0/weight", "should be less than or equal to 100"]],
+    );
+    expectProblems(
+      v,
+      variant(virtualRouter, (o) => (o.spec.routes[0].httpRoute.action.weightedTargets = [])),
+      [["/spec/routes/0/httpRoute/action/weightedTargets", "should have at least 1 items"]],
+    );
+    expectProblems(
+      v,
+      variant(virtualNode, (o) => (o.spec.listeners[0].portMapping.protocol = "HTTP")),
+      [["/spec/listeners/0/portMapping/protocol", 'Unsupported value: "HTTP"']],
+    );
+    expectProblems(
+      v,
+      variant(appMeshVirtualService, (o) => delete o.spec.meshRef.uid),
+      [["/spec/meshRef/uid", "Required value"]],
+    );
+    expectProblems(
+      v,
+      variant(mesh, (o) => (o.spec.egressFilter.kind = "x")),
+      [["/spec/egressFilter/kind", 'unknown field "kind"']],
+    );
   });
 });
 
@@ -772,7 +875,9 @@ function widget(spec: unknown, extra: Obj = {}): Obj {
 
 describe("pattern: Go RE2 as the API server reads it", () => {
   // prometheus-operator v0.93.0's PrometheusRule: spec.groups[].partial_response_strategy.
-  const v = validatorFromCrdDocuments([widgetCrd({ type: "object", properties: { strategy: { type: "string", pattern: "^(?i)(abort|warn)?$" }, mode: { type: "string", pattern: "(?s)^a.b$" } } })]);
+  const v = validatorFromCrdDocuments([
+    widgetCrd({ type: "object", properties: { strategy: { type: "string", pattern: "^(?i)(abort|warn)?$" }, mode: { type: "string", pattern: "(?s)^a.b$" } } }),
+  ]);
   it("a leading (?i) flag group is case-insensitive matching, not an unsupported rule", () => {
     expect(v.unsupportedRules()).toEqual([]);
     for (const strategy of ["abort", "WARN", "Abort", ""]) expect(v.validate(widget({ strategy })), strategy).toEqual([]);
@@ -898,7 +1003,9 @@ describe("Kubernetes structural schema semantics", () => {
   });
 
   it("groups, kinds and versions", () => {
-    expectProblems(v, widget({ mode: "A" }, { apiVersion: "test.unimesh.dev/v1alpha1" }), [["/apiVersion", 'version "v1alpha1" of Widget.test.unimesh.dev (inline) is not served']]);
+    expectProblems(v, widget({ mode: "A" }, { apiVersion: "test.unimesh.dev/v1alpha1" }), [
+      ["/apiVersion", 'version "v1alpha1" of Widget.test.unimesh.dev (inline) is not served'],
+    ]);
     expectProblems(v, widget({ mode: "A" }, { kind: "Gadget" }), [["/kind", 'no kind "Gadget" in API group "test.unimesh.dev"']]);
     expectProblems(v, { apiVersion: "v1", kind: "Service", metadata: { name: "web" } }, [["/apiVersion", "is not <group>/<version>"]]);
     expect(v.servedKinds()).toEqual(["test.unimesh.dev/v1 Widget"]);
@@ -935,7 +1042,12 @@ describe("CEL semantics", () => {
           "x-y": { type: "integer" },
           port: { "x-kubernetes-int-or-string": true, "x-kubernetes-validations": [rule("type(self) == int ? self > 0 : self != ''")] },
           host: { type: "string", "x-kubernetes-validations": [rule("isURL('http://' + self) && url('http://' + self).getHostname() == self")] },
-          ip: { type: "string", "x-kubernetes-validations": [rule("isIP(self) && ip(self).family() == 4 && cidr('10.0.0.0/8').containsIP(self)", { message: "must be in 10.0.0.0/8" })] },
+          ip: {
+            type: "string",
+            "x-kubernetes-validations": [
+              rule("isIP(self) && ip(self).family() == 4 && cidr('10.0.0.0/8').containsIP(self)", { message: "must be in 10.0.0.0/8" }),
+            ],
+          },
           canonical: { type: "string", "x-kubernetes-validations": [rule("ip.isCanonical(self)", { message: "not canonical" })] },
           label: {
             type: "string",
@@ -957,7 +1069,11 @@ describe("CEL semantics", () => {
           data: { type: "string", format: "byte", "x-kubernetes-validations": [rule("size(self) == 3", { message: "3 bytes" })] },
           items: {
             type: "array",
-            items: { type: "object", properties: { name: { type: "string" } }, "x-kubernetes-validations": [rule("self.name.startsWith('i-')", { message: "item names start with i-" })] },
+            items: {
+              type: "object",
+              properties: { name: { type: "string" } },
+              "x-kubernetes-validations": [rule("self.name.startsWith('i-')", { message: "item names start with i-" })],
+            },
           },
         },
       },
@@ -1012,7 +1128,10 @@ describe("CEL semantics", () => {
       ["/spec/nums", "nums"],
     ]);
     expectProblems(v, widget({ ip: "10.0.0.01" }), [["/spec/ip", "must be in 10.0.0.0/8"]]);
-    expectProblems(v, widget({ nums: [1, 2, 4] }), [["/spec/nums", "nums"], ["/spec/nums", "sets"]]);
+    expectProblems(v, widget({ nums: [1, 2, 4] }), [
+      ["/spec/nums", "nums"],
+      ["/spec/nums", "sets"],
+    ]);
   });
 
   it("format: duration and byte strings are CEL durations and bytes", () => {
@@ -1053,14 +1172,23 @@ describe("Gateway API experimental XBackend port name rule", () => {
 
   it("accepts an empty port name and rejects any other, as the API server does", () => {
     expectValid(v, backend);
-    expectValid(v, variant(backend, (o) => (o.spec.port.name = "")));
-    expectProblems(v, variant(backend, (o) => (o.spec.port.name = "https")), [["/spec/port/name", "Name must be a valid DNS label"]]);
+    expectValid(
+      v,
+      variant(backend, (o) => (o.spec.port.name = "")),
+    );
+    expectProblems(
+      v,
+      variant(backend, (o) => (o.spec.port.name = "https")),
+      [["/spec/port/name", "Name must be a valid DNS label"]],
+    );
   });
 
   it("still checks the other XBackend rules", () => {
-    expectProblems(v, variant(backend, (o) => (o.spec.externalHostname.hostname = "api.shop.svc.cluster.local")), [
-      ["/spec/externalHostname/hostname", "hostname must not be an IP address or end with .cluster.local"],
-    ]);
+    expectProblems(
+      v,
+      variant(backend, (o) => (o.spec.externalHostname.hostname = "api.shop.svc.cluster.local")),
+      [["/spec/externalHostname/hostname", "hostname must not be an IP address or end with .cluster.local"]],
+    );
   });
 });
 
@@ -1159,7 +1287,7 @@ describe("Kubernetes CEL libraries (examples from the Kubernetes library documen
     ["duration('5\u03bcs') < duration('1ms')", true],
     ["'a,b'.split(',').size() == 2 && 'ABC'.lowerAscii() == 'abc' && ['a', 'b'].join('-') == 'a-b'", true],
     ["'*.example.com'.substring(2).matches('^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$')", true],
-    ["'Foo.Bar'.matches(r\"\"\"^(?i)\\.?[a-z_][a-z_0-9]*(\\.[a-z_][a-z_0-9]*)*$\"\"\")", true],
+    ['\'Foo.Bar\'.matches(r"""^(?i)\\.?[a-z_][a-z_0-9]*(\\.[a-z_][a-z_0-9]*)*$""")', true],
     ["self.all(k, 0 < int(k) && int(k) <= 65535)", true],
   ];
 

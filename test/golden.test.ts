@@ -13,7 +13,9 @@ import { GOLDEN_TARGETS } from "./support/targets.js";
 import { loadCrds } from "./support/crd-validator.js";
 
 const ROOT = join(import.meta.dirname, "golden");
-const cases = readdirSync(ROOT).filter((d) => statSync(join(ROOT, d)).isDirectory()).sort();
+const cases = readdirSync(ROOT)
+  .filter((d) => statSync(join(ROOT, d)).isDirectory())
+  .sort();
 
 function rel(d: Diagnostic): Diagnostic {
   return d.file ? { ...d, file: d.file.replace(/^.*test\/golden\//, "") } : d;
@@ -31,7 +33,9 @@ describe.each(cases)("golden %s", (caseName) => {
   const text = readFileSync(join(ROOT, caseName, "input.yaml"), "utf8");
   const loaded = loadModel([{ file: `test/golden/${caseName}/input.yaml`, text }]);
   const optionsFile = join(ROOT, caseName, "options.json");
-  const caseOptions: Record<string, { allowApproximations?: string[]; member?: string }> = existsSync(optionsFile) ? JSON.parse(readFileSync(optionsFile, "utf8")) : {};
+  const caseOptions: Record<string, { allowApproximations?: string[]; member?: string }> = existsSync(optionsFile)
+    ? JSON.parse(readFileSync(optionsFile, "utf8"))
+    : {};
 
   test("model diagnostics", async () => {
     const out = loaded.diagnostics.map((d) => formatDiagnostic(rel(d))).join("\n");

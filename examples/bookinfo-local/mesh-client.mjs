@@ -8,7 +8,9 @@ const proxy = new URL(process.env.HTTP_PROXY ?? "http://127.0.0.1:15001");
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 // An outbound listener with a token (registry `outbound.token`) wants it as proxy credentials, which
 // `unimesh up` puts in HTTP_PROXY (`http://unimesh:<token>@127.0.0.1:<port>`), as curl or Go would send them.
-const auth = proxy.password ? { "proxy-authorization": `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString("base64")}` } : {};
+const auth = proxy.password
+  ? { "proxy-authorization": `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString("base64")}` }
+  : {};
 
 /** Headers a Bookinfo service passes on (the test user, and the request id for tracing). */
 export const PROPAGATE = ["end-user", "x-request-id"];

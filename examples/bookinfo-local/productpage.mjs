@@ -7,7 +7,13 @@ serve("productpage", async (req, url) => {
   if (url.pathname.startsWith("/admin")) return { body: "productpage admin (the mesh should never let you here)" };
   if (url.pathname !== "/productpage" && url.pathname !== "/") return { status: 404, body: "not found" };
   const [details, reviews] = await Promise.all([get("http://details:9080/details/0", req.headers), get("http://reviews:9080/reviews/0", req.headers)]);
-  const parse = (r) => { try { return JSON.parse(r.body); } catch { return r.body.trim(); } };
+  const parse = (r) => {
+    try {
+      return JSON.parse(r.body);
+    } catch {
+      return r.body.trim();
+    }
+  };
   return {
     body: {
       product: "The Comedy of Errors",

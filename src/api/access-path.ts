@@ -37,7 +37,12 @@ export function accessPathMatchers(p: string): readonly AccessPathMatcher[] {
   if (p.startsWith("*")) return [{ kind: "suffix", value: p.slice(1) }];
   if (p.endsWith("/*")) {
     const dir = p.slice(0, -2);
-    return dir ? [{ kind: "exact", value: dir }, { kind: "prefix", value: `${dir}/` }] : [{ kind: "prefix", value: "/" }];
+    return dir
+      ? [
+          { kind: "exact", value: dir },
+          { kind: "prefix", value: `${dir}/` },
+        ]
+      : [{ kind: "prefix", value: "/" }];
   }
   if (p.endsWith("*")) return [{ kind: "prefix", value: p.slice(0, -1) }];
   return [{ kind: "exact", value: p }];
@@ -60,9 +65,13 @@ export function compileAccessPath(p: string): (path: string) => boolean {
 
 function matchOne(m: AccessPathMatcher, path: string): boolean {
   switch (m.kind) {
-    case "any": return true;
-    case "exact": return path === m.value;
-    case "prefix": return path.startsWith(m.value);
-    case "suffix": return path.endsWith(m.value);
+    case "any":
+      return true;
+    case "exact":
+      return path === m.value;
+    case "prefix":
+      return path.startsWith(m.value);
+    case "suffix":
+      return path.endsWith(m.value);
   }
 }

@@ -72,7 +72,8 @@ export interface AdapterSetting {
 export const CORE_SETTINGS: readonly AdapterSetting[] = [
   {
     name: "trustDomain",
-    description: "SPIFFE trust domain of every identity the adapter emits (Istio meshConfig.trustDomain, Linkerd identityTrustDomain, the SPIRE trust domain of App Mesh)",
+    description:
+      "SPIFFE trust domain of every identity the adapter emits (Istio meshConfig.trustDomain, Linkerd identityTrustDomain, the SPIRE trust domain of App Mesh)",
     default: "cluster.local",
   },
 ];
@@ -167,7 +168,14 @@ export interface Adapter {
 /** Type guard used when loading third-party adapters. */
 export function isAdapter(x: unknown): x is Adapter {
   const a = x as Adapter;
-  return !!a && typeof a === "object" && typeof a.name === "string" && Array.isArray(a.versions) &&
-    typeof a.defaultVersion === "string" && typeof a.translate === "function" && typeof a.capabilities === "function" &&
-    (a.settings === undefined || (Array.isArray(a.settings) && a.settings.every((s) => !!s && typeof s.name === "string")));
+  return (
+    !!a &&
+    typeof a === "object" &&
+    typeof a.name === "string" &&
+    Array.isArray(a.versions) &&
+    typeof a.defaultVersion === "string" &&
+    typeof a.translate === "function" &&
+    typeof a.capabilities === "function" &&
+    (a.settings === undefined || (Array.isArray(a.settings) && a.settings.every((s) => !!s && typeof s.name === "string")))
+  );
 }

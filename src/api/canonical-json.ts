@@ -18,7 +18,12 @@ export function canonicalJson(v: unknown): string {
 function canonicalReference(v: unknown): string {
   return JSON.stringify(v, (_k, val) =>
     val && typeof val === "object" && !Array.isArray(val)
-      ? Object.fromEntries(Object.keys(val).sort().filter((k) => val[k] !== undefined).map((k) => [k, val[k]]))
+      ? Object.fromEntries(
+          Object.keys(val)
+            .sort()
+            .filter((k) => val[k] !== undefined)
+            .map((k) => [k, val[k]]),
+        )
       : val,
   );
 }
@@ -28,9 +33,12 @@ const NOT_PLAIN = new Error("not plain JSON data");
 /** canonicalJson of plain data, as {@link canonicalReference} writes it; throws NOT_PLAIN otherwise. */
 function canonicalPlain(v: unknown): string {
   switch (typeof v) {
-    case "string": return quote(v);
-    case "number": return Number.isFinite(v) ? String(v) : "null";
-    case "boolean": return v ? "true" : "false";
+    case "string":
+      return quote(v);
+    case "number":
+      return Number.isFinite(v) ? String(v) : "null";
+    case "boolean":
+      return v ? "true" : "false";
     case "object": {
       if (v === null) return "null";
       if (typeof (v as { toJSON?: unknown }).toJSON === "function") throw NOT_PLAIN;
@@ -61,7 +69,8 @@ function canonicalPlain(v: unknown): string {
       }
       return out + "}";
     }
-    default: throw NOT_PLAIN; // undefined, functions, symbols inside values, bigint
+    default:
+      throw NOT_PLAIN; // undefined, functions, symbols inside values, bigint
   }
 }
 

@@ -16,7 +16,12 @@ export interface CrdObject {
 /** The fields of a `Deployment` that mesh detection reads. */
 export interface DeploymentObject {
   metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec?: { template?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: { containers?: { name: string; image?: string }[] } } };
+  spec?: {
+    template?: {
+      metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+      spec?: { containers?: { name: string; image?: string }[] };
+    };
+  };
 }
 
 /** One installed mesh (a `ClusterInfo.spec.meshes[]` entry): adapter name, installed version, evidence. */
@@ -104,7 +109,10 @@ export interface ClusterHooks {
    * `istio.io/dataplane-mode=ambient` → `{dataplane: "ambient"}`), with what they were read from;
    * `agents` are the DaemonSets of {@link nodeAgents} found. Undefined: the adapter's defaults.
    */
-  namespaceSettings?(namespace: { name: string; labels: Readonly<Record<string, string>> }, agents: readonly DeploymentObject[]): { settings: Record<string, string>; evidence: string[] } | undefined;
+  namespaceSettings?(
+    namespace: { name: string; labels: Readonly<Record<string, string>> },
+    agents: readonly DeploymentObject[],
+  ): { settings: Record<string, string>; evidence: string[] } | undefined;
   /** True for the mesh's own namespaces (`istio-system`), which discovery skips unless asked. */
   isSystemNamespace?(namespace: string): boolean;
   /** Namespaces of the mesh's control plane that its CRDs name (Linkerd's `linkerd.io/control-plane-ns` label). */
@@ -179,7 +187,10 @@ export const crdServes = (c: CrdObject | undefined, v: string) => !!c && crdVers
 export const crdStorage = (c: CrdObject | undefined) => (c ? crdVersions(c).find((x) => x.storage)?.name : undefined);
 /** `virtualservices.networking.istio.io (served v1, v1beta1; storage v1)`, for evidence. */
 export const describeCrd = (c: CrdObject) =>
-  `${c.metadata.name} (served ${crdVersions(c).filter((v) => v.served !== false).map((v) => v.name).join(", ")}; storage ${crdStorage(c) ?? "?"})`;
+  `${c.metadata.name} (served ${crdVersions(c)
+    .filter((v) => v.served !== false)
+    .map((v) => v.name)
+    .join(", ")}; storage ${crdStorage(c) ?? "?"})`;
 /** `namespace/name` of a Deployment, for evidence. */
 export const deploymentName = (d: DeploymentObject) => `${d.metadata.namespace ?? "default"}/${d.metadata.name}`;
 /** The containers of a Deployment's pod template. */

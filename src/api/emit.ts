@@ -121,11 +121,22 @@ function writeNode(w: Writer, v: unknown, level: number, compact: boolean): void
 /** A scalar (or null) as js-yaml writes it. */
 function writeScalar(w: Writer, v: unknown, level: number): void {
   switch (typeof v) {
-    case "string": w.out += scalarValue(v, level, w.scalars); return;
-    case "number": w.out += numberText(v, w.scalars); return;
-    case "boolean": w.out += v ? "true" : "false"; return;
-    case "object": if (v === null) { w.out += "null"; return; } // falls through
-    default: throw UNSUPPORTED;
+    case "string":
+      w.out += scalarValue(v, level, w.scalars);
+      return;
+    case "number":
+      w.out += numberText(v, w.scalars);
+      return;
+    case "boolean":
+      w.out += v ? "true" : "false";
+      return;
+    case "object":
+      if (v === null) {
+        w.out += "null";
+        return;
+      } // falls through
+    default:
+      throw UNSUPPORTED;
   }
 }
 
@@ -213,7 +224,7 @@ function scalarValue(s: string, level: number, scalars: Map<string, string>): st
   if (!s.includes("\n")) return singleLine(s, scalars);
   // js-yaml: a multi-line string with a character it cannot print as is → double quotes (whatever the
   // level); otherwise a literal block scalar indented for this level (lineWidth -1: never folded).
-  for (let i = 0; i < s.length; ) {
+  for (let i = 0; i < s.length;) {
     const c = s.codePointAt(i)!;
     if (c !== 10 && !isPrintable(c)) return otherScalar(s, scalars);
     i += c >= 0x10000 ? 2 : 1;
@@ -223,8 +234,12 @@ function scalarValue(s: string, level: number, scalars: Map<string, string>): st
 
 /** js-yaml's isPrintable (a code point it writes as is in a literal or double-quoted scalar). */
 function isPrintable(c: number): boolean {
-  return (c >= 0x20 && c <= 0x7e) || (c >= 0xa1 && c <= 0xd7ff && c !== 0x2028 && c !== 0x2029) ||
-    (c >= 0xe000 && c <= 0xfffd && c !== 0xfeff) || (c >= 0x10000 && c <= 0x10ffff);
+  return (
+    (c >= 0x20 && c <= 0x7e) ||
+    (c >= 0xa1 && c <= 0xd7ff && c !== 0x2028 && c !== 0x2029) ||
+    (c >= 0xe000 && c <= 0xfffd && c !== 0xfeff) ||
+    (c >= 0x10000 && c <= 0x10ffff)
+  );
 }
 
 /** Strings that js-yaml writes as they are: a letter or `/` first, printable ASCII, no `#`, no `:` last, not a YAML 1.1/1.2 keyword. */
@@ -254,8 +269,31 @@ function otherScalar(v: unknown, scalars: Map<string, string>): string {
 
 /** Words js-yaml quotes though they look plain: null/bool of the YAML 1.2 core schema and YAML 1.1 booleans. */
 const KEYWORDS = new Set([
-  "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE",
-  "y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "n", "N", "no", "No", "NO", "off", "Off", "OFF",
+  "null",
+  "Null",
+  "NULL",
+  "true",
+  "True",
+  "TRUE",
+  "false",
+  "False",
+  "FALSE",
+  "y",
+  "Y",
+  "yes",
+  "Yes",
+  "YES",
+  "on",
+  "On",
+  "ON",
+  "n",
+  "N",
+  "no",
+  "No",
+  "NO",
+  "off",
+  "Off",
+  "OFF",
 ]);
 
 // js-yaml's blockHeader, dropEndingNewline and indentString (indent per level 2).

@@ -3,9 +3,31 @@
  * feature module name in adapters, the golden case name and the README matrix row.
  */
 export const FEATURES = [
-  "match", "split", "timeout", "retries", "faultInjection", "mirror", "headers", "cors", "rewrite", "redirect",
-  "directResponse", "outlierDetection", "connectionPool", "loadBalancer", "rateLimit", "mtls", "access",
-  "accessL7", "accessNegation", "scope", "requestAuthentication", "trafficSource", "subsetSettings", "crossCluster", "wasmExtension",
+  "match",
+  "split",
+  "timeout",
+  "retries",
+  "faultInjection",
+  "mirror",
+  "headers",
+  "cors",
+  "rewrite",
+  "redirect",
+  "directResponse",
+  "outlierDetection",
+  "connectionPool",
+  "loadBalancer",
+  "rateLimit",
+  "mtls",
+  "access",
+  "accessL7",
+  "accessNegation",
+  "scope",
+  "requestAuthentication",
+  "trafficSource",
+  "subsetSettings",
+  "crossCluster",
+  "wasmExtension",
 ] as const;
 
 /**

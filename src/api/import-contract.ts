@@ -75,7 +75,10 @@ export class ImportFacts {
 
   /** Every MeshService given and not retracted, sorted by namespace and name. */
   get services(): MeshService[] {
-    return [...this.byKey.entries()].filter(([k]) => !this.retracted.has(k)).map(([, s]) => s).sort((a, b) => cmp(a.metadata.namespace ?? "", b.metadata.namespace ?? "") || cmp(a.metadata.name, b.metadata.name));
+    return [...this.byKey.entries()]
+      .filter(([k]) => !this.retracted.has(k))
+      .map(([, s]) => s)
+      .sort((a, b) => cmp(a.metadata.namespace ?? "", b.metadata.namespace ?? "") || cmp(a.metadata.name, b.metadata.name));
   }
 
   /** The MeshService of a service, when given. */
@@ -100,7 +103,9 @@ export class ImportFacts {
    */
   serviceBySelector(namespace: string, labels: Record<string, string>): string | undefined {
     const key = canonicalJson(labels);
-    const found = this.services.filter((s) => (s.metadata.namespace ?? DEFAULT_NAMESPACE) === namespace && canonicalJson(s.spec.selector ?? { app: s.metadata.name }) === key);
+    const found = this.services.filter(
+      (s) => (s.metadata.namespace ?? DEFAULT_NAMESPACE) === namespace && canonicalJson(s.spec.selector ?? { app: s.metadata.name }) === key,
+    );
     if (found.length) return found[0].metadata.name;
     const keys = Object.keys(labels);
     if (keys.length === 1 && keys[0] === "app" && /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(labels.app)) {
@@ -134,7 +139,13 @@ export class ImportFacts {
   servicePorts(namespace: string, name: string, podPort: number): { ports: number[]; declared: boolean } {
     const declared = this.ports(namespace, name);
     if (!declared) return { ports: [podPort], declared: false };
-    return { ports: declared.filter((p) => (p.targetPort ?? p.port) === podPort).map((p) => p.port).sort((a, b) => a - b), declared: true };
+    return {
+      ports: declared
+        .filter((p) => (p.targetPort ?? p.port) === podPort)
+        .map((p) => p.port)
+        .sort((a, b) => a - b),
+      declared: true,
+    };
   }
 }
 
@@ -159,7 +170,10 @@ export class NativeFields {
   /** The object's own value. */
   readonly value: Record<string, unknown>;
 
-  constructor(readonly native: NativeObject, readonly leftover: LeftoverPolicy) {
+  constructor(
+    readonly native: NativeObject,
+    readonly leftover: LeftoverPolicy,
+  ) {
     this.value = native.object as unknown as Record<string, unknown>;
     // What every object has and no model document carries: its type, metadata (names are mapped by the
     // importer; server-set fields mean nothing here) and status.
@@ -234,8 +248,17 @@ export function valueAt(v: unknown, pointer: string): unknown {
 
 /** The diagnostic codes of import (see the module doc). */
 export type ImportCode =
-  | "import/unsupported-kind" | "import/unsupported-field" | "import/unsupported-value" | "import/looser" | "import/unresolved"
-  | "import/invalid" | "import/conflict" | "import/route-order" | "import/mesh-default" | "import/generated" | "import/ignored";
+  | "import/unsupported-kind"
+  | "import/unsupported-field"
+  | "import/unsupported-value"
+  | "import/looser"
+  | "import/unresolved"
+  | "import/invalid"
+  | "import/conflict"
+  | "import/route-order"
+  | "import/mesh-default"
+  | "import/generated"
+  | "import/ignored";
 
 /** One diagnostic an importer reports about a native object. */
 export interface ImportReport {
@@ -309,7 +332,6 @@ export interface MeshImporter {
   import(objects: readonly NativeObject[], ctx: ImportContext): ImportedDocument[];
 }
 
-
 // ------------------------------------------------------------------------------ values
 
 /**
@@ -320,7 +342,7 @@ export interface MeshImporter {
 export function nativeDurationMs(text: unknown): { ms: number; exact: boolean } | undefined {
   if (typeof text !== "string" || !text) return undefined;
   const re = /([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h)/y;
-  const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, "µs": 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
   let pos = 0;
   let total = 0;
   while (pos < text.length) {

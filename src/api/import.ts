@@ -36,7 +36,16 @@ import type { MeshService, UnimeshDocument } from "./generated/model.js";
 import { DEFAULT_LIMITS, type LoadLimits, type SourceDocument, locatePointer, parseDocuments } from "./load.js";
 import { DEFAULT_NAMESPACE, cmp } from "./model.js";
 import {
-  type ImportContext, type ImportReport, type ImportedDocument, ImportFacts, type MeshDefaults, type MeshImporter, type NativeObject, type NativeOrigin, NativeFields, isObject,
+  type ImportContext,
+  type ImportReport,
+  type ImportedDocument,
+  ImportFacts,
+  type MeshDefaults,
+  type MeshImporter,
+  type NativeObject,
+  type NativeOrigin,
+  NativeFields,
+  isObject,
 } from "./import-contract.js";
 
 export * from "./import-contract.js";
@@ -78,7 +87,12 @@ export function readNative(inputs: readonly TextInput[], defaultNamespace = DEFA
         return { file: d.file, documentIndex: d.index, pointer, ...(pos ? { line: pos.line, column: pos.column } : {}) };
       };
       if (!isObject(v) || typeof v.apiVersion !== "string" || typeof v.kind !== "string") {
-        out.diagnostics.push({ ...where(""), code: "import/invalid", severity: "error", message: "not a Kubernetes object: a document must be a mapping with apiVersion and kind" });
+        out.diagnostics.push({
+          ...where(""),
+          code: "import/invalid",
+          severity: "error",
+          message: "not a Kubernetes object: a document must be a mapping with apiVersion and kind",
+        });
         continue;
       }
       if (v.apiVersion.startsWith("unimesh.io/")) {
@@ -90,7 +104,13 @@ export function readNative(inputs: readonly TextInput[], defaultNamespace = DEFA
         v.items.forEach((item, i) => {
           const o = nativeObject(item, origin(`/items/${i}`), defaultNamespace);
           if (o) out.objects.push(o);
-          else out.diagnostics.push({ ...where(`/items/${i}`), code: "import/invalid", severity: "error", message: "a List item must be a Kubernetes object (apiVersion, kind, metadata.name)" });
+          else
+            out.diagnostics.push({
+              ...where(`/items/${i}`),
+              code: "import/invalid",
+              severity: "error",
+              message: "a List item must be a Kubernetes object (apiVersion, kind, metadata.name)",
+            });
         });
         continue;
       }
@@ -112,8 +132,13 @@ export function nativeObject(value: unknown, origin: NativeOrigin, defaultNamesp
   if (!isObject(meta) || typeof meta.name !== "string" || !meta.name) return undefined;
   const namespace = typeof meta.namespace === "string" && meta.namespace ? meta.namespace : defaultNamespace;
   return {
-    object: value as unknown as NativeObject["object"], origin, namespace, name: meta.name,
-    id: `${value.kind}/${namespace}/${meta.name}`, group: apiGroup(value.apiVersion), kind: value.kind,
+    object: value as unknown as NativeObject["object"],
+    origin,
+    namespace,
+    name: meta.name,
+    id: `${value.kind}/${namespace}/${meta.name}`,
+    group: apiGroup(value.apiVersion),
+    kind: value.kind,
   };
 }
 
@@ -159,7 +184,23 @@ export interface ImportResult {
 const KIND_ORDER = ["MeshService", "MTLSPolicy", "RequestAuthentication", "AccessPolicy", "TrafficPolicy"];
 
 /** Groups of the Kubernetes objects that are not mesh configuration (the core group's Service aside). */
-const WORKLOAD_GROUPS = new Set(["", "apps", "extensions", "batch", "autoscaling", "policy", "rbac.authorization.k8s.io", "networking.k8s.io", "discovery.k8s.io", "apiextensions.k8s.io", "admissionregistration.k8s.io", "coordination.k8s.io", "scheduling.k8s.io", "storage.k8s.io", "cert-manager.io"]);
+const WORKLOAD_GROUPS = new Set([
+  "",
+  "apps",
+  "extensions",
+  "batch",
+  "autoscaling",
+  "policy",
+  "rbac.authorization.k8s.io",
+  "networking.k8s.io",
+  "discovery.k8s.io",
+  "apiextensions.k8s.io",
+  "admissionregistration.k8s.io",
+  "coordination.k8s.io",
+  "scheduling.k8s.io",
+  "storage.k8s.io",
+  "cert-manager.io",
+]);
 
 /**
  * Imports native objects with an adapter's importer: runs it, reports what it left unread, checks that
@@ -176,7 +217,10 @@ export function importObjects(objects: readonly NativeObject[], req: ImportReque
   const ignored = new Set<NativeObject>();
   const report = (o: NativeObject, pointer: string, d: ImportReport) => diagnostics.push(nativeDiagnostic(o, pointer, d, mesh));
   const ctx: ImportContext = {
-    settings, trustDomain, facts, meshDefaults: req.meshDefaults ?? "explicit",
+    settings,
+    trustDomain,
+    facts,
+    meshDefaults: req.meshDefaults ?? "explicit",
     fields(o, leftover = {}) {
       let t = trackers.get(o);
       if (!t) trackers.set(o, (t = new NativeFields(o, leftover)));
@@ -196,14 +240,19 @@ export function importObjects(objects: readonly NativeObject[], req: ImportReque
     for (const p of t.leftovers()) {
       const policy = t.leftover;
       report(o, p, {
-        code: policy.code ?? "import/unsupported-field", severity: policy.severity ?? "warning",
+        code: policy.code ?? "import/unsupported-field",
+        severity: policy.severity ?? "warning",
         message: `${describeField(p)} has no equivalent in the unimesh model: ${policy.why ?? "the imported policies behave as if it were not set"}`,
       });
     }
   }
   for (const o of mine) {
     if (trackers.has(o) || ignored.has(o)) continue;
-    report(o, "", { code: "import/unsupported-kind", severity: "warning", message: `${o.object.apiVersion} ${o.kind} is not something the ${mesh} importer reads: not imported` });
+    report(o, "", {
+      code: "import/unsupported-kind",
+      severity: "warning",
+      message: `${o.object.apiVersion} ${o.kind} is not something the ${mesh} importer reads: not imported`,
+    });
   }
   const byKind = new Map<string, number>();
   for (const o of others) if (o.kind !== "Service") byKind.set(o.kind, (byKind.get(o.kind) ?? 0) + 1);
@@ -212,7 +261,19 @@ export function importObjects(objects: readonly NativeObject[], req: ImportReque
   }
 
   const documents = uniqueNames(imported, (o, d) => report(o, "/metadata/name", d));
-  documents.push(...facts.services.filter((s) => !documents.some((d) => d.doc.kind === "MeshService" && d.doc.metadata.name === s.metadata.name && (d.doc.metadata.namespace ?? DEFAULT_NAMESPACE) === (s.metadata.namespace ?? DEFAULT_NAMESPACE))).map((doc) => ({ doc, from: [] })));
+  documents.push(
+    ...facts.services
+      .filter(
+        (s) =>
+          !documents.some(
+            (d) =>
+              d.doc.kind === "MeshService" &&
+              d.doc.metadata.name === s.metadata.name &&
+              (d.doc.metadata.namespace ?? DEFAULT_NAMESPACE) === (s.metadata.namespace ?? DEFAULT_NAMESPACE),
+          ),
+      )
+      .map((doc) => ({ doc, from: [] })),
+  );
   documents.sort((a, b) => compareDocuments(a.doc, b.doc));
   // The documents must form a valid model; with errors already, they are incomplete (not validated).
   if (!hasErrors(diagnostics)) diagnostics.push(...validateImported(documents, trustDomain, mesh));
@@ -226,10 +287,15 @@ export function importObjects(objects: readonly NativeObject[], req: ImportReque
 /** A diagnostic about a field of a native object, placed in its file. */
 export function nativeDiagnostic(o: NativeObject, pointer: string, d: ImportReport, mesh?: string): Diagnostic {
   const full = o.origin.pointer + pointer;
-  const pos = o.origin.text !== undefined && o.origin.startLine !== undefined ? locatePointer({ text: o.origin.text, startLine: o.origin.startLine }, full) : undefined;
+  const pos =
+    o.origin.text !== undefined && o.origin.startLine !== undefined ? locatePointer({ text: o.origin.text, startLine: o.origin.startLine }, full) : undefined;
   return {
-    code: d.code, severity: d.severity, message: d.message,
-    file: o.origin.file, documentIndex: o.origin.documentIndex, pointer: full,
+    code: d.code,
+    severity: d.severity,
+    message: d.message,
+    file: o.origin.file,
+    documentIndex: o.origin.documentIndex,
+    pointer: full,
     ...(pos ? { line: pos.line, column: pos.column } : {}),
     policy: o.id,
     ...(mesh ? { adapter: mesh } : {}),
@@ -239,14 +305,20 @@ export function nativeDiagnostic(o: NativeObject, pointer: string, d: ImportRepo
 /** `spec.http[0].timeout` for `/spec/http/0/timeout`. */
 export function describeField(pointer: string): string {
   if (!pointer) return "the object";
-  return pointer.slice(1).split("/").map((t) => t.replace(/~1/g, "/").replace(/~0/g, "~"))
+  return pointer
+    .slice(1)
+    .split("/")
+    .map((t) => t.replace(/~1/g, "/").replace(/~0/g, "~"))
     .reduce((acc, t) => (/^\d+$/.test(t) ? `${acc}[${t}]` : acc ? `${acc}.${t}` : t), "");
 }
 
 /** Document order: namespace, kind (facts first), name. */
 function compareDocuments(a: UnimeshDocument, b: UnimeshDocument): number {
-  return cmp(a.metadata.namespace ?? DEFAULT_NAMESPACE, b.metadata.namespace ?? DEFAULT_NAMESPACE) ||
-    KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || cmp(a.metadata.name, b.metadata.name);
+  return (
+    cmp(a.metadata.namespace ?? DEFAULT_NAMESPACE, b.metadata.namespace ?? DEFAULT_NAMESPACE) ||
+    KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) ||
+    cmp(a.metadata.name, b.metadata.name)
+  );
 }
 
 /**
@@ -263,7 +335,12 @@ function uniqueNames(docs: readonly ImportedDocument[], report: (o: NativeObject
     for (let i = 2; used.has(`${d.doc.kind}/${ns}/${name}`); i++) name = `${base.slice(0, 60).replace(/-+$/, "")}-${i}`;
     used.add(`${d.doc.kind}/${ns}/${name}`);
     if (name !== d.doc.metadata.name) {
-      if (d.from[0]) report(d.from[0], { code: "import/conflict", severity: "info", message: `${d.doc.kind} ${ns}/${d.doc.metadata.name} is named ${name} (${name === base ? "a valid name" : "another document has that name"})` });
+      if (d.from[0])
+        report(d.from[0], {
+          code: "import/conflict",
+          severity: "info",
+          message: `${d.doc.kind} ${ns}/${d.doc.metadata.name} is named ${name} (${name === base ? "a valid name" : "another document has that name"})`,
+        });
       out.push({ ...d, doc: { ...d.doc, metadata: { ...d.doc.metadata, name } } as UnimeshDocument });
     } else out.push(d);
   }
@@ -272,7 +349,11 @@ function uniqueNames(docs: readonly ImportedDocument[], report: (o: NativeObject
 
 /** A DNS-1123 label made of a name (lower case, `-` for anything else, at most 63 characters). */
 export function validName(name: string): string {
-  const clean = name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").replace(/-{2,}/g, "-");
+  const clean = name
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .replace(/-{2,}/g, "-");
   return (clean || "imported").slice(0, 63).replace(/-+$/, "");
 }
 
@@ -321,7 +402,13 @@ export function importFacts(docs: readonly SourceDocument[]): { services: MeshSe
   for (const d of docs) {
     const kind = (d.value as { kind?: unknown }).kind;
     if (kind !== "MeshService" && kind !== "ClusterInfo") {
-      diagnostics.push({ code: "import/ignored", severity: "info", file: d.file, documentIndex: d.index, message: `a unimesh ${String(kind)} among the inputs: only MeshService documents (facts) are read by import; ignored` });
+      diagnostics.push({
+        code: "import/ignored",
+        severity: "info",
+        file: d.file,
+        documentIndex: d.index,
+        message: `a unimesh ${String(kind)} among the inputs: only MeshService documents (facts) are read by import; ignored`,
+      });
     }
   }
   return { services: v.model.services.map((e) => e.doc), diagnostics };

@@ -85,11 +85,7 @@ interface JsYamlType {
  * @returns the documents and the problems found: `yaml/syntax`, `yaml/duplicate-key`, `yaml/too-deep`,
  *   `yaml/too-large`, `input/too-large`, `input/empty-file`. Never throws on bad input.
  */
-export function parseDocuments(
-  text: string,
-  file: string,
-  limits: LoadLimits = DEFAULT_LIMITS,
-): { documents: SourceDocument[]; diagnostics: Diagnostic[] } {
+export function parseDocuments(text: string, file: string, limits: LoadLimits = DEFAULT_LIMITS): { documents: SourceDocument[]; diagnostics: Diagnostic[] } {
   const documents: SourceDocument[] = [];
   const diagnostics = parseEach(text, file, limits, (d) => documents.push(d));
   return { documents, diagnostics };
@@ -105,7 +101,9 @@ export function parseEach(text: string, file: string, limits: LoadLimits, onDocu
   // A UTF-16 code unit is at most 3 bytes of UTF-8: short texts need no count.
   if (text.length * 3 > limits.maxFileBytes && Buffer.byteLength(text, "utf8") > limits.maxFileBytes) {
     diagnostics.push({
-      code: "input/too-large", severity: "error", file,
+      code: "input/too-large",
+      severity: "error",
+      file,
       message: `file is larger than ${limits.maxFileBytes} bytes; split it into several files`,
     });
     return diagnostics;
@@ -150,7 +148,9 @@ function yamlError(e: unknown, chunk: { text: string; startLine: number }, limit
   if (/duplicated mapping key/.test(reason)) {
     const key = err.mark ? keyAt(chunk.text.split("\n")[err.mark.line] ?? "", err.mark.column) : undefined;
     return {
-      code: "yaml/duplicate-key", severity: "error", ...where,
+      code: "yaml/duplicate-key",
+      severity: "error",
+      ...where,
       message: `duplicate key${key !== undefined ? ` "${key}"` : ""} in a mapping: every key may appear once`,
     };
   }
@@ -229,7 +229,10 @@ function splitDocumentsLf(text: string): Chunk[] {
     if (line !== undefined && DOC_SEPARATOR.test(line)) {
       close();
       explicit = true;
-      const content = !!line.slice(3).replace(/(^|\s)#.*$/, "").trim();
+      const content = !!line
+        .slice(3)
+        .replace(/(^|\s)#.*$/, "")
+        .trim();
       from = content ? pos : -1;
       to = end;
       start = content ? i + 1 : i + 2;
@@ -297,7 +300,10 @@ function splitDocumentLines(text: string): { text: string; startLine: number }[]
       start = i + 2;
       continue;
     }
-    if (cur.length === 0 && !/\S/.test(line)) { start = i + 2; continue; }
+    if (cur.length === 0 && !/\S/.test(line)) {
+      start = i + 2;
+      continue;
+    }
     cur.push(line);
   }
   if (cur.length || chunks.length === 0) chunks.push({ text: cur.join("\n"), startLine: start });
@@ -327,14 +333,20 @@ function checkShape(value: unknown, limits: LoadLimits): Omit<Diagnostic, "file"
       for (let i = 0; i < v.length; i++) {
         if (++nodes > limits.maxNodes) return tooLarge(limits);
         const child = v[i];
-        if (child !== null && typeof child === "object") { stack.push(child); depths.push(depth + 1); }
+        if (child !== null && typeof child === "object") {
+          stack.push(child);
+          depths.push(depth + 1);
+        }
       }
     } else {
       for (const k in v) {
         if (!Object.hasOwn(v, k)) continue;
         if (++nodes > limits.maxNodes) return tooLarge(limits);
         const child = (v as Record<string, unknown>)[k];
-        if (child !== null && typeof child === "object") { stack.push(child); depths.push(depth + 1); }
+        if (child !== null && typeof child === "object") {
+          stack.push(child);
+          depths.push(depth + 1);
+        }
       }
     }
   }
@@ -343,7 +355,8 @@ function checkShape(value: unknown, limits: LoadLimits): Omit<Diagnostic, "file"
 
 function tooLarge(limits: LoadLimits): Omit<Diagnostic, "file"> {
   return {
-    code: "yaml/too-large", severity: "error",
+    code: "yaml/too-large",
+    severity: "error",
     message: `document has more than ${limits.maxNodes} nodes once YAML aliases are expanded; split it or avoid deeply reused anchors`,
   };
 }
@@ -405,7 +418,11 @@ function search(p: Prepared, ptr: string): Located | undefined {
   for (const token of tokens) {
     // First content line of the region decides whether it is a sequence or a mapping.
     let first = -1;
-    for (let i = from; i < to; i++) if (contentCol(p, i, from, firstCol) >= 0) { first = i; break; }
+    for (let i = from; i < to; i++)
+      if (contentCol(p, i, from, firstCol) >= 0) {
+        first = i;
+        break;
+      }
     if (first < 0) break;
     const col = contentCol(p, first, from, firstCol);
     const isSeq = isItem(p, first, col);
@@ -434,10 +451,12 @@ function search(p: Prepared, ptr: string): Located | undefined {
         let below = hit + 1;
         while (below < end && info[below * 4 + COL] < 0) below++;
         found = below < end ? { line: below, column: info[below * 4 + COL] + 1 } : { line: hit, column: col + after + 1 };
-        from = hit + 1; firstCol = -1;
+        from = hit + 1;
+        firstCol = -1;
       } else {
         found = { line: hit, column: col + after + 1 };
-        from = hit; firstCol = col + after;
+        from = hit;
+        firstCol = col + after;
       }
       to = end;
       continue;
@@ -476,7 +495,9 @@ function search(p: Prepared, ptr: string): Located | undefined {
     // it is on the following lines, indented deeper or a sequence at the key's own indentation.
     if (!valueIsEmpty(p, hit, col + entry.length)) break;
     const end = regionEnd(p, VALUE, hit, col, to);
-    from = hit + 1; firstCol = -1; to = end;
+    from = hit + 1;
+    firstCol = -1;
+    to = end;
   }
   return found;
 }
@@ -548,7 +569,9 @@ function valueIsEmpty(p: Prepared, i: number, c: number): boolean {
   if (j >= stop) return true;
   const ch = text.charCodeAt(j);
   if (ch === 38 /* & */ || ch === 33 /* ! */ || ch >= 128) {
-    const value = lineText(p, i).slice(c).replace(/^\s*(?:[&!]\S*\s*)*/, "");
+    const value = lineText(p, i)
+      .slice(c)
+      .replace(/^\s*(?:[&!]\S*\s*)*/, "");
     return value === "" || value.startsWith("#");
   }
   return ch === 35;

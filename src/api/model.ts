@@ -4,9 +4,35 @@
  * several policies combine). Adapters read a {@link Model}; they never re-implement these rules.
  */
 import type {
-  AccessPolicy, AccessRule, AccessSource, ClusterInfo, ConnectionPool, Cors, FaultInjection, Headers, Labels, LoadBalancer, Match,
-  MeshService, Mirror, MTLSPolicy, OutlierDetection, Failover, RateLimit, Redirect, DirectResponse, RequestAuthentication, Retries, Rewrite,
-  Route, ServicePort, TrafficPolicy, JwtIssuer, VirtualMesh, VirtualMeshMember, WasmExtension,
+  AccessPolicy,
+  AccessRule,
+  AccessSource,
+  ClusterInfo,
+  ConnectionPool,
+  Cors,
+  FaultInjection,
+  Headers,
+  Labels,
+  LoadBalancer,
+  Match,
+  MeshService,
+  Mirror,
+  MTLSPolicy,
+  OutlierDetection,
+  Failover,
+  RateLimit,
+  Redirect,
+  DirectResponse,
+  RequestAuthentication,
+  Retries,
+  Rewrite,
+  Route,
+  ServicePort,
+  TrafficPolicy,
+  JwtIssuer,
+  VirtualMesh,
+  VirtualMeshMember,
+  WasmExtension,
 } from "./generated/model.js";
 import { parseDuration } from "./duration.js";
 import { locatePointer } from "./load.js";
@@ -19,7 +45,8 @@ import { type Subset, SubsetNamer, subsetLabels } from "./subsets.js";
 export { canonicalJson, cmp, shortHash, SubsetNamer, subsetLabels, type Subset };
 
 /** The kinds of unimesh documents. */
-export type DocumentKind = "TrafficPolicy" | "AccessPolicy" | "MTLSPolicy" | "RequestAuthentication" | "WasmExtension" | "MeshService" | "ClusterInfo" | "VirtualMesh";
+export type DocumentKind =
+  "TrafficPolicy" | "AccessPolicy" | "MTLSPolicy" | "RequestAuthentication" | "WasmExtension" | "MeshService" | "ClusterInfo" | "VirtualMesh";
 
 /** Where a document came from. */
 export interface Origin {
@@ -440,7 +467,10 @@ export const STRICTNESS: Readonly<Record<MtlsMode, number>> = { disabled: 0, per
  * is not a port of the service: `declared: false` too. A declared pod-only port (`podOnly`) maps to
  * itself. Allocates nothing (returns shared objects).
  */
-export function servicePort(view: Pick<DestinationView, "ports">, port: number): { readonly targetPort: number; readonly declared: boolean; readonly podOnly?: true } {
+export function servicePort(
+  view: Pick<DestinationView, "ports">,
+  port: number,
+): { readonly targetPort: number; readonly declared: boolean; readonly podOnly?: true } {
   const ports = view.ports;
   for (let i = 0; i < ports.length; i++) if (ports[i].port === port) return ports[i];
   return unknownPort(port);
@@ -584,18 +614,44 @@ export class Model {
     // sort then merely checks.
     for (const e of entries) {
       switch (e.doc.kind as DocumentKind) {
-        case "TrafficPolicy": this.trafficPolicies.push(e); break;
-        case "AccessPolicy": this.accessPolicies.push(e); break;
-        case "MTLSPolicy": this.mtlsPolicies.push(e); break;
-        case "RequestAuthentication": this.requestAuthentications.push(e); break;
-        case "WasmExtension": this.wasmExtensions.push(e); break;
-        case "MeshService": this.services.push(e); break;
-        case "ClusterInfo": this.clusters.push(e); break;
-        case "VirtualMesh": this.virtualMeshes.push(e); break;
+        case "TrafficPolicy":
+          this.trafficPolicies.push(e);
+          break;
+        case "AccessPolicy":
+          this.accessPolicies.push(e);
+          break;
+        case "MTLSPolicy":
+          this.mtlsPolicies.push(e);
+          break;
+        case "RequestAuthentication":
+          this.requestAuthentications.push(e);
+          break;
+        case "WasmExtension":
+          this.wasmExtensions.push(e);
+          break;
+        case "MeshService":
+          this.services.push(e);
+          break;
+        case "ClusterInfo":
+          this.clusters.push(e);
+          break;
+        case "VirtualMesh":
+          this.virtualMeshes.push(e);
+          break;
       }
     }
     const byId = (a: Entry<any>, b: Entry<any>) => cmp(a.id, b.id);
-    for (const list of [this.trafficPolicies, this.accessPolicies, this.mtlsPolicies, this.requestAuthentications, this.wasmExtensions, this.services, this.clusters, this.virtualMeshes]) list.sort(byId);
+    for (const list of [
+      this.trafficPolicies,
+      this.accessPolicies,
+      this.mtlsPolicies,
+      this.requestAuthentications,
+      this.wasmExtensions,
+      this.services,
+      this.clusters,
+      this.virtualMeshes,
+    ])
+      list.sort(byId);
     for (const e of this.services) this.serviceIndex.set(`${e.namespace}/${e.name}`, e);
   }
 
@@ -604,8 +660,19 @@ export class Model {
    * views are built anew, on first use), this one unchanged.
    */
   withOptions(options: ModelOptions): Model {
-    return new Model([...this.trafficPolicies, ...this.accessPolicies, ...this.mtlsPolicies, ...this.requestAuthentications, ...this.wasmExtensions, ...this.services, ...this.clusters, ...this.virtualMeshes],
-      { trustDomain: this.trustDomain, ...(this.member !== undefined ? { member: this.member } : {}), ...options });
+    return new Model(
+      [
+        ...this.trafficPolicies,
+        ...this.accessPolicies,
+        ...this.mtlsPolicies,
+        ...this.requestAuthentications,
+        ...this.wasmExtensions,
+        ...this.services,
+        ...this.clusters,
+        ...this.virtualMeshes,
+      ],
+      { trustDomain: this.trustDomain, ...(this.member !== undefined ? { member: this.member } : {}), ...options },
+    );
   }
 
   /** The VirtualMesh of the inputs, if any (the first: a valid model has at most one). */
@@ -643,7 +710,9 @@ export class Model {
 
   /** Every policy (not MeshService facts), sorted by id. */
   get policies(): Entry<TrafficPolicy | AccessPolicy | MTLSPolicy | RequestAuthentication | WasmExtension>[] {
-    return [...this.trafficPolicies, ...this.accessPolicies, ...this.mtlsPolicies, ...this.requestAuthentications, ...this.wasmExtensions].sort((a, b) => cmp(a.id, b.id));
+    return [...this.trafficPolicies, ...this.accessPolicies, ...this.mtlsPolicies, ...this.requestAuthentications, ...this.wasmExtensions].sort((a, b) =>
+      cmp(a.id, b.id),
+    );
   }
 
   /** Facts of a service: its MeshService, or conventions (`app: <name>`, service account `<name>`). */
@@ -652,7 +721,8 @@ export class Model {
     if (!e) return { name, namespace, selector: { app: name }, serviceAccount: name };
     const s = e.doc.spec;
     return {
-      name, namespace,
+      name,
+      namespace,
       selector: s.selector ?? { app: name },
       serviceAccount: s.serviceAccount ?? name,
       ports: s.ports,
@@ -727,7 +797,8 @@ export class Model {
         if (scope === "mesh") mesh.push(e);
         else if (scope === "namespace") {
           const l = namespaces.get(e.namespace);
-          if (l) l.push(e); else namespaces.set(e.namespace, [e]);
+          if (l) l.push(e);
+          else namespaces.set(e.namespace, [e]);
         }
       }
       this.accessScopeIndex = { namespaces, mesh };
@@ -747,11 +818,11 @@ export class Model {
     const own = namespaces.get(namespace) ?? [];
     let out: ScopedAccess | undefined;
     if (own.length || mesh.length) {
-      const meshRules = this.meshAccessRules ??= (() => {
+      const meshRules = (this.meshAccessRules ??= (() => {
         const r = { allow: [] as EffectiveAccessRule[], deny: [] as EffectiveAccessRule[] };
         for (const p of mesh) accessRules(this, p, "mesh", r);
         return r;
-      })();
+      })());
       const r = { allow: [] as EffectiveAccessRule[], deny: [] as EffectiveAccessRule[] };
       for (const p of own) accessRules(this, p, "namespace", r);
       out = { policies: [...own, ...mesh], allow: [...r.allow, ...meshRules.allow], deny: [...r.deny, ...meshRules.deny] };
@@ -949,7 +1020,10 @@ export class Model {
         let n = index!.get(facts.namespace);
         if (!n) index!.set(facts.namespace, (n = { byName: new Map(), byLabel: new Map() }));
         const known = n.byName.get(facts.name);
-        if (known) { known.view ??= view; return; }
+        if (known) {
+          known.view ??= view;
+          return;
+        }
         const c: KnownService = { facts, view };
         n.byName.set(facts.name, c);
         for (const [k, v] of Object.entries(facts.selector)) {
@@ -977,7 +1051,7 @@ export class Model {
           continue;
         }
         const d = e.doc.spec.destination;
-        const ns = d ? d.namespace ?? e.namespace : e.namespace;
+        const ns = d ? (d.namespace ?? e.namespace) : e.namespace;
         let n = index.get(ns);
         if (!n) index.set(ns, (n = {}));
         if (!d) {
@@ -1080,9 +1154,22 @@ function buildDestinations(model: Model, views: Map<string, Map<string, Destinat
     let v = byService.get(svc);
     if (!v) {
       v = {
-        namespace: ns, service: svc, facts: model.service(ns, svc), trafficPolicies: [], routes: [],
-        needsDefaultRoute: true, subsetSettings: [], subsets: [], accessPolicies: [], allow: [], deny: [],
-        requestAuthentications: [], jwtIssuers: [], wasmExtensions: [], ports: NO_PORTS, portsDeclared: false,
+        namespace: ns,
+        service: svc,
+        facts: model.service(ns, svc),
+        trafficPolicies: [],
+        routes: [],
+        needsDefaultRoute: true,
+        subsetSettings: [],
+        subsets: [],
+        accessPolicies: [],
+        allow: [],
+        deny: [],
+        requestAuthentications: [],
+        jwtIssuers: [],
+        wasmExtensions: [],
+        ports: NO_PORTS,
+        portsDeclared: false,
       };
       byService.set(svc, v);
       created.push(v);
@@ -1169,9 +1256,12 @@ function fillDestination(model: Model, v: DestinationView): void {
       const faultInjection = pickForwarding(spec, r, i, base, forwards, "faultInjection");
       if (faultInjection) route.faultInjection = faultInjection;
       if (mirror) {
-        const mirrorSubset = mirror.value.subset === undefined ? undefined
-          : mirrorsSelf ? subsets.name(mirror.value.subset).labels
-          : subsetLabels(model.service(mirrorNs, mirror.value.service!), mirror.value.subset);
+        const mirrorSubset =
+          mirror.value.subset === undefined
+            ? undefined
+            : mirrorsSelf
+              ? subsets.name(mirror.value.subset).labels
+              : subsetLabels(model.service(mirrorNs, mirror.value.service!), mirror.value.subset);
         route.mirror = {
           pointer: mirror.pointer,
           value: {
@@ -1254,7 +1344,14 @@ function pick(spec: TrafficPolicy["spec"], r: Route | undefined, i: number, k: R
 }
 
 /** Policy-level retries, mirror and fault delay apply to forwarding routes only (see rule/route-action). */
-function pickForwarding(spec: TrafficPolicy["spec"], r: Route | undefined, i: number, base: string, forwards: boolean, k: "retries" | "mirror" | "faultInjection"): At<any> | undefined {
+function pickForwarding(
+  spec: TrafficPolicy["spec"],
+  r: Route | undefined,
+  i: number,
+  base: string,
+  forwards: boolean,
+  k: "retries" | "mirror" | "faultInjection",
+): At<any> | undefined {
   const got = pick(spec, r, i, k);
   if (!got || forwards || got.pointer.startsWith(base + "/")) return got;
   if (k !== "faultInjection" || !got.value.abort) return undefined;
@@ -1283,11 +1380,21 @@ const indexedPointers = new Map<string, Map<string, string[]>>();
 
 /** `/${k}` for the settings {@link pick} reads. */
 const SETTING_SUFFIX: Record<RouteSetting, string> = {
-  timeout: "/timeout", retries: "/retries", faultInjection: "/faultInjection", mirror: "/mirror", headers: "/headers", cors: "/cors",
+  timeout: "/timeout",
+  retries: "/retries",
+  faultInjection: "/faultInjection",
+  mirror: "/mirror",
+  headers: "/headers",
+  cors: "/cors",
 };
 /** `/spec/${k}` for the same. */
 const SPEC_SETTING: Record<RouteSetting, string> = {
-  timeout: "/spec/timeout", retries: "/spec/retries", faultInjection: "/spec/faultInjection", mirror: "/spec/mirror", headers: "/spec/headers", cors: "/spec/cors",
+  timeout: "/spec/timeout",
+  retries: "/spec/retries",
+  faultInjection: "/spec/faultInjection",
+  mirror: "/spec/mirror",
+  headers: "/spec/headers",
+  cors: "/spec/cors",
 };
 
 /** The destination-level settings of a TrafficPolicy, in the order the first setter of each is taken. */
@@ -1311,8 +1418,16 @@ export function isCatchAll(r: EffectiveRoute): boolean {
  * requests (Gateway API: HTTPRouteRule "a HTTP 404 status code MUST be returned") do by themselves.
  */
 export function isNotFoundForTheRest(r: EffectiveRoute): boolean {
-  return r.action.kind === "directResponse" && r.action.directResponse.status === 404 && r.action.directResponse.body === undefined &&
-    isCatchAll(r) && !r.source && !r.headers && !r.cors && !r.faultInjection;
+  return (
+    r.action.kind === "directResponse" &&
+    r.action.directResponse.status === 404 &&
+    r.action.directResponse.body === undefined &&
+    isCatchAll(r) &&
+    !r.source &&
+    !r.headers &&
+    !r.cors &&
+    !r.faultInjection
+  );
 }
 
 /**
@@ -1351,7 +1466,10 @@ export function sortRoutes(routes: EffectiveRoute[]): EffectiveRoute[] {
     queues.forEach((q, i) => {
       if (!q.length) return;
       const k = specificity(q[0]);
-      if (best < 0 || compareKeys(k, bestKey) > 0) { best = i; bestKey = k; }
+      if (best < 0 || compareKeys(k, bestKey) > 0) {
+        best = i;
+        bestKey = k;
+      }
     });
     out.push(queues[best].shift()!);
   }
@@ -1366,7 +1484,9 @@ function compareKeys(a: number[], b: number[]): number {
 /** Canonical key of a route's traffic (source, port, match): equal keys select the same requests. */
 export function trafficKey(r: EffectiveRoute): string {
   const set = (xs: unknown[]) => xs.map((x) => canonicalJson(x)).sort(cmp);
-  const source = r.source ? { identities: set(r.source.identities), namespaces: set(r.source.namespaces), workloads: set(r.source.workloads), ipBlocks: set(r.source.ipBlocks) } : null;
+  const source = r.source
+    ? { identities: set(r.source.identities), namespaces: set(r.source.namespaces), workloads: set(r.source.workloads), ipBlocks: set(r.source.ipBlocks) }
+    : null;
   const m = r.match?.value;
   const match = m && (m.path || m.method || m.headers || m.queryParams) ? m : null;
   return canonicalJson({ source, port: r.port ?? null, match });

@@ -7,7 +7,11 @@
 import { shortHash } from "./strings.js";
 
 function sanitize(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/-{2,}/g, "-").replace(/^-+|-+$/g, "");
+  return s
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/-{2,}/g, "-")
+    .replace(/^-+|-+$/g, "");
 }
 
 /** Exactly the non-empty strings `sanitize` leaves unchanged (lower-case alphanumeric runs joined by single `-`). */

@@ -21,7 +21,12 @@ export const POLICIES_ANNOTATION = "unimesh.io/policies";
  * `name`, `namespace` (when given), `labels` (a copy of `extra.labels`), `annotations` (a copy of
  * `extra.annotations`, then `unimesh.io/policies` when there is any policy).
  */
-export function objectMeta(name: string, namespace: string | undefined, from: Iterable<Entry<any> | string>, extra?: { labels?: Record<string, string>; annotations?: Record<string, string> }): KubeObject["metadata"] {
+export function objectMeta(
+  name: string,
+  namespace: string | undefined,
+  from: Iterable<Entry<any> | string>,
+  extra?: { labels?: Record<string, string>; annotations?: Record<string, string> },
+): KubeObject["metadata"] {
   // Built key by key (every adapter calls this for every object: no spreads of temporaries).
   const meta = { name } as KubeObject["metadata"];
   if (namespace) meta.namespace = namespace;

@@ -97,5 +97,13 @@ function cmp(a: string, b: string): number {
 
 function reason(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
-  return err.code === "ENOENT" ? "no such file or directory" : err.code === "EACCES" ? "permission denied" : err.code === "EISDIR" ? "is a directory" : err.code === "ELOOP" ? "too many symbolic links" : err.message;
+  return err.code === "ENOENT"
+    ? "no such file or directory"
+    : err.code === "EACCES"
+      ? "permission denied"
+      : err.code === "EISDIR"
+        ? "is a directory"
+        : err.code === "ELOOP"
+          ? "too many symbolic links"
+          : err.message;
 }

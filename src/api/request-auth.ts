@@ -34,8 +34,7 @@ export const CLOCK_SKEW_SECONDS = 60;
  * A string matcher as Istio builds them from a value (`StringMatcherWithPrefix`): `*` → any non-empty
  * string (regex `.+`), `*x` → suffix, `x*` → prefix, else exact.
  */
-export type StringMatcher =
-  | { kind: "any" } | { kind: "exact"; value: string } | { kind: "prefix"; value: string } | { kind: "suffix"; value: string };
+export type StringMatcher = { kind: "any" } | { kind: "exact"; value: string } | { kind: "prefix"; value: string } | { kind: "suffix"; value: string };
 
 /** The matcher of one `claims` value or `requestPrincipals` part (see {@link StringMatcher}). */
 export function stringMatcher(v: string): StringMatcher {
@@ -49,10 +48,14 @@ export function stringMatcher(v: string): StringMatcher {
 export function matchString(m: StringMatcher, s: unknown): boolean {
   if (typeof s !== "string") return false;
   switch (m.kind) {
-    case "any": return s.length > 0;
-    case "exact": return s === m.value;
-    case "prefix": return s.startsWith(m.value);
-    case "suffix": return s.endsWith(m.value);
+    case "any":
+      return s.length > 0;
+    case "exact":
+      return s === m.value;
+    case "prefix":
+      return s.startsWith(m.value);
+    case "suffix":
+      return s.endsWith(m.value);
   }
 }
 
@@ -169,10 +172,20 @@ export function checkJwks(text: string): JwksProblem[] {
   try {
     v = JSON.parse(text);
   } catch (e) {
-    return [{ severity: "error", message: `jwks is not valid JSON: ${jsonErrorWhere(text, e as Error)}; expected a JSON Web Key Set such as {"keys": [{"kty": "RSA", "n": "...", "e": "AQAB"}]}` }];
+    return [
+      {
+        severity: "error",
+        message: `jwks is not valid JSON: ${jsonErrorWhere(text, e as Error)}; expected a JSON Web Key Set such as {"keys": [{"kty": "RSA", "n": "...", "e": "AQAB"}]}`,
+      },
+    ];
   }
   if (v === null || typeof v !== "object" || Array.isArray(v) || !Array.isArray((v as { keys?: unknown }).keys)) {
-    return [{ severity: "error", message: `jwks must be a JSON Web Key Set, an object with a "keys" list (RFC 7517 §5), e.g. {"keys": [{"kty": "RSA", "n": "...", "e": "AQAB"}]}` }];
+    return [
+      {
+        severity: "error",
+        message: `jwks must be a JSON Web Key Set, an object with a "keys" list (RFC 7517 §5), e.g. {"keys": [{"kty": "RSA", "n": "...", "e": "AQAB"}]}`,
+      },
+    ];
   }
   const keys = (v as { keys: unknown[] }).keys;
   if (!keys.length) return [{ severity: "error", message: `jwks has no keys: no token of this issuer could ever be valid` }];
@@ -185,14 +198,25 @@ export function checkJwks(text: string): JwksProblem[] {
     const key = k as Record<string, unknown>;
     const spec = typeof key.kty === "string" ? KEY_MEMBERS[key.kty] : undefined;
     if (!spec) {
-      out.push({ severity: "error", message: `jwks keys[${i}] has ${key.kty === undefined ? "no kty" : `kty ${JSON.stringify(key.kty)}`}; expected one of RSA, EC, OKP, oct` });
+      out.push({
+        severity: "error",
+        message: `jwks keys[${i}] has ${key.kty === undefined ? "no kty" : `kty ${JSON.stringify(key.kty)}`}; expected one of RSA, EC, OKP, oct`,
+      });
       return;
     }
     const missing = spec.pub.filter((m) => typeof key[m] !== "string");
     if (missing.length) out.push({ severity: "error", message: `jwks keys[${i}] (kty ${key.kty}) lacks ${missing.map((m) => `"${m}"`).join(", ")}` });
     const priv = spec.priv.filter((m) => key[m] !== undefined);
-    if (priv.length) out.push({ severity: "error", message: `jwks keys[${i}] holds private key members (${priv.map((m) => `"${m}"`).join(", ")}): publish only the public key (whoever reads this policy could sign tokens)` });
-    if (key.kty === "oct") out.push({ severity: "warning", message: `jwks keys[${i}] is a symmetric key (kty oct): it is a shared secret, and whoever reads this policy can sign tokens of this issuer; prefer an asymmetric key (RSA, EC, OKP)` });
+    if (priv.length)
+      out.push({
+        severity: "error",
+        message: `jwks keys[${i}] holds private key members (${priv.map((m) => `"${m}"`).join(", ")}): publish only the public key (whoever reads this policy could sign tokens)`,
+      });
+    if (key.kty === "oct")
+      out.push({
+        severity: "warning",
+        message: `jwks keys[${i}] is a symmetric key (kty oct): it is a shared secret, and whoever reads this policy can sign tokens of this issuer; prefer an asymmetric key (RSA, EC, OKP)`,
+      });
   });
   return out;
 }
@@ -208,7 +232,10 @@ function jsonErrorWhere(text: string, e: Error): string {
 }
 
 /** The token locations of an issuer: its own, or the defaults when it names none. */
-export function tokenLocations(i: { fromHeaders?: readonly { name: string; prefix?: string }[]; fromParams?: readonly string[] }): { headers: { name: string; prefix: string }[]; params: string[] } {
+export function tokenLocations(i: { fromHeaders?: readonly { name: string; prefix?: string }[]; fromParams?: readonly string[] }): {
+  headers: { name: string; prefix: string }[];
+  params: string[];
+} {
   if (!i.fromHeaders && !i.fromParams) return { headers: [{ ...DEFAULT_TOKEN_HEADER }], params: [DEFAULT_TOKEN_PARAM] };
   return {
     headers: (i.fromHeaders ?? []).map((h) => ({ name: h.name.toLowerCase(), prefix: h.prefix ?? "" })),

@@ -70,8 +70,11 @@ export function sharedPodAccess(model: Model, v: DestinationView, how: string, e
     // What governs requests sent to the other service: its view's rules (its own AccessPolicies and the
     // namespace- and mesh-wide ones), or without a view the namespace- and mesh-wide ones alone.
     const oOwn = !!o.view?.accessPolicies.some((p) => policyScope(p) === "service");
-    const ov: AccessSide | undefined = o.view?.accessPolicies.length ? o.view
-      : scoped ? { accessPolicies: scoped.policies, allow: scoped.allow, deny: scoped.deny, ports: oPorts } : undefined;
+    const ov: AccessSide | undefined = o.view?.accessPolicies.length
+      ? o.view
+      : scoped
+        ? { accessPolicies: scoped.policies, allow: scoped.allow, deny: scoped.deny, ports: oPorts }
+        : undefined;
     const widen: number[] = [];
     const tighten: number[] = [];
     const denies: number[] = [];
@@ -117,26 +120,47 @@ export function sharedPodAccess(model: Model, v: DestinationView, how: string, e
     const shared = `${other} and ${me} ${o.relation === "overlap" ? "may select some of the same pods" : "select the same pods"} (${relationText(o, me, other, v.facts.selector)}), and ${how}`;
     const wide = () => scoped!.policies.map((p) => p.id).join(", ");
     if (widen.length) {
-      out.push({ policy: at, pointer: "/spec/destination", severity: "error",
-        message: enforcement === "union"
-          ? `${shared}: on ${ports(widen)} the AccessPolicies of ${other} allow requests those of ${me} do not, and the mesh would allow them on the shared pods for requests sent to ${me} too; give both services the same access rules, or selectors that cannot pick the same pod (a label both have, with different values)`
-          : `${shared}: on ${ports(widen)} their AccessPolicies differ, and the mesh applies only one service's objects to a pod port (which one is not up to unimesh), so requests sent to ${me} could be decided by the rules of ${other}; give both services the same access rules, or selectors that cannot pick the same pod (a label both have, with different values)` });
+      out.push({
+        policy: at,
+        pointer: "/spec/destination",
+        severity: "error",
+        message:
+          enforcement === "union"
+            ? `${shared}: on ${ports(widen)} the AccessPolicies of ${other} allow requests those of ${me} do not, and the mesh would allow them on the shared pods for requests sent to ${me} too; give both services the same access rules, or selectors that cannot pick the same pod (a label both have, with different values)`
+            : `${shared}: on ${ports(widen)} their AccessPolicies differ, and the mesh applies only one service's objects to a pod port (which one is not up to unimesh), so requests sent to ${me} could be decided by the rules of ${other}; give both services the same access rules, or selectors that cannot pick the same pod (a label both have, with different values)`,
+      });
     }
     if (opensOther.length) {
-      out.push({ policy: at, pointer: "/spec/destination", severity: "error",
-        message: `${shared}: ${other} has no AccessPolicy of its own, so only the namespace- and mesh-wide ones (${wide()}) govern it, and on ${ports(opensOther)} the AccessPolicies of ${me} allow requests those do not; the mesh would allow them on the shared pods for requests sent to ${other} too; give ${other} an AccessPolicy with the same rules as ${me}, or selectors that cannot pick the same pod (a label both have, with different values)` });
+      out.push({
+        policy: at,
+        pointer: "/spec/destination",
+        severity: "error",
+        message: `${shared}: ${other} has no AccessPolicy of its own, so only the namespace- and mesh-wide ones (${wide()}) govern it, and on ${ports(opensOther)} the AccessPolicies of ${me} allow requests those do not; the mesh would allow them on the shared pods for requests sent to ${other} too; give ${other} an AccessPolicy with the same rules as ${me}, or selectors that cannot pick the same pod (a label both have, with different values)`,
+      });
     }
     if (tighten.length) {
-      out.push({ policy: at, pointer: "/spec/destination", severity: "warning",
-        message: `${shared}: ${other} has no AccessPolicy on ${ports(tighten)}, so requests sent to ${other} that reach the shared pods there are decided by these AccessPolicies of ${me} too (only callers they allow pass); give ${other} an AccessPolicy with the rules you want for it (the same as ${me}'s is exact), or selectors that cannot pick the same pod` });
+      out.push({
+        policy: at,
+        pointer: "/spec/destination",
+        severity: "warning",
+        message: `${shared}: ${other} has no AccessPolicy on ${ports(tighten)}, so requests sent to ${other} that reach the shared pods there are decided by these AccessPolicies of ${me} too (only callers they allow pass); give ${other} an AccessPolicy with the rules you want for it (the same as ${me}'s is exact), or selectors that cannot pick the same pod`,
+      });
     }
     if (closesOther.length) {
-      out.push({ policy: at, pointer: "/spec/destination", severity: "warning",
-        message: `${shared}: ${other} has no AccessPolicy of its own (only the namespace- and mesh-wide ones: ${wide()}), so on ${ports(closesOther)} the deny rules of ${me}'s AccessPolicies also refuse requests sent to ${other} that reach the shared pods; give ${other} an AccessPolicy with the same rules as ${me} to make it explicit, or selectors that cannot pick the same pod` });
+      out.push({
+        policy: at,
+        pointer: "/spec/destination",
+        severity: "warning",
+        message: `${shared}: ${other} has no AccessPolicy of its own (only the namespace- and mesh-wide ones: ${wide()}), so on ${ports(closesOther)} the deny rules of ${me}'s AccessPolicies also refuse requests sent to ${other} that reach the shared pods; give ${other} an AccessPolicy with the same rules as ${me} to make it explicit, or selectors that cannot pick the same pod`,
+      });
     }
     if (denies.length) {
-      out.push({ policy: at, pointer: "/spec/destination", severity: "warning",
-        message: `${shared}: on ${ports(denies)} the deny rules of ${other}'s AccessPolicies also refuse requests sent to ${me} that reach the shared pods; give both services the same deny rules to make it explicit, or selectors that cannot pick the same pod` });
+      out.push({
+        policy: at,
+        pointer: "/spec/destination",
+        severity: "warning",
+        message: `${shared}: on ${ports(denies)} the deny rules of ${other}'s AccessPolicies also refuse requests sent to ${me} that reach the shared pods; give both services the same deny rules to make it explicit, or selectors that cannot pick the same pod`,
+      });
     }
   }
   return out;
@@ -154,10 +178,14 @@ interface AccessSide {
 function relationText(o: PodSharer, me: string, other: string, mine: Record<string, string>): string {
   const sel = canonicalJson(o.facts.selector);
   switch (o.relation) {
-    case "same": return `both select ${sel}`;
-    case "wider": return `${other} selects ${sel}, every pod of ${me}`;
-    case "narrower": return `every pod ${other} selects with ${sel} is a pod of ${me}`;
-    case "overlap": return `${other} selects ${sel} and ${me} ${canonicalJson(mine)}: neither contains the other, but a pod carrying the labels of both is selected by both, and unimesh cannot see pod labels, so it assumes such pods exist`;
+    case "same":
+      return `both select ${sel}`;
+    case "wider":
+      return `${other} selects ${sel}, every pod of ${me}`;
+    case "narrower":
+      return `every pod ${other} selects with ${sel} is a pod of ${me}`;
+    case "overlap":
+      return `${other} selects ${sel} and ${me} ${canonicalJson(mine)}: neither contains the other, but a pod carrying the labels of both is selected by both, and unimesh cannot see pod labels, so it assumes such pods exist`;
   }
 }
 

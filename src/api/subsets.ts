@@ -54,8 +54,15 @@ export function subsetLabels(facts: DeclaredSubsets, ref: Labels | string): Labe
 }
 
 function derive(labels: Labels): string {
-  const raw = Object.keys(labels).sort().map((k) => labels[k]).join("-").toLowerCase();
-  const clean = raw.replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").replace(/-{2,}/g, "-");
+  const raw = Object.keys(labels)
+    .sort()
+    .map((k) => labels[k])
+    .join("-")
+    .toLowerCase();
+  const clean = raw
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .replace(/-{2,}/g, "-");
   if (!clean) return `subset-${shortHash(canonicalJson(labels))}`;
   return clean.length > 63 ? `${clean.slice(0, 54).replace(/-+$/, "")}-${shortHash(raw)}` : clean;
 }

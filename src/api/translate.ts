@@ -4,7 +4,17 @@
  */
 import { type Adapter, CORE_SETTINGS, type KubeObject, type TranslateContext, type TranslateOptions } from "./adapter.js";
 import {
-  type Diagnostic, type PolicyStatus, InternalError, InvalidInputError, UsageError, copyFields, diagnosticsByPolicy, hasErrors, promoteWarnings, sortDiagnostics, statusOf,
+  type Diagnostic,
+  type PolicyStatus,
+  InternalError,
+  InvalidInputError,
+  UsageError,
+  copyFields,
+  diagnosticsByPolicy,
+  hasErrors,
+  promoteWarnings,
+  sortDiagnostics,
+  statusOf,
 } from "./diagnostics.js";
 import { type Entry, type Model, cmp } from "./model.js";
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, POLICY_SET_LABEL, isPatch } from "./ownership.js";
@@ -66,7 +76,9 @@ export function translate(model: Model, req: TranslateRequest): TranslateResult 
   const allow = new Set(req.allowApproximations ?? []);
   for (const a of allow) {
     if (!adapter.approximations || !(a in adapter.approximations)) {
-      throw new UsageError(`${adapter.name} has no approximation "${a}"${adapter.approximations ? `; it has: ${Object.keys(adapter.approximations).join(", ")}` : ""}`);
+      throw new UsageError(
+        `${adapter.name} has no approximation "${a}"${adapter.approximations ? `; it has: ${Object.keys(adapter.approximations).join(", ")}` : ""}`,
+      );
     }
   }
   const policySet = req.policySet ?? "default";
@@ -140,7 +152,9 @@ function applyCoreSettings(model: Model, settings: Record<string, string>): Mode
   const td = settings.trustDomain;
   if (td === undefined || td === model.trustDomain) return model;
   if (!TRUST_DOMAIN.test(td) || td.startsWith(".") || td.endsWith(".") || td.includes("..")) {
-    throw new UsageError(`trustDomain "${td}" is not a SPIFFE trust domain: lower-case letters, digits, '.', '-' and '_' (e.g. cluster.local or prod.example.com)`);
+    throw new UsageError(
+      `trustDomain "${td}" is not a SPIFFE trust domain: lower-case letters, digits, '.', '-' and '_' (e.g. cluster.local or prod.example.com)`,
+    );
   }
   return model.withOptions({ trustDomain: td });
 }
@@ -160,7 +174,8 @@ export function forMember(model: Model, member: string | undefined, trustDomain:
   if (member === undefined) throw new UsageError(`the inputs hold VirtualMesh ${vm.id}: translate for one of its members (${names.join(", ")})`);
   const m = model.memberNamed(member);
   if (!m) throw new UsageError(`"${member}" is not a member of VirtualMesh ${vm.id} (members: ${names.join(", ")})`);
-  if (trustDomain !== undefined && trustDomain !== m.trustDomain) throw new UsageError(`trustDomain ${trustDomain}: member ${member} of VirtualMesh ${vm.id} has trust domain ${m.trustDomain}; do not set another`);
+  if (trustDomain !== undefined && trustDomain !== m.trustDomain)
+    throw new UsageError(`trustDomain ${trustDomain}: member ${member} of VirtualMesh ${vm.id} has trust domain ${m.trustDomain}; do not set another`);
   return model.withOptions({ trustDomain: m.trustDomain, member });
 }
 
@@ -198,7 +213,8 @@ function checkIdentities(resources: readonly KubeObject[], mesh: string): void {
     if (seen.has(key)) throw new InternalError(`adapter ${mesh} emitted ${o.kind} ${o.metadata.namespace ?? ""}/${o.metadata.name} twice`);
     seen.add(key);
     if (!isDnsSubdomain(o.metadata.name)) throw new InternalError(`adapter ${mesh} emitted an invalid name "${o.metadata.name}"`);
-    if (o.metadata.namespace !== undefined && !isDnsLabel(o.metadata.namespace)) throw new InternalError(`adapter ${mesh} emitted an invalid namespace "${o.metadata.namespace}"`);
+    if (o.metadata.namespace !== undefined && !isDnsLabel(o.metadata.namespace))
+      throw new InternalError(`adapter ${mesh} emitted an invalid namespace "${o.metadata.namespace}"`);
   }
 }
 
@@ -209,7 +225,12 @@ function policyStatus(model: Model, diags: Diagnostic[]): PolicyStatus[] {
 
 /** Object order: apiVersion, kind, namespace, name. */
 export function compareObjects(a: KubeObject, b: KubeObject): number {
-  return cmp(a.apiVersion, b.apiVersion) || cmp(a.kind, b.kind) || cmp(a.metadata.namespace ?? "", b.metadata.namespace ?? "") || cmp(a.metadata.name, b.metadata.name);
+  return (
+    cmp(a.apiVersion, b.apiVersion) ||
+    cmp(a.kind, b.kind) ||
+    cmp(a.metadata.namespace ?? "", b.metadata.namespace ?? "") ||
+    cmp(a.metadata.name, b.metadata.name)
+  );
 }
 
 const TOP = ["apiVersion", "kind", "metadata", "spec"];

@@ -4,19 +4,55 @@
  */
 import { createRequire } from "node:module";
 import * as validators from "./generated/modelValidators.js";
-import type { AccessPolicy, AccessSource, HeaderOps, Headers, Labels, MTLSPolicy, MeshService, Mirror, RequestAuthentication, Source, TrafficPolicy, VirtualMesh, WasmExtension } from "./generated/model.js";
+import type {
+  AccessPolicy,
+  AccessSource,
+  HeaderOps,
+  Headers,
+  Labels,
+  MTLSPolicy,
+  MeshService,
+  Mirror,
+  RequestAuthentication,
+  Source,
+  TrafficPolicy,
+  VirtualMesh,
+  WasmExtension,
+} from "./generated/model.js";
 import { checkJwks, principalIssuerKnown } from "./request-auth.js";
 import { type Diagnostic, hasErrors, sortDiagnostics, pointer as ptr } from "./diagnostics.js";
 import { parseDuration } from "./duration.js";
 import { type SourceDocument, locatePointer, parseEach, type LoadLimits, DEFAULT_LIMITS } from "./load.js";
 import {
-  DEFAULT_NAMESPACE, type DocumentKind, type Entry, Model, type ModelOptions, type ServiceFacts, canonicalJson, cmp, destinationNamespace, exposedPorts, isCatchAll, policyScope, routePointer, trafficKey,
+  DEFAULT_NAMESPACE,
+  type DocumentKind,
+  type Entry,
+  Model,
+  type ModelOptions,
+  type ServiceFacts,
+  canonicalJson,
+  cmp,
+  destinationNamespace,
+  exposedPorts,
+  isCatchAll,
+  policyScope,
+  routePointer,
+  trafficKey,
 } from "./model.js";
 
 /** The apiVersion of every unimesh document. */
 export const API_VERSION = "unimesh.io/v1alpha1";
 /** The document kinds, in the order they are listed in help texts. */
-export const KINDS: readonly DocumentKind[] = ["TrafficPolicy", "AccessPolicy", "MTLSPolicy", "RequestAuthentication", "WasmExtension", "MeshService", "ClusterInfo", "VirtualMesh"];
+export const KINDS: readonly DocumentKind[] = [
+  "TrafficPolicy",
+  "AccessPolicy",
+  "MTLSPolicy",
+  "RequestAuthentication",
+  "WasmExtension",
+  "MeshService",
+  "ClusterInfo",
+  "VirtualMesh",
+];
 
 interface AjvError {
   instancePath: string;
@@ -101,10 +137,13 @@ function validateEntries(entries: Entry<any>[], diagnostics: Diagnostic[], optio
   for (const e of entries) {
     const prev = byId.get(e.id);
     if (prev) {
-      diagnostics.push(at(e, "/metadata/name", {
-        code: "rule/duplicate-name", severity: "error",
-        message: `${e.id} is defined twice (also in ${prev.origin.file} [${prev.origin.documentIndex}]); names must be unique per kind and namespace`,
-      }));
+      diagnostics.push(
+        at(e, "/metadata/name", {
+          code: "rule/duplicate-name",
+          severity: "error",
+          message: `${e.id} is defined twice (also in ${prev.origin.file} [${prev.origin.documentIndex}]); names must be unique per kind and namespace`,
+        }),
+      );
     } else byId.set(e.id, e);
   }
   const model = new Model([...byId.values()], options);
@@ -118,8 +157,14 @@ function validateEntries(entries: Entry<any>[], diagnostics: Diagnostic[], optio
  * are ignored with an `input/foreign-document` warning, so unimesh files can sit next to manifests.
  */
 function isForeignDocument(v: any): boolean {
-  return v !== null && typeof v === "object" && !Array.isArray(v) && typeof v.apiVersion === "string" &&
-    !v.apiVersion.startsWith("unimesh.io/") && typeof v.kind === "string";
+  return (
+    v !== null &&
+    typeof v === "object" &&
+    !Array.isArray(v) &&
+    typeof v.apiVersion === "string" &&
+    !v.apiVersion.startsWith("unimesh.io/") &&
+    typeof v.kind === "string"
+  );
 }
 
 function validateOne(d: SourceDocument, out: Diagnostic[]): Entry<any> | undefined {
@@ -129,27 +174,57 @@ function validateOne(d: SourceDocument, out: Diagnostic[]): Entry<any> | undefin
   };
   const v = d.value as any;
   if (v === null || typeof v !== "object" || Array.isArray(v)) {
-    out.push({ ...loc(""), code: "schema/type", severity: "error", message: `a document must be a mapping (apiVersion, kind, metadata, spec), not ${Array.isArray(v) ? "a list" : `a ${v === null ? "null" : typeof v}`}` });
+    out.push({
+      ...loc(""),
+      code: "schema/type",
+      severity: "error",
+      message: `a document must be a mapping (apiVersion, kind, metadata, spec), not ${Array.isArray(v) ? "a list" : `a ${v === null ? "null" : typeof v}`}`,
+    });
     return undefined;
   }
   if (isForeignDocument(v)) {
-    out.push({ ...loc("/apiVersion"), code: "input/foreign-document", severity: "warning", message: `not a unimesh document (${v.apiVersion} ${v.kind}): ignored` });
+    out.push({
+      ...loc("/apiVersion"),
+      code: "input/foreign-document",
+      severity: "warning",
+      message: `not a unimesh document (${v.apiVersion} ${v.kind}): ignored`,
+    });
     return undefined;
   }
   if (typeof v.apiVersion !== "string" || !v.apiVersion.startsWith("unimesh.io/")) {
-    out.push({ ...loc(v.apiVersion === undefined ? "" : "/apiVersion"), code: v.apiVersion === undefined ? "schema/required" : "schema/api-version", severity: "error", message: v.apiVersion === undefined ? `missing required field "apiVersion"; expected apiVersion: ${API_VERSION}` : `expected apiVersion: ${API_VERSION}` });
+    out.push({
+      ...loc(v.apiVersion === undefined ? "" : "/apiVersion"),
+      code: v.apiVersion === undefined ? "schema/required" : "schema/api-version",
+      severity: "error",
+      message: v.apiVersion === undefined ? `missing required field "apiVersion"; expected apiVersion: ${API_VERSION}` : `expected apiVersion: ${API_VERSION}`,
+    });
     return undefined;
   }
   if (v.apiVersion !== API_VERSION) {
-    out.push({ ...loc("/apiVersion"), code: "schema/api-version", severity: "error", message: `unsupported apiVersion "${v.apiVersion}"; expected ${API_VERSION}` });
+    out.push({
+      ...loc("/apiVersion"),
+      code: "schema/api-version",
+      severity: "error",
+      message: `unsupported apiVersion "${v.apiVersion}"; expected ${API_VERSION}`,
+    });
     return undefined;
   }
   if (v.kind === "ServiceRegistry" || v.kind === "ProxyConfig") {
-    out.push({ ...loc("/kind"), code: "input/proxy-document", severity: "info", message: `a ${v.kind} is a document of the built-in proxy (\`unimesh up --services\`, \`unimesh proxy --config\`), not a policy: it is not translated` });
+    out.push({
+      ...loc("/kind"),
+      code: "input/proxy-document",
+      severity: "info",
+      message: `a ${v.kind} is a document of the built-in proxy (\`unimesh up --services\`, \`unimesh proxy --config\`), not a policy: it is not translated`,
+    });
     return undefined;
   }
   if (!KINDS.includes(v.kind)) {
-    out.push({ ...loc(v.kind === undefined ? "" : "/kind"), code: v.kind === undefined ? "schema/required" : "schema/kind", severity: "error", message: `${v.kind === undefined ? `missing required field "kind"` : `unknown kind ${JSON.stringify(v.kind)}`}; expected one of ${KINDS.join(", ")}` });
+    out.push({
+      ...loc(v.kind === undefined ? "" : "/kind"),
+      code: v.kind === undefined ? "schema/required" : "schema/kind",
+      severity: "error",
+      message: `${v.kind === undefined ? `missing required field "kind"` : `unknown kind ${JSON.stringify(v.kind)}`}; expected one of ${KINDS.join(", ")}`,
+    });
     return undefined;
   }
   const validate = VALIDATORS.get(v.kind)!;
@@ -170,11 +245,22 @@ function validateOne(d: SourceDocument, out: Diagnostic[]): Entry<any> | undefin
   const before = out.length;
   // Durations and regexes are checked even in a document the schema rejected (the walk is type-safe),
   // so one run reports them all; a value the schema already rejected is not reported twice.
-  valueRules(v.kind, v, schemaPointers ? (pointer, code, message, severity) => { if (!schemaPointers.has(pointer)) report(pointer, code, message, severity); } : report);
+  valueRules(
+    v.kind,
+    v,
+    schemaPointers
+      ? (pointer, code, message, severity) => {
+          if (!schemaPointers.has(pointer)) report(pointer, code, message, severity);
+        }
+      : report,
+  );
   if (!schemaOk) return undefined;
   const entry: Entry<any> = {
-    doc: v, origin: { file: d.file, documentIndex: d.index, startLine: d.startLine, text: d.text },
-    id: policyId!, namespace, name: name!,
+    doc: v,
+    origin: { file: d.file, documentIndex: d.index, startLine: d.startLine, text: d.text },
+    id: policyId!,
+    namespace,
+    name: name!,
   };
   documentRules(entry, report);
   for (let i = before; i < out.length; i++) if (out[i].severity === "error") return undefined;
@@ -281,7 +367,10 @@ const derefCache = new Map<object, any>();
 function resolveRef(node: any): any {
   while (node?.$ref) {
     let n: any = schemaJson();
-    for (const p of String(node.$ref).replace(/^.*#\//, "").split("/")) n = n?.[p];
+    for (const p of String(node.$ref)
+      .replace(/^.*#\//, "")
+      .split("/"))
+      n = n?.[p];
     node = n;
   }
   return node;
@@ -302,16 +391,20 @@ export const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
   "^(5xx|gateway-error|reset|connect-failure|refused-stream|retriable-4xx|retriable-status-codes|cancelled|deadline-exceeded|internal|resource-exhausted|unavailable|[1-5][0-9][0-9])$":
     "must be a retry condition (5xx, gateway-error, reset, connect-failure, refused-stream, retriable-4xx, retriable-status-codes, cancelled, deadline-exceeded, internal, resource-exhausted, unavailable) or a status code such as 503",
   "^[A-Z]+$": "must be an HTTP method in upper case, such as GET",
-  "^(\\*|\\*[^*]+|/[^*]*\\*?)$": "must be a path: exact (/a), /a and below it (/a/*), string prefix (/a*), suffix (*.png, */a), or * (any); `*` only at the start or the end",
+  "^(\\*|\\*[^*]+|/[^*]*\\*?)$":
+    "must be a path: exact (/a), /a and below it (/a/*), string prefix (/a*), suffix (*.png, */a), or * (any); `*` only at the start or the end",
   "^[1-9][0-9]{0,4}$": "must be a port number (1-65535)",
-  "^(\\*|\\*[^*]+|[^*]+\\*|[^*]+/[^*/]+)$": "must be a request principal <issuer>/<subject> (split at the last /), with `*` only at the start or the end: iss/sub, iss/*, */sub, *@example.com, or * (any token)",
+  "^(\\*|\\*[^*]+|[^*]+\\*|[^*]+/[^*/]+)$":
+    "must be a request principal <issuer>/<subject> (split at the last /), with `*` only at the start or the end: iss/sub, iss/*, */sub, *@example.com, or * (any token)",
   "^[^\\[\\]]+$": "must be a claim name without [ or ]",
   "^https?://[^\\s/?#]+([/?#]\\S*)?$": "must be an http:// or https:// URL",
   "^[^.\\[\\]]+$": "must be a top-level claim name (no ., [ or ])",
   "^(\\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$": "must be the name of a member cluster of the VirtualMesh (a DNS-1123 label), or * for every member",
-  "^(auto|[a-z0-9][-a-z0-9]*(@[0-9A-Za-z][-0-9A-Za-z.]*)?)$": "must be a mesh as --mesh says it: NAME or NAME@VERSION (istio@1.30, linkerd@2.18, builtin), or auto",
+  "^(auto|[a-z0-9][-a-z0-9]*(@[0-9A-Za-z][-0-9A-Za-z.]*)?)$":
+    "must be a mesh as --mesh says it: NAME or NAME@VERSION (istio@1.30, linkerd@2.18, builtin), or auto",
   "^[a-z0-9]([-a-z0-9._]*[a-z0-9])?$": "must be a SPIFFE trust domain: lower-case letters, digits, '.', '-' and '_' (e.g. west.example.com)",
-  "^([a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?\\.)*[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$|^[0-9a-fA-F:]+$": "must be a host name or an IP address (no scheme, no port: the port goes in gateway.port)",
+  "^([a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?\\.)*[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$|^[0-9a-fA-F:]+$":
+    "must be a host name or an IP address (no scheme, no port: the port goes in gateway.port)",
   "^(oci|https?)://[^\\s]+$": "must be an oci://, https:// or http:// URL without spaces",
   "\\.wasm$": "must be the path of a .wasm file",
   "^[a-f0-9]{64}$": "must be a SHA-256 digest: 64 lower-case hex digits",
@@ -322,7 +415,8 @@ export const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
  * instead (the end of their `schema/unknown-field` message).
  */
 const UNKNOWN_FIELD_HINTS: Readonly<Record<string, string>> = {
-  "MTLSPolicy/spec/destination/port": "an MTLSPolicy's mode applies to every port of its service; for one port, write its mode in ports (e.g. ports: {\"9080\": strict}) and leave destination without port",
+  "MTLSPolicy/spec/destination/port":
+    'an MTLSPolicy\'s mode applies to every port of its service; for one port, write its mode in ports (e.g. ports: {"9080": strict}) and leave destination without port',
 };
 
 function patternMessage(pattern: string): string {
@@ -344,14 +438,22 @@ function at(e: Entry<any>, pointer: string, d: Omit<Diagnostic, "file" | "docume
 /** Semantic rules that need only one (schema-valid) document. */
 function documentRules(e: Entry<any>, err: Report): void {
   switch (e.doc.kind as DocumentKind) {
-    case "TrafficPolicy": return trafficRules(e.doc as TrafficPolicy, err);
-    case "AccessPolicy": return accessRules(e.doc as AccessPolicy, err);
-    case "MTLSPolicy": return mtlsRules(e.doc as MTLSPolicy, err);
-    case "RequestAuthentication": return requestAuthRules(e.doc as RequestAuthentication, err);
-    case "WasmExtension": return wasmRules(e.doc as WasmExtension, err);
-    case "MeshService": return serviceRules(e.doc as MeshService, err);
-    case "ClusterInfo": return;
-    case "VirtualMesh": return virtualMeshRules(e.doc as VirtualMesh, err);
+    case "TrafficPolicy":
+      return trafficRules(e.doc as TrafficPolicy, err);
+    case "AccessPolicy":
+      return accessRules(e.doc as AccessPolicy, err);
+    case "MTLSPolicy":
+      return mtlsRules(e.doc as MTLSPolicy, err);
+    case "RequestAuthentication":
+      return requestAuthRules(e.doc as RequestAuthentication, err);
+    case "WasmExtension":
+      return wasmRules(e.doc as WasmExtension, err);
+    case "MeshService":
+      return serviceRules(e.doc as MeshService, err);
+    case "ClusterInfo":
+      return;
+    case "VirtualMesh":
+      return virtualMeshRules(e.doc as VirtualMesh, err);
   }
 }
 
@@ -366,7 +468,12 @@ function virtualMeshRules(doc: VirtualMesh, err: Report): void {
     doc.spec.members.forEach((m, i) => {
       const prev = seen.get(m[key]);
       if (prev === undefined) seen.set(m[key], i);
-      else err(`/spec/members/${i}/${key}`, "rule/virtual-mesh", `member ${i} has the ${key} ${JSON.stringify(m[key])} of member ${prev} (/spec/members/${prev}); every member needs its own${key === "trustDomain" ? " trust domain: identities of two members in one trust domain cannot be told apart, so one member's identity would pass the other's access rules" : ""}`);
+      else
+        err(
+          `/spec/members/${i}/${key}`,
+          "rule/virtual-mesh",
+          `member ${i} has the ${key} ${JSON.stringify(m[key])} of member ${prev} (/spec/members/${prev}); every member needs its own${key === "trustDomain" ? " trust domain: identities of two members in one trust domain cannot be told apart, so one member's identity would pass the other's access rules" : ""}`,
+        );
     });
   }
 }
@@ -378,9 +485,19 @@ function virtualMeshRules(doc: VirtualMesh, err: Report): void {
  */
 function clusterSourceRules(src: AccessSource | undefined, base: string, err: Report): void {
   if (!src?.clusters) return;
-  if (!src.serviceAccounts && !src.namespaces) err(`${base}/clusters`, "rule/cluster-source", "clusters says which member clusters the identities of serviceAccounts or namespaces belong to, and this source names none; add serviceAccounts or namespaces");
+  if (!src.serviceAccounts && !src.namespaces)
+    err(
+      `${base}/clusters`,
+      "rule/cluster-source",
+      "clusters says which member clusters the identities of serviceAccounts or namespaces belong to, and this source names none; add serviceAccounts or namespaces",
+    );
   for (const k of ["ipBlocks", "notServiceAccounts", "notNamespaces", "notIpBlocks"] as const) {
-    if (src[k]) err(`${base}/${k}`, "rule/cluster-source", `${k} cannot be combined with clusters (clusters qualifies serviceAccounts and namespaces only); write it in another rule`);
+    if (src[k])
+      err(
+        `${base}/${k}`,
+        "rule/cluster-source",
+        `${k} cannot be combined with clusters (clusters qualifies serviceAccounts and namespaces only); write it in another rule`,
+      );
   }
 }
 
@@ -506,7 +623,12 @@ export function regexProblem(re: string): string | undefined {
   if (/(?:^|[^\\])(?:\\\\)*\\[1-9]/.test(re)) return "back-references are not RE2 syntax (Envoy and Linkerd use RE2)";
   try {
     // RE2 syntax JavaScript spells differently: named groups `(?P<n>`, inline flags `(?i)`, `(?i:x)`.
-    new RegExp(re.replace(/\(\?P</g, "(?<").replace(/\(\?[imsU]+\)/g, "").replace(/\(\?[imsU]*(?:-[imsU]+)?:/g, "(?:"));
+    new RegExp(
+      re
+        .replace(/\(\?P</g, "(?<")
+        .replace(/\(\?[imsU]+\)/g, "")
+        .replace(/\(\?[imsU]*(?:-[imsU]+)?:/g, "(?:"),
+    );
   } catch (e) {
     return `not a valid regular expression: ${(e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, "")}`;
   }
@@ -515,12 +637,19 @@ export function regexProblem(re: string): string | undefined {
 
 function trafficRules(doc: TrafficPolicy, err: Report): void {
   const s = doc.spec;
-  if (s.source && Object.keys(s.source).length === 0) err("/spec/source", "rule/empty-source", "an empty source matches no caller; omit source for every caller");
-  if (s.source?.ipBlocks) err("/spec/source/ipBlocks", "rule/source-ip-blocks", "ipBlocks select callers by address and are only for AccessPolicy; a TrafficPolicy source uses serviceAccounts, namespaces or workloads");
+  if (s.source && Object.keys(s.source).length === 0)
+    err("/spec/source", "rule/empty-source", "an empty source matches no caller; omit source for every caller");
+  if (s.source?.ipBlocks)
+    err(
+      "/spec/source/ipBlocks",
+      "rule/source-ip-blocks",
+      "ipBlocks select callers by address and are only for AccessPolicy; a TrafficPolicy source uses serviceAccounts, namespaces or workloads",
+    );
   checkWorkloads(s.source, "/spec/source", err);
   if (s.source) {
     for (const k of ["outlierDetection", "connectionPool", "loadBalancer", "rateLimit", "failover", "subsetSettings"] as const) {
-      if (s[k]) err(`/spec/${k}`, "rule/destination-setting-with-source", `${k} applies to every caller of the destination; move it to a TrafficPolicy without source`);
+      if (s[k])
+        err(`/spec/${k}`, "rule/destination-setting-with-source", `${k} applies to every caller of the destination; move it to a TrafficPolicy without source`);
     }
   }
   checkFeatures(s, "/spec", err);
@@ -529,11 +658,27 @@ function trafficRules(doc: TrafficPolicy, err: Report): void {
   perSubset.forEach((e, i) => {
     const base = `/spec/subsetSettings/${i}`;
     if (Object.keys(e.subset).length === 0) err(`${base}/subset`, "rule/empty-selector", "a subset needs at least one label that tells its pods apart");
-    else if (subsetKeys.indexOf(subsetKeys[i]) !== i) err(`${base}/subset`, "rule/duplicate-subset", `subset ${subsetKeys[i]} has settings twice in this policy (also /spec/subsetSettings/${subsetKeys.indexOf(subsetKeys[i])}); merge them`);
-    if (!e.outlierDetection && !e.connectionPool && !e.loadBalancer) err(base, "rule/empty-subset-settings", "these subset settings set nothing: give outlierDetection, connectionPool or loadBalancer, or remove the entry", "warning");
+    else if (subsetKeys.indexOf(subsetKeys[i]) !== i)
+      err(
+        `${base}/subset`,
+        "rule/duplicate-subset",
+        `subset ${subsetKeys[i]} has settings twice in this policy (also /spec/subsetSettings/${subsetKeys.indexOf(subsetKeys[i])}); merge them`,
+      );
+    if (!e.outlierDetection && !e.connectionPool && !e.loadBalancer)
+      err(
+        base,
+        "rule/empty-subset-settings",
+        "these subset settings set nothing: give outlierDetection, connectionPool or loadBalancer, or remove the entry",
+        "warning",
+      );
     // Without an algorithm a loadBalancer means "the mesh default", which no mesh can set for one subset
     // while the destination has another (Istio would keep the destination's).
-    if (e.loadBalancer && !e.loadBalancer.algorithm) err(`${base}/loadBalancer`, "rule/subset-load-balancer", "a subset's loadBalancer needs an algorithm (without one it would mean the mesh default, which cannot replace the destination's for one subset); set algorithm, or remove loadBalancer");
+    if (e.loadBalancer && !e.loadBalancer.algorithm)
+      err(
+        `${base}/loadBalancer`,
+        "rule/subset-load-balancer",
+        "a subset's loadBalancer needs an algorithm (without one it would mean the mesh default, which cannot replace the destination's for one subset); set algorithm, or remove loadBalancer",
+      );
     checkFeatures(e, base, err);
   });
   const routes = s.routes ?? [];
@@ -544,7 +689,12 @@ function trafficRules(doc: TrafficPolicy, err: Report): void {
     if (r.split !== undefined) actions++;
     if (r.redirect !== undefined) actions++;
     if (r.directResponse !== undefined) actions++;
-    if (actions > 1) err(base, "rule/route-action", `a route does one thing: set only one of split, redirect, directResponse (got ${(["split", "redirect", "directResponse"] as const).filter((k) => r[k] !== undefined).join(", ")})`);
+    if (actions > 1)
+      err(
+        base,
+        "rule/route-action",
+        `a route does one thing: set only one of split, redirect, directResponse (got ${(["split", "redirect", "directResponse"] as const).filter((k) => r[k] !== undefined).join(", ")})`,
+      );
     const split = r.split;
     if (split) {
       // Weights: every target of a split of several needs one; given ones (or a lone target's 100) sum to 100.
@@ -552,7 +702,8 @@ function trafficRules(doc: TrafficPolicy, err: Report): void {
       let weighed = true;
       for (let j = 0; j < split.length; j++) {
         const t = split[j];
-        if (split.length > 1 && t.weight === undefined) err(`${base}/split/${j}`, "rule/split-weights", "every target of a split with several targets needs a weight");
+        if (split.length > 1 && t.weight === undefined)
+          err(`${base}/split/${j}`, "rule/split-weights", "every target of a split with several targets needs a weight");
         sum += t.weight ?? (split.length === 1 ? 100 : 0);
         if (t.weight === undefined && split.length !== 1) weighed = false;
       }
@@ -563,20 +714,39 @@ function trafficRules(doc: TrafficPolicy, err: Report): void {
       }
       for (let j = 0; j < split.length; j++) {
         if (split[j].cluster !== undefined && split[j].subset !== undefined)
-          err(`${base}/split/${j}/subset`, "rule/split-cluster", "a split target in another cluster is a whole Service there (the destination's, or `service`): the local mesh cannot select that cluster's pods by labels; give the subset its own Service in that cluster and name it with `service`");
+          err(
+            `${base}/split/${j}/subset`,
+            "rule/split-cluster",
+            "a split target in another cluster is a whole Service there (the destination's, or `service`): the local mesh cannot select that cluster's pods by labels; give the subset its own Service in that cluster and name it with `service`",
+          );
         else if (split[j].service !== undefined && split[j].subset !== undefined)
-          err(`${base}/split/${j}/service`, "rule/split-service", "a split target is another Service or a subset of the destination, not both: a subset of another Service has no name the meshes share; give that subset its own Service");
+          err(
+            `${base}/split/${j}/service`,
+            "rule/split-service",
+            "a split target is another Service or a subset of the destination, not both: a subset of another Service has no name the meshes share; give that subset its own Service",
+          );
       }
       // A target can only repeat another one in a split of several.
       if (split.length > 1) {
         const keys = split.map((t) => canonicalJson(t.subset ?? null) + "|" + (t.service ?? "") + "|" + (t.port ?? "") + "|" + (t.cluster ?? ""));
-        keys.forEach((k, j) => { if (keys.indexOf(k) !== j) err(`${base}/split/${j}`, "rule/split-duplicate", "the same target (subset or service, port and cluster) appears twice in this split; merge the weights"); });
+        keys.forEach((k, j) => {
+          if (keys.indexOf(k) !== j)
+            err(
+              `${base}/split/${j}`,
+              "rule/split-duplicate",
+              "the same target (subset or service, port and cluster) appears twice in this split; merge the weights",
+            );
+        });
       }
     }
     if ((r.redirect || r.directResponse) && (r.rewrite || r.mirror || r.retries || r.faultInjection?.delay))
       err(base, "rule/route-action", "rewrite, mirror, retries and delay only apply to routes that forward (split), not to redirect or directResponse");
     if (r.rewrite?.path?.replacePrefixMatch !== undefined && r.match?.path?.prefix === undefined && r.match?.path?.segmentPrefix === undefined)
-      err(`${base}/rewrite/path/replacePrefixMatch`, "rule/rewrite-prefix", "replacePrefixMatch needs the route to match a path prefix (match.path.prefix or segmentPrefix); use replaceFullPath otherwise");
+      err(
+        `${base}/rewrite/path/replacePrefixMatch`,
+        "rule/rewrite-prefix",
+        "replacePrefixMatch needs the route to match a path prefix (match.path.prefix or segmentPrefix); use replaceFullPath otherwise",
+      );
     checkFeatures(r, base, err);
   }
   // A route can only be shadowed by an earlier one.
@@ -586,7 +756,8 @@ function trafficRules(doc: TrafficPolicy, err: Report): void {
   routes.forEach((r, i) => {
     const k = canonicalJson(r.match ?? {});
     const ptr = routePointer(i, r.match ? "/match" : "");
-    if (catchAll !== undefined) err(ptr, "rule/shadowed-route", `route ${i} comes after route ${catchAll}, which matches every request, so it can never be used; move it up`, "warning");
+    if (catchAll !== undefined)
+      err(ptr, "rule/shadowed-route", `route ${i} comes after route ${catchAll}, which matches every request, so it can never be used; move it up`, "warning");
     else if (seen.has(k)) err(ptr, "rule/shadowed-route", `route ${i} matches the same requests as route ${seen.get(k)} and can never be used`, "warning");
     else seen.set(k, i);
     const m = r.match;
@@ -604,9 +775,17 @@ function checkFeatures(f: any, base: string, err: Report): void {
   if (r?.perTryTimeout && f.timeout) {
     const per = parseDuration(r.perTryTimeout) ?? 0;
     const total = parseDuration(f.timeout) ?? 0;
-    if (per > total) err(`${base}/retries/perTryTimeout`, "rule/per-try-timeout", `perTryTimeout (${r.perTryTimeout}) is longer than the request timeout (${f.timeout}), so no retry can happen after a timed-out try`, "warning");
+    if (per > total)
+      err(
+        `${base}/retries/perTryTimeout`,
+        "rule/per-try-timeout",
+        `perTryTimeout (${r.perTryTimeout}) is longer than the request timeout (${f.timeout}), so no retry can happen after a timed-out try`,
+        "warning",
+      );
   }
-  if (r && r.attempts > 0 && !r.retryOn) { /* default conditions apply: documented */ }
+  if (r && r.attempts > 0 && !r.retryOn) {
+    /* default conditions apply: documented */
+  }
   const lb = f.loadBalancer;
   if (lb && (lb.algorithm === "consistent-hash") !== (lb.consistentHash !== undefined))
     err(`${base}/loadBalancer`, "rule/consistent-hash", "algorithm consistent-hash and consistentHash go together: set both or neither");
@@ -625,7 +804,10 @@ function headerNames(ops: HeaderOps | undefined): string[] {
 function checkHeaderOps(h: Headers | undefined, base: string, err: Report): void {
   for (const side of ["request", "response"] as const) {
     const names = headerNames(h?.[side]);
-    names.forEach((n, i) => { if (names.indexOf(n) !== i) err(`${base}/headers/${side}`, "rule/header-ops", `header "${n}" is changed twice in ${side}; set, add and remove each header once`); });
+    names.forEach((n, i) => {
+      if (names.indexOf(n) !== i)
+        err(`${base}/headers/${side}`, "rule/header-ops", `header "${n}" is changed twice in ${side}; set, add and remove each header once`);
+    });
   }
 }
 
@@ -640,7 +822,12 @@ function checkTargetHeaders(h: Headers, routeHeaders: Headers | undefined, base:
   for (const side of ["request", "response"] as const) {
     const route = new Set(headerNames(routeHeaders?.[side]));
     for (const n of new Set(headerNames(h[side]))) {
-      if (route.has(n)) err(`${base}/headers/${side}`, "rule/header-ops", `header "${n}" is changed both here and by the route's headers (${routeAt}); change it at one level only (meshes apply the two levels in different orders)`);
+      if (route.has(n))
+        err(
+          `${base}/headers/${side}`,
+          "rule/header-ops",
+          `header "${n}" is changed both here and by the route's headers (${routeAt}); change it at one level only (meshes apply the two levels in different orders)`,
+        );
     }
   }
 }
@@ -648,7 +835,11 @@ function checkTargetHeaders(h: Headers, routeHeaders: Headers | undefined, base:
 /** `scope` names where a policy without destination applies: with a destination it would be ambiguous. */
 function scopeRules(spec: { destination?: unknown; scope?: string }, err: Report): void {
   if (spec.scope !== undefined && spec.destination !== undefined)
-    err("/spec/scope", "rule/scope", `scope ${spec.scope} applies a policy to ${spec.scope === "mesh" ? "every namespace" : "a whole namespace"}, and destination to one service: set one of them`);
+    err(
+      "/spec/scope",
+      "rule/scope",
+      `scope ${spec.scope} applies a policy to ${spec.scope === "mesh" ? "every namespace" : "a whole namespace"}, and destination to one service: set one of them`,
+    );
 }
 
 function accessRules(doc: AccessPolicy, err: Report): void {
@@ -659,17 +850,24 @@ function accessRules(doc: AccessPolicy, err: Report): void {
     for (const action of ["allow", "deny"] as const) {
       (s[action] ?? []).forEach((r, i) => {
         for (const key of ["ports", "notPorts"] as const) {
-          if (r[key]) err(`/spec/${action}/${i}/${key}`, "rule/scope-ports", `${key} are Service ports of one destination, and this AccessPolicy is ${s.scope === "mesh" ? "mesh-wide" : "namespace-wide"} (no destination), where a port number would mean a different port of every service; write the port rules in an AccessPolicy per service`);
+          if (r[key])
+            err(
+              `/spec/${action}/${i}/${key}`,
+              "rule/scope-ports",
+              `${key} are Service ports of one destination, and this AccessPolicy is ${s.scope === "mesh" ? "mesh-wide" : "namespace-wide"} (no destination), where a port number would mean a different port of every service; write the port rules in an AccessPolicy per service`,
+            );
         }
       });
     }
   }
   for (const action of ["allow", "deny"] as const) {
     (s[action] ?? []).forEach((r, i) => {
-      if (r.source && Object.keys(r.source).length === 0) err(`/spec/${action}/${i}/source`, "rule/empty-source", "an empty source matches nothing useful; omit it for any caller");
+      if (r.source && Object.keys(r.source).length === 0)
+        err(`/spec/${action}/${i}/source`, "rule/empty-source", "an empty source matches nothing useful; omit it for any caller");
     });
   }
-  if (s.source && Object.keys(s.source).length === 0) err("/spec/source", "rule/empty-source", "an empty source matches nothing useful; omit it for any caller");
+  if (s.source && Object.keys(s.source).length === 0)
+    err("/spec/source", "rule/empty-source", "an empty source matches nothing useful; omit it for any caller");
   // IP blocks of the policy's source, then of each rule's (pointers built only for a problem).
   const checkBlocks = (src: AccessSource | undefined, base: () => string) => {
     for (const key of ["ipBlocks", "notIpBlocks"] as const) {
@@ -687,7 +885,12 @@ function accessRules(doc: AccessPolicy, err: Report): void {
     if (!src || src.serviceAccounts || src.namespaces) return;
     const excluded = [...(src.notServiceAccounts ?? []).filter((sa) => sa !== "*"), ...(src.notNamespaces ?? [])];
     if (!excluded.length || src.notServiceAccounts?.includes("*")) return;
-    err(pointer, "rule/negative-source", `this source excludes ${excluded.join(", ")} but names no caller to admit, so it also admits callers WITHOUT a mesh identity (plaintext), which are in no service account or namespace; add serviceAccounts: ["*"] to admit only callers with a mesh identity`, "warning");
+    err(
+      pointer,
+      "rule/negative-source",
+      `this source excludes ${excluded.join(", ")} but names no caller to admit, so it also admits callers WITHOUT a mesh identity (plaintext), which are in no service account or namespace; add serviceAccounts: ["*"] to admit only callers with a mesh identity`,
+      "warning",
+    );
   };
   let policySourceAllows = false;
   (s.allow ?? []).forEach((r, i) => {
@@ -699,7 +902,12 @@ function accessRules(doc: AccessPolicy, err: Report): void {
   for (const action of ["allow", "deny"] as const) (s[action] ?? []).forEach((r, i) => checkBlocks(r.source, () => `/spec/${action}/${i}/source`));
   // Pod labels are not an identity: access is decided on verified identities (and addresses) only.
   const noWorkloads = (src: Source | undefined, base: string) => {
-    if (src?.workloads) err(`${base}/workloads`, "rule/workload-source", "workloads select callers by pod labels, which are not a verified identity (whoever creates pods in the namespace sets them), so they cannot decide access; use serviceAccounts (the identity the pods run as) or namespaces");
+    if (src?.workloads)
+      err(
+        `${base}/workloads`,
+        "rule/workload-source",
+        "workloads select callers by pod labels, which are not a verified identity (whoever creates pods in the namespace sets them), so they cannot decide access; use serviceAccounts (the identity the pods run as) or namespaces",
+      );
   };
   noWorkloads(s.source, "/spec/source");
   for (const action of ["allow", "deny"] as const) (s[action] ?? []).forEach((r, i) => noWorkloads(r.source, `/spec/${action}/${i}/source`));
@@ -717,13 +925,22 @@ function requestAuthRules(doc: RequestAuthentication, err: Report): void {
   doc.spec.issuers.forEach((i, n) => {
     const base = `/spec/issuers/${n}`;
     if ((i.jwksUri === undefined) === (i.jwks === undefined)) {
-      err(i.jwks === undefined ? base : `${base}/jwks`, "rule/jwks-source", i.jwks === undefined
-        ? `issuer ${i.issuer} needs its keys: give jwksUri (the URL of its JSON Web Key Set) or jwks (the key set as JSON text)`
-        : `issuer ${i.issuer} gives both jwksUri and jwks; keep one (Istio accepts only one of them)`);
+      err(
+        i.jwks === undefined ? base : `${base}/jwks`,
+        "rule/jwks-source",
+        i.jwks === undefined
+          ? `issuer ${i.issuer} needs its keys: give jwksUri (the URL of its JSON Web Key Set) or jwks (the key set as JSON text)`
+          : `issuer ${i.issuer} gives both jwksUri and jwks; keep one (Istio accepts only one of them)`,
+      );
     }
     if (i.jwks !== undefined) for (const p of checkJwks(i.jwks)) err(`${base}/jwks`, "rule/jwks", p.message, p.severity);
     const prev = seen.get(i.issuer);
-    if (prev !== undefined) err(`${base}/issuer`, "rule/duplicate-issuer", `issuer ${i.issuer} is already given at /spec/issuers/${prev}; name each issuer once (its tokens would be checked two ways)`);
+    if (prev !== undefined)
+      err(
+        `${base}/issuer`,
+        "rule/duplicate-issuer",
+        `issuer ${i.issuer} is already given at /spec/issuers/${prev}; name each issuer once (its tokens would be checked two ways)`,
+      );
     else seen.set(i.issuer, n);
   });
 }
@@ -737,10 +954,18 @@ function requestAuthRules(doc: RequestAuthentication, err: Report): void {
 function wasmRules(doc: WasmExtension, err: Report): void {
   const m = doc.spec.module;
   if (m.url === undefined && m.file === undefined) {
-    err("/spec/module", "rule/wasm-module", "module needs url (an oci:// image or https:// URL, what a cluster's proxies fetch) or file (a local .wasm file, what the built-in proxy loads), or both");
+    err(
+      "/spec/module",
+      "rule/wasm-module",
+      "module needs url (an oci:// image or https:// URL, what a cluster's proxies fetch) or file (a local .wasm file, what the built-in proxy loads), or both",
+    );
   }
   if (m.file !== undefined && m.sha256 === undefined) {
-    err("/spec/module", "rule/wasm-sha256", `module.file ${m.file} needs module.sha256 (64 lower-case hex digits; \`unimesh wasm build\` prints it, or \`sha256sum ${m.file}\`): the proxy verifies the module before loading it`);
+    err(
+      "/spec/module",
+      "rule/wasm-sha256",
+      `module.file ${m.file} needs module.sha256 (64 lower-case hex digits; \`unimesh wasm build\` prints it, or \`sha256sum ${m.file}\`): the proxy verifies the module before loading it`,
+    );
   }
 }
 
@@ -762,11 +987,14 @@ function requestAuthCrossRules(model: Model, out: Diagnostic[]): void {
     e.doc.spec.issuers.forEach((i, n) => {
       const prev = list.find((x) => x.issuer === i.issuer);
       if (prev && prev.policy.id !== e.id) {
-        out.push(at(e, `/spec/issuers/${n}/issuer`, {
-          code: "rule/duplicate-issuer", severity: "error",
-          message: `issuer ${i.issuer} of ${key} is also given by ${prev.policy.id}; name each issuer of a destination once (Istio would validate its tokens two ways)`,
-          relatedPolicies: [prev.policy.id],
-        }));
+        out.push(
+          at(e, `/spec/issuers/${n}/issuer`, {
+            code: "rule/duplicate-issuer",
+            severity: "error",
+            message: `issuer ${i.issuer} of ${key} is also given by ${prev.policy.id}; name each issuer of a destination once (Istio would validate its tokens two ways)`,
+            relatedPolicies: [prev.policy.id],
+          }),
+        );
       } else if (!prev) list.push({ issuer: i.issuer, policy: e });
     });
   }
@@ -774,7 +1002,8 @@ function requestAuthCrossRules(model: Model, out: Diagnostic[]): void {
   // rules see tokens only on the workloads one of them validates them for).
   const scopeIssuers = (ns: string | undefined) => {
     const out: { issuer: string; policy: Entry<RequestAuthentication> }[] = [];
-    for (const [k, list] of issuersOf) if (ns === undefined || k.startsWith(`${ns}/`)) for (const x of list) if (!out.some((y) => y.issuer === x.issuer)) out.push(x);
+    for (const [k, list] of issuersOf)
+      if (ns === undefined || k.startsWith(`${ns}/`)) for (const x of list) if (!out.some((y) => y.issuer === x.issuer)) out.push(x);
     return out.length ? out : undefined;
   };
   for (const p of model.accessPolicies) {
@@ -788,20 +1017,26 @@ function requestAuthCrossRules(model: Model, out: Diagnostic[]): void {
         const issuers = d ? issuersOf.get(key) : scopeIssuers(scope === "mesh" ? undefined : p.namespace);
         if (!issuers) {
           const field = r.requestPrincipals ? "requestPrincipals" : r.notRequestPrincipals ? "notRequestPrincipals" : r.claims ? "claims" : "notClaims";
-          out.push(at(p, `${base}/${field}`, {
-            code: "rule/no-request-authentication", severity: "error",
-            message: `${field} looks at the request's end-user token, but no RequestAuthentication validates tokens for ${key}, so no request would have a principal or claims (${action === "allow" ? (field.startsWith("not") ? "this condition would hold for every request" : "this rule would never match") : (field.startsWith("not") ? "this deny rule would deny every request it otherwise matches" : "this deny rule would never match")}); add a RequestAuthentication ${d ? `with destination ${d.service}` : "for the services in its scope"} and the token issuers`,
-          }));
+          out.push(
+            at(p, `${base}/${field}`, {
+              code: "rule/no-request-authentication",
+              severity: "error",
+              message: `${field} looks at the request's end-user token, but no RequestAuthentication validates tokens for ${key}, so no request would have a principal or claims (${action === "allow" ? (field.startsWith("not") ? "this condition would hold for every request" : "this rule would never match") : field.startsWith("not") ? "this deny rule would deny every request it otherwise matches" : "this deny rule would never match"}); add a RequestAuthentication ${d ? `with destination ${d.service}` : "for the services in its scope"} and the token issuers`,
+            }),
+          );
           return;
         }
         const names = issuers.map((x) => x.issuer);
         for (const field of ["requestPrincipals", "notRequestPrincipals"] as const) {
           (r[field] ?? []).forEach((v, j) => {
             if (principalIssuerKnown(v, names)) return;
-            out.push(at(p, `${base}/${field}/${j}`, {
-              code: "rule/unknown-issuer", severity: "error",
-              message: `"${v}" names an issuer (the part before the last "/") that no RequestAuthentication of ${key} accepts (issuers: ${names.join(", ")}), so ${field === "requestPrincipals" ? "it never matches" : "it excludes nobody"}; a principal is <issuer>/<subject>`,
-            }));
+            out.push(
+              at(p, `${base}/${field}/${j}`, {
+                code: "rule/unknown-issuer",
+                severity: "error",
+                message: `"${v}" names an issuer (the part before the last "/") that no RequestAuthentication of ${key} accepts (issuers: ${names.join(", ")}), so ${field === "requestPrincipals" ? "it never matches" : "it excludes nobody"}; a principal is <issuer>/<subject>`,
+              }),
+            );
           });
         }
       });
@@ -812,7 +1047,12 @@ function requestAuthCrossRules(model: Model, out: Diagnostic[]): void {
 /** `source.workloads` entries need labels: an empty selector would select every pod of the namespace. */
 function checkWorkloads(src: Source | undefined, base: string, err: Report): void {
   (src?.workloads ?? []).forEach((w, i) => {
-    if (Object.keys(w.labels).length === 0) err(`${base}/workloads/${i}/labels`, "rule/empty-selector", "an empty label set selects every pod of the namespace; give the calling pods' labels, or use namespaces for the whole namespace");
+    if (Object.keys(w.labels).length === 0)
+      err(
+        `${base}/workloads/${i}/labels`,
+        "rule/empty-selector",
+        "an empty label set selects every pod of the namespace; give the calling pods' labels, or use namespaces for the whole namespace",
+      );
   });
 }
 
@@ -842,7 +1082,10 @@ function denyAll(model: Model, out: Diagnostic[]): void {
     const port = p.doc.spec.destination.port;
     for (const r of rules) {
       const ports = port === undefined ? r.ports : r.ports ? r.ports.filter((x) => x === port) : [port];
-      if (!ports) { a = "all"; break; }
+      if (!ports) {
+        a = "all";
+        break;
+      }
       a ??= new Set();
       for (const x of ports) a.add(x);
     }
@@ -858,11 +1101,23 @@ function denyAll(model: Model, out: Diagnostic[]): void {
       const scope = meshWide ? "the mesh" : `namespace ${p.namespace}`;
       const others = [...allowed.keys()].filter((k) => meshWide || k.startsWith(`${p.namespace}/`)).sort(cmp);
       const othersScoped = meshWide && [...namespaces.values()].some(allows);
-      out.push(at(p, "/spec", others.length || othersScoped
-        ? { code: "rule/deny-all", severity: "info",
-          message: `${what}: every workload of ${scope} denies every request that no other AccessPolicy allows (allowed by their own: ${[...others, ...(othersScoped ? ["namespace-wide policies"] : [])].join(", ")}); Istio's allow-nothing` }
-        : { code: "rule/deny-all", severity: "warning",
-          message: `${what}, and no AccessPolicy allows anything in ${scope}: every request to every workload of ${scope} is denied (once an AccessPolicy selects a workload, only requests an allow rule admits pass)` }));
+      out.push(
+        at(
+          p,
+          "/spec",
+          others.length || othersScoped
+            ? {
+                code: "rule/deny-all",
+                severity: "info",
+                message: `${what}: every workload of ${scope} denies every request that no other AccessPolicy allows (allowed by their own: ${[...others, ...(othersScoped ? ["namespace-wide policies"] : [])].join(", ")}); Istio's allow-nothing`,
+              }
+            : {
+                code: "rule/deny-all",
+                severity: "warning",
+                message: `${what}, and no AccessPolicy allows anything in ${scope}: every request to every workload of ${scope} is denied (once an AccessPolicy selects a workload, only requests an allow rule admits pass)`,
+              },
+        ),
+      );
       continue;
     }
     if (scopeAllows(destinationNamespace(p))) continue;
@@ -871,11 +1126,19 @@ function denyAll(model: Model, out: Diagnostic[]): void {
     const port = s.destination.port;
     if (port !== undefined && a?.has(port)) continue;
     const dest = `${destinationNamespace(p)}/${s.destination.service}`;
-    const where = port !== undefined ? `every request to port ${port} of ${dest} is denied`
-      : a?.size ? `every request to ${dest} on a port other than ${[...a].sort((x, y) => x - y).join(", ")} is denied (the other AccessPolicies for it allow only there)`
-      : `every request to ${dest} is denied`;
-    out.push(at(p, "/spec", { code: "rule/deny-all", severity: "warning",
-      message: `${what}, and no AccessPolicy for ${dest} allows ${port !== undefined ? `on port ${port}` : a?.size ? "on its other ports" : "anything"}: ${where} (once an AccessPolicy selects a destination, only requests an allow rule admits pass)` }));
+    const where =
+      port !== undefined
+        ? `every request to port ${port} of ${dest} is denied`
+        : a?.size
+          ? `every request to ${dest} on a port other than ${[...a].sort((x, y) => x - y).join(", ")} is denied (the other AccessPolicies for it allow only there)`
+          : `every request to ${dest} is denied`;
+    out.push(
+      at(p, "/spec", {
+        code: "rule/deny-all",
+        severity: "warning",
+        message: `${what}, and no AccessPolicy for ${dest} allows ${port !== undefined ? `on port ${port}` : a?.size ? "on its other ports" : "anything"}: ${where} (once an AccessPolicy selects a destination, only requests an allow rule admits pass)`,
+      }),
+    );
   }
 }
 
@@ -886,8 +1149,7 @@ export function cidrProblem(text: string): string | undefined {
   const family = process.getBuiltinModule("node:net").isIP(addr);
   if (family === 0 || more.length) return `"${text}" is not an IP address or CIDR block such as 10.0.0.0/8 or fd00::/8`;
   const max = family === 4 ? 32 : 128;
-  if (prefix !== undefined && !(/^[0-9]{1,3}$/.test(prefix) && Number(prefix) <= max))
-    return `the prefix length of "${text}" must be 0-${max}`;
+  if (prefix !== undefined && !(/^[0-9]{1,3}$/.test(prefix) && Number(prefix) <= max)) return `the prefix length of "${text}" must be 0-${max}`;
   return undefined;
 }
 
@@ -903,29 +1165,49 @@ function serviceRules(doc: MeshService, err: Report): void {
   // An empty selector would select every pod of the namespace: a Server, AuthorizationPolicy or
   // PeerAuthentication built from it would govern far more than this service.
   if (doc.spec.selector && Object.keys(doc.spec.selector).length === 0)
-    err("/spec/selector", "rule/empty-selector", "an empty selector selects every pod of the namespace; give the service's pod labels, or omit selector for the convention {app: <name>}");
+    err(
+      "/spec/selector",
+      "rule/empty-selector",
+      "an empty selector selects every pod of the namespace; give the service's pod labels, or omit selector for the convention {app: <name>}",
+    );
   (doc.spec.subsets ?? []).forEach((s, i) => {
-    if (Object.keys(s.labels).length === 0) err(`/spec/subsets/${i}/labels`, "rule/empty-selector", "a subset needs at least one label that tells its pods apart");
+    if (Object.keys(s.labels).length === 0)
+      err(`/spec/subsets/${i}/labels`, "rule/empty-selector", "a subset needs at least one label that tells its pods apart");
   });
   const subsets = doc.spec.subsets ?? [];
   const names = subsets.map((s) => s.name);
-  names.forEach((n, i) => { if (names.indexOf(n) !== i) err(`/spec/subsets/${i}/name`, "rule/duplicate-subset", `subset "${n}" is declared twice`); });
+  names.forEach((n, i) => {
+    if (names.indexOf(n) !== i) err(`/spec/subsets/${i}/name`, "rule/duplicate-subset", `subset "${n}" is declared twice`);
+  });
   const keys = subsets.map((s) => canonicalJson(s.labels));
-  keys.forEach((k, i) => { if (keys.indexOf(k) !== i) err(`/spec/subsets/${i}/labels`, "rule/duplicate-subset", "two subsets have the same labels"); });
+  keys.forEach((k, i) => {
+    if (keys.indexOf(k) !== i) err(`/spec/subsets/${i}/labels`, "rule/duplicate-subset", "two subsets have the same labels");
+  });
   const declared = doc.spec.ports ?? [];
   const ports = declared.map((p) => p.port);
-  ports.forEach((p, i) => { if (ports.indexOf(p) !== i) err(`/spec/ports/${i}/port`, "rule/duplicate-port", `port ${p} is declared twice`); });
+  ports.forEach((p, i) => {
+    if (ports.indexOf(p) !== i) err(`/spec/ports/${i}/port`, "rule/duplicate-port", `port ${p} is declared twice`);
+  });
   // A pod-only port is a pod port no Service port reaches: it has no targetPort of its own, and a pod port
   // a Service port targets is that Service port's (two names for one pod port would let one policy for
   // it and another for the Service port disagree on what the pod enforces).
   declared.forEach((p, i) => {
     if (!p.podOnly) return;
     if (p.targetPort !== undefined) {
-      err(`/spec/ports/${i}/targetPort`, "rule/pod-only-port", `port ${p.port} is podOnly: it is the pod's own port, with no Service port in front of it, so it has no targetPort; remove targetPort (or podOnly, for a Service port)`);
+      err(
+        `/spec/ports/${i}/targetPort`,
+        "rule/pod-only-port",
+        `port ${p.port} is podOnly: it is the pod's own port, with no Service port in front of it, so it has no targetPort; remove targetPort (or podOnly, for a Service port)`,
+      );
       return;
     }
     const via = declared.find((q) => !q.podOnly && (q.targetPort ?? q.port) === p.port && q.port !== p.port);
-    if (via) err(`/spec/ports/${i}/port`, "rule/pod-only-port", `pod port ${p.port} is the targetPort of Service port ${via.port}: policies for it name Service port ${via.port} (meshes enforce them at pod port ${p.port}, also for callers that dial the pod's address); remove this podOnly entry`);
+    if (via)
+      err(
+        `/spec/ports/${i}/port`,
+        "rule/pod-only-port",
+        `pod port ${p.port} is the targetPort of Service port ${via.port}: policies for it name Service port ${via.port} (meshes enforce them at pod port ${p.port}, also for callers that dial the pod's address); remove this podOnly entry`,
+      );
   });
 }
 
@@ -948,17 +1230,23 @@ function httpOnTcp(p: Entry<TrafficPolicy>, facts: ServiceFacts, out: Diagnostic
   const port = spec.destination.port;
   const tcp = port !== undefined ? ports.some((x) => x.port === port && x.protocol === "tcp") : ports.every((x) => x.protocol === "tcp");
   if (!tcp) return;
-  const where = port !== undefined ? `port ${port} of ${facts.namespace}/${facts.name} is` : `every port of ${facts.namespace}/${facts.name} (${ports.map((x) => x.port).join(", ")}) is`;
+  const where =
+    port !== undefined
+      ? `port ${port} of ${facts.namespace}/${facts.name} is`
+      : `every port of ${facts.namespace}/${facts.name} (${ports.map((x) => x.port).join(", ")}) is`;
   const check = (holder: Record<string, unknown>, base: string) => {
     for (const k of HTTP_ONLY) {
       const v = holder[k] as { attempts?: number; perTryTimeout?: string } | undefined;
       if (v === undefined) continue;
       if (k === "retries" && v.attempts === 0 && v.perTryTimeout === undefined) continue;
       if (k === "match" && Object.keys(v).length === 0) continue;
-      out.push(at(p, `${base}/${k}`, {
-        code: "rule/http-on-tcp", severity: "error",
-        message: `${where} declared tcp (MeshService ${facts.namespace}/${facts.name}): ${k} is an HTTP setting, which no mesh applies to TCP connections; remove it, or declare the port's protocol http, http2 or grpc`,
-      }));
+      out.push(
+        at(p, `${base}/${k}`, {
+          code: "rule/http-on-tcp",
+          severity: "error",
+          message: `${where} declared tcp (MeshService ${facts.namespace}/${facts.name}): ${k} is an HTTP setting, which no mesh applies to TCP connections; remove it, or declare the port's protocol http, http2 or grpc`,
+        }),
+      );
     }
   };
   check(spec as unknown as Record<string, unknown>, "/spec");
@@ -1017,13 +1305,17 @@ function unknownDestinations(model: Model, out: Diagnostic[]): void {
     const svc = p.doc.spec.destination!.service;
     const key = `${ns}/${svc}`;
     const near = new Set<string>();
-    for (const k of deletions(key)) for (const c of index.get(k) ?? []) if (c !== key && c.startsWith(`${ns}/`) && oneTypo(c.slice(ns.length + 1), svc)) near.add(c.slice(ns.length + 1));
+    for (const k of deletions(key))
+      for (const c of index.get(k) ?? []) if (c !== key && c.startsWith(`${ns}/`) && oneTypo(c.slice(ns.length + 1), svc)) near.add(c.slice(ns.length + 1));
     if (!describedNs.has(ns) && !near.size) continue;
     const names = [...near].sort().slice(0, 3);
-    out.push(at(p, "/spec/destination/service", {
-      code: "rule/unknown-destination", severity: "warning",
-      message: `no MeshService declares service ${svc} in namespace ${ns} and no other policy names it${names.length ? `: did you mean ${names.join(" or ")}?` : ""}; if it exists, declare it with a MeshService (or \`unimesh discover\` it) to silence this`,
-    }));
+    out.push(
+      at(p, "/spec/destination/service", {
+        code: "rule/unknown-destination",
+        severity: "warning",
+        message: `no MeshService declares service ${svc} in namespace ${ns} and no other policy names it${names.length ? `: did you mean ${names.join(" or ")}?` : ""}; if it exists, declare it with a MeshService (or \`unimesh discover\` it) to silence this`,
+      }),
+    );
   }
 }
 
@@ -1066,24 +1358,41 @@ function crossRules(model: Model, out: Diagnostic[]): void {
   // conditions are tested first: pointers (and messages) are built only for what is reported.
   // A subset by name (`subset: stable`) must be declared by the MeshService; by labels, only when it declares subsets.
   const unknownSubset = (target: ServiceFacts, ref: Labels | string | undefined): ref is Labels | string =>
-    typeof ref === "string" ? !target.subsets?.some((s) => s.name === ref)
+    typeof ref === "string"
+      ? !target.subsets?.some((s) => s.name === ref)
       : !!ref && !!target.subsets && !target.subsets.some((s) => canonicalJson(s.labels) === canonicalJson(ref));
   const unknownPort = (target: ServiceFacts, port: number | undefined): port is number =>
     !!port && !!target.ports && !target.ports.some((x) => x.port === port);
   const reportSubset = (p: Entry<any>, target: ServiceFacts, ref: Labels | string, pointer: string) =>
-    out.push(at(p, pointer, {
-      code: "rule/unknown-subset", severity: "error",
-      message: typeof ref === "string" && !target.subsets
-        ? `subset "${ref}" is a name, but no MeshService declares the subsets of ${target.namespace}/${target.name}; declare it (MeshService ${target.name}: spec.subsets: [{name: ${ref}, labels: {...}}]) or write its pod labels instead (e.g. subset: {version: ${ref}})`
-        : `subset ${typeof ref === "string" ? `"${ref}"` : canonicalJson(ref)} is not declared by MeshService ${target.namespace}/${target.name}; declared: ${target.subsets!.map((s) => `${s.name} ${canonicalJson(s.labels)}`).join(", ")}`,
-    }));
+    out.push(
+      at(p, pointer, {
+        code: "rule/unknown-subset",
+        severity: "error",
+        message:
+          typeof ref === "string" && !target.subsets
+            ? `subset "${ref}" is a name, but no MeshService declares the subsets of ${target.namespace}/${target.name}; declare it (MeshService ${target.name}: spec.subsets: [{name: ${ref}, labels: {...}}]) or write its pod labels instead (e.g. subset: {version: ${ref}})`
+            : `subset ${typeof ref === "string" ? `"${ref}"` : canonicalJson(ref)} is not declared by MeshService ${target.namespace}/${target.name}; declared: ${target.subsets!.map((s) => `${s.name} ${canonicalJson(s.labels)}`).join(", ")}`,
+      }),
+    );
   // A TrafficPolicy routes requests sent to the Service: a pod-only port has none (rule/pod-only-port).
   const podOnlyPort = (target: ServiceFacts, port: number | undefined): port is number =>
     !!port && !!target.ports && target.ports.some((x) => x.port === port && x.podOnly);
   const reportPodOnly = (p: Entry<any>, target: ServiceFacts, port: number, pointer: string) =>
-    out.push(at(p, pointer, { code: "rule/pod-only-port", severity: "error", message: `port ${port} of ${target.namespace}/${target.name} is podOnly (MeshService ${target.namespace}/${target.name}): no Service port reaches it, callers dial it on a pod's own address, where no route applies; route through a Service port, and govern the pod port with AccessPolicies and MTLSPolicies` }));
+    out.push(
+      at(p, pointer, {
+        code: "rule/pod-only-port",
+        severity: "error",
+        message: `port ${port} of ${target.namespace}/${target.name} is podOnly (MeshService ${target.namespace}/${target.name}): no Service port reaches it, callers dial it on a pod's own address, where no route applies; route through a Service port, and govern the pod port with AccessPolicies and MTLSPolicies`,
+      }),
+    );
   const reportPort = (p: Entry<any>, target: ServiceFacts, port: number, pointer: string) =>
-    out.push(at(p, pointer, { code: "rule/unknown-port", severity: "error", message: `port ${port} is not a port of MeshService ${target.namespace}/${target.name} (ports: ${target.ports!.map((x) => x.port).join(", ")})` }));
+    out.push(
+      at(p, pointer, {
+        code: "rule/unknown-port",
+        severity: "error",
+        message: `port ${port} is not a port of MeshService ${target.namespace}/${target.name} (ports: ${target.ports!.map((x) => x.port).join(", ")})`,
+      }),
+    );
   const checkMirror = (namespace: string, facts: ServiceFacts, p: Entry<any>, m: Mirror, pointer: string) => {
     const target = m.service ? model.service(m.namespace ?? namespace, m.service) : facts;
     if (unknownSubset(target, m.subset)) reportSubset(p, target, m.subset, `${pointer}/subset`);
@@ -1112,7 +1421,7 @@ function crossRules(model: Model, out: Diagnostic[]): void {
         const t = split[j];
         // Another Service (`split[].service`): its ports, the destination's port unless the target names one.
         const target = t.service !== undefined ? model.service(namespace, t.service) : facts;
-        const port = t.service !== undefined ? t.port ?? spec.destination.port : t.port;
+        const port = t.service !== undefined ? (t.port ?? spec.destination.port) : t.port;
         const portAt = `/spec/routes/${i}/split/${j}/${t.port === undefined && t.service !== undefined ? "service" : "port"}`;
         if (t.service === undefined && unknownSubset(facts, t.subset)) reportSubset(p, facts, t.subset, `/spec/routes/${i}/split/${j}/subset`);
         if (unknownPort(target, port)) reportPort(p, target, port, portAt);
@@ -1169,11 +1478,14 @@ function crossRules(model: Model, out: Diagnostic[]): void {
       const k = trafficKey(r);
       const prev = byKey.get(k);
       if (prev && prev.policy.id !== r.policy.id) {
-        out.push(at(r.policy, r.match?.pointer ?? r.pointer, {
-          code: "rule/conflict", severity: "error",
-          message: `${r.policy.id} and ${prev.policy.id} both route the same requests to ${v.namespace}/${v.service}${isCatchAll(r) ? " (every request)" : ""}; merge them into one policy or make their matches differ`,
-          relatedPolicies: [prev.policy.id],
-        }));
+        out.push(
+          at(r.policy, r.match?.pointer ?? r.pointer, {
+            code: "rule/conflict",
+            severity: "error",
+            message: `${r.policy.id} and ${prev.policy.id} both route the same requests to ${v.namespace}/${v.service}${isCatchAll(r) ? " (every request)" : ""}; merge them into one policy or make their matches differ`,
+            relatedPolicies: [prev.policy.id],
+          }),
+        );
       } else if (!prev) byKey.set(k, r);
     }
     // Subset settings set differently by two policies (per subset and kind).
@@ -1187,11 +1499,14 @@ function crossRules(model: Model, out: Diagnostic[]): void {
           const prev = perSubset.get(key);
           if (!prev) perSubset.set(key, { policy: p, value, pointer: `/spec/subsetSettings/${i}/${k}` });
           else if (prev.policy.id !== p.id && prev.value !== value) {
-            out.push(at(p, `/spec/subsetSettings/${i}/${k}`, {
-              code: "rule/conflict", severity: "error",
-              message: `${k} of subset ${canonicalJson(e.subset)} of ${v.namespace}/${v.service} is set differently by ${prev.policy.id} and ${p.id}; set it in one policy`,
-              relatedPolicies: [prev.policy.id],
-            }));
+            out.push(
+              at(p, `/spec/subsetSettings/${i}/${k}`, {
+                code: "rule/conflict",
+                severity: "error",
+                message: `${k} of subset ${canonicalJson(e.subset)} of ${v.namespace}/${v.service} is set differently by ${prev.policy.id} and ${p.id}; set it in one policy`,
+                relatedPolicies: [prev.policy.id],
+              }),
+            );
           }
         }
       });
@@ -1201,11 +1516,14 @@ function crossRules(model: Model, out: Diagnostic[]): void {
       const setters = v.trafficPolicies.filter((p) => p.doc.spec[k] !== undefined);
       for (const p of setters.slice(1)) {
         if (canonicalJson(p.doc.spec[k]) !== canonicalJson(setters[0].doc.spec[k])) {
-          out.push(at(p, `/spec/${k}`, {
-            code: "rule/conflict", severity: "error",
-            message: `${k} of ${v.namespace}/${v.service} is set differently by ${setters[0].id} and ${p.id}; set it in one policy`,
-            relatedPolicies: [setters[0].id],
-          }));
+          out.push(
+            at(p, `/spec/${k}`, {
+              code: "rule/conflict",
+              severity: "error",
+              message: `${k} of ${v.namespace}/${v.service} is set differently by ${setters[0].id} and ${p.id}; set it in one policy`,
+              relatedPolicies: [setters[0].id],
+            }),
+          );
         }
       }
     }
@@ -1221,11 +1539,15 @@ function crossRules(model: Model, out: Diagnostic[]): void {
     const mesh = policyScope(e) === "mesh";
     const scope = d ? `${d.namespace ?? e.namespace}/${d.service}` : mesh ? "*" : `${e.namespace}/*`;
     const prev = scopes.get(scope);
-    if (prev) out.push(at(e, d ? "/spec/destination" : "/spec", {
-      code: "rule/conflict", severity: "error",
-      message: `${prev.id} and ${e.id} both set the mTLS mode of ${mesh ? "the whole mesh" : scope === `${e.namespace}/*` ? `namespace ${e.namespace}` : scope}; keep one`,
-      relatedPolicies: [prev.id],
-    }));
+    if (prev)
+      out.push(
+        at(e, d ? "/spec/destination" : "/spec", {
+          code: "rule/conflict",
+          severity: "error",
+          message: `${prev.id} and ${e.id} both set the mTLS mode of ${mesh ? "the whole mesh" : scope === `${e.namespace}/*` ? `namespace ${e.namespace}` : scope}; keep one`,
+          relatedPolicies: [prev.id],
+        }),
+      );
     else scopes.set(scope, e);
   }
   void cmp;
@@ -1238,29 +1560,47 @@ function crossRules(model: Model, out: Diagnostic[]): void {
  */
 function clusterReferences(model: Model, out: Diagnostic[]): void {
   for (const e of model.virtualMeshes.slice(1)) {
-    out.push(at(e, "", { code: "rule/virtual-mesh", severity: "error", message: `${e.id} is a second VirtualMesh (${model.virtualMeshes[0].id} is the first); the inputs describe one virtual mesh: merge their members` }));
+    out.push(
+      at(e, "", {
+        code: "rule/virtual-mesh",
+        severity: "error",
+        message: `${e.id} is a second VirtualMesh (${model.virtualMeshes[0].id} is the first); the inputs describe one virtual mesh: merge their members`,
+      }),
+    );
   }
   const vm = model.virtualMesh;
   const names = vm ? vm.doc.spec.members.map((m) => m.name) : [];
   const check = (p: Entry<any>, name: string, pointer: string, star: boolean) => {
     if ((star && name === "*") || names.includes(name)) return;
-    out.push(at(p, pointer, {
-      code: "rule/unknown-cluster", severity: "error",
-      message: vm ? `cluster "${name}" is not a member of VirtualMesh ${vm.id} (members: ${names.join(", ")})` : `cluster "${name}" names a member cluster of a virtual mesh, and the inputs hold no valid VirtualMesh; add one (kind: VirtualMesh, spec.members) or remove cluster`,
-    }));
+    out.push(
+      at(p, pointer, {
+        code: "rule/unknown-cluster",
+        severity: "error",
+        message: vm
+          ? `cluster "${name}" is not a member of VirtualMesh ${vm.id} (members: ${names.join(", ")})`
+          : `cluster "${name}" names a member cluster of a virtual mesh, and the inputs hold no valid VirtualMesh; add one (kind: VirtualMesh, spec.members) or remove cluster`,
+      }),
+    );
   };
   for (const p of model.trafficPolicies) {
-    (p.doc.spec.routes ?? []).forEach((r, i) => (r.split ?? []).forEach((t, j) => { if (t.cluster !== undefined) check(p, t.cluster, `/spec/routes/${i}/split/${j}/cluster`, false); }));
+    (p.doc.spec.routes ?? []).forEach((r, i) =>
+      (r.split ?? []).forEach((t, j) => {
+        if (t.cluster !== undefined) check(p, t.cluster, `/spec/routes/${i}/split/${j}/cluster`, false);
+      }),
+    );
     (p.doc.spec.failover?.clusters ?? []).forEach((c, k) => check(p, c, `/spec/failover/clusters/${k}`, false));
   }
   // Failover needs outlier detection: it is what marks the local endpoints unhealthy.
   if (model.trafficPolicies.some((p) => p.doc.spec.failover)) {
     for (const v of model.destinations()) {
       if (!v.failover || v.outlierDetection) continue;
-      out.push(at(v.failover.policy, v.failover.pointer, {
-        code: "rule/failover-outlier-detection", severity: "error",
-        message: `failover of ${v.namespace}/${v.service} sends requests to another cluster once outlier detection has ejected every local endpoint, and no policy sets outlierDetection for this destination (Istio ignores failover without it); add outlierDetection`,
-      }));
+      out.push(
+        at(v.failover.policy, v.failover.pointer, {
+          code: "rule/failover-outlier-detection",
+          severity: "error",
+          message: `failover of ${v.namespace}/${v.service} sends requests to another cluster once outlier detection has ejected every local endpoint, and no policy sets outlierDetection for this destination (Istio ignores failover without it); add outlierDetection`,
+        }),
+      );
     }
   }
   for (const p of model.accessPolicies) {

@@ -102,13 +102,16 @@ export async function importAdapter(spec: string, cwd: string): Promise<Adapter>
     }
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    const notFound = path === undefined && (err?.code === "ERR_MODULE_NOT_FOUND" || err?.code === "MODULE_NOT_FOUND") && String(err.message).includes(`'${spec}'`);
+    const notFound =
+      path === undefined && (err?.code === "ERR_MODULE_NOT_FOUND" || err?.code === "MODULE_NOT_FOUND") && String(err.message).includes(`'${spec}'`);
     const why = notFound ? "package not found (install it in this project, or give a path like ./adapter.js)" : firstLine(err?.message ?? String(e));
     throw new UsageError(`--adapter ${spec}: cannot load it: ${why}`);
   }
   const found = [mod.default, mod.adapter].find(isAdapter);
   if (!found) {
-    throw new UsageError(`--adapter ${spec}: the module exports no adapter; expected a default export or a named export \`adapter\` with name, versions, defaultVersion, capabilities() and translate() (see Adapter in unimesh)`);
+    throw new UsageError(
+      `--adapter ${spec}: the module exports no adapter; expected a default export or a named export \`adapter\` with name, versions, defaultVersion, capabilities() and translate() (see Adapter in unimesh)`,
+    );
   }
   return found;
 }
@@ -145,14 +148,19 @@ export async function requestMesh(mesh: string | undefined, adapterSpec: string 
     const adapter = await importAdapter(adapterSpec, cwd);
     if (flag && !flag.auto) {
       if (flag.name && flag.name !== adapter.name) {
-        throw new UsageError(`--mesh ${mesh} does not match the adapter loaded with --adapter ${adapterSpec} (its name is "${adapter.name}"); use --mesh ${adapter.name}@VERSION or --mesh @VERSION`);
+        throw new UsageError(
+          `--mesh ${mesh} does not match the adapter loaded with --adapter ${adapterSpec} (its name is "${adapter.name}"); use --mesh ${adapter.name}@VERSION or --mesh @VERSION`,
+        );
       }
       if (flag.version !== undefined) resolveVersion(adapter, flag.version);
     }
     return { flag, adapter, external: adapterSpec };
   }
   if (!flag!.auto) {
-    if (!flag!.name) throw new UsageError(`--mesh ${mesh}: a version alone needs --adapter; name the mesh: --mesh NAME@VERSION (known meshes: ${knownMeshes(await allOf(builtins))})`);
+    if (!flag!.name)
+      throw new UsageError(
+        `--mesh ${mesh}: a version alone needs --adapter; name the mesh: --mesh NAME@VERSION (known meshes: ${knownMeshes(await allOf(builtins))})`,
+      );
     const adapter = await findBuiltin(flag!.name, builtins);
     if (flag!.version !== undefined) resolveVersion(adapter, flag!.version);
     return { flag, adapter };
@@ -172,7 +180,8 @@ export async function chooseMesh(req: MeshRequest, model: Model, builtins: Built
     return { adapter, version, ...(req.external ? { external: req.external } : {}) };
   }
   const meshes: InstalledMesh[] = model.clusters.flatMap((e) =>
-    (e.doc.spec.meshes ?? []).map((m) => ({ name: m.name, version: m.version, source: `${e.id} in ${e.origin.file}` })));
+    (e.doc.spec.meshes ?? []).map((m) => ({ name: m.name, version: m.version, source: `${e.id} in ${e.origin.file}` })),
+  );
   const { pickMesh, pickSettings } = await import("./mesh-auto.js");
   // The adapters of the meshes named, whose cluster hooks map installed versions (loaded one by one).
   const named: Adapter[] = req.adapter ? [req.adapter] : [];
@@ -186,7 +195,9 @@ export async function chooseMesh(req: MeshRequest, model: Model, builtins: Built
   let adapter: Adapter;
   if (req.adapter) {
     if (req.adapter.name !== pick.name) {
-      throw new UsageError(`--mesh auto: the cluster runs ${pick.name} ${pick.installed} (${pick.source}) but --adapter ${req.external} translates for "${req.adapter.name}"`);
+      throw new UsageError(
+        `--mesh auto: the cluster runs ${pick.name} ${pick.installed} (${pick.source}) but --adapter ${req.external} translates for "${req.adapter.name}"`,
+      );
     }
     adapter = req.adapter;
   } else {
@@ -199,10 +210,17 @@ export async function chooseMesh(req: MeshRequest, model: Model, builtins: Built
     throw new UsageError(`--mesh auto: the cluster runs ${pick.name} ${pick.installed} (${pick.source}), which unimesh cannot target: ${(e as Error).message}`);
   }
   const namespaces = model.clusters.flatMap((e) => (e.doc.spec.namespaces ?? []).map((n) => ({ ...n, source: `${e.id} in ${e.origin.file}` })));
-  const auto = pickSettings(namespaces, pick.name, model.policies.map((p) => p.namespace), new Set(Object.keys(given)));
+  const auto = pickSettings(
+    namespaces,
+    pick.name,
+    model.policies.map((p) => p.namespace),
+    new Set(Object.keys(given)),
+  );
   if (!auto.ok) throw new UsageError(auto.message);
   return {
-    adapter, version, auto: { installed: pick.installed, source: pick.source },
+    adapter,
+    version,
+    auto: { installed: pick.installed, source: pick.source },
     ...(auto.reason ? { settings: { values: auto.settings, reason: auto.reason } } : {}),
     ...(req.external ? { external: req.external } : {}),
   };

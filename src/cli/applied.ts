@@ -41,7 +41,11 @@ export interface AppliedState {
   /** Input file → the cluster objects its document was read from. */
   sources: Map<string, string[]>;
   /** The mesh's adapter and importer (with `mesh`), and the facts of the cluster's Services: to read the files back the same way ({@link filesAsApplied}). */
-  readBack?: { adapter: import("../api/adapter.js").Adapter; importer: import("../api/import-contract.js").MeshImporter; services: import("../api/generated/model.js").MeshService[] };
+  readBack?: {
+    adapter: import("../api/adapter.js").Adapter;
+    importer: import("../api/import-contract.js").MeshImporter;
+    services: import("../api/generated/model.js").MeshService[];
+  };
 }
 
 /**
@@ -66,7 +70,13 @@ export function appliedByUnimesh(o: { metadata?: { labels?: Record<string, strin
  * @throws UsageError for several contexts, an unknown mesh or one without importer, or objects of
  *   several meshes without `--applied MESH`.
  */
-export async function readApplied(flags: ClusterFlags, io: CliIO, cmd: string, meshName: string | undefined, policySet?: string): Promise<AppliedState | ExitCode> {
+export async function readApplied(
+  flags: ClusterFlags,
+  io: CliIO,
+  cmd: string,
+  meshName: string | undefined,
+  policySet?: string,
+): Promise<AppliedState | ExitCode> {
   const { UsageError, formatDiagnostic, hasErrors } = await import("../api/diagnostics.js");
   const { openClusters, stderrLine } = await import("./cluster-command.js");
   const { SHIPPED_ADAPTERS, findBuiltin } = await import("./adapters.js");
@@ -75,25 +85,38 @@ export async function readApplied(flags: ClusterFlags, io: CliIO, cmd: string, m
   if (opened.contexts.length !== 1) throw new UsageError(`${cmd} reads one cluster: name one context with --context (got ${opened.contexts.length})`);
   const all = (await SHIPPED_ADAPTERS.all()).filter((a) => a.importer);
   const candidates = meshName === undefined ? all : [await findBuiltin(meshName.toLowerCase(), SHIPPED_ADAPTERS, `--applied ${meshName}`)];
-  if (!candidates[0].importer) throw new UsageError(`--applied ${meshName}: unimesh cannot read ${candidates[0].name} objects back (it imports from ${all.map((a) => a.name).join(", ")})`);
+  if (!candidates[0].importer)
+    throw new UsageError(
+      `--applied ${meshName}: unimesh cannot read ${candidates[0].name} objects back (it imports from ${all.map((a) => a.name).join(", ")})`,
+    );
   const importers = await Promise.all(candidates.map(async (a) => ({ adapter: a, importer: await a.importer!() })));
   const kinds = [...new Map(importers.flatMap((i) => i.importer.kinds).map((k) => [`${k.group}/${k.kind}`, k])).values()];
 
   const { forEachCluster } = await import("../kube/clusters.js");
   const { listNative } = await import("../kube/native.js");
   const { ClusterError, KubeApiError } = await import("../kube/errors.js");
-  const [o] = await forEachCluster(opened.kubeconfig, opened.contexts, async (client) => {
-    try {
-      return await listNative(client, kinds);
-    } catch (e) {
-      if (e instanceof KubeApiError && e.status === 403) {
-        throw new ClusterError("forbidden", `RBAC forbids reading what unimesh applied: ${e.body?.message ?? e.message}`, [
-          `${cmd} --applied lists the mesh's kinds (${kinds.filter((k) => k.group).map((k) => `${k.kind}.${k.group}`).join(", ")}), Services and Pods in every namespace: grant get/list on them (e.g. the view ClusterRole plus the mesh's CRDs), or inspect the files without --context`,
-        ]);
+  const [o] = await forEachCluster(
+    opened.kubeconfig,
+    opened.contexts,
+    async (client) => {
+      try {
+        return await listNative(client, kinds);
+      } catch (e) {
+        if (e instanceof KubeApiError && e.status === 403) {
+          throw new ClusterError("forbidden", `RBAC forbids reading what unimesh applied: ${e.body?.message ?? e.message}`, [
+            `${cmd} --applied lists the mesh's kinds (${kinds
+              .filter((k) => k.group)
+              .map((k) => `${k.kind}.${k.group}`)
+              .join(
+                ", ",
+              )}), Services and Pods in every namespace: grant get/list on them (e.g. the view ClusterRole plus the mesh's CRDs), or inspect the files without --context`,
+          ]);
+        }
+        throw e;
       }
-      throw e;
-    }
-  }, { timeoutMs: opened.timeoutMs });
+    },
+    { timeoutMs: opened.timeoutMs },
+  );
   const context = o.context.name;
   if (!o.ok) {
     stderrLine(io, cmd, context, `error: ${o.error.message}`);
@@ -105,20 +128,28 @@ export async function readApplied(flags: ClusterFlags, io: CliIO, cmd: string, m
   const { podsOf, servicesOf } = await import("./import-facts.js");
   const listed = o.value;
   const merged = mergeClusters([{ context, listed }], "default", nativeObject);
-  const reads = (imp: (typeof importers)[number], x: { group: string; kind: string }) => imp.importer.kinds.some((k) => k.group === x.group && k.kind === x.kind);
+  const reads = (imp: (typeof importers)[number], x: { group: string; kind: string }) =>
+    imp.importer.kinds.some((k) => k.group === x.group && k.kind === x.kind);
   const mine = merged.objects.filter((x) => appliedByUnimesh(x.object, policySet) && importers.some((i) => reads(i, x)));
   // The mesh: the importer whose (non-core) kinds hold objects unimesh applied.
   const holding = importers.filter((i) => mine.some((x) => x.group !== "" && reads(i, x)));
   if (meshName === undefined && holding.length > 1) {
-    throw new UsageError(`the cluster of context ${context} holds objects unimesh applied for several meshes (${holding.map((i) => i.adapter.name).join(", ")}): name one with --applied MESH`);
+    throw new UsageError(
+      `the cluster of context ${context} holds objects unimesh applied for several meshes (${holding.map((i) => i.adapter.name).join(", ")}): name one with --applied MESH`,
+    );
   }
   const chosen = meshName !== undefined ? importers[0] : holding[0];
   const objects = chosen ? mine.filter((x) => reads(chosen, x)) : [];
   const notApplied = chosen ? merged.objects.filter((x) => x.group !== "" && reads(chosen, x) && !appliedByUnimesh(x.object, policySet)).length : 0;
   const facts = servicesOf(merged.objects, [], [...podsOf(merged.objects), ...merged.pods], context);
-  stderrLine(io, cmd, context, chosen
-    ? `${objects.length} ${chosen.adapter.name} object${objects.length === 1 ? "" : "s"} applied by unimesh${policySet !== undefined ? ` (policy set ${policySet})` : ""} read back${notApplied ? `; ${notApplied} ${chosen.adapter.name} object${notApplied === 1 ? "" : "s"} not applied by unimesh${policySet !== undefined ? ` (or of another policy set)` : ""} left out (unimesh import --from ${chosen.adapter.name} --context ${context} reads them)` : ""}`
-    : `no object applied by unimesh (label ${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}${policySet !== undefined ? `, ${POLICY_SET_LABEL}=${policySet}` : ""}): only the facts of ${facts.services.length} Service${facts.services.length === 1 ? "" : "s"}`);
+  stderrLine(
+    io,
+    cmd,
+    context,
+    chosen
+      ? `${objects.length} ${chosen.adapter.name} object${objects.length === 1 ? "" : "s"} applied by unimesh${policySet !== undefined ? ` (policy set ${policySet})` : ""} read back${notApplied ? `; ${notApplied} ${chosen.adapter.name} object${notApplied === 1 ? "" : "s"} not applied by unimesh${policySet !== undefined ? ` (or of another policy set)` : ""} left out (unimesh import --from ${chosen.adapter.name} --context ${context} reads them)` : ""}`
+      : `no object applied by unimesh (label ${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}${policySet !== undefined ? `, ${POLICY_SET_LABEL}=${policySet}` : ""}): only the facts of ${facts.services.length} Service${facts.services.length === 1 ? "" : "s"}`,
+  );
 
   let documents = facts.services as import("../api/generated/model.js").UnimeshDocument[];
   let from: string[][] = documents.map(() => []);
@@ -133,7 +164,12 @@ export async function readApplied(flags: ClusterFlags, io: CliIO, cmd: string, m
   for (const d of shown) io.stderr.write(formatDiagnostic(d) + "\n");
   if (hasErrors(diagnostics)) {
     const n = diagnostics.filter((d) => d.severity === "error").length;
-    stderrLine(io, cmd, context, `error: what unimesh applied cannot be read back into the model (${n} error${n === 1 ? "" : "s"} above): nothing shown, since a partial view could show wider access than the cluster enforces`);
+    stderrLine(
+      io,
+      cmd,
+      context,
+      `error: what unimesh applied cannot be read back into the model (${n} error${n === 1 ? "" : "s"} above): nothing shown, since a partial view could show wider access than the cluster enforces`,
+    );
     return EXIT.INVALID;
   }
   const { dumpYaml } = await import("../api/emit.js");
@@ -146,7 +182,15 @@ export async function readApplied(flags: ClusterFlags, io: CliIO, cmd: string, m
     inputs.push({ file, text: dumpYaml(doc) });
     sources.set(file, objs);
   });
-  return { context, ...(chosen ? { mesh: chosen.adapter.name, readBack: { adapter: chosen.adapter, importer: chosen.importer, services: facts.services } } : {}), objects: objects.map((x) => x.id).sort(), notApplied, diagnostics: shown, inputs, sources };
+  return {
+    context,
+    ...(chosen ? { mesh: chosen.adapter.name, readBack: { adapter: chosen.adapter, importer: chosen.importer, services: facts.services } } : {}),
+    objects: objects.map((x) => x.id).sort(),
+    notApplied,
+    diagnostics: shown,
+    inputs,
+    sources,
+  };
 }
 
 /**

@@ -52,20 +52,28 @@ export interface PolicyFlags {
 export function addPolicyOptions(cmd: Command): Command {
   return cmd
     .argument("<inputs...>", "policy files, directories (read recursively for *.yaml, *.yml, *.json) or - for stdin")
-    .option("-m, --mesh <name[@version]|auto>", "target mesh and version, e.g. istio@1.30; auto: for each cluster, the mesh of its ClusterInfo document in the inputs (spec.context), else the mesh detected in the cluster")
+    .option(
+      "-m, --mesh <name[@version]|auto>",
+      "target mesh and version, e.g. istio@1.30; auto: for each cluster, the mesh of its ClusterInfo document in the inputs (spec.context), else the mesh detected in the cluster",
+    )
     .option("--adapter <package|path>", "use a third-party adapter (see `unimesh translate --help`)")
     .option("--allow <approximation>", "accept a looser translation the adapter offers (repeatable)", collect, [])
     .option("--policy-set <name>", "identity of this set of policies: the unimesh.io/policy-set label, and what --prune may delete (default: default)")
     .option("--set <key=value>", "adapter setting (repeatable)", collect, [])
     .option("--strict", "treat warnings as errors")
     .option("--force-conflicts", "take ownership of fields another field manager owns (server-side apply force)")
-    .option("--prune", "also delete the objects of this policy set (labels app.kubernetes.io/managed-by=unimesh, unimesh.io/policy-set=<set>) that are no longer generated")
+    .option(
+      "--prune",
+      "also delete the objects of this policy set (labels app.kubernetes.io/managed-by=unimesh, unimesh.io/policy-set=<set>) that are no longer generated",
+    )
     .addOption(quietOption());
 }
 
 /** `--output text|json` of `diff` and `apply`. */
 export function clusterOutputOption(): Option {
-  return outputOption("text: readable lines on stdout, progress and diagnostics on stderr; json: one JSON report on stdout, diagnostics as one JSON object on stderr");
+  return outputOption(
+    "text: readable lines on stdout, progress and diagnostics on stderr; json: one JSON report on stdout, diagnostics as one JSON object on stderr",
+  );
 }
 
 /**
@@ -73,7 +81,11 @@ export function clusterOutputOption(): Option {
  * and returned as exit code 3.
  * @throws UsageError for bad flags or an unknown context (exit 2).
  */
-export async function openClusters(flags: ClusterFlags, io: CliIO, cmd: string): Promise<{ kubeconfig: Kubeconfig; contexts: ContextRef[]; timeoutMs: number } | ExitCode> {
+export async function openClusters(
+  flags: ClusterFlags,
+  io: CliIO,
+  cmd: string,
+): Promise<{ kubeconfig: Kubeconfig; contexts: ContextRef[]; timeoutMs: number } | ExitCode> {
   const { ClusterError } = await import("../kube/errors.js");
   try {
     return await loadClusters(flags, io);
@@ -87,7 +99,10 @@ export async function openClusters(flags: ClusterFlags, io: CliIO, cmd: string):
 async function loadClusters(flags: ClusterFlags, io: CliIO): Promise<{ kubeconfig: Kubeconfig; contexts: ContextRef[]; timeoutMs: number }> {
   const { UsageError } = await import("../api/diagnostics.js");
   const { parseDuration } = await import("../api/duration.js");
-  const names = (flags.context ?? []).flatMap((c) => c.split(",")).map((c) => c.trim()).filter(Boolean);
+  const names = (flags.context ?? [])
+    .flatMap((c) => c.split(","))
+    .map((c) => c.trim())
+    .filter(Boolean);
   if (flags.allContexts && names.length) throw new UsageError("--context and --all-contexts exclude each other");
   const timeoutMs = parseDuration(flags.requestTimeout);
   if (timeoutMs === undefined || timeoutMs < 1) throw new UsageError(`--request-timeout ${flags.requestTimeout}: expected a duration such as 30s or 1m`);
@@ -152,7 +167,10 @@ export async function prepareTranslations(paths: string[], flags: PolicyFlags, i
     if (i <= 0) throw new UsageError(`--set ${kv}: expected key=value`);
     settings[kv.slice(0, i).trim()] = kv.slice(i + 1);
   }
-  const allowApproximations = flags.allow.flatMap((a) => a.split(",")).map((a) => a.trim()).filter(Boolean);
+  const allowApproximations = flags.allow
+    .flatMap((a) => a.split(","))
+    .map((a) => a.trim())
+    .filter(Boolean);
   // Without --mesh/--adapter the inputs may hold a VirtualMesh, whose members name their meshes.
   const early = flags.mesh === undefined && flags.adapter === undefined ? loadInputs(paths, io, flags.strict) : undefined;
   if (early?.ok && early.model.virtualMesh) {
@@ -160,7 +178,13 @@ export async function prepareTranslations(paths: string[], flags: PolicyFlags, i
     return virtualTranslations(early, flags, settings, allowApproximations, BUILTIN_ADAPTERS);
   }
   // An invalid VirtualMesh: its diagnostics (without one, a missing --mesh is the usage error it always was).
-  if (early && !early.ok && early.inputs.some((i) => /^kind:\s*VirtualMesh\s*$/m.test(i.text))) return { diagnostics: early.diagnostics, invalid: true, status: (d) => policyStatus(early.model, d), forCluster: () => Promise.reject(new Error("invalid inputs")) };
+  if (early && !early.ok && early.inputs.some((i) => /^kind:\s*VirtualMesh\s*$/m.test(i.text)))
+    return {
+      diagnostics: early.diagnostics,
+      invalid: true,
+      status: (d) => policyStatus(early.model, d),
+      forCluster: () => Promise.reject(new Error("invalid inputs")),
+    };
   const request = await requestMesh(flags.mesh, flags.adapter, BUILTIN_ADAPTERS, io.cwd);
   const loaded = early ?? loadInputs(paths, io, flags.strict);
   const status = (d: readonly Diagnostic[]) => policyStatus(loaded.model, d);
@@ -175,10 +199,23 @@ export async function prepareTranslations(paths: string[], flags: PolicyFlags, i
     let t = cache.get(key);
     if (!t) {
       const r = translate(loaded.model, {
-        adapter, version, allowApproximations, settings: { ...auto, ...settings }, strict: flags.strict,
+        adapter,
+        version,
+        allowApproximations,
+        settings: { ...auto, ...settings },
+        strict: flags.strict,
         ...(flags.policySet !== undefined ? { policySet: flags.policySet } : {}),
       });
-      t = { mesh: r.mesh, adapterName: adapter.name, apiGroups: adapter.apiGroups ?? [], hooks: adapter, policySet: flags.policySet ?? "default", objects: r.resources, diagnostics: r.diagnostics, ok: r.ok };
+      t = {
+        mesh: r.mesh,
+        adapterName: adapter.name,
+        apiGroups: adapter.apiGroups ?? [],
+        hooks: adapter,
+        policySet: flags.policySet ?? "default",
+        objects: r.resources,
+        diagnostics: r.diagnostics,
+        ok: r.ok,
+      };
       cache.set(key, t);
     }
     return chosenBy ? { ...t, chosenBy } : t;
@@ -207,29 +244,53 @@ export async function prepareTranslations(paths: string[], flags: PolicyFlags, i
         meshes = infos.flatMap((e) => (e.doc.spec.meshes ?? []).map((m) => ({ name: m.name, version: m.version, source: `${e.id} in ${e.origin.file}` })));
       } else {
         const { detectClusterMeshes } = await import("../kube/discover.js");
-        meshes = (await detectClusterMeshes(client, candidates)).meshes.map((m) => ({ name: m.name, version: m.version, source: `detected in context ${ctx}` }));
+        meshes = (await detectClusterMeshes(client, candidates)).meshes.map((m) => ({
+          name: m.name,
+          version: m.version,
+          source: `detected in context ${ctx}`,
+        }));
         if (!meshes.length) {
           const titles = candidates.filter((a) => a.cluster?.detect).map((a) => a.cluster?.title ?? a.name);
-          const what = titles.length > 1 ? `${titles.slice(0, -1).join(", ")} or ${titles[titles.length - 1]}` : titles[0] ?? "known mesh";
-          throw new ClusterError("mesh", `--mesh auto: no service mesh found in context ${ctx} (no ${what} CRDs or control plane); install one, or name the mesh with --mesh NAME@VERSION`);
+          const what = titles.length > 1 ? `${titles.slice(0, -1).join(", ")} or ${titles[titles.length - 1]}` : (titles[0] ?? "known mesh");
+          throw new ClusterError(
+            "mesh",
+            `--mesh auto: no service mesh found in context ${ctx} (no ${what} CRDs or control plane); install one, or name the mesh with --mesh NAME@VERSION`,
+          );
         }
       }
       const pick = pickMesh(meshes, 1, candidates);
       if (!pick.ok) throw new ClusterError("mesh", pick.message);
       let adapter = request.adapter;
-      if (adapter && adapter.name !== pick.name) throw new ClusterError("mesh", `--mesh auto: context ${ctx} runs ${pick.name} ${pick.installed} (${pick.source}) but --adapter ${request.external} translates for "${adapter.name}"`);
+      if (adapter && adapter.name !== pick.name)
+        throw new ClusterError(
+          "mesh",
+          `--mesh auto: context ${ctx} runs ${pick.name} ${pick.installed} (${pick.source}) but --adapter ${request.external} translates for "${adapter.name}"`,
+        );
       try {
         adapter ??= builtinAdapter(pick.name, BUILTIN_ADAPTERS, `--mesh auto (${pick.source})`);
         const version = resolveVersion(adapter, pick.version);
         // The namespace settings the ClusterInfo of this context lists (e.g. Istio ambient namespaces).
         const { pickSettings } = await import("./mesh-auto.js");
         const nsSettings = infos.flatMap((e) => (e.doc.spec.namespaces ?? []).map((n) => ({ ...n, source: `${e.id} in ${e.origin.file}` })));
-        const auto = pickSettings(nsSettings, pick.name, loaded.model.policies.map((p) => p.namespace), new Set(Object.keys(settings)));
+        const auto = pickSettings(
+          nsSettings,
+          pick.name,
+          loaded.model.policies.map((p) => p.namespace),
+          new Set(Object.keys(settings)),
+        );
         if (!auto.ok) throw new ClusterError("mesh", auto.message);
-        const why = auto.reason ? `; --set ${Object.entries(auto.settings).map(([k, v]) => `${k}=${v}`).join(" ")} for ${auto.reason}` : "";
+        const why = auto.reason
+          ? `; --set ${Object.entries(auto.settings)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(" ")} for ${auto.reason}`
+          : "";
         return run(adapter, version, `${pick.name} ${pick.installed}, ${pick.source}${why}`, auto.settings);
       } catch (e) {
-        if (e instanceof UsageError) throw new ClusterError("mesh", `--mesh auto: context ${ctx} runs ${pick.name} ${pick.installed} (${pick.source}), which unimesh cannot target: ${e.message}`);
+        if (e instanceof UsageError)
+          throw new ClusterError(
+            "mesh",
+            `--mesh auto: context ${ctx} runs ${pick.name} ${pick.installed} (${pick.source}), which unimesh cannot target: ${e.message}`,
+          );
         throw e;
       }
     },
@@ -245,7 +306,10 @@ const NOTHING: Record<string, string> = { apply: "nothing applied", diff: "nothi
  * clusters (usage or kubeconfig problems → their exit code).
  */
 export async function prepareAndOpen(
-  paths: string[], flags: PolicyFlags & ClusterFlags & { output: "text" | "json" }, io: CliIO, cmd: string,
+  paths: string[],
+  flags: PolicyFlags & ClusterFlags & { output: "text" | "json" },
+  io: CliIO,
+  cmd: string,
 ): Promise<{ t: Translations; opened: { kubeconfig: Kubeconfig; contexts: ContextRef[]; timeoutMs: number } } | ExitCode> {
   const { EXIT } = await import("./exit-codes.js");
   const { countSummary, report } = await import("./report.js");
@@ -290,19 +354,28 @@ export interface ClustersRun<R> {
  */
 export async function runOnClusters<R>(
   started: { t: Translations; opened: { kubeconfig: Kubeconfig; contexts: ContextRef[]; timeoutMs: number } },
-  io: CliIO, cmd: string, text: boolean, skipped: string, quiet: boolean | undefined,
+  io: CliIO,
+  cmd: string,
+  text: boolean,
+  skipped: string,
+  quiet: boolean | undefined,
   work: (client: KubeClient, tr: ClusterTranslation, kubernetesVersion: string) => Promise<R>,
   show: (context: ContextRef, r: R) => void,
 ): Promise<ClustersRun<R>> {
   const { countSummary, report } = await import("./report.js");
   const { forEachCluster } = await import("../kube/clusters.js");
   const { t, opened } = started;
-  const outcomes = await forEachCluster(opened.kubeconfig, opened.contexts, async (client): Promise<ClusterResult<R>> => {
-    const k8s = await client.serverVersion();
-    const tr = await t.forCluster(client);
-    if (!tr.ok) return { invalid: true, tr };
-    return { invalid: false, tr, r: await work(client, tr, k8s) };
-  }, { timeoutMs: opened.timeoutMs });
+  const outcomes = await forEachCluster(
+    opened.kubeconfig,
+    opened.contexts,
+    async (client): Promise<ClusterResult<R>> => {
+      const k8s = await client.serverVersion();
+      const tr = await t.forCluster(client);
+      if (!tr.ok) return { invalid: true, tr };
+      return { invalid: false, tr, r: await work(client, tr, k8s) };
+    },
+    { timeoutMs: opened.timeoutMs },
+  );
 
   const run: ClustersRun<R> = { outcomes, diagnostics: [...t.diagnostics, ...(t.fixed?.diagnostics ?? [])], invalid: false, clusterFailed: false };
   const shown = new Set<string>();
@@ -339,7 +412,8 @@ export async function runOnClusters<R>(
  */
 export function clusterJson<R>(
   o: import("../kube/clusters.js").ClusterOutcome<ClusterResult<R>>,
-  ok: (r: R) => boolean, more: (r: R) => Record<string, unknown>,
+  ok: (r: R) => boolean,
+  more: (r: R) => Record<string, unknown>,
 ): Record<string, unknown> {
   const head = { context: o.context.name, server: o.context.server };
   if (!o.ok) return { ...head, ok: false, error: { code: o.error.code, message: o.error.message, details: o.error.details } };

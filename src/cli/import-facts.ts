@@ -21,7 +21,8 @@ export function podsOf(objects: readonly NativeObject[]): PodObject[] {
     if (o.group === "" && o.kind === "Pod") pods.push({ ...obj, metadata: { ...obj.metadata, namespace: o.namespace } } as PodObject);
     else if (WORKLOADS.has(o.kind) && (o.group === "apps" || o.group === "batch" || o.group === "extensions")) {
       const t = obj.spec?.template;
-      if (t) pods.push({ metadata: { name: o.name, namespace: o.namespace, labels: t.metadata?.labels ?? {} }, spec: t.spec ?? {}, status: { phase: "Running" } });
+      if (t)
+        pods.push({ metadata: { name: o.name, namespace: o.namespace, labels: t.metadata?.labels ?? {} }, spec: t.spec ?? {}, status: { phase: "Running" } });
     }
   }
   return pods;
@@ -31,7 +32,12 @@ export function podsOf(objects: readonly NativeObject[]): PodObject[] {
  * MeshServices for the native Services among the objects (given MeshServices win), and info diagnostics
  * with what `meshServiceOf` noted.
  */
-export function servicesOf(objects: readonly NativeObject[], given: readonly MeshService[], pods: readonly PodObject[], context = ""): { services: MeshService[]; diagnostics: Diagnostic[] } {
+export function servicesOf(
+  objects: readonly NativeObject[],
+  given: readonly MeshService[],
+  pods: readonly PodObject[],
+  context = "",
+): { services: MeshService[]; diagnostics: Diagnostic[] } {
   const have = new Set(given.map((s) => `${s.metadata.namespace ?? "default"}/${s.metadata.name}`));
   const services: MeshService[] = [...given];
   const diagnostics: Diagnostic[] = [];
@@ -46,7 +52,8 @@ export function servicesOf(objects: readonly NativeObject[], given: readonly Mes
     if (d.doc.metadata.annotations && !Object.keys(d.doc.metadata.annotations).length) delete d.doc.metadata.annotations;
     services.push(d.doc);
     have.add(`${o.namespace}/${o.name}`);
-    for (const n of d.notes) diagnostics.push(nativeDiagnostic(o, "", { code: "import/unresolved", severity: "info", message: `facts of Service ${o.namespace}/${o.name}: ${n}` }));
+    for (const n of d.notes)
+      diagnostics.push(nativeDiagnostic(o, "", { code: "import/unresolved", severity: "info", message: `facts of Service ${o.namespace}/${o.name}: ${n}` }));
   }
   return { services, diagnostics };
 }

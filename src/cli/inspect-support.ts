@@ -65,7 +65,12 @@ export async function liveInput(flags: ClusterFlags, io: CliIO, cmd: string, dec
   const c = o.value;
   const { dumpYaml } = await import("../api/emit.js");
   const docs = [c.info, ...c.services.map((s) => s.doc).filter((d) => !declared.has(`${d.metadata.namespace ?? "default"}/${d.metadata.name}`))];
-  stderrLine(io, cmd, o.context.name, `facts of ${c.services.length} Service${c.services.length === 1 ? "" : "s"} read from the cluster (a MeshService in the files wins)`);
+  stderrLine(
+    io,
+    cmd,
+    o.context.name,
+    `facts of ${c.services.length} Service${c.services.length === 1 ? "" : "s"} read from the cluster (a MeshService in the files wins)`,
+  );
   return { file: `<context ${o.context.name}>`, text: docs.map((d) => "---\n" + dumpYaml(d)).join("") };
 }
 
@@ -76,7 +81,13 @@ export async function liveInput(flags: ClusterFlags, io: CliIO, cmd: string, dec
  */
 export async function meshTargets(value: string | undefined): Promise<MeshTarget[]> {
   if (value === undefined) return [];
-  const names = value === "all" ? (await SHIPPED_ADAPTERS.all()).filter((a) => a.name !== "builtin").map((a) => a.name) : value.split(",").map((s) => s.trim()).filter(Boolean);
+  const names =
+    value === "all"
+      ? (await SHIPPED_ADAPTERS.all()).filter((a) => a.name !== "builtin").map((a) => a.name)
+      : value
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean);
   if (!names.length) throw new UsageError(`--mesh "${value}": expected NAME[@VERSION][,NAME[@VERSION]...] or all`);
   const out: MeshTarget[] = [];
   for (const n of names) {
@@ -119,7 +130,8 @@ export async function modelsFor(paths: readonly string[], io: CliIO, flags: Live
   const hasContext = !!(flags.context?.length || flags.allContexts);
   const applied = flags.applied !== undefined && flags.applied !== false ? flags.applied : hasContext && !paths.length ? true : undefined;
   if (applied === undefined) {
-    if (flags.policySet !== undefined) throw new UsageError("--policy-set selects what --applied reads from the cluster: give --applied (or --context without input files)");
+    if (flags.policySet !== undefined)
+      throw new UsageError("--policy-set selects what --applied reads from the cluster: give --applied (or --context without input files)");
     const model = await liveModelOf(paths.length ? paths : ["."], io, flags, cmd);
     return typeof model === "number" ? model : { model };
   }
@@ -141,7 +153,10 @@ export function appliedJson(a: import("./applied.js").AppliedState): Record<stri
 
 /** One line about what was read back (text output), and the fields the model could not carry. */
 export function formatApplied(a: import("./applied.js").AppliedState): string {
-  const lines = ["", `read back from cluster ${a.context}: ${a.mesh ? `${a.objects.length} ${a.mesh} object${a.objects.length === 1 ? "" : "s"} applied by unimesh` : "no object applied by unimesh (facts only)"}${a.notApplied ? `; ${a.notApplied} not applied by unimesh left out` : ""}`];
+  const lines = [
+    "",
+    `read back from cluster ${a.context}: ${a.mesh ? `${a.objects.length} ${a.mesh} object${a.objects.length === 1 ? "" : "s"} applied by unimesh` : "no object applied by unimesh (facts only)"}${a.notApplied ? `; ${a.notApplied} not applied by unimesh left out` : ""}`,
+  ];
   if (a.diagnostics.length) {
     lines.push("  not read back (native fields the model cannot carry):");
     for (const d of a.diagnostics) lines.push(`    ${formatDiagnostic(d)}`);
@@ -155,19 +170,26 @@ export function formatApplied(a: import("./applied.js").AppliedState): string {
  * (`filesAsApplied`); undefined without files. A service the
  * files do not know has every applied policy as `not-in-files`.
  */
-export async function driftFor(live: LiveModels, ref: { namespace: string; service: string }, cluster: import("../inspect/inspect.js").Inspection): Promise<import("../inspect/drift.js").Drift[] | undefined> {
+export async function driftFor(
+  live: LiveModels,
+  ref: { namespace: string; service: string },
+  cluster: import("../inspect/inspect.js").Inspection,
+): Promise<import("../inspect/drift.js").Drift[] | undefined> {
   if (!live.files) return undefined;
   const { inspect } = await import("../inspect/inspect.js");
   const { driftOf } = await import("../inspect/drift.js");
   const { filesAsApplied } = await import("./applied.js");
   // The files as the cluster would hold them (translated, read back the same way), else as written.
-  const expected = (live.applied && await filesAsApplied(live.files, live.applied)) ?? live.files;
+  const expected = (live.applied && (await filesAsApplied(live.files, live.applied))) ?? live.files;
   let files: import("../inspect/inspect.js").Inspection;
   try {
     files = inspect(expected, ref);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    files = { ...cluster, destination: { routes: [], defaultRoute: true, settings: [], access: { mode: "open", policies: [], rules: [], callers: [] }, mtls: [], jwt: [] } };
+    files = {
+      ...cluster,
+      destination: { routes: [], defaultRoute: true, settings: [], access: { mode: "open", policies: [], rules: [], callers: [] }, mtls: [], jwt: [] },
+    };
   }
   const ids = (m: Model) => new Set(m.policies.map((e) => e.id));
   return driftOf(files, cluster, { files: ids(expected), cluster: ids(live.model) });

@@ -19,7 +19,9 @@ export { VERSION } from "./version.js";
  */
 export async function run(argv: string[], io: CliIO): Promise<ExitCode> {
   let code: ExitCode = EXIT.OK;
-  const done = (c: ExitCode) => { code = c; };
+  const done = (c: ExitCode) => {
+    code = c;
+  };
   const program = new Command("unimesh")
     .description("One model for service-mesh policy: validate it, translate it to Istio, Linkerd, AWS App Mesh or the built-in proxy.")
     .version(VERSION, "-V, --version")
@@ -44,10 +46,22 @@ export async function run(argv: string[], io: CliIO): Promise<ExitCode> {
 /** Maps a thrown error to an exit code and one message on stderr (stack only for internal errors). */
 export async function handleError(e: unknown, io: CliIO): Promise<ExitCode> {
   const { UsageError, InvalidInputError, InternalError, UnimeshError, formatDiagnostic } = await import("../api/diagnostics.js");
-  if (e instanceof UsageError) { io.stderr.write(`unimesh: ${e.message}\n`); return EXIT.USAGE; }
-  if (e instanceof InvalidInputError) { for (const d of e.diagnostics) io.stderr.write(formatDiagnostic(d) + "\n"); return EXIT.INVALID; }
-  if (e instanceof InternalError) { io.stderr.write(`unimesh: internal error: ${e.message}\n`); return EXIT.INTERNAL; }
-  if (e instanceof UnimeshError) { io.stderr.write(`unimesh: ${e.message}\n`); return EXIT.INVALID; }
+  if (e instanceof UsageError) {
+    io.stderr.write(`unimesh: ${e.message}\n`);
+    return EXIT.USAGE;
+  }
+  if (e instanceof InvalidInputError) {
+    for (const d of e.diagnostics) io.stderr.write(formatDiagnostic(d) + "\n");
+    return EXIT.INVALID;
+  }
+  if (e instanceof InternalError) {
+    io.stderr.write(`unimesh: internal error: ${e.message}\n`);
+    return EXIT.INTERNAL;
+  }
+  if (e instanceof UnimeshError) {
+    io.stderr.write(`unimesh: ${e.message}\n`);
+    return EXIT.INVALID;
+  }
   const err = e as Error;
   io.stderr.write(`unimesh: internal error: ${err?.stack ?? String(e)}\n(this is a bug in unimesh: please report it)\n`);
   return EXIT.INTERNAL;

@@ -28,8 +28,14 @@ export interface MatrixRow {
 export function matrixColumns(adapters: readonly Adapter[]): MatrixColumn[] {
   return adapters.flatMap((a) =>
     a.profiles?.length
-      ? a.profiles.map((p) => ({ adapter: a.name, label: `${a.name} ${p.label}`, version: p.versions[p.versions.length - 1] ?? a.defaultVersion, ...(p.settings ? { settings: p.settings } : {}) }))
-      : [{ adapter: a.name, label: `${a.name} ${a.defaultVersion}`, version: a.defaultVersion }]);
+      ? a.profiles.map((p) => ({
+          adapter: a.name,
+          label: `${a.name} ${p.label}`,
+          version: p.versions[p.versions.length - 1] ?? a.defaultVersion,
+          ...(p.settings ? { settings: p.settings } : {}),
+        }))
+      : [{ adapter: a.name, label: `${a.name} ${a.defaultVersion}`, version: a.defaultVersion }],
+  );
 }
 
 /** The matrix as data (for `unimesh meshes --output json`): one row per feature of {@link FEATURES}. */

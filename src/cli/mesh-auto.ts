@@ -30,9 +30,7 @@ export function adapterVersionOf(mesh: string, installed: string, adapters: read
 }
 
 /** What `--mesh auto` chose: the adapter name, the adapter version, and what it was read from. */
-export type AutoMesh =
-  | { ok: true; name: string; version: string; installed: string; source: string }
-  | { ok: false; message: string };
+export type AutoMesh = { ok: true; name: string; version: string; installed: string; source: string } | { ok: false; message: string };
 
 /**
  * Picks the one mesh the clusters run. Every ClusterInfo must agree: exactly one distinct
@@ -43,9 +41,15 @@ export type AutoMesh =
  */
 export function pickMesh(meshes: readonly InstalledMesh[], clusterCount: number, adapters: readonly AutoMeshAdapter[]): AutoMesh {
   if (clusterCount === 0)
-    return { ok: false, message: "--mesh auto needs a ClusterInfo document in the inputs (write one with `unimesh discover`), or name the mesh: --mesh NAME[@VERSION]" };
+    return {
+      ok: false,
+      message: "--mesh auto needs a ClusterInfo document in the inputs (write one with `unimesh discover`), or name the mesh: --mesh NAME[@VERSION]",
+    };
   if (meshes.length === 0)
-    return { ok: false, message: `--mesh auto: the ClusterInfo document${clusterCount > 1 ? "s list" : " lists"} no installed mesh; name the mesh: --mesh NAME[@VERSION]` };
+    return {
+      ok: false,
+      message: `--mesh auto: the ClusterInfo document${clusterCount > 1 ? "s list" : " lists"} no installed mesh; name the mesh: --mesh NAME[@VERSION]`,
+    };
   const distinct = new Map<string, InstalledMesh & { mapped?: string }>();
   for (const m of meshes) {
     const mapped = adapterVersionOf(m.name, m.version, adapters);
@@ -82,8 +86,18 @@ export type AutoSettings = { ok: true; settings: Record<string, string>; reason?
  * the user gave with `--set` (`given`) are the user's and never cause a disagreement.
  * @param policyNamespaces the namespaces of the policy documents (not of MeshServices).
  */
-export function pickSettings(entries: readonly NamespaceSettings[], mesh: string, policyNamespaces: readonly string[], given: ReadonlySet<string> = new Set()): AutoSettings {
-  const strip = (s: Readonly<Record<string, string>>) => Object.fromEntries(Object.entries(s).filter(([k]) => !given.has(k)).sort(([a], [b]) => (a < b ? -1 : 1)));
+export function pickSettings(
+  entries: readonly NamespaceSettings[],
+  mesh: string,
+  policyNamespaces: readonly string[],
+  given: ReadonlySet<string> = new Set(),
+): AutoSettings {
+  const strip = (s: Readonly<Record<string, string>>) =>
+    Object.fromEntries(
+      Object.entries(s)
+        .filter(([k]) => !given.has(k))
+        .sort(([a], [b]) => (a < b ? -1 : 1)),
+    );
   const per = new Map<string, { settings: Record<string, string>; source?: string }>();
   for (const ns of [...new Set(policyNamespaces)].sort()) {
     const e = entries.find((x) => x.mesh === mesh && x.name === ns);
@@ -95,8 +109,18 @@ export function pickSettings(entries: readonly NamespaceSettings[], mesh: string
     distinct.set(key, [...(distinct.get(key) ?? []), ns]);
   }
   if (distinct.size > 1) {
-    const parts = [...distinct.entries()].map(([k, list]) => `${list.join(", ")}: ${Object.entries(JSON.parse(k) as Record<string, string>).map(([a, b]) => `${a}=${b}`).join(" ") || "the defaults"}`);
-    return { ok: false, message: `--mesh auto: the policies' namespaces need different ${mesh} settings (${parts.join("; ")}); translate them separately, or give the setting with --set` };
+    const parts = [...distinct.entries()].map(
+      ([k, list]) =>
+        `${list.join(", ")}: ${
+          Object.entries(JSON.parse(k) as Record<string, string>)
+            .map(([a, b]) => `${a}=${b}`)
+            .join(" ") || "the defaults"
+        }`,
+    );
+    return {
+      ok: false,
+      message: `--mesh auto: the policies' namespaces need different ${mesh} settings (${parts.join("; ")}); translate them separately, or give the setting with --set`,
+    };
   }
   const [[key, list] = ["{}", []]] = distinct.entries();
   const settings = JSON.parse(key) as Record<string, string>;

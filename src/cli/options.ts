@@ -11,7 +11,10 @@ import { Option } from "./commander.js";
  * report on stdout). `formats`: the choices, `text` first (the default); `meshes` and `version` also
  * print their data as `yaml`.
  */
-export function outputOption(what = "diagnostics on stderr as text lines, or as one JSON object", formats: readonly string[] = ["text", "json"]): CommanderOption {
+export function outputOption(
+  what = "diagnostics on stderr as text lines, or as one JSON object",
+  formats: readonly string[] = ["text", "json"],
+): CommanderOption {
   return new Option("-o, --output <format>", what).choices(formats).default(formats[0]);
 }
 

@@ -87,10 +87,13 @@ export function checkOutputDir(dir: string, shown: string, cwd: string, fs: Outp
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
     throw new OutputError(`--output-dir ${shown}: cannot write the output: ${reason(e)}; nothing was written`);
   }
-  if (!st.isDirectory()) throw new UsageError(`--output-dir ${shown}: exists and is not a directory; refusing to replace it (remove it or choose another path)`);
+  if (!st.isDirectory())
+    throw new UsageError(`--output-dir ${shown}: exists and is not a directory; refusing to replace it (remove it or choose another path)`);
   const entries = fs.readdirSync(dir) as string[];
   if (entries.length > 0 && !entries.includes(OUTPUT_MARKER)) {
-    throw new UsageError(`--output-dir ${shown}: the directory exists and was not written by unimesh (it has no ${OUTPUT_MARKER} file); refusing to replace it (remove it or choose another directory)`);
+    throw new UsageError(
+      `--output-dir ${shown}: the directory exists and was not written by unimesh (it has no ${OUTPUT_MARKER} file); refusing to replace it (remove it or choose another directory)`,
+    );
   }
 }
 
@@ -149,10 +152,16 @@ export function writeOutputDir(dir: string, shown: string, files: readonly Outpu
 function reason(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   switch (err?.code) {
-    case "EACCES": case "EPERM": return `permission denied (${err.path ?? ""})`;
-    case "ENOSPC": return "no space left on device";
-    case "EROFS": return "read-only file system";
-    case "ENOTDIR": return `not a directory (${err.path ?? ""})`;
-    default: return err?.message ?? String(e);
+    case "EACCES":
+    case "EPERM":
+      return `permission denied (${err.path ?? ""})`;
+    case "ENOSPC":
+      return "no space left on device";
+    case "EROFS":
+      return "read-only file system";
+    case "ENOTDIR":
+      return `not a directory (${err.path ?? ""})`;
+    default:
+      return err?.message ?? String(e);
   }
 }

@@ -59,7 +59,9 @@ export function policyStatus(model: Model, diags: readonly Diagnostic[]): Policy
  * said to be hidden: `20 notes hidden by --quiet`.
  */
 export function countSummary(diags: readonly Diagnostic[], opts: { quiet?: boolean } = {}): string {
-  let e = 0, w = 0, i = 0;
+  let e = 0,
+    w = 0,
+    i = 0;
   for (const d of diags) {
     if (d.severity === "error") e++;
     else if (d.severity === "warning") w++;

@@ -56,7 +56,13 @@ const WORD: Record<PolicyStatus["state"], string> = { accepted: "ok", "accepted-
 /** The adapters (and versions) a `--mesh a,b@v,c` / `--mesh all` list names. @throws UsageError */
 export async function meshList(value: string): Promise<{ adapter: Adapter; version: string }[]> {
   const all = await SHIPPED_ADAPTERS.all();
-  const items = value === "all" ? all.map((a) => a.name) : value.split(",").map((s) => s.trim()).filter(Boolean);
+  const items =
+    value === "all"
+      ? all.map((a) => a.name)
+      : value
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean);
   if (!items.length) throw new UsageError(`--mesh "${value}": expected mesh names separated by commas, or all`);
   const out: { adapter: Adapter; version: string }[] = [];
   for (const item of items) {
@@ -88,10 +94,12 @@ export async function translateForEach(paths: string[], flags: ManyFlags, io: Cl
   // A setting or approximation goes to the meshes that have it; one no mesh of the list has is a mistake.
   const knows = (a: Adapter, key: string) => [...CORE_SETTINGS, ...(a.settings ?? [])].some((s) => s.name === key);
   for (const key of Object.keys(flags.settings)) {
-    if (!targets.some((t) => knows(t.adapter, key))) throw new UsageError(`--set ${key}: none of ${targets.map((t) => t.adapter.name).join(", ")} has this setting (see \`unimesh meshes\`)`);
+    if (!targets.some((t) => knows(t.adapter, key)))
+      throw new UsageError(`--set ${key}: none of ${targets.map((t) => t.adapter.name).join(", ")} has this setting (see \`unimesh meshes\`)`);
   }
   for (const a of flags.allowApproximations) {
-    if (!targets.some((t) => a in (t.adapter.approximations ?? {}))) throw new UsageError(`--allow ${a}: none of ${targets.map((t) => t.adapter.name).join(", ")} has this approximation (see \`unimesh meshes\`)`);
+    if (!targets.some((t) => a in (t.adapter.approximations ?? {})))
+      throw new UsageError(`--allow ${a}: none of ${targets.map((t) => t.adapter.name).join(", ")} has this approximation (see \`unimesh meshes\`)`);
   }
   const verdicts: MeshVerdict[] = [];
   const statuses = new Map<string, Map<string, PolicyStatus["state"]>>(); // policy → mesh → state
@@ -99,9 +107,12 @@ export async function translateForEach(paths: string[], flags: ManyFlags, io: Cl
   if (text) report(io, "text", { ok: true, diagnostics: loaded.diagnostics, status: [] }, quiet);
   for (const { adapter, version } of targets) {
     const r = translate(loaded.model, {
-      adapter, version, allowApproximations: flags.allowApproximations.filter((a) => a in (adapter.approximations ?? {})),
+      adapter,
+      version,
+      allowApproximations: flags.allowApproximations.filter((a) => a in (adapter.approximations ?? {})),
       settings: Object.fromEntries(Object.entries(flags.settings).filter(([k]) => knows(adapter, k))),
-      strict: flags.strict, ...(flags.policySet !== undefined ? { policySet: flags.policySet } : {}),
+      strict: flags.strict,
+      ...(flags.policySet !== undefined ? { policySet: flags.policySet } : {}),
     });
     all.push(...r.diagnostics);
     if (text) report(io, "text", { ok: r.ok, diagnostics: r.diagnostics, status: [] }, quiet);
@@ -117,11 +128,20 @@ export async function translateForEach(paths: string[], flags: ManyFlags, io: Cl
   if (!text) report(io, "json", { ok, diagnostics: all, status: [] });
 
   if (flags.format === "json") {
-    io.stdout.write(JSON.stringify({
-      ok,
-      meshes: verdicts,
-      policies: policies.map((p) => ({ policy: p, verdicts: Object.fromEntries(verdicts.map((v) => [v.mesh, statuses.get(p)!.get(v.mesh) ?? "accepted"])) })),
-    }, null, 2) + "\n");
+    io.stdout.write(
+      JSON.stringify(
+        {
+          ok,
+          meshes: verdicts,
+          policies: policies.map((p) => ({
+            policy: p,
+            verdicts: Object.fromEntries(verdicts.map((v) => [v.mesh, statuses.get(p)!.get(v.mesh) ?? "accepted"])),
+          })),
+        },
+        null,
+        2,
+      ) + "\n",
+    );
   } else {
     io.stdout.write(renderVerdicts(verdicts, policies, statuses));
   }
@@ -133,17 +153,36 @@ export async function translateForEach(paths: string[], flags: ManyFlags, io: Cl
 }
 
 /** The two tables of the text verdict. */
-export function renderVerdicts(verdicts: readonly MeshVerdict[], policies: readonly string[], statuses: ReadonlyMap<string, ReadonlyMap<string, PolicyStatus["state"]>>): string {
+export function renderVerdicts(
+  verdicts: readonly MeshVerdict[],
+  policies: readonly string[],
+  statuses: ReadonlyMap<string, ReadonlyMap<string, PolicyStatus["state"]>>,
+): string {
   const table = (rows: string[][], right: Set<number> = new Set()) => {
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-    return rows.map((r) => r.map((c, i) => (right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd()).join("\n") + "\n";
+    return (
+      rows
+        .map((r) =>
+          r
+            .map((c, i) => (right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+            .join("  ")
+            .trimEnd(),
+        )
+        .join("\n") + "\n"
+    );
   };
-  const meshRows = [["mesh", "verdict", "objects", "errors", "warnings", "notes"], ...verdicts.map((v) => [
-    v.mesh, v.ok ? "ok" : "fails", v.ok ? String(v.objects) : "-", String(v.errors), String(v.warnings), String(v.notes),
-  ])];
+  const meshRows = [
+    ["mesh", "verdict", "objects", "errors", "warnings", "notes"],
+    ...verdicts.map((v) => [v.mesh, v.ok ? "ok" : "fails", v.ok ? String(v.objects) : "-", String(v.errors), String(v.warnings), String(v.notes)]),
+  ];
   let out = table(meshRows, new Set([2, 3, 4, 5]));
   if (policies.length) {
-    out += "\n" + table([["policy", ...verdicts.map((v) => v.mesh)], ...policies.map((p) => [p, ...verdicts.map((v) => WORD[statuses.get(p)?.get(v.mesh) ?? "accepted"])])]);
+    out +=
+      "\n" +
+      table([
+        ["policy", ...verdicts.map((v) => v.mesh)],
+        ...policies.map((p) => [p, ...verdicts.map((v) => WORD[statuses.get(p)?.get(v.mesh) ?? "accepted"])]),
+      ]);
   }
   return out;
 }

@@ -24,14 +24,20 @@ export async function translateVirtual(loaded: LoadedInputs, flags: VirtualTrans
   const vm = loaded.model.virtualMesh!;
   checkVirtualFlags(flags, [], {}, [], vm.id);
   const members = vm.doc.spec.members.filter((m) => flags.member === undefined || m.name === flags.member);
-  if (!members.length) throw new UsageError(`--member ${flags.member}: not a member of ${vm.id} (members: ${vm.doc.spec.members.map((m) => m.name).join(", ")})`);
+  if (!members.length)
+    throw new UsageError(`--member ${flags.member}: not a member of ${vm.id} (members: ${vm.doc.spec.members.map((m) => m.name).join(", ")})`);
   if (flags.member === undefined && flags.outputDir === undefined && vm.doc.spec.members.length > 1) {
-    throw new UsageError(`the inputs hold ${vm.id} with ${vm.doc.spec.members.length} members: write one output per member with --output-dir DIR (DIR/<member>/...), or print one member's manifests with --member NAME`);
+    throw new UsageError(
+      `the inputs hold ${vm.id} with ${vm.doc.spec.members.length} members: write one output per member with --output-dir DIR (DIR/<member>/...), or print one member's manifests with --member NAME`,
+    );
   }
   const meshes: MemberMesh[] = [];
   for (const m of members) {
     const mesh = await memberMesh(loaded.model, m, SHIPPED_ADAPTERS);
-    if (!mesh) throw new UsageError(`VirtualMesh member ${m.name} has mesh: auto, and the inputs hold no ClusterInfo document for its context ${m.context}; run \`unimesh discover --context ${m.context} -o yaml > ${m.name}-cluster.yaml\` and add the file to the inputs, or name its mesh (e.g. mesh: istio@1.30)`);
+    if (!mesh)
+      throw new UsageError(
+        `VirtualMesh member ${m.name} has mesh: auto, and the inputs hold no ClusterInfo document for its context ${m.context}; run \`unimesh discover --context ${m.context} -o yaml > ${m.name}-cluster.yaml\` and add the file to the inputs, or name its mesh (e.g. mesh: istio@1.30)`,
+      );
     meshes.push(mesh);
   }
   checkVirtualFlags(flags, meshes, flags.settings, flags.allowApproximations, vm.id);
@@ -49,7 +55,12 @@ export async function translateVirtual(loaded: LoadedInputs, flags: VirtualTrans
   };
   if (!ok) {
     report(io, flags.diagnostics, { ok: false, diagnostics, status }, quiet);
-    summary(`${done.filter((t) => !t.result.ok).map(what).join(", ")}: cannot translate: nothing written`);
+    summary(
+      `${done
+        .filter((t) => !t.result.ok)
+        .map(what)
+        .join(", ")}: cannot translate: nothing written`,
+    );
     return EXIT.INVALID;
   }
   const count = (n: number) => `${n} object${n === 1 ? "" : "s"}`;

@@ -73,7 +73,7 @@ interface Root {
 }
 
 async function createRoot(vm: string): Promise<Root> {
-  const keys = await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"]) as unknown as CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as unknown as CryptoKeyPair;
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
@@ -97,7 +97,7 @@ async function createRoot(vm: string): Promise<Root> {
  * `spiffe://<trustDomain>` (the trust domain it issues for).
  */
 async function issueIntermediate(root: Root, m: VirtualMeshMember): Promise<{ certPem: string; keyPem: string }> {
-  const keys = await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"]) as unknown as CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as unknown as CryptoKeyPair;
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
@@ -149,9 +149,16 @@ async function writeMember(dir: string, root: Root, m: VirtualMeshMember): Promi
  * Creates `dir` (0700) with a new root and an intermediate per member.
  * @throws UsageError when `dir` exists and is not empty (a root is never replaced by accident).
  */
-export async function initTrust(dir: string, shown: string, vm: string, members: readonly VirtualMeshMember[]): Promise<{ root: IssuedMember; members: IssuedMember[] }> {
+export async function initTrust(
+  dir: string,
+  shown: string,
+  vm: string,
+  members: readonly VirtualMeshMember[],
+): Promise<{ root: IssuedMember; members: IssuedMember[] }> {
   if (fs.existsSync(dir) && fs.readdirSync(dir).length) {
-    throw new UsageError(`--dir ${shown}: exists and is not empty; a trust directory is created once (to re-issue one member's intermediate: unimesh trust rotate MEMBER)`);
+    throw new UsageError(
+      `--dir ${shown}: exists and is not empty; a trust directory is created once (to re-issue one member's intermediate: unimesh trust rotate MEMBER)`,
+    );
   }
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   fs.chmodSync(dir, 0o700);
@@ -162,14 +169,18 @@ export async function initTrust(dir: string, shown: string, vm: string, members:
   const out: IssuedMember[] = [];
   for (const m of members) out.push(await writeMember(dir, root, m));
   const rootPem = root.cert.toString("pem");
-  return { root: { member: "(root)", trustDomain: "", subject: root.cert.subject, notAfter: root.cert.notAfter.toISOString(), fingerprint: fingerprint(rootPem) }, members: out };
+  return {
+    root: { member: "(root)", trustDomain: "", subject: root.cert.subject, notAfter: root.cert.notAfter.toISOString(), fingerprint: fingerprint(rootPem) },
+    members: out,
+  };
 }
 
 async function loadRoot(dir: string, shown: string): Promise<Root> {
-  if (!fs.existsSync(join(dir, TRUST_MARKER))) throw new UsageError(`--dir ${shown}: not a trust directory (no ${TRUST_MARKER}); create one with unimesh trust init`);
+  if (!fs.existsSync(join(dir, TRUST_MARKER)))
+    throw new UsageError(`--dir ${shown}: not a trust directory (no ${TRUST_MARKER}); create one with unimesh trust init`);
   const cert = new x509.X509Certificate(fs.readFileSync(join(dir, "root-cert.pem"), "utf8"));
   const der = x509.PemConverter.decodeFirst(fs.readFileSync(join(dir, "root-key.pem"), "utf8"));
-  const key = await webcrypto.subtle.importKey("pkcs8", der, ALG, false, ["sign"]) as unknown as CryptoKey;
+  const key = (await webcrypto.subtle.importKey("pkcs8", der, ALG, false, ["sign"])) as unknown as CryptoKey;
   return { cert, key };
 }
 
@@ -189,7 +200,15 @@ export async function rotateTrust(dir: string, shown: string, member: VirtualMes
  */
 export function readMemberTrust(dir: string, shown: string, m: VirtualMeshMember): MemberTrust {
   const d = join(dir, m.name);
-  if (!fs.existsSync(join(d, "ca-key.pem"))) throw new UsageError(`--trust-dir ${shown}: no intermediate for member ${m.name} (run unimesh trust rotate ${m.name} ... --dir ${shown})`);
+  if (!fs.existsSync(join(d, "ca-key.pem")))
+    throw new UsageError(`--trust-dir ${shown}: no intermediate for member ${m.name} (run unimesh trust rotate ${m.name} ... --dir ${shown})`);
   const read = (f: string) => fs.readFileSync(join(d, f), "utf8");
-  return { member: m.name, trustDomain: m.trustDomain, caCertPem: read("ca-cert.pem"), caKeyPem: read("ca-key.pem"), certChainPem: read("cert-chain.pem"), rootCertPem: read("root-cert.pem") };
+  return {
+    member: m.name,
+    trustDomain: m.trustDomain,
+    caCertPem: read("ca-cert.pem"),
+    caKeyPem: read("ca-key.pem"),
+    certChainPem: read("cert-chain.pem"),
+    rootCertPem: read("root-cert.pem"),
+  };
 }

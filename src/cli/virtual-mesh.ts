@@ -50,7 +50,9 @@ export async function memberMesh(model: Model, member: VirtualMeshMember, builti
   }
   const infos = model.clusters.filter((e) => e.doc.spec.context === member.context);
   if (!infos.length) return undefined;
-  const meshes: InstalledMesh[] = infos.flatMap((e) => (e.doc.spec.meshes ?? []).map((m) => ({ name: m.name, version: m.version, source: `${e.id} in ${e.origin.file}` })));
+  const meshes: InstalledMesh[] = infos.flatMap((e) =>
+    (e.doc.spec.meshes ?? []).map((m) => ({ name: m.name, version: m.version, source: `${e.id} in ${e.origin.file}` })),
+  );
   const named: Adapter[] = [];
   for (const name of new Set(meshes.map((m) => m.name))) {
     try {
@@ -66,7 +68,9 @@ export async function memberMesh(model: Model, member: VirtualMeshMember, builti
   try {
     version = resolveVersion(adapter, pick.version);
   } catch (e) {
-    throw new UsageError(`${where} (mesh: auto): context ${member.context} runs ${pick.name} ${pick.installed} (${pick.source}), which unimesh cannot target: ${(e as Error).message}`);
+    throw new UsageError(
+      `${where} (mesh: auto): context ${member.context} runs ${pick.name} ${pick.installed} (${pick.source}), which unimesh cannot target: ${(e as Error).message}`,
+    );
   }
   return { member, adapter, version, chosenBy: `mesh: auto, ${pick.name} ${pick.installed} from ${pick.source}` };
 }
@@ -92,7 +96,10 @@ export interface MemberTranslation extends MemberMesh {
 export function translateMember(model: Model, m: MemberMesh, opts: MemberTranslateOptions): MemberTranslation {
   const knows = (key: string) => key === "trustDomain" || (m.adapter.settings ?? []).some((s) => s.name === key);
   const result = translate(model, {
-    adapter: m.adapter, version: m.version, member: m.member.name, strict: opts.strict,
+    adapter: m.adapter,
+    version: m.version,
+    member: m.member.name,
+    strict: opts.strict,
     allowApproximations: opts.allowApproximations.filter((a) => a in (m.adapter.approximations ?? {})),
     settings: Object.fromEntries(Object.entries(opts.settings).filter(([k]) => knows(k))),
     ...(opts.policySet !== undefined ? { policySet: opts.policySet } : {}),
@@ -106,16 +113,28 @@ export function translateMember(model: Model, m: MemberMesh, opts: MemberTransla
  * mesh), `--set`/`--allow` must concern some member's adapter, `trustDomain` is each member's own.
  * @throws UsageError
  */
-export function checkVirtualFlags(flags: { mesh?: string; adapter?: string }, members: readonly MemberMesh[], settings: Record<string, string>, allow: readonly string[], vm: string): void {
+export function checkVirtualFlags(
+  flags: { mesh?: string; adapter?: string },
+  members: readonly MemberMesh[],
+  settings: Record<string, string>,
+  allow: readonly string[],
+  vm: string,
+): void {
   if (flags.mesh !== undefined || flags.adapter !== undefined) {
-    throw new UsageError(`the inputs hold ${vm}, whose members name their meshes (spec.members[].mesh): remove ${flags.mesh !== undefined ? `--mesh ${flags.mesh}` : `--adapter ${flags.adapter}`}`);
+    throw new UsageError(
+      `the inputs hold ${vm}, whose members name their meshes (spec.members[].mesh): remove ${flags.mesh !== undefined ? `--mesh ${flags.mesh}` : `--adapter ${flags.adapter}`}`,
+    );
   }
   if (settings.trustDomain !== undefined) throw new UsageError(`--set trustDomain: each member of ${vm} has its own trust domain (spec.members[].trustDomain)`);
   for (const key of Object.keys(settings)) {
-    if (!members.some((m) => (m.adapter.settings ?? []).some((s) => s.name === key))) throw new UsageError(`--set ${key}: no member's mesh (${[...new Set(members.map((m) => m.adapter.name))].join(", ")}) has this setting (see \`unimesh meshes\`)`);
+    if (!members.some((m) => (m.adapter.settings ?? []).some((s) => s.name === key)))
+      throw new UsageError(
+        `--set ${key}: no member's mesh (${[...new Set(members.map((m) => m.adapter.name))].join(", ")}) has this setting (see \`unimesh meshes\`)`,
+      );
   }
   for (const a of allow) {
-    if (!members.some((m) => a in (m.adapter.approximations ?? {}))) throw new UsageError(`--allow ${a}: no member's mesh has this approximation (see \`unimesh meshes\`)`);
+    if (!members.some((m) => a in (m.adapter.approximations ?? {})))
+      throw new UsageError(`--allow ${a}: no member's mesh has this approximation (see \`unimesh meshes\`)`);
   }
 }
 
@@ -149,18 +168,40 @@ interface Translations {
  * @throws UsageError for bad flags or a member's unknown mesh.
  */
 export async function virtualTranslations(
-  loaded: LoadedInputs, flags: { mesh?: string; adapter?: string; strict?: boolean; policySet?: string }, settings: Record<string, string>, allow: string[], candidates: readonly Adapter[],
+  loaded: LoadedInputs,
+  flags: { mesh?: string; adapter?: string; strict?: boolean; policySet?: string },
+  settings: Record<string, string>,
+  allow: string[],
+  candidates: readonly Adapter[],
 ): Promise<Translations> {
   const vm = loaded.model.virtualMesh!;
   const members = vm.doc.spec.members;
   const known = new Map<string, MemberMesh | undefined>();
   for (const m of members) known.set(m.name, await memberMesh(loaded.model, m, candidates));
-  checkVirtualFlags(flags, [...known.values()].filter((m): m is MemberMesh => !!m), settings, allow, vm.id);
-  const opts: MemberTranslateOptions = { allowApproximations: allow, settings, strict: flags.strict, ...(flags.policySet !== undefined ? { policySet: flags.policySet } : {}) };
+  checkVirtualFlags(
+    flags,
+    [...known.values()].filter((m): m is MemberMesh => !!m),
+    settings,
+    allow,
+    vm.id,
+  );
+  const opts: MemberTranslateOptions = {
+    allowApproximations: allow,
+    settings,
+    strict: flags.strict,
+    ...(flags.policySet !== undefined ? { policySet: flags.policySet } : {}),
+  };
   const toCluster = (t: MemberTranslation): ClusterTranslation => ({
-    mesh: `${t.result.mesh} (member ${t.member.name})`, adapterName: t.adapter.name, apiGroups: t.adapter.apiGroups ?? [], hooks: t.adapter,
-    policySet: flags.policySet ?? "default", objects: t.result.resources, diagnostics: t.result.diagnostics, ok: t.result.ok,
-    chosenBy: `VirtualMesh member ${t.member.name}, ${t.chosenBy}`, member: t.member,
+    mesh: `${t.result.mesh} (member ${t.member.name})`,
+    adapterName: t.adapter.name,
+    apiGroups: t.adapter.apiGroups ?? [],
+    hooks: t.adapter,
+    policySet: flags.policySet ?? "default",
+    objects: t.result.resources,
+    diagnostics: t.result.diagnostics,
+    ok: t.result.ok,
+    chosenBy: `VirtualMesh member ${t.member.name}, ${t.chosenBy}`,
+    member: t.member,
   });
   return {
     diagnostics: loaded.diagnostics,
@@ -171,20 +212,36 @@ export async function virtualTranslations(
       const { ClusterError } = await import("../kube/errors.js");
       const ctx = client.context.name;
       const member = members.find((m) => m.context === ctx);
-      if (!member) throw new ClusterError("mesh", `context ${ctx} is not the context of a member of ${vm.id} (members: ${members.map((m) => `${m.name} → ${m.context}`).join(", ")}); nothing done there`);
+      if (!member)
+        throw new ClusterError(
+          "mesh",
+          `context ${ctx} is not the context of a member of ${vm.id} (members: ${members.map((m) => `${m.name} → ${m.context}`).join(", ")}); nothing done there`,
+        );
       let mesh = known.get(member.name);
       if (!mesh) {
         const { detectClusterMeshes } = await import("../kube/discover.js");
-        const found = (await detectClusterMeshes(client, candidates)).meshes.map((m) => ({ name: m.name, version: m.version, source: `detected in context ${ctx}` }));
+        const found = (await detectClusterMeshes(client, candidates)).meshes.map((m) => ({
+          name: m.name,
+          version: m.version,
+          source: `detected in context ${ctx}`,
+        }));
         const pick = pickMesh(found, 1, candidates);
-        if (!pick.ok) throw new ClusterError("mesh", `VirtualMesh member ${member.name} (mesh: auto): ${found.length ? pick.message : `no service mesh found in context ${ctx}; install one, or name the member's mesh`}`);
+        if (!pick.ok)
+          throw new ClusterError(
+            "mesh",
+            `VirtualMesh member ${member.name} (mesh: auto): ${found.length ? pick.message : `no service mesh found in context ${ctx}; install one, or name the member's mesh`}`,
+          );
         const adapter = candidates.find((a) => a.name === pick.name);
-        if (!adapter) throw new ClusterError("mesh", `VirtualMesh member ${member.name} (mesh: auto): context ${ctx} runs ${pick.name}, which unimesh cannot target`);
+        if (!adapter)
+          throw new ClusterError("mesh", `VirtualMesh member ${member.name} (mesh: auto): context ${ctx} runs ${pick.name}, which unimesh cannot target`);
         let version: string;
         try {
           version = resolveVersion(adapter, pick.version);
         } catch (e) {
-          throw new ClusterError("mesh", `VirtualMesh member ${member.name} (mesh: auto): context ${ctx} runs ${pick.name} ${pick.installed}, which unimesh cannot target: ${(e as Error).message}`);
+          throw new ClusterError(
+            "mesh",
+            `VirtualMesh member ${member.name} (mesh: auto): context ${ctx} runs ${pick.name} ${pick.installed}, which unimesh cannot target: ${(e as Error).message}`,
+          );
         }
         mesh = { member, adapter, version, chosenBy: `mesh: auto, ${pick.name} ${pick.installed} detected` };
       }

@@ -55,7 +55,10 @@ export interface Located<T> {
 
 /** `{version: v2}` → `version=v2`. */
 export function labelsText(l: Labels): string {
-  return Object.keys(l).sort().map((k) => `${k}=${l[k]}`).join(",");
+  return Object.keys(l)
+    .sort()
+    .map((k) => `${k}=${l[k]}`)
+    .join(",");
 }
 
 function stringMatchText(m: StringMatch | { present?: boolean }): string {
@@ -126,7 +129,13 @@ export interface RuleInfo {
 
 /** Describes an effective access rule. */
 export function ruleInfo(model: Model, r: EffectiveAccessRule): RuleInfo {
-  return { action: r.action, scope: r.scope, source: sourceText(r.source), request: ruleConditionsText(r.rule, r.port), origin: originOf(model, r.policy, r.pointer) };
+  return {
+    action: r.action,
+    scope: r.scope,
+    source: sourceText(r.source),
+    request: ruleConditionsText(r.rule, r.port),
+    origin: originOf(model, r.policy, r.pointer),
+  };
 }
 
 /** One backend of a route: subset (name and labels) or the whole service, weight in percent, port. */
@@ -167,7 +176,8 @@ export function routeId(r: EffectiveRoute): string {
 
 /** Describes an effective route. Durations are shown as written in the policy. */
 export function routeInfo(model: Model, r: EffectiveRoute): RouteInfo {
-  const at = <T>(x: { value: T; pointer: string } | undefined): Located<T> | undefined => (x ? { value: x.value, origin: originOf(model, r.policy, x.pointer) } : undefined);
+  const at = <T>(x: { value: T; pointer: string } | undefined): Located<T> | undefined =>
+    x ? { value: x.value, origin: originOf(model, r.policy, x.pointer) } : undefined;
   const raw = (ptr: string): unknown => {
     let v: unknown = r.policy.doc;
     for (const k of ptr.split("/").slice(1)) v = (v as Record<string, unknown> | undefined)?.[k.replace(/~1/g, "/").replace(/~0/g, "~")];
@@ -175,13 +185,19 @@ export function routeInfo(model: Model, r: EffectiveRoute): RouteInfo {
   };
   const a = r.action;
   const out: RouteInfo = {
-    id: routeId(r), ...(r.name ? { name: r.name } : {}), origin: originOf(model, r.policy, r.pointer),
-    ...(r.port !== undefined ? { port: r.port } : {}), source: sourceText(r.source), match: matchText(r.match?.value),
+    id: routeId(r),
+    ...(r.name ? { name: r.name } : {}),
+    origin: originOf(model, r.policy, r.pointer),
+    ...(r.port !== undefined ? { port: r.port } : {}),
+    source: sourceText(r.source),
+    match: matchText(r.match?.value),
     action: a.kind === "split" ? "forward" : a.kind,
   };
   if (a.kind === "split") {
     out.backends = a.targets.map((t) => ({
-      ...(t.subset ? { subset: t.subset.name, labels: t.subset.labels } : {}), weight: t.weight, ...(t.port !== undefined ? { port: t.port } : {}),
+      ...(t.subset ? { subset: t.subset.name, labels: t.subset.labels } : {}),
+      weight: t.weight,
+      ...(t.port !== undefined ? { port: t.port } : {}),
       ...(t.headers ? { headers: t.headers.value } : {}),
     }));
   } else if (a.kind === "redirect") out.redirect = { value: a.redirect, origin: originOf(model, r.policy, a.pointer) };
@@ -200,7 +216,10 @@ export function brief(v: unknown): string {
   if (v === undefined) return "";
   if (typeof v !== "object" || v === null) return String(v);
   if (Array.isArray(v)) return `[${v.map(brief).join(", ")}]`;
-  return `{${Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).map(([k, x]) => `${k}: ${brief(x)}`).join(", ")}}`;
+  return `{${Object.entries(v as Record<string, unknown>)
+    .filter(([, x]) => x !== undefined)
+    .map(([k, x]) => `${k}: ${brief(x)}`)
+    .join(", ")}}`;
 }
 
 /** One line for a backend: `subset v1 (version=v1) 90%`. */
@@ -212,7 +231,10 @@ export function backendText(b: BackendInfo): string {
 /** The error for an unknown `namespace/service`: the known ones, the closest first when there is one. */
 export function unknownService(key: string, known: readonly string[]): UsageError {
   const sorted = [...known].sort();
-  const close = sorted.map((k) => [k, distance(k, key)] as const).filter(([, d]) => d <= 3).sort((a, b) => a[1] - b[1])[0]?.[0];
+  const close = sorted
+    .map((k) => [k, distance(k, key)] as const)
+    .filter(([, d]) => d <= 3)
+    .sort((a, b) => a[1] - b[1])[0]?.[0];
   return new UsageError(`unknown service ${key}${close ? ` (did you mean ${close}?)` : ""}; the model knows: ${sorted.join(", ") || "no service"}`);
 }
 

@@ -43,7 +43,11 @@ const ROUTE_FIELDS = ["timeout", "retries", "faultInjection", "mirror", "headers
 function canonical(v: unknown): string {
   if (v === null || typeof v !== "object") return brief(v);
   if (Array.isArray(v)) return `[${v.map(canonical).join(", ")}]`;
-  return `{${Object.keys(v).sort().filter((k) => (v as Record<string, unknown>)[k] !== undefined).map((k) => `${k}: ${canonical((v as Record<string, unknown>)[k])}`).join(", ")}}`;
+  return `{${Object.keys(v)
+    .sort()
+    .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+    .map((k) => `${k}: ${canonical((v as Record<string, unknown>)[k])}`)
+    .join(", ")}}`;
 }
 
 /** The model's "no retries" is written `retries: {attempts: 0}` or left out: the same. */
@@ -68,7 +72,9 @@ function routeFields(r: RouteInfo): Map<string, string> {
 
 function mirrorText(v: unknown): string {
   const m = v as { serviceResolved?: { namespace: string; name: string }; subset?: Record<string, string>; percent?: number; port?: number };
-  return m.serviceResolved ? `${m.serviceResolved.namespace}/${m.serviceResolved.name}${m.subset ? ` ${brief(m.subset)}` : ""}${m.port ? `:${m.port}` : ""} ${m.percent ?? 100}%` : brief(v);
+  return m.serviceResolved
+    ? `${m.serviceResolved.namespace}/${m.serviceResolved.name}${m.subset ? ` ${brief(m.subset)}` : ""}${m.port ? `:${m.port}` : ""} ${m.percent ?? 100}%`
+    : brief(v);
 }
 
 /** Every item of the service's destination side, per policy. */
@@ -96,7 +102,8 @@ function itemsOf(i: Inspection): Items {
     add(r.origin.policy, `${r.action} rule ${n}`, `${r.source}: ${r.request}${r.scope !== "service" ? ` [${r.scope}-wide]` : ""}`);
   }
   for (const m of i.destination.mtls) if (m.origin) add(m.origin.policy, `mtls${m.port !== undefined ? ` port ${m.port}` : ""}`, m.mode);
-  for (const j of i.destination.jwt) add(j.origin.policy, `jwt issuer ${j.issuer}`, j.audiences?.length ? `audiences ${j.audiences.join(", ")}` : "any audience");
+  for (const j of i.destination.jwt)
+    add(j.origin.policy, `jwt issuer ${j.issuer}`, j.audiences?.length ? `audiences ${j.audiences.join(", ")}` : "any audience");
   // A policy that selects the service but contributes no item (e.g. an AccessPolicy with no rules: deny all).
   for (const p of i.destination.access.policies) if (!out.has(p)) out.set(p, new Map([["access", "deny every caller (no rule)"]]));
   return out;

@@ -136,8 +136,11 @@ export async function explain(model: Model, request: ExplainRequest, options: Ex
   if (request.from === "unauthenticated") caller = { label: "unknown", address: "127.0.0.1" };
   else {
     caller = peerOf(`spiffe://${compiled.settings.trustDomain}/ns/${request.from.namespace}/sa/${request.from.serviceAccount}`, "127.0.0.1");
-    const runs = [...compiled.services.values()].filter((s) => s.namespace === (request.from as { namespace: string }).namespace && s.serviceAccount === (request.from as { serviceAccount: string }).serviceAccount);
-    if (runs.length === 1) caller = { ...caller, labels: labels = { ...runs[0].selector } };
+    const runs = [...compiled.services.values()].filter(
+      (s) =>
+        s.namespace === (request.from as { namespace: string }).namespace && s.serviceAccount === (request.from as { serviceAccount: string }).serviceAccount,
+    );
+    if (runs.length === 1) caller = { ...caller, labels: (labels = { ...runs[0].selector }) };
     known = runs.length > 0;
   }
   const seen = request.from === "unauthenticated" ? caller : peerAtDestination(caller, mode);
@@ -145,11 +148,20 @@ export async function explain(model: Model, request: ExplainRequest, options: Ex
   const out: Explanation = {
     request: {
       from: request.from === "unauthenticated" ? "unauthenticated" : `${request.from.namespace}/${request.from.serviceAccount}`,
-      to: svc.key, port: sp.port, method, path: request.path, ...(np.ok ? { normalizedPath: np.path } : {}), headers: request.headers ?? {},
+      to: svc.key,
+      port: sp.port,
+      method,
+      path: request.path,
+      ...(np.ok ? { normalizedPath: np.path } : {}),
+      headers: request.headers ?? {},
     },
     caller: { ...(caller.spiffe ? { identity: caller.spiffe } : {}), seenAs: seen.spiffe ?? "no identity (plaintext)", ...(labels ? { labels } : {}), known },
     mtls: { mode, ...(mtlsEffective ? { origin: originOf(model, mtlsEffective.policy, mtlsEffective.pointer) } : {}) },
-    decision: "allowed", answeredBy: "app", reason: "", backends: [], meshes: [],
+    decision: "allowed",
+    answeredBy: "app",
+    reason: "",
+    backends: [],
+    meshes: [],
   };
   const involved: InvolvedPolicy[] = [];
   if (mtlsEffective) involved.push({ policy: mtlsEffective.policy.id });
@@ -158,7 +170,9 @@ export async function explain(model: Model, request: ExplainRequest, options: Ex
     return out;
   };
   const refuse = (status: number | undefined, reason: string, who: Explanation["answeredBy"]) => {
-    out.decision = "denied"; out.answeredBy = who; out.reason = reason;
+    out.decision = "denied";
+    out.answeredBy = who;
+    out.reason = reason;
     if (status !== undefined) out.status = status;
     return finish();
   };
@@ -171,8 +185,12 @@ export async function explain(model: Model, request: ExplainRequest, options: Ex
     }
     const b = await atDestination(model, svc, sp, seen, method, rawPath, query, headers, authority, involved);
     out.backends = [{ weight: 100, ...b }];
-    out.decision = b.decision; out.reason = b.reason;
-    if (b.decision === "denied") { out.answeredBy = "destination-proxy"; out.status = b.status; }
+    out.decision = b.decision;
+    out.reason = b.reason;
+    if (b.decision === "denied") {
+      out.answeredBy = "destination-proxy";
+      out.status = b.status;
+    }
     return finish();
   }
 
@@ -186,7 +204,9 @@ export async function explain(model: Model, request: ExplainRequest, options: Ex
   if (effective) involved.push({ policy: effective.policy.id, only: effective.index === null ? [] : [effective.pointer] });
   const origin = typeof headers.origin === "string" ? headers.origin : undefined;
   if (route.cors && origin !== undefined && route.cors.allows(origin) && isPreflight(method, headers)) {
-    out.answeredBy = "caller-proxy"; out.status = 200; out.reason = "CORS preflight answered by the caller's proxy (route's cors)";
+    out.answeredBy = "caller-proxy";
+    out.status = 200;
+    out.reason = "CORS preflight answered by the caller's proxy (route's cors)";
     return finish();
   }
   const f = route.faultInjection;
@@ -196,19 +216,22 @@ export async function explain(model: Model, request: ExplainRequest, options: Ex
       ...(f.abort ? { abortPercent: f.abort.percent, ...(f.abort.httpStatus !== undefined ? { abortStatus: f.abort.httpStatus } : {}) } : {}),
     };
     if (f.abort && f.abort.percent >= 100) {
-      out.answeredBy = "caller-proxy"; out.status = f.abort.httpStatus ?? 200;
+      out.answeredBy = "caller-proxy";
+      out.status = f.abort.httpStatus ?? 200;
       out.reason = `aborted by the route's fault injection (${out.status}, 100% of requests)`;
       return finish();
     }
   }
   if (route.redirect) {
-    out.answeredBy = "caller-proxy"; out.status = route.redirect.statusCode;
+    out.answeredBy = "caller-proxy";
+    out.status = route.redirect.statusCode;
     out.route.location = redirectLocation(route.redirect, { scheme: "http", authority: String(headers.host), path: np.path, query });
     out.reason = `redirected by the caller's proxy (${out.status})`;
     return finish();
   }
   if (route.directResponse) {
-    out.answeredBy = "caller-proxy"; out.status = route.directResponse.status;
+    out.answeredBy = "caller-proxy";
+    out.status = route.directResponse.status;
     out.reason = `answered by the caller's proxy with a direct response (${out.status})`;
     return finish();
   }
@@ -221,42 +244,84 @@ export async function explain(model: Model, request: ExplainRequest, options: Ex
     const up = upstreamRequest(route, tgt, { authority: String(headers.host), path: np.path, query }, headers, () => "explain");
     if (i === 0 && up.path !== np.path + (query ? `?${query}` : "")) out.route.rewrittenPath = up.path;
     const uq = up.path.indexOf("?");
-    const b = await atDestination(model, svc, sp, seen, method, uq < 0 ? up.path : up.path.slice(0, uq), uq < 0 ? "" : up.path.slice(uq + 1), up.headers as IncomingHttpHeaders, String(up.headers.host), involved);
+    const b = await atDestination(
+      model,
+      svc,
+      sp,
+      seen,
+      method,
+      uq < 0 ? up.path : up.path.slice(0, uq),
+      uq < 0 ? "" : up.path.slice(uq + 1),
+      up.headers as IncomingHttpHeaders,
+      String(up.headers.host),
+      involved,
+    );
     out.backends.push({ ...(tgt.subset ? { subset: tgt.subset } : {}), weight: route.weights[i], ...b });
   }
   const denied = out.backends.find((b) => b.decision === "denied");
   const first = denied ?? out.backends[0];
   out.decision = first.decision;
   out.reason = first.reason;
-  if (denied) { out.answeredBy = "destination-proxy"; out.status = denied.status; }
+  if (denied) {
+    out.answeredBy = "destination-proxy";
+    out.status = denied.status;
+  }
   return finish();
 }
 
 /** The destination's inbound listener: normalization, request authentication, access. */
 async function atDestination(
-  model: Model, svc: RtService, sp: RtService["ports"][number], peer: Peer, method: string, rawPath: string, query: string,
-  headers: IncomingHttpHeaders, authority: string, involved: InvolvedPolicy[],
+  model: Model,
+  svc: RtService,
+  sp: RtService["ports"][number],
+  peer: Peer,
+  method: string,
+  rawPath: string,
+  query: string,
+  headers: IncomingHttpHeaders,
+  authority: string,
+  involved: InvolvedPolicy[],
 ): Promise<Omit<BackendOutcome, "weight" | "subset">> {
   const np = normalizePath(rawPath);
   if (!np.ok) return { decision: "denied", status: 400, reason: `the destination's proxy refuses the path: ${np.reason}` };
   const authn = await authenticate({ service: svc }, method, np.path, authority, headers, query);
   if ("status" in authn) return { decision: "denied", status: authn.status, reason: `the token is not valid (${authn.body.trim()})` };
   const d = decideAccess(svc.destination, { peer, method, path: np.path, headers, servicePort: sp, ...(authn.user ? { user: authn.user } : {}) });
-  if (!d) return { decision: "allowed", access: { selected: false, allowed: true, defaultDeny: false, policies: [], reason: "no AccessPolicy selects the destination" }, reason: "allowed: no AccessPolicy selects the destination" };
+  if (!d)
+    return {
+      decision: "allowed",
+      access: { selected: false, allowed: true, defaultDeny: false, policies: [], reason: "no AccessPolicy selects the destination" },
+      reason: "allowed: no AccessPolicy selects the destination",
+    };
   const rules = modelRules(model, svc.namespace, svc.name);
   for (const p of rules?.policies ?? []) if (!involved.some((i) => i.policy === p)) involved.push({ policy: p });
   const effective: EffectiveAccessRule | undefined = d.rule ? rules?.[d.rule.action][d.rule.index] : undefined;
   const access: AccessInfo = {
-    selected: true, allowed: d.allowed, ...(effective ? { rule: ruleInfo(model, effective) } : {}),
-    defaultDeny: !d.allowed && !d.rule, policies: rules?.policies ?? [], reason: d.reason,
+    selected: true,
+    allowed: d.allowed,
+    ...(effective ? { rule: ruleInfo(model, effective) } : {}),
+    defaultDeny: !d.allowed && !d.rule,
+    policies: rules?.policies ?? [],
+    reason: d.reason,
   };
-  const by = access.rule ? `${access.rule.action} rule ${access.rule.origin.pointer} of ${access.rule.origin.policy} (${where(access.rule.origin)})` : undefined;
+  const by = access.rule
+    ? `${access.rule.action} rule ${access.rule.origin.pointer} of ${access.rule.origin.policy} (${where(access.rule.origin)})`
+    : undefined;
   if (d.allowed) return { decision: "allowed", access, reason: by ? `allowed by the ${by}` : `allowed: ${d.reason}` };
-  return { decision: "denied", status: 403, access, reason: by ? `denied by the ${by}` : `denied by default: no allow rule of ${access.policies.join(", ")} matches` };
+  return {
+    decision: "denied",
+    status: 403,
+    access,
+    reason: by ? `denied by the ${by}` : `denied by default: no allow rule of ${access.policies.join(", ")} matches`,
+  };
 }
 
 /** The model's rule lists the proxy's access of a service was compiled from (same order). */
-function modelRules(model: Model, namespace: string, service: string): { allow: readonly EffectiveAccessRule[]; deny: readonly EffectiveAccessRule[]; policies: string[] } | undefined {
+function modelRules(
+  model: Model,
+  namespace: string,
+  service: string,
+): { allow: readonly EffectiveAccessRule[]; deny: readonly EffectiveAccessRule[]; policies: string[] } | undefined {
   const v = model.destination(namespace, service);
   if (v?.accessPolicies.length) return { allow: v.allow, deny: v.deny, policies: v.accessPolicies.map((p) => p.id) };
   const s = model.scopedAccess(namespace);
@@ -269,7 +334,10 @@ function modelRules(model: Model, namespace: string, service: string): { allow: 
 
 function defaultRoute(r: RtRoute): RouteInfo {
   return {
-    id: r.id, source: "any caller (authenticated or not)", match: "every request", action: "forward",
+    id: r.id,
+    source: "any caller (authenticated or not)",
+    match: "every request",
+    action: "forward",
     backends: [{ weight: 100 }],
   };
 }

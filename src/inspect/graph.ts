@@ -51,9 +51,19 @@ export function serviceGraph(model: Model): ServiceGraph {
   const edges: GraphEdge[] = [];
   for (const [id, f] of known) {
     const m = model.mtlsMode(f.namespace, f.name);
-    nodes.set(id, { id, kind: "service", label: f.name, namespace: f.namespace, serviceAccount: f.serviceAccount, access: "open", ...(m ? { mtls: m.mode } : {}) });
+    nodes.set(id, {
+      id,
+      kind: "service",
+      label: f.name,
+      namespace: f.namespace,
+      serviceAccount: f.serviceAccount,
+      access: "open",
+      ...(m ? { mtls: m.mode } : {}),
+    });
   }
-  const anyNode = () => { if (!nodes.has("*")) nodes.set("*", { id: "*", kind: "any", label: "any caller (incl. unauthenticated)" }); };
+  const anyNode = () => {
+    if (!nodes.has("*")) nodes.set("*", { id: "*", kind: "any", label: "any caller (incl. unauthenticated)" });
+  };
   for (const [id, f] of known) {
     const rules = accessOf(model, f.namespace, f.name);
     if (rules) {
@@ -74,8 +84,15 @@ export function serviceGraph(model: Model): ServiceGraph {
         if (cid === id) continue;
         const c = callerAccess(model, rules, peerOfService(model, cf));
         const named = c.allow.filter((r) => r.source);
-        if (c.allowed && named.length) edges.push({ from: cid, to: id, kind: "allowed", label: named.map((r) => ruleConditionsText(r.rule, r.port)).join(" | ") + except(c.deny) });
-        else if (!c.allowed) edges.push({ from: cid, to: id, kind: "denied", label: c.deny.length && c.reason.startsWith("denied by the deny rule") ? "denied by a deny rule" : "denied by default" });
+        if (c.allowed && named.length)
+          edges.push({ from: cid, to: id, kind: "allowed", label: named.map((r) => ruleConditionsText(r.rule, r.port)).join(" | ") + except(c.deny) });
+        else if (!c.allowed)
+          edges.push({
+            from: cid,
+            to: id,
+            kind: "denied",
+            label: c.deny.length && c.reason.startsWith("denied by the deny rule") ? "denied by a deny rule" : "denied by default",
+          });
       }
     }
     const view = model.destination(f.namespace, f.name);
@@ -95,7 +112,13 @@ export function serviceGraph(model: Model): ServiceGraph {
         const m = r.mirror.value;
         const mid = `${m.serviceResolved.namespace}/${m.serviceResolved.name}`;
         const to = m.subsetResolved ? `${mid}#${m.subsetResolved.name}` : mid;
-        if (m.subsetResolved && !nodes.has(to)) nodes.set(to, { id: to, kind: "subset", label: `${m.subsetResolved.name} (${labelsText(m.subsetResolved.labels)})`, namespace: m.serviceResolved.namespace });
+        if (m.subsetResolved && !nodes.has(to))
+          nodes.set(to, {
+            id: to,
+            kind: "subset",
+            label: `${m.subsetResolved.name} (${labelsText(m.subsetResolved.labels)})`,
+            namespace: m.serviceResolved.namespace,
+          });
         edges.push({ from: id, to, kind: "mirror", label: `mirror ${name} ${m.percent ?? 100}%` });
       }
     }
@@ -108,7 +131,12 @@ export function serviceGraph(model: Model): ServiceGraph {
 
 function dedupe(edges: GraphEdge[]): GraphEdge[] {
   const seen = new Set<string>();
-  return edges.filter((e) => { const k = `${e.from}\0${e.to}\0${e.kind}\0${e.label}`; if (seen.has(k)) return false; seen.add(k); return true; });
+  return edges.filter((e) => {
+    const k = `${e.from}\0${e.to}\0${e.kind}\0${e.label}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
 }
 
 /** The callers a route's source selects, by the names of the known services it admits. */
@@ -144,14 +172,19 @@ export function toDot(g: ServiceGraph): string {
   };
   for (const n of g.nodes) if (!n.namespace) lines.push(nodeLine(n, "  "));
   for (const [ns, list] of [...byNs].sort(([a], [b]) => cmp(a, b))) {
-    lines.push(`  subgraph ${dotString(`cluster_${ns}`)} {`, `    label=${dotString(`namespace ${ns}`)}; style="rounded,dashed"; color="#9aa5b1"; fontcolor="#5c6b80";`);
+    lines.push(
+      `  subgraph ${dotString(`cluster_${ns}`)} {`,
+      `    label=${dotString(`namespace ${ns}`)}; style="rounded,dashed"; color="#9aa5b1"; fontcolor="#5c6b80";`,
+    );
     for (const n of list) lines.push(nodeLine(n, "    "));
     lines.push("  }");
   }
   for (const e of g.edges) {
     const style = e.kind === "denied" || e.kind === "mirror" ? ", style=dashed" : "";
     const pen = e.kind === "route" ? `, penwidth=${(0.8 + (e.weight ?? 0) / 40).toFixed(1)}` : "";
-    lines.push(`  ${dotString(e.from)} -> ${dotString(e.to)} [label=${dotString(e.label)}, color="${COLORS[e.kind]}", fontcolor="${COLORS[e.kind]}"${style}${pen}];`);
+    lines.push(
+      `  ${dotString(e.from)} -> ${dotString(e.to)} [label=${dotString(e.label)}, color="${COLORS[e.kind]}", fontcolor="${COLORS[e.kind]}"${style}${pen}];`,
+    );
   }
   lines.push("}");
   return lines.join("\n") + "\n";

@@ -74,7 +74,10 @@ export interface Inspection {
 /** The services the model knows: MeshServices, destinations, mirror targets, and those running as a caller's identity. */
 export function knownServices(model: Model): Map<string, ServiceFacts> {
   const out = new Map<string, ServiceFacts>();
-  const add = (ns: string, name: string) => { const k = `${ns}/${name}`; if (!out.has(k)) out.set(k, model.service(ns, name)); };
+  const add = (ns: string, name: string) => {
+    const k = `${ns}/${name}`;
+    if (!out.has(k)) out.set(k, model.service(ns, name));
+  };
   for (const e of model.services) add(e.namespace, e.name);
   for (const d of model.destinations()) {
     add(d.namespace, d.service);
@@ -89,7 +92,11 @@ export function peerOfService(model: Model, f: ServiceFacts): Peer {
 }
 
 /** The access rules of a service, its own destination's or its namespace's/the mesh's (same rule set as the proxy's). */
-export function accessOf(model: Model, namespace: string, service: string): { allow: readonly EffectiveAccessRule[]; deny: readonly EffectiveAccessRule[]; policies: string[]; ports?: number[] } | undefined {
+export function accessOf(
+  model: Model,
+  namespace: string,
+  service: string,
+): { allow: readonly EffectiveAccessRule[]; deny: readonly EffectiveAccessRule[]; policies: string[]; ports?: number[] } | undefined {
   const v = model.destination(namespace, service);
   if (v?.accessPolicies.length) {
     const ports = v.accessPolicies.map((p) => p.doc.spec.destination?.port);
@@ -119,7 +126,11 @@ function sourceOnly(r: EffectiveAccessRule): boolean {
  * How the access rules treat one caller: `allowed` with the allow rules admitting it (by identity: their
  * request conditions are listed, not evaluated), or denied (a source-only deny rule, or no allow rule).
  */
-export function callerAccess(model: Model, rules: { allow: readonly EffectiveAccessRule[]; deny: readonly EffectiveAccessRule[] }, p: Peer): { allowed: boolean; allow: EffectiveAccessRule[]; deny: EffectiveAccessRule[]; reason: string } {
+export function callerAccess(
+  model: Model,
+  rules: { allow: readonly EffectiveAccessRule[]; deny: readonly EffectiveAccessRule[] },
+  p: Peer,
+): { allowed: boolean; allow: EffectiveAccessRule[]; deny: EffectiveAccessRule[]; reason: string } {
   const deny = rules.deny.filter((r) => admits(model, r.source, p));
   const full = deny.find(sourceOnly);
   const allow = rules.allow.filter((r) => admits(model, r.source, p));
@@ -143,9 +154,12 @@ export function inspect(model: Model, ref: { namespace: string; service: string 
   const out: Inspection = {
     service: key,
     facts: {
-      selector: { ...facts.selector }, serviceAccount: facts.serviceAccount, identity: model.spiffeId({ namespace: facts.namespace, serviceAccount: facts.serviceAccount }),
+      selector: { ...facts.selector },
+      serviceAccount: facts.serviceAccount,
+      identity: model.spiffeId({ namespace: facts.namespace, serviceAccount: facts.serviceAccount }),
       ports: ports.map((p) => ({ port: p.port, targetPort: p.targetPort, ...(p.protocol ? { protocol: p.protocol } : {}) })),
-      portsDeclared: view?.portsDeclared ?? !!facts.ports?.length, ...(declared ? { declaredBy: originOf(model, declared, "/spec") } : {}),
+      portsDeclared: view?.portsDeclared ?? !!facts.ports?.length,
+      ...(declared ? { declaredBy: originOf(model, declared, "/spec") } : {}),
     },
     destination: { routes: [], defaultRoute: true, settings: [], access: { mode: "open", policies: [], rules: [], callers: [] }, mtls: [], jwt: [] },
     source: { calls: [] },
@@ -168,7 +182,11 @@ export function inspect(model: Model, ref: { namespace: string; service: string 
     for (const p of view.trafficPolicies) policies.add(p.id);
     for (const p of view.requestAuthentications) policies.add(p.id);
     for (const p of view.wasmExtensions) policies.add(p.id);
-    out.destination.jwt = view.jwtIssuers.map((j) => ({ issuer: j.issuer.issuer, ...(j.issuer.audiences ? { audiences: [...j.issuer.audiences] } : {}), origin: originOf(model, j.policy, j.pointer) }));
+    out.destination.jwt = view.jwtIssuers.map((j) => ({
+      issuer: j.issuer.issuer,
+      ...(j.issuer.audiences ? { audiences: [...j.issuer.audiences] } : {}),
+      origin: originOf(model, j.policy, j.pointer),
+    }));
   }
   const rules = accessOf(model, ref.namespace, ref.service);
   if (rules) {
@@ -186,12 +204,25 @@ export function inspect(model: Model, ref: { namespace: string; service: string 
     for (const [id, fs] of identities) {
       const c = callerAccess(model, rules, peerOfService(model, fs[0]));
       a.callers.push({
-        caller: `${id} (${fs.map((f) => f.name).join(", ")})`, allowed: c.allowed, reason: c.reason,
-        rules: c.allow.map((r) => { const i = ruleInfo(model, r); return `${i.request}: ${i.origin.policy} ${i.origin.pointer}`; }),
+        caller: `${id} (${fs.map((f) => f.name).join(", ")})`,
+        allowed: c.allowed,
+        reason: c.reason,
+        rules: c.allow.map((r) => {
+          const i = ruleInfo(model, r);
+          return `${i.request}: ${i.origin.policy} ${i.origin.pointer}`;
+        }),
       });
     }
     const anon = callerAccess(model, rules, { label: "unknown", address: "127.0.0.1" });
-    a.callers.push({ caller: "unauthenticated", allowed: anon.allowed, reason: anon.reason, rules: anon.allow.map((r) => { const i = ruleInfo(model, r); return `${i.request}: ${i.origin.policy} ${i.origin.pointer}`; }) });
+    a.callers.push({
+      caller: "unauthenticated",
+      allowed: anon.allowed,
+      reason: anon.reason,
+      rules: anon.allow.map((r) => {
+        const i = ruleInfo(model, r);
+        return `${i.request}: ${i.origin.policy} ${i.origin.pointer}`;
+      }),
+    });
   }
   const modePorts = exposedPorts(ports).length || ports.length ? ports.map((p) => p.port) : [];
   const mtlsOf = (port?: number) => {
@@ -228,13 +259,21 @@ export function inspect(model: Model, ref: { namespace: string; service: string 
       const m = options.meshes![i];
       const caps = m.adapter.capabilities(r.mesh.slice(r.mesh.indexOf("@") + 1));
       return {
-        mesh: r.mesh, ok: r.ok,
+        mesh: r.mesh,
+        ok: r.ok,
         objects: r.resources.flatMap((o) => {
           const ps = (generatedFrom(o) ?? []).map((p) => p.id).filter((id) => policies.has(id));
           return ps.length ? [{ kind: o.kind, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}), name: o.metadata.name, policies: ps }] : [];
         }),
-        carriers: features.map((f) => ({ feature: f, support: caps[f].support, ...(caps[f].via ? { via: caps[f].via } : {}), ...(caps[f].note ? { note: caps[f].note } : {}) })),
-        diagnostics: r.diagnostics.filter((d) => d.severity !== "info" && [d.policy, ...(d.relatedPolicies ?? [])].some((p) => p !== undefined && policies.has(p))),
+        carriers: features.map((f) => ({
+          feature: f,
+          support: caps[f].support,
+          ...(caps[f].via ? { via: caps[f].via } : {}),
+          ...(caps[f].note ? { note: caps[f].note } : {}),
+        })),
+        diagnostics: r.diagnostics.filter(
+          (d) => d.severity !== "info" && [d.policy, ...(d.relatedPolicies ?? [])].some((p) => p !== undefined && policies.has(p)),
+        ),
       };
     });
   }

@@ -90,7 +90,10 @@ export interface ApplyResult {
 }
 
 const refOf = (o: KubeObject): ObjectOutcome["ref"] => ({
-  apiVersion: o.apiVersion, kind: o.kind, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}), name: o.metadata.name,
+  apiVersion: o.apiVersion,
+  kind: o.kind,
+  ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}),
+  name: o.metadata.name,
 });
 
 /** Reads the conflicting managers and fields out of a 409 Status of server-side apply. */
@@ -116,7 +119,12 @@ export function isApplyConflict(e: unknown): e is KubeApiError {
  * schema does not declare is refused either way: a real API server answers 500 "failed to create typed
  * patch object ... field not declared in schema").
  */
-export async function serverSideApply(client: KubeClient, path: string, body: unknown, opts: { fieldManager: string; force?: boolean; dryRun?: boolean }): Promise<{ status: number; body: LiveObject }> {
+export async function serverSideApply(
+  client: KubeClient,
+  path: string,
+  body: unknown,
+  opts: { fieldManager: string; force?: boolean; dryRun?: boolean },
+): Promise<{ status: number; body: LiveObject }> {
   return client.request<LiveObject>("PATCH", path, {
     query: { fieldManager: opts.fieldManager, fieldValidation: "Strict", ...(opts.force ? { force: true } : {}), ...(opts.dryRun ? { dryRun: "All" } : {}) },
     body,
@@ -166,9 +174,10 @@ export async function applyObjects(client: KubeClient, objects: readonly KubeObj
       const r = await serverSideApply(client, p.path, p.obj, { fieldManager, force: opts.forceConflicts, dryRun: opts.dryRun === "server" });
       if (r.status === 201 || !p.live) return { ...base, action: "created" };
       // A dry run persists nothing, so its resourceVersion never moves: compare the content instead.
-      const same = opts.dryRun === "server"
-        ? fieldDiff(normalize(p.live), normalize(r.body)).length === 0
-        : r.body?.metadata?.resourceVersion === p.live.metadata.resourceVersion && !!p.live.metadata.resourceVersion;
+      const same =
+        opts.dryRun === "server"
+          ? fieldDiff(normalize(p.live), normalize(r.body)).length === 0
+          : r.body?.metadata?.resourceVersion === p.live.metadata.resourceVersion && !!p.live.metadata.resourceVersion;
       return { ...base, action: same ? "unchanged" : "configured" };
     } catch (e) {
       if (isApplyConflict(e)) return { ...base, action: "conflict", conflicts: conflictsOf(e), message: e.body?.message };
@@ -226,13 +235,19 @@ export async function pruneOne(client: KubeClient, c: PruneCandidate, fieldManag
   if (dryRun === "client") return { ...base, action };
   try {
     if (c.mode === "release") {
-      const empty = { apiVersion: c.obj.apiVersion, kind: c.obj.kind, metadata: { name: c.obj.metadata.name, ...(c.res.namespaced ? { namespace: c.obj.metadata.namespace } : {}) } };
+      const empty = {
+        apiVersion: c.obj.apiVersion,
+        kind: c.obj.kind,
+        metadata: { name: c.obj.metadata.name, ...(c.res.namespaced ? { namespace: c.obj.metadata.namespace } : {}) },
+      };
       await serverSideApply(client, c.path, empty, { fieldManager, dryRun: dryRun === "server" });
     } else {
       await client.request("DELETE", c.path, {
         query: dryRun === "server" ? { dryRun: "All" } : {},
         body: {
-          apiVersion: "v1", kind: "DeleteOptions", propagationPolicy: "Background",
+          apiVersion: "v1",
+          kind: "DeleteOptions",
+          propagationPolicy: "Background",
           preconditions: { uid: c.obj.metadata.uid, resourceVersion: c.obj.metadata.resourceVersion },
         },
       });
@@ -240,7 +255,8 @@ export async function pruneOne(client: KubeClient, c: PruneCandidate, fieldManag
     return { ...base, action };
   } catch (e) {
     if (e instanceof KubeApiError && e.status === 404) return { ...base, action, message: "already gone" };
-    if (e instanceof KubeApiError && e.status === 409) return { ...base, action: "failed", message: "changed since it was listed, so it was left alone; run apply --prune again" };
+    if (e instanceof KubeApiError && e.status === 409)
+      return { ...base, action: "failed", message: "changed since it was listed, so it was left alone; run apply --prune again" };
     if (e instanceof KubeApiError) return { ...base, action: "failed", message: e.message };
     throw e;
   }

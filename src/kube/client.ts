@@ -50,9 +50,24 @@ export interface RequestInit {
 }
 
 const NETWORK_CODES = new Set([
-  "ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EPIPE", "ECONNABORTED",
-  "UND_ERR_SOCKET", "CERT_HAS_EXPIRED", "DEPTH_ZERO_SELF_SIGNED_CERT", "SELF_SIGNED_CERT_IN_CHAIN", "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "ERR_TLS_CERT_ALTNAME_INVALID", "EPROTO", "ERR_SSL_WRONG_VERSION_NUMBER",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EPIPE",
+  "ECONNABORTED",
+  "UND_ERR_SOCKET",
+  "CERT_HAS_EXPIRED",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "EPROTO",
+  "ERR_SSL_WRONG_VERSION_NUMBER",
 ]);
 
 /** Talks to the API server of one kubeconfig context. */
@@ -91,7 +106,8 @@ export class KubeClient {
       await this.kc.applyToHTTPSOptions(opts);
     } catch (e) {
       const msg = this.redact((e as Error).message);
-      if (/HTTP protocol is not allowed/.test(msg)) throw new ClusterError("kubeconfig", `context "${this.context.name}" uses a plain http:// server without insecure-skip-tls-verify: ${msg}`);
+      if (/HTTP protocol is not allowed/.test(msg))
+        throw new ClusterError("kubeconfig", `context "${this.context.name}" uses a plain http:// server without insecure-skip-tls-verify: ${msg}`);
       throw new ClusterError("unauthorized", `cannot get credentials for context "${this.context.name}": ${msg}`);
     }
     const cluster = this.kc.getCurrentCluster();
@@ -125,7 +141,11 @@ export class KubeClient {
           const status = res.statusCode ?? 0;
           let parsed: unknown = text;
           if (/json/.test(String(res.headers["content-type"] ?? "")) || /^\s*[{[]/.test(text)) {
-            try { parsed = text ? JSON.parse(text) : undefined; } catch { parsed = text; }
+            try {
+              parsed = text ? JSON.parse(text) : undefined;
+            } catch {
+              parsed = text;
+            }
           }
           if (status >= 200 && status < 300) return resolvePromise({ status, body: parsed as T });
           reject(this.apiError(status, method, path, parsed));
@@ -151,7 +171,10 @@ export class KubeClient {
     const st = body && typeof body === "object" && (body as KubeStatus).kind === "Status" ? (body as KubeStatus) : undefined;
     const detail = st?.message ?? (typeof body === "string" ? body.trim().slice(0, 200) : "");
     if (status === 401)
-      return new ClusterError("unauthorized", `the API server of context "${this.context.name}" (${this.context.server}) rejected its credentials (401 Unauthorized); renew them (e.g. log in again) and retry`);
+      return new ClusterError(
+        "unauthorized",
+        `the API server of context "${this.context.name}" (${this.context.server}) rejected its credentials (401 Unauthorized); renew them (e.g. log in again) and retry`,
+      );
     const msg = this.redact(`${method} ${path}: ${status}${st?.reason ? ` ${st.reason}` : ""}${detail ? `: ${detail}` : ""}`);
     return new KubeApiError(status, method, path, st, msg);
   }

@@ -9,9 +9,7 @@ import type { ContextRef, Kubeconfig } from "./kubeconfig.js";
 import { mapLimit } from "./preflight.js";
 
 /** The outcome of one cluster. */
-export type ClusterOutcome<T> =
-  | { context: ContextRef; ok: true; value: T }
-  | { context: ContextRef; ok: false; error: ClusterError };
+export type ClusterOutcome<T> = { context: ContextRef; ok: true; value: T } | { context: ContextRef; ok: false; error: ClusterError };
 
 /** Options of {@link forEachCluster}. */
 export interface ForEachClusterOptions extends KubeClientOptions {
@@ -21,7 +19,12 @@ export interface ForEachClusterOptions extends KubeClientOptions {
 
 /** Turns what a cluster operation threw into a ClusterError (redacted); anything else is a bug and is rethrown. */
 export function toClusterError(e: unknown, client: KubeClient): ClusterError {
-  if (e instanceof ClusterError) return new ClusterError(e.code, client.redact(e.message), e.details.map((d) => client.redact(d)));
+  if (e instanceof ClusterError)
+    return new ClusterError(
+      e.code,
+      client.redact(e.message),
+      e.details.map((d) => client.redact(d)),
+    );
   if (e instanceof KubeApiError) return new ClusterError(e.status === 403 ? "forbidden" : "api", client.redact(e.message));
   throw e;
 }

@@ -54,7 +54,10 @@ export interface DiffOptions {
 }
 
 const refOf = (o: KubeObject): ObjectDiff["ref"] => ({
-  apiVersion: o.apiVersion, kind: o.kind, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}), name: o.metadata.name,
+  apiVersion: o.apiVersion,
+  kind: o.kind,
+  ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}),
+  name: o.metadata.name,
 });
 
 /**
@@ -87,12 +90,23 @@ export async function diffObjects(client: KubeClient, objects: readonly KubeObje
     warnings.push(...found.warnings);
     for (const c of inApplyOrder(found.candidates, (x) => x.obj, meshes).reverse()) {
       const base = { object: describe(c.obj), ref: refOf(c.obj) };
-      if (c.mode === "delete") { diffs.push({ ...base, change: "delete" }); continue; }
+      if (c.mode === "delete") {
+        diffs.push({ ...base, change: "delete" });
+        continue;
+      }
       try {
-        const empty = { apiVersion: c.obj.apiVersion, kind: c.obj.kind, metadata: { name: c.obj.metadata.name, ...(c.res.namespaced ? { namespace: c.obj.metadata.namespace } : {}) } };
+        const empty = {
+          apiVersion: c.obj.apiVersion,
+          kind: c.obj.kind,
+          metadata: { name: c.obj.metadata.name, ...(c.res.namespaced ? { namespace: c.obj.metadata.namespace } : {}) },
+        };
         const r = await serverSideApply(client, c.path, empty, { fieldManager, dryRun: true });
         const fields = fieldDiff(normalize(c.obj), normalize(r.body));
-        diffs.push(fields.length ? { ...base, change: "update", fields, message: "no longer generated: unimesh's fields are removed" } : { ...base, change: "unchanged" });
+        diffs.push(
+          fields.length
+            ? { ...base, change: "update", fields, message: "no longer generated: unimesh's fields are removed" }
+            : { ...base, change: "unchanged" },
+        );
       } catch (e) {
         if (e instanceof KubeApiError) diffs.push({ ...base, change: "failed", message: e.message });
         else throw e;

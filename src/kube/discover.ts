@@ -42,7 +42,11 @@ export interface ServiceObject {
 /** The fields of a `Pod` that discovery reads. */
 export interface PodObject {
   metadata: { name: string; namespace?: string; labels?: Record<string, string>; deletionTimestamp?: string };
-  spec?: { serviceAccountName?: string; serviceAccount?: string; containers?: { name: string; ports?: { name?: string; containerPort: number; protocol?: string }[] }[] };
+  spec?: {
+    serviceAccountName?: string;
+    serviceAccount?: string;
+    containers?: { name: string; ports?: { name?: string; containerPort: number; protocol?: string }[] }[];
+  };
   status?: { phase?: string };
 }
 
@@ -77,11 +81,27 @@ export interface DiscoveredService {
 export function protocolOf(appProtocol: string | undefined, name: string | undefined): ServicePort["protocol"] | undefined {
   const map = (p: string): ServicePort["protocol"] | undefined => {
     switch (p.toLowerCase()) {
-      case "http": case "http1": case "grpc-web": case "kubernetes.io/ws": case "kubernetes.io/wss": return "http";
-      case "http2": case "h2c": case "kubernetes.io/h2c": return "http2";
-      case "grpc": return "grpc";
-      case "tcp": case "tls": case "https": case "mongo": case "mysql": case "redis": return "tcp";
-      default: return undefined;
+      case "http":
+      case "http1":
+      case "grpc-web":
+      case "kubernetes.io/ws":
+      case "kubernetes.io/wss":
+        return "http";
+      case "http2":
+      case "h2c":
+      case "kubernetes.io/h2c":
+        return "http2";
+      case "grpc":
+        return "grpc";
+      case "tcp":
+      case "tls":
+      case "https":
+      case "mongo":
+      case "mysql":
+      case "redis":
+        return "tcp";
+      default:
+        return undefined;
     }
   };
   if (appProtocol) {
@@ -114,8 +134,14 @@ export function meshServiceOf(svc: ServiceObject, pods: readonly PodObject[], co
   if (!selector || Object.keys(selector).length === 0 || svc.spec?.type === "ExternalName") return undefined;
   const ns = svc.metadata.namespace ?? "default";
   const notes: string[] = [];
-  const mine = pods.filter((p) => (p.metadata.namespace ?? "default") === ns && !p.metadata.deletionTimestamp &&
-    p.status?.phase !== "Succeeded" && p.status?.phase !== "Failed" && selects(selector, p.metadata.labels));
+  const mine = pods.filter(
+    (p) =>
+      (p.metadata.namespace ?? "default") === ns &&
+      !p.metadata.deletionTimestamp &&
+      p.status?.phase !== "Succeeded" &&
+      p.status?.phase !== "Failed" &&
+      selects(selector, p.metadata.labels),
+  );
 
   const ports: ServicePort[] = [];
   for (const p of svc.spec?.ports ?? []) {
@@ -129,9 +155,16 @@ export function meshServiceOf(svc: ServiceObject, pods: readonly PodObject[], co
     if (typeof p.targetPort === "number") target = p.targetPort;
     else if (typeof p.targetPort === "string" && /^\d+$/.test(p.targetPort)) target = Number(p.targetPort);
     else if (typeof p.targetPort === "string") {
-      const found = new Set(mine.flatMap((pod) => (pod.spec?.containers ?? []).flatMap((c) => (c.ports ?? []).filter((cp) => cp.name === p.targetPort).map((cp) => cp.containerPort))));
+      const found = new Set(
+        mine.flatMap((pod) =>
+          (pod.spec?.containers ?? []).flatMap((c) => (c.ports ?? []).filter((cp) => cp.name === p.targetPort).map((cp) => cp.containerPort)),
+        ),
+      );
       if (found.size === 1) target = [...found][0];
-      else notes.push(`port ${p.port}: targetPort "${p.targetPort}" ${found.size ? `is ${[...found].sort().join(" or ")} depending on the pod` : "names no container port of a running pod"}: targetPort left out`);
+      else
+        notes.push(
+          `port ${p.port}: targetPort "${p.targetPort}" ${found.size ? `is ${[...found].sort().join(" or ")} depending on the pod` : "names no container port of a running pod"}: targetPort left out`,
+        );
     }
     if (target !== undefined && target !== p.port && target >= 1 && target <= 65535) port.targetPort = target;
     const protocol = protocolOf(p.appProtocol, p.name);
@@ -149,7 +182,9 @@ export function meshServiceOf(svc: ServiceObject, pods: readonly PodObject[], co
     const ranked = [...counts].sort((a, b) => b[1] - a[1] || naturalCmp(a[0], b[0]));
     serviceAccount = ranked[0][0];
     if (ranked.length > 1) {
-      notes.push(`its pods run as ${ranked.length} service accounts (${ranked.map(([sa, n]) => `${sa}: ${n} pod${n === 1 ? "" : "s"}`).join(", ")}); serviceAccount is ${serviceAccount}, the most common (ties: the first by name). Policies about callers of this Service see only that identity`);
+      notes.push(
+        `its pods run as ${ranked.length} service accounts (${ranked.map(([sa, n]) => `${sa}: ${n} pod${n === 1 ? "" : "s"}`).join(", ")}); serviceAccount is ${serviceAccount}, the most common (ties: the first by name). Policies about callers of this Service see only that identity`,
+      );
     }
   } else {
     notes.push("no running pod matches its selector: serviceAccount is left out (the convention, the Service's name, applies) and no subsets are listed");
@@ -268,10 +303,12 @@ export async function discoverCluster(client: KubeClient, opts: DiscoverOptions)
   let services: ServiceObject[];
   let pods: PodObject[];
   if (opts.namespaces?.length) {
-    const per = await Promise.all(opts.namespaces.map(async (ns) => {
-      const e = encodeURIComponent(ns);
-      return [await client.list<ServiceObject>(`/api/v1/namespaces/${e}/services`), await client.list<PodObject>(`/api/v1/namespaces/${e}/pods`)] as const;
-    }));
+    const per = await Promise.all(
+      opts.namespaces.map(async (ns) => {
+        const e = encodeURIComponent(ns);
+        return [await client.list<ServiceObject>(`/api/v1/namespaces/${e}/services`), await client.list<PodObject>(`/api/v1/namespaces/${e}/pods`)] as const;
+      }),
+    );
     services = per.flatMap((x) => x[0]);
     pods = per.flatMap((x) => x[1]);
   } else {
@@ -282,9 +319,15 @@ export async function discoverCluster(client: KubeClient, opts: DiscoverOptions)
   let skipped = 0;
   for (const svc of services) {
     const ns = svc.metadata.namespace ?? "default";
-    if (!opts.namespaces?.length && !opts.includeSystemNamespaces && isSystemNamespace(ns, controlNs, opts.meshes)) { skipped++; continue; }
+    if (!opts.namespaces?.length && !opts.includeSystemNamespaces && isSystemNamespace(ns, controlNs, opts.meshes)) {
+      skipped++;
+      continue;
+    }
     const d = meshServiceOf(svc, pods, client.context.name);
-    if (!d) { skipped++; continue; }
+    if (!d) {
+      skipped++;
+      continue;
+    }
     out.push(d);
   }
   out.sort((a, b) => naturalCmp(a.doc.metadata.namespace ?? "", b.doc.metadata.namespace ?? "") || naturalCmp(a.doc.metadata.name, b.doc.metadata.name));
@@ -304,7 +347,14 @@ export async function discoverCluster(client: KubeClient, opts: DiscoverOptions)
  * own (the adapters' `cluster.namespaceSettings` hook, e.g. Istio ambient), sorted by name. Namespaces
  * that cannot be listed are a warning (no settings are read then).
  */
-async function namespaceSettings(client: KubeClient, opts: DiscoverOptions, found: readonly MeshFinding[], agents: ReadonlyMap<string, DeploymentObject[]>, controlNs: ReadonlySet<string>, warnings: string[]): Promise<NonNullable<ClusterInfo["spec"]["namespaces"]>> {
+async function namespaceSettings(
+  client: KubeClient,
+  opts: DiscoverOptions,
+  found: readonly MeshFinding[],
+  agents: ReadonlyMap<string, DeploymentObject[]>,
+  controlNs: ReadonlySet<string>,
+  warnings: string[],
+): Promise<NonNullable<ClusterInfo["spec"]["namespaces"]>> {
   const hooks = opts.meshes.filter((m) => m.cluster?.namespaceSettings && found.some((f) => f.name === m.name));
   if (!hooks.length) return [];
   let all: { metadata: { name: string; labels?: Record<string, string> } }[];
@@ -312,12 +362,15 @@ async function namespaceSettings(client: KubeClient, opts: DiscoverOptions, foun
     all = await client.list("/api/v1/namespaces");
   } catch (e) {
     if (e instanceof KubeApiError && (e.status === 403 || e.status === 404)) {
-      warnings.push(`cannot list Namespaces (${e.status === 403 ? "forbidden" : "not served"}): their mesh settings (e.g. Istio ambient mode) are not read; give --set yourself`);
+      warnings.push(
+        `cannot list Namespaces (${e.status === 403 ? "forbidden" : "not served"}): their mesh settings (e.g. Istio ambient mode) are not read; give --set yourself`,
+      );
       return [];
     }
     throw e;
   }
-  const wanted = (ns: string) => opts.namespaces?.length ? opts.namespaces.includes(ns) : opts.includeSystemNamespaces || !isSystemNamespace(ns, controlNs, opts.meshes);
+  const wanted = (ns: string) =>
+    opts.namespaces?.length ? opts.namespaces.includes(ns) : opts.includeSystemNamespaces || !isSystemNamespace(ns, controlNs, opts.meshes);
   const out: NonNullable<ClusterInfo["spec"]["namespaces"]> = [];
   for (const ns of all.filter((n) => wanted(n.metadata.name)).sort((a, b) => naturalCmp(a.metadata.name, b.metadata.name))) {
     for (const m of hooks) {
@@ -343,7 +396,18 @@ function header(clusters: readonly DiscoveredCluster[]): string {
 
 /** The YAML stream of one cluster: its ClusterInfo, then its MeshServices (notes as comments). */
 export function renderCluster(c: DiscoveredCluster): string {
-  return header([c]) + docText(c.info) + c.services.map((s) => docText(s.doc, s.notes.map((n) => `${s.doc.metadata.namespace}/${s.doc.metadata.name}: ${n}`))).join("");
+  return (
+    header([c]) +
+    docText(c.info) +
+    c.services
+      .map((s) =>
+        docText(
+          s.doc,
+          s.notes.map((n) => `${s.doc.metadata.namespace}/${s.doc.metadata.name}: ${n}`),
+        ),
+      )
+      .join("")
+  );
 }
 
 /**
@@ -364,14 +428,30 @@ export function renderClusters(clusters: readonly DiscoveredCluster[]): { text: 
       const prev = merged.get(key);
       if (!prev) merged.set(key, { svc: s, contexts: [c.info.spec.context!], spec });
       else if (prev.spec === spec) prev.contexts.push(c.info.spec.context!);
-      else warnings.push(`MeshService ${key} differs between contexts ${prev.contexts.join(", ")} and ${c.info.spec.context}: kept the facts of ${prev.contexts[0]}; use -o DIR for one file per cluster`);
+      else
+        warnings.push(
+          `MeshService ${key} differs between contexts ${prev.contexts.join(", ")} and ${c.info.spec.context}: kept the facts of ${prev.contexts[0]}; use -o DIR for one file per cluster`,
+        );
     }
   }
-  const services = [...merged.values()].sort((a, b) =>
-    naturalCmp(a.svc.doc.metadata.namespace ?? "", b.svc.doc.metadata.namespace ?? "") || naturalCmp(a.svc.doc.metadata.name, b.svc.doc.metadata.name));
-  const text = header(clusters) + clusters.map((c) => docText(c.info)).join("") + services.map(({ svc, contexts }) => {
-    const doc = { ...svc.doc, metadata: { ...svc.doc.metadata, annotations: { ...svc.doc.metadata.annotations, [CONTEXTS_ANNOTATION]: contexts.join(",") } } };
-    return docText(doc, svc.notes.map((n) => `${svc.doc.metadata.namespace}/${svc.doc.metadata.name} (${contexts[0]}): ${n}`));
-  }).join("");
+  const services = [...merged.values()].sort(
+    (a, b) =>
+      naturalCmp(a.svc.doc.metadata.namespace ?? "", b.svc.doc.metadata.namespace ?? "") || naturalCmp(a.svc.doc.metadata.name, b.svc.doc.metadata.name),
+  );
+  const text =
+    header(clusters) +
+    clusters.map((c) => docText(c.info)).join("") +
+    services
+      .map(({ svc, contexts }) => {
+        const doc = {
+          ...svc.doc,
+          metadata: { ...svc.doc.metadata, annotations: { ...svc.doc.metadata.annotations, [CONTEXTS_ANNOTATION]: contexts.join(",") } },
+        };
+        return docText(
+          doc,
+          svc.notes.map((n) => `${svc.doc.metadata.namespace}/${svc.doc.metadata.name} (${contexts[0]}): ${n}`),
+        );
+      })
+      .join("");
   return { text, warnings };
 }

@@ -34,7 +34,11 @@ export type ClusterErrorCode =
 /** A failure of one cluster; the others go on. Its message is already redacted. */
 export class ClusterError extends UnimeshError {
   override name = "ClusterError";
-  constructor(readonly code: ClusterErrorCode, message: string, readonly details: string[] = []) {
+  constructor(
+    readonly code: ClusterErrorCode,
+    message: string,
+    readonly details: string[] = [],
+  ) {
     super(message);
   }
 }

@@ -34,7 +34,8 @@ function equal(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => equal(x, b[i]));
   if (isPlain(a) && isPlain(b)) {
-    const ka = Object.keys(a), kb = Object.keys(b);
+    const ka = Object.keys(a),
+      kb = Object.keys(b);
     return ka.length === kb.length && ka.every((k) => k in b && equal(a[k], b[k]));
   }
   return false;
@@ -65,7 +66,8 @@ export function fieldDiff(before: unknown, after: unknown, path = ""): FieldChan
     return out;
   }
   if (Array.isArray(before) && Array.isArray(after)) {
-    const nb = byName(before), na = byName(after);
+    const nb = byName(before),
+      na = byName(after);
     if (nb && na && before.length && after.length) {
       const out: FieldChange[] = [];
       for (const [name, b] of nb) {
@@ -87,4 +89,3 @@ export function fieldDiff(before: unknown, after: unknown, path = ""): FieldChan
   }
   return [{ path: path || ".", op: "change", before, after }];
 }
-

@@ -17,7 +17,8 @@ const ACTION_ORDER: ApplyAction[] = ["created", "configured", "unchanged", "prun
 
 /** `2 created, 1 unchanged, 1 conflict`. */
 export function applySummary(outcomes: readonly ObjectOutcome[]): string {
-  const parts = ACTION_ORDER.map((a) => [a, outcomes.filter((o) => o.action === a).length] as const).filter(([, n]) => n > 0)
+  const parts = ACTION_ORDER.map((a) => [a, outcomes.filter((o) => o.action === a).length] as const)
+    .filter(([, n]) => n > 0)
     .map(([a, n]) => `${n} ${a === "conflict" && n > 1 ? "conflicts" : a}`);
   return parts.length ? parts.join(", ") : "nothing to apply";
 }
@@ -38,9 +39,12 @@ export function formatApply(context: string, r: ApplyResult, dryRun?: "server" |
 
 function formatField(c: FieldChange): string {
   switch (c.op) {
-    case "add": return `    + ${c.path}: ${inline(c.after)}`;
-    case "remove": return `    - ${c.path}: ${inline(c.before)}`;
-    default: return `    ~ ${c.path}: ${inline(c.before)} -> ${inline(c.after)}`;
+    case "add":
+      return `    + ${c.path}: ${inline(c.after)}`;
+    case "remove":
+      return `    - ${c.path}: ${inline(c.before)}`;
+    default:
+      return `    ~ ${c.path}: ${inline(c.before)} -> ${inline(c.after)}`;
   }
 }
 
@@ -62,10 +66,16 @@ export function formatDiff(context: string, server: string, diffs: readonly Obje
   const out = [`# ${context} (${server}): ${diffSummary(diffs)}`];
   for (const d of diffs) {
     switch (d.change) {
-      case "unchanged": break;
+      case "unchanged":
+        break;
       case "create":
         out.push(`+ ${d.object} (created)`);
-        out.push(...dumpYaml(d.created).trimEnd().split("\n").map((l) => `    ${l}`));
+        out.push(
+          ...dumpYaml(d.created)
+            .trimEnd()
+            .split("\n")
+            .map((l) => `    ${l}`),
+        );
         break;
       case "update":
         out.push(`~ ${d.object}${d.message ? ` (${d.message})` : ""}`);

@@ -76,9 +76,9 @@ export const PATCH_POLICY_SET_ANNOTATION = POLICY_SET_LABEL;
 /** Copies of `objects` in which every patch carries {@link PATCH_POLICY_SET_ANNOTATION}` = policySet` (other objects as they are). */
 export function markPatches(objects: readonly KubeObject[], policySet: string | undefined): KubeObject[] {
   if (!policySet) return [...objects];
-  return objects.map((o) => (isPatch(o)
-    ? { ...o, metadata: { ...o.metadata, annotations: { ...(o.metadata.annotations ?? {}), [PATCH_POLICY_SET_ANNOTATION]: policySet } } }
-    : o));
+  return objects.map((o) =>
+    isPatch(o) ? { ...o, metadata: { ...o.metadata, annotations: { ...(o.metadata.annotations ?? {}), [PATCH_POLICY_SET_ANNOTATION]: policySet } } } : o,
+  );
 }
 
 /** The policy set of generated objects, from the `unimesh.io/policy-set` label of the first object that has one. */
@@ -90,7 +90,10 @@ export function policySetOf(objects: readonly KubeObject[]): string | undefined 
  * Whether `fieldManager` applied the `unimesh.io/patch` annotation of a live object (so unimesh patched
  * it), from `metadata.managedFields`.
  */
-export function appliedPatch(live: { metadata: { managedFields?: { manager?: string; operation?: string; fieldsV1?: unknown }[] } }, fieldManager: string): boolean {
+export function appliedPatch(
+  live: { metadata: { managedFields?: { manager?: string; operation?: string; fieldsV1?: unknown }[] } },
+  fieldManager: string,
+): boolean {
   return (live.metadata.managedFields ?? []).some((m) => {
     if (m.manager !== fieldManager || m.operation !== "Apply" || !m.fieldsV1 || typeof m.fieldsV1 !== "object") return false;
     const annotations = ((m.fieldsV1 as Record<string, Record<string, unknown> | undefined>)["f:metadata"] ?? {})["f:annotations"];
@@ -105,8 +108,12 @@ export function appliedPatch(live: { metadata: { managedFields?: { manager?: str
  * its managed fields cannot tell who created it (see {@link ownsContent}).
  */
 export const PATCH_ONLY_KINDS: ReadonlySet<string> = new Set([
-  "|Service", "|Namespace", "|ServiceAccount",
-  "apps|Deployment", "apps|StatefulSet", "apps|DaemonSet",
+  "|Service",
+  "|Namespace",
+  "|ServiceAccount",
+  "apps|Deployment",
+  "apps|StatefulSet",
+  "apps|DaemonSet",
 ]);
 
 /** True for the kinds of {@link PATCH_ONLY_KINDS}. */
@@ -118,11 +125,20 @@ export function isPatchOnly(apiVersion: string, kind: string): boolean {
  * Whether `fieldManager` applied more than metadata to a live object (so the object is its own, and
  * pruning deletes it), from `metadata.managedFields`; undefined when the object has no managed fields.
  */
-export function ownsContent(live: { metadata: { managedFields?: { manager?: string; operation?: string; fieldsV1?: unknown }[] } }, fieldManager: string): boolean | undefined {
+export function ownsContent(
+  live: { metadata: { managedFields?: { manager?: string; operation?: string; fieldsV1?: unknown }[] } },
+  fieldManager: string,
+): boolean | undefined {
   const entries = live.metadata.managedFields;
   if (!entries?.length) return undefined;
-  return entries.some((m) => m.manager === fieldManager && m.operation === "Apply" && !!m.fieldsV1 && typeof m.fieldsV1 === "object" &&
-    Object.keys(m.fieldsV1 as object).some((k) => k !== "f:metadata" && k !== "."));
+  return entries.some(
+    (m) =>
+      m.manager === fieldManager &&
+      m.operation === "Apply" &&
+      !!m.fieldsV1 &&
+      typeof m.fieldsV1 === "object" &&
+      Object.keys(m.fieldsV1 as object).some((k) => k !== "f:metadata" && k !== "."),
+  );
 }
 
 /**
@@ -168,7 +184,10 @@ export function isAuthorizationStage(o: RankedObject, meshes: readonly MeshHooks
 
 /** Items in apply order of their objects (stable: equal ranks keep their order). */
 export function inApplyOrder<T>(items: readonly T[], objectOf: (t: T) => RankedObject = (t) => t as never, meshes: readonly MeshHooks[] = []): T[] {
-  return items.map((o, i) => ({ o, i, r: applyRank(objectOf(o), meshes) })).sort((a, b) => a.r - b.r || a.i - b.i).map((x) => x.o);
+  return items
+    .map((o, i) => ({ o, i, r: applyRank(objectOf(o), meshes) }))
+    .sort((a, b) => a.r - b.r || a.i - b.i)
+    .map((x) => x.o);
 }
 
 /** A plausible plural for a kind (`AuthorizationPolicy` → `authorizationpolicies`), for CRD names in messages. */

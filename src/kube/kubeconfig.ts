@@ -50,7 +50,10 @@ export function loadClientModule(): Promise<typeof import("@kubernetes/client-no
   clientModule ??= import("@kubernetes/client-node").catch((e: NodeJS.ErrnoException) => {
     clientModule = undefined;
     if (e?.code === "ERR_MODULE_NOT_FOUND" && String(e.message).includes("kubernetes/client-node")) {
-      throw new ClusterError("kubeconfig", "the cluster commands need @kubernetes/client-node, an optional dependency of unimesh that is not installed (npm install --omit=optional leaves it out): install it with npm install @kubernetes/client-node");
+      throw new ClusterError(
+        "kubeconfig",
+        "the cluster commands need @kubernetes/client-node, an optional dependency of unimesh that is not installed (npm install --omit=optional leaves it out): install it with npm install @kubernetes/client-node",
+      );
     }
     throw e;
   });
@@ -80,7 +83,10 @@ export class Kubeconfig {
       if (!existsSync(f)) throw new ClusterError("kubeconfig", `kubeconfig ${src.kubeconfig} does not exist`);
       files = [f];
     } else if (src.env.KUBECONFIG) {
-      files = src.env.KUBECONFIG.split(delimiter).filter(Boolean).map((f) => resolve(src.cwd, f)).filter((f) => existsSync(f));
+      files = src.env.KUBECONFIG.split(delimiter)
+        .filter(Boolean)
+        .map((f) => resolve(src.cwd, f))
+        .filter((f) => existsSync(f));
       if (files.length === 0) throw new ClusterError("kubeconfig", `none of the files in KUBECONFIG exists (${src.env.KUBECONFIG})`);
     } else {
       const home = src.env.HOME ?? src.env.USERPROFILE ?? homedir();
@@ -141,7 +147,8 @@ export class Kubeconfig {
     const names = opts.contexts?.length ? [...new Set(opts.contexts)] : [];
     if (names.length === 0) {
       const cur = this.currentContext();
-      if (!cur) throw new UsageError(`the kubeconfig has no current context; name one with --context (contexts: ${known.map((c) => c.name).join(", ") || "none"})`);
+      if (!cur)
+        throw new UsageError(`the kubeconfig has no current context; name one with --context (contexts: ${known.map((c) => c.name).join(", ") || "none"})`);
       names.push(cur);
     }
     return names.map((n) => {

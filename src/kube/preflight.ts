@@ -89,33 +89,47 @@ export async function preflight(client: KubeClient, objects: readonly KubeObject
   for (const r of resolved) {
     if (isPatch(r.obj) && hasContent(r.obj)) {
       const extra = Object.keys(r.obj).filter((k) => k !== "apiVersion" && k !== "kind" && k !== "metadata");
-      problems.push({ code: "refused", text: `${describe(r.obj)} is marked unimesh.io/patch (a patch of an object unimesh does not own) but has ${extra.join(", ")}: a patch carries only metadata; this is a bug of the adapter that generated it` });
+      problems.push({
+        code: "refused",
+        text: `${describe(r.obj)} is marked unimesh.io/patch (a patch of an object unimesh does not own) but has ${extra.join(", ")}: a patch carries only metadata; this is a bug of the adapter that generated it`,
+      });
     }
   }
 
   const ok = resolved.filter((r): r is { obj: KubeObject; res: ApiResource } => !!r.res);
   const planned: Planned[] = ok.map(({ obj, res }) => {
-    const namespace = res.namespaced ? obj.metadata.namespace ?? "default" : undefined;
+    const namespace = res.namespaced ? (obj.metadata.namespace ?? "default") : undefined;
     return { obj, res, namespace, path: KubeClient.path(res, namespace, obj.metadata.name), patchOnly: isPatch(obj) };
   });
 
   // Namespaces must exist (Namespace objects themselves are annotations of existing namespaces).
   // Objects of a missing kind count too, when they name a namespace.
-  const nsOf = (r: { obj: KubeObject; res?: ApiResource }) => (r.res ? (r.res.namespaced ? r.obj.metadata.namespace ?? "default" : undefined) : r.obj.metadata.namespace);
+  const nsOf = (r: { obj: KubeObject; res?: ApiResource }) =>
+    r.res ? (r.res.namespaced ? (r.obj.metadata.namespace ?? "default") : undefined) : r.obj.metadata.namespace;
   const namespaces = [...new Set(resolved.map(nsOf).filter((n): n is string => !!n))].sort();
   const nsFound = await mapLimit(namespaces, 8, (ns) => client.getOptional(`/api/v1/namespaces/${encodeURIComponent(ns)}`));
   const missingNs = namespaces.filter((_, i) => !nsFound[i]);
   for (const ns of missingNs) {
     const users = resolved.filter((r) => nsOf(r) === ns).map((r) => describe(r.obj));
-    problems.push({ code: "missing-namespace", text: `namespace ${ns} does not exist (needed by ${users.slice(0, 3).join(", ")}${users.length > 3 ? `, and ${users.length - 3} more` : ""}); unimesh does not create namespaces: create it, or fix the policies' namespace` });
+    problems.push({
+      code: "missing-namespace",
+      text: `namespace ${ns} does not exist (needed by ${users.slice(0, 3).join(", ")}${users.length > 3 ? `, and ${users.length - 3} more` : ""}); unimesh does not create namespaces: create it, or fix the policies' namespace`,
+    });
   }
 
   // What exists now.
-  const live = await mapLimit(planned, 8, (p) => (p.namespace && missingNs.includes(p.namespace) ? Promise.resolve(undefined) : client.getOptional<LiveObject>(p.path)));
-  planned.forEach((p, i) => { if (live[i]) p.live = live[i]; });
+  const live = await mapLimit(planned, 8, (p) =>
+    p.namespace && missingNs.includes(p.namespace) ? Promise.resolve(undefined) : client.getOptional<LiveObject>(p.path),
+  );
+  planned.forEach((p, i) => {
+    if (live[i]) p.live = live[i];
+  });
   for (const p of planned) {
     if (p.patchOnly && !p.live && !(p.namespace && missingNs.includes(p.namespace)))
-      problems.push({ code: "missing-object", text: `${describe(p.obj)} does not exist: unimesh only adds labels and annotations to it (the generated object has no content to create it from); deploy it first` });
+      problems.push({
+        code: "missing-object",
+        text: `${describe(p.obj)} does not exist: unimesh only adds labels and annotations to it (the generated object has no content to create it from); deploy it first`,
+      });
   }
 
   if (problems.length) {

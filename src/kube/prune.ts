@@ -63,7 +63,10 @@ export function pruneSelector(policySet: string): string {
  */
 export function checkPruneScope(generated: readonly KubeObject[], scope: PruneScope): void {
   if (generated.length === 0) {
-    throw new ClusterError("refused", `--prune refused: the policies generate no object, so every object of policy set ${scope.policySet} would be deleted; to remove them on purpose: kubectl delete <kinds> -A -l ${pruneSelector(scope.policySet)}`);
+    throw new ClusterError(
+      "refused",
+      `--prune refused: the policies generate no object, so every object of policy set ${scope.policySet} would be deleted; to remove them on purpose: kubectl delete <kinds> -A -l ${pruneSelector(scope.policySet)}`,
+    );
   }
 }
 
@@ -71,7 +74,12 @@ export function checkPruneScope(generated: readonly KubeObject[], scope: PruneSc
  * Lists the objects of the policy set that are not among `generated`.
  * @returns candidates (in no particular order) and warnings for resources that could not be listed.
  */
-export async function findPrunable(client: KubeClient, generated: readonly KubeObject[], scope: PruneScope, fieldManager = "unimesh"): Promise<{ candidates: PruneCandidate[]; warnings: string[] }> {
+export async function findPrunable(
+  client: KubeClient,
+  generated: readonly KubeObject[],
+  scope: PruneScope,
+  fieldManager = "unimesh",
+): Promise<{ candidates: PruneCandidate[]; warnings: string[] }> {
   const warnings: string[] = [];
   const keep = new Set(generated.map(objectKey));
   const resources = await resourcesToSearch(client, generated, scope.groups ?? []);
@@ -86,7 +94,9 @@ export async function findPrunable(client: KubeClient, generated: readonly KubeO
       items = await client.list<LiveObject>(KubeClient.path(res, undefined), patchable ? {} : { labelSelector: selector });
     } catch (e) {
       if (e instanceof KubeApiError && [403, 404, 405].includes(e.status)) {
-        warnings.push(`cannot list ${res.kind}.${res.group || "core"} (${e.status === 403 ? "forbidden" : "not listable"}): its objects were not considered for pruning`);
+        warnings.push(
+          `cannot list ${res.kind}.${res.group || "core"} (${e.status === 403 ? "forbidden" : "not listable"}): its objects were not considered for pruning`,
+        );
         continue;
       }
       throw e;
@@ -112,7 +122,9 @@ export async function findPrunable(client: KubeClient, generated: readonly KubeO
     }
   }
   if (unmarked.length) {
-    warnings.push(`${unmarked.length} object${unmarked.length === 1 ? "" : "s"} patched by unimesh name${unmarked.length === 1 ? "s" : ""} no policy set (annotation ${PATCH_POLICY_SET_ANNOTATION}; applied by an older unimesh), so ${unmarked.length === 1 ? "it was" : "they were"} left alone: ${unmarked.join(", ")}; to remove unimesh's fields from one: kubectl apply --server-side --field-manager=unimesh -f <a file with only its apiVersion, kind, metadata.name and metadata.namespace>`);
+    warnings.push(
+      `${unmarked.length} object${unmarked.length === 1 ? "" : "s"} patched by unimesh name${unmarked.length === 1 ? "s" : ""} no policy set (annotation ${PATCH_POLICY_SET_ANNOTATION}; applied by an older unimesh), so ${unmarked.length === 1 ? "it was" : "they were"} left alone: ${unmarked.join(", ")}; to remove unimesh's fields from one: kubectl apply --server-side --field-manager=unimesh -f <a file with only its apiVersion, kind, metadata.name and metadata.namespace>`,
+    );
   }
   return { candidates, warnings };
 }
@@ -142,7 +154,8 @@ async function resourcesToSearch(client: KubeClient, generated: readonly KubeObj
         if (!r.verbs.includes("list")) continue;
         const patchOnly = isPatchOnly(r.groupVersion, r.kind);
         // Built-in groups: only the kinds unimesh annotates, or generated now.
-        if ((group === "" || group === "apps") && !patchOnly && !generated.some((o) => o.kind === r.kind && splitApiVersion(o.apiVersion)[0] === group)) continue;
+        if ((group === "" || group === "apps") && !patchOnly && !generated.some((o) => o.kind === r.kind && splitApiVersion(o.apiVersion)[0] === group))
+          continue;
         if (!patchOnly && !r.verbs.includes("delete")) continue;
         if (patchOnly && !r.verbs.includes("patch")) continue;
         const key = `${group}|${r.name}`;

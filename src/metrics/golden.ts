@@ -35,7 +35,11 @@ export function goldenSeries(window = "5m"): { requests: string; successRatio: s
   return {
     requests: `unimesh:requests:rate${window}`,
     successRatio: `unimesh:request_success_ratio:rate${window}`,
-    latency: { p50: `unimesh:request_duration_seconds:p50_${window}`, p90: `unimesh:request_duration_seconds:p90_${window}`, p99: `unimesh:request_duration_seconds:p99_${window}` },
+    latency: {
+      p50: `unimesh:request_duration_seconds:p50_${window}`,
+      p90: `unimesh:request_duration_seconds:p90_${window}`,
+      p99: `unimesh:request_duration_seconds:p99_${window}`,
+    },
   };
 }
 
@@ -97,7 +101,8 @@ export const MESH_METRICS: Readonly<Record<MetricsMesh, MeshMetrics>> = {
     sources: [
       "https://istio.io/latest/docs/reference/config/metrics/ (istio_requests_total, istio_request_duration_milliseconds; labels reporter, source_workload, source_workload_namespace, destination_service_name, destination_service_namespace, response_code)",
     ],
-    notes: "Istio's standard metrics as its Prometheus integration scrapes them (no relabeling needed). Latency: the whole request, in milliseconds (istio_request_duration_milliseconds).",
+    notes:
+      "Istio's standard metrics as its Prometheus integration scrapes them (no relabeling needed). Latency: the whole request, in milliseconds (istio_request_duration_milliseconds).",
   },
   linkerd: {
     mesh: "linkerd",
@@ -116,7 +121,8 @@ export const MESH_METRICS: Readonly<Record<MetricsMesh, MeshMetrics>> = {
     sources: [
       "https://linkerd.io/2-edge/reference/proxy-metrics/ (response_total, response_latency_ms; labels direction, status_code; outbound labels dst_namespace, dst_service; namespace and deployment added at collection time from the pod and its linkerd.io/proxy-deployment label)",
     ],
-    notes: "The caller's proxy (direction=\"outbound\"), scraped as linkerd-viz does (namespace and deployment labels from the pod). Latency: time to first byte of the response (response_latency_ms), in milliseconds.",
+    notes:
+      'The caller\'s proxy (direction="outbound"), scraped as linkerd-viz does (namespace and deployment labels from the pod). Latency: time to first byte of the response (response_latency_ms), in milliseconds.',
   },
   appmesh: {
     mesh: "appmesh",
@@ -139,7 +145,8 @@ export const MESH_METRICS: Readonly<Record<MetricsMesh, MeshMetrics>> = {
       "https://docs.aws.amazon.com/app-mesh/latest/userguide/envoy-metrics.html (cluster names cds_<direction>_<mesh>_<virtual node>_<protocol>_<port>; ENABLE_ENVOY_STATS_TAGS=1 adds appmesh.mesh and appmesh.virtual_node)",
       "https://www.envoyproxy.io/docs/envoy/latest/configuration/upstream/cluster_manager/cluster_stats (upstream_rq_<xx>, upstream_rq_time in ms; Prometheus tags envoy_cluster_name, envoy_response_code_class)",
     ],
-    notes: "The caller's Envoy egress clusters (/stats/prometheus on port 9901), with ENABLE_ENVOY_STATS_TAGS=1 on the Envoy containers for the caller's labels. A subset's routing VirtualNode (<service>-<subset>) is its own destination_service. Latency: upstream_rq_time, in milliseconds.",
+    notes:
+      "The caller's Envoy egress clusters (/stats/prometheus on port 9901), with ENABLE_ENVOY_STATS_TAGS=1 on the Envoy containers for the caller's labels. A subset's routing VirtualNode (<service>-<subset>) is its own destination_service. Latency: upstream_rq_time, in milliseconds.",
   },
   kuma: {
     mesh: "kuma",
@@ -160,11 +167,12 @@ export const MESH_METRICS: Readonly<Record<MetricsMesh, MeshMetrics>> = {
       { to: "destination_namespace", from: "envoy_cluster_name", regex: "[^_]+_[^_]+_([^_]*)_[^_]*_msvc_.*" },
     ],
     sources: [
-      "kumahq/kuma v2.14.3 dashboards/grafana/kuma-service-health.json and README.md (job kuma-dataplanes: /stats/prometheus on 9902 with mesh, namespace, kuma_workload labels; destinations envoy_cluster_name=~\".*_m?svc_.*\")",
+      'kumahq/kuma v2.14.3 dashboards/grafana/kuma-service-health.json and README.md (job kuma-dataplanes: /stats/prometheus on 9902 with mesh, namespace, kuma_workload labels; destinations envoy_cluster_name=~".*_m?svc_.*")',
       "kumahq/kuma v2.14.3 pkg/plugins/policies/meshhttproute/plugin/v1alpha1/testdata/basic-real-meshservice-and-mzms-labels*.clusters.golden.yaml (MeshService cluster names default_backend___msvc_80, kri_msvc_default___backend_80)",
       "https://www.envoyproxy.io/docs/envoy/latest/configuration/upstream/cluster_manager/cluster_stats",
     ],
-    notes: "The caller's Envoy clusters to MeshServices, scraped as Kuma's dashboards expect (job kuma-dataplanes with namespace and kuma_workload labels). Latency: upstream_rq_time, in milliseconds.",
+    notes:
+      "The caller's Envoy clusters to MeshServices, scraped as Kuma's dashboards expect (job kuma-dataplanes with namespace and kuma_workload labels). Latency: upstream_rq_time, in milliseconds.",
   },
   builtin: {
     mesh: "builtin",
@@ -181,8 +189,11 @@ export const MESH_METRICS: Readonly<Record<MetricsMesh, MeshMetrics>> = {
       { to: "destination_namespace", from: "destination", regex: "([^/]*)/(.*)", replacement: "$1" },
       { to: "destination_service", from: "destination", regex: "([^/]*)/(.*)", replacement: "$2" },
     ],
-    sources: ["src/proxy/observe/metrics.ts (unimesh_requests_total, unimesh_request_duration_seconds; labels direction, source, destination, route, response_code)"],
-    notes: "The caller's listener of the built-in proxy (direction=\"outbound\"), scraped on the admin port's /metrics. source_workload is the caller's service account. Latency: the whole request, in seconds.",
+    sources: [
+      "src/proxy/observe/metrics.ts (unimesh_requests_total, unimesh_request_duration_seconds; labels direction, source, destination, route, response_code)",
+    ],
+    notes:
+      "The caller's listener of the built-in proxy (direction=\"outbound\"), scraped on the admin port's /metrics. source_workload is the caller's service account. Latency: the whole request, in seconds.",
   },
 };
 

@@ -39,7 +39,10 @@ export class PrometheusError extends UnimeshError {
  */
 export class MissingRulesError extends UnimeshError {
   override name = "MissingRulesError";
-  constructor(message: string, readonly missing: readonly string[]) {
+  constructor(
+    message: string,
+    readonly missing: readonly string[],
+  ) {
     super(message);
   }
 }
@@ -104,7 +107,8 @@ export function prometheusEndpoint(url: string): Endpoint {
   } catch {
     throw new UsageError(`--prometheus ${JSON.stringify(url)} is not a URL (e.g. ${DEFAULT_PROMETHEUS})`);
   }
-  if (u.protocol !== "http:" && u.protocol !== "https:") throw new UsageError(`--prometheus ${JSON.stringify(url)}: only http and https URLs (e.g. ${DEFAULT_PROMETHEUS})`);
+  if (u.protocol !== "http:" && u.protocol !== "https:")
+    throw new UsageError(`--prometheus ${JSON.stringify(url)}: only http and https URLs (e.g. ${DEFAULT_PROMETHEUS})`);
   if (u.search || u.hash) throw new UsageError(`--prometheus ${JSON.stringify(url)}: give the base URL, without a query or fragment`);
   const headers: Record<string, string> = {};
   if (u.username || u.password) {
@@ -124,7 +128,13 @@ async function getJson(ep: Endpoint, path: string, params: Record<string, string
   const signal = opts.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
   let res;
   try {
-    res = await request(url, { method: "GET", headers: { accept: "application/json", ...ep.headers }, signal, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    res = await request(url, {
+      method: "GET",
+      headers: { accept: "application/json", ...ep.headers },
+      signal,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
   } catch (e) {
     if (opts.signal?.aborted) throw e;
     throw new PrometheusError(`Prometheus at ${ep.shown} could not be reached: ${reason(e, timeoutMs)}`);
@@ -160,7 +170,8 @@ async function getJson(ep: Endpoint, path: string, params: Record<string, string
 
 function reason(e: unknown, timeoutMs: number): string {
   const err = e as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (err?.name === "TimeoutError" || err?.code === "UND_ERR_HEADERS_TIMEOUT" || err?.code === "UND_ERR_BODY_TIMEOUT") return `no answer within ${timeoutMs / 1000} s`;
+  if (err?.name === "TimeoutError" || err?.code === "UND_ERR_HEADERS_TIMEOUT" || err?.code === "UND_ERR_BODY_TIMEOUT")
+    return `no answer within ${timeoutMs / 1000} s`;
   const code = err?.code ?? err?.cause?.code;
   const message = err?.cause?.message ?? err?.message ?? String(e);
   return code && !message.includes(code) ? `${code} ${message}` : message;
@@ -186,7 +197,9 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 function apiData(ep: Endpoint, what: string, r: { status: number; body: unknown }): unknown {
   const b = r.body;
   if (!isRecord(b) || (b.status !== "success" && b.status !== "error")) {
-    throw new PrometheusError(`Prometheus at ${ep.shown} answered ${what} with ${r.status >= 400 ? `HTTP ${r.status} and ` : ""}JSON that is not a Prometheus API answer (no status "success" or "error")`);
+    throw new PrometheusError(
+      `Prometheus at ${ep.shown} answered ${what} with ${r.status >= 400 ? `HTTP ${r.status} and ` : ""}JSON that is not a Prometheus API answer (no status "success" or "error")`,
+    );
   }
   if (b.status === "error" || r.status >= 400) {
     const type = typeof b.errorType === "string" ? `${printable(b.errorType)}: ` : "";
@@ -248,7 +261,8 @@ async function recordedNames(ep: Endpoint, opts: TopOptions): Promise<Set<string
   }
   if (r.status >= 400) return undefined;
   const data = apiData(ep, "the list of rules", r);
-  if (!isRecord(data) || !Array.isArray(data.groups)) throw new PrometheusError(`Prometheus at ${ep.shown} answered the list of rules with a malformed result: no groups list`);
+  if (!isRecord(data) || !Array.isArray(data.groups))
+    throw new PrometheusError(`Prometheus at ${ep.shown} answered the list of rules with a malformed result: no groups list`);
   const names = new Set<string>();
   for (const g of data.groups) {
     if (!isRecord(g) || !Array.isArray(g.rules)) continue;
@@ -292,15 +306,21 @@ export async function readTop(opts: TopOptions): Promise<TopSnapshot> {
     // Some series have samples, others none: rules missing (a warning naming them), or nothing to record yet.
     const loaded = await recordedNames(ep, opts);
     const missing = all.filter((n, i) => !results[i].length && loaded && !loaded.has(n));
-    if (missing.length) warnings.push(`Prometheus at ${ep.shown} has no recording rules ${missing.join(", ")}: their columns stay empty; load every rule of unimesh metrics rules --window ${window}`);
+    if (missing.length)
+      warnings.push(
+        `Prometheus at ${ep.shown} has no recording rules ${missing.join(", ")}: their columns stay empty; load every rule of unimesh metrics rules --window ${window}`,
+      );
   }
   const rows = new Map<string, TopRow>();
   for (const x of requests) {
     const l = x.labels;
     rows.set(rowKey(l), {
-      mesh: l.mesh ?? "", source: { namespace: l.source_namespace ?? "", workload: l.source_workload ?? "" },
+      mesh: l.mesh ?? "",
+      source: { namespace: l.source_namespace ?? "", workload: l.source_workload ?? "" },
       destination: { namespace: l.destination_namespace ?? "", service: l.destination_service ?? "" },
-      route: l.route ?? "", requestsPerSecond: x.value, latencySeconds: {},
+      route: l.route ?? "",
+      requestsPerSecond: x.value,
+      latencySeconds: {},
     });
   }
   const fill = (samples: Sample[], set: (row: TopRow, v: number | undefined) => void) => {
@@ -309,12 +329,22 @@ export async function readTop(opts: TopOptions): Promise<TopSnapshot> {
       if (row) set(row, finite(x.value));
     }
   };
-  fill(ratio, (row, v) => { if (v !== undefined) row.successRatio = v; });
-  fill(p50, (row, v) => { if (v !== undefined) row.latencySeconds.p50 = v; });
-  fill(p90, (row, v) => { if (v !== undefined) row.latencySeconds.p90 = v; });
-  fill(p99, (row, v) => { if (v !== undefined) row.latencySeconds.p99 = v; });
+  fill(ratio, (row, v) => {
+    if (v !== undefined) row.successRatio = v;
+  });
+  fill(p50, (row, v) => {
+    if (v !== undefined) row.latencySeconds.p50 = v;
+  });
+  fill(p90, (row, v) => {
+    if (v !== undefined) row.latencySeconds.p90 = v;
+  });
+  fill(p99, (row, v) => {
+    if (v !== undefined) row.latencySeconds.p99 = v;
+  });
   const time = results.flat()[0]?.time ?? Date.now() / 1000;
-  const sorted = [...rows.entries()].sort(([ka, a], [kb, b]) => b.requestsPerSecond - a.requestsPerSecond || (ka < kb ? -1 : ka > kb ? 1 : 0)).map(([, r]) => r);
+  const sorted = [...rows.entries()]
+    .sort(([ka, a], [kb, b]) => b.requestsPerSecond - a.requestsPerSecond || (ka < kb ? -1 : ka > kb ? 1 : 0))
+    .map(([, r]) => r);
   return { prometheus: ep.shown, window, time: new Date(time * 1000).toISOString(), rows: sorted, warnings };
 }
 
@@ -323,7 +353,10 @@ async function checkRules(ep: Endpoint, window: string, series: readonly string[
   const loaded = await recordedNames(ep, opts);
   const hint = `load them: unimesh metrics rules --mesh <mesh> --window ${window} (a rules file for rule_files:, or -o prometheusrule)`;
   if (!loaded) {
-    throw new MissingRulesError(`Prometheus at ${ep.shown} has no series ${series.join(", ")}, and does not list its rules (GET /api/v1/rules): the unimesh recording rules of window ${window} are not loaded there, or they are evaluated elsewhere; ${hint}`, series);
+    throw new MissingRulesError(
+      `Prometheus at ${ep.shown} has no series ${series.join(", ")}, and does not list its rules (GET /api/v1/rules): the unimesh recording rules of window ${window} are not loaded there, or they are evaluated elsewhere; ${hint}`,
+      series,
+    );
   }
   const missing = series.filter((n) => !loaded.has(n));
   if (!missing.length) return; // the rules are loaded: no requests in the window
@@ -367,9 +400,14 @@ export function renderTopTable(snap: TopSnapshot, opts: RenderOptions = {}): str
   const numeric = new Set(["RPS", "SUCCESS", "P50", "P99"]);
   const shown = opts.maxRows !== undefined && snap.rows.length > opts.maxRows ? snap.rows.slice(0, Math.max(0, opts.maxRows)) : snap.rows;
   const cells = shown.map((r) => [
-    printable(r.mesh), printable(`${r.source.namespace}/${r.source.workload}`), printable(`${r.destination.namespace}/${r.destination.service}`),
+    printable(r.mesh),
+    printable(`${r.source.namespace}/${r.source.workload}`),
+    printable(`${r.destination.namespace}/${r.destination.service}`),
     ...(withRoute ? [printable(r.route) || "-"] : []),
-    fmtRate(r.requestsPerSecond), fmtRatio(r.successRatio), fmtSeconds(r.latencySeconds.p50), fmtSeconds(r.latencySeconds.p99),
+    fmtRate(r.requestsPerSecond),
+    fmtRatio(r.successRatio),
+    fmtSeconds(r.latencySeconds.p50),
+    fmtSeconds(r.latencySeconds.p99),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => [...c[i]].length)));
   if (withRoute && opts.columns !== undefined) {
@@ -378,10 +416,14 @@ export function renderTopTable(snap: TopSnapshot, opts: RenderOptions = {}): str
     if (over > 0) widths[3] = Math.max(head[3].length, widths[3] - over);
   }
   const fit = (s: string, w: number) => ([...s].length > w ? `${[...s].slice(0, Math.max(0, w - 1)).join("")}…` : s);
-  const line = (row: string[]) => row.map((c, i) => {
-    const s = fit(c, widths[i]);
-    return numeric.has(head[i]) ? s.padStart(widths[i]) : i === row.length - 1 ? s : s.padEnd(widths[i]);
-  }).join("  ").trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((c, i) => {
+        const s = fit(c, widths[i]);
+        return numeric.has(head[i]) ? s.padStart(widths[i]) : i === row.length - 1 ? s : s.padEnd(widths[i]);
+      })
+      .join("  ")
+      .trimEnd();
   const out = [line(head), ...cells.map(line)];
   if (!snap.rows.length) out.push(`(no requests in the last ${snap.window})`);
   if (shown.length < snap.rows.length) out.push(`… ${snap.rows.length - shown.length} more`);
@@ -390,12 +432,25 @@ export function renderTopTable(snap: TopSnapshot, opts: RenderOptions = {}): str
 
 /** The snapshot as JSON (`--output json`): `null` where Prometheus has no value. */
 export function topJson(snap: TopSnapshot): string {
-  return JSON.stringify({
-    prometheus: snap.prometheus, window: snap.window, time: snap.time, warnings: snap.warnings,
-    rows: snap.rows.map((r) => ({
-      mesh: r.mesh, source: r.source, destination: r.destination, route: r.route || null,
-      requestsPerSecond: r.requestsPerSecond, successRatio: r.successRatio ?? null,
-      latencySeconds: { p50: r.latencySeconds.p50 ?? null, p90: r.latencySeconds.p90 ?? null, p99: r.latencySeconds.p99 ?? null },
-    })),
-  }, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2) + "\n";
+  return (
+    JSON.stringify(
+      {
+        prometheus: snap.prometheus,
+        window: snap.window,
+        time: snap.time,
+        warnings: snap.warnings,
+        rows: snap.rows.map((r) => ({
+          mesh: r.mesh,
+          source: r.source,
+          destination: r.destination,
+          route: r.route || null,
+          requestsPerSecond: r.requestsPerSecond,
+          successRatio: r.successRatio ?? null,
+          latencySeconds: { p50: r.latencySeconds.p50 ?? null, p90: r.latencySeconds.p90 ?? null, p99: r.latencySeconds.p99 ?? null },
+        })),
+      },
+      (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v),
+      2,
+    ) + "\n"
+  );
 }

@@ -52,7 +52,10 @@ export function crossOriginMutation(h: import("node:http").IncomingHttpHeaders):
   if (h.origin !== undefined) return "a request with an Origin header (sent by browsers)";
   const site = h["sec-fetch-site"];
   if (site !== undefined && site !== "none") return `Sec-Fetch-Site: ${String(site)}`;
-  const ct = String(h["content-type"] ?? "").split(";")[0].trim().toLowerCase();
+  const ct = String(h["content-type"] ?? "")
+    .split(";")[0]
+    .trim()
+    .toLowerCase();
   if (SIMPLE_TYPES.includes(ct)) return `Content-Type: ${ct} (a form or a simple cross-origin request); send no body or application/json`;
   return undefined;
 }
@@ -76,10 +79,16 @@ export function adminHandler(src: AdminSource): (req: Req, res: Res) => void {
     }
     if (req.method !== "GET" && req.method !== "HEAD") {
       const why = crossOriginMutation(req.headers);
-      if (why) { send(res, 403, `state changes on the admin port are refused from ${why}\n`, "text/plain"); return; }
+      if (why) {
+        send(res, 403, `state changes on the admin port are refused from ${why}\n`, "text/plain");
+        return;
+      }
     }
     if (req.method === "POST" && path === "/reload") {
-      src.reload().then((r) => json(r, r.ok ? 200 : 400), (e) => json({ ok: false, error: String(e) }, 500));
+      src.reload().then(
+        (r) => json(r, r.ok ? 200 : 400),
+        (e) => json({ ok: false, error: String(e) }, 500),
+      );
       return;
     }
     if (req.method === "POST" && path === "/quitquitquit") {
@@ -87,16 +96,36 @@ export function adminHandler(src: AdminSource): (req: Req, res: Res) => void {
       res.once("finish", () => src.quit());
       return;
     }
-    if (req.method !== "GET" && req.method !== "HEAD") { send(res, 405, "method not allowed\n", "text/plain"); return; }
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      send(res, 405, "method not allowed\n", "text/plain");
+      return;
+    }
     switch (path) {
-      case "/metrics": send(res, 200, src.metrics(), "text/plain; version=0.0.4; charset=utf-8"); return;
-      case "/healthz": send(res, 200, "ok\n", "text/plain"); return;
-      case "/ready": { const ok = src.ready(); send(res, ok ? 200 : 503, ok ? "ready\n" : "not ready\n", "text/plain"); return; }
-      case "/config": json(src.config()); return;
-      case "/listeners": json(src.listeners()); return;
-      case "/clusters": json(src.clusters()); return;
-      case "/certs": json(src.certs()); return;
-      default: send(res, 404, "GET /metrics /healthz /ready /config /listeners /clusters /certs, POST /reload /quitquitquit\n", "text/plain");
+      case "/metrics":
+        send(res, 200, src.metrics(), "text/plain; version=0.0.4; charset=utf-8");
+        return;
+      case "/healthz":
+        send(res, 200, "ok\n", "text/plain");
+        return;
+      case "/ready": {
+        const ok = src.ready();
+        send(res, ok ? 200 : 503, ok ? "ready\n" : "not ready\n", "text/plain");
+        return;
+      }
+      case "/config":
+        json(src.config());
+        return;
+      case "/listeners":
+        json(src.listeners());
+        return;
+      case "/clusters":
+        json(src.clusters());
+        return;
+      case "/certs":
+        json(src.certs());
+        return;
+      default:
+        send(res, 404, "GET /metrics /healthz /ready /config /listeners /clusters /certs, POST /reload /quitquitquit\n", "text/plain");
     }
   };
 }

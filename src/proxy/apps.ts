@@ -40,7 +40,7 @@ export function startApps(config: ProxyConfig, proxy: ProxyRuntime, opts: AppOpt
       const labels = inst.labels ?? {};
       const name = `${s.name}${Object.keys(labels).length ? `/${Object.values(labels).join(",")}` : ""}`;
       const env: Record<string, string> = {
-        ...process.env as Record<string, string>,
+        ...(process.env as Record<string, string>),
         PORT: String(inst.port),
         UNIMESH_SERVICE: s.name,
         UNIMESH_NAMESPACE: ns,
@@ -61,7 +61,10 @@ export function startApps(config: ProxyConfig, proxy: ProxyRuntime, opts: AppOpt
         stream?.on("data", (d: string) => {
           buf += d;
           let i;
-          while ((i = buf.indexOf("\n")) >= 0) { opts.write(`[${name}] ${buf.slice(0, i)}\n`); buf = buf.slice(i + 1); }
+          while ((i = buf.indexOf("\n")) >= 0) {
+            opts.write(`[${name}] ${buf.slice(0, i)}\n`);
+            buf = buf.slice(i + 1);
+          }
         });
       };
       forward(child.stdout);
@@ -81,31 +84,48 @@ export function startApps(config: ProxyConfig, proxy: ProxyRuntime, opts: AppOpt
  */
 export async function waitForApps(apps: readonly RunningApp[], timeoutMs = 30_000): Promise<{ app: RunningApp; reason: string }[]> {
   const deadline = Date.now() + timeoutMs;
-  const listening = (a: RunningApp) => new Promise<boolean>((resolveTry) => {
-    const socket = connect({ host: a.address, port: a.port });
-    socket.setTimeout(1000);
-    const done = (ok: boolean) => { socket.destroy(); resolveTry(ok); };
-    socket.once("connect", () => done(true));
-    socket.once("error", () => done(false));
-    socket.once("timeout", () => done(false));
-  });
-  const results = await Promise.all(apps.map(async (a) => {
-    for (;;) {
-      if (a.process.exitCode !== null || a.process.signalCode !== null) return { app: a, reason: "exited before it listened" };
-      if (await listening(a)) return undefined;
-      if (Date.now() > deadline) return { app: a, reason: `not listening on ${a.address}:${a.port} after ${Math.round(timeoutMs / 1000)}s` };
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }));
+  const listening = (a: RunningApp) =>
+    new Promise<boolean>((resolveTry) => {
+      const socket = connect({ host: a.address, port: a.port });
+      socket.setTimeout(1000);
+      const done = (ok: boolean) => {
+        socket.destroy();
+        resolveTry(ok);
+      };
+      socket.once("connect", () => done(true));
+      socket.once("error", () => done(false));
+      socket.once("timeout", () => done(false));
+    });
+  const results = await Promise.all(
+    apps.map(async (a) => {
+      for (;;) {
+        if (a.process.exitCode !== null || a.process.signalCode !== null) return { app: a, reason: "exited before it listened" };
+        if (await listening(a)) return undefined;
+        if (Date.now() > deadline) return { app: a, reason: `not listening on ${a.address}:${a.port} after ${Math.round(timeoutMs / 1000)}s` };
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }),
+  );
   return results.filter((r): r is { app: RunningApp; reason: string } => !!r);
 }
 
 /** Stops apps: SIGTERM, then SIGKILL after `graceMs`. */
 export async function stopApps(apps: RunningApp[], graceMs = 5000): Promise<void> {
-  await Promise.all(apps.map(({ process: p }) => new Promise<void>((resolveStop) => {
-    if (p.exitCode !== null || p.signalCode !== null) { resolveStop(); return; }
-    const t = setTimeout(() => p.kill("SIGKILL"), graceMs);
-    p.once("exit", () => { clearTimeout(t); resolveStop(); });
-    p.kill("SIGTERM");
-  })));
+  await Promise.all(
+    apps.map(
+      ({ process: p }) =>
+        new Promise<void>((resolveStop) => {
+          if (p.exitCode !== null || p.signalCode !== null) {
+            resolveStop();
+            return;
+          }
+          const t = setTimeout(() => p.kill("SIGKILL"), graceMs);
+          p.once("exit", () => {
+            clearTimeout(t);
+            resolveStop();
+          });
+          p.kill("SIGTERM");
+        }),
+    ),
+  );
 }

@@ -11,12 +11,21 @@ import { mergeProxyDocuments } from "./config/merge.js";
 import type { ProxyRuntime } from "./runtime.js";
 
 /** Reads proxy documents (ProxyConfig and ServiceRegistry) from files and merges them. */
-export function configFromFiles(files: string[], extraConfigs: ProxyDocumentEntry<ProxyConfig>[] = []): { config?: ProxyConfig; diagnostics: Diagnostic[]; registries: ProxyDocumentEntry<ServiceRegistry>[] } {
+export function configFromFiles(
+  files: string[],
+  extraConfigs: ProxyDocumentEntry<ProxyConfig>[] = [],
+): { config?: ProxyConfig; diagnostics: Diagnostic[]; registries: ProxyDocumentEntry<ServiceRegistry>[] } {
   const docs = loadProxyDocuments(files);
   if (hasErrors(docs.diagnostics)) return { diagnostics: docs.diagnostics, registries: docs.registries };
   const configs = [...extraConfigs, ...docs.configs];
   if (!configs.length && !docs.registries.length) {
-    return { diagnostics: [...docs.diagnostics, { code: "input/no-documents", severity: "error", message: "no ProxyConfig or ServiceRegistry document in the inputs" }], registries: [] };
+    return {
+      diagnostics: [
+        ...docs.diagnostics,
+        { code: "input/no-documents", severity: "error", message: "no ProxyConfig or ServiceRegistry document in the inputs" },
+      ],
+      registries: [],
+    };
   }
   const merged = mergeProxyDocuments(configs, docs.registries);
   return { config: merged.config, diagnostics: [...docs.diagnostics, ...merged.diagnostics], registries: docs.registries };
@@ -47,15 +56,20 @@ export function summary(proxy: ProxyRuntime): string {
   const lines: string[] = [];
   const l = proxy.listeners();
   const cfg = proxy.config;
-  lines.push(`  admin     http://${l.admin.address}:${l.admin.port}  (GET /metrics /healthz /ready /config /listeners /clusters /certs; POST /reload /quitquitquit)`);
+  lines.push(
+    `  admin     http://${l.admin.address}:${l.admin.port}  (GET /metrics /healthz /ready /config /listeners /clusters /certs; POST /reload /quitquitquit)`,
+  );
   for (const plan of cfg.listeners) {
     const b = l[plan.key];
     if (!b || plan.kind === "admin") continue;
     const url = `${b.address}:${b.port}`;
-    if (plan.kind === "ingress") lines.push(`  ingress   http://${url}  ${plan.name}${plan.destination ? ` → ${plan.destination.service.key}` : ""} (as ${plan.identity.spiffe})`);
+    if (plan.kind === "ingress")
+      lines.push(`  ingress   http://${url}  ${plan.name}${plan.destination ? ` → ${plan.destination.service.key}` : ""} (as ${plan.identity.spiffe})`);
     else {
       const i = plan.instance;
-      const labels = Object.entries(i.labels).map(([k, v]) => `${k}=${v}`).join(",");
+      const labels = Object.entries(i.labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(",");
       const who = `${i.service.key}${labels ? ` {${labels}}` : ""} app ${i.address}:${i.port}`;
       lines.push(plan.kind === "outbound" ? `  outbound  http://${url}  ${who} (HTTP_PROXY of the app)` : `  inbound   ${url}  ${who} (mTLS ${i.mode})`);
     }

@@ -35,7 +35,12 @@ export class ProxyContext {
   /** The VMs of the Wasm extensions (operator events: JSON lines on stderr until the runtime sets its own). */
   readonly wasm = new WasmHost((e) => process.stderr.write(JSON.stringify({ time: new Date().toISOString(), ...e }) + "\n"));
 
-  constructor(readonly certs: CertStore, readonly pools: Pools, readonly metrics: ProxyMetrics, public log: AccessLog) {}
+  constructor(
+    readonly certs: CertStore,
+    readonly pools: Pools,
+    readonly metrics: ProxyMetrics,
+    public log: AccessLog,
+  ) {}
 
   /** The current plan of a listener (undefined once a reload removed it). */
   listener(key: string): RtListener | undefined {
@@ -85,9 +90,15 @@ export class ProxyContext {
   /** The rate limiter of an inbound listener for its destination's current settings. */
   rateLimiter(listenerKey: string, dest: RtDestination): RateLimiter | undefined {
     const rl = dest.rateLimit;
-    if (!rl) { this.limiters.delete(listenerKey); return undefined; }
+    if (!rl) {
+      this.limiters.delete(listenerKey);
+      return undefined;
+    }
     const cur = this.limiters.get(listenerKey);
-    if (cur && (cur.config === rl || JSON.stringify(cur.config) === JSON.stringify(rl))) { cur.config = rl; return cur.limiter; }
+    if (cur && (cur.config === rl || JSON.stringify(cur.config) === JSON.stringify(rl))) {
+      cur.config = rl;
+      return cur.limiter;
+    }
     const limiter = new RateLimiter(rl);
     this.limiters.set(listenerKey, { limiter, config: rl });
     return limiter;

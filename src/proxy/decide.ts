@@ -35,7 +35,13 @@ export function selectRoute(dest: RtDestination, port: number, caller: Peer, vie
  * when the request has none), `x-forwarded-proto`, then the route's header changes and the target's; and
  * the path (rewritten by the route, with the query string). `t.path` is the normalized path.
  */
-export function upstreamRequest(route: RtRoute, tgt: RtTarget, t: { authority: string; path: string; query: string }, incoming: IncomingHttpHeaders, requestId: () => string): { headers: HeaderMap; path: string } {
+export function upstreamRequest(
+  route: RtRoute,
+  tgt: RtTarget,
+  t: { authority: string; path: string; query: string },
+  incoming: IncomingHttpHeaders,
+  requestId: () => string,
+): { headers: HeaderMap; path: string } {
   const headers = forwardableRequestHeaders(incoming);
   headers.host = route.rewrite?.authority ?? t.authority;
   if (headers["x-request-id"] === undefined) headers["x-request-id"] = requestId();
@@ -86,8 +92,13 @@ export function decideAccess(dest: RtDestination, q: AccessQuery): AccessDecisio
   if (!dest.access) return undefined;
   const sp = q.servicePort;
   return dest.access({
-    peer: q.peer, method: q.method, path: q.path, headers: q.headers, ports: [sp.port, sp.targetPort, q.instancePort ?? sp.targetPort],
-    servicePort: sp.port, ...(q.user ? { user: q.user } : {}),
+    peer: q.peer,
+    method: q.method,
+    path: q.path,
+    headers: q.headers,
+    ports: [sp.port, sp.targetPort, q.instancePort ?? sp.targetPort],
+    servicePort: sp.port,
+    ...(q.user ? { user: q.user } : {}),
   });
 }
 
@@ -112,7 +123,14 @@ export interface Authenticated {
  * user of a valid token, or a 401 refusal for a token that is not valid. A request without a token
  * passes with no user. `query` is the query string without its `?`.
  */
-export async function authenticate(inst: Pick<RtInstance, "service">, method: string, path: string, authority: string, headers: IncomingHttpHeaders, query: string): Promise<Authenticated | Refusal> {
+export async function authenticate(
+  inst: Pick<RtInstance, "service">,
+  method: string,
+  path: string,
+  authority: string,
+  headers: IncomingHttpHeaders,
+  query: string,
+): Promise<Authenticated | Refusal> {
   const auth = inst.service.destination.authenticator;
   if (!auth) return { removeHeaders: [], query };
   const a = await auth.authenticate(method, headers, query);

@@ -42,7 +42,15 @@ export { authenticate, type Authenticated, type Refusal } from "./decide.js";
 
 /** The inbound filters, in the order they run (see the module comment). */
 export const INBOUND: readonly Filter<InboundExchange>[] = [
-  pathNormalization, wasmPhase("AUTHN"), requestAuthentication, wasmPhase("AUTHZ"), access, rateLimit, wasmPhase("STATS"), wasmPhase(undefined), forward,
+  pathNormalization,
+  wasmPhase("AUTHN"),
+  requestAuthentication,
+  wasmPhase("AUTHZ"),
+  access,
+  rateLimit,
+  wasmPhase("STATS"),
+  wasmPhase(undefined),
+  forward,
 ];
 
 const peers = new WeakMap<object, Peer>();
@@ -66,7 +74,16 @@ export function peerOfRequest(req: Req): Peer {
  * Access control, then the local rate limit, for a request to an instance: undefined when it may
  * pass. Counts refusals. `user` is the end user of a valid token (see {@link authenticate}).
  */
-export function admit(ctx: ProxyContext, key: string, inst: RtInstance, peer: Peer, method: string, path: string, headers: IncomingHttpHeaders, user?: RequestUser): Refusal | undefined {
+export function admit(
+  ctx: ProxyContext,
+  key: string,
+  inst: RtInstance,
+  peer: Peer,
+  method: string,
+  path: string,
+  headers: IncomingHttpHeaders,
+  user?: RequestUser,
+): Refusal | undefined {
   return accessRefusal(ctx, inst, peer, method, path, headers, user) ?? rateLimitRefusal(ctx, key, inst, peer);
 }
 
@@ -74,7 +91,10 @@ export function admit(ctx: ProxyContext, key: string, inst: RtInstance, peer: Pe
 export async function handleInbound(ctx: ProxyContext, key: string, req: Req, res: Res): Promise<void> {
   const started = performance.now();
   const l = ctx.listener(key) as InboundListener | undefined;
-  if (!l) { localReply(req, res, 503, "listener removed by a reload", { flag: "LR" }); return; }
+  if (!l) {
+    localReply(req, res, 503, "listener removed by a reload", { flag: "LR" });
+    return;
+  }
   await runChain(INBOUND, newExchange(ctx, key, l, peerOfRequest(req), req, res, started));
 }
 

@@ -48,15 +48,32 @@ import { forward } from "./filters/outbound/forward.js";
 
 /** The outbound filters, in the order they run (see the module comment). */
 export const OUTBOUND: readonly Filter<OutboundExchange>[] = [
-  proxyAuthorization, service, pathNormalization, destination, route, cors, faultInjection, redirect, directResponse,
-  split, upstreamRequest, body, mirror, loadBalancer, connectionPool, forward,
+  proxyAuthorization,
+  service,
+  pathNormalization,
+  destination,
+  route,
+  cors,
+  faultInjection,
+  redirect,
+  directResponse,
+  split,
+  upstreamRequest,
+  body,
+  mirror,
+  loadBalancer,
+  connectionPool,
+  forward,
 ];
 
 /** Runs the outbound chain for a request on listener `key`. */
 export async function handleOutbound(ctx: ProxyContext, key: string, req: Req, res: Res): Promise<void> {
   const started = performance.now();
   const l = ctx.listener(key) as CallerListener | undefined;
-  if (!l) { localReply(req, res, 503, "listener removed by a reload", { flag: "LR" }); return; }
+  if (!l) {
+    localReply(req, res, 503, "listener removed by a reload", { flag: "LR" });
+    return;
+  }
   await runChain(OUTBOUND, newExchange(ctx, key, l, req, res, started));
 }
 

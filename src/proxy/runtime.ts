@@ -41,7 +41,12 @@ export interface StartOptions {
 /** Thrown when a configuration cannot run. */
 export class ProxyConfigError extends Error {
   constructor(readonly diagnostics: Diagnostic[]) {
-    super(`the proxy configuration has errors:\n${diagnostics.filter((d) => d.severity === "error").map((d) => `  ${d.pointer ?? ""}: ${d.code}: ${d.message}`).join("\n")}`);
+    super(
+      `the proxy configuration has errors:\n${diagnostics
+        .filter((d) => d.severity === "error")
+        .map((d) => `  ${d.pointer ?? ""}: ${d.code}: ${d.message}`)
+        .join("\n")}`,
+    );
   }
 }
 
@@ -82,17 +87,26 @@ export class ProxyRuntime {
     const { compiled, diagnostics } = compileConfig(config);
     if (!compiled) throw new ProxyConfigError(diagnostics);
     const s = compiled.settings;
-    const ca = options.ca
-      ?? (s.caCertFile && s.caKeyFile ? await CertificateAuthority.load(s.caCertFile, s.caKeyFile, s.trustDomain) : await CertificateAuthority.create(s.trustDomain));
+    const ca =
+      options.ca ??
+      (s.caCertFile && s.caKeyFile
+        ? await CertificateAuthority.load(s.caCertFile, s.caKeyFile, s.trustDomain)
+        : await CertificateAuthority.create(s.trustDomain));
     const certs = new CertStore(ca, s.certTtlMs);
     const metrics = new ProxyMetrics();
     const ctx = new ProxyContext(certs, new Pools(), metrics, new AccessLog(s.accessLog.enabled, s.accessLog.path));
     const rt = new ProxyRuntime(ctx, ca, options);
     ctx.wasm.event = (e) => rt.event(e);
-    metrics.addGauge(new Gauge("unimesh_certificate_expiry_seconds", "Seconds until the current certificate of each identity expires.", ["identity"],
-      () => certs.list().map((c) => [[c.spiffeId], Math.round((c.notAfter.getTime() - Date.now()) / 1000)])));
-    metrics.addGauge(new Gauge("unimesh_requests_in_flight", "Requests in flight per listener.", ["listener"],
-      () => [...rt.bound.values()].map((b) => [[b.plan.key], b.listener.inFlight])));
+    metrics.addGauge(
+      new Gauge("unimesh_certificate_expiry_seconds", "Seconds until the current certificate of each identity expires.", ["identity"], () =>
+        certs.list().map((c) => [[c.spiffeId], Math.round((c.notAfter.getTime() - Date.now()) / 1000)]),
+      ),
+    );
+    metrics.addGauge(
+      new Gauge("unimesh_requests_in_flight", "Requests in flight per listener.", ["listener"], () =>
+        [...rt.bound.values()].map((b) => [[b.plan.key], b.listener.inFlight]),
+      ),
+    );
     certs.onRenew = (c) => {
       for (const b of rt.bound.values()) if (b.plan.kind === "inbound" && b.plan.identity.spiffe === c.spiffeId) b.listener.updateCredentials();
       rt.event({ level: "info", msg: "certificate renewed", identity: c.spiffeId, notAfter: c.notAfter.toISOString() });
@@ -151,10 +165,12 @@ export class ProxyRuntime {
     // Removed (or moved) listeners drain: requests in flight finish. Callers' pools to a removed inbound
     // listener are retired first, so that the client side closes its own idle connections (no request
     // races a server-side close); new requests pick instances from the new configuration.
-    await Promise.all(removed.map(async (b) => {
-      if (b.plan.kind === "inbound") await this.ctx.pools.retire(b.plan.address, ports.get(b)!);
-      await b.listener.drain();
-    }));
+    await Promise.all(
+      removed.map(async (b) => {
+        if (b.plan.kind === "inbound") await this.ctx.pools.retire(b.plan.address, ports.get(b)!);
+        await b.listener.drain();
+      }),
+    );
   }
 
   private createListener(plan: RtListener, cfg: CompiledConfig): Listener {
@@ -174,16 +190,22 @@ export class ProxyRuntime {
       case "inbound": {
         const key = plan.key;
         const spiffe = plan.identity.spiffe;
-        return new Listener(key, limits, inboundHandler(this.ctx, key), {
-          credentials: () => {
-            const c = this.ctx.certs.peek(spiffe)!;
-            return { key: c.keyPem, cert: c.certPem, ca: c.caPem };
+        return new Listener(
+          key,
+          limits,
+          inboundHandler(this.ctx, key),
+          {
+            credentials: () => {
+              const c = this.ctx.certs.peek(spiffe)!;
+              return { key: c.keyPem, cert: c.certPem, ca: c.caPem };
+            },
+            mode: () => {
+              const cur = this.ctx.listener(key);
+              return cur?.kind === "inbound" ? cur.instance.mode : plan.instance.mode;
+            },
           },
-          mode: () => {
-            const cur = this.ctx.listener(key);
-            return cur?.kind === "inbound" ? cur.instance.mode : plan.instance.mode;
-          },
-        }, events);
+          events,
+        );
       }
     }
   }
@@ -226,7 +248,13 @@ export class ProxyRuntime {
   /** The outbound listener port of the first (or the given) instance of a service. */
   outboundPort(service: string, namespace = "default", appPort?: number): number {
     for (const b of this.bound.values()) {
-      if (b.plan.kind === "outbound" && b.plan.instance.service.name === service && b.plan.instance.service.namespace === namespace && (appPort === undefined || b.plan.instance.port === appPort)) return b.listener.port;
+      if (
+        b.plan.kind === "outbound" &&
+        b.plan.instance.service.name === service &&
+        b.plan.instance.service.namespace === namespace &&
+        (appPort === undefined || b.plan.instance.port === appPort)
+      )
+        return b.listener.port;
     }
     throw new Error(`no outbound listener for ${namespace}/${service}`);
   }
@@ -234,7 +262,13 @@ export class ProxyRuntime {
   /** The inbound listener port of an instance (by its app port). */
   inboundPort(service: string, namespace: string, appPort: number): number {
     for (const b of this.bound.values()) {
-      if (b.plan.kind === "inbound" && b.plan.instance.service.name === service && b.plan.instance.service.namespace === namespace && b.plan.instance.port === appPort) return b.listener.port;
+      if (
+        b.plan.kind === "inbound" &&
+        b.plan.instance.service.name === service &&
+        b.plan.instance.service.namespace === namespace &&
+        b.plan.instance.port === appPort
+      )
+        return b.listener.port;
     }
     throw new Error(`no inbound listener for ${namespace}/${service} instance ${appPort}`);
   }
@@ -249,7 +283,8 @@ export class ProxyRuntime {
       let cfg = config;
       let diagnostics: Diagnostic[] = [];
       if (!cfg) {
-        if (!this.options.reload) return { ok: false, diagnostics: [{ code: "proxy/no-reload", severity: "error", message: "this proxy was started without a way to reload" }] };
+        if (!this.options.reload)
+          return { ok: false, diagnostics: [{ code: "proxy/no-reload", severity: "error", message: "this proxy was started without a way to reload" }] };
         const r = await this.options.reload();
         diagnostics = r.diagnostics;
         cfg = r.config;

@@ -15,14 +15,26 @@ export function watchPaths(paths: string[], onChange: () => void, delayMs = 200)
   const watchers = new Map<string, FSWatcher>();
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
-  const fire = () => { clearTimeout(timer); timer = setTimeout(() => { if (!stopped) onChange(); }, delayMs); };
+  const fire = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      if (!stopped) onChange();
+    }, delayMs);
+  };
   /** Directory → the file names watched in it, or "all" (a directory input: everything below it). */
   const dirs = new Map<string, Set<string> | "all">();
   for (const p of paths) {
     const abs = resolve(p);
     let isDir: boolean;
-    try { isDir = statSync(abs).isDirectory(); } catch { continue; }
-    if (isDir) { dirs.set(abs, "all"); continue; }
+    try {
+      isDir = statSync(abs).isDirectory();
+    } catch {
+      continue;
+    }
+    if (isDir) {
+      dirs.set(abs, "all");
+      continue;
+    }
     const d = dirname(abs);
     const cur = dirs.get(d);
     if (cur === "all") continue;
@@ -44,14 +56,23 @@ export function watchPaths(paths: string[], onChange: () => void, delayMs = 200)
           if (isWatchableDir(child)) addTree(child);
         }
       });
-      w.on("error", () => { w.close(); watchers.delete(dir); });
+      w.on("error", () => {
+        w.close();
+        watchers.delete(dir);
+      });
       watchers.set(dir, w);
-    } catch { /* a directory that cannot be watched: reload with SIGHUP or POST /reload */ }
+    } catch {
+      /* a directory that cannot be watched: reload with SIGHUP or POST /reload */
+    }
   };
   const addTree = (dir: string) => {
     add(dir, "all");
     let entries: import("node:fs").Dirent[];
-    try { entries = readdirSync(dir, { withFileTypes: true }); } catch { return; }
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
     for (const e of entries) if (e.isDirectory() && !skipped(e.name)) addTree(join(dir, e.name));
   };
   for (const [dir, names] of dirs) {
@@ -73,5 +94,9 @@ function skipped(name: string): boolean {
 
 function isWatchableDir(p: string): boolean {
   if (skipped(basename(p))) return false;
-  try { return statSync(p).isDirectory(); } catch { return false; }
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }

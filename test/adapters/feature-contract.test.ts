@@ -12,7 +12,18 @@ import { existsSync, readFileSync, mkdtempSync, writeFileSync, rmSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
-import { FEATURES, type Feature, loadModel, translate, type Adapter, type Capabilities, type Diagnostic, type KubeObject, type Model, type TranslateContext } from "../../src/index.js";
+import {
+  FEATURES,
+  type Feature,
+  loadModel,
+  translate,
+  type Adapter,
+  type Capabilities,
+  type Diagnostic,
+  type KubeObject,
+  type Model,
+  type TranslateContext,
+} from "../../src/index.js";
 import { featureUses, undeclaredUses } from "../../src/api/feature-use.js";
 import { type FeatureModule, deriveCapabilities, full, none, refusedFeature } from "../../src/api/feature-module.js";
 import { linkerd } from "../../src/adapters/linkerd/index.js";
@@ -33,7 +44,14 @@ function caps(over: Partial<Capabilities> = {}): Capabilities {
 
 /** A third-party adapter that emits nothing and reports nothing, whatever the capabilities say. */
 function silent(capabilities: Partial<Capabilities>, translate: Adapter["translate"] = () => []): Adapter {
-  return { name: "thirdparty", description: "a third-party adapter", versions: ["1"], defaultVersion: "1", capabilities: () => capabilities as Capabilities, translate };
+  return {
+    name: "thirdparty",
+    description: "a third-party adapter",
+    versions: ["1"],
+    defaultVersion: "1",
+    capabilities: () => capabilities as Capabilities,
+    translate,
+  };
 }
 
 const ACCESS = `apiVersion: unimesh.io/v1alpha1
@@ -63,10 +81,18 @@ describe("the core enforces declared capabilities for every adapter", () => {
     const r = translate(model(ACCESS), { adapter: silent(caps({ access: { support: "none", note: "no authorization API" } })) });
     expect(r.ok).toBe(false);
     expect(r.resources).toEqual([]);
-    expect(r.diagnostics).toEqual([expect.objectContaining({
-      code: "adapter/unsupported-feature/access", severity: "error", feature: "access", adapter: "thirdparty@1",
-      policy: "AccessPolicy/shop/reviews-access", pointer: "/spec", file: "policies.yaml", line: 4,
-    })]);
+    expect(r.diagnostics).toEqual([
+      expect.objectContaining({
+        code: "adapter/unsupported-feature/access",
+        severity: "error",
+        feature: "access",
+        adapter: "thirdparty@1",
+        policy: "AccessPolicy/shop/reviews-access",
+        pointer: "/spec",
+        file: "policies.yaml",
+        line: 4,
+      }),
+    ]);
     expect(r.diagnostics[0].message).toContain("no authorization API");
     expect(r.status).toEqual([{ policy: "AccessPolicy/shop/reviews-access", state: "rejected", reasons: ["adapter/unsupported-feature/access"] }]);
   });
@@ -84,12 +110,14 @@ describe("the core enforces declared capabilities for every adapter", () => {
 
   test("an adapter that reports the use itself gets no second diagnostic (its own error, or an approximation the user opted into)", () => {
     const own = silent(caps({ access: { support: "none" } }), (m: Model, ctx: TranslateContext): KubeObject[] => {
-      for (const e of m.accessPolicies) ctx.report(e, "/spec/allow/0", { code: "adapter/unsupported-feature", severity: "error", message: "no access", feature: "access" });
+      for (const e of m.accessPolicies)
+        ctx.report(e, "/spec/allow/0", { code: "adapter/unsupported-feature", severity: "error", message: "no access", feature: "access" });
       return [];
     });
     expect(translate(model(ACCESS), { adapter: own }).diagnostics.map((d) => d.message)).toEqual(["no access"]);
     const approx = silent(caps({ access: { support: "none" } }), (m: Model, ctx: TranslateContext): KubeObject[] => {
-      for (const e of m.accessPolicies) ctx.report(e, "/spec", { code: "adapter/approximation", severity: "warning", message: "whole service", feature: "access" });
+      for (const e of m.accessPolicies)
+        ctx.report(e, "/spec", { code: "adapter/approximation", severity: "warning", message: "whole service", feature: "access" });
       return [];
     });
     const r = translate(model(ACCESS), { adapter: approx });
@@ -102,21 +130,28 @@ describe("the core enforces declared capabilities for every adapter", () => {
       for (const e of m.accessPolicies) ctx.report(e, "/spec", { code: "adapter/note", severity: "info", message: "fyi", feature: "access" });
       return [];
     });
-    expect(translate(model(ACCESS), { adapter: note }).diagnostics.map((d) => codeFamily(d.code)).sort()).toEqual(["adapter/note", "adapter/unsupported-feature"]);
+    expect(
+      translate(model(ACCESS), { adapter: note })
+        .diagnostics.map((d) => codeFamily(d.code))
+        .sort(),
+    ).toEqual(["adapter/note", "adapter/unsupported-feature"]);
   });
 
   describe("CLI: translate --adapter a third-party module", () => {
     const dir = mkdtempSync(join(tmpdir(), "unimesh-contract-"));
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, "policies.yaml"), ACCESS);
-    writeFileSync(join(dir, "silent.mjs"), `
+    writeFileSync(
+      join(dir, "silent.mjs"),
+      `
 const FEATURES = ${JSON.stringify(FEATURES)};
 export default {
   name: "silent", description: "declares access: none and emits nothing", versions: ["1"], defaultVersion: "1",
   capabilities: () => Object.fromEntries(FEATURES.map((f) => [f, { support: f === "access" ? "none" : "full" }])),
   translate: () => [],
 };
-`);
+`,
+    );
     test("exit 1, the error on stderr, nothing on stdout", async () => {
       const r = await cli(["translate", "policies.yaml", "--adapter", "./silent.mjs"], { cwd: dir });
       expect(r.code).toBe(1);
@@ -135,7 +170,10 @@ function goldenCase(feature: Feature): { model: Model; approximations: Record<st
   const r = loadModel([{ file: `test/golden/${feature}/input.yaml`, text: readFileSync(join(dir, "input.yaml"), "utf8") }]);
   expect(r.ok, `test/golden/${feature} is a valid model`).toBe(true);
   const options = existsSync(join(dir, "options.json")) ? JSON.parse(readFileSync(join(dir, "options.json"), "utf8")) : {};
-  return { model: r.model, approximations: Object.fromEntries(Object.entries(options).map(([k, v]) => [k, (v as { allowApproximations?: string[] }).allowApproximations ?? []])) };
+  return {
+    model: r.model,
+    approximations: Object.fromEntries(Object.entries(options).map(([k, v]) => [k, (v as { allowApproximations?: string[] }).allowApproximations ?? []])),
+  };
 }
 
 /** What the adapter itself reports for a model (its translate() with a recording context, without the core's checks). */
@@ -145,8 +183,12 @@ function adapterDiagnostics(adapter: Adapter, version: string, m: Model, approxi
   const ctx: TranslateContext = {
     version,
     options: { allowApproximations: [...allow], policySet: "default", ...(settings ? { settings } : {}) },
-    report: (entry, pointer, d) => { out.push({ ...m.diagnostic(entry, pointer, d), adapter: `${adapter.name}@${version}` }); },
-    reportGlobal: (d) => { out.push({ ...d }); },
+    report: (entry, pointer, d) => {
+      out.push({ ...m.diagnostic(entry, pointer, d), adapter: `${adapter.name}@${version}` });
+    },
+    reportGlobal: (d) => {
+      out.push({ ...d });
+    },
     allows: (a) => allow.has(a),
   };
   adapter.translate(m, ctx);
@@ -154,19 +196,28 @@ function adapterDiagnostics(adapter: Adapter, version: string, m: Model, approxi
 }
 
 /** Where an adapter's declared support for `feature` disagrees with what it does on the feature's golden case. */
-function contractViolations(adapter: Adapter, version: string, feature: Feature, m: Model, approximations: readonly string[], settings?: Record<string, string>): string[] {
+function contractViolations(
+  adapter: Adapter,
+  version: string,
+  feature: Feature,
+  m: Model,
+  approximations: readonly string[],
+  settings?: Record<string, string>,
+): string[] {
   const support = adapter.capabilities(version, settings)[feature]?.support ?? "none";
   const diags = adapterDiagnostics(adapter, version, m, approximations, settings);
   const about = diags.filter((d) => d.feature === feature);
   const out: string[] = [];
   if (support === "full") {
     for (const d of about) {
-      if (/^adapter\/unsupported-/.test(d.code) && d.severity !== "info") out.push(`declares ${feature} full but reports ${codeFamily(d.code)} (${d.severity}) at ${d.pointer}: ${d.message}`);
+      if (/^adapter\/unsupported-/.test(d.code) && d.severity !== "info")
+        out.push(`declares ${feature} full but reports ${codeFamily(d.code)} (${d.severity}) at ${d.pointer}: ${d.message}`);
     }
   }
   if (support === "none") {
     const only = caps({ [feature]: { support: "none" } });
-    for (const d of undeclaredUses(m, only, diags, `${adapter.name}@${version}`)) out.push(`declares ${feature} none but says nothing about ${d.pointer} of ${d.policy} (left to the core)`);
+    for (const d of undeclaredUses(m, only, diags, `${adapter.name}@${version}`))
+      out.push(`declares ${feature} none but says nothing about ${d.pointer} of ${d.policy} (left to the core)`);
     if (!diags.some((d) => d.severity === "error") && !about.some((d) => isCodeIn(d.code, "adapter/approximation"))) {
       out.push(`declares ${feature} none but translates its golden case without an error or an approximation`);
     }
@@ -196,10 +247,12 @@ describe("declared capabilities agree with what the shipped adapters do", () => 
     // Istio translates fault injection: claiming none while producing it silently is caught.
     const modest: Adapter = { ...istio.adapter, capabilities: (v) => ({ ...istio.adapter.capabilities(v), faultInjection: { support: "none" } }) };
     const faults = goldenCase("faultInjection");
-    expect(contractViolations(modest, istio.version, "faultInjection", faults.model, [])).toEqual(expect.arrayContaining([
-      expect.stringContaining("declares faultInjection none but says nothing about /spec"),
-      "declares faultInjection none but translates its golden case without an error or an approximation",
-    ]));
+    expect(contractViolations(modest, istio.version, "faultInjection", faults.model, [])).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining("declares faultInjection none but says nothing about /spec"),
+        "declares faultInjection none but translates its golden case without an error or an approximation",
+      ]),
+    );
   });
 });
 
@@ -209,21 +262,28 @@ describe("declared capabilities agree with what the shipped adapters do", () => 
  * Every shipped adapter with its feature modules: the array `src/adapters/<name>/features/index.ts`
  * exports (found by convention, so a new mesh needs no line here).
  */
-const MODULAR: readonly [Adapter, readonly FeatureModule[]][] = await Promise.all(BUILTIN_ADAPTERS.map(async (a) => {
-  const index: Record<string, unknown> = await import(`../../src/adapters/${a.name}/features/index.ts`);
-  const lists = Object.values(index).filter((v): v is readonly FeatureModule[] => Array.isArray(v) && v.every((m) => Array.isArray(m?.features) && typeof m?.capabilities === "function"));
-  expect(lists, `src/adapters/${a.name}/features/index.ts exports one FeatureModule[]`).toHaveLength(1);
-  return [a, lists[0]] as const;
-}));
+const MODULAR: readonly [Adapter, readonly FeatureModule[]][] = await Promise.all(
+  BUILTIN_ADAPTERS.map(async (a) => {
+    const index: Record<string, unknown> = await import(`../../src/adapters/${a.name}/features/index.ts`);
+    const lists = Object.values(index).filter(
+      (v): v is readonly FeatureModule[] => Array.isArray(v) && v.every((m) => Array.isArray(m?.features) && typeof m?.capabilities === "function"),
+    );
+    expect(lists, `src/adapters/${a.name}/features/index.ts exports one FeatureModule[]`).toHaveLength(1);
+    return [a, lists[0]] as const;
+  }),
+);
 
 describe("capabilities are derived from the feature modules", () => {
   test("every shipped adapter is checked (it has features/index.ts)", () => {
     expect(MODULAR.map(([a]) => a.name)).toEqual(BUILTIN_ADAPTERS.map((a) => a.name));
   });
 
-  test.each(MODULAR.map(([a, m]) => [a.name, a, m] as const))("%s: capabilities(version) is what its modules declare, for every version", (_name, adapter, modules) => {
-    for (const v of adapter.versions) expect(adapter.capabilities(v)).toEqual(deriveCapabilities(modules, v));
-  });
+  test.each(MODULAR.map(([a, m]) => [a.name, a, m] as const))(
+    "%s: capabilities(version) is what its modules declare, for every version",
+    (_name, adapter, modules) => {
+      for (const v of adapter.versions) expect(adapter.capabilities(v)).toEqual(deriveCapabilities(modules, v));
+    },
+  );
 
   test.each(MODULAR.map(([a, m]) => [a.name, a, m] as const))("%s: every feature is owned by exactly one module", (_name, adapter, modules) => {
     const owners = modules.flatMap((m) => m.features);
@@ -256,14 +316,18 @@ describe("capabilities are derived from the feature modules", () => {
     const modest = ISTIO_FEATURES.map((m) => (m.features.includes("mirror") ? refusedFeature("mirror", "no") : m));
     const shy: Adapter = { ...istio, capabilities: (v) => deriveCapabilities(modest, v) };
     for (const t of GOLDEN_TARGETS.filter((x) => x.adapter === istio)) {
-      expect(contractViolations(shy, t.version, "mirror", mirrors.model, [])).toContain("declares mirror none but translates its golden case without an error or an approximation");
+      expect(contractViolations(shy, t.version, "mirror", mirrors.model, [])).toContain(
+        "declares mirror none but translates its golden case without an error or an approximation",
+      );
     }
   });
 
   test("a module whose declaration disagrees with its code is caught on the feature's golden case", () => {
     const t = GOLDEN_TARGETS.find((x) => x.adapter === linkerd && x.version === linkerd.defaultVersion)!;
     // features/faultInjection.ts refuses fault injection; a module declaring it full is caught.
-    const lying = LINKERD_FEATURES.map((m) => (m.features.includes("faultInjection") ? { features: m.features, capabilities: () => ({ faultInjection: full("x") }) } : m));
+    const lying = LINKERD_FEATURES.map((m) =>
+      m.features.includes("faultInjection") ? { features: m.features, capabilities: () => ({ faultInjection: full("x") }) } : m,
+    );
     const boasting: Adapter = { ...linkerd, capabilities: (v) => deriveCapabilities(lying, v) };
     const faults = goldenCase("faultInjection");
     const found = contractViolations(boasting, t.version, "faultInjection", faults.model, []);

@@ -29,7 +29,10 @@ describe("access rule paths", () => {
   });
 
   test("the elementary conditions adapters translate", () => {
-    expect(accessPathMatchers("/a/*")).toEqual([{ kind: "exact", value: "/a" }, { kind: "prefix", value: "/a/" }]);
+    expect(accessPathMatchers("/a/*")).toEqual([
+      { kind: "exact", value: "/a" },
+      { kind: "prefix", value: "/a/" },
+    ]);
     expect(accessPathMatchers("/*")).toEqual([{ kind: "prefix", value: "/" }]);
     expect(accessPathMatchers("/a*")).toEqual([{ kind: "prefix", value: "/a" }]);
     expect(accessPathMatchers("*/a")).toEqual([{ kind: "suffix", value: "/a" }]);

@@ -5,8 +5,19 @@
  */
 import { describe, expect, test } from "vitest";
 import {
-  FEATURES, dnsLabel, isDnsLabel, loadModel, objectMeta, toJson, toYaml, translate,
-  type Adapter, type Capabilities, type KubeObject, type Model, type TextInput,
+  FEATURES,
+  dnsLabel,
+  isDnsLabel,
+  loadModel,
+  objectMeta,
+  toJson,
+  toYaml,
+  translate,
+  type Adapter,
+  type Capabilities,
+  type KubeObject,
+  type Model,
+  type TextInput,
 } from "../../src/index.js";
 
 /**
@@ -31,7 +42,9 @@ const fake: Adapter = {
           zeta: shared,
           alpha: shared,
           routes: v.routes.map((r) => ({
-            policy: r.policy.id, match: r.match?.value ?? null, timeoutMs: r.timeout?.value ?? null,
+            policy: r.policy.id,
+            match: r.match?.value ?? null,
+            timeoutMs: r.timeout?.value ?? null,
             targets: r.action.kind === "split" ? r.action.targets.map((t) => ({ subset: t.subset?.name ?? null, weight: t.weight })) : r.action.kind,
           })),
           subsets: v.subsets,
@@ -42,7 +55,8 @@ const fake: Adapter = {
       });
       v.routes.forEach((r, i) => {
         out.push({
-          apiVersion: "fake.unimesh.io/v1", kind: "FakeRoute",
+          apiVersion: "fake.unimesh.io/v1",
+          kind: "FakeRoute",
           metadata: objectMeta(dnsLabel(r.policy.name, v.service, r.name ?? `route-${i}`, "with-a-rather-long-suffix"), v.namespace, [r.policy]),
           spec: { service: v.service },
         });
@@ -57,10 +71,34 @@ const doc = (kind: string, name: string, namespace: string, spec: unknown) =>
 
 const LONG = "a-very-long-service-name-that-is-exactly-sixty-three-chars-long".slice(0, 63);
 const docs = [
-  doc("MeshService", "reviews", "bookinfo", { ports: [{ port: 9080 }], subsets: [{ name: "v1", labels: { version: "v1" } }, { name: "v2", labels: { version: "v2" } }] }),
-  doc("TrafficPolicy", "b-canary", "bookinfo", { destination: { service: "reviews", port: 9080 }, routes: [{ name: "canary", split: [{ subset: { version: "v1" }, weight: 90 }, { subset: { version: "v2" }, weight: 10 }] }] }),
-  doc("TrafficPolicy", "a-jason", "bookinfo", { destination: { service: "reviews", port: 9080 }, routes: [{ name: "jason", match: { headers: { "end-user": { exact: "jason" } } }, split: [{ subset: { version: "v2" } }] }] }),
-  doc("TrafficPolicy", "timeouts", "shop", { destination: { service: LONG }, timeout: "2s", routes: [{ name: "x".repeat(63), match: { path: { prefix: "/a" } } }, { name: "y".repeat(63) }] }),
+  doc("MeshService", "reviews", "bookinfo", {
+    ports: [{ port: 9080 }],
+    subsets: [
+      { name: "v1", labels: { version: "v1" } },
+      { name: "v2", labels: { version: "v2" } },
+    ],
+  }),
+  doc("TrafficPolicy", "b-canary", "bookinfo", {
+    destination: { service: "reviews", port: 9080 },
+    routes: [
+      {
+        name: "canary",
+        split: [
+          { subset: { version: "v1" }, weight: 90 },
+          { subset: { version: "v2" }, weight: 10 },
+        ],
+      },
+    ],
+  }),
+  doc("TrafficPolicy", "a-jason", "bookinfo", {
+    destination: { service: "reviews", port: 9080 },
+    routes: [{ name: "jason", match: { headers: { "end-user": { exact: "jason" } } }, split: [{ subset: { version: "v2" } }] }],
+  }),
+  doc("TrafficPolicy", "timeouts", "shop", {
+    destination: { service: LONG },
+    timeout: "2s",
+    routes: [{ name: "x".repeat(63), match: { path: { prefix: "/a" } } }, { name: "y".repeat(63) }],
+  }),
   doc("AccessPolicy", "readers", "bookinfo", { destination: { service: "reviews" }, allow: [{ source: { serviceAccounts: ["productpage", "ops/admin"] } }] }),
   doc("TrafficPolicy", "cart", "shop", { destination: { service: "cart" }, routes: [{ split: [{ subset: { version: "v2", track: "blue" } }] }] }),
 ];
@@ -103,7 +141,10 @@ describe("determinism", () => {
   test("the same invalid input gives the same diagnostics, in any file order", () => {
     const bad = [
       { file: "a.yaml", text: doc("TrafficPolicy", "p", "shop", { destination: { service: "x" }, timeout: "0ms", retries: { attempts: 99 } }) },
-      { file: "b.yaml", text: doc("TrafficPolicy", "q", "shop", { destination: { service: "x" }, routes: [{ split: [{ weight: 10 }, { subset: { v: "2" }, weight: 10 }] }] }) },
+      {
+        file: "b.yaml",
+        text: doc("TrafficPolicy", "q", "shop", { destination: { service: "x" }, routes: [{ split: [{ weight: 10 }, { subset: { v: "2" }, weight: 10 }] }] }),
+      },
       { file: "c.yaml", text: doc("MTLSPolicy", "m", "shop", { mode: "strict", ports: { "80": "disabled" } }) },
     ];
     const one = loadModel(bad).diagnostics;

@@ -14,10 +14,62 @@ import { DUMP_OPTIONS } from "../../src/api/emit.js";
 import type { KubeObject } from "../../src/index.js";
 
 const text = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom("v1", "cart", "GET", "/api/*", "a: b", "a:", "- x", "#x", "x #y", "", " ", "true", "True", "yes", "on", "N", "null", "~",
-    "0x1F", "1_000", "1.5", "1e3", ".inf", "-.5", "+1", "012", "@x", "`x", "%x", "!x", "&x", "*x", "{a}", "[a]", "'q'", "\"q\"", "é", "日本",
-    "line\nbreak", "two\nlines\n", "\n lead", "  indented\nx", "keep\n\n", "\n", "tab\tx", "nul\u0000", "bom\ufeff", "ls\u2028", "😀", "a\r\nb",
-    "x".repeat(1030)) },
+  {
+    weight: 6,
+    arbitrary: fc.constantFrom(
+      "v1",
+      "cart",
+      "GET",
+      "/api/*",
+      "a: b",
+      "a:",
+      "- x",
+      "#x",
+      "x #y",
+      "",
+      " ",
+      "true",
+      "True",
+      "yes",
+      "on",
+      "N",
+      "null",
+      "~",
+      "0x1F",
+      "1_000",
+      "1.5",
+      "1e3",
+      ".inf",
+      "-.5",
+      "+1",
+      "012",
+      "@x",
+      "`x",
+      "%x",
+      "!x",
+      "&x",
+      "*x",
+      "{a}",
+      "[a]",
+      "'q'",
+      '"q"',
+      "é",
+      "日本",
+      "line\nbreak",
+      "two\nlines\n",
+      "\n lead",
+      "  indented\nx",
+      "keep\n\n",
+      "\n",
+      "tab\tx",
+      "nul\u0000",
+      "bom\ufeff",
+      "ls\u2028",
+      "😀",
+      "a\r\nb",
+      "x".repeat(1030),
+    ),
+  },
   fc.string({ maxLength: 10 }),
   fc.string({ unit: "grapheme", maxLength: 6 }),
   fc.string({ unit: fc.constantFrom("a", " ", ":", "#", "-", "\n", "'", '"', "\\", "\t", "é", "?", ","), maxLength: 12 }),
@@ -33,7 +85,9 @@ const scalar = fc.oneof(
   fc.constant(null),
   fc.constant(undefined),
 );
-class Box { constructor(readonly inner: number) {} }
+class Box {
+  constructor(readonly inner: number) {}
+}
 const exotic = fc.constantFrom(new Date(0), new Box(1), Object.create(null) as object);
 const { value } = fc.letrec((tie) => ({
   value: fc.oneof({ depthSize: "small", withCrossShrink: true }, scalar, tie("list"), tie("map"), exotic),
@@ -46,7 +100,12 @@ const dump = (v: unknown) => yaml.dump(v, DUMP_OPTIONS);
 describe("the YAML writer = js-yaml's dump, byte for byte", () => {
   const runs = Number(process.env.PROPERTY_RUNS ?? 300);
   test("random values", () => {
-    fc.assert(fc.property(value, (v) => { expect(dumpYaml(v)).toBe(v === undefined ? "" : dump(v)); }), { numRuns: runs });
+    fc.assert(
+      fc.property(value, (v) => {
+        expect(dumpYaml(v)).toBe(v === undefined ? "" : dump(v));
+      }),
+      { numRuns: runs },
+    );
   });
 
   test("random streams of objects", () => {

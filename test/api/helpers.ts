@@ -14,7 +14,10 @@ import { loadModel, type Diagnostic, type Model, type ValidationResult } from ".
  */
 export function y(strings: TemplateStringsArray, ...values: unknown[]): string {
   const raw = String.raw({ raw: strings.raw.map((s) => s.replace(/\\`/g, "`")) }, ...values);
-  const lines = raw.replace(/^\n/, "").replace(/\n[ \t]*$/, "\n").split("\n");
+  const lines = raw
+    .replace(/^\n/, "")
+    .replace(/\n[ \t]*$/, "\n")
+    .split("\n");
   const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => /^ */.exec(l)![0].length));
   return lines.map((l) => (l.trim() === "|" ? "" : l.slice(indent))).join("\n");
 }
@@ -29,12 +32,21 @@ export function load(files: string | string[] | Record<string, string>): Validat
 export type Doc = { kind: string; name: string; namespace?: string; spec: unknown };
 
 /** A maker of documents of one kind: `doc("TrafficPolicy")("reviews", spec)` (namespace shop). */
-export const doc = (kind: string) => (name: string, spec: unknown, namespace = "shop"): Doc => ({ kind, name, namespace, spec });
+export const doc =
+  (kind: string) =>
+  (name: string, spec: unknown, namespace = "shop"): Doc => ({ kind, name, namespace, spec });
 
 /** The model of these documents, as one YAML stream (JSON is YAML); fails the test on any error. */
 export function modelOf(...docs: Doc[]): Model {
   const text = docs
-    .map((d) => JSON.stringify({ apiVersion: "unimesh.io/v1alpha1", kind: d.kind, metadata: { name: d.name, ...(d.namespace ? { namespace: d.namespace } : {}) }, spec: d.spec }))
+    .map((d) =>
+      JSON.stringify({
+        apiVersion: "unimesh.io/v1alpha1",
+        kind: d.kind,
+        metadata: { name: d.name, ...(d.namespace ? { namespace: d.namespace } : {}) },
+        spec: d.spec,
+      }),
+    )
     .join("\n---\n");
   const r = load(text);
   expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);

@@ -224,7 +224,11 @@ describe("comments, blank lines, later start lines", () => {
           - port: 80
     `;
     const docs = parseDocuments(file, "f").documents;
-    expect(docs.map((d) => [d.index, d.startLine])).toEqual([[0, 1], [1, 4], [2, 8]]);
+    expect(docs.map((d) => [d.index, d.startLine])).toEqual([
+      [0, 1],
+      [1, 4],
+      [2, 8],
+    ]);
     expect(locatePointer(docs[2], "/spec/ports/0/port")).toEqual({ line: 12, column: 7 });
     expect(locatePointer(docs[2], "")).toEqual({ line: 9, column: 1 });
   });
@@ -235,7 +239,10 @@ describe("comments, blank lines, later start lines", () => {
 
   test("content on the --- line", () => {
     const docs = parseDocuments("--- {a: 1}\n--- # comment\nb:\n  c: 2\n", "f").documents;
-    expect(docs.map((d) => [d.index, d.startLine])).toEqual([[0, 1], [1, 3]]);
+    expect(docs.map((d) => [d.index, d.startLine])).toEqual([
+      [0, 1],
+      [1, 3],
+    ]);
     expect(locatePointer(docs[0], "/a")).toEqual({ line: 1, column: 5 });
     expect(locatePointer(docs[1], "/b/c")).toEqual({ line: 4, column: 3 });
   });

@@ -25,14 +25,16 @@ const cart = { service: "cart" };
 
 describe("route table order", () => {
   test("within one policy the written order is kept, even when a later route is more specific", () => {
-    const m = model(tp("p", {
-      destination: cart,
-      routes: [
-        { name: "by-header", match: { headers: { "x-a": { exact: "1" } } } },
-        { name: "prefix", match: { path: { prefix: "/a" } } },
-        { name: "exact", match: { path: { exact: "/a/b" } } },
-      ],
-    }));
+    const m = model(
+      tp("p", {
+        destination: cart,
+        routes: [
+          { name: "by-header", match: { headers: { "x-a": { exact: "1" } } } },
+          { name: "prefix", match: { path: { prefix: "/a" } } },
+          { name: "exact", match: { path: { exact: "/a/b" } } },
+        ],
+      }),
+    );
     expect(order(view(m, "cart"))).toEqual(["p:by-header", "p:prefix", "p:exact"]);
   });
 
@@ -47,14 +49,32 @@ describe("route table order", () => {
       tp("g-headers", { destination: cart, routes: [{ name: "h2", match: { method: "GET", headers: { "x-a": { exact: "1" } } } }] }),
     );
     expect(order(view(m, "cart"))).toEqual([
-      "e-exact:exact", "d-regex:re", "c-long-prefix:long", "b-prefix:short", "g-headers:h2", "f-header:h1", "a-catch-all:implicit",
+      "e-exact:exact",
+      "d-regex:re",
+      "c-long-prefix:long",
+      "b-prefix:short",
+      "g-headers:h2",
+      "f-header:h1",
+      "a-catch-all:implicit",
     ]);
   });
 
   test("merging takes heads only: a policy's routes stay in its order even when interleaved", () => {
     const m = model(
-      tp("a", { destination: cart, routes: [{ name: "a1", match: { path: { exact: "/1" } } }, { name: "a2", match: { method: "GET" } }] }),
-      tp("b", { destination: cart, routes: [{ name: "b1", match: { path: { prefix: "/b" } } }, { name: "b2", match: { path: { exact: "/2" } } }] }),
+      tp("a", {
+        destination: cart,
+        routes: [
+          { name: "a1", match: { path: { exact: "/1" } } },
+          { name: "a2", match: { method: "GET" } },
+        ],
+      }),
+      tp("b", {
+        destination: cart,
+        routes: [
+          { name: "b1", match: { path: { prefix: "/b" } } },
+          { name: "b2", match: { path: { exact: "/2" } } },
+        ],
+      }),
     );
     // a1 (exact) > b1 (prefix); then b1 (prefix) > a2 (method); then b2 (exact) > a2.
     expect(order(view(m, "cart"))).toEqual(["a:a1", "b:b1", "b:b2", "a:a2"]);
@@ -84,11 +104,17 @@ describe("route table order", () => {
   });
 
   test("specificity() and sortRoutes() are exported for adapters and agree with the table", () => {
-    const v = view(model(
-      tp("a", { destination: cart, routes: [{ match: { path: { prefix: "/abc" }, method: "GET" } }] }),
-      tp("b", { source: { namespaces: ["ops"] }, destination: { service: "cart", port: 80 }, routes: [{ match: { path: { exact: "/x" } } }] }),
-    ), "cart");
-    expect(v.routes.map(specificity)).toEqual([[1, 3, 0, 0, 1], [0, 1, 4, 1, 0]]);
+    const v = view(
+      model(
+        tp("a", { destination: cart, routes: [{ match: { path: { prefix: "/abc" }, method: "GET" } }] }),
+        tp("b", { source: { namespaces: ["ops"] }, destination: { service: "cart", port: 80 }, routes: [{ match: { path: { exact: "/x" } } }] }),
+      ),
+      "cart",
+    );
+    expect(v.routes.map(specificity)).toEqual([
+      [1, 3, 0, 0, 1],
+      [0, 1, 4, 1, 0],
+    ]);
     expect(sortRoutes([...v.routes].reverse())).toEqual(v.routes);
   });
 });
@@ -127,12 +153,17 @@ describe("needsDefaultRoute", () => {
 
 describe("effective routes", () => {
   test("a route's own setting overrides the policy's; each keeps the pointer where it was written", () => {
-    const v = view(model(tp("p", {
-      destination: { service: "cart", port: 8080 },
-      timeout: "1500ms",
-      retries: { attempts: 2 },
-      routes: [{ name: "slow", match: { path: { prefix: "/export" } }, timeout: "1m30s" }, { name: "rest" }],
-    })), "cart");
+    const v = view(
+      model(
+        tp("p", {
+          destination: { service: "cart", port: 8080 },
+          timeout: "1500ms",
+          retries: { attempts: 2 },
+          routes: [{ name: "slow", match: { path: { prefix: "/export" } }, timeout: "1m30s" }, { name: "rest" }],
+        }),
+      ),
+      "cart",
+    );
     const [slow, rest] = v.routes;
     expect(slow.timeout).toEqual({ value: 90_000, pointer: "/spec/routes/0/timeout" });
     expect(rest.timeout).toEqual({ value: 1500, pointer: "/spec/timeout" });
@@ -148,18 +179,23 @@ describe("effective routes", () => {
   });
 
   test("redirect and directResponse routes do not inherit the policy's retries, mirror or fault delay", () => {
-    const v = view(model(tp("p", {
-      destination: cart,
-      retries: { attempts: 2 },
-      mirror: { service: "audit" },
-      faultInjection: { delay: { fixedDelay: "1s" }, abort: { httpStatus: 503, percent: 1 } },
-      timeout: "1s",
-      routes: [
-        { name: "moved", match: { path: { prefix: "/old" } }, redirect: { path: "/new" } },
-        { name: "fixed", match: { path: { exact: "/robots.txt" } }, directResponse: { status: 200 } },
-        { name: "forward" },
-      ],
-    })), "cart");
+    const v = view(
+      model(
+        tp("p", {
+          destination: cart,
+          retries: { attempts: 2 },
+          mirror: { service: "audit" },
+          faultInjection: { delay: { fixedDelay: "1s" }, abort: { httpStatus: 503, percent: 1 } },
+          timeout: "1s",
+          routes: [
+            { name: "moved", match: { path: { prefix: "/old" } }, redirect: { path: "/new" } },
+            { name: "fixed", match: { path: { exact: "/robots.txt" } }, directResponse: { status: 200 } },
+            { name: "forward" },
+          ],
+        }),
+      ),
+      "cart",
+    );
     const byName = Object.fromEntries(v.routes.map((r) => [r.name, r]));
     for (const n of ["moved", "fixed"]) {
       expect(byName[n].retries).toBeUndefined();
@@ -173,14 +209,20 @@ describe("effective routes", () => {
   });
 
   test("mirror: service and namespace default to the destination's; subsets are named for the destination itself", () => {
-    const v = view(model(tp("p", {
-      destination: { service: "cart", namespace: "store" },
-      routes: [
-        { name: "self", match: { path: { prefix: "/a" } }, mirror: { subset: { version: "v2" } } },
-        { name: "self-named", match: { path: { prefix: "/b" } }, mirror: { service: "cart", subset: { version: "v3" } } },
-        { name: "other", mirror: { service: "audit", subset: { version: "v9" } } },
-      ],
-    })), "cart", "store");
+    const v = view(
+      model(
+        tp("p", {
+          destination: { service: "cart", namespace: "store" },
+          routes: [
+            { name: "self", match: { path: { prefix: "/a" } }, mirror: { subset: { version: "v2" } } },
+            { name: "self-named", match: { path: { prefix: "/b" } }, mirror: { service: "cart", subset: { version: "v3" } } },
+            { name: "other", mirror: { service: "audit", subset: { version: "v9" } } },
+          ],
+        }),
+      ),
+      "cart",
+      "store",
+    );
     const byName = Object.fromEntries(v.routes.map((r) => [r.name, r.mirror!.value]));
     expect(byName.self.serviceResolved).toEqual({ name: "cart", namespace: "store" });
     expect(byName.self.subsetResolved).toEqual({ name: "v2", labels: { version: "v2" } });
@@ -194,12 +236,23 @@ describe("effective routes", () => {
 
 describe("subset names", () => {
   test("declared names are kept; declared subsets are listed even when unused", () => {
-    const v = view(model(
-      ms("cart", { subsets: [{ name: "stable", labels: { version: "v1" } }, { name: "canary", labels: { version: "v2", track: "x" } }] }),
-      tp("p", { destination: cart, routes: [{ split: [{ subset: { version: "v1" } }] }] }),
-    ), "cart");
+    const v = view(
+      model(
+        ms("cart", {
+          subsets: [
+            { name: "stable", labels: { version: "v1" } },
+            { name: "canary", labels: { version: "v2", track: "x" } },
+          ],
+        }),
+        tp("p", { destination: cart, routes: [{ split: [{ subset: { version: "v1" } }] }] }),
+      ),
+      "cart",
+    );
     expect(v.routes[0].action).toMatchObject({ targets: [{ subset: { name: "stable", labels: { version: "v1" } }, weight: 100 }] });
-    expect(v.subsets).toEqual([{ name: "canary", labels: { version: "v2", track: "x" } }, { name: "stable", labels: { version: "v1" } }]);
+    expect(v.subsets).toEqual([
+      { name: "canary", labels: { version: "v2", track: "x" } },
+      { name: "stable", labels: { version: "v1" } },
+    ]);
   });
 
   test("derived names: label values in key order, DNS-safe", () => {
@@ -255,12 +308,28 @@ describe("identities", () => {
     const m = model(tp("p", { source: { serviceAccounts: ["web", "ops/admin", "*"], namespaces: ["partners"] }, destination: cart, timeout: "1s" }, "shop"));
     expect(view(m, "cart").routes[0].source).toEqual({
       identities: [{ namespace: "shop", serviceAccount: "web" }, { namespace: "ops", serviceAccount: "admin" }, { any: true }],
-      namespaces: ["partners"], workloads: [], ipBlocks: [], notIdentities: [], notNamespaces: [], notIpBlocks: [], pointer: "/spec/source",
+      namespaces: ["partners"],
+      workloads: [],
+      ipBlocks: [],
+      notIdentities: [],
+      notNamespaces: [],
+      notIpBlocks: [],
+      pointer: "/spec/source",
     });
   });
 
   test("workloads: labels of the calling pods, in the policy's namespace unless one is given", () => {
-    const m = model(tp("p", { source: { workloads: [{ labels: { app: "web", version: "v2" } }, { labels: { app: "batch" }, namespace: "jobs" }] }, destination: cart, timeout: "1s" }, "shop"));
+    const m = model(
+      tp(
+        "p",
+        {
+          source: { workloads: [{ labels: { app: "web", version: "v2" } }, { labels: { app: "batch" }, namespace: "jobs" }] },
+          destination: cart,
+          timeout: "1s",
+        },
+        "shop",
+      ),
+    );
     expect(view(m, "cart").routes[0].source?.workloads).toEqual([
       { namespace: "shop", labels: { app: "web", version: "v2" } },
       { namespace: "jobs", labels: { app: "batch" } },
@@ -355,16 +424,32 @@ describe("service facts", () => {
 });
 
 describe("traffic keys (what counts as the same traffic)", () => {
-  const route = (over: Partial<EffectiveRoute>): EffectiveRoute => ({ policy: {} as never, index: 0, pointer: "", action: { kind: "split", targets: [], pointer: "" }, ...over });
+  const route = (over: Partial<EffectiveRoute>): EffectiveRoute => ({
+    policy: {} as never,
+    index: 0,
+    pointer: "",
+    action: { kind: "split", targets: [], pointer: "" },
+    ...over,
+  });
   test("source lists are sets; an empty match is no match; the port matters", () => {
-    const src = (ids: string[], workloads: { namespace: string; labels: Record<string, string> }[] = []) =>
-      ({ identities: ids.map((s) => ({ namespace: "shop", serviceAccount: s })), namespaces: [], workloads, ipBlocks: [], notIdentities: [], notNamespaces: [], notIpBlocks: [], pointer: "/a" });
+    const src = (ids: string[], workloads: { namespace: string; labels: Record<string, string> }[] = []) => ({
+      identities: ids.map((s) => ({ namespace: "shop", serviceAccount: s })),
+      namespaces: [],
+      workloads,
+      ipBlocks: [],
+      notIdentities: [],
+      notNamespaces: [],
+      notIpBlocks: [],
+      pointer: "/a",
+    });
     expect(trafficKey(route({ source: src(["a", "b"]) }))).toBe(trafficKey(route({ source: { ...src(["b", "a"]), pointer: "/b" } })));
     // Callers by pod labels are part of the source: other labels are other callers.
     const v1 = { namespace: "shop", labels: { app: "web", version: "v1" } };
     const v2 = { namespace: "shop", labels: { version: "v2", app: "web" } };
     expect(trafficKey(route({ source: src([], [v1]) }))).not.toBe(trafficKey(route({ source: src([], [v2]) })));
-    expect(trafficKey(route({ source: src([], [v1, v2]) }))).toBe(trafficKey(route({ source: src([], [{ namespace: "shop", labels: { app: "web", version: "v2" } }, v1]) })));
+    expect(trafficKey(route({ source: src([], [v1, v2]) }))).toBe(
+      trafficKey(route({ source: src([], [{ namespace: "shop", labels: { app: "web", version: "v2" } }, v1]) })),
+    );
     expect(trafficKey(route({ match: { value: {}, pointer: "/m" } }))).toBe(trafficKey(route({})));
     expect(trafficKey(route({ port: 80 }))).not.toBe(trafficKey(route({})));
   });
@@ -379,14 +464,24 @@ describe("subset settings", () => {
         connectionPool: { maxConnections: 100 },
         subsetSettings: [{ subset: { version: "v2" }, outlierDetection: { consecutive5xxErrors: 1 } }],
       }),
-      tp("b", { destination: cart, subsetSettings: [{ subset: { version: "v2" }, loadBalancer: { algorithm: "random" } }, { subset: { version: "v3" }, connectionPool: { maxConnections: 1 } }] }),
+      tp("b", {
+        destination: cart,
+        subsetSettings: [
+          { subset: { version: "v2" }, loadBalancer: { algorithm: "random" } },
+          { subset: { version: "v3" }, connectionPool: { maxConnections: 1 } },
+        ],
+      }),
     );
     const v = view(m, "cart");
     expect(v.subsetSettings.map((s) => [s.subset.name, Object.keys(s).filter((k) => k !== "subset")])).toEqual([
-      ["v2", ["outlierDetection", "loadBalancer"]], ["v3", ["connectionPool"]],
+      ["v2", ["outlierDetection", "loadBalancer"]],
+      ["v3", ["connectionPool"]],
     ]);
     expect(v.subsets.map((s) => s.name)).toEqual(["v2", "v3"]);
-    expect(subsetSetting(v, "v2", "outlierDetection")).toMatchObject({ value: { consecutive5xxErrors: 1 }, pointer: "/spec/subsetSettings/0/outlierDetection" });
+    expect(subsetSetting(v, "v2", "outlierDetection")).toMatchObject({
+      value: { consecutive5xxErrors: 1 },
+      pointer: "/spec/subsetSettings/0/outlierDetection",
+    });
     expect(subsetSetting(v, "v2", "connectionPool")).toMatchObject({ value: { maxConnections: 100 }, pointer: "/spec/connectionPool" });
     expect(subsetSetting(v, "v3", "connectionPool")?.policy.name).toBe("b");
     expect(subsetSetting(v, undefined, "outlierDetection")?.value).toEqual({ consecutive5xxErrors: 5 });

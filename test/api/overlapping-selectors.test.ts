@@ -43,22 +43,35 @@ describe("selectors that may overlap", () => {
   });
 
   test("istio: the same rules on both are exact: no finding", () => {
-    const r = run(istio, WEB + V2 + webReaders + doc("AccessPolicy", "v2-readers", "  destination: {service: reviews-v2}\n  allow:\n    - source: {serviceAccounts: [productpage]}"));
+    const r = run(
+      istio,
+      WEB +
+        V2 +
+        webReaders +
+        doc("AccessPolicy", "v2-readers", "  destination: {service: reviews-v2}\n  allow:\n    - source: {serviceAccounts: [productpage]}"),
+    );
     expect(r.ok).toBe(true);
     expect(r.diagnostics.filter((d) => d.severity !== "info")).toEqual([]);
   });
 
   test("istio: a permissive PeerAuthentication for reviews-v2 never loosens the strict reviews-web on a pod both select", () => {
-    const r = run(istio, WEB + V2
-      + doc("MTLSPolicy", "web-strict", "  destination: {service: reviews-web}\n  mode: strict")
-      + doc("MTLSPolicy", "v2-permissive", "  destination: {service: reviews-v2}\n  mode: permissive"));
+    const r = run(
+      istio,
+      WEB +
+        V2 +
+        doc("MTLSPolicy", "web-strict", "  destination: {service: reviews-web}\n  mode: strict") +
+        doc("MTLSPolicy", "v2-permissive", "  destination: {service: reviews-v2}\n  mode: permissive"),
+    );
     expect(find(r.resources, "PeerAuthentication", "reviews-v2-mtls").spec.mtls.mode).toBe("STRICT");
     expect(find(r.resources, "PeerAuthentication", "reviews-web-mtls").spec.mtls.mode).toBe("STRICT");
     expect(r.diagnostics.filter((d) => d.severity === "warning").map((d) => d.policy)).toContain("MTLSPolicy/shop/v2-permissive");
   });
 
   test("linkerd: different rules are an error (only one Server applies to a pod port)", () => {
-    const r = run(linkerd, WEB + V2 + webReaders + doc("AccessPolicy", "v2-readers", "  destination: {service: reviews-v2}\n  allow:\n    - source: {serviceAccounts: [ratings]}"));
+    const r = run(
+      linkerd,
+      WEB + V2 + webReaders + doc("AccessPolicy", "v2-readers", "  destination: {service: reviews-v2}\n  allow:\n    - source: {serviceAccounts: [ratings]}"),
+    );
     expect(r.ok).toBe(false);
     const e = r.diagnostics.filter((d) => d.severity === "error");
     expect(e.length).toBeGreaterThan(0);
@@ -75,7 +88,10 @@ describe("selectors that may overlap", () => {
   test("selectors with a label that differs never meet: nothing to say", () => {
     const V1 = doc("MeshService", "reviews-v1", "  selector: {app: reviews, version: v1}\n  serviceAccount: reviews\n  ports: [{port: 9080}]");
     for (const adapter of [istio, linkerd, appmesh]) {
-      const r = run(adapter, V1 + V2 + doc("AccessPolicy", "v1-readers", "  destination: {service: reviews-v1}\n  allow:\n    - source: {serviceAccounts: [productpage]}") + v2Open);
+      const r = run(
+        adapter,
+        V1 + V2 + doc("AccessPolicy", "v1-readers", "  destination: {service: reviews-v1}\n  allow:\n    - source: {serviceAccounts: [productpage]}") + v2Open,
+      );
       expect(r.diagnostics.filter((d) => /same pods/.test(d.message)).map(formatDiagnostic)).toEqual([]);
     }
   });

@@ -22,7 +22,12 @@ function view(m: Model, service: string, namespace = "shop"): DestinationView {
 describe("destination ports", () => {
   test("declared: every MeshService port, sorted by port, targetPort defaulted to port, name and protocol kept", () => {
     const m = model(
-      ms("cart", { ports: [{ port: 9090, protocol: "grpc" }, { port: 80, targetPort: 8080, name: "http" }] }),
+      ms("cart", {
+        ports: [
+          { port: 9090, protocol: "grpc" },
+          { port: 80, targetPort: 8080, name: "http" },
+        ],
+      }),
       tp("p", { destination: { service: "cart", port: 9090 }, timeout: "1s" }),
     );
     const v = view(m, "cart");
@@ -76,10 +81,20 @@ describe("effective mTLS mode", () => {
   );
 
   test("precedence: the service policy's port key, then its mode, then the namespace-wide policy", () => {
-    expect(m.mtlsMode("shop", "cart", 9090)).toMatchObject({ mode: "disabled", scope: "port", pointer: "/spec/ports/9090", policy: { id: "MTLSPolicy/shop/svc" } });
+    expect(m.mtlsMode("shop", "cart", 9090)).toMatchObject({
+      mode: "disabled",
+      scope: "port",
+      pointer: "/spec/ports/9090",
+      policy: { id: "MTLSPolicy/shop/svc" },
+    });
     expect(m.mtlsMode("shop", "cart", 80)).toMatchObject({ mode: "strict", scope: "service", pointer: "/spec/mode", policy: { id: "MTLSPolicy/shop/svc" } });
     expect(m.mtlsMode("shop", "cart")).toMatchObject({ mode: "strict", scope: "service" });
-    expect(m.mtlsMode("shop", "web", 9090)).toMatchObject({ mode: "permissive", scope: "namespace", pointer: "/spec/mode", policy: { id: "MTLSPolicy/shop/ns" } });
+    expect(m.mtlsMode("shop", "web", 9090)).toMatchObject({
+      mode: "permissive",
+      scope: "namespace",
+      pointer: "/spec/mode",
+      policy: { id: "MTLSPolicy/shop/ns" },
+    });
   });
 
   test("a service policy in another namespace (destination.namespace) governs that namespace's service only", () => {
@@ -114,7 +129,11 @@ describe("Model.podPortMtls", () => {
   });
 
   test("a pod port no Service port reaches gets the service's mode; no policy at all: undefined", () => {
-    const m = model(svcPorts, mp("legacy", { destination: { service: "legacy" }, mode: "permissive" }), tp("other", { destination: { service: "other", port: 80 } }));
+    const m = model(
+      svcPorts,
+      mp("legacy", { destination: { service: "legacy" }, mode: "permissive" }),
+      tp("other", { destination: { service: "other", port: 80 } }),
+    );
     expect(m.podPortMtls(view(m, "legacy"), 7777)?.effective.mode).toBe("permissive");
     expect(m.podPortMtls(view(m, "other"), 80)).toBeUndefined();
   });
@@ -130,11 +149,19 @@ describe("services that share pods: Model.podSharers, podGroup and podPortMtls a
   test("equal or contained selectors share pods, and so may partly overlapping ones; conflicting ones and ones without a common label are not listed", () => {
     const team = ms("team-a", { selector: { team: "a" }, ports: [{ port: 9080 }] });
     const m = model(reviews, v1, v2, canary, ratings, team, ap("a", { destination: { service: "reviews" } }));
-    expect(m.podSharers("shop", "reviews").map((s) => `${s.facts.name} ${s.relation}`)).toEqual(["reviews-canary narrower", "reviews-v1 narrower", "reviews-v2 narrower"]);
+    expect(m.podSharers("shop", "reviews").map((s) => `${s.facts.name} ${s.relation}`)).toEqual([
+      "reviews-canary narrower",
+      "reviews-v1 narrower",
+      "reviews-v2 narrower",
+    ]);
     // reviews-v1 and reviews-v2 conflict (version); reviews-canary and reviews-v2 may meet on a pod with
     // both track: canary and version: v2: unknown, so treated as sharing (relation overlap).
     expect(m.podSharers("shop", "reviews-v2").map((s) => `${s.facts.name} ${s.relation}`)).toEqual(["reviews wider", "reviews-canary overlap"]);
-    expect(m.podSharers("shop", "reviews-canary").map((s) => `${s.facts.name} ${s.relation}`)).toEqual(["reviews wider", "reviews-v1 overlap", "reviews-v2 overlap"]);
+    expect(m.podSharers("shop", "reviews-canary").map((s) => `${s.facts.name} ${s.relation}`)).toEqual([
+      "reviews wider",
+      "reviews-v1 overlap",
+      "reviews-v2 overlap",
+    ]);
     expect(m.podSharers("shop", "ratings")).toEqual([]);
     // No label in common with any: taken to be another workload.
     expect(m.podSharers("shop", "team-a")).toEqual([]);
@@ -151,7 +178,12 @@ describe("services that share pods: Model.podSharers, podGroup and podPortMtls a
     expect(r.looser.map((l) => `${l.service ?? "self"}:${l.port} ${l.effective.mode}`)).toEqual(["self:9080 permissive"]);
     expect(m.groupMtls(view(m, "reviews-v2"))?.effective.mode).toBe("strict");
     // Without the sharing (a disjoint selector), reviews-v2's own permissive mode stands.
-    const alone = model(reviews, ms("reviews-v2", { selector: { app: "reviews-2" }, ports: [{ port: 9080 }] }), mp("ns", { mode: "strict" }), mp("v2", { destination: { service: "reviews-v2" }, mode: "permissive" }));
+    const alone = model(
+      reviews,
+      ms("reviews-v2", { selector: { app: "reviews-2" }, ports: [{ port: 9080 }] }),
+      mp("ns", { mode: "strict" }),
+      mp("v2", { destination: { service: "reviews-v2" }, mode: "permissive" }),
+    );
     expect(alone.podPortMtls(view(alone, "reviews-v2"), 9080)?.effective.mode).toBe("permissive");
   });
 });

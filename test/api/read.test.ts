@@ -34,7 +34,12 @@ describe("readInputs", () => {
   test("a symbolic-link cycle is walked once; a dangling link is reported, not thrown", () => {
     const r = readInputs([join(dir, "tree")]);
     expect(r.diagnostics).toEqual([
-      expect.objectContaining({ code: "input/unreadable", severity: "error", file: join(dir, "tree/dangling.yaml"), message: "cannot read: no such file or directory" }),
+      expect.objectContaining({
+        code: "input/unreadable",
+        severity: "error",
+        file: join(dir, "tree/dangling.yaml"),
+        message: "cannot read: no such file or directory",
+      }),
     ]);
   });
 
@@ -54,7 +59,10 @@ describe("readInputs", () => {
 
   test("`-` reads standard input once", () => {
     let reads = 0;
-    const r = readInputs(["-", "-"], () => { reads++; return "x: 1\n"; });
+    const r = readInputs(["-", "-"], () => {
+      reads++;
+      return "x: 1\n";
+    });
     expect(reads).toBe(1);
     expect(r.inputs).toEqual([{ file: "-", text: "x: 1\n" }]);
   });

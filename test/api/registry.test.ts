@@ -18,7 +18,9 @@ test("ADAPTER_NAMES and loadAdapter() agree with BUILTIN_ADAPTERS, in order", as
 
 test("every adapter folder is registered (one line in registry.ts) and declares its golden targets in its folder", () => {
   const folders = readdirSync(ADAPTERS_DIR, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && d.name !== "shared" && existsSync(join(ADAPTERS_DIR, d.name, "index.ts"))).map((d) => d.name).sort();
+    .filter((d) => d.isDirectory() && d.name !== "shared" && existsSync(join(ADAPTERS_DIR, d.name, "index.ts")))
+    .map((d) => d.name)
+    .sort();
   expect(folders).toEqual(BUILTIN_ADAPTERS.map((a) => a.name).sort());
   for (const f of folders) expect(existsSync(join(ADAPTERS_DIR, f, "testdata", "golden-targets.json")), f).toBe(true);
 });

@@ -6,7 +6,14 @@
  */
 import { describe, expect, test } from "vitest";
 import {
-  checkJwks, claimConditions, compileRequestPrincipals, matchClaim, normalizeClaims, principalIssuerKnown, requestPrincipalMatchers, stringMatcher,
+  checkJwks,
+  claimConditions,
+  compileRequestPrincipals,
+  matchClaim,
+  normalizeClaims,
+  principalIssuerKnown,
+  requestPrincipalMatchers,
+  stringMatcher,
 } from "../../src/api/request-auth.js";
 
 describe("requestPrincipals: Istio's generator table", () => {
@@ -51,10 +58,21 @@ describe("requestPrincipals: Istio's generator table", () => {
 });
 
 describe("claims", () => {
-  const claims = normalizeClaims({
-    groups: ["group1", "group2"], scope: "read write", permission: "a b", roles: "x y", custom: "admin user",
-    nested: { key1: ["valueA", "valueB"], "nested-2": { key2: "valueC" } }, n: 1, b: true, o: { a: "b" }, aud: "foo",
-  }, ["custom"]);
+  const claims = normalizeClaims(
+    {
+      groups: ["group1", "group2"],
+      scope: "read write",
+      permission: "a b",
+      roles: "x y",
+      custom: "admin user",
+      nested: { key1: ["valueA", "valueB"], "nested-2": { key2: "valueC" } },
+      n: 1,
+      b: true,
+      o: { a: "b" },
+      aud: "foo",
+    },
+    ["custom"],
+  );
   const m = (path: string[], values: string[]) => matchClaim(claims, path, values.map(stringMatcher));
 
   test("a list matches by any element; a string by itself", () => {
@@ -112,7 +130,9 @@ describe("checkJwks", () => {
     expect(checkJwks('{"keys": []}')[0].message).toMatch(/no keys/);
     expect(checkJwks('{"keys": [{"kty": "DSA"}]}')[0].message).toBe('jwks keys[0] has kty "DSA"; expected one of RSA, EC, OKP, oct');
     expect(checkJwks('{"keys": [{"kty": "EC", "crv": "P-256", "x": "a"}]}')[0].message).toBe('jwks keys[0] (kty EC) lacks "y"');
-    expect(checkJwks(JSON.stringify({ keys: [{ ...rsa, d: "secret", p: "q" }] }))).toEqual([{ severity: "error", message: expect.stringMatching(/^jwks keys\[0\] holds private key members \("d", "p"\)/) }]);
+    expect(checkJwks(JSON.stringify({ keys: [{ ...rsa, d: "secret", p: "q" }] }))).toEqual([
+      { severity: "error", message: expect.stringMatching(/^jwks keys\[0\] holds private key members \("d", "p"\)/) },
+    ]);
     expect(checkJwks('{"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}')).toEqual([{ severity: "warning", message: expect.stringMatching(/symmetric key/) }]);
   });
 });

@@ -43,7 +43,11 @@ describe("generated files", () => {
 
 describe("documentation", () => {
   test("every definition has a description", () => {
-    expect(Object.entries(defs).filter(([, d]) => !d.description).map(([k]) => k)).toEqual([]);
+    expect(
+      Object.entries(defs)
+        .filter(([, d]) => !d.description)
+        .map(([k]) => k),
+    ).toEqual([]);
   });
 
   test("every property has a description (a pure $ref borrows its definition's; apiVersion, kind and consts are trivial)", () => {
@@ -89,7 +93,9 @@ describe("ajv", () => {
 
 describe("examples", () => {
   const dir = join(ROOT, "examples");
-  const scenarios = readdirSync(dir).filter((d) => statSync(join(dir, d)).isDirectory()).sort();
+  const scenarios = readdirSync(dir)
+    .filter((d) => statSync(join(dir, d)).isDirectory())
+    .sort();
   /** The schema a YAML file declares in its `# yaml-language-server: $schema=...` line (default: the model's). */
   const schemaOf = (text: string) => /^# yaml-language-server: \$schema=\S*?([^/\s]+\.schema\.json)\s*$/m.exec(text)?.[1] ?? "unimesh.schema.json";
 
@@ -136,7 +142,7 @@ describe("code and schema agree", () => {
   });
 
   test("the types agree at compile time (DocumentKind, apiVersion)", () => {
-    type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
+    type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
     const kinds: Equal<DocumentKind, UnimeshDocument["kind"]> = true;
     const version: Equal<TrafficPolicy["apiVersion"], "unimesh.io/v1alpha1"> = true;
     expect([kinds, version]).toEqual([true, true]);
@@ -144,7 +150,9 @@ describe("code and schema agree", () => {
 
   test("every object definition is an exported interface of the generated model", () => {
     const model = readFileSync(join(ROOT, "src/api/generated/model.ts"), "utf8");
-    const objects = Object.entries(defs).filter(([, d]) => d.type === "object").map(([k]) => k);
+    const objects = Object.entries(defs)
+      .filter(([, d]) => d.type === "object")
+      .map(([k]) => k);
     expect(objects.filter((k) => !new RegExp(`^export interface ${k} \\{`, "m").test(model))).toEqual([]);
   });
 

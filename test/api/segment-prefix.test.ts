@@ -39,8 +39,15 @@ describe("segment prefixes", () => {
   });
 
   test.each([
-    ["/abc", "/abc", true], ["/abc", "/abc/", true], ["/abc", "/abc/def", true], ["/abc", "/abcd", false],
-    ["/abc/", "/abc", true], ["/abc/", "/abcd", false], ["/", "/anything", true], ["/v2", "/v", false], ["/a.b", "/aXb", false],
+    ["/abc", "/abc", true],
+    ["/abc", "/abc/", true],
+    ["/abc", "/abc/def", true],
+    ["/abc", "/abcd", false],
+    ["/abc/", "/abc", true],
+    ["/abc/", "/abcd", false],
+    ["/", "/anything", true],
+    ["/v2", "/v", false],
+    ["/a.b", "/aXb", false],
   ] as const)("prefix %s matches %s: %s (and so does its regex)", (prefix, path, want) => {
     expect(segmentPrefixMatches(prefix, path)).toBe(want);
     const re = segmentPrefixRegex(prefix);

@@ -16,7 +16,10 @@ describe("split[].service", () => {
     const { model, ok } = loadModel([{ file: "a.yaml", text: doc("[{weight: 90}, {service: web-next, weight: 10}]") }]);
     expect(ok).toBe(true);
     const r = model.destination("shop", "web")!.routes[0];
-    expect(r.action.kind === "split" && r.action.targets.map((t) => [t.service, t.weight])).toEqual([[undefined, 90], ["web-next", 10]]);
+    expect(r.action.kind === "split" && r.action.targets.map((t) => [t.service, t.weight])).toEqual([
+      [undefined, 90],
+      ["web-next", 10],
+    ]);
     const self = loadModel([{ file: "a.yaml", text: doc("[{service: web}]") }]).model.destination("shop", "web")!.routes[0];
     expect(self.action.kind === "split" && self.action.targets[0].service).toBeUndefined();
   });
@@ -35,11 +38,22 @@ metadata: {name: ${name}, namespace: shop}
 spec: {ports: ${ports}}
 ---
 `;
-    const ok = loadModel([{ file: "a.yaml", text: svc("web", "[{port: 80}]") + svc("web-next", "[{port: 80}, {port: 8080}]") + doc("[{weight: 90}, {service: web-next, port: 8080, weight: 10}]") }]);
+    const ok = loadModel([
+      {
+        file: "a.yaml",
+        text: svc("web", "[{port: 80}]") + svc("web-next", "[{port: 80}, {port: 8080}]") + doc("[{weight: 90}, {service: web-next, port: 8080, weight: 10}]"),
+      },
+    ]);
     expect(ok.diagnostics).toEqual([]);
-    const missing = loadModel([{ file: "a.yaml", text: svc("web", "[{port: 80}]") + svc("web-next", "[{port: 8080}]") + doc("[{weight: 90}, {service: web-next, weight: 10}]") }]);
-    expect(missing.diagnostics.map((d) => `${d.pointer} ${d.code} ${d.message}`)).toEqual(["/spec/routes/0/split/1/service rule/unknown-port port 80 is not a port of MeshService shop/web-next (ports: 8080)"]);
-    const wrong = loadModel([{ file: "a.yaml", text: svc("web", "[{port: 80}]") + svc("web-next", "[{port: 8080}]") + doc("[{service: web-next, port: 9090}]") }]);
+    const missing = loadModel([
+      { file: "a.yaml", text: svc("web", "[{port: 80}]") + svc("web-next", "[{port: 8080}]") + doc("[{weight: 90}, {service: web-next, weight: 10}]") },
+    ]);
+    expect(missing.diagnostics.map((d) => `${d.pointer} ${d.code} ${d.message}`)).toEqual([
+      "/spec/routes/0/split/1/service rule/unknown-port port 80 is not a port of MeshService shop/web-next (ports: 8080)",
+    ]);
+    const wrong = loadModel([
+      { file: "a.yaml", text: svc("web", "[{port: 80}]") + svc("web-next", "[{port: 8080}]") + doc("[{service: web-next, port: 9090}]") },
+    ]);
     expect(wrong.diagnostics.map((d) => `${d.pointer} ${d.code}`)).toEqual(["/spec/routes/0/split/0/port rule/unknown-port"]);
   });
 });

@@ -24,7 +24,9 @@ const cases: Case[] = [
       metadata: {name: a
       spec: {}
     `,
-    expected: [{ code: "yaml/syntax", documentIndex: 0, line: 4, column: 1, pointer: undefined, message: "invalid YAML: missed comma between flow collection entries" }],
+    expected: [
+      { code: "yaml/syntax", documentIndex: 0, line: 4, column: 1, pointer: undefined, message: "invalid YAML: missed comma between flow collection entries" },
+    ],
   },
   {
     name: "malformed YAML: bad indentation",
@@ -105,11 +107,42 @@ const cases: Case[] = [
       status: {}
     `,
     expected: [
-      { code: "schema/unknown-field", pointer: "/metadata/nmespace", line: 5, column: 3, message: 'unknown field "nmespace"; expected one of: name, namespace, labels, annotations' },
-      { code: "schema/unknown-field", pointer: "/spec/routes/0/match/body", line: 12, column: 9, message: 'unknown field "body"; expected one of: path, method, headers, queryParams' },
-      { code: "schema/unknown-field", pointer: "/spec/routes/0/splits", line: 13, column: 7, message: 'unknown field "splits"; expected one of: name, match, split, redirect, directResponse, rewrite, timeout, retries, faultInjection, mirror, headers, cors' },
-      { code: "schema/unknown-field", pointer: "/spec/retry", line: 14, column: 3, message: 'unknown field "retry"; expected one of: source, destination, routes, timeout, retries,' },
-      { code: "schema/unknown-field", pointer: "/status", line: 15, column: 1, message: 'unknown field "status"; expected one of: apiVersion, kind, metadata, spec' },
+      {
+        code: "schema/unknown-field",
+        pointer: "/metadata/nmespace",
+        line: 5,
+        column: 3,
+        message: 'unknown field "nmespace"; expected one of: name, namespace, labels, annotations',
+      },
+      {
+        code: "schema/unknown-field",
+        pointer: "/spec/routes/0/match/body",
+        line: 12,
+        column: 9,
+        message: 'unknown field "body"; expected one of: path, method, headers, queryParams',
+      },
+      {
+        code: "schema/unknown-field",
+        pointer: "/spec/routes/0/splits",
+        line: 13,
+        column: 7,
+        message:
+          'unknown field "splits"; expected one of: name, match, split, redirect, directResponse, rewrite, timeout, retries, faultInjection, mirror, headers, cors',
+      },
+      {
+        code: "schema/unknown-field",
+        pointer: "/spec/retry",
+        line: 14,
+        column: 3,
+        message: 'unknown field "retry"; expected one of: source, destination, routes, timeout, retries,',
+      },
+      {
+        code: "schema/unknown-field",
+        pointer: "/status",
+        line: 15,
+        column: 1,
+        message: 'unknown field "status"; expected one of: apiVersion, kind, metadata, spec',
+      },
     ],
   },
   {
@@ -126,7 +159,15 @@ const cases: Case[] = [
                 x-user:
                   exakt: bob
     `,
-    expected: [{ code: "schema/unknown-field", pointer: "/spec/routes/0/match/headers/x-user/exakt", line: 10, column: 13, message: "expected one of: exact, prefix, regex, present" }],
+    expected: [
+      {
+        code: "schema/unknown-field",
+        pointer: "/spec/routes/0/match/headers/x-user/exakt",
+        line: 10,
+        column: 13,
+        message: "expected one of: exact, prefix, regex, present",
+      },
+    ],
   },
   {
     name: "keys named like Object.prototype members are plain unknown fields",
@@ -140,7 +181,13 @@ const cases: Case[] = [
         selector: {constructor: x, toString: y}
     `,
     expected: [
-      { code: "schema/unknown-field", pointer: "/spec/__proto__", line: 5, column: 3, message: 'unknown field "__proto__"; expected one of: selector, serviceAccount, ports, subsets' },
+      {
+        code: "schema/unknown-field",
+        pointer: "/spec/__proto__",
+        line: 5,
+        column: 3,
+        message: 'unknown field "__proto__"; expected one of: selector, serviceAccount, ports, subsets',
+      },
       { code: "schema/unknown-field", pointer: "/spec/constructor", line: 6, column: 3 },
     ],
   },
@@ -294,7 +341,13 @@ const cases: Case[] = [
       { code: "rule/duration", documentIndex: 0, pointer: "/spec/timeout", line: 6, message: "must be at least 1ms (got 0ms)" },
       { code: "rule/duration", documentIndex: 0, pointer: "/spec/retries/perTryTimeout", line: 9, message: "must be at least 1ms (got 0.5ms)" },
       { code: "rule/duration", documentIndex: 0, pointer: "/spec/retries/backoff", line: 10, message: "must be at most 10000 years (got 100000000h)" },
-      { code: "schema/pattern", documentIndex: 0, pointer: "/spec/outlierDetection/interval", line: 12, message: "must be a duration such as 500ms, 2s or 1m30s (units ms, s, m, h)" },
+      {
+        code: "schema/pattern",
+        documentIndex: 0,
+        pointer: "/spec/outlierDetection/interval",
+        line: 12,
+        message: "must be a duration such as 500ms, 2s or 1m30s (units ms, s, m, h)",
+      },
       { code: "schema/type", documentIndex: 1, pointer: "/spec/timeout", line: 19, message: "must be of type string" },
     ],
   },
@@ -372,8 +425,20 @@ const cases: Case[] = [
               - subset: {version: v2}
     `,
     expected: [
-      { code: "rule/split-duplicate", pointer: "/spec/routes/0/split/1", line: 10, column: 11, message: "the same target (subset or service, port and cluster) appears twice in this split; merge the weights" },
-      { code: "rule/split-weights", pointer: "/spec/routes/1/split/1", line: 14, column: 11, message: "every target of a split with several targets needs a weight" },
+      {
+        code: "rule/split-duplicate",
+        pointer: "/spec/routes/0/split/1",
+        line: 10,
+        column: 11,
+        message: "the same target (subset or service, port and cluster) appears twice in this split; merge the weights",
+      },
+      {
+        code: "rule/split-weights",
+        pointer: "/spec/routes/1/split/1",
+        line: 14,
+        column: 11,
+        message: "every target of a split with several targets needs a weight",
+      },
     ],
   },
   // ---------------------------------------------------------------------- against MeshService
@@ -411,11 +476,46 @@ const cases: Case[] = [
             mirror: {service: audit, subset: {color: green}, port: 8080}
     `,
     expected: [
-      { code: "rule/unknown-port", documentIndex: 2, pointer: "/spec/destination/port", line: 21, column: 3, message: "port 9090 is not a port of MeshService shop/cart (ports: 8080)" },
-      { code: "rule/unknown-subset", documentIndex: 2, pointer: "/spec/routes/0/split/0/subset", line: 24, column: 11, message: 'subset {"version":"v3"} is not declared by MeshService shop/cart; declared: v1 {"version":"v1"}, v2 {"version":"v2"}' },
-      { code: "rule/unknown-port", documentIndex: 2, pointer: "/spec/routes/0/split/1/port", line: 28, column: 11, message: "port 8081 is not a port of MeshService shop/cart" },
-      { code: "rule/unknown-port", documentIndex: 2, pointer: "/spec/routes/0/mirror/port", line: 29, column: 7, message: "port 8080 is not a port of MeshService shop/audit (ports: 80)" },
-      { code: "rule/unknown-subset", documentIndex: 2, pointer: "/spec/routes/0/mirror/subset", line: 29, column: 7, message: 'subset {"color":"green"} is not declared by MeshService shop/audit; declared: blue {"color":"blue"}' },
+      {
+        code: "rule/unknown-port",
+        documentIndex: 2,
+        pointer: "/spec/destination/port",
+        line: 21,
+        column: 3,
+        message: "port 9090 is not a port of MeshService shop/cart (ports: 8080)",
+      },
+      {
+        code: "rule/unknown-subset",
+        documentIndex: 2,
+        pointer: "/spec/routes/0/split/0/subset",
+        line: 24,
+        column: 11,
+        message: 'subset {"version":"v3"} is not declared by MeshService shop/cart; declared: v1 {"version":"v1"}, v2 {"version":"v2"}',
+      },
+      {
+        code: "rule/unknown-port",
+        documentIndex: 2,
+        pointer: "/spec/routes/0/split/1/port",
+        line: 28,
+        column: 11,
+        message: "port 8081 is not a port of MeshService shop/cart",
+      },
+      {
+        code: "rule/unknown-port",
+        documentIndex: 2,
+        pointer: "/spec/routes/0/mirror/port",
+        line: 29,
+        column: 7,
+        message: "port 8080 is not a port of MeshService shop/audit (ports: 80)",
+      },
+      {
+        code: "rule/unknown-subset",
+        documentIndex: 2,
+        pointer: "/spec/routes/0/mirror/subset",
+        line: 29,
+        column: 7,
+        message: 'subset {"color":"green"} is not declared by MeshService shop/audit; declared: blue {"color":"blue"}',
+      },
     ],
   },
   {
@@ -446,7 +546,13 @@ const cases: Case[] = [
         ports: {"80": permissive, "8080": disabled}
     `,
     expected: [
-      { code: "rule/unknown-port", documentIndex: 1, pointer: "/spec/destination/port", line: 11, message: "port 8080 is not a port of MeshService shop/cart (ports: 80)" },
+      {
+        code: "rule/unknown-port",
+        documentIndex: 1,
+        pointer: "/spec/destination/port",
+        line: 11,
+        message: "port 8080 is not a port of MeshService shop/cart (ports: 80)",
+      },
       { code: "rule/unknown-port", documentIndex: 1, pointer: "/spec/allow/0/ports/1", line: 13, message: "port 8080 is not a port of MeshService shop/cart" },
       { code: "rule/unknown-port", documentIndex: 1, pointer: "/spec/deny/0/ports/0", line: 15, message: "port 9090 is not a port of MeshService shop/cart" },
       { code: "rule/unknown-port", documentIndex: 2, pointer: "/spec/ports/8080", line: 23, message: "port 8080 is not a port of MeshService shop/cart" },
@@ -476,7 +582,17 @@ const cases: Case[] = [
           timeout: 1s
       `,
     },
-    expected: [{ code: "rule/duplicate-name", file: "b.yaml", documentIndex: 0, pointer: "/metadata/name", line: 6, column: 3, message: "TrafficPolicy/shop/p is defined twice (also in a.yaml [0]); names must be unique per kind and namespace" }],
+    expected: [
+      {
+        code: "rule/duplicate-name",
+        file: "b.yaml",
+        documentIndex: 0,
+        pointer: "/metadata/name",
+        line: 6,
+        column: 3,
+        message: "TrafficPolicy/shop/p is defined twice (also in a.yaml [0]); names must be unique per kind and namespace",
+      },
+    ],
   },
   {
     name: "two policies route the same traffic and set a destination-level setting differently",
@@ -498,8 +614,20 @@ const cases: Case[] = [
         outlierDetection: {consecutive5xxErrors: 10}
     `,
     expected: [
-      { code: "rule/conflict", documentIndex: 1, pointer: "/spec", line: 12, message: "TrafficPolicy/shop/team-b and TrafficPolicy/shop/team-a both route the same requests to shop/cart (every request)" },
-      { code: "rule/conflict", documentIndex: 1, pointer: "/spec/outlierDetection", line: 15, message: "outlierDetection of shop/cart is set differently by TrafficPolicy/shop/team-a and TrafficPolicy/shop/team-b; set it in one policy" },
+      {
+        code: "rule/conflict",
+        documentIndex: 1,
+        pointer: "/spec",
+        line: 12,
+        message: "TrafficPolicy/shop/team-b and TrafficPolicy/shop/team-a both route the same requests to shop/cart (every request)",
+      },
+      {
+        code: "rule/conflict",
+        documentIndex: 1,
+        pointer: "/spec/outlierDetection",
+        line: 15,
+        message: "outlierDetection of shop/cart is set differently by TrafficPolicy/shop/team-a and TrafficPolicy/shop/team-b; set it in one policy",
+      },
     ],
   },
   {
@@ -525,7 +653,15 @@ const cases: Case[] = [
           - match: {method: GET, path: {prefix: /x}}
             timeout: 2s
     `,
-    expected: [{ code: "rule/conflict", documentIndex: 1, pointer: "/spec/routes/0/match", line: 18, message: "TrafficPolicy/shop/b and TrafficPolicy/shop/a both route the same requests to shop/cart;" }],
+    expected: [
+      {
+        code: "rule/conflict",
+        documentIndex: 1,
+        pointer: "/spec/routes/0/match",
+        line: 18,
+        message: "TrafficPolicy/shop/b and TrafficPolicy/shop/a both route the same requests to shop/cart;",
+      },
+    ],
   },
   {
     name: "a policy of destination-level settings only does not conflict with a routing policy",
@@ -561,8 +697,19 @@ const cases: Case[] = [
         rateLimit: {requestsPerSecond: 5}
     `,
     expected: [
-      { code: "rule/source-ip-blocks", pointer: "/spec/source/ipBlocks", line: 6, column: 5, message: "ipBlocks select callers by address and are only for AccessPolicy" },
-      { code: "rule/destination-setting-with-source", pointer: "/spec/connectionPool", line: 8, message: "connectionPool applies to every caller of the destination; move it to a TrafficPolicy without source" },
+      {
+        code: "rule/source-ip-blocks",
+        pointer: "/spec/source/ipBlocks",
+        line: 6,
+        column: 5,
+        message: "ipBlocks select callers by address and are only for AccessPolicy",
+      },
+      {
+        code: "rule/destination-setting-with-source",
+        pointer: "/spec/connectionPool",
+        line: 8,
+        message: "connectionPool applies to every caller of the destination; move it to a TrafficPolicy without source",
+      },
       { code: "rule/destination-setting-with-source", pointer: "/spec/rateLimit", line: 9, message: "rateLimit applies" },
     ],
   },
@@ -587,9 +734,25 @@ const cases: Case[] = [
               path: {replacePrefixMatch: /new}
     `,
     expected: [
-      { code: "rule/route-action", pointer: "/spec/routes/0", line: 7, column: 7, message: "a route does one thing: set only one of split, redirect, directResponse (got split, directResponse)" },
-      { code: "rule/route-action", pointer: "/spec/routes/1", line: 10, message: "rewrite, mirror, retries and delay only apply to routes that forward (split)" },
-      { code: "rule/rewrite-prefix", pointer: "/spec/routes/2/rewrite/path/replacePrefixMatch", line: 15, message: "replacePrefixMatch needs the route to match a path prefix (match.path.prefix or segmentPrefix); use replaceFullPath otherwise" },
+      {
+        code: "rule/route-action",
+        pointer: "/spec/routes/0",
+        line: 7,
+        column: 7,
+        message: "a route does one thing: set only one of split, redirect, directResponse (got split, directResponse)",
+      },
+      {
+        code: "rule/route-action",
+        pointer: "/spec/routes/1",
+        line: 10,
+        message: "rewrite, mirror, retries and delay only apply to routes that forward (split)",
+      },
+      {
+        code: "rule/rewrite-prefix",
+        pointer: "/spec/routes/2/rewrite/path/replacePrefixMatch",
+        line: 15,
+        message: "replacePrefixMatch needs the route to match a path prefix (match.path.prefix or segmentPrefix); use replaceFullPath otherwise",
+      },
     ],
   },
   {
@@ -629,8 +792,20 @@ const cases: Case[] = [
           - match: {path: {exact: /late}}
     `,
     expected: [
-      { code: "rule/shadowed-route", severity: "warning", pointer: "/spec/routes/1/match", line: 8, message: "route 1 matches the same requests as route 0 and can never be used" },
-      { code: "rule/shadowed-route", severity: "warning", pointer: "/spec/routes/3/match", line: 10, message: "route 3 comes after route 2, which matches every request, so it can never be used" },
+      {
+        code: "rule/shadowed-route",
+        severity: "warning",
+        pointer: "/spec/routes/1/match",
+        line: 8,
+        message: "route 1 matches the same requests as route 0 and can never be used",
+      },
+      {
+        code: "rule/shadowed-route",
+        severity: "warning",
+        pointer: "/spec/routes/3/match",
+        line: 10,
+        message: "route 3 comes after route 2, which matches every request, so it can never be used",
+      },
     ],
   },
   {
@@ -670,7 +845,13 @@ const cases: Case[] = [
           - paths: ["/a*b", "*/a/*", "/ok/*", "*/ok", "*", "/exact", "*.png", "**", "*.p*g"]
     `,
     expected: [
-      { code: "schema/pattern", pointer: "/spec/allow/0/paths/0", line: 7, column: 7, message: "must be a path: exact (/a), /a and below it (/a/*), string prefix (/a*), suffix (*.png, */a), or * (any); `*` only at the start or the end" },
+      {
+        code: "schema/pattern",
+        pointer: "/spec/allow/0/paths/0",
+        line: 7,
+        column: 7,
+        message: "must be a path: exact (/a), /a and below it (/a/*), string prefix (/a*), suffix (*.png, */a), or * (any); `*` only at the start or the end",
+      },
       { code: "schema/pattern", pointer: "/spec/allow/0/paths/1", line: 7, column: 7 },
       { code: "schema/pattern", pointer: "/spec/allow/0/paths/7", line: 7, column: 7 },
       { code: "schema/pattern", pointer: "/spec/allow/0/paths/8", line: 7, column: 7 },
@@ -726,9 +907,28 @@ const cases: Case[] = [
         destination: {service: api, port: 9080}
     `,
     expected: [
-      { code: "rule/deny-all", severity: "warning", documentIndex: 0, pointer: "/spec", message: "this AccessPolicy has deny rules but no allow rules, and no AccessPolicy for shop/vault allows anything: every request to shop/vault is denied" },
-      { code: "rule/deny-all", severity: "warning", documentIndex: 3, pointer: "/spec", message: "every request to shop/api on a port other than 9080 is denied" },
-      { code: "rule/deny-all", severity: "warning", documentIndex: 5, pointer: "/spec", message: "no AccessPolicy for shop/api allows on port 9090: every request to port 9090 of shop/api is denied" },
+      {
+        code: "rule/deny-all",
+        severity: "warning",
+        documentIndex: 0,
+        pointer: "/spec",
+        message:
+          "this AccessPolicy has deny rules but no allow rules, and no AccessPolicy for shop/vault allows anything: every request to shop/vault is denied",
+      },
+      {
+        code: "rule/deny-all",
+        severity: "warning",
+        documentIndex: 3,
+        pointer: "/spec",
+        message: "every request to shop/api on a port other than 9080 is denied",
+      },
+      {
+        code: "rule/deny-all",
+        severity: "warning",
+        documentIndex: 5,
+        pointer: "/spec",
+        message: "no AccessPolicy for shop/api allows on port 9090: every request to port 9090 of shop/api is denied",
+      },
     ],
   },
   {
@@ -767,9 +967,25 @@ const cases: Case[] = [
                   response: {set: {Server: b}}
     `,
     expected: [
-      { code: "rule/header-ops", pointer: "/spec/routes/0/split/0/headers/request", line: 13, message: `header "x-a" is changed twice in request; set, add and remove each header once` },
-      { code: "rule/header-ops", pointer: "/spec/routes/0/split/0/headers/request", line: 13, message: `header "x-env" is changed both here and by the route's headers (/spec/headers); change it at one level only (meshes apply the two levels in different orders)` },
-      { code: "rule/header-ops", documentIndex: 1, pointer: "/spec/routes/0/split/0/headers/response", line: 31, message: `header "server" is changed both here and by the route's headers (/spec/routes/0/headers); change it at one level only (meshes apply the two levels in different orders)` },
+      {
+        code: "rule/header-ops",
+        pointer: "/spec/routes/0/split/0/headers/request",
+        line: 13,
+        message: `header "x-a" is changed twice in request; set, add and remove each header once`,
+      },
+      {
+        code: "rule/header-ops",
+        pointer: "/spec/routes/0/split/0/headers/request",
+        line: 13,
+        message: `header "x-env" is changed both here and by the route's headers (/spec/headers); change it at one level only (meshes apply the two levels in different orders)`,
+      },
+      {
+        code: "rule/header-ops",
+        documentIndex: 1,
+        pointer: "/spec/routes/0/split/0/headers/response",
+        line: 31,
+        message: `header "server" is changed both here and by the route's headers (/spec/routes/0/headers); change it at one level only (meshes apply the two levels in different orders)`,
+      },
     ],
   },
   {
@@ -824,12 +1040,27 @@ const cases: Case[] = [
             loadBalancer: {algorithm: random}
     `,
     expected: [
-      { code: "rule/unknown-subset", documentIndex: 1, pointer: "/spec/subsetSettings/1/subset", message: `subset {"version":"v3"} is not declared by MeshService default/x; declared: v1 {"version":"v1"}, v2 {"version":"v2"}` },
-      { code: "rule/duplicate-subset", documentIndex: 2, pointer: "/spec/subsetSettings/1/subset", message: `subset {"version":"v2"} has settings twice in this policy (also /spec/subsetSettings/0); merge them` },
+      {
+        code: "rule/unknown-subset",
+        documentIndex: 1,
+        pointer: "/spec/subsetSettings/1/subset",
+        message: `subset {"version":"v3"} is not declared by MeshService default/x; declared: v1 {"version":"v1"}, v2 {"version":"v2"}`,
+      },
+      {
+        code: "rule/duplicate-subset",
+        documentIndex: 2,
+        pointer: "/spec/subsetSettings/1/subset",
+        message: `subset {"version":"v2"} has settings twice in this policy (also /spec/subsetSettings/0); merge them`,
+      },
       { code: "rule/subset-load-balancer", documentIndex: 2, pointer: "/spec/subsetSettings/1/loadBalancer" },
       { code: "rule/empty-subset-settings", severity: "warning", documentIndex: 2, pointer: "/spec/subsetSettings/2" },
       { code: "rule/empty-selector", documentIndex: 2, pointer: "/spec/subsetSettings/2/subset" },
-      { code: "rule/conflict", documentIndex: 3, pointer: "/spec/subsetSettings/0/outlierDetection", message: `outlierDetection of subset {"version":"v2"} of default/x is set differently by TrafficPolicy/default/a and TrafficPolicy/default/b; set it in one policy` },
+      {
+        code: "rule/conflict",
+        documentIndex: 3,
+        pointer: "/spec/subsetSettings/0/outlierDetection",
+        message: `outlierDetection of subset {"version":"v2"} of default/x is set differently by TrafficPolicy/default/a and TrafficPolicy/default/b; set it in one policy`,
+      },
       { code: "rule/destination-setting-with-source", documentIndex: 4, pointer: "/spec/subsetSettings" },
     ],
   },
@@ -857,7 +1088,13 @@ const cases: Case[] = [
         timeout: 1s
     `,
     expected: [
-      { code: "rule/workload-source", pointer: "/spec/source/workloads", line: 7, message: "workloads select callers by pod labels, which are not a verified identity (whoever creates pods in the namespace sets them), so they cannot decide access; use serviceAccounts (the identity the pods run as) or namespaces" },
+      {
+        code: "rule/workload-source",
+        pointer: "/spec/source/workloads",
+        line: 7,
+        message:
+          "workloads select callers by pod labels, which are not a verified identity (whoever creates pods in the namespace sets them), so they cannot decide access; use serviceAccounts (the identity the pods run as) or namespaces",
+      },
       { code: "rule/workload-source", pointer: "/spec/allow/0/source/workloads", line: 10 },
       { code: "rule/empty-selector", pointer: "/spec/source/workloads/1/labels", line: 17 },
     ],
@@ -879,8 +1116,20 @@ const cases: Case[] = [
     `,
     expected: [
       { code: "rule/ip-block", pointer: "/spec/source/ipBlocks/0", line: 7, column: 5, message: 'the prefix length of "10.0.0.0/33" must be 0-32' },
-      { code: "rule/ip-block", pointer: "/spec/source/ipBlocks/1", line: 7, column: 5, message: '"1.2.3" is not an IP address or CIDR block such as 10.0.0.0/8 or fd00::/8' },
-      { code: "rule/empty-source", pointer: "/spec/deny/0/source", line: 9, column: 7, message: "an empty source matches nothing useful; omit it for any caller" },
+      {
+        code: "rule/ip-block",
+        pointer: "/spec/source/ipBlocks/1",
+        line: 7,
+        column: 5,
+        message: '"1.2.3" is not an IP address or CIDR block such as 10.0.0.0/8 or fd00::/8',
+      },
+      {
+        code: "rule/empty-source",
+        pointer: "/spec/deny/0/source",
+        line: 9,
+        column: 7,
+        message: "an empty source matches nothing useful; omit it for any caller",
+      },
       { code: "rule/ip-block", pointer: "/spec/deny/1/source/ipBlocks/0", line: 11, column: 9, message: 'the prefix length of "fd00::/129" must be 0-128' },
     ],
   },
@@ -915,10 +1164,34 @@ const cases: Case[] = [
         allow: [{source: {serviceAccounts: [web], notIpBlocks: [10.0.0.0/33]}}]
     `,
     expected: [
-      { code: "rule/negative-source", severity: "warning", pointer: "/spec/source", line: 6, message: "this source excludes legacy but names no caller to admit, so it also admits callers WITHOUT a mesh identity (plaintext)" },
-      { code: "rule/negative-source", severity: "warning", pointer: "/spec/allow/1/source", line: 9, message: "this source excludes web but names no caller to admit" },
-      { code: "rule/unknown-port", documentIndex: 0, pointer: "/spec/allow/1/notPorts/0", line: 10, message: "port 9090 is not a port of MeshService shop/cart (ports: 80)" },
-      { code: "rule/ip-block", documentIndex: 2, pointer: "/spec/allow/0/source/notIpBlocks/0", line: 26, message: 'the prefix length of "10.0.0.0/33" must be 0-32' },
+      {
+        code: "rule/negative-source",
+        severity: "warning",
+        pointer: "/spec/source",
+        line: 6,
+        message: "this source excludes legacy but names no caller to admit, so it also admits callers WITHOUT a mesh identity (plaintext)",
+      },
+      {
+        code: "rule/negative-source",
+        severity: "warning",
+        pointer: "/spec/allow/1/source",
+        line: 9,
+        message: "this source excludes web but names no caller to admit",
+      },
+      {
+        code: "rule/unknown-port",
+        documentIndex: 0,
+        pointer: "/spec/allow/1/notPorts/0",
+        line: 10,
+        message: "port 9090 is not a port of MeshService shop/cart (ports: 80)",
+      },
+      {
+        code: "rule/ip-block",
+        documentIndex: 2,
+        pointer: "/spec/allow/0/source/notIpBlocks/0",
+        line: 26,
+        message: 'the prefix length of "10.0.0.0/33" must be 0-32',
+      },
     ],
   },
   {
@@ -966,12 +1239,46 @@ const cases: Case[] = [
       spec: {destination: {service: grafana}, allow: [{}]}
     `,
     expected: [
-      { code: "rule/scope", documentIndex: 0, pointer: "/spec/scope", line: 5, message: "scope mesh applies a policy to every namespace, and destination to one service: set one of them" },
-      { code: "rule/scope-ports", documentIndex: 1, pointer: "/spec/allow/0/ports", line: 14, message: "ports are Service ports of one destination, and this AccessPolicy is namespace-wide (no destination)" },
+      {
+        code: "rule/scope",
+        documentIndex: 0,
+        pointer: "/spec/scope",
+        line: 5,
+        message: "scope mesh applies a policy to every namespace, and destination to one service: set one of them",
+      },
+      {
+        code: "rule/scope-ports",
+        documentIndex: 1,
+        pointer: "/spec/allow/0/ports",
+        line: 14,
+        message: "ports are Service ports of one destination, and this AccessPolicy is namespace-wide (no destination)",
+      },
       { code: "rule/scope-ports", documentIndex: 1, pointer: "/spec/allow/1/notPorts", line: 15, message: "notPorts are Service ports of one destination" },
-      { code: "rule/conflict", documentIndex: 3, pointer: "/spec", line: 25, message: "MTLSPolicy/x/m1 and MTLSPolicy/y/m2 both set the mTLS mode of the whole mesh; keep one" },
-      { code: "rule/deny-all", severity: "warning", documentIndex: 4, pointer: "/spec", line: 30, message: "this AccessPolicy has no rules, and no AccessPolicy allows anything in namespace ops: every request to every workload of namespace ops is denied" },
-      { code: "rule/deny-all", severity: "info", documentIndex: 5, pointer: "/spec", line: 35, message: "every workload of namespace lab denies every request that no other AccessPolicy allows (allowed by their own: lab/grafana); Istio's allow-nothing" },
+      {
+        code: "rule/conflict",
+        documentIndex: 3,
+        pointer: "/spec",
+        line: 25,
+        message: "MTLSPolicy/x/m1 and MTLSPolicy/y/m2 both set the mTLS mode of the whole mesh; keep one",
+      },
+      {
+        code: "rule/deny-all",
+        severity: "warning",
+        documentIndex: 4,
+        pointer: "/spec",
+        line: 30,
+        message:
+          "this AccessPolicy has no rules, and no AccessPolicy allows anything in namespace ops: every request to every workload of namespace ops is denied",
+      },
+      {
+        code: "rule/deny-all",
+        severity: "info",
+        documentIndex: 5,
+        pointer: "/spec",
+        line: 35,
+        message:
+          "every workload of namespace lab denies every request that no other AccessPolicy allows (allowed by their own: lab/grafana); Istio's allow-nothing",
+      },
     ],
   },
   {
@@ -1012,8 +1319,20 @@ const cases: Case[] = [
     `,
     expected: [
       { code: "rule/mtls-ports", documentIndex: 0, pointer: "/spec/ports", line: 6, message: "per-port modes need a destination service" },
-      { code: "rule/conflict", documentIndex: 2, pointer: "/spec", line: 17, message: "MTLSPolicy/shop/ns-a and MTLSPolicy/shop/ns-b both set the mTLS mode of namespace shop; keep one" },
-      { code: "rule/conflict", documentIndex: 3, pointer: "/spec/destination", line: 24, message: "MTLSPolicy/ops/cart-2 and MTLSPolicy/shop/cart-1 both set the mTLS mode of shop/cart; keep one" },
+      {
+        code: "rule/conflict",
+        documentIndex: 2,
+        pointer: "/spec",
+        line: 17,
+        message: "MTLSPolicy/shop/ns-a and MTLSPolicy/shop/ns-b both set the mTLS mode of namespace shop; keep one",
+      },
+      {
+        code: "rule/conflict",
+        documentIndex: 3,
+        pointer: "/spec/destination",
+        line: 24,
+        message: "MTLSPolicy/ops/cart-2 and MTLSPolicy/shop/cart-1 both set the mTLS mode of shop/cart; keep one",
+      },
     ],
   },
   {
@@ -1041,7 +1360,14 @@ const cases: Case[] = [
         destination: {service: api}
     `,
     expected: [
-      { code: "schema/unknown-field", documentIndex: 0, pointer: "/spec/destination/port", line: 5, message: 'unknown field "port": an MTLSPolicy\'s mode applies to every port of its service; for one port, write its mode in ports (e.g. ports: {"9080": strict})' },
+      {
+        code: "schema/unknown-field",
+        documentIndex: 0,
+        pointer: "/spec/destination/port",
+        line: 5,
+        message:
+          'unknown field "port": an MTLSPolicy\'s mode applies to every port of its service; for one port, write its mode in ports (e.g. ports: {"9080": strict})',
+      },
       { code: "rule/empty-selector", documentIndex: 1, pointer: "/spec/selector", line: 12, message: "an empty selector selects every pod of the namespace" },
       { code: "rule/empty-selector", documentIndex: 1, pointer: "/spec/subsets/0/labels", line: 13, message: "a subset needs at least one label" },
       { code: "rule/empty-source", documentIndex: 2, pointer: "/spec/source", line: 19, message: "an empty source matches no caller" },
@@ -1058,12 +1384,15 @@ const cases: Case[] = [
   },
   {
     name: "a file with only comments, blank lines and separators is empty too",
-    input: ["# nothing here\n\n   \n---\n# still nothing\n---\n", y`
+    input: [
+      "# nothing here\n\n   \n---\n# still nothing\n---\n",
+      y`
       apiVersion: unimesh.io/v1alpha1
       kind: MeshService
       metadata: {name: a}
       spec: {}
-    `],
+    `,
+    ],
     expected: [{ code: "input/empty-file", severity: "warning", file: "f0.yaml" }],
   },
   {
@@ -1091,7 +1420,16 @@ const cases: Case[] = [
       metadata: {name: a}
       spec: {}
     `,
-    expected: [{ code: "input/foreign-document", severity: "warning", documentIndex: 0, pointer: "/apiVersion", line: 1, message: "not a unimesh document (v1 ConfigMap): ignored" }],
+    expected: [
+      {
+        code: "input/foreign-document",
+        severity: "warning",
+        documentIndex: 0,
+        pointer: "/apiVersion",
+        line: 1,
+        message: "not a unimesh document (v1 ConfigMap): ignored",
+      },
+    ],
   },
   {
     name: "only non-unimesh documents: no unimesh documents is an error",
@@ -1123,9 +1461,28 @@ const cases: Case[] = [
       kind: TrafficPolicy
     `,
     expected: [
-      { code: "schema/api-version", documentIndex: 0, pointer: "/apiVersion", line: 1, message: 'unsupported apiVersion "unimesh.io/v2"; expected unimesh.io/v1alpha1' },
-      { code: "schema/required", documentIndex: 1, pointer: "", line: 6, message: 'missing required field "apiVersion"; expected apiVersion: unimesh.io/v1alpha1' },
-      { code: "schema/kind", documentIndex: 2, pointer: "/kind", line: 10, message: 'unknown kind "RoutePolicy"; expected one of TrafficPolicy, AccessPolicy, MTLSPolicy, RequestAuthentication, WasmExtension, MeshService, ClusterInfo' },
+      {
+        code: "schema/api-version",
+        documentIndex: 0,
+        pointer: "/apiVersion",
+        line: 1,
+        message: 'unsupported apiVersion "unimesh.io/v2"; expected unimesh.io/v1alpha1',
+      },
+      {
+        code: "schema/required",
+        documentIndex: 1,
+        pointer: "",
+        line: 6,
+        message: 'missing required field "apiVersion"; expected apiVersion: unimesh.io/v1alpha1',
+      },
+      {
+        code: "schema/kind",
+        documentIndex: 2,
+        pointer: "/kind",
+        line: 10,
+        message:
+          'unknown kind "RoutePolicy"; expected one of TrafficPolicy, AccessPolicy, MTLSPolicy, RequestAuthentication, WasmExtension, MeshService, ClusterInfo',
+      },
       { code: "schema/required", documentIndex: 3, pointer: "", line: 13, message: 'missing required field "kind"' },
       { code: "schema/api-version", documentIndex: 4, pointer: "/apiVersion", line: 16, message: "expected apiVersion: unimesh.io/v1alpha1" },
     ],
@@ -1141,7 +1498,14 @@ const cases: Case[] = [
       42
     `,
     expected: [
-      { code: "schema/type", documentIndex: 0, pointer: "", line: 1, column: 1, message: "a document must be a mapping (apiVersion, kind, metadata, spec), not a list" },
+      {
+        code: "schema/type",
+        documentIndex: 0,
+        pointer: "",
+        line: 1,
+        column: 1,
+        message: "a document must be a mapping (apiVersion, kind, metadata, spec), not a list",
+      },
       { code: "schema/type", documentIndex: 1, pointer: "", line: 4, message: "not a string" },
       { code: "schema/type", documentIndex: 2, pointer: "", line: 6, message: "not a number" },
     ],
@@ -1178,7 +1542,8 @@ const cases: Case[] = [
   },
   {
     name: "content on the --- line keeps its line and column",
-    input: "--- {apiVersion: unimesh.io/v1alpha1, kind: MeshService, metadata: {name: a}, spec: {}}\n--- {apiVersion: unimesh.io/v1alpha1, kind: MeshService, metadata: {name: b} spec: {}}\n",
+    input:
+      "--- {apiVersion: unimesh.io/v1alpha1, kind: MeshService, metadata: {name: a}, spec: {}}\n--- {apiVersion: unimesh.io/v1alpha1, kind: MeshService, metadata: {name: b} spec: {}}\n",
     expected: [{ code: "yaml/syntax", documentIndex: 1, line: 2, column: 78, message: "missed comma between flow collection entries" }],
   },
   {
@@ -1225,7 +1590,8 @@ const cases: Case[] = [
   },
   {
     name: "CRLF line endings: lines are still right, in every document",
-    input: "apiVersion: unimesh.io/v1alpha1\r\nkind: MeshService\r\nmetadata: {name: a}\r\nspec: {}\r\n---\r\napiVersion: unimesh.io/v1alpha1\r\nkind: TrafficPolicy\r\nmetadata: {name: b}\r\nspec:\r\n  destination: {service: a}\r\n  timeout: 0s\r\n",
+    input:
+      "apiVersion: unimesh.io/v1alpha1\r\nkind: MeshService\r\nmetadata: {name: a}\r\nspec: {}\r\n---\r\napiVersion: unimesh.io/v1alpha1\r\nkind: TrafficPolicy\r\nmetadata: {name: b}\r\nspec:\r\n  destination: {service: a}\r\n  timeout: 0s\r\n",
     expected: [{ code: "rule/duration", documentIndex: 1, pointer: "/spec/timeout", line: 11, column: 3 }],
   },
 ];
@@ -1244,7 +1610,10 @@ describe("validation table", () => {
 function aliasBomb(levels = 10): string {
   let text = "apiVersion: unimesh.io/v1alpha1\nkind: MeshService\nmetadata:\n  name: a\n  annotations:\n";
   text += "    l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
-  for (let i = 1; i <= levels; i++) text += `    l${i}: &l${i} [${Array(10).fill(`*l${i - 1}`).join(", ")}]\n`;
+  for (let i = 1; i <= levels; i++)
+    text += `    l${i}: &l${i} [${Array(10)
+      .fill(`*l${i - 1}`)
+      .join(", ")}]\n`;
   return text + "spec: {}\n";
 }
 
@@ -1414,7 +1783,13 @@ describe("anchors and aliases within the limits behave as if expanded", () => {
 describe("validateDocuments on in-memory documents", () => {
   test("documents without text get pointers but no lines", () => {
     const r = validateDocuments([
-      { file: "<memory>", index: 0, startLine: 1, text: "", value: { apiVersion: "unimesh.io/v1alpha1", kind: "MeshService", metadata: { name: "a" }, spec: { ports: [{ port: 0 }] } } },
+      {
+        file: "<memory>",
+        index: 0,
+        startLine: 1,
+        text: "",
+        value: { apiVersion: "unimesh.io/v1alpha1", kind: "MeshService", metadata: { name: "a" }, spec: { ports: [{ port: 0 }] } },
+      },
     ]);
     expectDiagnostics(r.diagnostics, [{ code: "schema/minimum", file: "<memory>", documentIndex: 0, pointer: "/spec/ports/0/port" }]);
     expect(r.diagnostics[0].line).toBeUndefined();
@@ -1435,7 +1810,9 @@ describe("loadModel never throws on bad input", () => {
   const inputs = ["\u0000\u0001", "[", "{", "'", "? a\n: b", "!!binary x", "a: !!js/function 'x'", "*undefined", "&a [*a]", "%YAML 9.9\n---\na: 1", "\t- a"];
   test.each(inputs)("%j", (text) => {
     let r: { ok: boolean; model: Model } | undefined;
-    expect(() => { r = loadModel([{ file: "f", text }]); }).not.toThrow();
+    expect(() => {
+      r = loadModel([{ file: "f", text }]);
+    }).not.toThrow();
     expect(r!.ok).toBe(false);
   });
 });

@@ -11,8 +11,13 @@ describe("compareVersions", () => {
   });
 
   test("release tags: prefixes and channels (equal numbers ordered by text, so the order is total)", () => {
-    expect(["stable-2.14.10", "edge-26.8.3", "v1.13.0", "stable-2.14.9", "edge-2.14.10"].sort(compareVersions))
-      .toEqual(["v1.13.0", "stable-2.14.9", "edge-2.14.10", "stable-2.14.10", "edge-26.8.3"]);
+    expect(["stable-2.14.10", "edge-26.8.3", "v1.13.0", "stable-2.14.9", "edge-2.14.10"].sort(compareVersions)).toEqual([
+      "v1.13.0",
+      "stable-2.14.9",
+      "edge-2.14.10",
+      "stable-2.14.10",
+      "edge-26.8.3",
+    ]);
     expect(["1.9.0", "1.30.3", "1.30.10"].sort(compareVersionsDesc)).toEqual(["1.30.10", "1.30.3", "1.9.0"]);
     expect(["stable-2.14.10", "edge-2.14.10"].sort(compareVersionsDesc)).toEqual(["edge-2.14.10", "stable-2.14.10"]);
   });

@@ -57,7 +57,8 @@ describe("program", () => {
   test("translate --help documents every flag", async () => {
     const r = await cli(["translate", "--help"]);
     expect(r.code).toBe(EXIT.OK);
-    for (const f of ["--mesh", "--adapter", "--output-dir", "--output", "--diagnostics", "--allow", "--policy-set", "--set", "--strict", "--quiet"]) expect(r.stdout).toContain(f);
+    for (const f of ["--mesh", "--adapter", "--output-dir", "--output", "--diagnostics", "--allow", "--policy-set", "--set", "--strict", "--quiet"])
+      expect(r.stdout).toContain(f);
     // The spellings of unimesh 0.1 are not advertised (they are refused with a hint).
     expect(r.stdout).not.toMatch(/--out\b|--format/);
   });
@@ -66,7 +67,10 @@ describe("program", () => {
     [["frobnicate"], "unknown command"],
     [["validate", "--frobnicate", "x.yaml"], "unknown option"],
     [["validate"], "missing required argument"],
-    [["translate", "x.yaml", "--mesh", "fake", "-o", "toml"], '-o/--output selects the manifest format: yaml or json, as kubectl\'s -o (got "toml"); to write one file per object into toml, use --output-dir toml'],
+    [
+      ["translate", "x.yaml", "--mesh", "fake", "-o", "toml"],
+      '-o/--output selects the manifest format: yaml or json, as kubectl\'s -o (got "toml"); to write one file per object into toml, use --output-dir toml',
+    ],
     [["validate", "x.yaml", "--output", "xml"], "Allowed choices are text, json"],
     [[], "Usage: unimesh"],
   ])("usage error %j → exit 2, nothing on stdout", async (argv, message) => {
@@ -150,7 +154,15 @@ describe("validate", () => {
     expect(Object.keys(rep)).toEqual(["ok", "diagnostics", "status"]);
     expect(rep.ok).toBe(false);
     expect(rep.diagnostics).toEqual([
-      expect.objectContaining({ code: "schema/maximum", severity: "error", file: "p.yaml", documentIndex: 0, pointer: "/spec/retries/attempts", line: 6, policy: "TrafficPolicy/shop/bad" }),
+      expect.objectContaining({
+        code: "schema/maximum",
+        severity: "error",
+        file: "p.yaml",
+        documentIndex: 0,
+        pointer: "/spec/retries/attempts",
+        line: 6,
+        policy: "TrafficPolicy/shop/bad",
+      }),
     ]);
     expect(rep.status).toEqual([
       { policy: "TrafficPolicy/shop/bad", state: "rejected", reasons: ["schema/maximum"] },
@@ -198,7 +210,10 @@ describe("translate", () => {
   });
 
   test.each([
-    [["-o", "json-out"], "-o/--output selects the manifest format: yaml or json, as kubectl's -o (got \"json-out\"); to write one file per object into json-out, use --output-dir json-out"],
+    [
+      ["-o", "json-out"],
+      '-o/--output selects the manifest format: yaml or json, as kubectl\'s -o (got "json-out"); to write one file per object into json-out, use --output-dir json-out',
+    ],
     [["-o", "out/"], "to write one file per object into out/, use --output-dir out/"],
     [["-o", "-"], "manifests go to stdout unless --output-dir DIR"],
     [["-o", "text"], "diagnostics are text unless --diagnostics json"],
@@ -223,7 +238,13 @@ describe("translate", () => {
 
   test("--mesh NAME@VERSION, patch versions and latest", async () => {
     const dir = input();
-    for (const [mesh, version] of [["fake@1.0", "1.0"], ["fake@1.0.7", "1.0"], ["fake@v1.0", "1.0"], ["fake@latest", "1.1"], ["FAKE", "1.1"]]) {
+    for (const [mesh, version] of [
+      ["fake@1.0", "1.0"],
+      ["fake@1.0.7", "1.0"],
+      ["fake@v1.0", "1.0"],
+      ["fake@latest", "1.1"],
+      ["FAKE", "1.1"],
+    ]) {
       const r = await cli(["translate", "in", "--mesh", mesh, "-o", "json"], { cwd: dir });
       expect(r.code, mesh).toBe(EXIT.OK);
       expect(JSON.parse(r.stdout).items[1].data.version).toBe(version);
@@ -244,7 +265,7 @@ describe("translate", () => {
 
   test.each([
     [[], "missing --mesh NAME[@VERSION]"],
-    [["--mesh", "fake@"], 'expected NAME, NAME@VERSION or auto'],
+    [["--mesh", "fake@"], "expected NAME, NAME@VERSION or auto"],
     [["--mesh", "@1.0"], "a version alone needs --adapter"],
     [["--mesh", "fake", "--set", "novalue"], "--set novalue: expected key=value"],
     [["--mesh", "fake", "--allow", "nonsense"], 'fake has no approximation "nonsense"; it has: loose-mirror'],
@@ -270,8 +291,10 @@ describe("translate", () => {
     const r = await cli(["translate", "p.yaml", "--mesh", "fake@1.0"], { cwd: dir });
     expect(r.code).toBe(EXIT.INVALID);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toBe("p.yaml:11:1 [1]#/spec: error adapter/unsupported-feature: fake cannot inject faults [TrafficPolicy/shop/chaos] (fake@1.0)\n" +
-      "unimesh translate: fake@1.0: cannot translate: nothing written (1 error)\n");
+    expect(r.stderr).toBe(
+      "p.yaml:11:1 [1]#/spec: error adapter/unsupported-feature: fake cannot inject faults [TrafficPolicy/shop/chaos] (fake@1.0)\n" +
+        "unimesh translate: fake@1.0: cannot translate: nothing written (1 error)\n",
+    );
   });
 
   test("adapter warnings: printed, exit 0; --strict → exit 1 and no output; --allow accepts the approximation", async () => {
@@ -302,7 +325,14 @@ describe("translate", () => {
   });
 
   test("--set of a key the adapter does not declare → exit 2 naming the known ones, for shipped and third-party adapters", async () => {
-    for (const mesh of [["--mesh", "fake"], ["--adapter", fixture("adapter.mjs")], ["--mesh", "istio"], ["--mesh", "linkerd"], ["--mesh", "appmesh"], ["--mesh", "builtin"]]) {
+    for (const mesh of [
+      ["--mesh", "fake"],
+      ["--adapter", fixture("adapter.mjs")],
+      ["--mesh", "istio"],
+      ["--mesh", "linkerd"],
+      ["--mesh", "appmesh"],
+      ["--mesh", "builtin"],
+    ]) {
       const r = await cli(["translate", "in", ...mesh, "--set", "meshname=x"], { cwd: input() });
       expect(r).toMatchObject({ code: EXIT.USAGE, stdout: "" });
       expect(r.stderr).toMatch(/has no setting "meshname"; its settings are: trustDomain/);
@@ -348,7 +378,9 @@ describe("translate", () => {
     const ok = await cli(["translate", "in", "--mesh", "fake", "--diagnostics", "json"], { cwd: input() });
     expect(ok.code).toBe(EXIT.OK);
     expect(JSON.parse(ok.stderr)).toEqual({
-      ok: true, mesh: "fake@1.1", diagnostics: [],
+      ok: true,
+      mesh: "fake@1.1",
+      diagnostics: [],
       status: [
         { policy: "TrafficPolicy/shop/cart", state: "accepted", reasons: [] },
         { policy: "TrafficPolicy/shop/reviews", state: "accepted", reasons: [] },
@@ -388,13 +420,16 @@ describe("translate --adapter", () => {
   test("a third-party adapter that throws → exit 70 blaming that adapter", async () => {
     const r = await cli(["translate", "p.yaml", "--adapter", fixture("adapter.mjs"), "--set", "explode=1"], { cwd: input() });
     expect(r.code).toBe(EXIT.INTERNAL);
-    expect(r.stderr).toMatch(/^unimesh: the adapter loaded with --adapter .*adapter\.mjs failed \(a bug in that adapter\): adapter fake@1\.1 failed: Error: boom/);
+    expect(r.stderr).toMatch(
+      /^unimesh: the adapter loaded with --adapter .*adapter\.mjs failed \(a bug in that adapter\): adapter fake@1\.1 failed: Error: boom/,
+    );
     expect(r.stderr).not.toContain("bug in unimesh");
   });
 });
 
 describe("translate --mesh auto", () => {
-  const run = (files: Record<string, string>, extra: string[] = []) => cli(["translate", ".", "--mesh", "auto", "-o", "json", ...extra], { cwd: scratch(files) });
+  const run = (files: Record<string, string>, extra: string[] = []) =>
+    cli(["translate", ".", "--mesh", "auto", "-o", "json", ...extra], { cwd: scratch(files) });
 
   test("picks the adapter and version from the ClusterInfo", async () => {
     const r = await run({ "p.yaml": DOCS.policy(), "cluster.yaml": DOCS.cluster([{ name: "fake", version: "1.0.3" }]) });
@@ -404,11 +439,14 @@ describe("translate --mesh auto", () => {
   });
 
   test("several ClusterInfos agreeing is fine", async () => {
-    const r = await run({
-      "p.yaml": DOCS.policy(),
-      "a.yaml": DOCS.cluster([{ name: "fake", version: "1.1.0" }], "a"),
-      "b.yaml": DOCS.cluster([{ name: "fake", version: "v1.1.4" }], "b"),
-    }, ["--diagnostics", "json"]);
+    const r = await run(
+      {
+        "p.yaml": DOCS.policy(),
+        "a.yaml": DOCS.cluster([{ name: "fake", version: "1.1.0" }], "a"),
+        "b.yaml": DOCS.cluster([{ name: "fake", version: "v1.1.4" }], "b"),
+      },
+      ["--diagnostics", "json"],
+    );
     expect(r.code).toBe(EXIT.OK);
     expect(JSON.parse(r.stderr).mesh).toBe("fake@1.1");
   });
@@ -416,9 +454,28 @@ describe("translate --mesh auto", () => {
   test.each([
     [{ "p.yaml": DOCS.policy() }, "--mesh auto needs a ClusterInfo document in the inputs"],
     [{ "p.yaml": DOCS.policy(), "c.yaml": DOCS.cluster([]) }, "lists no installed mesh"],
-    [{ "p.yaml": DOCS.policy(), "c.yaml": DOCS.cluster([{ name: "fake", version: "1.1.0" }, { name: "linkerd", version: "edge-26.8.3" }]) }, "the inputs describe several meshes: fake 1.1.0 (ClusterInfo/default/prod in c.yaml), linkerd edge-26.8.3"],
-    [{ "p.yaml": DOCS.policy(), "a.yaml": DOCS.cluster([{ name: "fake", version: "1.0.1" }], "a"), "b.yaml": DOCS.cluster([{ name: "fake", version: "1.1.0" }], "b") }, "several fake versions"],
-    [{ "p.yaml": DOCS.policy(), "c.yaml": DOCS.cluster([{ name: "fake", version: "3.0.0" }]) }, "the cluster runs fake 3.0.0 (ClusterInfo/default/prod in c.yaml), which unimesh cannot target: fake 3.0 is not supported; supported versions: 1.0, 1.1"],
+    [
+      {
+        "p.yaml": DOCS.policy(),
+        "c.yaml": DOCS.cluster([
+          { name: "fake", version: "1.1.0" },
+          { name: "linkerd", version: "edge-26.8.3" },
+        ]),
+      },
+      "the inputs describe several meshes: fake 1.1.0 (ClusterInfo/default/prod in c.yaml), linkerd edge-26.8.3",
+    ],
+    [
+      {
+        "p.yaml": DOCS.policy(),
+        "a.yaml": DOCS.cluster([{ name: "fake", version: "1.0.1" }], "a"),
+        "b.yaml": DOCS.cluster([{ name: "fake", version: "1.1.0" }], "b"),
+      },
+      "several fake versions",
+    ],
+    [
+      { "p.yaml": DOCS.policy(), "c.yaml": DOCS.cluster([{ name: "fake", version: "3.0.0" }]) },
+      "the cluster runs fake 3.0.0 (ClusterInfo/default/prod in c.yaml), which unimesh cannot target: fake 3.0 is not supported; supported versions: 1.0, 1.1",
+    ],
     [{ "p.yaml": DOCS.policy(), "c.yaml": DOCS.cluster([{ name: "consul", version: "1.20.0" }]) }, 'unknown mesh "consul"'],
     [{ "p.yaml": DOCS.policy(), "c.yaml": DOCS.cluster([{ name: "fake", version: "nightly" }]) }, 'cannot tell which fake version "nightly" is'],
   ])("%# → exit 2 explaining", async (files, message) => {
@@ -445,26 +502,43 @@ describe("translate --output-dir DIR", () => {
     expect(r.code).toBe(EXIT.OK);
     expect(r.stdout).toBe("");
     expect(r.stderr).toBe("unimesh translate: wrote 3 objects for fake@1.1 to out/fake\n");
-    expect(tree(join(dir, "out/fake"))).toEqual([OUTPUT_MARKER, "_cluster/fakemesh-fake.yaml", "shop/configmap-cart-routes.yaml", "shop/configmap-reviews-routes.yaml"]);
+    expect(tree(join(dir, "out/fake"))).toEqual([
+      OUTPUT_MARKER,
+      "_cluster/fakemesh-fake.yaml",
+      "shop/configmap-cart-routes.yaml",
+      "shop/configmap-reviews-routes.yaml",
+    ]);
     const cm = yaml.load(readFileSync(join(dir, "out/fake/shop/configmap-cart-routes.yaml"), "utf8")) as any;
     expect(cm).toMatchObject({ kind: "ConfigMap", metadata: { name: "cart-routes", namespace: "shop" } });
     // The files hold exactly what stdout would.
     const stdout = (await cli(["translate", "in", "--mesh", "fake"], { cwd: dir })).stdout;
-    const files = tree(join(dir, "out/fake")).filter((f) => f !== OUTPUT_MARKER).map((f) => readFileSync(join(dir, "out/fake", f), "utf8"));
+    const files = tree(join(dir, "out/fake"))
+      .filter((f) => f !== OUTPUT_MARKER)
+      .map((f) => readFileSync(join(dir, "out/fake", f), "utf8"));
     expect(new Set(files.map((f) => "---\n" + f))).toEqual(new Set(stdout.split(/(?=^---$)/m)));
   });
 
   test("--format json writes .json files", async () => {
     const dir = input();
     expect((await cli(["translate", "in", "--mesh", "fake", "--output-dir", "out", "-o", "json"], { cwd: dir })).code).toBe(EXIT.OK);
-    expect(tree(join(dir, "out"))).toEqual([OUTPUT_MARKER, "_cluster/fakemesh-fake.json", "shop/configmap-cart-routes.json", "shop/configmap-reviews-routes.json"]);
+    expect(tree(join(dir, "out"))).toEqual([
+      OUTPUT_MARKER,
+      "_cluster/fakemesh-fake.json",
+      "shop/configmap-cart-routes.json",
+      "shop/configmap-reviews-routes.json",
+    ]);
     expect(JSON.parse(readFileSync(join(dir, "out/shop/configmap-cart-routes.json"), "utf8")).kind).toBe("ConfigMap");
   });
 
   test("the same kind and name in two API groups get group-qualified names", async () => {
     const dir = scratch({ "p.yaml": DOCS.policy() });
     expect((await cli(["translate", "p.yaml", "--mesh", "fake", "--output-dir", "out", "--set", "dupKind=1"], { cwd: dir })).code).toBe(EXIT.OK);
-    expect(tree(join(dir, "out"))).toEqual([OUTPUT_MARKER, "_cluster/fakemesh-fake.yaml", "shop/configmap.core-reviews-routes.yaml", "shop/configmap.other.example.com-reviews-routes.yaml"]);
+    expect(tree(join(dir, "out"))).toEqual([
+      OUTPUT_MARKER,
+      "_cluster/fakemesh-fake.yaml",
+      "shop/configmap.core-reviews-routes.yaml",
+      "shop/configmap.other.example.com-reviews-routes.yaml",
+    ]);
   });
 
   test("a directory written by unimesh is replaced as a whole (no stale files)", async () => {
@@ -489,12 +563,18 @@ describe("translate --output-dir DIR", () => {
     writeFileSync(join(dir, "mine/precious.txt"), "keep me");
     const r = await cli(["translate", "in", "--mesh", "fake", "--output-dir", "mine"], { cwd: dir });
     expect(r).toMatchObject({ code: EXIT.USAGE, stdout: "" });
-    expect(r.stderr).toBe(`unimesh: --output-dir mine: the directory exists and was not written by unimesh (it has no ${OUTPUT_MARKER} file); refusing to replace it (remove it or choose another directory)\n`);
+    expect(r.stderr).toBe(
+      `unimesh: --output-dir mine: the directory exists and was not written by unimesh (it has no ${OUTPUT_MARKER} file); refusing to replace it (remove it or choose another directory)\n`,
+    );
     expect(tree(join(dir, "mine"))).toEqual(["precious.txt"]);
     expect(readdirSync(dir).sort()).toEqual(["in", "mine"]);
   });
 
-  test.each([["a file", "p.yaml"], ["the working directory", "."], ["a parent of it", ".."]])("refuses %s as -o (exit 2, nothing touched)", async (_what, out) => {
+  test.each([
+    ["a file", "p.yaml"],
+    ["the working directory", "."],
+    ["a parent of it", ".."],
+  ])("refuses %s as -o (exit 2, nothing touched)", async (_what, out) => {
     const dir = input();
     const before = tree(dir);
     const r = await cli(["translate", ".", "--mesh", "fake", "--output-dir", out], { cwd: join(dir, "in") });
@@ -619,7 +699,6 @@ describe.each(realAdapters.map((a) => [a.name, a] as const))("real adapter %s", 
 test.skipIf(realAdapters.length > 0)("no real adapters registered yet: the real-adapter tests above are skipped", () => {
   expect(realAdapters).toEqual([]);
 });
-
 
 test("a -o directory inside the inputs is not read back as input", async () => {
   const dir = scratch({ "p.yaml": DOCS.policy() });

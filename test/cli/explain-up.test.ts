@@ -28,16 +28,26 @@ describe("explain and unimesh up decide the same on Bookinfo", () => {
     writeFileSync(file, yaml.dump(reg));
     let stderr = "";
     let ready: () => void;
-    const running = new Promise<void>((r) => { ready = r; });
+    const running = new Promise<void>((r) => {
+      ready = r;
+    });
     const io = {
       stdout: { write: () => true },
-      stderr: { write: (s: string) => { stderr += s; if (stderr.includes("local mesh running")) ready(); return true; } },
-      readStdin: () => "", env: {}, cwd: ROOT,
+      stderr: {
+        write: (s: string) => {
+          stderr += s;
+          if (stderr.includes("local mesh running")) ready();
+          return true;
+        },
+      },
+      readStdin: () => "",
+      env: {},
+      cwd: ROOT,
     };
     const exited = run(["up", "examples/bookinfo", "-s", file, "--no-access-log", "--no-watch"], io);
     try {
       await Promise.race([running, new Promise((_, reject) => setTimeout(() => reject(new Error(`not running after 30 s:\n${stderr}`)), 30_000))]);
-      const listeners = await (await request(`http://127.0.0.1:${admin}/listeners`)).body.json() as Record<string, { port: number; kind: string }>;
+      const listeners = (await (await request(`http://127.0.0.1:${admin}/listeners`)).body.json()) as Record<string, { port: number; kind: string }>;
       const outbound = (svc: string) => Object.entries(listeners).find(([k, l]) => l.kind === "outbound" && k.startsWith(`outbound|bookinfo/${svc}/`))![1].port;
       const requests: [from: string, to: string, method: string, path: string, headers: string[]][] = [
         ["productpage", "reviews:9080", "GET", "/reviews/1", []],
@@ -52,7 +62,19 @@ describe("explain and unimesh up decide the same on Bookinfo", () => {
       ];
       const decided: string[] = [];
       for (const [from, to, method, path, headers] of requests) {
-        const e = await cli(["explain", "--from", `bookinfo/bookinfo-${from}`, "--to", `bookinfo/${to}`, method, path, "examples/bookinfo", "-o", "json", ...headers.flatMap((h) => ["-H", h])]);
+        const e = await cli([
+          "explain",
+          "--from",
+          `bookinfo/bookinfo-${from}`,
+          "--to",
+          `bookinfo/${to}`,
+          method,
+          path,
+          "examples/bookinfo",
+          "-o",
+          "json",
+          ...headers.flatMap((h) => ["-H", h]),
+        ]);
         const x = JSON.parse(e.stdout) as { decision: string; status?: number; answeredBy: string };
         expect(e.code, e.stderr).toBe(x.decision === "allowed" ? 0 : 6);
         const [host, port] = to.split(":");
@@ -66,8 +88,15 @@ describe("explain and unimesh up decide the same on Bookinfo", () => {
         decided.push(`${from}->${host} ${method} ${x.decision}`);
       }
       expect(decided).toEqual([
-        "productpage->reviews GET allowed", "productpage->reviews GET allowed", "ratings->reviews GET denied", "productpage->details GET allowed",
-        "reviews->details GET denied", "reviews->ratings GET allowed", "productpage->ratings GET denied", "details->productpage GET denied", "productpage->reviews DELETE denied",
+        "productpage->reviews GET allowed",
+        "productpage->reviews GET allowed",
+        "ratings->reviews GET denied",
+        "productpage->details GET allowed",
+        "reviews->details GET denied",
+        "reviews->ratings GET allowed",
+        "productpage->ratings GET denied",
+        "details->productpage GET denied",
+        "productpage->reviews DELETE denied",
       ]);
     } finally {
       await request(`http://127.0.0.1:${admin}/quitquitquit`, { method: "POST" }).catch(() => undefined);

@@ -21,10 +21,15 @@ describe("validate examples (a ServiceRegistry among the policies)", () => {
   test("the built-in proxy's registry is not a policy: a note, exit 0, and the registry is still checked", async () => {
     // The Bookinfo examples (examples/multicluster is another scenario: a virtual mesh of its own).
     const r = await cli(["validate", "examples/bookinfo", "examples/bookinfo-local"]);
-    expect(r.stderr).toContain("examples/bookinfo-local/registry.yaml:7:1 [0]#/kind: info input/proxy-document: a ServiceRegistry is a document of the built-in proxy (`unimesh up --services`, `unimesh proxy --config`), not a policy: it is not translated");
+    expect(r.stderr).toContain(
+      "examples/bookinfo-local/registry.yaml:7:1 [0]#/kind: info input/proxy-document: a ServiceRegistry is a document of the built-in proxy (`unimesh up --services`, `unimesh proxy --config`), not a policy: it is not translated",
+    );
     expect(r.stderr).toMatch(/\nunimesh validate: \d+ files, \d+ policies, \d+ MeshServices: valid \(1 note\)\n$/);
     expect(r.code).toBe(EXIT.OK);
-    const bad = scratch({ "registry.yaml": `${H}kind: ServiceRegistry\nmetadata: {name: local}\nspec:\n  services: [{name: a, instances: [{port: eighty}]}]\n`, "p.yaml": doc("TrafficPolicy", "a", "  destination: {service: a}\n  timeout: 1s") });
+    const bad = scratch({
+      "registry.yaml": `${H}kind: ServiceRegistry\nmetadata: {name: local}\nspec:\n  services: [{name: a, instances: [{port: eighty}]}]\n`,
+      "p.yaml": doc("TrafficPolicy", "a", "  destination: {service: a}\n  timeout: 1s"),
+    });
     const r2 = await cli(["validate", "."], { cwd: bad });
     expect(r2.code).toBe(EXIT.INVALID);
     expect(r2.stderr).toMatch(/registry\.yaml:\d+:\d+ \[0\]#\/spec\/services\/0\/instances\/0\/port: error schema\/type: must be integer/);
@@ -38,7 +43,12 @@ describe("validate examples (a ServiceRegistry among the policies)", () => {
 });
 
 describe("summary line and --quiet", () => {
-  const dir = () => scratch({ "p.yaml": doc("TrafficPolicy", "cart", "  destination: {service: cart}\n  retries: {attempts: 99}") + doc("AccessPolicy", "cart", "  destination: {service: cart}\n  allow: [{source: {serviceAccounts: [web]}}]") });
+  const dir = () =>
+    scratch({
+      "p.yaml":
+        doc("TrafficPolicy", "cart", "  destination: {service: cart}\n  retries: {attempts: 99}") +
+        doc("AccessPolicy", "cart", "  destination: {service: cart}\n  allow: [{source: {serviceAccounts: [web]}}]"),
+    });
 
   test("a failing translate ends with the counts; --quiet hides the notes and says so", async () => {
     const loud = await cli(["translate", "examples/bookinfo", "--mesh", "linkerd"]);
@@ -60,7 +70,10 @@ describe("summary line and --quiet", () => {
     expect(v.stderr.trimEnd().split("\n").at(-1)).toBe("unimesh validate: 1 file, 1 policy, 0 MeshServices: invalid (1 error)");
   });
 
-  test.each([["apply", "nothing applied"], ["diff", "nothing compared"]])("%s ends like translate: the counts, and -q hides the notes (no cluster contacted)", async (cmd, nothing) => {
+  test.each([
+    ["apply", "nothing applied"],
+    ["diff", "nothing compared"],
+  ])("%s ends like translate: the counts, and -q hides the notes (no cluster contacted)", async (cmd, nothing) => {
     const loud = await cli([cmd, "examples/bookinfo", "--mesh", "linkerd"]);
     expect(loud.code).toBe(EXIT.INVALID);
     const last = loud.stderr.trimEnd().split("\n").at(-1)!;
@@ -109,21 +122,35 @@ describe("HTTP settings on a TCP port", () => {
     const d = scratch({ "p.yaml": db + doc("TrafficPolicy", "db", "  destination: {service: db, port: 5432}\n  timeout: 1s\n  retries: {attempts: 2}") });
     const r = await cli(["validate", "."], { cwd: d });
     expect(r.code).toBe(EXIT.INVALID);
-    expect(r.stderr).toContain("p.yaml:12:3 [1]#/spec/timeout: error rule/http-on-tcp: port 5432 of shop/db is declared tcp (MeshService shop/db): timeout is an HTTP setting, which no mesh applies to TCP connections; remove it, or declare the port's protocol http, http2 or grpc [TrafficPolicy/shop/db]");
+    expect(r.stderr).toContain(
+      "p.yaml:12:3 [1]#/spec/timeout: error rule/http-on-tcp: port 5432 of shop/db is declared tcp (MeshService shop/db): timeout is an HTTP setting, which no mesh applies to TCP connections; remove it, or declare the port's protocol http, http2 or grpc [TrafficPolicy/shop/db]",
+    );
     expect(r.stderr).toContain("#/spec/retries: error rule/http-on-tcp");
     for (const mesh of ["istio", "linkerd", "appmesh"]) expect((await cli(["translate", ".", "--mesh", mesh], { cwd: d })).code, mesh).toBe(EXIT.INVALID);
   });
 
   test("fine: the same on the http port, a split on the tcp port, attempts: 0, a policy for every port when one is http", async () => {
-    const d = scratch({ "p.yaml": db +
-      doc("TrafficPolicy", "web", "  destination: {service: db, port: 8080}\n  timeout: 1s") +
-      doc("TrafficPolicy", "tcp", "  destination: {service: db, port: 5432}\n  retries: {attempts: 0}\n  routes:\n    - split: [{subset: {v: a}, weight: 50}, {subset: {v: b}, weight: 50}]"),
+    const d = scratch({
+      "p.yaml":
+        db +
+        doc("TrafficPolicy", "web", "  destination: {service: db, port: 8080}\n  timeout: 1s") +
+        doc(
+          "TrafficPolicy",
+          "tcp",
+          "  destination: {service: db, port: 5432}\n  retries: {attempts: 0}\n  routes:\n    - split: [{subset: {v: a}, weight: 50}, {subset: {v: b}, weight: 50}]",
+        ),
     });
     const r = await cli(["validate", "."], { cwd: d });
     expect(r.stderr).not.toContain("http-on-tcp");
     expect(r.code).toBe(EXIT.OK);
-    const all = scratch({ "p.yaml": doc("MeshService", "db", "  ports: [{port: 5432, protocol: tcp}]") + doc("TrafficPolicy", "db", "  destination: {service: db}\n  routes:\n    - match: {path: {prefix: /x}}") });
-    expect((await cli(["validate", "."], { cwd: all })).stderr).toContain("#/spec/routes/0/match: error rule/http-on-tcp: every port of shop/db (5432) is declared tcp");
+    const all = scratch({
+      "p.yaml":
+        doc("MeshService", "db", "  ports: [{port: 5432, protocol: tcp}]") +
+        doc("TrafficPolicy", "db", "  destination: {service: db}\n  routes:\n    - match: {path: {prefix: /x}}"),
+    });
+    expect((await cli(["validate", "."], { cwd: all })).stderr).toContain(
+      "#/spec/routes/0/match: error rule/http-on-tcp: every port of shop/db (5432) is declared tcp",
+    );
   });
 });
 
@@ -131,8 +158,20 @@ describe("a subset written by name", () => {
   const cart = doc("MeshService", "cart", "  subsets: [{name: stable, labels: {track: stable}}, {name: canary, labels: {track: canary}}]");
 
   test("accepted when the MeshService declares it: the same output as its labels", async () => {
-    const byName = scratch({ "p.yaml": cart + doc("TrafficPolicy", "cart", "  destination: {service: cart}\n  routes:\n    - split: [{subset: stable, weight: 90}, {subset: canary, weight: 10}]") });
-    const byLabels = scratch({ "p.yaml": cart + doc("TrafficPolicy", "cart", "  destination: {service: cart}\n  routes:\n    - split: [{subset: {track: stable}, weight: 90}, {subset: {track: canary}, weight: 10}]") });
+    const byName = scratch({
+      "p.yaml":
+        cart +
+        doc("TrafficPolicy", "cart", "  destination: {service: cart}\n  routes:\n    - split: [{subset: stable, weight: 90}, {subset: canary, weight: 10}]"),
+    });
+    const byLabels = scratch({
+      "p.yaml":
+        cart +
+        doc(
+          "TrafficPolicy",
+          "cart",
+          "  destination: {service: cart}\n  routes:\n    - split: [{subset: {track: stable}, weight: 90}, {subset: {track: canary}, weight: 10}]",
+        ),
+    });
     for (const mesh of ["istio", "linkerd", "appmesh", "builtin"]) {
       const a = await cli(["translate", ".", "--mesh", mesh, "-q"], { cwd: byName });
       const b = await cli(["translate", ".", "--mesh", mesh, "-q"], { cwd: byLabels });
@@ -146,15 +185,24 @@ describe("a subset written by name", () => {
     const typo = scratch({ "p.yaml": cart + doc("TrafficPolicy", "cart", "  destination: {service: cart}\n  routes:\n    - split: [{subset: stabel}]") });
     const r = await cli(["validate", "."], { cwd: typo });
     expect(r.code).toBe(EXIT.INVALID);
-    expect(r.stderr).toContain('#/spec/routes/0/split/0/subset: error rule/unknown-subset: subset "stabel" is not declared by MeshService shop/cart; declared: stable {"track":"stable"}, canary {"track":"canary"}');
+    expect(r.stderr).toContain(
+      '#/spec/routes/0/split/0/subset: error rule/unknown-subset: subset "stabel" is not declared by MeshService shop/cart; declared: stable {"track":"stable"}, canary {"track":"canary"}',
+    );
     const none = scratch({ "p.yaml": doc("TrafficPolicy", "cart", "  destination: {service: cart}\n  routes:\n    - split: [{subset: stable}]") });
     const r2 = await cli(["validate", "."], { cwd: none });
     expect(r2.code).toBe(EXIT.INVALID);
-    expect(r2.stderr).toContain('error rule/unknown-subset: subset "stable" is a name, but no MeshService declares the subsets of shop/cart; declare it (MeshService cart: spec.subsets: [{name: stable, labels: {...}}]) or write its pod labels instead (e.g. subset: {version: stable})');
+    expect(r2.stderr).toContain(
+      'error rule/unknown-subset: subset "stable" is a name, but no MeshService declares the subsets of shop/cart; declare it (MeshService cart: spec.subsets: [{name: stable, labels: {...}}]) or write its pod labels instead (e.g. subset: {version: stable})',
+    );
   });
 
   test("a mirror to another service's subset by name", async () => {
-    const d = scratch({ "p.yaml": cart + doc("MeshService", "shadow", "  subsets: [{name: blue, labels: {color: blue}}]") + doc("TrafficPolicy", "cart", "  destination: {service: cart}\n  mirror: {service: shadow, subset: blue, percent: 5}") });
+    const d = scratch({
+      "p.yaml":
+        cart +
+        doc("MeshService", "shadow", "  subsets: [{name: blue, labels: {color: blue}}]") +
+        doc("TrafficPolicy", "cart", "  destination: {service: cart}\n  mirror: {service: shadow, subset: blue, percent: 5}"),
+    });
     const r = await cli(["translate", ".", "--mesh", "istio", "-q"], { cwd: d });
     expect(r.code).toBe(EXIT.OK);
     expect(r.stdout).toMatch(/mirror:\n\s+host: shadow\.shop\.svc\.cluster\.local\n\s+subset: blue/);
@@ -163,22 +211,37 @@ describe("a subset written by name", () => {
 
 describe("a destination nobody declares", () => {
   test("a typo (crat for cart) is a warning naming the likely service", async () => {
-    const d = scratch({ "p.yaml": doc("TrafficPolicy", "cart", "  destination: {service: cart}\n  timeout: 2s") + doc("TrafficPolicy", "cart-retries", "  destination: {service: cart}\n  retries: {attempts: 2}\n  routes:\n    - match: {path: {prefix: /api}}") + doc("AccessPolicy", "cart", "  destination: {service: crat}\n  allow: [{source: {serviceAccounts: [web]}}]") });
+    const d = scratch({
+      "p.yaml":
+        doc("TrafficPolicy", "cart", "  destination: {service: cart}\n  timeout: 2s") +
+        doc("TrafficPolicy", "cart-retries", "  destination: {service: cart}\n  retries: {attempts: 2}\n  routes:\n    - match: {path: {prefix: /api}}") +
+        doc("AccessPolicy", "cart", "  destination: {service: crat}\n  allow: [{source: {serviceAccounts: [web]}}]"),
+    });
     const r = await cli(["validate", "."], { cwd: d });
     expect(r.code).toBe(EXIT.OK);
-    expect(r.stderr).toContain("#/spec/destination/service: warning rule/unknown-destination: no MeshService declares service crat in namespace shop and no other policy names it: did you mean cart?; if it exists, declare it with a MeshService (or `unimesh discover` it) to silence this [AccessPolicy/shop/cart]");
+    expect(r.stderr).toContain(
+      "#/spec/destination/service: warning rule/unknown-destination: no MeshService declares service crat in namespace shop and no other policy names it: did you mean cart?; if it exists, declare it with a MeshService (or `unimesh discover` it) to silence this [AccessPolicy/shop/cart]",
+    );
     expect(r.stderr.match(/unknown-destination/g)).toHaveLength(1);
     expect((await cli(["validate", ".", "--strict"], { cwd: d })).code).toBe(EXIT.INVALID);
   });
 
   test("in a namespace whose services are described by MeshServices, any undescribed destination", async () => {
-    const d = scratch({ "p.yaml": doc("MeshService", "cart", "  ports: [{port: 80}]") + doc("AccessPolicy", "payments", "  destination: {service: payments}\n  allow: [{source: {serviceAccounts: [web]}}]") });
+    const d = scratch({
+      "p.yaml":
+        doc("MeshService", "cart", "  ports: [{port: 80}]") +
+        doc("AccessPolicy", "payments", "  destination: {service: payments}\n  allow: [{source: {serviceAccounts: [web]}}]"),
+    });
     const r = await cli(["validate", "."], { cwd: d });
-    expect(r.stderr).toContain("warning rule/unknown-destination: no MeshService declares service payments in namespace shop and no other policy names it; if it exists");
+    expect(r.stderr).toContain(
+      "warning rule/unknown-destination: no MeshService declares service payments in namespace shop and no other policy names it; if it exists",
+    );
   });
 
   test("not for numbered services, services named by two policies, or examples/bookinfo", async () => {
-    const numbered = scratch({ "p.yaml": [1, 2, 10].map((i) => doc("TrafficPolicy", `svc-${i}`, `  destination: {service: svc-${i}}\n  timeout: 1s`)).join("") });
+    const numbered = scratch({
+      "p.yaml": [1, 2, 10].map((i) => doc("TrafficPolicy", `svc-${i}`, `  destination: {service: svc-${i}}\n  timeout: 1s`)).join(""),
+    });
     expect((await cli(["validate", "."], { cwd: numbered })).stderr).not.toContain("unknown-destination");
     expect((await cli(["validate", "examples/bookinfo"])).stderr).not.toContain("unknown-destination");
   });
@@ -208,7 +271,10 @@ describe("translate --mesh a,b,c / all: which meshes can run these policies", ()
     expect(j.meshes.map((m: { mesh: string }) => m.mesh)).toEqual(BUILTIN_ADAPTERS.map((a) => `${a.name}@${a.defaultVersion}`));
     expect(j.meshes.map((m: { mesh: string }) => m.mesh)).toEqual(expect.arrayContaining(["builtin@1", "istio@1.30", "linkerd@2.20", "appmesh@1.13"]));
     expect(j.ok).toBe(false);
-    expect(j.policies.find((p: { policy: string }) => p.policy === "TrafficPolicy/bookinfo/reviews-canary").verdicts).toMatchObject({ "istio@1.30": "accepted", "linkerd@2.20": "rejected" });
+    expect(j.policies.find((p: { policy: string }) => p.policy === "TrafficPolicy/bookinfo/reviews-canary").verdicts).toMatchObject({
+      "istio@1.30": "accepted",
+      "linkerd@2.20": "rejected",
+    });
     const d = scratch({ "p.yaml": doc("TrafficPolicy", "cart", "  destination: {service: cart, port: 80}\n  timeout: 2s") });
     const ok = await cli(["translate", ".", "--mesh", "istio,linkerd", "-q"], { cwd: d });
     expect(ok.code).toBe(EXIT.OK);
@@ -248,7 +314,9 @@ describe("unimesh version and shell completion", () => {
     expect(d.stderr).toContain("no kubeconfig found");
     const dj = await cli(["discover", "-o", "json"]);
     expect(dj.code).toBe(EXIT.USAGE);
-    expect(dj.stderr).toBe("unimesh: -o json: discover writes its documents (a ClusterInfo per cluster, a MeshService per Service) as YAML only, the form translate, diff and apply read back; -o yaml is the default\n");
+    expect(dj.stderr).toBe(
+      "unimesh: -o json: discover writes its documents (a ClusterInfo per cluster, a MeshService per Service) as YAML only, the form translate, diff and apply read back; -o yaml is the default\n",
+    );
     const dd = await cli(["discover", "-o", "facts"]);
     expect(dd.code).toBe(EXIT.USAGE);
     expect(dd.stderr).toContain("to write one file per cluster into facts, use --output-dir facts");

@@ -16,22 +16,30 @@ describe("unimesh inspect", () => {
     expect(r.code, r.stderr).toBe(EXIT.OK);
     const out = r.stdout;
     // Routes in effective order: jason first (header match), then the canary catch-all.
-    expect(out).toMatch(/1\. "jason" of TrafficPolicy\/bookinfo\/reviews-canary \(examples\/bookinfo\/traffic\.yaml:9\)\n\s+match: header end-user = "jason", port 9080/);
+    expect(out).toMatch(
+      /1\. "jason" of TrafficPolicy\/bookinfo\/reviews-canary \(examples\/bookinfo\/traffic\.yaml:9\)\n\s+match: header end-user = "jason", port 9080/,
+    );
     expect(out).toMatch(/2\. "canary" of TrafficPolicy\/bookinfo\/reviews-canary \(examples\/bookinfo\/traffic\.yaml:12\)/);
     expect(out).toContain("backends: subset v1 (version=v1) port 9080 90%, subset v3 (version=v3) port 9080 10%");
     expect(out).toContain("backends: subset v2 (version=v2) port 9080 100%");
     expect(out).toContain("retries: {attempts: 2, perTryTimeout: 1s, retryOn: [5xx, connect-failure]} (examples/bookinfo/traffic.yaml:17)");
     expect(out).toContain("timeout: 3s (examples/bookinfo/traffic.yaml:16)");
-    expect(out).toContain("outlierDetection: {consecutive5xxErrors: 5, interval: 10s, baseEjectionTime: 30s, maxEjectionPercent: 50} (TrafficPolicy/bookinfo/reviews-canary, examples/bookinfo/traffic.yaml:18)");
+    expect(out).toContain(
+      "outlierDetection: {consecutive5xxErrors: 5, interval: 10s, baseEjectionTime: 30s, maxEjectionPercent: 50} (TrafficPolicy/bookinfo/reviews-canary, examples/bookinfo/traffic.yaml:18)",
+    );
     // Who may call it.
     expect(out).toContain("access: deny by default (AccessPolicy/bookinfo/reviews-readers)");
-    expect(out).toContain("allow bookinfo/bookinfo-productpage: GET, on /reviews/* (AccessPolicy/bookinfo/reviews-readers, examples/bookinfo/security.yaml:26)");
+    expect(out).toContain(
+      "allow bookinfo/bookinfo-productpage: GET, on /reviews/* (AccessPolicy/bookinfo/reviews-readers, examples/bookinfo/security.yaml:26)",
+    );
     expect(out).toContain("bookinfo/bookinfo-productpage (productpage): allowed (GET, on /reviews/*: AccessPolicy/bookinfo/reviews-readers /spec/allow/0)");
     expect(out).toContain("bookinfo/bookinfo-ratings (ratings): denied by default (no allow rule admits it)");
     expect(out).toContain("unauthenticated: denied by default");
     expect(out).toContain("mtls: port 9080: strict (MTLSPolicy/bookinfo/bookinfo-strict, examples/bookinfo/security.yaml:7)");
     // As a source: reviews calls ratings (allowed), not details.
-    expect(out).toMatch(/-> bookinfo\/ratings: allowed\n\s+allow GET, on \/ratings\/\* \(AccessPolicy\/bookinfo\/ratings-readers, examples\/bookinfo\/security\.yaml:36\)/);
+    expect(out).toMatch(
+      /-> bookinfo\/ratings: allowed\n\s+allow GET, on \/ratings\/\* \(AccessPolicy\/bookinfo\/ratings-readers, examples\/bookinfo\/security\.yaml:36\)/,
+    );
     expect(out).toContain("-> bookinfo/details: denied by default (no allow rule admits it)");
   });
 
@@ -39,10 +47,21 @@ describe("unimesh inspect", () => {
     const r = await cli(["inspect", "bookinfo/reviews", BOOKINFO, "-o", "json"]);
     expect(r.code).toBe(EXIT.OK);
     const j = JSON.parse(r.stdout);
-    expect(j.destination.routes.map((x: { name: string; origin: { line: number } }) => [x.name, x.origin.line])).toEqual([["jason", 9], ["canary", 12]]);
-    expect(j.destination.routes[1].backends).toEqual([{ subset: "v1", labels: { version: "v1" }, weight: 90, port: 9080 }, { subset: "v3", labels: { version: "v3" }, weight: 10, port: 9080 }]);
-    expect(j.destination.routes[1].retries).toEqual({ value: { attempts: 2, perTryTimeout: "1s", retryOn: ["5xx", "connect-failure"] }, origin: { policy: "TrafficPolicy/bookinfo/reviews-canary", file: "examples/bookinfo/traffic.yaml", line: 17, pointer: "/spec/retries" } });
-    expect(j.destination.access.callers.filter((c: { allowed: boolean }) => c.allowed).map((c: { caller: string }) => c.caller)).toEqual(["bookinfo/bookinfo-productpage (productpage)"]);
+    expect(j.destination.routes.map((x: { name: string; origin: { line: number } }) => [x.name, x.origin.line])).toEqual([
+      ["jason", 9],
+      ["canary", 12],
+    ]);
+    expect(j.destination.routes[1].backends).toEqual([
+      { subset: "v1", labels: { version: "v1" }, weight: 90, port: 9080 },
+      { subset: "v3", labels: { version: "v3" }, weight: 10, port: 9080 },
+    ]);
+    expect(j.destination.routes[1].retries).toEqual({
+      value: { attempts: 2, perTryTimeout: "1s", retryOn: ["5xx", "connect-failure"] },
+      origin: { policy: "TrafficPolicy/bookinfo/reviews-canary", file: "examples/bookinfo/traffic.yaml", line: 17, pointer: "/spec/retries" },
+    });
+    expect(j.destination.access.callers.filter((c: { allowed: boolean }) => c.allowed).map((c: { caller: string }) => c.caller)).toEqual([
+      "bookinfo/bookinfo-productpage (productpage)",
+    ]);
   });
 
   test("--mesh: the native objects carrying the policies, the fields per feature, and what the mesh cannot do", async () => {
@@ -59,14 +78,22 @@ describe("unimesh inspect", () => {
   test("errors: an unknown service (with the closest name), a reference without namespace, an unknown mesh", async () => {
     const a = await cli(["inspect", "bookinfo/reveiws", BOOKINFO]);
     expect(a.code).toBe(EXIT.USAGE);
-    expect(a.stderr).toBe("unimesh: unknown service bookinfo/reveiws (did you mean bookinfo/reviews?); the model knows: bookinfo/details, bookinfo/productpage, bookinfo/ratings, bookinfo/reviews\n");
+    expect(a.stderr).toBe(
+      "unimesh: unknown service bookinfo/reveiws (did you mean bookinfo/reviews?); the model knows: bookinfo/details, bookinfo/productpage, bookinfo/ratings, bookinfo/reviews\n",
+    );
     const b = await cli(["inspect", "reviews", BOOKINFO]);
     expect(b.code).toBe(EXIT.USAGE);
     expect(b.stderr).toContain("expected <namespace>/<service>");
     const c = await cli(["inspect", "bookinfo/reviews", BOOKINFO, "--mesh", "consul"]);
     expect(c.code).toBe(EXIT.USAGE);
     expect(c.stderr).toContain('unknown mesh "consul"');
-    const d = await cli(["inspect", "bookinfo/reviews", scratch({ "bad.yaml": "apiVersion: unimesh.io/v1alpha1\nkind: TrafficPolicy\nmetadata: {name: x}\nspec: {destination: {service: a}, retries: {attempts: 99}}\n" })]);
+    const d = await cli([
+      "inspect",
+      "bookinfo/reviews",
+      scratch({
+        "bad.yaml": "apiVersion: unimesh.io/v1alpha1\nkind: TrafficPolicy\nmetadata: {name: x}\nspec: {destination: {service: a}, retries: {attempts: 99}}\n",
+      }),
+    ]);
     expect(d.code).toBe(EXIT.INVALID);
     expect(d.stderr).toContain("schema/maximum");
     expect(d.stdout).toBe("");
@@ -79,7 +106,9 @@ describe("unimesh explain", () => {
   test("productpage → reviews:9080 GET /reviews/1: allowed by reviews-readers, the canary's subset weights, its timeout and retries", async () => {
     const r = await explain("--from", "bookinfo/bookinfo-productpage", "--to", "bookinfo/reviews:9080", "GET", "/reviews/1", BOOKINFO);
     expect(r.code, r.stderr).toBe(EXIT.OK);
-    expect(r.stdout).toContain("decision: ALLOWED\n  allowed by the allow rule /spec/allow/0 of AccessPolicy/bookinfo/reviews-readers (examples/bookinfo/security.yaml:26)\n");
+    expect(r.stdout).toContain(
+      "decision: ALLOWED\n  allowed by the allow rule /spec/allow/0 of AccessPolicy/bookinfo/reviews-readers (examples/bookinfo/security.yaml:26)\n",
+    );
     expect(r.stdout).toContain('route: "canary" of TrafficPolicy/bookinfo/reviews-canary (examples/bookinfo/traffic.yaml:12)');
     expect(r.stdout).toContain("backends: subset v1 (version=v1) port 9080 90%, subset v3 (version=v3) port 9080 10%");
     expect(r.stdout).toContain("timeout: 3s");
@@ -90,18 +119,28 @@ describe("unimesh explain", () => {
   test("the same from bookinfo-ratings: denied by the default deny, exit 6", async () => {
     const r = await explain("--from", "bookinfo/bookinfo-ratings", "--to", "bookinfo/reviews:9080", "GET", "/reviews/1", BOOKINFO);
     expect(r.code).toBe(EXIT.DENIED);
-    expect(r.stdout).toContain("decision: DENIED (403 from the destination's proxy)\n  denied by default: no allow rule of AccessPolicy/bookinfo/reviews-readers matches\n");
+    expect(r.stdout).toContain(
+      "decision: DENIED (403 from the destination's proxy)\n  denied by default: no allow rule of AccessPolicy/bookinfo/reviews-readers matches\n",
+    );
   });
 
   test("-o json; jason's header picks the jason route (v2 100%); the default: inputs from the current directory", async () => {
-    const j = await cli(["explain", "--from", "bookinfo/bookinfo-productpage", "--to", "bookinfo/reviews:9080", "GET", "/reviews/1", "-H", "end-user: jason", "-o", "json"], { cwd: join(ROOT, BOOKINFO) });
+    const j = await cli(
+      ["explain", "--from", "bookinfo/bookinfo-productpage", "--to", "bookinfo/reviews:9080", "GET", "/reviews/1", "-H", "end-user: jason", "-o", "json"],
+      { cwd: join(ROOT, BOOKINFO) },
+    );
     expect(j.code, j.stderr).toBe(EXIT.OK);
     const x = JSON.parse(j.stdout);
     expect(x.decision).toBe("allowed");
     expect(x.route.name).toBe("jason");
     expect(x.route.origin).toEqual({ policy: "TrafficPolicy/bookinfo/reviews-canary", file: "traffic.yaml", line: 9, pointer: "/spec/routes/0" });
     expect(x.backends.map((b: { subset: string; weight: number }) => [b.subset, b.weight])).toEqual([["v2", 100]]);
-    expect(x.backends[0].access.rule.origin).toEqual({ policy: "AccessPolicy/bookinfo/reviews-readers", file: "security.yaml", line: 26, pointer: "/spec/allow/0" });
+    expect(x.backends[0].access.rule.origin).toEqual({
+      policy: "AccessPolicy/bookinfo/reviews-readers",
+      file: "security.yaml",
+      line: 26,
+      pointer: "/spec/allow/0",
+    });
   });
 
   test("fault injection, deny rules after path normalization, and plaintext callers on a strict namespace", async () => {
@@ -122,9 +161,24 @@ describe("unimesh explain", () => {
   });
 
   test("--mesh: whether each mesh decides the same, from its adapter's diagnostics about the policies involved", async () => {
-    const r = await explain("--from", "bookinfo/bookinfo-productpage", "--to", "bookinfo/reviews:9080", "GET", "/reviews/1", BOOKINFO, "--mesh", "istio@1.30,appmesh", "-o", "json");
+    const r = await explain(
+      "--from",
+      "bookinfo/bookinfo-productpage",
+      "--to",
+      "bookinfo/reviews:9080",
+      "GET",
+      "/reviews/1",
+      BOOKINFO,
+      "--mesh",
+      "istio@1.30,appmesh",
+      "-o",
+      "json",
+    );
     const x = JSON.parse(r.stdout);
-    expect(x.meshes.map((m: { mesh: string; verdict: string }) => [m.mesh, m.verdict])).toEqual([["istio@1.30", "same"], ["appmesh@1.13", "differs"]]);
+    expect(x.meshes.map((m: { mesh: string; verdict: string }) => [m.mesh, m.verdict])).toEqual([
+      ["istio@1.30", "same"],
+      ["appmesh@1.13", "differs"],
+    ]);
     expect(x.meshes[1].diagnostics.map((d: { pointer: string }) => d.pointer)).toEqual(["/spec/allow/0/methods", "/spec/allow/0/paths"]);
   });
 
@@ -167,8 +221,21 @@ describe("unimesh graph", () => {
 
   test("json and mermaid", async () => {
     const j = JSON.parse((await cli(["graph", BOOKINFO, "--format", "json"])).stdout);
-    expect(j.nodes.map((n: { id: string }) => n.id)).toEqual(["*", "bookinfo/details", "bookinfo/productpage", "bookinfo/ratings", "bookinfo/reviews", "bookinfo/reviews#v1", "bookinfo/reviews#v2", "bookinfo/reviews#v3"]);
-    expect(j.edges.filter((e: { kind: string }) => e.kind === "route").map((e: { to: string; weight: number }) => [e.to, e.weight])).toEqual([["bookinfo/reviews#v1", 90], ["bookinfo/reviews#v2", 100], ["bookinfo/reviews#v3", 10]]);
+    expect(j.nodes.map((n: { id: string }) => n.id)).toEqual([
+      "*",
+      "bookinfo/details",
+      "bookinfo/productpage",
+      "bookinfo/ratings",
+      "bookinfo/reviews",
+      "bookinfo/reviews#v1",
+      "bookinfo/reviews#v2",
+      "bookinfo/reviews#v3",
+    ]);
+    expect(j.edges.filter((e: { kind: string }) => e.kind === "route").map((e: { to: string; weight: number }) => [e.to, e.weight])).toEqual([
+      ["bookinfo/reviews#v1", 90],
+      ["bookinfo/reviews#v2", 100],
+      ["bookinfo/reviews#v3", 10],
+    ]);
     const m = (await cli(["graph", BOOKINFO, "-o", "mermaid"])).stdout;
     expect(m).toMatch(/^flowchart LR\n/);
     expect(m).toContain('-.->|"denied by default"|');
@@ -183,7 +250,10 @@ describe("unimesh graph", () => {
     expect(a.stdout).toContain(">denied by default</text>");
     const b = await cli(["graph", BOOKINFO, "-o", "svg"]);
     expect(b.stdout).toBe(a.stdout);
-    expect(readFileSync(join(ROOT, "docs/bookinfo-graph.svg"), "utf8"), "docs/bookinfo-graph.svg is stale: unimesh graph examples/bookinfo --format svg > docs/bookinfo-graph.svg").toBe(a.stdout);
+    expect(
+      readFileSync(join(ROOT, "docs/bookinfo-graph.svg"), "utf8"),
+      "docs/bookinfo-graph.svg is stale: unimesh graph examples/bookinfo --format svg > docs/bookinfo-graph.svg",
+    ).toBe(a.stdout);
     expect(readFileSync(join(ROOT, "README.md"), "utf8")).toContain("](docs/bookinfo-graph.svg)");
   });
 

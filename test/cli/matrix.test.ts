@@ -7,7 +7,10 @@ import { adapter as fake } from "./fixtures/adapter.mjs";
 
 function adapter(name: string, over: Partial<Adapter> = {}, caps: (v: string) => Partial<Capabilities> = () => ({})): Adapter {
   return {
-    name, description: name, versions: ["1.0", "2.0"], defaultVersion: "2.0",
+    name,
+    description: name,
+    versions: ["1.0", "2.0"],
+    defaultVersion: "2.0",
     capabilities: (v) => ({ ...Object.fromEntries(FEATURES.map((f) => [f, { support: "full" }])), ...caps(v) }) as Capabilities,
     translate: () => [],
     ...over,
@@ -21,10 +24,21 @@ describe("renderMatrix", () => {
   });
 
   test("one column per profile (newest version of the profile), else the default version", () => {
-    const a = adapter("a", { profiles: [{ label: "1.x", versions: ["1.0"] }, { label: "2.x", versions: ["1.5", "2.0"] }] }, (v) => ({ retries: { support: v === "1.0" ? "none" : "full" } }));
+    const a = adapter(
+      "a",
+      {
+        profiles: [
+          { label: "1.x", versions: ["1.0"] },
+          { label: "2.x", versions: ["1.5", "2.0"] },
+        ],
+      },
+      (v) => ({ retries: { support: v === "1.0" ? "none" : "full" } }),
+    );
     const b = adapter("b");
     expect(matrixColumns([a, b])).toEqual([
-      { adapter: "a", label: "a 1.x", version: "1.0" }, { adapter: "a", label: "a 2.x", version: "2.0" }, { adapter: "b", label: "b 2.0", version: "2.0" },
+      { adapter: "a", label: "a 1.x", version: "1.0" },
+      { adapter: "a", label: "a 2.x", version: "2.0" },
+      { adapter: "b", label: "b 2.0", version: "2.0" },
     ]);
     const md = renderMatrix([a, b]);
     expect(md).toContain("| Feature | a 1.x | a 2.x | b 2.0 |\n|---|:-:|:-:|:-:|\n");

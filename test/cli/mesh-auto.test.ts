@@ -48,7 +48,13 @@ describe("pickMesh", () => {
   const m = (name: string, version: string, source = "ClusterInfo/default/a in a.yaml") => ({ name, version, source });
 
   test("one mesh", () => {
-    expect(pickMesh([m("linkerd", "edge-26.8.3")], 1, M)).toEqual({ ok: true, name: "linkerd", version: "2.20", installed: "edge-26.8.3", source: "ClusterInfo/default/a in a.yaml" });
+    expect(pickMesh([m("linkerd", "edge-26.8.3")], 1, M)).toEqual({
+      ok: true,
+      name: "linkerd",
+      version: "2.20",
+      installed: "edge-26.8.3",
+      source: "ClusterInfo/default/a in a.yaml",
+    });
   });
 
   test("the same mesh and adapter version in several clusters", () => {

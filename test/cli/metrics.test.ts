@@ -17,10 +17,29 @@ describe("unimesh metrics", () => {
   });
 
   test("-o prometheusrule for every mesh, namespace, name and labels; --window names the series", async () => {
-    const r = await cli(["metrics", "rules", "--mesh", "all", "-o", "prometheusrule", "-n", "observability", "--name", "golden", "--label", "release=prometheus", "--window", "1m"]);
+    const r = await cli([
+      "metrics",
+      "rules",
+      "--mesh",
+      "all",
+      "-o",
+      "prometheusrule",
+      "-n",
+      "observability",
+      "--name",
+      "golden",
+      "--label",
+      "release=prometheus",
+      "--window",
+      "1m",
+    ]);
     expect(r.code).toBe(0);
     const o = yaml.load(r.stdout) as any;
-    expect(o).toMatchObject({ apiVersion: "monitoring.coreos.com/v1", kind: "PrometheusRule", metadata: { name: "golden", namespace: "observability", labels: { release: "prometheus" } } });
+    expect(o).toMatchObject({
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "PrometheusRule",
+      metadata: { name: "golden", namespace: "observability", labels: { release: "prometheus" } },
+    });
     expect(o.spec.groups.map((g: any) => g.name)).toEqual(["istio", "linkerd", "appmesh", "kuma", "builtin"].map((m) => `unimesh-golden-${m}`));
     expect(o.spec.groups[0].rules[1].record).toBe("unimesh:request_success_ratio:rate1m");
   });
@@ -31,7 +50,14 @@ describe("unimesh metrics", () => {
       const out = join(dir, "out");
       const r = await cli(["metrics", "rules", "--mesh", "linkerd,kuma", "--output-dir", out]);
       expect(r.code).toBe(0);
-      expect(readdirSync(out).sort()).toEqual([".unimesh-output", "dashboard.json", "kuma.prometheusrule.yaml", "kuma.rules.yaml", "linkerd.prometheusrule.yaml", "linkerd.rules.yaml"]);
+      expect(readdirSync(out).sort()).toEqual([
+        ".unimesh-output",
+        "dashboard.json",
+        "kuma.prometheusrule.yaml",
+        "kuma.rules.yaml",
+        "linkerd.prometheusrule.yaml",
+        "linkerd.rules.yaml",
+      ]);
       expect((yaml.load(readFileSync(join(out, "kuma.prometheusrule.yaml"), "utf8")) as any).metadata.name).toBe("unimesh-golden-metrics-kuma");
       expect(JSON.parse(readFileSync(join(out, "dashboard.json"), "utf8")).uid).toBe("unimesh-golden");
       // A directory unimesh did not write is refused, untouched.

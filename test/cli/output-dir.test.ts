@@ -41,7 +41,14 @@ describe("writeOutputDir", () => {
   test("writes every file and the marker", () => {
     const cwd = scratch();
     writeOutputDir(join(cwd, "out"), "out", FILES, cwd);
-    expect(listAll(join(cwd, "out"))).toEqual([OUTPUT_MARKER, "_cluster", "_cluster/fakemesh-x.yaml", "shop", "shop/configmap-a.yaml", "shop/configmap-b.yaml"]);
+    expect(listAll(join(cwd, "out"))).toEqual([
+      OUTPUT_MARKER,
+      "_cluster",
+      "_cluster/fakemesh-x.yaml",
+      "shop",
+      "shop/configmap-a.yaml",
+      "shop/configmap-b.yaml",
+    ]);
     expect(fs.readFileSync(join(cwd, "out/shop/configmap-b.yaml"), "utf8")).toBe("b: 1\n");
     expect(fs.readFileSync(join(cwd, "out", OUTPUT_MARKER), "utf8")).toMatch(/^Written by `unimesh translate --output-dir`\./);
   });
@@ -72,7 +79,9 @@ describe("writeOutputDir", () => {
     const out = join(cwd, "out");
     writeOutputDir(out, "out", [{ path: "old/configmap-old.yaml", content: "old\n" }], cwd);
     const before = listAll(out);
-    expect(() => writeOutputDir(out, "out", FILES, cwd, failing(op, n))).toThrow(/^--output-dir out: cannot write the output: no space left on device; nothing was written$/);
+    expect(() => writeOutputDir(out, "out", FILES, cwd, failing(op, n))).toThrow(
+      /^--output-dir out: cannot write the output: no space left on device; nothing was written$/,
+    );
     expect(listAll(out)).toEqual(before);
     expect(fs.readdirSync(cwd)).toEqual(["out"]);
   });
@@ -93,8 +102,12 @@ describe("writeOutputDir", () => {
 });
 
 describe("outputFiles", () => {
-  const obj = (apiVersion: string, kind: string, name: string, namespace?: string): KubeObject =>
-    ({ apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}) }, spec: { a: 1 } });
+  const obj = (apiVersion: string, kind: string, name: string, namespace?: string): KubeObject => ({
+    apiVersion,
+    kind,
+    metadata: { name, ...(namespace ? { namespace } : {}) },
+    spec: { a: 1 },
+  });
 
   test("<namespace|_cluster>/<kind>-<name>.<ext>", () => {
     const files = outputFiles([obj("v1", "ConfigMap", "a", "shop"), obj("x.io/v1", "MeshConfig", "m")], "yaml");
@@ -103,18 +116,24 @@ describe("outputFiles", () => {
       { path: "_cluster/meshconfig-m.yaml", content: expect.stringContaining("kind: MeshConfig") },
     ]);
     expect(outputFiles([obj("v1", "ConfigMap", "a", "shop")], "json")[0]).toEqual({
-      path: "shop/configmap-a.json", content: JSON.stringify(obj("v1", "ConfigMap", "a", "shop"), null, 2) + "\n",
+      path: "shop/configmap-a.json",
+      content: JSON.stringify(obj("v1", "ConfigMap", "a", "shop"), null, 2) + "\n",
     });
   });
 
   test("kind clashes across API groups are qualified by group", () => {
-    const files = outputFiles([
-      obj("gateway.networking.k8s.io/v1", "HTTPRoute", "r", "ns"),
-      obj("policy.linkerd.io/v1beta3", "HTTPRoute", "r", "ns"),
-      obj("policy.linkerd.io/v1beta3", "HTTPRoute", "other", "ns"),
-    ], "yaml");
+    const files = outputFiles(
+      [
+        obj("gateway.networking.k8s.io/v1", "HTTPRoute", "r", "ns"),
+        obj("policy.linkerd.io/v1beta3", "HTTPRoute", "r", "ns"),
+        obj("policy.linkerd.io/v1beta3", "HTTPRoute", "other", "ns"),
+      ],
+      "yaml",
+    );
     expect(files.map((f) => f.path)).toEqual([
-      "ns/httproute.gateway.networking.k8s.io-r.yaml", "ns/httproute.policy.linkerd.io-r.yaml", "ns/httproute-other.yaml",
+      "ns/httproute.gateway.networking.k8s.io-r.yaml",
+      "ns/httproute.policy.linkerd.io-r.yaml",
+      "ns/httproute-other.yaml",
     ]);
   });
 

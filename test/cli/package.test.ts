@@ -31,7 +31,15 @@ describe("the npm package", () => {
 
   test("holds the examples the README's quick start uses, the licence, the CLI and the schemas", () => {
     const files = new Set(packed());
-    for (const f of ["LICENSE", "README.md", "bin/unimesh.js", "schemas/unimesh.schema.json", "schemas/proxy-config.schema.json", "examples/bookinfo-local/registry.yaml", "examples/bookinfo-local/productpage.mjs"]) {
+    for (const f of [
+      "LICENSE",
+      "README.md",
+      "bin/unimesh.js",
+      "schemas/unimesh.schema.json",
+      "schemas/proxy-config.schema.json",
+      "examples/bookinfo-local/registry.yaml",
+      "examples/bookinfo-local/productpage.mjs",
+    ]) {
       expect(files.has(f), f).toBe(true);
     }
     const readme = readFileSync(join(ROOT, "README.md"), "utf8");
@@ -39,7 +47,11 @@ describe("the npm package", () => {
     const shell = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]).join("\n");
     const used = [...new Set([...shell.matchAll(/\b(examples\/[\w./-]+)/g)].map((m) => m[1].replace(/[/.]+$/, "")))];
     expect(used).toEqual(expect.arrayContaining(["examples/bookinfo", "examples/bookinfo-local/registry.yaml"]));
-    for (const path of used) expect([...files].some((f) => f === path || f.startsWith(`${path}/`)), path).toBe(true);
+    for (const path of used)
+      expect(
+        [...files].some((f) => f === path || f.startsWith(`${path}/`)),
+        path,
+      ).toBe(true);
     expect([...files].filter((f) => f.startsWith("test/") || f.startsWith("src/"))).toEqual([]);
   });
 
@@ -64,13 +76,16 @@ describe("the npm package", () => {
 /** Every package installed under `dir` (node_modules), nested ones included: name and scripts. */
 function installedPackages(dir: string): { name: string; scripts?: Record<string, string> }[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((e) => !e.startsWith(".")).flatMap((e) => {
-    if (e.startsWith("@")) return readdirSync(join(dir, e)).map((n) => join(dir, e, n));
-    return [join(dir, e)];
-  }).flatMap((p) => {
-    const file = join(p, "package.json");
-    if (!existsSync(file)) return [];
-    const m = JSON.parse(readFileSync(file, "utf8"));
-    return [{ name: m.name as string, scripts: m.scripts }, ...installedPackages(join(p, "node_modules"))];
-  });
+  return readdirSync(dir)
+    .filter((e) => !e.startsWith("."))
+    .flatMap((e) => {
+      if (e.startsWith("@")) return readdirSync(join(dir, e)).map((n) => join(dir, e, n));
+      return [join(dir, e)];
+    })
+    .flatMap((p) => {
+      const file = join(p, "package.json");
+      if (!existsSync(file)) return [];
+      const m = JSON.parse(readFileSync(file, "utf8"));
+      return [{ name: m.name as string, scripts: m.scripts }, ...installedPackages(join(p, "node_modules"))];
+    });
 }

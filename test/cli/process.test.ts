@@ -30,15 +30,20 @@ beforeAll(async () => {
   const built = join(ROOT, "dist/cli/main.js");
   if (existsSync(built) && statSync(built).mtimeMs >= newestMtime(join(ROOT, "src"))) return;
   const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
-  const r = await promisify(execFile)(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 << 20 })
-    .catch((e: { stdout?: string; stderr?: string }) => ({ stdout: e.stdout ?? "", stderr: e.stderr ?? "" }));
+  const r = await promisify(execFile)(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 << 20 }).catch(
+    (e: { stdout?: string; stderr?: string }) => ({ stdout: e.stdout ?? "", stderr: e.stderr ?? "" }),
+  );
   // tsc emits even with type errors elsewhere in the tree (the type-check test reports those).
   if (!existsSync(built)) throw new Error(`npm run build failed:\n${r.stdout}${r.stderr}`);
 }, 240_000);
 
 function unimesh(args: string[], opts: { cwd?: string; input?: string; env?: Record<string, string>; nodeArgs?: string[] } = {}) {
   const r = spawnSync(process.execPath, [...(opts.nodeArgs ?? []), BIN, ...args], {
-    cwd: opts.cwd ?? ROOT, input: opts.input ?? "", encoding: "utf8", env: { ...process.env, ...opts.env }, maxBuffer: 64 << 20,
+    cwd: opts.cwd ?? ROOT,
+    input: opts.input ?? "",
+    encoding: "utf8",
+    env: { ...process.env, ...opts.env },
+    maxBuffer: 64 << 20,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -51,9 +56,9 @@ function recording(args: string[], nodeArgs: string[] = [], bin = true) {
   const r = bin
     ? unimesh(args, { env, nodeArgs: [...pre, ...nodeArgs] })
     : (() => {
-      const x = spawnSync(process.execPath, [...pre, ...nodeArgs, ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env } });
-      return { code: x.status, stdout: x.stdout, stderr: x.stderr };
-    })();
+        const x = spawnSync(process.execPath, [...pre, ...nodeArgs, ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env } });
+        return { code: x.status, stdout: x.stdout, stderr: x.stderr };
+      })();
   return { ...r, loads: existsSync(log) ? readFileSync(log, "utf8") : "" };
 }
 
@@ -73,9 +78,24 @@ describe("bin/unimesh.js", () => {
     ["a missing file", ["translate", "missing.yaml", ...meshArgs], 1, /^missing\.yaml: error input\/unreadable/],
     ["an unknown mesh", ["translate", "bad.yaml", "--mesh", "nope"], 2, /^unimesh: --mesh nope: unknown mesh "nope"/],
     ["an unknown option", ["translate", "bad.yaml", "--frobnicate"], 2, /^error: unknown option '--frobnicate'/],
-    ["a bad --adapter", ["translate", "bad.yaml", "--adapter", fixture("throws-on-import.mjs")], 2, /^unimesh: --adapter .*: cannot load it: cannot initialise this adapter/],
-    ["a refused --output-dir", ["translate", "bad.yaml", ...meshArgs, "--output-dir", "."], 2, /^unimesh: --output-dir \.: the output directory cannot be the current directory/],
-    ["-o DIR of unimesh 0.1", ["translate", "bad.yaml", ...meshArgs, "-o", "json"], 1, /^bad\.yaml:6:\d+ \[0\]#\/spec\/retries\/attempts: error schema\/maximum/],
+    [
+      "a bad --adapter",
+      ["translate", "bad.yaml", "--adapter", fixture("throws-on-import.mjs")],
+      2,
+      /^unimesh: --adapter .*: cannot load it: cannot initialise this adapter/,
+    ],
+    [
+      "a refused --output-dir",
+      ["translate", "bad.yaml", ...meshArgs, "--output-dir", "."],
+      2,
+      /^unimesh: --output-dir \.: the output directory cannot be the current directory/,
+    ],
+    [
+      "-o DIR of unimesh 0.1",
+      ["translate", "bad.yaml", ...meshArgs, "-o", "json"],
+      1,
+      /^bad\.yaml:6:\d+ \[0\]#\/spec\/retries\/attempts: error schema\/maximum/,
+    ],
   ])("%s: exit %#, one clear message, no stack trace, nothing on stdout", (_what, args, code, message) => {
     const cwd = scratch({ "bad.yaml": DOCS.invalid, "broken.yaml": "apiVersion: [\n" });
     const r = unimesh(args as string[], { cwd });
@@ -131,7 +151,7 @@ describe("module loading", () => {
     expect(r.loads).not.toMatch(/kubernetes|client-node/);
   });
 
-  test("the library (import \"unimesh\") loads no Kubernetes client", () => {
+  test('the library (import "unimesh") loads no Kubernetes client', () => {
     const r = recording(["--input-type=module", "-e", "const m = await import('./dist/index.js'); if (!m.translate) process.exit(3);"], [], false);
     expect(r.code).toBe(0);
     expect(r.loads).toContain("dist/index.js");
@@ -145,7 +165,9 @@ describe("module loading", () => {
     expect([0, 1]).toContain(t.code);
     const kubeconfig = join(scratch({ kc: "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n" }), "kc");
     const d = unimesh(["discover", "--kubeconfig", kubeconfig], { nodeArgs: hide });
-    expect(d.stderr).toBe("unimesh discover: error: the cluster commands need @kubernetes/client-node, an optional dependency of unimesh that is not installed (npm install --omit=optional leaves it out): install it with npm install @kubernetes/client-node\n");
+    expect(d.stderr).toBe(
+      "unimesh discover: error: the cluster commands need @kubernetes/client-node, an optional dependency of unimesh that is not installed (npm install --omit=optional leaves it out): install it with npm install @kubernetes/client-node\n",
+    );
     expect(d.code).toBe(3);
   });
 

@@ -54,7 +54,10 @@ describe("unimesh trust", () => {
     const west = new x509.X509Certificate(readFileSync(join(t, "west/ca-cert.pem"), "utf8"));
     const east = new x509.X509Certificate(readFileSync(join(t, "east/ca-cert.pem"), "utf8"));
     // Each intermediate is a CA (pathLen 0) signed by the one root, with the member's trust domain.
-    for (const [c, td] of [[west, "west.shop.example"], [east, "east.shop.example"]] as const) {
+    for (const [c, td] of [
+      [west, "west.shop.example"],
+      [east, "east.shop.example"],
+    ] as const) {
       expect(await c.verify({ publicKey: root.publicKey, signatureOnly: true })).toBe(true);
       expect(c.issuer).toBe(root.subject);
       expect(c.subject).toContain(`CN=identity.linkerd.${td}`);
@@ -93,7 +96,11 @@ describe("unimesh trust", () => {
   });
 
   test("errors: init into a directory that holds files, rotate of an unknown member or outside a trust directory, no VirtualMesh", async () => {
-    const dir = scratch({ "vm.yaml": VM, "full/x": "x", "plain.yaml": VM.replace(/kind: VirtualMesh[\s\S]*/, "kind: MeshService\nmetadata: {name: a}\nspec: {}\n") });
+    const dir = scratch({
+      "vm.yaml": VM,
+      "full/x": "x",
+      "plain.yaml": VM.replace(/kind: VirtualMesh[\s\S]*/, "kind: MeshService\nmetadata: {name: a}\nspec: {}\n"),
+    });
     const full = await cli(["trust", "init", `${dir}/vm.yaml`, "--dir", join(dir, "full")]);
     expect(full.code).toBe(2);
     expect(full.stderr).toContain("exists and is not empty");

@@ -28,21 +28,27 @@ function up(argv: string[]) {
     stderr: {
       write: (s: string) => {
         stderr += s;
-        for (const w of waiting.filter((x) => stderr.includes(x.text))) { waiting.splice(waiting.indexOf(w), 1); w.resolve(); }
+        for (const w of waiting.filter((x) => stderr.includes(x.text))) {
+          waiting.splice(waiting.indexOf(w), 1);
+          w.resolve();
+        }
         return true;
       },
     },
-    readStdin: () => "", env: {}, cwd: ROOT,
+    readStdin: () => "",
+    env: {},
+    cwd: ROOT,
   };
   const exited = run(["up", ...argv], io);
   return {
     exited,
     stderr: () => stderr,
-    seen: (text: string, timeoutMs = 20_000) => new Promise<void>((resolve, reject) => {
-      if (stderr.includes(text)) return resolve();
-      waiting.push({ text, resolve });
-      setTimeout(() => reject(new Error(`no "${text}" on stderr after ${timeoutMs} ms:\n${stderr}`)), timeoutMs);
-    }),
+    seen: (text: string, timeoutMs = 20_000) =>
+      new Promise<void>((resolve, reject) => {
+        if (stderr.includes(text)) return resolve();
+        waiting.push({ text, resolve });
+        setTimeout(() => reject(new Error(`no "${text}" on stderr after ${timeoutMs} ms:\n${stderr}`)), timeoutMs);
+      }),
   };
 }
 

@@ -66,9 +66,13 @@ describe("translate with a VirtualMesh", () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
     expect(existsSync(join(dir, "out"))).toBe(false);
-    expect(r.stderr).toContain("split.yaml:7:7 [0]#/spec/routes/0/split/1/cluster: error adapter/unsupported-value/crossCluster.other-mesh: member west: member east runs appmesh, and Istio multi-primary routes only to clusters of the same Istio mesh");
+    expect(r.stderr).toContain(
+      "split.yaml:7:7 [0]#/spec/routes/0/split/1/cluster: error adapter/unsupported-value/crossCluster.other-mesh: member west: member east runs appmesh, and Istio multi-primary routes only to clusters of the same Istio mesh",
+    );
     expect(r.stderr).toContain("[TrafficPolicy/bookinfo/reviews-spread] (istio@1.30 (member west))");
-    expect(r.stderr).toMatch(/#\/spec\/allow\/0\/source\/clusters: error adapter\/unsupported-feature\/crossCluster: member east: App Mesh 1\.13 cannot admit or deny identities of another member cluster here: App Mesh has no multi-cluster federation/);
+    expect(r.stderr).toMatch(
+      /#\/spec\/allow\/0\/source\/clusters: error adapter\/unsupported-feature\/crossCluster: member east: App Mesh 1\.13 cannot admit or deny identities of another member cluster here: App Mesh has no multi-cluster federation/,
+    );
     expect(r.stderr).toContain("unimesh translate: west: istio@1.30, east: appmesh@1.13: cannot translate: nothing written");
   });
 
@@ -76,7 +80,9 @@ describe("translate with a VirtualMesh", () => {
     const dir = scratch({ "vm.yaml": VM(), "access.yaml": ACCESS });
     const several = await cli(["translate", dir]);
     expect(several.code).toBe(2);
-    expect(several.stderr).toContain("the inputs hold VirtualMesh/default/shop with 2 members: write one output per member with --output-dir DIR (DIR/<member>/...), or print one member's manifests with --member NAME");
+    expect(several.stderr).toContain(
+      "the inputs hold VirtualMesh/default/shop with 2 members: write one output per member with --output-dir DIR (DIR/<member>/...), or print one member's manifests with --member NAME",
+    );
     const mesh = await cli(["translate", dir, "--mesh", "istio"]);
     expect(mesh.code).toBe(2);
     expect(mesh.stderr).toContain("whose members name their meshes (spec.members[].mesh): remove --mesh istio");
@@ -86,7 +92,9 @@ describe("translate with a VirtualMesh", () => {
     const auto = scratch({ "vm.yaml": VM("auto"), "access.yaml": ACCESS });
     const a = await cli(["translate", auto, "--member", "west"]);
     expect(a.code).toBe(2);
-    expect(a.stderr).toContain("VirtualMesh member west has mesh: auto, and the inputs hold no ClusterInfo document for its context kind-west; run `unimesh discover --context kind-west -o yaml > west-cluster.yaml`");
+    expect(a.stderr).toContain(
+      "VirtualMesh member west has mesh: auto, and the inputs hold no ClusterInfo document for its context kind-west; run `unimesh discover --context kind-west -o yaml > west-cluster.yaml`",
+    );
   });
 
   test("mesh: auto reads the ClusterInfo of the member's context", async () => {
@@ -98,14 +106,16 @@ spec: {context: kind-west, meshes: [{name: istio, version: 1.24.2}]}
     const dir = scratch({ "vm.yaml": VM("auto"), "access.yaml": ACCESS, "west.yaml": info });
     const r = await cli(["translate", dir, "--member", "west", "-o", "json"]);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).items.map((o: { apiVersion: string; kind: string }) => `${o.apiVersion} ${o.kind}`)).toEqual(["security.istio.io/v1 AuthorizationPolicy"]);
+    expect(JSON.parse(r.stdout).items.map((o: { apiVersion: string; kind: string }) => `${o.apiVersion} ${o.kind}`)).toEqual([
+      "security.istio.io/v1 AuthorizationPolicy",
+    ]);
   });
 
   test("an invalid VirtualMesh is reported as such (not as a missing --mesh)", async () => {
     const dir = scratch({ "vm.yaml": VM().replace("trustDomain: east.shop.example", "trustDomain: west.shop.example"), "access.yaml": ACCESS });
     const r = await cli(["translate", dir, "--output-dir", join(dir, "out")]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("#/spec/members/1/trustDomain: error rule/virtual-mesh: member 1 has the trustDomain \"west.shop.example\" of member 0");
+    expect(r.stderr).toContain('#/spec/members/1/trustDomain: error rule/virtual-mesh: member 1 has the trustDomain "west.shop.example" of member 0');
   });
 });
 
@@ -114,12 +124,20 @@ describe("examples/multicluster", () => {
     const dir = scratch();
     const r = await cli(["translate", "examples/multicluster", "--output-dir", join(dir, "out"), "-o", "json"]);
     expect(r.code).toBe(0);
-    const read = (member: string) => readdirSync(join(dir, "out", member), { recursive: true, withFileTypes: true })
-      .filter((e) => e.isFile()).map((e) => JSON.parse(readFileSync(join(e.parentPath, e.name), "utf8")));
+    const read = (member: string) =>
+      readdirSync(join(dir, "out", member), { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => JSON.parse(readFileSync(join(e.parentPath, e.name), "utf8")));
     const west = read("west");
     const east = read("east");
     expect(west.map((o) => o.kind).sort()).toEqual(["AuthorizationPolicy", "AuthorizationPolicy", "PeerAuthentication", "VirtualService"]);
-    expect(east.some((o) => o.kind === "MeshTLSAuthentication" && o.spec.identities.includes("bookinfo-productpage.bookinfo.serviceaccount.identity.linkerd.east.bookinfo.example"))).toBe(true);
+    expect(
+      east.some(
+        (o) =>
+          o.kind === "MeshTLSAuthentication" &&
+          o.spec.identities.includes("bookinfo-productpage.bookinfo.serviceaccount.identity.linkerd.east.bookinfo.example"),
+      ),
+    ).toBe(true);
     expect(JSON.stringify(west)).toContain("west.bookinfo.example/ns/bookinfo/sa/bookinfo-productpage");
     expect(JSON.stringify(west)).not.toContain("east.bookinfo.example");
     const { loadCrds } = await import("../support/crd-validator.js");

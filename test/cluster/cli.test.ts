@@ -59,7 +59,9 @@ describe.skipIf(!!run.skip)("cluster commands on a real kube-apiserver", () => {
       const d = scratch({ "p.yaml": policies("um-nowhere") });
       const r = await unimesh(["apply", `${d}/p.yaml`, "--mesh", "istio", "--policy-set", "nowhere"], kc());
       expect(r.code).toBe(3);
-      expect(r.stderr).toContain("unimesh apply: kube-local: error: namespace um-nowhere does not exist (needed by DestinationRule.networking.istio.io um-nowhere/reviews, VirtualService.networking.istio.io um-nowhere/ratings, VirtualService.networking.istio.io um-nowhere/reviews, and 1 more); unimesh does not create namespaces");
+      expect(r.stderr).toContain(
+        "unimesh apply: kube-local: error: namespace um-nowhere does not exist (needed by DestinationRule.networking.istio.io um-nowhere/reviews, VirtualService.networking.istio.io um-nowhere/ratings, VirtualService.networking.istio.io um-nowhere/reviews, and 1 more); unimesh does not create namespaces",
+      );
       expect(r.stdout).toBe("");
       expect(await istio.get("v1", "Namespace", undefined, "um-nowhere")).toBeUndefined();
     });
@@ -67,11 +69,18 @@ describe.skipIf(!!run.skip)("cluster commands on a real kube-apiserver", () => {
     test("a Service unimesh would annotate must exist: it is never created, and nothing else is applied", async () => {
       const ns = `um-cli-nosvc-${process.pid}`;
       await istio.applyAs("unimesh-test", { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
-      await istio.applyAs("unimesh-test", { apiVersion: "v1", kind: "Service", metadata: { name: "reviews", namespace: ns }, spec: { selector: { app: "reviews" }, ports: [{ port: 9080 }] } });
+      await istio.applyAs("unimesh-test", {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "reviews", namespace: ns },
+        spec: { selector: { app: "reviews" }, ports: [{ port: 9080 }] },
+      });
       const d = scratch({ "p.yaml": policies(ns) });
       const r = await unimesh(["apply", `${d}/p.yaml`, "--mesh", "linkerd", "--policy-set", ns], kc());
       expect(r.code).toBe(3);
-      expect(r.stderr).toContain(`error: Service ${ns}/ratings does not exist: unimesh only adds labels and annotations to it (the generated object has no content to create it from); deploy it first`);
+      expect(r.stderr).toContain(
+        `error: Service ${ns}/ratings does not exist: unimesh only adds labels and annotations to it (the generated object has no content to create it from); deploy it first`,
+      );
       expect(await istio.get("v1", "Service", ns, "ratings")).toBeUndefined();
       expect(await ofPolicySet(ns, "policy.linkerd.io/v1beta3", "httproutes")).toBe(0);
     });
@@ -84,14 +93,24 @@ describe.skipIf(!!run.skip)("cluster commands on a real kube-apiserver", () => {
       const r = await unimesh(["apply", `${d}/p.yaml`, "--mesh", "broken", "--policy-set", "broken"], kc());
       expect(r.code).toBe(3);
       // A real API server refuses an apply patch with a field the CRD does not declare before validation (500, not 422).
-      expect(r.stdout).toMatch(new RegExp(`^kube-local: VirtualService\\.networking\\.istio\\.io ${ns}/ratings failed: PATCH /apis/networking\\.istio\\.io/v1/namespaces/${ns}/virtualservices/ratings: 500: failed to create typed patch object .*\\.spec\\.retriez: field not declared in schema`, "m"));
+      expect(r.stdout).toMatch(
+        new RegExp(
+          `^kube-local: VirtualService\\.networking\\.istio\\.io ${ns}/ratings failed: PATCH /apis/networking\\.istio\\.io/v1/namespaces/${ns}/virtualservices/ratings: 500: failed to create typed patch object .*\\.spec\\.retriez: field not declared in schema`,
+          "m",
+        ),
+      );
       expect(r.stdout).toContain("kube-local: 2 failed");
     });
 
     test("progress lines: a start line, then periodic lines (library API)", async () => {
       const ns = await fresh("progress");
       const lines: string[] = [];
-      const objects = [1, 2, 3].map((i) => ({ apiVersion: "networking.istio.io/v1", kind: "DestinationRule", metadata: { name: `p${i}`, namespace: ns }, spec: { host: "x" } }));
+      const objects = [1, 2, 3].map((i) => ({
+        apiVersion: "networking.istio.io/v1",
+        kind: "DestinationRule",
+        metadata: { name: `p${i}`, namespace: ns },
+        spec: { host: "x" },
+      }));
       const r = await applyObjects(await client(), objects, { meshes: [{ cluster: istioCluster }], onProgress: (m) => lines.push(m), progressEveryMs: 0 });
       expect(r.outcomes.map((o) => o.action)).toEqual(["created", "created", "created"]);
       expect(lines[0]).toBe("applying 3 objects");
@@ -100,13 +119,20 @@ describe.skipIf(!!run.skip)("cluster commands on a real kube-apiserver", () => {
 
     test("a patch (unimesh.io/patch) with content is refused before anything is applied", async () => {
       const ns = await fresh("patch");
-      const bad = { apiVersion: "v1", kind: "Service", metadata: { name: "ratings", namespace: ns, annotations: { "unimesh.io/patch": "server-side-apply" } }, spec: { ports: [{ port: 1 }] } };
+      const bad = {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: "ratings", namespace: ns, annotations: { "unimesh.io/patch": "server-side-apply" } },
+        spec: { ports: [{ port: 1 }] },
+      };
       const rule = { apiVersion: "networking.istio.io/v1", kind: "DestinationRule", metadata: { name: "first", namespace: ns }, spec: { host: "x" } };
       const before = await istio.get("v1", "Service", ns, "ratings");
       const err = await applyObjects(await client(), [rule, bad], { meshes: [{ cluster: istioCluster }] }).catch((e) => e);
       expect(err).toBeInstanceOf(ClusterError);
       expect(err.code).toBe("refused");
-      expect(err.message).toBe(`Service ${ns}/ratings is marked unimesh.io/patch (a patch of an object unimesh does not own) but has spec: a patch carries only metadata; this is a bug of the adapter that generated it`);
+      expect(err.message).toBe(
+        `Service ${ns}/ratings is marked unimesh.io/patch (a patch of an object unimesh does not own) but has spec: a patch carries only metadata; this is a bug of the adapter that generated it`,
+      );
       expect((await istio.get("v1", "Service", ns, "ratings")).metadata.resourceVersion).toBe(before.metadata.resourceVersion);
       expect(await istio.get("networking.istio.io/v1", "DestinationRule", ns, "first")).toBeUndefined();
     });
@@ -116,23 +142,34 @@ describe.skipIf(!!run.skip)("cluster commands on a real kube-apiserver", () => {
       // A user who may do everything with the kinds applied here, but not list PeerAuthentications (or anything else).
       const kubeconfig = limitedUser(main, "um-limited-prune", [
         { apiGroups: [""], resources: ["namespaces", "services", "serviceaccounts"], verbs: ["get", "list", "patch"] },
-        { apiGroups: ["networking.istio.io", "security.istio.io"], resources: ["virtualservices", "destinationrules", "authorizationpolicies"], verbs: ["get", "list", "create", "patch", "delete"] },
+        {
+          apiGroups: ["networking.istio.io", "security.istio.io"],
+          resources: ["virtualservices", "destinationrules", "authorizationpolicies"],
+          verbs: ["get", "list", "create", "patch", "delete"],
+        },
       ]);
       await bindRole(istio, "um-limited-prune");
       const d = scratch({ "p.yaml": policies(ns) });
       const r = await unimesh(["apply", `${d}/p.yaml`, "--mesh", "istio", "--policy-set", ns, "--prune"], { kubeconfig });
-      expect(r.stderr).toContain("unimesh apply: limited: warning: cannot list PeerAuthentication.security.istio.io (forbidden): its objects were not considered for pruning");
+      expect(r.stderr).toContain(
+        "unimesh apply: limited: warning: cannot list PeerAuthentication.security.istio.io (forbidden): its objects were not considered for pruning",
+      );
       expect(r.code).toBe(0);
       expect(await istio.get("networking.istio.io/v1", "VirtualService", ns, "reviews")).toBeDefined();
     });
 
     test("--prune with no generated object is refused (it would delete the whole policy set)", async () => {
       const ns = await fresh("refuse");
-      const d = scratch({ "p.yaml": policies(ns), "facts.yaml": `apiVersion: unimesh.io/v1alpha1\nkind: MeshService\nmetadata: {name: reviews, namespace: ${ns}}\nspec: {}\n` });
+      const d = scratch({
+        "p.yaml": policies(ns),
+        "facts.yaml": `apiVersion: unimesh.io/v1alpha1\nkind: MeshService\nmetadata: {name: reviews, namespace: ${ns}}\nspec: {}\n`,
+      });
       expect((await unimesh(["apply", `${d}/p.yaml`, "--mesh", "istio", "--policy-set", ns], kc())).code).toBe(0);
       const r = await unimesh(["apply", `${d}/facts.yaml`, "--mesh", "istio", "--policy-set", ns, "--prune"], kc());
       expect(r.code).toBe(3);
-      expect(r.stderr).toContain(`error: --prune refused: the policies generate no object, so every object of policy set ${ns} would be deleted; to remove them on purpose: kubectl delete <kinds> -A -l app.kubernetes.io/managed-by=unimesh,unimesh.io/policy-set=${ns}`);
+      expect(r.stderr).toContain(
+        `error: --prune refused: the policies generate no object, so every object of policy set ${ns} would be deleted; to remove them on purpose: kubectl delete <kinds> -A -l app.kubernetes.io/managed-by=unimesh,unimesh.io/policy-set=${ns}`,
+      );
       expect(await istio.get("networking.istio.io/v1", "VirtualService", ns, "reviews")).toBeDefined();
     });
 
@@ -140,7 +177,12 @@ describe.skipIf(!!run.skip)("cluster commands on a real kube-apiserver", () => {
       const ns = await fresh("skip");
       const d = scratch({ "p.yaml": policies(ns), "fewer.yaml": policies(ns, "fewer") });
       expect((await unimesh(["apply", `${d}/p.yaml`, "--mesh", "istio", "--policy-set", ns], kc())).code).toBe(0);
-      await istio.applyAs("other-tool", { apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name: "reviews", namespace: ns }, spec: { hosts: ["x"] } });
+      await istio.applyAs("other-tool", {
+        apiVersion: "networking.istio.io/v1",
+        kind: "VirtualService",
+        metadata: { name: "reviews", namespace: ns },
+        spec: { hosts: ["x"] },
+      });
       const r = await unimesh(["apply", `${d}/fewer.yaml`, "--mesh", "istio", "--policy-set", ns, "--prune"], kc());
       expect(r.code).toBe(4);
       expect(r.stdout).toContain("kube-local: prune skipped: 1 object did not apply, so nothing is deleted until the apply succeeds");
@@ -158,7 +200,9 @@ describe.skipIf(!!run.skip)("cluster commands on a real kube-apiserver", () => {
       expect(out.differences).toBe(true);
       expect(out.clusters[0]).toMatchObject({ context: "kube-local", ok: true, mesh: "linkerd@2.20" });
       expect(out.clusters[0].objects.map((o: Obj) => `${o.object} ${o.change}`)).toEqual([
-        `Service ${ns}/ratings update`, `HTTPRoute.policy.linkerd.io ${ns}/ratings create`, `HTTPRoute.policy.linkerd.io ${ns}/reviews create`,
+        `Service ${ns}/ratings update`,
+        `HTTPRoute.policy.linkerd.io ${ns}/ratings create`,
+        `HTTPRoute.policy.linkerd.io ${ns}/reviews create`,
       ]);
       expect(out.clusters[1]).toMatchObject({ context: "down", ok: false, error: { code: "unreachable" } });
       expect(r.stderr.trim().split("\n")).toHaveLength(1);
@@ -172,7 +216,9 @@ describe.skipIf(!!run.skip)("cluster commands on a real kube-apiserver", () => {
       const d = scratch({ "p.yaml": policies(ns) });
       const r = await unimesh(["apply", `${d}/p.yaml`, "--mesh", "auto", "--policy-set", ns], kc());
       expect(r.code).toBe(3);
-      expect(r.stderr).toContain("unimesh apply: kube-local: error: --mesh auto: the inputs describe several meshes: istio 1.30.3 (detected in context kube-local), linkerd edge-26.8.3 (detected in context kube-local), appmesh 1.13.3 (detected in context kube-local); translate for one with --mesh NAME@VERSION");
+      expect(r.stderr).toContain(
+        "unimesh apply: kube-local: error: --mesh auto: the inputs describe several meshes: istio 1.30.3 (detected in context kube-local), linkerd edge-26.8.3 (detected in context kube-local), appmesh 1.13.3 (detected in context kube-local); translate for one with --mesh NAME@VERSION",
+      );
       expect(await istio.get("networking.istio.io/v1", "VirtualService", ns, "reviews")).toBeUndefined();
     });
 
@@ -201,7 +247,9 @@ describe.skipIf(!!run.skip)("cluster commands on a real kube-apiserver", () => {
       expect(r.code).toBe(3);
       expect(r.stderr).toMatch(/unimesh discover: down: error: cannot reach/);
       expect(r.stderr).toMatch(/unimesh discover: wrote east\.yaml, arn-aws-eks-eu-west-1-123-cluster-prod-[a-z0-9]+\.yaml to /);
-      const files = readdirSync(out).filter((f) => !f.startsWith(".")).sort();
+      const files = readdirSync(out)
+        .filter((f) => !f.startsWith("."))
+        .sort();
       expect(files).toEqual([expect.stringMatching(/^arn-aws-eks-eu-west-1-123-cluster-prod-[a-z0-9]+\.yaml$/), "east.yaml"]);
       for (const f of files) {
         const loaded = loadModel([{ file: f, text: readFileSync(join(out, f), "utf8") }]);
@@ -220,7 +268,9 @@ describe.skipIf(!!run.skip)("cluster commands on a real kube-apiserver", () => {
       const loaded = loadModel([{ file: "-", text: r.stdout }]);
       expect(loaded.ok).toBe(true);
       expect(loaded.model.clusters.map((c) => c.doc.spec.context).sort()).toEqual(["arn:aws:eks:eu-west-1:123:cluster/Prod", "east"]);
-      expect(loaded.model.services.find((s) => s.name === "reviews")!.doc.metadata.annotations).toEqual({ "unimesh.io/contexts": "east,arn:aws:eks:eu-west-1:123:cluster/Prod" });
+      expect(loaded.model.services.find((s) => s.name === "reviews")!.doc.metadata.annotations).toEqual({
+        "unimesh.io/contexts": "east,arn:aws:eks:eu-west-1:123:cluster/Prod",
+      });
     });
 
     test("lists are read page by page (limit 500); CRDs the user may not read are a warning", async () => {
@@ -228,12 +278,19 @@ describe.skipIf(!!run.skip)("cluster commands on a real kube-apiserver", () => {
       // 1001 pods: three pages. Only the last one has version v-last, so its subset shows every page was read.
       const c = await client();
       const pods = Array.from({ length: 1001 }, (_, i) => ({
-        apiVersion: "v1", kind: "Pod",
+        apiVersion: "v1",
+        kind: "Pod",
         metadata: { name: `p${i}`, namespace: ns, labels: { app: "reviews", version: i === 1000 ? "v-last" : `v${i % 3}` } },
         spec: { serviceAccountName: "bookinfo-reviews", containers: [{ name: "app", image: "registry.k8s.io/pause:3.10" }] },
       }));
       const { mapLimit } = await import("../../src/kube/preflight.js");
-      await mapLimit(pods, 16, (p) => c.request("PATCH", `/api/v1/namespaces/${ns}/pods/${p.metadata.name}`, { query: { fieldManager: "unimesh-test" }, body: p, contentType: "application/apply-patch+yaml" }));
+      await mapLimit(pods, 16, (p) =>
+        c.request("PATCH", `/api/v1/namespaces/${ns}/pods/${p.metadata.name}`, {
+          query: { fieldManager: "unimesh-test" },
+          body: p,
+          contentType: "application/apply-patch+yaml",
+        }),
+      );
       const kubeconfig = limitedUser(main, "um-limited-discover", [
         { apiGroups: [""], resources: ["services", "pods", "namespaces"], verbs: ["get", "list"] },
         { apiGroups: ["apps"], resources: ["deployments"], verbs: ["list"] },
@@ -243,7 +300,12 @@ describe.skipIf(!!run.skip)("cluster commands on a real kube-apiserver", () => {
       expect(r.code).toBe(0);
       expect(r.stderr).toContain("warning: cannot list CustomResourceDefinitions (forbidden): mesh detection uses what else it can read");
       const loaded = loadModel([{ file: "-", text: r.stdout }]);
-      expect(loaded.model.services.find((s) => s.name === "reviews")!.doc.spec.subsets!.map((s) => s.name).sort()).toEqual(["v-last", "v0", "v1", "v2"]);
+      expect(
+        loaded.model.services
+          .find((s) => s.name === "reviews")!
+          .doc.spec.subsets!.map((s) => s.name)
+          .sort(),
+      ).toEqual(["v-last", "v0", "v1", "v2"]);
     });
   });
 
@@ -253,7 +315,9 @@ describe.skipIf(!!run.skip)("cluster commands on a real kube-apiserver", () => {
       writeFileSync(path, kubeconfigWith(main, "stale", { token: "stale-token-0123456789abcdef" }));
       const r = await unimesh(["discover"], { kubeconfig: path });
       expect(r.code).toBe(3);
-      expect(r.stderr).toContain(`unimesh discover: stale: error: the API server of context "stale" (${main.server}) rejected its credentials (401 Unauthorized); renew them (e.g. log in again) and retry`);
+      expect(r.stderr).toContain(
+        `unimesh discover: stale: error: the API server of context "stale" (${main.server}) rejected its credentials (401 Unauthorized); renew them (e.g. log in again) and retry`,
+      );
       expect(r.stdout + r.stderr).not.toContain("stale-token-0123456789abcdef");
     });
 
@@ -264,18 +328,38 @@ describe.skipIf(!!run.skip)("cluster commands on a real kube-apiserver", () => {
         "ok.mjs": `process.stdout.write(JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1", kind: "ExecCredential", status: { token: process.env.FAKE_TOKEN } }));`,
         "bad.mjs": `process.stderr.write("login failed for token=" + process.env.FAKE_TOKEN + " (" + process.argv[2] + ")"); process.exit(1);`,
       });
-      const user = (script: string) => ({ exec: { apiVersion: "client.authentication.k8s.io/v1", command: process.execPath, args: [join(d, script), "arg-secret-0123456789abcdef"], env: [{ name: "FAKE_TOKEN", value: token }], interactiveMode: "Never" } });
+      const user = (script: string) => ({
+        exec: {
+          apiVersion: "client.authentication.k8s.io/v1",
+          command: process.execPath,
+          args: [join(d, script), "arg-secret-0123456789abcdef"],
+          env: [{ name: "FAKE_TOKEN", value: token }],
+          interactiveMode: "Never",
+        },
+      });
       const config = {
-        apiVersion: "v1", kind: "Config", "current-context": "ok",
+        apiVersion: "v1",
+        kind: "Config",
+        "current-context": "ok",
         clusters: [{ name: "c", cluster: { server: main.server, "certificate-authority-data": Buffer.from(caPem(main)).toString("base64") } }],
-        users: [{ name: "ok", user: user("ok.mjs") }, { name: "bad", user: user("bad.mjs") }],
-        contexts: [{ name: "ok", context: { cluster: "c", user: "ok" } }, { name: "bad", context: { cluster: "c", user: "bad" } }],
+        users: [
+          { name: "ok", user: user("ok.mjs") },
+          { name: "bad", user: user("bad.mjs") },
+        ],
+        contexts: [
+          { name: "ok", context: { cluster: "c", user: "ok" } },
+          { name: "bad", context: { cluster: "c", user: "bad" } },
+        ],
       };
       const path = join(d, "kubeconfig");
       writeFileSync(path, JSON.stringify(config));
       const ok = await unimesh(["discover", "--context", "ok", "-n", ns], { kubeconfig: path });
       expect(ok.code).toBe(0);
-      expect(loadModel([{ file: "-", text: ok.stdout }]).model.services.map((s) => s.name).sort()).toEqual(["ratings", "reviews"]);
+      expect(
+        loadModel([{ file: "-", text: ok.stdout }])
+          .model.services.map((s) => s.name)
+          .sort(),
+      ).toEqual(["ratings", "reviews"]);
       const bad = await unimesh(["discover", "--context", "bad"], { kubeconfig: path });
       expect(bad.code).toBe(3);
       expect(bad.stderr).toContain('unimesh discover: bad: error: cannot get credentials for context "bad": login failed for token=<redacted> (<redacted>)');
@@ -291,14 +375,22 @@ describe.skipIf(!!run.skip)("cluster commands on a real kube-apiserver", () => {
     const { certPem, keyPem } = userCertificate(info, user);
     roles.set(user, rules);
     const path = join(dir, `${user}.kubeconfig`);
-    writeFileSync(path, kubeconfigWith(info, "limited", { "client-certificate-data": Buffer.from(certPem).toString("base64"), "client-key-data": Buffer.from(keyPem).toString("base64") }));
+    writeFileSync(
+      path,
+      kubeconfigWith(info, "limited", {
+        "client-certificate-data": Buffer.from(certPem).toString("base64"),
+        "client-key-data": Buffer.from(keyPem).toString("base64"),
+      }),
+    );
     return path;
   }
   const roles = new Map<string, Obj[]>();
   async function bindRole(c: TestCluster, user: string): Promise<void> {
     await c.applyAs("unimesh-test", { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name: user }, rules: roles.get(user) });
     await c.applyAs("unimesh-test", {
-      apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", metadata: { name: user },
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name: user },
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: user },
       subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: user }],
     });
@@ -308,7 +400,9 @@ describe.skipIf(!!run.skip)("cluster commands on a real kube-apiserver", () => {
 /** A kubeconfig with one context `name` for the server of `info` (its CA) and this user. */
 function kubeconfigWith(info: ServerInfo, name: string, user: Record<string, string>): string {
   return JSON.stringify({
-    apiVersion: "v1", kind: "Config", "current-context": name,
+    apiVersion: "v1",
+    kind: "Config",
+    "current-context": name,
     clusters: [{ name: "c", cluster: { server: info.server, "certificate-authority-data": Buffer.from(caPem(info)).toString("base64") } }],
     users: [{ name: "u", user }],
     contexts: [{ name, context: { cluster: "c", user: "u" } }],

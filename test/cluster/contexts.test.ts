@@ -40,13 +40,17 @@ describe.skipIf(!!run.skip).sequential("a second API server: missing CRDs, anoth
   test("--mesh auto on a cluster without a mesh: exit 3, saying so", async () => {
     const r = await unimesh(["apply", `${dir}/base.yaml`, "--mesh", "auto"], kc());
     expect(r.code).toBe(3);
-    expect(r.stderr).toContain("unimesh apply: kube-local: error: --mesh auto: no service mesh found in context kube-local (no Istio, Linkerd or App Mesh CRDs or control plane); install one, or name the mesh with --mesh NAME@VERSION");
+    expect(r.stderr).toContain(
+      "unimesh apply: kube-local: error: --mesh auto: no service mesh found in context kube-local (no Istio, Linkerd or App Mesh CRDs or control plane); install one, or name the mesh with --mesh NAME@VERSION",
+    );
   });
 
   test("a missing CRD names the mesh to install, and nothing is applied", async () => {
     const r = await unimesh(["apply", `${dir}/base.yaml`, "--mesh", "appmesh"], kc());
     expect(r.code).toBe(3);
-    expect(r.stderr).toContain("unimesh apply: kube-local: error: appmesh.k8s.aws/v1beta2 Mesh, VirtualNode are not served by this cluster (CRDs meshes.appmesh.k8s.aws, virtualnodes.appmesh.k8s.aws): install the AWS App Mesh controller (the eks/appmesh-controller Helm chart) first");
+    expect(r.stderr).toContain(
+      "unimesh apply: kube-local: error: appmesh.k8s.aws/v1beta2 Mesh, VirtualNode are not served by this cluster (CRDs meshes.appmesh.k8s.aws, virtualnodes.appmesh.k8s.aws): install the AWS App Mesh controller (the eks/appmesh-controller Helm chart) first",
+    );
     expect(r.stdout).toBe("");
     expect(await c.get("v1", "Service", ns, "ratings-appmesh")).toBeUndefined();
   });
@@ -54,7 +58,9 @@ describe.skipIf(!!run.skip).sequential("a second API server: missing CRDs, anoth
   test("several problems are listed together", async () => {
     const r = await unimesh(["apply", `${dir}/nowhere.yaml`, "--mesh", "istio"], kc());
     expect(r.code).toBe(3);
-    expect(r.stderr).toContain("error: 3 problems (nothing was changed in the cluster):\n  - networking.istio.io/v1 DestinationRule, VirtualService are not served by this cluster (CRDs destinationrules.networking.istio.io, virtualservices.networking.istio.io): install Istio (istioctl install, or the istio/base Helm chart) first\n");
+    expect(r.stderr).toContain(
+      "error: 3 problems (nothing was changed in the cluster):\n  - networking.istio.io/v1 DestinationRule, VirtualService are not served by this cluster (CRDs destinationrules.networking.istio.io, virtualservices.networking.istio.io): install Istio (istioctl install, or the istio/base Helm chart) first\n",
+    );
     expect(r.stderr).toContain("  - security.istio.io/v1 AuthorizationPolicy is not served by this cluster");
     expect(r.stderr).toContain("  - namespace um-nowhere does not exist");
   });
@@ -76,13 +82,18 @@ describe.skipIf(!!run.skip).sequential("a second API server: missing CRDs, anoth
     await installCrds(client, crds);
     const r = await unimesh(["apply", `${dir}/base.yaml`, "--mesh", "istio"], kc());
     expect(r.code).toBe(3);
-    expect(r.stderr).toContain("networking.istio.io/v1 DestinationRule, VirtualService are not served by this cluster (CRDs destinationrules.networking.istio.io, virtualservices.networking.istio.io): it serves networking.istio.io v1beta1, v1alpha3 but not v1, so the installed mesh is another version than the one translated for; translate for the installed version (--mesh auto, or --mesh NAME@VERSION), or upgrade Istio");
+    expect(r.stderr).toContain(
+      "networking.istio.io/v1 DestinationRule, VirtualService are not served by this cluster (CRDs destinationrules.networking.istio.io, virtualservices.networking.istio.io): it serves networking.istio.io v1beta1, v1alpha3 but not v1, so the installed mesh is another version than the one translated for; translate for the installed version (--mesh auto, or --mesh NAME@VERSION), or upgrade Istio",
+    );
   });
 
   test("Istio 1.22's CRDs as released (v1 served): --mesh auto detects 1.22 and diff shows what apply would create", async () => {
     const crds = crdsOf(["istio/1.22.8"]);
     // Going back to the released CRDs changes their storage version: delete and reinstall, as a reinstall of the mesh would.
-    await deleteCrds(client, crds.map((x) => x.metadata.name));
+    await deleteCrds(
+      client,
+      crds.map((x) => x.metadata.name),
+    );
     await installCrds(client, crds);
     const r = await unimesh(["diff", `${dir}/base.yaml`, "--mesh", "auto"], kc());
     expect(r.stderr).toContain("unimesh diff: kube-local: istio@1.22 (--mesh auto: istio 1.22, detected in context kube-local)");
@@ -99,17 +110,25 @@ describe.skipIf(!!run.skip).sequential("a second API server: missing CRDs, anoth
     const d = scratch({ "p.yaml": policies(east) });
     const r = await unimesh(["apply", `${d}/p.yaml`, "--mesh", "istio", "--context", "west,east", "--policy-set", east], { kubeconfig });
     expect(r.code).toBe(3);
-    expect(r.stderr).toContain(`unimesh apply: west: error: cannot reach ${spare.server}/version (context "west"): connect ECONNREFUSED 127.0.0.1:${new URL(spare.server).port}`);
+    expect(r.stderr).toContain(
+      `unimesh apply: west: error: cannot reach ${spare.server}/version (context "west"): connect ECONNREFUSED 127.0.0.1:${new URL(spare.server).port}`,
+    );
     expect(r.stdout).toContain(`east: VirtualService.networking.istio.io ${east}/reviews created`);
     expect(r.stdout).not.toContain("west:");
     expect(await mainCluster.get("networking.istio.io/v1", "VirtualService", east, "reviews")).toBeDefined();
 
     const all = await unimesh(["discover", "--all-contexts", "-n", east], { kubeconfig });
     expect(all.code).toBe(3);
-    expect(all.stderr).toContain('unimesh discover: west: error: cannot reach');
+    expect(all.stderr).toContain("unimesh discover: west: error: cannot reach");
     const loaded = loadModel([{ file: "-", text: all.stdout }]);
     expect(loaded.ok).toBe(true);
     expect(loaded.model.clusters.map((x) => x.doc.spec.context)).toEqual(["east"]);
-    expect(yaml.loadAll(all.stdout).filter((x: Obj) => x?.kind === "MeshService").map((x: Obj) => x.metadata.name).sort()).toEqual(["ratings", "reviews"]);
+    expect(
+      yaml
+        .loadAll(all.stdout)
+        .filter((x: Obj) => x?.kind === "MeshService")
+        .map((x: Obj) => x.metadata.name)
+        .sort(),
+    ).toEqual(["ratings", "reviews"]);
   });
 });

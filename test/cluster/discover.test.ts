@@ -20,13 +20,36 @@ const NS = `um-shop-${process.pid}`;
 
 /** A Pod as a Deployment's ReplicaSet would have created it, with a mesh sidecar. */
 function pod(name: string, labels: Record<string, string>, sa: string, ports: { name?: string; containerPort: number }[], sidecar: "istio" | "linkerd"): Obj {
-  const proxy = sidecar === "istio"
-    ? { name: "istio-proxy", image: "docker.io/istio/proxyv2:1.30.3", ports: [{ name: "http-envoy-prom", containerPort: 15090 }] }
-    : { name: "linkerd-proxy", image: "cr.l5d.io/linkerd/proxy:edge-26.8.3", ports: [{ name: "linkerd-proxy", containerPort: 4143 }, { name: "linkerd-admin", containerPort: 4191 }] };
+  const proxy =
+    sidecar === "istio"
+      ? { name: "istio-proxy", image: "docker.io/istio/proxyv2:1.30.3", ports: [{ name: "http-envoy-prom", containerPort: 15090 }] }
+      : {
+          name: "linkerd-proxy",
+          image: "cr.l5d.io/linkerd/proxy:edge-26.8.3",
+          ports: [
+            { name: "linkerd-proxy", containerPort: 4143 },
+            { name: "linkerd-admin", containerPort: 4191 },
+          ],
+        };
   return {
-    apiVersion: "v1", kind: "Pod",
-    metadata: { name, namespace: NS, labels: { ...labels, ...(sidecar === "istio" ? { "security.istio.io/tlsMode": "istio", "service.istio.io/canonical-name": labels.app } : { "linkerd.io/control-plane-ns": "linkerd", "linkerd.io/proxy-deployment": labels.app }) }, annotations: sidecar === "istio" ? { "sidecar.istio.io/status": '{"containers":["istio-proxy"]}' } : { "linkerd.io/inject": "enabled" } },
-    spec: { serviceAccountName: sa, containers: [{ name: labels.app, image: `example.com/shop/${labels.app}:1.0`, ports }, proxy], initContainers: sidecar === "istio" ? [{ name: "istio-init", image: "docker.io/istio/proxyv2:1.30.3" }] : [] },
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      name,
+      namespace: NS,
+      labels: {
+        ...labels,
+        ...(sidecar === "istio"
+          ? { "security.istio.io/tlsMode": "istio", "service.istio.io/canonical-name": labels.app }
+          : { "linkerd.io/control-plane-ns": "linkerd", "linkerd.io/proxy-deployment": labels.app }),
+      },
+      annotations: sidecar === "istio" ? { "sidecar.istio.io/status": '{"containers":["istio-proxy"]}' } : { "linkerd.io/inject": "enabled" },
+    },
+    spec: {
+      serviceAccountName: sa,
+      containers: [{ name: labels.app, image: `example.com/shop/${labels.app}:1.0`, ports }, proxy],
+      initContainers: sidecar === "istio" ? [{ name: "istio-init", image: "docker.io/istio/proxyv2:1.30.3" }] : [],
+    },
   };
 }
 
@@ -41,10 +64,24 @@ describe.skipIf(!!run.skip)("discover on a real kube-apiserver with three contro
     main = await server(run, "main");
     client = await adminClient(main.kubeconfig);
     await applyAs(client, "unimesh-test", { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });
-    for (const sa of ["cart", "cart-legacy", "checkout", "payments"]) await applyAs(client, "unimesh-test", { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: sa, namespace: NS } });
+    for (const sa of ["cart", "cart-legacy", "checkout", "payments"])
+      await applyAs(client, "unimesh-test", { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: sa, namespace: NS } });
     const objects = [
-      service("cart", { selector: { app: "cart" }, ports: [{ name: "http", port: 80, targetPort: "web" }, { name: "grpc-admin", port: 9090, targetPort: 9090, appProtocol: "grpc" }, { name: "metrics", port: 9100, protocol: "UDP" }] }),
-      service("checkout", { selector: { app: "checkout" }, ports: [{ name: "tcp-db", port: 5432, targetPort: 5432 }, { name: "api", port: 8080, targetPort: 8081, appProtocol: "kubernetes.io/h2c" }] }),
+      service("cart", {
+        selector: { app: "cart" },
+        ports: [
+          { name: "http", port: 80, targetPort: "web" },
+          { name: "grpc-admin", port: 9090, targetPort: 9090, appProtocol: "grpc" },
+          { name: "metrics", port: 9100, protocol: "UDP" },
+        ],
+      }),
+      service("checkout", {
+        selector: { app: "checkout" },
+        ports: [
+          { name: "tcp-db", port: 5432, targetPort: 5432 },
+          { name: "api", port: 8080, targetPort: 8081, appProtocol: "kubernetes.io/h2c" },
+        ],
+      }),
       service("payments", { selector: { app: "payments" }, ports: [{ name: "https", port: 443, targetPort: 8443 }] }),
       service("bank", { type: "ExternalName", externalName: "api.bank.example.com" }),
       service("manual", { ports: [{ port: 80 }] }),
@@ -59,7 +96,9 @@ describe.skipIf(!!run.skip)("discover on a real kube-apiserver with three contro
   test("ClusterInfo: every mesh with its version and the evidence it was read from", async () => {
     const r = await unimesh(["discover", "-n", NS], { kubeconfig: main.kubeconfig });
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain(`unimesh discover: kube-local: Kubernetes v1.32.13; istio 1.30.3, linkerd edge-26.8.3, appmesh 1.13.3, kuma 2.14.3; 3 Services (2 skipped: system namespaces or no selector)`);
+    expect(r.stderr).toContain(
+      `unimesh discover: kube-local: Kubernetes v1.32.13; istio 1.30.3, linkerd edge-26.8.3, appmesh 1.13.3, kuma 2.14.3; 3 Services (2 skipped: system namespaces or no selector)`,
+    );
     const loaded = loadModel([{ file: "-", text: r.stdout }]);
     expect(loaded.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
     const info = loaded.model.clusters[0].doc;
@@ -71,8 +110,12 @@ describe.skipIf(!!run.skip)("discover on a real kube-apiserver with three contro
       "CRDs: 15 in *.istio.io, e.g. virtualservices.networking.istio.io (served v1, v1alpha3, v1beta1; storage v1)",
       "CRDs match Istio 1.30 or later: trafficextensions.extensions.istio.io exists (Istio 1.30+)",
     ]);
-    expect(meshes[1].evidence![0]).toBe("control plane linkerd/linkerd-destination, linkerd/linkerd-identity, linkerd/linkerd-proxy-injector; linkerd-destination runs cr.l5d.io/linkerd/controller:edge-26.8.3");
-    expect(meshes[2].evidence![0]).toBe("controller appmesh-system/appmesh-controller runs 602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon/appmesh-controller:v1.13.3");
+    expect(meshes[1].evidence![0]).toBe(
+      "control plane linkerd/linkerd-destination, linkerd/linkerd-identity, linkerd/linkerd-proxy-injector; linkerd-destination runs cr.l5d.io/linkerd/controller:edge-26.8.3",
+    );
+    expect(meshes[2].evidence![0]).toBe(
+      "controller appmesh-system/appmesh-controller runs 602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon/appmesh-controller:v1.13.3",
+    );
     expect(meshes[3].evidence!).toEqual([
       "control plane kuma-system/kuma-control-plane runs docker.io/kumahq/kuma-cp:2.14.3",
       "CRDs: 23 in kuma.io, e.g. meshtrafficpermissions.kuma.io (served v1alpha1; storage v1alpha1)",
@@ -87,13 +130,22 @@ describe.skipIf(!!run.skip)("discover on a real kube-apiserver with three contro
     expect(byName.cart).toEqual({
       selector: { app: "cart" },
       serviceAccount: "cart",
-      ports: [{ port: 80, name: "http", targetPort: 8080, protocol: "http" }, { port: 9090, name: "grpc-admin", protocol: "grpc" }],
-      subsets: [{ name: "v1", labels: { version: "v1" } }, { name: "v2", labels: { version: "v2" } }],
+      ports: [
+        { port: 80, name: "http", targetPort: 8080, protocol: "http" },
+        { port: 9090, name: "grpc-admin", protocol: "grpc" },
+      ],
+      subsets: [
+        { name: "v1", labels: { version: "v1" } },
+        { name: "v2", labels: { version: "v2" } },
+      ],
     });
     expect(byName.checkout).toEqual({
       selector: { app: "checkout" },
       serviceAccount: "checkout",
-      ports: [{ port: 5432, name: "tcp-db", protocol: "tcp" }, { port: 8080, name: "api", targetPort: 8081, protocol: "http2" }],
+      ports: [
+        { port: 5432, name: "tcp-db", protocol: "tcp" },
+        { port: 8080, name: "api", targetPort: 8081, protocol: "http2" },
+      ],
       subsets: [{ name: "2024-1-50186408", labels: { version: "2024.1" } }], // a DNS label, made unique by a hash
     });
     // No pod: no service account, no subsets (the conventions apply).
@@ -113,10 +165,25 @@ describe.skipIf(!!run.skip)("discover on a real kube-apiserver with three contro
 
   test("the discovered facts drive translate --mesh auto (one mesh named) and a real apply", async () => {
     const r = await unimesh(["discover", "-n", NS], { kubeconfig: main.kubeconfig });
-    const onlyIstio = (yaml.loadAll(r.stdout) as Obj[]).filter(Boolean).map((d) => d.kind === "ClusterInfo" ? { ...d, spec: { ...d.spec, meshes: d.spec.meshes.filter((m: Obj) => m.name === "istio") } } : d);
+    const onlyIstio = (yaml.loadAll(r.stdout) as Obj[])
+      .filter(Boolean)
+      .map((d) => (d.kind === "ClusterInfo" ? { ...d, spec: { ...d.spec, meshes: d.spec.meshes.filter((m: Obj) => m.name === "istio") } } : d));
     const policy = {
-      apiVersion: "unimesh.io/v1alpha1", kind: "TrafficPolicy", metadata: { name: "cart-canary", namespace: NS },
-      spec: { destination: { service: "cart", port: 80 }, routes: [{ split: [{ subset: { version: "v1" }, weight: 90 }, { subset: { version: "v2" }, weight: 10 }] }], timeout: "2s" },
+      apiVersion: "unimesh.io/v1alpha1",
+      kind: "TrafficPolicy",
+      metadata: { name: "cart-canary", namespace: NS },
+      spec: {
+        destination: { service: "cart", port: 80 },
+        routes: [
+          {
+            split: [
+              { subset: { version: "v1" }, weight: 90 },
+              { subset: { version: "v2" }, weight: 10 },
+            ],
+          },
+        ],
+        timeout: "2s",
+      },
     };
     const d = scratch({ "cluster.yaml": onlyIstio.map((x) => "---\n" + yaml.dump(x)).join(""), "policy.yaml": yaml.dump(policy) });
     const t = await unimesh(["translate", d, "--mesh", "auto"], { kubeconfig: main.kubeconfig });

@@ -10,8 +10,23 @@ import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { controlPlane } from "../kube/support/harness.js";
 import {
-  type ServerInfo, type ServerName, MAIN_CONTROL_PLANES, SERVERS, adminClient, applyAs, ensureNamespace, clusterTestsRequired, crdsOf, freePorts, installCrds, kubeDir,
-  startServer, stopServer, toolsMissing, unavailable, writeStatus,
+  type ServerInfo,
+  type ServerName,
+  MAIN_CONTROL_PLANES,
+  SERVERS,
+  adminClient,
+  applyAs,
+  ensureNamespace,
+  clusterTestsRequired,
+  crdsOf,
+  freePorts,
+  installCrds,
+  kubeDir,
+  startServer,
+  stopServer,
+  toolsMissing,
+  unavailable,
+  writeStatus,
 } from "./support/servers.js";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -61,17 +76,24 @@ export default async function setup(project: TestProject): Promise<() => Promise
     } else {
       await Promise.all(names.map(bringUp));
     }
-    if (process.env.UNIMESH_CLUSTER_VERBOSE) console.warn(`cluster tests: ${started.length} API servers ready in ${((Date.now() - t0) / 1000).toFixed(1)}s (${kubeDir()})`);
+    if (process.env.UNIMESH_CLUSTER_VERBOSE)
+      console.warn(`cluster tests: ${started.length} API servers ready in ${((Date.now() - t0) / 1000).toFixed(1)}s (${kubeDir()})`);
   })();
 
   return async () => {
     await all;
-    await Promise.all(started.map(async (s) => {
-      if (s.watchdog) {
-        try { process.kill(s.watchdog); } catch { /* already gone */ }
-      }
-      await stopServer(s.kubeconfig).catch((e) => console.warn(`cluster tests: stopping ${s.name}: ${(e as Error).message}`));
-    }));
+    await Promise.all(
+      started.map(async (s) => {
+        if (s.watchdog) {
+          try {
+            process.kill(s.watchdog);
+          } catch {
+            /* already gone */
+          }
+        }
+        await stopServer(s.kubeconfig).catch((e) => console.warn(`cluster tests: stopping ${s.name}: ${(e as Error).message}`));
+      }),
+    );
     rmSync(runDir, { recursive: true, force: true });
   };
 }

@@ -34,7 +34,9 @@ function goldenObjects(file: string): KubeObject[] {
   return (yaml.loadAll(readFileSync(file, "utf8")) as unknown[]).filter((d): d is KubeObject => !!d && typeof d === "object");
 }
 
-const cases = readdirSync(GOLDEN).filter((d) => statSync(join(GOLDEN, d)).isDirectory()).sort();
+const cases = readdirSync(GOLDEN)
+  .filter((d) => statSync(join(GOLDEN, d)).isDirectory())
+  .sort();
 const targets = GOLDEN_TARGETS.filter((t) => t.crdSets.length > 0);
 
 /** Targets grouped so that no two CRD sets of a phase define the same CRD with different content. */
@@ -67,7 +69,9 @@ async function prepare(client: KubeClient, objects: readonly KubeObject[]): Prom
     else if (o.apiVersion === "v1" && o.kind === "Service") {
       if (!(await getObject(client, "v1", "Service", o.metadata.namespace, o.metadata.name))) {
         await applyAs(client, "unimesh-test", {
-          apiVersion: "v1", kind: "Service", metadata: { name: o.metadata.name, namespace: o.metadata.namespace },
+          apiVersion: "v1",
+          kind: "Service",
+          metadata: { name: o.metadata.name, namespace: o.metadata.namespace },
           spec: { selector: { app: o.metadata.name }, ports: [{ name: "http", port: 80 }] },
         });
       }
@@ -85,7 +89,8 @@ async function dryRun(client: KubeClient, objects: readonly KubeObject[]): Promi
       const path = await pathOf(client, o.apiVersion, o.kind, o.metadata.namespace, o.metadata.name);
       await client.request("PATCH", path, {
         query: { fieldManager: "unimesh", force: true, dryRun: "All", fieldValidation: "Strict" },
-        body: o, contentType: "application/apply-patch+yaml",
+        body: o,
+        contentType: "application/apply-patch+yaml",
       });
     } catch (e) {
       problems.push(`${describeObject(o)}: ${e instanceof KubeApiError ? e.message : (e as Error).message}`);
@@ -103,14 +108,25 @@ describe.skipIf(!!run.skip)("golden outputs on a real kube-apiserver (server-sid
   test("every target with CRDs is covered and every golden file belongs to a target", () => {
     expect(targets.length).toBeGreaterThan(0);
     const known = new Set(GOLDEN_TARGETS.map((t) => t.file));
-    const stray = cases.flatMap((c) => readdirSync(join(GOLDEN, c)).filter((f) => f.endsWith(".golden.yaml") && !known.has(f)).map((f) => `${c}/${f}`));
+    const stray = cases.flatMap((c) =>
+      readdirSync(join(GOLDEN, c))
+        .filter((f) => f.endsWith(".golden.yaml") && !known.has(f))
+        .map((f) => `${c}/${f}`),
+    );
     expect(stray).toEqual([]);
   });
 
   describe.each(phases().map((p) => [p.sets.join(" + "), p] as const))("CRDs %s", (_label, phase) => {
     const crds = crdsOf(phase.sets);
-    beforeAll(async () => { await installCrds(client, crds); });
-    afterAll(async () => { await deleteCrds(client, crds.map((c) => c.metadata.name)); });
+    beforeAll(async () => {
+      await installCrds(client, crds);
+    });
+    afterAll(async () => {
+      await deleteCrds(
+        client,
+        crds.map((c) => c.metadata.name),
+      );
+    });
 
     const goldens = phase.targets.flatMap((t) => cases.filter((c) => existsSync(join(GOLDEN, c, t.file))).map((c) => [`${c}/${t.file}`, t] as const));
     test.each(goldens)("%s", async (name) => {

@@ -34,7 +34,10 @@ describe.skipIf(!!run.skip)("inspect --applied on a real kube-apiserver", () => 
     expect(r.code, r.stderr).toBe(0);
     const x = JSON.parse(r.stdout);
     expect(x.applied).toMatchObject({ context: "kube-local", mesh: "istio" });
-    expect(x.destination.routes[0].backends.map((b: { subset: string; weight: number }) => [b.subset, b.weight])).toEqual([["v1", 90], ["v2", 10]]);
+    expect(x.destination.routes[0].backends.map((b: { subset: string; weight: number }) => [b.subset, b.weight])).toEqual([
+      ["v1", 90],
+      ["v2", 10],
+    ]);
     expect(x.destination.routes[0].timeout.value).toBe("3s");
     expect(x.destination.routes[0].origin.objects).toContain(`VirtualService/${NS}/reviews`);
     expect(x.destination.access.callers).toContainEqual(expect.objectContaining({ caller: `${NS}/bookinfo-reviews (reviews)`, allowed: false }));
@@ -42,7 +45,10 @@ describe.skipIf(!!run.skip)("inspect --applied on a real kube-apiserver", () => 
     const d = await unimesh(["inspect", `${NS}/reviews`, `${dir}/p.yaml`, "--applied", "--context", "kube-local", "--policy-set", NS, "-o", "json"], kc);
     expect(d.code, d.stdout).toBe(0);
     expect(JSON.parse(d.stdout).drift).toEqual([]);
-    const e = await unimesh(["explain", "--from", `${NS}/bookinfo-reviews`, "--to", `${NS}/reviews:9080`, "GET", "/", "--context", "kube-local", "--policy-set", NS], kc);
+    const e = await unimesh(
+      ["explain", "--from", `${NS}/bookinfo-reviews`, "--to", `${NS}/reviews:9080`, "GET", "/", "--context", "kube-local", "--policy-set", NS],
+      kc,
+    );
     expect(e.code, e.stdout).toBe(6);
     expect(e.stdout).toContain("denied by default");
   });

@@ -19,14 +19,20 @@ let main: ServerInfo;
 afterAll(() => removeScratch());
 
 /** Annotations unimesh (or the Linkerd adapter's patches) put on an object. */
-const unimeshKeys = (o: any): string[] => Object.keys(o?.metadata?.annotations ?? {}).filter((k) => /^(unimesh\.io|balancer\.linkerd\.io|config\.linkerd\.io|retry\.linkerd\.io)\//.test(k));
+const unimeshKeys = (o: any): string[] =>
+  Object.keys(o?.metadata?.annotations ?? {}).filter((k) => /^(unimesh\.io|balancer\.linkerd\.io|config\.linkerd\.io|retry\.linkerd\.io)\//.test(k));
 
 /** Namespace `ns` with the scenarios' workloads, plus the Services Bookinfo and Linkerd's subsets need. */
 async function bookinfoCluster(mesh: "istio" | "linkerd", ns: string): Promise<TestCluster> {
   const c = await liveCluster(main.kubeconfig, main.context, mesh);
   await c.setupNamespace(ns);
   for (const s of ["productpage", "details", "reviews-v1", "reviews-v2"]) {
-    await c.applyAs("unimesh-test", { apiVersion: "v1", kind: "Service", metadata: { name: s, namespace: ns }, spec: { selector: { app: s.replace(/-v\d$/, "") }, ports: [{ name: "http", port: 9080 }] } });
+    await c.applyAs("unimesh-test", {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: s, namespace: ns },
+      spec: { selector: { app: s.replace(/-v\d$/, "") }, ports: [{ name: "http", port: 9080 }] },
+    });
   }
   return c;
 }
@@ -34,7 +40,9 @@ let n = 0;
 const fresh = (what: string) => `um-patch-${what}-${process.pid}-${n++}`;
 
 describe.skipIf(!!run.skip)("shipped adapters on a real kube-apiserver", () => {
-  beforeAll(async () => { main = await server(run, "main"); });
+  beforeAll(async () => {
+    main = await server(run, "main");
+  });
 
   test("istio: examples/bookinfo applies, reapplies unchanged, diffs clean", async () => {
     const c = await bookinfoCluster("istio", "bookinfo");
@@ -80,13 +88,32 @@ describe.skipIf(!!run.skip)("shipped adapters on a real kube-apiserver", () => {
     // The user's own annotation on the Namespace: prune must keep it.
     await c.applyAs("kubectl", { apiVersion: "v1", kind: "Namespace", metadata: { name: a, annotations: { "example.com/owner": "team-a" } } });
     // Hand-made look-alikes of unimesh's patches (same kinds, same annotations, even this policy set's), written by kubectl.
-    const lookalike = { "unimesh.io/patch": "server-side-apply", "unimesh.io/policy-set": a, "config.linkerd.io/default-inbound-policy": "all-unauthenticated" };
+    const lookalike = {
+      "unimesh.io/patch": "server-side-apply",
+      "unimesh.io/policy-set": a,
+      "config.linkerd.io/default-inbound-policy": "all-unauthenticated",
+    };
     await c.applyAs("kubectl", { apiVersion: "v1", kind: "Namespace", metadata: { name: hand, annotations: lookalike } });
-    await c.applyAs("kubectl", { apiVersion: "v1", kind: "Service", metadata: { name: "ratings", namespace: hand, annotations: { ...lookalike, "balancer.linkerd.io/failure-accrual": "consecutive" } } });
-    const patches = (ns: string) => [
-      { apiVersion: "unimesh.io/v1alpha1", kind: "MTLSPolicy", metadata: { name: `${ns}-permissive`, namespace: ns }, spec: { mode: "permissive" } },
-      { apiVersion: "unimesh.io/v1alpha1", kind: "TrafficPolicy", metadata: { name: "ratings-outliers", namespace: ns }, spec: { destination: { service: "ratings", port: 9080 }, outlierDetection: { consecutive5xxErrors: 5, baseEjectionTime: "30s", maxEjectionPercent: 100 } } },
-    ].map((x) => "---\n" + yaml.dump(x)).join("");
+    await c.applyAs("kubectl", {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "ratings", namespace: hand, annotations: { ...lookalike, "balancer.linkerd.io/failure-accrual": "consecutive" } },
+    });
+    const patches = (ns: string) =>
+      [
+        { apiVersion: "unimesh.io/v1alpha1", kind: "MTLSPolicy", metadata: { name: `${ns}-permissive`, namespace: ns }, spec: { mode: "permissive" } },
+        {
+          apiVersion: "unimesh.io/v1alpha1",
+          kind: "TrafficPolicy",
+          metadata: { name: "ratings-outliers", namespace: ns },
+          spec: {
+            destination: { service: "ratings", port: 9080 },
+            outlierDetection: { consecutive5xxErrors: 5, baseEjectionTime: "30s", maxEjectionPercent: 100 },
+          },
+        },
+      ]
+        .map((x) => "---\n" + yaml.dump(x))
+        .join("");
     const base = policies(a).replace("retries:\n    attempts: 3", "retries:\n    attempts: 3\n    retryOn: [5xx]");
     const d = scratch({ "base.yaml": base + patches(a), "fewer.yaml": policies(a, "fewer"), "team-b.yaml": patches(b) });
     const kc = { kubeconfig: c.kubeconfig };

@@ -25,19 +25,26 @@ const run = inject("unimeshCluster");
 
 describe.skipIf(!!run.skip).each(["istio", "linkerd"] as const)("real kube-apiserver with the %s CRDs", (mesh) => {
   let cluster: TestCluster;
-  clusterScenarios(() => cluster, async () => {
-    const main = await server(run, "main");
-    cluster = await liveCluster(main.kubeconfig, main.context, mesh);
-  });
+  clusterScenarios(
+    () => cluster,
+    async () => {
+      const main = await server(run, "main");
+      cluster = await liveCluster(main.kubeconfig, main.context, mesh);
+    },
+  );
 });
 
 const own = process.env.UNIMESH_TEST_KUBECONFIG;
-if (own) describe(`your cluster (UNIMESH_TEST_KUBECONFIG=${own})`, () => {
-  let cluster: TestCluster;
-  clusterScenarios(() => cluster, async () => {
-    const { Kubeconfig } = await import("../../src/kube/kubeconfig.js");
-    const kc = await Kubeconfig.load({ kubeconfig: own!, env: {}, cwd: process.cwd() });
-    const [ctx] = kc.select({ contexts: process.env.UNIMESH_TEST_CONTEXT ? [process.env.UNIMESH_TEST_CONTEXT] : [] });
-    cluster = await liveCluster(own!, ctx.name, process.env.UNIMESH_TEST_MESH === "linkerd" ? "linkerd" : "istio");
+if (own)
+  describe(`your cluster (UNIMESH_TEST_KUBECONFIG=${own})`, () => {
+    let cluster: TestCluster;
+    clusterScenarios(
+      () => cluster,
+      async () => {
+        const { Kubeconfig } = await import("../../src/kube/kubeconfig.js");
+        const kc = await Kubeconfig.load({ kubeconfig: own!, env: {}, cwd: process.cwd() });
+        const [ctx] = kc.select({ contexts: process.env.UNIMESH_TEST_CONTEXT ? [process.env.UNIMESH_TEST_CONTEXT] : [] });
+        cluster = await liveCluster(own!, ctx.name, process.env.UNIMESH_TEST_MESH === "linkerd" ? "linkerd" : "istio");
+      },
+    );
   });
-});

@@ -41,6 +41,8 @@ describe.skipIf(!!run.skip)("examples/multicluster on a real API server", () => 
     expect(r.stdout).toMatch(/kind-east: Secret linkerd\/linkerd-identity-issuer (created|configured) \(dry run: server\)/);
     expect(r.stdout).not.toMatch(/ (failed|conflict)/);
     // The openssl check of the issued chain, as Linkerd's and Istio's docs do it.
-    expect(execFileSync("openssl", ["verify", "-CAfile", join(dir, "trust/root-cert.pem"), join(dir, "trust/east/ca-cert.pem")], { encoding: "utf8" })).toContain("OK");
+    expect(
+      execFileSync("openssl", ["verify", "-CAfile", join(dir, "trust/root-cert.pem"), join(dir, "trust/east/ca-cert.pem")], { encoding: "utf8" }),
+    ).toContain("OK");
   }, 120_000);
 });

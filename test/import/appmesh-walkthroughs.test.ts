@@ -11,10 +11,15 @@ import { join } from "node:path";
 import { cli } from "../cli/helpers.js";
 
 const DIR = "test/import/fixtures/appmesh-walkthroughs";
-const walkthroughs = readdirSync(join(import.meta.dirname, "fixtures/appmesh-walkthroughs")).filter((f) => f.endsWith(".yaml")).sort();
+const walkthroughs = readdirSync(join(import.meta.dirname, "fixtures/appmesh-walkthroughs"))
+  .filter((f) => f.endsWith(".yaml"))
+  .sort();
 
 function lines(stderr: string): string[] {
-  return stderr.split("\n").filter((l) => / (error|warning) /.test(l)).map((l) => l.replaceAll(`${DIR}/`, "").slice(0, 260));
+  return stderr
+    .split("\n")
+    .filter((l) => / (error|warning) /.test(l))
+    .map((l) => l.replaceAll(`${DIR}/`, "").slice(0, 260));
 }
 
 describe("App Mesh walkthroughs", () => {
@@ -31,11 +36,24 @@ describe("App Mesh walkthroughs", () => {
       }
       const omitted = await cli(["import", "--from", "appmesh", "--mesh-defaults", "omit", "-q", `${DIR}/${file}`]);
       expect(omitted.code).toBe(0);
-      for (const [mesh, input] of [["appmesh", imported.stdout], ["istio", imported.stdout], ["linkerd", omitted.stdout]] as const) {
+      for (const [mesh, input] of [
+        ["appmesh", imported.stdout],
+        ["istio", imported.stdout],
+        ["linkerd", omitted.stdout],
+      ] as const) {
         const r = await cli(["translate", "-", "--mesh", mesh, "-q"], { stdin: input });
         const errors = r.stderr.split("\n").filter((l) => / error /.test(l));
         expect(r.code === 0).toBe(errors.length === 0);
-        out.push(`${mesh}${mesh === "linkerd" ? " (--mesh-defaults omit)" : ""}: exit ${r.code}`, ...errors.map((l) => `  ${l.replace(/^-:\d+:\d+ /, "").replace(/: error /, ": ").slice(0, 200)}`));
+        out.push(
+          `${mesh}${mesh === "linkerd" ? " (--mesh-defaults omit)" : ""}: exit ${r.code}`,
+          ...errors.map(
+            (l) =>
+              `  ${l
+                .replace(/^-:\d+:\d+ /, "")
+                .replace(/: error /, ": ")
+                .slice(0, 200)}`,
+          ),
+        );
       }
       outcomes.push(out.join("\n"));
     });

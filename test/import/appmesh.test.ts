@@ -75,14 +75,28 @@ ${objs}`);
   });
 
   test("listener TLS → MTLSPolicy, outlier detection → outlierDetection, health checks reported", async () => {
-    const r = await imp(`${node("orders", "{app: orders}", `    # listener settings
-`).replace("listeners: [{portMapping: {port: 8080, protocol: http}}]", `listeners:
+    const r = await imp(
+      `${node(
+        "orders",
+        "{app: orders}",
+        `    # listener settings
+`,
+      ).replace(
+        "listeners: [{portMapping: {port: 8080, protocol: http}}]",
+        `listeners:
     - portMapping: {port: 8080, protocol: http}
       tls: {mode: STRICT, certificate: {sds: {secretName: x}}}
       outlierDetection: {maxServerErrors: 3, interval: {unit: s, value: 10}, baseEjectionDuration: {unit: s, value: 30}, maxEjectionPercent: 50}
-      healthCheck: {protocol: http, path: /ping, healthyThreshold: 2, unhealthyThreshold: 2, timeoutMillis: 2000, intervalMillis: 5000}`)}${vs("orders")}`);
+      healthCheck: {protocol: http, path: /ping, healthyThreshold: 2, unhealthyThreshold: 2, timeoutMillis: 2000, intervalMillis: 5000}`,
+      )}${vs("orders")}`,
+    );
     expect(doc(r, "MTLSPolicy", "orders-mtls").spec).toEqual({ destination: { service: "orders" }, mode: "strict" });
-    expect(doc(r, "TrafficPolicy", "orders").spec.outlierDetection).toEqual({ consecutive5xxErrors: 3, interval: "10s", baseEjectionTime: "30s", maxEjectionPercent: 50 });
+    expect(doc(r, "TrafficPolicy", "orders").spec.outlierDetection).toEqual({
+      consecutive5xxErrors: 3,
+      interval: "10s",
+      baseEjectionTime: "30s",
+      maxEjectionPercent: 50,
+    });
     expect(r.lines).toContain("warning import/unsupported-field VirtualNode/shop/orders/spec/listeners/0/healthCheck");
   });
 

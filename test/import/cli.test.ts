@@ -58,11 +58,20 @@ describe("unimesh import", () => {
   });
 
   test("facts from the Services and Deployments among the inputs", async () => {
-    const r = await cli(["import", "--from", "istio", "test/import/fixtures/istio-bookinfo/security/authz-http.yaml", "test/import/fixtures/istio-bookinfo/platform/bookinfo.yaml", "-q"]);
+    const r = await cli([
+      "import",
+      "--from",
+      "istio",
+      "test/import/fixtures/istio-bookinfo/security/authz-http.yaml",
+      "test/import/fixtures/istio-bookinfo/platform/bookinfo.yaml",
+      "-q",
+    ]);
     expect(r.code).toBe(0);
     // details-viewer's principal is the service account of productpage's pods (bookinfo.yaml).
     expect(r.stdout).toMatch(/name: details-viewer[\s\S]*?serviceAccounts:\n\s+- bookinfo-productpage/);
-    expect(r.stdout).toMatch(/kind: MeshService\nmetadata:\n {2}name: productpage\n {2}namespace: default\nspec:\n {2}selector:\n {4}app: productpage\n {2}serviceAccount: bookinfo-productpage/);
+    expect(r.stdout).toMatch(
+      /kind: MeshService\nmetadata:\n {2}name: productpage\n {2}namespace: default\nspec:\n {2}selector:\n {4}app: productpage\n {2}serviceAccount: bookinfo-productpage/,
+    );
   });
 
   test("--adapter: a third-party adapter's importer; --from must name it; an adapter without importer is a usage error", async () => {

@@ -20,17 +20,35 @@ export interface RoundTrip {
 /** translate → import → validate → translate. */
 export async function roundTrip(model: Model, adapter: Adapter, opts: Omit<TranslateOptions, "adapter"> & { version: string }): Promise<RoundTrip> {
   const first = translate(model, { adapter, ...opts });
-  if (!first.ok) throw new Error(`the first translation failed: ${first.diagnostics.filter((d) => d.severity === "error").map((d) => d.message).join("; ")}`);
+  if (!first.ok)
+    throw new Error(
+      `the first translation failed: ${first.diagnostics
+        .filter((d) => d.severity === "error")
+        .map((d) => d.message)
+        .join("; ")}`,
+    );
   const objects = first.resources.map((o, i) => nativeObject(JSON.parse(JSON.stringify(o)), { file: "<translated>", documentIndex: i, pointer: "" })!);
   const importer = await adapter.importer!();
   const imported = importObjects(objects, {
-    importer, mesh: adapter.name, services: model.services.map((e) => e.doc),
+    importer,
+    mesh: adapter.name,
+    services: model.services.map((e) => e.doc),
     settings: { ...(opts.settings ?? {}), ...(model.trustDomain !== "cluster.local" ? { trustDomain: model.trustDomain } : {}) },
   });
-  if (!imported.ok) return { first: first.resources, imported, problems: imported.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.policy ?? ""} ${d.pointer ?? ""}: ${d.code} ${d.message}`) };
-  const v = validateDocuments(imported.documents.map((doc, index) => ({ file: "<imported>", index, startLine: 1, text: "", value: doc as UnimeshDocument })), { trustDomain: model.trustDomain });
+  if (!imported.ok)
+    return {
+      first: first.resources,
+      imported,
+      problems: imported.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.policy ?? ""} ${d.pointer ?? ""}: ${d.code} ${d.message}`),
+    };
+  const v = validateDocuments(
+    imported.documents.map((doc, index) => ({ file: "<imported>", index, startLine: 1, text: "", value: doc as UnimeshDocument })),
+    { trustDomain: model.trustDomain },
+  );
   const second = translate(v.model, { adapter, ...opts });
-  const problems = [...v.diagnostics, ...second.diagnostics].filter((d) => d.severity === "error").map((d) => `${d.policy ?? ""} ${d.pointer ?? ""}: ${d.code} ${d.message}`);
+  const problems = [...v.diagnostics, ...second.diagnostics]
+    .filter((d) => d.severity === "error")
+    .map((d) => `${d.policy ?? ""} ${d.pointer ?? ""}: ${d.code} ${d.message}`);
   return { first: first.resources, imported, ...(second.ok ? { second: second.resources } : {}), problems };
 }
 

@@ -14,13 +14,20 @@ const DIR = "test/import/fixtures/istio-bookinfo";
 const FACTS = `${DIR}/platform/bookinfo.yaml`;
 const DRS = `${DIR}/networking/destination-rule-all.yaml`;
 const scenarios = [
-  ...readdirSync(join(import.meta.dirname, "fixtures/istio-bookinfo/networking")).sort().map((f) => `${DIR}/networking/${f}`),
-  ...readdirSync(join(import.meta.dirname, "fixtures/istio-bookinfo/security")).sort().map((f) => `${DIR}/security/${f}`),
+  ...readdirSync(join(import.meta.dirname, "fixtures/istio-bookinfo/networking"))
+    .sort()
+    .map((f) => `${DIR}/networking/${f}`),
+  ...readdirSync(join(import.meta.dirname, "fixtures/istio-bookinfo/security"))
+    .sort()
+    .map((f) => `${DIR}/security/${f}`),
 ];
 
 /** Diagnostic lines without the repository path, errors and warnings only. */
 function lines(stderr: string): string[] {
-  return stderr.split("\n").filter((l) => / (error|warning) /.test(l)).map((l) => l.replaceAll(`${DIR}/`, "").replace(/^-:/, "<imported>:"));
+  return stderr
+    .split("\n")
+    .filter((l) => / (error|warning) /.test(l))
+    .map((l) => l.replaceAll(`${DIR}/`, "").replace(/^-:/, "<imported>:"));
 }
 
 describe("Istio Bookinfo samples", () => {
@@ -44,7 +51,16 @@ describe("Istio Bookinfo samples", () => {
         const errors = r.stderr.split("\n").filter((l) => / error /.test(l));
         // Never a failure without a reason, never a reason on a success.
         expect(r.code === 0).toBe(errors.length === 0);
-        out.push(`${mesh}: exit ${r.code}`, ...errors.map((l) => `  ${l.replace(/^-:\d+:\d+ /, "").replace(/: error /, ": ").slice(0, 160)}`));
+        out.push(
+          `${mesh}: exit ${r.code}`,
+          ...errors.map(
+            (l) =>
+              `  ${l
+                .replace(/^-:\d+:\d+ /, "")
+                .replace(/: error /, ": ")
+                .slice(0, 160)}`,
+          ),
+        );
       }
       outcomes.push(out.join("\n"));
     });

@@ -8,7 +8,10 @@ import { describe, expect, test } from "vitest";
 import { formatDiagnostic, istio, loadModel, translate } from "../../src/index.js";
 import { type ImportResult, importFacts, importObjects, readNative } from "../../src/api/import.js";
 
-async function imp(text: string, opts: { strict?: boolean; meshDefaults?: "explicit" | "omit"; settings?: Record<string, string> } = {}): Promise<ImportResult & { lines: string[] }> {
+async function imp(
+  text: string,
+  opts: { strict?: boolean; meshDefaults?: "explicit" | "omit"; settings?: Record<string, string> } = {},
+): Promise<ImportResult & { lines: string[] }> {
   const native = readNative([{ file: "in.yaml", text }]);
   const facts = importFacts(native.unimesh);
   const r = importObjects(native.objects, { importer: await istio.importer!(), mesh: "istio", services: facts.services, ...opts });
@@ -55,7 +58,13 @@ spec:
       routes: [
         { name: "canary", match: { headers: { "end-user": { exact: "jason" } } }, split: [{ subset: { version: "v2" } }], timeout: "3s" },
         { match: { path: { prefix: "/beta" }, method: "GET" }, split: [{ subset: { version: "v2" } }], timeout: "3s" },
-        { split: [{ subset: { version: "v1" }, weight: 33 }, { subset: { version: "v2" }, weight: 67 }], retries: { attempts: 3, perTryTimeout: "1500ms", retryOn: ["5xx"] } },
+        {
+          split: [
+            { subset: { version: "v1" }, weight: 33 },
+            { subset: { version: "v2" }, weight: 67 },
+          ],
+          retries: { attempts: 3, perTryTimeout: "1500ms", retryOn: ["5xx"] },
+        },
       ],
     });
     // Relative weights rounded, an unknown retry condition dropped: warnings, with the field.
@@ -75,7 +84,9 @@ spec:
   http: [{route: [{destination: {host: reviews, subset: canary}}], retries: {attempts: 0}}]
 `);
     expect(doc(r, "MeshService", "reviews").spec.subsets).toEqual([
-      { name: "canary", labels: { version: "v3" } }, { name: "v1", labels: { version: "v1" } }, { name: "v2", labels: { version: "v2" } },
+      { name: "canary", labels: { version: "v3" } },
+      { name: "v1", labels: { version: "v1" } },
+      { name: "v2", labels: { version: "v2" } },
     ]);
     const out = translate(loadModel([{ file: "x", text: r.documents.map((d) => JSON.stringify(d)).join("\n---\n") }]).model, { adapter: istio });
     expect(JSON.stringify(out.resources)).toContain('"subset":"canary"');
@@ -90,7 +101,9 @@ spec:
   http: [{route: [{destination: {host: ratings}}]}]
 `;
     const explicit = await imp(vs);
-    expect(doc(explicit, "TrafficPolicy", "ratings").spec.routes).toEqual([{ retries: { attempts: 2, retryOn: ["connect-failure", "refused-stream", "unavailable", "cancelled"] } }]);
+    expect(doc(explicit, "TrafficPolicy", "ratings").spec.routes).toEqual([
+      { retries: { attempts: 2, retryOn: ["connect-failure", "refused-stream", "unavailable", "cancelled"] } },
+    ]);
     expect(explicit.diagnostics.find((d) => d.code === "import/mesh-default")?.severity).toBe("info");
     const omit = await imp(vs, { meshDefaults: "omit" });
     expect(doc(omit, "TrafficPolicy", "ratings").spec.routes).toEqual([{}]);
@@ -135,13 +148,16 @@ spec:
   });
 
   test("--strict: a field left out is an error", async () => {
-    const r = await imp(`apiVersion: networking.istio.io/v1
+    const r = await imp(
+      `apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: ratings, namespace: shop}
 spec:
   hosts: [ratings]
   http: [{route: [{destination: {host: ratings}}], retries: {attempts: 1, retryIgnorePreviousHosts: true}}]
-`, { strict: true });
+`,
+      { strict: true },
+    );
     expect(r.ok).toBe(false);
     expect(r.lines).toEqual(["error import/unsupported-field VirtualService/shop/ratings/spec/http/0/retries/retryIgnorePreviousHosts"]);
   });
@@ -218,10 +234,14 @@ spec: {ports: [{port: 80, targetPort: 8080}]}
 `);
     // Faithful: the ALLOW policy admits on pod port 8080 (Service port 80) only, so the other port is closed.
     expect(r.lines).toEqual(["warning rule/deny-all AuthorizationPolicy/shop/no-admin"]);
-    expect(doc(r, "AccessPolicy", "readers").spec.allow).toEqual([{
-      source: { serviceAccounts: ["front"], namespaces: ["ops", "batch"], notNamespaces: ["legacy"] },
-      methods: ["GET"], ports: [80], headers: { "x-team": ["a", "b"] },
-    }]);
+    expect(doc(r, "AccessPolicy", "readers").spec.allow).toEqual([
+      {
+        source: { serviceAccounts: ["front"], namespaces: ["ops", "batch"], notNamespaces: ["legacy"] },
+        methods: ["GET"],
+        ports: [80],
+        headers: { "x-team": ["a", "b"] },
+      },
+    ]);
     expect(doc(r, "AccessPolicy", "no-admin").spec).toEqual({ destination: { service: "web" }, deny: [{ notMethods: ["GET"] }] });
   });
 
@@ -305,7 +325,10 @@ spec:
 `);
     expect(r.lines).toEqual([]);
     expect(doc(r, "AccessPolicy", "allow-nothing").spec).toEqual({});
-    expect(doc(r, "AccessPolicy", "mesh-readers")).toMatchObject({ metadata: { namespace: "istio-system" }, spec: { scope: "mesh", allow: [{ source: { namespaces: ["shop"] } }] } });
+    expect(doc(r, "AccessPolicy", "mesh-readers")).toMatchObject({
+      metadata: { namespace: "istio-system" },
+      spec: { scope: "mesh", allow: [{ source: { namespaces: ["shop"] } }] },
+    });
   });
 
   test("a selector no known service has cannot be attached (error)", async () => {
@@ -351,10 +374,23 @@ spec:
     expect(r.lines).toEqual(["warning import/unsupported-field RequestAuthentication/shop/web-jwt/spec/jwtRules/0/outputPayloadToHeader"]);
     expect(doc(r, "RequestAuthentication", "web-jwt").spec).toEqual({
       destination: { service: "web" },
-      issuers: [{ issuer: "https://idp.example", jwksUri: "https://idp.example/jwks.json", audiences: ["web"], fromHeaders: [{ name: "x-jwt", prefix: "Bearer " }], forwardToken: true }],
+      issuers: [
+        {
+          issuer: "https://idp.example",
+          jwksUri: "https://idp.example/jwks.json",
+          audiences: ["web"],
+          fromHeaders: [{ name: "x-jwt", prefix: "Bearer " }],
+          forwardToken: true,
+        },
+      ],
     });
     expect(doc(r, "AccessPolicy", "web-users").spec.allow).toEqual([
-      { source: { serviceAccounts: ["front"] }, requestPrincipals: ["https://idp.example/*"], claims: { groups: ["admin"] }, notClaims: { realm: { roles: ["guest"] } } },
+      {
+        source: { serviceAccounts: ["front"] },
+        requestPrincipals: ["https://idp.example/*"],
+        claims: { groups: ["admin"] },
+        notClaims: { realm: { roles: ["guest"] } },
+      },
       { requestPrincipals: ["*"] },
     ]);
   });

@@ -21,7 +21,10 @@ const APP: Record<string, string[]> = {
 const REFUSED = new Set<string>();
 
 function lines(stderr: string): string[] {
-  return stderr.split("\n").filter((l) => / (error|warning) /.test(l)).map((l) => l.replaceAll(`${DIR}/`, ""));
+  return stderr
+    .split("\n")
+    .filter((l) => / (error|warning) /.test(l))
+    .map((l) => l.replaceAll(`${DIR}/`, ""));
 }
 
 describe("Linkerd documentation examples", () => {
@@ -42,7 +45,16 @@ describe("Linkerd documentation examples", () => {
           // Never a failure without a reason, never a reason on a success.
           expect(r.code === 0).toBe(errors.length === 0);
           if (mesh === "linkerd") expect(errors).toEqual([]);
-          out.push(`${mesh}: exit ${r.code}`, ...errors.map((l) => `  ${l.replace(/^-:\d+:\d+ /, "").replace(/: error /, ": ").slice(0, 160)}`));
+          out.push(
+            `${mesh}: exit ${r.code}`,
+            ...errors.map(
+              (l) =>
+                `  ${l
+                  .replace(/^-:\d+:\d+ /, "")
+                  .replace(/: error /, ": ")
+                  .slice(0, 160)}`,
+            ),
+          );
         }
       }
       outcomes.push(out.join("\n"));

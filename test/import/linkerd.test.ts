@@ -10,10 +10,16 @@ import { type ImportResult, importFacts, importObjects, readNative } from "../..
 
 async function imp(text: string, opts: { strict?: boolean } = {}): Promise<ImportResult & { lines: string[] }> {
   const native = readNative([{ file: "in.yaml", text }]);
-  const r = importObjects(native.objects, { importer: await linkerd.importer!(), mesh: "linkerd", services: importFacts(native.unimesh).services, strict: opts.strict });
+  const r = importObjects(native.objects, {
+    importer: await linkerd.importer!(),
+    mesh: "linkerd",
+    services: importFacts(native.unimesh).services,
+    strict: opts.strict,
+  });
   return { ...r, lines: r.diagnostics.filter((d) => d.severity !== "info").map((d) => `${d.severity} ${d.code} ${d.policy ?? ""}${d.pointer ?? ""}`) };
 }
-const doc = (r: ImportResult, kind: string, name?: string) => r.documents.find((d) => d.kind === kind && (name === undefined || d.metadata.name === name)) as any;
+const doc = (r: ImportResult, kind: string, name?: string) =>
+  r.documents.find((d) => d.kind === kind && (name === undefined || d.metadata.name === name)) as any;
 
 const svc = (name: string, ports = "[{port: 8080, name: http}]", selector = `{app: ${name}}`) => `---
 apiVersion: unimesh.io/v1alpha1
@@ -53,14 +59,19 @@ const id = (sa: string, ns = "shop") => `${sa}.${ns}.serviceaccount.identity.lin
 
 describe("Linkerd import: access", () => {
   test("a Server with its authorizations becomes the service's AccessPolicy (identities, namespaces, networks)", async () => {
-    const r = await imp(svc("orders") + server("orders-http", "{app: orders}") + mtlsAuthn("callers", [id("frontend"), `*.ops.serviceaccount.identity.linkerd.cluster.local`, id("auditor", "audit")]) +
-      authz("orders-callers", "Server", "orders-http", [{ kind: "MeshTLSAuthentication", name: "callers" }]) +
-      `---
+    const r = await imp(
+      svc("orders") +
+        server("orders-http", "{app: orders}") +
+        mtlsAuthn("callers", [id("frontend"), `*.ops.serviceaccount.identity.linkerd.cluster.local`, id("auditor", "audit")]) +
+        authz("orders-callers", "Server", "orders-http", [{ kind: "MeshTLSAuthentication", name: "callers" }]) +
+        `---
 apiVersion: policy.linkerd.io/v1alpha1
 kind: NetworkAuthentication
 metadata: {name: office, namespace: shop}
 spec: {networks: [{cidr: 10.1.0.0/16}]}
-` + authz("office", "Server", "orders-http", [{ kind: "NetworkAuthentication", name: "office" }]));
+` +
+        authz("office", "Server", "orders-http", [{ kind: "NetworkAuthentication", name: "office" }]),
+    );
     expect(r.lines).toEqual([]);
     expect(doc(r, "AccessPolicy").spec).toEqual({
       destination: { service: "orders" },
@@ -69,13 +80,18 @@ spec: {networks: [{cidr: 10.1.0.0/16}]}
   });
 
   test("a NetworkAuthentication with except, a Server selector no service has, cluster-* default policies: import/looser errors, nothing written", async () => {
-    const r = await imp(svc("orders") + server("orders-http", "{app: orders}") + `---
+    const r = await imp(
+      svc("orders") +
+        server("orders-http", "{app: orders}") +
+        `---
 apiVersion: policy.linkerd.io/v1alpha1
 kind: NetworkAuthentication
 metadata: {name: office, namespace: shop}
 spec: {networks: [{cidr: 10.0.0.0/8, except: [10.9.0.0/16]}]}
-` + authz("office", "Server", "orders-http", [{ kind: "NetworkAuthentication", name: "office" }]) +
-      server("batch", "{tier: batch}") + `---
+` +
+        authz("office", "Server", "orders-http", [{ kind: "NetworkAuthentication", name: "office" }]) +
+        server("batch", "{tier: batch}") +
+        `---
 apiVersion: policy.linkerd.io/v1beta3
 kind: Server
 metadata: {name: exprs, namespace: shop}
@@ -84,7 +100,8 @@ spec: {podSelector: {matchExpressions: [{key: app, operator: In, values: [orders
 apiVersion: v1
 kind: Namespace
 metadata: {name: shop, annotations: {config.linkerd.io/default-inbound-policy: cluster-authenticated}}
-`);
+`,
+    );
     expect(r.ok).toBe(false);
     expect(r.documents).toEqual([]);
     expect(r.lines.filter((l) => l.includes("import/looser")).sort()).toEqual([
@@ -96,9 +113,15 @@ metadata: {name: shop, annotations: {config.linkerd.io/default-inbound-policy: c
   });
 
   test("inbound routes (Server parent): a more specific route admitting fewer callers becomes a deny rule; a wildcard minus a member is import/looser", async () => {
-    const base = svc("api") + server("api-http", "{app: api}") + mtlsAuthn("both", [id("a"), id("b")]) + mtlsAuthn("only-a", [id("a")]) +
-      inbound("all", "api-http", `[{path: {type: PathPrefix, value: /}}]`) + authz("all", "HTTPRoute", "all", [{ kind: "MeshTLSAuthentication", name: "both" }]) +
-      inbound("admin", "api-http", `[{path: {type: Exact, value: /admin}}]`) + authz("admin", "HTTPRoute", "admin", [{ kind: "MeshTLSAuthentication", name: "only-a" }]);
+    const base =
+      svc("api") +
+      server("api-http", "{app: api}") +
+      mtlsAuthn("both", [id("a"), id("b")]) +
+      mtlsAuthn("only-a", [id("a")]) +
+      inbound("all", "api-http", `[{path: {type: PathPrefix, value: /}}]`) +
+      authz("all", "HTTPRoute", "all", [{ kind: "MeshTLSAuthentication", name: "both" }]) +
+      inbound("admin", "api-http", `[{path: {type: Exact, value: /admin}}]`) +
+      authz("admin", "HTTPRoute", "admin", [{ kind: "MeshTLSAuthentication", name: "only-a" }]);
     const r = await imp(base);
     expect(r.lines).toEqual([]);
     expect(doc(r, "AccessPolicy").spec).toEqual({
@@ -113,7 +136,10 @@ metadata: {name: shop, annotations: {config.linkerd.io/default-inbound-policy: c
   });
 
   test("named ports via the Service port of that name; a Server selecting a service's pods with more labels is that service (a warning: stricter)", async () => {
-    const r = await imp(svc("web", "[{port: 80, name: http, targetPort: 8080}, {port: 9090, name: admin}]") + server("web-http", "{app: web, tier: front}", "http", ", accessPolicy: all-authenticated"));
+    const r = await imp(
+      svc("web", "[{port: 80, name: http, targetPort: 8080}, {port: 9090, name: admin}]") +
+        server("web-http", "{app: web, tier: front}", "http", ", accessPolicy: all-authenticated"),
+    );
     expect(r.lines).toEqual(["warning import/unresolved Server/shop/web-http/spec/podSelector/matchLabels"]);
     // Port 9090 has no Server: Linkerd's default (all-unauthenticated) applies there, written out.
     expect(doc(r, "AccessPolicy").spec).toEqual({
@@ -138,26 +164,44 @@ metadata: {name: plain}
     // The model's own warning that namespace shop now admits nobody (as Linkerd's deny does).
     expect(r.lines).toEqual(["warning rule/deny-all Namespace/default/shop"]);
     expect(r.documents.map((d) => `${d.kind} ${d.metadata.namespace}/${d.metadata.name} ${JSON.stringify(d.spec)}`)).toEqual([
-      "MTLSPolicy ops/default-inbound-policy {\"mode\":\"strict\"}",
+      'MTLSPolicy ops/default-inbound-policy {"mode":"strict"}',
       "AccessPolicy shop/default-inbound-policy {}",
     ]);
   });
 
   test("identities the model cannot name are reported and left out (stricter); AND of identities and networks admits nobody (a warning)", async () => {
-    const r = await imp(svc("orders") + server("orders-http", "{app: orders}") + mtlsAuthn("m", [id("frontend"), "spiffe://other/x"]) +
-      `---
+    const r = await imp(
+      svc("orders") +
+        server("orders-http", "{app: orders}") +
+        mtlsAuthn("m", [id("frontend"), "spiffe://other/x"]) +
+        `---
 apiVersion: policy.linkerd.io/v1alpha1
 kind: NetworkAuthentication
 metadata: {name: n, namespace: shop}
 spec: {networks: [{cidr: 10.1.0.0/16}]}
-` + authz("one", "Server", "orders-http", [{ kind: "MeshTLSAuthentication", name: "m" }]) +
-      authz("both", "Server", "orders-http", [{ kind: "MeshTLSAuthentication", name: "m" }, { kind: "NetworkAuthentication", name: "n" }]));
+` +
+        authz("one", "Server", "orders-http", [{ kind: "MeshTLSAuthentication", name: "m" }]) +
+        authz("both", "Server", "orders-http", [
+          { kind: "MeshTLSAuthentication", name: "m" },
+          { kind: "NetworkAuthentication", name: "n" },
+        ]),
+    );
     expect(r.lines.sort()).toEqual([
       "warning import/unsupported-value AuthorizationPolicy/shop/both/spec/requiredAuthenticationRefs",
       "warning import/unsupported-value MeshTLSAuthentication/shop/m/spec/identities/1",
     ]);
     expect(doc(r, "AccessPolicy").spec.allow).toEqual([{ source: { serviceAccounts: ["frontend"] } }]);
-    expect((await imp(svc("orders") + server("orders-http", "{app: orders}") + mtlsAuthn("m", ["spiffe://other/x"]) + authz("one", "Server", "orders-http", [{ kind: "MeshTLSAuthentication", name: "m" }]), { strict: true })).ok).toBe(false);
+    expect(
+      (
+        await imp(
+          svc("orders") +
+            server("orders-http", "{app: orders}") +
+            mtlsAuthn("m", ["spiffe://other/x"]) +
+            authz("one", "Server", "orders-http", [{ kind: "MeshTLSAuthentication", name: "m" }]),
+          { strict: true },
+        )
+      ).ok,
+    ).toBe(false);
   });
 });
 
@@ -172,18 +216,30 @@ spec:
 `;
 
   test("rules of several routes in Linkerd's most-specific-first order, retry/timeout annotations, the Service's inherited", async () => {
-    const r = await imp(svc("search") + `---
+    const r = await imp(
+      svc("search") +
+        `---
 apiVersion: v1
 kind: Service
 metadata: {name: search, namespace: shop, annotations: {retry.linkerd.io/http: "503", retry.linkerd.io/limit: "3"}}
 spec: {selector: {app: search}, ports: [{port: 8080}]}
-` + route("a-default", `timeout.linkerd.io/request: 2s`, `[{matches: [{path: {type: PathPrefix, value: /}}]}]`) +
-      route("b-export", `timeout.linkerd.io/request: "90s", retry.linkerd.io/http: "5xx,429", retry.linkerd.io/timeout: 500ms`, `[{matches: [{path: {type: PathPrefix, value: /export}, method: GET}]}]`));
+` +
+        route("a-default", `timeout.linkerd.io/request: 2s`, `[{matches: [{path: {type: PathPrefix, value: /}}]}]`) +
+        route(
+          "b-export",
+          `timeout.linkerd.io/request: "90s", retry.linkerd.io/http: "5xx,429", retry.linkerd.io/timeout: 500ms`,
+          `[{matches: [{path: {type: PathPrefix, value: /export}, method: GET}]}]`,
+        ),
+    );
     expect(r.lines).toEqual([]);
     expect(doc(r, "TrafficPolicy").spec).toEqual({
       destination: { service: "search", port: 8080 },
       routes: [
-        { match: { path: { regex: "/export(?:/.*)?" }, method: "GET" }, timeout: "90s", retries: { attempts: 1, perTryTimeout: "500ms", retryOn: ["5xx", "429", "refused-stream"] } },
+        {
+          match: { path: { regex: "/export(?:/.*)?" }, method: "GET" },
+          timeout: "90s",
+          retries: { attempts: 1, perTryTimeout: "500ms", retryOn: ["5xx", "429", "refused-stream"] },
+        },
         { timeout: "2s", retries: { attempts: 3, retryOn: ["503", "refused-stream"] } },
       ],
     });
@@ -191,13 +247,27 @@ spec: {selector: {app: search}, ports: [{port: 8080}]}
 
   test("two rules whose winner depends on the request: import/route-order", async () => {
     // A method-only rule against a path regex: the regex wins on longer paths, the method on "/".
-    const r = await imp(svc("search") + route("r", "", `[{matches: [{method: GET}], backendRefs: [{name: search, port: 8080}]}, {matches: [{path: {type: RegularExpression, value: "^/.*$"}}], filters: [{type: RequestHeaderModifier, requestHeaderModifier: {set: [{name: x-a, value: "1"}]}}]}]`));
+    const r = await imp(
+      svc("search") +
+        route(
+          "r",
+          "",
+          `[{matches: [{method: GET}], backendRefs: [{name: search, port: 8080}]}, {matches: [{path: {type: RegularExpression, value: "^/.*$"}}], filters: [{type: RequestHeaderModifier, requestHeaderModifier: {set: [{name: x-a, value: "1"}]}}]}]`,
+        ),
+    );
     expect(r.ok).toBe(false);
     expect(r.lines).toEqual(["error import/route-order HTTPRoute/shop/r/spec/rules/1/matches/0"]);
   });
 
   test("filters and backends the model cannot carry are errors naming the field; unknown rule fields are warnings", async () => {
-    const r = await imp(svc("search") + route("r", "", `[{matches: [{path: {type: Exact, value: /a}}], filters: [{type: RequestMirror, requestMirror: {backendRef: {name: x, port: 1}}}]}, {backendRefs: [{name: other, namespace: elsewhere, port: 8080}], sessionPersistence: {}}]`));
+    const r = await imp(
+      svc("search") +
+        route(
+          "r",
+          "",
+          `[{matches: [{path: {type: Exact, value: /a}}], filters: [{type: RequestMirror, requestMirror: {backendRef: {name: x, port: 1}}}]}, {backendRefs: [{name: other, namespace: elsewhere, port: 8080}], sessionPersistence: {}}]`,
+        ),
+    );
     expect(r.lines).toEqual([
       "error import/unsupported-value HTTPRoute/shop/r/spec/rules/0/filters/0",
       "error import/unsupported-value HTTPRoute/shop/r/spec/rules/1/backendRefs/0/namespace",
@@ -208,7 +278,15 @@ spec: {selector: {app: search}, ports: [{port: 8080}]}
   test("a backend that is another Service of the namespace is a split target service; without a rule for every request, Linkerd's 404 for the rest is a final directResponse 404", async () => {
     // Linkerd's dynamic request routing: x-request-id: alternative → backend-b; 90/10 between search and search-next
     // (a Service of the inputs whose pods are not search's), and no rule for every other request.
-    const r = await imp(svc("search") + svc("search-next") + route("r", "", `[{matches: [{headers: [{name: x-request-id, value: alternative}]}], backendRefs: [{name: other, port: 8080}]}, {matches: [{path: {type: PathPrefix, value: /api}}], backendRefs: [{name: search, port: 8080, weight: 90}, {name: search-next, port: 8080, weight: 10}]}]`));
+    const r = await imp(
+      svc("search") +
+        svc("search-next") +
+        route(
+          "r",
+          "",
+          `[{matches: [{headers: [{name: x-request-id, value: alternative}]}], backendRefs: [{name: other, port: 8080}]}, {matches: [{path: {type: PathPrefix, value: /api}}], backendRefs: [{name: search, port: 8080, weight: 90}, {name: search-next, port: 8080, weight: 10}]}]`,
+        ),
+    );
     expect(r.lines).toEqual([]);
     expect(doc(r, "TrafficPolicy").spec).toEqual({
       destination: { service: "search", port: 8080 },
@@ -221,7 +299,9 @@ spec: {selector: {app: search}, ports: [{port: 8080}]}
   });
 
   test("a ServiceProfile routes in order, timeouts, isRetryable, dstOverrides; the Service's HTTPRoutes are then ignored by Linkerd", async () => {
-    const r = await imp(svc("search", "[{port: 8080}]") + `---
+    const r = await imp(
+      svc("search", "[{port: 8080}]") +
+        `---
 apiVersion: unimesh.io/v1alpha1
 kind: MeshService
 metadata: {name: search-canary, namespace: shop}
@@ -237,13 +317,17 @@ spec:
   dstOverrides:
   - {authority: search.shop.svc.cluster.local:8080, weight: 900m}
   - {authority: search-canary.shop.svc.cluster.local:8080, weight: 100m}
-` + route("ignored", "", `[{backendRefs: [{name: search, port: 8080}]}]`));
+` +
+        route("ignored", "", `[{backendRefs: [{name: search, port: 8080}]}]`),
+    );
     expect(r.lines).toEqual([
       "warning import/unsupported-value ServiceProfile/shop/search.shop.svc.cluster.local/spec",
       "error import/unsupported-value ServiceProfile/shop/search.shop.svc.cluster.local/spec/routes/1/condition/any",
       "warning import/ignored HTTPRoute/shop/ignored/spec/parentRefs/0",
     ]);
-    const ok = await imp(svc("search", "[{port: 8080}]") + `---
+    const ok = await imp(
+      svc("search", "[{port: 8080}]") +
+        `---
 apiVersion: linkerd.io/v1alpha2
 kind: ServiceProfile
 metadata: {name: search.shop.svc.cluster.local, namespace: shop}
@@ -259,7 +343,9 @@ apiVersion: unimesh.io/v1alpha1
 kind: MeshService
 metadata: {name: search-canary, namespace: shop}
 spec: {selector: {app: search, track: canary}}
-` + route("ignored", "", `[{backendRefs: [{name: search, port: 8080}]}]`));
+` +
+        route("ignored", "", `[{backendRefs: [{name: search, port: 8080}]}]`),
+    );
     expect(ok.lines).toEqual([
       "warning import/unsupported-value ServiceProfile/shop/search.shop.svc.cluster.local/spec/retryBudget",
       "warning import/ignored HTTPRoute/shop/ignored/spec/parentRefs/0",
@@ -268,12 +354,16 @@ spec: {selector: {app: search, track: canary}}
     const split = [{ weight: 90 }, { subset: { track: "canary" }, weight: 10 }];
     expect(doc(ok, "TrafficPolicy").spec).toEqual({
       destination: { service: "search" },
-      routes: [{ name: "get-items", match: { method: "GET", path: { regex: "/items/[^/]*" } }, timeout: "300ms", retries: { attempts: 1, retryOn: ["5xx"] }, split }],
+      routes: [
+        { name: "get-items", match: { method: "GET", path: { regex: "/items/[^/]*" } }, timeout: "300ms", retries: { attempts: 1, retryOn: ["5xx"] }, split },
+      ],
     });
   });
 
   test("failure accrual and HTTPLocalRateLimitPolicy land on the service's TrafficPolicy", async () => {
-    const r = await imp(svc("search") + `---
+    const r = await imp(
+      svc("search") +
+        `---
 apiVersion: v1
 kind: Service
 metadata:
@@ -285,7 +375,9 @@ metadata:
     balancer.linkerd.io/failure-accrual-consecutive-min-penalty: 30s
     balancer.linkerd.io/failure-accrual-consecutive-max-penalty: 5m
 spec: {selector: {app: search}, ports: [{port: 8080}]}
-` + server("search-http", "{app: search}", 8080, ", accessPolicy: all-unauthenticated") + `---
+` +
+        server("search-http", "{app: search}", 8080, ", accessPolicy: all-unauthenticated") +
+        `---
 apiVersion: policy.linkerd.io/v1alpha1
 kind: HTTPLocalRateLimitPolicy
 metadata: {name: search-http, namespace: shop}
@@ -294,7 +386,8 @@ spec:
   total: {requestsPerSecond: 100}
   identity: {requestsPerSecond: 20}
   overrides: [{requestsPerSecond: 50, clientRefs: [{kind: ServiceAccount, name: batch}]}]
-`);
+`,
+    );
     expect(r.lines).toEqual([]);
     expect(doc(r, "TrafficPolicy").spec).toEqual({
       destination: { service: "search" },

@@ -15,15 +15,50 @@ import { appmesh, istio, linkerd, validateDocuments, type Adapter, type UnimeshD
 import { roundTrip, semantic } from "./helpers.js";
 import { prng } from "../support/prng.js";
 
-
 type Mesh = "istio" | "linkerd" | "appmesh";
 
 /** What each mesh translates (a model outside it would only test the first translation's errors). */
-const PROFILE: Record<Mesh, { retryOn: string[][]; headerMatch: boolean; mtls: boolean; accessL7: boolean; perTry: boolean; headers: boolean; accessNeedsStrict?: boolean; notFound?: boolean }> = {
-  istio: { retryOn: [["5xx"], ["5xx", "connect-failure"], ["gateway-error", "reset"]], headerMatch: true, mtls: true, accessL7: true, perTry: true, headers: true, notFound: true },
-  linkerd: { retryOn: [["5xx"], ["5xx", "refused-stream"], ["gateway-error"]], headerMatch: true, mtls: true, accessL7: true, perTry: true, headers: true, notFound: true },
+const PROFILE: Record<
+  Mesh,
+  {
+    retryOn: string[][];
+    headerMatch: boolean;
+    mtls: boolean;
+    accessL7: boolean;
+    perTry: boolean;
+    headers: boolean;
+    accessNeedsStrict?: boolean;
+    notFound?: boolean;
+  }
+> = {
+  istio: {
+    retryOn: [["5xx"], ["5xx", "connect-failure"], ["gateway-error", "reset"]],
+    headerMatch: true,
+    mtls: true,
+    accessL7: true,
+    perTry: true,
+    headers: true,
+    notFound: true,
+  },
+  linkerd: {
+    retryOn: [["5xx"], ["5xx", "refused-stream"], ["gateway-error"]],
+    headerMatch: true,
+    mtls: true,
+    accessL7: true,
+    perTry: true,
+    headers: true,
+    notFound: true,
+  },
   // App Mesh checks callers only over mutual TLS: an AccessPolicy comes with a strict MTLSPolicy.
-  appmesh: { retryOn: [["5xx"], ["5xx", "connect-failure"]], headerMatch: true, mtls: false, accessL7: false, perTry: true, headers: false, accessNeedsStrict: true },
+  appmesh: {
+    retryOn: [["5xx"], ["5xx", "connect-failure"]],
+    headerMatch: true,
+    mtls: false,
+    accessL7: false,
+    perTry: true,
+    headers: false,
+    accessNeedsStrict: true,
+  },
 };
 
 /** True for a route without match. */
@@ -40,10 +75,20 @@ function generate(seed: number, mesh: Mesh): UnimeshDocument[] {
   const n = 1 + Math.floor(r() * 3);
   const names = Array.from({ length: n }, (_, i) => `svc${i}`);
   for (const name of names) {
-    docs.push({ apiVersion: api, kind: "MeshService", metadata: { name, namespace: "shop" }, spec: {
-      selector: { app: name }, serviceAccount: `${name}-sa`, ports: [{ port: 8080, name: "http", protocol: "http" }],
-      subsets: [{ name: "v1", labels: { version: "v1" } }, { name: "v2", labels: { version: "v2" } }],
-    } });
+    docs.push({
+      apiVersion: api,
+      kind: "MeshService",
+      metadata: { name, namespace: "shop" },
+      spec: {
+        selector: { app: name },
+        serviceAccount: `${name}-sa`,
+        ports: [{ port: 8080, name: "http", protocol: "http" }],
+        subsets: [
+          { name: "v1", labels: { version: "v1" } },
+          { name: "v2", labels: { version: "v2" } },
+        ],
+      },
+    });
     if (chance(0.8)) {
       const routes: any[] = [];
       const k = 1 + Math.floor(r() * 3);
@@ -60,10 +105,23 @@ function generate(seed: number, mesh: Mesh): UnimeshDocument[] {
         const others = names.filter((x) => x !== name);
         const split = pick(["none", "one", "two", ...(others.length ? ["service"] : [])]);
         if (split === "one") route.split = [{ subset: pick(["v1", "v2"]) }];
-        else if (split === "two") { const w = pick([10, 25, 50, 80]); route.split = [{ subset: "v1", weight: w }, { subset: "v2", weight: 100 - w }]; }
-        else if (split === "service") { const w = pick([10, 25, 50, 80]); route.split = [{ weight: w }, { service: pick(others), weight: 100 - w }]; }
+        else if (split === "two") {
+          const w = pick([10, 25, 50, 80]);
+          route.split = [
+            { subset: "v1", weight: w },
+            { subset: "v2", weight: 100 - w },
+          ];
+        } else if (split === "service") {
+          const w = pick([10, 25, 50, 80]);
+          route.split = [{ weight: w }, { service: pick(others), weight: 100 - w }];
+        }
         if (chance(0.4)) route.timeout = pick(["500ms", "2s", "1m"]);
-        if (chance(0.4)) route.retries = { attempts: 1 + Math.floor(r() * 3), retryOn: pick(p.retryOn), ...(p.perTry && chance(0.5) ? { perTryTimeout: pick(["100ms", "1s"]) } : {}) };
+        if (chance(0.4))
+          route.retries = {
+            attempts: 1 + Math.floor(r() * 3),
+            retryOn: pick(p.retryOn),
+            ...(p.perTry && chance(0.5) ? { perTryTimeout: pick(["100ms", "1s"]) } : {}),
+          };
         if (p.headers && chance(0.3)) route.headers = { request: { set: { "x-env": pick(["a", "b"]) } } };
         // A route that matches everything and changes nothing is the implicit default route: the mesh
         // names it differently when it comes back (App Mesh's "default"), so the generator never writes one.
@@ -72,7 +130,12 @@ function generate(seed: number, mesh: Mesh): UnimeshDocument[] {
       }
       // "Answer 404 for the rest": a final catch-all directResponse 404 after routes that match.
       if (p.notFound && !isCatchAllRoute(routes[routes.length - 1]) && chance(0.3)) routes.push({ directResponse: { status: 404 } });
-      docs.push({ apiVersion: api, kind: "TrafficPolicy", metadata: { name: `${name}-routes`, namespace: "shop" }, spec: { destination: { service: name, port: 8080 }, routes } });
+      docs.push({
+        apiVersion: api,
+        kind: "TrafficPolicy",
+        metadata: { name: `${name}-routes`, namespace: "shop" },
+        spec: { destination: { service: name, port: 8080 }, routes },
+      });
     }
     if (chance(0.6)) {
       const allow: any[] = [];
@@ -83,10 +146,27 @@ function generate(seed: number, mesh: Mesh): UnimeshDocument[] {
         if (p.accessL7 && chance(0.5)) rule.paths = [pick([`/r${i}`, `/r${i}/*`])];
         allow.push(rule);
       }
-      docs.push({ apiVersion: api, kind: "AccessPolicy", metadata: { name: `${name}-callers`, namespace: "shop" }, spec: { destination: { service: name }, allow } });
-      if (p.accessNeedsStrict) docs.push({ apiVersion: api, kind: "MTLSPolicy", metadata: { name: `${name}-mtls`, namespace: "shop" }, spec: { destination: { service: name }, mode: "strict" } });
+      docs.push({
+        apiVersion: api,
+        kind: "AccessPolicy",
+        metadata: { name: `${name}-callers`, namespace: "shop" },
+        spec: { destination: { service: name }, allow },
+      });
+      if (p.accessNeedsStrict)
+        docs.push({
+          apiVersion: api,
+          kind: "MTLSPolicy",
+          metadata: { name: `${name}-mtls`, namespace: "shop" },
+          spec: { destination: { service: name }, mode: "strict" },
+        });
     }
-    if (p.mtls && chance(0.3)) docs.push({ apiVersion: api, kind: "MTLSPolicy", metadata: { name: `${name}-mtls`, namespace: "shop" }, spec: { destination: { service: name }, mode: pick(["strict", "permissive"]) } });
+    if (p.mtls && chance(0.3))
+      docs.push({
+        apiVersion: api,
+        kind: "MTLSPolicy",
+        metadata: { name: `${name}-mtls`, namespace: "shop" },
+        spec: { destination: { service: name }, mode: pick(["strict", "permissive"]) },
+      });
   }
   return docs;
 }
@@ -105,7 +185,10 @@ describe.each(TARGETS)("random models: $mesh@$version", ({ adapter, mesh, versio
     for (const seed of SEEDS) {
       const docs = generate(seed, mesh);
       const v = validateDocuments(docs.map((value, index) => ({ file: "<generated>", index, startLine: 1, text: "", value })));
-      expect(v.diagnostics.filter((d) => d.severity === "error"), `seed ${seed}: the generator made an invalid model`).toEqual([]);
+      expect(
+        v.diagnostics.filter((d) => d.severity === "error"),
+        `seed ${seed}: the generator made an invalid model`,
+      ).toEqual([]);
       let rt;
       try {
         rt = await roundTrip(v.model, adapter, { version });
@@ -115,7 +198,8 @@ describe.each(TARGETS)("random models: $mesh@$version", ({ adapter, mesh, versio
       }
       translated++;
       const same = JSON.stringify(rt.second?.map(semantic)) === JSON.stringify(rt.first.map(semantic));
-      if (rt.problems.length || !same) failures.push(`seed ${seed}: ${rt.problems.join("; ") || "different objects"}\n${docs.map((d) => dumpYaml(d)).join("---\n")}`);
+      if (rt.problems.length || !same)
+        failures.push(`seed ${seed}: ${rt.problems.join("; ") || "different objects"}\n${docs.map((d) => dumpYaml(d)).join("---\n")}`);
     }
     expect(failures.slice(0, 2)).toEqual([]);
     // Never vacuous: most generated models are within what the mesh translates.

@@ -13,8 +13,14 @@ import { roundTrip, semantic } from "./helpers.js";
 const GOLDEN = join(import.meta.dirname, "..", "golden");
 const EXAMPLES = join(import.meta.dirname, "..", "..", "examples");
 const cases = [
-  ...readdirSync(GOLDEN).filter((d) => statSync(join(GOLDEN, d)).isDirectory()).sort().map((d) => ({ name: `golden ${d}`, files: [join(GOLDEN, d, "input.yaml")] })),
-  ...readdirSync(EXAMPLES).filter((d) => statSync(join(EXAMPLES, d)).isDirectory()).sort().map((d) => ({ name: `example ${d}`, files: [join(EXAMPLES, d)] })),
+  ...readdirSync(GOLDEN)
+    .filter((d) => statSync(join(GOLDEN, d)).isDirectory())
+    .sort()
+    .map((d) => ({ name: `golden ${d}`, files: [join(GOLDEN, d, "input.yaml")] })),
+  ...readdirSync(EXAMPLES)
+    .filter((d) => statSync(join(EXAMPLES, d)).isDirectory())
+    .sort()
+    .map((d) => ({ name: `example ${d}`, files: [join(EXAMPLES, d)] })),
 ];
 
 const TARGETS: { adapter: Adapter; version: string }[] = [
@@ -33,7 +39,7 @@ describe.each(cases)("$name", ({ files }) => {
   const caseOptions: Record<string, { allowApproximations?: string[] }> = existsSync(optionsFile) ? JSON.parse(readFileSync(optionsFile, "utf8")) : {};
   for (const { adapter, version } of TARGETS) {
     test(`${adapter.name}@${version}`, async (ctx) => {
-      if (!loaded.ok || !loaded.model.trafficPolicies.length && !loaded.model.accessPolicies.length && !loaded.model.mtlsPolicies.length) ctx.skip();
+      if (!loaded.ok || (!loaded.model.trafficPolicies.length && !loaded.model.accessPolicies.length && !loaded.model.mtlsPolicies.length)) ctx.skip();
       // A virtual mesh is translated per member (translate({member})); importing reads one cluster's objects
       // back, without the other members' trust domains: not a round trip of the whole VirtualMesh.
       if (loaded.model.virtualMesh) ctx.skip();

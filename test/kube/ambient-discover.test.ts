@@ -27,8 +27,13 @@ beforeAll(async () => {
   istio.server.seed({ apiVersion: "v1", kind: "Namespace", metadata: { name: "legacy", labels: { "istio-injection": "enabled" } } });
   // As istioctl / the ztunnel Helm chart install it (istio/istio manifests/charts/ztunnel: DaemonSet ztunnel, label app: ztunnel).
   istio.server.seed({
-    apiVersion: "apps/v1", kind: "DaemonSet", metadata: { name: "ztunnel", namespace: "istio-system", labels: { app: "ztunnel" } },
-    spec: { selector: { matchLabels: { app: "ztunnel" } }, template: { metadata: { labels: { app: "ztunnel" } }, spec: { containers: [{ name: "istio-proxy", image: "docker.io/istio/ztunnel:1.30.3" }] } } },
+    apiVersion: "apps/v1",
+    kind: "DaemonSet",
+    metadata: { name: "ztunnel", namespace: "istio-system", labels: { app: "ztunnel" } },
+    spec: {
+      selector: { matchLabels: { app: "ztunnel" } },
+      template: { metadata: { labels: { app: "ztunnel" } }, spec: { containers: [{ name: "istio-proxy", image: "docker.io/istio/ztunnel:1.30.3" }] } },
+    },
   });
 });
 afterAll(async () => {
@@ -42,10 +47,14 @@ describe("discover: which namespaces are ambient", () => {
     expect(r.code).toBe(0);
     const loaded = loadModel([{ file: "cluster.yaml", text: r.stdout }]);
     expect(loaded.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-    expect(loaded.model.clusters[0].doc.spec.namespaces).toEqual([{
-      name: "shop", mesh: "istio", settings: { dataplane: "ambient" },
-      evidence: ["namespace shop is labelled istio.io/dataplane-mode=ambient", "ztunnel DaemonSet istio-system/ztunnel"],
-    }]);
+    expect(loaded.model.clusters[0].doc.spec.namespaces).toEqual([
+      {
+        name: "shop",
+        mesh: "istio",
+        settings: { dataplane: "ambient" },
+        evidence: ["namespace shop is labelled istio.io/dataplane-mode=ambient", "ztunnel DaemonSet istio-system/ztunnel"],
+      },
+    ]);
     expect(r.stderr).toContain("namespace shop: istio dataplane=ambient");
   });
 
@@ -82,7 +91,16 @@ describe("translate --mesh auto picks the ambient data plane for ambient namespa
     const r = await unimesh(["translate", join(dir, "cluster.yaml"), join(dir, "shop.yaml"), join(dir, "legacy.yaml"), "--mesh", "auto"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("--mesh auto: the policies' namespaces need different istio settings (legacy: the defaults; shop: dataplane=ambient)");
-    const forced = await unimesh(["translate", join(dir, "cluster.yaml"), join(dir, "shop.yaml"), join(dir, "legacy.yaml"), "--mesh", "auto", "--set", "dataplane=sidecar"]);
+    const forced = await unimesh([
+      "translate",
+      join(dir, "cluster.yaml"),
+      join(dir, "shop.yaml"),
+      join(dir, "legacy.yaml"),
+      "--mesh",
+      "auto",
+      "--set",
+      "dataplane=sidecar",
+    ]);
     expect(forced.code).toBe(0);
     expect(forced.stdout).toContain("kind: VirtualService");
   });
@@ -100,10 +118,17 @@ describe("pickSettings", () => {
 describe("diff --mesh auto reads the same namespace settings from the context's ClusterInfo", () => {
   test("the ambient namespace's policies are compared as waypoint objects", async () => {
     istio.server.installCrds(join(CRD_ROOT, "gateway-api/v1.6.1/standard"));
-    istio.server.seed({ apiVersion: "v1", kind: "Service", metadata: { name: "reviews", namespace: "shop" }, spec: { selector: { app: "reviews" }, ports: [{ name: "http", port: 9080 }] } });
+    istio.server.seed({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "reviews", namespace: "shop" },
+      spec: { selector: { app: "reviews" }, ports: [{ name: "http", port: 9080 }] },
+    });
     const d = await unimesh(["discover", "--context", istio.context], { kubeconfig: istio.kubeconfig });
     const dir = scratch({ "cluster.yaml": d.stdout, "shop.yaml": policy("shop") });
-    const r = await unimesh(["diff", join(dir, "cluster.yaml"), join(dir, "shop.yaml"), "--mesh", "auto", "--context", istio.context], { kubeconfig: istio.kubeconfig });
+    const r = await unimesh(["diff", join(dir, "cluster.yaml"), join(dir, "shop.yaml"), "--mesh", "auto", "--context", istio.context], {
+      kubeconfig: istio.kubeconfig,
+    });
     expect(r.stderr).toContain("dataplane=ambient for namespace shop");
     expect(r.stdout).toContain("HTTPRoute");
     expect(r.stdout).not.toContain("VirtualService");

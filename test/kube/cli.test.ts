@@ -27,7 +27,11 @@ let nowhere: string;
 beforeAll(async () => {
   istio = await fakeCluster({ mesh: "istio" });
   await istio.setupNamespace("bookinfo");
-  dir = scratch({ "base.yaml": policies("bookinfo"), "fewer.yaml": policies("bookinfo", "fewer"), "invalid.yaml": policies("bookinfo").replace("weight: 10", "weight: 20") });
+  dir = scratch({
+    "base.yaml": policies("bookinfo"),
+    "fewer.yaml": policies("bookinfo", "fewer"),
+    "invalid.yaml": policies("bookinfo").replace("weight: 10", "weight: 20"),
+  });
   nowhere = (await withUnreachable(istio.kubeconfig, ["kind-istio"])).split(delimiter)[1];
 });
 afterAll(async () => {
@@ -99,10 +103,17 @@ describe("the order of writes (fake API server: it logs every request)", () => {
     const k = await Kubeconfig.load({ kubeconfig: istio.kubeconfig, env: {}, cwd: "/" });
     const client = KubeClient.forContext(k, k.select({})[0]);
     const ap = (name: string, action: "ALLOW" | "DENY", sa: string) => ({
-      apiVersion: "security.istio.io/v1", kind: "AuthorizationPolicy", metadata: { name, namespace: "bookinfo" },
+      apiVersion: "security.istio.io/v1",
+      kind: "AuthorizationPolicy",
+      metadata: { name, namespace: "bookinfo" },
       spec: { selector: { matchLabels: { app: "reviews" } }, action, rules: [{ from: [{ source: { principals: [`cluster.local/ns/bookinfo/sa/${sa}`] } }] }] },
     });
-    const rule = (name: string) => ({ apiVersion: "networking.istio.io/v1", kind: "DestinationRule", metadata: { name, namespace: "bookinfo" }, spec: { host: "reviews" } });
+    const rule = (name: string) => ({
+      apiVersion: "networking.istio.io/v1",
+      kind: "DestinationRule",
+      metadata: { name, namespace: "bookinfo" },
+      spec: { host: "reviews" },
+    });
     const apPath = (name: string) => `/apis/security.istio.io/v1/namespaces/bookinfo/authorizationpolicies/${name}`;
 
     // Order: the DENY (listed last) is written before the ALLOW.
@@ -110,7 +121,12 @@ describe("the order of writes (fake API server: it logs every request)", () => {
     const istioHooks = { meshes: [{ cluster: istioCluster }] };
     const ok = await applyObjects(client, [ap("order-allow", "ALLOW", "productpage"), ap("order-deny", "DENY", "intruder")], istioHooks);
     expect(ok.outcomes.map((o) => `${o.ref.name} ${o.action}`)).toEqual(["order-deny created", "order-allow created"]);
-    expect(istio.server.requests.slice(before).filter((r) => r.method === "PATCH").map((r) => r.path)).toEqual([apPath("order-deny"), apPath("order-allow")]);
+    expect(
+      istio.server.requests
+        .slice(before)
+        .filter((r) => r.method === "PATCH")
+        .map((r) => r.path),
+    ).toEqual([apPath("order-deny"), apPath("order-allow")]);
 
     // A DENY that cannot be applied (another manager owns its rules): the ALLOW of the same apply is not applied.
     await istio.applyAs("other-tool", ap("stop-deny", "DENY", "someone-else"));
@@ -120,10 +136,15 @@ describe("the order of writes (fake API server: it logs every request)", () => {
     expect(istio.server.requests.some((q) => q.method === "PATCH" && q.path === apPath("stop-allow"))).toBe(false);
     expect(istio.server.get("networking.istio.io/v1", "DestinationRule", "bookinfo", "stop-rule")).toBeDefined();
     const text = formatApply("kind-istio", r);
-    expect(text).toContain("kind-istio: AuthorizationPolicy.security.istio.io bookinfo/stop-allow skipped: not applied: AuthorizationPolicy.security.istio.io bookinfo/stop-deny did not apply");
+    expect(text).toContain(
+      "kind-istio: AuthorizationPolicy.security.istio.io bookinfo/stop-allow skipped: not applied: AuthorizationPolicy.security.istio.io bookinfo/stop-deny did not apply",
+    );
     expect(text).toContain("kind-istio: 1 created, 1 conflict, 1 skipped");
     // With --prune, nothing is pruned either.
-    const pr = await applyObjects(client, [ap("stop-allow", "ALLOW", "productpage"), ap("stop-deny", "DENY", "intruder")], { ...istioHooks, prune: { policySet: "stop" } });
+    const pr = await applyObjects(client, [ap("stop-allow", "ALLOW", "productpage"), ap("stop-deny", "DENY", "intruder")], {
+      ...istioHooks,
+      prune: { policySet: "stop" },
+    });
     expect(pr.pruneSkipped).toBe("prune skipped: 2 objects did not apply, so nothing is deleted until the apply succeeds");
   });
 });
@@ -136,4 +157,5 @@ describe("credentials", () => {
     expect(err).toBeInstanceOf(ClusterError);
     expect(err.code).toBe("unreachable");
     expect(err.message).not.toContain("unreachable-secret");
-  });});
+  });
+});

@@ -16,11 +16,16 @@ import { type Machine, clusterTestsRequired, unavailable } from "../cluster/supp
 const kube = mkdtempSync(join(tmpdir(), "unimesh-kube-dir-"));
 writeFileSync(join(kube, "kube-up.sh"), "#!/bin/sh\nexit 1\n");
 afterAll(() => rmSync(kube, { recursive: true, force: true }));
-afterEach(() => { vi.unstubAllEnvs(); vi.restoreAllMocks(); });
+afterEach(() => {
+  vi.unstubAllEnvs();
+  vi.restoreAllMocks();
+});
 
 const env = (more: Record<string, string> = {}) => ({ UNIMESH_KUBE_DIR: kube, ...more });
 const machine = (over: Partial<Machine> & { missing?: string[] } = {}): Machine => ({
-  platform: "linux", arch: "x64", uid: 0,
+  platform: "linux",
+  arch: "x64",
+  uid: 0,
   onPath: (cmd) => !(over.missing ?? []).includes(cmd),
   ...over,
 });
@@ -43,7 +48,9 @@ describe("unavailable(): why this machine cannot start the API servers", () => {
   });
 
   test("no kube-up.sh (no ../shared/kube beside the project)", () => {
-    expect(unavailable({ UNIMESH_KUBE_DIR: join(kube, "nope") }, machine())).toMatch(/^no .*nope\/kube-up\.sh \(the real kube-apiserver and its scripts: \.\.\/shared\/kube beside the project, or UNIMESH_KUBE_DIR\)$/);
+    expect(unavailable({ UNIMESH_KUBE_DIR: join(kube, "nope") }, machine())).toMatch(
+      /^no .*nope\/kube-up\.sh \(the real kube-apiserver and its scripts: \.\.\/shared\/kube beside the project, or UNIMESH_KUBE_DIR\)$/,
+    );
   });
 
   test("UNIMESH_CLUSTER_TESTS=0 skips them, except where they are required", () => {
@@ -52,8 +59,13 @@ describe("unavailable(): why this machine cannot start the API servers", () => {
   });
 
   test.each([
-    [{ CI: "true" }, true], [{ CI: "1" }, true], [{ UNIMESH_CLUSTER_TESTS: "1" }, true],
-    [{ CI: "false" }, false], [{ CI: "0" }, false], [{ CI: "" }, false], [{}, false],
+    [{ CI: "true" }, true],
+    [{ CI: "1" }, true],
+    [{ UNIMESH_CLUSTER_TESTS: "1" }, true],
+    [{ CI: "false" }, false],
+    [{ CI: "0" }, false],
+    [{ CI: "" }, false],
+    [{}, false],
   ])("required with %j: %s", (e, required) => {
     expect(clusterTestsRequired(e)).toBe(required);
   });
@@ -62,7 +74,14 @@ describe("unavailable(): why this machine cannot start the API servers", () => {
 describe("the global setup of the cluster project", () => {
   const project = () => {
     const provided: Record<string, unknown> = {};
-    return { provided, p: { provide: (k: string, v: unknown) => { provided[k] = v; } } as unknown as TestProject };
+    return {
+      provided,
+      p: {
+        provide: (k: string, v: unknown) => {
+          provided[k] = v;
+        },
+      } as unknown as TestProject,
+    };
   };
 
   test("a machine that cannot run them: one warning line, the tests told to skip, nothing started", async () => {

@@ -21,10 +21,20 @@ beforeAll(async () => {
   await cluster.setupNamespace("bookinfo");
   for (const n of ["productpage", "details"]) {
     cluster.server.seed({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: `bookinfo-${n}`, namespace: "bookinfo" } });
-    cluster.server.seed({ apiVersion: "v1", kind: "Service", metadata: { name: n, namespace: "bookinfo", labels: { app: n } }, spec: { selector: { app: n }, ports: [{ name: "http", port: 9080, targetPort: 9080 }] } });
     cluster.server.seed({
-      apiVersion: "v1", kind: "Pod", metadata: { name: `${n}-v1-0`, namespace: "bookinfo", labels: { app: n, version: "v1" } },
-      spec: { serviceAccountName: `bookinfo-${n}`, containers: [{ name: n, image: `docker.io/istio/examples-bookinfo-${n}-v1:1.20.2`, ports: [{ containerPort: 9080 }] }] },
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: n, namespace: "bookinfo", labels: { app: n } },
+      spec: { selector: { app: n }, ports: [{ name: "http", port: 9080, targetPort: 9080 }] },
+    });
+    cluster.server.seed({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: `${n}-v1-0`, namespace: "bookinfo", labels: { app: n, version: "v1" } },
+      spec: {
+        serviceAccountName: `bookinfo-${n}`,
+        containers: [{ name: n, image: `docker.io/istio/examples-bookinfo-${n}-v1:1.20.2`, ports: [{ containerPort: 9080 }] }],
+      },
       status: { phase: "Running" },
     });
   }
@@ -54,13 +64,19 @@ describe("inspect --context without files: what unimesh applied, read back", () 
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain("unimesh inspect: kind-istio: 11 istio objects applied by unimesh read back");
     const out = r.stdout;
-    expect(out).toContain(`1. "jason" of TrafficPolicy/bookinfo/reviews-canary (context/kind-istio VirtualService/bookinfo/reviews, DestinationRule/bookinfo/reviews#/spec/routes/0)`);
+    expect(out).toContain(
+      `1. "jason" of TrafficPolicy/bookinfo/reviews-canary (context/kind-istio VirtualService/bookinfo/reviews, DestinationRule/bookinfo/reviews#/spec/routes/0)`,
+    );
     expect(out).toContain(`match: header end-user = "jason", port 9080`);
     expect(out).toContain("backends: subset v2 (version=v2) port 9080 100%");
     expect(out).toContain(`2. "canary" of TrafficPolicy/bookinfo/reviews-canary`);
     expect(out).toContain("backends: subset v1 (version=v1) port 9080 90%, subset v3 (version=v3) port 9080 10%");
-    expect(out).toContain("retries: {attempts: 2, perTryTimeout: 1s, retryOn: [5xx, connect-failure]} (context/kind-istio VirtualService/bookinfo/reviews, DestinationRule/bookinfo/reviews#/spec/routes/1/retries)");
-    expect(out).toContain("allow bookinfo/bookinfo-productpage: GET, on /reviews/* (AccessPolicy/bookinfo/reviews-readers, context/kind-istio AuthorizationPolicy/bookinfo/reviews-allow#/spec/allow/0)");
+    expect(out).toContain(
+      "retries: {attempts: 2, perTryTimeout: 1s, retryOn: [5xx, connect-failure]} (context/kind-istio VirtualService/bookinfo/reviews, DestinationRule/bookinfo/reviews#/spec/routes/1/retries)",
+    );
+    expect(out).toContain(
+      "allow bookinfo/bookinfo-productpage: GET, on /reviews/* (AccessPolicy/bookinfo/reviews-readers, context/kind-istio AuthorizationPolicy/bookinfo/reviews-allow#/spec/allow/0)",
+    );
     expect(out).toContain("bookinfo/bookinfo-productpage (productpage): allowed (GET, on /reviews/*: AccessPolicy/bookinfo/reviews-readers /spec/allow/0)");
     expect(out).toContain("bookinfo/bookinfo-ratings (ratings): denied by default (no allow rule admits it)");
     expect(out).toContain("mtls: port 9080: strict (MTLSPolicy/bookinfo/bookinfo-strict, context/kind-istio PeerAuthentication/bookinfo/default#/spec/mode)");
@@ -75,8 +91,16 @@ describe("inspect --context without files: what unimesh applied, read back", () 
     expect(r.code, r.stderr).toBe(0);
     const x = JSON.parse(r.stdout);
     expect(x.destination.routes.map((rt: { name?: string }) => rt.name)).toEqual(["jason", "canary"]);
-    expect(x.destination.routes[1].backends.map((b: { subset: string; weight: number }) => [b.subset, b.weight])).toEqual([["v1", 90], ["v3", 10]]);
-    expect(x.destination.routes[0].origin).toEqual({ policy: "TrafficPolicy/bookinfo/reviews-canary", file: "context/kind-istio", pointer: "/spec/routes/0", objects: ["VirtualService/bookinfo/reviews", "DestinationRule/bookinfo/reviews"] });
+    expect(x.destination.routes[1].backends.map((b: { subset: string; weight: number }) => [b.subset, b.weight])).toEqual([
+      ["v1", 90],
+      ["v3", 10],
+    ]);
+    expect(x.destination.routes[0].origin).toEqual({
+      policy: "TrafficPolicy/bookinfo/reviews-canary",
+      file: "context/kind-istio",
+      pointer: "/spec/routes/0",
+      objects: ["VirtualService/bookinfo/reviews", "DestinationRule/bookinfo/reviews"],
+    });
     expect(x.destination.access.rules[0].origin.objects).toEqual(["AuthorizationPolicy/bookinfo/reviews-allow"]);
     expect(x.facts.declaredBy.objects[0]).toBe("Service/bookinfo/reviews");
     const all = origins(x);
@@ -113,14 +137,24 @@ describe("inspect --context without files: what unimesh applied, read back", () 
       expect(cx.route?.backends).toEqual(fx.route?.backends);
       expect(cx.route?.timeout?.value).toBe(fx.route?.timeout?.value);
       expect(cx.route?.retries?.value).toEqual(fx.route?.retries?.value);
-      expect(cx.backends.map((b: { access?: { rule?: { origin: { policy: string; pointer: string } } } }) => b.access?.rule?.origin.policy)).toEqual(fx.backends.map((b: { access?: { rule?: { origin: { policy: string } } } }) => b.access?.rule?.origin.policy));
+      expect(cx.backends.map((b: { access?: { rule?: { origin: { policy: string; pointer: string } } } }) => b.access?.rule?.origin.policy)).toEqual(
+        fx.backends.map((b: { access?: { rule?: { origin: { policy: string } } } }) => b.access?.rule?.origin.policy),
+      );
       expect(cx.applied.context).toBe("kind-istio");
     }
-    const ok = await unimesh(["explain", "--from", "bookinfo/bookinfo-productpage", "--to", "bookinfo/reviews:9080", "GET", "/reviews/1", "--context", cluster.context], kc);
+    const ok = await unimesh(
+      ["explain", "--from", "bookinfo/bookinfo-productpage", "--to", "bookinfo/reviews:9080", "GET", "/reviews/1", "--context", cluster.context],
+      kc,
+    );
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toContain("allowed by the allow rule /spec/allow/0 of AccessPolicy/bookinfo/reviews-readers (context/kind-istio AuthorizationPolicy/bookinfo/reviews-allow#/spec/allow/0)");
+    expect(ok.stdout).toContain(
+      "allowed by the allow rule /spec/allow/0 of AccessPolicy/bookinfo/reviews-readers (context/kind-istio AuthorizationPolicy/bookinfo/reviews-allow#/spec/allow/0)",
+    );
     expect(ok.stdout).toContain("backends: subset v1 (version=v1) port 9080 90%, subset v3 (version=v3) port 9080 10%");
-    const denied = await unimesh(["explain", "--from", "bookinfo/bookinfo-ratings", "--to", "bookinfo/reviews:9080", "GET", "/reviews/1", "--context", cluster.context], kc);
+    const denied = await unimesh(
+      ["explain", "--from", "bookinfo/bookinfo-ratings", "--to", "bookinfo/reviews:9080", "GET", "/reviews/1", "--context", cluster.context],
+      kc,
+    );
     expect(denied.code).toBe(6);
     expect(denied.stdout).toContain("denied by default");
   });
@@ -134,7 +168,9 @@ describe("--policy-set: only what apply wrote for one policy set", () => {
     expect(JSON.parse(d.stdout).destination.routes.map((r: { name?: string }) => r.name)).toEqual(["jason", "canary"]);
     const o = await unimesh(["inspect", "bookinfo/reviews", "--context", cluster.context, "--policy-set", "other"], kc);
     expect(o.code, o.stderr).toBe(0);
-    expect(o.stderr).toContain("no object applied by unimesh (label app.kubernetes.io/managed-by=unimesh, unimesh.io/policy-set=other): only the facts of 5 Services");
+    expect(o.stderr).toContain(
+      "no object applied by unimesh (label app.kubernetes.io/managed-by=unimesh, unimesh.io/policy-set=other): only the facts of 5 Services",
+    );
     expect(o.stdout).toContain("access: open: no AccessPolicy selects it");
     const u = await unimesh(["inspect", "bookinfo/reviews", BOOKINFO, "--policy-set", "default"], kc);
     expect(u.code).toBe(2);
@@ -157,8 +193,11 @@ describe("inspect --applied with the files: drift", () => {
     cpSync(BOOKINFO, dir, { recursive: true });
     const traffic = readFileSync(join(dir, "traffic.yaml"), "utf8");
     expect(traffic).toContain("weight: 90}");
-    writeFileSync(join(dir, "traffic.yaml"), traffic.replace("weight: 90}", "weight: 50}").replace("weight: 10}", "weight: 50}") +
-      "---\napiVersion: unimesh.io/v1alpha1\nkind: MTLSPolicy\nmetadata: {name: reviews-permissive, namespace: bookinfo}\nspec: {destination: {service: reviews}, mode: permissive}\n");
+    writeFileSync(
+      join(dir, "traffic.yaml"),
+      traffic.replace("weight: 90}", "weight: 50}").replace("weight: 10}", "weight: 50}") +
+        "---\napiVersion: unimesh.io/v1alpha1\nkind: MTLSPolicy\nmetadata: {name: reviews-permissive, namespace: bookinfo}\nspec: {destination: {service: reviews}, mode: permissive}\n",
+    );
     const security = readFileSync(join(dir, "security.yaml"), "utf8");
     const docs = security.split(/^---$/m).filter((d) => !d.includes("name: reviews-readers"));
     writeFileSync(join(dir, "security.yaml"), docs.join("---"));
@@ -169,23 +208,49 @@ describe("inspect --applied with the files: drift", () => {
       { policy: "MTLSPolicy/bookinfo/bookinfo-strict", change: "differs", items: [{ item: "mtls port 9080", cluster: "strict" }] },
       { policy: "MTLSPolicy/bookinfo/reviews-permissive", change: "not-applied", items: [] },
       {
-        policy: "TrafficPolicy/bookinfo/reviews-canary", change: "differs",
-        items: [{ item: `route "canary" backends`, files: "subset v1 (version=v1) port 9080 50%, subset v3 (version=v3) port 9080 50%", cluster: "subset v1 (version=v1) port 9080 90%, subset v3 (version=v3) port 9080 10%" }],
+        policy: "TrafficPolicy/bookinfo/reviews-canary",
+        change: "differs",
+        items: [
+          {
+            item: `route "canary" backends`,
+            files: "subset v1 (version=v1) port 9080 50%, subset v3 (version=v3) port 9080 50%",
+            cluster: "subset v1 (version=v1) port 9080 90%, subset v3 (version=v3) port 9080 10%",
+          },
+        ],
       },
     ]);
     const t = await unimesh(["inspect", "bookinfo/reviews", dir, "--applied", "--context", cluster.context], kc);
     expect(t.code).toBe(5);
-    expect(t.stdout).toContain([
-      "drift (files vs cluster kind-istio):",
-      "  AccessPolicy/bookinfo/reviews-readers: applied, not in the files",
-      "  MTLSPolicy/bookinfo/bookinfo-strict: differs",
-      "    mtls port 9080: files (none); cluster strict",
-      "  MTLSPolicy/bookinfo/reviews-permissive: in the files, not applied",
-      "  TrafficPolicy/bookinfo/reviews-canary: differs",
-      `    route "canary" backends: files subset v1 (version=v1) port 9080 50%, subset v3 (version=v3) port 9080 50%; cluster subset v1 (version=v1) port 9080 90%, subset v3 (version=v3) port 9080 10%`,
-    ].join("\n"));
+    expect(t.stdout).toContain(
+      [
+        "drift (files vs cluster kind-istio):",
+        "  AccessPolicy/bookinfo/reviews-readers: applied, not in the files",
+        "  MTLSPolicy/bookinfo/bookinfo-strict: differs",
+        "    mtls port 9080: files (none); cluster strict",
+        "  MTLSPolicy/bookinfo/reviews-permissive: in the files, not applied",
+        "  TrafficPolicy/bookinfo/reviews-canary: differs",
+        `    route "canary" backends: files subset v1 (version=v1) port 9080 50%, subset v3 (version=v3) port 9080 50%; cluster subset v1 (version=v1) port 9080 90%, subset v3 (version=v3) port 9080 10%`,
+      ].join("\n"),
+    );
     // explain lists the destination's drift too; its exit code stays the decision's.
-    const e = await unimesh(["explain", "--from", "bookinfo/bookinfo-productpage", "--to", "bookinfo/reviews:9080", "GET", "/reviews/1", dir, "--applied", "--context", cluster.context, "-o", "json"], kc);
+    const e = await unimesh(
+      [
+        "explain",
+        "--from",
+        "bookinfo/bookinfo-productpage",
+        "--to",
+        "bookinfo/reviews:9080",
+        "GET",
+        "/reviews/1",
+        dir,
+        "--applied",
+        "--context",
+        cluster.context,
+        "-o",
+        "json",
+      ],
+      kc,
+    );
     expect(e.code, e.stderr).toBe(0);
     expect(JSON.parse(e.stdout).drift.map((d: { policy: string }) => d.policy)).toContain("TrafficPolicy/bookinfo/reviews-canary");
   });
@@ -194,19 +259,34 @@ describe("inspect --applied with the files: drift", () => {
     const edited = structuredClone(vs);
     edited.spec.http[1].route[0].weight = 70;
     edited.spec.http[1].route[1].weight = 30;
-    cluster.server.seed({ ...edited, metadata: { name: "reviews", namespace: "bookinfo", labels: vs.metadata.labels, annotations: vs.metadata.annotations } }, { manager: "kubectl-edit" });
+    cluster.server.seed(
+      { ...edited, metadata: { name: "reviews", namespace: "bookinfo", labels: vs.metadata.labels, annotations: vs.metadata.annotations } },
+      { manager: "kubectl-edit" },
+    );
     try {
       const live = await unimesh(["inspect", "bookinfo/reviews", "--context", cluster.context], kc);
       expect(live.code, live.stderr).toBe(0);
       expect(live.stdout).toContain("backends: subset v1 (version=v1) port 9080 70%, subset v3 (version=v3) port 9080 30%");
       const r = await unimesh(["inspect", "bookinfo/reviews", BOOKINFO, "--applied", "--context", cluster.context, "-o", "json"], kc);
       expect(r.code).toBe(5);
-      expect(JSON.parse(r.stdout).drift).toEqual([{
-        policy: "TrafficPolicy/bookinfo/reviews-canary", change: "differs",
-        items: [{ item: `route "canary" backends`, files: "subset v1 (version=v1) port 9080 90%, subset v3 (version=v3) port 9080 10%", cluster: "subset v1 (version=v1) port 9080 70%, subset v3 (version=v3) port 9080 30%" }],
-      }]);
+      expect(JSON.parse(r.stdout).drift).toEqual([
+        {
+          policy: "TrafficPolicy/bookinfo/reviews-canary",
+          change: "differs",
+          items: [
+            {
+              item: `route "canary" backends`,
+              files: "subset v1 (version=v1) port 9080 90%, subset v3 (version=v3) port 9080 10%",
+              cluster: "subset v1 (version=v1) port 9080 70%, subset v3 (version=v3) port 9080 30%",
+            },
+          ],
+        },
+      ]);
     } finally {
-      cluster.server.seed({ ...vs, metadata: { name: "reviews", namespace: "bookinfo", labels: vs.metadata.labels, annotations: vs.metadata.annotations } }, { manager: "unimesh" });
+      cluster.server.seed(
+        { ...vs, metadata: { name: "reviews", namespace: "bookinfo", labels: vs.metadata.labels, annotations: vs.metadata.annotations } },
+        { manager: "unimesh" },
+      );
     }
   });
 });
@@ -214,24 +294,42 @@ describe("inspect --applied with the files: drift", () => {
 describe("what cannot be read back, and clusters that cannot be read", () => {
   test("a field the model cannot carry (edited into the cluster) is shown, with its object and field", async () => {
     const vs = cluster.server.get("networking.istio.io/v1", "VirtualService", "bookinfo", "ratings")!;
-    cluster.server.applyAs("kubectl-edit", { apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name: "ratings", namespace: "bookinfo" }, spec: { exportTo: ["."] } });
+    cluster.server.applyAs("kubectl-edit", {
+      apiVersion: "networking.istio.io/v1",
+      kind: "VirtualService",
+      metadata: { name: "ratings", namespace: "bookinfo" },
+      spec: { exportTo: ["."] },
+    });
     try {
       const r = await unimesh(["inspect", "bookinfo/ratings", "--context", cluster.context], kc);
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).toMatch(/context\/kind-istio \[\d+\]#\/spec\/exportTo: warning import\/unsupported-field: exportTo .* \[VirtualService\/bookinfo\/ratings\]/);
+      expect(r.stderr).toMatch(
+        /context\/kind-istio \[\d+\]#\/spec\/exportTo: warning import\/unsupported-field: exportTo .* \[VirtualService\/bookinfo\/ratings\]/,
+      );
       expect(r.stdout).toContain("  not read back (native fields the model cannot carry):");
       expect(r.stdout).toMatch(/ {4}context\/kind-istio .*spec\/exportTo: warning import\/unsupported-field/);
       const j = await unimesh(["inspect", "bookinfo/ratings", "--context", cluster.context, "-o", "json"], kc);
-      expect(JSON.parse(j.stdout).applied.diagnostics).toEqual([expect.objectContaining({ code: "import/unsupported-field", severity: "warning", policy: "VirtualService/bookinfo/ratings" })]);
+      expect(JSON.parse(j.stdout).applied.diagnostics).toEqual([
+        expect.objectContaining({ code: "import/unsupported-field", severity: "warning", policy: "VirtualService/bookinfo/ratings" }),
+      ]);
     } finally {
-      cluster.server.seed({ ...vs, metadata: { name: vs.metadata.name, namespace: "bookinfo", labels: vs.metadata.labels, annotations: vs.metadata.annotations } }, { manager: "unimesh" });
+      cluster.server.seed(
+        { ...vs, metadata: { name: vs.metadata.name, namespace: "bookinfo", labels: vs.metadata.labels, annotations: vs.metadata.annotations } },
+        { manager: "unimesh" },
+      );
     }
   });
 
   test("a malformed object unimesh 'applied' is a diagnostic naming it, exit 1, no stack trace and nothing on stdout", async () => {
     cluster.server.seed({
-      apiVersion: "networking.istio.io/v1", kind: "VirtualService",
-      metadata: { name: "hostile", namespace: "bookinfo", labels: { "app.kubernetes.io/managed-by": "unimesh" }, annotations: { "unimesh.io/policies": "TrafficPolicy/bookinfo/hostile" } },
+      apiVersion: "networking.istio.io/v1",
+      kind: "VirtualService",
+      metadata: {
+        name: "hostile",
+        namespace: "bookinfo",
+        labels: { "app.kubernetes.io/managed-by": "unimesh" },
+        annotations: { "unimesh.io/policies": "TrafficPolicy/bookinfo/hostile" },
+      },
       spec: { hosts: ["productpage"], http: "not a list" },
     });
     const r = await unimesh(["inspect", "bookinfo/reviews", "--context", cluster.context], kc);
@@ -240,7 +338,10 @@ describe("what cannot be read back, and clusters that cannot be read", () => {
     expect(r.stderr).toMatch(/error import\/invalid: .*\[VirtualService\/bookinfo\/hostile\]/);
     expect(r.stderr).toContain("what unimesh applied cannot be read back into the model");
     expect(r.stderr).not.toMatch(/\n\s+at /);
-    const e = await unimesh(["explain", "--from", "bookinfo/bookinfo-productpage", "--to", "bookinfo/reviews:9080", "GET", "/", "--context", cluster.context], kc);
+    const e = await unimesh(
+      ["explain", "--from", "bookinfo/bookinfo-productpage", "--to", "bookinfo/reviews:9080", "GET", "/", "--context", cluster.context],
+      kc,
+    );
     expect(e.code).toBe(1);
   });
 
@@ -250,7 +351,9 @@ describe("what cannot be read back, and clusters that cannot be read", () => {
       const r = await unimesh(["inspect", "bookinfo/reviews", "--context", cluster.context], kc);
       expect(r.code).toBe(3);
       expect(r.stdout).toBe("");
-      expect(r.stderr).toContain("unimesh inspect: kind-istio: error: RBAC forbids reading what unimesh applied: authorizationpolicies.security.istio.io is forbidden");
+      expect(r.stderr).toContain(
+        "unimesh inspect: kind-istio: error: RBAC forbids reading what unimesh applied: authorizationpolicies.security.istio.io is forbidden",
+      );
       expect(r.stderr).toContain("grant get/list on them");
     } finally {
       cluster.server.forbidden.delete("security.istio.io/authorizationpolicies");
@@ -259,7 +362,9 @@ describe("what cannot be read back, and clusters that cannot be read", () => {
 
   test("an unreachable cluster is exit 3; --applied needs one cluster", async () => {
     const both = await withUnreachable(cluster.kubeconfig, ["gone"]);
-    const r = await unimesh(["inspect", "bookinfo/reviews", "--applied", "--context", "gone", "--request-timeout", "2s"], { kubeconfig: both.split(delimiter)[1] });
+    const r = await unimesh(["inspect", "bookinfo/reviews", "--applied", "--context", "gone", "--request-timeout", "2s"], {
+      kubeconfig: both.split(delimiter)[1],
+    });
     expect(r.code).toBe(3);
     expect(r.stderr).toContain("unimesh inspect: gone: error:");
     expect(r.stdout).toBe("");

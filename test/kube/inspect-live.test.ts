@@ -53,10 +53,28 @@ describe("inspect and explain --context", () => {
     const r = await unimesh(["inspect", "bookinfo/ratings", `${dir}/policies.yaml`, "--context", cluster.context], { kubeconfig: cluster.kubeconfig });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(`unimesh inspect: ${cluster.context}: facts of 2 Services read from the cluster`);
-    expect(r.stdout).toMatch(/service account bookinfo-ratings \(spiffe:\/\/cluster\.local\/ns\/bookinfo\/sa\/bookinfo-ratings\); declared by MeshService\/bookinfo\/ratings \(<context kind-istio>:\d+\)/);
+    expect(r.stdout).toMatch(
+      /service account bookinfo-ratings \(spiffe:\/\/cluster\.local\/ns\/bookinfo\/sa\/bookinfo-ratings\); declared by MeshService\/bookinfo\/ratings \(<context kind-istio>:\d+\)/,
+    );
     expect(r.stdout).toContain("ports: 9080/http");
     expect(r.stdout).toContain("bookinfo/bookinfo-reviews (reviews): allowed (GET: AccessPolicy/bookinfo/ratings-readers /spec/allow/0)");
-    const e = await unimesh(["explain", "--from", "bookinfo/bookinfo-reviews", "--to", "bookinfo/ratings:9080", "GET", "/ratings/1", `${dir}/policies.yaml`, "--context", cluster.context, "-o", "json"], { kubeconfig: cluster.kubeconfig });
+    const e = await unimesh(
+      [
+        "explain",
+        "--from",
+        "bookinfo/bookinfo-reviews",
+        "--to",
+        "bookinfo/ratings:9080",
+        "GET",
+        "/ratings/1",
+        `${dir}/policies.yaml`,
+        "--context",
+        cluster.context,
+        "-o",
+        "json",
+      ],
+      { kubeconfig: cluster.kubeconfig },
+    );
     expect(e.code, e.stderr).toBe(0);
     const x = JSON.parse(e.stdout);
     expect(x.caller).toMatchObject({ known: true, labels: { app: "reviews" } });
@@ -65,7 +83,11 @@ describe("inspect and explain --context", () => {
   });
 
   test("a MeshService in the files wins over the discovered one", async () => {
-    const d = scratch({ "policies.yaml": POLICIES, "ratings.yaml": "apiVersion: unimesh.io/v1alpha1\nkind: MeshService\nmetadata: {name: ratings, namespace: bookinfo}\nspec: {serviceAccount: ratings-sa, ports: [{port: 8080}]}\n" });
+    const d = scratch({
+      "policies.yaml": POLICIES,
+      "ratings.yaml":
+        "apiVersion: unimesh.io/v1alpha1\nkind: MeshService\nmetadata: {name: ratings, namespace: bookinfo}\nspec: {serviceAccount: ratings-sa, ports: [{port: 8080}]}\n",
+    });
     const r = await unimesh(["inspect", "bookinfo/ratings", d, "--context", cluster.context, "-o", "json"], { kubeconfig: cluster.kubeconfig });
     expect(r.code, r.stderr).toBe(0);
     const x = JSON.parse(r.stdout);
@@ -75,11 +97,16 @@ describe("inspect and explain --context", () => {
 
   test("an unreachable cluster is exit 3; several contexts are a usage error", async () => {
     const kc = await withUnreachable(cluster.kubeconfig, ["gone"]);
-    const r = await unimesh(["inspect", "bookinfo/ratings", `${dir}/policies.yaml`, "--context", "gone", "--request-timeout", "2s"], { kubeconfig: kc.split(delimiter)[1] });
+    const r = await unimesh(["inspect", "bookinfo/ratings", `${dir}/policies.yaml`, "--context", "gone", "--request-timeout", "2s"], {
+      kubeconfig: kc.split(delimiter)[1],
+    });
     expect(r.code).toBe(3);
     expect(r.stderr).toContain("unimesh inspect: gone: error:");
     expect(r.stdout).toBe("");
-    const s = await unimesh(["explain", "--from", "bookinfo/a", "--to", "bookinfo/ratings", "GET", "/", `${dir}/policies.yaml`, "--context", `${cluster.context},gone`], { kubeconfig: kc });
+    const s = await unimesh(
+      ["explain", "--from", "bookinfo/a", "--to", "bookinfo/ratings", "GET", "/", `${dir}/policies.yaml`, "--context", `${cluster.context},gone`],
+      { kubeconfig: kc },
+    );
     expect(s.code).toBe(2);
     expect(s.stderr).toContain("explain reads one cluster");
   });

@@ -21,7 +21,13 @@ const SRC = join(import.meta.dirname, "../../src");
 
 async function unimesh(argv: string[], env: Record<string, string> = {}) {
   let out = "";
-  const io: CliIO = { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (out += s) }, readStdin: () => "", env, cwd: process.cwd() };
+  const io: CliIO = {
+    stdout: { write: (s: string) => (out += s) },
+    stderr: { write: (s: string) => (out += s) },
+    readStdin: () => "",
+    env,
+    cwd: process.cwd(),
+  };
   return { code: await run(argv, io), out };
 }
 
@@ -40,7 +46,13 @@ describe("lazy loading of @kubernetes/client-node", () => {
 
   test("only src/kube/kubeconfig.ts imports it, dynamically; elsewhere only `import type`", () => {
     const files: string[] = [];
-    const walk = (d: string) => { for (const e of readdirSync(d)) { const p = join(d, e); if (statSync(p).isDirectory()) walk(p); else if (p.endsWith(".ts")) files.push(p); } };
+    const walk = (d: string) => {
+      for (const e of readdirSync(d)) {
+        const p = join(d, e);
+        if (statSync(p).isDirectory()) walk(p);
+        else if (p.endsWith(".ts")) files.push(p);
+      }
+    };
     walk(SRC);
     const runtime: string[] = [];
     for (const f of files) {

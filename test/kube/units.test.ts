@@ -8,10 +8,32 @@ import { join } from "node:path";
 import yaml from "js-yaml";
 import { afterAll, describe, expect, test } from "vitest";
 import { loadModel } from "../../src/api/validate.js";
-import { type CrdObject, type DiscoveredCluster, compareVersionsDesc, detectMeshes, imageTag, meshServiceOf, protocolOf, renderClusters, isSystemNamespace } from "../../src/kube/discover.js";
+import {
+  type CrdObject,
+  type DiscoveredCluster,
+  compareVersionsDesc,
+  detectMeshes,
+  imageTag,
+  meshServiceOf,
+  protocolOf,
+  renderClusters,
+  isSystemNamespace,
+} from "../../src/kube/discover.js";
 import { fieldDiff, normalize } from "../../src/kube/diff.js";
 import { redact } from "../../src/kube/errors.js";
-import { appliedPatch, applyRank, guessPlural, hasContent, inApplyOrder, installerOf, isAuthorizationStage, isPatch, isPatchOnly, markPatches, ownsContent } from "../../src/kube/kinds.js";
+import {
+  appliedPatch,
+  applyRank,
+  guessPlural,
+  hasContent,
+  inApplyOrder,
+  installerOf,
+  isAuthorizationStage,
+  isPatch,
+  isPatchOnly,
+  markPatches,
+  ownsContent,
+} from "../../src/kube/kinds.js";
 import { Kubeconfig, safeServer } from "../../src/kube/kubeconfig.js";
 import { conflictsOf, contains } from "../../src/kube/apply.js";
 import { KubeApiError } from "../../src/kube/errors.js";
@@ -28,7 +50,8 @@ function crdsOf(dir: string): CrdObject[] {
     for (const e of readdirSync(d)) {
       const p = join(d, e);
       if (statSync(p).isDirectory()) walk(p);
-      else if (/\.ya?ml$/.test(e)) for (const doc of yaml.loadAll(readFileSync(p, "utf8"))) if ((doc as any)?.kind === "CustomResourceDefinition") out.push(doc as CrdObject);
+      else if (/\.ya?ml$/.test(e))
+        for (const doc of yaml.loadAll(readFileSync(p, "utf8"))) if ((doc as any)?.kind === "CustomResourceDefinition") out.push(doc as CrdObject);
     }
   };
   walk(dir);
@@ -38,14 +61,17 @@ function crdsOf(dir: string): CrdObject[] {
 describe("detectMeshes", () => {
   test("Istio 1.30: version from istiod's image, evidence from the CRDs", () => {
     const m = detectMeshes(crdsOf(join(CRD_ROOT, "istio/1.30.3")), controlPlane("istio", "1.30.3"), M);
-    expect(m).toEqual([{
-      name: "istio", version: "1.30.3",
-      evidence: [
-        "istiod istio-system/istiod runs docker.io/istio/pilot:1.30.3",
-        "CRDs: 15 in *.istio.io, e.g. virtualservices.networking.istio.io (served v1, v1alpha3, v1beta1; storage v1)",
-        "CRDs match Istio 1.30 or later: trafficextensions.extensions.istio.io exists (Istio 1.30+)",
-      ],
-    }]);
+    expect(m).toEqual([
+      {
+        name: "istio",
+        version: "1.30.3",
+        evidence: [
+          "istiod istio-system/istiod runs docker.io/istio/pilot:1.30.3",
+          "CRDs: 15 in *.istio.io, e.g. virtualservices.networking.istio.io (served v1, v1alpha3, v1beta1; storage v1)",
+          "CRDs match Istio 1.30 or later: trafficextensions.extensions.istio.io exists (Istio 1.30+)",
+        ],
+      },
+    ]);
     expect(adapterVersionOf("istio", m[0].version, M)).toBe("1.30");
   });
 
@@ -71,7 +97,9 @@ describe("detectMeshes", () => {
     const crds = crdsOf(join(CRD_ROOT, "linkerd/edge-26.8.3"));
     const [withCp] = detectMeshes(crds, controlPlane("linkerd", "edge-26.8.3"), M);
     expect(withCp).toMatchObject({ name: "linkerd", version: "edge-26.8.3" });
-    expect(withCp.evidence![0]).toBe("control plane linkerd/linkerd-destination, linkerd/linkerd-identity, linkerd/linkerd-proxy-injector; linkerd-destination runs cr.l5d.io/linkerd/controller:edge-26.8.3");
+    expect(withCp.evidence![0]).toBe(
+      "control plane linkerd/linkerd-destination, linkerd/linkerd-identity, linkerd/linkerd-proxy-injector; linkerd-destination runs cr.l5d.io/linkerd/controller:edge-26.8.3",
+    );
     expect(adapterVersionOf("linkerd", withCp.version, M)).toBe("2.20");
     const [crdOnly] = detectMeshes(crdsOf(join(CRD_ROOT, "linkerd/stable-2.14.10")), [], M);
     expect(crdOnly.version).toBe("stable-2.14.10");
@@ -86,7 +114,12 @@ describe("detectMeshes", () => {
 
   test("App Mesh: the controller image; CRDs alone cannot tell the version", () => {
     const crds = crdsOf(join(CRD_ROOT, "aws-app-mesh/v1.13.3"));
-    const controller = { metadata: { name: "appmesh-controller", namespace: "appmesh-system", labels: { "app.kubernetes.io/name": "appmesh-controller" } }, spec: { template: { spec: { containers: [{ name: "controller", image: "602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon/appmesh-controller:v1.13.3" }] } } } };
+    const controller = {
+      metadata: { name: "appmesh-controller", namespace: "appmesh-system", labels: { "app.kubernetes.io/name": "appmesh-controller" } },
+      spec: {
+        template: { spec: { containers: [{ name: "controller", image: "602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon/appmesh-controller:v1.13.3" }] } },
+      },
+    };
     expect(detectMeshes(crds, [controller], M)[0]).toMatchObject({ name: "appmesh", version: "1.13.3" });
     expect(detectMeshes(crds, [], M)[0]).toMatchObject({ name: "appmesh", version: "unknown" });
     expect(adapterVersionOf("appmesh", "unknown", M)).toBeUndefined();
@@ -111,28 +144,47 @@ describe("meshServiceOf", () => {
   test("selector, ports, service account and version subsets from the pods", () => {
     const d = meshServiceOf(reviews, w.pods, "ctx")!;
     expect(d.doc).toEqual({
-      apiVersion: "unimesh.io/v1alpha1", kind: "MeshService",
+      apiVersion: "unimesh.io/v1alpha1",
+      kind: "MeshService",
       metadata: { name: "reviews", namespace: "shop", annotations: { "unimesh.io/contexts": "ctx" } },
-      spec: { selector: { app: "reviews" }, serviceAccount: "bookinfo-reviews", ports: [{ port: 9080, name: "http", protocol: "http" }], subsets: [{ name: "v1", labels: { version: "v1" } }, { name: "v2", labels: { version: "v2" } }] },
+      spec: {
+        selector: { app: "reviews" },
+        serviceAccount: "bookinfo-reviews",
+        ports: [{ port: 9080, name: "http", protocol: "http" }],
+        subsets: [
+          { name: "v1", labels: { version: "v1" } },
+          { name: "v2", labels: { version: "v2" } },
+        ],
+      },
     });
     expect(d.notes).toEqual([]);
   });
 
   test("several service accounts: the most common one, said in a note", () => {
-    const pods = [...w.pods, { ...w.pods[0], metadata: { ...w.pods[0].metadata, name: "x" }, spec: { ...w.pods[0].spec, serviceAccountName: "legacy" } }, { ...w.pods[0], metadata: { ...w.pods[0].metadata, name: "y" }, spec: { ...w.pods[0].spec, serviceAccountName: "legacy" } }];
+    const pods = [
+      ...w.pods,
+      { ...w.pods[0], metadata: { ...w.pods[0].metadata, name: "x" }, spec: { ...w.pods[0].spec, serviceAccountName: "legacy" } },
+      { ...w.pods[0], metadata: { ...w.pods[0].metadata, name: "y" }, spec: { ...w.pods[0].spec, serviceAccountName: "legacy" } },
+    ];
     const d = meshServiceOf(reviews, pods, "ctx")!;
     expect(d.doc.spec.serviceAccount).toBe("bookinfo-reviews"); // 2 vs 2: the first by name
     expect(d.notes[0]).toContain("its pods run as 2 service accounts (bookinfo-reviews: 2 pods, legacy: 2 pods); serviceAccount is bookinfo-reviews");
   });
 
   test("named targetPort resolved from the pods; UDP left out; protocol from appProtocol, then the name prefix", () => {
-    const svc = { metadata: { name: "api", namespace: "shop" }, spec: { selector: { app: "reviews" }, ports: [
-      { name: "web", port: 80, targetPort: "http", appProtocol: "kubernetes.io/h2c" },
-      { name: "grpc-api", port: 9090, targetPort: 9091 },
-      { name: "metrics", port: 9100 },
-      { name: "dns", port: 53, protocol: "UDP" },
-      { name: "tls-db", port: 5432 },
-    ] } };
+    const svc = {
+      metadata: { name: "api", namespace: "shop" },
+      spec: {
+        selector: { app: "reviews" },
+        ports: [
+          { name: "web", port: 80, targetPort: "http", appProtocol: "kubernetes.io/h2c" },
+          { name: "grpc-api", port: 9090, targetPort: 9091 },
+          { name: "metrics", port: 9100 },
+          { name: "dns", port: 53, protocol: "UDP" },
+          { name: "tls-db", port: 5432 },
+        ],
+      },
+    };
     const d = meshServiceOf(svc, w.pods, "ctx")!;
     expect(d.doc.spec.ports).toEqual([
       { port: 80, name: "web", targetPort: 9080, protocol: "http2" },
@@ -161,7 +213,8 @@ describe("meshServiceOf", () => {
   });
 
   test("system namespaces", () => {
-    for (const ns of ["kube-system", "istio-system", "istio-ingress", "linkerd", "linkerd-viz", "appmesh-system", "local-path-storage"]) expect(isSystemNamespace(ns, new Set(), M), ns).toBe(true);
+    for (const ns of ["kube-system", "istio-system", "istio-ingress", "linkerd", "linkerd-viz", "appmesh-system", "local-path-storage"])
+      expect(isSystemNamespace(ns, new Set(), M), ns).toBe(true);
     for (const ns of ["default", "bookinfo", "linkerdemo", "istiofoo"]) expect(isSystemNamespace(ns, new Set(), M), ns).toBe(false);
     expect(isSystemNamespace("mesh-cp", new Set(["mesh-cp"]))).toBe(true);
     expect(isSystemNamespace("istio-system")).toBe(false); // no adapter given: only Kubernetes' own
@@ -173,9 +226,15 @@ describe("renderClusters", () => {
     const w = workloads("shop");
     const pods = w.pods.map((p) => ({ ...p, spec: { ...p.spec, serviceAccountName: p.metadata.labels.app === "reviews" ? sa : p.spec.serviceAccountName } }));
     return {
-      info: { apiVersion: "unimesh.io/v1alpha1", kind: "ClusterInfo", metadata: { name: context }, spec: { context, server: "https://x", kubernetesVersion: "v1.31.2", meshes: [{ name: "istio", version: "1.30.3" }] } },
+      info: {
+        apiVersion: "unimesh.io/v1alpha1",
+        kind: "ClusterInfo",
+        metadata: { name: context },
+        spec: { context, server: "https://x", kubernetesVersion: "v1.31.2", meshes: [{ name: "istio", version: "1.30.3" }] },
+      },
       services: w.services.map((s) => meshServiceOf(s, pods, context)).filter((x) => !!x),
-      warnings: [], skipped: 0,
+      warnings: [],
+      skipped: 0,
     };
   };
 
@@ -194,8 +253,28 @@ describe("renderClusters", () => {
 
 describe("fieldDiff", () => {
   test("maps by key, named lists by name, other lists by index; paths with special keys quoted", () => {
-    const before = { metadata: { annotations: { "a.io/x": "1" } }, spec: { ports: [{ name: "http", port: 80 }, { name: "grpc", port: 90 }], hosts: ["a", "b"], gone: true } };
-    const after = { metadata: { annotations: { "a.io/x": "2", y: "new" } }, spec: { ports: [{ name: "grpc", port: 91 }, { name: "http", port: 80 }], hosts: ["a"], added: { k: 1 } } };
+    const before = {
+      metadata: { annotations: { "a.io/x": "1" } },
+      spec: {
+        ports: [
+          { name: "http", port: 80 },
+          { name: "grpc", port: 90 },
+        ],
+        hosts: ["a", "b"],
+        gone: true,
+      },
+    };
+    const after = {
+      metadata: { annotations: { "a.io/x": "2", y: "new" } },
+      spec: {
+        ports: [
+          { name: "grpc", port: 91 },
+          { name: "http", port: 80 },
+        ],
+        hosts: ["a"],
+        added: { k: 1 },
+      },
+    };
     expect(fieldDiff(before, after)).toEqual([
       { path: '.metadata.annotations["a.io/x"]', op: "change", before: "1", after: "2" },
       { path: ".metadata.annotations.y", op: "add", after: "new" },
@@ -208,7 +287,13 @@ describe("fieldDiff", () => {
   });
 
   test("normalize drops what always differs", () => {
-    const o = normalize({ apiVersion: "v1", kind: "X", metadata: { name: "a", uid: "u", resourceVersion: "1", generation: 2, creationTimestamp: "t", managedFields: [], labels: { a: "b" } }, spec: {}, status: { x: 1 } });
+    const o = normalize({
+      apiVersion: "v1",
+      kind: "X",
+      metadata: { name: "a", uid: "u", resourceVersion: "1", generation: 2, creationTimestamp: "t", managedFields: [], labels: { a: "b" } },
+      spec: {},
+      status: { x: 1 },
+    });
     expect(o).toEqual({ apiVersion: "v1", kind: "X", metadata: { name: "a", labels: { a: "b" } }, spec: {} });
   });
 
@@ -225,9 +310,11 @@ describe("a mesh the cluster layer does not know: everything comes from its adap
     cluster: {
       title: "Consul",
       installHints: { "consul.hashicorp.com": "Consul (consul-k8s install)" },
-      applyRank: (o: { apiVersion: string; kind: string }) => (o.apiVersion.startsWith("consul.hashicorp.com/") ? (o.kind === "ServiceIntentions" ? 55 : 40) : undefined),
+      applyRank: (o: { apiVersion: string; kind: string }) =>
+        o.apiVersion.startsWith("consul.hashicorp.com/") ? (o.kind === "ServiceIntentions" ? 55 : 40) : undefined,
       controlPlane: [{ labelSelector: "app=consul-server", what: "Consul control planes" }],
-      detect: (crds: readonly CrdObject[]) => (crds.some((c) => c.spec.group === "consul.hashicorp.com") ? [{ name: "consul", version: "1.20.1", evidence: ["consul.hashicorp.com CRDs"] }] : []),
+      detect: (crds: readonly CrdObject[]) =>
+        crds.some((c) => c.spec.group === "consul.hashicorp.com") ? [{ name: "consul", version: "1.20.1", evidence: ["consul.hashicorp.com CRDs"] }] : [],
       isSystemNamespace: (ns: string) => ns === "consul",
       versionOf: (v: string) => (v.startsWith("1.") ? v.split(".").slice(0, 2).join(".") : undefined),
     },
@@ -242,7 +329,10 @@ describe("a mesh the cluster layer does not know: everything comes from its adap
     expect(installerOf("consul.hashicorp.com", M)).toBe("the CRDs of the API group consul.hashicorp.com");
     const mtp = { apiVersion: "consul.hashicorp.com/v1alpha1", kind: "ServiceIntentions" };
     expect(isAuthorizationStage(mtp, [consul])).toBe(true);
-    expect(inApplyOrder([mtp, { apiVersion: "consul.hashicorp.com/v1alpha1", kind: "ServiceRouter" }], undefined, [consul]).map((o) => o.kind)).toEqual(["ServiceRouter", "ServiceIntentions"]);
+    expect(inApplyOrder([mtp, { apiVersion: "consul.hashicorp.com/v1alpha1", kind: "ServiceRouter" }], undefined, [consul]).map((o) => o.kind)).toEqual([
+      "ServiceRouter",
+      "ServiceIntentions",
+    ]);
   });
 });
 
@@ -250,11 +340,27 @@ describe("apply order and kinds", () => {
   const o = (apiVersion: string, kind: string) => ({ apiVersion, kind, metadata: { name: kind } });
   test("mesh-wide first, then workloads, Service annotations, routes, authorization", () => {
     const input = [
-      o("security.istio.io/v1", "AuthorizationPolicy"), o("networking.istio.io/v1", "VirtualService"), o("v1", "Service"),
-      o("appmesh.k8s.aws/v1beta2", "VirtualNode"), o("appmesh.k8s.aws/v1beta2", "Mesh"), o("networking.istio.io/v1", "DestinationRule"),
-      o("policy.linkerd.io/v1alpha1", "MeshTLSAuthentication"), o("policy.linkerd.io/v1alpha1", "AuthorizationPolicy"), o("example.com/v1", "Unknown"),
+      o("security.istio.io/v1", "AuthorizationPolicy"),
+      o("networking.istio.io/v1", "VirtualService"),
+      o("v1", "Service"),
+      o("appmesh.k8s.aws/v1beta2", "VirtualNode"),
+      o("appmesh.k8s.aws/v1beta2", "Mesh"),
+      o("networking.istio.io/v1", "DestinationRule"),
+      o("policy.linkerd.io/v1alpha1", "MeshTLSAuthentication"),
+      o("policy.linkerd.io/v1alpha1", "AuthorizationPolicy"),
+      o("example.com/v1", "Unknown"),
     ];
-    expect(inApplyOrder(input, undefined, M).map((x) => x.kind)).toEqual(["Mesh", "VirtualNode", "DestinationRule", "Service", "VirtualService", "Unknown", "MeshTLSAuthentication", "AuthorizationPolicy", "AuthorizationPolicy"]);
+    expect(inApplyOrder(input, undefined, M).map((x) => x.kind)).toEqual([
+      "Mesh",
+      "VirtualNode",
+      "DestinationRule",
+      "Service",
+      "VirtualService",
+      "Unknown",
+      "MeshTLSAuthentication",
+      "AuthorizationPolicy",
+      "AuthorizationPolicy",
+    ]);
     expect(applyRank(o("appmesh.k8s.aws/v1beta2", "VirtualService"), M)).toBeGreaterThan(applyRank(o("appmesh.k8s.aws/v1beta2", "VirtualRouter"), M));
     // Without the adapters' hooks, a mesh kind is ranked with the routes; an adapter ranks its own kinds.
     expect(applyRank(o("appmesh.k8s.aws/v1beta2", "Mesh"))).toBe(45);
@@ -264,10 +370,35 @@ describe("apply order and kinds", () => {
     expect(isAuthorizationStage(o("example.com/v1", "Grant"))).toBe(false);
   });
   test("authorization: what only restricts (Istio DENY, CUSTOM) before what grants (ALLOW, the default)", () => {
-    const ap = (name: string, action?: string) => ({ apiVersion: "security.istio.io/v1", kind: "AuthorizationPolicy", metadata: { name }, spec: action ? { action } : {} });
-    const input = [ap("allow", "ALLOW"), ap("default"), ap("deny", "DENY"), ap("custom", "CUSTOM"), o("security.istio.io/v1", "RequestAuthentication"), o("policy.linkerd.io/v1alpha1", "HTTPLocalRateLimitPolicy")];
-    expect(inApplyOrder(input, undefined, M).map((x) => x.metadata.name)).toEqual(["RequestAuthentication", "deny", "custom", "allow", "default", "HTTPLocalRateLimitPolicy"]);
-    expect(input.filter((x) => isAuthorizationStage(x, M)).map((x) => x.metadata.name)).toEqual(["allow", "default", "deny", "custom", "RequestAuthentication"]);
+    const ap = (name: string, action?: string) => ({
+      apiVersion: "security.istio.io/v1",
+      kind: "AuthorizationPolicy",
+      metadata: { name },
+      spec: action ? { action } : {},
+    });
+    const input = [
+      ap("allow", "ALLOW"),
+      ap("default"),
+      ap("deny", "DENY"),
+      ap("custom", "CUSTOM"),
+      o("security.istio.io/v1", "RequestAuthentication"),
+      o("policy.linkerd.io/v1alpha1", "HTTPLocalRateLimitPolicy"),
+    ];
+    expect(inApplyOrder(input, undefined, M).map((x) => x.metadata.name)).toEqual([
+      "RequestAuthentication",
+      "deny",
+      "custom",
+      "allow",
+      "default",
+      "HTTPLocalRateLimitPolicy",
+    ]);
+    expect(input.filter((x) => isAuthorizationStage(x, M)).map((x) => x.metadata.name)).toEqual([
+      "allow",
+      "default",
+      "deny",
+      "custom",
+      "RequestAuthentication",
+    ]);
     expect(isAuthorizationStage(o("policy.linkerd.io/v1alpha1", "AuthorizationPolicy"), M)).toBe(true);
     expect(isAuthorizationStage(o("networking.istio.io/v1", "VirtualService"), M)).toBe(false);
   });
@@ -277,7 +408,11 @@ describe("apply order and kinds", () => {
     expect(isPatchOnly("networking.istio.io/v1", "VirtualService")).toBe(false);
     expect(isPatchOnly("v1", "ConfigMap")).toBe(false);
     // A patch is what the adapter marked with unimesh.io/patch, not a shape.
-    const patch = { apiVersion: "v1", kind: "Service", metadata: { name: "a", namespace: "n", annotations: { "unimesh.io/patch": "server-side-apply", x: "y" } } };
+    const patch = {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "a", namespace: "n", annotations: { "unimesh.io/patch": "server-side-apply", x: "y" } },
+    };
     expect(isPatch(patch)).toBe(true);
     expect(isPatch({ apiVersion: "v1", kind: "Service", metadata: { name: "a", annotations: { x: "y" } } })).toBe(false);
     expect(isPatch({ apiVersion: "v1", kind: "Service", metadata: { name: "a" }, spec: { clusterIP: "None" } })).toBe(false);
@@ -289,35 +424,66 @@ describe("apply order and kinds", () => {
     expect(marked[0].metadata.annotations).toEqual({ ...patch.metadata.annotations, "unimesh.io/policy-set": "s" });
     expect(patch.metadata.annotations).not.toHaveProperty("unimesh.io/policy-set");
     expect(marked[1]).toBe(own);
-    const patchedBy = (manager: string, annotations: object) => ({ metadata: { managedFields: [{ manager, operation: "Apply", fieldsV1: { "f:metadata": { "f:annotations": annotations } } }] } });
+    const patchedBy = (manager: string, annotations: object) => ({
+      metadata: { managedFields: [{ manager, operation: "Apply", fieldsV1: { "f:metadata": { "f:annotations": annotations } } }] },
+    });
     expect(appliedPatch(patchedBy("unimesh", { "f:unimesh.io/patch": {}, "f:x": {} }), "unimesh")).toBe(true);
     expect(appliedPatch(patchedBy("kubectl", { "f:unimesh.io/patch": {} }), "unimesh")).toBe(false);
     expect(appliedPatch(patchedBy("unimesh", { "f:x": {} }), "unimesh")).toBe(false);
     expect(appliedPatch({ metadata: {} }, "unimesh")).toBe(false);
-    const managed = (manager: string, fieldsV1: object) => ({ metadata: { managedFields: [{ manager: "kubectl", operation: "Update", fieldsV1: { "f:spec": {} } }, { manager, operation: "Apply", fieldsV1 }] } });
+    const managed = (manager: string, fieldsV1: object) => ({
+      metadata: {
+        managedFields: [
+          { manager: "kubectl", operation: "Update", fieldsV1: { "f:spec": {} } },
+          { manager, operation: "Apply", fieldsV1 },
+        ],
+      },
+    });
     expect(ownsContent(managed("unimesh", { "f:metadata": { "f:labels": {} } }), "unimesh")).toBe(false);
     expect(ownsContent(managed("unimesh", { "f:metadata": {}, "f:spec": { "f:ports": {} } }), "unimesh")).toBe(true);
     expect(ownsContent(managed("helm", { "f:spec": {} }), "unimesh")).toBe(false);
     expect(ownsContent({ metadata: {} }, "unimesh")).toBeUndefined();
-    expect(["AuthorizationPolicy", "Mesh", "Gateway", "GatewayClass"].map(guessPlural)).toEqual(["authorizationpolicies", "meshes", "gateways", "gatewayclasses"]);
+    expect(["AuthorizationPolicy", "Mesh", "Gateway", "GatewayClass"].map(guessPlural)).toEqual([
+      "authorizationpolicies",
+      "meshes",
+      "gateways",
+      "gatewayclasses",
+    ]);
   });
 });
 
 describe("conflicts from a 409 Status", () => {
   test("managers and fields from the causes", () => {
-    const e = new KubeApiError(409, "PATCH", "/x", {
-      kind: "Status", reason: "Conflict", message: 'Apply failed with 2 conflicts: conflicts with "kubectl" using networking.istio.io/v1:\n- .spec.http\n- .spec.hosts',
-      details: { causes: [{ reason: "FieldManagerConflict", message: 'conflict with "kubectl" using networking.istio.io/v1', field: ".spec.http" }, { reason: "FieldManagerConflict", message: 'conflict with "helm" using networking.istio.io/v1', field: ".spec.hosts" }] },
-    }, "x");
-    expect(conflictsOf(e)).toEqual([{ manager: "kubectl", field: ".spec.http" }, { manager: "helm", field: ".spec.hosts" }]);
+    const e = new KubeApiError(
+      409,
+      "PATCH",
+      "/x",
+      {
+        kind: "Status",
+        reason: "Conflict",
+        message: 'Apply failed with 2 conflicts: conflicts with "kubectl" using networking.istio.io/v1:\n- .spec.http\n- .spec.hosts',
+        details: {
+          causes: [
+            { reason: "FieldManagerConflict", message: 'conflict with "kubectl" using networking.istio.io/v1', field: ".spec.http" },
+            { reason: "FieldManagerConflict", message: 'conflict with "helm" using networking.istio.io/v1', field: ".spec.hosts" },
+          ],
+        },
+      },
+      "x",
+    );
+    expect(conflictsOf(e)).toEqual([
+      { manager: "kubectl", field: ".spec.http" },
+      { manager: "helm", field: ".spec.hosts" },
+    ]);
   });
 });
 
 describe("redaction", () => {
   test("known secrets, JWTs, bearer headers and key=value credentials", () => {
     const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
-    expect(redact(`failed with token abcdefghij: ${jwt} Authorization: Bearer s3cr3t-value-123 password=hunter22`, ["abcdefghij"]))
-      .toBe("failed with token <redacted>: <redacted> Authorization: Bearer <redacted> password=<redacted>");
+    expect(redact(`failed with token abcdefghij: ${jwt} Authorization: Bearer s3cr3t-value-123 password=hunter22`, ["abcdefghij"])).toBe(
+      "failed with token <redacted>: <redacted> Authorization: Bearer <redacted> password=<redacted>",
+    );
   });
   test("server URLs lose their credentials", () => {
     expect(safeServer("https://admin:pw@example.com:6443/k8s/clusters/c-1?token=x#f")).toBe("https://example.com:6443/k8s/clusters/c-1");
@@ -327,9 +493,19 @@ describe("redaction", () => {
 describe("kubeconfig", () => {
   test("KUBECONFIG path lists merge with the first file winning; contexts are selected by name", async () => {
     const dir = scratch();
-    const a = join(dir, "a"), b = join(dir, "b");
+    const a = join(dir, "a"),
+      b = join(dir, "b");
     writeFileSync(a, kubeconfigYaml([{ name: "one", server: "https://u:p@10.0.0.1:6443", token: "token-aaaaaaaaaaaa" }]));
-    writeFileSync(b, kubeconfigYaml([{ name: "two", server: "https://10.0.0.2:6443", token: "token-bbbbbbbbbbbb" }, { name: "one", server: "https://shadowed:1", token: "t" }], "two"));
+    writeFileSync(
+      b,
+      kubeconfigYaml(
+        [
+          { name: "two", server: "https://10.0.0.2:6443", token: "token-bbbbbbbbbbbb" },
+          { name: "one", server: "https://shadowed:1", token: "t" },
+        ],
+        "two",
+      ),
+    );
     const kc = await Kubeconfig.load({ env: { KUBECONFIG: `${a}:${join(dir, "missing")}:${b}` }, cwd: dir });
     expect(kc.currentContext()).toBe("one");
     expect(kc.contexts().map((c) => `${c.name}=${c.server}`)).toEqual(["one=https://10.0.0.1:6443", "two=https://10.0.0.2:6443"]);

@@ -69,7 +69,9 @@ describe("a virtual mesh of an Istio and a Linkerd cluster", () => {
     expect(one.stderr).not.toContain("kind-linkerd");
     const r = await unimesh(["diff", `${dir}/vm.yaml`, `${dir}/base.yaml`, "--context", "kind-istio,kind-linkerd"], { kubeconfig });
     expect(r.code).toBe(3);
-    expect(r.stderr).toContain("unimesh diff: kind-linkerd: error: context kind-linkerd is not the context of a member of VirtualMesh/default/shop (members: west → kind-istio, east → kind-elsewhere); nothing done there");
+    expect(r.stderr).toContain(
+      "unimesh diff: kind-linkerd: error: context kind-linkerd is not the context of a member of VirtualMesh/default/shop (members: west → kind-istio, east → kind-elsewhere); nothing done there",
+    );
   });
 
   test("apply --trust-dir: each member's intermediate in its mesh's form (Istio cacerts, Linkerd issuer and trust roots); no key printed", async () => {
@@ -85,7 +87,12 @@ describe("a virtual mesh of an Istio and a Linkerd cluster", () => {
     const file = (f: string) => readFileSync(`${dir}/trust/${f}`, "utf8");
     const b64 = (f: string) => Buffer.from(file(f)).toString("base64");
     const cacerts = west.server.get("v1", "Secret", "istio-system", "cacerts") as any;
-    expect(cacerts.data).toEqual({ "ca-cert.pem": b64("west/ca-cert.pem"), "ca-key.pem": b64("west/ca-key.pem"), "cert-chain.pem": b64("west/cert-chain.pem"), "root-cert.pem": b64("west/root-cert.pem") });
+    expect(cacerts.data).toEqual({
+      "ca-cert.pem": b64("west/ca-cert.pem"),
+      "ca-key.pem": b64("west/ca-key.pem"),
+      "cert-chain.pem": b64("west/cert-chain.pem"),
+      "root-cert.pem": b64("west/root-cert.pem"),
+    });
     const issuer = east.server.get("v1", "Secret", "linkerd", "linkerd-identity-issuer") as any;
     expect(issuer.type).toBe("kubernetes.io/tls");
     expect(issuer.data).toEqual({ "ca.crt": b64("east/root-cert.pem"), "tls.crt": b64("east/ca-cert.pem"), "tls.key": b64("east/ca-key.pem") });

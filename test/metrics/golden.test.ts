@@ -80,10 +80,25 @@ const FIXTURES: Record<MetricsMesh, Fixture> = {
   // istio_request_duration_milliseconds, reported by both sides (reporter source/destination).
   istio: (() => {
     const base = {
-      reporter: "destination", source_workload: "productpage-v1", source_workload_namespace: "bookinfo", source_principal: "spiffe://cluster.local/ns/bookinfo/sa/bookinfo-productpage",
-      source_app: "productpage", source_version: "v1", destination_workload: "reviews-v1", destination_workload_namespace: "bookinfo", destination_app: "reviews", destination_version: "v1",
-      destination_service: "reviews.bookinfo.svc.cluster.local", destination_service_name: "reviews", destination_service_namespace: "bookinfo", destination_principal: "spiffe://cluster.local/ns/bookinfo/sa/bookinfo-reviews",
-      request_protocol: "http", response_flags: "-", connection_security_policy: "mutual_tls", destination_cluster: "Kubernetes", source_cluster: "Kubernetes",
+      reporter: "destination",
+      source_workload: "productpage-v1",
+      source_workload_namespace: "bookinfo",
+      source_principal: "spiffe://cluster.local/ns/bookinfo/sa/bookinfo-productpage",
+      source_app: "productpage",
+      source_version: "v1",
+      destination_workload: "reviews-v1",
+      destination_workload_namespace: "bookinfo",
+      destination_app: "reviews",
+      destination_version: "v1",
+      destination_service: "reviews.bookinfo.svc.cluster.local",
+      destination_service_name: "reviews",
+      destination_service_namespace: "bookinfo",
+      destination_principal: "spiffe://cluster.local/ns/bookinfo/sa/bookinfo-reviews",
+      request_protocol: "http",
+      response_flags: "-",
+      connection_security_policy: "mutual_tls",
+      destination_cluster: "Kubernetes",
+      source_cluster: "Kubernetes",
     };
     return {
       source: "istio.io/latest/docs/reference/config/metrics",
@@ -102,9 +117,21 @@ const FIXTURES: Record<MetricsMesh, Fixture> = {
   // deployment added at collection time.
   linkerd: (() => {
     const base = {
-      direction: "outbound", namespace: "bookinfo", pod: "productpage-v1-6b746f74dc-2c7nj", deployment: "productpage-v1", pod_template_hash: "6b746f74dc", app: "productpage",
-      control_plane_ns: "linkerd", job: "linkerd-proxy", instance: "10.1.3.93:4191",
-      authority: "reviews.bookinfo.svc.cluster.local:9080", dst_namespace: "bookinfo", dst_service: "reviews", dst_deployment: "reviews-v1", dst_pod_template_hash: "7d8d8f5c5b", tls: "true",
+      direction: "outbound",
+      namespace: "bookinfo",
+      pod: "productpage-v1-6b746f74dc-2c7nj",
+      deployment: "productpage-v1",
+      pod_template_hash: "6b746f74dc",
+      app: "productpage",
+      control_plane_ns: "linkerd",
+      job: "linkerd-proxy",
+      instance: "10.1.3.93:4191",
+      authority: "reviews.bookinfo.svc.cluster.local:9080",
+      dst_namespace: "bookinfo",
+      dst_service: "reviews",
+      dst_deployment: "reviews-v1",
+      dst_pod_template_hash: "7d8d8f5c5b",
+      tls: "true",
     };
     return {
       source: "linkerd.io/2-edge/reference/proxy-metrics",
@@ -112,7 +139,11 @@ const FIXTURES: Record<MetricsMesh, Fixture> = {
         { metric: "response_total", labels: { ...base, status_code: "200", classification: "success" }, perMinute: OK },
         { metric: "response_total", labels: { ...base, status_code: "503", classification: "failure" }, perMinute: FAIL },
         // The destination's inbound side of the same requests: not counted twice.
-        { metric: "response_total", labels: { direction: "inbound", namespace: "bookinfo", deployment: "reviews-v1", status_code: "200", classification: "success", tls: "true" }, perMinute: OK },
+        {
+          metric: "response_total",
+          labels: { direction: "inbound", namespace: "bookinfo", deployment: "reviews-v1", status_code: "200", classification: "success", tls: "true" },
+          perMinute: OK,
+        },
       ],
       buckets: { metric: "response_latency_ms_bucket", labels: { ...base, status_code: "200" }, le: MS_BUCKETS },
       pair: { source_namespace: "bookinfo", source_workload: "productpage-v1", destination_namespace: "bookinfo", destination_service: "reviews" },
@@ -123,15 +154,33 @@ const FIXTURES: Record<MetricsMesh, Fixture> = {
   // controller names it), ENABLE_ENVOY_STATS_TAGS=1 adds appmesh.mesh and appmesh.virtual_node; Envoy's
   // upstream_rq_<xx> (tag envoy_response_code_class) and upstream_rq_time (ms).
   appmesh: (() => {
-    const base = { appmesh_mesh: "bookinfo-mesh", appmesh_virtual_node: "productpage_bookinfo", envoy_cluster_name: "cds_egress_bookinfo-mesh_reviews_bookinfo_http_9080", job: "appmesh-envoy" };
+    const base = {
+      appmesh_mesh: "bookinfo-mesh",
+      appmesh_virtual_node: "productpage_bookinfo",
+      envoy_cluster_name: "cds_egress_bookinfo-mesh_reviews_bookinfo_http_9080",
+      job: "appmesh-envoy",
+    };
     return {
       source: "docs.aws.amazon.com/app-mesh/latest/userguide/envoy-metrics.html",
       requests: [
         { metric: "envoy_cluster_upstream_rq_xx", labels: { ...base, envoy_response_code_class: "2" }, perMinute: OK },
         { metric: "envoy_cluster_upstream_rq_xx", labels: { ...base, envoy_response_code_class: "5" }, perMinute: FAIL },
         // The ingress cluster (to the pod's own container) and the AWS-services cluster are not service pairs.
-        { metric: "envoy_cluster_upstream_rq_xx", labels: { ...base, appmesh_virtual_node: "reviews_bookinfo", envoy_cluster_name: "cds_ingress_bookinfo-mesh_reviews_bookinfo_http_9080", envoy_response_code_class: "2" }, perMinute: OK },
-        { metric: "envoy_cluster_upstream_rq_xx", labels: { ...base, envoy_cluster_name: "cds_egress_bookinfo-mesh_amazonaws", envoy_response_code_class: "2" }, perMinute: 5 },
+        {
+          metric: "envoy_cluster_upstream_rq_xx",
+          labels: {
+            ...base,
+            appmesh_virtual_node: "reviews_bookinfo",
+            envoy_cluster_name: "cds_ingress_bookinfo-mesh_reviews_bookinfo_http_9080",
+            envoy_response_code_class: "2",
+          },
+          perMinute: OK,
+        },
+        {
+          metric: "envoy_cluster_upstream_rq_xx",
+          labels: { ...base, envoy_cluster_name: "cds_egress_bookinfo-mesh_amazonaws", envoy_response_code_class: "2" },
+          perMinute: 5,
+        },
       ],
       buckets: { metric: "envoy_cluster_upstream_rq_time_bucket", labels: base, le: MS_BUCKETS },
       pair: { source_namespace: "bookinfo", source_workload: "productpage", destination_namespace: "bookinfo", destination_service: "reviews" },
@@ -142,7 +191,15 @@ const FIXTURES: Record<MetricsMesh, Fixture> = {
   // pkg/plugins/policies/meshhttproute/plugin/v1alpha1/testdata (default_backend___msvc_80,
   // kri_msvc_default___backend_80).
   kuma: (() => {
-    const base = { mesh: "default", namespace: "bookinfo", kuma_workload: "productpage", kuma_io_zone: "zone-1", pod: "productpage-v1-6b746f74dc-2c7nj", job: "kuma-dataplanes", envoy_cluster_name: "default_reviews_bookinfo_zone-1_msvc_9080" };
+    const base = {
+      mesh: "default",
+      namespace: "bookinfo",
+      kuma_workload: "productpage",
+      kuma_io_zone: "zone-1",
+      pod: "productpage-v1-6b746f74dc-2c7nj",
+      job: "kuma-dataplanes",
+      envoy_cluster_name: "default_reviews_bookinfo_zone-1_msvc_9080",
+    };
     return {
       source: "kumahq/kuma v2.14.3 dashboards/grafana",
       requests: [
@@ -155,7 +212,13 @@ const FIXTURES: Record<MetricsMesh, Fixture> = {
       pair: { source_namespace: "bookinfo", source_workload: "productpage", destination_namespace: "bookinfo", destination_service: "reviews" },
       // Kuma's unified naming (KRI): kri_msvc_<mesh>_<zone>_<namespace>_<name>_<section>.
       other: {
-        requests: [{ metric: "envoy_cluster_upstream_rq_xx", labels: { ...base, kuma_workload: "reviews", envoy_cluster_name: "kri_msvc_default_zone-1_bookinfo_ratings_9080", envoy_response_code_class: "2" }, perMinute: 60 }],
+        requests: [
+          {
+            metric: "envoy_cluster_upstream_rq_xx",
+            labels: { ...base, kuma_workload: "reviews", envoy_cluster_name: "kri_msvc_default_zone-1_bookinfo_ratings_9080", envoy_response_code_class: "2" },
+            perMinute: 60,
+          },
+        ],
         pair: { source_namespace: "bookinfo", source_workload: "reviews", destination_namespace: "bookinfo", destination_service: "ratings" },
       },
     };
@@ -163,23 +226,40 @@ const FIXTURES: Record<MetricsMesh, Fixture> = {
   // src/proxy/observe/metrics.ts: unimesh_requests_total / unimesh_request_duration_seconds at the
   // caller's listener (direction outbound) and the destination's (inbound).
   builtin: (() => {
-    const base = { direction: "outbound", source: "bookinfo/bookinfo-productpage", destination: "bookinfo/reviews", route: "TrafficPolicy/bookinfo/reviews-canary#/spec/routes/1" };
+    const base = {
+      direction: "outbound",
+      source: "bookinfo/bookinfo-productpage",
+      destination: "bookinfo/reviews",
+      route: "TrafficPolicy/bookinfo/reviews-canary#/spec/routes/1",
+    };
     return {
       source: "src/proxy/observe/metrics.ts",
       requests: [
         { metric: "unimesh_requests_total", labels: { ...base, response_code: "200" }, perMinute: OK },
         { metric: "unimesh_requests_total", labels: { ...base, response_code: "503" }, perMinute: FAIL },
-        { metric: "unimesh_requests_total", labels: { direction: "inbound", source: "bookinfo/bookinfo-productpage", destination: "bookinfo/reviews", response_code: "200" }, perMinute: OK },
+        {
+          metric: "unimesh_requests_total",
+          labels: { direction: "inbound", source: "bookinfo/bookinfo-productpage", destination: "bookinfo/reviews", response_code: "200" },
+          perMinute: OK,
+        },
       ],
       buckets: { metric: "unimesh_request_duration_seconds_bucket", labels: { ...base, response_code: "200" }, le: S_BUCKETS },
-      pair: { source_namespace: "bookinfo", source_workload: "bookinfo-productpage", destination_namespace: "bookinfo", destination_service: "reviews", route: "TrafficPolicy/bookinfo/reviews-canary#/spec/routes/1" },
+      pair: {
+        source_namespace: "bookinfo",
+        source_workload: "bookinfo-productpage",
+        destination_namespace: "bookinfo",
+        destination_service: "reviews",
+        route: "TrafficPolicy/bookinfo/reviews-canary#/spec/routes/1",
+      },
     };
   })(),
 };
 
 /** `name{a="b",...}` with labels sorted (promtool parses it; the order does not matter). */
 function series(name: string, labels: Record<string, string>): string {
-  return `${name}{${Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(",")}}`;
+  return `${name}{${Object.entries(labels)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(",")}}`;
 }
 
 /** A promtool unit-test file for one mesh's rules (window 5m, evaluated at 10m over 1m samples). */
@@ -187,7 +267,8 @@ function unitTest(mesh: MetricsMesh, rulesFileName: string): string {
   const f = FIXTURES[mesh];
   const s = goldenSeries("5m");
   const input = [...f.requests, ...(f.other?.requests ?? [])].map((n) => ({ series: series(n.metric, n.labels), values: `0+${n.perMinute}x15` }));
-  for (const [le, perMinute] of Object.entries(f.buckets.le)) input.push({ series: series(f.buckets.metric, { ...f.buckets.labels, le }), values: `0+${perMinute}x15` });
+  for (const [le, perMinute] of Object.entries(f.buckets.le))
+    input.push({ series: series(f.buckets.metric, { ...f.buckets.labels, le }), values: `0+${perMinute}x15` });
   const pair = { mesh, ...f.pair };
   // Rates per second over 5m of per-minute increases; the success ratio 90 / (90 + 10).
   // Values are compared in millionths (promtool compares floats exactly): round(x * 1e6).
@@ -205,15 +286,17 @@ function unitTest(mesh: MetricsMesh, rulesFileName: string): string {
   return dumpYaml({
     rule_files: [rulesFileName],
     evaluation_interval: "1m",
-    tests: [{
-      interval: "1m",
-      input_series: input,
-      promql_expr_test: [
-        { expr: rounded(s.requests), eval_time: "10m", exp_samples: requests },
-        { expr: rounded(s.successRatio), eval_time: "10m", exp_samples: ratios },
-        ...(["p50", "p90", "p99"] as const).map((p) => ({ expr: rounded(s.latency[p]), eval_time: "10m", exp_samples: [micro(pair, latency[p])] })),
-      ],
-    }],
+    tests: [
+      {
+        interval: "1m",
+        input_series: input,
+        promql_expr_test: [
+          { expr: rounded(s.requests), eval_time: "10m", exp_samples: requests },
+          { expr: rounded(s.successRatio), eval_time: "10m", exp_samples: ratios },
+          ...(["p50", "p90", "p99"] as const).map((p) => ({ expr: rounded(s.latency[p]), eval_time: "10m", exp_samples: [micro(pair, latency[p])] })),
+        ],
+      },
+    ],
   });
 }
 
@@ -253,7 +336,11 @@ describe("PrometheusRule and the library API", () => {
     const text = readFileSync(join(ROOT, "test/crds/prometheus-operator/v0.93.0/monitoring.coreos.com_prometheusrules.yaml"), "utf8");
     const crds = validatorFromCrdDocuments(yaml.loadAll(text), "prometheus-operator v0.93.0");
     const rule = prometheusRule(METRICS_MESHES, { namespace: "observability", labels: { release: "prometheus" } });
-    expect(rule.metadata).toEqual({ name: "unimesh-golden-metrics", namespace: "observability", labels: { "app.kubernetes.io/managed-by": "unimesh", release: "prometheus" } });
+    expect(rule.metadata).toEqual({
+      name: "unimesh-golden-metrics",
+      namespace: "observability",
+      labels: { "app.kubernetes.io/managed-by": "unimesh", release: "prometheus" },
+    });
     expect(crds.validate(rule)).toEqual([]);
     // The validator rejects what the CRD rejects (a rule without expr).
     expect(crds.validate({ ...rule, spec: { groups: [{ name: "x", rules: [{ record: "a" }] }] } })).not.toEqual([]);
@@ -264,8 +351,11 @@ describe("PrometheusRule and the library API", () => {
     expect(g.name).toBe("unimesh-golden-istio");
     expect(g.interval).toBe("30s");
     expect(g.rules.map((r) => r.record)).toEqual([
-      "unimesh:requests:rate1m", "unimesh:request_success_ratio:rate1m",
-      "unimesh:request_duration_seconds:p50_1m", "unimesh:request_duration_seconds:p90_1m", "unimesh:request_duration_seconds:p99_1m",
+      "unimesh:requests:rate1m",
+      "unimesh:request_success_ratio:rate1m",
+      "unimesh:request_duration_seconds:p50_1m",
+      "unimesh:request_duration_seconds:p90_1m",
+      "unimesh:request_duration_seconds:p99_1m",
     ]);
     expect(g.rules.every((r) => r.labels?.mesh === "istio")).toBe(true);
     expect(() => recordingRules("consul")).toThrow(UsageError);
@@ -281,7 +371,12 @@ describe("Grafana dashboard", () => {
   test("queries only the normalized series, for every mesh (a mesh variable)", () => {
     const d = grafanaDashboard() as any;
     const exprs: string[] = [];
-    const walk = (panels: any[]) => { for (const p of panels) { for (const t of p.targets ?? []) exprs.push(t.expr); walk(p.panels ?? []); } };
+    const walk = (panels: any[]) => {
+      for (const p of panels) {
+        for (const t of p.targets ?? []) exprs.push(t.expr);
+        walk(p.panels ?? []);
+      }
+    };
     walk(d.panels);
     for (const v of d.templating.list) if (v.type === "query") exprs.push(v.query.query ?? v.query);
     expect(exprs.length).toBeGreaterThan(5);

@@ -39,7 +39,12 @@ const ROUTE = "TrafficPolicy/bookinfo/reviews-routes#/spec/routes/0";
 
 describe("a real Prometheus computes the golden metrics of the built-in proxy", () => {
   const skip = missing("prometheus");
-  let reviews: App, ratings: App, productpage: App, proxy: ProxyRuntime, prom: ChildProcess | undefined, promPort = 0;
+  let reviews: App,
+    ratings: App,
+    productpage: App,
+    proxy: ProxyRuntime,
+    prom: ChildProcess | undefined,
+    promPort = 0;
   const dir = mkdtempSync(join(tmpdir(), "unimesh-prometheus-"));
   let promLog = "";
 
@@ -48,26 +53,50 @@ describe("a real Prometheus computes the golden metrics of the built-in proxy", 
     productpage = await startApp("productpage");
     reviews = await startApp("reviews");
     // Ratings takes 30 ms and answers 503 to every fourth request.
-    ratings = await startApp("ratings", (_req, res, _body, n) => setTimeout(() => { res.statusCode = n % 4 === 0 ? 503 : 200; res.end("ratings"); }, 30));
-    proxy = await startMesh(meshConfig(POLICIES, registry([
-      { service: "productpage", namespace: "bookinfo", serviceAccount: "bookinfo-productpage", port: productpage.port, servicePort: 9080, outbound: true },
-      { service: "reviews", namespace: "bookinfo", serviceAccount: "bookinfo-reviews", port: reviews.port, servicePort: 9080, outbound: true },
-      { service: "ratings", namespace: "bookinfo", serviceAccount: "bookinfo-ratings", port: ratings.port, servicePort: 9080 },
-    ])));
+    ratings = await startApp("ratings", (_req, res, _body, n) =>
+      setTimeout(() => {
+        res.statusCode = n % 4 === 0 ? 503 : 200;
+        res.end("ratings");
+      }, 30),
+    );
+    proxy = await startMesh(
+      meshConfig(
+        POLICIES,
+        registry([
+          { service: "productpage", namespace: "bookinfo", serviceAccount: "bookinfo-productpage", port: productpage.port, servicePort: 9080, outbound: true },
+          { service: "reviews", namespace: "bookinfo", serviceAccount: "bookinfo-reviews", port: reviews.port, servicePort: 9080, outbound: true },
+          { service: "ratings", namespace: "bookinfo", serviceAccount: "bookinfo-ratings", port: ratings.port, servicePort: 9080 },
+        ]),
+      ),
+    );
     writeFileSync(join(dir, "rules.yaml"), dumpYaml(rulesFile(["builtin"], { window: WINDOW })));
-    writeFileSync(join(dir, "prometheus.yml"), dumpYaml({
-      global: { scrape_interval: "1s", evaluation_interval: "1s" },
-      rule_files: ["rules.yaml"],
-      scrape_configs: [{ job_name: "unimesh-proxy", metrics_path: "/metrics", static_configs: [{ targets: [`127.0.0.1:${proxy.port("admin")}`] }] }],
-    }));
+    writeFileSync(
+      join(dir, "prometheus.yml"),
+      dumpYaml({
+        global: { scrape_interval: "1s", evaluation_interval: "1s" },
+        rule_files: ["rules.yaml"],
+        scrape_configs: [{ job_name: "unimesh-proxy", metrics_path: "/metrics", static_configs: [{ targets: [`127.0.0.1:${proxy.port("admin")}`] }] }],
+      }),
+    );
     promPort = await freePort();
-    prom = spawn(PROMETHEUS!, [
-      `--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`,
-      `--web.listen-address=127.0.0.1:${promPort}`, "--log.level=warn",
-    ], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
-    prom.stderr!.on("data", (c) => { promLog += c; });
+    prom = spawn(
+      PROMETHEUS!,
+      [
+        `--config.file=${join(dir, "prometheus.yml")}`,
+        `--storage.tsdb.path=${join(dir, "data")}`,
+        `--web.listen-address=127.0.0.1:${promPort}`,
+        "--log.level=warn",
+      ],
+      { cwd: dir, stdio: ["ignore", "ignore", "pipe"] },
+    );
+    prom.stderr!.on("data", (c) => {
+      promLog += c;
+    });
     for (let i = 0; i < 100; i++) {
-      const ready = await request(`http://127.0.0.1:${promPort}/-/ready`).then((r) => (r.body.dump(), r.statusCode === 200), () => false);
+      const ready = await request(`http://127.0.0.1:${promPort}/-/ready`).then(
+        (r) => (r.body.dump(), r.statusCode === 200),
+        () => false,
+      );
       if (ready) return;
       if (prom.exitCode !== null) break;
       await new Promise((r) => setTimeout(r, 100));
@@ -125,8 +154,26 @@ describe("a real Prometheus computes the golden metrics of the built-in proxy", 
     const pair = (dest: string) => `{mesh="builtin",destination_namespace="bookinfo",destination_service="${dest}"}`;
     const rates = await query(`${S.requests}${pair("ratings")}`);
     expect(rates.map((x) => x.metric).sort((a, b) => a.response_class.localeCompare(b.response_class))).toEqual([
-      { __name__: S.requests, mesh: "builtin", source_namespace: "bookinfo", source_workload: "bookinfo-reviews", destination_namespace: "bookinfo", destination_service: "ratings", route: "default", response_class: "2xx" },
-      { __name__: S.requests, mesh: "builtin", source_namespace: "bookinfo", source_workload: "bookinfo-reviews", destination_namespace: "bookinfo", destination_service: "ratings", route: "default", response_class: "5xx" },
+      {
+        __name__: S.requests,
+        mesh: "builtin",
+        source_namespace: "bookinfo",
+        source_workload: "bookinfo-reviews",
+        destination_namespace: "bookinfo",
+        destination_service: "ratings",
+        route: "default",
+        response_class: "2xx",
+      },
+      {
+        __name__: S.requests,
+        mesh: "builtin",
+        source_namespace: "bookinfo",
+        source_workload: "bookinfo-reviews",
+        destination_namespace: "bookinfo",
+        destination_service: "ratings",
+        route: "default",
+        response_class: "5xx",
+      },
     ]);
     // Request counts: the recorded rate over the 30 s window (which holds all the traffic) times 30 s is
     // the number of requests after the first scrape, within Prometheus' extrapolation at the window's edges.
@@ -159,9 +206,17 @@ describe("a real Prometheus computes the golden metrics of the built-in proxy", 
     const top = await cli(["top", "--prometheus", `http://127.0.0.1:${promPort}`, "--window", WINDOW, "--once", "-o", "json"]);
     expect(top.stderr).toBe("");
     expect(top.code).toBe(0);
-    const rows = JSON.parse(top.stdout).rows as { source: { workload: string }; destination: { service: string }; route: string; requestsPerSecond: number; successRatio: number; latencySeconds: { p50: number; p99: number } }[];
+    const rows = JSON.parse(top.stdout).rows as {
+      source: { workload: string };
+      destination: { service: string };
+      route: string;
+      requestsPerSecond: number;
+      successRatio: number;
+      latencySeconds: { p50: number; p99: number };
+    }[];
     expect(rows.map((r) => [r.source.workload, r.destination.service, r.route]).sort()).toEqual([
-      ["bookinfo-productpage", "reviews", ROUTE], ["bookinfo-reviews", "ratings", "default"],
+      ["bookinfo-productpage", "reviews", ROUTE],
+      ["bookinfo-reviews", "ratings", "default"],
     ]);
     const topRatings = rows.find((r) => r.destination.service === "ratings")!;
     expect(topRatings.successRatio).toBeGreaterThan(0.7);
@@ -177,7 +232,9 @@ describe("a real Prometheus computes the golden metrics of the built-in proxy", 
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/^builtin {2}bookinfo\/bookinfo-reviews {6}bookinfo\/ratings {2}default {2}.*\s7\d\.\d%\s/m);
     // The rule group ran without errors.
-    const rules = (await (await request(`http://127.0.0.1:${promPort}/api/v1/rules`)).body.json()) as { data: { groups: { name: string; rules: { health: string; lastError?: string }[] }[] } };
+    const rules = (await (await request(`http://127.0.0.1:${promPort}/api/v1/rules`)).body.json()) as {
+      data: { groups: { name: string; rules: { health: string; lastError?: string }[] }[] };
+    };
     expect(rules.data.groups.map((g) => [g.name, g.rules.every((r) => r.health === "ok")])).toEqual([["unimesh-golden-builtin", true]]);
   });
 });
@@ -192,7 +249,11 @@ describe("a real Prometheus computes the golden metrics of the built-in proxy", 
 describe("a real Prometheus scraping `unimesh up` on the bundled Bookinfo", () => {
   const skip = missing("prometheus");
   const dir = mkdtempSync(join(tmpdir(), "unimesh-prometheus-up-"));
-  let prom: ChildProcess | undefined, promPort = 0, promLog = "", ingress = 0, admin = 0;
+  let prom: ChildProcess | undefined,
+    promPort = 0,
+    promLog = "",
+    ingress = 0,
+    admin = 0;
   let upExited: Promise<number> | undefined;
   let upErr = "";
 
@@ -205,27 +266,52 @@ describe("a real Prometheus scraping `unimesh up` on the bundled Bookinfo", () =
       const timer = setTimeout(() => reject(new Error(`unimesh up did not start:\n${upErr}`)), 25_000);
       const io = {
         stdout: { write: () => true },
-        stderr: { write: (s: string) => { upErr += s; if (upErr.includes("local mesh running")) { clearTimeout(timer); resolve(); } return true; } },
-        readStdin: () => "", env: {}, cwd: ROOT,
+        stderr: {
+          write: (s: string) => {
+            upErr += s;
+            if (upErr.includes("local mesh running")) {
+              clearTimeout(timer);
+              resolve();
+            }
+            return true;
+          },
+        },
+        readStdin: () => "",
+        env: {},
+        cwd: ROOT,
       };
       upExited = run(["up", "examples/bookinfo", "-s", reg.file, "--no-access-log", "--no-watch"], io);
       upExited.then((code) => reject(new Error(`unimesh up exited ${code}:\n${upErr}`)), reject);
     });
     await running;
     writeFileSync(join(dir, "rules.yaml"), dumpYaml(rulesFile(["builtin"], { window: WINDOW })));
-    writeFileSync(join(dir, "prometheus.yml"), dumpYaml({
-      global: { scrape_interval: "1s", evaluation_interval: "1s" },
-      rule_files: ["rules.yaml"],
-      scrape_configs: [{ job_name: "unimesh-up", metrics_path: "/metrics", static_configs: [{ targets: [`127.0.0.1:${reg.admin}`] }] }],
-    }));
+    writeFileSync(
+      join(dir, "prometheus.yml"),
+      dumpYaml({
+        global: { scrape_interval: "1s", evaluation_interval: "1s" },
+        rule_files: ["rules.yaml"],
+        scrape_configs: [{ job_name: "unimesh-up", metrics_path: "/metrics", static_configs: [{ targets: [`127.0.0.1:${reg.admin}`] }] }],
+      }),
+    );
     promPort = await freePort();
-    prom = spawn(PROMETHEUS!, [
-      `--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`,
-      `--web.listen-address=127.0.0.1:${promPort}`, "--log.level=warn",
-    ], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
-    prom.stderr!.on("data", (c) => { promLog += c; });
+    prom = spawn(
+      PROMETHEUS!,
+      [
+        `--config.file=${join(dir, "prometheus.yml")}`,
+        `--storage.tsdb.path=${join(dir, "data")}`,
+        `--web.listen-address=127.0.0.1:${promPort}`,
+        "--log.level=warn",
+      ],
+      { cwd: dir, stdio: ["ignore", "ignore", "pipe"] },
+    );
+    prom.stderr!.on("data", (c) => {
+      promLog += c;
+    });
     for (let i = 0; i < 100; i++) {
-      const ready = await request(`http://127.0.0.1:${promPort}/-/ready`).then((r) => (r.body.dump(), r.statusCode === 200), () => false);
+      const ready = await request(`http://127.0.0.1:${promPort}/-/ready`).then(
+        (r) => (r.body.dump(), r.statusCode === 200),
+        () => false,
+      );
       if (ready) return;
       if (prom.exitCode !== null) break;
       await new Promise((r) => setTimeout(r, 100));
@@ -240,7 +326,11 @@ describe("a real Prometheus scraping `unimesh up` on the bundled Bookinfo", () =
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
       if (prom.exitCode === null) prom.kill("SIGKILL");
     }
-    if (admin) await request(`http://127.0.0.1:${admin}/quitquitquit`, { method: "POST" }).then((r) => r.body.dump(), () => undefined);
+    if (admin)
+      await request(`http://127.0.0.1:${admin}/quitquitquit`, { method: "POST" }).then(
+        (r) => r.body.dump(),
+        () => undefined,
+      );
     await Promise.race([upExited?.catch(() => 1), new Promise((r) => setTimeout(r, 10_000))]);
     rmSync(dir, { recursive: true, force: true });
   }, 30_000);

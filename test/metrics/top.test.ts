@@ -26,27 +26,72 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-afterAll(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
-afterEach(() => { seen.length = 0; });
+afterAll(
+  () =>
+    new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    }),
+);
+afterEach(() => {
+  seen.length = 0;
+});
 
 const T = 1796000000.123;
 const L = (dest: string, src = "bookinfo-productpage", route?: string) => ({
-  mesh: "builtin", source_namespace: "bookinfo", source_workload: src, destination_namespace: "bookinfo", destination_service: dest, ...(route ? { route } : {}),
+  mesh: "builtin",
+  source_namespace: "bookinfo",
+  source_workload: src,
+  destination_namespace: "bookinfo",
+  destination_service: dest,
+  ...(route ? { route } : {}),
 });
-const vector = (samples: [Record<string, string>, string][]) => ({ status: "success", data: { resultType: "vector", result: samples.map(([metric, v]) => ({ metric, value: [T, v] })) } });
-const json = (res: ServerResponse, body: unknown, status = 200) => { res.writeHead(status, { "content-type": "application/json" }); res.end(JSON.stringify(body)); };
-const RULES_5M = ["unimesh:requests:rate5m", "unimesh:request_success_ratio:rate5m", "unimesh:request_duration_seconds:p50_5m", "unimesh:request_duration_seconds:p90_5m", "unimesh:request_duration_seconds:p99_5m"];
-const rules = (names: string[]) => ({ status: "success", data: { groups: [{ name: "unimesh-golden-builtin", file: "rules.yaml", rules: names.map((name) => ({ name, type: "recording", query: "x", health: "ok" })) }] } });
+const vector = (samples: [Record<string, string>, string][]) => ({
+  status: "success",
+  data: { resultType: "vector", result: samples.map(([metric, v]) => ({ metric, value: [T, v] })) },
+});
+const json = (res: ServerResponse, body: unknown, status = 200) => {
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify(body));
+};
+const RULES_5M = [
+  "unimesh:requests:rate5m",
+  "unimesh:request_success_ratio:rate5m",
+  "unimesh:request_duration_seconds:p50_5m",
+  "unimesh:request_duration_seconds:p90_5m",
+  "unimesh:request_duration_seconds:p99_5m",
+];
+const rules = (names: string[]) => ({
+  status: "success",
+  data: {
+    groups: [{ name: "unimesh-golden-builtin", file: "rules.yaml", rules: names.map((name) => ({ name, type: "recording", query: "x", health: "ok" })) }],
+  },
+});
 
 /** Bookinfo: reviews (route named) and ratings (a 503 in four, no p90/p99 yet: NaN). */
 function bookinfo(series: Partial<Record<string, [Record<string, string>, string][]>> = {}): Handler {
   const R = "TrafficPolicy/bookinfo/reviews-routes#/spec/routes/0";
   const data: Record<string, [Record<string, string>, string][]> = {
-    "sum without (response_class) (unimesh:requests:rate5m)": [[L("ratings", "bookinfo-reviews", "default"), "4.5"], [L("reviews", undefined, R), "12.25"]],
-    "unimesh:request_success_ratio:rate5m": [[{ __name__: "x", ...L("ratings", "bookinfo-reviews", "default") }, "0.75"], [L("reviews", undefined, R), "1"]],
-    "unimesh:request_duration_seconds:p50_5m": [[L("ratings", "bookinfo-reviews", "default"), "0.0375"], [L("reviews", undefined, R), "0.0042"]],
-    "unimesh:request_duration_seconds:p90_5m": [[L("ratings", "bookinfo-reviews", "default"), "NaN"], [L("reviews", undefined, R), "0.009"]],
-    "unimesh:request_duration_seconds:p99_5m": [[L("ratings", "bookinfo-reviews", "default"), "NaN"], [L("reviews", undefined, R), "1.5"]],
+    "sum without (response_class) (unimesh:requests:rate5m)": [
+      [L("ratings", "bookinfo-reviews", "default"), "4.5"],
+      [L("reviews", undefined, R), "12.25"],
+    ],
+    "unimesh:request_success_ratio:rate5m": [
+      [{ __name__: "x", ...L("ratings", "bookinfo-reviews", "default") }, "0.75"],
+      [L("reviews", undefined, R), "1"],
+    ],
+    "unimesh:request_duration_seconds:p50_5m": [
+      [L("ratings", "bookinfo-reviews", "default"), "0.0375"],
+      [L("reviews", undefined, R), "0.0042"],
+    ],
+    "unimesh:request_duration_seconds:p90_5m": [
+      [L("ratings", "bookinfo-reviews", "default"), "NaN"],
+      [L("reviews", undefined, R), "0.009"],
+    ],
+    "unimesh:request_duration_seconds:p99_5m": [
+      [L("ratings", "bookinfo-reviews", "default"), "NaN"],
+      [L("reviews", undefined, R), "1.5"],
+    ],
     ...series,
   };
   return (_req, res, url) => {
@@ -62,16 +107,21 @@ describe("unimesh top against a fake Prometheus", () => {
     const r = await cli(["top", "--prometheus", base, "--once"]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe([
-      "MESH     SOURCE                         DESTINATION       ROUTE                                                   RPS  SUCCESS     P50    P99",
-      "builtin  bookinfo/bookinfo-productpage  bookinfo/reviews  TrafficPolicy/bookinfo/reviews-routes#/spec/routes/0  12.25   100.0%  4.20ms  1.50s",
-      "builtin  bookinfo/bookinfo-reviews      bookinfo/ratings  default                                                4.50    75.0%  37.5ms      -",
-      "",
-    ].join("\n"));
+    expect(r.stdout).toBe(
+      [
+        "MESH     SOURCE                         DESTINATION       ROUTE                                                   RPS  SUCCESS     P50    P99",
+        "builtin  bookinfo/bookinfo-productpage  bookinfo/reviews  TrafficPolicy/bookinfo/reviews-routes#/spec/routes/0  12.25   100.0%  4.20ms  1.50s",
+        "builtin  bookinfo/bookinfo-reviews      bookinfo/ratings  default                                                4.50    75.0%  37.5ms      -",
+        "",
+      ].join("\n"),
+    );
     // The five recorded series of window 5m, each an instant query.
     expect(seen.map((s) => s.query).sort()).toEqual([
-      "sum without (response_class) (unimesh:requests:rate5m)", "unimesh:request_duration_seconds:p50_5m", "unimesh:request_duration_seconds:p90_5m",
-      "unimesh:request_duration_seconds:p99_5m", "unimesh:request_success_ratio:rate5m",
+      "sum without (response_class) (unimesh:requests:rate5m)",
+      "unimesh:request_duration_seconds:p50_5m",
+      "unimesh:request_duration_seconds:p90_5m",
+      "unimesh:request_duration_seconds:p99_5m",
+      "unimesh:request_success_ratio:rate5m",
     ]);
   });
 
@@ -85,8 +135,13 @@ describe("unimesh top against a fake Prometheus", () => {
     const doc = JSON.parse(r.stdout);
     expect(doc).toMatchObject({ prometheus: base, window: "5m", time: new Date(T * 1000).toISOString(), warnings: [] });
     expect(doc.rows[1]).toEqual({
-      mesh: "builtin", source: { namespace: "bookinfo", workload: "bookinfo-reviews" }, destination: { namespace: "bookinfo", service: "ratings" }, route: "default",
-      requestsPerSecond: 4.5, successRatio: 0.75, latencySeconds: { p50: 0.0375, p90: null, p99: null },
+      mesh: "builtin",
+      source: { namespace: "bookinfo", workload: "bookinfo-reviews" },
+      destination: { namespace: "bookinfo", service: "ratings" },
+      route: "default",
+      requestsPerSecond: 4.5,
+      successRatio: 0.75,
+      latencySeconds: { p50: 0.0375, p90: null, p99: null },
     });
   });
 
@@ -116,7 +171,9 @@ describe("unimesh top against a fake Prometheus", () => {
     const r = await cli(["top", "--prometheus", base, "--once"]);
     expect(r.code).toBe(3);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toBe(`unimesh: Prometheus at ${base} has no recording rules ${RULES_5M.join(", ")}; load them: unimesh metrics rules --mesh <mesh> --window 5m (a rules file for rule_files:, or -o prometheusrule)\n`);
+    expect(r.stderr).toBe(
+      `unimesh: Prometheus at ${base} has no recording rules ${RULES_5M.join(", ")}; load them: unimesh metrics rules --mesh <mesh> --window 5m (a rules file for rule_files:, or -o prometheusrule)\n`,
+    );
     handler = (_req, res, url) => json(res, url.pathname.endsWith("/rules") ? rules(RULES_5M.map((n) => n.replace("5m", "1m"))) : vector([]));
     const other = await cli(["top", "--prometheus", base, "--once"]);
     expect(other.code).toBe(3);
@@ -124,7 +181,8 @@ describe("unimesh top against a fake Prometheus", () => {
   });
 
   test("no series and no rules API (404): exit 3, the series named", async () => {
-    handler = (_req, res, url) => (url.pathname.endsWith("/rules") ? json(res, { status: "error", errorType: "not_found", error: "" }, 404) : json(res, vector([])));
+    handler = (_req, res, url) =>
+      url.pathname.endsWith("/rules") ? json(res, { status: "error", errorType: "not_found", error: "" }, 404) : json(res, vector([]));
     const r = await cli(["top", "--prometheus", base, "--once"]);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(`has no series ${RULES_5M.join(", ")}, and does not list its rules (GET /api/v1/rules)`);
@@ -135,7 +193,9 @@ describe("unimesh top against a fake Prometheus", () => {
     handler = (req, res, url) => (url.pathname.endsWith("/rules") ? json(res, rules(RULES_5M.slice(0, 2))) : bookinfo(none)(req, res, url));
     const r = await cli(["top", "--prometheus", base, "--once"]);
     expect(r.code).toBe(0);
-    expect(r.stderr).toBe(`unimesh: warning: Prometheus at ${base} has no recording rules ${RULES_5M.slice(2).join(", ")}: their columns stay empty; load every rule of unimesh metrics rules --window 5m\n`);
+    expect(r.stderr).toBe(
+      `unimesh: warning: Prometheus at ${base} has no recording rules ${RULES_5M.slice(2).join(", ")}: their columns stay empty; load every rule of unimesh metrics rules --window 5m\n`,
+    );
     expect(r.stdout.split("\n")[1]).toMatch(/12\.25\s+100\.0%\s+-\s+-$/);
   });
 
@@ -167,17 +227,58 @@ describe("unimesh top against a fake Prometheus", () => {
 
 describe("hostile or broken answers: a clear error (exit 3), never a crash or a terminal escape", () => {
   const cases: [string, Handler, RegExp][] = [
-    ["an HTML page", (_q, res) => { res.writeHead(200, { "content-type": "text/html" }); res.end("<html><body>Grafana login</body></html>"); }, /answered api\/v1\/query with something that is not JSON: <html><body>Grafana login<\/body><\/html> \(is it a Prometheus HTTP API\?\)/],
-    ["HTTP 502 without JSON", (_q, res) => { res.writeHead(502); res.end("Bad Gateway"); }, /with HTTP 502: Bad Gateway/],
-    ["a query error with terminal escapes", (_q, res) => json(res, { status: "error", errorType: "bad_data", error: "parse error \u001b[2J\u001b]0;pwned\u0007" }, 400), /refused the query .* \(HTTP 400, bad_data: parse error \?\[2J\?\]0;pwned\?\)$/m],
+    [
+      "an HTML page",
+      (_q, res) => {
+        res.writeHead(200, { "content-type": "text/html" });
+        res.end("<html><body>Grafana login</body></html>");
+      },
+      /answered api\/v1\/query with something that is not JSON: <html><body>Grafana login<\/body><\/html> \(is it a Prometheus HTTP API\?\)/,
+    ],
+    [
+      "HTTP 502 without JSON",
+      (_q, res) => {
+        res.writeHead(502);
+        res.end("Bad Gateway");
+      },
+      /with HTTP 502: Bad Gateway/,
+    ],
+    [
+      "a query error with terminal escapes",
+      (_q, res) => json(res, { status: "error", errorType: "bad_data", error: "parse error \u001b[2J\u001b]0;pwned\u0007" }, 400),
+      /refused the query .* \(HTTP 400, bad_data: parse error \?\[2J\?\]0;pwned\?\)$/m,
+    ],
     ["JSON that is no API answer", (_q, res) => json(res, [1, 2, 3]), /JSON that is not a Prometheus API answer/],
-    ["a matrix instead of a vector", (_q, res) => json(res, { status: "success", data: { resultType: "matrix", result: [] } }), /resultType "matrix", expected "vector"/],
+    [
+      "a matrix instead of a vector",
+      (_q, res) => json(res, { status: "success", data: { resultType: "matrix", result: [] } }),
+      /resultType "matrix", expected "vector"/,
+    ],
     ["no result list", (_q, res) => json(res, { status: "success", data: { resultType: "vector", result: {} } }), /result is not a list/],
-    ["a label that is not a string", (_q, res) => json(res, { status: "success", data: { resultType: "vector", result: [{ metric: { mesh: 7 }, value: [T, "1"] }] } }), /result\[0\]\.metric\.mesh is not a string/],
-    ["a value that is not a pair", (_q, res) => json(res, { status: "success", data: { resultType: "vector", result: [{ metric: {}, value: "1" }] } }), /result\[0\]\.value is not \[<unix time>, "<number>"\]/],
-    ["a sample that is not a number", (_q, res) => json(res, { status: "success", data: { resultType: "vector", result: [{ metric: {}, value: [T, "0x1F"] }] } }), /result\[0\]\.value "0x1F" is not a number/],
+    [
+      "a label that is not a string",
+      (_q, res) => json(res, { status: "success", data: { resultType: "vector", result: [{ metric: { mesh: 7 }, value: [T, "1"] }] } }),
+      /result\[0\]\.metric\.mesh is not a string/,
+    ],
+    [
+      "a value that is not a pair",
+      (_q, res) => json(res, { status: "success", data: { resultType: "vector", result: [{ metric: {}, value: "1" }] } }),
+      /result\[0\]\.value is not \[<unix time>, "<number>"\]/,
+    ],
+    [
+      "a sample that is not a number",
+      (_q, res) => json(res, { status: "success", data: { resultType: "vector", result: [{ metric: {}, value: [T, "0x1F"] }] } }),
+      /result\[0\]\.value "0x1F" is not a number/,
+    ],
     ["a null sample", (_q, res) => json(res, { status: "success", data: { resultType: "vector", result: [null] } }), /result\[0\] has no metric object/],
-    ["an answer cut off", (_q, res) => { res.writeHead(200, { "content-type": "application/json" }); res.end('{"status":"success","data":{"resultType":"vec'); }, /not JSON: \{"status":"success"/],
+    [
+      "an answer cut off",
+      (_q, res) => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end('{"status":"success","data":{"resultType":"vec');
+      },
+      /not JSON: \{"status":"success"/,
+    ],
   ];
   test.each(cases)("%s", async (_name, h, message) => {
     handler = h;
@@ -190,13 +291,22 @@ describe("hostile or broken answers: a clear error (exit 3), never a crash or a 
   });
 
   test("an answer larger than 16 MiB is refused, announced or streamed", async () => {
-    handler = (_q, res) => { res.writeHead(200, { "content-type": "application/json", "content-length": String(64 * 1024 * 1024) }); res.end(); };
+    handler = (_q, res) => {
+      res.writeHead(200, { "content-type": "application/json", "content-length": String(64 * 1024 * 1024) });
+      res.end();
+    };
     await expect(readTop({ prometheus: base })).rejects.toThrow(/with 67108864 bytes, more than unimesh reads \(16777216\)/);
     handler = (_q, res) => {
       res.writeHead(200, { "content-type": "application/json" });
       const chunk = Buffer.alloc(1024 * 1024, 0x20);
       let n = 0;
-      const more = () => { while (n < 20) { n++; if (!res.write(chunk)) return res.once("drain", more); } res.end(); };
+      const more = () => {
+        while (n < 20) {
+          n++;
+          if (!res.write(chunk)) return res.once("drain", more);
+        }
+        res.end();
+      };
       res.on("error", () => {});
       more();
     };
@@ -237,13 +347,18 @@ describe("the refreshing display (a terminal)", () => {
     const frames: string[] = [];
     const controller = new AbortController();
     const io: CliIO = {
-      stdout: { write: (s: string) => {
-        frames.push(s);
-        if (frames.length === 1) fail = true;
-        if (frames.length === 2) fail = false;
-        if (frames.length === 3) controller.abort();
-      } },
-      stderr: { write: () => {} }, readStdin: () => "", env: {}, cwd: "/",
+      stdout: {
+        write: (s: string) => {
+          frames.push(s);
+          if (frames.length === 1) fail = true;
+          if (frames.length === 2) fail = false;
+          if (frames.length === 3) controller.abort();
+        },
+      },
+      stderr: { write: () => {} },
+      readStdin: () => "",
+      env: {},
+      cwd: "/",
       terminal: () => ({ columns: 100, rows: 24 }),
     };
     await refreshTop({ prometheus: base, window: "5m", intervalMs: 50, first }, io, controller.signal);
@@ -261,7 +376,14 @@ describe("the refreshing display (a terminal)", () => {
   });
 
   test("rows beyond the terminal's height are cut, with how many more", () => {
-    const rows = Array.from({ length: 30 }, (_, i) => ({ mesh: "istio", source: { namespace: "a", workload: `w${i}` }, destination: { namespace: "b", service: "s" }, route: "", requestsPerSecond: 30 - i, latencySeconds: {} }));
+    const rows = Array.from({ length: 30 }, (_, i) => ({
+      mesh: "istio",
+      source: { namespace: "a", workload: `w${i}` },
+      destination: { namespace: "b", service: "s" },
+      route: "",
+      requestsPerSecond: 30 - i,
+      latencySeconds: {},
+    }));
     const t = renderTopTable({ prometheus: base, window: "5m", time: "", rows, warnings: [] }, { maxRows: 10 });
     expect(t.trimEnd().split("\n")).toHaveLength(12);
     expect(t).toContain("… 20 more\n");

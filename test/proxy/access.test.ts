@@ -55,17 +55,23 @@ describe("access", () => {
   let details: App, vault: App, ratings: App, productpage: App, admin: App, reviews: App, monitor: App, portal: App, proxy: ProxyRuntime;
   beforeAll(async () => {
     [details, vault, ratings, productpage, admin, reviews, monitor, portal] = await Promise.all(
-      ["details", "vault", "ratings", "productpage", "admin", "reviews", "monitor", "portal"].map((n) => startApp(n)));
-    proxy = await startMesh(meshConfig(POLICIES, registry([
-      { service: "details", namespace: "bookinfo", port: details.port },
-      { service: "vault", namespace: "bookinfo", port: vault.port },
-      { service: "ratings", namespace: "bookinfo", port: ratings.port },
-      { service: "productpage", namespace: "bookinfo", serviceAccount: "bookinfo-productpage", port: productpage.port, outbound: true },
-      { service: "admin", namespace: "bookinfo", serviceAccount: "bookinfo-admin", port: admin.port, outbound: true },
-      { service: "reviews", namespace: "bookinfo", serviceAccount: "bookinfo-reviews", port: reviews.port, outbound: true },
-      { service: "monitor", namespace: "ops", port: monitor.port, outbound: true },
-      { service: "portal", namespace: "bookinfo", port: portal.port },
-    ])));
+      ["details", "vault", "ratings", "productpage", "admin", "reviews", "monitor", "portal"].map((n) => startApp(n)),
+    );
+    proxy = await startMesh(
+      meshConfig(
+        POLICIES,
+        registry([
+          { service: "details", namespace: "bookinfo", port: details.port },
+          { service: "vault", namespace: "bookinfo", port: vault.port },
+          { service: "ratings", namespace: "bookinfo", port: ratings.port },
+          { service: "productpage", namespace: "bookinfo", serviceAccount: "bookinfo-productpage", port: productpage.port, outbound: true },
+          { service: "admin", namespace: "bookinfo", serviceAccount: "bookinfo-admin", port: admin.port, outbound: true },
+          { service: "reviews", namespace: "bookinfo", serviceAccount: "bookinfo-reviews", port: reviews.port, outbound: true },
+          { service: "monitor", namespace: "ops", port: monitor.port, outbound: true },
+          { service: "portal", namespace: "bookinfo", port: portal.port },
+        ]),
+      ),
+    );
   });
   afterAll(async () => {
     await proxy?.stop();
@@ -121,8 +127,14 @@ describe("access", () => {
   // Path rules see the normalized path (dot segments, %-encoded unreserved characters, backslashes,
   // merged slashes), and the app gets that same path: no spelling of a denied path gets through.
   test.each([
-    "/details/./admin/x", "/details/x/../admin/x", "/details/%2e%2e/details/admin/x", "/details/.%2E/details/admin/x",
-    "/details/admin\\x", "/details//admin/x", "/details/%61dmin/x", "/details/admin/x/../../admin/y",
+    "/details/./admin/x",
+    "/details/x/../admin/x",
+    "/details/%2e%2e/details/admin/x",
+    "/details/.%2E/details/admin/x",
+    "/details/admin\\x",
+    "/details//admin/x",
+    "/details/%61dmin/x",
+    "/details/admin/x/../../admin/y",
   ])("a deny rule cannot be bypassed by spelling its path differently: %s", async (target) => {
     const before = details.seen.length;
     const a = await rawCall(from("productpage"), "details", target);
@@ -196,7 +208,9 @@ spec:
   });
 
   test("a registry in another trust domain than the policies is refused (no rule would ever match)", () => {
-    expect(() => meshConfig(policies, registry(instances(), { trustDomain: "prod.example.com" }))).toThrow(/proxy\/trust-domain.*--set trustDomain=prod.example.com/);
+    expect(() => meshConfig(policies, registry(instances(), { trustDomain: "prod.example.com" }))).toThrow(
+      /proxy\/trust-domain.*--set trustDomain=prod.example.com/,
+    );
   });
 });
 
@@ -222,15 +236,22 @@ spec:
 `;
   let page: App, pageMetrics: App, reviews: App, legacy: App, admin: App, monitor: App, proxy: ProxyRuntime;
   beforeAll(async () => {
-    [page, pageMetrics, reviews, legacy, admin, monitor] = await Promise.all(["page", "page-metrics", "reviews", "legacy", "admin", "monitor"].map((n) => startApp(n)));
-    proxy = await startMesh(meshConfig(policies, registry([
-      { service: "productpage", namespace: "bookinfo", port: page.port, servicePort: 9080 },
-      { service: "productpage", namespace: "bookinfo", port: pageMetrics.port, servicePort: 9443 },
-      { service: "reviews", namespace: "bookinfo", serviceAccount: "bookinfo-reviews", port: reviews.port, outbound: true },
-      { service: "legacy", namespace: "bookinfo", serviceAccount: "bookinfo-legacy", port: legacy.port, outbound: true },
-      { service: "admin", namespace: "bookinfo", serviceAccount: "bookinfo-admin", port: admin.port, outbound: true },
-      { service: "monitor", namespace: "ops", port: monitor.port, outbound: true },
-    ])));
+    [page, pageMetrics, reviews, legacy, admin, monitor] = await Promise.all(
+      ["page", "page-metrics", "reviews", "legacy", "admin", "monitor"].map((n) => startApp(n)),
+    );
+    proxy = await startMesh(
+      meshConfig(
+        policies,
+        registry([
+          { service: "productpage", namespace: "bookinfo", port: page.port, servicePort: 9080 },
+          { service: "productpage", namespace: "bookinfo", port: pageMetrics.port, servicePort: 9443 },
+          { service: "reviews", namespace: "bookinfo", serviceAccount: "bookinfo-reviews", port: reviews.port, outbound: true },
+          { service: "legacy", namespace: "bookinfo", serviceAccount: "bookinfo-legacy", port: legacy.port, outbound: true },
+          { service: "admin", namespace: "bookinfo", serviceAccount: "bookinfo-admin", port: admin.port, outbound: true },
+          { service: "monitor", namespace: "ops", port: monitor.port, outbound: true },
+        ]),
+      ),
+    );
   });
   afterAll(async () => {
     await proxy?.stop();
@@ -265,7 +286,7 @@ spec:
     expect(pageMetrics.seen.at(-1)!.url).toBe("/metrics");
   });
 
-  test("notServiceAccounts: [\"*\"] denies callers without a mesh identity (plaintext), though an allow rule admits any caller", async () => {
+  test('notServiceAccounts: ["*"] denies callers without a mesh identity (plaintext), though an allow rule admits any caller', async () => {
     expect((await call(from("legacy"), "productpage:9080", "/public")).status).toBe(200);
     const before = page.seen.length;
     const r = await request(`http://127.0.0.1:${proxy.inboundPort("productpage", "bookinfo", page.port)}/public`, { headers: { host: "productpage" } });

@@ -23,10 +23,15 @@ describe("access paths: suffix", () => {
   let assets: App, web: App, proxy: ProxyRuntime;
   beforeAll(async () => {
     [assets, web] = await Promise.all(["assets", "web"].map((n) => startApp(n)));
-    proxy = await startMesh(meshConfig(POLICIES, registry([
-      { service: "assets", namespace: "shop", port: assets.port },
-      { service: "web", namespace: "shop", port: web.port, outbound: true },
-    ])));
+    proxy = await startMesh(
+      meshConfig(
+        POLICIES,
+        registry([
+          { service: "assets", namespace: "shop", port: assets.port },
+          { service: "web", namespace: "shop", port: web.port, outbound: true },
+        ]),
+      ),
+    );
   });
   afterAll(async () => {
     await proxy?.stop();

@@ -39,18 +39,27 @@ describe("builtin adapter", () => {
 
   test("Bookinfo's policies and the local registry merge into a configuration that compiles", () => {
     const dir = join(ROOT, "examples/bookinfo");
-    const files = readdirSync(dir).filter((f) => f.endsWith(".yaml")).map((f) => ({ file: f, text: readFileSync(join(dir, f), "utf8") }));
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith(".yaml"))
+      .map((f) => ({ file: f, text: readFileSync(join(dir, f), "utf8") }));
     const { result } = translateText(files);
     expect(result?.ok).toBe(true);
     const docs = loadProxyDocuments([join(ROOT, "examples/bookinfo-local/registry.yaml")]);
     expect(docs.diagnostics).toEqual([]);
-    const { config, diagnostics } = mergeProxyDocuments([{ doc: result!.resources[0] as unknown as ProxyConfig, file: "x", documentIndex: 0 }], docs.registries);
+    const { config, diagnostics } = mergeProxyDocuments(
+      [{ doc: result!.resources[0] as unknown as ProxyConfig, file: "x", documentIndex: 0 }],
+      docs.registries,
+    );
     expect(diagnostics).toEqual([]);
     const c = compileConfig(config);
     expect(c.diagnostics).toEqual([]);
     const reviews = c.compiled!.services.get("bookinfo/reviews")!;
     expect(reviews.serviceAccount).toBe("bookinfo-reviews");
-    expect(reviews.instances.map((i) => [i.labels.version, i.mode])).toEqual([["v1", "strict"], ["v2", "strict"], ["v3", "strict"]]);
+    expect(reviews.instances.map((i) => [i.labels.version, i.mode])).toEqual([
+      ["v1", "strict"],
+      ["v2", "strict"],
+      ["v3", "strict"],
+    ]);
   });
 
   test("declares every feature as fully supported (each has a behaviour test in test/proxy), but crossCluster (no federation of members yet) and Wasm extensions", () => {
@@ -60,7 +69,10 @@ describe("builtin adapter", () => {
   });
 
   test("a regex JavaScript cannot compile is reported, not emitted", () => {
-    const { result } = translateText([{ file: "p.yaml", text: `
+    const { result } = translateText([
+      {
+        file: "p.yaml",
+        text: `
 apiVersion: unimesh.io/v1alpha1
 kind: TrafficPolicy
 metadata: {name: re, namespace: shop}
@@ -68,19 +80,26 @@ spec:
   destination: {service: api}
   routes:
     - match: {path: {regex: "(?P<id>[0-9]+)"}}
-` }]);
+`,
+      },
+    ]);
     expect(result?.ok).toBe(false);
     expect(result?.diagnostics.map((d) => [codeFamily(d.code), d.pointer])).toEqual([["adapter/unsupported-value", "/spec/routes/0/match/path/regex"]]);
   });
 
   test("TCP ports are left out with a warning", () => {
-    const { result } = translateText([{ file: "p.yaml", text: `
+    const { result } = translateText([
+      {
+        file: "p.yaml",
+        text: `
 apiVersion: unimesh.io/v1alpha1
 kind: MeshService
 metadata: {name: db, namespace: shop}
 spec:
   ports: [{port: 5432, protocol: tcp}, {port: 8080, protocol: http}]
-` }]);
+`,
+      },
+    ]);
     expect(result?.ok).toBe(true);
     expect(result?.diagnostics.map((d) => codeFamily(d.code))).toEqual(["adapter/unsupported-value"]);
     const spec = (result!.resources[0] as unknown as ProxyConfig).spec;

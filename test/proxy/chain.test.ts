@@ -13,38 +13,86 @@ import { INBOUND } from "../../src/proxy/inbound.js";
 describe("filter chains", () => {
   test("outbound: the documented order", () => {
     expect(OUTBOUND.map((f) => f.name)).toEqual([
-      "proxyAuthorization", "service", "pathNormalization", "destination", "route", "cors", "faultInjection", "redirect", "directResponse",
-      "split", "upstreamRequest", "body", "mirror", "loadBalancer", "connectionPool", "forward",
+      "proxyAuthorization",
+      "service",
+      "pathNormalization",
+      "destination",
+      "route",
+      "cors",
+      "faultInjection",
+      "redirect",
+      "directResponse",
+      "split",
+      "upstreamRequest",
+      "body",
+      "mirror",
+      "loadBalancer",
+      "connectionPool",
+      "forward",
     ]);
   });
 
   test("inbound: the documented order (access before the rate limit: denied requests use no budget)", () => {
-    expect(INBOUND.map((f) => f.name)).toEqual(["pathNormalization", "wasmAUTHN", "requestAuthentication", "wasmAUTHZ", "access", "rateLimit", "wasmSTATS", "wasm", "forward"]);
+    expect(INBOUND.map((f) => f.name)).toEqual([
+      "pathNormalization",
+      "wasmAUTHN",
+      "requestAuthentication",
+      "wasmAUTHZ",
+      "access",
+      "rateLimit",
+      "wasmSTATS",
+      "wasm",
+      "forward",
+    ]);
   });
 });
 
 describe("destination view", () => {
   const config = {
-    apiVersion: "unimesh.io/v1alpha1", kind: "ProxyConfig", metadata: { name: "t" },
+    apiVersion: "unimesh.io/v1alpha1",
+    kind: "ProxyConfig",
+    metadata: { name: "t" },
     spec: {
       admin: { port: 0 },
-      services: [{
-        name: "cart", namespace: "shop", ports: [{ port: 80 }, { port: 9090, protocol: "grpc" }],
-        instances: [
-          { port: 8080, servicePort: 80, labels: { version: "v1" } },
-          { port: 8081, servicePort: 80, labels: { version: "v2" } },
-          { port: 9091, servicePort: 9090, labels: { version: "v1" } },
-        ],
-      }],
-      destinations: [{
-        namespace: "shop", service: "cart",
-        connectionPool: { maxRequestsPerConnection: 5 },
-        subsets: [{ name: "v2", labels: { version: "v2" }, loadBalancer: { algorithm: "consistent-hash", hash: { header: "x-user" } }, connectionPool: { maxRequestsPerConnection: 1 } }],
-        routes: [
-          { id: "grpc-only", port: 9090, forward: { targets: [{ weight: 100 }] } },
-          { id: "canary", forward: { targets: [{ subset: "v2", labels: { version: "v2" }, weight: 10 }, { labels: { version: "v1" }, weight: 90 }] } },
-        ],
-      }],
+      services: [
+        {
+          name: "cart",
+          namespace: "shop",
+          ports: [{ port: 80 }, { port: 9090, protocol: "grpc" }],
+          instances: [
+            { port: 8080, servicePort: 80, labels: { version: "v1" } },
+            { port: 8081, servicePort: 80, labels: { version: "v2" } },
+            { port: 9091, servicePort: 9090, labels: { version: "v1" } },
+          ],
+        },
+      ],
+      destinations: [
+        {
+          namespace: "shop",
+          service: "cart",
+          connectionPool: { maxRequestsPerConnection: 5 },
+          subsets: [
+            {
+              name: "v2",
+              labels: { version: "v2" },
+              loadBalancer: { algorithm: "consistent-hash", hash: { header: "x-user" } },
+              connectionPool: { maxRequestsPerConnection: 1 },
+            },
+          ],
+          routes: [
+            { id: "grpc-only", port: 9090, forward: { targets: [{ weight: 100 }] } },
+            {
+              id: "canary",
+              forward: {
+                targets: [
+                  { subset: "v2", labels: { version: "v2" }, weight: 10 },
+                  { labels: { version: "v1" }, weight: 90 },
+                ],
+              },
+            },
+          ],
+        },
+      ],
     },
   } as unknown as ProxyConfig;
   const { compiled, diagnostics } = compileConfig(config);

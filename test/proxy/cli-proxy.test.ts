@@ -34,7 +34,10 @@ async function until<T>(f: () => Promise<T>, ok: (t: T) => boolean): Promise<T> 
 
 describe("unimesh proxy", () => {
   const dir = mkdtempSync(join(tmpdir(), "unimesh-proxy-"));
-  afterAll(async () => { rmSync(dir, { recursive: true, force: true }); await closeAgents(); });
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await closeAgents();
+  });
 
   test("runs, reloads on save, refuses an invalid change, stops on request", async () => {
     const [v1, v2, caller] = await Promise.all([startApp("v1"), startApp("v2"), startApp("productpage")]);
@@ -48,19 +51,43 @@ describe("unimesh proxy", () => {
     writeFileSync(configFile, toYaml([translatePolicies(route("v1")) as unknown as KubeObject]));
     writeFileSync(registryFile, JSON.stringify(reg));
     let stderr = "";
-    const io = { stdout: { write: () => true }, stderr: { write: (s: string) => { stderr += s; return true; } }, readStdin: () => "", env: {}, cwd: dir };
+    const io = {
+      stdout: { write: () => true },
+      stderr: {
+        write: (s: string) => {
+          stderr += s;
+          return true;
+        },
+      },
+      readStdin: () => "",
+      env: {},
+      cwd: dir,
+    };
     const exited = run(["proxy", "--config", "proxy.yaml", "--services", "registry.json", "--no-access-log"], io);
-    await until(async () => stderr, (s) => s.includes("unimesh proxy: running"));
+    await until(
+      async () => stderr,
+      (s) => s.includes("unimesh proxy: running"),
+    );
     const listeners = JSON.parse(/"msg":"proxy started","listeners":(\{.*?\}\})\}/.exec(stderr)![1]);
     const out = Object.entries(listeners).find(([k]) => k.startsWith("outbound|"))![1] as { port: number };
     const admin = (listeners.admin as { port: number }).port;
     expect((await call(out.port, "reviews", "/")).body).toBe("v1");
 
     writeFileSync(configFile, toYaml([translatePolicies(route("v2")) as unknown as KubeObject]));
-    expect((await until(() => call(out.port, "reviews", "/"), (a) => a.body === "v2")).body).toBe("v2");
+    expect(
+      (
+        await until(
+          () => call(out.port, "reviews", "/"),
+          (a) => a.body === "v2",
+        )
+      ).body,
+    ).toBe("v2");
 
     writeFileSync(configFile, "apiVersion: unimesh.io/v1alpha1\nkind: ProxyConfig\nmetadata: {name: x}\nspec: {destinations: [{service: reviews}]}\n");
-    await until(async () => stderr, (s) => s.includes("configuration refused"));
+    await until(
+      async () => stderr,
+      (s) => s.includes("configuration refused"),
+    );
     expect(stderr).toContain("schema/required");
     expect((await call(out.port, "reviews", "/")).body).toBe("v2");
 
@@ -70,9 +97,23 @@ describe("unimesh proxy", () => {
   }, 20_000);
 
   test("a configuration with errors does not start (exit 1, diagnostics on stderr)", async () => {
-    writeFileSync(join(dir, "bad.yaml"), "apiVersion: unimesh.io/v1alpha1\nkind: ServiceRegistry\nmetadata: {name: x}\nspec: {services: [{name: a, instances: [{port: 1, servicePort: 9}], ports: [{port: 8}]}]}\n");
+    writeFileSync(
+      join(dir, "bad.yaml"),
+      "apiVersion: unimesh.io/v1alpha1\nkind: ServiceRegistry\nmetadata: {name: x}\nspec: {services: [{name: a, instances: [{port: 1, servicePort: 9}], ports: [{port: 8}]}]}\n",
+    );
     let stderr = "";
-    const io = { stdout: { write: () => true }, stderr: { write: (s: string) => { stderr += s; return true; } }, readStdin: () => "", env: {}, cwd: dir };
+    const io = {
+      stdout: { write: () => true },
+      stderr: {
+        write: (s: string) => {
+          stderr += s;
+          return true;
+        },
+      },
+      readStdin: () => "",
+      env: {},
+      cwd: dir,
+    };
     expect(await run(["proxy", "-c", "bad.yaml"], io)).toBe(1);
     expect(stderr).toContain("proxy/unknown-port");
   });

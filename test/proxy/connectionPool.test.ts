@@ -25,20 +25,29 @@ spec:
 
 describe("connectionPool", () => {
   let db: App, flaky: App, web: App, proxy: ProxyRuntime;
-  let active = 0, maxActive = 0;
+  let active = 0,
+    maxActive = 0;
   beforeAll(async () => {
     db = await startApp("db", (_req, res) => {
       active++;
       maxActive = Math.max(maxActive, active);
-      setTimeout(() => { active--; res.end("row"); }, 150);
+      setTimeout(() => {
+        active--;
+        res.end("row");
+      }, 150);
     });
     flaky = await startApp("flaky", (_req, res) => setTimeout(() => res.writeHead(503).end(), 50));
     web = await startApp("web");
-    proxy = await startMesh(meshConfig(POLICIES, registry([
-      { service: "db", namespace: "shop", port: db.port },
-      { service: "flaky", namespace: "shop", port: flaky.port },
-      { service: "web", namespace: "shop", port: web.port, outbound: true },
-    ])));
+    proxy = await startMesh(
+      meshConfig(
+        POLICIES,
+        registry([
+          { service: "db", namespace: "shop", port: db.port },
+          { service: "flaky", namespace: "shop", port: flaky.port },
+          { service: "web", namespace: "shop", port: web.port, outbound: true },
+        ]),
+      ),
+    );
   });
   afterAll(async () => {
     await proxy?.stop();

@@ -22,10 +22,15 @@ describe("cors", () => {
   let api: App, web: App, proxy: ProxyRuntime;
   beforeAll(async () => {
     [api, web] = await Promise.all([startApp("api"), startApp("web")]);
-    proxy = await startMesh(meshConfig(POLICIES, registry([
-      { service: "api", namespace: "shop", port: api.port, servicePort: 8080 },
-      { service: "web", namespace: "shop", port: web.port, outbound: true },
-    ])));
+    proxy = await startMesh(
+      meshConfig(
+        POLICIES,
+        registry([
+          { service: "api", namespace: "shop", port: api.port, servicePort: 8080 },
+          { service: "web", namespace: "shop", port: web.port, outbound: true },
+        ]),
+      ),
+    );
   });
   afterAll(async () => {
     await proxy?.stop();

@@ -22,10 +22,15 @@ describe("directResponse", () => {
   let checkout: App, web: App, proxy: ProxyRuntime;
   beforeAll(async () => {
     [checkout, web] = await Promise.all([startApp("checkout"), startApp("web")]);
-    proxy = await startMesh(meshConfig(POLICIES, registry([
-      { service: "checkout", namespace: "shop", port: checkout.port, servicePort: 8080 },
-      { service: "web", namespace: "shop", port: web.port, outbound: true },
-    ])));
+    proxy = await startMesh(
+      meshConfig(
+        POLICIES,
+        registry([
+          { service: "checkout", namespace: "shop", port: checkout.port, servicePort: 8080 },
+          { service: "web", namespace: "shop", port: web.port, outbound: true },
+        ]),
+      ),
+    );
   });
   afterAll(async () => {
     await proxy?.stop();

@@ -27,10 +27,15 @@ describe("faultInjection", () => {
   beforeAll(async () => {
     ratings = await startApp("ratings");
     caller = await startApp("reviews");
-    proxy = await startMesh(meshConfig(POLICIES, registry([
-      { service: "ratings", namespace: "bookinfo", port: ratings.port, servicePort: 9080 },
-      { service: "reviews", namespace: "bookinfo", port: caller.port, servicePort: 9080, outbound: true },
-    ])));
+    proxy = await startMesh(
+      meshConfig(
+        POLICIES,
+        registry([
+          { service: "ratings", namespace: "bookinfo", port: ratings.port, servicePort: 9080 },
+          { service: "reviews", namespace: "bookinfo", port: caller.port, servicePort: 9080, outbound: true },
+        ]),
+      ),
+    );
   });
   afterAll(async () => {
     await proxy?.stop();

@@ -41,10 +41,17 @@ function unary(port: number, authority: string, path: string, payload: string) {
     let headers: http2.IncomingHttpHeaders = {};
     let trailers: http2.IncomingHttpHeaders = {};
     const chunks: Buffer[] = [];
-    req.on("response", (h) => { headers = h; });
-    req.on("trailers", (t) => { trailers = t; });
+    req.on("response", (h) => {
+      headers = h;
+    });
+    req.on("trailers", (t) => {
+      trailers = t;
+    });
     req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => { session.close(); resolve({ headers, body: Buffer.concat(chunks), trailers }); });
+    req.on("end", () => {
+      session.close();
+      resolve({ headers, body: Buffer.concat(chunks), trailers });
+    });
     req.on("error", reject);
     req.end(frame(payload));
   });
@@ -66,11 +73,16 @@ describe("gRPC and HTTP/2", () => {
     });
     books = await startApp("books");
     web = await startApp("web");
-    proxy = await startMesh(meshConfig(POLICIES, registry([
-      { service: "inventory", namespace: "shop", port: inventory.port, servicePort: 50051, protocol: "grpc" },
-      { service: "books", namespace: "shop", port: books.port },
-      { service: "web", namespace: "shop", port: web.port, outbound: true },
-    ])));
+    proxy = await startMesh(
+      meshConfig(
+        POLICIES,
+        registry([
+          { service: "inventory", namespace: "shop", port: inventory.port, servicePort: 50051, protocol: "grpc" },
+          { service: "books", namespace: "shop", port: books.port },
+          { service: "web", namespace: "shop", port: web.port, outbound: true },
+        ]),
+      ),
+    );
   });
   afterAll(async () => {
     await proxy?.stop();
@@ -99,7 +111,13 @@ describe("gRPC and HTTP/2", () => {
       const s = http2.connect(`http://127.0.0.1:${proxy.outboundPort("web", "shop")}`);
       const req = s.request({ ":path": "/", ":authority": "books" });
       let b = "";
-      req.on("data", (c) => (b += c)).on("end", () => { s.close(); resolve(b); }).on("error", reject);
+      req
+        .on("data", (c) => (b += c))
+        .on("end", () => {
+          s.close();
+          resolve(b);
+        })
+        .on("error", reject);
       req.end();
     });
     expect(body).toBe("books");

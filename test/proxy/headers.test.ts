@@ -22,12 +22,21 @@ spec:
 describe("headers", () => {
   let frontend: App, web: App, proxy: ProxyRuntime;
   beforeAll(async () => {
-    frontend = await startApp("frontend", (_req, res) => { res.setHeader("server", "leaky/1.0"); res.setHeader("x-kept", "yes"); res.end("ok"); });
+    frontend = await startApp("frontend", (_req, res) => {
+      res.setHeader("server", "leaky/1.0");
+      res.setHeader("x-kept", "yes");
+      res.end("ok");
+    });
     web = await startApp("web");
-    proxy = await startMesh(meshConfig(POLICIES, registry([
-      { service: "frontend", namespace: "shop", port: frontend.port },
-      { service: "web", namespace: "shop", port: web.port, outbound: true },
-    ])));
+    proxy = await startMesh(
+      meshConfig(
+        POLICIES,
+        registry([
+          { service: "frontend", namespace: "shop", port: frontend.port },
+          { service: "web", namespace: "shop", port: web.port, outbound: true },
+        ]),
+      ),
+    );
   });
   afterAll(async () => {
     await proxy?.stop();

@@ -32,11 +32,16 @@ describe("headers of a split target", () => {
   let v1: App, v2: App, web: App, proxy: ProxyRuntime;
   beforeAll(async () => {
     [v1, v2, web] = await Promise.all(["v1", "v2", "web"].map((n) => startApp(n)));
-    proxy = await startMesh(meshConfig(POLICIES, registry([
-      { service: "catalog", namespace: "shop", port: v1.port, labels: { version: "v1" } },
-      { service: "catalog", namespace: "shop", port: v2.port, labels: { version: "v2" } },
-      { service: "web", namespace: "shop", port: web.port, outbound: true },
-    ])));
+    proxy = await startMesh(
+      meshConfig(
+        POLICIES,
+        registry([
+          { service: "catalog", namespace: "shop", port: v1.port, labels: { version: "v1" } },
+          { service: "catalog", namespace: "shop", port: v2.port, labels: { version: "v2" } },
+          { service: "web", namespace: "shop", port: web.port, outbound: true },
+        ]),
+      ),
+    );
   });
   afterAll(async () => {
     await proxy?.stop();

@@ -27,8 +27,11 @@ function getHeaders(authority: string): Buffer {
   return Buffer.concat([Buffer.from([0x82, 0x86, 0x84, 0x01, a.length]), a]);
 }
 
-const HEADERS = 0x1, RST_STREAM = 0x3, SETTINGS = 0x4;
-const END_STREAM_HEADERS = 0x5, ACK = 0x1;
+const HEADERS = 0x1,
+  RST_STREAM = 0x3,
+  SETTINGS = 0x4;
+const END_STREAM_HEADERS = 0x5,
+  ACK = 0x1;
 const CANCEL = Buffer.from([0, 0, 0, 8]);
 
 /**
@@ -42,7 +45,9 @@ async function rapidReset(port: number, authority: string, streams: number, toge
   let closed = false;
   s.on("error", () => {});
   s.on("data", () => {});
-  s.on("close", () => { closed = true; });
+  s.on("close", () => {
+    closed = true;
+  });
   s.write(Buffer.concat([Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), frame(SETTINGS, 0, 0, Buffer.alloc(0)), frame(SETTINGS, ACK, 0, Buffer.alloc(0))]));
   const hb = getHeaders(authority);
   let id = 1;
@@ -62,10 +67,16 @@ async function rapidReset(port: number, authority: string, streams: number, toge
     await new Promise((r) => setImmediate(r));
   }
   const closedByProxy = await new Promise<boolean>((resolve) => {
-    if (closed) { resolve(true); return; }
+    if (closed) {
+      resolve(true);
+      return;
+    }
     // The proxy may still be reading what was sent (a loaded machine): it closes as soon as it has seen enough.
     const t = setTimeout(() => resolve(false), 10_000);
-    s.once("close", () => { clearTimeout(t); resolve(true); });
+    s.once("close", () => {
+      clearTimeout(t);
+      resolve(true);
+    });
   });
   s.destroy();
   return { closedByProxy };
@@ -79,17 +90,22 @@ describe("HTTP/2 downstream", () => {
     app = await startApp("app", (_req, res) => setTimeout(() => res.end("app"), 5));
     caller = await startApp("caller");
     // Idle upstream connections close quickly here, so that file descriptors can be seen to come back.
-    proxy = await startMesh(meshConfig(`
+    proxy = await startMesh(
+      meshConfig(
+        `
 apiVersion: unimesh.io/v1alpha1
 kind: TrafficPolicy
 metadata: {name: app, namespace: default}
 spec:
   destination: {service: app}
   connectionPool: {idleTimeout: 200ms}
-`, registry([
-      { service: "app", port: app.port },
-      { service: "caller", port: caller.port, outbound: true },
-    ])));
+`,
+        registry([
+          { service: "app", port: app.port },
+          { service: "caller", port: caller.port, outbound: true },
+        ]),
+      ),
+    );
     port = proxy.outboundPort("caller");
     key = Object.keys(proxy.listeners()).find((k) => k.startsWith("outbound|"))!;
     inbound = Object.keys(proxy.listeners()).find((k) => k.startsWith("inbound|default/app/"))!;
@@ -102,12 +118,16 @@ spec:
 
   test("concurrent streams on one connection are served; a client cancelling some keeps its connection", async () => {
     const session = http2.connect(`http://127.0.0.1:${port}`);
-    const get = (path: string) => new Promise<string>((resolve, reject) => {
-      const req = session.request({ ":path": path, ":authority": "app" });
-      let body = "";
-      req.on("data", (c) => (body += c)).on("end", () => resolve(body)).on("error", reject);
-      req.end();
-    });
+    const get = (path: string) =>
+      new Promise<string>((resolve, reject) => {
+        const req = session.request({ ":path": path, ":authority": "app" });
+        let body = "";
+        req
+          .on("data", (c) => (body += c))
+          .on("end", () => resolve(body))
+          .on("error", reject);
+        req.end();
+      });
     expect(await Promise.all(Array.from({ length: 50 }, (_x, i) => get(`/${i}`)))).toEqual(Array(50).fill("app"));
     for (let i = 0; i < 20; i++) session.request({ ":path": "/cancelled", ":authority": "app" }).close(http2.constants.NGHTTP2_CANCEL);
     expect(await get("/after")).toBe("app");
@@ -139,10 +159,14 @@ spec:
       // The attacker's connection is gone, and so is every connection it made the proxy open (idle
       // upstream connections close after 200 ms here); file descriptors come back too (the proxy, both
       // apps and the clients all live in this process: a coarse check, the leak was ~1,700).
-      const back = () => { const o = open(); return o.outbound <= base.outbound + 1 && o.inbound <= base.inbound + 1 && o.upstream <= base.upstream + 2; };
+      const back = () => {
+        const o = open();
+        return o.outbound <= base.outbound + 1 && o.inbound <= base.inbound + 1 && o.upstream <= base.upstream + 2;
+      };
       for (let i = 0; i < 400 && !back(); i++) await new Promise((r) => setTimeout(r, 50));
       expect(open()).toEqual({
-        outbound: expect.toSatisfy((n: number) => n <= base.outbound + 1), inbound: expect.toSatisfy((n: number) => n <= base.inbound + 1),
+        outbound: expect.toSatisfy((n: number) => n <= base.outbound + 1),
+        inbound: expect.toSatisfy((n: number) => n <= base.inbound + 1),
         upstream: expect.toSatisfy((n: number) => n <= base.upstream + 2),
       });
       // Sockets closed by the peer are released a little later (TIME_WAIT is not an fd, but the apps'

@@ -37,13 +37,19 @@ describe("inline hops", () => {
   beforeAll(async () => {
     [details, legacy, productpage, reviews] = await Promise.all(["details", "legacy", "productpage", "reviews"].map((n) => startApp(n)));
     flaky = await startApp("flaky", (_req, res, _b, n) => res.writeHead(n % 2 ? 503 : 200).end());
-    proxy = await startMesh(meshConfig(POLICIES, registry([
-      { service: "details", namespace: "bookinfo", port: details.port },
-      { service: "legacy", namespace: "bookinfo", port: legacy.port },
-      { service: "flaky", namespace: "bookinfo", port: flaky.port },
-      { service: "productpage", namespace: "bookinfo", port: productpage.port, outbound: true },
-      { service: "reviews", namespace: "bookinfo", port: reviews.port, outbound: true },
-    ]), { colocatedHops: "inline" }));
+    proxy = await startMesh(
+      meshConfig(
+        POLICIES,
+        registry([
+          { service: "details", namespace: "bookinfo", port: details.port },
+          { service: "legacy", namespace: "bookinfo", port: legacy.port },
+          { service: "flaky", namespace: "bookinfo", port: flaky.port },
+          { service: "productpage", namespace: "bookinfo", port: productpage.port, outbound: true },
+          { service: "reviews", namespace: "bookinfo", port: reviews.port, outbound: true },
+        ]),
+        { colocatedHops: "inline" },
+      ),
+    );
   });
   afterAll(async () => {
     await proxy?.stop();
@@ -53,7 +59,9 @@ describe("inline hops", () => {
 
   test("access control on the caller's identity, before the app", async () => {
     expect((await call(proxy.outboundPort("productpage", "bookinfo"), "details", "/details/1")).status).toBe(200);
-    expect(details.seen.at(-1)!.headers["x-forwarded-client-cert"]).toBe("By=spiffe://cluster.local/ns/bookinfo/sa/details;URI=spiffe://cluster.local/ns/bookinfo/sa/productpage");
+    expect(details.seen.at(-1)!.headers["x-forwarded-client-cert"]).toBe(
+      "By=spiffe://cluster.local/ns/bookinfo/sa/details;URI=spiffe://cluster.local/ns/bookinfo/sa/productpage",
+    );
     const denied = await call(proxy.outboundPort("reviews", "bookinfo"), "details", "/details/1");
     expect([denied.status, denied.body]).toEqual([403, "RBAC: access denied"]);
     expect(details.seen.length).toBe(1);

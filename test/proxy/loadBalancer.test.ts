@@ -38,15 +38,20 @@ describe("loadBalancer", () => {
   let web: App, proxy: ProxyRuntime;
   beforeAll(async () => {
     for (const svc of ["rr", "lr", "sticky", "cookie"]) {
-      apps[svc] = await Promise.all([0, 1, 2].map((i) => startApp(`${svc}-${i}`, svc === "lr" && i === 0
-        ? (_req, res) => setTimeout(() => res.end(`${svc}-${i}`), 300)
-        : undefined)));
+      apps[svc] = await Promise.all(
+        [0, 1, 2].map((i) => startApp(`${svc}-${i}`, svc === "lr" && i === 0 ? (_req, res) => setTimeout(() => res.end(`${svc}-${i}`), 300) : undefined)),
+      );
     }
     web = await startApp("web");
-    proxy = await startMesh(meshConfig(POLICIES, registry([
-      ...Object.entries(apps).flatMap(([svc, list]) => list.map((a) => ({ service: svc, namespace: "shop", port: a.port }))),
-      { service: "web", namespace: "shop", port: web.port, outbound: true },
-    ])));
+    proxy = await startMesh(
+      meshConfig(
+        POLICIES,
+        registry([
+          ...Object.entries(apps).flatMap(([svc, list]) => list.map((a) => ({ service: svc, namespace: "shop", port: a.port }))),
+          { service: "web", namespace: "shop", port: web.port, outbound: true },
+        ]),
+      ),
+    );
   });
   afterAll(async () => {
     await proxy?.stop();

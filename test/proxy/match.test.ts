@@ -30,11 +30,16 @@ describe("match", () => {
   let v1: App, v2: App, web: App, proxy: ProxyRuntime;
   beforeAll(async () => {
     [v1, v2, web] = await Promise.all([startApp("v1"), startApp("v2"), startApp("web")]);
-    proxy = await startMesh(meshConfig(POLICIES, registry([
-      { service: "api", namespace: "shop", port: v1.port, servicePort: 8080, labels: { version: "v1" } },
-      { service: "api", namespace: "shop", port: v2.port, servicePort: 8080, labels: { version: "v2" } },
-      { service: "web", namespace: "shop", port: web.port, outbound: true },
-    ])));
+    proxy = await startMesh(
+      meshConfig(
+        POLICIES,
+        registry([
+          { service: "api", namespace: "shop", port: v1.port, servicePort: 8080, labels: { version: "v1" } },
+          { service: "api", namespace: "shop", port: v2.port, servicePort: 8080, labels: { version: "v2" } },
+          { service: "web", namespace: "shop", port: web.port, outbound: true },
+        ]),
+      ),
+    );
   });
   afterAll(async () => {
     await proxy?.stop();
@@ -86,10 +91,15 @@ describe("match", () => {
   test("an app may use the proxy as HTTP_PROXY (absolute URL in the request line)", async () => {
     const http = await import("node:http");
     const body = await new Promise<string>((resolve, reject) => {
-      http.get({ host: "127.0.0.1", port: proxy.outboundPort("web", "shop"), path: "http://api.shop:8080/orders/7?format=json", headers: full, agent: false }, (res) => {
-        let b = "";
-        res.on("data", (c) => (b += c)).on("end", () => resolve(b));
-      }).on("error", reject);
+      http
+        .get(
+          { host: "127.0.0.1", port: proxy.outboundPort("web", "shop"), path: "http://api.shop:8080/orders/7?format=json", headers: full, agent: false },
+          (res) => {
+            let b = "";
+            res.on("data", (c) => (b += c)).on("end", () => resolve(b));
+          },
+        )
+        .on("error", reject);
     });
     expect(body).toBe("v2");
   });

@@ -44,12 +44,17 @@ describe("mtls", () => {
   let orders: App, legacy: App, legacyMetrics: App, web: App, proxy: ProxyRuntime;
   beforeAll(async () => {
     [orders, legacy, legacyMetrics, web] = await Promise.all(["orders", "legacy", "legacy-metrics", "web"].map((n) => startApp(n)));
-    proxy = await startMesh(meshConfig(POLICIES, registry([
-      { service: "orders", namespace: "shop", port: orders.port },
-      { service: "legacy", namespace: "shop", port: legacy.port, servicePort: 9101 },
-      { service: "legacy", namespace: "shop", port: legacyMetrics.port, servicePort: 9102 },
-      { service: "web", namespace: "shop", port: web.port, outbound: true },
-    ])));
+    proxy = await startMesh(
+      meshConfig(
+        POLICIES,
+        registry([
+          { service: "orders", namespace: "shop", port: orders.port },
+          { service: "legacy", namespace: "shop", port: legacy.port, servicePort: 9101 },
+          { service: "legacy", namespace: "shop", port: legacyMetrics.port, servicePort: 9102 },
+          { service: "web", namespace: "shop", port: web.port, outbound: true },
+        ]),
+      ),
+    );
   });
   afterAll(async () => {
     await proxy?.stop();
@@ -87,7 +92,9 @@ describe("mtls", () => {
     const cert = await proxy.ca.issue("spiffe://cluster.local/ns/ops/sa/debugger", 60_000);
     const a = await direct(proxy.inboundPort("orders", "shop", orders.port), { cert: cert.certPem, key: cert.keyPem, ca: proxy.ca.certPem });
     expect(a.status).toBe(200);
-    expect(orders.seen.at(-1)!.headers["x-forwarded-client-cert"]).toBe("By=spiffe://cluster.local/ns/shop/sa/orders;URI=spiffe://cluster.local/ns/ops/sa/debugger");
+    expect(orders.seen.at(-1)!.headers["x-forwarded-client-cert"]).toBe(
+      "By=spiffe://cluster.local/ns/shop/sa/orders;URI=spiffe://cluster.local/ns/ops/sa/debugger",
+    );
   });
 
   test("permissive (service policy over namespace policy): plaintext passes without an identity", async () => {
@@ -102,12 +109,23 @@ describe("mtls", () => {
     expect((await call(proxy.outboundPort("web", "shop"), "legacy:9102", "/")).status).toBe(200);
     expect(legacyMetrics.seen.at(-1)!.headers["x-forwarded-client-cert"]).toBeUndefined();
     const cert = await proxy.ca.issue("spiffe://cluster.local/ns/shop/sa/web", 60_000);
-    await expect(direct(proxy.inboundPort("legacy", "shop", legacyMetrics.port), { cert: cert.certPem, key: cert.keyPem, ca: proxy.ca.certPem })).rejects.toThrow();
+    await expect(
+      direct(proxy.inboundPort("legacy", "shop", legacyMetrics.port), { cert: cert.certPem, key: cert.keyPem, ca: proxy.ca.certPem }),
+    ).rejects.toThrow();
   });
 
   test("workload certificates are short-lived and name exactly the SPIFFE ID", async () => {
     const s = await new Promise<tls.TLSSocket>((resolve, reject) => {
-      const c = tls.connect({ host: "127.0.0.1", port: proxy.inboundPort("orders", "shop", orders.port), ca: proxy.ca.certPem, checkServerIdentity: () => undefined, rejectUnauthorized: false }, () => resolve(c));
+      const c = tls.connect(
+        {
+          host: "127.0.0.1",
+          port: proxy.inboundPort("orders", "shop", orders.port),
+          ca: proxy.ca.certPem,
+          checkServerIdentity: () => undefined,
+          rejectUnauthorized: false,
+        },
+        () => resolve(c),
+      );
       c.on("error", reject);
     });
     const peer = s.getPeerX509Certificate()!;

@@ -34,11 +34,17 @@ function raw(port: number, data: string, keepWriting?: { every: number; chunk: s
     let timer: NodeJS.Timeout | undefined;
     s.on("connect", () => {
       s.write(data);
-      if (keepWriting) timer = setInterval(() => { if (!s.destroyed) s.write(keepWriting.chunk); }, keepWriting.every);
+      if (keepWriting)
+        timer = setInterval(() => {
+          if (!s.destroyed) s.write(keepWriting.chunk);
+        }, keepWriting.every);
     });
     s.on("data", (d) => (text += d));
     s.on("error", () => {});
-    s.on("close", () => { clearInterval(timer); resolve({ text, ms: performance.now() - t0 }); });
+    s.on("close", () => {
+      clearInterval(timer);
+      resolve({ text, ms: performance.now() - t0 });
+    });
   });
 }
 
@@ -50,14 +56,20 @@ describe("operations", () => {
     ratings = await startApp("ratings");
     slow = await startApp("slow", (_req, res) => setTimeout(() => res.end("finished"), 400));
     reviews = await startApp("reviews");
-    proxy = await startMesh(meshConfig(POLICIES, registry([
-      { service: "ratings", namespace: "bookinfo", port: ratings.port },
-      { service: "slow", namespace: "bookinfo", port: slow.port },
-      { service: "reviews", namespace: "bookinfo", port: reviews.port, outbound: true },
-    ]), {
-      accessLog: { enabled: true, path: logFile },
-      limits: { headersTimeoutMs: 300, requestTimeoutMs: 1000, handshakeTimeoutMs: 300, maxHeaderBytes: 4096, drainTimeoutMs: 2000 },
-    }));
+    proxy = await startMesh(
+      meshConfig(
+        POLICIES,
+        registry([
+          { service: "ratings", namespace: "bookinfo", port: ratings.port },
+          { service: "slow", namespace: "bookinfo", port: slow.port },
+          { service: "reviews", namespace: "bookinfo", port: reviews.port, outbound: true },
+        ]),
+        {
+          accessLog: { enabled: true, path: logFile },
+          limits: { headersTimeoutMs: 300, requestTimeoutMs: 1000, handshakeTimeoutMs: 300, maxHeaderBytes: 4096, drainTimeoutMs: 2000 },
+        },
+      ),
+    );
   });
   afterAll(async () => {
     await proxy?.stop();
@@ -65,16 +77,23 @@ describe("operations", () => {
     await Promise.all([ratings, reviews, slow].map((a) => a?.close()));
   });
   const admin = () => `http://127.0.0.1:${proxy.port("admin")}`;
-  const get = async (path: string) => { const r = await request(admin() + path); return { status: r.statusCode, text: await r.body.text() }; };
+  const get = async (path: string) => {
+    const r = await request(admin() + path);
+    return { status: r.statusCode, text: await r.body.text() };
+  };
 
   test("metrics count requests and observe latency by source, destination and code", async () => {
     for (let i = 0; i < 3; i++) await call(proxy.outboundPort("reviews", "bookinfo"), "ratings", "/");
     const m = await get("/metrics");
     expect(m.status).toBe(200);
     // At the caller's listener, the route that took the request (its id: the TrafficPolicy and the route).
-    expect(m.text).toContain('unimesh_requests_total{direction="outbound",source="bookinfo/reviews",destination="bookinfo/ratings",response_code="200",route="TrafficPolicy/bookinfo/ratings#/spec/routes/1"} 3');
+    expect(m.text).toContain(
+      'unimesh_requests_total{direction="outbound",source="bookinfo/reviews",destination="bookinfo/ratings",response_code="200",route="TrafficPolicy/bookinfo/ratings#/spec/routes/1"} 3',
+    );
     expect(m.text).toContain('unimesh_requests_total{direction="inbound",source="bookinfo/reviews",destination="bookinfo/ratings",response_code="200"} 3');
-    expect(m.text).toMatch(/unimesh_request_duration_seconds_bucket\{direction="outbound",source="bookinfo\/reviews",destination="bookinfo\/ratings",response_code="200",route="TrafficPolicy\/bookinfo\/ratings#\/spec\/routes\/1",le="\+Inf"\} 3/);
+    expect(m.text).toMatch(
+      /unimesh_request_duration_seconds_bucket\{direction="outbound",source="bookinfo\/reviews",destination="bookinfo\/ratings",response_code="200",route="TrafficPolicy\/bookinfo\/ratings#\/spec\/routes\/1",le="\+Inf"\} 3/,
+    );
     expect(m.text).toContain("unimesh_request_duration_seconds_count");
     for (const name of ["unimesh_retries_total", "unimesh_outlier_ejections_total", "unimesh_rate_limited_total", "unimesh_certificate_expiry_seconds"]) {
       expect(m.text).toContain(`# TYPE ${name}`);
@@ -96,10 +115,23 @@ describe("operations", () => {
     for (const host of ["localhost", `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, "LOCALHOST"]) {
       expect({ host, status: (await rawCall(port, host, "/config")).status }).toEqual({ host, status: 200 });
     }
-    for (const host of ["evil.example", `evil.example:${port}`, `127.0.0.1.evil.example:${port}`, `localhost:${port + 1}`, `localhost.:${port}`, "10.0.0.1", ""]) {
+    for (const host of [
+      "evil.example",
+      `evil.example:${port}`,
+      `127.0.0.1.evil.example:${port}`,
+      `localhost:${port + 1}`,
+      `localhost.:${port}`,
+      "10.0.0.1",
+      "",
+    ]) {
       for (const path of ["/config", "/certs", "/metrics"]) {
         const r = await rawCall(port, host, path);
-        expect({ host, path, status: r.status, leaked: r.body.includes("ProxyConfig") || r.body.includes("spiffe://") }).toEqual({ host, path, status: 421, leaked: false });
+        expect({ host, path, status: r.status, leaked: r.body.includes("ProxyConfig") || r.body.includes("spiffe://") }).toEqual({
+          host,
+          path,
+          status: 421,
+          leaked: false,
+        });
       }
     }
     // Nor can it stop or reload the proxy.
@@ -135,9 +167,19 @@ describe("operations", () => {
   test("access logs are JSON lines", async () => {
     await call(proxy.outboundPort("reviews", "bookinfo"), "ratings", "/logged?x=1");
     await new Promise((r) => setTimeout(r, 50));
-    const lines = readFileSync(logFile, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const lines = readFileSync(logFile, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     const out = lines.find((l) => l.path === "/logged" && l.direction === "outbound");
-    expect(out).toMatchObject({ source: "bookinfo/reviews", destination: "bookinfo/ratings", method: "GET", status: 200, authority: "ratings", routeName: "logged" });
+    expect(out).toMatchObject({
+      source: "bookinfo/reviews",
+      destination: "bookinfo/ratings",
+      method: "GET",
+      status: 200,
+      authority: "ratings",
+      routeName: "logged",
+    });
     expect(out.route).toMatch(/#\/spec\/routes\/0$/);
     expect(typeof out.durationMs).toBe("number");
     expect(lines.find((l) => l.path === "/logged" && l.direction === "inbound")).toMatchObject({ source: "bookinfo/reviews", status: 200 });
@@ -173,10 +215,18 @@ describe("operations", () => {
 async function idleSockets(port: number, n: number): Promise<net.Socket[]> {
   const out: net.Socket[] = [];
   for (let i = 0; i < n; i += 200) {
-    out.push(...await Promise.all(Array.from({ length: Math.min(200, n - i) }, () => new Promise<net.Socket>((resolve) => {
-      const s = net.connect(port, "127.0.0.1", () => resolve(s));
-      s.on("error", () => resolve(s));
-    }))));
+    out.push(
+      ...(await Promise.all(
+        Array.from(
+          { length: Math.min(200, n - i) },
+          () =>
+            new Promise<net.Socket>((resolve) => {
+              const s = net.connect(port, "127.0.0.1", () => resolve(s));
+              s.on("error", () => resolve(s));
+            }),
+        ),
+      )),
+    );
   }
   return out;
 }
@@ -185,16 +235,24 @@ describe("connection limits: idle connections are shed before a client is refuse
   let app: App, slow: App, caller: App, proxy: ProxyRuntime;
   // The slow app holds every request until released (busy connections stay busy, however loaded the machine).
   const held: (() => void)[] = [];
-  const releaseAll = () => { for (const r of held.splice(0)) r(); };
+  const releaseAll = () => {
+    for (const r of held.splice(0)) r();
+  };
   beforeAll(async () => {
     app = await startApp("app");
     slow = await startApp("slow", (_req, res) => held.push(() => res.end("slow done")));
     caller = await startApp("caller");
-    proxy = await startMesh(meshConfig("", registry([
-      { service: "app", port: app.port },
-      { service: "slow", port: slow.port },
-      { service: "caller", port: caller.port, outbound: true },
-    ]), { limits: { maxConnections: 40 } }));
+    proxy = await startMesh(
+      meshConfig(
+        "",
+        registry([
+          { service: "app", port: app.port },
+          { service: "slow", port: slow.port },
+          { service: "caller", port: caller.port, outbound: true },
+        ]),
+        { limits: { maxConnections: 40 } },
+      ),
+    );
   });
   afterAll(async () => {
     await proxy?.stop();
@@ -218,7 +276,15 @@ describe("connection limits: idle connections are shed before a client is refuse
   });
 
   test("with the default limit (4,096), 4,200 idle connections do not lock a normal client out", { timeout: 60_000 }, async () => {
-    const p = await startMesh(meshConfig("", registry([{ service: "app", port: app.port }, { service: "caller", port: caller.port, outbound: true }])));
+    const p = await startMesh(
+      meshConfig(
+        "",
+        registry([
+          { service: "app", port: app.port },
+          { service: "caller", port: caller.port, outbound: true },
+        ]),
+      ),
+    );
     const port = p.outboundPort("caller");
     const idle = await idleSockets(port, 4200);
     try {
@@ -266,10 +332,15 @@ describe("graceful shutdown", () => {
   test("in-flight requests finish, then everything closes", async () => {
     const slow = await startApp("slow", (_req, res) => setTimeout(() => res.end("finished"), 300));
     const caller = await startApp("caller");
-    const proxy = await startMesh(meshConfig("", registry([
-      { service: "slow", port: slow.port },
-      { service: "caller", port: caller.port, outbound: true },
-    ])));
+    const proxy = await startMesh(
+      meshConfig(
+        "",
+        registry([
+          { service: "slow", port: slow.port },
+          { service: "caller", port: caller.port, outbound: true },
+        ]),
+      ),
+    );
     const out = proxy.outboundPort("caller");
     const inFlight = call(out, "slow", "/");
     await new Promise((r) => setTimeout(r, 100));

@@ -17,18 +17,31 @@ spec:
 `;
 
 async function setup(baseEjectionTime: string, maxEjectionPercent: number, bad: number) {
-  const apps = await Promise.all([0, 1, 2].map((i) => startApp(`v${i}`, (_req, res) => { res.writeHead(i < bad ? 500 : 200).end(`v${i}`); })));
+  const apps = await Promise.all(
+    [0, 1, 2].map((i) =>
+      startApp(`v${i}`, (_req, res) => {
+        res.writeHead(i < bad ? 500 : 200).end(`v${i}`);
+      }),
+    ),
+  );
   const caller = await startApp("productpage");
-  const proxy = await startMesh(meshConfig(policies(baseEjectionTime, maxEjectionPercent), registry([
-    ...apps.map((a) => ({ service: "reviews", namespace: "bookinfo", port: a.port })),
-    { service: "productpage", namespace: "bookinfo", port: caller.port, outbound: true },
-  ])));
+  const proxy = await startMesh(
+    meshConfig(
+      policies(baseEjectionTime, maxEjectionPercent),
+      registry([
+        ...apps.map((a) => ({ service: "reviews", namespace: "bookinfo", port: a.port })),
+        { service: "productpage", namespace: "bookinfo", port: caller.port, outbound: true },
+      ]),
+    ),
+  );
   return { apps, caller, proxy, out: proxy.outboundPort("productpage", "bookinfo") };
 }
 
 describe("outlierDetection", () => {
   let s: Awaited<ReturnType<typeof setup>>;
-  beforeAll(async () => { s = await setup("30s", 50, 1); });
+  beforeAll(async () => {
+    s = await setup("30s", 50, 1);
+  });
   afterAll(async () => {
     await s?.proxy.stop();
     await closeAgents();
@@ -127,12 +140,23 @@ spec:
   let caller: App;
   let proxy: ProxyRuntime;
   beforeAll(async () => {
-    apps = await Promise.all(["v1", "v2", "v3"].map((v) => startApp(v, (_req, res) => { res.writeHead(v === "v1" ? 503 : 200).end(v); })));
+    apps = await Promise.all(
+      ["v1", "v2", "v3"].map((v) =>
+        startApp(v, (_req, res) => {
+          res.writeHead(v === "v1" ? 503 : 200).end(v);
+        }),
+      ),
+    );
     caller = await startApp("productpage");
-    proxy = await startMesh(meshConfig(POLICY, registry([
-      ...apps.map((a, i) => ({ service: "reviews", namespace: "bookinfo", port: a.port, labels: { version: `v${i + 1}` } })),
-      { service: "productpage", namespace: "bookinfo", port: caller.port, outbound: true },
-    ])));
+    proxy = await startMesh(
+      meshConfig(
+        POLICY,
+        registry([
+          ...apps.map((a, i) => ({ service: "reviews", namespace: "bookinfo", port: a.port, labels: { version: `v${i + 1}` } })),
+          { service: "productpage", namespace: "bookinfo", port: caller.port, outbound: true },
+        ]),
+      ),
+    );
   });
   afterAll(async () => {
     await proxy?.stop();
@@ -152,19 +176,28 @@ spec:
 
 describe("outlierDetection and callers that go away", () => {
   test("a caller disconnecting mid-request is not held against the instance", async () => {
-    const slow = await startApp("slow", (_req, res) => setTimeout(() => { if (!res.destroyed) res.end("late"); }, 300));
+    const slow = await startApp("slow", (_req, res) =>
+      setTimeout(() => {
+        if (!res.destroyed) res.end("late");
+      }, 300),
+    );
     const caller = await startApp("productpage");
-    const proxy = await startMesh(meshConfig(`
+    const proxy = await startMesh(
+      meshConfig(
+        `
 apiVersion: unimesh.io/v1alpha1
 kind: TrafficPolicy
 metadata: {name: strict-outliers, namespace: bookinfo}
 spec:
   destination: {service: reviews}
   outlierDetection: {consecutive5xxErrors: 1, baseEjectionTime: 30s, maxEjectionPercent: 100}
-`, registry([
-      { service: "reviews", namespace: "bookinfo", port: slow.port },
-      { service: "productpage", namespace: "bookinfo", port: caller.port, outbound: true },
-    ])));
+`,
+        registry([
+          { service: "reviews", namespace: "bookinfo", port: slow.port },
+          { service: "productpage", namespace: "bookinfo", port: caller.port, outbound: true },
+        ]),
+      ),
+    );
     const out = proxy.outboundPort("productpage", "bookinfo");
     const { request } = await import("undici");
     for (let i = 0; i < 3; i++) {
@@ -190,10 +223,15 @@ async function expectContinue(port: number, authority: string, body: Buffer): Pr
   return new Promise((resolve) => {
     let buf = "";
     let sent = false;
-    const s = net.connect(port, "127.0.0.1", () => s.write(`PUT /upload HTTP/1.1\r\nhost: ${authority}\r\ncontent-length: ${body.length}\r\nexpect: 100-continue\r\nconnection: close\r\n\r\n`));
+    const s = net.connect(port, "127.0.0.1", () =>
+      s.write(`PUT /upload HTTP/1.1\r\nhost: ${authority}\r\ncontent-length: ${body.length}\r\nexpect: 100-continue\r\nconnection: close\r\n\r\n`),
+    );
     s.on("data", (c: Buffer) => {
       buf += c.toString("latin1");
-      if (!sent && /^HTTP\/1\.1 100 /.test(buf) && buf.includes("\r\n\r\n")) { sent = true; s.write(body); }
+      if (!sent && /^HTTP\/1\.1 100 /.test(buf) && buf.includes("\r\n\r\n")) {
+        sent = true;
+        s.write(body);
+      }
     });
     s.on("error", () => {});
     s.on("close", () => {
@@ -209,17 +247,22 @@ describe("outlierDetection counts only upstream failures, never what a client ca
   beforeAll(async () => {
     app = await startApp("app", (_req, res, body) => res.end(`got ${body.length} bytes`));
     caller = await startApp("productpage");
-    proxy = await startMesh(meshConfig(`
+    proxy = await startMesh(
+      meshConfig(
+        `
 apiVersion: unimesh.io/v1alpha1
 kind: TrafficPolicy
 metadata: {name: strict-outliers, namespace: bookinfo}
 spec:
   destination: {service: reviews}
   outlierDetection: {consecutive5xxErrors: 1, consecutiveGatewayErrors: 1, baseEjectionTime: 30s, maxEjectionPercent: 100}
-`, registry([
-      { service: "reviews", namespace: "bookinfo", port: app.port },
-      { service: "productpage", namespace: "bookinfo", port: caller.port, outbound: true },
-    ])));
+`,
+        registry([
+          { service: "reviews", namespace: "bookinfo", port: app.port },
+          { service: "productpage", namespace: "bookinfo", port: caller.port, outbound: true },
+        ]),
+      ),
+    );
     out = proxy.outboundPort("productpage", "bookinfo");
   });
   afterAll(async () => {
@@ -247,7 +290,12 @@ spec:
     await new Promise<void>((resolve) => {
       const s = net.connect(out, "127.0.0.1", () => {
         s.write("POST /upload HTTP/1.1\r\nhost: reviews\r\ncontent-length: 1000000\r\n\r\n");
-        s.write(Buffer.alloc(300_000, 120), () => setTimeout(() => { s.destroy(); resolve(); }, 100));
+        s.write(Buffer.alloc(300_000, 120), () =>
+          setTimeout(() => {
+            s.destroy();
+            resolve();
+          }, 100),
+        );
       });
       s.on("error", () => {});
     });

@@ -27,12 +27,17 @@ describe("rateLimit", () => {
   let search: App, api: App, web: App, batch: App, proxy: ProxyRuntime;
   beforeAll(async () => {
     [search, api, web, batch] = await Promise.all(["search", "api", "web", "batch"].map((n) => startApp(n)));
-    proxy = await startMesh(meshConfig(POLICIES, registry([
-      { service: "search", namespace: "shop", port: search.port },
-      { service: "api", namespace: "shop", port: api.port },
-      { service: "web", namespace: "shop", port: web.port, outbound: true },
-      { service: "batch", namespace: "shop", serviceAccount: "batch-importer", port: batch.port, outbound: true },
-    ])));
+    proxy = await startMesh(
+      meshConfig(
+        POLICIES,
+        registry([
+          { service: "search", namespace: "shop", port: search.port },
+          { service: "api", namespace: "shop", port: api.port },
+          { service: "web", namespace: "shop", port: web.port, outbound: true },
+          { service: "batch", namespace: "shop", serviceAccount: "batch-importer", port: batch.port, outbound: true },
+        ]),
+      ),
+    );
   });
   afterAll(async () => {
     await proxy?.stop();

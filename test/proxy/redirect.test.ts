@@ -25,10 +25,15 @@ describe("redirect", () => {
   let site: App, client: App, proxy: ProxyRuntime;
   beforeAll(async () => {
     [site, client] = await Promise.all([startApp("web"), startApp("client")]);
-    proxy = await startMesh(meshConfig(POLICIES, registry([
-      { service: "web", namespace: "shop", port: site.port },
-      { service: "client", namespace: "shop", port: client.port, outbound: true },
-    ])));
+    proxy = await startMesh(
+      meshConfig(
+        POLICIES,
+        registry([
+          { service: "web", namespace: "shop", port: site.port },
+          { service: "client", namespace: "shop", port: client.port, outbound: true },
+        ]),
+      ),
+    );
   });
   afterAll(async () => {
     await proxy?.stop();

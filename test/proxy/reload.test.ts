@@ -19,12 +19,13 @@ spec:
 
 describe("reload", () => {
   let v1: App, v2: App, slow: App, caller: App, proxy: ProxyRuntime;
-  const reg = (withV2: boolean) => registry([
-    { service: "reviews", namespace: "bookinfo", port: v1.port, labels: { version: "v1" } },
-    ...(withV2 ? [{ service: "reviews", namespace: "bookinfo", port: v2.port, labels: { version: "v2" } }] : []),
-    { service: "slow", namespace: "bookinfo", port: slow.port },
-    { service: "productpage", namespace: "bookinfo", port: caller.port, outbound: true },
-  ]);
+  const reg = (withV2: boolean) =>
+    registry([
+      { service: "reviews", namespace: "bookinfo", port: v1.port, labels: { version: "v1" } },
+      ...(withV2 ? [{ service: "reviews", namespace: "bookinfo", port: v2.port, labels: { version: "v2" } }] : []),
+      { service: "slow", namespace: "bookinfo", port: slow.port },
+      { service: "productpage", namespace: "bookinfo", port: caller.port, outbound: true },
+    ]);
   beforeAll(async () => {
     v1 = await startApp("v1");
     v2 = await startApp("v2");
@@ -44,11 +45,17 @@ describe("reload", () => {
     const answers: Answer[] = [];
     const errors: unknown[] = [];
     // Load runs until every reload is done and at least 300 requests were answered.
-    const load = Promise.all(Array.from({ length: 16 }, async () => {
-      while (!reloadsDone || answers.length + errors.length < 300) {
-        try { answers.push(await call(out, "reviews", "/reviews/1")); } catch (e) { errors.push(e); }
-      }
-    }));
+    const load = Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (!reloadsDone || answers.length + errors.length < 300) {
+          try {
+            answers.push(await call(out, "reviews", "/reviews/1"));
+          } catch (e) {
+            errors.push(e);
+          }
+        }
+      }),
+    );
     const results = [];
     for (const v of ["v2", "v1", "v2", "v1", "v2"]) {
       const before = answers.length;
@@ -86,22 +93,30 @@ describe("reload", () => {
     // rotate, so a port one listener leaves is taken by another in the same reload.
     const moved = (k: number | undefined) => {
       const r = reg(true);
-      for (const svc of r.spec.services!) for (const i of svc.instances!) {
-        i.inbound = { port: k === undefined || svc.name === "productpage" ? 0 : ports[k + (i.port === v1.port ? 0 : i.port === v2.port ? 1 : 2)] };
-      }
+      for (const svc of r.spec.services!)
+        for (const i of svc.instances!) {
+          i.inbound = { port: k === undefined || svc.name === "productpage" ? 0 : ports[k + (i.port === v1.port ? 0 : i.port === v2.port ? 1 : 2)] };
+        }
       return meshConfig(to("v1"), r);
     };
     const out = proxy.outboundPort("productpage", "bookinfo");
     const failuresBefore = proxy.metrics.upstreamFailures.get({});
-    let reloadsDone = false, stop = false;
+    let reloadsDone = false,
+      stop = false;
     const answers: Answer[] = [];
     const errors: unknown[] = [];
-    const load = Promise.all(Array.from({ length: 16 }, async (_x, n) => {
-      while (!stop && (!reloadsDone || answers.length + errors.length < 300) && errors.length < 50) {
-        // Slow requests too: in flight across every reload.
-        try { answers.push(await call(out, n % 4 === 0 ? "slow" : "reviews", "/")); } catch (e) { errors.push(e); }
-      }
-    }));
+    const load = Promise.all(
+      Array.from({ length: 16 }, async (_x, n) => {
+        while (!stop && (!reloadsDone || answers.length + errors.length < 300) && errors.length < 50) {
+          // Slow requests too: in flight across every reload.
+          try {
+            answers.push(await call(out, n % 4 === 0 ? "slow" : "reviews", "/"));
+          } catch (e) {
+            errors.push(e);
+          }
+        }
+      }),
+    );
     try {
       for (const k of [0, 1, 2, undefined, 1, 0]) {
         const before = answers.length;

@@ -49,15 +49,28 @@ async function startJwksServer(): Promise<{ port: number; fetches: Map<string, n
   const hanging = new Set<http.ServerResponse>();
   const server = http.createServer((req, res) => {
     fetches.set(req.url!, (fetches.get(req.url!) ?? 0) + 1);
-    if (req.url === "/samples") { res.setHeader("content-type", "application/json"); res.end(SAMPLES_JWKS); }
-    else if (req.url === "/tests") { res.setHeader("content-type", "application/json"); res.end(TESTS_JWKS); }
-    else if (req.url === "/hang") hanging.add(res);
-    else { res.statusCode = 500; res.end("down"); }
+    if (req.url === "/samples") {
+      res.setHeader("content-type", "application/json");
+      res.end(SAMPLES_JWKS);
+    } else if (req.url === "/tests") {
+      res.setHeader("content-type", "application/json");
+      res.end(TESTS_JWKS);
+    } else if (req.url === "/hang") hanging.add(res);
+    else {
+      res.statusCode = 500;
+      res.end("down");
+    }
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   return {
-    port: (server.address() as AddressInfo).port, fetches,
-    close: () => new Promise((r) => { for (const h of hanging) h.destroy(); server.closeAllConnections(); server.close(() => r()); }),
+    port: (server.address() as AddressInfo).port,
+    fetches,
+    close: () =>
+      new Promise((r) => {
+        for (const h of hanging) h.destroy();
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -169,16 +182,22 @@ describe("requestAuthentication", () => {
   beforeAll(async () => {
     jwks = await startJwksServer();
     [httpbin, echo, reviews, details, sleep, productpage, ratings] = await Promise.all(
-      ["httpbin", "echo", "reviews", "details", "sleep", "productpage", "ratings"].map((n) => startApp(n)));
-    proxy = await startMesh(meshConfig(policies(jwks.port), registry([
-      { service: "httpbin", namespace: "foo", port: httpbin.port },
-      { service: "echo", namespace: "foo", port: echo.port },
-      { service: "sleep", namespace: "foo", port: sleep.port, outbound: true },
-      { service: "reviews", namespace: "bookinfo", port: reviews.port },
-      { service: "details", namespace: "bookinfo", port: details.port },
-      { service: "productpage", namespace: "bookinfo", serviceAccount: "bookinfo-productpage", port: productpage.port, outbound: true },
-      { service: "ratings", namespace: "bookinfo", serviceAccount: "bookinfo-ratings", port: ratings.port, outbound: true },
-    ])));
+      ["httpbin", "echo", "reviews", "details", "sleep", "productpage", "ratings"].map((n) => startApp(n)),
+    );
+    proxy = await startMesh(
+      meshConfig(
+        policies(jwks.port),
+        registry([
+          { service: "httpbin", namespace: "foo", port: httpbin.port },
+          { service: "echo", namespace: "foo", port: echo.port },
+          { service: "sleep", namespace: "foo", port: sleep.port, outbound: true },
+          { service: "reviews", namespace: "bookinfo", port: reviews.port },
+          { service: "details", namespace: "bookinfo", port: details.port },
+          { service: "productpage", namespace: "bookinfo", serviceAccount: "bookinfo-productpage", port: productpage.port, outbound: true },
+          { service: "ratings", namespace: "bookinfo", serviceAccount: "bookinfo-ratings", port: ratings.port, outbound: true },
+        ]),
+      ),
+    );
   });
   afterAll(async () => {
     await proxy?.stop();
@@ -253,7 +272,8 @@ describe("requestAuthentication", () => {
       // Istio's e2e key signs a token naming the samples' issuer and key id.
       const other = await importPKCS8(createPrivateKey(read("tests-key.pem")).export({ type: "pkcs8", format: "pem" }) as string, "RS256");
       const forged = await new SignJWT({ iss: "testing@secure.istio.io", sub: "x", exp: Math.floor(Date.now() / 1000) + 60 })
-        .setProtectedHeader({ alg: "RS256", kid: SAMPLES_KID }).sign(other);
+        .setProtectedHeader({ alg: "RS256", kid: SAMPLES_KID })
+        .sign(other);
       await refused(forged, "Jwt verification fails");
     });
 
@@ -266,7 +286,11 @@ describe("requestAuthentication", () => {
     test("HS256 signed with the RSA public key (algorithm confusion)", async () => {
       const pub = createPublicKey(SAMPLES_PEM);
       const payload = b64url({ iss: "testing@secure.istio.io", sub: "admin", exp: Math.floor(Date.now() / 1000) + 3600 });
-      for (const secret of [pub.export({ type: "spki", format: "pem" }) as string, pub.export({ type: "pkcs1", format: "pem" }) as string, JSON.stringify(pub.export({ format: "jwk" }))]) {
+      for (const secret of [
+        pub.export({ type: "spki", format: "pem" }) as string,
+        pub.export({ type: "pkcs1", format: "pem" }) as string,
+        JSON.stringify(pub.export({ format: "jwk" })),
+      ]) {
         const head = b64url({ alg: "HS256", typ: "JWT", kid: SAMPLES_KID });
         const sig = createHmac("sha256", secret).update(`${head}.${payload}`).digest("base64url");
         await refused(`${head}.${payload}.${sig}`, "Jwt verification fails");
@@ -286,7 +310,8 @@ describe("requestAuthentication", () => {
 
     test("a CORS preflight is not checked (Istio bypass_cors_preflight)", async () => {
       const a = await call(proxy.outboundPort("sleep", "foo"), "httpbin", "/healthz", {
-        method: "OPTIONS", headers: { authorization: "Bearer not-a-jwt", origin: "https://app.example.com", "access-control-request-method": "GET" },
+        method: "OPTIONS",
+        headers: { authorization: "Bearer not-a-jwt", origin: "https://app.example.com", "access-control-request-method": "GET" },
       });
       expect(a.status).toBe(200);
     });
@@ -295,27 +320,44 @@ describe("requestAuthentication", () => {
   describe("Istio's authorization-by-JWT test (TestAuthz_JWT), case for case", () => {
     // [token, path, allowed] as in tests/integration/security/authz_test.go.
     const cases: [string, string, boolean][] = [
-      ["", "/token1", false], ["", "/token2", false],
-      ["TokenIssuer1", "/token1", true], ["TokenIssuer1", "/token2", false],
-      ["TokenIssuer2", "/token1", false], ["TokenIssuer2", "/token2", true],
-      ["TokenIssuer1", "/token3", false], ["TokenIssuer2", "/token3", true],
-      ["TokenIssuer1", "/tokenAny", true], ["TokenIssuer2", "/tokenAny", true],
-      ["TokenIssuer1", "/permission", false], ["TokenIssuer2", "/permission", false],
+      ["", "/token1", false],
+      ["", "/token2", false],
+      ["TokenIssuer1", "/token1", true],
+      ["TokenIssuer1", "/token2", false],
+      ["TokenIssuer2", "/token1", false],
+      ["TokenIssuer2", "/token2", true],
+      ["TokenIssuer1", "/token3", false],
+      ["TokenIssuer2", "/token3", true],
+      ["TokenIssuer1", "/tokenAny", true],
+      ["TokenIssuer2", "/tokenAny", true],
+      ["TokenIssuer1", "/permission", false],
+      ["TokenIssuer2", "/permission", false],
       ["TokenIssuer2WithSpaceDelimitedPermission", "/permission", true],
-      ["TokenIssuer2WithSpaceDelimitedScope", "/scope", true], ["TokenIssuer2WithSpaceDelimitedScope", "/otherscope", false],
-      ["TokenIssuer2WithCustomScopeSpaceDelimitedScope", "/custom-scope-admin", true], ["TokenIssuer2WithCustomScopeSpaceDelimitedScope", "/custom-scope-user", true],
-      ["", "/custom-scope-admin", false], ["", "/custom-scope-user", false],
-      ["TokenIssuer1", "/custom-scope-admin", false], ["TokenIssuer1", "/custom-scope-user", false],
-      ["TokenIssuer1WithNestedClaims1", "/nested-key1", true], ["TokenIssuer1WithNestedClaims2", "/nested-key1", false],
-      ["TokenIssuer1WithNestedClaims1", "/nested-key2", false], ["TokenIssuer1WithNestedClaims2", "/nested-key2", true],
-      ["TokenIssuer1WithNestedClaims1", "/nested-2-key1", true], ["TokenIssuer1WithNestedClaims2", "/nested-2-key1", false],
-      ["TokenIssuer1WithNestedClaims1", "/nested-non-exist", false], ["TokenIssuer1WithNestedClaims2", "/nested-non-exist", false],
+      ["TokenIssuer2WithSpaceDelimitedScope", "/scope", true],
+      ["TokenIssuer2WithSpaceDelimitedScope", "/otherscope", false],
+      ["TokenIssuer2WithCustomScopeSpaceDelimitedScope", "/custom-scope-admin", true],
+      ["TokenIssuer2WithCustomScopeSpaceDelimitedScope", "/custom-scope-user", true],
+      ["", "/custom-scope-admin", false],
+      ["", "/custom-scope-user", false],
+      ["TokenIssuer1", "/custom-scope-admin", false],
+      ["TokenIssuer1", "/custom-scope-user", false],
+      ["TokenIssuer1WithNestedClaims1", "/nested-key1", true],
+      ["TokenIssuer1WithNestedClaims2", "/nested-key1", false],
+      ["TokenIssuer1WithNestedClaims1", "/nested-key2", false],
+      ["TokenIssuer1WithNestedClaims2", "/nested-key2", true],
+      ["TokenIssuer1WithNestedClaims1", "/nested-2-key1", true],
+      ["TokenIssuer1WithNestedClaims2", "/nested-2-key1", false],
+      ["TokenIssuer1WithNestedClaims1", "/nested-non-exist", false],
+      ["TokenIssuer1WithNestedClaims2", "/nested-non-exist", false],
       ["", "/tokenAny", false],
-      ["TokenIssuer1WithAud", "/audiences", true], ["TokenIssuer1WithAudList", "/audiences", true],
+      ["TokenIssuer1WithAud", "/audiences", true],
+      ["TokenIssuer1WithAudList", "/audiences", true],
       // Not in Istio's table, same semantics: the presenter (azp), a claim named like a URL, and
       // notRequestPrincipals for a request without a token (it has no principal, so it is not excluded).
-      ["TokenIssuer1WithAzp", "/x/presenter", true], ["TokenIssuer1", "/x/presenter", false],
-      ["TokenIssuer1WithCollisionResistantName", "/collision", true], ["TokenIssuer1", "/collision", false],
+      ["TokenIssuer1WithAzp", "/x/presenter", true],
+      ["TokenIssuer1", "/x/presenter", false],
+      ["TokenIssuer1WithCollisionResistantName", "/collision", true],
+      ["TokenIssuer1", "/collision", false],
       ["", "/token3", true],
     ];
     test.each(cases)("%s %s → allowed %s", async (token, path, allowed) => {
@@ -358,7 +400,11 @@ describe("requestAuthentication", () => {
     });
 
     test("an admin's token presented by another workload (ratings) does not make it productpage", async () => {
-      const a = await call(proxy.outboundPort("ratings", "bookinfo"), "reviews", "/reviews/1", { method: "POST", headers: { "x-jwt": `Bearer ${await admin()}` }, body: "x" });
+      const a = await call(proxy.outboundPort("ratings", "bookinfo"), "reviews", "/reviews/1", {
+        method: "POST",
+        headers: { "x-jwt": `Bearer ${await admin()}` },
+        body: "x",
+      });
       expect(a.status).toBe(403);
     });
 
@@ -370,7 +416,8 @@ describe("requestAuthentication", () => {
   });
 
   describe("forwardToken, and JWKS servers that fail", () => {
-    const toDetails = (token: string) => call(proxy.outboundPort("productpage", "bookinfo"), "details", "/d", { headers: { authorization: `Bearer ${token}` } });
+    const toDetails = (token: string) =>
+      call(proxy.outboundPort("productpage", "bookinfo"), "details", "/d", { headers: { authorization: `Bearer ${token}` } });
 
     test("forwardToken: the app receives the token", async () => {
       expect((await toDetails(DEMO)).status).toBe(200);

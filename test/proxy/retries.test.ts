@@ -56,21 +56,34 @@ describe("retries", () => {
         // /slow/<id>: the first try never answers; later ones answer at once with their number.
         const tries = ratings.seen.filter((s) => s.url === url).length;
         if (tries > 1) res.end(`try ${tries}`);
-      } else if (url.startsWith("/single")) setTimeout(() => { if (!res.destroyed) res.end("late"); }, 3000);
+      } else if (url.startsWith("/single"))
+        setTimeout(() => {
+          if (!res.destroyed) res.end("late");
+        }, 3000);
       else if (url.startsWith("/internal")) res.writeHead(500).end("boom");
-      else if (url.startsWith("/conflict")) { const t = ratings.seen.filter((s) => s.url === url).length; res.writeHead(t === 1 ? 409 : t === 2 ? 418 : 200).end(); }
-      else res.end(String(n));
+      else if (url.startsWith("/conflict")) {
+        const t = ratings.seen.filter((s) => s.url === url).length;
+        res.writeHead(t === 1 ? 409 : t === 2 ? 418 : 200).end();
+      } else res.end(String(n));
     });
     details = await startApp("details", (req, res) => {
-      if (req.url!.startsWith("/slow")) setTimeout(() => { if (!res.destroyed) res.end("late"); }, 5000);
+      if (req.url!.startsWith("/slow"))
+        setTimeout(() => {
+          if (!res.destroyed) res.end("late");
+        }, 5000);
       else res.writeHead(503).end("down");
     });
     caller = await startApp("reviews");
-    proxy = await startMesh(meshConfig(POLICIES, registry([
-      { service: "ratings", namespace: "bookinfo", port: ratings.port, servicePort: 9080 },
-      { service: "details", namespace: "bookinfo", port: details.port, servicePort: 9080 },
-      { service: "reviews", namespace: "bookinfo", port: caller.port, servicePort: 9080, outbound: true },
-    ])));
+    proxy = await startMesh(
+      meshConfig(
+        POLICIES,
+        registry([
+          { service: "ratings", namespace: "bookinfo", port: ratings.port, servicePort: 9080 },
+          { service: "details", namespace: "bookinfo", port: details.port, servicePort: 9080 },
+          { service: "reviews", namespace: "bookinfo", port: caller.port, servicePort: 9080, outbound: true },
+        ]),
+      ),
+    );
   });
   afterAll(async () => {
     await proxy?.stop();

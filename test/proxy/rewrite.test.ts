@@ -30,10 +30,15 @@ describe("rewrite", () => {
   let catalog: App, web: App, proxy: ProxyRuntime;
   beforeAll(async () => {
     [catalog, web] = await Promise.all([startApp("catalog"), startApp("web")]);
-    proxy = await startMesh(meshConfig(POLICIES, registry([
-      { service: "catalog", namespace: "shop", port: catalog.port, servicePort: 8080 },
-      { service: "web", namespace: "shop", port: web.port, outbound: true },
-    ])));
+    proxy = await startMesh(
+      meshConfig(
+        POLICIES,
+        registry([
+          { service: "catalog", namespace: "shop", port: catalog.port, servicePort: 8080 },
+          { service: "web", namespace: "shop", port: web.port, outbound: true },
+        ]),
+      ),
+    );
   });
   afterAll(async () => {
     await proxy?.stop();

@@ -65,14 +65,19 @@ describe("scope: namespace- and mesh-wide policies", () => {
   let orders: App, payments: App, frontend: App, wiki: App, importer: App, proxy: ProxyRuntime;
   beforeAll(async () => {
     [orders, payments, frontend, wiki, importer] = await Promise.all(["orders", "payments", "frontend", "wiki", "importer"].map((n) => startApp(n)));
-    proxy = await startMesh(meshConfig(POLICIES, registry([
-      { service: "orders", namespace: "shop", port: orders.port },
-      // Only the registry knows payments: the namespace-wide AccessPolicy governs it all the same.
-      { service: "payments", namespace: "shop", port: payments.port },
-      { service: "frontend", namespace: "shop", port: frontend.port, outbound: true },
-      { service: "wiki", namespace: "tools", port: wiki.port, outbound: true },
-      { service: "importer", namespace: "legacy", port: importer.port, outbound: true },
-    ])));
+    proxy = await startMesh(
+      meshConfig(
+        POLICIES,
+        registry([
+          { service: "orders", namespace: "shop", port: orders.port },
+          // Only the registry knows payments: the namespace-wide AccessPolicy governs it all the same.
+          { service: "payments", namespace: "shop", port: payments.port },
+          { service: "frontend", namespace: "shop", port: frontend.port, outbound: true },
+          { service: "wiki", namespace: "tools", port: wiki.port, outbound: true },
+          { service: "importer", namespace: "legacy", port: importer.port, outbound: true },
+        ]),
+      ),
+    );
   });
   afterAll(async () => {
     await proxy?.stop();
@@ -132,12 +137,17 @@ spec: {scope: mesh, mode: strict}
   let httpbinFoo: App, httpbinBar: App, sleepFoo: App, sleepBar: App, proxy: ProxyRuntime;
   beforeAll(async () => {
     [httpbinFoo, httpbinBar, sleepFoo, sleepBar] = await Promise.all(["httpbin", "httpbin", "sleep", "sleep"].map((n) => startApp(n)));
-    proxy = await startMesh(meshConfig(EXAMPLES, registry([
-      { service: "httpbin", namespace: "foo", port: httpbinFoo.port },
-      { service: "httpbin", namespace: "bar", port: httpbinBar.port },
-      { service: "sleep", namespace: "foo", port: sleepFoo.port, outbound: true },
-      { service: "sleep", namespace: "bar", port: sleepBar.port, outbound: true },
-    ])));
+    proxy = await startMesh(
+      meshConfig(
+        EXAMPLES,
+        registry([
+          { service: "httpbin", namespace: "foo", port: httpbinFoo.port },
+          { service: "httpbin", namespace: "bar", port: httpbinBar.port },
+          { service: "sleep", namespace: "foo", port: sleepFoo.port, outbound: true },
+          { service: "sleep", namespace: "bar", port: sleepBar.port, outbound: true },
+        ]),
+      ),
+    );
   });
   afterAll(async () => {
     await proxy?.stop();

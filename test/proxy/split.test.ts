@@ -19,11 +19,16 @@ describe("split", () => {
   let v1: App, v3: App, caller: App, proxy: ProxyRuntime;
   beforeAll(async () => {
     [v1, v3, caller] = await Promise.all([startApp("v1"), startApp("v3"), startApp("productpage")]);
-    proxy = await startMesh(meshConfig(POLICIES, registry([
-      { service: "reviews", namespace: "bookinfo", port: v1.port, servicePort: 9080, labels: { version: "v1" } },
-      { service: "reviews", namespace: "bookinfo", port: v3.port, servicePort: 9080, labels: { version: "v3" } },
-      { service: "productpage", namespace: "bookinfo", port: caller.port, servicePort: 9080, outbound: true },
-    ])));
+    proxy = await startMesh(
+      meshConfig(
+        POLICIES,
+        registry([
+          { service: "reviews", namespace: "bookinfo", port: v1.port, servicePort: 9080, labels: { version: "v1" } },
+          { service: "reviews", namespace: "bookinfo", port: v3.port, servicePort: 9080, labels: { version: "v3" } },
+          { service: "productpage", namespace: "bookinfo", port: caller.port, servicePort: 9080, outbound: true },
+        ]),
+      ),
+    );
   });
   afterAll(async () => {
     await proxy?.stop();
@@ -48,7 +53,9 @@ describe("split", () => {
     const out = proxy.outboundPort("productpage", "bookinfo");
     await call(out, "reviews.bookinfo.svc.cluster.local:9080", "/x");
     const last = [...v1.seen, ...v3.seen].find((s) => s.url === "/x")!;
-    expect(last.headers["x-forwarded-client-cert"]).toBe("By=spiffe://cluster.local/ns/bookinfo/sa/reviews;URI=spiffe://cluster.local/ns/bookinfo/sa/productpage");
+    expect(last.headers["x-forwarded-client-cert"]).toBe(
+      "By=spiffe://cluster.local/ns/bookinfo/sa/reviews;URI=spiffe://cluster.local/ns/bookinfo/sa/productpage",
+    );
   });
 });
 
@@ -73,11 +80,16 @@ describe("split to other Services", () => {
   let a: App, b: App, frontend: App, proxy: ProxyRuntime;
   beforeAll(async () => {
     [a, b, frontend] = await Promise.all([startApp("backend-a"), startApp("backend-b"), startApp("frontend")]);
-    proxy = await startMesh(meshConfig(OTHER_SERVICES, registry([
-      { service: "backend-a-podinfo", namespace: "test", port: a.port, servicePort: 9898 },
-      { service: "backend-b-podinfo", namespace: "test", port: b.port, servicePort: 9898 },
-      { service: "frontend", namespace: "test", port: frontend.port, servicePort: 8080, outbound: true },
-    ])));
+    proxy = await startMesh(
+      meshConfig(
+        OTHER_SERVICES,
+        registry([
+          { service: "backend-a-podinfo", namespace: "test", port: a.port, servicePort: 9898 },
+          { service: "backend-b-podinfo", namespace: "test", port: b.port, servicePort: 9898 },
+          { service: "frontend", namespace: "test", port: frontend.port, servicePort: 8080, outbound: true },
+        ]),
+      ),
+    );
   });
   afterAll(async () => {
     await proxy?.stop();
@@ -87,8 +99,11 @@ describe("split to other Services", () => {
 
   test("the matching header sends every request to the other Service, whose proxy sees the caller's identity", async () => {
     const out = proxy.outboundPort("frontend", "test");
-    for (let i = 0; i < 20; i++) expect((await call(out, "backend-a-podinfo:9898", "/", { headers: { "x-request-id": "alternative" } })).body).toBe("backend-b");
-    expect(b.seen.at(-1)!.headers["x-forwarded-client-cert"]).toBe("By=spiffe://cluster.local/ns/test/sa/backend-b-podinfo;URI=spiffe://cluster.local/ns/test/sa/frontend");
+    for (let i = 0; i < 20; i++)
+      expect((await call(out, "backend-a-podinfo:9898", "/", { headers: { "x-request-id": "alternative" } })).body).toBe("backend-b");
+    expect(b.seen.at(-1)!.headers["x-forwarded-client-cert"]).toBe(
+      "By=spiffe://cluster.local/ns/test/sa/backend-b-podinfo;URI=spiffe://cluster.local/ns/test/sa/frontend",
+    );
   });
 
   test("90/10 between the destination and the other Service over 2000 requests, within 5 standard deviations", async () => {

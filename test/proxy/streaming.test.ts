@@ -27,17 +27,28 @@ describe("streaming", () => {
   let files: App, web: App, proxy: ProxyRuntime;
   beforeAll(async () => {
     files = await startApp("files", (req, res, body) => {
-      if (req.url === "/download") { res.end(big); return; }
+      if (req.url === "/download") {
+        res.end(big);
+        return;
+      }
       // The first request to /upload and to /small fails with 503.
       const first = files.seen.filter((s) => s.url === req.url).length === 1;
-      if (first && (req.url === "/upload" || req.url === "/small")) { res.writeHead(503).end(); return; }
+      if (first && (req.url === "/upload" || req.url === "/small")) {
+        res.writeHead(503).end();
+        return;
+      }
       res.end(sha(body));
     });
     web = await startApp("web");
-    proxy = await startMesh(meshConfig(POLICIES, registry([
-      { service: "files", namespace: "shop", port: files.port },
-      { service: "web", namespace: "shop", port: web.port, outbound: true },
-    ])));
+    proxy = await startMesh(
+      meshConfig(
+        POLICIES,
+        registry([
+          { service: "files", namespace: "shop", port: files.port },
+          { service: "web", namespace: "shop", port: web.port, outbound: true },
+        ]),
+      ),
+    );
   });
   afterAll(async () => {
     await proxy?.stop();
@@ -49,7 +60,10 @@ describe("streaming", () => {
   test("a 5 MB response arrives intact, read slowly", async () => {
     const r = await request(url("/download"), { headers: { host: "files" } });
     const chunks: Buffer[] = [];
-    for await (const c of r.body) { chunks.push(c as Buffer); if (chunks.length % 20 === 0) await new Promise((x) => setTimeout(x, 5)); }
+    for await (const c of r.body) {
+      chunks.push(c as Buffer);
+      if (chunks.length % 20 === 0) await new Promise((x) => setTimeout(x, 5));
+    }
     expect(sha(Buffer.concat(chunks))).toBe(sha(big));
   });
 
@@ -84,7 +98,9 @@ describe("back-pressure", () => {
     app = http.createServer((req, res) => {
       req.pause();
       release = () => {
-        req.on("data", (c: Buffer) => { received += c.length; });
+        req.on("data", (c: Buffer) => {
+          received += c.length;
+        });
         req.on("end", () => res.end(String(received)));
         req.resume();
       };
@@ -92,10 +108,15 @@ describe("back-pressure", () => {
     await new Promise<void>((r) => app.listen(0, "127.0.0.1", r));
     appPort = (app.address() as AddressInfo).port;
     web = await startApp("web");
-    proxy = await startMesh(meshConfig("", registry([
-      { service: "files", namespace: "shop", port: appPort },
-      { service: "web", namespace: "shop", port: web.port, outbound: true },
-    ])));
+    proxy = await startMesh(
+      meshConfig(
+        "",
+        registry([
+          { service: "files", namespace: "shop", port: appPort },
+          { service: "web", namespace: "shop", port: web.port, outbound: true },
+        ]),
+      ),
+    );
   });
   afterAll(async () => {
     await proxy?.stop();
@@ -124,7 +145,7 @@ describe("back-pressure", () => {
     })();
     // Until the client is held back: no progress over a few polls.
     let last = -1;
-    for (let still = 0; still < 5 && sent < TOTAL; ) {
+    for (let still = 0; still < 5 && sent < TOTAL;) {
       await new Promise((r) => setTimeout(r, 100));
       still = sent === last ? still + 1 : 0;
       last = sent;

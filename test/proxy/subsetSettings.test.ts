@@ -30,16 +30,25 @@ spec:
 describe("subsetSettings", () => {
   let bad: App, good: App, slow: App, web: App, proxy: ProxyRuntime;
   beforeAll(async () => {
-    bad = await startApp("v2-bad", (_req, res) => { res.writeHead(500).end("v2-bad"); });
+    bad = await startApp("v2-bad", (_req, res) => {
+      res.writeHead(500).end("v2-bad");
+    });
     good = await startApp("v2-good");
-    slow = await startApp("v3", (_req, res) => { setTimeout(() => res.end("v3"), 200); });
+    slow = await startApp("v3", (_req, res) => {
+      setTimeout(() => res.end("v3"), 200);
+    });
     web = await startApp("web");
-    proxy = await startMesh(meshConfig(POLICIES, registry([
-      { service: "catalog", namespace: "shop", port: bad.port, labels: { version: "v2" } },
-      { service: "catalog", namespace: "shop", port: good.port, labels: { version: "v2" } },
-      { service: "catalog", namespace: "shop", port: slow.port, labels: { version: "v3" } },
-      { service: "web", namespace: "shop", port: web.port, outbound: true },
-    ])));
+    proxy = await startMesh(
+      meshConfig(
+        POLICIES,
+        registry([
+          { service: "catalog", namespace: "shop", port: bad.port, labels: { version: "v2" } },
+          { service: "catalog", namespace: "shop", port: good.port, labels: { version: "v2" } },
+          { service: "catalog", namespace: "shop", port: slow.port, labels: { version: "v3" } },
+          { service: "web", namespace: "shop", port: web.port, outbound: true },
+        ]),
+      ),
+    );
   });
   afterAll(async () => {
     await proxy?.stop();

@@ -47,7 +47,10 @@ export async function startApp(name: string, handler?: AppHandler): Promise<App>
       const body = Buffer.concat(chunks).toString();
       seen.push({ method: req.method!, url: req.url!, headers: req.headers, body, remotePort: req.socket.remotePort });
       if (handler) handler(req, res, body, seen.length);
-      else { res.setHeader("content-type", "text/plain"); res.end(name); }
+      else {
+        res.setHeader("content-type", "text/plain");
+        res.end(name);
+      }
     });
   });
   server.keepAliveTimeout = 30_000;
@@ -58,7 +61,11 @@ export async function startApp(name: string, handler?: AppHandler): Promise<App>
     port: (server.address() as AddressInfo).port,
     seen,
     connections: () => connections,
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -76,7 +83,10 @@ export async function startH2App(handler: (stream: http2.ServerHttp2Stream, head
     });
   });
   const sessions = new Set<http2.ServerHttp2Session>();
-  server.on("session", (s) => { sessions.add(s); s.on("close", () => sessions.delete(s)); });
+  server.on("session", (s) => {
+    sessions.add(s);
+    s.on("close", () => sessions.delete(s));
+  });
   let connections = 0;
   server.on("connection", () => connections++);
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -84,7 +94,11 @@ export async function startH2App(handler: (stream: http2.ServerHttp2Stream, head
     port: (server.address() as AddressInfo).port,
     seen,
     connections: () => connections,
-    close: () => new Promise((r) => { for (const s of sessions) s.destroy(); server.close(() => r()); }),
+    close: () =>
+      new Promise((r) => {
+        for (const s of sessions) s.destroy();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -125,11 +139,21 @@ export function registry(instances: TestInstance[], extra: Partial<ServiceRegist
     if (!s.ports?.some((p) => p.port === sp)) s.ports = [...(s.ports ?? []), { port: sp, protocol: i.protocol ?? "http" }] as Service["ports"];
     s.instances!.push({ port: i.port, servicePort: sp, labels: i.labels ?? {}, inbound: { port: 0 }, ...(i.outbound ? { outbound: { port: 0 } } : {}) });
   }
-  return { apiVersion: "unimesh.io/v1alpha1", kind: "ServiceRegistry", metadata: { name: "test" }, spec: { services: [...services.values()], admin: { port: 0 }, ...extra } };
+  return {
+    apiVersion: "unimesh.io/v1alpha1",
+    kind: "ServiceRegistry",
+    metadata: { name: "test" },
+    spec: { services: [...services.values()], admin: { port: 0 }, ...extra },
+  };
 }
 
 /** The merged config of policies (YAML, may be empty) and a registry. */
-export function meshConfig(policiesYaml: string, reg: ServiceRegistry, spec: Partial<ProxyConfig["spec"]> = {}, settings?: Record<string, string>): ProxyConfig {
+export function meshConfig(
+  policiesYaml: string,
+  reg: ServiceRegistry,
+  spec: Partial<ProxyConfig["spec"]> = {},
+  settings?: Record<string, string>,
+): ProxyConfig {
   const configs = policiesYaml.trim() ? [{ doc: translatePolicies(policiesYaml, settings), file: "policies", documentIndex: 0 }] : [];
   const { config, diagnostics } = mergeProxyDocuments(configs, [{ doc: reg, file: "registry", documentIndex: 0 }]);
   if (diagnostics.length) throw new Error(JSON.stringify(diagnostics));
@@ -162,7 +186,12 @@ export interface Answer {
  * Sends a request through the outbound listener at `port` to `authority` (the destination, e.g.
  * `reviews:80`), as an app using it as HTTP proxy would.
  */
-export async function call(port: number, authority: string, path = "/", opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
+export async function call(
+  port: number,
+  authority: string,
+  path = "/",
+  opts: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<Answer> {
   const r = await request(`http://127.0.0.1:${port}${path}`, {
     dispatcher: agent(port),
     method: (opts.method ?? "GET") as "GET",
@@ -217,9 +246,14 @@ export async function closeAgents(): Promise<void> {
 export async function many<T>(n: number, concurrency: number, fn: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = new Array(n);
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, async () => {
-    while (next < n) { const i = next++; out[i] = await fn(i); }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, n) }, async () => {
+      while (next < n) {
+        const i = next++;
+        out[i] = await fn(i);
+      }
+    }),
+  );
   return out;
 }
 
@@ -227,10 +261,21 @@ export async function many<T>(n: number, concurrency: number, fn: (i: number) =>
  * Sends one HTTP/1.1 request byte for byte (no client library normalizes its target) on a fresh
  * connection and returns the status line's code, the headers and the body. `target` is sent as is.
  */
-export async function rawCall(port: number, authority: string, target: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
-  const head = [`${opts.method ?? "GET"} ${target} HTTP/1.1`, `host: ${authority}`, "connection: close",
+export async function rawCall(
+  port: number,
+  authority: string,
+  target: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<Answer> {
+  const head = [
+    `${opts.method ?? "GET"} ${target} HTTP/1.1`,
+    `host: ${authority}`,
+    "connection: close",
     ...Object.entries(opts.headers ?? {}).map(([k, v]) => `${k}: ${v}`),
-    ...(opts.body !== undefined ? [`content-length: ${Buffer.byteLength(opts.body)}`] : []), "", ""].join("\r\n");
+    ...(opts.body !== undefined ? [`content-length: ${Buffer.byteLength(opts.body)}`] : []),
+    "",
+    "",
+  ].join("\r\n");
   const text = await new Promise<string>((resolve, reject) => {
     const chunks: Buffer[] = [];
     const s = net.connect(port, "127.0.0.1", () => s.write(head + (opts.body ?? "")));
@@ -241,7 +286,10 @@ export async function rawCall(port: number, authority: string, target: string, o
   const [h, ...rest] = text.split("\r\n\r\n");
   const lines = h.split("\r\n");
   const headers: Answer["headers"] = {};
-  for (const l of lines.slice(1)) { const i = l.indexOf(":"); if (i > 0) headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim(); }
+  for (const l of lines.slice(1)) {
+    const i = l.indexOf(":");
+    if (i > 0) headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
+  }
   let body = rest.join("\r\n\r\n");
   if (headers["transfer-encoding"] === "chunked") {
     let out = "";

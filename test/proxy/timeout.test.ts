@@ -22,13 +22,20 @@ describe("timeout", () => {
   beforeAll(async () => {
     search = await startApp("search", (req, res) => {
       const ms = Number(new URL(req.url!, "http://x").searchParams.get("sleep") ?? 0);
-      setTimeout(() => { if (!res.destroyed) res.end("done"); }, ms);
+      setTimeout(() => {
+        if (!res.destroyed) res.end("done");
+      }, ms);
     });
     caller = await startApp("web");
-    proxy = await startMesh(meshConfig(POLICIES, registry([
-      { service: "search", namespace: "shop", port: search.port, servicePort: 8080 },
-      { service: "web", namespace: "shop", port: caller.port, servicePort: 8080, outbound: true },
-    ])));
+    proxy = await startMesh(
+      meshConfig(
+        POLICIES,
+        registry([
+          { service: "search", namespace: "shop", port: search.port, servicePort: 8080 },
+          { service: "web", namespace: "shop", port: caller.port, servicePort: 8080, outbound: true },
+        ]),
+      ),
+    );
   });
   afterAll(async () => {
     await proxy?.stop();

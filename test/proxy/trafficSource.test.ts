@@ -27,13 +27,18 @@ describe("trafficSource", () => {
   let v1: App, v2: App, mobile: App, web: App, partner: App, proxy: ProxyRuntime;
   beforeAll(async () => {
     [v1, v2, mobile, web, partner] = await Promise.all(["v1", "v2", "mobile", "web", "partner"].map((n) => startApp(n)));
-    proxy = await startMesh(meshConfig(POLICIES, registry([
-      { service: "catalog", namespace: "shop", port: v1.port, servicePort: 8080, labels: { version: "v1" } },
-      { service: "catalog", namespace: "shop", port: v2.port, servicePort: 8080, labels: { version: "v2" } },
-      { service: "mobile-bff", namespace: "shop", port: mobile.port, outbound: true },
-      { service: "web", namespace: "shop", port: web.port, outbound: true },
-      { service: "gateway", namespace: "partners", port: partner.port, outbound: true },
-    ])));
+    proxy = await startMesh(
+      meshConfig(
+        POLICIES,
+        registry([
+          { service: "catalog", namespace: "shop", port: v1.port, servicePort: 8080, labels: { version: "v1" } },
+          { service: "catalog", namespace: "shop", port: v2.port, servicePort: 8080, labels: { version: "v2" } },
+          { service: "mobile-bff", namespace: "shop", port: mobile.port, outbound: true },
+          { service: "web", namespace: "shop", port: web.port, outbound: true },
+          { service: "gateway", namespace: "partners", port: partner.port, outbound: true },
+        ]),
+      ),
+    );
   });
   afterAll(async () => {
     await proxy?.stop();
@@ -63,14 +68,19 @@ describe("trafficSource: who may use an outbound listener", () => {
       { service: "mobile-bff", namespace: "shop", port: mobile.port, outbound: true },
     ]);
     reg.spec.services!.find((x) => x.name === "mobile-bff")!.instances![0].outbound = { port: 0, token: TOKEN };
-    proxy = await startMesh(meshConfig(`
+    proxy = await startMesh(
+      meshConfig(
+        `
 apiVersion: unimesh.io/v1alpha1
 kind: AccessPolicy
 metadata: {name: catalog-callers, namespace: shop}
 spec:
   destination: {service: catalog}
   allow: [{source: {serviceAccounts: [mobile-bff]}}]
-`, reg));
+`,
+        reg,
+      ),
+    );
   });
   afterAll(async () => {
     await proxy?.stop();
@@ -80,9 +90,18 @@ spec:
   const out = () => proxy.outboundPort("mobile-bff", "shop");
 
   test("without the token, another local process gets 407 and nothing reaches the destination", async () => {
-    for (const headers of [{}, { "proxy-authorization": "Bearer wrong-token-0000000000" }, { "proxy-authorization": `Basic ${Buffer.from("unimesh:nope").toString("base64")}` }, { authorization: `Bearer ${TOKEN}` }] as Record<string, string>[]) {
+    for (const headers of [
+      {},
+      { "proxy-authorization": "Bearer wrong-token-0000000000" },
+      { "proxy-authorization": `Basic ${Buffer.from("unimesh:nope").toString("base64")}` },
+      { authorization: `Bearer ${TOKEN}` },
+    ] as Record<string, string>[]) {
       const a = await call(out(), "catalog", "/", { headers });
-      expect({ headers, status: a.status, auth: a.headers["proxy-authenticate"] }).toEqual({ headers, status: 407, auth: 'Basic realm="unimesh outbound shop/mobile-bff"' });
+      expect({ headers, status: a.status, auth: a.headers["proxy-authenticate"] }).toEqual({
+        headers,
+        status: 407,
+        auth: 'Basic realm="unimesh outbound shop/mobile-bff"',
+      });
     }
     expect(catalog.seen.length).toBe(0);
   });

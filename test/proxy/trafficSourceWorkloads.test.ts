@@ -42,15 +42,21 @@ describe("trafficSource: callers by pod labels", () => {
   let v1: App, v2: App, stable: App, canary: App, batch: App, other: App, proxy: ProxyRuntime;
   beforeAll(async () => {
     [v1, v2, stable, canary, batch, other] = await Promise.all(["v1", "v2", "stable", "canary", "batch", "other"].map((n) => startApp(n)));
-    const config = meshConfig(POLICIES, registry([
-      { service: "catalog", namespace: "shop", port: v1.port, servicePort: 8080, labels: { version: "v1" } },
-      { service: "catalog", namespace: "shop", port: v2.port, servicePort: 8080, labels: { version: "v2" } },
-      { service: "web", namespace: "shop", port: stable.port, labels: { track: "stable" }, outbound: true },
-      { service: "web", namespace: "shop", port: canary.port, labels: { track: "canary" }, outbound: true },
-      { service: "batch", namespace: "jobs", port: batch.port, outbound: true },
-      // Same labels as the canary, in another namespace: not selected (the entry's namespace is shop).
-      { service: "web", namespace: "staging", port: other.port, labels: { track: "canary" }, outbound: true },
-    ], { ingresses: [{ name: "edge", namespace: "shop", port: 0 }] }));
+    const config = meshConfig(
+      POLICIES,
+      registry(
+        [
+          { service: "catalog", namespace: "shop", port: v1.port, servicePort: 8080, labels: { version: "v1" } },
+          { service: "catalog", namespace: "shop", port: v2.port, servicePort: 8080, labels: { version: "v2" } },
+          { service: "web", namespace: "shop", port: stable.port, labels: { track: "stable" }, outbound: true },
+          { service: "web", namespace: "shop", port: canary.port, labels: { track: "canary" }, outbound: true },
+          { service: "batch", namespace: "jobs", port: batch.port, outbound: true },
+          // Same labels as the canary, in another namespace: not selected (the entry's namespace is shop).
+          { service: "web", namespace: "staging", port: other.port, labels: { track: "canary" }, outbound: true },
+        ],
+        { ingresses: [{ name: "edge", namespace: "shop", port: 0 }] },
+      ),
+    );
     proxy = await startMesh(config);
   });
   afterAll(async () => {

@@ -13,7 +13,6 @@ import { rawCall, registryOnFreePorts } from "./support.js";
 
 const ROOT = join(import.meta.dirname, "../..");
 
-
 async function get(url: string, headers: Record<string, string> = {}) {
   const r = await request(url, { headers });
   return { status: r.statusCode, text: await r.body.text() };
@@ -31,12 +30,28 @@ describe("unimesh up (Bookinfo)", () => {
     const { file, ingress, admin } = await registryOnFreePorts(dir);
     let stderr = "";
     const io = {
-      stdout: { write: () => true }, stderr: { write: (s: string) => { stderr += s; return true; } },
-      readStdin: () => "", env: {}, cwd: ROOT,
+      stdout: { write: () => true },
+      stderr: {
+        write: (s: string) => {
+          stderr += s;
+          return true;
+        },
+      },
+      readStdin: () => "",
+      env: {},
+      cwd: ROOT,
     };
     const exited = run(["up", "examples/bookinfo", "-s", file, "--no-access-log", "--no-watch"], io);
-    let stopped = false, ended = false;
-    void exited.then(() => { ended = true; }, () => { ended = true; });
+    let stopped = false,
+      ended = false;
+    void exited.then(
+      () => {
+        ended = true;
+      },
+      () => {
+        ended = true;
+      },
+    );
     try {
       // "Running" is said once all six apps listen (the page may answer a little earlier: it needs only one
       // of the three reviews); the first request after it is served.
@@ -44,7 +59,7 @@ describe("unimesh up (Bookinfo)", () => {
       expect(stderr).toContain("unimesh up: local mesh running (4 destinations with policies, 6 apps started)");
       let page = await get(`http://127.0.0.1:${ingress}/productpage`);
       expect(page.status).toBe(200);
-      for (let i = 0; i < 100 && !(page.status === 200 && page.text.includes("\"version\"") && page.text.includes("Shakespeare")); i++) {
+      for (let i = 0; i < 100 && !(page.status === 200 && page.text.includes('"version"') && page.text.includes("Shakespeare")); i++) {
         await new Promise((r) => setTimeout(r, 100));
         page = await get(`http://127.0.0.1:${ingress}/productpage`);
       }
@@ -68,8 +83,12 @@ describe("unimesh up (Bookinfo)", () => {
 
       // Every hop was mutual TLS with the services' own identities.
       const metrics = (await get(`http://127.0.0.1:${admin}/metrics`)).text;
-      expect(metrics).toMatch(/unimesh_requests_total\{direction="inbound",source="bookinfo\/bookinfo-productpage",destination="bookinfo\/details",response_code="200"\} \d+/);
-      expect(metrics).toMatch(/unimesh_access_denied_total\{source="bookinfo\/unimesh-ingress",destination="bookinfo\/productpage",policy="AccessPolicy\/bookinfo\/productpage-public"\} 6/);
+      expect(metrics).toMatch(
+        /unimesh_requests_total\{direction="inbound",source="bookinfo\/bookinfo-productpage",destination="bookinfo\/details",response_code="200"\} \d+/,
+      );
+      expect(metrics).toMatch(
+        /unimesh_access_denied_total\{source="bookinfo\/unimesh-ingress",destination="bookinfo\/productpage",policy="AccessPolicy\/bookinfo\/productpage-public"\} 6/,
+      );
 
       stopped = true;
       expect((await request(`http://127.0.0.1:${admin}/quitquitquit`, { method: "POST" })).statusCode).toBe(200);

@@ -40,20 +40,35 @@ describe("wasmExtension (built-in proxy)", () => {
     const tampered = join(dir, "tampered.wasm");
     writeFileSync(tampered, Buffer.concat([readFileSync(fixture.file), Buffer.from([0])]));
     api = await startApp("api");
-    fix = await startApp("fix", (req, res, body) => { res.setHeader("content-type", "text/plain"); res.end(`app got ${req.url} ${body}`); });
+    fix = await startApp("fix", (req, res, body) => {
+      res.setHeader("content-type", "text/plain");
+      res.end(`app got ${req.url} ${body}`);
+    });
     bad = await startApp("bad");
     web = await startApp("web");
     const policies = [
-      wx("filter", "api", template.file, template.sha256, "  pluginName: unimesh_filter\n  config: {header: x-wasm-filter, value: built-here, denyPath: /deny}"),
+      wx(
+        "filter",
+        "api",
+        template.file,
+        template.sha256,
+        "  pluginName: unimesh_filter\n  config: {header: x-wasm-filter, value: built-here, denyPath: /deny}",
+      ),
       wx("fixture", "fix", fixture.file, fixture.sha256, "  pluginName: fixture\n  config: {answer: 42}"),
       wx("tampered", "bad", tampered, fixture.sha256, "  pluginName: fixture"),
     ].join("\n");
-    proxy = await startMesh(meshConfig(policies, registry([
-      { service: "api", namespace: "shop", port: api.port },
-      { service: "fix", namespace: "shop", port: fix.port },
-      { service: "bad", namespace: "shop", port: bad.port },
-      { service: "web", namespace: "shop", port: web.port, outbound: true },
-    ])), { onEvent: (e) => events.push(e) });
+    proxy = await startMesh(
+      meshConfig(
+        policies,
+        registry([
+          { service: "api", namespace: "shop", port: api.port },
+          { service: "fix", namespace: "shop", port: fix.port },
+          { service: "bad", namespace: "shop", port: bad.port },
+          { service: "web", namespace: "shop", port: web.port, outbound: true },
+        ]),
+      ),
+      { onEvent: (e) => events.push(e) },
+    );
   }, 180_000);
   afterAll(async () => {
     await proxy?.stop();

@@ -185,7 +185,12 @@ export function loadCrds(...sets: CrdSet[]): CrdValidator {
  * itself). Nothing is cached.
  */
 export function validatorFromCrdDocuments(documents: readonly unknown[], label = "inline"): CrdValidator {
-  return new Validator([sourceFromDocuments(label, documents.map((doc) => ({ file: label, doc })))]);
+  return new Validator([
+    sourceFromDocuments(
+      label,
+      documents.map((doc) => ({ file: label, doc })),
+    ),
+  ]);
 }
 
 /** Validates every object with {@link loadCrds}`(...sets)` and returns all problems, in object order. */
@@ -202,8 +207,7 @@ export function assertValid(objects: readonly unknown[], ...sets: CrdSet[]): voi
   const problems = validateAll(objects, sets);
   if (problems.length > 0) {
     throw new Error(
-      `${problems.length} problem(s) in ${objects.length} object(s) checked against CRDs [${sets.join(", ")}]:\n` +
-        problems.map((p) => `  - ${p}`).join("\n"),
+      `${problems.length} problem(s) in ${objects.length} object(s) checked against CRDs [${sets.join(", ")}]:\n` + problems.map((p) => `  - ${p}`).join("\n"),
     );
   }
 }
@@ -408,12 +412,7 @@ function yamlFilesUnder(dir: string): string[] {
 function sourceFromDocuments(label: string, documents: readonly { file: string; doc: unknown }[]): LoadedSource {
   const crds: CrdEntry[] = documents.map(({ file, doc }) => {
     const crd = doc as RawCrd;
-    if (
-      !isJsonObject(doc) ||
-      crd.apiVersion !== "apiextensions.k8s.io/v1" ||
-      crd.kind !== "CustomResourceDefinition" ||
-      !Array.isArray(crd.spec?.versions)
-    ) {
+    if (!isJsonObject(doc) || crd.apiVersion !== "apiextensions.k8s.io/v1" || crd.kind !== "CustomResourceDefinition" || !Array.isArray(crd.spec?.versions)) {
       throw new Error(`${file}: not an apiextensions.k8s.io/v1 CustomResourceDefinition`);
     }
     const versions = new Map<string, CrdVersionEntry>();
@@ -526,25 +525,19 @@ function goRegExp(source: string): RegExp {
  * Kubernetes structural schema only add value constraints (they declare no fields and carry no rules).
  */
 function compileSchema(raw: RawSchema, field: string, structural: boolean, ctx: CompileContext): SchemaNode {
-  const sub = (schema: RawSchema, subField: string, subStructural = structural): SchemaNode =>
-    compileSchema(schema, subField, subStructural, ctx);
+  const sub = (schema: RawSchema, subField: string, subStructural = structural): SchemaNode => compileSchema(schema, subField, subStructural, ctx);
 
   let pattern: RegExp | undefined;
   if (raw.pattern !== undefined) {
     try {
       pattern = goRegExp(raw.pattern);
     } catch (e) {
-      ctx.unsupported.push(
-        unsupported(ctx, field, raw.pattern, `pattern is not a valid JavaScript regular expression: ${(e as Error).message}`),
-      );
+      ctx.unsupported.push(unsupported(ctx, field, raw.pattern, `pattern is not a valid JavaScript regular expression: ${(e as Error).message}`));
     }
   }
 
-  const properties = raw.properties
-    ? new Map(Object.entries(raw.properties).map(([k, s]) => [k, sub(s, `${field}.${k}`)] as const))
-    : undefined;
-  const additionalProperties =
-    typeof raw.additionalProperties === "object" ? sub(raw.additionalProperties, `${field}{*}`) : raw.additionalProperties;
+  const properties = raw.properties ? new Map(Object.entries(raw.properties).map(([k, s]) => [k, sub(s, `${field}.${k}`)] as const)) : undefined;
+  const additionalProperties = typeof raw.additionalProperties === "object" ? sub(raw.additionalProperties, `${field}{*}`) : raw.additionalProperties;
   const items = raw.items ? sub(raw.items, `${field}[*]`) : undefined;
   const allOf = (raw.allOf ?? []).map((s) => sub(s, field, false));
   const anyOf = (raw.anyOf ?? []).map((s) => sub(s, field, false));
@@ -1349,7 +1342,7 @@ function ipToString(ip: ParsedIP): string {
   if (isIPv4InIPv6(ip)) return `::ffff:${b.slice(12).join(".")}${ip.zone ? `%${ip.zone}` : ""}`;
   let bestStart = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     let j = i;
     while (j < 8 && groups[j] === 0) j++;
     if (j - i > bestLen) {
@@ -1486,7 +1479,7 @@ function shouldEscape(c: number, mode: UrlEncoding): boolean {
 function goUnescape(s: string, mode: UrlEncoding): string {
   const b = utf8Encoder.encode(s);
   const out: number[] = [];
-  for (let i = 0; i < b.length; ) {
+  for (let i = 0; i < b.length;) {
     const c = b[i];
     if (c === 0x25) {
       if (!isHex(b[i + 1]) || !isHex(b[i + 2])) {
@@ -1786,9 +1779,7 @@ const kubernetesCelFunctions: readonly CelFunc[] = [
   }),
   celMethod("isLinkLocalMulticast", MAP, [], BOOL, function () {
     const ip = ipOf(this, "isLinkLocalMulticast");
-    return ip.bytes.length === 4
-      ? ip.bytes[0] === 224 && ip.bytes[1] === 0 && ip.bytes[2] === 0
-      : ip.bytes[0] === 0xff && (ip.bytes[1] & 0x0f) === 0x02;
+    return ip.bytes.length === 4 ? ip.bytes[0] === 224 && ip.bytes[1] === 0 && ip.bytes[2] === 0 : ip.bytes[0] === 0xff && (ip.bytes[1] & 0x0f) === 0x02;
   }),
   celMethod("isLinkLocalUnicast", MAP, [], BOOL, function () {
     return ipIsLinkLocalUnicast(ipOf(this, "isLinkLocalUnicast"));
@@ -1820,16 +1811,12 @@ const kubernetesCelFunctions: readonly CelFunc[] = [
   celMethod("containsCIDR", MAP, [DYN], BOOL, function (other) {
     const c = cidrOf(this, "containsCIDR");
     const o = cidrOf(other, "containsCIDR");
-    return (
-      o.ip.bytes.length === c.ip.bytes.length && c.bits <= o.bits && sameBytes(maskIP(o.ip, c.bits).bytes, maskIP(c.ip, c.bits).bytes)
-    );
+    return o.ip.bytes.length === c.ip.bytes.length && c.bits <= o.bits && sameBytes(maskIP(o.ip, c.bits).bytes, maskIP(c.ip, c.bits).bytes);
   }),
 
   // format library: format.<name>(), format.named(), <Format>.validate()
   ...Object.keys(K8S_FORMATS).map((name) => celFunc(`format.${name}`, [], MAP, () => opaque("format", { name }))),
-  celFunc("format.named", [STRING], MAP, (name) =>
-    Object.hasOwn(K8S_FORMATS, name) ? optionalOf(opaque("format", { name })) : OPTIONAL_NONE,
-  ),
+  celFunc("format.named", [STRING], MAP, (name) => (Object.hasOwn(K8S_FORMATS, name) ? optionalOf(opaque("format", { name })) : OPTIONAL_NONE)),
   celMethod("validate", MAP, [STRING], MAP, function (s) {
     const errors = K8S_FORMATS[opaqueString(expectOpaque(this, "format", "validate"), "name")](s);
     return errors.length === 0 ? OPTIONAL_NONE : optionalOf(errors);
@@ -1911,33 +1898,12 @@ const k8sEnv: CelEnv = celEnv({ funcs: [...celStringsExtension, ...kubernetesCel
 type CelExpr = ReturnType<typeof parseCel>["expr"];
 
 /** Functions that the @bufbuild/cel planner implements itself (not through the function registry). */
-const PLANNER_FUNCTIONS: ReadonlySet<string> = new Set([
-  "_[_]",
-  "_[?_]",
-  "_?._",
-  "_?_:_",
-  "_&&_",
-  "_||_",
-  "@not_strictly_false",
-  "__not_strictly_false__",
-]);
+const PLANNER_FUNCTIONS: ReadonlySet<string> = new Set(["_[_]", "_[?_]", "_?._", "_?_:_", "_&&_", "_||_", "@not_strictly_false", "__not_strictly_false__"]);
 
 /** Macros that @bufbuild/cel expands in the parser, in their 2-argument (or has()) form only. */
 const MACROS: ReadonlySet<string> = new Set(["has", "all", "exists", "exists_one", "map", "filter", "transformList", "transformMap", "transformMapEntry"]);
 
-const TYPE_IDENTIFIERS: ReadonlySet<string> = new Set([
-  "int",
-  "uint",
-  "double",
-  "bool",
-  "string",
-  "bytes",
-  "list",
-  "map",
-  "null_type",
-  "type",
-  "dyn",
-]);
+const TYPE_IDENTIFIERS: ReadonlySet<string> = new Set(["int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type", "dyn"]);
 
 interface ExprAnalysis {
   usesOldSelf: boolean;
@@ -2029,10 +1995,7 @@ function analyseExpr(e: CelExpr | undefined, scope: ReadonlySet<string>, a: Expr
   }
 }
 
-type RuleCompilation =
-  | { kind: "ok"; rule: CompiledRule }
-  | { kind: "transition" }
-  | { kind: "unsupported"; source: string; reason: string };
+type RuleCompilation = { kind: "ok"; rule: CompiledRule } | { kind: "transition" } | { kind: "unsupported"; source: string; reason: string };
 
 type ExprCompilation = { kind: "ok"; program: CelProgram; usesOldSelf: boolean } | { kind: "unsupported"; reason: string };
 
@@ -2223,9 +2186,7 @@ function celVisit(node: SchemaNode, value: Json, ptr: string, ancestorNeedsValue
       case "array": {
         const arr = value as Json[];
         const items = node.items;
-        const list = arr.map((item, i) =>
-          items ? celVisit(items, item, `${ptr}/${i}`, needValue, pass) : needValue ? genericToCel(item) : undefined,
-        );
+        const list = arr.map((item, i) => (items ? celVisit(items, item, `${ptr}/${i}`, needValue, pass) : needValue ? genericToCel(item) : undefined));
         cel = needValue ? (list as CelInput[]) : undefined;
         break;
       }
@@ -2323,8 +2284,7 @@ function ruleMessage(rule: CompiledRule, self: CelInput): string {
 
 const ROOT_META_FIELDS: ReadonlySet<string> = new Set(["apiVersion", "kind", "metadata"]);
 
-const CEL_SKIPPED_MESSAGE =
-  "some validation rules were not checked because the object was invalid; correct the existing errors to complete validation";
+const CEL_SKIPPED_MESSAGE = "some validation rules were not checked because the object was invalid; correct the existing errors to complete validation";
 
 class Validator implements CrdValidator {
   readonly sources: readonly string[];
@@ -2466,11 +2426,6 @@ function objectLabel(obj: unknown): string {
   const o = isJsonObject(obj) ? (obj as Record<string, unknown>) : {};
   const kind = typeof o.kind === "string" && o.kind !== "" ? o.kind : "<no kind>";
   const meta = isJsonObject(o.metadata) ? (o.metadata as Record<string, unknown>) : {};
-  const name =
-    typeof meta.name === "string" && meta.name !== ""
-      ? meta.name
-      : typeof meta.generateName === "string"
-        ? `${meta.generateName}*`
-        : "<no name>";
+  const name = typeof meta.name === "string" && meta.name !== "" ? meta.name : typeof meta.generateName === "string" ? `${meta.generateName}*` : "<no name>";
   return `${kind}/${name}`;
 }

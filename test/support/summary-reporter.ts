@@ -8,7 +8,9 @@ type AnyTask = { type: string; mode?: string; result?: { state?: string }; tasks
 
 export default class SummaryReporter implements Reporter {
   onFinished(files: AnyTask[] = [], errors: unknown[] = []): void {
-    let passed = 0, failed = 0, skipped = 0;
+    let passed = 0,
+      failed = 0,
+      skipped = 0;
     const visit = (t: AnyTask) => {
       if (t.type === "test") {
         const s = t.result?.state;

@@ -45,7 +45,8 @@ export function goldenTargetsOf(adapter: Adapter): GoldenTarget[] {
     if (typeof row?.version !== "string" || typeof row.file !== "string" || !Array.isArray(row.crdSets)) {
       throw new Error(`${path}: /${i} needs version (string), file (string) and crdSets (array)`);
     }
-    for (const set of row.crdSets) if (!CRD_SETS.includes(set)) throw new Error(`${path}: /${i}/crdSets: no CRD set "${set}" under test/crds (known: ${CRD_SETS.join(", ")})`);
+    for (const set of row.crdSets)
+      if (!CRD_SETS.includes(set)) throw new Error(`${path}: /${i}/crdSets: no CRD set "${set}" under test/crds (known: ${CRD_SETS.join(", ")})`);
     const { note: _note, ...target } = row;
     return { adapter, ...target };
   });

@@ -24,7 +24,13 @@ export function locateWithYaml(doc: { text: string; startLine: number }, ptr: st
     return { line: doc.startLine + line - 1, column: col };
   };
   let found = at(node.range[0]);
-  const tokens = ptr === "" ? [] : ptr.slice(1).split("/").map((t) => t.replace(/~1/g, "/").replace(/~0/g, "~"));
+  const tokens =
+    ptr === ""
+      ? []
+      : ptr
+          .slice(1)
+          .split("/")
+          .map((t) => t.replace(/~1/g, "/").replace(/~0/g, "~"));
   for (const token of tokens) {
     let next: unknown;
     if (isMap(node) && !node.flow) {

@@ -3,7 +3,18 @@
  * order of its kinds, how discovery finds it (the `appmesh.k8s.aws` CRDs and the controller Deployment)
  * and its system namespace.
  */
-import { APPLY_RANK, type ClusterHooks, type CrdObject, type DeploymentObject, type MeshFinding, type RankedObject, containersOf, crdVersions, deploymentName, imageTag } from "../../api/cluster.js";
+import {
+  APPLY_RANK,
+  type ClusterHooks,
+  type CrdObject,
+  type DeploymentObject,
+  type MeshFinding,
+  type RankedObject,
+  containersOf,
+  crdVersions,
+  deploymentName,
+  imageTag,
+} from "../../api/cluster.js";
 
 /** Apply ranks of App Mesh's kinds: the Mesh first, VirtualNodes before the routers and services that name them. */
 const RANKS: Readonly<Record<string, number>> = {
@@ -27,7 +38,9 @@ function applyRank(o: RankedObject): number | undefined {
  */
 function detect(crds: readonly CrdObject[], deployments: readonly DeploymentObject[]): MeshFinding[] {
   const appmeshCrds = crds.filter((c) => c.spec.group === "appmesh.k8s.aws");
-  const controllers = deployments.filter((d) => d.metadata.labels?.["app.kubernetes.io/name"] === "appmesh-controller" || d.metadata.name === "appmesh-controller");
+  const controllers = deployments.filter(
+    (d) => d.metadata.labels?.["app.kubernetes.io/name"] === "appmesh-controller" || d.metadata.name === "appmesh-controller",
+  );
   if (!appmeshCrds.length && !controllers.length) return [];
   const evidence: string[] = [];
   let version: string | undefined;
@@ -39,7 +52,11 @@ function detect(crds: readonly CrdObject[], deployments: readonly DeploymentObje
       evidence.push(`controller ${deploymentName(d)} runs ${c?.image}`);
     }
   }
-  evidence.push(appmeshCrds.length ? `CRDs: ${appmeshCrds.length} in appmesh.k8s.aws (${[...new Set(appmeshCrds.flatMap((c) => crdVersions(c).map((v) => v.name)))].join(", ")})` : "no appmesh.k8s.aws CRDs are installed");
+  evidence.push(
+    appmeshCrds.length
+      ? `CRDs: ${appmeshCrds.length} in appmesh.k8s.aws (${[...new Set(appmeshCrds.flatMap((c) => crdVersions(c).map((v) => v.name)))].join(", ")})`
+      : "no appmesh.k8s.aws CRDs are installed",
+  );
   if (!version) evidence.push("no appmesh-controller Deployment found: the version cannot be told");
   return [{ name: "appmesh", version: version ?? "unknown", evidence }];
 }

@@ -45,9 +45,11 @@ export interface AppMeshSettings {
 export const APPMESH_SETTINGS: readonly AdapterSetting[] = [
   { name: "meshName", description: "name of the cluster-scoped Mesh and value of the namespaces' `mesh` label", default: "unimesh" },
   { name: "clusterDomain", description: "DNS suffix of Services (`<svc>.<ns>.svc.<clusterDomain>`)", default: "cluster.local" },
-  { name: "egressFilter", description: "Mesh.spec.egressFilter.type, ALLOW_ALL or DROP_ALL. Default: DROP_ALL when the model has an AccessPolicy, else ALLOW_ALL" },
+  {
+    name: "egressFilter",
+    description: "Mesh.spec.egressFilter.type, ALLOW_ALL or DROP_ALL. Default: DROP_ALL when the model has an AccessPolicy, else ALLOW_ALL",
+  },
 ];
-
 
 /** Shared state of one translation. */
 export class Tx {
@@ -60,7 +62,10 @@ export class Tx {
   /** `spiffe://<trustDomain>`: the trust bundle every VirtualNode validates against (features/mtls.ts). */
   readonly trustBundle: string;
 
-  constructor(readonly model: Model, readonly ctx: TranslateContext) {
+  constructor(
+    readonly model: Model,
+    readonly ctx: TranslateContext,
+  ) {
     this.mesh = `App Mesh ${ctx.version}`;
     this.settings = readSettings(ctx);
     this.trustBundle = `spiffe://${model.trustDomain}`;
@@ -91,7 +96,13 @@ export class Tx {
    */
   duration(ms: number, entry: Entry<any>, pointer: string, feature: Feature): AmDuration | undefined {
     if (!Number.isInteger(ms)) {
-      this.report(entry, pointer, { feature: feature, kind: "unsupported-value", what: "fractional-ms", severity: "error", message: `${pointer.split("/").pop()}: ${this.mesh} durations are whole milliseconds ({unit: ms, value}); round ${ms}ms to a whole number of milliseconds` });
+      this.report(entry, pointer, {
+        feature: feature,
+        kind: "unsupported-value",
+        what: "fractional-ms",
+        severity: "error",
+        message: `${pointer.split("/").pop()}: ${this.mesh} durations are whole milliseconds ({unit: ms, value}); round ${ms}ms to a whole number of milliseconds`,
+      });
       return undefined;
     }
     return durationUnitValue(ms);
@@ -104,15 +115,28 @@ function readSettings(ctx: TranslateContext): AppMeshSettings {
   const clusterDomain = s.clusterDomain ?? "cluster.local";
   const out: AppMeshSettings = { meshName: isDnsLabel(meshName) ? meshName : "unimesh", clusterDomain };
   if (!isDnsLabel(meshName)) {
-    ctx.reportGlobal({ code: adapterCode("unsupported-value", undefined, "settings.meshName"), severity: "error", message: `setting meshName "${meshName}" must be a DNS-1123 label (it names the Mesh and is the value of the namespaces' mesh label)` });
+    ctx.reportGlobal({
+      code: adapterCode("unsupported-value", undefined, "settings.meshName"),
+      severity: "error",
+      message: `setting meshName "${meshName}" must be a DNS-1123 label (it names the Mesh and is the value of the namespaces' mesh label)`,
+    });
   }
   if (!isDnsSubdomain(clusterDomain)) {
-    ctx.reportGlobal({ code: adapterCode("unsupported-value", undefined, "settings.clusterDomain"), severity: "error", message: `setting clusterDomain "${clusterDomain}" must be a DNS name such as cluster.local` });
+    ctx.reportGlobal({
+      code: adapterCode("unsupported-value", undefined, "settings.clusterDomain"),
+      severity: "error",
+      message: `setting clusterDomain "${clusterDomain}" must be a DNS name such as cluster.local`,
+    });
   }
   if (s.egressFilter !== undefined) {
     const v = s.egressFilter.toUpperCase();
     if (v === "ALLOW_ALL" || v === "DROP_ALL") out.egressFilter = v;
-    else ctx.reportGlobal({ code: adapterCode("unsupported-value", undefined, "settings.egressFilter"), severity: "error", message: `setting egressFilter "${s.egressFilter}" must be ALLOW_ALL or DROP_ALL (Mesh.spec.egressFilter.type)` });
+    else
+      ctx.reportGlobal({
+        code: adapterCode("unsupported-value", undefined, "settings.egressFilter"),
+        severity: "error",
+        message: `setting egressFilter "${s.egressFilter}" must be ALLOW_ALL or DROP_ALL (Mesh.spec.egressFilter.type)`,
+      });
   }
   return out;
 }

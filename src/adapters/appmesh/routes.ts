@@ -32,7 +32,14 @@ import { adapterCode } from "../../api/diagnostics.js";
  * when the route cannot be emitted at all (a source-scoped route, a redirect, a direct response).
  */
 export const ROUTE_REFUSALS: readonly ((tx: Tx, r: EffectiveRoute) => boolean)[] = [
-  refuseTrafficSource, refuseFaultInjection, refuseMirror, refuseHeaders, refuseCors, refuseRewrite, refuseRedirect, refuseDirectResponse,
+  refuseTrafficSource,
+  refuseFaultInjection,
+  refuseMirror,
+  refuseHeaders,
+  refuseCors,
+  refuseRewrite,
+  refuseRedirect,
+  refuseDirectResponse,
 ];
 
 /** Highest route priority App Mesh accepts (`Route.priority`, 0-1000). */
@@ -65,20 +72,20 @@ export function raiseListener(raise: Raise, key: string, port: number, ms: numbe
   byPort.set(port, Math.max(byPort.get(port) ?? 0, ms));
 }
 
-
 /** One route of a VirtualRouter before it gets its priority: its kind and that kind's body. */
-type RouteBody =
-  | { kind: "httpRoute" | "http2Route"; body: HttpRoute }
-  | { kind: "grpcRoute"; body: GrpcRoute }
-  | { kind: "tcpRoute"; body: TcpRoute };
+type RouteBody = { kind: "httpRoute" | "http2Route"; body: HttpRoute } | { kind: "grpcRoute"; body: GrpcRoute } | { kind: "tcpRoute"; body: TcpRoute };
 
 /** `VirtualRouter.spec.routes[]` entry, keys in sorted order (`tcpRoute` sorts after `priority`). */
 function amRoute(name: string, priority: number, r: RouteBody): AmRoute {
   switch (r.kind) {
-    case "grpcRoute": return { grpcRoute: r.body, name, priority };
-    case "http2Route": return { http2Route: r.body, name, priority };
-    case "httpRoute": return { httpRoute: r.body, name, priority };
-    case "tcpRoute": return { name, priority, tcpRoute: r.body };
+    case "grpcRoute":
+      return { grpcRoute: r.body, name, priority };
+    case "http2Route":
+      return { http2Route: r.body, name, priority };
+    case "httpRoute":
+      return { httpRoute: r.body, name, priority };
+    case "tcpRoute":
+      return { name, priority, tcpRoute: r.body };
   }
 }
 
@@ -95,8 +102,13 @@ export function buildRouter(tx: Tx, node: ServiceNode, names: NodeNames, raise: 
     const ports = r.port ? portsNumbered(node, r.port) : node.ports;
     if (!r.port && ports.length && !v!.portsDeclared) {
       // Not silent: the route reaches only the ports other policies name; the service may have more.
-      tx.report(r.policy, "/spec/destination", { feature: "match", kind: "unsupported-value", what: "undeclared-ports", severity: "warning",
-        message: `this policy applies to every port of ${node.namespace}/${node.name}, and ${tx.mesh} routes per VirtualRouter listener port; its ports are not declared, so its routes go only to the port${ports.length > 1 ? "s" : ""} other policies name (${ports.map((p) => p.port).join(", ")}) and any other port gets no App Mesh route: declare the ports in a MeshService, or set destination.port` });
+      tx.report(r.policy, "/spec/destination", {
+        feature: "match",
+        kind: "unsupported-value",
+        what: "undeclared-ports",
+        severity: "warning",
+        message: `this policy applies to every port of ${node.namespace}/${node.name}, and ${tx.mesh} routes per VirtualRouter listener port; its ports are not declared, so its routes go only to the port${ports.length > 1 ? "s" : ""} other policies name (${ports.map((p) => p.port).join(", ")}) and any other port gets no App Mesh route: declare the ports in a MeshService, or set destination.port`,
+      });
     }
     const base = r.name ? `${r.policy.name}-${r.name}` : r.index === null ? r.policy.name : `${r.policy.name}-${r.index}`;
     for (const port of ports) {
@@ -107,7 +119,9 @@ export function buildRouter(tx: Tx, node: ServiceNode, names: NodeNames, raise: 
   }
   if (multi && node.ports.some((p) => p.protocol === "grpc")) {
     tx.ctx.reportGlobal({
-      code: adapterCode("unsupported-value", "match", "grpc-port-match"), severity: "warning", feature: "match",
+      code: adapterCode("unsupported-value", "match", "grpc-port-match"),
+      severity: "warning",
+      feature: "match",
       message: `VirtualRouter ${node.namespace}/${node.name} has several listeners and a grpc one: its grpcRoutes carry match.port as App Mesh requires, but aws-app-mesh-controller-for-k8s#715 (open) reports the controller not passing grpcRoute.match.port on, after which App Mesh rejects the router ("Route must define a port match criteria"); check the VirtualRouter's status, or give the gRPC port its own service`,
     });
   }
@@ -123,7 +137,10 @@ export function buildRouter(tx: Tx, node: ServiceNode, names: NodeNames, raise: 
 class RouteList {
   readonly routes: AmRoute[] = [];
   private readonly used = new Set<string>();
-  constructor(private readonly tx: Tx, private readonly node: ServiceNode) {}
+  constructor(
+    private readonly tx: Tx,
+    private readonly node: ServiceNode,
+  ) {}
 
   /** `base`, or the first of `base-2`, `base-3`, ... not used yet; taken by the call. */
   unique(base: string): string {
@@ -160,12 +177,30 @@ function coveredByCatchAll(table: readonly EffectiveRoute[], port: number): bool
 
 /** One App Mesh route for one model route on one Service port; undefined when it cannot be expressed (reported). */
 function buildRoute(
-  tx: Tx, node: ServiceNode, r: EffectiveRoute, port: PortInfo, multi: boolean,
-  names: NodeNames, raise: Raise, subsets: SubsetNodes, services: ServiceIndex,
+  tx: Tx,
+  node: ServiceNode,
+  r: EffectiveRoute,
+  port: PortInfo,
+  multi: boolean,
+  names: NodeNames,
+  raise: Raise,
+  subsets: SubsetNodes,
+  services: ServiceIndex,
 ): RouteBody | undefined {
   if (r.action.kind !== "split") return undefined;
-  const { weightedTargets, targetPorts, ok: targetsOk } = splitTargets(tx, node, r, r.action, port, (subset) => subsetNode(node, subset, names, subsets).vnName,
-    (service) => services.get(node.namespace, service));
+  const {
+    weightedTargets,
+    targetPorts,
+    ok: targetsOk,
+  } = splitTargets(
+    tx,
+    node,
+    r,
+    r.action,
+    port,
+    (subset) => subsetNode(node, subset, names, subsets).vnName,
+    (service) => services.get(node.namespace, service),
+  );
   let ok = targetsOk;
   const matchPort = multi ? port.port : undefined;
   const protocol = port.protocol;
@@ -182,7 +217,7 @@ function buildRoute(
   const retry = retryPolicy(tx, r, protocol, timeoutMs);
   if (!retry) ok = false;
   // Longer than App Mesh's 15s default: the target VirtualNodes' listeners need it too.
-  const perTryMs = r.retries?.value.perTryTimeout && r.retries.value.attempts > 0 ? tx.parseMs(r.retries.value.perTryTimeout) ?? 0 : 0;
+  const perTryMs = r.retries?.value.perTryTimeout && r.retries.value.attempts > 0 ? (tx.parseMs(r.retries.value.perTryTimeout) ?? 0) : 0;
   const longest = Math.max(timeoutMs ?? 0, perTryMs);
   if (longest > APPMESH_DEFAULT_REQUEST_TIMEOUT_MS) {
     // Every App Mesh resource of the conversation (App Mesh API `HttpTimeout.perRequest`: "the source
@@ -217,7 +252,9 @@ function buildRoute(
 /** The route for requests no policy route catches: to the whole service, no retries, App Mesh's default timeout. */
 function defaultRoute(node: ServiceNode, port: PortInfo, multi: boolean): RouteBody {
   const virtualNodeRef = { name: node.vnName };
-  const weightedTargets: WeightedTarget[] = [node.listeners.length > 1 ? { port: port.targetPort, virtualNodeRef, weight: 100 } : { virtualNodeRef, weight: 100 }];
+  const weightedTargets: WeightedTarget[] = [
+    node.listeners.length > 1 ? { port: port.targetPort, virtualNodeRef, weight: 100 } : { virtualNodeRef, weight: 100 },
+  ];
   const action = { weightedTargets };
   if (port.protocol === "tcp") return { kind: "tcpRoute", body: multi ? { action, match: { port: port.port } } : { action } };
   const retryPolicy = disabledRetryPolicy(APPMESH_DEFAULT_REQUEST_TIMEOUT_MS);

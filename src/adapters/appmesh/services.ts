@@ -151,9 +151,11 @@ export class ServiceIndex {
 
   private indexNode(n: ServiceNode): void {
     const a = this.bySaIndex.get(n.namespace, n.facts.serviceAccount);
-    if (a) a.push(n); else this.bySaIndex.set(n.namespace, n.facts.serviceAccount, [n]);
+    if (a) a.push(n);
+    else this.bySaIndex.set(n.namespace, n.facts.serviceAccount, [n]);
     const b = this.byNsIndex.get(n.namespace);
-    if (b) b.push(n); else this.byNsIndex.set(n.namespace, [n]);
+    if (b) b.push(n);
+    else this.byNsIndex.set(n.namespace, [n]);
   }
 
   /**
@@ -191,7 +193,13 @@ export class ServiceIndex {
     // Every field set here, the optional ones too (undefined until known), so that all nodes keep one
     // shape: code that reads them stays monomorphic as views and memos are filled in.
     const node: ServiceNode = {
-      namespace: facts.namespace, name: facts.name, facts, view, ports, podPorts, listeners,
+      namespace: facts.namespace,
+      name: facts.name,
+      facts,
+      view,
+      ports,
+      podPorts,
+      listeners,
       vnName: dnsLabel(facts.name),
       spiffeId: this.tx.model.spiffeId({ namespace: facts.namespace, serviceAccount: facts.serviceAccount }),
       host: serviceHost(facts.name, facts.namespace, this.tx.settings.clusterDomain),

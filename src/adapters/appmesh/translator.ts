@@ -49,8 +49,16 @@ import { reportAccessScopes } from "./features/scope.js";
 import { refuseSubsetSettings } from "./features/subsetSettings.js";
 import { NodeNames, type Raise, type SubsetNode, type SubsetNodes, buildRouter, raiseListener } from "./routes.js";
 import {
-  APPMESH_API_VERSION, type ListenerConnectionPool, type ListenerOutlierDetection, type PortMapping, type ServiceObject,
-  type VirtualNodeBackend, type VirtualNodeListener, type VirtualNodeObject, type VirtualNodeSpec, type VirtualRouterObject,
+  APPMESH_API_VERSION,
+  type ListenerConnectionPool,
+  type ListenerOutlierDetection,
+  type PortMapping,
+  type ServiceObject,
+  type VirtualNodeBackend,
+  type VirtualNodeListener,
+  type VirtualNodeObject,
+  type VirtualNodeSpec,
+  type VirtualRouterObject,
   type VirtualServiceObject,
 } from "./resources.js";
 import { ServiceIndex, type ServiceNode } from "./services.js";
@@ -133,8 +141,13 @@ function routersAndServices(state: State): { routers: VirtualRouterObject[]; vir
     if (!node.ports.length) {
       if (v?.trafficPolicies.length) {
         for (const p of v.trafficPolicies) {
-          tx.report(p, "/spec/destination", { feature: "split", kind: "unsupported-value", what: "no-port", severity: "error",
-            message: `destination: ${tx.mesh} routes through a VirtualRouter listener port, and no port of ${node.namespace}/${node.name} is known; set spec.destination.port or declare its ports in a MeshService` });
+          tx.report(p, "/spec/destination", {
+            feature: "split",
+            kind: "unsupported-value",
+            what: "no-port",
+            severity: "error",
+            message: `destination: ${tx.mesh} routes through a VirtualRouter listener port, and no port of ${node.namespace}/${node.name} is known; set spec.destination.port or declare its ports in a MeshService`,
+          });
         }
       }
       continue;
@@ -145,7 +158,8 @@ function routersAndServices(state: State): { routers: VirtualRouterObject[]; vir
     const metadata = objectMeta(node.vnName, node.namespace, v?.trafficPolicies ?? []);
     routers.push({ apiVersion: APPMESH_API_VERSION, kind: "VirtualRouter", metadata, spec: { listeners, routes } });
     virtualServices.push({
-      apiVersion: APPMESH_API_VERSION, kind: "VirtualService",
+      apiVersion: APPMESH_API_VERSION,
+      kind: "VirtualService",
       // The router's metadata (same name, namespace and policies), copied: objects share nothing.
       metadata: copyMetadata(metadata),
       spec: { awsName: node.host, provider: { virtualRouter: { virtualRouterRef: { name: node.vnName } } } },
@@ -183,8 +197,13 @@ function backendsOf(state: State): Map<ServiceNode, Backends> {
     if (!dest.ports.length) {
       if (decision.size) {
         for (const p of decision.policies) {
-          tx.report(p, policyPointer(p), { feature: "access", kind: "unsupported-value", what: "no-port", severity: "error",
-            message: `destination: ${tx.mesh} lets allowed callers reach ${dest.namespace}/${dest.name} through a VirtualService, which needs a listener port, and no port of it is known; declare its ports in a MeshService (unimesh discover writes them) or set spec.destination.port` });
+          tx.report(p, policyPointer(p), {
+            feature: "access",
+            kind: "unsupported-value",
+            what: "no-port",
+            severity: "error",
+            message: `destination: ${tx.mesh} lets allowed callers reach ${dest.namespace}/${dest.name} through a VirtualService, which needs a listener port, and no port of it is known; declare its ports in a MeshService (unimesh discover writes them) or set spec.destination.port`,
+          });
         }
       }
       continue;
@@ -245,7 +264,8 @@ function routingNode(state: State, s: SubsetNode, nodes: VirtualNodeObject[], se
   const { node } = s;
   const headless = headlessName(s.vnName);
   nodes.push({
-    apiVersion: APPMESH_API_VERSION, kind: "VirtualNode",
+    apiVersion: APPMESH_API_VERSION,
+    kind: "VirtualNode",
     metadata: objectMeta(s.vnName, node.namespace, nodePolicies(tx, node)),
     // No podSelector: selects no pod (the identity VirtualNode does); a routing target only.
     spec: { listeners: buildListeners(tx, node, s.vnName, state.raise, s.subset), serviceDiscovery: dnsDiscovery(tx, node, headless) },
@@ -299,7 +319,6 @@ function nodePolicies(tx: Tx, node: ServiceNode, more?: readonly Entry<any>[]): 
   if (more) for (const p of more) from.push(p);
   return from;
 }
-
 
 /**
  * The listeners of a VirtualNode of a service (identity, or a subset's routing node): same ports, settings
@@ -374,7 +393,8 @@ function sortedLabels(labels: Record<string, string>): Record<string, string> {
 /** The headless Service (named `name`) a VirtualNode is discovered through: pod ports, selected pods. */
 function headlessService(node: ServiceNode, name: string, selector: Record<string, string>): ServiceObject {
   return {
-    apiVersion: "v1", kind: "Service",
+    apiVersion: "v1",
+    kind: "Service",
     metadata: objectMeta(name, node.namespace, []),
     spec: {
       clusterIP: "None",
@@ -390,7 +410,6 @@ function backend(tx: Tx, caller: ServiceNode, dest: ServiceNode): VirtualNodeBac
   const virtualServiceRef = dest.namespace !== caller.namespace ? { name: dest.vnName, namespace: dest.namespace } : { name: dest.vnName };
   return { virtualService: tls ? { clientPolicy: { tls }, virtualServiceRef } : { virtualServiceRef } };
 }
-
 
 /**
  * Two identity VirtualNodes in one namespace where one selector is contained in the other would both
@@ -419,7 +438,7 @@ function checkSelectorOverlaps(tx: Tx, index: ServiceIndex): void {
   for (const a of index.nodes) {
     const sa = a.facts.selector;
     const aKeys = Object.keys(sa);
-    const candidates = aKeys.length ? byLabel.get(a.namespace)?.get(aKeys[0])?.get(sa[aKeys[0]]) ?? [] : index.inNamespace(a.namespace);
+    const candidates = aKeys.length ? (byLabel.get(a.namespace)?.get(aKeys[0])?.get(sa[aKeys[0]]) ?? []) : index.inNamespace(a.namespace);
     for (const b of candidates) {
       if (a === b) continue;
       const sb = b.facts.selector;

@@ -3,9 +3,33 @@
  * types generated from `schemas/proxy-config.schema.json`.
  */
 export type {
-  ProxyConfig, ProxyConfigSpec, Destination, Route, Service, ServicePort, SourceMatch, Match, Target, Retries, FaultInjection,
-  Mirror, HeaderOps, Cors, Rewrite, Redirect, DirectResponse, OutlierDetection, ConnectionPool, LoadBalancer, RateLimit,
-  Access, AccessRule, Mtls, MtlsNamespace, Mode, WasmPlugin,
+  ProxyConfig,
+  ProxyConfigSpec,
+  Destination,
+  Route,
+  Service,
+  ServicePort,
+  SourceMatch,
+  Match,
+  Target,
+  Retries,
+  FaultInjection,
+  Mirror,
+  HeaderOps,
+  Cors,
+  Rewrite,
+  Redirect,
+  DirectResponse,
+  OutlierDetection,
+  ConnectionPool,
+  LoadBalancer,
+  RateLimit,
+  Access,
+  AccessRule,
+  Mtls,
+  MtlsNamespace,
+  Mode,
+  WasmPlugin,
 } from "../../api/generated/proxyConfig.js";
 
 /** apiVersion of every proxy document. */

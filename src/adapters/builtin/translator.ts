@@ -37,12 +37,32 @@ import { BUILTIN_CROSS_CLUSTER } from "./features/crossCluster.js";
 
 /** Route features, in the order they fill a route. */
 export const ROUTE_FEATURES: readonly RouteFeature[] = [
-  trafficSource, match, split, redirect, directResponse, rewrite, timeout, retries, faultInjection, mirror, headers, cors,
+  trafficSource,
+  match,
+  split,
+  redirect,
+  directResponse,
+  rewrite,
+  timeout,
+  retries,
+  faultInjection,
+  mirror,
+  headers,
+  cors,
 ];
 
 /** Destination features, in order. */
 export const DESTINATION_FEATURES: readonly DestinationFeature[] = [
-  outlierDetection, connectionPool, loadBalancer, rateLimit, subsetSettings, requestAuthentication, wasmExtension, access, mtls, podOnly,
+  outlierDetection,
+  connectionPool,
+  loadBalancer,
+  rateLimit,
+  subsetSettings,
+  requestAuthentication,
+  wasmExtension,
+  access,
+  mtls,
+  podOnly,
 ];
 
 /** Id of the default route the proxy appends when no route catches every request. */
@@ -60,7 +80,9 @@ export function translateBuiltin(model: Model, ctx: TranslateContext): KubeObjec
     trustDomain: model.trustDomain,
     ...(meshMtls ? { defaultMtlsMode: meshMtls.doc.spec.mode } : {}),
     ...(model.namespaceMtls.length ? { mtlsNamespaces: mtlsNamespaces(model) } : {}),
-    ...(accessNamespaces.size ? { namespaceAccess: [...accessNamespaces.keys()].sort().map((namespace) => ({ namespace, access: scopedAccess(model, namespace)! })) } : {}),
+    ...(accessNamespaces.size
+      ? { namespaceAccess: [...accessNamespaces.keys()].sort().map((namespace) => ({ namespace, access: scopedAccess(model, namespace)! })) }
+      : {}),
     ...(meshAccess.length ? { meshAccess: scopedAccess(model, MESH_ONLY)! } : {}),
     services: services(model, ctx),
     destinations,
@@ -85,7 +107,13 @@ function destination(model: Model, ctx: TranslateContext, dest: DestinationView)
   const out: Destination = {
     namespace: dest.namespace,
     service: dest.service,
-    policies: [...new Set([...dest.trafficPolicies, ...dest.accessPolicies, ...(dest.mtls ? [dest.mtls] : []), ...dest.requestAuthentications, ...dest.wasmExtensions].map((p) => p.id))].sort(),
+    policies: [
+      ...new Set(
+        [...dest.trafficPolicies, ...dest.accessPolicies, ...(dest.mtls ? [dest.mtls] : []), ...dest.requestAuthentications, ...dest.wasmExtensions].map(
+          (p) => p.id,
+        ),
+      ),
+    ].sort(),
     routes,
   };
   for (const f of DESTINATION_FEATURES) f(out, env);
@@ -117,7 +145,8 @@ function services(model: Model, ctx: TranslateContext): Service[] {
         if (p.protocol !== "tcp") return true;
         if (f.declaredBy) {
           ctx.report(f.declaredBy, `/spec/ports/${i}/protocol`, {
-            code: adapterCode("unsupported-value", undefined, "tcp-port"), severity: "warning",
+            code: adapterCode("unsupported-value", undefined, "tcp-port"),
+            severity: "warning",
             message: `port ${p.port} of ${f.namespace}/${f.name} is plain TCP: the built-in proxy forwards HTTP (HTTP/1.1, HTTP/2, gRPC) only, so it leaves this port out; call it directly`,
           });
         }
@@ -129,13 +158,15 @@ function services(model: Model, ctx: TranslateContext): Service[] {
         namespace: f.namespace,
         serviceAccount: f.serviceAccount,
         ...(isConventionalSelector(f) ? {} : { selector: { ...f.selector } }),
-        ...(ports.length ? {
-          ports: ports.map((p) => ({
-            port: p.port,
-            ...(p.targetPort && p.targetPort !== p.port ? { targetPort: p.targetPort } : {}),
-            protocol: (p.protocol ?? "http") as "http" | "http2" | "grpc",
-          })) as Service["ports"],
-        } : {}),
+        ...(ports.length
+          ? {
+              ports: ports.map((p) => ({
+                port: p.port,
+                ...(p.targetPort && p.targetPort !== p.port ? { targetPort: p.targetPort } : {}),
+                protocol: (p.protocol ?? "http") as "http" | "http2" | "grpc",
+              })) as Service["ports"],
+            }
+          : {}),
         ...(subsets.length ? { subsets: subsets.map((s) => ({ name: s.name, labels: { ...s.labels } })) } : {}),
       };
     });

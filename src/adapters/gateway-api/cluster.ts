@@ -7,7 +7,8 @@
  */
 import { APPLY_RANK, type ClusterHooks, type RankedObject, minorVersionOf } from "../../api/cluster.js";
 
-const INSTALL = "the Gateway API CRDs (kubectl apply --server-side -f https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.6.1/standard-install.yaml, or experimental-install.yaml for --set channel=experimental); GAMMA routes also need a mesh that implements them";
+const INSTALL =
+  "the Gateway API CRDs (kubectl apply --server-side -f https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.6.1/standard-install.yaml, or experimental-install.yaml for --set channel=experimental); GAMMA routes also need a mesh that implements them";
 
 function applyRank(o: RankedObject): number | undefined {
   if (!o.apiVersion.startsWith("gateway.networking.k8s.io/")) return undefined;

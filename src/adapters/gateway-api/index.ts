@@ -28,7 +28,8 @@ export function gatewayApiCapabilities(version: string): Capabilities {
 /** The Gateway API adapter. */
 export const gatewayApi: Adapter = {
   name: "gateway-api",
-  description: "Gateway API for service mesh (GAMMA) 1.2-1.6, standard or experimental channel: HTTPRoute, GRPCRoute with Service parentRefs (portable across GAMMA implementations)",
+  description:
+    "Gateway API for service mesh (GAMMA) 1.2-1.6, standard or experimental channel: HTTPRoute, GRPCRoute with Service parentRefs (portable across GAMMA implementations)",
   versions: GATEWAY_API_VERSIONS,
   defaultVersion: DEFAULT_GATEWAY_API_VERSION,
   profiles: versionProfiles(),
@@ -41,7 +42,14 @@ export const gatewayApi: Adapter = {
 
 /** Matrix columns: releases between two standard-channel field additions behave alike (`1.2`, `1.3-1.4`, `1.5-1.6`). */
 function versionProfiles(): { label: string; versions: string[] }[] {
-  const starts = [...new Set([GATEWAY_API_VERSIONS[0] as string, ...Object.values(FIELD_SINCE).map((s) => s.standard).filter((s): s is string => !!s && compareVersions(s, GATEWAY_API_VERSIONS[0]) > 0)])].sort(compareVersions);
+  const starts = [
+    ...new Set([
+      GATEWAY_API_VERSIONS[0] as string,
+      ...Object.values(FIELD_SINCE)
+        .map((s) => s.standard)
+        .filter((s): s is string => !!s && compareVersions(s, GATEWAY_API_VERSIONS[0]) > 0),
+    ]),
+  ].sort(compareVersions);
   return starts.map((from, i) => {
     const versions = GATEWAY_API_VERSIONS.filter((v) => compareVersions(v, from) >= 0 && (i + 1 === starts.length || compareVersions(v, starts[i + 1]) < 0));
     const last = versions[versions.length - 1];

@@ -48,7 +48,11 @@ const MODEL_REFUSALS: readonly ((gc: GatewayContext, model: Model) => void)[] = 
 
 /** Destination-level features Gateway API has no field for, in any release. */
 const DESTINATION_REFUSALS: readonly ((gc: GatewayContext, v: DestinationView) => void)[] = [
-  refuseOutlierDetection, refuseConnectionPool, refuseLoadBalancer, refuseRateLimit, refuseSubsetSettings,
+  refuseOutlierDetection,
+  refuseConnectionPool,
+  refuseLoadBalancer,
+  refuseRateLimit,
+  refuseSubsetSettings,
 ];
 
 /** Route-level features Gateway API has no filter for, in any release. */
@@ -75,4 +79,3 @@ function translateDestination(gc: GatewayContext, v: DestinationView, out: KubeO
   }
   out.push(...gammaRoutes(gc, v, routes, refs));
 }
-

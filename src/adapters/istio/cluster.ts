@@ -3,8 +3,20 @@
  * its kinds, how discovery finds it (CRDs and istiod Deployments) and its system namespaces.
  */
 import {
-  APPLY_RANK, type ClusterHooks, type CrdObject, type DeploymentObject, type MeshFinding, type RankedObject,
-  byCrdName, compareVersionsDesc, containersOf, crdServes, crdStorage, deploymentName, describeCrd, imageTag,
+  APPLY_RANK,
+  type ClusterHooks,
+  type CrdObject,
+  type DeploymentObject,
+  type MeshFinding,
+  type RankedObject,
+  byCrdName,
+  compareVersionsDesc,
+  containersOf,
+  crdServes,
+  crdStorage,
+  deploymentName,
+  describeCrd,
+  imageTag,
 } from "../../api/cluster.js";
 
 const INSTALL = "Istio (istioctl install, or the istio/base Helm chart)";
@@ -83,12 +95,19 @@ function detect(crds: readonly CrdObject[], deployments: readonly DeploymentObje
     const v = /^\d+\.\d+(\.\d+)?/.exec(tag ?? "")?.[0] ?? d.metadata.labels?.["app.kubernetes.io/version"] ?? d.metadata.labels?.["operator.istio.io/version"];
     if (!v) continue;
     const rev = d.metadata.labels?.["istio.io/rev"];
-    byVersion.set(v, [...(byVersion.get(v) ?? []), `istiod ${deploymentName(d)}${rev && rev !== "default" ? ` (revision ${rev})` : ""} runs ${c?.image ?? `version ${v}`}`]);
+    byVersion.set(v, [
+      ...(byVersion.get(v) ?? []),
+      `istiod ${deploymentName(d)}${rev && rev !== "default" ? ` (revision ${rev})` : ""} runs ${c?.image ?? `version ${v}`}`,
+    ]);
   }
   if (byVersion.size) {
     for (const v of [...byVersion.keys()].sort(compareVersionsDesc)) out.push({ name: "istio", version: v, evidence: [...byVersion.get(v)!, ...crdEvidence] });
   } else if (floor) {
-    out.push({ name: "istio", version: floor.version, evidence: [...crdEvidence, "no istiod Deployment found (label app=istiod): the version is the oldest release these CRDs match"] });
+    out.push({
+      name: "istio",
+      version: floor.version,
+      evidence: [...crdEvidence, "no istiod Deployment found (label app=istiod): the version is the oldest release these CRDs match"],
+    });
   }
   return out;
 }
@@ -99,14 +118,19 @@ function detect(crds: readonly CrdObject[], deployments: readonly DeploymentObje
  * the namespace"), served by ztunnel, the per-node DaemonSet (`app=ztunnel`, istio-system). Translate its
  * policies with `--set dataplane=ambient`; without a ztunnel DaemonSet the evidence says so.
  */
-function ambientNamespace(ns: { name: string; labels: Readonly<Record<string, string>> }, agents: readonly DeploymentObject[]): { settings: Record<string, string>; evidence: string[] } | undefined {
+function ambientNamespace(
+  ns: { name: string; labels: Readonly<Record<string, string>> },
+  agents: readonly DeploymentObject[],
+): { settings: Record<string, string>; evidence: string[] } | undefined {
   if (ns.labels["istio.io/dataplane-mode"] !== "ambient") return undefined;
   const ztunnel = agents.map(deploymentName);
   return {
     settings: { dataplane: "ambient" },
     evidence: [
       `namespace ${ns.name} is labelled istio.io/dataplane-mode=ambient`,
-      ztunnel.length ? `ztunnel DaemonSet ${ztunnel.join(", ")}` : "no ztunnel DaemonSet found (label app=ztunnel): ambient mode is not running, or it could not be listed",
+      ztunnel.length
+        ? `ztunnel DaemonSet ${ztunnel.join(", ")}`
+        : "no ztunnel DaemonSet found (label app=ztunnel): ambient mode is not running, or it could not be listed",
     ],
   };
 }
@@ -120,20 +144,27 @@ export const istioCluster: ClusterHooks = {
    * the member's intermediate (istio.io `docs/tasks/security/cert-management/plugin-ca-cert/`; restart
    * istiod and the workloads after the first apply).
    */
-  trustObjects: (t) => [{
-    apiVersion: "v1", kind: "Secret",
-    metadata: { name: "cacerts", namespace: "istio-system" },
-    type: "Opaque",
-    data: {
-      "ca-cert.pem": b64(t.caCertPem), "ca-key.pem": b64(t.caKeyPem), "cert-chain.pem": b64(t.certChainPem), "root-cert.pem": b64(t.rootCertPem),
+  trustObjects: (t) => [
+    {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "cacerts", namespace: "istio-system" },
+      type: "Opaque",
+      data: {
+        "ca-cert.pem": b64(t.caCertPem),
+        "ca-key.pem": b64(t.caKeyPem),
+        "cert-chain.pem": b64(t.certChainPem),
+        "root-cert.pem": b64(t.rootCertPem),
+      },
     },
-  }],
+  ],
   installHints: {
     "networking.istio.io": INSTALL,
     "security.istio.io": INSTALL,
     "telemetry.istio.io": INSTALL,
     "extensions.istio.io": INSTALL,
-    "gateway.networking.k8s.io": "the Gateway API CRDs (kubectl apply --server-side -f https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.6.1/standard-install.yaml): Istio's ambient waypoints are Gateways",
+    "gateway.networking.k8s.io":
+      "the Gateway API CRDs (kubectl apply --server-side -f https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.6.1/standard-install.yaml): Istio's ambient waypoints are Gateways",
   },
   applyRank,
   controlPlane: [{ labelSelector: "app=istiod", what: "istiod Deployments" }],

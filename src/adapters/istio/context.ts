@@ -47,10 +47,29 @@ export interface IstioContext {
 export const ISTIO_SETTINGS: readonly AdapterSetting[] = [
   { name: "clusterDomain", description: "Kubernetes cluster DNS domain used in service hosts (`<svc>.<ns>.svc.<clusterDomain>`)", default: "cluster.local" },
   { name: "rootNamespace", description: "Istio's root namespace (meshConfig.rootNamespace), where policies apply to the whole mesh", default: "istio-system" },
-  { name: "dataplane", description: "Istio's data plane: sidecar (an Envoy sidecar in every pod) or ambient (ztunnel enforces L4 access; L7 features need a waypoint). Ambient needs Istio 1.22+ (beta in 1.22-1.23, GA from 1.24)", default: "sidecar" },
-  { name: "waypointName", description: "Ambient mode: the name of the waypoint Gateway (gatewayClassName istio-waypoint) unimesh emits in each namespace where L7 policy needs one; also its service account (the identity ztunnel admits)", default: "waypoint" },
-  { name: "channel", description: "Ambient mode: the Gateway API release channel of the cluster's CRDs, which waypoint routes (HTTPRoute, GRPCRoute) are written for: standard or experimental (adds HTTPRoute rules[].retry, read by waypoints from Istio 1.25)", default: "standard" },
-  { name: "pathNormalization", description: `The mesh's meshConfig.pathNormalization.normalization (${PATH_NORMALIZATIONS.join(", ")}): what Istio's proxies do to request paths, so that unimesh can say which requests could get past a path rule`, default: "BASE" },
+  {
+    name: "dataplane",
+    description:
+      "Istio's data plane: sidecar (an Envoy sidecar in every pod) or ambient (ztunnel enforces L4 access; L7 features need a waypoint). Ambient needs Istio 1.22+ (beta in 1.22-1.23, GA from 1.24)",
+    default: "sidecar",
+  },
+  {
+    name: "waypointName",
+    description:
+      "Ambient mode: the name of the waypoint Gateway (gatewayClassName istio-waypoint) unimesh emits in each namespace where L7 policy needs one; also its service account (the identity ztunnel admits)",
+    default: "waypoint",
+  },
+  {
+    name: "channel",
+    description:
+      "Ambient mode: the Gateway API release channel of the cluster's CRDs, which waypoint routes (HTTPRoute, GRPCRoute) are written for: standard or experimental (adds HTTPRoute rules[].retry, read by waypoints from Istio 1.25)",
+    default: "standard",
+  },
+  {
+    name: "pathNormalization",
+    description: `The mesh's meshConfig.pathNormalization.normalization (${PATH_NORMALIZATIONS.join(", ")}): what Istio's proxies do to request paths, so that unimesh can say which requests could get past a path rule`,
+    default: "BASE",
+  },
 ];
 
 /** Builds the context of one translation. */
@@ -58,7 +77,8 @@ export function createContext(model: Model, ctx: TranslateContext): IstioContext
   let clusterDomain = ctx.options.settings?.clusterDomain ?? "cluster.local";
   if (!isDnsSubdomain(clusterDomain)) {
     ctx.reportGlobal({
-      code: adapterCode("unsupported-value", undefined, "settings.clusterDomain"), severity: "error",
+      code: adapterCode("unsupported-value", undefined, "settings.clusterDomain"),
+      severity: "error",
       message: `setting clusterDomain "${clusterDomain}" is not a DNS subdomain; use e.g. cluster.local`,
     });
     clusterDomain = "cluster.local";
@@ -67,7 +87,8 @@ export function createContext(model: Model, ctx: TranslateContext): IstioContext
   let pathNormalization = (ctx.options.settings?.pathNormalization ?? "BASE").toUpperCase().replace(/^DEFAULT$/, "BASE") as PathNormalization;
   if (!PATH_NORMALIZATIONS.includes(pathNormalization)) {
     ctx.reportGlobal({
-      code: adapterCode("unsupported-value", undefined, "settings.pathNormalization"), severity: "error",
+      code: adapterCode("unsupported-value", undefined, "settings.pathNormalization"),
+      severity: "error",
       message: `setting pathNormalization "${ctx.options.settings?.pathNormalization}" is not one of ${PATH_NORMALIZATIONS.join(", ")} (meshConfig.pathNormalization.normalization)`,
     });
     pathNormalization = "BASE";
@@ -76,7 +97,8 @@ export function createContext(model: Model, ctx: TranslateContext): IstioContext
   let waypointName = ctx.options.settings?.waypointName ?? "waypoint";
   if (!isDnsLabel(waypointName)) {
     ctx.reportGlobal({
-      code: adapterCode("unsupported-value", undefined, "settings.waypointName"), severity: "error",
+      code: adapterCode("unsupported-value", undefined, "settings.waypointName"),
+      severity: "error",
       message: `setting waypointName "${waypointName}" is not a DNS-1123 label (a Gateway and service account name); use e.g. waypoint`,
     });
     waypointName = "waypoint";
@@ -84,7 +106,14 @@ export function createContext(model: Model, ctx: TranslateContext): IstioContext
   // Said once: the same finding can be reached from several destinations (e.g. services sharing pods).
   const reporter = new Reporter(ctx);
   return {
-    model, ctx, version: ctx.version, clusterDomain, rootNamespace, pathNormalization, dataplane, waypointName,
+    model,
+    ctx,
+    version: ctx.version,
+    clusterDomain,
+    rootNamespace,
+    pathNormalization,
+    dataplane,
+    waypointName,
     host: (name, namespace) => serviceHost(name, namespace, clusterDomain),
     has: (field) => hasField(ctx.version, field),
     report: (entry, pointer, finding) => reporter.report(entry, pointer, finding),
@@ -103,7 +132,8 @@ function dataplaneOf(ctx: TranslateContext): Dataplane {
   const raw = ctx.options.settings?.dataplane ?? "sidecar";
   if (!(DATAPLANES as readonly string[]).includes(raw)) {
     ctx.reportGlobal({
-      code: adapterCode("unsupported-value", undefined, "settings.dataplane"), severity: "error",
+      code: adapterCode("unsupported-value", undefined, "settings.dataplane"),
+      severity: "error",
       message: `setting dataplane "${raw}" is not an Istio data plane; use ${DATAPLANES.join(" or ")}`,
     });
     return "sidecar";
@@ -111,7 +141,8 @@ function dataplaneOf(ctx: TranslateContext): Dataplane {
   const dataplane = raw as Dataplane;
   if (dataplane === "ambient" && !ambientIsGa(ctx.version)) {
     ctx.reportGlobal({
-      code: adapterCode("note", undefined, "settings.dataplane"), severity: "warning",
+      code: adapterCode("note", undefined, "settings.dataplane"),
+      severity: "warning",
       message: `Istio ${ctx.version} ships ambient mode as Beta (GA from Istio 1.24): ztunnel and waypoint APIs may still change; prefer Istio 1.24 or later for production`,
     });
   }

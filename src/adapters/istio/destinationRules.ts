@@ -45,7 +45,16 @@ export class DestinationRuleSet {
     const key = `${namespace}/${service}`;
     let d = this.drafts.get(key);
     if (!d) {
-      d = { namespace, service, facts: this.ic.model.service(namespace, service), subsets: [], trafficPolicy: {}, subsetPolicies: new Map(), policies: new Set(), pinnedFrom: new Map() };
+      d = {
+        namespace,
+        service,
+        facts: this.ic.model.service(namespace, service),
+        subsets: [],
+        trafficPolicy: {},
+        subsetPolicies: new Map(),
+        policies: new Set(),
+        pinnedFrom: new Map(),
+      };
       this.drafts.set(key, d);
     }
     return d;
@@ -114,13 +123,17 @@ export class DestinationRuleSet {
         metadata: objectMeta(destinationRuleName(d.service), d.namespace, d.policies),
         spec: {
           host: this.ic.host(d.service, d.namespace),
-          ...(d.subsets.length ? {
-            subsets: [...d.subsets].sort((a, b) => cmp(a.name, b.name)).map((s) => {
-              const pinned = d.pinnedFrom.get(s.name);
-              const tp = d.subsetPolicies.get(s.name) ?? (pinned !== undefined ? d.subsetPolicies.get(pinned) : undefined);
-              return { name: s.name, labels: { ...s.labels }, ...(tp && Object.keys(tp).length ? { trafficPolicy: tp } : {}) };
-            }),
-          } : {}),
+          ...(d.subsets.length
+            ? {
+                subsets: [...d.subsets]
+                  .sort((a, b) => cmp(a.name, b.name))
+                  .map((s) => {
+                    const pinned = d.pinnedFrom.get(s.name);
+                    const tp = d.subsetPolicies.get(s.name) ?? (pinned !== undefined ? d.subsetPolicies.get(pinned) : undefined);
+                    return { name: s.name, labels: { ...s.labels }, ...(tp && Object.keys(tp).length ? { trafficPolicy: tp } : {}) };
+                  }),
+              }
+            : {}),
           ...(Object.keys(d.trafficPolicy).length ? { trafficPolicy: d.trafficPolicy } : {}),
         },
       }));

@@ -37,7 +37,8 @@ export function istioCapabilities(version: string, settings?: Readonly<Record<st
 /** The Istio adapter. */
 export const istio: Adapter = {
   name: "istio",
-  description: "Istio 1.22-1.30: sidecar mode (VirtualService, DestinationRule, AuthorizationPolicy, PeerAuthentication, EnvoyFilter) or ambient mode with --set dataplane=ambient (ztunnel: AuthorizationPolicy, PeerAuthentication; waypoints: Gateway, HTTPRoute, GRPCRoute, DestinationRule, targetRefs policies)",
+  description:
+    "Istio 1.22-1.30: sidecar mode (VirtualService, DestinationRule, AuthorizationPolicy, PeerAuthentication, EnvoyFilter) or ambient mode with --set dataplane=ambient (ztunnel: AuthorizationPolicy, PeerAuthentication; waypoints: Gateway, HTTPRoute, GRPCRoute, DestinationRule, targetRefs policies)",
   versions: ISTIO_VERSIONS,
   apiGroups: ["networking.istio.io", "security.istio.io", "telemetry.istio.io", "extensions.istio.io", "gateway.networking.k8s.io"],
   cluster: istioCluster,
@@ -70,7 +71,8 @@ function ambientProfiles(): VersionProfile[] {
   }
   return groups.map((versions) => ({
     label: `ambient ${versions.length === 1 ? versions[0] : `${versions[0]}-${versions[versions.length - 1]}`}`,
-    versions, settings: { dataplane: "ambient" },
+    versions,
+    settings: { dataplane: "ambient" },
   }));
 }
 

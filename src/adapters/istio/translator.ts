@@ -48,13 +48,24 @@ import { applyFailover, clusterSubsetName, pinnedToClusters, refuseCrossClusterS
 
 /** Route-level features, in the order they fill an `HTTPRoute` (the action first). */
 const ROUTE_FEATURES: readonly ((r: EffectiveRoute, out: HTTPRoute, dc: DestinationContext) => void)[] = [
-  applySplit, applyRedirect, applyDirectResponse, applyRewrite, applyTimeout, applyRetries, applyFaultInjection,
-  applyMirror, applyHeaders, applyCors,
+  applySplit,
+  applyRedirect,
+  applyDirectResponse,
+  applyRewrite,
+  applyTimeout,
+  applyRetries,
+  applyFaultInjection,
+  applyMirror,
+  applyHeaders,
+  applyCors,
 ];
 
 /** Destination-level features filling `DestinationRule.spec.trafficPolicy`. */
 const DESTINATION_FEATURES: readonly ((dc: DestinationContext, dr: DestinationRuleDraft) => void)[] = [
-  applyOutlierDetection, applyConnectionPool, applyLoadBalancer, applyFailover,
+  applyOutlierDetection,
+  applyConnectionPool,
+  applyLoadBalancer,
+  applyFailover,
 ];
 
 /** Translates a model to Istio objects (see the module doc). Pure; reports through `ctx`. */

@@ -4,8 +4,18 @@
  * `kumahq/kuma-cp:<version>` or Kong Mesh's `kong/kuma-cp:<version>`) and its system namespace.
  */
 import {
-  APPLY_RANK, type ClusterHooks, type CrdObject, type DeploymentObject, type MeshFinding, type RankedObject,
-  byCrdName, compareVersionsDesc, containersOf, deploymentName, describeCrd, imageTag,
+  APPLY_RANK,
+  type ClusterHooks,
+  type CrdObject,
+  type DeploymentObject,
+  type MeshFinding,
+  type RankedObject,
+  byCrdName,
+  compareVersionsDesc,
+  containersOf,
+  deploymentName,
+  describeCrd,
+  imageTag,
 } from "../../api/cluster.js";
 
 const INSTALL = "Kuma (kumactl install control-plane, or the kuma Helm chart)";
@@ -17,13 +27,17 @@ const INSTALL = "Kuma (kumactl install control-plane, or the kuma Helm chart)";
 function applyRank(o: RankedObject): number | undefined {
   if (!o.apiVersion.startsWith("kuma.io/")) return undefined;
   switch (o.kind) {
-    case "MeshTLS": return APPLY_RANK.workloads;
-    case "MeshHTTPRoute": case "MeshTCPRoute": return APPLY_RANK.routes;
+    case "MeshTLS":
+      return APPLY_RANK.workloads;
+    case "MeshHTTPRoute":
+    case "MeshTCPRoute":
+      return APPLY_RANK.routes;
     case "MeshTrafficPermission": {
       const rules = (o.spec as { rules?: { default?: { allow?: unknown[] } }[] } | undefined)?.rules ?? [];
       return rules.some((r) => (r.default?.allow?.length ?? 0) > 0) ? APPLY_RANK.grants : APPLY_RANK.restrictions;
     }
-    default: return APPLY_RANK.default;
+    default:
+      return APPLY_RANK.default;
   }
 }
 
@@ -45,7 +59,11 @@ function detect(crds: readonly CrdObject[], deployments: readonly DeploymentObje
   const out: MeshFinding[] = [];
   for (const v of [...byVersion.keys()].sort(compareVersionsDesc)) out.push({ name: "kuma", version: v, evidence: [...byVersion.get(v)!, ...crdEvidence] });
   if (!out.length && kumaCrds.some((c) => c.metadata.name === "meshtrafficpermissions.kuma.io")) {
-    out.push({ name: "kuma", version: "2.14", evidence: [...crdEvidence, "no kuma-control-plane Deployment found (label app=kuma-control-plane): the version is the one whose CRDs unimesh knows"] });
+    out.push({
+      name: "kuma",
+      version: "2.14",
+      evidence: [...crdEvidence, "no kuma-control-plane Deployment found (label app=kuma-control-plane): the version is the one whose CRDs unimesh knows"],
+    });
   }
   return out;
 }

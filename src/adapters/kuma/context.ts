@@ -12,7 +12,11 @@ import type { TargetRef } from "./resources.js";
 /** Settings (`--set`) the Kuma adapter reads besides the core `trustDomain`. */
 export const KUMA_SETTINGS: readonly AdapterSetting[] = [
   { name: "meshName", description: "The Kuma Mesh the policies belong to (label kuma.io/mesh on every policy)", default: "default" },
-  { name: "systemNamespace", description: "Kuma's system namespace, where mesh-wide policies go (policies there apply to every namespace)", default: "kuma-system" },
+  {
+    name: "systemNamespace",
+    description: "Kuma's system namespace, where mesh-wide policies go (policies there apply to every namespace)",
+    default: "kuma-system",
+  },
 ];
 
 /** Per-translation context shared by the translator and the feature modules. */
@@ -43,14 +47,22 @@ export function createContext(model: Model, ctx: TranslateContext): KumaContext 
   const setting = (name: string, fallback: string): string => {
     const v = ctx.options.settings?.[name] ?? fallback;
     if (isDnsLabel(v)) return v;
-    ctx.reportGlobal({ code: adapterCode("unsupported-value", undefined, `settings.${name}`), severity: "error", message: `setting ${name} "${v}" is not a DNS-1123 label (a Kubernetes ${name === "meshName" ? "Mesh name" : "namespace"}); use e.g. ${fallback}` });
+    ctx.reportGlobal({
+      code: adapterCode("unsupported-value", undefined, `settings.${name}`),
+      severity: "error",
+      message: `setting ${name} "${v}" is not a DNS-1123 label (a Kubernetes ${name === "meshName" ? "Mesh name" : "namespace"}); use e.g. ${fallback}`,
+    });
     return fallback;
   };
   const meshName = setting("meshName", "default");
   const systemNamespace = setting("systemNamespace", "kuma-system");
   const reporter = new Reporter(ctx);
   return {
-    model, ctx, version: ctx.version, meshName, systemNamespace,
+    model,
+    ctx,
+    version: ctx.version,
+    meshName,
+    systemNamespace,
     report: (entry, pointer, finding) => reporter.report(entry, pointer, finding),
     meta: (name, namespace, from) => objectMeta(name, namespace, from, { labels: { "kuma.io/mesh": meshName } }),
     spiffeId: (namespace, serviceAccount) => `spiffe://${model.trustDomain}/ns/${namespace}/sa/${serviceAccount}`,

@@ -23,7 +23,8 @@ export { KUMA_FEATURES };
 /** The Kuma adapter. */
 export const kuma: Adapter = {
   name: "kuma",
-  description: "Kuma 2.14 / Kong Mesh (Kubernetes): MeshHTTPRoute, MeshTimeout, MeshRetry, MeshCircuitBreaker, MeshLoadBalancingStrategy, MeshFaultInjection, MeshRateLimit, MeshTrafficPermission, MeshTLS",
+  description:
+    "Kuma 2.14 / Kong Mesh (Kubernetes): MeshHTTPRoute, MeshTimeout, MeshRetry, MeshCircuitBreaker, MeshLoadBalancingStrategy, MeshFaultInjection, MeshRateLimit, MeshTrafficPermission, MeshTLS",
   versions: KUMA_VERSIONS,
   defaultVersion: DEFAULT_KUMA_VERSION,
   apiGroups: ["kuma.io"],

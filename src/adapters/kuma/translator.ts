@@ -81,7 +81,9 @@ function trafficObjects(dc: DestinationContext): KumaObject[] {
   if (!target) return out;
   const name = dnsLabel(view.service);
   const producer = (kind: string, def: Record<string, unknown>, from = view.trafficPolicies, ref: TargetRef = target.ref): KumaObject => ({
-    apiVersion: KUMA_V1ALPHA1, kind, metadata: kc.meta(name, view.namespace, from),
+    apiVersion: KUMA_V1ALPHA1,
+    kind,
+    metadata: kc.meta(name, view.namespace, from),
     spec: { targetRef: { kind: "Mesh" }, to: [{ targetRef: ref, default: def }] },
   });
   // Route-level timeouts and retries: one policy for the MeshService when every request gets the same,
@@ -109,9 +111,18 @@ function trafficObjects(dc: DestinationContext): KumaObject[] {
     }
     cbFrom.add(view.connectionPool.policy.id);
   }
-  if (!tU.uniform && perRouteOk) view.routes.forEach((r, i) => { const d = timeoutDefault(r); if (d) timeouts.push({ targetRef: byRoute(i), default: d }); });
+  if (!tU.uniform && perRouteOk)
+    view.routes.forEach((r, i) => {
+      const d = timeoutDefault(r);
+      if (d) timeouts.push({ targetRef: byRoute(i), default: d });
+    });
   if (timeouts.length) {
-    out.push({ apiVersion: KUMA_V1ALPHA1, kind: "MeshTimeout", metadata: kc.meta(name, view.namespace, view.trafficPolicies), spec: { targetRef: { kind: "Mesh" }, to: timeouts } });
+    out.push({
+      apiVersion: KUMA_V1ALPHA1,
+      kind: "MeshTimeout",
+      metadata: kc.meta(name, view.namespace, view.trafficPolicies),
+      spec: { targetRef: { kind: "Mesh" }, to: timeouts },
+    });
   }
   const retries: { targetRef: TargetRef; default: Record<string, unknown> }[] = [];
   let retriesOk = true;
@@ -129,13 +140,26 @@ function trafficObjects(dc: DestinationContext): KumaObject[] {
     });
   }
   if (retriesOk && retries.length) {
-    out.push({ apiVersion: KUMA_V1ALPHA1, kind: "MeshRetry", metadata: kc.meta(name, view.namespace, view.trafficPolicies), spec: { targetRef: { kind: "Mesh" }, to: retries } });
+    out.push({
+      apiVersion: KUMA_V1ALPHA1,
+      kind: "MeshRetry",
+      metadata: kc.meta(name, view.namespace, view.trafficPolicies),
+      spec: { targetRef: { kind: "Mesh" }, to: retries },
+    });
   }
   if (view.outlierDetection) {
     cb.outlierDetection = kumaOutlierDetection(view.outlierDetection.value);
     cbFrom.add(view.outlierDetection.policy.id);
   }
-  if (Object.keys(cb).length) out.push(producer("MeshCircuitBreaker", cb, view.trafficPolicies.filter((p) => cbFrom.has(p.id)), whole));
+  if (Object.keys(cb).length)
+    out.push(
+      producer(
+        "MeshCircuitBreaker",
+        cb,
+        view.trafficPolicies.filter((p) => cbFrom.has(p.id)),
+        whole,
+      ),
+    );
   const lb = view.loadBalancer && kumaLoadBalancer(view.loadBalancer.value);
   if (lb) out.push(producer("MeshLoadBalancingStrategy", { loadBalancer: lb }, [view.loadBalancer!.policy], whole));
   const fi = faultInjectionPolicy(dc, name);
@@ -154,7 +178,8 @@ function preconditions(kc: KumaContext, out: KubeObject[]): void {
   const kinds = new Set(out.map((o) => o.kind));
   if (!kinds.has("MeshTrafficPermission") && !kinds.has("MeshTLS")) return;
   kc.ctx.reportGlobal({
-    code: adapterCode("note", undefined, "mtls-preconditions"), severity: "warning",
+    code: adapterCode("note", undefined, "mtls-preconditions"),
+    severity: "warning",
     message: `Kuma applies MeshTLS and MeshTrafficPermission only when Mesh "${kc.meshName}" has mTLS (spec.mtls.enabledBackend) or the workloads have a MeshIdentity; without either, no access rule is enforced. MeshTrafficPermission rules match SPIFFE IDs spiffe://${kc.model.trustDomain}/ns/<namespace>/sa/<service account>: the MeshIdentity must use that trust domain (Kuma's default is <mesh>.<zone>.mesh.local: --set trustDomain=...) and the path /ns/{{ .Namespace }}/sa/{{ .ServiceAccount }}; rules for every caller or any authenticated caller match that trust domain only, so callers of trust domains federated with MeshTrust are not covered by them. Workloads no MeshTrafficPermission selects are open only where the installation keeps an allow-all (legacy TrafficPermission or a 'from' MeshTrafficPermission); another 'rules' MeshTrafficPermission selecting these workloads would add its allows`,
   });
 }

@@ -4,8 +4,19 @@
  * its system namespaces, and which version an edge release belongs to.
  */
 import {
-  APPLY_RANK, type ClusterHooks, type CrdObject, type DeploymentObject, type MeshFinding, type RankedObject,
-  byCrdName, compareVersionsDesc, containersOf, crdServes, deploymentName, imageTag, minorVersionOf,
+  APPLY_RANK,
+  type ClusterHooks,
+  type CrdObject,
+  type DeploymentObject,
+  type MeshFinding,
+  type RankedObject,
+  byCrdName,
+  compareVersionsDesc,
+  containersOf,
+  crdServes,
+  deploymentName,
+  imageTag,
+  minorVersionOf,
 } from "../../api/cluster.js";
 
 const INSTALL = "Linkerd (linkerd install --crds | kubectl apply -f -, or the linkerd-crds Helm chart)";
@@ -42,7 +53,8 @@ function createdBy(annotations: Record<string, string> | undefined): string | un
 /** The oldest Linkerd release with these CRDs, when no release is written on them. */
 function linkerdFloor(crds: readonly CrdObject[]): { version: string; why: string } {
   const routes = crds.find((c) => c.metadata.name === "httproutes.policy.linkerd.io");
-  if (crds.some((c) => c.metadata.name === "egressnetworks.policy.linkerd.io")) return { version: "2.17", why: "egressnetworks.policy.linkerd.io exists (Linkerd 2.17+)" };
+  if (crds.some((c) => c.metadata.name === "egressnetworks.policy.linkerd.io"))
+    return { version: "2.17", why: "egressnetworks.policy.linkerd.io exists (Linkerd 2.17+)" };
   if (crdServes(routes, "v1beta3")) return { version: "2.14", why: "policy.linkerd.io/v1beta3 HTTPRoute is served (Linkerd 2.14+)" };
   if (crdServes(routes, "v1beta2")) return { version: "2.13", why: "policy.linkerd.io/v1beta2 HTTPRoute is served (Linkerd 2.13+)" };
   return { version: "2.12", why: "no newer policy.linkerd.io API is served (Linkerd 2.12 or older)" };
@@ -55,14 +67,17 @@ function linkerdFloor(crds: readonly CrdObject[]): { version: string; why: strin
  */
 function detect(crds: readonly CrdObject[], deployments: readonly DeploymentObject[]): MeshFinding[] {
   const linkerdCrds = crds.filter((c) => /(^|\.)linkerd\.io$/.test(c.spec.group)).sort(byCrdName);
-  const controlPlane = deployments.filter((d) => d.metadata.labels?.["linkerd.io/control-plane-component"] !== undefined)
+  const controlPlane = deployments
+    .filter((d) => d.metadata.labels?.["linkerd.io/control-plane-component"] !== undefined)
     .sort((a, b) => deploymentName(a).localeCompare(deploymentName(b)));
   if (!linkerdCrds.length && !controlPlane.length) return [];
   const evidence: string[] = [];
   let version: string | undefined;
   const dest = controlPlane.find((d) => d.metadata.labels?.["linkerd.io/control-plane-component"] === "destination") ?? controlPlane[0];
   if (dest) {
-    const c = containersOf(dest).find((x) => x.name !== "linkerd-proxy" && /controller|destination|policy/.test(`${x.name} ${x.image}`)) ?? containersOf(dest).find((x) => x.name !== "linkerd-proxy");
+    const c =
+      containersOf(dest).find((x) => x.name !== "linkerd-proxy" && /controller|destination|policy/.test(`${x.name} ${x.image}`)) ??
+      containersOf(dest).find((x) => x.name !== "linkerd-proxy");
     const tag = imageTag(c?.image) ?? createdBy(dest.metadata.annotations);
     if (tag) {
       version = tag;
@@ -103,7 +118,8 @@ export const LINKERD_EDGE_VERSIONS: readonly { edge: readonly [year: number, mon
 export function linkerdVersionOf(installed: string): string | undefined {
   const edge = /^edge-(\d+)\.(\d+)(?:\.\d+)?$/.exec(installed.trim());
   if (!edge) return minorVersionOf(installed);
-  const year = Number(edge[1]), month = Number(edge[2]);
+  const year = Number(edge[1]),
+    month = Number(edge[2]);
   return LINKERD_EDGE_VERSIONS.find(({ edge: [y, m] }) => year > y || (year === y && month >= m))?.version;
 }
 
@@ -119,13 +135,15 @@ export const linkerdCluster: ClusterHooks = {
    */
   trustObjects: (t) => [
     {
-      apiVersion: "v1", kind: "Secret",
+      apiVersion: "v1",
+      kind: "Secret",
       metadata: { name: "linkerd-identity-issuer", namespace: "linkerd" },
       type: "kubernetes.io/tls",
       data: { "ca.crt": b64(t.rootCertPem), "tls.crt": b64(t.caCertPem), "tls.key": b64(t.caKeyPem) },
     },
     {
-      apiVersion: "v1", kind: "ConfigMap",
+      apiVersion: "v1",
+      kind: "ConfigMap",
       metadata: { name: "linkerd-identity-trust-roots", namespace: "linkerd" },
       data: { "ca-bundle.crt": t.rootCertPem },
     },
@@ -135,7 +153,8 @@ export const linkerdCluster: ClusterHooks = {
     "linkerd.io": INSTALL,
     "workload.linkerd.io": INSTALL,
     "split.smi-spec.io": "the Linkerd SMI extension (linkerd smi install)",
-    "gateway.networking.k8s.io": "the Gateway API CRDs (kubectl apply -f https://github.com/kubernetes-sigs/gateway-api/releases/...; Linkerd 2.18+ no longer installs them by default: linkerd install --crds --set installGatewayAPI=true)",
+    "gateway.networking.k8s.io":
+      "the Gateway API CRDs (kubectl apply -f https://github.com/kubernetes-sigs/gateway-api/releases/...; Linkerd 2.18+ no longer installs them by default: linkerd install --crds --set installGatewayAPI=true)",
   },
   applyRank,
   controlPlane: [{ labelSelector: "linkerd.io/control-plane-component", what: "Linkerd control-plane Deployments" }],

@@ -10,7 +10,11 @@ import { type VersionFacts, versionFacts } from "./versions.js";
 
 /** Adapter settings (`TranslateOptions.settings`) understood by the Linkerd adapter (besides the core `trustDomain`). */
 export const LINKERD_SETTINGS: readonly AdapterSetting[] = [
-  { name: "clusterDomain", description: "Kubernetes cluster DNS domain, used in ServiceProfile names (`<svc>.<ns>.svc.<clusterDomain>`, Linkerd 2.14-2.15)", default: "cluster.local" },
+  {
+    name: "clusterDomain",
+    description: "Kubernetes cluster DNS domain, used in ServiceProfile names (`<svc>.<ns>.svc.<clusterDomain>`, Linkerd 2.14-2.15)",
+    default: "cluster.local",
+  },
 ];
 
 /**
@@ -46,7 +50,8 @@ export function createContext(model: Model, ctx: TranslateContext): LinkerdConte
   let clusterDomain = ctx.options.settings?.clusterDomain ?? "cluster.local";
   if (!isDnsSubdomain(clusterDomain)) {
     ctx.reportGlobal({
-      code: adapterCode("unsupported-value", undefined, "settings.clusterDomain"), severity: "error",
+      code: adapterCode("unsupported-value", undefined, "settings.clusterDomain"),
+      severity: "error",
       message: `setting clusterDomain "${clusterDomain}" is not a DNS subdomain; use e.g. cluster.local`,
     });
     clusterDomain = "cluster.local";
@@ -54,7 +59,12 @@ export function createContext(model: Model, ctx: TranslateContext): LinkerdConte
   const reporter = new Reporter(ctx);
   const out: KubeObject[] = [];
   return {
-    model, ctx, version: ctx.version, facts: versionFacts(ctx.version), clusterDomain, out,
+    model,
+    ctx,
+    version: ctx.version,
+    facts: versionFacts(ctx.version),
+    clusterDomain,
+    out,
     report: (entry, pointer, finding) => reporter.report(entry, pointer, finding),
     emit(obj) {
       out.push(obj);

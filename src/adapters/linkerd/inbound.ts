@@ -69,11 +69,23 @@ function protocolOfTarget(ports: readonly DestinationPort[], targetPort: number)
 /** Translates the receiving side of one destination: Servers, authorizations, inbound routes, rate limit. */
 export function translateInbound(lc: LinkerdContext, v: DestinationView, ports: readonly DestinationPort[]): void {
   for (const f of sharedPodPortRules(v, `Linkerd ${lc.version} authorizes per pod port (one Server each)`)) {
-    lc.report(f.policy, f.pointer, { feature: "access", kind: f.severity === "error" ? "unsupported-value" : "conflict", what: "shared-pod-port", severity: f.severity, message: f.message });
+    lc.report(f.policy, f.pointer, {
+      feature: "access",
+      kind: f.severity === "error" ? "unsupported-value" : "conflict",
+      what: "shared-pod-port",
+      severity: f.severity,
+      message: f.message,
+    });
   }
   const how = `Linkerd ${lc.version} applies ONE Server to a pod port (the oldest when several select it) with that Server's authorizations only`;
   for (const f of sharedPodAccess(lc.model, v, how, "one-wins")) {
-    lc.report(f.policy, f.pointer, { feature: "access", kind: f.severity === "error" ? "unsupported-value" : "conflict", what: "shared-pods", severity: f.severity, message: f.message });
+    lc.report(f.policy, f.pointer, {
+      feature: "access",
+      kind: f.severity === "error" ? "unsupported-value" : "conflict",
+      what: "shared-pods",
+      severity: f.severity,
+      message: f.message,
+    });
   }
   const needs = new Map<number, ServerNeed>();
   const need = (tp: number): ServerNeed => {
@@ -86,19 +98,34 @@ export function translateInbound(lc: LinkerdContext, v: DestinationView, ports: 
   // misses ports, which would keep the cluster's default inbound policy); a port-scoped policy may use its
   // own port, with the pod port assumed equal to it.
   // Only for error messages: built when one is reported.
-  const guessed = (): string => (v.portsDeclared || !ports.length ? "" : ` (the policies name only port${ports.length > 1 ? "s" : ""} ${ports.map((x) => x.port).join(", ")}, which need not be all of them)`);
+  const guessed = (): string =>
+    v.portsDeclared || !ports.length
+      ? ""
+      : ` (the policies name only port${ports.length > 1 ? "s" : ""} ${ports.map((x) => x.port).join(", ")}, which need not be all of them)`;
   const declareIt = "declare the service's ports in a MeshService so every port gets a Server";
 
   // The destination's own AccessPolicies: a Server on every pod port they select.
   const scoped = v.accessPolicies.filter((p) => policyScope(p) !== "service");
   const access = accessPorts(lc, v, ports, guessed, declareIt);
-  for (const [tp, from] of access.ports) { const n = need(tp); n.access = true; for (const p of from) n.from.add(p); }
+  for (const [tp, from] of access.ports) {
+    const n = need(tp);
+    n.access = true;
+    for (const p of from) n.from.add(p);
+  }
   // Service-level MTLSPolicy: a Server per port with the mode as its default.
-  for (const tp of serviceMtlsPorts(lc, v, ports, guessed, declareIt)) { const n = need(tp); n.mtls = true; n.from.add(v.mtls!); }
+  for (const tp of serviceMtlsPorts(lc, v, ports, guessed, declareIt)) {
+    const n = need(tp);
+    n.mtls = true;
+    n.from.add(v.mtls!);
+  }
   // Rate limit: an HTTPLocalRateLimitPolicy on the Server of one port.
   const rl = v.rateLimit;
   const rlPort = rateLimitPort(lc, v, ports, guessed, (tp) => protocolOfTarget(ports, tp));
-  if (rlPort !== undefined) { const n = need(rlPort); n.rateLimit = true; n.from.add(rl!.policy); }
+  if (rlPort !== undefined) {
+    const n = need(rlPort);
+    n.rateLimit = true;
+    n.from.add(rl!.policy);
+  }
 
   // A Server replaces the namespace's default inbound policy on its port: where one exists for the mTLS
   // mode or a rate limit, it must apply the namespace- and mesh-wide access rules itself.
@@ -135,20 +162,23 @@ export function translateInbound(lc: LinkerdContext, v: DestinationView, ports: 
     const proxyProtocol = proto === "http" ? "HTTP/1" : proto === "http2" || proto === "grpc" ? "HTTP/2" : proto === "tcp" ? "opaque" : "unknown";
     const podSelector = { matchLabels: { ...labels } };
     // Keys in sorted order, so that translate() keeps the spec as it is instead of copying it to sort them.
-    const spec: ServerObject["spec"] = accessPolicy
-      ? { accessPolicy, podSelector, port: tp, proxyProtocol }
-      : { podSelector, port: tp, proxyProtocol };
+    const spec: ServerObject["spec"] = accessPolicy ? { accessPolicy, podSelector, port: tp, proxyProtocol } : { podSelector, port: tp, proxyProtocol };
     const serverRef: TargetRef = { group: "policy.linkerd.io", kind: "Server", name: server };
     if (n.access) {
       accessForPort(lc, v, tp, server, serverRef, strict, proto);
     } else {
-      if (!lc.facts.serverAccessPolicy) for (const o of authorizations(lc, v.namespace, serverRef, server, { ...NOBODY, anyone: true }, strict, n.from)) lc.emit(o);
+      if (!lc.facts.serverAccessPolicy)
+        for (const o of authorizations(lc, v.namespace, serverRef, server, { ...NOBODY, anyone: true }, strict, n.from)) lc.emit(o);
       const first = n.from.values().next().value!;
       const why = n.rateLimit && !n.mtls ? "the rate limit, which Linkerd attaches to a Server" : "the service's mTLS mode";
       // A Server's accessPolicy (2.16+), or the allow-all AuthorizationPolicy (2.14-2.15), replaces whatever
       // default inbound policy the port had, also a stricter one unimesh does not know about: a warning.
-      lc.report(first, n.rateLimit && !n.mtls && rl ? rl.pointer : "/spec", { feature: n.rateLimit && !n.mtls ? "rateLimit" : "mtls", kind: "note", severity: "warning",
-        message: `Linkerd Server ${v.namespace}/${server} (for ${why}) ${lc.facts.serverAccessPolicy ? `sets accessPolicy: ${spec.accessPolicy}` : "is paired with an AuthorizationPolicy for every caller (a Linkerd " + lc.version + " Server denies everything not authorized)"} on port ${tp} of the pods ${canonicalJson(labels)}, which overrides the default inbound policy of that port, also a stricter one set outside unimesh (the cluster default, or a config.linkerd.io/default-inbound-policy annotation such as deny or cluster-authenticated): port ${tp} then admits ${strict ? "every meshed (mTLS) client, from any cluster or network" : "every client, meshed or not"}. To keep it restricted, add an AccessPolicy for ${v.namespace}/${v.service} that allows exactly the callers you want (its Server denies everyone else)${strict ? "" : ", and an MTLSPolicy strict to require mTLS"}` });
+      lc.report(first, n.rateLimit && !n.mtls && rl ? rl.pointer : "/spec", {
+        feature: n.rateLimit && !n.mtls ? "rateLimit" : "mtls",
+        kind: "note",
+        severity: "warning",
+        message: `Linkerd Server ${v.namespace}/${server} (for ${why}) ${lc.facts.serverAccessPolicy ? `sets accessPolicy: ${spec.accessPolicy}` : "is paired with an AuthorizationPolicy for every caller (a Linkerd " + lc.version + " Server denies everything not authorized)"} on port ${tp} of the pods ${canonicalJson(labels)}, which overrides the default inbound policy of that port, also a stricter one set outside unimesh (the cluster default, or a config.linkerd.io/default-inbound-policy annotation such as deny or cluster-authenticated): port ${tp} then admits ${strict ? "every meshed (mTLS) client, from any cluster or network" : "every client, meshed or not"}. To keep it restricted, add an AccessPolicy for ${v.namespace}/${v.service} that allows exactly the callers you want (its Server denies everyone else)${strict ? "" : ", and an MTLSPolicy strict to require mTLS"}`,
+      });
     }
     lc.emit({ apiVersion: lc.facts.server, kind: "Server", metadata: objectMeta(server, v.namespace, n.from), spec } as ServerObject);
     if (n.rateLimit && rl && rlPort === tp) rateLimitPolicy(lc, v, server, serverRef);
@@ -168,8 +198,13 @@ export function serverPodLabels(lc: LinkerdContext, v: DestinationView, from: En
   for (const e of from) {
     const rate = v.rateLimit && e === v.rateLimit.policy && !v.accessPolicies.includes(e);
     const feature: Feature = v.accessPolicies.includes(e) ? "access" : rate ? "rateLimit" : "mtls";
-    lc.report(e, rate ? v.rateLimit!.pointer : "/spec/destination", { feature: feature, kind: "unsupported-value", what: "empty-selector", severity: "error",
-      message: `the pods of ${v.namespace}/${v.service} are selected by an empty selector, so a Linkerd Server (podSelector) would cover every pod of namespace ${v.namespace} and change the inbound policy of all of them; give the MeshService a selector with the service's pod labels` });
+    lc.report(e, rate ? v.rateLimit!.pointer : "/spec/destination", {
+      feature: feature,
+      kind: "unsupported-value",
+      what: "empty-selector",
+      severity: "error",
+      message: `the pods of ${v.namespace}/${v.service} are selected by an empty selector, so a Linkerd Server (podSelector) would cover every pod of namespace ${v.namespace} and change the inbound policy of all of them; give the MeshService a selector with the service's pod labels`,
+    });
   }
   return undefined;
 }
@@ -190,15 +225,36 @@ function serverNeedsOf(v: DestinationView): Map<number, ServerNeed> {
   const scoped: Entry<any>[] = [];
   for (const p of v.accessPolicies) {
     const dp = p.doc.spec.destination?.port;
-    if (policyScope(p) !== "service") { scoped.push(p); continue; }
-    for (const tp of dp ? [servicePort(v, dp).targetPort] : v.ports.map((x) => x.targetPort)) { const n = need(tp); n.access = true; n.from.add(p); }
+    if (policyScope(p) !== "service") {
+      scoped.push(p);
+      continue;
+    }
+    for (const tp of dp ? [servicePort(v, dp).targetPort] : v.ports.map((x) => x.targetPort)) {
+      const n = need(tp);
+      n.access = true;
+      n.from.add(p);
+    }
   }
-  if (v.mtls) for (const x of v.ports) { const n = need(x.targetPort); n.mtls = true; n.from.add(v.mtls); }
+  if (v.mtls)
+    for (const x of v.ports) {
+      const n = need(x.targetPort);
+      n.mtls = true;
+      n.from.add(v.mtls);
+    }
   const rl = new Set(exposedPorts(v.ports).map((x) => x.targetPort));
-  if (v.rateLimit && rl.size === 1) { const n = need([...rl][0]); n.rateLimit = true; n.from.add(v.rateLimit.policy); }
+  if (v.rateLimit && rl.size === 1) {
+    const n = need([...rl][0]);
+    n.rateLimit = true;
+    n.from.add(v.rateLimit.policy);
+  }
   // As translateInbound: a Server made for the mTLS mode or a rate limit carries the namespace- and
   // mesh-wide access rules (it replaces the namespace's default inbound policy on its port).
-  if (scoped.length) for (const n of needs.values()) if (!n.access) { n.access = true; for (const p of scoped) n.from.add(p); }
+  if (scoped.length)
+    for (const n of needs.values())
+      if (!n.access) {
+        n.access = true;
+        for (const p of scoped) n.from.add(p);
+      }
   return needs;
 }
 
@@ -226,10 +282,22 @@ function checkSharedServers(lc: LinkerdContext, v: DestinationView, needs: Map<n
     for (const [tp, n] of needs) {
       const t = theirs.get(tp);
       if (!t || (!n.rateLimit && !t.rateLimit && n.access === t.access && ownAccess(n) === ownAccess(t))) continue;
-      const why = (x: ServerNeed) => [x.access && ownAccess(x) ? "access" : "", x.mtls && !ownAccess(x) ? `its mTLS mode${x.access ? " with the namespace- and mesh-wide access rules only" : ""}` : "", x.rateLimit ? "a rate limit" : ""].filter(Boolean).join(" and ");
+      const why = (x: ServerNeed) =>
+        [
+          x.access && ownAccess(x) ? "access" : "",
+          x.mtls && !ownAccess(x) ? `its mTLS mode${x.access ? " with the namespace- and mesh-wide access rules only" : ""}` : "",
+          x.rateLimit ? "a rate limit" : "",
+        ]
+          .filter(Boolean)
+          .join(" and ");
       const first = n.from.values().next().value!;
-      lc.report(first, "/spec/destination", { feature: n.access ? "access" : n.rateLimit ? "rateLimit" : "mtls", kind: "unsupported-value", what: "shared-pods", severity: "error",
-        message: `${v.namespace}/${o.facts.name} ${o.relation === "overlap" ? `may select some of the same pods as ${v.namespace}/${v.service} (selectors ${canonicalJson(o.facts.selector)} and ${canonicalJson(v.facts.selector)}: a pod carrying the labels of both; unimesh cannot see pod labels)` : `selects some of the same pods as ${v.namespace}/${v.service} (selector ${canonicalJson(o.facts.selector)})`}, and both need a Server on pod port ${tp} (${v.service} for ${why(n)}, ${o.facts.name} for ${why(t)}); ${how}, so the other Server and what hangs off it would be ignored on the shared pods; give the services selectors that cannot pick the same pod, or the same AccessPolicies and no rate limit` });
+      lc.report(first, "/spec/destination", {
+        feature: n.access ? "access" : n.rateLimit ? "rateLimit" : "mtls",
+        kind: "unsupported-value",
+        what: "shared-pods",
+        severity: "error",
+        message: `${v.namespace}/${o.facts.name} ${o.relation === "overlap" ? `may select some of the same pods as ${v.namespace}/${v.service} (selectors ${canonicalJson(o.facts.selector)} and ${canonicalJson(v.facts.selector)}: a pod carrying the labels of both; unimesh cannot see pod labels)` : `selects some of the same pods as ${v.namespace}/${v.service} (selector ${canonicalJson(o.facts.selector)})`}, and both need a Server on pod port ${tp} (${v.service} for ${why(n)}, ${o.facts.name} for ${why(t)}); ${how}, so the other Server and what hangs off it would be ignored on the shared pods; give the services selectors that cannot pick the same pod, or the same AccessPolicies and no rate limit`,
+      });
     }
   }
 }

@@ -37,7 +37,8 @@ export function linkerdCapabilities(version: string): Capabilities {
 /** The Linkerd adapter. Pure and synchronous; see the module documentation. */
 export const linkerd: Adapter = {
   name: "linkerd",
-  description: "Linkerd 2.14-2.20: Gateway API routes with retry/timeout annotations (2.16+) or ServiceProfiles (2.14-2.15), Server-based authorization, failure accrual, local rate limits (2.17+)",
+  description:
+    "Linkerd 2.14-2.20: Gateway API routes with retry/timeout annotations (2.16+) or ServiceProfiles (2.14-2.15), Server-based authorization, failure accrual, local rate limits (2.17+)",
   versions: LINKERD_VERSIONS,
   apiGroups: ["policy.linkerd.io", "linkerd.io", "gateway.networking.k8s.io", "split.smi-spec.io"],
   cluster: linkerdCluster,

@@ -29,10 +29,7 @@ import { segmentPrefixRegex } from "../../api/segment-prefix.js";
 
 /** A path condition: exact, plain string prefix (not `/`), suffix (access rules), or RE2 regex (whole path). */
 export type PathCond =
-  | { kind: "exact"; value: string }
-  | { kind: "prefix"; value: string }
-  | { kind: "suffix"; value: string }
-  | { kind: "regex"; value: string };
+  { kind: "exact"; value: string } | { kind: "prefix"; value: string } | { kind: "suffix"; value: string } | { kind: "regex"; value: string };
 
 /** A header or query-parameter condition. `oneOf`: one of these exact values. */
 export type ValueCond =
@@ -77,21 +74,29 @@ export function fromModelMatch(m: Match | undefined, pointer: string): { spec: M
     if (re !== undefined) spec.path = { kind: "regex", value: re };
   }
   if (m.method) spec.method = m.method;
-  if (m.headers) for (const [name, h] of Object.entries(m.headers).sort(byLowerCaseName)) {
-    const cond = headerCond(h);
-    if (cond) spec.headers.push({ name: name.toLowerCase(), cond });
-    else problems.push({
-      pointer: `${pointer}/headers/${escapePointer(name)}/present`, what: "header-absent",
-      message: `header absence (present: false) cannot be matched by a Gateway API HTTPRoute (header matches are Exact or RegularExpression on a present header), so Linkerd cannot route on it; match on a value instead`,
-    });
-  }
-  if (m.queryParams) for (const [name, q] of Object.entries(m.queryParams).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    if (!HTTP_TOKEN.test(name)) {
-      problems.push({ pointer: `${pointer}/queryParams/${escapePointer(name)}`, what: "query-name", message: `Gateway API HTTPRoute matches only query parameters whose name is an HTTP token (letters, digits and !#$%&'*+-.^_\`|~), not "${name}"` });
-      continue;
+  if (m.headers)
+    for (const [name, h] of Object.entries(m.headers).sort(byLowerCaseName)) {
+      const cond = headerCond(h);
+      if (cond) spec.headers.push({ name: name.toLowerCase(), cond });
+      else
+        problems.push({
+          pointer: `${pointer}/headers/${escapePointer(name)}/present`,
+          what: "header-absent",
+          message: `header absence (present: false) cannot be matched by a Gateway API HTTPRoute (header matches are Exact or RegularExpression on a present header), so Linkerd cannot route on it; match on a value instead`,
+        });
     }
-    spec.query.push({ name, cond: stringCond(q) });
-  }
+  if (m.queryParams)
+    for (const [name, q] of Object.entries(m.queryParams).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      if (!HTTP_TOKEN.test(name)) {
+        problems.push({
+          pointer: `${pointer}/queryParams/${escapePointer(name)}`,
+          what: "query-name",
+          message: `Gateway API HTTPRoute matches only query parameters whose name is an HTTP token (letters, digits and !#$%&'*+-.^_\`|~), not "${name}"`,
+        });
+        continue;
+      }
+      spec.query.push({ name, cond: stringCond(q) });
+    }
   return { spec, problems };
 }
 
@@ -137,17 +142,30 @@ export function anchored(re: string): string {
  * only RFC 3986 path characters.
  */
 export function isGatewayPathLiteral(v: string): boolean {
-  return v.startsWith("/") && !v.includes("//") && !v.includes("/./") && !v.includes("/../") && !/%2f/i.test(v) &&
-    !v.includes("#") && !v.endsWith("/..") && !v.endsWith("/.") && /^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|%[0-9a-fA-F]{2})+$/.test(v);
+  return (
+    v.startsWith("/") &&
+    !v.includes("//") &&
+    !v.includes("/./") &&
+    !v.includes("/../") &&
+    !/%2f/i.test(v) &&
+    !v.includes("#") &&
+    !v.endsWith("/..") &&
+    !v.endsWith("/.") &&
+    /^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|%[0-9a-fA-F]{2})+$/.test(v)
+  );
 }
 
 /** The Linkerd regex (whole path) equivalent to a path condition. */
 export function pathRegex(p: PathCond): string {
   switch (p.kind) {
-    case "exact": return `^${reEscape(p.value)}$`;
-    case "prefix": return `^${reEscape(p.value)}.*$`;
-    case "suffix": return `^.*${reEscape(p.value)}$`;
-    case "regex": return anchored(p.value);
+    case "exact":
+      return `^${reEscape(p.value)}$`;
+    case "prefix":
+      return `^${reEscape(p.value)}.*$`;
+    case "suffix":
+      return `^.*${reEscape(p.value)}$`;
+    case "regex":
+      return anchored(p.value);
   }
 }
 
@@ -156,13 +174,18 @@ export function pathRegex(p: PathCond): string {
 
 function valueMatch(name: string, c: ValueCond): NameValueMatch {
   switch (c.kind) {
-    case "exact": return { name, type: "Exact", value: c.value };
-    case "prefix": return { name, type: "RegularExpression", value: `^${reEscape(c.value)}.*$` };
-    case "regex": return { name, type: "RegularExpression", value: anchored(c.value) };
-    case "present": return { name, type: "RegularExpression", value: "^.*$" };
-    case "oneOf": return c.values.length === 1
-      ? { name, type: "Exact", value: c.values[0] }
-      : { name, type: "RegularExpression", value: `^(?:${c.values.map(reEscape).join("|")})$` };
+    case "exact":
+      return { name, type: "Exact", value: c.value };
+    case "prefix":
+      return { name, type: "RegularExpression", value: `^${reEscape(c.value)}.*$` };
+    case "regex":
+      return { name, type: "RegularExpression", value: anchored(c.value) };
+    case "present":
+      return { name, type: "RegularExpression", value: "^.*$" };
+    case "oneOf":
+      return c.values.length === 1
+        ? { name, type: "Exact", value: c.values[0] }
+        : { name, type: "RegularExpression", value: `^(?:${c.values.map(reEscape).join("|")})$` };
   }
 }
 
@@ -173,9 +196,10 @@ export function toHttpRouteMatch(s: MatchSpec): HTTPRouteMatch | undefined {
   if (s.headers.length) out.headers = s.headers.map((h) => valueMatch(h.name, h.cond));
   if (s.method) out.method = s.method;
   if (s.path) {
-    out.path = s.path.kind === "exact" && isGatewayPathLiteral(s.path.value)
-      ? { type: "Exact", value: s.path.value }
-      : { type: "RegularExpression", value: pathRegex(s.path) };
+    out.path =
+      s.path.kind === "exact" && isGatewayPathLiteral(s.path.value)
+        ? { type: "Exact", value: s.path.value }
+        : { type: "RegularExpression", value: pathRegex(s.path) };
   }
   if (s.query.length) out.queryParams = s.query.map((q) => valueMatch(q.name, q.cond));
   return out;
@@ -201,9 +225,15 @@ export function toGrpcRouteMatch(s: MatchSpec, pointer: string): { match?: GRPCR
       const m = /^\/([^/]+)\/$/.exec(s.path.value);
       if (m && GRPC_SERVICE.test(m[1])) method = { service: m[1], type: "Exact" };
     }
-    if (!method) problems.push({ pointer: `${pointer}/path`, what: "grpc", message: `a GRPCRoute matches gRPC service and method names, not paths: only an exact path /<service>/<method> or a prefix /<service>/ can be expressed` });
+    if (!method)
+      problems.push({
+        pointer: `${pointer}/path`,
+        what: "grpc",
+        message: `a GRPCRoute matches gRPC service and method names, not paths: only an exact path /<service>/<method> or a prefix /<service>/ can be expressed`,
+      });
   }
-  if (s.method && s.method !== "POST") problems.push({ pointer: `${pointer}/method`, what: "grpc", message: `gRPC requests are always POST; a GRPCRoute cannot match method ${s.method}` });
+  if (s.method && s.method !== "POST")
+    problems.push({ pointer: `${pointer}/method`, what: "grpc", message: `gRPC requests are always POST; a GRPCRoute cannot match method ${s.method}` });
   if (s.query.length) problems.push({ pointer: `${pointer}/queryParams`, what: "grpc", message: `a GRPCRoute cannot match query parameters` });
   if (!method && !s.headers.length) return { problems };
   const match: GRPCRouteMatch = {};
@@ -226,10 +256,14 @@ function testRegex(re: string, value: string): boolean | undefined {
 /** Can a path condition match this literal path? (undefined: cannot tell) */
 function pathMatches(p: PathCond, path: string): boolean | undefined {
   switch (p.kind) {
-    case "exact": return p.value === path;
-    case "prefix": return path.startsWith(p.value);
-    case "suffix": return path.endsWith(p.value);
-    case "regex": return testRegex(p.value, path);
+    case "exact":
+      return p.value === path;
+    case "prefix":
+      return path.startsWith(p.value);
+    case "suffix":
+      return path.endsWith(p.value);
+    case "regex":
+      return testRegex(p.value, path);
   }
 }
 
@@ -244,11 +278,16 @@ function pathsMayOverlap(a: PathCond | undefined, b: PathCond | undefined): bool
 
 function valueMatches(c: ValueCond, v: string): boolean | undefined {
   switch (c.kind) {
-    case "exact": return c.value === v;
-    case "prefix": return v.startsWith(c.value);
-    case "regex": return testRegex(c.value, v);
-    case "present": return true;
-    case "oneOf": return c.values.includes(v);
+    case "exact":
+      return c.value === v;
+    case "prefix":
+      return v.startsWith(c.value);
+    case "regex":
+      return testRegex(c.value, v);
+    case "present":
+      return true;
+    case "oneOf":
+      return c.values.includes(v);
   }
 }
 
@@ -272,7 +311,10 @@ function valuesMayOverlap(a: ValueCond, b: ValueCond): boolean {
 export function mayOverlap(a: MatchSpec, b: MatchSpec): boolean {
   if (a.method && b.method && a.method !== b.method) return false;
   if (!pathsMayOverlap(a.path, b.path)) return false;
-  for (const [x, y] of [[a.headers, b.headers], [a.query, b.query]] as const) {
+  for (const [x, y] of [
+    [a.headers, b.headers],
+    [a.query, b.query],
+  ] as const) {
     for (const h of x) {
       const other = y.find((k) => k.name === h.name);
       if (other && !valuesMayOverlap(h.cond, other.cond)) return false;
@@ -288,20 +330,30 @@ export function covers(outer: MatchSpec, inner: MatchSpec): boolean {
     const ip = inner.path;
     if (!ip) return false;
     const op = outer.path;
-    if (ip.kind === "exact") { if (pathMatches(op, ip.value) !== true) return false; }
-    else if (op.kind === "prefix" && ip.kind === "prefix") { if (!ip.value.startsWith(op.value)) return false; }
-    else if (op.kind === "suffix" && ip.kind === "suffix") { if (!ip.value.endsWith(op.value)) return false; }
-    else if (!(op.kind === ip.kind && op.value === ip.value)) return false;
+    if (ip.kind === "exact") {
+      if (pathMatches(op, ip.value) !== true) return false;
+    } else if (op.kind === "prefix" && ip.kind === "prefix") {
+      if (!ip.value.startsWith(op.value)) return false;
+    } else if (op.kind === "suffix" && ip.kind === "suffix") {
+      if (!ip.value.endsWith(op.value)) return false;
+    } else if (!(op.kind === ip.kind && op.value === ip.value)) return false;
   }
-  for (const [o, i] of [[outer.headers, inner.headers], [outer.query, inner.query]] as const) {
+  for (const [o, i] of [
+    [outer.headers, inner.headers],
+    [outer.query, inner.query],
+  ] as const) {
     for (const h of o) {
       const ih = i.find((k) => k.name === h.name);
       if (!ih) return false;
       if (h.cond.kind === "present") continue;
       const lits = literals(ih.cond);
-      if (lits) { if (!lits.every((v) => valueMatches(h.cond, v) === true)) return false; }
-      else if (!(h.cond.kind === ih.cond.kind && JSON.stringify(h.cond) === JSON.stringify(ih.cond)) &&
-        !(h.cond.kind === "prefix" && ih.cond.kind === "prefix" && ih.cond.value.startsWith(h.cond.value))) return false;
+      if (lits) {
+        if (!lits.every((v) => valueMatches(h.cond, v) === true)) return false;
+      } else if (
+        !(h.cond.kind === ih.cond.kind && JSON.stringify(h.cond) === JSON.stringify(ih.cond)) &&
+        !(h.cond.kind === "prefix" && ih.cond.kind === "prefix" && ih.cond.value.startsWith(h.cond.value))
+      )
+        return false;
     }
   }
   return true;
@@ -344,7 +396,10 @@ function intersectConds(a: MatchSpec["headers"], b: MatchSpec["headers"]): Match
   const out = [...a];
   for (const h of b) {
     const i = out.findIndex((x) => x.name === h.name);
-    if (i < 0) { out.push(h); continue; }
+    if (i < 0) {
+      out.push(h);
+      continue;
+    }
     const o = out[i].cond;
     if (JSON.stringify(o) === JSON.stringify(h.cond)) continue;
     const lo = literals(o);
@@ -367,7 +422,10 @@ function pathClass(s: MatchSpec): "A" | "B" {
 /** The tie-break tuples after the path score, in the current and in older proxies' order. */
 function tails(s: MatchSpec): number[][] {
   const m = s.method ? 1 : 0;
-  return [[m, s.headers.length, s.query.length], [s.headers.length, s.query.length, m]];
+  return [
+    [m, s.headers.length, s.query.length],
+    [s.headers.length, s.query.length, m],
+  ];
 }
 
 function cmpTuples(a: number[], b: number[]): number {

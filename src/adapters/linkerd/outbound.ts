@@ -41,12 +41,22 @@ export function outbound(lc: LinkerdContext, v: DestinationView, routes: Effecti
       for (const p of ports) wanted.add(p.port);
       if (!v.portsDeclared) {
         // Not silent: the route reaches only the ports other policies name; the service may have more.
-        lc.report(r.policy, "/spec/destination", { feature: "match", kind: "unsupported-value", what: "undeclared-ports", severity: "warning",
-          message: `this policy applies to every port of ${v.namespace}/${v.service}, and Linkerd attaches routes to one Service port each (parentRefs[].port); its ports are not declared, so its routes go only to the port${ports.length > 1 ? "s" : ""} other policies name (${ports.map((p) => p.port).join(", ")}) and any other port keeps Linkerd's defaults: declare the ports in a MeshService, or set destination.port` });
+        lc.report(r.policy, "/spec/destination", {
+          feature: "match",
+          kind: "unsupported-value",
+          what: "undeclared-ports",
+          severity: "warning",
+          message: `this policy applies to every port of ${v.namespace}/${v.service}, and Linkerd attaches routes to one Service port each (parentRefs[].port); its ports are not declared, so its routes go only to the port${ports.length > 1 ? "s" : ""} other policies name (${ports.map((p) => p.port).join(", ")}) and any other port keeps Linkerd's defaults: declare the ports in a MeshService, or set destination.port`,
+        });
       }
     } else {
-      lc.report(r.policy, "/spec/destination", { feature: "match", kind: "unsupported-value", what: "no-port", severity: "error",
-        message: `Linkerd attaches routes to a port of the Service (parentRefs[].port; backendRefs need a port), and no port of ${v.namespace}/${v.service} is known: set destination.port or declare the ports in a MeshService` });
+      lc.report(r.policy, "/spec/destination", {
+        feature: "match",
+        kind: "unsupported-value",
+        what: "no-port",
+        severity: "error",
+        message: `Linkerd attaches routes to a port of the Service (parentRefs[].port; backendRefs need a port), and no port of ${v.namespace}/${v.service} is known: set destination.port or declare the ports in a MeshService`,
+      });
     }
   }
   // The match of each route, converted (and its problems reported) once for all ports: specs[i] is routes[i]'s.
@@ -59,15 +69,25 @@ export function outbound(lc: LinkerdContext, v: DestinationView, routes: Effecti
     if (protocol === "tcp") {
       for (const r of routes) {
         if (r.port && r.port !== port) continue;
-        lc.report(r.policy, r.pointer, { feature: "match", kind: "unsupported-value", what: "tcp-port", severity: "error",
-          message: `port ${port} of ${v.namespace}/${v.service} is declared tcp: Linkerd proxies it as opaque TCP, where HTTP routes do not apply` });
+        lc.report(r.policy, r.pointer, {
+          feature: "match",
+          kind: "unsupported-value",
+          what: "tcp-port",
+          severity: "error",
+          message: `port ${port} of ${v.namespace}/${v.service} is declared tcp: Linkerd proxies it as opaque TCP, where HTTP routes do not apply`,
+        });
       }
       continue;
     }
     const { built, notFound } = buildRules(lc, v, routes, specs, port, grpc);
     if (notFound && !built.length) {
-      lc.report(notFound.policy, notFound.action.pointer, { feature: "directResponse", kind: "unsupported-value", what: "not-found-for-everything", severity: "error",
-        message: `Linkerd cannot answer 404 to every request of ${v.namespace}/${v.service}:${port}: a route needs at least one rule, and a Service without routes forwards every request` });
+      lc.report(notFound.policy, notFound.action.pointer, {
+        feature: "directResponse",
+        kind: "unsupported-value",
+        what: "not-found-for-everything",
+        severity: "error",
+        message: `Linkerd cannot answer 404 to every request of ${v.namespace}/${v.service}:${port}: a route needs at least one rule, and a Service without routes forwards every request`,
+      });
       continue;
     }
     if (!notFound && built.every((b) => b.trivial)) continue;
@@ -80,7 +100,14 @@ export function outbound(lc: LinkerdContext, v: DestinationView, routes: Effecti
  * order, plus a final catch-all rule when no route catches every request. `specs[i]` is the match of
  * `routes[i]`.
  */
-function buildRules(lc: LinkerdContext, v: DestinationView, routes: EffectiveRoute[], specs: MatchSpec[], port: number, grpc: boolean): { built: Built[]; notFound?: EffectiveRoute } {
+function buildRules(
+  lc: LinkerdContext,
+  v: DestinationView,
+  routes: EffectiveRoute[],
+  specs: MatchSpec[],
+  port: number,
+  grpc: boolean,
+): { built: Built[]; notFound?: EffectiveRoute } {
   const out: Built[] = [];
   let catchAll = false;
   let notFound: EffectiveRoute | undefined;
@@ -91,15 +118,21 @@ function buildRules(lc: LinkerdContext, v: DestinationView, routes: EffectiveRou
     if (isNotFoundForTheRest(r)) {
       notFound = r;
       catchAll = true;
-      lc.report(r.policy, r.action.pointer, { feature: "directResponse", kind: "note", what: "not-found-for-the-rest", severity: "info",
-        message: `answered by Linkerd itself: a request no rule of the ${grpc ? "GRPCRoute" : "HTTPRoute"}s for ${v.namespace}/${v.service}:${port} matches gets 404 from the proxy (its error response, l5d-proxy-error: no route found for request: linkerd2#9387), so this route is written as no rule` });
+      lc.report(r.policy, r.action.pointer, {
+        feature: "directResponse",
+        kind: "note",
+        what: "not-found-for-the-rest",
+        severity: "info",
+        message: `answered by Linkerd itself: a request no rule of the ${grpc ? "GRPCRoute" : "HTTPRoute"}s for ${v.namespace}/${v.service}:${port} matches gets 404 from the proxy (its error response, l5d-proxy-error: no route found for request: linkerd2#9387), so this route is written as no rule`,
+      });
       continue;
     }
     const spec = specs[i];
     let match: HTTPRouteMatch | GRPCRouteMatch | undefined;
     if (grpc) {
       const m = toGrpcRouteMatch(spec, r.match?.pointer ?? r.pointer);
-      for (const p of m.problems) lc.report(r.policy, p.pointer, { feature: "match", kind: "unsupported-value", what: p.what, severity: "error", message: p.message });
+      for (const p of m.problems)
+        lc.report(r.policy, p.pointer, { feature: "match", kind: "unsupported-value", what: p.what, severity: "error", message: p.message });
       match = m.match;
     } else match = toHttpRouteMatch(spec);
     const filters: RouteFilter[] = headerFilters(lc, r, grpc || !lc.facts.legacy);
@@ -111,7 +144,13 @@ function buildRules(lc: LinkerdContext, v: DestinationView, routes: EffectiveRou
     } else if (r.action.kind === "redirect") {
       trivial = false;
       if (grpc) {
-        lc.report(r.policy, r.action.pointer, { feature: "redirect", kind: "unsupported-value", what: "grpc", severity: "error", message: `a GRPCRoute cannot redirect (port ${port} is declared grpc)` });
+        lc.report(r.policy, r.action.pointer, {
+          feature: "redirect",
+          kind: "unsupported-value",
+          what: "grpc",
+          severity: "error",
+          message: `a GRPCRoute cannot redirect (port ${port} is declared grpc)`,
+        });
       } else {
         const f = redirectFilter(lc, r, r.action.redirect, r.action.pointer);
         if (f) filters.push(f);
@@ -220,7 +259,8 @@ function emitRoutes(lc: LinkerdContext, v: DestinationView, port: number, built:
         rules.push(b.rule);
       }
       objects.push({
-        apiVersion, kind,
+        apiVersion,
+        kind,
         // objectMeta copies the annotations.
         metadata: objectMeta(chunkName, v.namespace, policies.length ? policies : v.trafficPolicies, { annotations }),
         spec: { parentRefs: [{ group: "core", kind: "Service", name: v.service, port }], rules },

@@ -33,13 +33,15 @@ import { refuseCrossClusterUses, reportMirroredServices } from "./features/cross
 
 /** Route-level features Linkerd cannot express in any version: each reports its use on a route. */
 const ROUTE_REFUSALS: readonly ((lc: LinkerdContext, r: EffectiveRoute) => void)[] = [
-  refuseFaultInjection, refuseMirror, refuseRewrite, refuseCors, refuseDirectResponse,
+  refuseFaultInjection,
+  refuseMirror,
+  refuseRewrite,
+  refuseCors,
+  refuseDirectResponse,
 ];
 
 /** Destination-level features Linkerd cannot express in any version. */
-const DESTINATION_REFUSALS: readonly ((lc: LinkerdContext, v: DestinationView) => void)[] = [
-  refuseSubsetSettings, refuseConnectionPool, refuseLoadBalancer,
-];
+const DESTINATION_REFUSALS: readonly ((lc: LinkerdContext, v: DestinationView) => void)[] = [refuseSubsetSettings, refuseConnectionPool, refuseLoadBalancer];
 
 /** Translates a model for one Linkerd version. */
 export function translateLinkerd(model: Model, ctx: TranslateContext): KubeObject[] {
@@ -74,8 +76,12 @@ function translateDestination(lc: LinkerdContext, v: DestinationView): void {
   }
   if (v.outlierDetection) {
     if (profile) {
-      lc.report(v.outlierDetection.policy, v.outlierDetection.pointer, { feature: "outlierDetection", kind: "conflict", severity: "error",
-        message: `Linkerd ${lc.version} needs a ServiceProfile for the retries of ${v.namespace}/${v.service}, and with a ServiceProfile the proxy balances without failure accrual, so this outlier detection would be ignored; target Linkerd 2.16+, or remove the retries` });
+      lc.report(v.outlierDetection.policy, v.outlierDetection.pointer, {
+        feature: "outlierDetection",
+        kind: "conflict",
+        severity: "error",
+        message: `Linkerd ${lc.version} needs a ServiceProfile for the retries of ${v.namespace}/${v.service}, and with a ServiceProfile the proxy balances without failure accrual, so this outlier detection would be ignored; target Linkerd 2.16+, or remove the retries`,
+      });
     } else {
       const patch = outlierDetectionPatch(lc, v);
       if (patch) lc.emit(patch);

@@ -26,10 +26,16 @@ export function refuseCrossCluster(model: Model, ctx: TranslateContext, mesh: st
   for (const u of uses) {
     const split = u.pointer.includes("/split/");
     const failover = u.pointer === "/spec/failover";
-    const cannot = split ? "send this share to a Service in another member cluster" : failover ? "fail this destination over to another member cluster" : "admit or deny identities of another member cluster here";
+    const cannot = split
+      ? "send this share to a Service in another member cluster"
+      : failover
+        ? "fail this destination over to another member cluster"
+        : "admit or deny identities of another member cluster here";
     const instead = split ? "remove cluster from this target" : failover ? "remove failover" : "remove the other members from clusters";
     reporter.report(u.entry, u.pointer, {
-      feature: "crossCluster", kind: "unsupported-feature", severity: "error",
+      feature: "crossCluster",
+      kind: "unsupported-feature",
+      severity: "error",
       message: `member ${model.member}: ${mesh} cannot ${cannot}: ${why}; ${instead} or run a mesh that can in this member`,
     });
   }
@@ -57,10 +63,12 @@ export interface RemoteSplitTarget {
 export function remoteSplitTargets(model: Model): RemoteSplitTarget[] {
   const out: RemoteSplitTarget[] = [];
   for (const e of model.trafficPolicies) {
-    (e.doc.spec.routes ?? []).forEach((r, i) => (r.split ?? []).forEach((t, j) => {
-      const member = model.remoteMember(t.cluster);
-      if (member) out.push({ entry: e, pointer: `/spec/routes/${i}/split/${j}/cluster`, member });
-    }));
+    (e.doc.spec.routes ?? []).forEach((r, i) =>
+      (r.split ?? []).forEach((t, j) => {
+        const member = model.remoteMember(t.cluster);
+        if (member) out.push({ entry: e, pointer: `/spec/routes/${i}/split/${j}/cluster`, member });
+      }),
+    );
   }
   return out;
 }
@@ -81,10 +89,14 @@ export function refuseOtherMeshTargets(model: Model, ctx: TranslateContext, mesh
     if (theirs === mesh) continue;
     ok = false;
     reporter.report(t.entry, t.pointer, {
-      feature: "crossCluster", kind: "unsupported-value", what: theirs === undefined ? "mesh-auto" : "other-mesh", severity: "error",
-      message: theirs === undefined
-        ? `member ${model.member}: member ${t.member.name} says mesh: auto, and a share can be sent there only when it runs ${mesh} too (${how}); name its mesh in the VirtualMesh (mesh: ${mesh}@VERSION) so the translation can be checked`
-        : `member ${model.member}: member ${t.member.name} runs ${t.member.mesh}, and ${how}: no mesh routes to another mesh's cluster; remove cluster from this target, or run ${mesh} in ${t.member.name}`,
+      feature: "crossCluster",
+      kind: "unsupported-value",
+      what: theirs === undefined ? "mesh-auto" : "other-mesh",
+      severity: "error",
+      message:
+        theirs === undefined
+          ? `member ${model.member}: member ${t.member.name} says mesh: auto, and a share can be sent there only when it runs ${mesh} too (${how}); name its mesh in the VirtualMesh (mesh: ${mesh}@VERSION) so the translation can be checked`
+          : `member ${model.member}: member ${t.member.name} runs ${t.member.mesh}, and ${how}: no mesh routes to another mesh's cluster; remove cluster from this target, or run ${mesh} in ${t.member.name}`,
     });
   }
   return ok;

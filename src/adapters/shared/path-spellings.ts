@@ -19,7 +19,11 @@ export interface KeptAsSent {
  * it as, and what the app must do for that; undefined when there is none (e.g. an allow rule with exact
  * paths only: another spelling only misses it, which denies).
  */
-export function bypassExample(action: "allow" | "deny", paths: readonly string[], kept: KeptAsSent): { sent: string[]; servedAs: string; app: string } | undefined {
+export function bypassExample(
+  action: "allow" | "deny",
+  paths: readonly string[],
+  kept: KeptAsSent,
+): { sent: string[]; servedAs: string; app: string } | undefined {
   if (action === "deny") {
     // Spellings of a denied path that miss the rule.
     const dir = paths.find((p) => p.endsWith("/*") && p.length > 2);
@@ -30,14 +34,27 @@ export function bypassExample(action: "allow" | "deny", paths: readonly string[]
       if (!suffix || !kept.dots) return undefined;
       const servedAs = `/x${suffix.slice(1)}`;
       const i = servedAs.search(/[a-zA-Z0-9.](?=[^/]*$)/);
-      return { sent: [`${servedAs.slice(0, i)}%${servedAs.charCodeAt(i).toString(16).toUpperCase()}${servedAs.slice(i + 1)}`], servedAs, app: "decodes %-escapes" };
+      return {
+        sent: [`${servedAs.slice(0, i)}%${servedAs.charCodeAt(i).toString(16).toUpperCase()}${servedAs.slice(i + 1)}`],
+        servedAs,
+        app: "decodes %-escapes",
+      };
     }
     const i = at.lastIndexOf("/");
     const sent: string[] = [];
     const app: string[] = [];
-    if (kept.dots) { sent.push(`/.${at}`, `/x/..${at}`, i > 0 ? `${at.slice(0, i)}\\${at.slice(i + 1)}` : `/x/..\\${at.slice(1)}`); app.push("normalizes paths"); }
-    if (kept.slashes) { sent.push(`/${at}`); app.push("merges slashes"); }
-    if (kept.encodedSlashes) { sent.push(i > 0 ? `${at.slice(0, i)}%2F${at.slice(i + 1)}` : `/x/..%2F${at.slice(1)}`); app.push("decodes %2F"); }
+    if (kept.dots) {
+      sent.push(`/.${at}`, `/x/..${at}`, i > 0 ? `${at.slice(0, i)}\\${at.slice(i + 1)}` : `/x/..\\${at.slice(1)}`);
+      app.push("normalizes paths");
+    }
+    if (kept.slashes) {
+      sent.push(`/${at}`);
+      app.push("merges slashes");
+    }
+    if (kept.encodedSlashes) {
+      sent.push(i > 0 ? `${at.slice(0, i)}%2F${at.slice(i + 1)}` : `/x/..%2F${at.slice(1)}`);
+      app.push("decodes %2F");
+    }
     return sent.length ? { sent, servedAs: at, app: app.join(" or ") } : undefined;
   }
   // An allowed prefix followed by a way out of it.

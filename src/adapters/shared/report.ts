@@ -46,6 +46,11 @@ export class Reporter {
 
   /** Reports a finding about no policy (an adapter setting, a generated object). */
   global(f: Omit<Finding, "related">): void {
-    this.ctx.reportGlobal({ code: adapterCode(f.kind, f.feature, f.what), severity: f.severity, message: f.message, ...(f.feature ? { feature: f.feature } : {}) });
+    this.ctx.reportGlobal({
+      code: adapterCode(f.kind, f.feature, f.what),
+      severity: f.severity,
+      message: f.message,
+      ...(f.feature ? { feature: f.feature } : {}),
+    });
   }
 }

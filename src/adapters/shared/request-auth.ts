@@ -13,7 +13,9 @@ import { adapterCode } from "../../api/diagnostics.js";
 export function refuseRequestAuthentication(model: Model, ctx: TranslateContext, mesh: string, why: string): void {
   for (const e of model.requestAuthentications) {
     ctx.report(e, "/spec", {
-      code: adapterCode("unsupported-feature", "requestAuthentication"), severity: "error", feature: "requestAuthentication",
+      code: adapterCode("unsupported-feature", "requestAuthentication"),
+      severity: "error",
+      feature: "requestAuthentication",
       message: `RequestAuthentication: ${mesh} cannot validate end-user tokens (JWT): ${why}; use --mesh istio or the built-in proxy, or validate tokens in the application (or at an ingress gateway) and drop this policy`,
     });
   }
@@ -23,8 +25,10 @@ export function refuseRequestAuthentication(model: Model, ctx: TranslateContext,
         for (const field of ["requestPrincipals", "notRequestPrincipals", "claims", "notClaims"] as const) {
           if (r[field] === undefined) continue;
           ctx.report(p, `/spec/${action}/${i}/${field}`, {
-            code: adapterCode("unsupported-feature", "requestAuthentication", field), severity: "error", feature: "requestAuthentication",
-            message: `${field}: ${mesh} has no end-user (JWT) identity to match (${why}); translated without it, this ${action} rule would ${action === "allow" ? (field.startsWith("not") ? "still admit the excluded users" : "admit requests without a token") : (field.startsWith("not") ? "deny requests that carry a valid token" : "deny requests that carry no such token")}, so it is not translated; use --mesh istio or the built-in proxy`,
+            code: adapterCode("unsupported-feature", "requestAuthentication", field),
+            severity: "error",
+            feature: "requestAuthentication",
+            message: `${field}: ${mesh} has no end-user (JWT) identity to match (${why}); translated without it, this ${action} rule would ${action === "allow" ? (field.startsWith("not") ? "still admit the excluded users" : "admit requests without a token") : field.startsWith("not") ? "deny requests that carry a valid token" : "deny requests that carry no such token"}, so it is not translated; use --mesh istio or the built-in proxy`,
           });
         }
       });

@@ -42,7 +42,11 @@ export function sharedPodPortRules(v: DestinationView, how: string): SharedPodPo
     for (const p of named) {
       const tp = v.ports.find((x) => x.port === p)?.targetPort;
       if (tp === undefined) continue;
-      for (const x of v.ports) if (x.targetPort === tp && !named.includes(x.port)) { others.add(x.port); podPort = tp; }
+      for (const x of v.ports)
+        if (x.targetPort === tp && !named.includes(x.port)) {
+          others.add(x.port);
+          podPort = tp;
+        }
     }
     if (!others.size) continue;
     const list = [...others].sort((a, b) => a - b);
@@ -50,11 +54,19 @@ export function sharedPodPortRules(v: DestinationView, how: string): SharedPodPo
     const pointer = r.rule.ports ? `${r.pointer}/ports` : "/spec/destination/port";
     const shared = `Service ports ${named.join(", ")} and ${list.join(", ")} of ${v.namespace}/${v.service} reach the same pod port ${podPort}, and ${how}`;
     if (r.action === "allow" && governed.length) {
-      out.push({ policy: r.policy, pointer, severity: "error",
-        message: `${shared}: this allow rule would also admit its callers on Service port ${governed.join(", ")}, whose callers other AccessPolicy rules decide; send these Service ports to different pod ports, or allow the same callers on all of them` });
+      out.push({
+        policy: r.policy,
+        pointer,
+        severity: "error",
+        message: `${shared}: this allow rule would also admit its callers on Service port ${governed.join(", ")}, whose callers other AccessPolicy rules decide; send these Service ports to different pod ports, or allow the same callers on all of them`,
+      });
     } else {
-      out.push({ policy: r.policy, pointer, severity: "warning",
-        message: `${shared}: this ${r.action} rule also ${r.action === "allow" ? "restricts" : "denies its callers on"} Service port ${list.join(", ")}${r.action === "allow" ? " to its callers" : ""}; send these Service ports to different pod ports to keep them apart` });
+      out.push({
+        policy: r.policy,
+        pointer,
+        severity: "warning",
+        message: `${shared}: this ${r.action} rule also ${r.action === "allow" ? "restricts" : "denies its callers on"} Service port ${list.join(", ")}${r.action === "allow" ? " to its callers" : ""}; send these Service ports to different pod ports to keep them apart`,
+      });
     }
   }
   // A port-scoped AccessPolicy whose pod port no allow rule admits anything on: the mesh denies every
@@ -67,8 +79,12 @@ export function sharedPodPortRules(v: DestinationView, how: string): SharedPodPo
     if (tp === undefined) continue;
     const open = v.ports.filter((x) => x.targetPort === tp && x.port !== port && !governs(v, x.port)).map((x) => x.port);
     if (!open.length || v.allow.some((r) => reachesPodPort(v, r, tp))) continue;
-    out.push({ policy: p, pointer: "/spec/destination/port", severity: "error",
-      message: `Service ports ${port} and ${open.join(", ")} of ${v.namespace}/${v.service} reach the same pod port ${tp}, and ${how}: no allow rule admits anything on Service port ${port}, so every request to pod port ${tp} would be denied, also on Service port ${open.join(", ")}, which no AccessPolicy governs; send these Service ports to different pod ports, or govern ${open.join(", ")} too (an AccessPolicy for ${open.length > 1 ? "them" : "it"} with the same rules)` });
+    out.push({
+      policy: p,
+      pointer: "/spec/destination/port",
+      severity: "error",
+      message: `Service ports ${port} and ${open.join(", ")} of ${v.namespace}/${v.service} reach the same pod port ${tp}, and ${how}: no allow rule admits anything on Service port ${port}, so every request to pod port ${tp} would be denied, also on Service port ${open.join(", ")}, which no AccessPolicy governs; send these Service ports to different pod ports, or govern ${open.join(", ")} too (an AccessPolicy for ${open.length > 1 ? "them" : "it"} with the same rules)`,
+    });
   }
   for (const r of [...v.allow, ...v.deny]) {
     const not = r.rule.notPorts;
@@ -78,16 +94,30 @@ export function sharedPodPortRules(v: DestinationView, how: string): SharedPodPo
     for (const p of not) {
       const tp = v.ports.find((x) => x.port === p)?.targetPort;
       if (tp === undefined) continue;
-      for (const x of v.ports) if (x.targetPort === tp && !not.includes(x.port) && (r.port === undefined || r.port === x.port)) { others.add(x.port); podPort = tp; }
+      for (const x of v.ports)
+        if (x.targetPort === tp && !not.includes(x.port) && (r.port === undefined || r.port === x.port)) {
+          others.add(x.port);
+          podPort = tp;
+        }
     }
     if (!others.size) continue;
     const list = [...others].sort((a, b) => a - b);
     const shared = `Service ports ${not.join(", ")} and ${list.join(", ")} of ${v.namespace}/${v.service} reach the same pod port ${podPort}, and ${how}`;
-    out.push(r.action === "deny"
-      ? { policy: r.policy, pointer: `${r.pointer}/notPorts`, severity: "error",
-        message: `${shared}: excluding Service port ${not.join(", ")} from this deny rule excludes pod port ${podPort}, so the rule would not deny its callers on Service port ${list.join(", ")} either; send these Service ports to different pod ports, or exclude none of them` }
-      : { policy: r.policy, pointer: `${r.pointer}/notPorts`, severity: "warning",
-        message: `${shared}: excluding Service port ${not.join(", ")} from this allow rule excludes pod port ${podPort}, so the rule does not admit its callers on Service port ${list.join(", ")} either; send these Service ports to different pod ports to keep them apart` });
+    out.push(
+      r.action === "deny"
+        ? {
+            policy: r.policy,
+            pointer: `${r.pointer}/notPorts`,
+            severity: "error",
+            message: `${shared}: excluding Service port ${not.join(", ")} from this deny rule excludes pod port ${podPort}, so the rule would not deny its callers on Service port ${list.join(", ")} either; send these Service ports to different pod ports, or exclude none of them`,
+          }
+        : {
+            policy: r.policy,
+            pointer: `${r.pointer}/notPorts`,
+            severity: "warning",
+            message: `${shared}: excluding Service port ${not.join(", ")} from this allow rule excludes pod port ${podPort}, so the rule does not admit its callers on Service port ${list.join(", ")} either; send these Service ports to different pod ports to keep them apart`,
+          },
+    );
   }
   return out;
 }

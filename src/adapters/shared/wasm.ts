@@ -25,7 +25,11 @@ export function refuseWasmExtensions(model: Model, ctx: TranslateContext, mesh: 
   const reporter = new Reporter(ctx);
   for (const e of model.wasmExtensions) {
     const d = e.doc.spec.destination;
-    reporter.report(e, "/spec", { feature: "wasmExtension", kind: "unsupported-feature", severity: "error",
-      message: `WasmExtension: ${mesh} cannot run proxy-wasm modules (${why}), so this extension would not run on the requests of ${d.namespace ?? e.namespace}/${d.service}; use --mesh istio or the built-in proxy (unimesh up), or do the work in the application` });
+    reporter.report(e, "/spec", {
+      feature: "wasmExtension",
+      kind: "unsupported-feature",
+      severity: "error",
+      message: `WasmExtension: ${mesh} cannot run proxy-wasm modules (${why}), so this extension would not run on the requests of ${d.namespace ?? e.namespace}/${d.service}; use --mesh istio or the built-in proxy (unimesh up), or do the work in the application`,
+    });
   }
 }

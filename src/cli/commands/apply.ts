@@ -25,17 +25,24 @@ export const applyCommand: CliCommand = {
       .summary("server-side apply the translated policies to one or more clusters")
       .description(
         "Translate the inputs and server-side apply the objects (field manager `unimesh`) to each cluster, in dependency order. " +
-        "Nothing is applied to a cluster that lacks a CRD (install the mesh), a namespace, or a Service the objects only annotate.\n\n" +
-        "Conflicts with other field managers are reported (exit 4) unless --force-conflicts. --prune deletes only objects labelled " +
-        "app.kubernetes.io/managed-by=unimesh and unimesh.io/policy-set=<set> that are no longer generated.\n\n" +
-        "Clusters are independent: one that fails is reported (exit 3) and the others are still applied. " +
-        "Credentials come only from the kubeconfig and are never printed.",
+          "Nothing is applied to a cluster that lacks a CRD (install the mesh), a namespace, or a Service the objects only annotate.\n\n" +
+          "Conflicts with other field managers are reported (exit 4) unless --force-conflicts. --prune deletes only objects labelled " +
+          "app.kubernetes.io/managed-by=unimesh and unimesh.io/policy-set=<set> that are no longer generated.\n\n" +
+          "Clusters are independent: one that fails is reported (exit 3) and the others are still applied. " +
+          "Credentials come only from the kubeconfig and are never printed.",
       );
     addPolicyOptions(cmd);
     addClusterOptions(cmd);
     cmd
-      .addOption(new Option("--dry-run <mode>", "server: sent with dryRun=All (validated, not persisted); client: no write at all, only what would be done").choices(["none", "server", "client"]).default("none"))
-      .option("--trust-dir <dir>", "with a VirtualMesh: also apply each member's intermediate CA from this `unimesh trust init` directory in its mesh's form (Istio Secret istio-system/cacerts; Linkerd Secret linkerd/linkerd-identity-issuer and ConfigMap linkerd/linkerd-identity-trust-roots); keys go only to the API server")
+      .addOption(
+        new Option("--dry-run <mode>", "server: sent with dryRun=All (validated, not persisted); client: no write at all, only what would be done")
+          .choices(["none", "server", "client"])
+          .default("none"),
+      )
+      .option(
+        "--trust-dir <dir>",
+        "with a VirtualMesh: also apply each member's intermediate CA from this `unimesh trust init` directory in its mesh's form (Istio Secret istio-system/cacerts; Linkerd Secret linkerd/linkerd-identity-issuer and ConfigMap linkerd/linkerd-identity-trust-roots); keys go only to the API server",
+      )
       .addOption(clusterOutputOption())
       .action(async (paths: string[], flags: ApplyFlags) => done(await applyAction(paths, flags, io)));
   },
@@ -57,36 +64,52 @@ async function applyAction(paths: string[], flags: ApplyFlags, io: CliIO) {
   const { applyObjects } = await import("../../kube/apply.js");
   const { formatApply } = await import("../../kube/format.js");
 
-  let conflict = false, failedObject = false;
-  const run = await runOnClusters(started, io, "apply", text, "nothing applied", flags.quiet, async (client, tr, k8s) => {
-    const progress = text ? (m: string) => stderrLine(io, "apply", client.context.name, m) : undefined;
-    progress?.(`${client.context.server} (Kubernetes ${k8s}), ${tr.mesh}${tr.chosenBy ? ` (--mesh auto: ${tr.chosenBy})` : ""}`);
-    const objects = flags.trustDir !== undefined ? [...tr.objects, ...await trustObjects(flags.trustDir, io.cwd, tr)] : tr.objects;
-    return applyObjects(client, objects, {
-      forceConflicts: flags.forceConflicts,
-      dryRun,
-      prune: flags.prune ? { policySet: tr.policySet, groups: tr.apiGroups } : undefined,
-      policySet: tr.policySet,
-      meshes: [tr.hooks],
-      onProgress: progress,
-    });
-  }, (context, r) => {
-    if (r.outcomes.some((x) => x.action === "failed")) failedObject = true;
-    if (r.outcomes.some((x) => x.action === "conflict")) conflict = true;
-    if (text) {
-      io.stdout.write(formatApply(context.name, r, dryRun));
-      for (const w of r.warnings) stderrLine(io, "apply", context.name, `warning: ${w}`);
-    }
-  });
+  let conflict = false,
+    failedObject = false;
+  const run = await runOnClusters(
+    started,
+    io,
+    "apply",
+    text,
+    "nothing applied",
+    flags.quiet,
+    async (client, tr, k8s) => {
+      const progress = text ? (m: string) => stderrLine(io, "apply", client.context.name, m) : undefined;
+      progress?.(`${client.context.server} (Kubernetes ${k8s}), ${tr.mesh}${tr.chosenBy ? ` (--mesh auto: ${tr.chosenBy})` : ""}`);
+      const objects = flags.trustDir !== undefined ? [...tr.objects, ...(await trustObjects(flags.trustDir, io.cwd, tr))] : tr.objects;
+      return applyObjects(client, objects, {
+        forceConflicts: flags.forceConflicts,
+        dryRun,
+        prune: flags.prune ? { policySet: tr.policySet, groups: tr.apiGroups } : undefined,
+        policySet: tr.policySet,
+        meshes: [tr.hooks],
+        onProgress: progress,
+      });
+    },
+    (context, r) => {
+      if (r.outcomes.some((x) => x.action === "failed")) failedObject = true;
+      if (r.outcomes.some((x) => x.action === "conflict")) conflict = true;
+      if (text) {
+        io.stdout.write(formatApply(context.name, r, dryRun));
+        for (const w of r.warnings) stderrLine(io, "apply", context.name, `warning: ${w}`);
+      }
+    },
+  );
   const code = combineExit({ invalid: run.invalid, clusterFailed: run.clusterFailed || failedObject, conflict });
   if (!text) {
-    io.stdout.write(JSON.stringify({
-      ok: code === EXIT.OK,
-      ...(dryRun ? { dryRun } : {}),
-      clusters: run.outcomes.map((o) => clusterJson(o,
-        (r) => !r.outcomes.some((x) => x.action === "failed" || x.action === "conflict"),
-        (r) => ({ objects: r.outcomes, warnings: r.warnings, ...(r.pruneSkipped ? { pruneSkipped: r.pruneSkipped } : {}) }))),
-    }) + "\n");
+    io.stdout.write(
+      JSON.stringify({
+        ok: code === EXIT.OK,
+        ...(dryRun ? { dryRun } : {}),
+        clusters: run.outcomes.map((o) =>
+          clusterJson(
+            o,
+            (r) => !r.outcomes.some((x) => x.action === "failed" || x.action === "conflict"),
+            (r) => ({ objects: r.outcomes, warnings: r.warnings, ...(r.pruneSkipped ? { pruneSkipped: r.pruneSkipped } : {}) }),
+          ),
+        ),
+      }) + "\n",
+    );
     report(io, "json", { ok: !run.invalid, diagnostics: run.diagnostics, status: started.t.status(run.diagnostics) as never });
   }
   return code;
@@ -98,19 +121,27 @@ async function applyAction(paths: string[], flags: ApplyFlags, io: CliIO) {
  * `--prune` never deletes a mesh's CA.
  * @throws ClusterError when the member's mesh takes no plugged-in CA or the directory lacks the member.
  */
-async function trustObjects(dir: string, cwd: string, tr: import("../cluster-command.js").ClusterTranslation): Promise<import("../../api/adapter.js").KubeObject[]> {
+async function trustObjects(
+  dir: string,
+  cwd: string,
+  tr: import("../cluster-command.js").ClusterTranslation,
+): Promise<import("../../api/adapter.js").KubeObject[]> {
   const { ClusterError } = await import("../../kube/errors.js");
   const { resolve } = await import("node:path");
   const { readMemberTrust } = await import("../trust.js");
   const { MANAGED_BY_LABEL, MANAGED_BY_VALUE } = await import("../../api/ownership.js");
   const member = tr.member!;
   const hook = tr.hooks.cluster?.trustObjects;
-  if (!hook) throw new ClusterError("mesh", `--trust-dir: member ${member.name} runs ${tr.mesh}, which takes no plugged-in CA unimesh knows; nothing applied there`);
+  if (!hook)
+    throw new ClusterError("mesh", `--trust-dir: member ${member.name} runs ${tr.mesh}, which takes no plugged-in CA unimesh knows; nothing applied there`);
   let t;
   try {
     t = readMemberTrust(resolve(cwd, dir), dir, member);
   } catch (e) {
     throw new ClusterError("mesh", (e as Error).message);
   }
-  return hook(t).map((o) => ({ ...o, metadata: { ...o.metadata, labels: { ...o.metadata.labels, [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, "unimesh.io/virtual-mesh-member": member.name } } })) as import("../../api/adapter.js").KubeObject[];
+  return hook(t).map((o) => ({
+    ...o,
+    metadata: { ...o.metadata, labels: { ...o.metadata.labels, [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, "unimesh.io/virtual-mesh-member": member.name } },
+  })) as import("../../api/adapter.js").KubeObject[];
 }

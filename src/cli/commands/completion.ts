@@ -37,7 +37,9 @@ export function completionCommand(allCommands: () => Promise<readonly CliCommand
       program
         .command("completion")
         .summary("print a shell completion script (bash, zsh, fish)")
-        .description("Print a completion script for your shell: `source <(unimesh completion bash)` (or zsh) in your shell's rc file, `unimesh completion fish | source` for fish.")
+        .description(
+          "Print a completion script for your shell: `source <(unimesh completion bash)` (or zsh) in your shell's rc file, `unimesh completion fish | source` for fish.",
+        )
         .addArgument(new Argument("<shell>", "bash, zsh or fish").choices(SHELLS))
         .action(async (shell: (typeof SHELLS)[number]) => {
           const specs = await commandSpecs(await allCommands());
@@ -59,10 +61,14 @@ async function commandSpecs(commands: readonly CliCommand[]): Promise<CommandSpe
     name: c.name(),
     summary: c.summary() || c.description().split("\n")[0],
     flags: [
-      ...(c.options as Option[]).filter((o) => !o.hidden).map((o) => ({
-        ...(o.long ? { long: o.long } : {}), ...(o.short ? { short: o.short } : {}),
-        value: o.required || o.optional, ...(o.argChoices ? { choices: o.argChoices } : {}),
-      })),
+      ...(c.options as Option[])
+        .filter((o) => !o.hidden)
+        .map((o) => ({
+          ...(o.long ? { long: o.long } : {}),
+          ...(o.short ? { short: o.short } : {}),
+          value: o.required || o.optional,
+          ...(o.argChoices ? { choices: o.argChoices } : {}),
+        })),
       { long: "--help", short: "-h", value: false },
     ],
   }));
@@ -96,9 +102,13 @@ function bashScript(specs: CommandSpec[], meshes: string[], zsh: boolean): strin
   );
   for (const s of specs) {
     for (const f of s.flags.filter((x) => x.value)) {
-      const names = [f.long, f.short].filter(Boolean).map((n) => `${s.name}:${n}`).join("|");
+      const names = [f.long, f.short]
+        .filter(Boolean)
+        .map((n) => `${s.name}:${n}`)
+        .join("|");
       if (f.long === "--mesh") lines.push(`    ${names}) COMPREPLY=($(compgen -W "${q(meshes)}" -- "$cur")); return ;;`);
-      else if (f.choices ?? (f.long === "--output" ? ["yaml", "json"] : undefined)) lines.push(`    ${names}) COMPREPLY=($(compgen -W "${q(f.choices ?? ["yaml", "json"])}" -- "$cur")); return ;;`);
+      else if (f.choices ?? (f.long === "--output" ? ["yaml", "json"] : undefined))
+        lines.push(`    ${names}) COMPREPLY=($(compgen -W "${q(f.choices ?? ["yaml", "json"])}" -- "$cur")); return ;;`);
       else if (f.long && PATH_FLAGS.has(f.long)) lines.push(`    ${names}) COMPREPLY=($(compgen -f -- "$cur")); return ;;`);
       else lines.push(`    ${names}) COMPREPLY=(); return ;;`);
     }

@@ -18,9 +18,9 @@ export const diffCommand: CliCommand = {
       .summary("show what apply would change in one or more clusters")
       .description(
         "Translate the inputs and compare each object with the cluster through a server-side dry-run apply (field manager `unimesh`): " +
-        "objects to create, fields to add, remove or change (managedFields, resourceVersion, generation, uid, creationTimestamp " +
-        "and status are ignored), and with --prune the objects apply --prune would delete. Nothing is written.\n\n" +
-        "Exit 0: no differences; 5: differences; 4: apply would conflict (see --force-conflicts); 3: a cluster failed.",
+          "objects to create, fields to add, remove or change (managedFields, resourceVersion, generation, uid, creationTimestamp " +
+          "and status are ignored), and with --prune the objects apply --prune would delete. Nothing is written.\n\n" +
+          "Exit 0: no differences; 5: differences; 4: apply would conflict (see --force-conflicts); 3: a cluster failed.",
       );
     addPolicyOptions(cmd);
     addClusterOptions(cmd);
@@ -39,32 +39,51 @@ async function diffAction(paths: string[], flags: DiffFlags, io: CliIO) {
   const { diffObjects } = await import("../../kube/diff.js");
   const { formatDiff } = await import("../../kube/format.js");
 
-  let conflict = false, differences = false, failedObject = false;
-  const run = await runOnClusters(started, io, "diff", text, "not compared", flags.quiet, async (client, tr) => {
-    if (text && tr.chosenBy) stderrLine(io, "diff", client.context.name, `${tr.mesh} (--mesh auto: ${tr.chosenBy})`);
-    return diffObjects(client, tr.objects, {
-      forceConflicts: flags.forceConflicts,
-      prune: flags.prune ? { policySet: tr.policySet, groups: tr.apiGroups } : undefined,
-      policySet: tr.policySet,
-      meshes: [tr.hooks],
-    });
-  }, (context, r) => {
-    const diffs = r.diffs;
-    if (diffs.some((d) => d.change === "failed")) failedObject = true;
-    if (diffs.some((d) => d.change === "conflict")) conflict = true;
-    if (diffs.some((d) => d.change === "create" || d.change === "update" || d.change === "delete")) differences = true;
-    if (text) {
-      io.stdout.write(formatDiff(context.name, context.server, diffs));
-      for (const w of r.warnings) stderrLine(io, "diff", context.name, `warning: ${w}`);
-    }
-  });
+  let conflict = false,
+    differences = false,
+    failedObject = false;
+  const run = await runOnClusters(
+    started,
+    io,
+    "diff",
+    text,
+    "not compared",
+    flags.quiet,
+    async (client, tr) => {
+      if (text && tr.chosenBy) stderrLine(io, "diff", client.context.name, `${tr.mesh} (--mesh auto: ${tr.chosenBy})`);
+      return diffObjects(client, tr.objects, {
+        forceConflicts: flags.forceConflicts,
+        prune: flags.prune ? { policySet: tr.policySet, groups: tr.apiGroups } : undefined,
+        policySet: tr.policySet,
+        meshes: [tr.hooks],
+      });
+    },
+    (context, r) => {
+      const diffs = r.diffs;
+      if (diffs.some((d) => d.change === "failed")) failedObject = true;
+      if (diffs.some((d) => d.change === "conflict")) conflict = true;
+      if (diffs.some((d) => d.change === "create" || d.change === "update" || d.change === "delete")) differences = true;
+      if (text) {
+        io.stdout.write(formatDiff(context.name, context.server, diffs));
+        for (const w of r.warnings) stderrLine(io, "diff", context.name, `warning: ${w}`);
+      }
+    },
+  );
   const code = combineExit({ invalid: run.invalid, clusterFailed: run.clusterFailed || failedObject, conflict, differences });
   if (!text) {
-    io.stdout.write(JSON.stringify({
-      ok: code === EXIT.OK,
-      differences,
-      clusters: run.outcomes.map((o) => clusterJson(o, () => true, (r) => ({ objects: r.diffs, warnings: r.warnings }))),
-    }) + "\n");
+    io.stdout.write(
+      JSON.stringify({
+        ok: code === EXIT.OK,
+        differences,
+        clusters: run.outcomes.map((o) =>
+          clusterJson(
+            o,
+            () => true,
+            (r) => ({ objects: r.diffs, warnings: r.warnings }),
+          ),
+        ),
+      }) + "\n",
+    );
     report(io, "json", { ok: !run.invalid, diagnostics: run.diagnostics, status: started.t.status(run.diagnostics) as never });
   }
   return code;

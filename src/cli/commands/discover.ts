@@ -31,7 +31,10 @@ interface DiscoverFlags extends ClusterFlags {
  * so that `-o json` and unimesh 0.1's `-o DIR` get a message saying what to write instead.
  */
 function outputFormatOption(): CommanderOption {
-  const o = new Option("-o, --output <format>", "yaml: the documents as a YAML stream on stdout (the default and only format: what translate, diff and apply read)");
+  const o = new Option(
+    "-o, --output <format>",
+    "yaml: the documents as a YAML stream on stdout (the default and only format: what translate, diff and apply read)",
+  );
   o.argChoices = ["yaml"];
   return o;
 }
@@ -43,10 +46,10 @@ export const discoverCommand: CliCommand = {
       .summary("describe clusters' meshes and Services as unimesh documents")
       .description(
         "For each cluster: which meshes are installed and at which version (a ClusterInfo document), and every Service with its " +
-        "selector, ports and protocols, service account and version subsets (a MeshService document). Give the output to " +
-        "translate, diff or apply (with --mesh auto to use the mesh each cluster runs).\n\n" +
-        "System namespaces (kube-*, those of each mesh such as istio-*, linkerd*, appmesh-system, and mesh control-plane namespaces) are skipped unless " +
-        "--include-system-namespaces or named with -n.",
+          "selector, ports and protocols, service account and version subsets (a MeshService document). Give the output to " +
+          "translate, diff or apply (with --mesh auto to use the mesh each cluster runs).\n\n" +
+          "System namespaces (kube-*, those of each mesh such as istio-*, linkerd*, appmesh-system, and mesh control-plane namespaces) are skipped unless " +
+          "--include-system-namespaces or named with -n.",
       );
     addClusterOptions(cmd);
     cmd
@@ -74,11 +77,18 @@ async function discoverAction(flags: DiscoverFlags, io: CliIO) {
   const { kubeconfig, contexts, timeoutMs } = opened;
   const { forEachCluster } = await import("../../kube/clusters.js");
   const { discoverCluster, renderCluster, renderClusters } = await import("../../kube/discover.js");
-  const namespaces = (flags.namespace ?? []).flatMap((n) => n.split(",")).map((n) => n.trim()).filter(Boolean);
+  const namespaces = (flags.namespace ?? [])
+    .flatMap((n) => n.split(","))
+    .map((n) => n.trim())
+    .filter(Boolean);
 
   const { BUILTIN_ADAPTERS: meshes } = await import("../../adapters/index.js");
-  const outcomes = await forEachCluster(kubeconfig, contexts, (client) =>
-    discoverCluster(client, { namespaces, includeSystemNamespaces: flags.includeSystemNamespaces, meshes }), { timeoutMs });
+  const outcomes = await forEachCluster(
+    kubeconfig,
+    contexts,
+    (client) => discoverCluster(client, { namespaces, includeSystemNamespaces: flags.includeSystemNamespaces, meshes }),
+    { timeoutMs },
+  );
 
   let failed = false;
   const found = [];
@@ -93,10 +103,22 @@ async function discoverAction(flags: DiscoverFlags, io: CliIO) {
     const c = o.value;
     found.push(c);
     const meshes = (c.info.spec.meshes ?? []).map((m) => `${m.name} ${m.version}`).join(", ") || "no mesh";
-    stderrLine(io, "discover", ctx, `Kubernetes ${c.info.spec.kubernetesVersion}; ${meshes}; ${c.services.length} Service${c.services.length === 1 ? "" : "s"}${c.skipped ? ` (${c.skipped} skipped: system namespaces or no selector)` : ""}`);
+    stderrLine(
+      io,
+      "discover",
+      ctx,
+      `Kubernetes ${c.info.spec.kubernetesVersion}; ${meshes}; ${c.services.length} Service${c.services.length === 1 ? "" : "s"}${c.skipped ? ` (${c.skipped} skipped: system namespaces or no selector)` : ""}`,
+    );
     for (const w of c.warnings) stderrLine(io, "discover", ctx, `warning: ${w}`);
     for (const n of c.info.spec.namespaces ?? []) {
-      stderrLine(io, "discover", ctx, `namespace ${n.name}: ${n.mesh} ${Object.entries(n.settings).map(([k, v]) => `${k}=${v}`).join(" ")} (${(n.evidence ?? []).join("; ")})`);
+      stderrLine(
+        io,
+        "discover",
+        ctx,
+        `namespace ${n.name}: ${n.mesh} ${Object.entries(n.settings)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(" ")} (${(n.evidence ?? []).join("; ")})`,
+      );
     }
     for (const s of c.services) for (const n of s.notes) stderrLine(io, "discover", ctx, `note: ${s.doc.metadata.namespace}/${s.doc.metadata.name}: ${n}`);
   }
@@ -132,7 +154,11 @@ function checkOutputFlags(flags: DiscoverFlags, UsageError: new (m: string) => E
   if (flags.out === undefined && (flags.output === undefined || flags.output === "yaml")) return;
   if (dir === "-") throw new UsageError(`${flag} -: discover writes to stdout unless --output-dir DIR`);
   if (flags.out === undefined && flags.output === "json") {
-    throw new UsageError("-o json: discover writes its documents (a ClusterInfo per cluster, a MeshService per Service) as YAML only, the form translate, diff and apply read back; -o yaml is the default");
+    throw new UsageError(
+      "-o json: discover writes its documents (a ClusterInfo per cluster, a MeshService per Service) as YAML only, the form translate, diff and apply read back; -o yaml is the default",
+    );
   }
-  throw new UsageError(`${flag} ${dir}: -o/--output selects the format (yaml, as kubectl's -o); to write one file per cluster into ${dir}, use --output-dir ${dir}`);
+  throw new UsageError(
+    `${flag} ${dir}: -o/--output selects the format (yaml, as kubectl's -o); to write one file per cluster into ${dir}, use --output-dir ${dir}`,
+  );
 }

@@ -32,9 +32,9 @@ export const explainCommand: CliCommand = {
       .summary("the decision for one request: allowed or denied, by which rule, which route")
       .description(
         "Explain what happens to one request: allowed or denied and by which rule (or by the default deny), the route chosen, " +
-        "backends with weights, timeout, retries, fault injection, mirror, header changes; decided by the built-in proxy's own " +
-        "code, so `unimesh up` decides the same. With --mesh, whether each mesh would decide the same (from its adapter's diagnostics). " +
-        "Exit 0 when the request would pass, 6 when it would be denied.",
+          "backends with weights, timeout, retries, fault injection, mirror, header changes; decided by the built-in proxy's own " +
+          "code, so `unimesh up` decides the same. With --mesh, whether each mesh would decide the same (from its adapter's diagnostics). " +
+          "Exit 0 when the request would pass, 6 when it would be denied.",
       )
       .argument("<method>", "HTTP method, e.g. GET")
       .argument("<path>", "request path, with an optional ?query")
@@ -43,8 +43,14 @@ export const explainCommand: CliCommand = {
       .requiredOption("--to <ns/service[:port]>", "the destination service and Service port")
       .option("-H, --header <name:value>", "a request header (repeatable)", collect)
       .option("-m, --mesh <a,b,...|all>", "compare with these meshes (NAME[@VERSION], comma-separated, or all)")
-      .option("--applied [mesh]", "live mode: decide with what unimesh applied to the cluster of --context (read back with the mesh's importer; MESH when the cluster holds several meshes' objects) instead of the files; with input files too, also list where the cluster differs from them for the destination (the exit code stays the decision's). The default with --context and no input files")
-      .option("--policy-set <name>", "with --applied: only the objects apply wrote for this policy set (label unimesh.io/policy-set, as apply --policy-set set it)")
+      .option(
+        "--applied [mesh]",
+        "live mode: decide with what unimesh applied to the cluster of --context (read back with the mesh's importer; MESH when the cluster holds several meshes' objects) instead of the files; with input files too, also list where the cluster differs from them for the destination (the exit code stays the decision's). The default with --context and no input files",
+      )
+      .option(
+        "--policy-set <name>",
+        "with --applied: only the objects apply wrote for this policy set (label unimesh.io/policy-set, as apply --policy-set set it)",
+      )
       .addOption(outputOption("text: the explanation; json: the same as one JSON object on stdout"))
       .action(async (method: string, path: string, paths: string[], flags: ExplainFlags) => {
         const { UsageError } = await import("../../api/diagnostics.js");
@@ -57,7 +63,8 @@ export const explainCommand: CliCommand = {
         let from: { namespace: string; serviceAccount: string } | "unauthenticated";
         if (flags.from === "unauthenticated") from = "unauthenticated";
         else {
-          if (!flags.from.includes("/")) throw new UsageError(`--from "${flags.from}": expected <namespace>/<serviceAccount> or unauthenticated (e.g. bookinfo/bookinfo-productpage)`);
+          if (!flags.from.includes("/"))
+            throw new UsageError(`--from "${flags.from}": expected <namespace>/<serviceAccount> or unauthenticated (e.g. bookinfo/bookinfo-productpage)`);
           const r = parseRef(flags.from, "--from");
           from = { namespace: r.namespace, serviceAccount: r.name };
         }
@@ -77,7 +84,11 @@ export const explainCommand: CliCommand = {
         const meshes = await meshTargets(flags.mesh);
         const live = await modelsFor(paths, io, flags, "explain");
         if (typeof live === "number") return done(live);
-        const e = await explain(live.model, { from, to: { namespace: to.namespace, service: to.name, ...(port !== undefined ? { port } : {}) }, method, path, headers }, { meshes });
+        const e = await explain(
+          live.model,
+          { from, to: { namespace: to.namespace, service: to.name, ...(port !== undefined ? { port } : {}) }, method, path, headers },
+          { meshes },
+        );
         const code = e.decision === "allowed" ? EXIT.OK : EXIT.DENIED;
         if (!live.applied) {
           io.stdout.write(flags.output === "json" ? JSON.stringify(e, null, 2) + "\n" : formatExplanation(e));
@@ -86,7 +97,9 @@ export const explainCommand: CliCommand = {
         // Live mode --applied (origins name the cluster objects): with files, the destination's drift.
         const { inspect } = await import("../../inspect/inspect.js");
         const { formatDrift } = await import("../../inspect/drift.js");
-        const drift = live.files ? await driftFor(live, { namespace: to.namespace, service: to.name }, inspect(live.model, { namespace: to.namespace, service: to.name })) : undefined;
+        const drift = live.files
+          ? await driftFor(live, { namespace: to.namespace, service: to.name }, inspect(live.model, { namespace: to.namespace, service: to.name }))
+          : undefined;
         if (flags.output === "json") io.stdout.write(JSON.stringify({ ...e, applied: appliedJson(live.applied), ...(drift ? { drift } : {}) }, null, 2) + "\n");
         else io.stdout.write(formatExplanation(e) + formatApplied(live.applied) + (drift ? formatDrift(drift, live.applied.context) : ""));
         done(code);

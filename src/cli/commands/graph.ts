@@ -25,9 +25,9 @@ export const graphCommand: CliCommand = {
       .summary("the service graph: who may call whom, what is denied by default, routes with weights")
       .description(
         "Draw the service graph of the policies: services (and their subsets) as nodes; allowed edges by identity, labelled with " +
-        "the methods and paths allowed; denied-by-default edges (dashed, red) from every known workload a deny-by-default " +
-        "destination does not admit; routes to subsets with their weights; mirrors. As Graphviz DOT, Mermaid, SVG (Graphviz in " +
-        "WebAssembly) or JSON, deterministic.",
+          "the methods and paths allowed; denied-by-default edges (dashed, red) from every known workload a deny-by-default " +
+          "destination does not admit; routes to subsets with their weights; mirrors. As Graphviz DOT, Mermaid, SVG (Graphviz in " +
+          "WebAssembly) or JSON, deterministic.",
       )
       .argument("[inputs...]", "policy files or directories (default: the current directory)")
       .addOption(new Option("-o, --output <format>", "dot (Graphviz), mermaid, svg (laid out by Graphviz) or json").choices(FORMATS).default("dot"))

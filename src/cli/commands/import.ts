@@ -41,16 +41,23 @@ export const importCommand: CliCommand = {
       .summary("read a mesh's native objects back into unimesh documents")
       .description(
         "Read Istio, Linkerd or App Mesh objects (files, directories, - for stdin, or a cluster with --context) and write the " +
-        "unimesh documents that say the same: TrafficPolicy, AccessPolicy, MTLSPolicy, MeshService. Every native field the model " +
-        "cannot carry is a diagnostic with file, object, JSON pointer and why; a native rule the model could only state more " +
-        "loosely is an error, never a wider rule. Objects unimesh generated are mapped back to the policies they came from.\n\n" +
-        "Give the facts about services with the inputs: MeshService documents (unimesh discover), or the Services and " +
-        "Deployments of the application. Nothing is written when anything is an error.",
+          "unimesh documents that say the same: TrafficPolicy, AccessPolicy, MTLSPolicy, MeshService. Every native field the model " +
+          "cannot carry is a diagnostic with file, object, JSON pointer and why; a native rule the model could only state more " +
+          "loosely is an error, never a wider rule. Objects unimesh generated are mapped back to the policies they came from.\n\n" +
+          "Give the facts about services with the inputs: MeshService documents (unimesh discover), or the Services and " +
+          "Deployments of the application. Nothing is written when anything is an error.",
       )
       .argument("[inputs...]", "files, directories (read recursively for *.yaml, *.yml, *.json) or - for stdin")
       .option("--from <mesh>", "the mesh whose objects these are: istio, linkerd, appmesh (see `unimesh meshes`)")
-      .option("--adapter <package|path>", "import with a third-party adapter's importer: an npm package or a file (./adapter.js); its default export or export `adapter`")
-      .option("--context <names>", "read the objects (and the Services and Pods) from these kubeconfig contexts, comma-separated or repeated: one model of every cluster, an object two clusters hold differently is an error", collect)
+      .option(
+        "--adapter <package|path>",
+        "import with a third-party adapter's importer: an npm package or a file (./adapter.js); its default export or export `adapter`",
+      )
+      .option(
+        "--context <names>",
+        "read the objects (and the Services and Pods) from these kubeconfig contexts, comma-separated or repeated: one model of every cluster, an object two clusters hold differently is an error",
+        collect,
+      )
       .option("--all-contexts", "read every context of the kubeconfig")
       .option("--kubeconfig <path>", "kubeconfig file (default: the files in $KUBECONFIG, else ~/.kube/config)")
       .option("--request-timeout <duration>", "timeout of each API request (e.g. 10s, 1m)", "30s")
@@ -59,7 +66,14 @@ export const importCommand: CliCommand = {
       .option("--output-dir <dir>", "write one <namespace>.yaml per namespace into DIR (replacing a directory unimesh wrote before), whole or not at all")
       .addOption(new Option("--diagnostics <format>", "diagnostics on stderr: text lines, or one JSON object").choices(["text", "json"]).default("text"))
       .option("--set <key=value>", "setting (repeatable): trustDomain, and the mesh's own (e.g. Istio rootNamespace, clusterDomain)", collect)
-      .addOption(new Option("--mesh-defaults <how>", "what the mesh does where its objects say nothing (e.g. Istio's two retries of a route without retries): explicit writes it into the documents, omit leaves it out (a warning each)").choices(["explicit", "omit"]).default("explicit"))
+      .addOption(
+        new Option(
+          "--mesh-defaults <how>",
+          "what the mesh does where its objects say nothing (e.g. Istio's two retries of a route without retries): explicit writes it into the documents, omit leaves it out (a warning each)",
+        )
+          .choices(["explicit", "omit"])
+          .default("explicit"),
+      )
       .option("--strict", "treat warnings as errors")
       .option("-q, --quiet", "do not print info notes (errors and warnings only)")
       .action(async (paths: string[], flags: ImportFlags) => done(await importAction(paths, flags, io)));
@@ -75,16 +89,23 @@ async function importAction(paths: string[], flags: ImportFlags, io: CliIO) {
   const format = flags.output;
   if (format !== "yaml" && format !== "json") throw new UsageError(`-o/--output selects the document format: yaml or json (got "${format}")`);
   const fromCluster = !!(flags.context?.length || flags.allContexts);
-  if (!paths.length && !fromCluster) throw new UsageError("give the objects to import: files, directories or - (stdin), or --context <name> to read them from a cluster");
-  if (flags.from === undefined && flags.adapter === undefined) throw new UsageError("missing --from <mesh> (istio, linkerd, appmesh) or --adapter <package|path>");
+  if (!paths.length && !fromCluster)
+    throw new UsageError("give the objects to import: files, directories or - (stdin), or --context <name> to read them from a cluster");
+  if (flags.from === undefined && flags.adapter === undefined)
+    throw new UsageError("missing --from <mesh> (istio, linkerd, appmesh) or --adapter <package|path>");
   let adapter;
   if (flags.adapter !== undefined) {
     const { importAdapter } = await import("../adapters.js");
     adapter = await importAdapter(flags.adapter, io.cwd);
     if (flags.from !== undefined && flags.from.toLowerCase() !== adapter.name) {
-      throw new UsageError(`--from ${flags.from} does not match the adapter loaded with --adapter ${flags.adapter} (its name is "${adapter.name}"); leave --from out or use --from ${adapter.name}`);
+      throw new UsageError(
+        `--from ${flags.from} does not match the adapter loaded with --adapter ${flags.adapter} (its name is "${adapter.name}"); leave --from out or use --from ${adapter.name}`,
+      );
     }
-    if (!adapter.importer) throw new UsageError(`--adapter ${flags.adapter}: the adapter "${adapter.name}" has no importer (Adapter.importer), so it cannot import ${adapter.name} objects`);
+    if (!adapter.importer)
+      throw new UsageError(
+        `--adapter ${flags.adapter}: the adapter "${adapter.name}" has no importer (Adapter.importer), so it cannot import ${adapter.name} objects`,
+      );
   } else adapter = await findBuiltin(flags.from!.toLowerCase(), SHIPPED_ADAPTERS, `--from ${flags.from}`);
   if (!adapter.importer) {
     const all = (await SHIPPED_ADAPTERS.all()).filter((a) => a.importer).map((a) => a.name);
@@ -121,11 +142,20 @@ async function importAction(paths: string[], flags: ImportFlags, io: CliIO) {
   const contextNames: string[] = [];
   if (fromCluster) {
     const { openClusters, stderrLine } = await import("../cluster-command.js");
-    const opened = await openClusters({ context: flags.context, allContexts: flags.allContexts, kubeconfig: flags.kubeconfig, requestTimeout: flags.requestTimeout }, io, "import");
+    const opened = await openClusters(
+      { context: flags.context, allContexts: flags.allContexts, kubeconfig: flags.kubeconfig, requestTimeout: flags.requestTimeout },
+      io,
+      "import",
+    );
     if (typeof opened === "number") return opened;
     const { forEachCluster } = await import("../../kube/clusters.js");
     const { listNative } = await import("../../kube/native.js");
-    const outcomes = await forEachCluster(opened.kubeconfig, opened.contexts, (client) => listNative(client, importer.kinds, flags.namespace ? [flags.namespace] : []), { timeoutMs: opened.timeoutMs });
+    const outcomes = await forEachCluster(
+      opened.kubeconfig,
+      opened.contexts,
+      (client) => listNative(client, importer.kinds, flags.namespace ? [flags.namespace] : []),
+      { timeoutMs: opened.timeoutMs },
+    );
     let failed = false;
     for (const outcome of outcomes) {
       if (outcome.ok) continue;
@@ -135,7 +165,11 @@ async function importAction(paths: string[], flags: ImportFlags, io: CliIO) {
     }
     // One model of every cluster: nothing is imported unless every cluster could be read.
     if (failed) return EXIT.CLUSTER;
-    const merged = mergeClusters(outcomes.map((o) => ({ context: o.context.name, listed: (o as { value: Awaited<ReturnType<typeof listNative>> }).value })), namespace, nativeObject);
+    const merged = mergeClusters(
+      outcomes.map((o) => ({ context: o.context.name, listed: (o as { value: Awaited<ReturnType<typeof listNative>> }).value })),
+      namespace,
+      nativeObject,
+    );
     objects = [...objects, ...merged.objects];
     pods = [...pods, ...merged.pods];
     clusterDiagnostics.push(...merged.diagnostics);
@@ -143,13 +177,33 @@ async function importAction(paths: string[], flags: ImportFlags, io: CliIO) {
       contextNames.push(o.context.name);
       const listed = (o as { value: Awaited<ReturnType<typeof listNative>> }).value;
       if (flags.diagnostics === "text") {
-        stderrLine(io, "import", o.context.name, `${listed.objects.length} ${adapter.name} object${listed.objects.length === 1 ? "" : "s"}, ${listed.services.length} Service${listed.services.length === 1 ? "" : "s"}${listed.notServed.length ? `; not served (CRDs not installed): ${listed.notServed.join(", ")}` : ""}`);
+        stderrLine(
+          io,
+          "import",
+          o.context.name,
+          `${listed.objects.length} ${adapter.name} object${listed.objects.length === 1 ? "" : "s"}, ${listed.services.length} Service${listed.services.length === 1 ? "" : "s"}${listed.notServed.length ? `; not served (CRDs not installed): ${listed.notServed.join(", ")}` : ""}`,
+        );
       }
     }
   }
   const facts = servicesOf(objects, given.services, pods, contextNames.join(","));
-  const result = importObjects(objects, { importer, mesh: adapter.name, services: facts.services, settings, defaultNamespace: namespace, strict: flags.strict, meshDefaults: flags.meshDefaults });
-  let diagnostics = sortDiagnostics([...read.diagnostics, ...native.diagnostics, ...given.diagnostics, ...clusterDiagnostics, ...facts.diagnostics, ...result.diagnostics]);
+  const result = importObjects(objects, {
+    importer,
+    mesh: adapter.name,
+    services: facts.services,
+    settings,
+    defaultNamespace: namespace,
+    strict: flags.strict,
+    meshDefaults: flags.meshDefaults,
+  });
+  let diagnostics = sortDiagnostics([
+    ...read.diagnostics,
+    ...native.diagnostics,
+    ...given.diagnostics,
+    ...clusterDiagnostics,
+    ...facts.diagnostics,
+    ...result.diagnostics,
+  ]);
   if (flags.strict) diagnostics = promoteWarnings(diagnostics);
   const ok = !hasErrors(diagnostics);
   const text = flags.diagnostics === "text";
@@ -193,7 +247,10 @@ const SERVER_FIELDS = ["resourceVersion", "uid", "creationTimestamp", "generatio
  * `import/conflict` error (the model is one for all of them: import the clusters one by one).
  */
 export function mergeClusters(
-  clusters: { context: string; listed: { objects: Record<string, unknown>[]; services: { metadata: { name: string; namespace?: string } }[]; pods: unknown[] } }[],
+  clusters: {
+    context: string;
+    listed: { objects: Record<string, unknown>[]; services: { metadata: { name: string; namespace?: string } }[]; pods: unknown[] };
+  }[],
   namespace: string,
   nativeObject: typeof import("../../api/import.js").nativeObject,
 ): { objects: NonNullable<ReturnType<typeof nativeObject>>[]; pods: any[]; diagnostics: import("../../api/diagnostics.js").Diagnostic[] } {
@@ -220,7 +277,11 @@ export function mergeClusters(
         objects.push(o);
       } else if (prev.canonical !== canonical) {
         diagnostics.push({
-          code: "import/conflict", severity: "error", file, documentIndex: i, policy: o.id,
+          code: "import/conflict",
+          severity: "error",
+          file,
+          documentIndex: i,
+          policy: o.id,
           message: `${o.id} differs between contexts ${prev.context} and ${context}: one model cannot hold both; import the clusters one by one (one --context each)`,
         });
       }
@@ -231,6 +292,11 @@ export function mergeClusters(
 
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === "object") return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+  if (v && typeof v === "object")
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
+    );
   return v;
 }

@@ -28,15 +28,21 @@ export const inspectCommand: CliCommand = {
       .summary("every policy that applies to a service, in and out, with file:line")
       .description(
         "Show every policy that applies to a service as a destination (routes in effective order, splits, timeouts, retries, faults, " +
-        "destination settings, who may call it on which ports and paths, mTLS mode, JWT issuers) and as a source (what it may call, " +
-        "and with which routes), each with its policy and file:line. With --mesh, the native objects and fields that carry them and " +
-        "what each mesh does differently or cannot do.",
+          "destination settings, who may call it on which ports and paths, mTLS mode, JWT issuers) and as a source (what it may call, " +
+          "and with which routes), each with its policy and file:line. With --mesh, the native objects and fields that carry them and " +
+          "what each mesh does differently or cannot do.",
       )
       .argument("<service>", "<namespace>/<service>, e.g. bookinfo/reviews")
       .argument("[inputs...]", "policy files or directories (default: the current directory)")
       .option("-m, --mesh <a,b,...|all>", "also show how these meshes carry the policies (NAME[@VERSION], comma-separated, or all)")
-      .option("--applied [mesh]", "live mode: inspect what unimesh applied to the cluster of --context (read back with the mesh's importer; MESH when the cluster holds several meshes' objects) instead of the files; with input files too, also list where the cluster differs from them (exit 5). The default with --context and no input files")
-      .option("--policy-set <name>", "with --applied: only the objects apply wrote for this policy set (label unimesh.io/policy-set, as apply --policy-set set it)")
+      .option(
+        "--applied [mesh]",
+        "live mode: inspect what unimesh applied to the cluster of --context (read back with the mesh's importer; MESH when the cluster holds several meshes' objects) instead of the files; with input files too, also list where the cluster differs from them (exit 5). The default with --context and no input files",
+      )
+      .option(
+        "--policy-set <name>",
+        "with --applied: only the objects apply wrote for this policy set (label unimesh.io/policy-set, as apply --policy-set set it)",
+      )
       .addOption(outputOption("text: a readable report; json: the same as one JSON object on stdout"))
       .action(async (service: string, paths: string[], flags: InspectFlags) => {
         const { UsageError } = await import("../../api/diagnostics.js");

@@ -16,7 +16,9 @@ export const meshesCommand: CliCommand = {
     program
       .command("meshes")
       .summary("list the mesh adapters, their versions and what each can express")
-      .description("List the mesh adapters (--mesh NAME), their versions, version profiles and approximations (--allow), and the feature × mesh matrix (✅ full, ◐ partial, ❌ none; notes below the table).")
+      .description(
+        "List the mesh adapters (--mesh NAME), their versions, version profiles and approximations (--allow), and the feature × mesh matrix (✅ full, ◐ partial, ❌ none; notes below the table).",
+      )
       .option("--adapter <package|path>", "also list a third-party adapter")
       .addOption(outputOption("text, or json or yaml: every adapter with its capabilities per version, and the matrix, on stdout", ["text", "json", "yaml"]))
       .action(async (flags: MeshesFlags) => {
@@ -32,8 +34,12 @@ export const meshesCommand: CliCommand = {
           const { CORE_SETTINGS } = await import("../../api/adapter.js");
           const data = {
             adapters: adapters.map((a) => ({
-              name: a.name, description: a.description, versions: a.versions, defaultVersion: a.defaultVersion,
-              profiles: a.profiles ?? [], approximations: a.approximations ?? {},
+              name: a.name,
+              description: a.description,
+              versions: a.versions,
+              defaultVersion: a.defaultVersion,
+              profiles: a.profiles ?? [],
+              approximations: a.approximations ?? {},
               settings: [...CORE_SETTINGS, ...(a.settings ?? [])],
               capabilities: Object.fromEntries(a.versions.map((v) => [v, a.capabilities(v)])),
             })),

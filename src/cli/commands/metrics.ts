@@ -31,29 +31,38 @@ export const metricsCommand: CliCommand = {
       .summary("golden metrics: Prometheus recording rules per mesh and one Grafana dashboard")
       .description(
         "unimesh's golden metrics — requests, success ratio and latency percentiles by source, destination, route and response class — " +
-        "as Prometheus recording rules computing them from each mesh's own metrics, and one Grafana dashboard that reads only them (the same for every mesh).",
+          "as Prometheus recording rules computing them from each mesh's own metrics, and one Grafana dashboard that reads only them (the same for every mesh).",
       );
     metrics
       .command("rules")
       .summary("recording rules computing the golden metrics from a mesh's native metrics")
       .description(
         "Print the recording rules of one or more meshes (istio, linkerd, appmesh, kuma, builtin; `all`): a Prometheus rules file " +
-        "(rule_files:), or with -o prometheusrule a prometheus-operator PrometheusRule (monitoring.coreos.com/v1). " +
-        "Series: unimesh:requests:rate<W>, unimesh:request_success_ratio:rate<W>, unimesh:request_duration_seconds:p50_<W>|p90_<W>|p99_<W>.",
+          "(rule_files:), or with -o prometheusrule a prometheus-operator PrometheusRule (monitoring.coreos.com/v1). " +
+          "Series: unimesh:requests:rate<W>, unimesh:request_success_ratio:rate<W>, unimesh:request_duration_seconds:p50_<W>|p90_<W>|p99_<W>.",
       )
       .requiredOption("--mesh <names>", "meshes, comma-separated, or all")
-      .addOption(new Option("-o, --output <format>", "a Prometheus rules file, a PrometheusRule object, or the rules file as JSON").choices(["rules", "prometheusrule", "json"]).default("rules"))
+      .addOption(
+        new Option("-o, --output <format>", "a Prometheus rules file, a PrometheusRule object, or the rules file as JSON")
+          .choices(["rules", "prometheusrule", "json"])
+          .default("rules"),
+      )
       .option("--window <duration>", "rate window, part of the series names (a Prometheus duration)", "5m")
       .option("--interval <duration>", "evaluation interval of the rule groups (default: Prometheus' global one)")
       .option("-n, --namespace <namespace>", "PrometheusRule namespace", "monitoring")
       .option("--name <name>", "PrometheusRule name", "unimesh-golden-metrics")
       .option("--label <key=value>", "PrometheusRule label, e.g. what the Prometheus ruleSelector selects (repeatable)", collect)
-      .option("--output-dir <dir>", "write <mesh>.rules.yaml, <mesh>.prometheusrule.yaml and dashboard.json into DIR, replacing a directory unimesh wrote before")
+      .option(
+        "--output-dir <dir>",
+        "write <mesh>.rules.yaml, <mesh>.prometheusrule.yaml and dashboard.json into DIR, replacing a directory unimesh wrote before",
+      )
       .action(async (flags: RulesFlags) => done(await rules(flags, io)));
     metrics
       .command("dashboard")
       .summary("the Grafana dashboard (JSON) of the golden metrics, for every mesh")
-      .description("Print the Grafana dashboard JSON: request rate, success ratio, p50/p90/p99 latency, response classes and a table of service pairs, from the normalized series only (variables: mesh, destination namespace and service, source workload).")
+      .description(
+        "Print the Grafana dashboard JSON: request rate, success ratio, p50/p90/p99 latency, response classes and a table of service pairs, from the normalized series only (variables: mesh, destination namespace and service, source workload).",
+      )
       .option("--window <duration>", "the rules' rate window (their series names)", "5m")
       .action(async (flags: { window: string }) => {
         const { grafanaDashboard } = await import("../../metrics/dashboard.js");
@@ -69,7 +78,13 @@ async function rules(flags: RulesFlags, io: CliIO): Promise<ExitCode> {
   const { UsageError } = await import("../../api/diagnostics.js");
   const { METRICS_MESHES, prometheusRule, rulesFile } = await import("../../metrics/golden.js");
   const { dumpYaml } = await import("../../api/emit.js");
-  const meshes = flags.mesh === "all" ? [...METRICS_MESHES] : flags.mesh.split(",").map((m) => m.trim()).filter(Boolean);
+  const meshes =
+    flags.mesh === "all"
+      ? [...METRICS_MESHES]
+      : flags.mesh
+          .split(",")
+          .map((m) => m.trim())
+          .filter(Boolean);
   if (!meshes.length) throw new UsageError("--mesh: name at least one mesh, or all");
   const labels: Record<string, string> = {};
   for (const l of flags.label ?? []) {

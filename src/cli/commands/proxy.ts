@@ -24,9 +24,9 @@ export const proxyCommand: CliCommand = {
       .summary("run the built-in proxy with a ProxyConfig and a ServiceRegistry")
       .description(
         "Run unimesh's own data plane on 127.0.0.1: an inbound listener (mutual TLS, access control, rate limits) in front of every " +
-        "local service instance and an outbound listener for each app that calls others (route tables, retries, timeouts, faults...). " +
-        "Inputs: ProxyConfig documents from `unimesh translate --mesh builtin` and ServiceRegistry documents. " +
-        "SIGHUP, POST /reload on the admin port, or saving an input reloads; SIGINT/SIGTERM drains and stops.",
+          "local service instance and an outbound listener for each app that calls others (route tables, retries, timeouts, faults...). " +
+          "Inputs: ProxyConfig documents from `unimesh translate --mesh builtin` and ServiceRegistry documents. " +
+          "SIGHUP, POST /reload on the admin port, or saving an input reloads; SIGINT/SIGTERM drains and stops.",
       )
       .requiredOption("-c, --config <file>", "ProxyConfig or ServiceRegistry file (repeatable)", collect)
       .option("-s, --services <file>", "ServiceRegistry file (repeatable; same as --config)", collect)
@@ -62,8 +62,14 @@ async function proxyAction(flags: ProxyFlags, io: CliIO) {
       onQuit: () => quit("POST /quitquitquit"),
     });
   } catch (e) {
-    if (e instanceof ProxyConfigError) { printDiagnostics(write, e.diagnostics); return EXIT.INVALID; }
-    if ((e as NodeJS.ErrnoException).code === "EADDRINUSE") { write(`unimesh proxy: ${(e as Error).message}: a port of the configuration is taken\n`); return EXIT.INVALID; }
+    if (e instanceof ProxyConfigError) {
+      printDiagnostics(write, e.diagnostics);
+      return EXIT.INVALID;
+    }
+    if ((e as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      write(`unimesh proxy: ${(e as Error).message}: a port of the configuration is taken\n`);
+      return EXIT.INVALID;
+    }
     throw e;
   }
   write(`unimesh proxy: running\n${summary(proxy)}`);

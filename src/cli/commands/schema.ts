@@ -16,7 +16,9 @@ export const schemaCommand: CliCommand = {
     program
       .command("schema")
       .summary("print the JSON Schema of unimesh documents")
-      .description("Print a JSON Schema (draft-07) on stdout: the model's (TrafficPolicy, AccessPolicy, MTLSPolicy, RequestAuthentication, WasmExtension, MeshService, ClusterInfo), or with --kind proxy the built-in proxy's configuration.")
+      .description(
+        "Print a JSON Schema (draft-07) on stdout: the model's (TrafficPolicy, AccessPolicy, MTLSPolicy, RequestAuthentication, WasmExtension, MeshService, ClusterInfo), or with --kind proxy the built-in proxy's configuration.",
+      )
       .addOption(new Option("--kind <kind>", "which schema").choices(Object.keys(SCHEMA_FILES)).default("model"))
       .action(async (flags: { kind: keyof typeof SCHEMA_FILES }) => {
         const { readFileSync } = await import("node:fs");

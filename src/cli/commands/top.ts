@@ -30,9 +30,9 @@ export const topCommand: CliCommand = {
       .summary("golden metrics per service pair from Prometheus, refreshing (requests/s, success, p50/p99)")
       .description(
         "Show requests per second, success ratio and p50/p99 latency per mesh, source, destination and route, read from a Prometheus " +
-        "that evaluates unimesh's recording rules (unimesh metrics rules --mesh ... --window W) through its HTTP API. On a terminal the " +
-        "table refreshes every --interval seconds until Ctrl-C; with --once, -o json or when stdout is not a terminal it prints once. " +
-        "Exit 3 when Prometheus cannot be reached or lacks the rules (the message names the missing series).",
+          "that evaluates unimesh's recording rules (unimesh metrics rules --mesh ... --window W) through its HTTP API. On a terminal the " +
+          "table refreshes every --interval seconds until Ctrl-C; with --once, -o json or when stdout is not a terminal it prints once. " +
+          "Exit 3 when Prometheus cannot be reached or lacks the rules (the message names the missing series).",
       )
       .option("--prometheus <url>", "Prometheus base URL (http or https, may hold a path prefix and user:password@)", "http://127.0.0.1:9090")
       .option("--window <duration>", "the rate window of the recording rules (their series names: unimesh:requests:rate<W>)", "5m")
@@ -47,7 +47,8 @@ async function top(flags: TopFlags, io: CliIO): Promise<ExitCode> {
   const { UsageError } = await import("../../api/diagnostics.js");
   const { readTop, prometheusEndpoint, renderTopTable, topJson } = await import("../../metrics/top.js");
   const seconds = Number(flags.interval);
-  if (!/^\d+(\.\d+)?$/.test(flags.interval) || !(seconds >= 0.5) || seconds > 3600) throw new UsageError(`--interval ${JSON.stringify(flags.interval)}: expected seconds between 0.5 and 3600 (e.g. 5)`);
+  if (!/^\d+(\.\d+)?$/.test(flags.interval) || !(seconds >= 0.5) || seconds > 3600)
+    throw new UsageError(`--interval ${JSON.stringify(flags.interval)}: expected seconds between 0.5 and 3600 (e.g. 5)`);
   prometheusEndpoint(flags.prometheus); // a bad URL is a usage error before anything is read
   const options = { prometheus: flags.prometheus, window: flags.window };
   const terminal = io.terminal?.();
@@ -130,8 +131,14 @@ export async function refreshTop(opts: RefreshOptions, io: CliIO, signal: AbortS
 function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) return Promise.resolve(false);
   return new Promise((resolve) => {
-    const t = setTimeout(() => { signal.removeEventListener("abort", onAbort); resolve(true); }, ms);
-    const onAbort = () => { clearTimeout(t); resolve(false); };
+    const t = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      resolve(false);
+    };
     signal.addEventListener("abort", onAbort, { once: true });
   });
 }

@@ -42,16 +42,32 @@ export const translateCommand: CliCommand = {
       .summary("translate policies into a mesh's manifests")
       .description(
         "Validate the inputs and translate them into the native resources of one mesh (see `unimesh meshes`). " +
-        "Manifests go to stdout (or --output-dir DIR), diagnostics to stderr. Nothing is output when anything is an error.\n\n" +
-        "With several meshes (--mesh istio,linkerd,appmesh or --mesh all), nothing is translated to stdout: a verdict per mesh " +
-        "and per policy says which meshes can run these policies (exit 0 only when every one can).",
+          "Manifests go to stdout (or --output-dir DIR), diagnostics to stderr. Nothing is output when anything is an error.\n\n" +
+          "With several meshes (--mesh istio,linkerd,appmesh or --mesh all), nothing is translated to stdout: a verdict per mesh " +
+          "and per policy says which meshes can run these policies (exit 0 only when every one can).",
       )
       .argument("<inputs...>", "files, directories (read recursively for *.yaml, *.yml, *.json) or - for stdin")
-      .option("-m, --mesh <name[@version]|auto|all|a,b,...>", "target mesh and version, e.g. istio, istio@1.30, linkerd@2.18; auto: from the ClusterInfo documents in the inputs (see `unimesh discover`); several, comma-separated, or all: a verdict per mesh")
-      .option("--member <name>", "with a VirtualMesh among the inputs: translate for this member only and print its manifests (without it, --output-dir DIR writes DIR/<member>/... for every member)")
-      .option("--adapter <package|path>", "use a third-party adapter: an npm package or a file (./adapter.js); its default export or export `adapter`. With --mesh NAME@VERSION or @VERSION to choose its version")
-      .option("-o, --output <yaml|json>", "manifest format, as kubectl's -o: a YAML stream, or a JSON v1 List (with several meshes: the verdict report as text or JSON)", "yaml")
-      .option("--output-dir <dir>", "write one file per object into DIR (<namespace|_cluster>/<kind>-<name>.yaml), replacing a directory unimesh wrote before, whole or not at all")
+      .option(
+        "-m, --mesh <name[@version]|auto|all|a,b,...>",
+        "target mesh and version, e.g. istio, istio@1.30, linkerd@2.18; auto: from the ClusterInfo documents in the inputs (see `unimesh discover`); several, comma-separated, or all: a verdict per mesh",
+      )
+      .option(
+        "--member <name>",
+        "with a VirtualMesh among the inputs: translate for this member only and print its manifests (without it, --output-dir DIR writes DIR/<member>/... for every member)",
+      )
+      .option(
+        "--adapter <package|path>",
+        "use a third-party adapter: an npm package or a file (./adapter.js); its default export or export `adapter`. With --mesh NAME@VERSION or @VERSION to choose its version",
+      )
+      .option(
+        "-o, --output <yaml|json>",
+        "manifest format, as kubectl's -o: a YAML stream, or a JSON v1 List (with several meshes: the verdict report as text or JSON)",
+        "yaml",
+      )
+      .option(
+        "--output-dir <dir>",
+        "write one file per object into DIR (<namespace|_cluster>/<kind>-<name>.yaml), replacing a directory unimesh wrote before, whole or not at all",
+      )
       .addOption(new Option("--diagnostics <format>", "diagnostics on stderr: text lines, or one JSON object").choices(["text", "json"]).default("text"))
       .option("--allow <approximation>", "accept a looser translation the adapter offers (repeatable; see `unimesh meshes`)", collect)
       .option("--policy-set <name>", "value of the unimesh.io/policy-set label on every object (default: default)")
@@ -74,22 +90,28 @@ function checkFlags(flags: TranslateFlags, UsageError: new (m: string) => Error)
   }
   const o = flags.output;
   if (o === "yaml" || o === "json") return o;
-  if (o === "text") throw new UsageError("-o/--output selects the manifest format (yaml or json, as kubectl's -o); diagnostics are text unless --diagnostics json");
-  if (o === "-") throw new UsageError("-o/--output selects the manifest format (yaml or json, as kubectl's -o); manifests go to stdout unless --output-dir DIR");
-  throw new UsageError(`-o/--output selects the manifest format: yaml or json, as kubectl's -o (got "${o}"); to write one file per object into ${o}, use --output-dir ${o}`);
+  if (o === "text")
+    throw new UsageError("-o/--output selects the manifest format (yaml or json, as kubectl's -o); diagnostics are text unless --diagnostics json");
+  if (o === "-")
+    throw new UsageError("-o/--output selects the manifest format (yaml or json, as kubectl's -o); manifests go to stdout unless --output-dir DIR");
+  throw new UsageError(
+    `-o/--output selects the manifest format: yaml or json, as kubectl's -o (got "${o}"); to write one file per object into ${o}, use --output-dir ${o}`,
+  );
 }
 
 async function translateAction(paths: string[], flags: TranslateFlags, io: CliIO) {
   // Everything but the adapter, in one import; only the adapter asked for is imported, by
   // requestMesh (see src/adapters/registry.ts), not all of them.
-  const {
-    UsageError, InternalError, requestMesh, chooseMesh, SHIPPED_ADAPTERS, loadInputs, policyStatus, report, countSummary, translate, serialize,
-  } = await import("../translate-deps.js");
+  const { UsageError, InternalError, requestMesh, chooseMesh, SHIPPED_ADAPTERS, loadInputs, policyStatus, report, countSummary, translate, serialize } =
+    await import("../translate-deps.js");
   const { resolve } = await import("node:path");
 
   const format = checkFlags(flags, UsageError);
   let settings = parseSettings(flags.set ?? [], UsageError);
-  const allowApproximations = (flags.allow ?? []).flatMap((a) => a.split(",")).map((a) => a.trim()).filter(Boolean);
+  const allowApproximations = (flags.allow ?? [])
+    .flatMap((a) => a.split(","))
+    .map((a) => a.trim())
+    .filter(Boolean);
   if (flags.mesh !== undefined && (flags.mesh === "all" || flags.mesh.includes(","))) {
     const { translateForEach } = await import("../translate-many.js");
     return translateForEach(paths, { ...flags, format, settings, allowApproximations }, io);
@@ -103,8 +125,14 @@ async function translateAction(paths: string[], flags: TranslateFlags, io: CliIO
   }
   if (early && !early.ok && early.inputs.some((i) => /^kind:\s*VirtualMesh\s*$/m.test(i.text))) {
     // A VirtualMesh that does not validate: its diagnostics, not "missing --mesh".
-    report(io, flags.diagnostics, { ok: false, diagnostics: early.diagnostics, status: policyStatus(early.model, early.diagnostics) }, { quiet: !!flags.quiet });
-    if (flags.diagnostics === "text") io.stderr.write(`unimesh translate: invalid input: nothing translated (${countSummary(early.diagnostics, { quiet: !!flags.quiet })})\n`);
+    report(
+      io,
+      flags.diagnostics,
+      { ok: false, diagnostics: early.diagnostics, status: policyStatus(early.model, early.diagnostics) },
+      { quiet: !!flags.quiet },
+    );
+    if (flags.diagnostics === "text")
+      io.stderr.write(`unimesh translate: invalid input: nothing translated (${countSummary(early.diagnostics, { quiet: !!flags.quiet })})\n`);
     return EXIT.INVALID;
   }
   if (flags.member !== undefined && early?.ok) throw new UsageError(`--member ${flags.member}: the inputs hold no VirtualMesh`);
@@ -145,22 +173,35 @@ async function translateAction(paths: string[], flags: TranslateFlags, io: CliIO
   }
   const choice = await chooseMesh(request, loaded.model, SHIPPED_ADAPTERS, settings ?? {});
   if (choice.auto && text) {
-    io.stderr.write(`unimesh translate: --mesh auto: ${choice.adapter.name}@${choice.version} (${choice.adapter.name} ${choice.auto.installed}, ${choice.auto.source})\n`);
+    io.stderr.write(
+      `unimesh translate: --mesh auto: ${choice.adapter.name}@${choice.version} (${choice.adapter.name} ${choice.auto.installed}, ${choice.auto.source})\n`,
+    );
   }
   if (choice.settings) {
-    if (text) io.stderr.write(`unimesh translate: --mesh auto: --set ${Object.entries(choice.settings.values).map(([k, v]) => `${k}=${v}`).join(" ")} for ${choice.settings.reason}\n`);
+    if (text)
+      io.stderr.write(
+        `unimesh translate: --mesh auto: --set ${Object.entries(choice.settings.values)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(" ")} for ${choice.settings.reason}\n`,
+      );
     settings = { ...choice.settings.values, ...settings };
   }
 
   let result;
   try {
     result = translate(loaded.model, {
-      adapter: choice.adapter, version: choice.version, allowApproximations, settings, strict: flags.strict,
+      adapter: choice.adapter,
+      version: choice.version,
+      allowApproximations,
+      settings,
+      strict: flags.strict,
       ...(flags.policySet !== undefined ? { policySet: flags.policySet } : {}),
     });
   } catch (e) {
     if (choice.external && e instanceof InternalError) {
-      io.stderr.write(`unimesh: the adapter loaded with --adapter ${choice.external} failed (a bug in that adapter): ${e.message.replace(/ \(this is a bug in unimesh[^)]*\)$/, "")}\n`);
+      io.stderr.write(
+        `unimesh: the adapter loaded with --adapter ${choice.external} failed (a bug in that adapter): ${e.message.replace(/ \(this is a bug in unimesh[^)]*\)$/, "")}\n`,
+      );
       return EXIT.INTERNAL;
     }
     throw e;

@@ -20,8 +20,8 @@ export const trustCommand: CliCommand = {
       .summary("shared trust of a virtual mesh: a root CA and an intermediate CA per member")
       .description(
         "init: a root CA for the VirtualMesh of the inputs and an intermediate CA per member, in DIR (0700; keys 0600).\n" +
-        "rotate MEMBER: re-issue one member's intermediate (new key) under the same root.\n" +
-        "Private keys are written only into DIR, and into Secrets by `unimesh apply --trust-dir DIR`; never printed.",
+          "rotate MEMBER: re-issue one member's intermediate (new key) under the same root.\n" +
+          "Private keys are written only into DIR, and into Secrets by `unimesh apply --trust-dir DIR`; never printed.",
       );
     trust
       .command("init")
@@ -62,13 +62,17 @@ async function trustAction(verb: "init" | "rotate", member: string | undefined, 
     const r = await trust.initTrust(dir, flags.dir, vm.name, vm.doc.spec.members);
     io.stdout.write(line(r.root, `${join(flags.dir, "root-cert.pem")}, ${join(flags.dir, "root-key.pem")} (0600)`));
     for (const m of r.members) io.stdout.write(line(m, memberFiles(m.member)));
-    io.stderr.write(`unimesh trust: ${vm.id}: a root and ${r.members.length} intermediate${r.members.length === 1 ? "" : "s"} in ${flags.dir}; keep it private (apply --trust-dir ${flags.dir} puts each member's into its mesh)\n`);
+    io.stderr.write(
+      `unimesh trust: ${vm.id}: a root and ${r.members.length} intermediate${r.members.length === 1 ? "" : "s"} in ${flags.dir}; keep it private (apply --trust-dir ${flags.dir} puts each member's into its mesh)\n`,
+    );
     return EXIT.OK;
   }
   const m = loaded.model.memberNamed(member!);
   if (!m) throw new UsageError(`${member}: not a member of ${vm.id} (members: ${vm.doc.spec.members.map((x) => x.name).join(", ")})`);
   const r = await trust.rotateTrust(dir, flags.dir, m);
   io.stdout.write(line(r, memberFiles(r.member)));
-  io.stderr.write(`unimesh trust: ${vm.id}: member ${m.name} has a new intermediate; apply --trust-dir ${flags.dir} --context ${m.context} puts it into its mesh (then restart its control plane and workloads)\n`);
+  io.stderr.write(
+    `unimesh trust: ${vm.id}: member ${m.name} has a new intermediate; apply --trust-dir ${flags.dir} --context ${m.context} puts it into its mesh (then restart its control plane and workloads)\n`,
+  );
   return EXIT.OK;
 }

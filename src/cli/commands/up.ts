@@ -26,8 +26,8 @@ export const upCommand: CliCommand = {
       .summary("run policies on a local mesh: the built-in proxy and your services, no cluster")
       .description(
         "Translate the policies for the built-in proxy, start it for the services of the registry (-s), and start every instance " +
-        "that has a `run` command (its outbound listener is its HTTP_PROXY). The policies are enforced on real traffic: " +
-        "routes, retries, timeouts, faults, mutual TLS, access control, rate limits. Saving an input reloads; Ctrl-C stops everything.",
+          "that has a `run` command (its outbound listener is its HTTP_PROXY). The policies are enforced on real traffic: " +
+          "routes, retries, timeouts, faults, mutual TLS, access control, rate limits. Saving an input reloads; Ctrl-C stops everything.",
       )
       .argument("<policies...>", "policy files or directories (as for `unimesh translate`)")
       .requiredOption("-s, --services <file>", "ServiceRegistry file (repeatable)", collect)
@@ -90,25 +90,41 @@ async function upAction(paths: string[], flags: UpFlags, io: CliIO) {
       onQuit: () => quit("POST /quitquitquit"),
     });
   } catch (e) {
-    if (e instanceof ProxyConfigError) { printDiagnostics(write, e.diagnostics); return EXIT.INVALID; }
-    if ((e as NodeJS.ErrnoException).code === "EADDRINUSE") { write(`unimesh up: ${(e as Error).message}: a port of the registry is taken\n`); return EXIT.INVALID; }
+    if (e instanceof ProxyConfigError) {
+      printDiagnostics(write, e.diagnostics);
+      return EXIT.INVALID;
+    }
+    if ((e as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      write(`unimesh up: ${(e as Error).message}: a port of the registry is taken\n`);
+      return EXIT.INVALID;
+    }
     throw e;
   }
-  const apps = flags.run ? startApps(first.config, proxy, {
-    baseDir: registryDir(first.registries, io.cwd),
-    write,
-    onExit: (name, code, signal) => { if (!stopping) write(`unimesh up: ${name} exited (${signal ?? `code ${code}`})\n`); },
-  }) : [];
+  const apps = flags.run
+    ? startApps(first.config, proxy, {
+        baseDir: registryDir(first.registries, io.cwd),
+        write,
+        onExit: (name, code, signal) => {
+          if (!stopping) write(`unimesh up: ${name} exited (${signal ?? `code ${code}`})\n`);
+        },
+      })
+    : [];
   let stopping = false;
   // "Running" only once every app answers on its port: the first request must not be a 503.
   if (apps.length) {
     write(`unimesh up: waiting for ${apps.length} app${apps.length === 1 ? "" : "s"} to listen\n`);
-    for (const { app, reason } of await waitForApps(apps, appTimeoutMs(io.env))) write(`unimesh up: warning: ${app.name} ${reason}; its calls will fail until it listens\n`);
+    for (const { app, reason } of await waitForApps(apps, appTimeoutMs(io.env)))
+      write(`unimesh up: warning: ${app.name} ${reason}; its calls will fail until it listens\n`);
   }
-  write(`unimesh up: local mesh running (${first.config.spec.destinations?.length ?? 0} destinations with policies, ${apps.length} apps started)\n${summary(proxy)}`);
+  write(
+    `unimesh up: local mesh running (${first.config.spec.destinations?.length ?? 0} destinations with policies, ${apps.length} apps started)\n${summary(proxy)}`,
+  );
   const served = serveUntilStopped(proxy, {
     ...(flags.watch ? { watch: [...paths.map((p) => resolve(io.cwd, p)), ...registryFiles] } : {}),
-    onStopping: (why) => { stopping = true; write(`unimesh up: ${why}: stopping\n`); },
+    onStopping: (why) => {
+      stopping = true;
+      write(`unimesh up: ${why}: stopping\n`);
+    },
   });
   quit = served.quit;
   await served.done;

@@ -18,8 +18,8 @@ export const validateCommand: CliCommand = {
       .summary("check policies against the schema and the model's rules")
       .description(
         "Check unimesh documents against the JSON Schema and the model's rules (durations, regexes, split weights, " +
-        "subsets and ports against MeshServices, conflicts between policies). Prints every problem on stderr and nothing on stdout; " +
-        "with -o json, one JSON report {ok, diagnostics, status} on stdout instead (as kubectl's -o json).",
+          "subsets and ports against MeshServices, conflicts between policies). Prints every problem on stderr and nothing on stdout; " +
+          "with -o json, one JSON report {ok, diagnostics, status} on stdout instead (as kubectl's -o json).",
       )
       .argument("<inputs...>", "files, directories (read recursively for *.yaml, *.yml, *.json) or - for stdin")
       .option("--strict", "treat warnings as errors")
@@ -38,11 +38,17 @@ export const validateCommand: CliCommand = {
           const diagnostics = sortDiagnostics([...r.diagnostics, ...errors]);
           r = { ...r, diagnostics, ok: !hasErrors(diagnostics) };
         }
-        report(io, opts.output, { ok: r.ok, diagnostics: r.diagnostics, status: policyStatus(r.model, r.diagnostics) }, { quiet: opts.quiet, jsonTo: "stdout" });
+        report(
+          io,
+          opts.output,
+          { ok: r.ok, diagnostics: r.diagnostics, status: policyStatus(r.model, r.diagnostics) },
+          { quiet: opts.quiet, jsonTo: "stdout" },
+        );
         if (opts.output === "text") {
           const m = r.model;
           const counts = countSummary(r.diagnostics, { quiet: opts.quiet });
-          const what = `${plural(r.inputs.length, "file")}, ${plural(m.policies.length, "policy", "policies")}, ${plural(m.services.length, "MeshService")}` +
+          const what =
+            `${plural(r.inputs.length, "file")}, ${plural(m.policies.length, "policy", "policies")}, ${plural(m.services.length, "MeshService")}` +
             (m.clusters.length ? `, ${plural(m.clusters.length, "ClusterInfo")}` : "");
           io.stderr.write(`unimesh validate: ${what}: ${r.ok ? "valid" : "invalid"}${counts ? ` (${counts})` : ""}\n`);
         }

@@ -16,8 +16,12 @@ export const versionCommand: CliCommand = {
         const { VERSION } = await import("../version.js");
         const info = { unimesh: VERSION, node: process.version, platform: `${process.platform}/${process.arch}` };
         io.stdout.write(
-          flags.output === "json" ? JSON.stringify(info) + "\n"
-            : flags.output === "yaml" ? Object.entries(info).map(([k, v]) => `${k}: ${JSON.stringify(v)}\n`).join("")
+          flags.output === "json"
+            ? JSON.stringify(info) + "\n"
+            : flags.output === "yaml"
+              ? Object.entries(info)
+                  .map(([k, v]) => `${k}: ${JSON.stringify(v)}\n`)
+                  .join("")
               : `unimesh ${info.unimesh} (Node.js ${info.node}, ${info.platform})\n`,
         );
         done(EXIT.OK);

@@ -24,7 +24,11 @@ export const WASM_SDK = { assemblyscript: "0.14.13", "@solo-io/proxy-runtime": "
 const NO_DIGEST = "0".repeat(64);
 
 /** Options of {@link initFilter}. */
-export interface InitOptions { service: string; namespace: string; name: string }
+export interface InitOptions {
+  service: string;
+  namespace: string;
+  name: string;
+}
 
 /**
  * Writes a filter project into `dir` (created; it must not exist or be empty).
@@ -35,20 +39,32 @@ export async function initFilter(dir: string, o: InitOptions): Promise<string[]>
   const { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } = await import("node:fs");
   const { join } = await import("node:path");
   const { UsageError } = await import("../../api/diagnostics.js");
-  for (const [flag, v] of [["--service", o.service], ["--namespace", o.namespace], ["--name", o.name]] as const) {
-    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(v) || v.length > 63) throw new UsageError(`${flag} ${v}: must be a DNS-1123 label (lower-case letters, digits and '-')`);
+  for (const [flag, v] of [
+    ["--service", o.service],
+    ["--namespace", o.namespace],
+    ["--name", o.name],
+  ] as const) {
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(v) || v.length > 63)
+      throw new UsageError(`${flag} ${v}: must be a DNS-1123 label (lower-case letters, digits and '-')`);
   }
   if (existsSync(dir) && readdirSync(dir).length) throw new UsageError(`${dir} is not empty: give a new directory`);
   const tpl = new URL(TEMPLATE, import.meta.url);
   const files: Record<string, string> = {
     "assembly/index.ts": readFileSync(new URL("assembly/index.ts", tpl), "utf8"),
     "assembly/tsconfig.json": readFileSync(new URL("assembly/tsconfig.json", tpl), "utf8"),
-    "package.json": JSON.stringify({
-      name: o.name, version: "0.1.0", private: true,
-      description: "A proxy-wasm HTTP filter for unimesh (AssemblyScript, @solo-io/proxy-runtime)",
-      scripts: { build: "unimesh wasm build ." },
-      devDependencies: { ...WASM_SDK },
-    }, null, 2) + "\n",
+    "package.json":
+      JSON.stringify(
+        {
+          name: o.name,
+          version: "0.1.0",
+          private: true,
+          description: "A proxy-wasm HTTP filter for unimesh (AssemblyScript, @solo-io/proxy-runtime)",
+          scripts: { build: "unimesh wasm build ." },
+          devDependencies: { ...WASM_SDK },
+        },
+        null,
+        2,
+      ) + "\n",
     ".gitignore": "node_modules/\nbuild/\n",
     "extension.yaml": [
       "# yaml-language-server: $schema=https://unimesh.io/schemas/v1alpha1/unimesh.schema.json",
@@ -77,7 +93,12 @@ export async function initFilter(dir: string, o: InitOptions): Promise<string[]>
 }
 
 /** What {@link buildFilter} produced. */
-export interface BuildResult { file: string; sha256: string; bytes: number; extensionUpdated: boolean }
+export interface BuildResult {
+  file: string;
+  sha256: string;
+  bytes: number;
+  extensionUpdated: boolean;
+}
 
 /**
  * Compiles `<dir>/assembly/index.ts` to `<dir>/build/filter.wasm` (optimized; `abort` exits through
@@ -98,14 +119,20 @@ export async function buildFilter(dir: string): Promise<BuildResult> {
     for (const from of [join(resolve(dir), "package.json"), import.meta.url]) {
       try {
         return dirname(createRequire(from).resolve(`${pkg}/package.json`));
-      } catch { /* next */ }
+      } catch {
+        /* next */
+      }
     }
     return undefined;
   };
   const asc = locate("assemblyscript");
   const sdk = locate("@solo-io/proxy-runtime");
   if (!asc || !sdk) {
-    throw new UsageError(`${!asc ? "assemblyscript" : "@solo-io/proxy-runtime"} not found: run \`npm install\` in ${dir} (it needs ${Object.entries(WASM_SDK).map(([k, v]) => `${k}@${v}`).join(" and ")})`);
+    throw new UsageError(
+      `${!asc ? "assemblyscript" : "@solo-io/proxy-runtime"} not found: run \`npm install\` in ${dir} (it needs ${Object.entries(WASM_SDK)
+        .map(([k, v]) => `${k}@${v}`)
+        .join(" and ")})`,
+    );
   }
   const out = join(dir, "build", "filter.wasm");
   mkdirSync(dirname(out), { recursive: true });
@@ -114,13 +141,20 @@ export async function buildFilter(dir: string): Promise<BuildResult> {
   const stderr = await new Promise<{ code: number | null; text: string }>((resolveRun) => {
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
     let text = "";
-    child.stdout.on("data", (b: Buffer) => { text += b.toString(); });
-    child.stderr.on("data", (b: Buffer) => { text += b.toString(); });
+    child.stdout.on("data", (b: Buffer) => {
+      text += b.toString();
+    });
+    child.stderr.on("data", (b: Buffer) => {
+      text += b.toString();
+    });
     child.on("close", (code) => resolveRun({ code, text }));
     child.on("error", (e) => resolveRun({ code: -1, text: e.message }));
   });
   if (stderr.code !== 0 || !existsSync(out)) {
-    const errors = stderr.text.split("\n").filter((l) => !/^\s*$/.test(l)).join("\n");
+    const errors = stderr.text
+      .split("\n")
+      .filter((l) => !/^\s*$/.test(l))
+      .join("\n");
     throw new Error(`asc could not compile ${entry}:\n${errors}`);
   }
   const bytes = readFileSync(out);
@@ -130,7 +164,10 @@ export async function buildFilter(dir: string): Promise<BuildResult> {
   if (existsSync(ext)) {
     const text = readFileSync(ext, "utf8");
     const next = text.replace(/^(\s+sha256:\s*)"?[0-9a-fA-F]{0,64}"?(\s*(#.*)?)$/m, `$1${sha256}$2`);
-    if (next !== text) { writeFileSync(ext, next); extensionUpdated = true; }
+    if (next !== text) {
+      writeFileSync(ext, next);
+      extensionUpdated = true;
+    }
   }
   return { file: out, sha256, bytes: bytes.length, extensionUpdated };
 }
@@ -140,7 +177,9 @@ export const wasmCommand: CliCommand = {
     const wasm = program
       .command("wasm")
       .summary("write and build proxy-wasm filters (AssemblyScript)")
-      .description("Proxy-wasm HTTP filters for WasmExtensions: `wasm init DIR` writes a filter project (AssemblyScript with @solo-io/proxy-runtime) and a WasmExtension running it; `wasm build [DIR]` compiles it to build/filter.wasm, prints its sha256 and writes it into the project's extension.yaml. Then `unimesh up POLICIES DIR/extension.yaml -s REGISTRY` runs it, and `unimesh translate --mesh istio` emits its WasmPlugin.");
+      .description(
+        "Proxy-wasm HTTP filters for WasmExtensions: `wasm init DIR` writes a filter project (AssemblyScript with @solo-io/proxy-runtime) and a WasmExtension running it; `wasm build [DIR]` compiles it to build/filter.wasm, prints its sha256 and writes it into the project's extension.yaml. Then `unimesh up POLICIES DIR/extension.yaml -s REGISTRY` runs it, and `unimesh translate --mesh istio` emits its WasmPlugin.",
+      );
     wasm
       .command("init")
       .summary("write a filter project from the template")
@@ -150,7 +189,12 @@ export const wasmCommand: CliCommand = {
       .option("--name <name>", "the WasmExtension's name (default: the directory's name)")
       .action(async (dir: string, flags: { service: string; namespace: string; name?: string }) => {
         const { basename, resolve } = await import("node:path");
-        const name = flags.name ?? basename(resolve(dir)).toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "");
+        const name =
+          flags.name ??
+          basename(resolve(dir))
+            .toLowerCase()
+            .replace(/[^a-z0-9-]+/g, "-")
+            .replace(/^-+|-+$/g, "");
         const files = await initFilter(dir, { service: flags.service, namespace: flags.namespace, name: name || "wasm-filter" });
         io.stdout.write(`wrote ${files.map((f) => `${dir}/${f}`).join(", ")}\nnext: unimesh wasm build ${dir}\n`);
         done(EXIT.OK);
@@ -169,7 +213,9 @@ export const wasmCommand: CliCommand = {
           done(EXIT.INVALID);
           return;
         }
-        io.stdout.write(`built ${r.file} (${r.bytes} bytes)\nsha256 ${r.sha256}\n${r.extensionUpdated ? `updated ${dir}/extension.yaml (module.sha256)\n` : ""}`);
+        io.stdout.write(
+          `built ${r.file} (${r.bytes} bytes)\nsha256 ${r.sha256}\n${r.extensionUpdated ? `updated ${dir}/extension.yaml (module.sha256)\n` : ""}`,
+        );
         done(EXIT.OK);
       });
   },

@@ -5,8 +5,22 @@
  * (`proxy/*` codes) and a config with errors is never run.
  */
 import type {
-  Access, ConnectionPool, DirectResponse, FaultInjection, HeaderOps, LoadBalancer, Mode, Mtls, OutlierDetection, ProxyConfig,
-  RateLimit, Redirect, RequestAuthentication, Rewrite, Route, Service,
+  Access,
+  ConnectionPool,
+  DirectResponse,
+  FaultInjection,
+  HeaderOps,
+  LoadBalancer,
+  Mode,
+  Mtls,
+  OutlierDetection,
+  ProxyConfig,
+  RateLimit,
+  Redirect,
+  RequestAuthentication,
+  Rewrite,
+  Route,
+  Service,
 } from "../../api/generated/proxyConfig.js";
 import type { Diagnostic } from "../../api/diagnostics.js";
 import { compileMatch, type Matcher } from "../features/match.js";
@@ -22,7 +36,11 @@ import type { WasmPluginConfig } from "../wasm/plugin.js";
 /** Application protocol of a service port. */
 export type Protocol = "http" | "http2" | "grpc";
 
-export interface RtPort { port: number; targetPort: number; protocol: Protocol }
+export interface RtPort {
+  port: number;
+  targetPort: number;
+  protocol: Protocol;
+}
 
 /** A service of the running mesh. */
 export interface RtService {
@@ -104,7 +122,14 @@ export interface RtTarget {
   settings?: RtDestination;
 }
 
-export interface RtMirror { service: RtService; subset?: string; labels?: Record<string, string>; port?: number; percent: number; settings?: RtDestination }
+export interface RtMirror {
+  service: RtService;
+  subset?: string;
+  labels?: Record<string, string>;
+  port?: number;
+  percent: number;
+  settings?: RtDestination;
+}
 
 /** A compiled route. */
 export interface RtRoute {
@@ -165,12 +190,25 @@ export interface RtWasm extends WasmPluginConfig {
 }
 
 /** An identity of a local listener. */
-export interface RtIdentity { namespace: string; serviceAccount: string; spiffe: string; peer: Peer }
+export interface RtIdentity {
+  namespace: string;
+  serviceAccount: string;
+  spiffe: string;
+  peer: Peer;
+}
 
 /** A listener to bind. `key` is stable across reloads (a listener with the same key is kept). */
 export type RtListener =
   | { key: string; kind: "inbound"; address: string; port: number; instance: RtInstance; identity: RtIdentity }
-  | { key: string; kind: "outbound"; address: string; port: number; instance: RtInstance; identity: RtIdentity; /** The shared secret its app must present (`Proxy-Authorization`), when set. */ token?: string }
+  | {
+      key: string;
+      kind: "outbound";
+      address: string;
+      port: number;
+      instance: RtInstance;
+      identity: RtIdentity;
+      /** The shared secret its app must present (`Proxy-Authorization`), when set. */ token?: string;
+    }
   | { key: string; kind: "ingress"; address: string; port: number; name: string; identity: RtIdentity; destination?: { service: RtService; port?: number } }
   | { key: string; kind: "admin"; address: string; port: number };
 
@@ -196,8 +234,16 @@ export interface CompiledConfig {
 }
 
 export const DEFAULT_LIMITS: RtSettings["limits"] = {
-  headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 5_000, idleTimeoutMs: 120_000, handshakeTimeoutMs: 10_000,
-  maxHeaderBytes: 16_384, maxConnections: 4096, maxConcurrentStreams: 128, maxBufferedBodyBytes: 1_048_576, drainTimeoutMs: 10_000,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
+  keepAliveTimeoutMs: 5_000,
+  idleTimeoutMs: 120_000,
+  handshakeTimeoutMs: 10_000,
+  maxHeaderBytes: 16_384,
+  maxConnections: 4096,
+  maxConcurrentStreams: 128,
+  maxBufferedBodyBytes: 1_048_576,
+  drainTimeoutMs: 10_000,
 };
 
 const DEFAULT_ADMIN_PORT = 15000;
@@ -235,21 +281,36 @@ export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig;
     const ns = s.namespace ?? DEFAULT_NAMESPACE;
     const key = `${ns}/${s.name}`;
     const base = `/spec/services/${index}`;
-    if (services.has(key)) { err(base, "proxy/duplicate-service", `service ${key} is listed twice`); continue; }
+    if (services.has(key)) {
+      err(base, "proxy/duplicate-service", `service ${key} is listed twice`);
+      continue;
+    }
     const declared = (s.ports ?? []).map((p) => ({ port: p.port, targetPort: p.targetPort ?? p.port, protocol: (p.protocol ?? "http") as Protocol }));
     const fromInstances = [...new Set((s.instances ?? []).map((i) => i.servicePort).filter((p): p is number => p !== undefined))];
-    const ports: RtPort[] = declared.length ? declared : fromInstances.length ? fromInstances.map((p) => ({ port: p, targetPort: p, protocol: "http" })) : [{ port: 80, targetPort: 80, protocol: "http" }];
+    const ports: RtPort[] = declared.length
+      ? declared
+      : fromInstances.length
+        ? fromInstances.map((p) => ({ port: p, targetPort: p, protocol: "http" }))
+        : [{ port: 80, targetPort: 80, protocol: "http" }];
     const dspec = destinations.get(key);
     // Endpoint lists by label set (the compiled targets' own objects) and port.
     const byLabels = new WeakMap<Record<string, string>, Map<number, RtInstance[]>>();
     const all = new Map<number, RtInstance[]>();
     const svc: RtService = {
-      key, namespace: ns, name: s.name, serviceAccount: s.serviceAccount ?? s.name, spiffe: spiffe(ns, s.serviceAccount ?? s.name),
-      selector: { ...(s.selector ?? { app: s.name }) }, ports, instances: [], destination: undefined as unknown as RtDestination, views: new Map(),
+      key,
+      namespace: ns,
+      name: s.name,
+      serviceAccount: s.serviceAccount ?? s.name,
+      spiffe: spiffe(ns, s.serviceAccount ?? s.name),
+      selector: { ...(s.selector ?? { app: s.name }) },
+      ports,
+      instances: [],
+      destination: undefined as unknown as RtDestination,
+      views: new Map(),
       ...(dspec?.mtls ? { mtls: dspec.mtls } : {}),
       ...(nsModes.has(ns) ? { namespaceMode: nsModes.get(ns)! } : {}),
       portOf(port) {
-        if (port === undefined) return ports.length === 1 ? ports[0] : ports.find((p) => p.port === 80) ?? ports[0];
+        if (port === undefined) return ports.length === 1 ? ports[0] : (ports.find((p) => p.port === 80) ?? ports[0]);
         return ports.find((p) => p.port === port) ?? (ports.length === 1 && port === 80 ? ports[0] : undefined);
       },
       endpoints(labels, port) {
@@ -268,14 +329,30 @@ export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig;
       let sp: RtPort | undefined;
       if (inst.servicePort !== undefined) {
         sp = ports.find((p) => p.port === inst.servicePort);
-        if (!sp) err(`${ip}/servicePort`, "proxy/unknown-port", `instance ${inst.port} of ${key} serves port ${inst.servicePort}, which is not a port of the service (${ports.map((p) => p.port).join(", ")})`);
+        if (!sp)
+          err(
+            `${ip}/servicePort`,
+            "proxy/unknown-port",
+            `instance ${inst.port} of ${key} serves port ${inst.servicePort}, which is not a port of the service (${ports.map((p) => p.port).join(", ")})`,
+          );
       } else if (ports.length === 1) sp = ports[0];
-      else err(`${ip}/servicePort`, "proxy/ambiguous-port", `service ${key} has several ports (${ports.map((p) => p.port).join(", ")}): say which one instance ${inst.port} serves with servicePort`);
+      else
+        err(
+          `${ip}/servicePort`,
+          "proxy/ambiguous-port",
+          `service ${key} has several ports (${ports.map((p) => p.port).join(", ")}): say which one instance ${inst.port} serves with servicePort`,
+        );
       if (!sp) return;
       const address = inst.address ?? "127.0.0.1";
       svc.instances.push({
-        id: `${key}/${address}:${inst.port}`, service: svc, address, port: inst.port, servicePort: sp, labels: { ...(inst.labels ?? {}) },
-        mode: resolveMode(svc.mtls, svc.namespaceMode, fallbackMode, [sp.port, sp.targetPort]), active: 0,
+        id: `${key}/${address}:${inst.port}`,
+        service: svc,
+        address,
+        port: inst.port,
+        servicePort: sp,
+        labels: { ...(inst.labels ?? {}) },
+        mode: resolveMode(svc.mtls, svc.namespaceMode, fallbackMode, [sp.port, sp.targetPort]),
+        active: 0,
       });
     });
     services.set(key, svc);
@@ -283,9 +360,20 @@ export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig;
 
   // Host index.
   const hosts = new Map<string, RtService[]>();
-  const index = (h: string, s: RtService) => { const l = hosts.get(h) ?? []; l.push(s); hosts.set(h, l); };
+  const index = (h: string, s: RtService) => {
+    const l = hosts.get(h) ?? [];
+    l.push(s);
+    hosts.set(h, l);
+  };
   for (const s of services.values()) {
-    for (const h of [s.name, `${s.name}.${s.namespace}`, `${s.name}.${s.namespace}.svc`, `${s.name}.${s.namespace}.svc.cluster.local`, `${s.name}.${s.namespace}.svc.${trustDomain}`]) index(h, s);
+    for (const h of [
+      s.name,
+      `${s.name}.${s.namespace}`,
+      `${s.name}.${s.namespace}.svc`,
+      `${s.name}.${s.namespace}.svc.cluster.local`,
+      `${s.name}.${s.namespace}.svc.${trustDomain}`,
+    ])
+      index(h, s);
   }
   const resolveHost = (host: string, callerNs: string): RtService | undefined => {
     const l = hosts.get(host.toLowerCase());
@@ -299,7 +387,8 @@ export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig;
     const dspec = destinations.get(svc.key);
     const dIndex = (spec.destinations ?? []).findIndex((d) => `${d.namespace}/${d.service}` === svc.key);
     const routes = (dspec?.routes ?? [{ id: "default", forward: { targets: [{ weight: 100 }] } } as Route]).map((r, i) =>
-      compileRoute(r, `/spec/destinations/${dIndex}/routes/${i}`, services, err, svc.namespace));
+      compileRoute(r, `/spec/destinations/${dIndex}/routes/${i}`, services, err, svc.namespace),
+    );
     // A destination's own access holds every scope; a service without one is governed by the
     // namespace-wide AccessPolicies of its namespace (with the mesh-wide ones), else the mesh-wide ones.
     let access: RtDestination["access"];
@@ -320,29 +409,43 @@ export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig;
       }
     }
     svc.destination = {
-      key: svc.key, routes,
+      key: svc.key,
+      routes,
       ...(dspec?.outlierDetection ? { outlierDetection: dspec.outlierDetection } : {}),
       ...(dspec?.connectionPool ? { connectionPool: dspec.connectionPool } : {}),
       ...(dspec?.loadBalancer ? { loadBalancer: dspec.loadBalancer } : {}),
       ...(dspec?.rateLimit ? { rateLimit: dspec.rateLimit } : {}),
       ...(access ? { access } : {}),
       ...(authenticator ? { authenticator } : {}),
-      ...(dspec?.wasm?.length ? {
-        wasm: dspec.wasm.map((w): RtWasm => ({
-          policy: w.policy, file: w.file, sha256: w.sha256, rootId: w.rootId ?? "", config: w.config ?? "",
-          ...(w.phase ? { phase: w.phase } : {}), ...(w.ports ? { ports: new Set(w.ports) } : {}),
-        })),
-      } : {}),
-      policies: dspec?.policies ?? (accessSpec?.policies ?? []),
+      ...(dspec?.wasm?.length
+        ? {
+            wasm: dspec.wasm.map((w): RtWasm => ({
+              policy: w.policy,
+              file: w.file,
+              sha256: w.sha256,
+              rootId: w.rootId ?? "",
+              config: w.config ?? "",
+              ...(w.phase ? { phase: w.phase } : {}),
+              ...(w.ports ? { ports: new Set(w.ports) } : {}),
+            })),
+          }
+        : {}),
+      policies: dspec?.policies ?? accessSpec?.policies ?? [],
     };
     // Subsets with settings of their own: each kind they set replaces the destination's.
     const dest = svc.destination;
-    const bySubset = new Map((dspec?.subsets ?? []).map((x) => [x.name, {
-      ...dest, subset: { name: x.name, labels: x.labels },
-      ...(x.outlierDetection ? { outlierDetection: x.outlierDetection } : {}),
-      ...(x.connectionPool ? { connectionPool: x.connectionPool } : {}),
-      ...(x.loadBalancer ? { loadBalancer: x.loadBalancer } : {}),
-    } satisfies RtDestination]));
+    const bySubset = new Map(
+      (dspec?.subsets ?? []).map((x) => [
+        x.name,
+        {
+          ...dest,
+          subset: { name: x.name, labels: x.labels },
+          ...(x.outlierDetection ? { outlierDetection: x.outlierDetection } : {}),
+          ...(x.connectionPool ? { connectionPool: x.connectionPool } : {}),
+          ...(x.loadBalancer ? { loadBalancer: x.loadBalancer } : {}),
+        } satisfies RtDestination,
+      ]),
+    );
     if (bySubset.size) {
       dest.subsetSettings = bySubset;
       for (const r of routes) for (const t of r.targets) if (t.subset && bySubset.has(t.subset)) t.settings = bySubset.get(t.subset);
@@ -371,17 +474,30 @@ export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig;
       const rt = svc.instances.find((x) => x.port === inst.port && x.address === (inst.address ?? "127.0.0.1"));
       if (!rt) return;
       const id = identity(svc.namespace, svc.serviceAccount);
-      listeners.push({ key: `inbound|${rt.id}`, kind: "inbound", address: inst.inbound?.address ?? "127.0.0.1", port: inst.inbound?.port ?? 0, instance: rt, identity: id });
+      listeners.push({
+        key: `inbound|${rt.id}`,
+        kind: "inbound",
+        address: inst.inbound?.address ?? "127.0.0.1",
+        port: inst.inbound?.port ?? 0,
+        instance: rt,
+        identity: id,
+      });
       if (inst.outbound) {
         // The app's own calls: its identity, and its pod labels for routes that select callers by them.
         const caller: RtIdentity = { ...id, peer: { ...id.peer, labels: { ...svc.selector, ...rt.labels } } };
         const token = inst.outbound.token;
         listeners.push({
-          key: `outbound|${rt.id}`, kind: "outbound", address: inst.outbound.address ?? "127.0.0.1", port: inst.outbound.port ?? 0, instance: rt, identity: caller,
+          key: `outbound|${rt.id}`,
+          kind: "outbound",
+          address: inst.outbound.address ?? "127.0.0.1",
+          port: inst.outbound.port ?? 0,
+          instance: rt,
+          identity: caller,
           ...(token ? { token } : {}),
         });
       }
-      void si; void j;
+      void si;
+      void j;
     });
   }
   (spec.ingresses ?? []).forEach((g, i) => {
@@ -394,8 +510,13 @@ export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig;
       else destination = { service: svc, ...(g.destination.port ? { port: g.destination.port } : {}) };
     }
     listeners.push({
-      key: `ingress|${g.name}`, kind: "ingress", address: g.address ?? "127.0.0.1", port: g.port, name: g.name,
-      identity: identity(ns, g.serviceAccount ?? DEFAULT_INGRESS_SA), ...(destination ? { destination } : {}),
+      key: `ingress|${g.name}`,
+      kind: "ingress",
+      address: g.address ?? "127.0.0.1",
+      port: g.port,
+      name: g.name,
+      identity: identity(ns, g.serviceAccount ?? DEFAULT_INGRESS_SA),
+      ...(destination ? { destination } : {}),
     });
   });
   const fixed = new Map<string, string>();
@@ -423,21 +544,35 @@ export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig;
 /** The view of a port of a service (see {@link RtPortView}). */
 function portView(svc: RtService, port: RtPort): RtPortView {
   const routes = svc.destination.routes.filter((r) => r.port === undefined || r.port === port.port);
-  return { port, h2: port.protocol !== "http", routes, upstreams: new Map(routes.map((r) => [r, r.targets.map((t) => upstreamOf(svc, t, t.port ?? port.port))])) };
+  return {
+    port,
+    h2: port.protocol !== "http",
+    routes,
+    upstreams: new Map(routes.map((r) => [r, r.targets.map((t) => upstreamOf(svc, t, t.port ?? port.port))])),
+  };
 }
 
 function upstreamOf(svc: RtService, target: RtTarget, port: number): RtUpstream {
   const settings = target.settings ?? svc.destination;
   const lb = settings.loadBalancer;
   return {
-    target, port, settings, reset: settings.connectionPool?.maxRequestsPerConnection === 1,
+    target,
+    port,
+    settings,
+    reset: settings.connectionPool?.maxRequestsPerConnection === 1,
     ...(lb?.algorithm === "consistent-hash" && lb.hash ? { hash: lb.hash } : {}),
     // The target's service: the destination, or another service of the registry (`Target.service`).
     endpoints: (target.service ?? svc).endpoints(target.labels, port),
   };
 }
 
-function compileRoute(r: Route, ptr: string, services: Map<string, RtService>, err: (p: string, c: string, m: string) => void, namespace = DEFAULT_NAMESPACE): RtRoute {
+function compileRoute(
+  r: Route,
+  ptr: string,
+  services: Map<string, RtService>,
+  err: (p: string, c: string, m: string) => void,
+  namespace = DEFAULT_NAMESPACE,
+): RtRoute {
   let match: Matcher = () => true;
   try {
     match = compileMatch(r.match);
@@ -448,8 +583,11 @@ function compileRoute(r: Route, ptr: string, services: Map<string, RtService>, e
   if (actions !== 1) err(ptr, "proxy/route-action", `route ${r.id} must have exactly one of forward, redirect, directResponse`);
   const targets = (r.forward?.targets ?? []).map((t, i): RtTarget => ({
     ...(t.service ? targetService(`${t.namespace ?? namespace}/${t.service}`, `${ptr}/forward/targets/${i}/service`) : {}),
-    ...(t.subset ? { subset: t.subset } : {}), ...(t.labels ? { labels: t.labels } : {}), ...(t.port ? { port: t.port } : {}),
-    ...(t.headers?.request ? { requestHeaders: t.headers.request } : {}), ...(t.headers?.response ? { responseHeaders: t.headers.response } : {}),
+    ...(t.subset ? { subset: t.subset } : {}),
+    ...(t.labels ? { labels: t.labels } : {}),
+    ...(t.port ? { port: t.port } : {}),
+    ...(t.headers?.request ? { requestHeaders: t.headers.request } : {}),
+    ...(t.headers?.response ? { responseHeaders: t.headers.response } : {}),
   }));
   function targetService(key: string, at: string): { service?: RtService } {
     const service = services.get(key);
@@ -460,7 +598,13 @@ function compileRoute(r: Route, ptr: string, services: Map<string, RtService>, e
   let mirror: RtMirror | undefined;
   if (r.mirror) {
     const svc = services.get(`${r.mirror.namespace}/${r.mirror.service}`)!;
-    mirror = { service: svc, ...(r.mirror.subset ? { subset: r.mirror.subset } : {}), ...(r.mirror.labels ? { labels: r.mirror.labels } : {}), ...(r.mirror.port ? { port: r.mirror.port } : {}), percent: r.mirror.percent };
+    mirror = {
+      service: svc,
+      ...(r.mirror.subset ? { subset: r.mirror.subset } : {}),
+      ...(r.mirror.labels ? { labels: r.mirror.labels } : {}),
+      ...(r.mirror.port ? { port: r.mirror.port } : {}),
+      percent: r.mirror.percent,
+    };
   }
   let cors: CorsPolicy | undefined;
   try {
@@ -475,7 +619,10 @@ function compileRoute(r: Route, ptr: string, services: Map<string, RtService>, e
     ...(r.policy ? { policy: r.policy } : {}),
     source: compileSource(r.source),
     ...(r.port ? { port: r.port } : {}),
-    match, targets, weights, totalWeight: weights.reduce((a, b) => a + b, 0),
+    match,
+    targets,
+    weights,
+    totalWeight: weights.reduce((a, b) => a + b, 0),
     ...(r.redirect ? { redirect: r.redirect } : {}),
     ...(r.directResponse ? { directResponse: r.directResponse } : {}),
     ...(r.rewrite ? { rewrite: r.rewrite } : {}),

@@ -23,7 +23,12 @@ export interface LoadedProxyDocuments {
   diagnostics: Diagnostic[];
 }
 
-interface AjvError { instancePath: string; keyword: string; params: Record<string, any>; message?: string }
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  params: Record<string, any>;
+  message?: string;
+}
 type ValidateFn = ((data: unknown) => boolean) & { errors?: AjvError[] | null };
 
 /** Parses and validates proxy documents given as text. Other unimesh documents are ignored with a warning. */
@@ -62,7 +67,12 @@ function validateOne(d: SourceDocument, out: LoadedProxyDocuments): void {
   };
   if (!v || typeof v !== "object" || (v.kind !== "ProxyConfig" && v.kind !== "ServiceRegistry")) {
     const kind = v && typeof v === "object" ? String(v.kind) : typeof v;
-    out.diagnostics.push({ ...at("/kind"), code: "input/foreign-document", severity: "warning", message: `not a ProxyConfig or ServiceRegistry (kind ${kind}): ignored` });
+    out.diagnostics.push({
+      ...at("/kind"),
+      code: "input/foreign-document",
+      severity: "warning",
+      message: `not a ProxyConfig or ServiceRegistry (kind ${kind}): ignored`,
+    });
     return;
   }
   const validate = (validators as unknown as Record<string, ValidateFn>).ProxyConfig;
@@ -71,12 +81,21 @@ function validateOne(d: SourceDocument, out: LoadedProxyDocuments): void {
     for (const e of validate.errors ?? []) {
       if (e.keyword === "if") continue;
       const pointer = e.keyword === "additionalProperties" ? `${e.instancePath}/${e.params.additionalProperty}` : e.instancePath;
-      const message = e.keyword === "additionalProperties" ? `unknown field "${e.params.additionalProperty}"`
-        : e.keyword === "required" ? `missing required field "${e.params.missingProperty}"` : e.message ?? e.keyword;
+      const message =
+        e.keyword === "additionalProperties"
+          ? `unknown field "${e.params.additionalProperty}"`
+          : e.keyword === "required"
+            ? `missing required field "${e.params.missingProperty}"`
+            : (e.message ?? e.keyword);
       const key = `${pointer}|${message}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      out.diagnostics.push({ ...at(pointer), code: `schema/${e.keyword === "additionalProperties" ? "unknown-field" : e.keyword}`, severity: "error", message });
+      out.diagnostics.push({
+        ...at(pointer),
+        code: `schema/${e.keyword === "additionalProperties" ? "unknown-field" : e.keyword}`,
+        severity: "error",
+        message,
+      });
     }
     return;
   }

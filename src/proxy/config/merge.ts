@@ -22,7 +22,10 @@ export function mergeProxyDocuments(
   const diagnostics: Diagnostic[] = [];
   if (configs.length > 1) {
     diagnostics.push({
-      code: "proxy/several-configs", severity: "error", file: configs[1].file, documentIndex: configs[1].documentIndex,
+      code: "proxy/several-configs",
+      severity: "error",
+      file: configs[1].file,
+      documentIndex: configs[1].documentIndex,
       message: `only one ProxyConfig can run at a time (also in ${configs[0].file} [${configs[0].documentIndex}]); translate all policies together with \`unimesh translate --mesh builtin\``,
     });
   }
@@ -30,12 +33,16 @@ export function mergeProxyDocuments(
   const spec = structuredClone(base.spec);
   const services = new Map<string, Service>();
   for (const s of spec.services ?? []) services.set(key(s), s);
-  const policyTrustDomain = configs.length ? base.spec.trustDomain ?? "cluster.local" : undefined;
+  const policyTrustDomain = configs.length ? (base.spec.trustDomain ?? "cluster.local") : undefined;
   for (const { doc, file, documentIndex } of registries) {
     const r = doc.spec;
     if (r.trustDomain && policyTrustDomain !== undefined && r.trustDomain !== policyTrustDomain) {
       diagnostics.push({
-        code: "proxy/trust-domain", severity: "error", file, documentIndex, pointer: "/spec/trustDomain",
+        code: "proxy/trust-domain",
+        severity: "error",
+        file,
+        documentIndex,
+        pointer: "/spec/trustDomain",
         message: `the ServiceRegistry sets trust domain ${r.trustDomain}, but the ProxyConfig's policies name identities in ${policyTrustDomain}, so no access rule or source would ever match; translate the policies with --set trustDomain=${r.trustDomain}, or remove trustDomain from the registry`,
       });
     }
@@ -43,7 +50,10 @@ export function mergeProxyDocuments(
     if (r.admin) spec.admin = { ...spec.admin, ...r.admin };
     for (const s of r.services ?? []) {
       const prev = services.get(key(s));
-      if (!prev) { services.set(key(s), structuredClone(s)); continue; }
+      if (!prev) {
+        services.set(key(s), structuredClone(s));
+        continue;
+      }
       const subsets = [...(prev.subsets ?? [])];
       for (const x of s.subsets ?? []) if (!subsets.some((y) => y.name === x.name)) subsets.push(x);
       services.set(key(s), {

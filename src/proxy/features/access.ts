@@ -44,28 +44,64 @@ type RuleTest = (r: AccessRequest) => boolean;
 
 function compileRule(rule: AccessRule): RuleTest {
   const tests: RuleTest[] = [];
-  if (rule.port !== undefined) { const port = rule.port; tests.push((r) => r.servicePort === port); }
-  if (rule.source) { const s = compileSource(rule.source); tests.push((r) => s(r.peer)); }
-  if (rule.methods) { const m = new Set(rule.methods); tests.push((r) => m.has(r.method)); }
-  if (rule.notMethods) { const m = new Set(rule.notMethods); tests.push((r) => !m.has(r.method)); }
-  if (rule.paths) { const ps = rule.paths.map(compileAccessPath); tests.push((r) => ps.some((t) => t(r.path))); }
-  if (rule.notPaths) { const ps = rule.notPaths.map(compileAccessPath); tests.push((r) => !ps.some((t) => t(r.path))); }
-  if (rule.ports) { const ports = new Set(rule.ports); tests.push((r) => r.ports.some((p) => ports.has(p))); }
+  if (rule.port !== undefined) {
+    const port = rule.port;
+    tests.push((r) => r.servicePort === port);
+  }
+  if (rule.source) {
+    const s = compileSource(rule.source);
+    tests.push((r) => s(r.peer));
+  }
+  if (rule.methods) {
+    const m = new Set(rule.methods);
+    tests.push((r) => m.has(r.method));
+  }
+  if (rule.notMethods) {
+    const m = new Set(rule.notMethods);
+    tests.push((r) => !m.has(r.method));
+  }
+  if (rule.paths) {
+    const ps = rule.paths.map(compileAccessPath);
+    tests.push((r) => ps.some((t) => t(r.path)));
+  }
+  if (rule.notPaths) {
+    const ps = rule.notPaths.map(compileAccessPath);
+    tests.push((r) => !ps.some((t) => t(r.path)));
+  }
+  if (rule.ports) {
+    const ports = new Set(rule.ports);
+    tests.push((r) => r.ports.some((p) => ports.has(p)));
+  }
   // notPorts are the model's Service ports: only the service port is compared (a target port that happens
   // to equal an excluded Service port must not exclude another Service port's traffic).
-  if (rule.notPorts) { const ports = new Set(rule.notPorts); tests.push((r) => !ports.has(r.servicePort)); }
+  if (rule.notPorts) {
+    const ports = new Set(rule.notPorts);
+    tests.push((r) => !ports.has(r.servicePort));
+  }
   for (const [name, values] of Object.entries(rule.headers ?? {})) {
     const ok = new Set(values);
-    tests.push((r) => { const v = headerValue(r.headers, name); return v !== undefined && ok.has(v); });
+    tests.push((r) => {
+      const v = headerValue(r.headers, name);
+      return v !== undefined && ok.has(v);
+    });
   }
   // A request without the header has none of the values: it matches (Istio when[].notValues).
   for (const [name, values] of Object.entries(rule.notHeaders ?? {})) {
     const no = new Set(values);
-    tests.push((r) => { const v = headerValue(r.headers, name); return v === undefined || !no.has(v); });
+    tests.push((r) => {
+      const v = headerValue(r.headers, name);
+      return v === undefined || !no.has(v);
+    });
   }
-  if (rule.requestPrincipals) { const m = compileRequestPrincipals(rule.requestPrincipals); tests.push((r) => !!r.user && m(r.user.iss, r.user.sub)); }
+  if (rule.requestPrincipals) {
+    const m = compileRequestPrincipals(rule.requestPrincipals);
+    tests.push((r) => !!r.user && m(r.user.iss, r.user.sub));
+  }
   // A request without a token has no principal: it is not excluded (Istio notRequestPrincipals).
-  if (rule.notRequestPrincipals) { const m = compileRequestPrincipals(rule.notRequestPrincipals); tests.push((r) => !r.user || !m(r.user.iss, r.user.sub)); }
+  if (rule.notRequestPrincipals) {
+    const m = compileRequestPrincipals(rule.notRequestPrincipals);
+    tests.push((r) => !r.user || !m(r.user.iss, r.user.sub));
+  }
   for (const c of claimConditions((rule.claims ?? {}) as ClaimMatchTree)) {
     const values = c.values.map(stringMatcher);
     tests.push((r) => matchClaim(r.user?.claims, c.path, values));
@@ -84,9 +120,11 @@ export function compileAccess(a: Access | undefined): ((r: AccessRequest) => Acc
   const deny = a.deny.map((r) => ({ test: compileRule(r), policy: r.policy }));
   const ports = a.ports ? new Set(a.ports) : undefined;
   return (r) => {
-    for (let i = 0; i < deny.length; i++) if (deny[i].test(r)) return { allowed: false, policy: deny[i].policy, rule: { action: "deny", index: i }, reason: "denied by a deny rule" };
+    for (let i = 0; i < deny.length; i++)
+      if (deny[i].test(r)) return { allowed: false, policy: deny[i].policy, rule: { action: "deny", index: i }, reason: "denied by a deny rule" };
     if (ports && !ports.has(r.servicePort)) return { allowed: true, reason: "port not selected by an AccessPolicy" };
-    for (let i = 0; i < allow.length; i++) if (allow[i].test(r)) return { allowed: true, policy: allow[i].policy, rule: { action: "allow", index: i }, reason: "allowed" };
+    for (let i = 0; i < allow.length; i++)
+      if (allow[i].test(r)) return { allowed: true, policy: allow[i].policy, rule: { action: "allow", index: i }, reason: "allowed" };
     return { allowed: false, policy: a.policies?.join(","), reason: "no allow rule matches (deny by default)" };
   };
 }

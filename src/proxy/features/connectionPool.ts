@@ -13,13 +13,16 @@ export class PoolLimiter {
   private readonly queue: (() => void)[] = [];
   private retries = 0;
 
-  constructor(public config: ConnectionPool | undefined, private readonly http2: boolean) {}
+  constructor(
+    public config: ConnectionPool | undefined,
+    private readonly http2: boolean,
+  ) {}
 
   private get limit(): number {
     const c = this.config;
     if (!c) return Infinity;
     const byRequests = c.maxRequests ?? Infinity;
-    const byConnections = this.http2 ? Infinity : c.maxConnections ?? Infinity;
+    const byConnections = this.http2 ? Infinity : (c.maxConnections ?? Infinity);
     return Math.min(byRequests, byConnections);
   }
 
@@ -34,7 +37,12 @@ export class PoolLimiter {
     }
     const maxPending = this.config?.maxPendingRequests ?? Infinity;
     if (this.queue.length >= maxPending) return undefined;
-    return new Promise((resolve) => this.queue.push(() => { this.active++; resolve(this.release); }));
+    return new Promise((resolve) =>
+      this.queue.push(() => {
+        this.active++;
+        resolve(this.release);
+      }),
+    );
   }
 
   private readonly release = (): void => {

@@ -18,9 +18,13 @@ export function chance(percent: number, random: () => number = Math.random): boo
 /** Draws the faults of one request. */
 export function decideFault(f: FaultInjection, random: () => number = Math.random): FaultDecision | undefined {
   const delay = f.delay && chance(f.delay.percent, random) ? f.delay.fixedDelayMs : undefined;
-  const abort = f.abort && chance(f.abort.percent, random)
-    ? { ...(f.abort.httpStatus !== undefined ? { httpStatus: f.abort.httpStatus } : {}), ...(f.abort.grpcStatus !== undefined ? { grpcStatus: f.abort.grpcStatus } : {}) }
-    : undefined;
+  const abort =
+    f.abort && chance(f.abort.percent, random)
+      ? {
+          ...(f.abort.httpStatus !== undefined ? { httpStatus: f.abort.httpStatus } : {}),
+          ...(f.abort.grpcStatus !== undefined ? { grpcStatus: f.abort.grpcStatus } : {}),
+        }
+      : undefined;
   if (delay === undefined && !abort) return undefined;
   return { ...(delay !== undefined ? { delayMs: delay } : {}), ...(abort ? { abort } : {}) };
 }

@@ -25,7 +25,11 @@ export function fnv1a(s: string): number {
 
 /** Mixes a 32-bit value (murmur3 finalizer), so rendezvous scores are well spread. */
 function mix(h: number): number {
-  h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 16;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
   return h >>> 0;
 }
 
@@ -39,7 +43,8 @@ export class Balancer {
     const n = candidates.length;
     if (n <= 1) return candidates[0];
     switch (this.config?.algorithm ?? "round-robin") {
-      case "random": return candidates[Math.floor(Math.random() * n)];
+      case "random":
+        return candidates[Math.floor(Math.random() * n)];
       case "least-request": {
         const a = candidates[Math.floor(Math.random() * n)];
         let b = candidates[Math.floor(Math.random() * (n - 1))];
@@ -53,7 +58,10 @@ export class Balancer {
         let bestScore = -1;
         for (const c of candidates) {
           const score = mix(k ^ fnv1a(c.id));
-          if (score > bestScore) { bestScore = score; best = c; }
+          if (score > bestScore) {
+            bestScore = score;
+            best = c;
+          }
         }
         return best;
       }

@@ -22,15 +22,24 @@ export type Matcher = (req: RequestView) => boolean;
 
 /** Compiles a string condition. */
 export function compileString(m: StringMatch): (s: string | undefined) => boolean {
-  if (m.exact !== undefined) { const x = m.exact; return (s) => s === x; }
-  if (m.prefix !== undefined) { const x = m.prefix; return (s) => s !== undefined && s.startsWith(x); }
+  if (m.exact !== undefined) {
+    const x = m.exact;
+    return (s) => s === x;
+  }
+  if (m.prefix !== undefined) {
+    const x = m.prefix;
+    return (s) => s !== undefined && s.startsWith(x);
+  }
   const re = new RegExp(`^(?:${m.regex})$`);
   return (s) => s !== undefined && re.test(s);
 }
 
 /** Compiles a path condition: a string condition, or a segment prefix (whole segments, `src/api/segment-prefix.ts`). */
 export function compilePath(m: PathMatch): (s: string | undefined) => boolean {
-  if (m.segmentPrefix !== undefined) { const x = m.segmentPrefix; return (s) => s !== undefined && segmentPrefixMatches(x, s); }
+  if (m.segmentPrefix !== undefined) {
+    const x = m.segmentPrefix;
+    return (s) => s !== undefined && segmentPrefixMatches(x, s);
+  }
   return compileString(m as StringMatch);
 }
 
@@ -41,7 +50,10 @@ export function headerValue(headers: IncomingHttpHeaders, name: string): string 
 }
 
 function compileHeader(name: string, m: HeaderMatch): Matcher {
-  if (m.present !== undefined) { const want = m.present; return (r) => (r.headers[name] !== undefined) === want; }
+  if (m.present !== undefined) {
+    const want = m.present;
+    return (r) => (r.headers[name] !== undefined) === want;
+  }
   const test = compileString(m as StringMatch);
   return (r) => test(headerValue(r.headers, name));
 }
@@ -57,8 +69,14 @@ export function queryParam(query: string, name: string): string | undefined {
 export function compileMatch(m: Match | undefined): Matcher {
   if (!m) return () => true;
   const tests: Matcher[] = [];
-  if (m.method) { const method = m.method; tests.push((r) => r.method === method); }
-  if (m.path) { const t = compilePath(m.path); tests.push((r) => t(r.path)); }
+  if (m.method) {
+    const method = m.method;
+    tests.push((r) => r.method === method);
+  }
+  if (m.path) {
+    const t = compilePath(m.path);
+    tests.push((r) => t(r.path));
+  }
   for (const [name, h] of Object.entries(m.headers ?? {})) tests.push(compileHeader(name.toLowerCase(), h));
   for (const [name, q] of Object.entries(m.queryParams ?? {})) {
     const t = compileString(q);

@@ -8,6 +8,10 @@ import type { Mode, Mtls } from "../../api/generated/proxyConfig.js";
 
 /** Resolves the mode of a service port. */
 export function resolveMode(service: Mtls | undefined, namespaceMode: Mode | undefined, fallback: Mode, ports: readonly number[]): Mode {
-  if (service?.ports) for (const p of ports) { const m = service.ports[String(p)]; if (m) return m; }
+  if (service?.ports)
+    for (const p of ports) {
+      const m = service.ports[String(p)];
+      if (m) return m;
+    }
   return service?.mode ?? namespaceMode ?? fallback;
 }

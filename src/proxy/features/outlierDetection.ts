@@ -27,7 +27,10 @@ export class OutlierDetector {
   /** Called on every ejection (for metrics and logs). */
   onEject?: (endpoint: string, ms: number) => void;
 
-  constructor(public config: OutlierDetection, private total: () => number) {
+  constructor(
+    public config: OutlierDetection,
+    private total: () => number,
+  ) {
     this.schedule();
   }
 
@@ -76,8 +79,9 @@ export class OutlierDetector {
     h.consecutiveGateway = isGateway ? h.consecutiveGateway + 1 : 0;
     if (h.ejectedUntil) return;
     const c = this.config;
-    const trip = (c.consecutive5xxErrors > 0 && h.consecutive5xx >= c.consecutive5xxErrors)
-      || (c.consecutiveGatewayErrors > 0 && h.consecutiveGateway >= c.consecutiveGatewayErrors);
+    const trip =
+      (c.consecutive5xxErrors > 0 && h.consecutive5xx >= c.consecutive5xxErrors) ||
+      (c.consecutiveGatewayErrors > 0 && h.consecutiveGateway >= c.consecutiveGatewayErrors);
     if (!trip) return;
     if (!this.mayEject(pool)) return;
     h.ejections++;
@@ -100,7 +104,9 @@ export class OutlierDetector {
 
   /** State for the admin page. */
   snapshot(): Record<string, { ejected: boolean; ejections: number; consecutive5xx: number }> {
-    return Object.fromEntries([...this.health].map(([k, h]) => [k, { ejected: h.ejectedUntil !== 0, ejections: h.ejections, consecutive5xx: h.consecutive5xx }]));
+    return Object.fromEntries(
+      [...this.health].map(([k, h]) => [k, { ejected: h.ejectedUntil !== 0, ejections: h.ejections, consecutive5xx: h.consecutive5xx }]),
+    );
   }
 
   close(): void {

@@ -50,22 +50,30 @@ const SUSPECT = /[^\x21-\x7e]|[%\\#]|\/\.|\/\//;
  * @returns the normalized path, or the reason it is refused (the caller answers 400).
  */
 export function normalizePath(raw: string): NormalizedPath {
-  if (raw.charCodeAt(0) !== 47 /* / */) return { ok: false, reason: raw === "*" ? "the asterisk-form request target (OPTIONS *) is not forwarded" : "the request path must start with /" };
+  if (raw.charCodeAt(0) !== 47 /* / */)
+    return { ok: false, reason: raw === "*" ? "the asterisk-form request target (OPTIONS *) is not forwarded" : "the request path must start with /" };
   if (!SUSPECT.test(raw)) return { ok: true, path: raw };
   // Steps 2 and 3: one pass over the characters.
   let s = "";
   for (let i = 0; i < raw.length; i++) {
     const c = raw.charCodeAt(i);
-    if (c === 92 /* \ */) { s += "/"; continue; }
+    if (c === 92 /* \ */) {
+      s += "/";
+      continue;
+    }
     if (c === 35 /* # */) return { ok: false, reason: "a fragment (#) is not part of a request path" };
     if (c < 0x21 || c > 0x7e) return { ok: false, reason: "the request path has a control, space or non-ASCII character; percent-encode it" };
-    if (c !== 37 /* % */) { s += raw[i]; continue; }
+    if (c !== 37 /* % */) {
+      s += raw[i];
+      continue;
+    }
     const h = i + 2 < raw.length ? hexValue(raw.charCodeAt(i + 1)) : -1;
     const l = h >= 0 ? hexValue(raw.charCodeAt(i + 2)) : -1;
     if (l < 0) return { ok: false, reason: "a % in the request path is not followed by two hex digits" };
     const v = h * 16 + l;
     if (v < 0x20 || v === 0x7f) return { ok: false, reason: `the request path encodes a control character (%${HEX[h]}${HEX[l]})` };
-    if (v === 0x2f || v === 0x5c) return { ok: false, reason: `the request path has an encoded ${v === 0x2f ? "slash (%2F)" : "backslash (%5C)"}, which the proxy does not forward` };
+    if (v === 0x2f || v === 0x5c)
+      return { ok: false, reason: `the request path has an encoded ${v === 0x2f ? "slash (%2F)" : "backslash (%5C)"}, which the proxy does not forward` };
     s += unreserved(v) ? String.fromCharCode(v) : `%${HEX[h]}${HEX[l]}`;
     i += 2;
   }
@@ -75,8 +83,15 @@ export function normalizePath(raw: string): NormalizedPath {
   for (let k = 1; k < segments.length; k++) {
     const seg = segments[k];
     const last = k === segments.length - 1;
-    if (seg === ".") { if (last) out.push(""); continue; }
-    if (seg === "..") { out.pop(); if (last) out.push(""); continue; }
+    if (seg === ".") {
+      if (last) out.push("");
+      continue;
+    }
+    if (seg === "..") {
+      out.pop();
+      if (last) out.push("");
+      continue;
+    }
     out.push(seg);
   }
   let path = "/" + out.join("/");

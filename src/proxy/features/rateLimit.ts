@@ -9,7 +9,11 @@ import type { RateLimit } from "../../api/generated/proxyConfig.js";
 export class TokenBucket {
   private tokens: number;
   private last: number;
-  constructor(private readonly ratePerSecond: number, private readonly capacity: number, now = performance.now()) {
+  constructor(
+    private readonly ratePerSecond: number,
+    private readonly capacity: number,
+    now = performance.now(),
+  ) {
     this.tokens = capacity;
     this.last = now;
   }

@@ -23,8 +23,15 @@
  */
 import type { IncomingHttpHeaders } from "node:http";
 import {
-  createLocalJWKSet, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify,
-  type JWTVerifyGetKey, type JWTVerifyOptions, type JWTPayload,
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  errors,
+  jwtVerify,
+  type JWTVerifyGetKey,
+  type JWTVerifyOptions,
+  type JWTPayload,
 } from "jose";
 import type { RequestAuthentication } from "../../api/generated/proxyConfig.js";
 import { CLOCK_SKEW_SECONDS, normalizeClaims, tokenLocations } from "../../api/request-auth.js";
@@ -39,9 +46,7 @@ export interface RequestUser {
 }
 
 /** What authentication decided: pass (with the user when a valid token came) or 401. */
-export type AuthOutcome =
-  | { ok: true; user?: RequestUser; removeHeaders: string[]; removeParams: string[] }
-  | { ok: false; status: 401; body: string };
+export type AuthOutcome = { ok: true; user?: RequestUser; removeHeaders: string[]; removeParams: string[] } | { ok: false; status: 401; body: string };
 
 /** A compiled authenticator of one destination. */
 export interface Authenticator {
@@ -64,7 +69,12 @@ interface IssuerRt {
   spaceDelimited: readonly string[];
 }
 
-interface Location { kind: "header" | "param"; name: string; prefix: string; issuers: Set<string> }
+interface Location {
+  kind: "header" | "param";
+  name: string;
+  prefix: string;
+  issuers: Set<string>;
+}
 
 const OK_EMPTY: AuthOutcome = { ok: true, removeHeaders: [], removeParams: [] };
 const BASE64URL_OR_DOT = /[A-Za-z0-9\-_.]/;
@@ -79,7 +89,9 @@ export function compileRequestAuthentication(cfg: RequestAuthentication): Authen
       issuer: i.issuer,
       keys: i.jwks !== undefined ? createLocalJWKSet(JSON.parse(i.jwks)) : remoteKeys(i.jwksUri!),
       options: {
-        issuer: i.issuer, algorithms: ALGORITHMS, clockTolerance: CLOCK_SKEW_SECONDS,
+        issuer: i.issuer,
+        algorithms: ALGORITHMS,
+        clockTolerance: CLOCK_SKEW_SECONDS,
         ...(i.audiences?.length ? { audience: i.audiences } : {}),
       },
       forward: i.forwardToken === true,
@@ -107,7 +119,11 @@ export function compileRequestAuthentication(cfg: RequestAuthentication): Authen
       // Istio sets bypass_cors_preflight: a CORS preflight is not checked (and carries no principal).
       if (method === "OPTIONS" && headers.origin !== undefined && headers["access-control-request-method"] !== undefined) return OK_EMPTY;
       const found = new Map<string, Location[]>();
-      const add = (token: string, l: Location) => { const a = found.get(token); if (a) a.push(l); else found.set(token, [l]); };
+      const add = (token: string, l: Location) => {
+        const a = found.get(token);
+        if (a) a.push(l);
+        else found.set(token, [l]);
+      };
       for (const l of headerList) {
         const raw = headers[l.name];
         for (const value of raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]) {
@@ -149,7 +165,8 @@ export function compileRequestAuthentication(cfg: RequestAuthentication): Authen
       };
       if (rt.forward) return { ok: true, user, removeHeaders: [], removeParams: [] };
       return {
-        ok: true, user,
+        ok: true,
+        user,
         removeHeaders: [...new Set(locs.filter((l) => l.kind === "header").map((l) => l.name))],
         removeParams: [...new Set(locs.filter((l) => l.kind === "param").map((l) => l.name))],
       };
@@ -188,7 +205,11 @@ async function verify(token: string, rt: IssuerRt): Promise<JWTPayload> {
 
 /** A remote key set with a short back-off after a failed fetch. */
 function remoteKeys(uri: string): JWTVerifyGetKey {
-  const set = createRemoteJWKSet(new URL(uri), { timeoutDuration: JWKS_FETCH.timeoutMs, cacheMaxAge: JWKS_FETCH.cacheMaxAgeMs, cooldownDuration: JWKS_FETCH.cooldownMs });
+  const set = createRemoteJWKSet(new URL(uri), {
+    timeoutDuration: JWKS_FETCH.timeoutMs,
+    cacheMaxAge: JWKS_FETCH.cacheMaxAgeMs,
+    cooldownDuration: JWKS_FETCH.cooldownMs,
+  });
   let failedAt = -Infinity;
   return async (header, token) => {
     if (Date.now() - failedAt < JWKS_FETCH.failureBackoffMs && !set.fresh) throw new JwksUnavailable();
@@ -205,7 +226,9 @@ function remoteKeys(uri: string): JWTVerifyGetKey {
 }
 
 class JwksUnavailable extends Error {
-  constructor() { super("Jwks remote fetch is failed"); }
+  constructor() {
+    super("Jwks remote fetch is failed");
+  }
 }
 
 /** Envoy's wording for each failure (`jwt_verify_lib` status strings). */
@@ -231,7 +254,11 @@ export function withoutParams(query: string, names: readonly string[]): string {
   const kept = parts.filter((p) => {
     const eq = p.indexOf("=");
     let k = eq < 0 ? p : p.slice(0, eq);
-    try { k = decodeURIComponent(k.replace(/\+/g, " ")); } catch { /* keep the raw name */ }
+    try {
+      k = decodeURIComponent(k.replace(/\+/g, " "));
+    } catch {
+      /* keep the raw name */
+    }
     return !names.includes(k);
   });
   return kept.length === parts.length ? query : kept.join("&");

@@ -48,10 +48,14 @@ export function compileRetries(r: Retries | undefined): RetryPolicy | undefined 
           if (x5 && o.status >= 500) return true;
           if (gw && (o.status === 502 || o.status === 503 || o.status === 504)) return true;
           return r4 && o.status === 409;
-        case "connect-failure": return x5 || gw || reset || connect;
-        case "reset": return x5 || gw || reset;
-        case "timeout": return x5 || gw || reset;
-        case "refused-stream": return x5 || gw || reset || refused;
+        case "connect-failure":
+          return x5 || gw || reset || connect;
+        case "reset":
+          return x5 || gw || reset;
+        case "timeout":
+          return x5 || gw || reset;
+        case "refused-stream":
+          return x5 || gw || reset || refused;
       }
     },
   };

@@ -54,8 +54,11 @@ export function compileSource(s: SourceMatch | undefined): (p: Peer) => boolean 
 
 /** Matches a caller in any of the lists; undefined when all are empty. */
 function callerTest(
-  principalList: string[] | undefined, anyIdentity: boolean | undefined, namespaceList: string[] | undefined,
-  ipBlocks: string[] | undefined, workloadList: SourceMatch["workloads"],
+  principalList: string[] | undefined,
+  anyIdentity: boolean | undefined,
+  namespaceList: string[] | undefined,
+  ipBlocks: string[] | undefined,
+  workloadList: SourceMatch["workloads"],
 ): ((p: Peer) => boolean) | undefined {
   if (!principalList?.length && !anyIdentity && !namespaceList?.length && !ipBlocks?.length && !workloadList?.length) return undefined;
   const principals = new Set(principalList ?? []);
@@ -83,7 +86,11 @@ function callerTest(
       for (const w of workloads) {
         if (w.namespace !== p.namespace) continue;
         let all = true;
-        for (const k in w.labels) if (labels[k] !== w.labels[k]) { all = false; break; }
+        for (const k in w.labels)
+          if (labels[k] !== w.labels[k]) {
+            all = false;
+            break;
+          }
         if (all) return true;
       }
     }

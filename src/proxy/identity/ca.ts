@@ -38,7 +38,11 @@ async function keyPem(k: CryptoKey): Promise<string> {
 
 /** A certificate authority. Create with {@link CertificateAuthority.create} or {@link CertificateAuthority.load}. */
 export class CertificateAuthority {
-  private constructor(private readonly cert: x509.X509Certificate, private readonly key: CryptoKey, readonly trustDomain: string) {}
+  private constructor(
+    private readonly cert: x509.X509Certificate,
+    private readonly key: CryptoKey,
+    readonly trustDomain: string,
+  ) {}
 
   /** The CA certificate (PEM): the trust bundle every proxy verifies peers against. */
   get certPem(): string {
@@ -47,7 +51,7 @@ export class CertificateAuthority {
 
   /** A new self-signed CA for `trustDomain`, valid `ttlMs` (default 1 year). */
   static async create(trustDomain: string, ttlMs = 365 * 24 * 3600_000): Promise<CertificateAuthority> {
-    const keys = await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"]) as unknown as CryptoKeyPair;
+    const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as unknown as CryptoKeyPair;
     const now = Date.now();
     const cert = await x509.X509CertificateGenerator.createSelfSigned({
       serialNumber: serial(),
@@ -70,7 +74,7 @@ export class CertificateAuthority {
   static async load(certFile: string, keyFile: string, trustDomain: string): Promise<CertificateAuthority> {
     const cert = new x509.X509Certificate(readFileSync(certFile, "utf8"));
     const der = x509.PemConverter.decodeFirst(readFileSync(keyFile, "utf8"));
-    const key = await webcrypto.subtle.importKey("pkcs8", der, ALG, false, ["sign"]) as unknown as CryptoKey;
+    const key = (await webcrypto.subtle.importKey("pkcs8", der, ALG, false, ["sign"])) as unknown as CryptoKey;
     return new CertificateAuthority(cert, key, trustDomain);
   }
 
@@ -81,7 +85,7 @@ export class CertificateAuthority {
 
   /** Issues a certificate for a SPIFFE ID, valid `ttlMs` from now. */
   async issue(spiffeId: string, ttlMs: number): Promise<IssuedCert> {
-    const keys = await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"]) as unknown as CryptoKeyPair;
+    const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as unknown as CryptoKeyPair;
     const now = Date.now();
     const notBefore = new Date(now - BACKDATE_MS);
     const notAfter = new Date(Math.min(now + ttlMs, this.cert.notAfter.getTime()));
@@ -110,6 +114,9 @@ export class CertificateAuthority {
 /** The SPIFFE ID in a peer certificate's `subjectaltname` (`URI:spiffe://...`), if exactly one. */
 export function spiffeFromSan(subjectaltname: string | undefined): string | undefined {
   if (!subjectaltname) return undefined;
-  const ids = subjectaltname.split(/,\s*/).filter((s) => s.startsWith("URI:spiffe://")).map((s) => s.slice(4));
+  const ids = subjectaltname
+    .split(/,\s*/)
+    .filter((s) => s.startsWith("URI:spiffe://"))
+    .map((s) => s.slice(4));
   return ids.length === 1 ? ids[0] : undefined;
 }

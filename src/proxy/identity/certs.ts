@@ -21,7 +21,10 @@ export class CertStore {
   /** Called after a renewal (listeners update their secure context). */
   onRenew?: (c: IdentityCert) => void;
 
-  constructor(readonly ca: CertificateAuthority, public ttlMs: number) {}
+  constructor(
+    readonly ca: CertificateAuthority,
+    public ttlMs: number,
+  ) {}
 
   /** The current certificate of an identity, issued now when there is none. */
   async get(spiffeId: string): Promise<IdentityCert> {

@@ -9,8 +9,17 @@ import type { Req, Res } from "./listener.js";
 import type { HeaderMap } from "../features/headers.js";
 
 const HOP_BY_HOP = new Set([
-  "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer", "http2-settings", "host",
-  "proxy-authorization", "proxy-authenticate",
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "upgrade",
+  "te",
+  "trailer",
+  "http2-settings",
+  "host",
+  "proxy-authorization",
+  "proxy-authenticate",
 ]);
 
 /**
@@ -45,7 +54,12 @@ function connectionListed(v: string | string[] | undefined): Set<string> | undef
   if (!v) return undefined;
   const s = (Array.isArray(v) ? v.join(",") : v).toLowerCase();
   if (s === "keep-alive" || s === "close") return undefined;
-  return new Set(s.split(",").map((x) => x.trim()).filter(Boolean));
+  return new Set(
+    s
+      .split(",")
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
 }
 
 /** True when the request is gRPC. */
@@ -57,13 +71,22 @@ export function isGrpc(h: IncomingHttpHeaders): boolean {
 /** gRPC status for a locally answered HTTP status (grpc/grpc doc/http-grpc-status-mapping.md). */
 export function grpcStatusOf(httpStatus: number): number {
   switch (httpStatus) {
-    case 400: return 13;
-    case 401: return 16;
-    case 403: return 7;
-    case 404: return 12;
-    case 504: return 4;
-    case 429: case 502: case 503: return 14;
-    default: return 2;
+    case 400:
+      return 13;
+    case 401:
+      return 16;
+    case 403:
+      return 7;
+    case 404:
+      return 12;
+    case 504:
+      return 4;
+    case 429:
+    case 502:
+    case 503:
+      return 14;
+    default:
+      return 2;
   }
 }
 
@@ -71,7 +94,13 @@ export function grpcStatusOf(httpStatus: number): number {
  * Answers locally. `flag` goes to `x-unimesh-flag` (and the access log). gRPC callers get HTTP 200 with
  * `grpc-status` (a trailers-only response) unless `grpcStatus` overrides it.
  */
-export function localReply(req: Req, res: Res, status: number, body: string | Buffer, extra?: { flag?: string; headers?: HeaderMap; grpcStatus?: number }): void {
+export function localReply(
+  req: Req,
+  res: Res,
+  status: number,
+  body: string | Buffer,
+  extra?: { flag?: string; headers?: HeaderMap; grpcStatus?: number },
+): void {
   if (res.headersSent || res.writableEnded || res.destroyed) {
     if (!res.writableEnded) res.destroy();
     return;

@@ -103,7 +103,10 @@ export class Listener {
         if (done) return;
         done = true;
         this.inFlight--;
-        if (conn && --conn.active === 0) { conn.idleSince = Date.now(); conn.bytesAtIdle = conn.io.bytesRead; }
+        if (conn && --conn.active === 0) {
+          conn.idleSince = Date.now();
+          conn.bytesAtIdle = conn.io.bytesRead;
+        }
         if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
       };
       res.once("finish", finish);
@@ -143,30 +146,42 @@ export class Listener {
       // Emitted only when the client resets the stream before the response is complete.
       req.once("aborted", premature);
       setImmediate(() => {
-        if (req.stream.destroyed || req.stream.closed) { res.destroy(); return; }
+        if (req.stream.destroyed || req.stream.closed) {
+          res.destroy();
+          return;
+        }
         handler(req, res);
       });
     };
-    this.http1 = http.createServer({
-      maxHeaderSize: limits.maxHeaderBytes,
-      requestTimeout: limits.requestTimeoutMs,
-      headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
-      noDelay: true,
-      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
-    }, onRequest1);
+    this.http1 = http.createServer(
+      {
+        maxHeaderSize: limits.maxHeaderBytes,
+        requestTimeout: limits.requestTimeoutMs,
+        headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+        keepAliveTimeout: limits.keepAliveTimeoutMs,
+        noDelay: true,
+        connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+      },
+      onRequest1,
+    );
     this.http1.timeout = limits.idleTimeoutMs;
     // The HTTP/1.1 server never listens itself (sockets are handed to it); "listening" starts its
     // connection tracking, which enforces headersTimeout and requestTimeout.
     this.http1.emit("listening");
-    this.h2 = http2.createServer({
-      maxSessionMemory: 10,
-      maxHeaderListPairs: 256,
-      settings: { maxConcurrentStreams: limits.maxConcurrentStreams, maxHeaderListSize: limits.maxHeaderBytes },
-    }, onRequest2);
+    this.h2 = http2.createServer(
+      {
+        maxSessionMemory: 10,
+        maxHeaderListPairs: 256,
+        settings: { maxConcurrentStreams: limits.maxConcurrentStreams, maxHeaderListSize: limits.maxHeaderBytes },
+      },
+      onRequest2,
+    );
     this.h2.setTimeout(limits.idleTimeoutMs);
     this.h2.on("session", (s: http2.ServerHttp2Session) => {
-      if (this.handing) { this.connOf.set(s, this.handing); this.handing.session = s; }
+      if (this.handing) {
+        this.connOf.set(s, this.handing);
+        this.handing.session = s;
+      }
       this.sessions.add(s);
       s.once("close", () => this.sessions.delete(s));
       if (this.draining) s.close();
@@ -175,8 +190,14 @@ export class Listener {
       const c = tlsOptions.credentials();
       this.tlsServer = tls.createServer({
         // Client certificates are required and verified; rejection happens below (so that it is counted).
-        key: c.key, cert: c.cert, ca: c.ca, requestCert: true, rejectUnauthorized: false,
-        ALPNProtocols: ["h2", "http/1.1"], handshakeTimeout: limits.handshakeTimeoutMs, minVersion: "TLSv1.2",
+        key: c.key,
+        cert: c.cert,
+        ca: c.ca,
+        requestCert: true,
+        rejectUnauthorized: false,
+        ALPNProtocols: ["h2", "http/1.1"],
+        handshakeTimeout: limits.handshakeTimeoutMs,
+        minVersion: "TLSv1.2",
       });
       this.tlsServer.on("secureConnection", (s: tls.TLSSocket) => {
         if (!s.authorized) {
@@ -189,7 +210,11 @@ export class Listener {
         const k = `${s.remoteAddress}|${s.remotePort}`;
         const conn = this.tlsPending.get(k);
         this.tlsPending.delete(k);
-        if (conn) { this.connOf.set(s, conn); conn.io = s; conn.bytesAtIdle = s.bytesRead; }
+        if (conn) {
+          this.connOf.set(s, conn);
+          conn.io = s;
+          conn.bytesAtIdle = s.bytesRead;
+        }
         if (s.alpnProtocol === "h2") this.handTo2(s, conn);
         else this.http1.emit("connection", s);
       });
@@ -207,7 +232,11 @@ export class Listener {
 
   private handTo2(socket: net.Socket, conn: Conn | undefined): void {
     this.handing = conn;
-    try { this.h2.emit("connection", socket); } finally { this.handing = undefined; }
+    try {
+      this.h2.emit("connection", socket);
+    } finally {
+      this.handing = undefined;
+    }
   }
 
   /** Makes room for one more connection: sheds the best idle one; false when every connection is busy. */
@@ -218,10 +247,14 @@ export class Listener {
     let partial: Conn | undefined;
     let victim: Conn | undefined;
     for (const c of this.conns) {
-      if (!c.sniffed) { victim = c; break; }
+      if (!c.sniffed) {
+        victim = c;
+        break;
+      }
       if (c.active !== 0) continue;
-      if (c.io.bytesRead === c.bytesAtIdle) { if (!idle || c.idleSince < idle.idleSince) idle = c; }
-      else partial ??= c;
+      if (c.io.bytesRead === c.bytesAtIdle) {
+        if (!idle || c.idleSince < idle.idleSince) idle = c;
+      } else partial ??= c;
     }
     victim ??= idle ?? partial;
     if (!victim) return false;
@@ -245,7 +278,10 @@ export class Listener {
   }
 
   private accept(socket: net.Socket): void {
-    if (this.draining) { socket.destroy(); return; }
+    if (this.draining) {
+      socket.destroy();
+      return;
+    }
     if (this.conns.size >= this.limits.maxConnections && !this.makeRoom()) {
       this.events.overloaded?.();
       socket.destroy();
@@ -273,15 +309,25 @@ export class Listener {
       if (isTls || h2) socket.pause();
       socket.unshift(chunk);
       if (isTls) {
-        if (!this.tlsServer || mode === "disabled") { this.events.tlsRefused?.("TLS on a plaintext port"); socket.destroy(); return; }
+        if (!this.tlsServer || mode === "disabled") {
+          this.events.tlsRefused?.("TLS on a plaintext port");
+          socket.destroy();
+          return;
+        }
         // The TLS socket takes over the handle and reads the unshifted bytes itself.
         const k = `${socket.remoteAddress}|${socket.remotePort}`;
         this.tlsPending.set(k, conn);
-        socket.once("close", () => { if (this.tlsPending.get(k) === conn) this.tlsPending.delete(k); });
+        socket.once("close", () => {
+          if (this.tlsPending.get(k) === conn) this.tlsPending.delete(k);
+        });
         this.tlsServer.emit("connection", socket);
         return;
       }
-      if (mode === "strict") { this.events.plaintextRefused?.(); socket.destroy(); return; }
+      if (mode === "strict") {
+        this.events.plaintextRefused?.();
+        socket.destroy();
+        return;
+      }
       if (h2) this.handTo2(socket, conn);
       else this.http1.emit("connection", socket);
     });
@@ -329,7 +375,10 @@ export class Listener {
     if (this.inFlight > 0) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, timeoutMs);
-        this.idleWaiters.push(() => { clearTimeout(t); resolve(); });
+        this.idleWaiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
       });
     }
     this.http1.closeIdleConnections();

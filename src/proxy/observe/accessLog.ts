@@ -42,7 +42,10 @@ export interface AccessRecord {
 export class AccessLog {
   private readonly out: NodeJS.WritableStream | WriteStream;
   private readonly own: boolean;
-  constructor(readonly enabled: boolean, readonly path: string) {
+  constructor(
+    readonly enabled: boolean,
+    readonly path: string,
+  ) {
     this.own = enabled && path !== "-";
     this.out = this.own ? createWriteStream(path, { flags: "a" }) : process.stdout;
   }

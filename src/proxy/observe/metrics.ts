@@ -22,7 +22,11 @@ function renderLabels(names: readonly string[], values: readonly string[], extra
 /** A counter with fixed label names. */
 export class Counter {
   private readonly values = new Map<string, { labels: string[]; value: number }>();
-  constructor(readonly name: string, readonly help: string, readonly labelNames: readonly string[]) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly labelNames: readonly string[],
+  ) {}
 
   /** Adds `n` (default 1) for the given label values (in `labelNames` order). */
   inc(labels: readonly string[], n = 1): void {
@@ -54,7 +58,12 @@ export class Counter {
 
 /** A gauge computed when scraped. */
 export class Gauge {
-  constructor(readonly name: string, readonly help: string, readonly labelNames: readonly string[], private readonly collect: () => [string[], number][]) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly labelNames: readonly string[],
+    private readonly collect: () => [string[], number][],
+  ) {}
 
   render(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`];
@@ -69,7 +78,12 @@ export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
 /** A histogram with fixed label names and buckets. */
 export class Histogram {
   private readonly values = new Map<string, { labels: string[]; counts: number[]; sum: number; count: number }>();
-  constructor(readonly name: string, readonly help: string, readonly labelNames: readonly string[], readonly buckets: readonly number[] = LATENCY_BUCKETS) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly labelNames: readonly string[],
+    readonly buckets: readonly number[] = LATENCY_BUCKETS,
+  ) {}
 
   observe(labels: readonly string[], value: number): void {
     this.observeKey(labels.join("\u0000"), labels, value);
@@ -80,7 +94,11 @@ export class Histogram {
     let v = this.values.get(k);
     if (!v) this.values.set(k, (v = { labels: [...labels], counts: new Array(this.buckets.length).fill(0), sum: 0, count: 0 }));
     const b = this.buckets;
-    for (let i = 0; i < b.length; i++) if (value <= b[i]) { v.counts[i]++; break; }
+    for (let i = 0; i < b.length; i++)
+      if (value <= b[i]) {
+        v.counts[i]++;
+        break;
+      }
     v.sum += value;
     v.count++;
   }
@@ -116,20 +134,50 @@ export class Histogram {
  * and none inbound), added after `response_code` so that the earlier label sets read the same.
  */
 export class ProxyMetrics {
-  readonly requests = new Counter("unimesh_requests_total", "Requests handled, by direction (outbound: at the caller's listener; inbound: at the destination instance), source identity, destination service, response code and (outbound) the route that took it.", ["direction", "source", "destination", "response_code", "route"]);
-  readonly duration = new Histogram("unimesh_request_duration_seconds", "Time from request received to response complete, in seconds.", ["direction", "source", "destination", "response_code", "route"]);
+  readonly requests = new Counter(
+    "unimesh_requests_total",
+    "Requests handled, by direction (outbound: at the caller's listener; inbound: at the destination instance), source identity, destination service, response code and (outbound) the route that took it.",
+    ["direction", "source", "destination", "response_code", "route"],
+  );
+  readonly duration = new Histogram("unimesh_request_duration_seconds", "Time from request received to response complete, in seconds.", [
+    "direction",
+    "source",
+    "destination",
+    "response_code",
+    "route",
+  ]);
   readonly retries = new Counter("unimesh_retries_total", "Retries made by callers' listeners.", ["source", "destination"]);
-  readonly ejections = new Counter("unimesh_outlier_ejections_total", "Instances ejected by outlier detection, per calling listener.", ["source", "destination", "instance"]);
+  readonly ejections = new Counter("unimesh_outlier_ejections_total", "Instances ejected by outlier detection, per calling listener.", [
+    "source",
+    "destination",
+    "instance",
+  ]);
   readonly rateLimited = new Counter("unimesh_rate_limited_total", "Requests refused with 429 by a local rate limit.", ["source", "destination"]);
   readonly denied = new Counter("unimesh_access_denied_total", "Requests refused with 403 by access control.", ["source", "destination", "policy"]);
   readonly faults = new Counter("unimesh_faults_injected_total", "Faults injected, by kind (delay, abort).", ["source", "destination", "kind"]);
   readonly mirrored = new Counter("unimesh_mirrored_requests_total", "Request copies sent by mirroring.", ["source", "destination"]);
   readonly overflows = new Counter("unimesh_overflow_total", "Requests refused with 503 by connection-pool limits.", ["source", "destination"]);
-  readonly upstreamFailures = new Counter("unimesh_upstream_failures_total", "Tries that failed without a response, by reason (connect-failure, reset, refused-stream, timeout).", ["direction", "destination", "reason"]);
-  readonly tlsRefused = new Counter("unimesh_tls_refused_total", "Inbound connections refused: a failed mutual TLS handshake (no or invalid client certificate), or plaintext on a strict port.", ["listener", "reason"]);
+  readonly upstreamFailures = new Counter(
+    "unimesh_upstream_failures_total",
+    "Tries that failed without a response, by reason (connect-failure, reset, refused-stream, timeout).",
+    ["direction", "destination", "reason"],
+  );
+  readonly tlsRefused = new Counter(
+    "unimesh_tls_refused_total",
+    "Inbound connections refused: a failed mutual TLS handshake (no or invalid client certificate), or plaintext on a strict port.",
+    ["listener", "reason"],
+  );
   readonly reloads = new Counter("unimesh_config_reloads_total", "Configuration reloads, by result (ok, error).", ["result"]);
-  readonly overloaded = new Counter("unimesh_connections_dropped_total", "New connections refused because a listener reached maxConnections with every connection busy.", ["listener"]);
-  readonly connectionsClosed = new Counter("unimesh_connections_closed_total", "Connections the proxy closed to protect itself, by reason (idle-shed: an idle connection made room at maxConnections; http2-premature-resets: a client reset most of its streams).", ["listener", "reason"]);
+  readonly overloaded = new Counter(
+    "unimesh_connections_dropped_total",
+    "New connections refused because a listener reached maxConnections with every connection busy.",
+    ["listener"],
+  );
+  readonly connectionsClosed = new Counter(
+    "unimesh_connections_closed_total",
+    "Connections the proxy closed to protect itself, by reason (idle-shed: an idle connection made room at maxConnections; http2-premature-resets: a client reset most of its streams).",
+    ["listener", "reason"],
+  );
   private readonly gauges: Gauge[] = [];
 
   /** Counts one request and observes its duration (seconds); `route`: the id of the route that took it. */
@@ -146,9 +194,26 @@ export class ProxyMetrics {
   }
 
   render(): string {
-    return [
-      this.requests, this.duration, this.retries, this.ejections, this.rateLimited, this.denied, this.faults, this.mirrored,
-      this.overflows, this.upstreamFailures, this.tlsRefused, this.reloads, this.overloaded, this.connectionsClosed, ...this.gauges,
-    ].map((m) => m.render()).join("\n") + "\n";
+    return (
+      [
+        this.requests,
+        this.duration,
+        this.retries,
+        this.ejections,
+        this.rateLimited,
+        this.denied,
+        this.faults,
+        this.mirrored,
+        this.overflows,
+        this.upstreamFailures,
+        this.tlsRefused,
+        this.reloads,
+        this.overloaded,
+        this.connectionsClosed,
+        ...this.gauges,
+      ]
+        .map((m) => m.render())
+        .join("\n") + "\n"
+    );
   }
 }

@@ -69,11 +69,15 @@ export interface ForwardResult {
 }
 
 class DownstreamGone extends Error {
-  constructor() { super("downstream disconnected"); }
+  constructor() {
+    super("downstream disconnected");
+  }
 }
 
 class TimeoutError extends Error {
-  constructor(readonly which: "per-try" | "request") { super(`${which} timeout`); }
+  constructor(readonly which: "per-try" | "request") {
+    super(`${which} timeout`);
+  }
 }
 
 /** Classifies an error of a try without a response. */
@@ -82,8 +86,17 @@ export function classifyError(e: Error & { code?: string }): Exclude<TryOutcome[
   const code = e.code ?? "";
   const msg = e.message ?? "";
   if (/REFUSED_STREAM/.test(msg) || /REFUSED_STREAM/.test(code)) return "refused-stream";
-  if (code === "ECONNREFUSED" || code === "UND_ERR_CONNECT_TIMEOUT" || code === "ENOTFOUND" || code === "EHOSTUNREACH" || code === "EADDRNOTAVAIL"
-    || code.startsWith("ERR_TLS") || code.startsWith("ERR_SSL") || /secure TLS connection|certificate|upstream identity/.test(msg)) return "connect-failure";
+  if (
+    code === "ECONNREFUSED" ||
+    code === "UND_ERR_CONNECT_TIMEOUT" ||
+    code === "ENOTFOUND" ||
+    code === "EHOSTUNREACH" ||
+    code === "EADDRNOTAVAIL" ||
+    code.startsWith("ERR_TLS") ||
+    code.startsWith("ERR_SSL") ||
+    /secure TLS connection|certificate|upstream identity/.test(msg)
+  )
+    return "connect-failure";
   if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") return "timeout";
   return "reset";
 }
@@ -138,7 +151,10 @@ class Exchange {
   private readonly deadline: number;
   private requestTimer: NodeJS.Timeout | undefined;
 
-  constructor(readonly plan: ForwardPlan, private readonly resolve: (r: ForwardResult) => void) {
+  constructor(
+    readonly plan: ForwardPlan,
+    private readonly resolve: (r: ForwardResult) => void,
+  ) {
     this.replayable = plan.body === null || Buffer.isBuffer(plan.body);
     this.deadline = plan.timeoutMs ? performance.now() + plan.timeoutMs : Infinity;
   }
@@ -164,7 +180,11 @@ class Exchange {
   fail(status: number, body: string, flag: string): void {
     const { req, res } = this.plan;
     // A response held for a Wasm extension has not gone downstream yet: it can still be answered locally.
-    if (this.committed && res.headersSent) { res.destroy(); this.finish(this.result.status || status, flag); return; }
+    if (this.committed && res.headersSent) {
+      res.destroy();
+      this.finish(this.result.status || status, flag);
+      return;
+    }
     localReply(req, res, status, body, { flag });
     this.finish(status, flag);
   }
@@ -199,12 +219,19 @@ class Exchange {
     const { plan } = this;
     const wait = backoffMs(n, plan.retries!.backoffBaseMs);
     if (performance.now() + wait >= this.deadline) return undefined;
-    if (plan.acquireRetry && !plan.acquireRetry()) { this.result.flags.push("URX"); return undefined; }
+    if (plan.acquireRetry && !plan.acquireRetry()) {
+      this.result.flags.push("URX");
+      return undefined;
+    }
     return () => {
       this.result.retries = n;
       plan.onRetry?.();
-      const go = () => { if (!this.finished) this.attempt(n); else plan.releaseRetry?.(); };
-      if (wait > 0) setTimeout(go, wait); else go();
+      const go = () => {
+        if (!this.finished) this.attempt(n);
+        else plan.releaseRetry?.();
+      };
+      if (wait > 0) setTimeout(go, wait);
+      else go();
     };
   }
 
@@ -242,19 +269,36 @@ class Try {
   /** The response held for plan.transformResponse: head, body chunks and their size. */
   private held: { status: number; headers: HeaderMap; chunks: Buffer[]; size: number } | undefined;
 
-  constructor(private readonly x: Exchange, private readonly target: TryTarget, private readonly n: number) {}
+  constructor(
+    private readonly x: Exchange,
+    private readonly target: TryTarget,
+    private readonly n: number,
+  ) {}
 
   /** Arms the per-try timeout and dispatches the request. */
   send(): void {
     const { plan } = this.x;
     this.x.current = this;
     const perTry = plan.perTryTimeoutMs;
-    if (perTry) this.timer = setTimeout(() => { const e = new TimeoutError("per-try"); this.abort(e); this.onError(e); }, perTry);
+    if (perTry)
+      this.timer = setTimeout(() => {
+        const e = new TimeoutError("per-try");
+        this.abort(e);
+        this.onError(e);
+      }, perTry);
     try {
-      this.target.dispatcher.dispatch({
-        path: plan.path, method: plan.method, headers: plan.headers as Record<string, string | string[]>,
-        body: plan.body as Buffer | null, headersTimeout: 0, bodyTimeout: 0, ...(this.target.reset ? { reset: true } : {}),
-      }, this.handler());
+      this.target.dispatcher.dispatch(
+        {
+          path: plan.path,
+          method: plan.method,
+          headers: plan.headers as Record<string, string | string[]>,
+          body: plan.body as Buffer | null,
+          headersTimeout: 0,
+          bodyTimeout: 0,
+          ...(this.target.reset ? { reset: true } : {}),
+        },
+        this.handler(),
+      );
     } catch (e) {
       this.onError(e as Error);
     }
@@ -264,7 +308,10 @@ class Try {
     // A paused response is resumed first: undici must not meet the end of the upstream connection with
     // its parser paused (it asserts), and an abandoned pause would hold the connection forever.
     const c = this.controller;
-    if (c && this.paused) { this.paused = false; c.resume(); }
+    if (c && this.paused) {
+      this.paused = false;
+      c.resume();
+    }
     if (c) c.abort(e);
     else this.pendingAbort = e;
     if (e instanceof TimeoutError && e.which === "request") this.end();
@@ -291,7 +338,10 @@ class Try {
     // The caller's body broke off, or the request was refused before it left: the caller's fault,
     // never counted against the instance (outlier detection) nor retried.
     if (downstreamBroken(plan.req)) {
-      if (!x.finished) { if (x.committed) plan.res.destroy(); x.finish(499, "DC"); }
+      if (!x.finished) {
+        if (x.committed) plan.res.destroy();
+        x.finish(499, "DC");
+      }
       return;
     }
     if (refusedLocally(err as Error & { code?: string })) {
@@ -302,9 +352,16 @@ class Try {
     plan.onOutcome?.(this.target, kind === "refused-stream" ? "reset" : kind);
     if (x.finished) return;
     plan.onFailure?.(kind);
-    if (x.committed) { plan.res.destroy(); x.finish(this.status, kind === "timeout" ? "UT" : "UC"); return; }
+    if (x.committed) {
+      plan.res.destroy();
+      x.finish(this.status, kind === "timeout" ? "UT" : "UC");
+      return;
+    }
     const again = x.nextRetry(this.n, { kind });
-    if (again) { again(); return; }
+    if (again) {
+      again();
+      return;
+    }
     x.fail(...failureReply(kind));
   }
 
@@ -342,13 +399,24 @@ class Try {
   /** A chunk of the response body: written downstream, the upstream paused until the downstream drains. */
   private onData(c: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.discard || this.done) return;
-    if (this.x.finished) { c.abort(new DownstreamGone()); return; }
+    if (this.x.finished) {
+      c.abort(new DownstreamGone());
+      return;
+    }
     const { res } = this.x.plan;
-    if (this.held) { this.hold(c, chunk); return; }
+    if (this.held) {
+      this.hold(c, chunk);
+      return;
+    }
     if (!(res as unknown as import("node:http").ServerResponse).write(chunk)) {
       c.pause();
       this.paused = true;
-      res.once("drain", () => { if (this.paused) { this.paused = false; c.resume(); } });
+      res.once("drain", () => {
+        if (this.paused) {
+          this.paused = false;
+          c.resume();
+        }
+      });
     }
   }
 
@@ -362,9 +430,16 @@ class Try {
     // undici (7.x) hands HTTP/2 trailers over as an object in rawTrailers and parses them to {}.
     const raw = c.rawTrailers;
     const trailers = raw && !Array.isArray(raw) ? (raw as Record<string, string>) : parsed;
-    if (this.held) { this.transform(this.held, trailers); return; }
+    if (this.held) {
+      this.transform(this.held, trailers);
+      return;
+    }
     if (trailers && Object.keys(trailers).length) {
-      try { res.addTrailers(trailers as Record<string, string>); } catch { /* HTTP/1.1 without chunked encoding: dropped */ }
+      try {
+        res.addTrailers(trailers as Record<string, string>);
+      } catch {
+        /* HTTP/1.1 without chunked encoding: dropped */
+      }
     }
     res.end();
     x.finish(this.status);
@@ -389,29 +464,39 @@ class Try {
   private transform(held: NonNullable<Try["held"]>, trailers: IncomingHttpHeaders | Record<string, string> | undefined): void {
     const { x } = this;
     const { req, res } = x.plan;
-    x.plan.transformResponse!(held.status, held.headers, Buffer.concat(held.chunks)).then((r) => {
-      if (x.finished) return;
-      const hasTrailers = !!trailers && Object.keys(trailers).length > 0 && r.flag === undefined;
-      const headers: HeaderMap = { ...r.headers };
-      delete headers["content-length"];
-      delete headers["transfer-encoding"];
-      if (!hasTrailers) headers["content-length"] = String(req.method === "HEAD" ? held.headers["content-length"] ?? r.body.length : r.body.length);
-      if (r.flag) { headers["x-unimesh-flag"] = r.flag; x.result.flags.push(r.flag); }
-      x.result.status = r.status;
-      try {
-        writeHead(res, r.status, headers);
-      } catch (e) {
-        x.fail(500, `unimesh: a Wasm extension produced an invalid response head: ${(e as Error).message}`, "WASM");
-        return;
-      }
-      if (hasTrailers) {
-        try { res.addTrailers(trailers as Record<string, string>); } catch { /* HTTP/1.1 without chunked encoding: dropped */ }
-      }
-      (res as unknown as import("node:http").ServerResponse).end(req.method === "HEAD" ? undefined : r.body);
-      x.finish(r.status);
-    }, (e: Error) => {
-      x.fail(500, `unimesh: ${e.message}`, "WASM");
-    });
+    x.plan.transformResponse!(held.status, held.headers, Buffer.concat(held.chunks)).then(
+      (r) => {
+        if (x.finished) return;
+        const hasTrailers = !!trailers && Object.keys(trailers).length > 0 && r.flag === undefined;
+        const headers: HeaderMap = { ...r.headers };
+        delete headers["content-length"];
+        delete headers["transfer-encoding"];
+        if (!hasTrailers) headers["content-length"] = String(req.method === "HEAD" ? (held.headers["content-length"] ?? r.body.length) : r.body.length);
+        if (r.flag) {
+          headers["x-unimesh-flag"] = r.flag;
+          x.result.flags.push(r.flag);
+        }
+        x.result.status = r.status;
+        try {
+          writeHead(res, r.status, headers);
+        } catch (e) {
+          x.fail(500, `unimesh: a Wasm extension produced an invalid response head: ${(e as Error).message}`, "WASM");
+          return;
+        }
+        if (hasTrailers) {
+          try {
+            res.addTrailers(trailers as Record<string, string>);
+          } catch {
+            /* HTTP/1.1 without chunked encoding: dropped */
+          }
+        }
+        (res as unknown as import("node:http").ServerResponse).end(req.method === "HEAD" ? undefined : r.body);
+        x.finish(r.status);
+      },
+      (e: Error) => {
+        x.fail(500, `unimesh: ${e.message}`, "WASM");
+      },
+    );
   }
 
   /** The undici handler of this try (bound to it). */
@@ -424,7 +509,9 @@ class Try {
       onResponseStart: (c, statusCode, headers) => this.onHead(c, statusCode, headers),
       onResponseData: (c, chunk) => this.onData(c, chunk),
       onResponseEnd: (c, trailers) => this.onEnd(c, trailers),
-      onResponseError: (_c, err) => { if (!this.discard) this.onError(err); },
+      onResponseError: (_c, err) => {
+        if (!this.discard) this.onError(err);
+      },
     };
   }
 }

@@ -20,21 +20,35 @@ class LocalController implements Dispatcher.DispatchController {
   aborted = false;
   paused = false;
   reason: Error | null = null;
-  abort(reason: Error): void { this.aborted = true; this.reason = reason; }
-  pause(): void { this.paused = true; }
-  resume(): void { this.paused = false; }
+  abort(reason: Error): void {
+    this.aborted = true;
+    this.reason = reason;
+  }
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
+  }
 }
 
 /** Wraps the caller's handler to record the inbound side of the exchange. */
 class InboundRecorder implements Dispatcher.DispatchHandler {
   private status = 0;
-  constructor(private readonly inner: Dispatcher.DispatchHandler, private readonly done: (status: number, flags: string[]) => void) {}
-  onRequestStart(c: Dispatcher.DispatchController, context: unknown): void { this.inner.onRequestStart?.(c, context); }
+  constructor(
+    private readonly inner: Dispatcher.DispatchHandler,
+    private readonly done: (status: number, flags: string[]) => void,
+  ) {}
+  onRequestStart(c: Dispatcher.DispatchController, context: unknown): void {
+    this.inner.onRequestStart?.(c, context);
+  }
   onResponseStart(c: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders, msg?: string): void {
     if (status >= 200) this.status = status;
     this.inner.onResponseStart?.(c, status, headers, msg);
   }
-  onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void { this.inner.onResponseData?.(c, chunk); }
+  onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.inner.onResponseData?.(c, chunk);
+  }
   onResponseEnd(c: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
     this.done(this.status, []);
     this.inner.onResponseEnd?.(c, trailers);
@@ -50,7 +64,11 @@ class InboundRecorder implements Dispatcher.DispatchHandler {
 /** A dispatcher that is the inbound side of one instance, for one calling identity. */
 export class InlineHop implements Pick<Dispatcher, "dispatch"> {
   private readonly key: string;
-  constructor(private readonly ctx: ProxyContext, instanceId: string, private readonly caller: Peer) {
+  constructor(
+    private readonly ctx: ProxyContext,
+    instanceId: string,
+    private readonly caller: Peer,
+  ) {
     this.key = `inbound|${instanceId}`;
   }
 
@@ -74,9 +92,19 @@ export class InlineHop implements Pick<Dispatcher, "dispatch"> {
       ctx.metrics.request("inbound", peer.label, svc.key, status, seconds);
       if (ctx.log.enabled) {
         ctx.log.write({
-          time: new Date(Date.now() - seconds * 1000).toISOString(), direction: "inbound", listener: this.key, source: peer.label, destination: svc.key,
-          method, path, authority: String(reqHeaders.host ?? ""), protocol: "inline", status, durationMs: Math.round(seconds * 1e6) / 1e3,
-          upstream: `${inst.address}:${inst.port}`, ...(flags.length ? { flags } : {}),
+          time: new Date(Date.now() - seconds * 1000).toISOString(),
+          direction: "inbound",
+          listener: this.key,
+          source: peer.label,
+          destination: svc.key,
+          method,
+          path,
+          authority: String(reqHeaders.host ?? ""),
+          protocol: "inline",
+          status,
+          durationMs: Math.round(seconds * 1e6) / 1e3,
+          upstream: `${inst.address}:${inst.port}`,
+          ...(flags.length ? { flags } : {}),
           ...(typeof reqHeaders["x-request-id"] === "string" ? { requestId: reqHeaders["x-request-id"] } : {}),
         });
       }
@@ -99,7 +127,12 @@ export class InlineHop implements Pick<Dispatcher, "dispatch"> {
       delete headers["x-forwarded-client-cert"];
       if (peer.spiffe) headers["x-forwarded-client-cert"] = `By=${svc.spiffe};URI=${peer.spiffe}`;
       const dest = svc.destination;
-      const pool = ctx.pools.get({ address: inst.address, port: inst.port, h2: inst.servicePort.protocol !== "http", ...(dest.connectionPool ? { pool: dest.connectionPool } : {}) });
+      const pool = ctx.pools.get({
+        address: inst.address,
+        port: inst.port,
+        h2: inst.servicePort.protocol !== "http",
+        ...(dest.connectionPool ? { pool: dest.connectionPool } : {}),
+      });
       const target = auth.query === query ? url : auth.query ? `${path}?${auth.query}` : path;
       return pool.dispatch({ ...opts, path: target, headers: headers as Record<string, string> }, new InboundRecorder(handler, record));
     };
@@ -119,7 +152,10 @@ function reply(handler: Dispatcher.DispatchHandler, status: number, body: string
   const b = Buffer.from(body);
   queueMicrotask(() => {
     handler.onRequestStart?.(c, {});
-    if (c.aborted) { handler.onResponseError?.(c, c.reason ?? new Error("aborted")); return; }
+    if (c.aborted) {
+      handler.onResponseError?.(c, c.reason ?? new Error("aborted"));
+      return;
+    }
     handler.onResponseStart?.(c, status, { "content-type": "text/plain; charset=utf-8", "content-length": String(b.length), ...headers }, "");
     if (b.length) handler.onResponseData?.(c, b);
     handler.onResponseEnd?.(c, {});

@@ -36,7 +36,10 @@ export class Pools {
     const key = `${u.tls ? `${u.tls.cert.spiffeId}#${u.tls.cert.generation}>${u.tls.expectServer}` : "plain"}|${u.h2 ? "h2" : "h1"}|${u.address}:${u.port}|${u.pool ? JSON.stringify(u.pool) : ""}`;
     const now = Date.now();
     const hit = this.pools.get(key);
-    if (hit) { hit.lastUsed = now; return hit.pool; }
+    if (hit) {
+      hit.lastUsed = now;
+      return hit.pool;
+    }
     const pool = create(u);
     this.pools.set(key, { pool, lastUsed: now });
     return pool;
@@ -50,7 +53,11 @@ export class Pools {
   async retire(address: string, port: number): Promise<void> {
     const target = `|${address}:${port}|`;
     const old: Pool[] = [];
-    for (const [k, p] of this.pools) if (k.includes(target)) { this.pools.delete(k); old.push(p.pool); }
+    for (const [k, p] of this.pools)
+      if (k.includes(target)) {
+        this.pools.delete(k);
+        old.push(p.pool);
+      }
     await Promise.allSettled(old.map((p) => p.close()));
   }
 
@@ -81,10 +88,7 @@ export class Pools {
     clearInterval(this.timer);
     const all = [...this.pools.values()].map((p) => p.pool);
     this.pools.clear();
-    await Promise.race([
-      Promise.allSettled(all.map((p) => p.close())),
-      new Promise((r) => setTimeout(r, graceMs).unref()),
-    ]);
+    await Promise.race([Promise.allSettled(all.map((p) => p.close())), new Promise((r) => setTimeout(r, graceMs).unref())]);
     await Promise.allSettled(all.map((p) => p.destroy()));
   }
 }

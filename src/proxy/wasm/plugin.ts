@@ -45,7 +45,13 @@ export interface WasmPluginConfig {
 export type Pairs = [string, string][];
 
 /** A local response a module sent (`proxy_send_local_response`). */
-export interface LocalResponse { status: number; details: string; body: Uint8Array; headers: Pairs; grpcStatus: number }
+export interface LocalResponse {
+  status: number;
+  details: string;
+  body: Uint8Array;
+  headers: Pairs;
+  grpcStatus: number;
+}
 
 /** What one callback returned. */
 export interface CallResult {
@@ -57,7 +63,11 @@ export interface CallResult {
 }
 
 /** One stream (HTTP context) of a VM: the request it is for sees it through every callback. */
-export interface WasmStream { vm: WasmVm; ctx: number; policy: string }
+export interface WasmStream {
+  vm: WasmVm;
+  ctx: number;
+  policy: string;
+}
 
 /** A failure that fails the request closed. */
 export class WasmFailure extends Error {}
@@ -67,7 +77,12 @@ const LEVELS = ["trace", "debug", "info", "warn", "error", "critical"] as const;
 
 type Event = (e: { level: "info" | "warn" | "error"; msg: string; [k: string]: unknown }) => void;
 
-interface Pending { resolve(r: CallResult): void; reject(e: Error): void; timer: NodeJS.Timeout; op: string }
+interface Pending {
+  resolve(r: CallResult): void;
+  reject(e: Error): void;
+  timer: NodeJS.Timeout;
+  op: string;
+}
 
 /** One VM of one plugin, in a worker thread; restarted after a failure. */
 export class WasmVm {
@@ -80,7 +95,10 @@ export class WasmVm {
   private nextCtx = 2;
   private closed = false;
 
-  constructor(readonly config: WasmPluginConfig, private readonly event: Event) {}
+  constructor(
+    readonly config: WasmPluginConfig,
+    private readonly event: Event,
+  ) {}
 
   /** A new stream (HTTP context) id. */
   newContext(): number {
@@ -88,7 +106,11 @@ export class WasmVm {
   }
 
   /** Runs one callback of stream `ctx`. @throws WasmFailure (the request must fail closed). */
-  async call(op: "request_headers" | "request_body" | "response_headers" | "response_body" | "done", ctx: number, payload: Record<string, unknown>): Promise<CallResult> {
+  async call(
+    op: "request_headers" | "request_body" | "response_headers" | "response_body" | "done",
+    ctx: number,
+    payload: Record<string, unknown>,
+  ): Promise<CallResult> {
     const w = await this.start();
     const id = this.nextId++;
     return new Promise<CallResult>((resolve, reject) => {
@@ -111,7 +133,9 @@ export class WasmVm {
     if (this.closed) return Promise.reject(new WasmFailure("the plugin was removed by a reload"));
     if (this.worker) return Promise.resolve(this.worker);
     if (Date.now() < this.failedUntil) return Promise.reject(new WasmFailure(this.failure));
-    this.starting ??= this.boot().finally(() => { this.starting = undefined; });
+    this.starting ??= this.boot().finally(() => {
+      this.starting = undefined;
+    });
     return this.starting;
   }
 
@@ -164,11 +188,21 @@ export class WasmVm {
         p.resolve(m);
       });
       w.on("error", (e) => {
-        if (!started) { started = true; clearTimeout(timer); reject(this.startFailed(`the module could not be loaded: ${e.message}`)); return; }
+        if (!started) {
+          started = true;
+          clearTimeout(timer);
+          reject(this.startFailed(`the module could not be loaded: ${e.message}`));
+          return;
+        }
         this.fail(w, `the VM failed: ${e.message}`);
       });
       w.on("exit", () => {
-        if (!started) { started = true; clearTimeout(timer); reject(this.startFailed("the VM exited while starting")); return; }
+        if (!started) {
+          started = true;
+          clearTimeout(timer);
+          reject(this.startFailed("the VM exited while starting"));
+          return;
+        }
         if (this.worker === w) this.fail(w, "the VM exited");
       });
     });
@@ -196,7 +230,13 @@ export class WasmVm {
 
   private logs(logs: { level: number; msg: string }[] | undefined): void {
     for (const l of logs ?? []) {
-      this.event({ level: l.level >= 4 ? "error" : l.level === 3 ? "warn" : "info", msg: "wasm log", plugin: this.config.policy, wasmLevel: LEVELS[l.level] ?? String(l.level), log: l.msg });
+      this.event({
+        level: l.level >= 4 ? "error" : l.level === 3 ? "warn" : "info",
+        msg: "wasm log",
+        plugin: this.config.policy,
+        wasmLevel: LEVELS[l.level] ?? String(l.level),
+        log: l.msg,
+      });
     }
   }
 }
@@ -222,7 +262,11 @@ export class WasmHost {
   retain(services: Iterable<{ destination: { wasm?: readonly WasmPluginConfig[] } }>): void {
     const used = new Set<string>();
     for (const s of services) for (const c of s.destination.wasm ?? []) used.add(keyOf(c));
-    for (const [k, vm] of this.vms) if (!used.has(k)) { vm.close(); this.vms.delete(k); }
+    for (const [k, vm] of this.vms)
+      if (!used.has(k)) {
+        vm.close();
+        this.vms.delete(k);
+      }
   }
 
   close(): void {

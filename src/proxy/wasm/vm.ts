@@ -28,11 +28,18 @@ export function proxyWasmVm(): void {
   const data = workerData as { bytes: Uint8Array<ArrayBuffer>; rootId: string; name: string; config: Uint8Array; logLevel: number };
   const enc = new TextEncoder();
   const dec = new TextDecoder();
-  const OK = 0, NOT_FOUND = 1, BAD_ARGUMENT = 2, INVALID_MEMORY_ACCESS = 6, EMPTY = 7;
+  const OK = 0,
+    NOT_FOUND = 1,
+    BAD_ARGUMENT = 2,
+    INVALID_MEMORY_ACCESS = 6,
+    EMPTY = 7;
   const ROOT = 1;
   type Pairs = [string, string][];
   interface Stream {
-    requestHeaders: Pairs; responseHeaders: Pairs; requestBody: Uint8Array; responseBody: Uint8Array;
+    requestHeaders: Pairs;
+    responseHeaders: Pairs;
+    requestBody: Uint8Array;
+    responseBody: Uint8Array;
     props: Record<string, string | number | boolean>;
     /** The maps/buffers the running callback may change. */
     phase: "request" | "response" | "none";
@@ -47,7 +54,8 @@ export function proxyWasmVm(): void {
 
   const view = () => new DataView(memory.buffer);
   const bytes = (ptr: number, len: number): Uint8Array => {
-    ptr >>>= 0; len >>>= 0;
+    ptr >>>= 0;
+    len >>>= 0;
     if (ptr + len > memory.buffer.byteLength) throw new Trap(`out-of-bounds memory read (${ptr}+${len})`);
     return new Uint8Array(memory.buffer, ptr, len).slice();
   };
@@ -81,8 +89,17 @@ export function proxyWasmVm(): void {
     const dv = new DataView(out.buffer);
     dv.setUint32(0, encoded.length, true);
     let off = 4;
-    for (const [k, v] of encoded) { dv.setUint32(off, k.length, true); dv.setUint32(off + 4, v.length, true); off += 8; }
-    for (const [k, v] of encoded) { out.set(k, off); off += k.length + 1; out.set(v, off); off += v.length + 1; }
+    for (const [k, v] of encoded) {
+      dv.setUint32(off, k.length, true);
+      dv.setUint32(off + 4, v.length, true);
+      off += 8;
+    }
+    for (const [k, v] of encoded) {
+      out.set(k, off);
+      off += k.length + 1;
+      out.set(v, off);
+      off += v.length + 1;
+    }
     return out;
   };
   const parsePairs = (b: Uint8Array): Pairs | undefined => {
@@ -96,8 +113,10 @@ export function proxyWasmVm(): void {
     const out: Pairs = [];
     for (const [ks, vs] of sizes) {
       if (off + ks + vs + 2 > b.length) return undefined;
-      const k = dec.decode(b.subarray(off, off + ks)); off += ks + 1;
-      const v = dec.decode(b.subarray(off, off + vs)); off += vs + 1;
+      const k = dec.decode(b.subarray(off, off + ks));
+      off += ks + 1;
+      const v = dec.decode(b.subarray(off, off + vs));
+      off += vs + 1;
       out.push([k, v]);
     }
     return out;
@@ -111,7 +130,8 @@ export function proxyWasmVm(): void {
     return undefined;
   };
   const setPairs = (type: number, pairs: Pairs) => {
-    if (type === 0) current!.requestHeaders = pairs; else current!.responseHeaders = pairs;
+    if (type === 0) current!.requestHeaders = pairs;
+    else current!.responseHeaders = pairs;
   };
   /** Buffers: 0 request body, 1 response body (of the current stream, in their phase), 7 plugin configuration, 6 VM configuration. */
   const buffer = (type: number): Uint8Array | undefined => {
@@ -123,35 +143,61 @@ export function proxyWasmVm(): void {
     if (type === 1 && s.phase === "response") return s.responseBody;
     return undefined;
   };
-  const log = (level: number, msg: string) => { if (level >= data.logLevel) logs.push({ level, msg: msg.length > 4096 ? msg.slice(0, 4096) + "…" : msg }); };
+  const log = (level: number, msg: string) => {
+    if (level >= data.logLevel) logs.push({ level, msg: msg.length > 4096 ? msg.slice(0, 4096) + "…" : msg });
+  };
 
   const host: Record<string, (...a: number[]) => number | bigint | void> = {
-    proxy_log(level, ptr, len) { log(level, str(ptr, len)); return OK; },
-    proxy_get_log_level(ptr) { return writeU32(ptr, data.logLevel) ? OK : INVALID_MEMORY_ACCESS; },
+    proxy_log(level, ptr, len) {
+      log(level, str(ptr, len));
+      return OK;
+    },
+    proxy_get_log_level(ptr) {
+      return writeU32(ptr, data.logLevel) ? OK : INVALID_MEMORY_ACCESS;
+    },
     proxy_get_current_time_nanoseconds(ptr) {
       if (!inBounds(ptr, 8)) return INVALID_MEMORY_ACCESS;
       view().setBigUint64(ptr >>> 0, BigInt(Date.now()) * 1_000_000n, true);
       return OK;
     },
-    proxy_set_effective_context(id) { effective = id; return OK; },
+    proxy_set_effective_context(id) {
+      effective = id;
+      return OK;
+    },
     proxy_get_status(codePtr, msgPtrPtr, msgSizePtr) {
       if (!writeU32(codePtr, 0)) return INVALID_MEMORY_ACCESS;
       return give(new Uint8Array(0), msgPtrPtr, msgSizePtr);
     },
-    proxy_done() { return OK; },
-    proxy_continue_stream() { return OK; },
-    proxy_continue_request() { return OK; },
-    proxy_continue_response() { return OK; },
-    proxy_clear_route_cache() { return OK; },
+    proxy_done() {
+      return OK;
+    },
+    proxy_continue_stream() {
+      return OK;
+    },
+    proxy_continue_request() {
+      return OK;
+    },
+    proxy_continue_response() {
+      return OK;
+    },
+    proxy_clear_route_cache() {
+      return OK;
+    },
     proxy_get_property(pathPtr, pathLen, valuePtrPtr, valueSizePtr) {
-      const path = str(pathPtr, pathLen).split("\0").filter((x) => x !== "").join(".");
+      const path = str(pathPtr, pathLen)
+        .split("\0")
+        .filter((x) => x !== "")
+        .join(".");
       let v: string | number | boolean | undefined = pluginProps[path];
       if (v === undefined && current) v = current.props[path];
       if (v === undefined) return NOT_FOUND;
       let out: Uint8Array;
       if (typeof v === "string") out = enc.encode(v);
       else if (typeof v === "boolean") out = new Uint8Array([v ? 1 : 0]);
-      else { out = new Uint8Array(8); new DataView(out.buffer).setBigInt64(0, BigInt(v), true); }
+      else {
+        out = new Uint8Array(8);
+        new DataView(out.buffer).setBigInt64(0, BigInt(v), true);
+      }
       return give(out, valuePtrPtr, valueSizePtr);
     },
     proxy_get_header_map_value(type, keyPtr, keyLen, valuePtrPtr, valueSizePtr) {
@@ -194,7 +240,10 @@ export function proxyWasmVm(): void {
       const map = headerMap(type, true);
       if (!map) return BAD_ARGUMENT;
       const key = str(keyPtr, keyLen).toLowerCase();
-      setPairs(type, map.filter(([k]) => k !== key));
+      setPairs(
+        type,
+        map.filter(([k]) => k !== key),
+      );
       return OK;
     },
     proxy_set_header_map_pairs(type, ptr, len) {
@@ -202,13 +251,17 @@ export function proxyWasmVm(): void {
       if (!map) return BAD_ARGUMENT;
       const pairs = parsePairs(bytes(ptr, len));
       if (!pairs) return BAD_ARGUMENT;
-      setPairs(type, pairs.map(([k, v]) => [k.toLowerCase(), v]));
+      setPairs(
+        type,
+        pairs.map(([k, v]) => [k.toLowerCase(), v]),
+      );
       return OK;
     },
     proxy_get_buffer_bytes(type, start, maxSize, ptrPtr, sizePtr) {
       const b = buffer(type);
       if (!b) return type === 0 || type === 1 ? EMPTY : BAD_ARGUMENT;
-      start >>>= 0; maxSize >>>= 0;
+      start >>>= 0;
+      maxSize >>>= 0;
       if (start > b.length) return BAD_ARGUMENT;
       return give(b.subarray(start, Math.min(b.length, start + maxSize)), ptrPtr, sizePtr);
     },
@@ -221,7 +274,8 @@ export function proxyWasmVm(): void {
       const s = current;
       if (!s || !((type === 0 && s.phase === "request") || (type === 1 && s.phase === "response"))) return BAD_ARGUMENT;
       const b = type === 0 ? s.requestBody : s.responseBody;
-      start >>>= 0; size >>>= 0;
+      start >>>= 0;
+      size >>>= 0;
       if (start > b.length) return BAD_ARGUMENT;
       const insert = bytes(ptr, len);
       const end = Math.min(b.length, start + size);
@@ -229,7 +283,8 @@ export function proxyWasmVm(): void {
       out.set(b.subarray(0, start), 0);
       out.set(insert, start);
       out.set(b.subarray(end), start + insert.length);
-      if (type === 0) s.requestBody = out; else s.responseBody = out;
+      if (type === 0) s.requestBody = out;
+      else s.responseBody = out;
       return OK;
     },
     proxy_send_local_response(status, detailsPtr, detailsLen, bodyPtr, bodyLen, headersPtr, headersLen, grpcStatus) {
@@ -238,13 +293,23 @@ export function proxyWasmVm(): void {
       const headers = parsePairs(bytes(headersPtr, headersLen));
       if (!headers) return BAD_ARGUMENT;
       if (!(status >= 200 && status <= 599)) return BAD_ARGUMENT;
-      s.local = { status, details: str(detailsPtr, detailsLen), body: bytes(bodyPtr, bodyLen), headers: headers.map(([k, v]) => [k.toLowerCase(), v]), grpcStatus: grpcStatus | 0 };
+      s.local = {
+        status,
+        details: str(detailsPtr, detailsLen),
+        body: bytes(bodyPtr, bodyLen),
+        headers: headers.map(([k, v]) => [k.toLowerCase(), v]),
+        grpcStatus: grpcStatus | 0,
+      };
       return OK;
     },
   };
-  const exit = (what: string) => () => { throw new Trap(what); };
+  const exit = (what: string) => () => {
+    throw new Trap(what);
+  };
   const imports: Record<string, Record<string, any>> = {};
-  const unimplemented = (mod: string, name: string) => () => { throw new Trap(`host call ${mod}.${name} is not implemented by unimesh's proxy-wasm host`); };
+  const unimplemented = (mod: string, name: string) => () => {
+    throw new Trap(`host call ${mod}.${name} is not implemented by unimesh's proxy-wasm host`);
+  };
 
   const module = new WebAssembly.Module(data.bytes);
   for (const imp of WebAssembly.Module.imports(module)) {
@@ -260,7 +325,9 @@ export function proxyWasmVm(): void {
             if (!p || !inBounds(p - 4, 4)) return "";
             const n = view().getUint32(p - 4, true);
             return inBounds(p, n) ? String.fromCharCode(...new Uint16Array(memory.buffer.slice(p, p + Math.min(n, 2048)))) : "";
-          } catch { return ""; }
+          } catch {
+            return "";
+          }
         };
         throw new Trap(`abort: ${as(msgPtr)} at ${as(filePtr)}:${line}:${col}`);
       };
@@ -296,7 +363,8 @@ export function proxyWasmVm(): void {
       else if (typeof exp._start === "function") exp._start();
       call("proxy_on_context_create", ROOT, 0);
       if (typeof exp.proxy_on_vm_start === "function" && !call("proxy_on_vm_start", ROOT, 0)) return "proxy_on_vm_start returned false";
-      if (typeof exp.proxy_on_configure === "function" && !call("proxy_on_configure", ROOT, data.config.length)) return "proxy_on_configure returned false (the plugin rejected its configuration)";
+      if (typeof exp.proxy_on_configure === "function" && !call("proxy_on_configure", ROOT, data.config.length))
+        return "proxy_on_configure returned false (the plugin rejected its configuration)";
       return undefined;
     } catch (e) {
       return `trapped while starting: ${(e as Error).message}`;
@@ -346,7 +414,10 @@ export function proxyWasmVm(): void {
           streams.delete(m.ctx);
           break;
       }
-      if (s.local) { reply.local = s.local; s.local = undefined; }
+      if (s.local) {
+        reply.local = s.local;
+        s.local = undefined;
+      }
     } catch (e) {
       reply.error = e instanceof Trap || e instanceof WebAssembly.RuntimeError ? `trap: ${(e as Error).message}` : `host error: ${(e as Error).message}`;
     } finally {

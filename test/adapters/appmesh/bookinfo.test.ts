@@ -11,11 +11,15 @@ import { backends, find, routes } from "./helpers.js";
 import { codeFamily, isCodeIn } from "../../../src/api/diagnostics.js";
 
 const DIR = join(import.meta.dirname, "../../../examples/bookinfo");
-const inputs = readdirSync(DIR).filter((f) => f.endsWith(".yaml")).sort().map((f) => ({ file: `examples/bookinfo/${f}`, text: readFileSync(join(DIR, f), "utf8") }));
+const inputs = readdirSync(DIR)
+  .filter((f) => f.endsWith(".yaml"))
+  .sort()
+  .map((f) => ({ file: `examples/bookinfo/${f}`, text: readFileSync(join(DIR, f), "utf8") }));
 const APPROX = ["service-level-access", "connection-pool-per-instance"];
 
 /** [severity, code, file:line, pointer, policy] of every diagnostic. */
-const rows = (ds: Diagnostic[]) => ds.map((d) => [d.severity, codeFamily(d.code), d.file ? `${d.file.replace("examples/bookinfo/", "")}:${d.line}` : "", d.pointer ?? "", d.policy ?? ""]);
+const rows = (ds: Diagnostic[]) =>
+  ds.map((d) => [d.severity, codeFamily(d.code), d.file ? `${d.file.replace("examples/bookinfo/", "")}:${d.line}` : "", d.pointer ?? "", d.policy ?? ""]);
 
 const FAULT = [
   ["error", "adapter/unsupported-feature", "fault-injection.yaml:12", "/spec/routes/0/faultInjection", "TrafficPolicy/bookinfo/ratings-fault-test"],
@@ -27,7 +31,13 @@ const DEPRECATED = ["info", "adapter/deprecated-mesh", "", "", ""];
 /** The Mesh's egressFilter DROP_ALL (chosen because of the AccessPolicies) blocks all egress outside the mesh. */
 const DROP_ALL = ["warning", "adapter/note", "", "", ""];
 /** maxRequests 200 on the HTTP/1.1 ratings listener is kept by maxConnections 100 (one request per connection). */
-const CP_MAX_REQUESTS_INFO = ["info", "adapter/unsupported-value", "traffic.yaml:28", "/spec/connectionPool/maxRequests", "TrafficPolicy/bookinfo/ratings-resilience"];
+const CP_MAX_REQUESTS_INFO = [
+  "info",
+  "adapter/unsupported-value",
+  "traffic.yaml:28",
+  "/spec/connectionPool/maxRequests",
+  "TrafficPolicy/bookinfo/ratings-resilience",
+];
 
 describe("bookinfo on appmesh@1.13", () => {
   const loaded = loadModel(inputs);
@@ -57,8 +67,12 @@ describe("bookinfo on appmesh@1.13", () => {
       DEPRECATED,
     ]);
     expect(r.status.filter((s) => s.state === "rejected").map((s) => s.policy)).toEqual([
-      "AccessPolicy/bookinfo/details-readers", "AccessPolicy/bookinfo/productpage-public", "AccessPolicy/bookinfo/ratings-readers",
-      "AccessPolicy/bookinfo/reviews-readers", "TrafficPolicy/bookinfo/ratings-fault-test", "TrafficPolicy/bookinfo/ratings-resilience",
+      "AccessPolicy/bookinfo/details-readers",
+      "AccessPolicy/bookinfo/productpage-public",
+      "AccessPolicy/bookinfo/ratings-readers",
+      "AccessPolicy/bookinfo/reviews-readers",
+      "TrafficPolicy/bookinfo/ratings-fault-test",
+      "TrafficPolicy/bookinfo/ratings-resilience",
     ]);
   });
 
@@ -88,15 +102,36 @@ describe("bookinfo on appmesh@1.13", () => {
 
     test("translates, valid against the App Mesh v1.13.3 CRDs", () => {
       expect(r.ok).toBe(true);
-      expect(validateAll(r.resources.filter((o) => o.apiVersion !== "v1"), ["aws-app-mesh/v1.13.3"])).toEqual([]);
+      expect(
+        validateAll(
+          r.resources.filter((o) => o.apiVersion !== "v1"),
+          ["aws-app-mesh/v1.13.3"],
+        ),
+      ).toEqual([]);
       expect(r.resources.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
         "Mesh/unimesh",
-        "VirtualNode/details", "VirtualNode/productpage", "VirtualNode/ratings", "VirtualNode/reviews",
-        "VirtualNode/reviews-v1", "VirtualNode/reviews-v2", "VirtualNode/reviews-v3",
-        "VirtualRouter/details", "VirtualRouter/productpage", "VirtualRouter/ratings", "VirtualRouter/reviews",
-        "VirtualService/details", "VirtualService/productpage", "VirtualService/ratings", "VirtualService/reviews",
-        "Service/details-appmesh", "Service/productpage-appmesh", "Service/ratings-appmesh", "Service/reviews-appmesh",
-        "Service/reviews-v1-appmesh", "Service/reviews-v2-appmesh", "Service/reviews-v3-appmesh",
+        "VirtualNode/details",
+        "VirtualNode/productpage",
+        "VirtualNode/ratings",
+        "VirtualNode/reviews",
+        "VirtualNode/reviews-v1",
+        "VirtualNode/reviews-v2",
+        "VirtualNode/reviews-v3",
+        "VirtualRouter/details",
+        "VirtualRouter/productpage",
+        "VirtualRouter/ratings",
+        "VirtualRouter/reviews",
+        "VirtualService/details",
+        "VirtualService/productpage",
+        "VirtualService/ratings",
+        "VirtualService/reviews",
+        "Service/details-appmesh",
+        "Service/productpage-appmesh",
+        "Service/ratings-appmesh",
+        "Service/reviews-appmesh",
+        "Service/reviews-v1-appmesh",
+        "Service/reviews-v2-appmesh",
+        "Service/reviews-v3-appmesh",
       ]);
     });
 
@@ -111,15 +146,28 @@ describe("bookinfo on appmesh@1.13", () => {
 
     test("strict mTLS on every listener; the canary; ratings' retries", () => {
       const objs = r.resources;
-      for (const n of ["details", "productpage", "ratings", "reviews", "reviews-v1"]) expect(find(objs, "VirtualNode", n, "bookinfo").spec.listeners[0].tls.mode).toBe("STRICT");
-      expect(routes(objs, "reviews", "bookinfo").map((x) => [x.name, x.priority, x.httpRoute.action.weightedTargets.map((t: any) => `${t.virtualNodeRef.name}=${t.weight}`)])).toEqual([
+      for (const n of ["details", "productpage", "ratings", "reviews", "reviews-v1"])
+        expect(find(objs, "VirtualNode", n, "bookinfo").spec.listeners[0].tls.mode).toBe("STRICT");
+      expect(
+        routes(objs, "reviews", "bookinfo").map((x) => [
+          x.name,
+          x.priority,
+          x.httpRoute.action.weightedTargets.map((t: any) => `${t.virtualNodeRef.name}=${t.weight}`),
+        ]),
+      ).toEqual([
         ["reviews-canary-jason", 0, ["reviews-v2=100"]],
         ["reviews-canary-canary", 1, ["reviews-v1=90", "reviews-v3=10"]],
       ]);
       expect(routes(objs, "ratings", "bookinfo")[0].httpRoute.retryPolicy).toEqual({
-        maxRetries: 3, perRetryTimeout: { unit: "ms", value: 500 }, httpRetryEvents: ["server-error"], tcpRetryEvents: ["connection-error"],
+        maxRetries: 3,
+        perRetryTimeout: { unit: "ms", value: 500 },
+        httpRetryEvents: ["server-error"],
+        tcpRetryEvents: ["connection-error"],
       });
-      expect(routes(objs, "details", "bookinfo")[0].httpRoute).toMatchObject({ retryPolicy: { maxRetries: 0 }, timeout: { perRequest: { unit: "s", value: 1 } } });
+      expect(routes(objs, "details", "bookinfo")[0].httpRoute).toMatchObject({
+        retryPolicy: { maxRetries: 0 },
+        timeout: { perRequest: { unit: "s", value: 1 } },
+      });
     });
 
     test("only info diagnostics, approximation warnings and the DROP_ALL egress warning remain", () => {

@@ -11,10 +11,15 @@ import { ap, mp, svc, tp } from "./helpers.js";
 
 /** Every feature with a spec field: ports of every protocol, subsets, matches, retries, timeouts, pools, mTLS, access. */
 const INPUT =
-  svc("api", "{selector: {zone: a, app: api}, ports: [{port: 8080, name: http}, {port: 8081, targetPort: 9000, protocol: http2}, {port: 9090, protocol: grpc}, {port: 7000, protocol: tcp}], subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]}") +
+  svc(
+    "api",
+    "{selector: {zone: a, app: api}, ports: [{port: 8080, name: http}, {port: 8081, targetPort: 9000, protocol: http2}, {port: 9090, protocol: grpc}, {port: 7000, protocol: tcp}], subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]}",
+  ) +
   svc("web", "{ports: [{port: 80}]}") +
   svc("db", "{ports: [{port: 5432, protocol: tcp}]}", "data") +
-  tp("api-routes", `  destination: {service: api, port: 8080}
+  tp(
+    "api-routes",
+    `  destination: {service: api, port: 8080}
   routes:
     - name: canary
       match: {path: {prefix: /v2/}, method: GET, headers: {X-Canary: {exact: "true"}, x-debug: {present: false}, x-trace: {present: true}}, queryParams: {q: {exact: "1"}}}
@@ -24,15 +29,19 @@ const INPUT =
       split: [{subset: {version: v1}, weight: 90}, {subset: {version: v2}, weight: 10}]
   retries: {attempts: 2, perTryTimeout: 500ms, retryOn: [5xx, gateway-error, connect-failure]}
   outlierDetection: {consecutive5xxErrors: 3, interval: 5s, baseEjectionTime: 1m, maxEjectionPercent: 50}
-  connectionPool: {maxConnections: 10, maxPendingRequests: 5}`) +
-  tp("api-grpc", `  destination: {service: api, port: 9090}
+  connectionPool: {maxConnections: 10, maxPendingRequests: 5}`,
+  ) +
+  tp(
+    "api-grpc",
+    `  destination: {service: api, port: 9090}
   routes:
     - match: {path: {exact: /pkg.Svc/Get}, headers: {x-user: {prefix: bob}}}
       retries: {attempts: 1, retryOn: [unavailable, cancelled]}
-      timeout: 3s`) +
+      timeout: 3s`,
+  ) +
   tp("db-tcp", "  destination: {service: db}\n  routes:\n    - split: [{port: 5432}]", "data") +
   ap("api-access", "  destination: {service: api}\n  allow:\n    - source: {serviceAccounts: [web, data/db]}") +
-  mp("api-mtls", "  destination: {service: api}\n  mode: strict\n  ports: {\"8081\": permissive, \"7000\": disabled}") +
+  mp("api-mtls", '  destination: {service: api}\n  mode: strict\n  ports: {"8081": permissive, "7000": disabled}') +
   mp("data-mtls", "  mode: permissive", "data");
 
 /** The adapter's own objects, before translate() finishes them. */
@@ -55,7 +64,8 @@ function unsorted(v: unknown, path: string, out: string[]): string[] {
   if (Array.isArray(v)) v.forEach((x, i) => unsorted(x, `${path}[${i}]`, out));
   else if (v && typeof v === "object") {
     const keys = Object.keys(v);
-    if (keys.some((k, i) => i > 0 && keys[i - 1] > k) || keys.some((k) => (v as Record<string, unknown>)[k] === undefined)) out.push(`${path} {${keys.join(", ")}}`);
+    if (keys.some((k, i) => i > 0 && keys[i - 1] > k) || keys.some((k) => (v as Record<string, unknown>)[k] === undefined))
+      out.push(`${path} {${keys.join(", ")}}`);
     for (const k of keys) unsorted((v as Record<string, unknown>)[k], `${path}.${k}`, out);
   }
   return out;
@@ -67,7 +77,20 @@ describe("appmesh output shape", () => {
     expect(new Set(objs.map((o) => o.kind))).toEqual(new Set(["Mesh", "VirtualNode", "VirtualRouter", "VirtualService", "Service"]));
     // The features above are all in the specs.
     const text = JSON.stringify(objs);
-    for (const field of ["grpcRoute", "http2Route", "tcpRoute", "httpRoute", "queryParameters", "invert", "retryPolicy", "connectionPool", "outlierDetection", "clientPolicy", "tls", "timeout"]) {
+    for (const field of [
+      "grpcRoute",
+      "http2Route",
+      "tcpRoute",
+      "httpRoute",
+      "queryParameters",
+      "invert",
+      "retryPolicy",
+      "connectionPool",
+      "outlierDetection",
+      "clientPolicy",
+      "tls",
+      "timeout",
+    ]) {
       expect(text).toContain(`"${field}"`);
     }
     expect(objs.flatMap((o) => unsorted(o.spec, `${o.kind}/${o.metadata.name}.spec`, []))).toEqual([]);

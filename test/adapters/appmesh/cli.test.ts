@@ -10,7 +10,16 @@ describe("unimesh translate --mesh appmesh", () => {
     expect(failed.code).not.toBe(0);
     expect(failed.stderr).toContain("adapter/unsupported-feature");
     const files = ["services.yaml", "traffic.yaml", "security.yaml"].map((f) => `examples/bookinfo/${f}`);
-    const r = await cli(["translate", ...files, "--mesh", "appmesh@1.13.3", "--allow", "service-level-access,connection-pool-per-instance", "--set", "meshName=bookinfo"]);
+    const r = await cli([
+      "translate",
+      ...files,
+      "--mesh",
+      "appmesh@1.13.3",
+      "--allow",
+      "service-level-access,connection-pool-per-instance",
+      "--set",
+      "meshName=bookinfo",
+    ]);
     expect(r.stderr).toContain("adapter/deprecated-mesh");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("kind: Mesh\nmetadata:\n  name: bookinfo\n");

@@ -32,7 +32,8 @@ export function run(text: string, o: RunOptions = {}): TranslateResult {
   const loaded = loadModel([{ file: "test.yaml", text }]);
   if (!o.modelErrors) expect(loaded.diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic)).toEqual([]);
   return translate(loaded.model, {
-    adapter: appmesh, version: "1.13",
+    adapter: appmesh,
+    version: "1.13",
     ...(o.allow ? { allowApproximations: o.allow } : {}),
     ...(o.settings ? { settings: o.settings } : {}),
     ...(o.strict ? { strict: true } : {}),
@@ -44,7 +45,12 @@ export function ok(text: string, o: RunOptions = {}): KubeObject[] {
   const r = run(text, o);
   expect(r.diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic)).toEqual([]);
   expect(r.ok).toBe(true);
-  expect(validateAll(r.resources.filter((x) => x.apiVersion !== "v1"), ["aws-app-mesh/v1.13.3"])).toEqual([]);
+  expect(
+    validateAll(
+      r.resources.filter((x) => x.apiVersion !== "v1"),
+      ["aws-app-mesh/v1.13.3"],
+    ),
+  ).toEqual([]);
   return r.resources;
 }
 
@@ -72,7 +78,10 @@ export function find(objs: KubeObject[], kind: string, name: string, namespace?:
 /** Names of the VirtualServices a VirtualNode lists as backends (`ns/name` when in another namespace). */
 export function backends(objs: KubeObject[], node: string, namespace = "shop"): string[] {
   const vn = find(objs, "VirtualNode", node, namespace);
-  return (vn.spec.backends ?? []).map((b: any) => (b.virtualService.virtualServiceRef.namespace ? `${b.virtualService.virtualServiceRef.namespace}/` : "") + b.virtualService.virtualServiceRef.name);
+  return (vn.spec.backends ?? []).map(
+    (b: any) =>
+      (b.virtualService.virtualServiceRef.namespace ? `${b.virtualService.virtualServiceRef.namespace}/` : "") + b.virtualService.virtualServiceRef.name,
+  );
 }
 
 /** The routes of a VirtualRouter. */

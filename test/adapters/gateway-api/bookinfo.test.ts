@@ -10,10 +10,17 @@ import { validateAll } from "../../support/crd-validator.js";
 import { codeFamily } from "../../../src/api/diagnostics.js";
 
 const DIR = join(import.meta.dirname, "../../../examples/bookinfo");
-const inputs = readdirSync(DIR).filter((f) => f.endsWith(".yaml")).sort().map((f) => ({ file: `examples/bookinfo/${f}`, text: readFileSync(join(DIR, f), "utf8") }));
+const inputs = readdirSync(DIR)
+  .filter((f) => f.endsWith(".yaml"))
+  .sort()
+  .map((f) => ({ file: `examples/bookinfo/${f}`, text: readFileSync(join(DIR, f), "utf8") }));
 
 describe("bookinfo on gateway-api", () => {
-  test.each([["1.6", "standard"], ["1.2", "standard"], ["1.6", "experimental"]])("%s %s: exit 1 with every field Gateway API cannot express", (version, channel) => {
+  test.each([
+    ["1.6", "standard"],
+    ["1.2", "standard"],
+    ["1.6", "experimental"],
+  ])("%s %s: exit 1 with every field Gateway API cannot express", (version, channel) => {
     const r = translate(loadModel(inputs).model, { adapter: gatewayApi, version, settings: { channel } });
     expect(r.ok).toBe(false);
     expect(r.resources).toEqual([]);
@@ -36,15 +43,18 @@ describe("bookinfo on gateway-api", () => {
   });
 
   test("the reviews canary alone: an HTTPRoute for reviews:9080 splitting to the subsets' Services, valid against the CRDs", () => {
-    const canary = inputs.filter((i) => /services|traffic/.test(i.file)).map((i) => i.file.endsWith("traffic.yaml")
-      ? { ...i, text: i.text.split("\n---\n")[0].replace(/\n {2}outlierDetection:.*/, "") }
-      : i);
+    const canary = inputs
+      .filter((i) => /services|traffic/.test(i.file))
+      .map((i) => (i.file.endsWith("traffic.yaml") ? { ...i, text: i.text.split("\n---\n")[0].replace(/\n {2}outlierDetection:.*/, "") } : i));
     const r = translate(loadModel(canary).model, { adapter: gatewayApi, version: "1.6", settings: { channel: "experimental" } });
     expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
     expect(validateAll(r.resources, ["gateway-api/v1.6.1/experimental"])).toEqual([]);
     const route = r.resources.find((o) => o.kind === "HTTPRoute") as any;
     expect(route.metadata.name).toBe("reviews-9080");
-    expect(route.spec.rules.map((x: any) => x.backendRefs.map((b: any) => `${b.name}:${b.weight ?? 100}`))).toEqual([["reviews-v2:100"], ["reviews-v1:90", "reviews-v3:10"]]);
+    expect(route.spec.rules.map((x: any) => x.backendRefs.map((b: any) => `${b.name}:${b.weight ?? 100}`))).toEqual([
+      ["reviews-v2:100"],
+      ["reviews-v1:90", "reviews-v3:10"],
+    ]);
     expect(route.spec.rules[1].retry).toEqual({ attempts: 2, codes: Array.from({ length: 100 }, (_, i) => 500 + i) });
     expect(route.spec.rules[1].timeouts).toEqual({ backendRequest: "1s", request: "3s" });
   });

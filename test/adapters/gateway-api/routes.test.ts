@@ -42,7 +42,9 @@ const rulesOf = (objs: KubeObject[]) => (objs.find((o) => o.kind === "HTTPRoute"
 const strip = (rules: any[]) => rules.map(({ name: _n, ...r }: any) => r);
 
 describe("gateway-api: MeshHTTPRouteRewritePath (conformance/tests/mesh/httproute-rewrite-path.yaml)", () => {
-  const yaml = ECHO + tp(`  routes:
+  const yaml =
+    ECHO +
+    tp(`  routes:
     - match: {path: {segmentPrefix: /prefix/one}}
       rewrite: {path: {replacePrefixMatch: /one}}
       split: [{subset: v1}]
@@ -58,9 +60,21 @@ describe("gateway-api: MeshHTTPRouteRewritePath (conformance/tests/mesh/httprout
     const rules = rulesOf(ok(yaml));
     const rewrite = (path: object) => [{ type: "URLRewrite", urlRewrite: { path } }];
     expect(strip(rules)).toEqual([
-      { backendRefs: [{ name: "echo-v1", port: 80 }], filters: rewrite({ replacePrefixMatch: "/one", type: "ReplacePrefixMatch" }), matches: [{ path: { type: "PathPrefix", value: "/prefix/one" } }] },
-      { backendRefs: [{ name: "echo-v1", port: 80 }], filters: rewrite({ replacePrefixMatch: "/", type: "ReplacePrefixMatch" }), matches: [{ path: { type: "PathPrefix", value: "/strip-prefix" } }] },
-      { backendRefs: [{ name: "echo-v1", port: 80 }], filters: rewrite({ replaceFullPath: "/one", type: "ReplaceFullPath" }), matches: [{ path: { type: "PathPrefix", value: "/full/one" } }] },
+      {
+        backendRefs: [{ name: "echo-v1", port: 80 }],
+        filters: rewrite({ replacePrefixMatch: "/one", type: "ReplacePrefixMatch" }),
+        matches: [{ path: { type: "PathPrefix", value: "/prefix/one" } }],
+      },
+      {
+        backendRefs: [{ name: "echo-v1", port: 80 }],
+        filters: rewrite({ replacePrefixMatch: "/", type: "ReplacePrefixMatch" }),
+        matches: [{ path: { type: "PathPrefix", value: "/strip-prefix" } }],
+      },
+      {
+        backendRefs: [{ name: "echo-v1", port: 80 }],
+        filters: rewrite({ replaceFullPath: "/one", type: "ReplaceFullPath" }),
+        matches: [{ path: { type: "PathPrefix", value: "/full/one" } }],
+      },
       { backendRefs: [{ name: "echo", port: 80 }] },
     ]);
     expect(rules.map((r: any) => r.name)).toEqual(["tp.0", "tp.1", "tp.2", undefined]);
@@ -74,18 +88,23 @@ describe("gateway-api: MeshHTTPRouteRewritePath (conformance/tests/mesh/httprout
 
 describe("gateway-api: precedence", () => {
   test("a later, more specific route would take requests from an earlier one: an error naming both", () => {
-    const r = run(ECHO + tp(`  routes:
+    const r = run(
+      ECHO +
+        tp(`  routes:
     - match: {path: {segmentPrefix: /api}}
       timeout: 1s
     - match: {path: {exact: /api/health}}
       timeout: 5s
-`));
+`),
+    );
     expect(errors(r)).toEqual(["/spec/routes/1/match adapter/unsupported-value/match.route-order"]);
     expect(r.diagnostics.find((d) => d.severity === "error")!.message).toContain("an Exact path, then the longest PathPrefix");
   });
 
   test("disjoint or more specific first: accepted; a longer prefix after a shorter one is refused", () => {
-    ok(ECHO + tp(`  routes:
+    ok(
+      ECHO +
+        tp(`  routes:
     - match: {path: {exact: /api/health}}
       timeout: 5s
     - match: {path: {segmentPrefix: /api/v2}}
@@ -94,13 +113,17 @@ describe("gateway-api: precedence", () => {
       timeout: 1s
     - match: {headers: {x-beta: {exact: "1"}}}
       timeout: 3s
-`));
-    const r = run(ECHO + tp(`  routes:
+`),
+    );
+    const r = run(
+      ECHO +
+        tp(`  routes:
     - match: {path: {segmentPrefix: /api}}
       timeout: 1s
     - match: {path: {segmentPrefix: /api/v2}}
       timeout: 2s
-`));
+`),
+    );
     expect(errors(r)).toEqual(["/spec/routes/1/match adapter/unsupported-value/match.route-order"]);
   });
 
@@ -133,7 +156,9 @@ describe("gateway-api: portable matches only", () => {
 });
 
 describe("gateway-api: versions and channels", () => {
-  const retries = ECHO + tp(`  timeout: 3s
+  const retries =
+    ECHO +
+    tp(`  timeout: 3s
   retries: {attempts: 2, perTryTimeout: 5s, backoff: 100ms, retryOn: [gateway-error, connect-failure, "409"]}
 `);
 
@@ -148,7 +173,9 @@ describe("gateway-api: versions and channels", () => {
   test("retryOn without connection failures: a warning (implementations SHOULD retry them anyway); gRPC conditions are errors", () => {
     const r = run(ECHO + tp(`  retries: {attempts: 1, retryOn: ["503"]}\n`), { channel: "experimental" });
     expect(r.diagnostics.filter((d) => d.severity === "warning").map((d) => d.pointer)).toEqual(["/spec/retries/retryOn"]);
-    expect(errors(run(ECHO + tp(`  retries: {attempts: 1, retryOn: [unavailable]}\n`), { channel: "experimental" }))).toEqual(["/spec/retries/retryOn/0 adapter/unsupported-value/retries.retryOn-grpc"]);
+    expect(errors(run(ECHO + tp(`  retries: {attempts: 1, retryOn: [unavailable]}\n`), { channel: "experimental" }))).toEqual([
+      "/spec/retries/retryOn/0 adapter/unsupported-value/retries.retryOn-grpc",
+    ]);
   });
 
   test("mirror percent: 1.3+ standard, 1.2 experimental; decimals as a fraction", () => {
@@ -161,14 +188,18 @@ describe("gateway-api: versions and channels", () => {
 
   test("redirect 303/307/308 from 1.5 (MeshHTTPRoute303Redirect...); 301 and 302 everywhere", () => {
     const redirect = (code: number) => ECHO + tp(`  routes:\n    - match: {path: {exact: /old}}\n      redirect: {path: /new, statusCode: ${code}}\n`);
-    expect(rulesOf(ok(redirect(308)))[0].filters).toEqual([{ requestRedirect: { path: { replaceFullPath: "/new", type: "ReplaceFullPath" }, statusCode: 308 }, type: "RequestRedirect" }]);
+    expect(rulesOf(ok(redirect(308)))[0].filters).toEqual([
+      { requestRedirect: { path: { replaceFullPath: "/new", type: "ReplaceFullPath" }, statusCode: 308 }, type: "RequestRedirect" },
+    ]);
     expect(errors(run(redirect(308), { version: "1.4" }))).toEqual(["/spec/routes/0/redirect/statusCode adapter/unsupported-value/redirect.statusCode"]);
     ok(redirect(302), { version: "1.2" });
   });
 
   test("CORS: standard from 1.5, experimental from 1.3, exact origins", () => {
     const cors = ECHO + tp(`  cors: {allowOrigins: [{exact: "https://app.example.com"}], allowMethods: [GET, PUT], maxAge: 1m}\n`);
-    expect(rulesOf(ok(cors))[0].filters).toEqual([{ cors: { allowMethods: ["GET", "PUT"], allowOrigins: ["https://app.example.com"], maxAge: 60 }, type: "CORS" }]);
+    expect(rulesOf(ok(cors))[0].filters).toEqual([
+      { cors: { allowMethods: ["GET", "PUT"], allowOrigins: ["https://app.example.com"], maxAge: 60 }, type: "CORS" },
+    ]);
     expect(errors(run(cors, { version: "1.4" }))).toEqual(["/spec/cors adapter/unsupported-feature/cors.release"]);
     expect(errors(run(cors, { version: "1.2", channel: "experimental" }))).toEqual(["/spec/cors adapter/unsupported-feature/cors.release"]);
   });
@@ -183,15 +214,22 @@ describe("gateway-api: versions and channels", () => {
 describe("gateway-api: gRPC, namespaces, refusals", () => {
   test("a grpc port gets a GRPCRoute (service/method matches, header filters); timeouts and retries are errors there", () => {
     const svc = ECHO.replace("protocol: http", "protocol: grpc");
-    const objs = ok(svc + tp(`  routes:
+    const objs = ok(
+      svc +
+        tp(`  routes:
     - match: {path: {exact: /pkg.Echo/Get}}
       split: [{subset: v2}]
       headers: {request: {set: {x-route: get}}}
     - match: {path: {segmentPrefix: /pkg.Echo}}
       split: [{subset: v1}]
-`));
+`),
+    );
     const route = objs.find((o) => o.kind === "GRPCRoute") as any;
-    expect(route.spec.rules.map((r: any) => r.matches)).toEqual([[{ method: { method: "Get", service: "pkg.Echo", type: "Exact" } }], [{ method: { service: "pkg.Echo", type: "Exact" } }], undefined]);
+    expect(route.spec.rules.map((r: any) => r.matches)).toEqual([
+      [{ method: { method: "Get", service: "pkg.Echo", type: "Exact" } }],
+      [{ method: { service: "pkg.Echo", type: "Exact" } }],
+      undefined,
+    ]);
     expect(errors(run(svc + tp(`  timeout: 1s\n`)))).toEqual(["/spec/timeout adapter/unsupported-feature/timeout.grpc"]);
   });
 
@@ -199,12 +237,18 @@ describe("gateway-api: gRPC, namespaces, refusals", () => {
     const objs = ok(ECHO + tp(`  routes:\n    - split: [{subset: v1}]\n      mirror: {service: audit, namespace: tools, port: 8080}\n`));
     const grant = objs.find((o) => o.kind === "ReferenceGrant") as any;
     expect(grant.metadata.namespace).toBe("tools");
-    expect(grant.spec).toEqual({ from: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", namespace: "gateway-conformance-mesh" }], to: [{ group: "", kind: "Service", name: "audit" }] });
+    expect(grant.spec).toEqual({
+      from: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", namespace: "gateway-conformance-mesh" }],
+      to: [{ group: "", kind: "Service", name: "audit" }],
+    });
     expect(rulesOf(objs)[0].filters[0].requestMirror.backendRef).toEqual({ name: "audit", namespace: "tools", port: 8080 });
   });
 
   test("access, mTLS and resilience settings without a Gateway API field are errors naming the field", () => {
-    const r = run(ECHO + tp(`  outlierDetection: {consecutive5xxErrors: 3}\n  faultInjection: {abort: {httpStatus: 503, percent: 5}}\n`) + `---
+    const r = run(
+      ECHO +
+        tp(`  outlierDetection: {consecutive5xxErrors: 3}\n  faultInjection: {abort: {httpStatus: 503, percent: 5}}\n`) +
+        `---
 apiVersion: unimesh.io/v1alpha1
 kind: AccessPolicy
 metadata: {name: ap, namespace: gateway-conformance-mesh}
@@ -216,10 +260,13 @@ apiVersion: unimesh.io/v1alpha1
 kind: MTLSPolicy
 metadata: {name: m, namespace: gateway-conformance-mesh}
 spec: {mode: strict}
-`);
+`,
+    );
     expect(errors(r).sort()).toEqual([
-      "/spec adapter/unsupported-feature/access", "/spec adapter/unsupported-feature/mtls",
-      "/spec/faultInjection adapter/unsupported-feature/faultInjection", "/spec/outlierDetection adapter/unsupported-feature/outlierDetection",
+      "/spec adapter/unsupported-feature/access",
+      "/spec adapter/unsupported-feature/mtls",
+      "/spec/faultInjection adapter/unsupported-feature/faultInjection",
+      "/spec/outlierDetection adapter/unsupported-feature/outlierDetection",
     ]);
     expect(r.resources).toEqual([]);
   });
@@ -227,19 +274,28 @@ spec: {mode: strict}
 
 describe("gateway-api: answer 404 for the rest", () => {
   test("a final catch-all directResponse 404 without body is no rule (Gateway API answers 404 itself), and no forwarding catch-all is added", () => {
-    const r = run(ECHO + tp(`  routes:
+    const r = run(
+      ECHO +
+        tp(`  routes:
     - match: {path: {segmentPrefix: /api}}
       split: [{subset: v1}]
     - directResponse: {status: 404}
-`));
+`),
+    );
     expect(errors(r)).toEqual([]);
     expect(strip(rulesOf(r.resources))).toEqual([{ backendRefs: [{ name: "echo-v1", port: 80 }], matches: [{ path: { type: "PathPrefix", value: "/api" } }] }]);
     expect(r.diagnostics.some((d) => d.severity === "info" && d.pointer === "/spec/routes/1/directResponse")).toBe(true);
   });
 
   test("with a body, another status, or alone: an error", () => {
-    expect(errors(run(ECHO + tp(`  routes:\n    - match: {path: {exact: /a}}\n      timeout: 1s\n    - directResponse: {status: 404, body: gone}\n`)))).toEqual(["/spec/routes/1/directResponse adapter/unsupported-feature/directResponse"]);
-    expect(errors(run(ECHO + tp(`  routes:\n    - match: {path: {exact: /a}}\n      timeout: 1s\n    - directResponse: {status: 403}\n`)))).toEqual(["/spec/routes/1/directResponse adapter/unsupported-feature/directResponse"]);
-    expect(errors(run(ECHO + tp(`  routes:\n    - directResponse: {status: 404}\n`)))).toEqual(["/spec/routes/0/directResponse adapter/unsupported-value/directResponse.not-found-for-everything"]);
+    expect(errors(run(ECHO + tp(`  routes:\n    - match: {path: {exact: /a}}\n      timeout: 1s\n    - directResponse: {status: 404, body: gone}\n`)))).toEqual(
+      ["/spec/routes/1/directResponse adapter/unsupported-feature/directResponse"],
+    );
+    expect(errors(run(ECHO + tp(`  routes:\n    - match: {path: {exact: /a}}\n      timeout: 1s\n    - directResponse: {status: 403}\n`)))).toEqual([
+      "/spec/routes/1/directResponse adapter/unsupported-feature/directResponse",
+    ]);
+    expect(errors(run(ECHO + tp(`  routes:\n    - directResponse: {status: 404}\n`)))).toEqual([
+      "/spec/routes/0/directResponse adapter/unsupported-value/directResponse.not-found-for-everything",
+    ]);
   });
 });

@@ -38,9 +38,17 @@ describe("istio.io's ambient traffic samples, field by field", () => {
     // istio/istio samples/bookinfo/gateway-api/route-reviews-90-10.yaml, spec as upstream writes it:
     const upstream = {
       parentRefs: [{ group: "", kind: "Service", name: "reviews", port: 9080 }],
-      rules: [{ backendRefs: [{ name: "reviews-v1", port: 9080, weight: 90 }, { name: "reviews-v2", port: 9080, weight: 10 }] }],
+      rules: [
+        {
+          backendRefs: [
+            { name: "reviews-v1", port: 9080, weight: 90 },
+            { name: "reviews-v2", port: 9080, weight: 10 },
+          ],
+        },
+      ],
     };
-    const out = ok(`${REVIEWS}kind: TrafficPolicy
+    const out = ok(
+      `${REVIEWS}kind: TrafficPolicy
 metadata: {name: reviews, namespace: default}
 spec:
   destination: {service: reviews, port: 9080}
@@ -48,12 +56,20 @@ spec:
     - split:
         - {subset: {version: v1}, weight: 90}
         - {subset: {version: v2}, weight: 10}
-`, AMBIENT);
+`,
+      AMBIENT,
+    );
     expect(routeSpec(find(out, "HTTPRoute", "reviews-9080", "default"))).toEqual(upstream);
     // The Services of samples/bookinfo/platform/kube/bookinfo-versions.yaml are the backends: reviews-v1, -v2.
     // The waypoint serves reviews (istio.io usage/waypoint "Configure a service to use a specific waypoint").
-    expect(find(out, "Gateway", "waypoint", "default").spec).toEqual({ gatewayClassName: "istio-waypoint", listeners: [{ name: "mesh", port: 15008, protocol: "HBONE" }] });
-    expect(find(out, "Service", "reviews", "default").metadata.labels).toEqual({ "istio.io/ingress-use-waypoint": "true", "istio.io/use-waypoint": "waypoint" });
+    expect(find(out, "Gateway", "waypoint", "default").spec).toEqual({
+      gatewayClassName: "istio-waypoint",
+      listeners: [{ name: "mesh", port: 15008, protocol: "HBONE" }],
+    });
+    expect(find(out, "Service", "reviews", "default").metadata.labels).toEqual({
+      "istio.io/ingress-use-waypoint": "true",
+      "istio.io/use-waypoint": "waypoint",
+    });
     // No access policy: nothing restricts callers (no allow-nothing at the waypoint, no ztunnel policy).
     expect(out.filter((o) => o.kind === "AuthorizationPolicy")).toEqual([]);
     // Never a VirtualService: classic APIs must not be mixed with the HTTPRoutes (istio.io usage/l7-features).
@@ -61,13 +77,16 @@ spec:
   });
 
   test("route-reviews-v1.yaml: all of reviews to v1 (a single backend, no weight)", () => {
-    const out = ok(`${REVIEWS}kind: TrafficPolicy
+    const out = ok(
+      `${REVIEWS}kind: TrafficPolicy
 metadata: {name: reviews, namespace: default}
 spec:
   destination: {service: reviews, port: 9080}
   routes:
     - split: [{subset: {version: v1}, weight: 100}]
-`, AMBIENT);
+`,
+      AMBIENT,
+    );
     expect(routeSpec(find(out, "HTTPRoute", "reviews-9080", "default"))).toEqual({
       parentRefs: [{ group: "", kind: "Service", name: "reviews", port: 9080 }],
       rules: [{ backendRefs: [{ name: "reviews-v1", port: 9080 }] }],
@@ -96,7 +115,12 @@ spec:
     expect(rule.retry).toEqual({ attempts: 3, codes: [503] });
     // backendRequest becomes the per-try timeout when retry is set (conversion.go: vs.Retries.PerTryTimeout).
     expect(rule.timeouts).toEqual({ backendRequest: "500ms", request: "2s" });
-    expect(validateAll(r25.resources.filter((o) => o.apiVersion !== "v1"), ["istio/1.30.3", "gateway-api/v1.6.1/experimental"])).toEqual([]);
+    expect(
+      validateAll(
+        r25.resources.filter((o) => o.apiVersion !== "v1"),
+        ["istio/1.30.3", "gateway-api/v1.6.1/experimental"],
+      ),
+    ).toEqual([]);
   });
 
   test("retry backoff: read from Istio 1.26 (1.25: 'Istio does not currently implement the Backoff field')", () => {
@@ -123,11 +147,14 @@ spec:
     expect(errors(run(yaml, { version: "1.23", ...EXPERIMENTAL }))).toEqual(["/spec/mirror/percent adapter/unsupported-value/mirror.percent"]);
     // Istio 1.26 is built against Gateway API 1.3, where percent is standard.
     const out = ok(yaml, { version: "1.26", ...AMBIENT });
-    expect(find(out, "HTTPRoute", "web-80", "default").spec.rules[0].filters).toEqual([{ type: "RequestMirror", requestMirror: { backendRef: { name: "web-shadow", port: 80 }, percent: 10 } }]);
+    expect(find(out, "HTTPRoute", "web-80", "default").spec.rules[0].filters).toEqual([
+      { type: "RequestMirror", requestMirror: { backendRef: { name: "web-shadow", port: 80 }, percent: 10 } },
+    ]);
   });
 
   test("fault injection, direct responses, rate limits and source-specific routes: errors at their fields, nothing emitted", () => {
-    const r = run(`${H}kind: TrafficPolicy
+    const r = run(
+      `${H}kind: TrafficPolicy
 metadata: {name: ratings, namespace: default}
 spec:
   destination: {service: ratings, port: 9080}
@@ -144,7 +171,9 @@ spec:
   source: {serviceAccounts: [bookinfo-reviews]}
   destination: {service: ratings, port: 9080}
   timeout: 1s
-`, AMBIENT);
+`,
+      AMBIENT,
+    );
     expect(errors(r).sort()).toEqual([
       "/spec/rateLimit adapter/unsupported-feature/rateLimit.waypoint",
       "/spec/routes/0/faultInjection adapter/unsupported-feature/faultInjection.waypoint",
@@ -157,7 +186,8 @@ spec:
 
 describe("a routed destination's access policies move to the waypoint", () => {
   test("L4-only rules of a routed service: targetRefs at the waypoint, ztunnel admits only the waypoint (it sees the waypoint's identity)", () => {
-    const out = ok(`${REVIEWS}kind: TrafficPolicy
+    const out = ok(
+      `${REVIEWS}kind: TrafficPolicy
 metadata: {name: reviews, namespace: default}
 spec:
   destination: {service: reviews, port: 9080}
@@ -169,7 +199,9 @@ spec:
   destination: {service: reviews}
   allow:
     - source: {serviceAccounts: [bookinfo-productpage]}
-`, AMBIENT);
+`,
+      AMBIENT,
+    );
     const allow = find(out, "AuthorizationPolicy", "reviews-allow", "default");
     expect(allow.spec).toEqual({
       action: "ALLOW",
@@ -177,15 +209,22 @@ spec:
       targetRefs: [{ group: "", kind: "Service", name: "reviews" }],
     });
     expect(find(out, "AuthorizationPolicy", "reviews-ztunnel", "default").spec).toEqual({
-      action: "ALLOW", rules: [{ from: [{ source: { principals: ["cluster.local/ns/default/sa/waypoint"] } }] }], selector: { matchLabels: { app: "reviews" } },
+      action: "ALLOW",
+      rules: [{ from: [{ source: { principals: ["cluster.local/ns/default/sa/waypoint"] } }] }],
+      selector: { matchLabels: { app: "reviews" } },
     });
     // No selector policy naming productpage: ztunnel would see the waypoint, never productpage, and refuse everything.
-    expect(out.filter((o) => o.kind === "AuthorizationPolicy" && JSON.stringify(o.spec).includes("bookinfo-productpage") && (o.spec as any).selector)).toEqual([]);
-    expect(find(out, "HTTPRoute", "reviews-9080", "default").spec.rules).toEqual([{ backendRefs: [{ name: "reviews", port: 9080 }], name: "reviews", timeouts: { request: "3s" } }]);
+    expect(out.filter((o) => o.kind === "AuthorizationPolicy" && JSON.stringify(o.spec).includes("bookinfo-productpage") && (o.spec as any).selector)).toEqual(
+      [],
+    );
+    expect(find(out, "HTTPRoute", "reviews-9080", "default").spec.rules).toEqual([
+      { backendRefs: [{ name: "reviews", port: 9080 }], name: "reviews", timeouts: { request: "3s" } },
+    ]);
   });
 
   test("a routed service under a namespace-wide AccessPolicy is refused (ztunnel would judge the waypoint, not the caller)", () => {
-    const r = run(`${H}kind: TrafficPolicy
+    const r = run(
+      `${H}kind: TrafficPolicy
 metadata: {name: reviews, namespace: default}
 spec:
   destination: {service: reviews, port: 9080}
@@ -196,14 +235,17 @@ metadata: {name: ns, namespace: default}
 spec:
   allow:
     - source: {namespaces: [default]}
-`, AMBIENT);
+`,
+      AMBIENT,
+    );
     expect(errors(r)).toEqual(["/spec/destination adapter/unsupported-value/scope.needs-waypoint"]);
   });
 });
 
 describe("traffic policy at waypoints: DestinationRule per host the waypoint sends to", () => {
   test("outlier detection on reviews, a subset's own connection pool: reviews and each subset Service's DestinationRule", () => {
-    const r = run(`${REVIEWS}kind: TrafficPolicy
+    const r = run(
+      `${REVIEWS}kind: TrafficPolicy
 metadata: {name: reviews, namespace: default}
 spec:
   destination: {service: reviews, port: 9080}
@@ -216,14 +258,23 @@ spec:
     - subset: {version: v3}
       connectionPool: {maxConnections: 10}
       outlierDetection: {consecutive5xxErrors: 1}
-`, AMBIENT);
+`,
+      AMBIENT,
+    );
     expect(errors(r)).toEqual([]);
     const od = { consecutive5xxErrors: 5, interval: "10s" };
-    expect(find(r.resources, "DestinationRule", "reviews", "default").spec).toEqual({ host: "reviews.default.svc.cluster.local", trafficPolicy: { outlierDetection: od } });
-    expect(find(r.resources, "DestinationRule", "reviews-v1", "default").spec).toEqual({ host: "reviews-v1.default.svc.cluster.local", trafficPolicy: { outlierDetection: od } });
+    expect(find(r.resources, "DestinationRule", "reviews", "default").spec).toEqual({
+      host: "reviews.default.svc.cluster.local",
+      trafficPolicy: { outlierDetection: od },
+    });
+    expect(find(r.resources, "DestinationRule", "reviews-v1", "default").spec).toEqual({
+      host: "reviews-v1.default.svc.cluster.local",
+      trafficPolicy: { outlierDetection: od },
+    });
     // A subset's own setting replaces the destination's of the same kind (as subsets[].trafficPolicy in sidecar mode).
     expect(find(r.resources, "DestinationRule", "reviews-v3", "default").spec).toEqual({
-      host: "reviews-v3.default.svc.cluster.local", trafficPolicy: { connectionPool: { tcp: { maxConnections: 10 } }, outlierDetection: { consecutive5xxErrors: 1 } },
+      host: "reviews-v3.default.svc.cluster.local",
+      trafficPolicy: { connectionPool: { tcp: { maxConnections: 10 } }, outlierDetection: { consecutive5xxErrors: 1 } },
     });
     // No subsets in ambient DestinationRules: the waypoint's backends are Services, not pod subsets.
     expect(r.resources.filter((o) => o.kind === "DestinationRule").every((o) => !(o.spec as any).subsets)).toBe(true);
@@ -236,7 +287,8 @@ describe("apply order of the waypoint objects (first apply: no window where the 
   test("Gateway and DestinationRule, then routes, then authorization, then the Service label patches; prune in reverse", async () => {
     const { applyRank, inApplyOrder } = await import("../../../src/kube/kinds.js");
     const { istio } = await import("../../../src/index.js");
-    const out = ok(`${REVIEWS}kind: TrafficPolicy
+    const out = ok(
+      `${REVIEWS}kind: TrafficPolicy
 metadata: {name: reviews, namespace: default}
 spec:
   destination: {service: reviews, port: 9080}
@@ -250,15 +302,25 @@ spec:
   allow:
     - source: {serviceAccounts: [bookinfo-productpage]}
       methods: [GET]
-`, AMBIENT);
+`,
+      AMBIENT,
+    );
     const order = inApplyOrder(out, (o) => o, [istio]).map((o) => `${o.kind}/${o.metadata.name}`);
     expect(order.indexOf("Service/reviews")).toBe(order.length - 1);
-    for (const before of ["Gateway/waypoint", "DestinationRule/reviews", "HTTPRoute/reviews-9080", "AuthorizationPolicy/reviews-allow", "AuthorizationPolicy/reviews-ztunnel"]) {
+    for (const before of [
+      "Gateway/waypoint",
+      "DestinationRule/reviews",
+      "HTTPRoute/reviews-9080",
+      "AuthorizationPolicy/reviews-allow",
+      "AuthorizationPolicy/reviews-ztunnel",
+    ]) {
       expect(order.indexOf(before)).toBeLessThan(order.indexOf("Service/reviews"));
     }
     // After the authorization stage: when a grant fails to apply, the label is not applied at all. Other
     // Service patches keep the core's rank (before the routes).
     expect(applyRank({ apiVersion: "v1", kind: "Service" }, [istio])).toBe(30);
-    expect(applyRank({ apiVersion: "v1", kind: "Service", metadata: { labels: { "istio.io/use-waypoint": "waypoint" } } }, [istio])).toBeGreaterThan(applyRank({ apiVersion: "security.istio.io/v1", kind: "AuthorizationPolicy", spec: { action: "ALLOW" } }, [istio]));
+    expect(applyRank({ apiVersion: "v1", kind: "Service", metadata: { labels: { "istio.io/use-waypoint": "waypoint" } } }, [istio])).toBeGreaterThan(
+      applyRank({ apiVersion: "security.istio.io/v1", kind: "AuthorizationPolicy", spec: { action: "ALLOW" } }, [istio]),
+    );
   });
 });

@@ -37,7 +37,8 @@ describe("the dataplane setting", () => {
   });
 
   test("sidecar is the default: no setting and dataplane=sidecar give the same output", () => {
-    const bookinfoLike = "apiVersion: unimesh.io/v1alpha1\nkind: TrafficPolicy\nmetadata: {name: t, namespace: default}\nspec:\n  destination: {service: reviews}\n  timeout: 2s\n";
+    const bookinfoLike =
+      "apiVersion: unimesh.io/v1alpha1\nkind: TrafficPolicy\nmetadata: {name: t, namespace: default}\nspec:\n  destination: {service: reviews}\n  timeout: 2s\n";
     expect(run(bookinfoLike, { settings: { dataplane: "sidecar" } }).resources).toEqual(run(bookinfoLike).resources);
     expect(run(bookinfoLike).resources.map((o) => o.kind)).toContain("VirtualService");
   });
@@ -79,14 +80,17 @@ describe("L4 authorization on ztunnel: upstream samples, field by field", () => 
         rules: [{ from: [{ source: { principals: ["cluster.local/ns/default/sa/bookinfo-gateway-istio"] } }] }],
       },
     };
-    const objs = ok(`apiVersion: unimesh.io/v1alpha1
+    const objs = ok(
+      `apiVersion: unimesh.io/v1alpha1
 kind: AccessPolicy
 metadata: {name: productpage-viewer, namespace: default}
 spec:
   destination: {service: productpage}
   allow:
     - source: {serviceAccounts: [bookinfo-gateway-istio]}
-`, AMBIENT);
+`,
+      AMBIENT,
+    );
     expect(objs.map((o) => o.kind)).toEqual(["AuthorizationPolicy"]);
     const ap = find(objs, "AuthorizationPolicy", "productpage-allow", "default");
     expect(ap.apiVersion).toBe(upstream.apiVersion);
@@ -97,20 +101,28 @@ spec:
   });
 
   test("istio.io usage/l4-policy 'allow-sleep-to-httpbin' (namespace ambient-demo)", () => {
-    const objs = ok(`apiVersion: unimesh.io/v1alpha1
+    const objs = ok(
+      `apiVersion: unimesh.io/v1alpha1
 kind: AccessPolicy
 metadata: {name: allow-sleep-to-httpbin, namespace: ambient-demo}
 spec:
   destination: {service: httpbin}
   allow:
     - source: {serviceAccounts: [sleep]}
-`, AMBIENT);
+`,
+      AMBIENT,
+    );
     const ap = find(objs, "AuthorizationPolicy", "httpbin-allow", "ambient-demo");
-    expect(ap.spec).toEqual({ action: "ALLOW", selector: { matchLabels: { app: "httpbin" } }, rules: [{ from: [{ source: { principals: ["cluster.local/ns/ambient-demo/sa/sleep"] } }] }] });
+    expect(ap.spec).toEqual({
+      action: "ALLOW",
+      selector: { matchLabels: { app: "httpbin" } },
+      rules: [{ from: [{ source: { principals: ["cluster.local/ns/ambient-demo/sa/sleep"] } }] }],
+    });
   });
 
   test("namespaces, IP blocks, ports and their negations stay on ztunnel; deny wins; allow-nothing once selected", () => {
-    const objs = ok(`apiVersion: unimesh.io/v1alpha1
+    const objs = ok(
+      `apiVersion: unimesh.io/v1alpha1
 kind: AccessPolicy
 metadata: {name: orders, namespace: shop}
 spec:
@@ -134,13 +146,19 @@ kind: MeshService
 metadata: {name: orders, namespace: shop}
 spec:
   ports: [{port: 80, targetPort: 8080, name: http}, {port: 9090, name: metrics}]
-`, AMBIENT);
+`,
+      AMBIENT,
+    );
     const allow = find(objs, "AuthorizationPolicy", "orders-allow", "shop").spec;
     expect(allow.rules).toEqual([
       { from: [{ source: { namespaces: ["shop"], notPrincipals: ["cluster.local/ns/shop/sa/batch"] } }], to: [{ operation: { ports: ["8080"] } }] },
       { from: [{ source: { ipBlocks: ["10.0.0.0/8"] } }], to: [{ operation: { notPorts: ["9090"] } }] },
     ]);
-    expect(find(objs, "AuthorizationPolicy", "orders-deny", "shop").spec).toEqual({ action: "DENY", selector: { matchLabels: { app: "orders" } }, rules: [{ from: [{ source: { principals: ["cluster.local/ns/ops/sa/chaos"] } }] }] });
+    expect(find(objs, "AuthorizationPolicy", "orders-deny", "shop").spec).toEqual({
+      action: "DENY",
+      selector: { matchLabels: { app: "orders" } },
+      rules: [{ from: [{ source: { principals: ["cluster.local/ns/ops/sa/chaos"] } }] }],
+    });
     // A destination with an AccessPolicy and no allow rule: ALLOW without rules = allow-nothing.
     expect(find(objs, "AuthorizationPolicy", "vault-allow", "shop").spec).toEqual({ action: "ALLOW", selector: { matchLabels: { app: "vault" } } });
     for (const o of objs) expect(httpAttributes(o.spec as never)).toEqual([]);
@@ -161,7 +179,12 @@ spec:
 
   test("istio.io ambient getting-started 'Enforce Layer 7 authorization policy': the waypoint, the targetRefs policy, the label, ztunnel admitting the waypoint", () => {
     const objs = ok(L7, AMBIENT);
-    expect(objs.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(["Gateway/waypoint", "AuthorizationPolicy/productpage-allow", "AuthorizationPolicy/productpage-ztunnel", "Service/productpage"]);
+    expect(objs.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      "Gateway/waypoint",
+      "AuthorizationPolicy/productpage-allow",
+      "AuthorizationPolicy/productpage-ztunnel",
+      "Service/productpage",
+    ]);
     // `istioctl waypoint generate --for service -n default` (istio.io docs/ambient/usage/waypoint/index.md).
     const generated = {
       kind: "Gateway",
@@ -184,29 +207,39 @@ spec:
     // now need to update it to also allow connections from the waypoint" (istio/istio.io#16091): here the
     // waypoint only, every caller passing its L7 policy.
     expect(find(objs, "AuthorizationPolicy", "productpage-ztunnel", "default").spec).toEqual({
-      selector: { matchLabels: { app: "productpage" } }, action: "ALLOW",
+      selector: { matchLabels: { app: "productpage" } },
+      action: "ALLOW",
       rules: [{ from: [{ source: { principals: ["cluster.local/ns/default/sa/waypoint"] } }] }],
     });
     // `kubectl label service productpage istio.io/use-waypoint=waypoint`, as a patch of the user's Service: metadata only.
     const svc = find(objs, "Service", "productpage", "default");
     expect(svc).toEqual({
-      apiVersion: "v1", kind: "Service",
-      metadata: { name: "productpage", namespace: "default", labels: { "istio.io/ingress-use-waypoint": "true", "istio.io/use-waypoint": "waypoint" },
-        annotations: { "unimesh.io/patch": "server-side-apply", "unimesh.io/policies": "AccessPolicy/default/productpage-viewer" } },
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: {
+        name: "productpage",
+        namespace: "default",
+        labels: { "istio.io/ingress-use-waypoint": "true", "istio.io/use-waypoint": "waypoint" },
+        annotations: { "unimesh.io/patch": "server-side-apply", "unimesh.io/policies": "AccessPolicy/default/productpage-viewer" },
+      },
     });
-    for (const o of objs) if (o.kind === "AuthorizationPolicy" && o.spec && (o.spec as { selector?: unknown }).selector) expect(httpAttributes(o.spec as never)).toEqual([]);
+    for (const o of objs)
+      if (o.kind === "AuthorizationPolicy" && o.spec && (o.spec as { selector?: unknown }).selector) expect(httpAttributes(o.spec as never)).toEqual([]);
   });
 
   test("--set waypointName names the Gateway and the identity ztunnel admits; a bad name is an error", () => {
     const objs = ok(L7, { settings: { dataplane: "ambient", waypointName: "productpage-wp" } });
     expect(find(objs, "Gateway", "productpage-wp", "default").spec.gatewayClassName).toBe("istio-waypoint");
-    expect(find(objs, "AuthorizationPolicy", "productpage-ztunnel").spec.rules[0].from[0].source.principals).toEqual(["cluster.local/ns/default/sa/productpage-wp"]);
+    expect(find(objs, "AuthorizationPolicy", "productpage-ztunnel").spec.rules[0].from[0].source.principals).toEqual([
+      "cluster.local/ns/default/sa/productpage-wp",
+    ]);
     expect(find(objs, "Service", "productpage").metadata.labels["istio.io/use-waypoint"]).toBe("productpage-wp");
     expect(codes(run(L7, { settings: { dataplane: "ambient", waypointName: "Bad_Name" } }))).toEqual([" adapter/unsupported-value/settings.waypointName"]);
   });
 
   test("deny wins at the waypoint: a deny on paths and headers becomes a DENY targetRefs policy, beside the ALLOW", () => {
-    const objs = ok(`apiVersion: unimesh.io/v1alpha1
+    const objs = ok(
+      `apiVersion: unimesh.io/v1alpha1
 kind: AccessPolicy
 metadata: {name: productpage-public, namespace: default}
 spec:
@@ -216,16 +249,20 @@ spec:
   deny:
     - paths: [/admin/*]
       notHeaders: {x-token: [abc]}
-`, AMBIENT);
+`,
+      AMBIENT,
+    );
     expect(find(objs, "AuthorizationPolicy", "productpage-deny").spec).toEqual({
-      targetRefs: [{ group: "", kind: "Service", name: "productpage" }], action: "DENY",
+      targetRefs: [{ group: "", kind: "Service", name: "productpage" }],
+      action: "DENY",
       rules: [{ to: [{ operation: { paths: ["/admin", "/admin/*"] } }], when: [{ key: "request.headers[x-token]", notValues: ["abc"] }] }],
     });
     expect(find(objs, "AuthorizationPolicy", "productpage-allow").spec.rules).toEqual([{ to: [{ operation: { methods: ["GET", "POST"] } }] }]);
   });
 
   test("JWT: RequestAuthentication with targetRefs and end-user conditions at the waypoint", () => {
-    const objs = ok(`apiVersion: unimesh.io/v1alpha1
+    const objs = ok(
+      `apiVersion: unimesh.io/v1alpha1
 kind: RequestAuthentication
 metadata: {name: jwt, namespace: default}
 spec:
@@ -239,15 +276,21 @@ spec:
   destination: {service: productpage}
   allow:
     - requestPrincipals: ["https://issuer.example.com/*"]
-`, AMBIENT);
+`,
+      AMBIENT,
+    );
     expect(find(objs, "RequestAuthentication", "productpage-jwt").spec).toEqual({
-      targetRefs: [{ group: "", kind: "Service", name: "productpage" }], jwtRules: [{ issuer: "https://issuer.example.com", jwksUri: "https://issuer.example.com/jwks" }],
+      targetRefs: [{ group: "", kind: "Service", name: "productpage" }],
+      jwtRules: [{ issuer: "https://issuer.example.com", jwksUri: "https://issuer.example.com/jwks" }],
     });
-    expect(find(objs, "AuthorizationPolicy", "productpage-allow").spec.rules).toEqual([{ from: [{ source: { requestPrincipals: ["https://issuer.example.com/*"] } }] }]);
+    expect(find(objs, "AuthorizationPolicy", "productpage-allow").spec.rules).toEqual([
+      { from: [{ source: { requestPrincipals: ["https://issuer.example.com/*"] } }] },
+    ]);
   });
 
   test("refused with an exact diagnostic: port conditions beside a waypoint, HTTP conditions in a namespace-wide policy", () => {
-    const ports = run(`apiVersion: unimesh.io/v1alpha1
+    const ports = run(
+      `apiVersion: unimesh.io/v1alpha1
 kind: AccessPolicy
 metadata: {name: a, namespace: default}
 spec:
@@ -255,16 +298,21 @@ spec:
   allow:
     - methods: [GET]
       ports: [9080]
-`, AMBIENT);
+`,
+      AMBIENT,
+    );
     expect(ports.ok).toBe(false);
     expect(codes(ports)).toEqual(["/spec/allow/0/ports adapter/unsupported-value/accessL7.needs-waypoint"]);
-    const wide = run(`apiVersion: unimesh.io/v1alpha1
+    const wide = run(
+      `apiVersion: unimesh.io/v1alpha1
 kind: AccessPolicy
 metadata: {name: ns, namespace: default}
 spec:
   deny:
     - methods: [DELETE]
-`, AMBIENT);
+`,
+      AMBIENT,
+    );
     expect(wide.ok).toBe(false);
     expect(codes(wide)).toEqual(["/spec/deny/0/methods adapter/unsupported-value/accessL7.needs-waypoint"]);
     expect(wide.diagnostics[0].message).toContain("ztunnel would never match such an allow rule and would deny every request of a deny rule's callers");
@@ -274,17 +322,42 @@ spec:
 describe("what needs waypoint routing is refused with an exact diagnostic, never emitted to ztunnel", () => {
   test("the output check: a selector (ztunnel) policy with an HTTP attribute is a bug, a targetRefs (waypoint) one is not", () => {
     const ap = (spec: object) => ({ apiVersion: "security.istio.io/v1", kind: "AuthorizationPolicy", metadata: { name: "x", namespace: "default" }, spec });
-    expect(() => assertZtunnelOnly([ap({ action: "ALLOW", selector: { matchLabels: { app: "x" } }, rules: [{ to: [{ operation: { methods: ["GET"] } }] }] })])).toThrow(/operation\.methods/);
-    expect(() => assertZtunnelOnly([ap({ action: "DENY", rules: [{ when: [{ key: "request.headers[x]", values: ["a"] }] }] })])).toThrow(/when request\.headers\[x\]/);
-    expect(() => assertZtunnelOnly([ap({ action: "ALLOW", rules: [{ from: [{ source: { requestPrincipals: ["*"] } }] }] })])).toThrow(/source\.requestPrincipals/);
-    expect(() => assertZtunnelOnly([ap({ action: "ALLOW", targetRefs: [{ kind: "Service", group: "", name: "x" }], rules: [{ to: [{ operation: { methods: ["GET"] } }] }] })])).not.toThrow();
-    expect(() => assertZtunnelOnly([ap({ action: "ALLOW", selector: { matchLabels: { app: "x" } }, rules: [{ from: [{ source: { principals: ["a"], notIpBlocks: ["1.2.3.4"] } }], to: [{ operation: { ports: ["80"] } }], when: [{ key: "source.ip", values: ["1.2.3.4"] }] }] })])).not.toThrow();
+    expect(() =>
+      assertZtunnelOnly([ap({ action: "ALLOW", selector: { matchLabels: { app: "x" } }, rules: [{ to: [{ operation: { methods: ["GET"] } }] }] })]),
+    ).toThrow(/operation\.methods/);
+    expect(() => assertZtunnelOnly([ap({ action: "DENY", rules: [{ when: [{ key: "request.headers[x]", values: ["a"] }] }] })])).toThrow(
+      /when request\.headers\[x\]/,
+    );
+    expect(() => assertZtunnelOnly([ap({ action: "ALLOW", rules: [{ from: [{ source: { requestPrincipals: ["*"] } }] }] })])).toThrow(
+      /source\.requestPrincipals/,
+    );
+    expect(() =>
+      assertZtunnelOnly([
+        ap({ action: "ALLOW", targetRefs: [{ kind: "Service", group: "", name: "x" }], rules: [{ to: [{ operation: { methods: ["GET"] } }] }] }),
+      ]),
+    ).not.toThrow();
+    expect(() =>
+      assertZtunnelOnly([
+        ap({
+          action: "ALLOW",
+          selector: { matchLabels: { app: "x" } },
+          rules: [
+            {
+              from: [{ source: { principals: ["a"], notIpBlocks: ["1.2.3.4"] } }],
+              to: [{ operation: { ports: ["80"] } }],
+              when: [{ key: "source.ip", values: ["1.2.3.4"] }],
+            },
+          ],
+        }),
+      ]),
+    ).not.toThrow();
   });
 });
 
 describe("mTLS on ztunnel", () => {
   test("strict and permissive → PeerAuthentication (portLevelMtls included); no DestinationRule client TLS", () => {
-    const objs = ok(`apiVersion: unimesh.io/v1alpha1
+    const objs = ok(
+      `apiVersion: unimesh.io/v1alpha1
 kind: MTLSPolicy
 metadata: {name: ns, namespace: shop}
 spec: {mode: strict}
@@ -302,9 +375,15 @@ kind: MeshService
 metadata: {name: legacy, namespace: shop}
 spec:
   ports: [{port: 8080, name: http}]
-`, AMBIENT);
+`,
+      AMBIENT,
+    );
     expect(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(["PeerAuthentication/default", "PeerAuthentication/legacy-mtls"]);
-    expect(find(objs, "PeerAuthentication", "legacy-mtls").spec).toEqual({ selector: { matchLabels: { app: "legacy" } }, mtls: { mode: "STRICT" }, portLevelMtls: { "8080": { mode: "PERMISSIVE" } } });
+    expect(find(objs, "PeerAuthentication", "legacy-mtls").spec).toEqual({
+      selector: { matchLabels: { app: "legacy" } },
+      mtls: { mode: "STRICT" },
+      portLevelMtls: { "8080": { mode: "PERMISSIVE" } },
+    });
   });
 
   test("disabled is an error: ztunnel ignores PeerAuthentication DISABLE", () => {
@@ -317,7 +396,10 @@ spec:
 
 describe("examples/bookinfo with --set dataplane=ambient (README 'Bookinfo on every mesh')", () => {
   const DIR = join(import.meta.dirname, "../../../examples/bookinfo");
-  const inputs = readdirSync(DIR).filter((f) => f.endsWith(".yaml")).sort().map((f) => ({ file: `examples/bookinfo/${f}`, text: readFileSync(join(DIR, f), "utf8") }));
+  const inputs = readdirSync(DIR)
+    .filter((f) => f.endsWith(".yaml"))
+    .sort()
+    .map((f) => ({ file: `examples/bookinfo/${f}`, text: readFileSync(join(DIR, f), "utf8") }));
 
   test("routed at the waypoint: only ratings' fault injection (and its string prefix) is refused; the rest translates", () => {
     const loaded = loadModel(inputs);
@@ -332,21 +414,45 @@ describe("examples/bookinfo with --set dataplane=ambient (README 'Bookinfo on ev
     expect(r.diagnostics.filter((d) => d.severity === "error").every((d) => d.policy === "TrafficPolicy/bookinfo/ratings-fault-test")).toBe(true);
     // The standard channel has no HTTPRoute retry: reviews' and ratings' retries are errors there too.
     const std = translate(loaded.model, { adapter: istio, version: "1.30", settings: { dataplane: "ambient" } });
-    expect(codes(std).filter((c) => c.includes("retries"))).toEqual(["/spec/retries adapter/unsupported-feature/retries.release", "/spec/retries adapter/unsupported-feature/retries.release"]);
+    expect(codes(std).filter((c) => c.includes("retries"))).toEqual([
+      "/spec/retries adapter/unsupported-feature/retries.release",
+      "/spec/retries adapter/unsupported-feature/retries.release",
+    ]);
     // Without the fault test: exit 0, every object valid against the Istio and experimental Gateway API CRDs.
     const rest = loadModel(inputs.filter((i) => !/fault-injection/.test(i.file)));
     const s = translate(rest.model, { adapter: istio, version: "1.30", ...EXPERIMENTAL });
     expect(s.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
     expect(s.resources.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
-      "AuthorizationPolicy/details-allow", "AuthorizationPolicy/details-ztunnel", "AuthorizationPolicy/productpage-allow", "AuthorizationPolicy/productpage-deny",
-      "AuthorizationPolicy/productpage-ztunnel", "AuthorizationPolicy/ratings-allow", "AuthorizationPolicy/ratings-ztunnel", "AuthorizationPolicy/reviews-allow",
+      "AuthorizationPolicy/details-allow",
+      "AuthorizationPolicy/details-ztunnel",
+      "AuthorizationPolicy/productpage-allow",
+      "AuthorizationPolicy/productpage-deny",
+      "AuthorizationPolicy/productpage-ztunnel",
+      "AuthorizationPolicy/ratings-allow",
+      "AuthorizationPolicy/ratings-ztunnel",
+      "AuthorizationPolicy/reviews-allow",
       "AuthorizationPolicy/reviews-ztunnel",
-      "DestinationRule/ratings", "DestinationRule/reviews", "DestinationRule/reviews-v1", "DestinationRule/reviews-v2", "DestinationRule/reviews-v3",
-      "Gateway/waypoint", "HTTPRoute/details-9080", "HTTPRoute/ratings-9080", "HTTPRoute/reviews-9080", "PeerAuthentication/default",
-      "Service/details", "Service/productpage", "Service/ratings", "Service/reviews",
+      "DestinationRule/ratings",
+      "DestinationRule/reviews",
+      "DestinationRule/reviews-v1",
+      "DestinationRule/reviews-v2",
+      "DestinationRule/reviews-v3",
+      "Gateway/waypoint",
+      "HTTPRoute/details-9080",
+      "HTTPRoute/ratings-9080",
+      "HTTPRoute/reviews-9080",
+      "PeerAuthentication/default",
+      "Service/details",
+      "Service/productpage",
+      "Service/ratings",
+      "Service/reviews",
     ]);
     expect(s.resources.some((o) => o.kind === "VirtualService")).toBe(false);
-    expect(validateAll(s.resources.filter((o) => o.apiVersion !== "v1"), ["istio/1.30.3", "gateway-api/v1.6.1/experimental"])).toEqual([]);
+    expect(
+      validateAll(
+        s.resources.filter((o) => o.apiVersion !== "v1"),
+        ["istio/1.30.3", "gateway-api/v1.6.1/experimental"],
+      ),
+    ).toEqual([]);
   });
-
 });

@@ -11,9 +11,15 @@ import { find } from "./helpers.js";
 import { codeFamily } from "../../../src/api/diagnostics.js";
 
 const DIR = join(import.meta.dirname, "../../../examples/bookinfo");
-const inputs = readdirSync(DIR).filter((f) => f.endsWith(".yaml")).sort().map((f) => ({ file: `examples/bookinfo/${f}`, text: readFileSync(join(DIR, f), "utf8") }));
+const inputs = readdirSync(DIR)
+  .filter((f) => f.endsWith(".yaml"))
+  .sort()
+  .map((f) => ({ file: `examples/bookinfo/${f}`, text: readFileSync(join(DIR, f), "utf8") }));
 
-describe.each([["1.30", "istio/1.30.3"], ["1.22", "istio/1.22.8"]] as const)("bookinfo on istio@%s", (version, crds) => {
+describe.each([
+  ["1.30", "istio/1.30.3"],
+  ["1.22", "istio/1.22.8"],
+] as const)("bookinfo on istio@%s", (version, crds) => {
   const loaded = loadModel(inputs);
   const r = translate(loaded.model, { adapter: istio, version });
 
@@ -27,7 +33,9 @@ describe.each([["1.30", "istio/1.30.3"], ["1.22", "istio/1.22.8"]] as const)("bo
       "AccessPolicy/bookinfo/ratings-readers /spec/allow/0/paths info adapter/note",
       "AccessPolicy/bookinfo/productpage-public /spec/deny/0/paths warning adapter/note",
     ]);
-    expect(r.diagnostics.find((d) => d.severity === "warning")!.message).toContain("the paths of this deny rule do not see //admin/x or /admin%2Fx, which an app that merges slashes or decodes %2F serves as /admin/x");
+    expect(r.diagnostics.find((d) => d.severity === "warning")!.message).toContain(
+      "the paths of this deny rule do not see //admin/x or /admin%2Fx, which an app that merges slashes or decodes %2F serves as /admin/x",
+    );
     // Told that the mesh decodes and merges slashes (meshConfig.pathNormalization), nothing is left to say.
     expect(translate(loaded.model, { adapter: istio, version, settings: { pathNormalization: "DECODE_AND_MERGE_SLASHES" } }).diagnostics).toEqual([]);
     expect(r.ok).toBe(true);
@@ -37,10 +45,16 @@ describe.each([["1.30", "istio/1.30.3"], ["1.22", "istio/1.22.8"]] as const)("bo
 
   test("objects", () => {
     expect(r.resources.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
-      "DestinationRule/ratings", "DestinationRule/reviews",
-      "VirtualService/details", "VirtualService/ratings", "VirtualService/reviews",
-      "AuthorizationPolicy/details-allow", "AuthorizationPolicy/productpage-allow", "AuthorizationPolicy/productpage-deny",
-      "AuthorizationPolicy/ratings-allow", "AuthorizationPolicy/reviews-allow",
+      "DestinationRule/ratings",
+      "DestinationRule/reviews",
+      "VirtualService/details",
+      "VirtualService/ratings",
+      "VirtualService/reviews",
+      "AuthorizationPolicy/details-allow",
+      "AuthorizationPolicy/productpage-allow",
+      "AuthorizationPolicy/productpage-deny",
+      "AuthorizationPolicy/ratings-allow",
+      "AuthorizationPolicy/reviews-allow",
       "PeerAuthentication/default",
     ]);
   });
@@ -55,7 +69,9 @@ describe.each([["1.30", "istio/1.30.3"], ["1.22", "istio/1.22.8"]] as const)("bo
   test("ratings: the two policies merge, fault routes have no retries, the resilience route has its own", () => {
     const http = find(r.resources, "VirtualService", "ratings").spec.http;
     expect(http.map((h: any) => [h.name, h.retries.attempts])).toEqual([
-      ["ratings-fault-test.jason-delay", 0], ["ratings-fault-test.flaky", 0], ["ratings-resilience", 3],
+      ["ratings-fault-test.jason-delay", 0],
+      ["ratings-fault-test.flaky", 0],
+      ["ratings-resilience", 3],
     ]);
   });
 
@@ -65,9 +81,11 @@ describe.each([["1.30", "istio/1.30.3"], ["1.22", "istio/1.22.8"]] as const)("bo
   });
 
   test("ratings is readable by the reviews identity only", () => {
-    expect(find(r.resources, "AuthorizationPolicy", "ratings-allow").spec.rules).toEqual([{
-      from: [{ source: { principals: ["cluster.local/ns/bookinfo/sa/bookinfo-reviews"] } }],
-      to: [{ operation: { methods: ["GET"], paths: ["/ratings", "/ratings/*"] } }],
-    }]);
+    expect(find(r.resources, "AuthorizationPolicy", "ratings-allow").spec.rules).toEqual([
+      {
+        from: [{ source: { principals: ["cluster.local/ns/bookinfo/sa/bookinfo-reviews"] } }],
+        to: [{ operation: { methods: ["GET"], paths: ["/ratings", "/ratings/*"] } }],
+      },
+    ]);
   });
 });

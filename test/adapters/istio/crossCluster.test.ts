@@ -49,8 +49,10 @@ describe("Istio: a share in another member", () => {
     expect(dr.spec.subsets.map((s: any) => s.labels)).toEqual([{ "topology.istio.io/cluster": "cluster-1" }, { "topology.istio.io/cluster": "cluster-2" }]);
     const names = Object.fromEntries(dr.spec.subsets.map((s: any) => [s.labels["topology.istio.io/cluster"], s.name]));
     const vs = get(r.resources, "VirtualService");
-    expect(vs.spec.http[0].route.map((d: any) => [d.destination.host, d.destination.subset, d.weight]))
-      .toEqual([["mysvc.myns.svc.cluster.local", names["cluster-1"], 75], ["mysvc.myns.svc.cluster.local", names["cluster-2"], 25]]);
+    expect(vs.spec.http[0].route.map((d: any) => [d.destination.host, d.destination.subset, d.weight])).toEqual([
+      ["mysvc.myns.svc.cluster.local", names["cluster-1"], 75],
+      ["mysvc.myns.svc.cluster.local", names["cluster-2"], 25],
+    ]);
     expect(validateAll(r.resources, ["istio/1.30.3", "istio/1.22.8"])).toEqual([]);
   });
 
@@ -59,13 +61,17 @@ describe("Istio: a share in another member", () => {
     // In cluster-2 both shares are local: a plain route, no cluster subsets.
     const vs = get(r.resources, "VirtualService");
     expect(vs.spec.http[0].route.map((d: any) => d.destination)).toEqual([
-      { host: "mysvc.myns.svc.cluster.local", port: { number: 80 } }, { host: "mysvc.myns.svc.cluster.local", port: { number: 80 } }]);
+      { host: "mysvc.myns.svc.cluster.local", port: { number: 80 } },
+      { host: "mysvc.myns.svc.cluster.local", port: { number: 80 } },
+    ]);
     // Only the subset cluster-1 sends its share to (see "the member that receives a share").
     expect(get(r.resources, "DestinationRule").spec.subsets.map((x: any) => x.labels)).toEqual([{ "topology.istio.io/cluster": "cluster-2" }]);
   });
 
   test("the default route of a pinned destination stays in the local cluster (Istio would spread it over every cluster)", () => {
-    const yaml = vmesh() + `---
+    const yaml =
+      vmesh() +
+      `---
 apiVersion: unimesh.io/v1alpha1
 kind: TrafficPolicy
 metadata: {name: mysvc-shift, namespace: myns}
@@ -82,12 +88,17 @@ spec:
   });
 
   test("a member running another mesh, or mesh auto, is refused at the target; translate() needs the member (the local cluster ID)", () => {
-    for (const [east, code] of [["linkerd@2.18", "adapter/unsupported-value/crossCluster.other-mesh"], ["auto", "adapter/unsupported-value/crossCluster.mesh-auto"]]) {
+    for (const [east, code] of [
+      ["linkerd@2.18", "adapter/unsupported-value/crossCluster.other-mesh"],
+      ["auto", "adapter/unsupported-value/crossCluster.mesh-auto"],
+    ]) {
       const r = run(vmesh(east) + shift("[{weight: 75}, {cluster: cluster-2, weight: 25}]"));
       expect(r.ok).toBe(false);
       expect(r.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.pointer} ${d.code}`)).toEqual([`/spec/routes/0/split/1/cluster ${code}`]);
     }
-    expect(() => run(vmesh() + shift("[{weight: 75}, {cluster: cluster-2, weight: 25}]"), null)).toThrow(/translate for one of its members \(cluster-1, cluster-2\)/);
+    expect(() => run(vmesh() + shift("[{weight: 75}, {cluster: cluster-2, weight: 25}]"), null)).toThrow(
+      /translate for one of its members \(cluster-1, cluster-2\)/,
+    );
   });
 });
 
@@ -135,25 +146,38 @@ describe("Istio: failover to another member", () => {
   });
 
   test("a subset's own loadBalancer carries the failover too (it replaces the destination's); local targets stay unpinned, a share in another member is pinned", () => {
-    const yaml = three("linkerd@2.20").replace("ports: [{port: 5000, name: http, protocol: http}]", "ports: [{port: 5000, name: http, protocol: http}]\n  subsets: [{name: v1, labels: {version: v1}}]")
-      + failover("[cluster-2]", `  routes:
+    const yaml =
+      three("linkerd@2.20").replace(
+        "ports: [{port: 5000, name: http, protocol: http}]",
+        "ports: [{port: 5000, name: http, protocol: http}]\n  subsets: [{name: v1, labels: {version: v1}}]",
+      ) +
+      failover(
+        "[cluster-2]",
+        `  routes:
     - split: [{subset: v1, weight: 80}, {cluster: cluster-2, weight: 20}]
   subsetSettings:
     - subset: {version: v1}
       loadBalancer: {algorithm: least-request}
-`);
+`,
+      );
     const r = run(yaml);
     expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
     const dr = get(r.resources, "DestinationRule");
     const v1 = dr.spec.subsets.find((s: any) => s.name === "v1");
-    expect(v1.trafficPolicy.loadBalancer).toEqual({ localityLbSetting: { enabled: true, failoverPriority: ["topology.istio.io/cluster"] }, simple: "LEAST_REQUEST" });
+    expect(v1.trafficPolicy.loadBalancer).toEqual({
+      localityLbSetting: { enabled: true, failoverPriority: ["topology.istio.io/cluster"] },
+      simple: "LEAST_REQUEST",
+    });
     const vs = get(r.resources, "VirtualService");
     expect(vs.spec.http[0].route.map((d: any) => d.destination.subset)).toEqual(["v1", "cluster-cluster-2"]);
     expect(validateAll(r.resources, ["istio/1.30.3"])).toEqual([]);
   });
 
   test("what Istio's one failover tier cannot keep is refused at the field", () => {
-    const codes = (yaml: string) => run(yaml).diagnostics.filter((d) => d.severity === "error").map((d) => `${d.pointer} ${d.code}`);
+    const codes = (yaml: string) =>
+      run(yaml)
+        .diagnostics.filter((d) => d.severity === "error")
+        .map((d) => `${d.pointer} ${d.code}`);
     // Two listed Istio members: Istio cannot order them.
     expect(codes(three() + failover("[cluster-2, cluster-3]"))).toEqual(["/spec/failover/clusters adapter/unsupported-value/crossCluster.failover-order"]);
     // An unlisted Istio member would take over as well.
@@ -174,9 +198,14 @@ describe("Istio: failover to another member", () => {
 });
 
 describe("the model: failover", () => {
-  const errs = (yaml: string) => loadModel([{ file: "t.yaml", text: yaml }]).diagnostics.filter((d) => d.severity === "error").map((d) => `${d.pointer} ${d.code}`);
+  const errs = (yaml: string) =>
+    loadModel([{ file: "t.yaml", text: yaml }])
+      .diagnostics.filter((d) => d.severity === "error")
+      .map((d) => `${d.pointer} ${d.code}`);
   test("needs outlierDetection on the destination, members of the VirtualMesh, no source; two policies must agree", () => {
-    expect(errs(three() + failover("[cluster-2]").replace("  outlierDetection: {consecutive5xxErrors: 1, interval: 1s, baseEjectionTime: 10m}\n", ""))).toEqual(["/spec/failover rule/failover-outlier-detection"]);
+    expect(errs(three() + failover("[cluster-2]").replace("  outlierDetection: {consecutive5xxErrors: 1, interval: 1s, baseEjectionTime: 10m}\n", ""))).toEqual(
+      ["/spec/failover rule/failover-outlier-detection"],
+    );
     expect(errs(three() + failover("[cluster-9]"))).toEqual(["/spec/failover/clusters/0 rule/unknown-cluster"]);
     expect(errs(three() + failover("[cluster-2]", "  source: {serviceAccounts: [sleep]}\n"))).toContain("/spec/failover rule/destination-setting-with-source");
     const second = `---
@@ -203,8 +232,13 @@ describe("Istio: the member that receives a share", () => {
   });
 
   test("no Istio sender, no subset: a virtual mesh whose other member runs Linkerd", () => {
-    const r = run(vmesh("linkerd@2.20").replace("mesh: istio@1.30, trustDomain: cluster-1", "mesh: linkerd@2.20, trustDomain: cluster-1").replace("mesh: linkerd@2.20, trustDomain: cluster-2", "mesh: istio@1.30, trustDomain: cluster-2")
-      + shift("[{weight: 75}, {cluster: cluster-2, weight: 25}]"), "cluster-2");
+    const r = run(
+      vmesh("linkerd@2.20")
+        .replace("mesh: istio@1.30, trustDomain: cluster-1", "mesh: linkerd@2.20, trustDomain: cluster-1")
+        .replace("mesh: linkerd@2.20, trustDomain: cluster-2", "mesh: istio@1.30, trustDomain: cluster-2") +
+        shift("[{weight: 75}, {cluster: cluster-2, weight: 25}]"),
+      "cluster-2",
+    );
     expect(get(r.resources, "DestinationRule")).toBeUndefined();
   });
 });
@@ -216,11 +250,17 @@ describe("Istio: a share to another Service in another member (split[].service w
     expect(sender.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
     const vs = get(sender.resources, "VirtualService");
     expect(vs.spec.http[0].route.map((d: any) => [d.destination.host, d.destination.subset])).toEqual([
-      ["mysvc.myns.svc.cluster.local", "cluster-cluster-1"], ["mysvc-v2.myns.svc.cluster.local", "cluster-cluster-2"]]);
+      ["mysvc.myns.svc.cluster.local", "cluster-cluster-1"],
+      ["mysvc-v2.myns.svc.cluster.local", "cluster-cluster-2"],
+    ]);
     const drOf = (objs: KubeObject[], host: string) => objs.find((o: any) => o.kind === "DestinationRule" && o.spec.host === host) as any;
-    expect(drOf(sender.resources, "mysvc-v2.myns.svc.cluster.local").spec.subsets).toEqual([{ name: "cluster-cluster-2", labels: { "topology.istio.io/cluster": "cluster-2" } }]);
+    expect(drOf(sender.resources, "mysvc-v2.myns.svc.cluster.local").spec.subsets).toEqual([
+      { name: "cluster-cluster-2", labels: { "topology.istio.io/cluster": "cluster-2" } },
+    ]);
     const receiver = run(yaml, "cluster-2");
-    expect(drOf(receiver.resources, "mysvc-v2.myns.svc.cluster.local").spec.subsets).toEqual([{ name: "cluster-cluster-2", labels: { "topology.istio.io/cluster": "cluster-2" } }]);
+    expect(drOf(receiver.resources, "mysvc-v2.myns.svc.cluster.local").spec.subsets).toEqual([
+      { name: "cluster-cluster-2", labels: { "topology.istio.io/cluster": "cluster-2" } },
+    ]);
     expect(validateAll([...sender.resources, ...receiver.resources], ["istio/1.30.3"])).toEqual([]);
   });
 });

@@ -5,7 +5,10 @@ import { validateAll } from "../../support/crd-validator.js";
 import { codeFamily } from "../../../src/api/diagnostics.js";
 
 /** Loads unimesh YAML (must be valid) and translates it for Istio. */
-export function run(yaml: string, opts: { version?: string; trustDomain?: string; settings?: Record<string, string>; modelErrors?: boolean } = {}): TranslateResult {
+export function run(
+  yaml: string,
+  opts: { version?: string; trustDomain?: string; settings?: Record<string, string>; modelErrors?: boolean } = {},
+): TranslateResult {
   const loaded = loadModel([{ file: "test.yaml", text: yaml }], opts.trustDomain ? { trustDomain: opts.trustDomain } : {});
   if (!opts.modelErrors) expect(loaded.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   return translate(loaded.model, { adapter: istio, version: opts.version ?? "1.30", ...(opts.settings ? { settings: opts.settings } : {}) });
@@ -19,8 +22,13 @@ export function ok(yaml: string, opts: Parameters<typeof run>[1] = {}): KubeObje
   const set = (opts.version ?? "1.30") === "1.30" ? "istio/1.30.3" : "istio/1.22.8";
   // Ambient output also has waypoint Gateways (Gateway API CRDs) and Service label patches (built-in kind).
   const ambient = opts.settings?.dataplane === "ambient";
-  const sets = ambient ? [set, "gateway-api/v1.6.1/standard"] as const : [set] as const;
-  expect(validateAll(r.resources.filter((o) => !(ambient && o.apiVersion === "v1")), [...sets])).toEqual([]);
+  const sets = ambient ? ([set, "gateway-api/v1.6.1/standard"] as const) : ([set] as const);
+  expect(
+    validateAll(
+      r.resources.filter((o) => !(ambient && o.apiVersion === "v1")),
+      [...sets],
+    ),
+  ).toEqual([]);
   return r.resources;
 }
 

@@ -15,7 +15,9 @@ describe("istio mtls", () => {
   });
 
   test("per service: selector = pod labels, portLevelMtls keyed by WORKLOAD port; the DestinationRule keyed by Service port", () => {
-    const objs = ok(svc + mtls("  mode: strict", "ns") + "---\n" + mtls("  destination: {service: legacy}\n  mode: permissive\n  ports: {\"80\": disabled}", "svc"));
+    const objs = ok(
+      svc + mtls("  mode: strict", "ns") + "---\n" + mtls('  destination: {service: legacy}\n  mode: permissive\n  ports: {"80": disabled}', "svc"),
+    );
     expect(find(objs, "PeerAuthentication", "legacy-mtls").spec).toEqual({
       selector: { matchLabels: { app: "legacy", tier: "old" } },
       mtls: { mode: "PERMISSIVE" },
@@ -26,20 +28,23 @@ describe("istio mtls", () => {
   });
 
   test("portLevelMtls from undeclared ports (no MeshService ports): an error when the port's mode differs (a wrong guess changes security), else a warning", () => {
-    const r = run(mtls("  destination: {service: legacy}\n  mode: strict\n  ports: {\"80\": permissive}", "m"));
+    const r = run(mtls('  destination: {service: legacy}\n  mode: strict\n  ports: {"80": permissive}', "m"));
     expect(errors(r)).toEqual(["/spec/ports/80 adapter/unsupported-value"]);
     const e = r.diagnostics.find((d) => d.severity === "error")!;
     expect(e.feature).toBe("mtls");
     expect(e.message).toContain("mode permissive would apply to the wrong pod port and the real one would stay strict");
     expect(e.message).toContain("declare the service's ports (MeshService spec.ports with targetPort)");
-    const same = run(mtls("  destination: {service: legacy}\n  mode: strict\n  ports: {\"80\": strict, \"81\": strict}", "m"));
+    const same = run(mtls('  destination: {service: legacy}\n  mode: strict\n  ports: {"80": strict, "81": strict}', "m"));
     expect(same.ok).toBe(true);
     expect(find(same.resources, "PeerAuthentication", "legacy-mtls").spec.portLevelMtls).toEqual({ "80": { mode: "STRICT" }, "81": { mode: "STRICT" } });
     const w = same.diagnostics.filter((d) => d.severity === "warning");
-    expect(w.map((d) => `${d.pointer} ${codeFamily(d.code)} ${d.feature}`)).toEqual(["/spec/ports/80 adapter/unsupported-value mtls", "/spec/ports/81 adapter/unsupported-value mtls"]);
+    expect(w.map((d) => `${d.pointer} ${codeFamily(d.code)} ${d.feature}`)).toEqual([
+      "/spec/ports/80 adapter/unsupported-value mtls",
+      "/spec/ports/81 adapter/unsupported-value mtls",
+    ]);
     expect(w[0].message).toContain("(the service's mode) lands on the wrong pod port, which changes nothing");
     // With declared ports: no warning.
-    const declared = run(svc + mtls("  destination: {service: legacy}\n  mode: strict\n  ports: {\"80\": permissive}", "m"));
+    const declared = run(svc + mtls('  destination: {service: legacy}\n  mode: strict\n  ports: {"80": permissive}', "m"));
     expect(declared.diagnostics.filter((d) => d.severity === "warning")).toEqual([]);
   });
 
@@ -59,10 +64,16 @@ describe("istio mtls", () => {
   });
 
   test("port-level client TLS keeps the destination-level pool, balancer and outlier settings (Istio replaces them wholesale per port)", () => {
-    const objs = ok(svc + mtls("  destination: {service: legacy}\n  mode: strict\n  ports: {\"9102\": disabled}", "svc") + "---\n" +
-      `${H}kind: TrafficPolicy\nmetadata: {name: t, namespace: shop}\nspec:\n  destination: {service: legacy}\n  connectionPool: {maxConnections: 10}\n  loadBalancer: {algorithm: random}`);
+    const objs = ok(
+      svc +
+        mtls('  destination: {service: legacy}\n  mode: strict\n  ports: {"9102": disabled}', "svc") +
+        "---\n" +
+        `${H}kind: TrafficPolicy\nmetadata: {name: t, namespace: shop}\nspec:\n  destination: {service: legacy}\n  connectionPool: {maxConnections: 10}\n  loadBalancer: {algorithm: random}`,
+    );
     const tp = find(objs, "DestinationRule", "legacy").spec.trafficPolicy;
-    expect(tp.portLevelSettings).toEqual([{ port: { number: 9102 }, connectionPool: { tcp: { maxConnections: 10 } }, loadBalancer: { simple: "RANDOM" }, tls: { mode: "DISABLE" } }]);
+    expect(tp.portLevelSettings).toEqual([
+      { port: { number: 9102 }, connectionPool: { tcp: { maxConnections: 10 } }, loadBalancer: { simple: "RANDOM" }, tls: { mode: "DISABLE" } },
+    ]);
   });
 
   test("a namespace-wide policy in Istio's root namespace would be mesh-wide: error", () => {
@@ -79,7 +90,9 @@ describe("istio mtls", () => {
   test("Service ports sharing a pod port: the pod port enforces the strictest of their modes (a warning on the looser one); clients follow it", () => {
     const shared = `${H}kind: MeshService\nmetadata: {name: legacy, namespace: shop}\nspec:\n  ports: [{port: 80, targetPort: 8080}, {port: 8080}]\n---\n`;
     // Service port 8080 keeps the service's strict; Service port 80 asks for permissive on the same pod port.
-    const r = run(shared + mtls("  mode: disabled", "ns") + "---\n" + mtls("  destination: {service: legacy}\n  mode: strict\n  ports: {\"80\": permissive}", "svc"));
+    const r = run(
+      shared + mtls("  mode: disabled", "ns") + "---\n" + mtls('  destination: {service: legacy}\n  mode: strict\n  ports: {"80": permissive}', "svc"),
+    );
     expect(r.ok).toBe(true);
     expect(find(r.resources, "PeerAuthentication", "legacy-mtls").spec.portLevelMtls).toEqual({ "8080": { mode: "STRICT" } });
     expect(warnings(r)).toEqual(["/spec/ports/80 adapter/conflict"]);
@@ -92,7 +105,9 @@ describe("istio mtls", () => {
 
   test("a Service port without its own mode that shares a pod port with a stricter one: its clients are told to use mTLS too", () => {
     const shared = `${H}kind: MeshService\nmetadata: {name: legacy, namespace: shop}\nspec:\n  ports: [{port: 80, targetPort: 8080}, {port: 8080}]\n---\n`;
-    const r = run(shared + mtls("  mode: disabled", "ns") + "---\n" + mtls("  destination: {service: legacy}\n  mode: permissive\n  ports: {\"80\": strict}", "svc"));
+    const r = run(
+      shared + mtls("  mode: disabled", "ns") + "---\n" + mtls('  destination: {service: legacy}\n  mode: permissive\n  ports: {"80": strict}', "svc"),
+    );
     expect(r.ok).toBe(true);
     expect(find(r.resources, "PeerAuthentication", "legacy-mtls").spec.portLevelMtls).toEqual({ "8080": { mode: "STRICT" } });
     expect(warnings(r)).toEqual(["/spec/mode adapter/conflict"]);

@@ -5,13 +5,14 @@
 import { describe, expect, test } from "vitest";
 import { errors, find, H, ok, run, warnings } from "./helpers.js";
 
-const ra = (svc: string, issuers: string, name = svc) => `${H}kind: RequestAuthentication\nmetadata: {name: ${name}, namespace: shop}\nspec:\n  destination: {service: ${svc}}\n  issuers:\n${issuers}\n---\n`;
+const ra = (svc: string, issuers: string, name = svc) =>
+  `${H}kind: RequestAuthentication\nmetadata: {name: ${name}, namespace: shop}\nspec:\n  destination: {service: ${svc}}\n  issuers:\n${issuers}\n---\n`;
 const ap = (spec: string, name = "p") => `${H}kind: AccessPolicy\nmetadata: {name: ${name}, namespace: shop}\nspec:\n${spec}\n---\n`;
 const IDP = "    - {issuer: https://idp.example.com, jwksUri: https://idp.example.com/jwks.json}";
 
 describe("istio requestAuthentication", () => {
   test("the reference's example: RequestAuthentication for the pods + requestPrincipals [*]", () => {
-    const objs = ok(ra("httpbin", IDP) + ap("  destination: {service: httpbin}\n  allow:\n    - requestPrincipals: [\"*\"]"));
+    const objs = ok(ra("httpbin", IDP) + ap('  destination: {service: httpbin}\n  allow:\n    - requestPrincipals: ["*"]'));
     expect(find(objs, "RequestAuthentication", "httpbin-jwt").spec).toEqual({
       selector: { matchLabels: { app: "httpbin" } },
       jwtRules: [{ issuer: "https://idp.example.com", jwksUri: "https://idp.example.com/jwks.json" }],
@@ -26,13 +27,16 @@ describe("istio requestAuthentication", () => {
   });
 
   test("end-user conditions are ANDed with every caller of the source: (A or B) and token", () => {
-    const objs = ok(ra("api", IDP) + ap(`  destination: {service: api}
+    const objs = ok(
+      ra("api", IDP) +
+        ap(`  destination: {service: api}
   allow:
     - source: {serviceAccounts: [web], namespaces: [admin], notServiceAccounts: [admin/intern]}
       requestPrincipals: ["https://idp.example.com/*"]
       notRequestPrincipals: ["https://idp.example.com/guest"]
       claims: {realm_access: {roles: [admin]}}
-      notClaims: {status: [suspended]}`));
+      notClaims: {status: [suspended]}`),
+    );
     const [rule] = find(objs, "AuthorizationPolicy", "api-allow").spec.rules;
     const user = { requestPrincipals: ["https://idp.example.com/*"], notRequestPrincipals: ["https://idp.example.com/guest"] };
     expect(rule.from).toEqual([
@@ -46,7 +50,8 @@ describe("istio requestAuthentication", () => {
   });
 
   test("spaceDelimitedClaims: emitted from Istio 1.28, an error before (rules on single values would never match)", () => {
-    const yaml = ra("api", "    - {issuer: https://idp.example.com, jwksUri: https://idp.example.com/jwks.json, spaceDelimitedClaims: [roles]}") +
+    const yaml =
+      ra("api", "    - {issuer: https://idp.example.com, jwksUri: https://idp.example.com/jwks.json, spaceDelimitedClaims: [roles]}") +
       ap("  destination: {service: api}\n  allow:\n    - claims: {roles: [admin]}");
     expect(find(ok(yaml), "RequestAuthentication", "api-jwt").spec.jwtRules[0].spaceDelimitedClaims).toEqual(["roles"]);
     expect(run(yaml, { version: "1.28" }).ok).toBe(true);
@@ -58,11 +63,22 @@ describe("istio requestAuthentication", () => {
   });
 
   test("forwardToken and token locations map one to one", () => {
-    const objs = ok(ra("api", "    - {issuer: i@example.com, jwks: '{\"keys\": [{\"kty\": \"RSA\", \"n\": \"AQAB\", \"e\": \"AQAB\"}]}', audiences: [api], fromHeaders: [{name: x-jwt, prefix: \"Bearer \"}, {name: x-raw}], fromParams: [t], forwardToken: true}"));
-    expect(find(objs, "RequestAuthentication", "api-jwt").spec.jwtRules).toEqual([{
-      issuer: "i@example.com", audiences: ["api"], jwks: '{"keys": [{"kty": "RSA", "n": "AQAB", "e": "AQAB"}]}',
-      fromHeaders: [{ name: "x-jwt", prefix: "Bearer " }, { name: "x-raw" }], fromParams: ["t"], forwardOriginalToken: true,
-    }]);
+    const objs = ok(
+      ra(
+        "api",
+        '    - {issuer: i@example.com, jwks: \'{"keys": [{"kty": "RSA", "n": "AQAB", "e": "AQAB"}]}\', audiences: [api], fromHeaders: [{name: x-jwt, prefix: "Bearer "}, {name: x-raw}], fromParams: [t], forwardToken: true}',
+      ),
+    );
+    expect(find(objs, "RequestAuthentication", "api-jwt").spec.jwtRules).toEqual([
+      {
+        issuer: "i@example.com",
+        audiences: ["api"],
+        jwks: '{"keys": [{"kty": "RSA", "n": "AQAB", "e": "AQAB"}]}',
+        fromHeaders: [{ name: "x-jwt", prefix: "Bearer " }, { name: "x-raw" }],
+        fromParams: ["t"],
+        forwardOriginalToken: true,
+      },
+    ]);
   });
 
   test("services sharing pods: other issuers on the shared pods are an error, none a warning", () => {

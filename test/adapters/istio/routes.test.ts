@@ -10,19 +10,32 @@ const tp = (spec: string, name = "p", ns = "shop") => `${H}kind: TrafficPolicy\n
 
 describe("istio routes", () => {
   test("every HTTP route, the default route included, has retries attempts 0 unless the policy sets retries", () => {
-    const objs = ok(tp("  destination: {service: web, port: 80}\n  routes:\n    - match: {path: {prefix: /a}}\n    - match: {path: {prefix: /b}}\n      retries: {attempts: 2}\n    - match: {path: {prefix: /c}}\n      redirect: {path: /d}"));
+    const objs = ok(
+      tp(
+        "  destination: {service: web, port: 80}\n  routes:\n    - match: {path: {prefix: /a}}\n    - match: {path: {prefix: /b}}\n      retries: {attempts: 2}\n    - match: {path: {prefix: /c}}\n      redirect: {path: /d}",
+      ),
+    );
     const http = find(objs, "VirtualService", "web").spec.http;
-    expect(http.map((h: any) => [h.name, h.retries.attempts])).toEqual([["p.0", 0], ["p.1", 2], ["p.2", 0], ["unimesh-default", 0]]);
+    expect(http.map((h: any) => [h.name, h.retries.attempts])).toEqual([
+      ["p.0", 0],
+      ["p.1", 2],
+      ["p.2", 0],
+      ["unimesh-default", 0],
+    ]);
     expect(http.at(-1)).toEqual({ name: "unimesh-default", retries: { attempts: 0 }, route: [{ destination: { host: "web.shop.svc.cluster.local" } }] });
   });
 
   test("retries without retryOn get the model's default conditions, not Istio's", () => {
     const objs = ok(tp("  destination: {service: web}\n  retries: {attempts: 3, perTryTimeout: 1500ms}"));
-    expect(find(objs, "VirtualService", "web").spec.http[0].retries).toEqual({ attempts: 3, perTryTimeout: "1500ms", retryOn: "connect-failure,refused-stream,5xx" });
+    expect(find(objs, "VirtualService", "web").spec.http[0].retries).toEqual({
+      attempts: 3,
+      perTryTimeout: "1500ms",
+      retryOn: "connect-failure,refused-stream,5xx",
+    });
   });
 
   test("a status code Istio would not recognise is an error", () => {
-    const r = run(tp("  destination: {service: web}\n  retries: {attempts: 3, retryOn: [\"503\", \"599\"]}"));
+    const r = run(tp('  destination: {service: web}\n  retries: {attempts: 3, retryOn: ["503", "599"]}'));
     expect(errors(r)).toEqual(["/spec/retries/retryOn/1 adapter/unsupported-value"]);
   });
 
@@ -35,9 +48,14 @@ describe("istio routes", () => {
 
   test("one VirtualService per host with the routes of all policies, most specific first", () => {
     const objs = ok(
-      tp("  destination: {service: catalog, port: 8080}\n  routes:\n    - name: search\n      match: {path: {prefix: /search}}", "b-search") + "---\n" +
-      tp("  destination: {service: catalog, port: 8080}\n  routes:\n    - name: item\n      match: {path: {exact: /item}}\n    - name: beta\n      match: {headers: {x-beta: {exact: \"true\"}}}", "a-item") + "---\n" +
-      tp("  source: {namespaces: [mobile]}\n  destination: {service: catalog, port: 8080}\n  routes:\n    - name: any", "c-mobile"),
+      tp("  destination: {service: catalog, port: 8080}\n  routes:\n    - name: search\n      match: {path: {prefix: /search}}", "b-search") +
+        "---\n" +
+        tp(
+          '  destination: {service: catalog, port: 8080}\n  routes:\n    - name: item\n      match: {path: {exact: /item}}\n    - name: beta\n      match: {headers: {x-beta: {exact: "true"}}}',
+          "a-item",
+        ) +
+        "---\n" +
+        tp("  source: {namespaces: [mobile]}\n  destination: {service: catalog, port: 8080}\n  routes:\n    - name: any", "c-mobile"),
     );
     expect(objs.filter((o) => o.kind === "VirtualService")).toHaveLength(1);
     const vs = find(objs, "VirtualService", "catalog");
@@ -49,8 +67,10 @@ describe("istio routes", () => {
   test("source-scoped route: cross product of the route's conditions and each workload label set / namespace", () => {
     const objs = ok(
       `${H}kind: MeshService\nmetadata: {name: bff-a, namespace: shop}\nspec: {serviceAccount: bff, selector: {app: bff, tier: a}}\n---\n` +
-      `${H}kind: MeshService\nmetadata: {name: bff-b, namespace: shop}\nspec: {serviceAccount: bff, selector: {app: bff, tier: b}}\n---\n` +
-      tp("  source: {serviceAccounts: [bff, other/tool], namespaces: [partners]}\n  destination: {service: catalog, port: 8080}\n  routes:\n    - match: {path: {prefix: /v2/}, headers: {x-a: {exact: \"1\"}}}"),
+        `${H}kind: MeshService\nmetadata: {name: bff-b, namespace: shop}\nspec: {serviceAccount: bff, selector: {app: bff, tier: b}}\n---\n` +
+        tp(
+          '  source: {serviceAccounts: [bff, other/tool], namespaces: [partners]}\n  destination: {service: catalog, port: 8080}\n  routes:\n    - match: {path: {prefix: /v2/}, headers: {x-a: {exact: "1"}}}',
+        ),
     );
     const base = { uri: { prefix: "/v2/" }, headers: { "x-a": { exact: "1" } }, port: 8080 };
     expect(find(objs, "VirtualService", "catalog").spec.http[0].match).toEqual([
@@ -62,29 +82,40 @@ describe("istio routes", () => {
   });
 
   test("serviceAccounts * cannot select callers of a VirtualService: error", () => {
-    const r = run(tp("  source: {serviceAccounts: [frontend, \"*\"]}\n  destination: {service: catalog}\n  timeout: 1s"));
+    const r = run(tp('  source: {serviceAccounts: [frontend, "*"]}\n  destination: {service: catalog}\n  timeout: 1s'));
     expect(r.ok).toBe(false);
     expect(errors(r)).toEqual(["/spec/source/serviceAccounts/1 adapter/unsupported-value"]);
   });
 
   test("match: presence, absence, header names lower-cased", () => {
-    const objs = ok(tp("  destination: {service: web}\n  routes:\n    - match: {headers: {X-Debug: {present: true}, x-legacy: {present: false}}, method: GET}"));
-    expect(find(objs, "VirtualService", "web").spec.http[0].match).toEqual([{ headers: { "x-debug": {} }, withoutHeaders: { "x-legacy": {} }, method: { exact: "GET" } }]);
+    const objs = ok(
+      tp("  destination: {service: web}\n  routes:\n    - match: {headers: {X-Debug: {present: true}, x-legacy: {present: false}}, method: GET}"),
+    );
+    expect(find(objs, "VirtualService", "web").spec.http[0].match).toEqual([
+      { headers: { "x-debug": {} }, withoutHeaders: { "x-legacy": {} }, method: { exact: "GET" } },
+    ]);
   });
 
   test("subsets and ports: route destinations use the FQDN, the subset name and the port", () => {
-    const objs = ok(tp("  destination: {service: reviews, namespace: bookinfo, port: 9080}\n  routes:\n    - split: [{subset: {version: v1}, weight: 90}, {subset: {version: v2}, weight: 10, port: 9090}]"));
+    const objs = ok(
+      tp(
+        "  destination: {service: reviews, namespace: bookinfo, port: 9080}\n  routes:\n    - split: [{subset: {version: v1}, weight: 90}, {subset: {version: v2}, weight: 10, port: 9090}]",
+      ),
+    );
     expect(find(objs, "VirtualService", "reviews", "bookinfo").spec.http[0].route).toEqual([
       { destination: { host: "reviews.bookinfo.svc.cluster.local", subset: "v1", port: { number: 9080 } }, weight: 90 },
       { destination: { host: "reviews.bookinfo.svc.cluster.local", subset: "v2", port: { number: 9090 } }, weight: 10 },
     ]);
     expect(find(objs, "DestinationRule", "reviews", "bookinfo").spec.subsets).toEqual([
-      { name: "v1", labels: { version: "v1" } }, { name: "v2", labels: { version: "v2" } },
+      { name: "v1", labels: { version: "v1" } },
+      { name: "v2", labels: { version: "v2" } },
     ]);
   });
 
   test("replaceFullPath becomes a whole-path regex rewrite, backslashes escaped", () => {
-    const objs = ok(tp("  destination: {service: web}\n  routes:\n    - match: {path: {regex: \"^/old/.*\"}}\n      rewrite: {path: {replaceFullPath: \"/new\\\\x\"}}"));
+    const objs = ok(
+      tp('  destination: {service: web}\n  routes:\n    - match: {path: {regex: "^/old/.*"}}\n      rewrite: {path: {replaceFullPath: "/new\\\\x"}}'),
+    );
     expect(find(objs, "VirtualService", "web").spec.http[0].rewrite).toEqual({ uriRegexRewrite: { match: "^.*$", rewrite: "/new\\\\x" } });
   });
 
@@ -95,7 +126,10 @@ describe("istio routes", () => {
 
   test("fault percentages are always written (Istio injects nothing without them)", () => {
     const objs = ok(tp("  destination: {service: web}\n  faultInjection: {delay: {fixedDelay: 1s}, abort: {httpStatus: 500}}"));
-    expect(find(objs, "VirtualService", "web").spec.http[0].fault).toEqual({ delay: { fixedDelay: "1s", percentage: { value: 100 } }, abort: { httpStatus: 500, percentage: { value: 100 } } });
+    expect(find(objs, "VirtualService", "web").spec.http[0].fault).toEqual({
+      delay: { fixedDelay: "1s", percentage: { value: 100 } },
+      abort: { httpStatus: 500, percentage: { value: 100 } },
+    });
   });
 
   test("a mirror to another service's subset defines that subset in that host's DestinationRule", () => {
@@ -109,13 +143,20 @@ describe("istio routes", () => {
   });
 
   test("a mirror to a subset another service's MeshService does not declare: error (also when the model lets it through)", () => {
-    const r = run(`${H}kind: MeshService\nmetadata: {name: audit, namespace: shop}\nspec:\n  subsets: [{name: stable, labels: {track: stable}}]\n---\n` +
-      tp("  destination: {service: orders}\n  mirror: {service: audit, subset: {track: canary}}"), { modelErrors: true });
+    const r = run(
+      `${H}kind: MeshService\nmetadata: {name: audit, namespace: shop}\nspec:\n  subsets: [{name: stable, labels: {track: stable}}]\n---\n` +
+        tp("  destination: {service: orders}\n  mirror: {service: audit, subset: {track: canary}}"),
+      { modelErrors: true },
+    );
     expect(errors(r)).toEqual(["/spec/mirror/subset adapter/unsupported-value"]);
   });
 
   test("destination-level settings go to the DestinationRule's trafficPolicy", () => {
-    const objs = ok(tp("  destination: {service: cart}\n  loadBalancer: {algorithm: consistent-hash, consistentHash: {cookie: {name: sid, ttl: 1h}}}\n  outlierDetection: {consecutive5xxErrors: 0}"));
+    const objs = ok(
+      tp(
+        "  destination: {service: cart}\n  loadBalancer: {algorithm: consistent-hash, consistentHash: {cookie: {name: sid, ttl: 1h}}}\n  outlierDetection: {consecutive5xxErrors: 0}",
+      ),
+    );
     expect(find(objs, "DestinationRule", "cart").spec.trafficPolicy).toEqual({
       loadBalancer: { consistentHash: { httpCookie: { name: "sid", ttl: "3600s" } } },
       outlierDetection: { consecutive5xxErrors: 0 },
@@ -142,12 +183,19 @@ describe("istio routes", () => {
     const db = `${H}kind: MeshService\nmetadata: {name: db, namespace: shop}\nspec:\n  ports: [{port: 5432, protocol: tcp}, {port: 8080}]\n---\n`;
 
     test("a split for a TCP port is a tcp route, not an http route", () => {
-      const objs = ok(db + tp("  destination: {service: db, port: 5432}\n  routes:\n    - split: [{subset: {v: a}, weight: 90}, {subset: {v: b}, weight: 10}]"));
+      const objs = ok(
+        db + tp("  destination: {service: db, port: 5432}\n  routes:\n    - split: [{subset: {v: a}, weight: 90}, {subset: {v: b}, weight: 10}]"),
+      );
       const vs = find(objs, "VirtualService", "db").spec;
-      expect(vs.tcp).toEqual([{ match: [{ port: 5432 }], route: [
-        { destination: { host: "db.shop.svc.cluster.local", subset: "a", port: { number: 5432 } }, weight: 90 },
-        { destination: { host: "db.shop.svc.cluster.local", subset: "b", port: { number: 5432 } }, weight: 10 },
-      ] }]);
+      expect(vs.tcp).toEqual([
+        {
+          match: [{ port: 5432 }],
+          route: [
+            { destination: { host: "db.shop.svc.cluster.local", subset: "a", port: { number: 5432 } }, weight: 90 },
+            { destination: { host: "db.shop.svc.cluster.local", subset: "b", port: { number: 5432 } }, weight: 10 },
+          ],
+        },
+      ]);
       expect(vs.http.map((h: any) => h.name)).toEqual(["unimesh-default"]);
     });
 
@@ -165,7 +213,7 @@ describe("istio routes", () => {
     });
 
     test("a split target's header changes on a TCP port: error (a tcp route has no headers); on every port: HTTP ports only, warned", () => {
-      const split = "  routes:\n    - split: [{subset: {v: a}, weight: 90}, {subset: {v: b}, weight: 10, headers: {request: {set: {x-b: \"1\"}}}}]";
+      const split = '  routes:\n    - split: [{subset: {v: a}, weight: 90}, {subset: {v: b}, weight: 10, headers: {request: {set: {x-b: "1"}}}}]';
       expect(errors(run(db + tp(`  destination: {service: db, port: 5432}\n${split}`)))).toEqual(["/spec/routes/0/split/1/headers adapter/unsupported-value"]);
       const r = run(db + tp(`  destination: {service: db}\n${split}`));
       expect(r.ok).toBe(true);
@@ -178,7 +226,9 @@ describe("istio routes", () => {
     test("a catch-all split for every port also routes the TCP ports", () => {
       const objs = ok(db + tp("  destination: {service: db}\n  routes:\n    - split: [{subset: {v: a}}]"));
       const vs = find(objs, "VirtualService", "db").spec;
-      expect(vs.tcp).toEqual([{ match: [{ port: 5432 }], route: [{ destination: { host: "db.shop.svc.cluster.local", subset: "a", port: { number: 5432 } } }] }]);
+      expect(vs.tcp).toEqual([
+        { match: [{ port: 5432 }], route: [{ destination: { host: "db.shop.svc.cluster.local", subset: "a", port: { number: 5432 } } }] },
+      ]);
       expect(vs.http[0].route).toEqual([{ destination: { host: "db.shop.svc.cluster.local", subset: "a" } }]);
     });
   });
@@ -213,11 +263,19 @@ describe("istio versions", () => {
     expect(istio.profiles?.filter((p) => !p.settings).flatMap((p) => p.versions)).toEqual([...istio.versions]);
     expect(istio.profiles?.filter((p) => p.settings).flatMap((p) => p.versions)).toEqual([...istio.versions]);
     expect(istio.profiles?.filter((p) => p.settings).map((p) => [p.label, p.settings])).toEqual([
-      ["ambient 1.22-1.24", { dataplane: "ambient" }], ["ambient 1.25", { dataplane: "ambient" }], ["ambient 1.26-1.29", { dataplane: "ambient" }], ["ambient 1.30", { dataplane: "ambient" }],
+      ["ambient 1.22-1.24", { dataplane: "ambient" }],
+      ["ambient 1.25", { dataplane: "ambient" }],
+      ["ambient 1.26-1.29", { dataplane: "ambient" }],
+      ["ambient 1.30", { dataplane: "ambient" }],
     ]);
   });
 
   test("the same input is valid for the 1.22 CRDs", () => {
-    ok(tp("  destination: {service: web, port: 80}\n  routes:\n    - match: {path: {exact: /x}}\n      rewrite: {path: {replaceFullPath: /y}}\n      timeout: 2s\n      retries: {attempts: 1, perTryTimeout: 1s}"), { version: "1.22" });
+    ok(
+      tp(
+        "  destination: {service: web, port: 80}\n  routes:\n    - match: {path: {exact: /x}}\n      rewrite: {path: {replaceFullPath: /y}}\n      timeout: 2s\n      retries: {attempts: 1, perTryTimeout: 1s}",
+      ),
+      { version: "1.22" },
+    );
   });
 });

@@ -84,13 +84,17 @@ describe("scope: Istio's own examples", () => {
     expect(got.kind).toBe(want.kind);
     expect(got.spec).toEqual(want.spec);
     // Another root namespace (istioctl install --set values.global.istioNamespace / meshConfig.rootNamespace).
-    const other = ok(`${H}kind: MTLSPolicy\nmetadata: {name: mesh-strict, namespace: platform}\nspec: {scope: mesh, mode: strict}\n`, { settings: { rootNamespace: "mesh-root" } });
+    const other = ok(`${H}kind: MTLSPolicy\nmetadata: {name: mesh-strict, namespace: platform}\nspec: {scope: mesh, mode: strict}\n`, {
+      settings: { rootNamespace: "mesh-root" },
+    });
     expect(find(other, "PeerAuthentication", "default", "mesh-root").spec).toEqual(want.spec);
   });
 
   test("namespace-wide STRICT for foo next to the mesh-wide one: both, as the task applies them", () => {
-    const objs = ok(`${H}kind: MTLSPolicy\nmetadata: {name: mesh-strict, namespace: platform}\nspec: {scope: mesh, mode: strict}\n---\n` +
-      `${H}kind: MTLSPolicy\nmetadata: {name: foo-strict, namespace: foo}\nspec: {mode: strict}\n`);
+    const objs = ok(
+      `${H}kind: MTLSPolicy\nmetadata: {name: mesh-strict, namespace: platform}\nspec: {scope: mesh, mode: strict}\n---\n` +
+        `${H}kind: MTLSPolicy\nmetadata: {name: foo-strict, namespace: foo}\nspec: {mode: strict}\n`,
+    );
     for (const sample of [MESH_STRICT, FOO_STRICT]) {
       const want = upstream(sample);
       expect(find(objs, "PeerAuthentication", want.metadata.name, want.metadata.namespace).spec).toEqual(want.spec);

@@ -12,7 +12,10 @@ import { validateAll } from "../../support/crd-validator.js";
 import { kumaAdmission } from "./helpers.js";
 
 const DIR = join(import.meta.dirname, "../../../examples/bookinfo");
-const inputs = readdirSync(DIR).filter((f) => f.endsWith(".yaml")).sort().map((f) => ({ file: `examples/bookinfo/${f}`, text: readFileSync(join(DIR, f), "utf8") }));
+const inputs = readdirSync(DIR)
+  .filter((f) => f.endsWith(".yaml"))
+  .sort()
+  .map((f) => ({ file: `examples/bookinfo/${f}`, text: readFileSync(join(DIR, f), "utf8") }));
 const short = (d: { file?: string; line?: number; pointer?: string; severity: string; code: string; policy?: string }) =>
   `${(d.file ?? "-").replace("examples/bookinfo/", "")}:${d.line ?? "-"} ${d.pointer ?? "-"} ${d.severity} ${d.code} ${d.policy ?? "-"}`;
 
@@ -49,9 +52,15 @@ describe("bookinfo on kuma@2.14", () => {
     expect(validateAll(t.resources, ["kuma/v2.14.3"])).toEqual([]);
     expect(kumaAdmission(t.resources)).toEqual([]);
     expect(t.resources.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
-      "MeshCircuitBreaker/ratings", "MeshCircuitBreaker/reviews", "MeshHTTPRoute/reviews",
-      "MeshRetry/details", "MeshRetry/ratings", "MeshRetry/reviews",
-      "MeshTimeout/details", "MeshTimeout/ratings", "MeshTimeout/reviews",
+      "MeshCircuitBreaker/ratings",
+      "MeshCircuitBreaker/reviews",
+      "MeshHTTPRoute/reviews",
+      "MeshRetry/details",
+      "MeshRetry/ratings",
+      "MeshRetry/reviews",
+      "MeshTimeout/details",
+      "MeshTimeout/ratings",
+      "MeshTimeout/reviews",
     ]);
   });
 });

@@ -39,13 +39,15 @@ export function kumaAdmission(objs: readonly KubeObject[]): string[] {
     if (o.metadata.labels?.["kuma.io/mesh"] === undefined) out.push(`${id}: no kuma.io/mesh label`);
     const top = spec.targetRef?.kind ?? "Mesh";
     const matches = (list: any[] | undefined, where: string) => {
-      for (const m of list ?? []) if (m.spiffeID && !SPIFFE_ID.test(m.spiffeID.value)) out.push(`${id}: ${where}: ${m.spiffeID.value} is not a valid SPIFFE ID`);
+      for (const m of list ?? [])
+        if (m.spiffeID && !SPIFFE_ID.test(m.spiffeID.value)) out.push(`${id}: ${where}: ${m.spiffeID.value} is not a valid SPIFFE ID`);
     };
     switch (o.kind) {
       case "MeshTrafficPermission":
         if (spec.from && spec.rules) out.push(`${id}: from and rules`);
         for (const [i, r] of (spec.rules ?? []).entries()) {
-          if (!r.default.allow?.length && !r.default.deny?.length && !r.default.allowWithShadowDeny?.length) out.push(`${id}: rules[${i}]: at least one of allow, allowWithShadowDeny, deny`);
+          if (!r.default.allow?.length && !r.default.deny?.length && !r.default.allowWithShadowDeny?.length)
+            out.push(`${id}: rules[${i}]: at least one of allow, allowWithShadowDeny, deny`);
           matches(r.default.allow, `rules[${i}].allow`);
           matches(r.default.deny, `rules[${i}].deny`);
         }
@@ -53,7 +55,9 @@ export function kumaAdmission(objs: readonly KubeObject[]): string[] {
       case "MeshFaultInjection":
         if (spec.to) out.push(`${id}: spec.to is for gateways only`);
         break;
-      case "MeshRateLimit": case "MeshTimeout": case "MeshCircuitBreaker":
+      case "MeshRateLimit":
+      case "MeshTimeout":
+      case "MeshCircuitBreaker":
         if (spec.rules && (spec.to || spec.from)) out.push(`${id}: rules with to/from`);
         break;
       case "MeshRetry":
@@ -70,15 +74,19 @@ export function kumaAdmission(objs: readonly KubeObject[]): string[] {
               const p = m.path;
               if (p?.type === "PathPrefix" && p.value !== "/" && p.value.endsWith("/")) out.push(`${id}: PathPrefix ${p.value} with a trailing slash`);
               if (p && p.type !== "RegularExpression" && !p.value.startsWith("/")) out.push(`${id}: path ${p.value} not absolute`);
-              for (const h of m.headers ?? []) if ((h.type === "Present" || h.type === "Absent") && h.value !== undefined) out.push(`${id}: header ${h.name} ${h.type} with a value`);
+              for (const h of m.headers ?? [])
+                if ((h.type === "Present" || h.type === "Absent") && h.value !== undefined) out.push(`${id}: header ${h.name} ${h.type} with a value`);
             }
-            for (const b of r.default.backendRefs ?? []) if (b.kind === "MeshService" && b.port === undefined) out.push(`${id}: backendRef ${b.name} without port`);
+            for (const b of r.default.backendRefs ?? [])
+              if (b.kind === "MeshService" && b.port === undefined) out.push(`${id}: backendRef ${b.name} without port`);
           }
         }
         break;
     }
     if (["MeshTimeout", "MeshRetry"].includes(o.kind)) {
-      for (const t of spec.to ?? []) if (!["Mesh", "MeshService", "MeshExternalService", "MeshMultiZoneService", "MeshHTTPRoute"].includes(t.targetRef.kind)) out.push(`${id}: to.targetRef ${t.targetRef.kind}`);
+      for (const t of spec.to ?? [])
+        if (!["Mesh", "MeshService", "MeshExternalService", "MeshMultiZoneService", "MeshHTTPRoute"].includes(t.targetRef.kind))
+          out.push(`${id}: to.targetRef ${t.targetRef.kind}`);
     }
   }
   return out;

@@ -41,7 +41,9 @@ describe("linkerd Server: only with access rules", () => {
 
 describe("linkerd authorizations keep allowed callers working", () => {
   test("service accounts and namespaces: one MeshTLSAuthentication (Linkerd identities, * for a namespace) and its AuthorizationPolicy on the Server", () => {
-    const objs = ok(web + ap("  destination: {service: web}\n  allow:\n    - source: {serviceAccounts: [frontend, ops/admin], namespaces: [partners]}"), { trustDomain: "corp.local" });
+    const objs = ok(web + ap("  destination: {service: web}\n  allow:\n    - source: {serviceAccounts: [frontend, ops/admin], namespaces: [partners]}"), {
+      trustDomain: "corp.local",
+    });
     expect(find(objs, "MeshTLSAuthentication", "web-8080-identities").spec.identities).toEqual([
       "admin.ops.serviceaccount.identity.linkerd.corp.local",
       "frontend.shop.serviceaccount.identity.linkerd.corp.local",
@@ -55,7 +57,10 @@ describe("linkerd authorizations keep allowed callers working", () => {
 
   test("identities and IP blocks are alternatives: two AuthorizationPolicies (refs of one policy are ANDed)", () => {
     const objs = ok(web + ap("  destination: {service: web}\n  allow:\n    - source: {serviceAccounts: [frontend], ipBlocks: [10.1.0.0/16]}"));
-    expect(names(objs).filter((n) => n.startsWith("AuthorizationPolicy"))).toEqual(["AuthorizationPolicy/web-8080-identities", "AuthorizationPolicy/web-8080-networks"]);
+    expect(names(objs).filter((n) => n.startsWith("AuthorizationPolicy"))).toEqual([
+      "AuthorizationPolicy/web-8080-identities",
+      "AuthorizationPolicy/web-8080-networks",
+    ]);
     expect(find(objs, "NetworkAuthentication", "web-8080-networks").spec).toEqual({ networks: [{ cidr: "10.1.0.0/16" }] });
   });
 
@@ -85,17 +90,21 @@ describe("linkerd authorizations keep allowed callers working", () => {
 
 describe("linkerd deny rules: exact subtraction or an error", () => {
   test("a listed identity is removed from the allowed ones", () => {
-    const objs = ok(web + ap("  destination: {service: web}\n  allow:\n    - source: {serviceAccounts: [a, b]}\n  deny:\n    - source: {serviceAccounts: [b]}"));
+    const objs = ok(
+      web + ap("  destination: {service: web}\n  allow:\n    - source: {serviceAccounts: [a, b]}\n  deny:\n    - source: {serviceAccounts: [b]}"),
+    );
     expect(find(objs, "MeshTLSAuthentication", "web-8080-identities").spec.identities).toEqual(["a.shop.serviceaccount.identity.linkerd.cluster.local"]);
   });
 
   test("an identity inside an allowed namespace (or *, or any caller) cannot be excluded: error, never a looser allow", () => {
-    for (const allow of ["{namespaces: [shop]}", "{serviceAccounts: [\"*\"]}", "{ipBlocks: [10.0.0.0/8]}"]) {
+    for (const allow of ["{namespaces: [shop]}", '{serviceAccounts: ["*"]}', "{ipBlocks: [10.0.0.0/8]}"]) {
       const r = run(web + ap(`  destination: {service: web}\n  allow:\n    - source: ${allow}\n  deny:\n    - source: {serviceAccounts: [b]}`));
       expect(errors(r)).toEqual(["/spec/deny/0 adapter/unsupported-value"]);
       expect(r.diagnostics.find((d) => d.severity === "error")!.message).toContain("allow-only");
     }
-    expect(errors(run(web + ap("  destination: {service: web}\n  allow:\n    - {}\n  deny:\n    - source: {serviceAccounts: [b]}")))).toEqual(["/spec/deny/0 adapter/unsupported-value"]);
+    expect(errors(run(web + ap("  destination: {service: web}\n  allow:\n    - {}\n  deny:\n    - source: {serviceAccounts: [b]}")))).toEqual([
+      "/spec/deny/0 adapter/unsupported-value",
+    ]);
   });
 
   test("a deny rule that matches no allowed request is dropped with a note", () => {
@@ -105,10 +114,13 @@ describe("linkerd deny rules: exact subtraction or an error", () => {
   });
 
   test("a deny for any caller on a path becomes an unauthorized route that Linkerd prefers (longer path match)", () => {
-    const objs = ok(web + ap("  destination: {service: web}\n  allow:\n    - {methods: [GET, POST]}\n  deny:\n    - {paths: [\"/admin/*\"]}"));
+    const objs = ok(web + ap('  destination: {service: web}\n  allow:\n    - {methods: [GET, POST]}\n  deny:\n    - {paths: ["/admin/*"]}'));
     expect(names(objs)).toEqual([
-      "AuthorizationPolicy/web-8080-allow-1-any", "NetworkAuthentication/web-8080-allow-1-any",
-      "HTTPRoute/web-8080-allow-1", "HTTPRoute/web-8080-deny-1", "Server/web-8080",
+      "AuthorizationPolicy/web-8080-allow-1-any",
+      "NetworkAuthentication/web-8080-allow-1-any",
+      "HTTPRoute/web-8080-allow-1",
+      "HTTPRoute/web-8080-deny-1",
+      "Server/web-8080",
     ]);
     expect(find(objs, "HTTPRoute", "web-8080-deny-1").spec).toEqual({
       parentRefs: [{ group: "policy.linkerd.io", kind: "Server", name: "web-8080" }],
@@ -119,13 +131,18 @@ describe("linkerd deny rules: exact subtraction or an error", () => {
   });
 
   test("a deny Linkerd would not prefer over the allow route is an error", () => {
-    const r = run(web + ap("  destination: {service: web}\n  allow:\n    - {paths: [\"/api/*\"]}\n  deny:\n    - {methods: [DELETE]}"));
+    const r = run(web + ap('  destination: {service: web}\n  allow:\n    - {paths: ["/api/*"]}\n  deny:\n    - {methods: [DELETE]}'));
     expect(errors(r)).toEqual(["/spec/deny/0 adapter/unsupported-value"]);
     expect(r.diagnostics.find((d) => d.severity === "error")!.message).toContain("most specific match");
   });
 
   test("a deny for some callers on a path: a route admitting the other allowed callers", () => {
-    const objs = ok(web + ap("  destination: {service: web}\n  allow:\n    - source: {serviceAccounts: [a, b]}\n  deny:\n    - source: {serviceAccounts: [b]}\n      paths: [/admin]"));
+    const objs = ok(
+      web +
+        ap(
+          "  destination: {service: web}\n  allow:\n    - source: {serviceAccounts: [a, b]}\n  deny:\n    - source: {serviceAccounts: [b]}\n      paths: [/admin]",
+        ),
+    );
     expect(find(objs, "MeshTLSAuthentication", "web-8080-deny-1-identities").spec.identities).toEqual(["a.shop.serviceaccount.identity.linkerd.cluster.local"]);
     expect(find(objs, "MeshTLSAuthentication", "web-8080-allow-1-identities").spec.identities).toHaveLength(2);
   });
@@ -133,14 +150,17 @@ describe("linkerd deny rules: exact subtraction or an error", () => {
 
 describe("linkerd method/path/header rules: inbound HTTPRoutes", () => {
   test("one route per rule, matches = methods × paths, header values as one anchored regex; a probe warning", () => {
-    const r = run(web + ap(`  destination: {service: web}
+    const r = run(
+      web +
+        ap(`  destination: {service: web}
   allow:
     - source: {serviceAccounts: [reader]}
       methods: [GET]
       paths: ["/items/*", /health, "*/x.json"]
     - source: {serviceAccounts: [writer]}
       methods: [PUT]
-      headers: {x-token: [a.1, b]}`));
+      headers: {x-token: [a.1, b]}`),
+    );
     expect(r.ok).toBe(true);
     expect(find(r.resources, "HTTPRoute", "web-8080-allow-1").spec.rules[0].matches).toEqual([
       { method: "GET", path: { type: "Exact", value: "/items" } },
@@ -154,46 +174,77 @@ describe("linkerd method/path/header rules: inbound HTTPRoutes", () => {
     expect(diags(r, "warning")).toEqual(["/spec adapter/note", "/spec/allow/0/paths adapter/note"]);
     expect(r.diagnostics.find((d) => d.severity === "warning")!.message).toContain("probes");
     // linkerd2-proxy matches paths as sent: the prefix rule admits a way out of /items/.
-    expect(r.diagnostics.find((d) => d.pointer === "/spec/allow/0/paths")!.message).toContain("this allow rule admits /items/../secret, which an app that normalizes paths serves as /secret");
+    expect(r.diagnostics.find((d) => d.pointer === "/spec/allow/0/paths")!.message).toContain(
+      "this allow rule admits /items/../secret, which an app that normalizes paths serves as /secret",
+    );
   });
 
   test("path rules: what gets past them when the app normalizes paths (linkerd2-proxy matches the path as sent)", () => {
-    const note = (rules: string) => run(web + ap(`  destination: {service: web}\n${rules}`)).diagnostics
-      .filter((d) => isCodeIn(d.code, "adapter/note") && !!d.pointer?.endsWith("/paths")).map((d) => `${d.pointer} ${d.severity}: ${d.message.replace(/^.*this /, "this ").replace(/\. Path rules.*$/, "")}`);
-    expect(note("  allow:\n    - {}\n  deny:\n    - paths: [\"/admin/*\"]")).toEqual([
-      "/spec/deny/0/paths warning: this deny rule does not see /./admin/x, /x/../admin/x, /admin\\x, //admin/x, /admin%2Fx, which an app that normalizes paths or merges slashes or decodes %2F serves as /admin/x"]);
-    expect(note("  allow:\n    - {}\n  deny:\n    - paths: [\"*.bak\"]")).toEqual([
-      "/spec/deny/0/paths warning: this deny rule does not see /%78.bak, which an app that decodes %-escapes serves as /x.bak"]);
+    const note = (rules: string) =>
+      run(web + ap(`  destination: {service: web}\n${rules}`))
+        .diagnostics.filter((d) => isCodeIn(d.code, "adapter/note") && !!d.pointer?.endsWith("/paths"))
+        .map((d) => `${d.pointer} ${d.severity}: ${d.message.replace(/^.*this /, "this ").replace(/\. Path rules.*$/, "")}`);
+    expect(note('  allow:\n    - {}\n  deny:\n    - paths: ["/admin/*"]')).toEqual([
+      "/spec/deny/0/paths warning: this deny rule does not see /./admin/x, /x/../admin/x, /admin\\x, //admin/x, /admin%2Fx, which an app that normalizes paths or merges slashes or decodes %2F serves as /admin/x",
+    ]);
+    expect(note('  allow:\n    - {}\n  deny:\n    - paths: ["*.bak"]')).toEqual([
+      "/spec/deny/0/paths warning: this deny rule does not see /%78.bak, which an app that decodes %-escapes serves as /x.bak",
+    ]);
     // Another spelling of an exact allowed path only misses it (denied): nothing to say.
-    expect(note("  allow:\n    - paths: [/health, \"*.png\"]")).toEqual([]);
+    expect(note('  allow:\n    - paths: [/health, "*.png"]')).toEqual([]);
   });
 
   test("a rule inside a wider rule's requests admits the wider rule's callers too (one route per request)", () => {
-    const objs = ok(web + ap("  destination: {service: web}\n  allow:\n    - source: {serviceAccounts: [admin]}\n    - source: {serviceAccounts: [reader]}\n      methods: [GET]"));
+    const objs = ok(
+      web +
+        ap(
+          "  destination: {service: web}\n  allow:\n    - source: {serviceAccounts: [admin]}\n    - source: {serviceAccounts: [reader]}\n      methods: [GET]",
+        ),
+    );
     expect(find(objs, "MeshTLSAuthentication", "web-8080-allow-2-identities").spec.identities).toEqual([
-      "admin.shop.serviceaccount.identity.linkerd.cluster.local", "reader.shop.serviceaccount.identity.linkerd.cluster.local",
+      "admin.shop.serviceaccount.identity.linkerd.cluster.local",
+      "reader.shop.serviceaccount.identity.linkerd.cluster.local",
     ]);
-    expect(find(objs, "MeshTLSAuthentication", "web-8080-allow-1-identities").spec.identities).toEqual(["admin.shop.serviceaccount.identity.linkerd.cluster.local"]);
+    expect(find(objs, "MeshTLSAuthentication", "web-8080-allow-1-identities").spec.identities).toEqual([
+      "admin.shop.serviceaccount.identity.linkerd.cluster.local",
+    ]);
   });
 
   test("overlapping rules with different callers and no provable winner: one more, more specific route for their overlap admits both", () => {
-    const objs = ok(web + ap("  destination: {service: web}\n  allow:\n    - source: {serviceAccounts: [a]}\n      methods: [GET]\n    - source: {serviceAccounts: [b]}\n      headers: {x-a: [\"1\"]}"));
+    const objs = ok(
+      web +
+        ap(
+          '  destination: {service: web}\n  allow:\n    - source: {serviceAccounts: [a]}\n      methods: [GET]\n    - source: {serviceAccounts: [b]}\n      headers: {x-a: ["1"]}',
+        ),
+    );
     const id = (sa: string) => `${sa}.shop.serviceaccount.identity.linkerd.cluster.local`;
     // GET without x-a: a only; x-a: 1 with another method: b only; GET with x-a: 1: both (the model's OR of the two rules).
     expect(find(objs, "HTTPRoute", "web-8080-allow-1").spec.rules).toEqual([{ matches: [{ method: "GET" }] }]);
     expect(find(objs, "HTTPRoute", "web-8080-allow-2").spec.rules).toEqual([{ matches: [{ headers: [{ name: "x-a", type: "Exact", value: "1" }] }] }]);
-    expect(find(objs, "HTTPRoute", "web-8080-allow-3").spec.rules).toEqual([{ matches: [{ headers: [{ name: "x-a", type: "Exact", value: "1" }], method: "GET" }] }]);
+    expect(find(objs, "HTTPRoute", "web-8080-allow-3").spec.rules).toEqual([
+      { matches: [{ headers: [{ name: "x-a", type: "Exact", value: "1" }], method: "GET" }] },
+    ]);
     expect(find(objs, "MeshTLSAuthentication", "web-8080-allow-1-identities").spec.identities).toEqual([id("a")]);
     expect(find(objs, "MeshTLSAuthentication", "web-8080-allow-2-identities").spec.identities).toEqual([id("b")]);
     expect(find(objs, "MeshTLSAuthentication", "web-8080-allow-3-identities").spec.identities).toEqual([id("a"), id("b")]);
     // A path rule and a method rule: the overlap (GET /x) gets its own route, which Linkerd prefers over both.
-    const objs2 = ok(web + ap("  destination: {service: web}\n  allow:\n    - source: {serviceAccounts: [a]}\n      methods: [GET]\n    - source: {serviceAccounts: [b]}\n      paths: [/x]"));
+    const objs2 = ok(
+      web +
+        ap(
+          "  destination: {service: web}\n  allow:\n    - source: {serviceAccounts: [a]}\n      methods: [GET]\n    - source: {serviceAccounts: [b]}\n      paths: [/x]",
+        ),
+    );
     expect(find(objs2, "HTTPRoute", "web-8080-allow-3").spec.rules).toEqual([{ matches: [{ method: "GET", path: { type: "Exact", value: "/x" } }] }]);
     expect(find(objs2, "MeshTLSAuthentication", "web-8080-allow-3-identities").spec.identities).toEqual([id("a"), id("b")]);
   });
 
   test("overlapping rules with different callers whose overlap cannot be written as one route: error", () => {
-    const r = run(web + ap("  destination: {service: web}\n  allow:\n    - source: {serviceAccounts: [a]}\n      paths: [\"/x*\"]\n    - source: {serviceAccounts: [b]}\n      paths: [\"*/y\"]"));
+    const r = run(
+      web +
+        ap(
+          '  destination: {service: web}\n  allow:\n    - source: {serviceAccounts: [a]}\n      paths: ["/x*"]\n    - source: {serviceAccounts: [b]}\n      paths: ["*/y"]',
+        ),
+    );
     expect(errors(r)).toEqual(["/spec/allow/1 adapter/unsupported-value"]);
   });
 
@@ -211,12 +262,21 @@ describe("linkerd method/path/header rules: inbound HTTPRoutes", () => {
 });
 
 describe("linkerd rate limits and mTLS", () => {
-  const limited = ms("search", "  ports: [{port: 8080, protocol: http2}]") + tp("  destination: {service: search}\n  rateLimit: {requestsPerSecond: 100, perIdentity: 10, overrides: [{serviceAccounts: [a, ops/b], requestsPerSecond: 50}]}");
+  const limited =
+    ms("search", "  ports: [{port: 8080, protocol: http2}]") +
+    tp(
+      "  destination: {service: search}\n  rateLimit: {requestsPerSecond: 100, perIdentity: 10, overrides: [{serviceAccounts: [a, ops/b], requestsPerSecond: 50}]}",
+    );
 
   test("HTTPLocalRateLimitPolicy on a Server that admits every caller (the Server would otherwise deny all)", () => {
     const r = run(limited);
     expect(r.ok).toBe(true);
-    expect(find(r.resources, "Server", "search-8080").spec).toEqual({ accessPolicy: "all-unauthenticated", podSelector: { matchLabels: { app: "search" } }, port: 8080, proxyProtocol: "HTTP/2" });
+    expect(find(r.resources, "Server", "search-8080").spec).toEqual({
+      accessPolicy: "all-unauthenticated",
+      podSelector: { matchLabels: { app: "search" } },
+      port: 8080,
+      proxyProtocol: "HTTP/2",
+    });
     expect(find(r.resources, "HTTPLocalRateLimitPolicy", "search-8080").spec).toEqual({
       targetRef: { group: "policy.linkerd.io", kind: "Server", name: "search-8080" },
       total: { requestsPerSecond: 100 },
@@ -242,22 +302,33 @@ describe("linkerd rate limits and mTLS", () => {
   });
 
   test("a burst other than requestsPerSecond and a limit for several ports (even with destination.port: the limit is destination-level) are errors", () => {
-    expect(errors(run(ms("s", "  ports: [{port: 80}]") + tp("  destination: {service: s, port: 80}\n  rateLimit: {requestsPerSecond: 10, burst: 20}")))).toEqual(["/spec/rateLimit/burst adapter/unsupported-value"]);
+    expect(
+      errors(run(ms("s", "  ports: [{port: 80}]") + tp("  destination: {service: s, port: 80}\n  rateLimit: {requestsPerSecond: 10, burst: 20}"))),
+    ).toEqual(["/spec/rateLimit/burst adapter/unsupported-value"]);
     for (const dest of ["{service: s}", "{service: s, port: 80}"]) {
-      expect(errors(run(ms("s", "  ports: [{port: 80}, {port: 81}]") + tp(`  destination: ${dest}\n  rateLimit: {requestsPerSecond: 10}`)))).toEqual(["/spec/rateLimit adapter/unsupported-value"]);
+      expect(errors(run(ms("s", "  ports: [{port: 80}, {port: 81}]") + tp(`  destination: ${dest}\n  rateLimit: {requestsPerSecond: 10}`)))).toEqual([
+        "/spec/rateLimit adapter/unsupported-value",
+      ]);
     }
   });
 
   test("namespace mTLS: a Namespace patch with the default inbound policy; disabled is an error", () => {
     const r = run(`${H}kind: MTLSPolicy\nmetadata: {name: m, namespace: shop}\nspec: {mode: strict}\n`);
     expect(r.ok).toBe(true);
-    expect(r.resources).toEqual([{
-      apiVersion: "v1", kind: "Namespace",
-      metadata: {
-        name: "shop",
-        annotations: { "config.linkerd.io/default-inbound-policy": "all-authenticated", "unimesh.io/patch": "server-side-apply", "unimesh.io/policies": "MTLSPolicy/shop/m" },
+    expect(r.resources).toEqual([
+      {
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: {
+          name: "shop",
+          annotations: {
+            "config.linkerd.io/default-inbound-policy": "all-authenticated",
+            "unimesh.io/patch": "server-side-apply",
+            "unimesh.io/policies": "MTLSPolicy/shop/m",
+          },
+        },
       },
-    }]);
+    ]);
     expect(r.diagnostics[0].message).toContain("restart");
     const off = run(`${H}kind: MTLSPolicy\nmetadata: {name: m, namespace: shop}\nspec: {mode: disabled}\n`);
     expect(errors(off)).toEqual(["/spec/mode adapter/unsupported-value"]);
@@ -265,7 +336,9 @@ describe("linkerd rate limits and mTLS", () => {
   });
 
   test("service mTLS per-port overrides are by Service port, mapped to the pods' port", () => {
-    const yaml = ms("web", "  ports: [{port: 80, targetPort: 8080}, {port: 9090}]") + `${H}kind: MTLSPolicy\nmetadata: {name: m, namespace: shop}\nspec: {mode: permissive, destination: {service: web}, ports: {"80": strict}}\n`;
+    const yaml =
+      ms("web", "  ports: [{port: 80, targetPort: 8080}, {port: 9090}]") +
+      `${H}kind: MTLSPolicy\nmetadata: {name: m, namespace: shop}\nspec: {mode: permissive, destination: {service: web}, ports: {"80": strict}}\n`;
     const objs = ok(yaml);
     expect(find(objs, "Server", "web-8080").spec.accessPolicy).toBe("all-authenticated");
     expect(find(objs, "Server", "web-9090").spec.accessPolicy).toBe("all-unauthenticated");
@@ -283,17 +356,31 @@ describe("linkerd: negative conditions", () => {
   const two = ms("web", "  ports: [{port: 80, targetPort: 8080}, {port: 9443, targetPort: 15443}]");
 
   test("notPorts: the rule is left off the excluded pod port's Server, exactly", () => {
-    const objs = ok(two + ap("  destination: {service: web}\n  allow:\n    - source: {serviceAccounts: [frontend]}\n      notPorts: [9443]\n    - source: {serviceAccounts: [prometheus]}\n      ports: [9443]"));
+    const objs = ok(
+      two +
+        ap(
+          "  destination: {service: web}\n  allow:\n    - source: {serviceAccounts: [frontend]}\n      notPorts: [9443]\n    - source: {serviceAccounts: [prometheus]}\n      ports: [9443]",
+        ),
+    );
     const ids = (server: string) => find(objs, "MeshTLSAuthentication", `${server}-identities`).spec.identities;
     expect(ids("web-8080")).toEqual(["frontend.shop.serviceaccount.identity.linkerd.cluster.local"]);
     expect(ids("web-15443")).toEqual(["prometheus.shop.serviceaccount.identity.linkerd.cluster.local"]);
   });
 
   test("notMethods, notPaths, notHeaders, notServiceAccounts, notNamespaces, notIpBlocks: errors, and nothing is emitted for the Server", () => {
-    const r = run(two + ap("  destination: {service: web}\n  allow:\n    - source: {namespaces: [shop], notServiceAccounts: [legacy], notNamespaces: [x], notIpBlocks: [10.0.0.0/8]}\n      notMethods: [DELETE]\n      notPaths: [/admin]\n      notHeaders: {x-env: [staging]}"));
+    const r = run(
+      two +
+        ap(
+          "  destination: {service: web}\n  allow:\n    - source: {namespaces: [shop], notServiceAccounts: [legacy], notNamespaces: [x], notIpBlocks: [10.0.0.0/8]}\n      notMethods: [DELETE]\n      notPaths: [/admin]\n      notHeaders: {x-env: [staging]}",
+        ),
+    );
     expect(errors(r).sort()).toEqual([
-      "/spec/allow/0/notHeaders adapter/unsupported-value", "/spec/allow/0/notMethods adapter/unsupported-value", "/spec/allow/0/notPaths adapter/unsupported-value",
-      "/spec/allow/0/source/notIpBlocks adapter/unsupported-value", "/spec/allow/0/source/notNamespaces adapter/unsupported-value", "/spec/allow/0/source/notServiceAccounts adapter/unsupported-value",
+      "/spec/allow/0/notHeaders adapter/unsupported-value",
+      "/spec/allow/0/notMethods adapter/unsupported-value",
+      "/spec/allow/0/notPaths adapter/unsupported-value",
+      "/spec/allow/0/source/notIpBlocks adapter/unsupported-value",
+      "/spec/allow/0/source/notNamespaces adapter/unsupported-value",
+      "/spec/allow/0/source/notServiceAccounts adapter/unsupported-value",
     ]);
     expect(r.diagnostics.filter((d) => d.severity === "error").every((d) => d.feature === "accessNegation")).toBe(true);
     expect(r.diagnostics.some((d) => d.severity === "info")).toBe(false);
@@ -309,13 +396,17 @@ describe("linkerd: namespace-wide policies are the namespace's default inbound p
     expect(annotation(ok(ns("  allow: []")))).toBe("deny");
     expect(annotation(ok(ns("  allow: [{}]")))).toBe("all-unauthenticated");
     expect(annotation(ok(ns("  allow: [{}]") + mtls("strict")))).toBe("all-authenticated");
-    expect(annotation(ok(ns("  allow: [{source: {serviceAccounts: [\"*\"]}}]") + mtls("permissive")))).toBe("all-authenticated");
+    expect(annotation(ok(ns('  allow: [{source: {serviceAccounts: ["*"]}}]') + mtls("permissive")))).toBe("all-authenticated");
     expect(annotation(ok(ns("  allow: []") + mtls("permissive")))).toBe("deny");
   });
 
   test("named callers, request conditions, deny rules: errors (a default policy cannot say them)", () => {
     const r = run(ns("  allow:\n    - source: {serviceAccounts: [web]}\n    - methods: [GET]\n  deny:\n    - source: {namespaces: [x]}"));
-    expect(errors(r).sort()).toEqual(["/spec/allow/0 adapter/unsupported-value", "/spec/allow/1 adapter/unsupported-value", "/spec/deny/0 adapter/unsupported-value"]);
+    expect(errors(r).sort()).toEqual([
+      "/spec/allow/0 adapter/unsupported-value",
+      "/spec/allow/1 adapter/unsupported-value",
+      "/spec/deny/0 adapter/unsupported-value",
+    ]);
   });
 
   test("mesh-wide AccessPolicy or MTLSPolicy: errors naming the install-time setting", () => {

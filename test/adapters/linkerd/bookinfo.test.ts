@@ -12,8 +12,11 @@ import { crdSet, expectPatchesMinimal, find, names } from "./helpers.js";
 import { codeFamily } from "../../../src/api/diagnostics.js";
 
 const DIR = join(import.meta.dirname, "../../../examples/bookinfo");
-const files = readdirSync(DIR).filter((f) => f.endsWith(".yaml")).sort();
-const inputs = (only?: string[]) => files.filter((f) => !only || only.includes(f)).map((f) => ({ file: `examples/bookinfo/${f}`, text: readFileSync(join(DIR, f), "utf8") }));
+const files = readdirSync(DIR)
+  .filter((f) => f.endsWith(".yaml"))
+  .sort();
+const inputs = (only?: string[]) =>
+  files.filter((f) => !only || only.includes(f)).map((f) => ({ file: `examples/bookinfo/${f}`, text: readFileSync(join(DIR, f), "utf8") }));
 const short = (d: Diagnostic) => `${d.file!.replace("examples/bookinfo/", "")}:${d.line} ${d.pointer} ${d.severity} ${codeFamily(d.code)} ${d.policy}`;
 
 /** Diagnostics every profile has: the security part, identical on both (notes and the probe warnings). */
@@ -100,7 +103,12 @@ describe.each(["2.20", "2.14"])("bookinfo on linkerd@%s", (version) => {
     test("translates, every object passes the CRDs (schema and CEL), patches are minimal", () => {
       expect(r.diagnostics.map(short)).toEqual(SECURITY);
       expect(r.ok).toBe(true);
-      expect(validateAll(r.resources.filter((o) => o.apiVersion !== "v1"), [crdSet(version)])).toEqual([]);
+      expect(
+        validateAll(
+          r.resources.filter((o) => o.apiVersion !== "v1"),
+          [crdSet(version)],
+        ),
+      ).toEqual([]);
       expectPatchesMinimal(r.resources);
     });
 
@@ -109,19 +117,36 @@ describe.each(["2.20", "2.14"])("bookinfo on linkerd@%s", (version) => {
     });
 
     test("a Server per destination, with routes per rule and exactly the allowed callers", () => {
-      expect(names(r.resources).filter((n) => n.startsWith("Server/"))).toEqual(["Server/details-9080", "Server/productpage-9080", "Server/ratings-9080", "Server/reviews-9080"]);
+      expect(names(r.resources).filter((n) => n.startsWith("Server/"))).toEqual([
+        "Server/details-9080",
+        "Server/productpage-9080",
+        "Server/ratings-9080",
+        "Server/reviews-9080",
+      ]);
       expect(find(r.resources, "Server", "ratings-9080").spec.proxyProtocol).toBe("HTTP/1");
-      expect(find(r.resources, "HTTPRoute", "ratings-9080-allow-1").spec.rules).toEqual([{ matches: [{ method: "GET", path: { type: "Exact", value: "/ratings" } }, { method: "GET", path: { type: "RegularExpression", value: "^/ratings/.*$" } }] }]);
-      expect(find(r.resources, "MeshTLSAuthentication", "ratings-9080-allow-1-identities").spec.identities).toEqual(["bookinfo-reviews.bookinfo.serviceaccount.identity.linkerd.cluster.local"]);
+      expect(find(r.resources, "HTTPRoute", "ratings-9080-allow-1").spec.rules).toEqual([
+        {
+          matches: [
+            { method: "GET", path: { type: "Exact", value: "/ratings" } },
+            { method: "GET", path: { type: "RegularExpression", value: "^/ratings/.*$" } },
+          ],
+        },
+      ]);
+      expect(find(r.resources, "MeshTLSAuthentication", "ratings-9080-allow-1-identities").spec.identities).toEqual([
+        "bookinfo-reviews.bookinfo.serviceaccount.identity.linkerd.cluster.local",
+      ]);
     });
 
     test("productpage: GET/POST from any meshed caller (strict), /admin/* refused by an unauthorized, more specific route", () => {
       expect(find(r.resources, "MeshTLSAuthentication", "productpage-9080-allow-1-identities").spec.identities).toEqual(["*"]);
-      expect(find(r.resources, "HTTPRoute", "productpage-9080-deny-1").spec.rules).toEqual([{ matches: [{ path: { type: "Exact", value: "/admin" } }, { path: { type: "RegularExpression", value: "^/admin/.*$" } }] }]);
+      expect(find(r.resources, "HTTPRoute", "productpage-9080-deny-1").spec.rules).toEqual([
+        { matches: [{ path: { type: "Exact", value: "/admin" } }, { path: { type: "RegularExpression", value: "^/admin/.*$" } }] },
+      ]);
       expect(r.resources.filter((o) => o.kind === "AuthorizationPolicy" && (o as any).spec.targetRef.name === "productpage-9080-deny-1")).toEqual([]);
       // ... but linkerd2-proxy matches the path as sent: what gets past the deny route is said.
       expect(r.diagnostics.find((d) => d.pointer === "/spec/deny/0/paths")!.message).toContain(
-        "on Server bookinfo/productpage-9080, this deny rule does not see /./admin/x, /x/../admin/x, /admin\\x, //admin/x, /admin%2Fx, which an app that normalizes paths or merges slashes or decodes %2F serves as /admin/x");
+        "on Server bookinfo/productpage-9080, this deny rule does not see /./admin/x, /x/../admin/x, /admin\\x, //admin/x, /admin%2Fx, which an app that normalizes paths or merges slashes or decodes %2F serves as /admin/x",
+      );
     });
   });
 });

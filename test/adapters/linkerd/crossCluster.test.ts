@@ -37,15 +37,26 @@ function run(text: string, version = "2.20", member = "west") {
 }
 
 describe("Linkerd: a share in another member", () => {
-  for (const [version, crds, apiVersion] of [["2.20", "linkerd/edge-26.8.3", "gateway.networking.k8s.io/v1"], ["2.14", "linkerd/stable-2.14.10", "policy.linkerd.io/v1beta3"]] as const) {
+  for (const [version, crds, apiVersion] of [
+    ["2.20", "linkerd/edge-26.8.3", "gateway.networking.k8s.io/v1"],
+    ["2.14", "linkerd/stable-2.14.10", "policy.linkerd.io/v1beta3"],
+  ] as const) {
     test(`${version}: HTTPRoute backendRefs podinfo 50 / podinfo-east 50 (the mirrored Service), valid against the CRDs`, () => {
       const r = run(yaml(), version);
       expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
       const route = r.resources.find((o) => o.kind === "HTTPRoute") as KubeObject & { spec: any };
       expect(route.apiVersion).toBe(apiVersion);
       expect(route.spec.parentRefs).toEqual([{ group: "core", kind: "Service", name: "podinfo", port: 9898 }]);
-      expect(route.spec.rules[0].backendRefs).toEqual([{ name: "podinfo", port: 9898, weight: 50 }, { name: "podinfo-east", port: 9898, weight: 50 }]);
-      expect(validateAll(r.resources.filter((o) => o.apiVersion !== "v1"), version === "2.20" ? [crds, "gateway-api/v1.2.1/standard"] : [crds])).toEqual([]);
+      expect(route.spec.rules[0].backendRefs).toEqual([
+        { name: "podinfo", port: 9898, weight: 50 },
+        { name: "podinfo-east", port: 9898, weight: 50 },
+      ]);
+      expect(
+        validateAll(
+          r.resources.filter((o) => o.apiVersion !== "v1"),
+          version === "2.20" ? [crds, "gateway-api/v1.2.1/standard"] : [crds],
+        ),
+      ).toEqual([]);
       // The export the other member needs, said once.
       const notes = r.diagnostics.filter((d) => d.code === "adapter/note/crossCluster.mirrored-service");
       expect(notes).toHaveLength(1);
@@ -56,7 +67,9 @@ describe("Linkerd: a share in another member", () => {
 
   test("translated for east, the share is local: no mirrored Service", () => {
     const r = run(yaml(), "2.20", "east");
-    const names = r.resources.filter((o) => o.kind === "HTTPRoute").flatMap((o: any) => o.spec.rules.flatMap((x: any) => (x.backendRefs ?? []).map((b: any) => b.name)));
+    const names = r.resources
+      .filter((o) => o.kind === "HTTPRoute")
+      .flatMap((o: any) => o.spec.rules.flatMap((x: any) => (x.backendRefs ?? []).map((b: any) => b.name)));
     expect(names).not.toContain("podinfo-east");
     expect(names).not.toContain("podinfo-west");
   });
@@ -64,7 +77,9 @@ describe("Linkerd: a share in another member", () => {
   test("a member running Istio is refused at the target (no Link can mirror it)", () => {
     const r = run(yaml("istio@1.30"));
     expect(r.ok).toBe(false);
-    expect(r.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.pointer} ${d.code}`)).toEqual(["/spec/routes/0/split/1/cluster adapter/unsupported-value/crossCluster.other-mesh"]);
+    expect(r.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.pointer} ${d.code}`)).toEqual([
+      "/spec/routes/0/split/1/cluster adapter/unsupported-value/crossCluster.other-mesh",
+    ]);
     expect(r.diagnostics.some((d) => d.code === "adapter/note/crossCluster.mirrored-service")).toBe(false);
   });
 });
@@ -98,64 +113,100 @@ ${rules}`;
   const identities = (text: string) => {
     const r = run(text);
     expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-    expect(validateAll(r.resources.filter((o) => o.apiVersion !== "v1"), ["linkerd/edge-26.8.3", "gateway-api/v1.2.1/standard"])).toEqual([]);
+    expect(
+      validateAll(
+        r.resources.filter((o) => o.apiVersion !== "v1"),
+        ["linkerd/edge-26.8.3", "gateway-api/v1.2.1/standard"],
+      ),
+    ).toEqual([]);
     return r.resources.filter((o) => o.kind === "MeshTLSAuthentication").map((o: any) => o.spec.identities);
   };
 
   test("books and webapp of both members: each in its own trust domain, the local one as the docs' sample", () => {
-    expect(identities(authors(`  allow:
+    expect(
+      identities(
+        authors(`  allow:
     - source: {serviceAccounts: [books, webapp], clusters: [west, east]}
-`))).toEqual([[
-      "books.booksapp.serviceaccount.identity.linkerd.cluster.local",
-      "webapp.booksapp.serviceaccount.identity.linkerd.cluster.local",
-      "books.booksapp.serviceaccount.identity.linkerd.east.example",
-      "webapp.booksapp.serviceaccount.identity.linkerd.east.example",
-    ]]);
+`),
+      ),
+    ).toEqual([
+      [
+        "books.booksapp.serviceaccount.identity.linkerd.cluster.local",
+        "webapp.booksapp.serviceaccount.identity.linkerd.cluster.local",
+        "books.booksapp.serviceaccount.identity.linkerd.east.example",
+        "webapp.booksapp.serviceaccount.identity.linkerd.east.example",
+      ],
+    ]);
     // Without clusters: the local member's identities only (never east's).
-    expect(identities(authors(`  allow:
+    expect(
+      identities(
+        authors(`  allow:
     - source: {serviceAccounts: [books, webapp]}
-`))).toEqual([["books.booksapp.serviceaccount.identity.linkerd.cluster.local", "webapp.booksapp.serviceaccount.identity.linkerd.cluster.local"]]);
+`),
+      ),
+    ).toEqual([["books.booksapp.serviceaccount.identity.linkerd.cluster.local", "webapp.booksapp.serviceaccount.identity.linkerd.cluster.local"]]);
   });
 
   test("deny wins across members: east's webapp is removed, west's stays; a namespace of one member only", () => {
-    expect(identities(authors(`  allow:
+    expect(
+      identities(
+        authors(`  allow:
     - source: {serviceAccounts: [books, webapp], clusters: ["*"]}
   deny:
     - source: {serviceAccounts: [webapp], clusters: [east]}
-`))).toEqual([[
-      "books.booksapp.serviceaccount.identity.linkerd.cluster.local",
-      "webapp.booksapp.serviceaccount.identity.linkerd.cluster.local",
-      "books.booksapp.serviceaccount.identity.linkerd.east.example",
-    ]]);
-    expect(identities(authors(`  allow:
+`),
+      ),
+    ).toEqual([
+      [
+        "books.booksapp.serviceaccount.identity.linkerd.cluster.local",
+        "webapp.booksapp.serviceaccount.identity.linkerd.cluster.local",
+        "books.booksapp.serviceaccount.identity.linkerd.east.example",
+      ],
+    ]);
+    expect(
+      identities(
+        authors(`  allow:
     - source: {namespaces: [booksapp], clusters: ["*"]}
   deny:
     - source: {namespaces: [booksapp], clusters: [east]}
-`))).toEqual([["*.booksapp.serviceaccount.identity.linkerd.cluster.local"]]);
+`),
+      ),
+    ).toEqual([["*.booksapp.serviceaccount.identity.linkerd.cluster.local"]]);
   });
 
   test("a deny inside another member's namespace wildcard cannot be subtracted: an error, never a wider rule", () => {
-    const r = run(authors(`  allow:
+    const r = run(
+      authors(`  allow:
     - source: {namespaces: [booksapp], clusters: ["*"]}
   deny:
     - source: {serviceAccounts: [webapp], clusters: [east]}
-`));
+`),
+    );
     expect(r.ok).toBe(false);
-    expect(r.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.pointer} ${d.code}`)).toEqual(["/spec/deny/0 adapter/unsupported-value/access.deny-subtraction"]);
+    expect(r.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.pointer} ${d.code}`)).toEqual([
+      "/spec/deny/0 adapter/unsupported-value/access.deny-subtraction",
+    ]);
     expect(r.diagnostics.find((d) => d.severity === "error")!.message).toContain("namespace booksapp of trust domain east.example");
   });
 
   test("each source naming another member gets a note: only pod-to-pod links keep the caller's identity", () => {
-    const r = run(authors(`  allow:
+    const r = run(
+      authors(`  allow:
     - source: {serviceAccounts: [books], clusters: [east]}
-`));
+`),
+    );
     expect(r.diagnostics.filter((d) => d.code === "adapter/note/crossCluster.pod-to-pod").map((d) => d.pointer)).toEqual(["/spec/allow/0/source/clusters"]);
   });
 });
 
 test("Linkerd: a share to another Service in another member goes to that Service's mirror, <service>-<member>", () => {
-  const r = run(yaml().replace("split: [{weight: 50}, {cluster: east, weight: 50}]", "split: [{weight: 50}, {service: podinfo-canary, cluster: east, weight: 50}]"));
+  const r = run(
+    yaml().replace("split: [{weight: 50}, {cluster: east, weight: 50}]", "split: [{weight: 50}, {service: podinfo-canary, cluster: east, weight: 50}]"),
+  );
   expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   const route = r.resources.find((o) => o.kind === "HTTPRoute") as any;
-  expect(route.spec.rules[0].backendRefs).toEqual([{ name: "podinfo", port: 9898, weight: 50 }, { name: "podinfo-canary-east", port: 9898, weight: 50 }]);
+  expect(route.spec.rules[0].backendRefs).toEqual([
+    { name: "podinfo", port: 9898, weight: 50 },
+    { name: "podinfo-canary-east", port: 9898, weight: 50 },
+  ]);
 });

@@ -17,7 +17,8 @@ export function run(yaml: string, opts: RunOptions = {}): TranslateResult {
   const loaded = loadModel([{ file: "test.yaml", text: yaml }], opts.trustDomain ? { trustDomain: opts.trustDomain } : {});
   expect(loaded.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   return translate(loaded.model, {
-    adapter: linkerd, version: opts.version ?? "2.20",
+    adapter: linkerd,
+    version: opts.version ?? "2.20",
     ...(opts.approximations ? { allowApproximations: opts.approximations } : {}),
     ...(opts.settings ? { settings: opts.settings } : {}),
   });
@@ -49,7 +50,12 @@ export function ok(yaml: string, opts: RunOptions = {}): KubeObject[] {
   expect(r.ok).toBe(true);
   const version = opts.version ?? "2.20";
   // Edge output is validated against the Gateway API CRDs Linkerd bundles (v1.1.1); Linkerd 2.18+ read v1.1.1-1.2.1.
-  expect(validateAll(r.resources.filter((o) => o.apiVersion !== "v1"), [crdSet(version)])).toEqual([]);
+  expect(
+    validateAll(
+      r.resources.filter((o) => o.apiVersion !== "v1"),
+      [crdSet(version)],
+    ),
+  ).toEqual([]);
   expectPatchesMinimal(r.resources);
   return r.resources;
 }
@@ -83,8 +89,11 @@ export function codes(r: TranslateResult, severity: Diagnostic["severity"] = "er
 export const H = "apiVersion: unimesh.io/v1alpha1\n";
 
 /** A TrafficPolicy document in namespace shop. */
-export const tp = (spec: string, name = "p", ns = "shop"): string => `${H}kind: TrafficPolicy\nmetadata: {name: ${name}, namespace: ${ns}}\nspec:\n${spec}\n---\n`;
+export const tp = (spec: string, name = "p", ns = "shop"): string =>
+  `${H}kind: TrafficPolicy\nmetadata: {name: ${name}, namespace: ${ns}}\nspec:\n${spec}\n---\n`;
 /** An AccessPolicy document in namespace shop. */
-export const ap = (spec: string, name = "a", ns = "shop"): string => `${H}kind: AccessPolicy\nmetadata: {name: ${name}, namespace: ${ns}}\nspec:\n${spec}\n---\n`;
+export const ap = (spec: string, name = "a", ns = "shop"): string =>
+  `${H}kind: AccessPolicy\nmetadata: {name: ${name}, namespace: ${ns}}\nspec:\n${spec}\n---\n`;
 /** A MeshService document in namespace shop. */
-export const ms = (name: string, spec: string, ns = "shop"): string => `${H}kind: MeshService\nmetadata: {name: ${name}, namespace: ${ns}}\nspec:\n${spec}\n---\n`;
+export const ms = (name: string, spec: string, ns = "shop"): string =>
+  `${H}kind: MeshService\nmetadata: {name: ${name}, namespace: ${ns}}\nspec:\n${spec}\n---\n`;

@@ -5,7 +5,15 @@
  */
 import { describe, expect, test } from "vitest";
 import {
-  type MatchSpec, CATCH_ALL, compareOutcomes, covers, fromModelMatch, isGatewayPathLiteral, mayOverlap, pathRegex, toHttpRouteMatch,
+  type MatchSpec,
+  CATCH_ALL,
+  compareOutcomes,
+  covers,
+  fromModelMatch,
+  isGatewayPathLiteral,
+  mayOverlap,
+  pathRegex,
+  toHttpRouteMatch,
 } from "../../../src/adapters/linkerd/matching.js";
 
 const spec = (s: Partial<MatchSpec>): MatchSpec => ({ headers: [], query: [], ...s });

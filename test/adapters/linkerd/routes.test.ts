@@ -22,13 +22,19 @@ describe("linkerd matches are exact", () => {
   });
 
   test("exact paths stay Exact unless Gateway API's CEL would refuse them; regexes are wrapped for whole-path matching", () => {
-    const objs = ok(tp(`  destination: {service: api, port: 8080}
+    const objs = ok(
+      tp(`  destination: {service: api, port: 8080}
   timeout: 1s
   routes:
     - match: {path: {exact: /a/b.json}}
     - match: {path: {exact: "/a//b"}}
-    - match: {path: {regex: "/a|/ab"}}`));
-    expect(find(objs, "HTTPRoute", "api-8080-timeout-1s").spec.rules.slice(0, 3).map((r: any) => r.matches[0].path)).toEqual([
+    - match: {path: {regex: "/a|/ab"}}`),
+    );
+    expect(
+      find(objs, "HTTPRoute", "api-8080-timeout-1s")
+        .spec.rules.slice(0, 3)
+        .map((r: any) => r.matches[0].path),
+    ).toEqual([
       { type: "Exact", value: "/a/b.json" },
       { type: "RegularExpression", value: "^/a//b$" },
       { type: "RegularExpression", value: "^(?:/a|/ab)$" },
@@ -36,7 +42,7 @@ describe("linkerd matches are exact", () => {
   });
 
   test("headers: exact, prefix and present become Exact / anchored regexes; absence is an error", () => {
-    const objs = ok(route("{headers: {x-a: {exact: \"1\"}, x-b: {prefix: \"v.\"}, x-c: {present: true}, X-D: {regex: \"a|b\"}}}", "      timeout: 1s"));
+    const objs = ok(route('{headers: {x-a: {exact: "1"}, x-b: {prefix: "v."}, x-c: {present: true}, X-D: {regex: "a|b"}}}', "      timeout: 1s"));
     expect(find(objs, "HTTPRoute", "api-8080-timeout-1s").spec.rules[0].matches[0].headers).toEqual([
       { name: "x-a", type: "Exact", value: "1" },
       { name: "x-b", type: "RegularExpression", value: "^v\\..*$" },
@@ -48,12 +54,14 @@ describe("linkerd matches are exact", () => {
   });
 
   test("names Gateway API cannot carry are errors, not CRD rejections at apply time", () => {
-    expect(errors(run(route("{queryParams: {\"a[0]\": {exact: x}}}")))).toEqual(["/spec/routes/0/match/queryParams/a[0] adapter/unsupported-value"]);
-    expect(errors(run(tp("  destination: {service: api, port: 8080}\n  headers: {request: {set: {\"x a\": b}}}")))).toEqual(["/spec/headers/request adapter/unsupported-value"]);
+    expect(errors(run(route('{queryParams: {"a[0]": {exact: x}}}')))).toEqual(["/spec/routes/0/match/queryParams/a[0] adapter/unsupported-value"]);
+    expect(errors(run(tp('  destination: {service: api, port: 8080}\n  headers: {request: {set: {"x a": b}}}')))).toEqual([
+      "/spec/headers/request adapter/unsupported-value",
+    ]);
   });
 
   test("query parameters are matched (Exact / anchored regex)", () => {
-    const objs = ok(route("{queryParams: {format: {exact: json}, v: {prefix: \"2\"}}}", "      timeout: 1s"));
+    const objs = ok(route('{queryParams: {format: {exact: json}, v: {prefix: "2"}}}', "      timeout: 1s"));
     expect(find(objs, "HTTPRoute", "api-8080-timeout-1s").spec.rules[0].matches[0].queryParams).toEqual([
       { name: "format", type: "Exact", value: "json" },
       { name: "v", type: "RegularExpression", value: "^2.*$" },
@@ -63,41 +71,49 @@ describe("linkerd matches are exact", () => {
 
 describe("linkerd precedence: the most specific match wins, not the first", () => {
   test("a header route written before a path route cannot keep its priority: error on the later route", () => {
-    const r = run(tp(`  destination: {service: api, port: 8080}
+    const r = run(
+      tp(`  destination: {service: api, port: 8080}
   routes:
     - match: {headers: {x-user: {exact: jason}}}
       timeout: 7s
     - match: {path: {prefix: /ratings/}}
-      timeout: 1s`));
+      timeout: 1s`),
+    );
     expect(errors(r)).toEqual(["/spec/routes/1/match adapter/unsupported-value"]);
     expect(r.diagnostics[0].message).toContain("most specific match");
   });
 
   test("disjoint matches in any order are fine, and the default route comes last", () => {
-    const objs = ok(tp(`  destination: {service: api, port: 8080}
+    const objs = ok(
+      tp(`  destination: {service: api, port: 8080}
   routes:
     - match: {method: POST}
       timeout: 7s
     - match: {path: {exact: /health}, method: GET}
-      timeout: 1s`));
+      timeout: 1s`),
+    );
     expect(names(objs)).toEqual(["HTTPRoute/api-8080", "HTTPRoute/api-8080-timeout-1s", "HTTPRoute/api-8080-timeout-7s"]);
     expect(find(objs, "HTTPRoute", "api-8080").spec.rules).toEqual([{ backendRefs: [{ name: "api", port: 8080 }] }]);
   });
 
   test("an equally specific pair is fine inside one HTTPRoute (rule order breaks the tie) but not across two", () => {
-    const same = ok(tp(`  destination: {service: api, port: 8080}
+    const same = ok(
+      tp(`  destination: {service: api, port: 8080}
   routes:
     - match: {headers: {x-a: {exact: "1"}}}
       split: [{subset: {version: v2}}]
     - match: {headers: {x-b: {exact: "1"}}}
-      split: [{subset: {version: v3}}]`));
+      split: [{subset: {version: v3}}]`),
+    );
     expect(find(same, "HTTPRoute", "api-8080").spec.rules.map((r: any) => r.backendRefs[0].name)).toEqual(["api-v2", "api-v3", "api"]);
-    const split = run(tp(`  destination: {service: api, port: 8080}
+    const split = run(
+      tp(`  destination: {service: api, port: 8080}
   routes:
     - match: {headers: {x-a: {exact: "1"}}}
       timeout: 1s
     - match: {headers: {x-b: {exact: "1"}}}
-      timeout: 2s`));
+      timeout: 2s`),
+    );
     expect(errors(split)).toEqual(["/spec/routes/1/match adapter/unsupported-value"]);
     expect(split.diagnostics.find((d) => d.severity === "error")!.message).toContain("different HTTPRoutes");
   });
@@ -105,16 +121,22 @@ describe("linkerd precedence: the most specific match wins, not the first", () =
 
 describe("linkerd splits, headers, redirects", () => {
   test("subsets are Services named <svc>-<subset>; unimesh names them in a note and never emits them", () => {
-    const r = run(ms("reviews", "  ports: [{port: 9080, targetPort: 8080, name: http}]\n  subsets: [{name: stable, labels: {version: v1}}, {name: canary, labels: {version: v2}}]") +
-      tp("  destination: {service: reviews, port: 9080}\n  routes:\n    - split: [{subset: {version: v1}, weight: 90}, {subset: {version: v2}, weight: 10}]"));
+    const r = run(
+      ms(
+        "reviews",
+        "  ports: [{port: 9080, targetPort: 8080, name: http}]\n  subsets: [{name: stable, labels: {version: v1}}, {name: canary, labels: {version: v2}}]",
+      ) +
+        tp("  destination: {service: reviews, port: 9080}\n  routes:\n    - split: [{subset: {version: v1}, weight: 90}, {subset: {version: v2}, weight: 10}]"),
+    );
     expect(r.ok).toBe(true);
     expect(r.resources.filter((o) => o.kind === "Service")).toEqual([]);
     expect(find(r.resources, "HTTPRoute", "reviews-9080").spec.rules[0].backendRefs).toEqual([
-      { name: "reviews-stable", port: 9080, weight: 90 }, { name: "reviews-canary", port: 9080, weight: 10 },
+      { name: "reviews-stable", port: 9080, weight: 90 },
+      { name: "reviews-canary", port: 9080, weight: 10 },
     ]);
     const note = r.diagnostics.find((d) => isCodeIn(d.code, "adapter/note"))!;
     expect(note.severity).toBe("info");
-    expect(note.message).toContain("reviews-canary (selector {\"app\":\"reviews\",\"version\":\"v2\"})");
+    expect(note.message).toContain('reviews-canary (selector {"app":"reviews","version":"v2"})');
   });
 
   test("request and response headers become filters; a forward without settings needs no HTTPRoute", () => {
@@ -127,11 +149,28 @@ describe("linkerd splits, headers, redirects", () => {
   });
 
   test("redirects: 301 by default, hostname/port/path; 308 is an error", () => {
-    const objs = ok(tp("  destination: {service: web, port: 80}\n  routes:\n    - match: {path: {prefix: /blog/}}\n      redirect: {authority: blog.example.com, path: /, port: 8443, scheme: https}"));
+    const objs = ok(
+      tp(
+        "  destination: {service: web, port: 80}\n  routes:\n    - match: {path: {prefix: /blog/}}\n      redirect: {authority: blog.example.com, path: /, port: 8443, scheme: https}",
+      ),
+    );
     const rule = find(objs, "HTTPRoute", "web-80").spec.rules[0];
     expect(rule.backendRefs).toBeUndefined();
-    expect(rule.filters).toEqual([{ type: "RequestRedirect", requestRedirect: { hostname: "blog.example.com", path: { type: "ReplaceFullPath", replaceFullPath: "/" }, port: 8443, scheme: "https", statusCode: 301 } }]);
-    expect(errors(run(tp("  destination: {service: web, port: 80}\n  routes:\n    - redirect: {scheme: https, statusCode: 308}")))).toEqual(["/spec/routes/0/redirect/statusCode adapter/unsupported-value"]);
+    expect(rule.filters).toEqual([
+      {
+        type: "RequestRedirect",
+        requestRedirect: {
+          hostname: "blog.example.com",
+          path: { type: "ReplaceFullPath", replaceFullPath: "/" },
+          port: 8443,
+          scheme: "https",
+          statusCode: 301,
+        },
+      },
+    ]);
+    expect(errors(run(tp("  destination: {service: web, port: 80}\n  routes:\n    - redirect: {scheme: https, statusCode: 308}")))).toEqual([
+      "/spec/routes/0/redirect/statusCode adapter/unsupported-value",
+    ]);
   });
 
   test("routes need a port: without destination.port or declared ports it is an error", () => {
@@ -143,7 +182,11 @@ describe("linkerd splits, headers, redirects", () => {
 
 describe("linkerd retries and timeouts (2.16+: route annotations)", () => {
   test("timeout, attempts, per-try timeout and conditions are HTTPRoute annotations; the Service is not touched", () => {
-    const objs = ok(tp("  destination: {service: api, port: 8080}\n  timeout: 1m30s\n  retries: {attempts: 3, perTryTimeout: 500ms, retryOn: [5xx, \"429\", retriable-4xx, refused-stream]}"));
+    const objs = ok(
+      tp(
+        '  destination: {service: api, port: 8080}\n  timeout: 1m30s\n  retries: {attempts: 3, perTryTimeout: 500ms, retryOn: [5xx, "429", retriable-4xx, refused-stream]}',
+      ),
+    );
     expect(names(objs)).toEqual(["HTTPRoute/api-8080-timeout-90s-retries-3"]);
     const a = objs[0].metadata.annotations!;
     expect(a["timeout.linkerd.io/request"]).toBe("90s");
@@ -160,7 +203,9 @@ describe("linkerd retries and timeouts (2.16+: route annotations)", () => {
   });
 
   test("connect-failure, reset and back-off cannot be expressed; the default retryOn includes connect-failure", () => {
-    expect(errors(run(tp("  destination: {service: api, port: 8080}\n  retries: {attempts: 2, retryOn: [connect-failure, reset, 5xx], backoff: 25ms}")))).toEqual([
+    expect(
+      errors(run(tp("  destination: {service: api, port: 8080}\n  retries: {attempts: 2, retryOn: [connect-failure, reset, 5xx], backoff: 25ms}"))),
+    ).toEqual([
       "/spec/retries/backoff adapter/unsupported-value",
       "/spec/retries/retryOn/0 adapter/unsupported-value",
       "/spec/retries/retryOn/1 adapter/unsupported-value",
@@ -169,12 +214,14 @@ describe("linkerd retries and timeouts (2.16+: route annotations)", () => {
   });
 
   test("a per-try timeout is always retried by Linkerd: retryOn must allow retrying timed-out tries", () => {
-    expect(errors(run(tp("  destination: {service: api, port: 8080}\n  retries: {attempts: 2, perTryTimeout: 1s, retryOn: [\"503\"]}"))))
-      .toEqual(["/spec/retries/perTryTimeout adapter/unsupported-value"]);
+    expect(errors(run(tp('  destination: {service: api, port: 8080}\n  retries: {attempts: 2, perTryTimeout: 1s, retryOn: ["503"]}')))).toEqual([
+      "/spec/retries/perTryTimeout adapter/unsupported-value",
+    ]);
   });
 
   test("gRPC ports get a GRPCRoute with retry.linkerd.io/grpc; gRPC conditions on an HTTP port are errors", () => {
-    const yaml = ms("inventory", "  ports: [{port: 50051, protocol: grpc}]") +
+    const yaml =
+      ms("inventory", "  ports: [{port: 50051, protocol: grpc}]") +
       tp(`  destination: {service: inventory, port: 50051}
   retries: {attempts: 2, retryOn: [unavailable, cancelled]}
   routes:
@@ -187,21 +234,31 @@ describe("linkerd retries and timeouts (2.16+: route annotations)", () => {
     expect(g.apiVersion).toBe("gateway.networking.k8s.io/v1");
     expect(g.metadata.annotations["retry.linkerd.io/grpc"]).toBe("unavailable,cancelled");
     expect(g.spec.rules[0].matches).toEqual([{ method: { type: "Exact", service: "shop.Inventory", method: "Get" } }]);
-    expect(find(objs, "GRPCRoute", "inventory-50051-timeout-2s-retries-2").spec.rules[0].matches)
-      .toEqual([{ headers: [{ name: "x-a", type: "Exact", value: "b" }], method: { type: "Exact", service: "shop.Inventory" } }]);
-    expect(names(objs)).toEqual(["GRPCRoute/inventory-50051", "GRPCRoute/inventory-50051-timeout-1s-retries-2", "GRPCRoute/inventory-50051-timeout-2s-retries-2"]);
+    expect(find(objs, "GRPCRoute", "inventory-50051-timeout-2s-retries-2").spec.rules[0].matches).toEqual([
+      { headers: [{ name: "x-a", type: "Exact", value: "b" }], method: { type: "Exact", service: "shop.Inventory" } },
+    ]);
+    expect(names(objs)).toEqual([
+      "GRPCRoute/inventory-50051",
+      "GRPCRoute/inventory-50051-timeout-1s-retries-2",
+      "GRPCRoute/inventory-50051-timeout-2s-retries-2",
+    ]);
     expect(find(objs, "GRPCRoute", "inventory-50051").spec.rules).toEqual([{ backendRefs: [{ name: "inventory", port: 50051 }] }]);
     expect(new Set(ok(yaml, { version: "2.16" }).map((o) => o.apiVersion))).toEqual(new Set(["gateway.networking.k8s.io/v1alpha2"]));
-    expect(errors(run(tp("  destination: {service: api, port: 8080}\n  retries: {attempts: 2, retryOn: [unavailable]}")))).toEqual(["/spec/retries/retryOn/0 adapter/unsupported-value"]);
+    expect(errors(run(tp("  destination: {service: api, port: 8080}\n  retries: {attempts: 2, retryOn: [unavailable]}")))).toEqual([
+      "/spec/retries/retryOn/0 adapter/unsupported-value",
+    ]);
   });
 });
 
 describe("linkerd versions: emit what the release reads", () => {
   const yaml = tp("  destination: {service: api, port: 8080}\n  timeout: 1s");
   test.each([
-    ["2.20", "gateway.networking.k8s.io/v1"], ["2.18", "gateway.networking.k8s.io/v1"],
-    ["2.17", "gateway.networking.k8s.io/v1beta1"], ["2.16", "gateway.networking.k8s.io/v1beta1"],
-    ["2.15", "policy.linkerd.io/v1beta3"], ["2.14", "policy.linkerd.io/v1beta3"],
+    ["2.20", "gateway.networking.k8s.io/v1"],
+    ["2.18", "gateway.networking.k8s.io/v1"],
+    ["2.17", "gateway.networking.k8s.io/v1beta1"],
+    ["2.16", "gateway.networking.k8s.io/v1beta1"],
+    ["2.15", "policy.linkerd.io/v1beta3"],
+    ["2.14", "policy.linkerd.io/v1beta3"],
   ])("Linkerd %s: outbound HTTPRoute %s", (version, apiVersion) => {
     const objs = ok(yaml, { version });
     expect(objs.map((o) => o.apiVersion)).toEqual([apiVersion]);
@@ -214,8 +271,9 @@ describe("linkerd versions: emit what the release reads", () => {
   });
 
   test("2.14: response header changes cannot be expressed (no ResponseHeaderModifier in policy.linkerd.io HTTPRoute)", () => {
-    expect(errors(run(tp("  destination: {service: api, port: 8080}\n  headers: {response: {remove: [server]}}"), { version: "2.14" })))
-      .toEqual(["/spec/headers/response adapter/unsupported-value"]);
+    expect(errors(run(tp("  destination: {service: api, port: 8080}\n  headers: {response: {remove: [server]}}"), { version: "2.14" }))).toEqual([
+      "/spec/headers/response adapter/unsupported-value",
+    ]);
   });
 });
 
@@ -238,7 +296,9 @@ describe("header changes of a split target → backendRefs[].filters", () => {
           { requestHeaderModifier: { set: [{ name: "x-canary", value: "1" }] }, type: "RequestHeaderModifier" },
           { responseHeaderModifier: { remove: ["server"] }, type: "ResponseHeaderModifier" },
         ],
-        name: "api-v2", port: 8080, weight: 20,
+        name: "api-v2",
+        port: 8080,
+        weight: 20,
       },
     ]);
   });
@@ -249,20 +309,29 @@ describe("header changes of a split target → backendRefs[].filters", () => {
   });
 
   test("2.14 with retries: the ServiceProfile would drop them: error", () => {
-    const r = run(tp("  destination: {service: api, port: 8080}\n  retries: {attempts: 1, retryOn: [5xx]}\n  routes:\n    - split: [{headers: {request: {add: {x-a: b}}}}]"), { version: "2.14", approximations: ["retry-budget"] });
+    const r = run(
+      tp(
+        "  destination: {service: api, port: 8080}\n  retries: {attempts: 1, retryOn: [5xx]}\n  routes:\n    - split: [{headers: {request: {add: {x-a: b}}}}]",
+      ),
+      { version: "2.14", approximations: ["retry-budget"] },
+    );
     expect(errors(r)).toEqual(["/spec/routes/0/split/0/headers adapter/conflict"]);
   });
 });
 
 describe("linkerd 2.14-2.15: retries need a ServiceProfile", () => {
-  const yaml = tp(`  destination: {service: ratings, namespace: bookinfo, port: 9080}
+  const yaml = tp(
+    `  destination: {service: ratings, namespace: bookinfo, port: 9080}
   routes:
     - name: get-one
       match: {path: {prefix: /ratings/}, method: GET}
       timeout: 2s
       retries: {attempts: 2, retryOn: [5xx]}
     - name: rest
-      timeout: 5s`, "r", "bookinfo");
+      timeout: 5s`,
+    "r",
+    "bookinfo",
+  );
 
   test("without the retry-budget approximation the attempt count is an error", () => {
     expect(errors(run(yaml, { version: "2.14" }))).toEqual(["/spec/routes/0/retries/attempts adapter/unsupported-value"]);
@@ -289,28 +358,35 @@ describe("linkerd 2.14-2.15: retries need a ServiceProfile", () => {
   });
 
   test("a ServiceProfile makes Linkerd ignore HTTPRoutes and failure accrual: splits, header matches and outlier detection conflict", () => {
-    const r = run(tp(`  destination: {service: ratings, port: 9080}
+    const r = run(
+      tp(`  destination: {service: ratings, port: 9080}
   retries: {attempts: 1, retryOn: [5xx]}
   outlierDetection: {maxEjectionPercent: 100}
   routes:
     - match: {headers: {x-a: {exact: b}}}
-      split: [{subset: {version: v2}}]`), { version: "2.14", approximations: ["retry-budget"] });
-    expect(errors(r)).toEqual([
-      "/spec/outlierDetection adapter/conflict",
-      "/spec/routes/0/match adapter/conflict",
-      "/spec/routes/0/split adapter/conflict",
-    ]);
+      split: [{subset: {version: v2}}]`),
+      { version: "2.14", approximations: ["retry-budget"] },
+    );
+    expect(errors(r)).toEqual(["/spec/outlierDetection adapter/conflict", "/spec/routes/0/match adapter/conflict", "/spec/routes/0/split adapter/conflict"]);
   });
 
   test("retries only of 5xx; no per-try timeout", () => {
-    expect(errors(run(tp("  destination: {service: api, port: 8080}\n  retries: {attempts: 1, perTryTimeout: 1s, retryOn: [gateway-error]}"), { version: "2.14", approximations: ["retry-budget"] })))
-      .toEqual(["/spec/retries/perTryTimeout adapter/unsupported-value", "/spec/retries/retryOn/0 adapter/unsupported-value"]);
+    expect(
+      errors(
+        run(tp("  destination: {service: api, port: 8080}\n  retries: {attempts: 1, perTryTimeout: 1s, retryOn: [gateway-error]}"), {
+          version: "2.14",
+          approximations: ["retry-budget"],
+        }),
+      ),
+    ).toEqual(["/spec/retries/perTryTimeout adapter/unsupported-value", "/spec/retries/retryOn/0 adapter/unsupported-value"]);
   });
 });
 
 describe("linkerd: a policy for every port when the ports are only guessed", () => {
   test("its routes go to the ports other policies name, with a warning naming them (never silently); declared ports: no warning", () => {
-    const text = tp("  destination: {service: api}\n  timeout: 2s", "all-ports") + tp("  destination: {service: api, port: 8080}\n  routes:\n    - match: {path: {prefix: /v2/}}\n      timeout: 1s", "one-port");
+    const text =
+      tp("  destination: {service: api}\n  timeout: 2s", "all-ports") +
+      tp("  destination: {service: api, port: 8080}\n  routes:\n    - match: {path: {prefix: /v2/}}\n      timeout: 1s", "one-port");
     const r = run(text);
     expect(r.ok).toBe(true);
     expect(diags(r, "warning")).toEqual(["/spec/destination adapter/unsupported-value"]);

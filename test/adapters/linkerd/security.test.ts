@@ -14,7 +14,8 @@ function modelOf(docs: any[]): Model {
     doc: { apiVersion: "unimesh.io/v1alpha1", ...doc },
     origin: { file: "memory.yaml", documentIndex: i },
     id: `${doc.kind}/${doc.metadata.namespace}/${doc.metadata.name}`,
-    namespace: doc.metadata.namespace, name: doc.metadata.name,
+    namespace: doc.metadata.namespace,
+    name: doc.metadata.name,
   }));
   return new Model(entries);
 }
@@ -32,7 +33,11 @@ describe("linkerd: an empty pod selector never becomes a namespace-wide Server",
   test("AccessPolicy, service MTLSPolicy and rate limit on a service with an empty selector: an error each, no Server", () => {
     const model = modelOf([
       svc,
-      { kind: "AccessPolicy", metadata: { name: "a", namespace: "shop" }, spec: { destination: { service: "web" }, allow: [{ source: { serviceAccounts: ["frontend"] } }] } },
+      {
+        kind: "AccessPolicy",
+        metadata: { name: "a", namespace: "shop" },
+        spec: { destination: { service: "web" }, allow: [{ source: { serviceAccounts: ["frontend"] } }] },
+      },
     ]);
     for (const version of ["2.14", "2.20"]) {
       const r = translate(model, { adapter: linkerd, version });
@@ -40,9 +45,18 @@ describe("linkerd: an empty pod selector never becomes a namespace-wide Server",
       expect(r.diagnostics.find((d) => d.severity === "error")!.message).toContain("every pod of namespace shop");
       expect(r.resources.filter((o) => o.kind === "Server")).toEqual([]);
     }
-    const mt = translate(modelOf([svc, { kind: "MTLSPolicy", metadata: { name: "m", namespace: "shop" }, spec: { mode: "strict", destination: { service: "web" } } }]), { adapter: linkerd, version: "2.20" });
+    const mt = translate(
+      modelOf([svc, { kind: "MTLSPolicy", metadata: { name: "m", namespace: "shop" }, spec: { mode: "strict", destination: { service: "web" } } }]),
+      { adapter: linkerd, version: "2.20" },
+    );
     expect(errors(mt)).toEqual(["/spec/destination adapter/unsupported-value"]);
-    const rl = translate(modelOf([svc, { kind: "TrafficPolicy", metadata: { name: "p", namespace: "shop" }, spec: { destination: { service: "web" }, rateLimit: { requestsPerSecond: 10 } } }]), { adapter: linkerd, version: "2.20" });
+    const rl = translate(
+      modelOf([
+        svc,
+        { kind: "TrafficPolicy", metadata: { name: "p", namespace: "shop" }, spec: { destination: { service: "web" }, rateLimit: { requestsPerSecond: 10 } } },
+      ]),
+      { adapter: linkerd, version: "2.20" },
+    );
     expect(errors(rl)).toEqual(["/spec/rateLimit adapter/unsupported-value"]);
     expect(rl.resources).toEqual([]);
   });
@@ -61,14 +75,20 @@ describe("linkerd: a policy for every port needs the declared ports (a guessed p
   });
 
   test("the same with the ports declared: a Server on every declared port", () => {
-    const objs = ok(ms("web", "  ports: [{port: 80, targetPort: 8080}, {port: 9090}]") + route80 + ap("  destination: {service: web}\n  allow:\n    - source: {serviceAccounts: [frontend]}"));
+    const objs = ok(
+      ms("web", "  ports: [{port: 80, targetPort: 8080}, {port: 9090}]") +
+        route80 +
+        ap("  destination: {service: web}\n  allow:\n    - source: {serviceAccounts: [frontend]}"),
+    );
     expect(names(objs).filter((n) => n.startsWith("Server/"))).toEqual(["Server/web-8080", "Server/web-9090"]);
   });
 
   test("a port-scoped AccessPolicy with undeclared ports: an error (a wrong pod port guess would leave the real one open), like Istio", () => {
     const r = run(ap("  destination: {service: web, port: 80}\n  allow:\n    - source: {serviceAccounts: [frontend]}"));
     expect(errors(r)).toEqual(["/spec/destination/port adapter/unsupported-value"]);
-    expect(r.diagnostics.find((d) => d.severity === "error")!.message).toContain("the real one keeps the cluster's default inbound policy, which may admit every caller");
+    expect(r.diagnostics.find((d) => d.severity === "error")!.message).toContain(
+      "the real one keeps the cluster's default inbound policy, which may admit every caller",
+    );
     // Declared: no assumption, a Server on the declared pod port.
     const declared = run(ms("web", "  ports: [{port: 80, targetPort: 8080}]") + ap("  destination: {service: web, port: 80}"));
     expect(errors(declared)).toEqual([]);
@@ -76,7 +96,10 @@ describe("linkerd: a policy for every port needs the declared ports (a guessed p
   });
 
   test("a service MTLSPolicy (its mode covers every port) with undeclared ports: error, also when other policies name a port", () => {
-    for (const yaml of [route80 + mtls("{mode: strict, destination: {service: web}}"), mtls(`{mode: strict, destination: {service: web}, ports: {"80": permissive}}`)]) {
+    for (const yaml of [
+      route80 + mtls("{mode: strict, destination: {service: web}}"),
+      mtls(`{mode: strict, destination: {service: web}, ports: {"80": permissive}}`),
+    ]) {
       const r = run(yaml);
       expect(errors(r)).toEqual(["/spec/mode adapter/unsupported-value"]);
       expect(r.resources.filter((o) => o.kind === "Server")).toEqual([]);
@@ -89,13 +112,19 @@ describe("linkerd: a policy for every port needs the declared ports (a guessed p
       expect(errors(r)).toEqual(["/spec/rateLimit adapter/unsupported-value"]);
       expect(r.diagnostics.find((d) => d.severity === "error")!.message).toContain("declare the service's ports in a MeshService");
     }
-    expect(names(ok(ms("web", "  ports: [{port: 80}]") + tp("  destination: {service: web}\n  rateLimit: {requestsPerSecond: 10}")))).toEqual(["HTTPLocalRateLimitPolicy/web-80", "Server/web-80"]);
+    expect(names(ok(ms("web", "  ports: [{port: 80}]") + tp("  destination: {service: web}\n  rateLimit: {requestsPerSecond: 10}")))).toEqual([
+      "HTTPLocalRateLimitPolicy/web-80",
+      "Server/web-80",
+    ]);
   });
 });
 
 describe("linkerd: a Server that admits everyone overrides a stricter default: a warning", () => {
   const web = ms("web", "  ports: [{port: 80, targetPort: 8080}]");
-  for (const [mode, policy] of [["permissive", "all-unauthenticated"], ["strict", "all-authenticated"]] as const) {
+  for (const [mode, policy] of [
+    ["permissive", "all-unauthenticated"],
+    ["strict", "all-authenticated"],
+  ] as const) {
     test(`service mTLS ${mode}: accessPolicy ${policy}, and a warning that it overrides deny / cluster-authenticated set outside unimesh`, () => {
       const r = run(web + mtls(`{mode: ${mode}, destination: {service: web}}`));
       expect(r.ok).toBe(true);
@@ -117,7 +146,9 @@ describe("linkerd: a Server that admits everyone overrides a stricter default: a
   });
 
   test("with an AccessPolicy the Server denies by default: no such warning", () => {
-    const r = run(web + mtls("{mode: strict, destination: {service: web}}") + ap("  destination: {service: web}\n  allow:\n    - source: {serviceAccounts: [frontend]}"));
+    const r = run(
+      web + mtls("{mode: strict, destination: {service: web}}") + ap("  destination: {service: web}\n  allow:\n    - source: {serviceAccounts: [frontend]}"),
+    );
     expect(r.ok).toBe(true);
     expect(r.diagnostics.filter((d) => d.message.includes("overrides the default inbound policy"))).toEqual([]);
   });
@@ -129,12 +160,15 @@ describe("linkerd retries: never Linkerd's default conditions in place of retryO
   test("refused-stream or retriable-status-codes alone: an error each (retry.linkerd.io/limit without /http would retry Linkerd's defaults)", () => {
     expect(errors(run(retry("[refused-stream]")))).toEqual(["/spec/retries/retryOn/0 adapter/unsupported-value"]);
     expect(errors(run(retry("[retriable-status-codes]")))).toEqual(["/spec/retries/retryOn/0 adapter/unsupported-value"]);
-    expect(errors(run(retry("[refused-stream, retriable-status-codes]")))).toEqual(["/spec/retries/retryOn/0 adapter/unsupported-value", "/spec/retries/retryOn/1 adapter/unsupported-value"]);
+    expect(errors(run(retry("[refused-stream, retriable-status-codes]")))).toEqual([
+      "/spec/retries/retryOn/0 adapter/unsupported-value",
+      "/spec/retries/retryOn/1 adapter/unsupported-value",
+    ]);
     expect(run(retry("[refused-stream]")).diagnostics[0].message).toContain("default conditions");
   });
 
   test("next to a status code they add nothing and are fine: retry.linkerd.io/http is always written", () => {
-    const objs = ok(retry("[refused-stream, retriable-status-codes, \"503\"]"));
+    const objs = ok(retry('[refused-stream, retriable-status-codes, "503"]'));
     expect(objs[0].metadata.annotations!["retry.linkerd.io/http"]).toBe("503");
     expect(objs[0].metadata.annotations!["retry.linkerd.io/limit"]).toBe("2");
   });
@@ -168,7 +202,10 @@ describe("linkerd: several Service ports reaching one pod port with different mT
 describe("linkerd: Service ports sharing one pod port share one Server", () => {
   test("different callers per Service port: an error (each would be admitted on the other port)", () => {
     const shared = ms("reviews", "  ports: [{port: 80, targetPort: 8080}, {port: 81, targetPort: 8080}]");
-    const r = run(shared + `${H}kind: AccessPolicy\nmetadata: {name: callers, namespace: shop}\nspec:\n  destination: {service: reviews}\n  allow:\n    - {source: {serviceAccounts: [productpage]}, ports: [80]}\n    - {source: {serviceAccounts: [ratings]}, ports: [81]}\n`);
+    const r = run(
+      shared +
+        `${H}kind: AccessPolicy\nmetadata: {name: callers, namespace: shop}\nspec:\n  destination: {service: reviews}\n  allow:\n    - {source: {serviceAccounts: [productpage]}, ports: [80]}\n    - {source: {serviceAccounts: [ratings]}, ports: [81]}\n`,
+    );
     expect(errors(r)).toEqual(["/spec/allow/0/ports adapter/unsupported-value", "/spec/allow/1/ports adapter/unsupported-value"]);
     expect(r.diagnostics.find((d) => d.severity === "error")!.message).toContain("authorizes per pod port (one Server each)");
   });
@@ -177,27 +214,39 @@ describe("linkerd: Service ports sharing one pod port share one Server", () => {
     const shared = ms("api", "  ports: [{port: 9080, targetPort: 9090}, {port: 5000, targetPort: 9090}]");
     const policy = (name: string, spec: string) => `${H}kind: AccessPolicy\nmetadata: {name: ${name}, namespace: shop}\nspec:\n${spec}\n---\n`;
     // 9080 governed by another policy that admits only front: web on 9080 would be a widening.
-    const r = run(shared + policy("web-5000", "  destination: {service: api, port: 5000}\n  allow: [{source: {serviceAccounts: [web]}}]") +
-      policy("front-9080", "  destination: {service: api, port: 9080}\n  allow: [{source: {serviceAccounts: [front]}}]"));
+    const r = run(
+      shared +
+        policy("web-5000", "  destination: {service: api, port: 5000}\n  allow: [{source: {serviceAccounts: [web]}}]") +
+        policy("front-9080", "  destination: {service: api, port: 9080}\n  allow: [{source: {serviceAccounts: [front]}}]"),
+    );
     expect(errors(r)).toEqual(["/spec/destination/port adapter/unsupported-value", "/spec/destination/port adapter/unsupported-value"]);
     expect(r.resources).toEqual([]);
     // 9080 governed by nobody: restricting it to web only tightens it (a warning that names it).
     const r2 = run(shared + policy("web-5000", "  destination: {service: api, port: 5000}\n  allow: [{source: {serviceAccounts: [web]}}]"));
     expect(r2.ok).toBe(true);
-    expect(r2.diagnostics.find((d) => d.severity === "warning" && isCodeIn(d.code, "adapter/conflict"))!.message).toContain("also restricts Service port 9080 to its callers");
+    expect(r2.diagnostics.find((d) => d.severity === "warning" && isCodeIn(d.code, "adapter/conflict"))!.message).toContain(
+      "also restricts Service port 9080 to its callers",
+    );
   });
 });
 
 describe("linkerd: Services whose selectors pick the same pods (issue #9)", () => {
   // The `<service>-<subset>` Services Linkerd's routing asks for: reviews-v2's pods are reviews pods.
-  const services = ms("reviews", "  ports: [{port: 9080}]") + ms("reviews-v2", "  selector: {app: reviews, version: v2}\n  serviceAccount: reviews\n  ports: [{port: 9080}]");
-  const access = (name: string, svc: string, rules: string) => `${H}kind: AccessPolicy\nmetadata: {name: ${name}, namespace: shop}\nspec:\n  destination: {service: ${svc}}\n${rules}\n---\n`;
+  const services =
+    ms("reviews", "  ports: [{port: 9080}]") + ms("reviews-v2", "  selector: {app: reviews, version: v2}\n  serviceAccount: reviews\n  ports: [{port: 9080}]");
+  const access = (name: string, svc: string, rules: string) =>
+    `${H}kind: AccessPolicy\nmetadata: {name: ${name}, namespace: shop}\nspec:\n  destination: {service: ${svc}}\n${rules}\n---\n`;
   const readers = access("reviews-readers", "reviews", "  allow: [{source: {serviceAccounts: [productpage]}}]");
 
   test("allow: [{}] on reviews-v2 next to a restricted reviews: overlapping Servers, either could win: an error on both, nothing emitted", () => {
     const r = run(services + readers + access("v2-open", "reviews-v2", "  allow: [{}]"));
     expect(errors(r)).toEqual(["/spec/destination adapter/unsupported-value", "/spec/destination adapter/unsupported-value"]);
-    expect(r.diagnostics.filter((d) => d.severity === "error").map((d) => d.policy).sort()).toEqual(["AccessPolicy/shop/reviews-readers", "AccessPolicy/shop/v2-open"]);
+    expect(
+      r.diagnostics
+        .filter((d) => d.severity === "error")
+        .map((d) => d.policy)
+        .sort(),
+    ).toEqual(["AccessPolicy/shop/reviews-readers", "AccessPolicy/shop/v2-open"]);
     expect(r.diagnostics.find((d) => d.severity === "error")!.message).toContain("applies ONE Server to a pod port (the oldest when several select it)");
     expect(r.resources).toEqual([]);
   });
@@ -214,14 +263,18 @@ describe("linkerd: Services whose selectors pick the same pods (issue #9)", () =
   test("an access Server and an mTLS-only Server on the same pods and pod port: an error (the mTLS one could win and admit everyone)", () => {
     const r = run(services + readers + mtls("{destination: {service: reviews-v2}, mode: strict}"));
     expect(r.ok).toBe(false);
-    expect(r.diagnostics.filter((d) => d.severity === "error").map((d) => d.message)).toContainEqual(expect.stringContaining("both need a Server on pod port 9080 (reviews for access, reviews-v2 for its mTLS mode)"));
+    expect(r.diagnostics.filter((d) => d.severity === "error").map((d) => d.message)).toContainEqual(
+      expect.stringContaining("both need a Server on pod port 9080 (reviews for access, reviews-v2 for its mTLS mode)"),
+    );
   });
 
   test("namespace allow-nothing (default policy deny) and an AccessPolicy on reviews only: requests to reviews-v2 meet the reviews Server on the shared pods, which admits productpage: an error", () => {
     const allowNothing = `${H}kind: AccessPolicy\nmetadata: {name: allow-nothing, namespace: shop}\nspec: {}\n---\n`;
     const r = run(services + allowNothing + readers);
     expect(errors(r)).toEqual(["/spec/destination adapter/unsupported-value"]);
-    expect(r.diagnostics.find((d) => d.severity === "error")!.message).toContain("shop/reviews-v2 has no AccessPolicy of its own, so only the namespace- and mesh-wide ones (AccessPolicy/shop/allow-nothing) govern it");
+    expect(r.diagnostics.find((d) => d.severity === "error")!.message).toContain(
+      "shop/reviews-v2 has no AccessPolicy of its own, so only the namespace- and mesh-wide ones (AccessPolicy/shop/allow-nothing) govern it",
+    );
     expect(r.resources).toEqual([]);
     // The same rules on both: exact (two equal Servers, whichever applies).
     const same = run(services + allowNothing + readers + access("v2-readers", "reviews-v2", "  allow: [{source: {serviceAccounts: [productpage]}}]"));
@@ -234,16 +287,30 @@ describe("linkerd: Services whose selectors pick the same pods (issue #9)", () =
     const r = run(services + allowNothing + readers + mtls("{destination: {service: reviews-v2}, mode: strict}"));
     expect(r.diagnostics.filter((d) => d.severity === "error").map((d) => [d.policy, d.message])).toEqual([
       ["AccessPolicy/shop/reviews-readers", expect.stringContaining("shop/reviews-v2 has no AccessPolicy of its own")],
-      ["AccessPolicy/shop/reviews-readers", expect.stringContaining("both need a Server on pod port 9080 (reviews for access, reviews-v2 for its mTLS mode with the namespace- and mesh-wide access rules only)")],
-      ["MTLSPolicy/shop/m", expect.stringContaining("both need a Server on pod port 9080 (reviews-v2 for its mTLS mode with the namespace- and mesh-wide access rules only, reviews for access)")],
+      [
+        "AccessPolicy/shop/reviews-readers",
+        expect.stringContaining(
+          "both need a Server on pod port 9080 (reviews for access, reviews-v2 for its mTLS mode with the namespace- and mesh-wide access rules only)",
+        ),
+      ],
+      [
+        "MTLSPolicy/shop/m",
+        expect.stringContaining(
+          "both need a Server on pod port 9080 (reviews-v2 for its mTLS mode with the namespace- and mesh-wide access rules only, reviews for access)",
+        ),
+      ],
     ]);
   });
 
   test("mTLS: a permissive reviews-v2 never loosens the strict reviews pods: both Servers get the strictest", () => {
-    const r = run(services + mtls("{destination: {service: reviews}, mode: strict}", "a") + mtls("{destination: {service: reviews-v2}, mode: permissive}", "b"));
+    const r = run(
+      services + mtls("{destination: {service: reviews}, mode: strict}", "a") + mtls("{destination: {service: reviews-v2}, mode: permissive}", "b"),
+    );
     expect(r.ok).toBe(true);
     expect(find(r.resources, "Server", "reviews-9080").spec.accessPolicy).toBe("all-authenticated");
     expect(find(r.resources, "Server", "reviews-v2-9080").spec.accessPolicy).toBe("all-authenticated");
-    expect(r.diagnostics.find((d) => d.policy === "MTLSPolicy/shop/b" && isCodeIn(d.code, "adapter/conflict"))!.message).toContain("gets the strictest, strict, for all of them");
+    expect(r.diagnostics.find((d) => d.policy === "MTLSPolicy/shop/b" && isCodeIn(d.code, "adapter/conflict"))!.message).toContain(
+      "gets the strictest, strict, for all of them",
+    );
   });
 });

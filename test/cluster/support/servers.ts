@@ -56,7 +56,12 @@ export const SERVERS = {
 export type ServerName = keyof typeof SERVERS;
 
 /** The control planes the `main` server runs (Deployments only: no kubelet runs them), as `[mesh, version]`. */
-export const MAIN_CONTROL_PLANES = [["istio", "1.30.3"], ["linkerd", "edge-26.8.3"], ["appmesh", "1.13.3"], ["kuma", "2.14.3"]] as const;
+export const MAIN_CONTROL_PLANES = [
+  ["istio", "1.30.3"],
+  ["linkerd", "edge-26.8.3"],
+  ["appmesh", "1.13.3"],
+  ["kuma", "2.14.3"],
+] as const;
 
 /** What the global setup hands to the test files (`inject("unimeshCluster")`). */
 export interface ClusterRun {
@@ -114,7 +119,8 @@ export function unavailable(env: NodeJS.ProcessEnv = process.env, machine: Machi
   if (env.UNIMESH_CLUSTER_TESTS === "0" && !clusterTestsRequired(env)) return "UNIMESH_CLUSTER_TESTS=0";
   if (machine.platform !== "linux" || machine.arch !== "x64") return `the kube-apiserver binary is linux/amd64 and this is ${machine.platform}/${machine.arch}`;
   const dir = kubeDir(env);
-  if (!existsSync(join(dir, "kube-up.sh"))) return `no ${join(dir, "kube-up.sh")} (the real kube-apiserver and its scripts: ../shared/kube beside the project, or UNIMESH_KUBE_DIR)`;
+  if (!existsSync(join(dir, "kube-up.sh")))
+    return `no ${join(dir, "kube-up.sh")} (the real kube-apiserver and its scripts: ../shared/kube beside the project, or UNIMESH_KUBE_DIR)`;
   const missing = ["etcd", "openssl", "curl"].filter((c) => !machine.onPath(c));
   if (missing.length && machine.uid !== 0) return `${missing.join(", ")} not installed, and installing them (kube-up.sh uses apt-get) needs root`;
   if (missing.length && !machine.onPath("apt-get")) return `${missing.join(", ")} not installed, and there is no apt-get to install them`;
@@ -155,7 +161,10 @@ function runScript(script: string, args: string[], env: NodeJS.ProcessEnv, log: 
     const fd = openSync(log, "a");
     const [cmd, ...rest] = nice && onPath("nice") ? ["nice", "-n", "10", "bash", script, ...args] : ["bash", script, ...args];
     const child = spawn(cmd, rest, { env, stdio: ["ignore", fd, fd] });
-    child.on("error", (e) => { closeSync(fd); reject(e); });
+    child.on("error", (e) => {
+      closeSync(fd);
+      reject(e);
+    });
     child.on("exit", (code) => {
       closeSync(fd);
       if (code === 0) return resolve();
@@ -169,7 +178,12 @@ function runScript(script: string, args: string[], env: NodeJS.ProcessEnv, log: 
  * Starts one server with kube-up.sh (retried up to 3 times on new ports) and a watchdog that stops it
  * if this process dies without tearing down. Returns the server and the watchdog's pid.
  */
-export async function startServer(name: ServerName, runDir: string, ports: number[], env: NodeJS.ProcessEnv = process.env): Promise<ServerInfo & { watchdog?: number }> {
+export async function startServer(
+  name: ServerName,
+  runDir: string,
+  ports: number[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ServerInfo & { watchdog?: number }> {
   const dir = join(runDir, name);
   mkdirSync(dir, { recursive: true });
   const kubeconfig = join(dir, "kubeconfig");
@@ -178,15 +192,38 @@ export async function startServer(name: ServerName, runDir: string, ports: numbe
   for (let attempt = 0; attempt < 3; attempt++) {
     const [api, etcdClient, etcdPeer] = attempt === 0 ? ports : await freePorts(3);
     try {
-      await runScript(join(kubeDir(env), "kube-up.sh"), [kubeconfig], {
-        ...env, API_PORT: String(api), ETCD_CLIENT_PORT: String(etcdClient), ETCD_PEER_PORT: String(etcdPeer), KUBE_STATE_DIR: "",
-      }, log, true);
+      await runScript(
+        join(kubeDir(env), "kube-up.sh"),
+        [kubeconfig],
+        {
+          ...env,
+          API_PORT: String(api),
+          ETCD_CLIENT_PORT: String(etcdClient),
+          ETCD_PEER_PORT: String(etcdPeer),
+          KUBE_STATE_DIR: "",
+        },
+        log,
+        true,
+      );
       const stateDir = readFileSync(`${kubeconfig}.state-dir`, "utf8").trim();
       // Stops the server when the test run dies without its teardown (killed, crashed), and removes the
       // run's directory (kubeconfigs, logs) that the teardown would have removed.
-      const watchdog = spawn("bash", ["-c", 'while kill -0 "$1" 2>/dev/null; do sleep 3; done; bash "$2" "$3"; rm -rf "$4"', "watchdog", String(process.pid), join(kubeDir(env), "kube-down.sh"), stateDir, runDir], {
-        detached: true, stdio: "ignore",
-      });
+      const watchdog = spawn(
+        "bash",
+        [
+          "-c",
+          'while kill -0 "$1" 2>/dev/null; do sleep 3; done; bash "$2" "$3"; rm -rf "$4"',
+          "watchdog",
+          String(process.pid),
+          join(kubeDir(env), "kube-down.sh"),
+          stateDir,
+          runDir,
+        ],
+        {
+          detached: true,
+          stdio: "ignore",
+        },
+      );
       watchdog.unref();
       return { name, kubeconfig, context: "kube-local", server: `https://127.0.0.1:${api}`, stateDir, watchdog: watchdog.pid };
     } catch (e) {
@@ -263,16 +300,19 @@ export async function getObject(client: KubeClient, apiVersion: string, kind: st
 
 /** Every `*.yaml` file under `dir`, sorted. */
 function yamlFiles(dir: string): string[] {
-  return readdirSync(dir).sort().flatMap((f) => {
-    const p = join(dir, f);
-    return statSync(p).isDirectory() ? yamlFiles(p) : /\.ya?ml$/.test(f) ? [p] : [];
-  });
+  return readdirSync(dir)
+    .sort()
+    .flatMap((f) => {
+      const p = join(dir, f);
+      return statSync(p).isDirectory() ? yamlFiles(p) : /\.ya?ml$/.test(f) ? [p] : [];
+    });
 }
 
 /** The CustomResourceDefinitions of CRD sets (folders of test/crds/). */
 export function crdsOf(sets: readonly string[]): Obj[] {
-  return sets.flatMap((set) => yamlFiles(join(CRD_ROOT, set)).flatMap((f) =>
-    (yaml.loadAll(readFileSync(f, "utf8")) as Obj[]).filter((d) => d?.kind === "CustomResourceDefinition")));
+  return sets.flatMap((set) =>
+    yamlFiles(join(CRD_ROOT, set)).flatMap((f) => (yaml.loadAll(readFileSync(f, "utf8")) as Obj[]).filter((d) => d?.kind === "CustomResourceDefinition")),
+  );
 }
 
 /** Polls `check` every 200 ms until it returns true. @throws after `timeoutMs` with `what`. */
@@ -291,7 +331,11 @@ export async function until(what: string, check: () => Promise<boolean>, timeout
 export async function installCrds(client: KubeClient, crds: readonly Obj[]): Promise<void> {
   const path = (name: string) => `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`;
   for (const crd of crds) {
-    await client.request("PATCH", path(crd.metadata.name), { query: { fieldManager: "unimesh-test", force: true }, body: crd, contentType: "application/apply-patch+yaml" });
+    await client.request("PATCH", path(crd.metadata.name), {
+      query: { fieldManager: "unimesh-test", force: true },
+      body: crd,
+      contentType: "application/apply-patch+yaml",
+    });
   }
   await until(`${crds.length} CRDs to be Established`, async () => {
     const live = await Promise.all(crds.map((c) => client.get(path(c.metadata.name))));
@@ -310,11 +354,15 @@ export async function installCrds(client: KubeClient, crds: readonly Obj[]): Pro
 
 /** Deletes CRDs and waits until they are gone (their objects with them). */
 export async function deleteCrds(client: KubeClient, names: readonly string[]): Promise<void> {
-  for (const n of names) await client.request("DELETE", `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${n}`).catch((e) => {
-    if (!(e instanceof KubeApiError && e.status === 404)) throw e;
-  });
-  await until(`${names.length} CRDs to be deleted`, async () =>
-    (await Promise.all(names.map((n) => client.getOptional(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${n}`)))).every((x) => !x), 120_000);
+  for (const n of names)
+    await client.request("DELETE", `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${n}`).catch((e) => {
+      if (!(e instanceof KubeApiError && e.status === 404)) throw e;
+    });
+  await until(
+    `${names.length} CRDs to be deleted`,
+    async () => (await Promise.all(names.map((n) => client.getOptional(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${n}`)))).every((x) => !x),
+    120_000,
+  );
 }
 
 /** Creates a namespace (server-side apply) unless it exists. */
@@ -363,9 +411,29 @@ export function userCertificate(info: ServerInfo, user: string): { certPem: stri
     const r = spawnSync("openssl", args, { cwd: dir, encoding: "utf8" });
     if (r.status !== 0) throw new Error(`openssl ${args.join(" ")}: ${r.stderr}`);
   };
-  writeFileSync(join(dir, "ext.cnf"), "basicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature, keyEncipherment\nextendedKeyUsage = clientAuth\n");
+  writeFileSync(
+    join(dir, "ext.cnf"),
+    "basicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature, keyEncipherment\nextendedKeyUsage = clientAuth\n",
+  );
   sh(["genrsa", "-out", "user.key", "2048"]);
   sh(["req", "-new", "-key", "user.key", "-subj", `/CN=${user}`, "-out", "user.csr"]);
-  sh(["x509", "-req", "-in", "user.csr", "-CA", join(pki, "ca.crt"), "-CAkey", join(pki, "ca.key"), "-CAcreateserial", "-days", "1", "-sha256", "-extfile", "ext.cnf", "-out", "user.crt"]);
+  sh([
+    "x509",
+    "-req",
+    "-in",
+    "user.csr",
+    "-CA",
+    join(pki, "ca.crt"),
+    "-CAkey",
+    join(pki, "ca.key"),
+    "-CAcreateserial",
+    "-days",
+    "1",
+    "-sha256",
+    "-extfile",
+    "ext.cnf",
+    "-out",
+    "user.crt",
+  ]);
   return { certPem: readFileSync(join(dir, "user.crt"), "utf8"), keyPem: readFileSync(join(dir, "user.key"), "utf8") };
 }

@@ -31,18 +31,25 @@ export const fakeIstio: Adapter = {
       const host = serviceHost(v.service, v.namespace);
       if (v.subsets.length) {
         out.push({
-          apiVersion: "networking.istio.io/v1", kind: "DestinationRule", metadata: objectMeta(v.service, v.namespace, v.trafficPolicies),
+          apiVersion: "networking.istio.io/v1",
+          kind: "DestinationRule",
+          metadata: objectMeta(v.service, v.namespace, v.trafficPolicies),
           spec: { host, subsets: v.subsets.map((s) => ({ name: s.name, labels: s.labels })) },
         });
       }
       if (v.routes.length) {
         out.push({
-          apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: objectMeta(v.service, v.namespace, v.trafficPolicies),
+          apiVersion: "networking.istio.io/v1",
+          kind: "VirtualService",
+          metadata: objectMeta(v.service, v.namespace, v.trafficPolicies),
           spec: {
             hosts: [host],
             http: v.routes.map((r) => ({
               ...(r.name ? { name: r.name } : {}),
-              route: r.action.kind === "split" ? r.action.targets.map((t) => ({ destination: { host, ...(t.subset ? { subset: t.subset.name } : {}) }, weight: t.weight })) : [{ destination: { host } }],
+              route:
+                r.action.kind === "split"
+                  ? r.action.targets.map((t) => ({ destination: { host, ...(t.subset ? { subset: t.subset.name } : {}) }, weight: t.weight }))
+                  : [{ destination: { host } }],
               ...(r.timeout ? { timeout: seconds(r.timeout.value) } : {}),
               retries: { attempts: r.retries?.value.attempts ?? 0 },
             })),
@@ -51,11 +58,25 @@ export const fakeIstio: Adapter = {
       }
       if (v.accessPolicies.length) {
         out.push({
-          apiVersion: "security.istio.io/v1", kind: "AuthorizationPolicy", metadata: objectMeta(v.service, v.namespace, v.accessPolicies),
+          apiVersion: "security.istio.io/v1",
+          kind: "AuthorizationPolicy",
+          metadata: objectMeta(v.service, v.namespace, v.accessPolicies),
           spec: {
             selector: { matchLabels: v.facts.selector },
             action: "ALLOW",
-            rules: [{ from: [{ source: { principals: v.allow.flatMap((a) => a.source?.identities ?? []).map((i) => ("any" in i ? "*" : `cluster.local/ns/${i.namespace}/sa/${i.serviceAccount}`)) } }] }],
+            rules: [
+              {
+                from: [
+                  {
+                    source: {
+                      principals: v.allow
+                        .flatMap((a) => a.source?.identities ?? [])
+                        .map((i) => ("any" in i ? "*" : `cluster.local/ns/${i.namespace}/sa/${i.serviceAccount}`)),
+                    },
+                  },
+                ],
+              },
+            ],
           },
         });
       }
@@ -78,13 +99,16 @@ export const fakeLinkerd: Adapter = {
       const port = v.facts.ports?.[0]?.port ?? 80;
       if (v.routes.length) {
         out.push({
-          apiVersion: "policy.linkerd.io/v1beta3", kind: "HTTPRoute", metadata: objectMeta(v.service, v.namespace, v.trafficPolicies),
+          apiVersion: "policy.linkerd.io/v1beta3",
+          kind: "HTTPRoute",
+          metadata: objectMeta(v.service, v.namespace, v.trafficPolicies),
           spec: {
             parentRefs: [{ group: "core", kind: "Service", name: v.service, port }],
             rules: v.routes.map((r) => ({
-              backendRefs: r.action.kind === "split"
-                ? r.action.targets.map((t) => ({ name: t.subset ? `${v.service}-${t.subset.name}` : v.service, port, weight: t.weight }))
-                : [{ name: v.service, port }],
+              backendRefs:
+                r.action.kind === "split"
+                  ? r.action.targets.map((t) => ({ name: t.subset ? `${v.service}-${t.subset.name}` : v.service, port, weight: t.weight }))
+                  : [{ name: v.service, port }],
             })),
           },
         });
@@ -92,9 +116,12 @@ export const fakeLinkerd: Adapter = {
       const retries = v.routes.find((r) => r.retries)?.retries?.value;
       if (retries) {
         out.push({
-          apiVersion: "v1", kind: "Service",
+          apiVersion: "v1",
+          kind: "Service",
           // A patch of the user's Service, marked like the real Linkerd adapter's (so translate() gives it no ownership labels).
-          metadata: objectMeta(v.service, v.namespace, v.trafficPolicies, { annotations: { "retry.linkerd.io/limit": String(retries.attempts), "retry.linkerd.io/http": "5xx", [PATCH_ANNOTATION]: "server-side-apply" } }),
+          metadata: objectMeta(v.service, v.namespace, v.trafficPolicies, {
+            annotations: { "retry.linkerd.io/limit": String(retries.attempts), "retry.linkerd.io/http": "5xx", [PATCH_ANNOTATION]: "server-side-apply" },
+          }),
         });
       }
     }
@@ -116,16 +143,25 @@ export const fakeAppMesh: Adapter = {
     const out: KubeObject[] = [];
     for (const v of model.destinations()) {
       out.push({
-        apiVersion: "appmesh.k8s.aws/v1beta2", kind: "VirtualNode", metadata: objectMeta(v.service, v.namespace, v.trafficPolicies),
+        apiVersion: "appmesh.k8s.aws/v1beta2",
+        kind: "VirtualNode",
+        metadata: objectMeta(v.service, v.namespace, v.trafficPolicies),
         spec: { podSelector: { matchLabels: v.facts.selector }, serviceDiscovery: { dns: { hostname: serviceHost(`${v.service}-appmesh`, v.namespace) } } },
       });
       // A Service of its own (with content: created by apply, deleted by prune), as the App Mesh adapter emits for DNS.
       out.push({
-        apiVersion: "v1", kind: "Service", metadata: objectMeta(`${v.service}-appmesh`, v.namespace, v.trafficPolicies),
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: objectMeta(`${v.service}-appmesh`, v.namespace, v.trafficPolicies),
         spec: { clusterIP: "None", selector: v.facts.selector, ports: [{ name: "http", port: v.facts.ports?.[0]?.port ?? 80, protocol: "TCP" }] },
       });
     }
-    out.push({ apiVersion: "appmesh.k8s.aws/v1beta2", kind: "Mesh", metadata: objectMeta("unimesh", undefined, []), spec: { namespaceSelector: { matchLabels: { mesh: "unimesh" } } } });
+    out.push({
+      apiVersion: "appmesh.k8s.aws/v1beta2",
+      kind: "Mesh",
+      metadata: objectMeta("unimesh", undefined, []),
+      spec: { namespaceSelector: { matchLabels: { mesh: "unimesh" } } },
+    });
     return out;
   },
 };
@@ -139,7 +175,9 @@ export const fakeBroken: Adapter = {
   capabilities,
   translate(model: Model): KubeObject[] {
     return model.destinations().map((v) => ({
-      apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: objectMeta(v.service, v.namespace, v.trafficPolicies),
+      apiVersion: "networking.istio.io/v1",
+      kind: "VirtualService",
+      metadata: objectMeta(v.service, v.namespace, v.trafficPolicies),
       spec: { hosts: [serviceHost(v.service, v.namespace)], retriez: 3 },
     }));
   },

@@ -88,12 +88,39 @@ const BUILTINS: ResourceType[] = [
   { group: "", versions: ["v1"], plural: "namespaces", singular: "namespace", kind: "Namespace", namespaced: false, shortNames: ["ns"], builtin: true },
   { group: "", versions: ["v1"], plural: "services", singular: "service", kind: "Service", namespaced: true, shortNames: ["svc"], builtin: true },
   { group: "", versions: ["v1"], plural: "pods", singular: "pod", kind: "Pod", namespaced: true, shortNames: ["po"], builtin: true },
-  { group: "", versions: ["v1"], plural: "serviceaccounts", singular: "serviceaccount", kind: "ServiceAccount", namespaced: true, shortNames: ["sa"], builtin: true },
+  {
+    group: "",
+    versions: ["v1"],
+    plural: "serviceaccounts",
+    singular: "serviceaccount",
+    kind: "ServiceAccount",
+    namespaced: true,
+    shortNames: ["sa"],
+    builtin: true,
+  },
   { group: "", versions: ["v1"], plural: "configmaps", singular: "configmap", kind: "ConfigMap", namespaced: true, shortNames: ["cm"], builtin: true },
   { group: "", versions: ["v1"], plural: "secrets", singular: "secret", kind: "Secret", namespaced: true, shortNames: [], builtin: true },
-  { group: "apps", versions: ["v1"], plural: "deployments", singular: "deployment", kind: "Deployment", namespaced: true, shortNames: ["deploy"], builtin: true },
+  {
+    group: "apps",
+    versions: ["v1"],
+    plural: "deployments",
+    singular: "deployment",
+    kind: "Deployment",
+    namespaced: true,
+    shortNames: ["deploy"],
+    builtin: true,
+  },
   { group: "apps", versions: ["v1"], plural: "daemonsets", singular: "daemonset", kind: "DaemonSet", namespaced: true, shortNames: ["ds"], builtin: true },
-  { group: "apiextensions.k8s.io", versions: ["v1"], plural: "customresourcedefinitions", singular: "customresourcedefinition", kind: "CustomResourceDefinition", namespaced: false, shortNames: ["crd", "crds"], builtin: true },
+  {
+    group: "apiextensions.k8s.io",
+    versions: ["v1"],
+    plural: "customresourcedefinitions",
+    singular: "customresourcedefinition",
+    kind: "CustomResourceDefinition",
+    namespaced: false,
+    shortNames: ["crd", "crds"],
+    builtin: true,
+  },
 ];
 
 /** Kubernetes version priority: GA > beta > alpha, then higher numbers first (`v1` > `v1beta2` > `v1beta1` > `v1alpha1`). */
@@ -103,7 +130,8 @@ export function compareKubeVersions(a: string, b: string): number {
     if (!m) return [0, 0, 0];
     return [m[2] ? (m[2] === "beta" ? 2 : 1) : 3, Number(m[1]), m[3] ? Number(m[3]) : 0];
   };
-  const pa = parse(a), pb = parse(b);
+  const pa = parse(a),
+    pb = parse(b);
   for (let i = 0; i < 3; i++) if (pa[i] !== pb[i]) return pb[i] - pa[i];
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -149,7 +177,12 @@ function deepEqual(a: unknown, b: unknown): boolean {
 }
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
-  if (isPlain(v)) return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys(v[k])]));
+  if (isPlain(v))
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, sortKeys(v[k])]),
+    );
   return v;
 }
 
@@ -177,7 +210,10 @@ function leafPaths(v: unknown, prefix: string[] = [], out = new Set<string>()): 
 }
 
 const tokens = (p: string): string[] => JSON.parse(p);
-const dotted = (p: string): string => tokens(p).map((t) => `.${t}`).join("");
+const dotted = (p: string): string =>
+  tokens(p)
+    .map((t) => `.${t}`)
+    .join("");
 
 function valueAt(o: unknown, path: string[]): unknown {
   let cur: any = o;
@@ -229,11 +265,15 @@ const now = () => new Date().toISOString().replace(/\.\d+Z$/, "Z");
 export function parseLabelSelector(s: string): (labels: Record<string, string> | undefined) => boolean {
   const reqs: ((l: Record<string, string>) => boolean)[] = [];
   const parts: string[] = [];
-  let depth = 0, cur = "";
+  let depth = 0,
+    cur = "";
   for (const ch of s) {
     if (ch === "(") depth++;
     if (ch === ")") depth--;
-    if (ch === "," && depth === 0) { parts.push(cur); cur = ""; } else cur += ch;
+    if (ch === "," && depth === 0) {
+      parts.push(cur);
+      cur = "";
+    } else cur += ch;
   }
   if (cur.trim()) parts.push(cur);
   const key = "([A-Za-z0-9][-A-Za-z0-9_./]*)";
@@ -263,7 +303,10 @@ function status(code: number, reason: string, message: string, details?: Obj): O
 }
 
 class HttpError extends Error {
-  constructor(readonly code: number, readonly body: Obj) {
+  constructor(
+    readonly code: number,
+    readonly body: Obj,
+  ) {
     super(body.message);
   }
 }
@@ -337,13 +380,26 @@ export class FakeApiServer {
   /** Installs one CRD (established at once). */
   installCrd(crd: Obj): void {
     const c = clone(crd);
-    c.status = { conditions: [{ type: "NamesAccepted", status: "True" }, { type: "Established", status: "True" }], acceptedNames: c.spec.names, storedVersions: [c.spec.versions.find((v: Obj) => v.storage)?.name] };
+    c.status = {
+      conditions: [
+        { type: "NamesAccepted", status: "True" },
+        { type: "Established", status: "True" },
+      ],
+      acceptedNames: c.spec.names,
+      storedVersions: [c.spec.versions.find((v: Obj) => v.storage)?.name],
+    };
     if (c.metadata?.creationTimestamp === null) delete c.metadata.creationTimestamp;
     this.seed(c);
     const served = (c.spec.versions as Obj[]).filter((v) => v.served).map((v) => v.name as string);
     this.types.push({
-      group: c.spec.group, versions: served, plural: c.spec.names.plural, singular: c.spec.names.singular ?? c.spec.names.kind.toLowerCase(),
-      kind: c.spec.names.kind, namespaced: c.spec.scope === "Namespaced", shortNames: c.spec.names.shortNames, builtin: false,
+      group: c.spec.group,
+      versions: served,
+      plural: c.spec.names.plural,
+      singular: c.spec.names.singular ?? c.spec.names.kind.toLowerCase(),
+      kind: c.spec.names.kind,
+      namespaced: c.spec.scope === "Namespaced",
+      shortNames: c.spec.names.shortNames,
+      builtin: false,
     });
     this.validator = undefined;
   }
@@ -355,7 +411,9 @@ export class FakeApiServer {
     const o = clone(obj);
     o.metadata = { ...o.metadata, uid: randomUUID(), resourceVersion: String(++this.rv), creationTimestamp: now(), generation: 1 };
     if (type.namespaced) o.metadata.namespace ??= "default";
-    const owners = new Map<string, Owner>([[opts.manager ?? "kubectl-create", { operation: "Update", apiVersion: obj.apiVersion, time: now(), paths: leafPaths(configOf(o)) }]]);
+    const owners = new Map<string, Owner>([
+      [opts.manager ?? "kubectl-create", { operation: "Update", apiVersion: obj.apiVersion, time: now(), paths: leafPaths(configOf(o)) }],
+    ]);
     this.collection(type).set(this.key(type, o.metadata.namespace, o.metadata.name), { obj: o, owners });
     return this.render(type, { obj: o, owners }, obj.apiVersion.split("/").pop()!);
   }
@@ -401,16 +459,23 @@ export class FakeApiServer {
   }
 
   private key(t: ResourceType, ns: string | undefined, name: string): string {
-    return `${t.namespaced ? ns ?? "default" : ""}/${name}`;
+    return `${t.namespaced ? (ns ?? "default") : ""}/${name}`;
   }
 
   private render(t: ResourceType, s: Stored, version: string): Obj {
     const o = clone(s.obj);
     o.apiVersion = t.group ? `${t.group}/${version}` : version;
     o.kind = t.kind;
-    o.metadata.managedFields = [...s.owners].filter(([, w]) => w.paths.size > 0).map(([manager, w]) => ({
-      manager, operation: w.operation, apiVersion: w.apiVersion, time: w.time, fieldsType: "FieldsV1", fieldsV1: fieldsV1(w.paths),
-    }));
+    o.metadata.managedFields = [...s.owners]
+      .filter(([, w]) => w.paths.size > 0)
+      .map(([manager, w]) => ({
+        manager,
+        operation: w.operation,
+        apiVersion: w.apiVersion,
+        time: w.time,
+        fieldsType: "FieldsV1",
+        fieldsV1: fieldsV1(w.paths),
+      }));
     return sortTop(o);
   }
 
@@ -431,7 +496,10 @@ export class FakeApiServer {
       groupVersion: group ? `${group}/${version}` : version,
       resources: types.flatMap((t) => [
         {
-          name: t.plural, singularName: t.singular, namespaced: t.namespaced, kind: t.kind,
+          name: t.plural,
+          singularName: t.singular,
+          namespaced: t.namespaced,
+          kind: t.kind,
           verbs: t.kind === "Namespace" ? VERBS.filter((v) => v !== "deletecollection") : VERBS,
           ...(t.shortNames ? { shortNames: t.shortNames } : {}),
           storageVersionHash: randomBytes(6).toString("base64"),
@@ -468,9 +536,30 @@ export class FakeApiServer {
     if (method === "GET" && path === "/version") {
       const v = this.opts.kubernetesVersion ?? "v1.31.2";
       const [, major, minor] = /^v(\d+)\.(\d+)/.exec(v) ?? [];
-      return { code: 200, body: { major, minor, gitVersion: v, gitCommit: "0000000", gitTreeState: "clean", buildDate: "2026-01-01T00:00:00Z", goVersion: "go1.23.0", compiler: "gc", platform: "linux/amd64" } };
+      return {
+        code: 200,
+        body: {
+          major,
+          minor,
+          gitVersion: v,
+          gitCommit: "0000000",
+          gitTreeState: "clean",
+          buildDate: "2026-01-01T00:00:00Z",
+          goVersion: "go1.23.0",
+          compiler: "gc",
+          platform: "linux/amd64",
+        },
+      };
     }
-    if (method === "GET" && path === "/api") return { code: 200, body: { kind: "APIVersions", versions: ["v1"], serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: this.url.replace("https://", "") }] } };
+    if (method === "GET" && path === "/api")
+      return {
+        code: 200,
+        body: {
+          kind: "APIVersions",
+          versions: ["v1"],
+          serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: this.url.replace("https://", "") }],
+        },
+      };
     if (method === "GET" && path === "/apis") {
       return { code: 200, body: { kind: "APIGroupList", apiVersion: "v1", groups: this.groupNames().map((g) => this.apiGroup(g)) } };
     }
@@ -493,10 +582,19 @@ export class FakeApiServer {
     const type = this.types.find((t) => t.group === group && t.plural === plural && t.versions.includes(version));
     if (!type || (ns !== undefined && !type.namespaced)) throw notFoundPath();
     if (this.forbidden.has(`${group}/${plural}`)) {
-      throw new HttpError(403, status(403, "Forbidden", `${plural}${group ? `.${group}` : ""} is forbidden: User "system:serviceaccount:test:unimesh" cannot ${method === "GET" ? (name ? "get" : "list") : method.toLowerCase()} resource "${plural}" in API group "${group}"${ns ? ` in the namespace "${ns}"` : " at the cluster scope"}`, { group, kind: plural }));
+      throw new HttpError(
+        403,
+        status(
+          403,
+          "Forbidden",
+          `${plural}${group ? `.${group}` : ""} is forbidden: User "system:serviceaccount:test:unimesh" cannot ${method === "GET" ? (name ? "get" : "list") : method.toLowerCase()} resource "${plural}" in API group "${group}"${ns ? ` in the namespace "${ns}"` : " at the cluster scope"}`,
+          { group, kind: plural },
+        ),
+      );
     }
     if (name === undefined) {
-      if (method !== "GET") throw new HttpError(405, status(405, "MethodNotAllowed", `the server does not allow this method on the requested resource (${method})`));
+      if (method !== "GET")
+        throw new HttpError(405, status(405, "MethodNotAllowed", `the server does not allow this method on the requested resource (${method})`));
       return { code: 200, body: this.list(type, version, ns, query) };
     }
     if (dryRunInvalid(query)) throw new HttpError(400, status(400, "BadRequest", `Invalid dryRun parameter: ${query.dryRun}`));
@@ -509,9 +607,24 @@ export class FakeApiServer {
       }
       case "PATCH": {
         if (!contentType.startsWith("application/apply-patch+yaml")) {
-          throw new HttpError(415, status(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/apply-patch+yaml (this fake server only implements server-side apply)`));
+          throw new HttpError(
+            415,
+            status(
+              415,
+              "UnsupportedMediaType",
+              `the body of the request was in an unknown format - accepted media types include: application/apply-patch+yaml (this fake server only implements server-side apply)`,
+            ),
+          );
         }
-        if (!query.fieldManager) throw new HttpError(422, status(422, "Invalid", `PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch`, { group: "meta.k8s.io", kind: "PatchOptions", causes: [{ reason: "FieldValueRequired", message: "Required value: is required for apply patch", field: "fieldManager" }] }));
+        if (!query.fieldManager)
+          throw new HttpError(
+            422,
+            status(422, "Invalid", `PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch`, {
+              group: "meta.k8s.io",
+              kind: "PatchOptions",
+              causes: [{ reason: "FieldValueRequired", message: "Required value: is required for apply patch", field: "fieldManager" }],
+            }),
+          );
         let patch: unknown;
         try {
           patch = yaml.load(body);
@@ -527,28 +640,65 @@ export class FakeApiServer {
         const opts = body ? (JSON.parse(body) as Obj) : {};
         const pre = opts.preconditions ?? {};
         if (pre.uid && pre.uid !== s.obj.metadata.uid)
-          throw new HttpError(409, status(409, "Conflict", `Operation cannot be fulfilled on ${plural}${group ? `.${group}` : ""} "${name}": Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${s.obj.metadata.uid}`, { name, group, kind: plural }));
+          throw new HttpError(
+            409,
+            status(
+              409,
+              "Conflict",
+              `Operation cannot be fulfilled on ${plural}${group ? `.${group}` : ""} "${name}": Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${s.obj.metadata.uid}`,
+              { name, group, kind: plural },
+            ),
+          );
         if (pre.resourceVersion && pre.resourceVersion !== s.obj.metadata.resourceVersion)
-          throw new HttpError(409, status(409, "Conflict", `Operation cannot be fulfilled on ${plural}${group ? `.${group}` : ""} "${name}": Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${s.obj.metadata.resourceVersion}`, { name, group, kind: plural }));
+          throw new HttpError(
+            409,
+            status(
+              409,
+              "Conflict",
+              `Operation cannot be fulfilled on ${plural}${group ? `.${group}` : ""} "${name}": Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${s.obj.metadata.resourceVersion}`,
+              { name, group, kind: plural },
+            ),
+          );
         if (!dryRun) {
           this.collection(type).delete(this.key(type, ns, name));
           if (type.kind === "Namespace") for (const c of this.store.values()) for (const k of [...c.keys()]) if (k.startsWith(`${name}/`)) c.delete(k);
         }
         if (type.builtin) return { code: 200, body: this.render(type, s, version) };
-        return { code: 200, body: { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", details: { name, group, kind: plural, uid: s.obj.metadata.uid } } };
+        return {
+          code: 200,
+          body: { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", details: { name, group, kind: plural, uid: s.obj.metadata.uid } },
+        };
       }
       default:
-        throw new HttpError(405, status(405, "MethodNotAllowed", `the server does not allow this method on the requested resource (${method}); this fake server implements GET, server-side apply PATCH and DELETE`));
+        throw new HttpError(
+          405,
+          status(
+            405,
+            "MethodNotAllowed",
+            `the server does not allow this method on the requested resource (${method}); this fake server implements GET, server-side apply PATCH and DELETE`,
+          ),
+        );
     }
   }
 
   private apiGroup(g: string): Obj {
     const versions = this.groupVersions(g);
-    return { name: g, versions: versions.map((v) => ({ groupVersion: `${g}/${v}`, version: v })), preferredVersion: { groupVersion: `${g}/${versions[0]}`, version: versions[0] } };
+    return {
+      name: g,
+      versions: versions.map((v) => ({ groupVersion: `${g}/${v}`, version: v })),
+      preferredVersion: { groupVersion: `${g}/${versions[0]}`, version: versions[0] },
+    };
   }
 
   private notFound(t: ResourceType, name: string): HttpError {
-    return new HttpError(404, status(404, "NotFound", `${t.plural}${t.group ? `.${t.group}` : ""} "${name}" not found`, { name, ...(t.group ? { group: t.group } : {}), kind: t.plural }));
+    return new HttpError(
+      404,
+      status(404, "NotFound", `${t.plural}${t.group ? `.${t.group}` : ""} "${name}" not found`, {
+        name,
+        ...(t.group ? { group: t.group } : {}),
+        kind: t.plural,
+      }),
+    );
   }
 
   private list(t: ResourceType, version: string, ns: string | undefined, query: Record<string, string>): Obj {
@@ -569,7 +719,10 @@ export class FakeApiServer {
     const next = start + limit < all.length ? Buffer.from(String(start + limit)).toString("base64") : undefined;
     const items = page.map((s) => {
       const o = this.render(t, s, version);
-      if (t.builtin) { delete o.apiVersion; delete o.kind; }
+      if (t.builtin) {
+        delete o.apiVersion;
+        delete o.kind;
+      }
       return o;
     });
     return {
@@ -581,10 +734,27 @@ export class FakeApiServer {
   }
 
   /** Server-side apply (see the module comment for what is modelled). */
-  private apply(t: ResourceType, version: string, ns: string | undefined, name: string, patch: Obj, manager: string, force: boolean, dryRun: boolean): { code: number; body: Obj } {
+  private apply(
+    t: ResourceType,
+    version: string,
+    ns: string | undefined,
+    name: string,
+    patch: Obj,
+    manager: string,
+    force: boolean,
+    dryRun: boolean,
+  ): { code: number; body: Obj } {
     const apiVersion = t.group ? `${t.group}/${version}` : version;
     if (patch.apiVersion !== apiVersion || patch.kind !== t.kind)
-      throw new HttpError(400, status(400, "BadRequest", `the API version in the data (${patch.apiVersion}) does not match the expected API version (${apiVersion})` + (patch.kind !== t.kind ? ` or kind (${patch.kind} vs ${t.kind})` : "")));
+      throw new HttpError(
+        400,
+        status(
+          400,
+          "BadRequest",
+          `the API version in the data (${patch.apiVersion}) does not match the expected API version (${apiVersion})` +
+            (patch.kind !== t.kind ? ` or kind (${patch.kind} vs ${t.kind})` : ""),
+        ),
+      );
     if (patch.metadata?.name !== name)
       throw new HttpError(400, status(400, "BadRequest", `the name of the object (${patch.metadata?.name}) does not match the name on the URL (${name})`));
     if (t.namespaced && patch.metadata?.namespace !== undefined && patch.metadata.namespace !== ns)
@@ -619,13 +789,22 @@ export class FakeApiServer {
       if (unique.length && !force) {
         const byManager = new Map<string, typeof unique>();
         for (const c of unique) byManager.set(`${c.manager}|${c.apiVersion}`, [...(byManager.get(`${c.manager}|${c.apiVersion}`) ?? []), c]);
-        const parts = [...byManager.values()].map((cs) => cs.length === 1
-          ? `conflict with "${cs[0].manager}" using ${cs[0].apiVersion}: ${dotted(JSON.stringify(cs[0].field))}`
-          : `conflicts with "${cs[0].manager}" using ${cs[0].apiVersion}:\n${cs.map((c) => `- ${dotted(JSON.stringify(c.field))}`).join("\n")}`);
+        const parts = [...byManager.values()].map((cs) =>
+          cs.length === 1
+            ? `conflict with "${cs[0].manager}" using ${cs[0].apiVersion}: ${dotted(JSON.stringify(cs[0].field))}`
+            : `conflicts with "${cs[0].manager}" using ${cs[0].apiVersion}:\n${cs.map((c) => `- ${dotted(JSON.stringify(c.field))}`).join("\n")}`,
+        );
         const message = `Apply failed with ${unique.length} conflict${unique.length === 1 ? "" : "s"}: ${parts.join("\n")}`;
-        throw new HttpError(409, status(409, "Conflict", message, {
-          causes: unique.map((c) => ({ reason: "FieldManagerConflict", message: `conflict with "${c.manager}" using ${c.apiVersion}`, field: dotted(JSON.stringify(c.field)) })),
-        }));
+        throw new HttpError(
+          409,
+          status(409, "Conflict", message, {
+            causes: unique.map((c) => ({
+              reason: "FieldManagerConflict",
+              message: `conflict with "${c.manager}" using ${c.apiVersion}`,
+              field: dotted(JSON.stringify(c.field)),
+            })),
+          }),
+        );
       }
       for (const c of unique) {
         const w = owners.get(c.manager)!;
@@ -675,10 +854,15 @@ export class FakeApiServer {
 
   private validate(t: ResourceType, obj: Obj): void {
     const fail = (problems: string[]) => {
-      throw new HttpError(422, status(422, "Invalid", `${t.kind}${t.group ? `.${t.group}` : ""} "${obj.metadata.name}" is invalid: ${problems.join(", ")}`, {
-        name: obj.metadata.name, ...(t.group ? { group: t.group } : {}), kind: t.kind,
-        causes: problems.map((p) => ({ reason: "FieldValueInvalid", message: p })),
-      }));
+      throw new HttpError(
+        422,
+        status(422, "Invalid", `${t.kind}${t.group ? `.${t.group}` : ""} "${obj.metadata.name}" is invalid: ${problems.join(", ")}`, {
+          name: obj.metadata.name,
+          ...(t.group ? { group: t.group } : {}),
+          kind: t.kind,
+          causes: problems.map((p) => ({ reason: "FieldValueInvalid", message: p })),
+        }),
+      );
     };
     if (t.builtin) {
       if (t.kind === "Service" && !(Array.isArray(obj.spec?.ports) && obj.spec.ports.length)) fail(["spec.ports: Required value"]);
@@ -749,8 +933,14 @@ export function kubeconfigYaml(contexts: readonly KubeconfigContext[], current =
     apiVersion: "v1",
     kind: "Config",
     "current-context": current,
-    clusters: contexts.map((c) => ({ name: `${c.name}-cluster`, cluster: { server: c.server, ...(c.caPem ? { "certificate-authority-data": Buffer.from(c.caPem).toString("base64") } : {}) } })),
+    clusters: contexts.map((c) => ({
+      name: `${c.name}-cluster`,
+      cluster: { server: c.server, ...(c.caPem ? { "certificate-authority-data": Buffer.from(c.caPem).toString("base64") } : {}) },
+    })),
     users: contexts.map((c) => ({ name: `${c.name}-user`, user: { token: c.token ?? "none" } })),
-    contexts: contexts.map((c) => ({ name: c.name, context: { cluster: `${c.name}-cluster`, user: `${c.name}-user`, ...(c.namespace ? { namespace: c.namespace } : {}) } })),
+    contexts: contexts.map((c) => ({
+      name: c.name,
+      context: { cluster: `${c.name}-cluster`, user: `${c.name}-user`, ...(c.namespace ? { namespace: c.namespace } : {}) },
+    })),
   });
 }

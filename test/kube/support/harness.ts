@@ -54,7 +54,9 @@ export async function unimesh(argv: string[], opts: { kubeconfig?: string; cwd?:
   const io: CliIO = {
     stdout: { write: (s: string) => (stdout += s) },
     stderr: { write: (s: string) => (stderr += s) },
-    readStdin: () => { throw new Error("unexpected stdin read"); },
+    readStdin: () => {
+      throw new Error("unexpected stdin read");
+    },
     env: { ...(opts.kubeconfig ? { KUBECONFIG: opts.kubeconfig } : {}), HOME: tmpdir(), ...opts.env },
     cwd: opts.cwd ?? process.cwd(),
   };
@@ -84,26 +86,81 @@ export function removeScratch(): void {
 export function policies(ns: string, variant: "base" | "shifted" | "fewer" = "base"): string {
   const [w1, w2] = variant === "shifted" ? [50, 50] : [90, 10];
   const docs: Obj[] = [
-    { apiVersion: "unimesh.io/v1alpha1", kind: "MeshService", metadata: { name: "reviews", namespace: ns }, spec: { selector: { app: "reviews" }, serviceAccount: "bookinfo-reviews", ports: [{ port: 9080, name: "http", protocol: "http" }], subsets: [{ name: "v1", labels: { version: "v1" } }, { name: "v2", labels: { version: "v2" } }] } },
-    { apiVersion: "unimesh.io/v1alpha1", kind: "MeshService", metadata: { name: "ratings", namespace: ns }, spec: { serviceAccount: "bookinfo-ratings", ports: [{ port: 9080, name: "http", protocol: "http" }] } },
-    { apiVersion: "unimesh.io/v1alpha1", kind: "TrafficPolicy", metadata: { name: "reviews-canary", namespace: ns }, spec: { destination: { service: "reviews", port: 9080 }, routes: [{ split: [{ subset: { version: "v1" }, weight: w1 }, { subset: { version: "v2" }, weight: w2 }] }], timeout: "3s" } },
-    { apiVersion: "unimesh.io/v1alpha1", kind: "AccessPolicy", metadata: { name: "reviews-callers", namespace: ns }, spec: { destination: { service: "reviews" }, allow: [{ source: { serviceAccounts: ["bookinfo-productpage"] } }] } },
+    {
+      apiVersion: "unimesh.io/v1alpha1",
+      kind: "MeshService",
+      metadata: { name: "reviews", namespace: ns },
+      spec: {
+        selector: { app: "reviews" },
+        serviceAccount: "bookinfo-reviews",
+        ports: [{ port: 9080, name: "http", protocol: "http" }],
+        subsets: [
+          { name: "v1", labels: { version: "v1" } },
+          { name: "v2", labels: { version: "v2" } },
+        ],
+      },
+    },
+    {
+      apiVersion: "unimesh.io/v1alpha1",
+      kind: "MeshService",
+      metadata: { name: "ratings", namespace: ns },
+      spec: { serviceAccount: "bookinfo-ratings", ports: [{ port: 9080, name: "http", protocol: "http" }] },
+    },
+    {
+      apiVersion: "unimesh.io/v1alpha1",
+      kind: "TrafficPolicy",
+      metadata: { name: "reviews-canary", namespace: ns },
+      spec: {
+        destination: { service: "reviews", port: 9080 },
+        routes: [
+          {
+            split: [
+              { subset: { version: "v1" }, weight: w1 },
+              { subset: { version: "v2" }, weight: w2 },
+            ],
+          },
+        ],
+        timeout: "3s",
+      },
+    },
+    {
+      apiVersion: "unimesh.io/v1alpha1",
+      kind: "AccessPolicy",
+      metadata: { name: "reviews-callers", namespace: ns },
+      spec: { destination: { service: "reviews" }, allow: [{ source: { serviceAccounts: ["bookinfo-productpage"] } }] },
+    },
   ];
-  if (variant !== "fewer") docs.push({ apiVersion: "unimesh.io/v1alpha1", kind: "TrafficPolicy", metadata: { name: "ratings-retries", namespace: ns }, spec: { destination: { service: "ratings", port: 9080 }, timeout: "2s", retries: { attempts: 3 } } });
+  if (variant !== "fewer")
+    docs.push({
+      apiVersion: "unimesh.io/v1alpha1",
+      kind: "TrafficPolicy",
+      metadata: { name: "ratings-retries", namespace: ns },
+      spec: { destination: { service: "ratings", port: 9080 }, timeout: "2s", retries: { attempts: 3 } },
+    });
   return docs.map((d) => "---\n" + yaml.dump(d)).join("");
 }
 
 /** Services and pods of the scenarios, as plain objects. */
 export function workloads(ns: string): { services: Obj[]; pods: Obj[]; serviceAccounts: Obj[] } {
-  const svc = (name: string, extra: Obj = {}) => ({ apiVersion: "v1", kind: "Service", metadata: { name, namespace: ns, labels: { app: name } }, spec: { selector: { app: name }, ports: [{ name: "http", port: 9080, targetPort: 9080, protocol: "TCP" }], ...extra } });
+  const svc = (name: string, extra: Obj = {}) => ({
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name, namespace: ns, labels: { app: name } },
+    spec: { selector: { app: name }, ports: [{ name: "http", port: 9080, targetPort: 9080, protocol: "TCP" }], ...extra },
+  });
   const pod = (app: string, version: string, sa: string, i = 0) => ({
-    apiVersion: "v1", kind: "Pod",
+    apiVersion: "v1",
+    kind: "Pod",
     metadata: { name: `${app}-${version}-${i}`, namespace: ns, labels: { app, version } },
     spec: { serviceAccountName: sa, containers: [{ name: app, image: "registry.k8s.io/pause:3.10", ports: [{ name: "http", containerPort: 9080 }] }] },
     status: { phase: "Running" },
   });
   return {
-    services: [svc("reviews"), svc("ratings"), { apiVersion: "v1", kind: "Service", metadata: { name: "external-db", namespace: ns }, spec: { type: "ExternalName", externalName: "db.example.com" } }],
+    services: [
+      svc("reviews"),
+      svc("ratings"),
+      { apiVersion: "v1", kind: "Service", metadata: { name: "external-db", namespace: ns }, spec: { type: "ExternalName", externalName: "db.example.com" } },
+    ],
     pods: [pod("reviews", "v1", "bookinfo-reviews"), pod("reviews", "v2", "bookinfo-reviews"), pod("ratings", "v1", "bookinfo-ratings")],
     serviceAccounts: ["bookinfo-reviews", "bookinfo-ratings"].map((name) => ({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name, namespace: ns } })),
   };
@@ -130,40 +187,89 @@ export function controlPlane(mesh: "istio" | "linkerd" | "appmesh" | "kuma", ver
   if (mesh === "kuma") {
     // As the kuma Helm chart installs it (deployments/charts/kuma/templates/cp-deployment.yaml).
     const labels = { app: "kuma-control-plane", "app.kubernetes.io/name": "kuma", "app.kubernetes.io/instance": "kuma" };
-    return [{
-      apiVersion: "apps/v1", kind: "Deployment",
-      metadata: { name: "kuma-control-plane", namespace: "kuma-system", labels },
-      spec: { selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { serviceAccountName: "kuma-control-plane", containers: [{ name: "control-plane", image: `docker.io/kumahq/kuma-cp:${version}`, ports: [{ containerPort: 5681 }, { containerPort: 5678 }] }] } } },
-    }];
-  }
-  if (mesh === "istio") {
-    return [{
-      apiVersion: "apps/v1", kind: "Deployment",
-      metadata: { name: "istiod", namespace: "istio-system", labels: { app: "istiod", "istio.io/rev": "default", istio: "pilot", "app.kubernetes.io/version": version } },
-      spec: { selector: { matchLabels: { app: "istiod" } }, template: { metadata: { labels: { app: "istiod" } }, spec: { serviceAccountName: "istiod", containers: [{ name: "discovery", image: `docker.io/istio/pilot:${version}`, ports: [{ containerPort: 15010 }, { containerPort: 15017 }] }] } } },
-    }];
-  }
-  if (mesh === "appmesh") {
-    return [{
-      apiVersion: "apps/v1", kind: "Deployment",
-      metadata: { name: "appmesh-controller", namespace: "appmesh-system", labels: { "app.kubernetes.io/name": "appmesh-controller", "app.kubernetes.io/instance": "appmesh-controller" } },
-      spec: {
-        selector: { matchLabels: { "app.kubernetes.io/name": "appmesh-controller", "app.kubernetes.io/instance": "appmesh-controller" } },
-        template: {
-          metadata: { labels: { "app.kubernetes.io/name": "appmesh-controller", "app.kubernetes.io/instance": "appmesh-controller" } },
-          spec: { serviceAccountName: "appmesh-controller", containers: [{ name: "controller", image: `602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon/appmesh-controller:v${version}` }] },
+    return [
+      {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: "kuma-control-plane", namespace: "kuma-system", labels },
+        spec: {
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels },
+            spec: {
+              serviceAccountName: "kuma-control-plane",
+              containers: [{ name: "control-plane", image: `docker.io/kumahq/kuma-cp:${version}`, ports: [{ containerPort: 5681 }, { containerPort: 5678 }] }],
+            },
+          },
         },
       },
-    }];
+    ];
+  }
+  if (mesh === "istio") {
+    return [
+      {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: {
+          name: "istiod",
+          namespace: "istio-system",
+          labels: { app: "istiod", "istio.io/rev": "default", istio: "pilot", "app.kubernetes.io/version": version },
+        },
+        spec: {
+          selector: { matchLabels: { app: "istiod" } },
+          template: {
+            metadata: { labels: { app: "istiod" } },
+            spec: {
+              serviceAccountName: "istiod",
+              containers: [{ name: "discovery", image: `docker.io/istio/pilot:${version}`, ports: [{ containerPort: 15010 }, { containerPort: 15017 }] }],
+            },
+          },
+        },
+      },
+    ];
+  }
+  if (mesh === "appmesh") {
+    return [
+      {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: {
+          name: "appmesh-controller",
+          namespace: "appmesh-system",
+          labels: { "app.kubernetes.io/name": "appmesh-controller", "app.kubernetes.io/instance": "appmesh-controller" },
+        },
+        spec: {
+          selector: { matchLabels: { "app.kubernetes.io/name": "appmesh-controller", "app.kubernetes.io/instance": "appmesh-controller" } },
+          template: {
+            metadata: { labels: { "app.kubernetes.io/name": "appmesh-controller", "app.kubernetes.io/instance": "appmesh-controller" } },
+            spec: {
+              serviceAccountName: "appmesh-controller",
+              containers: [{ name: "controller", image: `602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon/appmesh-controller:v${version}` }],
+            },
+          },
+        },
+      },
+    ];
   }
   return ["destination", "identity", "proxy-injector"].map((c) => ({
-    apiVersion: "apps/v1", kind: "Deployment",
-    metadata: { name: `linkerd-${c}`, namespace: "linkerd", labels: { "linkerd.io/control-plane-component": c, "linkerd.io/control-plane-ns": "linkerd" }, annotations: { "linkerd.io/created-by": `linkerd/cli ${version}` } },
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: {
+      name: `linkerd-${c}`,
+      namespace: "linkerd",
+      labels: { "linkerd.io/control-plane-component": c, "linkerd.io/control-plane-ns": "linkerd" },
+      annotations: { "linkerd.io/created-by": `linkerd/cli ${version}` },
+    },
     spec: {
       selector: { matchLabels: { "linkerd.io/control-plane-component": c } },
       template: {
         metadata: { labels: { "linkerd.io/control-plane-component": c }, annotations: { "linkerd.io/proxy-version": version } },
-        spec: { containers: [{ name: "linkerd-proxy", image: `cr.l5d.io/linkerd/proxy:${version}` }, { name: c === "proxy-injector" ? "proxy-injector" : c, image: `cr.l5d.io/linkerd/controller:${version}` }] },
+        spec: {
+          containers: [
+            { name: "linkerd-proxy", image: `cr.l5d.io/linkerd/proxy:${version}` },
+            { name: c === "proxy-injector" ? "proxy-injector" : c, image: `cr.l5d.io/linkerd/controller:${version}` },
+          ],
+        },
       },
     },
   }));
@@ -175,13 +281,23 @@ export async function fakeCluster(opts: FakeClusterOptions = {}): Promise<TestCl
   const crds = opts.noCrds ? [] : mesh === "istio" ? [join(CRD_ROOT, "istio/1.30.3")] : [join(CRD_ROOT, "linkerd/edge-26.8.3")];
   const server = await FakeApiServer.start({ crds, namespaces: ["default", mesh === "istio" ? "istio-system" : "linkerd", "kube-system"] });
   if (!opts.noCrds) for (const d of controlPlane(mesh, mesh === "istio" ? "1.30.3" : "edge-26.8.3")) server.seed(d);
-  server.seed({ apiVersion: "v1", kind: "Service", metadata: { name: "kube-dns", namespace: "kube-system" }, spec: { selector: { "k8s-app": "kube-dns" }, ports: [{ name: "dns", port: 53, protocol: "UDP" }] } });
+  server.seed({
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: "kube-dns", namespace: "kube-system" },
+    spec: { selector: { "k8s-app": "kube-dns" }, ports: [{ name: "dns", port: 53, protocol: "UDP" }] },
+  });
   const context = opts.context ?? `kind-${mesh}`;
   const dir = scratch();
   const kubeconfig = join(dir, "kubeconfig");
   writeFileSync(kubeconfig, kubeconfigYaml([{ name: context, server: server.url, caPem: server.certPem, token: server.token }]));
   return {
-    server, dir, mesh, kubeconfig, context, secrets: [server.token],
+    server,
+    dir,
+    mesh,
+    kubeconfig,
+    context,
+    secrets: [server.token],
     async setupNamespace(ns) {
       server.seed({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
       const w = workloads(ns);
@@ -229,11 +345,16 @@ export async function liveCluster(kubeconfig: string, context: string, mesh: "is
   };
   const ssa = async (manager: string, obj: Obj) => {
     await client.request("PATCH", await pathOf(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name), {
-      query: { fieldManager: manager, force: true }, body: obj, contentType: "application/apply-patch+yaml",
+      query: { fieldManager: manager, force: true },
+      body: obj,
+      contentType: "application/apply-patch+yaml",
     });
   };
   return {
-    mesh, kubeconfig, context, secrets: kc.secrets(),
+    mesh,
+    kubeconfig,
+    context,
+    secrets: kc.secrets(),
     async setupNamespace(ns) {
       await ssa("unimesh-test", { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
       const w = workloads(ns);

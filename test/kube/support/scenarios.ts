@@ -29,8 +29,40 @@ export function weightsOf(mesh: "istio" | "linkerd", o: Obj | undefined): number
 export function foreignRoute(mesh: "istio" | "linkerd", ns: string, weights: [number, number]): Obj {
   const host = `reviews.${ns}.svc.cluster.local`;
   return mesh === "istio"
-    ? { apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name: "reviews", namespace: ns }, spec: { hosts: [host], http: [{ route: [{ destination: { host, subset: "v1" }, weight: weights[0] }, { destination: { host, subset: "v2" }, weight: weights[1] }], retries: { attempts: 0 }, timeout: "3s" }] } }
-    : { apiVersion: "policy.linkerd.io/v1beta3", kind: "HTTPRoute", metadata: { name: "reviews", namespace: ns }, spec: { parentRefs: [{ group: "core", kind: "Service", name: "reviews", port: 9080 }], rules: [{ backendRefs: [{ name: "reviews-v1", port: 9080, weight: weights[0] }, { name: "reviews-v2", port: 9080, weight: weights[1] }] }] } };
+    ? {
+        apiVersion: "networking.istio.io/v1",
+        kind: "VirtualService",
+        metadata: { name: "reviews", namespace: ns },
+        spec: {
+          hosts: [host],
+          http: [
+            {
+              route: [
+                { destination: { host, subset: "v1" }, weight: weights[0] },
+                { destination: { host, subset: "v2" }, weight: weights[1] },
+              ],
+              retries: { attempts: 0 },
+              timeout: "3s",
+            },
+          ],
+        },
+      }
+    : {
+        apiVersion: "policy.linkerd.io/v1beta3",
+        kind: "HTTPRoute",
+        metadata: { name: "reviews", namespace: ns },
+        spec: {
+          parentRefs: [{ group: "core", kind: "Service", name: "reviews", port: 9080 }],
+          rules: [
+            {
+              backendRefs: [
+                { name: "reviews-v1", port: 9080, weight: weights[0] },
+                { name: "reviews-v2", port: 9080, weight: weights[1] },
+              ],
+            },
+          ],
+        },
+      };
 }
 
 /** Registers the scenarios; `cluster()` gives the cluster once `setup` (run in `beforeAll`) has run. */
@@ -47,7 +79,10 @@ export function clusterScenarios(cluster: () => TestCluster, setup?: () => Promi
   const run = (args: string[], kubeconfig = cluster().kubeconfig) => unimesh(args, { kubeconfig });
   const common = () => ["--mesh", cluster().mesh, "--context", cluster().context];
   const outputs: string[] = [];
-  const record = <T extends { stdout: string; stderr: string }>(r: T): T => { outputs.push(r.stdout, r.stderr); return r; };
+  const record = <T extends { stdout: string; stderr: string }>(r: T): T => {
+    outputs.push(r.stdout, r.stderr);
+    return r;
+  };
 
   afterAll(async () => {
     for (const ns of namespaces) await cluster().cleanup(ns);
@@ -71,7 +106,10 @@ export function clusterScenarios(cluster: () => TestCluster, setup?: () => Promi
       selector: { app: "reviews" },
       serviceAccount: "bookinfo-reviews",
       ports: [{ port: 9080, name: "http", protocol: "http" }],
-      subsets: [{ name: "v1", labels: { version: "v1" } }, { name: "v2", labels: { version: "v2" } }],
+      subsets: [
+        { name: "v1", labels: { version: "v1" } },
+        { name: "v2", labels: { version: "v2" } },
+      ],
     });
     expect(loaded.model.services.map((s) => s.name).sort()).toEqual(["ratings", "reviews"]); // ExternalName left out
   });

@@ -42,8 +42,10 @@ import { type FeatureModule, partial } from "../../../api/feature-module.js";
 export const accessFeature: FeatureModule = {
   features: ["access"],
   capabilities: () => ({
-    access: partial("VirtualNode.spec.backends[], VirtualNode.spec.listeners[].tls.validation.subjectAlternativeNames, Mesh.spec.egressFilter",
-      `per service: the callers' VirtualNode backends (egressFilter DROP_ALL) and the destination listener's subjectAlternativeNames (exact SPIFFE IDs); restricted callers need strict mTLS on every port (else opt in with ${CALLER_SIDE_ACCESS}); namespaces and "*" minus denies stand for the services unimesh knows; no ipBlocks`),
+    access: partial(
+      "VirtualNode.spec.backends[], VirtualNode.spec.listeners[].tls.validation.subjectAlternativeNames, Mesh.spec.egressFilter",
+      `per service: the callers' VirtualNode backends (egressFilter DROP_ALL) and the destination listener's subjectAlternativeNames (exact SPIFFE IDs); restricted callers need strict mTLS on every port (else opt in with ${CALLER_SIDE_ACCESS}); namespaces and "*" minus denies stand for the services unimesh knows; no ipBlocks`,
+    ),
   }),
 };
 
@@ -123,8 +125,13 @@ export function allowedCallers(tx: Tx, index: ServiceIndex, dest: ServiceNode): 
         for (const c of conds) reportCondition(tx, dest, rule, c);
         continue;
       }
-      tx.report(rule.policy, rule.pointer, { feature: "accessL7", kind: "approximation", what: "allow-service-level", severity: "warning",
-        message: `allow: approximated (${SERVICE_LEVEL_ACCESS}): ${who(rule.source)} may call every method, path and port of ${dest.namespace}/${dest.name}, because ${tx.mesh} allows callers per whole VirtualService (VirtualNode backends) and cannot check ${conds.map((c) => c.field).join(", ")}` });
+      tx.report(rule.policy, rule.pointer, {
+        feature: "accessL7",
+        kind: "approximation",
+        what: "allow-service-level",
+        severity: "warning",
+        message: `allow: approximated (${SERVICE_LEVEL_ACCESS}): ${who(rule.source)} may call every method, path and port of ${dest.namespace}/${dest.name}, because ${tx.mesh} allows callers per whole VirtualService (VirtualNode backends) and cannot check ${conds.map((c) => c.field).join(", ")}`,
+      });
     }
     const src = rule.source;
     if (!src) anyCaller = true;
@@ -151,8 +158,13 @@ export function allowedCallers(tx: Tx, index: ServiceIndex, dest: ServiceNode): 
         for (const c of conds) reportCondition(tx, dest, rule, c);
         continue;
       }
-      tx.report(rule.policy, rule.pointer, { feature: "accessL7", kind: "approximation", what: "deny-not-enforced", severity: "warning",
-        message: `deny: approximated (${SERVICE_LEVEL_ACCESS}): this deny rule is NOT enforced, because ${tx.mesh} can only deny a caller the whole VirtualService, not only some ${conds.map((c) => c.field).join(", ")}; deny at service level (drop the conditions) or enforce it in the application` });
+      tx.report(rule.policy, rule.pointer, {
+        feature: "accessL7",
+        kind: "approximation",
+        what: "deny-not-enforced",
+        severity: "warning",
+        message: `deny: approximated (${SERVICE_LEVEL_ACCESS}): this deny rule is NOT enforced, because ${tx.mesh} can only deny a caller the whole VirtualService, not only some ${conds.map((c) => c.field).join(", ")}; deny at service level (drop the conditions) or enforce it in the application`,
+      });
       continue;
     }
     const src = rule.source;
@@ -175,8 +187,10 @@ export function allowedCallers(tx: Tx, index: ServiceIndex, dest: ServiceNode): 
       if (onlyNegatives(src)) anyCaller = false;
     } else {
       for (const id of src.identities) {
-        if ("any" in id) { anyAuthenticated = false; named.clear(); }
-        else deniedIds.add(tx.model.spiffeId(id));
+        if ("any" in id) {
+          anyAuthenticated = false;
+          named.clear();
+        } else deniedIds.add(tx.model.spiffeId(id));
       }
       for (const ns of src.namespaces) deniedNamespaces.add(ns);
     }
@@ -187,9 +201,21 @@ export function allowedCallers(tx: Tx, index: ServiceIndex, dest: ServiceNode): 
     const approxSide = tx.ctx.allows(CALLER_SIDE_ACCESS);
     for (const p of v.accessPolicies) {
       const why = `${tx.mesh} checks a caller's identity only over mutual TLS (the destination listener's subjectAlternativeNames) and in the callers' own Envoys (VirtualNode backends, Mesh egressFilter DROP_ALL), and ${dest.namespace}/${dest.name} ${strictness(tx, dest)}, so a pod without an App Mesh sidecar reaches it in plaintext, unchecked, where this AccessPolicy admits only some callers`;
-      if (approxSide) tx.report(p, policyPointer(p), { feature: "access", kind: "approximation", severity: "warning", message: `destination: approximated (${CALLER_SIDE_ACCESS}): ${why}` });
-      else tx.report(p, policyPointer(p), { feature: "access", kind: "unsupported-value", what: "not-strict-mtls", severity: "error",
-        message: `destination: ${why}; add an MTLSPolicy with mode strict for ${dest.namespace}/${dest.name} (or its namespace; with its ports declared in a MeshService) so App Mesh refuses callers without a mesh certificate, or accept it with allowApproximations ["${CALLER_SIDE_ACCESS}"] (--allow ${CALLER_SIDE_ACCESS})` });
+      if (approxSide)
+        tx.report(p, policyPointer(p), {
+          feature: "access",
+          kind: "approximation",
+          severity: "warning",
+          message: `destination: approximated (${CALLER_SIDE_ACCESS}): ${why}`,
+        });
+      else
+        tx.report(p, policyPointer(p), {
+          feature: "access",
+          kind: "unsupported-value",
+          what: "not-strict-mtls",
+          severity: "error",
+          message: `destination: ${why}; add an MTLSPolicy with mode strict for ${dest.namespace}/${dest.name} (or its namespace; with its ports declared in a MeshService) so App Mesh refuses callers without a mesh certificate, or accept it with allowApproximations ["${CALLER_SIDE_ACCESS}"] (--allow ${CALLER_SIDE_ACCESS})`,
+        });
     }
   }
   return { callers: allowed, size: allowed.size, policies: [...v.accessPolicies], ...(dest.sans ? { sans: dest.sans } : {}) };
@@ -200,7 +226,9 @@ function strictness(tx: Tx, dest: ServiceNode): string {
   if (!dest.facts.ports?.length) return "has no declared ports (a MeshService with ports), so its listeners cannot all be known to accept only mutual TLS";
   const modes = listenerModes(tx, dest);
   const loose: string[] = [];
-  dest.listeners.forEach((l, i) => { if (modes[i]?.mode !== "strict") loose.push(`${l.port} (${modes[i]?.mode ?? "no MTLSPolicy: plaintext"})`); });
+  dest.listeners.forEach((l, i) => {
+    if (modes[i]?.mode !== "strict") loose.push(`${l.port} (${modes[i]?.mode ?? "no MTLSPolicy: plaintext"})`);
+  });
   return `accepts plaintext on pod port${loose.length > 1 ? "s" : ""} ${loose.join(", ")}`;
 }
 
@@ -234,8 +262,13 @@ function listenerSans(tx: Tx, dest: ServiceNode, rules: AccessRules, a: SanInput
   // Said only where a listener checks them (uses TLS).
   if ((a.anyCaller || a.anyAuthenticated || a.partial) && listenerModes(tx, dest).some((m) => m?.mode === "strict" || m?.mode === "permissive")) {
     for (const p of rules.accessPolicies) {
-      tx.report(p, policyPointer(p), { feature: "access", kind: "unsupported-value", what: "exact-identities", severity: "warning",
-        message: `destination: ${tx.mesh} matches caller identities exactly (listeners[].tls.validation.subjectAlternativeNames.match.exact, no wildcard and no exception), so "${a.anyCaller ? "any caller" : a.anyAuthenticated ? "any authenticated caller" : "every caller"} except the ${a.partial ? "denied or excluded" : "denied"} ones" becomes the identities of the services unimesh knows (${out.join(", ") || "none"}); mutual TLS callers with any other identity are refused (stricter than the policy); declare other callers as MeshServices` });
+      tx.report(p, policyPointer(p), {
+        feature: "access",
+        kind: "unsupported-value",
+        what: "exact-identities",
+        severity: "warning",
+        message: `destination: ${tx.mesh} matches caller identities exactly (listeners[].tls.validation.subjectAlternativeNames.match.exact, no wildcard and no exception), so "${a.anyCaller ? "any caller" : a.anyAuthenticated ? "any authenticated caller" : "every caller"} except the ${a.partial ? "denied or excluded" : "denied"} ones" becomes the identities of the services unimesh knows (${out.join(", ") || "none"}); mutual TLS callers with any other identity are refused (stricter than the policy); declare other callers as MeshServices`,
+      });
     }
   }
   return out.length ? out : [noCallerSan(tx.model.trustDomain)];
@@ -257,16 +290,33 @@ function resolve(tx: Tx, index: ServiceIndex, rule: EffectiveAccessRule, apply: 
   }
   if (hasNegatives(s)) {
     if (s.notIpBlocks.length) {
-      tx.report(rule.policy, `${s.pointer}/notIpBlocks`, { feature: "accessNegation", kind: "unsupported-value", what: "notIpBlocks", severity: "error",
-        message: `notIpBlocks: ${tx.mesh} has no address-based access control (callers are VirtualNodes); select the callers by serviceAccounts, or use --mesh istio` });
+      tx.report(rule.policy, `${s.pointer}/notIpBlocks`, {
+        feature: "accessNegation",
+        kind: "unsupported-value",
+        what: "notIpBlocks",
+        severity: "error",
+        message: `notIpBlocks: ${tx.mesh} has no address-based access control (callers are VirtualNodes); select the callers by serviceAccounts, or use --mesh istio`,
+      });
     }
     for (const ns of s.notNamespaces) {
-      tx.report(rule.policy, `${s.pointer}/notNamespaces`, { feature: "accessNegation", kind: "unsupported-value", what: "notNamespaces", severity: "warning",
-        message: `notNamespaces: ${tx.mesh} cannot select callers by namespace, so "${ns}" stands for the VirtualNodes unimesh generates there (${index.inNamespace(ns).map((n) => n.name).join(", ") || "none"}), which are left out; other workloads in ${ns} get no VirtualNode and are not in the mesh: declare them as MeshServices` });
+      tx.report(rule.policy, `${s.pointer}/notNamespaces`, {
+        feature: "accessNegation",
+        kind: "unsupported-value",
+        what: "notNamespaces",
+        severity: "warning",
+        message: `notNamespaces: ${tx.mesh} cannot select callers by namespace, so "${ns}" stands for the VirtualNodes unimesh generates there (${
+          index
+            .inNamespace(ns)
+            .map((n) => n.name)
+            .join(", ") || "none"
+        }), which are left out; other workloads in ${ns} get no VirtualNode and are not in the mesh: declare them as MeshServices`,
+      });
     }
     const excluded = excludedBy(s);
     const inner = apply;
-    apply = (n) => { if (!excluded(n)) inner(n); };
+    apply = (n) => {
+      if (!excluded(n)) inner(n);
+    };
     if (onlyNegatives(s)) {
       for (const n of index.nodes) apply(n);
       return;
@@ -277,8 +327,13 @@ function resolve(tx: Tx, index: ServiceIndex, rule: EffectiveAccessRule, apply: 
     else {
       const found = index.bySa(id.namespace, id.serviceAccount);
       if (!found.length) {
-        tx.report(rule.policy, `${s.pointer}/serviceAccounts`, { feature: "access", kind: "unsupported-value", what: "serviceAccounts", severity: "warning",
-          message: `serviceAccounts: no service unimesh knows runs as ${id.namespace}/${id.serviceAccount}, so ${tx.mesh} has no VirtualNode to list ${rule.action === "allow" ? "as an allowed caller" : "as denied"}; declare a MeshService with serviceAccount: ${id.serviceAccount}` });
+        tx.report(rule.policy, `${s.pointer}/serviceAccounts`, {
+          feature: "access",
+          kind: "unsupported-value",
+          what: "serviceAccounts",
+          severity: "warning",
+          message: `serviceAccounts: no service unimesh knows runs as ${id.namespace}/${id.serviceAccount}, so ${tx.mesh} has no VirtualNode to list ${rule.action === "allow" ? "as an allowed caller" : "as denied"}; declare a MeshService with serviceAccount: ${id.serviceAccount}`,
+        });
       }
       for (const n of found) apply(n);
     }
@@ -286,22 +341,33 @@ function resolve(tx: Tx, index: ServiceIndex, rule: EffectiveAccessRule, apply: 
   for (const ns of s.namespaces) {
     const found = index.inNamespace(ns);
     for (const n of found) apply(n);
-    tx.report(rule.policy, `${s.pointer}/namespaces`, { feature: "access", kind: "unsupported-value", what: "namespaces", severity: "warning",
-      message: `namespaces: ${tx.mesh} cannot select callers by namespace, so "${ns}" stands for the VirtualNodes unimesh generates there (${found.map((n) => n.name).join(", ") || "none"}); other workloads in ${ns} get no VirtualNode and are not in the mesh: declare them as MeshServices` });
+    tx.report(rule.policy, `${s.pointer}/namespaces`, {
+      feature: "access",
+      kind: "unsupported-value",
+      what: "namespaces",
+      severity: "warning",
+      message: `namespaces: ${tx.mesh} cannot select callers by namespace, so "${ns}" stands for the VirtualNodes unimesh generates there (${found.map((n) => n.name).join(", ") || "none"}); other workloads in ${ns} get no VirtualNode and are not in the mesh: declare them as MeshServices`,
+    });
   }
   if (s.ipBlocks.length) {
-    tx.report(rule.policy, `${s.pointer}/ipBlocks`, { feature: "access", kind: "unsupported-value", what: "ipBlocks", severity: "error",
-      message: `ipBlocks: ${tx.mesh} has no address-based access control (callers are VirtualNodes); select the callers by serviceAccounts, or use --mesh istio` });
+    tx.report(rule.policy, `${s.pointer}/ipBlocks`, {
+      feature: "access",
+      kind: "unsupported-value",
+      what: "ipBlocks",
+      severity: "error",
+      message: `ipBlocks: ${tx.mesh} has no address-based access control (callers are VirtualNodes); select the callers by serviceAccounts, or use --mesh istio`,
+    });
   }
 }
 
 function who(s: ResolvedSource | undefined): string {
   if (!s) return "every caller";
-  const ids = (ids: ResolvedSource["identities"], namespaces: string[], blocks: string[]) => [
-    ...ids.map((i) => ("any" in i ? "any authenticated caller" : `service account ${i.namespace}/${i.serviceAccount}`)),
-    ...namespaces.map((n) => `namespace ${n}`),
-    ...blocks,
-  ].join(", ");
+  const ids = (ids: ResolvedSource["identities"], namespaces: string[], blocks: string[]) =>
+    [
+      ...ids.map((i) => ("any" in i ? "any authenticated caller" : `service account ${i.namespace}/${i.serviceAccount}`)),
+      ...namespaces.map((n) => `namespace ${n}`),
+      ...blocks,
+    ].join(", ");
   const included = onlyNegatives(s) ? "every caller" : ids(s.identities, s.namespaces, s.ipBlocks);
   return hasNegatives(s) ? `${included} except ${ids(s.notIdentities, s.notNamespaces, s.notIpBlocks)}` : included;
 }

@@ -15,7 +15,10 @@ import { type ServiceNode, allPorts } from "../services.js";
 export const accessL7Feature: FeatureModule = {
   features: ["accessL7"],
   capabilities: () => ({
-    accessL7: { support: "partial", note: `only ports naming every port of the destination (no condition, so exact); methods/paths/headers and other ports: opt in with ${SERVICE_LEVEL_ACCESS} to allow whole services` },
+    accessL7: {
+      support: "partial",
+      note: `only ports naming every port of the destination (no condition, so exact); methods/paths/headers and other ports: opt in with ${SERVICE_LEVEL_ACCESS} to allow whole services`,
+    },
   }),
 };
 
@@ -69,10 +72,14 @@ export function conditions(tx: Tx, dest: ServiceNode, rule: EffectiveAccessRule)
 
 export function reportCondition(tx: Tx, dest: ServiceNode, rule: EffectiveAccessRule, c: Condition): void {
   const deny = rule.action === "deny";
-  tx.report(rule.policy, pointerOf(rule, c), { feature: c.feature ?? "accessL7", kind: "unsupported-feature", severity: "error",
-    message: `${c.field}: ${tx.mesh} ${deny ? "denies" : "allows"} callers per whole service (VirtualNode.spec.backends lists VirtualServices), so it cannot ${deny ? "deny" : "allow"} only by ${c.what} on ${dest.namespace}/${dest.name}; ` +
-    (deny
-      ? `with allowApproximations ["${SERVICE_LEVEL_ACCESS}"] (--allow ${SERVICE_LEVEL_ACCESS}) this deny rule is dropped, or use --mesh istio / --mesh linkerd`
-      : `accept allowing the caller on the whole service with allowApproximations ["${SERVICE_LEVEL_ACCESS}"] (--allow ${SERVICE_LEVEL_ACCESS}), or use --mesh istio / --mesh linkerd`) });
+  tx.report(rule.policy, pointerOf(rule, c), {
+    feature: c.feature ?? "accessL7",
+    kind: "unsupported-feature",
+    severity: "error",
+    message:
+      `${c.field}: ${tx.mesh} ${deny ? "denies" : "allows"} callers per whole service (VirtualNode.spec.backends lists VirtualServices), so it cannot ${deny ? "deny" : "allow"} only by ${c.what} on ${dest.namespace}/${dest.name}; ` +
+      (deny
+        ? `with allowApproximations ["${SERVICE_LEVEL_ACCESS}"] (--allow ${SERVICE_LEVEL_ACCESS}) this deny rule is dropped, or use --mesh istio / --mesh linkerd`
+        : `accept allowing the caller on the whole service with allowApproximations ["${SERVICE_LEVEL_ACCESS}"] (--allow ${SERVICE_LEVEL_ACCESS}), or use --mesh istio / --mesh linkerd`),
+  });
 }
-

@@ -15,8 +15,10 @@ import type { ServiceNode } from "../services.js";
 export const accessNegationFeature: FeatureModule = {
   features: ["accessNegation"],
   capabilities: () => ({
-    accessNegation: partial("VirtualNode.spec.backends[]",
-      `notServiceAccounts/notNamespaces leave those callers' VirtualNodes out (per service); no notIpBlocks; notMethods/notPaths/notPorts/notHeaders: opt in with ${SERVICE_LEVEL_ACCESS}`),
+    accessNegation: partial(
+      "VirtualNode.spec.backends[]",
+      `notServiceAccounts/notNamespaces leave those callers' VirtualNodes out (per service); no notIpBlocks; notMethods/notPaths/notPorts/notHeaders: opt in with ${SERVICE_LEVEL_ACCESS}`,
+    ),
   }),
 };
 
@@ -44,4 +46,3 @@ export function excludedBy(s: ResolvedSource): (n: ServiceNode) => boolean {
   const namespaces = new Set(s.notNamespaces);
   return (n) => anyIdentity || sas.has(`${n.namespace}/${n.facts.serviceAccount}`) || namespaces.has(n.namespace);
 }
-

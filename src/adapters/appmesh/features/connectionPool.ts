@@ -26,8 +26,10 @@ import { type FeatureModule, partial } from "../../../api/feature-module.js";
 export const connectionPoolFeature: FeatureModule = {
   features: ["connectionPool"],
   capabilities: () => ({
-    connectionPool: partial("VirtualNode.spec.listeners[].connectionPool",
-      `enforced per destination pod for all callers, not per caller: opt in with ${CONNECTION_POOL_PER_INSTANCE}; no maxRequestsPerConnection, maxRetries, connectTimeout, idleTimeout`),
+    connectionPool: partial(
+      "VirtualNode.spec.listeners[].connectionPool",
+      `enforced per destination pod for all callers, not per caller: opt in with ${CONNECTION_POOL_PER_INSTANCE}; no maxRequestsPerConnection, maxRetries, connectTimeout, idleTimeout`,
+    ),
   }),
 };
 
@@ -51,23 +53,43 @@ export function connectionPool(tx: Tx, v: DestinationView, protocol: AmProtocol)
   const s = cp.value;
   let ok = true;
   if (tx.ctx.allows(CONNECTION_POOL_PER_INSTANCE)) {
-    tx.report(cp.policy, cp.pointer, { feature: "connectionPool", kind: "approximation", severity: "warning",
-      message: `connectionPool: approximated (${CONNECTION_POOL_PER_INSTANCE}): ${tx.mesh} enforces these limits in each pod of ${v.namespace}/${v.service} for all its callers together (VirtualNode listeners[].connectionPool), not per calling proxy` });
+    tx.report(cp.policy, cp.pointer, {
+      feature: "connectionPool",
+      kind: "approximation",
+      severity: "warning",
+      message: `connectionPool: approximated (${CONNECTION_POOL_PER_INSTANCE}): ${tx.mesh} enforces these limits in each pod of ${v.namespace}/${v.service} for all its callers together (VirtualNode listeners[].connectionPool), not per calling proxy`,
+    });
   } else {
-    tx.report(cp.policy, cp.pointer, { feature: "connectionPool", kind: "unsupported-value", what: "per-instance", severity: "error",
-      message: `connectionPool: ${tx.mesh} limits connections only in each destination pod's own Envoy, for all callers together (VirtualNode listeners[].connectionPool, aws/aws-app-mesh-roadmap#6), not per calling proxy as the model means; accept that with allowApproximations ["${CONNECTION_POOL_PER_INSTANCE}"] (--allow ${CONNECTION_POOL_PER_INSTANCE}), or use --mesh istio` });
+    tx.report(cp.policy, cp.pointer, {
+      feature: "connectionPool",
+      kind: "unsupported-value",
+      what: "per-instance",
+      severity: "error",
+      message: `connectionPool: ${tx.mesh} limits connections only in each destination pod's own Envoy, for all callers together (VirtualNode listeners[].connectionPool, aws/aws-app-mesh-roadmap#6), not per calling proxy as the model means; accept that with allowApproximations ["${CONNECTION_POOL_PER_INSTANCE}"] (--allow ${CONNECTION_POOL_PER_INSTANCE}), or use --mesh istio`,
+    });
     ok = false;
   }
   for (const k of Object.keys(NO_FIELD) as (keyof ConnectionPool)[]) {
     if (s[k] === undefined) continue;
-    tx.report(cp.policy, `${cp.pointer}/${k}`, { feature: "connectionPool", kind: "unsupported-value", what: k, severity: "error", message: `${k}: ${tx.mesh} ${NO_FIELD[k]}; remove it for --mesh appmesh, or use --mesh istio` });
+    tx.report(cp.policy, `${cp.pointer}/${k}`, {
+      feature: "connectionPool",
+      kind: "unsupported-value",
+      what: k,
+      severity: "error",
+      message: `${k}: ${tx.mesh} ${NO_FIELD[k]}; remove it for --mesh appmesh, or use --mesh istio`,
+    });
     ok = false;
   }
   const only = (allowed: (keyof ConnectionPool)[], member: string) => {
     for (const k of ["maxConnections", "maxPendingRequests", "maxRequests"] as const) {
       if (s[k] === undefined || allowed.includes(k) || (k === "maxRequests" && protocol === "http")) continue; // http: see below
-      tx.report(cp.policy, `${cp.pointer}/${k}`, { feature: "connectionPool", kind: "unsupported-value", what: k, severity: "error",
-        message: `${k}: ${tx.mesh} connection pools of ${protocol} listeners have only ${member}; remove ${k}, or change the port's protocol in the MeshService` });
+      tx.report(cp.policy, `${cp.pointer}/${k}`, {
+        feature: "connectionPool",
+        kind: "unsupported-value",
+        what: k,
+        severity: "error",
+        message: `${k}: ${tx.mesh} connection pools of ${protocol} listeners have only ${member}; remove ${k}, or change the port's protocol in the MeshService`,
+      });
       ok = false;
     }
   };
@@ -77,16 +99,28 @@ export function connectionPool(tx: Tx, v: DestinationView, protocol: AmProtocol)
       only(["maxConnections", "maxPendingRequests"], "http.maxConnections and http.maxPendingRequests");
       if (s.maxRequests !== undefined) {
         if (s.maxConnections !== undefined && s.maxConnections <= s.maxRequests) {
-          tx.report(cp.policy, `${cp.pointer}/maxRequests`, { feature: "connectionPool", kind: "unsupported-value", what: "maxRequests", severity: "info",
-            message: `maxRequests: ${tx.mesh} connection pools of http (HTTP/1.1) listeners have no request limit (only http.maxConnections and http.maxPendingRequests); an HTTP/1.1 connection carries one request at a time, so maxConnections ${s.maxConnections} already keeps concurrent requests within ${s.maxRequests}` });
+          tx.report(cp.policy, `${cp.pointer}/maxRequests`, {
+            feature: "connectionPool",
+            kind: "unsupported-value",
+            what: "maxRequests",
+            severity: "info",
+            message: `maxRequests: ${tx.mesh} connection pools of http (HTTP/1.1) listeners have no request limit (only http.maxConnections and http.maxPendingRequests); an HTTP/1.1 connection carries one request at a time, so maxConnections ${s.maxConnections} already keeps concurrent requests within ${s.maxRequests}`,
+          });
         } else {
-          tx.report(cp.policy, `${cp.pointer}/maxRequests`, { feature: "connectionPool", kind: "unsupported-value", what: "maxRequests", severity: "error",
-            message: `maxRequests: ${tx.mesh} connection pools of http (HTTP/1.1) listeners have no request limit (only http.maxConnections and http.maxPendingRequests), so ${s.maxRequests} concurrent requests cannot be enforced on ${v.namespace}/${v.service}; an HTTP/1.1 connection carries one request at a time, so set maxConnections to at most ${s.maxRequests} (then maxRequests holds), or declare the port's protocol as http2 or grpc in the MeshService` });
+          tx.report(cp.policy, `${cp.pointer}/maxRequests`, {
+            feature: "connectionPool",
+            kind: "unsupported-value",
+            what: "maxRequests",
+            severity: "error",
+            message: `maxRequests: ${tx.mesh} connection pools of http (HTTP/1.1) listeners have no request limit (only http.maxConnections and http.maxPendingRequests), so ${s.maxRequests} concurrent requests cannot be enforced on ${v.namespace}/${v.service}; an HTTP/1.1 connection carries one request at a time, so set maxConnections to at most ${s.maxRequests} (then maxRequests holds), or declare the port's protocol as http2 or grpc in the MeshService`,
+          });
           ok = false;
         }
       }
       if (s.maxConnections !== undefined || s.maxPendingRequests !== undefined)
-        pool = { http: { maxConnections: s.maxConnections ?? UNLIMITED, ...(s.maxPendingRequests !== undefined ? { maxPendingRequests: s.maxPendingRequests } : {}) } };
+        pool = {
+          http: { maxConnections: s.maxConnections ?? UNLIMITED, ...(s.maxPendingRequests !== undefined ? { maxPendingRequests: s.maxPendingRequests } : {}) },
+        };
       break;
     case "http2":
     case "grpc":

@@ -12,7 +12,11 @@ export const corsFeature: FeatureModule = { features: ["cors"], capabilities: ()
 /** Reports a route's cors (an error); false when the route cannot be emitted at all. */
 export function refuseCors(tx: Tx, r: EffectiveRoute): boolean {
   if (!r.cors) return true;
-  tx.report(r.policy, r.cors.pointer, { feature: "cors", kind: "unsupported-feature", severity: "error",
-    message: `cors: ${tx.mesh} has no CORS policy; answer CORS in the application, or ${OTHER_MESHES}` });
+  tx.report(r.policy, r.cors.pointer, {
+    feature: "cors",
+    kind: "unsupported-feature",
+    severity: "error",
+    message: `cors: ${tx.mesh} has no CORS policy; answer CORS in the application, or ${OTHER_MESHES}`,
+  });
   return true;
 }

@@ -12,7 +12,11 @@ export const directResponseFeature: FeatureModule = { features: ["directResponse
 /** Reports a route's directResponse (an error); false when the route cannot be emitted at all. */
 export function refuseDirectResponse(tx: Tx, r: EffectiveRoute): boolean {
   if (r.action.kind !== "directResponse") return true;
-  tx.report(r.policy, r.action.pointer, { feature: "directResponse", kind: "unsupported-feature", severity: "error",
-    message: `directResponse: ${tx.mesh} VirtualRouter routes can only forward to weightedTargets, not answer directly; answer in the application, or ${OTHER_MESHES}` });
+  tx.report(r.policy, r.action.pointer, {
+    feature: "directResponse",
+    kind: "unsupported-feature",
+    severity: "error",
+    message: `directResponse: ${tx.mesh} VirtualRouter routes can only forward to weightedTargets, not answer directly; answer in the application, or ${OTHER_MESHES}`,
+  });
   return false;
 }

@@ -11,7 +11,11 @@ export const faultInjectionFeature: FeatureModule = refusedFeature("faultInjecti
 /** Reports a route's faultInjection (an error); false when the route cannot be emitted at all. */
 export function refuseFaultInjection(tx: Tx, r: EffectiveRoute): boolean {
   if (!r.faultInjection) return true;
-  tx.report(r.policy, r.faultInjection.pointer, { feature: "faultInjection", kind: "unsupported-feature", severity: "error",
-    message: `faultInjection: ${tx.mesh} has no fault injection (aws/aws-app-mesh-roadmap#36); remove it for --mesh appmesh, or run the resilience test with --mesh istio` });
+  tx.report(r.policy, r.faultInjection.pointer, {
+    feature: "faultInjection",
+    kind: "unsupported-feature",
+    severity: "error",
+    message: `faultInjection: ${tx.mesh} has no fault injection (aws/aws-app-mesh-roadmap#36); remove it for --mesh appmesh, or run the resilience test with --mesh istio`,
+  });
   return true;
 }

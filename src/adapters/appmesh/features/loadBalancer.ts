@@ -13,6 +13,10 @@ export const loadBalancerFeature: FeatureModule = { features: ["loadBalancer"], 
 /** Reports the destination's load balancer (an error). */
 export function refuseLoadBalancer(tx: Tx, v: DestinationView): void {
   if (!v.loadBalancer) return;
-  tx.report(v.loadBalancer.policy, v.loadBalancer.pointer, { feature: "loadBalancer", kind: "unsupported-feature", severity: "error",
-    message: `loadBalancer: ${tx.mesh} does not expose Envoy's load-balancing policy (no field on VirtualNode or VirtualRouter); remove it for --mesh appmesh, or ${OTHER_MESHES}` });
+  tx.report(v.loadBalancer.policy, v.loadBalancer.pointer, {
+    feature: "loadBalancer",
+    kind: "unsupported-feature",
+    severity: "error",
+    message: `loadBalancer: ${tx.mesh} does not expose Envoy's load-balancing policy (no field on VirtualNode or VirtualRouter); remove it for --mesh appmesh, or ${OTHER_MESHES}`,
+  });
 }

@@ -38,8 +38,10 @@ export const VR = "VirtualRouter.spec.routes[]";
 export const matchFeature: FeatureModule = {
   features: ["match"],
   capabilities: () => ({
-    match: partial(`${VR}.httpRoute.match`,
-      "path prefix/exact/regex, method, headers (exact/prefix/regex/present/absent), query parameters exact only; at most 10 headers and 10 query parameters; gRPC ports: /service/method paths and metadata"),
+    match: partial(
+      `${VR}.httpRoute.match`,
+      "path prefix/exact/regex, method, headers (exact/prefix/regex/present/absent), query parameters exact only; at most 10 headers and 10 query parameters; gRPC ports: /service/method paths and metadata",
+    ),
   }),
 };
 
@@ -82,8 +84,13 @@ export function httpMatch(tx: Tx, r: EffectiveRoute, port: number | undefined): 
       const sm = m.queryParams[name];
       if (sm.exact === undefined) {
         const kind = sm.prefix !== undefined ? "prefix" : "regex";
-        tx.report(r.policy, `${base}/queryParams/${esc(name)}/${kind}`, { feature: "match", kind: "unsupported-value", what: "query-not-exact", severity: "error",
-          message: `queryParams.${name}.${kind}: ${tx.mesh} matches query parameters only exactly (HTTPQueryParameters.match has only exact); use exact values, or match on the path or a header instead` });
+        tx.report(r.policy, `${base}/queryParams/${esc(name)}/${kind}`, {
+          feature: "match",
+          kind: "unsupported-value",
+          what: "query-not-exact",
+          severity: "error",
+          message: `queryParams.${name}.${kind}: ${tx.mesh} matches query parameters only exactly (HTTPQueryParameters.match has only exact); use exact values, or match on the path or a header instead`,
+        });
         ok = false;
         continue;
       }
@@ -115,7 +122,8 @@ export function grpcMatch(tx: Tx, r: EffectiveRoute, port: number | undefined): 
   const p = m.path;
   if (p) {
     const exact = p.exact !== undefined ? /^\/([^/]+)\/([^/]+)$/.exec(p.exact) : null;
-    const prefix = p.prefix !== undefined ? /^\/(?:([^/]+)\/)?$/.exec(p.prefix) : p.segmentPrefix !== undefined ? /^\/([^/]+)?\/?$/.exec(p.segmentPrefix) : null;
+    const prefix =
+      p.prefix !== undefined ? /^\/(?:([^/]+)\/)?$/.exec(p.prefix) : p.segmentPrefix !== undefined ? /^\/([^/]+)?\/?$/.exec(p.segmentPrefix) : null;
     if (exact && exact[2].length <= MAX_NAME) {
       serviceName = exact[1];
       methodName = exact[2];
@@ -123,19 +131,34 @@ export function grpcMatch(tx: Tx, r: EffectiveRoute, port: number | undefined): 
       if (prefix[1]) serviceName = prefix[1];
     } else {
       const kind = p.exact !== undefined ? "exact" : p.prefix !== undefined ? "prefix" : p.segmentPrefix !== undefined ? "segmentPrefix" : "regex";
-      tx.report(r.policy, `${base}/path/${kind}`, { feature: "match", kind: "unsupported-value", what: "grpc-path", severity: "error",
-        message: `path.${kind}: ${tx.mesh} gRPC routes match a service and method name (grpcRoute.match.serviceName/methodName), not an arbitrary path; use path.exact /<package.Service>/<Method> (method name at most ${MAX_NAME} characters) or path.prefix /<package.Service>/` });
+      tx.report(r.policy, `${base}/path/${kind}`, {
+        feature: "match",
+        kind: "unsupported-value",
+        what: "grpc-path",
+        severity: "error",
+        message: `path.${kind}: ${tx.mesh} gRPC routes match a service and method name (grpcRoute.match.serviceName/methodName), not an arbitrary path; use path.exact /<package.Service>/<Method> (method name at most ${MAX_NAME} characters) or path.prefix /<package.Service>/`,
+      });
       ok = false;
     }
   }
   if (m.method && m.method !== "POST") {
-    tx.report(r.policy, `${base}/method`, { feature: "match", kind: "unsupported-value", what: "method", severity: "error",
-      message: `method: every gRPC call is a POST, so a ${m.method} route never matches and ${tx.mesh} grpcRoute has no method field; remove the method (or use POST)` });
+    tx.report(r.policy, `${base}/method`, {
+      feature: "match",
+      kind: "unsupported-value",
+      what: "method",
+      severity: "error",
+      message: `method: every gRPC call is a POST, so a ${m.method} route never matches and ${tx.mesh} grpcRoute has no method field; remove the method (or use POST)`,
+    });
     ok = false;
   }
   if (m.queryParams) {
-    tx.report(r.policy, `${base}/queryParams`, { feature: "match", kind: "unsupported-value", what: "queryParams", severity: "error",
-      message: `queryParams: ${tx.mesh} gRPC routes cannot match query parameters (grpcRoute.match has serviceName, methodName and metadata); match on metadata (headers) instead` });
+    tx.report(r.policy, `${base}/queryParams`, {
+      feature: "match",
+      kind: "unsupported-value",
+      what: "queryParams",
+      severity: "error",
+      message: `queryParams: ${tx.mesh} gRPC routes cannot match query parameters (grpcRoute.match has serviceName, methodName and metadata); match on metadata (headers) instead`,
+    });
     ok = false;
   }
   const metadata = routeHeaders(tx, r, m.headers, base, "headers");
@@ -153,8 +176,13 @@ export function checkTcpMatch(tx: Tx, r: EffectiveRoute): boolean {
   if (!r.match) return true;
   const m = r.match.value;
   if (!m.path && !m.method && !m.headers && !m.queryParams) return true;
-  tx.report(r.policy, r.match.pointer, { feature: "match", kind: "unsupported-value", what: "tcp-port", severity: "error",
-    message: `match: the destination port speaks tcp, and ${tx.mesh} tcpRoute.match has only a port; remove the HTTP conditions, or declare the port's protocol (http, http2, grpc) in the MeshService` });
+  tx.report(r.policy, r.match.pointer, {
+    feature: "match",
+    kind: "unsupported-value",
+    what: "tcp-port",
+    severity: "error",
+    message: `match: the destination port speaks tcp, and ${tx.mesh} tcpRoute.match has only a port; remove the HTTP conditions, or declare the port's protocol (http, http2, grpc) in the MeshService`,
+  });
   return false;
 }
 
@@ -162,7 +190,13 @@ export function checkTcpMatch(tx: Tx, r: EffectiveRoute): boolean {
  * Headers → `headers[]` / `metadata[]`; null when one cannot be expressed (reported), undefined when none.
  * Entries' keys in sorted order (`invert`, `match`, `name`).
  */
-function routeHeaders(tx: Tx, r: EffectiveRoute, headers: Record<string, HeaderMatch> | undefined, base: string, field: string): RouteHeader[] | null | undefined {
+function routeHeaders(
+  tx: Tx,
+  r: EffectiveRoute,
+  headers: Record<string, HeaderMatch> | undefined,
+  base: string,
+  field: string,
+): RouteHeader[] | null | undefined {
   if (!headers) return undefined;
   let ok = true;
   // Pointers are built only for reports (see headerPointer).
@@ -173,7 +207,13 @@ function routeHeaders(tx: Tx, r: EffectiveRoute, headers: Record<string, HeaderM
     const h = headers[raw];
     const name = raw.toLowerCase();
     if (name.length > MAX_NAME) {
-      tx.report(r.policy, headerPointer(base, raw), { feature: "match", kind: "unsupported-value", what: "header", severity: "error", message: `${field}.${raw}: ${tx.mesh} header names are at most ${MAX_NAME} characters (HTTPRouteHeader.name); match on a shorter header` });
+      tx.report(r.policy, headerPointer(base, raw), {
+        feature: "match",
+        kind: "unsupported-value",
+        what: "header",
+        severity: "error",
+        message: `${field}.${raw}: ${tx.mesh} header names are at most ${MAX_NAME} characters (HTTPRouteHeader.name); match on a shorter header`,
+      });
       ok = false;
       continue;
     }
@@ -188,7 +228,13 @@ function routeHeaders(tx: Tx, r: EffectiveRoute, headers: Record<string, HeaderM
       continue;
     }
     if (value === "") {
-      tx.report(r.policy, `${headerPointer(base, raw)}/exact`, { feature: "match", kind: "unsupported-value", what: "exact", severity: "error", message: `${field}.${raw}.exact: ${tx.mesh} cannot match an empty header value (HeaderMatchMethod.exact needs 1-255 characters); match on presence or a regex instead` });
+      tx.report(r.policy, `${headerPointer(base, raw)}/exact`, {
+        feature: "match",
+        kind: "unsupported-value",
+        what: "exact",
+        severity: "error",
+        message: `${field}.${raw}.exact: ${tx.mesh} cannot match an empty header value (HeaderMatchMethod.exact needs 1-255 characters); match on presence or a regex instead`,
+      });
       ok = false;
       continue;
     }
@@ -207,11 +253,23 @@ function headerPointer(base: string, raw: string): string {
 }
 
 function tooLong(tx: Tx, r: EffectiveRoute, ptr: string, field: string, max: number): false {
-  tx.report(r.policy, ptr, { feature: "match", kind: "unsupported-value", what: "too-long", severity: "error", message: `${field}: ${tx.mesh} accepts at most ${max} characters here; shorten it (for example with a prefix or regex match)` });
+  tx.report(r.policy, ptr, {
+    feature: "match",
+    kind: "unsupported-value",
+    what: "too-long",
+    severity: "error",
+    message: `${field}: ${tx.mesh} accepts at most ${max} characters here; shorten it (for example with a prefix or regex match)`,
+  });
   return false;
 }
 
 function tooMany(tx: Tx, r: EffectiveRoute, ptr: string, field: string, upstream: string): false {
-  tx.report(r.policy, ptr, { feature: "match", kind: "unsupported-value", what: "too-many", severity: "error", message: `${field}: ${tx.mesh} matches at most ${MAX_ITEMS} of them per route (${upstream}, maxItems ${MAX_ITEMS}); split the route or match on fewer` });
+  tx.report(r.policy, ptr, {
+    feature: "match",
+    kind: "unsupported-value",
+    what: "too-many",
+    severity: "error",
+    message: `${field}: ${tx.mesh} matches at most ${MAX_ITEMS} of them per route (${upstream}, maxItems ${MAX_ITEMS}); split the route or match on fewer`,
+  });
   return false;
 }

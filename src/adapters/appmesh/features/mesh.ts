@@ -61,14 +61,21 @@ export function checkAccessEgress(tx: Tx, namespaces: readonly string[]): void {
   if (egressFilter(tx) === "DROP_ALL" && !tx.settings.egressFilter) {
     const n = tx.model.accessPolicies.length;
     tx.ctx.reportGlobal({
-      code: adapterCode("note", "access", "egress-drop-all"), severity: "warning", feature: "access",
+      code: adapterCode("note", "access", "egress-drop-all"),
+      severity: "warning",
+      feature: "access",
       message: `${tx.mesh}: the Mesh gets egressFilter DROP_ALL because the model has ${n} AccessPolic${n > 1 ? "ies" : "y"} (with ALLOW_ALL a VirtualNode reaches services it does not list as backends through the mesh-allow-all passthrough, which would defeat them); so meshed pods (namespaces ${namespaces.join(", ") || "(none)"}) reach only this mesh's VirtualServices and *.amazonaws.com: every other destination outside the mesh (external APIs, databases, Services of unmeshed namespaces) is blocked. To let one through, give it a VirtualNode with serviceDiscovery.dns.hostname set to its host and a VirtualService for it listed in the callers' VirtualNode backends (aws-app-mesh-examples walkthroughs/howto-k8s-egress; unimesh does not generate these); --set egressFilter=DROP_ALL acknowledges this and silences this warning`,
     });
   }
   if (egressFilter(tx) !== "ALLOW_ALL") return;
   for (const p of tx.model.accessPolicies) {
-    tx.report(p, "/spec", { feature: "access", kind: "unsupported-value", what: "egress-allow-all", severity: "error",
-      message: `${tx.mesh} with egressFilter ALLOW_ALL (setting egressFilter) lets every VirtualNode reach services it does not list as backends through the mesh-allow-all passthrough, so this AccessPolicy could not deny anyone; remove the egressFilter=ALLOW_ALL setting` });
+    tx.report(p, "/spec", {
+      feature: "access",
+      kind: "unsupported-value",
+      what: "egress-allow-all",
+      severity: "error",
+      message: `${tx.mesh} with egressFilter ALLOW_ALL (setting egressFilter) lets every VirtualNode reach services it does not list as backends through the mesh-allow-all passthrough, so this AccessPolicy could not deny anyone; remove the egressFilter=ALLOW_ALL setting`,
+    });
   }
 }
 
@@ -79,7 +86,8 @@ export function meshObject(tx: Tx, nodes: ServiceNode[]): MeshObject {
   const filter = egressFilter(tx);
   const from = filter === "DROP_ALL" && !tx.settings.egressFilter ? tx.model.accessPolicies : [];
   return {
-    apiVersion: APPMESH_API_VERSION, kind: "Mesh",
+    apiVersion: APPMESH_API_VERSION,
+    kind: "Mesh",
     metadata: objectMeta(name, undefined, from, {
       annotations: {
         [DEPRECATION_ANNOTATION]: DEPRECATION_NOTICE,

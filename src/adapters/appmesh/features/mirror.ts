@@ -12,7 +12,11 @@ export const mirrorFeature: FeatureModule = { features: ["mirror"], capabilities
 /** Reports a route's mirror (an error); false when the route cannot be emitted at all. */
 export function refuseMirror(tx: Tx, r: EffectiveRoute): boolean {
   if (!r.mirror) return true;
-  tx.report(r.policy, r.mirror.pointer, { feature: "mirror", kind: "unsupported-feature", severity: "error",
-    message: `mirror: ${tx.mesh} cannot mirror traffic (VirtualRouter routes only have weightedTargets); remove it for --mesh appmesh, or ${OTHER_MESHES}` });
+  tx.report(r.policy, r.mirror.pointer, {
+    feature: "mirror",
+    kind: "unsupported-feature",
+    severity: "error",
+    message: `mirror: ${tx.mesh} cannot mirror traffic (VirtualRouter routes only have weightedTargets); remove it for --mesh appmesh, or ${OTHER_MESHES}`,
+  });
   return true;
 }

@@ -31,8 +31,10 @@ import { type FeatureModule, partial } from "../../../api/feature-module.js";
 export const mtlsFeature: FeatureModule = {
   features: ["mtls"],
   capabilities: () => ({
-    mtls: partial("VirtualNode.spec.listeners[].tls, VirtualNode.spec.backends[].virtualService.clientPolicy.tls",
-      "needs SPIRE certificates over SDS (controller --enable-sds=true); per VirtualNode listener"),
+    mtls: partial(
+      "VirtualNode.spec.listeners[].tls, VirtualNode.spec.backends[].virtualService.clientPolicy.tls",
+      "needs SPIRE certificates over SDS (controller --enable-sds=true); per VirtualNode listener",
+    ),
   }),
 };
 
@@ -134,8 +136,12 @@ function routedListeners(node: ServiceNode): number {
 export function notePodOnlyPorts(tx: Tx): void {
   for (const p of podOnlyPorts(tx.model)) {
     const strict = p.mtls?.mode === "strict";
-    tx.report(p.entry, p.pointer, { feature: "mtls", kind: "note", severity: strict ? "warning" : "info",
-      message: `pod port ${p.port} of ${p.namespace}/${p.service} is a listener of its VirtualNode (its Envoy enforces ${p.mtls ? `mTLS mode ${p.mtls.mode}` : "no TLS"} there${p.mtls ? "" : ", plaintext"} and checks the callers' identities only over mutual TLS), but ${tx.mesh} routes only to VirtualServices (Service ports): callers' Envoys never send to it, and with egressFilter DROP_ALL they cannot reach a pod's address at all; ${strict ? "being strict, it is reached only by clients that present a certificate of the trust bundle themselves (not through an App Mesh sidecar)" : "it is reached by pods without an App Mesh sidecar, in plaintext"}` });
+    tx.report(p.entry, p.pointer, {
+      feature: "mtls",
+      kind: "note",
+      severity: strict ? "warning" : "info",
+      message: `pod port ${p.port} of ${p.namespace}/${p.service} is a listener of its VirtualNode (its Envoy enforces ${p.mtls ? `mTLS mode ${p.mtls.mode}` : "no TLS"} there${p.mtls ? "" : ", plaintext"} and checks the callers' identities only over mutual TLS), but ${tx.mesh} routes only to VirtualServices (Service ports): callers' Envoys never send to it, and with egressFilter DROP_ALL they cannot reach a pod's address at all; ${strict ? "being strict, it is reached only by clients that present a certificate of the trust bundle themselves (not through an App Mesh sidecar)" : "it is reached by pods without an App Mesh sidecar, in plaintext"}`,
+    });
   }
 }
 
@@ -156,15 +162,25 @@ export function checkMtlsPolicies(tx: Tx, index: ServiceIndex): void {
     if (d) {
       const node = index.get(d.namespace ?? e.namespace, d.service);
       if (!node?.listeners.length) {
-        tx.report(e, "/spec/destination", { feature: "mtls", kind: "unsupported-value", what: "no-port", severity: "error",
-          message: `destination: ${tx.mesh} sets TLS on VirtualNode listeners (listeners[].tls), and no port of ${d.namespace ?? e.namespace}/${d.service} is known; declare its ports in a MeshService` });
+        tx.report(e, "/spec/destination", {
+          feature: "mtls",
+          kind: "unsupported-value",
+          what: "no-port",
+          severity: "error",
+          message: `destination: ${tx.mesh} sets TLS on VirtualNode listeners (listeners[].tls), and no port of ${d.namespace ?? e.namespace}/${d.service} is known; declare its ports in a MeshService`,
+        });
         continue;
       }
       if (!node.facts.ports?.length) {
         // Guessed ports come from the policies: the mode would cover only them, and a port the policies do
         // not name would keep no TLS at all, silently.
-        tx.report(e, "/spec/mode", { feature: "mtls", kind: "unsupported-value", what: "undeclared-ports", severity: "error",
-          message: `mode: this MTLSPolicy applies to every port of ${node.namespace}/${node.name}, and ${tx.mesh} sets TLS per VirtualNode listener (listeners[].tls), but the service's ports are not declared (the policies name ${node.ports.map((p) => p.port).join(", ")}), so any other port would get no TLS; declare the service's ports in a MeshService` });
+        tx.report(e, "/spec/mode", {
+          feature: "mtls",
+          kind: "unsupported-value",
+          what: "undeclared-ports",
+          severity: "error",
+          message: `mode: this MTLSPolicy applies to every port of ${node.namespace}/${node.name}, and ${tx.mesh} sets TLS per VirtualNode listener (listeners[].tls), but the service's ports are not declared (the policies name ${node.ports.map((p) => p.port).join(", ")}), so any other port would get no TLS; declare the service's ports in a MeshService`,
+        });
         continue;
       }
       for (const p of Object.keys(e.doc.spec.ports ?? {})) {
@@ -172,8 +188,13 @@ export function checkMtlsPolicies(tx: Tx, index: ServiceIndex): void {
         // Keys are Service ports (or declared pod-only ports); the targetPort of a Service port is not one.
         const ports = allPorts(node);
         if (!ports.some((x) => x.port === n)) {
-          tx.report(e, `/spec/ports/${p}`, { feature: "mtls", kind: "unsupported-value", what: "unknown-port", severity: "warning",
-            message: `ports.${p}: ${node.namespace}/${node.name} has no Service port ${p} (ports: ${ports.map((x) => x.port).join(", ")}; the keys of ports are Service ports, not pod ports), so ${tx.mesh} has no listener to set it on; fix the port or declare it in the MeshService` });
+          tx.report(e, `/spec/ports/${p}`, {
+            feature: "mtls",
+            kind: "unsupported-value",
+            what: "unknown-port",
+            severity: "warning",
+            message: `ports.${p}: ${node.namespace}/${node.name} has no Service port ${p} (ports: ${ports.map((x) => x.port).join(", ")}; the keys of ports are Service ports, not pod ports), so ${tx.mesh} has no listener to set it on; fix the port or declare it in the MeshService`,
+          });
         }
       }
       if (e !== node.view?.mtls) continue;
@@ -183,24 +204,39 @@ export function checkMtlsPolicies(tx: Tx, index: ServiceIndex): void {
         const strictest = mtlsMode(tx, node, l.port)!.mode;
         const looser = modes.filter((m) => m.mode !== strictest && String(m.port) in (e.doc.spec.ports ?? {}));
         for (const m of looser) {
-          tx.report(e, `/spec/ports/${m.port}`, { feature: "mtls", kind: "conflict", severity: "warning",
-            message: `ports.${m.port}: Service ports ${modes.map((x) => `${x.port} (${x.mode})`).join(", ")} of ${node.namespace}/${node.name} all reach pod port ${l.port}, and ${tx.mesh} sets TLS once per VirtualNode listener (listeners[].tls), so pod port ${l.port} uses the strictest mode, ${strictest}; give these Service ports the same mode, or send them to different pod ports` });
+          tx.report(e, `/spec/ports/${m.port}`, {
+            feature: "mtls",
+            kind: "conflict",
+            severity: "warning",
+            message: `ports.${m.port}: Service ports ${modes.map((x) => `${x.port} (${x.mode})`).join(", ")} of ${node.namespace}/${node.name} all reach pod port ${l.port}, and ${tx.mesh} sets TLS once per VirtualNode listener (listeners[].tls), so pod port ${l.port} uses the strictest mode, ${strictest}; give these Service ports the same mode, or send them to different pod ports`,
+          });
         }
       }
     } else {
       // Namespace-wide: the namespace's services without their own policy; mesh-wide: those of every
       // namespace without a namespace-wide one either.
       const mesh = policyScope(e) === "mesh";
-      const covered = (mesh ? index.nodes : index.inNamespace(e.namespace))
-        .filter((n) => n.listeners.length && !n.view?.mtls && (!mesh || !tx.model.namespaceMtlsPolicy(n.namespace)));
+      const covered = (mesh ? index.nodes : index.inNamespace(e.namespace)).filter(
+        (n) => n.listeners.length && !n.view?.mtls && (!mesh || !tx.model.namespaceMtlsPolicy(n.namespace)),
+      );
       const where = mesh ? "the mesh" : e.namespace;
-      tx.report(e, "/spec/mode", { feature: mesh ? "scope" : "mtls", kind: "unsupported-value", what: "scoped", severity: "info",
-        message: `mode: ${tx.mesh} sets TLS per VirtualNode listener, so this ${mesh ? "mesh" : "namespace"}-wide policy covers the services unimesh knows in ${where} (${covered.map((n) => (mesh ? `${n.namespace}/${n.name}` : n.name)).join(", ") || "none"}); declare other workloads as MeshServices (with ports) to cover them; certificates come from SPIRE over SDS (controller flag --enable-sds=true)` });
+      tx.report(e, "/spec/mode", {
+        feature: mesh ? "scope" : "mtls",
+        kind: "unsupported-value",
+        what: "scoped",
+        severity: "info",
+        message: `mode: ${tx.mesh} sets TLS per VirtualNode listener, so this ${mesh ? "mesh" : "namespace"}-wide policy covers the services unimesh knows in ${where} (${covered.map((n) => (mesh ? `${n.namespace}/${n.name}` : n.name)).join(", ") || "none"}); declare other workloads as MeshServices (with ports) to cover them; certificates come from SPIRE over SDS (controller flag --enable-sds=true)`,
+      });
       // Not silent: a service whose ports are only guessed gets TLS on those ports alone.
       const guessed = covered.filter((n) => !n.facts.ports?.length);
       if (guessed.length) {
-        tx.report(e, "/spec/mode", { feature: "mtls", kind: "unsupported-value", what: "guessed-ports", severity: "warning",
-          message: `mode: the ports of ${guessed.map((n) => `${n.name} (${n.ports.map((p) => p.port).join(", ")})`).join(", ")} in ${where} are only guessed from the policies, so ${tx.mesh} sets TLS on those listeners alone and any other port of them keeps no TLS; declare their ports in MeshServices` });
+        tx.report(e, "/spec/mode", {
+          feature: "mtls",
+          kind: "unsupported-value",
+          what: "guessed-ports",
+          severity: "warning",
+          message: `mode: the ports of ${guessed.map((n) => `${n.name} (${n.ports.map((p) => p.port).join(", ")})`).join(", ")} in ${where} are only guessed from the policies, so ${tx.mesh} sets TLS on those listeners alone and any other port of them keeps no TLS; declare their ports in MeshServices`,
+        });
       }
     }
   }

@@ -30,13 +30,22 @@ export const outlierDetectionFeature: FeatureModule = {
  * that subset's routing VirtualNode, see `subsetSetting`); undefined when none, null when it cannot be
  * expressed (reported).
  */
-export function outlierDetection(tx: Tx, v: DestinationView, od: DestinationView["outlierDetection"] = v.outlierDetection): ListenerOutlierDetection | undefined | null {
+export function outlierDetection(
+  tx: Tx,
+  v: DestinationView,
+  od: DestinationView["outlierDetection"] = v.outlierDetection,
+): ListenerOutlierDetection | undefined | null {
   if (!od) return undefined;
   const s = od.value;
   let ok = true;
   if (s.consecutiveGatewayErrors) {
-    tx.report(od.policy, `${od.pointer}/consecutiveGatewayErrors`, { feature: "outlierDetection", kind: "unsupported-value", what: "consecutiveGatewayErrors", severity: "error",
-      message: `consecutiveGatewayErrors: ${tx.mesh} ejects hosts only after consecutive server errors of any kind (listeners[].outlierDetection.maxServerErrors counts every 5xx); use consecutive5xxErrors, or use --mesh istio` });
+    tx.report(od.policy, `${od.pointer}/consecutiveGatewayErrors`, {
+      feature: "outlierDetection",
+      kind: "unsupported-value",
+      what: "consecutiveGatewayErrors",
+      severity: "error",
+      message: `consecutiveGatewayErrors: ${tx.mesh} ejects hosts only after consecutive server errors of any kind (listeners[].outlierDetection.maxServerErrors counts every 5xx); use consecutive5xxErrors, or use --mesh istio`,
+    });
     ok = false;
   }
   const errors = s.consecutive5xxErrors ?? 5;

@@ -11,6 +11,10 @@ export const rateLimitFeature: FeatureModule = refusedFeature("rateLimit", "aws/
 /** Reports the destination's rate limit (an error). */
 export function refuseRateLimit(tx: Tx, v: DestinationView): void {
   if (!v.rateLimit) return;
-  tx.report(v.rateLimit.policy, v.rateLimit.pointer, { feature: "rateLimit", kind: "unsupported-feature", severity: "error",
-    message: `rateLimit: ${tx.mesh} has no rate limiting (aws/aws-app-mesh-roadmap#107); limit in the application, or use --mesh linkerd (HTTPLocalRateLimitPolicy)` });
+  tx.report(v.rateLimit.policy, v.rateLimit.pointer, {
+    feature: "rateLimit",
+    kind: "unsupported-feature",
+    severity: "error",
+    message: `rateLimit: ${tx.mesh} has no rate limiting (aws/aws-app-mesh-roadmap#107); limit in the application, or use --mesh linkerd (HTTPLocalRateLimitPolicy)`,
+  });
 }

@@ -12,7 +12,11 @@ export const redirectFeature: FeatureModule = { features: ["redirect"], capabili
 /** Reports a route's redirect (an error); false when the route cannot be emitted at all. */
 export function refuseRedirect(tx: Tx, r: EffectiveRoute): boolean {
   if (r.action.kind !== "redirect") return true;
-  tx.report(r.policy, r.action.pointer, { feature: "redirect", kind: "unsupported-feature", severity: "error",
-    message: `redirect: ${tx.mesh} VirtualRouter routes can only forward to weightedTargets, not answer with a redirect; redirect in the application, or ${OTHER_MESHES}` });
+  tx.report(r.policy, r.action.pointer, {
+    feature: "redirect",
+    kind: "unsupported-feature",
+    severity: "error",
+    message: `redirect: ${tx.mesh} VirtualRouter routes can only forward to weightedTargets, not answer with a redirect; redirect in the application, or ${OTHER_MESHES}`,
+  });
   return false;
 }

@@ -9,8 +9,10 @@ import { type FeatureModule, refusedFeature } from "../../../api/feature-module.
 import { refuseRequestAuthentication as refuse } from "../../shared/request-auth.js";
 
 /** What App Mesh can do of `requestAuthentication`: nothing. */
-export const requestAuthenticationFeature: FeatureModule = refusedFeature("requestAuthentication",
-  "no end-user token (JWT) validation: App Mesh's Envoy gets no jwt_authn filter from the controller");
+export const requestAuthenticationFeature: FeatureModule = refusedFeature(
+  "requestAuthentication",
+  "no end-user token (JWT) validation: App Mesh's Envoy gets no jwt_authn filter from the controller",
+);
 
 /** Reports every RequestAuthentication and end-user condition (errors). */
 export function refuseRequestAuthentication(model: Model, ctx: TranslateContext): void {

@@ -31,16 +31,23 @@ import { VR } from "./match.js";
 export const retriesFeature: FeatureModule = {
   features: ["retries"],
   capabilities: () => ({
-    retries: partial(`${VR}.httpRoute.retryPolicy`,
-      "retryOn 5xx, gateway-error, retriable-4xx, refused-stream, connect-failure (gRPC codes on gRPC ports); no back-off; no chosen status codes; omitted retries disable App Mesh's default retry policy"),
+    retries: partial(
+      `${VR}.httpRoute.retryPolicy`,
+      "retryOn 5xx, gateway-error, retriable-4xx, refused-stream, connect-failure (gRPC codes on gRPC ports); no back-off; no chosen status codes; omitted retries disable App Mesh's default retry policy",
+    ),
   }),
 };
 
 /** A tcp route cannot retry (tcpRoute has no retry policy): false when reported. */
 export function checkTcpRetries(tx: Tx, r: EffectiveRoute): boolean {
   if (!r.retries || r.retries.value.attempts <= 0) return true;
-  tx.report(r.policy, r.retries.pointer, { feature: "retries", kind: "unsupported-value", what: "tcp-port", severity: "error",
-    message: `retries: the destination port speaks tcp, and ${tx.mesh} tcpRoute has no retry policy; remove retries, or declare the port's protocol (http, http2, grpc) in the MeshService` });
+  tx.report(r.policy, r.retries.pointer, {
+    feature: "retries",
+    kind: "unsupported-value",
+    what: "tcp-port",
+    severity: "error",
+    message: `retries: the destination port speaks tcp, and ${tx.mesh} tcpRoute has no retry policy; remove retries, or declare the port's protocol (http, http2, grpc) in the MeshService`,
+  });
   return false;
 }
 
@@ -71,38 +78,77 @@ export function retryPolicy(tx: Tx, r: EffectiveRoute, protocol: Exclude<AmProto
   for (let i = 0; i < conditions.length; i++) {
     const c = conditions[i];
     switch (c) {
-      case "5xx": http |= HTTP_BIT["server-error"]; break;
-      case "gateway-error": http |= HTTP_BIT["gateway-error"]; break;
-      case "retriable-4xx": http |= HTTP_BIT["client-error"]; break;
-      case "refused-stream": http |= HTTP_BIT["stream-error"]; break;
-      case "connect-failure": tcp = true; break;
+      case "5xx":
+        http |= HTTP_BIT["server-error"];
+        break;
+      case "gateway-error":
+        http |= HTTP_BIT["gateway-error"];
+        break;
+      case "retriable-4xx":
+        http |= HTTP_BIT["client-error"];
+        break;
+      case "refused-stream":
+        http |= HTTP_BIT["stream-error"];
+        break;
+      case "connect-failure":
+        tcp = true;
+        break;
       case "reset":
         if (!conditions.includes("5xx") && !conditions.includes("gateway-error"))
-          ok = bad(tx, r, i, c, "retries resets only as part of server-error or gateway-error (retryPolicy.httpRetryEvents); add 5xx or gateway-error to retryOn, or drop reset");
+          ok = bad(
+            tx,
+            r,
+            i,
+            c,
+            "retries resets only as part of server-error or gateway-error (retryPolicy.httpRetryEvents); add 5xx or gateway-error to retryOn, or drop reset",
+          );
         break;
       case "retriable-status-codes":
         break; // only activates the listed codes, checked one by one below
       default:
         if (/^[1-5][0-9][0-9]$/.test(c)) {
           const code = Number(c);
-          const covered = (SERVER_ERROR_CODES.includes(code) && conditions.includes("5xx")) || ([502, 503, 504].includes(code) && conditions.includes("gateway-error")) || (code === 409 && conditions.includes("retriable-4xx"));
-          if (!covered) ok = bad(tx, r, i, c, "cannot retry on a chosen status code, only on server-error (5xx), gateway-error (502/503/504) or client-error (409) (retryPolicy.httpRetryEvents); use one of those classes");
+          const covered =
+            (SERVER_ERROR_CODES.includes(code) && conditions.includes("5xx")) ||
+            ([502, 503, 504].includes(code) && conditions.includes("gateway-error")) ||
+            (code === 409 && conditions.includes("retriable-4xx"));
+          if (!covered)
+            ok = bad(
+              tx,
+              r,
+              i,
+              c,
+              "cannot retry on a chosen status code, only on server-error (5xx), gateway-error (502/503/504) or client-error (409) (retryPolicy.httpRetryEvents); use one of those classes",
+            );
         } else if ((GRPC_EVENTS as readonly string[]).includes(c)) {
           if (protocol === "grpc") grpc |= 1 << (GRPC_EVENTS as readonly string[]).indexOf(c);
-          else ok = bad(tx, r, i, c, `retries on gRPC status "${c}" only on gRPC routes (grpcRoute.retryPolicy.grpcRetryEvents); declare the port's protocol as grpc in the MeshService, or use 5xx`);
+          else
+            ok = bad(
+              tx,
+              r,
+              i,
+              c,
+              `retries on gRPC status "${c}" only on gRPC routes (grpcRoute.retryPolicy.grpcRetryEvents); declare the port's protocol as grpc in the MeshService, or use 5xx`,
+            );
         } else {
           ok = bad(tx, r, i, c, "has no such retry event");
         }
     }
   }
   if (spec.backoff !== undefined && tx.parseMs(spec.backoff) !== ENVOY_DEFAULT_BACKOFF_MS) {
-    tx.report(r.policy, `${at.pointer}/backoff`, { feature: "retries", kind: "unsupported-value", what: "backoff", severity: "error",
-      message: `backoff: ${tx.mesh} has no retry back-off setting (retryPolicy has maxRetries, perRetryTimeout and events only; Envoy's ${ENVOY_DEFAULT_BACKOFF_MS}ms base interval applies); remove backoff for --mesh appmesh, or use --mesh istio` });
+    tx.report(r.policy, `${at.pointer}/backoff`, {
+      feature: "retries",
+      kind: "unsupported-value",
+      what: "backoff",
+      severity: "error",
+      message: `backoff: ${tx.mesh} has no retry back-off setting (retryPolicy has maxRetries, perRetryTimeout and events only; Envoy's ${ENVOY_DEFAULT_BACKOFF_MS}ms base interval applies); remove backoff for --mesh appmesh, or use --mesh istio`,
+    });
     ok = false;
   }
-  const perTry = spec.perTryTimeout !== undefined
-    ? tx.duration(tx.parseMs(spec.perTryTimeout) ?? 0, r.policy, `${at.pointer}/perTryTimeout`, "retries")
-    : tx.duration(bound, r.policy, at.pointer, "retries");
+  const perTry =
+    spec.perTryTimeout !== undefined
+      ? tx.duration(tx.parseMs(spec.perTryTimeout) ?? 0, r.policy, `${at.pointer}/perTryTimeout`, "retries")
+      : tx.duration(bound, r.policy, at.pointer, "retries");
   if (!perTry || !ok) return null;
   if (!http && !tcp && !grpc) return disabledRetryPolicy(bound); // nothing listed can trigger a retry
   // Keys in sorted order (see translator.ts).
@@ -124,7 +170,13 @@ function events(all: readonly string[], mask: number): string[] {
 
 /** Reports `retryOn[i]` (`c`) as something App Mesh cannot retry on, and why. Returns false (not ok). */
 function bad(tx: Tx, r: EffectiveRoute, i: number, c: string, why: string): false {
-  tx.report(r.policy, `${r.retries!.pointer}/retryOn/${i}`, { feature: "retries", kind: "unsupported-value", what: "retryOn", severity: "error", message: `retryOn "${c}": ${tx.mesh} ${why}` });
+  tx.report(r.policy, `${r.retries!.pointer}/retryOn/${i}`, {
+    feature: "retries",
+    kind: "unsupported-value",
+    what: "retryOn",
+    severity: "error",
+    message: `retryOn "${c}": ${tx.mesh} ${why}`,
+  });
   return false;
 }
 

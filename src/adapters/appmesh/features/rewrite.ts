@@ -12,7 +12,11 @@ export const rewriteFeature: FeatureModule = refusedFeature("rewrite", "GatewayR
 /** Reports a route's rewrite (an error); false when the route cannot be emitted at all. */
 export function refuseRewrite(tx: Tx, r: EffectiveRoute): boolean {
   if (!r.rewrite) return true;
-  tx.report(r.policy, r.rewrite.pointer, { feature: "rewrite", kind: "unsupported-feature", severity: "error",
-    message: `rewrite: ${tx.mesh} rewrites only at ingress (GatewayRoute.spec.httpRoute.action.rewrite on a VirtualGateway), not between services; rewrite in the application, or ${OTHER_MESHES}` });
+  tx.report(r.policy, r.rewrite.pointer, {
+    feature: "rewrite",
+    kind: "unsupported-feature",
+    severity: "error",
+    message: `rewrite: ${tx.mesh} rewrites only at ingress (GatewayRoute.spec.httpRoute.action.rewrite on a VirtualGateway), not between services; rewrite in the application, or ${OTHER_MESHES}`,
+  });
   return true;
 }

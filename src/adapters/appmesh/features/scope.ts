@@ -13,8 +13,10 @@ import type { ServiceIndex, ServiceNode } from "../services.js";
 export const scopeFeature: FeatureModule = {
   features: ["scope"],
   capabilities: () => ({
-    scope: partial("VirtualNode.spec.backends[] and listeners[].tls of every VirtualNode in scope",
-      "applied per VirtualNode: to the services unimesh knows (MeshServices, destinations), not to other workloads of the namespace or mesh"),
+    scope: partial(
+      "VirtualNode.spec.backends[] and listeners[].tls of every VirtualNode in scope",
+      "applied per VirtualNode: to the services unimesh knows (MeshServices, destinations), not to other workloads of the namespace or mesh",
+    ),
   }),
 };
 
@@ -28,13 +30,22 @@ export function reportAccessScopes(tx: Tx, index: ServiceIndex): void {
   const names = (nodes: readonly ServiceNode[], withNs: boolean) => nodes.map((n) => (withNs ? `${n.namespace}/${n.name}` : n.name)).join(", ") || "none";
   for (const [ns, policies] of namespaces) {
     for (const p of policies) {
-      tx.report(p, "/spec", { feature: "scope", kind: "note", what: "namespace-wide", severity: "warning",
-        message: `${tx.mesh} enforces access per VirtualNode, so this namespace-wide AccessPolicy covers the services unimesh knows in ${ns} (${names(index.inNamespace(ns), false)}): only the callers the rules allow list them as backends; other workloads of ${ns} get no VirtualNode and are not in the mesh: declare them as MeshServices` });
+      tx.report(p, "/spec", {
+        feature: "scope",
+        kind: "note",
+        what: "namespace-wide",
+        severity: "warning",
+        message: `${tx.mesh} enforces access per VirtualNode, so this namespace-wide AccessPolicy covers the services unimesh knows in ${ns} (${names(index.inNamespace(ns), false)}): only the callers the rules allow list them as backends; other workloads of ${ns} get no VirtualNode and are not in the mesh: declare them as MeshServices`,
+      });
     }
   }
   for (const p of mesh) {
-    tx.report(p, "/spec", { feature: "scope", kind: "note", what: "mesh-wide", severity: "warning",
-      message: `${tx.mesh} enforces access per VirtualNode, so this mesh-wide AccessPolicy covers the services unimesh knows (${names(index.nodes, true)}); other workloads get no VirtualNode and are not in the mesh: declare them as MeshServices` });
+    tx.report(p, "/spec", {
+      feature: "scope",
+      kind: "note",
+      what: "mesh-wide",
+      severity: "warning",
+      message: `${tx.mesh} enforces access per VirtualNode, so this mesh-wide AccessPolicy covers the services unimesh knows (${names(index.nodes, true)}); other workloads get no VirtualNode and are not in the mesh: declare them as MeshServices`,
+    });
   }
 }
-

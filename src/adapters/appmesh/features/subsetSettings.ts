@@ -15,8 +15,10 @@ import { OTHER_MESHES } from "./mesh.js";
 export const subsetSettingsFeature: FeatureModule = {
   features: ["subsetSettings"],
   capabilities: () => ({
-    subsetSettings: partial("the subset VirtualNode's listeners[].outlierDetection",
-      "outlierDetection only: a subset's routing VirtualNode has no pods for a connection pool; no load balancer choice"),
+    subsetSettings: partial(
+      "the subset VirtualNode's listeners[].outlierDetection",
+      "outlierDetection only: a subset's routing VirtualNode has no pods for a connection pool; no load balancer choice",
+    ),
   }),
 };
 
@@ -25,12 +27,22 @@ export function refuseSubsetSettings(tx: Tx, v: DestinationView): void {
   const m = tx.mesh;
   for (const s of v.subsetSettings) {
     if (s.loadBalancer) {
-      tx.report(s.loadBalancer.policy, s.loadBalancer.pointer, { feature: "loadBalancer", kind: "unsupported-feature", what: "subset", severity: "error",
-        message: `loadBalancer: ${m} does not expose Envoy's load-balancing policy, for a service or for one of its subsets; remove it for --mesh appmesh, or ${OTHER_MESHES}` });
+      tx.report(s.loadBalancer.policy, s.loadBalancer.pointer, {
+        feature: "loadBalancer",
+        kind: "unsupported-feature",
+        what: "subset",
+        severity: "error",
+        message: `loadBalancer: ${m} does not expose Envoy's load-balancing policy, for a service or for one of its subsets; remove it for --mesh appmesh, or ${OTHER_MESHES}`,
+      });
     }
     if (s.connectionPool) {
-      tx.report(s.connectionPool.policy, s.connectionPool.pointer, { feature: "connectionPool", kind: "unsupported-value", what: "subset", severity: "error",
-        message: `connectionPool: ${m} applies connection pools in each destination pod's own Envoy (VirtualNode listeners[].connectionPool of the node its pods belong to, ${v.namespace}/${v.service}), for all requests; the routing VirtualNode of subset ${s.subset.name} has no pods of its own, so a pool for the requests routed to that subset cannot be expressed; remove it, or ${OTHER_MESHES}` });
+      tx.report(s.connectionPool.policy, s.connectionPool.pointer, {
+        feature: "connectionPool",
+        kind: "unsupported-value",
+        what: "subset",
+        severity: "error",
+        message: `connectionPool: ${m} applies connection pools in each destination pod's own Envoy (VirtualNode listeners[].connectionPool of the node its pods belong to, ${v.namespace}/${v.service}), for all requests; the routing VirtualNode of subset ${s.subset.name} has no pods of its own, so a pool for the requests routed to that subset cannot be expressed; remove it, or ${OTHER_MESHES}`,
+      });
     }
   }
 }

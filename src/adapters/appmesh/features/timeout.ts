@@ -30,8 +30,10 @@ import { VR } from "./match.js";
 export const timeoutFeature: FeatureModule = {
   features: ["timeout"],
   capabilities: () => ({
-    timeout: partial(`${VR}.httpRoute.timeout.perRequest, VirtualNode.spec.listeners[].timeout`,
-      "no timeout is App Mesh's 15s default (cannot be switched off); longer timeouts are also set on the listeners of the destination's VirtualNodes (the pods' own and the subset's) and of its callers' VirtualNodes"),
+    timeout: partial(
+      `${VR}.httpRoute.timeout.perRequest, VirtualNode.spec.listeners[].timeout`,
+      "no timeout is App Mesh's 15s default (cannot be switched off); longer timeouts are also set on the listeners of the destination's VirtualNodes (the pods' own and the subset's) and of its callers' VirtualNodes",
+    ),
   }),
 };
 
@@ -56,18 +58,30 @@ export function routeTimeout(tx: Tx, r: EffectiveRoute, protocol: AmProtocol, bo
   if (protocol === "tcp") {
     const fields = [
       ...(r.timeout ? [{ pointer: r.timeout.pointer, field: "timeout" }] : []),
-      ...(r.retries?.value.attempts === 0 && r.retries.value.perTryTimeout !== undefined ? [{ pointer: `${r.retries.pointer}/perTryTimeout`, field: "perTryTimeout" }] : []),
+      ...(r.retries?.value.attempts === 0 && r.retries.value.perTryTimeout !== undefined
+        ? [{ pointer: `${r.retries.pointer}/perTryTimeout`, field: "perTryTimeout" }]
+        : []),
     ];
     for (const f of fields) {
-      tx.report(r.policy, f.pointer, { feature: "timeout", kind: "unsupported-value", what: "tcp-port", severity: "error",
-        message: `${f.field}: the destination port speaks tcp, and ${tx.mesh} tcpRoute.timeout has only an idle timeout, no request timeout${f.field === "perTryTimeout" ? " (with attempts 0 the per-try timeout bounds the request)" : ""}; remove ${f.field}, or declare the port's protocol (http, http2, grpc) in the MeshService` });
+      tx.report(r.policy, f.pointer, {
+        feature: "timeout",
+        kind: "unsupported-value",
+        what: "tcp-port",
+        severity: "error",
+        message: `${f.field}: the destination port speaks tcp, and ${tx.mesh} tcpRoute.timeout has only an idle timeout, no request timeout${f.field === "perTryTimeout" ? " (with attempts 0 the per-try timeout bounds the request)" : ""}; remove ${f.field}, or declare the port's protocol (http, http2, grpc) in the MeshService`,
+      });
     }
     return fields.length ? null : undefined;
   }
   if (bound) return tx.duration(bound.ms, r.policy, bound.pointer, "timeout") ?? null;
   if (!r.timeout) {
-    tx.report(r.policy, r.pointer, { feature: "timeout", kind: "unsupported-value", what: "default-15s", severity: "info",
-      message: `timeout: not set, so ${tx.mesh} applies its default ${APPMESH_DEFAULT_REQUEST_TIMEOUT_MS / 1000}s per-request timeout to this route (httpRoute.timeout.perRequest; it cannot be switched off), where the model means no timeout; set timeout to choose the bound` });
+    tx.report(r.policy, r.pointer, {
+      feature: "timeout",
+      kind: "unsupported-value",
+      what: "default-15s",
+      severity: "info",
+      message: `timeout: not set, so ${tx.mesh} applies its default ${APPMESH_DEFAULT_REQUEST_TIMEOUT_MS / 1000}s per-request timeout to this route (httpRoute.timeout.perRequest; it cannot be switched off), where the model means no timeout; set timeout to choose the bound`,
+    });
     return undefined;
   }
   return tx.duration(r.timeout.value, r.policy, r.timeout.pointer, "timeout") ?? null;

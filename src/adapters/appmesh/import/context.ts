@@ -68,7 +68,14 @@ export function appMeshImport(ctx: ImportContext): AppMeshImport {
 }
 
 /** Shorthand for `ctx.report`. */
-export function report(ai: AppMeshImport, o: NativeObject, pointer: string, severity: ImportReport["severity"], code: ImportReport["code"], message: string): void {
+export function report(
+  ai: AppMeshImport,
+  o: NativeObject,
+  pointer: string,
+  severity: ImportReport["severity"],
+  code: ImportReport["code"],
+  message: string,
+): void {
   ai.ctx.report(o, pointer, { code, severity, message });
 }
 
@@ -80,14 +87,22 @@ export function report(ai: AppMeshImport, o: NativeObject, pointer: string, seve
 export function subsetOf(ai: AppMeshImport, node: NodeInfo, dest: ServiceRef): { labels?: Record<string, string> } | { reason: string } {
   // A VirtualNode whose DNS hostname is the destination's own Service stands for the whole service.
   if (node.dnsService && node.dnsService.name === dest.name && node.dnsService.namespace === dest.namespace) return {};
-  if (!node.labels) return { reason: `VirtualNode ${node.namespace}/${node.name} selects no pods the import can see (no podSelector, and its DNS hostname is no Service among the inputs)` };
-  if ((node.dnsService?.namespace ?? node.namespace) !== dest.namespace) return { reason: `VirtualNode ${node.namespace}/${node.name} is in another namespace than ${dest.namespace}/${dest.name}` };
+  if (!node.labels)
+    return {
+      reason: `VirtualNode ${node.namespace}/${node.name} selects no pods the import can see (no podSelector, and its DNS hostname is no Service among the inputs)`,
+    };
+  if ((node.dnsService?.namespace ?? node.namespace) !== dest.namespace)
+    return { reason: `VirtualNode ${node.namespace}/${node.name} is in another namespace than ${dest.namespace}/${dest.name}` };
   const selector = selectorOf(ai, dest);
   const keys = Object.keys(selector);
   if (!keys.every((k) => node.labels![k] === selector[k])) {
-    return { reason: `the pods of VirtualNode ${node.namespace}/${node.name} (${JSON.stringify(node.labels)}) are not pods of ${dest.namespace}/${dest.name} (selector ${JSON.stringify(selector)}${ai.ctx.facts.declared(dest.namespace, dest.name) || ai.inferred.has(`${dest.namespace}/${dest.name}`) ? "" : ", the convention: give its MeshService or Service with the inputs"})` };
+    return {
+      reason: `the pods of VirtualNode ${node.namespace}/${node.name} (${JSON.stringify(node.labels)}) are not pods of ${dest.namespace}/${dest.name} (selector ${JSON.stringify(selector)}${ai.ctx.facts.declared(dest.namespace, dest.name) || ai.inferred.has(`${dest.namespace}/${dest.name}`) ? "" : ", the convention: give its MeshService or Service with the inputs"})`,
+    };
   }
-  const extra = Object.keys(node.labels).filter((k) => !keys.includes(k)).sort();
+  const extra = Object.keys(node.labels)
+    .filter((k) => !keys.includes(k))
+    .sort();
   if (!extra.length) return {};
   return { labels: Object.fromEntries(extra.map((k) => [k, node.labels![k]])) };
 }

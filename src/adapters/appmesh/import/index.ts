@@ -30,7 +30,15 @@
  * without timeout mean no timeout (not App Mesh's 15s default).
  */
 import type { AccessPolicy, MTLSPolicy, OutlierDetection, Route, TrafficPolicy, TrafficPolicySpec, ConnectionPool } from "../../../api/generated/model.js";
-import { type ImportContext, type ImportedDocument, type MeshImporter, type NativeFields, type NativeKind, type NativeObject, isObject } from "../../../api/import-contract.js";
+import {
+  type ImportContext,
+  type ImportedDocument,
+  type MeshImporter,
+  type NativeFields,
+  type NativeKind,
+  type NativeObject,
+  isObject,
+} from "../../../api/import-contract.js";
 import { canonicalJson, cmp } from "../../../api/model.js";
 import { formatDuration } from "../../../api/duration.js";
 import { generatedFrom } from "../../../api/ownership.js";
@@ -84,8 +92,14 @@ export const appmeshImporter: MeshImporter = {
           continue;
         }
         svc = { namespace: vs.namespace, name: first };
-        report(ai, vs, "/spec/awsName", "warning", "import/unsupported-value",
-          `awsName ${JSON.stringify(host)} is not a Kubernetes Service name (<service>.<namespace>.svc.${ai.clusterDomain}; e.g. an AWS Cloud Map name): imported as Service ${svc.namespace}/${svc.name}, which callers reach on other meshes as ${svc.name}.${svc.namespace}.svc.${ai.clusterDomain}`);
+        report(
+          ai,
+          vs,
+          "/spec/awsName",
+          "warning",
+          "import/unsupported-value",
+          `awsName ${JSON.stringify(host)} is not a Kubernetes Service name (<service>.<namespace>.svc.${ai.clusterDomain}; e.g. an AWS Cloud Map name): imported as Service ${svc.namespace}/${svc.name}, which callers reach on other meshes as ${svc.name}.${svc.namespace}.svc.${ai.clusterDomain}`,
+        );
       }
       inferSelector(ai, vs, f, svc, nodeAt, routers);
       const d: Dest = { svc, vs, subsets: [] };
@@ -105,7 +119,14 @@ export const appmeshImporter: MeshImporter = {
         const r = ref(byRouter, "virtualRouterRef");
         const ro = r && typeof r.name === "string" ? routers.get(`${typeof r.namespace === "string" ? r.namespace : vs.namespace}/${r.name}`) : undefined;
         if (!ro) {
-          report(ai, vs, "/spec/provider/virtualRouter", "error", "import/unresolved", "its VirtualRouter is not among the inputs (virtualRouterARN, or a router not given): the routes cannot be imported");
+          report(
+            ai,
+            vs,
+            "/spec/provider/virtualRouter",
+            "error",
+            "import/unresolved",
+            "its VirtualRouter is not among the inputs (virtualRouterARN, or a router not given): the routes cannot be imported",
+          );
           continue;
         }
         usedRouters.add(ro);
@@ -114,17 +135,37 @@ export const appmeshImporter: MeshImporter = {
         const r = ref(byNode, "virtualNodeRef");
         const node = r && typeof r.name === "string" ? nodeAt(r.name, typeof r.namespace === "string" ? r.namespace : vs.namespace) : undefined;
         if (!node) {
-          report(ai, vs, "/spec/provider/virtualNode", "error", "import/unresolved", "its VirtualNode is not among the inputs (virtualNodeARN, or a node not given)");
+          report(
+            ai,
+            vs,
+            "/spec/provider/virtualNode",
+            "error",
+            "import/unresolved",
+            "its VirtualNode is not among the inputs (virtualNodeARN, or a node not given)",
+          );
           continue;
         }
         const sub = subsetOf(ai, node, svc);
-        if ("reason" in sub) report(ai, vs, "/spec/provider/virtualNode", "error", "import/unsupported-value", `${sub.reason}: a model destination's requests go to its own pods`);
+        if ("reason" in sub)
+          report(ai, vs, "/spec/provider/virtualNode", "error", "import/unsupported-value", `${sub.reason}: a model destination's requests go to its own pods`);
         else if (sub.labels) {
-          docs.push({ doc: trafficPolicy(vs.name, vs.namespace, { destination: { service: svc.name, ...(svc.namespace !== vs.namespace ? { namespace: svc.namespace } : {}) }, routes: [{ split: [{ subset: sub.labels }] }] }), from: [vs] });
+          docs.push({
+            doc: trafficPolicy(vs.name, vs.namespace, {
+              destination: { service: svc.name, ...(svc.namespace !== vs.namespace ? { namespace: svc.namespace } : {}) },
+              routes: [{ split: [{ subset: sub.labels }] }],
+            }),
+            from: [vs],
+          });
         }
         if (!ai.generated(vs)) {
-          report(ai, vs, "/spec/provider/virtualNode", "info", "import/mesh-default",
-            "a VirtualNode provider has no route: App Mesh's defaults apply to its requests (15s request timeout, 2 retries on 503, connection errors and resets), which the model leaves to the target mesh; give it a VirtualRouter route to state them");
+          report(
+            ai,
+            vs,
+            "/spec/provider/virtualNode",
+            "info",
+            "import/mesh-default",
+            "a VirtualNode provider has no route: App Mesh's defaults apply to its requests (15s request timeout, 2 retries on 503, connection errors and resets), which the model leaves to the target mesh; give it a VirtualRouter route to state them",
+          );
         }
       } else {
         report(ai, vs, "/spec/provider", "error", "import/invalid", "a VirtualService needs a provider (virtualNode or virtualRouter)");
@@ -133,15 +174,28 @@ export const appmeshImporter: MeshImporter = {
     for (const ro of routers.values()) {
       if (usedRouters.has(ro)) continue;
       ctx.ignore(ro);
-      report(ai, ro, "", "warning", "import/unsupported-kind", "no VirtualService among the inputs uses this VirtualRouter, so its routes apply to no host: not imported");
+      report(
+        ai,
+        ro,
+        "",
+        "warning",
+        "import/unsupported-kind",
+        "no VirtualService among the inputs uses this VirtualRouter, so its routes apply to no host: not imported",
+      );
     }
     // A Service a subset's VirtualNode is discovered through stands for that subset, not a service of its own.
     for (const d of dests) {
       for (const n of d.subsets) {
         if (!n.dnsService || !ctx.facts.declared(n.dnsService.namespace, n.dnsService.name)) continue;
         ctx.facts.retract(n.dnsService.namespace, n.dnsService.name);
-        report(ai, n.native, "/spec/serviceDiscovery/dns/hostname", "info", "import/unresolved",
-          `Service ${n.dnsService.namespace}/${n.dnsService.name}, through which App Mesh finds the pods of this VirtualNode, is a subset of ${d.svc.namespace}/${d.svc.name} in the model, not a service of its own: no MeshService is written for it`);
+        report(
+          ai,
+          n.native,
+          "/spec/serviceDiscovery/dns/hostname",
+          "info",
+          "import/unresolved",
+          `Service ${n.dnsService.namespace}/${n.dnsService.name}, through which App Mesh finds the pods of this VirtualNode, is a subset of ${d.svc.namespace}/${d.svc.name} in the model, not a service of its own: no MeshService is written for it`,
+        );
       }
     }
     docs.push(...settings(ai, dests, docs));
@@ -166,7 +220,14 @@ export const appmeshImporter: MeshImporter = {
  * it routes to, so its selector is the labels they all share, when the convention (`app: <name>`) covers
  * none of them. A MeshService says so in the output.
  */
-function inferSelector(ai: AppMeshImport, vs: NativeObject, f: NativeFields, svc: ServiceRef, nodeAt: (n: string, ns: string) => Node | undefined, routers: ReadonlyMap<string, NativeObject>): void {
+function inferSelector(
+  ai: AppMeshImport,
+  vs: NativeObject,
+  f: NativeFields,
+  svc: ServiceRef,
+  nodeAt: (n: string, ns: string) => Node | undefined,
+  routers: ReadonlyMap<string, NativeObject>,
+): void {
   const key = `${svc.namespace}/${svc.name}`;
   if (ai.ctx.facts.declared(svc.namespace, svc.name) || ai.inferred.has(key)) return;
   const provider = f.get("/spec/provider");
@@ -199,8 +260,14 @@ function inferSelector(ai: AppMeshImport, vs: NativeObject, f: NativeFields, svc
   for (const [k, v] of Object.entries(targets[0].labels!)) if (targets.every((n) => n.labels![k] === v)) common[k] = v;
   if (!Object.keys(common).length) return;
   ai.inferred.set(key, common);
-  report(ai, vs, "", "info", "import/unresolved",
-    `no MeshService or Service selector describes the pods of ${key} (the convention would be ${JSON.stringify(convention)}): they are the pods of the VirtualNodes it routes to, ${JSON.stringify(common)} (a MeshService says so)`);
+  report(
+    ai,
+    vs,
+    "",
+    "info",
+    "import/unresolved",
+    `no MeshService or Service selector describes the pods of ${key} (the convention would be ${JSON.stringify(convention)}): they are the pods of the VirtualNodes it routes to, ${JSON.stringify(common)} (a MeshService says so)`,
+  );
 }
 
 // ------------------------------------------------------------------------------ Mesh
@@ -251,7 +318,15 @@ function readNode(ai: AppMeshImport, o: NativeObject, services: ReadonlyMap<stri
     }
   } else if (isObject(sd) && sd.awsCloudMap !== undefined) {
     f.use("/spec/serviceDiscovery/awsCloudMap");
-    if (!node.labels) report(ai, o, "/spec/serviceDiscovery/awsCloudMap", "warning", "import/unresolved", "its pods are found through AWS Cloud Map, which the import cannot read: give the VirtualNode a podSelector to import routes to it");
+    if (!node.labels)
+      report(
+        ai,
+        o,
+        "/spec/serviceDiscovery/awsCloudMap",
+        "warning",
+        "import/unresolved",
+        "its pods are found through AWS Cloud Map, which the import cannot read: give the VirtualNode a podSelector to import routes to it",
+      );
   }
   if (node.labels) node.service = ai.ctx.facts.serviceBySelector(o.namespace, node.labels);
   const listeners = f.get("/spec/listeners");
@@ -270,7 +345,8 @@ function readNode(ai: AppMeshImport, o: NativeObject, services: ReadonlyMap<stri
       const v = isObject(b) && isObject(b.virtualService) ? b.virtualService : undefined;
       f.use(`${p}/virtualServiceRef`, `${p}/clientPolicy`);
       const ref = v && isObject(v.virtualServiceRef) ? v.virtualServiceRef : undefined;
-      if (ref && typeof ref.name === "string") node.backends.push({ name: ref.name, namespace: typeof ref.namespace === "string" ? ref.namespace : o.namespace });
+      if (ref && typeof ref.name === "string")
+        node.backends.push({ name: ref.name, namespace: typeof ref.namespace === "string" ? ref.namespace : o.namespace });
       else if (v?.virtualServiceARN !== undefined) {
         f.use(`${p}/virtualServiceARN`);
         report(ai, o, `${p}/virtualServiceARN`, "warning", "import/unresolved", "a backend by ARN (another account's VirtualService) is outside the model");
@@ -280,10 +356,16 @@ function readNode(ai: AppMeshImport, o: NativeObject, services: ReadonlyMap<stri
   f.use("/spec/backendDefaults/clientPolicy");
   if (f.get("/spec/backendGroups") !== undefined) {
     f.use("/spec/backendGroups");
-    report(ai, o, "/spec/backendGroups", egress === "DROP_ALL" ? "error" : "warning", egress === "DROP_ALL" ? "import/looser" : "import/unsupported-field",
+    report(
+      ai,
+      o,
+      "/spec/backendGroups",
+      egress === "DROP_ALL" ? "error" : "warning",
+      egress === "DROP_ALL" ? "import/looser" : "import/unsupported-field",
       egress === "DROP_ALL"
         ? "backendGroups let this VirtualNode call every VirtualService of the groups (DROP_ALL egress), which the import does not resolve: list them as backends"
-        : "backendGroups (experimental) are not imported; with egressFilter ALLOW_ALL they restrict nothing");
+        : "backendGroups (experimental) are not imported; with egressFilter ALLOW_ALL they restrict nothing",
+    );
   }
   return node;
 }
@@ -323,7 +405,10 @@ function routerPolicies(ai: AppMeshImport, ro: NativeObject, svc: ServiceRef, no
     let namespace = ro.namespace;
     let key: string;
     let routeName: string | undefined;
-    const ref = generated && r.name ? [...refs].sort((a, b) => b.name.length - a.name.length).find((p) => r.name === p.name || r.name!.startsWith(`${p.name}-`)) : undefined;
+    const ref =
+      generated && r.name
+        ? [...refs].sort((a, b) => b.name.length - a.name.length).find((p) => r.name === p.name || r.name!.startsWith(`${p.name}-`))
+        : undefined;
     if (ref) {
       name = ref.name;
       namespace = ref.namespace;
@@ -352,14 +437,20 @@ function routerPolicies(ai: AppMeshImport, ro: NativeObject, svc: ServiceRef, no
     for (const r of g.routes) {
       const k = canonicalJson(r.route);
       const prev = seen.get(k);
-      if (prev && generated) { prev.port = undefined; continue; }
+      if (prev && generated) {
+        prev.port = undefined;
+        continue;
+      }
       seen.set(k, r);
       list.push(r);
     }
     const ports = [...new Set(list.map((r) => r.port))];
     // A router with one listener routes that port only: the policy's port (the model guesses a service's
     // ports from the policies when no MeshService declares them).
-    const single = listeners.length === 1 && isObject(listeners[0]) && isObject(listeners[0].portMapping) && typeof listeners[0].portMapping.port === "number" ? listeners[0].portMapping.port : undefined;
+    const single =
+      listeners.length === 1 && isObject(listeners[0]) && isObject(listeners[0].portMapping) && typeof listeners[0].portMapping.port === "number"
+        ? listeners[0].portMapping.port
+        : undefined;
     const port = multi ? (ports.length === 1 ? ports[0] : undefined) : single;
     for (const r of list) stripTargetPorts(r, port);
     const spec: TrafficPolicySpec = {
@@ -403,10 +494,22 @@ function outlier(ai: AppMeshImport, n: Node, l: ListenerInfo): OutlierDetection 
   const interval = amDurationMs(v.interval);
   const base = amDurationMs(v.baseEjectionDuration);
   if (typeof v.maxServerErrors !== "number" || interval === undefined || base === undefined || typeof v.maxEjectionPercent !== "number") {
-    report(ai, n.native, `${l.pointer}/outlierDetection`, "error", "import/invalid", "outlierDetection needs maxServerErrors, interval, baseEjectionDuration and maxEjectionPercent");
+    report(
+      ai,
+      n.native,
+      `${l.pointer}/outlierDetection`,
+      "error",
+      "import/invalid",
+      "outlierDetection needs maxServerErrors, interval, baseEjectionDuration and maxEjectionPercent",
+    );
     return undefined;
   }
-  return { consecutive5xxErrors: v.maxServerErrors, interval: formatDuration(interval), baseEjectionTime: formatDuration(base), maxEjectionPercent: v.maxEjectionPercent };
+  return {
+    consecutive5xxErrors: v.maxServerErrors,
+    interval: formatDuration(interval),
+    baseEjectionTime: formatDuration(base),
+    maxEjectionPercent: v.maxEjectionPercent,
+  };
 }
 
 function pool(ai: AppMeshImport, n: Node, l: ListenerInfo): ConnectionPool | undefined {
@@ -421,8 +524,14 @@ function pool(ai: AppMeshImport, n: Node, l: ListenerInfo): ConnectionPool | und
     if (typeof m.maxRequests === "number") out.maxRequests = m.maxRequests;
   }
   if (!ai.generated(n.native)) {
-    report(ai, n.native, `${l.pointer}/connectionPool`, "warning", "import/unsupported-value",
-      "App Mesh enforces this connection pool in each destination pod for all callers together (aws/aws-app-mesh-roadmap#6); the model's connectionPool limits each caller, so other meshes apply these numbers per calling proxy");
+    report(
+      ai,
+      n.native,
+      `${l.pointer}/connectionPool`,
+      "warning",
+      "import/unsupported-value",
+      "App Mesh enforces this connection pool in each destination pod for all callers together (aws/aws-app-mesh-roadmap#6); the model's connectionPool limits each caller, so other meshes apply these numbers per calling proxy",
+    );
   }
   return Object.keys(out).length ? out : undefined;
 }
@@ -439,7 +548,10 @@ function settings(ai: AppMeshImport, dests: readonly Dest[], docs: ImportedDocum
   const read = (n: Node) => {
     const od = n.listeners[0] ? outlier(ai, n, n.listeners[0]) : undefined;
     const cp = n.listeners[0] ? pool(ai, n, n.listeners[0]) : undefined;
-    for (const l of n.listeners.slice(1)) { outlier(ai, n, l); pool(ai, n, l); }
+    for (const l of n.listeners.slice(1)) {
+      outlier(ai, n, l);
+      pool(ai, n, l);
+    }
     return { od, cp };
   };
   for (const d of dests) {
@@ -458,12 +570,22 @@ function settings(ai: AppMeshImport, dests: readonly Dest[], docs: ImportedDocum
     if (!od && !cp && !subsetSettings.length) continue;
     const owner = n ?? d.subsets[0];
     const refs = generatedFrom(owner.native.object)?.filter((r) => r.kind === "TrafficPolicy") ?? [];
-    const mine = docs.filter((x) => x.doc.kind === "TrafficPolicy" && (x.doc as TrafficPolicy).spec.destination.service === d.svc.name && ((x.doc as TrafficPolicy).spec.destination.namespace ?? x.doc.metadata.namespace) === d.svc.namespace);
+    const mine = docs.filter(
+      (x) =>
+        x.doc.kind === "TrafficPolicy" &&
+        (x.doc as TrafficPolicy).spec.destination.service === d.svc.name &&
+        ((x.doc as TrafficPolicy).spec.destination.namespace ?? x.doc.metadata.namespace) === d.svc.namespace,
+    );
     let holder = refs.length ? mine.find((x) => refs.some((r) => r.name === x.doc.metadata.name && r.namespace === x.doc.metadata.namespace)) : mine[0];
     if (!holder && refs.length) {
       const routed = new Set(mine.map((x) => x.doc.metadata.name));
       const ref = refs.find((r) => !routed.has(r.name)) ?? refs[0];
-      holder = { doc: trafficPolicy(ref.name, ref.namespace, { destination: { service: d.svc.name, ...(ref.namespace !== d.svc.namespace ? { namespace: d.svc.namespace } : {}) } }), from: [owner.native] };
+      holder = {
+        doc: trafficPolicy(ref.name, ref.namespace, {
+          destination: { service: d.svc.name, ...(ref.namespace !== d.svc.namespace ? { namespace: d.svc.namespace } : {}) },
+        }),
+        from: [owner.native],
+      };
       out.push(holder);
     }
     if (!holder) {
@@ -473,7 +595,10 @@ function settings(ai: AppMeshImport, dests: readonly Dest[], docs: ImportedDocum
     const spec = (holder.doc as TrafficPolicy).spec;
     if (od) spec.outlierDetection = od;
     if (cp) spec.connectionPool = cp;
-    if (subsetSettings.length) spec.subsetSettings = subsetSettings.sort((a, b) => cmp(canonicalJson(a.subset), canonicalJson(b.subset))) as NonNullable<TrafficPolicySpec["subsetSettings"]>;
+    if (subsetSettings.length)
+      spec.subsetSettings = subsetSettings.sort((a, b) => cmp(canonicalJson(a.subset), canonicalJson(b.subset))) as NonNullable<
+        TrafficPolicySpec["subsetSettings"]
+      >;
   }
   return out;
 }
@@ -488,8 +613,14 @@ function listenerTimeouts(ai: AppMeshImport, n: Node): void {
     if (n.f.get(`${l.pointer}/timeout`) === undefined) continue;
     n.f.use(`${l.pointer}/timeout`);
     if (!ai.generated(n.native)) {
-      report(ai, n.native, `${l.pointer}/timeout`, "info", "import/unsupported-field",
-        "listener timeouts only let App Mesh routes run longer than its 15s default; the model's timeouts are the routes' (VirtualRouter routes[].timeout)");
+      report(
+        ai,
+        n.native,
+        `${l.pointer}/timeout`,
+        "info",
+        "import/unsupported-field",
+        "listener timeouts only let App Mesh routes run longer than its 15s default; the model's timeouts are the routes' (VirtualRouter routes[].timeout)",
+      );
     }
   }
 }
@@ -514,16 +645,32 @@ function mtls(ai: AppMeshImport, dests: readonly Dest[]): ImportedDocument[] {
       const distinct = [...new Set(subsetModes)];
       if (distinct.length > 1) {
         const strictest = distinct.includes("strict") ? "strict" : distinct.includes("permissive") ? "permissive" : "disabled";
-        report(ai, d.subsets[0].native, "/spec/listeners", "warning", "import/unsupported-value",
-          `the VirtualNodes of the subsets of ${d.svc.namespace}/${d.svc.name} listen with different TLS modes (${distinct.join(", ")}); the model has one mode per service port, imported as the strictest, ${strictest}`);
+        report(
+          ai,
+          d.subsets[0].native,
+          "/spec/listeners",
+          "warning",
+          "import/unsupported-value",
+          `the VirtualNodes of the subsets of ${d.svc.namespace}/${d.svc.name} listen with different TLS modes (${distinct.join(", ")}); the model has one mode per service port, imported as the strictest, ${strictest}`,
+        );
       }
       n = d.subsets[0];
     }
     if (!n || !n.listeners.length) continue;
-    const modes = n === d.identity ? n.listeners.map((l) => listenerMode(n!, l) ?? "disabled") : n.listeners.map(() => (subsetModes.includes("strict") ? "strict" : subsetModes.includes("permissive") ? "permissive" : "disabled") as Mode);
+    const modes =
+      n === d.identity
+        ? n.listeners.map((l) => listenerMode(n!, l) ?? "disabled")
+        : n.listeners.map(() => (subsetModes.includes("strict") ? "strict" : subsetModes.includes("permissive") ? "permissive" : "disabled") as Mode);
     if (modes.every((m) => m === "disabled")) {
       if (!ai.generated(n.native)) {
-        report(ai, n.native, "/spec/listeners", "info", "import/mesh-default", "no listener uses TLS (plaintext): the model leaves mTLS to the target mesh's default (Istio: permissive, Linkerd: always on between meshed pods); add an MTLSPolicy to choose");
+        report(
+          ai,
+          n.native,
+          "/spec/listeners",
+          "info",
+          "import/mesh-default",
+          "no listener uses TLS (plaintext): the model leaves mTLS to the target mesh's default (Istio: permissive, Linkerd: always on between meshed pods); add an MTLSPolicy to choose",
+        );
       }
       continue;
     }
@@ -537,7 +684,8 @@ function mtls(ai: AppMeshImport, dests: readonly Dest[]): ImportedDocument[] {
     });
     const ref = generatedFrom(n.native.object)?.find((r) => r.kind === "MTLSPolicy");
     const doc: MTLSPolicy = {
-      apiVersion: API_VERSION, kind: "MTLSPolicy",
+      apiVersion: API_VERSION,
+      kind: "MTLSPolicy",
       metadata: { name: ref && ref.namespace === d.svc.namespace ? `${d.svc.name}-mtls` : `${d.svc.name}-mtls`, namespace: d.svc.namespace },
       spec: { destination: { service: d.svc.name }, mode: top, ...(Object.keys(ports).length ? { ports } : {}) },
     };
@@ -570,8 +718,14 @@ function access(ai: AppMeshImport, dests: readonly Dest[], nodes: readonly Node[
   const identities = nodes.filter((n) => n.podSelected);
   const restricting = nodes.some((n) => n.backends.length);
   if (egress === undefined && restricting && dests.length) {
-    report(ai, identities[0]?.native ?? dests[0].vs, "/spec/backends", "error", "import/unresolved",
-      "the Mesh is not among the inputs: its egressFilter decides whether VirtualNode backends restrict who calls whom (DROP_ALL) or not (ALLOW_ALL); give the Mesh object with the inputs");
+    report(
+      ai,
+      identities[0]?.native ?? dests[0].vs,
+      "/spec/backends",
+      "error",
+      "import/unresolved",
+      "the Mesh is not among the inputs: its egressFilter decides whether VirtualNode backends restrict who calls whom (DROP_ALL) or not (ALLOW_ALL); give the Mesh object with the inputs",
+    );
     return out;
   }
   for (const d of dests) {
@@ -580,10 +734,22 @@ function access(ai: AppMeshImport, dests: readonly Dest[], nodes: readonly Node[
     // The nodes whose listeners serve the destination: its identity node, else its subsets' nodes.
     const serving = n ? [n] : d.subsets;
     const strict = serving.length > 0 && serving.every((x) => x.listeners.length > 0 && x.listeners.every((l) => listenerMode(x, l) === "strict"));
-    const perNode = serving.map((x) => x.listeners.filter((l) => (listenerMode(x, l) ?? "disabled") !== "disabled").map((l) => sans(x, l)).filter((v): v is string[] => !!v).flat());
+    const perNode = serving.map((x) =>
+      x.listeners
+        .filter((l) => (listenerMode(x, l) ?? "disabled") !== "disabled")
+        .map((l) => sans(x, l))
+        .filter((v): v is string[] => !!v)
+        .flat(),
+    );
     if (new Set(perNode.map((l) => canonicalJson([...new Set(l)].sort()))).size > 1) {
-      report(ai, serving[0].native, "/spec/listeners", "error", "import/unsupported-value",
-        `the VirtualNodes serving ${key} accept different callers (listeners' tls.validation.subjectAlternativeNames), which the model's one rule set per service cannot say`);
+      report(
+        ai,
+        serving[0].native,
+        "/spec/listeners",
+        "error",
+        "import/unsupported-value",
+        `the VirtualNodes serving ${key} accept different callers (listeners' tls.validation.subjectAlternativeNames), which the model's one rule set per service cannot say`,
+      );
       continue;
     }
     const sanLists = perNode[0]?.length ? [perNode[0]] : [];
@@ -591,8 +757,14 @@ function access(ai: AppMeshImport, dests: readonly Dest[], nodes: readonly Node[
     const nobody = noCallerSan(ai.ctx.trustDomain);
     const bad = sanLists.flat().filter((x) => x !== nobody && !serviceAccountOf(ai, x));
     if (bad.length) {
-      report(ai, serving[0].native, "/spec/listeners", "error", "import/unresolved",
-        `${key} accepts only callers with the SPIFFE IDs ${bad.join(", ")} (tls.validation.subjectAlternativeNames), which are not Kubernetes service accounts of trust domain ${ai.ctx.trustDomain} (spiffe://${ai.ctx.trustDomain}/ns/<namespace>/sa/<service account>), the model's identities: left out, the destination would accept every caller. Register the workloads by service account (SPIRE), or --set trustDomain=..., or write the AccessPolicy by hand`);
+      report(
+        ai,
+        serving[0].native,
+        "/spec/listeners",
+        "error",
+        "import/unresolved",
+        `${key} accepts only callers with the SPIFFE IDs ${bad.join(", ")} (tls.validation.subjectAlternativeNames), which are not Kubernetes service accounts of trust domain ${ai.ctx.trustDomain} (spiffe://${ai.ctx.trustDomain}/ns/<namespace>/sa/<service account>), the model's identities: left out, the destination would accept every caller. Register the workloads by service account (SPIRE), or --set trustDomain=..., or write the AccessPolicy by hand`,
+      );
       continue;
     }
     let allowed: Set<string> | undefined; // undefined: everyone
@@ -602,26 +774,53 @@ function access(ai: AppMeshImport, dests: readonly Dest[], nodes: readonly Node[
       if (callers.length < identities.length) {
         allowed = new Set();
         for (const c of callers) {
-          if (!c.service) { unknown.push(`${c.namespace}/${c.name}`); continue; }
+          if (!c.service) {
+            unknown.push(`${c.namespace}/${c.name}`);
+            continue;
+          }
           allowed.add(`${c.namespace}/${ai.ctx.facts.serviceAccount(c.namespace, c.service)}`);
         }
       }
     }
     if (sanLists.length && strict) {
-      const ids = new Set(sanLists.flat().map((x) => serviceAccountOf(ai, x)).filter((x): x is string => !!x));
+      const ids = new Set(
+        sanLists
+          .flat()
+          .map((x) => serviceAccountOf(ai, x))
+          .filter((x): x is string => !!x),
+      );
       allowed = allowed ? new Set([...allowed].filter((x) => ids.has(x))) : ids;
     }
     if (unknown.length) {
-      report(ai, d.vs, "", "error", "import/unresolved", `the service accounts of the pods of VirtualNodes ${unknown.join(", ")} (which may call ${key}) are not known: give their MeshServices or Services and Deployments with the inputs`);
+      report(
+        ai,
+        d.vs,
+        "",
+        "error",
+        "import/unresolved",
+        `the service accounts of the pods of VirtualNodes ${unknown.join(", ")} (which may call ${key}) are not known: give their MeshServices or Services and Deployments with the inputs`,
+      );
       continue;
     }
     if (!allowed) continue;
     const sas = [...allowed].sort().map((x) => (x.startsWith(`${d.svc.namespace}/`) ? x.slice(d.svc.namespace.length + 1) : x));
-    const spec: AccessPolicy["spec"] = { destination: { service: d.svc.name }, ...(sas.length ? { allow: [{ source: { serviceAccounts: sas as [string, ...string[]] } }] } : {}) };
-    out.push({ doc: { apiVersion: API_VERSION, kind: "AccessPolicy", metadata: { name: `${d.svc.name}-callers`, namespace: d.svc.namespace }, spec }, from: [d.identity?.native ?? d.vs] });
+    const spec: AccessPolicy["spec"] = {
+      destination: { service: d.svc.name },
+      ...(sas.length ? { allow: [{ source: { serviceAccounts: sas as [string, ...string[]] } }] } : {}),
+    };
+    out.push({
+      doc: { apiVersion: API_VERSION, kind: "AccessPolicy", metadata: { name: `${d.svc.name}-callers`, namespace: d.svc.namespace }, spec },
+      from: [d.identity?.native ?? d.vs],
+    });
     if (!strict && !ai.generated(d.vs)) {
-      report(ai, d.identity?.native ?? d.vs, "/spec/listeners", "warning", "import/unsupported-value",
-        `${key} accepts plaintext (no STRICT TLS listener), so App Mesh lets pods without a sidecar call it whatever the backends say; the imported AccessPolicy admits only the VirtualNodes that list it, which is stricter`);
+      report(
+        ai,
+        d.identity?.native ?? d.vs,
+        "/spec/listeners",
+        "warning",
+        "import/unsupported-value",
+        `${key} accepts plaintext (no STRICT TLS listener), so App Mesh lets pods without a sidecar call it whatever the backends say; the imported AccessPolicy admits only the VirtualNodes that list it, which is stricter`,
+      );
     }
   }
   return out;
@@ -647,22 +846,44 @@ function workloads(ai: AppMeshImport, nodes: readonly Node[], docs: readonly Imp
     if (ai.ctx.facts.declared(n.namespace, name)) continue;
     // A destination of the policies whose pods the convention names already: nothing to add.
     if (named.has(`${n.namespace}/${name}`) && canonicalJson(n.labels) === canonicalJson({ app: name })) continue;
-    out.push({ doc: { apiVersion: API_VERSION, kind: "MeshService", metadata: { name, namespace: n.namespace }, spec: { selector: { ...n.labels } } }, from: [n.native] });
+    out.push({
+      doc: { apiVersion: API_VERSION, kind: "MeshService", metadata: { name, namespace: n.namespace }, spec: { selector: { ...n.labels } } },
+      from: [n.native],
+    });
   }
   return out;
 }
 
 // ------------------------------------------------------------------------------ outside the model
 
-function outsideTheModel(ai: AppMeshImport, gateways: readonly NativeObject[], gatewayRoutes: readonly NativeObject[], groups: readonly NativeObject[], egress: string | undefined): void {
+function outsideTheModel(
+  ai: AppMeshImport,
+  gateways: readonly NativeObject[],
+  gatewayRoutes: readonly NativeObject[],
+  groups: readonly NativeObject[],
+  egress: string | undefined,
+): void {
   for (const o of [...gateways, ...gatewayRoutes]) {
     ai.ctx.ignore(o);
-    report(ai, o, "", "warning", "import/unsupported-kind", `${o.kind}: ingress gateways are outside the model (it describes traffic between the mesh's services); not imported`);
+    report(
+      ai,
+      o,
+      "",
+      "warning",
+      "import/unsupported-kind",
+      `${o.kind}: ingress gateways are outside the model (it describes traffic between the mesh's services); not imported`,
+    );
   }
   for (const o of groups) {
     ai.ctx.ignore(o);
-    report(ai, o, "", egress === "DROP_ALL" ? "error" : "warning", egress === "DROP_ALL" ? "import/looser" : "import/unsupported-kind",
-      "BackendGroup (experimental) grants the VirtualNodes that name it every VirtualService of the group, which the import does not resolve; list them as backends");
+    report(
+      ai,
+      o,
+      "",
+      egress === "DROP_ALL" ? "error" : "warning",
+      egress === "DROP_ALL" ? "import/looser" : "import/unsupported-kind",
+      "BackendGroup (experimental) grants the VirtualNodes that name it every VirtualService of the group, which the import does not resolve; list them as backends",
+    );
   }
 }
 

@@ -50,15 +50,27 @@ export function amDurationMs(v: unknown): number | undefined {
 }
 
 /** The routes of a router for destination `dest` in App Mesh's order; routes that cannot be imported are reported. */
-export function routerRoutes(ai: AppMeshImport, o: NativeObject, f: NativeFields, dest: ServiceRef, nodes: (name: string, ns: string) => NodeInfo | undefined): ImportedRoute[] {
+export function routerRoutes(
+  ai: AppMeshImport,
+  o: NativeObject,
+  f: NativeFields,
+  dest: ServiceRef,
+  nodes: (name: string, ns: string) => NodeInfo | undefined,
+): ImportedRoute[] {
   const routes = f.get("/spec/routes");
   if (!Array.isArray(routes)) return [];
   const indexed = routes.map((r, i) => ({ r, i, prio: isObject(r) && typeof r.priority === "number" ? r.priority : undefined }));
   indexed.sort((a, b) => (a.prio ?? Infinity) - (b.prio ?? Infinity) || a.i - b.i);
   const unprioritized = indexed.filter((x) => x.prio === undefined);
   if (unprioritized.length > 1) {
-    report(ai, o, "/spec/routes", "warning", "import/route-order",
-      `${unprioritized.length} routes have no priority (${unprioritized.map((x) => `routes[${x.i}]`).join(", ")}): App Mesh orders them itself (by match length, aws/aws-app-mesh-roadmap#77), the import keeps their written order; give them priorities if they overlap`);
+    report(
+      ai,
+      o,
+      "/spec/routes",
+      "warning",
+      "import/route-order",
+      `${unprioritized.length} routes have no priority (${unprioritized.map((x) => `routes[${x.i}]`).join(", ")}): App Mesh orders them itself (by match length, aws/aws-app-mesh-roadmap#77), the import keeps their written order; give them priorities if they overlap`,
+    );
   }
   const out: ImportedRoute[] = [];
   for (const { r, i } of indexed) {
@@ -81,13 +93,25 @@ export function routerRoutes(ai: AppMeshImport, o: NativeObject, f: NativeFields
   return out;
 }
 
-function route(ai: AppMeshImport, o: NativeObject, f: NativeFields, bp: string, kind: string, body: Record<string, unknown>, dest: ServiceRef, nodes: (name: string, ns: string) => NodeInfo | undefined): Omit<ImportedRoute, "native" | "pointer" | "order" | "name"> | undefined {
+function route(
+  ai: AppMeshImport,
+  o: NativeObject,
+  f: NativeFields,
+  bp: string,
+  kind: string,
+  body: Record<string, unknown>,
+  dest: ServiceRef,
+  nodes: (name: string, ns: string) => NodeInfo | undefined,
+): Omit<ImportedRoute, "native" | "pointer" | "order" | "name"> | undefined {
   if (!isObject(body)) return undefined;
   const out: Route = {};
   let port: number | undefined;
   let ok = true;
   const m = isObject(body.match) ? body.match : {};
-  if (typeof m.port === "number") { port = m.port; f.use(`${bp}/match/port`); }
+  if (typeof m.port === "number") {
+    port = m.port;
+    f.use(`${bp}/match/port`);
+  }
   if (kind === "grpcRoute") {
     const match = grpcMatch(ai, o, f, `${bp}/match`, m);
     if (match === null) ok = false;
@@ -108,14 +132,30 @@ function route(ai: AppMeshImport, o: NativeObject, f: NativeFields, bp: string, 
     const ms = amDurationMs(timeout?.perRequest);
     if (timeout?.perRequest !== undefined) {
       f.use(`${bp}/timeout/perRequest`);
-      if (ms === undefined) { report(ai, o, `${bp}/timeout/perRequest`, "error", "import/invalid", "perRequest must be {unit: s|ms, value}"); ok = false; }
-      else if (ms > 0) out.timeout = formatDuration(ms);
+      if (ms === undefined) {
+        report(ai, o, `${bp}/timeout/perRequest`, "error", "import/invalid", "perRequest must be {unit: s|ms, value}");
+        ok = false;
+      } else if (ms > 0) out.timeout = formatDuration(ms);
     } else if (!ai.generated(o)) {
       if (ai.ctx.meshDefaults === "omit") {
-        report(ai, o, bp, "warning", "import/mesh-default", `no timeout: App Mesh bounds such a route with its ${APPMESH_DEFAULT_TIMEOUT} default (it cannot be switched off); imported without timeout (--mesh-defaults omit)`);
+        report(
+          ai,
+          o,
+          bp,
+          "warning",
+          "import/mesh-default",
+          `no timeout: App Mesh bounds such a route with its ${APPMESH_DEFAULT_TIMEOUT} default (it cannot be switched off); imported without timeout (--mesh-defaults omit)`,
+        );
       } else {
         out.timeout = APPMESH_DEFAULT_TIMEOUT;
-        report(ai, o, bp, "info", "import/mesh-default", `no timeout: App Mesh bounds such a route with its ${APPMESH_DEFAULT_TIMEOUT} default request timeout, written out (the model's omitted timeout means none)`);
+        report(
+          ai,
+          o,
+          bp,
+          "info",
+          "import/mesh-default",
+          `no timeout: App Mesh bounds such a route with its ${APPMESH_DEFAULT_TIMEOUT} default request timeout, written out (the model's omitted timeout means none)`,
+        );
       }
     }
   }
@@ -125,16 +165,28 @@ function route(ai: AppMeshImport, o: NativeObject, f: NativeFields, bp: string, 
 function httpMatch(ai: AppMeshImport, o: NativeObject, f: NativeFields, p: string, m: Record<string, unknown>): Match | undefined | null {
   const out: Match = {};
   let ok = true;
-  const bad = (at: string, why: string) => { f.use(at); report(ai, o, at, "error", "import/unsupported-value", why); ok = false; };
+  const bad = (at: string, why: string) => {
+    f.use(at);
+    report(ai, o, at, "error", "import/unsupported-value", why);
+    ok = false;
+  };
   if (typeof m.prefix === "string") {
     f.use(`${p}/prefix`);
     if (m.prefix !== "/") out.path = { prefix: m.prefix };
   }
   if (isObject(m.path)) {
-    if (typeof m.path.exact === "string") { out.path = { exact: m.path.exact }; f.use(`${p}/path/exact`); }
-    else if (typeof m.path.regex === "string") { out.path = { regex: m.path.regex }; f.use(`${p}/path/regex`); }
+    if (typeof m.path.exact === "string") {
+      out.path = { exact: m.path.exact };
+      f.use(`${p}/path/exact`);
+    } else if (typeof m.path.regex === "string") {
+      out.path = { regex: m.path.regex };
+      f.use(`${p}/path/regex`);
+    }
   }
-  if (typeof m.method === "string") { out.method = m.method as Match["method"]; f.use(`${p}/method`); }
+  if (typeof m.method === "string") {
+    out.method = m.method as Match["method"];
+    f.use(`${p}/method`);
+  }
   if (m.scheme !== undefined) bad(`${p}/scheme`, "scheme: the model has no scheme condition, so the route would also select requests of the other scheme");
   if (Array.isArray(m.headers)) {
     m.headers.forEach((h, i) => {
@@ -142,7 +194,11 @@ function httpMatch(ai: AppMeshImport, o: NativeObject, f: NativeFields, p: strin
       if (!isObject(h) || typeof h.name !== "string") return bad(hp, "a header match needs a name");
       const name = h.name.toLowerCase();
       const hm = headerMatch(h.match, h.invert === true);
-      if (!hm) return bad(hp, `header ${h.name}: ${h.invert === true ? "an inverted value match" : "a suffix or range match"} has no model equivalent (the model matches exact, prefix, regex, present, absent)`);
+      if (!hm)
+        return bad(
+          hp,
+          `header ${h.name}: ${h.invert === true ? "an inverted value match" : "a suffix or range match"} has no model equivalent (the model matches exact, prefix, regex, present, absent)`,
+        );
       (out.headers ??= {})[name] = hm;
       f.use(hp);
     });
@@ -183,7 +239,11 @@ function grpcMatch(ai: AppMeshImport, o: NativeObject, f: NativeFields, p: strin
       const hp = `${p}/metadata/${i}`;
       const hm = isObject(h) && typeof h.name === "string" ? headerMatch(h.match, h.invert === true) : undefined;
       f.use(hp);
-      if (!hm || !isObject(h)) { report(ai, o, hp, "error", "import/unsupported-value", "a metadata match the model cannot say (suffix, range or an inverted value)"); ok = false; return; }
+      if (!hm || !isObject(h)) {
+        report(ai, o, hp, "error", "import/unsupported-value", "a metadata match the model cannot say (suffix, range or an inverted value)");
+        ok = false;
+        return;
+      }
       (out.headers ??= {})[(h.name as string).toLowerCase()] = hm;
     });
     if (!ok) return null;
@@ -192,7 +252,15 @@ function grpcMatch(ai: AppMeshImport, o: NativeObject, f: NativeFields, p: strin
 }
 
 /** `weightedTargets` → split targets (`[{}]` for the whole destination); undefined when one cannot be imported. */
-function weightedTargets(ai: AppMeshImport, o: NativeObject, f: NativeFields, p: string, list: unknown, dest: ServiceRef, nodes: (name: string, ns: string) => NodeInfo | undefined): SplitTarget[] | undefined {
+function weightedTargets(
+  ai: AppMeshImport,
+  o: NativeObject,
+  f: NativeFields,
+  p: string,
+  list: unknown,
+  dest: ServiceRef,
+  nodes: (name: string, ns: string) => NodeInfo | undefined,
+): SplitTarget[] | undefined {
   if (!Array.isArray(list) || !list.length) {
     report(ai, o, p, "error", "import/invalid", "a route needs weightedTargets");
     f.use(p);
@@ -205,8 +273,16 @@ function weightedTargets(ai: AppMeshImport, o: NativeObject, f: NativeFields, p:
     const tp = `${p}/${i}`;
     f.use(`${tp}/virtualNodeRef`, `${tp}/weight`, `${tp}/port`);
     if (!isObject(t) || !isObject(t.virtualNodeRef) || typeof t.virtualNodeRef.name !== "string") {
-      report(ai, o, tp, "error", t && isObject(t) && t.virtualNodeARN ? "import/unresolved" : "import/invalid",
-        isObject(t) && t.virtualNodeARN ? "virtualNodeARN: a VirtualNode of another account (or outside Kubernetes) is outside the model" : "a weighted target needs virtualNodeRef.name");
+      report(
+        ai,
+        o,
+        tp,
+        "error",
+        t && isObject(t) && t.virtualNodeARN ? "import/unresolved" : "import/invalid",
+        isObject(t) && t.virtualNodeARN
+          ? "virtualNodeARN: a VirtualNode of another account (or outside Kubernetes) is outside the model"
+          : "a weighted target needs virtualNodeRef.name",
+      );
       ok = false;
       return;
     }
@@ -221,7 +297,14 @@ function weightedTargets(ai: AppMeshImport, o: NativeObject, f: NativeFields, p:
     // A VirtualNode standing for another whole Service of the destination's namespace: a split target `service`.
     const other = "reason" in sub && node.service && node.service !== dest.name && node.namespace === dest.namespace ? node.service : undefined;
     if ("reason" in sub && !other) {
-      report(ai, o, `${tp}/virtualNodeRef`, "error", "import/unsupported-value", `${sub.reason}: a model route splits a destination's requests across its own subsets and other whole Services of its namespace only`);
+      report(
+        ai,
+        o,
+        `${tp}/virtualNodeRef`,
+        "error",
+        "import/unsupported-value",
+        `${sub.reason}: a model route splits a destination's requests across its own subsets and other whole Services of its namespace only`,
+      );
       ok = false;
       return;
     }
@@ -233,7 +316,14 @@ function weightedTargets(ai: AppMeshImport, o: NativeObject, f: NativeFields, p:
       // The target's VirtualNode listener: a pod port, which the model names by the Service port reaching it.
       const sp = ai.ctx.facts.servicePorts(dest.namespace, owner, t.port);
       if (sp.ports.length > 1) {
-        report(ai, o, `${tp}/port`, "error", "import/unsupported-value", `pod port ${t.port} is reached by several Service ports of ${dest.namespace}/${owner} (${sp.ports.join(", ")}); the model names a split target's port by its Service port`);
+        report(
+          ai,
+          o,
+          `${tp}/port`,
+          "error",
+          "import/unsupported-value",
+          `pod port ${t.port} is reached by several Service ports of ${dest.namespace}/${owner} (${sp.ports.join(", ")}); the model names a split target's port by its Service port`,
+        );
         ok = false;
         return;
       }
@@ -252,13 +342,27 @@ function weightedTargets(ai: AppMeshImport, o: NativeObject, f: NativeFields, p:
   const scaled = percents(weights);
   if (total !== 100) {
     const exact = weights.every((w) => (w * 100) % total === 0);
-    report(ai, o, p, exact ? "info" : "warning", "import/unsupported-value", `App Mesh weights are relative (${weights.join(", ")} of ${total}); the model's are percents: ${scaled.join(", ")}${exact ? "" : " (rounded)"}`);
+    report(
+      ai,
+      o,
+      p,
+      exact ? "info" : "warning",
+      "import/unsupported-value",
+      `App Mesh weights are relative (${weights.join(", ")} of ${total}); the model's are percents: ${scaled.join(", ")}${exact ? "" : " (rounded)"}`,
+    );
   }
-  out.forEach((t, i) => { t.weight = scaled[i]; });
+  out.forEach((t, i) => {
+    t.weight = scaled[i];
+  });
   return out;
 }
 
-const HTTP_EVENTS: Record<string, string> = { "server-error": "5xx", "gateway-error": "gateway-error", "client-error": "retriable-4xx", "stream-error": "refused-stream" };
+const HTTP_EVENTS: Record<string, string> = {
+  "server-error": "5xx",
+  "gateway-error": "gateway-error",
+  "client-error": "retriable-4xx",
+  "stream-error": "refused-stream",
+};
 const GRPC_EVENTS = new Set(["cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable"]);
 
 /** `retryPolicy` → retries; undefined for none (`maxRetries: 0`); null when it cannot be imported. */
@@ -278,7 +382,10 @@ function retryPolicy(ai: AppMeshImport, o: NativeObject, f: NativeFields, p: str
     report(ai, o, `${p}/maxRetries`, "error", "import/invalid", "maxRetries must be a non-negative integer");
     return null;
   }
-  if (max === 0) { f.use(p); return undefined; }
+  if (max === 0) {
+    f.use(p);
+    return undefined;
+  }
   if (max > 10) {
     report(ai, o, `${p}/maxRetries`, "error", "import/unsupported-value", `maxRetries ${max}: the model allows at most 10 retries`);
     return null;
@@ -290,8 +397,17 @@ function retryPolicy(ai: AppMeshImport, o: NativeObject, f: NativeFields, p: str
     f.use(`${p}/${key}`);
     for (const e of list) {
       const m = typeof e === "string" ? map(e) : undefined;
-      if (m) { if (!on.includes(m)) on.push(m); }
-      else report(ai, o, `${p}/${key}`, "warning", "import/unsupported-value", `retry event ${JSON.stringify(e)} has no model equivalent: the imported route does not retry on it`);
+      if (m) {
+        if (!on.includes(m)) on.push(m);
+      } else
+        report(
+          ai,
+          o,
+          `${p}/${key}`,
+          "warning",
+          "import/unsupported-value",
+          `retry event ${JSON.stringify(e)} has no model equivalent: the imported route does not retry on it`,
+        );
     }
   };
   events("httpRetryEvents", (e) => HTTP_EVENTS[e]);
@@ -303,6 +419,9 @@ function retryPolicy(ai: AppMeshImport, o: NativeObject, f: NativeFields, p: str
   }
   const r: Retries = { attempts: max, retryOn: on as [string, ...string[]] };
   const per = amDurationMs(v.perRetryTimeout);
-  if (per !== undefined) { r.perTryTimeout = formatDuration(per); f.use(`${p}/perRetryTimeout`); }
+  if (per !== undefined) {
+    r.perTryTimeout = formatDuration(per);
+    f.use(`${p}/perRetryTimeout`);
+  }
   return r;
 }

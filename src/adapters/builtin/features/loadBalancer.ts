@@ -26,11 +26,16 @@ export function loadBalancerOf(l: ModelLoadBalancer): LoadBalancer | undefined {
   const h = l.consistentHash;
   return {
     algorithm: l.algorithm,
-    ...(h ? {
-      hash: h.header ? { header: h.header.toLowerCase() }
-        : h.cookie ? { cookie: { name: h.cookie.name, ...(h.cookie.ttl ? { ttlSeconds: Math.max(1, Math.ceil((parseDuration(h.cookie.ttl) ?? 0) / 1000)) } : {}) } }
-        : h.queryParam ? { queryParam: h.queryParam }
-        : { sourceIp: true as const },
-    } : {}),
+    ...(h
+      ? {
+          hash: h.header
+            ? { header: h.header.toLowerCase() }
+            : h.cookie
+              ? { cookie: { name: h.cookie.name, ...(h.cookie.ttl ? { ttlSeconds: Math.max(1, Math.ceil((parseDuration(h.cookie.ttl) ?? 0) / 1000)) } : {}) } }
+              : h.queryParam
+                ? { queryParam: h.queryParam }
+                : { sourceIp: true as const },
+        }
+      : {}),
   };
 }

@@ -24,7 +24,9 @@ export const match: RouteFeature = (r, out, { ctx }) => {
       new RegExp(`^(?:${re})$`);
     } catch (e) {
       ctx.report(r.policy, ptr, {
-        code: adapterCode("unsupported-value", "match", "regex"), severity: "error", feature: "match",
+        code: adapterCode("unsupported-value", "match", "regex"),
+        severity: "error",
+        feature: "match",
         message: `the built-in proxy runs regexes as JavaScript regular expressions and cannot compile ${JSON.stringify(re)} (${(e as Error).message}); write it in the common subset of RE2 and JavaScript`,
       });
     }

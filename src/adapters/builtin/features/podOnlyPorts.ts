@@ -13,7 +13,8 @@ import { podOnlyPorts } from "../../shared/pod-only-ports.js";
 import type { DestinationFeature } from "./types.js";
 import { adapterCode } from "../../../api/diagnostics.js";
 
-const WHY = "the built-in proxy has no pod addresses: callers reach an instance only through its service's ports (the outbound listener routes by Host <service>:<port> to the inbound listener of the Service port the instance serves), so nothing it proxies arrives at a port no Service port reaches";
+const WHY =
+  "the built-in proxy has no pod addresses: callers reach an instance only through its service's ports (the outbound listener routes by Host <service>:<port> to the inbound listener of the Service port the instance serves), so nothing it proxies arrives at a port no Service port reaches";
 
 /** Errors for every field of the destination's policies that names one of its pod-only ports. */
 export const podOnly: DestinationFeature = (_out, { ctx, dest }) => {
@@ -21,7 +22,9 @@ export const podOnly: DestinationFeature = (_out, { ctx, dest }) => {
   if (!podOnly.size) return;
   const refuse = (e: Entry<any>, pointer: string, port: number, what: string) =>
     ctx.report(e, pointer, {
-      code: adapterCode("unsupported-value", what === "mTLS mode" ? "mtls" : "access", "pod-only-port"), severity: "error", feature: what === "mTLS mode" ? "mtls" : "access",
+      code: adapterCode("unsupported-value", what === "mTLS mode" ? "mtls" : "access", "pod-only-port"),
+      severity: "error",
+      feature: what === "mTLS mode" ? "mtls" : "access",
       message: `port ${port} of ${dest.namespace}/${dest.service} is podOnly and ${WHY}; this ${what} cannot be enforced locally: run it on a mesh (--mesh istio or linkerd), or leave the pod port out of the policies you run with unimesh up`,
     });
   for (const p of dest.accessPolicies) {
@@ -30,7 +33,9 @@ export const podOnly: DestinationFeature = (_out, { ctx, dest }) => {
   }
   for (const r of [...dest.allow, ...dest.deny]) {
     for (const key of ["ports", "notPorts"] as const) {
-      r.rule[key]?.forEach((port, j) => { if (podOnly.has(port)) refuse(r.policy, `${r.pointer}/${key}/${j}`, port, `${r.action} rule`); });
+      r.rule[key]?.forEach((port, j) => {
+        if (podOnly.has(port)) refuse(r.policy, `${r.pointer}/${key}/${j}`, port, `${r.action} rule`);
+      });
     }
   }
   const m = dest.mtls;
@@ -42,7 +47,8 @@ export function notePodOnlyPorts(model: Model, ctx: TranslateContext): void {
   for (const p of podOnlyPorts(model)) {
     const governed = !!p.mtls || !!model.destination(p.namespace, p.service)?.accessPolicies.length;
     ctx.report(p.entry, p.pointer, {
-      code: adapterCode("note", undefined, "pod-only-port"), severity: "info",
+      code: adapterCode("note", undefined, "pod-only-port"),
+      severity: "info",
       message: `pod port ${p.port} of ${p.namespace}/${p.service} is not proxied: ${WHY}; the app serves it directly on its machine${governed ? ", so the AccessPolicies and mTLS modes that cover every port of the service apply only to its Service ports here" : ""}`,
     });
   }

@@ -20,15 +20,17 @@ export const rateLimit: DestinationFeature = (out, { dest, model }) => {
     requestsPerSecond: r.requestsPerSecond,
     burst: r.burst ?? r.requestsPerSecond,
     ...(r.perIdentity ? { perIdentity: r.perIdentity } : {}),
-    ...(r.overrides ? {
-      overrides: r.overrides.map((o, i) => {
-        const src = sourceMatch(model, model.resolveSource({ serviceAccounts: o.serviceAccounts }, s.policy.namespace, `${s.pointer}/overrides/${i}`));
-        return {
-          ...(src?.principals ? { principals: src.principals as [string, ...string[]] } : {}),
-          ...(src?.anyIdentity ? { anyIdentity: true } : {}),
-          requestsPerSecond: o.requestsPerSecond,
-        };
-      }),
-    } : {}),
+    ...(r.overrides
+      ? {
+          overrides: r.overrides.map((o, i) => {
+            const src = sourceMatch(model, model.resolveSource({ serviceAccounts: o.serviceAccounts }, s.policy.namespace, `${s.pointer}/overrides/${i}`));
+            return {
+              ...(src?.principals ? { principals: src.principals as [string, ...string[]] } : {}),
+              ...(src?.anyIdentity ? { anyIdentity: true } : {}),
+              requestsPerSecond: o.requestsPerSecond,
+            };
+          }),
+        }
+      : {}),
   };
 };

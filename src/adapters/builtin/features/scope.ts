@@ -9,5 +9,10 @@ import { type FeatureModule, full } from "../../../api/feature-module.js";
 /** What the built-in proxy can do of `scope` (format version 1). */
 export const scopeFeature: FeatureModule = {
   features: ["scope"],
-  capabilities: () => ({ scope: full("Destination.access (all scopes), spec.namespaceAccess, spec.meshAccess, spec.mtlsNamespaces, spec.defaultMtlsMode", "every service of the registry in the namespace (or mesh)") }),
+  capabilities: () => ({
+    scope: full(
+      "Destination.access (all scopes), spec.namespaceAccess, spec.meshAccess, spec.mtlsNamespaces, spec.defaultMtlsMode",
+      "every service of the registry in the namespace (or mesh)",
+    ),
+  }),
 };

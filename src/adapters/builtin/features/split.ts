@@ -17,12 +17,14 @@ export const splitFeature: FeatureModule = {
 export const split: RouteFeature = (r, out, { dest }) => {
   if (r.action.kind !== "split") return;
   out.forward = {
-    targets: nonEmpty(r.action.targets.map((t) => ({
-      ...(t.service ? { namespace: dest.namespace, service: t.service } : {}),
-      ...(t.subset ? { subset: t.subset.name, labels: { ...t.subset.labels } } : {}),
-      weight: t.weight,
-      ...(t.port ? { port: t.port } : {}),
-      ...(t.headers ? { headers: headerChanges(t.headers.value) } : {}),
-    }))),
+    targets: nonEmpty(
+      r.action.targets.map((t) => ({
+        ...(t.service ? { namespace: dest.namespace, service: t.service } : {}),
+        ...(t.subset ? { subset: t.subset.name, labels: { ...t.subset.labels } } : {}),
+        weight: t.weight,
+        ...(t.port ? { port: t.port } : {}),
+        ...(t.headers ? { headers: headerChanges(t.headers.value) } : {}),
+      })),
+    ),
   };
 };

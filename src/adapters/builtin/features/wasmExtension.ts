@@ -17,8 +17,10 @@ import { type FeatureModule, partial } from "../../../api/feature-module.js";
 export const wasmExtensionFeature: FeatureModule = {
   features: ["wasmExtension"],
   capabilities: () => ({
-    wasmExtension: partial("Destination.wasm (proxy-wasm ABI 0.2.x in worker threads)",
-      "local module files only (module.file + sha256; no OCI/URL fetch); bodies buffered up to 1 MiB; no timers, shared data, metrics or HTTP/gRPC callouts (a module calling them fails closed)"),
+    wasmExtension: partial(
+      "Destination.wasm (proxy-wasm ABI 0.2.x in worker threads)",
+      "local module files only (module.file + sha256; no OCI/URL fetch); bodies buffered up to 1 MiB; no timers, shared data, metrics or HTTP/gRPC callouts (a module calling them fails closed)",
+    ),
   }),
 };
 
@@ -29,8 +31,12 @@ export const wasmExtension: DestinationFeature = (out, { dest, ctx }) => {
     const s = e.doc.spec;
     const m = s.module;
     if (m.file === undefined || m.sha256 === undefined) {
-      ctx.report(e, "/spec/module", { code: adapterCode("unsupported-value", "wasmExtension", "url"), severity: "error", feature: "wasmExtension",
-        message: `module.url ${m.url}: the built-in proxy runs local modules only (it fetches no OCI image or URL); build or download the module and give it as module.file with its sha256 (the url stays for meshes)` });
+      ctx.report(e, "/spec/module", {
+        code: adapterCode("unsupported-value", "wasmExtension", "url"),
+        severity: "error",
+        feature: "wasmExtension",
+        message: `module.url ${m.url}: the built-in proxy runs local modules only (it fetches no OCI image or URL); build or download the module and give it as module.file with its sha256 (the url stays for meshes)`,
+      });
       continue;
     }
     const file = m.file.startsWith("/") ? m.file : posix.join(posix.dirname(e.origin.file.replace(/\\/g, "/")), m.file);

@@ -16,7 +16,11 @@ export const accessFeature: FeatureModule = refusedFeature("access", NO_AUTHZ);
 /** Reports every AccessPolicy (an error each). */
 export function refuseAccess(gc: GatewayContext, model: Model): void {
   for (const p of model.accessPolicies) {
-    gc.report(p, "/spec", { feature: "access", kind: "unsupported-feature", severity: "error",
-      message: `AccessPolicy: ${gc.release} has no authorization API (GEP-3779, mesh AuthorizationPolicy, is not in any release up to 1.6), so nothing would enforce who may call ${p.doc.spec.destination ? `${p.doc.spec.destination.service}` : "these workloads"}; translate access for the mesh itself (--mesh istio or linkerd) and apply it beside these routes` });
+    gc.report(p, "/spec", {
+      feature: "access",
+      kind: "unsupported-feature",
+      severity: "error",
+      message: `AccessPolicy: ${gc.release} has no authorization API (GEP-3779, mesh AuthorizationPolicy, is not in any release up to 1.6), so nothing would enforce who may call ${p.doc.spec.destination ? `${p.doc.spec.destination.service}` : "these workloads"}; translate access for the mesh itself (--mesh istio or linkerd) and apply it beside these routes`,
+    });
   }
 }

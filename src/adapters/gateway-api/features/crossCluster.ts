@@ -8,9 +8,17 @@ import type { Model } from "../../../api/model.js";
 import { refuseCrossCluster } from "../../shared/cross-cluster.js";
 
 /** What Gateway API can do of `crossCluster`: nothing, in every version. */
-export const crossClusterFeature: FeatureModule = refusedFeature("crossCluster", "GAMMA routes name Services of their own cluster only (backendRefs); reaching another cluster is the Multi-Cluster Services API (ServiceImport), which GAMMA does not define, and Gateway API has no access policy by identity.");
+export const crossClusterFeature: FeatureModule = refusedFeature(
+  "crossCluster",
+  "GAMMA routes name Services of their own cluster only (backendRefs); reaching another cluster is the Multi-Cluster Services API (ServiceImport), which GAMMA does not define, and Gateway API has no access policy by identity.",
+);
 
 /** Reports every reference to another member cluster (an error each). */
 export function refuseCrossClusterUses(model: Model, ctx: TranslateContext): void {
-  refuseCrossCluster(model, ctx, `Gateway API ${ctx.version}`, "GAMMA routes name Services of their own cluster only (backendRefs); reaching another cluster is the Multi-Cluster Services API (ServiceImport), which GAMMA does not define, and Gateway API has no access policy by identity");
+  refuseCrossCluster(
+    model,
+    ctx,
+    `Gateway API ${ctx.version}`,
+    "GAMMA routes name Services of their own cluster only (backendRefs); reaching another cluster is the Multi-Cluster Services API (ServiceImport), which GAMMA does not define, and Gateway API has no access policy by identity",
+  );
 }

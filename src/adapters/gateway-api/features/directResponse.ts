@@ -14,13 +14,20 @@ import type { GatewayContext } from "../../shared/gamma/context.js";
 export const directResponseFeature: FeatureModule = {
   features: ["directResponse"],
   capabilities: () => ({
-    directResponse: partial("no rule: Gateway API answers 404 to requests no rule matches", "only a final catch-all 404 without body (\"answer 404 for the rest\"); no direct-response filter otherwise"),
+    directResponse: partial(
+      "no rule: Gateway API answers 404 to requests no rule matches",
+      'only a final catch-all 404 without body ("answer 404 for the rest"); no direct-response filter otherwise',
+    ),
   }),
 };
 
 /** Reports a route answering directly (an error), except "answer 404 for the rest" (written as no rule). */
 export function refuseDirectResponse(gc: GatewayContext, r: EffectiveRoute): void {
   if (r.action.kind !== "directResponse" || isNotFoundForTheRest(r)) return;
-  gc.report(r.policy, r.action.pointer, { feature: "directResponse", kind: "unsupported-feature", severity: "error",
-    message: `${gc.release} has no direct response (HTTPRoute filters redirect, rewrite, mirror or change headers, none answers a request); route to a Service that answers ${r.action.directResponse.status}` });
+  gc.report(r.policy, r.action.pointer, {
+    feature: "directResponse",
+    kind: "unsupported-feature",
+    severity: "error",
+    message: `${gc.release} has no direct response (HTTPRoute filters redirect, rewrite, mirror or change headers, none answers a request); route to a Service that answers ${r.action.directResponse.status}`,
+  });
 }

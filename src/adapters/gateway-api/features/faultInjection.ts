@@ -13,6 +13,10 @@ export const faultInjectionFeature: FeatureModule = refusedFeature("faultInjecti
 /** Reports a route's fault injection (an error). */
 export function refuseFaultInjection(gc: GatewayContext, r: EffectiveRoute): void {
   if (!r.faultInjection) return;
-  gc.report(r.policy, r.faultInjection.pointer, { feature: "faultInjection", kind: "unsupported-feature", severity: "error",
-    message: `${gc.release} has no fault injection (no HTTPRoute filter delays or aborts requests); ${MESHES}, or split a share of the traffic to a Service that answers errors` });
+  gc.report(r.policy, r.faultInjection.pointer, {
+    feature: "faultInjection",
+    kind: "unsupported-feature",
+    severity: "error",
+    message: `${gc.release} has no fault injection (no HTTPRoute filter delays or aborts requests); ${MESHES}, or split a share of the traffic to a Service that answers errors`,
+  });
 }

@@ -12,7 +12,11 @@ export const mtlsFeature: FeatureModule = refusedFeature("mtls", "No mesh mTLS m
 /** Reports every MTLSPolicy (an error each). */
 export function refuseMtls(gc: GatewayContext, model: Model): void {
   for (const p of model.mtlsPolicies) {
-    gc.report(p, "/spec", { feature: "mtls", kind: "unsupported-feature", severity: "error",
-      message: `MTLSPolicy: ${gc.release} has no mesh mTLS mode (BackendTLSPolicy sets up TLS to a backend, not mutual TLS between workloads); translate it for the mesh itself (--mesh istio or linkerd)` });
+    gc.report(p, "/spec", {
+      feature: "mtls",
+      kind: "unsupported-feature",
+      severity: "error",
+      message: `MTLSPolicy: ${gc.release} has no mesh mTLS mode (BackendTLSPolicy sets up TLS to a backend, not mutual TLS between workloads); translate it for the mesh itself (--mesh istio or linkerd)`,
+    });
   }
 }

@@ -19,5 +19,11 @@ export type ServiceSetting = "outlierDetection" | "connectionPool" | "loadBalanc
 /** Reports the destination's own setting `k` (an error): `what` names it in the message. */
 export function refuseServiceSetting(gc: GatewayContext, v: DestinationView, k: ServiceSetting, what: string): void {
   const s = v[k];
-  if (s) gc.report(s.policy, s.pointer, { feature: k, kind: "unsupported-feature", severity: "error", message: `${gc.release} has no ${what} for a Service; ${MESHES}` });
+  if (s)
+    gc.report(s.policy, s.pointer, {
+      feature: k,
+      kind: "unsupported-feature",
+      severity: "error",
+      message: `${gc.release} has no ${what} for a Service; ${MESHES}`,
+    });
 }

@@ -16,8 +16,13 @@ export function refuseSubsetSettings(gc: GatewayContext, v: DestinationView): vo
   for (const s of v.subsetSettings) {
     for (const k of ["outlierDetection", "connectionPool", "loadBalancer"] as const) {
       const x = s[k];
-      if (x) gc.report(x.policy, x.pointer.slice(0, x.pointer.lastIndexOf("/")), { feature: "subsetSettings", kind: "unsupported-feature", severity: "error",
-        message: `subsetSettings: ${gc.release} has no ${k} for a Service, nor for the Service ${v.service}-${s.subset.name} of a subset; ${MESHES}` });
+      if (x)
+        gc.report(x.policy, x.pointer.slice(0, x.pointer.lastIndexOf("/")), {
+          feature: "subsetSettings",
+          kind: "unsupported-feature",
+          severity: "error",
+          message: `subsetSettings: ${gc.release} has no ${k} for a Service, nor for the Service ${v.service}-${s.subset.name} of a subset; ${MESHES}`,
+        });
     }
   }
 }

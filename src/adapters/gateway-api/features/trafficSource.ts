@@ -13,7 +13,11 @@ export const trafficSourceFeature: FeatureModule = refusedFeature("trafficSource
 /** Reports a source-scoped route (an error); true when the route has a source (it is then left out). */
 export function refuseTrafficSource(gc: GatewayContext, r: EffectiveRoute): boolean {
   if (!r.source) return false;
-  gc.report(r.policy, r.source.pointer, { feature: "trafficSource", kind: "unsupported-feature", severity: "error",
-    message: `a Gateway API route attached to a Service applies to every client (a consumer route in a client's namespace applies to that namespace's clients, never to callers chosen by service account or pod labels), so a TrafficPolicy for some callers cannot be expressed portably. Remove source` });
+  gc.report(r.policy, r.source.pointer, {
+    feature: "trafficSource",
+    kind: "unsupported-feature",
+    severity: "error",
+    message: `a Gateway API route attached to a Service applies to every client (a consumer route in a client's namespace applies to that namespace's clients, never to callers chosen by service account or pod labels), so a TrafficPolicy for some callers cannot be expressed portably. Remove source`,
+  });
   return true;
 }

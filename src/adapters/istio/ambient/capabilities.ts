@@ -53,7 +53,11 @@ const crossClusterFeature: FeatureModule = {
 /** Every feature module of the ambient data plane. */
 export const AMBIENT_FEATURES: readonly FeatureModule[] = [
   ...[matchFeature, splitFeature, resilienceFeature, mirrorFeature, headersFeature, corsFeature, rewriteFeature, redirectFeature].map(atWaypoint),
-  ...ROUTE_FEATURES, ...ZTUNNEL_FEATURES, ...WAYPOINT_FEATURES, crossClusterFeature, waypointWasmExtensionFeature,
+  ...ROUTE_FEATURES,
+  ...ZTUNNEL_FEATURES,
+  ...WAYPOINT_FEATURES,
+  crossClusterFeature,
+  waypointWasmExtensionFeature,
 ];
 
 /** The capabilities of an Istio version with the ambient data plane, from {@link AMBIENT_FEATURES}. */

@@ -54,7 +54,15 @@ import type { DestinationContext } from "../features/types.js";
 
 /** The Gateway API release each Istio minor is built against (`sigs.k8s.io/gateway-api` in istio/istio `go.mod` at `<minor>.0`). */
 export const GATEWAY_API_OF_ISTIO: Readonly<Record<string, string>> = {
-  "1.22": "1.1", "1.23": "1.1", "1.24": "1.2", "1.25": "1.2", "1.26": "1.3", "1.27": "1.3", "1.28": "1.4", "1.29": "1.4", "1.30": "1.5",
+  "1.22": "1.1",
+  "1.23": "1.1",
+  "1.24": "1.2",
+  "1.25": "1.2",
+  "1.26": "1.3",
+  "1.27": "1.3",
+  "1.28": "1.4",
+  "1.29": "1.4",
+  "1.30": "1.5",
 };
 
 /** The first Istio minor whose HTTPRoute conversion reads a field (absent: every supported minor). */
@@ -80,14 +88,19 @@ export function waypointHas(version: string, channel: Channel, field: GatewayFie
 export function waypointReader(ic: IstioContext): RouteReader {
   let channel = (ic.ctx.options.settings?.channel ?? "standard") as Channel;
   if (!CHANNELS.includes(channel)) {
-    ic.ctx.reportGlobal({ code: adapterCode("unsupported-value", undefined, "settings.channel"), severity: "error",
-      message: `setting channel "${channel}" is not a Gateway API release channel; use standard or experimental` });
+    ic.ctx.reportGlobal({
+      code: adapterCode("unsupported-value", undefined, "settings.channel"),
+      severity: "error",
+      message: `setting channel "${channel}" is not a Gateway API release channel; use standard or experimental`,
+    });
     channel = "standard";
   }
   const gw = gatewayApiOf(ic.version);
   const release = `Istio ${ic.version} waypoints (Gateway API ${gw}, ${channel} channel)`;
   return {
-    version: gw, channel, release,
+    version: gw,
+    channel,
+    release,
     has: (field) => waypointHas(ic.version, channel, field),
     needs: (field) => {
       if (!hasField(gw, channel, field)) {
@@ -103,7 +116,8 @@ export function waypointGatewayContext(ic: IstioContext): GatewayContext {
   return gatewayContext(ic.model, ic.ctx, waypointReader(ic));
 }
 
-const CLASSIC = "Istio's only way is a VirtualService, which istio.io marks Alpha in ambient mode and which must not be mixed with the HTTPRoutes unimesh writes for waypoints (istio.io docs/ambient/usage/l7-features: \"Mixing Istio classic API and Gateway API configuration is not supported\")";
+const CLASSIC =
+  'Istio\'s only way is a VirtualService, which istio.io marks Alpha in ambient mode and which must not be mixed with the HTTPRoutes unimesh writes for waypoints (istio.io docs/ambient/usage/l7-features: "Mixing Istio classic API and Gateway API configuration is not supported")';
 
 /**
  * Reports what waypoint routes cannot express (errors) and returns the destination's routes to write:
@@ -113,24 +127,44 @@ export function waypointRouteRefusals(ic: IstioContext, v: DestinationView): Eff
   const kept: EffectiveRoute[] = [];
   for (const r of v.routes) {
     if (r.faultInjection) {
-      ic.report(r.policy, r.faultInjection.pointer, { feature: "faultInjection", kind: "unsupported-feature", what: "waypoint", severity: "error",
-        message: `faultInjection at a waypoint: Gateway API HTTPRoute has no fault injection filter, and ${CLASSIC}; translate for the sidecar data plane (--set dataplane=sidecar), or split a share of the traffic to a Service that answers errors` });
+      ic.report(r.policy, r.faultInjection.pointer, {
+        feature: "faultInjection",
+        kind: "unsupported-feature",
+        what: "waypoint",
+        severity: "error",
+        message: `faultInjection at a waypoint: Gateway API HTTPRoute has no fault injection filter, and ${CLASSIC}; translate for the sidecar data plane (--set dataplane=sidecar), or split a share of the traffic to a Service that answers errors`,
+      });
     }
     // "Answer 404 for the rest" is the HTTPRoute's own answer to unmatched requests (written as no rule, shared/gamma/routes.ts).
     if (r.action.kind === "directResponse" && !isNotFoundForTheRest(r)) {
-      ic.report(r.policy, r.action.pointer, { feature: "directResponse", kind: "unsupported-feature", what: "waypoint", severity: "error",
-        message: `directResponse at a waypoint: Gateway API HTTPRoute has no direct response (its filters redirect, rewrite, mirror or change headers), and ${CLASSIC}; route to a Service that answers ${r.action.directResponse.status}` });
+      ic.report(r.policy, r.action.pointer, {
+        feature: "directResponse",
+        kind: "unsupported-feature",
+        what: "waypoint",
+        severity: "error",
+        message: `directResponse at a waypoint: Gateway API HTTPRoute has no direct response (its filters redirect, rewrite, mirror or change headers), and ${CLASSIC}; route to a Service that answers ${r.action.directResponse.status}`,
+      });
     }
     if (r.source) {
-      ic.report(r.policy, r.source.pointer, { feature: "trafficSource", kind: "unsupported-feature", what: "waypoint", severity: "error",
-        message: `source at a waypoint: an HTTPRoute attached to a Service (parentRefs Service) applies to every caller, and HTTPRoute matches have no caller identity or labels; remove source, or translate for the sidecar data plane (--set dataplane=sidecar)` });
+      ic.report(r.policy, r.source.pointer, {
+        feature: "trafficSource",
+        kind: "unsupported-feature",
+        what: "waypoint",
+        severity: "error",
+        message: `source at a waypoint: an HTTPRoute attached to a Service (parentRefs Service) applies to every caller, and HTTPRoute matches have no caller identity or labels; remove source, or translate for the sidecar data plane (--set dataplane=sidecar)`,
+      });
       continue;
     }
     kept.push(r);
   }
   if (v.rateLimit) {
-    ic.report(v.rateLimit.policy, v.rateLimit.pointer, { feature: "rateLimit", kind: "unsupported-feature", what: "waypoint", severity: "error",
-      message: `rateLimit at a waypoint: Gateway API has no rate limit, and Istio's local rate limit is an EnvoyFilter, which istio.io marks Alpha for waypoints (targetRefs; docs/ambient/usage/l7-features); translate for the sidecar data plane (--set dataplane=sidecar)` });
+    ic.report(v.rateLimit.policy, v.rateLimit.pointer, {
+      feature: "rateLimit",
+      kind: "unsupported-feature",
+      what: "waypoint",
+      severity: "error",
+      message: `rateLimit at a waypoint: Gateway API has no rate limit, and Istio's local rate limit is an EnvoyFilter, which istio.io marks Alpha for waypoints (targetRefs; docs/ambient/usage/l7-features); translate for the sidecar data plane (--set dataplane=sidecar)`,
+    });
   }
   return kept;
 }
@@ -163,10 +197,17 @@ export function waypointDestinationRules(dc: DestinationContext, drs: Destinatio
   }
   dr.subsetPolicies.clear();
   const kinds = ["outlierDetection", "connectionPool", "loadBalancer"] as const;
-  const first = [...kinds.map((k) => [k, v[k]] as const), ...v.subsetSettings.flatMap((s) => kinds.map((k) => ["subsetSettings", s[k]] as const))].find(([, x]) => x !== undefined);
+  const first = [...kinds.map((k) => [k, v[k]] as const), ...v.subsetSettings.flatMap((s) => kinds.map((k) => ["subsetSettings", s[k]] as const))].find(
+    ([, x]) => x !== undefined,
+  );
   if (first?.[1]) {
-    ic.report(first[1].policy, first[1].pointer, { feature: first[0], kind: "note", what: "waypoint-destination-rule", severity: "warning",
-      message: `${v.namespace}/${v.service}'s traffic policy is a DestinationRule applied by its waypoint: istio.io marks Istio's classic traffic-management APIs (DestinationRule) Alpha in ambient mode (docs/ambient/usage/l7-features)` });
+    ic.report(first[1].policy, first[1].pointer, {
+      feature: first[0],
+      kind: "note",
+      what: "waypoint-destination-rule",
+      severity: "warning",
+      message: `${v.namespace}/${v.service}'s traffic policy is a DestinationRule applied by its waypoint: istio.io marks Istio's classic traffic-management APIs (DestinationRule) Alpha in ambient mode (docs/ambient/usage/l7-features)`,
+    });
   }
 }
 
@@ -176,7 +217,10 @@ export const ROUTE_FEATURES: readonly FeatureModule[] = [
   {
     features: ["directResponse"],
     capabilities: () => ({
-      directResponse: partial("no rule: an HTTPRoute answers 404 to requests no rule matches", "only a final catch-all 404 without body (\"answer 404 for the rest\"); no HTTPRoute direct response otherwise, and a VirtualService at a waypoint is Alpha and must not be mixed with HTTPRoutes"),
+      directResponse: partial(
+        "no rule: an HTTPRoute answers 404 to requests no rule matches",
+        'only a final catch-all 404 without body ("answer 404 for the rest"); no HTTPRoute direct response otherwise, and a VirtualService at a waypoint is Alpha and must not be mixed with HTTPRoutes',
+      ),
     }),
   },
   refusedFeature("rateLimit", "A local rate limit is an EnvoyFilter, Alpha at waypoints."),
@@ -185,12 +229,23 @@ export const ROUTE_FEATURES: readonly FeatureModule[] = [
     features: ["outlierDetection", "connectionPool", "loadBalancer"],
     capabilities: () => ({
       outlierDetection: full("DestinationRule.trafficPolicy.outlierDetection, applied by the waypoint", "DestinationRule is Alpha in ambient mode (istio.io)."),
-      connectionPool: full("DestinationRule.trafficPolicy.connectionPool {tcp, http}, applied by the waypoint", "DestinationRule is Alpha in ambient mode (istio.io)."),
-      loadBalancer: partial("DestinationRule.trafficPolicy.loadBalancer {simple, consistentHash}, applied by the waypoint", "cookie hashing needs a ttl (Istio requires httpCookie.ttl); DestinationRule is Alpha in ambient mode (istio.io)."),
+      connectionPool: full(
+        "DestinationRule.trafficPolicy.connectionPool {tcp, http}, applied by the waypoint",
+        "DestinationRule is Alpha in ambient mode (istio.io).",
+      ),
+      loadBalancer: partial(
+        "DestinationRule.trafficPolicy.loadBalancer {simple, consistentHash}, applied by the waypoint",
+        "cookie hashing needs a ttl (Istio requires httpCookie.ttl); DestinationRule is Alpha in ambient mode (istio.io).",
+      ),
     }),
   },
   {
     features: ["subsetSettings"],
-    capabilities: () => ({ subsetSettings: full("DestinationRule of the subset's Service <service>-<subset> (the waypoint's split backend)", "DestinationRule is Alpha in ambient mode (istio.io).") }),
+    capabilities: () => ({
+      subsetSettings: full(
+        "DestinationRule of the subset's Service <service>-<subset> (the waypoint's split backend)",
+        "DestinationRule is Alpha in ambient mode (istio.io).",
+      ),
+    }),
   },
 ];

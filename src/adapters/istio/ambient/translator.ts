@@ -46,7 +46,8 @@ import { HTTP_RULE_FIELDS, needsWaypoint, waypointDestination, waypointGateway }
 import { assertZtunnelOnly } from "./ztunnel.js";
 
 /** Why a feature outside TrafficPolicies and a service's own access policies is refused in ambient mode. */
-const NEEDS_WAYPOINT = "needs an Istio waypoint proxy in ambient mode (ztunnel is L4 only; istio.io docs/ambient/usage/waypoint), and unimesh serves a destination through a waypoint only for its TrafficPolicies and its own AccessPolicies and RequestAuthentications";
+const NEEDS_WAYPOINT =
+  "needs an Istio waypoint proxy in ambient mode (ztunnel is L4 only; istio.io docs/ambient/usage/waypoint), and unimesh serves a destination through a waypoint only for its TrafficPolicies and its own AccessPolicies and RequestAuthentications";
 
 /** Translates the model for Istio's ambient data plane (see the module doc). Pure; reports through `ic`. */
 export function translateAmbient(ic: IstioContext): KubeObject[] {
@@ -73,7 +74,13 @@ export function translateAmbient(ic: IstioContext): KubeObject[] {
         waypointDestinationRules(dc, drs);
       }
       const from = waypoints.get(view.namespace) ?? new Set();
-      for (const p of [...view.accessPolicies.filter((x) => policyScope(x) === "service"), ...view.requestAuthentications, ...view.trafficPolicies, ...view.wasmExtensions]) from.add(p);
+      for (const p of [
+        ...view.accessPolicies.filter((x) => policyScope(x) === "service"),
+        ...view.requestAuthentications,
+        ...view.trafficPolicies,
+        ...view.wasmExtensions,
+      ])
+        from.add(p);
       waypoints.set(view.namespace, from);
     } else {
       out.push(...authorizationPolicies(dc));
@@ -106,34 +113,62 @@ function refuseWaypointUses(ic: IstioContext, waypointed: ReadonlySet<string>): 
     // HTTP conditions and token checks are the waypoint's (waypoint.ts).
     const dest = (u.entry.doc.spec as { destination?: { service?: string } }).destination?.service;
     const waypointFeature = u.feature === "accessL7" || u.feature === "accessNegation" || u.feature === "requestAuthentication";
-    if (waypointFeature && (u.entry.doc.kind === "AccessPolicy" || u.entry.doc.kind === "RequestAuthentication") && dest !== undefined && waypointed.has(`${u.entry.namespace}/${dest}`)) continue;
+    if (
+      waypointFeature &&
+      (u.entry.doc.kind === "AccessPolicy" || u.entry.doc.kind === "RequestAuthentication") &&
+      dest !== undefined &&
+      waypointed.has(`${u.entry.namespace}/${dest}`)
+    )
+      continue;
     if (u.feature === "accessL7" || u.feature === "accessNegation" || (u.feature === "requestAuthentication" && field in HTTP_RULE_FIELDS)) {
       if (!(field in HTTP_RULE_FIELDS)) continue; // ports, notPorts, not* sources: L4
       http = true;
-      ic.report(u.entry, u.pointer, { feature: u.feature, kind: "unsupported-value", what: "needs-waypoint", severity: "error",
-        message: `${field}: in Istio ambient mode ztunnel enforces L4 only (identities, namespaces, IP blocks, ports); ${field} is an HTTP attribute that needs a waypoint proxy (an AuthorizationPolicy with targetRefs), and unimesh serves a destination through a waypoint for its own AccessPolicies only, not for namespace- or mesh-wide ones. ztunnel would never match such an allow rule and would deny every request of a deny rule's callers (istio.io docs/ambient/usage/l4-policy). Move the rule into the destination's own AccessPolicy, remove ${field}, or translate for the sidecar data plane (--set dataplane=sidecar)` });
+      ic.report(u.entry, u.pointer, {
+        feature: u.feature,
+        kind: "unsupported-value",
+        what: "needs-waypoint",
+        severity: "error",
+        message: `${field}: in Istio ambient mode ztunnel enforces L4 only (identities, namespaces, IP blocks, ports); ${field} is an HTTP attribute that needs a waypoint proxy (an AuthorizationPolicy with targetRefs), and unimesh serves a destination through a waypoint for its own AccessPolicies only, not for namespace- or mesh-wide ones. ztunnel would never match such an allow rule and would deny every request of a deny rule's callers (istio.io docs/ambient/usage/l4-policy). Move the rule into the destination's own AccessPolicy, remove ${field}, or translate for the sidecar data plane (--set dataplane=sidecar)`,
+      });
       continue;
     }
     if (u.feature === "requestAuthentication") http = true;
-    const what = u.feature === "requestAuthentication"
-      ? (u.pointer === "/spec" ? "RequestAuthentication (JWT validation)" : `${field} (end-user token conditions)`)
-      : u.feature === "trafficSource" ? "source-specific routes" : `${u.feature}`;
-    ic.report(u.entry, u.pointer, { feature: u.feature, kind: "unsupported-feature", what: "needs-waypoint", severity: "error",
-      message: `${what}: ${NEEDS_WAYPOINT}, so this cannot be translated for --set dataplane=ambient; translate for the sidecar data plane (--set dataplane=sidecar)` });
+    const what =
+      u.feature === "requestAuthentication"
+        ? u.pointer === "/spec"
+          ? "RequestAuthentication (JWT validation)"
+          : `${field} (end-user token conditions)`
+        : u.feature === "trafficSource"
+          ? "source-specific routes"
+          : `${u.feature}`;
+    ic.report(u.entry, u.pointer, {
+      feature: u.feature,
+      kind: "unsupported-feature",
+      what: "needs-waypoint",
+      severity: "error",
+      message: `${what}: ${NEEDS_WAYPOINT}, so this cannot be translated for --set dataplane=ambient; translate for the sidecar data plane (--set dataplane=sidecar)`,
+    });
   }
   return http;
 }
 
 /** MTLSPolicy `disabled` (the mode, or a port's): ztunnel ignores DISABLE, so it is an error. */
 function refuseDisabledMtls(ic: IstioContext): void {
-  const why = "ztunnel carries all traffic between ambient workloads in mTLS (HBONE) and ignores a PeerAuthentication DISABLE (istio.io docs/ambient/usage/l4-policy, Peer authentication); write permissive to also accept plaintext callers, or take the namespace out of ambient mode (remove its istio.io/dataplane-mode label)";
+  const why =
+    "ztunnel carries all traffic between ambient workloads in mTLS (HBONE) and ignores a PeerAuthentication DISABLE (istio.io docs/ambient/usage/l4-policy, Peer authentication); write permissive to also accept plaintext callers, or take the namespace out of ambient mode (remove its istio.io/dataplane-mode label)";
   for (const e of ic.model.mtlsPolicies) {
     if (e.doc.spec.mode === "disabled") {
       ic.report(e, "/spec/mode", { feature: "mtls", kind: "unsupported-value", what: "disabled", severity: "error", message: `mode disabled: ${why}` });
     }
     for (const [port, mode] of Object.entries(e.doc.spec.ports ?? {})) {
       if (mode === "disabled") {
-        ic.report(e, `/spec/ports/${escapePointerToken(port)}`, { feature: "mtls", kind: "unsupported-value", what: "disabled", severity: "error", message: `port ${port} disabled: ${why}` });
+        ic.report(e, `/spec/ports/${escapePointerToken(port)}`, {
+          feature: "mtls",
+          kind: "unsupported-value",
+          what: "disabled",
+          severity: "error",
+          message: `port ${port} disabled: ${why}`,
+        });
       }
     }
   }

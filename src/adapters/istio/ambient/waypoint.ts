@@ -65,21 +65,34 @@ import { type AuthorizationPolicySpec, type AuthzRule, type IstioObject, type Po
 
 /** Access rule fields that are HTTP attributes (a waypoint's job), with the feature each belongs to. */
 export const HTTP_RULE_FIELDS: Readonly<Record<string, "accessL7" | "accessNegation" | "requestAuthentication">> = {
-  methods: "accessL7", paths: "accessL7", headers: "accessL7",
-  notMethods: "accessNegation", notPaths: "accessNegation", notHeaders: "accessNegation",
-  requestPrincipals: "requestAuthentication", notRequestPrincipals: "requestAuthentication", claims: "requestAuthentication", notClaims: "requestAuthentication",
+  methods: "accessL7",
+  paths: "accessL7",
+  headers: "accessL7",
+  notMethods: "accessNegation",
+  notPaths: "accessNegation",
+  notHeaders: "accessNegation",
+  requestPrincipals: "requestAuthentication",
+  notRequestPrincipals: "requestAuthentication",
+  claims: "requestAuthentication",
+  notClaims: "requestAuthentication",
 };
 
 /** L7 access conditions and JWT, enforced by a waypoint. */
-export const WAYPOINT_FEATURES: readonly FeatureModule[] = [{
-  features: ["accessL7", "requestAuthentication"],
-  capabilities: () => ({
-    accessL7: partial("AuthorizationPolicy to.operation.ports (ztunnel); methods, paths, headers: AuthorizationPolicy with targetRefs Service, enforced by a waypoint (Gateway istio-waypoint + istio.io/use-waypoint label on the Service)",
-      "HTTP conditions only in a service's own AccessPolicies (not namespace- or mesh-wide), without port conditions in that service's rules; ztunnel then admits only the waypoint on its pods"),
-    requestAuthentication: partial("RequestAuthentication + AuthorizationPolicy with targetRefs Service, enforced by a waypoint",
-      "only for a service's own policies (not namespace- or mesh-wide end-user conditions); no port conditions in that service's rules"),
-  }),
-}];
+export const WAYPOINT_FEATURES: readonly FeatureModule[] = [
+  {
+    features: ["accessL7", "requestAuthentication"],
+    capabilities: () => ({
+      accessL7: partial(
+        "AuthorizationPolicy to.operation.ports (ztunnel); methods, paths, headers: AuthorizationPolicy with targetRefs Service, enforced by a waypoint (Gateway istio-waypoint + istio.io/use-waypoint label on the Service)",
+        "HTTP conditions only in a service's own AccessPolicies (not namespace- or mesh-wide), without port conditions in that service's rules; ztunnel then admits only the waypoint on its pods",
+      ),
+      requestAuthentication: partial(
+        "RequestAuthentication + AuthorizationPolicy with targetRefs Service, enforced by a waypoint",
+        "only for a service's own policies (not namespace- or mesh-wide end-user conditions); no port conditions in that service's rules",
+      ),
+    }),
+  },
+];
 
 /** `gateway.networking.k8s.io/v1`. */
 export const GATEWAY_V1 = "gateway.networking.k8s.io/v1";
@@ -134,30 +147,59 @@ export function waypointDestination(dc: DestinationContext): KubeObject[] {
   const guarded = own.length > 0 || v.requestAuthentications.length > 0 || v.wasmExtensions.length > 0;
   const wide = v.accessPolicies.filter((p) => policyScope(p) !== "service");
   if (wide.length) {
-    ic.report(anchor, "/spec/destination", { feature: "scope", kind: "unsupported-value", what: "needs-waypoint", severity: "error", related: wide.map((p) => p.id),
-      message: `${me} needs a waypoint (${why}), and namespace- or mesh-wide AccessPolicies (${wide.map((p) => p.id).join(", ")}) govern it too: their policies without selector stay on ztunnel, which sees the waypoint's identity rather than the caller's for this service's traffic, so unimesh cannot make both layers enforce them exactly (not supported yet); drop what needs the waypoint, or write those rules into ${me}'s own AccessPolicy` });
+    ic.report(anchor, "/spec/destination", {
+      feature: "scope",
+      kind: "unsupported-value",
+      what: "needs-waypoint",
+      severity: "error",
+      related: wide.map((p) => p.id),
+      message: `${me} needs a waypoint (${why}), and namespace- or mesh-wide AccessPolicies (${wide.map((p) => p.id).join(", ")}) govern it too: their policies without selector stay on ztunnel, which sees the waypoint's identity rather than the caller's for this service's traffic, so unimesh cannot make both layers enforce them exactly (not supported yet); drop what needs the waypoint, or write those rules into ${me}'s own AccessPolicy`,
+    });
   }
   for (const p of own) {
     if (p.doc.spec.destination?.port !== undefined) {
-      ic.report(p, "/spec/destination/port", { feature: "access", kind: "unsupported-value", what: "needs-waypoint", severity: "error",
-        message: `destination.port: ${me} needs a waypoint, and a waypoint matches the ports of the Service address it serves, not the pod ports ztunnel and sidecars see; unimesh does not translate port conditions for waypoints yet: write a policy for every port, or drop the HTTP conditions (then ztunnel enforces the port)` });
+      ic.report(p, "/spec/destination/port", {
+        feature: "access",
+        kind: "unsupported-value",
+        what: "needs-waypoint",
+        severity: "error",
+        message: `destination.port: ${me} needs a waypoint, and a waypoint matches the ports of the Service address it serves, not the pod ports ztunnel and sidecars see; unimesh does not translate port conditions for waypoints yet: write a policy for every port, or drop the HTTP conditions (then ztunnel enforces the port)`,
+      });
     }
   }
   for (const r of [...v.allow, ...v.deny].filter((x) => x.scope === "service")) {
     for (const k of ["ports", "notPorts"] as const) {
       if (r.rule[k] === undefined) continue;
-      ic.report(r.policy, `${r.pointer}/${k}`, { feature: k === "ports" ? "accessL7" : "accessNegation", kind: "unsupported-value", what: "needs-waypoint", severity: "error",
-        message: `${k}: ${me} needs a waypoint, and a waypoint matches the ports of the Service address it serves, not the pod ports ztunnel and sidecars see; unimesh does not translate port conditions for waypoints yet: split the rule into one without ${k}, or drop the HTTP conditions of this service's rules (then ztunnel enforces ${k})` });
+      ic.report(r.policy, `${r.pointer}/${k}`, {
+        feature: k === "ports" ? "accessL7" : "accessNegation",
+        kind: "unsupported-value",
+        what: "needs-waypoint",
+        severity: "error",
+        message: `${k}: ${me} needs a waypoint, and a waypoint matches the ports of the Service address it serves, not the pod ports ztunnel and sidecars see; unimesh does not translate port conditions for waypoints yet: split the rule into one without ${k}, or drop the HTTP conditions of this service's rules (then ztunnel enforces ${k})`,
+      });
     }
   }
   const sharers = guarded ? ic.model.podSharers(v.namespace, v.service) : [];
   if (sharers.length) {
-    ic.report(anchor, "/spec/destination", { feature: "access", kind: "unsupported-value", what: "shared-pods", severity: "error",
-      message: `${me} needs a waypoint, and ${sharers.map((s) => `${v.namespace}/${s.facts.name}`).join(", ")} select${sharers.length === 1 ? "s" : ""} some of the same pods: ztunnel would admit only ${me}'s waypoint on those pods and refuse the other services' callers; give the services selectors that cannot pick the same pods` });
+    ic.report(anchor, "/spec/destination", {
+      feature: "access",
+      kind: "unsupported-value",
+      what: "shared-pods",
+      severity: "error",
+      message: `${me} needs a waypoint, and ${sharers.map((s) => `${v.namespace}/${s.facts.name}`).join(", ")} select${sharers.length === 1 ? "s" : ""} some of the same pods: ztunnel would admit only ${me}'s waypoint on those pods and refuse the other services' callers; give the services selectors that cannot pick the same pods`,
+    });
   }
   if (guarded && v.ports.some((p) => p.podOnly)) {
-    ic.report(anchor, "/spec/destination", { feature: "access", kind: "note", what: "pod-only-ports", severity: "warning",
-      message: `${me} needs a waypoint, which only sees traffic sent to the Service: ztunnel admits only the waypoint on these pods, so the pod-only ports (${v.ports.filter((p) => p.podOnly).map((p) => p.port).join(", ")}) refuse every caller` });
+    ic.report(anchor, "/spec/destination", {
+      feature: "access",
+      kind: "note",
+      what: "pod-only-ports",
+      severity: "warning",
+      message: `${me} needs a waypoint, which only sees traffic sent to the Service: ztunnel admits only the waypoint on these pods, so the pod-only ports (${v.ports
+        .filter((p) => p.podOnly)
+        .map((p) => p.port)
+        .join(", ")}) refuse every caller`,
+    });
   }
   const labels = guarded ? workloadLabels(dc, anchor, "/spec/destination", anchorFeature, "AuthorizationPolicy") : undefined;
   if (guarded && !labels) return [];
@@ -171,7 +213,11 @@ export function waypointDestination(dc: DestinationContext): KubeObject[] {
     const policy = (name: string, action: "ALLOW" | "DENY", rules: AuthzRule[], from: readonly { id: string }[]): IstioObject<AuthorizationPolicySpec> => ({
       apiVersion: SECURITY_V1,
       kind: "AuthorizationPolicy",
-      metadata: objectMeta(name, v.namespace, from.map((p) => p.id)),
+      metadata: objectMeta(
+        name,
+        v.namespace,
+        from.map((p) => p.id),
+      ),
       spec: { targetRefs, action, ...(rules.length ? { rules } : {}) },
     });
     out.push(policy(allowPolicyName(v.service), "ALLOW", allow, own));
@@ -200,10 +246,15 @@ export function waypointDestination(dc: DestinationContext): KubeObject[] {
       annotations: { [PATCH_ANNOTATION]: "server-side-apply" },
     }),
   });
-  ic.report(anchor, "/spec/destination", { ...(guarded ? { feature: anchorFeature } : {}), kind: "note", what: "waypoint", severity: "info",
+  ic.report(anchor, "/spec/destination", {
+    ...(guarded ? { feature: anchorFeature } : {}),
+    kind: "note",
+    what: "waypoint",
+    severity: "info",
     message: guarded
       ? `${me} is served through the waypoint ${v.namespace}/${ic.waypointName} (${why}): the waypoint enforces its policies for requests sent to the Service, and ztunnel admits only the waypoint on its pods, so callers dialing a pod address directly are refused`
-      : `${me} is served through the waypoint ${v.namespace}/${ic.waypointName} (${why}): the waypoint routes requests sent to the Service; callers dialing a pod address directly bypass its routes and traffic policy (as with any Service-level routing)` });
+      : `${me} is served through the waypoint ${v.namespace}/${ic.waypointName} (${why}): the waypoint routes requests sent to the Service; callers dialing a pod address directly bypass its routes and traffic policy (as with any Service-level routing)`,
+  });
   return out;
 }
 
@@ -212,7 +263,12 @@ export function waypointGateway(ic: IstioContext, namespace: string, from: Itera
   return {
     apiVersion: GATEWAY_V1,
     kind: "Gateway",
-    metadata: objectMeta(ic.waypointName, namespace, [...from].map((p) => p.id), { labels: { "istio.io/waypoint-for": "service" } }),
+    metadata: objectMeta(
+      ic.waypointName,
+      namespace,
+      [...from].map((p) => p.id),
+      { labels: { "istio.io/waypoint-for": "service" } },
+    ),
     spec: { gatewayClassName: "istio-waypoint", listeners: [{ name: "mesh", port: 15008, protocol: "HBONE" }] },
   };
 }

@@ -25,20 +25,39 @@ import type { AuthorizationPolicySpec } from "../resources.js";
 import { type FeatureModule, full, partial } from "../../../api/feature-module.js";
 
 /** What ztunnel enforces, per feature (L7 access conditions and JWT: waypoint.ts). */
-export const ZTUNNEL_FEATURES: readonly FeatureModule[] = [{
-  features: ["access", "accessNegation", "scope", "mtls"],
-  capabilities: () => ({
-    access: full("AuthorizationPolicy with selector, enforced by ztunnel: ALLOW (allow-nothing when no allow rule) + DENY, from.source {principals, namespaces, ipBlocks}; at the waypoint (targetRefs Service) for a destination served by one"),
-    accessNegation: partial("AuthorizationPolicy from.source {notPrincipals, notNamespaces, notIpBlocks}, to.operation.notPorts (ztunnel); notMethods, notPaths, notHeaders at a waypoint (targetRefs)",
-      "notMethods, notPaths and notHeaders only in a service's own AccessPolicies, without port conditions"),
-    scope: full("AuthorizationPolicy and PeerAuthentication without selector: in the namespace, or in the root namespace (rootNamespace setting) for the mesh", "Not for a destination served by a waypoint (ztunnel sees the waypoint's identity): an error."),
-    mtls: partial("PeerAuthentication {mtls, portLevelMtls} (ztunnel)", "strict and permissive only: ztunnel always uses mTLS (HBONE) between ambient workloads and ignores DISABLE"),
-  }),
-}];
+export const ZTUNNEL_FEATURES: readonly FeatureModule[] = [
+  {
+    features: ["access", "accessNegation", "scope", "mtls"],
+    capabilities: () => ({
+      access: full(
+        "AuthorizationPolicy with selector, enforced by ztunnel: ALLOW (allow-nothing when no allow rule) + DENY, from.source {principals, namespaces, ipBlocks}; at the waypoint (targetRefs Service) for a destination served by one",
+      ),
+      accessNegation: partial(
+        "AuthorizationPolicy from.source {notPrincipals, notNamespaces, notIpBlocks}, to.operation.notPorts (ztunnel); notMethods, notPaths, notHeaders at a waypoint (targetRefs)",
+        "notMethods, notPaths and notHeaders only in a service's own AccessPolicies, without port conditions",
+      ),
+      scope: full(
+        "AuthorizationPolicy and PeerAuthentication without selector: in the namespace, or in the root namespace (rootNamespace setting) for the mesh",
+        "Not for a destination served by a waypoint (ztunnel sees the waypoint's identity): an error.",
+      ),
+      mtls: partial(
+        "PeerAuthentication {mtls, portLevelMtls} (ztunnel)",
+        "strict and permissive only: ztunnel always uses mTLS (HBONE) between ambient workloads and ignores DISABLE",
+      ),
+    }),
+  },
+];
 
 /** `from[].source` fields ztunnel enforces. */
 export const ZTUNNEL_SOURCE_FIELDS: ReadonlySet<string> = new Set([
-  "principals", "notPrincipals", "namespaces", "notNamespaces", "ipBlocks", "notIpBlocks", "serviceAccounts", "notServiceAccounts",
+  "principals",
+  "notPrincipals",
+  "namespaces",
+  "notNamespaces",
+  "ipBlocks",
+  "notIpBlocks",
+  "serviceAccounts",
+  "notServiceAccounts",
 ]);
 /** `to[].operation` fields ztunnel enforces. */
 export const ZTUNNEL_OPERATION_FIELDS: ReadonlySet<string> = new Set(["ports", "notPorts"]);
@@ -68,7 +87,9 @@ export function assertZtunnelOnly(objects: readonly KubeObject[]): void {
     if (spec.targetRef || spec.targetRefs?.length) continue;
     const http = httpAttributes(spec);
     if (http.length) {
-      throw new InternalError(`AuthorizationPolicy ${o.metadata.namespace}/${o.metadata.name} is enforced by ztunnel but uses HTTP attributes (${http.join(", ")}), which ztunnel drops (ALLOW) or ignores (DENY)`);
+      throw new InternalError(
+        `AuthorizationPolicy ${o.metadata.namespace}/${o.metadata.name} is enforced by ztunnel but uses HTTP attributes (${http.join(", ")}), which ztunnel drops (ALLOW) or ignores (DENY)`,
+      );
     }
   }
 }

@@ -49,7 +49,15 @@
  * AuthorizationPolicies from outside unimesh (e.g. a namespace-wide ALLOW) are ORed with these by Istio.
  */
 import type { KubeObject } from "../../../api/adapter.js";
-import { type DestinationView, type EffectiveAccessRule, type Identity, type ResolvedSource, onlyNegatives, policyScope, servicePort } from "../../../api/model.js";
+import {
+  type DestinationView,
+  type EffectiveAccessRule,
+  type Identity,
+  type ResolvedSource,
+  onlyNegatives,
+  policyScope,
+  servicePort,
+} from "../../../api/model.js";
 import type { IstioContext } from "../context.js";
 
 type AccessPolicyEntry = DestinationContext["view"]["accessPolicies"][number];
@@ -75,11 +83,24 @@ export const accessFeature: FeatureModule = {
 /** The ALLOW (always) and DENY (when there are deny rules) AuthorizationPolicies of a destination. */
 export function authorizationPolicies(dc: DestinationContext): KubeObject[] {
   for (const f of sharedPodPortRules(dc.view, "Istio authorizes by pod port (AuthorizationPolicy operation.ports)")) {
-    dc.ic.report(f.policy, f.pointer, { feature: "access", kind: f.severity === "error" ? "unsupported-value" : "conflict", what: "shared-pod-port", severity: f.severity, message: f.message });
+    dc.ic.report(f.policy, f.pointer, {
+      feature: "access",
+      kind: f.severity === "error" ? "unsupported-value" : "conflict",
+      what: "shared-pod-port",
+      severity: f.severity,
+      message: f.message,
+    });
   }
-  const how = "Istio authorizes at the pod: every AuthorizationPolicy whose selector picks a pod applies to all requests it receives (a request is allowed when any ALLOW policy allows it and no DENY policy denies it)";
+  const how =
+    "Istio authorizes at the pod: every AuthorizationPolicy whose selector picks a pod applies to all requests it receives (a request is allowed when any ALLOW policy allows it and no DENY policy denies it)";
   for (const f of sharedPodAccess(dc.ic.model, dc.view, how, "union")) {
-    dc.ic.report(f.policy, f.pointer, { feature: "access", kind: f.severity === "error" ? "unsupported-value" : "conflict", what: "shared-pods", severity: f.severity, message: f.message });
+    dc.ic.report(f.policy, f.pointer, {
+      feature: "access",
+      kind: f.severity === "error" ? "unsupported-value" : "conflict",
+      what: "shared-pods",
+      severity: f.severity,
+      message: f.message,
+    });
   }
   const v = dc.view;
   // The destination's own AccessPolicies; namespace- and mesh-wide ones are AuthorizationPolicies of
@@ -101,8 +122,13 @@ export function authorizationPolicies(dc: DestinationContext): KubeObject[] {
     const undeclared = own.filter((p) => !servicePort(v, p.doc.spec.destination!.port!).declared);
     for (const p of undeclared) {
       const port = p.doc.spec.destination!.port!;
-      dc.ic.report(p, "/spec/destination/port", { feature: "access", kind: "unsupported-value", what: "port-scoped", severity: "error",
-        message: `destination.port: every AccessPolicy of ${v.namespace}/${v.service} is port-scoped, so its other pod ports must stay open through an ALLOW rule that excludes the governed pod ports (AuthorizationPolicy rules[].to[].operation.notPorts), and the pod port of Service port ${port} is not known: guessing ${port} would open the real pod port (e.g. 8080 behind 80) to every caller; ${declarePortsHint(dc, port)}` });
+      dc.ic.report(p, "/spec/destination/port", {
+        feature: "access",
+        kind: "unsupported-value",
+        what: "port-scoped",
+        severity: "error",
+        message: `destination.port: every AccessPolicy of ${v.namespace}/${v.service} is port-scoped, so its other pod ports must stay open through an ALLOW rule that excludes the governed pod ports (AuthorizationPolicy rules[].to[].operation.notPorts), and the pod port of Service port ${port} is not known: guessing ${port} would open the real pod port (e.g. 8080 behind 80) to every caller; ${declarePortsHint(dc, port)}`,
+      });
     }
     if (!undeclared.length) {
       // The pod ports this rule must not open: the governed ones, and on pods other services share, the
@@ -111,8 +137,13 @@ export function authorizationPolicies(dc: DestinationContext): KubeObject[] {
       const sharers = sharersGovernedPodPorts(dc);
       for (const tp of sharers.ports) governed.add(tp);
       for (const o of sharers.unknown) {
-        dc.ic.report(own[0], "/spec/destination/port", { feature: "access", kind: "unsupported-value", what: "port-scoped", severity: "error",
-          message: `every AccessPolicy of ${v.namespace}/${v.service} is port-scoped, so its other pod ports stay open through an ALLOW rule that excludes the governed pod ports (AuthorizationPolicy rules[].to[].operation.notPorts); ${v.namespace}/${o} selects some of the same pods and has an AccessPolicy for all its ports, which are not declared, so that rule would open them on the shared pods (Istio ORs the ALLOW policies of a pod); declare the ports of ${v.namespace}/${o} in a MeshService` });
+        dc.ic.report(own[0], "/spec/destination/port", {
+          feature: "access",
+          kind: "unsupported-value",
+          what: "port-scoped",
+          severity: "error",
+          message: `every AccessPolicy of ${v.namespace}/${v.service} is port-scoped, so its other pod ports stay open through an ALLOW rule that excludes the governed pod ports (AuthorizationPolicy rules[].to[].operation.notPorts); ${v.namespace}/${o} selects some of the same pods and has an AccessPolicy for all its ports, which are not declared, so that rule would open them on the shared pods (Istio ORs the ALLOW policies of a pod); declare the ports of ${v.namespace}/${o} in a MeshService`,
+        });
       }
       allow.push({ to: [{ operation: { notPorts: [...governed].sort((a, b) => a - b).map(String) } }] });
     }
@@ -145,8 +176,9 @@ function sharersGovernedPodPorts(dc: DestinationContext): { ports: number[]; unk
     for (const p of ov.accessPolicies) {
       const port = p.doc.spec.destination?.port;
       if (port !== undefined) out.ports.push(servicePort(ov, port).targetPort);
-      else if (!ov.ports.length) { if (!out.unknown.includes(o.facts.name)) out.unknown.push(o.facts.name); }
-      else for (const x of ov.ports) out.ports.push(x.targetPort);
+      else if (!ov.ports.length) {
+        if (!out.unknown.includes(o.facts.name)) out.unknown.push(o.facts.name);
+      } else for (const x of ov.ports) out.ports.push(x.targetPort);
     }
   }
   return out;
@@ -185,8 +217,13 @@ export function scopedAuthorizationPolicies(ic: IstioContext): KubeObject[] {
   for (const [namespace, policies] of [...namespaces].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     if (namespace === ic.rootNamespace) {
       for (const p of policies) {
-        ic.report(p, "/spec", { feature: "scope", kind: "unsupported-value", what: "root-namespace", severity: "error",
-          message: `${namespace} is Istio's root namespace, where an AuthorizationPolicy without selector applies to every workload of the mesh, not just of namespace ${namespace}; write scope: mesh for a mesh-wide policy, or put this one in another namespace` });
+        ic.report(p, "/spec", {
+          feature: "scope",
+          kind: "unsupported-value",
+          what: "root-namespace",
+          severity: "error",
+          message: `${namespace} is Istio's root namespace, where an AuthorizationPolicy without selector applies to every workload of the mesh, not just of namespace ${namespace}; write scope: mesh for a mesh-wide policy, or put this one in another namespace`,
+        });
       }
       continue;
     }
@@ -201,7 +238,13 @@ export function scopedAuthorizationPolicies(ic: IstioContext): KubeObject[] {
  * (rule/scope-ports keeps them out of such rules), nothing declared.
  */
 function scopeContext(ic: IstioContext, namespace: string): DestinationContext {
-  const view = { namespace, service: "*", facts: { name: "*", namespace, selector: {}, serviceAccount: "" }, ports: [], portsDeclared: false } as unknown as DestinationView;
+  const view = {
+    namespace,
+    service: "*",
+    facts: { name: "*", namespace, selector: {}, serviceAccount: "" },
+    ports: [],
+    portsDeclared: false,
+  } as unknown as DestinationView;
   return { ic, view, drs: undefined as never };
 }
 
@@ -214,8 +257,13 @@ function warnGuessedDestinationPort(dc: DestinationContext, p: AccessPolicyEntry
   const port = p.doc.spec.destination?.port;
   if (port === undefined || servicePort(dc.view, port).declared) return;
   const denies = (p.doc.spec.deny ?? []).length > 0;
-  dc.ic.report(p, "/spec/destination/port", { feature: "access", kind: "unsupported-value", what: "guessed-pod-port", severity: denies ? "error" : "warning",
-    message: `destination.port: Istio AuthorizationPolicy operation.ports are pod ports, and the pod port of Service port ${port} is not known, so unimesh would assume pod port ${port}; if the Service sends it elsewhere (e.g. 80 → 8080), ${denies ? "the deny rules would not cover the real pod port and its callers would get in" : "the allow rules would miss the real pod port and deny its callers"}; ${declarePortsHint(dc, port)}` });
+  dc.ic.report(p, "/spec/destination/port", {
+    feature: "access",
+    kind: "unsupported-value",
+    what: "guessed-pod-port",
+    severity: denies ? "error" : "warning",
+    message: `destination.port: Istio AuthorizationPolicy operation.ports are pod ports, and the pod port of Service port ${port} is not known, so unimesh would assume pod port ${port}; if the Service sends it elsewhere (e.g. 80 → 8080), ${denies ? "the deny rules would not cover the real pod port and its callers would get in" : "the allow rules would miss the real pod port and deny its callers"}; ${declarePortsHint(dc, port)}`,
+  });
 }
 
 /** One access rule as an Istio rule; `undefined` when it can never match. */
@@ -228,8 +276,13 @@ export function translateRule(r: EffectiveAccessRule, dc: DestinationContext): A
   if (r.source) {
     const from = fromEntries(r.source, dc.ic.model.trustDomain, dc.ic.model.member !== undefined);
     if (!from.length) {
-      dc.ic.report(r.policy, r.source.pointer, { feature: "access", kind: "unsupported-value", what: "empty-source", severity: "warning",
-        message: "this source lists no caller, so the rule can never match and is left out; omit source for any caller" });
+      dc.ic.report(r.policy, r.source.pointer, {
+        feature: "access",
+        kind: "unsupported-value",
+        what: "empty-source",
+        severity: "warning",
+        message: "this source lists no caller, so the rule can never match and is left out; omit source for any caller",
+      });
       return undefined;
     }
     // (A or B) and user = (A and user) or (B and user): the end-user conditions go into every entry.
@@ -256,10 +309,9 @@ export function translateRule(r: EffectiveAccessRule, dc: DestinationContext): A
 export function fromEntries(src: ResolvedSource, trustDomain: string, virtual = false): { source: AuthzSource }[] {
   const out: { source: AuthzSource }[] = [];
   const domains = src.clusters ? src.clusters.map((m) => m.trustDomain) : [trustDomain];
-  const principals = [...new Set(domains.flatMap((td) => [
-    ...principalsOf(src.identities, td),
-    ...(virtual ? src.namespaces.map((ns) => `${td}/ns/${ns}/sa/*`) : []),
-  ]))];
+  const principals = [
+    ...new Set(domains.flatMap((td) => [...principalsOf(src.identities, td), ...(virtual ? src.namespaces.map((ns) => `${td}/ns/${ns}/sa/*`) : [])])),
+  ];
   if (principals.length) out.push({ source: { principals } });
   if (src.namespaces.length && !virtual) out.push({ source: { namespaces: [...src.namespaces] } });
   if (src.ipBlocks.length) out.push({ source: { ipBlocks: [...src.ipBlocks] } });

@@ -40,8 +40,10 @@ import { type FeatureModule, partial } from "../../../api/feature-module.js";
 export const accessL7Feature: FeatureModule = {
   features: ["accessL7"],
   capabilities: () => ({
-    accessL7: partial("AuthorizationPolicy rules[].to.operation {methods, paths, ports} + when request.headers[]",
-      "header values cannot start or end with *; HTTP conditions on TCP ports fail closed"),
+    accessL7: partial(
+      "AuthorizationPolicy rules[].to.operation {methods, paths, ports} + when request.headers[]",
+      "header values cannot start or end with *; HTTP conditions on TCP ports fail closed",
+    ),
   }),
 };
 
@@ -56,8 +58,13 @@ export function requestConditions(r: EffectiveAccessRule, dc: DestinationContext
     if (!paths) continue;
     paths.forEach((p, i) => {
       if (/\{\*\*?\}/.test(p)) {
-        dc.ic.report(r.policy, `${r.pointer}/${key}/${i}`, { feature: "accessL7", kind: "unsupported-value", what: "path-template", severity: "error",
-          message: `Istio reads "{*}" and "{**}" in "${p}" as path templates, not as the literal text the model means` });
+        dc.ic.report(r.policy, `${r.pointer}/${key}/${i}`, {
+          feature: "accessL7",
+          kind: "unsupported-value",
+          what: "path-template",
+          severity: "error",
+          message: `Istio reads "{*}" and "{**}" in "${p}" as path templates, not as the literal text the model means`,
+        });
       }
     });
     op[key] = istioPaths(paths);
@@ -71,12 +78,20 @@ export function requestConditions(r: EffectiveAccessRule, dc: DestinationContext
   const out: Pick<AuthzRule, "to" | "when"> = {};
   if (Object.keys(op).length) out.to = [{ operation: op }];
   const when: AuthzCondition[] = [];
-  for (const [key, field] of [["headers", "values"], ["notHeaders", "notValues"]] as const) {
+  for (const [key, field] of [
+    ["headers", "values"],
+    ["notHeaders", "notValues"],
+  ] as const) {
     for (const [name, values] of Object.entries(rule[key] ?? {})) {
       values.forEach((val, i) => {
         if (val.startsWith("*") || val.endsWith("*")) {
-          dc.ic.report(r.policy, `${r.pointer}/${key}/${escapePointerToken(name)}/${i}`, { feature: "accessL7", kind: "unsupported-value", what: "header-wildcard", severity: "error",
-            message: `Istio reads a leading or trailing "*" in "${val}" as a wildcard (suffix, prefix or presence match), so it cannot be matched exactly; remove the "*"` });
+          dc.ic.report(r.policy, `${r.pointer}/${key}/${escapePointerToken(name)}/${i}`, {
+            feature: "accessL7",
+            kind: "unsupported-value",
+            what: "header-wildcard",
+            severity: "error",
+            message: `Istio reads a leading or trailing "*" in "${val}" as a wildcard (suffix, prefix or presence match), so it cannot be matched exactly; remove the "*"`,
+          });
         }
       });
       when.push({ key: `request.headers[${name}]`, [field]: [...values] });
@@ -84,7 +99,10 @@ export function requestConditions(r: EffectiveAccessRule, dc: DestinationContext
   }
   // End-user claims (feature requestAuthentication): Istio's `request.auth.claims[a][b]` has the model's
   // matching (string or list element; `*`, prefix and suffix values), so values are passed as written.
-  for (const [key, field] of [["claims", "values"], ["notClaims", "notValues"]] as const) {
+  for (const [key, field] of [
+    ["claims", "values"],
+    ["notClaims", "notValues"],
+  ] as const) {
     const tree = rule[key];
     if (!tree) continue;
     for (const c of claimConditions(tree as ClaimMatchTree)) when.push({ key: istioClaimKey(c.path), [field]: c.values });
@@ -124,8 +142,13 @@ function excludedPorts(r: EffectiveAccessRule, dc: DestinationContext): number[]
   not.forEach((p, i) => {
     const sp = servicePort(dc.view, p);
     if (!sp.declared) {
-      dc.ic.report(r.policy, `${r.pointer}/notPorts/${i}`, { feature: "accessNegation", kind: "unsupported-value", what: "guessed-pod-port", severity: r.action === "allow" ? "error" : "warning",
-        message: `notPorts: Istio AuthorizationPolicy operation.notPorts are pod ports, and the pod port of Service port ${p} is not known, so unimesh would assume pod port ${p}; if the Service sends it elsewhere (e.g. 80 → 8080), ${r.action === "allow" ? "this allow rule would still admit requests to the real pod port" : "this deny rule would also deny requests to the real pod port"}; ${declarePortsHint(dc, p)}` });
+      dc.ic.report(r.policy, `${r.pointer}/notPorts/${i}`, {
+        feature: "accessNegation",
+        kind: "unsupported-value",
+        what: "guessed-pod-port",
+        severity: r.action === "allow" ? "error" : "warning",
+        message: `notPorts: Istio AuthorizationPolicy operation.notPorts are pod ports, and the pod port of Service port ${p} is not known, so unimesh would assume pod port ${p}; if the Service sends it elsewhere (e.g. 80 → 8080), ${r.action === "allow" ? "this allow rule would still admit requests to the real pod port" : "this deny rule would also deny requests to the real pod port"}; ${declarePortsHint(dc, p)}`,
+      });
     }
     if (!out.includes(sp.targetPort)) out.push(sp.targetPort);
   });
@@ -155,17 +178,32 @@ function effectivePorts(r: EffectiveAccessRule, dc: DestinationContext): number[
     own.forEach((p, i) => {
       if (servicePort(dc.view, p).declared) kept.push(p);
       else if (declared) {
-        dc.ic.report(r.policy, `${r.pointer}/ports/${i}`, { feature: "accessL7", kind: "conflict", what: "unknown-port", severity: "warning",
-          message: `ports: ${dc.view.namespace}/${dc.view.service} has no Service port ${p} (ports: ${declared.map((x) => x.port).join(", ")}; ports are Service ports, not pod ports), so it is left out of this rule` });
+        dc.ic.report(r.policy, `${r.pointer}/ports/${i}`, {
+          feature: "accessL7",
+          kind: "conflict",
+          what: "unknown-port",
+          severity: "warning",
+          message: `ports: ${dc.view.namespace}/${dc.view.service} has no Service port ${p} (ports: ${declared.map((x) => x.port).join(", ")}; ports are Service ports, not pod ports), so it is left out of this rule`,
+        });
       } else {
         kept.push(p);
-        dc.ic.report(r.policy, `${r.pointer}/ports/${i}`, { feature: "accessL7", kind: "unsupported-value", what: "guessed-pod-port", severity: r.action === "deny" ? "error" : "warning",
-          message: `ports: Istio AuthorizationPolicy operation.ports are pod ports, and the pod port of Service port ${p} is not known, so unimesh would assume pod port ${p}; if the Service sends it elsewhere (e.g. 80 → 8080), ${r.action === "deny" ? "this deny rule would not cover the real pod port and its callers would get in" : "this allow rule would miss the real pod port and deny its callers"}; ${declarePortsHint(dc, p)}` });
+        dc.ic.report(r.policy, `${r.pointer}/ports/${i}`, {
+          feature: "accessL7",
+          kind: "unsupported-value",
+          what: "guessed-pod-port",
+          severity: r.action === "deny" ? "error" : "warning",
+          message: `ports: Istio AuthorizationPolicy operation.ports are pod ports, and the pod port of Service port ${p} is not known, so unimesh would assume pod port ${p}; if the Service sends it elsewhere (e.g. 80 → 8080), ${r.action === "deny" ? "this deny rule would not cover the real pod port and its callers would get in" : "this allow rule would miss the real pod port and deny its callers"}; ${declarePortsHint(dc, p)}`,
+        });
       }
     });
     if (!kept.length) {
-      dc.ic.report(r.policy, `${r.pointer}/ports`, { feature: "accessL7", kind: "conflict", what: "ports", severity: "warning",
-        message: `this rule can never match: none of ports [${own.join(", ")}] is a Service port of ${dc.view.namespace}/${dc.view.service}; the rule is left out` });
+      dc.ic.report(r.policy, `${r.pointer}/ports`, {
+        feature: "accessL7",
+        kind: "conflict",
+        what: "ports",
+        severity: "warning",
+        message: `this rule can never match: none of ports [${own.join(", ")}] is a Service port of ${dc.view.namespace}/${dc.view.service}; the rule is left out`,
+      });
       return null;
     }
     own = kept;
@@ -173,20 +211,37 @@ function effectivePorts(r: EffectiveAccessRule, dc: DestinationContext): number[
   if (r.port === undefined) return own ? [...new Set(own.map((p) => servicePort(dc.view, p).targetPort))] : undefined;
   const t = servicePort(dc.view, r.port).targetPort;
   if (!own || own.includes(r.port)) return [t];
-  dc.ic.report(r.policy, `${r.pointer}/ports`, { feature: "accessL7", kind: "conflict", what: "ports", severity: "warning",
-    message: `this rule can never match: the policy is for Service port ${r.port}, which is not in ports [${own.join(", ")}]; the rule is left out` });
+  dc.ic.report(r.policy, `${r.pointer}/ports`, {
+    feature: "accessL7",
+    kind: "conflict",
+    what: "ports",
+    severity: "warning",
+    message: `this rule can never match: the policy is for Service port ${r.port}, which is not in ports [${own.join(", ")}]; the rule is left out`,
+  });
   return null;
 }
 
 function warnTcp(r: EffectiveAccessRule, dc: DestinationContext, ports: number[] | undefined): void {
   const rule = r.rule;
-  if (!rule.methods && !rule.paths && !rule.headers && !rule.notMethods && !rule.notPaths && !rule.notHeaders &&
-    !rule.requestPrincipals && !rule.notRequestPrincipals && !rule.claims && !rule.notClaims) return;
+  if (
+    !rule.methods &&
+    !rule.paths &&
+    !rule.headers &&
+    !rule.notMethods &&
+    !rule.notPaths &&
+    !rule.notHeaders &&
+    !rule.requestPrincipals &&
+    !rule.notRequestPrincipals &&
+    !rule.claims &&
+    !rule.notClaims
+  )
+    return;
   const tcp = (dc.view.facts.ports ?? []).filter((p) => p.protocol === "tcp").map((p) => p.targetPort ?? p.port);
   const hit = [...new Set(tcp.filter((p) => !ports || ports.includes(p)))].sort((a, b) => a - b);
   if (!hit.length) return;
-  const msg = r.action === "allow"
-    ? `Istio cannot evaluate methods, paths, headers or end-user tokens on TCP pod port(s) ${hit.join(", ")}: this allow rule never matches there, so those connections are denied unless another rule allows them`
-    : `Istio cannot evaluate methods, paths, headers or end-user tokens on TCP pod port(s) ${hit.join(", ")}: it ignores them in this deny rule there, so every connection from the rule's callers to those ports is denied`;
+  const msg =
+    r.action === "allow"
+      ? `Istio cannot evaluate methods, paths, headers or end-user tokens on TCP pod port(s) ${hit.join(", ")}: this allow rule never matches there, so those connections are denied unless another rule allows them`
+      : `Istio cannot evaluate methods, paths, headers or end-user tokens on TCP pod port(s) ${hit.join(", ")}: it ignores them in this deny rule there, so every connection from the rule's callers to those ports is denied`;
   dc.ic.report(r.policy, r.pointer, { feature: "accessL7", kind: "unsupported-value", what: "tcp-port", severity: "warning", message: msg });
 }

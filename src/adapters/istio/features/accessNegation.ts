@@ -12,7 +12,9 @@ import { type FeatureModule, partial } from "../../../api/feature-module.js";
 export const accessNegationFeature: FeatureModule = {
   features: ["accessNegation"],
   capabilities: () => ({
-    accessNegation: partial("AuthorizationPolicy from.source {notPrincipals, notNamespaces, notIpBlocks}, to.operation {notMethods, notPaths, notPorts}, when[].notValues",
-      "notHeaders values cannot start or end with *"),
+    accessNegation: partial(
+      "AuthorizationPolicy from.source {notPrincipals, notNamespaces, notIpBlocks}, to.operation {notMethods, notPaths, notPorts}, when[].notValues",
+      "notHeaders values cannot start or end with *",
+    ),
   }),
 };

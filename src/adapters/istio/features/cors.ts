@@ -37,12 +37,22 @@ export function applyCors(r: EffectiveRoute, out: HTTPRoute, dc: DestinationCont
     const ms = parseDuration(v.maxAge) ?? 0;
     const seconds = Math.floor(ms / 1000);
     if (seconds < 1) {
-      dc.ic.report(r.policy, `${c.pointer}/maxAge`, { feature: "cors", kind: "unsupported-value", what: "maxAge", severity: "error",
-        message: `maxAge ${v.maxAge} is below one second; Access-Control-Max-Age (and Istio's corsPolicy.maxAge) counts whole seconds. Use at least 1s` });
+      dc.ic.report(r.policy, `${c.pointer}/maxAge`, {
+        feature: "cors",
+        kind: "unsupported-value",
+        what: "maxAge",
+        severity: "error",
+        message: `maxAge ${v.maxAge} is below one second; Access-Control-Max-Age (and Istio's corsPolicy.maxAge) counts whole seconds. Use at least 1s`,
+      });
     } else {
       if (seconds * 1000 !== ms) {
-        dc.ic.report(r.policy, `${c.pointer}/maxAge`, { feature: "cors", kind: "unsupported-value", what: "maxAge", severity: "warning",
-          message: `maxAge ${v.maxAge} is sent as ${seconds}s: Access-Control-Max-Age (and Istio's corsPolicy.maxAge) counts whole seconds` });
+        dc.ic.report(r.policy, `${c.pointer}/maxAge`, {
+          feature: "cors",
+          kind: "unsupported-value",
+          what: "maxAge",
+          severity: "warning",
+          message: `maxAge ${v.maxAge} is sent as ${seconds}s: Access-Control-Max-Age (and Istio's corsPolicy.maxAge) counts whole seconds`,
+        });
       }
       cors.maxAge = formatDuration(seconds * 1000);
     }

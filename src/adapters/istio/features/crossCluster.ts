@@ -48,8 +48,10 @@ const HOW = "Istio multi-primary routes only to clusters of the same Istio mesh 
 
 /** What Istio can do of `crossCluster`, in every version. */
 export function crossClusterCapability(): Capability {
-  return partial("DestinationRule subsets by topology.istio.io/cluster + VirtualService weights; AuthorizationPolicy principals in each member's trust domain",
-    "multi-primary: every member's Istio clusterName is its member name; split targets and failover only to members running Istio");
+  return partial(
+    "DestinationRule subsets by topology.istio.io/cluster + VirtualService weights; AuthorizationPolicy principals in each member's trust domain",
+    "multi-primary: every member's Istio clusterName is its member name; split targets and failover only to members running Istio",
+  );
 }
 
 /** What Istio can do of `crossCluster`, per version. */
@@ -105,7 +107,13 @@ export function applyFailover(dc: DestinationContext, dr: DestinationRuleDraft):
   const model = ic.model;
   if (!fo || !failsOver(dc)) return;
   const report = (pointer: string, what: string, message: string) =>
-    ic.report(fo.policy, pointer, { feature: "crossCluster", kind: "unsupported-value", what, severity: "error", message: `member ${model.member}: ${message}` });
+    ic.report(fo.policy, pointer, {
+      feature: "crossCluster",
+      kind: "unsupported-value",
+      what,
+      severity: "error",
+      message: `member ${model.member}: ${message}`,
+    });
   let ok = true;
   const listed = new Set<string>();
   fo.value.clusters.forEach((name, k) => {
@@ -115,23 +123,38 @@ export function applyFailover(dc: DestinationContext, dr: DestinationRuleDraft):
     const mesh = memberMeshName(m);
     if (mesh === "istio") return;
     ok = false;
-    report(`${fo.pointer}/clusters/${k}`, mesh === undefined ? "mesh-auto" : "other-mesh", mesh === undefined
-      ? `member ${name} says mesh: auto, and Istio fails over only to clusters of the same Istio mesh; name its mesh in the VirtualMesh (mesh: istio@VERSION)`
-      : `member ${name} runs ${m.mesh}, and ${HOW}; remove it from failover, or run istio in ${name}`);
+    report(
+      `${fo.pointer}/clusters/${k}`,
+      mesh === undefined ? "mesh-auto" : "other-mesh",
+      mesh === undefined
+        ? `member ${name} says mesh: auto, and Istio fails over only to clusters of the same Istio mesh; name its mesh in the VirtualMesh (mesh: istio@VERSION)`
+        : `member ${name} runs ${m.mesh}, and ${HOW}; remove it from failover, or run istio in ${name}`,
+    );
   });
-  const istioListed = fo.value.clusters.filter((n) => { const m = model.remoteMember(n); return m && memberMeshName(m) === "istio"; });
+  const istioListed = fo.value.clusters.filter((n) => {
+    const m = model.remoteMember(n);
+    return m && memberMeshName(m) === "istio";
+  });
   if (istioListed.length > 1) {
     ok = false;
-    report(`${fo.pointer}/clusters`, "failover-order", `Istio puts the endpoints of every other cluster in one failover tier (failoverPriority [${CLUSTER_LABEL}]: the caller's cluster first, then all others), so it cannot fail over to ${istioListed[0]} before ${istioListed.slice(1).join(", ")}; list one member`);
+    report(
+      `${fo.pointer}/clusters`,
+      "failover-order",
+      `Istio puts the endpoints of every other cluster in one failover tier (failoverPriority [${CLUSTER_LABEL}]: the caller's cluster first, then all others), so it cannot fail over to ${istioListed[0]} before ${istioListed.slice(1).join(", ")}; list one member`,
+    );
   }
   for (const m of model.virtualMesh?.doc.spec.members ?? []) {
     if (m.name === model.member || listed.has(m.name)) continue;
     const mesh = memberMeshName(m);
     if (mesh !== "istio" && mesh !== undefined) continue;
     ok = false;
-    report(`${fo.pointer}/clusters`, mesh === undefined ? "mesh-auto" : "failover-unlisted", mesh === undefined
-      ? `member ${m.name} says mesh: auto, and if it runs Istio its endpoints would take over as well (Istio's failover tier is every other cluster of the mesh); name its mesh in the VirtualMesh`
-      : `member ${m.name} runs Istio too and is not listed, and Istio's failover tier is every other cluster of the mesh (failoverPriority [${CLUSTER_LABEL}]), so requests would fail over to ${m.name} as well; list it, or keep it out of this Istio mesh`);
+    report(
+      `${fo.pointer}/clusters`,
+      mesh === undefined ? "mesh-auto" : "failover-unlisted",
+      mesh === undefined
+        ? `member ${m.name} says mesh: auto, and if it runs Istio its endpoints would take over as well (Istio's failover tier is every other cluster of the mesh); name its mesh in the VirtualMesh`
+        : `member ${m.name} runs Istio too and is not listed, and Istio's failover tier is every other cluster of the mesh (failoverPriority [${CLUSTER_LABEL}]), so requests would fail over to ${m.name} as well; list it, or keep it out of this Istio mesh`,
+    );
   }
   if (!ok) return;
   const locality = { enabled: true, failoverPriority: [CLUSTER_LABEL] };

@@ -23,7 +23,10 @@ import { type FeatureModule, full } from "../../../api/feature-module.js";
 export const faultInjectionFeature: FeatureModule = {
   features: ["faultInjection"],
   capabilities: () => ({
-    faultInjection: full("VirtualService.http[].fault {delay, abort}.percentage", "injected in the caller's sidecar: injected aborts are not retried; not on redirect/directResponse routes"),
+    faultInjection: full(
+      "VirtualService.http[].fault {delay, abort}.percentage",
+      "injected in the caller's sidecar: injected aborts are not retried; not on redirect/directResponse routes",
+    ),
   }),
 };
 
@@ -32,8 +35,13 @@ export function applyFaultInjection(r: EffectiveRoute, out: HTTPRoute, dc: Desti
   const fi = r.faultInjection;
   if (!fi) return;
   if (r.action.kind !== "split") {
-    dc.ic.report(r.policy, fi.pointer, { feature: "faultInjection", kind: "unsupported-value", what: "route-action", severity: "error",
-      message: `Istio does not allow fault injection on a route that answers with a ${r.action.kind} (VirtualService validation rejects fault with redirect or directResponse); move the fault to a forwarding route` });
+    dc.ic.report(r.policy, fi.pointer, {
+      feature: "faultInjection",
+      kind: "unsupported-value",
+      what: "route-action",
+      severity: "error",
+      message: `Istio does not allow fault injection on a route that answers with a ${r.action.kind} (VirtualService validation rejects fault with redirect or directResponse); move the fault to a forwarding route`,
+    });
     return;
   }
   const fault: HTTPFaultInjection = {};

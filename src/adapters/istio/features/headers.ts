@@ -37,8 +37,15 @@ export function translateHeaders(h: At<Headers>, policy: Entry<TrafficPolicy>, d
   for (const side of ["request", "response"] as const) {
     const ops = h.value[side];
     if (!ops) continue;
-    check(ops, side, (op, name) => dc.ic.report(policy, `${h.pointer}/${side}/${op}${op === "remove" ? "" : "/" + escapePointerToken(name)}`, { feature: "headers", kind: "unsupported-value", what: "pseudo-header", severity: "error",
-      message: `Istio ignores "${name}" in headers.${side}.${op} (pseudo-headers and host cannot be changed this way)${side === "request" ? "; use rewrite.authority to change the host" : ""}` }));
+    check(ops, side, (op, name) =>
+      dc.ic.report(policy, `${h.pointer}/${side}/${op}${op === "remove" ? "" : "/" + escapePointerToken(name)}`, {
+        feature: "headers",
+        kind: "unsupported-value",
+        what: "pseudo-header",
+        severity: "error",
+        message: `Istio ignores "${name}" in headers.${side}.${op} (pseudo-headers and host cannot be changed this way)${side === "request" ? "; use rewrite.authority to change the host" : ""}`,
+      }),
+    );
     const o: HeaderOperations = {};
     if (ops.set) o.set = { ...ops.set };
     if (ops.add) o.add = { ...ops.add };

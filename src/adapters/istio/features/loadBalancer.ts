@@ -37,8 +37,14 @@ export function applyLoadBalancer(dc: DestinationContext, dr: DestinationRuleDra
       else if (h.sourceIp) lb = { consistentHash: { useSourceIp: true } };
       else if (h.cookie) {
         if (h.cookie.ttl === undefined) {
-          dc.ic.report(s.policy, `${s.pointer}/consistentHash/cookie`, { feature: "loadBalancer", kind: "unsupported-value", what: "cookie", severity: "error",
-            message: "Istio requires a ttl for cookie-based consistent hashing (DestinationRule validation: \"ttl required for HttpCookie\") and then generates the cookie when it is absent; set consistentHash.cookie.ttl" });
+          dc.ic.report(s.policy, `${s.pointer}/consistentHash/cookie`, {
+            feature: "loadBalancer",
+            kind: "unsupported-value",
+            what: "cookie",
+            severity: "error",
+            message:
+              'Istio requires a ttl for cookie-based consistent hashing (DestinationRule validation: "ttl required for HttpCookie") and then generates the cookie when it is absent; set consistentHash.cookie.ttl',
+          });
         } else {
           lb = { consistentHash: { httpCookie: { name: h.cookie.name, ttl: formatDuration(parseDuration(h.cookie.ttl) ?? 0) } } };
         }

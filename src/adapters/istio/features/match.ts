@@ -42,8 +42,12 @@ export function translateMatch(r: EffectiveRoute, dc: DestinationContext): HTTPM
   for (const [name, hm] of Object.entries(m?.headers ?? {})) {
     const key = name.toLowerCase();
     if (out.headers?.[key] || out.withoutHeaders?.[key]) {
-      dc.ic.report(r.policy, `${r.match!.pointer}/headers/${escapePointerToken(name)}`, { feature: "match", kind: "conflict", severity: "error",
-        message: `header "${name}" is matched twice (header names are case-insensitive, so Istio would keep only one condition); merge the conditions` });
+      dc.ic.report(r.policy, `${r.match!.pointer}/headers/${escapePointerToken(name)}`, {
+        feature: "match",
+        kind: "conflict",
+        severity: "error",
+        message: `header "${name}" is matched twice (header names are case-insensitive, so Istio would keep only one condition); merge the conditions`,
+      });
       continue;
     }
     if (hm.present === false) (out.withoutHeaders ??= {})[key] = {};

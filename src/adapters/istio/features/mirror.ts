@@ -32,8 +32,13 @@ export function applyMirror(r: EffectiveRoute, out: HTTPRoute, dc: DestinationCo
     const found = dc.drs.subsetFor(target.namespace, target.name, m.value.subset, r.policy);
     if (found.ok) dest.subset = found.name;
     else {
-      dc.ic.report(r.policy, `${m.pointer}/subset`, { feature: "mirror", kind: "unsupported-value", what: "subset", severity: "error",
-        message: `${found.reason}; Istio can only mirror to a subset defined in the DestinationRule of ${dest.host}. Declare it in the MeshService` });
+      dc.ic.report(r.policy, `${m.pointer}/subset`, {
+        feature: "mirror",
+        kind: "unsupported-value",
+        what: "subset",
+        severity: "error",
+        message: `${found.reason}; Istio can only mirror to a subset defined in the DestinationRule of ${dest.host}. Declare it in the MeshService`,
+      });
       return;
     }
   }

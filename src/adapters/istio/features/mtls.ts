@@ -72,8 +72,13 @@ const MODE: Record<Mode, PeerMtlsMode> = { strict: "STRICT", permissive: "PERMIS
 export function namespacePeerAuthentications(ic: IstioContext): KubeObject[] {
   const inRoot = ic.model.namespaceMtls.filter((e) => e.namespace === ic.rootNamespace);
   for (const e of inRoot) {
-    ic.report(e, "/spec", { feature: "mtls", kind: "unsupported-value", what: "root-namespace", severity: "error",
-      message: `${e.namespace} is Istio's root namespace: a PeerAuthentication there sets the mode of the whole mesh, not of one namespace; write scope: mesh for the mesh-wide mode` });
+    ic.report(e, "/spec", {
+      feature: "mtls",
+      kind: "unsupported-value",
+      what: "root-namespace",
+      severity: "error",
+      message: `${e.namespace} is Istio's root namespace: a PeerAuthentication there sets the mode of the whole mesh, not of one namespace; write scope: mesh for the mesh-wide mode`,
+    });
   }
   const pa = (namespace: string, e: (typeof inRoot)[number]): IstioObject<PeerAuthenticationSpec> => ({
     apiVersion: SECURITY_V1,
@@ -103,7 +108,7 @@ export function servicePeerAuthentication(dc: DestinationContext): IstioObject<P
   // and Istio applies ONE workload PeerAuthentication to a pod (the oldest when several select it), so
   // every PeerAuthentication of the group states the same modes: the strictest of the group.
   const group = model.podGroup(dc.view.namespace, dc.view.service);
-  const top = group.length > 1 ? model.groupMtls(dc.view)?.effective.mode ?? e.doc.spec.mode : e.doc.spec.mode;
+  const top = group.length > 1 ? (model.groupMtls(dc.view)?.effective.mode ?? e.doc.spec.mode) : e.doc.spec.mode;
   const spec: PeerAuthenticationSpec = { selector: { matchLabels: labels }, mtls: { mode: MODE[top] } };
   const targets: number[] = [];
   for (const [key, mode] of Object.entries(e.doc.spec.ports ?? {})) {
@@ -114,8 +119,13 @@ export function servicePeerAuthentication(dc: DestinationContext): IstioObject<P
       // security change in both directions (a weaker mode lands elsewhere, a stricter one is not applied),
       // so only a port mode equal to the service mode (which changes nothing) is let through, with a warning.
       const same = mode === e.doc.spec.mode;
-      dc.ic.report(e, `/spec/ports/${key}`, { feature: "mtls", kind: "unsupported-value", what: "guessed-pod-port", severity: same ? "warning" : "error",
-        message: `ports.${key}: PeerAuthentication portLevelMtls is keyed by pod port, and the pod port of Service port ${port} is not known, so unimesh ${same ? "assumes" : "would assume"} pod port ${port}; if the Service sends port ${port} elsewhere (e.g. 80 → 8080), ${same ? `mode ${mode} (the service's mode) lands on the wrong pod port, which changes nothing` : `mode ${mode} would apply to the wrong pod port and the real one would stay ${e.doc.spec.mode}`}; ${declarePortsHint(dc, port)}` });
+      dc.ic.report(e, `/spec/ports/${key}`, {
+        feature: "mtls",
+        kind: "unsupported-value",
+        what: "guessed-pod-port",
+        severity: same ? "warning" : "error",
+        message: `ports.${key}: PeerAuthentication portLevelMtls is keyed by pod port, and the pod port of Service port ${port} is not known, so unimesh ${same ? "assumes" : "would assume"} pod port ${port}; if the Service sends port ${port} elsewhere (e.g. 80 → 8080), ${same ? `mode ${mode} (the service's mode) lands on the wrong pod port, which changes nothing` : `mode ${mode} would apply to the wrong pod port and the real one would stay ${e.doc.spec.mode}`}; ${declarePortsHint(dc, port)}`,
+      });
       if (!same) continue;
     }
     if (!targets.includes(tp)) targets.push(tp);
@@ -123,15 +133,22 @@ export function servicePeerAuthentication(dc: DestinationContext): IstioObject<P
   // In a group: every known pod port of the group whose mode is not the top one.
   const grouped: number[] = [];
   if (group.length > 1) {
-    for (const m of group) for (const p of model.servicePorts(m.namespace, m.name)) if (!targets.includes(p.targetPort) && !grouped.includes(p.targetPort)) grouped.push(p.targetPort);
+    for (const m of group)
+      for (const p of model.servicePorts(m.namespace, m.name))
+        if (!targets.includes(p.targetPort) && !grouped.includes(p.targetPort)) grouped.push(p.targetPort);
     for (const tp of grouped) if (model.podPortMtls(dc.view, tp)?.effective.mode !== top) targets.push(tp);
     for (const tp of grouped) warnLooser(dc, tp);
     // A service of the group without any MTLSPolicy (the mesh default applies to it in the model): on the
     // shared pods its requests get this policy's modes.
     for (const m of group) {
       if (m.name === dc.view.service || model.mtlsMode(m.namespace, m.name)) continue;
-      dc.ic.report(e, "/spec/destination", { feature: "mtls", kind: "conflict", what: "shared-pods", severity: "warning",
-        message: `${m.namespace}/${m.name} has no MTLSPolicy (nor does its namespace), but it selects some of the same pods (${sharesWith(dc)}), and Istio applies one workload PeerAuthentication per pod: requests sent to ${m.name} that reach the shared pods get this policy's mTLS modes (${top}${targets.length ? " and the port-level ones" : ""}); give ${m.name} (or the namespace) an MTLSPolicy to make it explicit` });
+      dc.ic.report(e, "/spec/destination", {
+        feature: "mtls",
+        kind: "conflict",
+        what: "shared-pods",
+        severity: "warning",
+        message: `${m.namespace}/${m.name} has no MTLSPolicy (nor does its namespace), but it selects some of the same pods (${sharesWith(dc)}), and Istio applies one workload PeerAuthentication per pod: requests sent to ${m.name} that reach the shared pods get this policy's mTLS modes (${top}${targets.length ? " and the port-level ones" : ""}); give ${m.name} (or the namespace) an MTLSPolicy to make it explicit`,
+      });
     }
   }
   if (targets.length) {
@@ -163,10 +180,15 @@ function warnLooser(dc: DestinationContext, tp: number): PodPortMtls | undefined
   for (const l of m.looser) {
     const shared = l.service || m.from?.service;
     const name = (p: PortMtls) => (p.service ? describePortMtls(p) : `Service port ${p.port} of ${dc.view.service}`);
-    dc.ic.report(l.effective.policy, l.effective.pointer, { feature: "mtls", kind: "conflict", what: "shared-pod-port", severity: "warning",
+    dc.ic.report(l.effective.policy, l.effective.pointer, {
+      feature: "mtls",
+      kind: "conflict",
+      what: "shared-pod-port",
+      severity: "warning",
       message: shared
         ? `${name(l)} (namespace ${dc.view.namespace}) asks for mTLS mode ${l.effective.mode}, but pod port ${tp} is also reached by ${m.from ? name(m.from) : `a Service port of ${dc.view.service}`}, which asks for ${m.effective.mode}, on pods both services select; Istio applies one workload PeerAuthentication per pod and sets the mode per pod port, so pod port ${tp} gets the strictest, ${m.effective.mode}, for all of them`
-        : `Service port ${l.port} asks for mTLS mode ${l.effective.mode}, but it reaches pod port ${tp} like a Service port that asks for ${m.effective.mode}; PeerAuthentication portLevelMtls sets the mode per pod port, so pod port ${tp} gets the strictest, ${m.effective.mode}` });
+        : `Service port ${l.port} asks for mTLS mode ${l.effective.mode}, but it reaches pod port ${tp} like a Service port that asks for ${m.effective.mode}; PeerAuthentication portLevelMtls sets the mode per pod port, so pod port ${tp} gets the strictest, ${m.effective.mode}`,
+    });
   }
   return m;
 }
@@ -182,14 +204,21 @@ function warnLooser(dc: DestinationContext, tp: number): PodPortMtls | undefined
 export function podOnlyPortNotes(ic: IstioContext): void {
   for (const p of podOnlyPorts(ic.model)) {
     if (p.mtls?.mode !== "strict") continue;
-    ic.report(p.entry, p.pointer, { feature: "mtls", kind: "note", severity: "warning",
-      message: `pod port ${p.port} of ${p.namespace}/${p.service} enforces strict mutual TLS (${p.mtls.policy.id}), but no Service port reaches it, and Istio's sidecars send requests to a pod's address on such a port through PassthroughCluster in plaintext (istio/istio#37431), which strict refuses: only callers that present an Istio certificate themselves (e.g. Prometheus with Istio's certificates mounted) reach it; for sidecar callers, make the port permissive (MTLSPolicy ports) or call it through a Service port` });
+    ic.report(p.entry, p.pointer, {
+      feature: "mtls",
+      kind: "note",
+      severity: "warning",
+      message: `pod port ${p.port} of ${p.namespace}/${p.service} enforces strict mutual TLS (${p.mtls.policy.id}), but no Service port reaches it, and Istio's sidecars send requests to a pod's address on such a port through PassthroughCluster in plaintext (istio/istio#37431), which strict refuses: only callers that present an Istio certificate themselves (e.g. Prometheus with Istio's certificates mounted) reach it; for sidecar callers, make the port permissive (MTLSPolicy ports) or call it through a Service port`,
+    });
   }
 }
 
 /** `reviews shares pods with reviews-v2, ...`: the destination's pod group, for a message. */
 function sharesWith(dc: DestinationContext): string {
-  const others = dc.ic.model.podGroup(dc.view.namespace, dc.view.service).filter((x) => x.name !== dc.view.service).map((x) => x.name);
+  const others = dc.ic.model
+    .podGroup(dc.view.namespace, dc.view.service)
+    .filter((x) => x.name !== dc.view.service)
+    .map((x) => x.name);
   return `${dc.view.service} shares pods with ${others.join(", ")}`;
 }
 

@@ -44,12 +44,21 @@ export function notePathNormalization(r: EffectiveAccessRule, dc: DestinationCon
   reported.set(dc, done.add(effect));
   const what = `the ${key} of this ${r.action} rule ${effect === "deny" ? "do not see" : "let through"} ${ex.sent.join(" or ")}, which an app that ${ex.app} serves as ${ex.servedAs}`;
   if (mode === "NONE") {
-    dc.ic.report(r.policy, `${r.pointer}/${key}`, { feature: "accessL7", kind: "unsupported-value", what: "path-normalization", severity: "error",
-      message: `with meshConfig.pathNormalization NONE, Istio matches access rule paths on the path as sent: ${what}; use BASE or DECODE_AND_MERGE_SLASHES (and --set pathNormalization=...)` });
+    dc.ic.report(r.policy, `${r.pointer}/${key}`, {
+      feature: "accessL7",
+      kind: "unsupported-value",
+      what: "path-normalization",
+      severity: "error",
+      message: `with meshConfig.pathNormalization NONE, Istio matches access rule paths on the path as sent: ${what}; use BASE or DECODE_AND_MERGE_SLASHES (and --set pathNormalization=...)`,
+    });
     return;
   }
   // Paths that refuse: an app that merges slashes is common (warning). Paths that admit: only an app
   // that decodes %2F and then resolves dot segments is at risk, which is rarer (info).
-  dc.ic.report(r.policy, `${r.pointer}/${key}`, { feature: "accessL7", kind: "note", severity: effect === "deny" ? "warning" : "info",
-    message: `Istio's path normalization (meshConfig.pathNormalization ${mode}) is the model's except that it keeps ${mode === "BASE" ? "`//` and " : ""}encoded slashes (%2F, %5C), which the model ${mode === "BASE" ? "merges or " : ""}refuses: ${what}; set meshConfig.pathNormalization.normalization: DECODE_AND_MERGE_SLASHES (and --set pathNormalization=DECODE_AND_MERGE_SLASHES), or make sure the app does not` });
+  dc.ic.report(r.policy, `${r.pointer}/${key}`, {
+    feature: "accessL7",
+    kind: "note",
+    severity: effect === "deny" ? "warning" : "info",
+    message: `Istio's path normalization (meshConfig.pathNormalization ${mode}) is the model's except that it keeps ${mode === "BASE" ? "`//` and " : ""}encoded slashes (%2F, %5C), which the model ${mode === "BASE" ? "merges or " : ""}refuses: ${what}; set meshConfig.pathNormalization.normalization: DECODE_AND_MERGE_SLASHES (and --set pathNormalization=DECODE_AND_MERGE_SLASHES), or make sure the app does not`,
+  });
 }

@@ -25,7 +25,10 @@ import { type FeatureModule, partial } from "../../../api/feature-module.js";
 export const rateLimitFeature: FeatureModule = {
   features: ["rateLimit"],
   capabilities: () => ({
-    rateLimit: partial("EnvoyFilter (envoy.filters.http.local_ratelimit, SIDECAR_INBOUND)", "total per-instance bucket only; perIdentity and overrides are not expressible"),
+    rateLimit: partial(
+      "EnvoyFilter (envoy.filters.http.local_ratelimit, SIDECAR_INBOUND)",
+      "total per-instance bucket only; perIdentity and overrides are not expressible",
+    ),
   }),
 };
 
@@ -34,14 +37,25 @@ export function rateLimitFilter(dc: DestinationContext): IstioObject<EnvoyFilter
   const s = dc.view.rateLimit;
   if (!s) return undefined;
   const v = s.value;
-  const instead = "use requestsPerSecond/burst only (one bucket for all callers of each instance), or run a global rate-limit service (Envoy ratelimit filter with descriptors) outside unimesh";
+  const instead =
+    "use requestsPerSecond/burst only (one bucket for all callers of each instance), or run a global rate-limit service (Envoy ratelimit filter with descriptors) outside unimesh";
   if (v.perIdentity !== undefined) {
-    dc.ic.report(s.policy, `${s.pointer}/perIdentity`, { feature: "rateLimit", kind: "unsupported-value", what: "perIdentity", severity: "error",
-      message: `Istio has no rate-limit API, and the local rate limit filter unimesh configures through an EnvoyFilter has no bucket per calling identity; ${instead}` });
+    dc.ic.report(s.policy, `${s.pointer}/perIdentity`, {
+      feature: "rateLimit",
+      kind: "unsupported-value",
+      what: "perIdentity",
+      severity: "error",
+      message: `Istio has no rate-limit API, and the local rate limit filter unimesh configures through an EnvoyFilter has no bucket per calling identity; ${instead}`,
+    });
   }
   if (v.overrides !== undefined) {
-    dc.ic.report(s.policy, `${s.pointer}/overrides`, { feature: "rateLimit", kind: "unsupported-value", what: "overrides", severity: "error",
-      message: `Istio has no rate-limit API, and the local rate limit filter unimesh configures through an EnvoyFilter cannot give some callers (service accounts) their own limit; ${instead}` });
+    dc.ic.report(s.policy, `${s.pointer}/overrides`, {
+      feature: "rateLimit",
+      kind: "unsupported-value",
+      what: "overrides",
+      severity: "error",
+      message: `Istio has no rate-limit API, and the local rate limit filter unimesh configures through an EnvoyFilter cannot give some callers (service accounts) their own limit; ${instead}`,
+    });
   }
   const labels = workloadLabels(dc, s.policy, s.pointer, "rateLimit", "EnvoyFilter");
   if (!labels) return undefined;
@@ -49,8 +63,13 @@ export function rateLimitFilter(dc: DestinationContext): IstioObject<EnvoyFilter
   // filter chain of the pods, so requests to their pod-only ports (metrics, admin) use the budget too.
   const podOnly = dc.view.ports.filter((p) => p.podOnly).map((p) => p.port);
   if (podOnly.length) {
-    dc.ic.report(s.policy, s.pointer, { feature: "rateLimit", kind: "unsupported-value", what: "pod-only-ports", severity: "warning",
-      message: `the EnvoyFilter puts this limit into every inbound HTTP filter chain of the pods of ${dc.view.namespace}/${dc.view.service} (SIDECAR_INBOUND), so requests to its pod-only port${podOnly.length > 1 ? "s" : ""} ${podOnly.join(", ")} are limited too and share the budget of its Service ports (stricter than the policy)` });
+    dc.ic.report(s.policy, s.pointer, {
+      feature: "rateLimit",
+      kind: "unsupported-value",
+      what: "pod-only-ports",
+      severity: "warning",
+      message: `the EnvoyFilter puts this limit into every inbound HTTP filter chain of the pods of ${dc.view.namespace}/${dc.view.service} (SIDECAR_INBOUND), so requests to its pod-only port${podOnly.length > 1 ? "s" : ""} ${podOnly.join(", ")} are limited too and share the budget of its Service ports (stricter than the policy)`,
+    });
   }
   const hundred = (key: string) => ({ runtime_key: key, default_value: { numerator: 100, denominator: "HUNDRED" } });
   return {
@@ -59,26 +78,28 @@ export function rateLimitFilter(dc: DestinationContext): IstioObject<EnvoyFilter
     metadata: objectMeta(rateLimitFilterName(dc.view.service), dc.view.namespace, [s.policy]),
     spec: {
       workloadSelector: { labels },
-      configPatches: [{
-        applyTo: "HTTP_FILTER",
-        match: {
-          context: "SIDECAR_INBOUND",
-          listener: { filterChain: { filter: { name: "envoy.filters.network.http_connection_manager", subFilter: { name: "envoy.filters.http.router" } } } },
-        },
-        patch: {
-          operation: "INSERT_BEFORE",
-          value: {
-            name: "envoy.filters.http.local_ratelimit",
-            typed_config: {
-              "@type": "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
-              stat_prefix: "http_local_rate_limiter",
-              token_bucket: { max_tokens: v.burst ?? v.requestsPerSecond, tokens_per_fill: v.requestsPerSecond, fill_interval: "1s" },
-              filter_enabled: hundred("local_rate_limit_enabled"),
-              filter_enforced: hundred("local_rate_limit_enforced"),
+      configPatches: [
+        {
+          applyTo: "HTTP_FILTER",
+          match: {
+            context: "SIDECAR_INBOUND",
+            listener: { filterChain: { filter: { name: "envoy.filters.network.http_connection_manager", subFilter: { name: "envoy.filters.http.router" } } } },
+          },
+          patch: {
+            operation: "INSERT_BEFORE",
+            value: {
+              name: "envoy.filters.http.local_ratelimit",
+              typed_config: {
+                "@type": "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
+                stat_prefix: "http_local_rate_limiter",
+                token_bucket: { max_tokens: v.burst ?? v.requestsPerSecond, tokens_per_fill: v.requestsPerSecond, fill_interval: "1s" },
+                filter_enabled: hundred("local_rate_limit_enabled"),
+                filter_enforced: hundred("local_rate_limit_enforced"),
+              },
             },
           },
         },
-      }],
+      ],
     },
   };
 }

@@ -34,8 +34,10 @@ export const requestAuthenticationFeature: FeatureModule = {
   capabilities: (version) => ({
     requestAuthentication: hasField(version, "RequestAuthentication.jwtRules[].spaceDelimitedClaims")
       ? full("RequestAuthentication.jwtRules[] + AuthorizationPolicy from.source.{requestPrincipals, notRequestPrincipals}, when request.auth.claims[]")
-      : partial("RequestAuthentication.jwtRules[] + AuthorizationPolicy from.source.{requestPrincipals, notRequestPrincipals}, when request.auth.claims[]",
-        `spaceDelimitedClaims needs Istio ${FIELD_SINCE["RequestAuthentication.jwtRules[].spaceDelimitedClaims"]} (scope and permission are always space-delimited)`),
+      : partial(
+          "RequestAuthentication.jwtRules[] + AuthorizationPolicy from.source.{requestPrincipals, notRequestPrincipals}, when request.auth.claims[]",
+          `spaceDelimitedClaims needs Istio ${FIELD_SINCE["RequestAuthentication.jwtRules[].spaceDelimitedClaims"]} (scope and permission are always space-delimited)`,
+        ),
   }),
 };
 
@@ -50,8 +52,13 @@ export function requestAuthentication(dc: DestinationContext): KubeObject[] {
   const spaceDelimited = dc.ic.has("RequestAuthentication.jwtRules[].spaceDelimitedClaims");
   const jwtRules = v.jwtIssuers.map(({ policy, pointer, issuer: i }): JwtRule => {
     if (i.spaceDelimitedClaims && !spaceDelimited) {
-      dc.ic.report(policy, `${pointer}/spaceDelimitedClaims`, { feature: "requestAuthentication", kind: "unsupported-feature", what: "spaceDelimitedClaims", severity: "error",
-        message: `spaceDelimitedClaims: Istio ${dc.ic.version} has no RequestAuthentication.jwtRules[].spaceDelimitedClaims (added in Istio 1.28), so claims such as ${i.spaceDelimitedClaims.join(", ")} would be matched as whole strings and rules on their single values would never match; use --mesh istio@1.28 or later, or claims that hold lists` });
+      dc.ic.report(policy, `${pointer}/spaceDelimitedClaims`, {
+        feature: "requestAuthentication",
+        kind: "unsupported-feature",
+        what: "spaceDelimitedClaims",
+        severity: "error",
+        message: `spaceDelimitedClaims: Istio ${dc.ic.version} has no RequestAuthentication.jwtRules[].spaceDelimitedClaims (added in Istio 1.28), so claims such as ${i.spaceDelimitedClaims.join(", ")} would be matched as whole strings and rules on their single values would never match; use --mesh istio@1.28 or later, or claims that hold lists`,
+      });
     }
     return {
       issuer: i.issuer,
@@ -82,11 +89,21 @@ function sharedPods(dc: DestinationContext): void {
     const other = `${v.namespace}/${o.facts.name}`;
     const theirs = o.view?.jwtIssuers ?? [];
     if (!theirs.length) {
-      dc.ic.report(v.requestAuthentications[0], "/spec/destination", { feature: "requestAuthentication", kind: "conflict", what: "destination", severity: "warning",
-        message: `${other} selects some of the same pods and has no RequestAuthentication: Istio applies this one to every request those pods receive, so requests sent to ${other} with a token that is not valid for ${me} are refused (401) too; give ${other} a RequestAuthentication with the same issuers (exact), or selectors that cannot pick the same pods` });
+      dc.ic.report(v.requestAuthentications[0], "/spec/destination", {
+        feature: "requestAuthentication",
+        kind: "conflict",
+        what: "destination",
+        severity: "warning",
+        message: `${other} selects some of the same pods and has no RequestAuthentication: Istio applies this one to every request those pods receive, so requests sent to ${other} with a token that is not valid for ${me} are refused (401) too; give ${other} a RequestAuthentication with the same issuers (exact), or selectors that cannot pick the same pods`,
+      });
     } else if (canonicalJson(theirs.map((x) => x.issuer)) !== mine) {
-      dc.ic.report(v.requestAuthentications[0], "/spec/destination", { feature: "requestAuthentication", kind: "unsupported-value", what: "destination", severity: "error",
-        message: `${other} selects some of the same pods with other token issuers or settings: Istio merges every RequestAuthentication of a pod, so tokens ${other} accepts would give requests to ${me} a principal (and claims) its policies never accepted; give both services the same issuers, or selectors that cannot pick the same pods` });
+      dc.ic.report(v.requestAuthentications[0], "/spec/destination", {
+        feature: "requestAuthentication",
+        kind: "unsupported-value",
+        what: "destination",
+        severity: "error",
+        message: `${other} selects some of the same pods with other token issuers or settings: Istio merges every RequestAuthentication of a pod, so tokens ${other} accepts would give requests to ${me} a principal (and claims) its policies never accepted; give both services the same issuers, or selectors that cannot pick the same pods`,
+      });
     }
   }
 }

@@ -30,9 +30,14 @@ export const retriesFeature: FeatureModule = {
   features: ["retries"],
   capabilities: (version) => ({
     retries: hasField(version, "VirtualService.http[].retries.backoff")
-      ? full("VirtualService.http[].retries {attempts, perTryTimeout, retryOn, backoff}", "attempts: 0 on every route without retries (Istio retries twice by default)")
-      : partial("VirtualService.http[].retries {attempts, perTryTimeout, retryOn}",
-        `backoff needs Istio ${FIELD_SINCE["VirtualService.http[].retries.backoff"]} (HTTPRetry.backoff is not in this release's CRD); attempts: 0 on every route without retries`),
+      ? full(
+          "VirtualService.http[].retries {attempts, perTryTimeout, retryOn, backoff}",
+          "attempts: 0 on every route without retries (Istio retries twice by default)",
+        )
+      : partial(
+          "VirtualService.http[].retries {attempts, perTryTimeout, retryOn}",
+          `backoff needs Istio ${FIELD_SINCE["VirtualService.http[].retries.backoff"]} (HTTPRetry.backoff is not in this release's CRD); attempts: 0 on every route without retries`,
+        ),
   }),
 };
 
@@ -41,9 +46,8 @@ export { DEFAULT_RETRY_ON };
 
 /** Status codes Go's `net/http.StatusText` knows, i.e. the ones Istio turns into retriable status codes. */
 const GO_STATUS_CODES = new Set([
-  100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 307, 308,
-  400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 418, 421, 422, 423,
-  424, 425, 426, 428, 429, 431, 451, 500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511,
+  100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 307, 308, 400, 401, 402, 403, 404, 405, 406, 407, 408,
+  409, 410, 411, 412, 413, 414, 415, 416, 417, 418, 421, 422, 423, 424, 425, 426, 428, 429, 431, 451, 500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511,
 ]);
 
 /** Fills `HTTPRoute.retries` (always: `attempts: 0` when the model has no retries). */
@@ -61,16 +65,26 @@ export function applyRetries(r: EffectiveRoute, out: HTTPRoute, dc: DestinationC
   const on = v.retryOn ?? [...DEFAULT_RETRY_ON];
   on.forEach((c, i) => {
     if (/^[0-9]+$/.test(c) && !GO_STATUS_CODES.has(Number(c))) {
-      dc.ic.report(r.policy, `${rt.pointer}/retryOn/${i}`, { feature: "retries", kind: "unsupported-value", what: "retryOn", severity: "error",
-        message: `status code ${c} is not a standard HTTP status, and Istio only turns standard ones (Go net/http.StatusText) into retriable status codes; the condition would be ignored. Use a standard code or 5xx` });
+      dc.ic.report(r.policy, `${rt.pointer}/retryOn/${i}`, {
+        feature: "retries",
+        kind: "unsupported-value",
+        what: "retryOn",
+        severity: "error",
+        message: `status code ${c} is not a standard HTTP status, and Istio only turns standard ones (Go net/http.StatusText) into retriable status codes; the condition would be ignored. Use a standard code or 5xx`,
+      });
     }
   });
   retries.retryOn = on.join(",");
   if (v.backoff) {
     if (dc.ic.has("VirtualService.http[].retries.backoff")) retries.backoff = formatDuration(parseDuration(v.backoff) ?? 0);
     else {
-      dc.ic.report(r.policy, `${rt.pointer}/backoff`, { feature: "retries", kind: "unsupported-value", what: "backoff", severity: "error",
-        message: `HTTPRetry.backoff is not in the VirtualService CRD of Istio ${dc.ic.version} (unimesh emits it from Istio ${FIELD_SINCE["VirtualService.http[].retries.backoff"]}); retries would use Envoy's 25ms base interval. Remove backoff or target a newer Istio` });
+      dc.ic.report(r.policy, `${rt.pointer}/backoff`, {
+        feature: "retries",
+        kind: "unsupported-value",
+        what: "backoff",
+        severity: "error",
+        message: `HTTPRetry.backoff is not in the VirtualService CRD of Istio ${dc.ic.version} (unimesh emits it from Istio ${FIELD_SINCE["VirtualService.http[].retries.backoff"]}); retries would use Envoy's 25ms base interval. Remove backoff or target a newer Istio`,
+      });
     }
   }
   out.retries = retries;

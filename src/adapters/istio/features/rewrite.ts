@@ -37,7 +37,8 @@ export function applyRewrite(r: EffectiveRoute, out: HTTPRoute, dc: DestinationC
   if (!rw) return;
   const rewrite: HTTPRewrite = {};
   const segmentPrefix = r.match?.value.path?.segmentPrefix;
-  if (rw.path?.replacePrefixMatch !== undefined && segmentPrefix !== undefined) rewrite.uriRegexRewrite = segmentPrefixRewriteRegex(segmentPrefix, rw.path.replacePrefixMatch);
+  if (rw.path?.replacePrefixMatch !== undefined && segmentPrefix !== undefined)
+    rewrite.uriRegexRewrite = segmentPrefixRewriteRegex(segmentPrefix, rw.path.replacePrefixMatch);
   else if (rw.path?.replacePrefixMatch !== undefined) rewrite.uri = rw.path.replacePrefixMatch;
   if (rw.path?.replaceFullPath !== undefined) rewrite.uriRegexRewrite = { match: FULL_PATH_PATTERN, rewrite: rw.path.replaceFullPath.replace(/\\/g, "\\\\") };
   if (rw.authority !== undefined) {
@@ -46,8 +47,12 @@ export function applyRewrite(r: EffectiveRoute, out: HTTPRoute, dc: DestinationC
     for (const op of ["set", "add"] as const) {
       for (const name of Object.keys(req?.[op] ?? {})) {
         if (/^(host|:authority)$/i.test(name)) {
-          dc.ic.report(r.policy, `${r.headers!.pointer}/request/${op}/${escapePointerToken(name)}`, { feature: "rewrite", kind: "conflict", severity: "error",
-            message: `headers.request.${op} changes "${name}" while rewrite.authority is set; Istio applies only rewrite.authority, so keep one of them` });
+          dc.ic.report(r.policy, `${r.headers!.pointer}/request/${op}/${escapePointerToken(name)}`, {
+            feature: "rewrite",
+            kind: "conflict",
+            severity: "error",
+            message: `headers.request.${op} changes "${name}" while rewrite.authority is set; Istio applies only rewrite.authority, so keep one of them`,
+          });
         }
       }
     }

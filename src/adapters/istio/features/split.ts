@@ -38,13 +38,13 @@ export function applySplit(r: EffectiveRoute, out: HTTPRoute, dc: DestinationCon
   out.route = targets.map((t) => {
     const subset = pinned ? clusterSubsetName(dc, t) : t.subset?.name;
     return {
-    destination: {
-      host: t.service ? dc.ic.host(t.service, dc.view.namespace) : host,
-      ...(subset !== undefined ? { subset } : {}),
-      ...(t.port ? { port: { number: t.port } } : {}),
-    },
-    ...(t.headers ? { headers: translateHeaders(t.headers, r.policy, dc) } : {}),
-    ...(targets.length > 1 ? { weight: t.weight } : {}),
+      destination: {
+        host: t.service ? dc.ic.host(t.service, dc.view.namespace) : host,
+        ...(subset !== undefined ? { subset } : {}),
+        ...(t.port ? { port: { number: t.port } } : {}),
+      },
+      ...(t.headers ? { headers: translateHeaders(t.headers, r.policy, dc) } : {}),
+      ...(targets.length > 1 ? { weight: t.weight } : {}),
     };
   });
 }

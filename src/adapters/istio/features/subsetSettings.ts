@@ -24,7 +24,11 @@ export const subsetSettingsFeature: FeatureModule = {
  * Istio merges over the top-level one field by field: `MergeTrafficPolicy` replaces a whole field such as
  * `outlierDetection`, exactly the model's "a subset's setting replaces the destination's").
  */
-export function settingTargets<K extends SubsetSettingKind>(view: DestinationView, dr: DestinationRuleDraft, kind: K): [NonNullable<DestinationView[K]>, TrafficPolicy][] {
+export function settingTargets<K extends SubsetSettingKind>(
+  view: DestinationView,
+  dr: DestinationRuleDraft,
+  kind: K,
+): [NonNullable<DestinationView[K]>, TrafficPolicy][] {
   const out: [NonNullable<DestinationView[K]>, TrafficPolicy][] = [];
   const own = view[kind];
   if (own) out.push([own as NonNullable<DestinationView[K]>, dr.trafficPolicy]);

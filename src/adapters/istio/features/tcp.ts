@@ -20,7 +20,10 @@ import type { DestinationContext } from "./types.js";
 
 /** The declared TCP Service ports of the destination (not its pod-only ports: no route reaches them). */
 export function tcpPorts(dc: DestinationContext): number[] {
-  return exposedPorts(dc.view.facts.ports ?? []).filter((p) => p.protocol === "tcp").map((p) => p.port).sort((a, b) => a - b);
+  return exposedPorts(dc.view.facts.ports ?? [])
+    .filter((p) => p.protocol === "tcp")
+    .map((p) => p.port)
+    .sort((a, b) => a - b);
 }
 
 /** True when the route is for one declared TCP port (and so gets no http route). */
@@ -53,8 +56,13 @@ export function tcpRoutes(r: EffectiveRoute, dc: DestinationContext, sources: Pi
   const bad = httpOnly(r);
   if (isTcpRoute(r, dc)) {
     for (const [ptr, what] of bad) {
-      dc.ic.report(r.policy, ptr, { feature: "split", kind: "unsupported-value", what: "tcp-port", severity: "error",
-        message: `port ${r.port} of ${dc.view.namespace}/${dc.view.service} is declared tcp: Istio routes TCP connections with VirtualService tcp routes, which have no ${what}; remove it or declare the port http` });
+      dc.ic.report(r.policy, ptr, {
+        feature: "split",
+        kind: "unsupported-value",
+        what: "tcp-port",
+        severity: "error",
+        message: `port ${r.port} of ${dc.view.namespace}/${dc.view.service} is declared tcp: Istio routes TCP connections with VirtualService tcp routes, which have no ${what}; remove it or declare the port http`,
+      });
     }
     if (bad.length) return [];
     noteName(r, dc);
@@ -63,8 +71,13 @@ export function tcpRoutes(r: EffectiveRoute, dc: DestinationContext, sources: Pi
   // A route for every port: with HTTP conditions it matches no TCP connection (nothing to write).
   if (r.port !== undefined || !isCatchAll(r)) return [];
   if (bad.length) {
-    dc.ic.report(r.policy, r.pointer, { feature: "split", kind: "unsupported-value", what: "tcp-port", severity: "warning",
-      message: `this route has HTTP-only parts (${bad.map((b) => b.at(1)).join(", ")}), so on the tcp port(s) ${ports.join(", ")} of ${dc.view.namespace}/${dc.view.service} it does not apply; Istio applies it to the HTTP ports only` });
+    dc.ic.report(r.policy, r.pointer, {
+      feature: "split",
+      kind: "unsupported-value",
+      what: "tcp-port",
+      severity: "warning",
+      message: `this route has HTTP-only parts (${bad.map((b) => b.at(1)).join(", ")}), so on the tcp port(s) ${ports.join(", ")} of ${dc.view.namespace}/${dc.view.service} it does not apply; Istio applies it to the HTTP ports only`,
+    });
     return [];
   }
   noteName(r, dc);
@@ -77,8 +90,13 @@ export function tcpRoutes(r: EffectiveRoute, dc: DestinationContext, sources: Pi
  */
 function noteName(r: EffectiveRoute, dc: DestinationContext): void {
   if (!r.name) return;
-  dc.ic.report(r.policy, `${r.pointer}/name`, { feature: "split", kind: "unsupported-value", what: "name", severity: "info",
-    message: `name: Istio VirtualService tcp routes have no name (TCPRoute has match and route only), so the tcp route${r.port === undefined ? "s" : ""} of this route on ${dc.view.namespace}/${dc.view.service} carry no name; it only labels the route, traffic is unchanged` });
+  dc.ic.report(r.policy, `${r.pointer}/name`, {
+    feature: "split",
+    kind: "unsupported-value",
+    what: "name",
+    severity: "info",
+    message: `name: Istio VirtualService tcp routes have no name (TCPRoute has match and route only), so the tcp route${r.port === undefined ? "s" : ""} of this route on ${dc.view.namespace}/${dc.view.service} carry no name; it only labels the route, traffic is unchanged`,
+  });
 }
 
 function tcpRoute(r: EffectiveRoute, dc: DestinationContext, port: number, sources: Pick<HTTPMatchRequest, "sourceLabels" | "sourceNamespace">[]): TCPRoute {
@@ -87,7 +105,11 @@ function tcpRoute(r: EffectiveRoute, dc: DestinationContext, port: number, sourc
   return {
     match: sources.map((s) => ({ port, ...s })),
     route: targets.map((t) => ({
-      destination: { host: t.service ? dc.ic.host(t.service, dc.view.namespace) : host, ...(t.subset ? { subset: t.subset.name } : {}), port: { number: t.port ?? port } },
+      destination: {
+        host: t.service ? dc.ic.host(t.service, dc.view.namespace) : host,
+        ...(t.subset ? { subset: t.subset.name } : {}),
+        port: { number: t.port ?? port },
+      },
       ...(targets.length > 1 ? { weight: t.weight } : {}),
     })),
   };

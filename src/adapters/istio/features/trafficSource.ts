@@ -31,8 +31,10 @@ import { type FeatureModule, partial } from "../../../api/feature-module.js";
 export const trafficSourceFeature: FeatureModule = {
   features: ["trafficSource"],
   capabilities: () => ({
-    trafficSource: partial("VirtualService.http[].match[].sourceLabels + sourceNamespace",
-      "callers selected by pod labels and namespace, not identity; serviceAccounts \"*\" is not expressible"),
+    trafficSource: partial(
+      "VirtualService.http[].match[].sourceLabels + sourceNamespace",
+      'callers selected by pod labels and namespace, not identity; serviceAccounts "*" is not expressible',
+    ),
   }),
 };
 
@@ -47,19 +49,33 @@ export function sourceMatches(r: EffectiveRoute, dc: DestinationContext): Pick<H
   const seen = new Set<string>();
   const push = (e: Pick<HTTPMatchRequest, "sourceLabels" | "sourceNamespace">) => {
     const k = canonicalJson(e);
-    if (!seen.has(k)) { seen.add(k); out.push(e); }
+    if (!seen.has(k)) {
+      seen.add(k);
+      out.push(e);
+    }
   };
   src.identities.forEach((id, i) => {
     const ptr = `${src.pointer}/serviceAccounts/${i}`;
     if ("any" in id) {
-      dc.ic.report(r.policy, ptr, { feature: "trafficSource", kind: "unsupported-value", what: "any-identity", severity: "error",
-        message: "serviceAccounts \"*\" (any authenticated caller) cannot be expressed in an Istio VirtualService, which selects callers by pod labels (match.sourceLabels) and namespace (match.sourceNamespace), not by identity; list the service accounts, namespaces or workloads instead" });
+      dc.ic.report(r.policy, ptr, {
+        feature: "trafficSource",
+        kind: "unsupported-value",
+        what: "any-identity",
+        severity: "error",
+        message:
+          'serviceAccounts "*" (any authenticated caller) cannot be expressed in an Istio VirtualService, which selects callers by pod labels (match.sourceLabels) and namespace (match.sourceNamespace), not by identity; list the service accounts, namespaces or workloads instead',
+      });
       return;
     }
     for (const labels of dc.ic.model.workloadsOf(id.namespace, id.serviceAccount)) {
       if (Object.keys(labels).length === 0) {
-        dc.ic.report(r.policy, ptr, { feature: "trafficSource", kind: "unsupported-value", what: "empty-selector", severity: "error",
-          message: `the workloads of service account ${id.namespace}/${id.serviceAccount} have an empty pod selector, so match.sourceLabels would select every pod of namespace ${id.namespace}; give their MeshService a selector` });
+        dc.ic.report(r.policy, ptr, {
+          feature: "trafficSource",
+          kind: "unsupported-value",
+          what: "empty-selector",
+          severity: "error",
+          message: `the workloads of service account ${id.namespace}/${id.serviceAccount} have an empty pod selector, so match.sourceLabels would select every pod of namespace ${id.namespace}; give their MeshService a selector`,
+        });
         continue;
       }
       push({ sourceLabels: { ...labels }, sourceNamespace: id.namespace });
@@ -68,12 +84,22 @@ export function sourceMatches(r: EffectiveRoute, dc: DestinationContext): Pick<H
   for (const ns of src.namespaces) push({ sourceNamespace: ns });
   for (const w of src.workloads) push({ sourceLabels: { ...w.labels }, sourceNamespace: w.namespace });
   if (src.ipBlocks.length) {
-    dc.ic.report(r.policy, `${src.pointer}/ipBlocks`, { feature: "trafficSource", kind: "unsupported-value", what: "ipBlocks", severity: "error",
-      message: "ipBlocks cannot select callers of an Istio VirtualService route; use serviceAccounts or namespaces" });
+    dc.ic.report(r.policy, `${src.pointer}/ipBlocks`, {
+      feature: "trafficSource",
+      kind: "unsupported-value",
+      what: "ipBlocks",
+      severity: "error",
+      message: "ipBlocks cannot select callers of an Istio VirtualService route; use serviceAccounts or namespaces",
+    });
   }
   if (out.length === 0 && src.identities.length === 0 && src.namespaces.length === 0 && src.workloads.length === 0 && src.ipBlocks.length === 0) {
-    dc.ic.report(r.policy, src.pointer, { feature: "trafficSource", kind: "unsupported-value", what: "empty-source", severity: "warning",
-      message: "this source lists no caller, so its routes apply to nobody and are left out of the VirtualService; omit source for every caller" });
+    dc.ic.report(r.policy, src.pointer, {
+      feature: "trafficSource",
+      kind: "unsupported-value",
+      what: "empty-source",
+      severity: "warning",
+      message: "this source lists no caller, so its routes apply to nobody and are left out of the VirtualService; omit source for every caller",
+    });
   }
   return out;
 }

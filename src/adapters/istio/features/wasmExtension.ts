@@ -46,8 +46,10 @@ import type { DestinationContext } from "./types.js";
 export const wasmExtensionFeature: FeatureModule = {
   features: ["wasmExtension"],
   capabilities: () => ({
-    wasmExtension: full("WasmPlugin (extensions.istio.io/v1alpha1) {selector, url, sha256, pluginName, pluginConfig, phase, priority, match[{mode: SERVER, ports}]}",
-      "sidecars (selector); a module given only as a local file is referenced as file:// on the proxy (warned)"),
+    wasmExtension: full(
+      "WasmPlugin (extensions.istio.io/v1alpha1) {selector, url, sha256, pluginName, pluginConfig, phase, priority, match[{mode: SERVER, ports}]}",
+      "sidecars (selector); a module given only as a local file is referenced as file:// on the proxy (warned)",
+    ),
   }),
 };
 
@@ -72,8 +74,13 @@ function wasmPlugin(dc: DestinationContext, e: Entry<WasmExtension>): IstioObjec
   (spec.ports ?? []).forEach((p, j) => {
     const sp = servicePort(view, p);
     if (!sp.declared) {
-      ic.report(e, `/spec/ports/${j}`, { feature: "wasmExtension", kind: "missing-fact", what: "undeclared-ports", severity: "error",
-        message: `port ${p} of ${view.namespace}/${view.service} is not declared by a MeshService: Istio matches WasmPlugin ports at the pod (match[].ports are pod ports), and a guessed pod port could leave the extension off the port it should run on; declare the service's ports (MeshService ${view.service}: spec.ports with targetPort)` });
+      ic.report(e, `/spec/ports/${j}`, {
+        feature: "wasmExtension",
+        kind: "missing-fact",
+        what: "undeclared-ports",
+        severity: "error",
+        message: `port ${p} of ${view.namespace}/${view.service} is not declared by a MeshService: Istio matches WasmPlugin ports at the pod (match[].ports are pod ports), and a guessed pod port could leave the extension off the port it should run on; declare the service's ports (MeshService ${view.service}: spec.ports with targetPort)`,
+      });
       ok = false;
       return;
     }
@@ -97,8 +104,10 @@ function wasmPlugin(dc: DestinationContext, e: Entry<WasmExtension>): IstioObjec
 export const waypointWasmExtensionFeature: FeatureModule = {
   features: ["wasmExtension"],
   capabilities: () => ({
-    wasmExtension: partial("WasmPlugin with targetRefs Service, run by the service's waypoint (Gateway istio-waypoint + istio.io/use-waypoint label)",
-      "no ports (a waypoint looks WasmPlugins up without a port); Alpha in ambient mode; Istio 1.22.0 does not apply Service-attached WasmPlugins (fixed in 1.22.1); the service's own access rules move to the waypoint, and ztunnel admits only the waypoint on its pods"),
+    wasmExtension: partial(
+      "WasmPlugin with targetRefs Service, run by the service's waypoint (Gateway istio-waypoint + istio.io/use-waypoint label)",
+      "no ports (a waypoint looks WasmPlugins up without a port); Alpha in ambient mode; Istio 1.22.0 does not apply Service-attached WasmPlugins (fixed in 1.22.1); the service's own access rules move to the waypoint, and ztunnel admits only the waypoint on its pods",
+    ),
   }),
 };
 
@@ -110,16 +119,26 @@ export function waypointWasmPlugins(dc: DestinationContext): KubeObject[] {
   const { view, ic } = dc;
   const out: KubeObject[] = [];
   if (view.wasmExtensions.length && compareVersions(ic.version, "1.23") < 0) {
-    ic.report(view.wasmExtensions[0], "/spec/destination", { feature: "wasmExtension", kind: "note", what: "waypoint-1.22.0", severity: "warning",
+    ic.report(view.wasmExtensions[0], "/spec/destination", {
+      feature: "wasmExtension",
+      kind: "note",
+      what: "waypoint-1.22.0",
+      severity: "warning",
       related: view.wasmExtensions.slice(1).map((e) => e.id),
-      message: `Istio ${ic.version}: istiod 1.22.0 does not apply a WasmPlugin attached to a Service (targetRefs) at its waypoint (istio/istio#51014, fixed in 1.22.1), so the extensions of ${view.namespace}/${view.service} would not run; run Istio 1.22.1 or later` });
+      message: `Istio ${ic.version}: istiod 1.22.0 does not apply a WasmPlugin attached to a Service (targetRefs) at its waypoint (istio/istio#51014, fixed in 1.22.1), so the extensions of ${view.namespace}/${view.service} would not run; run Istio 1.22.1 or later`,
+    });
   }
   for (const e of view.wasmExtensions) {
     const ports = e.doc.spec.ports;
     const module = moduleFields(dc, e);
     if (ports?.length) {
-      ic.report(e, "/spec/ports", { feature: "wasmExtension", kind: "unsupported-value", what: "waypoint-ports", severity: "error",
-        message: `ports: in ambient mode ${view.namespace}/${view.service}'s extensions run in its waypoint, and Istio's waypoint looks WasmPlugins up without a port: a WasmPlugin with match[].ports would never run there, and one without runs on every port of the Service; remove ports (the extension then runs on every port), or translate for the sidecar data plane (--set dataplane=sidecar)` });
+      ic.report(e, "/spec/ports", {
+        feature: "wasmExtension",
+        kind: "unsupported-value",
+        what: "waypoint-ports",
+        severity: "error",
+        message: `ports: in ambient mode ${view.namespace}/${view.service}'s extensions run in its waypoint, and Istio's waypoint looks WasmPlugins up without a port: a WasmPlugin with match[].ports would never run there, and one without runs on every port of the Service; remove ports (the extension then runs on every port), or translate for the sidecar data plane (--set dataplane=sidecar)`,
+      });
       continue;
     }
     out.push({
@@ -145,11 +164,21 @@ function moduleFields(dc: DestinationContext, e: Entry<WasmExtension>): Omit<Was
   let url = m.url;
   if (url === undefined) {
     url = `file:///${m.file!.replace(/^(\.\/)+/, "").replace(/^\/+/, "")}`;
-    ic.report(e, "/spec/module/file", { feature: "wasmExtension", kind: "note", what: "file", severity: "warning",
-      message: `module.file is a local file: the WasmPlugin references it as ${url}, which Istio's proxies read from their own container filesystem; for a cluster, publish the module (the same bytes, sha256 ${m.sha256}) at an oci:// or https:// URL and set module.url` });
+    ic.report(e, "/spec/module/file", {
+      feature: "wasmExtension",
+      kind: "note",
+      what: "file",
+      severity: "warning",
+      message: `module.file is a local file: the WasmPlugin references it as ${url}, which Istio's proxies read from their own container filesystem; for a cluster, publish the module (the same bytes, sha256 ${m.sha256}) at an oci:// or https:// URL and set module.url`,
+    });
   } else if (m.sha256 === undefined) {
-    ic.report(e, "/spec/module/url", { feature: "wasmExtension", kind: "note", what: "sha256", severity: "warning",
-      message: `module.url ${url} without module.sha256: Istio's proxies run whatever the URL serves when they fetch it (an image tag can move); give the module's sha256 so they verify it` });
+    ic.report(e, "/spec/module/url", {
+      feature: "wasmExtension",
+      kind: "note",
+      what: "sha256",
+      severity: "warning",
+      message: `module.url ${url} without module.sha256: Istio's proxies run whatever the URL serves when they fetch it (an image tag can move); give the module's sha256 so they verify it`,
+    });
   }
   return {
     url,

@@ -61,18 +61,30 @@ export function authorizationPolicies(ii: IstioImport, objects: readonly NativeO
     }
     if (action !== "ALLOW" && action !== "DENY") {
       ii.ctx.ignore(o);
-      report(ii, o, "/spec/action", "error", "import/looser",
+      report(
+        ii,
+        o,
+        "/spec/action",
+        "error",
+        "import/looser",
         action === "CUSTOM"
           ? "action CUSTOM delegates the decision to an external authorizer (provider), which the model has no equivalent for: without it, requests the authorizer denies would get through"
-          : `action ${JSON.stringify(action)} is not ALLOW, DENY, AUDIT or CUSTOM`);
+          : `action ${JSON.stringify(action)} is not ALLOW, DENY, AUDIT or CUSTOM`,
+      );
       continue;
     }
     const allow = action === "ALLOW";
     for (const k of ["targetRef", "targetRefs"]) {
       if (f.get(`/spec/${k}`) === undefined) continue;
       f.use(`/spec/${k}`);
-      report(ii, o, `/spec/${k}`, "error", allow ? "import/unsupported-value" : "import/looser",
-        `${k} attaches the policy to a gateway or waypoint, which the model has no equivalent for (it governs the destination's workloads: use selector)`);
+      report(
+        ii,
+        o,
+        `/spec/${k}`,
+        "error",
+        allow ? "import/unsupported-value" : "import/looser",
+        `${k} attaches the policy to a gateway or waypoint, which the model has no equivalent for (it governs the destination's workloads: use selector)`,
+      );
     }
     let scope: ImportedAuthz["scope"];
     let service: string | undefined;
@@ -84,14 +96,26 @@ export function authorizationPolicies(ii: IstioImport, objects: readonly NativeO
       service = labels && Object.keys(labels).length ? ii.ctx.facts.serviceBySelector(o.namespace, labels) : undefined;
       if (!service) {
         ii.ctx.ignore(o);
-        report(ii, o, "/spec/selector", "error", allow ? "import/unresolved" : "import/looser",
-          `selector ${JSON.stringify(labels ?? sel)} picks no service the import knows (a MeshService with exactly this selector, or {app: <service>}): the model governs services, so this policy cannot be attached; give the MeshServices (unimesh discover) or the Services with the inputs`);
+        report(
+          ii,
+          o,
+          "/spec/selector",
+          "error",
+          allow ? "import/unresolved" : "import/looser",
+          `selector ${JSON.stringify(labels ?? sel)} picks no service the import knows (a MeshService with exactly this selector, or {app: <service>}): the model governs services, so this policy cannot be attached; give the MeshServices (unimesh discover) or the Services with the inputs`,
+        );
         continue;
       }
       if (o.namespace === ii.rootNamespace) {
         ii.ctx.ignore(o);
-        report(ii, o, "/spec/selector", "error", allow ? "import/unsupported-value" : "import/looser",
-          `${o.namespace} is Istio's root namespace, where a selector picks workloads of EVERY namespace: the model has no such scope`);
+        report(
+          ii,
+          o,
+          "/spec/selector",
+          "error",
+          allow ? "import/unsupported-value" : "import/looser",
+          `${o.namespace} is Istio's root namespace, where a selector picks workloads of EVERY namespace: the model has no such scope`,
+        );
         continue;
       }
       scope = "service";
@@ -101,7 +125,10 @@ export function authorizationPolicies(ii: IstioImport, objects: readonly NativeO
     } else scope = "namespace";
     const target: RuleTarget = { scope, namespace, ...(service ? { service } : {}), allow };
     const rules = readRules(ii, o, f, target);
-    if (!rules) { ii.ctx.ignore(o); continue; }
+    if (!rules) {
+      ii.ctx.ignore(o);
+      continue;
+    }
     const generated = sourcePolicies(o, "AccessPolicy");
     out.push({ native: o, scope, namespace, ...(service ? { service } : {}), action: allow ? "allow" : "deny", rules, ...(generated ? { generated } : {}) });
   }
@@ -195,7 +222,11 @@ function rule(ii: IstioImport, o: NativeObject, f: NativeFields, p: string, r: R
         const a = s.user[k];
         const b = merged[k];
         if (a && b && canonicalJson(a) !== canonicalJson(b)) {
-          fail(`${p}/when`, `${k} given both in from and in when (request.auth.principal) with different values: the model has one ${k} list per rule`, k.startsWith("not"));
+          fail(
+            `${p}/when`,
+            `${k} given both in from and in when (request.auth.principal) with different values: the model has one ${k} list per rule`,
+            k.startsWith("not"),
+          );
           return undefined;
         }
         if (a ?? b) user[k] = (a ?? b) as [string, ...string[]];
@@ -233,7 +264,8 @@ function and(op: Partial<AccessRule>, cond: Partial<AccessRule>): Partial<Access
 function mergeSources(read: FromEntry[]): FromEntry[] {
   if (read.length <= 1) return read;
   const positives = (s: AccessSource | undefined) => (["serviceAccounts", "namespaces", "ipBlocks"] as const).filter((k) => s?.[k]);
-  const negatives = (s: AccessSource | undefined) => canonicalJson({ a: s?.notServiceAccounts ?? null, b: s?.notNamespaces ?? null, c: s?.notIpBlocks ?? null });
+  const negatives = (s: AccessSource | undefined) =>
+    canonicalJson({ a: s?.notServiceAccounts ?? null, b: s?.notNamespaces ?? null, c: s?.notIpBlocks ?? null });
   const key = (e: FromEntry) => canonicalJson({ n: negatives(e.source), u: e.user });
   if (!read.every((e) => key(e) === key(read[0]))) return read;
   // An entry without positive lists matches every caller the others could: it alone.
@@ -262,30 +294,53 @@ interface FromEntry {
 type Fail = (at: string, why: string, negated?: boolean) => void;
 
 /** One `from[].source` → a model source; undefined when it cannot be stated (reported), `never` when it matches nobody. */
-function source(ii: IstioImport, o: NativeObject, f: NativeFields, p: string, s: Record<string, unknown>, t: RuleTarget, fail: Fail): FromEntry | "never" | undefined {
+function source(
+  ii: IstioImport,
+  o: NativeObject,
+  f: NativeFields,
+  p: string,
+  s: Record<string, unknown>,
+  t: RuleTarget,
+  fail: Fail,
+): FromEntry | "never" | undefined {
   let ok = true;
-  const bad = (at: string, why: string, negated = false) => { fail(at, why, negated); ok = false; };
+  const bad = (at: string, why: string, negated = false) => {
+    fail(at, why, negated);
+    ok = false;
+  };
   // The end user's token (RequestAuthentication): the same syntax and matching as the model's.
   const user: FromEntry["user"] = {};
   for (const k of ["requestPrincipals", "notRequestPrincipals"] as const) {
     if (s[k] === undefined) continue;
     const l = strings(s[k]);
-    if (!l?.length) { bad(`${p}/${k}`, `${k} must be a non-empty list of strings`, k.startsWith("not")); continue; }
+    if (!l?.length) {
+      bad(`${p}/${k}`, `${k} must be a non-empty list of strings`, k.startsWith("not"));
+      continue;
+    }
     user[k] = [...new Set(l)] as [string, ...string[]];
     f.use(`${p}/${k}`);
   }
   for (const k of ["remoteIpBlocks", "notRemoteIpBlocks"]) {
-    if (s[k] !== undefined) bad(`${p}/${k}`, `${k} (the original client address from X-Forwarded-For or PROXY protocol) has no model equivalent; the model's ipBlocks are the direct peer's address`, k.startsWith("not"));
+    if (s[k] !== undefined)
+      bad(
+        `${p}/${k}`,
+        `${k} (the original client address from X-Forwarded-For or PROXY protocol) has no model equivalent; the model's ipBlocks are the direct peer's address`,
+        k.startsWith("not"),
+      );
   }
   for (const k of ["trustDomains", "notTrustDomains"]) {
-    if (s[k] !== undefined) bad(`${p}/${k}`, `${k} has no model equivalent (identities are in the import's trust domain, --set trustDomain)`, k.startsWith("not"));
+    if (s[k] !== undefined)
+      bad(`${p}/${k}`, `${k} has no model equivalent (identities are in the import's trust domain, --set trustDomain)`, k.startsWith("not"));
   }
   const out: AccessSource = {};
   const principals = (key: "principals" | "notPrincipals"): { sas: string[]; nss: string[] } | undefined => {
     const list = s[key];
     if (list === undefined) return undefined;
     const l = strings(list);
-    if (!l) { bad(`${p}/${key}`, `${key} must be a list of strings`, key === "notPrincipals"); return undefined; }
+    if (!l) {
+      bad(`${p}/${key}`, `${key} must be a list of strings`, key === "notPrincipals");
+      return undefined;
+    }
     const sas: string[] = [];
     const nss: string[] = [];
     l.forEach((x, i) => {
@@ -301,7 +356,10 @@ function source(ii: IstioImport, o: NativeObject, f: NativeFields, p: string, s:
     const v = s[key];
     if (v === undefined) return undefined;
     const l = strings(v);
-    if (!l || !l.length) { bad(`${p}/${key}`, `${key} must be a non-empty list of strings`, negated); return undefined; }
+    if (!l || !l.length) {
+      bad(`${p}/${key}`, `${key} must be a non-empty list of strings`, negated);
+      return undefined;
+    }
     const outl: string[] = [];
     l.forEach((x, i) => {
       const why = check?.(x);
@@ -313,7 +371,8 @@ function source(ii: IstioImport, o: NativeObject, f: NativeFields, p: string, s:
   };
   const noWildcard = (x: string) => (x.includes("*") ? `"${x}": a wildcard namespace has no model equivalent` : undefined);
   const ip = (x: string) => (/^[0-9a-fA-F:.]+(\/[0-9]{1,3})?$/.test(x) ? undefined : `"${x}" is not an IP address or CIDR block`);
-  const sa = (x: string) => (/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(x) ? undefined : `"${x}" is not <namespace>/<service account>`);
+  const sa = (x: string) =>
+    /^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(x) ? undefined : `"${x}" is not <namespace>/<service account>`;
   const pos = principals("principals");
   const namespaces = list("namespaces", false, noWildcard);
   const istioSas = list("serviceAccounts", false, sa);
@@ -357,8 +416,14 @@ function source(ii: IstioImport, o: NativeObject, f: NativeFields, p: string, s:
   if (nnss.length) out.notNamespaces = [...new Set(nnss)] as [string, ...string[]];
   if (notIpBlocks) out.notIpBlocks = notIpBlocks as [string, ...string[]];
   if (istioSas || notSas) {
-    report(ii, o, p, "info", "import/unsupported-value",
-      `serviceAccounts (${[...(istioSas ?? []), ...(notSas ?? [])].join(", ")}) are imported as service accounts of the trust domain ${ii.ctx.trustDomain}`);
+    report(
+      ii,
+      o,
+      p,
+      "info",
+      "import/unsupported-value",
+      `serviceAccounts (${[...(istioSas ?? []), ...(notSas ?? [])].join(", ")}) are imported as service accounts of the trust domain ${ii.ctx.trustDomain}`,
+    );
   }
   return { ...(Object.keys(out).length ? { source: out } : {}), user };
 }
@@ -370,44 +435,96 @@ function normalize(key: string, x: string): string {
 }
 
 /** One `to[].operation` → methods, paths, ports and their negations; undefined when it cannot be stated. */
-function operation(ii: IstioImport, o: NativeObject, f: NativeFields, p: string, op: Record<string, unknown>, t: RuleTarget, fail: Fail): Partial<AccessRule> | undefined {
+function operation(
+  ii: IstioImport,
+  o: NativeObject,
+  f: NativeFields,
+  p: string,
+  op: Record<string, unknown>,
+  t: RuleTarget,
+  fail: Fail,
+): Partial<AccessRule> | undefined {
   let ok = true;
-  const bad = (at: string, why: string, negated = false) => { fail(at, why, negated); ok = false; };
+  const bad = (at: string, why: string, negated = false) => {
+    fail(at, why, negated);
+    ok = false;
+  };
   const out: Partial<AccessRule> = {};
   for (const k of ["hosts", "notHosts"]) {
-    if (op[k] !== undefined) bad(`${p}/${k}`, `${k} (the request's Host) has no model condition: the model's rules are per destination service`, k === "notHosts");
+    if (op[k] !== undefined)
+      bad(`${p}/${k}`, `${k} (the request's Host) has no model condition: the model's rules are per destination service`, k === "notHosts");
   }
-  for (const [k, negated] of [["methods", false], ["notMethods", true]] as const) {
+  for (const [k, negated] of [
+    ["methods", false],
+    ["notMethods", true],
+  ] as const) {
     if (op[k] === undefined) continue;
     const l = strings(op[k]);
-    if (!l?.length) { bad(`${p}/${k}`, `${k} must be a non-empty list`, negated); continue; }
-    if (l.includes("*")) { if (!negated) { f.use(`${p}/${k}`); continue; } bad(`${p}/${k}`, `${k}: "*" (every method) excludes every request`, negated); continue; }
+    if (!l?.length) {
+      bad(`${p}/${k}`, `${k} must be a non-empty list`, negated);
+      continue;
+    }
+    if (l.includes("*")) {
+      if (!negated) {
+        f.use(`${p}/${k}`);
+        continue;
+      }
+      bad(`${p}/${k}`, `${k}: "*" (every method) excludes every request`, negated);
+      continue;
+    }
     out[k] = [...new Set(l)] as [string, ...string[]];
     f.use(`${p}/${k}`);
   }
-  for (const [k, negated] of [["paths", false], ["notPaths", true]] as const) {
+  for (const [k, negated] of [
+    ["paths", false],
+    ["notPaths", true],
+  ] as const) {
     if (op[k] === undefined) continue;
     const l = strings(op[k]);
-    if (!l?.length) { bad(`${p}/${k}`, `${k} must be a non-empty list`, negated); continue; }
+    if (!l?.length) {
+      bad(`${p}/${k}`, `${k} must be a non-empty list`, negated);
+      continue;
+    }
     const paths = modelPaths(l, (i, why, widens) => {
       // A widened path condition admits more in an allow rule (and in a deny rule's notPaths): looser, an
       // error; it only denies more in a deny rule (and in an allow rule's notPaths): a warning.
       if (!widens) return bad(`${p}/${k}/${i}`, why, negated);
       if (t.allow !== negated) {
         f.use(`${p}/${k}/${i}`);
-        report(ii, o, `${p}/${k}/${i}`, "error", "import/looser", `${why}: imported so, the rule would ${t.allow ? "admit" : "exclude from the deny"} more requests`);
+        report(
+          ii,
+          o,
+          `${p}/${k}/${i}`,
+          "error",
+          "import/looser",
+          `${why}: imported so, the rule would ${t.allow ? "admit" : "exclude from the deny"} more requests`,
+        );
         ok = false;
-      } else report(ii, o, `${p}/${k}/${i}`, "warning", "import/unsupported-value", `${why}; imported so, the rule ${t.allow ? "admits fewer" : "denies more"} requests`);
+      } else
+        report(
+          ii,
+          o,
+          `${p}/${k}/${i}`,
+          "warning",
+          "import/unsupported-value",
+          `${why}; imported so, the rule ${t.allow ? "admits fewer" : "denies more"} requests`,
+        );
     });
     if (paths) out[k] = paths as [string, ...string[]];
     f.use(`${p}/${k}`);
   }
-  for (const [k, negated] of [["ports", false], ["notPorts", true]] as const) {
+  for (const [k, negated] of [
+    ["ports", false],
+    ["notPorts", true],
+  ] as const) {
     if (op[k] === undefined) continue;
     const l = op[k];
     const list = Array.isArray(l) ? l.map((x) => (typeof x === "number" ? String(x) : x)) : undefined;
     const ports = strings(list);
-    if (!ports?.length) { bad(`${p}/${k}`, `${k} must be a non-empty list of ports`, negated); continue; }
+    if (!ports?.length) {
+      bad(`${p}/${k}`, `${k} must be a non-empty list of ports`, negated);
+      continue;
+    }
     const got = servicePorts(ii, ports, t, (i, why) => bad(`${p}/${k}/${i}`, why, negated));
     if (got) out[k] = got as [number, ...number[]];
     f.use(`${p}/${k}`);
@@ -433,7 +550,11 @@ export function modelPaths(paths: readonly string[], widened: (i: number, why: s
     if (x !== "*" && x.endsWith("/*") && !x.startsWith("*")) {
       const dir = x.slice(0, -2);
       if (dir && !exact.has(dir)) {
-        widened(i, `"${x}" is the string prefix "${dir}/"; the model's "${x}" also matches "${dir}" itself (a segment prefix), and the model cannot say "${dir}/" alone`, true);
+        widened(
+          i,
+          `"${x}" is the string prefix "${dir}/"; the model's "${x}" also matches "${dir}" itself (a segment prefix), and the model cannot say "${dir}/" alone`,
+          true,
+        );
       }
       m = x;
     } else if (exact.has(x) && paths.includes(`${x}/*`)) return; // folded into "<x>/*"
@@ -445,14 +566,21 @@ export function modelPaths(paths: readonly string[], widened: (i: number, why: s
 /** Pod ports (strings) → the Service ports that reach them; undefined when one cannot be mapped (reported). */
 function servicePorts(ii: IstioImport, ports: readonly string[], t: RuleTarget, bad: (i: number, why: string) => void): number[] | undefined {
   if (t.scope !== "service") {
-    bad(0, "ports in a policy without selector: the model's namespace- and mesh-wide rules name no ports (rule/scope-ports), since they apply to services whose ports differ");
+    bad(
+      0,
+      "ports in a policy without selector: the model's namespace- and mesh-wide rules name no ports (rule/scope-ports), since they apply to services whose ports differ",
+    );
     return undefined;
   }
   const out: number[] = [];
   let ok = true;
   ports.forEach((x, i) => {
     const n = Number(x);
-    if (!/^[0-9]+$/.test(x) || n < 1 || n > 65535) { bad(i, `"${x}" is not a port number`); ok = false; return; }
+    if (!/^[0-9]+$/.test(x) || n < 1 || n > 65535) {
+      bad(i, `"${x}" is not a port number`);
+      ok = false;
+      return;
+    }
     const sp = ii.ctx.facts.servicePorts(t.namespace, t.service!, n);
     if (!sp.ports.length) {
       bad(i, `pod port ${n} is the target of no port of Service ${t.service} (ports are Service ports in the model)`);
@@ -474,25 +602,46 @@ function conditions(ii: IstioImport, o: NativeObject, f: NativeFields, p: string
   const out: Partial<AccessRule> = {};
   when.forEach((c, i) => {
     const cp = `${p}/${i}`;
-    if (!isObject(c) || typeof c.key !== "string") { fail(cp, "a condition needs a key"); ok = false; return; }
+    if (!isObject(c) || typeof c.key !== "string") {
+      fail(cp, "a condition needs a key");
+      ok = false;
+      return;
+    }
     const values = c.values !== undefined ? strings(c.values) : undefined;
     const notValues = c.notValues !== undefined ? strings(c.notValues) : undefined;
     if ((c.values !== undefined && !values?.length) || (c.notValues !== undefined && !notValues?.length) || (!values && !notValues)) {
-      fail(cp, "a condition needs values or notValues (non-empty lists of strings)"); ok = false; return;
+      fail(cp, "a condition needs values or notValues (non-empty lists of strings)");
+      ok = false;
+      return;
     }
     const header = /^request\.headers\[(.+)\]$/.exec(c.key);
     if (header) {
       const name = header[1];
-      for (const [list, key, negated] of [[values, "values", false], [notValues, "notValues", true]] as const) {
+      for (const [list, key, negated] of [
+        [values, "values", false],
+        [notValues, "notValues", true],
+      ] as const) {
         if (!list) continue;
         const wild = list.findIndex((v) => v.startsWith("*") || v.endsWith("*"));
-        if (wild >= 0) { fail(`${cp}/${key}/${wild}`, `"${list[wild]}": Istio reads a leading or trailing * as a wildcard (prefix, suffix or presence match), and the model matches header values exactly`, negated); ok = false; continue; }
+        if (wild >= 0) {
+          fail(
+            `${cp}/${key}/${wild}`,
+            `"${list[wild]}": Istio reads a leading or trailing * as a wildcard (prefix, suffix or presence match), and the model matches header values exactly`,
+            negated,
+          );
+          ok = false;
+          continue;
+        }
         const target = negated ? (out.notHeaders ??= {}) : (out.headers ??= {});
         const prev = target[name];
         if (prev && !negated) {
           // Two conditions on one header: both must hold.
           const both = prev.filter((v) => list.includes(v));
-          if (!both.length) { fail(cp, `header ${name} is required to have values of two disjoint lists: the rule never matches`, false); ok = false; continue; }
+          if (!both.length) {
+            fail(cp, `header ${name} is required to have values of two disjoint lists: the rule never matches`, false);
+            ok = false;
+            continue;
+          }
           target[name] = both as [string, ...string[]];
         } else target[name] = [...new Set([...(prev ?? []), ...list])] as [string, ...string[]];
       }
@@ -500,14 +649,24 @@ function conditions(ii: IstioImport, o: NativeObject, f: NativeFields, p: string
       return;
     }
     if (c.key === "destination.port") {
-      for (const [list, key, negated] of [[values, "ports", false], [notValues, "notPorts", true]] as const) {
+      for (const [list, key, negated] of [
+        [values, "ports", false],
+        [notValues, "notPorts", true],
+      ] as const) {
         if (!list) continue;
         const got = servicePorts(ii, list, t, (j, why) => fail(`${cp}/${negated ? "notValues" : "values"}/${j}`, why, negated));
-        if (!got) { ok = false; continue; }
+        if (!got) {
+          ok = false;
+          continue;
+        }
         if (key === "ports") {
           const prev = out.ports;
           const both = prev ? got.filter((x) => prev.includes(x)) : got;
-          if (!both.length) { fail(cp, "destination.port conditions that exclude each other: the rule never matches"); ok = false; continue; }
+          if (!both.length) {
+            fail(cp, "destination.port conditions that exclude each other: the rule never matches");
+            ok = false;
+            continue;
+          }
           out.ports = both as [number, ...number[]];
         } else out.notPorts = [...new Set([...(out.notPorts ?? []), ...got])].sort((a, b) => a - b) as [number, ...number[]];
       }
@@ -515,16 +674,28 @@ function conditions(ii: IstioImport, o: NativeObject, f: NativeFields, p: string
       return;
     }
     const claim = /^request\.auth\.claims((?:\[[^[\]]+\])+)$/.exec(c.key);
-    const auth = claim ? [...claim[1].matchAll(/\[([^[\]]+)\]/g)].map((m) => m[1])
-      : c.key === "request.auth.audiences" ? ["aud"] : c.key === "request.auth.presenter" ? ["azp"] : undefined;
+    const auth = claim
+      ? [...claim[1].matchAll(/\[([^[\]]+)\]/g)].map((m) => m[1])
+      : c.key === "request.auth.audiences"
+        ? ["aud"]
+        : c.key === "request.auth.presenter"
+          ? ["azp"]
+          : undefined;
     if (auth) {
       // The end user's claims: Istio's matching is the model's (string or list element; *, prefix, suffix).
-      for (const [list, key] of [[values, "claims"], [notValues, "notClaims"]] as const) {
+      for (const [list, key] of [
+        [values, "claims"],
+        [notValues, "notClaims"],
+      ] as const) {
         if (!list) continue;
         let tree = (out[key] ??= {}) as Record<string, unknown>;
         for (const name of auth.slice(0, -1)) tree = (tree[name] ??= {}) as Record<string, unknown>;
         const last = auth[auth.length - 1];
-        if (tree[last] !== undefined) { fail(cp, `claim ${auth.join(".")} is conditioned twice: the model has one list of values per claim`, key === "notClaims"); ok = false; continue; }
+        if (tree[last] !== undefined) {
+          fail(cp, `claim ${auth.join(".")} is conditioned twice: the model has one list of values per claim`, key === "notClaims");
+          ok = false;
+          continue;
+        }
         tree[last] = [...new Set(list)];
       }
       f.use(cp);
@@ -536,7 +707,11 @@ function conditions(ii: IstioImport, o: NativeObject, f: NativeFields, p: string
       f.use(cp);
       return;
     }
-    fail(`${cp}/key`, `condition ${c.key} has no model equivalent (the model's rule conditions are request headers, destination ports and the end user's token)`, !!notValues && !values);
+    fail(
+      `${cp}/key`,
+      `condition ${c.key} has no model equivalent (the model's rule conditions are request headers, destination ports and the end user's token)`,
+      !!notValues && !values,
+    );
     ok = false;
   });
   void escapePointerToken;

@@ -59,10 +59,15 @@ export function serviceAccountOfPrincipal(ii: IstioImport, p: unknown, policyNam
   if (typeof p !== "string") return { reason: "is not a string" };
   if (p === "*") return { sa: "*" };
   const m = /^([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/.exec(p);
-  if (!m) return { reason: `"${p}" is not a principal of the form <trust domain>/ns/<namespace>/sa/<service account> (prefix and suffix wildcards such as "*/ns/foo/*" have no model equivalent)` };
+  if (!m)
+    return {
+      reason: `"${p}" is not a principal of the form <trust domain>/ns/<namespace>/sa/<service account> (prefix and suffix wildcards such as "*/ns/foo/*" have no model equivalent)`,
+    };
   const [, td, ns, sa] = m;
   if (td !== ii.ctx.trustDomain) {
-    return { reason: `"${p}" is in trust domain ${td === "*" ? "*" : `"${td}"`}, not the import's ${ii.ctx.trustDomain}${td === "*" ? "" : ` (give --set trustDomain=${td} if that is the mesh's trust domain)`}` };
+    return {
+      reason: `"${p}" is in trust domain ${td === "*" ? "*" : `"${td}"`}, not the import's ${ii.ctx.trustDomain}${td === "*" ? "" : ` (give --set trustDomain=${td} if that is the mesh's trust domain)`}`,
+    };
   }
   if (ns.includes("*")) return { reason: `"${p}": a wildcard namespace has no model equivalent` };
   if (sa === "*") return { namespaceOf: ns };
@@ -84,7 +89,14 @@ export function duration(ii: IstioImport, o: NativeObject, f: NativeFields, poin
 }
 
 /** Shorthand for `ctx.report`. */
-export function report(ii: IstioImport, o: NativeObject, pointer: string, severity: ImportReport["severity"], code: ImportReport["code"], message: string): void {
+export function report(
+  ii: IstioImport,
+  o: NativeObject,
+  pointer: string,
+  severity: ImportReport["severity"],
+  code: ImportReport["code"],
+  message: string,
+): void {
   ii.ctx.report(o, pointer, { code, severity, message });
 }
 

@@ -63,16 +63,28 @@ export function destinationRules(ii: IstioImport, objects: readonly NativeObject
     const svc = serviceOfHost(ii, host, o.namespace);
     if (!svc) {
       ii.ctx.ignore(o);
-      report(ii, o, "/spec/host", "warning", "import/unsupported-kind",
-        `host ${JSON.stringify(host)} is not a Service of the mesh (a wildcard or an external host, e.g. of a ServiceEntry): the model describes policies between the mesh's services only; this DestinationRule is not imported`);
+      report(
+        ii,
+        o,
+        "/spec/host",
+        "warning",
+        "import/unsupported-kind",
+        `host ${JSON.stringify(host)} is not a Service of the mesh (a wildcard or an external host, e.g. of a ServiceEntry): the model describes policies between the mesh's services only; this DestinationRule is not imported`,
+      );
       continue;
     }
     const key = `${svc.namespace}/${svc.name}`;
     const prev = out.get(key);
     if (prev) {
       ii.ctx.ignore(o);
-      report(ii, o, "/spec/host", "error", "import/conflict",
-        `another DestinationRule (${prev.native.id}) is for the same host ${svc.name}.${svc.namespace}; Istio merges them only in limited cases (and otherwise uses the oldest), so merge them into one before importing`);
+      report(
+        ii,
+        o,
+        "/spec/host",
+        "error",
+        "import/conflict",
+        `another DestinationRule (${prev.native.id}) is for the same host ${svc.name}.${svc.namespace}; Istio merges them only in limited cases (and otherwise uses the oldest), so merge them into one before importing`,
+      );
       continue;
     }
     const rules: HostRules = { service: svc, native: o, subsets: new Map(), used: new Set(), subsetSettings: new Map() };
@@ -152,8 +164,14 @@ function clientTls(ii: IstioImport, o: NativeObject, f: NativeFields, p: string)
   if (keys.length === 1 && (tls.mode === "ISTIO_MUTUAL" || tls.mode === "DISABLE")) {
     f.use(p);
     if (!sourcePolicies(o, "MTLSPolicy")?.length) {
-      report(ii, o, p, "info", "import/mesh-default",
-        `tls.mode ${tls.mode} (the client side of mTLS) is not imported: unimesh derives what callers send from the destination's MTLSPolicy (Istio auto mTLS, plus this setting where a service's mode needs it)`);
+      report(
+        ii,
+        o,
+        p,
+        "info",
+        "import/mesh-default",
+        `tls.mode ${tls.mode} (the client side of mTLS) is not imported: unimesh derives what callers send from the destination's MTLSPolicy (Istio auto mTLS, plus this setting where a service's mode needs it)`,
+      );
     }
   }
 }
@@ -195,7 +213,15 @@ function connectionPool(ii: IstioImport, o: NativeObject, f: NativeFields, p: st
     const d = duration(ii, o, f, `${p}/http/idleTimeout`);
     if (d) out.idleTimeout = d;
     if (tcpIdle !== undefined) f.use(`${p}/tcp/idleTimeout`);
-    else report(ii, o, `${p}/http/idleTimeout`, "warning", "import/unsupported-value", "http.idleTimeout is imported as connectionPool.idleTimeout, which also sets tcp.idleTimeout (TCP proxying) when translated");
+    else
+      report(
+        ii,
+        o,
+        `${p}/http/idleTimeout`,
+        "warning",
+        "import/unsupported-value",
+        "http.idleTimeout is imported as connectionPool.idleTimeout, which also sets tcp.idleTimeout (TCP proxying) when translated",
+      );
   }
   return out;
 }
@@ -203,7 +229,9 @@ function connectionPool(ii: IstioImport, o: NativeObject, f: NativeFields, p: st
 function loadBalancer(ii: IstioImport, o: NativeObject, f: NativeFields, p: string): LoadBalancer | undefined {
   const simple = f.get(`${p}/simple`);
   if (simple !== undefined) {
-    const algorithm = ({ ROUND_ROBIN: "round-robin", LEAST_REQUEST: "least-request", LEAST_CONN: "least-request", RANDOM: "random" } as const)[String(simple) as "RANDOM"];
+    const algorithm = ({ ROUND_ROBIN: "round-robin", LEAST_REQUEST: "least-request", LEAST_CONN: "least-request", RANDOM: "random" } as const)[
+      String(simple) as "RANDOM"
+    ];
     if (algorithm) {
       f.use(`${p}/simple`);
       return { algorithm };
@@ -213,9 +241,18 @@ function loadBalancer(ii: IstioImport, o: NativeObject, f: NativeFields, p: stri
   const h = f.get(`${p}/consistentHash`);
   if (!isObject(h)) return undefined;
   const c = `${p}/consistentHash`;
-  if (typeof h.httpHeaderName === "string") { f.use(`${c}/httpHeaderName`); return { algorithm: "consistent-hash", consistentHash: { header: h.httpHeaderName } }; }
-  if (typeof h.httpQueryParameterName === "string") { f.use(`${c}/httpQueryParameterName`); return { algorithm: "consistent-hash", consistentHash: { queryParam: h.httpQueryParameterName } }; }
-  if (h.useSourceIp === true) { f.use(`${c}/useSourceIp`); return { algorithm: "consistent-hash", consistentHash: { sourceIp: true } }; }
+  if (typeof h.httpHeaderName === "string") {
+    f.use(`${c}/httpHeaderName`);
+    return { algorithm: "consistent-hash", consistentHash: { header: h.httpHeaderName } };
+  }
+  if (typeof h.httpQueryParameterName === "string") {
+    f.use(`${c}/httpQueryParameterName`);
+    return { algorithm: "consistent-hash", consistentHash: { queryParam: h.httpQueryParameterName } };
+  }
+  if (h.useSourceIp === true) {
+    f.use(`${c}/useSourceIp`);
+    return { algorithm: "consistent-hash", consistentHash: { sourceIp: true } };
+  }
   if (isObject(h.httpCookie) && typeof h.httpCookie.name === "string") {
     f.use(`${c}/httpCookie/name`);
     const ttl = duration(ii, o, f, `${c}/httpCookie/ttl`);

@@ -40,7 +40,10 @@ const API_VERSION = "unimesh.io/v1alpha1" as const;
 
 /** The kinds `unimesh import --from istio --context` lists. */
 const KINDS: readonly NativeKind[] = [
-  ...["VirtualService", "DestinationRule", "EnvoyFilter", "Gateway", "ServiceEntry", "Sidecar", "WorkloadEntry", "WorkloadGroup"].map((kind) => ({ group: NETWORKING, kind })),
+  ...["VirtualService", "DestinationRule", "EnvoyFilter", "Gateway", "ServiceEntry", "Sidecar", "WorkloadEntry", "WorkloadGroup"].map((kind) => ({
+    group: NETWORKING,
+    kind,
+  })),
   ...["AuthorizationPolicy", "PeerAuthentication", "RequestAuthentication"].map((kind) => ({ group: SECURITY, kind })),
 ];
 
@@ -61,13 +64,7 @@ export const istioImporter: MeshImporter = {
     const jwt = requestAuthentications(ii, of(SECURITY, "RequestAuthentication"));
     outsideTheModel(ii, objects);
     const traffic = trafficPolicies(ii, hosts, drs, limits);
-    const docs: ImportedDocument[] = [
-      ...traffic.docs,
-      ...meshServices(ii, drs),
-      ...accessPolicies(ii, authz),
-      ...mtlsPolicies(peers),
-      ...jwt,
-    ];
+    const docs: ImportedDocument[] = [...traffic.docs, ...meshServices(ii, drs), ...accessPolicies(ii, authz), ...mtlsPolicies(peers), ...jwt];
     checkRouteOrder(ii, docs, traffic.routes);
     return docs;
   },
@@ -78,7 +75,12 @@ export const istioImporter: MeshImporter = {
 /** Where each imported route went: `TrafficPolicy/<ns>/<name>#<index>` (`#-` for a policy's implicit route). */
 type RouteIndex = Map<string, ImportedRoute>;
 
-function trafficPolicies(ii: IstioImport, hosts: readonly HostRoutes[], drs: ReadonlyMap<string, HostRules>, limits: readonly ImportedRateLimit[]): { docs: ImportedDocument[]; routes: RouteIndex } {
+function trafficPolicies(
+  ii: IstioImport,
+  hosts: readonly HostRoutes[],
+  drs: ReadonlyMap<string, HostRules>,
+  limits: readonly ImportedRateLimit[],
+): { docs: ImportedDocument[]; routes: RouteIndex } {
   const docs: ImportedDocument[] = [];
   const routes: RouteIndex = new Map();
   const byDest = new Map<string, ImportedDocument[]>();
@@ -91,8 +93,14 @@ function trafficPolicies(ii: IstioImport, hosts: readonly HostRoutes[], drs: Rea
   for (const hr of hosts) {
     const dest = `${hr.service.namespace}/${hr.service.name}`;
     if (hr.routes.length && !hr.catchAll) {
-      report(ii, hr.native, "/spec/http", "warning", "import/unsupported-value",
-        `no route of ${hr.service.name}.${hr.service.namespace} matches every request: Istio answers 404 (no route) to the requests none matches, the model sends them to the service unchanged; add a last route without match (or one answering 404 with directResponse) to keep Istio's behaviour`);
+      report(
+        ii,
+        hr.native,
+        "/spec/http",
+        "warning",
+        "import/unsupported-value",
+        `no route of ${hr.service.name}.${hr.service.namespace} matches every request: Istio answers 404 (no route) to the requests none matches, the model sends them to the service unchanged; add a last route without match (or one answering 404 with directResponse) to keep Istio's behaviour`,
+      );
     }
     const groups = new Map<string, { name: string; namespace: string; routes: ImportedRoute[] }>();
     let n = 0;
@@ -122,7 +130,14 @@ function trafficPolicies(ii: IstioImport, hosts: readonly HostRoutes[], drs: Rea
       const spec: TrafficPolicySpec = { destination: destinationOf(hr.service, g.namespace, first.port) };
       if (first.source) spec.source = first.source;
       const id = `TrafficPolicy/${g.namespace}/${g.name}`;
-      const implicit = g.routes.length === 1 && first.from?.implicit && !first.route.match && !first.route.split && !first.route.redirect && !first.route.directResponse && !first.route.rewrite;
+      const implicit =
+        g.routes.length === 1 &&
+        first.from?.implicit &&
+        !first.route.match &&
+        !first.route.split &&
+        !first.route.redirect &&
+        !first.route.directResponse &&
+        !first.route.rewrite;
       if (implicit) {
         for (const k of ROUTE_SETTINGS) if (first.route[k] !== undefined) (spec as unknown as Record<string, unknown>)[k] = first.route[k];
         routes.set(`${id}#-`, first);
@@ -134,20 +149,34 @@ function trafficPolicies(ii: IstioImport, hosts: readonly HostRoutes[], drs: Rea
     }
   }
   // Destination-level settings (DestinationRule, rate-limit EnvoyFilter) on a policy of their destination.
-  const holder = (svc: { namespace: string; name: string }, native: NativeObject, generated: readonly { name: string; namespace: string; id: string }[] | undefined): ImportedDocument => {
+  const holder = (
+    svc: { namespace: string; name: string },
+    native: NativeObject,
+    generated: readonly { name: string; namespace: string; id: string }[] | undefined,
+  ): ImportedDocument => {
     const dest = `${svc.namespace}/${svc.name}`;
     const mine = byDest.get(dest) ?? [];
     if (generated?.length) {
       // The policy that set them: one of the object's policies without routes, else the first.
-      const routed = new Set(mine.filter((d) => (d.doc.spec as TrafficPolicySpec).routes || ROUTE_SETTINGS.some((k) => (d.doc.spec as TrafficPolicySpec)[k])).map((d) => `${d.doc.metadata.namespace}/${d.doc.metadata.name}`));
+      const routed = new Set(
+        mine
+          .filter((d) => (d.doc.spec as TrafficPolicySpec).routes || ROUTE_SETTINGS.some((k) => (d.doc.spec as TrafficPolicySpec)[k]))
+          .map((d) => `${d.doc.metadata.namespace}/${d.doc.metadata.name}`),
+      );
       const ref = generated.find((p) => !routed.has(`${p.namespace}/${p.name}`)) ?? generated[0];
       const found = mine.find((d) => d.doc.metadata.name === ref.name && d.doc.metadata.namespace === ref.namespace);
-      if (found) { found.from = [...found.from, native]; return found; }
+      if (found) {
+        found.from = [...found.from, native];
+        return found;
+      }
       const d = { doc: trafficPolicy(ref.name, ref.namespace, { destination: destinationOf(svc, ref.namespace) }), from: [native] };
       add(dest, d);
       return d;
     }
-    if (mine.length) { mine[0].from = [...mine[0].from, native]; return mine[0]; }
+    if (mine.length) {
+      mine[0].from = [...mine[0].from, native];
+      return mine[0];
+    }
     const d = { doc: trafficPolicy(native.name, native.namespace, { destination: destinationOf(svc, native.namespace) }), from: [native] };
     add(dest, d);
     return d;
@@ -173,19 +202,32 @@ function trafficPolicies(ii: IstioImport, hosts: readonly HostRoutes[], drs: Rea
     const key = `${rl.service.namespace}/${rl.service.name}`;
     const prev = limited.get(key);
     if (prev) {
-      report(ii, rl.native, "/spec/workloadSelector", "error", "import/conflict", `${prev.native.id} also limits the rate of ${rl.service.name}: Envoy would apply both filters, which the model's one rateLimit cannot say; keep one`);
+      report(
+        ii,
+        rl.native,
+        "/spec/workloadSelector",
+        "error",
+        "import/conflict",
+        `${prev.native.id} also limits the rate of ${rl.service.name}: Envoy would apply both filters, which the model's one rateLimit cannot say; keep one`,
+      );
       continue;
     }
     limited.set(key, rl);
-    const refs = (rl.native.object.metadata.annotations?.["unimesh.io/policies"] !== undefined ? refsOf(rl.native) : undefined);
+    const refs = rl.native.object.metadata.annotations?.["unimesh.io/policies"] !== undefined ? refsOf(rl.native) : undefined;
     const d = holder(rl.service, rl.native, refs);
     (d.doc.spec as TrafficPolicySpec).rateLimit = rl.rateLimit;
   }
   for (const dr of drs.values()) {
     const unused = [...dr.subsets.keys()].filter((s) => !dr.used.has(s));
     if (unused.length && !dr.generated) {
-      report(ii, dr.native, "/spec/subsets", "info", "import/unsupported-value",
-        `subset${unused.length === 1 ? "" : "s"} ${unused.join(", ")} ${unused.length === 1 ? "is" : "are"} used by no route among the inputs: not imported (the model defines a subset where a route or setting uses it)`);
+      report(
+        ii,
+        dr.native,
+        "/spec/subsets",
+        "info",
+        "import/unsupported-value",
+        `subset${unused.length === 1 ? "" : "s"} ${unused.join(", ")} ${unused.length === 1 ? "is" : "are"} used by no route among the inputs: not imported (the model defines a subset where a route or setting uses it)`,
+      );
     }
   }
   return { docs, routes };
@@ -195,7 +237,11 @@ function trafficPolicies(ii: IstioImport, hosts: readonly HostRoutes[], drs: Rea
 function refsOf(o: NativeObject): { name: string; namespace: string; id: string }[] | undefined {
   const ids = o.object.metadata.annotations?.["unimesh.io/policies"];
   if (!ids || o.object.metadata.labels?.["app.kubernetes.io/managed-by"] !== "unimesh") return undefined;
-  const out = ids.split(",").map((id) => /^TrafficPolicy\/([a-z0-9-]+)\/([a-z0-9-]+)$/.exec(id.trim())).filter((m): m is RegExpExecArray => !!m).map((m) => ({ namespace: m[1], name: m[2], id: m[0] }));
+  const out = ids
+    .split(",")
+    .map((id) => /^TrafficPolicy\/([a-z0-9-]+)\/([a-z0-9-]+)$/.exec(id.trim()))
+    .filter((m): m is RegExpExecArray => !!m)
+    .map((m) => ({ namespace: m[1], name: m[2], id: m[0] }));
   return out.length ? out : undefined;
 }
 
@@ -239,15 +285,23 @@ function meshServices(ii: IstioImport, drs: ReadonlyMap<string, HostRules>): Imp
       for (const [n, l] of missing) {
         subsets.push({ name: subsets.some((s) => s.name === n) ? `${n}-${Object.values(l).join("-")}`.slice(0, 63) : n, labels: l });
       }
-      report(ii, dr.native, "/spec/subsets", "info", "import/unresolved",
-        `the MeshService ${namespace}/${name} given declares subsets without ${missing.map(([n]) => n).join(", ")}, which routes use: added to it`);
+      report(
+        ii,
+        dr.native,
+        "/spec/subsets",
+        "info",
+        "import/unresolved",
+        `the MeshService ${namespace}/${name} given declares subsets without ${missing.map(([n]) => n).join(", ")}, which routes use: added to it`,
+      );
     } else {
       const namer = new SubsetNamer({});
       if (used.every(([n, l]) => namer.name(l).name === n)) continue;
       subsets = [...dr.subsets].sort((a, b) => cmp(a[0], b[0])).map(([n, l]) => ({ name: n, labels: l }));
     }
     const doc: MeshService = {
-      apiVersion: API_VERSION, kind: "MeshService", metadata: { name, namespace },
+      apiVersion: API_VERSION,
+      kind: "MeshService",
+      metadata: { name, namespace },
       spec: { ...(given?.spec ?? {}), subsets: subsets as NonNullable<MeshService["spec"]["subsets"]> },
     };
     out.push({ doc, from: [dr.native] });
@@ -279,14 +333,26 @@ function accessPolicies(ii: IstioImport, authz: readonly ImportedAuthz[]): Impor
     if (a.action === "deny") {
       const has = hasAllow(a);
       if (has === "others") {
-        report(ii, a.native, "/spec", "error", "import/unsupported-value",
-          `this ${a.scope === "mesh" ? "mesh" : "namespace"}-wide DENY policy applies to workloads of which some have ALLOW policies and others have none: Istio allows what no DENY denies on the latter, while the model denies by default every workload an AccessPolicy selects; an imported allow-all rule would open the former. Give the workloads without ALLOW policies their own ALLOW policy (e.g. rules: [{}]) before importing`);
+        report(
+          ii,
+          a.native,
+          "/spec",
+          "error",
+          "import/unsupported-value",
+          `this ${a.scope === "mesh" ? "mesh" : "namespace"}-wide DENY policy applies to workloads of which some have ALLOW policies and others have none: Istio allows what no DENY denies on the latter, while the model denies by default every workload an AccessPolicy selects; an imported allow-all rule would open the former. Give the workloads without ALLOW policies their own ALLOW policy (e.g. rules: [{}]) before importing`,
+        );
         continue;
       }
       if (!has) {
         allowAll = true;
-        report(ii, a.native, "/spec", "info", "import/mesh-default",
-          "no ALLOW policy selects these workloads, so Istio allows every request this DENY policy does not deny; the model denies by default once an AccessPolicy selects a workload, so the imported policy allows every other request explicitly (allow: [{}])");
+        report(
+          ii,
+          a.native,
+          "/spec",
+          "info",
+          "import/mesh-default",
+          "no ALLOW policy selects these workloads, so Istio allows every request this DENY policy does not deny; the model denies by default once an AccessPolicy selects a workload, so the imported policy allows every other request explicitly (allow: [{}])",
+        );
       }
     }
     const key = `${namespace}/${name}/${a.scope}/${a.service ?? ""}`;
@@ -323,7 +389,12 @@ function mtlsPolicies(peers: readonly ImportedPeerAuthentication[]): ImportedDoc
       mode: p.mode!,
       ...(p.ports ? { ports: p.ports } : {}),
     };
-    const doc: MTLSPolicy = { apiVersion: API_VERSION, kind: "MTLSPolicy", metadata: { name: ref?.name ?? p.native.name, namespace: ref?.namespace ?? p.namespace }, spec };
+    const doc: MTLSPolicy = {
+      apiVersion: API_VERSION,
+      kind: "MTLSPolicy",
+      metadata: { name: ref?.name ?? p.native.name, namespace: ref?.namespace ?? p.namespace },
+      spec,
+    };
     return { doc, from: [p.native] };
   });
 }
@@ -348,10 +419,16 @@ function outsideTheModel(ii: IstioImport, objects: readonly NativeObject[]): voi
       const spec = (o.object.spec ?? {}) as Record<string, unknown>;
       const mode = (spec.outboundTrafficPolicy as Record<string, unknown> | undefined)?.mode;
       const restricts = mode === "REGISTRY_ONLY" || spec.egress !== undefined;
-      report(ii, o, restricts ? (mode === "REGISTRY_ONLY" ? "/spec/outboundTrafficPolicy/mode" : "/spec/egress") : "", restricts ? "error" : "warning", restricts ? "import/looser" : "import/unsupported-kind",
+      report(
+        ii,
+        o,
+        restricts ? (mode === "REGISTRY_ONLY" ? "/spec/outboundTrafficPolicy/mode" : "/spec/egress") : "",
+        restricts ? "error" : "warning",
+        restricts ? "import/looser" : "import/unsupported-kind",
         restricts
           ? "this Sidecar restricts which hosts its workloads can reach (egress hosts or outboundTrafficPolicy REGISTRY_ONLY), which the model cannot say: without it they could reach more"
-          : "Sidecar (proxy scoping and inbound settings) is outside the model: not imported");
+          : "Sidecar (proxy scoping and inbound settings) is outside the model: not imported",
+      );
     } else if ((o.group === NETWORKING || o.group.endsWith(".istio.io")) && why[o.kind]) {
       ii.ctx.ignore(o);
       report(ii, o, "", "warning", "import/unsupported-kind", `${o.kind}: ${why[o.kind]}; not imported`);
@@ -368,7 +445,15 @@ function outsideTheModel(ii: IstioImport, objects: readonly NativeObject[]): voi
  */
 function checkRouteOrder(ii: IstioImport, docs: readonly ImportedDocument[], routes: RouteIndex): void {
   const sources: SourceDocument[] = docs.map((d, index) => ({ file: "<import>", index, startLine: 1, text: "", value: d.doc }));
-  const facts = ii.ctx.facts.services.filter((s) => !docs.some((d) => d.doc.kind === "MeshService" && d.doc.metadata.name === s.metadata.name && (d.doc.metadata.namespace ?? DEFAULT_NAMESPACE) === (s.metadata.namespace ?? DEFAULT_NAMESPACE)));
+  const facts = ii.ctx.facts.services.filter(
+    (s) =>
+      !docs.some(
+        (d) =>
+          d.doc.kind === "MeshService" &&
+          d.doc.metadata.name === s.metadata.name &&
+          (d.doc.metadata.namespace ?? DEFAULT_NAMESPACE) === (s.metadata.namespace ?? DEFAULT_NAMESPACE),
+      ),
+  );
   facts.forEach((s, i) => sources.push({ file: "<facts>", index: docs.length + i, startLine: 1, text: "", value: s }));
   let views;
   try {
@@ -383,8 +468,14 @@ function checkRouteOrder(ii: IstioImport, docs: readonly ImportedDocument[], rou
         const a = table[i];
         const b = table[j];
         if (!a || !b || a.native !== b.native || a.order < b.order || disjoint(a, b)) continue;
-        report(ii, b.native, a.pointer, "error", "import/route-order",
-          `the model's route table (the routes of several policies merged most specific first) would try this route before ${b.pointer.slice(1).replace(/\//g, ".")}, which comes first here and can match the same requests; Istio takes the first match in written order. Split the VirtualService's routes so that each caller set and port keeps its order, or make the routes disjoint`);
+        report(
+          ii,
+          b.native,
+          a.pointer,
+          "error",
+          "import/route-order",
+          `the model's route table (the routes of several policies merged most specific first) would try this route before ${b.pointer.slice(1).replace(/\//g, ".")}, which comes first here and can match the same requests; Istio takes the first match in written order. Split the VirtualService's routes so that each caller set and port keeps its order, or make the routes disjoint`,
+        );
       }
     }
   }

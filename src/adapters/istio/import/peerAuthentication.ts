@@ -48,10 +48,16 @@ export function peerAuthentications(ii: IstioImport, objects: readonly NativeObj
       const labels = labelsAt(f, "/spec/selector/matchLabels");
       service = labels && Object.keys(labels).length ? ii.ctx.facts.serviceBySelector(o.namespace, labels) : undefined;
       if (!service || o.namespace === ii.rootNamespace) {
-        report(ii, o, "/spec/selector", "error", "import/unresolved",
+        report(
+          ii,
+          o,
+          "/spec/selector",
+          "error",
+          "import/unresolved",
           o.namespace === ii.rootNamespace
             ? `${o.namespace} is Istio's root namespace, where a selector picks workloads of every namespace: the model has no such scope`
-            : `selector ${JSON.stringify(labels)} picks no service the import knows (a MeshService with exactly this selector, or {app: <service>}); give the MeshServices (unimesh discover) or the Services with the inputs`);
+            : `selector ${JSON.stringify(labels)} picks no service the import knows (a MeshService with exactly this selector, or {app: <service>}); give the MeshServices (unimesh discover) or the Services with the inputs`,
+        );
         ii.ctx.ignore(o);
         continue;
       }
@@ -62,8 +68,14 @@ export function peerAuthentications(ii: IstioImport, objects: readonly NativeObj
     const key = `${scope}/${namespace}/${service ?? ""}`;
     const prev = byScope.get(key);
     if (prev) {
-      report(ii, o, "/metadata/name", "error", "import/conflict",
-        `${prev.id} is for the same ${scope === "service" ? `workloads (${service})` : scope}: Istio applies only the oldest of them; keep one`);
+      report(
+        ii,
+        o,
+        "/metadata/name",
+        "error",
+        "import/conflict",
+        `${prev.id} is for the same ${scope === "service" ? `workloads (${service})` : scope}: Istio applies only the oldest of them; keep one`,
+      );
       ii.ctx.ignore(o);
       continue;
     }
@@ -98,7 +110,14 @@ export function peerAuthentications(ii: IstioImport, objects: readonly NativeObj
         if (m === "UNSET") continue; // the workload's mode applies
         const sp = ii.ctx.facts.servicePorts(namespace, service!, Number(pod));
         if (!sp.ports.length) {
-          report(ii, o, `/spec/portLevelMtls/${pod}`, "error", "import/unresolved", `pod port ${pod} is the target of no port of Service ${service} (the model's ports are Service ports)`);
+          report(
+            ii,
+            o,
+            `/spec/portLevelMtls/${pod}`,
+            "error",
+            "import/unresolved",
+            `pod port ${pod} is the target of no port of Service ${service} (the model's ports are Service ports)`,
+          );
           bad = true;
           continue;
         }
@@ -108,7 +127,15 @@ export function peerAuthentications(ii: IstioImport, objects: readonly NativeObj
     }
     if (scope === "mesh") namespace = ii.rootNamespace;
     const generated = sourcePolicies(o, "MTLSPolicy");
-    out.push({ native: o, scope, namespace, ...(service ? { service } : {}), ...(mode ? { mode } : {}), ...(ports ? { ports } : {}), ...(generated ? { generated } : {}) });
+    out.push({
+      native: o,
+      scope,
+      namespace,
+      ...(service ? { service } : {}),
+      ...(mode ? { mode } : {}),
+      ...(ports ? { ports } : {}),
+      ...(generated ? { generated } : {}),
+    });
   }
   // UNSET modes: a namespace-wide or mesh-wide one inherits (nothing to say); a workload one gets the
   // namespace's mode, else the mesh's, else PERMISSIVE.
@@ -117,12 +144,25 @@ export function peerAuthentications(ii: IstioImport, objects: readonly NativeObj
     if (p.mode || p.scope !== "service") continue;
     const ns = out.find((x) => x.scope === "namespace" && x.namespace === p.namespace)?.mode;
     p.mode = ns ?? mesh ?? "permissive";
-    report(ii, p.native, "/spec/mtls", "info", "import/mesh-default",
-      `mode UNSET inherits ${ns ? `the namespace's mode (${ns})` : mesh ? `the mesh-wide mode (${mesh})` : "PERMISSIVE (Istio's default: no namespace- or mesh-wide PeerAuthentication among the inputs)"}: written out`);
+    report(
+      ii,
+      p.native,
+      "/spec/mtls",
+      "info",
+      "import/mesh-default",
+      `mode UNSET inherits ${ns ? `the namespace's mode (${ns})` : mesh ? `the mesh-wide mode (${mesh})` : "PERMISSIVE (Istio's default: no namespace- or mesh-wide PeerAuthentication among the inputs)"}: written out`,
+    );
   }
   return out.filter((p) => {
     if (p.mode) return true;
-    report(ii, p.native, "/spec/mtls", "info", "import/mesh-default", `mode UNSET ${p.scope === "mesh" ? "is PERMISSIVE, Istio's default" : "inherits the mesh-wide mode"}: nothing to import`);
+    report(
+      ii,
+      p.native,
+      "/spec/mtls",
+      "info",
+      "import/mesh-default",
+      `mode UNSET ${p.scope === "mesh" ? "is PERMISSIVE, Istio's default" : "inherits the mesh-wide mode"}: nothing to import`,
+    );
     return false;
   });
 }

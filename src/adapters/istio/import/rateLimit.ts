@@ -29,8 +29,14 @@ export function rateLimits(ii: IstioImport, objects: readonly NativeObject[]): I
     const got = localRateLimit(ii, o);
     if (typeof got === "string") {
       ii.ctx.ignore(o);
-      report(ii, o, "", "warning", "import/unsupported-kind",
-        `EnvoyFilter patches Envoy's configuration directly, which the model cannot describe (${got}): not imported; review what it does (it may also allow or deny requests)`);
+      report(
+        ii,
+        o,
+        "",
+        "warning",
+        "import/unsupported-kind",
+        `EnvoyFilter patches Envoy's configuration directly, which the model cannot describe (${got}): not imported; review what it does (it may also allow or deny requests)`,
+      );
       continue;
     }
     ii.ctx.fields(o).use("/spec");
@@ -56,7 +62,8 @@ function localRateLimit(ii: IstioImport, o: NativeObject): ImportedRateLimit | s
   if (p.applyTo !== "HTTP_FILTER" || m.context !== "SIDECAR_INBOUND" || v.name !== "envoy.filters.http.local_ratelimit" || tc["@type"] !== LOCAL_RATE_LIMIT) {
     return "not the envoy.filters.http.local_ratelimit HTTP filter of SIDECAR_INBOUND";
   }
-  const full = (x: unknown) => isObject(x) && isObject(x.default_value) && x.default_value.numerator === 100 && (x.default_value.denominator ?? "HUNDRED") === "HUNDRED";
+  const full = (x: unknown) =>
+    isObject(x) && isObject(x.default_value) && x.default_value.numerator === 100 && (x.default_value.denominator ?? "HUNDRED") === "HUNDRED";
   if (!full(tc.filter_enabled) || !full(tc.filter_enforced)) return "a local rate limit not enabled and enforced for every request";
   const allowed = new Set(["@type", "stat_prefix", "token_bucket", "filter_enabled", "filter_enforced"]);
   const extra = Object.keys(tc).filter((k) => !allowed.has(k));
@@ -64,7 +71,8 @@ function localRateLimit(ii: IstioImport, o: NativeObject): ImportedRateLimit | s
   const b = isObject(tc.token_bucket) ? tc.token_bucket : {};
   const interval = nativeDurationMs(b.fill_interval);
   const tokens = b.tokens_per_fill ?? 1;
-  if (!interval || typeof b.max_tokens !== "number" || typeof tokens !== "number" || tokens < 1) return "a token bucket without max_tokens, tokens_per_fill or fill_interval";
+  if (!interval || typeof b.max_tokens !== "number" || typeof tokens !== "number" || tokens < 1)
+    return "a token bucket without max_tokens, tokens_per_fill or fill_interval";
   const rps = (tokens * 1000) / interval.ms;
   if (!Number.isInteger(rps)) return `a rate of ${tokens} per ${String(b.fill_interval)}, not a whole number of requests per second`;
   const rateLimit: RateLimit = { requestsPerSecond: rps, ...(b.max_tokens !== rps ? { burst: b.max_tokens } : {}) };

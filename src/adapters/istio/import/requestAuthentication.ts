@@ -22,17 +22,30 @@ export function requestAuthentications(ii: IstioImport, objects: readonly Native
     for (const k of ["targetRef", "targetRefs"]) {
       if (f.get(`/spec/${k}`) === undefined) continue;
       f.use(`/spec/${k}`);
-      report(ii, o, `/spec/${k}`, "error", "import/looser", `${k} attaches the token checks to a gateway or waypoint, which the model has no equivalent for: without them, invalid tokens would get through`);
+      report(
+        ii,
+        o,
+        `/spec/${k}`,
+        "error",
+        "import/looser",
+        `${k} attaches the token checks to a gateway or waypoint, which the model has no equivalent for: without them, invalid tokens would get through`,
+      );
     }
     const labels = labelsAt(f, "/spec/selector/matchLabels");
     f.use("/spec/selector");
     const service = labels && Object.keys(labels).length && o.namespace !== ii.rootNamespace ? ii.ctx.facts.serviceBySelector(o.namespace, labels) : undefined;
     if (!service) {
       ii.ctx.ignore(o);
-      report(ii, o, labels ? "/spec/selector" : "", "error", "import/looser",
+      report(
+        ii,
+        o,
+        labels ? "/spec/selector" : "",
+        "error",
+        "import/looser",
         labels
           ? `selector ${JSON.stringify(labels)} picks no service the import knows (a MeshService with exactly this selector, or {app: <service>}): the model's RequestAuthentication is per service; without it, invalid tokens would get through`
-          : `a RequestAuthentication without selector checks the tokens of every workload of ${o.namespace === ii.rootNamespace ? "the mesh" : `namespace ${o.namespace}`}, and the model's is per service: give each service its own (selector), or write them by hand; without it, invalid tokens would get through`);
+          : `a RequestAuthentication without selector checks the tokens of every workload of ${o.namespace === ii.rootNamespace ? "the mesh" : `namespace ${o.namespace}`}, and the model's is per service: give each service its own (selector), or write them by hand; without it, invalid tokens would get through`,
+      );
       continue;
     }
     const rules = f.get("/spec/jwtRules");
@@ -50,11 +63,22 @@ export function requestAuthentications(ii: IstioImport, objects: readonly Native
         ok = false;
         return;
       }
-      f.use(`${p}/issuer`, `${p}/audiences`, `${p}/jwksUri`, `${p}/jwks`, `${p}/fromHeaders`, `${p}/fromParams`, `${p}/forwardOriginalToken`, `${p}/spaceDelimitedClaims`);
+      f.use(
+        `${p}/issuer`,
+        `${p}/audiences`,
+        `${p}/jwksUri`,
+        `${p}/jwks`,
+        `${p}/fromHeaders`,
+        `${p}/fromParams`,
+        `${p}/forwardOriginalToken`,
+        `${p}/spaceDelimitedClaims`,
+      );
       const audiences = strings(r.audiences);
       const fromParams = strings(r.fromParams);
       const spaceDelimited = strings(r.spaceDelimitedClaims);
-      const headers = Array.isArray(r.fromHeaders) ? r.fromHeaders.filter(isObject).map((h) => ({ name: String(h.name), ...(typeof h.prefix === "string" ? { prefix: h.prefix } : {}) })) : undefined;
+      const headers = Array.isArray(r.fromHeaders)
+        ? r.fromHeaders.filter(isObject).map((h) => ({ name: String(h.name), ...(typeof h.prefix === "string" ? { prefix: h.prefix } : {}) }))
+        : undefined;
       issuers.push({
         issuer: r.issuer,
         ...(typeof r.jwksUri === "string" ? { jwksUri: r.jwksUri } : {}),
@@ -69,9 +93,13 @@ export function requestAuthentications(ii: IstioImport, objects: readonly Native
     if (!ok) continue;
     const ref = sourcePolicies(o, "RequestAuthentication")?.[0];
     const doc: RequestAuthentication = {
-      apiVersion: "unimesh.io/v1alpha1", kind: "RequestAuthentication",
+      apiVersion: "unimesh.io/v1alpha1",
+      kind: "RequestAuthentication",
       metadata: { name: ref?.name ?? o.name, namespace: ref?.namespace ?? o.namespace },
-      spec: { destination: { service, ...((ref?.namespace ?? o.namespace) !== o.namespace ? { namespace: o.namespace } : {}) }, issuers: issuers as RequestAuthentication["spec"]["issuers"] },
+      spec: {
+        destination: { service, ...((ref?.namespace ?? o.namespace) !== o.namespace ? { namespace: o.namespace } : {}) },
+        issuers: issuers as RequestAuthentication["spec"]["issuers"],
+      },
     };
     out.push({ doc, from: [o] });
   }

@@ -30,7 +30,23 @@
  * route came from (`unimesh.io/policies`), the `unimesh-default` route is the model's implicit default
  * route, and tcp routes repeating a catch-all http route are the translation of that route.
  */
-import type { Cors, FaultInjection, HeaderMatch, HeaderOps, Headers, Match, Mirror, Redirect, Retries, Rewrite, Route, Source, SplitTarget, StringMatch, Workload } from "../../../api/generated/model.js";
+import type {
+  Cors,
+  FaultInjection,
+  HeaderMatch,
+  HeaderOps,
+  Headers,
+  Match,
+  Mirror,
+  Redirect,
+  Retries,
+  Rewrite,
+  Route,
+  Source,
+  SplitTarget,
+  StringMatch,
+  Workload,
+} from "../../../api/generated/model.js";
 import { type NativeFields, type NativeObject, isObject, nativeDurationMs, percents } from "../../../api/import-contract.js";
 import { escapePointerToken } from "../../../api/diagnostics.js";
 import { canonicalJson } from "../../../api/model.js";
@@ -91,15 +107,27 @@ export function virtualServices(ii: IstioImport, objects: readonly NativeObject[
     hosts.forEach((h, i) => {
       const svc = serviceOfHost(ii, h, o.namespace);
       if (!svc) {
-        report(ii, o, `/spec/hosts/${i}`, "warning", "import/unsupported-value",
-          `host ${JSON.stringify(h)} is not a Service of the mesh (a wildcard or an external host, e.g. of a ServiceEntry): the model describes routes to the mesh's services only; its routes are not imported for it`);
+        report(
+          ii,
+          o,
+          `/spec/hosts/${i}`,
+          "warning",
+          "import/unsupported-value",
+          `host ${JSON.stringify(h)} is not a Service of the mesh (a wildcard or an external host, e.g. of a ServiceEntry): the model describes routes to the mesh's services only; its routes are not imported for it`,
+        );
         return;
       }
       const key = `${svc.namespace}/${svc.name}`;
       const prev = seen.get(key);
       if (prev && prev !== o) {
-        report(ii, o, `/spec/hosts/${i}`, "error", "import/conflict",
-          `${prev.id} is also for host ${svc.name}.${svc.namespace}; for sidecars Istio does not merge VirtualServices of one host (it applies one of them, IST0109), so merge them into one before importing`);
+        report(
+          ii,
+          o,
+          `/spec/hosts/${i}`,
+          "error",
+          "import/conflict",
+          `${prev.id} is also for host ${svc.name}.${svc.namespace}; for sidecars Istio does not merge VirtualServices of one host (it applies one of them, IST0109), so merge them into one before importing`,
+        );
         return;
       }
       seen.set(key, o);
@@ -111,8 +139,14 @@ export function virtualServices(ii: IstioImport, objects: readonly NativeObject[
     }
     if (f.get("/spec/exportTo") !== undefined) {
       f.use("/spec/exportTo");
-      report(ii, o, "/spec/exportTo", "warning", "import/unsupported-field",
-        "exportTo (which namespaces see this VirtualService) has no equivalent in the model: the imported routes apply to the callers of every namespace");
+      report(
+        ii,
+        o,
+        "/spec/exportTo",
+        "warning",
+        "import/unsupported-field",
+        "exportTo (which namespaces see this VirtualService) has no equivalent in the model: the imported routes apply to the callers of every namespace",
+      );
     }
     const generated = sourcePolicies(o, "TrafficPolicy");
     for (const svc of services) {
@@ -136,14 +170,26 @@ function meshGateway(ii: IstioImport, o: NativeObject, f: NativeFields): boolean
   }
   if (!list.length || list.includes("mesh")) {
     if (list.some((g) => g !== "mesh")) {
-      report(ii, o, "/spec/gateways", "warning", "import/unsupported-value",
-        `gateways ${list.filter((g) => g !== "mesh").join(", ")}: ingress and egress gateways are outside the model; only the routes for the mesh (sidecars) are imported`);
+      report(
+        ii,
+        o,
+        "/spec/gateways",
+        "warning",
+        "import/unsupported-value",
+        `gateways ${list.filter((g) => g !== "mesh").join(", ")}: ingress and egress gateways are outside the model; only the routes for the mesh (sidecars) are imported`,
+      );
     }
     return true;
   }
   ii.ctx.ignore(o);
-  report(ii, o, "/spec/gateways", "warning", "import/unsupported-kind",
-    `this VirtualService is bound to gateways (${list.join(", ")}) and not to the mesh's sidecars: ingress and egress gateways are outside the model, so it is not imported`);
+  report(
+    ii,
+    o,
+    "/spec/gateways",
+    "warning",
+    "import/unsupported-kind",
+    `this VirtualService is bound to gateways (${list.join(", ")}) and not to the mesh's sidecars: ingress and egress gateways are outside the model, so it is not imported`,
+  );
   return false;
 }
 
@@ -209,12 +255,28 @@ function readHttp(ii: IstioImport, o: NativeObject, f: NativeFields, hr: HostRou
         if (gen.route !== undefined && gen.route !== String(index) && k === 0) route.name = gen.route;
       } else if (name !== undefined && k === 0) {
         if (/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name)) route.name = name;
-        else report(ii, o, `${p}/name`, "info", "import/unsupported-value", `route name ${JSON.stringify(name)} is not a DNS-1123 label, which model route names are: left out (it only names the route in logs and stats)`);
+        else
+          report(
+            ii,
+            o,
+            `${p}/name`,
+            "info",
+            "import/unsupported-value",
+            `route name ${JSON.stringify(name)} is not a DNS-1123 label, which model route names are: left out (it only names the route in logs and stats)`,
+          );
       }
       if (g.match) route.match = g.match;
       Object.assign(route, body);
       const source = g.sources.includes(undefined) ? undefined : modelSource(ii, g.sources as SourceEntry[], o, !!hr.generated);
-      hr.routes.push({ native: o, pointer: p, order: hr.routes.length, route, ...(source ? { source } : {}), ...(g.port !== undefined ? { port: g.port } : {}), ...(from ? { from } : {}) });
+      hr.routes.push({
+        native: o,
+        pointer: p,
+        order: hr.routes.length,
+        route,
+        ...(source ? { source } : {}),
+        ...(g.port !== undefined ? { port: g.port } : {}),
+        ...(from ? { from } : {}),
+      });
     });
   });
 }
@@ -285,7 +347,14 @@ function matchEntry(ii: IstioImport, o: NativeObject, f: NativeFields, mp: strin
   const match: Match = {};
   const gateways = strings(f.take(`${mp}/gateways`));
   if (gateways && gateways.length && !gateways.includes("mesh")) {
-    report(ii, o, `${mp}/gateways`, "warning", "import/unsupported-value", `this match entry applies to gateways (${gateways.join(", ")}) only, not to the mesh's sidecars: not imported`);
+    report(
+      ii,
+      o,
+      `${mp}/gateways`,
+      "warning",
+      "import/unsupported-value",
+      `this match entry applies to gateways (${gateways.join(", ")}) only, not to the mesh's sidecars: not imported`,
+    );
     f.use(mp);
     return undefined;
   }
@@ -303,7 +372,11 @@ function matchEntry(ii: IstioImport, o: NativeObject, f: NativeFields, mp: strin
     if (s?.exact !== undefined && METHODS.has(s.exact)) {
       match.method = s.exact as Match["method"];
       f.use(`${mp}/method`);
-    } else bad("method", `method ${JSON.stringify(m.method)}: the model matches one standard method exactly (${[...METHODS].join(", ")}); a prefix, regex or extension method would select other requests`);
+    } else
+      bad(
+        "method",
+        `method ${JSON.stringify(m.method)}: the model matches one standard method exactly (${[...METHODS].join(", ")}); a prefix, regex or extension method would select other requests`,
+      );
   }
   for (const key of ["headers", "withoutHeaders"] as const) {
     const hs = m[key];
@@ -326,9 +399,12 @@ function matchEntry(ii: IstioImport, o: NativeObject, f: NativeFields, mp: strin
         if (s) hm = s;
       }
       if (!hm) {
-        bad(`${key}/${escapePointerToken(name)}`, key === "withoutHeaders"
-          ? `withoutHeaders.${name} with a value (the header is absent OR has another value) has no model equivalent; only withoutHeaders.${name}: {} (absent) has`
-          : `headers.${name} must have exactly one of exact, prefix, regex, or be {} (present)`);
+        bad(
+          `${key}/${escapePointerToken(name)}`,
+          key === "withoutHeaders"
+            ? `withoutHeaders.${name} with a value (the header is absent OR has another value) has no model equivalent; only withoutHeaders.${name}: {} (absent) has`
+            : `headers.${name} must have exactly one of exact, prefix, regex, or be {} (present)`,
+        );
         continue;
       }
       match.headers[lower] = hm;
@@ -342,7 +418,10 @@ function matchEntry(ii: IstioImport, o: NativeObject, f: NativeFields, mp: strin
       for (const [name, v] of Object.entries(m.queryParams)) {
         const s = stringMatch(v);
         if (!s) {
-          bad(`queryParams/${escapePointerToken(name)}`, `queryParams.${name} must have exactly one of exact, prefix, regex (the model has no presence match for query parameters)`);
+          bad(
+            `queryParams/${escapePointerToken(name)}`,
+            `queryParams.${name} must have exactly one of exact, prefix, regex (the model has no presence match for query parameters)`,
+          );
           continue;
         }
         (match.queryParams ??= {})[name] = s;
@@ -369,9 +448,13 @@ function matchEntry(ii: IstioImport, o: NativeObject, f: NativeFields, mp: strin
   const ns = m.sourceNamespace;
   if (labels !== undefined || ns !== undefined) {
     if (ns !== undefined && typeof ns !== "string") bad("sourceNamespace", "sourceNamespace must be a namespace name");
-    else if (labels !== undefined && (!isObject(labels) || !Object.values(labels).every((x) => typeof x === "string") || !Object.keys(labels).length)) bad("sourceLabels", "sourceLabels must be a non-empty map of labels");
+    else if (labels !== undefined && (!isObject(labels) || !Object.values(labels).every((x) => typeof x === "string") || !Object.keys(labels).length))
+      bad("sourceLabels", "sourceLabels must be a non-empty map of labels");
     else if (labels !== undefined && ns === undefined) {
-      bad("sourceLabels", "sourceLabels without sourceNamespace selects the pods with these labels in EVERY namespace, and a model workload is in one namespace (the policy's by default); add sourceNamespace");
+      bad(
+        "sourceLabels",
+        "sourceLabels without sourceNamespace selects the pods with these labels in EVERY namespace, and a model workload is in one namespace (the policy's by default); add sourceNamespace",
+      );
     } else {
       source = { namespace: ns as string, ...(labels ? { labels: labels as Record<string, string> } : {}) };
       f.use(`${mp}/sourceLabels`, `${mp}/sourceNamespace`);
@@ -403,7 +486,10 @@ function modelSource(ii: IstioImport, entries: readonly SourceEntry[], o: Native
   const namespaces: string[] = [];
   let workloads: Workload[] = [];
   for (const e of entries) {
-    if (!e.labels) { if (!namespaces.includes(e.namespace)) namespaces.push(e.namespace); continue; }
+    if (!e.labels) {
+      if (!namespaces.includes(e.namespace)) namespaces.push(e.namespace);
+      continue;
+    }
     const w: Workload = { labels: e.labels, ...(e.namespace !== o.namespace ? { namespace: e.namespace } : {}) };
     if (!workloads.some((x) => canonicalJson(x) === canonicalJson(w))) workloads.push(w);
   }
@@ -432,13 +518,29 @@ function modelSource(ii: IstioImport, entries: readonly SourceEntry[], o: Native
 // ------------------------------------------------------------------------------ route body
 
 /** A route's action and settings (everything but `match` and `name`); undefined when it cannot be imported (reported). */
-function routeBody(ii: IstioImport, o: NativeObject, f: NativeFields, p: string, h: Record<string, unknown>, hr: HostRoutes, drs: ReadonlyMap<string, HostRules>, onlyHost: boolean): Omit<Route, "match" | "name"> | undefined {
+function routeBody(
+  ii: IstioImport,
+  o: NativeObject,
+  f: NativeFields,
+  p: string,
+  h: Record<string, unknown>,
+  hr: HostRoutes,
+  drs: ReadonlyMap<string, HostRules>,
+  onlyHost: boolean,
+): Omit<Route, "match" | "name"> | undefined {
   const out: Omit<Route, "match" | "name"> = {};
   let ok = true;
   const actions = ["route", "redirect", "directResponse", "delegate"].filter((k) => h[k] !== undefined);
   if (h.delegate !== undefined) {
     f.use(`${p}/delegate`);
-    report(ii, o, `${p}/delegate`, "error", "import/unsupported-value", "delegate (routes in another VirtualService) has no model equivalent; inline the delegate's routes");
+    report(
+      ii,
+      o,
+      `${p}/delegate`,
+      "error",
+      "import/unsupported-value",
+      "delegate (routes in another VirtualService) has no model equivalent; inline the delegate's routes",
+    );
     return undefined;
   }
   if (actions.length !== 1) {
@@ -490,7 +592,8 @@ function routeBody(ii: IstioImport, o: NativeObject, f: NativeFields, p: string,
       if (t && t.ms > 0 && h.timeout !== "0s") {
         const d = duration(ii, o, f, `${p}/timeout`);
         if (d) out.timeout = d;
-      } else if (typeof h.timeout === "string" && /^0+(\.0*)?[a-zµ]*$/.test(h.timeout)) f.use(`${p}/timeout`); // 0s: no timeout, the model's default
+      } else if (typeof h.timeout === "string" && /^0+(\.0*)?[a-zµ]*$/.test(h.timeout))
+        f.use(`${p}/timeout`); // 0s: no timeout, the model's default
       else duration(ii, o, f, `${p}/timeout`);
     }
     const retries = readRetries(ii, o, f, `${p}/retries`, h.retries, grpcPorts(ii, hr, h));
@@ -501,7 +604,14 @@ function routeBody(ii: IstioImport, o: NativeObject, f: NativeFields, p: string,
       if (h[k] === undefined) continue;
       f.use(`${p}/${k}`);
       if (k === "retries" && isObject(h.retries) && !h.retries.attempts) continue; // no retries, as the model means
-      report(ii, o, `${p}/${k}`, "info", "import/unsupported-field", `${k} on a route that answers itself (redirect or directResponse) has no effect in Istio: not imported`);
+      report(
+        ii,
+        o,
+        `${p}/${k}`,
+        "info",
+        "import/unsupported-field",
+        `${k} on a route that answers itself (redirect or directResponse) has no effect in Istio: not imported`,
+      );
     }
   }
   if (h.fault !== undefined) {
@@ -529,7 +639,17 @@ function routeBody(ii: IstioImport, o: NativeObject, f: NativeFields, p: string,
  * `route[]` → split targets (`{}` for the whole destination); undefined when a target cannot be imported.
  * Weights: Istio's are relative (`HTTPRouteDestination.weight`), the model's are percents summing to 100.
  */
-function splitTargets(ii: IstioImport, o: NativeObject, f: NativeFields, p: string, route: unknown, hr: HostRoutes, drs: ReadonlyMap<string, HostRules>, onlyHost: boolean, tcp = false): SplitTarget[] | undefined {
+function splitTargets(
+  ii: IstioImport,
+  o: NativeObject,
+  f: NativeFields,
+  p: string,
+  route: unknown,
+  hr: HostRoutes,
+  drs: ReadonlyMap<string, HostRules>,
+  onlyHost: boolean,
+  tcp = false,
+): SplitTarget[] | undefined {
   if (!Array.isArray(route) || !route.length) {
     report(ii, o, p, "error", "import/invalid", "route must be a non-empty list of destinations");
     f.use(p);
@@ -546,7 +666,10 @@ function splitTargets(ii: IstioImport, o: NativeObject, f: NativeFields, p: stri
       return;
     }
     const target = destination(ii, o, f, `${dp}/destination`, d.destination, hr, drs, onlyHost);
-    if (!target) { ok = false; return; }
+    if (!target) {
+      ok = false;
+      return;
+    }
     const w = f.take(`${dp}/weight`);
     weights.push(typeof w === "number" ? w : w === undefined ? (route.length === 1 ? 100 : 0) : NaN);
     if (!tcp && d.headers !== undefined) {
@@ -570,22 +693,45 @@ function splitTargets(ii: IstioImport, o: NativeObject, f: NativeFields, p: stri
   const scaled = percents(weights);
   if (total !== 100) {
     const exact = weights.every((w) => (w * 100) % total === 0);
-    report(ii, o, p, exact ? "info" : "warning", "import/unsupported-value",
-      `Istio route weights are relative (${weights.join(", ")} of ${total}); the model's are percents summing to 100: ${scaled.join(", ")}${exact ? "" : " (rounded)"}`);
+    report(
+      ii,
+      o,
+      p,
+      exact ? "info" : "warning",
+      "import/unsupported-value",
+      `Istio route weights are relative (${weights.join(", ")} of ${total}); the model's are percents summing to 100: ${scaled.join(", ")}${exact ? "" : " (rounded)"}`,
+    );
   }
-  out.forEach((t, k) => { t.weight = scaled[k]; });
+  out.forEach((t, k) => {
+    t.weight = scaled[k];
+  });
   return out;
 }
 
 /** One `Destination` {host, subset, port} of the VirtualService's own host → a split target. */
-function destination(ii: IstioImport, o: NativeObject, f: NativeFields, dp: string, d: Record<string, unknown>, hr: HostRoutes, drs: ReadonlyMap<string, HostRules>, onlyHost: boolean): SplitTarget | undefined {
+function destination(
+  ii: IstioImport,
+  o: NativeObject,
+  f: NativeFields,
+  dp: string,
+  d: Record<string, unknown>,
+  hr: HostRoutes,
+  drs: ReadonlyMap<string, HostRules>,
+  onlyHost: boolean,
+): SplitTarget | undefined {
   f.use(`${dp}/host`);
   const svc = serviceOfHost(ii, d.host, o.namespace);
   // Another Service of the destination's namespace, whole: a split target `service` (not with a subset).
   const other = !!svc && svc.namespace === hr.service.namespace && svc.name !== hr.service.name && d.subset === undefined;
   if (!svc || (!other && (svc.name !== hr.service.name || svc.namespace !== hr.service.namespace))) {
-    report(ii, o, `${dp}/host`, "error", "import/unsupported-value",
-      `this route sends requests for ${hr.service.name}.${hr.service.namespace} to ${JSON.stringify(d.host)}${d.subset !== undefined ? ` (subset ${JSON.stringify(d.subset)})` : ""}: a model route splits a destination's requests across its own subsets and other whole Services of its namespace only${onlyHost ? "" : " (this VirtualService has several hosts)"}; give ${JSON.stringify(d.host)} its own routes, or route to a subset of ${hr.service.name}`);
+    report(
+      ii,
+      o,
+      `${dp}/host`,
+      "error",
+      "import/unsupported-value",
+      `this route sends requests for ${hr.service.name}.${hr.service.namespace} to ${JSON.stringify(d.host)}${d.subset !== undefined ? ` (subset ${JSON.stringify(d.subset)})` : ""}: a model route splits a destination's requests across its own subsets and other whole Services of its namespace only${onlyHost ? "" : " (this VirtualService has several hosts)"}; give ${JSON.stringify(d.host)} its own routes, or route to a subset of ${hr.service.name}`,
+    );
     return undefined;
   }
   const t: SplitTarget = {};
@@ -607,15 +753,28 @@ function destination(ii: IstioImport, o: NativeObject, f: NativeFields, dp: stri
 }
 
 /** The pod labels of a DestinationRule subset; undefined (reported) when no DestinationRule defines it. */
-function subsetLabels(ii: IstioImport, o: NativeObject, p: string, name: unknown, svc: ServiceRef, drs: ReadonlyMap<string, HostRules>): Record<string, string> | undefined {
+function subsetLabels(
+  ii: IstioImport,
+  o: NativeObject,
+  p: string,
+  name: unknown,
+  svc: ServiceRef,
+  drs: ReadonlyMap<string, HostRules>,
+): Record<string, string> | undefined {
   const dr = drs.get(`${svc.namespace}/${svc.name}`);
   const labels = typeof name === "string" ? dr?.subsets.get(name) : undefined;
   if (labels) {
     dr!.used.add(name as string);
     return labels;
   }
-  report(ii, o, p, "error", "import/unresolved",
-    `subset ${JSON.stringify(name)} of ${svc.name}.${svc.namespace} is not defined by any DestinationRule among the inputs${dr ? ` (${dr.native.id} defines ${[...dr.subsets.keys()].join(", ") || "none"})` : ""}: Istio answers 503 for it; give the DestinationRule with the inputs`);
+  report(
+    ii,
+    o,
+    p,
+    "error",
+    "import/unresolved",
+    `subset ${JSON.stringify(name)} of ${svc.name}.${svc.namespace} is not defined by any DestinationRule among the inputs${dr ? ` (${dr.native.id} defines ${[...dr.subsets.keys()].join(", ") || "none"})` : ""}: Istio answers 503 for it; give the DestinationRule with the inputs`,
+  );
   return undefined;
 }
 
@@ -625,17 +784,36 @@ function redirect(ii: IstioImport, o: NativeObject, f: NativeFields, p: string, 
     return undefined;
   }
   const r: Redirect = {};
-  if (typeof v.uri === "string") { r.path = v.uri; f.use(`${p}/uri`); }
-  if (typeof v.authority === "string") { r.authority = v.authority; f.use(`${p}/authority`); }
-  if (v.scheme === "http" || v.scheme === "https") { r.scheme = v.scheme; f.use(`${p}/scheme`); }
-  if (typeof v.port === "number") { r.port = v.port; f.use(`${p}/port`); }
+  if (typeof v.uri === "string") {
+    r.path = v.uri;
+    f.use(`${p}/uri`);
+  }
+  if (typeof v.authority === "string") {
+    r.authority = v.authority;
+    f.use(`${p}/authority`);
+  }
+  if (v.scheme === "http" || v.scheme === "https") {
+    r.scheme = v.scheme;
+    f.use(`${p}/scheme`);
+  }
+  if (typeof v.port === "number") {
+    r.port = v.port;
+    f.use(`${p}/port`);
+  }
   const code = v.redirectCode ?? 301;
   if ([301, 302, 303, 307, 308].includes(code as number)) {
     f.use(`${p}/redirectCode`);
     if (code !== 301) r.statusCode = code as Redirect["statusCode"];
   } else {
     f.use(`${p}/redirectCode`);
-    report(ii, o, `${p}/redirectCode`, "error", "import/unsupported-value", `redirectCode ${JSON.stringify(code)}: the model redirects with 301, 302, 303, 307 or 308`);
+    report(
+      ii,
+      o,
+      `${p}/redirectCode`,
+      "error",
+      "import/unsupported-value",
+      `redirectCode ${JSON.stringify(code)}: the model redirects with 301, 302, 303, 307 or 308`,
+    );
     return undefined;
   }
   if (v.derivePort !== undefined) {
@@ -666,14 +844,23 @@ function rewrite(ii: IstioImport, o: NativeObject, f: NativeFields, p: string, h
     return undefined;
   }
   const r: Rewrite = {};
-  if (typeof v.authority === "string") { r.authority = v.authority; f.use(`${p}/authority`); }
+  if (typeof v.authority === "string") {
+    r.authority = v.authority;
+    f.use(`${p}/authority`);
+  }
   if (typeof v.uri === "string") {
     f.use(`${p}/uri`);
     const matches = Array.isArray(h.match) && h.match.length ? h.match : [{}];
     const prefixOnly = matches.every((m) => isObject(m) && isObject(m.uri) && typeof m.uri.prefix === "string");
     if (!prefixOnly) {
-      report(ii, o, `${p}/uri`, "error", "import/unsupported-value",
-        "rewrite.uri replaces the part of the path a uri.prefix match matched (Envoy prefix_rewrite); the model's replacePrefixMatch needs a prefix match on every match entry of the route");
+      report(
+        ii,
+        o,
+        `${p}/uri`,
+        "error",
+        "import/unsupported-value",
+        "rewrite.uri replaces the part of the path a uri.prefix match matched (Envoy prefix_rewrite); the model's replacePrefixMatch needs a prefix match on every match entry of the route",
+      );
       return undefined;
     }
     r.path = { replacePrefixMatch: v.uri };
@@ -683,16 +870,27 @@ function rewrite(ii: IstioImport, o: NativeObject, f: NativeFields, p: string, h
     const x = v.uriRegexRewrite;
     // After segmentPrefix matches (all with one prefix), the rewrite unimesh writes for replacePrefixMatch.
     const matches = Array.isArray(h.match) && h.match.length ? h.match : [{}];
-    const prefixes = new Set(matches.map((m) => (isObject(m) && isObject(m.uri) && typeof m.uri.regex === "string" ? segmentPrefixFromRegex(m.uri.regex) : undefined)));
+    const prefixes = new Set(
+      matches.map((m) => (isObject(m) && isObject(m.uri) && typeof m.uri.regex === "string" ? segmentPrefixFromRegex(m.uri.regex) : undefined)),
+    );
     const [prefix] = prefixes;
-    const replacement = prefixes.size === 1 && prefix !== undefined && isObject(x) && !r.path ? segmentPrefixReplacementFromRewrite(prefix, x as { match: unknown; rewrite: unknown }) : undefined;
+    const replacement =
+      prefixes.size === 1 && prefix !== undefined && isObject(x) && !r.path
+        ? segmentPrefixReplacementFromRewrite(prefix, x as { match: unknown; rewrite: unknown })
+        : undefined;
     if (replacement !== undefined) {
       r.path = { replacePrefixMatch: replacement };
       return r;
     }
     if (!isObject(x) || x.match !== FULL_PATH_PATTERN || typeof x.rewrite !== "string" || /\\[0-9]/.test(x.rewrite.replace(/\\\\/g, ""))) {
-      report(ii, o, `${p}/uriRegexRewrite`, "error", "import/unsupported-value",
-        `uriRegexRewrite: the model rewrites a path prefix or the whole path (uriRegexRewrite {match: "${FULL_PATH_PATTERN}", rewrite: <path>}), not by a regular expression with capture groups`);
+      report(
+        ii,
+        o,
+        `${p}/uriRegexRewrite`,
+        "error",
+        "import/unsupported-value",
+        `uriRegexRewrite: the model rewrites a path prefix or the whole path (uriRegexRewrite {match: "${FULL_PATH_PATTERN}", rewrite: <path>}), not by a regular expression with capture groups`,
+      );
       return undefined;
     }
     if (r.path) {
@@ -714,11 +912,24 @@ function readRetries(ii: IstioImport, o: NativeObject, f: NativeFields, p: strin
     const on = ISTIO_DEFAULT_RETRIES.retryOn!.filter((c) => grpc || !GRPC_CONDITIONS.has(c));
     const what = `Istio retries a route without retries ${ISTIO_DEFAULT_RETRIES.attempts} times on ${ISTIO_DEFAULT_RETRIES.retryOn!.join(", ")} (its default; pilot route/retry/retry.go)`;
     if (ii.ctx.meshDefaults === "omit") {
-      report(ii, o, p.replace(/\/retries$/, ""), "warning", "import/mesh-default", `${what}; imported without retries (--mesh-defaults omit): this route no longer retries`);
+      report(
+        ii,
+        o,
+        p.replace(/\/retries$/, ""),
+        "warning",
+        "import/mesh-default",
+        `${what}; imported without retries (--mesh-defaults omit): this route no longer retries`,
+      );
       return undefined;
     }
-    report(ii, o, p.replace(/\/retries$/, ""), "info", "import/mesh-default",
-      `${what}: written out as the route's retries${grpc ? "" : " (without unavailable and cancelled, gRPC statuses that plain HTTP responses never carry)"}, since the model's omitted retries mean none; --mesh-defaults omit leaves them out`);
+    report(
+      ii,
+      o,
+      p.replace(/\/retries$/, ""),
+      "info",
+      "import/mesh-default",
+      `${what}: written out as the route's retries${grpc ? "" : " (without unavailable and cancelled, gRPC statuses that plain HTTP responses never carry)"}, since the model's omitted retries mean none; --mesh-defaults omit leaves them out`,
+    );
     return { attempts: ISTIO_DEFAULT_RETRIES.attempts, retryOn: on as [string, ...string[]] };
   }
   if (!isObject(v)) {
@@ -744,13 +955,26 @@ function readRetries(ii: IstioImport, o: NativeObject, f: NativeFields, p: strin
   const backoff = duration(ii, o, f, `${p}/backoff`);
   if (backoff) r.backoff = backoff;
   const on = f.take(`${p}/retryOn`);
-  const tokens = typeof on === "string" ? on.split(",").map((t) => t.trim()).filter(Boolean) : [...ISTIO_DEFAULT_RETRIES.retryOn!];
-  const known = /^(5xx|gateway-error|reset|connect-failure|refused-stream|retriable-4xx|retriable-status-codes|cancelled|deadline-exceeded|internal|resource-exhausted|unavailable|[1-5][0-9][0-9])$/;
+  const tokens =
+    typeof on === "string"
+      ? on
+          .split(",")
+          .map((t) => t.trim())
+          .filter(Boolean)
+      : [...ISTIO_DEFAULT_RETRIES.retryOn!];
+  const known =
+    /^(5xx|gateway-error|reset|connect-failure|refused-stream|retriable-4xx|retriable-status-codes|cancelled|deadline-exceeded|internal|resource-exhausted|unavailable|[1-5][0-9][0-9])$/;
   const kept = [...new Set(tokens.filter((t) => known.test(t)))];
   const dropped = tokens.filter((t) => !known.test(t));
   if (dropped.length) {
-    report(ii, o, `${p}/retryOn`, "warning", "import/unsupported-value",
-      `retryOn ${dropped.join(", ")}: not among the model's retry conditions, so the imported route does not retry on ${dropped.length === 1 ? "it" : "them"}`);
+    report(
+      ii,
+      o,
+      `${p}/retryOn`,
+      "warning",
+      "import/unsupported-value",
+      `retryOn ${dropped.join(", ")}: not among the model's retry conditions, so the imported route does not retry on ${dropped.length === 1 ? "it" : "them"}`,
+    );
   }
   if (on === undefined) {
     report(ii, o, `${p}/retryOn`, "info", "import/mesh-default", `no retryOn: Istio retries on its default conditions, written out: ${kept.join(", ")}`);
@@ -782,14 +1006,24 @@ function fault(ii: IstioImport, o: NativeObject, f: NativeFields, p: string, v: 
     return undefined;
   }
   const out: FaultInjection = {};
-  const unset = (what: string, at: string) => report(ii, o, at, "warning", "import/unsupported-value",
-    `${what} without percentage: Istio injects it into no request (pilot TranslateFault: 0%), written as percent: 0`);
+  const unset = (what: string, at: string) =>
+    report(
+      ii,
+      o,
+      at,
+      "warning",
+      "import/unsupported-value",
+      `${what} without percentage: Istio injects it into no request (pilot TranslateFault: 0%), written as percent: 0`,
+    );
   if (isObject(v.delay)) {
     const dp = `${p}/delay`;
     const fixed = duration(ii, o, f, `${dp}/fixedDelay`);
     if (fixed) {
       let percent = percentOf(f, dp, v.delay);
-      if (percent === undefined) { unset("delay", dp); percent = 0; }
+      if (percent === undefined) {
+        unset("delay", dp);
+        percent = 0;
+      }
       out.delay = { fixedDelay: fixed, ...(percent !== 100 ? { percent } : {}) };
     }
   }
@@ -798,8 +1032,12 @@ function fault(ii: IstioImport, o: NativeObject, f: NativeFields, p: string, v: 
     const a = v.abort;
     let percent = percentOf(f, ap, a);
     if (typeof a.httpStatus === "number" || typeof a.grpcStatus === "string") {
-      if (percent === undefined) { unset("abort", ap); percent = 0; }
-      const status = typeof a.httpStatus === "number" ? { httpStatus: a.httpStatus } : { grpcStatus: a.grpcStatus as NonNullable<FaultInjection["abort"]>["grpcStatus"] };
+      if (percent === undefined) {
+        unset("abort", ap);
+        percent = 0;
+      }
+      const status =
+        typeof a.httpStatus === "number" ? { httpStatus: a.httpStatus } : { grpcStatus: a.grpcStatus as NonNullable<FaultInjection["abort"]>["grpcStatus"] };
       f.use(`${ap}/httpStatus`, `${ap}/grpcStatus`);
       out.abort = { ...status, ...(percent !== 100 ? { percent } : {}) };
     }
@@ -811,7 +1049,15 @@ function fault(ii: IstioImport, o: NativeObject, f: NativeFields, p: string, v: 
  * `mirror` (+ `mirrorPercentage`, `mirrorPercent`, `mirror_percent`) or a one-entry `mirrors[]`; undefined
  * when none, `null` when it cannot be imported (reported).
  */
-function mirror(ii: IstioImport, o: NativeObject, f: NativeFields, p: string, h: Record<string, unknown>, hr: HostRoutes, drs: ReadonlyMap<string, HostRules>): Mirror | undefined | null {
+function mirror(
+  ii: IstioImport,
+  o: NativeObject,
+  f: NativeFields,
+  p: string,
+  h: Record<string, unknown>,
+  hr: HostRoutes,
+  drs: ReadonlyMap<string, HostRules>,
+): Mirror | undefined | null {
   let dest: unknown;
   let dp: string;
   let percent: number | undefined;
@@ -824,12 +1070,22 @@ function mirror(ii: IstioImport, o: NativeObject, f: NativeFields, p: string, h:
     const m = h.mirrors[0] as Record<string, unknown>;
     dest = m?.destination;
     dp = `${p}/mirrors/0/destination`;
-    if (isObject(m?.percentage) && typeof m.percentage.value === "number") { percent = m.percentage.value; f.use(`${p}/mirrors/0/percentage`); }
+    if (isObject(m?.percentage) && typeof m.percentage.value === "number") {
+      percent = m.percentage.value;
+      f.use(`${p}/mirrors/0/percentage`);
+    }
   } else if (h.mirror !== undefined) {
     dest = h.mirror;
     dp = `${p}/mirror`;
-    if (isObject(h.mirrorPercentage) && typeof h.mirrorPercentage.value === "number") { percent = h.mirrorPercentage.value; f.use(`${p}/mirrorPercentage`); }
-    else for (const k of ["mirrorPercent", "mirror_percent"]) if (typeof h[k] === "number") { percent = h[k] as number; f.use(`${p}/${k}`); }
+    if (isObject(h.mirrorPercentage) && typeof h.mirrorPercentage.value === "number") {
+      percent = h.mirrorPercentage.value;
+      f.use(`${p}/mirrorPercentage`);
+    } else
+      for (const k of ["mirrorPercent", "mirror_percent"])
+        if (typeof h[k] === "number") {
+          percent = h[k] as number;
+          f.use(`${p}/${k}`);
+        }
   } else return undefined;
   if (!isObject(dest) || typeof dest.host !== "string") {
     report(ii, o, dp, "error", "import/invalid", "a mirror needs a destination host");
@@ -852,7 +1108,10 @@ function mirror(ii: IstioImport, o: NativeObject, f: NativeFields, p: string, h:
     if (!labels) return null;
     m.subset = labels;
   }
-  if (isObject(dest.port) && typeof dest.port.number === "number") { m.port = dest.port.number; f.use(`${dp}/port/number`); }
+  if (isObject(dest.port) && typeof dest.port.number === "number") {
+    m.port = dest.port.number;
+    f.use(`${dp}/port/number`);
+  }
   if (percent !== undefined && percent !== 100) m.percent = percent;
   return m;
 }
@@ -906,11 +1165,17 @@ function cors(ii: IstioImport, o: NativeObject, f: NativeFields, p: string, v: u
   if (Array.isArray(v.allowOrigins)) {
     v.allowOrigins.forEach((x, i) => {
       const s = stringMatch(x);
-      if (s) { origins.push(s); f.use(`${p}/allowOrigins/${i}`); }
+      if (s) {
+        origins.push(s);
+        f.use(`${p}/allowOrigins/${i}`);
+      }
     });
   }
   const legacy = strings(v.allowOrigin);
-  if (legacy) { for (const x of legacy) origins.push(x === "*" ? { regex: ".*" } : { exact: x }); f.use(`${p}/allowOrigin`); }
+  if (legacy) {
+    for (const x of legacy) origins.push(x === "*" ? { regex: ".*" } : { exact: x });
+    f.use(`${p}/allowOrigin`);
+  }
   if (!origins.length) {
     report(ii, o, p, "warning", "import/unsupported-value", "a CORS policy without allowed origins allows no cross-origin request: not imported");
     f.use(p);
@@ -919,11 +1184,17 @@ function cors(ii: IstioImport, o: NativeObject, f: NativeFields, p: string, v: u
   const c: Cors = { allowOrigins: origins as [StringMatch, ...StringMatch[]] };
   for (const k of ["allowMethods", "allowHeaders", "exposeHeaders"] as const) {
     const l = strings(v[k]);
-    if (l?.length) { c[k] = [...new Set(l)] as [string, ...string[]]; f.use(`${p}/${k}`); }
+    if (l?.length) {
+      c[k] = [...new Set(l)] as [string, ...string[]];
+      f.use(`${p}/${k}`);
+    }
   }
   const age = duration(ii, o, f, `${p}/maxAge`);
   if (age) c.maxAge = age;
-  if (typeof v.allowCredentials === "boolean") { c.allowCredentials = v.allowCredentials; f.use(`${p}/allowCredentials`); }
+  if (typeof v.allowCredentials === "boolean") {
+    c.allowCredentials = v.allowCredentials;
+    f.use(`${p}/allowCredentials`);
+  }
   return c;
 }
 
@@ -957,14 +1228,27 @@ function readTcp(ii: IstioImport, o: NativeObject, f: NativeFields, hr: HostRout
       if (!e) return;
       const ports = e.port !== undefined ? [e.port] : declared.filter((x) => x.protocol === "tcp").map((x) => x.port);
       if (!ports.length || ports.some((x) => declared.find((d) => d.port === x)?.protocol !== "tcp")) {
-        report(ii, o, Array.isArray(t.match) ? `${mp}/port` : p, "error", "import/unresolved",
-          `a tcp route ${e.port !== undefined ? `for port ${e.port}` : ""} of ${hr.service.name}.${hr.service.namespace}: the model routes TCP connections of ports a MeshService declares protocol: tcp; give the service's MeshService (unimesh discover writes it) with the inputs`);
+        report(
+          ii,
+          o,
+          Array.isArray(t.match) ? `${mp}/port` : p,
+          "error",
+          "import/unresolved",
+          `a tcp route ${e.port !== undefined ? `for port ${e.port}` : ""} of ${hr.service.name}.${hr.service.namespace}: the model routes TCP connections of ports a MeshService declares protocol: tcp; give the service's MeshService (unimesh discover writes it) with the inputs`,
+        );
         return;
       }
-      const targets = split.map((x) => ({ ...x, ...(x.port !== undefined && ports.length === 1 && x.port === ports[0] ? { port: undefined } : {}) })).map((x) => JSON.parse(JSON.stringify(x)) as SplitTarget);
+      const targets = split
+        .map((x) => ({ ...x, ...(x.port !== undefined && ports.length === 1 && x.port === ports[0] ? { port: undefined } : {}) }))
+        .map((x) => JSON.parse(JSON.stringify(x)) as SplitTarget);
       // A tcp route repeating a catch-all http route of a generated object is that route's translation.
       if (hr.generated && e.port !== undefined) {
-        const twin = hr.routes.find((r) => !r.route.match && r.port === undefined && canonicalJson(r.route.split ?? [{}]) === canonicalJson(targets.length === 1 && !Object.keys(targets[0]).length ? [{}] : targets));
+        const twin = hr.routes.find(
+          (r) =>
+            !r.route.match &&
+            r.port === undefined &&
+            canonicalJson(r.route.split ?? [{}]) === canonicalJson(targets.length === 1 && !Object.keys(targets[0]).length ? [{}] : targets),
+        );
         if (twin) return;
       }
       for (const port of ports) {

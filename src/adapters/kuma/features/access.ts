@@ -42,11 +42,14 @@ import { accessConditionsOk as requestConditionsOk } from "./accessL7.js";
 import { negationsOk, sourceNegationsOk } from "./accessNegation.js";
 import { type FeatureModule, featureModule, partial } from "./types.js";
 
-export const access: FeatureModule = featureModule("access", () => partial("MeshTrafficPermission rules[].default {allow, deny}[].spiffeID (targetRef Dataplane)",
-    "callers by SPIFFE ID of a MeshIdentity (/ns/<ns>/sa/<sa>; --set trustDomain to its trust domain); destinations need strict mTLS (plaintext skips MeshTrafficPermission); no ipBlocks; port-specific policies only for a service's one declared port"));
+export const access: FeatureModule = featureModule("access", () =>
+  partial(
+    "MeshTrafficPermission rules[].default {allow, deny}[].spiffeID (targetRef Dataplane)",
+    "callers by SPIFFE ID of a MeshIdentity (/ns/<ns>/sa/<sa>; --set trustDomain to its trust domain); destinations need strict mTLS (plaintext skips MeshTrafficPermission); no ipBlocks; port-specific policies only for a service's one declared port",
+  ),
+);
 
 type Match = { spiffeID: { type: "Exact" | "Prefix"; value: string } };
-
 
 /** The SPIFFE ID matches of a resolved source; undefined when something cannot be expressed (reported). */
 function sourceMatches(kc: KumaContext, e: Entry<AccessPolicy>, src: ResolvedSource | undefined): Match[] | undefined {
@@ -55,13 +58,23 @@ function sourceMatches(kc: KumaContext, e: Entry<AccessPolicy>, src: ResolvedSou
   let ok = true;
   if (src.ipBlocks.length) {
     ok = false;
-    kc.report(e, `${src.pointer}/ipBlocks`, { feature: "access", kind: "unsupported-value", what: "ipBlocks", severity: "error", message: "Kuma's MeshTrafficPermission matches caller identities (SPIFFE ID) only, not IP addresses; name the callers' service accounts or namespaces" });
+    kc.report(e, `${src.pointer}/ipBlocks`, {
+      feature: "access",
+      kind: "unsupported-value",
+      what: "ipBlocks",
+      severity: "error",
+      message: "Kuma's MeshTrafficPermission matches caller identities (SPIFFE ID) only, not IP addresses; name the callers' service accounts or namespaces",
+    });
   }
   if (!sourceNegationsOk(kc, e, src)) ok = false;
   if (!ok) return undefined;
   const out: Match[] = [];
   for (const id of src.identities) {
-    out.push("any" in id ? { spiffeID: { type: "Prefix", value: `spiffe://${td}` } } : { spiffeID: { type: "Exact", value: kc.spiffeId(id.namespace, id.serviceAccount) } });
+    out.push(
+      "any" in id
+        ? { spiffeID: { type: "Prefix", value: `spiffe://${td}` } }
+        : { spiffeID: { type: "Exact", value: kc.spiffeId(id.namespace, id.serviceAccount) } },
+    );
   }
   for (const ns of src.namespaces) out.push({ spiffeID: { type: "Prefix", value: `spiffe://${td}/ns/${ns}/sa` } });
   if (!out.length) out.push({ spiffeID: { type: "Prefix", value: `spiffe://${td}` } });
@@ -93,7 +106,9 @@ export function meshTrafficPermission(kc: KumaContext, e: Entry<AccessPolicy>, v
       if (!requestConditionsOk(kc, e, rule, pointer, action)) ok = false;
       if (!negationsOk(kc, e, rule, pointer)) ok = false;
       // A rule without its own source takes the policy's (spec.source), as the model resolves it.
-      const src = rule.source ? kc.model.resolveSource(rule.source, e.namespace, `${pointer}/source`) : kc.model.resolveSource(s.source, e.namespace, "/spec/source");
+      const src = rule.source
+        ? kc.model.resolveSource(rule.source, e.namespace, `${pointer}/source`)
+        : kc.model.resolveSource(s.source, e.namespace, "/spec/source");
       const m = sourceMatches(kc, e, src);
       if (!m) ok = false;
       else lists[action].push(...m);
@@ -103,8 +118,13 @@ export function meshTrafficPermission(kc: KumaContext, e: Entry<AccessPolicy>, v
     const ports = view.ports;
     if (!(view.portsDeclared && ports.length === 1 && ports[0].port === s.destination.port)) {
       ok = false;
-      kc.report(e, "/spec/destination/port", { feature: "access", kind: "unsupported-value", what: "port-scoped", severity: "error",
-        message: `Kuma selects one inbound of a Dataplane by its name (targetRef sectionName), which unimesh does not know for Kubernetes pods, so an AccessPolicy for one port of ${view.namespace}/${view.service} is only translated when the MeshService declares that port alone; drop the port (the policy then covers the whole service) or declare the service's ports` });
+      kc.report(e, "/spec/destination/port", {
+        feature: "access",
+        kind: "unsupported-value",
+        what: "port-scoped",
+        severity: "error",
+        message: `Kuma selects one inbound of a Dataplane by its name (targetRef sectionName), which unimesh does not know for Kubernetes pods, so an AccessPolicy for one port of ${view.namespace}/${view.service} is only translated when the MeshService declares that port alone; drop the port (the policy then covers the whole service) or declare the service's ports`,
+      });
     }
   }
   if (!ok) return undefined;
@@ -126,7 +146,8 @@ export function meshTrafficPermission(kc: KumaContext, e: Entry<AccessPolicy>, v
   // only ever tightens.
   if (!lists.allow.length && !lists.deny.length) conf.deny = [{ spiffeID: { type: "Exact", value: `spiffe://${kc.model.trustDomain}/unimesh/allow-nothing` } }];
   return {
-    apiVersion: KUMA_V1ALPHA1, kind: "MeshTrafficPermission",
+    apiVersion: KUMA_V1ALPHA1,
+    kind: "MeshTrafficPermission",
     metadata: kc.meta(ns === e.namespace ? dnsLabel(e.name) : dnsLabel(e.namespace, e.name), ns, [e]),
     spec: { targetRef, rules: [{ default: conf }] },
   };
@@ -139,11 +160,24 @@ export function meshTrafficPermission(kc: KumaContext, e: Entry<AccessPolicy>, v
  */
 export function sharedPods(kc: KumaContext, view: DestinationView): void {
   for (const f of sharedPodPortRules(view, "Kuma authorizes per Dataplane inbound (the pod port)")) {
-    kc.report(f.policy, f.pointer, { feature: "access", kind: f.severity === "error" ? "unsupported-value" : "conflict", what: "shared-pod-port", severity: f.severity, message: f.message });
+    kc.report(f.policy, f.pointer, {
+      feature: "access",
+      kind: f.severity === "error" ? "unsupported-value" : "conflict",
+      what: "shared-pod-port",
+      severity: f.severity,
+      message: f.message,
+    });
   }
-  const how = "Kuma authorizes at the pod: every MeshTrafficPermission whose Dataplane labels pick a pod applies to all requests it receives (denies first, then allows, the rest denied)";
+  const how =
+    "Kuma authorizes at the pod: every MeshTrafficPermission whose Dataplane labels pick a pod applies to all requests it receives (denies first, then allows, the rest denied)";
   for (const f of sharedPodAccess(kc.model, view, how, "union")) {
-    kc.report(f.policy, f.pointer, { feature: "access", kind: f.severity === "error" ? "unsupported-value" : "conflict", what: "shared-pods", severity: f.severity, message: f.message });
+    kc.report(f.policy, f.pointer, {
+      feature: "access",
+      kind: f.severity === "error" ? "unsupported-value" : "conflict",
+      what: "shared-pods",
+      severity: f.severity,
+      message: f.message,
+    });
   }
 }
 
@@ -160,8 +194,12 @@ export function requireStrictMtls(kc: KumaContext, view: DestinationView): void 
   if (m?.mode === "strict") return;
   for (const e of view.accessPolicies) {
     if (policyScope(e) !== "service") continue; // requireStrictScope checks the others
-    kc.report(e, "/spec", { feature: "access", kind: "unsupported-value", what: "plaintext", severity: "error",
-      message: `Kuma enforces MeshTrafficPermission on mutual-TLS connections only, and ${view.namespace}/${view.service} ${m ? `accepts plaintext (MTLSPolicy ${m.policy.id} mode ${m.mode})` : "has no MTLSPolicy (Kuma's default MeshTLS mode is Permissive)"}: plaintext callers would get past every rule. Add an MTLSPolicy with mode strict for it (or its namespace)` });
+    kc.report(e, "/spec", {
+      feature: "access",
+      kind: "unsupported-value",
+      what: "plaintext",
+      severity: "error",
+      message: `Kuma enforces MeshTrafficPermission on mutual-TLS connections only, and ${view.namespace}/${view.service} ${m ? `accepts plaintext (MTLSPolicy ${m.policy.id} mode ${m.mode})` : "has no MTLSPolicy (Kuma's default MeshTLS mode is Permissive)"}: plaintext callers would get past every rule. Add an MTLSPolicy with mode strict for it (or its namespace)`,
+    });
   }
 }
-

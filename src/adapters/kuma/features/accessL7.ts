@@ -9,7 +9,10 @@ import type { Entry } from "../../../api/model.js";
 import type { KumaContext } from "../context.js";
 import { type FeatureModule, refusedFeature } from "./types.js";
 
-export const accessL7: FeatureModule = refusedFeature("accessL7", "MeshTrafficPermission matches caller identities (SPIFFE ID, SNI) only: no methods, paths, headers or ports.");
+export const accessL7: FeatureModule = refusedFeature(
+  "accessL7",
+  "MeshTrafficPermission matches caller identities (SPIFFE ID, SNI) only: no methods, paths, headers or ports.",
+);
 
 const L7 = ["methods", "paths", "headers", "ports"] as const;
 
@@ -19,8 +22,13 @@ export function accessConditionsOk(kc: KumaContext, e: Entry<AccessPolicy>, rule
   for (const f of L7) {
     if (rule[f] === undefined) continue;
     ok = false;
-    kc.report(e, `${pointer}/${f}`, { feature: "accessL7", kind: "unsupported-feature", what: f, severity: "error",
-      message: `Kuma's MeshTrafficPermission matches the caller's identity only (SPIFFE ID or SNI), not ${f}; translated without it, this ${action} rule would ${action === "allow" ? "admit every request of its callers" : "deny every request of its callers"}. Allow or deny whole callers, or use --mesh istio` });
+    kc.report(e, `${pointer}/${f}`, {
+      feature: "accessL7",
+      kind: "unsupported-feature",
+      what: f,
+      severity: "error",
+      message: `Kuma's MeshTrafficPermission matches the caller's identity only (SPIFFE ID or SNI), not ${f}; translated without it, this ${action} rule would ${action === "allow" ? "admit every request of its callers" : "deny every request of its callers"}. Allow or deny whole callers, or use --mesh istio`,
+    });
   }
   return ok;
 }

@@ -18,7 +18,13 @@ export function negationsOk(kc: KumaContext, e: Entry<AccessPolicy>, rule: Acces
   for (const f of NEGATIVE) {
     if (rule[f] === undefined) continue;
     ok = false;
-    kc.report(e, `${pointer}/${f}`, { feature: "accessNegation", kind: "unsupported-feature", what: f, severity: "error", message: `Kuma's MeshTrafficPermission has no ${f} (no request conditions at all); use --mesh istio` });
+    kc.report(e, `${pointer}/${f}`, {
+      feature: "accessNegation",
+      kind: "unsupported-feature",
+      what: f,
+      severity: "error",
+      message: `Kuma's MeshTrafficPermission has no ${f} (no request conditions at all); use --mesh istio`,
+    });
   }
   return ok;
 }
@@ -30,8 +36,10 @@ export function sourceNegationsOk(kc: KumaContext, e: Entry<AccessPolicy>, src: 
     ok = false;
     kc.report(e, `${src.pointer}/${field}`, { feature: "accessNegation", kind: "unsupported-feature", what: field, severity: "error", message: why });
   };
-  if (src.notIdentities.length) refuse("notServiceAccounts", "Kuma's MeshTrafficPermission has no negative matches; list the allowed callers, or deny the excluded ones with a deny rule");
-  if (src.notNamespaces.length) refuse("notNamespaces", "Kuma's MeshTrafficPermission has no negative matches; list the allowed namespaces, or deny the excluded ones with a deny rule");
+  if (src.notIdentities.length)
+    refuse("notServiceAccounts", "Kuma's MeshTrafficPermission has no negative matches; list the allowed callers, or deny the excluded ones with a deny rule");
+  if (src.notNamespaces.length)
+    refuse("notNamespaces", "Kuma's MeshTrafficPermission has no negative matches; list the allowed namespaces, or deny the excluded ones with a deny rule");
   if (src.notIpBlocks.length) refuse("notIpBlocks", "Kuma's MeshTrafficPermission has no negative matches or IP addresses");
   return ok;
 }

@@ -7,5 +7,11 @@ export const cors: FeatureModule = refusedFeature("cors", "No CORS filter in Mes
 
 /** Reports a route's CORS policy. */
 export function refuseCors(dc: DestinationContext, r: EffectiveRoute): void {
-  if (r.cors) dc.kc.report(r.policy, r.cors.pointer, { feature: "cors", kind: "unsupported-feature", severity: "error", message: "Kuma's MeshHTTPRoute has no CORS filter; answer CORS in the application or an ingress gateway, or use --mesh istio" });
+  if (r.cors)
+    dc.kc.report(r.policy, r.cors.pointer, {
+      feature: "cors",
+      kind: "unsupported-feature",
+      severity: "error",
+      message: "Kuma's MeshHTTPRoute has no CORS filter; answer CORS in the application or an ingress gateway, or use --mesh istio",
+    });
 }

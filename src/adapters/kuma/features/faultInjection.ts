@@ -19,8 +19,12 @@ import { percentage } from "./mirror.js";
 import { type FeatureModule, featureModule, partial } from "./types.js";
 import { refuseNonUniform, uniformity } from "./uniform.js";
 
-export const faultInjection: FeatureModule = featureModule("faultInjection", () => partial("MeshFaultInjection (targetRef Dataplane, from Mesh).default.http[] {delay, abort}",
-    "injected at the destination's inbound (sidecars): one fault per destination (every route the same, unmatched requests included); no abort next to retries (the caller would retry it); no grpcStatus"));
+export const faultInjection: FeatureModule = featureModule("faultInjection", () =>
+  partial(
+    "MeshFaultInjection (targetRef Dataplane, from Mesh).default.http[] {delay, abort}",
+    "injected at the destination's inbound (sidecars): one fault per destination (every route the same, unmatched requests included); no abort next to retries (the caller would retry it); no grpcStatus",
+  ),
+);
 
 /** The MeshFaultInjection of a destination, if any. */
 export function faultInjectionPolicy(dc: DestinationContext, name: string): KumaObject | undefined {
@@ -38,18 +42,30 @@ export function faultInjectionPolicy(dc: DestinationContext, name: string): Kuma
   if (f.delay) http.delay = { value: kumaDuration(parseDuration(f.delay.fixedDelay) ?? 0), percentage: percentage(f.delay.percent ?? 100) };
   if (f.abort) {
     if (f.abort.grpcStatus !== undefined) {
-      kc.report(route.policy, `${pointer}/abort/grpcStatus`, { feature: "faultInjection", kind: "unsupported-value", what: "grpcStatus", severity: "error", message: "Kuma's MeshFaultInjection aborts with an HTTP status only (abort.httpStatus); use httpStatus" });
+      kc.report(route.policy, `${pointer}/abort/grpcStatus`, {
+        feature: "faultInjection",
+        kind: "unsupported-value",
+        what: "grpcStatus",
+        severity: "error",
+        message: "Kuma's MeshFaultInjection aborts with an HTTP status only (abort.httpStatus); use httpStatus",
+      });
       return undefined;
     }
     if (view.routes.some((r) => r.retries && r.retries.value.attempts > 0)) {
-      kc.report(route.policy, `${pointer}/abort`, { feature: "faultInjection", kind: "unsupported-value", what: "retried-abort", severity: "error",
-        message: `Kuma injects aborts at ${view.namespace}/${view.service}'s inbound, where the caller's MeshRetry sees them as upstream failures and retries them; the model never retries an injected abort. Remove the retries or the abort` });
+      kc.report(route.policy, `${pointer}/abort`, {
+        feature: "faultInjection",
+        kind: "unsupported-value",
+        what: "retried-abort",
+        severity: "error",
+        message: `Kuma injects aborts at ${view.namespace}/${view.service}'s inbound, where the caller's MeshRetry sees them as upstream failures and retries them; the model never retries an injected abort. Remove the retries or the abort`,
+      });
       return undefined;
     }
     http.abort = { httpStatus: f.abort.httpStatus, percentage: percentage(f.abort.percent ?? 100) };
   }
   return {
-    apiVersion: KUMA_V1ALPHA1, kind: "MeshFaultInjection",
+    apiVersion: KUMA_V1ALPHA1,
+    kind: "MeshFaultInjection",
     metadata: kc.meta(name, view.namespace, view.trafficPolicies),
     spec: { targetRef: workloadTarget(view), from: [{ targetRef: { kind: "Mesh" }, default: { http: [http] } }] },
   };

@@ -22,8 +22,12 @@ import type { DestinationContext } from "../context.js";
 import type { HttpRouteMatch } from "../resources.js";
 import { type FeatureModule, featureModule, full } from "./types.js";
 
-export const match: FeatureModule = featureModule("match", () => full("MeshHTTPRoute.to[].rules[].matches[] {path, method, headers, queryParams}",
-    "Kuma sorts rules by match (exact path, longest prefix/regex, method, headers, query) rather than taking the first: route orders it would change are errors; string prefixes become regexes (PathPrefix is segment-wise)"));
+export const match: FeatureModule = featureModule("match", () =>
+  full(
+    "MeshHTTPRoute.to[].rules[].matches[] {path, method, headers, queryParams}",
+    "Kuma sorts rules by match (exact path, longest prefix/regex, method, headers, query) rather than taking the first: route orders it would change are errors; string prefixes become regexes (PathPrefix is segment-wise)",
+  ),
+);
 
 /** A condition kept beside its Kuma form, to tell whether two matches can meet. */
 interface Cond {
@@ -74,7 +78,9 @@ function toKuma(m: Match | undefined): KumaMatch {
     out.match.method = m.method;
     out.method = m.method;
   }
-  const headers = Object.entries(m.headers ?? {}).map(([n, h]) => [n.toLowerCase(), h] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const headers = Object.entries(m.headers ?? {})
+    .map(([n, h]) => [n.toLowerCase(), h] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   for (const [name, h] of headers) {
     let c: Cond;
     if (h.exact !== undefined) c = { kind: "exact", value: h.exact };
@@ -87,11 +93,18 @@ function toKuma(m: Match | undefined): KumaMatch {
   }
   const query = Object.entries(m.queryParams ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   for (const [name, q] of query) {
-    const c: Cond = q.exact !== undefined ? { kind: "exact", value: q.exact } : q.prefix !== undefined ? { kind: "prefix", value: q.prefix } : { kind: "regex", value: q.regex };
+    const c: Cond =
+      q.exact !== undefined
+        ? { kind: "exact", value: q.exact }
+        : q.prefix !== undefined
+          ? { kind: "prefix", value: q.prefix }
+          : { kind: "regex", value: q.regex };
     out.query.set(name, c);
-    (out.match.queryParams ??= []).push(c.kind === "exact"
-      ? { type: "Exact", name, value: c.value! }
-      : { type: "RegularExpression", name, value: c.kind === "prefix" ? `${reEscape(c.value!)}.*` : c.value! });
+    (out.match.queryParams ??= []).push(
+      c.kind === "exact"
+        ? { type: "Exact", name, value: c.value! }
+        : { type: "RegularExpression", name, value: c.kind === "prefix" ? `${reEscape(c.value!)}.*` : c.value! },
+    );
   }
   return out;
 }
@@ -102,7 +115,8 @@ export function compareKuma(a: HttpRouteMatch, b: HttpRouteMatch): number {
   if (rank(a) !== rank(b)) return rank(a) - rank(b);
   if (a.path && b.path && a.path.type !== "Exact" && a.path.value.length !== b.path.value.length) return b.path.value.length - a.path.value.length;
   if (!!a.method !== !!b.method) return a.method ? -1 : 1;
-  const ha = a.headers?.length ?? 0, hb = b.headers?.length ?? 0;
+  const ha = a.headers?.length ?? 0,
+    hb = b.headers?.length ?? 0;
   if (ha !== hb) return hb - ha;
   return (b.queryParams?.length ?? 0) - (a.queryParams?.length ?? 0);
 }
@@ -120,7 +134,11 @@ export function literalPrefix(re: string): string {
     const c = re[i];
     if (c === "\\") {
       const n = re[i + 1];
-      if (n !== undefined && /[\\^$.*+?()[\]{}|/-]/.test(n)) { out += n; i++; continue; }
+      if (n !== undefined && /[\\^$.*+?()[\]{}|/-]/.test(n)) {
+        out += n;
+        i++;
+        continue;
+      }
       break;
     }
     if (/[.^$*+?()[\]{}]/.test(c)) {
@@ -144,7 +162,8 @@ function literal(c: Cond): { prefix: string; whole: boolean } {
 function condsMayMeet(a: Cond | undefined, b: Cond | undefined): boolean {
   if (!a || !b) return true;
   if (a.kind === "absent" || b.kind === "absent") return a.kind === b.kind;
-  const la = literal(a), lb = literal(b);
+  const la = literal(a),
+    lb = literal(b);
   if (la.whole && lb.whole) return la.prefix === lb.prefix;
   if (la.whole) return la.prefix.startsWith(lb.prefix);
   if (lb.whole) return lb.prefix.startsWith(la.prefix);
@@ -173,9 +192,15 @@ export function checkOrder(dc: DestinationContext, routes: readonly EffectiveRou
       const c = compareKuma(matches[j].match, matches[i].match);
       const same = JSON.stringify(matches[i].match) === JSON.stringify(matches[j].match);
       if ((c < 0 || same || (c === 0 && !tiesKeepOrder)) && mayOverlap(matches[i], matches[j])) {
-        const ri = routes[i], rj = routes[j];
-        dc.kc.report(rj.policy, rj.match?.pointer ?? rj.pointer, { feature: "match", kind: "unsupported-value", what: "route-order", severity: "error",
-          message: `Kuma orders MeshHTTPRoute rules by their matches (exact path, longest prefix or regex, method, headers, query parameters), not as written: ${same ? "this route has the same match as" : c === 0 ? "this route ties in Kuma's order with" : "this route would be tried before"} ${describe(ri)}, which the model tries first, and requests can match both. Make the earlier route's match more specific (e.g. an exact path or more headers), or make the two routes' requests disjoint` });
+        const ri = routes[i],
+          rj = routes[j];
+        dc.kc.report(rj.policy, rj.match?.pointer ?? rj.pointer, {
+          feature: "match",
+          kind: "unsupported-value",
+          what: "route-order",
+          severity: "error",
+          message: `Kuma orders MeshHTTPRoute rules by their matches (exact path, longest prefix or regex, method, headers, query parameters), not as written: ${same ? "this route has the same match as" : c === 0 ? "this route ties in Kuma's order with" : "this route would be tried before"} ${describe(ri)}, which the model tries first, and requests can match both. Make the earlier route's match more specific (e.g. an exact path or more headers), or make the two routes' requests disjoint`,
+        });
       }
     }
   }

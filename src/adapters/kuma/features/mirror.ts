@@ -9,7 +9,9 @@ import type { HttpRouteFilter } from "../resources.js";
 import { subsetServiceName } from "./split.js";
 import { type FeatureModule, featureModule, full } from "./types.js";
 
-export const mirror: FeatureModule = featureModule("mirror", () => full("MeshHTTPRoute filter RequestMirror {backendRef, percentage}", "a subset is the Service <service>-<subset>"));
+export const mirror: FeatureModule = featureModule("mirror", () =>
+  full("MeshHTTPRoute filter RequestMirror {backendRef, percentage}", "a subset is the Service <service>-<subset>"),
+);
 
 /** Kuma percentages are int-or-string: integers as numbers, decimals as text. */
 export function percentage(p: number): string {
@@ -23,27 +25,39 @@ export function mirrorFilter(dc: DestinationContext, r: EffectiveRoute, entryPor
   const { view, kc } = dc;
   const svc = m.value.serviceResolved;
   const self = svc.name === view.service && svc.namespace === view.namespace;
-  let port = m.value.port ?? (self ? entryPort ?? backendPort(view, r.port) : undefined);
+  let port = m.value.port ?? (self ? (entryPort ?? backendPort(view, r.port)) : undefined);
   if (port === undefined && !self) {
     const ports = exposedPorts(kc.model.servicePorts(svc.namespace, svc.name));
     if (ports.length === 1 && ports[0].declared) port = ports[0].port;
   }
   if (port === undefined) {
-    kc.report(r.policy, m.pointer, { feature: "mirror", kind: "missing-fact", what: "port", severity: "error",
-      message: `Kuma's RequestMirror backendRef needs the port of ${svc.namespace}/${svc.name}: set mirror.port, or declare the service's one port in a MeshService` });
+    kc.report(r.policy, m.pointer, {
+      feature: "mirror",
+      kind: "missing-fact",
+      what: "port",
+      severity: "error",
+      message: `Kuma's RequestMirror backendRef needs the port of ${svc.namespace}/${svc.name}: set mirror.port, or declare the service's one port in a MeshService`,
+    });
     return [];
   }
   if (m.value.subset && !m.value.subsetResolved) {
-    kc.report(r.policy, `${m.pointer}/subset`, { feature: "mirror", kind: "unsupported-value", what: "subset", severity: "error",
-      message: `Kuma mirrors to Services, and a subset of another service (${svc.namespace}/${svc.name}) has no Service name unimesh knows; mirror to a Service that selects those pods` });
+    kc.report(r.policy, `${m.pointer}/subset`, {
+      feature: "mirror",
+      kind: "unsupported-value",
+      what: "subset",
+      severity: "error",
+      message: `Kuma mirrors to Services, and a subset of another service (${svc.namespace}/${svc.name}) has no Service name unimesh knows; mirror to a Service that selects those pods`,
+    });
     return [];
   }
   const name = m.value.subsetResolved ? subsetServiceName(svc.name, m.value.subsetResolved.name) : svc.name;
-  return [{
-    type: "RequestMirror",
-    requestMirror: {
-      backendRef: { kind: "MeshService", name, ...(svc.namespace !== view.namespace ? { namespace: svc.namespace } : {}), port },
-      ...(m.value.percent !== undefined && m.value.percent !== 100 ? { percentage: percentage(m.value.percent) } : {}),
+  return [
+    {
+      type: "RequestMirror",
+      requestMirror: {
+        backendRef: { kind: "MeshService", name, ...(svc.namespace !== view.namespace ? { namespace: svc.namespace } : {}), port },
+        ...(m.value.percent !== undefined && m.value.percent !== 100 ? { percentage: percentage(m.value.percent) } : {}),
+      },
     },
-  }];
+  ];
 }

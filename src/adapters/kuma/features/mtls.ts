@@ -19,8 +19,12 @@ import { KUMA_V1ALPHA1, type KumaObject, type TargetRef } from "../resources.js"
 import { type FeatureModule, featureModule, partial } from "./types.js";
 import type { DestinationView } from "../../../api/model.js";
 
-export const mtls: FeatureModule = featureModule("mtls", () => partial("MeshTLS rules[].default.mode Strict/Permissive (targetRef Dataplane; Mesh per namespace or in the system namespace)",
-    "no disabled mode and no per-port modes; needs mTLS on the Mesh or a MeshIdentity"));
+export const mtls: FeatureModule = featureModule("mtls", () =>
+  partial(
+    "MeshTLS rules[].default.mode Strict/Permissive (targetRef Dataplane; Mesh per namespace or in the system namespace)",
+    "no disabled mode and no per-port modes; needs mTLS on the Mesh or a MeshIdentity",
+  ),
+);
 
 const MODES = { strict: "Strict", permissive: "Permissive" } as const;
 
@@ -30,11 +34,25 @@ export function meshTls(kc: KumaContext, e: Entry<MTLSPolicy>, view?: Destinatio
   let ok = true;
   if (s.mode === "disabled") {
     ok = false;
-    kc.report(e, "/spec/mode", { feature: "mtls", kind: "unsupported-value", what: "disabled", severity: "error", message: "Kuma's MeshTLS modes are Strict and Permissive: once the Mesh has mTLS every sidecar presents a certificate, and it cannot be switched off per workload; use permissive, or turn mTLS off in the Mesh" });
+    kc.report(e, "/spec/mode", {
+      feature: "mtls",
+      kind: "unsupported-value",
+      what: "disabled",
+      severity: "error",
+      message:
+        "Kuma's MeshTLS modes are Strict and Permissive: once the Mesh has mTLS every sidecar presents a certificate, and it cannot be switched off per workload; use permissive, or turn mTLS off in the Mesh",
+    });
   }
   if (s.ports && Object.keys(s.ports).length) {
     ok = false;
-    kc.report(e, "/spec/ports", { feature: "mtls", kind: "unsupported-value", what: "ports", severity: "error", message: "Kuma selects one inbound of a Dataplane by its name (targetRef sectionName), which unimesh does not know for Kubernetes pods; per-port mTLS modes are not translated: give the whole service one mode" });
+    kc.report(e, "/spec/ports", {
+      feature: "mtls",
+      kind: "unsupported-value",
+      what: "ports",
+      severity: "error",
+      message:
+        "Kuma selects one inbound of a Dataplane by its name (targetRef sectionName), which unimesh does not know for Kubernetes pods; per-port mTLS modes are not translated: give the whole service one mode",
+    });
   }
   if (!ok) return undefined;
   let targetRef: TargetRef, ns: string;
@@ -46,8 +64,13 @@ export function meshTls(kc: KumaContext, e: Entry<MTLSPolicy>, view?: Destinatio
     // policy's), so every MeshTLS of the group states the strictest mode of the group (model groupMtls).
     const top = kc.model.groupMtls(view);
     if (top && top.effective.mode !== mode && top.effective.mode !== "disabled") {
-      kc.report(e, "/spec/mode", { feature: "mtls", kind: "conflict", what: "shared-pods", severity: "warning",
-        message: `${view.namespace}/${view.service} asks for mTLS mode ${mode}, but its pods are shared with ${top.from?.service ?? "another service"} (${top.effective.policy.id}: ${top.effective.mode}), and Kuma gives a pod one MeshTLS mode: ${top.effective.mode} applies` });
+      kc.report(e, "/spec/mode", {
+        feature: "mtls",
+        kind: "conflict",
+        what: "shared-pods",
+        severity: "warning",
+        message: `${view.namespace}/${view.service} asks for mTLS mode ${mode}, but its pods are shared with ${top.from?.service ?? "another service"} (${top.effective.policy.id}: ${top.effective.mode}), and Kuma gives a pod one MeshTLS mode: ${top.effective.mode} applies`,
+      });
       mode = top.effective.mode;
     }
   } else {
@@ -55,7 +78,8 @@ export function meshTls(kc: KumaContext, e: Entry<MTLSPolicy>, view?: Destinatio
     ns = s.scope === "mesh" ? kc.systemNamespace : e.namespace;
   }
   return {
-    apiVersion: KUMA_V1ALPHA1, kind: "MeshTLS",
+    apiVersion: KUMA_V1ALPHA1,
+    kind: "MeshTLS",
     metadata: kc.meta(ns === e.namespace ? dnsLabel(e.name) : dnsLabel(e.namespace, e.name), ns, [e]),
     spec: { targetRef, rules: [{ default: { mode: MODES[mode] } }] },
   };

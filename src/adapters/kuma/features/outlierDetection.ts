@@ -9,7 +9,11 @@ import type { OutlierDetection } from "../../../api/generated/model.js";
 import { kumaDuration } from "../context.js";
 import { type FeatureModule, featureModule, full } from "./types.js";
 
-export const outlierDetection: FeatureModule = featureModule("outlierDetection", () => full("MeshCircuitBreaker.to[MeshService].default.outlierDetection {detectors.totalFailures, detectors.gatewayFailures, interval, baseEjectionTime, maxEjectionPercent}"));
+export const outlierDetection: FeatureModule = featureModule("outlierDetection", () =>
+  full(
+    "MeshCircuitBreaker.to[MeshService].default.outlierDetection {detectors.totalFailures, detectors.gatewayFailures, interval, baseEjectionTime, maxEjectionPercent}",
+  ),
+);
 
 /** MeshCircuitBreaker `outlierDetection` of the model's setting. */
 export function kumaOutlierDetection(o: OutlierDetection): Record<string, unknown> {
@@ -19,8 +23,8 @@ export function kumaOutlierDetection(o: OutlierDetection): Record<string, unknow
   if (o.consecutiveGatewayErrors) detectors.gatewayFailures = { consecutive: o.consecutiveGatewayErrors };
   return {
     disabled: Object.keys(detectors).length === 0,
-    interval: kumaDuration(o.interval ? parseDuration(o.interval) ?? 10000 : 10000),
-    baseEjectionTime: kumaDuration(o.baseEjectionTime ? parseDuration(o.baseEjectionTime) ?? 30000 : 30000),
+    interval: kumaDuration(o.interval ? (parseDuration(o.interval) ?? 10000) : 10000),
+    baseEjectionTime: kumaDuration(o.baseEjectionTime ? (parseDuration(o.baseEjectionTime) ?? 30000) : 30000),
     maxEjectionPercent: o.maxEjectionPercent ?? 10,
     detectors,
   };

@@ -6,7 +6,9 @@ import type { Redirect } from "../../../api/generated/model.js";
 import type { HttpRouteFilter } from "../resources.js";
 import { type FeatureModule, featureModule, full } from "./types.js";
 
-export const redirect: FeatureModule = featureModule("redirect", () => full("MeshHTTPRoute filter RequestRedirect {scheme, hostname, port, path.replaceFullPath, statusCode}"));
+export const redirect: FeatureModule = featureModule("redirect", () =>
+  full("MeshHTTPRoute filter RequestRedirect {scheme, hostname, port, path.replaceFullPath, statusCode}"),
+);
 
 /** The RequestRedirect filter of a redirect route. */
 export function redirectFilter(rd: Redirect): HttpRouteFilter {

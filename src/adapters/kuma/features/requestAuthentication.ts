@@ -4,7 +4,10 @@ import type { Model } from "../../../api/model.js";
 import { refuseRequestAuthentication } from "../../shared/request-auth.js";
 import { type FeatureModule, refusedFeature } from "./types.js";
 
-export const requestAuthentication: FeatureModule = refusedFeature("requestAuthentication", "No end-user token (JWT) validation: MeshTrafficPermission matches mesh identities (SPIFFE IDs) only.");
+export const requestAuthentication: FeatureModule = refusedFeature(
+  "requestAuthentication",
+  "No end-user token (JWT) validation: MeshTrafficPermission matches mesh identities (SPIFFE IDs) only.",
+);
 
 /** Reports every use. */
 export function refuseJwt(model: Model, ctx: TranslateContext): void {

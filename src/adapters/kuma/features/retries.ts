@@ -23,14 +23,27 @@ import { type At, type EffectiveRoute, exposedPorts } from "../../../api/model.j
 import { type DestinationContext, kumaDuration } from "../context.js";
 import { type FeatureModule, featureModule, full } from "./types.js";
 
-export const retries: FeatureModule = featureModule("retries", () => full("MeshRetry.to[MeshService | MeshHTTPRoute].default.http|grpc {numRetries, perTryTimeout, backOff, retryOn}",
-    "numRetries: 0 switches off Kuma's default MeshRetry (5 retries) on every destination with a TrafficPolicy; status codes instead of retriable-status-codes"));
+export const retries: FeatureModule = featureModule("retries", () =>
+  full(
+    "MeshRetry.to[MeshService | MeshHTTPRoute].default.http|grpc {numRetries, perTryTimeout, backOff, retryOn}",
+    "numRetries: 0 switches off Kuma's default MeshRetry (5 retries) on every destination with a TrafficPolicy; status codes instead of retriable-status-codes",
+  ),
+);
 
 const HTTP_ON: Readonly<Record<string, string>> = {
-  "5xx": "5xx", "gateway-error": "GatewayError", reset: "Reset", "connect-failure": "ConnectFailure", "refused-stream": "RefusedStream", "retriable-4xx": "Retriable4xx",
+  "5xx": "5xx",
+  "gateway-error": "GatewayError",
+  reset: "Reset",
+  "connect-failure": "ConnectFailure",
+  "refused-stream": "RefusedStream",
+  "retriable-4xx": "Retriable4xx",
 };
 const GRPC_ON: Readonly<Record<string, string>> = {
-  cancelled: "Canceled", "deadline-exceeded": "DeadlineExceeded", internal: "Internal", "resource-exhausted": "ResourceExhausted", unavailable: "Unavailable",
+  cancelled: "Canceled",
+  "deadline-exceeded": "DeadlineExceeded",
+  internal: "Internal",
+  "resource-exhausted": "ResourceExhausted",
+  unavailable: "Unavailable",
 };
 
 type Section = { numRetries: number; perTryTimeout?: string; backOff?: { baseInterval: string; maxInterval: string }; retryOn?: string[] };
@@ -53,7 +66,8 @@ export function retryDefault(dc: DestinationContext, r: EffectiveRoute): { http:
     const ms = parseDuration(v.backoff) ?? 25;
     base.backOff = { baseInterval: kumaDuration(ms), maxInterval: kumaDuration(ms * 10) };
   }
-  const http: string[] = [], grpc: string[] = [];
+  const http: string[] = [],
+    grpc: string[] = [];
   let bad = false;
   (v.retryOn ?? [...DEFAULT_RETRY_ON]).forEach((c, i) => {
     if (HTTP_ON[c]) http.push(HTTP_ON[c]);
@@ -61,18 +75,32 @@ export function retryDefault(dc: DestinationContext, r: EffectiveRoute): { http:
     else if (/^[1-5][0-9][0-9]$/.test(c)) http.push(c);
     else {
       bad = true;
-      dc.kc.report(r.policy, `${pointer}/retryOn/${i}`, { feature: "retries", kind: "unsupported-value", what: "retryOn", severity: "error",
-        message: `Kuma's MeshRetry has no retryOn value for "${c}" (it lists the status codes themselves); write the status codes to retry on instead` });
+      dc.kc.report(r.policy, `${pointer}/retryOn/${i}`, {
+        feature: "retries",
+        kind: "unsupported-value",
+        what: "retryOn",
+        severity: "error",
+        message: `Kuma's MeshRetry has no retryOn value for "${c}" (it lists the status codes themselves); write the status codes to retry on instead`,
+      });
     }
   });
   // Kuma applies `grpc` to gRPC services and `http` to the others (by the MeshService port's protocol):
   // conditions of the other kind would be ignored where the protocol is known.
-  const protocols = new Set(exposedPorts(dc.view.ports).filter((p) => p.declared && (r.port === undefined || p.port === r.port)).map((p) => p.protocol ?? "http"));
+  const protocols = new Set(
+    exposedPorts(dc.view.ports)
+      .filter((p) => p.declared && (r.port === undefined || p.port === r.port))
+      .map((p) => p.protocol ?? "http"),
+  );
   const only = protocols.size === 1 ? [...protocols][0] : undefined;
   const other = only === "grpc" ? http : only === "http" || only === "http2" ? grpc : [];
   if (other.length) {
-    dc.kc.report(r.policy, `${pointer}/retryOn`, { feature: "retries", kind: "unsupported-value", what: "retryOn-protocol", severity: "error",
-      message: `Kuma's MeshRetry applies ${only === "grpc" ? "only grpc.retryOn (gRPC status names) to a gRPC service" : "only http.retryOn to an HTTP service"}, so ${other.join(", ")} would be ignored for ${dc.view.namespace}/${dc.view.service} (protocol ${only}); use ${only === "grpc" ? "cancelled, deadline-exceeded, internal, resource-exhausted, unavailable" : "HTTP conditions"}` });
+    dc.kc.report(r.policy, `${pointer}/retryOn`, {
+      feature: "retries",
+      kind: "unsupported-value",
+      what: "retryOn-protocol",
+      severity: "error",
+      message: `Kuma's MeshRetry applies ${only === "grpc" ? "only grpc.retryOn (gRPC status names) to a gRPC service" : "only http.retryOn to an HTTP service"}, so ${other.join(", ")} would be ignored for ${dc.view.namespace}/${dc.view.service} (protocol ${only}); use ${only === "grpc" ? "cancelled, deadline-exceeded, internal, resource-exhausted, unavailable" : "HTTP conditions"}`,
+    });
     return undefined;
   }
   if (bad) return undefined;

@@ -32,8 +32,12 @@ export function destinationTarget(dc: DestinationContext): { ref: TargetRef; por
   const ports = [...new Set(view.trafficPolicies.map((p) => p.doc.spec.destination.port))];
   if (ports.length > 1) {
     for (const p of view.trafficPolicies) {
-      kc.report(p, "/spec/destination/port", { kind: "unsupported-value", what: "several-ports", severity: "error",
-        message: `the TrafficPolicies of ${view.namespace}/${view.service} are for different ports (${ports.map((x) => x ?? "all").join(", ")}); unimesh gives a Kuma MeshService one set of outbound policies: write them for one port, or for the whole service` });
+      kc.report(p, "/spec/destination/port", {
+        kind: "unsupported-value",
+        what: "several-ports",
+        severity: "error",
+        message: `the TrafficPolicies of ${view.namespace}/${view.service} are for different ports (${ports.map((x) => x ?? "all").join(", ")}); unimesh gives a Kuma MeshService one set of outbound policies: write them for one port, or for the whole service`,
+      });
     }
     return undefined;
   }
@@ -41,13 +45,21 @@ export function destinationTarget(dc: DestinationContext): { ref: TargetRef; por
   const t = serviceTarget(view, port);
   const p = view.trafficPolicies[0];
   if (!t) {
-    kc.report(p, "/spec/destination/port", { kind: "missing-fact", what: "port-name", severity: "error",
-      message: `Kuma names one port of a MeshService by its name (targetRef sectionName: the port's name, or its number when unnamed); declare the ports of ${view.namespace}/${view.service} (port ${port} with its name) in a MeshService` });
+    kc.report(p, "/spec/destination/port", {
+      kind: "missing-fact",
+      what: "port-name",
+      severity: "error",
+      message: `Kuma names one port of a MeshService by its name (targetRef sectionName: the port's name, or its number when unnamed); declare the ports of ${view.namespace}/${view.service} (port ${port} with its name) in a MeshService`,
+    });
     return undefined;
   }
   if (t.guessed) {
-    kc.report(p, "/spec/destination/port", { kind: "note", what: "undeclared-ports", severity: "warning",
-      message: `the ports of ${view.namespace}/${view.service} are not declared, so Kuma's outbound policies for it target the whole MeshService (every port), not port ${port} alone (Kuma names a port by its name, which unimesh does not know); declare the service's ports in a MeshService to limit them to port ${port}` });
+    kc.report(p, "/spec/destination/port", {
+      kind: "note",
+      what: "undeclared-ports",
+      severity: "warning",
+      message: `the ports of ${view.namespace}/${view.service} are not declared, so Kuma's outbound policies for it target the whole MeshService (every port), not port ${port} alone (Kuma names a port by its name, which unimesh does not know); declare the service's ports in a MeshService to limit them to port ${port}`,
+    });
   }
   return { ref: t.ref, port };
 }
@@ -62,8 +74,13 @@ function portEntries(dc: DestinationContext, target: { ref: TargetRef; port?: nu
   if (target.port !== undefined || !view.portsDeclared || ports.length < 2) return [{ ref: target.ref, port: backendPort(view, target.port) }];
   const tcp = ports.filter((p) => p.protocol === "tcp");
   if (tcp.length) {
-    dc.kc.report(view.trafficPolicies[0], "/spec/destination", { feature: "split", kind: "unsupported-value", what: "tcp-port", severity: "error",
-      message: `the routes of ${view.namespace}/${view.service} apply to all its ports, and port ${tcp.map((p) => p.port).join(", ")} is TCP: Kuma routes TCP ports with MeshTCPRoute (no matches, no filters), not MeshHTTPRoute; write the policy for one port (destination.port)` });
+    dc.kc.report(view.trafficPolicies[0], "/spec/destination", {
+      feature: "split",
+      kind: "unsupported-value",
+      what: "tcp-port",
+      severity: "error",
+      message: `the routes of ${view.namespace}/${view.service} apply to all its ports, and port ${tcp.map((p) => p.port).join(", ")} is TCP: Kuma routes TCP ports with MeshTCPRoute (no matches, no filters), not MeshHTTPRoute; write the policy for one port (destination.port)`,
+    });
   }
   return ports.map((p) => ({ ref: { ...target.ref, sectionName: p.name ?? String(p.port) }, port: p.port }));
 }
@@ -98,7 +115,11 @@ function rule(dc: DestinationContext, r: EffectiveRoute, m: ReturnType<typeof ku
  * `names` then holds each route's object name. Otherwise one MeshHTTPRoute `<service>`, none when no rule
  * changes anything (Kuma's default route already sends every request to the MeshService).
  */
-export function routePolicies(dc: DestinationContext, target: { ref: TargetRef; port?: number }, perRoute: boolean): { objects: KumaObject[]; names?: string[] } {
+export function routePolicies(
+  dc: DestinationContext,
+  target: { ref: TargetRef; port?: number },
+  perRoute: boolean,
+): { objects: KumaObject[]; names?: string[] } {
   const { view, kc } = dc;
   const routes = view.routes;
   if (!routes.length) return { objects: [] };
@@ -107,7 +128,16 @@ export function routePolicies(dc: DestinationContext, target: { ref: TargetRef; 
     if (r.action.kind !== "split") return { objects: [] };
     const refs = backendRefs(dc, r, r.action.targets, r.action.pointer);
     if (!refs) return { objects: [] };
-    return { objects: [{ apiVersion: KUMA_V1ALPHA1, kind: "MeshTCPRoute", metadata: kc.meta(dnsLabel(view.service), view.namespace, view.trafficPolicies), spec: { targetRef: { kind: "Mesh" }, to: [{ targetRef: target.ref, rules: [{ default: { backendRefs: refs } }] }] } }] };
+    return {
+      objects: [
+        {
+          apiVersion: KUMA_V1ALPHA1,
+          kind: "MeshTCPRoute",
+          metadata: kc.meta(dnsLabel(view.service), view.namespace, view.trafficPolicies),
+          spec: { targetRef: { kind: "Mesh" }, to: [{ targetRef: target.ref, rules: [{ default: { backendRefs: refs } }] }] },
+        },
+      ],
+    };
   }
   const matches = routes.map(kumaMatch);
   checkOrder(dc, routes, matches, !perRoute);
@@ -116,12 +146,17 @@ export function routePolicies(dc: DestinationContext, target: { ref: TargetRef; 
   // MeshService backendRef names one port (kuma `resolve/backendref.go`: the port is its sectionName).
   const entries = portEntries(dc, target);
   const object = (name: string, from: EffectiveRoute["policy"][], pick: (i: number) => boolean): KumaObject => ({
-    apiVersion: KUMA_V1ALPHA1, kind: "MeshHTTPRoute", metadata: kc.meta(name, view.namespace, from),
-    spec: { targetRef: { kind: "Mesh" }, to: entries.map((e) => ({ targetRef: e.ref, rules: routes.flatMap((r, i) => (pick(i) ? [rule(dc, r, matches[i], e.port)] : [])) })) },
+    apiVersion: KUMA_V1ALPHA1,
+    kind: "MeshHTTPRoute",
+    metadata: kc.meta(name, view.namespace, from),
+    spec: {
+      targetRef: { kind: "Mesh" },
+      to: entries.map((e) => ({ targetRef: e.ref, rules: routes.flatMap((r, i) => (pick(i) ? [rule(dc, r, matches[i], e.port)] : [])) })),
+    },
   });
   const rules = routes.map((r, i) => rule(dc, r, matches[i], entries[0].port));
   if (perRoute) {
-    const names = routes.map((r) => dnsLabel(view.service, r.policy.name, r.index === null ? undefined : r.name ?? String(r.index)));
+    const names = routes.map((r) => dnsLabel(view.service, r.policy.name, r.index === null ? undefined : (r.name ?? String(r.index))));
     return { objects: routes.map((r, i) => object(names[i], [r.policy], (j) => j === i)), names };
   }
   // A table that only sends everything to the service unchanged is Kuma's own default route: no object.

@@ -12,8 +12,12 @@ import type { KumaObject } from "../resources.js";
 import { admitsAll, meshTrafficPermission } from "./access.js";
 import { type FeatureModule, featureModule, partial } from "./types.js";
 
-export const scope: FeatureModule = featureModule("scope", () => partial("MeshTrafficPermission / MeshTLS with targetRef Mesh in the namespace, or in the system namespace (systemNamespace setting) for the mesh",
-  "a namespace- or mesh-wide AccessPolicy needs strict mTLS on every service unimesh knows in its scope"));
+export const scope: FeatureModule = featureModule("scope", () =>
+  partial(
+    "MeshTrafficPermission / MeshTLS with targetRef Mesh in the namespace, or in the system namespace (systemNamespace setting) for the mesh",
+    "a namespace- or mesh-wide AccessPolicy needs strict mTLS on every service unimesh knows in its scope",
+  ),
+);
 
 /**
  * The same for a namespace- or mesh-wide AccessPolicy: every workload of its scope must be strict, those
@@ -26,7 +30,9 @@ function requireStrictScope(kc: KumaContext, e: Entry<AccessPolicy>): void {
   const model = kc.model;
   const mesh = policyScope(e) === "mesh";
   const namespaces = mesh
-    ? [...new Set([...model.mtlsPolicies.map((p) => p.namespace), ...model.services.map((x) => x.namespace), ...model.destinations().map((v) => v.namespace)])].sort()
+    ? [
+        ...new Set([...model.mtlsPolicies.map((p) => p.namespace), ...model.services.map((x) => x.namespace), ...model.destinations().map((v) => v.namespace)]),
+      ].sort()
     : [e.namespace];
   const looser: string[] = [];
   // The mode of a workload no MTLSPolicy names: "" is no service's name.
@@ -43,8 +49,13 @@ function requireStrictScope(kc: KumaContext, e: Entry<AccessPolicy>): void {
     if (modes.some((m) => m !== "strict")) looser.push(`${p.id} (${modes.filter((m) => m !== "strict").join(", ")})`);
   }
   if (!looser.length) return;
-  kc.report(e, "/spec", { feature: "scope", kind: "unsupported-value", what: "plaintext", severity: "error",
-    message: `Kuma enforces MeshTrafficPermission on mutual-TLS connections only, and workloads this ${mesh ? "mesh" : "namespace"}-wide AccessPolicy covers accept plaintext: ${[...new Set(looser)].join("; ")}. Plaintext callers would get past its rules there: make mTLS strict in its whole scope` });
+  kc.report(e, "/spec", {
+    feature: "scope",
+    kind: "unsupported-value",
+    what: "plaintext",
+    severity: "error",
+    message: `Kuma enforces MeshTrafficPermission on mutual-TLS connections only, and workloads this ${mesh ? "mesh" : "namespace"}-wide AccessPolicy covers accept plaintext: ${[...new Set(looser)].join("; ")}. Plaintext callers would get past its rules there: make mTLS strict in its whole scope`,
+  });
 }
 
 /** Namespace- and mesh-wide AccessPolicies (each its own MeshTrafficPermission). */

@@ -12,8 +12,12 @@ import type { At, EffectiveRoute } from "../../../api/model.js";
 import { kumaDuration } from "../context.js";
 import { type FeatureModule, featureModule, full } from "./types.js";
 
-export const timeout: FeatureModule = featureModule("timeout", () => full("MeshTimeout.to[MeshService | MeshHTTPRoute].default.http.requestTimeout",
-    "no timeout is Kuma's default MeshTimeout (15s); route-specific timeouts target a MeshHTTPRoute per route"));
+export const timeout: FeatureModule = featureModule("timeout", () =>
+  full(
+    "MeshTimeout.to[MeshService | MeshHTTPRoute].default.http.requestTimeout",
+    "no timeout is Kuma's default MeshTimeout (15s); route-specific timeouts target a MeshHTTPRoute per route",
+  ),
+);
 
 /**
  * The request timeout of a route (ms, with where it was written). Without retries (`attempts: 0`) a

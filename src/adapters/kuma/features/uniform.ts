@@ -24,7 +24,10 @@ export type Uniformity<T> = { uniform: true; value?: At<T>; route?: EffectiveRou
 /** Whether a route-level setting is the same for every request to the destination. */
 export function uniformity<T>(dc: DestinationContext, pick: (r: EffectiveRoute) => At<T> | undefined): Uniformity<T> {
   const routes = dc.view.routes;
-  const keys = routes.map((r) => { const v = pick(r); return v === undefined ? "" : canonicalJson(v.value); });
+  const keys = routes.map((r) => {
+    const v = pick(r);
+    return v === undefined ? "" : canonicalJson(v.value);
+  });
   if (keys.some((k) => k !== keys[0])) return { uniform: false };
   const i = routes.findIndex((r) => pick(r) !== undefined);
   if (i < 0) return { uniform: true };
@@ -33,12 +36,23 @@ export function uniformity<T>(dc: DestinationContext, pick: (r: EffectiveRoute) 
 }
 
 /** Reports (error) every use of a setting that differs across the destination's requests and has no per-route form. */
-export function refuseNonUniform<T>(dc: DestinationContext, pick: (r: EffectiveRoute) => At<T> | undefined, feature: "faultInjection", what: string, kind: string): void {
+export function refuseNonUniform<T>(
+  dc: DestinationContext,
+  pick: (r: EffectiveRoute) => At<T> | undefined,
+  feature: "faultInjection",
+  what: string,
+  kind: string,
+): void {
   const { view } = dc;
   for (const r of view.routes) {
     const v = pick(r);
     if (!v) continue;
-    dc.kc.report(r.policy, v.pointer, { feature, kind: "unsupported-value", what: "non-uniform", severity: "error",
-      message: `Kuma's ${kind} applies to every request to ${view.namespace}/${view.service}, those no route matches included, and the routes of this destination ask for different ${what} (or leave some requests without): give every route the same ${what} and add a catch-all route, or none` });
+    dc.kc.report(r.policy, v.pointer, {
+      feature,
+      kind: "unsupported-value",
+      what: "non-uniform",
+      severity: "error",
+      message: `Kuma's ${kind} applies to every request to ${view.namespace}/${view.service}, those no route matches included, and the routes of this destination ask for different ${what} (or leave some requests without): give every route the same ${what} and add a catch-all route, or none`,
+    });
   }
 }

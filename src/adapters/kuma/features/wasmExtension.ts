@@ -13,5 +13,10 @@ export const wasmExtension = refusedWasmExtension("No Wasm policy in Kuma 2.14 (
 
 /** Reports every WasmExtension (errors). */
 export function refuseWasm(model: Model, ctx: TranslateContext): void {
-  refuseWasmExtensions(model, ctx, `Kuma ${ctx.version}`, "Kuma has no Wasm policy; a MeshProxyPatch adding envoy.filters.http.wasm is raw Envoy configuration unimesh does not generate");
+  refuseWasmExtensions(
+    model,
+    ctx,
+    `Kuma ${ctx.version}`,
+    "Kuma has no Wasm policy; a MeshProxyPatch adding envoy.filters.http.wasm is raw Envoy configuration unimesh does not generate",
+  );
 }

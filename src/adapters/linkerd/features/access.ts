@@ -28,8 +28,10 @@ import { type Callers, NOBODY, authorizations, callersOf, describeCallers, isEmp
 export const accessFeature: FeatureModule = {
   features: ["access"],
   capabilities: (version) => ({
-    access: partial(`Server (${versionFacts(version).server}) + AuthorizationPolicy + MeshTLSAuthentication / NetworkAuthentication`,
-      "Allow-only: deny rules only when they can be subtracted exactly. Needs known ports (a Server per pod port)."),
+    access: partial(
+      `Server (${versionFacts(version).server}) + AuthorizationPolicy + MeshTLSAuthentication / NetworkAuthentication`,
+      "Allow-only: deny rules only when they can be subtracted exactly. Needs known ports (a Server per pod port).",
+    ),
   }),
 };
 
@@ -40,8 +42,13 @@ export const accessFeature: FeatureModule = {
  * every port without a Server; a Server that exists for another reason carries their rules too (inbound.ts).
  * @param guessed the sentence naming the guessed ports, for the errors when they are not declared.
  */
-export function accessPorts(lc: LinkerdContext, v: DestinationView, ports: readonly DestinationPort[], guessed: () => string, declareIt: string):
-  { ports: Map<number, Entry<any>[]>; noPorts: boolean } {
+export function accessPorts(
+  lc: LinkerdContext,
+  v: DestinationView,
+  ports: readonly DestinationPort[],
+  guessed: () => string,
+  declareIt: string,
+): { ports: Map<number, Entry<any>[]>; noPorts: boolean } {
   const out = new Map<number, Entry<any>[]>();
   let noPorts = false;
   const declared = v.portsDeclared;
@@ -49,8 +56,13 @@ export function accessPorts(lc: LinkerdContext, v: DestinationView, ports: reado
     if (policyScope(p) !== "service") continue;
     const dp = p.doc.spec.destination!.port;
     if (!dp && !declared) {
-      lc.report(p, "/spec/destination", { feature: "access", kind: "unsupported-value", what: "undeclared-ports", severity: "error",
-        message: `this AccessPolicy covers every port of ${v.namespace}/${v.service}, and Linkerd ${lc.version} authorizes requests per pod port (a Server selects one port; a port without a Server keeps the cluster's default inbound policy), but the service's ports are not declared${guessed()}: ${declareIt}, or set destination.port` });
+      lc.report(p, "/spec/destination", {
+        feature: "access",
+        kind: "unsupported-value",
+        what: "undeclared-ports",
+        severity: "error",
+        message: `this AccessPolicy covers every port of ${v.namespace}/${v.service}, and Linkerd ${lc.version} authorizes requests per pod port (a Server selects one port; a port without a Server keeps the cluster's default inbound policy), but the service's ports are not declared${guessed()}: ${declareIt}, or set destination.port`,
+      });
       noPorts = true;
       continue;
     }
@@ -58,8 +70,13 @@ export function accessPorts(lc: LinkerdContext, v: DestinationView, ports: reado
     // Server, i.e. at the cluster's default inbound policy (often all-unauthenticated), which could let
     // every caller in: an error, as for Istio.
     if (dp && !declared) {
-      lc.report(p, "/spec/destination/port", { feature: "access", kind: "unsupported-value", what: "guessed-pod-port", severity: "error",
-        message: `the ports of ${v.namespace}/${v.service} are not declared in a MeshService, so the Linkerd Server for service port ${dp} would select pod (container) port ${dp}, assuming the Service maps port ${dp} to the same targetPort; if it does not, the policy protects the wrong pod port and the real one keeps the cluster's default inbound policy, which may admit every caller. Declare the port (port and targetPort) in a MeshService` });
+      lc.report(p, "/spec/destination/port", {
+        feature: "access",
+        kind: "unsupported-value",
+        what: "guessed-pod-port",
+        severity: "error",
+        message: `the ports of ${v.namespace}/${v.service} are not declared in a MeshService, so the Linkerd Server for service port ${dp} would select pod (container) port ${dp}, assuming the Service maps port ${dp} to the same targetPort; if it does not, the policy protects the wrong pod port and the real one keeps the cluster's default inbound policy, which may admit every caller. Declare the port (port and targetPort) in a MeshService`,
+      });
     }
     const tps = dp ? [servicePort(v, dp).targetPort] : ports.map((x) => x.targetPort);
     for (const tp of tps) {
@@ -81,7 +98,15 @@ function callersMayMeet(a: Callers, b: Callers): boolean {
 }
 
 /** Access rules of one pod port → authorizations on the Server, or inbound routes with their own. */
-export function accessForPort(lc: LinkerdContext, v: DestinationView, tp: number | undefined, server: string, serverRef: TargetRef, strict: boolean, proto: DestinationPort["protocol"]): void {
+export function accessForPort(
+  lc: LinkerdContext,
+  v: DestinationView,
+  tp: number | undefined,
+  server: string,
+  serverRef: TargetRef,
+  strict: boolean,
+  proto: DestinationPort["protocol"],
+): void {
   // tp undefined: no port is known (an error already); analyse every rule, emit nothing. The same when a
   // rule has a negative condition Linkerd cannot express (reported once per rule by `negations`), or an
   // end-user (JWT) condition (reported by refuseRequestAuthentication).
@@ -89,9 +114,11 @@ export function accessForPort(lc: LinkerdContext, v: DestinationView, tp: number
   const dry = tp === undefined || v.allow.some(unexpressible) || v.deny.some(unexpressible);
   // Policy and rule ports are Service ports: a rule applies to the Server of their pod (target) port, and
   // not to the Servers of the pod ports its notPorts exclude.
-  const applies = (r: EffectiveAccessRule) => dry || ((r.port === undefined || servicePort(v, r.port).targetPort === tp) &&
-    (!r.rule.ports || r.rule.ports.some((p) => servicePort(v, p).targetPort === tp)) &&
-    (!r.rule.notPorts || !r.rule.notPorts.some((p) => servicePort(v, p).targetPort === tp)));
+  const applies = (r: EffectiveAccessRule) =>
+    dry ||
+    ((r.port === undefined || servicePort(v, r.port).targetPort === tp) &&
+      (!r.rule.ports || r.rule.ports.some((p) => servicePort(v, p).targetPort === tp)) &&
+      (!r.rule.notPorts || !r.rule.notPorts.some((p) => servicePort(v, p).targetPort === tp)));
   const expressible = (r: EffectiveAccessRule) => !unexpressible(r);
   const allows: InboundRoute[] = [];
   for (const r of v.allow.filter(applies).filter(expressible)) {
@@ -106,17 +133,30 @@ export function accessForPort(lc: LinkerdContext, v: DestinationView, tp: number
     const dspecs = l7 ? specs : [CATCH_ALL];
     const hit = allows.filter((a) => !isEmpty(a.callers) && callersMayMeet(a.callers, dc) && specsOverlap(a.specs, dspecs));
     if (!hit.length) {
-      lc.report(d.policy, d.pointer, { feature: "access", kind: "note", what: "deny-needs-nothing", severity: "info",
-        message: `this deny rule matches no request that an allow rule allows${dry ? "" : ` on port ${tp}`}, so Linkerd (which only allows) needs nothing for it` });
+      lc.report(d.policy, d.pointer, {
+        feature: "access",
+        kind: "note",
+        what: "deny-needs-nothing",
+        severity: "info",
+        message: `this deny rule matches no request that an allow rule allows${dry ? "" : ` on port ${tp}`}, so Linkerd (which only allows) needs nothing for it`,
+      });
       continue;
     }
-    if (!l7 && dc.anyone) { denyAll = d; continue; }
+    if (!l7 && dc.anyone) {
+      denyAll = d;
+      continue;
+    }
     if (!l7) {
       for (const a of hit) {
         const s = subtract(a.callers, dc);
         if ("reason" in s) {
-          lc.report(d.policy, d.pointer, { feature: "access", kind: "unsupported-value", what: "deny-subtraction", severity: "error",
-            message: `Linkerd authorization is allow-only (an AuthorizationPolicy grants access, nothing denies it), so this deny rule must be removed from the allowed callers exactly, and it cannot: allow rule ${a.rules[0].policy.id}${a.rules[0].pointer} admits ${describeCallers(a.callers)}; ${s.reason}. List the allowed callers individually, or drop the deny rule` });
+          lc.report(d.policy, d.pointer, {
+            feature: "access",
+            kind: "unsupported-value",
+            what: "deny-subtraction",
+            severity: "error",
+            message: `Linkerd authorization is allow-only (an AuthorizationPolicy grants access, nothing denies it), so this deny rule must be removed from the allowed callers exactly, and it cannot: allow rule ${a.rules[0].policy.id}${a.rules[0].pointer} admits ${describeCallers(a.callers)}; ${s.reason}. List the allowed callers individually, or drop the deny rule`,
+          });
         } else a.callers = s.result;
       }
       continue;
@@ -126,15 +166,25 @@ export function accessForPort(lc: LinkerdContext, v: DestinationView, tp: number
     if (!dc.anyone) {
       const partial = hit.filter((a) => !specsCovered(a.specs, dspecs));
       if (partial.length) {
-        lc.report(d.policy, d.pointer, { feature: "accessL7", kind: "unsupported-value", what: "deny-partial-overlap", severity: "error",
-          message: `Linkerd authorization is allow-only, so a deny rule for some callers becomes a route that authorizes the other allowed callers; here allow rule ${partial[0].rules[0].policy.id}${partial[0].rules[0].pointer} covers only part of the denied requests, so those callers cannot be given exactly. Make the deny rule's methods/paths/headers lie inside the allow rule's, or drop the deny rule` });
+        lc.report(d.policy, d.pointer, {
+          feature: "accessL7",
+          kind: "unsupported-value",
+          what: "deny-partial-overlap",
+          severity: "error",
+          message: `Linkerd authorization is allow-only, so a deny rule for some callers becomes a route that authorizes the other allowed callers; here allow rule ${partial[0].rules[0].policy.id}${partial[0].rules[0].pointer} covers only part of the denied requests, so those callers cannot be given exactly. Make the deny rule's methods/paths/headers lie inside the allow rule's, or drop the deny rule`,
+        });
         continue;
       }
       const granted = hit.reduce((acc, a) => union(acc, a.callers), NOBODY);
       const s = subtract(granted, dc);
       if ("reason" in s) {
-        lc.report(d.policy, d.pointer, { feature: "access", kind: "unsupported-value", what: "deny-subtraction", severity: "error",
-          message: `Linkerd authorization is allow-only, so this deny rule must be removed from the allowed callers exactly (${describeCallers(granted)}), and it cannot: ${s.reason}` });
+        lc.report(d.policy, d.pointer, {
+          feature: "access",
+          kind: "unsupported-value",
+          what: "deny-subtraction",
+          severity: "error",
+          message: `Linkerd authorization is allow-only, so this deny rule must be removed from the allowed callers exactly (${describeCallers(granted)}), and it cannot: ${s.reason}`,
+        });
         continue;
       }
       callers = s.result;
@@ -143,8 +193,13 @@ export function accessForPort(lc: LinkerdContext, v: DestinationView, tp: number
   }
   if (denyAll) {
     if (dry) return;
-    lc.report(denyAll.policy, denyAll.pointer, { feature: "access", kind: "note", what: "deny-all", severity: "info",
-      message: `this deny rule refuses every request to port ${tp}: the Server gets no authorization at all (Linkerd denies what nothing allows)` });
+    lc.report(denyAll.policy, denyAll.pointer, {
+      feature: "access",
+      kind: "note",
+      what: "deny-all",
+      severity: "info",
+      message: `this deny rule refuses every request to port ${tp}: the Server gets no authorization at all (Linkerd denies what nothing allows)`,
+    });
     return;
   }
   const live = allows.filter((a) => !isEmpty(a.callers));
@@ -155,14 +210,33 @@ export function accessForPort(lc: LinkerdContext, v: DestinationView, tp: number
   if (!l7) {
     if (dry) return;
     const callers = live.reduce((acc, a) => union(acc, a.callers), NOBODY);
-    for (const o of authorizations(lc, v.namespace, serverRef, server, callers, strict, live.flatMap((a) => a.rules.map((r) => r.policy)))) lc.emit(o);
-    lc.report(notePolicy, "/spec", { feature: "access", kind: "note", what: "default-deny", severity: "info",
-      message: `Linkerd Server ${v.namespace}/${server} turns on default deny for port ${tp} of the pods ${canonicalJson(v.facts.selector)}: every request there is refused unless an AuthorizationPolicy admits it; admitted: ${isEmpty(callers) ? "nobody" : describe(callers)}` });
+    for (const o of authorizations(
+      lc,
+      v.namespace,
+      serverRef,
+      server,
+      callers,
+      strict,
+      live.flatMap((a) => a.rules.map((r) => r.policy)),
+    ))
+      lc.emit(o);
+    lc.report(notePolicy, "/spec", {
+      feature: "access",
+      kind: "note",
+      what: "default-deny",
+      severity: "info",
+      message: `Linkerd Server ${v.namespace}/${server} turns on default deny for port ${tp} of the pods ${canonicalJson(v.facts.selector)}: every request there is refused unless an AuthorizationPolicy admits it; admitted: ${isEmpty(callers) ? "nobody" : describe(callers)}`,
+    });
     return;
   }
   if (proto === "tcp") {
-    lc.report(notePolicy, "/spec", { feature: "accessL7", kind: "unsupported-value", what: "tcp-port", severity: "error",
-      message: `port ${tp} of ${v.namespace}/${v.service} is declared tcp (opaque to Linkerd), so method, path and header rules cannot apply to it` });
+    lc.report(notePolicy, "/spec", {
+      feature: "accessL7",
+      kind: "unsupported-value",
+      what: "tcp-port",
+      severity: "error",
+      message: `port ${tp} of ${v.namespace}/${v.service} is declared tcp (opaque to Linkerd), so method, path and header rules cannot apply to it`,
+    });
     return;
   }
   inboundRoutes(lc, v, tp, server, live, denies, strict, dry, notePolicy, describe);

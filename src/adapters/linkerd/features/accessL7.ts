@@ -36,7 +36,18 @@ import { objectMeta } from "../../../api/ownership.js";
 import { accessPathMatchers } from "../../../api/access-path.js";
 import type { LinkerdContext } from "../context.js";
 import { POLICY_HTTPROUTE } from "../versions.js";
-import { type MatchSpec, type PathCond, HTTP_TOKEN, escapePointer, compareOutcomes, covers, describeSpec, intersectSpecs, mayOverlap, toHttpRouteMatch } from "../matching.js";
+import {
+  type MatchSpec,
+  type PathCond,
+  HTTP_TOKEN,
+  escapePointer,
+  compareOutcomes,
+  covers,
+  describeSpec,
+  intersectSpecs,
+  mayOverlap,
+  toHttpRouteMatch,
+} from "../matching.js";
 import { notePathNormalization } from "./pathNormalization.js";
 import { type Callers, authorizations, describeCallers, isEmpty, sameCallers, subsetOf, union } from "./callers.js";
 
@@ -44,8 +55,10 @@ import { type Callers, authorizations, describeCallers, isEmpty, sameCallers, su
 export const accessL7Feature: FeatureModule = {
   features: ["accessL7"],
   capabilities: () => ({
-    accessL7: partial("inbound policy.linkerd.io HTTPRoute (parent Server) + AuthorizationPolicy",
-      "One route per request (the most specific): overlapping rules need a provable order or an extra route for their overlap. Kubelet probes need an explicit allow rule."),
+    accessL7: partial(
+      "inbound policy.linkerd.io HTTPRoute (parent Server) + AuthorizationPolicy",
+      "One route per request (the most specific): overlapping rules need a provable order or an extra route for their overlap. Kubelet probes need an explicit allow rule.",
+    ),
   }),
 };
 
@@ -84,8 +97,14 @@ export function ruleSpecs(lc: LinkerdContext, r: EffectiveAccessRule): { specs: 
     methods = [];
     rule.methods.forEach((m, i) => {
       if (GATEWAY_METHODS.has(m)) methods.push(m);
-      else lc.report(r.policy, `${r.pointer}/methods/${i}`, { feature: "accessL7", kind: "unsupported-value", what: "method", severity: "error",
-        message: `Linkerd matches only the methods ${[...GATEWAY_METHODS].join(", ")} (HTTPRoute match method), not ${m}` });
+      else
+        lc.report(r.policy, `${r.pointer}/methods/${i}`, {
+          feature: "accessL7",
+          kind: "unsupported-value",
+          what: "method",
+          severity: "error",
+          message: `Linkerd matches only the methods ${[...GATEWAY_METHODS].join(", ")} (HTTPRoute match method), not ${m}`,
+        });
     });
   }
   // Every path, or none when one of them is "every path".
@@ -95,7 +114,10 @@ export function ruleSpecs(lc: LinkerdContext, r: EffectiveAccessRule): { specs: 
     let every = false;
     for (const p of rule.paths) {
       const c = accessPath(p);
-      if (c === undefined) { every = true; break; }
+      if (c === undefined) {
+        every = true;
+        break;
+      }
       for (const x of c) if (!conds.some((y) => y.kind === x.kind && y.value === x.value)) conds.push(x);
     }
     if (!every) paths = conds;
@@ -103,10 +125,18 @@ export function ruleSpecs(lc: LinkerdContext, r: EffectiveAccessRule): { specs: 
   let headers: MatchSpec["headers"] = [];
   if (rule.headers) {
     for (const name of Object.keys(rule.headers)) {
-      if (!HTTP_TOKEN.test(name)) lc.report(r.policy, `${r.pointer}/headers/${escapePointer(name)}`, { feature: "accessL7", kind: "unsupported-value", what: "header-name", severity: "error",
-        message: `Gateway API HTTPRoute matches only headers whose name is an HTTP token, not "${name}"` });
+      if (!HTTP_TOKEN.test(name))
+        lc.report(r.policy, `${r.pointer}/headers/${escapePointer(name)}`, {
+          feature: "accessL7",
+          kind: "unsupported-value",
+          what: "header-name",
+          severity: "error",
+          message: `Gateway API HTTPRoute matches only headers whose name is an HTTP token, not "${name}"`,
+        });
     }
-    headers = Object.entries(rule.headers).filter(([n]) => HTTP_TOKEN.test(n)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    headers = Object.entries(rule.headers)
+      .filter(([n]) => HTTP_TOKEN.test(n))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([name, values]) => ({ name: name.toLowerCase(), cond: { kind: "oneOf" as const, values: [...new Set(values)] } }));
   }
   const specs: MatchSpec[] = [];
@@ -150,8 +180,18 @@ function winner(a: MatchSpec[], b: MatchSpec[]): "a" | "b" | undefined {
  * still reported) or when an overlap cannot be expressed (reported).
  * @param describe how the notes name a set of callers.
  */
-export function inboundRoutes(lc: LinkerdContext, v: DestinationView, tp: number | undefined, server: string, live: InboundRoute[], denies: InboundRoute[],
-  strict: boolean, dry: boolean, notePolicy: import("../../../api/model.js").Entry<any>, describe: (c: Callers) => string): void {
+export function inboundRoutes(
+  lc: LinkerdContext,
+  v: DestinationView,
+  tp: number | undefined,
+  server: string,
+  live: InboundRoute[],
+  denies: InboundRoute[],
+  strict: boolean,
+  dry: boolean,
+  notePolicy: import("../../../api/model.js").Entry<any>,
+  describe: (c: Callers) => string,
+): void {
   // Merge allow rules with the same conditions; a route inside another allow rule's requests also admits its callers.
   // Conditions are compared by their canonical JSON, computed once per route and only once there are
   // two routes to compare (keys[i] belongs to merged[i]).
@@ -162,8 +202,13 @@ export function inboundRoutes(lc: LinkerdContext, v: DestinationView, tp: number
     const key = merged.length ? canonicalJson(a.specs) : undefined;
     let same: InboundRoute | undefined;
     for (let i = 0; i < merged.length && !same; i++) if (merged[i].kind === "allow" && keyOf(i) === key) same = merged[i];
-    if (same) { same.callers = union(same.callers, a.callers); same.rules.push(...a.rules); }
-    else { merged.push({ ...a, rules: [...a.rules] }); keys.push(key); }
+    if (same) {
+      same.callers = union(same.callers, a.callers);
+      same.rules.push(...a.rules);
+    } else {
+      merged.push({ ...a, rules: [...a.rules] });
+      keys.push(key);
+    }
   }
   widenCovered(merged);
   // Two overlapping allow routes for different callers where Linkerd's choice of route (one per request)
@@ -198,8 +243,13 @@ export function inboundRoutes(lc: LinkerdContext, v: DestinationView, tp: number
         const allow = deny === a ? b : a;
         if (win !== deny && !(win === undefined && sameCallers(deny.callers, allow.callers))) {
           ok = false;
-          lc.report(deny.rules[0].policy, deny.rules[0].pointer, { feature: "accessL7", kind: "unsupported-value", what: "deny-route-order", severity: "error",
-            message: `Linkerd authorization is allow-only, so this deny rule becomes an inbound route of its own (${deny.specs.map(describeSpec).join("; ")}) that must win over the route of allow rule ${where(allow)} on the requests both match; but Linkerd picks the most specific match (longest path match, then method, headers, query parameters), and ${win ? "the allow route is more specific" : "neither is provably more specific"}. Give the deny rule more specific conditions (e.g. a path), or drop it` });
+          lc.report(deny.rules[0].policy, deny.rules[0].pointer, {
+            feature: "accessL7",
+            kind: "unsupported-value",
+            what: "deny-route-order",
+            severity: "error",
+            message: `Linkerd authorization is allow-only, so this deny rule becomes an inbound route of its own (${deny.specs.map(describeSpec).join("; ")}) that must win over the route of allow rule ${where(allow)} on the requests both match; but Linkerd picks the most specific match (longest path match, then method, headers, query parameters), and ${win ? "the allow route is more specific" : "neither is provably more specific"}. Give the deny rule more specific conditions (e.g. a path), or drop it`,
+          });
         }
         continue;
       }
@@ -207,13 +257,23 @@ export function inboundRoutes(lc: LinkerdContext, v: DestinationView, tp: number
       if (!win) {
         if (!sameCallers(a.callers, b.callers)) {
           ok = false;
-          lc.report(b.rules[0].policy, b.rules[0].pointer, { feature: "accessL7", kind: "unsupported-value", what: "overlap-order", severity: "error",
-            message: `this allow rule and allow rule ${where(a)} overlap and admit different callers; Linkerd applies the authorizations of ONE route per request (the most specific match), and neither route is provably more specific here. Make their conditions disjoint, or give both the same callers` });
+          lc.report(b.rules[0].policy, b.rules[0].pointer, {
+            feature: "accessL7",
+            kind: "unsupported-value",
+            what: "overlap-order",
+            severity: "error",
+            message: `this allow rule and allow rule ${where(a)} overlap and admit different callers; Linkerd applies the authorizations of ONE route per request (the most specific match), and neither route is provably more specific here. Make their conditions disjoint, or give both the same callers`,
+          });
         }
       } else if (!subsetOf(lose!.callers, win.callers)) {
         ok = false;
-        lc.report(lose!.rules[0].policy, lose!.rules[0].pointer, { feature: "accessL7", kind: "unsupported-value", what: "overlap-callers", severity: "error",
-          message: `requests matching both this allow rule and allow rule ${where(win)} go to the latter's inbound route (Linkerd applies the authorizations of the most specific match only), which does not admit ${describeCallers(lose!.callers)} on all of its requests; make the rules disjoint, or admit the same callers in both` });
+        lc.report(lose!.rules[0].policy, lose!.rules[0].pointer, {
+          feature: "accessL7",
+          kind: "unsupported-value",
+          what: "overlap-callers",
+          severity: "error",
+          message: `requests matching both this allow rule and allow rule ${where(win)} go to the latter's inbound route (Linkerd applies the authorizations of the most specific match only), which does not admit ${describeCallers(lose!.callers)} on all of its requests; make the rules disjoint, or admit the same callers in both`,
+        });
       }
     }
   }
@@ -229,13 +289,19 @@ export function inboundRoutes(lc: LinkerdContext, v: DestinationView, tp: number
     const rules: { matches: unknown[] }[] = [];
     for (let k = 0; k < matches.length; k += MAX_MATCHES) rules.push({ matches: matches.length <= MAX_MATCHES ? matches : matches.slice(k, k + MAX_MATCHES) });
     if (rules.length > MAX_RULES) {
-      lc.report(r.rules[0].policy, r.rules[0].pointer, { feature: "accessL7", kind: "unsupported-value", what: "too-many-matches", severity: "error",
-        message: `this rule needs ${matches.length} HTTPRoute matches (methods × paths), more than one HTTPRoute holds (${MAX_RULES} rules of ${MAX_MATCHES}); split it into several rules` });
+      lc.report(r.rules[0].policy, r.rules[0].pointer, {
+        feature: "accessL7",
+        kind: "unsupported-value",
+        what: "too-many-matches",
+        severity: "error",
+        message: `this rule needs ${matches.length} HTTPRoute matches (methods × paths), more than one HTTPRoute holds (${MAX_RULES} rules of ${MAX_MATCHES}); split it into several rules`,
+      });
       continue;
     }
     const from = r.rules.map((x) => x.policy);
     lc.emit({
-      apiVersion: POLICY_HTTPROUTE, kind: "HTTPRoute",
+      apiVersion: POLICY_HTTPROUTE,
+      kind: "HTTPRoute",
       metadata: objectMeta(name, v.namespace, from),
       spec: { parentRefs: [{ group: "policy.linkerd.io", kind: "Server", name: server }], rules },
     });
@@ -244,11 +310,25 @@ export function inboundRoutes(lc: LinkerdContext, v: DestinationView, tp: number
     }
     admitted.push(`${name}: ${isEmpty(r.callers) ? "nobody" : describe(r.callers)}`);
   }
-  lc.report(notePolicy, "/spec", { feature: "accessL7", kind: "note", what: "default-deny", severity: "info",
-    message: `Linkerd Server ${v.namespace}/${server} turns on default deny for port ${tp} of the pods ${canonicalJson(v.facts.selector)}; requests are admitted per inbound HTTPRoute (one route per request: the most specific match; requests no route matches get 404): ${admitted.join("; ")}` });
-  notePathNormalization(lc, `${v.namespace}/${server}`, routes.flatMap((r) => r.rules).filter((x) => x.rule.paths));
-  lc.report(notePolicy, "/spec", { feature: "accessL7", kind: "note", what: "probes", severity: "warning",
-    message: `Linkerd authorizes kubelet liveness/readiness probes by itself only on Servers without HTTPRoutes; Server ${v.namespace}/${server} has inbound HTTPRoutes, so probes to port ${tp} are refused unless an allow rule admits them (e.g. GET on the probe path from any caller)` });
+  lc.report(notePolicy, "/spec", {
+    feature: "accessL7",
+    kind: "note",
+    what: "default-deny",
+    severity: "info",
+    message: `Linkerd Server ${v.namespace}/${server} turns on default deny for port ${tp} of the pods ${canonicalJson(v.facts.selector)}; requests are admitted per inbound HTTPRoute (one route per request: the most specific match; requests no route matches get 404): ${admitted.join("; ")}`,
+  });
+  notePathNormalization(
+    lc,
+    `${v.namespace}/${server}`,
+    routes.flatMap((r) => r.rules).filter((x) => x.rule.paths),
+  );
+  lc.report(notePolicy, "/spec", {
+    feature: "accessL7",
+    kind: "note",
+    what: "probes",
+    severity: "warning",
+    message: `Linkerd authorizes kubelet liveness/readiness probes by itself only on Servers without HTTPRoutes; Server ${v.namespace}/${server} has inbound HTTPRoutes, so probes to port ${tp} are refused unless an allow rule admits them (e.g. GET on the probe path from any caller)`,
+  });
 }
 
 /** Most extra routes (for overlaps of allow rules) one Server gets before overlaps are reported instead. */
@@ -261,12 +341,16 @@ const MAX_EXTRA_ROUTES = 8;
 function widenCovered(merged: InboundRoute[]): void {
   for (let changed = true; changed;) {
     changed = false;
-    for (const w of merged) for (const l of merged) {
-      if (w === l || !specsOverlap(w.specs, l.specs) || !specsCovered(l.specs, w.specs)) continue;
-      if (winner(w.specs, l.specs) === "b") continue;
-      const u = union(w.callers, l.callers);
-      if (!sameCallers(u, w.callers)) { w.callers = u; changed = true; }
-    }
+    for (const w of merged)
+      for (const l of merged) {
+        if (w === l || !specsOverlap(w.specs, l.specs) || !specsCovered(l.specs, w.specs)) continue;
+        if (winner(w.specs, l.specs) === "b") continue;
+        const u = union(w.callers, l.callers);
+        if (!sameCallers(u, w.callers)) {
+          w.callers = u;
+          changed = true;
+        }
+      }
   }
 }
 
@@ -295,15 +379,24 @@ function allowConflict(merged: InboundRoute[]): [InboundRoute, InboundRoute] | u
  */
 function resolvedBy(routes: readonly InboundRoute[], a: InboundRoute, b: InboundRoute): boolean {
   const overlap: MatchSpec[] = [];
-  for (const x of a.specs) for (const y of b.specs) {
-    if (!mayOverlap(x, y)) continue;
-    const s = intersectSpecs(x, y);
-    if (!s) return false;
-    overlap.push(s);
-  }
+  for (const x of a.specs)
+    for (const y of b.specs) {
+      if (!mayOverlap(x, y)) continue;
+      const s = intersectSpecs(x, y);
+      if (!s) return false;
+      overlap.push(s);
+    }
   const callers = union(a.callers, b.callers);
-  return routes.some((c) => c !== a && c !== b && c.kind === "allow" && specsCovered(c.specs, overlap) &&
-    winner(c.specs, a.specs) === "a" && winner(c.specs, b.specs) === "a" && subsetOf(callers, c.callers));
+  return routes.some(
+    (c) =>
+      c !== a &&
+      c !== b &&
+      c.kind === "allow" &&
+      specsCovered(c.specs, overlap) &&
+      winner(c.specs, a.specs) === "a" &&
+      winner(c.specs, b.specs) === "a" &&
+      subsetOf(callers, c.callers),
+  );
 }
 
 /**
@@ -312,12 +405,13 @@ function resolvedBy(routes: readonly InboundRoute[], a: InboundRoute, b: Inbound
  */
 function intersectionRoute(a: InboundRoute, b: InboundRoute): InboundRoute | undefined {
   const specs: MatchSpec[] = [];
-  for (const x of a.specs) for (const y of b.specs) {
-    if (!mayOverlap(x, y)) continue;
-    const s = intersectSpecs(x, y);
-    if (!s) return undefined;
-    if (!specs.some((z) => canonicalJson(z) === canonicalJson(s))) specs.push(s);
-  }
+  for (const x of a.specs)
+    for (const y of b.specs) {
+      if (!mayOverlap(x, y)) continue;
+      const s = intersectSpecs(x, y);
+      if (!s) return undefined;
+      if (!specs.some((z) => canonicalJson(z) === canonicalJson(s))) specs.push(s);
+    }
   if (!specs.length || winner(specs, a.specs) !== "a" || winner(specs, b.specs) !== "a") return undefined;
   return { kind: "allow", specs, callers: union(a.callers, b.callers), rules: [...new Set([...a.rules, ...b.rules])] };
 }

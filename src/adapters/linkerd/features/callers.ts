@@ -82,8 +82,11 @@ export function normalize(c: Callers): Callers {
 /** a ∪ b. */
 export function union(a: Callers, b: Callers): Callers {
   return normalize({
-    anyone: a.anyone || b.anyone, authenticated: a.authenticated || b.authenticated,
-    sas: [...a.sas, ...b.sas], namespaces: [...a.namespaces, ...b.namespaces], ipBlocks: [...a.ipBlocks, ...b.ipBlocks],
+    anyone: a.anyone || b.anyone,
+    authenticated: a.authenticated || b.authenticated,
+    sas: [...a.sas, ...b.sas],
+    namespaces: [...a.namespaces, ...b.namespaces],
+    ipBlocks: [...a.ipBlocks, ...b.ipBlocks],
   });
 }
 
@@ -151,8 +154,14 @@ export function describeCallers(c: Callers): string {
   if (c.anyone) return "any caller";
   const parts = [
     ...(c.authenticated ? ["any meshed identity"] : []),
-    ...c.sas.map((s) => { const q = qualified(s, ""); return `service account ${q.rest}${q.td ? ` of trust domain ${q.td}` : ""}`; }),
-    ...c.namespaces.map((n) => { const q = qualified(n, ""); return `namespace ${q.rest}${q.td ? ` of trust domain ${q.td}` : ""}`; }),
+    ...c.sas.map((s) => {
+      const q = qualified(s, "");
+      return `service account ${q.rest}${q.td ? ` of trust domain ${q.td}` : ""}`;
+    }),
+    ...c.namespaces.map((n) => {
+      const q = qualified(n, "");
+      return `namespace ${q.rest}${q.td ? ` of trust domain ${q.td}` : ""}`;
+    }),
     ...c.ipBlocks.map((ip) => `network ${ip}`),
   ];
   return parts.length ? parts.join(", ") : "nobody";
@@ -170,23 +179,36 @@ const ALL_NETWORKS = [{ cidr: "0.0.0.0/0" }, { cidr: "::/0" }];
  * `<base>-<what>`; `strict` keeps unauthenticated clients out (any caller → any meshed identity; IP
  * blocks → IP blocks AND a meshed identity).
  */
-export function authorizations(lc: LinkerdContext, ns: string, target: TargetRef, base: string, callers: Callers, strict: boolean, from: Iterable<Entry<any>>): KubeObject[] {
+export function authorizations(
+  lc: LinkerdContext,
+  ns: string,
+  target: TargetRef,
+  base: string,
+  callers: Callers,
+  strict: boolean,
+  from: Iterable<Entry<any>>,
+): KubeObject[] {
   const src = [...from];
   const out: KubeObject[] = [];
   let c = callers;
   if (c.anyone && strict) c = { ...NOBODY, authenticated: true };
   const policy = (name: string, refs: TargetRef[]): KubeObject => ({
-    apiVersion: POLICY_V1ALPHA1, kind: "AuthorizationPolicy",
+    apiVersion: POLICY_V1ALPHA1,
+    kind: "AuthorizationPolicy",
     metadata: objectMeta(name, ns, src),
     spec: { requiredAuthenticationRefs: refs, targetRef: target }, // keys sorted: kept as they are by translate()
   });
   const meshTls = (name: string, identities: string[]): KubeObject => ({
-    apiVersion: POLICY_V1ALPHA1, kind: "MeshTLSAuthentication",
-    metadata: objectMeta(name, ns, src), spec: { identities },
+    apiVersion: POLICY_V1ALPHA1,
+    kind: "MeshTLSAuthentication",
+    metadata: objectMeta(name, ns, src),
+    spec: { identities },
   });
   const network = (name: string, networks: { cidr: string }[]): KubeObject => ({
-    apiVersion: POLICY_V1ALPHA1, kind: "NetworkAuthentication",
-    metadata: objectMeta(name, ns, src), spec: { networks },
+    apiVersion: POLICY_V1ALPHA1,
+    kind: "NetworkAuthentication",
+    metadata: objectMeta(name, ns, src),
+    spec: { networks },
   });
   const ref = (kind: string, name: string): TargetRef => ({ group: "policy.linkerd.io", kind, name });
   if (c.anyone) {
@@ -195,10 +217,19 @@ export function authorizations(lc: LinkerdContext, ns: string, target: TargetRef
     return out;
   }
   const td = lc.model.trustDomain;
-  const identities = c.authenticated ? ["*"] : [
-    ...c.sas.map((s) => { const q = qualified(s, td); const [n, sa] = q.rest.split("/"); return linkerdIdentity(n, sa, q.td); }),
-    ...c.namespaces.map((n) => { const q = qualified(n, td); return `*.${q.rest}.serviceaccount.identity.linkerd.${q.td}`; }),
-  ];
+  const identities = c.authenticated
+    ? ["*"]
+    : [
+        ...c.sas.map((s) => {
+          const q = qualified(s, td);
+          const [n, sa] = q.rest.split("/");
+          return linkerdIdentity(n, sa, q.td);
+        }),
+        ...c.namespaces.map((n) => {
+          const q = qualified(n, td);
+          return `*.${q.rest}.serviceaccount.identity.linkerd.${q.td}`;
+        }),
+      ];
   if (identities.length) {
     const name = dnsSubdomain(base, "identities");
     out.push(meshTls(name, identities), policy(name, [ref("MeshTLSAuthentication", name)]));
@@ -206,7 +237,12 @@ export function authorizations(lc: LinkerdContext, ns: string, target: TargetRef
   if (c.ipBlocks.length) {
     const name = dnsSubdomain(base, "networks");
     const refs = [ref("NetworkAuthentication", name)];
-    out.push(network(name, c.ipBlocks.map((cidr) => ({ cidr }))));
+    out.push(
+      network(
+        name,
+        c.ipBlocks.map((cidr) => ({ cidr })),
+      ),
+    );
     if (strict) {
       const authn = dnsSubdomain(base, "authenticated");
       out.push(meshTls(authn, ["*"]));

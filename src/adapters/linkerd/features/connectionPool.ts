@@ -12,6 +12,10 @@ export const connectionPoolFeature: FeatureModule = refusedFeature("connectionPo
 /** Reports the destination's connection pool (an error). */
 export function refuseConnectionPool(lc: LinkerdContext, v: DestinationView): void {
   if (!v.connectionPool) return;
-  lc.report(v.connectionPool.policy, v.connectionPool.pointer, { feature: "connectionPool", kind: "unsupported-feature", severity: "error",
-    message: `Linkerd ${lc.version} has no connection-pool limits (no annotation or CRD limits connections, pending or concurrent requests per client); its load balancer sheds load by latency instead. Remove connectionPool` });
+  lc.report(v.connectionPool.policy, v.connectionPool.pointer, {
+    feature: "connectionPool",
+    kind: "unsupported-feature",
+    severity: "error",
+    message: `Linkerd ${lc.version} has no connection-pool limits (no annotation or CRD limits connections, pending or concurrent requests per client); its load balancer sheds load by latency instead. Remove connectionPool`,
+  });
 }

@@ -12,6 +12,10 @@ export const corsFeature: FeatureModule = refusedFeature("cors", "No CORS filter
 /** Reports a route's CORS policy (an error). */
 export function refuseCors(lc: LinkerdContext, r: EffectiveRoute): void {
   if (!r.cors) return;
-  lc.report(r.policy, r.cors.pointer, { feature: "cors", kind: "unsupported-feature", severity: "error",
-    message: `Linkerd ${lc.version} has no CORS support: the Gateway API CORS filter is newer (1.5) than the Gateway API fields Linkerd reads (up to 1.2.1; Linkerd 2.20 ignores a route that uses newer fields). Answer CORS in the application or at an ingress` });
+  lc.report(r.policy, r.cors.pointer, {
+    feature: "cors",
+    kind: "unsupported-feature",
+    severity: "error",
+    message: `Linkerd ${lc.version} has no CORS support: the Gateway API CORS filter is newer (1.5) than the Gateway API fields Linkerd reads (up to 1.2.1; Linkerd 2.20 ignores a route that uses newer fields). Answer CORS in the application or at an ingress`,
+  });
 }

@@ -31,15 +31,18 @@ import { memberMeshName, refuseCrossCluster, refuseOtherMeshTargets } from "../.
 import { Reporter } from "../../shared/report.js";
 import type { LinkerdContext } from "../context.js";
 
-const FAILOVER_WHY = "Linkerd has no failover driven by outlier detection: the linkerd-failover extension (linkerd.io tasks/automatic-failover.md, deprecated since 2.17 in favour of federated services) shifts an SMI TrafficSplit between a primary Service and its mirrored fallbacks when the primary has no ready endpoints (Kubernetes readiness, all fallbacks alike), and a federated Service (2.17+) load-balances over every cluster at once; send a share with split[].cluster instead";
+const FAILOVER_WHY =
+  "Linkerd has no failover driven by outlier detection: the linkerd-failover extension (linkerd.io tasks/automatic-failover.md, deprecated since 2.17 in favour of federated services) shifts an SMI TrafficSplit between a primary Service and its mirrored fallbacks when the primary has no ready endpoints (Kubernetes readiness, all fallbacks alike), and a federated Service (2.17+) load-balances over every cluster at once; send a share with split[].cluster instead";
 const HOW = "Linkerd multicluster routes only to clusters linked with `linkerd multicluster link` (their Linkerd service mirror)";
 
 /** What Linkerd can do of `crossCluster`, per version. */
 export const crossClusterFeature: FeatureModule = {
   features: ["crossCluster"],
   capabilities: () => ({
-    crossCluster: partial("HTTPRoute backendRefs[] to the mirrored Service <svc>-<member> of a Link named after the member; MeshTLSAuthentication identities in each member's trust domain",
-      "split targets only in members running Linkerd (the Service exported there); failover is refused; other members' identities as MeshTLSAuthentication identities in their trust domains (pod-to-pod links keep them)"),
+    crossCluster: partial(
+      "HTTPRoute backendRefs[] to the mirrored Service <svc>-<member> of a Link named after the member; MeshTLSAuthentication identities in each member's trust domain",
+      "split targets only in members running Linkerd (the Service exported there); failover is refused; other members' identities as MeshTLSAuthentication identities in their trust domains (pod-to-pod links keep them)",
+    ),
   }),
 };
 
@@ -53,8 +56,13 @@ export function refuseCrossClusterUses(model: Model, ctx: TranslateContext): voi
   const reporter = new Reporter(ctx);
   for (const u of featureUses(model, new Set(["crossCluster"]))) {
     if (!u.pointer.endsWith("/source/clusters")) continue;
-    reporter.report(u.entry, u.pointer, { feature: "crossCluster", kind: "note", what: "pod-to-pod", severity: "info",
-      message: `member ${model.member}: Linkerd sees a caller of another member with its own identity (<sa>.<ns>.serviceaccount.identity.linkerd.<its trust domain>) only over pod-to-pod links (the Service exported with mirror.linkerd.io/exported=remote-discovery); through a multicluster gateway it sees the gateway's identity, which this rule does not name` });
+    reporter.report(u.entry, u.pointer, {
+      feature: "crossCluster",
+      kind: "note",
+      what: "pod-to-pod",
+      severity: "info",
+      message: `member ${model.member}: Linkerd sees a caller of another member with its own identity (<sa>.<ns>.serviceaccount.identity.linkerd.<its trust domain>) only over pod-to-pod links (the Service exported with mirror.linkerd.io/exported=remote-discovery); through a multicluster gateway it sees the gateway's identity, which this rule does not name`,
+    });
   }
 }
 
@@ -77,12 +85,22 @@ export function reportMirroredServices(lc: LinkerdContext, v: DestinationView, r
       const name = mirroredServiceName(service, t.cluster.name);
       const pointer = r.action.pointer.endsWith("/split") ? `${r.action.pointer}/${j}/cluster` : r.action.pointer;
       if (name.length > 63) {
-        lc.report(r.policy, pointer, { feature: "crossCluster", kind: "unsupported-value", what: "mirror-name", severity: "error",
-          message: `the Service Linkerd's service mirror would create for ${v.namespace}/${service} of member ${t.cluster.name}, ${name}, is longer than 63 characters, so it cannot exist; use a shorter member name (the Link's --cluster-name)` });
+        lc.report(r.policy, pointer, {
+          feature: "crossCluster",
+          kind: "unsupported-value",
+          what: "mirror-name",
+          severity: "error",
+          message: `the Service Linkerd's service mirror would create for ${v.namespace}/${service} of member ${t.cluster.name}, ${name}, is longer than 63 characters, so it cannot exist; use a shorter member name (the Link's --cluster-name)`,
+        });
         return;
       }
-      lc.report(r.policy, pointer, { feature: "crossCluster", kind: "note", what: "mirrored-service", severity: "info",
-        message: `this share goes to ${v.namespace}/${name}, the Service Linkerd's service mirror creates for ${service} of member ${t.cluster.name}: link the clusters with \`linkerd multicluster link --cluster-name ${t.cluster.name}\` and export ${service} in ${t.cluster.name} (label mirror.linkerd.io/exported=true for gateway mode, or =remote-discovery for pod-to-pod mode, which keeps the caller's identity)` });
+      lc.report(r.policy, pointer, {
+        feature: "crossCluster",
+        kind: "note",
+        what: "mirrored-service",
+        severity: "info",
+        message: `this share goes to ${v.namespace}/${name}, the Service Linkerd's service mirror creates for ${service} of member ${t.cluster.name}: link the clusters with \`linkerd multicluster link --cluster-name ${t.cluster.name}\` and export ${service} in ${t.cluster.name} (label mirror.linkerd.io/exported=true for gateway mode, or =remote-discovery for pod-to-pod mode, which keeps the caller's identity)`,
+      });
     });
   }
 }

@@ -15,14 +15,20 @@ import type { LinkerdContext } from "../context.js";
 export const directResponseFeature: FeatureModule = {
   features: ["directResponse"],
   capabilities: () => ({
-    directResponse: partial("no rule: with routes attached, Linkerd answers 404 to requests no rule matches",
-      "only a final catch-all 404 without body (\"answer 404 for the rest\"), not with a ServiceProfile; no direct responses otherwise"),
+    directResponse: partial(
+      "no rule: with routes attached, Linkerd answers 404 to requests no rule matches",
+      'only a final catch-all 404 without body ("answer 404 for the rest"), not with a ServiceProfile; no direct responses otherwise',
+    ),
   }),
 };
 
 /** Reports a route that answers directly (an error). */
 export function refuseDirectResponse(lc: LinkerdContext, r: EffectiveRoute): void {
   if (r.action.kind !== "directResponse" || isNotFoundForTheRest(r)) return;
-  lc.report(r.policy, r.action.pointer, { feature: "directResponse", kind: "unsupported-feature", severity: "error",
-    message: `Linkerd ${lc.version} cannot answer requests itself: the Gateway API HTTPRoute it reads has no direct-response filter (only redirects). Route to a Service that answers ${r.action.directResponse.status}` });
+  lc.report(r.policy, r.action.pointer, {
+    feature: "directResponse",
+    kind: "unsupported-feature",
+    severity: "error",
+    message: `Linkerd ${lc.version} cannot answer requests itself: the Gateway API HTTPRoute it reads has no direct-response filter (only redirects). Route to a Service that answers ${r.action.directResponse.status}`,
+  });
 }

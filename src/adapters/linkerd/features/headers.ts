@@ -21,11 +21,13 @@ export const headersFeature: FeatureModule = {
   features: ["headers"],
   capabilities: (version) => ({
     headers: versionFacts(version).legacy
-      ? partial("policy.linkerd.io HTTPRoute RequestHeaderModifier", "No response header changes for a whole route (no ResponseHeaderModifier on policy.linkerd.io HTTPRoute rules; a split target's backendRefs filters have it).")
+      ? partial(
+          "policy.linkerd.io HTTPRoute RequestHeaderModifier",
+          "No response header changes for a whole route (no ResponseHeaderModifier on policy.linkerd.io HTTPRoute rules; a split target's backendRefs filters have it).",
+        )
       : full("HTTPRoute RequestHeaderModifier / ResponseHeaderModifier filters"),
   }),
 };
-
 
 /** Keys in sorted order (add, remove, set), as translate() writes them: it then keeps the object as it is. */
 function headerFilter(ops: HeaderOps): HeaderFilter {
@@ -58,8 +60,13 @@ function filtersOf(lc: LinkerdContext, policy: Entry<TrafficPolicy>, h: At<Heade
     const ops = h.value[side];
     const bad = [...Object.keys(ops?.set ?? {}), ...Object.keys(ops?.add ?? {}), ...(ops?.remove ?? [])].filter((n) => !HTTP_TOKEN.test(n));
     if (bad.length) {
-      lc.report(policy, `${h.pointer}/${side}`, { feature: "headers", kind: "unsupported-value", what: "header-name", severity: "error",
-        message: `Gateway API header filters take HTTP token names only (letters, digits and !#$%&'*+-.^_\`|~), not ${bad.map((n) => `"${n}"`).join(", ")}` });
+      lc.report(policy, `${h.pointer}/${side}`, {
+        feature: "headers",
+        kind: "unsupported-value",
+        what: "header-name",
+        severity: "error",
+        message: `Gateway API header filters take HTTP token names only (letters, digits and !#$%&'*+-.^_\`|~), not ${bad.map((n) => `"${n}"`).join(", ")}`,
+      });
       return [];
     }
   }
@@ -68,8 +75,13 @@ function filtersOf(lc: LinkerdContext, policy: Entry<TrafficPolicy>, h: At<Heade
   if (h.value.response) {
     if (responseAllowed) out.push({ responseHeaderModifier: headerFilter(h.value.response), type: "ResponseHeaderModifier" });
     else {
-      lc.report(policy, `${h.pointer}/response`, { feature: "headers", kind: "unsupported-value", what: "response", severity: "error",
-        message: `Linkerd ${lc.version} routes with policy.linkerd.io HTTPRoutes, which have no ResponseHeaderModifier filter on rules (only RequestHeaderModifier and RequestRedirect), so response headers cannot be changed for the whole route; use Linkerd 2.16+ (Gateway API HTTPRoute), set them on the split target (backendRefs filters allow it), or change them in the application` });
+      lc.report(policy, `${h.pointer}/response`, {
+        feature: "headers",
+        kind: "unsupported-value",
+        what: "response",
+        severity: "error",
+        message: `Linkerd ${lc.version} routes with policy.linkerd.io HTTPRoutes, which have no ResponseHeaderModifier filter on rules (only RequestHeaderModifier and RequestRedirect), so response headers cannot be changed for the whole route; use Linkerd 2.16+ (Gateway API HTTPRoute), set them on the split target (backendRefs filters allow it), or change them in the application`,
+      });
     }
   }
   return out;

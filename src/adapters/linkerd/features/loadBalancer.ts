@@ -12,6 +12,10 @@ export const loadBalancerFeature: FeatureModule = refusedFeature("loadBalancer",
 /** Reports the destination's load balancer (an error). */
 export function refuseLoadBalancer(lc: LinkerdContext, v: DestinationView): void {
   if (!v.loadBalancer) return;
-  lc.report(v.loadBalancer.policy, v.loadBalancer.pointer, { feature: "loadBalancer", kind: "unsupported-feature", severity: "error",
-    message: `Linkerd ${lc.version} always balances requests with its latency-aware peak-EWMA power-of-two-choices balancer and offers no choice of algorithm and no consistent hashing. Remove loadBalancer` });
+  lc.report(v.loadBalancer.policy, v.loadBalancer.pointer, {
+    feature: "loadBalancer",
+    kind: "unsupported-feature",
+    severity: "error",
+    message: `Linkerd ${lc.version} always balances requests with its latency-aware peak-EWMA power-of-two-choices balancer and offers no choice of algorithm and no consistent hashing. Remove loadBalancer`,
+  });
 }

@@ -29,8 +29,10 @@ export function routeVia(version: string): string {
 export const matchFeature: FeatureModule = {
   features: ["match"],
   capabilities: (version) => ({
-    match: partial(`${routeVia(version)} rules[].matches`,
-      "No header-absence match. Linkerd picks the most specific match, not the first: route orders it cannot reproduce are errors. String prefixes become anchored regexes (PathPrefix is segment-based)."),
+    match: partial(
+      `${routeVia(version)} rules[].matches`,
+      "No header-absence match. Linkerd picks the most specific match, not the first: route orders it cannot reproduce are errors. String prefixes become anchored regexes (PathPrefix is segment-based).",
+    ),
   }),
 };
 
@@ -47,7 +49,8 @@ export interface Built {
 /** The match of a route, with what cannot be expressed reported. */
 export function matchOf(lc: LinkerdContext, r: EffectiveRoute): MatchSpec {
   const { spec, problems } = fromModelMatch(r.match?.value, r.match?.pointer ?? r.pointer);
-  for (const p of problems) lc.report(r.policy, p.pointer, { feature: "match", kind: "unsupported-value", what: p.what, severity: "error", message: p.message });
+  for (const p of problems)
+    lc.report(r.policy, p.pointer, { feature: "match", kind: "unsupported-value", what: p.what, severity: "error", message: p.message });
   return spec;
 }
 
@@ -70,10 +73,14 @@ export function checkOrder(lc: LinkerdContext, built: Built[], resourceOf: Map<B
       const r = later.route ?? earlier.route!;
       const other = later.route ? earlier : later;
       const where = other.route ? ` (${other.route.policy.id}${other.route.pointer})` : "";
-      lc.report(r.policy, r.match?.pointer ?? r.pointer, { feature: "match", kind: "unsupported-value", what: "route-order", severity: "error",
-        message: `Linkerd does not take the first matching route: it picks the most specific match (longest path match, then method, then number of header and query-parameter matches)${badTie && !loses ? `, and on a tie between two HTTPRoutes the older one; this route and the earlier route matching ${describeSpec(other.spec)}${where} match some requests equally well but sit in different HTTPRoutes (their timeouts or retries differ)` : `; requests matching both this route (${describeSpec(later.spec)}) and the earlier route matching ${describeSpec(other.spec)}${where} would go to this one`}. Make the matches disjoint, or the earlier route more specific` });
+      lc.report(r.policy, r.match?.pointer ?? r.pointer, {
+        feature: "match",
+        kind: "unsupported-value",
+        what: "route-order",
+        severity: "error",
+        message: `Linkerd does not take the first matching route: it picks the most specific match (longest path match, then method, then number of header and query-parameter matches)${badTie && !loses ? `, and on a tie between two HTTPRoutes the older one; this route and the earlier route matching ${describeSpec(other.spec)}${where} match some requests equally well but sit in different HTTPRoutes (their timeouts or retries differ)` : `; requests matching both this route (${describeSpec(later.spec)}) and the earlier route matching ${describeSpec(other.spec)}${where} would go to this one`}. Make the matches disjoint, or the earlier route more specific`,
+      });
       break;
     }
   }
 }
-

@@ -13,6 +13,10 @@ export const mirrorFeature: FeatureModule = refusedFeature("mirror", "RequestMir
 /** Reports a route's mirror (an error). */
 export function refuseMirror(lc: LinkerdContext, r: EffectiveRoute): void {
   if (!r.mirror) return;
-  lc.report(r.policy, r.mirror.pointer, { feature: "mirror", kind: "unsupported-feature", severity: "error",
-    message: `Linkerd ${lc.version} cannot mirror requests: its policy controller rejects the HTTPRoute RequestMirror filter and drops the whole route (linkerd2#4385). Remove mirror` });
+  lc.report(r.policy, r.mirror.pointer, {
+    feature: "mirror",
+    kind: "unsupported-feature",
+    severity: "error",
+    message: `Linkerd ${lc.version} cannot mirror requests: its policy controller rejects the HTTPRoute RequestMirror filter and drops the whole route (linkerd2#4385). Remove mirror`,
+  });
 }

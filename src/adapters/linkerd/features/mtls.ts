@@ -24,10 +24,12 @@ import { versionFacts } from "../versions.js";
 export const mtlsFeature: FeatureModule = {
   features: ["mtls"],
   capabilities: (version) => ({
-    mtls: partial(versionFacts(version).serverAccessPolicy
-      ? "namespace annotation config.linkerd.io/default-inbound-policy (patch); Server accessPolicy"
-      : "namespace annotation config.linkerd.io/default-inbound-policy (patch); Server + AuthorizationPolicy",
-    "mTLS between meshed pods is always on: disabled cannot be expressed; the namespace annotation applies to pods created after it."),
+    mtls: partial(
+      versionFacts(version).serverAccessPolicy
+        ? "namespace annotation config.linkerd.io/default-inbound-policy (patch); Server accessPolicy"
+        : "namespace annotation config.linkerd.io/default-inbound-policy (patch); Server + AuthorizationPolicy",
+      "mTLS between meshed pods is always on: disabled cannot be expressed; the namespace annotation applies to pods created after it.",
+    ),
   }),
 };
 
@@ -41,10 +43,15 @@ export function mtlsMode(lc: LinkerdContext, v: DestinationView, targetPort: num
   if (!m) return undefined;
   for (const l of m.looser) {
     const name = (p: PortMtls) => (p.service ? describePortMtls(p) : `Service port ${p.port} of ${v.service}`);
-    lc.report(l.effective.policy, l.effective.pointer, { feature: "mtls", kind: "conflict", severity: "warning",
-      message: l.service || m.from?.service
-        ? `${name(l)} (namespace ${v.namespace}) asks for mTLS mode ${l.effective.mode}, but pod port ${targetPort} is also reached by ${m.from ? name(m.from) : `a Service port of ${v.service}`}, which asks for ${m.effective.mode}, on pods both services select; Linkerd ${lc.version} sets the inbound policy per pod port (one Server, the oldest when several select it), so pod port ${targetPort} gets the strictest, ${m.effective.mode}, for all of them`
-        : `Service port ${l.port} asks for mTLS mode ${l.effective.mode}, but it reaches pod port ${targetPort} like a Service port that asks for ${m.effective.mode}; Linkerd ${lc.version} sets the inbound policy per pod port (one Server), so pod port ${targetPort} gets the strictest, ${m.effective.mode}` });
+    lc.report(l.effective.policy, l.effective.pointer, {
+      feature: "mtls",
+      kind: "conflict",
+      severity: "warning",
+      message:
+        l.service || m.from?.service
+          ? `${name(l)} (namespace ${v.namespace}) asks for mTLS mode ${l.effective.mode}, but pod port ${targetPort} is also reached by ${m.from ? name(m.from) : `a Service port of ${v.service}`}, which asks for ${m.effective.mode}, on pods both services select; Linkerd ${lc.version} sets the inbound policy per pod port (one Server, the oldest when several select it), so pod port ${targetPort} gets the strictest, ${m.effective.mode}, for all of them`
+          : `Service port ${l.port} asks for mTLS mode ${l.effective.mode}, but it reaches pod port ${targetPort} like a Service port that asks for ${m.effective.mode}; Linkerd ${lc.version} sets the inbound policy per pod port (one Server), so pod port ${targetPort} gets the strictest, ${m.effective.mode}`,
+    });
   }
   return m.effective;
 }
@@ -60,15 +67,33 @@ export function mtlsOffMessage(ver: string): string {
  * ports are not declared or a port's mode is `disabled`.
  * @param guessed the sentence naming the guessed ports, for the error when they are not declared.
  */
-export function serviceMtlsPorts(lc: LinkerdContext, v: DestinationView, ports: readonly DestinationPort[], guessed: () => string, declareIt: string): number[] {
+export function serviceMtlsPorts(
+  lc: LinkerdContext,
+  v: DestinationView,
+  ports: readonly DestinationPort[],
+  guessed: () => string,
+  declareIt: string,
+): number[] {
   const svcMtls = v.mtls as Entry<MTLSPolicy> | undefined;
   if (!svcMtls) return [];
   const ver = `Linkerd ${lc.version}`;
   if (!v.portsDeclared) {
-    lc.report(svcMtls, "/spec/mode", { feature: "mtls", kind: "unsupported-value", what: "undeclared-ports", severity: "error",
-      message: `the mode of this MTLSPolicy applies to every port of ${v.namespace}/${v.service}, and ${ver} sets a service's inbound policy per pod port (a Server; a port without one keeps the default inbound policy), but the service's ports are not declared${guessed()}: ${declareIt}` });
+    lc.report(svcMtls, "/spec/mode", {
+      feature: "mtls",
+      kind: "unsupported-value",
+      what: "undeclared-ports",
+      severity: "error",
+      message: `the mode of this MTLSPolicy applies to every port of ${v.namespace}/${v.service}, and ${ver} sets a service's inbound policy per pod port (a Server; a port without one keeps the default inbound policy), but the service's ports are not declared${guessed()}: ${declareIt}`,
+    });
     for (const [k, own] of Object.entries(svcMtls.doc.spec.ports ?? {})) {
-      if (own === "disabled") lc.report(svcMtls, `/spec/ports/${k}`, { feature: "mtls", kind: "unsupported-value", what: "disabled", severity: "error", message: mtlsOffMessage(ver) });
+      if (own === "disabled")
+        lc.report(svcMtls, `/spec/ports/${k}`, {
+          feature: "mtls",
+          kind: "unsupported-value",
+          what: "disabled",
+          severity: "error",
+          message: mtlsOffMessage(ver),
+        });
     }
     return [];
   }

@@ -38,13 +38,16 @@ export const outlierDetectionFeature: FeatureModule = {
   features: ["outlierDetection"],
   capabilities: (version) => ({
     outlierDetection: versionFacts(version).legacy
-      ? partial("Service annotations balancer.linkerd.io/failure-accrual* (server-side-apply patch)",
-        "Consecutive failures only; no ejection cap (approximation unbounded-ejection); not with a ServiceProfile (retries).")
-      : partial("Service annotations balancer.linkerd.io/failure-accrual* (server-side-apply patch)",
-        "Consecutive failures only (gateway errors only when implied by the 5xx limit); no ejection cap (approximation unbounded-ejection)."),
+      ? partial(
+          "Service annotations balancer.linkerd.io/failure-accrual* (server-side-apply patch)",
+          "Consecutive failures only; no ejection cap (approximation unbounded-ejection); not with a ServiceProfile (retries).",
+        )
+      : partial(
+          "Service annotations balancer.linkerd.io/failure-accrual* (server-side-apply patch)",
+          "Consecutive failures only (gateway errors only when implied by the 5xx limit); no ejection cap (approximation unbounded-ejection).",
+        ),
   }),
 };
-
 
 /** Envoy's default max_ejection_time (Istio does not expose it), the cap of the ejection backoff. */
 const MAX_EJECTION_MS = 300_000;
@@ -62,11 +65,19 @@ export function outlierDetectionPatch(lc: LinkerdContext, v: DestinationView): K
   const gw = o.consecutiveGatewayErrors;
   if (gw !== undefined && gw > 0) {
     if (c5 > 0 && c5 <= gw) {
-      report("consecutiveGatewayErrors", "info", "note",
-        `Linkerd cannot count gateway errors alone, but none needs to be: every run of ${gw} consecutive gateway errors is a run of 5xx responses, which trips the consecutive-5xx limit of ${c5} first`);
+      report(
+        "consecutiveGatewayErrors",
+        "info",
+        "note",
+        `Linkerd cannot count gateway errors alone, but none needs to be: every run of ${gw} consecutive gateway errors is a run of 5xx responses, which trips the consecutive-5xx limit of ${c5} first`,
+      );
     } else {
-      report("consecutiveGatewayErrors", "error", "unsupported-value",
-        `Linkerd's failure accrual counts every failed response (all 5xx), not 502/503/504 alone, so ejecting after ${gw} consecutive gateway errors${c5 > 0 ? ` but ${c5} other 5xx` : ""} cannot be expressed; set consecutive5xxErrors to at most ${gw} (then this limit is implied), or remove consecutiveGatewayErrors`);
+      report(
+        "consecutiveGatewayErrors",
+        "error",
+        "unsupported-value",
+        `Linkerd's failure accrual counts every failed response (all 5xx), not 502/503/504 alone, so ejecting after ${gw} consecutive gateway errors${c5 > 0 ? ` but ${c5} other 5xx` : ""} cannot be expressed; set consecutive5xxErrors to at most ${gw} (then this limit is implied), or remove consecutiveGatewayErrors`,
+      );
     }
   }
   if (c5 === 0) {
@@ -74,21 +85,35 @@ export function outlierDetectionPatch(lc: LinkerdContext, v: DestinationView): K
     return undefined;
   }
   if (o.interval !== undefined) {
-    report("interval", "info", "note",
-      `Linkerd has no evaluation interval: like Envoy for consecutive errors, it marks an endpoint unavailable on the ${c5}th consecutive failure; the interval only paces Envoy's un-ejection, which Linkerd does with probe requests after the penalty`);
+    report(
+      "interval",
+      "info",
+      "note",
+      `Linkerd has no evaluation interval: like Envoy for consecutive errors, it marks an endpoint unavailable on the ${c5}th consecutive failure; the interval only paces Envoy's un-ejection, which Linkerd does with probe requests after the penalty`,
+    );
   }
   const maxPct = o.maxEjectionPercent ?? 10;
   if (maxPct < 100) {
     const field = o.maxEjectionPercent !== undefined ? "maxEjectionPercent" : "";
     if (lc.ctx.allows("unbounded-ejection")) {
-      report(field, "warning", "approximation",
-        `approximation unbounded-ejection: Linkerd's failure accrual has no cap and may mark every endpoint unavailable (then requests fail fast with 503), where ${maxPct}% was the limit`, "maxEjectionPercent");
+      report(
+        field,
+        "warning",
+        "approximation",
+        `approximation unbounded-ejection: Linkerd's failure accrual has no cap and may mark every endpoint unavailable (then requests fail fast with 503), where ${maxPct}% was the limit`,
+        "maxEjectionPercent",
+      );
     } else {
-      report(field, "error", "unsupported-value",
-        `Linkerd's failure accrual has no ejection cap: it may mark every endpoint of the Service unavailable at once (requests then fail fast with 503), so maxEjectionPercent ${maxPct}${o.maxEjectionPercent === undefined ? " (the default)" : ""} cannot be honoured; set maxEjectionPercent: 100, or allow the approximation unbounded-ejection`, "maxEjectionPercent");
+      report(
+        field,
+        "error",
+        "unsupported-value",
+        `Linkerd's failure accrual has no ejection cap: it may mark every endpoint of the Service unavailable at once (requests then fail fast with 503), so maxEjectionPercent ${maxPct}${o.maxEjectionPercent === undefined ? " (the default)" : ""} cannot be honoured; set maxEjectionPercent: 100, or allow the approximation unbounded-ejection`,
+        "maxEjectionPercent",
+      );
     }
   }
-  const base = o.baseEjectionTime !== undefined ? parseDuration(o.baseEjectionTime) ?? 30_000 : 30_000;
+  const base = o.baseEjectionTime !== undefined ? (parseDuration(o.baseEjectionTime) ?? 30_000) : 30_000;
   // Keys in sorted order, as translate() writes them (it then keeps the object as it is).
   const annotations: Record<string, string> = {
     "balancer.linkerd.io/failure-accrual": "consecutive",

@@ -18,8 +18,13 @@ export function notePathNormalization(lc: LinkerdContext, server: string, rules:
   for (const r of rules) {
     const ex = bypassExample(r.action, r.rule.paths!, { dots: true, slashes: true, encodedSlashes: true });
     if (!ex) continue;
-    lc.report(r.policy, `${r.pointer}/paths`, { feature: "accessL7", kind: "note", what: "paths", severity: "warning",
-      message: `linkerd2-proxy matches inbound HTTPRoute paths on the path as sent and forwards it as sent (no dot-segment removal, %-decoding, backslash or slash handling), while the model's rules see the normalized path: on Server ${server}, this ${r.action} rule ${r.action === "deny" ? "does not see" : "admits"} ${ex.sent.join(", ")}, which an app that ${ex.app} serves as ${ex.servedAs}. Path rules here hold only for apps that refuse such paths or leave them as they are` });
+    lc.report(r.policy, `${r.pointer}/paths`, {
+      feature: "accessL7",
+      kind: "note",
+      what: "paths",
+      severity: "warning",
+      message: `linkerd2-proxy matches inbound HTTPRoute paths on the path as sent and forwards it as sent (no dot-segment removal, %-decoding, backslash or slash handling), while the model's rules see the normalized path: on Server ${server}, this ${r.action} rule ${r.action === "deny" ? "does not see" : "admits"} ${ex.sent.join(", ")}, which an app that ${ex.app} serves as ${ex.servedAs}. Path rules here hold only for apps that refuse such paths or leave them as they are`,
+    });
     return;
   }
 }

@@ -23,17 +23,26 @@ export const redirectFeature: FeatureModule = {
   capabilities: (version) => ({ redirect: partial(`${routeVia(version)} RequestRedirect filter`, "Status 301 or 302 only.") }),
 };
 
-
 export function redirectFilter(lc: LinkerdContext, r: EffectiveRoute, redirect: Redirect, pointer: string): RouteFilter | undefined {
   const status = redirect.statusCode ?? 301;
   if (status !== 301 && status !== 302) {
-    lc.report(r.policy, `${pointer}/statusCode`, { feature: "redirect", kind: "unsupported-value", what: "statusCode", severity: "error",
-      message: `the HTTPRoute RequestRedirect filter Linkerd ${lc.version} reads allows only status 301 or 302 (Gateway API ${lc.facts.legacy ? "policy.linkerd.io v1beta3" : "1.1"}), not ${status}; use 301 or 302` });
+    lc.report(r.policy, `${pointer}/statusCode`, {
+      feature: "redirect",
+      kind: "unsupported-value",
+      what: "statusCode",
+      severity: "error",
+      message: `the HTTPRoute RequestRedirect filter Linkerd ${lc.version} reads allows only status 301 or 302 (Gateway API ${lc.facts.legacy ? "policy.linkerd.io v1beta3" : "1.1"}), not ${status}; use 301 or 302`,
+    });
     return undefined;
   }
   if (redirect.authority && !isDnsSubdomain(redirect.authority)) {
-    lc.report(r.policy, `${pointer}/authority`, { feature: "redirect", kind: "unsupported-value", what: "authority", severity: "error",
-      message: `the RequestRedirect hostname must be a lower-case DNS name (no port, no IP literal with ':'), not "${redirect.authority}"` });
+    lc.report(r.policy, `${pointer}/authority`, {
+      feature: "redirect",
+      kind: "unsupported-value",
+      what: "authority",
+      severity: "error",
+      message: `the RequestRedirect hostname must be a lower-case DNS name (no port, no IP literal with ':'), not "${redirect.authority}"`,
+    });
     return undefined;
   }
   // Keys in sorted order, as translate() writes them: it then keeps the objects as they are.

@@ -10,9 +10,17 @@ import { type FeatureModule, refusedFeature } from "../../../api/feature-module.
 import { refuseRequestAuthentication as refuse } from "../../shared/request-auth.js";
 
 /** What Linkerd can do of `requestAuthentication`: nothing, in every version. */
-export const requestAuthenticationFeature: FeatureModule = refusedFeature("requestAuthentication", "No end-user token (JWT) validation: Linkerd authorizes by mesh identity (MeshTLSAuthentication) and network only.");
+export const requestAuthenticationFeature: FeatureModule = refusedFeature(
+  "requestAuthentication",
+  "No end-user token (JWT) validation: Linkerd authorizes by mesh identity (MeshTLSAuthentication) and network only.",
+);
 
 /** Reports every RequestAuthentication and end-user condition (errors). */
 export function refuseRequestAuthentication(model: Model, ctx: TranslateContext): void {
-  refuse(model, ctx, `Linkerd ${ctx.version}`, "its proxy authorizes by mesh identity (MeshTLSAuthentication) and network (NetworkAuthentication) only, and has no JWT validation");
+  refuse(
+    model,
+    ctx,
+    `Linkerd ${ctx.version}`,
+    "its proxy authorizes by mesh identity (MeshTLSAuthentication) and network (NetworkAuthentication) only, and has no JWT validation",
+  );
 }

@@ -43,10 +43,14 @@ export const retriesFeature: FeatureModule = {
   features: ["retries"],
   capabilities: (version) => ({
     retries: versionFacts(version).legacy
-      ? partial("ServiceProfile routes[].isRetryable + retryBudget",
-        "No attempt count (a Service-wide retry budget: approximation retry-budget), no per-try timeout, retries 5xx only; the ServiceProfile makes Linkerd ignore the Service's HTTPRoutes and failure accrual.")
-      : partial("HTTPRoute/GRPCRoute annotations retry.linkerd.io/limit, /timeout, /http, /grpc",
-        "Retries status codes (and always REFUSED_STREAM), never connect-failure or reset; no back-off setting."),
+      ? partial(
+          "ServiceProfile routes[].isRetryable + retryBudget",
+          "No attempt count (a Service-wide retry budget: approximation retry-budget), no per-try timeout, retries 5xx only; the ServiceProfile makes Linkerd ignore the Service's HTTPRoutes and failure accrual.",
+        )
+      : partial(
+          "HTTPRoute/GRPCRoute annotations retry.linkerd.io/limit, /timeout, /http, /grpc",
+          "Retries status codes (and always REFUSED_STREAM), never connect-failure or reset; no back-off setting.",
+        ),
   }),
 };
 
@@ -63,9 +67,15 @@ export function hasRetries(r: EffectiveRoute): boolean {
 /** Notes that "no retries" relies on the Service carrying no retry annotations (once per policy field). */
 export function noteNoRetries(lc: LinkerdContext, r: EffectiveRoute): void {
   if (!r.retries || r.retries.value.attempts !== 0) return;
-  lc.report(r.policy, `${r.retries.pointer}/attempts`, { feature: "retries", kind: "note", what: "attempts", severity: "info", message: lc.facts.legacy
-    ? `Linkerd ${lc.version} retries only routes a ServiceProfile marks isRetryable, so nothing is emitted for attempts: 0; make sure no ServiceProfile of the Service does`
-    : `Linkerd does not retry unless configured, so nothing is emitted for attempts: 0; a route without retry annotations inherits the retry.linkerd.io/* annotations of its Service, so make sure the Service has none` });
+  lc.report(r.policy, `${r.retries.pointer}/attempts`, {
+    feature: "retries",
+    kind: "note",
+    what: "attempts",
+    severity: "info",
+    message: lc.facts.legacy
+      ? `Linkerd ${lc.version} retries only routes a ServiceProfile marks isRetryable, so nothing is emitted for attempts: 0; make sure no ServiceProfile of the Service does`
+      : `Linkerd does not retry unless configured, so nothing is emitted for attempts: 0; a route without retry annotations inherits the retry.linkerd.io/* annotations of its Service, so make sure the Service has none`,
+  });
 }
 
 /** Retry conditions sorted into Linkerd's two annotations; unsupported ones reported. */
@@ -80,23 +90,40 @@ function conditions(lc: LinkerdContext, r: EffectiveRoute, kind: "http" | "grpc"
   on.forEach((c, i) => {
     if (c === "5xx" || c === "gateway-error" || /^[0-9]{3}$/.test(c)) http.push(c);
     else if (c === "retriable-4xx") http.push("409");
-    else if (c === "retriable-status-codes" || c === "refused-stream") { /* codes listed separately; REFUSED_STREAM always retried */ }
-    else if (c === "connect-failure" || c === "reset") {
-      lc.report(r.policy, at(i), { feature: "retries", kind: "unsupported-value", what: "retryOn", severity: "error",
-        message: `${v} retries on response status codes (and always on HTTP/2 REFUSED_STREAM and its own retry timeout) but never on ${c === "reset" ? "a stream reset after the request was sent" : "a failed connection"}, so ${explicit ? `retryOn ${c}` : `the default retryOn [connect-failure, refused-stream, 5xx]`} cannot be expressed; ${explicit ? `remove ${c}` : "set retryOn explicitly, e.g. [5xx, refused-stream]"}` });
+    else if (c === "retriable-status-codes" || c === "refused-stream") {
+      /* codes listed separately; REFUSED_STREAM always retried */
+    } else if (c === "connect-failure" || c === "reset") {
+      lc.report(r.policy, at(i), {
+        feature: "retries",
+        kind: "unsupported-value",
+        what: "retryOn",
+        severity: "error",
+        message: `${v} retries on response status codes (and always on HTTP/2 REFUSED_STREAM and its own retry timeout) but never on ${c === "reset" ? "a stream reset after the request was sent" : "a failed connection"}, so ${explicit ? `retryOn ${c}` : `the default retryOn [connect-failure, refused-stream, 5xx]`} cannot be expressed; ${explicit ? `remove ${c}` : "set retryOn explicitly, e.g. [5xx, refused-stream]"}`,
+      });
     } else if (GRPC_CONDITIONS.has(c)) grpc.push(c);
   });
   if (kind === "http" && grpc.length) {
     on.forEach((c, i) => {
-      if (GRPC_CONDITIONS.has(c)) lc.report(r.policy, at(i), { feature: "retries", kind: "unsupported-value", what: "retryOn-grpc", severity: "error",
-        message: `gRPC status conditions go to retry.linkerd.io/grpc, which Linkerd reads only on a GRPCRoute${lc.facts.grpcRoute ? "; declare the port's protocol grpc in a MeshService so unimesh emits a GRPCRoute" : `, which Linkerd ${lc.version} does not have (2.16+)`}` });
+      if (GRPC_CONDITIONS.has(c))
+        lc.report(r.policy, at(i), {
+          feature: "retries",
+          kind: "unsupported-value",
+          what: "retryOn-grpc",
+          severity: "error",
+          message: `gRPC status conditions go to retry.linkerd.io/grpc, which Linkerd reads only on a GRPCRoute${lc.facts.grpcRoute ? "; declare the port's protocol grpc in a MeshService so unimesh emits a GRPCRoute" : `, which Linkerd ${lc.version} does not have (2.16+)`}`,
+        });
     });
   }
   if (kind === "grpc" && http.length) {
     on.forEach((c, i) => {
       if (!GRPC_CONDITIONS.has(c) && c !== "refused-stream" && c !== "retriable-status-codes" && c !== "connect-failure" && c !== "reset")
-        lc.report(r.policy, at(i), { feature: "retries", kind: "unsupported-value", what: "retryOn-http", severity: "error",
-          message: `retry.linkerd.io/http is not valid on a GRPCRoute (this port's protocol is grpc): retry on gRPC statuses (cancelled, deadline-exceeded, internal, resource-exhausted, unavailable) instead of ${c}` });
+        lc.report(r.policy, at(i), {
+          feature: "retries",
+          kind: "unsupported-value",
+          what: "retryOn-http",
+          severity: "error",
+          message: `retry.linkerd.io/http is not valid on a GRPCRoute (this port's protocol is grpc): retry on gRPC statuses (cancelled, deadline-exceeded, internal, resource-exhausted, unavailable) instead of ${c}`,
+        });
     });
   }
   // retry.linkerd.io/limit without retry.linkerd.io/http (grpc) makes Linkerd apply its DEFAULT conditions
@@ -106,8 +133,13 @@ function conditions(lc: LinkerdContext, r: EffectiveRoute, kind: "http" | "grpc"
   if (!mine.length) {
     on.forEach((c, i) => {
       if (c !== "refused-stream" && c !== "retriable-status-codes") return;
-      lc.report(r.policy, at(i), { feature: "retries", kind: "unsupported-value", what: "retryOn-alone", severity: "error",
-        message: `${v} cannot retry ${c === "refused-stream" ? "only on HTTP/2 REFUSED_STREAM (it does so by itself once retries are on)" : "on retriable-status-codes here: it means the status codes listed in retryOn, and this retryOn lists none"}; with no ${kind === "http" ? "status code" : "gRPC status"} for retry.linkerd.io/${kind}, the route would carry retry.linkerd.io/limit alone and Linkerd would retry on its default conditions instead, which this retryOn does not allow. Add the ${kind === "http" ? "status codes (e.g. 503, 5xx)" : "gRPC statuses (e.g. unavailable)"} to retry on, or remove retries` });
+      lc.report(r.policy, at(i), {
+        feature: "retries",
+        kind: "unsupported-value",
+        what: "retryOn-alone",
+        severity: "error",
+        message: `${v} cannot retry ${c === "refused-stream" ? "only on HTTP/2 REFUSED_STREAM (it does so by itself once retries are on)" : "on retriable-status-codes here: it means the status codes listed in retryOn, and this retryOn lists none"}; with no ${kind === "http" ? "status code" : "gRPC status"} for retry.linkerd.io/${kind}, the route would carry retry.linkerd.io/limit alone and Linkerd would retry on its default conditions instead, which this retryOn does not allow. Add the ${kind === "http" ? "status codes (e.g. 503, 5xx)" : "gRPC statuses (e.g. unavailable)"} to retry on, or remove retries`,
+      });
     });
   }
   return { http: [...new Set(http)], grpc: [...new Set(grpc)] };
@@ -125,22 +157,25 @@ export function resilienceAnnotations(lc: LinkerdContext, r: EffectiveRoute, kin
   // The annotations object is then shared by both routes, and never modified.
   const m = lastAnnotations.get(lc);
   const timeout = r.timeout?.value;
-  if (m && m.policy === r.policy && m.kind === kind && m.timeout === timeout &&
-    m.retries === r.retries?.value && m.retriesPointer === r.retries?.pointer) return m.out;
+  if (m && m.policy === r.policy && m.kind === kind && m.timeout === timeout && m.retries === r.retries?.value && m.retriesPointer === r.retries?.pointer)
+    return m.out;
   const out = computeAnnotations(lc, r, kind);
   lastAnnotations.set(lc, { policy: r.policy, kind, timeout, retries: r.retries?.value, retriesPointer: r.retries?.pointer, out });
   return out;
 }
 
 /** Per translation, the inputs and result of the last {@link resilienceAnnotations} call. */
-const lastAnnotations = new WeakMap<LinkerdContext, {
-  policy: EffectiveRoute["policy"];
-  kind: "http" | "grpc";
-  timeout?: number;
-  retries?: Retries;
-  retriesPointer?: string;
-  out: Record<string, string>;
-}>();
+const lastAnnotations = new WeakMap<
+  LinkerdContext,
+  {
+    policy: EffectiveRoute["policy"];
+    kind: "http" | "grpc";
+    timeout?: number;
+    retries?: Retries;
+    retriesPointer?: string;
+    out: Record<string, string>;
+  }
+>();
 
 /** {@link resilienceAnnotations}, computed (and its problems reported). */
 function computeAnnotations(lc: LinkerdContext, r: EffectiveRoute, kind: "http" | "grpc"): Record<string, string> {
@@ -160,13 +195,23 @@ function computeAnnotations(lc: LinkerdContext, r: EffectiveRoute, kind: "http" 
   if (v.perTryTimeout && kind === "http") {
     const on = v.retryOn ?? DEFAULT_RETRY_ON;
     if (!on.some((x) => x === "5xx" || x === "gateway-error" || x === "504" || x === "reset")) {
-      lc.report(r.policy, `${rt.pointer}/perTryTimeout`, { feature: "retries", kind: "unsupported-value", what: "perTryTimeout", severity: "error",
-        message: `Linkerd always retries a try that exceeds retry.linkerd.io/timeout, but this retryOn does not retry timed-out tries (that needs 5xx, gateway-error or 504); add one of them or remove perTryTimeout` });
+      lc.report(r.policy, `${rt.pointer}/perTryTimeout`, {
+        feature: "retries",
+        kind: "unsupported-value",
+        what: "perTryTimeout",
+        severity: "error",
+        message: `Linkerd always retries a try that exceeds retry.linkerd.io/timeout, but this retryOn does not retry timed-out tries (that needs 5xx, gateway-error or 504); add one of them or remove perTryTimeout`,
+      });
     }
   }
   if (v.backoff) {
-    lc.report(r.policy, `${rt.pointer}/backoff`, { feature: "retries", kind: "unsupported-value", what: "backoff", severity: "error",
-      message: `Linkerd ${lc.version} has no retry back-off setting (retry.linkerd.io/* sets limit, timeout, http and grpc conditions only); remove backoff` });
+    lc.report(r.policy, `${rt.pointer}/backoff`, {
+      feature: "retries",
+      kind: "unsupported-value",
+      what: "backoff",
+      severity: "error",
+      message: `Linkerd ${lc.version} has no retry back-off setting (retry.linkerd.io/* sets limit, timeout, http and grpc conditions only); remove backoff`,
+    });
   }
   if (kind === "grpc" && c.grpc.length) out["retry.linkerd.io/grpc"] = c.grpc.join(",");
   if (kind === "http" && c.http.length) out["retry.linkerd.io/http"] = c.http.join(",");
@@ -194,11 +239,21 @@ export function legacyRetryable(lc: LinkerdContext, r: EffectiveRoute): boolean 
   const v = rt.value;
   const ver = `Linkerd ${lc.version}`;
   if (lc.ctx.allows("retry-budget")) {
-    lc.report(r.policy, `${rt.pointer}/attempts`, { feature: "retries", kind: "approximation", what: "attempts", severity: "warning",
-      message: `approximation retry-budget: ${ver} retries a ServiceProfile route while the Service's retry budget allows (20% extra requests plus 10 per second over 10s), not ${v.attempts} time(s) per request` });
+    lc.report(r.policy, `${rt.pointer}/attempts`, {
+      feature: "retries",
+      kind: "approximation",
+      what: "attempts",
+      severity: "warning",
+      message: `approximation retry-budget: ${ver} retries a ServiceProfile route while the Service's retry budget allows (20% extra requests plus 10 per second over 10s), not ${v.attempts} time(s) per request`,
+    });
   } else {
-    lc.report(r.policy, `${rt.pointer}/attempts`, { feature: "retries", kind: "unsupported-value", what: "attempts", severity: "error",
-      message: `${ver} retries only through a ServiceProfile route (isRetryable), limited by a retry budget for the whole Service (by default 20% extra requests plus 10 per second), not by a number of attempts per request; allow the approximation retry-budget to accept that, or target Linkerd 2.16+ (retry.linkerd.io/limit)` });
+    lc.report(r.policy, `${rt.pointer}/attempts`, {
+      feature: "retries",
+      kind: "unsupported-value",
+      what: "attempts",
+      severity: "error",
+      message: `${ver} retries only through a ServiceProfile route (isRetryable), limited by a retry budget for the whole Service (by default 20% extra requests plus 10 per second), not by a number of attempts per request; allow the approximation retry-budget to accept that, or target Linkerd 2.16+ (retry.linkerd.io/limit)`,
+    });
   }
   const explicit = v.retryOn;
   const on = explicit ?? [...DEFAULT_RETRY_ON];
@@ -208,17 +263,32 @@ export function legacyRetryable(lc: LinkerdContext, r: EffectiveRoute): boolean 
     // refused-stream and retriable-status-codes add nothing to 5xx, but without 5xx the ServiceProfile would still retry every 5xx.
     const fine = c === "5xx" || ((c === "refused-stream" || c === "retriable-status-codes" || c === "gateway-error" || /^5[0-9]{2}$/.test(c)) && covered);
     if (!fine) {
-      lc.report(r.policy, at, { feature: "retries", kind: "unsupported-value", what: "retryOn", severity: "error",
-        message: `a ${ver} ServiceProfile retries every response it classifies as a failure (all 5xx) and nothing else, so ${explicit ? `retryOn ${c}` : "the default retryOn [connect-failure, refused-stream, 5xx]"} cannot be expressed; ${explicit ? "use retryOn [5xx]" : "set retryOn: [5xx]"}` });
+      lc.report(r.policy, at, {
+        feature: "retries",
+        kind: "unsupported-value",
+        what: "retryOn",
+        severity: "error",
+        message: `a ${ver} ServiceProfile retries every response it classifies as a failure (all 5xx) and nothing else, so ${explicit ? `retryOn ${c}` : "the default retryOn [connect-failure, refused-stream, 5xx]"} cannot be expressed; ${explicit ? "use retryOn [5xx]" : "set retryOn: [5xx]"}`,
+      });
     }
   });
   if (v.perTryTimeout) {
-    lc.report(r.policy, `${rt.pointer}/perTryTimeout`, { feature: "retries", kind: "unsupported-value", what: "perTryTimeout", severity: "error",
-      message: `a ${ver} ServiceProfile has no per-try timeout (only a route timeout for the whole request); remove perTryTimeout or target Linkerd 2.16+ (retry.linkerd.io/timeout)` });
+    lc.report(r.policy, `${rt.pointer}/perTryTimeout`, {
+      feature: "retries",
+      kind: "unsupported-value",
+      what: "perTryTimeout",
+      severity: "error",
+      message: `a ${ver} ServiceProfile has no per-try timeout (only a route timeout for the whole request); remove perTryTimeout or target Linkerd 2.16+ (retry.linkerd.io/timeout)`,
+    });
   }
   if (v.backoff) {
-    lc.report(r.policy, `${rt.pointer}/backoff`, { feature: "retries", kind: "unsupported-value", what: "backoff", severity: "error",
-      message: `${ver} has no retry back-off setting; remove backoff` });
+    lc.report(r.policy, `${rt.pointer}/backoff`, {
+      feature: "retries",
+      kind: "unsupported-value",
+      what: "backoff",
+      severity: "error",
+      message: `${ver} has no retry back-off setting; remove backoff`,
+    });
   }
   return true;
 }

@@ -12,6 +12,10 @@ export const rewriteFeature: FeatureModule = refusedFeature("rewrite", "URLRewri
 /** Reports a route's rewrite (an error). */
 export function refuseRewrite(lc: LinkerdContext, r: EffectiveRoute): void {
   if (!r.rewrite) return;
-  lc.report(r.policy, r.rewrite.pointer, { feature: "rewrite", kind: "unsupported-feature", severity: "error",
-    message: `Linkerd ${lc.version} cannot rewrite URLs: its policy controller rejects the HTTPRoute URLRewrite filter and drops the whole route. Rewrite in the application or at an ingress` });
+  lc.report(r.policy, r.rewrite.pointer, {
+    feature: "rewrite",
+    kind: "unsupported-feature",
+    severity: "error",
+    message: `Linkerd ${lc.version} cannot rewrite URLs: its policy controller rejects the HTTPRoute URLRewrite filter and drops the whole route. Rewrite in the application or at an ingress`,
+  });
 }

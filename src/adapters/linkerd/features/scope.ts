@@ -28,8 +28,10 @@ import { PATCH_ANNOTATION, PATCH_ANNOTATION_VALUE } from "../resources.js";
 export const scopeFeature: FeatureModule = {
   features: ["scope"],
   capabilities: () => ({
-    scope: partial("Namespace annotation config.linkerd.io/default-inbound-policy (a patch) + the services' Servers",
-      "Namespace-wide: deny, all-authenticated or all-unauthenticated only (no named callers, conditions or deny rules); mesh-wide: none (proxy.defaultInboundPolicy is set at install)."),
+    scope: partial(
+      "Namespace annotation config.linkerd.io/default-inbound-policy (a patch) + the services' Servers",
+      "Namespace-wide: deny, all-authenticated or all-unauthenticated only (no named callers, conditions or deny rules); mesh-wide: none (proxy.defaultInboundPolicy is set at install).",
+    ),
   }),
 };
 
@@ -41,13 +43,23 @@ export function namespaceDefaults(lc: LinkerdContext): void {
   const model = lc.model;
   const { namespaces, mesh } = model.accessScopes();
   for (const p of mesh) {
-    lc.report(p, "/spec/scope", { feature: "scope", kind: "unsupported-value", what: "mesh-wide", severity: "error",
-      message: `scope: mesh: Linkerd ${lc.version} has no mesh-wide authorization object; the cluster's default inbound policy is proxy.defaultInboundPolicy, set at install (e.g. linkerd install --set proxy.defaultInboundPolicy=deny), which unimesh does not change; write the policy per namespace (no destination) instead` });
+    lc.report(p, "/spec/scope", {
+      feature: "scope",
+      kind: "unsupported-value",
+      what: "mesh-wide",
+      severity: "error",
+      message: `scope: mesh: Linkerd ${lc.version} has no mesh-wide authorization object; the cluster's default inbound policy is proxy.defaultInboundPolicy, set at install (e.g. linkerd install --set proxy.defaultInboundPolicy=deny), which unimesh does not change; write the policy per namespace (no destination) instead`,
+    });
   }
   const meshMtls = model.meshMtls;
   if (meshMtls) {
-    lc.report(meshMtls, "/spec/scope", { feature: "scope", kind: "unsupported-value", what: "mesh-wide", severity: "error",
-      message: `scope: mesh: Linkerd ${lc.version} has no mesh-wide mTLS object; meshed pods always use mTLS, and refusing plaintext cluster-wide is the install-time default inbound policy (linkerd install --set proxy.defaultInboundPolicy=all-authenticated), which unimesh does not change; write the MTLSPolicy per namespace (no destination) instead` });
+    lc.report(meshMtls, "/spec/scope", {
+      feature: "scope",
+      kind: "unsupported-value",
+      what: "mesh-wide",
+      severity: "error",
+      message: `scope: mesh: Linkerd ${lc.version} has no mesh-wide mTLS object; meshed pods always use mTLS, and refusing plaintext cluster-wide is the install-time default inbound policy (linkerd install --set proxy.defaultInboundPolicy=all-authenticated), which unimesh does not change; write the MTLSPolicy per namespace (no destination) instead`,
+    });
   }
   const mtlsByNs = new Map(model.namespaceMtls.map((e) => [e.namespace, e]));
   const all = [...new Set([...namespaces.keys(), ...mtlsByNs.keys()])].sort();
@@ -61,27 +73,43 @@ export function namespaceDefaults(lc: LinkerdContext): void {
     }
     const m = mtlsByNs.get(ns);
     if (m?.doc.spec.mode === "disabled") {
-      lc.report(m, "/spec/mode", { feature: "mtls", kind: "unsupported-value", what: "disabled", severity: "error",
-        message: `Linkerd ${lc.version} cannot turn mTLS off: meshed pods always talk mTLS to each other (plaintext only reaches a pod from unmeshed clients or through ports the proxy skips). Use permissive` });
+      lc.report(m, "/spec/mode", {
+        feature: "mtls",
+        kind: "unsupported-value",
+        what: "disabled",
+        severity: "error",
+        message: `Linkerd ${lc.version} cannot turn mTLS off: meshed pods always talk mTLS to each other (plaintext only reaches a pod from unmeshed clients or through ports the proxy skips). Use permissive`,
+      });
       continue;
     }
     if (m) from.push(m);
     if (policies.length && !access) continue; // an error was reported
     const strict = m?.doc.spec.mode === "strict";
-    const policy: DefaultPolicy = access === "deny" ? "deny"
-      : access === "all-authenticated" || strict ? "all-authenticated" : "all-unauthenticated";
+    const policy: DefaultPolicy = access === "deny" ? "deny" : access === "all-authenticated" || strict ? "all-authenticated" : "all-unauthenticated";
     lc.emit({
-      apiVersion: "v1", kind: "Namespace",
-      metadata: objectMeta(ns, undefined, from, { annotations: { "config.linkerd.io/default-inbound-policy": policy, [PATCH_ANNOTATION]: PATCH_ANNOTATION_VALUE } }),
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: objectMeta(ns, undefined, from, {
+        annotations: { "config.linkerd.io/default-inbound-policy": policy, [PATCH_ANNOTATION]: PATCH_ANNOTATION_VALUE },
+      }),
     });
     const restart = `The proxy injector reads it when pods are created: restart the namespace's workloads to apply it`;
     if (m) {
-      lc.report(m, "/spec/mode", { feature: "mtls", kind: "note", what: "mode", severity: "info",
-        message: `Linkerd has no mTLS mode object: meshed pods always use mTLS, and ${m.doc.spec.mode === "strict" ? "refusing plaintext" : "accepting plaintext"} is the default inbound policy ${policy}${access ? " (with the namespace-wide AccessPolicies)" : ""}, set by annotating namespace ${ns} (a patch to apply server-side). ${restart}` });
+      lc.report(m, "/spec/mode", {
+        feature: "mtls",
+        kind: "note",
+        what: "mode",
+        severity: "info",
+        message: `Linkerd has no mTLS mode object: meshed pods always use mTLS, and ${m.doc.spec.mode === "strict" ? "refusing plaintext" : "accepting plaintext"} is the default inbound policy ${policy}${access ? " (with the namespace-wide AccessPolicies)" : ""}, set by annotating namespace ${ns} (a patch to apply server-side). ${restart}`,
+      });
     }
     for (const p of policies) {
-      lc.report(p, "/spec", { feature: "scope", kind: "note", severity: "info",
-        message: `namespace ${ns}: Linkerd's default inbound policy ${policy} (the config.linkerd.io/default-inbound-policy annotation, a patch of namespace ${ns} to apply server-side) admits ${policy === "deny" ? "nobody" : policy === "all-authenticated" ? "every meshed (mTLS) client" : "every client"} on every port without a Server; the services with their own AccessPolicies get Servers with the rules of every scope. ${restart}` });
+      lc.report(p, "/spec", {
+        feature: "scope",
+        kind: "note",
+        severity: "info",
+        message: `namespace ${ns}: Linkerd's default inbound policy ${policy} (the config.linkerd.io/default-inbound-policy annotation, a patch of namespace ${ns} to apply server-side) admits ${policy === "deny" ? "nobody" : policy === "all-authenticated" ? "every meshed (mTLS) client" : "every client"} on every port without a Server; the services with their own AccessPolicies get Servers with the rules of every scope. ${restart}`,
+      });
     }
   }
 }
@@ -92,8 +120,13 @@ function namespaceAccessDefault(lc: LinkerdContext, ns: string): DefaultPolicy |
   let ok = true;
   const fail = (r: { policy: Entry<any>; pointer: string }, what: string) => {
     ok = false;
-    lc.report(r.policy, r.pointer, { feature: "scope", kind: "unsupported-value", what: "namespace-default-policy", severity: "error",
-      message: `a namespace-wide AccessPolicy becomes Linkerd's default inbound policy of namespace ${ns} (config.linkerd.io/default-inbound-policy: deny, all-authenticated or all-unauthenticated), which cannot ${what}; write this rule in an AccessPolicy for each service (Linkerd Servers), or use --mesh istio` });
+    lc.report(r.policy, r.pointer, {
+      feature: "scope",
+      kind: "unsupported-value",
+      what: "namespace-default-policy",
+      severity: "error",
+      message: `a namespace-wide AccessPolicy becomes Linkerd's default inbound policy of namespace ${ns} (config.linkerd.io/default-inbound-policy: deny, all-authenticated or all-unauthenticated), which cannot ${what}; write this rule in an AccessPolicy for each service (Linkerd Servers), or use --mesh istio`,
+    });
   };
   for (const r of s.deny) if (r.scope === "namespace") fail(r, "deny some callers");
   let anyone = false;
@@ -101,13 +134,25 @@ function namespaceAccessDefault(lc: LinkerdContext, ns: string): DefaultPolicy |
   for (const r of s.allow) {
     if (r.scope !== "namespace") continue;
     const rule = r.rule;
-    if (rule.methods || rule.notMethods || rule.paths || rule.notPaths || rule.headers || rule.notHeaders) { fail(r, "check methods, paths or headers"); continue; }
+    if (rule.methods || rule.notMethods || rule.paths || rule.notPaths || rule.headers || rule.notHeaders) {
+      fail(r, "check methods, paths or headers");
+      continue;
+    }
     const src = r.source;
-    if (!src) { anyone = true; continue; }
-    const onlyAny = src.identities.length > 0 && src.identities.every((i) => "any" in i) && !src.namespaces.length && !src.ipBlocks.length &&
-      !src.notIdentities.length && !src.notNamespaces.length && !src.notIpBlocks.length;
+    if (!src) {
+      anyone = true;
+      continue;
+    }
+    const onlyAny =
+      src.identities.length > 0 &&
+      src.identities.every((i) => "any" in i) &&
+      !src.namespaces.length &&
+      !src.ipBlocks.length &&
+      !src.notIdentities.length &&
+      !src.notNamespaces.length &&
+      !src.notIpBlocks.length;
     if (onlyAny) authenticated = true;
-    else fail(r, "admit only some callers (only every caller, or every caller with a mesh identity: serviceAccounts: [\"*\"])");
+    else fail(r, 'admit only some callers (only every caller, or every caller with a mesh identity: serviceAccounts: ["*"])');
   }
   if (!ok) return undefined;
   return anyone ? "all-unauthenticated" : authenticated ? "all-authenticated" : "deny";

@@ -47,22 +47,34 @@ function condition(spec: MatchSpec): Record<string, unknown> {
 export function serviceProfile(lc: LinkerdContext, v: DestinationView, routes: EffectiveRoute[], specs: MatchSpec[], portCount: number): void {
   const ver = `Linkerd ${lc.version}`;
   const lost = (r: EffectiveRoute, pointer: string, what: string) =>
-    lc.report(r.policy, pointer, { feature: "retries", kind: "conflict", severity: "error",
-      message: `${ver} retries only through a ServiceProfile (needed here by the retries of this destination), and a ServiceProfile makes Linkerd ignore every HTTPRoute of ${v.namespace}/${v.service}, so ${what} would be dropped silently; target Linkerd 2.16+ (retries as HTTPRoute annotations), or remove the retries` });
+    lc.report(r.policy, pointer, {
+      feature: "retries",
+      kind: "conflict",
+      severity: "error",
+      message: `${ver} retries only through a ServiceProfile (needed here by the retries of this destination), and a ServiceProfile makes Linkerd ignore every HTTPRoute of ${v.namespace}/${v.service}, so ${what} would be dropped silently; target Linkerd 2.16+ (retries as HTTPRoute annotations), or remove the retries`,
+    });
   routes.forEach((r, i) => {
     const port = r.port;
     if (r.action.kind === "redirect") lost(r, r.action.pointer, "this redirect");
-    else if (isNotFoundForTheRest(r)) lost(r, r.action.pointer, "this 404 for the requests no other route matches (a ServiceProfile sends them to the service)");
+    else if (isNotFoundForTheRest(r))
+      lost(r, r.action.pointer, "this 404 for the requests no other route matches (a ServiceProfile sends them to the service)");
     else if (r.action.kind === "split") {
       const t = r.action.targets;
-      if (t.length !== 1 || t[0].subset || t[0].service || t[0].cluster || (t[0].port !== undefined && t[0].port !== port)) lost(r, r.action.pointer, "this split");
+      if (t.length !== 1 || t[0].subset || t[0].service || t[0].cluster || (t[0].port !== undefined && t[0].port !== port))
+        lost(r, r.action.pointer, "this split");
       for (const x of t) if (x.headers) lost(r, x.headers.pointer, "these header changes");
     }
     if (r.headers) lost(r, r.headers.pointer, "these header changes");
-    if (specs[i].headers.length || specs[i].query.length) lost(r, r.match!.pointer, "this route's header or query-parameter match (a ServiceProfile matches paths and methods only)");
+    if (specs[i].headers.length || specs[i].query.length)
+      lost(r, r.match!.pointer, "this route's header or query-parameter match (a ServiceProfile matches paths and methods only)");
     if (port !== undefined && portCount > 1) {
-      lc.report(r.policy, "/spec/destination/port", { feature: "retries", kind: "unsupported-value", what: "port-scoped", severity: "error",
-        message: `a ${ver} ServiceProfile applies to every port of ${v.namespace}/${v.service}, so routes for port ${port} alone cannot be expressed; remove destination.port or target Linkerd 2.16+` });
+      lc.report(r.policy, "/spec/destination/port", {
+        feature: "retries",
+        kind: "unsupported-value",
+        what: "port-scoped",
+        severity: "error",
+        message: `a ${ver} ServiceProfile applies to every port of ${v.namespace}/${v.service}, so routes for port ${port} alone cannot be expressed; remove destination.port or target Linkerd 2.16+`,
+      });
     }
   });
   const spRoutes: ServiceProfileRoute[] = [];
@@ -76,14 +88,29 @@ export function serviceProfile(lc: LinkerdContext, v: DestinationView, routes: E
     const retry = legacyRetryable(lc, r);
     retryable ||= retry;
     // Keys in sorted order (here and in the spec), as translate() writes them: it then keeps the objects as they are.
-    spRoutes.push({ condition: condition(specs[i]), ...(retry ? { isRetryable: true } : {}), name, ...(t !== undefined ? { timeout: formatDuration(t) } : {}) });
+    spRoutes.push({
+      condition: condition(specs[i]),
+      ...(retry ? { isRetryable: true } : {}),
+      name,
+      ...(t !== undefined ? { timeout: formatDuration(t) } : {}),
+    });
   });
   while (spRoutes.length && spRoutes[spRoutes.length - 1].timeout === undefined && !spRoutes[spRoutes.length - 1].isRetryable) spRoutes.pop();
   lc.emit({
-    apiVersion: SERVICE_PROFILE_V1ALPHA2, kind: "ServiceProfile",
-    metadata: objectMeta(serviceHost(v.service, v.namespace, lc.clusterDomain), v.namespace, routes.map((r) => r.policy)),
+    apiVersion: SERVICE_PROFILE_V1ALPHA2,
+    kind: "ServiceProfile",
+    metadata: objectMeta(
+      serviceHost(v.service, v.namespace, lc.clusterDomain),
+      v.namespace,
+      routes.map((r) => r.policy),
+    ),
     spec: { ...(retryable ? { retryBudget: { ...DEFAULT_RETRY_BUDGET } } : {}), routes: spRoutes },
   });
-  lc.report(routes.find(hasRetries)!.policy, routes.find(hasRetries)!.retries!.pointer, { feature: "retries", kind: "note", what: "service-profile", severity: "info",
-    message: `${ver} reads retries from the ServiceProfile ${v.namespace}/${serviceHost(v.service, v.namespace, lc.clusterDomain)} (named after the Service's FQDN); while it exists, Linkerd ignores every HTTPRoute, retry/timeout annotation and failure-accrual annotation of ${v.service}` });
+  lc.report(routes.find(hasRetries)!.policy, routes.find(hasRetries)!.retries!.pointer, {
+    feature: "retries",
+    kind: "note",
+    what: "service-profile",
+    severity: "info",
+    message: `${ver} reads retries from the ServiceProfile ${v.namespace}/${serviceHost(v.service, v.namespace, lc.clusterDomain)} (named after the Service's FQDN); while it exists, Linkerd ignores every HTTPRoute, retry/timeout annotation and failure-accrual annotation of ${v.service}`,
+  });
 }

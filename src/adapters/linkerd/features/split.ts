@@ -27,7 +27,10 @@ import { mirroredServiceName } from "./crossCluster.js";
 export const splitFeature: FeatureModule = {
   features: ["split"],
   capabilities: (version) => ({
-    split: full(`${routeVia(version)} rules[].backendRefs[].weight`, "Subsets are Services named <service>-<subset>, which must exist (unimesh does not create Services)."),
+    split: full(
+      `${routeVia(version)} rules[].backendRefs[].weight`,
+      "Subsets are Services named <service>-<subset>, which must exist (unimesh does not create Services).",
+    ),
   }),
 };
 
@@ -48,7 +51,11 @@ export function backendRefs(lc: LinkerdContext, v: DestinationView, r: Effective
       const filters = backendHeaderFilters(lc, r, t);
       if (filters.length) ref.filters = filters;
     }
-    ref.name = t.cluster ? mirroredServiceName(t.service ?? v.service, t.cluster.name) : t.subset ? subsetServiceName(v.service, t.subset) : t.service ?? v.service;
+    ref.name = t.cluster
+      ? mirroredServiceName(t.service ?? v.service, t.cluster.name)
+      : t.subset
+        ? subsetServiceName(v.service, t.subset)
+        : (t.service ?? v.service);
     ref.port = t.port ?? port;
     if (targets.length > 1) ref.weight = t.weight;
     out.push(ref);
@@ -84,6 +91,10 @@ export function reportSubsetServices(lc: LinkerdContext, v: DestinationView, rou
   for (const { subset } of uses) {
     list += `${list ? ", " : ""}${subsetServiceName(v.service, subset)} (selector ${canonicalJson({ ...v.facts.selector, ...subset.labels })})`;
   }
-  lc.report(first.route.policy, pointer, { feature: "split", kind: "note", severity: "info",
-    message: `Linkerd splits traffic between Services, not pod subsets: the subsets of ${v.namespace}/${v.service} are reached through the Services ${list} in namespace ${v.namespace}, with the same ports as ${v.service}. They must exist: unimesh does not create or change Services` });
+  lc.report(first.route.policy, pointer, {
+    feature: "split",
+    kind: "note",
+    severity: "info",
+    message: `Linkerd splits traffic between Services, not pod subsets: the subsets of ${v.namespace}/${v.service} are reached through the Services ${list} in namespace ${v.namespace}, with the same ports as ${v.service}. They must exist: unimesh does not create or change Services`,
+  });
 }

@@ -11,7 +11,10 @@ import type { LinkerdContext } from "../context.js";
 import { subsetServiceName } from "./split.js";
 
 /** What Linkerd can do of `subsetSettings`: nothing, in every version. */
-export const subsetSettingsFeature: FeatureModule = refusedFeature("subsetSettings", "Failure accrual is set per Service clients call, for every backend of its routes; no connection pools or balancer choice.");
+export const subsetSettingsFeature: FeatureModule = refusedFeature(
+  "subsetSettings",
+  "Failure accrual is set per Service clients call, for every backend of its routes; no connection pools or balancer choice.",
+);
 
 /** Reports every subset's own settings (errors). */
 export function refuseSubsetSettings(lc: LinkerdContext, v: DestinationView): void {
@@ -20,9 +23,15 @@ export function refuseSubsetSettings(lc: LinkerdContext, v: DestinationView): vo
       const x = s[k];
       if (!x) continue;
       // At the entry (`/spec/subsetSettings/<i>`): the subset and the setting together cannot be expressed.
-      lc.report(x.policy, x.pointer.slice(0, x.pointer.lastIndexOf("/")), { feature: k, kind: "unsupported-feature", severity: "error", message: k === "outlierDetection"
-        ? `subsetSettings: Linkerd ${lc.version} sets failure accrual per Service that clients call (annotations of ${v.service}, applied to every backend of its routes), so the requests routed to subset ${s.subset.name} (Service ${subsetServiceName(v.service, s.subset)}) cannot get an outlier detection of their own; set it for the whole destination (spec.outlierDetection)`
-        : `subsetSettings: Linkerd ${lc.version} has no ${k === "connectionPool" ? "connection-pool limits" : "choice of load-balancing algorithm"} (${k}), for a destination or for one of its subsets; remove it` });
+      lc.report(x.policy, x.pointer.slice(0, x.pointer.lastIndexOf("/")), {
+        feature: k,
+        kind: "unsupported-feature",
+        severity: "error",
+        message:
+          k === "outlierDetection"
+            ? `subsetSettings: Linkerd ${lc.version} sets failure accrual per Service that clients call (annotations of ${v.service}, applied to every backend of its routes), so the requests routed to subset ${s.subset.name} (Service ${subsetServiceName(v.service, s.subset)}) cannot get an outlier detection of their own; set it for the whole destination (spec.outlierDetection)`
+            : `subsetSettings: Linkerd ${lc.version} has no ${k === "connectionPool" ? "connection-pool limits" : "choice of load-balancing algorithm"} (${k}), for a destination or for one of its subsets; remove it`,
+      });
     }
   }
 }

@@ -21,7 +21,10 @@ export const timeoutFeature: FeatureModule = {
   capabilities: (version) => ({
     timeout: versionFacts(version).legacy
       ? full("policy.linkerd.io HTTPRoute rules[].timeouts.request (ServiceProfile routes[].timeout when retries need a ServiceProfile)")
-      : full("HTTPRoute annotation timeout.linkerd.io/request", "Request timeouts are not retried (as in the model); per-try timeouts are retry.linkerd.io/timeout."),
+      : full(
+          "HTTPRoute annotation timeout.linkerd.io/request",
+          "Request timeouts are not retried (as in the model); per-try timeouts are retry.linkerd.io/timeout.",
+        ),
   }),
 };
 

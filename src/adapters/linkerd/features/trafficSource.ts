@@ -13,7 +13,11 @@ export const trafficSourceFeature: FeatureModule = refusedFeature("trafficSource
 /** Reports a source-scoped route (an error); true when the route has a source (then it is not translated). */
 export function refuseTrafficSource(lc: LinkerdContext, r: EffectiveRoute): boolean {
   if (!r.source) return false;
-  lc.report(r.policy, r.source?.pointer ?? "/spec/source", { feature: "trafficSource", kind: "unsupported-feature", severity: "error",
-    message: `Linkerd ${lc.version} routes apply to every client of a Service (an HTTPRoute has no source match; ServiceProfiles neither), so a TrafficPolicy for some callers only cannot be expressed. Remove source to apply the policy to every caller` });
+  lc.report(r.policy, r.source?.pointer ?? "/spec/source", {
+    feature: "trafficSource",
+    kind: "unsupported-feature",
+    severity: "error",
+    message: `Linkerd ${lc.version} routes apply to every client of a Service (an HTTPRoute has no source match; ServiceProfiles neither), so a TrafficPolicy for some callers only cannot be expressed. Remove source to apply the policy to every caller`,
+  });
   return true;
 }

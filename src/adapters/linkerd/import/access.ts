@@ -28,8 +28,25 @@ import { type NativeObject, isObject } from "../../../api/import-contract.js";
 import { DEFAULT_NAMESPACE, canonicalJson, cmp } from "../../../api/model.js";
 import { covers, intersectSpecs, mayOverlap, type MatchSpec } from "../matching.js";
 import {
-  type ImportedCallers, type LinkerdImport, NOBODY, callersMinus, callersWithin, describeImportedCallers, noCallers, normalizeCallers,
-  type PathScore, linkerdOutcomes, parseIdentity, pathScore, rankedSpec, readRegex, report, sourcePolicies, unionCallers, pathMatchOf, specOf,
+  type ImportedCallers,
+  type LinkerdImport,
+  NOBODY,
+  callersMinus,
+  callersWithin,
+  describeImportedCallers,
+  noCallers,
+  normalizeCallers,
+  type PathScore,
+  linkerdOutcomes,
+  parseIdentity,
+  pathScore,
+  rankedSpec,
+  readRegex,
+  report,
+  sourcePolicies,
+  unionCallers,
+  pathMatchOf,
+  specOf,
 } from "./context.js";
 import { isServerParent } from "./routes.js";
 
@@ -93,7 +110,9 @@ export function access(li: LinkerdImport, objects: readonly NativeObject[], name
   // Inbound routes (parent Server) by Server.
   const routesOf = new Map<string, NativeObject[]>();
   for (const o of objects.filter((x) => x.kind === "HTTPRoute" || x.kind === "GRPCRoute")) {
-    const parents = Array.isArray((o.object.spec as Record<string, unknown> | undefined)?.parentRefs) ? (o.object.spec as { parentRefs: unknown[] }).parentRefs : [];
+    const parents = Array.isArray((o.object.spec as Record<string, unknown> | undefined)?.parentRefs)
+      ? (o.object.spec as { parentRefs: unknown[] }).parentRefs
+      : [];
     parents.forEach((p, i) => {
       if (!isServerParent(p)) return;
       const f = li.ctx.fields(o);
@@ -117,9 +136,17 @@ export function access(li: LinkerdImport, objects: readonly NativeObject[], name
     }
     const callers = policyCallers(li, o, spec.requiredAuthenticationRefs, auths, servers);
     const key = `${t.kind}/${o.namespace}/${t.name}`;
-    if (t.kind === "Namespace" && t.name !== o.namespace) report(li, o, "/spec/targetRef/name", "warning", "import/ignored", `an AuthorizationPolicy can target only its own namespace: Linkerd ignores this one`);
+    if (t.kind === "Namespace" && t.name !== o.namespace)
+      report(li, o, "/spec/targetRef/name", "warning", "import/ignored", `an AuthorizationPolicy can target only its own namespace: Linkerd ignores this one`);
     if (!["Server", "HTTPRoute", "GRPCRoute", "Namespace"].includes(t.kind)) {
-      report(li, o, "/spec/targetRef/kind", "warning", "import/unsupported-value", `an AuthorizationPolicy for a ${t.kind} is outside the model (it authorizes nothing the model's AccessPolicies govern): not imported`);
+      report(
+        li,
+        o,
+        "/spec/targetRef/kind",
+        "warning",
+        "import/unsupported-value",
+        `an AuthorizationPolicy for a ${t.kind} is outside the model (it authorizes nothing the model's AccessPolicies govern): not imported`,
+      );
       continue;
     }
     let l = authz.get(key);
@@ -129,15 +156,39 @@ export function access(li: LinkerdImport, objects: readonly NativeObject[], name
   for (const o of of("ServerAuthorization")) serverAuthorization(li, o, of("Server"), authz);
   for (const [key, list] of authz) {
     const [kind, ns, name] = key.split("/");
-    const exists = kind === "Server" ? servers.has(`${ns}/${name}`) || of("Server").some((s) => s.namespace === ns && s.name === name)
-      : kind === "Namespace" ? true : objects.some((o) => o.kind === kind && o.namespace === ns && o.name === name);
-    if (!exists) for (const a of list) report(li, a.native, "/spec/targetRef", "warning", "import/unresolved", `the ${kind} ${ns}/${name} it authorizes is not among the inputs: not imported`);
+    const exists =
+      kind === "Server"
+        ? servers.has(`${ns}/${name}`) || of("Server").some((s) => s.namespace === ns && s.name === name)
+        : kind === "Namespace"
+          ? true
+          : objects.some((o) => o.kind === kind && o.namespace === ns && o.name === name);
+    if (!exists)
+      for (const a of list)
+        report(
+          li,
+          a.native,
+          "/spec/targetRef",
+          "warning",
+          "import/unresolved",
+          `the ${kind} ${ns}/${name} it authorizes is not among the inputs: not imported`,
+        );
   }
 
   const defaults = namespaceDefaults(li, namespaces);
   const docs: ImportedAccess["docs"] = [...defaults.docs];
   // Per service: the rules of each of its Servers.
-  const byService = new Map<string, { rules: AccessRule[]; deny: AccessRule[]; from: NativeObject[]; refs: string[]; mtls: { port: number[]; mode: "strict" | "permissive" }[]; accessServers: number; servers: ImportedServer[] }>();
+  const byService = new Map<
+    string,
+    {
+      rules: AccessRule[];
+      deny: AccessRule[];
+      from: NativeObject[];
+      refs: string[];
+      mtls: { port: number[]; mode: "strict" | "permissive" }[];
+      accessServers: number;
+      servers: ImportedServer[];
+    }
+  >();
   for (const s of [...servers.values()].sort((a, b) => cmp(a.native.id, b.native.id))) {
     const key = `${s.namespace}/${s.service}`;
     let e = byService.get(key);
@@ -153,7 +204,8 @@ export function access(li: LinkerdImport, objects: readonly NativeObject[], name
     // A Server unimesh made for an mTLS mode (or a rate limit) alone: no access rules.
     const onlyMtls = refs.length > 0 && refs.every((r) => r.kind === "MTLSPolicy" || r.kind === "TrafficPolicy") && !serverAuthz.length && !inbound.length;
     if (onlyMtls) {
-      if (refs.some((r) => r.kind === "MTLSPolicy") && (ap === "all-authenticated" || ap === "all-unauthenticated")) e.mtls.push({ port: s.servicePorts, mode: ap === "all-authenticated" ? "strict" : "permissive" });
+      if (refs.some((r) => r.kind === "MTLSPolicy") && (ap === "all-authenticated" || ap === "all-unauthenticated"))
+        e.mtls.push({ port: s.servicePorts, mode: ap === "all-authenticated" ? "strict" : "permissive" });
       for (const r of refs) if (!e.refs.includes(r.id)) e.refs.push(r.id);
       continue;
     }
@@ -190,23 +242,45 @@ export function access(li: LinkerdImport, objects: readonly NativeObject[], name
       const name = r?.[3] ?? e.servers.find((s) => !sourcePolicies(s.native))?.native.name ?? service;
       const pns = r?.[2] ?? namespace;
       const everyPort = (li.ctx.facts.ports(namespace, service) ?? []).map((p) => p.port);
-      const noPorts = (rs: AccessRule[]) => rs.map((r) => (r.ports && everyPort.length && everyPort.every((p) => r.ports!.includes(p)) ? (({ ports: _, ...rest }) => rest)(r) : r));
+      const noPorts = (rs: AccessRule[]) =>
+        rs.map((r) => (r.ports && everyPort.length && everyPort.every((p) => r.ports!.includes(p)) ? (({ ports: _, ...rest }) => rest)(r) : r));
       const rules = dedupe(noPorts(dedupe(e.rules)));
       const deny = dedupe(noPorts(dedupe(e.deny)));
-      const spec: AccessPolicy["spec"] = { destination: { service, ...(pns !== namespace ? { namespace } : {}) }, ...(rules.length ? { allow: rules } : {}), ...(deny.length ? { deny } : {}) };
+      const spec: AccessPolicy["spec"] = {
+        destination: { service, ...(pns !== namespace ? { namespace } : {}) },
+        ...(rules.length ? { allow: rules } : {}),
+        ...(deny.length ? { deny } : {}),
+      };
       docs.push({ doc: { apiVersion: API_VERSION, kind: "AccessPolicy", metadata: { name, namespace: pns }, spec }, from: e.from });
       const declared = li.ctx.facts.ports(namespace, service);
       const covered = new Set(e.servers.flatMap((s) => s.servicePorts));
       const open = declared?.filter((p) => !covered.has(p.port)).map((p) => p.port) ?? [];
       if (open.length) {
         const d = defaults.byNamespace.get(namespace);
-        const dc = d === undefined || d === "all-unauthenticated" ? { ...NOBODY, anyone: true } : d === "all-authenticated" ? { ...NOBODY, authenticated: true } : NOBODY;
+        const dc =
+          d === undefined || d === "all-unauthenticated"
+            ? { ...NOBODY, anyone: true }
+            : d === "all-authenticated"
+              ? { ...NOBODY, authenticated: true }
+              : NOBODY;
         if (!noCallers(dc)) spec.allow = [...(spec.allow ?? []), ...rulesFor(dc, {}, { ports: open, namespace })];
-        report(li, e.servers[0].native, "", "info", "import/mesh-default",
-          `port${open.length > 1 ? "s" : ""} ${open.join(", ")} of ${service} ha${open.length > 1 ? "ve" : "s"} no Server: Linkerd applies the namespace's default inbound policy (${d ?? "all-unauthenticated, the usual cluster default"}) there, which the imported AccessPolicy states for ${open.length > 1 ? "them" : "it"} (${describeImportedCallers(dc)})`);
+        report(
+          li,
+          e.servers[0].native,
+          "",
+          "info",
+          "import/mesh-default",
+          `port${open.length > 1 ? "s" : ""} ${open.join(", ")} of ${service} ha${open.length > 1 ? "ve" : "s"} no Server: Linkerd applies the namespace's default inbound policy (${d ?? "all-unauthenticated, the usual cluster default"}) there, which the imported AccessPolicy states for ${open.length > 1 ? "them" : "it"} (${describeImportedCallers(dc)})`,
+        );
       } else if (!declared) {
-        report(li, e.servers[0].native, "", "warning", "import/unresolved",
-          `the ports of ${namespace}/${service} are not known (give its Service or a MeshService with the inputs): its ports without a Server keep Linkerd's default inbound policy, while the imported AccessPolicy denies every port it does not name`);
+        report(
+          li,
+          e.servers[0].native,
+          "",
+          "warning",
+          "import/unresolved",
+          `the ports of ${namespace}/${service} are not known (give its Service or a MeshService with the inputs): its ports without a Server keep Linkerd's default inbound policy, while the imported AccessPolicy denies every port it does not name`,
+        );
       }
     }
     if (e.mtls.length) {
@@ -216,8 +290,15 @@ export function access(li: LinkerdImport, objects: readonly NativeObject[], name
       const all = modes.size === 1 && (!declared || declared.every((p) => e.mtls.some((m) => m.port.includes(p.port))));
       const spec: MTLSPolicy["spec"] = all
         ? { destination: { service }, mode: [...modes][0] }
-        : { destination: { service }, mode: "permissive", ports: Object.fromEntries(e.mtls.flatMap((m) => m.port.map((p) => [String(p), m.mode]))) as MTLSPolicy["spec"]["ports"] };
-      docs.push({ doc: { apiVersion: API_VERSION, kind: "MTLSPolicy", metadata: { name: r?.[3] ?? service, namespace: r?.[2] ?? namespace }, spec }, from: e.from });
+        : {
+            destination: { service },
+            mode: "permissive",
+            ports: Object.fromEntries(e.mtls.flatMap((m) => m.port.map((p) => [String(p), m.mode]))) as MTLSPolicy["spec"]["ports"],
+          };
+      docs.push({
+        doc: { apiVersion: API_VERSION, kind: "MTLSPolicy", metadata: { name: r?.[3] ?? service, namespace: r?.[2] ?? namespace }, spec },
+        from: e.from,
+      });
     }
   }
   return { docs, servers };
@@ -240,7 +321,8 @@ function sourceOf(c: ImportedCallers, namespace?: string): AccessSource | undefi
   if (c.anyone) return undefined;
   const s: AccessSource = {};
   if (c.authenticated) s.serviceAccounts = ["*"];
-  else if (c.sas.length) s.serviceAccounts = c.sas.map((x) => (namespace && x.startsWith(`${namespace}/`) ? x.slice(namespace.length + 1) : x)) as AccessSource["serviceAccounts"];
+  else if (c.sas.length)
+    s.serviceAccounts = c.sas.map((x) => (namespace && x.startsWith(`${namespace}/`) ? x.slice(namespace.length + 1) : x)) as AccessSource["serviceAccounts"];
   if (!c.authenticated && c.namespaces.length) s.namespaces = c.namespaces as AccessSource["namespaces"];
   if (c.ipBlocks.length) s.ipBlocks = c.ipBlocks as AccessSource["ipBlocks"];
   return s;
@@ -283,7 +365,15 @@ function authentications(li: LinkerdImport, objs: readonly NativeObject[]): Map<
       f.use("/spec/identities", "/spec/identityRefs");
       (Array.isArray(spec.identities) ? spec.identities : []).forEach((id, i) => {
         const p = parseIdentity(li, id);
-        if ("reason" in p) return report(li, o, `/spec/identities/${i}`, "warning", "import/unsupported-value", `identity ${p.reason}: not imported, so the policies using it admit fewer callers (never more)`);
+        if ("reason" in p)
+          return report(
+            li,
+            o,
+            `/spec/identities/${i}`,
+            "warning",
+            "import/unsupported-value",
+            `identity ${p.reason}: not imported, so the policies using it admit fewer callers (never more)`,
+          );
         if ("any" in p) c.authenticated = true;
         else if ("sa" in p) c.sas.push(p.sa);
         else c.namespaces.push(p.namespace);
@@ -294,22 +384,47 @@ function authentications(li: LinkerdImport, objs: readonly NativeObject[]): Map<
         if (r.kind === "ServiceAccount" && typeof r.name === "string" && r.name !== "*") c.sas.push(`${ns}/${r.name}`);
         else if (r.kind === "Namespace" && typeof r.name === "string" && r.name !== "*") c.namespaces.push(r.name);
         else if ((r.kind === "ServiceAccount" || r.kind === "Namespace") && r.name === "*") c.authenticated = true;
-        else report(li, o, `/spec/identityRefs/${i}`, "warning", "import/unsupported-value", `an identity reference to ${String(r.kind)} ${String(r.name)} has no model equivalent: not imported (the policies using it admit fewer callers)`);
+        else
+          report(
+            li,
+            o,
+            `/spec/identityRefs/${i}`,
+            "warning",
+            "import/unsupported-value",
+            `an identity reference to ${String(r.kind)} ${String(r.name)} has no model equivalent: not imported (the policies using it admit fewer callers)`,
+          );
       });
-      out.set(`${o.namespace}/MeshTLSAuthentication/${o.name}`, { callers: normalizeCallers(c), mtlsOnly: c.authenticated && !c.sas.length && !c.namespaces.length });
+      out.set(`${o.namespace}/MeshTLSAuthentication/${o.name}`, {
+        callers: normalizeCallers(c),
+        mtlsOnly: c.authenticated && !c.sas.length && !c.namespaces.length,
+      });
     } else {
       f.use("/spec/networks");
       let ok = true;
       (Array.isArray(spec.networks) ? spec.networks : []).forEach((n, i) => {
         const at = `/spec/networks/${i}`;
-        if (!isObject(n) || typeof n.cidr !== "string") { report(li, o, at, "error", "import/invalid", "a network needs a cidr"); ok = false; return; }
-        if (n.except !== undefined && (!Array.isArray(n.except) || n.except.length)) {
-          report(li, o, `${at}/except`, "error", "import/looser",
-            `the networks excluded from ${n.cidr} cannot be said in the model's caller lists (ipBlocks are allow-lists): importing ${n.cidr} without them would admit the excluded clients. Split the network into the CIDRs it admits`);
+        if (!isObject(n) || typeof n.cidr !== "string") {
+          report(li, o, at, "error", "import/invalid", "a network needs a cidr");
           ok = false;
           return;
         }
-        if (!/^[0-9a-fA-F:.]+(\/[0-9]{1,3})?$/.test(n.cidr)) { report(li, o, `${at}/cidr`, "error", "import/looser", `${n.cidr} is not a CIDR the model can say (address/prefix length)`); ok = false; return; }
+        if (n.except !== undefined && (!Array.isArray(n.except) || n.except.length)) {
+          report(
+            li,
+            o,
+            `${at}/except`,
+            "error",
+            "import/looser",
+            `the networks excluded from ${n.cidr} cannot be said in the model's caller lists (ipBlocks are allow-lists): importing ${n.cidr} without them would admit the excluded clients. Split the network into the CIDRs it admits`,
+          );
+          ok = false;
+          return;
+        }
+        if (!/^[0-9a-fA-F:.]+(\/[0-9]{1,3})?$/.test(n.cidr)) {
+          report(li, o, `${at}/cidr`, "error", "import/looser", `${n.cidr} is not a CIDR the model can say (address/prefix length)`);
+          ok = false;
+          return;
+        }
         if (n.cidr === "0.0.0.0/0" || n.cidr === "::/0") c.anyone = true;
         else c.ipBlocks.push(n.cidr);
       });
@@ -319,7 +434,10 @@ function authentications(li: LinkerdImport, objs: readonly NativeObject[]): Map<
         c.anyone = false;
         c.ipBlocks.push(...nets.filter((x): x is string => x === "0.0.0.0/0" || x === "::/0"));
       }
-      out.set(`${o.namespace}/NetworkAuthentication/${o.name}`, ok ? { callers: normalizeCallers(c), networksOnly: true } : { callers: NOBODY, networksOnly: true, invalid: true });
+      out.set(
+        `${o.namespace}/NetworkAuthentication/${o.name}`,
+        ok ? { callers: normalizeCallers(c), networksOnly: true } : { callers: NOBODY, networksOnly: true, invalid: true },
+      );
     }
   }
   return out;
@@ -333,7 +451,12 @@ function authentications(li: LinkerdImport, objs: readonly NativeObject[]): Map<
  * the default (the cluster's) networks cannot be said: the first is stricter (warning), the others would
  * be looser (errors).
  */
-function serverAuthorization(li: LinkerdImport, o: NativeObject, servers: readonly NativeObject[], authz: Map<string, { native: NativeObject; callers: ImportedCallers }[]>): void {
+function serverAuthorization(
+  li: LinkerdImport,
+  o: NativeObject,
+  servers: readonly NativeObject[],
+  authz: Map<string, { native: NativeObject; callers: ImportedCallers }[]>,
+): void {
   const f = li.ctx.fields(o);
   f.use("/spec/server", "/spec/client");
   const spec = (o.object.spec ?? {}) as Record<string, unknown>;
@@ -342,7 +465,17 @@ function serverAuthorization(li: LinkerdImport, o: NativeObject, servers: readon
   if (typeof server.name === "string") targets = servers.filter((s) => s.namespace === o.namespace && s.name === server.name);
   else if (isObject(server.selector)) {
     const sel = server.selector;
-    if (sel.matchExpressions !== undefined) { report(li, o, "/spec/server/selector/matchExpressions", "warning", "import/unsupported-value", "a Server selector with matchExpressions is not imported: the callers it admits are missing (stricter)"); return; }
+    if (sel.matchExpressions !== undefined) {
+      report(
+        li,
+        o,
+        "/spec/server/selector/matchExpressions",
+        "warning",
+        "import/unsupported-value",
+        "a Server selector with matchExpressions is not imported: the callers it admits are missing (stricter)",
+      );
+      return;
+    }
     const ml = isObject(sel.matchLabels) ? sel.matchLabels : {};
     targets = servers.filter((s) => s.namespace === o.namespace && Object.entries(ml).every(([k, v]) => s.object.metadata.labels?.[k] === v));
   }
@@ -351,23 +484,51 @@ function serverAuthorization(li: LinkerdImport, o: NativeObject, servers: readon
   let c: ImportedCallers = { ...NOBODY, sas: [], namespaces: [], ipBlocks: [] };
   const nets = Array.isArray(client.networks) ? client.networks.filter(isObject) : undefined;
   if (nets?.some((n) => Array.isArray(n.except) && n.except.length)) {
-    report(li, o, "/spec/client/networks", "error", "import/looser", "networks with except cannot be said in the model's caller lists (ipBlocks are allow-lists): importing them without the exceptions would admit the excluded clients");
+    report(
+      li,
+      o,
+      "/spec/client/networks",
+      "error",
+      "import/looser",
+      "networks with except cannot be said in the model's caller lists (ipBlocks are allow-lists): importing them without the exceptions would admit the excluded clients",
+    );
     return;
   }
   const cidrs = nets?.map((n) => String(n.cidr)) ?? [];
   const everywhere = cidrs.includes("0.0.0.0/0") && cidrs.includes("::/0");
   if (client.unauthenticated === true) {
     if (!nets) {
-      report(li, o, "/spec/client/unauthenticated", "error", "import/looser", "unauthenticated clients from the cluster's networks (clusterNetworks, set at install) cannot be named in the model: importing them as every caller would be looser; list the networks (client.networks)");
+      report(
+        li,
+        o,
+        "/spec/client/unauthenticated",
+        "error",
+        "import/looser",
+        "unauthenticated clients from the cluster's networks (clusterNetworks, set at install) cannot be named in the model: importing them as every caller would be looser; list the networks (client.networks)",
+      );
       return;
     }
     c = everywhere ? { ...NOBODY, anyone: true } : { ...NOBODY, ipBlocks: cidrs };
   } else if (mesh) {
     if (nets && !everywhere) {
-      report(li, o, "/spec/client/networks", "warning", "import/unsupported-value", "identities AND networks cannot be said in the model (its caller lists are ORed): imported as admitting nobody (stricter)");
+      report(
+        li,
+        o,
+        "/spec/client/networks",
+        "warning",
+        "import/unsupported-value",
+        "identities AND networks cannot be said in the model (its caller lists are ORed): imported as admitting nobody (stricter)",
+      );
       c = NOBODY;
     } else if (mesh.unauthenticatedTLS === true) {
-      report(li, o, "/spec/client/meshTLS/unauthenticatedTLS", "error", "import/looser", "TLS clients without a mesh identity have no model equivalent: importing them as every caller would be looser");
+      report(
+        li,
+        o,
+        "/spec/client/meshTLS/unauthenticatedTLS",
+        "error",
+        "import/looser",
+        "TLS clients without a mesh identity have no model equivalent: importing them as every caller would be looser",
+      );
       return;
     } else {
       (Array.isArray(mesh.serviceAccounts) ? mesh.serviceAccounts : []).forEach((sa) => {
@@ -375,7 +536,8 @@ function serverAuthorization(li: LinkerdImport, o: NativeObject, servers: readon
       });
       (Array.isArray(mesh.identities) ? mesh.identities : []).forEach((id, i) => {
         const p = parseIdentity(li, id);
-        if ("reason" in p) return report(li, o, `/spec/client/meshTLS/identities/${i}`, "warning", "import/unsupported-value", `identity ${p.reason}: not imported (stricter)`);
+        if ("reason" in p)
+          return report(li, o, `/spec/client/meshTLS/identities/${i}`, "warning", "import/unsupported-value", `identity ${p.reason}: not imported (stricter)`);
         if ("any" in p) c.authenticated = true;
         else if ("sa" in p) c.sas.push(p.sa);
         else c.namespaces.push(p.namespace);
@@ -400,10 +562,20 @@ function policyCallers(li: LinkerdImport, o: NativeObject, refs: unknown, auths:
   for (const [i, r] of refs.entries()) {
     if (!isObject(r)) return NOBODY;
     const ns = typeof r.namespace === "string" ? r.namespace : o.namespace;
-    if (r.kind === "ServiceAccount" && typeof r.name === "string") { parts.push({ callers: { ...NOBODY, sas: [`${ns}/${r.name}`] } }); continue; }
+    if (r.kind === "ServiceAccount" && typeof r.name === "string") {
+      parts.push({ callers: { ...NOBODY, sas: [`${ns}/${r.name}`] } });
+      continue;
+    }
     const a = auths.get(`${ns}/${String(r.kind)}/${String(r.name)}`);
     if (!a) {
-      report(li, o, `/spec/requiredAuthenticationRefs/${i}`, "warning", "import/unresolved", `${String(r.kind)} ${ns}/${String(r.name)} is not among the inputs: this policy is imported as admitting nobody`);
+      report(
+        li,
+        o,
+        `/spec/requiredAuthenticationRefs/${i}`,
+        "warning",
+        "import/unresolved",
+        `${String(r.kind)} ${ns}/${String(r.name)} is not among the inputs: this policy is imported as admitting nobody`,
+      );
       return NOBODY;
     }
     if (a.invalid) return NOBODY; // reported (an error) on the authentication
@@ -416,8 +588,14 @@ function policyCallers(li: LinkerdImport, o: NativeObject, refs: unknown, auths:
   if (parts.length === 2 && mtls.length === 1 && nets.length === 1) {
     return { ...NOBODY, ipBlocks: nets[0].callers.anyone ? [] : nets[0].callers.ipBlocks, authenticated: nets[0].callers.anyone };
   }
-  report(li, o, "/spec/requiredAuthenticationRefs", "warning", "import/unsupported-value",
-    "clients must satisfy every authentication listed (identities AND networks), which the model's caller lists (ORed) cannot say: imported as admitting nobody (stricter); write one AuthorizationPolicy per authentication if either should admit");
+  report(
+    li,
+    o,
+    "/spec/requiredAuthenticationRefs",
+    "warning",
+    "import/unsupported-value",
+    "clients must satisfy every authentication listed (identities AND networks), which the model's caller lists (ORed) cannot say: imported as admitting nobody (stricter); write one AuthorizationPolicy per authentication if either should admit",
+  );
   return NOBODY;
 }
 
@@ -427,11 +605,24 @@ function accessPolicyCallers(li: LinkerdImport, o: NativeObject, ap: unknown): I
   if (ap === "all-authenticated") return { ...NOBODY, authenticated: true };
   if (ap === "all-unauthenticated") return { ...NOBODY, anyone: true };
   if (ap === "audit") {
-    report(li, o, "/spec/accessPolicy", "warning", "import/unsupported-value", "accessPolicy audit admits every request and logs the ones it would deny: imported as admitting every caller (the model has no audit mode)");
+    report(
+      li,
+      o,
+      "/spec/accessPolicy",
+      "warning",
+      "import/unsupported-value",
+      "accessPolicy audit admits every request and logs the ones it would deny: imported as admitting every caller (the model has no audit mode)",
+    );
     return { ...NOBODY, anyone: true };
   }
-  report(li, o, "/spec/accessPolicy", "error", "import/looser",
-    `accessPolicy ${String(ap)} admits clients from the cluster's networks (clusterNetworks, set at install), which the model cannot name: importing it as every caller would be looser. Write the networks in a NetworkAuthentication, or use deny / all-authenticated`);
+  report(
+    li,
+    o,
+    "/spec/accessPolicy",
+    "error",
+    "import/looser",
+    `accessPolicy ${String(ap)} admits clients from the cluster's networks (clusterNetworks, set at install), which the model cannot name: importing it as every caller would be looser. Write the networks in a NetworkAuthentication, or use deny / all-authenticated`,
+  );
   return undefined;
 }
 
@@ -441,16 +632,32 @@ function server(li: LinkerdImport, o: NativeObject): ImportedServer | undefined 
   const spec = (o.object.spec ?? {}) as Record<string, unknown>;
   f.use("/spec/podSelector", "/spec/port", "/spec/accessPolicy", "/spec/proxyProtocol");
   if (spec.proxyProtocol !== undefined && !["unknown", "HTTP/1", "HTTP/2", "gRPC"].includes(String(spec.proxyProtocol))) {
-    report(li, o, "/spec/proxyProtocol", "warning", "import/unsupported-value", `proxyProtocol ${String(spec.proxyProtocol)} (the model's port protocol belongs to the MeshService): not imported`);
+    report(
+      li,
+      o,
+      "/spec/proxyProtocol",
+      "warning",
+      "import/unsupported-value",
+      `proxyProtocol ${String(spec.proxyProtocol)} (the model's port protocol belongs to the MeshService): not imported`,
+    );
   }
   const looser = (pointer: string, why: string) => {
-    report(li, o, pointer, "error", "import/looser", `${why}; this Server's port is denied except to the callers its authorizations admit, and without it the model would admit more. Give a MeshService whose selector is exactly these labels with the inputs`);
+    report(
+      li,
+      o,
+      pointer,
+      "error",
+      "import/looser",
+      `${why}; this Server's port is denied except to the callers its authorizations admit, and without it the model would admit more. Give a MeshService whose selector is exactly these labels with the inputs`,
+    );
     return undefined;
   };
   const sel = spec.podSelector;
-  if (spec.externalWorkloadSelector !== undefined) return looser("/spec/externalWorkloadSelector", "a Server for external workloads (outside Kubernetes) is outside the model");
+  if (spec.externalWorkloadSelector !== undefined)
+    return looser("/spec/externalWorkloadSelector", "a Server for external workloads (outside Kubernetes) is outside the model");
   if (!isObject(sel)) return looser("/spec/podSelector", "this Server has no pod selector");
-  if (sel.matchExpressions !== undefined) return looser("/spec/podSelector/matchExpressions", "a pod selector with matchExpressions cannot be the selector of a model service");
+  if (sel.matchExpressions !== undefined)
+    return looser("/spec/podSelector/matchExpressions", "a pod selector with matchExpressions cannot be the selector of a model service");
   const labels = isObject(sel.matchLabels) ? (sel.matchLabels as Record<string, string>) : {};
   if (!Object.keys(labels).length) return looser("/spec/podSelector", "this Server selects every pod of the namespace, which no model service is");
   let service = li.ctx.facts.serviceBySelector(o.namespace, labels);
@@ -458,26 +665,58 @@ function server(li: LinkerdImport, o: NativeObject): ImportedServer | undefined 
     // A Server may select the pods of a service by more labels than the Service does (booksapp's
     // authors-server: {app: authors, project: booksapp} for the Service's {app: authors}): the rules then
     // also restrict the service's pods without the extra labels, if any (stricter, never looser).
-    const wider = li.ctx.facts.services.filter((s) => (s.metadata.namespace ?? DEFAULT_NAMESPACE) === o.namespace && s.spec.selector &&
-      Object.keys(s.spec.selector).length && Object.entries(s.spec.selector).every(([k, v]) => labels[k] === v));
-    if (wider.length !== 1) return looser("/spec/podSelector/matchLabels", wider.length ? `the services ${wider.map((s) => s.metadata.name).join(", ")} all select pods with ${JSON.stringify(labels)}, so which one this Server protects is ambiguous` : `no service is known to select exactly ${JSON.stringify(labels)}`);
+    const wider = li.ctx.facts.services.filter(
+      (s) =>
+        (s.metadata.namespace ?? DEFAULT_NAMESPACE) === o.namespace &&
+        s.spec.selector &&
+        Object.keys(s.spec.selector).length &&
+        Object.entries(s.spec.selector).every(([k, v]) => labels[k] === v),
+    );
+    if (wider.length !== 1)
+      return looser(
+        "/spec/podSelector/matchLabels",
+        wider.length
+          ? `the services ${wider.map((s) => s.metadata.name).join(", ")} all select pods with ${JSON.stringify(labels)}, so which one this Server protects is ambiguous`
+          : `no service is known to select exactly ${JSON.stringify(labels)}`,
+      );
     service = wider[0].metadata.name;
-    report(li, o, "/spec/podSelector/matchLabels", "warning", "import/unresolved",
-      `this Server selects the pods of ${service} with more labels (${JSON.stringify(labels)}) than the service does (${JSON.stringify(wider[0].spec.selector)}): imported as ${service}'s policy, which also restricts any pod of ${service} without the extra labels (stricter)`);
+    report(
+      li,
+      o,
+      "/spec/podSelector/matchLabels",
+      "warning",
+      "import/unresolved",
+      `this Server selects the pods of ${service} with more labels (${JSON.stringify(labels)}) than the service does (${JSON.stringify(wider[0].spec.selector)}): imported as ${service}'s policy, which also restricts any pod of ${service} without the extra labels (stricter)`,
+    );
   }
   let podPort: number;
   if (typeof spec.port === "number") podPort = spec.port;
   else {
     // A named port: the container port of that name, which by convention is the Service port of that name.
     const named = li.ctx.facts.ports(o.namespace, service)?.find((p) => p.name === spec.port);
-    if (!named) return looser("/spec/port", `port ${JSON.stringify(spec.port)} is a container port name, and no declared port of ${service} has that name (the pods' container ports are not known)`);
+    if (!named)
+      return looser(
+        "/spec/port",
+        `port ${JSON.stringify(spec.port)} is a container port name, and no declared port of ${service} has that name (the pods' container ports are not known)`,
+      );
     podPort = named.targetPort ?? named.port;
-    report(li, o, "/spec/port", "info", "import/unresolved", `container port ${spec.port} read as pod port ${podPort}, the target of ${service}'s Service port named ${spec.port}`);
+    report(
+      li,
+      o,
+      "/spec/port",
+      "info",
+      "import/unresolved",
+      `container port ${spec.port} read as pod port ${podPort}, the target of ${service}'s Service port named ${spec.port}`,
+    );
   }
   const sp = li.ctx.facts.servicePorts(o.namespace, service, podPort);
   if (sp.declared && !sp.ports.length) {
     const declared = li.ctx.facts.ports(o.namespace, service)?.find((p) => p.podOnly && (p.targetPort ?? p.port) === podPort);
-    if (!declared) return looser("/spec/port", `no declared port of ${service} reaches pod port ${podPort} (declare it in the MeshService, podOnly if no Service port exposes it)`);
+    if (!declared)
+      return looser(
+        "/spec/port",
+        `no declared port of ${service} reaches pod port ${podPort} (declare it in the MeshService, podOnly if no Service port exposes it)`,
+      );
     sp.ports.push(declared.port);
   }
   return { native: o, service, namespace: o.namespace, podPort, servicePorts: sp.ports, portsDeclared: sp.declared };
@@ -493,12 +732,29 @@ function inboundMatches(li: LinkerdImport, o: NativeObject): InboundMatch[] {
   list.forEach((rule, ri) => {
     const at = `/spec/rules/${ri}`;
     if (!isObject(rule)) return;
-    for (const k of Object.keys(rule)) if (k !== "matches") report(li, o, `${at}/${k}`, "warning", "import/unsupported-field", `rules[].${k} of an inbound route (parent Server) has no model equivalent: not imported`);
+    for (const k of Object.keys(rule))
+      if (k !== "matches")
+        report(
+          li,
+          o,
+          `${at}/${k}`,
+          "warning",
+          "import/unsupported-field",
+          `rules[].${k} of an inbound route (parent Server) has no model equivalent: not imported`,
+        );
     const matches = Array.isArray(rule.matches) && rule.matches.length ? rule.matches : [{ path: { type: "PathPrefix", value: "/" } }];
     matches.forEach((m, mi) => {
       const p = `${at}/matches/${mi}`;
       const { cond, spec, why } = accessCond(m);
-      if (why) report(li, o, p, "warning", "import/unsupported-value", `${why}: the requests of this match are not admitted by the imported policy (stricter); write the match as exact values, a path prefix or suffix`);
+      if (why)
+        report(
+          li,
+          o,
+          p,
+          "warning",
+          "import/unsupported-value",
+          `${why}: the requests of this match are not admitted by the imported policy (stricter); write the match as exact values, a path prefix or suffix`,
+        );
       out.push({ spec, score: pathScore(isObject(m) ? m.path : undefined), cond, pointer: p });
     });
   });
@@ -517,12 +773,15 @@ function accessCond(m: unknown): { cond?: Cond; spec: MatchSpec; why?: string } 
     const type = m.path.type ?? "PathPrefix";
     const value = String(m.path.value ?? "/");
     if (type === "Exact") cond.paths = [value];
-    else if (type === "PathPrefix") { const base = value.replace(/\/+$/, ""); if (base) cond.paths = [`${base}/*`]; }
-    else if (type === "RegularExpression") {
+    else if (type === "PathPrefix") {
+      const base = value.replace(/\/+$/, "");
+      if (base) cond.paths = [`${base}/*`];
+    } else if (type === "RegularExpression") {
       const r = readRegex(value);
       if (r.kind === "exact") cond.paths = [r.value];
-      else if (r.kind === "prefix") { if (r.value !== "/" && r.value) cond.paths = [`${r.value}*`]; }
-      else if (r.kind === "suffix") cond.paths = [`*${r.value}`];
+      else if (r.kind === "prefix") {
+        if (r.value !== "/" && r.value) cond.paths = [`${r.value}*`];
+      } else if (r.kind === "suffix") cond.paths = [`*${r.value}`];
       else why = `the path regex ${value} has no access-rule equivalent (access rules match exact paths, prefixes and suffixes)`;
     } else why = `path match type ${String(type)}`;
   }
@@ -530,9 +789,16 @@ function accessCond(m: unknown): { cond?: Cond; spec: MatchSpec; why?: string } 
   if (Array.isArray(m.headers)) {
     const h: Record<string, string[]> = {};
     for (const x of m.headers) {
-      if (!isObject(x) || typeof x.name !== "string") { why = "a header match without a name"; continue; }
+      if (!isObject(x) || typeof x.name !== "string") {
+        why = "a header match without a name";
+        continue;
+      }
       const v = String(x.value ?? "");
-      if (x.type === undefined || x.type === "Exact") { h[x.name.toLowerCase()] = [v]; spec.headers.push({ name: x.name.toLowerCase(), cond: { kind: "exact", value: v } }); continue; }
+      if (x.type === undefined || x.type === "Exact") {
+        h[x.name.toLowerCase()] = [v];
+        spec.headers.push({ name: x.name.toLowerCase(), cond: { kind: "exact", value: v } });
+        continue;
+      }
       const alt = /^\^\(\?:(.*)\)\$$/.exec(v);
       const lits = alt ? alt[1].split(/(?<!\\)\|/).map((s) => readRegex(`^${s}$`)) : [readRegex(v)];
       if (lits.every((l) => l.kind === "exact")) {
@@ -570,16 +836,32 @@ function routeRules(li: LinkerdImport, routes: InboundRoute[], ports: { ports?: 
       // callers takes them first (the adapter's route for the overlap of two allow rules).
       const shadowed = (w: InboundMatch, l: InboundMatch): boolean => {
         const both = intersectSpecs(w.spec, l.spec);
-        return !!both && routes.some((v) => v !== winner && v !== loser && callersWithin(loser.callers, v.callers) &&
-          v.matches.some((m) => covers(m.spec, both) && !linkerdOutcomes(m, w).has("y") && !linkerdOutcomes(m, w).has("tie")));
+        return (
+          !!both &&
+          routes.some(
+            (v) =>
+              v !== winner &&
+              v !== loser &&
+              callersWithin(loser.callers, v.callers) &&
+              v.matches.some((m) => covers(m.spec, both) && !linkerdOutcomes(m, w).has("y") && !linkerdOutcomes(m, w).has("tie")),
+          )
+        );
       };
       const overlaps = winner.matches.some((w) => loser.matches.some((l) => mayOverlap(w.spec, l.spec) && linkerdOutcomes(w, l).has("x") && !shadowed(w, l)));
       if (!overlaps) continue;
       const minus = callersMinus(loser.callers, winner.callers);
-      const winMatches = winner.matches.filter((w) => loser.matches.some((l) => mayOverlap(w.spec, l.spec) && linkerdOutcomes(w, l).has("x") && !shadowed(w, l)));
+      const winMatches = winner.matches.filter((w) =>
+        loser.matches.some((l) => mayOverlap(w.spec, l.spec) && linkerdOutcomes(w, l).has("x") && !shadowed(w, l)),
+      );
       if (!minus || winMatches.some((w) => !w.cond)) {
-        report(li, winner.native, "/spec/rules", "error", "import/looser",
-          `Linkerd sends the requests this route matches to it rather than to ${loser.native.name}, and this route admits fewer callers (${describeImportedCallers(winner.callers)} against ${describeImportedCallers(loser.callers)}); the model's allow rules are a union, so the difference must be denied on this route's requests, which ${minus ? "its matches" : "those callers"} cannot say exactly: not importing it would admit more. List the callers individually, or give both routes the same callers`);
+        report(
+          li,
+          winner.native,
+          "/spec/rules",
+          "error",
+          "import/looser",
+          `Linkerd sends the requests this route matches to it rather than to ${loser.native.name}, and this route admits fewer callers (${describeImportedCallers(winner.callers)} against ${describeImportedCallers(loser.callers)}); the model's allow rules are a union, so the difference must be denied on this route's requests, which ${minus ? "its matches" : "those callers"} cannot say exactly: not importing it would admit more. List the callers individually, or give both routes the same callers`,
+        );
         continue;
       }
       for (const c of mergeConds(winMatches.map((w) => w.cond!))) {
@@ -604,8 +886,9 @@ function mergeConds(conds: Cond[]): Cond[] {
     const k = key(c, "paths");
     const prev = byRest.get(k);
     if (prev && prev.paths && c.paths) prev.paths = [...new Set([...prev.paths, ...c.paths])];
-    else if (prev) { if (!c.paths) delete prev.paths; }
-    else byRest.set(k, { ...c, ...(c.paths ? { paths: [...c.paths] } : {}) });
+    else if (prev) {
+      if (!c.paths) delete prev.paths;
+    } else byRest.set(k, { ...c, ...(c.paths ? { paths: [...c.paths] } : {}) });
   }
   // An exact path and its segment prefix spelled twice (`/x`, `/x/*`) are `/x/*`.
   for (const c of byRest.values()) if (c.paths) c.paths = c.paths.filter((p) => !c.paths!.includes(`${p}/*`));
@@ -614,8 +897,9 @@ function mergeConds(conds: Cond[]): Cond[] {
     const k = key(c, "methods");
     const prev = byPaths.get(k);
     if (prev && prev.methods && c.methods) prev.methods = [...new Set([...prev.methods, ...c.methods])];
-    else if (prev) { if (!c.methods) delete prev.methods; }
-    else byPaths.set(k, { ...c, ...(c.methods ? { methods: [...c.methods] } : {}) });
+    else if (prev) {
+      if (!c.methods) delete prev.methods;
+    } else byPaths.set(k, { ...c, ...(c.methods ? { methods: [...c.methods] } : {}) });
   }
   return [...byPaths.values()];
 }
@@ -636,20 +920,68 @@ function namespaceDefaults(li: LinkerdImport, namespaces: readonly NativeObject[
     const mtls = refs.find((r) => r.kind === "MTLSPolicy");
     const at = `/metadata/annotations/${KEY.replace(/\//g, "~1")}`;
     if (v === "deny") {
-      docs.push({ doc: { apiVersion: API_VERSION, kind: "AccessPolicy", metadata: { name: access?.name ?? "default-inbound-policy", namespace: ns }, spec: {} }, from: [o] });
-      if (mtls) docs.push({ doc: { apiVersion: API_VERSION, kind: "MTLSPolicy", metadata: { name: mtls.name, namespace: ns }, spec: { mode: "strict" } }, from: [o] });
+      docs.push({
+        doc: { apiVersion: API_VERSION, kind: "AccessPolicy", metadata: { name: access?.name ?? "default-inbound-policy", namespace: ns }, spec: {} },
+        from: [o],
+      });
+      if (mtls)
+        docs.push({ doc: { apiVersion: API_VERSION, kind: "MTLSPolicy", metadata: { name: mtls.name, namespace: ns }, spec: { mode: "strict" } }, from: [o] });
     } else if (v === "all-authenticated") {
-      if (access && !mtls) docs.push({ doc: { apiVersion: API_VERSION, kind: "AccessPolicy", metadata: { name: access.name, namespace: ns }, spec: { allow: [{ source: { serviceAccounts: ["*"] } }] } }, from: [o] });
-      else docs.push({ doc: { apiVersion: API_VERSION, kind: "MTLSPolicy", metadata: { name: mtls?.name ?? "default-inbound-policy", namespace: ns }, spec: { mode: "strict" } }, from: [o] });
+      if (access && !mtls)
+        docs.push({
+          doc: {
+            apiVersion: API_VERSION,
+            kind: "AccessPolicy",
+            metadata: { name: access.name, namespace: ns },
+            spec: { allow: [{ source: { serviceAccounts: ["*"] } }] },
+          },
+          from: [o],
+        });
+      else
+        docs.push({
+          doc: {
+            apiVersion: API_VERSION,
+            kind: "MTLSPolicy",
+            metadata: { name: mtls?.name ?? "default-inbound-policy", namespace: ns },
+            spec: { mode: "strict" },
+          },
+          from: [o],
+        });
     } else if (v === "all-unauthenticated") {
-      if (mtls) docs.push({ doc: { apiVersion: API_VERSION, kind: "MTLSPolicy", metadata: { name: mtls.name, namespace: ns }, spec: { mode: "permissive" } }, from: [o] });
-      else if (access) docs.push({ doc: { apiVersion: API_VERSION, kind: "AccessPolicy", metadata: { name: access.name, namespace: ns }, spec: { allow: [{}] } }, from: [o] });
-      else report(li, o, at, "info", "import/mesh-default", "all-unauthenticated admits every caller on ports without a Server, as the model does without AccessPolicies: nothing to import");
+      if (mtls)
+        docs.push({
+          doc: { apiVersion: API_VERSION, kind: "MTLSPolicy", metadata: { name: mtls.name, namespace: ns }, spec: { mode: "permissive" } },
+          from: [o],
+        });
+      else if (access)
+        docs.push({ doc: { apiVersion: API_VERSION, kind: "AccessPolicy", metadata: { name: access.name, namespace: ns }, spec: { allow: [{}] } }, from: [o] });
+      else
+        report(
+          li,
+          o,
+          at,
+          "info",
+          "import/mesh-default",
+          "all-unauthenticated admits every caller on ports without a Server, as the model does without AccessPolicies: nothing to import",
+        );
     } else if (v === "audit") {
-      report(li, o, at, "warning", "import/unsupported-value", "audit admits every request (and logs the ones it would deny), as the model does without AccessPolicies; the audit logging is not imported");
+      report(
+        li,
+        o,
+        at,
+        "warning",
+        "import/unsupported-value",
+        "audit admits every request (and logs the ones it would deny), as the model does without AccessPolicies; the audit logging is not imported",
+      );
     } else {
-      report(li, o, at, "error", "import/looser",
-        `${v} admits clients from the cluster's networks (clusterNetworks, set at install), which the model cannot name: importing it as every caller would be looser. Use deny or all-authenticated, or write per-service policies with NetworkAuthentications`);
+      report(
+        li,
+        o,
+        at,
+        "error",
+        "import/looser",
+        `${v} admits clients from the cluster's networks (clusterNetworks, set at install), which the model cannot name: importing it as every caller would be looser. Use deny or all-authenticated, or write per-service policies with NetworkAuthentications`,
+      );
     }
   }
   return { docs, byNamespace };

@@ -28,7 +28,14 @@ export function linkerdImport(ctx: ImportContext): LinkerdImport {
 }
 
 /** Shorthand for `ctx.report`. */
-export function report(li: LinkerdImport, o: NativeObject, pointer: string, severity: ImportReport["severity"], code: ImportReport["code"], message: string): void {
+export function report(
+  li: LinkerdImport,
+  o: NativeObject,
+  pointer: string,
+  severity: ImportReport["severity"],
+  code: ImportReport["code"],
+  message: string,
+): void {
   li.ctx.report(o, pointer, { code, severity, message });
 }
 
@@ -109,15 +116,23 @@ export function parseIdentity(li: LinkerdImport, id: unknown): { sa: string } | 
     }
   }
   const m = /\.serviceaccount\.identity\.linkerd\.(.+)$/.exec(id);
-  if (m && m[1] !== td) return { reason: `"${id}" is in trust domain "${m[1]}", not the import's ${td} (give --set trustDomain=${m[1]} if that is the mesh's identity trust domain)` };
-  return { reason: `"${id}" is not an identity of the form <serviceaccount>.<namespace>.serviceaccount.identity.linkerd.<trust domain>, *.<namespace>.serviceaccount.identity.linkerd.<trust domain> or *` };
+  if (m && m[1] !== td)
+    return {
+      reason: `"${id}" is in trust domain "${m[1]}", not the import's ${td} (give --set trustDomain=${m[1]} if that is the mesh's identity trust domain)`,
+    };
+  return {
+    reason: `"${id}" is not an identity of the form <serviceaccount>.<namespace>.serviceaccount.identity.linkerd.<trust domain>, *.<namespace>.serviceaccount.identity.linkerd.<trust domain> or *`,
+  };
 }
 
 /** a ∪ b, normalized (what a wider member includes dropped). */
 export function unionCallers(a: ImportedCallers, b: ImportedCallers): ImportedCallers {
   return normalizeCallers({
-    anyone: a.anyone || b.anyone, authenticated: a.authenticated || b.authenticated,
-    sas: [...a.sas, ...b.sas], namespaces: [...a.namespaces, ...b.namespaces], ipBlocks: [...a.ipBlocks, ...b.ipBlocks],
+    anyone: a.anyone || b.anyone,
+    authenticated: a.authenticated || b.authenticated,
+    sas: [...a.sas, ...b.sas],
+    namespaces: [...a.namespaces, ...b.namespaces],
+    ipBlocks: [...a.ipBlocks, ...b.ipBlocks],
   });
 }
 
@@ -268,9 +283,16 @@ export function specOf(m: Match | undefined): MatchSpec {
   else if (m.path?.prefix !== undefined && m.path.prefix !== "/") spec.path = { kind: "prefix", value: m.path.prefix };
   else if (m.path?.regex !== undefined) spec.path = { kind: "regex", value: m.path.regex };
   if (m.method) spec.method = m.method;
-  const cond = (h: HeaderMatch | StringMatch): ValueCond => "present" in h && h.present ? { kind: "present" }
-    : h.exact !== undefined ? { kind: "exact", value: h.exact } : h.prefix !== undefined ? { kind: "prefix", value: h.prefix } : { kind: "regex", value: h.regex ?? "" };
-  for (const [name, h] of Object.entries(m.headers ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) spec.headers.push({ name: name.toLowerCase(), cond: cond(h) });
+  const cond = (h: HeaderMatch | StringMatch): ValueCond =>
+    "present" in h && h.present
+      ? { kind: "present" }
+      : h.exact !== undefined
+        ? { kind: "exact", value: h.exact }
+        : h.prefix !== undefined
+          ? { kind: "prefix", value: h.prefix }
+          : { kind: "regex", value: h.regex ?? "" };
+  for (const [name, h] of Object.entries(m.headers ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+    spec.headers.push({ name: name.toLowerCase(), cond: cond(h) });
   for (const [name, q] of Object.entries(m.queryParams ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) spec.query.push({ name, cond: cond(q) });
   return spec;
 }
@@ -309,7 +331,10 @@ export interface Ranked {
 
 function tails(s: MatchSpec): number[][] {
   const m = s.method ? 1 : 0;
-  return [[m, s.headers.length, s.query.length], [s.headers.length, s.query.length, m]];
+  return [
+    [m, s.headers.length, s.query.length],
+    [s.headers.length, s.query.length, m],
+  ];
 }
 
 function tieBreaks(x: MatchSpec, y: MatchSpec): Set<"x" | "y" | "tie"> {
@@ -355,9 +380,12 @@ export function linkerdOutcomes(x: Ranked, y: Ranked): Set<"x" | "y" | "tie"> {
 function mayMatch(p: MatchSpec["path"], path: string): boolean {
   if (!p) return true;
   switch (p.kind) {
-    case "exact": return p.value === path;
-    case "prefix": return path.startsWith(p.value);
-    case "suffix": return path.endsWith(p.value);
+    case "exact":
+      return p.value === path;
+    case "prefix":
+      return path.startsWith(p.value);
+    case "suffix":
+      return path.endsWith(p.value);
     case "regex":
       try {
         return new RegExp(`^(?:${p.value})$`).test(path);

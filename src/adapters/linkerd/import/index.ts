@@ -36,7 +36,16 @@ const API_VERSION = "unimesh.io/v1alpha1" as const;
 
 /** The kinds `unimesh import --from linkerd --context` lists. */
 const KINDS: readonly NativeKind[] = [
-  ...["Server", "ServerAuthorization", "AuthorizationPolicy", "MeshTLSAuthentication", "NetworkAuthentication", "HTTPRoute", "HTTPLocalRateLimitPolicy", "EgressNetwork"].map((kind) => ({ group: POLICY, kind })),
+  ...[
+    "Server",
+    "ServerAuthorization",
+    "AuthorizationPolicy",
+    "MeshTLSAuthentication",
+    "NetworkAuthentication",
+    "HTTPRoute",
+    "HTTPLocalRateLimitPolicy",
+    "EgressNetwork",
+  ].map((kind) => ({ group: POLICY, kind })),
   { group: "linkerd.io", kind: "ServiceProfile" },
   ...["HTTPRoute", "GRPCRoute"].map((kind) => ({ group: GATEWAY, kind })),
   { group: "", kind: "Service" },
@@ -54,7 +63,10 @@ export const linkerdImporter: MeshImporter = {
     const services = new Map<string, NativeObject>();
     for (const s of of("", "Service")) {
       const ann = s.object.metadata.annotations ?? {};
-      if (!Object.keys(ann).some((k) => /(^|\.)linkerd\.io\//.test(k))) { ctx.ignore(s); continue; }
+      if (!Object.keys(ann).some((k) => /(^|\.)linkerd\.io\//.test(k))) {
+        ctx.ignore(s);
+        continue;
+      }
       ctx.fields(s).use("/spec");
       services.set(`${s.namespace}/${s.name}`, s);
     }
@@ -62,7 +74,12 @@ export const linkerdImporter: MeshImporter = {
       if (n.object.metadata.annotations?.["config.linkerd.io/default-inbound-policy"] === undefined) ctx.ignore(n);
     }
     const profiles = of("linkerd.io", "ServiceProfile");
-    const profiled = new Set(profiles.map((p) => profiledService(li, p)).filter((s) => s !== undefined).map((s) => `${s.namespace}/${s.name}`));
+    const profiled = new Set(
+      profiles
+        .map((p) => profiledService(li, p))
+        .filter((s) => s !== undefined)
+        .map((s) => `${s.namespace}/${s.name}`),
+    );
     const routeObjects = [...of(POLICY, "HTTPRoute"), ...of(GATEWAY, "HTTPRoute"), ...of(GATEWAY, "GRPCRoute")];
     const outbound = outboundRoutes(li, routeObjects, services, profiled);
     const sp = serviceProfiles(li, profiles);
@@ -76,15 +93,32 @@ export const linkerdImporter: MeshImporter = {
 };
 
 /** The TrafficPolicy that carries destination settings of a service (created when there is none). */
-function holder(traffic: { doc: TrafficPolicy; from: NativeObject[] }[], svc: { namespace: string; name: string }, native: NativeObject, fallbackName: string): { doc: TrafficPolicy; from: NativeObject[] } {
+function holder(
+  traffic: { doc: TrafficPolicy; from: NativeObject[] }[],
+  svc: { namespace: string; name: string },
+  native: NativeObject,
+  fallbackName: string,
+): { doc: TrafficPolicy; from: NativeObject[] } {
   const ref = sourcePolicies(native, "TrafficPolicy")?.[0];
-  const mine = traffic.filter((t) => t.doc.spec.destination.service === svc.name && (t.doc.spec.destination.namespace ?? t.doc.metadata.namespace) === svc.namespace);
-  const found = (ref && mine.find((t) => t.doc.metadata.name === ref.name && t.doc.metadata.namespace === ref.namespace)) ?? (ref ? undefined : mine.find((t) => t.doc.spec.destination.port === undefined) ?? mine[0]);
+  const mine = traffic.filter(
+    (t) => t.doc.spec.destination.service === svc.name && (t.doc.spec.destination.namespace ?? t.doc.metadata.namespace) === svc.namespace,
+  );
+  const found =
+    (ref && mine.find((t) => t.doc.metadata.name === ref.name && t.doc.metadata.namespace === ref.namespace)) ??
+    (ref ? undefined : (mine.find((t) => t.doc.spec.destination.port === undefined) ?? mine[0]));
   if (found) {
     found.from.push(native);
     return found;
   }
-  const d = { doc: { apiVersion: API_VERSION, kind: "TrafficPolicy", metadata: { name: ref?.name ?? fallbackName, namespace: ref?.namespace ?? svc.namespace }, spec: { destination: { service: svc.name, ...(ref && ref.namespace !== svc.namespace ? { namespace: svc.namespace } : {}) } } } as TrafficPolicy, from: [native] };
+  const d = {
+    doc: {
+      apiVersion: API_VERSION,
+      kind: "TrafficPolicy",
+      metadata: { name: ref?.name ?? fallbackName, namespace: ref?.namespace ?? svc.namespace },
+      spec: { destination: { service: svc.name, ...(ref && ref.namespace !== svc.namespace ? { namespace: svc.namespace } : {}) } },
+    } as TrafficPolicy,
+    from: [native],
+  };
   traffic.push(d);
   return d;
 }
@@ -96,18 +130,37 @@ function holder(traffic: { doc: TrafficPolicy; from: NativeObject[] }[], svc: { 
  * written out; Linkerd has no ejection cap (maxEjectionPercent 100); the max penalty is exact only when
  * it is max(min penalty, 300s), Envoy's default cap of the ejection time.
  */
-function failureAccrual(li: LinkerdImport, services: Map<string, NativeObject>, profiled: ReadonlySet<string>, traffic: { doc: TrafficPolicy; from: NativeObject[] }[]): void {
+function failureAccrual(
+  li: LinkerdImport,
+  services: Map<string, NativeObject>,
+  profiled: ReadonlySet<string>,
+  traffic: { doc: TrafficPolicy; from: NativeObject[] }[],
+): void {
   for (const [key, s] of [...services].sort((a, b) => cmp(a[0], b[0]))) {
     const ann = s.object.metadata.annotations ?? {};
     const mode = ann[ACCRUAL];
     if (mode === undefined) continue;
     const at = (k: string) => `/metadata/annotations/${k.replace(/\//g, "~1")}`;
     if (profiled.has(key)) {
-      report(li, s, at(ACCRUAL), "warning", "import/ignored", "a ServiceProfile routes this Service, and while it exists Linkerd balances without failure accrual: not imported");
+      report(
+        li,
+        s,
+        at(ACCRUAL),
+        "warning",
+        "import/ignored",
+        "a ServiceProfile routes this Service, and while it exists Linkerd balances without failure accrual: not imported",
+      );
       continue;
     }
     if (mode !== "consecutive") {
-      report(li, s, at(ACCRUAL), "warning", "import/unsupported-value", `failure accrual ${mode} has no model equivalent (the model ejects after consecutive errors): not imported`);
+      report(
+        li,
+        s,
+        at(ACCRUAL),
+        "warning",
+        "import/unsupported-value",
+        `failure accrual ${mode} has no model equivalent (the model ejects after consecutive errors): not imported`,
+      );
       continue;
     }
     const num = (k: string, d: number) => {
@@ -128,14 +181,34 @@ function failureAccrual(li: LinkerdImport, services: Map<string, NativeObject>, 
       continue;
     }
     if (!max.given || !min.given) {
-      report(li, s, at(ACCRUAL), "info", "import/mesh-default", `Linkerd's defaults written out: ${!max.given ? "7 consecutive failures" : ""}${!max.given && !min.given ? ", " : ""}${!min.given ? "a 1s minimum penalty" : ""}`);
+      report(
+        li,
+        s,
+        at(ACCRUAL),
+        "info",
+        "import/mesh-default",
+        `Linkerd's defaults written out: ${!max.given ? "7 consecutive failures" : ""}${!max.given && !min.given ? ", " : ""}${!min.given ? "a 1s minimum penalty" : ""}`,
+      );
     }
     if (cap.v !== Math.max(min.v, 300_000)) {
-      report(li, s, at(`${ACCRUAL}-consecutive-max-penalty`), "warning", "import/unsupported-value",
-        `a maximum penalty of ${formatDuration(cap.v)}: the model's baseEjectionTime grows with each ejection up to 300s (Envoy's cap), which is what Linkerd does with a max-penalty of max(min-penalty, 300s); the imported policy backs off up to that instead`);
+      report(
+        li,
+        s,
+        at(`${ACCRUAL}-consecutive-max-penalty`),
+        "warning",
+        "import/unsupported-value",
+        `a maximum penalty of ${formatDuration(cap.v)}: the model's baseEjectionTime grows with each ejection up to 300s (Envoy's cap), which is what Linkerd does with a max-penalty of max(min-penalty, 300s); the imported policy backs off up to that instead`,
+      );
     }
     if (ann[`${ACCRUAL}-consecutive-jitter-ratio`] !== undefined) {
-      report(li, s, at(`${ACCRUAL}-consecutive-jitter-ratio`), "warning", "import/unsupported-field", "the jitter of the probe back-off has no model equivalent: not imported");
+      report(
+        li,
+        s,
+        at(`${ACCRUAL}-consecutive-jitter-ratio`),
+        "warning",
+        "import/unsupported-field",
+        "the jitter of the probe back-off has no model equivalent: not imported",
+      );
     }
     const od: OutlierDetection = { consecutive5xxErrors: max.v, baseEjectionTime: formatDuration(min.v), maxEjectionPercent: 100 };
     const d = holder(traffic, { namespace: s.namespace, name: s.name }, s, `${s.name}-failure-accrual`);
@@ -144,7 +217,12 @@ function failureAccrual(li: LinkerdImport, services: Map<string, NativeObject>, 
 }
 
 /** HTTPLocalRateLimitPolicy (targetRef a Server) → `rateLimit` of the Server's service. */
-function rateLimits(li: LinkerdImport, policies: readonly NativeObject[], servers: Map<string, { service: string; namespace: string }>, traffic: { doc: TrafficPolicy; from: NativeObject[] }[]): void {
+function rateLimits(
+  li: LinkerdImport,
+  policies: readonly NativeObject[],
+  servers: Map<string, { service: string; namespace: string }>,
+  traffic: { doc: TrafficPolicy; from: NativeObject[] }[],
+): void {
   const seen = new Map<string, NativeObject>();
   for (const o of policies) {
     const f = li.ctx.fields(o);
@@ -158,13 +236,27 @@ function rateLimits(li: LinkerdImport, policies: readonly NativeObject[], server
     }
     const key = `${server.namespace}/${server.service}`;
     if (seen.has(key)) {
-      report(li, o, "/spec/targetRef", "error", "import/conflict", `${seen.get(key)!.id} also limits ${server.service}: the model has one rate limit per service (one budget for all its ports)`);
+      report(
+        li,
+        o,
+        "/spec/targetRef",
+        "error",
+        "import/conflict",
+        `${seen.get(key)!.id} also limits ${server.service}: the model has one rate limit per service (one budget for all its ports)`,
+      );
       continue;
     }
     seen.set(key, o);
     const total = isObject(spec.total) ? spec.total.requestsPerSecond : undefined;
     if (typeof total !== "number") {
-      report(li, o, "/spec/total", "warning", "import/unsupported-value", "a rate limit without a total has no model equivalent (the model's requestsPerSecond is required): not imported");
+      report(
+        li,
+        o,
+        "/spec/total",
+        "warning",
+        "import/unsupported-value",
+        "a rate limit without a total has no model equivalent (the model's requestsPerSecond is required): not imported",
+      );
       continue;
     }
     const rl: RateLimit = { requestsPerSecond: total };
@@ -172,20 +264,43 @@ function rateLimits(li: LinkerdImport, policies: readonly NativeObject[], server
     if (Array.isArray(spec.overrides)) {
       const overrides: NonNullable<RateLimit["overrides"]>[number][] = [];
       spec.overrides.forEach((ov, i) => {
-        if (!isObject(ov) || typeof ov.requestsPerSecond !== "number" || !Array.isArray(ov.clientRefs)) return report(li, o, `/spec/overrides/${i}`, "error", "import/invalid", "an override needs requestsPerSecond and clientRefs");
+        if (!isObject(ov) || typeof ov.requestsPerSecond !== "number" || !Array.isArray(ov.clientRefs))
+          return report(li, o, `/spec/overrides/${i}`, "error", "import/invalid", "an override needs requestsPerSecond and clientRefs");
         const sas: string[] = [];
         for (const c of ov.clientRefs) {
-          if (!isObject(c) || c.kind !== "ServiceAccount" || typeof c.name !== "string") { report(li, o, `/spec/overrides/${i}/clientRefs`, "warning", "import/unsupported-value", "only ServiceAccount clientRefs have a model equivalent: not imported"); continue; }
+          if (!isObject(c) || c.kind !== "ServiceAccount" || typeof c.name !== "string") {
+            report(
+              li,
+              o,
+              `/spec/overrides/${i}/clientRefs`,
+              "warning",
+              "import/unsupported-value",
+              "only ServiceAccount clientRefs have a model equivalent: not imported",
+            );
+            continue;
+          }
           const ns = typeof c.namespace === "string" ? c.namespace : o.namespace;
           sas.push(ns === server.namespace ? c.name : `${ns}/${c.name}`);
         }
-        if (sas.length > 1) report(li, o, `/spec/overrides/${i}/clientRefs`, "warning", "import/unsupported-value", "the clientRefs of one override share one bucket in Linkerd; the model gives each service account its own: each may now send the override's rate");
+        if (sas.length > 1)
+          report(
+            li,
+            o,
+            `/spec/overrides/${i}/clientRefs`,
+            "warning",
+            "import/unsupported-value",
+            "the clientRefs of one override share one bucket in Linkerd; the model gives each service account its own: each may now send the override's rate",
+          );
         if (sas.length) overrides.push({ serviceAccounts: sas as [string, ...string[]], requestsPerSecond: ov.requestsPerSecond });
       });
       // The adapter writes one override per service account: those of one rate merge back.
       const merged = new Map<number, string[]>();
       for (const ov of overrides) merged.set(ov.requestsPerSecond, [...(merged.get(ov.requestsPerSecond) ?? []), ...ov.serviceAccounts]);
-      if (merged.size) rl.overrides = [...merged].map(([requestsPerSecond, sas]) => ({ serviceAccounts: sas as [string, ...string[]], requestsPerSecond })) as RateLimit["overrides"];
+      if (merged.size)
+        rl.overrides = [...merged].map(([requestsPerSecond, sas]) => ({
+          serviceAccounts: sas as [string, ...string[]],
+          requestsPerSecond,
+        })) as RateLimit["overrides"];
     }
     const d = holder(traffic, { namespace: server.namespace, name: server.service }, o, `${server.service}-rate-limit`);
     d.doc.spec.rateLimit = rl;
@@ -197,7 +312,12 @@ function rateLimits(li: LinkerdImport, policies: readonly NativeObject[], server
  * their names are not the derived ones), and the ports GRPCRoutes attach to, declared `protocol: grpc` (the
  * model routes gRPC where the MeshService says so). A given MeshService is completed.
  */
-function meshServices(li: LinkerdImport, needed: readonly NeededSubset[], grpcPorts: ImportedOutbound["grpcPorts"], traffic: readonly { doc: TrafficPolicy }[]): ImportedDocument[] {
+function meshServices(
+  li: LinkerdImport,
+  needed: readonly NeededSubset[],
+  grpcPorts: ImportedOutbound["grpcPorts"],
+  traffic: readonly { doc: TrafficPolicy }[],
+): ImportedDocument[] {
   const by = new Map<string, { subsets: NeededSubset[]; grpc: ImportedOutbound["grpcPorts"] }>();
   const entry = (s: { namespace: string; name: string }) => {
     const k = `${s.namespace}/${s.name}`;
@@ -214,8 +334,23 @@ function meshServices(li: LinkerdImport, needed: readonly NeededSubset[], grpcPo
     const given = li.ctx.facts.declared(namespace, name);
     const subsetsNeeded = !e.subsets.every((n) => namer.name(n.labels).name === n.name);
     // Without declared ports, the ports the routes name (a MeshService that declares some must declare all it is called on).
-    const named = given?.spec.ports ? [] : [...new Set(traffic.filter((t) => t.doc.spec.destination.service === name && (t.doc.spec.destination.namespace ?? t.doc.metadata.namespace) === namespace && t.doc.spec.destination.port !== undefined).map((t) => t.doc.spec.destination.port!))];
-    const ports: NonNullable<MeshService["spec"]["ports"]>[number][] = given?.spec.ports ? given.spec.ports.map((p) => ({ ...p })) : named.map((port) => ({ port }));
+    const named = given?.spec.ports
+      ? []
+      : [
+          ...new Set(
+            traffic
+              .filter(
+                (t) =>
+                  t.doc.spec.destination.service === name &&
+                  (t.doc.spec.destination.namespace ?? t.doc.metadata.namespace) === namespace &&
+                  t.doc.spec.destination.port !== undefined,
+              )
+              .map((t) => t.doc.spec.destination.port!),
+          ),
+        ];
+    const ports: NonNullable<MeshService["spec"]["ports"]>[number][] = given?.spec.ports
+      ? given.spec.ports.map((p) => ({ ...p }))
+      : named.map((port) => ({ port }));
     let portsChanged = false;
     for (const g of e.grpc) {
       const p = ports.find((x) => x.port === g.port);
@@ -223,7 +358,14 @@ function meshServices(li: LinkerdImport, needed: readonly NeededSubset[], grpcPo
       if (p) p.protocol = "grpc";
       else ports.push({ port: g.port, protocol: "grpc" });
       portsChanged = true;
-      report(li, g.native, "/spec/parentRefs", "info", "import/unresolved", `port ${g.port} of ${name} is declared grpc in the imported MeshService (a GRPCRoute routes it)`);
+      report(
+        li,
+        g.native,
+        "/spec/parentRefs",
+        "info",
+        "import/unresolved",
+        `port ${g.port} of ${name} is declared grpc in the imported MeshService (a GRPCRoute routes it)`,
+      );
     }
     if (!subsetsNeeded && !portsChanged) continue;
     const spec: MeshService["spec"] = { ...(given?.spec ?? {}) };
@@ -232,7 +374,10 @@ function meshServices(li: LinkerdImport, needed: readonly NeededSubset[], grpcPo
       const subsets = [...new Map(e.subsets.map((n) => [n.name, { name: n.name, labels: n.labels }])).values()].sort((a, b) => cmp(a.name, b.name));
       spec.subsets = subsets as NonNullable<MeshService["spec"]["subsets"]>;
     }
-    out.push({ doc: { apiVersion: API_VERSION, kind: "MeshService", metadata: { name, namespace }, spec }, from: [...e.subsets.map((n) => n.native), ...e.grpc.map((g) => g.native)] });
+    out.push({
+      doc: { apiVersion: API_VERSION, kind: "MeshService", metadata: { name, namespace }, spec },
+      from: [...e.subsets.map((n) => n.native), ...e.grpc.map((g) => g.native)],
+    });
   }
   return out;
 }
@@ -257,13 +402,22 @@ function outsideTheModel(li: LinkerdImport, objects: readonly NativeObject[]): v
       li.ctx.ignore(o);
       report(li, o, "", "warning", "import/unsupported-kind", `${o.kind}: ${why[o.kind]}; not imported`);
     } else if ((o.kind === "HTTPRoute" || o.kind === "GRPCRoute") && (o.group === POLICY || o.group === GATEWAY)) {
-      const parents = Array.isArray((o.object.spec as Record<string, unknown> | undefined)?.parentRefs) ? (o.object.spec as { parentRefs: unknown[] }).parentRefs : [];
+      const parents = Array.isArray((o.object.spec as Record<string, unknown> | undefined)?.parentRefs)
+        ? (o.object.spec as { parentRefs: unknown[] }).parentRefs
+        : [];
       const mesh = parents.some((p) => isObject(p) && (p.kind === "Service" || p.kind === "Server"));
       if (!mesh) li.ctx.ignore(o);
       parents.forEach((p, i) => {
         if (isObject(p) && (p.kind === "Service" || p.kind === "Server")) return;
         if (mesh) li.ctx.fields(o).use(`/spec/parentRefs/${i}`);
-        report(li, o, `/spec/parentRefs/${i}`, "warning", "import/unsupported-value", `a route attached to ${isObject(p) ? String(p.kind ?? "Gateway") : "?"} ${isObject(p) ? String(p.name) : ""} (a gateway's route, not the mesh's) is outside the model: not imported for this parent`);
+        report(
+          li,
+          o,
+          `/spec/parentRefs/${i}`,
+          "warning",
+          "import/unsupported-value",
+          `a route attached to ${isObject(p) ? String(p.kind ?? "Gateway") : "?"} ${isObject(p) ? String(p.name) : ""} (a gateway's route, not the mesh's) is outside the model: not imported for this parent`,
+        );
       });
       if (!parents.length) {
         li.ctx.ignore(o);

@@ -28,7 +28,23 @@ import { type NativeFields, type NativeObject, isObject } from "../../../api/imp
 import { describeField } from "../../../api/import.js";
 import { canonicalJson, cmp } from "../../../api/model.js";
 import { grpcCompareOutcomes, grpcMayOverlap, mayOverlap, type MatchSpec } from "../matching.js";
-import { type LinkerdImport, type PathScore, type ServiceRef, duration, linkerdOutcomes, pathScore, rankedSpec, headerMatchOf, isEmptyMatch, linkerdDurationMs, pathMatchOf, report, sourcePolicies, specOf, stringMatchOf } from "./context.js";
+import {
+  type LinkerdImport,
+  type PathScore,
+  type ServiceRef,
+  duration,
+  linkerdOutcomes,
+  pathScore,
+  rankedSpec,
+  headerMatchOf,
+  isEmptyMatch,
+  linkerdDurationMs,
+  pathMatchOf,
+  report,
+  sourcePolicies,
+  specOf,
+  stringMatchOf,
+} from "./context.js";
 import { formatDuration } from "../../../api/duration.js";
 
 const API_VERSION = "unimesh.io/v1alpha1" as const;
@@ -91,12 +107,20 @@ export function isServerParent(p: unknown): p is Record<string, unknown> {
  * Reads the outbound routes. `services` holds the Services among the inputs (for their retry/timeout
  * annotations); `profiled` the services a ServiceProfile routes (their routes are ignored by Linkerd).
  */
-export function outboundRoutes(li: LinkerdImport, routes: readonly NativeObject[], services: ReadonlyMap<string, NativeObject>, profiled: ReadonlySet<string>): ImportedOutbound {
+export function outboundRoutes(
+  li: LinkerdImport,
+  routes: readonly NativeObject[],
+  services: ReadonlyMap<string, NativeObject>,
+  profiled: ReadonlySet<string>,
+): ImportedOutbound {
   const byPort = new Map<string, PortRoutes>();
   const subsets: NeededSubset[] = [];
   const grpcPorts: ImportedOutbound["grpcPorts"] = [];
   for (const o of routes) {
-    const parents = o.object.spec && isObject(o.object.spec) && Array.isArray((o.object.spec as Record<string, unknown>).parentRefs) ? (o.object.spec as { parentRefs: unknown[] }).parentRefs : [];
+    const parents =
+      o.object.spec && isObject(o.object.spec) && Array.isArray((o.object.spec as Record<string, unknown>).parentRefs)
+        ? (o.object.spec as { parentRefs: unknown[] }).parentRefs
+        : [];
     const serviceParents = parents.map((p, i) => ({ p, i })).filter((x): x is { p: Record<string, unknown>; i: number } => isServiceParent(x.p));
     if (!serviceParents.length) continue; // inbound (Server parent) or other parents: access.ts / index.ts
     const f = li.ctx.fields(o);
@@ -107,19 +131,39 @@ export function outboundRoutes(li: LinkerdImport, routes: readonly NativeObject[
       const ns = typeof p.namespace === "string" ? p.namespace : o.namespace;
       const name = String(p.name ?? "");
       if (ns !== o.namespace) {
-        report(li, o, `/spec/parentRefs/${i}/namespace`, "error", "import/unsupported-value",
-          `a route in namespace ${o.namespace} for Service ${ns}/${name} applies only to the clients of namespace ${o.namespace} (a Linkerd "consumer route"); the model's routes apply to every client of the service: move the route to namespace ${ns}`);
+        report(
+          li,
+          o,
+          `/spec/parentRefs/${i}/namespace`,
+          "error",
+          "import/unsupported-value",
+          `a route in namespace ${o.namespace} for Service ${ns}/${name} applies only to the clients of namespace ${o.namespace} (a Linkerd "consumer route"); the model's routes apply to every client of the service: move the route to namespace ${ns}`,
+        );
         continue;
       }
       if (profiled.has(`${ns}/${name}`)) {
         li.ctx.ignore(o);
-        report(li, o, `/spec/parentRefs/${i}`, "warning", "import/ignored",
-          `a ServiceProfile routes Service ${ns}/${name}, and while it exists Linkerd ignores this ${o.kind} (and the Service's retry and timeout annotations): not imported`);
+        report(
+          li,
+          o,
+          `/spec/parentRefs/${i}`,
+          "warning",
+          "import/ignored",
+          `a ServiceProfile routes Service ${ns}/${name}, and while it exists Linkerd ignores this ${o.kind} (and the Service's retry and timeout annotations): not imported`,
+        );
         continue;
       }
       const port = typeof p.port === "number" ? p.port : undefined;
       if (grpc && port !== undefined) grpcPorts.push({ service: { namespace: ns, name }, port, native: o });
-      else if (grpc) report(li, o, `/spec/parentRefs/${i}`, "warning", "import/unsupported-value", "a GRPCRoute for every port of the Service: the model routes gRPC on the ports its MeshService declares grpc; declare them (or give the parentRef a port)");
+      else if (grpc)
+        report(
+          li,
+          o,
+          `/spec/parentRefs/${i}`,
+          "warning",
+          "import/unsupported-value",
+          "a GRPCRoute for every port of the Service: the model routes gRPC on the ports its MeshService declares grpc; declare them (or give the parentRef a port)",
+        );
       const key = `${ns}/${name}/${port ?? ""}/${grpc}`;
       let pr = byPort.get(key);
       if (!pr) byPort.set(key, (pr = { service: { namespace: ns, name }, port, grpc, rules: [], natives: [], policies: [] }));
@@ -129,15 +173,30 @@ export function outboundRoutes(li: LinkerdImport, routes: readonly NativeObject[
     }
     if (spec.hostnames !== undefined) {
       f.use("/spec/hostnames");
-      report(li, o, "/spec/hostnames", "warning", "import/unsupported-field", "Linkerd ignores hostnames on routes with a Service parent (they match every request to the Service), and so does the model: not imported");
+      report(
+        li,
+        o,
+        "/spec/hostnames",
+        "warning",
+        "import/unsupported-field",
+        "Linkerd ignores hostnames on routes with a Service parent (they match every request to the Service), and so does the model: not imported",
+      );
     }
   }
   const docs: ImportedOutbound["docs"] = [];
   const parentPorts = new Set([...byPort.values()].filter((p) => p.port !== undefined).map((p) => `${p.service.namespace}/${p.service.name}`));
-  for (const pr of [...byPort.values()].sort((a, b) => cmp(`${a.service.namespace}/${a.service.name}`, `${b.service.namespace}/${b.service.name}`) || (a.port ?? 0) - (b.port ?? 0))) {
+  for (const pr of [...byPort.values()].sort(
+    (a, b) => cmp(`${a.service.namespace}/${a.service.name}`, `${b.service.namespace}/${b.service.name}`) || (a.port ?? 0) - (b.port ?? 0),
+  )) {
     if (pr.port === undefined && parentPorts.has(`${pr.service.namespace}/${pr.service.name}`)) {
-      report(li, pr.natives[0], "/spec/parentRefs", "warning", "import/unsupported-value",
-        `routes for every port of ${pr.service.name} and routes for one of its ports: Linkerd uses the port's own routes there; the model merges both into one route table per port, most specific first, which may order them otherwise`);
+      report(
+        li,
+        pr.natives[0],
+        "/spec/parentRefs",
+        "warning",
+        "import/unsupported-value",
+        `routes for every port of ${pr.service.name} and routes for one of its ports: Linkerd uses the port's own routes there; the model merges both into one route table per port, most specific first, which may order them otherwise`,
+      );
     }
     const doc = trafficPolicy(li, pr);
     if (doc) docs.push({ doc, from: pr.natives });
@@ -152,7 +211,11 @@ export function outboundRoutes(li: LinkerdImport, routes: readonly NativeObject[
     const spec: TrafficPolicySpec = { destination: { service: svc.name } };
     if (settings.timeout) spec.timeout = settings.timeout;
     if (settings.retries) spec.retries = settings.retries;
-    if (settings.timeout || settings.retries) docs.push({ doc: { apiVersion: API_VERSION, kind: "TrafficPolicy", metadata: { name: `${svc.name}-defaults`, namespace: svc.namespace }, spec }, from: [svc] });
+    if (settings.timeout || settings.retries)
+      docs.push({
+        doc: { apiVersion: API_VERSION, kind: "TrafficPolicy", metadata: { name: `${svc.name}-defaults`, namespace: svc.namespace }, spec },
+        from: [svc],
+      });
   }
   return { docs, subsets, grpcPorts };
 }
@@ -175,7 +238,14 @@ function rulesOf(li: LinkerdImport, o: NativeObject, f: NativeFields, pr: PortRo
   f.use("/spec/rules");
   if (rules === undefined) {
     // No rules: one rule matching every request, to the parent Service.
-    out.push({ route: withSettings({}, settings), spec: specOf(undefined), score: { kind: "none" }, native: o, pointer: "/spec", order: [created, o.name, 0, 0] });
+    out.push({
+      route: withSettings({}, settings),
+      spec: specOf(undefined),
+      score: { kind: "none" },
+      native: o,
+      pointer: "/spec",
+      order: [created, o.name, 0, 0],
+    });
     return out;
   }
   if (!Array.isArray(rules)) {
@@ -188,7 +258,14 @@ function rulesOf(li: LinkerdImport, o: NativeObject, f: NativeFields, pr: PortRo
     const rf = new Set(["matches", "filters", "backendRefs", "timeouts"]);
     for (const k of Object.keys(rule)) {
       if (rf.has(k)) continue;
-      report(li, o, `${at}/${k}`, "warning", "import/unsupported-field", `${describeField(`${at}/${k}`)} has no equivalent in the unimesh model: the imported route behaves as if it were not set`);
+      report(
+        li,
+        o,
+        `${at}/${k}`,
+        "warning",
+        "import/unsupported-field",
+        `${describeField(`${at}/${k}`)} has no equivalent in the unimesh model: the imported route behaves as if it were not set`,
+      );
     }
     const base: Route = {};
     // Filters: header changes and redirects.
@@ -205,13 +282,26 @@ function rulesOf(li: LinkerdImport, o: NativeObject, f: NativeFields, pr: PortRo
     if (isObject(rule.timeouts)) {
       ruleTimeout = duration(li, o, f, `${at}/timeouts/request`, rule.timeouts.request);
       if (rule.timeouts.backendRequest !== undefined) {
-        report(li, o, `${at}/timeouts/backendRequest`, "warning", "import/unsupported-field",
-          "timeouts.backendRequest (the timeout of each request to a backend, retries apart) has no model equivalent outside retries (perTryTimeout): not imported");
+        report(
+          li,
+          o,
+          `${at}/timeouts/backendRequest`,
+          "warning",
+          "import/unsupported-field",
+          "timeouts.backendRequest (the timeout of each request to a backend, retries apart) has no model equivalent outside retries (perTryTimeout): not imported",
+        );
       }
     }
     const s = { ...settings, ...(ruleTimeout ? { timeout: ruleTimeout } : {}) };
     if (ruleTimeout && settings.timeout && ruleTimeout !== settings.timeout) {
-      report(li, o, `${at}/timeouts/request`, "warning", "import/conflict", `both timeouts.request (${ruleTimeout}) and timeout.linkerd.io/request (${settings.timeout}): imported ${ruleTimeout}`);
+      report(
+        li,
+        o,
+        `${at}/timeouts/request`,
+        "warning",
+        "import/conflict",
+        `both timeouts.request (${ruleTimeout}) and timeout.linkerd.io/request (${settings.timeout}): imported ${ruleTimeout}`,
+      );
     }
     const matches = rule.matches;
     const list: { match?: Match; pointer: string; score: PathScore }[] = [];
@@ -254,27 +344,54 @@ function httpMatch(li: LinkerdImport, o: NativeObject, at: string, m: unknown): 
   for (const k of Object.keys(m)) {
     if (k === "path") {
       const p = pathMatchOf(m.path);
-      if ("reason" in p) { report(li, o, `${at}/path`, "error", "import/unsupported-value", `this path match ${p.reason}`); ok = false; continue; }
+      if ("reason" in p) {
+        report(li, o, `${at}/path`, "error", "import/unsupported-value", `this path match ${p.reason}`);
+        ok = false;
+        continue;
+      }
       if (p.path) out.path = p.path;
       if (p.alternation) alternationNote(li, o, `${at}/path/value`);
     } else if (k === "method") {
       out.method = m.method as Match["method"];
     } else if (k === "headers" || k === "queryParams") {
       const list = m[k];
-      if (!Array.isArray(list)) { report(li, o, `${at}/${k}`, "error", "import/invalid", `${k} is not a list`); ok = false; continue; }
+      if (!Array.isArray(list)) {
+        report(li, o, `${at}/${k}`, "error", "import/invalid", `${k} is not a list`);
+        ok = false;
+        continue;
+      }
       const into: Record<string, NonNullable<Match["headers"]>[string]> = {};
       list.forEach((h, hi) => {
-        if (!isObject(h) || typeof h.name !== "string") { report(li, o, `${at}/${k}/${hi}`, "error", "import/invalid", "a header or query-parameter match needs a name"); ok = false; return; }
+        if (!isObject(h) || typeof h.name !== "string") {
+          report(li, o, `${at}/${k}/${hi}`, "error", "import/invalid", "a header or query-parameter match needs a name");
+          ok = false;
+          return;
+        }
         const v = k === "headers" ? headerMatchOf(h.type, h.value) : stringMatchOf(h.type, h.value);
-        if ("reason" in v) { report(li, o, `${at}/${k}/${hi}`, "error", "import/unsupported-value", `this match ${v.reason}`); ok = false; return; }
+        if ("reason" in v) {
+          report(li, o, `${at}/${k}/${hi}`, "error", "import/unsupported-value", `this match ${v.reason}`);
+          ok = false;
+          return;
+        }
         if (v.alternation) alternationNote(li, o, `${at}/${k}/${hi}/value`);
         const name = k === "headers" ? h.name.toLowerCase() : h.name;
-        if (into[name]) { report(li, o, `${at}/${k}/${hi}`, "error", "import/unsupported-value", `a second match on ${h.name}: the model matches one condition per name`); ok = false; return; }
+        if (into[name]) {
+          report(li, o, `${at}/${k}/${hi}`, "error", "import/unsupported-value", `a second match on ${h.name}: the model matches one condition per name`);
+          ok = false;
+          return;
+        }
         into[name] = v.match;
       });
       if (Object.keys(into).length) (out as Record<string, unknown>)[k] = into;
     } else {
-      report(li, o, `${at}/${k}`, "warning", "import/unsupported-field", `${describeField(`${at}/${k}`)} has no equivalent in the unimesh model: the route matches as if it were not set`);
+      report(
+        li,
+        o,
+        `${at}/${k}`,
+        "warning",
+        "import/unsupported-field",
+        `${describeField(`${at}/${k}`)} has no equivalent in the unimesh model: the route matches as if it were not set`,
+      );
     }
   }
   return ok ? out : null;
@@ -291,7 +408,14 @@ function grpcMatch(li: LinkerdImport, o: NativeObject, at: string, m: unknown): 
   if (m.method !== undefined) {
     const gm = m.method;
     if (!isObject(gm) || (gm.type !== undefined && gm.type !== "Exact")) {
-      report(li, o, `${at}/method`, "error", "import/unsupported-value", "only Exact gRPC method matches are imported (a path regex over /<service>/<method> would be a different precedence for Linkerd)");
+      report(
+        li,
+        o,
+        `${at}/method`,
+        "error",
+        "import/unsupported-value",
+        "only Exact gRPC method matches are imported (a path regex over /<service>/<method> would be a different precedence for Linkerd)",
+      );
       ok = false;
     } else if (typeof gm.service === "string" && typeof gm.method === "string") out.path = { exact: `/${gm.service}/${gm.method}` };
     else if (typeof gm.service === "string") out.path = { prefix: `/${gm.service}/` };
@@ -302,13 +426,21 @@ function grpcMatch(li: LinkerdImport, o: NativeObject, at: string, m: unknown): 
     if (h === null) ok = false;
     else if (h.headers) out.headers = h.headers;
   }
-  for (const k of Object.keys(m)) if (k !== "method" && k !== "headers") report(li, o, `${at}/${k}`, "warning", "import/unsupported-field", `${describeField(`${at}/${k}`)} has no equivalent in the unimesh model`);
+  for (const k of Object.keys(m))
+    if (k !== "method" && k !== "headers")
+      report(li, o, `${at}/${k}`, "warning", "import/unsupported-field", `${describeField(`${at}/${k}`)} has no equivalent in the unimesh model`);
   return ok ? out : null;
 }
 
 function alternationNote(li: LinkerdImport, o: NativeObject, at: string): void {
-  report(li, o, at, "warning", "import/unsupported-value",
-    "Linkerd takes the leftmost-first match of this regular expression and requires it to span the value, so a top-level alternation (a|ab) may not match where the model's whole-value match does: check the imported regex (wrap it as ^(?:...)$ to mean a whole-value match)");
+  report(
+    li,
+    o,
+    at,
+    "warning",
+    "import/unsupported-value",
+    "Linkerd takes the leftmost-first match of this regular expression and requires it to span the value, so a top-level alternation (a|ab) may not match where the model's whole-value match does: check the imported regex (wrap it as ^(?:...)$ to mean a whole-value match)",
+  );
 }
 
 /** Route filters → the route's headers and redirect (reported when something cannot be carried). */
@@ -322,14 +454,17 @@ function readFilters(li: LinkerdImport, o: NativeObject, at: string, filters: un
       const side = flt.type === "RequestHeaderModifier" ? "request" : "response";
       const ops = headerOps(flt[side === "request" ? "requestHeaderModifier" : "responseHeaderModifier"]);
       if (!ops) return report(li, o, p, "error", "import/invalid", `${flt.type} without its settings`);
-      if (headers[side]) return report(li, o, p, "error", "import/unsupported-value", `a second ${flt.type}: the model has one set of ${side} header changes per route`);
+      if (headers[side])
+        return report(li, o, p, "error", "import/unsupported-value", `a second ${flt.type}: the model has one set of ${side} header changes per route`);
       headers[side] = ops;
     } else if (flt.type === "RequestRedirect" && !grpc) {
       const r = redirectOf(li, o, `${p}/requestRedirect`, flt.requestRedirect);
       if (r) route.redirect = r;
     } else {
-      const why = flt.type === "URLRewrite" || flt.type === "RequestMirror" || flt.type === "ExtensionRef"
-        ? `Linkerd's policy controller rejects a route with a ${flt.type} filter (the route is not applied at all)` : `a ${String(flt.type)} filter has no model equivalent`;
+      const why =
+        flt.type === "URLRewrite" || flt.type === "RequestMirror" || flt.type === "ExtensionRef"
+          ? `Linkerd's policy controller rejects a route with a ${flt.type} filter (the route is not applied at all)`
+          : `a ${String(flt.type)} filter has no model equivalent`;
       report(li, o, p, "error", "import/unsupported-value", `${why}: not imported; remove it`);
     }
   });
@@ -339,7 +474,7 @@ function readFilters(li: LinkerdImport, o: NativeObject, at: string, filters: un
 function headerOps(v: unknown): HeaderOps | undefined {
   if (!isObject(v)) return undefined;
   const out: HeaderOps = {};
-  const pairs = (l: unknown) => Array.isArray(l) ? Object.fromEntries(l.filter(isObject).map((x) => [String(x.name), String(x.value ?? "")])) : undefined;
+  const pairs = (l: unknown) => (Array.isArray(l) ? Object.fromEntries(l.filter(isObject).map((x) => [String(x.name), String(x.value ?? "")])) : undefined);
   const set = pairs(v.set);
   const add = pairs(v.add);
   if (set && Object.keys(set).length) out.set = set;
@@ -355,7 +490,10 @@ function redirectOf(li: LinkerdImport, o: NativeObject, at: string, v: unknown):
   }
   const r: Redirect = {};
   if (typeof v.scheme === "string") {
-    if (v.scheme !== "http" && v.scheme !== "https") { report(li, o, `${at}/scheme`, "error", "import/unsupported-value", `scheme ${v.scheme}: the model redirects to http or https`); return undefined; }
+    if (v.scheme !== "http" && v.scheme !== "https") {
+      report(li, o, `${at}/scheme`, "error", "import/unsupported-value", `scheme ${v.scheme}: the model redirects to http or https`);
+      return undefined;
+    }
     r.scheme = v.scheme;
   }
   if (typeof v.hostname === "string") r.authority = v.hostname;
@@ -363,11 +501,24 @@ function redirectOf(li: LinkerdImport, o: NativeObject, at: string, v: unknown):
   if (v.path !== undefined) {
     const p = v.path as Record<string, unknown>;
     if (p?.type === "ReplaceFullPath" && typeof p.replaceFullPath === "string") r.path = p.replaceFullPath;
-    else { report(li, o, `${at}/path`, "error", "import/unsupported-value", "only ReplaceFullPath redirects are imported (the model's redirect path replaces the whole path)"); return undefined; }
+    else {
+      report(
+        li,
+        o,
+        `${at}/path`,
+        "error",
+        "import/unsupported-value",
+        "only ReplaceFullPath redirects are imported (the model's redirect path replaces the whole path)",
+      );
+      return undefined;
+    }
   }
   // Gateway API's default status is 302; the model's is 301: always written.
   const status = typeof v.statusCode === "number" ? v.statusCode : 302;
-  if (![301, 302, 303, 307, 308].includes(status)) { report(li, o, `${at}/statusCode`, "error", "import/unsupported-value", `status ${status} is not a redirect status the model has`); return undefined; }
+  if (![301, 302, 303, 307, 308].includes(status)) {
+    report(li, o, `${at}/statusCode`, "error", "import/unsupported-value", `status ${status} is not a redirect status the model has`);
+    return undefined;
+  }
   r.statusCode = status as Redirect["statusCode"];
   return r;
 }
@@ -387,12 +538,27 @@ function backends(li: LinkerdImport, o: NativeObject, at: string, refs: unknown,
   let ok = true;
   refs.forEach((b, i) => {
     const p = `${at}/${i}`;
-    if (!isObject(b) || typeof b.name !== "string") { report(li, o, p, "error", "import/invalid", "a backendRef needs a name"); ok = false; return; }
+    if (!isObject(b) || typeof b.name !== "string") {
+      report(li, o, p, "error", "import/invalid", "a backendRef needs a name");
+      ok = false;
+      return;
+    }
     if ((b.kind !== undefined && b.kind !== "Service") || (b.group !== undefined && b.group !== "" && b.group !== "core")) {
-      report(li, o, p, "error", "import/unsupported-value", `a backend of kind ${String(b.kind)} (not a Service) has no model equivalent`); ok = false; return;
+      report(li, o, p, "error", "import/unsupported-value", `a backend of kind ${String(b.kind)} (not a Service) has no model equivalent`);
+      ok = false;
+      return;
     }
     if (b.namespace !== undefined && b.namespace !== namespace) {
-      report(li, o, `${p}/namespace`, "error", "import/unsupported-value", `a backend in namespace ${String(b.namespace)}: the model splits between subsets of the destination ${namespace}/${service} and other Services of its namespace`); ok = false; return;
+      report(
+        li,
+        o,
+        `${p}/namespace`,
+        "error",
+        "import/unsupported-value",
+        `a backend in namespace ${String(b.namespace)}: the model splits between subsets of the destination ${namespace}/${service} and other Services of its namespace`,
+      );
+      ok = false;
+      return;
     }
     const t: SplitTarget = {};
     if (b.name !== service) {
@@ -401,8 +567,14 @@ function backends(li: LinkerdImport, o: NativeObject, at: string, refs: unknown,
       else {
         t.subset = subset.ref;
         if (subset.guessed) {
-          report(li, o, `${p}/name`, "warning", "import/unresolved",
-            `backend Service ${b.name} is read as the subset ${b.name.slice(service.length + 1)} of ${service} (the pods labelled version: ${b.name.slice(service.length + 1)}, unimesh's convention), since nothing says which pods it selects: give the Service ${b.name} with the inputs to read its selector (a Service that is not a subset of ${service} is read as a split target service)`);
+          report(
+            li,
+            o,
+            `${p}/name`,
+            "warning",
+            "import/unresolved",
+            `backend Service ${b.name} is read as the subset ${b.name.slice(service.length + 1)} of ${service} (the pods labelled version: ${b.name.slice(service.length + 1)}, unimesh's convention), since nothing says which pods it selects: give the Service ${b.name} with the inputs to read its selector (a Service that is not a subset of ${service} is read as a split target service)`,
+          );
         }
         if (subset.needed) subsets.push({ service: pr.service, name: subset.needed.name, labels: subset.needed.labels, native: o });
       }
@@ -416,7 +588,8 @@ function backends(li: LinkerdImport, o: NativeObject, at: string, refs: unknown,
       if (r.redirect) report(li, o, `${p}/filters`, "error", "import/unsupported-value", "a redirect of one backend has no model equivalent");
     }
     for (const k of Object.keys(b)) {
-      if (!["name", "kind", "group", "namespace", "port", "weight", "filters"].includes(k)) report(li, o, `${p}/${k}`, "warning", "import/unsupported-field", `${describeField(`${p}/${k}`)} has no equivalent in the unimesh model`);
+      if (!["name", "kind", "group", "namespace", "port", "weight", "filters"].includes(k))
+        report(li, o, `${p}/${k}`, "warning", "import/unsupported-field", `${describeField(`${p}/${k}`)} has no equivalent in the unimesh model`);
     }
     targets.push({ t, weight: typeof b.weight === "number" ? b.weight : 1 });
   });
@@ -425,14 +598,28 @@ function backends(li: LinkerdImport, o: NativeObject, at: string, refs: unknown,
   const total = targets.reduce((s, x) => s + x.weight, 0);
   if (targets.length === 1) return [targets[0].t];
   if (total === 0) {
-    report(li, o, at, "error", "import/unsupported-value", "every backend has weight 0: Linkerd answers these requests with an error, which the model cannot say");
+    report(
+      li,
+      o,
+      at,
+      "error",
+      "import/unsupported-value",
+      "every backend has weight 0: Linkerd answers these requests with an error, which the model cannot say",
+    );
     return null;
   }
   const percents = targets.map((x) => Math.round((x.weight * 100) / total));
   const diff = 100 - percents.reduce((s, x) => s + x, 0);
   percents[percents.indexOf(Math.max(...percents))] += diff;
   if (targets.some((x, i) => (x.weight * 100) / total !== percents[i])) {
-    report(li, o, at, "warning", "import/unsupported-value", `the weights ${targets.map((x) => x.weight).join(", ")} are written as the percents ${percents.join(", ")}: the model's weights are whole percents`);
+    report(
+      li,
+      o,
+      at,
+      "warning",
+      "import/unsupported-value",
+      `the weights ${targets.map((x) => x.weight).join(", ")} are written as the percents ${percents.join(", ")}: the model's weights are whole percents`,
+    );
   }
   return targets.map((x, i) => ({ ...x.t, weight: percents[i] }));
 }
@@ -442,7 +629,11 @@ function backends(li: LinkerdImport, o: NativeObject, at: string, refs: unknown,
  * adapter's `<service>-<subset>` Services; `needed`: a subset name to declare), or another Service
  * (`service`: a split target `service`) when nothing makes it a subset.
  */
-export function subsetOfBackend(li: LinkerdImport, svc: ServiceRef, backend: string): { ref: SplitTarget["subset"]; needed?: { name: string; labels: Record<string, string> }; guessed?: boolean } | { service: string } {
+export function subsetOfBackend(
+  li: LinkerdImport,
+  svc: ServiceRef,
+  backend: string,
+): { ref: SplitTarget["subset"]; needed?: { name: string; labels: Record<string, string> }; guessed?: boolean } | { service: string } {
   const facts = li.ctx.facts;
   const declared = facts.declared(svc.namespace, svc.name)?.spec.subsets;
   const prefix = `${svc.name}-`;
@@ -481,19 +672,36 @@ function serviceSettings(li: LinkerdImport, service: NativeObject, grpc: boolean
 }
 
 /** `timeout.linkerd.io/*` and `retry.linkerd.io/*` annotations → route timeout and retries. */
-function annotationSettings(li: LinkerdImport, o: NativeObject, f: NativeFields, ann: Record<string, string>, grpc: boolean): { timeout?: string; retries?: Retries } {
+function annotationSettings(
+  li: LinkerdImport,
+  o: NativeObject,
+  f: NativeFields,
+  ann: Record<string, string>,
+  grpc: boolean,
+): { timeout?: string; retries?: Retries } {
   const at = (k: string) => `/metadata/annotations/${k.replace(/~/g, "~0").replace(/\//g, "~1")}`;
   const out: { timeout?: string; retries?: Retries } = {};
   if (ann["timeout.linkerd.io/request"] !== undefined) out.timeout = duration(li, o, f, at("timeout.linkerd.io/request"), ann["timeout.linkerd.io/request"]);
   for (const k of ["timeout.linkerd.io/response", "timeout.linkerd.io/idle"]) {
-    if (ann[k] !== undefined) report(li, o, at(k), "warning", "import/unsupported-field", `${k} (${k.endsWith("response") ? "the time to the response headers" : "the idle time of a request"}) has no model equivalent (the model's timeout bounds the whole request): not imported`);
+    if (ann[k] !== undefined)
+      report(
+        li,
+        o,
+        at(k),
+        "warning",
+        "import/unsupported-field",
+        `${k} (${k.endsWith("response") ? "the time to the response headers" : "the idle time of a request"}) has no model equivalent (the model's timeout bounds the whole request): not imported`,
+      );
   }
   if (out.timeout === "0ms") delete out.timeout;
   if (!RETRY_KEYS.some((k) => ann[k] !== undefined)) return out;
   const limitText = ann["retry.linkerd.io/limit"];
   let attempts = 1;
   if (limitText !== undefined) {
-    if (!/^[0-9]+$/.test(limitText.trim())) { report(li, o, at("retry.linkerd.io/limit"), "error", "import/invalid", `retry.linkerd.io/limit ${JSON.stringify(limitText)} is not a number`); return out; }
+    if (!/^[0-9]+$/.test(limitText.trim())) {
+      report(li, o, at("retry.linkerd.io/limit"), "error", "import/invalid", `retry.linkerd.io/limit ${JSON.stringify(limitText)} is not a number`);
+      return out;
+    }
     attempts = Number(limitText.trim());
     if (attempts > 10) {
       report(li, o, at("retry.linkerd.io/limit"), "warning", "import/unsupported-value", `${attempts} retries: the model allows at most 10, written 10`);
@@ -504,19 +712,36 @@ function annotationSettings(li: LinkerdImport, o: NativeObject, f: NativeFields,
   const httpText = ann["retry.linkerd.io/http"];
   const grpcText = ann["retry.linkerd.io/grpc"];
   if (httpText !== undefined) {
-    if (grpc) report(li, o, at("retry.linkerd.io/http"), "warning", "import/ignored", "Linkerd does not read retry.linkerd.io/http on a GRPCRoute: not imported");
-    else for (const c of httpText.split(",").map((x) => x.trim().toLowerCase())) {
-      const codes = statusCondition(c);
-      if (!codes) { report(li, o, at("retry.linkerd.io/http"), "error", "import/invalid", `"${c}" is not a retry condition Linkerd reads (5xx, gateway-error, a status code or a range such as 500-504)`); return out; }
-      retryOn.push(...codes);
-    }
+    if (grpc)
+      report(li, o, at("retry.linkerd.io/http"), "warning", "import/ignored", "Linkerd does not read retry.linkerd.io/http on a GRPCRoute: not imported");
+    else
+      for (const c of httpText.split(",").map((x) => x.trim().toLowerCase())) {
+        const codes = statusCondition(c);
+        if (!codes) {
+          report(
+            li,
+            o,
+            at("retry.linkerd.io/http"),
+            "error",
+            "import/invalid",
+            `"${c}" is not a retry condition Linkerd reads (5xx, gateway-error, a status code or a range such as 500-504)`,
+          );
+          return out;
+        }
+        retryOn.push(...codes);
+      }
   }
   if (grpcText !== undefined) {
-    if (!grpc && o.kind !== "Service") report(li, o, at("retry.linkerd.io/grpc"), "warning", "import/ignored", "Linkerd reads retry.linkerd.io/grpc on GRPCRoutes only: not imported");
-    else if (grpc) for (const c of grpcText.split(",").map((x) => x.trim().toLowerCase())) {
-      if (!GRPC_CONDITIONS.has(c)) { report(li, o, at("retry.linkerd.io/grpc"), "error", "import/invalid", `"${c}" is not a gRPC retry condition Linkerd reads`); return out; }
-      retryOn.push(c);
-    }
+    if (!grpc && o.kind !== "Service")
+      report(li, o, at("retry.linkerd.io/grpc"), "warning", "import/ignored", "Linkerd reads retry.linkerd.io/grpc on GRPCRoutes only: not imported");
+    else if (grpc)
+      for (const c of grpcText.split(",").map((x) => x.trim().toLowerCase())) {
+        if (!GRPC_CONDITIONS.has(c)) {
+          report(li, o, at("retry.linkerd.io/grpc"), "error", "import/invalid", `"${c}" is not a gRPC retry condition Linkerd reads`);
+          return out;
+        }
+        retryOn.push(c);
+      }
   }
   f.use(at("retry.linkerd.io/limit"));
   if (attempts === 0) return out;
@@ -529,8 +754,14 @@ function annotationSettings(li: LinkerdImport, o: NativeObject, f: NativeFields,
   }
   if (!retryOn.length) {
     retryOn.push(...(grpc ? ["cancelled", "deadline-exceeded", "resource-exhausted", "unavailable"] : ["5xx"]));
-    report(li, o, at(grpc ? "retry.linkerd.io/grpc" : "retry.linkerd.io/http").replace(/\/[^/]*$/, ""), "warning", "import/mesh-default",
-      `retries without retry.linkerd.io/${grpc ? "grpc" : "http"}: Linkerd retries on its proxy's default conditions, imported as retryOn ${retryOn.join(", ")}; write the conditions on the route to be sure`);
+    report(
+      li,
+      o,
+      at(grpc ? "retry.linkerd.io/grpc" : "retry.linkerd.io/http").replace(/\/[^/]*$/, ""),
+      "warning",
+      "import/mesh-default",
+      `retries without retry.linkerd.io/${grpc ? "grpc" : "http"}: Linkerd retries on its proxy's default conditions, imported as retryOn ${retryOn.join(", ")}; write the conditions on the route to be sure`,
+    );
   }
   // Linkerd always retries HTTP/2 REFUSED_STREAM once retries are on.
   rt.retryOn = [...new Set([...retryOn, "refused-stream"])] as unknown as Retries["retryOn"];
@@ -562,11 +793,18 @@ function trafficPolicy(li: LinkerdImport, pr: PortRoutes): TrafficPolicy | undef
   // (linkerd2-proxy#2109): the model's "answer 404 for the rest".
   const notFound = rules.length > 0 && !rules.some((r) => isEmptyMatch(r.route.match));
   const last = rules[rules.length - 1];
-  if (last && isEmptyMatch(last.route.match) && !last.route.split && !last.route.redirect && !last.route.headers && !last.route.timeout && !last.route.retries) rules.pop();
+  if (last && isEmptyMatch(last.route.match) && !last.route.split && !last.route.redirect && !last.route.headers && !last.route.timeout && !last.route.retries)
+    rules.pop();
   const ref = pr.policies[0] ? /^TrafficPolicy\/([a-z0-9-]+)\/([a-z0-9-]+)$/.exec(pr.policies[0]) : null;
   const name = ref?.[2] ?? pr.natives[0].name;
   const namespace = ref?.[1] ?? pr.service.namespace;
-  const spec: TrafficPolicySpec = { destination: { service: pr.service.name, ...(namespace !== pr.service.namespace ? { namespace: pr.service.namespace } : {}), ...(pr.port !== undefined ? { port: pr.port } : {}) } };
+  const spec: TrafficPolicySpec = {
+    destination: {
+      service: pr.service.name,
+      ...(namespace !== pr.service.namespace ? { namespace: pr.service.namespace } : {}),
+      ...(pr.port !== undefined ? { port: pr.port } : {}),
+    },
+  };
   const routes = rules.map((r) => r.route);
   if (notFound) routes.push({ directResponse: { status: 404 } });
   if (!routes.length) {
@@ -614,8 +852,14 @@ function linkerdOrder(li: LinkerdImport, pr: PortRoutes): RuleRoute[] {
       const o = outcomes(list[i], list[j]);
       const ok = !o.has("y") && (!o.has("tie") || tie(list[i], list[j]) < 0);
       if (ok) continue;
-      report(li, list[j].native, list[j].pointer, "error", "import/route-order",
-        `Linkerd picks the most specific of the rules that match a request (longest path match, then method, header and query-parameter counts, then the older route); between this rule and ${list[i].native.id}${list[i].pointer} the winner depends on the request, which the model's first-match route table cannot say. Make the matches disjoint or one clearly more specific`);
+      report(
+        li,
+        list[j].native,
+        list[j].pointer,
+        "error",
+        "import/route-order",
+        `Linkerd picks the most specific of the rules that match a request (longest path match, then method, header and query-parameter counts, then the older route); between this rule and ${list[i].native.id}${list[i].pointer} the winner depends on the request, which the model's first-match route table cannot say. Make the matches disjoint or one clearly more specific`,
+      );
       break;
     }
   }

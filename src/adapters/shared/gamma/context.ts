@@ -7,12 +7,12 @@ import type { Entry, Model } from "../../../api/model.js";
 import { type Finding, Reporter, adapterCode } from "../report.js";
 import { type Channel, type GatewayField, CHANNELS, hasField, whereAvailable } from "./versions.js";
 
-
 /** Settings (`--set`) of the Gateway API adapter (besides the core `trustDomain`, which it never needs). */
 export const GATEWAY_API_SETTINGS: readonly AdapterSetting[] = [
   {
     name: "channel",
-    description: "Gateway API release channel of the cluster's CRDs: standard (fields every implementation of the release must accept) or experimental (adds HTTPRoute rules[].retry, and mirror percent and CORS before they became standard)",
+    description:
+      "Gateway API release channel of the cluster's CRDs: standard (fields every implementation of the release must accept) or experimental (adds HTTPRoute rules[].retry, and mirror percent and CORS before they became standard)",
     default: "standard",
   },
 ];
@@ -54,7 +54,8 @@ export function createContext(model: Model, ctx: TranslateContext, reader?: Rout
   let channel = (ctx.options.settings?.channel ?? "standard") as Channel;
   if (!CHANNELS.includes(channel)) {
     ctx.reportGlobal({
-      code: adapterCode("unsupported-value", undefined, "settings.channel"), severity: "error",
+      code: adapterCode("unsupported-value", undefined, "settings.channel"),
+      severity: "error",
       message: `setting channel "${channel}" is not a Gateway API release channel; use standard or experimental`,
     });
     channel = "standard";
@@ -62,7 +63,11 @@ export function createContext(model: Model, ctx: TranslateContext, reader?: Rout
   const reporter = new Reporter(ctx);
   const release = `Gateway API ${ctx.version} (${channel} channel)`;
   return {
-    model, ctx, version: ctx.version, channel, release,
+    model,
+    ctx,
+    version: ctx.version,
+    channel,
+    release,
     has: (field) => hasField(ctx.version, channel, field),
     needs: (field) => `${field} is not in ${release}; it is in ${whereAvailable(field)}`,
     report: (entry, pointer, finding) => reporter.report(entry, pointer, finding),

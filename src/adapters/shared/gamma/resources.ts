@@ -53,9 +53,7 @@ export interface HeaderFilter {
 }
 
 /** `HTTPPathModifier`. */
-export type PathModifier =
-  | { replaceFullPath: string; type: "ReplaceFullPath" }
-  | { replacePrefixMatch: string; type: "ReplacePrefixMatch" };
+export type PathModifier = { replaceFullPath: string; type: "ReplaceFullPath" } | { replacePrefixMatch: string; type: "ReplacePrefixMatch" };
 
 /** `HTTPRequestRedirectFilter`. */
 export interface RequestRedirect {

@@ -64,24 +64,51 @@ export function gammaRoutes(gc: GatewayContext, v: DestinationView, routes: Effe
     else if (ports.length) {
       for (const p of ports) wanted.add(p.port);
       if (!v.portsDeclared) {
-        gc.report(r.policy, "/spec/destination", { feature: "match", kind: "unsupported-value", what: "destination", severity: "warning",
-          message: `this policy applies to every port of ${v.namespace}/${v.service}, and a Gateway API route is written per Service port (parentRefs[].port; backendRefs need a port); its ports are not declared, so its routes go only to the port${ports.length > 1 ? "s" : ""} other policies name (${ports.map((p) => p.port).join(", ")}); declare the ports in a MeshService, or set destination.port` });
+        gc.report(r.policy, "/spec/destination", {
+          feature: "match",
+          kind: "unsupported-value",
+          what: "destination",
+          severity: "warning",
+          message: `this policy applies to every port of ${v.namespace}/${v.service}, and a Gateway API route is written per Service port (parentRefs[].port; backendRefs need a port); its ports are not declared, so its routes go only to the port${ports.length > 1 ? "s" : ""} other policies name (${ports.map((p) => p.port).join(", ")}); declare the ports in a MeshService, or set destination.port`,
+        });
       }
     } else {
-      gc.report(r.policy, "/spec/destination", { feature: "match", kind: "unsupported-value", what: "destination", severity: "error",
-        message: `a Gateway API route sends requests to a Service port (backendRefs[].port is required for a Service), and no port of ${v.namespace}/${v.service} is known: set destination.port or declare the ports in a MeshService` });
+      gc.report(r.policy, "/spec/destination", {
+        feature: "match",
+        kind: "unsupported-value",
+        what: "destination",
+        severity: "error",
+        message: `a Gateway API route sends requests to a Service port (backendRefs[].port is required for a Service), and no port of ${v.namespace}/${v.service} is known: set destination.port or declare the ports in a MeshService`,
+      });
     }
   }
   const specs = new Map<EffectiveRoute, MatchSpec | undefined>(routes.map((r) => [r, matchSpec(gc, r)]));
   for (const port of [...wanted].sort((a, b) => a - b)) {
     const protocol = ports.find((p: DestinationPort) => p.port === port)?.protocol;
     if (protocol === "tcp") {
-      for (const r of routes) if (!r.port || r.port === port) {
-        gc.report(r.policy, r.pointer, { feature: "match", kind: "unsupported-value", what: "tcp-port", severity: "error", message: `port ${port} of ${v.namespace}/${v.service} is declared tcp: HTTP routes do not apply to it` });
-      }
+      for (const r of routes)
+        if (!r.port || r.port === port) {
+          gc.report(r.policy, r.pointer, {
+            feature: "match",
+            kind: "unsupported-value",
+            what: "tcp-port",
+            severity: "error",
+            message: `port ${port} of ${v.namespace}/${v.service} is declared tcp: HTTP routes do not apply to it`,
+          });
+        }
       continue;
     }
-    out.push(...routeObjects(gc, v, routes.filter((r) => !r.port || r.port === port), specs, port, protocol === "grpc", refs));
+    out.push(
+      ...routeObjects(
+        gc,
+        v,
+        routes.filter((r) => !r.port || r.port === port),
+        specs,
+        port,
+        protocol === "grpc",
+        refs,
+      ),
+    );
   }
   return out;
 }
@@ -94,7 +121,15 @@ interface Built {
   trivial: boolean;
 }
 
-function routeObjects(gc: GatewayContext, v: DestinationView, routes: EffectiveRoute[], specs: Map<EffectiveRoute, MatchSpec | undefined>, port: number, grpc: boolean, refs: CrossNamespaceRef[]): RouteObject[] {
+function routeObjects(
+  gc: GatewayContext,
+  v: DestinationView,
+  routes: EffectiveRoute[],
+  specs: Map<EffectiveRoute, MatchSpec | undefined>,
+  port: number,
+  grpc: boolean,
+  refs: CrossNamespaceRef[],
+): RouteObject[] {
   const built: Built[] = [];
   let catchAll = false;
   let notFound: EffectiveRoute | undefined;
@@ -103,8 +138,13 @@ function routeObjects(gc: GatewayContext, v: DestinationView, routes: EffectiveR
     if (isNotFoundForTheRest(r)) {
       notFound = r;
       catchAll = true;
-      gc.report(r.policy, r.action.pointer, { feature: "directResponse", kind: "note", what: "not-found-for-the-rest", severity: "info",
-        message: `answered by Gateway API itself: a request no rule of the ${grpc ? "GRPCRoute" : "HTTPRoute"} for ${v.namespace}/${v.service}:${port} matches gets 404, so this route is written as no rule` });
+      gc.report(r.policy, r.action.pointer, {
+        feature: "directResponse",
+        kind: "note",
+        what: "not-found-for-the-rest",
+        severity: "info",
+        message: `answered by Gateway API itself: a request no rule of the ${grpc ? "GRPCRoute" : "HTTPRoute"} for ${v.namespace}/${v.service}:${port} matches gets 404, so this route is written as no rule`,
+      });
       continue;
     }
     const spec = specs.get(r);
@@ -128,7 +168,10 @@ function routeObjects(gc: GatewayContext, v: DestinationView, routes: EffectiveR
     if (mirror) filters.push(mirror);
     const cors = corsFilter(gc, r, grpc);
     if (cors) filters.push(cors);
-    if (filters.length) { rule.filters = filters; trivial = false; }
+    if (filters.length) {
+      rule.filters = filters;
+      trivial = false;
+    }
     if (match) rule.matches = [match];
     if (gc.has("HTTPRouteRule.name")) rule.name = ruleName(r);
     applyResilience(gc, r, rule, grpc);
@@ -138,8 +181,13 @@ function routeObjects(gc: GatewayContext, v: DestinationView, routes: EffectiveR
   }
   if (!catchAll) built.push({ spec: CATCH_ALL, rule: { backendRefs: [{ name: v.service, port }] }, trivial: true });
   if (notFound && !built.length) {
-    gc.report(notFound.policy, notFound.action.pointer, { feature: "directResponse", kind: "unsupported-value", what: "not-found-for-everything", severity: "error",
-      message: `Gateway API cannot answer 404 to every request of ${v.namespace}/${v.service}:${port}: a route needs at least one rule, and a Service without routes forwards every request` });
+    gc.report(notFound.policy, notFound.action.pointer, {
+      feature: "directResponse",
+      kind: "unsupported-value",
+      what: "not-found-for-everything",
+      severity: "error",
+      message: `Gateway API cannot answer 404 to every request of ${v.namespace}/${v.service}:${port}: a route needs at least one rule, and a Service without routes forwards every request`,
+    });
     return [];
   }
   if (!notFound && built.every((b) => b.trivial)) return [];
@@ -155,7 +203,8 @@ function routeObjects(gc: GatewayContext, v: DestinationView, routes: EffectiveR
       ordered.push({ spec: b.spec, route: b.route, object: name });
     }
     objects.push({
-      apiVersion: GATEWAY_V1, kind: grpc ? "GRPCRoute" : "HTTPRoute",
+      apiVersion: GATEWAY_V1,
+      kind: grpc ? "GRPCRoute" : "HTTPRoute",
       metadata: objectMeta(name, v.namespace, policies.length ? policies : v.trafficPolicies),
       spec: { parentRefs: [{ group: "", kind: "Service", name: v.service, port }], rules: chunk.map((b) => b.rule) },
     });
@@ -180,17 +229,20 @@ export function referenceGrants(refs: CrossNamespaceRef[]): KubeObject[] {
     const key = `${r.namespace}|${r.fromNamespace}|${r.fromKind}`;
     byKey.set(key, [...(byKey.get(key) ?? []), r]);
   }
-  return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, list]) => {
-    const { namespace, fromNamespace, fromKind } = list[0];
-    const services = [...new Set(list.map((r) => r.service))].sort();
-    const policies = [...new Set(list.map((r) => r.route.policy))];
-    return {
-      apiVersion: REFERENCE_GRANT_VERSION, kind: "ReferenceGrant",
-      metadata: objectMeta(dnsSubdomain("from", fromNamespace, fromKind.toLowerCase()), namespace, policies),
-      spec: {
-        from: [{ group: "gateway.networking.k8s.io", kind: fromKind, namespace: fromNamespace }],
-        to: services.map((name) => ({ group: "", kind: "Service", name })),
-      },
-    };
-  });
+  return [...byKey.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([, list]) => {
+      const { namespace, fromNamespace, fromKind } = list[0];
+      const services = [...new Set(list.map((r) => r.service))].sort();
+      const policies = [...new Set(list.map((r) => r.route.policy))];
+      return {
+        apiVersion: REFERENCE_GRANT_VERSION,
+        kind: "ReferenceGrant",
+        metadata: objectMeta(dnsSubdomain("from", fromNamespace, fromKind.toLowerCase()), namespace, policies),
+        spec: {
+          from: [{ group: "gateway.networking.k8s.io", kind: fromKind, namespace: fromNamespace }],
+          to: services.map((name) => ({ group: "", kind: "Service", name })),
+        },
+      };
+    });
 }

@@ -14,7 +14,15 @@ import { NEXT, type Step } from "../chain.js";
 import { refuse, type InboundExchange } from "./exchange.js";
 
 /** The refusal of a request access control denies (counted), or undefined when it may pass. */
-export function accessRefusal(ctx: ProxyContext, inst: RtInstance, peer: Peer, method: string, path: string, headers: IncomingHttpHeaders, user?: RequestUser): Refusal | undefined {
+export function accessRefusal(
+  ctx: ProxyContext,
+  inst: RtInstance,
+  peer: Peer,
+  method: string,
+  path: string,
+  headers: IncomingHttpHeaders,
+  user?: RequestUser,
+): Refusal | undefined {
   const svc = inst.service;
   const d = decideAccess(svc.destination, { peer, method, path, headers, servicePort: inst.servicePort, instancePort: inst.port, ...(user ? { user } : {}) });
   if (!d || d.allowed) return undefined;

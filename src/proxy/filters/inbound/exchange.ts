@@ -45,16 +45,37 @@ export function newExchange(ctx: ProxyContext, key: string, listener: InboundLis
   const authority = authorityOf(req);
   const query = q < 0 ? undefined : raw.slice(q + 1);
   const x: InboundExchange = {
-    ctx, key, req, res, started, instance: inst, peer, method, authority, path: q < 0 ? raw : raw.slice(0, q), ...(query !== undefined ? { query } : {}),
+    ctx,
+    key,
+    req,
+    res,
+    started,
+    instance: inst,
+    peer,
+    method,
+    authority,
+    path: q < 0 ? raw : raw.slice(0, q),
+    ...(query !== undefined ? { query } : {}),
     authenticated: { removeHeaders: [], query: query ?? "" },
     record(status, flags, upstream) {
       const seconds = (performance.now() - started) / 1000;
       ctx.metrics.request("inbound", peer.label, svc.key, status, seconds);
       if (!ctx.log.enabled) return;
       ctx.log.write({
-        time: new Date(Date.now() - seconds * 1000).toISOString(), direction: "inbound", listener: key, source: peer.label, destination: svc.key, method, path: x.path, authority,
-        protocol: `HTTP/${req.httpVersion}`, status, durationMs: Math.round(seconds * 1e6) / 1e3, ...(upstream ? { upstream } : {}),
-        ...(flags.length ? { flags } : {}), ...(typeof req.headers["x-request-id"] === "string" ? { requestId: req.headers["x-request-id"] } : {}),
+        time: new Date(Date.now() - seconds * 1000).toISOString(),
+        direction: "inbound",
+        listener: key,
+        source: peer.label,
+        destination: svc.key,
+        method,
+        path: x.path,
+        authority,
+        protocol: `HTTP/${req.httpVersion}`,
+        status,
+        durationMs: Math.round(seconds * 1e6) / 1e3,
+        ...(upstream ? { upstream } : {}),
+        ...(flags.length ? { flags } : {}),
+        ...(typeof req.headers["x-request-id"] === "string" ? { requestId: req.headers["x-request-id"] } : {}),
       });
     },
   };

@@ -34,7 +34,12 @@ export async function forward(x: InboundExchange): Promise<Step> {
     headers["content-length"] = String(wasmBody.length);
   }
   const result = await exchange({
-    req, res: x.res, method: x.method, path: url, headers, body: wasmBody ?? (hasBody(req) ? (req as Readable) : null),
+    req,
+    res: x.res,
+    method: x.method,
+    path: url,
+    headers,
+    body: wasmBody ?? (hasBody(req) ? (req as Readable) : null),
     ...(transform ? { transformResponse: transform, maxHeldBytes: WASM_LIMITS.maxBodyBytes } : {}),
     pick: () => ({ id: inst.id, label, dispatcher: pool, reset: dest.connectionPool?.maxRequestsPerConnection === 1 }),
     onFailure: (reason) => ctx.metrics.upstreamFailures.inc(["inbound", svc.key, reason]),

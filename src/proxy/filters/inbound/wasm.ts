@@ -67,7 +67,9 @@ async function runRequest(x: InboundExchange, plugins: RtWasm[]): Promise<Step> 
         if (state.body === undefined) {
           const b = await readBody(x);
           if (b === undefined) {
-            localReply(x.req, x.res, 413, `unimesh: the request body is larger than the ${WASM_LIMITS.maxBodyBytes} bytes a Wasm extension may inspect`, { flag: "WASM" });
+            localReply(x.req, x.res, 413, `unimesh: the request body is larger than the ${WASM_LIMITS.maxBodyBytes} bytes a Wasm extension may inspect`, {
+              flag: "WASM",
+            });
             x.record(413, ["WASM"]);
             done(x);
             return DONE;
@@ -81,7 +83,15 @@ async function runRequest(x: InboundExchange, plugins: RtWasm[]): Promise<Step> 
       }
     }
   } catch (e) {
-    x.ctx.wasm.event({ level: "error", msg: "wasm extension failed the request closed", plugin: current?.policy, listener: x.key, method: x.method, path: x.path, reason: (e as Error).message });
+    x.ctx.wasm.event({
+      level: "error",
+      msg: "wasm extension failed the request closed",
+      plugin: current?.policy,
+      listener: x.key,
+      method: x.method,
+      path: x.path,
+      reason: (e as Error).message,
+    });
     localReply(x.req, x.res, 500, `unimesh: a Wasm extension failed (${current?.policy}); the request was not forwarded`, { flag: "WASM" });
     x.record(500, ["WASM"]);
     done(x);
@@ -105,7 +115,11 @@ function answer(x: InboundExchange, l: LocalResponse, policy: string): Step {
   x.ctx.wasm.event({ level: "info", msg: "wasm local response", plugin: policy, listener: x.key, status: l.status, details: l.details });
   // grpc_status counts for gRPC requests only (Envoy: sendLocalReply's grpc_status).
   const grpc = String(x.req.headers["content-type"] ?? "").startsWith("application/grpc");
-  localReply(x.req, x.res, l.status, Buffer.from(l.body), { flag: "WASM", headers, ...(grpc && l.grpcStatus > 0 && l.grpcStatus < 17 ? { grpcStatus: l.grpcStatus } : {}) });
+  localReply(x.req, x.res, l.status, Buffer.from(l.body), {
+    flag: "WASM",
+    headers,
+    ...(grpc && l.grpcStatus > 0 && l.grpcStatus < 17 ? { grpcStatus: l.grpcStatus } : {}),
+  });
   x.record(l.status, ["WASM"]);
   done(x);
   return DONE;
@@ -113,7 +127,12 @@ function answer(x: InboundExchange, l: LocalResponse, policy: string): Step {
 
 /** The request as proxy-wasm pairs: pseudo-headers first, then the headers (`host` is `:authority`). */
 function requestPairs(x: InboundExchange): Pairs {
-  const out: Pairs = [[":authority", x.authority], [":path", x.query === undefined ? x.path : `${x.path}?${x.query}`], [":method", x.method], [":scheme", "http"]];
+  const out: Pairs = [
+    [":authority", x.authority],
+    [":path", x.query === undefined ? x.path : `${x.path}?${x.query}`],
+    [":method", x.method],
+    [":scheme", "http"],
+  ];
   const h = x.req.headers;
   for (const k in h) {
     if (k.charCodeAt(0) === 58 || k === "host") continue;
@@ -157,8 +176,14 @@ function applyRequestHeaders(x: InboundExchange, pairs: Pairs): void {
       x.authenticated.query = x.query ?? "";
       continue;
     }
-    if (k === ":method") { if (v) x.method = v; continue; }
-    if (k === ":authority") { if (v) x.authority = v; continue; }
+    if (k === ":method") {
+      if (v) x.method = v;
+      continue;
+    }
+    if (k === ":authority") {
+      if (v) x.authority = v;
+      continue;
+    }
     if (k.charCodeAt(0) === 58 || k === "host") continue;
     const prev = next[k];
     next[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
@@ -184,7 +209,9 @@ async function readBody(x: InboundExchange): Promise<Buffer | undefined> {
  * The response callbacks of the streams that saw the request (reverse order), for the forward filter's
  * `transformResponse`; undefined when no extension ran.
  */
-export function responseTransform(x: InboundExchange): ((status: number, headers: HeaderMap, body: Buffer) => Promise<{ status: number; headers: HeaderMap; body: Buffer; flag?: string }>) | undefined {
+export function responseTransform(
+  x: InboundExchange,
+): ((status: number, headers: HeaderMap, body: Buffer) => Promise<{ status: number; headers: HeaderMap; body: Buffer; flag?: string }>) | undefined {
   const streams = x.wasm?.streams;
   if (!streams?.length) return undefined;
   return async (status, headers, body) => {
@@ -214,7 +241,15 @@ export function responseTransform(x: InboundExchange): ((status: number, headers
         if (r.body) current = Buffer.from(r.body);
       }
     } catch (e) {
-      x.ctx.wasm.event({ level: "error", msg: "wasm extension failed the request closed", plugin: who, listener: x.key, method: x.method, path: x.path, reason: (e as Error).message });
+      x.ctx.wasm.event({
+        level: "error",
+        msg: "wasm extension failed the request closed",
+        plugin: who,
+        listener: x.key,
+        method: x.method,
+        path: x.path,
+        reason: (e as Error).message,
+      });
       throw new Error(`a Wasm extension failed (${who}); the response was not sent`, { cause: e });
     } finally {
       done(x);
@@ -222,7 +257,11 @@ export function responseTransform(x: InboundExchange): ((status: number, headers
     let out = status;
     const h: HeaderMap = {};
     for (const [k, v] of pairs) {
-      if (k === ":status") { const n = Number(v); if (Number.isInteger(n) && n >= 200 && n <= 599) out = n; continue; }
+      if (k === ":status") {
+        const n = Number(v);
+        if (Number.isInteger(n) && n >= 200 && n <= 599) out = n;
+        continue;
+      }
       if (k.charCodeAt(0) === 58) continue;
       const prev = h[k];
       h[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [String(prev), v];
@@ -243,5 +282,8 @@ export function done(x: InboundExchange): void {
   const streams = x.wasm?.streams;
   if (!streams?.length) return;
   x.wasm!.streams = [];
-  for (const s of streams) s.vm.call("done", s.ctx, {}).catch(() => { /* logged by the VM */ });
+  for (const s of streams)
+    s.vm.call("done", s.ctx, {}).catch(() => {
+      /* logged by the VM */
+    });
 }

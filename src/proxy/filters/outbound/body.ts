@@ -38,7 +38,11 @@ async function readBody(req: Req, limit: number): Promise<Buffer | AsyncIterable
     if (size > limit) {
       return (async function* () {
         yield* chunks;
-        for (;;) { const n = await it.next(); if (n.done) return; yield n.value as Buffer; }
+        for (;;) {
+          const n = await it.next();
+          if (n.done) return;
+          yield n.value as Buffer;
+        }
       })();
     }
   }

@@ -11,7 +11,10 @@ export function connectionPool(x: OutboundExchange): Step | Promise<Step> {
   const admitted = x.state!.limiter.acquire();
   if (admitted === undefined) {
     x.ctx.metrics.overflows.inc([x.caller.peer.label, x.service!.key]);
-    localReply(x.req, x.res, 503, "upstream connect error or disconnect/reset before headers. reset reason: overflow", { flag: "UO", headers: { "x-unimesh-overflow": "true" } });
+    localReply(x.req, x.res, 503, "upstream connect error or disconnect/reset before headers. reset reason: overflow", {
+      flag: "UO",
+      headers: { "x-unimesh-overflow": "true" },
+    });
     x.record(503, [...x.flags, "UO"], { route: x.route });
     return DONE;
   }

@@ -97,19 +97,44 @@ export function newExchange(ctx: ProxyContext, key: string, listener: CallerList
   const caller = listener.identity;
   const method = req.method ?? "GET";
   const x: OutboundExchange = {
-    ctx, key, req, res, started, listener, caller, method, authority: t.authority, path: t.path, query: t.query, host,
+    ctx,
+    key,
+    req,
+    res,
+    started,
+    listener,
+    caller,
+    method,
+    authority: t.authority,
+    path: t.path,
+    query: t.query,
+    host,
     ...(hostPort !== undefined ? { hostPort } : {}),
-    flags: [], upstreamPath: t.path, headers: {}, body: null,
+    flags: [],
+    upstreamPath: t.path,
+    headers: {},
+    body: null,
     record(status, flags, extra = {}) {
       const destination = extra.destination ?? x.service?.key ?? host;
       const seconds = (performance.now() - started) / 1000;
       ctx.metrics.request("outbound", caller.peer.label, destination, status, seconds, extra.route?.id);
       if (!ctx.log.enabled) return;
       ctx.log.write({
-        time: new Date(Date.now() - seconds * 1000).toISOString(), direction: "outbound", listener: key, source: caller.peer.label, destination,
-        ...(extra.route ? { route: extra.route.id, ...(extra.route.name ? { routeName: extra.route.name } : {}) } : {}), method, path: x.path, authority: t.authority,
-        protocol: `HTTP/${req.httpVersion}`, status, durationMs: Math.round(seconds * 1e6) / 1e3, ...(extra.upstream ? { upstream: extra.upstream } : {}),
-        ...(extra.retries ? { retries: extra.retries } : {}), ...(flags.length ? { flags } : {}),
+        time: new Date(Date.now() - seconds * 1000).toISOString(),
+        direction: "outbound",
+        listener: key,
+        source: caller.peer.label,
+        destination,
+        ...(extra.route ? { route: extra.route.id, ...(extra.route.name ? { routeName: extra.route.name } : {}) } : {}),
+        method,
+        path: x.path,
+        authority: t.authority,
+        protocol: `HTTP/${req.httpVersion}`,
+        status,
+        durationMs: Math.round(seconds * 1e6) / 1e3,
+        ...(extra.upstream ? { upstream: extra.upstream } : {}),
+        ...(extra.retries ? { retries: extra.retries } : {}),
+        ...(flags.length ? { flags } : {}),
         ...(typeof req.headers["x-request-id"] === "string" ? { requestId: req.headers["x-request-id"] } : {}),
       });
     },

@@ -16,8 +16,14 @@ export function faultInjection(x: OutboundExchange): Step | Promise<Step> {
   x.flags.push("DI");
   const delayMs = f.delayMs;
   return new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => { x.res.off("close", onClose); resolve(false); }, delayMs);
-    const onClose = () => { clearTimeout(timer); resolve(true); };
+    const timer = setTimeout(() => {
+      x.res.off("close", onClose);
+      resolve(false);
+    }, delayMs);
+    const onClose = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
     x.res.once("close", onClose);
   }).then((gone) => {
     if (!gone) return abort(x, f.abort);

@@ -28,7 +28,8 @@ export async function forward(x: OutboundExchange): Promise<Step> {
   // removed or moved by the reload is not picked at its old address).
   // The target's service: the destination, or another service of the registry (`Target.service`).
   const tsvc = target.service ?? svc;
-  const live = (): RtInstance[] => ctx.current === cfg ? upstream.endpoints : ctx.current.services.get(tsvc.key)?.endpoints(target.labels, upstream.port) ?? [];
+  const live = (): RtInstance[] =>
+    ctx.current === cfg ? upstream.endpoints : (ctx.current.services.get(tsvc.key)?.endpoints(target.labels, upstream.port) ?? []);
   // A destination with Wasm extensions always takes the wire: its extensions run in the inbound chain
   // (filters/inbound/wasm.ts), which the in-process hop does not go through.
   const inline = cfg.settings.colocatedHops === "inline" && !tsvc.destination.wasm;
@@ -45,18 +46,35 @@ export async function forward(x: OutboundExchange): Promise<Step> {
     const inst = state.balancer.pick(cands, hashKey);
     if (!inst?.bound) return "no-healthy";
     inst.active++;
-    const dispatcher: Pick<Dispatcher, "dispatch"> = inline ? inlineHop(ctx, caller.peer, inst.id) : ctx.pools.get({
-      address: inst.bound.address, port: inst.bound.port, h2,
-      ...(inst.mode !== "disabled" && cert ? { tls: { cert, expectServer: tsvc.spiffe } } : {}),
-      ...(settings.connectionPool ? { pool: settings.connectionPool } : {}),
-    });
-    return { id: inst.id, label: `${inst.address}:${inst.port}`, dispatcher, reset, release: () => { inst.active--; } };
+    const dispatcher: Pick<Dispatcher, "dispatch"> = inline
+      ? inlineHop(ctx, caller.peer, inst.id)
+      : ctx.pools.get({
+          address: inst.bound.address,
+          port: inst.bound.port,
+          h2,
+          ...(inst.mode !== "disabled" && cert ? { tls: { cert, expectServer: tsvc.spiffe } } : {}),
+          ...(settings.connectionPool ? { pool: settings.connectionPool } : {}),
+        });
+    return {
+      id: inst.id,
+      label: `${inst.address}:${inst.port}`,
+      dispatcher,
+      reset,
+      release: () => {
+        inst.active--;
+      },
+    };
   };
   const cors = corsOrigin !== undefined ? route.cors : undefined;
   let result: ForwardResult;
   try {
     result = await exchange({
-      req: x.req, res: x.res, method: x.method, path: x.upstreamPath, headers: x.headers, body: x.body,
+      req: x.req,
+      res: x.res,
+      method: x.method,
+      path: x.upstreamPath,
+      headers: x.headers,
+      body: x.body,
       ...(route.retries ? { retries: route.retries } : {}),
       ...(route.timeoutMs ? { timeoutMs: route.timeoutMs } : {}),
       ...(route.perTryTimeoutMs ? { perTryTimeoutMs: route.perTryTimeoutMs } : {}),
@@ -66,12 +84,15 @@ export async function forward(x: OutboundExchange): Promise<Step> {
       releaseRetry: () => state.limiter.releaseRetry(),
       onRetry: () => ctx.metrics.retries.inc([caller.peer.label, svc.key]),
       onFailure: (reason) => ctx.metrics.upstreamFailures.inc(["outbound", svc.key, reason]),
-      decorate: route.responseHeaders || target.responseHeaders || cors || setCookie ? (_status, h) => {
-        applyHeaderOps(h, route.responseHeaders);
-        applyHeaderOps(h, target.responseHeaders);
-        if (cors) cors.decorate(h, corsOrigin!);
-        if (setCookie) h["set-cookie"] = setCookie;
-      } : undefined,
+      decorate:
+        route.responseHeaders || target.responseHeaders || cors || setCookie
+          ? (_status, h) => {
+              applyHeaderOps(h, route.responseHeaders);
+              applyHeaderOps(h, target.responseHeaders);
+              if (cors) cors.decorate(h, corsOrigin!);
+              if (setCookie) h["set-cookie"] = setCookie;
+            }
+          : undefined,
     });
   } finally {
     x.release?.();

@@ -20,14 +20,23 @@ export function mirror(x: OutboundExchange): Step {
   if (!inst?.bound) return NEXT;
   const cert = ctx.certs.peek(x.caller.spiffe);
   const pool = ctx.pools.get({
-    address: inst.bound.address, port: inst.bound.port, h2: sp.protocol !== "http",
+    address: inst.bound.address,
+    port: inst.bound.port,
+    h2: sp.protocol !== "http",
     ...(inst.mode !== "disabled" && cert ? { tls: { cert, expectServer: svc.spiffe } } : {}),
   });
   const { host, port } = splitAuthority(String(x.headers.host ?? ""));
   const copy: HeaderMap = { ...x.headers, host: `${host}-shadow${port ? `:${port}` : ""}` };
   ctx.metrics.mirrored.inc([x.caller.peer.label, svc.key]);
-  pool.dispatch({ path: x.upstreamPath, method: x.method, headers: copy as Record<string, string>, body: x.body }, {
-    onRequestStart() {}, onResponseStart() {}, onResponseData() {}, onResponseEnd() {}, onResponseError() {},
-  });
+  pool.dispatch(
+    { path: x.upstreamPath, method: x.method, headers: copy as Record<string, string>, body: x.body },
+    {
+      onRequestStart() {},
+      onResponseStart() {},
+      onResponseData() {},
+      onResponseEnd() {},
+      onResponseError() {},
+    },
+  );
   return NEXT;
 }

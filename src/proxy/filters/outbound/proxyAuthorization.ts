@@ -30,8 +30,10 @@ export function presentsToken(header: string | undefined, token: string): boolea
 export function proxyAuthorization(x: OutboundExchange): Step {
   const l = x.listener;
   if (l.kind !== "outbound" || l.token === undefined || presentsToken(x.req.headers["proxy-authorization"], l.token)) return NEXT;
-  localReply(x.req, x.res, 407, "unimesh: this outbound listener belongs to an app; send its token (HTTP_PROXY=http://unimesh:<token>@host:port)",
-    { flag: "UAEX", headers: { "proxy-authenticate": `Basic realm="unimesh outbound ${x.caller.namespace}/${x.caller.serviceAccount}"` } });
+  localReply(x.req, x.res, 407, "unimesh: this outbound listener belongs to an app; send its token (HTTP_PROXY=http://unimesh:<token>@host:port)", {
+    flag: "UAEX",
+    headers: { "proxy-authenticate": `Basic realm="unimesh outbound ${x.caller.namespace}/${x.caller.serviceAccount}"` },
+  });
   // Not the caller's identity: whoever sent this is unknown.
   x.ctx.metrics.request("outbound", "unknown", "-", 407, (performance.now() - x.started) / 1000);
   return DONE;

@@ -32,7 +32,8 @@ export function corsFilter(gc: GatewayContext, r: EffectiveRoute, grpc: boolean)
     return undefined;
   };
   if (grpc) return err(c.pointer, `a GRPCRoute has no CORS filter; the port is declared grpc`, "unsupported-feature", "grpc");
-  if (!gc.has("HTTPRouteFilter.cors")) return err(c.pointer, `the CORS filter (GEP-1767): ${gc.needs("HTTPRouteFilter.cors")}`, "unsupported-feature", "release");
+  if (!gc.has("HTTPRouteFilter.cors"))
+    return err(c.pointer, `the CORS filter (GEP-1767): ${gc.needs("HTTPRouteFilter.cors")}`, "unsupported-feature", "release");
   const v = c.value;
   const out: CORSFilter = {};
   let ok = true;
@@ -50,9 +51,13 @@ export function corsFilter(gc: GatewayContext, r: EffectiveRoute, grpc: boolean)
   const origins: string[] = [];
   v.allowOrigins.forEach((o, i) => {
     if (o.exact !== undefined && ORIGIN.test(o.exact)) origins.push(o.exact);
-    else ok = !!err(`${c.pointer}/allowOrigins/${i}`, o.exact !== undefined
-      ? `a Gateway API CORS origin is scheme://host[:port] (a host may start with *.), or *, not "${o.exact}"`
-      : `Gateway API CORS origins are exact (scheme://host[:port], *.example.com hosts, or *); ${o.prefix !== undefined ? "prefix" : "regex"} origins have no field`);
+    else
+      ok = !!err(
+        `${c.pointer}/allowOrigins/${i}`,
+        o.exact !== undefined
+          ? `a Gateway API CORS origin is scheme://host[:port] (a host may start with *.), or *, not "${o.exact}"`
+          : `Gateway API CORS origins are exact (scheme://host[:port], *.example.com hosts, or *); ${o.prefix !== undefined ? "prefix" : "regex"} origins have no field`,
+      );
   });
   out.allowOrigins = origins;
   if (v.exposeHeaders) {
@@ -63,9 +68,17 @@ export function corsFilter(gc: GatewayContext, r: EffectiveRoute, grpc: boolean)
   if (v.maxAge !== undefined) {
     const ms = parseDuration(v.maxAge) ?? 0;
     const seconds = Math.floor(ms / 1000);
-    if (seconds < 1) ok = !!err(`${c.pointer}/maxAge`, `maxAge ${v.maxAge} is below one second; the CORS filter's maxAge (Access-Control-Max-Age) counts whole seconds`);
+    if (seconds < 1)
+      ok = !!err(`${c.pointer}/maxAge`, `maxAge ${v.maxAge} is below one second; the CORS filter's maxAge (Access-Control-Max-Age) counts whole seconds`);
     else {
-      if (seconds * 1000 !== ms) gc.report(r.policy, `${c.pointer}/maxAge`, { feature: "cors", kind: "unsupported-value", what: "maxAge", severity: "warning", message: `maxAge ${v.maxAge} is sent as ${seconds}s: the CORS filter's maxAge counts whole seconds` });
+      if (seconds * 1000 !== ms)
+        gc.report(r.policy, `${c.pointer}/maxAge`, {
+          feature: "cors",
+          kind: "unsupported-value",
+          what: "maxAge",
+          severity: "warning",
+          message: `maxAge ${v.maxAge} is sent as ${seconds}s: the CORS filter's maxAge counts whole seconds`,
+        });
       out.maxAge = seconds;
     }
   }
@@ -79,7 +92,10 @@ export const corsFeature: FeatureModule = {
     cors: hasField(version, "standard", "HTTPRouteFilter.cors")
       ? partial("HTTPRoute.rules[].filters[] CORS", "exact origins only; maxAge in whole seconds; not on gRPC ports")
       : hasField(version, "experimental", "HTTPRouteFilter.cors")
-        ? partial("HTTPRoute.rules[].filters[] CORS", `experimental channel only (standard from ${FIELD_SINCE["HTTPRouteFilter.cors"].standard}); exact origins only`)
+        ? partial(
+            "HTTPRoute.rules[].filters[] CORS",
+            `experimental channel only (standard from ${FIELD_SINCE["HTTPRouteFilter.cors"].standard}); exact origins only`,
+          )
         : none(`The CORS filter is in ${whereAvailable("HTTPRouteFilter.cors")}.`),
   }),
 };

@@ -35,8 +35,12 @@ function filtersOf(gc: GatewayContext, policy: Entry<TrafficPolicy>, h: At<Heade
     const ops = h.value[side];
     const bad = [...Object.keys(ops?.set ?? {}), ...Object.keys(ops?.add ?? {}), ...(ops?.remove ?? [])].filter((n) => !HTTP_TOKEN.test(n));
     if (bad.length) {
-      gc.report(policy, `${h.pointer}/${side}`, { feature: "headers", kind: "unsupported-value", severity: "error",
-        message: `Gateway API header filters take HTTP token names only (letters, digits and !#$%&'*+-.^_\`|~), not ${bad.map((n) => `"${n}"`).join(", ")}; use rewrite.authority for the Host` });
+      gc.report(policy, `${h.pointer}/${side}`, {
+        feature: "headers",
+        kind: "unsupported-value",
+        severity: "error",
+        message: `Gateway API header filters take HTTP token names only (letters, digits and !#$%&'*+-.^_\`|~), not ${bad.map((n) => `"${n}"`).join(", ")}; use rewrite.authority for the Host`,
+      });
       return [];
     }
   }

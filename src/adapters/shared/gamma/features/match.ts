@@ -48,12 +48,22 @@ export const HTTP_TOKEN = /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/;
 
 /** The CEL rules on `Exact`/`PathPrefix` values (no `//`, `/./`, `/../`, `%2f`, `#`, trailing `/.` or `/..`; RFC 3986 characters). */
 export function isGatewayPathLiteral(v: string): boolean {
-  return v.startsWith("/") && !v.includes("//") && !v.includes("/./") && !v.includes("/../") && !/%2f/i.test(v) &&
-    !v.includes("#") && !v.endsWith("/..") && !v.endsWith("/.") && /^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|%[0-9a-fA-F]{2})+$/.test(v);
+  return (
+    v.startsWith("/") &&
+    !v.includes("//") &&
+    !v.includes("/./") &&
+    !v.includes("/../") &&
+    !/%2f/i.test(v) &&
+    !v.includes("#") &&
+    !v.endsWith("/..") &&
+    !v.endsWith("/.") &&
+    /^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|%[0-9a-fA-F]{2})+$/.test(v)
+  );
 }
 
 const escapePointer = (t: string) => t.replace(/~/g, "~0").replace(/\//g, "~1");
-const REGEX_WHY = "RegularExpression matches have implementation-specific support in Gateway API (each implementation picks its regex dialect, and their precedence is implementation-specific too), so they are not portable across GAMMA implementations";
+const REGEX_WHY =
+  "RegularExpression matches have implementation-specific support in Gateway API (each implementation picks its regex dialect, and their precedence is implementation-specific too), so they are not portable across GAMMA implementations";
 
 /**
  * Converts a route's match, reporting every condition no portable Gateway API match expresses;
@@ -72,15 +82,31 @@ export function matchSpec(gc: GatewayContext, r: EffectiveRoute): MatchSpec | un
   const p = m.path;
   if (p?.exact !== undefined) {
     if (isGatewayPathLiteral(p.exact)) spec.path = { kind: "exact", value: p.exact };
-    else bad(`${at}/path/exact`, "invalid-path", `Gateway API rejects this Exact path (it must be a normalized absolute path of RFC 3986 characters, without //, /./, /../, %2F or #)`);
+    else
+      bad(
+        `${at}/path/exact`,
+        "invalid-path",
+        `Gateway API rejects this Exact path (it must be a normalized absolute path of RFC 3986 characters, without //, /./, /../, %2F or #)`,
+      );
   } else if (p?.segmentPrefix !== undefined) {
     const v = p.segmentPrefix.length > 1 && p.segmentPrefix.endsWith("/") ? p.segmentPrefix.slice(0, -1) : p.segmentPrefix;
-    if (v === "/") { /* every path */ } else if (isGatewayPathLiteral(v)) spec.path = { kind: "segmentPrefix", value: v };
-    else bad(`${at}/path/segmentPrefix`, "invalid-path", `Gateway API rejects this PathPrefix value (it must be a normalized absolute path of RFC 3986 characters, without //, /./, /../, %2F or #)`);
+    if (v === "/") {
+      /* every path */
+    } else if (isGatewayPathLiteral(v)) spec.path = { kind: "segmentPrefix", value: v };
+    else
+      bad(
+        `${at}/path/segmentPrefix`,
+        "invalid-path",
+        `Gateway API rejects this PathPrefix value (it must be a normalized absolute path of RFC 3986 characters, without //, /./, /../, %2F or #)`,
+      );
   } else if (p?.prefix !== undefined) {
     if (p.prefix !== "/") {
       const seg = p.prefix.endsWith("/") ? p.prefix.slice(0, -1) : p.prefix;
-      bad(`${at}/path/prefix`, "string-prefix", `prefix "${p.prefix}" is a string prefix, and a Gateway API PathPrefix matches whole path segments (PathPrefix ${seg || "/"} matches ${seg} itself${p.prefix.endsWith("/") ? "" : ` and ${seg}/x but not ${seg}x`}); only a RegularExpression could say it, and ${REGEX_WHY}. Write segmentPrefix: ${seg || "/"} if ${p.prefix.endsWith("/") ? `${seg} itself may match too` : "that is what you mean"}, or translate for a mesh (--mesh istio or linkerd)`);
+      bad(
+        `${at}/path/prefix`,
+        "string-prefix",
+        `prefix "${p.prefix}" is a string prefix, and a Gateway API PathPrefix matches whole path segments (PathPrefix ${seg || "/"} matches ${seg} itself${p.prefix.endsWith("/") ? "" : ` and ${seg}/x but not ${seg}x`}); only a RegularExpression could say it, and ${REGEX_WHY}. Write segmentPrefix: ${seg || "/"} if ${p.prefix.endsWith("/") ? `${seg} itself may match too` : "that is what you mean"}, or translate for a mesh (--mesh istio or linkerd)`,
+      );
     }
   } else if (p?.regex !== undefined) {
     bad(`${at}/path/regex`, "regex", `${REGEX_WHY}; use exact or segmentPrefix, or translate for a mesh (--mesh istio or linkerd)`);
@@ -91,14 +117,20 @@ export function matchSpec(gc: GatewayContext, r: EffectiveRoute): MatchSpec | un
   }
   for (const [name, h] of Object.entries(m.headers ?? {}).sort(([a], [b]) => cmpLower(a, b))) {
     const ptr = `${at}/headers/${escapePointer(name)}`;
-    if (!HTTP_TOKEN.test(name)) { bad(ptr, "header-name", `Gateway API matches only headers whose name is an HTTP token, not "${name}"`); continue; }
+    if (!HTTP_TOKEN.test(name)) {
+      bad(ptr, "header-name", `Gateway API matches only headers whose name is an HTTP token, not "${name}"`);
+      continue;
+    }
     const v = exactOf(h);
     if (v !== undefined) spec.headers.push({ name: name.toLowerCase(), value: v });
     else bad(ptr, ...headerWhy(h, "header"));
   }
   for (const [name, q] of Object.entries(m.queryParams ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const ptr = `${at}/queryParams/${escapePointer(name)}`;
-    if (!HTTP_TOKEN.test(name)) { bad(ptr, "query-name", `Gateway API matches only query parameters whose name is an HTTP token, not "${name}"`); continue; }
+    if (!HTTP_TOKEN.test(name)) {
+      bad(ptr, "query-name", `Gateway API matches only query parameters whose name is an HTTP token, not "${name}"`);
+      continue;
+    }
     const v = exactOf(q);
     if (v !== undefined) spec.query.push({ name, value: v });
     else bad(ptr, ...headerWhy(q, "query parameter"));
@@ -107,7 +139,8 @@ export function matchSpec(gc: GatewayContext, r: EffectiveRoute): MatchSpec | un
 }
 
 function cmpLower(a: string, b: string): number {
-  const x = a.toLowerCase(), y = b.toLowerCase();
+  const x = a.toLowerCase(),
+    y = b.toLowerCase();
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
@@ -117,10 +150,15 @@ function exactOf(h: HeaderMatch | StringMatch): string | undefined {
 
 function headerWhy(h: HeaderMatch | StringMatch, what: string): [code: string, message: string] {
   const field = what === "header" ? "header" : "query";
-  if ("present" in h && h.present === false) return [`${field}-absent`, `a Gateway API route cannot match the absence of a ${what} (matches are Exact or RegularExpression values of a present one)`];
-  if ("present" in h && h.present === true) return [`${field}-present`, `a Gateway API route cannot match the mere presence of a ${what} without a RegularExpression; ${REGEX_WHY}`];
+  if ("present" in h && h.present === false)
+    return [`${field}-absent`, `a Gateway API route cannot match the absence of a ${what} (matches are Exact or RegularExpression values of a present one)`];
+  if ("present" in h && h.present === true)
+    return [`${field}-present`, `a Gateway API route cannot match the mere presence of a ${what} without a RegularExpression; ${REGEX_WHY}`];
   if (h.exact === "") return [`${field}-empty`, `Gateway API ${what} values are at least one character long`];
-  return [`${field}-${h.prefix !== undefined ? "prefix" : "regex"}`, `a ${what} ${h.prefix !== undefined ? "prefix" : "regex"} needs a RegularExpression match; ${REGEX_WHY}. Match exact values`];
+  return [
+    `${field}-${h.prefix !== undefined ? "prefix" : "regex"}`,
+    `a ${what} ${h.prefix !== undefined ? "prefix" : "regex"} needs a RegularExpression match; ${REGEX_WHY}. Match exact values`,
+  ];
 }
 
 /** The `HTTPRouteMatch` of a spec (keys sorted), or undefined for every request. */
@@ -157,9 +195,14 @@ export function grpcParts(s: MatchSpec): { service?: string; method?: string } |
  */
 export function toGrpcRouteMatch(gc: GatewayContext, r: EffectiveRoute, s: MatchSpec): GRPCRouteMatch | undefined {
   const at = r.match?.pointer ?? r.pointer;
-  const bad = (pointer: string, message: string) => gc.report(r.policy, pointer, { feature: "match", kind: "unsupported-value", what: "grpc", severity: "error", message: message });
+  const bad = (pointer: string, message: string) =>
+    gc.report(r.policy, pointer, { feature: "match", kind: "unsupported-value", what: "grpc", severity: "error", message: message });
   const parts = grpcParts(s);
-  if (!parts) bad(`${at}/path`, `a GRPCRoute matches gRPC service and method names, not paths: only an exact path /<service>/<method> or a segmentPrefix /<service> can be expressed`);
+  if (!parts)
+    bad(
+      `${at}/path`,
+      `a GRPCRoute matches gRPC service and method names, not paths: only an exact path /<service>/<method> or a segmentPrefix /<service> can be expressed`,
+    );
   if (s.method && s.method !== "POST") bad(`${at}/method`, `gRPC requests are always POST; a GRPCRoute cannot match method ${s.method}`);
   if (s.query.length) bad(`${at}/queryParams`, `a GRPCRoute cannot match query parameters`);
   if (!parts?.service && !s.headers.length) return undefined;
@@ -183,9 +226,13 @@ export function mayOverlap(a: MatchSpec, b: MatchSpec): boolean {
   if (a.path && b.path) {
     if (a.path.kind === "exact" && !pathMatches(b.path, a.path.value)) return false;
     if (b.path.kind === "exact" && !pathMatches(a.path, b.path.value)) return false;
-    if (a.path.kind === "segmentPrefix" && b.path.kind === "segmentPrefix" && !pathMatches(a.path, b.path.value) && !pathMatches(b.path, a.path.value)) return false;
+    if (a.path.kind === "segmentPrefix" && b.path.kind === "segmentPrefix" && !pathMatches(a.path, b.path.value) && !pathMatches(b.path, a.path.value))
+      return false;
   }
-  for (const [x, y] of [[a.headers, b.headers], [a.query, b.query]] as const) {
+  for (const [x, y] of [
+    [a.headers, b.headers],
+    [a.query, b.query],
+  ] as const) {
     for (const h of x) if (y.some((k) => k.name === h.name && k.value !== h.value)) return false;
   }
   return true;
@@ -244,9 +291,15 @@ export function checkOrder(gc: GatewayContext, rules: OrderedRule[], grpc: boole
       const r = later.route ?? earlier.route!;
       const other = later.route ? earlier : later;
       const where = other.route ? ` (${other.route.policy.id}${other.route.pointer})` : "";
-      gc.report(r.policy, r.match?.pointer ?? r.pointer, { feature: "match", kind: "unsupported-value", what: tieAcross ? "route-split-tie" : "route-order", severity: "error", message: tieAcross
-        ? `Gateway API ranks this route (${describeSpec(later.spec)}) and the earlier route matching ${describeSpec(other.spec)}${where} equally, and they sit in different ${grpc ? "GRPCRoutes" : "HTTPRoutes"} (more than 16 rules), where the older object wins; make the matches disjoint or the earlier route more specific`
-        : `Gateway API does not take the first matching route: it picks the most specific match (${grpc ? "the longest service name, then method name, then the most header matches" : "an Exact path, then the longest PathPrefix, then a method, then the most header matches, then the most query-parameter matches"}), so requests matching both this route (${describeSpec(later.spec)}) and the earlier route matching ${describeSpec(other.spec)}${where} would go to this one. Make the matches disjoint, or the earlier route more specific` });
+      gc.report(r.policy, r.match?.pointer ?? r.pointer, {
+        feature: "match",
+        kind: "unsupported-value",
+        what: tieAcross ? "route-split-tie" : "route-order",
+        severity: "error",
+        message: tieAcross
+          ? `Gateway API ranks this route (${describeSpec(later.spec)}) and the earlier route matching ${describeSpec(other.spec)}${where} equally, and they sit in different ${grpc ? "GRPCRoutes" : "HTTPRoutes"} (more than 16 rules), where the older object wins; make the matches disjoint or the earlier route more specific`
+          : `Gateway API does not take the first matching route: it picks the most specific match (${grpc ? "the longest service name, then method name, then the most header matches" : "an Exact path, then the longest PathPrefix, then a method, then the most header matches, then the most query-parameter matches"}), so requests matching both this route (${describeSpec(later.spec)}) and the earlier route matching ${describeSpec(other.spec)}${where} would go to this one. Make the matches disjoint, or the earlier route more specific`,
+      });
       break;
     }
   }
@@ -256,7 +309,9 @@ export function checkOrder(gc: GatewayContext, rules: OrderedRule[], grpc: boole
 export const matchFeature: FeatureModule = {
   features: ["match"],
   capabilities: () => ({
-    match: partial("HTTPRoute.rules[].matches {path Exact|PathPrefix, method, headers Exact, queryParams Exact}; GRPCRoute method {service, method}",
-      "Exact paths and segmentPrefix (PathPrefix) only: string prefixes, regexes and header prefix/presence need RegularExpression, whose support and precedence are implementation-specific. Routes must keep their order under Gateway API's match precedence."),
+    match: partial(
+      "HTTPRoute.rules[].matches {path Exact|PathPrefix, method, headers Exact, queryParams Exact}; GRPCRoute method {service, method}",
+      "Exact paths and segmentPrefix (PathPrefix) only: string prefixes, regexes and header prefix/presence need RegularExpression, whose support and precedence are implementation-specific. Routes must keep their order under Gateway API's match precedence.",
+    ),
   }),
 };

@@ -26,21 +26,39 @@ export interface CrossNamespaceRef {
 }
 
 /** The `RequestMirror` filter of a route on `port`, or undefined (no mirror, or reported). */
-export function mirrorFilter(gc: GatewayContext, v: DestinationView, r: EffectiveRoute, port: number, grpc: boolean, refs: CrossNamespaceRef[]): RouteFilter | undefined {
+export function mirrorFilter(
+  gc: GatewayContext,
+  v: DestinationView,
+  r: EffectiveRoute,
+  port: number,
+  grpc: boolean,
+  refs: CrossNamespaceRef[],
+): RouteFilter | undefined {
   const m = r.mirror;
   if (!m) return undefined;
   const svc = m.value.serviceResolved;
   const name = m.value.subsetResolved ? subsetServiceName(svc.name, m.value.subsetResolved) : m.value.subset ? undefined : svc.name;
   if (name === undefined) {
-    gc.report(r.policy, `${m.pointer}/subset`, { feature: "mirror", kind: "unsupported-value", what: "subset", severity: "error",
-      message: `Gateway API mirrors to a Service, not to pod subsets, and unimesh names a subset's Service (<service>-<subset>) only for subsets of the destination itself; mirror to a Service that selects these pods instead` });
+    gc.report(r.policy, `${m.pointer}/subset`, {
+      feature: "mirror",
+      kind: "unsupported-value",
+      what: "subset",
+      severity: "error",
+      message: `Gateway API mirrors to a Service, not to pod subsets, and unimesh names a subset's Service (<service>-<subset>) only for subsets of the destination itself; mirror to a Service that selects these pods instead`,
+    });
     return undefined;
   }
   const out: RequestMirror = { backendRef: { name, ...(svc.namespace !== v.namespace ? { namespace: svc.namespace } : {}), port: m.value.port ?? port } };
   const pct = m.value.percent;
   if (pct !== undefined && pct < 100) {
     if (!gc.has("HTTPRequestMirrorFilter.percent")) {
-      gc.report(r.policy, `${m.pointer}/percent`, { feature: "mirror", kind: "unsupported-value", what: "percent", severity: "error", message: `mirroring a share of requests: ${gc.needs("HTTPRequestMirrorFilter.percent")}` });
+      gc.report(r.policy, `${m.pointer}/percent`, {
+        feature: "mirror",
+        kind: "unsupported-value",
+        what: "percent",
+        severity: "error",
+        message: `mirroring a share of requests: ${gc.needs("HTTPRequestMirrorFilter.percent")}`,
+      });
       return undefined;
     }
     if (Number.isInteger(pct)) out.percent = pct;
@@ -49,10 +67,16 @@ export function mirrorFilter(gc: GatewayContext, v: DestinationView, r: Effectiv
       out.fraction = { denominator: 100 * scale, numerator: Math.round(pct * scale) };
     }
   }
-  if (svc.namespace !== v.namespace) refs.push({ fromNamespace: v.namespace, fromKind: grpc ? "GRPCRoute" : "HTTPRoute", namespace: svc.namespace, service: name, route: r });
+  if (svc.namespace !== v.namespace)
+    refs.push({ fromNamespace: v.namespace, fromKind: grpc ? "GRPCRoute" : "HTTPRoute", namespace: svc.namespace, service: name, route: r });
   if (m.value.subsetResolved && m.value.serviceResolved.name === v.service) {
-    gc.report(r.policy, `${m.pointer}/subset`, { feature: "mirror", kind: "note", what: "subset", severity: "info",
-      message: `Gateway API mirrors to a Service, not a pod subset: the Service ${name} (selector of ${svc.name} plus the subset's labels, same ports) must exist; unimesh does not create Services` });
+    gc.report(r.policy, `${m.pointer}/subset`, {
+      feature: "mirror",
+      kind: "note",
+      what: "subset",
+      severity: "info",
+      message: `Gateway API mirrors to a Service, not a pod subset: the Service ${name} (selector of ${svc.name} plus the subset's labels, same ports) must exist; unimesh does not create Services`,
+    });
   }
   return { requestMirror: out, type: "RequestMirror" };
 }
@@ -62,7 +86,10 @@ export const mirrorFeature: FeatureModule = {
   features: ["mirror"],
   capabilities: (version) => ({
     mirror: hasField(version, "standard", "HTTPRequestMirrorFilter.percent")
-      ? full("rules[].filters[] RequestMirror {backendRef, percent | fraction}", "to a Service (a subset's: <service>-<subset>); another namespace gets a ReferenceGrant")
+      ? full(
+          "rules[].filters[] RequestMirror {backendRef, percent | fraction}",
+          "to a Service (a subset's: <service>-<subset>); another namespace gets a ReferenceGrant",
+        )
       : partial("rules[].filters[] RequestMirror {backendRef}", `a share of requests (percent) needs ${whereAvailable("HTTPRequestMirrorFilter.percent")}`),
   }),
 };

@@ -22,18 +22,33 @@ export const PRECISE_HOSTNAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z
 /** The `RequestRedirect` filter of a redirect route, or undefined (reported). */
 export function redirectFilter(gc: GatewayContext, r: EffectiveRoute, redirect: Redirect, pointer: string, grpc: boolean): RouteFilter | undefined {
   if (grpc) {
-    gc.report(r.policy, pointer, { feature: "redirect", kind: "unsupported-feature", severity: "error", message: `a GRPCRoute cannot redirect (no RequestRedirect filter); the port is declared grpc` });
+    gc.report(r.policy, pointer, {
+      feature: "redirect",
+      kind: "unsupported-feature",
+      severity: "error",
+      message: `a GRPCRoute cannot redirect (no RequestRedirect filter); the port is declared grpc`,
+    });
     return undefined;
   }
   const status = redirect.statusCode ?? 301;
   if (status !== 301 && status !== 302 && !gc.has("HTTPRequestRedirectFilter.statusCode 303/307/308")) {
-    gc.report(r.policy, `${pointer}/statusCode`, { feature: "redirect", kind: "unsupported-value", what: "statusCode", severity: "error",
-      message: `RequestRedirect statusCode ${status}: ${gc.needs("HTTPRequestRedirectFilter.statusCode 303/307/308")}; use 301 or 302` });
+    gc.report(r.policy, `${pointer}/statusCode`, {
+      feature: "redirect",
+      kind: "unsupported-value",
+      what: "statusCode",
+      severity: "error",
+      message: `RequestRedirect statusCode ${status}: ${gc.needs("HTTPRequestRedirectFilter.statusCode 303/307/308")}; use 301 or 302`,
+    });
     return undefined;
   }
   if (redirect.authority && !PRECISE_HOSTNAME.test(redirect.authority)) {
-    gc.report(r.policy, `${pointer}/authority`, { feature: "redirect", kind: "unsupported-value", what: "authority", severity: "error",
-      message: `the RequestRedirect hostname must be a lower-case DNS name (no port, no IP literal with ':'), not "${redirect.authority}"` });
+    gc.report(r.policy, `${pointer}/authority`, {
+      feature: "redirect",
+      kind: "unsupported-value",
+      what: "authority",
+      severity: "error",
+      message: `the RequestRedirect hostname must be a lower-case DNS name (no port, no IP literal with ':'), not "${redirect.authority}"`,
+    });
     return undefined;
   }
   const rr = {} as RequestRedirect;

@@ -28,32 +28,73 @@ import type { Retry, RouteRule } from "../resources.js";
 const CONNECTION = new Set(["connect-failure", "reset", "refused-stream"]);
 const GRPC = new Set(["cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable"]);
 
-const NO_OFF = "Gateway API cannot switch retries off: rules[].retry.attempts is at least 1, and without rules[].retry the number of retries is implementation-specific (Istio retries twice on connection failures and 503s; Linkerd does not retry)";
+const NO_OFF =
+  "Gateway API cannot switch retries off: rules[].retry.attempts is at least 1, and without rules[].retry the number of retries is implementation-specific (Istio retries twice on connection failures and 503s; Linkerd does not retry)";
 
 /** Fills `rule.timeouts` and `rule.retry` of an HTTPRoute rule, or reports them on a GRPCRoute rule. */
 export function applyResilience(gc: GatewayContext, r: EffectiveRoute, rule: RouteRule, grpc: boolean): void {
   const timeout = r.timeout?.value;
   const timeouts: NonNullable<RouteRule["timeouts"]> = {};
   if (r.timeout) {
-    if (grpc) gc.report(r.policy, r.timeout.pointer, { feature: "timeout", kind: "unsupported-feature", what: "grpc", severity: "error", message: `a GRPCRoute has no timeouts in ${gc.release} (only HTTPRoute rules[].timeouts); remove timeout, or serve the port as http` });
-    else if (!gc.has("HTTPRoute.rules[].timeouts")) gc.report(r.policy, r.timeout.pointer, { feature: "timeout", kind: "unsupported-feature", what: "release", severity: "error", message: gc.needs("HTTPRoute.rules[].timeouts") });
+    if (grpc)
+      gc.report(r.policy, r.timeout.pointer, {
+        feature: "timeout",
+        kind: "unsupported-feature",
+        what: "grpc",
+        severity: "error",
+        message: `a GRPCRoute has no timeouts in ${gc.release} (only HTTPRoute rules[].timeouts); remove timeout, or serve the port as http`,
+      });
+    else if (!gc.has("HTTPRoute.rules[].timeouts"))
+      gc.report(r.policy, r.timeout.pointer, {
+        feature: "timeout",
+        kind: "unsupported-feature",
+        what: "release",
+        severity: "error",
+        message: gc.needs("HTTPRoute.rules[].timeouts"),
+      });
     else timeouts.request = formatDuration(timeout!);
   }
   const rt = r.retries;
   if (!rt || rt.value.attempts === 0) {
     if (r.action.kind === "split") {
-      if (rt) gc.report(r.policy, `${rt.pointer}/attempts`, { feature: "retries", kind: "unsupported-value", what: "attempts", severity: "warning", message: `attempts: 0: ${NO_OFF}` });
+      if (rt)
+        gc.report(r.policy, `${rt.pointer}/attempts`, {
+          feature: "retries",
+          kind: "unsupported-value",
+          what: "attempts",
+          severity: "warning",
+          message: `attempts: 0: ${NO_OFF}`,
+        });
       else gc.report(r.policy, "/spec", { feature: "retries", kind: "note", severity: "info", message: `no retries: ${NO_OFF}` });
     }
   } else if (grpc) {
-    gc.report(r.policy, rt.pointer, { feature: "retries", kind: "unsupported-feature", what: "grpc", severity: "error", message: `a GRPCRoute has no retry field in ${gc.release}; remove retries, or serve the port as http` });
+    gc.report(r.policy, rt.pointer, {
+      feature: "retries",
+      kind: "unsupported-feature",
+      what: "grpc",
+      severity: "error",
+      message: `a GRPCRoute has no retry field in ${gc.release}; remove retries, or serve the port as http`,
+    });
   } else if (!gc.has("HTTPRoute.rules[].retry")) {
-    gc.report(r.policy, rt.pointer, { feature: "retries", kind: "unsupported-feature", what: "release", severity: "error", message: `retries need HTTPRoute rules[].retry (GEP-1731): ${gc.needs("HTTPRoute.rules[].retry")}` });
+    gc.report(r.policy, rt.pointer, {
+      feature: "retries",
+      kind: "unsupported-feature",
+      what: "release",
+      severity: "error",
+      message: `retries need HTTPRoute rules[].retry (GEP-1731): ${gc.needs("HTTPRoute.rules[].retry")}`,
+    });
   } else {
     const retry: Retry = { attempts: rt.value.attempts };
     if (rt.value.backoff) {
       if (gc.has("HTTPRoute.rules[].retry.backoff")) retry.backoff = formatDuration(parseDuration(rt.value.backoff) ?? 0);
-      else gc.report(r.policy, `${rt.pointer}/backoff`, { feature: "retries", kind: "unsupported-value", what: "backoff", severity: "error", message: `backoff: ${gc.needs("HTTPRoute.rules[].retry.backoff")}; remove backoff` });
+      else
+        gc.report(r.policy, `${rt.pointer}/backoff`, {
+          feature: "retries",
+          kind: "unsupported-value",
+          what: "backoff",
+          severity: "error",
+          message: `backoff: ${gc.needs("HTTPRoute.rules[].retry.backoff")}; remove backoff`,
+        });
     }
     const codes = new Set<number>();
     let connection = false;
@@ -63,15 +104,35 @@ export function applyResilience(gc: GatewayContext, r: EffectiveRoute, rule: Rou
       if (c === "5xx") for (let s = 500; s <= 599; s++) codes.add(s);
       else if (c === "gateway-error") [502, 503, 504].forEach((s) => codes.add(s));
       else if (c === "retriable-4xx") codes.add(409);
-      else if (c === "retriable-status-codes") { /* the listed status codes say which */ }
-      else if (CONNECTION.has(c)) connection = true;
-      else if (GRPC.has(c)) gc.report(r.policy, at, { feature: "retries", kind: "unsupported-value", what: "retryOn-grpc", severity: "error", message: `${c} is a gRPC status; HTTPRoute rules[].retry.codes are HTTP status codes, and a GRPCRoute has no retry field` });
+      else if (c === "retriable-status-codes") {
+        /* the listed status codes say which */
+      } else if (CONNECTION.has(c)) connection = true;
+      else if (GRPC.has(c))
+        gc.report(r.policy, at, {
+          feature: "retries",
+          kind: "unsupported-value",
+          what: "retryOn-grpc",
+          severity: "error",
+          message: `${c} is a gRPC status; HTTPRoute rules[].retry.codes are HTTP status codes, and a GRPCRoute has no retry field`,
+        });
       else if (/^[0-9]{3}$/.test(c) && Number(c) >= 400 && Number(c) <= 599) codes.add(Number(c));
-      else gc.report(r.policy, at, { feature: "retries", kind: "unsupported-value", what: "retryOn", severity: "error", message: `HTTPRoute rules[].retry.codes are status codes 400-599, not ${c}` });
+      else
+        gc.report(r.policy, at, {
+          feature: "retries",
+          kind: "unsupported-value",
+          what: "retryOn",
+          severity: "error",
+          message: `HTTPRoute rules[].retry.codes are status codes 400-599, not ${c}`,
+        });
     });
     if (!connection) {
-      gc.report(r.policy, rt.value.retryOn ? `${rt.pointer}/retryOn` : rt.pointer, { feature: "retries", kind: "unsupported-value", what: "connection-errors", severity: "warning",
-        message: `retryOn has no connection failure (connect-failure, reset, refused-stream), and Gateway API implementations SHOULD retry connection errors whenever rules[].retry is set (GEP-1731; not configurable): such requests may be retried too` });
+      gc.report(r.policy, rt.value.retryOn ? `${rt.pointer}/retryOn` : rt.pointer, {
+        feature: "retries",
+        kind: "unsupported-value",
+        what: "connection-errors",
+        severity: "warning",
+        message: `retryOn has no connection failure (connect-failure, reset, refused-stream), and Gateway API implementations SHOULD retry connection errors whenever rules[].retry is set (GEP-1731; not configurable): such requests may be retried too`,
+      });
     }
     if (codes.size) retry.codes = [...codes].sort((a, b) => a - b);
     rule.retry = retry;
@@ -95,7 +156,10 @@ export const resilienceFeature: FeatureModule = {
   capabilities: (version) => ({
     timeout: partial("HTTPRoute.rules[].timeouts.request", "not on gRPC ports (GRPCRoute has no timeouts)"),
     retries: hasField(version, "experimental", "HTTPRoute.rules[].retry")
-      ? partial("HTTPRoute.rules[].retry {attempts, backoff, codes} + timeouts.backendRequest", "experimental channel only (--set channel=experimental); retries cannot be switched off; connection errors are always retried once retry is set; 5xx is every code 500-599 (implementations must support 500, 502, 503, 504)")
+      ? partial(
+          "HTTPRoute.rules[].retry {attempts, backoff, codes} + timeouts.backendRequest",
+          "experimental channel only (--set channel=experimental); retries cannot be switched off; connection errors are always retried once retry is set; 5xx is every code 500-599 (implementations must support 500, 502, 503, 504)",
+        )
       : none(`HTTPRoute.rules[].retry is in ${whereAvailable("HTTPRoute.rules[].retry")}`),
   }),
 };

@@ -21,14 +21,24 @@ export function rewriteFilter(gc: GatewayContext, r: EffectiveRoute, grpc: boole
   const rw = r.rewrite;
   if (!rw) return undefined;
   if (grpc) {
-    gc.report(r.policy, rw.pointer, { feature: "rewrite", kind: "unsupported-feature", severity: "error", message: `a GRPCRoute cannot rewrite requests (no URLRewrite filter); the port is declared grpc` });
+    gc.report(r.policy, rw.pointer, {
+      feature: "rewrite",
+      kind: "unsupported-feature",
+      severity: "error",
+      message: `a GRPCRoute cannot rewrite requests (no URLRewrite filter); the port is declared grpc`,
+    });
     return undefined;
   }
   const out: URLRewrite = {};
   if (rw.value.authority !== undefined) {
     if (!PRECISE_HOSTNAME.test(rw.value.authority)) {
-      gc.report(r.policy, `${rw.pointer}/authority`, { feature: "rewrite", kind: "unsupported-value", what: "authority", severity: "error",
-        message: `the URLRewrite hostname must be a lower-case DNS name (no port), not "${rw.value.authority}"` });
+      gc.report(r.policy, `${rw.pointer}/authority`, {
+        feature: "rewrite",
+        kind: "unsupported-value",
+        what: "authority",
+        severity: "error",
+        message: `the URLRewrite hostname must be a lower-case DNS name (no port), not "${rw.value.authority}"`,
+      });
       return undefined;
     }
     out.hostname = rw.value.authority;
@@ -46,6 +56,9 @@ export function rewriteFilter(gc: GatewayContext, r: EffectiveRoute, grpc: boole
 export const rewriteFeature: FeatureModule = {
   features: ["rewrite"],
   capabilities: () => ({
-    rewrite: partial("HTTPRoute.rules[].filters[] URLRewrite {hostname, path ReplaceFullPath | ReplacePrefixMatch}", "replacePrefixMatch after a segmentPrefix match; not on gRPC ports"),
+    rewrite: partial(
+      "HTTPRoute.rules[].filters[] URLRewrite {hostname, path ReplaceFullPath | ReplacePrefixMatch}",
+      "replacePrefixMatch after a segmentPrefix match; not on gRPC ports",
+    ),
   }),
 };

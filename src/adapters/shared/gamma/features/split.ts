@@ -30,7 +30,7 @@ export function backendRefs(gc: GatewayContext, v: DestinationView, r: Effective
     const ref = {} as BackendRef;
     const filters = backendHeaderFilters(gc, r, t, grpc);
     if (filters.length) ref.filters = filters;
-    ref.name = t.subset ? subsetServiceName(v.service, t.subset) : t.service ?? v.service;
+    ref.name = t.subset ? subsetServiceName(v.service, t.subset) : (t.service ?? v.service);
     ref.port = t.port ?? port;
     if (targets.length > 1) ref.weight = t.weight;
     out.push(ref);
@@ -60,10 +60,16 @@ export function reportSubsetServices(gc: GatewayContext, v: DestinationView, rou
   }
   if (!used.size) return;
   const uses = [...used.values()].sort((a, b) => (a.subset.name < b.subset.name ? -1 : 1));
-  const list = uses.map(({ subset }) => `${subsetServiceName(v.service, subset)} (selector ${canonicalJson({ ...v.facts.selector, ...subset.labels })})`).join(", ");
+  const list = uses
+    .map(({ subset }) => `${subsetServiceName(v.service, subset)} (selector ${canonicalJson({ ...v.facts.selector, ...subset.labels })})`)
+    .join(", ");
   const first = [...used.values()][0];
-  gc.report(first.route.policy, first.pointer, { feature: "split", kind: "note", severity: "info",
-    message: `Gateway API routes send traffic to Services, not pod subsets: the subsets of ${v.namespace}/${v.service} are reached through the Services ${list} in namespace ${v.namespace}, with the same ports as ${v.service}. They must exist: unimesh does not create or change Services` });
+  gc.report(first.route.policy, first.pointer, {
+    feature: "split",
+    kind: "note",
+    severity: "info",
+    message: `Gateway API routes send traffic to Services, not pod subsets: the subsets of ${v.namespace}/${v.service} are reached through the Services ${list} in namespace ${v.namespace}, with the same ports as ${v.service}. They must exist: unimesh does not create or change Services`,
+  });
 }
 
 /** `split`: backendRefs to Services. */
