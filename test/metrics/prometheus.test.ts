@@ -7,7 +7,7 @@
  * `unimesh top --once` must show them per service pair. A second case scrapes `unimesh up examples/bookinfo`.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -37,16 +37,69 @@ const WINDOW = "30s";
 const S = goldenSeries(WINDOW);
 const ROUTE = "TrafficPolicy/bookinfo/reviews-routes#/spec/routes/0";
 
+/** A Prometheus on 127.0.0.1 (free port, files in `dir`) scraping `target`'s /metrics every second with the builtin rules. */
+interface Prom {
+  port: number;
+  /** An instant query; the result's samples as {labels, value}. */
+  query(q: string): Promise<{ metric: Record<string, string>; value: number }[]>;
+  stop(): Promise<void>;
+}
+
+async function startPrometheus(dir: string, job: string, target: string): Promise<Prom> {
+  writeFileSync(join(dir, "rules.yaml"), dumpYaml(rulesFile(["builtin"], { window: WINDOW })));
+  writeFileSync(
+    join(dir, "prometheus.yml"),
+    dumpYaml({
+      global: { scrape_interval: "1s", evaluation_interval: "1s" },
+      rule_files: ["rules.yaml"],
+      scrape_configs: [{ job_name: job, metrics_path: "/metrics", static_configs: [{ targets: [target] }] }],
+    }),
+  );
+  const port = await freePort();
+  const prom = spawn(
+    PROMETHEUS!,
+    [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=warn"],
+    { cwd: dir, stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let log = "";
+  prom.stderr!.on("data", (c) => {
+    log += c;
+  });
+  const stop = async () => {
+    if (prom.exitCode !== null) return;
+    const exited = new Promise((r) => prom.once("exit", r));
+    prom.kill("SIGTERM");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    if (prom.exitCode === null) prom.kill("SIGKILL");
+  };
+  const query: Prom["query"] = async (q) => {
+    const r = await request(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(q)}`);
+    const body = (await r.body.json()) as { status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+    expect(body.status).toBe("success");
+    return body.data.result.map((x) => ({ metric: x.metric, value: Number(x.value[1]) }));
+  };
+  for (let i = 0; i < 100; i++) {
+    const ready = await request(`http://127.0.0.1:${port}/-/ready`).then(
+      (r) => (r.body.dump(), r.statusCode === 200),
+      () => false,
+    );
+    if (ready) return { port, query, stop };
+    if (prom.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await stop();
+  throw new Error(`prometheus did not start: ${log}`);
+}
+
 describe("a real Prometheus computes the golden metrics of the built-in proxy", () => {
   const skip = missing("prometheus");
   let reviews: App,
     ratings: App,
     productpage: App,
     proxy: ProxyRuntime,
-    prom: ChildProcess | undefined,
+    prom: Prom | undefined,
     promPort = 0;
   const dir = mkdtempSync(join(tmpdir(), "unimesh-prometheus-"));
-  let promLog = "";
 
   beforeAll(async () => {
     if (skip) return;
@@ -69,61 +122,19 @@ describe("a real Prometheus computes the golden metrics of the built-in proxy", 
         ]),
       ),
     );
-    writeFileSync(join(dir, "rules.yaml"), dumpYaml(rulesFile(["builtin"], { window: WINDOW })));
-    writeFileSync(
-      join(dir, "prometheus.yml"),
-      dumpYaml({
-        global: { scrape_interval: "1s", evaluation_interval: "1s" },
-        rule_files: ["rules.yaml"],
-        scrape_configs: [{ job_name: "unimesh-proxy", metrics_path: "/metrics", static_configs: [{ targets: [`127.0.0.1:${proxy.port("admin")}`] }] }],
-      }),
-    );
-    promPort = await freePort();
-    prom = spawn(
-      PROMETHEUS!,
-      [
-        `--config.file=${join(dir, "prometheus.yml")}`,
-        `--storage.tsdb.path=${join(dir, "data")}`,
-        `--web.listen-address=127.0.0.1:${promPort}`,
-        "--log.level=warn",
-      ],
-      { cwd: dir, stdio: ["ignore", "ignore", "pipe"] },
-    );
-    prom.stderr!.on("data", (c) => {
-      promLog += c;
-    });
-    for (let i = 0; i < 100; i++) {
-      const ready = await request(`http://127.0.0.1:${promPort}/-/ready`).then(
-        (r) => (r.body.dump(), r.statusCode === 200),
-        () => false,
-      );
-      if (ready) return;
-      if (prom.exitCode !== null) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`prometheus did not start: ${promLog}`);
+    prom = await startPrometheus(dir, "unimesh-proxy", `127.0.0.1:${proxy.port("admin")}`);
+    promPort = prom.port;
   }, 30_000);
 
   afterAll(async () => {
-    if (prom && prom.exitCode === null) {
-      const exited = new Promise((r) => prom!.once("exit", r));
-      prom.kill("SIGTERM");
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (prom.exitCode === null) prom.kill("SIGKILL");
-    }
+    await prom?.stop();
     await proxy?.stop();
     await closeAgents();
     await Promise.all([productpage, reviews, ratings].map((a) => a?.close()));
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** An instant query; the result's samples as {labels, value}. */
-  async function query(q: string): Promise<{ metric: Record<string, string>; value: number }[]> {
-    const r = await request(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(q)}`);
-    const body = (await r.body.json()) as { status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
-    expect(body.status).toBe("success");
-    return body.data.result.map((x) => ({ metric: x.metric, value: Number(x.value[1]) }));
-  }
+  const query: Prom["query"] = (q) => prom!.query(q);
 
   test.skipIf(!!skip)("request counts, success ratios and latency percentiles per service pair", { timeout: 60_000 }, async () => {
     const fromProductpage = proxy.outboundPort("productpage", "bookinfo");
@@ -249,9 +260,7 @@ describe("a real Prometheus computes the golden metrics of the built-in proxy", 
 describe("a real Prometheus scraping `unimesh up` on the bundled Bookinfo", () => {
   const skip = missing("prometheus");
   const dir = mkdtempSync(join(tmpdir(), "unimesh-prometheus-up-"));
-  let prom: ChildProcess | undefined,
-    promPort = 0,
-    promLog = "",
+  let prom: Prom | undefined,
     ingress = 0,
     admin = 0;
   let upExited: Promise<number> | undefined;
@@ -284,48 +293,11 @@ describe("a real Prometheus scraping `unimesh up` on the bundled Bookinfo", () =
       upExited.then((code) => reject(new Error(`unimesh up exited ${code}:\n${upErr}`)), reject);
     });
     await running;
-    writeFileSync(join(dir, "rules.yaml"), dumpYaml(rulesFile(["builtin"], { window: WINDOW })));
-    writeFileSync(
-      join(dir, "prometheus.yml"),
-      dumpYaml({
-        global: { scrape_interval: "1s", evaluation_interval: "1s" },
-        rule_files: ["rules.yaml"],
-        scrape_configs: [{ job_name: "unimesh-up", metrics_path: "/metrics", static_configs: [{ targets: [`127.0.0.1:${reg.admin}`] }] }],
-      }),
-    );
-    promPort = await freePort();
-    prom = spawn(
-      PROMETHEUS!,
-      [
-        `--config.file=${join(dir, "prometheus.yml")}`,
-        `--storage.tsdb.path=${join(dir, "data")}`,
-        `--web.listen-address=127.0.0.1:${promPort}`,
-        "--log.level=warn",
-      ],
-      { cwd: dir, stdio: ["ignore", "ignore", "pipe"] },
-    );
-    prom.stderr!.on("data", (c) => {
-      promLog += c;
-    });
-    for (let i = 0; i < 100; i++) {
-      const ready = await request(`http://127.0.0.1:${promPort}/-/ready`).then(
-        (r) => (r.body.dump(), r.statusCode === 200),
-        () => false,
-      );
-      if (ready) return;
-      if (prom.exitCode !== null) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`prometheus did not start: ${promLog}`);
+    prom = await startPrometheus(dir, "unimesh-up", `127.0.0.1:${reg.admin}`);
   }, 60_000);
 
   afterAll(async () => {
-    if (prom && prom.exitCode === null) {
-      const exited = new Promise((r) => prom!.once("exit", r));
-      prom.kill("SIGTERM");
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (prom.exitCode === null) prom.kill("SIGKILL");
-    }
+    await prom?.stop();
     if (admin)
       await request(`http://127.0.0.1:${admin}/quitquitquit`, { method: "POST" }).then(
         (r) => r.body.dump(),
@@ -335,12 +307,7 @@ describe("a real Prometheus scraping `unimesh up` on the bundled Bookinfo", () =
     rmSync(dir, { recursive: true, force: true });
   }, 30_000);
 
-  async function query(q: string): Promise<{ metric: Record<string, string>; value: number }[]> {
-    const r = await request(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(q)}`);
-    const body = (await r.body.json()) as { status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
-    expect(body.status).toBe("success");
-    return body.data.result.map((x) => ({ metric: x.metric, value: Number(x.value[1]) }));
-  }
+  const query: Prom["query"] = (q) => prom!.query(q);
 
   test.skipIf(!!skip)("the success ratio and p99 of reviews (and ratings' injected 503s) from PromQL", { timeout: 90_000 }, async () => {
     const statuses: number[] = [];
