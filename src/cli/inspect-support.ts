@@ -1,7 +1,7 @@
 /** What `inspect`, `explain` and `graph` share: reading the model, and `--mesh a,b` as adapters. */
 import { InvalidInputError, UsageError, formatDiagnostic, hasErrors, sortDiagnostics, type Diagnostic } from "../api/diagnostics.js";
 import type { Model } from "../api/model.js";
-import { resolveVersion } from "../api/translate.js";
+import { checkSettings, resolveVersion } from "../api/translate.js";
 import { loadModel, type TextInput } from "../api/validate.js";
 import type { MeshTarget } from "../inspect/meshes.js";
 import { SHIPPED_ADAPTERS, findBuiltin, parseMeshFlag } from "./adapters.js";
@@ -79,8 +79,11 @@ export async function liveInput(flags: ClusterFlags, io: CliIO, cmd: string, dec
  * adapters and versions.
  * @throws UsageError for an unknown mesh or version, or `auto`.
  */
-export async function meshTargets(value: string | undefined): Promise<MeshTarget[]> {
-  if (value === undefined) return [];
+export async function meshTargets(value: string | undefined, settings?: Readonly<Record<string, string>>): Promise<MeshTarget[]> {
+  if (value === undefined) {
+    if (settings && Object.keys(settings).length) throw new UsageError("--set: the settings are for the --mesh translations; add --mesh NAME[@VERSION]");
+    return [];
+  }
   const names =
     value === "all"
       ? (await SHIPPED_ADAPTERS.all()).filter((a) => a.name !== "builtin").map((a) => a.name)
@@ -94,7 +97,11 @@ export async function meshTargets(value: string | undefined): Promise<MeshTarget
     const f = parseMeshFlag(n);
     if (f.auto || !f.name) throw new UsageError(`--mesh "${n}": expected NAME or NAME@VERSION (auto is for translate)`);
     const adapter = await findBuiltin(f.name, SHIPPED_ADAPTERS, `--mesh ${n}`);
-    out.push({ adapter, version: resolveVersion(adapter, f.version) });
+    out.push({
+      adapter,
+      version: resolveVersion(adapter, f.version),
+      ...(settings && Object.keys(settings).length ? { settings: checkSettings(adapter, { ...settings }) } : {}),
+    });
   }
   return out;
 }

@@ -257,7 +257,7 @@ export function inspect(model: Model, ref: { namespace: string; service: string 
     const results = translations(model, options.meshes);
     out.meshes = results.map((r, i) => {
       const m = options.meshes![i];
-      const caps = m.adapter.capabilities(r.mesh.slice(r.mesh.indexOf("@") + 1));
+      const caps = m.adapter.capabilities(r.mesh.slice(r.mesh.indexOf("@") + 1), m.settings);
       return {
         mesh: r.mesh,
         ok: r.ok,

@@ -11,6 +11,8 @@ import { translate, type TranslateResult } from "../api/translate.js";
 export interface MeshTarget {
   adapter: Adapter;
   version?: string;
+  /** Adapter settings (`--set`), e.g. Istio `dataplane=ambient`: the translation and its capabilities follow them. */
+  settings?: Readonly<Record<string, string>>;
 }
 
 /** A policy whose diagnostics matter, and (optionally) the only routes/rules of it that do. */
@@ -61,9 +63,13 @@ export function concerns(d: Diagnostic, involved: readonly InvolvedPolicy[]): bo
 /** Translates the model for each mesh (results cached per mesh in `cache`). */
 export function translations(model: Model, meshes: readonly MeshTarget[], cache = new Map<string, TranslateResult>()): TranslateResult[] {
   return meshes.map((m) => {
-    const key = `${m.adapter.name}@${m.version ?? ""}`;
+    const key = `${m.adapter.name}@${m.version ?? ""} ${JSON.stringify(m.settings ?? {})}`;
     let r = cache.get(key);
-    if (!r) cache.set(key, (r = translate(model, { adapter: m.adapter, ...(m.version ? { version: m.version } : {}) })));
+    if (!r)
+      cache.set(
+        key,
+        (r = translate(model, { adapter: m.adapter, ...(m.version ? { version: m.version } : {}), ...(m.settings ? { settings: { ...m.settings } } : {}) })),
+      );
     return r;
   });
 }

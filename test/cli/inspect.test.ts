@@ -263,3 +263,39 @@ describe("unimesh graph", () => {
     expect((await cli(["graph", BOOKINFO, "-o", "png"])).code).toBe(EXIT.USAGE);
   });
 });
+
+describe("inspect --mesh istio --set dataplane=ambient (issue 12)", () => {
+  test("the translation and the capabilities shown are the ambient data plane's; --set without --mesh is a usage error", async () => {
+    const TRAFFIC = join(ROOT, "examples/bookinfo");
+    const r = await cli([
+      "inspect",
+      "bookinfo/reviews",
+      join(TRAFFIC, "services.yaml"),
+      join(TRAFFIC, "traffic.yaml"),
+      join(TRAFFIC, "security.yaml"),
+      "--mesh",
+      "istio",
+      "--set",
+      "dataplane=ambient",
+      "--set",
+      "channel=experimental",
+      "-o",
+      "json",
+    ]);
+    expect(r.code).toBe(EXIT.OK);
+    const j = JSON.parse(r.stdout);
+    const istio = j.meshes[0];
+    expect(istio.ok).toBe(true);
+    expect(istio.objects.map((o: { kind: string; name: string }) => `${o.kind}/${o.name}`)).toEqual(
+      expect.arrayContaining(["HTTPRoute/reviews-9080", "Gateway/waypoint", "AuthorizationPolicy/reviews-ztunnel"]),
+    );
+    expect(JSON.stringify(istio)).toContain("applied by the waypoint");
+    const sidecar = JSON.parse(
+      (await cli(["inspect", "bookinfo/reviews", join(TRAFFIC, "services.yaml"), join(TRAFFIC, "traffic.yaml"), "--mesh", "istio", "-o", "json"])).stdout,
+    );
+    expect(sidecar.meshes[0].objects.map((o: { kind: string }) => o.kind)).toContain("VirtualService");
+    const bad = await cli(["inspect", "bookinfo/reviews", TRAFFIC, "--set", "dataplane=ambient"]);
+    expect(bad.code).toBe(EXIT.USAGE);
+    expect(bad.stderr).toContain("--set: the settings are for the --mesh translations");
+  });
+});

@@ -18,6 +18,7 @@ interface InspectFlags extends ClusterFlags {
   applied?: boolean | string;
   policySet?: string;
   mesh?: string;
+  set: string[];
   output: "text" | "json";
 }
 
@@ -43,6 +44,12 @@ export const inspectCommand: CliCommand = {
         "--policy-set <name>",
         "with --applied: only the objects apply wrote for this policy set (label unimesh.io/policy-set, as apply --policy-set set it)",
       )
+      .option(
+        "--set <key=value>",
+        "an adapter setting for the --mesh translations, e.g. dataplane=ambient for Istio (repeatable)",
+        (v: string, prev: string[]) => [...prev, v],
+        [] as string[],
+      )
       .addOption(outputOption("text: a readable report; json: the same as one JSON object on stdout"))
       .action(async (service: string, paths: string[], flags: InspectFlags) => {
         const { UsageError } = await import("../../api/diagnostics.js");
@@ -52,7 +59,8 @@ export const inspectCommand: CliCommand = {
         const { modelsFor, meshTargets, appliedJson, formatApplied, driftFor } = await import("../inspect-support.js");
         if (!service.includes("/")) throw new UsageError(`service "${service}": expected <namespace>/<service> (e.g. bookinfo/reviews)`);
         const ref = parseRef(service, "service");
-        const meshes = await meshTargets(flags.mesh);
+        const { parseSettings } = await import("./translate.js");
+        const meshes = await meshTargets(flags.mesh, parseSettings(flags.set ?? [], UsageError));
         const live = await modelsFor(paths, io, flags, "inspect");
         if (typeof live === "number") return done(live);
         const target = { namespace: ref.namespace, service: ref.name };
