@@ -12,7 +12,7 @@ import { controlPlane } from "../kube/support/harness.js";
 import {
   type ServerInfo,
   type ServerName,
-  MAIN_CONTROL_PLANES,
+  CONTROL_PLANES,
   SERVERS,
   adminClient,
   applyAs,
@@ -54,12 +54,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
       const client = await adminClient(info.kubeconfig);
       const crds = crdsOf(SERVERS[name]);
       if (crds.length) await installCrds(client, crds);
-      if (name === "main") {
-        for (const [mesh, version] of MAIN_CONTROL_PLANES) {
-          for (const d of controlPlane(mesh, version)) {
-            await ensureNamespace(client, d.metadata.namespace);
-            await applyAs(client, "unimesh-test", d);
-          }
+      for (const [mesh, version] of CONTROL_PLANES[name]) {
+        for (const d of controlPlane(mesh, version)) {
+          await ensureNamespace(client, d.metadata.namespace);
+          await applyAs(client, "unimesh-test", d);
         }
       }
       const { watchdog: _w, ...plain } = info;

@@ -45,12 +45,17 @@ export const CRD_ROOT = join(ROOT, "test/crds");
  *   cluster scenarios, discover, patches;
  * - `goldens`: none; the golden dry-run test installs each target's CRD sets in turn;
  * - `spare`: none (missing CRDs, a mesh of another release), then stopped: the unreachable context of a
- *   kubeconfig with two.
+ *   kubeconfig with two;
+ * - `west` and `east`: the two member clusters of examples/multicluster's virtual mesh, each with ONLY its
+ *   member's mesh (west: Istio 1.30 and istiod; east: Linkerd edge-26.8.3, its bundled Gateway API CRDs
+ *   and its control plane), so an object of the other mesh could not even be created there.
  */
 export const SERVERS = {
   main: ["istio/1.30.3", "linkerd/edge-26.8.3", "aws-app-mesh/v1.13.3", "kuma/v2.14.3"],
   goldens: [],
   spare: [],
+  west: ["istio/1.30.3"],
+  east: ["linkerd/edge-26.8.3"],
 } as const satisfies Record<string, readonly string[]>;
 
 export type ServerName = keyof typeof SERVERS;
@@ -62,6 +67,15 @@ export const MAIN_CONTROL_PLANES = [
   ["appmesh", "1.13.3"],
   ["kuma", "2.14.3"],
 ] as const;
+
+/** The control planes each server runs once it is up (Deployments only), as `[mesh, version]`. */
+export const CONTROL_PLANES: Record<ServerName, readonly (readonly ["istio" | "linkerd" | "appmesh" | "kuma", string])[]> = {
+  main: MAIN_CONTROL_PLANES,
+  goldens: [],
+  spare: [],
+  west: [["istio", "1.30.3"]],
+  east: [["linkerd", "edge-26.8.3"]],
+};
 
 /** What the global setup hands to the test files (`inject("unimeshCluster")`). */
 export interface ClusterRun {
