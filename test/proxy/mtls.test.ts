@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import tls from "node:tls";
+import net from "node:net";
 import { Agent, request } from "undici";
 import { X509Certificate } from "node:crypto";
 import { CertificateAuthority, spiffeFromSan } from "../../src/proxy/identity/ca.js";
@@ -38,6 +39,19 @@ async function direct(port: number, tlsOpts?: tls.ConnectionOptions): Promise<{ 
   } finally {
     await dispatcher.destroy();
   }
+}
+
+/** Writes raw bytes to a TLS port; closes after 50 ms (`close`), or waits for the listener to close. */
+function rawTls(port: number, bytes: Buffer, close: boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, "127.0.0.1", () => {
+      s.write(bytes);
+      if (close) setTimeout(() => s.end(), 50);
+    });
+    s.on("error", () => {});
+    s.on("close", () => resolve());
+    s.resume();
+  });
 }
 
 describe("mtls", () => {
@@ -79,6 +93,18 @@ describe("mtls", () => {
   test("strict: a TLS caller without a certificate is refused", async () => {
     await expect(direct(proxy.inboundPort("orders", "shop", orders.port), { ca: proxy.ca.certPem })).rejects.toThrow();
     expect(proxy.metrics.tlsRefused.get({ reason: "no client certificate" })).toBe(1);
+  });
+
+  test("a handshake the client abandons or garbles is counted as such, not as a refused certificate", async () => {
+    const port = proxy.inboundPort("orders", "shop", orders.port);
+    const before = orders.seen.length;
+    // The start of a ClientHello, then the client closes (a caller giving up); then a handshake record that is not a ClientHello.
+    await rawTls(port, Buffer.from([0x16, 3, 1, 0, 200, 1]), true);
+    await rawTls(port, Buffer.from([0x16, 3, 1, 0, 5, 9, 9, 9, 9, 9]), false);
+    for (let i = 0; i < 50 && proxy.metrics.tlsRefused.get({ reason: "handshake failed" }) === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(proxy.metrics.tlsRefused.get({ reason: "closed by the client during the handshake" })).toBe(1);
+    expect(proxy.metrics.tlsRefused.get({ reason: "handshake failed" })).toBe(1);
+    expect(orders.seen.length).toBe(before);
   });
 
   test("strict: plaintext is refused", async () => {

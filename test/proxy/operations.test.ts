@@ -205,6 +205,15 @@ describe("operations", () => {
     expect(r.ms).toBeLessThan(3000);
   });
 
+  test("a client that stalls in the TLS handshake is disconnected and counted as a handshake timeout", async () => {
+    const inbound = proxy.inboundPort("ratings", "bookinfo", ratings.port);
+    // The start of a ClientHello, then nothing.
+    const r = await raw(inbound, "\x16\x03\x01\x00\x40\x01");
+    expect(r.ms).toBeGreaterThanOrEqual(250);
+    expect(r.ms).toBeLessThan(3000);
+    expect(proxy.metrics.tlsRefused.get({ reason: "handshake timeout" })).toBe(1);
+  });
+
   test("oversized headers are refused with 431", async () => {
     const r = await raw(proxy.outboundPort("reviews", "bookinfo"), `GET / HTTP/1.1\r\nHost: ratings\r\nX-Big: ${"a".repeat(8000)}\r\n\r\n`);
     expect(r.text).toMatch(/^HTTP\/1.1 431/);
@@ -350,5 +359,42 @@ describe("graceful shutdown", () => {
     await expect(call(out, "slow", "/")).rejects.toThrow();
     await closeAgents();
     await Promise.all([slow.close(), caller.close()]);
+  });
+});
+
+describe("keep-alive between proxies: a pause does not cost every connection a new TLS handshake", () => {
+  let app: App, caller: App, proxy: ProxyRuntime;
+  beforeAll(async () => {
+    app = await startApp("app");
+    caller = await startApp("caller");
+    proxy = await startMesh(
+      meshConfig(
+        "",
+        registry([
+          { service: "app", port: app.port },
+          { service: "caller", port: caller.port, outbound: true },
+        ]),
+        // Plaintext clients' idle connections close after 200 ms; other proxies' stay (the default, 60 s).
+        { limits: { keepAliveTimeoutMs: 200 } },
+      ),
+    );
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await closeAgents();
+    await Promise.all([app, caller].map((a) => a?.close()));
+  });
+  const key = (kind: string) => Object.keys(proxy.listeners()).find((k) => k.startsWith(`${kind}|`))!;
+
+  test("the caller's mutual TLS connection outlives keepAliveTimeoutMs and carries the next request", async () => {
+    const port = proxy.outboundPort("caller");
+    expect((await call(port, "app", "/first")).status).toBe(200);
+    expect(proxy.connections(key("inbound"))).toBe(1);
+    await new Promise((r) => setTimeout(r, 700));
+    // The app's plaintext connection to the outbound listener was closed (keepAliveTimeoutMs); the proxy-to-proxy one was not.
+    expect(proxy.connections(key("outbound"))).toBe(0);
+    expect(proxy.connections(key("inbound"))).toBe(1);
+    expect((await call(port, "app", "/second")).status).toBe(200);
+    expect(proxy.connections(key("inbound"))).toBe(1);
   });
 });

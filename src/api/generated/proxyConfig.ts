@@ -1133,9 +1133,13 @@ export interface Limits {
    */
   requestTimeoutMs?: number;
   /**
-   * Idle keep-alive connections are closed after this long. Default: 5000. In milliseconds.
+   * Idle keep-alive connections are closed after this long (HTTP/1.1; connections from other proxies over mutual TLS: peerKeepAliveTimeoutMs). Default: 5000. In milliseconds.
    */
   keepAliveTimeoutMs?: number;
+  /**
+   * Idle HTTP/1.1 keep-alive connections from other proxies (mutual TLS with a verified client certificate, at an inbound listener) are closed after this long; the calling proxy keeps its connection as long (it follows the listener's Keep-Alive header, less 2 s). Longer than keepAliveTimeoutMs so that traffic resuming after a pause reuses its connections instead of paying one TLS handshake per connection at once (Envoy keeps upstream connections idle for 1 hour, nginx's upstream keepalive_timeout is 60 s). At maxConnections idle connections are closed first. Default: 60000. In milliseconds.
+   */
+  peerKeepAliveTimeoutMs?: number;
   /**
    * A connection with no activity at all is closed after this long. Default: 120000. In milliseconds.
    */

@@ -237,6 +237,7 @@ export const DEFAULT_LIMITS: RtSettings["limits"] = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 60_000,
   keepAliveTimeoutMs: 5_000,
+  peerKeepAliveTimeoutMs: 60_000,
   idleTimeoutMs: 120_000,
   handshakeTimeoutMs: 10_000,
   maxHeaderBytes: 16_384,

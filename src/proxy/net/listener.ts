@@ -67,10 +67,24 @@ interface Conn {
  */
 const PREMATURE_RESETS = 100;
 
+/**
+ * Why a TLS handshake did not complete, as the refusal's reason: the client was too slow
+ * (`handshakeTimeoutMs`), the client closed the connection before the handshake was done (a caller
+ * giving up, e.g. on its own timeout: not a refusal of a certificate), or it failed (protocol, cipher,
+ * certificate messages).
+ */
+function handshakeFailure(e: Error & { code?: string }): string {
+  if (e.code === "ERR_TLS_HANDSHAKE_TIMEOUT") return "handshake timeout";
+  if (e.code === "ECONNRESET" || e.code === "EPIPE") return "closed by the client during the handshake";
+  return "handshake failed";
+}
+
 /** A sniffing listener. */
 export class Listener {
   readonly server: net.Server;
   private readonly http1: http.Server;
+  /** HTTP/1.1 over mutual TLS (other proxies): the same server with the peers' keep-alive timeout. */
+  private readonly http1Peers: http.Server;
   private readonly h2: http2.Http2Server;
   private readonly tlsServer?: tls.Server;
   private readonly sockets = new Set<net.Socket>();
@@ -153,21 +167,28 @@ export class Listener {
         handler(req, res);
       });
     };
-    this.http1 = http.createServer(
-      {
-        maxHeaderSize: limits.maxHeaderBytes,
-        requestTimeout: limits.requestTimeoutMs,
-        headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
-        keepAliveTimeout: limits.keepAliveTimeoutMs,
-        noDelay: true,
-        connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
-      },
-      onRequest1,
-    );
-    this.http1.timeout = limits.idleTimeoutMs;
-    // The HTTP/1.1 server never listens itself (sockets are handed to it); "listening" starts its
-    // connection tracking, which enforces headersTimeout and requestTimeout.
-    this.http1.emit("listening");
+    const http1 = (keepAliveTimeout: number): http.Server => {
+      const server = http.createServer(
+        {
+          maxHeaderSize: limits.maxHeaderBytes,
+          requestTimeout: limits.requestTimeoutMs,
+          headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+          keepAliveTimeout,
+          noDelay: true,
+          connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+        },
+        onRequest1,
+      );
+      server.timeout = limits.idleTimeoutMs;
+      // The HTTP/1.1 servers never listen themselves (sockets are handed to them); "listening" starts
+      // their connection tracking, which enforces headersTimeout and requestTimeout.
+      server.emit("listening");
+      return server;
+    };
+    this.http1 = http1(limits.keepAliveTimeoutMs);
+    // Another proxy's connections stay open longer between requests: a caller whose connections expired
+    // during a pause would open them all again at once, one TLS handshake each, when traffic resumes.
+    this.http1Peers = tlsOptions ? http1(limits.peerKeepAliveTimeoutMs) : this.http1;
     this.h2 = http2.createServer(
       {
         maxSessionMemory: 10,
@@ -216,11 +237,10 @@ export class Listener {
           conn.bytesAtIdle = s.bytesRead;
         }
         if (s.alpnProtocol === "h2") this.handTo2(s, conn);
-        else this.http1.emit("connection", s);
+        else this.http1Peers.emit("connection", s);
       });
-      this.tlsServer.on("tlsClientError", (e: Error, s: tls.TLSSocket) => {
-        this.events.tlsRefused?.("handshake failed");
-        void e;
+      this.tlsServer.on("tlsClientError", (e: Error & { code?: string }, s: tls.TLSSocket) => {
+        this.events.tlsRefused?.(handshakeFailure(e));
         s.destroy();
       });
     }
@@ -372,6 +392,7 @@ export class Listener {
     await this.stopAccepting();
     for (const s of this.sessions) s.close();
     this.http1.closeIdleConnections();
+    if (this.http1Peers !== this.http1) this.http1Peers.closeIdleConnections();
     if (this.inFlight > 0) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, timeoutMs);
@@ -382,9 +403,11 @@ export class Listener {
       });
     }
     this.http1.closeIdleConnections();
+    if (this.http1Peers !== this.http1) this.http1Peers.closeIdleConnections();
     for (const s of this.sockets) s.destroy();
     for (const s of this.sessions) s.destroy();
     this.http1.close();
+    if (this.http1Peers !== this.http1) this.http1Peers.close();
     this.tlsServer?.close();
   }
 }

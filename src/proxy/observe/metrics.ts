@@ -164,7 +164,7 @@ export class ProxyMetrics {
   );
   readonly tlsRefused = new Counter(
     "unimesh_tls_refused_total",
-    "Inbound connections refused: a failed mutual TLS handshake (no or invalid client certificate), or plaintext on a strict port.",
+    "Inbound connections refused, by reason: a mutual TLS handshake without a valid client certificate (no client certificate, untrusted client certificate), one that failed (handshake failed), took longer than handshakeTimeoutMs (handshake timeout) or that the client closed before it was done (closed by the client during the handshake), TLS on a plaintext port, or plaintext on a strict port.",
     ["listener", "reason"],
   );
   readonly reloads = new Counter("unimesh_config_reloads_total", "Configuration reloads, by result (ok, error).", ["result"]);
