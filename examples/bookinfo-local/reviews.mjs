@@ -22,5 +22,7 @@ serve(`reviews-${version}`, async (req, url) => {
       for (const x of reviews) x.rating = { error: `ratings answered ${r.status}: ${r.body.trim()}` };
     }
   }
-  return { body: { id: Number(m[1]), version, podname: `reviews-${version}`, reviews } };
+  // UNIMESH_MEMBER: the member of a virtual mesh it runs in (`unimesh up` with a VirtualMesh).
+  const member = process.env.UNIMESH_MEMBER ? { cluster: process.env.UNIMESH_MEMBER } : {};
+  return { body: { id: Number(m[1]), version, podname: `reviews-${version}`, ...member, reviews } };
 });

@@ -194,6 +194,29 @@ export async function rotateTrust(dir: string, shown: string, member: VirtualMes
 }
 
 /**
+ * Trust material held in memory only (`unimesh up` without `--trust-dir`): a new root for `vm` and an
+ * intermediate per member, exactly as {@link initTrust} writes them, never written anywhere. The root's
+ * key is dropped once the intermediates are issued.
+ */
+export async function memoryTrust(vm: string, members: readonly VirtualMeshMember[]): Promise<MemberTrust[]> {
+  const root = await createRoot(vm);
+  const rootPem = root.cert.toString("pem");
+  const out: MemberTrust[] = [];
+  for (const m of members) {
+    const inter = await issueIntermediate(root, m);
+    out.push({
+      member: m.name,
+      trustDomain: m.trustDomain,
+      caCertPem: inter.certPem,
+      caKeyPem: inter.keyPem,
+      certChainPem: inter.certPem + rootPem,
+      rootCertPem: rootPem,
+    });
+  }
+  return out;
+}
+
+/**
  * One member's trust material as read from `dir`, for the adapters' `trustObjects` hooks (applied as
  * Secrets) and the built-in proxy's registry.
  * @throws UsageError when the member has no material in `dir`.

@@ -28,6 +28,8 @@ export interface AppOptions {
   write(line: string): void;
   /** Called when an app exits. */
   onExit?(name: string, code: number | null, signal: NodeJS.Signals | null): void;
+  /** More environment for every app (`unimesh up` with a VirtualMesh: `UNIMESH_MEMBER`); an instance's `run.env` wins. */
+  env?: Record<string, string>;
 }
 
 /** Starts every instance that has a `run`. */
@@ -45,6 +47,7 @@ export function startApps(config: ProxyConfig, proxy: ProxyRuntime, opts: AppOpt
         UNIMESH_SERVICE: s.name,
         UNIMESH_NAMESPACE: ns,
         UNIMESH_LABELS: JSON.stringify(labels),
+        ...(opts.env ?? {}),
         ...(inst.run.env ?? {}),
       };
       if (inst.outbound) {

@@ -65,6 +65,7 @@ export function summary(proxy: ProxyRuntime): string {
     const url = `${b.address}:${b.port}`;
     if (plan.kind === "ingress")
       lines.push(`  ingress   http://${url}  ${plan.name}${plan.destination ? ` → ${plan.destination.service.key}` : ""} (as ${plan.identity.spiffe})`);
+    else if (plan.kind === "eastwest") lines.push(`  eastwest  ${url}  other members' mTLS to this member's services (passed through by SNI)`);
     else {
       const i = plan.instance;
       const labels = Object.entries(i.labels)

@@ -20,6 +20,11 @@ export interface CallerState {
   limiter: PoolLimiter;
   balancer: Balancer;
   outlier?: OutlierDetector;
+  /**
+   * Virtual mesh: outlier detection of the failover hops to other members (`Destination.failover`), apart
+   * from the local instances' (an ejected member is skipped for the next one; its budget is the members').
+   */
+  failover?: OutlierDetector;
   /** The destination settings this state was last updated for. */
   dest: RtDestination;
 }
@@ -40,6 +45,8 @@ export class ProxyContext {
     readonly pools: Pools,
     readonly metrics: ProxyMetrics,
     public log: AccessLog,
+    /** Virtual mesh: the other members' east-west listeners, overriding `spec.members[].gateway` (StartOptions.gateways). */
+    readonly gateways?: ReadonlyMap<string, { address: string; port: number }>,
   ) {}
 
   /** The current plan of a listener (undefined once a reload removed it). */
@@ -66,7 +73,7 @@ export class ProxyContext {
       s = { limiter: new PoolLimiter(dest.connectionPool, http2), balancer: new Balancer(dest.loadBalancer), dest };
       this.callers.set(key, s);
     }
-    if (s.dest !== dest || (dest.outlierDetection && !s.outlier)) {
+    if (s.dest !== dest || (dest.outlierDetection && !s.outlier) || (dest.outlierDetection && dest.failover && !s.failover)) {
       s.limiter.config = dest.connectionPool;
       s.balancer.config = dest.loadBalancer;
       s.dest = dest;
@@ -80,6 +87,17 @@ export class ProxyContext {
       } else if (s.outlier) {
         s.outlier.close();
         delete s.outlier;
+      }
+      if (dest.outlierDetection && dest.failover) {
+        if (s.failover) s.failover.update(dest.outlierDetection);
+        else {
+          const state = s;
+          s.failover = new OutlierDetector(dest.outlierDetection, () => state.dest.failover?.length ?? 1);
+          s.failover.onEject = (hop) => this.metrics.ejections.inc([source, dest.key, hop]);
+        }
+      } else if (s.failover) {
+        s.failover.close();
+        delete s.failover;
       }
     }
     if (!perDest) this.byDest.set(dest, (perDest = new Map()));
@@ -106,11 +124,19 @@ export class ProxyContext {
 
   /** Outlier and admission state for the admin page. */
   snapshot(): Record<string, unknown> {
-    return Object.fromEntries([...this.callers].map(([k, s]) => [k, { ...s.limiter.stats(), ...(s.outlier ? { instances: s.outlier.snapshot() } : {}) }]));
+    return Object.fromEntries(
+      [...this.callers].map(([k, s]) => [
+        k,
+        { ...s.limiter.stats(), ...(s.outlier ? { instances: s.outlier.snapshot() } : {}), ...(s.failover ? { failover: s.failover.snapshot() } : {}) },
+      ]),
+    );
   }
 
   close(): void {
-    for (const s of this.callers.values()) s.outlier?.close();
+    for (const s of this.callers.values()) {
+      s.outlier?.close();
+      s.failover?.close();
+    }
     this.wasm.close();
   }
 }

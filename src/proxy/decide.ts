@@ -67,7 +67,13 @@ export function portMode(cfg: Pick<CompiledConfig, "source">, svc: RtService, sp
  */
 export function peerAtDestination(caller: Peer, mode: Mode): Peer {
   if (mode === "disabled" || !caller.spiffe) return { label: "unknown", address: caller.address };
-  return { spiffe: caller.spiffe, ...(caller.namespace !== undefined ? { namespace: caller.namespace } : {}), label: caller.label, address: caller.address };
+  return {
+    spiffe: caller.spiffe,
+    ...(caller.trustDomain !== undefined ? { trustDomain: caller.trustDomain } : {}),
+    ...(caller.namespace !== undefined ? { namespace: caller.namespace } : {}),
+    label: caller.label,
+    address: caller.address,
+  };
 }
 
 /** What the access decision of a destination looks at (see {@link decideAccess}). */

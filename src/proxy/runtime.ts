@@ -7,14 +7,15 @@
  */
 import type { ProxyConfig } from "../api/generated/proxyConfig.js";
 import type { Diagnostic } from "../api/diagnostics.js";
-import { compileConfig, type CompiledConfig, type RtListener } from "./config/compile.js";
-import { CertificateAuthority } from "./identity/ca.js";
+import { compileConfig, parseEastWestServerName, type CompiledConfig, type RtListener } from "./config/compile.js";
+import { CertificateAuthority, issuerMismatch } from "./identity/ca.js";
 import { CertStore } from "./identity/certs.js";
 import { Pools } from "./upstream/pools.js";
 import { ProxyMetrics, Gauge } from "./observe/metrics.js";
 import { AccessLog } from "./observe/accessLog.js";
 import { ProxyContext } from "./context.js";
 import { Listener } from "./net/listener.js";
+import { EastWestListener, type EastWestRoute } from "./net/eastwest.js";
 import { outboundHandler } from "./outbound.js";
 import { inboundHandler } from "./inbound.js";
 import { adminHandler } from "./admin.js";
@@ -36,6 +37,11 @@ export interface StartOptions {
   ca?: CertificateAuthority;
   /** Called on POST /quitquitquit. Default: stop the proxy. */
   onQuit?: () => void;
+  /**
+   * Virtual mesh: where the other members' east-west listeners are (by member name), overriding their
+   * `spec.members[].gateway`; read per request (`unimesh up` fills it as it starts each member).
+   */
+  gateways?: ReadonlyMap<string, { address: string; port: number }>;
 }
 
 /** Thrown when a configuration cannot run. */
@@ -52,7 +58,7 @@ export class ProxyConfigError extends Error {
 
 interface Bound {
   plan: RtListener;
-  listener: Listener;
+  listener: Listener | EastWestListener;
 }
 
 /** A running proxy. */
@@ -94,7 +100,7 @@ export class ProxyRuntime {
         : await CertificateAuthority.create(s.trustDomain));
     const certs = new CertStore(ca, s.certTtlMs);
     const metrics = new ProxyMetrics();
-    const ctx = new ProxyContext(certs, new Pools(), metrics, new AccessLog(s.accessLog.enabled, s.accessLog.path));
+    const ctx = new ProxyContext(certs, new Pools(), metrics, new AccessLog(s.accessLog.enabled, s.accessLog.path), options.gateways);
     const rt = new ProxyRuntime(ctx, ca, options);
     ctx.wasm.event = (e) => rt.event(e);
     metrics.addGauge(
@@ -126,7 +132,7 @@ export class ProxyRuntime {
   private async apply(next: CompiledConfig): Promise<void> {
     // Certificates first: a listener never starts without one.
     const ids = new Set<string>();
-    for (const l of next.listeners) if (l.kind !== "admin") ids.add(l.identity.spiffe);
+    for (const l of next.listeners) if (l.kind !== "admin" && l.kind !== "eastwest") ids.add(l.identity.spiffe);
     await Promise.all([...ids].map((id) => this.ctx.certs.get(id)));
     const keep = new Map<string, Bound>();
     const added: Bound[] = [];
@@ -173,7 +179,7 @@ export class ProxyRuntime {
     );
   }
 
-  private createListener(plan: RtListener, cfg: CompiledConfig): Listener {
+  private createListener(plan: RtListener, cfg: CompiledConfig): Listener | EastWestListener {
     const limits = cfg.settings.limits;
     const events = {
       plaintextRefused: () => this.metrics.tlsRefused.inc([plan.key, "plaintext on a strict port"]),
@@ -184,6 +190,8 @@ export class ProxyRuntime {
     switch (plan.kind) {
       case "admin":
         return new Listener(plan.key, limits, adminHandler(this.adminSource()), undefined, events);
+      case "eastwest":
+        return new EastWestListener(plan.key, limits, (name) => this.eastWestRoute(name), events);
       case "outbound":
       case "ingress":
         return new Listener(plan.key, limits, outboundHandler(this.ctx, plan.key), undefined, events);
@@ -203,11 +211,39 @@ export class ProxyRuntime {
               const cur = this.ctx.listener(key);
               return cur?.kind === "inbound" ? cur.instance.mode : plan.instance.mode;
             },
+            // A member of a virtual mesh: a peer's certificate must come from its own trust domain's CA.
+            ...(cfg.settings.member !== undefined
+              ? {
+                  verifyPeer: (cert: Parameters<typeof issuerMismatch>[0]) =>
+                    issuerMismatch(cert) ? "issuer is not the CA of the peer's trust domain" : undefined,
+                }
+              : {}),
           },
           events,
         );
       }
     }
+  }
+
+  private readonly eastWestTurn = new Map<string, number>();
+
+  /**
+   * Where the east-west listener passes a connection for `serverName`: an instance of the local service
+   * port (and subset) it names whose inbound listener is bound, in turn.
+   */
+  private eastWestRoute(serverName: string): EastWestRoute {
+    const n = parseEastWestServerName(serverName);
+    if (!n) return { refused: "server name names no service port" };
+    const svc = this.ctx.current.services.get(`${n.namespace}/${n.service}`);
+    const port = svc?.ports.find((p) => p.port === n.port);
+    if (!svc || !port) return { refused: "no such local service port" };
+    const labels = n.subset === undefined ? undefined : svc.subsets.get(n.subset);
+    if (n.subset !== undefined && !labels) return { refused: "no such subset" };
+    const ready = svc.endpoints(labels, port.port).filter((i) => i.bound);
+    if (!ready.length) return { refused: "no local instance" };
+    const turn = this.eastWestTurn.get(serverName) ?? 0;
+    this.eastWestTurn.set(serverName, turn + 1);
+    return ready[turn % ready.length].bound!;
   }
 
   private adminSource() {
@@ -331,7 +367,7 @@ export class ProxyRuntime {
 
 function sameTls(a: RtListener, b: RtListener): boolean {
   if (a.kind !== b.kind) return false;
-  if (a.kind === "admin" || b.kind === "admin") return true;
+  if (a.kind === "admin" || b.kind === "admin" || a.kind === "eastwest" || b.kind === "eastwest") return true;
   return a.identity.spiffe === b.identity.spiffe;
 }
 

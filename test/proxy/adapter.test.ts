@@ -62,10 +62,10 @@ describe("builtin adapter", () => {
     ]);
   });
 
-  test("declares every feature as fully supported (each has a behaviour test in test/proxy), but crossCluster (no federation of members yet) and Wasm extensions", () => {
+  test("declares every feature as fully supported (each has a behaviour test in test/proxy; crossCluster: virtualMesh.test.ts), but Wasm extensions", () => {
     const caps = builtin.capabilities("1");
     // wasmExtension: local module files only (no OCI/URL fetch), see src/adapters/builtin/features/wasmExtension.ts.
-    expect(FEATURES.filter((f) => caps[f].support !== "full")).toEqual(["crossCluster", "wasmExtension"]);
+    expect(FEATURES.filter((f) => caps[f].support !== "full")).toEqual(["wasmExtension"]);
   });
 
   test("a regex JavaScript cannot compile is reported, not emitted", () => {

@@ -32,8 +32,7 @@ import { wasmExtension } from "./features/wasmExtension.js";
 import { mtls, mtlsNamespaces } from "./features/mtls.js";
 import { notePodOnlyPorts, podOnly } from "./features/podOnlyPorts.js";
 import { adapterCode } from "../../api/diagnostics.js";
-import { refuseCrossCluster } from "../shared/cross-cluster.js";
-import { BUILTIN_CROSS_CLUSTER } from "./features/crossCluster.js";
+import { failover, memberSpec } from "./features/crossCluster.js";
 
 /** Route features, in the order they fill a route. */
 export const ROUTE_FEATURES: readonly RouteFeature[] = [
@@ -57,6 +56,7 @@ export const DESTINATION_FEATURES: readonly DestinationFeature[] = [
   connectionPool,
   loadBalancer,
   rateLimit,
+  failover,
   subsetSettings,
   requestAuthentication,
   wasmExtension,
@@ -70,7 +70,6 @@ export const DEFAULT_ROUTE_ID = "default";
 
 /** Translates the model into the one ProxyConfig document. */
 export function translateBuiltin(model: Model, ctx: TranslateContext): KubeObject[] {
-  refuseCrossCluster(model, ctx, "the built-in proxy", BUILTIN_CROSS_CLUSTER);
   const destinations = model.destinations().map((dest) => destination(model, ctx, dest));
   notePodOnlyPorts(model, ctx);
   const policies = model.policies;
@@ -78,6 +77,7 @@ export function translateBuiltin(model: Model, ctx: TranslateContext): KubeObjec
   const { namespaces: accessNamespaces, mesh: meshAccess } = model.accessScopes();
   const spec: ProxyConfig["spec"] = {
     trustDomain: model.trustDomain,
+    ...memberSpec(model),
     ...(meshMtls ? { defaultMtlsMode: meshMtls.doc.spec.mode } : {}),
     ...(model.namespaceMtls.length ? { mtlsNamespaces: mtlsNamespaces(model) } : {}),
     ...(accessNamespaces.size

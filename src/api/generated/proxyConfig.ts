@@ -57,6 +57,13 @@ export type Percent = number;
  * via the `definition` "Mode".
  */
 export type Mode = "strict" | "permissive" | "disabled";
+/**
+ * A SPIFFE trust domain (the member's `trustDomain` in a VirtualMesh).
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "TrustDomain".
+ */
+export type TrustDomain = string;
 
 /**
  * Object metadata (Kubernetes style). `name` identifies the document in logs.
@@ -379,6 +386,14 @@ export interface SourceMatch {
    * Callers whose source address is NOT in any of these CIDRs.
    */
   notIpBlocks?: string[];
+  /**
+   * Virtual mesh: `namespaces` match only callers whose identity is in one of these trust domains (the members a source's `clusters` names, else the local member's). Omitted: a namespace of any trust domain.
+   */
+  namespaceTrustDomains?: TrustDomain[];
+  /**
+   * Virtual mesh: `notNamespaces` exclude only callers whose identity is in one of these trust domains (the local member's). Omitted: a namespace of any trust domain.
+   */
+  notNamespaceTrustDomains?: TrustDomain[];
 }
 /**
  * One weighted backend.
@@ -400,6 +415,10 @@ export interface Target {
    * A DNS-1123 label: lower-case letters, digits and '-', at most 63 characters.
    */
   namespace?: string;
+  /**
+   * A DNS-1123 label: lower-case letters, digits and '-', at most 63 characters.
+   */
+  cluster?: string;
   /**
    * Share of the route's requests, integer percent; the weights of a route sum to 100.
    */
@@ -1064,6 +1083,17 @@ export interface Destination {
   loadBalancer?: LoadBalancer;
   rateLimit?: RateLimit;
   /**
+   * Virtual mesh: requests to the destination's local targets go to their local instances while any of them is healthy (not ejected by `outlierDetection`); once none is, to the same target (service, subset) in the first listed member whose east-west hop is not ejected, then the next; back to the local instances as soon as one is healthy again.
+   */
+  failover?: {
+    /**
+     * Members, in the order they take over (the local member never listed).
+     *
+     * @minItems 1
+     */
+    clusters: [Name, ...Name[]];
+  };
+  /**
    * Per-subset settings (TrafficPolicy `subsetSettings`), matched to route targets by subset name.
    */
   subsets?: {
@@ -1210,6 +1240,15 @@ export interface ProxyConfigSpec {
    * SPIFFE trust domain. Default: `cluster.local`.
    */
   trustDomain?: string;
+  /**
+   * Virtual mesh: the member this proxy runs (VirtualMesh `spec.members[].name`). With `members`, peers' certificates are also checked to be issued by the intermediate CA of their identity's trust domain (its URI SAN `spiffe://<trustDomain>`).
+   */
+  member?: string;
+  /**
+   * Virtual mesh: the other members, whose services `Target.cluster` and `Destination.failover` name and whose identities the access rules may name.
+   */
+  members?: Member[];
+  eastWest?: EastWest;
   admin?: Admin;
   identity?: Identity;
   limits?: Limits;
@@ -1248,6 +1287,45 @@ export interface ProxyConfigSpec {
   destinations?: Destination[];
 }
 /**
+ * Another member cluster of the virtual mesh this proxy is a member of (VirtualMesh `spec.members[]`): its identities are `spiffe://<trustDomain>/ns/<ns>/sa/<sa>`, and its services are reached through its east-west listener (`gateway`) by mutual TLS passed through by SNI `outbound_.<port>_.<subset>_.<service>.<namespace>.svc.cluster.local` (Istio's AUTO_PASSTHROUGH convention): the caller's TLS goes end to end to an instance of that member, whose certificate must carry the service's SPIFFE ID in the member's trust domain.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "Member".
+ */
+export interface Member {
+  name: Name;
+  trustDomain: TrustDomain;
+  /**
+   * Where the member's east-west listener is (VirtualMesh `gateway`). `unimesh up` binds one per member it runs and overrides this with the bound address.
+   */
+  gateway?: {
+    /**
+     * Host name or IP address.
+     */
+    address: string;
+    /**
+     * Default: 15443.
+     */
+    port?: number;
+  };
+}
+/**
+ * Virtual mesh: the east-west listener through which the other members reach this member's services: it reads the SNI of the TLS ClientHello (`outbound_.<port>_.<subset>_.<service>.<namespace>.svc.cluster.local`) and passes the connection, still encrypted, to the inbound listener of a local instance of that service (round robin); anything else is closed. The caller's mutual TLS is end to end with the instance, so the instance sees the caller's own identity.
+ *
+ * This interface was referenced by `undefined`'s JSON-Schema
+ * via the `definition` "EastWest".
+ */
+export interface EastWest {
+  /**
+   * Default: 127.0.0.1.
+   */
+  address?: string;
+  /**
+   * Default: 15443.
+   */
+  port?: number;
+}
+/**
  * Access control of the services of every other namespace without a `destinations` entry: the mesh-wide AccessPolicies.
  */
 export interface Access1 {
@@ -1280,6 +1358,7 @@ export interface ServiceRegistrySpec {
    */
   trustDomain?: string;
   admin?: Admin;
+  eastWest?: EastWest;
   /**
    * Services and their instances.
    */

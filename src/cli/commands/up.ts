@@ -4,6 +4,8 @@
  * the proxy, and starts every instance that has a `run` command with its outbound listener as
  * HTTP_PROXY. Saving a policy or the registry re-translates and reloads (an invalid change is
  * reported and the running configuration stays); SIGINT/SIGTERM drains the proxy and stops the apps.
+ * With a VirtualMesh among the inputs, every member runs as its own proxy with its own registries
+ * (`-s MEMBER=FILE`) and intermediate CA (`--trust-dir`): see ../up-virtual.ts.
  */
 import type { Command } from "commander";
 import { EXIT } from "../exit-codes.js";
@@ -17,6 +19,7 @@ interface UpFlags {
   watch: boolean;
   accessLog?: string | false;
   strict?: boolean;
+  trustDir?: string;
 }
 
 export const upCommand: CliCommand = {
@@ -30,12 +33,16 @@ export const upCommand: CliCommand = {
           "routes, retries, timeouts, faults, mutual TLS, access control, rate limits. Saving an input reloads; Ctrl-C stops everything.",
       )
       .argument("<policies...>", "policy files or directories (as for `unimesh translate`)")
-      .requiredOption("-s, --services <file>", "ServiceRegistry file (repeatable)", collect)
+      .requiredOption("-s, --services <file>", "ServiceRegistry file (repeatable); with a VirtualMesh, MEMBER=FILE: the registry of that member", collect)
       .option("--no-run", "do not start the apps (they run elsewhere)")
       .option("--no-watch", "do not reload when an input changes")
       .option("--access-log <path|->", "write access logs (JSON lines) to a file, or - for stdout (default: stdout)")
       .option("--no-access-log", "no access logs")
       .option("--strict", "treat warnings as errors")
+      .option(
+        "--trust-dir <dir>",
+        "with a VirtualMesh: each member's intermediate CA from this directory (unimesh trust init); default: made in memory under one new root",
+      )
       .action(async (paths: string[], flags: UpFlags) => done(await upAction(paths, flags, io)));
   },
 };
@@ -58,6 +65,15 @@ async function upAction(paths: string[], flags: UpFlags, io: CliIO) {
   const { startApps, stopApps, waitForApps } = await import("../../proxy/apps.js");
   const { applyAccessLog } = await import("./proxy.js");
   const write = (s: string) => io.stderr.write(s);
+  const probe = loadInputs(paths, io, flags.strict);
+  if (probe.ok && probe.model.virtualMesh) {
+    const { upVirtual } = await import("../up-virtual.js");
+    return upVirtual(paths, flags, io, probe, appTimeoutMs(io.env));
+  }
+  if (flags.trustDir !== undefined) {
+    const { UsageError } = await import("../../api/diagnostics.js");
+    throw new UsageError("--trust-dir: the inputs hold no VirtualMesh (each member's intermediate CA is for a virtual mesh's members)");
+  }
   const registryFiles = flags.services.map((f) => resolve(io.cwd, f));
 
   const build = () => {

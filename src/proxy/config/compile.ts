@@ -8,6 +8,7 @@ import type {
   Access,
   ConnectionPool,
   DirectResponse,
+  EastWest,
   FaultInjection,
   HeaderOps,
   LoadBalancer,
@@ -56,6 +57,8 @@ export interface RtService {
   destination: RtDestination;
   /** The view of each port (by port number), resolved once the destination is compiled. */
   views: ReadonlyMap<number, RtPortView>;
+  /** Named subsets (their labels): what an east-west SNI's subset selects. */
+  subsets: ReadonlyMap<string, Record<string, string>>;
   mtls?: Mtls;
   namespaceMode?: Mode;
   /** The port of a request: the Host's port, else the only (or first) port. */
@@ -89,8 +92,16 @@ export interface RtUpstream {
   reset: boolean;
   /** Where the consistent-hash key comes from, when the settings balance by one. */
   hash?: NonNullable<LoadBalancer["hash"]>;
-  /** The instances serving `port` whose labels include the target's (of this configuration). */
+  /**
+   * The instances serving `port` whose labels include the target's (of this configuration); for a share in
+   * another member (`Target.cluster`), that member's one hop through its east-west listener.
+   */
   endpoints: RtInstance[];
+  /**
+   * Virtual mesh (`Destination.failover`): the same target in each listed member, in order, taken when no
+   * local instance is healthy. Absent: no failover (a target in another member never fails over).
+   */
+  failover?: RtInstance[];
 }
 
 /** One instance: its app and the listeners in front of and behind it. */
@@ -107,11 +118,50 @@ export interface RtInstance {
   bound?: { address: string; port: number };
   /** Requests in flight to it, across callers (least-request uses per-caller counts). */
   active: number;
+  /**
+   * Set on the hop to a service in another member of the virtual mesh: one "instance" standing for that
+   * member's instances, reached through its east-west listener (`bound`: the member's `gateway`, which
+   * `StartOptions.gateways` overrides) with mutual TLS passed through by SNI to one of them.
+   */
+  remote?: RtRemote;
+}
+
+/** The hop to a service (port, subset) in another member. */
+export interface RtRemote {
+  member: string;
+  /** SNI naming the service port and subset: `outbound_.<port>_.<subset>_.<service>.<namespace>.svc.cluster.local`. */
+  servername: string;
+  /** The SPIFFE ID its instances must present: the service account in the member's trust domain. */
+  spiffe: string;
+}
+
+/** Another member of the virtual mesh (`spec.members`). */
+export interface RtMember {
+  name: string;
+  trustDomain: string;
+  gateway?: { address: string; port: number };
+}
+
+/** The SNI of the hop to a service port (and subset) of another member, Istio's AUTO_PASSTHROUGH form. */
+export function eastWestServerName(namespace: string, service: string, port: number, subset = ""): string {
+  return `outbound_.${port}_.${subset}_.${service}.${namespace}.svc.cluster.local`;
+}
+
+/** Reads {@link eastWestServerName}; undefined when `sni` is not of that form. */
+export function parseEastWestServerName(sni: string): { namespace: string; service: string; port: number; subset?: string } | undefined {
+  const m =
+    /^outbound_\.(\d{1,5})_\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)?_\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc\.cluster\.local$/.exec(
+      sni,
+    );
+  if (!m) return undefined;
+  return { port: Number(m[1]), ...(m[2] ? { subset: m[2] } : {}), service: m[4], namespace: m[6] };
 }
 
 export interface RtTarget {
   /** Another service receiving this share (`Target.service`); absent: the destination. */
   service?: RtService;
+  /** Virtual mesh: the member whose service receives this share (`Target.cluster`); absent: local instances. */
+  cluster?: string;
   subset?: string;
   labels?: Record<string, string>;
   port?: number;
@@ -178,6 +228,8 @@ export interface RtDestination {
   authenticator?: Authenticator;
   /** Wasm extensions, in the order they run (phase, priority, policy). */
   wasm?: RtWasm[];
+  /** Virtual mesh: the members its local targets fail over to, in order (`Destination.failover`). */
+  failover?: string[];
   policies: string[];
 }
 
@@ -210,7 +262,9 @@ export type RtListener =
       /** The shared secret its app must present (`Proxy-Authorization`), when set. */ token?: string;
     }
   | { key: string; kind: "ingress"; address: string; port: number; name: string; identity: RtIdentity; destination?: { service: RtService; port?: number } }
-  | { key: string; kind: "admin"; address: string; port: number };
+  | { key: string; kind: "admin"; address: string; port: number }
+  /** Virtual mesh: the east-west listener other members reach this member's services through (`spec.eastWest`). */
+  | { key: string; kind: "eastwest"; address: string; port: number };
 
 /** Runtime settings with defaults applied. */
 export interface RtSettings {
@@ -221,6 +275,10 @@ export interface RtSettings {
   limits: Required<NonNullable<ProxyConfig["spec"]["limits"]>>;
   accessLog: { enabled: boolean; path: string };
   colocatedHops: "mtls" | "inline";
+  /** Virtual mesh: the member this proxy runs (`spec.member`); peers' issuers are then checked (identity/ca.ts issuerMismatch). */
+  member?: string;
+  /** Virtual mesh: the other members by name (`spec.members`). */
+  members: ReadonlyMap<string, RtMember>;
 }
 
 /** The compiled configuration. Immutable once built; a reload builds a new one. */
@@ -248,6 +306,8 @@ export const DEFAULT_LIMITS: RtSettings["limits"] = {
 };
 
 const DEFAULT_ADMIN_PORT = 15000;
+/** Port of an east-west listener (and of a member's gateway) when none is given: Istio's east-west gateway's. */
+export const DEFAULT_EAST_WEST_PORT = 15443;
 const DEFAULT_INGRESS_SA = "unimesh-ingress";
 
 /** Compiles a merged configuration. */
@@ -259,12 +319,56 @@ export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig;
   const spiffe = (ns: string, sa: string) => `spiffe://${trustDomain}/ns/${ns}/sa/${sa}`;
   const identity = (ns: string, sa: string): RtIdentity => {
     const id = spiffe(ns, sa);
-    return { namespace: ns, serviceAccount: sa, spiffe: id, peer: { spiffe: id, namespace: ns, label: `${ns}/${sa}`, address: "127.0.0.1" } };
+    return { namespace: ns, serviceAccount: sa, spiffe: id, peer: { spiffe: id, trustDomain, namespace: ns, label: `${ns}/${sa}`, address: "127.0.0.1" } };
   };
   const nsModes = new Map((spec.mtlsNamespaces ?? []).map((m) => [m.namespace, m.mode]));
   const fallbackMode = spec.defaultMtlsMode ?? "permissive";
   const destinations = new Map((spec.destinations ?? []).map((d) => [`${d.namespace}/${d.service}`, d]));
   const scopedAccess = new Map((spec.namespaceAccess ?? []).map((a, index) => [a.namespace, { access: a.access, index }]));
+  const members = new Map<string, RtMember>();
+  (spec.members ?? []).forEach((m, i) => {
+    if (m.name === spec.member || members.has(m.name))
+      err(`/spec/members/${i}/name`, "proxy/duplicate-member", `member ${m.name} is listed twice (or is this proxy's own member)`);
+    members.set(m.name, {
+      name: m.name,
+      trustDomain: m.trustDomain,
+      ...(m.gateway ? { gateway: { address: m.gateway.address, port: m.gateway.port ?? DEFAULT_EAST_WEST_PORT } } : {}),
+    });
+  });
+  /** True for another member of `spec.members` (the own member is local: false, no error); an error otherwise. */
+  function knownMember(name: string, at: string): boolean {
+    if (name === spec.member) return false;
+    if (members.has(name)) return true;
+    err(at, "proxy/unknown-member", `${name} is not a member of spec.members (${[...members.keys()].join(", ") || "none"})`);
+    return false;
+  }
+  // The hops to other members' services, one per (member, service, port, subset), shared by every target naming it.
+  const remotes = new Map<string, RtInstance>();
+  const remoteInstance = (member: RtMember, svc: RtService, port: RtPort, subset?: string): RtInstance => {
+    const id = `${member.name}/${svc.key}:${port.port}${subset ? `/${subset}` : ""}`;
+    let inst = remotes.get(id);
+    if (!inst) {
+      const gw = member.gateway;
+      inst = {
+        id,
+        service: svc,
+        address: gw?.address ?? "",
+        port: gw?.port ?? DEFAULT_EAST_WEST_PORT,
+        servicePort: port,
+        labels: {},
+        mode: "strict",
+        ...(gw ? { bound: { address: gw.address, port: gw.port } } : {}),
+        active: 0,
+        remote: {
+          member: member.name,
+          servername: eastWestServerName(svc.namespace, svc.name, port.port, subset),
+          spiffe: `spiffe://${member.trustDomain}/ns/${svc.namespace}/sa/${svc.serviceAccount}`,
+        },
+      };
+      remotes.set(id, inst);
+    }
+    return inst;
+  };
 
   // Services (every registry service, plus destinations and mirror targets without one).
   const services = new Map<string, RtService>();
@@ -308,6 +412,7 @@ export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig;
       instances: [],
       destination: undefined as unknown as RtDestination,
       views: new Map(),
+      subsets: new Map((s.subsets ?? []).map((x) => [x.name, { ...x.labels }])),
       ...(dspec?.mtls ? { mtls: dspec.mtls } : {}),
       ...(nsModes.has(ns) ? { namespaceMode: nsModes.get(ns)! } : {}),
       portOf(port) {
@@ -388,8 +493,9 @@ export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig;
     const dspec = destinations.get(svc.key);
     const dIndex = (spec.destinations ?? []).findIndex((d) => `${d.namespace}/${d.service}` === svc.key);
     const routes = (dspec?.routes ?? [{ id: "default", forward: { targets: [{ weight: 100 }] } } as Route]).map((r, i) =>
-      compileRoute(r, `/spec/destinations/${dIndex}/routes/${i}`, services, err, svc.namespace),
+      compileRoute(r, `/spec/destinations/${dIndex}/routes/${i}`, services, err, svc.namespace, (name, at) => knownMember(name, at)),
     );
+    const failover = (dspec?.failover?.clusters ?? []).filter((name, k) => knownMember(name, `/spec/destinations/${dIndex}/failover/clusters/${k}`));
     // A destination's own access holds every scope; a service without one is governed by the
     // namespace-wide AccessPolicies of its namespace (with the mesh-wide ones), else the mesh-wide ones.
     let access: RtDestination["access"];
@@ -431,6 +537,7 @@ export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig;
             })),
           }
         : {}),
+      ...(failover.length ? { failover } : {}),
       policies: dspec?.policies ?? accessSpec?.policies ?? [],
     };
     // Subsets with settings of their own: each kind they set replaces the destination's.
@@ -462,7 +569,7 @@ export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig;
   }
 
   // Destination views: each port's routes and upstreams, resolved once (instances and settings are final).
-  for (const svc of services.values()) svc.views = new Map(svc.ports.map((p) => [p.port, portView(svc, p)]));
+  for (const svc of services.values()) svc.views = new Map(svc.ports.map((p) => [p.port, portView(svc, p, members, remoteInstance)]));
 
   // Listener plan.
   const listeners: RtListener[] = [];
@@ -520,6 +627,10 @@ export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig;
       ...(destination ? { destination } : {}),
     });
   });
+  if (spec.eastWest) {
+    const ew: EastWest = spec.eastWest;
+    listeners.push({ key: "eastwest", kind: "eastwest", address: ew.address ?? "127.0.0.1", port: ew.port ?? DEFAULT_EAST_WEST_PORT });
+  }
   const fixed = new Map<string, string>();
   for (const l of listeners) {
     if (l.port === 0) continue;
@@ -536,34 +647,43 @@ export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig;
     limits: { ...DEFAULT_LIMITS, ...(spec.limits ?? {}) },
     accessLog: { enabled: spec.accessLog?.enabled ?? true, path: spec.accessLog?.path ?? "-" },
     colocatedHops: spec.colocatedHops ?? "mtls",
+    ...(spec.member ? { member: spec.member } : {}),
+    members,
   };
   if (!!settings.caCertFile !== !!settings.caKeyFile) err("/spec/identity", "proxy/ca-files", "caCertFile and caKeyFile go together");
   if (diagnostics.some((d) => d.severity === "error")) return { diagnostics };
   return { compiled: { source: config, settings, services, listeners, resolveHost }, diagnostics };
 }
 
+type RemoteInstance = (member: RtMember, svc: RtService, port: RtPort, subset?: string) => RtInstance;
+
 /** The view of a port of a service (see {@link RtPortView}). */
-function portView(svc: RtService, port: RtPort): RtPortView {
+function portView(svc: RtService, port: RtPort, members: ReadonlyMap<string, RtMember>, remote: RemoteInstance): RtPortView {
   const routes = svc.destination.routes.filter((r) => r.port === undefined || r.port === port.port);
   return {
     port,
     h2: port.protocol !== "http",
     routes,
-    upstreams: new Map(routes.map((r) => [r, r.targets.map((t) => upstreamOf(svc, t, t.port ?? port.port))])),
+    upstreams: new Map(routes.map((r) => [r, r.targets.map((t) => upstreamOf(svc, t, t.port ?? port.port, members, remote))])),
   };
 }
 
-function upstreamOf(svc: RtService, target: RtTarget, port: number): RtUpstream {
+function upstreamOf(svc: RtService, target: RtTarget, port: number, members: ReadonlyMap<string, RtMember>, remote: RemoteInstance): RtUpstream {
   const settings = target.settings ?? svc.destination;
   const lb = settings.loadBalancer;
+  // The target's service: the destination, or another service of the registry (`Target.service`).
+  const tsvc = target.service ?? svc;
+  const sp = tsvc.ports.find((p) => p.port === port) ?? { port, targetPort: port, protocol: "http" as const };
+  const member = target.cluster !== undefined ? members.get(target.cluster) : undefined;
+  const failover = !member ? (settings.failover ?? []).map((m) => remote(members.get(m)!, tsvc, sp, target.subset)) : [];
   return {
     target,
     port,
     settings,
     reset: settings.connectionPool?.maxRequestsPerConnection === 1,
     ...(lb?.algorithm === "consistent-hash" && lb.hash ? { hash: lb.hash } : {}),
-    // The target's service: the destination, or another service of the registry (`Target.service`).
-    endpoints: (target.service ?? svc).endpoints(target.labels, port),
+    endpoints: member ? [remote(member, tsvc, sp, target.subset)] : tsvc.endpoints(target.labels, port),
+    ...(failover.length ? { failover } : {}),
   };
 }
 
@@ -573,6 +693,7 @@ function compileRoute(
   services: Map<string, RtService>,
   err: (p: string, c: string, m: string) => void,
   namespace = DEFAULT_NAMESPACE,
+  remoteMember: (name: string, at: string) => boolean = () => false,
 ): RtRoute {
   let match: Matcher = () => true;
   try {
@@ -584,6 +705,7 @@ function compileRoute(
   if (actions !== 1) err(ptr, "proxy/route-action", `route ${r.id} must have exactly one of forward, redirect, directResponse`);
   const targets = (r.forward?.targets ?? []).map((t, i): RtTarget => ({
     ...(t.service ? targetService(`${t.namespace ?? namespace}/${t.service}`, `${ptr}/forward/targets/${i}/service`) : {}),
+    ...(t.cluster !== undefined && remoteMember(t.cluster, `${ptr}/forward/targets/${i}/cluster`) ? { cluster: t.cluster } : {}),
     ...(t.subset ? { subset: t.subset } : {}),
     ...(t.labels ? { labels: t.labels } : {}),
     ...(t.port ? { port: t.port } : {}),

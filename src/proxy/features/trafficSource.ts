@@ -14,6 +14,8 @@ export interface Peer {
   spiffe?: string;
   /** Namespace of the identity. */
   namespace?: string;
+  /** Trust domain of the identity (a virtual mesh's members each have their own). */
+  trustDomain?: string;
   /** `namespace/serviceAccount`, or `unknown`, for metrics and logs. */
   label: string;
   /** Source address. */
@@ -34,7 +36,9 @@ export function parseSpiffe(id: string): { trustDomain: string; namespace: strin
 /** A peer from a verified SPIFFE ID (or none). */
 export function peerOf(spiffe: string | undefined, address: string): Peer {
   const p = spiffe ? parseSpiffe(spiffe) : undefined;
-  return p ? { spiffe, namespace: p.namespace, label: `${p.namespace}/${p.serviceAccount}`, address } : { label: "unknown", address };
+  return p
+    ? { spiffe, trustDomain: p.trustDomain, namespace: p.namespace, label: `${p.namespace}/${p.serviceAccount}`, address }
+    : { label: "unknown", address };
 }
 
 /**
@@ -42,11 +46,13 @@ export function peerOf(spiffe: string | undefined, address: string): Peer {
  * then a caller matching any negative list (`notPrincipals`, `notAnyIdentity`, `notNamespaces`,
  * `notIpBlocks`: access rules only) does not match. A caller without a verified identity is in no
  * principal and no namespace, negative ones included (as Istio's `notPrincipals` / `notNamespaces`).
+ * In a virtual mesh, `namespaceTrustDomains` / `notNamespaceTrustDomains` say whose namespaces they are:
+ * a namespace of another member's trust domain is another namespace.
  */
 export function compileSource(s: SourceMatch | undefined): (p: Peer) => boolean {
   if (!s) return () => true;
-  const included = callerTest(s.principals, s.anyIdentity, s.namespaces, s.ipBlocks, s.workloads);
-  const excluded = callerTest(s.notPrincipals, s.notAnyIdentity, s.notNamespaces, s.notIpBlocks, undefined);
+  const included = callerTest(s.principals, s.anyIdentity, s.namespaces, s.ipBlocks, s.workloads, s.namespaceTrustDomains);
+  const excluded = callerTest(s.notPrincipals, s.notAnyIdentity, s.notNamespaces, s.notIpBlocks, undefined, s.notNamespaceTrustDomains);
   if (!excluded) return included ?? (() => true);
   if (!included) return (p) => !excluded(p);
   return (p) => included(p) && !excluded(p);
@@ -59,11 +65,13 @@ function callerTest(
   namespaceList: string[] | undefined,
   ipBlocks: string[] | undefined,
   workloadList: SourceMatch["workloads"],
+  namespaceTrustDomains: string[] | undefined,
 ): ((p: Peer) => boolean) | undefined {
   if (!principalList?.length && !anyIdentity && !namespaceList?.length && !ipBlocks?.length && !workloadList?.length) return undefined;
   const principals = new Set(principalList ?? []);
   const namespaces = new Set(namespaceList ?? []);
   const any = anyIdentity === true;
+  const domains = namespaceTrustDomains ? new Set(namespaceTrustDomains) : undefined;
   const workloads = workloadList ?? [];
   let blocks: BlockList | undefined;
   if (ipBlocks?.length) {
@@ -78,7 +86,7 @@ function callerTest(
   return (p) => {
     if (p.spiffe) {
       if (any || principals.has(p.spiffe)) return true;
-      if (p.namespace !== undefined && namespaces.has(p.namespace)) return true;
+      if (p.namespace !== undefined && namespaces.has(p.namespace) && (!domains || (p.trustDomain !== undefined && domains.has(p.trustDomain)))) return true;
     }
     // By pod labels: the calling instance's namespace (of its identity) and labels, never a remote peer's.
     if (workloads.length && p.labels && p.namespace !== undefined) {

@@ -36,17 +36,43 @@ async function keyPem(k: CryptoKey): Promise<string> {
   return x509.PemConverter.encode(await webcrypto.subtle.exportKey("pkcs8", k as webcrypto.CryptoKey), "PRIVATE KEY");
 }
 
-/** A certificate authority. Create with {@link CertificateAuthority.create} or {@link CertificateAuthority.load}. */
+/**
+ * A certificate authority. Create with {@link CertificateAuthority.create}, {@link CertificateAuthority.load}
+ * or, for a member of a virtual mesh (an intermediate CA under the virtual mesh's root),
+ * {@link CertificateAuthority.fromPem}.
+ */
 export class CertificateAuthority {
   private constructor(
     private readonly cert: x509.X509Certificate,
     private readonly key: CryptoKey,
     readonly trustDomain: string,
+    /** The root peers are verified against, when this CA is an intermediate (PEM); else the CA itself. */
+    private readonly rootPem?: string,
   ) {}
 
-  /** The CA certificate (PEM): the trust bundle every proxy verifies peers against. */
+  /**
+   * The trust bundle every proxy verifies peers against (PEM): this CA's certificate, or the root of an
+   * intermediate CA.
+   */
   get certPem(): string {
+    return this.rootPem ?? this.cert.toString("pem");
+  }
+
+  /** The issuing CA's own certificate (PEM): sent after each issued certificate when it is an intermediate. */
+  get issuerPem(): string {
     return this.cert.toString("pem");
+  }
+
+  /**
+   * An intermediate CA from PEM text (`unimesh trust`: a member's `ca-cert.pem` and `ca-key.pem`, PKCS#8
+   * ECDSA P-256) that issues for `trustDomain`; peers are verified against `rootPem` (`root-cert.pem`).
+   * Issued certificates carry the intermediate after the leaf, so that peers trusting only the root verify them.
+   */
+  static async fromPem(certPem: string, keyPem: string, trustDomain: string, rootPem: string): Promise<CertificateAuthority> {
+    const cert = new x509.X509Certificate(certPem);
+    const der = x509.PemConverter.decodeFirst(keyPem);
+    const key = (await webcrypto.subtle.importKey("pkcs8", der, ALG, false, ["sign"])) as unknown as CryptoKey;
+    return new CertificateAuthority(cert, key, trustDomain, rootPem);
   }
 
   /** A new self-signed CA for `trustDomain`, valid `ttlMs` (default 1 year). */
@@ -107,8 +133,39 @@ export class CertificateAuthority {
         await x509.AuthorityKeyIdentifierExtension.create(this.cert),
       ],
     });
-    return { certPem: cert.toString("pem"), keyPem: await keyPem(keys.privateKey), caPem: this.certPem, spiffeId, notBefore, notAfter, serial: s };
+    // An intermediate's certificate follows the leaf: peers trust the root only.
+    const chain = this.rootPem ? cert.toString("pem") + "\n" + this.issuerPem : cert.toString("pem");
+    return { certPem: chain, keyPem: await keyPem(keys.privateKey), caPem: this.certPem, spiffeId, notBefore, notAfter, serial: s };
   }
+}
+
+/** What {@link issuerMismatch} reads of a verified peer certificate (Node's `getPeerCertificate(true)`). */
+export interface PeerCertificate {
+  subjectaltname?: string;
+  fingerprint256?: string;
+  issuerCertificate?: PeerCertificate;
+}
+
+/**
+ * Virtual mesh: why a verified peer certificate must still be refused, or undefined when it may pass. Every
+ * member's intermediate chains to the one root, so the chain alone would let one member's CA issue
+ * identities in another member's trust domain; the certificate that issued the peer's (the intermediate,
+ * whose URI SAN is `spiffe://<trustDomain>` as `unimesh trust` and {@link CertificateAuthority.create}
+ * write it) must be the CA of the trust domain of the peer's SPIFFE ID.
+ */
+export function issuerMismatch(peer: PeerCertificate | undefined): string | undefined {
+  const id = spiffeFromSan(peer?.subjectaltname);
+  if (!id) return "no SPIFFE ID";
+  const td = id.slice("spiffe://".length).split("/")[0];
+  const issuer = peer?.issuerCertificate;
+  if (!issuer || issuer.fingerprint256 === peer?.fingerprint256) return `no issuing CA of ${id} in the chain`;
+  const sans = (issuer.subjectaltname ?? "")
+    .split(/,\s*/)
+    .filter((x) => x.startsWith("URI:spiffe://"))
+    .map((x) => x.slice(4));
+  return sans.includes(`spiffe://${td}`)
+    ? undefined
+    : `the CA that issued ${id} is not the CA of trust domain ${td} (it is ${sans.length ? `the CA of ${sans.join(", ")}` : "no trust domain's CA"})`;
 }
 
 /** The SPIFFE ID in a peer certificate's `subjectaltname` (`URI:spiffe://...`), if exactly one. */

@@ -16,6 +16,7 @@ import net from "node:net";
 import http from "node:http";
 import http2 from "node:http2";
 import tls from "node:tls";
+import { constants as cryptoConstants } from "node:crypto";
 import type { Mode } from "../../api/generated/proxyConfig.js";
 import type { RtSettings } from "../config/compile.js";
 
@@ -29,6 +30,11 @@ export interface ListenerTls {
   credentials(): { key: string; cert: string; ca: string };
   /** The current mTLS mode (read per connection, so a reload applies to new connections). */
   mode(): Mode;
+  /**
+   * Checks a verified client certificate further (`getPeerCertificate(true)`): a reason to refuse it, or
+   * undefined (a virtual mesh's issuer check, identity/ca.ts `issuerMismatch`).
+   */
+  verifyPeer?(cert: tls.DetailedPeerCertificate): string | undefined;
 }
 
 /** Events a listener reports (metrics). */
@@ -219,11 +225,20 @@ export class Listener {
         ALPNProtocols: ["h2", "http/1.1"],
         handshakeTimeout: limits.handshakeTimeoutMs,
         minVersion: "TLSv1.2",
+        // A resumed session carries the peer's certificate but not its chain, which verifyPeer reads: no
+        // session tickets then (Node keeps no server session cache of its own), every handshake is full.
+        ...(tlsOptions.verifyPeer ? { secureOptions: cryptoConstants.SSL_OP_NO_TICKET } : {}),
       });
       this.tlsServer.on("secureConnection", (s: tls.TLSSocket) => {
         if (!s.authorized) {
           const cert = s.getPeerCertificate();
           this.events.tlsRefused?.(cert && cert.raw ? "untrusted client certificate" : "no client certificate");
+          s.destroy();
+          return;
+        }
+        const why = tlsOptions.verifyPeer?.(s.getPeerCertificate(true));
+        if (why) {
+          this.events.tlsRefused?.(why);
           s.destroy();
           return;
         }
@@ -294,7 +309,12 @@ export class Listener {
   updateCredentials(): void {
     if (!this.tlsServer || !this.tlsOptions) return;
     const c = this.tlsOptions.credentials();
-    this.tlsServer.setSecureContext({ key: c.key, cert: c.cert, ca: c.ca });
+    this.tlsServer.setSecureContext({
+      key: c.key,
+      cert: c.cert,
+      ca: c.ca,
+      ...(this.tlsOptions.verifyPeer ? { secureOptions: cryptoConstants.SSL_OP_NO_TICKET } : {}),
+    });
   }
 
   private accept(socket: net.Socket): void {

@@ -4,9 +4,9 @@
  * the caller's certificate and accept only the destination's identity (secure naming: the server's
  * SPIFFE ID must be the destination service account's). Pools unused for a while are closed gracefully.
  */
-import { Pool } from "undici";
+import { Pool, buildConnector } from "undici";
 import type { ConnectionPool } from "../../api/generated/proxyConfig.js";
-import { spiffeFromSan } from "../identity/ca.js";
+import { issuerMismatch, spiffeFromSan, type PeerCertificate } from "../identity/ca.js";
 import type { IdentityCert } from "../identity/certs.js";
 
 /** How to reach one upstream. */
@@ -15,8 +15,12 @@ export interface UpstreamSpec {
   port: number;
   /** HTTP/2 (ALPN h2 over TLS, or h2c in plaintext). */
   h2: boolean;
-  /** Mutual TLS: the caller's certificate and the identity the server must have. */
-  tls?: { cert: IdentityCert; expectServer: string };
+  /**
+   * Mutual TLS: the caller's certificate and the identity the server must have; `servername`: the SNI
+   * (a hop through another member's east-west listener); `checkIssuer`: the server's certificate must
+   * come from the CA of its trust domain (a member of a virtual mesh: identity/ca.ts `issuerMismatch`).
+   */
+  tls?: { cert: IdentityCert; expectServer: string; servername?: string; checkIssuer?: boolean };
   pool?: ConnectionPool;
 }
 
@@ -33,7 +37,7 @@ export class Pools {
 
   /** The pool for an upstream, created on first use. */
   get(u: UpstreamSpec): Pool {
-    const key = `${u.tls ? `${u.tls.cert.spiffeId}#${u.tls.cert.generation}>${u.tls.expectServer}` : "plain"}|${u.h2 ? "h2" : "h1"}|${u.address}:${u.port}|${u.pool ? JSON.stringify(u.pool) : ""}`;
+    const key = `${u.tls ? `${u.tls.cert.spiffeId}#${u.tls.cert.generation}>${u.tls.expectServer}${u.tls.servername ? `@${u.tls.servername}` : ""}` : "plain"}|${u.h2 ? "h2" : "h1"}|${u.address}:${u.port}|${u.pool ? JSON.stringify(u.pool) : ""}`;
     const now = Date.now();
     const hit = this.pools.get(key);
     if (hit) {
@@ -106,22 +110,25 @@ function create(u: UpstreamSpec): Pool {
   };
   const timeout = p?.connectTimeoutMs ?? 10_000;
   if (u.tls) {
-    const { cert, expectServer } = u.tls;
-    return new Pool(`https://${u.address}:${u.port}`, {
-      ...common,
-      connect: {
-        timeout,
-        // One secure context per certificate, built once: not a PEM parse per new connection.
-        secureContext: cert.secureContext,
-        // Secure naming: the server must present the destination's SPIFFE ID (its chain is verified by `ca`).
-        checkServerIdentity: (_host: string, peer: { subjectaltname?: string }) => {
-          const got = spiffeFromSan(peer.subjectaltname);
-          return got === expectServer ? undefined : new Error(`upstream identity ${got ?? "(none)"} is not the expected ${expectServer}`);
-        },
-        ALPNProtocols: u.h2 ? ["h2", "http/1.1"] : ["http/1.1"],
-        minVersion: "TLSv1.2",
-      } as never,
-    });
+    const { cert, expectServer, servername, checkIssuer } = u.tls;
+    const tlsOptions = {
+      timeout,
+      // One secure context per certificate, built once: not a PEM parse per new connection.
+      secureContext: cert.secureContext,
+      // Secure naming: the server must present the destination's SPIFFE ID (its chain is verified by `ca`).
+      checkServerIdentity: (_host: string, peer: PeerCertificate) => {
+        const got = spiffeFromSan(peer.subjectaltname);
+        if (got !== expectServer) return new Error(`upstream identity ${got ?? "(none)"} is not the expected ${expectServer}`);
+        const why = checkIssuer ? issuerMismatch(peer) : undefined;
+        return why ? new Error(`upstream certificate refused: ${why}`) : undefined;
+      },
+      ALPNProtocols: u.h2 ? ["h2", "http/1.1"] : ["http/1.1"],
+      minVersion: "TLSv1.2",
+    };
+    // undici takes the SNI from each request's Host; a hop through an east-west listener must send its own.
+    if (!servername) return new Pool(`https://${u.address}:${u.port}`, { ...common, connect: tlsOptions as never });
+    const connector = buildConnector({ ...tlsOptions, allowH2: u.h2 } as never);
+    return new Pool(`https://${u.address}:${u.port}`, { ...common, connect: (o, cb) => connector({ ...o, servername }, cb) });
   }
   return new Pool(`http://${u.address}:${u.port}`, {
     ...common,

@@ -1,7 +1,7 @@
 /**
  * `split` → `Route.forward.targets`: weighted backends, each a subset's labels (or every instance), or
- * another service of the registry (`service`, `namespace`: the destination's), with the target's own
- * header changes.
+ * another service of the registry (`service`, `namespace`: the destination's), or the service in another
+ * member of the virtual mesh (`cluster`: features/crossCluster.ts), with the target's own header changes.
  */
 import { nonEmpty } from "./common.js";
 import { headerChanges } from "./headers.js";
@@ -20,6 +20,7 @@ export const split: RouteFeature = (r, out, { dest }) => {
     targets: nonEmpty(
       r.action.targets.map((t) => ({
         ...(t.service ? { namespace: dest.namespace, service: t.service } : {}),
+        ...(t.cluster ? { cluster: t.cluster.name } : {}),
         ...(t.subset ? { subset: t.subset.name, labels: { ...t.subset.labels } } : {}),
         weight: t.weight,
         ...(t.port ? { port: t.port } : {}),

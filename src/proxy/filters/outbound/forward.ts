@@ -2,7 +2,10 @@
  * `forward` (the chain's last filter): the request goes upstream through features/retries.ts and
  * upstream/exchange.ts: per try an instance of the target (outlier-ejected ones and those already tried
  * avoided, the balancer's pick), over mutual TLS with the caller's certificate unless the instance's
- * mode is disabled (or handed over in process with `colocatedHops: inline`); the route's request and
+ * mode is disabled (or handed over in process with `colocatedHops: inline`); in a virtual mesh, a share in
+ * another member goes to that member's east-west listener (mutual TLS passed through to one of its
+ * instances by SNI), and a destination that fails over (`Destination.failover`) sends a request whose
+ * local instances are all ejected (or none) to the first listed member whose hop is not; the route's request and
  * per-try timeouts and retries; the response's header changes (the route's, then the target's), CORS
  * headers and a generated hash cookie. Records the request when it ends.
  */
@@ -34,30 +37,43 @@ export async function forward(x: OutboundExchange): Promise<Step> {
   // (filters/inbound/wasm.ts), which the in-process hop does not go through.
   const inline = cfg.settings.colocatedHops === "inline" && !tsvc.destination.wasm;
   const { hashKey, setCookie, corsOrigin } = x;
+  const federated = cfg.settings.member !== undefined;
+  // Virtual mesh: the same target in the members it fails over to, the first whose hop is not ejected.
+  const failover = (): RtInstance | undefined => upstream.failover?.find((i) => !state.failover?.isEjected(i.id));
   const pick = (tried: ReadonlySet<string>): TryTarget | "no-healthy" => {
     const eps = live();
     let cands = eps;
     if (state.outlier || tried.size) {
       const healthy = state.outlier ? eps.filter((i) => !state.outlier!.isEjected(i.id)) : eps;
-      if (!healthy.length) return "no-healthy";
       const fresh = tried.size ? healthy.filter((i) => !tried.has(i.id)) : healthy;
       cands = fresh.length ? fresh : healthy;
     }
+    if (!cands.length && upstream.failover) {
+      const hop = failover();
+      if (hop) cands = [hop];
+    }
     const inst = state.balancer.pick(cands, hashKey);
-    if (!inst?.bound) return "no-healthy";
+    const remote = inst?.remote;
+    const at = remote ? (ctx.gateways?.get(remote.member) ?? inst.bound) : inst?.bound;
+    if (!inst || !at) return "no-healthy";
     inst.active++;
-    const dispatcher: Pick<Dispatcher, "dispatch"> = inline
-      ? inlineHop(ctx, caller.peer, inst.id)
-      : ctx.pools.get({
-          address: inst.bound.address,
-          port: inst.bound.port,
-          h2,
-          ...(inst.mode !== "disabled" && cert ? { tls: { cert, expectServer: tsvc.spiffe } } : {}),
-          ...(settings.connectionPool ? { pool: settings.connectionPool } : {}),
-        });
+    const dispatcher: Pick<Dispatcher, "dispatch"> =
+      inline && !remote
+        ? inlineHop(ctx, caller.peer, inst.id)
+        : ctx.pools.get({
+            address: at.address,
+            port: at.port,
+            h2,
+            ...(remote && cert
+              ? { tls: { cert, expectServer: remote.spiffe, servername: remote.servername, checkIssuer: true } }
+              : inst.mode !== "disabled" && cert
+                ? { tls: { cert, expectServer: tsvc.spiffe, checkIssuer: federated } }
+                : {}),
+            ...(settings.connectionPool ? { pool: settings.connectionPool } : {}),
+          });
     return {
       id: inst.id,
-      label: `${inst.address}:${inst.port}`,
+      label: remote ? `${remote.member}/${at.address}:${at.port}` : `${inst.address}:${inst.port}`,
       dispatcher,
       reset,
       release: () => {
@@ -79,7 +95,12 @@ export async function forward(x: OutboundExchange): Promise<Step> {
       ...(route.timeoutMs ? { timeoutMs: route.timeoutMs } : {}),
       ...(route.perTryTimeoutMs ? { perTryTimeoutMs: route.perTryTimeoutMs } : {}),
       pick,
-      ...(state.outlier ? { onOutcome: (tr: TryTarget, o: number | "connect-failure" | "reset" | "timeout") => state.outlier!.record(tr.id, o, live()) } : {}),
+      ...(state.outlier
+        ? {
+            onOutcome: (tr: TryTarget, o: number | "connect-failure" | "reset" | "timeout") =>
+              upstream.failover?.some((i) => i.id === tr.id) ? state.failover?.record(tr.id, o) : state.outlier!.record(tr.id, o, live()),
+          }
+        : {}),
       acquireRetry: () => state.limiter.acquireRetry(),
       releaseRetry: () => state.limiter.releaseRetry(),
       onRetry: () => ctx.metrics.retries.inc([caller.peer.label, svc.key]),
