@@ -13,8 +13,8 @@
  * which is Istio's plug-in CA layout (`cacerts`: ca-cert.pem, ca-key.pem, root-cert.pem, cert-chain.pem;
  * istio.io `docs/tasks/security/cert-management/plugin-ca-cert/`). Linkerd's issuer is the same
  * intermediate (`linkerd-identity-issuer`: tls.crt, tls.key, ca.crt) with the root as trust anchor; the
- * built-in proxy reads `ca-cert.pem`/`ca-key.pem`/`root-cert.pem` (ServiceRegistry identity
- * caCertFile/caKeyFile/caRootFile). The mesh-specific objects come from the adapters' cluster hooks
+ * built-in proxy reads `ca-cert.pem`/`ca-key.pem`/`root-cert.pem` (ProxyConfig `spec.identity`
+ * caCertFile/caKeyFile/caRootFile; `unimesh up --trust-dir DIR` reads them itself). The mesh-specific objects come from the adapters' cluster hooks
  * (`ClusterHooks.trustObjects`), added by `apply --trust-dir DIR`.
  */
 import "reflect-metadata"; // @peculiar/x509 (through tsyringe) needs the Reflect metadata API

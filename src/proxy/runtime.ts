@@ -96,7 +96,7 @@ export class ProxyRuntime {
     const ca =
       options.ca ??
       (s.caCertFile && s.caKeyFile
-        ? await CertificateAuthority.load(s.caCertFile, s.caKeyFile, s.trustDomain)
+        ? await CertificateAuthority.load(s.caCertFile, s.caKeyFile, s.trustDomain, s.caRootFile)
         : await CertificateAuthority.create(s.trustDomain));
     const certs = new CertStore(ca, s.certTtlMs);
     const metrics = new ProxyMetrics();

@@ -1232,7 +1232,7 @@ export interface VirtualMeshMember {
    */
   trustDomain: string;
   /**
-   * Where the other members reach this cluster's services: its east-west gateway (Istio), multicluster gateway (Linkerd), or the built-in proxy's inbound listener.
+   * Where the other members reach this cluster's services: its east-west gateway (Istio), multicluster gateway (Linkerd), or the built-in proxy's east-west listener (`unimesh up` binds it here when this is a loopback address, else on a free port of 127.0.0.1).
    */
   gateway?: {
     /**

@@ -1146,6 +1146,10 @@ export interface Identity {
    * PEM file of the CA's private key.
    */
   caKeyFile?: string;
+  /**
+   * PEM file of the root certificate the CA (caCertFile) chains to, when it is an intermediate: a member of a virtual mesh, with `unimesh trust init`'s `DIR/<member>/ca-cert.pem`, `ca-key.pem` and `root-cert.pem`. Peers are then verified against this root, and issued certificates carry the CA's certificate after their own. Omitted: the CA is its own root.
+   */
+  caRootFile?: string;
 }
 /**
  * Protection against slow or abusive clients, on every listener.

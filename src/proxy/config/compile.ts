@@ -272,6 +272,7 @@ export interface RtSettings {
   certTtlMs: number;
   caCertFile?: string;
   caKeyFile?: string;
+  caRootFile?: string;
   limits: Required<NonNullable<ProxyConfig["spec"]["limits"]>>;
   accessLog: { enabled: boolean; path: string };
   colocatedHops: "mtls" | "inline";
@@ -644,6 +645,7 @@ export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig;
     certTtlMs: spec.identity?.certTtlMs ?? 3_600_000,
     ...(spec.identity?.caCertFile ? { caCertFile: spec.identity.caCertFile } : {}),
     ...(spec.identity?.caKeyFile ? { caKeyFile: spec.identity.caKeyFile } : {}),
+    ...(spec.identity?.caRootFile ? { caRootFile: spec.identity.caRootFile } : {}),
     limits: { ...DEFAULT_LIMITS, ...(spec.limits ?? {}) },
     accessLog: { enabled: spec.accessLog?.enabled ?? true, path: spec.accessLog?.path ?? "-" },
     colocatedHops: spec.colocatedHops ?? "mtls",
@@ -651,6 +653,8 @@ export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig;
     members,
   };
   if (!!settings.caCertFile !== !!settings.caKeyFile) err("/spec/identity", "proxy/ca-files", "caCertFile and caKeyFile go together");
+  if (settings.caRootFile && !settings.caCertFile)
+    err("/spec/identity/caRootFile", "proxy/ca-files", "caRootFile is the root of caCertFile: give caCertFile and caKeyFile too");
   if (diagnostics.some((d) => d.severity === "error")) return { diagnostics };
   return { compiled: { source: config, settings, services, listeners, resolveHost }, diagnostics };
 }

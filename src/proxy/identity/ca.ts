@@ -96,8 +96,13 @@ export class CertificateAuthority {
     return new CertificateAuthority(cert, keys.privateKey, trustDomain);
   }
 
-  /** A CA from PEM files (certificate, and PKCS#8 ECDSA P-256 private key). */
-  static async load(certFile: string, keyFile: string, trustDomain: string): Promise<CertificateAuthority> {
+  /**
+   * A CA from PEM files (certificate, and PKCS#8 ECDSA P-256 private key); with `rootFile`, an intermediate
+   * under that root (see {@link CertificateAuthority.fromPem}).
+   */
+  static async load(certFile: string, keyFile: string, trustDomain: string, rootFile?: string): Promise<CertificateAuthority> {
+    if (rootFile)
+      return CertificateAuthority.fromPem(readFileSync(certFile, "utf8"), readFileSync(keyFile, "utf8"), trustDomain, readFileSync(rootFile, "utf8"));
     const cert = new x509.X509Certificate(readFileSync(certFile, "utf8"));
     const der = x509.PemConverter.decodeFirst(readFileSync(keyFile, "utf8"));
     const key = (await webcrypto.subtle.importKey("pkcs8", der, ALG, false, ["sign"])) as unknown as CryptoKey;
