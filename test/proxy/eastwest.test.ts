@@ -7,7 +7,9 @@ import net, { type AddressInfo } from "node:net";
 import tls from "node:tls";
 import { randomBytes } from "node:crypto";
 import { clientHelloServerName } from "../../src/proxy/net/eastwest.js";
-import { eastWestServerName, parseEastWestServerName } from "../../src/proxy/config/compile.js";
+import { compileConfig, eastWestServerName, parseEastWestServerName } from "../../src/proxy/config/compile.js";
+import { mergeProxyDocuments } from "../../src/proxy/config/merge.js";
+import type { ServiceRegistry } from "../../src/api/generated/proxyConfig.js";
 
 /** The first bytes Node's TLS client sends (its ClientHello), with `servername` (none: no SNI). */
 async function clientHello(servername?: string): Promise<Buffer> {
@@ -76,5 +78,16 @@ describe("east-west server names", () => {
       "outbound_.9080_._.a.b.c.svc.cluster.local",
     ])
       expect(parseEastWestServerName(bad)).toBeUndefined();
+  });
+});
+
+describe("a registry's east-west listener", () => {
+  test("is merged into the configuration, and compiled into the listener plan", () => {
+    const registry = { apiVersion: "unimesh.io/v1alpha1", kind: "ServiceRegistry", metadata: { name: "r" }, spec: { eastWest: { port: 15444 } } } as const;
+    const { config, diagnostics } = mergeProxyDocuments([], [{ doc: registry as unknown as ServiceRegistry, file: "r.yaml", documentIndex: 0 }]);
+    expect(diagnostics).toEqual([]);
+    expect(config.spec.eastWest).toEqual({ port: 15444 });
+    const { compiled } = compileConfig(config);
+    expect(compiled!.listeners.find((l) => l.kind === "eastwest")).toEqual({ key: "eastwest", kind: "eastwest", address: "127.0.0.1", port: 15444 });
   });
 });

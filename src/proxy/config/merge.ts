@@ -2,7 +2,7 @@
  * Merging: one ProxyConfig (compiled policies; optional) and ServiceRegistries (local instances) make
  * the complete configuration the proxy runs. Services merge by namespace and name: the registry's
  * serviceAccount, selector and ports win over the policies' facts, subsets are united, instances and ingresses
- * concatenated. Later registries win over earlier ones for trustDomain and admin. A registry's trustDomain
+ * concatenated. Later registries win over earlier ones for trustDomain, admin and eastWest. A registry's trustDomain
  * must be the ProxyConfig's: its access rules name identities in that trust domain, and the CA would issue
  * them in another one, so no rule would ever match (`proxy/trust-domain`; translate with
  * `--set trustDomain=<td>`).
@@ -48,6 +48,7 @@ export function mergeProxyDocuments(
     }
     if (r.trustDomain) spec.trustDomain = r.trustDomain;
     if (r.admin) spec.admin = { ...spec.admin, ...r.admin };
+    if (r.eastWest) spec.eastWest = { ...spec.eastWest, ...r.eastWest };
     for (const s of r.services ?? []) {
       const prev = services.get(key(s));
       if (!prev) {
