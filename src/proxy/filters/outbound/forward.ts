@@ -55,7 +55,8 @@ export async function forward(x: OutboundExchange): Promise<Step> {
     const inst = state.balancer.pick(cands, hashKey);
     const remote = inst?.remote;
     const at = remote ? (ctx.gateways?.get(remote.member) ?? inst.bound) : inst?.bound;
-    if (!inst || !at) return "no-healthy";
+    // A hop to another member is mutual TLS or nothing (never plaintext through a gateway).
+    if (!inst || !at || (remote && !cert)) return "no-healthy";
     inst.active++;
     const dispatcher: Pick<Dispatcher, "dispatch"> =
       inline && !remote
@@ -64,8 +65,8 @@ export async function forward(x: OutboundExchange): Promise<Step> {
             address: at.address,
             port: at.port,
             h2,
-            ...(remote && cert
-              ? { tls: { cert, expectServer: remote.spiffe, servername: remote.servername, checkIssuer: true } }
+            ...(remote
+              ? { tls: { cert: cert!, expectServer: remote.spiffe, servername: remote.servername, checkIssuer: true } }
               : inst.mode !== "disabled" && cert
                 ? { tls: { cert, expectServer: tsvc.spiffe, checkIssuer: federated } }
                 : {}),
