@@ -15,50 +15,21 @@
  *   (in the root namespace for the mesh).
  */
 import type { KubeObject, TranslateContext } from "../../api/adapter.js";
-import type { EffectiveRoute, Model } from "../../api/model.js";
-import { objectMeta } from "../../api/ownership.js";
+import type { Model } from "../../api/model.js";
 import { translateAmbient } from "./ambient/translator.js";
 import { createContext } from "./context.js";
 import { type DestinationRuleDraft, DestinationRuleSet } from "./destinationRules.js";
 import { authorizationPolicies, scopedAuthorizationPolicies } from "./features/access.js";
 import { applyConnectionPool } from "./features/connectionPool.js";
-import { applyCors } from "./features/cors.js";
-import { applyDirectResponse } from "./features/directResponse.js";
-import { applyFaultInjection } from "./features/faultInjection.js";
-import { applyHeaders } from "./features/headers.js";
 import { applyLoadBalancer } from "./features/loadBalancer.js";
-import { translateMatch } from "./features/match.js";
-import { applyMirror } from "./features/mirror.js";
 import { applyClientTls, namespacePeerAuthentications, podOnlyPortNotes, servicePeerAuthentication } from "./features/mtls.js";
 import { applyOutlierDetection } from "./features/outlierDetection.js";
 import { rateLimitFilter } from "./features/rateLimit.js";
 import { requestAuthentication } from "./features/requestAuthentication.js";
 import { wasmPlugins } from "./features/wasmExtension.js";
-import { applyRedirect } from "./features/redirect.js";
-import { applyRetries } from "./features/retries.js";
-import { applyRewrite } from "./features/rewrite.js";
-import { applySplit } from "./features/split.js";
-import { applyTimeout } from "./features/timeout.js";
-import { isTcpRoute, tcpRoutes } from "./features/tcp.js";
-import { sourceMatches } from "./features/trafficSource.js";
 import type { DestinationContext } from "./features/types.js";
-import { DEFAULT_ROUTE_NAME, virtualServiceName } from "./naming.js";
-import { type HTTPMatchRequest, type HTTPRoute, type IstioObject, NETWORKING_V1, type TCPRoute, type VirtualServiceSpec } from "./resources.js";
-import { applyFailover, clusterSubsetName, pinnedToClusters, refuseCrossClusterSplits, registerIncomingClusterSubset } from "./features/crossCluster.js";
-
-/** Route-level features, in the order they fill an `HTTPRoute` (the action first). */
-const ROUTE_FEATURES: readonly ((r: EffectiveRoute, out: HTTPRoute, dc: DestinationContext) => void)[] = [
-  applySplit,
-  applyRedirect,
-  applyDirectResponse,
-  applyRewrite,
-  applyTimeout,
-  applyRetries,
-  applyFaultInjection,
-  applyMirror,
-  applyHeaders,
-  applyCors,
-];
+import { applyFailover, pinnedToClusters, refuseCrossClusterSplits, registerIncomingClusterSubset } from "./features/crossCluster.js";
+import { virtualService } from "./virtualService.js";
 
 /** Destination-level features filling `DestinationRule.spec.trafficPolicy`. */
 const DESTINATION_FEATURES: readonly ((dc: DestinationContext, dr: DestinationRuleDraft) => void)[] = [
@@ -107,60 +78,4 @@ export function translateIstio(model: Model, ctx: TranslateContext): KubeObject[
   podOnlyPortNotes(ic);
   out.push(...drs.objects());
   return out;
-}
-
-/** The destination's VirtualService: its routes in model order, then the default route. */
-export function virtualService(dc: DestinationContext): IstioObject<VirtualServiceSpec> {
-  const { view, ic } = dc;
-  const http: HTTPRoute[] = [];
-  const tcp: TCPRoute[] = [];
-  for (const r of view.routes) {
-    const sources = sourceMatches(r, dc);
-    tcp.push(...tcpRoutes(r, dc, sources));
-    if (isTcpRoute(r, dc)) continue;
-    const route = httpRoute(r, dc, sources);
-    if (route) http.push(route);
-  }
-  if (view.needsDefaultRoute) http.push(defaultRoute(dc));
-  return {
-    apiVersion: NETWORKING_V1,
-    kind: "VirtualService",
-    metadata: objectMeta(virtualServiceName(view.service), view.namespace, view.trafficPolicies),
-    spec: { hosts: [ic.host(view.service, view.namespace)], ...(http.length ? { http } : {}), ...(tcp.length ? { tcp } : {}) },
-  };
-}
-
-/**
- * One model route as an `HTTPRoute`; `undefined` when no caller of it can be expressed (reported).
- * @param sources the source part of each match entry (trafficSource.ts); computed by the caller once.
- */
-export function httpRoute(r: EffectiveRoute, dc: DestinationContext, sources = sourceMatches(r, dc)): HTTPRoute | undefined {
-  if (!sources.length) return undefined;
-  const base = translateMatch(r, dc);
-  const match: HTTPMatchRequest[] = sources.map((s) => ({ ...base, ...s }));
-  const out: HTTPRoute = { name: routeName(r) };
-  if (match.some((m) => Object.keys(m).length > 0)) out.match = match;
-  for (const apply of ROUTE_FEATURES) apply(r, out, dc);
-  return out;
-}
-
-/** `HTTPRoute.name` (debugging and access logs only): `<policy>` or `<policy>.<route name or index>`. */
-export function routeName(r: EffectiveRoute): string {
-  const policy = r.policy.name;
-  if (r.index === null) return policy;
-  return `${policy}.${r.name ?? String(r.index)}`;
-}
-
-/**
- * The plain route to the whole service, for requests no model route catches. No retries, as the model
- * means. In a destination pinned to clusters (crossCluster.ts), to the local cluster's endpoints only.
- */
-function defaultRoute(dc: DestinationContext): HTTPRoute {
-  const { view, ic } = dc;
-  const subset = pinnedToClusters(view) ? clusterSubsetName(dc, undefined) : undefined;
-  return {
-    name: DEFAULT_ROUTE_NAME,
-    route: [{ destination: { host: ic.host(view.service, view.namespace), ...(subset !== undefined ? { subset } : {}) } }],
-    retries: { attempts: 0 },
-  };
 }

@@ -152,7 +152,7 @@ spec:
     ]);
   });
 
-  test("fault injection, direct responses, rate limits and source-specific routes: errors at their fields, nothing emitted", () => {
+  test("rate limits and source-specific routes: errors at their fields, nothing emitted", () => {
     const r = run(
       `${H}kind: TrafficPolicy
 metadata: {name: ratings, namespace: default}
@@ -176,11 +176,207 @@ spec:
     );
     expect(errors(r).sort()).toEqual([
       "/spec/rateLimit adapter/unsupported-feature/rateLimit.waypoint",
-      "/spec/routes/0/faultInjection adapter/unsupported-feature/faultInjection.waypoint",
-      "/spec/routes/1/directResponse adapter/unsupported-feature/directResponse.waypoint",
       "/spec/source adapter/unsupported-feature/trafficSource.waypoint",
     ]);
     expect(r.resources).toEqual([]);
+  });
+});
+
+const RATINGS = `${H}kind: MeshService
+metadata: {name: ratings, namespace: default}
+spec:
+  serviceAccount: bookinfo-ratings
+  ports: [{port: 9080, name: http, protocol: http}]
+  subsets:
+    - {name: v1, labels: {version: v1}}
+---
+${H}`;
+
+describe("fault injection and direct responses at a waypoint: the destination's routes are a VirtualService", () => {
+  test("istio.io's fault-injection task (samples/bookinfo/networking/virtual-service-ratings-test-delay.yaml), read by ratings' waypoint", () => {
+    // istio/istio samples/bookinfo/networking/virtual-service-ratings-test-delay.yaml, http[] as upstream
+    // writes it, with the subset v1 as the Service ratings-v1 (subsets are Services at waypoints) and the
+    // FQDN host, port match and retries unimesh writes for every VirtualService.
+    const upstream = [
+      {
+        match: [{ headers: { "end-user": { exact: "jason" } } }],
+        fault: { delay: { percentage: { value: 100 }, fixedDelay: "7s" } },
+        route: [{ destination: { host: "ratings", subset: "v1" } }],
+      },
+      { route: [{ destination: { host: "ratings", subset: "v1" } }] },
+    ];
+    const r = run(
+      `${RATINGS}kind: TrafficPolicy
+metadata: {name: ratings, namespace: default}
+spec:
+  destination: {service: ratings, port: 9080}
+  routes:
+    - match: {headers: {end-user: {exact: jason}}}
+      faultInjection: {delay: {fixedDelay: 7s, percent: 100}}
+      split: [{subset: {version: v1}}]
+    - split: [{subset: {version: v1}}]
+`,
+      AMBIENT,
+    );
+    expect(errors(r)).toEqual([]);
+    const host = "ratings-v1.default.svc.cluster.local";
+    const vs = find(r.resources, "VirtualService", "ratings", "default");
+    expect(vs.spec).toEqual({
+      hosts: ["ratings.default.svc.cluster.local"],
+      http: [
+        {
+          name: "ratings.0",
+          match: [{ ...upstream[0].match![0], port: 9080 }],
+          fault: upstream[0].fault,
+          route: [{ destination: { host, port: { number: 9080 } } }],
+          retries: { attempts: 0 },
+        },
+        { name: "ratings.1", match: [{ port: 9080 }], route: [{ destination: { host, port: { number: 9080 } } }], retries: { attempts: 0 } },
+      ],
+    });
+    // No HTTPRoute for ratings (VirtualService and HTTPRoute must not be mixed for one workload); the
+    // waypoint, the Service's use-waypoint label; the Alpha status is a warning at the fault.
+    expect(r.resources.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(["Gateway/waypoint", "Service/ratings", "VirtualService/ratings"]);
+    expect(r.diagnostics.filter((d) => d.severity === "warning").map((d) => `${d.pointer} ${d.code}`)).toEqual([
+      "/spec/routes/0/faultInjection adapter/note/faultInjection.waypoint-virtual-service",
+    ]);
+    expect(r.diagnostics.find((d) => d.code.endsWith("waypoint-virtual-service"))!.message).toContain("Alpha");
+    expect(r.diagnostics.some((d) => d.code === "adapter/note/split" && d.message.includes("ratings-v1 (selector"))).toBe(true);
+    expect(
+      validateAll(
+        r.resources.filter((o) => o.apiVersion !== "v1"),
+        ["istio/1.30.3", "gateway-api/v1.6.1/standard"],
+      ),
+    ).toEqual([]);
+  });
+
+  test("a direct response too; retries in the VirtualService also where waypoints ignore HTTPRoute retry (before 1.25)", () => {
+    const input = `${H}kind: TrafficPolicy
+metadata: {name: web, namespace: default}
+spec:
+  destination: {service: web, port: 8080}
+  retries: {attempts: 2, retryOn: [5xx]}
+  routes:
+    - match: {path: {exact: /gone}}
+      directResponse: {status: 410, body: gone}
+    - timeout: 5s
+`;
+    for (const version of ["1.22", "1.30"]) {
+      const r = run(input, { ...AMBIENT, version });
+      expect(errors(r)).toEqual([]);
+      const vs = find(r.resources, "VirtualService", "web", "default");
+      expect(vs.spec.http).toEqual([
+        {
+          name: "web.0",
+          match: [{ port: 8080, uri: { exact: "/gone" } }],
+          directResponse: { status: 410, body: { string: "gone" } },
+          retries: { attempts: 0 },
+        },
+        {
+          name: "web.1",
+          match: [{ port: 8080 }],
+          route: [{ destination: { host: "web.default.svc.cluster.local", port: { number: 8080 } } }],
+          retries: { attempts: 2, retryOn: "5xx" },
+          timeout: "5s",
+        },
+        // Other ports of web (not declared), as in sidecar mode.
+        { name: "unimesh-default", route: [{ destination: { host: "web.default.svc.cluster.local" } }], retries: { attempts: 0 } },
+      ]);
+    }
+    // Without the direct response, the routes are HTTPRoutes, whose retry (and, in Istio 1.22's Gateway API
+    // 1.1 standard channel, timeouts) 1.22's waypoints do not read.
+    const plain = run(input.replace(/ {4}- match: \{path: \{exact: \/gone\}\}\n {6}directResponse: .*\n/, ""), { ...AMBIENT, version: "1.22" });
+    expect(errors(plain)).toEqual([
+      "/spec/retries adapter/unsupported-feature/retries.release",
+      "/spec/routes/0/timeout adapter/unsupported-feature/timeout.release",
+    ]);
+    expect(plain.resources.some((o) => o.kind === "VirtualService")).toBe(false);
+  });
+
+  test("Istio 1.22-1.23 waypoints ignore rewrite.uriRegexRewrite: an error there, emitted from 1.24", () => {
+    const input = `${H}kind: TrafficPolicy
+metadata: {name: web, namespace: default}
+spec:
+  destination: {service: web, port: 8080}
+  routes:
+    - match: {path: {exact: /old}}
+      rewrite: {path: {replaceFullPath: /new}}
+      faultInjection: {abort: {httpStatus: 503, percent: 1}}
+`;
+    expect(errors(run(input, { ...AMBIENT, version: "1.23" }))).toEqual(["/spec/routes/0/rewrite adapter/unsupported-value/rewrite.waypoint-regex-rewrite"]);
+    const r = run(input, { ...AMBIENT, version: "1.24" });
+    expect(errors(r)).toEqual([]);
+    expect(find(r.resources, "VirtualService", "web", "default").spec.http[0].rewrite).toEqual({ uriRegexRewrite: { match: "^.*$", rewrite: "/new" } });
+  });
+});
+
+describe("string prefixes and regexes at a waypoint: HTTPRoute RegularExpression paths (RE2, as Istio reads them)", () => {
+  test("a string prefix is <escaped prefix>.*; the rules for every request become the RegularExpression .* so they rank after it", () => {
+    const r = run(
+      `${H}kind: TrafficPolicy
+metadata: {name: ratings, namespace: default}
+spec:
+  destination: {service: ratings, port: 9080}
+  routes:
+    - match: {path: {prefix: /ratings/}}
+      timeout: 1s
+    - match: {path: {regex: "/v[0-9]+(/.*)?"}}
+      timeout: 2s
+    - match: {path: {prefix: /a.b}, method: GET}
+      timeout: 3s
+    - match: {headers: {x-tenant: {prefix: acme-}, x-debug: {present: true}, user-agent: {regex: ".*Mobile.*"}}, queryParams: {v: {regex: "[0-9]+"}}}
+      timeout: 4s
+`,
+      AMBIENT,
+    );
+    expect(errors(r)).toEqual([]);
+    const route = find(r.resources, "HTTPRoute", "ratings-9080", "default");
+    expect(route.spec.rules.map((x: any) => x.matches)).toEqual([
+      [{ path: { type: "RegularExpression", value: "/ratings/.*" } }],
+      [{ path: { type: "RegularExpression", value: "/v[0-9]+(/.*)?" } }],
+      [{ method: "GET", path: { type: "RegularExpression", value: "/a\\.b.*" } }],
+      [
+        {
+          headers: [
+            { name: "user-agent", type: "RegularExpression", value: ".*Mobile.*" },
+            { name: "x-debug", type: "RegularExpression", value: ".*" },
+            { name: "x-tenant", type: "RegularExpression", value: "acme-.*" },
+          ],
+          path: { type: "RegularExpression", value: ".*" },
+          queryParams: [{ name: "v", type: "RegularExpression", value: "[0-9]+" }],
+        },
+      ],
+      [{ path: { type: "RegularExpression", value: ".*" } }],
+    ]);
+    expect(
+      validateAll(
+        r.resources.filter((o) => o.kind === "HTTPRoute"),
+        ["gateway-api/v1.6.1/standard"],
+      ),
+    ).toEqual([]);
+    // The portable Gateway API target keeps refusing them (RegularExpression is implementation-specific there).
+  });
+
+  test("Istio ranks RegularExpression after every PathPrefix: a later segment-prefix or header-only route that overlaps is an error", () => {
+    const r = run(
+      `${H}kind: TrafficPolicy
+metadata: {name: ratings, namespace: default}
+spec:
+  destination: {service: ratings, port: 9080}
+  routes:
+    - match: {path: {prefix: /ratings/}}
+      timeout: 1s
+    - match: {path: {segmentPrefix: /ratings}}
+      timeout: 2s
+    - match: {path: {prefix: /other}}
+      timeout: 3s
+    - match: {path: {segmentPrefix: /elsewhere}}
+      timeout: 4s
+`,
+      AMBIENT,
+    );
+    // /ratings (PathPrefix) would take /ratings/x from the earlier /ratings/ prefix; /elsewhere is disjoint from both prefixes.
+    expect(errors(r)).toEqual(["/spec/routes/1/match adapter/unsupported-value/match.route-order"]);
   });
 });
 

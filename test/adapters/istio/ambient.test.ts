@@ -48,11 +48,13 @@ describe("the dataplane setting", () => {
     expect(caps.access.support).toBe("full");
     expect(caps.accessL7.support).toBe("partial");
     expect(caps.mtls.support).toBe("partial");
-    // Waypoint routes: HTTPRoute retry (experimental channel) from Istio 1.25; faults have no HTTPRoute field.
+    // Waypoint routes: HTTPRoute retry (experimental channel) from Istio 1.25, a VirtualService's retries
+    // before; faults in a VirtualService (Alpha at waypoints).
     expect(caps.retries.support).toBe("partial");
-    expect(istio.capabilities("1.24", { dataplane: "ambient" }).retries.support).toBe("none");
+    expect(istio.capabilities("1.24", { dataplane: "ambient" }).retries.support).toBe("partial");
+    expect(istio.capabilities("1.24", { dataplane: "ambient" }).retries.via).toContain("VirtualService");
     expect(caps.match.support).toBe("partial");
-    expect(caps.faultInjection.support).toBe("none");
+    expect(caps.faultInjection.support).toBe("full");
     expect(caps.outlierDetection.support).toBe("full");
     expect(caps.requestAuthentication.support).toBe("partial");
     expect(istio.capabilities("1.30").match.support).toBe("full");
@@ -60,9 +62,9 @@ describe("the dataplane setting", () => {
     const i = columns.findIndex((c) => c.label === "istio ambient 1.22-1.24");
     const j = columns.findIndex((c) => c.label === "istio ambient 1.30");
     expect(i).toBeGreaterThan(0);
-    expect(rows.find((r) => r.feature === "retries")!.cells[i].support).toBe("none");
+    expect(rows.find((r) => r.feature === "retries")!.cells[i].support).toBe("partial");
     expect(rows.find((r) => r.feature === "retries")!.cells[j].support).toBe("partial");
-    expect(rows.find((r) => r.feature === "faultInjection")!.cells[j].support).toBe("none");
+    expect(rows.find((r) => r.feature === "faultInjection")!.cells[j].support).toBe("full");
     expect(rows.find((r) => r.feature === "retries")!.cells[0].support).not.toBe("none");
   });
 });
@@ -401,27 +403,29 @@ describe("examples/bookinfo with --set dataplane=ambient (README 'Bookinfo on ev
     .sort()
     .map((f) => ({ file: `examples/bookinfo/${f}`, text: readFileSync(join(DIR, f), "utf8") }));
 
-  test("routed at the waypoint: only ratings' fault injection (and its string prefix) is refused; the rest translates", () => {
+  test("routed at the waypoint: ratings' fault test makes ratings' routes a VirtualService (Alpha: a warning); exit 0 with the experimental channel", () => {
     const loaded = loadModel(inputs);
     const EXPERIMENTAL = { settings: { dataplane: "ambient", channel: "experimental" } };
-    const r = translate(loaded.model, { adapter: istio, version: "1.30", ...EXPERIMENTAL });
-    expect(r.ok).toBe(false);
-    expect(codes(r).sort()).toEqual([
-      "/spec/routes/0/faultInjection adapter/unsupported-feature/faultInjection.waypoint",
-      "/spec/routes/1/faultInjection adapter/unsupported-feature/faultInjection.waypoint",
-      "/spec/routes/1/match/path/prefix adapter/unsupported-value/match.string-prefix",
-    ]);
-    expect(r.diagnostics.filter((d) => d.severity === "error").every((d) => d.policy === "TrafficPolicy/bookinfo/ratings-fault-test")).toBe(true);
-    // The standard channel has no HTTPRoute retry: reviews' and ratings' retries are errors there too.
-    const std = translate(loaded.model, { adapter: istio, version: "1.30", settings: { dataplane: "ambient" } });
-    expect(codes(std).filter((c) => c.includes("retries"))).toEqual([
-      "/spec/retries adapter/unsupported-feature/retries.release",
-      "/spec/retries adapter/unsupported-feature/retries.release",
-    ]);
-    // Without the fault test: exit 0, every object valid against the Istio and experimental Gateway API CRDs.
-    const rest = loadModel(inputs.filter((i) => !/fault-injection/.test(i.file)));
-    const s = translate(rest.model, { adapter: istio, version: "1.30", ...EXPERIMENTAL });
+    const s = translate(loaded.model, { adapter: istio, version: "1.30", ...EXPERIMENTAL });
     expect(s.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    expect(codes(s, "warning").filter((c) => c.includes("waypoint-virtual-service"))).toEqual([
+      "/spec/routes/0/faultInjection adapter/note/faultInjection.waypoint-virtual-service",
+    ]);
+    const vs = s.resources.find((o) => o.kind === "VirtualService")!;
+    expect(vs.metadata.name).toBe("ratings");
+    // The fault test's string prefix is the VirtualService's own uri prefix; jason's delay, then the 10% abort, then ratings' resilience route.
+    expect((vs.spec as any).http.map((h: any) => [h.name, h.match[0].uri ?? h.match[0].headers, h.fault ? Object.keys(h.fault)[0] : undefined])).toEqual([
+      ["ratings-fault-test.jason-delay", { "end-user": { exact: "jason" } }, "delay"],
+      ["ratings-fault-test.flaky", { prefix: "/ratings/" }, "abort"],
+      ["ratings-resilience", undefined, undefined],
+    ]);
+    // The standard channel has no HTTPRoute retry: reviews' retries are an error there (ratings' are in its VirtualService).
+    const std = translate(loaded.model, { adapter: istio, version: "1.30", settings: { dataplane: "ambient" } });
+    expect(std.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.policy} ${d.pointer} ${d.code}`)).toEqual([
+      "TrafficPolicy/bookinfo/reviews-canary /spec/retries adapter/unsupported-feature/retries.release",
+    ]);
+    // Before: the fault test was refused (HTTPRoute has no fault filter, no string prefix).
+    expect(s.diagnostics.some((d) => d.code.endsWith("faultInjection.waypoint") || d.code.endsWith("match.string-prefix"))).toBe(false);
     expect(s.resources.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
       "AuthorizationPolicy/details-allow",
       "AuthorizationPolicy/details-ztunnel",
@@ -439,15 +443,14 @@ describe("examples/bookinfo with --set dataplane=ambient (README 'Bookinfo on ev
       "DestinationRule/reviews-v3",
       "Gateway/waypoint",
       "HTTPRoute/details-9080",
-      "HTTPRoute/ratings-9080",
       "HTTPRoute/reviews-9080",
       "PeerAuthentication/default",
       "Service/details",
       "Service/productpage",
       "Service/ratings",
       "Service/reviews",
+      "VirtualService/ratings",
     ]);
-    expect(s.resources.some((o) => o.kind === "VirtualService")).toBe(false);
     expect(
       validateAll(
         s.resources.filter((o) => o.apiVersion !== "v1"),

@@ -10,10 +10,9 @@
  *   traffic policy (DestinationRule) and refusals of routes.ts `ROUTE_FEATURES`.
  */
 import type { Capabilities } from "../../../api/adapter.js";
-import { type FeatureModule, deriveCapabilities, none } from "../../../api/feature-module.js";
+import { type FeatureModule, deriveCapabilities, none, partial } from "../../../api/feature-module.js";
 import { corsFeature } from "../../shared/gamma/features/cors.js";
 import { headersFeature } from "../../shared/gamma/features/headers.js";
-import { matchFeature } from "../../shared/gamma/features/match.js";
 import { mirrorFeature } from "../../shared/gamma/features/mirror.js";
 import { redirectFeature } from "../../shared/gamma/features/redirect.js";
 import { resilienceFeature } from "../../shared/gamma/features/retries.js";
@@ -27,8 +26,8 @@ import { ZTUNNEL_FEATURES } from "./ztunnel.js";
 
 /**
  * A Gateway API feature module as Istio `version`'s waypoints read it: its capabilities for the Gateway
- * API release of that version; `retries` is `none` before Istio reads `rules[].retry` (1.25), even
- * where the CRDs have it.
+ * API release of that version; before Istio reads `rules[].retry` (1.25), even where the CRDs have it,
+ * `retries` only where the destination's routes are a VirtualService (ambient/virtualService.ts).
  */
 function atWaypoint(m: FeatureModule): FeatureModule {
   return {
@@ -37,12 +36,26 @@ function atWaypoint(m: FeatureModule): FeatureModule {
       const caps = m.capabilities(gatewayApiOf(version));
       const since = ISTIO_READS_SINCE["HTTPRoute.rules[].retry"]!;
       if (caps.retries && compareVersions(version, since) < 0) {
-        caps.retries = none(`Waypoints ignore HTTPRoute rules[].retry before Istio ${since} (istio/istio#54800).`);
+        caps.retries = partial(
+          "VirtualService.http[].retries, read by the waypoint, for a destination whose routes are a VirtualService (fault injection, direct response)",
+          `Waypoints ignore HTTPRoute rules[].retry before Istio ${since} (istio/istio#54800): retries only where the destination's routes are a VirtualService (Alpha).`,
+        );
       }
       return caps;
     },
   };
 }
+
+/** `match` at waypoints: Istio reads RegularExpression matches (RE2), so string prefixes, regexes and header presence translate. */
+const waypointMatchFeature: FeatureModule = {
+  features: ["match"],
+  capabilities: () => ({
+    match: partial(
+      "HTTPRoute.rules[].matches {path, headers, queryParams: Exact | PathPrefix | RegularExpression (RE2; string prefixes <prefix>.*, header presence .*), method}; VirtualService http[].match where the destination's routes are one",
+      "the absence of a header is not translated; Istio ranks RegularExpression paths after every Exact and PathPrefix match (then longer patterns first), so routes must keep their order under that ranking",
+    ),
+  }),
+};
 
 /** The cross-cluster feature in ambient mode: not translated (its own conservative refusal). */
 const crossClusterFeature: FeatureModule = {
@@ -52,7 +65,8 @@ const crossClusterFeature: FeatureModule = {
 
 /** Every feature module of the ambient data plane. */
 export const AMBIENT_FEATURES: readonly FeatureModule[] = [
-  ...[matchFeature, splitFeature, resilienceFeature, mirrorFeature, headersFeature, corsFeature, rewriteFeature, redirectFeature].map(atWaypoint),
+  waypointMatchFeature,
+  ...[splitFeature, resilienceFeature, mirrorFeature, headersFeature, corsFeature, rewriteFeature, redirectFeature].map(atWaypoint),
   ...ROUTE_FEATURES,
   ...ZTUNNEL_FEATURES,
   ...WAYPOINT_FEATURES,

@@ -30,15 +30,16 @@
  * against (`sigs.k8s.io/gateway-api` in istio/istio `go.mod`, the CRDs istio.io tells users to
  * install), in the channel of the `channel` setting (standard by default; `retry` is experimental only).
  *
- * What neither has a field for is an error at its field: fault injection (no HTTPRoute filter; Istio's
- * VirtualService `fault` is Alpha at waypoints and "Mixing Istio classic API and Gateway API
- * configuration is not supported", l7-features), direct responses, local rate limits (an EnvoyFilter with
- * targetRefs, Alpha), source-specific routes (a route attached to a Service applies to every caller).
+ * A destination whose routes inject faults or answer directly (HTTPRoute has neither) gets a VirtualService
+ * instead of HTTPRoutes (ambient/virtualService.ts). What neither has a field for is an error at its
+ * field: local rate limits (an EnvoyFilter, which istio.io says waypoints do not support), source-specific
+ * routes (a route attached to a Service applies to every caller; waypoints drop VirtualService
+ * `sourceLabels`).
  */
 import type { KubeObject } from "../../../api/adapter.js";
 import { compareVersions } from "../../../api/versions.js";
 import { type FeatureModule, full, partial, refusedFeature } from "../../../api/feature-module.js";
-import { type DestinationView, type EffectiveRoute, isNotFoundForTheRest } from "../../../api/model.js";
+import type { DestinationView, EffectiveRoute } from "../../../api/model.js";
 import { adapterCode } from "../../shared/report.js";
 import { type GatewayContext, type RouteReader, createContext as gatewayContext } from "../../shared/gamma/context.js";
 import { subsetServiceName } from "../../shared/gamma/features/split.js";
@@ -108,6 +109,8 @@ export function waypointReader(ic: IstioContext): RouteReader {
       }
       return `Istio ${ic.version} does not read ${field} at waypoints (istiod's HTTPRoute conversion ignores it; read from Istio ${ISTIO_READS_SINCE[field]})`;
     },
+    regexPaths: `Istio ${ic.version} waypoints: RE2 over the whole path`,
+    withoutRetry: `Istio's waypoint applies Istio's default retry policy (2 retries on connect-failure, refused-stream, unavailable, cancelled and 503: istio/istio pilot/pkg/networking/core/route/retry, meshConfig.defaultHttpRetryPolicy)`,
   };
 }
 
@@ -116,9 +119,6 @@ export function waypointGatewayContext(ic: IstioContext): GatewayContext {
   return gatewayContext(ic.model, ic.ctx, waypointReader(ic));
 }
 
-const CLASSIC =
-  'Istio\'s only way is a VirtualService, which istio.io marks Alpha in ambient mode and which must not be mixed with the HTTPRoutes unimesh writes for waypoints (istio.io docs/ambient/usage/l7-features: "Mixing Istio classic API and Gateway API configuration is not supported")';
-
 /**
  * Reports what waypoint routes cannot express (errors) and returns the destination's routes to write:
  * a source-specific route is left out (reported), the others are kept (their refused parts reported).
@@ -126,25 +126,7 @@ const CLASSIC =
 export function waypointRouteRefusals(ic: IstioContext, v: DestinationView): EffectiveRoute[] {
   const kept: EffectiveRoute[] = [];
   for (const r of v.routes) {
-    if (r.faultInjection) {
-      ic.report(r.policy, r.faultInjection.pointer, {
-        feature: "faultInjection",
-        kind: "unsupported-feature",
-        what: "waypoint",
-        severity: "error",
-        message: `faultInjection at a waypoint: Gateway API HTTPRoute has no fault injection filter, and ${CLASSIC}; translate for the sidecar data plane (--set dataplane=sidecar), or split a share of the traffic to a Service that answers errors`,
-      });
-    }
-    // "Answer 404 for the rest" is the HTTPRoute's own answer to unmatched requests (written as no rule, shared/gamma/routes.ts).
-    if (r.action.kind === "directResponse" && !isNotFoundForTheRest(r)) {
-      ic.report(r.policy, r.action.pointer, {
-        feature: "directResponse",
-        kind: "unsupported-feature",
-        what: "waypoint",
-        severity: "error",
-        message: `directResponse at a waypoint: Gateway API HTTPRoute has no direct response (its filters redirect, rewrite, mirror or change headers), and ${CLASSIC}; route to a Service that answers ${r.action.directResponse.status}`,
-      });
-    }
+    // Fault injection and direct responses: a VirtualService (ambient/virtualService.ts).
     if (r.source) {
       ic.report(r.policy, r.source.pointer, {
         feature: "trafficSource",
@@ -213,13 +195,16 @@ export function waypointDestinationRules(dc: DestinationContext, drs: Destinatio
 
 /** Traffic policy at waypoints (DestinationRule) and what waypoint routes refuse, per feature. */
 export const ROUTE_FEATURES: readonly FeatureModule[] = [
-  refusedFeature("faultInjection", "No HTTPRoute fault filter; a VirtualService at a waypoint is Alpha and must not be mixed with HTTPRoutes."),
   {
-    features: ["directResponse"],
+    features: ["faultInjection", "directResponse"],
     capabilities: () => ({
-      directResponse: partial(
-        "no rule: an HTTPRoute answers 404 to requests no rule matches",
-        'only a final catch-all 404 without body ("answer 404 for the rest"); no HTTPRoute direct response otherwise, and a VirtualService at a waypoint is Alpha and must not be mixed with HTTPRoutes',
+      faultInjection: full(
+        "VirtualService.http[].fault {delay, abort}.percentage for the Service's host, read by its waypoint (the destination's routes are then a VirtualService, not HTTPRoutes)",
+        "VirtualService with waypoints is Alpha (istio.io), a warning; injected at the waypoint; not on redirect/directResponse routes",
+      ),
+      directResponse: full(
+        "VirtualService.http[].directResponse read by the waypoint; a final catch-all 404 without body (answer 404 for the rest) is the HTTPRoute's own answer to unmatched requests",
+        "VirtualService with waypoints is Alpha (istio.io), a warning",
       ),
     }),
   },

@@ -43,6 +43,7 @@ import type { CrossNamespaceRef } from "../../shared/gamma/features/mirror.js";
 import { DestinationRuleSet } from "../destinationRules.js";
 import { waypointDestinationRules, waypointGatewayContext, waypointRouteRefusals, waypointRoutes } from "./routes.js";
 import { HTTP_RULE_FIELDS, needsWaypoint, waypointDestination, waypointGateway } from "./waypoint.js";
+import { needsWaypointVirtualService, waypointVirtualService } from "./virtualService.js";
 import { assertZtunnelOnly } from "./ztunnel.js";
 
 /** Why a feature outside TrafficPolicies and a service's own access policies is refused in ambient mode. */
@@ -70,7 +71,10 @@ export function translateAmbient(ic: IstioContext): KubeObject[] {
     if (waypointed.has(`${view.namespace}/${view.service}`)) {
       out.push(...waypointDestination(dc));
       if (view.trafficPolicies.length) {
-        out.push(...waypointRoutes(gc, view, waypointRouteRefusals(ic, view), refs));
+        const routes = waypointRouteRefusals(ic, view);
+        // Fault injection and direct responses have no HTTPRoute field: the whole table is a VirtualService then.
+        if (needsWaypointVirtualService(routes)) out.push(...waypointVirtualService(dc, routes));
+        else out.push(...waypointRoutes(gc, view, routes, refs));
         waypointDestinationRules(dc, drs);
       }
       const from = waypoints.get(view.namespace) ?? new Set();

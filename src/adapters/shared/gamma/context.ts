@@ -30,6 +30,17 @@ export interface GatewayContext {
   has(field: GatewayField): boolean;
   /** `needs Gateway API ... : the experimental channel from 1.2`, for messages. */
   needs(field: GatewayField): string;
+  /**
+   * What the target does with a rule that has no `retry`, for messages: implementation-specific for the
+   * portable Gateway API target, the implementation's own default where one implementation reads the routes.
+   */
+  readonly withoutRetry: string;
+  /**
+   * Set when ONE implementation reads the routes and its RegularExpression path matches are known (Istio's
+   * waypoints: RE2, the whole path, ranked after every Exact and PathPrefix match): who reads them, for
+   * messages. Unset for the portable target, where RegularExpression is implementation-specific.
+   */
+  readonly regexPaths?: string;
   /** Reports a finding about a field of a policy (src/adapters/shared/report.ts); the same (policy, pointer, code, message) once. */
   report(entry: Entry<any>, pointer: string, finding: Finding): void;
 }
@@ -39,7 +50,7 @@ export interface GatewayContext {
  * routes of the Gateway API release an Istio version implements, and only the fields that version
  * converts (istio/ambient/routes.ts).
  */
-export type RouteReader = Pick<GatewayContext, "version" | "channel" | "release" | "has" | "needs">;
+export type RouteReader = Pick<GatewayContext, "version" | "channel" | "release" | "has" | "needs" | "withoutRetry" | "regexPaths">;
 
 /**
  * Builds the context of one translation; a bad `channel` value is an error (standard is used). With a
@@ -70,6 +81,7 @@ export function createContext(model: Model, ctx: TranslateContext, reader?: Rout
     release,
     has: (field) => hasField(ctx.version, channel, field),
     needs: (field) => `${field} is not in ${release}; it is in ${whereAvailable(field)}`,
+    withoutRetry: "the number of retries is implementation-specific (Istio, for one, retries twice on connection failures and 503s; Linkerd does not retry)",
     report: (entry, pointer, finding) => reporter.report(entry, pointer, finding),
   };
 }

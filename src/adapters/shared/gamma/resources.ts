@@ -18,16 +18,17 @@ export interface ParentRef {
   port: number;
 }
 
-/** `HTTPPathMatch` (Exact and PathPrefix only: RegularExpression has implementation-specific support). */
+/** `HTTPPathMatch` (RegularExpression, whose support is implementation-specific, only for Istio's waypoints). */
 export interface HTTPPathMatch {
-  type: "Exact" | "PathPrefix";
+  type: "Exact" | "PathPrefix" | "RegularExpression";
   value: string;
 }
 
 /** `HTTPHeaderMatch` / `HTTPQueryParamMatch` / `GRPCHeaderMatch` (Exact: core support). */
 export interface ValueMatch {
   name: string;
-  type: "Exact";
+  /** RegularExpression only for Istio's waypoints (implementation-specific support). */
+  type: "Exact" | "RegularExpression";
   value: string;
 }
 

@@ -180,6 +180,7 @@ function routeObjects(
     catchAll ||= !spec.path && !spec.method && !spec.headers.length && !spec.query.length;
   }
   if (!catchAll) built.push({ spec: CATCH_ALL, rule: { backendRefs: [{ name: v.service, port }] }, trivial: true });
+  if (!grpc && gc.regexPaths && built.some((b) => b.spec.path?.kind === "regex")) regexPathless(built);
   if (notFound && !built.length) {
     gc.report(notFound.policy, notFound.action.pointer, {
       feature: "directResponse",
@@ -211,6 +212,22 @@ function routeObjects(
   }
   checkOrder(gc, ordered, grpc);
   return objects;
+}
+
+/**
+ * Where RegularExpression paths rank after every PathPrefix (Istio: GatewayContext.regexPaths), a rule
+ * without a path condition (the API server defaults it to PathPrefix `/`) would take the requests of an
+ * earlier regex rule. Such rules match every path by the RegularExpression `.*` instead: the same
+ * requests, ranked after any longer pattern and, as before, after every Exact and PathPrefix rule, so the
+ * table keeps its order wherever it can (checkOrder proves it).
+ */
+function regexPathless(built: Built[]): void {
+  for (const b of built) {
+    if (b.spec.path) continue;
+    b.spec = { ...b.spec, path: { kind: "regex", value: ".*", prefix: "/" } };
+    b.rule.matches = [toHttpRouteMatch(b.spec)!];
+    b.trivial = false;
+  }
 }
 
 /**

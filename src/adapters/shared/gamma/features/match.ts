@@ -10,7 +10,10 @@
  *   model's `regex`, and its string `prefix` (`/api` also matches `/apix`), which only a regex could say,
  *   are errors. A string prefix `/` is every path (no path match).
  * - headers and query parameters: `Exact` (core); prefix, regex and presence are errors (the first two
- *   need `RegularExpression`, absence has no field).
+ *   need `RegularExpression`, absence has no field), except where one implementation whose
+ *   RegularExpression is known reads the routes (Istio's waypoints: GatewayContext.regexPaths), where
+ *   string prefixes and regexes of paths, headers and query parameters, and header presence, are
+ *   `RegularExpression` matches (RE2 over the whole value).
  * - method: the nine methods of the CRD enum (extended support).
  *
  * Precedence (`HTTPRouteRule.matches` in the CRD): among the rules of every route attached to a parent, a
@@ -26,15 +29,42 @@ import { type FeatureModule, partial } from "../../../../api/feature-module.js";
 import type { GatewayContext } from "../context.js";
 import type { GRPCRouteMatch, HTTPRouteMatch, ValueMatch } from "../resources.js";
 
-/** A path condition the adapter can emit: exact, or a segment prefix (never `/`). */
-export type PathCond = { kind: "exact"; value: string } | { kind: "segmentPrefix"; value: string };
+/**
+ * A path condition the adapter can emit: exact, a segment prefix (never `/`), or (only where the reader
+ * knows RegularExpression, GatewayContext.regexPaths) an RE2 pattern of the whole path, with a string
+ * every path it matches starts with, when known (for the overlap analysis: for a translated string
+ * prefix, exactly that prefix).
+ */
+export type PathCond = { kind: "exact"; value: string } | { kind: "segmentPrefix"; value: string } | { kind: "regex"; value: string; prefix?: string };
+
+/** Gateway API's limit on a path match value (`HTTPPathMatch.value` maxLength). */
+const MAX_PATH_VALUE = 1024;
+
+/**
+ * A string every path an RE2 pattern (matched against the whole path) matches starts with: its leading
+ * literal characters, without one a quantifier makes optional; "" when the pattern has an alternation
+ * (`a|b`) or starts with a metacharacter.
+ */
+export function re2LiteralPrefix(re: string): string {
+  if (re.includes("|")) return "";
+  const body = re.startsWith("^") ? re.slice(1) : re;
+  let i = 0;
+  while (i < body.length && !"\\.+*?()[]{}^$".includes(body[i])) i++;
+  return "?*{".includes(body[i] ?? "") && i < body.length ? body.slice(0, Math.max(0, i - 1)) : body.slice(0, i);
+}
+
+/** `s` as an RE2 literal (every RE2 metacharacter escaped). */
+export function re2Literal(s: string): string {
+  return s.replace(/[\\.+*?()|[\]{}^$]/g, "\\$&");
+}
 
 /** One match, all conditions ANDed (empty: every request). Header names lower-cased. */
 export interface MatchSpec {
   path?: PathCond;
   method?: string;
-  headers: { name: string; value: string }[];
-  query: { name: string; value: string }[];
+  /** `regex`: a RegularExpression value (only where GatewayContext.regexPaths is set), else Exact. */
+  headers: { name: string; value: string; regex?: true }[];
+  query: { name: string; value: string; regex?: true }[];
 }
 
 /** The match of every request. */
@@ -100,7 +130,16 @@ export function matchSpec(gc: GatewayContext, r: EffectiveRoute): MatchSpec | un
         `Gateway API rejects this PathPrefix value (it must be a normalized absolute path of RFC 3986 characters, without //, /./, /../, %2F or #)`,
       );
   } else if (p?.prefix !== undefined) {
-    if (p.prefix !== "/") {
+    if (p.prefix !== "/" && gc.regexPaths) {
+      const value = `${re2Literal(p.prefix)}.*`;
+      if (value.length <= MAX_PATH_VALUE) spec.path = { kind: "regex", value, prefix: p.prefix };
+      else
+        bad(
+          `${at}/path/prefix`,
+          "invalid-path",
+          `as a RegularExpression (${gc.regexPaths}) this prefix is longer than Gateway API's ${MAX_PATH_VALUE} characters`,
+        );
+    } else if (p.prefix !== "/") {
       const seg = p.prefix.endsWith("/") ? p.prefix.slice(0, -1) : p.prefix;
       bad(
         `${at}/path/prefix`,
@@ -108,6 +147,9 @@ export function matchSpec(gc: GatewayContext, r: EffectiveRoute): MatchSpec | un
         `prefix "${p.prefix}" is a string prefix, and a Gateway API PathPrefix matches whole path segments (PathPrefix ${seg || "/"} matches ${seg} itself${p.prefix.endsWith("/") ? "" : ` and ${seg}/x but not ${seg}x`}); only a RegularExpression could say it, and ${REGEX_WHY}. Write segmentPrefix: ${seg || "/"} if ${p.prefix.endsWith("/") ? `${seg} itself may match too` : "that is what you mean"}, or translate for a mesh (--mesh istio or linkerd)`,
       );
     }
+  } else if (p?.regex !== undefined && gc.regexPaths) {
+    if (p.regex.length <= MAX_PATH_VALUE) spec.path = { kind: "regex", value: p.regex, prefix: re2LiteralPrefix(p.regex) };
+    else bad(`${at}/path/regex`, "invalid-path", `Gateway API path values are at most ${MAX_PATH_VALUE} characters`);
   } else if (p?.regex !== undefined) {
     bad(`${at}/path/regex`, "regex", `${REGEX_WHY}; use exact or segmentPrefix, or translate for a mesh (--mesh istio or linkerd)`);
   }
@@ -122,7 +164,9 @@ export function matchSpec(gc: GatewayContext, r: EffectiveRoute): MatchSpec | un
       continue;
     }
     const v = exactOf(h);
+    const re = gc.regexPaths ? regexOf(h) : undefined;
     if (v !== undefined) spec.headers.push({ name: name.toLowerCase(), value: v });
+    else if (re !== undefined) spec.headers.push({ name: name.toLowerCase(), value: re, regex: true });
     else bad(ptr, ...headerWhy(h, "header"));
   }
   for (const [name, q] of Object.entries(m.queryParams ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
@@ -132,7 +176,9 @@ export function matchSpec(gc: GatewayContext, r: EffectiveRoute): MatchSpec | un
       continue;
     }
     const v = exactOf(q);
+    const re = gc.regexPaths ? regexOf(q) : undefined;
     if (v !== undefined) spec.query.push({ name, value: v });
+    else if (re !== undefined) spec.query.push({ name, value: re, regex: true });
     else bad(ptr, ...headerWhy(q, "query parameter"));
   }
   return ok ? spec : undefined;
@@ -146,6 +192,18 @@ function cmpLower(a: string, b: string): number {
 
 function exactOf(h: HeaderMatch | StringMatch): string | undefined {
   return h.exact !== undefined && h.exact !== "" ? h.exact : undefined;
+}
+
+/**
+ * The RE2 pattern of a value match that is not exact, where the reader knows RegularExpression (Istio:
+ * the whole value, RE2): a prefix is `<escaped prefix>.*`, a regex itself, presence `.*` (a header
+ * matcher never matches an absent header). Undefined for absence and empty values.
+ */
+function regexOf(h: HeaderMatch | StringMatch): string | undefined {
+  if (h.prefix !== undefined && h.prefix !== "") return `${re2Literal(h.prefix)}.*`;
+  if (h.regex !== undefined) return h.regex;
+  if ("present" in h && h.present === true) return ".*";
+  return undefined;
 }
 
 function headerWhy(h: HeaderMatch | StringMatch, what: string): [code: string, message: string] {
@@ -167,13 +225,16 @@ export function toHttpRouteMatch(s: MatchSpec): HTTPRouteMatch | undefined {
   const out: HTTPRouteMatch = {};
   if (s.headers.length) out.headers = s.headers.map(valueMatch);
   if (s.method) out.method = s.method;
-  if (s.path) out.path = { type: s.path.kind === "exact" ? "Exact" : "PathPrefix", value: s.path.value };
+  if (s.path) out.path = { type: PATH_TYPE[s.path.kind], value: s.path.value };
   if (s.query.length) out.queryParams = s.query.map(valueMatch);
   return out;
 }
 
-function valueMatch(h: { name: string; value: string }): ValueMatch {
-  return { name: h.name, type: "Exact", value: h.value };
+/** `HTTPPathMatch.type` of each path condition. */
+const PATH_TYPE = { exact: "Exact", segmentPrefix: "PathPrefix", regex: "RegularExpression" } as const;
+
+function valueMatch(h: { name: string; value: string; regex?: true }): ValueMatch {
+  return { name: h.name, type: h.regex ? "RegularExpression" : "Exact", value: h.value };
 }
 
 const GRPC_SERVICE = /^[a-zA-Z_][a-zA-Z0-9_]*(?:\.[a-zA-Z_][a-zA-Z0-9_]*)*$/;
@@ -214,35 +275,55 @@ export function toGrpcRouteMatch(gc: GatewayContext, r: EffectiveRoute, s: Match
 
 // ------------------------------------------------------------------------------------------ precedence
 
-/** True when a path satisfies a condition. */
+/** False when a path does not satisfy a condition; true when it does (for a regex: when it may). */
 function pathMatches(p: PathCond, path: string): boolean {
   if (p.kind === "exact") return p.value === path;
+  if (p.kind === "regex") return path.startsWith(p.prefix ?? "");
   return path === p.value || path.startsWith(p.value.endsWith("/") ? p.value : `${p.value}/`);
+}
+
+/** False when no path satisfies both conditions; true when one may (conservative for regexes: by their literal prefixes). */
+function pathsMayOverlap(a: PathCond, b: PathCond): boolean {
+  if (a.kind === "exact") return pathMatches(b, a.value);
+  if (b.kind === "exact") return pathMatches(a, b.value);
+  if (a.kind === "regex" && b.kind === "regex") {
+    const [p, q] = [a.prefix ?? "", b.prefix ?? ""];
+    return p.startsWith(q) || q.startsWith(p);
+  }
+  if (a.kind === "regex" || b.kind === "regex") {
+    const [r, seg] = a.kind === "regex" ? [a, b] : [b as Extract<PathCond, { kind: "regex" }>, a];
+    const p = r.prefix ?? "";
+    // Some path starting with P is v itself or under v/.
+    return p === seg.value || p.startsWith(`${seg.value}/`) || `${seg.value}/`.startsWith(p);
+  }
+  return pathMatches(a, b.value) || pathMatches(b, a.value);
 }
 
 /** False when no request matches both specs; true when some request may (conservative). */
 export function mayOverlap(a: MatchSpec, b: MatchSpec): boolean {
   if (a.method && b.method && a.method !== b.method) return false;
-  if (a.path && b.path) {
-    if (a.path.kind === "exact" && !pathMatches(b.path, a.path.value)) return false;
-    if (b.path.kind === "exact" && !pathMatches(a.path, b.path.value)) return false;
-    if (a.path.kind === "segmentPrefix" && b.path.kind === "segmentPrefix" && !pathMatches(a.path, b.path.value) && !pathMatches(b.path, a.path.value))
-      return false;
-  }
+  if (a.path && b.path && !pathsMayOverlap(a.path, b.path)) return false;
   for (const [x, y] of [
     [a.headers, b.headers],
     [a.query, b.query],
   ] as const) {
-    for (const h of x) if (y.some((k) => k.name === h.name && k.value !== h.value)) return false;
+    for (const h of x) if (!h.regex && y.some((k) => k.name === h.name && !k.regex && k.value !== h.value)) return false;
   }
   return true;
 }
 
-/** Gateway API's precedence key of an HTTPRoute match (compared lexicographically, larger wins). */
+/**
+ * Gateway API's precedence key of an HTTPRoute match (compared lexicographically, larger wins): an Exact
+ * path, then the longest PathPrefix (no path is PathPrefix `/`), then a method, the most headers, the most
+ * query parameters. RegularExpression paths (only where GatewayContext.regexPaths is set, i.e. Istio's
+ * waypoints) rank as Istio ranks them: after every Exact and PathPrefix match, longer patterns first
+ * (istio/istio `pilot/pkg/config/kube/gateway/conversion.go` `sortHTTPRoutes`, `getURIRank`: Exact 3 >
+ * Prefix 2 > Regex 1, then `getURILength`).
+ */
 function httpKey(s: MatchSpec): number[] {
-  const exact = s.path?.kind === "exact" ? 1 : 0;
-  const prefix = s.path?.kind === "segmentPrefix" ? s.path.value.length : exact ? 0 : 1; // no path = PathPrefix "/"
-  return [exact, prefix, s.method ? 1 : 0, s.headers.length, s.query.length];
+  const rank = s.path?.kind === "exact" ? 3 : s.path?.kind === "regex" ? 1 : 2;
+  const length = s.path ? s.path.value.length : 1; // no path = PathPrefix "/"
+  return [rank, length, s.method ? 1 : 0, s.headers.length, s.query.length];
 }
 
 /** GRPCRoute precedence key: matching service length, method length, header matches. */
@@ -260,7 +341,7 @@ function cmpKeys(a: number[], b: number[]): number {
 export function describeSpec(s: MatchSpec): string {
   const parts: string[] = [];
   if (s.method) parts.push(s.method);
-  if (s.path) parts.push(`path ${s.path.kind === "exact" ? "Exact" : "PathPrefix"} ${s.path.value}`);
+  if (s.path) parts.push(`path ${PATH_TYPE[s.path.kind]} ${s.path.value}`);
   for (const h of s.headers) parts.push(`header ${h.name}`);
   for (const q of s.query) parts.push(`query ${q.name}`);
   return parts.length ? parts.join(", ") : "every request";
@@ -298,7 +379,7 @@ export function checkOrder(gc: GatewayContext, rules: OrderedRule[], grpc: boole
         severity: "error",
         message: tieAcross
           ? `Gateway API ranks this route (${describeSpec(later.spec)}) and the earlier route matching ${describeSpec(other.spec)}${where} equally, and they sit in different ${grpc ? "GRPCRoutes" : "HTTPRoutes"} (more than 16 rules), where the older object wins; make the matches disjoint or the earlier route more specific`
-          : `Gateway API does not take the first matching route: it picks the most specific match (${grpc ? "the longest service name, then method name, then the most header matches" : "an Exact path, then the longest PathPrefix, then a method, then the most header matches, then the most query-parameter matches"}), so requests matching both this route (${describeSpec(later.spec)}) and the earlier route matching ${describeSpec(other.spec)}${where} would go to this one. Make the matches disjoint, or the earlier route more specific`,
+          : `Gateway API does not take the first matching route: it picks the most specific match (${grpc ? "the longest service name, then method name, then the most header matches" : `an Exact path, then the longest PathPrefix${gc.regexPaths ? ", then the longest RegularExpression" : ""}, then a method, then the most header matches, then the most query-parameter matches`}), so requests matching both this route (${describeSpec(later.spec)}) and the earlier route matching ${describeSpec(other.spec)}${where} would go to this one. Make the matches disjoint, or the earlier route more specific`,
       });
       break;
     }

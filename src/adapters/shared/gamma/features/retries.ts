@@ -28,8 +28,9 @@ import type { Retry, RouteRule } from "../resources.js";
 const CONNECTION = new Set(["connect-failure", "reset", "refused-stream"]);
 const GRPC = new Set(["cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable"]);
 
-const NO_OFF =
-  "Gateway API cannot switch retries off: rules[].retry.attempts is at least 1, and without rules[].retry the number of retries is implementation-specific (Istio retries twice on connection failures and 503s; Linkerd does not retry)";
+/** Why "no retries" has no Gateway API field, with what the target does without one (GatewayContext.withoutRetry). */
+const noOff = (gc: GatewayContext) =>
+  `Gateway API cannot switch retries off: rules[].retry.attempts is at least 1, and without rules[].retry ${gc.withoutRetry}`;
 
 /** Fills `rule.timeouts` and `rule.retry` of an HTTPRoute rule, or reports them on a GRPCRoute rule. */
 export function applyResilience(gc: GatewayContext, r: EffectiveRoute, rule: RouteRule, grpc: boolean): void {
@@ -63,9 +64,9 @@ export function applyResilience(gc: GatewayContext, r: EffectiveRoute, rule: Rou
           kind: "unsupported-value",
           what: "attempts",
           severity: "warning",
-          message: `attempts: 0: ${NO_OFF}`,
+          message: `attempts: 0: ${noOff(gc)}`,
         });
-      else gc.report(r.policy, "/spec", { feature: "retries", kind: "note", severity: "info", message: `no retries: ${NO_OFF}` });
+      else gc.report(r.policy, "/spec", { feature: "retries", kind: "note", severity: "info", message: `no retries: ${noOff(gc)}` });
     }
   } else if (grpc) {
     gc.report(r.policy, rt.pointer, {

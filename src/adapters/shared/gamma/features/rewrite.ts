@@ -6,7 +6,8 @@
  * - `path.replacePrefixMatch` → `path: {type: ReplacePrefixMatch}` after a `segmentPrefix` match (the
  *   rule's only match is then a `PathPrefix`, as the CRD's CEL rule requires; the model's semantics are
  *   Gateway API's, `src/api/segment-prefix.ts`). After a string `prefix` the match itself is an error
- *   (match.ts), so nothing more is said here.
+ *   (match.ts), except where it is a RegularExpression (Istio's waypoints): an error here then (Istio's
+ *   ambient translation writes such a route as a VirtualService before it gets here).
  * - `authority` → `hostname` (a DNS name).
  * GRPCRoute has no URLRewrite filter (error).
  */
@@ -46,7 +47,19 @@ export function rewriteFilter(gc: GatewayContext, r: EffectiveRoute, grpc: boole
   const p = rw.value.path;
   if (p?.replaceFullPath !== undefined) out.path = { replaceFullPath: p.replaceFullPath, type: "ReplaceFullPath" };
   else if (p?.replacePrefixMatch !== undefined) {
-    if (r.match?.value.path?.segmentPrefix === undefined) return undefined; // a string prefix: the match is an error
+    if (r.match?.value.path?.segmentPrefix === undefined) {
+      // A string prefix: the match is an error where RegularExpression is not read (match.ts); where it
+      // is (Istio's waypoints) the match is a RegularExpression, after which no prefix can be replaced.
+      if (gc.regexPaths)
+        gc.report(r.policy, `${rw.pointer}/path/replacePrefixMatch`, {
+          feature: "rewrite",
+          kind: "unsupported-value",
+          what: "prefix-after-regex",
+          severity: "error",
+          message: `an HTTPRoute replaces a prefix only after a PathPrefix match (URLRewrite ReplacePrefixMatch, a CEL rule of the CRD), and this route's string prefix is a RegularExpression match; write segmentPrefix, or replaceFullPath`,
+        });
+      return undefined;
+    }
     out.path = { replacePrefixMatch: p.replacePrefixMatch, type: "ReplacePrefixMatch" };
   }
   return { type: "URLRewrite", urlRewrite: out };
