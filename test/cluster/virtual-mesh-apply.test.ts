@@ -23,7 +23,7 @@ import { beforeAll, describe, expect, inject, test } from "vitest";
 import type { KubeClient } from "../../src/kube/client.js";
 import { ROOT } from "../cli/helpers.js";
 import { scratch, unimesh } from "../kube/support/harness.js";
-import { type ServerInfo, adminClient, combinedKubeconfig, ensureNamespace, getObject, server } from "./support/servers.js";
+import { type ServerInfo, adminClient, applyAs, combinedKubeconfig, ensureNamespace, getObject, server } from "./support/servers.js";
 
 const run = inject("unimeshCluster");
 type Obj = any;
@@ -242,5 +242,95 @@ describe.skipIf(!!run.skip).sequential("examples/multicluster applied to two rea
     // No private key, old or new, in anything any command of this file printed.
     const all = outputs.join("\n");
     for (const f of [...forms, ...keyForms(trust)]) expect(all).not.toContain(f);
+  });
+});
+
+/**
+ * Linkerd multicluster's receiving side on real API servers: a virtual mesh of two Linkerd members, `lw`
+ * (the `main` server) sending a share of podinfo to `le` (the `east` server, which has a gateway). `le`'s
+ * output exports podinfo: the label mirror.linkerd.io/exported=true as a server-side-apply patch of the
+ * user's Service (field manager unimesh, applied last); `--prune` after the share is gone releases the
+ * label and leaves the Service as its owner wrote it.
+ */
+describe.skipIf(!!run.skip).sequential("Linkerd to Linkerd on two real API servers: the receiving member exports the Service", () => {
+  const ns = "um-vmesh-export";
+  let kubeconfig: string;
+  let clients: { lw: KubeClient; le: KubeClient };
+  let dir: string;
+  const vmesh = `apiVersion: unimesh.io/v1alpha1
+kind: VirtualMesh
+metadata: {name: demo}
+spec:
+  members:
+    - {name: lw, context: lk-west, mesh: linkerd@2.20, trustDomain: lw.example}
+    - {name: le, context: lk-east, mesh: linkerd@2.20, trustDomain: le.example, gateway: {address: 203.0.113.7}}
+---
+apiVersion: unimesh.io/v1alpha1
+kind: MeshService
+metadata: {name: podinfo, namespace: ${ns}}
+spec:
+  ports: [{port: 9898, name: http, protocol: http}]
+`;
+  const policy = (split: string) => `apiVersion: unimesh.io/v1alpha1
+kind: TrafficPolicy
+metadata: {name: podinfo, namespace: ${ns}}
+spec:
+  destination: {service: podinfo, port: 9898}
+  timeout: 5s
+  routes:
+    - split: ${split}
+`;
+  const podinfo = {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: "podinfo", namespace: ns },
+    spec: { selector: { app: "podinfo" }, ports: [{ name: "http", port: 9898 }] },
+  };
+
+  beforeAll(async () => {
+    const [main, east] = [await server(run, "main"), await server(run, "east")];
+    kubeconfig = combinedKubeconfig(run, "vmesh-linkerd-kubeconfig", { "lk-west": main, "lk-east": east });
+    clients = { lw: await adminClient(main.kubeconfig), le: await adminClient(east.kubeconfig) };
+    for (const c of Object.values(clients)) {
+      await ensureNamespace(c, ns);
+      await applyAs(c, "user", podinfo);
+    }
+    dir = scratch({ "vmesh.yaml": vmesh, "policy.yaml": policy("[{weight: 50}, {cluster: le, weight: 50}]") });
+  }, 300_000);
+
+  test("apply: lw routes to podinfo-le, le labels its podinfo exported (last, as field manager unimesh); diff: no drift", async () => {
+    const r = await unimesh(["apply", dir], { kubeconfig });
+    expect(r.stderr).not.toMatch(PROBLEM);
+    expect(r.code).toBe(0);
+    const le = r.stdout.split("\n").filter((l) => l.startsWith("lk-east: ") && /\//.test(l));
+    expect(le.at(-1)).toBe(`lk-east: Service ${ns}/podinfo configured`);
+    expect(r.stdout).not.toContain(`lk-west: Service ${ns}/podinfo`);
+    const name = new RegExp(`^lk-west: HTTPRoute\\.gateway\\.networking\\.k8s\\.io ${ns}/(\\S+) created$`, "m").exec(r.stdout)![1];
+    const route = await getObject(clients.lw, "gateway.networking.k8s.io/v1", "HTTPRoute", ns, name);
+    expect(route.spec.rules[0].backendRefs).toEqual([
+      { group: "", kind: "Service", name: "podinfo", port: 9898, weight: 50 },
+      { group: "", kind: "Service", name: "podinfo-le", port: 9898, weight: 50 },
+    ]);
+    const svc = await getObject(clients.le, "v1", "Service", ns, "podinfo");
+    expect(svc.metadata.labels).toEqual({ "mirror.linkerd.io/exported": "true" });
+    const fields = svc.metadata.managedFields.find((f: Obj) => f.manager === "unimesh").fieldsV1;
+    expect(Object.keys(fields["f:metadata"]["f:labels"])).toEqual(["f:mirror.linkerd.io/exported"]);
+    expect(fields["f:spec"]).toBeUndefined();
+    expect((await getObject(clients.lw, "v1", "Service", ns, "podinfo")).metadata.labels).toBeUndefined();
+    const d = await unimesh(["diff", dir], { kubeconfig });
+    expect(d.stdout).toMatch(/^# lk-east \(\S+\): 0 to create, 0 to update, 0 to delete, \d+ unchanged$/m);
+    expect(d.code).toBe(0);
+  });
+
+  test("--prune once no share goes to le: the label is released, the Service stays as its owner wrote it", async () => {
+    writeFileSync(join(dir, "policy.yaml"), policy("[{weight: 100}]"));
+    const r = await unimesh(["apply", dir, "--prune"], { kubeconfig });
+    expect(r.stderr).not.toMatch(PROBLEM);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`lk-east: Service ${ns}/podinfo released\n`);
+    const svc = await getObject(clients.le, "v1", "Service", ns, "podinfo");
+    expect(svc.metadata.labels ?? {}).toEqual({});
+    expect(svc.spec.ports).toEqual([expect.objectContaining({ name: "http", port: 9898 })]);
+    expect(svc.metadata.managedFields.map((f: Obj) => f.manager)).not.toContain("unimesh");
   });
 });

@@ -41,6 +41,10 @@ const RANKS: Readonly<Record<string, number>> = {
 
 function applyRank(o: RankedObject): number | undefined {
   const group = o.apiVersion.includes("/") ? o.apiVersion.slice(0, o.apiVersion.indexOf("/")) : "";
+  // Multicluster: a Service label patch (mirror.linkerd.io/exported) makes the Service reachable from the
+  // other members, so it goes last, after its Servers and every authorization object (and is not applied
+  // when one of those fails); deletions run in reverse, so --prune releases the label first.
+  if (group === "" && o.kind === "Service" && o.metadata?.labels?.["mirror.linkerd.io/exported"] !== undefined) return APPLY_RANK.late;
   return RANKS[`${group}|${o.kind}`];
 }
 

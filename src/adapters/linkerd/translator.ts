@@ -29,7 +29,7 @@ import { serviceProfile } from "./features/serviceProfile.js";
 import { reportSubsetServices } from "./features/split.js";
 import { refuseSubsetSettings } from "./features/subsetSettings.js";
 import { refuseTrafficSource } from "./features/trafficSource.js";
-import { refuseCrossClusterUses, reportMirroredServices } from "./features/crossCluster.js";
+import { exportPatches, mergeServicePatches, refuseCrossClusterUses, reportMirroredServices } from "./features/crossCluster.js";
 
 /** Route-level features Linkerd cannot express in any version: each reports its use on a route. */
 const ROUTE_REFUSALS: readonly ((lc: LinkerdContext, r: EffectiveRoute) => void)[] = [
@@ -51,6 +51,7 @@ export function translateLinkerd(model: Model, ctx: TranslateContext): KubeObjec
   refuseWasm(model, ctx);
   namespaceDefaults(lc);
   for (const v of model.destinations()) translateDestination(lc, v);
+  mergeServicePatches(lc.out, exportPatches(model, ctx));
   return lc.out;
 }
 

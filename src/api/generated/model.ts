@@ -1232,7 +1232,7 @@ export interface VirtualMeshMember {
    */
   trustDomain: string;
   /**
-   * Where the other members reach this cluster's services: its east-west gateway (Istio), multicluster gateway (Linkerd), or the built-in proxy's east-west listener (`unimesh up` binds it here when this is a loopback address, else on a free port of 127.0.0.1).
+   * Where the other members reach this cluster's services: its east-west gateway (Istio), multicluster gateway (Linkerd), or the built-in proxy's east-west listener (`unimesh up` binds it here when this is a loopback address, else on a free port of 127.0.0.1). Linkerd: a member with a gateway exports the Services other members send shares to with `mirror.linkerd.io/exported=true` (gateway mode), one without with `=remote-discovery` (pod-to-pod).
    */
   gateway?: {
     /**

@@ -5,15 +5,16 @@
  */
 import { describe, expect, test } from "vitest";
 import { type KubeObject, linkerd, loadModel, translate } from "../../../src/index.js";
+import { APPLY_RANK } from "../../../src/api/cluster.js";
 import { validateAll } from "../../support/crd-validator.js";
 
-const yaml = (eastMesh = "linkerd@2.20") => `apiVersion: unimesh.io/v1alpha1
+const yaml = (eastMesh = "linkerd@2.20", eastGateway = "", westMesh = "linkerd@2.20") => `apiVersion: unimesh.io/v1alpha1
 kind: VirtualMesh
 metadata: {name: demo}
 spec:
   members:
-    - {name: west, context: west, mesh: linkerd@2.20, trustDomain: west.example}
-    - {name: east, context: east, mesh: ${eastMesh}, trustDomain: east.example}
+    - {name: west, context: west, mesh: ${westMesh}, trustDomain: west.example}
+    - {name: east, context: east, mesh: ${eastMesh}, trustDomain: east.example${eastGateway}}
 ---
 apiVersion: unimesh.io/v1alpha1
 kind: MeshService
@@ -60,8 +61,11 @@ describe("Linkerd: a share in another member", () => {
       // The export the other member needs, said once.
       const notes = r.diagnostics.filter((d) => d.code === "adapter/note/crossCluster.mirrored-service");
       expect(notes).toHaveLength(1);
-      expect(notes[0].message).toContain("linkerd multicluster link --cluster-name east");
-      expect(notes[0].message).toContain("mirror.linkerd.io/exported=true");
+      // east has no gateway: pod-to-pod (a Link without gateway; east exports with remote-discovery).
+      expect(notes[0].message).toContain("linkerd multicluster link --cluster-name east --gateway=false");
+      expect(notes[0].message).toContain("member east's own output exports podinfo (label mirror.linkerd.io/exported=remote-discovery)");
+      // West receives no share: it exports nothing.
+      expect(r.resources.filter((o) => o.kind === "Service")).toEqual([]);
     });
   }
 
@@ -72,6 +76,49 @@ describe("Linkerd: a share in another member", () => {
       .flatMap((o: any) => o.spec.rules.flatMap((x: any) => (x.backendRefs ?? []).map((b: any) => b.name)));
     expect(names).not.toContain("podinfo-east");
     expect(names).not.toContain("podinfo-west");
+  });
+
+  /**
+   * The receiving side: linkerd.io `2-edge/tasks/multicluster.md` "Exporting the services"
+   * (`kubectl label svc -n test podinfo mirror.linkerd.io/exported=true`) and `tasks/pod-to-pod-multicluster.md`
+   * (`mirror.linkerd.io/exported=remote-discovery`), the selectors `linkerd multicluster link` writes into
+   * the Link (linkerd2 multicluster/cmd/link-gen.go).
+   */
+  test.each([
+    ["with a gateway: gateway mode", ", gateway: {address: 203.0.113.7}", "true"],
+    ["without a gateway: pod-to-pod mode", "", "remote-discovery"],
+  ])("translated for east %s, east exports podinfo: a patch of the Service with only the label", (_what, gateway, value) => {
+    const r = run(yaml("linkerd@2.20", gateway), "2.20", "east");
+    expect(r.ok).toBe(true);
+    expect(r.resources.filter((o) => o.kind === "Service")).toEqual([
+      {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: {
+          name: "podinfo",
+          namespace: "test",
+          labels: { "mirror.linkerd.io/exported": value },
+          annotations: { "unimesh.io/patch": "server-side-apply", "unimesh.io/policies": "TrafficPolicy/test/podinfo" },
+        },
+      },
+    ]);
+    const notes = r.diagnostics.filter((d) => d.code === "adapter/note/crossCluster.exported-service");
+    expect(notes.map((d) => d.pointer)).toEqual(["/spec/routes/0/split/1/cluster"]);
+    expect(notes[0].message).toContain(`west sends this share to test/podinfo through podinfo-east`);
+    expect(notes[0].message).toContain(`label mirror.linkerd.io/exported=${value}`);
+  });
+
+  test("no Linkerd member sends the share (west runs Istio): east exports nothing", () => {
+    const r = run(yaml("linkerd@2.20", "", "istio@1.30"), "2.20", "east");
+    expect(r.resources.filter((o) => o.kind === "Service")).toEqual([]);
+    expect(r.diagnostics.some((d) => d.code === "adapter/note/crossCluster.exported-service")).toBe(false);
+  });
+
+  test("the export label patch is applied last and released first (it opens the Service to the other members)", () => {
+    const rank = linkerd.cluster!.applyRank!;
+    const patch = { apiVersion: "v1", kind: "Service", metadata: { name: "podinfo", labels: { "mirror.linkerd.io/exported": "true" } } };
+    expect(rank(patch)).toBe(APPLY_RANK.late);
+    expect(rank({ apiVersion: "v1", kind: "Service", metadata: { name: "podinfo" } })).toBeUndefined();
   });
 
   test("a member running Istio is refused at the target (no Link can mirror it)", () => {

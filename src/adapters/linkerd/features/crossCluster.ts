@@ -11,9 +11,18 @@
  *   destination's HTTPRoute (features/split.ts): Linkerd's "Traffic Splitting" across clusters
  *   (`tasks/multicluster.md`: backends `podinfo` 50 and `podinfo-east` 50), written as the HTTPRoute
  *   that replaced SMI's TrafficSplit in Linkerd (dynamic request routing, 2.13+). An info diagnostic names the mirrored Service and the
- *   export label the other member needs (Services are user-owned: unimesh does not label them). The
- *   other member must run Linkerd (error otherwise); Linkerd 2.14–2.15 with a ServiceProfile cannot split
- *   (serviceProfile.ts reports it).
+ *   Link it needs. The other member must run Linkerd (error otherwise); Linkerd 2.14–2.15 with a
+ *   ServiceProfile cannot split (serviceProfile.ts reports it).
+ * - The receiving side ({@link exportPatches}): the service mirror mirrors only Services labelled
+ *   `mirror.linkerd.io/exported` (the default selectors `linkerd multicluster link` writes into the Link,
+ *   `mirror.linkerd.io/exported=true` and remote-discovery `=remote-discovery`: linkerd2
+ *   `multicluster/cmd/link-gen.go`, `pkg/k8s/labels.go` DefaultExportedServiceSelector), so the member a share
+ *   goes to labels that Service in its own output: a server-side-apply patch of the user's Service with
+ *   only that label (like Istio ambient's `istio.io/use-waypoint`), `true` when the member has a `gateway`
+ *   (gateway mode: the other members reach it through its multicluster gateway) and `remote-discovery`
+ *   without one (pod-to-pod: the other members reach its pods directly, which keeps the caller's
+ *   identity). It is applied last (cluster.ts: after the Service's Servers and authorizations), and
+ *   `--prune` releases it first.
  * - Failover (`failover`): refused (see FAILOVER_WHY: Linkerd's documented mechanisms follow readiness,
  *   not outlier detection, and have no order).
  * - Sources in other members (`source.clusters`): their identities in their own trust domain,
@@ -23,13 +32,21 @@
  *   gateway the callee sees the gateway's identity (linkerd.io `reference/multicluster.md`: flat mode
  *   "preserving client identity"), which these rules do not admit, so an info note says so per source.
  */
-import type { TranslateContext } from "../../../api/adapter.js";
+import type { KubeObject, TranslateContext } from "../../../api/adapter.js";
 import { type FeatureModule, partial } from "../../../api/feature-module.js";
 import type { DestinationView, EffectiveRoute, Model } from "../../../api/model.js";
 import { featureUses } from "../../../api/feature-use.js";
+import { addPolicies, objectMeta } from "../../../api/ownership.js";
 import { memberMeshName, refuseCrossCluster, refuseOtherMeshTargets } from "../../shared/cross-cluster.js";
 import { Reporter } from "../../shared/report.js";
 import type { LinkerdContext } from "../context.js";
+import { PATCH_ANNOTATION, PATCH_ANNOTATION_VALUE } from "../resources.js";
+
+/**
+ * The Service label Linkerd's service mirror selects exported Services by (linkerd2 `pkg/k8s/labels.go`
+ * DefaultExportedServiceSelector; linkerd.io `2-edge/reference/multicluster.md`).
+ */
+export const EXPORTED_LABEL = "mirror.linkerd.io/exported";
 
 const FAILOVER_WHY =
   "Linkerd has no failover driven by outlier detection: the linkerd-failover extension (linkerd.io tasks/automatic-failover.md, deprecated since 2.17 in favour of federated services) shifts an SMI TrafficSplit between a primary Service and its mirrored fallbacks when the primary has no ready endpoints (Kubernetes readiness, all fallbacks alike), and a federated Service (2.17+) load-balances over every cluster at once; send a share with split[].cluster instead";
@@ -99,8 +116,83 @@ export function reportMirroredServices(lc: LinkerdContext, v: DestinationView, r
         kind: "note",
         what: "mirrored-service",
         severity: "info",
-        message: `this share goes to ${v.namespace}/${name}, the Service Linkerd's service mirror creates for ${service} of member ${t.cluster.name}: link the clusters with \`linkerd multicluster link --cluster-name ${t.cluster.name}\` and export ${service} in ${t.cluster.name} (label mirror.linkerd.io/exported=true for gateway mode, or =remote-discovery for pod-to-pod mode, which keeps the caller's identity)`,
+        message: `this share goes to ${v.namespace}/${name}, the Service Linkerd's service mirror creates for ${service} of member ${t.cluster.name}: link the clusters with \`linkerd multicluster link --cluster-name ${t.cluster.name}${t.cluster.gateway ? "" : " --gateway=false"}\`; member ${t.cluster.name}'s own output exports ${service} (label ${EXPORTED_LABEL}=${exportValue(t.cluster)})`,
       });
     });
+  }
+}
+
+/**
+ * The value of {@link EXPORTED_LABEL} for a member: `true` (gateway mode) when it has a `gateway`, else
+ * `remote-discovery` (pod-to-pod mode).
+ */
+export function exportValue(member: { gateway?: unknown }): "true" | "remote-discovery" {
+  return member.gateway ? "true" : "remote-discovery";
+}
+
+/**
+ * The receiving side of cross-cluster shares (see the module doc): for every Service of the member
+ * translated for that a split target sends a share to (`split[].cluster` naming this member, `service`
+ * or the destination), while another member running Linkerd (or `mesh: auto`) sends it through
+ * `<svc>-<member>`: a patch of that Service with only {@link EXPORTED_LABEL}, from the TrafficPolicies
+ * naming it; an info note at each such target. Sorted by namespace and name; none outside a virtual mesh.
+ */
+export function exportPatches(model: Model, ctx: TranslateContext): KubeObject[] {
+  const me = model.member === undefined ? undefined : model.memberNamed(model.member);
+  if (!me) return [];
+  const senders = (model.virtualMesh?.doc.spec.members ?? []).filter((m) => m.name !== me.name && [undefined, "linkerd"].includes(memberMeshName(m)));
+  if (!senders.length) return [];
+  const value = exportValue(me);
+  const reporter = new Reporter(ctx);
+  const services = new Map<string, { namespace: string; service: string; policies: Set<string> }>();
+  for (const e of model.trafficPolicies) {
+    (e.doc.spec.routes ?? []).forEach((r, i) =>
+      (r.split ?? []).forEach((t, j) => {
+        if (t.cluster !== me.name) return;
+        const service = t.service ?? e.doc.spec.destination.service;
+        const key = `${e.namespace}/${service}`;
+        const s = services.get(key) ?? { namespace: e.namespace, service, policies: new Set<string>() };
+        s.policies.add(e.id);
+        services.set(key, s);
+        reporter.report(e, `/spec/routes/${i}/split/${j}/cluster`, {
+          feature: "crossCluster",
+          kind: "note",
+          what: "exported-service",
+          severity: "info",
+          message: `member ${me.name}: ${senders.map((m) => m.name).join(", ")} send${senders.length === 1 ? "s" : ""} this share to ${key} through ${service}-${me.name}, the Service Linkerd's service mirror creates there for it, so ${key} is exported here: label ${EXPORTED_LABEL}=${value} (${value === "true" ? "gateway mode: the member has a gateway" : "pod-to-pod mode: the member has no gateway"}), a patch of the Service, which must exist`,
+        });
+      }),
+    );
+  }
+  return [...services.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, s]) => ({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: objectMeta(s.service, s.namespace, [...s.policies].sort(), {
+        labels: { [EXPORTED_LABEL]: value },
+        annotations: { [PATCH_ANNOTATION]: PATCH_ANNOTATION_VALUE },
+      }),
+    }));
+}
+
+/**
+ * Adds `patches` (Service patches) to `out`: a patch of a Service `out` already patches (e.g. failure
+ * accrual annotations) is merged into that object (labels, annotations, policies), so each Service is
+ * patched by one object.
+ */
+export function mergeServicePatches(out: KubeObject[], patches: readonly KubeObject[]): void {
+  for (const p of patches) {
+    const same = out.find(
+      (o) => o.apiVersion === "v1" && o.kind === "Service" && o.metadata.namespace === p.metadata.namespace && o.metadata.name === p.metadata.name,
+    );
+    if (!same) {
+      out.push(p);
+      continue;
+    }
+    same.metadata.labels = { ...same.metadata.labels, ...p.metadata.labels };
+    const { "unimesh.io/policies": ids, ...annotations } = p.metadata.annotations ?? {};
+    same.metadata.annotations = { ...same.metadata.annotations, ...annotations };
+    if (ids) addPolicies(same, ids.split(","));
   }
 }
