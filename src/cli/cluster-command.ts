@@ -145,6 +145,11 @@ export interface Translations {
   status(diags: readonly Diagnostic[]): unknown[];
   /** With a VirtualMesh among the inputs: its members' kubeconfig contexts (the default `--context`). */
   memberContexts?: string[];
+  /**
+   * Called once the kubeconfig is open (virtual mesh: to reach the other members' clusters, whose meshes
+   * a member's translation needs when they say `mesh: auto`).
+   */
+  attach?(kubeconfig: Kubeconfig, timeoutMs: number): void;
 }
 
 /**
@@ -328,7 +333,9 @@ export async function prepareAndOpen(
   // A virtual mesh: each member through its own context, unless --context/--all-contexts say otherwise.
   const targets = t.memberContexts && !flags.context?.length && !flags.allContexts ? { ...flags, context: t.memberContexts } : flags;
   const opened = await openClusters(targets, io, cmd);
-  return typeof opened === "number" ? opened : { t, opened };
+  if (typeof opened === "number") return opened;
+  t.attach?.(opened.kubeconfig, opened.timeoutMs);
+  return { t, opened };
 }
 
 /** What {@link runOnClusters} gives back for one cluster that was reached. */

@@ -12,7 +12,7 @@ import type { LoadedInputs } from "./inputs.js";
 import type { CliIO } from "./io.js";
 import type { ManyFlags } from "./translate-many.js";
 import { countSummary, policyStatus, report } from "./report.js";
-import { type MemberMesh, type MemberTranslation, checkVirtualFlags, memberMesh, translateMember } from "./virtual-mesh.js";
+import { type MemberMesh, type MemberTranslation, checkVirtualFlags, memberMesh, translateMember, withResolvedMembers } from "./virtual-mesh.js";
 
 /** The translate flags a virtual-mesh translation reads: those of {@link ManyFlags}, plus `--member`. */
 export interface VirtualTranslateFlags extends ManyFlags {
@@ -41,9 +41,17 @@ export async function translateVirtual(loaded: LoadedInputs, flags: VirtualTrans
     meshes.push(mesh);
   }
   checkVirtualFlags(flags, meshes, flags.settings, flags.allowApproximations, vm.id);
+  // What the other members run (theirs by ClusterInfo too), for the cross-cluster references to them.
+  const others: MemberMesh[] = [];
+  for (const m of vm.doc.spec.members) {
+    if (members.includes(m)) continue;
+    const mesh = await memberMesh(loaded.model, m, SHIPPED_ADAPTERS).catch(() => undefined);
+    if (mesh) others.push(mesh);
+  }
+  const model = withResolvedMembers(loaded.model, [...meshes, ...others]);
   const text = flags.diagnostics === "text";
   const quiet = { quiet: !!flags.quiet };
-  const done: MemberTranslation[] = meshes.map((m) => translateMember(loaded.model, m, flags));
+  const done: MemberTranslation[] = meshes.map((m) => translateMember(model, m, flags));
   const diagnostics = [...loaded.diagnostics, ...done.flatMap((t) => t.result.diagnostics)];
   const ok = done.every((t) => t.result.ok);
   const status = policyStatus(loaded.model, diagnostics);

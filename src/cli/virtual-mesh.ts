@@ -14,7 +14,7 @@
 import type { Adapter } from "../api/adapter.js";
 import { type Diagnostic, UsageError } from "../api/diagnostics.js";
 import type { VirtualMeshMember } from "../api/generated/model.js";
-import type { Model } from "../api/model.js";
+import { Model } from "../api/model.js";
 import { type TranslateResult, resolveVersion, translate } from "../api/translate.js";
 import { type Builtins, findBuiltin, parseMeshFlag } from "./adapters.js";
 import { type InstalledMesh, pickMesh } from "./mesh-auto.js";
@@ -73,6 +73,36 @@ export async function memberMesh(model: Model, member: VirtualMeshMember, builti
     );
   }
   return { member, adapter, version, chosenBy: `mesh: auto, ${pick.name} ${pick.installed} from ${pick.source}` };
+}
+
+/**
+ * The model with the members whose `mesh` is `auto` and whose mesh is known (`resolved`, by ClusterInfo or
+ * detection) naming it (`<adapter>@<version>`), so that every member's translation sees what the OTHER
+ * members run (a share to a member of the same mesh, Istio's incoming subsets, Linkerd's exports, failover
+ * checks) instead of refusing `mesh: auto`. The model itself when there is nothing to resolve.
+ */
+export function withResolvedMembers(model: Model, resolved: Iterable<MemberMesh>): Model {
+  const vm = model.virtualMesh;
+  if (!vm) return model;
+  const by = new Map<string, string>();
+  for (const m of resolved) by.set(m.member.name, `${m.adapter.name}@${m.version}`);
+  const members = vm.doc.spec.members;
+  if (!members.some((m) => m.mesh === "auto" && by.has(m.name))) return model;
+  const doc = { ...vm.doc, spec: { ...vm.doc.spec, members: members.map((m) => (m.mesh === "auto" && by.has(m.name) ? { ...m, mesh: by.get(m.name)! } : m)) } };
+  return new Model(
+    [
+      ...model.trafficPolicies,
+      ...model.accessPolicies,
+      ...model.mtlsPolicies,
+      ...model.requestAuthentications,
+      ...model.wasmExtensions,
+      ...model.services,
+      ...model.clusters,
+      { ...vm, doc },
+      ...model.virtualMeshes.slice(1),
+    ],
+    { trustDomain: model.trustDomain, ...(model.member !== undefined ? { member: model.member } : {}) },
+  );
 }
 
 /** Options of one member's translation (the translate flags). */
@@ -159,6 +189,7 @@ interface Translations {
   forCluster(client: import("../kube/client.js").KubeClient): Promise<ClusterTranslation>;
   status(diags: readonly Diagnostic[]): unknown[];
   memberContexts?: string[];
+  attach?(kubeconfig: import("../kube/kubeconfig.js").Kubeconfig, timeoutMs: number): void;
 }
 
 /**
@@ -203,11 +234,36 @@ export async function virtualTranslations(
     chosenBy: `VirtualMesh member ${t.member.name}, ${t.chosenBy}`,
     member: t.member,
   });
+  /** A `mesh: auto` member without ClusterInfo: the mesh detected in its cluster (once per member). */
+  const detected = new Map<string, Promise<MemberMesh>>();
+  const detect = (member: VirtualMeshMember, client: import("../kube/client.js").KubeClient): Promise<MemberMesh> => {
+    let p = detected.get(member.name);
+    if (!p) {
+      p = detectMember(member, client, candidates);
+      detected.set(member.name, p);
+    }
+    return p;
+  };
+  let reach: ((context: string) => Promise<import("../kube/client.js").KubeClient | undefined>) | undefined;
+  // Cross-cluster references to other members (split[].cluster, failover, source.clusters) need their meshes.
+  const { featureUses } = await import("../api/feature-use.js");
+  const crossCluster = featureUses(loaded.model, new Set(["crossCluster"])).length > 0;
   return {
     diagnostics: loaded.diagnostics,
     invalid: false,
     status: (d) => policyStatus(loaded.model, d),
     memberContexts: members.map((m) => m.context),
+    attach(kubeconfig, timeoutMs) {
+      reach = async (context) => {
+        const { KubeClient } = await import("../kube/client.js");
+        try {
+          const [ref] = kubeconfig.select({ contexts: [context] });
+          return ref ? KubeClient.forContext(kubeconfig, ref, { timeoutMs }) : undefined;
+        } catch {
+          return undefined; // not in the kubeconfig: the member stays mesh: auto
+        }
+      };
+    },
     async forCluster(client) {
       const { ClusterError } = await import("../kube/errors.js");
       const ctx = client.context.name;
@@ -217,35 +273,59 @@ export async function virtualTranslations(
           "mesh",
           `context ${ctx} is not the context of a member of ${vm.id} (members: ${members.map((m) => `${m.name} → ${m.context}`).join(", ")}); nothing done there`,
         );
-      let mesh = known.get(member.name);
-      if (!mesh) {
-        const { detectClusterMeshes } = await import("../kube/discover.js");
-        const found = (await detectClusterMeshes(client, candidates)).meshes.map((m) => ({
-          name: m.name,
-          version: m.version,
-          source: `detected in context ${ctx}`,
-        }));
-        const pick = pickMesh(found, 1, candidates);
-        if (!pick.ok)
-          throw new ClusterError(
-            "mesh",
-            `VirtualMesh member ${member.name} (mesh: auto): ${found.length ? pick.message : `no service mesh found in context ${ctx}; install one, or name the member's mesh`}`,
-          );
-        const adapter = candidates.find((a) => a.name === pick.name);
-        if (!adapter)
-          throw new ClusterError("mesh", `VirtualMesh member ${member.name} (mesh: auto): context ${ctx} runs ${pick.name}, which unimesh cannot target`);
-        let version: string;
-        try {
-          version = resolveVersion(adapter, pick.version);
-        } catch (e) {
-          throw new ClusterError(
-            "mesh",
-            `VirtualMesh member ${member.name} (mesh: auto): context ${ctx} runs ${pick.name} ${pick.installed}, which unimesh cannot target: ${(e as Error).message}`,
-          );
+      const mesh = known.get(member.name) ?? (await detect(member, client));
+      // The other members' meshes: by ClusterInfo, else detected through their own contexts (one that
+      // cannot be reached stays mesh: auto, and a reference to it is refused as such).
+      const resolved: MemberMesh[] = [mesh];
+      for (const m of members) {
+        if (m === member) continue;
+        const theirs = known.get(m.name);
+        if (theirs) resolved.push(theirs);
+        else if (crossCluster && reach) {
+          const c = await reach(m.context);
+          if (c)
+            resolved.push(
+              ...(await detect(m, c).then(
+                (x) => [x],
+                () => [],
+              )),
+            );
         }
-        mesh = { member, adapter, version, chosenBy: `mesh: auto, ${pick.name} ${pick.installed} detected` };
       }
-      return toCluster(translateMember(loaded.model, mesh, opts));
+      return toCluster(translateMember(withResolvedMembers(loaded.model, resolved), mesh, opts));
     },
   };
+}
+
+/**
+ * The mesh of a `mesh: auto` member without ClusterInfo, detected in its cluster.
+ * @throws ClusterError(`mesh`) when none or several are found, or unimesh cannot target the one found.
+ */
+async function detectMember(member: VirtualMeshMember, client: import("../kube/client.js").KubeClient, candidates: readonly Adapter[]): Promise<MemberMesh> {
+  const { ClusterError } = await import("../kube/errors.js");
+  const ctx = client.context.name;
+  const { detectClusterMeshes } = await import("../kube/discover.js");
+  const found = (await detectClusterMeshes(client, candidates)).meshes.map((m) => ({
+    name: m.name,
+    version: m.version,
+    source: `detected in context ${ctx}`,
+  }));
+  const pick = pickMesh(found, 1, candidates);
+  if (!pick.ok)
+    throw new ClusterError(
+      "mesh",
+      `VirtualMesh member ${member.name} (mesh: auto): ${found.length ? pick.message : `no service mesh found in context ${ctx}; install one, or name the member's mesh`}`,
+    );
+  const adapter = candidates.find((a) => a.name === pick.name);
+  if (!adapter) throw new ClusterError("mesh", `VirtualMesh member ${member.name} (mesh: auto): context ${ctx} runs ${pick.name}, which unimesh cannot target`);
+  let version: string;
+  try {
+    version = resolveVersion(adapter, pick.version);
+  } catch (e) {
+    throw new ClusterError(
+      "mesh",
+      `VirtualMesh member ${member.name} (mesh: auto): context ${ctx} runs ${pick.name} ${pick.installed}, which unimesh cannot target: ${(e as Error).message}`,
+    );
+  }
+  return { member, adapter, version, chosenBy: `mesh: auto, ${pick.name} ${pick.installed} detected` };
 }

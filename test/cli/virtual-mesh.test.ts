@@ -111,6 +111,54 @@ spec: {context: kind-west, meshes: [{name: istio, version: 1.24.2}]}
     ]);
   });
 
+  test("mesh: auto members resolved by ClusterInfo: a share to the other one (same mesh) is routed, not refused as mesh: auto", async () => {
+    const info = (member: string, mesh: string, version: string) => `apiVersion: unimesh.io/v1alpha1
+kind: ClusterInfo
+metadata: {name: ${member}}
+spec: {context: kind-${member}, meshes: [{name: ${mesh}, version: ${version}}]}
+`;
+    const vm = VM("auto", "auto").replace("trustDomain: east.shop.example}", "trustDomain: east.shop.example, gateway: {address: 203.0.113.7}}");
+    const svc = `apiVersion: unimesh.io/v1alpha1
+kind: MeshService
+metadata: {name: reviews, namespace: bookinfo}
+spec:
+  ports: [{port: 9080, name: http, protocol: http}]
+`;
+    // Both Linkerd (edge-26.8.3 is 2.20): west routes 20% to reviews-east, east exports reviews.
+    const dir = scratch({
+      "vm.yaml": vm,
+      "split.yaml": SPLIT,
+      "svc.yaml": svc,
+      "west.yaml": info("west", "linkerd", "edge-26.8.3"),
+      "east.yaml": info("east", "linkerd", "edge-26.8.3"),
+    });
+    const r = await cli(["translate", dir, "--output-dir", join(dir, "out"), "-o", "json"]);
+    expect(r.stderr).not.toContain("mesh-auto");
+    expect(r.code).toBe(0);
+    const objects = (member: string) =>
+      readdirSync(join(dir, "out", member), { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => JSON.parse(readFileSync(join(e.parentPath, e.name), "utf8")));
+    const route = objects("west").find((o) => o.kind === "HTTPRoute");
+    expect(route.spec.rules[0].backendRefs.map((b: { name: string }) => b.name)).toEqual(["reviews", "reviews-east"]);
+    expect(objects("east").find((o) => o.kind === "Service").metadata.labels).toEqual({ "mirror.linkerd.io/exported": "true" });
+    // One member alone (--member west) still sees east's mesh from east's ClusterInfo.
+    const w = await cli(["translate", dir, "--member", "west", "-o", "json"]);
+    expect(w.code).toBe(0);
+    expect(w.stdout).toMatch(/"name": "reviews-east"/);
+    // Istio in west, Linkerd in east: the share crosses meshes and is refused as other-mesh (not mesh-auto).
+    const mixed = scratch({
+      "vm.yaml": vm,
+      "split.yaml": SPLIT,
+      "svc.yaml": svc,
+      "west.yaml": info("west", "istio", "1.30.3"),
+      "east.yaml": info("east", "linkerd", "edge-26.8.3"),
+    });
+    const x = await cli(["translate", mixed, "--member", "west"]);
+    expect(x.code).toBe(1);
+    expect(x.stderr).toContain("error adapter/unsupported-value/crossCluster.other-mesh: member west: member east runs linkerd@2.20");
+  });
+
   test("an invalid VirtualMesh is reported as such (not as a missing --mesh)", async () => {
     const dir = scratch({ "vm.yaml": VM().replace("trustDomain: east.shop.example", "trustDomain: west.shop.example"), "access.yaml": ACCESS });
     const r = await cli(["translate", dir, "--output-dir", join(dir, "out")]);

@@ -191,6 +191,28 @@ describe.skipIf(!!run.skip).sequential("examples/multicluster applied to two rea
     expect(r.code).toBe(0);
   });
 
+  test("mesh: auto members: diff detects Istio in west and Linkerd in east (no drift), and each member sees what the other runs", async () => {
+    const auto = join(dir, "auto");
+    cpSync(join(dir, "mc"), auto, { recursive: true });
+    const vm = join(auto, "vmesh.yaml");
+    writeFileSync(vm, readFileSync(vm, "utf8").replace("mesh: istio@1.30", "mesh: auto").replace("mesh: linkerd@2.20", "mesh: auto"));
+    const r = await cli(["diff", auto]);
+    expect(r.stderr).toContain("kind-west: istio@1.30 (member west) (--mesh auto: VirtualMesh member west, mesh: auto, istio 1.30.3 detected)");
+    expect(r.stderr).toContain("kind-east: linkerd@2.20 (member east) (--mesh auto: VirtualMesh member east, mesh: auto, linkerd edge-26.8.3 detected)");
+    expect(r.stdout).toMatch(/^# kind-west \(\S+\): 0 to create, 0 to update, 0 to delete, 4 unchanged$/m);
+    expect(r.code).toBe(0);
+    // A share from west to east: east's mesh, detected through kind-east, is Linkerd, so west refuses a
+    // share across meshes (never "mesh: auto", which it cannot check).
+    writeFileSync(
+      join(auto, "split.yaml"),
+      "apiVersion: unimesh.io/v1alpha1\nkind: TrafficPolicy\nmetadata: {name: reviews-spread, namespace: bookinfo}\nspec:\n  destination: {service: reviews, port: 9080}\n  routes:\n    - split: [{weight: 80}, {cluster: east, weight: 20}]\n",
+    );
+    const x = await cli(["diff", auto, "--context", "kind-west"]);
+    expect(x.stderr).toContain("error adapter/unsupported-value/crossCluster.other-mesh: member west: member east runs linkerd@2.20");
+    expect(x.stderr).not.toContain("mesh-auto");
+    expect(x.code).toBe(1);
+  });
+
   test("--prune after removing a policy deletes only that policy's objects, each server its own member's", async () => {
     const file = join(dir, "mc/policies.yaml");
     const docs = readFileSync(file, "utf8").split(/^---$/m);
