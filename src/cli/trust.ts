@@ -175,12 +175,45 @@ export async function initTrust(
   };
 }
 
+/** Reads a file of a trust directory. @throws UsageError naming the file (never its content). */
+function readTrustFile(dir: string, shown: string, file: string, flag = "--dir"): string {
+  try {
+    return fs.readFileSync(join(dir, file), "utf8");
+  } catch (e) {
+    throw new UsageError(`${flag} ${shown}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+/** Parses a certificate of a trust directory. @throws UsageError naming the file (never its content). */
+function parseCert(pem: string, shown: string, file: string, flag = "--dir"): x509.X509Certificate {
+  try {
+    return new x509.X509Certificate(pem);
+  } catch {
+    throw new UsageError(`${flag} ${shown}: ${file} is not a PEM certificate (as unimesh trust init writes it)`);
+  }
+}
+
 async function loadRoot(dir: string, shown: string): Promise<Root> {
   if (!fs.existsSync(join(dir, TRUST_MARKER)))
     throw new UsageError(`--dir ${shown}: not a trust directory (no ${TRUST_MARKER}); create one with unimesh trust init`);
-  const cert = new x509.X509Certificate(fs.readFileSync(join(dir, "root-cert.pem"), "utf8"));
-  const der = x509.PemConverter.decodeFirst(fs.readFileSync(join(dir, "root-key.pem"), "utf8"));
-  const key = (await webcrypto.subtle.importKey("pkcs8", der, ALG, false, ["sign"])) as unknown as CryptoKey;
+  const cert = parseCert(readTrustFile(dir, shown, "root-cert.pem"), shown, "root-cert.pem");
+  // Errors name the file and what is wrong, never its content (a private key).
+  const bad = `--dir ${shown}: root-key.pem is not an ECDSA P-256 private key in PKCS#8 PEM (as unimesh trust init writes it); its content is not shown`;
+  let key: CryptoKey;
+  let jwk: JsonWebKey;
+  try {
+    const der = x509.PemConverter.decodeFirst(readTrustFile(dir, shown, "root-key.pem"));
+    const extractable = (await webcrypto.subtle.importKey("pkcs8", der, ALG, true, ["sign"])) as unknown as CryptoKey;
+    jwk = (await webcrypto.subtle.exportKey("jwk", extractable as webcrypto.CryptoKey)) as JsonWebKey;
+    key = (await webcrypto.subtle.importKey("pkcs8", der, ALG, false, ["sign"])) as unknown as CryptoKey;
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(bad);
+  }
+  // The key must be the root certificate's: an intermediate signed with another key would not verify.
+  const pub = (await webcrypto.subtle.exportKey("jwk", (await cert.publicKey.export(ALG, ["verify"])) as webcrypto.CryptoKey)) as JsonWebKey;
+  if (pub.x !== jwk.x || pub.y !== jwk.y)
+    throw new UsageError(`--dir ${shown}: root-key.pem is not the key of root-cert.pem (SHA256 ${fingerprint(cert.toString("pem"))}); nothing issued`);
   return { cert, key };
 }
 
@@ -225,8 +258,8 @@ export function readMemberTrust(dir: string, shown: string, m: VirtualMeshMember
   const d = join(dir, m.name);
   if (!fs.existsSync(join(d, "ca-key.pem")))
     throw new UsageError(`--trust-dir ${shown}: no intermediate for member ${m.name} (run unimesh trust rotate ${m.name} ... --dir ${shown})`);
-  const read = (f: string) => fs.readFileSync(join(d, f), "utf8");
-  return {
+  const read = (f: string) => readTrustFile(dir, shown, join(m.name, f), "--trust-dir");
+  const t: MemberTrust = {
     member: m.name,
     trustDomain: m.trustDomain,
     caCertPem: read("ca-cert.pem"),
@@ -234,4 +267,12 @@ export function readMemberTrust(dir: string, shown: string, m: VirtualMeshMember
     certChainPem: read("cert-chain.pem"),
     rootCertPem: read("root-cert.pem"),
   };
+  parseCert(t.caCertPem, shown, join(m.name, "ca-cert.pem"), "--trust-dir");
+  parseCert(t.rootCertPem, shown, join(m.name, "root-cert.pem"), "--trust-dir");
+  // Named, never shown: the key's content must not reach an error message.
+  if (!/^-----BEGIN PRIVATE KEY-----\r?\n[A-Za-z0-9+/=\r\n]+-----END PRIVATE KEY-----\s*$/.test(t.caKeyPem))
+    throw new UsageError(
+      `--trust-dir ${shown}: ${join(m.name, "ca-key.pem")} is not a PKCS#8 private key PEM (as unimesh trust init writes it); its content is not shown`,
+    );
+  return t;
 }

@@ -23,7 +23,7 @@
  */
 import type { KubeObject } from "../api/adapter.js";
 import type { KubeClient } from "./client.js";
-import { ClusterError, KubeApiError } from "./errors.js";
+import { ClusterError, KubeApiError, redact, secretValues } from "./errors.js";
 import { fieldDiff, normalize } from "./fields.js";
 import { type MeshHooks, applyRank, describe, inApplyOrder, isAuthorizationStage, markPatches, policySetOf } from "./kinds.js";
 import { type LiveObject, type Planned, mapLimit, preflight } from "./preflight.js";
@@ -148,6 +148,8 @@ export function contains(have: unknown, want: unknown): boolean {
 export async function applyObjects(client: KubeClient, objects: readonly KubeObject[], opts: ApplyOptions): Promise<ApplyResult> {
   const fieldManager = opts.fieldManager ?? FIELD_MANAGER;
   if (opts.prune) checkPruneScope(objects, opts.prune);
+  // A server's error may quote what it was sent: Secret values (CA keys) never reach a message.
+  const hidden = secretValues(objects);
   const marked = markPatches(objects, opts.policySet ?? opts.prune?.policySet ?? policySetOf(objects));
   const meshes = opts.meshes;
   const ordered = inApplyOrder(await preflight(client, marked, meshes), (p) => p.obj, meshes);
@@ -180,8 +182,8 @@ export async function applyObjects(client: KubeClient, objects: readonly KubeObj
           : r.body?.metadata?.resourceVersion === p.live.metadata.resourceVersion && !!p.live.metadata.resourceVersion;
       return { ...base, action: same ? "unchanged" : "configured" };
     } catch (e) {
-      if (isApplyConflict(e)) return { ...base, action: "conflict", conflicts: conflictsOf(e), message: e.body?.message };
-      if (e instanceof KubeApiError) return { ...base, action: "failed", message: e.message };
+      if (isApplyConflict(e)) return { ...base, action: "conflict", conflicts: conflictsOf(e), message: e.body?.message && redact(e.body.message, hidden) };
+      if (e instanceof KubeApiError) return { ...base, action: "failed", message: redact(e.message, hidden) };
       throw e;
     }
   };
@@ -208,7 +210,11 @@ export async function applyObjects(client: KubeClient, objects: readonly KubeObj
   } catch (e) {
     if (e instanceof ClusterError) {
       const applied = outcomes.filter(Boolean).map((o) => `${o.object} ${o.action}`);
-      throw new ClusterError(e.code, `${e.message}${applied.length ? `; before that: ${applied.join(", ")}` : "; nothing was applied"}`, e.details);
+      throw new ClusterError(
+        e.code,
+        redact(`${e.message}${applied.length ? `; before that: ${applied.join(", ")}` : "; nothing was applied"}`, hidden),
+        e.details.map((d) => redact(d, hidden)),
+      );
     }
     throw e;
   }

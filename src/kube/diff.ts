@@ -9,7 +9,7 @@
  */
 import type { KubeObject } from "../api/adapter.js";
 import type { KubeClient } from "./client.js";
-import { KubeApiError } from "./errors.js";
+import { KubeApiError, redact, secretValues } from "./errors.js";
 import { FIELD_MANAGER, type FieldConflict, conflictsOf, isApplyConflict, serverSideApply } from "./apply.js";
 import { type MeshHooks, describe, inApplyOrder, markPatches, policySetOf } from "./kinds.js";
 import { type LiveObject, mapLimit, preflight } from "./preflight.js";
@@ -67,6 +67,8 @@ const refOf = (o: KubeObject): ObjectDiff["ref"] => ({
 export async function diffObjects(client: KubeClient, objects: readonly KubeObject[], opts: DiffOptions): Promise<{ diffs: ObjectDiff[]; warnings: string[] }> {
   const fieldManager = opts.fieldManager ?? FIELD_MANAGER;
   if (opts.prune) checkPruneScope(objects, opts.prune);
+  // A server's error may quote what it was sent: Secret values (CA keys) never reach a message.
+  const hidden = secretValues(objects);
   const marked = markPatches(objects, opts.policySet ?? opts.prune?.policySet ?? policySetOf(objects));
   const meshes = opts.meshes;
   const planned = inApplyOrder(await preflight(client, marked, meshes), (p) => p.obj, meshes);
@@ -76,13 +78,13 @@ export async function diffObjects(client: KubeClient, objects: readonly KubeObje
     try {
       result = (await serverSideApply(client, p.path, p.obj, { fieldManager, force: opts.forceConflicts, dryRun: true })).body;
     } catch (e) {
-      if (isApplyConflict(e)) return { ...base, change: "conflict", conflicts: conflictsOf(e), message: e.body?.message };
-      if (e instanceof KubeApiError) return { ...base, change: "failed", message: e.message };
+      if (isApplyConflict(e)) return { ...base, change: "conflict", conflicts: conflictsOf(e), message: e.body?.message && redact(e.body.message, hidden) };
+      if (e instanceof KubeApiError) return { ...base, change: "failed", message: redact(e.message, hidden) };
       throw e;
     }
-    if (!p.live) return { ...base, change: "create", created: normalize(result) };
+    if (!p.live) return maskSecret({ ...base, change: "create", created: normalize(result) });
     const fields = fieldDiff(normalize(p.live), normalize(result));
-    return fields.length ? { ...base, change: "update", fields } : { ...base, change: "unchanged" };
+    return fields.length ? maskSecret({ ...base, change: "update", fields }) : { ...base, change: "unchanged" };
   });
   const warnings: string[] = [];
   if (opts.prune) {
@@ -104,14 +106,52 @@ export async function diffObjects(client: KubeClient, objects: readonly KubeObje
         const fields = fieldDiff(normalize(c.obj), normalize(r.body));
         diffs.push(
           fields.length
-            ? { ...base, change: "update", fields, message: "no longer generated: unimesh's fields are removed" }
+            ? maskSecret({ ...base, change: "update", fields, message: "no longer generated: unimesh's fields are removed" })
             : { ...base, change: "unchanged" },
         );
       } catch (e) {
-        if (e instanceof KubeApiError) diffs.push({ ...base, change: "failed", message: e.message });
+        if (e instanceof KubeApiError) diffs.push({ ...base, change: "failed", message: redact(e.message, hidden) });
         else throw e;
       }
     }
   }
   return { diffs, warnings };
+}
+
+/** What a masked Secret value shows instead (as `kubectl diff` masks Secret data). */
+export const SECRET_MASK = "***";
+
+/** `.data...`, `.stringData...`, and kubectl's last-applied annotation (a copy of the data): a Secret's values. */
+const SECRET_PATH = /^\.(data|stringData)($|\.|\[)|^\.metadata\.annotations\["kubectl\.kubernetes\.io\/last-applied-configuration"\]$/;
+
+const maskAll = (v: unknown): unknown =>
+  v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).map((k) => [k, SECRET_MASK])) : SECRET_MASK;
+
+/**
+ * The diff of a Secret with its values masked, as `kubectl diff` does: a created Secret's `data` and
+ * `stringData` values and a changed value as {@link SECRET_MASK} (`*** (before)` / `*** (after)` for a
+ * change), kubectl's last-applied annotation too; so a diff of a CA Secret (`apply --trust-dir`) never
+ * prints a key. Other objects as they are.
+ */
+export function maskSecret(d: ObjectDiff): ObjectDiff {
+  if (d.ref.apiVersion !== "v1" || d.ref.kind !== "Secret") return d;
+  const out: ObjectDiff = { ...d };
+  if (d.created && typeof d.created === "object") {
+    const c = JSON.parse(JSON.stringify(d.created)) as { data?: object; stringData?: object; metadata?: { annotations?: Record<string, string> } };
+    if (c.data) c.data = maskAll(c.data) as object;
+    if (c.stringData) c.stringData = maskAll(c.stringData) as object;
+    const ann = c.metadata?.annotations;
+    if (ann?.["kubectl.kubernetes.io/last-applied-configuration"] !== undefined) ann["kubectl.kubernetes.io/last-applied-configuration"] = SECRET_MASK;
+    out.created = c;
+  }
+  if (d.fields)
+    out.fields = d.fields.map((f) => {
+      if (!SECRET_PATH.test(f.path)) return f;
+      const m: FieldChange = { path: f.path, op: f.op };
+      if (f.op === "change") return { ...m, before: `${SECRET_MASK} (before)`, after: `${SECRET_MASK} (after)` };
+      if (f.before !== undefined) m.before = maskAll(f.before);
+      if (f.after !== undefined) m.after = maskAll(f.after);
+      return m;
+    });
+  return out;
 }

@@ -85,13 +85,40 @@ const CREDENTIAL_PATTERNS: RegExp[] = [
   /(token|password|secret|client-key-data|access-token|refresh-token|id-token)(["']?\s*[:=]\s*["']?)[^\s"',}]+/gi,
 ];
 
+/** A PEM private key block (`-----BEGIN [EC |RSA ]PRIVATE KEY-----` ... its end, or the end of the text). */
+const PRIVATE_KEY_BLOCK = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g;
+
 /**
- * Removes secrets from a message: every known secret string (longest first) and anything shaped like
- * a credential, replaced by `<redacted>`.
+ * What must never be printed of the Secrets among `objects` (e.g. `apply --trust-dir`'s CA Secrets), for
+ * {@link redact}: every `data` value (base64), its decoded text and each of its lines (a PEM's body lines),
+ * and every `stringData` value and its lines.
+ */
+export function secretValues(objects: readonly { apiVersion: string; kind: string }[]): string[] {
+  const out: string[] = [];
+  const text = (t: string) => {
+    out.push(t);
+    for (const line of t.split(/\r?\n/)) if (line.trim().length >= 8) out.push(line.trim());
+  };
+  for (const o of objects as readonly { apiVersion: string; kind: string; data?: unknown; stringData?: unknown }[]) {
+    if (o.apiVersion !== "v1" || o.kind !== "Secret") continue;
+    for (const v of Object.values((o.data ?? {}) as Record<string, unknown>)) {
+      if (typeof v !== "string") continue;
+      out.push(v);
+      text(Buffer.from(v, "base64").toString("utf8"));
+    }
+    for (const v of Object.values((o.stringData ?? {}) as Record<string, unknown>)) if (typeof v === "string") text(v);
+  }
+  return out;
+}
+
+/**
+ * Removes secrets from a message: every known secret string (longest first), PEM private key blocks and
+ * anything shaped like a credential, replaced by `<redacted>`.
  */
 export function redact(message: string, secrets: readonly string[] = []): string {
   let out = message;
   for (const s of [...secrets].filter((x) => x.length >= 4).sort((a, b) => b.length - a.length)) out = out.split(s).join("<redacted>");
+  out = out.replace(PRIVATE_KEY_BLOCK, "<redacted>");
   out = out.replace(CREDENTIAL_PATTERNS[0], "<redacted>");
   out = out.replace(CREDENTIAL_PATTERNS[1], (_m, scheme: string) => `${scheme} <redacted>`);
   out = out.replace(CREDENTIAL_PATTERNS[2], (_m, key: string, sep: string) => `${key}${sep}<redacted>`);

@@ -245,6 +245,14 @@ describe.skipIf(!!run.skip).sequential("examples/multicluster applied to two rea
     const newEast = readFileSync(join(trust, "east/ca-cert.pem"), "utf8");
     expect(newEast).not.toBe(oldEast);
     const westSecret = await getObject(clients.west, "v1", "Secret", "istio-system", "cacerts");
+    // diff --trust-dir shows the pending rotation, Secret values masked (as kubectl diff does).
+    const d = await cli(["diff", join(dir, "mc"), "--trust-dir", trust]);
+    expect(d.code).toBe(5);
+    expect(d.stdout).toMatch(/^# kind-west \(\S+\): 0 to create, 0 to update, 0 to delete, \d+ unchanged$/m);
+    expect(d.stdout).toMatch(/^# kind-east \(\S+\): 0 to create, 1 to update, 0 to delete, \d+ unchanged$/m);
+    expect(d.stdout).toContain(
+      '~ Secret linkerd/linkerd-identity-issuer\n    ~ .data["tls.crt"]: "*** (before)" -> "*** (after)"\n    ~ .data["tls.key"]: "*** (before)" -> "*** (after)"\n',
+    );
     const r = await cli(["apply", join(dir, "mc"), "--trust-dir", trust]);
     expect(r.stderr).not.toMatch(PROBLEM);
     expect(r.code).toBe(0);

@@ -9,7 +9,7 @@ import type { CliIO } from "../io.js";
 import type { CliCommand } from "../command.js";
 import { type ClusterFlags, type PolicyFlags, addClusterOptions, addPolicyOptions, clusterOutputOption } from "../cluster-command.js";
 
-type DiffFlags = ClusterFlags & PolicyFlags;
+type DiffFlags = ClusterFlags & PolicyFlags & { trustDir?: string };
 
 export const diffCommand: CliCommand = {
   register(program: Command, io: CliIO, done) {
@@ -24,7 +24,13 @@ export const diffCommand: CliCommand = {
       );
     addPolicyOptions(cmd);
     addClusterOptions(cmd);
-    cmd.addOption(clusterOutputOption()).action(async (paths: string[], flags: DiffFlags) => done(await diffAction(paths, flags, io)));
+    cmd
+      .option(
+        "--trust-dir <dir>",
+        "with a VirtualMesh: also compare each member's intermediate CA from this `unimesh trust init` directory (as apply --trust-dir would apply it); Secret values are shown as ***",
+      )
+      .addOption(clusterOutputOption())
+      .action(async (paths: string[], flags: DiffFlags) => done(await diffAction(paths, flags, io)));
   },
 };
 
@@ -36,7 +42,12 @@ async function diffAction(paths: string[], flags: DiffFlags, io: CliIO) {
 
   const started = await prepareAndOpen(paths, flags, io, "diff");
   if (typeof started === "number") return started;
+  if (flags.trustDir !== undefined && !started.t.memberContexts) {
+    const { UsageError } = await import("../../api/diagnostics.js");
+    throw new UsageError("--trust-dir: the inputs hold no VirtualMesh; shared trust is issued per member of a VirtualMesh (unimesh trust init)");
+  }
   const { diffObjects } = await import("../../kube/diff.js");
+  const { trustObjects } = await import("../trust-objects.js");
   const { formatDiff } = await import("../../kube/format.js");
 
   let conflict = false,
@@ -51,7 +62,8 @@ async function diffAction(paths: string[], flags: DiffFlags, io: CliIO) {
     flags.quiet,
     async (client, tr) => {
       if (text && tr.chosenBy) stderrLine(io, "diff", client.context.name, `${tr.mesh} (--mesh auto: ${tr.chosenBy})`);
-      return diffObjects(client, tr.objects, {
+      const objects = flags.trustDir !== undefined ? [...tr.objects, ...(await trustObjects(flags.trustDir, io.cwd, tr))] : tr.objects;
+      return diffObjects(client, objects, {
         forceConflicts: flags.forceConflicts,
         prune: flags.prune ? { policySet: tr.policySet, groups: tr.apiGroups } : undefined,
         policySet: tr.policySet,
