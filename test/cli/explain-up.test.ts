@@ -75,11 +75,17 @@ describe("explain and unimesh up decide the same on Bookinfo", () => {
           "json",
           ...headers.flatMap((h) => ["-H", h]),
         ]);
-        const x = JSON.parse(e.stdout) as { decision: string; status?: number; answeredBy: string };
+        const x = JSON.parse(e.stdout) as { decision: string; status?: number; answeredBy: string; faults?: { abortPercent?: number; abortStatus?: number } };
         expect(e.code, e.stderr).toBe(x.decision === "allowed" ? 0 : 6);
         const [host, port] = to.split(":");
         const hdrs = Object.fromEntries(headers.map((h) => [h.slice(0, h.indexOf(":")), h.slice(h.indexOf(":") + 1)]));
         const a = await rawCall(outbound(from), `${host}.bookinfo:${port}`, path, { method, headers: hdrs });
+        // Ratings' "flaky" route aborts 10 % of calls with 503 at the caller's proxy (Istio's fault-injection task),
+        // before the destination's access check: explain reports that chance (`faults`), and an abort is its answer.
+        if (x.faults?.abortPercent && a.status === x.faults.abortStatus && a.body === "fault filter abort") {
+          decided.push(`${from}->${host} ${method} ${x.decision}`);
+          continue;
+        }
         if (x.answeredBy === "app") expect(a.status, `${from} -> ${to} ${method} ${path}: ${a.body}`).not.toBe(403);
         else expect(a.status, `${from} -> ${to} ${method} ${path}`).toBe(x.status);
         // Allowed: the mesh lets it through (jason's reviews may still time out: ratings delays jason by 7 s, Istio's fault-injection task).
