@@ -10,9 +10,16 @@
  * the targets are grouped into phases of compatible sets, and each phase installs its CRDs, dry-runs its
  * goldens and deletes them again. Namespaces the goldens name are created; so are the Services and
  * Namespaces a golden only patches (annotation `unimesh.io/patch`: they must exist, as apply checks).
+ *
+ * Bookinfo too (README "Bookinfo on every mesh", issue 12's "Done means"): examples/bookinfo, and its
+ * services and traffic policies alone, translated for every target; each translation without errors is
+ * dry-run the same way, and the ones the README says exit 0 must be among them (the refusals of the others
+ * are asserted exactly by each adapter's bookinfo test).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { loadModel } from "../../src/api/validate.js";
+import { translate } from "../../src/api/translate.js";
 import yaml from "js-yaml";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { isPatch } from "../../src/api/ownership.js";
@@ -38,6 +45,30 @@ const cases = readdirSync(GOLDEN)
   .filter((d) => statSync(join(GOLDEN, d)).isDirectory())
   .sort();
 const targets = GOLDEN_TARGETS.filter((t) => t.crdSets.length > 0);
+
+const BOOKINFO = join(ROOT, "examples/bookinfo");
+/** examples/bookinfo whole, and its services and traffic policies alone (what Kuma translates of it). */
+const BOOKINFO_INPUTS = {
+  bookinfo: readdirSync(BOOKINFO).filter((f) => f.endsWith(".yaml")),
+  "bookinfo services+traffic": ["services.yaml", "traffic.yaml"],
+} as const;
+/** `<input> <golden file of the target>` that README "Bookinfo on every mesh" says translate (exit 0). */
+const BOOKINFO_TRANSLATES = [
+  "bookinfo istio.golden.yaml",
+  "bookinfo istio@1.22.golden.yaml",
+  "bookinfo istio-ambient-experimental.golden.yaml",
+  "bookinfo services+traffic istio.golden.yaml",
+  "bookinfo services+traffic istio@1.22.golden.yaml",
+  "bookinfo services+traffic istio-ambient-experimental.golden.yaml",
+  "bookinfo services+traffic kuma.golden.yaml",
+];
+
+/** The objects of a Bookinfo translation for a target, or undefined when it has errors. */
+function bookinfoObjects(input: keyof typeof BOOKINFO_INPUTS, t: (typeof targets)[number]): KubeObject[] | undefined {
+  const files = BOOKINFO_INPUTS[input].map((f) => ({ file: `examples/bookinfo/${f}`, text: readFileSync(join(BOOKINFO, f), "utf8") }));
+  const r = translate(loadModel(files).model, { adapter: t.adapter, version: t.version, ...t.options });
+  return r.ok ? r.resources : undefined;
+}
 
 /** Targets grouped so that no two CRD sets of a phase define the same CRD with different content. */
 function phases(): { sets: string[]; targets: typeof targets }[] {
@@ -134,5 +165,21 @@ describe.skipIf(!!run.skip)("golden outputs on a real kube-apiserver (server-sid
       await prepare(client, objects);
       expect(await dryRun(client, objects)).toEqual([]);
     });
+
+    const bookinfo = phase.targets.flatMap((t) =>
+      Object.keys(BOOKINFO_INPUTS).map((input) => [`${input} ${t.file}`, input as keyof typeof BOOKINFO_INPUTS, t] as const),
+    );
+    test.each(bookinfo)("%s", async (name, input, t) => {
+      const objects = bookinfoObjects(input, t);
+      expect(objects !== undefined, `README "Bookinfo on every mesh": ${name} translates`).toBe(BOOKINFO_TRANSLATES.includes(name));
+      if (!objects) return;
+      await prepare(client, objects);
+      expect(await dryRun(client, objects)).toEqual([]);
+    });
+  });
+
+  test("every Bookinfo translation the README promises has a target here", () => {
+    const all = targets.flatMap((t) => Object.keys(BOOKINFO_INPUTS).map((input) => `${input} ${t.file}`));
+    expect(BOOKINFO_TRANSLATES.filter((n) => !all.includes(n))).toEqual([]);
   });
 });
