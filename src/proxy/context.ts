@@ -109,7 +109,7 @@ export class ProxyContext {
   rateLimiter(listenerKey: string, dest: RtDestination): RateLimiter | undefined {
     const rl = dest.rateLimit;
     if (!rl) {
-      this.limiters.delete(listenerKey);
+      if (this.limiters.size) this.limiters.delete(listenerKey);
       return undefined;
     }
     const cur = this.limiters.get(listenerKey);

@@ -11,7 +11,7 @@ import type { CompiledConfig, RtDestination, RtInstance, RtPort, RtRoute, RtServ
 import { forwardableRequestHeaders } from "./net/http.js";
 import { applyHeaderOps, type HeaderMap } from "./features/headers.js";
 import { rewritePath } from "./features/rewrite.js";
-import type { AccessDecision } from "./features/access.js";
+import type { AccessDecision, AccessRequest } from "./features/access.js";
 import type { RequestView } from "./features/match.js";
 import { resolveMode } from "./features/mtls.js";
 import type { Peer } from "./features/trafficSource.js";
@@ -97,15 +97,16 @@ export interface AccessQuery {
 export function decideAccess(dest: RtDestination, q: AccessQuery): AccessDecision | undefined {
   if (!dest.access) return undefined;
   const sp = q.servicePort;
-  return dest.access({
+  const r: AccessRequest = {
     peer: q.peer,
     method: q.method,
     path: q.path,
     headers: q.headers,
     ports: [sp.port, sp.targetPort, q.instancePort ?? sp.targetPort],
     servicePort: sp.port,
-    ...(q.user ? { user: q.user } : {}),
-  });
+  };
+  if (q.user) r.user = q.user;
+  return dest.access(r);
 }
 
 /** Why an inbound request is refused. */

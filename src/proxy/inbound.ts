@@ -87,20 +87,33 @@ export function admit(
   return accessRefusal(ctx, inst, peer, method, path, headers, user) ?? rateLimitRefusal(ctx, key, inst, peer);
 }
 
-/** Runs the inbound chain for a request on listener `key`. */
-export async function handleInbound(ctx: ProxyContext, key: string, req: Req, res: Res): Promise<void> {
+/**
+ * Runs the inbound chain for a request on listener `key`: a promise only when a filter waits for
+ * something (see {@link runChain}); an error is thrown or rejects it.
+ */
+export function handleInbound(ctx: ProxyContext, key: string, req: Req, res: Res): void | Promise<unknown> {
   const started = performance.now();
   const l = ctx.listener(key) as InboundListener | undefined;
   if (!l) {
     localReply(req, res, 503, "listener removed by a reload", { flag: "LR" });
     return;
   }
-  await runChain(INBOUND, newExchange(ctx, key, l, peerOfRequest(req), req, res, started));
+  return runChain(INBOUND, newExchange(ctx, key, l, peerOfRequest(req), req, res, started));
 }
 
 /** Creates the request handler of an inbound listener. */
 export function inboundHandler(ctx: ProxyContext, key: string): (req: Req, res: Res) => void {
   return (req, res) => {
-    handleInbound(ctx, key, req, res).catch((e) => localReply(req, res, 500, `unimesh internal error: ${(e as Error).message}`, { flag: "LR" }));
+    try {
+      const p = handleInbound(ctx, key, req, res);
+      if (p) p.catch((e) => internalError(req, res, e));
+    } catch (e) {
+      internalError(req, res, e);
+    }
   };
+}
+
+/** A filter failed: 500 (flag LR). */
+function internalError(req: Req, res: Res, e: unknown): void {
+  localReply(req, res, 500, `unimesh internal error: ${(e as Error).message}`, { flag: "LR" });
 }

@@ -66,22 +66,33 @@ export const OUTBOUND: readonly Filter<OutboundExchange>[] = [
   forward,
 ];
 
-/** Runs the outbound chain for a request on listener `key`. */
-export async function handleOutbound(ctx: ProxyContext, key: string, req: Req, res: Res): Promise<void> {
+/**
+ * Runs the outbound chain for a request on listener `key`: a promise only when a filter waits for
+ * something (see {@link runChain}); an error is thrown or rejects it.
+ */
+export function handleOutbound(ctx: ProxyContext, key: string, req: Req, res: Res): void | Promise<unknown> {
   const started = performance.now();
   const l = ctx.listener(key) as CallerListener | undefined;
   if (!l) {
     localReply(req, res, 503, "listener removed by a reload", { flag: "LR" });
     return;
   }
-  await runChain(OUTBOUND, newExchange(ctx, key, l, req, res, started));
+  return runChain(OUTBOUND, newExchange(ctx, key, l, req, res, started));
 }
 
 /** Creates the request handler of an outbound or ingress listener. */
 export function outboundHandler(ctx: ProxyContext, key: string): (req: Req, res: Res) => void {
   return (req, res) => {
-    handleOutbound(ctx, key, req, res).catch((e) => {
-      localReply(req, res, 500, `unimesh internal error: ${(e as Error).message}`, { flag: "LR" });
-    });
+    try {
+      const p = handleOutbound(ctx, key, req, res);
+      if (p) p.catch((e) => internalError(req, res, e));
+    } catch (e) {
+      internalError(req, res, e);
+    }
   };
+}
+
+/** A filter failed: 500 (flag LR). */
+function internalError(req: Req, res: Res, e: unknown): void {
+  localReply(req, res, 500, `unimesh internal error: ${(e as Error).message}`, { flag: "LR" });
 }

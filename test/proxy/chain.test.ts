@@ -9,6 +9,7 @@ import { compileConfig } from "../../src/proxy/config/compile.js";
 import type { ProxyConfig } from "../../src/api/generated/proxyConfig.js";
 import { OUTBOUND } from "../../src/proxy/outbound.js";
 import { INBOUND } from "../../src/proxy/inbound.js";
+import { DONE, NEXT, runChain, type Filter } from "../../src/proxy/filters/chain.js";
 
 describe("filter chains", () => {
   test("outbound: the documented order", () => {
@@ -44,6 +45,58 @@ describe("filter chains", () => {
       "wasm",
       "forward",
     ]);
+  });
+});
+
+describe("runChain", () => {
+  const log =
+    (seen: string[], name: string, step: typeof DONE | typeof NEXT | Promise<typeof DONE | typeof NEXT>): Filter<unknown> =>
+    () => {
+      seen.push(name);
+      return step;
+    };
+
+  test("synchronous filters run in order, in the caller's turn, until one answers", () => {
+    const seen: string[] = [];
+    expect(runChain([log(seen, "a", NEXT), log(seen, "b", DONE), log(seen, "c", NEXT)], {})).toBeUndefined();
+    expect(seen).toEqual(["a", "b"]);
+    const all: string[] = [];
+    expect(runChain([log(all, "a", NEXT), log(all, "b", NEXT)], {})).toBeUndefined();
+    expect(all).toEqual(["a", "b"]);
+  });
+
+  test("a filter that waits: the rest runs once its promise says NEXT, nothing once it says DONE", async () => {
+    const seen: string[] = [];
+    const p = runChain([log(seen, "a", Promise.resolve(NEXT)), log(seen, "b", NEXT), log(seen, "c", Promise.resolve(NEXT)), log(seen, "d", NEXT)], {});
+    expect(p).toBeInstanceOf(Promise);
+    expect(seen).toEqual(["a"]);
+    await p;
+    expect(seen).toEqual(["a", "b", "c", "d"]);
+    const done: string[] = [];
+    await runChain([log(done, "a", Promise.resolve(DONE)), log(done, "b", NEXT)], {});
+    expect(done).toEqual(["a"]);
+  });
+
+  test("the last filter's promise is the chain's: it settles when that filter is done", async () => {
+    let finish!: (s: typeof DONE) => void;
+    const last = new Promise<typeof DONE>((r) => (finish = r));
+    const p = runChain([log([], "a", NEXT), () => last], {});
+    let settled = false;
+    void p!.then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(settled).toBe(false);
+    finish(DONE);
+    await p;
+    expect(settled).toBe(true);
+  });
+
+  test("a filter's error reaches the caller: thrown, or the chain's promise rejected", async () => {
+    const boom: Filter<unknown> = () => {
+      throw new Error("boom");
+    };
+    expect(() => runChain([log([], "a", NEXT), boom], {})).toThrow("boom");
+    await expect(runChain([log([], "a", Promise.resolve(NEXT)), boom, log([], "c", NEXT)], {})).rejects.toThrow("boom");
+    await expect(runChain([() => Promise.reject(new Error("late")), log([], "b", NEXT)], {})).rejects.toThrow("late");
   });
 });
 

@@ -110,21 +110,36 @@ function compileRule(rule: AccessRule): RuleTest {
     const values = c.values.map(stringMatcher);
     tests.push((r) => !matchClaim(r.user?.claims, c.path, values));
   }
-  return (r) => tests.every((t) => t(r));
+  return (r) => {
+    for (let i = 0; i < tests.length; i++) if (!tests[i](r)) return false;
+    return true;
+  };
 }
 
 /** A compiled authorizer; `undefined` access allows everything. */
 export function compileAccess(a: Access | undefined): ((r: AccessRequest) => AccessDecision) | undefined {
   if (!a) return undefined;
-  const allow = a.allow.map((r) => ({ test: compileRule(r), policy: r.policy }));
-  const deny = a.deny.map((r) => ({ test: compileRule(r), policy: r.policy }));
+  // The decisions are made once, here, and shared by every request they decide (frozen: read-only).
+  const allow = a.allow.map((r, index) => ({
+    test: compileRule(r),
+    decision: Object.freeze<AccessDecision>({ allowed: true, policy: r.policy, rule: Object.freeze({ action: "allow", index }), reason: "allowed" }),
+  }));
+  const deny = a.deny.map((r, index) => ({
+    test: compileRule(r),
+    decision: Object.freeze<AccessDecision>({
+      allowed: false,
+      policy: r.policy,
+      rule: Object.freeze({ action: "deny", index }),
+      reason: "denied by a deny rule",
+    }),
+  }));
   const ports = a.ports ? new Set(a.ports) : undefined;
+  const unselectedPort = Object.freeze<AccessDecision>({ allowed: true, reason: "port not selected by an AccessPolicy" });
+  const denyByDefault = Object.freeze<AccessDecision>({ allowed: false, policy: a.policies?.join(","), reason: "no allow rule matches (deny by default)" });
   return (r) => {
-    for (let i = 0; i < deny.length; i++)
-      if (deny[i].test(r)) return { allowed: false, policy: deny[i].policy, rule: { action: "deny", index: i }, reason: "denied by a deny rule" };
-    if (ports && !ports.has(r.servicePort)) return { allowed: true, reason: "port not selected by an AccessPolicy" };
-    for (let i = 0; i < allow.length; i++)
-      if (allow[i].test(r)) return { allowed: true, policy: allow[i].policy, rule: { action: "allow", index: i }, reason: "allowed" };
-    return { allowed: false, policy: a.policies?.join(","), reason: "no allow rule matches (deny by default)" };
+    for (let i = 0; i < deny.length; i++) if (deny[i].test(r)) return deny[i].decision;
+    if (ports && !ports.has(r.servicePort)) return unselectedPort;
+    for (let i = 0; i < allow.length; i++) if (allow[i].test(r)) return allow[i].decision;
+    return denyByDefault;
   };
 }

@@ -17,11 +17,20 @@ export type Step = typeof DONE | typeof NEXT;
 /** One step of a request path over the exchange `X`. */
 export type Filter<X> = (x: X) => Step | Promise<Step>;
 
-/** Runs the filters in order until one answers; awaits only the filters that return a promise. */
-export async function runChain<X>(chain: readonly Filter<X>[], x: X): Promise<void> {
-  for (let i = 0; i < chain.length; i++) {
-    let step = chain[i](x);
-    if (step instanceof Promise) step = await step;
+/**
+ * Runs the filters in order, from the `from`-th, until one answers. Synchronous as long as the filters
+ * are: a promise (and the wait for it) only from the first filter that returns one; a filter's error
+ * (thrown, or its promise rejected) is the caller's to handle: thrown, or the returned promise rejected.
+ */
+export function runChain<X>(chain: readonly Filter<X>[], x: X, from = 0): void | Promise<unknown> {
+  const last = chain.length - 1;
+  for (let i = from; i <= last; i++) {
+    const step = chain[i](x);
     if (step === DONE) return;
+    if (step instanceof Promise) {
+      // The last filter's promise is the chain's (nothing runs after it, whatever it resolves to).
+      if (i === last) return step;
+      return step.then((s: Step) => (s === DONE ? undefined : runChain(chain, x, i + 1)));
+    }
   }
 }

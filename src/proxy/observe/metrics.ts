@@ -5,6 +5,20 @@
 
 type Labels = Record<string, string>;
 
+/** One series of a {@link Counter}: its label values and value. */
+interface CounterSeries {
+  labels: string[];
+  value: number;
+}
+
+/** One series of a {@link Histogram}: its label values, per-bucket counts (not cumulative), sum and count. */
+interface HistogramSeries {
+  labels: string[];
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
 function escapeLabel(v: string): string {
   return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
 }
@@ -21,12 +35,19 @@ function renderLabels(names: readonly string[], values: readonly string[], extra
 
 /** A counter with fixed label names. */
 export class Counter {
-  private readonly values = new Map<string, { labels: string[]; value: number }>();
+  private readonly values = new Map<string, CounterSeries>();
   constructor(
     readonly name: string,
     readonly help: string,
     readonly labelNames: readonly string[],
   ) {}
+
+  /** The series of key `k` (`labels` joined by NUL), created at 0: a caller may keep it and add to its value. */
+  series(k: string, labels: readonly string[]): CounterSeries {
+    let v = this.values.get(k);
+    if (!v) this.values.set(k, (v = { labels: [...labels], value: 0 }));
+    return v;
+  }
 
   /** Adds `n` (default 1) for the given label values (in `labelNames` order). */
   inc(labels: readonly string[], n = 1): void {
@@ -77,7 +98,7 @@ export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
 
 /** A histogram with fixed label names and buckets. */
 export class Histogram {
-  private readonly values = new Map<string, { labels: string[]; counts: number[]; sum: number; count: number }>();
+  private readonly values = new Map<string, HistogramSeries>();
   constructor(
     readonly name: string,
     readonly help: string,
@@ -91,8 +112,18 @@ export class Histogram {
 
   /** {@link observe} with the series key already computed. */
   observeKey(k: string, labels: readonly string[], value: number): void {
+    this.observeSeries(this.series(k, labels), value);
+  }
+
+  /** The series of key `k` (`labels` joined by NUL), created empty: a caller may keep it for {@link observeSeries}. */
+  series(k: string, labels: readonly string[]): HistogramSeries {
     let v = this.values.get(k);
-    if (!v) this.values.set(k, (v = { labels: [...labels], counts: new Array(this.buckets.length).fill(0), sum: 0, count: 0 }));
+    if (!v) this.values.set(k, (v = { labels: [...labels], counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0 }));
+    return v;
+  }
+
+  /** Observes `value` in a series of this histogram (from {@link series}). */
+  observeSeries(v: HistogramSeries, value: number): void {
     const b = this.buckets;
     for (let i = 0; i < b.length; i++)
       if (value <= b[i]) {
@@ -124,6 +155,12 @@ export class Histogram {
     }
     return lines.join("\n");
   }
+}
+
+/** The two series one request updates. */
+interface RequestSeries {
+  count: CounterSeries;
+  duration: HistogramSeries;
 }
 
 /**
@@ -180,13 +217,32 @@ export class ProxyMetrics {
   );
   private readonly gauges: Gauge[] = [];
 
+  /**
+   * The request series by direction, source, destination, route and status: label strings come from the
+   * configuration (the same string objects request after request), so these lookups hash nothing new,
+   * where a joined key would be built and hashed per request.
+   */
+  private readonly requestSeries = new Map<string, Map<string, Map<string, Map<string, Map<number, RequestSeries>>>>>();
+
   /** Counts one request and observes its duration (seconds); `route`: the id of the route that took it. */
   request(direction: string, source: string, destination: string, status: number, seconds: number, route = ""): void {
-    const code = String(status);
-    const k = `${direction}\u0000${source}\u0000${destination}\u0000${code}\u0000${route}`;
-    const labels = [direction, source, destination, code, route];
-    this.requests.incKey(k, labels);
-    this.duration.observeKey(k, labels, seconds);
+    let bySource = this.requestSeries.get(direction);
+    if (!bySource) this.requestSeries.set(direction, (bySource = new Map()));
+    let byDest = bySource.get(source);
+    if (!byDest) bySource.set(source, (byDest = new Map()));
+    let byRoute = byDest.get(destination);
+    if (!byRoute) byDest.set(destination, (byRoute = new Map()));
+    let byStatus = byRoute.get(route);
+    if (!byStatus) byRoute.set(route, (byStatus = new Map()));
+    let s = byStatus.get(status);
+    if (!s) {
+      const code = String(status);
+      const k = `${direction}\u0000${source}\u0000${destination}\u0000${code}\u0000${route}`;
+      const labels = [direction, source, destination, code, route];
+      byStatus.set(status, (s = { count: this.requests.series(k, labels), duration: this.duration.series(k, labels) }));
+    }
+    s.count.value++;
+    this.duration.observeSeries(s.duration, seconds);
   }
 
   addGauge(g: Gauge): void {

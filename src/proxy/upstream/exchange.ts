@@ -126,6 +126,14 @@ function failureReply(kind: Exclude<TryOutcome["kind"], "response">): [status: n
   return [503, `upstream connect error or disconnect/reset before headers. reset reason: ${kind}`, "UC"];
 }
 
+/** What the first try avoids: nothing (never changed). */
+const NONE_TRIED: ReadonlySet<string> = new Set();
+
+/** The timer callback of an exchange (no closure per request). */
+function onTimer(x: Exchange): void {
+  x.timeouts();
+}
+
 /** Forwards a request; resolves when the downstream response is complete (or abandoned). */
 export function forward(plan: ForwardPlan): Promise<ForwardResult> {
   return new Promise<ForwardResult>((resolve) => new Exchange(plan, resolve).start());
@@ -137,8 +145,9 @@ export function forward(plan: ForwardPlan): Promise<ForwardResult> {
  */
 class Exchange {
   readonly result: ForwardResult = { status: 0, retries: 0, flags: [] };
-  /** Ids of the instances tried so far (a retry avoids them when it can). */
-  readonly tried = new Set<string>();
+  /** The instance of the first try, and the ids of every instance tried once a retry starts (a retry avoids them when it can). */
+  private firstTried = "";
+  private tried: Set<string> | undefined;
   /** The response head went downstream: no more retries, and an error can only break the response off. */
   committed = false;
   /** The exchange has ended (resolved): late events of a try are ignored. */
@@ -149,7 +158,16 @@ class Exchange {
   private readonly replayable: boolean;
   /** When the request timeout fires (`performance.now()` ms): no retry starts after it. */
   private readonly deadline: number;
-  private requestTimer: NodeJS.Timeout | undefined;
+  /**
+   * ONE timer per exchange for both the request timeout and the try's per-try timeout, armed for the
+   * earlier of the two (where two Node timers per request were armed and cleared): at `timerAt`
+   * (`performance.now()` ms; Infinity: none). A try that ends leaves it armed (a later wake-up re-arms
+   * it for what is still pending), and {@link finish} clears it. Each timeout fires no earlier than its
+   * deadline on the `performance.now()` clock (a wake-up before it re-arms for the rest), as late as a
+   * Node timer would.
+   */
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
 
   constructor(
     readonly plan: ForwardPlan,
@@ -160,19 +178,47 @@ class Exchange {
   }
 
   start(): void {
+    // Not removed when the exchange ends (a late close finds it finished): the response goes away with it.
     this.plan.res.on("close", this.onDownstreamClose);
-    this.armRequestTimeout();
     this.attempt(0);
+  }
+
+  /** Arms the timer for the earliest pending deadline (the request's, the current try's) unless it is armed for one no later. */
+  wake(now = performance.now()): void {
+    const t = this.current;
+    const next = t && t.deadline < this.deadline ? t.deadline : this.deadline;
+    if (next === Infinity || this.timerAt <= next) return;
+    clearTimeout(this.timer);
+    this.timerAt = next;
+    // Whole milliseconds: Node keeps one timer list per distinct delay (a fraction would make one per request).
+    this.timer = setTimeout(onTimer, Math.max(1, Math.ceil(next - now)), this);
+  }
+
+  /** The timer fired: the timeouts that are due, in the order of their deadlines (the request's first on a tie), then the next wake-up. */
+  timeouts(): void {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    if (this.finished) return;
+    const now = performance.now();
+    const t = this.current;
+    if (t && t.deadline < this.deadline && now >= t.deadline) t.perTryTimeout();
+    if (!this.finished && now >= this.deadline) this.requestTimeout();
+    const u = this.current;
+    if (!this.finished && u && now >= u.deadline) u.perTryTimeout();
+    if (!this.finished) this.wake(now);
   }
 
   /** Ends the exchange once: records the status (and access-log flag) and resolves. */
   finish(status: number, flag?: string): void {
     if (this.finished) return;
     this.finished = true;
-    clearTimeout(this.requestTimer);
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerAt = Infinity;
+    }
     this.result.status = status;
     if (flag) this.result.flags.push(flag);
-    this.plan.res.off("close", this.onDownstreamClose);
     this.resolve(this.result);
   }
 
@@ -197,14 +243,16 @@ class Exchange {
   };
 
   /** The request timeout, over all tries: 504 (or the response broken off) and the try in progress aborted. */
-  private armRequestTimeout(): void {
-    const { plan } = this;
-    if (!plan.timeoutMs) return;
-    this.requestTimer = setTimeout(() => {
-      plan.onFailure?.("timeout");
-      this.fail(504, "upstream request timeout", "UT");
-      this.current?.abort(new TimeoutError("request"));
-    }, plan.timeoutMs);
+  private requestTimeout(): void {
+    this.plan.onFailure?.("timeout");
+    this.fail(504, "upstream request timeout", "UT");
+    this.current?.abort(new TimeoutError("request"));
+  }
+
+  /** True when a retry could follow try `n` (0-based) whatever its outcome (before {@link nextRetry} makes the outcome). */
+  mayRetry(n: number): boolean {
+    const r = this.plan.retries;
+    return r !== undefined && !this.committed && !this.finished && n < r.attempts && this.replayable;
   }
 
   /** The retry that follows try `n` (0-based) with outcome `o`, ready to start; undefined when none may. */
@@ -235,15 +283,20 @@ class Exchange {
     };
   }
 
+  private triedSet(): Set<string> {
+    return (this.tried ??= new Set([this.firstTried]));
+  }
+
   /** Try `n` (0 = the first): an instance is picked (503 when none is healthy) and the request sent. */
   private attempt(n: number): void {
-    const target = this.plan.pick(this.tried);
+    const target = this.plan.pick(n === 0 ? NONE_TRIED : this.triedSet());
     if (target === undefined || target === "no-healthy") {
       if (n > 0) this.plan.releaseRetry?.();
       this.fail(503, "no healthy upstream", "UH");
       return;
     }
-    this.tried.add(target.id);
+    if (n === 0) this.firstTried = target.id;
+    else this.triedSet().add(target.id);
     this.result.upstream = target.label;
     new Try(this, target, n).send();
   }
@@ -252,9 +305,12 @@ class Exchange {
 /**
  * One try against one instance: the per-try timeout, and the undici dispatch handler that either
  * retries on the response head (letting the failed answer drain) or commits it and streams the body
- * downstream with back-pressure and trailers.
+ * downstream with back-pressure and trailers. The try is itself the handler (its `onRequestStart`...
+ * methods): no handler object and closures per try. (No method of its own may take a name of undici's
+ * legacy handler API — onConnect, onHeaders, onData, onComplete, onError, onUpgrade, onResponseStarted —
+ * which undici would call.)
  */
-class Try {
+class Try implements Dispatcher.DispatchHandler {
   /** The try has ended (its instance released): later events are ignored. */
   private done = false;
   /** The response is a failed answer being drained before a retry: not forwarded. */
@@ -265,7 +321,8 @@ class Try {
   private status = 0;
   /** The upstream is paused until the downstream drains. */
   private paused = false;
-  private timer: NodeJS.Timeout | undefined;
+  /** When the per-try timeout fires (`performance.now()` ms; Infinity: none): the exchange's timer wakes for it. */
+  deadline = Infinity;
   /** The response held for plan.transformResponse: head, body chunks and their size. */
   private held: { status: number; headers: HeaderMap; chunks: Buffer[]; size: number } | undefined;
 
@@ -275,33 +332,37 @@ class Try {
     private readonly n: number,
   ) {}
 
-  /** Arms the per-try timeout and dispatches the request. */
+  /** Arms the per-try timeout (the exchange's timer) and dispatches the request. */
   send(): void {
-    const { plan } = this.x;
-    this.x.current = this;
+    const { x } = this;
+    const { plan } = x;
+    x.current = this;
     const perTry = plan.perTryTimeoutMs;
-    if (perTry)
-      this.timer = setTimeout(() => {
-        const e = new TimeoutError("per-try");
-        this.abort(e);
-        this.onError(e);
-      }, perTry);
+    const now = performance.now();
+    if (perTry) this.deadline = now + perTry;
+    x.wake(now);
+    const opts: Dispatcher.DispatchOptions = {
+      path: plan.path,
+      method: plan.method,
+      headers: plan.headers as Record<string, string | string[]>,
+      body: plan.body as Buffer | null,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    };
+    if (this.target.reset) opts.reset = true;
     try {
-      this.target.dispatcher.dispatch(
-        {
-          path: plan.path,
-          method: plan.method,
-          headers: plan.headers as Record<string, string | string[]>,
-          body: plan.body as Buffer | null,
-          headersTimeout: 0,
-          bodyTimeout: 0,
-          ...(this.target.reset ? { reset: true } : {}),
-        },
-        this.handler(),
-      );
+      this.target.dispatcher.dispatch(opts, this);
     } catch (e) {
-      this.onError(e as Error);
+      this.failTry(e as Error);
     }
+  }
+
+  /** The per-try timeout (the exchange's timer found it due): the try is aborted and fails as timed out. */
+  perTryTimeout(): void {
+    if (this.done) return;
+    const e = new TimeoutError("per-try");
+    this.abort(e);
+    this.failTry(e);
   }
 
   abort(e: Error): void {
@@ -321,7 +382,6 @@ class Try {
   private end(): boolean {
     if (this.done) return false;
     this.done = true;
-    clearTimeout(this.timer);
     this.target.release?.();
     if (this.n > 0) this.x.plan.releaseRetry?.();
     if (this.x.current === this) this.x.current = undefined;
@@ -329,7 +389,7 @@ class Try {
   }
 
   /** The try failed without a (complete) response: whose fault it is, then retry, break off or answer. */
-  private onError(err: Error): void {
+  private failTry(err: Error): void {
     const { x } = this;
     const { plan } = x;
     if (!this.end()) return;
@@ -366,14 +426,19 @@ class Try {
   }
 
   /** The response head: retried (the answer drained) when the policy says so, else sent downstream. */
-  private onHead(c: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+  onResponseStart(c: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     const { x } = this;
     const { plan } = x;
     if (statusCode < 200 || this.done) return;
     this.status = statusCode;
-    const gs = grpcStatus(headers);
     plan.onOutcome?.(this.target, statusCode);
-    const again = x.nextRetry(this.n, { kind: "response", status: statusCode, ...(gs !== undefined ? { grpcStatus: gs } : {}) });
+    let again: (() => void) | undefined;
+    if (x.mayRetry(this.n)) {
+      const o: TryOutcome = { kind: "response", status: statusCode };
+      const gs = grpcStatus(headers);
+      if (gs !== undefined) o.grpcStatus = gs;
+      again = x.nextRetry(this.n, o);
+    }
     if (again) {
       // Let the failed answer drain (keeps the connection) and retry.
       this.discard = true;
@@ -397,7 +462,7 @@ class Try {
   }
 
   /** A chunk of the response body: written downstream, the upstream paused until the downstream drains. */
-  private onData(c: Dispatcher.DispatchController, chunk: Buffer): void {
+  onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.discard || this.done) return;
     if (this.x.finished) {
       c.abort(new DownstreamGone());
@@ -421,7 +486,7 @@ class Try {
   }
 
   /** The end of the response: its trailers, then the downstream response ends. */
-  private onEnd(c: Dispatcher.DispatchController, parsed: IncomingHttpHeaders): void {
+  onResponseEnd(c: Dispatcher.DispatchController, parsed: IncomingHttpHeaders): void {
     if (this.discard) return;
     if (!this.end()) return;
     const { x } = this;
@@ -499,19 +564,14 @@ class Try {
     );
   }
 
-  /** The undici handler of this try (bound to it). */
-  private handler(): Dispatcher.DispatchHandler {
-    return {
-      onRequestStart: (c) => {
-        this.controller = c;
-        if (this.pendingAbort) c.abort(this.pendingAbort);
-      },
-      onResponseStart: (c, statusCode, headers) => this.onHead(c, statusCode, headers),
-      onResponseData: (c, chunk) => this.onData(c, chunk),
-      onResponseEnd: (c, trailers) => this.onEnd(c, trailers),
-      onResponseError: (_c, err) => {
-        if (!this.discard) this.onError(err);
-      },
-    };
+  /** undici's controller of the request (an abort that came before it is passed on). */
+  onRequestStart(c: Dispatcher.DispatchController): void {
+    this.controller = c;
+    if (this.pendingAbort) c.abort(this.pendingAbort);
+  }
+
+  /** The request failed (a failed answer being drained for a retry is done with already). */
+  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    if (!this.discard) this.failTry(err);
   }
 }

@@ -9,7 +9,7 @@ import type { RtInstance } from "../../config/compile.js";
 import type { ProxyContext } from "../../context.js";
 import type { RequestUser } from "../../features/requestAuthentication.js";
 import type { Peer } from "../../features/trafficSource.js";
-import { decideAccess, type Refusal } from "../../decide.js";
+import { decideAccess, type AccessQuery, type Refusal } from "../../decide.js";
 import { NEXT, type Step } from "../chain.js";
 import { refuse, type InboundExchange } from "./exchange.js";
 
@@ -24,7 +24,9 @@ export function accessRefusal(
   user?: RequestUser,
 ): Refusal | undefined {
   const svc = inst.service;
-  const d = decideAccess(svc.destination, { peer, method, path, headers, servicePort: inst.servicePort, instancePort: inst.port, ...(user ? { user } : {}) });
+  const q: AccessQuery = { peer, method, path, headers, servicePort: inst.servicePort, instancePort: inst.port };
+  if (user) q.user = user;
+  const d = decideAccess(svc.destination, q);
   if (!d || d.allowed) return undefined;
   ctx.metrics.denied.inc([peer.label, svc.key, d.policy ?? ""]);
   return { status: 403, body: "RBAC: access denied", flag: "RBAC" };

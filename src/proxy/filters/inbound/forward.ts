@@ -6,7 +6,8 @@
  */
 import type { Readable } from "node:stream";
 import { forwardableRequestHeaders, hasBody } from "../../net/http.js";
-import { forward as exchange } from "../../upstream/exchange.js";
+import { forward as exchange, type ForwardPlan, type TryTarget } from "../../upstream/exchange.js";
+import type { UpstreamSpec } from "../../upstream/pools.js";
 import { DONE, type Step } from "../chain.js";
 import type { InboundExchange } from "./exchange.js";
 import { done, responseTransform } from "./wasm.js";
@@ -25,25 +26,35 @@ export async function forward(x: InboundExchange): Promise<Step> {
   delete headers["x-forwarded-client-cert"];
   if (peer.spiffe) headers["x-forwarded-client-cert"] = `By=${svc.spiffe};URI=${peer.spiffe}`;
   const h2 = inst.servicePort.protocol !== "http";
-  const pool = ctx.pools.get({ address: inst.address, port: inst.port, h2, ...(dest.connectionPool ? { pool: dest.connectionPool } : {}) });
-  const label = `${inst.address}:${inst.port}`;
+  const spec: UpstreamSpec = { address: inst.address, port: inst.port, h2 };
+  if (dest.connectionPool) spec.pool = dest.connectionPool;
+  const target: TryTarget = {
+    id: inst.id,
+    label: `${inst.address}:${inst.port}`,
+    dispatcher: ctx.pools.get(spec),
+    reset: dest.connectionPool?.maxRequestsPerConnection === 1,
+  };
   const transform = responseTransform(x);
   const wasmBody = x.wasm?.body;
   if (wasmBody) {
     delete headers["transfer-encoding"];
     headers["content-length"] = String(wasmBody.length);
   }
-  const result = await exchange({
+  const plan: ForwardPlan = {
     req,
     res: x.res,
     method: x.method,
     path: url,
     headers,
     body: wasmBody ?? (hasBody(req) ? (req as Readable) : null),
-    ...(transform ? { transformResponse: transform, maxHeldBytes: WASM_LIMITS.maxBodyBytes } : {}),
-    pick: () => ({ id: inst.id, label, dispatcher: pool, reset: dest.connectionPool?.maxRequestsPerConnection === 1 }),
+    pick: () => target,
     onFailure: (reason) => ctx.metrics.upstreamFailures.inc(["inbound", svc.key, reason]),
-  });
+  };
+  if (transform) {
+    plan.transformResponse = transform;
+    plan.maxHeldBytes = WASM_LIMITS.maxBodyBytes;
+  }
+  const result = await exchange(plan);
   x.record(result.status, result.flags, result.upstream);
   done(x);
   return DONE;
