@@ -59,6 +59,11 @@ const peers = new WeakMap<object, Peer>();
 export function peerOfRequest(req: Req): Peer {
   const socket = ("stream" in req ? (req as http2.Http2ServerRequest).stream.session?.socket : req.socket) as Socket | TLSSocket | undefined;
   if (!socket) return { label: "unknown", address: "" };
+  return peerOfSocket(socket);
+}
+
+/** The verified caller of a connection: its certificate's SPIFFE ID when it is a TLS socket whose peer was verified (cached per socket). */
+export function peerOfSocket(socket: Socket | TLSSocket): Peer {
   let p = peers.get(socket);
   if (!p) {
     const tls = socket as TLSSocket;

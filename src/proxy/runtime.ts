@@ -17,7 +17,10 @@ import { ProxyContext } from "./context.js";
 import { Listener } from "./net/listener.js";
 import { EastWestListener, type EastWestRoute } from "./net/eastwest.js";
 import { outboundHandler } from "./outbound.js";
-import { inboundHandler } from "./inbound.js";
+import { inboundHandler, peerOfSocket } from "./inbound.js";
+import { InlineHop } from "./upstream/inline.js";
+import { HOP_ALPN } from "./net/hop.js";
+import { failureAnswer } from "./upstream/exchange.js";
 import { adminHandler } from "./admin.js";
 
 /** A proxy event for the operator (JSON lines on stderr by default). */
@@ -210,6 +213,16 @@ export class ProxyRuntime {
             mode: () => {
               const cur = this.ctx.listener(key);
               return cur?.kind === "inbound" ? cur.instance.mode : plan.instance.mode;
+            },
+            // The hop protocol (net/hop.ts): offered unless `hopProtocol: http`, or the instance's
+            // destination has Wasm extensions (they run in the HTTP inbound chain only).
+            hop: {
+              enabled: () => {
+                const cur = this.ctx.listener(key);
+                return this.ctx.current.settings.hopProtocol !== "http" && !(cur?.kind === "inbound" && cur.instance.service.destination.wasm);
+              },
+              dispatcher: (s) => new InlineHop(this.ctx, key, peerOfSocket(s), HOP_ALPN),
+              failureReply: failureAnswer,
             },
             // A member of a virtual mesh: a peer's certificate must come from its own trust domain's CA.
             ...(cfg.settings.member !== undefined

@@ -157,8 +157,10 @@ export function meshConfig(
   const configs = policiesYaml.trim() ? [{ doc: translatePolicies(policiesYaml, settings), file: "policies", documentIndex: 0 }] : [];
   const { config, diagnostics } = mergeProxyDocuments(configs, [{ doc: reg, file: "registry", documentIndex: 0 }]);
   if (diagnostics.length) throw new Error(JSON.stringify(diagnostics));
-  // UNIMESH_TEST_HOPS=inline runs every behaviour test with in-process hops between co-located listeners.
-  const hops = process.env.UNIMESH_TEST_HOPS === "inline" ? { colocatedHops: "inline" as const } : {};
+  // UNIMESH_TEST_HOPS=inline runs every behaviour test with in-process hops between co-located listeners,
+  // UNIMESH_TEST_HOPS=http with HTTP/1.1 between proxies instead of the hop protocol (hopProtocol: http).
+  const mode = process.env.UNIMESH_TEST_HOPS;
+  const hops = mode === "inline" ? { colocatedHops: "inline" as const } : mode === "http" ? { hopProtocol: "http" as const } : {};
   config.spec = { ...config.spec, accessLog: { enabled: false }, ...hops, ...spec };
   return config;
 }

@@ -1262,6 +1262,10 @@ export interface ProxyConfigSpec {
    */
   colocatedHops?: "mtls" | "inline";
   /**
+   * What two proxies speak over mutual TLS (a caller's outbound listener to an instance's inbound listener). multiplexed: many requests on one connection as small frames of unimesh's hop protocol (ALPN `unimesh-hop/1`; src/proxy/net/hop.ts), with per-stream flow control; the inbound side enforces exactly what it enforces over HTTP. A peer that does not choose it gets HTTP, and it is not used towards a destination with Wasm extensions, through an east-west gateway, for http2/grpc ports, or with connectionPool maxConnections or maxRequestsPerConnection (which count HTTP connections). http: HTTP/1.1 (HTTP/2 for http2/grpc ports), one request at a time per connection; an inbound listener then does not offer the hop protocol either. Default: multiplexed.
+   */
+  hopProtocol?: "multiplexed" | "http";
+  /**
    * Mode of services and namespaces no service or namespace MTLSPolicy covers: the mesh-wide MTLSPolicy (`scope: mesh`). Default: permissive (callers still use mutual TLS).
    */
   defaultMtlsMode?: "strict" | "permissive" | "disabled";

@@ -276,6 +276,8 @@ export interface RtSettings {
   limits: Required<NonNullable<ProxyConfig["spec"]["limits"]>>;
   accessLog: { enabled: boolean; path: string };
   colocatedHops: "mtls" | "inline";
+  /** What proxies speak to each other over mutual TLS (`spec.hopProtocol`): the hop protocol (net/hop.ts) or HTTP. */
+  hopProtocol: "multiplexed" | "http";
   /** Virtual mesh: the member this proxy runs (`spec.member`); peers' issuers are then checked (identity/ca.ts issuerMismatch). */
   member?: string;
   /** Virtual mesh: the other members by name (`spec.members`). */
@@ -649,6 +651,7 @@ export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig;
     limits: { ...DEFAULT_LIMITS, ...(spec.limits ?? {}) },
     accessLog: { enabled: spec.accessLog?.enabled ?? true, path: spec.accessLog?.path ?? "-" },
     colocatedHops: spec.colocatedHops ?? "mtls",
+    hopProtocol: spec.hopProtocol ?? "multiplexed",
     ...(spec.member ? { member: spec.member } : {}),
     members,
   };

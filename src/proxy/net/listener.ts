@@ -19,6 +19,8 @@ import tls from "node:tls";
 import { constants as cryptoConstants } from "node:crypto";
 import type { Mode } from "../../api/generated/proxyConfig.js";
 import type { RtSettings } from "../config/compile.js";
+import { HOP_ALPN } from "./hop.js";
+import { HopServerConnection, type FailureReply } from "./hopServer.js";
 
 /** A request as both HTTP/1.1 and HTTP/2 (compatibility API) deliver it. */
 export type Req = http.IncomingMessage | http2.Http2ServerRequest;
@@ -35,6 +37,14 @@ export interface ListenerTls {
    * undefined (a virtual mesh's issuer check, identity/ca.ts `issuerMismatch`).
    */
   verifyPeer?(cert: tls.DetailedPeerCertificate): string | undefined;
+  /** The hop protocol (./hop.ts), chosen by ALPN `unimesh-hop/1` when the client offers it and `enabled()`. */
+  hop?: {
+    enabled(): boolean;
+    /** The inbound side for the streams of a connection (its verified peer). */
+    dispatcher(socket: tls.TLSSocket): Pick<import("undici").Dispatcher, "dispatch">;
+    /** The local answer when the app's try failed before a response head. */
+    failureReply: FailureReply;
+  };
 }
 
 /** Events a listener reports (metrics). */
@@ -95,6 +105,8 @@ export class Listener {
   private readonly tlsServer?: tls.Server;
   private readonly sockets = new Set<net.Socket>();
   private readonly sessions = new Set<http2.ServerHttp2Session>();
+  /** Hop-protocol connections (./hopServer.ts). */
+  private readonly hops = new Set<HopServerConnection>();
   /** Accepted connections, oldest first; looked up by raw socket, TLS socket or HTTP/2 session. */
   private readonly conns = new Set<Conn>();
   private readonly connOf = new WeakMap<object, Conn>();
@@ -115,20 +127,8 @@ export class Listener {
     private readonly events: ListenerEvents = {},
   ) {
     /** Counts a request in flight (listener and connection) until its response is done. */
-    const track = (req: Req, res: Res, conn: Conn | undefined) => {
-      this.inFlight++;
-      if (conn) conn.active++;
-      let done = false;
-      const finish = () => {
-        if (done) return;
-        done = true;
-        this.inFlight--;
-        if (conn && --conn.active === 0) {
-          conn.idleSince = Date.now();
-          conn.bytesAtIdle = conn.io.bytesRead;
-        }
-        if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
-      };
+    const track = (_req: Req, res: Res, conn: Conn | undefined) => {
+      const finish = this.started(conn);
       res.once("finish", finish);
       res.once("close", finish);
     };
@@ -222,7 +222,19 @@ export class Listener {
         ca: c.ca,
         requestCert: true,
         rejectUnauthorized: false,
-        ALPNProtocols: ["h2", "http/1.1"],
+        // The hop protocol when the client offers it (and it is enabled), else HTTP/2, else HTTP/1.1.
+        ...(tlsOptions.hop
+          ? {
+              ALPNCallback: ({ protocols }: { protocols: string[] }) =>
+                protocols.includes(HOP_ALPN) && tlsOptions.hop!.enabled()
+                  ? HOP_ALPN
+                  : protocols.includes("h2")
+                    ? "h2"
+                    : protocols.includes("http/1.1")
+                      ? "http/1.1"
+                      : undefined,
+            }
+          : { ALPNProtocols: ["h2", "http/1.1"] }),
         handshakeTimeout: limits.handshakeTimeoutMs,
         minVersion: "TLSv1.2",
         // A resumed session carries the peer's certificate but not its chain, which verifyPeer reads: no
@@ -251,7 +263,8 @@ export class Listener {
           conn.io = s;
           conn.bytesAtIdle = s.bytesRead;
         }
-        if (s.alpnProtocol === "h2") this.handTo2(s, conn);
+        if (s.alpnProtocol === HOP_ALPN && tlsOptions.hop) this.openHop(s, conn);
+        else if (s.alpnProtocol === "h2") this.handTo2(s, conn);
         else this.http1Peers.emit("connection", s);
       });
       this.tlsServer.on("tlsClientError", (e: Error & { code?: string }, s: tls.TLSSocket) => {
@@ -263,6 +276,45 @@ export class Listener {
     // maxConnections is enforced in accept() (shedding idle connections first); this is the backstop.
     this.server.maxConnections = limits.maxConnections * 2;
     this.server.on("drop", () => this.events.overloaded?.());
+  }
+
+  /** Counts a request in flight (listener and connection): returns what ends it (idempotent). */
+  private started(conn: Conn | undefined): () => void {
+    this.inFlight++;
+    if (conn) conn.active++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.inFlight--;
+      if (conn && --conn.active === 0) {
+        conn.idleSince = Date.now();
+        conn.bytesAtIdle = conn.io.bytesRead;
+      }
+      if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+    };
+  }
+
+  /** A connection whose ALPN chose the hop protocol: its streams go to the inbound side. */
+  private openHop(s: tls.TLSSocket, conn: Conn | undefined): void {
+    const hop = this.tlsOptions!.hop!;
+    const l = this.limits;
+    const hc = new HopServerConnection(
+      s,
+      {
+        maxStreams: l.maxConcurrentStreams,
+        maxHeaderBytes: l.maxHeaderBytes,
+        keepAliveMs: l.peerKeepAliveTimeoutMs,
+        requestTimeoutMs: l.requestTimeoutMs,
+        dispatcher: hop.dispatcher(s),
+        streamStarted: () => this.started(conn),
+        protocolError: () => this.events.closed?.("hop-protocol-error"),
+      },
+      hop.failureReply,
+    );
+    this.hops.add(hc);
+    s.once("close", () => this.hops.delete(hc));
+    if (this.draining) hc.goAway();
   }
 
   private handTo2(socket: net.Socket, conn: Conn | undefined): void {
@@ -411,6 +463,7 @@ export class Listener {
   async drain(timeoutMs = this.limits.drainTimeoutMs): Promise<void> {
     await this.stopAccepting();
     for (const s of this.sessions) s.close();
+    for (const h of this.hops) h.goAway();
     this.http1.closeIdleConnections();
     if (this.http1Peers !== this.http1) this.http1Peers.closeIdleConnections();
     if (this.inFlight > 0) {
@@ -426,6 +479,7 @@ export class Listener {
     if (this.http1Peers !== this.http1) this.http1Peers.closeIdleConnections();
     for (const s of this.sockets) s.destroy();
     for (const s of this.sessions) s.destroy();
+    for (const h of this.hops) h.destroy();
     this.http1.close();
     if (this.http1Peers !== this.http1) this.http1Peers.close();
     this.tlsServer?.close();

@@ -120,7 +120,7 @@ function grpcStatus(h: IncomingHttpHeaders): number | undefined {
 }
 
 /** The local answer (status, body, access-log flag) when a try failed before a response head and no retry follows. */
-function failureReply(kind: Exclude<TryOutcome["kind"], "response">): [status: number, body: string, flag: string] {
+export function failureReply(kind: Exclude<TryOutcome["kind"], "response">): [status: number, body: string, flag: string] {
   if (kind === "timeout") return [504, "upstream request timeout", "UT"];
   if (kind === "connect-failure") return [503, "upstream connect error or disconnect/reset before headers. reset reason: connection failure", "UF"];
   return [503, `upstream connect error or disconnect/reset before headers. reset reason: ${kind}`, "UC"];
@@ -132,6 +132,15 @@ const NONE_TRIED: ReadonlySet<string> = new Set();
 /** The timer callback of an exchange (no closure per request). */
 function onTimer(x: Exchange): void {
   x.timeouts();
+}
+
+/**
+ * The local answer the inbound side gives when the app's try failed before a response head (the
+ * request refused by the HTTP client itself: 400 `DPE`; else {@link failureReply} of its kind).
+ */
+export function failureAnswer(e: Error & { code?: string }): [status: number, body: string, flag: string] {
+  if (refusedLocally(e)) return [400, `unimesh: this request cannot be forwarded: ${e.message}`, "DPE"];
+  return failureReply(classifyError(e));
 }
 
 /** Forwards a request; resolves when the downstream response is complete (or abandoned). */

@@ -53,24 +53,27 @@ class InboundRecorder implements Dispatcher.DispatchHandler {
     this.done(this.status, []);
     this.inner.onResponseEnd?.(c, trailers);
   }
-  onResponseError(c: Dispatcher.DispatchController, err: Error): void {
-    // Aborted by the caller (downstream gone, timeout): 499 as on the wire; otherwise the app failed.
-    if (c.aborted) this.done(499, ["DC"]);
+  onResponseError(c: Dispatcher.DispatchController | undefined, err: Error): void {
+    // Aborted by the caller (downstream gone, timeout): 499 as on the wire; otherwise the app failed
+    // (undici reports a connect error before it hands over a controller).
+    if (c?.aborted) this.done(499, ["DC"]);
     else this.done(this.status || 503, ["UC"]);
-    this.inner.onResponseError?.(c, err);
+    this.inner.onResponseError?.(c as Dispatcher.DispatchController, err);
   }
 }
 
-/** A dispatcher that is the inbound side of one instance, for one calling identity. */
+/**
+ * A dispatcher that is the inbound side of one instance (listener `key`), for one calling identity:
+ * the in-process hop, and each stream of a hop-protocol connection (net/hopServer.ts, `protocol`
+ * `unimesh-hop/1` in the access log), whose peer is the connection's verified identity.
+ */
 export class InlineHop implements Pick<Dispatcher, "dispatch"> {
-  private readonly key: string;
   constructor(
     private readonly ctx: ProxyContext,
-    instanceId: string,
+    private readonly key: string,
     private readonly caller: Peer,
-  ) {
-    this.key = `inbound|${instanceId}`;
-  }
+    private readonly protocol = "inline",
+  ) {}
 
   dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
     const started = performance.now();
@@ -79,6 +82,12 @@ export class InlineHop implements Pick<Dispatcher, "dispatch"> {
     if (!l || l.kind !== "inbound") return reply(handler, 503, "instance removed by a reload");
     const inst: RtInstance = l.instance;
     const svc = inst.service;
+    // Wasm extensions run in the HTTP inbound chain only: a hop-protocol request to such a destination
+    // (a caller whose configuration does not know them yet) is refused, never let past them.
+    if (svc.destination.wasm && this.protocol !== "inline")
+      return reply(handler, 503, "unimesh: this destination runs Wasm extensions, which the hop protocol does not carry; send the request over HTTP", {
+        "x-unimesh-flag": "WASM",
+      });
     const peer = inst.mode === "disabled" ? peerOf(undefined, "127.0.0.1") : this.caller;
     // The caller's proxy normalized the path (and may have rewritten it): normalized again, as on the wire.
     const q = opts.path.indexOf("?");
@@ -100,7 +109,7 @@ export class InlineHop implements Pick<Dispatcher, "dispatch"> {
           method,
           path,
           authority: String(reqHeaders.host ?? ""),
-          protocol: "inline",
+          protocol: this.protocol,
           status,
           durationMs: Math.round(seconds * 1e6) / 1e3,
           upstream: `${inst.address}:${inst.port}`,
@@ -172,6 +181,6 @@ export function inlineHop(ctx: ProxyContext, caller: Peer, instanceId: string): 
   if (!byKey) hops.set(ctx, (byKey = new Map()));
   const k = `${caller.spiffe}>${instanceId}`;
   let h = byKey.get(k);
-  if (!h) byKey.set(k, (h = new InlineHop(ctx, instanceId, caller)));
+  if (!h) byKey.set(k, (h = new InlineHop(ctx, `inbound|${instanceId}`, caller)));
   return h;
 }

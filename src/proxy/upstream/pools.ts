@@ -8,6 +8,7 @@ import { Pool, buildConnector } from "undici";
 import type { ConnectionPool } from "../../api/generated/proxyConfig.js";
 import { issuerMismatch, spiffeFromSan, type PeerCertificate } from "../identity/ca.js";
 import type { IdentityCert } from "../identity/certs.js";
+import { HopClient } from "./hopClient.js";
 
 /** How to reach one upstream. */
 export interface UpstreamSpec {
@@ -28,7 +29,7 @@ const IDLE_CLOSE_MS = 60_000;
 
 /** The pool cache. */
 export class Pools {
-  private readonly pools = new Map<string, { pool: Pool; lastUsed: number }>();
+  private readonly pools = new Map<string, { pool: Pool | HopClient; lastUsed: number }>();
   private readonly timer: NodeJS.Timeout;
 
   constructor() {
@@ -37,14 +38,40 @@ export class Pools {
 
   /** The pool for an upstream, created on first use. */
   get(u: UpstreamSpec): Pool {
-    const key = `${u.tls ? `${u.tls.cert.spiffeId}#${u.tls.cert.generation}>${u.tls.expectServer}${u.tls.servername ? `@${u.tls.servername}` : ""}` : "plain"}|${u.h2 ? "h2" : "h1"}|${u.address}:${u.port}|${u.pool ? JSON.stringify(u.pool) : ""}`;
+    return this.cached(keyOf(u), () => create(u)) as Pool;
+  }
+
+  /**
+   * The hop-protocol client (./hopClient.ts) for a proxy-to-proxy upstream over mutual TLS (`u.tls`
+   * without `servername`, HTTP/1.1 ports), created on first use; it falls back to {@link get}'s pool
+   * when the server does not choose the hop protocol.
+   */
+  hop(u: UpstreamSpec & { tls: NonNullable<UpstreamSpec["tls"]> }): HopClient {
+    return this.cached(`hop:${keyOf(u)}`, () => {
+      const { cert, expectServer, checkIssuer } = u.tls;
+      return new HopClient(
+        {
+          address: u.address,
+          port: u.port,
+          cert,
+          expectServer,
+          ...(checkIssuer ? { checkIssuer } : {}),
+          ...(u.pool?.connectTimeoutMs ? { connectTimeoutMs: u.pool.connectTimeoutMs } : {}),
+          ...(u.pool?.idleTimeoutMs ? { idleTimeoutMs: u.pool.idleTimeoutMs } : {}),
+        },
+        () => this.get(u),
+      );
+    }) as HopClient;
+  }
+
+  private cached(key: string, make: () => Pool | HopClient): Pool | HopClient {
     const now = Date.now();
     const hit = this.pools.get(key);
     if (hit) {
       hit.lastUsed = now;
       return hit.pool;
     }
-    const pool = create(u);
+    const pool = make();
     this.pools.set(key, { pool, lastUsed: now });
     return pool;
   }
@@ -56,7 +83,7 @@ export class Pools {
    */
   async retire(address: string, port: number): Promise<void> {
     const target = `|${address}:${port}|`;
-    const old: Pool[] = [];
+    const old: (Pool | HopClient)[] = [];
     for (const [k, p] of this.pools)
       if (k.includes(target)) {
         this.pools.delete(k);
@@ -78,7 +105,7 @@ export class Pools {
   /** Open upstream connections, over every pool. */
   get connections(): number {
     let n = 0;
-    for (const p of this.pools.values()) n += p.pool.stats.connected;
+    for (const p of this.pools.values()) n += p.pool instanceof HopClient ? p.pool.connected : p.pool.stats.connected;
     return n;
   }
 
@@ -95,6 +122,10 @@ export class Pools {
     await Promise.race([Promise.allSettled(all.map((p) => p.close())), new Promise((r) => setTimeout(r, graceMs).unref())]);
     await Promise.allSettled(all.map((p) => p.destroy()));
   }
+}
+
+function keyOf(u: UpstreamSpec): string {
+  return `${u.tls ? `${u.tls.cert.spiffeId}#${u.tls.cert.generation}>${u.tls.expectServer}${u.tls.servername ? `@${u.tls.servername}` : ""}` : "plain"}|${u.h2 ? "h2" : "h1"}|${u.address}:${u.port}|${u.pool ? JSON.stringify(u.pool) : ""}`;
 }
 
 function create(u: UpstreamSpec): Pool {

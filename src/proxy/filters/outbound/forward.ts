@@ -2,7 +2,8 @@
  * `forward` (the chain's last filter): the request goes upstream through features/retries.ts and
  * upstream/exchange.ts: per try an instance of the target (outlier-ejected ones and those already tried
  * avoided, the balancer's pick), over mutual TLS with the caller's certificate unless the instance's
- * mode is disabled (or handed over in process with `colocatedHops: inline`); in a virtual mesh, a share in
+ * mode is disabled (as streams of the hop protocol, net/hop.ts, unless `hopProtocol: http`; or handed over in
+ * process with `colocatedHops: inline`); in a virtual mesh, a share in
  * another member goes to that member's east-west listener (mutual TLS passed through to one of its
  * instances by SNI), and a destination that fails over (`Destination.failover`) sends a request whose
  * local instances are all ejected (or none) to the first listed member whose hop is not; the route's request and
@@ -36,6 +37,10 @@ export async function forward(x: OutboundExchange): Promise<Step> {
   // A destination with Wasm extensions always takes the wire: its extensions run in the inbound chain
   // (filters/inbound/wasm.ts), which the in-process hop does not go through.
   const inline = cfg.settings.colocatedHops === "inline" && !tsvc.destination.wasm;
+  // The hop protocol (net/hop.ts) between proxies: not for HTTP/2 ports, Wasm destinations (their
+  // extensions run in the HTTP inbound chain), or pool settings that count HTTP connections.
+  const cp = settings.connectionPool;
+  const hop = cfg.settings.hopProtocol === "multiplexed" && !h2 && !tsvc.destination.wasm && !cp?.maxConnections && !cp?.maxRequestsPerConnection;
   const { hashKey, setCookie, corsOrigin } = x;
   const federated = cfg.settings.member !== undefined;
   // Virtual mesh: the same target in the members it fails over to, the first whose hop is not ejected.
@@ -58,20 +63,28 @@ export async function forward(x: OutboundExchange): Promise<Step> {
     // A hop to another member is mutual TLS or nothing (never plaintext through a gateway).
     if (!inst || !at || (remote && !cert)) return "no-healthy";
     inst.active++;
-    const dispatcher: Pick<Dispatcher, "dispatch"> =
-      inline && !remote
-        ? inlineHop(ctx, caller.peer, inst.id)
-        : ctx.pools.get({
-            address: at.address,
-            port: at.port,
-            h2,
-            ...(remote
-              ? { tls: { cert: cert!, expectServer: remote.spiffe, servername: remote.servername, checkIssuer: true } }
-              : inst.mode !== "disabled" && cert
-                ? { tls: { cert, expectServer: tsvc.spiffe, checkIssuer: federated } }
-                : {}),
-            ...(settings.connectionPool ? { pool: settings.connectionPool } : {}),
-          });
+    let dispatcher: Pick<Dispatcher, "dispatch">;
+    if (inline && !remote) dispatcher = inlineHop(ctx, caller.peer, inst.id);
+    else if (hop && !remote && inst.mode !== "disabled" && cert)
+      dispatcher = ctx.pools.hop({
+        address: at.address,
+        port: at.port,
+        h2: false,
+        tls: { cert, expectServer: tsvc.spiffe, checkIssuer: federated },
+        ...(settings.connectionPool ? { pool: settings.connectionPool } : {}),
+      });
+    else
+      dispatcher = ctx.pools.get({
+        address: at.address,
+        port: at.port,
+        h2,
+        ...(remote
+          ? { tls: { cert: cert!, expectServer: remote.spiffe, servername: remote.servername, checkIssuer: true } }
+          : inst.mode !== "disabled" && cert
+            ? { tls: { cert, expectServer: tsvc.spiffe, checkIssuer: federated } }
+            : {}),
+        ...(settings.connectionPool ? { pool: settings.connectionPool } : {}),
+      });
     return {
       id: inst.id,
       label: remote ? `${remote.member}/${at.address}:${at.port}` : `${inst.address}:${inst.port}`,

@@ -1,0 +1,214 @@
+/**
+ * The hop protocol between two unimesh proxies (`hopProtocol: multiplexed`, the default): many requests
+ * on one mutual-TLS connection as small binary frames, chosen by ALPN (`unimesh-hop/1`) during the TLS
+ * handshake, so that a peer that does not offer it gets HTTP/1.1 (or HTTP/2) exactly as before. Like
+ * HTTP/2 (RFC 9113) it multiplexes streams with per-stream flow control, but carries no HPACK, no
+ * priorities and no server push: a request head is one JSON object, bodies are DATA frames, and the
+ * frames of every stream written in one turn of the event loop leave in one TLS write. Istio's HBONE
+ * (HTTP/2 CONNECT between ztunnels) and Linkerd's transport header play the same role in their meshes.
+ *
+ * Frame: `type` (u8), `flags` (u8), `stream` (u32 BE), `length` (u32 BE), then `length` bytes.
+ *
+ * | type | name     | stream | payload                                                            |
+ * |-----:|----------|--------|--------------------------------------------------------------------|
+ * | 0    | SETTINGS | 0      | JSON `{maxStreams, keepAliveMs}`: the server's, first frame it sends |
+ * | 1    | REQUEST  | id     | JSON `{m: method, p: path with query, h: headers}`; END_STREAM: no body |
+ * | 2    | DATA     | id     | body bytes (≤ {@link MAX_DATA}); END_STREAM: the last                |
+ * | 3    | RESPONSE | id     | JSON `{s: status, h: headers}`; END_STREAM: no body                |
+ * | 4    | END      | id     | JSON trailers (or nothing): the response is complete               |
+ * | 5    | RESET    | id     | u8 {@link ResetCode} + UTF-8 reason: the stream is abandoned        |
+ * | 6    | WINDOW   | id     | u32 BE: bytes the receiver consumed (more DATA may be sent)        |
+ * | 7    | GOAWAY   | 0      | u32 BE: the last stream id the server processes                    |
+ *
+ * Client stream ids are odd and increase. Each side may have at most {@link WINDOW} bytes of a stream's
+ * body unacknowledged (per direction). A frame longer than the receiver's limit, an unknown type, a
+ * malformed head or a reused stream id is a protocol error: the connection is closed.
+ */
+import type { Socket } from "node:net";
+
+/** The ALPN protocol id of the hop protocol. */
+export const HOP_ALPN = "unimesh-hop/1";
+
+export const FRAME_HEADER = 10;
+export const T_SETTINGS = 0;
+export const T_REQUEST = 1;
+export const T_DATA = 2;
+export const T_RESPONSE = 3;
+export const T_END = 4;
+export const T_RESET = 5;
+export const T_WINDOW = 6;
+export const T_GOAWAY = 7;
+/** Flag: no more frames of this direction of the stream follow (REQUEST, DATA, RESPONSE). */
+export const END_STREAM = 1;
+/** Flow-control window of one stream, per direction, in bytes. */
+export const WINDOW = 256 * 1024;
+/** Largest DATA payload, in bytes. */
+export const MAX_DATA = 64 * 1024;
+
+/** Why a stream was reset. */
+export const enum ResetCode {
+  /** The caller gave up (timeout, downstream gone). */
+  Cancel = 1,
+  /** The server did not process the stream (too many streams, going away): safe to send again. */
+  Refused = 2,
+  /** The response broke off (the app failed after its head). */
+  Internal = 3,
+  /** The request was malformed. */
+  Protocol = 4,
+}
+
+/**
+ * Frames queued for one socket: everything queued during one turn of the event loop goes out in one
+ * write (one TLS record sequence, one system call) after the I/O callbacks of that turn.
+ */
+export class FrameWriter {
+  private parts: Buffer[] = [];
+  private bytes = 0;
+  private scheduled = false;
+
+  constructor(private readonly socket: Socket) {}
+
+  /** Queues a frame. */
+  frame(type: number, flags: number, stream: number, payload?: Buffer): void {
+    const h = Buffer.allocUnsafe(FRAME_HEADER);
+    h[0] = type;
+    h[1] = flags;
+    h.writeUInt32BE(stream, 2);
+    h.writeUInt32BE(payload ? payload.length : 0, 6);
+    this.parts.push(h);
+    this.bytes += FRAME_HEADER;
+    if (payload && payload.length) {
+      this.parts.push(payload);
+      this.bytes += payload.length;
+    }
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  /** Queues a frame whose payload is a JSON value. */
+  json(type: number, flags: number, stream: number, value: unknown): void {
+    this.frame(type, flags, stream, Buffer.from(JSON.stringify(value)));
+  }
+
+  /** Writes what is queued now. */
+  readonly flush = (): void => {
+    this.scheduled = false;
+    if (!this.parts.length) return;
+    const out = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.bytes);
+    this.parts = [];
+    this.bytes = 0;
+    if (!this.socket.destroyed && this.socket.writable) this.socket.write(out);
+  };
+
+  /** Bytes the socket has not sent yet (its buffer), for back-pressure decisions. */
+  get backlog(): number {
+    return this.bytes + this.socket.writableLength;
+  }
+}
+
+/** A decoded frame's handler; returning false stops the reader (the connection is being closed). */
+export type OnFrame = (type: number, flags: number, stream: number, payload: Buffer) => boolean;
+
+/** Splits a byte stream into frames; a frame longer than `max` is a protocol error. */
+export class FrameReader {
+  private pending: Buffer | undefined;
+
+  constructor(
+    private readonly max: number,
+    private readonly onFrame: OnFrame,
+    private readonly onError: (why: string) => void,
+  ) {}
+
+  push(chunk: Buffer): void {
+    const buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    this.pending = undefined;
+    let off = 0;
+    while (buf.length - off >= FRAME_HEADER) {
+      const len = buf.readUInt32BE(off + 6);
+      if (len > this.max) {
+        this.onError(`a frame of ${len} bytes is over the limit of ${this.max}`);
+        return;
+      }
+      if (buf.length - off - FRAME_HEADER < len) break;
+      const type = buf[off];
+      const flags = buf[off + 1];
+      const stream = buf.readUInt32BE(off + 2);
+      const payload = buf.subarray(off + FRAME_HEADER, off + FRAME_HEADER + len);
+      off += FRAME_HEADER + len;
+      if (!this.onFrame(type, flags, stream, payload)) return;
+    }
+    if (off < buf.length) this.pending = off === 0 ? buf : buf.subarray(off);
+  }
+}
+
+/** A u32 payload (WINDOW, GOAWAY). */
+export function u32(n: number): Buffer {
+  const b = Buffer.allocUnsafe(4);
+  b.writeUInt32BE(n >>> 0, 0);
+  return b;
+}
+
+/** A RESET payload. */
+export function resetPayload(code: ResetCode, reason: string): Buffer {
+  const r = Buffer.from(reason.slice(0, 200));
+  const b = Buffer.allocUnsafe(1 + r.length);
+  b[0] = code;
+  r.copy(b, 1);
+  return b;
+}
+
+/** Parses a JSON payload into a plain object, or undefined. */
+export function parseObject(payload: Buffer): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(payload.toString());
+    return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,32}$/;
+
+/** True when `v` is a header value as HTTP/1.1 allows it (no CR, LF, NUL or other controls but TAB; Latin-1). */
+function validValue(v: string): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f || c > 0xff) return false;
+  }
+  return true;
+}
+
+/**
+ * Validates a header map received from a peer (names: lower-case tokens; values: strings or arrays of
+ * strings an HTTP/1.1 message could carry) and counts its bytes. An error message, or the size.
+ */
+export function checkHeaders(h: unknown, max: number): string | number {
+  if (h === null || typeof h !== "object" || Array.isArray(h)) return "headers are not an object";
+  let size = 0;
+  for (const [k, v] of Object.entries(h as Record<string, unknown>)) {
+    if (!TOKEN.test(k)) return `header name ${JSON.stringify(k.slice(0, 64))} is not a lower-case token`;
+    const vals = Array.isArray(v) ? v : [v];
+    if (!vals.length) return `header ${k} has no value`;
+    for (const x of vals) {
+      if (typeof x !== "string" || !validValue(x)) return `header ${k} has a value HTTP cannot carry`;
+      size += k.length + x.length + 4;
+    }
+    if (size > max) return `headers are over ${max} bytes`;
+  }
+  return size;
+}
+
+/** Validates a request head from a peer: method token, origin-form or asterisk path without controls or spaces. */
+export function checkRequestHead(o: Record<string, unknown>): string | undefined {
+  if (typeof o.m !== "string" || !METHOD.test(o.m)) return "the method is not a token";
+  const p = o.p;
+  if (typeof p !== "string" || !(p.startsWith("/") || p === "*") || p.length > 65536) return "the path is not in origin form";
+  for (let i = 0; i < p.length; i++) {
+    const c = p.charCodeAt(i);
+    if (c <= 0x20 || c === 0x7f || c > 0xff) return "the path has a control character, a space or a non-Latin-1 character";
+  }
+  return undefined;
+}

@@ -1,0 +1,400 @@
+/**
+ * The server side of the hop protocol (./hop.ts) on an inbound listener: one mutual-TLS connection from
+ * another proxy whose ALPN chose `unimesh-hop/1`. Each REQUEST frame becomes one request through the
+ * instance's inbound side (the dispatcher the listener gives: the same access control, rate limit,
+ * `x-forwarded-client-cert`, metrics and logs as a request over HTTP, on the connection's verified
+ * peer identity), and its answer goes back as RESPONSE, DATA and END frames under flow control.
+ *
+ * Everything a peer sends is checked as hostile input: frame sizes, stream ids, request heads (method
+ * token, origin-form path, header names and values, their size: 431 over `maxHeaderBytes`), the number
+ * of concurrent streams (REFUSED beyond it), the flow-control window, the time to receive a request
+ * body (`requestTimeoutMs`), and the idle time without a stream (`keepAliveMs`, then GOAWAY). Hop-by-hop
+ * headers are dropped as on the HTTP path (RFC 9110 §7.6.1). A protocol error closes the connection.
+ */
+import { Readable } from "node:stream";
+import type { TLSSocket } from "node:tls";
+import type { IncomingHttpHeaders } from "node:http";
+import type { Dispatcher } from "undici";
+import {
+  END_STREAM,
+  FrameReader,
+  FrameWriter,
+  MAX_DATA,
+  ResetCode,
+  T_DATA,
+  T_END,
+  T_GOAWAY,
+  T_REQUEST,
+  T_RESET,
+  T_RESPONSE,
+  T_SETTINGS,
+  T_WINDOW,
+  WINDOW,
+  checkHeaders,
+  checkRequestHead,
+  parseObject,
+  resetPayload,
+  u32,
+} from "./hop.js";
+import { forwardableRequestHeaders } from "./http.js";
+
+/** What a hop connection needs from its listener. */
+export interface HopServerOptions {
+  /** Concurrent streams: a REQUEST beyond them is refused (REFUSED, the caller may send it again). */
+  maxStreams: number;
+  /** Bytes of a request head (path and headers): 431 beyond. */
+  maxHeaderBytes: number;
+  /** Idle time without a stream before GOAWAY and close, in milliseconds. */
+  keepAliveMs: number;
+  /** Time to receive a whole request body, in milliseconds. */
+  requestTimeoutMs: number;
+  /** The instance's inbound side, for this connection's verified peer. */
+  dispatcher: Pick<Dispatcher, "dispatch">;
+  /** A stream started: returns what to call when it ends (in-flight accounting, draining). */
+  streamStarted(): () => void;
+  /** The connection was closed for a protocol error (metrics). */
+  protocolError?(why: string): void;
+}
+
+/** Local answers on a stream, as the HTTP path gives them (upstream/exchange.ts failureReply). */
+export type FailureReply = (err: Error) => [status: number, body: string, flag: string];
+
+/** One hop connection at an inbound listener. */
+export class HopServerConnection {
+  private readonly streams = new Map<number, ServerStream>();
+  readonly writer: FrameWriter;
+  private lastId = 0;
+  private goingAway = false;
+  private closed = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly socket: TLSSocket,
+    readonly o: HopServerOptions,
+    readonly failureReply: FailureReply,
+  ) {
+    this.writer = new FrameWriter(socket);
+    const reader = new FrameReader(
+      Math.max(MAX_DATA, 2 * o.maxHeaderBytes + 1024),
+      (type, flags, id, payload) => this.onFrame(type, flags, id, payload),
+      (why) => this.protocolError(why),
+    );
+    socket.on("data", (chunk: Buffer) => reader.push(chunk));
+    socket.on("error", () => socket.destroy());
+    socket.on("close", () => this.onClose());
+    this.writer.json(T_SETTINGS, 0, 0, { maxStreams: o.maxStreams, keepAliveMs: o.keepAliveMs });
+    this.armIdle();
+  }
+
+  /** Streams in flight. */
+  get active(): number {
+    return this.streams.size;
+  }
+
+  /** Stops taking new streams (GOAWAY with the last stream id taken); closes once the streams in flight ended. */
+  goAway(): void {
+    if (this.goingAway || this.closed) return;
+    this.goingAway = true;
+    this.writer.frame(T_GOAWAY, 0, 0, u32(this.lastId));
+    if (!this.streams.size) this.end();
+  }
+
+  /** Closes now: streams in flight are abandoned. */
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private end(): void {
+    this.writer.flush();
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  /** Closes the connection for a protocol error (GOAWAY first). */
+  protocolError(why: string): void {
+    if (this.closed) return;
+    this.o.protocolError?.(why);
+    this.goingAway = true;
+    this.writer.frame(T_GOAWAY, 0, 0, u32(this.lastId));
+    this.writer.flush();
+    this.socket.destroy();
+  }
+
+  private armIdle(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => this.goAway(), this.o.keepAliveMs).unref();
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    clearTimeout(this.idleTimer);
+    for (const s of [...this.streams.values()]) s.cancel(new Error("connection closed"));
+  }
+
+  /** A stream ended (from ServerStream). */
+  ended(s: ServerStream): void {
+    if (this.streams.get(s.id) !== s) return;
+    this.streams.delete(s.id);
+    if (this.streams.size) return;
+    if (this.goingAway) this.end();
+    else this.armIdle();
+  }
+
+  private onFrame(type: number, flags: number, id: number, payload: Buffer): boolean {
+    if (this.closed) return false;
+    switch (type) {
+      case T_REQUEST:
+        return this.onRequest(flags, id, payload);
+      case T_DATA: {
+        const s = this.streams.get(id);
+        if (!s) {
+          if (id > this.lastId) this.protocolError(`DATA on stream ${id}, never opened`);
+          return !this.closed;
+        }
+        return s.recvData(payload, (flags & END_STREAM) !== 0);
+      }
+      case T_RESET:
+        this.streams.get(id)?.cancel(new Error("cancelled by the caller"));
+        return true;
+      case T_WINDOW:
+        if (payload.length !== 4) {
+          this.protocolError("a WINDOW frame without a 4-byte increment");
+          return false;
+        }
+        this.streams.get(id)?.credit(payload.readUInt32BE(0));
+        return true;
+      case T_GOAWAY:
+      case T_SETTINGS:
+        return true;
+      default:
+        this.protocolError(`unknown frame type ${type}`);
+        return false;
+    }
+  }
+
+  private onRequest(flags: number, id: number, payload: Buffer): boolean {
+    if (id % 2 !== 1 || id <= this.lastId) {
+      this.protocolError(`stream id ${id} is not odd and increasing`);
+      return false;
+    }
+    this.lastId = id;
+    if (this.goingAway || this.streams.size >= this.o.maxStreams) {
+      this.writer.frame(T_RESET, 0, id, resetPayload(ResetCode.Refused, "REFUSED_STREAM: too many streams or going away"));
+      return true;
+    }
+    const head = parseObject(payload);
+    const bad = head ? checkRequestHead(head) : "the request head is not a JSON object";
+    if (bad) {
+      this.protocolError(bad);
+      return false;
+    }
+    const checked = checkHeaders(head!.h, Number.MAX_SAFE_INTEGER);
+    if (typeof checked === "string") {
+      this.protocolError(checked);
+      return false;
+    }
+    clearTimeout(this.idleTimer);
+    const s = new ServerStream(this, id, !(flags & END_STREAM));
+    this.streams.set(id, s);
+    const path = head!.p as string;
+    if (checked + path.length > this.o.maxHeaderBytes) {
+      s.localReply(431, "unimesh: request header fields too large");
+      return true;
+    }
+    const headers = forwardableRequestHeaders(head!.h as IncomingHttpHeaders);
+    const host = (head!.h as Record<string, unknown>).host;
+    if (typeof host === "string") headers.host = host;
+    s.start(head!.m as string, path, headers);
+    return true;
+  }
+}
+
+/** One stream: the request body coming in, the response going out under the caller's flow control. */
+class ServerStream implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private done = false;
+  private cancelled = false;
+  private headSent = false;
+  /** Response bytes the caller still accepts. */
+  private window = WINDOW;
+  private queue: Buffer[] = [];
+  private queuedEnd: IncomingHttpHeaders | undefined | null = null;
+  private paused = false;
+  private readonly finished: () => void;
+  /** The request body (null: none). */
+  private body: Readable | null = null;
+  private bodyEnded = false;
+  private received = 0;
+  private granted = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly conn: HopServerConnection,
+    readonly id: number,
+    hasBody: boolean,
+  ) {
+    this.finished = conn.o.streamStarted();
+    if (hasBody) {
+      this.body = new Readable({ highWaterMark: WINDOW, read: () => this.grant() });
+      this.body.on("error", () => {});
+      this.timer = setTimeout(() => this.cancel(new Error("request timeout")), conn.o.requestTimeoutMs);
+    }
+  }
+
+  start(method: string, path: string, headers: Record<string, string | string[] | undefined>): void {
+    try {
+      this.conn.o.dispatcher.dispatch({ method, path, headers: headers as Record<string, string>, body: this.body, headersTimeout: 0, bodyTimeout: 0 }, this);
+    } catch (e) {
+      this.onResponseError(undefined, e as Error);
+    }
+  }
+
+  /** Body bytes from the caller. */
+  recvData(payload: Buffer, end: boolean): boolean {
+    if (!this.body || this.bodyEnded) {
+      // DATA after the body ended, or on a stream that announced none.
+      this.conn.protocolError(`DATA on stream ${this.id} after its request ended`);
+      return false;
+    }
+    this.received += payload.length;
+    if (this.received - this.granted > WINDOW) {
+      this.conn.protocolError(`stream ${this.id} sent more than its flow-control window`);
+      return false;
+    }
+    if (payload.length && !this.body.push(Buffer.from(payload))) {
+      // Granted when the consumer reads (read()).
+    } else if (this.received - this.granted >= WINDOW / 4) this.grant();
+    if (end) {
+      this.bodyEnded = true;
+      clearTimeout(this.timer);
+      this.body.push(null);
+    }
+    return true;
+  }
+
+  private grant(): void {
+    if (this.done || this.bodyEnded) return;
+    const n = this.received - this.granted;
+    if (n <= 0) return;
+    this.granted = this.received;
+    this.conn.writer.frame(T_WINDOW, 0, this.id, u32(n));
+  }
+
+  /** The caller gave up, the connection closed, or the request timed out. */
+  cancel(err: Error): void {
+    if (this.done) return;
+    const wasCancelled = this.cancelled;
+    this.cancelled = true;
+    if (err.message === "request timeout" && !wasCancelled)
+      this.conn.writer.frame(T_RESET, 0, this.id, resetPayload(ResetCode.Protocol, "request body not received in time"));
+    this.body?.destroy(err);
+    this.controller?.abort(err);
+    this.finish();
+  }
+
+  /** More response bytes the caller accepts. */
+  credit(n: number): void {
+    if (this.done) return;
+    this.window += n;
+    this.drain();
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    clearTimeout(this.timer);
+    this.finished();
+    this.conn.ended(this);
+  }
+
+  /** Answers locally (before anything was sent). */
+  localReply(status: number, body: string, flag?: string): void {
+    const b = Buffer.from(body);
+    const h: Record<string, string> = { "content-type": "text/plain; charset=utf-8", "content-length": String(b.length) };
+    if (flag) h["x-unimesh-flag"] = flag;
+    this.headSent = true;
+    this.conn.writer.json(T_RESPONSE, 0, this.id, { s: status, h });
+    this.conn.writer.frame(T_DATA, 0, this.id, b);
+    this.conn.writer.frame(T_END, 0, this.id);
+    this.body?.destroy();
+    this.finish();
+  }
+
+  private sendData(chunk: Buffer): void {
+    for (let off = 0; off < chunk.length; off += MAX_DATA) this.conn.writer.frame(T_DATA, 0, this.id, chunk.subarray(off, off + MAX_DATA));
+    this.window -= chunk.length;
+  }
+
+  private drain(): void {
+    while (this.queue.length && this.queue[0].length <= this.window) this.sendData(this.queue.shift()!);
+    if (this.queue.length && this.window > 0) {
+      const head = this.queue[0];
+      const n = this.window;
+      this.sendData(head.subarray(0, n));
+      this.queue[0] = head.subarray(n);
+    }
+    if (this.queue.length) return;
+    if (this.queuedEnd !== null) {
+      const t = this.queuedEnd;
+      this.queuedEnd = null;
+      this.sendEnd(t);
+      return;
+    }
+    if (this.paused) {
+      this.paused = false;
+      this.controller?.resume();
+    }
+  }
+
+  private sendEnd(trailers: IncomingHttpHeaders | undefined): void {
+    const has = trailers && Object.keys(trailers).length > 0;
+    this.conn.writer.frame(T_END, 0, this.id, has ? Buffer.from(JSON.stringify(trailers)) : undefined);
+    this.finish();
+  }
+
+  onRequestStart(c: Dispatcher.DispatchController): void {
+    this.controller = c;
+    if (this.cancelled) c.abort(new Error("cancelled by the caller"));
+  }
+
+  onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
+    if (status < 200 || this.done) return;
+    this.headSent = true;
+    this.conn.writer.json(T_RESPONSE, 0, this.id, { s: status, h: headers });
+  }
+
+  onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.done) return;
+    if (!this.queue.length && chunk.length <= this.window) {
+      this.sendData(chunk);
+      return;
+    }
+    this.queue.push(chunk);
+    if (!this.paused) {
+      this.paused = true;
+      c.pause();
+    }
+    this.drain();
+  }
+
+  onResponseEnd(_c: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
+    if (this.done) return;
+    if (this.queue.length) this.queuedEnd = trailers ?? undefined;
+    else this.sendEnd(trailers);
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController | undefined, err: Error): void {
+    if (this.done) return;
+    if (this.cancelled) {
+      this.finish();
+      return;
+    }
+    if (!this.headSent) {
+      const [status, body, flag] = this.conn.failureReply(err);
+      this.localReply(status, body, flag);
+      return;
+    }
+    this.conn.writer.frame(T_RESET, 0, this.id, resetPayload(ResetCode.Internal, "the response broke off"));
+    this.finish();
+  }
+}

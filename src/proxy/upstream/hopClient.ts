@@ -1,0 +1,485 @@
+/**
+ * The client side of the hop protocol (../net/hop.ts): a dispatcher (undici's dispatch API, so the
+ * caller's timeouts, retries and outlier detection in ./exchange.ts apply unchanged) that sends the
+ * requests of one calling identity to one instance's inbound listener as streams over few mutual-TLS
+ * connections (up to the server's `maxStreams` each). The TLS session is the same as on the HTTP path:
+ * the caller's certificate, the destination's SPIFFE ID required of the server (secure naming), the
+ * issuer check in a virtual mesh. A server that does not choose `unimesh-hop/1` by ALPN (an older
+ * unimesh, `hopProtocol: http`) gets the requests over HTTP (the fallback pool) for a minute, then the
+ * protocol is offered again.
+ */
+import tls from "node:tls";
+import type { Readable } from "node:stream";
+import type { IncomingHttpHeaders } from "node:http";
+import type { Dispatcher } from "undici";
+import { issuerMismatch, spiffeFromSan, type PeerCertificate } from "../identity/ca.js";
+import type { IdentityCert } from "../identity/certs.js";
+import {
+  END_STREAM,
+  FrameReader,
+  FrameWriter,
+  HOP_ALPN,
+  MAX_DATA,
+  ResetCode,
+  T_DATA,
+  T_END,
+  T_GOAWAY,
+  T_REQUEST,
+  T_RESET,
+  T_RESPONSE,
+  T_SETTINGS,
+  T_WINDOW,
+  WINDOW,
+  checkHeaders,
+  parseObject,
+  resetPayload,
+  u32,
+} from "../net/hop.js";
+
+/** Streams per connection at most (also bounded by the server's SETTINGS). */
+const CLIENT_MAX_STREAMS = 100;
+/** How long a server that did not choose the hop protocol gets HTTP before it is offered again, in ms. */
+const FALLBACK_MS = 60_000;
+/** The largest frame accepted from a server (a response head is bounded by this too), in bytes. */
+const MAX_FRAME = 1024 * 1024;
+
+/** Where a hop client connects and how it proves and checks identities. */
+export interface HopTarget {
+  address: string;
+  port: number;
+  cert: IdentityCert;
+  expectServer: string;
+  checkIssuer?: boolean;
+  connectTimeoutMs?: number;
+  /** Close a connection idle this long (connectionPool.idleTimeoutMs), at most the server's keep-alive less 2 s, in ms. */
+  idleTimeoutMs?: number;
+}
+
+class HopError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The hop client of one (calling identity, instance). */
+export class HopClient implements Pick<Dispatcher, "dispatch"> {
+  private conns: HopClientConnection[] = [];
+  private fallbackUntil = 0;
+  private closing = false;
+
+  constructor(
+    readonly target: HopTarget,
+    /** The HTTP dispatcher for a server that does not speak the hop protocol. */
+    readonly fallback: () => Pick<Dispatcher, "dispatch">,
+  ) {}
+
+  dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    if (this.closing) throw new HopError("the hop client is closed", "UND_ERR_CLOSED");
+    if (Date.now() < this.fallbackUntil) return this.fallback().dispatch(opts, handler);
+    const s = new ClientStream(opts, handler);
+    if (!s.aborted) this.place(s);
+    return true;
+  }
+
+  /** Puts a stream on a connection with room (a new one when none has). */
+  place(s: ClientStream): void {
+    let c = this.conns.find((x) => x.hasRoom);
+    if (!c) {
+      c = new HopClientConnection(this);
+      this.conns.push(c);
+    }
+    c.add(s);
+  }
+
+  /** The server did not choose the hop protocol: HTTP for a while; the waiting streams go there. */
+  fallBack(waiting: ClientStream[]): void {
+    this.fallbackUntil = Date.now() + FALLBACK_MS;
+    for (const s of waiting) if (!s.aborted) this.fallback().dispatch(s.opts, s.handler);
+  }
+
+  forget(c: HopClientConnection): void {
+    this.conns = this.conns.filter((x) => x !== c);
+  }
+
+  /** Open connections. */
+  get connected(): number {
+    return this.conns.length;
+  }
+
+  /** Closes once the streams in flight ended. */
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.conns.map((c) => c.closeWhenIdle()));
+  }
+
+  /** Closes now: streams in flight fail. */
+  async destroy(): Promise<void> {
+    this.closing = true;
+    for (const c of this.conns) c.socket.destroy();
+  }
+}
+
+/** One connection of a hop client. */
+class HopClientConnection {
+  readonly socket: tls.TLSSocket;
+  readonly writer: FrameWriter;
+  private ready = false;
+  goingAway = false;
+  private closed = false;
+  private maxStreams = CLIENT_MAX_STREAMS;
+  private keepAliveMs = 60_000;
+  private nextId = 1;
+  private readonly streams = new Map<number, ClientStream>();
+  private waiting: ClientStream[] = [];
+  private idleTimer: NodeJS.Timeout | undefined;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly client: HopClient) {
+    const t = client.target;
+    this.socket = tls.connect({
+      host: t.address,
+      port: t.port,
+      secureContext: t.cert.secureContext,
+      ALPNProtocols: [HOP_ALPN, "http/1.1"],
+      minVersion: "TLSv1.2",
+      // Secure naming: the server must present the destination's SPIFFE ID (its chain is verified by the CA).
+      checkServerIdentity: (_host: string, peer: PeerCertificate) => {
+        const got = spiffeFromSan(peer.subjectaltname);
+        if (got !== t.expectServer) return new Error(`upstream identity ${got ?? "(none)"} is not the expected ${t.expectServer}`);
+        const why = t.checkIssuer ? issuerMismatch(peer) : undefined;
+        return why ? new Error(`upstream certificate refused: ${why}`) : undefined;
+      },
+    } as tls.ConnectionOptions);
+    this.socket.setNoDelay(true);
+    this.writer = new FrameWriter(this.socket);
+    const connectTimer = setTimeout(
+      () => this.socket.destroy(new HopError(`connect timeout after ${t.connectTimeoutMs ?? 10_000} ms`, "UND_ERR_CONNECT_TIMEOUT")),
+      t.connectTimeoutMs ?? 10_000,
+    );
+    this.socket.once("secureConnect", () => {
+      clearTimeout(connectTimer);
+      if (this.socket.alpnProtocol !== HOP_ALPN) {
+        const w = this.waiting;
+        this.waiting = [];
+        this.closed = true;
+        this.client.forget(this);
+        this.socket.destroy();
+        this.client.fallBack(w);
+      }
+    });
+    const reader = new FrameReader(
+      MAX_FRAME,
+      (type, flags, id, payload) => this.onFrame(type, flags, id, payload),
+      (why) => this.socket.destroy(new HopError(`hop protocol error from the server: ${why}`, "UND_ERR_SOCKET")),
+    );
+    this.socket.on("data", (chunk: Buffer) => reader.push(chunk));
+    let error: Error | undefined;
+    this.socket.on("error", (e: Error) => {
+      error = e;
+      clearTimeout(connectTimer);
+    });
+    this.socket.on("close", () => {
+      clearTimeout(connectTimer);
+      this.onClose(error ?? new HopError("other side closed", "UND_ERR_SOCKET"));
+    });
+  }
+
+  get hasRoom(): boolean {
+    return !this.closed && !this.goingAway && this.streams.size + this.waiting.length < this.maxStreams;
+  }
+
+  add(s: ClientStream): void {
+    clearTimeout(this.idleTimer);
+    if (!this.ready) this.waiting.push(s);
+    else this.open(s);
+  }
+
+  private open(s: ClientStream): void {
+    const id = this.nextId;
+    this.nextId += 2;
+    this.streams.set(id, s);
+    s.attach(this, id);
+  }
+
+  /** A stream ended. */
+  detach(id: number): void {
+    if (!this.streams.delete(id) || this.streams.size) return;
+    if (this.goingAway || this.idleWaiters.length) this.end();
+    else {
+      clearTimeout(this.idleTimer);
+      // Closed before the server's idle timeout, so that no request races the server closing.
+      const idle = Math.max(1000, this.keepAliveMs - 2000);
+      this.idleTimer = setTimeout(() => this.end(), Math.min(idle, this.client.target.idleTimeoutMs ?? idle)).unref();
+    }
+  }
+
+  private end(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.client.forget(this);
+    this.writer.flush();
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  closeWhenIdle(): Promise<void> {
+    if (this.closed || (!this.streams.size && !this.waiting.length)) {
+      this.end();
+      return Promise.resolve();
+    }
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  private onClose(err: Error): void {
+    this.closed = true;
+    clearTimeout(this.idleTimer);
+    this.client.forget(this);
+    for (const s of this.waiting.splice(0)) s.fail(err);
+    for (const s of [...this.streams.values()]) s.fail(err);
+    this.streams.clear();
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private onFrame(type: number, flags: number, id: number, payload: Buffer): boolean {
+    if (type === T_SETTINGS) {
+      const o = parseObject(payload);
+      if (o && typeof o.maxStreams === "number" && o.maxStreams >= 1) this.maxStreams = Math.min(CLIENT_MAX_STREAMS, Math.floor(o.maxStreams));
+      if (o && typeof o.keepAliveMs === "number" && o.keepAliveMs >= 1) this.keepAliveMs = o.keepAliveMs;
+      if (!this.ready) {
+        this.ready = true;
+        const w = this.waiting;
+        this.waiting = [];
+        for (const s of w) {
+          if (s.aborted) continue;
+          if (this.streams.size < this.maxStreams) this.open(s);
+          else this.client.place(s);
+        }
+      }
+      return true;
+    }
+    if (type === T_GOAWAY) {
+      this.goingAway = true;
+      const last = payload.length === 4 ? payload.readUInt32BE(0) : 0;
+      // Streams after the last one the server takes were not processed: they go on another connection.
+      for (const [sid, s] of [...this.streams]) {
+        if (sid <= last) continue;
+        this.streams.delete(sid);
+        s.replace(this.client);
+      }
+      if (!this.streams.size) this.end();
+      return true;
+    }
+    const s = this.streams.get(id);
+    if (!s) return true; // a stream this side already ended (reset, aborted)
+    switch (type) {
+      case T_RESPONSE:
+        s.onResponse(payload, (flags & END_STREAM) !== 0);
+        break;
+      case T_DATA:
+        s.onData(payload);
+        break;
+      case T_END:
+        s.onEnd(payload);
+        break;
+      case T_RESET:
+        s.onReset(payload);
+        break;
+      case T_WINDOW:
+        if (payload.length === 4) s.credit(payload.readUInt32BE(0));
+        break;
+      default:
+        this.socket.destroy(new HopError(`hop protocol error from the server: unknown frame type ${type}`, "UND_ERR_SOCKET"));
+        return false;
+    }
+    return true;
+  }
+}
+
+/** One request: undici's controller for the caller's handler. */
+class ClientStream implements Dispatcher.DispatchController {
+  aborted = false;
+  paused = false;
+  reason: Error | null = null;
+  private conn: HopClientConnection | undefined;
+  private id = 0;
+  private done = false;
+  private gotHead = false;
+  /** Request body bytes the server still accepts. */
+  private window = WINDOW;
+  private creditWaiter: (() => void) | undefined;
+  /** Response bytes handed to the caller and not acknowledged yet. */
+  private unacked = 0;
+  /** The request body was started (a stream body cannot be sent again). */
+  private bodyStarted = false;
+
+  constructor(
+    readonly opts: Dispatcher.DispatchOptions,
+    readonly handler: Dispatcher.DispatchHandler,
+  ) {
+    handler.onRequestStart?.(this, {});
+  }
+
+  abort(reason: Error): void {
+    if (this.done || this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    if (this.conn && this.id) {
+      this.conn.writer.frame(T_RESET, 0, this.id, resetPayload(ResetCode.Cancel, reason.message));
+      this.conn.detach(this.id);
+    }
+    this.done = true;
+    this.creditWaiter?.();
+    queueMicrotask(() => this.handler.onResponseError?.(this, reason));
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.ack();
+  }
+
+  /** Sent on `conn` as stream `id`: the request head, then the body. */
+  attach(conn: HopClientConnection, id: number): void {
+    this.conn = conn;
+    this.id = id;
+    const o = this.opts;
+    let body = o.body as Buffer | string | Readable | AsyncIterable<Buffer> | null | undefined;
+    if (typeof body === "string") body = Buffer.from(body);
+    const empty = body == null || (Buffer.isBuffer(body) && body.length === 0);
+    conn.writer.json(T_REQUEST, empty ? END_STREAM : 0, id, { m: o.method, p: o.path, h: o.headers ?? {} });
+    if (empty) return;
+    this.bodyStarted = true;
+    if (Buffer.isBuffer(body)) void this.sendBuffer(body);
+    else void this.pump(body as AsyncIterable<Buffer>);
+  }
+
+  /** Not processed by a server going away: sent again on another connection (a body already streamed cannot be). */
+  replace(client: HopClient): void {
+    const b = this.opts.body;
+    if (this.bodyStarted && !(b == null || Buffer.isBuffer(b) || typeof b === "string")) {
+      this.fail(new HopError("REFUSED_STREAM: the server went away before this request", "UND_ERR_SOCKET"));
+      return;
+    }
+    this.conn = undefined;
+    this.id = 0;
+    this.window = WINDOW;
+    this.bodyStarted = false;
+    client.place(this);
+  }
+
+  private async waitCredit(): Promise<void> {
+    while (!this.done && this.window <= 0) await new Promise<void>((r) => (this.creditWaiter = r));
+  }
+
+  private async sendBuffer(b: Buffer): Promise<void> {
+    let off = 0;
+    const { conn, id } = this;
+    while (off < b.length) {
+      await this.waitCredit();
+      if (this.done || this.conn !== conn) return;
+      const n = Math.min(b.length - off, this.window, MAX_DATA);
+      off += n;
+      this.window -= n;
+      conn!.writer.frame(T_DATA, off === b.length ? END_STREAM : 0, id, b.subarray(off - n, off));
+    }
+  }
+
+  private async pump(body: AsyncIterable<Buffer>): Promise<void> {
+    const { conn, id } = this;
+    try {
+      for await (const raw of body) {
+        const chunk = typeof raw === "string" ? Buffer.from(raw) : raw;
+        let off = 0;
+        while (off < chunk.length) {
+          await this.waitCredit();
+          if (this.done) return;
+          const n = Math.min(chunk.length - off, this.window, MAX_DATA);
+          this.window -= n;
+          conn!.writer.frame(T_DATA, 0, id, chunk.subarray(off, off + n));
+          off += n;
+        }
+        if (this.done) return;
+      }
+      if (!this.done) conn!.writer.frame(T_DATA, END_STREAM, id);
+    } catch (e) {
+      this.abort(e as Error);
+    }
+  }
+
+  credit(n: number): void {
+    this.window += n;
+    const w = this.creditWaiter;
+    this.creditWaiter = undefined;
+    w?.();
+  }
+
+  private ack(): void {
+    if (this.paused || this.done || !this.unacked || !this.conn) return;
+    this.conn.writer.frame(T_WINDOW, 0, this.id, u32(this.unacked));
+    this.unacked = 0;
+  }
+
+  private end(): void {
+    this.done = true;
+    this.creditWaiter?.();
+    this.conn?.detach(this.id);
+  }
+
+  fail(err: Error): void {
+    if (this.done) return;
+    this.done = true;
+    this.creditWaiter?.();
+    this.handler.onResponseError?.(this, err);
+  }
+
+  /** A protocol error of the server on this stream: the stream fails (and is reset). */
+  private broken(why: string): void {
+    if (this.done) return;
+    this.conn?.writer.frame(T_RESET, 0, this.id, resetPayload(ResetCode.Protocol, why));
+    this.end();
+    this.handler.onResponseError?.(this, new HopError(`hop protocol error from the server: ${why}`, "UND_ERR_SOCKET"));
+  }
+
+  onResponse(payload: Buffer, end: boolean): void {
+    if (this.gotHead) return this.broken("a second response head");
+    const o = parseObject(payload);
+    const s = o?.s;
+    if (!o || typeof s !== "number" || !Number.isInteger(s) || s < 200 || s > 999) return this.broken("a malformed response head");
+    if (typeof checkHeaders(o.h, MAX_FRAME) === "string") return this.broken("malformed response headers");
+    this.gotHead = true;
+    this.handler.onResponseStart?.(this, s, o.h as IncomingHttpHeaders, "");
+    if (end && !this.done) {
+      this.end();
+      this.handler.onResponseEnd?.(this, {});
+    }
+  }
+
+  onData(payload: Buffer): void {
+    if (!this.gotHead) return this.broken("DATA before the response head");
+    if (this.done) return;
+    this.handler.onResponseData?.(this, payload);
+    this.unacked += payload.length;
+    if (this.unacked >= WINDOW / 2) this.ack();
+  }
+
+  onEnd(payload: Buffer): void {
+    if (!this.gotHead) return this.broken("END before the response head");
+    const trailers = payload.length ? parseObject(payload) : {};
+    if (!trailers || typeof checkHeaders(trailers, MAX_FRAME) === "string") return this.broken("malformed trailers");
+    this.end();
+    this.handler.onResponseEnd?.(this, trailers as IncomingHttpHeaders);
+  }
+
+  onReset(payload: Buffer): void {
+    if (this.done) return;
+    const reason = payload.length > 1 ? payload.subarray(1).toString() : "reset";
+    this.end();
+    this.handler.onResponseError?.(this, new HopError(`the server reset the stream: ${reason}`, "UND_ERR_SOCKET"));
+  }
+}
