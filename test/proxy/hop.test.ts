@@ -355,6 +355,9 @@ describe("hop protocol", () => {
         h.send(REQUEST, 0, 5, { m: "POST", p: "/five", h: { host: "orders" } });
         h.send(REQUEST, END_STREAM, 3, { m: "GET", p: "/", h: { host: "orders" } });
       });
+      await closes("a __proto__ header (would set the header map's prototype)", (h) =>
+        h.send(REQUEST, END_STREAM, 1, '{"m":"GET","p":"/","h":{"host":"orders","__proto__":["x"]}}'),
+      );
       await closes("unknown frame type", (h) => h.send(42, 0, 1));
       await closes("DATA on a stream never opened", (h) => h.send(DATA, END_STREAM, 7, "x"));
       await closes("a frame over the size limit", (h) => {
@@ -376,6 +379,29 @@ describe("hop protocol", () => {
         if (i % 20 === 19) await new Promise((r) => setTimeout(r, 10));
       }
       await hop.until(() => hop.closed, 10_000);
+    });
+
+    test("rapid reset: streams reset in the same read never reach the app, and a caller resetting most of its streams is disconnected", async () => {
+      const { hop } = await connect();
+      const before = orders.seen.length;
+      const frames: Buffer[] = [];
+      const frame = (type: number, flags: number, id: number, payload: Buffer) => {
+        const h = Buffer.alloc(10);
+        h[0] = type;
+        h[1] = flags;
+        h.writeUInt32BE(id, 2);
+        h.writeUInt32BE(payload.length, 6);
+        frames.push(h, payload);
+      };
+      for (let i = 0; i < 150; i++) {
+        const id = 2 * i + 1;
+        frame(REQUEST, END_STREAM, id, Buffer.from(JSON.stringify({ m: "GET", p: `/rapid/${i}`, h: { host: "orders" } })));
+        frame(RESET, 0, id, Buffer.from([1]));
+      }
+      hop.socket.write(Buffer.concat(frames));
+      await hop.until(() => hop.closed, 5000);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(orders.seen.slice(before).filter((x) => x.url.startsWith("/rapid/")).length).toBeLessThan(5);
     });
 
     test("a request head over maxHeaderBytes gets 431; it does not reach the app", async () => {

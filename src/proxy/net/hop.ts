@@ -190,6 +190,8 @@ export function checkHeaders(h: unknown, max: number): string | number {
   let size = 0;
   for (const [k, v] of Object.entries(h as Record<string, unknown>)) {
     if (!TOKEN.test(k)) return `header name ${JSON.stringify(k.slice(0, 64))} is not a lower-case token`;
+    // A JSON object's own "__proto__" would set the prototype of the header map it is copied into.
+    if (k === "__proto__") return "header name __proto__ is refused";
     const vals = Array.isArray(v) ? v : [v];
     if (!vals.length) return `header ${k} has no value`;
     for (const x of vals) {

@@ -56,12 +56,20 @@ export interface HopServerOptions {
   protocolError?(why: string): void;
 }
 
+/** Streams reset by the caller before their response after which, when they are most streams, the connection is closed. */
+const PREMATURE_RESETS = 100;
+
 /** Local answers on a stream, as the HTTP path gives them (upstream/exchange.ts failureReply). */
 export type FailureReply = (err: Error) => [status: number, body: string, flag: string];
 
 /** One hop connection at an inbound listener. */
 export class HopServerConnection {
   private readonly streams = new Map<number, ServerStream>();
+  /** Streams whose requests start after the current read (see the "data" handler). */
+  private starting: (() => void)[] = [];
+  /** Streams opened, and streams the caller reset before their response was complete. */
+  private opened = 0;
+  private premature = 0;
   readonly writer: FrameWriter;
   private lastId = 0;
   private goingAway = false;
@@ -79,7 +87,15 @@ export class HopServerConnection {
       (type, flags, id, payload) => this.onFrame(type, flags, id, payload),
       (why) => this.protocolError(why),
     );
-    socket.on("data", (chunk: Buffer) => reader.push(chunk));
+    socket.on("data", (chunk: Buffer) => {
+      reader.push(chunk);
+      // Requests start once the frames already received are processed: a stream reset in the same
+      // read costs nothing upstream (as the HTTP/2 path does against rapid reset, CVE-2023-44487).
+      const starting = this.starting;
+      if (!starting.length) return;
+      this.starting = [];
+      for (const st of starting) st();
+    });
     socket.on("error", () => socket.destroy());
     socket.on("close", () => this.onClose());
     this.writer.json(T_SETTINGS, 0, 0, { maxStreams: o.maxStreams, keepAliveMs: o.keepAliveMs });
@@ -153,9 +169,18 @@ export class HopServerConnection {
         }
         return s.recvData(payload, (flags & END_STREAM) !== 0);
       }
-      case T_RESET:
-        this.streams.get(id)?.cancel(new Error("cancelled by the caller"));
+      case T_RESET: {
+        const s = this.streams.get(id);
+        if (!s) return true;
+        s.cancel(new Error("cancelled by the caller"));
+        // Like the HTTP/2 path (Envoy's premature-reset check): a caller that resets most of its
+        // streams before their response is complete is disconnected.
+        if (++this.premature >= PREMATURE_RESETS && this.premature * 2 > this.opened) {
+          this.protocolError(`${this.premature} of ${this.opened} streams reset by the caller before their response`);
+          return false;
+        }
         return true;
+      }
       case T_WINDOW:
         if (payload.length !== 4) {
           this.protocolError("a WINDOW frame without a 4-byte increment");
@@ -204,7 +229,8 @@ export class HopServerConnection {
     const headers = forwardableRequestHeaders(head!.h as IncomingHttpHeaders);
     const host = (head!.h as Record<string, unknown>).host;
     if (typeof host === "string") headers.host = host;
-    s.start(head!.m as string, path, headers);
+    this.opened++;
+    this.starting.push(() => s.start(head!.m as string, path, headers));
     return true;
   }
 }
@@ -242,6 +268,7 @@ class ServerStream implements Dispatcher.DispatchHandler {
   }
 
   start(method: string, path: string, headers: Record<string, string | string[] | undefined>): void {
+    if (this.done) return;
     try {
       this.conn.o.dispatcher.dispatch({ method, path, headers: headers as Record<string, string>, body: this.body, headersTimeout: 0, bodyTimeout: 0 }, this);
     } catch (e) {
