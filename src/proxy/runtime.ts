@@ -20,6 +20,7 @@ import { outboundHandler } from "./outbound.js";
 import { inboundHandler, peerOfSocket } from "./inbound.js";
 import { InlineHop } from "./upstream/inline.js";
 import { HOP_ALPN } from "./net/hop.js";
+import { HopServerConnection } from "./net/hopServer.js";
 import { failureAnswer } from "./upstream/exchange.js";
 import { adminHandler } from "./admin.js";
 
@@ -221,8 +222,20 @@ export class ProxyRuntime {
                 const cur = this.ctx.listener(key);
                 return this.ctx.current.settings.hopProtocol !== "http" && !(cur?.kind === "inbound" && cur.instance.service.destination.wasm);
               },
-              dispatcher: (s) => new InlineHop(this.ctx, key, peerOfSocket(s), HOP_ALPN),
-              failureReply: failureAnswer,
+              accept: (s, w) =>
+                new HopServerConnection(
+                  s,
+                  {
+                    maxStreams: w.limits.maxConcurrentStreams,
+                    maxHeaderBytes: w.limits.maxHeaderBytes,
+                    keepAliveMs: w.limits.peerKeepAliveTimeoutMs,
+                    requestTimeoutMs: w.limits.requestTimeoutMs,
+                    dispatcher: new InlineHop(this.ctx, key, peerOfSocket(s), HOP_ALPN),
+                    streamStarted: w.streamStarted,
+                    protocolError: w.protocolError,
+                  },
+                  failureAnswer,
+                ),
             },
             // A member of a virtual mesh: a peer's certificate must come from its own trust domain's CA.
             ...(cfg.settings.member !== undefined

@@ -20,7 +20,6 @@ import { constants as cryptoConstants } from "node:crypto";
 import type { Mode } from "../../api/generated/proxyConfig.js";
 import type { RtSettings } from "../config/compile.js";
 import { HOP_ALPN } from "./hop.js";
-import { HopServerConnection, type FailureReply } from "./hopServer.js";
 
 /** A request as both HTTP/1.1 and HTTP/2 (compatibility API) deliver it. */
 export type Req = http.IncomingMessage | http2.Http2ServerRequest;
@@ -40,11 +39,25 @@ export interface ListenerTls {
   /** The hop protocol (./hop.ts), chosen by ALPN `unimesh-hop/1` when the client offers it and `enabled()`. */
   hop?: {
     enabled(): boolean;
-    /** The inbound side for the streams of a connection (its verified peer). */
-    dispatcher(socket: tls.TLSSocket): Pick<import("undici").Dispatcher, "dispatch">;
-    /** The local answer when the app's try failed before a response head. */
-    failureReply: FailureReply;
+    /** Serves a connection whose ALPN chose the hop protocol (./hopServer.ts), with the listener's limits and accounting. */
+    accept(socket: tls.TLSSocket, with_: HopAcceptOptions): HopConnection;
   };
+}
+
+/** What a hop connection gets from its listener. */
+export interface HopAcceptOptions {
+  limits: RtSettings["limits"];
+  /** A stream started: returns what to call when it ends (in-flight accounting, draining). */
+  streamStarted(): () => void;
+  /** The connection was closed for a protocol error. */
+  protocolError(why: string): void;
+}
+
+/** A hop connection as its listener drives it. */
+export interface HopConnection {
+  /** GOAWAY: no new streams; closes once those in flight ended. */
+  goAway(): void;
+  destroy(): void;
 }
 
 /** Events a listener reports (metrics). */
@@ -106,7 +119,7 @@ export class Listener {
   private readonly sockets = new Set<net.Socket>();
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   /** Hop-protocol connections (./hopServer.ts). */
-  private readonly hops = new Set<HopServerConnection>();
+  private readonly hops = new Set<HopConnection>();
   /** Accepted connections, oldest first; looked up by raw socket, TLS socket or HTTP/2 session. */
   private readonly conns = new Set<Conn>();
   private readonly connOf = new WeakMap<object, Conn>();
@@ -297,21 +310,11 @@ export class Listener {
 
   /** A connection whose ALPN chose the hop protocol: its streams go to the inbound side. */
   private openHop(s: tls.TLSSocket, conn: Conn | undefined): void {
-    const hop = this.tlsOptions!.hop!;
-    const l = this.limits;
-    const hc = new HopServerConnection(
-      s,
-      {
-        maxStreams: l.maxConcurrentStreams,
-        maxHeaderBytes: l.maxHeaderBytes,
-        keepAliveMs: l.peerKeepAliveTimeoutMs,
-        requestTimeoutMs: l.requestTimeoutMs,
-        dispatcher: hop.dispatcher(s),
-        streamStarted: () => this.started(conn),
-        protocolError: () => this.events.closed?.("hop-protocol-error"),
-      },
-      hop.failureReply,
-    );
+    const hc = this.tlsOptions!.hop!.accept(s, {
+      limits: this.limits,
+      streamStarted: () => this.started(conn),
+      protocolError: () => this.events.closed?.("hop-protocol-error"),
+    });
     this.hops.add(hc);
     s.once("close", () => this.hops.delete(hc));
     if (this.draining) hc.goAway();
