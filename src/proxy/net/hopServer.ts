@@ -36,7 +36,6 @@ import {
   resetPayload,
   u32,
 } from "./hop.js";
-import { forwardableRequestHeaders } from "./http.js";
 
 /** What a hop connection needs from its listener. */
 export interface HopServerOptions {
@@ -58,6 +57,16 @@ export interface HopServerOptions {
 
 /** Streams reset by the caller before their response after which, when they are most streams, the connection is closed. */
 const PREMATURE_RESETS = 100;
+
+/**
+ * Bytes written and not yet taken by the caller beyond which streams stop sending (their apps are
+ * paused) and the caller's frames are not read, until the socket drained: flow control bounds what a
+ * stream has in flight, this bounds what a caller that does not read makes the proxy hold.
+ */
+const MAX_BACKLOG = 4 * WINDOW;
+
+/** The largest flow-control window a caller may grant, in bytes (HTTP/2's). */
+const MAX_WINDOW = 2 ** 31 - 1;
 
 /** Local answers on a stream, as the HTTP path gives them (upstream/exchange.ts failureReply). */
 export type FailureReply = (err: Error) => [status: number, body: string, flag: string];
@@ -90,16 +99,28 @@ export class HopServerConnection {
     socket.on("data", (chunk: Buffer) => {
       reader.push(chunk);
       // Requests start once the frames already received are processed: a stream reset in the same
-      // read costs nothing upstream (as the HTTP/2 path does against rapid reset, CVE-2023-44487).
+      // read costs nothing upstream (as the HTTP/2 path does against rapid reset, CVE-2023-44487), and
+      // none starts when a protocol error in the same read closed the connection.
       const starting = this.starting;
-      if (!starting.length) return;
       this.starting = [];
-      for (const st of starting) st();
+      if (!socket.destroyed) for (const st of starting) st();
+      // A caller that does not read what it asked for: no more of its frames are read until the
+      // socket drained (its requests would make answers pile up in memory).
+      if (this.congested) socket.pause();
+    });
+    socket.on("drain", () => {
+      if (socket.isPaused()) socket.resume();
+      for (const s of [...this.streams.values()]) s.drain();
     });
     socket.on("error", () => socket.destroy());
     socket.on("close", () => this.onClose());
     this.writer.json(T_SETTINGS, 0, 0, { maxStreams: o.maxStreams, keepAliveMs: o.keepAliveMs });
     this.armIdle();
+  }
+
+  /** True while the socket holds over {@link MAX_BACKLOG} bytes the caller did not take: streams hold their data. */
+  get congested(): boolean {
+    return this.writer.backlog >= MAX_BACKLOG;
   }
 
   /** Streams in flight. */
@@ -157,7 +178,7 @@ export class HopServerConnection {
   }
 
   private onFrame(type: number, flags: number, id: number, payload: Buffer): boolean {
-    if (this.closed) return false;
+    if (this.closed || this.socket.destroyed) return false;
     switch (type) {
       case T_REQUEST:
         return this.onRequest(flags, id, payload);
@@ -218,6 +239,12 @@ export class HopServerConnection {
       this.protocolError(checked);
       return false;
     }
+    // Exactly one Host, one Content-Length at most (RFC 9112 §3.2, §6.3: other requests are malformed).
+    const h = head!.h as Record<string, string | string[]>;
+    if (typeof h.host !== "string" || Array.isArray(h["content-length"])) {
+      this.protocolError(typeof h.host !== "string" ? "a request head without exactly one host" : "several content-length values");
+      return false;
+    }
     clearTimeout(this.idleTimer);
     const s = new ServerStream(this, id, !(flags & END_STREAM));
     this.streams.set(id, s);
@@ -226,9 +253,9 @@ export class HopServerConnection {
       s.localReply(431, "unimesh: request header fields too large");
       return true;
     }
-    const headers = forwardableRequestHeaders(head!.h as IncomingHttpHeaders);
-    const host = (head!.h as Record<string, unknown>).host;
-    if (typeof host === "string") headers.host = host;
+    // Access control decides on the headers as received, as on the HTTP path; the inbound side
+    // (upstream/inline.ts) drops the hop-by-hop ones before the app.
+    const headers = { ...h };
     this.opened++;
     this.starting.push(() => s.start(head!.m as string, path, headers));
     return true;
@@ -322,6 +349,11 @@ class ServerStream implements Dispatcher.DispatchHandler {
   /** More response bytes the caller accepts. */
   credit(n: number): void {
     if (this.done) return;
+    // As HTTP/2's (RFC 9113 §6.9.1): a window past 2^31-1 bytes is a flow-control error (an increment that overflows).
+    if (this.window + n > MAX_WINDOW) {
+      this.conn.protocolError(`WINDOW on stream ${this.id} past the flow-control window`);
+      return;
+    }
     this.window += n;
     this.drain();
   }
@@ -352,9 +384,11 @@ class ServerStream implements Dispatcher.DispatchHandler {
     this.window -= chunk.length;
   }
 
-  private drain(): void {
-    while (this.queue.length && this.queue[0].length <= this.window) this.sendData(this.queue.shift()!);
-    if (this.queue.length && this.window > 0) {
+  /** Sends what the window allows (nothing while the connection is congested); resumes the app once all is sent. */
+  drain(): void {
+    const conn = this.conn;
+    while (this.queue.length && this.queue[0].length <= this.window && !conn.congested) this.sendData(this.queue.shift()!);
+    if (this.queue.length && this.window > 0 && !conn.congested) {
       const head = this.queue[0];
       const n = this.window;
       this.sendData(head.subarray(0, n));
@@ -392,7 +426,7 @@ class ServerStream implements Dispatcher.DispatchHandler {
 
   onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.done) return;
-    if (!this.queue.length && chunk.length <= this.window) {
+    if (!this.queue.length && chunk.length <= this.window && !this.conn.congested) {
       this.sendData(chunk);
       return;
     }

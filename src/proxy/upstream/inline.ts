@@ -15,6 +15,7 @@ import type { Peer } from "../features/trafficSource.js";
 import { peerOf } from "../features/trafficSource.js";
 import { admit, authenticate, type Authenticated, type Refusal } from "../inbound.js";
 import { normalizePath } from "../features/pathNormalization.js";
+import { forwardableRequestHeaders } from "../net/http.js";
 
 class LocalController implements Dispatcher.DispatchController {
   aborted = false;
@@ -130,8 +131,10 @@ export class InlineHop implements Pick<Dispatcher, "dispatch"> {
         return reply(handler, refusal.status, refusal.body, { "x-unimesh-flag": refusal.flag, ...(refusal.headers ?? {}) });
       }
       const auth = authn as Authenticated;
-      // The caller's header map is its own copy (retries reuse it; setting the same value again is harmless).
-      const headers = { ...reqHeaders };
+      // Access control saw the headers as received (as on the HTTP path); the app gets them without
+      // hop-by-hop ones, those the Connection header lists included (a copy: retries reuse the caller's map).
+      const headers = forwardableRequestHeaders(reqHeaders as IncomingHttpHeaders);
+      if (typeof reqHeaders.host === "string") headers.host = reqHeaders.host;
       for (const h of auth.removeHeaders) delete headers[h];
       delete headers["x-forwarded-client-cert"];
       if (peer.spiffe) headers["x-forwarded-client-cert"] = `By=${svc.spiffe};URI=${peer.spiffe}`;
