@@ -494,7 +494,18 @@ spec:
   deny:
     - paths: ["/admin/*"]
     - headers: {x-debug: ["on"]}
+---
+apiVersion: unimesh.io/v1alpha1
+kind: AccessPolicy
+metadata: {name: lenient-no-delete, namespace: shop}
+spec:
+  destination: {service: lenient}
+  allow: [{}]
+  deny:
+    - methods: [DELETE]
 `;
+  /** An app whose server takes any method token and upper-cases it (as Django and Werkzeug do): its request lines. */
+  let lenient: { port: number; server: net.Server; lines: string[] };
   let api: App, web: App, mesh: ProxyRuntime, port: number, ca: string;
   let ops: Identity, other: Identity;
   /** Bytes the app has written of /flood responses, and requests on /hold waiting for release. */
@@ -531,12 +542,23 @@ spec:
       res.end(JSON.stringify({ url: req.url, method: req.method, headers: req.headers, length: body.length }));
     });
     web = await startApp("web");
+    const lines: string[] = [];
+    const server = net.createServer((sock) => {
+      sock.once("data", (c: Buffer) => {
+        lines.push(c.toString("latin1").split("\r\n")[0]);
+        sock.end("HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+      });
+      sock.on("error", () => {});
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    lenient = { port: (server.address() as net.AddressInfo).port, server, lines };
     mesh = await startMesh(
       meshConfig(
         POLICY,
         registry([
           { service: "api", namespace: "shop", serviceAccount: "api", port: api.port },
           { service: "web", namespace: "shop", serviceAccount: "web", port: web.port, outbound: true },
+          { service: "lenient", namespace: "shop", serviceAccount: "lenient", port: lenient.port },
         ]),
         {
           hopProtocol: "multiplexed",
@@ -555,6 +577,7 @@ spec:
     await mesh?.stop();
     await closeAgents();
     await Promise.all([api, web].map((a) => a?.close()));
+    lenient?.server.close();
   });
 
   const peer = (id: Identity = ops) => hopPeer(port, ca, id);
@@ -729,6 +752,24 @@ spec:
     }
     await sleep(100);
     expect(seen("/ambiguous")).toBe(0);
+  });
+
+  test("a method with lower-case letters is refused (400) as on the HTTP/1.1 path: a deny on DELETE cannot be passed as 'delete'", async () => {
+    const lp = mesh.inboundPort("lenient", "shop", lenient.port);
+    const p = await hopPeer(lp, ca, ops);
+    p.request(1, "DELETE", "/orders/1", { host: "lenient" });
+    expect((await p.outcome(1)).status).toBe(403);
+    let id = 3;
+    for (const m of ["delete", "Delete", "dELETE"]) {
+      p.request(id, m, "/orders/1", { host: "lenient" });
+      expect((await p.outcome(id)).status, m).toBe(400);
+      expect(await rawHttp(lp, m, "/orders/1", [["host", "lenient"]], { ca, id: ops }), m).toBe(400);
+      id += 2;
+    }
+    p.request(id, "GET", "/orders/1", { host: "lenient" });
+    expect((await p.outcome(id)).status).toBe(200);
+    expect(lenient.lines).toEqual(["GET /orders/1 HTTP/1.1"]);
+    p.close();
   });
 
   test("the asterisk form is refused for every method; very long paths get 431 or close the connection", async () => {

@@ -253,6 +253,12 @@ export class HopServerConnection {
       s.localReply(431, "unimesh: request header fields too large");
       return true;
     }
+    // Methods are case-sensitive (RFC 9110 §9.1) and the HTTP/1.1 path takes upper-case ones only: an app
+    // that upper-cases them (Django, Werkzeug) would run as DELETE a "delete" that a rule on DELETE never matched.
+    if (/[a-z]/.test(head!.m as string)) {
+      s.localReply(400, "unimesh: the method has lower-case letters");
+      return true;
+    }
     // Access control decides on the headers as received, as on the HTTP path; the inbound side
     // (upstream/inline.ts) drops the hop-by-hop ones before the app.
     const headers = { ...h };
