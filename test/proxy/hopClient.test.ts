@@ -1,0 +1,123 @@
+/**
+ * The hop protocol's client (src/proxy/upstream/hopClient.ts) against servers it meets: a server that
+ * does not choose `unimesh-hop/1` by ALPN (an older proxy, `hopProtocol: http`) gets the requests over
+ * HTTP through the fallback dispatcher; a server presenting another identity is refused (secure
+ * naming); and a mesh whose inbound listeners close idle hop connections quickly (GOAWAY) serves
+ * requests that keep arriving across those closes without a failure.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import https from "node:https";
+import type { AddressInfo } from "node:net";
+import { Pool, type Dispatcher } from "undici";
+import { CertificateAuthority } from "../../src/proxy/identity/ca.js";
+import { CertStore } from "../../src/proxy/identity/certs.js";
+import { HopClient } from "../../src/proxy/upstream/hopClient.js";
+import { call, closeAgents, meshConfig, registry, startApp, startMesh, type App } from "./support.js";
+import type { ProxyRuntime } from "../../src/proxy/runtime.js";
+
+/** One request through a dispatcher with undici's handler API (as upstream/exchange.ts uses it). */
+function dispatch(d: { dispatch: Dispatcher["dispatch"] }, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    let status = 0;
+    const chunks: Buffer[] = [];
+    d.dispatch(
+      { method: "GET", path, headers: { host: "orders" }, origin: "https://orders" },
+      {
+        onRequestStart: () => {},
+        onResponseStart: (_c, s) => {
+          status = s;
+        },
+        onResponseData: (_c, chunk) => {
+          chunks.push(chunk);
+        },
+        onResponseEnd: () => resolve({ status, body: Buffer.concat(chunks).toString() }),
+        onResponseError: (_c, e) => reject(e),
+      },
+    );
+  });
+}
+
+describe("hop client", () => {
+  let store: CertStore;
+  let server: https.Server;
+  let port = 0;
+  const seen: string[] = [];
+  beforeAll(async () => {
+    const ca = await CertificateAuthority.create("cluster.local");
+    store = new CertStore(ca, 3600_000);
+    const srv = await ca.issue("spiffe://cluster.local/ns/shop/sa/orders", 3600_000);
+    // An HTTPS server with client certificates that offers only HTTP/1.1 by ALPN.
+    server = https.createServer(
+      { key: srv.keyPem, cert: srv.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: true, ALPNProtocols: ["http/1.1"] },
+      (req, res) => {
+        seen.push(req.url!);
+        res.end(`http/${req.httpVersion} ${req.url}`);
+      },
+    );
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => {
+    server?.close();
+    store?.close();
+  });
+
+  test("a server that does not choose the hop protocol gets the request over HTTP (the fallback), and the next ones too", async () => {
+    const cert = await store.get("spiffe://cluster.local/ns/shop/sa/web");
+    const pool = new Pool(`https://127.0.0.1:${port}`, { connect: { secureContext: cert.secureContext, checkServerIdentity: () => undefined } as never });
+    let fallbacks = 0;
+    const client = new HopClient({ address: "127.0.0.1", port, cert, expectServer: "spiffe://cluster.local/ns/shop/sa/orders" }, () => {
+      fallbacks++;
+      return pool;
+    });
+    for (const path of ["/one", "/two"]) expect(await dispatch(client, path)).toEqual({ status: 200, body: `http/1.1 ${path}` });
+    expect(fallbacks).toBe(2);
+    expect(seen).toEqual(["/one", "/two"]);
+    await client.close();
+    await pool.close();
+  });
+
+  test("a server presenting another SPIFFE ID is refused before any request is sent", async () => {
+    const cert = await store.get("spiffe://cluster.local/ns/shop/sa/web");
+    const client = new HopClient({ address: "127.0.0.1", port, cert, expectServer: "spiffe://cluster.local/ns/shop/sa/payments" }, () => {
+      throw new Error("no fallback expected");
+    });
+    const before = seen.length;
+    await expect(dispatch(client, "/x")).rejects.toThrow(/upstream identity spiffe:\/\/cluster.local\/ns\/shop\/sa\/orders is not the expected/);
+    expect(seen.length).toBe(before);
+    await client.destroy();
+  });
+});
+
+describe("hop connections closed when idle (GOAWAY)", () => {
+  let orders: App, web: App, proxy: ProxyRuntime;
+  beforeAll(async () => {
+    [orders, web] = await Promise.all([startApp("orders"), startApp("web")]);
+    proxy = await startMesh(
+      meshConfig(
+        "",
+        registry([
+          { service: "orders", namespace: "shop", port: orders.port },
+          { service: "web", namespace: "shop", port: web.port, outbound: true },
+        ]),
+        { hopProtocol: "multiplexed", limits: { peerKeepAliveTimeoutMs: 150 } },
+      ),
+    );
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await closeAgents();
+    await Promise.all([orders, web].map((a) => a?.close()));
+  });
+
+  test("requests arriving around the server's idle close all succeed", async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 24; i++) {
+      statuses.push((await call(proxy.outboundPort("web", "shop"), "orders", `/r${i}`)).status);
+      // Around the 150 ms idle timeout: before it, at it, after it.
+      await new Promise((r) => setTimeout(r, 100 + (i % 4) * 25));
+    }
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    expect(orders.seen.length).toBe(24);
+  });
+});
