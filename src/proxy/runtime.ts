@@ -233,6 +233,7 @@ export class ProxyRuntime {
                     dispatcher: new InlineHop(this.ctx, key, peerOfSocket(s), HOP_ALPN),
                     streamStarted: w.streamStarted,
                     protocolError: w.protocolError,
+                    shed: w.shed,
                   },
                   failureAnswer,
                 ),

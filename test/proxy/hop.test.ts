@@ -381,7 +381,7 @@ describe("hop protocol", () => {
       await hop.until(() => hop.closed, 10_000);
     });
 
-    test("rapid reset: streams reset in the same read never reach the app, and a caller resetting most of its streams is disconnected", async () => {
+    test("rapid reset: streams reset in the same read never reach the app, and a caller resetting most of its streams gets GOAWAY and is disconnected", async () => {
       const { hop } = await connect();
       const before = orders.seen.length;
       const frames: Buffer[] = [];
@@ -398,8 +398,11 @@ describe("hop protocol", () => {
         frame(REQUEST, END_STREAM, id, Buffer.from(JSON.stringify({ m: "GET", p: `/rapid/${i}`, h: { host: "orders" } })));
         frame(RESET, 0, id, Buffer.from([1]));
       }
+      const shed = proxy.metrics.connectionsClosed.get({ reason: "hop-premature-resets" });
       hop.socket.write(Buffer.concat(frames));
       await hop.until(() => hop.closed, 5000);
+      expect(hop.frames.some((f) => f.type === 7)).toBe(true);
+      expect(proxy.metrics.connectionsClosed.get({ reason: "hop-premature-resets" })).toBe(shed + 1);
       await new Promise((r) => setTimeout(r, 200));
       expect(orders.seen.slice(before).filter((x) => x.url.startsWith("/rapid/")).length).toBeLessThan(5);
     });

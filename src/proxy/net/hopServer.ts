@@ -53,6 +53,8 @@ export interface HopServerOptions {
   streamStarted(): () => void;
   /** The connection was closed for a protocol error (metrics). */
   protocolError?(why: string): void;
+  /** The connection was sent GOAWAY to protect the listener (`hop-premature-resets`; metrics). */
+  shed?(reason: string): void;
 }
 
 /** Streams reset by the caller before their response after which, when they are most streams, the connection is closed. */
@@ -194,11 +196,15 @@ export class HopServerConnection {
         const s = this.streams.get(id);
         if (!s) return true;
         s.cancel(new Error("cancelled by the caller"));
-        // Like the HTTP/2 path (Envoy's premature-reset check): a caller that resets most of its
-        // streams before their response is complete is disconnected.
-        if (++this.premature >= PREMATURE_RESETS && this.premature * 2 > this.opened) {
-          this.protocolError(`${this.premature} of ${this.opened} streams reset by the caller before their response`);
-          return false;
+        // Like the HTTP/2 path (Envoy's premature-reset check), a caller that resets most of its
+        // streams before their response is complete loses the connection — but by GOAWAY: the
+        // streams in flight finish and a legitimate proxy moves to a new connection without failing
+        // a request (it resets streams when its own clients go away, e.g. an HTTP/2 rapid-reset
+        // attack on its outbound listener, and one attacker must not break everyone's connection).
+        // A hostile peer pays a TLS handshake per PREMATURE_RESETS resets.
+        if (++this.premature >= PREMATURE_RESETS && this.premature * 2 > this.opened && !this.goingAway) {
+          this.o.shed?.("hop-premature-resets");
+          this.goAway();
         }
         return true;
       }

@@ -51,6 +51,8 @@ export interface HopAcceptOptions {
   streamStarted(): () => void;
   /** The connection was closed for a protocol error. */
   protocolError(why: string): void;
+  /** The connection was sent GOAWAY to protect the listener (`reason`). */
+  shed(reason: string): void;
 }
 
 /** A hop connection as its listener drives it. */
@@ -314,6 +316,7 @@ export class Listener {
       limits: this.limits,
       streamStarted: () => this.started(conn),
       protocolError: () => this.events.closed?.("hop-protocol-error"),
+      shed: (reason) => this.events.closed?.(reason),
     });
     this.hops.add(hc);
     s.once("close", () => this.hops.delete(hc));
