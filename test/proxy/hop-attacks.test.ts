@@ -15,6 +15,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import tls from "node:tls";
 import net from "node:net";
+import http2 from "node:http2";
 import type http from "node:http";
 import { CertificateAuthority } from "../../src/proxy/identity/ca.js";
 import { closeAgents, many, meshConfig, registry, startApp, startMesh, type App } from "./support.js";
@@ -754,7 +755,24 @@ spec:
     expect(seen("/ambiguous")).toBe(0);
   });
 
-  test("a method with lower-case letters is refused (400) as on the HTTP/1.1 path: a deny on DELETE cannot be passed as 'delete'", async () => {
+  /** The status of one HTTP/2 request over mutual TLS to the lenient app's inbound listener. */
+  const h2Status = async (lp: number, method: string): Promise<number> => {
+    const s = http2.connect(`https://127.0.0.1:${lp}`, { ca, cert: ops.certPem, key: ops.keyPem, checkServerIdentity: () => undefined });
+    s.on("error", () => {});
+    try {
+      return await new Promise<number>((resolve, reject) => {
+        const r = s.request({ ":method": method, ":path": "/orders/1", ":authority": "lenient" });
+        r.on("response", (h) => resolve(Number(h[":status"])));
+        r.on("error", reject);
+        r.resume();
+        r.end();
+      });
+    } finally {
+      s.close();
+    }
+  };
+
+  test("a method with lower-case letters is refused (400) over the hop protocol and HTTP/2 as on the HTTP/1.1 path: a deny on DELETE cannot be passed as 'delete'", async () => {
     const lp = mesh.inboundPort("lenient", "shop", lenient.port);
     const p = await hopPeer(lp, ca, ops);
     p.request(1, "DELETE", "/orders/1", { host: "lenient" });
@@ -764,6 +782,7 @@ spec:
       p.request(id, m, "/orders/1", { host: "lenient" });
       expect((await p.outcome(id)).status, m).toBe(400);
       expect(await rawHttp(lp, m, "/orders/1", [["host", "lenient"]], { ca, id: ops }), m).toBe(400);
+      expect(await h2Status(lp, m), `${m} over HTTP/2`).toBe(400);
       id += 2;
     }
     p.request(id, "GET", "/orders/1", { host: "lenient" });

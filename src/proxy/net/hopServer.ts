@@ -262,7 +262,7 @@ export class HopServerConnection {
     // Methods are case-sensitive (RFC 9110 §9.1) and the HTTP/1.1 path takes upper-case ones only: an app
     // that upper-cases them (Django, Werkzeug) would run as DELETE a "delete" that a rule on DELETE never matched.
     if (/[a-z]/.test(head!.m as string)) {
-      s.localReply(400, "unimesh: the method has lower-case letters");
+      s.localReply(400, "unimesh: the method has lower-case letters", "DPE");
       return true;
     }
     // Access control decides on the headers as received, as on the HTTP path; the inbound side
