@@ -18,6 +18,8 @@ import net from "node:net";
 import http2 from "node:http2";
 import type http from "node:http";
 import { CertificateAuthority } from "../../src/proxy/identity/ca.js";
+import { CertStore } from "../../src/proxy/identity/certs.js";
+import { HopClient } from "../../src/proxy/upstream/hopClient.js";
 import { closeAgents, many, meshConfig, registry, startApp, startMesh, type App } from "./support.js";
 import type { ProxyRuntime } from "../../src/proxy/runtime.js";
 
@@ -847,5 +849,57 @@ spec:
     expect(mesh.metrics.tlsRefused.get({ reason: "no client certificate" })).toBe(1);
     expect(mesh.metrics.tlsRefused.get({ reason: "untrusted client certificate" })).toBe(1);
     expect(api.seen.length).toBe(before);
+  });
+});
+
+describe("hop protocol: a hostile server against the hop client", () => {
+  test("a server that sends DATA past the stream's window (while the caller is paused) fails the stream: the caller's proxy does not buffer it", async () => {
+    const ca = await CertificateAuthority.create("cluster.local");
+    const store = new CertStore(ca, 3600_000);
+    const srv = await ca.issue("spiffe://cluster.local/ns/shop/sa/orders", 3600_000);
+    const server = tls.createServer(
+      { key: srv.keyPem, cert: srv.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: true, ALPNProtocols: [ALPN] },
+      (s) => {
+        s.on("error", () => {});
+        s.write(encode(F.SETTINGS, 0, 0, { maxStreams: 10, keepAliveMs: 60_000 }));
+        s.once("data", (c: Buffer) => {
+          const id = c.readUInt32BE(2);
+          s.write(encode(F.RESPONSE, 0, id, { s: 200, h: { "content-type": "application/octet-stream" } }));
+          // 8 MB, ignoring the window: no WINDOW frame is awaited.
+          const chunk = Buffer.alloc(64 * 1024, "d");
+          for (let i = 0; i < 128 && !s.destroyed; i++) {
+            s.write(encode(F.DATA, 0, id, chunk));
+          }
+        });
+      },
+    );
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as net.AddressInfo).port;
+    const cert = await store.get("spiffe://cluster.local/ns/shop/sa/web");
+    const client = new HopClient({ address: "127.0.0.1", port, cert, expectServer: "spiffe://cluster.local/ns/shop/sa/orders" }, () => {
+      throw new Error("no fallback expected");
+    });
+    let received = 0;
+    const outcome = await new Promise<string>((resolve) => {
+      client.dispatch(
+        { method: "GET", path: "/big", headers: { host: "orders" }, origin: "https://orders" },
+        {
+          onRequestStart: () => {},
+          // The caller's downstream is slow: the response is paused from its head on.
+          onResponseStart: (c) => c.pause(),
+          onResponseData: (_c, chunk) => {
+            received += chunk.length;
+          },
+          onResponseEnd: () => resolve("end"),
+          onResponseError: (_c, e) => resolve(e.message),
+        },
+      );
+      setTimeout(() => resolve(`no outcome (${received} bytes)`), 5000);
+    });
+    expect(outcome).toMatch(/flow-control window/);
+    expect(received).toBeLessThanOrEqual(WINDOW);
+    await client.destroy();
+    server.close();
+    store.close();
   });
 });

@@ -463,8 +463,10 @@ class ClientStream implements Dispatcher.DispatchController {
   onData(payload: Buffer): void {
     if (!this.gotHead) return this.broken("DATA before the response head");
     if (this.done) return;
-    this.handler.onResponseData?.(this, payload);
+    // A server may have one window of the stream unacknowledged: more ignored the flow control.
     this.unacked += payload.length;
+    if (this.unacked > WINDOW) return this.broken("DATA past the flow-control window");
+    this.handler.onResponseData?.(this, payload);
     if (this.unacked >= WINDOW / 2) this.ack();
   }
 
