@@ -31,6 +31,13 @@ describe("streaming", () => {
         res.end(big);
         return;
       }
+      // /trickle: a content-length body whose last byte comes 300 ms after the rest.
+      if (req.url === "/trickle") {
+        res.writeHead(200, { "content-length": "10" });
+        res.write("123456789");
+        setTimeout(() => res.end("0"), 300);
+        return;
+      }
       // The first request to /upload and to /small fails with 503.
       const first = files.seen.filter((s) => s.url === req.url).length === 1;
       if (first && (req.url === "/upload" || req.url === "/small")) {
@@ -65,6 +72,24 @@ describe("streaming", () => {
       if (chunks.length % 20 === 0) await new Promise((x) => setTimeout(x, 5));
     }
     expect(sha(Buffer.concat(chunks))).toBe(sha(big));
+  });
+
+  test("a content-length body streams as it comes: the bytes before its last are not held back", async () => {
+    const t0 = performance.now();
+    const r = await request(url("/trickle"), { headers: { host: "files" } });
+    expect(r.headers["content-length"]).toBe("10");
+    const seen: [string, number][] = [];
+    for await (const c of r.body) seen.push([(c as Buffer).toString(), performance.now() - t0]);
+    expect(seen.map(([c]) => c).join("")).toBe("1234567890");
+    // The first nine bytes arrive before the app sends the last one (300 ms later), which then ends it.
+    expect(seen[0][0]).toBe("123456789");
+    expect(seen.at(-1)![1] - seen[0][1]).toBeGreaterThanOrEqual(250);
+  });
+
+  test("HEAD of a content-length answer: its head, no body", async () => {
+    const r = await request(url("/trickle"), { method: "HEAD", headers: { host: "files" } });
+    expect([r.statusCode, r.headers["content-length"]]).toEqual([200, "10"]);
+    expect((await r.body.arrayBuffer()).byteLength).toBe(0);
   });
 
   test("a body over the retry buffer is streamed once: the 503 is not retried", async () => {
