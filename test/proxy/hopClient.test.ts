@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import https from "node:https";
+import tls from "node:tls";
 import type { AddressInfo } from "node:net";
 import { Pool, type Dispatcher } from "undici";
 import { CertificateAuthority } from "../../src/proxy/identity/ca.js";
@@ -75,6 +76,33 @@ describe("hop client", () => {
     expect(seen).toEqual(["/one", "/two"]);
     await client.close();
     await pool.close();
+  });
+
+  test("a server that chooses the hop protocol but never sends SETTINGS fails the request after the connect timeout", async () => {
+    const ca = store.ca;
+    const srv = await ca.issue("spiffe://cluster.local/ns/shop/sa/orders", 3600_000);
+    const mute = tls.createServer({ key: srv.keyPem, cert: srv.certPem, ca: ca.certPem, requestCert: true, ALPNProtocols: ["unimesh-hop/1"] }, (s) =>
+      s.on("error", () => {}),
+    );
+    await new Promise<void>((r) => mute.listen(0, "127.0.0.1", r));
+    const cert = await store.get("spiffe://cluster.local/ns/shop/sa/web");
+    const client = new HopClient(
+      {
+        address: "127.0.0.1",
+        port: (mute.address() as AddressInfo).port,
+        cert,
+        expectServer: "spiffe://cluster.local/ns/shop/sa/orders",
+        connectTimeoutMs: 300,
+      },
+      () => {
+        throw new Error("no fallback expected");
+      },
+    );
+    const t0 = Date.now();
+    await expect(dispatch(client, "/x")).rejects.toThrow(/no hop-protocol SETTINGS/);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    await client.destroy();
+    mute.close();
   });
 
   test("a server presenting another SPIFFE ID is refused before any request is sent", async () => {

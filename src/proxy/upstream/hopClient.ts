@@ -135,6 +135,7 @@ class HopClientConnection {
   private readonly streams = new Map<number, ClientStream>();
   private waiting: ClientStream[] = [];
   private idleTimer: NodeJS.Timeout | undefined;
+  private settingsTimer: NodeJS.Timeout | undefined;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly client: HopClient) {
@@ -161,6 +162,12 @@ class HopClientConnection {
     );
     this.socket.once("secureConnect", () => {
       clearTimeout(connectTimer);
+      // The server's SETTINGS come right after the handshake: a server that never sends them fails the
+      // connection (its waiting requests fail as a connect failure) instead of holding them forever.
+      this.settingsTimer = setTimeout(
+        () => this.socket.destroy(new HopError("the server sent no hop-protocol SETTINGS after the handshake", "UND_ERR_CONNECT_TIMEOUT")),
+        t.connectTimeoutMs ?? 10_000,
+      );
       if (this.socket.alpnProtocol !== HOP_ALPN) {
         const w = this.waiting;
         this.waiting = [];
@@ -183,6 +190,7 @@ class HopClientConnection {
     });
     this.socket.on("close", () => {
       clearTimeout(connectTimer);
+      clearTimeout(this.settingsTimer);
       this.onClose(error ?? new HopError("other side closed", "UND_ERR_SOCKET"));
     });
   }
@@ -250,6 +258,7 @@ class HopClientConnection {
       if (o && typeof o.keepAliveMs === "number" && o.keepAliveMs >= 1) this.keepAliveMs = o.keepAliveMs;
       if (!this.ready) {
         this.ready = true;
+        clearTimeout(this.settingsTimer);
         const w = this.waiting;
         this.waiting = [];
         for (const s of w) {
