@@ -230,6 +230,7 @@ export class ProxyRuntime {
                     maxHeaderBytes: w.limits.maxHeaderBytes,
                     keepAliveMs: w.limits.peerKeepAliveTimeoutMs,
                     requestTimeoutMs: w.limits.requestTimeoutMs,
+                    frameTimeoutMs: w.limits.headersTimeoutMs,
                     dispatcher: new InlineHop(this.ctx, key, peerOfSocket(s), HOP_ALPN),
                     streamStarted: w.streamStarted,
                     protocolError: w.protocolError,

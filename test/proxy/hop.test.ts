@@ -173,7 +173,7 @@ describe("hop protocol", () => {
         {
           hopProtocol: "multiplexed",
           accessLog: { enabled: true, path: join(dir, "access.log") },
-          limits: { maxConcurrentStreams: 4, maxHeaderBytes: 4096, requestTimeoutMs: 1500 },
+          limits: { maxConcurrentStreams: 4, maxHeaderBytes: 4096, requestTimeoutMs: 1500, headersTimeoutMs: 1000 },
         },
       ),
     );
@@ -405,6 +405,26 @@ describe("hop protocol", () => {
       expect(proxy.metrics.connectionsClosed.get({ reason: "hop-premature-resets" })).toBe(shed + 1);
       await new Promise((r) => setTimeout(r, 200));
       expect(orders.seen.slice(before).filter((x) => x.url.startsWith("/rapid/")).length).toBeLessThan(5);
+    });
+
+    test("a frame trickled in byte by byte (slow loris) closes the connection after headersTimeoutMs", async () => {
+      const { hop } = await connect();
+      const before = orders.seen.length;
+      const head = Buffer.from(JSON.stringify({ m: "GET", p: "/loris", h: { host: "orders" } }));
+      const frame = Buffer.alloc(10 + head.length);
+      frame[0] = REQUEST;
+      frame[1] = END_STREAM;
+      frame.writeUInt32BE(1, 2);
+      frame.writeUInt32BE(head.length, 6);
+      head.copy(frame, 10);
+      const t0 = Date.now();
+      for (let i = 0; i < frame.length - 1 && !hop.closed; i++) {
+        hop.socket.write(frame.subarray(i, i + 1));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(hop.closed).toBe(true);
+      expect(Date.now() - t0).toBeLessThan(4000);
+      expect(orders.seen.length).toBe(before);
     });
 
     test("a request head over maxHeaderBytes gets 431; it does not reach the app", async () => {

@@ -121,6 +121,11 @@ export class FrameReader {
     private readonly onError: (why: string) => void,
   ) {}
 
+  /** True when the bytes read so far end inside a frame. */
+  get partial(): boolean {
+    return this.pending !== undefined;
+  }
+
   push(chunk: Buffer): void {
     const buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
     this.pending = undefined;

@@ -47,6 +47,8 @@ export interface HopServerOptions {
   keepAliveMs: number;
   /** Time to receive a whole request body, in milliseconds. */
   requestTimeoutMs: number;
+  /** Time to receive the rest of a frame once its first bytes came (`limits.headersTimeoutMs`), in milliseconds. */
+  frameTimeoutMs: number;
   /** The instance's inbound side, for this connection's verified peer. */
   dispatcher: Pick<Dispatcher, "dispatch">;
   /** A stream started: returns what to call when it ends (in-flight accounting, draining). */
@@ -86,6 +88,7 @@ export class HopServerConnection {
   private goingAway = false;
   private closed = false;
   private idleTimer: NodeJS.Timeout | undefined;
+  private frameTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly socket: TLSSocket,
@@ -109,6 +112,12 @@ export class HopServerConnection {
       // A caller that does not read what it asked for: no more of its frames are read until the
       // socket drained (its requests would make answers pile up in memory).
       if (this.congested) socket.pause();
+      // A frame begun must be completed within frameTimeoutMs (a slow-loris caller trickling a head).
+      if (!reader.partial) {
+        clearTimeout(this.frameTimer);
+        this.frameTimer = undefined;
+      } else if (!this.frameTimer)
+        this.frameTimer = setTimeout(() => this.protocolError(`a frame was not completed within ${o.frameTimeoutMs} ms`), o.frameTimeoutMs).unref();
     });
     socket.on("drain", () => {
       if (socket.isPaused()) socket.resume();
@@ -167,6 +176,7 @@ export class HopServerConnection {
   private onClose(): void {
     this.closed = true;
     clearTimeout(this.idleTimer);
+    clearTimeout(this.frameTimer);
     for (const s of [...this.streams.values()]) s.cancel(new Error("connection closed"));
   }
 
