@@ -105,6 +105,48 @@ describe("hop client", () => {
     mute.close();
   });
 
+  test("an upload to a server that grants credit but does not read stays bounded in the caller's socket buffer", async () => {
+    const ca = store.ca;
+    const srv = await ca.issue("spiffe://cluster.local/ns/shop/sa/orders", 3600_000);
+    const sockets: tls.TLSSocket[] = [];
+    // Chooses the hop protocol, sends SETTINGS and a 1 GiB window for stream 1, then stops reading.
+    const greedy = tls.createServer({ key: srv.keyPem, cert: srv.certPem, ca: ca.certPem, requestCert: true, ALPNProtocols: ["unimesh-hop/1"] }, (s) => {
+      sockets.push(s);
+      s.on("error", () => {});
+      const settings = Buffer.from(JSON.stringify({ maxStreams: 10, keepAliveMs: 60_000 }));
+      const frame = (type: number, id: number, payload: Buffer) => {
+        const h = Buffer.alloc(10);
+        h[0] = type;
+        h.writeUInt32BE(id, 2);
+        h.writeUInt32BE(payload.length, 6);
+        return Buffer.concat([h, payload]);
+      };
+      const w = Buffer.alloc(4);
+      w.writeUInt32BE(0x3fffffff);
+      s.write(Buffer.concat([frame(0, 0, settings), frame(6, 1, w)]));
+      s.pause();
+    });
+    await new Promise<void>((r) => greedy.listen(0, "127.0.0.1", r));
+    const cert = await store.get("spiffe://cluster.local/ns/shop/sa/web");
+    const client = new HopClient(
+      { address: "127.0.0.1", port: (greedy.address() as AddressInfo).port, cert, expectServer: "spiffe://cluster.local/ns/shop/sa/orders" },
+      () => {
+        throw new Error("no fallback expected");
+      },
+    );
+    client.dispatch(
+      { method: "POST", path: "/upload", headers: { host: "orders" }, body: Buffer.alloc(64 * 1024 * 1024, "u"), origin: "https://orders" },
+      { onRequestStart: () => {}, onResponseError: () => {} },
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    const conns = (client as unknown as { conns: { socket: tls.TLSSocket }[] }).conns;
+    expect(conns.length).toBe(1);
+    expect(conns[0].socket.writableLength).toBeLessThan(4 * 1024 * 1024);
+    await client.destroy();
+    for (const s of sockets) s.destroy();
+    greedy.close();
+  });
+
   test("a server presenting another SPIFFE ID is refused before any request is sent", async () => {
     const cert = await store.get("spiffe://cluster.local/ns/shop/sa/web");
     const client = new HopClient({ address: "127.0.0.1", port, cert, expectServer: "spiffe://cluster.local/ns/shop/sa/payments" }, () => {

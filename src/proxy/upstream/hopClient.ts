@@ -40,6 +40,8 @@ import {
 const CLIENT_MAX_STREAMS = 100;
 /** How long a server that did not choose the hop protocol gets HTTP before it is offered again, in ms. */
 const FALLBACK_MS = 60_000;
+/** Bytes a connection's socket may hold unsent before request bodies wait for it to drain. */
+const MAX_BACKLOG = 1024 * 1024;
 /** The largest frame accepted from a server (a response head is bounded by this too), in bytes. */
 const MAX_FRAME = 1024 * 1024;
 
@@ -382,8 +384,25 @@ class ClientStream implements Dispatcher.DispatchController {
     client.place(this);
   }
 
+  /** Waits for the server's credit, and for the socket to drain when it holds over MAX_BACKLOG bytes not sent yet. */
   private async waitCredit(): Promise<void> {
     while (!this.done && this.window <= 0) await new Promise<void>((r) => (this.creditWaiter = r));
+    // A server that grants credit but does not read must not make this proxy buffer the whole upload.
+    const c = this.conn;
+    const s = c?.socket;
+    while (!this.done && c && s && !s.destroyed && c.writer.backlog > MAX_BACKLOG) {
+      c.writer.flush();
+      if (s.writableLength <= MAX_BACKLOG) break;
+      await new Promise<void>((r) => {
+        const go = () => {
+          s.off("drain", go);
+          s.off("close", go);
+          r();
+        };
+        s.once("drain", go);
+        s.once("close", go);
+      });
+    }
   }
 
   private async sendBuffer(b: Buffer): Promise<void> {
