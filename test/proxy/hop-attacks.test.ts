@@ -22,6 +22,7 @@ import { CertStore } from "../../src/proxy/identity/certs.js";
 import { HopClient } from "../../src/proxy/upstream/hopClient.js";
 import { closeAgents, many, meshConfig, registry, startApp, startMesh, type App } from "./support.js";
 import type { ProxyRuntime } from "../../src/proxy/runtime.js";
+import { prng } from "../support/prng.js";
 
 // The frame table of the hop protocol: type u8, flags u8, stream u32 BE, length u32 BE, payload.
 const ALPN = "unimesh-hop/1";
@@ -168,18 +169,6 @@ function rawHttp(port: number, method: string, target: string, headers: [string,
   });
 }
 
-/** A seeded generator (mulberry32), so a failing case can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const POLICIES = `
 apiVersion: unimesh.io/v1alpha1
 kind: MTLSPolicy
@@ -316,7 +305,7 @@ describe("hop protocol: the access decision is the HTTP path's", () => {
 
   test("a few hundred random requests through the outbound listener: same status, same request at the app, hop protocol or HTTP", async () => {
     const seed = 17;
-    const r = rng(seed);
+    const r = prng(seed);
     const cases = Array.from({ length: 300 }, () => randomCase(r, callers));
     const results = await many(cases.length, 6, async (i) => {
       const c = cases[i];
@@ -352,7 +341,7 @@ describe("hop protocol: the access decision is the HTTP path's", () => {
     const port = hopMesh.inboundPort("api", "shop", hopApi.port);
     const ca = hopMesh.ca.certPem;
     const seed = 4242;
-    const r = rng(seed);
+    const r = prng(seed);
     const diffs: string[] = [];
     const statuses = new Map<string, number>();
     for (const who of ["spiffe://cluster.local/ns/shop/sa/web", "spiffe://cluster.local/ns/shop/sa/intruder", "spiffe://cluster.local/ns/ops/sa/anyone"]) {
