@@ -25,7 +25,9 @@
 // default 5), UNIMESH_BENCH_ROUNDS (default 5), UNIMESH_BENCH_CONNECTIONS (default "8,64"),
 // UNIMESH_BENCH_SUBJECTS (comma-separated subset of the names above), UNIMESH_BENCH_BASELINE (the dist/
 // directory of another checkout, e.g. /work/main/dist after its npm run build — it reads its ../schemas: adds `unimesh@baseline` and `unimesh-inline@baseline`,
-// measured in the same interleaved rounds, and their A/B ratios: a before/after figure on a shared machine).
+// measured in the same interleaved rounds, and their A/B ratios: a before/after figure on a shared machine),
+// UNIMESH_BENCH_VARIANTS ("name=node flags;name2=flags": adds `unimesh~name`, the default mode started with
+// those node flags, e.g. "semi16=--max-semi-space-size=16 --min-semi-space-size=16": a V8 flag A/B in one run).
 import { spawn, spawnSync, execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import http from "node:http";
@@ -208,10 +210,10 @@ try {
     await waitPort(port);
     subjects.push({ name, port, pid: child.pid });
   };
-  const nodeSubject = async (name, script, args) => {
+  const nodeSubject = async (name, script, args, nodeFlags = []) => {
     if (!want(name)) return;
     const port = await freePort();
-    const child = await start(1, process.execPath, [join(root, script), String(port), ...args], "ready");
+    const child = await start(1, process.execPath, [...nodeFlags, join(root, script), String(port), ...args], "ready");
     const admin = /admin=(\d+)/.exec(child.readyLine ?? "")?.[1];
     subjects.push({ name, port, pid: child.pid, ...(admin ? { admin: Number(admin) } : {}) });
   };
@@ -223,6 +225,12 @@ try {
     if (!existsSync(join(BASELINE, "index.js"))) throw new Error(`UNIMESH_BENCH_BASELINE: no index.js in ${BASELINE} (give a dist/ directory)`);
     await nodeSubject("unimesh@baseline", "bench/proxy-unimesh.mjs", [...up.map(String), `--dist=${BASELINE}`]);
     await nodeSubject("unimesh-inline@baseline", "bench/proxy-unimesh.mjs", [...up.map(String), "--inline", `--dist=${BASELINE}`]);
+  }
+  for (const v of (process.env.UNIMESH_BENCH_VARIANTS ?? "").split(";").filter(Boolean)) {
+    const [name, flags = ""] = v.split(/=(.*)/s);
+    LABELS[`unimesh~${name}`] = `unimesh default mode, node ${flags}`;
+    if (ONLY) ONLY.push(`unimesh~${name}`);
+    await nodeSubject(`unimesh~${name}`, "bench/proxy-unimesh.mjs", up.map(String), flags.split(" ").filter(Boolean));
   }
   await nginxSubject("nginx-1hop", (d, port) => proxyConf(d, port, up[0]));
   await nodeSubject("httpproxy-1hop", "bench/proxy-httpproxy.mjs", [String(up[0])]);

@@ -36,6 +36,7 @@ import {
   resetPayload,
   u32,
 } from "./hop.js";
+import { IdTable } from "../idTable.js";
 
 /** What a hop connection needs from its listener. */
 export interface HopServerOptions {
@@ -77,7 +78,7 @@ export type FailureReply = (err: Error) => [status: number, body: string, flag: 
 
 /** One hop connection at an inbound listener. */
 export class HopServerConnection {
-  private readonly streams = new Map<number, ServerStream>();
+  private readonly streams = new IdTable<ServerStream>();
   /** Streams whose requests start after the current read (see the "data" handler). */
   private starting: (() => void)[] = [];
   /** Streams opened, and streams the caller reset before their response was complete. */

@@ -35,6 +35,7 @@ import {
   resetPayload,
   u32,
 } from "../net/hop.js";
+import { IdTable } from "../idTable.js";
 
 /** Streams per connection at most (also bounded by the server's SETTINGS). */
 const CLIENT_MAX_STREAMS = 100;
@@ -134,7 +135,7 @@ class HopClientConnection {
   private maxStreams = CLIENT_MAX_STREAMS;
   private keepAliveMs = 60_000;
   private nextId = 1;
-  private readonly streams = new Map<number, ClientStream>();
+  private readonly streams = new IdTable<ClientStream>();
   private waiting: ClientStream[] = [];
   private idleTimer: NodeJS.Timeout | undefined;
   private settingsTimer: NodeJS.Timeout | undefined;

@@ -15,6 +15,7 @@ import { Worker } from "node:worker_threads";
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { VM_SOURCE } from "./vm.js";
+import { IdTable } from "../idTable.js";
 
 /** Time and size limits of the Wasm runtime. */
 export const WASM_LIMITS = {
@@ -90,7 +91,7 @@ export class WasmVm {
   private starting?: Promise<Worker>;
   private failedUntil = 0;
   private failure = "";
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new IdTable<Pending>();
   private nextId = 1;
   private nextCtx = 2;
   private closed = false;
