@@ -10,6 +10,10 @@
 //                       instance's inbound listener, Bookinfo's policies enforced (bench/proxy-unimesh.mjs).
 //   unimesh-inline      the same with `colocatedHops: inline` (the hop handed over in process).
 //   nginx-1hop, httpproxy-1hop   one plaintext hop each, for reference.
+//   node-floor-2hop-tls, node-floor-1hop   Node's floor (bench/proxy-floor.mjs): node:http + undici +
+//                       node:tls with no policy at all, two hops over TLS with client certificates (the
+//                       default mode's parts) and one plaintext hop (inline's): what unimesh costs above
+//                       them is its own, what they cost above nginx is Node's.
 //   direct              wrk straight to the upstream: what the load generator's core can do.
 //
 // Method: wrk (1 thread) and the upstream (nginx, 1 worker, 67-byte answer) on CPU 0, each subject on
@@ -55,6 +59,8 @@ const LABELS = {
   unimesh: "**unimesh default mode** (two listeners, mTLS)",
   "unimesh-inline": "unimesh `colocatedHops: inline`",
   "nginx-1hop": "nginx, one plaintext hop (reference)",
+  "node-floor-2hop-tls": "Node's floor: node:http + undici, two hops, TLS with client certificates, no policy",
+  "node-floor-1hop": "Node's floor: node:http + undici, one plaintext hop, no policy",
   "httpproxy-1hop": "http-proxy, one plaintext hop (reference)",
   direct: "direct to the upstream (load generator's ceiling)",
   "unimesh@baseline": "unimesh default mode, baseline build",
@@ -219,6 +225,7 @@ try {
   };
   await nginxSubject("nginx-2hop-mtls", async (d, port) => twoHopConf(d, port, await freePort(), up[0], certs));
   await nodeSubject("httpproxy-2hop-tls", "bench/proxy-httpproxy.mjs", [String(up[0]), "--two-hop", certsDir]);
+  await nodeSubject("node-floor-2hop-tls", "bench/proxy-floor.mjs", [String(up[0]), "--two-hop", certsDir]);
   await nodeSubject("unimesh", "bench/proxy-unimesh.mjs", up.map(String));
   await nodeSubject("unimesh-inline", "bench/proxy-unimesh.mjs", [...up.map(String), "--inline"]);
   if (BASELINE) {
@@ -234,6 +241,7 @@ try {
   }
   await nginxSubject("nginx-1hop", (d, port) => proxyConf(d, port, up[0]));
   await nodeSubject("httpproxy-1hop", "bench/proxy-httpproxy.mjs", [String(up[0])]);
+  await nodeSubject("node-floor-1hop", "bench/proxy-floor.mjs", [String(up[0])]);
   for (const s of subjects) await check(s.name, s.port);
 
   // Warm-up (connections, JIT, TLS sessions), then interleaved rounds.
