@@ -1,6 +1,6 @@
 /**
- * A table of live entries keyed by a small non-negative integer id (hop protocol streams, Wasm stream
- * contexts, Wasm worker calls): the subset of `Map` those tables use.
+ * A table of live entries keyed by a small non-negative integer id (hop protocol streams, Wasm worker
+ * calls): the subset of `Map` those tables use.
  *
  * Why not a `Map`: these tables see one `set` and one `delete` per request, thousands a second. V8
  * stores a `Map` in an OrderedHashTable that it replaces with a new, resized one as entries come and go,
@@ -10,14 +10,22 @@
  * request's objects since the last full GC survive the scavenges and get promoted. Measured on the
  * default mode's proxy (bench/proxy-unimesh.mjs, 8 connections, `node --trace-gc`): with the hop
  * streams in `Map`s, 3.4 MB promoted per scavenge and 10 ms scavenges whenever the young generation
- * was large (`--max-semi-space-size=32`, and at times with the defaults), 8,200 against 9,450 req/s,
- * p99 12 ms against 3 ms; with this table nothing is promoted and scavenges take 1 ms. A dictionary
- * object is resized by copying into a new store with no link from the old one, so none of that.
+ * was large (`--max-semi-space-size=32`, and at times with the defaults: the first run after boot),
+ * 8,200 against 9,450 req/s, p99 12 ms against 3 ms; with this table nothing is promoted and scavenges
+ * take 1 ms (bench/proxy-results.md).
  *
- * Iteration is in ascending id order. Ids must be integers in 0..2^32-2 (array indices).
+ * The table is open addressing with linear probing over two plain arrays (ids, values), at most half
+ * full, with backward-shift deletion (no tombstones): its arrays are only replaced when it grows, and
+ * nothing links an old array to a new one. Iteration is in ascending id order, over a snapshot.
+ * Ids must be integers in 0..2^32-2.
  */
 export class IdTable<V> {
-  private entries: Record<number, V> = Object.create(null) as Record<number, V>;
+  /** Ids by slot; -1 is an empty slot. */
+  private ids: number[] = new Array<number>(16).fill(-1);
+  private vals: (V | undefined)[] = new Array<V | undefined>(16).fill(undefined);
+  private mask = 15;
+  /** 32 - log2(capacity): the shift of the Fibonacci hash. */
+  private shift = 28;
   private count = 0;
 
   /** Entries in the table. */
@@ -25,45 +33,106 @@ export class IdTable<V> {
     return this.count;
   }
 
+  /** The slot where `id`'s probe starts (Fibonacci hashing: sequential ids spread over the table). */
+  private home(id: number): number {
+    return Math.imul(id, 0x9e3779b1) >>> this.shift;
+  }
+
+  /** The slot holding `id`, or -1. */
+  private find(id: number): number {
+    const ids = this.ids;
+    for (let i = this.home(id); ; i = (i + 1) & this.mask) {
+      const k = ids[i];
+      if (k === id) return i;
+      if (k === -1) return -1;
+    }
+  }
+
   get(id: number): V | undefined {
-    return this.entries[id];
+    const i = this.find(id);
+    return i < 0 ? undefined : this.vals[i];
   }
 
   has(id: number): boolean {
-    return this.entries[id] !== undefined;
+    return this.find(id) >= 0;
   }
 
-  /** Adds or replaces the entry of `id` (`value` must not be `undefined`). */
+  /** Adds or replaces the entry of `id`. */
   set(id: number, value: V): this {
-    if (this.entries[id] === undefined) this.count++;
-    this.entries[id] = value;
+    const ids = this.ids;
+    let i = this.home(id);
+    for (; ; i = (i + 1) & this.mask) {
+      const k = ids[i];
+      if (k === id) {
+        this.vals[i] = value;
+        return this;
+      }
+      if (k === -1) break;
+    }
+    ids[i] = id;
+    this.vals[i] = value;
+    if (++this.count * 2 > this.mask + 1) this.resize((this.mask + 1) * 2);
     return this;
   }
 
   /** Removes the entry of `id`: true if there was one. */
   delete(id: number): boolean {
-    if (this.entries[id] === undefined) return false;
-    delete this.entries[id];
+    let i = this.find(id);
+    if (i < 0) return false;
+    const { ids, vals, mask } = this;
+    // Backward shift: move later entries of the same probe run into the hole, so no probe for them
+    // stops early at it.
+    for (let j = (i + 1) & mask; ids[j] !== -1; j = (j + 1) & mask) {
+      const h = this.home(ids[j]);
+      // The entry at j may move to i when its home slot is not in the cyclic range (i, j].
+      if (i <= j ? h <= i || h > j : h <= i && h > j) {
+        ids[i] = ids[j];
+        vals[i] = vals[j];
+        i = j;
+      }
+    }
+    ids[i] = -1;
+    vals[i] = undefined;
     this.count--;
     return true;
   }
 
   clear(): void {
-    this.entries = Object.create(null) as Record<number, V>;
+    this.ids = new Array<number>(16).fill(-1);
+    this.vals = new Array<V | undefined>(16).fill(undefined);
+    this.mask = 15;
+    this.shift = 28;
     this.count = 0;
   }
 
   /** The values, in ascending id order (a snapshot: the table may change while the caller walks it). */
   values(): V[] {
-    const out: V[] = [];
-    for (const k in this.entries) out.push(this.entries[k as unknown as number]);
-    return out;
+    return this.entries().map((e) => e[1]);
   }
 
   /** The `[id, value]` pairs, in ascending id order (a snapshot). */
   [Symbol.iterator](): IterableIterator<[number, V]> {
+    return this.entries()[Symbol.iterator]();
+  }
+
+  private entries(): [number, V][] {
     const out: [number, V][] = [];
-    for (const k in this.entries) out.push([Number(k), this.entries[k as unknown as number]]);
-    return out[Symbol.iterator]();
+    for (let i = 0; i <= this.mask; i++) if (this.ids[i] !== -1) out.push([this.ids[i], this.vals[i] as V]);
+    return out.sort((a, b) => a[0] - b[0]);
+  }
+
+  private resize(capacity: number): void {
+    const { ids, vals } = this;
+    this.ids = new Array<number>(capacity).fill(-1);
+    this.vals = new Array<V | undefined>(capacity).fill(undefined);
+    this.mask = capacity - 1;
+    this.shift = 32 - Math.log2(capacity);
+    for (let i = 0; i < ids.length; i++) {
+      if (ids[i] === -1) continue;
+      let j = this.home(ids[i]);
+      while (this.ids[j] !== -1) j = (j + 1) & this.mask;
+      this.ids[j] = ids[i];
+      this.vals[j] = vals[i];
+    }
   }
 }

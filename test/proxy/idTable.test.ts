@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
 import { IdTable } from "../../src/proxy/idTable.js";
+import { prng } from "../support/prng.js";
 
 describe("IdTable", () => {
   it("gets, sets, replaces and deletes like a Map, and counts its entries", () => {
@@ -29,12 +30,12 @@ describe("IdTable", () => {
     expect(t.get(3)).toBeUndefined();
   });
 
-  it("takes ids from 0 to 2^32-2 and names that are Object.prototype's own", () => {
+  it("takes ids from 0 to 2^32-2, and nothing for names that are Object.prototype's own", () => {
     const t = new IdTable<number>();
     for (const id of [0, 2 ** 31 - 1, 2 ** 31 + 1, 2 ** 32 - 2]) t.set(id, id);
     expect(t.size).toBe(4);
     expect([...t].map(([k]) => k)).toEqual([0, 2 ** 31 - 1, 2 ** 31 + 1, 2 ** 32 - 2]);
-    // A null-prototype store: nothing inherited answers for a missing id.
+    // Nothing inherited answers for what is not an id.
     expect(t.get("constructor" as unknown as number)).toBeUndefined();
     expect(t.has("__proto__" as unknown as number)).toBe(false);
   });
@@ -51,6 +52,30 @@ describe("IdTable", () => {
     expect(t.size).toBe(0);
     for (const id of [7, 2]) t.set(id, `s${id}`);
     expect(t.values()).toEqual(["s2", "s7"]);
+  });
+
+  it("agrees with a Map over 20,000 random sets, deletes and lookups (sequential, clustered and large ids)", () => {
+    const rand = prng(17);
+    for (const pick of [
+      () => 1 + 2 * Math.floor(rand() * 400), // hop stream ids: odd, a few hundred live
+      () => Math.floor(rand() * 64), // dense: long probe runs, deletions shifting entries back
+      () => 2 ** 32 - 2 - Math.floor(rand() * 1000), // the top of the range
+    ]) {
+      const t = new IdTable<number>();
+      const m = new Map<number, number>();
+      for (let i = 0; i < 20_000; i++) {
+        const id = pick();
+        const op = rand();
+        if (op < 0.45) {
+          t.set(id, i);
+          m.set(id, i);
+        } else if (op < 0.9) expect(t.delete(id)).toBe(m.delete(id));
+        else expect(t.get(id)).toBe(m.get(id));
+        expect(t.size).toBe(m.size);
+      }
+      for (const [id, v] of m) expect(t.get(id)).toBe(v);
+      expect([...t]).toEqual([...m].sort((x, y) => x[0] - y[0]));
+    }
   });
 
   it("does not get the objects of later entries promoted once one of its stores is old (a Map does)", () => {

@@ -193,16 +193,24 @@ function validValue(v: string): boolean {
 export function checkHeaders(h: unknown, max: number): string | number {
   if (h === null || typeof h !== "object" || Array.isArray(h)) return "headers are not an object";
   let size = 0;
-  for (const [k, v] of Object.entries(h as Record<string, unknown>)) {
+  const map = h as Record<string, unknown>;
+  const names = Object.keys(map);
+  for (let i = 0; i < names.length; i++) {
+    const k = names[i];
+    const v = map[k];
     if (!TOKEN.test(k)) return `header name ${JSON.stringify(k.slice(0, 64))} is not a lower-case token`;
     // A JSON object's own "__proto__" would set the prototype of the header map it is copied into.
     if (k === "__proto__") return "header name __proto__ is refused";
-    const vals = Array.isArray(v) ? v : [v];
-    if (!vals.length) return `header ${k} has no value`;
-    for (const x of vals) {
-      if (typeof x !== "string" || !validValue(x)) return `header ${k} has a value HTTP cannot carry`;
-      size += k.length + x.length + 4;
-    }
+    if (typeof v === "string") {
+      if (!validValue(v)) return `header ${k} has a value HTTP cannot carry`;
+      size += k.length + v.length + 4;
+    } else if (Array.isArray(v)) {
+      if (!v.length) return `header ${k} has no value`;
+      for (const x of v) {
+        if (typeof x !== "string" || !validValue(x)) return `header ${k} has a value HTTP cannot carry`;
+        size += k.length + x.length + 4;
+      }
+    } else return `header ${k} has a value HTTP cannot carry`;
     if (size > max) return `headers are over ${max} bytes`;
   }
   return size;
