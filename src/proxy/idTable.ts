@@ -17,7 +17,9 @@
  * The table is open addressing with linear probing over two plain arrays (ids, values), at most half
  * full, with backward-shift deletion (no tombstones): its arrays are only replaced when it grows, and
  * nothing links an old array to a new one. Iteration is in ascending id order, over a snapshot.
- * Ids must be integers in 0..2^32-2.
+ * Ids must be integers in 0..2^32-2. A peer that picks colliding ids (the hop server's table is keyed by
+ * the caller's stream ids) makes an operation walk at most the live entries, which the hop server bounds
+ * by `maxStreams`.
  */
 export class IdTable<V> {
   /** Ids by slot; -1 is an empty slot. */
