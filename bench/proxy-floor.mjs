@@ -34,8 +34,12 @@ function hop(pool) {
           for (const k in h) if (!HOP_BY_HOP.has(k)) out[k] = h[k];
           res.writeHead(status, out);
         },
-        onResponseData(_c, chunk) {
-          res.write(chunk);
+        onResponseData(c, chunk) {
+          // Back-pressure: a client that does not read pauses the upstream response.
+          if (!res.write(chunk)) {
+            c.pause();
+            res.once("drain", () => c.resume());
+          }
         },
         onResponseEnd() {
           res.end();

@@ -17,17 +17,23 @@
  * The table is open addressing with linear probing over two plain arrays (ids, values), at most half
  * full, with backward-shift deletion (no tombstones): its arrays are only replaced when it grows, and
  * nothing links an old array to a new one. Iteration is in ascending id order, over a snapshot.
- * Ids must be integers in 0..2^32-2. A peer that picks colliding ids (the hop server's table is keyed by
- * the caller's stream ids) makes an operation walk at most the live entries, which the hop server bounds
- * by `maxStreams`.
+ * Ids are integers ≥ 0 (-1 marks an empty slot; `set` refuses it). The hop server's table is keyed by
+ * the caller's stream ids: each table hashes with its own random odd multiplier, so a peer cannot pick
+ * ids that collide, and if it could, an operation walks at most the live entries (at most
+ * `maxStreams` on the hop server).
+ *
+ * The class uses nothing outside its own body (no imports, no module-level names): its GC test runs
+ * its source text in a fresh node (test/proxy/idTable.test.ts).
  */
 export class IdTable<V> {
   /** Ids by slot; -1 is an empty slot. */
   private ids: number[] = new Array<number>(16).fill(-1);
   private vals: (V | undefined)[] = new Array<V | undefined>(16).fill(undefined);
   private mask = 15;
-  /** 32 - log2(capacity): the shift of the Fibonacci hash. */
+  /** 32 - log2(capacity): the shift of the multiplicative hash. */
   private shift = 28;
+  /** This table's odd hash multiplier, random (Web Crypto, a global since Node 19). */
+  private readonly mul = globalThis.crypto.getRandomValues(new Uint32Array(1))[0] | 1;
   private count = 0;
 
   /** Entries in the table. */
@@ -35,9 +41,9 @@ export class IdTable<V> {
     return this.count;
   }
 
-  /** The slot where `id`'s probe starts (Fibonacci hashing: sequential ids spread over the table). */
+  /** The slot where `id`'s probe starts (multiplicative hashing: the top bits of id × an odd number). */
   private home(id: number): number {
-    return Math.imul(id, 0x9e3779b1) >>> this.shift;
+    return Math.imul(id, this.mul) >>> this.shift;
   }
 
   /** The slot holding `id`, or -1. */
@@ -59,8 +65,12 @@ export class IdTable<V> {
     return this.find(id) >= 0;
   }
 
-  /** Adds or replaces the entry of `id`. */
+  /**
+   * Adds or replaces the entry of `id`.
+   * @throws RangeError when `id` is not an integer ≥ 0.
+   */
   set(id: number, value: V): this {
+    if (!Number.isInteger(id) || id < 0) throw new RangeError(`IdTable: id ${id} is not an integer >= 0`);
     const ids = this.ids;
     let i = this.home(id);
     for (; ; i = (i + 1) & this.mask) {
