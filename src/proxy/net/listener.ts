@@ -201,6 +201,10 @@ export class Listener {
         onRequest1,
       );
       server.timeout = limits.idleTimeoutMs;
+      // No count of header lines: Node keeps only the first 1,000 by default and drops the rest without a
+      // word, so the app (and the access decision) would see a shorter request than the caller sent.
+      // `maxHeaderSize` (limits.maxHeaderBytes, 431 beyond) bounds them, as on the hop protocol.
+      server.maxHeadersCount = 0;
       // The HTTP/1.1 servers never listen themselves (sockets are handed to them); "listening" starts
       // their connection tracking, which enforces headersTimeout and requestTimeout.
       server.emit("listening");

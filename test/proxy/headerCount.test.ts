@@ -1,0 +1,91 @@
+/**
+ * Many header lines: a request within `limits.maxHeaderBytes` reaches the app with every header line,
+ * whether the hops between the proxies speak the hop protocol or HTTP/1.1 — never a silently shorter
+ * list (Node's HTTP server keeps only the first 2,000 lines unless told otherwise; undici's parser
+ * and the app's server have their own counts).
+ */
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import http from "node:http";
+import http2 from "node:http2";
+import type { AddressInfo } from "node:net";
+import { closeAgents, meshConfig, rawCall, registry, startApp, startMesh, type App } from "./support.js";
+import type { ProxyRuntime } from "../../src/proxy/runtime.js";
+
+for (const hopProtocol of ["multiplexed", "http"] as const) {
+  describe(`header lines (hopProtocol: ${hopProtocol})`, () => {
+    let web: App, proxy: ProxyRuntime;
+    let lines = 0;
+    // The app counts every line it gets (no count limit of its own, a large enough size limit).
+    const app = http.createServer({ maxHeaderSize: 1 << 20 }, (req, res) => {
+      lines = req.rawHeaders.length / 2;
+      // ?answer=N: N header lines in the answer.
+      const answer = Number(new URL(req.url!, "http://x").searchParams.get("answer") ?? 0);
+      for (let i = 0; i < answer; i++) res.setHeader(`a${i}`, "1");
+      res.end(String(lines));
+    });
+    app.maxHeadersCount = 0;
+    beforeAll(async () => {
+      await new Promise<void>((r) => app.listen(0, "127.0.0.1", r));
+      web = await startApp("web");
+      const config = meshConfig(
+        "",
+        registry([
+          { service: "app", namespace: "shop", port: (app.address() as AddressInfo).port },
+          { service: "web", namespace: "shop", port: web.port, outbound: true },
+        ]),
+        { limits: { maxHeaderBytes: 65_536 } },
+      );
+      config.spec.hopProtocol = hopProtocol;
+      proxy = await startMesh(config);
+    });
+    afterAll(async () => {
+      await proxy?.stop();
+      await closeAgents();
+      await web?.close();
+      app.closeAllConnections();
+      await new Promise((r) => app.close(r));
+    });
+
+    test.each([1_500, 2_500, 4_000])("%i header lines reach the app, all of them", async (n) => {
+      const headers: Record<string, string> = {};
+      for (let i = 0; i < n; i++) headers[`x-h${i}`] = "1";
+      const a = await rawCall(proxy.outboundPort("web", "shop"), "app", "/", { headers });
+      expect(a.status).toBe(200);
+      // The caller's lines, plus host and connection from rawCall, plus what the mesh adds (x-request-id,
+      // x-forwarded-*), less connection (hop-by-hop): at least the caller's n.
+      expect(lines).toBeGreaterThanOrEqual(n + 1);
+      expect(Number(a.body)).toBe(lines);
+    });
+
+    test.each([1_001, 1_200])("an answer with %i header lines reaches the caller, all of them", async (n) => {
+      const a = await rawCall(proxy.outboundPort("web", "shop"), "app", `/?answer=${n}`);
+      expect(a.status).toBe(200);
+      expect(Object.keys(a.headers).filter((k) => /^a\d+$/.test(k))).toHaveLength(n);
+    });
+
+    test("an answer head larger than the proxy takes (6,000 lines, ~60 KB) is refused with a 5xx, never cut", async () => {
+      const a = await rawCall(proxy.outboundPort("web", "shop"), "app", "/?answer=6000");
+      expect(a.status).toBeGreaterThanOrEqual(500);
+      expect(Object.keys(a.headers).filter((k) => /^a\d+$/.test(k))).toHaveLength(0);
+    });
+
+    test("HTTP/2: more header lines than the listener takes (256) are refused, never cut", async () => {
+      const session = http2.connect(`http://127.0.0.1:${proxy.outboundPort("web", "shop")}`);
+      session.on("error", () => {});
+      const headers: http2.OutgoingHttpHeaders = { ":path": "/", ":authority": "app" };
+      for (let i = 0; i < 400; i++) headers[`x-h${i}`] = "1";
+      lines = 0;
+      const outcome = await new Promise<string>((resolve) => {
+        const req = session.request(headers);
+        req.on("response", (h) => resolve(`status ${h[":status"]}`));
+        req.on("error", (e) => resolve(`error ${(e as NodeJS.ErrnoException).code}`));
+        req.on("close", () => resolve(`closed ${req.rstCode}`));
+        req.end();
+      });
+      session.destroy();
+      // Either a refusal (431) or a reset stream; if the app was reached, it saw every line.
+      if (lines) expect(lines).toBeGreaterThanOrEqual(400);
+      expect(outcome).toMatch(/^(status 431|error|closed)/);
+    });
+  });
+}
