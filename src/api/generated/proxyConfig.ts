@@ -1183,7 +1183,7 @@ export interface Limits {
    */
   handshakeTimeoutMs?: number;
   /**
-   * Maximum size of a request head (request line and header lines), in bytes: 431 beyond it. The number of header lines is not limited otherwise: every line within this size reaches the app, over HTTP/1.1 and the hop protocol (HTTP/2 requests take at most 256 header lines, and are refused beyond). Default: 16384.
+   * Maximum size of a request head (request line and header lines), in bytes: 431 beyond it. The number of header lines is not limited otherwise: every line within this size reaches the app, over HTTP/1.1, HTTP/2 (where each line counts 32 bytes more, RFC 9113 §6.5.2) and the hop protocol. Default: 16384.
    */
   maxHeaderBytes?: number;
   /**

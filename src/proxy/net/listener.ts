@@ -217,7 +217,9 @@ export class Listener {
     this.h2 = http2.createServer(
       {
         maxSessionMemory: 10,
-        maxHeaderListPairs: 256,
+        // As many header lines as maxHeaderListSize can hold (HTTP/2 counts 32 bytes per line on top of
+        // its name and value), so the size limit decides, as on HTTP/1.1 and the hop protocol.
+        maxHeaderListPairs: Math.ceil(limits.maxHeaderBytes / 32) + 4,
         settings: { maxConcurrentStreams: limits.maxConcurrentStreams, maxHeaderListSize: limits.maxHeaderBytes },
       },
       onRequest2,
