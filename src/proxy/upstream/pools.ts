@@ -4,7 +4,7 @@
  * the caller's certificate and accept only the destination's identity (secure naming: the server's
  * SPIFFE ID must be the destination service account's). Pools unused for a while are closed gracefully.
  */
-import { Pool, buildConnector } from "undici";
+import { Pool, buildConnector, type Dispatcher } from "undici";
 import type { ConnectionPool } from "../../api/generated/proxyConfig.js";
 import { issuerMismatch, spiffeFromSan, type PeerCertificate } from "../identity/ca.js";
 import type { IdentityCert } from "../identity/certs.js";
@@ -128,6 +128,28 @@ function keyOf(u: UpstreamSpec): string {
   return `${u.tls ? `${u.tls.cert.spiffeId}#${u.tls.cert.generation}>${u.tls.expectServer}${u.tls.servername ? `@${u.tls.servername}` : ""}` : "plain"}|${u.h2 ? "h2" : "h1"}|${u.address}:${u.port}|${u.pool ? JSON.stringify(u.pool) : ""}`;
 }
 
+/**
+ * A TLS pool whose requests all carry the same `servername`. undici takes each request's servername from
+ * its Host header and, on a TLS pool, closes an idle connection and opens a new one whenever it differs
+ * from the connection's (dispatcher/client.js `_resume`): callers naming one service "app", "app.shop"
+ * and "app.shop.svc.cluster.local" paid a TLS handshake on nearly every request. `name` is only that
+ * key; what is sent as SNI is the connector's choice (see create).
+ */
+class OneNamePool extends Pool {
+  constructor(
+    url: string,
+    options: Pool.Options,
+    private readonly name: string,
+  ) {
+    super(url, options);
+  }
+
+  override dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    // `servername` is a request option of undici's core (core/request.js) that its types leave out.
+    return super.dispatch({ ...opts, servername: this.name } as Dispatcher.DispatchOptions, handler);
+  }
+}
+
 function create(u: UpstreamSpec): Pool {
   const p = u.pool;
   const common = {
@@ -156,10 +178,15 @@ function create(u: UpstreamSpec): Pool {
       ALPNProtocols: u.h2 ? ["h2", "http/1.1"] : ["http/1.1"],
       minVersion: "TLSv1.2",
     };
-    // undici takes the SNI from each request's Host; a hop through an east-west listener must send its own.
-    if (!servername) return new Pool(`https://${u.address}:${u.port}`, { ...common, connect: tlsOptions as never });
+    // The SNI is the pool's, never a request's: `servername` for a hop through an east-west listener
+    // (it routes by it), else none (the connector names the pool's host, nothing for an IP address);
+    // the inbound listener does not look at it (secure naming checks the SPIFFE ID).
     const connector = buildConnector({ ...tlsOptions, allowH2: u.h2 } as never);
-    return new Pool(`https://${u.address}:${u.port}`, { ...common, connect: (o, cb) => connector({ ...o, servername }, cb) });
+    return new OneNamePool(
+      `https://${u.address}:${u.port}`,
+      { ...common, connect: (o, cb) => connector({ ...o, servername }, cb) },
+      servername ?? "unimesh-peer",
+    );
   }
   return new Pool(`http://${u.address}:${u.port}`, {
     ...common,
