@@ -125,7 +125,9 @@ export class Pools {
 }
 
 function keyOf(u: UpstreamSpec): string {
-  return `${u.tls ? `${u.tls.cert.spiffeId}#${u.tls.cert.generation}>${u.tls.expectServer}${u.tls.servername ? `@${u.tls.servername}` : ""}` : "plain"}|${u.h2 ? "h2" : "h1"}|${u.address}:${u.port}|${u.pool ? JSON.stringify(u.pool) : ""}`;
+  // Everything that decides how the server is verified is in the key (the issuer check too): a pool made
+  // for a looser check must never serve a request that asks for a stricter one.
+  return `${u.tls ? `${u.tls.cert.spiffeId}#${u.tls.cert.generation}>${u.tls.expectServer}${u.tls.servername ? `@${u.tls.servername}` : ""}${u.tls.checkIssuer ? "!issuer" : ""}` : "plain"}|${u.h2 ? "h2" : "h1"}|${u.address}:${u.port}|${u.pool ? JSON.stringify(u.pool) : ""}`;
 }
 
 /**

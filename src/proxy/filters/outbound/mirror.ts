@@ -23,7 +23,8 @@ export function mirror(x: OutboundExchange): Step {
     address: inst.bound.address,
     port: inst.bound.port,
     h2: sp.protocol !== "http",
-    ...(inst.mode !== "disabled" && cert ? { tls: { cert, expectServer: svc.spiffe } } : {}),
+    // In a virtual mesh the mirror's server must come from its trust domain's CA too, as the route's own hop.
+    ...(inst.mode !== "disabled" && cert ? { tls: { cert, expectServer: svc.spiffe, checkIssuer: ctx.current.settings.member !== undefined } } : {}),
   });
   const { host, port } = splitAuthority(String(x.headers.host ?? ""));
   const copy: HeaderMap = { ...x.headers, host: `${host}-shadow${port ? `:${port}` : ""}` };
