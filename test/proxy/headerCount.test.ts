@@ -1,7 +1,7 @@
 /**
  * Many header lines: a request within `limits.maxHeaderBytes` reaches the app with every header line,
  * whether the hops between the proxies speak the hop protocol or HTTP/1.1 — never a silently shorter
- * list (Node's HTTP server keeps only the first 2,000 lines unless told otherwise; undici's parser
+ * list (Node's HTTP server keeps only the first 1,000 lines unless told otherwise; undici's parser
  * and the app's server have their own counts).
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -69,11 +69,11 @@ for (const hopProtocol of ["multiplexed", "http"] as const) {
       expect(Object.keys(a.headers).filter((k) => /^a\d+$/.test(k))).toHaveLength(0);
     });
 
-    const h2 = async (n: number) => {
+    const h2 = async (n: number, value = "1") => {
       const session = http2.connect(`http://127.0.0.1:${proxy.outboundPort("web", "shop")}`);
       session.on("error", () => {});
       const headers: http2.OutgoingHttpHeaders = { ":path": "/", ":authority": "app" };
-      for (let i = 0; i < n; i++) headers[`x-h${i}`] = "1";
+      for (let i = 0; i < n; i++) headers[`x-h${i}`] = value;
       lines = 0;
       const outcome = await new Promise<string>((resolve) => {
         const req = session.request(headers);
@@ -92,10 +92,56 @@ for (const hopProtocol of ["multiplexed", "http"] as const) {
     });
 
     test("HTTP/2: header lines over the size limit are refused, never cut", async () => {
-      // 2,500 lines of 32 + 7 bytes each (RFC 9113 §6.5.2): over 65,536.
-      const outcome = await h2(2_500);
+      // 1,000 lines of 32 + 5 + 40 bytes each (RFC 9113 §6.5.2): over 65,536, under the count cap (2,052).
+      const outcome = await h2(1_000, "v".repeat(40));
       expect(outcome).toMatch(/^(status 431|error|closed)/);
       expect(lines).toBe(0);
     });
   });
 }
+
+describe("HTTP/2 header size on the first request of a connection (default limits: 16,384 bytes)", () => {
+  let web: App, proxy: ProxyRuntime;
+  let reached = 0;
+  const app = http.createServer({ maxHeaderSize: 1 << 20 }, (_req, res) => {
+    reached++;
+    res.end("ok");
+  });
+  beforeAll(async () => {
+    await new Promise<void>((r) => app.listen(0, "127.0.0.1", r));
+    web = await startApp("web");
+    proxy = await startMesh(
+      meshConfig(
+        "",
+        registry([
+          { service: "app", namespace: "shop", port: (app.address() as AddressInfo).port },
+          { service: "web", namespace: "shop", port: web.port, outbound: true },
+        ]),
+      ),
+    );
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await closeAgents();
+    await web?.close();
+    app.closeAllConnections();
+    await new Promise((r) => app.close(r));
+  });
+
+  test("20 KB of headers sent at once on a new connection get 431, before the client has the server's SETTINGS", async () => {
+    // nghttp2 applies maxHeaderListSize only once the client acknowledged it; the listener checks itself.
+    const session = http2.connect(`http://127.0.0.1:${proxy.outboundPort("web", "shop")}`);
+    session.on("error", () => {});
+    const headers: http2.OutgoingHttpHeaders = { ":path": "/", ":authority": "app" };
+    for (let i = 0; i < 20; i++) headers[`x-h${i}`] = "v".repeat(1000);
+    const status = await new Promise<string>((resolve) => {
+      const req = session.request(headers);
+      req.on("response", (h) => resolve(String(h[":status"])));
+      req.on("error", (e) => resolve(`error ${(e as NodeJS.ErrnoException).code}`));
+      req.end();
+    });
+    session.destroy();
+    expect(status).toBe("431");
+    expect(reached).toBe(0);
+  });
+});

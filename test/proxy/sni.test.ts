@@ -25,6 +25,8 @@ describe("connections between proxies whatever the Host (hopProtocol: http)", ()
       ]),
     );
     config.spec.hopProtocol = "http";
+    // Over loopback whatever UNIMESH_TEST_HOPS says: in-process hops open no connection to count.
+    config.spec.colocatedHops = "mtls";
     proxy = await startMesh(config);
   });
   afterAll(async () => {
@@ -51,6 +53,7 @@ describe("connections between proxies whatever the Host (hopProtocol: http)", ()
     }
     expect(app.seen.length).toBeGreaterThanOrEqual(40);
     // One connection (sequential requests), a few at most; not one per change of name.
+    expect(accepted).toBeGreaterThanOrEqual(1);
     expect(accepted).toBeLessThanOrEqual(3);
   });
 });

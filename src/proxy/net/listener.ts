@@ -177,6 +177,17 @@ export class Listener {
         premature();
         return;
       }
+      // The header list size as HTTP/2 counts it (name + value + 32 a line, RFC 9113 §6.5.2). nghttp2
+      // enforces maxHeaderListSize only once the client has acknowledged the SETTINGS that carry it;
+      // until then (the first requests of every connection) it allows its default of 65,535.
+      let listSize = 0;
+      const raw = req.rawHeaders;
+      for (let i = 0; i < raw.length; i += 2) listSize += raw[i].length + raw[i + 1].length + 32;
+      if (listSize > this.limits.maxHeaderBytes) {
+        res.writeHead(431, { "content-type": "text/plain" });
+        res.end("request header fields too large\n");
+        return;
+      }
       track(req, res, conn);
       // Emitted only when the client resets the stream before the response is complete.
       req.once("aborted", premature);
