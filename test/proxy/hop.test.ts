@@ -11,11 +11,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import tls from "node:tls";
 import net from "node:net";
-import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { call, closeAgents, meshConfig, registry, startApp, startMesh, type App } from "./support.js";
+import { call, closeAgents, countAccepted, meshConfig, registry, startApp, startMesh, type App } from "./support.js";
 import type { ProxyRuntime } from "../../src/proxy/runtime.js";
 
 const ALPN = "unimesh-hop/1";
@@ -272,18 +271,10 @@ describe("hop protocol", () => {
     // one request per connection at a time. New connections are counted where
     // the inbound listener accepts them (Node's net.server.socket diagnostics channel).
     const burst = async (rt: ProxyRuntime) => {
-      const inbound = rt.inboundPort("orders", "shop", orders.port);
-      let accepted = 0;
-      const onSocket = (m: unknown) => {
-        if ((m as { socket: net.Socket }).socket.localPort === inbound) accepted++;
-      };
-      subscribe("net.server.socket", onSocket);
-      try {
-        const all = await Promise.all(Array.from({ length: 40 }, (_, i) => call(rt.outboundPort("web", "shop"), "orders", `/c/${i}`)));
-        expect(all.map((r) => JSON.parse(r.body).url)).toEqual(Array.from({ length: 40 }, (_, i) => `/c/${i}`));
-      } finally {
-        unsubscribe("net.server.socket", onSocket);
-      }
+      const { accepted, result: all } = await countAccepted(rt.inboundPort("orders", "shop", orders.port), () =>
+        Promise.all(Array.from({ length: 40 }, (_, i) => call(rt.outboundPort("web", "shop"), "orders", `/c/${i}`))),
+      );
+      expect(all.map((r) => JSON.parse(r.body).url)).toEqual(Array.from({ length: 40 }, (_, i) => `/c/${i}`));
       return accepted;
     };
     const hopNew = await burst(proxy);

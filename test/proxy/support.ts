@@ -6,6 +6,7 @@
 import http from "node:http";
 import http2 from "node:http2";
 import net, { type AddressInfo } from "node:net";
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { Agent, request } from "undici";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -327,4 +328,23 @@ export async function registryOnFreePorts(dir: string): Promise<{ file: string; 
   const file = join(dir, "registry.yaml");
   writeFileSync(file, yaml.dump(reg));
   return { file, ingress, admin: reg.spec.admin.port! };
+}
+
+/**
+ * Runs `fn` and counts the connections accepted meanwhile on 127.0.0.1:`port` by any server of this
+ * process (Node's `net.server.socket` diagnostics channel): how many connections a proxy opened to a
+ * listener of another.
+ */
+export async function countAccepted<T>(port: number, fn: () => Promise<T>): Promise<{ accepted: number; result: T }> {
+  let accepted = 0;
+  const onSocket = (m: unknown) => {
+    if ((m as { socket: net.Socket }).socket.localPort === port) accepted++;
+  };
+  subscribe("net.server.socket", onSocket);
+  try {
+    const result = await fn();
+    return { accepted, result };
+  } finally {
+    unsubscribe("net.server.socket", onSocket);
+  }
 }
