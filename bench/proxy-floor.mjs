@@ -8,12 +8,18 @@
 //   two hops in this one process (the floor of the default mode's two listeners): hop 1 (plaintext, on
 //   the listen port) forwards over TLS with a client certificate to hop 2 (a free port), which requires
 //   and verifies it and forwards to the upstream. Keep-alive pools on both sides.
+//   node bench/proxy-floor.mjs <listen port> <upstream port> --hop-protocol <certs dir>
+//   the same two hops, but between them unimesh's hop protocol (dist/proxy/net/hop.ts: many requests on
+//   one mutual-TLS connection, the frames of one event-loop turn in one TLS write), exactly the classes
+//   the default mode uses (HopClient, HopServerConnection), with no policy on either side: the floor of
+//   the default mode's architecture, and what its policy work costs above it.
 // Streaming both ways (undici's dispatch handler, no buffering), hop-by-hop headers dropped.
 import http from "node:http";
 import https from "node:https";
 import tls from "node:tls";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Pool } from "undici";
 
 const [listen, upstream] = process.argv.slice(2).map(Number);
@@ -54,8 +60,37 @@ function hop(pool) {
   };
 }
 
-const toApp = hop(new Pool(`http://127.0.0.1:${upstream}`, { connections: 256 }));
-if (twoHop < 0) {
+const appPool = new Pool(`http://127.0.0.1:${upstream}`, { connections: 256 });
+const toApp = hop(appPool);
+const hopProtocol = process.argv.indexOf("--hop-protocol");
+if (hopProtocol >= 0) {
+  const dir = process.argv[hopProtocol + 1];
+  const f = (n) => readFileSync(join(dir, n));
+  const dist = join(dirname(fileURLToPath(import.meta.url)), "../dist/proxy");
+  const { HOP_ALPN } = await import(join(dist, "net/hop.js"));
+  const { HopServerConnection } = await import(join(dist, "net/hopServer.js"));
+  const { HopClient } = await import(join(dist, "upstream/hopClient.js"));
+  // Hop 2: the hop server's streams go straight to the app's pool (no access control, no metrics).
+  const limits = { maxStreams: 128, maxHeaderBytes: 16384, keepAliveMs: 60_000, requestTimeoutMs: 30_000, frameTimeoutMs: 10_000 };
+  const hop2 = tls.createServer({ key: f("server.key"), cert: f("server.crt"), ca: f("ca.crt"), requestCert: true, rejectUnauthorized: true, ALPNProtocols: [HOP_ALPN] }, (s) => {
+    s.setNoDelay(true);
+    new HopServerConnection(s, { ...limits, dispatcher: appPool, streamStarted: () => () => {} }, () => [502, "upstream failed", "UF"]);
+  });
+  hop2.listen(0, "127.0.0.1", () => {
+    const client = new HopClient(
+      {
+        address: "127.0.0.1",
+        port: hop2.address().port,
+        cert: { secureContext: tls.createSecureContext({ key: f("client.key"), cert: f("client.crt"), ca: f("ca.crt") }) },
+        expectServer: "spiffe://cluster.local/ns/bookinfo/sa/bookinfo-reviews",
+      },
+      () => {
+        throw new Error("hop 2 did not choose the hop protocol");
+      },
+    );
+    http.createServer(hop(client)).listen(listen, "127.0.0.1", () => console.log("ready"));
+  });
+} else if (twoHop < 0) {
   http.createServer(toApp).listen(listen, "127.0.0.1", () => console.log("ready"));
 } else {
   const dir = process.argv[twoHop + 1];

@@ -14,6 +14,8 @@
 //                       node:tls with no policy at all, two hops over TLS with client certificates (the
 //                       default mode's parts) and one plaintext hop (inline's): what unimesh costs above
 //                       them is its own, what they cost above nginx is Node's.
+//   node-floor-2hop-hop the two hops with unimesh's own hop protocol (HopClient, HopServerConnection from
+//                       dist/) between them and no policy: the floor of the default mode's architecture.
 //   direct              wrk straight to the upstream: what the load generator's core can do.
 //
 // Method: wrk (1 thread) and the upstream (nginx, 1 worker, 67-byte answer) on CPU 0, each subject on
@@ -61,6 +63,7 @@ const LABELS = {
   "nginx-1hop": "nginx, one plaintext hop (reference)",
   "node-floor-2hop-tls": "Node's floor: node:http + undici, two hops, TLS with client certificates, no policy",
   "node-floor-1hop": "Node's floor: node:http + undici, one plaintext hop, no policy",
+  "node-floor-2hop-hop": "Node's floor with unimesh's hop protocol between the two hops (mTLS), no policy",
   "httpproxy-1hop": "http-proxy, one plaintext hop (reference)",
   direct: "direct to the upstream (load generator's ceiling)",
   "unimesh@baseline": "unimesh default mode, baseline build",
@@ -226,6 +229,7 @@ try {
   await nginxSubject("nginx-2hop-mtls", async (d, port) => twoHopConf(d, port, await freePort(), up[0], certs));
   await nodeSubject("httpproxy-2hop-tls", "bench/proxy-httpproxy.mjs", [String(up[0]), "--two-hop", certsDir]);
   await nodeSubject("node-floor-2hop-tls", "bench/proxy-floor.mjs", [String(up[0]), "--two-hop", certsDir]);
+  await nodeSubject("node-floor-2hop-hop", "bench/proxy-floor.mjs", [String(up[0]), "--hop-protocol", certsDir]);
   await nodeSubject("unimesh", "bench/proxy-unimesh.mjs", up.map(String));
   await nodeSubject("unimesh-inline", "bench/proxy-unimesh.mjs", [...up.map(String), "--inline"]);
   if (BASELINE) {

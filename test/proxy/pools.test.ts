@@ -25,4 +25,33 @@ describe("Pools", () => {
     expect(pools.get(base)).not.toBe(loose);
     store.close();
   });
+
+  it("finds an owner's pool again only while it asks for the same thing", async () => {
+    const store = new CertStore(await CertificateAuthority.create("cluster.local"), 3_600_000);
+    const cert = await store.get("spiffe://cluster.local/ns/shop/sa/web");
+    const owner = {};
+    const spec = (o: object = {}) => ({ address: "127.0.0.1", port: 2, h2: false, tls: { cert, expectServer: "spiffe://cluster.local/ns/shop/sa/app" }, ...o });
+    const first = pools.hop(spec(), owner);
+    expect(pools.hop(spec(), owner)).toBe(first);
+    // What the key decides, the owner's memo must decide too: the issuer check, the server's identity,
+    // the port, the pool settings, the certificate (a renewed one is another object).
+    const strict = pools.hop(spec({ tls: { cert, expectServer: "spiffe://cluster.local/ns/shop/sa/app", checkIssuer: true } }), owner);
+    expect(strict).not.toBe(first);
+    expect(pools.hop(spec(), owner)).toBe(first);
+    expect(pools.hop(spec({ tls: { cert, expectServer: "spiffe://cluster.local/ns/shop/sa/other" } }), owner)).not.toBe(first);
+    expect(pools.hop(spec({ port: 3 }), owner)).not.toBe(first);
+    expect(pools.hop(spec({ pool: { idleTimeoutMs: 5000 } }), owner)).not.toBe(first);
+    const renewed = { ...cert, generation: cert.generation + 1 };
+    expect(pools.hop(spec({ tls: { cert: renewed, expectServer: "spiffe://cluster.local/ns/shop/sa/app" } }), owner)).not.toBe(first);
+    // Another owner asking the same gets the same pool (the key), and get() keeps its own memo.
+    expect(pools.hop(spec(), {})).toBe(first);
+    expect(pools.get(spec(), owner)).not.toBe(first);
+    expect(pools.hop(spec(), owner)).toBe(first);
+    // A pool that left the cache (retired: its listener moved) is never handed out again through a memo.
+    await pools.retire("127.0.0.1", 2);
+    const again = pools.hop(spec(), owner);
+    expect(again).not.toBe(first);
+    expect(pools.hop(spec(), {})).toBe(again);
+    store.close();
+  });
 });

@@ -139,12 +139,15 @@ export class InlineHop implements Pick<Dispatcher, "dispatch"> {
       delete headers["x-forwarded-client-cert"];
       if (peer.spiffe) headers["x-forwarded-client-cert"] = `By=${svc.spiffe};URI=${peer.spiffe}`;
       const dest = svc.destination;
-      const pool = ctx.pools.get({
-        address: inst.address,
-        port: inst.port,
-        h2: inst.servicePort.protocol !== "http",
-        ...(dest.connectionPool ? { pool: dest.connectionPool } : {}),
-      });
+      const pool = ctx.pools.get(
+        {
+          address: inst.address,
+          port: inst.port,
+          h2: inst.servicePort.protocol !== "http",
+          ...(dest.connectionPool ? { pool: dest.connectionPool } : {}),
+        },
+        inst,
+      );
       const target = auth.query === query ? url : auth.query ? `${path}?${auth.query}` : path;
       return pool.dispatch({ ...opts, path: target, headers: headers as Record<string, string> }, new InboundRecorder(handler, record));
     };

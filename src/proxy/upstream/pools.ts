@@ -27,18 +27,52 @@ export interface UpstreamSpec {
 
 const IDLE_CLOSE_MS = 60_000;
 
+/** A cached pool; `live` turns false when it leaves the cache (idle sweep, retire, close). */
+interface Entry {
+  pool: Pool | HopClient;
+  lastUsed: number;
+  live: boolean;
+}
+
+/** The last spec asked for by one owner (see {@link Pools.get}) and the entry it resolved to. */
+interface Memo {
+  spec: UpstreamSpec;
+  entry: Entry;
+}
+
+/** True when two specs ask for the same pool (the fields keyOf reads; objects compared by reference). */
+function sameSpec(a: UpstreamSpec, b: UpstreamSpec): boolean {
+  if (a.address !== b.address || a.port !== b.port || a.h2 !== b.h2 || a.pool !== b.pool) return false;
+  const x = a.tls;
+  const y = b.tls;
+  if (!x || !y) return x === y;
+  return x.cert === y.cert && x.expectServer === y.expectServer && x.servername === y.servername && !x.checkIssuer === !y.checkIssuer;
+}
+
 /** The pool cache. */
 export class Pools {
-  private readonly pools = new Map<string, { pool: Pool | HopClient; lastUsed: number }>();
+  private readonly pools = new Map<string, Entry>();
+  /** Per owner (a caller's stable object, e.g. the instance), its last spec: the per-request path skips building a key. */
+  private readonly memos = { get: new WeakMap<object, Memo>(), hop: new WeakMap<object, Memo>() };
   private readonly timer: NodeJS.Timeout;
 
   constructor() {
     this.timer = setInterval(() => this.sweep(), IDLE_CLOSE_MS / 2).unref();
   }
 
-  /** The pool for an upstream, created on first use. */
-  get(u: UpstreamSpec): Pool {
-    return this.cached(keyOf(u), () => create(u)) as Pool;
+  /**
+   * The pool for an upstream, created on first use. `owner`: an object the caller keeps for this
+   * upstream (the instance): while it asks for the same spec (same fields, same certificate object),
+   * the pool is found without building its key (a string of ~100 characters hashed per request).
+   */
+  get(u: UpstreamSpec, owner?: object): Pool {
+    return this.memoized(
+      this.memos.get,
+      owner,
+      u,
+      () => keyOf(u),
+      () => create(u),
+    ) as Pool;
   }
 
   /**
@@ -46,34 +80,57 @@ export class Pools {
    * without `servername`, HTTP/1.1 ports), created on first use; it falls back to {@link get}'s pool
    * when the server does not choose the hop protocol.
    */
-  hop(u: UpstreamSpec & { tls: NonNullable<UpstreamSpec["tls"]> }): HopClient {
-    return this.cached(`hop:${keyOf(u)}`, () => {
-      const { cert, expectServer, checkIssuer } = u.tls;
-      return new HopClient(
-        {
-          address: u.address,
-          port: u.port,
-          cert,
-          expectServer,
-          ...(checkIssuer ? { checkIssuer } : {}),
-          ...(u.pool?.connectTimeoutMs ? { connectTimeoutMs: u.pool.connectTimeoutMs } : {}),
-          ...(u.pool?.idleTimeoutMs ? { idleTimeoutMs: u.pool.idleTimeoutMs } : {}),
-        },
-        () => this.get(u),
-      );
-    }) as HopClient;
+  hop(u: UpstreamSpec & { tls: NonNullable<UpstreamSpec["tls"]> }, owner?: object): HopClient {
+    return this.memoized(
+      this.memos.hop,
+      owner,
+      u,
+      () => `hop:${keyOf(u)}`,
+      () => {
+        const { cert, expectServer, checkIssuer } = u.tls;
+        return new HopClient(
+          {
+            address: u.address,
+            port: u.port,
+            cert,
+            expectServer,
+            ...(checkIssuer ? { checkIssuer } : {}),
+            ...(u.pool?.connectTimeoutMs ? { connectTimeoutMs: u.pool.connectTimeoutMs } : {}),
+            ...(u.pool?.idleTimeoutMs ? { idleTimeoutMs: u.pool.idleTimeoutMs } : {}),
+          },
+          () => this.get(u),
+        );
+      },
+    ) as HopClient;
   }
 
-  private cached(key: string, make: () => Pool | HopClient): Pool | HopClient {
+  private memoized(
+    memos: WeakMap<object, Memo>,
+    owner: object | undefined,
+    u: UpstreamSpec,
+    key: () => string,
+    make: () => Pool | HopClient,
+  ): Pool | HopClient {
+    const m = owner && memos.get(owner);
+    if (m && m.entry.live && sameSpec(m.spec, u)) {
+      m.entry.lastUsed = Date.now();
+      return m.entry.pool;
+    }
+    const entry = this.cached(key(), make);
+    if (owner) memos.set(owner, { spec: u, entry });
+    return entry.pool;
+  }
+
+  private cached(key: string, make: () => Pool | HopClient): Entry {
     const now = Date.now();
     const hit = this.pools.get(key);
     if (hit) {
       hit.lastUsed = now;
-      return hit.pool;
+      return hit;
     }
-    const pool = make();
-    this.pools.set(key, { pool, lastUsed: now });
-    return pool;
+    const entry: Entry = { pool: make(), lastUsed: now, live: true };
+    this.pools.set(key, entry);
+    return entry;
   }
 
   /**
@@ -87,6 +144,7 @@ export class Pools {
     for (const [k, p] of this.pools)
       if (k.includes(target)) {
         this.pools.delete(k);
+        p.live = false;
         old.push(p.pool);
       }
     await Promise.allSettled(old.map((p) => p.close()));
@@ -97,6 +155,7 @@ export class Pools {
     for (const [k, p] of this.pools) {
       if (p.lastUsed < cutoff) {
         this.pools.delete(k);
+        p.live = false;
         void p.pool.close().catch(() => {});
       }
     }
@@ -117,7 +176,10 @@ export class Pools {
   /** Closes every pool: gracefully, then forcefully after `graceMs`. */
   async close(graceMs = 1000): Promise<void> {
     clearInterval(this.timer);
-    const all = [...this.pools.values()].map((p) => p.pool);
+    const all = [...this.pools.values()].map((p) => {
+      p.live = false;
+      return p.pool;
+    });
     this.pools.clear();
     await Promise.race([Promise.allSettled(all.map((p) => p.close())), new Promise((r) => setTimeout(r, graceMs).unref())]);
     await Promise.allSettled(all.map((p) => p.destroy()));

@@ -31,7 +31,7 @@ export async function forward(x: InboundExchange): Promise<Step> {
   const target: TryTarget = {
     id: inst.id,
     label: `${inst.address}:${inst.port}`,
-    dispatcher: ctx.pools.get(spec),
+    dispatcher: ctx.pools.get(spec, inst),
     reset: dest.connectionPool?.maxRequestsPerConnection === 1,
   };
   const transform = responseTransform(x);

@@ -66,25 +66,31 @@ export async function forward(x: OutboundExchange): Promise<Step> {
     let dispatcher: Pick<Dispatcher, "dispatch">;
     if (inline && !remote) dispatcher = inlineHop(ctx, caller.peer, inst.id);
     else if (hop && !remote && inst.mode !== "disabled" && cert)
-      dispatcher = ctx.pools.hop({
-        address: at.address,
-        port: at.port,
-        h2: false,
-        tls: { cert, expectServer: tsvc.spiffe, checkIssuer: federated },
-        ...(settings.connectionPool ? { pool: settings.connectionPool } : {}),
-      });
+      dispatcher = ctx.pools.hop(
+        {
+          address: at.address,
+          port: at.port,
+          h2: false,
+          tls: { cert, expectServer: tsvc.spiffe, checkIssuer: federated },
+          ...(settings.connectionPool ? { pool: settings.connectionPool } : {}),
+        },
+        at,
+      );
     else
-      dispatcher = ctx.pools.get({
-        address: at.address,
-        port: at.port,
-        h2,
-        ...(remote
-          ? { tls: { cert: cert!, expectServer: remote.spiffe, servername: remote.servername, checkIssuer: true } }
-          : inst.mode !== "disabled" && cert
-            ? { tls: { cert, expectServer: tsvc.spiffe, checkIssuer: federated } }
-            : {}),
-        ...(settings.connectionPool ? { pool: settings.connectionPool } : {}),
-      });
+      dispatcher = ctx.pools.get(
+        {
+          address: at.address,
+          port: at.port,
+          h2,
+          ...(remote
+            ? { tls: { cert: cert!, expectServer: remote.spiffe, servername: remote.servername, checkIssuer: true } }
+            : inst.mode !== "disabled" && cert
+              ? { tls: { cert, expectServer: tsvc.spiffe, checkIssuer: federated } }
+              : {}),
+          ...(settings.connectionPool ? { pool: settings.connectionPool } : {}),
+        },
+        at,
+      );
     return {
       id: inst.id,
       label: remote ? `${remote.member}/${at.address}:${at.port}` : `${inst.address}:${inst.port}`,

@@ -19,13 +19,16 @@ export function mirror(x: OutboundExchange): Step {
   const inst = state.balancer.pick(svc.endpoints(m.labels, sp.port), undefined);
   if (!inst?.bound) return NEXT;
   const cert = ctx.certs.peek(x.caller.spiffe);
-  const pool = ctx.pools.get({
-    address: inst.bound.address,
-    port: inst.bound.port,
-    h2: sp.protocol !== "http",
-    // In a virtual mesh the mirror's server must come from its trust domain's CA too, as the route's own hop.
-    ...(inst.mode !== "disabled" && cert ? { tls: { cert, expectServer: svc.spiffe, checkIssuer: ctx.current.settings.member !== undefined } } : {}),
-  });
+  const pool = ctx.pools.get(
+    {
+      address: inst.bound.address,
+      port: inst.bound.port,
+      h2: sp.protocol !== "http",
+      // In a virtual mesh the mirror's server must come from its trust domain's CA too, as the route's own hop.
+      ...(inst.mode !== "disabled" && cert ? { tls: { cert, expectServer: svc.spiffe, checkIssuer: ctx.current.settings.member !== undefined } } : {}),
+    },
+    inst.bound,
+  );
   const { host, port } = splitAuthority(String(x.headers.host ?? ""));
   const copy: HeaderMap = { ...x.headers, host: `${host}-shadow${port ? `:${port}` : ""}` };
   ctx.metrics.mirrored.inc([x.caller.peer.label, svc.key]);
