@@ -222,8 +222,13 @@ export class ProxyRuntime {
                 const cur = this.ctx.listener(key);
                 return this.ctx.current.settings.hopProtocol !== "http" && !(cur?.kind === "inbound" && cur.instance.service.destination.wasm);
               },
-              accept: (s, w) =>
-                new HopServerConnection(
+              accept: (s, w) => {
+                const peer = peerOfSocket(s);
+                const own = new InlineHop(this.ctx, key, peer, HOP_ALPN);
+                // Streams for the other instances of this proxy that have the identity this listener's
+                // certificate names (net/hop.ts `t`): their own inbound side, with this connection's peer.
+                const others = new Map<string, InlineHop>();
+                return new HopServerConnection(
                   s,
                   {
                     maxStreams: w.limits.maxConcurrentStreams,
@@ -231,13 +236,25 @@ export class ProxyRuntime {
                     keepAliveMs: w.limits.peerKeepAliveTimeoutMs,
                     requestTimeoutMs: w.limits.requestTimeoutMs,
                     frameTimeoutMs: w.limits.headersTimeoutMs,
-                    dispatcher: new InlineHop(this.ctx, key, peerOfSocket(s), HOP_ALPN),
+                    dispatcher: own,
+                    dispatcherFor: (target) => {
+                      const k = `inbound|${target}`;
+                      if (k === key) return own;
+                      const l = this.ctx.listener(k);
+                      if (!l || l.kind !== "inbound") return `no instance ${JSON.stringify(target.slice(0, 200))} here (removed by a reload?)`;
+                      // Secure naming: the caller verified this connection's identity, not the target's.
+                      if (l.identity.spiffe !== spiffe) return `instance ${JSON.stringify(target)} does not have this connection's identity`;
+                      let h = others.get(k);
+                      if (!h) others.set(k, (h = new InlineHop(this.ctx, k, peer, HOP_ALPN)));
+                      return h;
+                    },
                     streamStarted: w.streamStarted,
                     protocolError: w.protocolError,
                     shed: w.shed,
                   },
                   failureAnswer,
-                ),
+                );
+              },
             },
             // A member of a virtual mesh: a peer's certificate must come from its own trust domain's CA.
             ...(cfg.settings.member !== undefined

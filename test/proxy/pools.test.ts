@@ -39,7 +39,10 @@ describe("Pools", () => {
     expect(strict).not.toBe(first);
     expect(pools.hop(spec(), owner)).toBe(first);
     expect(pools.hop(spec({ tls: { cert, expectServer: "spiffe://cluster.local/ns/shop/sa/other" } }), owner)).not.toBe(first);
-    expect(pools.hop(spec({ port: 3 }), owner)).not.toBe(first);
+    // The hop client is per identity pair, not per address: another listener of the proxy shares it
+    // (its streams name their instance); an HTTP pool is per address.
+    expect(pools.hop(spec({ port: 3 }), owner)).toBe(first);
+    expect(pools.get(spec({ port: 3 }), owner)).not.toBe(pools.get(spec(), owner));
     expect(pools.hop(spec({ pool: { idleTimeoutMs: 5000 } }), owner)).not.toBe(first);
     const renewed = { ...cert, generation: cert.generation + 1 };
     expect(pools.hop(spec({ tls: { cert: renewed, expectServer: "spiffe://cluster.local/ns/shop/sa/app" } }), owner)).not.toBe(first);

@@ -12,13 +12,21 @@
  * | type | name     | stream | payload                                                            |
  * |-----:|----------|--------|--------------------------------------------------------------------|
  * | 0    | SETTINGS | 0      | JSON `{maxStreams, keepAliveMs}`: the server's, first frame it sends |
- * | 1    | REQUEST  | id     | JSON `{m: method, p: path with query, h: headers}`; END_STREAM: no body |
+ * | 1    | REQUEST  | id     | JSON `{m: method, p: path with query, h: headers, t?: instance}`; END_STREAM: no body |
  * | 2    | DATA     | id     | body bytes (≤ {@link MAX_DATA}); END_STREAM: the last                |
  * | 3    | RESPONSE | id     | JSON `{s: status, h: headers}`; END_STREAM: no body                |
  * | 4    | END      | id     | JSON trailers (or nothing): the response is complete               |
  * | 5    | RESET    | id     | u8 {@link ResetCode} + UTF-8 reason: the stream is abandoned        |
  * | 6    | WINDOW   | id     | u32 BE: bytes the receiver consumed (more DATA may be sent)        |
  * | 7    | GOAWAY   | 0      | u32 BE: the last stream id the server processes                    |
+ *
+ * `t`, when present, is the id of the instance of the server's proxy that the stream is for. One connection
+ * then carries the streams of one calling identity to every instance of that proxy which has the identity
+ * the server's certificate names: like ztunnel's HBONE pool (one connection per source identity,
+ * destination identity and destination node, the target in each CONNECT), so that a split among the
+ * instances of a service does not split the batching of frames. The server refuses (503) a target it does
+ * not serve or whose identity is not the connection's. Without `t` the stream is for the listener's own
+ * instance.
  *
  * Client stream ids are odd and increase. Each side may have at most {@link WINDOW} bytes of a stream's
  * body unacknowledged (per direction). A frame longer than the receiver's limit, an unknown type, a
@@ -216,9 +224,10 @@ export function checkHeaders(h: unknown, max: number): string | number {
   return size;
 }
 
-/** Validates a request head from a peer: method token, origin-form or asterisk path without controls or spaces. */
+/** Validates a request head from a peer: method token, origin-form or asterisk path without controls or spaces, target instance id. */
 export function checkRequestHead(o: Record<string, unknown>): string | undefined {
   if (typeof o.m !== "string" || !METHOD.test(o.m)) return "the method is not a token";
+  if (o.t !== undefined && (typeof o.t !== "string" || o.t.length > 512)) return "the target instance is not a string of at most 512 characters";
   const p = o.p;
   if (typeof p !== "string" || !(p.startsWith("/") || p === "*") || p.length > 65536) return "the path is not in origin form";
   for (let i = 0; i < p.length; i++) {

@@ -5,6 +5,9 @@
  * `x-forwarded-client-cert`, metrics and logs as a request over HTTP, on the connection's verified
  * peer identity), and its answer goes back as RESPONSE, DATA and END frames under flow control.
  *
+ * A stream whose head names another instance of this proxy (`t`) goes to that instance's inbound side
+ * instead, when it has the identity this connection's server certificate names (`dispatcherFor`).
+ *
  * Everything a peer sends is checked as hostile input: frame sizes, stream ids, request heads (method
  * token, origin-form path, header names and values, their size: 431 over `maxHeaderBytes`), the number
  * of concurrent streams (REFUSED beyond it), the flow-control window, the time to receive a request
@@ -52,6 +55,12 @@ export interface HopServerOptions {
   frameTimeoutMs: number;
   /** The instance's inbound side, for this connection's verified peer. */
   dispatcher: Pick<Dispatcher, "dispatch">;
+  /**
+   * The inbound side of another instance of this proxy for a stream whose head names it (`t`), or why
+   * not (answered 503): it must have the identity this connection's server certificate names. Absent:
+   * every stream that names a target is refused.
+   */
+  dispatcherFor?(target: string): Pick<Dispatcher, "dispatch"> | string;
   /** A stream started: returns what to call when it ends (in-flight accounting, draining). */
   streamStarted(): () => void;
   /** The connection was closed for a protocol error (metrics). */
@@ -265,6 +274,12 @@ export class HopServerConnection {
     clearTimeout(this.idleTimer);
     const s = new ServerStream(this, id, !(flags & END_STREAM));
     this.streams.set(id, s);
+    const t = head!.t as string | undefined;
+    const to = t === undefined ? this.o.dispatcher : (this.o.dispatcherFor?.(t) ?? "this listener serves its own instance only");
+    if (typeof to === "string") {
+      s.localReply(503, `unimesh: ${to}`);
+      return true;
+    }
     const path = head!.p as string;
     if (checked + path.length > this.o.maxHeaderBytes) {
       s.localReply(431, "unimesh: request header fields too large");
@@ -280,7 +295,7 @@ export class HopServerConnection {
     // (upstream/inline.ts) drops the hop-by-hop ones before the app.
     const headers = { ...h };
     this.opened++;
-    this.starting.push(() => s.start(head!.m as string, path, headers));
+    this.starting.push(() => s.start(to, head!.m as string, path, headers));
     return true;
   }
 }
@@ -317,10 +332,10 @@ class ServerStream implements Dispatcher.DispatchHandler {
     }
   }
 
-  start(method: string, path: string, headers: Record<string, string | string[] | undefined>): void {
+  start(dispatcher: Pick<Dispatcher, "dispatch">, method: string, path: string, headers: Record<string, string | string[] | undefined>): void {
     if (this.done) return;
     try {
-      this.conn.o.dispatcher.dispatch({ method, path, headers: headers as Record<string, string>, body: this.body, headersTimeout: 0, bodyTimeout: 0 }, this);
+      dispatcher.dispatch({ method, path, headers: headers as Record<string, string>, body: this.body, headersTimeout: 0, bodyTimeout: 0 }, this);
     } catch (e) {
       this.onResponseError(undefined, e as Error);
     }

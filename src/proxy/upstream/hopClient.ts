@@ -67,22 +67,56 @@ class HopError extends Error {
   }
 }
 
-/** The hop client of one (calling identity, instance). */
+/** Where one stream goes: an instance of the server's proxy (net/hop.ts `t`), and its HTTP dispatcher for a server without the hop protocol. */
+interface StreamTarget {
+  instance: string | undefined;
+  fallback: () => Pick<Dispatcher, "dispatch">;
+}
+
+/**
+ * The hop client of one calling identity to one proxy's listeners of one identity: its connections go to
+ * `target.address:port`, and a stream may name another instance of that proxy with the same identity
+ * ({@link to}), as ztunnel pools HBONE connections per source identity, destination identity and node.
+ */
 export class HopClient implements Pick<Dispatcher, "dispatch"> {
   private conns: HopClientConnection[] = [];
   private fallbackUntil = 0;
   private closing = false;
+  private readonly own: StreamTarget;
+  private readonly targets = new Map<string, Pick<Dispatcher, "dispatch">>();
 
   constructor(
     readonly target: HopTarget,
-    /** The HTTP dispatcher for a server that does not speak the hop protocol. */
+    /** The HTTP dispatcher for a server that does not speak the hop protocol (the streams of {@link dispatch}). */
     readonly fallback: () => Pick<Dispatcher, "dispatch">,
-  ) {}
+  ) {
+    this.own = { instance: undefined, fallback };
+  }
 
+  /** The streams of the listener's own instance. */
   dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    return this.send(this.own, opts, handler);
+  }
+
+  /**
+   * A dispatcher whose streams are for `instance` (an instance id of the server's proxy; its listener
+   * key is `inbound|<id>`), on this client's connections; `fallback`: that instance's own HTTP
+   * dispatcher, for a server that does not choose the hop protocol. Kept per instance (the first
+   * `fallback` given is kept).
+   */
+  to(instance: string, fallback: () => Pick<Dispatcher, "dispatch">): Pick<Dispatcher, "dispatch"> {
+    let d = this.targets.get(instance);
+    if (!d) {
+      const t: StreamTarget = { instance, fallback };
+      this.targets.set(instance, (d = { dispatch: (opts, handler) => this.send(t, opts, handler) }));
+    }
+    return d;
+  }
+
+  private send(t: StreamTarget, opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
     if (this.closing) throw new HopError("the hop client is closed", "UND_ERR_CLOSED");
-    if (Date.now() < this.fallbackUntil) return this.fallback().dispatch(opts, handler);
-    const s = new ClientStream(opts, handler);
+    if (Date.now() < this.fallbackUntil) return t.fallback().dispatch(opts, handler);
+    const s = new ClientStream(opts, handler, t);
     if (!s.aborted) this.place(s);
     return true;
   }
@@ -100,7 +134,7 @@ export class HopClient implements Pick<Dispatcher, "dispatch"> {
   /** The server did not choose the hop protocol: HTTP for a while; the waiting streams go there. */
   fallBack(waiting: ClientStream[]): void {
     this.fallbackUntil = Date.now() + FALLBACK_MS;
-    for (const s of waiting) if (!s.aborted) this.fallback().dispatch(s.opts, s.handler);
+    for (const s of waiting) if (!s.aborted) s.target.fallback().dispatch(s.opts, s.handler);
   }
 
   forget(c: HopClientConnection): void {
@@ -330,6 +364,7 @@ class ClientStream implements Dispatcher.DispatchController {
   constructor(
     readonly opts: Dispatcher.DispatchOptions,
     readonly handler: Dispatcher.DispatchHandler,
+    readonly target: StreamTarget,
   ) {
     handler.onRequestStart?.(this, {});
   }
@@ -364,7 +399,13 @@ class ClientStream implements Dispatcher.DispatchController {
     let body = o.body as Buffer | string | Readable | AsyncIterable<Buffer> | null | undefined;
     if (typeof body === "string") body = Buffer.from(body);
     const empty = body == null || (Buffer.isBuffer(body) && body.length === 0);
-    conn.writer.json(T_REQUEST, empty ? END_STREAM : 0, id, { m: o.method, p: o.path, h: o.headers ?? {} });
+    const t = this.target.instance;
+    conn.writer.json(
+      T_REQUEST,
+      empty ? END_STREAM : 0,
+      id,
+      t === undefined ? { m: o.method, p: o.path, h: o.headers ?? {} } : { m: o.method, p: o.path, h: o.headers ?? {}, t },
+    );
     if (empty) return;
     this.bodyStarted = true;
     if (Buffer.isBuffer(body)) void this.sendBuffer(body);

@@ -78,14 +78,17 @@ export class Pools {
   /**
    * The hop-protocol client (./hopClient.ts) for a proxy-to-proxy upstream over mutual TLS (`u.tls`
    * without `servername`, HTTP/1.1 ports), created on first use; it falls back to {@link get}'s pool
-   * when the server does not choose the hop protocol.
+   * when the server does not choose the hop protocol. One client per calling identity (and certificate),
+   * server identity, issuer check and pool settings, whatever the address: its connections go to the
+   * first `u`'s listener, and the streams for another instance of the same proxy name it
+   * (`HopClient.to`: the listeners a hop goes to are all this process's, net/hop.ts `t`).
    */
   hop(u: UpstreamSpec & { tls: NonNullable<UpstreamSpec["tls"]> }, owner?: object): HopClient {
     return this.memoized(
       this.memos.hop,
       owner,
       u,
-      () => `hop:${keyOf(u)}`,
+      () => `hop:${identityKey(u)}`,
       () => {
         const { cert, expectServer, checkIssuer } = u.tls;
         return new HopClient(
@@ -142,7 +145,7 @@ export class Pools {
     const target = `|${address}:${port}|`;
     const old: (Pool | HopClient)[] = [];
     for (const [k, p] of this.pools)
-      if (k.includes(target)) {
+      if (k.includes(target) || (p.pool instanceof HopClient && p.pool.target.address === address && p.pool.target.port === port)) {
         this.pools.delete(k);
         p.live = false;
         old.push(p.pool);
@@ -187,9 +190,14 @@ export class Pools {
 }
 
 function keyOf(u: UpstreamSpec): string {
+  return `${identityKey(u)}|${u.address}:${u.port}|`;
+}
+
+/** A pool's key less the address: who calls, how the server is verified, the protocol, the pool settings. */
+function identityKey(u: UpstreamSpec): string {
   // Everything that decides how the server is verified is in the key (the issuer check too): a pool made
   // for a looser check must never serve a request that asks for a stricter one.
-  return `${u.tls ? `${u.tls.cert.spiffeId}#${u.tls.cert.generation}>${u.tls.expectServer}${u.tls.servername ? `@${u.tls.servername}` : ""}${u.tls.checkIssuer ? "!issuer" : ""}` : "plain"}|${u.h2 ? "h2" : "h1"}|${u.address}:${u.port}|${u.pool ? JSON.stringify(u.pool) : ""}`;
+  return `${u.tls ? `${u.tls.cert.spiffeId}#${u.tls.cert.generation}>${u.tls.expectServer}${u.tls.servername ? `@${u.tls.servername}` : ""}${u.tls.checkIssuer ? "!issuer" : ""}` : "plain"}|${u.h2 ? "h2" : "h1"}|${u.pool ? JSON.stringify(u.pool) : ""}`;
 }
 
 /**

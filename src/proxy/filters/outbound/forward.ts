@@ -65,18 +65,18 @@ export async function forward(x: OutboundExchange): Promise<Step> {
     inst.active++;
     let dispatcher: Pick<Dispatcher, "dispatch">;
     if (inline && !remote) dispatcher = inlineHop(ctx, caller.peer, inst.id);
-    else if (hop && !remote && inst.mode !== "disabled" && cert)
-      dispatcher = ctx.pools.hop(
-        {
-          address: at.address,
-          port: at.port,
-          h2: false,
-          tls: { cert, expectServer: tsvc.spiffe, checkIssuer: federated },
-          ...(settings.connectionPool ? { pool: settings.connectionPool } : {}),
-        },
-        at,
-      );
-    else
+    else if (hop && !remote && inst.mode !== "disabled" && cert) {
+      // One hop client per identity pair: its streams name the instance (net/hop.ts `t`); its HTTP
+      // fallback for this instance is this instance's own pool.
+      const spec = {
+        address: at.address,
+        port: at.port,
+        h2: false,
+        tls: { cert, expectServer: tsvc.spiffe, checkIssuer: federated },
+        ...(settings.connectionPool ? { pool: settings.connectionPool } : {}),
+      };
+      dispatcher = ctx.pools.hop(spec, at).to(inst.id, () => ctx.pools.get(spec, at));
+    } else
       dispatcher = ctx.pools.get(
         {
           address: at.address,
