@@ -72,10 +72,13 @@ if (hopProtocol >= 0) {
   const { HopClient } = await import(join(dist, "upstream/hopClient.js"));
   // Hop 2: the hop server's streams go straight to the app's pool (no access control, no metrics).
   const limits = { maxStreams: 128, maxHeaderBytes: 16384, keepAliveMs: 60_000, requestTimeoutMs: 30_000, frameTimeoutMs: 10_000 };
-  const hop2 = tls.createServer({ key: f("server.key"), cert: f("server.crt"), ca: f("ca.crt"), requestCert: true, rejectUnauthorized: true, ALPNProtocols: [HOP_ALPN] }, (s) => {
-    s.setNoDelay(true);
-    new HopServerConnection(s, { ...limits, dispatcher: appPool, streamStarted: () => () => {} }, () => [502, "upstream failed", "UF"]);
-  });
+  const hop2 = tls.createServer(
+    { key: f("server.key"), cert: f("server.crt"), ca: f("ca.crt"), requestCert: true, rejectUnauthorized: true, ALPNProtocols: [HOP_ALPN] },
+    (s) => {
+      s.setNoDelay(true);
+      new HopServerConnection(s, { ...limits, dispatcher: appPool, streamStarted: () => () => {} }, () => [502, "upstream failed", "UF"]);
+    },
+  );
   hop2.listen(0, "127.0.0.1", () => {
     const client = new HopClient(
       {

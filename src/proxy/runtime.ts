@@ -21,6 +21,7 @@ import { inboundHandler, peerOfSocket } from "./inbound.js";
 import { InlineHop } from "./upstream/inline.js";
 import { HOP_ALPN } from "./net/hop.js";
 import { HopServerConnection } from "./net/hopServer.js";
+import { ownHopPeers } from "./upstream/hopClient.js";
 import { failureAnswer } from "./upstream/exchange.js";
 import { adminHandler } from "./admin.js";
 
@@ -227,6 +228,10 @@ export class ProxyRuntime {
                 const own = new InlineHop(this.ctx, key, peer, HOP_ALPN);
                 // Streams for the other instances of this proxy that have the identity this listener's
                 // certificate names (net/hop.ts `t`): their own inbound side, with this connection's peer.
+                // Only on a connection from this process's own hop client (upstream/hopClient.ts
+                // ownHopPeers): a peer from anywhere else (another process, through an east-west
+                // listener) reaches this listener's instance only, and learns nothing of the others.
+                const local = ownHopPeers.has(`${s.remoteAddress}|${s.remotePort}`);
                 const others = new Map<string, InlineHop>();
                 return new HopServerConnection(
                   s,
@@ -240,10 +245,10 @@ export class ProxyRuntime {
                     dispatcherFor: (target) => {
                       const k = `inbound|${target}`;
                       if (k === key) return own;
+                      if (!local) return "this connection carries streams for this listener's instance only";
                       const l = this.ctx.listener(k);
-                      if (!l || l.kind !== "inbound") return `no instance ${JSON.stringify(target.slice(0, 200))} here (removed by a reload?)`;
                       // Secure naming: the caller verified this connection's identity, not the target's.
-                      if (l.identity.spiffe !== spiffe) return `instance ${JSON.stringify(target)} does not have this connection's identity`;
+                      if (!l || l.kind !== "inbound" || l.identity.spiffe !== spiffe) return "no instance of this connection's identity by that id here";
                       let h = others.get(k);
                       if (!h) others.set(k, (h = new InlineHop(this.ctx, k, peer, HOP_ALPN)));
                       return h;

@@ -16,6 +16,8 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import tls from "node:tls";
 import { call, closeAgents, countAccepted, many, meshConfig, registry, startApp, startMesh, type App } from "./support.js";
 import type { ProxyRuntime } from "../../src/proxy/runtime.js";
+import type { Dispatcher } from "undici";
+import { HopClient } from "../../src/proxy/upstream/hopClient.js";
 
 const POLICIES = `
 apiVersion: unimesh.io/v1alpha1
@@ -51,6 +53,14 @@ spec:
   destination: {service: api}
   allow:
     - source: {serviceAccounts: [web]}
+---
+apiVersion: unimesh.io/v1alpha1
+kind: AccessPolicy
+metadata: {name: api2-callers, namespace: shop}
+spec:
+  destination: {service: api2}
+  allow:
+    - source: {serviceAccounts: [batch]}
 `;
 
 // The frame table of the hop protocol: type u8, flags u8, stream u32 BE, length u32 BE, payload.
@@ -113,12 +123,42 @@ async function rawHop(
   });
 }
 
+const noFallback = (): Pick<Dispatcher, "dispatch"> => {
+  throw new Error("the server did not choose the hop protocol");
+};
+
+/** One request through a dispatcher: status and body. */
+function hopCall(d: Pick<Dispatcher, "dispatch">, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    let status = 0;
+    const chunks: Buffer[] = [];
+    d.dispatch(
+      { method: "GET", path, headers: { host: "api" } },
+      {
+        onRequestStart() {},
+        onResponseStart(_c, s) {
+          status = s;
+        },
+        onResponseData(_c, b) {
+          chunks.push(b);
+        },
+        onResponseEnd() {
+          resolve({ status, body: Buffer.concat(chunks).toString() });
+        },
+        onResponseError(_c, e) {
+          reject(e);
+        },
+      },
+    );
+  });
+}
+
 describe("hop protocol: one connection per identity pair, streams naming their instance", () => {
-  let v1: App, v2: App, other: App, web: App;
+  let v1: App, v2: App, other: App, web: App, api2: App;
   let mesh: ProxyRuntime;
-  let ids: { v1: string; v2: string; other: string };
+  let ids: { v1: string; v2: string; other: string; api2: string };
   beforeAll(async () => {
-    [v1, v2, other, web] = await Promise.all([startApp("api-v1"), startApp("api-v2"), startApp("other"), startApp("web")]);
+    [v1, v2, other, web, api2] = await Promise.all([startApp("api-v1"), startApp("api-v2"), startApp("other"), startApp("web"), startApp("api2")]);
     mesh = await startMesh(
       meshConfig(
         POLICIES,
@@ -126,6 +166,7 @@ describe("hop protocol: one connection per identity pair, streams naming their i
           { service: "api", namespace: "shop", serviceAccount: "api", port: v1.port, labels: { version: "v1" } },
           { service: "api", namespace: "shop", serviceAccount: "api", port: v2.port, labels: { version: "v2" } },
           { service: "other", namespace: "shop", serviceAccount: "other", port: other.port },
+          { service: "api2", namespace: "shop", serviceAccount: "api", port: api2.port },
           { service: "web", namespace: "shop", serviceAccount: "web", port: web.port, outbound: true },
         ]),
         { hopProtocol: "multiplexed", colocatedHops: "mtls" },
@@ -133,12 +174,19 @@ describe("hop protocol: one connection per identity pair, streams naming their i
     );
     const inbound = Object.keys(mesh.listeners()).filter((k) => k.startsWith("inbound|"));
     const idOf = (port: number) => inbound.find((k) => k.endsWith(`:${port}`))!.slice("inbound|".length);
-    ids = { v1: idOf(v1.port), v2: idOf(v2.port), other: idOf(other.port) };
+    ids = { v1: idOf(v1.port), v2: idOf(v2.port), other: idOf(other.port), api2: idOf(api2.port) };
   });
+  /** A hop client of this process (as the proxy's own), for `caller`, expecting `server`. */
+  const ownClient = async (caller: string, server: string): Promise<HopClient> => {
+    const id = await mesh.ca.issue(caller, 60_000);
+    const secureContext = tls.createSecureContext({ cert: id.certPem, key: id.keyPem, ca: mesh.ca.certPem });
+    const cert = { ...id, spiffeId: caller, generation: 1, secureContext } as unknown as ConstructorParameters<typeof HopClient>[0]["cert"];
+    return new HopClient({ address: "127.0.0.1", port: 1, cert, expectServer: server }, noFallback);
+  };
   afterAll(async () => {
     await mesh?.stop();
     await closeAgents();
-    await Promise.all([v1, v2, other, web].map((a) => a?.close()));
+    await Promise.all([v1, v2, other, web, api2].map((a) => a?.close()));
   });
 
   test("a split among two instances: both reached, over one connection; a header route reaches its subset only", async () => {
@@ -165,36 +213,149 @@ describe("hop protocol: one connection per identity pair, streams naming their i
     expect(v2.seen.filter((s) => s.url.startsWith("/v2/")).length).toBe(20);
   });
 
-  test("raw frames: another instance of the connection's identity is served; another identity's instance or an unknown one is refused", async () => {
+  test("a peer from outside this process reaches the listener's own instance only, and learns nothing of the others", async () => {
     const p1 = mesh.inboundPort("api", "shop", v1.port);
     const ca = mesh.ca.certPem;
     const webId = await mesh.ca.issue("spiffe://cluster.local/ns/shop/sa/web", 60_000);
-    const intruder = await mesh.ca.issue("spiffe://cluster.local/ns/shop/sa/intruder", 60_000);
-    const head = (path: string, t?: string) => ({ m: "GET", p: path, h: { host: "api" }, ...(t !== undefined ? { t } : {}) });
-
-    // To v2 through v1's listener: v2's app answers.
-    expect((await rawHop(p1, ca, webId, head("/raw/v2", ids.v2))).status).toBe(200);
-    expect(v2.seen.some((s) => s.url === "/raw/v2")).toBe(true);
-    expect(v1.seen.some((s) => s.url === "/raw/v2")).toBe(false);
-    // Without a target: the listener's own instance.
+    const head = (path: string, t?: unknown) => ({ m: "GET", p: path, h: { host: "api" }, ...(t !== undefined ? { t } : {}) });
+    // Without a target, or naming the listener's own instance: served there.
     expect((await rawHop(p1, ca, webId, head("/raw/own"))).status).toBe(200);
-    expect(v1.seen.some((s) => s.url === "/raw/own")).toBe(true);
-    // The target's access control decides: a caller api does not allow gets 403 there too.
-    const refused = await rawHop(p1, ca, intruder, head("/raw/intruder", ids.v2));
-    expect(refused.status).toBe(403);
-    expect(v2.seen.some((s) => s.url === "/raw/intruder")).toBe(false);
-    // Another identity's instance through api's listener: refused, never reaches the app.
-    const cross = await rawHop(p1, ca, webId, head("/raw/other", ids.other));
-    expect(cross.status).toBe(503);
-    expect(cross.text).toContain("does not have this connection's identity");
-    expect(other.seen.some((s) => s.url === "/raw/other")).toBe(false);
-    // Unknown instances, and targets that are not strings.
-    for (const t of ["shop/api/127.0.0.1:1", "", "../inbound|x", "x".repeat(300)]) {
-      const r = await rawHop(p1, ca, webId, head("/raw/unknown", t));
+    expect((await rawHop(p1, ca, webId, head("/raw/own-t", ids.v1))).status).toBe(200);
+    expect(v1.seen.filter((s) => s.url.startsWith("/raw/own")).length).toBe(2);
+    // Any other target, of the same identity, another one or none at all: one refusal, the same words.
+    const refusals = new Set<string>();
+    for (const t of [ids.v2, ids.other, "shop/api/127.0.0.1:1", "", "x".repeat(300)]) {
+      const r = await rawHop(p1, ca, webId, head("/raw/elsewhere", t));
       expect(r.status, t.slice(0, 40)).toBe(503);
+      refusals.add(r.text);
     }
-    expect([...v1.seen, ...v2.seen, ...other.seen].some((s) => s.url === "/raw/unknown")).toBe(false);
-    const bad = await rawHop(p1, ca, webId, { m: "GET", p: "/raw/bad", h: { host: "api" }, t: 7 });
-    expect(bad.status).toBe("closed");
+    expect([...refusals]).toEqual(["unimesh: this connection carries streams for this listener's instance only"]);
+    expect([...v1.seen, ...v2.seen, ...other.seen].some((s) => s.url === "/raw/elsewhere")).toBe(false);
+    // A target that is not a string is a malformed head: the connection is closed.
+    expect((await rawHop(p1, ca, webId, head("/raw/bad", 7))).status).toBe("closed");
+  });
+
+  test("this proxy's own hop client: another instance of the connection's identity is served by its own rules; another identity's is refused", async () => {
+    const p1 = mesh.inboundPort("api", "shop", v1.port);
+    const at1 = { address: "127.0.0.1", port: p1 };
+    const at2 = { address: "127.0.0.1", port: mesh.inboundPort("api", "shop", v2.port) };
+    const atOther = { address: "127.0.0.1", port: mesh.inboundPort("other", "shop", other.port) };
+    const atApi2 = { address: "127.0.0.1", port: mesh.inboundPort("api2", "shop", api2.port) };
+    const client = await ownClient("spiffe://cluster.local/ns/shop/sa/web", "spiffe://cluster.local/ns/shop/sa/api");
+    try {
+      const { accepted, result } = await countAccepted(at2.port, async () => {
+        // The first stream opens the connection to v1's listener; the others ride it.
+        expect((await hopCall(client.to(ids.v1, at1, noFallback), "/own/v1")).status).toBe(200);
+        return Promise.all([
+          hopCall(client.to(ids.v2, at2, noFallback), "/own/v2"),
+          hopCall(client.to(ids.api2, atApi2, noFallback), "/own/api2"),
+          hopCall(client.to(ids.other, atOther, noFallback), "/own/other"),
+        ]);
+      });
+      // v2's stream went over v1's listener's connection to v2's app.
+      expect(accepted).toBe(0);
+      expect(result[0].status).toBe(200);
+      expect(v2.seen.some((s) => s.url === "/own/v2")).toBe(true);
+      expect(v1.seen.some((s) => s.url === "/own/v2")).toBe(false);
+      // api2 has api's identity but its own access policy, which refuses web: the target's rules decide.
+      expect(result[1].status).toBe(403);
+      expect(api2.seen.some((s) => s.url === "/own/api2")).toBe(false);
+      // other's identity is not the connection's: refused, never at the app.
+      expect(result[2].status).toBe(503);
+      expect(result[2].body).toBe("unimesh: no instance of this connection's identity by that id here");
+      expect(other.seen.some((s) => s.url === "/own/other")).toBe(false);
+    } finally {
+      await client.destroy();
+    }
+  });
+});
+
+describe("hop protocol: shared connections across reloads and fallbacks", () => {
+  const BASE = `
+apiVersion: unimesh.io/v1alpha1
+kind: MTLSPolicy
+metadata: {name: shop-strict, namespace: shop}
+spec:
+  mode: strict
+`;
+  const A1_PLAINTEXT = `${BASE}
+---
+apiVersion: unimesh.io/v1alpha1
+kind: MTLSPolicy
+metadata: {name: a1-plain, namespace: shop}
+spec:
+  destination: {service: a1}
+  mode: disabled
+`;
+  let a1: App, a2: App, web: App, mesh: ProxyRuntime;
+  const reg = () =>
+    registry([
+      { service: "a1", namespace: "shop", serviceAccount: "api", port: a1.port },
+      { service: "a2", namespace: "shop", serviceAccount: "api", port: a2.port },
+      { service: "web", namespace: "shop", serviceAccount: "web", port: web.port, outbound: true },
+    ]);
+  const spec = { hopProtocol: "multiplexed" as const, colocatedHops: "mtls" as const, limits: { peerKeepAliveTimeoutMs: 1500 } };
+  beforeAll(async () => {
+    [a1, a2, web] = await Promise.all([startApp("a1"), startApp("a2"), startApp("web")]);
+    mesh = await startMesh(meshConfig(BASE, reg(), spec));
+  });
+  afterAll(async () => {
+    await mesh?.stop();
+    await closeAgents();
+    await Promise.all([a1, a2, web].map((a) => a?.close()));
+  });
+
+  test("an instance whose listener stops taking mTLS does not cut off the others of its identity (a new connection goes to the listener of the stream that needs it)", async () => {
+    const out = mesh.outboundPort("web", "shop");
+    expect((await call(out, "a1", "/before")).status).toBe(200);
+    expect((await call(out, "a2", "/before")).status).toBe(200);
+    const r = await mesh.reload(meshConfig(A1_PLAINTEXT, reg(), spec));
+    expect(r.ok).toBe(true);
+    // The idle hop connection (to a1's listener, the first) closes after the keep-alive.
+    await new Promise((res) => setTimeout(res, 3000));
+    expect((await call(out, "a2", "/after")).status).toBe(200);
+    expect(a2.seen.some((s) => s.url === "/after")).toBe(true);
+    expect((await call(out, "a1", "/after")).status).toBe(200);
+  }, 20_000);
+
+  test("a server that does not choose the hop protocol: each stream falls back to its own instance's HTTP dispatcher", async () => {
+    // A TLS server with api's identity that speaks HTTP/1.1 only (an older proxy, or hopProtocol: http).
+    const id = await mesh.ca.issue("spiffe://cluster.local/ns/shop/sa/api", 60_000);
+    const server = tls.createServer({ cert: id.certPem, key: id.keyPem, ca: mesh.ca.certPem, requestCert: true, ALPNProtocols: ["http/1.1"] }, (s) =>
+      s.destroy(),
+    );
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const at = { address: "127.0.0.1", port: (server.address() as { port: number }).port };
+    const got: string[] = [];
+    const fallbackOf = (name: string) => (): Pick<Dispatcher, "dispatch"> => ({
+      dispatch(opts, handler) {
+        got.push(`${name} ${opts.path}`);
+        const c = { abort() {}, pause() {}, resume() {} } as unknown as Dispatcher.DispatchController;
+        queueMicrotask(() => {
+          handler.onResponseStart?.(c, 200, {}, "");
+          handler.onResponseEnd?.(c, {});
+        });
+        return true;
+      },
+    });
+    const caller = await mesh.ca.issue("spiffe://cluster.local/ns/shop/sa/web", 60_000);
+    const cert = {
+      ...caller,
+      spiffeId: "spiffe://cluster.local/ns/shop/sa/web",
+      generation: 1,
+      secureContext: tls.createSecureContext({ cert: caller.certPem, key: caller.keyPem, ca: mesh.ca.certPem }),
+    } as unknown as ConstructorParameters<typeof HopClient>[0]["cert"];
+    const client = new HopClient({ ...at, cert, expectServer: "spiffe://cluster.local/ns/shop/sa/api" }, fallbackOf("default"));
+    try {
+      const answers = await Promise.all([hopCall(client.to("x", at, fallbackOf("x")), "/x"), hopCall(client.to("y", at, fallbackOf("y")), "/y")]);
+      expect(answers.map((a) => a.status)).toEqual([200, 200]);
+      expect(got.sort()).toEqual(["x /x", "y /y"]);
+      // While the fallback lasts, new streams go straight to their own instance's dispatcher.
+      await hopCall(client.to("y", at, fallbackOf("y")), "/y2");
+      expect(got).toContain("y /y2");
+    } finally {
+      await client.destroy();
+      server.close();
+    }
   });
 });

@@ -1,11 +1,13 @@
 /**
  * The client side of the hop protocol (../net/hop.ts): a dispatcher (undici's dispatch API, so the
  * caller's timeouts, retries and outlier detection in ./exchange.ts apply unchanged) that sends the
- * requests of one calling identity to one instance's inbound listener as streams over few mutual-TLS
- * connections (up to the server's `maxStreams` each). The TLS session is the same as on the HTTP path:
+ * requests of one calling identity to the inbound listeners of this proxy that have one identity, as
+ * streams over few mutual-TLS connections (up to the server's `maxStreams` each): a stream names its
+ * instance (`t`), rides any connection of the client with room, and a new connection goes to the
+ * listener of the stream that needs it. The TLS session is the same as on the HTTP path:
  * the caller's certificate, the destination's SPIFFE ID required of the server (secure naming), the
  * issuer check in a virtual mesh. A server that does not choose `unimesh-hop/1` by ALPN (an older
- * unimesh, `hopProtocol: http`) gets the requests over HTTP (the fallback pool) for a minute, then the
+ * unimesh, `hopProtocol: http`) gets the requests over HTTP (each instance's own fallback pool) for a minute, then the
  * protocol is offered again.
  */
 import tls from "node:tls";
@@ -67,11 +69,26 @@ class HopError extends Error {
   }
 }
 
-/** Where one stream goes: an instance of the server's proxy (net/hop.ts `t`), and its HTTP dispatcher for a server without the hop protocol. */
+/** A listener: where a connection goes. */
+export interface HopListener {
+  address: string;
+  port: number;
+}
+
+/** Where one stream goes: an instance of this proxy (net/hop.ts `t`), its listener, and its HTTP dispatcher for a server without the hop protocol. */
 interface StreamTarget {
   instance: string | undefined;
+  at: HopListener;
   fallback: () => Pick<Dispatcher, "dispatch">;
 }
+
+/**
+ * The local ends (`address|port`) of this process's hop-client connections. An inbound listener lets a
+ * stream name another instance (`t`) only on a connection from one of them: one proxy's listeners
+ * share connections among themselves, and a peer from anywhere else reaches the listener's own
+ * instance only, as before (runtime.ts).
+ */
+export const ownHopPeers = new Set<string>();
 
 /**
  * The hop client of one calling identity to one proxy's listeners of one identity: its connections go to
@@ -83,14 +100,14 @@ export class HopClient implements Pick<Dispatcher, "dispatch"> {
   private fallbackUntil = 0;
   private closing = false;
   private readonly own: StreamTarget;
-  private readonly targets = new Map<string, Pick<Dispatcher, "dispatch">>();
+  private readonly targets = new Map<string, { target: StreamTarget; dispatcher: Pick<Dispatcher, "dispatch"> }>();
 
   constructor(
     readonly target: HopTarget,
     /** The HTTP dispatcher for a server that does not speak the hop protocol (the streams of {@link dispatch}). */
     readonly fallback: () => Pick<Dispatcher, "dispatch">,
   ) {
-    this.own = { instance: undefined, fallback };
+    this.own = { instance: undefined, at: { address: target.address, port: target.port }, fallback };
   }
 
   /** The streams of the listener's own instance. */
@@ -99,18 +116,28 @@ export class HopClient implements Pick<Dispatcher, "dispatch"> {
   }
 
   /**
-   * A dispatcher whose streams are for `instance` (an instance id of the server's proxy; its listener
-   * key is `inbound|<id>`), on this client's connections; `fallback`: that instance's own HTTP
-   * dispatcher, for a server that does not choose the hop protocol. Kept per instance (the first
-   * `fallback` given is kept).
+   * A dispatcher whose streams are for `instance` (an instance id of this proxy; its listener key is
+   * `inbound|<id>`), bound at `at` (the listener binding object: a reload makes a new one), on this
+   * client's connections; `fallback`: that instance's own HTTP dispatcher, for a server that does not
+   * choose the hop protocol. Kept per instance while `at` is the same object.
    */
-  to(instance: string, fallback: () => Pick<Dispatcher, "dispatch">): Pick<Dispatcher, "dispatch"> {
-    let d = this.targets.get(instance);
-    if (!d) {
-      const t: StreamTarget = { instance, fallback };
-      this.targets.set(instance, (d = { dispatch: (opts, handler) => this.send(t, opts, handler) }));
+  to(instance: string, at: HopListener, fallback: () => Pick<Dispatcher, "dispatch">): Pick<Dispatcher, "dispatch"> {
+    let e = this.targets.get(instance);
+    if (!e || e.target.at !== at) {
+      const target: StreamTarget = { instance, at, fallback };
+      e = { target, dispatcher: { dispatch: (opts, handler) => this.send(target, opts, handler) } };
+      this.targets.set(instance, e);
     }
-    return d;
+    return e.dispatcher;
+  }
+
+  /**
+   * A listener going away (moved or removed by a reload): its connections take no new stream and close
+   * once their streams ended; the streams of its instance are forgotten.
+   */
+  async retire(address: string, port: number): Promise<void> {
+    for (const [k, e] of this.targets) if (e.target.at.address === address && e.target.at.port === port) this.targets.delete(k);
+    await Promise.all(this.conns.filter((c) => c.address === address && c.port === port).map((c) => c.retire()));
   }
 
   private send(t: StreamTarget, opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
@@ -121,11 +148,11 @@ export class HopClient implements Pick<Dispatcher, "dispatch"> {
     return true;
   }
 
-  /** Puts a stream on a connection with room (a new one when none has). */
+  /** Puts a stream on a connection with room (a new one, to the stream's own listener, when none has). */
   place(s: ClientStream): void {
     let c = this.conns.find((x) => x.hasRoom);
     if (!c) {
-      c = new HopClientConnection(this);
+      c = new HopClientConnection(this, s.target.at.address, s.target.at.port);
       this.conns.push(c);
     }
     c.add(s);
@@ -175,11 +202,15 @@ class HopClientConnection {
   private settingsTimer: NodeJS.Timeout | undefined;
   private idleWaiters: (() => void)[] = [];
 
-  constructor(private readonly client: HopClient) {
+  constructor(
+    private readonly client: HopClient,
+    readonly address: string,
+    readonly port: number,
+  ) {
     const t = client.target;
     this.socket = tls.connect({
-      host: t.address,
-      port: t.port,
+      host: address,
+      port,
       secureContext: t.cert.secureContext,
       ALPNProtocols: [HOP_ALPN, "http/1.1"],
       minVersion: "TLSv1.2",
@@ -197,8 +228,11 @@ class HopClientConnection {
       () => this.socket.destroy(new HopError(`connect timeout after ${t.connectTimeoutMs ?? 10_000} ms`, "UND_ERR_CONNECT_TIMEOUT")),
       t.connectTimeoutMs ?? 10_000,
     );
+    let peerKey: string | undefined;
     this.socket.once("secureConnect", () => {
       clearTimeout(connectTimer);
+      peerKey = `${this.socket.localAddress}|${this.socket.localPort}`;
+      ownHopPeers.add(peerKey);
       // The server's SETTINGS come right after the handshake: a server that never sends them fails the
       // connection (its waiting requests fail as a connect failure) instead of holding them forever.
       this.settingsTimer = setTimeout(
@@ -226,6 +260,7 @@ class HopClientConnection {
       clearTimeout(connectTimer);
     });
     this.socket.on("close", () => {
+      if (peerKey) ownHopPeers.delete(peerKey);
       clearTimeout(connectTimer);
       clearTimeout(this.settingsTimer);
       this.onClose(error ?? new HopError("other side closed", "UND_ERR_SOCKET"));
@@ -268,6 +303,12 @@ class HopClientConnection {
     this.writer.flush();
     this.socket.end();
     setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  /** Takes no new stream; closes once the streams in flight ended. */
+  retire(): Promise<void> {
+    this.goingAway = true;
+    return this.closeWhenIdle();
   }
 
   closeWhenIdle(): Promise<void> {

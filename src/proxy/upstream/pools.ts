@@ -1,6 +1,8 @@
 /**
  * Upstream connection pools (undici), keep-alive, one per (calling identity and its certificate
- * generation, instance, protocol, connection-pool settings). Proxy-to-proxy pools use mutual TLS with
+ * generation, instance, protocol, connection-pool settings); hop-protocol clients one per (calling
+ * identity and certificate generation, destination identity, issuer check, pool settings), shared by
+ * the instances of that identity (./hopClient.ts). Proxy-to-proxy pools use mutual TLS with
  * the caller's certificate and accept only the destination's identity (secure naming: the server's
  * SPIFFE ID must be the destination service account's). Pools unused for a while are closed gracefully.
  */
@@ -144,13 +146,14 @@ export class Pools {
   async retire(address: string, port: number): Promise<void> {
     const target = `|${address}:${port}|`;
     const old: (Pool | HopClient)[] = [];
+    const shared: Promise<void>[] = [];
     for (const [k, p] of this.pools)
       if (k.includes(target) || (p.pool instanceof HopClient && p.pool.target.address === address && p.pool.target.port === port)) {
         this.pools.delete(k);
         p.live = false;
         old.push(p.pool);
-      }
-    await Promise.allSettled(old.map((p) => p.close()));
+      } else if (p.pool instanceof HopClient) shared.push(p.pool.retire(address, port));
+    await Promise.allSettled([...old.map((p) => p.close()), ...shared]);
   }
 
   private sweep(): void {

@@ -75,7 +75,7 @@ export async function forward(x: OutboundExchange): Promise<Step> {
         tls: { cert, expectServer: tsvc.spiffe, checkIssuer: federated },
         ...(settings.connectionPool ? { pool: settings.connectionPool } : {}),
       };
-      dispatcher = ctx.pools.hop(spec, at).to(inst.id, () => ctx.pools.get(spec, at));
+      dispatcher = ctx.pools.hop(spec, at).to(inst.id, at, () => ctx.pools.get(spec, at));
     } else
       dispatcher = ctx.pools.get(
         {
