@@ -21,7 +21,7 @@ import { inboundHandler, peerOfSocket } from "./inbound.js";
 import { InlineHop } from "./upstream/inline.js";
 import { HOP_ALPN } from "./net/hop.js";
 import { HopServerConnection } from "./net/hopServer.js";
-import { ownHopPeers } from "./upstream/hopClient.js";
+import { hopSessionKey, ownHopSessions } from "./upstream/hopClient.js";
 import { failureAnswer } from "./upstream/exchange.js";
 import { adminHandler } from "./admin.js";
 
@@ -229,9 +229,12 @@ export class ProxyRuntime {
                 // Streams for the other instances of this proxy that have the identity this listener's
                 // certificate names (net/hop.ts `t`): their own inbound side, with this connection's peer.
                 // Only on a connection from this process's own hop client (upstream/hopClient.ts
-                // ownHopPeers): a peer from anywhere else (another process, through an east-west
-                // listener) reaches this listener's instance only, and learns nothing of the others.
-                const local = ownHopPeers.has(`${s.remoteAddress}|${s.remotePort}`);
+                // ownHopSessions, by the TLS session's exported keying material): a peer from anywhere
+                // else (another process, through an east-west listener) reaches this listener's instance
+                // only, and learns nothing of the others. Decided at the first such stream: the client
+                // registers its session once its own handshake completed (after the server's in TLS 1.2),
+                // and sends requests only after that.
+                let local: boolean | undefined;
                 const others = new Map<string, InlineHop>();
                 return new HopServerConnection(
                   s,
@@ -245,6 +248,10 @@ export class ProxyRuntime {
                     dispatcherFor: (target) => {
                       const k = `inbound|${target}`;
                       if (k === key) return own;
+                      if (local === undefined) {
+                        const k = hopSessionKey(s);
+                        local = k !== undefined && ownHopSessions.has(k);
+                      }
                       if (!local) return "this connection carries streams for this listener's instance only";
                       const l = this.ctx.listener(k);
                       // Secure naming: the caller verified this connection's identity, not the target's.

@@ -193,6 +193,8 @@ describe("hop protocol: one connection per identity pair, streams naming their i
     const p1 = mesh.inboundPort("api", "shop", v1.port);
     const p2 = mesh.inboundPort("api", "shop", v2.port);
     const out = mesh.outboundPort("web", "shop");
+    // One request first: the caller's hop connection to api's identity is open (to v1's or v2's listener).
+    expect((await call(out, "api", "/first")).status).toBe(200);
     const before = { v1: v1.seen.length, v2: v2.seen.length };
     const { accepted: a1, result: inner } = await countAccepted(p1, () => countAccepted(p2, () => many(60, 6, (i) => call(out, "api", `/split/${i}`))));
     const a2 = inner.accepted;
@@ -203,8 +205,8 @@ describe("hop protocol: one connection per identity pair, streams naming their i
     // 50/50: each instance gets its share (binomial, 60 draws: below 10 has a probability under 1e-7).
     expect(got1).toBeGreaterThanOrEqual(10);
     expect(got2).toBeGreaterThanOrEqual(10);
-    // One hop connection for both instances (the caller's connection to api's identity), not one each.
-    expect(a1 + a2).toBe(1);
+    // Both instances served over that one connection: no new one (one per instance would open the other's).
+    expect(a1 + a2).toBe(0);
     // The header route: v2 only.
     const v1Before = v1.seen.length;
     const routed = await many(20, 4, (i) => call(out, "api", `/v2/${i}`, { headers: { "x-v2": "yes" } }));
@@ -268,6 +270,24 @@ describe("hop protocol: one connection per identity pair, streams naming their i
       await client.destroy();
     }
   });
+
+  test("a retired listener's connections take no new stream: the next goes over a new connection to its own listener", async () => {
+    const at1 = { address: "127.0.0.1", port: mesh.inboundPort("api", "shop", v1.port) };
+    const at2 = { address: "127.0.0.1", port: mesh.inboundPort("api", "shop", v2.port) };
+    const client = await ownClient("spiffe://cluster.local/ns/shop/sa/web", "spiffe://cluster.local/ns/shop/sa/api");
+    try {
+      expect((await hopCall(client.to(ids.v1, at1, noFallback), "/retire/v1")).status).toBe(200);
+      // Before the retirement, v2's streams ride the connection to v1's listener.
+      expect((await countAccepted(at2.port, () => hopCall(client.to(ids.v2, at2, noFallback), "/retire/v2a"))).accepted).toBe(0);
+      await client.retire(at1.address, at1.port);
+      const { accepted, result } = await countAccepted(at2.port, () => hopCall(client.to(ids.v2, at2, noFallback), "/retire/v2b"));
+      expect(result.status).toBe(200);
+      expect(accepted).toBe(1);
+      expect(v2.seen.some((s) => s.url === "/retire/v2b")).toBe(true);
+    } finally {
+      await client.destroy();
+    }
+  });
 });
 
 describe("hop protocol: shared connections across reloads and fallbacks", () => {
@@ -312,7 +332,9 @@ spec:
     const r = await mesh.reload(meshConfig(A1_PLAINTEXT, reg(), spec));
     expect(r.ok).toBe(true);
     // The idle hop connection (to a1's listener, the first) closes after the keep-alive.
-    await new Promise((res) => setTimeout(res, 3000));
+    const a1Listener = Object.keys(mesh.listeners()).find((k) => k.startsWith("inbound|") && k.endsWith(`:${a1.port}`))!;
+    for (let i = 0; i < 100 && mesh.connections(a1Listener) > 0; i++) await new Promise((res) => setTimeout(res, 100));
+    expect(mesh.connections(a1Listener)).toBe(0);
     expect((await call(out, "a2", "/after")).status).toBe(200);
     expect(a2.seen.some((s) => s.url === "/after")).toBe(true);
     expect((await call(out, "a1", "/after")).status).toBe(200);
@@ -321,9 +343,10 @@ spec:
   test("a server that does not choose the hop protocol: each stream falls back to its own instance's HTTP dispatcher", async () => {
     // A TLS server with api's identity that speaks HTTP/1.1 only (an older proxy, or hopProtocol: http).
     const id = await mesh.ca.issue("spiffe://cluster.local/ns/shop/sa/api", 60_000);
-    const server = tls.createServer({ cert: id.certPem, key: id.keyPem, ca: mesh.ca.certPem, requestCert: true, ALPNProtocols: ["http/1.1"] }, (s) =>
-      s.destroy(),
-    );
+    const server = tls.createServer({ cert: id.certPem, key: id.keyPem, ca: mesh.ca.certPem, requestCert: true, ALPNProtocols: ["http/1.1"] }, (s) => {
+      s.on("error", () => {});
+      setTimeout(() => s.destroy(), 1000).unref();
+    });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const at = { address: "127.0.0.1", port: (server.address() as { port: number }).port };
     const got: string[] = [];
@@ -353,9 +376,47 @@ spec:
       // While the fallback lasts, new streams go straight to their own instance's dispatcher.
       await hopCall(client.to("y", at, fallbackOf("y")), "/y2");
       expect(got).toContain("y /y2");
+      // A reload binds the listener anew (a new binding object): the instance's handle and fallback are renewed.
+      await hopCall(client.to("y", { ...at }, fallbackOf("y-after-reload")), "/y3");
+      expect(got).toContain("y-after-reload /y3");
     } finally {
       await client.destroy();
       server.close();
     }
+  });
+});
+
+describe("hop protocol: shared connections under TLS 1.2 (the server's handshake completes before the client's)", () => {
+  let v1: App, v2: App, web: App, mesh: ProxyRuntime;
+  const saved = tls.DEFAULT_MAX_VERSION;
+  beforeAll(async () => {
+    tls.DEFAULT_MAX_VERSION = "TLSv1.2";
+    [v1, v2, web] = await Promise.all([startApp("api-v1"), startApp("api-v2"), startApp("web")]);
+    mesh = await startMesh(
+      meshConfig(
+        POLICIES,
+        registry([
+          { service: "api", namespace: "shop", serviceAccount: "api", port: v1.port, labels: { version: "v1" } },
+          { service: "api", namespace: "shop", serviceAccount: "api", port: v2.port, labels: { version: "v2" } },
+          { service: "web", namespace: "shop", serviceAccount: "web", port: web.port, outbound: true },
+        ]),
+        { hopProtocol: "multiplexed", colocatedHops: "mtls" },
+      ),
+    );
+  });
+  afterAll(async () => {
+    await mesh?.stop();
+    await closeAgents();
+    await Promise.all([v1, v2, web].map((a) => a?.close()));
+    tls.DEFAULT_MAX_VERSION = saved;
+  });
+
+  test("both instances served over one connection", async () => {
+    const out = mesh.outboundPort("web", "shop");
+    expect((await call(out, "api", "/first")).status).toBe(200);
+    const answers = await many(40, 6, (i) => call(out, "api", `/tls12/${i}`));
+    expect(answers.map((r) => r.status)).toEqual(Array(40).fill(200));
+    expect(v1.seen.filter((s) => s.url.startsWith("/tls12/")).length).toBeGreaterThanOrEqual(5);
+    expect(v2.seen.filter((s) => s.url.startsWith("/tls12/")).length).toBeGreaterThanOrEqual(5);
   });
 });

@@ -57,4 +57,21 @@ describe("Pools", () => {
     expect(pools.hop(spec(), {})).toBe(again);
     store.close();
   });
+
+  it("retiring a listener also retires it in the hop clients that share connections to it", async () => {
+    const store = new CertStore(await CertificateAuthority.create("cluster.local"), 3_600_000);
+    const cert = await store.get("spiffe://cluster.local/ns/shop/sa/web");
+    const client = pools.hop({ address: "127.0.0.1", port: 7, h2: false, tls: { cert, expectServer: "spiffe://cluster.local/ns/shop/sa/app" } });
+    const retired: string[] = [];
+    const original = client.retire.bind(client);
+    client.retire = async (address: string, port: number) => {
+      retired.push(`${address}:${port}`);
+      return original(address, port);
+    };
+    // Another listener of the identity (the client's connections may go there): retired in the client, which stays.
+    await pools.retire("127.0.0.1", 8);
+    expect(retired).toEqual(["127.0.0.1:8"]);
+    expect(pools.hop({ address: "127.0.0.1", port: 7, h2: false, tls: { cert, expectServer: "spiffe://cluster.local/ns/shop/sa/app" } })).toBe(client);
+    store.close();
+  });
 });

@@ -24,9 +24,10 @@
  * then carries the streams of one calling identity to every instance of that proxy which has the identity
  * the server's certificate names: like ztunnel's HBONE pool (one connection per source identity,
  * destination identity and destination node, the target in each CONNECT), so that a split among the
- * instances of a service does not split the batching of frames. The server refuses (503) a target it does
- * not serve or whose identity is not the connection's. Without `t` the stream is for the listener's own
- * instance.
+ * instances of a service does not split the batching of frames. Only the proxy's own connections between
+ * its own listeners carry `t` (the server knows them by their TLS session's exported keying material): the
+ * server refuses (503) any other target on a connection from anywhere else, and a target it does not serve
+ * or whose identity is not the connection's. Without `t` the stream is for the listener's own instance.
  *
  * Client stream ids are odd and increase. Each side may have at most {@link WINDOW} bytes of a stream's
  * body unacknowledged (per direction). A frame longer than the receiver's limit, an unknown type, a

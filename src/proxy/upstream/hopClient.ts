@@ -83,12 +83,26 @@ interface StreamTarget {
 }
 
 /**
- * The local ends (`address|port`) of this process's hop-client connections. An inbound listener lets a
- * stream name another instance (`t`) only on a connection from one of them: one proxy's listeners
- * share connections among themselves, and a peer from anywhere else reaches the listener's own
- * instance only, as before (runtime.ts).
+ * The TLS sessions of this process's hop-client connections, each by a value both ends of a session
+ * derive and no one else can ({@link hopSessionKey}). An inbound listener lets a stream name another
+ * instance (`t`) only on one of them: one proxy's listeners share connections among themselves, and a
+ * peer from anywhere else reaches the listener's own instance only, as before (runtime.ts). (Not the
+ * client's address and port: two live connections to different listeners can share a local port.)
  */
-export const ownHopPeers = new Set<string>();
+export const ownHopSessions = new Set<string>();
+
+/**
+ * A value of a TLS session that both of its ends derive from its master secret and no one else can
+ * (exported keying material, RFC 5705 / RFC 8446 §7.5, label `EXPORTER-unimesh-hop-own`), as hex; undefined
+ * when the session is not established.
+ */
+export function hopSessionKey(socket: tls.TLSSocket): string | undefined {
+  try {
+    return socket.exportKeyingMaterial(32, "EXPORTER-unimesh-hop-own", Buffer.alloc(0)).toString("hex");
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The hop client of one calling identity to one proxy's listeners of one identity: its connections go to
@@ -148,9 +162,16 @@ export class HopClient implements Pick<Dispatcher, "dispatch"> {
     return true;
   }
 
-  /** Puts a stream on a connection with room (a new one, to the stream's own listener, when none has). */
+  /**
+   * Puts a stream on a connection with room: an established one, or one still opening to the stream's
+   * own listener (a stream never waits on a connection to another listener, whose failure would be
+   * counted against its instance); a new one to its own listener when none has room. A stream that names
+   * no instance ({@link dispatch}) rides connections to the client's own listener only.
+   */
   place(s: ClientStream): void {
-    let c = this.conns.find((x) => x.hasRoom);
+    const { instance, at } = s.target;
+    const own = (x: HopClientConnection) => x.address === at.address && x.port === at.port;
+    let c = this.conns.find((x) => x.hasRoom && (instance === undefined ? own(x) : x.established || own(x)));
     if (!c) {
       c = new HopClientConnection(this, s.target.at.address, s.target.at.port);
       this.conns.push(c);
@@ -228,11 +249,11 @@ class HopClientConnection {
       () => this.socket.destroy(new HopError(`connect timeout after ${t.connectTimeoutMs ?? 10_000} ms`, "UND_ERR_CONNECT_TIMEOUT")),
       t.connectTimeoutMs ?? 10_000,
     );
-    let peerKey: string | undefined;
+    let sessionKey: string | undefined;
     this.socket.once("secureConnect", () => {
       clearTimeout(connectTimer);
-      peerKey = `${this.socket.localAddress}|${this.socket.localPort}`;
-      ownHopPeers.add(peerKey);
+      sessionKey = hopSessionKey(this.socket);
+      if (sessionKey) ownHopSessions.add(sessionKey);
       // The server's SETTINGS come right after the handshake: a server that never sends them fails the
       // connection (its waiting requests fail as a connect failure) instead of holding them forever.
       this.settingsTimer = setTimeout(
@@ -260,11 +281,16 @@ class HopClientConnection {
       clearTimeout(connectTimer);
     });
     this.socket.on("close", () => {
-      if (peerKey) ownHopPeers.delete(peerKey);
+      if (sessionKey) ownHopSessions.delete(sessionKey);
       clearTimeout(connectTimer);
       clearTimeout(this.settingsTimer);
       this.onClose(error ?? new HopError("other side closed", "UND_ERR_SOCKET"));
     });
+  }
+
+  /** The server's SETTINGS arrived: streams go out at once. */
+  get established(): boolean {
+    return this.ready && !this.closed;
   }
 
   get hasRoom(): boolean {
