@@ -113,4 +113,9 @@ spec:
       ["schema/unknown-field", "/spec/services/0/instances/0/prot", 8],
     ]);
   });
+
+  test("limits.maxHeaderBytes is bounded (8 MiB, Envoy's ceiling): a larger value is refused where it is written", () => {
+    const docs = loadProxyDocuments([join(ROOT, "test/proxy/fixtures/too-large-headers.yaml")]);
+    expect(docs.diagnostics.map((d) => [codeFamily(d.code), d.pointer, d.line])).toEqual([["schema/maximum", "/spec/limits/maxHeaderBytes", 6]]);
+  });
 });

@@ -1183,7 +1183,7 @@ export interface Limits {
    */
   handshakeTimeoutMs?: number;
   /**
-   * Maximum size of a request head (request line and header lines), in bytes: 431 beyond it. The number of header lines is not limited otherwise: every line within this size reaches the app, over HTTP/1.1, HTTP/2 (where each line counts 32 bytes more, RFC 9113 §6.5.2) and the hop protocol. Default: 16384.
+   * Maximum size of a request head (request line and header lines), in bytes: 431 beyond it. The number of header lines is not limited otherwise: every line within this size reaches the app, over HTTP/1.1, HTTP/2 (where each line counts 32 bytes more, RFC 9113 §6.5.2) and the hop protocol. At most 8 MiB, Envoy's own ceiling for max_request_headers_kb (8192 KiB). Default: 16384.
    */
   maxHeaderBytes?: number;
   /**
