@@ -249,8 +249,8 @@ export class ProxyRuntime {
                       const k = `inbound|${target}`;
                       if (k === key) return own;
                       if (local === undefined) {
-                        const k = hopSessionKey(s);
-                        local = k !== undefined && ownHopSessions.has(k);
+                        const session = hopSessionKey(s);
+                        local = session !== undefined && ownHopSessions.has(session);
                       }
                       if (!local) return "this connection carries streams for this listener's instance only";
                       const l = this.ctx.listener(k);

@@ -19,12 +19,15 @@ import type { ProxyRuntime } from "../../src/proxy/runtime.js";
 import type { Dispatcher } from "undici";
 import { HopClient } from "../../src/proxy/upstream/hopClient.js";
 
-const POLICIES = `
+const STRICT = `
 apiVersion: unimesh.io/v1alpha1
 kind: MTLSPolicy
 metadata: {name: shop-strict, namespace: shop}
 spec:
   mode: strict
+`;
+
+const POLICIES = `${STRICT}
 ---
 apiVersion: unimesh.io/v1alpha1
 kind: MeshService
@@ -153,6 +156,23 @@ function hopCall(d: Pick<Dispatcher, "dispatch">, path: string): Promise<{ statu
   });
 }
 
+/**
+ * A hop client in this process (so, to the mesh, one of its own), with a certificate of `caller` from the
+ * mesh's CA, expecting `server`; its own listener `at`.
+ */
+async function hopClient(
+  mesh: ProxyRuntime,
+  caller: string,
+  server: string,
+  at: { address: string; port: number },
+  fallback: () => Pick<Dispatcher, "dispatch">,
+): Promise<HopClient> {
+  const id = await mesh.ca.issue(caller, 60_000);
+  const secureContext = tls.createSecureContext({ cert: id.certPem, key: id.keyPem, ca: mesh.ca.certPem });
+  const cert = { ...id, spiffeId: caller, generation: 1, secureContext } as unknown as ConstructorParameters<typeof HopClient>[0]["cert"];
+  return new HopClient({ ...at, cert, expectServer: server }, fallback);
+}
+
 describe("hop protocol: one connection per identity pair, streams naming their instance", () => {
   let v1: App, v2: App, other: App, web: App, api2: App;
   let mesh: ProxyRuntime;
@@ -176,13 +196,7 @@ describe("hop protocol: one connection per identity pair, streams naming their i
     const idOf = (port: number) => inbound.find((k) => k.endsWith(`:${port}`))!.slice("inbound|".length);
     ids = { v1: idOf(v1.port), v2: idOf(v2.port), other: idOf(other.port), api2: idOf(api2.port) };
   });
-  /** A hop client of this process (as the proxy's own), for `caller`, expecting `server`. */
-  const ownClient = async (caller: string, server: string): Promise<HopClient> => {
-    const id = await mesh.ca.issue(caller, 60_000);
-    const secureContext = tls.createSecureContext({ cert: id.certPem, key: id.keyPem, ca: mesh.ca.certPem });
-    const cert = { ...id, spiffeId: caller, generation: 1, secureContext } as unknown as ConstructorParameters<typeof HopClient>[0]["cert"];
-    return new HopClient({ address: "127.0.0.1", port: 1, cert, expectServer: server }, noFallback);
-  };
+  const ownClient = (caller: string, server: string) => hopClient(mesh, caller, server, { address: "127.0.0.1", port: 1 }, noFallback);
   afterAll(async () => {
     await mesh?.stop();
     await closeAgents();
@@ -271,6 +285,22 @@ describe("hop protocol: one connection per identity pair, streams naming their i
     }
   });
 
+  test("a stream that names no instance rides only connections to the client's own listener (another listener would serve it as its own)", async () => {
+    const at1 = { address: "127.0.0.1", port: mesh.inboundPort("api", "shop", v1.port) };
+    const at2 = { address: "127.0.0.1", port: mesh.inboundPort("api", "shop", v2.port) };
+    const client = await hopClient(mesh, "spiffe://cluster.local/ns/shop/sa/web", "spiffe://cluster.local/ns/shop/sa/api", at2, noFallback);
+    try {
+      expect((await hopCall(client.to(ids.v1, at1, noFallback), "/untargeted/v1")).status).toBe(200);
+      const { accepted, result } = await countAccepted(at2.port, () => hopCall(client, "/untargeted/own"));
+      expect(result.status).toBe(200);
+      expect(accepted).toBe(1);
+      expect(v2.seen.some((s) => s.url === "/untargeted/own")).toBe(true);
+      expect(v1.seen.some((s) => s.url === "/untargeted/own")).toBe(false);
+    } finally {
+      await client.destroy();
+    }
+  });
+
   test("a retired listener's connections take no new stream: the next goes over a new connection to its own listener", async () => {
     const at1 = { address: "127.0.0.1", port: mesh.inboundPort("api", "shop", v1.port) };
     const at2 = { address: "127.0.0.1", port: mesh.inboundPort("api", "shop", v2.port) };
@@ -291,13 +321,7 @@ describe("hop protocol: one connection per identity pair, streams naming their i
 });
 
 describe("hop protocol: shared connections across reloads and fallbacks", () => {
-  const BASE = `
-apiVersion: unimesh.io/v1alpha1
-kind: MTLSPolicy
-metadata: {name: shop-strict, namespace: shop}
-spec:
-  mode: strict
-`;
+  const BASE = STRICT;
   const A1_PLAINTEXT = `${BASE}
 ---
 apiVersion: unimesh.io/v1alpha1
@@ -361,14 +385,7 @@ spec:
         return true;
       },
     });
-    const caller = await mesh.ca.issue("spiffe://cluster.local/ns/shop/sa/web", 60_000);
-    const cert = {
-      ...caller,
-      spiffeId: "spiffe://cluster.local/ns/shop/sa/web",
-      generation: 1,
-      secureContext: tls.createSecureContext({ cert: caller.certPem, key: caller.keyPem, ca: mesh.ca.certPem }),
-    } as unknown as ConstructorParameters<typeof HopClient>[0]["cert"];
-    const client = new HopClient({ ...at, cert, expectServer: "spiffe://cluster.local/ns/shop/sa/api" }, fallbackOf("default"));
+    const client = await hopClient(mesh, "spiffe://cluster.local/ns/shop/sa/web", "spiffe://cluster.local/ns/shop/sa/api", at, fallbackOf("default"));
     try {
       const answers = await Promise.all([hopCall(client.to("x", at, fallbackOf("x")), "/x"), hopCall(client.to("y", at, fallbackOf("y")), "/y")]);
       expect(answers.map((a) => a.status)).toEqual([200, 200]);

@@ -6,7 +6,8 @@
  * peer identity), and its answer goes back as RESPONSE, DATA and END frames under flow control.
  *
  * A stream whose head names another instance of this proxy (`t`) goes to that instance's inbound side
- * instead, when it has the identity this connection's server certificate names (`dispatcherFor`).
+ * instead, when `dispatcherFor` allows it (runtime.ts: only on a connection from this process's own hop
+ * client, and only to an instance with the identity this connection's server certificate names).
  *
  * Everything a peer sends is checked as hostile input: frame sizes, stream ids, request heads (method
  * token, origin-form path, header names and values, their size: 431 over `maxHeaderBytes`), the number

@@ -81,9 +81,10 @@ export class Pools {
    * The hop-protocol client (./hopClient.ts) for a proxy-to-proxy upstream over mutual TLS (`u.tls`
    * without `servername`, HTTP/1.1 ports), created on first use; it falls back to {@link get}'s pool
    * when the server does not choose the hop protocol. One client per calling identity (and certificate),
-   * server identity, issuer check and pool settings, whatever the address: its connections go to the
-   * first `u`'s listener, and the streams for another instance of the same proxy name it
-   * (`HopClient.to`: the listeners a hop goes to are all this process's, net/hop.ts `t`).
+   * server identity, issuer check and pool settings, whatever the address: each stream names its
+   * instance (`HopClient.to`; the listeners a hop goes to are all this process's, net/hop.ts `t`) and a
+   * new connection goes to the listener of the stream that needs it; `u`'s listener is the client's own
+   * (the streams of `HopClient.dispatch`).
    */
   hop(u: UpstreamSpec & { tls: NonNullable<UpstreamSpec["tls"]> }, owner?: object): HopClient {
     return this.memoized(
