@@ -29,6 +29,14 @@ export interface UpstreamSpec {
 
 const IDLE_CLOSE_MS = 60_000;
 
+/**
+ * Largest HTTP/1.1 response head an upstream may send, in bytes of header names and values (undici's
+ * count): 60 KiB, Envoy's default header-size limit (`DEFAULT_MAX_REQUEST_HEADERS_KB`, envoy/http/codec.h).
+ * undici's own default is Node's `--max-http-header-size` (16 KiB), which refused answers carrying a few
+ * large cookies or tokens. A larger head fails the try (a 5xx to the caller), never a shorter list.
+ */
+export const MAX_RESPONSE_HEAD_BYTES = 60 * 1024;
+
 /** A cached pool; `live` turns false when it leaves the cache (idle sweep, retire, close). */
 interface Entry {
   pool: Pool | HopClient;
@@ -236,6 +244,7 @@ function create(u: UpstreamSpec): Pool {
     ...(p?.idleTimeoutMs ? { keepAliveTimeout: p.idleTimeoutMs, keepAliveMaxTimeout: p.idleTimeoutMs } : {}),
     pipelining: 1,
     allowH2: u.h2,
+    maxHeaderSize: MAX_RESPONSE_HEAD_BYTES,
   };
   const timeout = p?.connectTimeoutMs ?? 10_000;
   if (u.tls) {
