@@ -286,7 +286,15 @@ async function atDestination(
   if (!np.ok) return { decision: "denied", status: 400, reason: `the destination's proxy refuses the path: ${np.reason}` };
   const authn = await authenticate({ service: svc }, method, np.path, authority, headers, query);
   if ("status" in authn) return { decision: "denied", status: authn.status, reason: `the token is not valid (${authn.body.trim()})` };
-  const d = decideAccess(svc.destination, { peer, method, path: np.path, headers, servicePort: sp, ...(authn.user ? { user: authn.user } : {}) });
+  const d = decideAccess(svc.destination, {
+    peer,
+    method,
+    path: np.path,
+    headers,
+    servicePort: sp,
+    servicePorts: svc.ports,
+    ...(authn.user ? { user: authn.user } : {}),
+  });
   if (!d)
     return {
       decision: "allowed",

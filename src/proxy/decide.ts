@@ -13,6 +13,7 @@ import { applyHeaderOps, type HeaderMap } from "./features/headers.js";
 import { rewritePath } from "./features/rewrite.js";
 import type { AccessDecision, AccessRequest } from "./features/access.js";
 import type { RequestView } from "./features/match.js";
+import { portNames } from "./features/ports.js";
 import { resolveMode } from "./features/mtls.js";
 import type { Peer } from "./features/trafficSource.js";
 import { type RequestUser, withoutParams } from "./features/requestAuthentication.js";
@@ -57,7 +58,7 @@ export function upstreamRequest(
  * default (`spec.defaultMtlsMode`, permissive). What the inbound listeners of its instances enforce.
  */
 export function portMode(cfg: Pick<CompiledConfig, "source">, svc: RtService, sp: RtPort): Mode {
-  return resolveMode(svc.mtls, svc.namespaceMode, cfg.source.spec.defaultMtlsMode ?? "permissive", [sp.port, sp.targetPort]);
+  return resolveMode(svc.mtls, svc.namespaceMode, cfg.source.spec.defaultMtlsMode ?? "permissive", portNames(svc.ports, sp));
 }
 
 /**
@@ -84,6 +85,8 @@ export interface AccessQuery {
   path: string;
   headers: IncomingHttpHeaders;
   servicePort: RtPort;
+  /** Every Service port of the destination service (a rule's port that is one of them names that port only). */
+  servicePorts: readonly RtPort[];
   /** The port the instance's app listens on (a rule's `ports` may name it); the target port when unknown. */
   instancePort?: number;
   /** The end user of a valid token (requestAuthentication); absent without one. */
@@ -102,7 +105,7 @@ export function decideAccess(dest: RtDestination, q: AccessQuery): AccessDecisio
     method: q.method,
     path: q.path,
     headers: q.headers,
-    ports: [sp.port, sp.targetPort, q.instancePort ?? sp.targetPort],
+    ports: portNames(q.servicePorts, sp, q.instancePort),
     servicePort: sp.port,
   };
   if (q.user) r.user = q.user;

@@ -984,7 +984,7 @@ export interface AccessRule {
    */
   notPaths?: string[];
   /**
-   * Service ports (or the MeshService target ports) of the instance.
+   * Service ports of the instance. A number that is no Service port of the service may also name a target port (or the port an instance's app listens on); one that is a Service port names that port only, never another Service port whose target port has its number.
    */
   ports?: Port[];
   /**
@@ -1055,7 +1055,7 @@ export interface Mtls {
   policy?: string;
   mode: Mode;
   /**
-   * Per service-port (or target-port) overrides: `"9080": permissive`.
+   * Per Service-port overrides: `"9080": permissive`. A key that is no Service port of the service may also name a target port; one that is a Service port names that port only.
    */
   ports?: {
     [k: string]: Mode;

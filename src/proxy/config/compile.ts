@@ -31,6 +31,7 @@ import { compileCors, type CorsPolicy } from "../features/cors.js";
 import { compileAccess, type AccessDecision, type AccessRequest } from "../features/access.js";
 import { compileRequestAuthentication, type Authenticator } from "../features/requestAuthentication.js";
 import { resolveMode } from "../features/mtls.js";
+import { portNames } from "../features/ports.js";
 import { DEFAULT_NAMESPACE } from "./merge.js";
 import type { WasmPluginConfig } from "../wasm/plugin.js";
 
@@ -460,7 +461,7 @@ export function compileConfig(config: ProxyConfig): { compiled?: CompiledConfig;
         port: inst.port,
         servicePort: sp,
         labels: { ...(inst.labels ?? {}) },
-        mode: resolveMode(svc.mtls, svc.namespaceMode, fallbackMode, [sp.port, sp.targetPort]),
+        mode: resolveMode(svc.mtls, svc.namespaceMode, fallbackMode, portNames(svc.ports, sp)),
         active: 0,
       });
     });

@@ -24,7 +24,7 @@ export function accessRefusal(
   user?: RequestUser,
 ): Refusal | undefined {
   const svc = inst.service;
-  const q: AccessQuery = { peer, method, path, headers, servicePort: inst.servicePort, instancePort: inst.port };
+  const q: AccessQuery = { peer, method, path, headers, servicePort: inst.servicePort, servicePorts: svc.ports, instancePort: inst.port };
   if (user) q.user = user;
   const d = decideAccess(svc.destination, q);
   if (!d || d.allowed) return undefined;
