@@ -78,6 +78,95 @@ describe("hop client", () => {
     await pool.close();
   });
 
+  test("a response's DATA must match its content-length: bytes past it never reach the caller (they would be its next response)", async () => {
+    const ca = store.ca;
+    const srv = await ca.issue("spiffe://cluster.local/ns/shop/sa/orders", 3600_000);
+    const frame = (type: number, flags: number, id: number, payload: Buffer | string = Buffer.alloc(0)) => {
+      const p = Buffer.from(payload);
+      const h = Buffer.alloc(10);
+      h[0] = type;
+      h[1] = flags;
+      h.writeUInt32BE(id, 2);
+      h.writeUInt32BE(p.length, 6);
+      return Buffer.concat([h, p]);
+    };
+    const head = (status: number, h: Record<string, string>) => JSON.stringify({ s: status, h });
+    // A hostile hop server holding the destination's identity: answers by path.
+    const evil = tls.createServer({ key: srv.keyPem, cert: srv.certPem, ca: ca.certPem, requestCert: true, ALPNProtocols: ["unimesh-hop/1"] }, (s) => {
+      s.on("error", () => {});
+      s.write(frame(0, 0, 0, JSON.stringify({ maxStreams: 10, keepAliveMs: 60_000 })));
+      let buf = Buffer.alloc(0);
+      s.on("data", (c: Buffer) => {
+        buf = Buffer.concat([buf, c]);
+        while (buf.length >= 10 && buf.length >= 10 + buf.readUInt32BE(6)) {
+          const [type, id, len] = [buf[0], buf.readUInt32BE(2), buf.readUInt32BE(6)];
+          const payload = buf.subarray(10, 10 + len);
+          buf = buf.subarray(10 + len);
+          if (type !== 1) continue;
+          const p = (JSON.parse(payload.toString()) as { p: string }).p;
+          const out =
+            p === "/over"
+              ? [
+                  frame(3, 0, id, head(200, { "content-length": "2" })),
+                  frame(2, 0, id, "okHTTP/1.1 200 OK\r\ncontent-length: 8\r\n\r\nINJECTED"),
+                  frame(4, 0, id),
+                ]
+              : p === "/short"
+                ? [frame(3, 0, id, head(200, { "content-length": "10" })), frame(2, 0, id, "abc"), frame(4, 0, id)]
+                : p === "/announced"
+                  ? [frame(3, 1, id, head(200, { "content-length": "5" }))]
+                  : p === "/no-content"
+                    ? [frame(3, 0, id, head(204, {})), frame(2, 0, id, "x"), frame(4, 0, id)]
+                    : p === "/head"
+                      ? [frame(3, 1, id, head(200, { "content-length": "99" }))]
+                      : [frame(3, 0, id, head(200, { "content-length": "4" })), frame(2, 0, id, "fi"), frame(2, 0, id, "ne"), frame(4, 0, id)];
+          s.write(Buffer.concat(out));
+        }
+      });
+    });
+    await new Promise<void>((r) => evil.listen(0, "127.0.0.1", r));
+    const cert = await store.get("spiffe://cluster.local/ns/shop/sa/web");
+    const client = new HopClient(
+      { address: "127.0.0.1", port: (evil.address() as AddressInfo).port, cert, expectServer: "spiffe://cluster.local/ns/shop/sa/orders" },
+      () => {
+        throw new Error("no fallback expected");
+      },
+    );
+    const run = (path: string, method = "GET") =>
+      new Promise<{ outcome: string; body: string }>((resolve) => {
+        const chunks: Buffer[] = [];
+        let status = 0;
+        client.dispatch(
+          { method, path, headers: { host: "orders" }, origin: "https://orders" },
+          {
+            onRequestStart: () => {},
+            onResponseStart: (_c, s) => {
+              status = s;
+            },
+            onResponseData: (_c, chunk) => {
+              chunks.push(chunk);
+            },
+            onResponseEnd: () => resolve({ outcome: `end ${status}`, body: Buffer.concat(chunks).toString() }),
+            onResponseError: (_c, e) => resolve({ outcome: `error ${e.message}`, body: Buffer.concat(chunks).toString() }),
+          },
+        );
+      });
+    try {
+      const over = await run("/over");
+      expect(over.outcome).toMatch(/error .*past the response's content-length/);
+      expect(over.body).not.toContain("INJECTED");
+      expect((await run("/short")).outcome).toMatch(/error .*shorter than its content-length/);
+      expect((await run("/announced")).outcome).toMatch(/error .*without the body its content-length announces/);
+      expect((await run("/no-content")).outcome).toMatch(/error .*past the response's content-length/);
+      // HEAD: the content-length describes the body a GET would get; none follows.
+      expect(await run("/head", "HEAD")).toEqual({ outcome: "end 200", body: "" });
+      expect(await run("/fine")).toEqual({ outcome: "end 200", body: "fine" });
+    } finally {
+      await client.destroy();
+      evil.close();
+    }
+  });
+
   test("a server that chooses the hop protocol but never sends SETTINGS fails the request after the connect timeout", async () => {
     const ca = store.ca;
     const srv = await ca.issue("spiffe://cluster.local/ns/shop/sa/orders", 3600_000);

@@ -273,7 +273,7 @@ export class HopServerConnection {
       return false;
     }
     clearTimeout(this.idleTimer);
-    const s = new ServerStream(this, id, !(flags & END_STREAM));
+    const s = new ServerStream(this, id, !(flags & END_STREAM), head!.m === "HEAD");
     this.streams.set(id, s);
     const t = head!.t as string | undefined;
     const to = t === undefined ? this.o.dispatcher : (this.o.dispatcherFor?.(t) ?? "this listener serves its own instance only");
@@ -324,6 +324,8 @@ class ServerStream implements Dispatcher.DispatchHandler {
     private readonly conn: HopServerConnection,
     readonly id: number,
     hasBody: boolean,
+    /** A HEAD request: its response has no body (RFC 9110 §9.3.2), whatever the app or a local answer writes. */
+    private readonly headOnly = false,
   ) {
     this.finished = conn.o.streamStarted();
     if (hasBody) {
@@ -412,7 +414,7 @@ class ServerStream implements Dispatcher.DispatchHandler {
     if (flag) h["x-unimesh-flag"] = flag;
     this.headSent = true;
     this.conn.writer.json(T_RESPONSE, 0, this.id, { s: status, h });
-    this.conn.writer.frame(T_DATA, 0, this.id, b);
+    if (!this.headOnly) this.conn.writer.frame(T_DATA, 0, this.id, b);
     this.conn.writer.frame(T_END, 0, this.id);
     this.body?.destroy();
     this.finish();
@@ -464,7 +466,7 @@ class ServerStream implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.done) return;
+    if (this.done || this.headOnly) return;
     if (!this.queue.length && chunk.length <= this.window && !this.conn.congested) {
       this.sendData(chunk);
       return;

@@ -427,6 +427,14 @@ class ClientStream implements Dispatcher.DispatchController {
   private unacked = 0;
   /** The request body was started (a stream body cannot be sent again). */
   private bodyStarted = false;
+  /**
+   * Body bytes the response may carry (its content-length; 0 for HEAD, 204 and 304; -1: not said) and
+   * bytes received. More, or fewer at END, fails the stream, as undici fails an HTTP/1.1 answer
+   * (UND_ERR_RES_CONTENT_LENGTH_MISMATCH): bytes past the length would reach the caller's connection
+   * as the start of its next response.
+   */
+  private expected = -1;
+  private received = 0;
 
   constructor(
     readonly opts: Dispatcher.DispatchOptions,
@@ -589,6 +597,13 @@ class ClientStream implements Dispatcher.DispatchController {
     const s = o?.s;
     if (!o || typeof s !== "number" || !Number.isInteger(s) || s < 200 || s > 999) return this.broken("a malformed response head");
     if (typeof checkHeaders(o.h, MAX_FRAME) === "string") return this.broken("malformed response headers");
+    const cl = (o.h as IncomingHttpHeaders)["content-length"];
+    if (cl !== undefined) {
+      if (typeof cl !== "string" || !/^[0-9]{1,15}$/.test(cl)) return this.broken("a malformed content-length");
+      this.expected = Number(cl);
+    }
+    if (this.opts.method === "HEAD" || s === 204 || s === 304) this.expected = 0;
+    else if (end && this.expected > 0) return this.broken("a response without the body its content-length announces");
     this.gotHead = true;
     this.handler.onResponseStart?.(this, s, o.h as IncomingHttpHeaders, "");
     if (end && !this.done) {
@@ -603,6 +618,8 @@ class ClientStream implements Dispatcher.DispatchController {
     // A server may have one window of the stream unacknowledged: more ignored the flow control.
     this.unacked += payload.length;
     if (this.unacked > WINDOW) return this.broken("DATA past the flow-control window");
+    this.received += payload.length;
+    if (this.expected >= 0 && this.received > this.expected) return this.broken("DATA past the response's content-length");
     this.handler.onResponseData?.(this, payload);
     if (this.unacked >= WINDOW / 2) this.ack();
   }
@@ -611,6 +628,7 @@ class ClientStream implements Dispatcher.DispatchController {
     if (!this.gotHead) return this.broken("END before the response head");
     const trailers = payload.length ? parseObject(payload) : {};
     if (!trailers || typeof checkHeaders(trailers, MAX_FRAME) === "string") return this.broken("malformed trailers");
+    if (this.received < this.expected) return this.broken("a response body shorter than its content-length");
     this.end();
     this.handler.onResponseEnd?.(this, trailers as IncomingHttpHeaders);
   }
