@@ -177,6 +177,12 @@ class Exchange {
    */
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
+  /**
+   * Tries whose failed answer is being drained before a retry (so that its connection can be reused):
+   * the ones still draining when the exchange ends are aborted, so that an answer whose body never ends
+   * cannot hold its connection (and a hop stream) forever. Envoy resets the upstream request it retries.
+   */
+  private drains: Try[] | undefined;
 
   constructor(
     readonly plan: ForwardPlan,
@@ -221,6 +227,7 @@ class Exchange {
   finish(status: number, flag?: string): void {
     if (this.finished) return;
     this.finished = true;
+    if (this.drains) for (const t of this.drains.splice(0)) t.abort(new DownstreamGone());
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
@@ -256,6 +263,15 @@ class Exchange {
     this.plan.onFailure?.("timeout");
     this.fail(504, "upstream request timeout", "UT");
     this.current?.abort(new TimeoutError("request"));
+  }
+
+  /** A try drains its failed answer (see {@link drains}); `done`: it stopped draining. */
+  draining(t: Try, done = false): void {
+    if (!done) (this.drains ??= []).push(t);
+    else if (this.drains) {
+      const i = this.drains.indexOf(t);
+      if (i >= 0) this.drains.splice(i, 1);
+    }
   }
 
   /** True when a retry could follow try `n` (0-based) whatever its outcome (before {@link nextRetry} makes the outcome). */
@@ -449,9 +465,10 @@ class Try implements Dispatcher.DispatchHandler {
       again = x.nextRetry(this.n, o);
     }
     if (again) {
-      // Let the failed answer drain (keeps the connection) and retry.
+      // Let the failed answer drain (keeps the connection) and retry; aborted if still draining when the exchange ends.
       this.discard = true;
       this.end();
+      x.draining(this);
       again();
       return;
     }
@@ -496,7 +513,10 @@ class Try implements Dispatcher.DispatchHandler {
 
   /** The end of the response: its trailers, then the downstream response ends. */
   onResponseEnd(c: Dispatcher.DispatchController, parsed: IncomingHttpHeaders): void {
-    if (this.discard) return;
+    if (this.discard) {
+      this.x.draining(this, true);
+      return;
+    }
     if (!this.end()) return;
     const { x } = this;
     if (x.finished) return;
@@ -582,5 +602,6 @@ class Try implements Dispatcher.DispatchHandler {
   /** The request failed (a failed answer being drained for a retry is done with already). */
   onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
     if (!this.discard) this.failTry(err);
+    else this.x.draining(this, true);
   }
 }
