@@ -307,8 +307,7 @@ export class ProxyRuntime {
     return {
       metrics: () => this.metrics.render(),
       ready: () => this.readyFlag && !this.stopping,
-      // Outbound listener tokens are secrets: /config never shows them.
-      config: () => JSON.parse(JSON.stringify(this.ctx.current.source, (k, v) => (k === "token" && typeof v === "string" ? "<redacted>" : v))),
+      config: () => redactedConfig(this.ctx.current.source),
       listeners: () => this.listeners(),
       clusters: () => this.ctx.snapshot(),
       certs: () => this.ctx.certs.list().map((c) => ({ identity: c.spiffeId, serial: c.serial, notBefore: c.notBefore, notAfter: c.notAfter })),
@@ -431,4 +430,21 @@ function sameTls(a: RtListener, b: RtListener): boolean {
 /** Starts a proxy for a (merged) configuration. */
 export function startProxy(config: ProxyConfig, options?: StartOptions): Promise<ProxyRuntime> {
   return ProxyRuntime.start(config, options);
+}
+
+/**
+ * The configuration as the admin endpoint `/config` shows it, without secrets: outbound listener tokens,
+ * the values of the environment an instance's app is started with (`run.env`: database URLs, API keys)
+ * and the arguments of its command (`run.command` after the program: `--password=...`). Other local
+ * processes may read the admin port; names stay, so what is set remains visible.
+ */
+export function redactedConfig(source: unknown): unknown {
+  return JSON.parse(
+    JSON.stringify(source, function (this: Record<string, unknown>, k, v: unknown) {
+      if (k === "token" && typeof v === "string") return "<redacted>";
+      if (k === "env" && v && typeof v === "object" && !Array.isArray(v)) return Object.fromEntries(Object.keys(v).map((n) => [n, "<redacted>"]));
+      if (k === "command" && Array.isArray(v)) return v.map((a, i) => (i === 0 ? a : "<redacted>"));
+      return v;
+    }),
+  );
 }
