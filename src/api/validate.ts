@@ -20,7 +20,7 @@ import type {
   WasmExtension,
 } from "./generated/model.js";
 import { checkJwks, principalIssuerKnown } from "./request-auth.js";
-import { type Diagnostic, hasErrors, sortDiagnostics, pointer as ptr } from "./diagnostics.js";
+import { type Diagnostic, escapePointerToken, hasErrors, sortDiagnostics, pointer as ptr } from "./diagnostics.js";
 import { parseDuration } from "./duration.js";
 import { type SourceDocument, locatePointer, parseEach, type LoadLimits, DEFAULT_LIMITS } from "./load.js";
 import {
@@ -748,6 +748,7 @@ function trafficRules(doc: TrafficPolicy, err: Report): void {
         "replacePrefixMatch needs the route to match a path prefix (match.path.prefix or segmentPrefix); use replaceFullPath otherwise",
       );
     checkFeatures(r, base, err);
+    sameHeaderTwice(r.match?.headers, `${base}/match/headers`, err);
   }
   // A route can only be shadowed by an earlier one.
   if (routes.length < 2) return;
@@ -864,6 +865,7 @@ function accessRules(doc: AccessPolicy, err: Report): void {
     (s[action] ?? []).forEach((r, i) => {
       if (r.source && Object.keys(r.source).length === 0)
         err(`/spec/${action}/${i}/source`, "rule/empty-source", "an empty source matches nothing useful; omit it for any caller");
+      for (const key of ["headers", "notHeaders"] as const) sameHeaderTwice(r[key], `/spec/${action}/${i}/${key}`, err);
     });
   }
   if (s.source && Object.keys(s.source).length === 0)
@@ -1041,6 +1043,28 @@ function requestAuthCrossRules(model: Model, out: Diagnostic[]): void {
         }
       });
     }
+  }
+}
+
+/**
+ * Header names are case-insensitive: one header written twice in one map (`x-env` and `X-Env`) is
+ * `rule/duplicate-header`, never two conditions of which a mesh keeps one (the built-in proxy and
+ * Envoy compare lower-cased names; a map keyed by the lower-cased name would silently drop the other's
+ * values, and with them a condition of the rule).
+ */
+function sameHeaderTwice(map: Record<string, unknown> | undefined, base: string, err: Report): void {
+  if (!map) return;
+  const seen = new Map<string, string>();
+  for (const name of Object.keys(map)) {
+    const lower = name.toLowerCase();
+    const first = seen.get(lower);
+    if (first === undefined) seen.set(lower, name);
+    else
+      err(
+        `${base}/${escapePointerToken(name)}`,
+        "rule/duplicate-header",
+        `header ${name} is header ${first} again (header names are case-insensitive): give its values once, under one name`,
+      );
   }
 }
 

@@ -1100,6 +1100,37 @@ const cases: Case[] = [
     ],
   },
   {
+    name: "one header written twice in one map (case-insensitive names): an error, never a condition dropped",
+    input: y`
+      apiVersion: unimesh.io/v1alpha1
+      kind: AccessPolicy
+      metadata: {name: a}
+      spec:
+        destination: {service: x}
+        allow:
+          - notHeaders: {x-env: [staging], X-Env: [dev]}
+            headers: {x-tenant: [acme], x-Tenant: [evil]}
+      ---
+      apiVersion: unimesh.io/v1alpha1
+      kind: TrafficPolicy
+      metadata: {name: t}
+      spec:
+        destination: {service: x}
+        routes:
+          - match: {headers: {x-v: {exact: "2"}, X-V: {exact: "1"}}}
+            split: [{subset: {v: b}}]
+    `,
+    expected: [
+      {
+        code: "rule/duplicate-header",
+        pointer: "/spec/allow/0/notHeaders/X-Env",
+        message: "header X-Env is header x-env again (header names are case-insensitive): give its values once, under one name",
+      },
+      { code: "rule/duplicate-header", pointer: "/spec/allow/0/headers/x-Tenant" },
+      { code: "rule/duplicate-header", pointer: "/spec/routes/0/match/headers/X-V" },
+    ],
+  },
+  {
     name: "access: bad CIDR blocks (per source), deny rules without allow rules, empty sources",
     input: y`
       apiVersion: unimesh.io/v1alpha1
