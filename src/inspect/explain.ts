@@ -18,6 +18,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import { UsageError } from "../api/diagnostics.js";
 import type { EffectiveAccessRule, Model } from "../api/model.js";
 import type { CompiledConfig, RtRoute, RtService } from "../proxy/config/compile.js";
+import { appRequestHeaders } from "../proxy/net/http.js";
 import { decideAccess, peerAtDestination, portMode, selectRoute, upstreamRequest } from "../proxy/decide.js";
 import { normalizePath } from "../proxy/features/pathNormalization.js";
 import { peerOf, type Peer } from "../proxy/features/trafficSource.js";
@@ -290,7 +291,7 @@ async function atDestination(
     peer,
     method,
     path: np.path,
-    headers,
+    headers: appRequestHeaders(headers, authority, svc.spiffe, peer.spiffe),
     servicePort: sp,
     servicePorts: svc.ports,
     ...(authn.user ? { user: authn.user } : {}),

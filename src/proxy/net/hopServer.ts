@@ -292,8 +292,8 @@ export class HopServerConnection {
       s.localReply(400, "unimesh: the method has lower-case letters", "DPE");
       return true;
     }
-    // Access control decides on the headers as received, as on the HTTP path; the inbound side
-    // (upstream/inline.ts) drops the hop-by-hop ones before the app.
+    // The inbound side (upstream/inline.ts) drops the hop-by-hop ones, and access control decides on
+    // what the app gets, as on the HTTP path.
     const headers = { ...h };
     this.opened++;
     this.starting.push(() => s.start(to, head!.m as string, path, headers));

@@ -39,6 +39,22 @@ export function forwardableRequestHeaders(h: IncomingHttpHeaders): HeaderMap {
   return out;
 }
 
+/**
+ * The request headers an instance's app receives, which are also what its access control decides on, so
+ * that a rule never passes on a header the app does not get (one the caller listed in Connection, say)
+ * nor decides on one the app gets differently: the forwardable ones ({@link forwardableRequestHeaders}),
+ * `host` as the request's authority (`:authority` on HTTP/2; left out when unknown), and
+ * `x-forwarded-client-cert` naming the verified caller (`By` the destination, `URI` the caller; one the
+ * caller sent is dropped), as Istio's sidecars set it before their RBAC filter runs.
+ */
+export function appRequestHeaders(h: IncomingHttpHeaders, authority: string | undefined, destination: string, caller: string | undefined): HeaderMap {
+  const out = forwardableRequestHeaders(h);
+  if (authority !== undefined) out.host = authority;
+  delete out["x-forwarded-client-cert"];
+  if (caller) out["x-forwarded-client-cert"] = `By=${destination};URI=${caller}`;
+  return out;
+}
+
 /** Response headers to send downstream: without hop-by-hop headers. */
 export function forwardableResponseHeaders(h: IncomingHttpHeaders | Record<string, string | string[] | undefined>): HeaderMap {
   const out: HeaderMap = {};

@@ -15,7 +15,7 @@ import type { Peer } from "../features/trafficSource.js";
 import { peerOf } from "../features/trafficSource.js";
 import { admit, authenticate, type Authenticated, type Refusal } from "../inbound.js";
 import { normalizePath } from "../features/pathNormalization.js";
-import { forwardableRequestHeaders } from "../net/http.js";
+import { appRequestHeaders } from "../net/http.js";
 
 class LocalController implements Dispatcher.DispatchController {
   aborted = false;
@@ -125,19 +125,19 @@ export class InlineHop implements Pick<Dispatcher, "dispatch"> {
     }
     const query = q < 0 ? "" : opts.path.slice(q + 1);
     const proceed = (authn: Authenticated | Refusal): boolean => {
-      const refusal = "status" in authn ? authn : admit(ctx, this.key, inst, peer, method, path, reqHeaders as IncomingHttpHeaders, authn.user);
+      // The headers as the app gets them (a copy: retries reuse the caller's map), which access control
+      // decides on, as on the HTTP path (net/http.ts appRequestHeaders).
+      const headers =
+        "status" in authn
+          ? undefined
+          : appRequestHeaders(reqHeaders as IncomingHttpHeaders, typeof reqHeaders.host === "string" ? reqHeaders.host : undefined, svc.spiffe, peer.spiffe);
+      const refusal = "status" in authn ? authn : admit(ctx, this.key, inst, peer, method, path, headers!, authn.user);
       if (refusal) {
         record(refusal.status, [refusal.flag]);
         return reply(handler, refusal.status, refusal.body, { "x-unimesh-flag": refusal.flag, ...(refusal.headers ?? {}) });
       }
       const auth = authn as Authenticated;
-      // Access control saw the headers as received (as on the HTTP path); the app gets them without
-      // hop-by-hop ones, those the Connection header lists included (a copy: retries reuse the caller's map).
-      const headers = forwardableRequestHeaders(reqHeaders as IncomingHttpHeaders);
-      if (typeof reqHeaders.host === "string") headers.host = reqHeaders.host;
-      for (const h of auth.removeHeaders) delete headers[h];
-      delete headers["x-forwarded-client-cert"];
-      if (peer.spiffe) headers["x-forwarded-client-cert"] = `By=${svc.spiffe};URI=${peer.spiffe}`;
+      for (const h of auth.removeHeaders) delete headers![h];
       const dest = svc.destination;
       const pool = ctx.pools.get(
         {

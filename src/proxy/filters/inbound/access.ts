@@ -10,6 +10,7 @@ import type { ProxyContext } from "../../context.js";
 import type { RequestUser } from "../../features/requestAuthentication.js";
 import type { Peer } from "../../features/trafficSource.js";
 import { decideAccess, type AccessQuery, type Refusal } from "../../decide.js";
+import { appRequestHeaders } from "../../net/http.js";
 import { NEXT, type Step } from "../chain.js";
 import { refuse, type InboundExchange } from "./exchange.js";
 
@@ -34,6 +35,8 @@ export function accessRefusal(
 
 /** The filter: 403 for a request the rules deny. */
 export function access(x: InboundExchange): Step {
-  const r = accessRefusal(x.ctx, x.instance, x.peer, x.method, x.path, x.req.headers, x.authenticated.user);
+  // Decided on the headers as the app receives them (net/http.ts appRequestHeaders).
+  const headers = appRequestHeaders(x.req.headers, x.authority, x.instance.service.spiffe, x.peer.spiffe);
+  const r = accessRefusal(x.ctx, x.instance, x.peer, x.method, x.path, headers, x.authenticated.user);
   return r ? refuse(x, r) : NEXT;
 }

@@ -5,7 +5,7 @@
  * connection-pool settings also bound the connections to the app (as Istio's). Records the request.
  */
 import type { Readable } from "node:stream";
-import { forwardableRequestHeaders, hasBody } from "../../net/http.js";
+import { appRequestHeaders, hasBody } from "../../net/http.js";
 import { forward as exchange, type ForwardPlan, type TryTarget } from "../../upstream/exchange.js";
 import type { UpstreamSpec } from "../../upstream/pools.js";
 import { DONE, type Step } from "../chain.js";
@@ -20,11 +20,8 @@ export async function forward(x: InboundExchange): Promise<Step> {
   const auth = x.authenticated;
   // The query string as sent, less a token parameter that is not forwarded.
   const url = x.query === undefined ? path : auth.query === x.query ? `${path}?${x.query}` : auth.query ? `${path}?${auth.query}` : path;
-  const headers = forwardableRequestHeaders(req.headers);
+  const headers = appRequestHeaders(req.headers, x.authority, svc.spiffe, peer.spiffe);
   for (const h of auth.removeHeaders) delete headers[h];
-  headers.host = x.authority;
-  delete headers["x-forwarded-client-cert"];
-  if (peer.spiffe) headers["x-forwarded-client-cert"] = `By=${svc.spiffe};URI=${peer.spiffe}`;
   const h2 = inst.servicePort.protocol !== "http";
   const spec: UpstreamSpec = { address: inst.address, port: inst.port, h2 };
   if (dest.connectionPool) spec.pool = dest.connectionPool;
