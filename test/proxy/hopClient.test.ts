@@ -167,6 +167,66 @@ describe("hop client", () => {
     }
   });
 
+  test("a server's SETTINGS cannot overflow the keep-alive timer, and a connection whose stream ids ran out takes no new stream", async () => {
+    const ca = store.ca;
+    const srv = await ca.issue("spiffe://cluster.local/ns/shop/sa/orders", 3600_000);
+    let connections = 0;
+    let closed = 0;
+    // A server asking for a keep-alive of 1e400 ms (JSON's Infinity); it answers every stream with 200 "ok".
+    const server = tls.createServer({ key: srv.keyPem, cert: srv.certPem, ca: ca.certPem, requestCert: true, ALPNProtocols: ["unimesh-hop/1"] }, (s) => {
+      connections++;
+      s.on("error", () => {});
+      s.on("close", () => closed++);
+      const frame = (type: number, flags: number, id: number, payload: string) => {
+        const p = Buffer.from(payload);
+        const h = Buffer.alloc(10);
+        h[0] = type;
+        h[1] = flags;
+        h.writeUInt32BE(id, 2);
+        h.writeUInt32BE(p.length, 6);
+        return Buffer.concat([h, p]);
+      };
+      s.write(frame(0, 0, 0, '{"maxStreams":10,"keepAliveMs":1e400}'));
+      let buf = Buffer.alloc(0);
+      s.on("data", (c: Buffer) => {
+        buf = Buffer.concat([buf, c]);
+        while (buf.length >= 10 && buf.length >= 10 + buf.readUInt32BE(6)) {
+          const [type, id, len] = [buf[0], buf.readUInt32BE(2), buf.readUInt32BE(6)];
+          buf = buf.subarray(10 + len);
+          if (type === 1)
+            s.write(Buffer.concat([frame(3, 0, id, JSON.stringify({ s: 200, h: { "content-length": "2" } })), frame(2, 0, id, "ok"), frame(4, 0, id, "")]));
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on("warning", onWarning);
+    const cert = await store.get("spiffe://cluster.local/ns/shop/sa/web");
+    const client = new HopClient(
+      { address: "127.0.0.1", port: (server.address() as AddressInfo).port, cert, expectServer: "spiffe://cluster.local/ns/shop/sa/orders" },
+      () => {
+        throw new Error("no fallback expected");
+      },
+    );
+    try {
+      expect(await dispatch(client, "/one")).toEqual({ status: 200, body: "ok" });
+      await new Promise((r) => setTimeout(r, 300));
+      // The idle connection stays (a day's keep-alive at most, not Node's 1 ms for an overflowing timer).
+      expect(closed).toBe(0);
+      expect(warnings).not.toContain("TimeoutOverflowWarning");
+      // Stream ids are 31 bits: the connection that hands out the last one takes no stream after it.
+      (client as unknown as { conns: { nextId: number }[] }).conns[0].nextId = 0x7fffffff;
+      expect(await dispatch(client, "/last-id")).toEqual({ status: 200, body: "ok" });
+      expect(await dispatch(client, "/next")).toEqual({ status: 200, body: "ok" });
+      expect(connections).toBe(2);
+    } finally {
+      process.off("warning", onWarning);
+      await client.destroy();
+      server.close();
+    }
+  });
+
   test("a server that chooses the hop protocol but never sends SETTINGS fails the request after the connect timeout", async () => {
     const ca = store.ca;
     const srv = await ca.issue("spiffe://cluster.local/ns/shop/sa/orders", 3600_000);

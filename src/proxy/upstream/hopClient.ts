@@ -47,6 +47,10 @@ const FALLBACK_MS = 60_000;
 const MAX_BACKLOG = 1024 * 1024;
 /** The largest frame accepted from a server (a response head is bounded by this too), in bytes. */
 const MAX_FRAME = 1024 * 1024;
+/** The largest stream id (31 bits). */
+const MAX_STREAM_ID = 0x7fffffff;
+/** The longest keep-alive a server's SETTINGS may ask for (a day; Node timers take at most 2^31 - 1 ms). */
+const MAX_KEEPALIVE_MS = 86_400_000;
 
 /** Where a hop client connects and how it proves and checks identities. */
 export interface HopTarget {
@@ -306,6 +310,9 @@ class HopClientConnection {
   private open(s: ClientStream): void {
     const id = this.nextId;
     this.nextId += 2;
+    // Stream ids are 31 bits, never reused: a connection that used them all takes no new stream, and
+    // closes once its streams ended (as HTTP/2 does, RFC 9113 §5.1.1).
+    if (this.nextId > MAX_STREAM_ID) this.goingAway = true;
     this.streams.set(id, s);
     s.attach(this, id);
   }
@@ -359,7 +366,7 @@ class HopClientConnection {
     if (type === T_SETTINGS) {
       const o = parseObject(payload);
       if (o && typeof o.maxStreams === "number" && o.maxStreams >= 1) this.maxStreams = Math.min(CLIENT_MAX_STREAMS, Math.floor(o.maxStreams));
-      if (o && typeof o.keepAliveMs === "number" && o.keepAliveMs >= 1) this.keepAliveMs = o.keepAliveMs;
+      if (o && typeof o.keepAliveMs === "number" && o.keepAliveMs >= 1) this.keepAliveMs = Math.min(o.keepAliveMs, MAX_KEEPALIVE_MS);
       if (!this.ready) {
         this.ready = true;
         clearTimeout(this.settingsTimer);
