@@ -2,7 +2,11 @@
  * `ports`: which port numbers a policy may use to name a Service port of a service (access rules' `ports`,
  * MTLSPolicy per-port modes).
  */
-import type { RtPort } from "../config/compile.js";
+/** A Service port and the pods' port it reaches (config/compile.ts RtPort). */
+interface ServicePort {
+  port: number;
+  targetPort: number;
+}
 
 /**
  * The numbers a rule's `ports` (or an MTLSPolicy's per-port key) may name a Service port of a service by:
@@ -12,7 +16,7 @@ import type { RtPort } from "../config/compile.js";
  * 80 whose target port is 8080 (Istio gets the same from the adapter, which maps each Service port to its
  * own target port: AuthorizationPolicy `to.operation.ports`, PeerAuthentication `portLevelMtls`).
  */
-export function portNames(servicePorts: readonly RtPort[], sp: RtPort, instancePort?: number): number[] {
+export function portNames(servicePorts: readonly ServicePort[], sp: ServicePort, instancePort?: number): number[] {
   const names = [sp.port];
   const other = (n: number) => n !== sp.port && !servicePorts.some((p) => p.port === n);
   if (other(sp.targetPort)) names.push(sp.targetPort);
