@@ -10,7 +10,7 @@
 //   and verifies it and forwards to the upstream. Keep-alive pools on both sides.
 //   node bench/proxy-floor.mjs <listen port> <upstream port> --hop-protocol <certs dir>
 //   the same two hops, but between them unimesh's hop protocol (dist/proxy/net/hop.ts: many requests on
-//   one mutual-TLS connection, the frames of one event-loop turn in one TLS write), exactly the classes
+//   one mutual-TLS connection, the frames of a run of busy event-loop turns in one TLS write), exactly the classes
 //   the default mode uses (HopClient, HopServerConnection), with no policy on either side: the floor of
 //   the default mode's architecture, and what its policy work costs above it.
 // Streaming both ways (undici's dispatch handler, no buffering), hop-by-hop headers dropped.

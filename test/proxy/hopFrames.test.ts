@@ -5,7 +5,7 @@
  * copy everything held on each read: CPU quadratic in the frame's size).
  */
 import { afterEach, describe, expect, test, vi } from "vitest";
-import { FrameReader } from "../../src/proxy/net/hop.js";
+import { FLUSH_BYTES, FrameReader, FrameWriter, MAX_WAIT_TURNS } from "../../src/proxy/net/hop.js";
 
 function frame(type: number, id: number, payload: Buffer): Buffer {
   const h = Buffer.alloc(10);
@@ -58,5 +58,58 @@ describe("hop frame reader", () => {
     hdr.writeUInt32BE(5000, 6);
     for (let i = 0; i < hdr.length; i++) reader.push(hdr.subarray(i, i + 1));
     expect(errors).toEqual(["a frame of 5000 bytes is over the limit of 1024"]);
+  });
+});
+
+describe("hop frame writer", () => {
+  /** A socket that records its writes. */
+  const fakeSocket = () => {
+    const writes: Buffer[] = [];
+    return { writes, socket: { destroyed: false, writable: true, writableLength: 0, write: (b: Buffer) => writes.push(b) } };
+  };
+  const turn = () => new Promise<void>((r) => setImmediate(r));
+
+  test("frames queued during a run of busy turns leave in one write; a quiet turn ends the run", async () => {
+    const { writes, socket } = fakeSocket();
+    const w = new FrameWriter(socket as never);
+    w.frame(1, 0, 1, Buffer.from("a"));
+    for (let i = 0; i < 3; i++) {
+      await turn();
+      w.frame(1, 0, 2 * i + 3, Buffer.from("b"));
+    }
+    expect(writes).toHaveLength(0);
+    // A turn with nothing new: written at its end.
+    await turn();
+    await turn();
+    expect(writes).toHaveLength(1);
+    expect(writes[0].length).toBe(4 * 11);
+  });
+
+  test("at most MAX_WAIT_TURNS more turns, however busy; a lone frame waits one turn; flush() writes at once", async () => {
+    const { writes, socket } = fakeSocket();
+    const w = new FrameWriter(socket as never);
+    w.frame(1, 0, 1, Buffer.from("a"));
+    let turns = 0;
+    while (!writes.length && turns < 20) {
+      await turn();
+      turns++;
+      if (!writes.length) w.frame(2, 0, 1, Buffer.from("b"));
+    }
+    expect(writes).toHaveLength(1);
+    expect(turns).toBe(MAX_WAIT_TURNS + 1);
+    w.frame(1, 0, 3, Buffer.from("c"));
+    w.flush();
+    expect(writes).toHaveLength(2);
+    await turn();
+    await turn();
+    expect(writes).toHaveLength(2);
+  });
+
+  test("a queue of FLUSH_BYTES leaves without waiting for more turns", async () => {
+    const { writes, socket } = fakeSocket();
+    const w = new FrameWriter(socket as never);
+    w.frame(2, 0, 1, Buffer.alloc(FLUSH_BYTES));
+    await turn();
+    expect(writes).toHaveLength(1);
   });
 });
