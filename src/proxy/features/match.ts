@@ -8,9 +8,12 @@ import { segmentPrefixMatches } from "../../api/segment-prefix.js";
 import type { IncomingHttpHeaders } from "node:http";
 import { setFlagsFromString } from "node:v8";
 
-// V8's linear-time engine for regular expressions (the `l` flag): it only makes that flag available,
-// and changes no other expression of the process.
-setFlagsFromString("--enable-experimental-regexp-engine");
+/**
+ * V8's linear-time engine for regular expressions (the `l` flag) is behind a flag, set when the first
+ * such expression is compiled: a configuration without regular expressions leaves the process's V8 as
+ * it is (with the flag set, a same-run A/B of the proxy benchmark, which has none, showed a longer tail).
+ */
+let linearEngine = false;
 
 /**
  * A whole-string regular expression run by V8's linear-time engine: matching costs time linear in the
@@ -20,8 +23,12 @@ setFlagsFromString("--enable-experimental-regexp-engine");
  * a lookaround (neither is RE2 syntax) or a counted repetition too large for it (`a{1000}`).
  */
 export function linearRegex(src: string): RegExp {
+  if (!linearEngine) {
+    setFlagsFromString("--enable-experimental-regexp-engine");
+    linearEngine = true;
+  }
   try {
-    // eslint-disable-next-line no-invalid-regexp -- V8's `l` (linear) flag, enabled above
+    // eslint-disable-next-line no-invalid-regexp -- V8's `l` (linear) flag, enabled above (linearEngine)
     return new RegExp(`^(?:${src})$`, "l");
   } catch (e) {
     const why = (e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, "");
