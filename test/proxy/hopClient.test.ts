@@ -16,6 +16,17 @@ import { HopClient } from "../../src/proxy/upstream/hopClient.js";
 import { call, closeAgents, meshConfig, registry, startApp, startMesh, type App } from "./support.js";
 import type { ProxyRuntime } from "../../src/proxy/runtime.js";
 
+/** A hop-protocol frame as raw bytes (src/proxy/net/hop.ts frame table), for servers written by hand. */
+function frame(type: number, flags: number, id: number, payload: Buffer | string = Buffer.alloc(0)): Buffer {
+  const p = Buffer.from(payload);
+  const h = Buffer.alloc(10);
+  h[0] = type;
+  h[1] = flags;
+  h.writeUInt32BE(id, 2);
+  h.writeUInt32BE(p.length, 6);
+  return Buffer.concat([h, p]);
+}
+
 /** One request through a dispatcher with undici's handler API (as upstream/exchange.ts uses it). */
 function dispatch(d: { dispatch: Dispatcher["dispatch"] }, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -81,15 +92,6 @@ describe("hop client", () => {
   test("a response's DATA must match its content-length: bytes past it never reach the caller (they would be its next response)", async () => {
     const ca = store.ca;
     const srv = await ca.issue("spiffe://cluster.local/ns/shop/sa/orders", 3600_000);
-    const frame = (type: number, flags: number, id: number, payload: Buffer | string = Buffer.alloc(0)) => {
-      const p = Buffer.from(payload);
-      const h = Buffer.alloc(10);
-      h[0] = type;
-      h[1] = flags;
-      h.writeUInt32BE(id, 2);
-      h.writeUInt32BE(p.length, 6);
-      return Buffer.concat([h, p]);
-    };
     const head = (status: number, h: Record<string, string>) => JSON.stringify({ s: status, h });
     // A hostile hop server holding the destination's identity: answers by path.
     const evil = tls.createServer({ key: srv.keyPem, cert: srv.certPem, ca: ca.certPem, requestCert: true, ALPNProtocols: ["unimesh-hop/1"] }, (s) => {
@@ -177,15 +179,6 @@ describe("hop client", () => {
       connections++;
       s.on("error", () => {});
       s.on("close", () => closed++);
-      const frame = (type: number, flags: number, id: number, payload: string) => {
-        const p = Buffer.from(payload);
-        const h = Buffer.alloc(10);
-        h[0] = type;
-        h[1] = flags;
-        h.writeUInt32BE(id, 2);
-        h.writeUInt32BE(p.length, 6);
-        return Buffer.concat([h, p]);
-      };
       s.write(frame(0, 0, 0, '{"maxStreams":10,"keepAliveMs":1e400}'));
       let buf = Buffer.alloc(0);
       s.on("data", (c: Buffer) => {
@@ -263,16 +256,9 @@ describe("hop client", () => {
       sockets.push(s);
       s.on("error", () => {});
       const settings = Buffer.from(JSON.stringify({ maxStreams: 10, keepAliveMs: 60_000 }));
-      const frame = (type: number, id: number, payload: Buffer) => {
-        const h = Buffer.alloc(10);
-        h[0] = type;
-        h.writeUInt32BE(id, 2);
-        h.writeUInt32BE(payload.length, 6);
-        return Buffer.concat([h, payload]);
-      };
       const w = Buffer.alloc(4);
       w.writeUInt32BE(0x3fffffff);
-      s.write(Buffer.concat([frame(0, 0, settings), frame(6, 1, w)]));
+      s.write(Buffer.concat([frame(0, 0, 0, settings), frame(6, 0, 1, w)]));
       s.pause();
     });
     await new Promise<void>((r) => greedy.listen(0, "127.0.0.1", r));
