@@ -87,6 +87,31 @@ spec:
     expect(result?.diagnostics.map((d) => [codeFamily(d.code), d.pointer])).toEqual([["adapter/unsupported-value", "/spec/routes/0/match/path/regex"]]);
   });
 
+  test("a regex the proxy's linear-time engine cannot run is reported at translation, in route matches and CORS origins", () => {
+    const { result } = translateText([
+      {
+        file: "p.yaml",
+        text: `
+apiVersion: unimesh.io/v1alpha1
+kind: TrafficPolicy
+metadata: {name: re, namespace: shop}
+spec:
+  destination: {service: api}
+  routes:
+    - match: {headers: {x-id: {regex: "x{1000}"}}}
+      cors: {allowOrigins: [{exact: "https://a.example"}, {regex: "https://[a-z]{1000}[.]example"}]}
+    - match: {path: {regex: "/([a-z0-9]+-?)+"}}
+`,
+      },
+    ]);
+    expect(result?.ok).toBe(false);
+    expect(result?.diagnostics.map((d) => [codeFamily(d.code), d.pointer])).toEqual([
+      ["adapter/unsupported-value", "/spec/routes/0/match/headers/x-id/regex"],
+      ["adapter/unsupported-value", "/spec/routes/0/cors/allowOrigins/1/regex"],
+    ]);
+    expect(result?.diagnostics[0].message).toMatch(/cannot be matched in time linear in the request/);
+  });
+
   test("TCP ports are left out with a warning", () => {
     const { result } = translateText([
       {

@@ -281,7 +281,7 @@ export interface Ingress {
   };
 }
 /**
- * Exactly one of exact, prefix, regex (JavaScript syntax, whole-string match).
+ * Exactly one of exact, prefix, regex (JavaScript syntax, whole-string match, run by V8's linear-time engine: no back-references, lookarounds or very large counted repetitions).
  *
  * This interface was referenced by `undefined`'s JSON-Schema
  * via the `definition` "StringMatch".

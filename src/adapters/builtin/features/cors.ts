@@ -2,6 +2,7 @@
 import { parseDuration } from "../../../api/duration.js";
 import { nonEmpty } from "./common.js";
 import type { RouteFeature } from "./types.js";
+import { regexUnsupported } from "./match.js";
 import { type FeatureModule, full } from "../../../api/feature-module.js";
 
 /** What the built-in proxy can do of `cors` (format version 1). */
@@ -10,9 +11,11 @@ export const corsFeature: FeatureModule = {
   capabilities: () => ({ cors: full("Route.cors") }),
 };
 
-export const cors: RouteFeature = (r, out) => {
+export const cors: RouteFeature = (r, out, { ctx }) => {
   const c = r.cors?.value;
   if (!c) return;
+  // Origins by regex run on the proxy's linear-time engine, as route matches do.
+  c.allowOrigins.forEach((o, i) => regexUnsupported(ctx, r.policy, "cors", o.regex, `${r.cors!.pointer}/allowOrigins/${i}/regex`));
   out.cors = {
     allowOrigins: nonEmpty(c.allowOrigins.map((o) => ({ ...o }))),
     ...(c.allowMethods ? { allowMethods: [...c.allowMethods] } : {}),
