@@ -73,6 +73,32 @@ export interface ListenerEvents {
 
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0");
 
+/**
+ * A Host value: the characters of an authority (RFC 3986 §3.2) that nghttp2 accepts in HTTP/2's
+ * `:authority`, so that HTTP/1.1 and HTTP/2 callers are held to the same rule; empty is allowed over
+ * HTTP/1.1 (RFC 9112 §3.2: a target without authority).
+ */
+const HOST_VALUE = /^[A-Za-z0-9!$&'()*+,;=:@[\]_.~%-]*$/;
+
+/**
+ * Why an HTTP/1.1 request head is refused before any handler sees it, or undefined: more than one Host
+ * line or an invalid Host value is 400 (RFC 9112 §3.2: a server MUST answer 400; Node keeps the first
+ * Host line, which the access decision and the app would get while a proxy in front may have used
+ * another). Node's parser counts no Host lines and checks no Host value, so the raw header lines are read.
+ */
+export function refusedRequestHead(req: http.IncomingMessage): { status: number; reason: string } | undefined {
+  const raw = req.rawHeaders;
+  let hosts = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i];
+    if (k.length === 4 && (k === "host" || k === "Host" || k.toLowerCase() === "host")) hosts++;
+  }
+  if (hosts > 1) return { status: 400, reason: "more than one host header" };
+  const host = req.headers.host;
+  if (host !== undefined && !HOST_VALUE.test(host)) return { status: 400, reason: "an invalid host header" };
+  return undefined;
+}
+
 /** One accepted connection, for idle shedding. */
 interface Conn {
   socket: net.Socket;
@@ -90,6 +116,8 @@ interface Conn {
   /** HTTP/2: streams opened, and streams the client reset before their response was complete. */
   streams: number;
   premature: number;
+  /** HTTP/1.1: a request head was refused ({@link refusedRequestHead}); the connection closes after the answer. */
+  refused?: boolean;
 }
 
 /**
@@ -148,7 +176,17 @@ export class Listener {
       res.once("close", finish);
     };
     const onRequest1 = (req: http.IncomingMessage, res: http.ServerResponse) => {
-      track(req, res, this.connOf.get(req.socket));
+      const conn = this.connOf.get(req.socket);
+      // A request pipelined behind a refused one is not served: the connection closes once the refusal is sent.
+      if (conn?.refused) return;
+      const refused = refusedRequestHead(req);
+      if (refused) {
+        if (conn) conn.refused = true;
+        res.writeHead(refused.status, { "content-type": "text/plain", connection: "close" });
+        res.end(`unimesh: ${refused.reason}\n`);
+        return;
+      }
+      track(req, res, conn);
       if (this.draining) res.shouldKeepAlive = false;
       handler(req, res);
     };

@@ -1,0 +1,86 @@
+/**
+ * HTTP/1.1 request heads every listener of the proxy refuses before anything is forwarded (RFC 9112):
+ * more than one Host line or an invalid Host (400, §3.2; Node's parser keeps the first Host line, so the
+ * proxy and a proxy in front of it could act on different hosts). Sent as raw bytes to an inbound
+ * listener (a plaintext caller, permissive mode) and to an outbound listener (an app); the app must see
+ * none of them.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import net from "node:net";
+import { closeAgents, meshConfig, registry, startApp, startMesh, type App } from "./support.js";
+import type { ProxyRuntime } from "../../src/proxy/runtime.js";
+
+/** One HTTP/1.1 request as raw bytes to `port`: its status line and body (the connection is read until it closes). */
+async function raw(port: number, bytes: string): Promise<{ status: string; body: string }> {
+  const text = await new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const s = net.connect(port, "127.0.0.1", () => s.write(bytes));
+    s.on("data", (c) => chunks.push(c));
+    s.on("error", reject);
+    s.setTimeout(3000, () => s.destroy());
+    s.on("close", () => resolve(Buffer.concat(chunks).toString("latin1")));
+  });
+  const [head, ...rest] = text.split("\r\n\r\n");
+  return { status: head.split("\r\n")[0], body: rest.join("\r\n\r\n") };
+}
+
+describe("HTTP/1.1 request heads refused at every listener", () => {
+  let api: App, web: App, proxy: ProxyRuntime;
+  beforeAll(async () => {
+    [api, web] = await Promise.all([startApp("api"), startApp("web")]);
+    proxy = await startMesh(
+      meshConfig(
+        "",
+        registry([
+          { service: "api", namespace: "shop", port: api.port },
+          { service: "web", namespace: "shop", port: web.port, outbound: true },
+        ]),
+      ),
+    );
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await closeAgents();
+    await Promise.all([api, web].map((a) => a?.close()));
+  });
+
+  /** The listeners under test: [name, port, the Host that reaches api through it]. */
+  const listeners = (): [string, number, string][] => [
+    ["inbound", proxy.inboundPort("api", "shop", api.port), "api"],
+    ["outbound", proxy.outboundPort("web", "shop"), "api.shop"],
+  ];
+
+  test("a request with two Host lines (either order, any case) or an invalid Host is answered 400 and not forwarded", async () => {
+    for (const [name, port, host] of listeners()) {
+      // The well-formed request passes, so that the refusals below are the Host's doing.
+      expect(await raw(port, `GET /${name}/ok HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`), name).toEqual({
+        status: "HTTP/1.1 200 OK",
+        body: "api",
+      });
+      const bad = {
+        two: `Host: ${host}\r\nHost: evil.example`,
+        "two-reversed": `Host: evil.example\r\nhost: ${host}`,
+        "two-same": `HOST: ${host}\r\nHost: ${host}`,
+        slash: `Host: ${host}/x`,
+        space: `Host: ${host} x`,
+      };
+      for (const [what, lines] of Object.entries(bad)) {
+        const a = await raw(port, `GET /${name}/${what} HTTP/1.1\r\n${lines}\r\nConnection: close\r\n\r\n`);
+        expect(a.status, `${name} ${what}`).toBe("HTTP/1.1 400 Bad Request");
+        expect(a.body, `${name} ${what}`).toMatch(/host header/);
+      }
+    }
+    expect(api.seen.map((s) => s.url)).toEqual(["/inbound/ok", "/outbound/ok"]);
+  });
+
+  test("after a refused head, the connection is closed: a request pipelined behind it is not served", async () => {
+    const [, port, host] = listeners()[0];
+    const a = await raw(
+      port,
+      `GET /first HTTP/1.1\r\nHost: ${host}\r\nHost: ${host}\r\n\r\nGET /second HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+    );
+    expect(a.status).toBe("HTTP/1.1 400 Bad Request");
+    expect(a.body).not.toContain("HTTP/1.1");
+    expect(api.seen.some((s) => s.url === "/first" || s.url === "/second")).toBe(false);
+  });
+});
