@@ -80,11 +80,18 @@ const H2_PREFACE = Buffer.from("PRI * HTTP/2.0");
  */
 const HOST_VALUE = /^[A-Za-z0-9!$&'()*+,;=:@[\]_.~%-]*$/;
 
+/** A Transfer-Encoding that is `chunked` alone (any case, with optional whitespace and empty list elements). */
+const CHUNKED_ONLY = /^[\t ,]*chunked[\t ,]*$/i;
+
 /**
  * Why an HTTP/1.1 request head is refused before any handler sees it, or undefined: more than one Host
  * line or an invalid Host value is 400 (RFC 9112 §3.2: a server MUST answer 400; Node keeps the first
  * Host line, which the access decision and the app would get while a proxy in front may have used
  * another). Node's parser counts no Host lines and checks no Host value, so the raw header lines are read.
+ * A transfer coding other than `chunked` is 501 (RFC 9112 §6.1, as Envoy answers): Node's parser refuses
+ * `chunked` twice, and a last coding other than `chunked` once the request was emitted (400; this answers
+ * first), but takes `gzip, chunked` and decodes the chunks only: the app got the gzip bytes as the body,
+ * without the coding and without a word.
  */
 export function refusedRequestHead(req: http.IncomingMessage): { status: number; reason: string } | undefined {
   const raw = req.rawHeaders;
@@ -96,6 +103,8 @@ export function refusedRequestHead(req: http.IncomingMessage): { status: number;
   if (hosts > 1) return { status: 400, reason: "more than one host header" };
   const host = req.headers.host;
   if (host !== undefined && !HOST_VALUE.test(host)) return { status: 400, reason: "an invalid host header" };
+  const te = req.headers["transfer-encoding"];
+  if (te !== undefined && te !== "chunked" && !CHUNKED_ONLY.test(te)) return { status: 501, reason: "a transfer coding other than chunked is not implemented" };
   return undefined;
 }
 
