@@ -13,6 +13,7 @@ import { Pool, type Dispatcher } from "undici";
 import { CertificateAuthority } from "../../src/proxy/identity/ca.js";
 import { CertStore } from "../../src/proxy/identity/certs.js";
 import { HopClient } from "../../src/proxy/upstream/hopClient.js";
+import { classifyError, failureReply } from "../../src/proxy/upstream/exchange.js";
 import { call, closeAgents, meshConfig, registry, startApp, startMesh, type App } from "./support.js";
 import type { ProxyRuntime } from "../../src/proxy/runtime.js";
 
@@ -245,6 +246,92 @@ describe("hop client", () => {
     expect(Date.now() - t0).toBeLessThan(5000);
     await client.destroy();
     mute.close();
+  });
+
+  test("a server that starts a frame and never completes it fails the connection's streams after frameTimeoutMs (a 503 for the caller); slow frames that complete do not", async () => {
+    const ca = store.ca;
+    const srv = await ca.issue("spiffe://cluster.local/ns/shop/sa/orders", 3600_000);
+    const closedAt: number[] = [];
+    // Answers by path: /stall with the first 15 bytes of a RESPONSE frame of 100, then nothing; /trickle
+    // with that frame a byte every 50 ms (never complete in time); /slow with six frames (head, four
+    // bytes of body, END) each in two halves, 150 ms apart (every read ends inside a frame for 900 ms);
+    // others not at all (they share the connection).
+    const hostile = tls.createServer({ key: srv.keyPem, cert: srv.certPem, ca: ca.certPem, requestCert: true, ALPNProtocols: ["unimesh-hop/1"] }, (s) => {
+      s.on("error", () => {});
+      const timers: NodeJS.Timeout[] = [];
+      s.on("close", () => {
+        closedAt.push(Date.now());
+        for (const t of timers) clearInterval(t);
+      });
+      s.write(frame(0, 0, 0, JSON.stringify({ maxStreams: 10, keepAliveMs: 60_000 })));
+      let buf = Buffer.alloc(0);
+      s.on("data", (c: Buffer) => {
+        buf = Buffer.concat([buf, c]);
+        while (buf.length >= 10 && buf.length >= 10 + buf.readUInt32BE(6)) {
+          const [type, id, len] = [buf[0], buf.readUInt32BE(2), buf.readUInt32BE(6)];
+          const payload = buf.subarray(10, 10 + len);
+          buf = buf.subarray(10 + len);
+          if (type !== 1) continue;
+          const p = (JSON.parse(payload.toString()) as { p: string }).p;
+          const big = frame(3, 0, id, JSON.stringify({ s: 200, h: { "x-pad": "p".repeat(100) } }));
+          if (p === "/stall") s.write(big.subarray(0, 15));
+          else if (p === "/trickle") {
+            let i = 0;
+            timers.push(setInterval(() => i < big.length - 1 && s.write(big.subarray(i, ++i)), 50));
+          } else if (p === "/slow") {
+            const frames = [
+              frame(3, 0, id, JSON.stringify({ s: 200, h: { "content-length": "4" } })),
+              ...[..."okok"].map((c) => frame(2, 0, id, c)),
+              frame(4, 0, id),
+            ];
+            // Each write ends in the middle of a frame: the second half of one, the first half of the next.
+            const writes: Buffer[] = frames.map((f, k) => Buffer.concat([k ? frames[k - 1].subarray(6) : Buffer.alloc(0), f.subarray(0, 6)]));
+            writes.push(frames[frames.length - 1].subarray(6));
+            let i = 0;
+            timers.push(setInterval(() => i < writes.length && s.write(writes[i++]), 150));
+          }
+        }
+      });
+    });
+    await new Promise<void>((r) => hostile.listen(0, "127.0.0.1", r));
+    const cert = await store.get("spiffe://cluster.local/ns/shop/sa/web");
+    const client = new HopClient(
+      {
+        address: "127.0.0.1",
+        port: (hostile.address() as AddressInfo).port,
+        cert,
+        expectServer: "spiffe://cluster.local/ns/shop/sa/orders",
+        frameTimeoutMs: 300,
+      },
+      () => {
+        throw new Error("no fallback expected");
+      },
+    );
+    /** A request's outcome: the caller's answer for an error (upstream/exchange.ts), or "hung" after 3 s. */
+    const outcome = (path: string) =>
+      Promise.race([
+        dispatch(client, path).then(
+          (r) => `${r.status} ${r.body}`,
+          (e: Error & { code?: string }) => `${failureReply(classifyError(e))[0]} ${e.message}`,
+        ),
+        new Promise<string>((r) => setTimeout(() => r("hung"), 3000)),
+      ]);
+    try {
+      const t0 = Date.now();
+      const [stalled, neighbour] = await Promise.all([outcome("/stall"), outcome("/other")]);
+      expect(stalled).toBe("503 hop protocol error from the server: a frame was not completed within 300 ms");
+      expect(neighbour).toBe(stalled);
+      expect(closedAt.length).toBe(1);
+      expect(closedAt[0] - t0).toBeGreaterThanOrEqual(250);
+      // A byte at a time does not keep a frame alive.
+      expect(await outcome("/trickle")).toBe("503 hop protocol error from the server: a frame was not completed within 300 ms");
+      // Every read ends inside a frame for 900 ms, three times the limit, but each frame completes within it.
+      expect(await outcome("/slow")).toBe("200 okok");
+      expect(closedAt.length).toBe(2);
+    } finally {
+      await client.destroy();
+      hostile.close();
+    }
   });
 
   test("an upload to a server that grants credit but does not read stays bounded in the caller's socket buffer", async () => {

@@ -32,7 +32,8 @@
  *
  * Client stream ids are odd and increase. Each side may have at most {@link WINDOW} bytes of a stream's
  * body unacknowledged (per direction). A frame longer than the receiver's limit, an unknown type, a
- * malformed head or a reused stream id is a protocol error: the connection is closed.
+ * malformed head or a reused stream id is a protocol error: the connection is closed. So is a frame that
+ * does not complete in time once begun ({@link FrameDeadline}), at either end.
  */
 import type { Socket } from "node:net";
 
@@ -166,6 +167,8 @@ export class FrameReader {
   private held: Buffer[] = [];
   private heldBytes = 0;
   private need = 0;
+  /** Frames decoded so far (for {@link FrameDeadline}: whether a frame completed since it last looked). */
+  frames = 0;
 
   constructor(
     private readonly max: number,
@@ -201,6 +204,7 @@ export class FrameReader {
       const stream = buf.readUInt32BE(off + 2);
       const payload = buf.subarray(off + FRAME_HEADER, off + FRAME_HEADER + len);
       off += FRAME_HEADER + len;
+      this.frames++;
       if (!this.onFrame(type, flags, stream, payload)) return;
     }
     if (off < buf.length) {
@@ -210,6 +214,51 @@ export class FrameReader {
       this.need = rest.length >= FRAME_HEADER ? FRAME_HEADER + rest.readUInt32BE(6) : FRAME_HEADER;
     }
   }
+}
+
+/**
+ * Bounds the time a frame takes to arrive once its first bytes came: a peer that sends the start of a
+ * frame and then nothing (or trickles it) would otherwise hold the connection, and every stream on it,
+ * for ever. {@link read} is called after each read: a timer runs only while reads end inside a frame, and
+ * nothing is done per frame. When it fires, a frame still incomplete that was already incomplete when it
+ * was armed (no frame completed since) has waited at least `ms`: `expired` is called; if frames completed
+ * meanwhile it is armed again, so a frame never gets more than twice `ms`.
+ */
+export class FrameDeadline {
+  private timer: NodeJS.Timeout | undefined;
+  /** The reader's frame count when the timer was armed. */
+  private mark = 0;
+
+  constructor(
+    private readonly reader: FrameReader,
+    readonly ms: number,
+    private readonly expired: () => void,
+  ) {}
+
+  /** After a read: arms the timer when the read ended inside a frame, clears it when on a frame boundary. */
+  read(): void {
+    if (!this.reader.partial) {
+      if (this.timer) this.stop();
+    } else if (!this.timer) this.arm();
+  }
+
+  /** Clears the timer (the connection closed). */
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private arm(): void {
+    this.mark = this.reader.frames;
+    this.timer = setTimeout(this.check, this.ms).unref();
+  }
+
+  private readonly check = (): void => {
+    this.timer = undefined;
+    if (!this.reader.partial) return;
+    if (this.reader.frames !== this.mark) this.arm();
+    else this.expired();
+  };
 }
 
 /** A u32 payload (WINDOW, GOAWAY). */

@@ -18,6 +18,7 @@ import { issuerMismatch, spiffeFromSan, type PeerCertificate } from "../identity
 import type { IdentityCert } from "../identity/certs.js";
 import {
   END_STREAM,
+  FrameDeadline,
   FrameReader,
   FrameWriter,
   HOP_ALPN,
@@ -51,6 +52,11 @@ const MAX_FRAME = 1024 * 1024;
 const MAX_STREAM_ID = 0x7fffffff;
 /** The longest keep-alive a server's SETTINGS may ask for (a day; Node timers take at most 2^31 - 1 ms). */
 const MAX_KEEPALIVE_MS = 86_400_000;
+/**
+ * How long a frame from the server may take to arrive once its first bytes came, by default, in ms (the
+ * default `limits.headersTimeoutMs`, which bounds the frames a hop server receives).
+ */
+export const FRAME_TIMEOUT_MS = 10_000;
 
 /** Where a hop client connects and how it proves and checks identities. */
 export interface HopTarget {
@@ -62,6 +68,12 @@ export interface HopTarget {
   connectTimeoutMs?: number;
   /** Close a connection idle this long (connectionPool.idleTimeoutMs), at most the server's keep-alive less 2 s, in ms. */
   idleTimeoutMs?: number;
+  /**
+   * Close a connection on which a frame from the server stays incomplete this long, failing its streams
+   * (a server holding them with the start of a frame), in ms ({@link FRAME_TIMEOUT_MS} by default; up to
+   * twice as long, net/hop.ts FrameDeadline).
+   */
+  frameTimeoutMs?: number;
 }
 
 class HopError extends Error {
@@ -278,7 +290,14 @@ class HopClientConnection {
       (type, flags, id, payload) => this.onFrame(type, flags, id, payload),
       (why) => this.socket.destroy(new HopError(`hop protocol error from the server: ${why}`, "UND_ERR_SOCKET")),
     );
-    this.socket.on("data", (chunk: Buffer) => reader.push(chunk));
+    const frameMs = t.frameTimeoutMs ?? FRAME_TIMEOUT_MS;
+    const deadline = new FrameDeadline(reader, frameMs, () =>
+      this.socket.destroy(new HopError(`hop protocol error from the server: a frame was not completed within ${frameMs} ms`, "UND_ERR_SOCKET")),
+    );
+    this.socket.on("data", (chunk: Buffer) => {
+      reader.push(chunk);
+      deadline.read();
+    });
     let error: Error | undefined;
     this.socket.on("error", (e: Error) => {
       error = e;
@@ -288,6 +307,7 @@ class HopClientConnection {
       if (sessionKey) ownHopSessions.delete(sessionKey);
       clearTimeout(connectTimer);
       clearTimeout(this.settingsTimer);
+      deadline.stop();
       this.onClose(error ?? new HopError("other side closed", "UND_ERR_SOCKET"));
     });
   }
