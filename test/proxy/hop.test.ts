@@ -441,6 +441,30 @@ describe("hop protocol", () => {
       expect(orders.seen.length).toBe(before);
     });
 
+    test("a caller whose reads keep ending inside frames while frames complete is not cut off after headersTimeoutMs", async () => {
+      const { hop } = await connect();
+      const frames = [1, 3, 5, 7, 9, 11, 13, 15].map((id) => {
+        const head = Buffer.from(JSON.stringify({ m: "GET", p: `/split/${id}`, h: { host: "orders" } }));
+        const f = Buffer.alloc(10 + head.length);
+        f[0] = REQUEST;
+        f[1] = END_STREAM;
+        f.writeUInt32BE(id, 2);
+        f.writeUInt32BE(head.length, 6);
+        head.copy(f, 10);
+        return f;
+      });
+      // Each write is the second half of one request frame and the first half of the next, 300 ms apart:
+      // every read ends inside a frame for 2.4 s (headersTimeoutMs is 1 s), but no frame takes over 300 ms.
+      for (let k = 0; k <= frames.length && !hop.closed; k++) {
+        hop.socket.write(Buffer.concat([k ? frames[k - 1].subarray(20) : Buffer.alloc(0), k < frames.length ? frames[k].subarray(0, 20) : Buffer.alloc(0)]));
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      const answers = await Promise.all([1, 3, 5, 7, 9, 11, 13, 15].map((id) => hop.response(id)));
+      expect(answers.map((a) => `${a.status} ${JSON.parse(a.body).url}`)).toEqual([1, 3, 5, 7, 9, 11, 13, 15].map((id) => `200 /split/${id}`));
+      expect(hop.closed).toBe(false);
+      hop.close();
+    });
+
     test("a request head over maxHeaderBytes gets 431; it does not reach the app", async () => {
       const { hop } = await connect();
       const before = orders.seen.length;

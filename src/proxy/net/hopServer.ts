@@ -21,6 +21,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { Dispatcher } from "undici";
 import {
   END_STREAM,
+  FrameDeadline,
   FrameReader,
   FrameWriter,
   MAX_DATA,
@@ -52,7 +53,10 @@ export interface HopServerOptions {
   keepAliveMs: number;
   /** Time to receive a whole request body, in milliseconds. */
   requestTimeoutMs: number;
-  /** Time to receive the rest of a frame once its first bytes came (`limits.headersTimeoutMs`), in milliseconds. */
+  /**
+   * Time to receive the rest of a frame once its first bytes came (`limits.headersTimeoutMs`), in
+   * milliseconds: up to twice as long when other frames completed meanwhile (./hop.ts FrameDeadline).
+   */
   frameTimeoutMs: number;
   /** The instance's inbound side, for this connection's verified peer. */
   dispatcher: Pick<Dispatcher, "dispatch">;
@@ -99,7 +103,7 @@ export class HopServerConnection {
   private goingAway = false;
   private closed = false;
   private idleTimer: NodeJS.Timeout | undefined;
-  private frameTimer: NodeJS.Timeout | undefined;
+  private readonly deadline: FrameDeadline;
 
   constructor(
     readonly socket: TLSSocket,
@@ -112,6 +116,8 @@ export class HopServerConnection {
       (type, flags, id, payload) => this.onFrame(type, flags, id, payload),
       (why) => this.protocolError(why),
     );
+    // A frame begun must be completed within frameTimeoutMs (a slow-loris caller trickling a head).
+    this.deadline = new FrameDeadline(reader, o.frameTimeoutMs, () => this.protocolError(`a frame was not completed within ${o.frameTimeoutMs} ms`));
     socket.on("data", (chunk: Buffer) => {
       reader.push(chunk);
       // Requests start once the frames already received are processed: a stream reset in the same
@@ -123,12 +129,7 @@ export class HopServerConnection {
       // A caller that does not read what it asked for: no more of its frames are read until the
       // socket drained (its requests would make answers pile up in memory).
       if (this.congested) socket.pause();
-      // A frame begun must be completed within frameTimeoutMs (a slow-loris caller trickling a head).
-      if (!reader.partial) {
-        clearTimeout(this.frameTimer);
-        this.frameTimer = undefined;
-      } else if (!this.frameTimer)
-        this.frameTimer = setTimeout(() => this.protocolError(`a frame was not completed within ${o.frameTimeoutMs} ms`), o.frameTimeoutMs).unref();
+      this.deadline.read();
     });
     socket.on("drain", () => {
       if (socket.isPaused()) socket.resume();
@@ -187,7 +188,7 @@ export class HopServerConnection {
   private onClose(): void {
     this.closed = true;
     clearTimeout(this.idleTimer);
-    clearTimeout(this.frameTimer);
+    this.deadline.stop();
     for (const s of [...this.streams.values()]) s.cancel(new Error("connection closed"));
   }
 
