@@ -294,10 +294,10 @@ export class HopServerConnection {
       return true;
     }
     // The inbound side (upstream/inline.ts) drops the hop-by-hop ones, and access control decides on
-    // what the app gets, as on the HTTP path.
-    const headers = { ...h };
+    // what the app gets, as on the HTTP path. It builds the app's map (appRequestHeaders) and changes
+    // nothing in this one, which is the stream's own (parsed from its frame): no copy.
     this.opened++;
-    this.starting.push(() => s.start(to, head!.m as string, path, headers));
+    this.starting.push(() => s.start(to, head!.m as string, path, h));
     return true;
   }
 }
