@@ -905,6 +905,11 @@ export class Model {
   private groupPodPortMtls(view: DestinationView, group: readonly ServiceFacts[], targetPort: number, own: number[]): PodPortMtls | undefined {
     const modes: PortMtls[] = [];
     let reached = own.length > 0;
+    // Like any member whose ports are not known, the destination counts with its service mode.
+    if (!view.ports.length) {
+      const whole = this.mtlsMode(view.namespace, view.service);
+      if (whole) modes.push({ port: 0, effective: whole });
+    }
     for (const port of own.sort((a, b) => a - b)) {
       const effective = this.mtlsMode(view.namespace, view.service, port);
       if (effective) modes.push({ port, effective });

@@ -27,6 +27,27 @@ describe("istio mtls", () => {
     expect(find(objs, "DestinationRule", "legacy").spec.trafficPolicy).toEqual({ portLevelSettings: [{ port: { number: 80 }, tls: { mode: "DISABLE" } }] });
   });
 
+  test("services sharing pods: a pod port only Service ports without MTLSPolicy reach gets the default, permissive (no crash)", () => {
+    // Found by the access differential test (seeds 14, 67, ...): `podPortMtls` is undefined for such a pod
+    // port, and the adapter failed with an InternalError reading its mode.
+    const b = (spec: string) => `${H}kind: MeshService\nmetadata: {name: b, namespace: shop}\nspec:\n${spec}\n---\n`;
+    const b2 = (spec: string) => `${H}kind: MeshService\nmetadata: {name: b-v2, namespace: shop}\nspec:\n  selector: {app: b}\n${spec}\n---\n`;
+    // b declares 9090 (no MTLSPolicy), b-v2 (port 80) is disabled: pod port 9090 is b's alone, permissive.
+    const two = run(b("  ports: [{port: 9090}]") + b2("  ports: [{port: 80}]") + mtls("  destination: {service: b-v2}\n  mode: disabled", "m"));
+    expect(two.ok).toBe(true);
+    expect(find(two.resources, "PeerAuthentication", "b-v2-mtls").spec).toEqual({
+      selector: { matchLabels: { app: "b" } },
+      mtls: { mode: "DISABLE" },
+      portLevelMtls: { "9090": { mode: "PERMISSIVE" } },
+    });
+    // b's ports are not declared, so b may reach b-v2's pod port 9090: b's strict mode counts there
+    // (as it does for any member whose ports are not known), and the whole pod is STRICT.
+    const one = run(b2("  ports: [{port: 9090}]") + mtls("  destination: {service: b}\n  mode: strict", "m"));
+    expect(one.ok).toBe(true);
+    expect(find(one.resources, "PeerAuthentication", "b-mtls").spec).toEqual({ selector: { matchLabels: { app: "b" } }, mtls: { mode: "STRICT" } });
+    expect(warnings(one)).toContain("/spec/destination adapter/conflict");
+  });
+
   test("portLevelMtls from undeclared ports (no MeshService ports): an error when the port's mode differs (a wrong guess changes security), else a warning", () => {
     const r = run(mtls('  destination: {service: legacy}\n  mode: strict\n  ports: {"80": permissive}', "m"));
     expect(errors(r)).toEqual(["/spec/ports/80 adapter/unsupported-value"]);

@@ -136,7 +136,9 @@ export function servicePeerAuthentication(dc: DestinationContext): IstioObject<P
     for (const m of group)
       for (const p of model.servicePorts(m.namespace, m.name))
         if (!targets.includes(p.targetPort) && !grouped.includes(p.targetPort)) grouped.push(p.targetPort);
-    for (const tp of grouped) if (model.podPortMtls(dc.view, tp)?.effective.mode !== top) targets.push(tp);
+    // A pod port only Service ports without MTLSPolicy reach (podPortMtls undefined) has the model's
+    // default mode, permissive, not this policy's.
+    for (const tp of grouped) if ((model.podPortMtls(dc.view, tp)?.effective.mode ?? "permissive") !== top) targets.push(tp);
     for (const tp of grouped) warnLooser(dc, tp);
     // A service of the group without any MTLSPolicy (the mesh default applies to it in the model): on the
     // shared pods its requests get this policy's modes.
@@ -156,8 +158,8 @@ export function servicePeerAuthentication(dc: DestinationContext): IstioObject<P
     targets.sort((a, b) => a - b);
     const levels: Record<string, { mode: PeerMtlsMode }> = {};
     for (const tp of targets) {
-      const m = warnLooser(dc, tp)!;
-      levels[String(tp)] = { mode: MODE[m.effective.mode] };
+      const m = warnLooser(dc, tp);
+      levels[String(tp)] = { mode: MODE[m?.effective.mode ?? "permissive"] };
     }
     spec.portLevelMtls = levels;
   }
