@@ -93,6 +93,30 @@ describe("istio requestAuthentication", () => {
     expect(run(base + ra("reviews-v2", IDP)).diagnostics.filter((d) => d.feature === "requestAuthentication")).toEqual([]);
   });
 
+  test("services sharing pods, one without RequestAuthentication: an error when access rules that govern it look at the token", () => {
+    // Found by the access differential test: the namespace-wide allow for requestPrincipals ["*"] denies every
+    // request to reviews (no RequestAuthentication: no principal, ever), but on the pods reviews shares with
+    // reviews-v2, Istio validates reviews-v2's tokens for reviews' requests too, and admitted token holders.
+    const svc = (name: string, selector: string) => `${H}kind: MeshService\nmetadata: {name: ${name}, namespace: shop}\nspec: {selector: ${selector}}\n---\n`;
+    const base = svc("reviews", "{app: reviews}") + svc("reviews-v2", "{app: reviews}") + ra("reviews-v2", IDP);
+    const nsWide = (rule: string) => ap(`  allow:\n    - ${rule}`, "ns");
+    for (const rule of ['requestPrincipals: ["*"]', 'notRequestPrincipals: ["*"]', "claims: {groups: [admin]}", "notClaims: {groups: [admin]}"]) {
+      const r = run(base + nsWide(rule));
+      expect(r.ok, rule).toBe(false);
+      const e = r.diagnostics.filter((d) => d.severity === "error");
+      expect(e.map((d) => `${d.policy} ${d.pointer} ${d.code}`)).toEqual([
+        "RequestAuthentication/shop/reviews-v2 /spec/destination adapter/unsupported-value/requestAuthentication.destination",
+      ]);
+      expect(e[0].message).toContain("the access rules that govern shop/reviews look at them (AccessPolicy/shop/ns /spec/allow/0)");
+    }
+    // Rules that do not look at the token: only invalid tokens are refused on the shared pods (a warning).
+    const plain = run(base + nsWide("methods: [GET]"));
+    expect(plain.ok).toBe(true);
+    expect(warnings(plain)).toContain("/spec/destination adapter/conflict");
+    // The same issuers for both: exact.
+    expect(run(base + ra("reviews", IDP) + nsWide('requestPrincipals: ["*"]')).ok).toBe(true);
+  });
+
   test("a destination in the root namespace is refused (it would apply mesh-wide)", () => {
     const r = run(`${H}kind: RequestAuthentication\nmetadata: {name: x, namespace: istio-system}\nspec:\n  destination: {service: gw}\n  issuers:\n${IDP}\n`);
     expect(errors(r)).toEqual(["/spec/destination adapter/unsupported-value"]);

@@ -14,12 +14,16 @@
  *
  * Services that share pods: Istio applies every RequestAuthentication whose selector picks a pod to all
  * its requests, merging their issuers. A service sharing the destination's pods with OTHER issuers would
- * make tokens of those issuers valid for both (a principal the model's rules never granted: error); one
- * without any RequestAuthentication gets the destination's token checks (invalid tokens refused: only
- * stricter, warning).
+ * make tokens of those issuers valid for both (a principal the model's rules never granted: error). One
+ * without any RequestAuthentication gets the destination's token checks: invalid tokens are refused
+ * (only stricter: a warning), and valid ones give its requests on the shared pods a principal and claims,
+ * which the model never gives them; when access rules that govern it look at the token (namespace- or
+ * mesh-wide ones can: `requestPrincipals`, `claims` and their negations), that changes their decisions
+ * in both directions (a namespace-wide allow for `requestPrincipals: ["*"]` would admit token holders it
+ * denies in the model): an error.
  */
 import type { KubeObject } from "../../../api/adapter.js";
-import { canonicalJson } from "../../../api/model.js";
+import { type PodSharer, canonicalJson } from "../../../api/model.js";
 import { objectMeta } from "../../../api/ownership.js";
 import { requestAuthenticationName } from "../naming.js";
 import { type IstioObject, type JwtRule, type RequestAuthenticationSpec, SECURITY_V1 } from "../resources.js";
@@ -89,6 +93,17 @@ function sharedPods(dc: DestinationContext): void {
     const other = `${v.namespace}/${o.facts.name}`;
     const theirs = o.view?.jwtIssuers ?? [];
     if (!theirs.length) {
+      const onToken = tokenRulesGoverning(dc, o);
+      if (onToken.length) {
+        dc.ic.report(v.requestAuthentications[0], "/spec/destination", {
+          feature: "requestAuthentication",
+          kind: "unsupported-value",
+          what: "destination",
+          severity: "error",
+          message: `${other} selects some of the same pods and has no RequestAuthentication: Istio applies this one to every request those pods receive, so requests sent to ${other} with a token valid for ${me} get a principal and claims there, which the model never gives them, and the access rules that govern ${other} look at them (${onToken.join(", ")}): they would admit or refuse such requests otherwise than the model says; give ${other} a RequestAuthentication with the same issuers, or selectors that cannot pick the same pods`,
+        });
+        continue;
+      }
       dc.ic.report(v.requestAuthentications[0], "/spec/destination", {
         feature: "requestAuthentication",
         kind: "conflict",
@@ -106,4 +121,16 @@ function sharedPods(dc: DestinationContext): void {
       });
     }
   }
+}
+
+/**
+ * The access rules that govern requests sent to service `o` (its own AccessPolicies with the namespace-
+ * and mesh-wide ones, or those alone) and look at the end-user token, as `<policy id> <pointer>`.
+ */
+function tokenRulesGoverning(dc: DestinationContext, o: PodSharer): string[] {
+  const scoped = dc.ic.model.scopedAccess(dc.view.namespace);
+  const rules = o.view?.accessPolicies.length ? [...o.view.allow, ...o.view.deny] : scoped ? [...scoped.allow, ...scoped.deny] : [];
+  return rules
+    .filter((r) => r.rule.requestPrincipals || r.rule.notRequestPrincipals || r.rule.claims || r.rule.notClaims)
+    .map((r) => `${r.policy.id} ${r.pointer}`);
 }
