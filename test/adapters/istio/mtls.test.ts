@@ -79,9 +79,39 @@ describe("istio mtls", () => {
     expect(find(objs, "DestinationRule", "vault").spec.trafficPolicy).toEqual({ tls: { mode: "ISTIO_MUTUAL" } });
   });
 
-  test("permissive never needs client TLS settings", () => {
+  test("permissive: callers present their identity (mutual TLS) as the model's do, so under a disabled namespace they are told ISTIO_MUTUAL", () => {
+    // Auto mTLS would send plaintext there (the namespace says DISABLE), and the permissive port would take
+    // it: callers without identity, past deny rules that name them.
     const objs = ok(mtls("  mode: disabled", "ns") + "---\n" + mtls("  destination: {service: web}\n  mode: permissive", "svc"));
-    expect(objs.filter((o) => o.kind === "DestinationRule")).toEqual([]);
+    expect(find(objs, "DestinationRule", "web").spec.trafficPolicy).toEqual({ tls: { mode: "ISTIO_MUTUAL" } });
+    // Where auto mTLS already sends mutual TLS: nothing to say.
+    for (const ns of ["strict", "permissive"])
+      expect(
+        ok(mtls(`  mode: ${ns}`, "ns") + "---\n" + mtls("  destination: {service: web}\n  mode: permissive", "svc")).filter(
+          (o) => o.kind === "DestinationRule",
+        ),
+      ).toEqual([]);
+  });
+
+  test("a permissive port of a disabled service: callers are told ISTIO_MUTUAL on that port (found by the access differential test)", () => {
+    // The service-wide DISABLE of the DestinationRule reached the permissive port too: callers came in
+    // plaintext, without identity, and a deny rule for any authenticated caller (serviceAccounts ["*"]) let them in.
+    const svcPorts = `${H}kind: MeshService\nmetadata: {name: o, namespace: shop}\nspec:\n  ports: [{port: 80}, {port: 81}]\n---\n`;
+    const objs = ok(svcPorts + mtls('  destination: {service: o}\n  mode: disabled\n  ports: {"80": permissive}', "svc"));
+    expect(find(objs, "DestinationRule", "o").spec.trafficPolicy).toEqual({
+      tls: { mode: "DISABLE" },
+      portLevelSettings: [{ port: { number: 80 }, tls: { mode: "ISTIO_MUTUAL" } }],
+    });
+    // The same ports on one pod port: the pod port is PERMISSIVE (the strictest), which takes both, so each
+    // Service port's callers send what its own mode says: mutual TLS to 80, plaintext (no identity) to 81.
+    const onePod = `${H}kind: MeshService\nmetadata: {name: o, namespace: shop}\nspec:\n  ports: [{port: 80, targetPort: 8080}, {port: 81, targetPort: 8080}]\n---\n`;
+    const r = run(onePod + mtls('  destination: {service: o}\n  mode: disabled\n  ports: {"80": permissive}', "svc"));
+    expect(r.ok).toBe(true);
+    expect(find(r.resources, "PeerAuthentication", "o-mtls").spec.portLevelMtls).toEqual({ "8080": { mode: "PERMISSIVE" } });
+    expect(find(r.resources, "DestinationRule", "o").spec.trafficPolicy).toEqual({
+      tls: { mode: "DISABLE" },
+      portLevelSettings: [{ port: { number: 80 }, tls: { mode: "ISTIO_MUTUAL" } }],
+    });
   });
 
   test("port-level client TLS keeps the destination-level pool, balancer and outlier settings (Istio replaces them wholesale per port)", () => {
@@ -132,9 +162,8 @@ describe("istio mtls", () => {
     expect(r.ok).toBe(true);
     expect(find(r.resources, "PeerAuthentication", "legacy-mtls").spec.portLevelMtls).toEqual({ "8080": { mode: "STRICT" } });
     expect(warnings(r)).toEqual(["/spec/mode adapter/conflict"]);
-    expect(find(r.resources, "DestinationRule", "legacy").spec.trafficPolicy.portLevelSettings).toEqual([
-      { port: { number: 80 }, tls: { mode: "ISTIO_MUTUAL" } },
-      { port: { number: 8080 }, tls: { mode: "ISTIO_MUTUAL" } },
-    ]);
+    // Every port of the service (permissive or strict) wants mutual TLS under the disabled namespace: one
+    // service-wide setting says it.
+    expect(find(r.resources, "DestinationRule", "legacy").spec.trafficPolicy).toEqual({ tls: { mode: "ISTIO_MUTUAL" } });
   });
 });

@@ -33,8 +33,11 @@
  * port mode disagrees with that inference, the DestinationRule of the service sets `trafficPolicy.tls.mode`
  * (whole service) or `portLevelSettings[].tls.mode` (per Service port):
  * - server `disabled` while callers would send mTLS → `DISABLE` (else every call fails the handshake);
- * - server `strict` while callers would send plaintext (namespace `disabled`) → `ISTIO_MUTUAL`.
- * `permissive` accepts both, so it never needs one. Istio replaces the destination-level connectionPool,
+ * - server `strict` or `permissive` while callers would send plaintext (namespace `disabled`, or the
+ *   service's own `disabled` in the DestinationRule for a permissive port) → `ISTIO_MUTUAL`.
+ * `permissive` accepts both, but the model's callers send mutual TLS there (the built-in proxy's do), so
+ * the port sees their identities: a caller in plaintext would pass as one without identity, past deny
+ * rules naming it. Istio replaces the destination-level connectionPool,
  * loadBalancer and outlierDetection wholesale for a port with port-level settings, so those are copied into
  * each port-level entry. A PeerAuthentication in the root namespace that unimesh did not write is outside
  * the model and not taken into account.
@@ -226,10 +229,17 @@ function sharesWith(dc: DestinationContext): string {
 
 type Client = "mtls" | "plaintext";
 
+/**
+ * The client TLS setting that makes callers send what the model's callers send to a port of mode
+ * `server` (plaintext to `disabled`, mutual TLS to `permissive` and `strict`: a permissive port sees its
+ * callers' identities, and access rules on them decide), when `client` is what they would send otherwise.
+ * Permissive too: a caller sending plaintext there would pass as one without identity, past deny rules
+ * naming it (found by the access differential test).
+ */
 function clientTls(server: Mode, client: Client): ClientTLSSettings["mode"] | undefined {
-  if (server === "disabled" && client === "mtls") return "DISABLE";
-  if (server === "strict" && client === "plaintext") return "ISTIO_MUTUAL";
-  return undefined;
+  const want: Client = server === "disabled" ? "plaintext" : "mtls";
+  if (want === client) return undefined;
+  return want === "plaintext" ? "DISABLE" : "ISTIO_MUTUAL";
 }
 
 /**
@@ -254,8 +264,12 @@ export function applyClientTls(dc: DestinationContext, dr: DestinationRuleDraft)
   for (const port of [...ports].sort((a, b) => a - b)) {
     // A pod-only port has no Service port for a DestinationRule to name (see podOnlyPortNotes).
     if (servicePort(dc.view, port).podOnly) continue;
-    const server = dc.ic.model.podPortMtls(dc.view, servicePort(dc.view, port).targetPort)?.effective.mode ?? e.doc.spec.mode;
-    const t = clientTls(server, effective);
+    // What the model's callers send to this Service port follows its own mode (plaintext only to
+    // `disabled`), which its pod port accepts unless that enforces `strict` for a Service port sharing it
+    // (warned): then mutual TLS, or every call would be refused.
+    const own = dc.ic.model.mtlsMode(dc.view.namespace, dc.view.service, port)?.mode ?? e.doc.spec.mode;
+    const pod = dc.ic.model.podPortMtls(dc.view, servicePort(dc.view, port).targetPort)?.effective.mode ?? own;
+    const t = clientTls(own === "disabled" && pod === "strict" ? "strict" : own, effective);
     if (!t) continue;
     levels.push({
       port: { number: port },
