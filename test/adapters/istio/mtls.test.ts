@@ -48,6 +48,29 @@ describe("istio mtls", () => {
     expect(warnings(one)).toContain("/spec/destination adapter/conflict");
   });
 
+  test("services sharing pods: a pod port a service without MTLSPolicy reaches is never looser than its default, permissive", () => {
+    // Found by the access differential test (seeds 1107, 1891 of a longer run): b's port 9080 (pod port 80)
+    // is disabled, and b-v2 (no MTLSPolicy: permissive, ports not declared) shares the pods; pod port 80 was
+    // DISABLE, so b-v2's callers came in plaintext, without identity, past a deny rule naming them.
+    const b = `${H}kind: MeshService\nmetadata: {name: b, namespace: shop}\nspec:\n  ports: [{port: 9080, targetPort: 80}]\n---\n`;
+    const b2 = (spec: string) => `${H}kind: MeshService\nmetadata: {name: b-v2, namespace: shop}\nspec:\n  selector: {app: b}\n${spec}\n---\n`;
+    const policy = mtls('  destination: {service: b}\n  mode: permissive\n  ports: {"9080": disabled}', "m");
+    const r = run(b + b2("  serviceAccount: b-v2") + policy);
+    expect(r.ok).toBe(true);
+    expect(find(r.resources, "PeerAuthentication", "b-mtls").spec).toEqual({
+      selector: { matchLabels: { app: "b" } },
+      mtls: { mode: "PERMISSIVE" },
+      portLevelMtls: { "80": { mode: "PERMISSIVE" } },
+    });
+    expect(r.diagnostics.some((d) => d.severity === "warning" && /b-v2 has no MTLSPolicy .* has the default mode, permissive/.test(d.message))).toBe(true);
+    // b-v2 on another pod port: pod port 80 is b's alone, disabled as asked.
+    const other = run(b + b2("  ports: [{port: 81}]") + policy);
+    expect(find(other.resources, "PeerAuthentication", "b-mtls").spec.portLevelMtls).toEqual({ "80": { mode: "DISABLE" } });
+    // The whole service disabled, b-v2 (ports not declared) sharing: every pod port permissive.
+    const whole = run(b + b2("  serviceAccount: b-v2") + mtls("  destination: {service: b}\n  mode: disabled", "m"));
+    expect(find(whole.resources, "PeerAuthentication", "b-mtls").spec).toEqual({ selector: { matchLabels: { app: "b" } }, mtls: { mode: "PERMISSIVE" } });
+  });
+
   test("portLevelMtls from undeclared ports (no MeshService ports): an error when the port's mode differs (a wrong guess changes security), else a warning", () => {
     const r = run(mtls('  destination: {service: legacy}\n  mode: strict\n  ports: {"80": permissive}', "m"));
     expect(errors(r)).toEqual(["/spec/ports/80 adapter/unsupported-value"]);

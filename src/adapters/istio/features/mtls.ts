@@ -111,7 +111,7 @@ export function servicePeerAuthentication(dc: DestinationContext): IstioObject<P
   // and Istio applies ONE workload PeerAuthentication to a pod (the oldest when several select it), so
   // every PeerAuthentication of the group states the same modes: the strictest of the group.
   const group = model.podGroup(dc.view.namespace, dc.view.service);
-  const top = group.length > 1 ? (model.groupMtls(dc.view)?.effective.mode ?? e.doc.spec.mode) : e.doc.spec.mode;
+  const top = group.length > 1 ? atLeastDefault(dc, model.groupMtls(dc.view)?.effective.mode ?? e.doc.spec.mode, undefined, e) : e.doc.spec.mode;
   const spec: PeerAuthenticationSpec = { selector: { matchLabels: labels }, mtls: { mode: MODE[top] } };
   const targets: number[] = [];
   for (const [key, mode] of Object.entries(e.doc.spec.ports ?? {})) {
@@ -141,7 +141,7 @@ export function servicePeerAuthentication(dc: DestinationContext): IstioObject<P
         if (!targets.includes(p.targetPort) && !grouped.includes(p.targetPort)) grouped.push(p.targetPort);
     // A pod port only Service ports without MTLSPolicy reach (podPortMtls undefined) has the model's
     // default mode, permissive, not this policy's.
-    for (const tp of grouped) if ((model.podPortMtls(dc.view, tp)?.effective.mode ?? "permissive") !== top) targets.push(tp);
+    for (const tp of grouped) if (atLeastDefault(dc, model.podPortMtls(dc.view, tp)?.effective.mode ?? "permissive", tp) !== top) targets.push(tp);
     for (const tp of grouped) warnLooser(dc, tp);
     // A service of the group without any MTLSPolicy (the mesh default applies to it in the model): on the
     // shared pods its requests get this policy's modes.
@@ -162,7 +162,7 @@ export function servicePeerAuthentication(dc: DestinationContext): IstioObject<P
     const levels: Record<string, { mode: PeerMtlsMode }> = {};
     for (const tp of targets) {
       const m = warnLooser(dc, tp);
-      levels[String(tp)] = { mode: MODE[m?.effective.mode ?? "permissive"] };
+      levels[String(tp)] = { mode: MODE[atLeastDefault(dc, m?.effective.mode ?? "permissive", tp, e)] };
     }
     spec.portLevelMtls = levels;
   }
@@ -172,6 +172,35 @@ export function servicePeerAuthentication(dc: DestinationContext): IstioObject<P
     metadata: objectMeta(servicePeerAuthenticationName(dc.view.service), dc.view.namespace, [e]),
     spec,
   };
+}
+
+/**
+ * `mode` for a pod port of the destination's pods (`tp`; undefined: the pod ports no known Service port
+ * reaches), raised to permissive where a service of its pod group without any MTLSPolicy (nor namespace-
+ * or mesh-wide one) may receive requests: the model's default mode, permissive, applies to them, and
+ * `disabled` there would take their callers' identities away (plaintext), past deny rules naming them.
+ * Such a service reaches the pod ports of its known Service ports, or every pod port when they are not
+ * known. With `report`, a warning on it that a `disabled` was not applied (found by the access
+ * differential test: `reviews` disabled on a port, `reviews-v2` sharing the pods without MTLSPolicy).
+ */
+function atLeastDefault(dc: DestinationContext, mode: Mode, tp?: number, report?: NonNullable<DestinationContext["view"]["mtls"]>): Mode {
+  if (mode !== "disabled") return mode;
+  const model = dc.ic.model;
+  for (const m of model.podGroup(dc.view.namespace, dc.view.service)) {
+    if (model.mtlsMode(m.namespace, m.name)) continue;
+    const ports = model.servicePorts(m.namespace, m.name);
+    if (ports.length && (tp === undefined || !ports.some((p) => p.targetPort === tp))) continue;
+    if (report)
+      dc.ic.report(report, "/spec/destination", {
+        feature: "mtls",
+        kind: "conflict",
+        what: "shared-pods",
+        severity: "warning",
+        message: `${m.namespace}/${m.name} has no MTLSPolicy (nor does its namespace), so it has the default mode, permissive, and it may receive requests on ${tp === undefined ? "the pod ports" : `pod port ${tp}`} of the pods it shares with ${dc.view.service}: ${tp === undefined ? "they enforce" : "that pod port enforces"} permissive, not disabled (Istio sets one mode per pod port); give ${m.name} an MTLSPolicy with mode disabled there to disable mTLS on it`,
+      });
+    return "permissive";
+  }
+  return mode;
 }
 
 /**
