@@ -628,7 +628,9 @@ const OUTCOMES: [string, RegExp][] = [
   ["denied: plaintext refused (strict)", /^denied: plaintext connection refused/],
 ];
 
-const MODELS = 500;
+/** Fixed by default; ACCESS_DIFF_MODELS and ACCESS_DIFF_FIRST_SEED explore further by hand (not in CI). */
+const MODELS = Number(process.env.ACCESS_DIFF_MODELS ?? 500);
+const FIRST_SEED = Number(process.env.ACCESS_DIFF_FIRST_SEED ?? 1);
 const REQUESTS = 40;
 
 describe("Istio's access decisions (oracle of the documented semantics) = the built-in proxy's (explain)", () => {
@@ -653,7 +655,7 @@ describe("Istio's access decisions (oracle of the documented semantics) = the bu
     const crashes: string[] = [];
     const kinds = new Map<string, number>();
     const findings: Finding[] = [];
-    for (let seed = 1; seed <= MODELS; seed++) {
+    for (let seed = FIRST_SEED; seed < FIRST_SEED + MODELS; seed++) {
       const rnd = prng(seed * 104729);
       const docs = randomModel(rnd);
       const normalization: PathNormalization = rnd() < 0.3 ? "MERGE_SLASHES" : "BASE";
@@ -703,7 +705,7 @@ describe("Istio's access decisions (oracle of the documented semantics) = the bu
     expect(report, report.join("\n\n")).toEqual([]);
     // The generator reaches every kind of decision, often enough for the comparison to mean something.
     for (const [k] of OUTCOMES) expect(kinds.get(k) ?? 0, k).toBeGreaterThanOrEqual(30);
-    expect(stats.compared).toBeGreaterThan(10_000);
+    expect(stats.compared).toBeGreaterThan(MODELS * 20);
   }, 300_000);
 });
 
@@ -778,6 +780,19 @@ describe("Istio = built-in proxy: the cases found", () => {
         doc("MTLSPolicy", "m", "test", { destination: { service: "a" }, mode: "disabled", ports: { "80": "permissive" } }),
       ],
       req: () => ({ from: { namespace: "test", serviceAccount: "ab" }, to: { namespace: "test", service: "a", port: 81 }, method: "POST", path: "/" }),
+      expect: "agree",
+    },
+    {
+      // Istio allowed (seed 1107 of a longer run): pod port 80 was DISABLE for b's port 9080, and b-v2's
+      // callers (no MTLSPolicy: permissive in the model) came in plaintext, past the deny rule naming them.
+      name: "a disabled port of b on pods b-v2 shares without MTLSPolicy: b-v2's callers keep their identity",
+      docs: [
+        ms("b", { ports: [{ port: 9080, targetPort: 80 }] }),
+        ms("b-v2", { selector: { app: "b" } }),
+        doc("AccessPolicy", "ns-test", "test", { allow: [{}], deny: [{ source: { serviceAccounts: ["a"] } }] }),
+        doc("MTLSPolicy", "m", "test", { destination: { service: "b" }, mode: "permissive", ports: { "9080": "disabled" } }),
+      ],
+      req: () => ({ from: { namespace: "test", serviceAccount: "a" }, to: { namespace: "test", service: "b-v2", port: 80 }, method: "PATCH", path: "/a/x" }),
       expect: "agree",
     },
     {
