@@ -71,6 +71,25 @@ describe("istio mtls", () => {
     expect(find(whole.resources, "PeerAuthentication", "b-mtls").spec).toEqual({ selector: { matchLabels: { app: "b" } }, mtls: { mode: "PERMISSIVE" } });
   });
 
+  test("services sharing pods: a sharer whose mode only comes from a looser namespace- or mesh-wide policy is warned about", () => {
+    // Found by the access differential test (6000 models from seed 20001): b (mesh-wide permissive) got
+    // b-v2's STRICT on the shared pods without a word, so b's plaintext callers were refused unannounced.
+    const b2 = `${H}kind: MeshService\nmetadata: {name: b-v2, namespace: shop}\nspec: {selector: {app: b}}\n---\n`;
+    const b = `${H}kind: MeshService\nmetadata: {name: b, namespace: shop}\nspec: {}\n---\n`;
+    const mesh = `${H}kind: MTLSPolicy\nmetadata: {name: mesh, namespace: other}\nspec: {scope: mesh, mode: permissive}\n---\n`;
+    const r = run(b + b2 + mesh + mtls("  destination: {service: b-v2}\n  mode: strict", "m"));
+    expect(r.ok).toBe(true);
+    const w = r.diagnostics.filter((d) => d.severity === "warning" && d.code === "adapter/conflict/mtls.shared-pods");
+    expect(w.map((d) => d.message)).toEqual([expect.stringContaining("shop/b has no MTLSPolicy of its own (its mesh-wide one says permissive)")]);
+    // As strict as the pods: nothing to say.
+    const strictMesh = mesh.replace("mode: permissive", "mode: strict");
+    expect(
+      run(b + b2 + strictMesh + mtls("  destination: {service: b-v2}\n  mode: strict", "m")).diagnostics.filter(
+        (d) => d.code === "adapter/conflict/mtls.shared-pods",
+      ),
+    ).toEqual([]);
+  });
+
   test("portLevelMtls from undeclared ports (no MeshService ports): an error when the port's mode differs (a wrong guess changes security), else a warning", () => {
     const r = run(mtls('  destination: {service: legacy}\n  mode: strict\n  ports: {"80": permissive}', "m"));
     expect(errors(r)).toEqual(["/spec/ports/80 adapter/unsupported-value"]);

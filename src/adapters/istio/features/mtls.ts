@@ -65,6 +65,7 @@ export const mtlsFeature: FeatureModule = {
 
 type Mode = MTLSPolicy["spec"]["mode"];
 const MODE: Record<Mode, PeerMtlsMode> = { strict: "STRICT", permissive: "PERMISSIVE", disabled: "DISABLE" };
+const STRICTNESS: Record<Mode, number> = { disabled: 0, permissive: 1, strict: 2 };
 
 /**
  * PeerAuthentication `default` for each namespace-wide MTLSPolicy, and `default` in Istio's root
@@ -145,14 +146,22 @@ export function servicePeerAuthentication(dc: DestinationContext): IstioObject<P
     for (const tp of grouped) warnLooser(dc, tp);
     // A service of the group without any MTLSPolicy (the mesh default applies to it in the model): on the
     // shared pods its requests get this policy's modes.
+    // So does one whose mode (its own, its namespace's or the mesh's) is looser than these.
     for (const m of group) {
-      if (m.name === dc.view.service || model.mtlsMode(m.namespace, m.name)) continue;
+      if (m.name === dc.view.service) continue;
+      const inherited = model.mtlsMode(m.namespace, m.name);
+      if (inherited && STRICTNESS[inherited.mode] >= STRICTNESS[top]) continue;
+      const has = !inherited
+        ? "has no MTLSPolicy (nor does its namespace)"
+        : inherited.policy.doc.spec.destination
+          ? `asks for mTLS mode ${inherited.mode} (${inherited.policy.id})`
+          : `has no MTLSPolicy of its own (its ${inherited.policy.doc.spec.scope === "mesh" ? "mesh-wide" : "namespace-wide"} one says ${inherited.mode})`;
       dc.ic.report(e, "/spec/destination", {
         feature: "mtls",
         kind: "conflict",
         what: "shared-pods",
         severity: "warning",
-        message: `${m.namespace}/${m.name} has no MTLSPolicy (nor does its namespace), but it selects some of the same pods (${sharesWith(dc)}), and Istio applies one workload PeerAuthentication per pod: requests sent to ${m.name} that reach the shared pods get this policy's mTLS modes (${top}${targets.length ? " and the port-level ones" : ""}); give ${m.name} (or the namespace) an MTLSPolicy to make it explicit`,
+        message: `${m.namespace}/${m.name} ${has}, but it selects some of the same pods (${sharesWith(dc)}), and Istio applies one workload PeerAuthentication per pod: requests sent to ${m.name} that reach the shared pods get this policy's mTLS modes (${top}${targets.length ? " and the port-level ones" : ""}); give ${m.name} an MTLSPolicy with the same modes to make it explicit`,
       });
     }
   }
