@@ -12,7 +12,8 @@
  * negations, end-user conditions (requestPrincipals in every wildcard form, claims nested, listed,
  * prefixed, and their negations), port-scoped policies, policy-level sources, allow-all and
  * allow-nothing; RequestAuthentications with one or two issuers, audiences, space-delimited claims;
- * MTLSPolicies of every scope with per-port modes; Istio's path normalization BASE or MERGE_SLASHES) and
+ * MTLSPolicies of every scope with per-port modes; Istio's path normalization BASE, MERGE_SLASHES or
+ * DECODE_AND_MERGE_SLASHES, its root namespace and the trust domain, default or not) and
  * random requests biased towards edges (paths sharing prefixes, case variants, dot segments, %-escapes,
  * backslashes, doubled slashes, query strings; callers from other namespaces, unknown identities,
  * plaintext; every Service port; missing, empty and differently-cased headers; tokens valid, of another
@@ -23,8 +24,9 @@
  *
  * The world both sides are asked about (modelling decisions):
  * - Pods: each service has pods carrying its selector (plus a label of their own); two services whose
- *   selectors may meet also share a pod carrying both selectors (unimesh assumes such a pod exists, as
- *   it cannot see pod labels). A request to a service may reach any pod its selector picks: Istio's
+ *   selectors may meet (a label in common, none different) also share a pod carrying both selectors
+ *   (unimesh assumes such a pod exists, as it cannot see pod labels; selectors without a label in common
+ *   are taken to name different workloads, as the README says, and get no shared pod here). A request to a service may reach any pod its selector picks: Istio's
  *   decision is taken on each, and each must agree with the built-in proxy (which keeps services apart).
  *   A request to Service port P arrives at pod port targetPort(P) (the declared one, else P: the port the
  *   adapter assumes when none is declared).
@@ -64,7 +66,14 @@ type Doc = { apiVersion: string; kind: string; metadata: { name: string; namespa
 type Rnd = () => number;
 type Labels = Record<string, string>;
 
-const TRUST_DOMAIN = "cluster.local";
+/** The mesh a model is translated for and decided in: Istio's settings, and the trust domain of identities. */
+interface Mesh {
+  pathNormalization: PathNormalization;
+  trustDomain: string;
+  rootNamespace: string;
+}
+const DEFAULT_MESH: Mesh = { pathNormalization: "BASE", trustDomain: "cluster.local", rootNamespace: "istio-system" };
+const describeMesh = (m: Mesh) => `pathNormalization ${m.pathNormalization}, trustDomain ${m.trustDomain}, rootNamespace ${m.rootNamespace}`;
 /** Every service a model may have (`b-v2` only sometimes: it shares pods with `b`). */
 const SERVICES = [
   { name: "a", namespace: "test" },
@@ -254,10 +263,13 @@ class World {
     for (const s of svcs) {
       const pods = this.pods.get(s.namespace) ?? [];
       pods.push({ ...s.selector, pod: s.name });
-      // A pod both selectors pick, when they can meet (no label with different values).
+      // A pod both selectors pick, when they can meet: a label in common and none with different values
+      // (README "Services that share pods": selectors without a label in common are taken to name
+      // different workloads, an assumption of the model this world keeps).
       for (const t of svcs) {
         if (t.namespace !== s.namespace || t.name <= s.name) continue;
-        if (Object.entries(t.selector).every(([k, v]) => s.selector[k] === undefined || s.selector[k] === v))
+        const common = Object.entries(t.selector).some(([k, v]) => s.selector[k] === v);
+        if (common && Object.entries(t.selector).every(([k, v]) => s.selector[k] === undefined || s.selector[k] === v))
           pods.push({ ...s.selector, ...t.selector, pod: `${s.name}+${t.name}` });
       }
       this.pods.set(s.namespace, pods);
@@ -413,19 +425,20 @@ interface Decision {
 }
 
 /** The oracle's decision on the Istio translation, on every pod the request may reach (the first that differs from `expect`, else the first). */
-function istioDecision(objects: { kind: string }[], w: World, req: Req, normalization: PathNormalization, expect?: Outcome): Decision {
+function istioDecision(objects: { kind: string }[], w: World, req: Req, mesh: Mesh, expect?: Outcome): Decision {
+  const opts = { pathNormalization: mesh.pathNormalization, rootNamespace: mesh.rootNamespace };
   const e = req.explain;
   const svc = w.services.get(`${e.to.namespace}/${e.to.service}`)!;
   const podPort = svc.ports?.find((p) => p.port === e.to.port)?.targetPort ?? e.to.port;
   const out: Decision[] = [];
   for (const labels of w.podsOf(svc)) {
     const workload = { namespace: e.to.namespace, labels };
-    const mode = istioPeerMode(objects, workload, podPort);
+    const mode = istioPeerMode(objects, workload, podPort, opts);
     // What the caller sends: plaintext without a sidecar, else what its sidecar chooses for this endpoint.
     const tls =
       e.from === "unauthenticated"
         ? "DISABLE"
-        : istioClientTls(objects, { name: e.to.service, namespace: e.to.namespace, port: e.to.port }, { workload, port: podPort });
+        : istioClientTls(objects, { name: e.to.service, namespace: e.to.namespace, port: e.to.port }, { workload, port: podPort }, opts);
     const at = `[pod ${JSON.stringify(labels)}, port ${podPort}, mTLS ${mode}, client ${tls}]`;
     if (tls === "DISABLE" && mode === "STRICT") {
       out.push({ outcome: "denied", reason: `plaintext refused: PeerAuthentication STRICT ${at}` });
@@ -436,8 +449,8 @@ function istioDecision(objects: { kind: string }[], w: World, req: Req, normaliz
       continue;
     }
     const spiffe =
-      e.from !== "unauthenticated" && tls === "ISTIO_MUTUAL" ? `spiffe://${TRUST_DOMAIN}/ns/${e.from.namespace}/sa/${e.from.serviceAccount}` : undefined;
-    const authn = istioRequestAuthentication(objects, workload, { path: e.path, headers: e.headers ?? {} });
+      e.from !== "unauthenticated" && tls === "ISTIO_MUTUAL" ? `spiffe://${mesh.trustDomain}/ns/${e.from.namespace}/sa/${e.from.serviceAccount}` : undefined;
+    const authn = istioRequestAuthentication(objects, workload, { path: e.path, headers: e.headers ?? {} }, opts);
     if ("status" in authn) {
       out.push({ outcome: "denied", reason: `401 from RequestAuthentication: ${authn.reason} ${at}` });
       continue;
@@ -454,7 +467,7 @@ function istioDecision(objects: { kind: string }[], w: World, req: Req, normaliz
         headers: e.headers ?? {},
         ...(authn.jwt ? { jwt: authn.jwt } : {}),
       },
-      { pathNormalization: normalization },
+      opts,
     );
     out.push({ outcome: d.allowed ? "allowed" : "denied", reason: `${d.reason}${spiffe ? "" : " (no peer identity)"} ${at}` });
   }
@@ -470,10 +483,10 @@ type Prepared =
   | { kind: "invalid" | "refused" | "builtin-refused" | "crash"; why: string }
   | { kind: "ok"; docs: Doc[]; model: Model; istio: { kind: string }[]; diagnostics: Diagnostic[]; ports: Map<string, number[]>; world: World };
 
-/** Loads and translates a model (Istio with the given path normalization; the builtin adapter). */
-function prepare(docs: Doc[], normalization: PathNormalization): Prepared {
+/** Loads and translates a model (Istio with the mesh's settings; the builtin adapter). */
+function prepare(docs: Doc[], mesh: Mesh): Prepared {
   const text = docs.map((d) => JSON.stringify(d)).join("\n---\n");
-  const loaded = loadModel([{ file: "model.yaml", text }]);
+  const loaded = loadModel([{ file: "model.yaml", text }], { trustDomain: mesh.trustDomain });
   const errs = (ds: Diagnostic[]) =>
     ds
       .filter((d) => d.severity === "error")
@@ -482,7 +495,11 @@ function prepare(docs: Doc[], normalization: PathNormalization): Prepared {
   if (!loaded.ok) return { kind: "invalid", why: errs(loaded.diagnostics) };
   let t;
   try {
-    t = translate(loaded.model, { adapter: istio, version: "1.30", settings: { pathNormalization: normalization } });
+    t = translate(loaded.model, {
+      adapter: istio,
+      version: "1.30",
+      settings: { pathNormalization: mesh.pathNormalization, rootNamespace: mesh.rootNamespace },
+    });
   } catch (err) {
     return { kind: "crash", why: String(err).split("\n")[0] };
   }
@@ -508,17 +525,20 @@ function prepare(docs: Doc[], normalization: PathNormalization): Prepared {
 
 /**
  * Why a disagreement is no finding, if it is not: Istio is the stricter side and the adapter warned
- * about this destination (pod ports or pods shared with what the model keeps apart), or a doubled slash
+ * about this destination (pod ports or pods shared with what the model keeps apart); or a doubled slash
  * under BASE (kept by Istio, merged by the model; the adapter notes it on path rules, with a warning
- * where a deny could be passed: then Istio may also be the looser side).
+ * where a deny could be passed: then Istio may also be the looser side); or a `disabled` Service port
+ * whose pod port another Service port makes `strict` (warned: the pod port enforces the strictest), so
+ * its callers come over mutual TLS and are identified where the model's come in plaintext: an allow rule
+ * naming the caller then admits it (the rule is not widened: it admits the caller it names, authenticated).
  */
-function excuse(p: Extract<Prepared, { kind: "ok" }>, req: Req, istioD: Decision, normalization: PathNormalization): string | undefined {
+function excuse(p: Extract<Prepared, { kind: "ok" }>, req: Req, istioD: Decision, mesh: Mesh): string | undefined {
   const e = req.explain;
   const me = `${e.to.namespace}/${e.to.service}`;
   // A diagnostic about the destination: on one of its policies, or naming it.
   const at = (d: Diagnostic) => (d.documentIndex === undefined ? undefined : p.docs[d.documentIndex]);
-  const about = (d: Diagnostic) =>
-    d.message.includes(me) || (at(d)?.metadata.namespace === e.to.namespace && at(d)?.spec.destination?.service === e.to.service);
+  const named = new RegExp(`${me.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![-a-z0-9])`);
+  const about = (d: Diagnostic) => named.test(d.message) || (at(d)?.metadata.namespace === e.to.namespace && at(d)?.spec.destination?.service === e.to.service);
   // ... or on an AccessPolicy of a wider scope that covers it.
   const covers = (d: Diagnostic) => {
     const x = at(d);
@@ -529,7 +549,18 @@ function excuse(p: Extract<Prepared, { kind: "ok" }>, req: Req, istioD: Decision
     const w = warned.find((d) => /access\.shared-pod-port|access\.shared-pods|mtls\.shared-pod|requestAuthentication\.destination/.test(d.code) && about(d));
     if (w) return `warned: ${w.code}`;
   }
-  if (normalization === "BASE" && /\/\//.test(e.path.split("?")[0])) {
+  const strict = /port (\d+), mTLS STRICT, client ISTIO_MUTUAL/.exec(istioD.reason);
+  if (istioD.outcome === "allowed" && strict) {
+    const w = warned.find(
+      (d) =>
+        /mtls\.shared-pod/.test(d.code) &&
+        at(d)?.metadata.namespace === e.to.namespace &&
+        d.message.includes("asks for mTLS mode disabled") &&
+        d.message.includes(`pod port ${strict[1]} `),
+    );
+    if (w) return `warned: ${w.code} (disabled port served strict: the caller is identified)`;
+  }
+  if (mesh.pathNormalization === "BASE" && /\/\//.test(e.path.split("?")[0])) {
     if (istioD.outcome === "denied") return "doubled slash kept by BASE (Istio stricter)";
     const w = warned.find((d) => d.code === "adapter/note/accessL7" && covers(d));
     if (w) return "doubled slash kept by BASE: warned (adapter/note/accessL7)";
@@ -539,21 +570,21 @@ function excuse(p: Extract<Prepared, { kind: "ok" }>, req: Req, istioD: Decision
 
 interface Finding {
   seed: number;
-  normalization: PathNormalization;
+  mesh: Mesh;
   docs: Doc[];
   req: Req;
   istio: Decision;
   builtin: Decision;
 }
 
-async function compare(docs: Doc[], req: Req, normalization: PathNormalization): Promise<{ istio: Decision; builtin: Decision; excuse?: string } | undefined> {
-  const p = prepare(docs, normalization);
+async function compare(docs: Doc[], req: Req, mesh: Mesh): Promise<{ istio: Decision; builtin: Decision; excuse?: string } | undefined> {
+  const p = prepare(docs, mesh);
   if (p.kind !== "ok") return undefined;
   if (!p.ports.get(`${req.explain.to.namespace}/${req.explain.to.service}`)?.includes(req.explain.to.port)) return undefined;
   const b = await builtinDecision(p.model, req);
-  const i = istioDecision(p.istio, p.world, req, normalization, b.outcome);
+  const i = istioDecision(p.istio, p.world, req, mesh, b.outcome);
   if (i.outcome === b.outcome) return undefined;
-  const x = excuse(p, req, i, normalization);
+  const x = excuse(p, req, i, mesh);
   return { istio: i, builtin: b, ...(x ? { excuse: x } : {}) };
 }
 
@@ -591,24 +622,24 @@ async function minimize(start: Doc[], same: (candidate: Doc[]) => Promise<boolea
   return docs;
 }
 
-async function describeCrash(seed: number, start: Doc[], normalization: PathNormalization, why: string): Promise<string> {
+async function describeCrash(seed: number, start: Doc[], mesh: Mesh, why: string): Promise<string> {
   const docs = await minimize(start, async (c) => {
-    const p = prepare(c, normalization);
+    const p = prepare(c, mesh);
     return p.kind === "crash" && p.why === why;
   });
-  return `seed ${seed} (pathNormalization ${normalization}): the Istio adapter crashes: ${why}\nminimal model:\n${docs.map((d) => JSON.stringify(d)).join("\n---\n")}`;
+  return `seed ${seed} (${describeMesh(mesh)}): the Istio adapter crashes: ${why}\nminimal model:\n${docs.map((d) => JSON.stringify(d)).join("\n---\n")}`;
 }
 
 async function describeFinding(f: Finding): Promise<string> {
   const docs = await minimize(f.docs, async (c) => {
-    const d = await compare(c, f.req, f.normalization);
+    const d = await compare(c, f.req, f.mesh);
     return d !== undefined && !d.excuse && d.istio.outcome === f.istio.outcome;
   });
-  const again = await compare(docs, f.req, f.normalization);
-  const p = prepare(docs, f.normalization);
+  const again = await compare(docs, f.req, f.mesh);
+  const p = prepare(docs, f.mesh);
   const objs = p.kind === "ok" ? p.istio.filter((o) => o.kind === "AuthorizationPolicy" || o.kind === "PeerAuthentication") : [];
   return [
-    `seed ${f.seed} (pathNormalization ${f.normalization}): Istio ${f.istio.outcome}, built-in ${f.builtin.outcome}`,
+    `seed ${f.seed} (${describeMesh(f.mesh)}): Istio ${f.istio.outcome}, built-in ${f.builtin.outcome}`,
     `request: ${JSON.stringify(f.req.explain)}`,
     `Istio (oracle): ${again?.istio.reason ?? f.istio.reason}`,
     `built-in (explain): ${again?.builtin.reason ?? f.builtin.reason}`,
@@ -658,11 +689,15 @@ describe("Istio's access decisions (oracle of the documented semantics) = the bu
     for (let seed = FIRST_SEED; seed < FIRST_SEED + MODELS; seed++) {
       const rnd = prng(seed * 104729);
       const docs = randomModel(rnd);
-      const normalization: PathNormalization = rnd() < 0.3 ? "MERGE_SLASHES" : "BASE";
+      const mesh: Mesh = {
+        pathNormalization: pick(rnd, ["BASE", "BASE", "BASE", "MERGE_SLASHES", "DECODE_AND_MERGE_SLASHES"] as const),
+        trustDomain: rnd() < 0.8 ? "cluster.local" : "prod.example.org",
+        rootNamespace: rnd() < 0.8 ? "istio-system" : "mesh-root",
+      };
       stats.models++;
-      const p = prepare(docs, normalization);
+      const p = prepare(docs, mesh);
       if (p.kind === "crash") {
-        crashes.push(await describeCrash(seed, docs, normalization, p.why));
+        crashes.push(await describeCrash(seed, docs, mesh, p.why));
         continue;
       }
       if (p.kind !== "ok") {
@@ -675,7 +710,7 @@ describe("Istio's access decisions (oracle of the documented semantics) = the bu
       for (let i = 0; i < REQUESTS; i++) {
         const req = randomRequest(rnd, paths, p.ports, tokens);
         const bD = await builtinDecision(p.model, req);
-        const iD = istioDecision(p.istio, p.world, req, normalization, bD.outcome);
+        const iD = istioDecision(p.istio, p.world, req, mesh, bD.outcome);
         stats.compared++;
         stats[bD.outcome]++;
         const kind = OUTCOMES.find(([, re]) => re.test(`${bD.outcome}: ${bD.reason}`))?.[0] ?? `other: ${bD.reason}`;
@@ -684,7 +719,7 @@ describe("Istio's access decisions (oracle of the documented semantics) = the bu
           stats.agree++;
           continue;
         }
-        const x = excuse(p, req, iD, normalization);
+        const x = excuse(p, req, iD, mesh);
         if (x) {
           stats.excused++;
           excuses.set(x, (excuses.get(x) ?? 0) + 1);
@@ -693,7 +728,7 @@ describe("Istio's access decisions (oracle of the documented semantics) = the bu
         if (iD.outcome === "allowed") stats.istioMorePermissive++;
         else stats.istioMoreRestrictive++;
         // One finding per seed is enough to see it.
-        if (findings.length < 8 && !findings.some((f) => f.seed === seed)) findings.push({ seed, normalization, docs, req, istio: iD, builtin: bD });
+        if (findings.length < 8 && !findings.some((f) => f.seed === seed)) findings.push({ seed, mesh, docs, req, istio: iD, builtin: bD });
       }
     }
     const report: string[] = [];
@@ -809,13 +844,13 @@ describe("Istio = built-in proxy: the cases found", () => {
   ];
   test.each(cases.map((c) => [c.name, c] as const))("%s", async (_n, c) => {
     const tokens = await signTokens();
-    const p = prepare(c.docs, "BASE");
+    const p = prepare(c.docs, DEFAULT_MESH);
     if (c.expect === "refused") {
       expect(p.kind === "refused" ? p.why : p.kind).toMatch(/^adapter\/unsupported-value/);
       return;
     }
     expect(p.kind).toBe("ok");
-    const d = await compare(c.docs, { explain: c.req(tokens) }, "BASE");
+    const d = await compare(c.docs, { explain: c.req(tokens) }, DEFAULT_MESH);
     expect(d && `Istio ${d.istio.outcome} (${d.istio.reason}), built-in ${d.builtin.outcome} (${d.builtin.reason})`).toBeUndefined();
   });
 });
