@@ -20,19 +20,22 @@
  * issuer, expired, forged, with and without `sub`, or none). A model the Istio adapter refuses (an
  * error) is skipped and counted. A request where the two disagree is a finding, with its seed, a
  * minimized model and the request, unless the adapter WARNED about exactly that approximation and Istio
- * is the stricter side (counted as warned), or it is a doubled slash under BASE, which the adapter notes.
+ * is the stricter side (counted as warned), or it is a doubled slash under BASE, which the adapter notes,
+ * or a disabled port served strict (see `excuse`). It also counts, when Istio and the built-in proxy
+ * disagree, how often Istio is the more permissive side (a security hole) and the more restrictive one.
  *
  * The world both sides are asked about (modelling decisions):
  * - Pods: each service has pods carrying its selector (plus a label of their own); two services whose
  *   selectors may meet (a label in common, none different) also share a pod carrying both selectors
  *   (unimesh assumes such a pod exists, as it cannot see pod labels; selectors without a label in common
- *   are taken to name different workloads, as the README says, and get no shared pod here). A request to a service may reach any pod its selector picks: Istio's
- *   decision is taken on each, and each must agree with the built-in proxy (which keeps services apart).
+ *   are taken to name different workloads, as the README says, and get no shared pod here). A request
+ *   to a service may reach any pod its selector picks: Istio's decision is taken on each, and each must
+ *   agree with the built-in proxy (which keeps services apart).
  *   A request to Service port P arrives at pod port targetPort(P) (the declared one, else P: the port the
  *   adapter assumes when none is declared).
  * - Callers: a workload caller's sidecar sends mutual TLS or plaintext as Istio decides it (the
  *   DestinationRule's TLS settings, else auto mTLS: the oracle's istioClientTls), and presents
- *   `spiffe://cluster.local/ns/<ns>/sa/<sa>` over mutual TLS; `unauthenticated` is plaintext. Plaintext is
+ *   `spiffe://<trust domain>/ns/<ns>/sa/<sa>` over mutual TLS; `unauthenticated` is plaintext. Plaintext is
  *   refused at a STRICT pod port, mutual TLS fails at a DISABLE one. Every caller's address is 127.0.0.1
  *   (what the built-in proxy sees on one machine).
  * - Paths: spellings Istio's normalization and the model's normalize alike (dot segments, %-escaped
@@ -40,15 +43,16 @@
  *   default BASE keeps (models translated with `pathNormalization=MERGE_SLASHES` merge them too, exactly);
  *   never %2F / %5C (the model refuses them with 400, which no access rule changes).
  * - Methods are upper case (Istio answers 400 otherwise; Node's parser refuses most lower-case ones).
- * - Headers: one line each, values without surrounding blanks (HTTP parsers strip them); names the
- *   proxies add or strip (host, x-forwarded-*, x-request-id, hop-by-hop) are not used in rules.
+ * - Headers: values without surrounding blanks (HTTP parsers strip them); a name sent twice in different
+ *   case is one header with both values joined by a comma (Istio's normalization page, explain alike);
+ *   names the proxies add or strip (host, x-forwarded-*, x-request-id, hop-by-hop) are not used in rules.
  * - Tokens: in `Authorization: Bearer` only (the default location of both), one per request, keys given
  *   inline (`jwks`), fixed `exp` far ahead (the oracle checks signatures and times itself).
  * Out of scope: TCP ports (Istio cannot evaluate HTTP conditions there and fails closed: warned), pod-only
- * ports (the built-in proxy has none), virtual meshes and other trust domains, ambient mode (waypoints),
+ * ports (the built-in proxy has none), virtual meshes (several trust domains), ambient mode (waypoints),
  * TrafficPolicies (routes come before access and are another test's business), custom token locations,
  * `jwksUri`, Istio objects that unimesh did not write (a cluster's own PeerAuthentication or
- * AuthorizationPolicy), and requests carrying the same header twice.
+ * AuthorizationPolicy).
  */
 import { createPrivateKey } from "node:crypto";
 import { readFileSync } from "node:fs";
