@@ -313,4 +313,22 @@ describe("linkerd: Services whose selectors pick the same pods (issue #9)", () =
       "gets the strictest, strict, for all of them",
     );
   });
+
+  test("mTLS: a strict reviews and a reviews-v2 without any MTLSPolicy (permissive in the model): a warning on reviews' policy that reviews-v2's plaintext callers are refused on the shared pods", () => {
+    const r = run(services + mtls("{destination: {service: reviews}, mode: strict}"), { version: "2.15" });
+    expect(r.ok).toBe(true);
+    const w = r.diagnostics.filter((d) => d.policy === "MTLSPolicy/shop/m" && d.code === "adapter/conflict/mtls.shared-pods");
+    expect(w.map((d) => d.message)).toEqual([expect.stringContaining("shop/reviews-v2 has no MTLSPolicy (nor does its namespace)")]);
+    expect(w[0].message).toContain("plaintext clients are refused");
+    // reviews-v2 strict as well: nothing to say; reviews-v2 on another pod port: nothing either.
+    expect(
+      run(
+        services + mtls("{destination: {service: reviews}, mode: strict}") + mtls("{destination: {service: reviews-v2}, mode: strict}", "b"),
+      ).diagnostics.filter((d) => d.code === "adapter/conflict/mtls.shared-pods"),
+    ).toEqual([]);
+    const apart = ms("reviews", "  ports: [{port: 9080}]") + ms("reviews-v2", "  selector: {app: reviews, version: v2}\n  ports: [{port: 9090}]");
+    expect(
+      run(apart + mtls("{destination: {service: reviews}, mode: strict}")).diagnostics.filter((d) => d.code === "adapter/conflict/mtls.shared-pods"),
+    ).toEqual([]);
+  });
 });

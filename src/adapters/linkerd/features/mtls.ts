@@ -53,7 +53,31 @@ export function mtlsMode(lc: LinkerdContext, v: DestinationView, targetPort: num
           : `Service port ${l.port} asks for mTLS mode ${l.effective.mode}, but it reaches pod port ${targetPort} like a Service port that asks for ${m.effective.mode}; Linkerd ${lc.version} sets the inbound policy per pod port (one Server), so pod port ${targetPort} gets the strictest, ${m.effective.mode}`,
     });
   }
+  if (m.effective.mode === "strict") warnSharersWithoutMode(lc, v, targetPort, m.effective);
   return m.effective;
+}
+
+/**
+ * Services sharing the destination's pods that have no MTLSPolicy at all (nor their namespace): in the
+ * model they are permissive (the default), and `podPortMtls` does not list them as looser, but on the
+ * shared pods pod port `targetPort` has ONE Server (the oldest when several select it) with the strict
+ * mode, so their plaintext callers are refused there: a warning, as for a sharer that asked for less.
+ * Only sharers that may receive requests on that pod port (ports not known, or one reaching it).
+ */
+function warnSharersWithoutMode(lc: LinkerdContext, v: DestinationView, targetPort: number, strict: EffectiveMtls): void {
+  for (const o of lc.model.podSharers(v.namespace, v.service)) {
+    const name = o.facts.name;
+    if (lc.model.mtlsMode(v.namespace, name)) continue;
+    const ports = lc.model.servicePorts(v.namespace, name);
+    if (ports.length && !ports.some((p) => p.targetPort === targetPort)) continue;
+    lc.report(strict.policy, strict.pointer, {
+      feature: "mtls",
+      kind: "conflict",
+      what: "shared-pods",
+      severity: "warning",
+      message: `${v.namespace}/${name} has no MTLSPolicy (nor does its namespace), so it accepts plaintext in the model, but it selects some of the same pods as ${v.namespace}/${v.service}, whose pod port ${targetPort} is strict; Linkerd ${lc.version} sets the inbound policy per pod port (one Server, the oldest when several select it), so requests sent to ${name} that reach pod port ${targetPort} of the shared pods must be mTLS (plaintext clients are refused); give ${name} an MTLSPolicy strict to make it explicit`,
+    });
+  }
 }
 
 /** The error message for an `mtls: disabled` Linkerd cannot express. */
