@@ -171,11 +171,35 @@ describe("linkerd method/path/header rules: inbound HTTPRoutes", () => {
     expect(find(r.resources, "HTTPRoute", "web-8080-allow-2").spec.rules[0].matches).toEqual([
       { headers: [{ name: "x-token", type: "RegularExpression", value: "^(?:a\\.1|b)$" }], method: "PUT" },
     ]);
-    expect(diags(r, "warning")).toEqual(["/spec adapter/note", "/spec/allow/0/paths adapter/note"]);
+    expect(diags(r, "warning")).toEqual(["/spec adapter/note", "/spec/allow/0/paths adapter/note", "/spec/allow/1/headers/x-token adapter/note"]);
     expect(r.diagnostics.find((d) => d.severity === "warning")!.message).toContain("probes");
     // linkerd2-proxy matches paths as sent: the prefix rule admits a way out of /items/.
     expect(r.diagnostics.find((d) => d.pointer === "/spec/allow/0/paths")!.message).toContain(
       "this allow rule admits /items/../secret, which an app that normalizes paths serves as /secret",
+    );
+    // ... and each line of a repeated header on its own: one allowed line is enough.
+    expect(r.diagnostics.find((d) => d.pointer === "/spec/allow/1/headers/x-token")!.message).toContain(
+      'this allow rule admits a request with the two lines "x-token: a.1" and "x-token: other", which the model sees as "a.1,other" (not an allowed value)',
+    );
+  });
+
+  test("repeated headers: a warning on every allow rule with headers, and on deny rules only for values with a comma (the others only get stricter)", () => {
+    const r = run(
+      web +
+        ap(`  destination: {service: web}
+  allow:
+    - source: {serviceAccounts: [reader]}
+  deny:
+    - methods: [DELETE]
+      headers: {x-a: [v1]}
+    - methods: [PUT]
+      headers: {x-b: [v1, "a,b"]}`),
+    );
+    expect(r.ok).toBe(true);
+    const w = r.diagnostics.filter((d) => d.code === "adapter/note/accessL7.headers");
+    expect(w.map((d) => [d.severity, d.pointer])).toEqual([["warning", "/spec/deny/1/headers/x-b"]]);
+    expect(w[0].message).toContain(
+      'this deny rule does not see a request sending "a,b" as the lines "x-b: a" and "x-b: b", which the model sees as "a,b" (denied)',
     );
   });
 

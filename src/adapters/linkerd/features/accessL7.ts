@@ -322,6 +322,11 @@ export function inboundRoutes(
     `${v.namespace}/${server}`,
     routes.flatMap((r) => r.rules).filter((x) => x.rule.paths),
   );
+  noteRepeatedHeaders(
+    lc,
+    `${v.namespace}/${server}`,
+    routes.flatMap((r) => r.rules).filter((x) => x.rule.headers),
+  );
   lc.report(notePolicy, "/spec", {
     feature: "accessL7",
     kind: "note",
@@ -414,4 +419,37 @@ function intersectionRoute(a: InboundRoute, b: InboundRoute): InboundRoute | und
     }
   if (!specs.length || winner(specs, a.specs) !== "a" || winner(specs, b.specs) !== "a") return undefined;
   return { kind: "allow", specs, callers: union(a.callers, b.callers), rules: [...new Set([...a.rules, ...b.rules])] };
+}
+
+/**
+ * Warns, once per rule, where a repeated header gets past it: linkerd2-proxy matches an inbound HTTPRoute
+ * header match against each line of that header on its own (linkerd2-proxy `linkerd/http/route/src/http/
+ * match/header.rs`: `headers.get_all(name).iter().any(...)`), while the model's rules, as Istio's, see the
+ * lines of a repeated header joined by commas (README, access rules). So an allow rule for `x-a: v1` admits
+ * a request with the lines `x-a: v1` and `x-a: v2` (the model sees `v1,v2`: no match), and a deny rule for
+ * the value `a,b` misses the lines `a` and `b`. Deny rules whose values have no comma only get stricter
+ * (a line matching them refuses the request), so they are not reported.
+ */
+function noteRepeatedHeaders(lc: LinkerdContext, server: string, rules: readonly EffectiveAccessRule[]): void {
+  for (const r of rules) {
+    const entries = Object.entries(r.rule.headers!);
+    const hit = r.action === "allow" ? entries[0] : entries.find(([, values]) => values.some((x) => x.includes(",")));
+    if (!hit) continue;
+    const [name, values] = hit;
+    const value = r.action === "allow" ? values[0] : values.find((x) => x.includes(","))!;
+    const example =
+      r.action === "allow"
+        ? `a request with the two lines "${name}: ${value}" and "${name}: other", which the model sees as "${value},other" (not an allowed value)`
+        : `a request sending "${value}" as the lines ${value
+            .split(",")
+            .map((x) => `"${name}: ${x}"`)
+            .join(" and ")}, which the model sees as "${value}" (denied)`;
+    lc.report(r.policy, `${r.pointer}/headers/${escapePointer(name)}`, {
+      feature: "accessL7",
+      kind: "note",
+      what: "headers",
+      severity: "warning",
+      message: `linkerd2-proxy matches an inbound HTTPRoute header match against each line of a repeated header on its own, while the model's rules see the lines joined by commas: on Server ${server}, this ${r.action} rule ${r.action === "allow" ? "admits" : "does not see"} ${example}; an app that reads another line (or all of them) then acts on a value the rule did not allow. Header rules here hold only for apps that refuse repeated ${name} headers`,
+    });
+  }
 }
