@@ -119,6 +119,8 @@ export interface GenOptions {
   endUser?: boolean;
   /** Mesh-wide AccessPolicies and MTLSPolicies. */
   meshScope?: boolean;
+  /** The port sets MeshServices draw from ({@link PORT_SETS}). */
+  portSets?: readonly (Record<string, unknown>[] | undefined)[];
   /** The mTLS modes MTLSPolicies draw from. */
   modes?: readonly string[];
   /** The methods rules draw from (requests always draw from {@link METHODS}). */
@@ -257,7 +259,7 @@ export function randomModel(rnd: Rnd, o: GenOptions = {}): Doc[] {
   for (const s of SERVICES) {
     if (s.name === "b-v2" && !withB2) continue;
     const spec: Record<string, unknown> = {};
-    const ports = pick(rnd, PORT_SETS);
+    const ports = pick(rnd, o.portSets ?? PORT_SETS);
     if (ports) spec.ports = ports;
     if (s.name === "b-v2") spec.selector = pick(rnd, [{ app: "b", version: "v2" }, { app: "b" }, { app: "b", version: "v2" }, { app: "b", tier: "api" }]);
     else if (rnd() < 0.15) spec.selector = { app: s.name, tier: "web" };
