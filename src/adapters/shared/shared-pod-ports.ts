@@ -137,7 +137,7 @@ function reachesPodPort(v: DestinationView, r: EffectiveAccessRule, tp: number):
 }
 
 /** The Service ports a rule's port condition names (rule ports AND the policy's port); undefined: every port. */
-function namedPorts(r: EffectiveAccessRule): number[] | undefined {
+export function namedPorts(r: EffectiveAccessRule): number[] | undefined {
   const own = r.rule.ports;
   if (own) return r.port === undefined ? [...own] : own.filter((p) => p === r.port);
   return r.port === undefined ? undefined : [r.port];

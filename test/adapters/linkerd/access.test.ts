@@ -391,6 +391,21 @@ describe("linkerd: negative conditions", () => {
     expect(ids("web-15443")).toEqual(["prometheus.shop.serviceaccount.identity.linkerd.cluster.local"]);
   });
 
+  test("a rule whose ports leave out its policy's port never matches: left out with a warning, also where both ports reach one pod port", () => {
+    const shared = ms("web", "  ports: [{port: 80, targetPort: 8080}, {port: 81, targetPort: 8080}]");
+    const nsDeny = ap("  {}", "allow-nothing");
+    const r = run(shared + nsDeny + ap("  destination: {service: web, port: 80}\n  allow:\n    - ports: [81]"));
+    expect(r.ok).toBe(true);
+    expect(diags(r, "warning")).toContain("/spec/allow/0/ports adapter/conflict");
+    expect(r.diagnostics.find((d) => d.pointer === "/spec/allow/0/ports")!.message).toContain("this rule can never match: the policy is for Service port 80");
+    // Pod port 8080 admits nobody (it admitted every caller, on 80 and 81, before).
+    expect(names(r.resources).filter((n) => n.startsWith("AuthorizationPolicy/"))).toEqual([]);
+    expect(find(r.resources, "Server", "web-8080").spec.accessPolicy).toBe("deny");
+    // With its own port in the list, the rule applies to port 80 only, and would admit its callers on 81 too: the shared pod port error.
+    const own = run(shared + nsDeny + ap("  destination: {service: web, port: 80}\n  allow:\n    - ports: [80, 81]"));
+    expect(errors(own)).toEqual(["/spec/allow/0/ports adapter/unsupported-value"]);
+  });
+
   test("notMethods, notPaths, notHeaders, notServiceAccounts, notNamespaces, notIpBlocks: errors, and nothing is emitted for the Server", () => {
     const r = run(
       two +

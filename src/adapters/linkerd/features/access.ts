@@ -21,6 +21,7 @@ import type { TargetRef } from "../resources.js";
 import { CATCH_ALL } from "../matching.js";
 import { versionFacts } from "../versions.js";
 import { negations } from "./accessNegation.js";
+import { namedPorts } from "../../shared/shared-pod-ports.js";
 import { type InboundRoute, inboundRoutes, ruleSpecs, specsCovered, specsOverlap } from "./accessL7.js";
 import { type Callers, NOBODY, authorizations, callersOf, describeCallers, isEmpty, subtract, union } from "./callers.js";
 
@@ -112,13 +113,29 @@ export function accessForPort(
   // end-user (JWT) condition (reported by refuseRequestAuthentication).
   const unexpressible = (r: EffectiveAccessRule) => negations(lc, r) > 0 || hasJwtConditions(r.rule);
   const dry = tp === undefined || v.allow.some(unexpressible) || v.deny.some(unexpressible);
-  // Policy and rule ports are Service ports: a rule applies to the Server of their pod (target) port, and
-  // not to the Servers of the pod ports its notPorts exclude.
-  const applies = (r: EffectiveAccessRule) =>
-    dry ||
-    ((r.port === undefined || servicePort(v, r.port).targetPort === tp) &&
-      (!r.rule.ports || r.rule.ports.some((p) => servicePort(v, p).targetPort === tp)) &&
-      (!r.rule.notPorts || !r.rule.notPorts.some((p) => servicePort(v, p).targetPort === tp)));
+  // Policy and rule ports are Service ports: a rule applies to the Server of the pod (target) port of the
+  // Service ports it names (its `ports` AND its policy's port: a request has one Service port), and not to
+  // the Servers of the pod ports its notPorts exclude. A rule whose `ports` leave out its policy's port
+  // never matches: it is left out (checking each condition apart would apply it wherever both reach the
+  // same pod port, e.g. 80 and 81 → 8080, admitting its callers on both).
+  const applies = (r: EffectiveAccessRule) => {
+    if (dry) return true;
+    const named = namedPorts(r);
+    if (named && !named.length) {
+      lc.report(r.policy, `${r.pointer}/ports`, {
+        feature: "access",
+        kind: "conflict",
+        what: "ports",
+        severity: "warning",
+        message: `this rule can never match: the policy is for Service port ${r.port}, which is not in ports [${r.rule.ports!.join(", ")}]; the rule is left out`,
+      });
+      return false;
+    }
+    return (
+      (!named || named.some((p) => servicePort(v, p).targetPort === tp)) &&
+      (!r.rule.notPorts || !r.rule.notPorts.some((p) => servicePort(v, p).targetPort === tp))
+    );
+  };
   const expressible = (r: EffectiveAccessRule) => !unexpressible(r);
   const allows: InboundRoute[] = [];
   for (const r of v.allow.filter(applies).filter(expressible)) {
