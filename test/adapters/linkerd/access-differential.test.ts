@@ -198,7 +198,11 @@ function excuse(p: Extract<Prepared, { kind: "ok" }>, req: Req, lD: Decision, me
   const me = `${e.to.namespace}/${e.to.service}`;
   const at = (d: Diagnostic) => (d.documentIndex === undefined ? undefined : p.docs[d.documentIndex]);
   const named = new RegExp(`${me.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![-a-z0-9])`);
-  const about = (d: Diagnostic) => named.test(d.message) || (at(d)?.metadata.namespace === e.to.namespace && at(d)?.spec.destination?.service === e.to.service);
+  // mtlsMode's warnings name a sharer as `b-v2 (its ports are not declared) (namespace test)` or
+  // `Service port 80 of b (namespace test)`.
+  const short = new RegExp(`(?:^|[ ,])${e.to.service.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} (?:\\([^)]*\\) )?\\(namespace ${e.to.namespace}\\)`);
+  const about = (d: Diagnostic) =>
+    named.test(d.message) || short.test(d.message) || (at(d)?.metadata.namespace === e.to.namespace && at(d)?.spec.destination?.service === e.to.service);
   const covers = (d: Diagnostic) => {
     const x = at(d);
     return about(d) || (x?.kind === "AccessPolicy" && !x.spec.destination && x.metadata.namespace === e.to.namespace);
@@ -219,6 +223,14 @@ function excuse(p: Extract<Prepared, { kind: "ok" }>, req: Req, lD: Decision, me
   if (names.some((n, i) => names.indexOf(n) !== i)) {
     const w = warned.find((d) => /accessL7\.headers/.test(d.code) && covers(d));
     if (w) return `repeated header (${lD.outcome === "allowed" ? "Linkerd looser" : "Linkerd stricter"}): warned (${w.code})`;
+    // A line matching a deny rule only denies more (the adapter's README): excused when the repeated
+    // header is the cause, i.e. the lines joined as the model sees them are allowed.
+    const joined: Record<string, string> = {};
+    for (const [k, v] of Object.entries(e.headers ?? {}))
+      joined[k.toLowerCase()] = joined[k.toLowerCase()] === undefined ? v : `${joined[k.toLowerCase()]},${v}`;
+    const one: Req = { explain: { ...e, headers: joined } };
+    if (lD.outcome === "denied" && linkerdDecision(p.linkerd, p.world, one, mesh, "denied").outcome === "allowed")
+      return "repeated header (Linkerd stricter): README";
   }
   if (lD.outcome === "denied") {
     const w = warned.find((d) => /shared-pod|^adapter\/conflict\/mtls/.test(d.code) && about(d));
@@ -429,6 +441,52 @@ describe("Linkerd = built-in proxy: the cases found", () => {
       mesh: { ...DEFAULT_MESH, version: "2.15" },
       expect: "warned",
       excuse: /^warned: adapter\/conflict\/mtls\.shared-pods$/,
+    },
+    {
+      // seed 12820 of a longer run: Linkerd allowed (the rule was applied to pod port 8080 for every caller).
+      name: "a port-80 policy whose rule names only port 81, both on pod port 8080, under a namespace-wide allow-nothing: nobody admitted",
+      docs: [
+        {
+          ...H,
+          kind: "MeshService",
+          metadata: { name: "b", namespace: "test" },
+          spec: {
+            ports: [
+              { port: 80, targetPort: 8080 },
+              { port: 81, targetPort: 8080 },
+            ],
+          },
+        },
+        {
+          ...H,
+          kind: "AccessPolicy",
+          metadata: { name: "ap0", namespace: "test" },
+          spec: { destination: { service: "b", port: 80 }, allow: [{ ports: [81] }] },
+        },
+        { ...H, kind: "AccessPolicy", metadata: { name: "ns-test", namespace: "test" }, spec: {} },
+      ],
+      req: { from: { namespace: "third", serviceAccount: "x" }, to: { namespace: "test", service: "b", port: 81 }, method: "DELETE", path: "/logo.png" },
+      mesh: { ...DEFAULT_MESH, version: "2.16" },
+      expect: "agree",
+    },
+    {
+      // seed 12597 of a longer run: warned, but the warning names the sharer "b-v2 (its ports are not declared) (namespace test)".
+      name: "b strict on port 80, b-v2 sharing its pods under a permissive namespace: warned by mtlsMode (the sharer named without its namespace)",
+      docs: [
+        { ...H, kind: "MeshService", metadata: { name: "b", namespace: "test" }, spec: { ports: [{ port: 80 }] } },
+        { ...H, kind: "MeshService", metadata: { name: "b-v2", namespace: "test" }, spec: { selector: { app: "b" } } },
+        { ...H, kind: "MTLSPolicy", metadata: { name: "mtls-test", namespace: "test" }, spec: { mode: "permissive" } },
+        {
+          ...H,
+          kind: "MTLSPolicy",
+          metadata: { name: "mtls-b", namespace: "test" },
+          spec: { destination: { service: "b" }, mode: "permissive", ports: { "80": "strict" } },
+        },
+      ],
+      req: { from: "unauthenticated", to: { namespace: "test", service: "b-v2", port: 80 }, method: "DELETE", path: "/ADMIN" },
+      mesh: { ...DEFAULT_MESH, version: "2.14" },
+      expect: "warned",
+      excuse: /^warned: adapter\/conflict\/mtls$/,
     },
   ];
   test.each(cases.map((c) => [c.name, c] as const))("%s", async (_n, c) => {
