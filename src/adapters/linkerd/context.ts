@@ -24,6 +24,8 @@ export const LINKERD_SETTINGS: readonly AdapterSetting[] = [
 export const LINKERD_APPROXIMATIONS = {
   "unbounded-ejection":
     "outlierDetection.maxEjectionPercent (default 10) is dropped: Linkerd's failure accrual has no cap and may mark every endpoint of a Service unavailable at once.",
+  "header-lines":
+    "access rules on headers: linkerd2-proxy matches each line of a repeated header on its own, where the model sees the lines joined by commas (an allow rule also admits a request with another line of that header beside an allowed one).",
   "retry-budget":
     "Linkerd 2.14-2.15: retries.attempts is replaced by the ServiceProfile retry budget (retries limited to 20% extra load plus 10/s, not to a number of attempts per request).",
 } as const;

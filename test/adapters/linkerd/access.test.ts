@@ -160,6 +160,7 @@ describe("linkerd method/path/header rules: inbound HTTPRoutes", () => {
     - source: {serviceAccounts: [writer]}
       methods: [PUT]
       headers: {x-token: [a.1, b]}`),
+      { approximations: ["header-lines"] },
     );
     expect(r.ok).toBe(true);
     expect(find(r.resources, "HTTPRoute", "web-8080-allow-1").spec.rules[0].matches).toEqual([
@@ -171,7 +172,7 @@ describe("linkerd method/path/header rules: inbound HTTPRoutes", () => {
     expect(find(r.resources, "HTTPRoute", "web-8080-allow-2").spec.rules[0].matches).toEqual([
       { headers: [{ name: "x-token", type: "RegularExpression", value: "^(?:a\\.1|b)$" }], method: "PUT" },
     ]);
-    expect(diags(r, "warning")).toEqual(["/spec adapter/note", "/spec/allow/0/paths adapter/note", "/spec/allow/1/headers/x-token adapter/note"]);
+    expect(diags(r, "warning")).toEqual(["/spec adapter/note", "/spec/allow/0/paths adapter/note", "/spec/allow/1/headers/x-token adapter/approximation"]);
     expect(r.diagnostics.find((d) => d.severity === "warning")!.message).toContain("probes");
     // linkerd2-proxy matches paths as sent: the prefix rule admits a way out of /items/.
     expect(r.diagnostics.find((d) => d.pointer === "/spec/allow/0/paths")!.message).toContain(
@@ -183,7 +184,7 @@ describe("linkerd method/path/header rules: inbound HTTPRoutes", () => {
     );
   });
 
-  test("repeated headers: a warning on every allow rule with headers, and on deny rules only for values with a comma (the others only get stricter)", () => {
+  test("repeated headers: an error on every allow rule with headers, and on deny rules only for values with a comma (the others only get stricter); a warning with the approximation header-lines", () => {
     const r = run(
       web +
         ap(`  destination: {service: web}
@@ -194,10 +195,32 @@ describe("linkerd method/path/header rules: inbound HTTPRoutes", () => {
       headers: {x-a: [v1]}
     - methods: [PUT]
       headers: {x-b: [v1, "a,b"]}`),
+      { approximations: ["header-lines"] },
     );
     expect(r.ok).toBe(true);
-    const w = r.diagnostics.filter((d) => d.code === "adapter/note/accessL7.headers");
+    const w = r.diagnostics.filter((d) => d.code === "adapter/approximation/accessL7.headers");
     expect(w.map((d) => [d.severity, d.pointer])).toEqual([["warning", "/spec/deny/1/headers/x-b"]]);
+    expect(w[0].message).toMatch(/^approximation header-lines: /);
+    // Without the approximation the looser rules are refused (README: looser translations only on request).
+    const strict = run(
+      web +
+        ap(`  destination: {service: web}
+  allow:
+    - source: {serviceAccounts: [reader]}
+      headers: {x-a: [v1]}
+  deny:
+    - methods: [DELETE]
+      headers: {x-a: [v1]}
+    - methods: [PUT]
+      headers: {x-b: [v1, "a,b"]}`),
+    );
+    expect(strict.ok).toBe(false);
+    const refused = strict.diagnostics.filter((d) => d.code === "adapter/unsupported-value/accessL7.headers");
+    expect(refused.map((d) => [d.severity, d.pointer])).toEqual([
+      ["error", "/spec/allow/0/headers/x-a"],
+      ["error", "/spec/deny/1/headers/x-b"],
+    ]);
+    expect(refused[0].message).toContain("allow the approximation header-lines to accept that");
     expect(w[0].message).toContain(
       'this deny rule does not see a request sending "a,b" as the lines "x-b: a" and "x-b: b", which the model sees as "a,b" (denied)',
     );
@@ -240,6 +263,7 @@ describe("linkerd method/path/header rules: inbound HTTPRoutes", () => {
         ap(
           '  destination: {service: web}\n  allow:\n    - source: {serviceAccounts: [a]}\n      methods: [GET]\n    - source: {serviceAccounts: [b]}\n      headers: {x-a: ["1"]}',
         ),
+      { approximations: ["header-lines"] },
     );
     const id = (sa: string) => `${sa}.shop.serviceaccount.identity.linkerd.cluster.local`;
     // GET without x-a: a only; x-a: 1 with another method: b only; GET with x-a: 1: both (the model's OR of the two rules).

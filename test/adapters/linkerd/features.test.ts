@@ -121,7 +121,7 @@ describe("linkerd adapter value", () => {
     ]);
     expect(resolveVersion(linkerd, "2.14.10")).toBe("2.14");
     expect(resolveVersion(linkerd, undefined)).toBe("2.20");
-    expect(Object.keys(linkerd.approximations!)).toEqual(["unbounded-ejection", "retry-budget"]);
+    expect(Object.keys(linkerd.approximations!)).toEqual(["unbounded-ejection", "header-lines", "retry-budget"]);
   });
 
   test("capabilities declare every feature, per version", () => {

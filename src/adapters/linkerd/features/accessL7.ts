@@ -21,6 +21,8 @@
  * - With inbound HTTPRoutes, Linkerd no longer authorizes kubelet probes on that port by itself (its
  *   default probe routes exist only for Servers without routes): a warning says so.
  * - Paths are matched as sent (no normalization): a warning per Server (pathNormalization.ts).
+ * - Each line of a repeated header is matched on its own: a header rule a repeated header gets past is an
+ *   error, or a warning with the approximation `header-lines` ({@link noteRepeatedHeaders}).
  *
  * Refused, per version (every version alike): methods other than Gateway API's nine, header names
  * that are not HTTP tokens, L7 rules on a port declared tcp, overlaps whose winner cannot be proven,
@@ -57,7 +59,7 @@ export const accessL7Feature: FeatureModule = {
   capabilities: () => ({
     accessL7: partial(
       "inbound policy.linkerd.io HTTPRoute (parent Server) + AuthorizationPolicy",
-      "One route per request (the most specific): overlapping rules need a provable order or an extra route for their overlap. Kubelet probes need an explicit allow rule.",
+      "One route per request (the most specific): overlapping rules need a provable order or an extra route for their overlap. Kubelet probes need an explicit allow rule. Header rules that a repeated header gets past (every allow rule, deny values with a comma): opt in with header-lines.",
     ),
   }),
 };
@@ -422,13 +424,16 @@ function intersectionRoute(a: InboundRoute, b: InboundRoute): InboundRoute | und
 }
 
 /**
- * Warns, once per rule, where a repeated header gets past it: linkerd2-proxy matches an inbound HTTPRoute
+ * Refuses (an error), once per rule, where a repeated header gets past it, unless the user allows the
+ * approximation `header-lines` (then a warning): a looser access rule only on request (README). linkerd2-proxy matches an inbound HTTPRoute
  * header match against each line of that header on its own (linkerd2-proxy `linkerd/http/route/src/http/
  * match/header.rs`: `headers.get_all(name).iter().any(...)`), while the model's rules, as Istio's, see the
  * lines of a repeated header joined by commas (README, access rules). So an allow rule for `x-a: v1` admits
  * a request with the lines `x-a: v1` and `x-a: v2` (the model sees `v1,v2`: no match), and a deny rule for
  * the value `a,b` misses the lines `a` and `b`. Deny rules whose values have no comma only get stricter
- * (a line matching them refuses the request), so they are not reported.
+ * (a line matching them refuses the request), so they are not reported. Previously a warning only; found by
+ * the Linkerd access differential test, made an error because the README promises looser translations
+ * only on request.
  */
 function noteRepeatedHeaders(lc: LinkerdContext, server: string, rules: readonly EffectiveAccessRule[]): void {
   for (const r of rules) {
@@ -444,12 +449,13 @@ function noteRepeatedHeaders(lc: LinkerdContext, server: string, rules: readonly
             .split(",")
             .map((x) => `"${name}: ${x}"`)
             .join(" and ")}, which the model sees as "${value}" (denied)`;
+    const allowed = lc.ctx.allows("header-lines");
     lc.report(r.policy, `${r.pointer}/headers/${escapePointer(name)}`, {
       feature: "accessL7",
-      kind: "note",
+      kind: allowed ? "approximation" : "unsupported-value",
       what: "headers",
-      severity: "warning",
-      message: `linkerd2-proxy matches an inbound HTTPRoute header match against each line of a repeated header on its own, while the model's rules see the lines joined by commas: on Server ${server}, this ${r.action} rule ${r.action === "allow" ? "admits" : "does not see"} ${example}; an app that reads another line (or all of them) then acts on a value the rule did not allow. Header rules here hold only for apps that refuse repeated ${name} headers`,
+      severity: allowed ? "warning" : "error",
+      message: `${allowed ? "approximation header-lines: " : ""}linkerd2-proxy matches an inbound HTTPRoute header match against each line of a repeated header on its own, while the model's rules see the lines joined by commas: on Server ${server}, this ${r.action} rule ${r.action === "allow" ? "admits" : "does not see"} ${example}; an app that reads another line (or all of them) then acts on a value the rule did not allow. Header rules here hold only for apps that refuse repeated ${name} headers${allowed ? "" : "; allow the approximation header-lines to accept that"}`,
     });
   }
 }
