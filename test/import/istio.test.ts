@@ -444,6 +444,144 @@ spec: {mtls: {mode: PERMISSIVE}}
   });
 });
 
+describe("DestinationRule client TLS with the PeerAuthentication (the model's mode of a Service port)", () => {
+  /** Ownership metadata of an object unimesh generated from `policy`. */
+  const owned = (name: string, policy: string) =>
+    `{name: ${name}, namespace: shop, labels: {app.kubernetes.io/managed-by: unimesh, unimesh.io/policy-set: default}, annotations: {unimesh.io/policies: ${policy}}}`;
+  const facts = `---
+apiVersion: unimesh.io/v1alpha1
+kind: MeshService
+metadata: {name: cart, namespace: shop}
+spec: {ports: [{port: 9080, targetPort: 80}, {port: 9090}]}
+`;
+  const pa = (spec: string, meta = owned("cart-mtls", "MTLSPolicy/shop/cart-tls")) => `apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: ${meta}
+spec:
+  selector: {matchLabels: {app: cart}}
+${spec}
+`;
+  const dr = (trafficPolicy: string, meta = owned("cart", "MTLSPolicy/shop/cart-tls")) => `---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: ${meta}
+spec:
+  host: cart.shop.svc.cluster.local
+  trafficPolicy:
+${trafficPolicy}
+`;
+  const infos = (r: ImportResult, code: string) => r.diagnostics.filter((d) => d.severity === "info" && d.code === code).map((d) => `${d.policy}${d.pointer}`);
+
+  test("service-wide DISABLE over PERMISSIVE (a disabled service on pods a service without MTLSPolicy shares): disabled", async () => {
+    const r = await imp(pa("  mtls: {mode: PERMISSIVE}") + dr("    tls: {mode: DISABLE}") + facts);
+    expect(r.lines).toEqual([]);
+    expect(doc(r, "MTLSPolicy", "cart-tls").spec).toEqual({ destination: { service: "cart" }, mode: "disabled" });
+    expect(infos(r, "import/generated")).toEqual(["DestinationRule/shop/cart/spec/trafficPolicy/tls"]);
+    // DISABLE over DISABLE: the same, nothing to say.
+    const same = await imp(pa("  mtls: {mode: DISABLE}") + dr("    tls: {mode: DISABLE}") + facts);
+    expect(same.lines).toEqual([]);
+    expect(doc(same, "MTLSPolicy", "cart-tls").spec).toEqual({ destination: { service: "cart" }, mode: "disabled" });
+    expect(infos(same, "import/generated")).toEqual([]);
+  });
+
+  test("port-level DISABLE over a PERMISSIVE pod port (golden mtlsModesSharedPods): that Service port is disabled, the others keep the PeerAuthentication's", async () => {
+    const r = await imp(
+      pa(`  mtls: {mode: STRICT}
+  portLevelMtls: {"80": {mode: PERMISSIVE}}`) +
+        dr(`    portLevelSettings:
+      - port: {number: 9080}
+        tls: {mode: DISABLE}`) +
+        facts,
+    );
+    expect(r.lines).toEqual([]);
+    expect(doc(r, "MTLSPolicy", "cart-tls").spec).toEqual({ destination: { service: "cart" }, mode: "strict", ports: { "9080": "disabled" } });
+    expect(infos(r, "import/generated")).toEqual(["DestinationRule/shop/cart/spec/trafficPolicy/portLevelSettings/0/tls"]);
+    expect(r.from[r.documents.findIndex((d) => d.kind === "MTLSPolicy")]).toEqual(["PeerAuthentication/shop/cart-mtls", "DestinationRule/shop/cart"]);
+  });
+
+  test("ISTIO_MUTUAL never raises a mode: a permissive port (disabled service) and a permissive service (disabled namespace) stay permissive", async () => {
+    const port = await imp(
+      pa(`  mtls: {mode: DISABLE}
+  portLevelMtls: {"9090": {mode: PERMISSIVE}}`) +
+        dr(`    tls: {mode: DISABLE}
+    portLevelSettings:
+      - port: {number: 9090}
+        tls: {mode: ISTIO_MUTUAL}`) +
+        facts,
+    );
+    expect(port.lines).toEqual([]);
+    expect(doc(port, "MTLSPolicy", "cart-tls").spec).toEqual({ destination: { service: "cart" }, mode: "disabled", ports: { "9090": "permissive" } });
+    const service = await imp(
+      `apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: shop}
+spec: {mtls: {mode: DISABLE}}
+---
+` +
+        pa("  mtls: {mode: PERMISSIVE}") +
+        dr("    tls: {mode: ISTIO_MUTUAL}") +
+        facts,
+    );
+    expect(service.lines).toEqual([]);
+    expect(doc(service, "MTLSPolicy", "cart-tls").spec).toEqual({ destination: { service: "cart" }, mode: "permissive" });
+  });
+
+  test("a port-level entry without tls does not inherit the service-wide DISABLE (Istio: port-level settings replace the destination's)", async () => {
+    const r = await imp(
+      pa("  mtls: {mode: PERMISSIVE}") +
+        dr(`    tls: {mode: DISABLE}
+    portLevelSettings:
+      - port: {number: 9090}`) +
+        facts,
+    );
+    expect(r.lines).toEqual([]);
+    expect(doc(r, "MTLSPolicy", "cart-tls").spec).toEqual({ destination: { service: "cart" }, mode: "disabled", ports: { "9090": "permissive" } });
+  });
+
+  test("ambiguous evidence: the stricter mode, with a warning", async () => {
+    // DISABLE over STRICT (a disabled service whose pods a strict sharer makes strict): strict.
+    const strict = await imp(pa("  mtls: {mode: STRICT}") + dr("    tls: {mode: DISABLE}") + facts);
+    expect(strict.lines).toEqual(["warning import/conflict DestinationRule/shop/cart/spec/trafficPolicy/tls"]);
+    expect(doc(strict, "MTLSPolicy", "cart-tls").spec).toEqual({ destination: { service: "cart" }, mode: "strict" });
+    // ISTIO_MUTUAL over DISABLE (unimesh does not write it): permissive.
+    const off = await imp(
+      pa("  mtls: {mode: DISABLE}") +
+        dr(`    portLevelSettings:
+      - port: {number: 9090}
+        tls: {mode: ISTIO_MUTUAL}`) +
+        facts,
+    );
+    expect(off.lines).toEqual(["warning import/conflict DestinationRule/shop/cart/spec/trafficPolicy/portLevelSettings/0/tls"]);
+    expect(doc(off, "MTLSPolicy", "cart-tls").spec).toEqual({ destination: { service: "cart" }, mode: "disabled", ports: { "9090": "permissive" } });
+  });
+
+  test("a DestinationRule unimesh did not generate is not read for the mode (an info): the PeerAuthentication's mode, the stricter", async () => {
+    const spec = `  mtls: {mode: STRICT}
+  portLevelMtls: {"80": {mode: PERMISSIVE}}`;
+    const tp = `    portLevelSettings:
+      - port: {number: 9080}
+        tls: {mode: DISABLE}`;
+    for (const [paMeta, drMeta] of [
+      [undefined, "{name: cart, namespace: shop}"], // hand-written DestinationRule
+      ["{name: cart-mtls, namespace: shop}", undefined], // hand-written PeerAuthentication, unimesh's DestinationRule
+    ]) {
+      const r = await imp(pa(spec, paMeta) + dr(tp, drMeta) + facts);
+      expect(doc(r, "MTLSPolicy", paMeta ? "cart-mtls" : "cart-tls").spec).toEqual({
+        destination: { service: "cart" },
+        mode: "strict",
+        ports: { "9080": "permissive" },
+      });
+      if (drMeta) {
+        expect(r.lines).toEqual([]);
+        expect(infos(r, "import/mesh-default")).toEqual(["DestinationRule/shop/cart/spec/trafficPolicy/portLevelSettings/0/tls"]);
+      } else {
+        // unimesh's DestinationRule says what MTLSPolicy/shop/cart-tls said, which no PeerAuthentication among the inputs carries.
+        expect(r.lines).toEqual(["warning import/unsupported-field DestinationRule/shop/cart/spec/trafficPolicy/portLevelSettings/0/tls"]);
+      }
+    }
+  });
+});
+
 describe("objects outside the importer", () => {
   test("workloads are ignored (info), other meshes' objects are unsupported kinds (warning)", async () => {
     const r = await imp(`apiVersion: apps/v1

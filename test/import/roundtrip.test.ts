@@ -37,17 +37,7 @@ const TARGETS: { adapter: Adapter; version: string }[] = [
  * reproduce, and why. The rest must round-trip exactly, and each listed object must still differ (a fixed
  * gap fails here, so the entry is removed).
  */
-const KNOWN_GAPS: Record<string, Record<string, { objects: string[]; why: string }>> = {
-  "golden mtlsModesSharedPods": {
-    istio: {
-      objects: ["DestinationRule/shop/cart"],
-      why:
-        "cart's Service port 9080 is disabled on a pod port cart-v2 shares without an MTLSPolicy, so the PeerAuthentication says PERMISSIVE " +
-        "there (stop 28's fix) and only the DestinationRule's port-level DISABLE keeps the disabled; the import reads modes from " +
-        "PeerAuthentications alone and imports permissive (callers then get ISTIO_MUTUAL: stricter, not looser)",
-    },
-  },
-};
+const KNOWN_GAPS: Record<string, Record<string, { objects: string[]; why: string }>> = {};
 
 const key = (o: { kind?: unknown; metadata?: { namespace?: string; name?: string } }) => `${o.kind}/${o.metadata?.namespace}/${o.metadata?.name}`;
 

@@ -17,9 +17,12 @@
  *   `loadBalancer`;
  * - `subsets[].trafficPolicy` {outlierDetection, connectionPool, loadBalancer} → `subsetSettings[]` (Istio
  *   `MergeTrafficPolicy` replaces each whole field for the subset, as the model does);
- * - `trafficPolicy.tls` ISTIO_MUTUAL / DISABLE (the client side of mTLS) → nothing: the model derives
- *   the client side from the destination's MTLSPolicy (an info says so); `portLevelSettings` that only
- *   repeat the destination's settings with such a `tls` (what unimesh writes) likewise.
+ * - `trafficPolicy.tls` ISTIO_MUTUAL / DISABLE (the client side of mTLS, istio/api ClientTLSSettings
+ *   `mode`) and `portLevelSettings[]` {`port.number`, `tls.mode`} that only repeat the destination's
+ *   settings with such a `tls` (what unimesh writes) → {@link HostRules.clientTls}: the model derives the
+ *   client side from the destination's MTLSPolicy, so they are read with the PeerAuthentication it came
+ *   from (peerAuthentication.ts `combineClientTls`) when unimesh generated both, and otherwise not imported
+ *   (an info says so).
  *
  * Everything else (other port-level settings, locality settings, TLS origination, `exportTo`,
  * `workloadSelector`) is reported as unsupported.
@@ -44,6 +47,30 @@ export interface HostRules {
   /** Subset name → its own settings (`subsets[].trafficPolicy`). */
   subsetSettings: Map<string, SubsetPolicy>;
   /** The TrafficPolicies it came from, when unimesh generated it. */
+  generated?: PolicyRef[];
+  /** The client TLS settings it has (`trafficPolicy.tls`, `portLevelSettings[].tls`), when any. */
+  clientTls?: ClientTls;
+}
+
+/** The client side of mTLS that unimesh writes: `tls.mode` alone, DISABLE or ISTIO_MUTUAL. */
+export type ClientTlsMode = "DISABLE" | "ISTIO_MUTUAL";
+
+/**
+ * A DestinationRule's client TLS settings. A port with an entry in `portLevelSettings` takes ITS `tls` (or
+ * none): Istio does not inherit destination-level settings into a port-level entry (TrafficPolicy
+ * `portLevelSettings`: "default values will be applied to fields omitted in port-level traffic policies").
+ */
+export interface ClientTls {
+  /** `trafficPolicy.tls.mode` (undefined: none, or another setting than unimesh writes). */
+  mode?: ClientTlsMode;
+  /** Pointer of `trafficPolicy.tls`. */
+  pointer: string;
+  /**
+   * Service port (`portLevelSettings[].port.number`) → its entry's mode (undefined: no `tls`, or another
+   * setting than unimesh writes) and the entry's `tls` pointer; the first entry of a port (as Istio).
+   */
+  ports: Map<number, { mode?: ClientTlsMode; pointer: string }>;
+  /** The MTLSPolicies the DestinationRule came from, when unimesh generated it. */
   generated?: PolicyRef[];
 }
 
@@ -138,42 +165,45 @@ function readTrafficPolicy(ii: IstioImport, o: NativeObject, f: NativeFields, ru
   if (f.get(`${base}/outlierDetection`) !== undefined) rules.outlierDetection = outlierDetection(ii, o, f, `${base}/outlierDetection`);
   if (f.get(`${base}/connectionPool`) !== undefined) rules.connectionPool = connectionPool(ii, o, f, `${base}/connectionPool`);
   if (f.get(`${base}/loadBalancer`) !== undefined) rules.loadBalancer = loadBalancer(ii, o, f, `${base}/loadBalancer`);
-  clientTls(ii, o, f, `${base}/tls`);
+  const tls: ClientTls = { pointer: `${base}/tls`, ports: new Map() };
+  const top = clientTls(f, `${base}/tls`);
+  if (top) tls.mode = top;
   const levels = f.get(`${base}/portLevelSettings`);
   if (Array.isArray(levels)) {
-    const top = f.get(base) as Record<string, unknown>;
+    const settings = f.get(base) as Record<string, unknown>;
     levels.forEach((l, i) => {
       const p = `${base}/portLevelSettings/${i}`;
       if (!isObject(l)) return;
+      const number = isObject(l.port) ? l.port.number : undefined;
+      if (typeof number !== "number" || !Number.isInteger(number) || number < 1 || number > 65535) return; // left for the leftover report
       // What unimesh writes: the destination's settings copied (Istio replaces them wholesale per port)
       // plus the client TLS mode of that port.
-      const same = ["connectionPool", "loadBalancer", "outlierDetection"].every((k) => canonicalJson(l[k] ?? null) === canonicalJson(top[k] ?? null));
+      const same = ["connectionPool", "loadBalancer", "outlierDetection"].every((k) => canonicalJson(l[k] ?? null) === canonicalJson(settings[k] ?? null));
+      let mode: ClientTlsMode | undefined;
       if (same) {
         f.use(`${p}/port`, `${p}/connectionPool`, `${p}/loadBalancer`, `${p}/outlierDetection`);
-        clientTls(ii, o, f, `${p}/tls`);
+        mode = clientTls(f, `${p}/tls`);
       }
+      // Every port with an entry: its client side is the entry's, not the destination-level `tls`.
+      if (!tls.ports.has(number)) tls.ports.set(number, { ...(mode ? { mode } : {}), pointer: `${p}/tls` });
     });
+  }
+  if (tls.mode || [...tls.ports.values()].some((x) => x.mode)) {
+    const generated = sourcePolicies(o, "MTLSPolicy");
+    if (generated?.length) tls.generated = generated;
+    rules.clientTls = tls;
   }
 }
 
-/** `tls` ISTIO_MUTUAL / DISABLE: the client side of mTLS, derived from MTLSPolicy in the model. */
-function clientTls(ii: IstioImport, o: NativeObject, f: NativeFields, p: string): void {
+/** `tls` {mode: ISTIO_MUTUAL / DISABLE} alone (the client side of mTLS), marked as read; else undefined (left for the leftover report). */
+function clientTls(f: NativeFields, p: string): ClientTlsMode | undefined {
   const tls = f.get(p);
-  if (!isObject(tls)) return;
-  const keys = Object.keys(tls);
-  if (keys.length === 1 && (tls.mode === "ISTIO_MUTUAL" || tls.mode === "DISABLE")) {
+  if (!isObject(tls)) return undefined;
+  if (Object.keys(tls).length === 1 && (tls.mode === "ISTIO_MUTUAL" || tls.mode === "DISABLE")) {
     f.use(p);
-    if (!sourcePolicies(o, "MTLSPolicy")?.length) {
-      report(
-        ii,
-        o,
-        p,
-        "info",
-        "import/mesh-default",
-        `tls.mode ${tls.mode} (the client side of mTLS) is not imported: unimesh derives what callers send from the destination's MTLSPolicy (Istio auto mTLS, plus this setting where a service's mode needs it)`,
-      );
-    }
+    return tls.mode;
   }
+  return undefined;
 }
 
 function outlierDetection(ii: IstioImport, o: NativeObject, f: NativeFields, p: string): OutlierDetection {

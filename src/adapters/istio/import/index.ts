@@ -12,7 +12,9 @@
  * - AuthorizationPolicy (authorizationPolicy.ts) → AccessPolicy; a DENY policy on workloads no ALLOW policy
  *   selects gets `allow: [{}]` (Istio allows what no DENY denies there; the model denies by default once an
  *   AccessPolicy selects a workload).
- * - PeerAuthentication (peerAuthentication.ts) → MTLSPolicy.
+ * - PeerAuthentication (peerAuthentication.ts) → MTLSPolicy, with the client TLS settings of the
+ *   DestinationRule unimesh generated from the same MTLSPolicy (what the model said of a Service port
+ *   whose pod port the PeerAuthentication had to set otherwise).
  * - RequestAuthentication (requestAuthentication.ts) → RequestAuthentication; Sidecar egress restrictions:
  *   an error; Gateway, ServiceEntry, WorkloadEntry, WorkloadGroup, Telemetry,
  *   WasmPlugin, ProxyConfig: warnings (outside the model).
@@ -29,7 +31,7 @@ import type { SourceDocument } from "../../../api/load.js";
 import { type ImportedAuthz, authorizationPolicies } from "./authorizationPolicy.js";
 import { type IstioImport, istioImport, report } from "./context.js";
 import { type HostRules, destinationRules } from "./destinationRule.js";
-import { type ImportedPeerAuthentication, peerAuthentications } from "./peerAuthentication.js";
+import { type ImportedPeerAuthentication, combineClientTls, peerAuthentications } from "./peerAuthentication.js";
 import { type ImportedRateLimit, rateLimits } from "./rateLimit.js";
 import { requestAuthentications } from "./requestAuthentication.js";
 import { type HostRoutes, type ImportedRoute, virtualServices } from "./virtualService.js";
@@ -61,6 +63,7 @@ export const istioImporter: MeshImporter = {
     const limits = rateLimits(ii, of(NETWORKING, "EnvoyFilter"));
     const authz = authorizationPolicies(ii, of(SECURITY, "AuthorizationPolicy"));
     const peers = peerAuthentications(ii, of(SECURITY, "PeerAuthentication"));
+    combineClientTls(ii, peers, drs);
     const jwt = requestAuthentications(ii, of(SECURITY, "RequestAuthentication"));
     outsideTheModel(ii, objects);
     const traffic = trafficPolicies(ii, hosts, drs, limits);
@@ -395,7 +398,7 @@ function mtlsPolicies(peers: readonly ImportedPeerAuthentication[]): ImportedDoc
       metadata: { name: ref?.name ?? p.native.name, namespace: ref?.namespace ?? p.namespace },
       spec,
     };
-    return { doc, from: [p.native] };
+    return { doc, from: p.clientTls ? [p.native, p.clientTls] : [p.native] };
   });
 }
 
