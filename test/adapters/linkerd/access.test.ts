@@ -64,7 +64,7 @@ describe("linkerd authorizations keep allowed callers working", () => {
     expect(find(objs, "NetworkAuthentication", "web-8080-networks").spec).toEqual({ networks: [{ cidr: "10.1.0.0/16" }] });
   });
 
-  test("any caller: a NetworkAuthentication for every network (without one Linkerd admits only its clusterNetworks)", () => {
+  test("any caller: a NetworkAuthentication for every network (a policy must reference an authentication; a MeshTLSAuthentication would admit meshed clients only)", () => {
     const objs = ok(web + ap("  destination: {service: web}\n  allow:\n    - {}"));
     expect(find(objs, "NetworkAuthentication", "web-8080-any").spec.networks).toEqual([{ cidr: "0.0.0.0/0" }, { cidr: "::/0" }]);
   });

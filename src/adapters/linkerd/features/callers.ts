@@ -13,7 +13,13 @@
  * - IP blocks → a `NetworkAuthentication` {networks[].cidr} (plus the MeshTLSAuthentication `*` when
  *   mTLS is strict, ANDed in the same AuthorizationPolicy);
  * - any caller, authenticated or not → a `NetworkAuthentication` with `0.0.0.0/0` and `::/0`.
- * (Without a NetworkAuthentication, Linkerd only admits clients from its `clusterNetworks`.)
+ * (An AuthorizationPolicy without a NetworkAuthentication admits clients from every network: linkerd2
+ * policy-controller `k8s/index/src/inbound/index.rs` `policy_client_authz`, "If networks are configured, use
+ * them. Otherwise, this applies to all networks". Only the deprecated ServerAuthorization without
+ * `client.networks` is limited to the install's `clusterNetworks` (`grpc/src/inbound.rs` `to_authz` fills
+ * empty networks with them). So the identity policies above need no NetworkAuthentication, and any caller
+ * gets one of every network because a policy must reference some authentication, older policy controllers'
+ * admission refusing one without any, and a MeshTLSAuthentication would admit meshed clients only.)
  */
 import type { KubeObject } from "../../../api/adapter.js";
 import type { Entry, ResolvedSource } from "../../../api/model.js";
