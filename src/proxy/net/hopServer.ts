@@ -42,6 +42,7 @@ import {
   u32,
 } from "./hop.js";
 import { IdTable } from "../idTable.js";
+import { readThroughBuffer } from "./tlsReads.js";
 
 /** What a hop connection needs from its listener. */
 export interface HopServerOptions {
@@ -118,7 +119,7 @@ export class HopServerConnection {
     );
     // A frame begun must be completed within frameTimeoutMs (a slow-loris caller trickling a head).
     this.deadline = new FrameDeadline(reader, o.frameTimeoutMs, () => this.protocolError(`a frame was not completed within ${o.frameTimeoutMs} ms`));
-    socket.on("data", (chunk: Buffer) => {
+    const onChunk = (chunk: Buffer): void => {
       reader.push(chunk);
       // Requests start once the frames already received are processed: a stream reset in the same
       // read costs nothing upstream (as the HTTP/2 path does against rapid reset, CVE-2023-44487), and
@@ -130,7 +131,9 @@ export class HopServerConnection {
       // socket drained (its requests would make answers pile up in memory).
       if (this.congested) socket.pause();
       this.deadline.read();
-    });
+    };
+    // Through one reused buffer where this Node allows it (net/tlsReads.ts: Node 24+ reads TLS into 64 KiB buffers).
+    if (!readThroughBuffer(socket, onChunk)) socket.on("data", onChunk);
     socket.on("drain", () => {
       if (socket.isPaused()) socket.resume();
       for (const s of [...this.streams.values()]) s.drain();

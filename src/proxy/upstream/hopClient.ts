@@ -39,6 +39,7 @@ import {
   u32,
 } from "../net/hop.js";
 import { IdTable } from "../idTable.js";
+import { clientOnRead } from "../net/tlsReads.js";
 
 /** Streams per connection at most (also bounded by the server's SETTINGS). */
 const CLIENT_MAX_STREAMS = 100;
@@ -238,6 +239,8 @@ class HopClientConnection {
   private idleTimer: NodeJS.Timeout | undefined;
   private settingsTimer: NodeJS.Timeout | undefined;
   private idleWaiters: (() => void)[] = [];
+  /** Each read of the socket (through `onread`), set in the constructor once the frame reader exists. */
+  private onChunk: (chunk: Buffer) => void = () => undefined;
 
   constructor(
     private readonly client: HopClient,
@@ -251,6 +254,8 @@ class HopClientConnection {
       secureContext: t.cert.secureContext,
       ALPNProtocols: [HOP_ALPN, "http/1.1"],
       minVersion: "TLSv1.2",
+      // Reads through one reused buffer, copied out at their size (net/tlsReads.ts: Node 24+ reads TLS into 64 KiB buffers).
+      onread: clientOnRead((chunk) => this.onChunk(chunk)),
       // Secure naming: the server must present the destination's SPIFFE ID (its chain is verified by the CA).
       checkServerIdentity: (_host: string, peer: PeerCertificate) => {
         const got = spiffeFromSan(peer.subjectaltname);
@@ -294,10 +299,10 @@ class HopClientConnection {
     const deadline = new FrameDeadline(reader, frameMs, () =>
       this.socket.destroy(new HopError(`hop protocol error from the server: a frame was not completed within ${frameMs} ms`, "UND_ERR_SOCKET")),
     );
-    this.socket.on("data", (chunk: Buffer) => {
+    this.onChunk = (chunk: Buffer) => {
       reader.push(chunk);
       deadline.read();
-    });
+    };
     let error: Error | undefined;
     this.socket.on("error", (e: Error) => {
       error = e;
