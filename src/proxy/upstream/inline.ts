@@ -178,15 +178,19 @@ function reply(handler: Dispatcher.DispatchHandler, status: number, body: string
   return true;
 }
 
-/** The hops of each runtime, by `<caller SPIFFE ID>><instance id>`. */
-const hops = new WeakMap<ProxyContext, Map<string, InlineHop>>();
+/**
+ * The hops of each runtime, by calling peer (the caller's listener's own object: its identity and pod
+ * labels) and instance id: two lookups, no key string built per request.
+ */
+const hops = new WeakMap<ProxyContext, WeakMap<Peer, Map<string, InlineHop>>>();
 
 /** The in-process hop from a calling identity to an instance (`colocatedHops: inline`), one per runtime, caller and instance. */
 export function inlineHop(ctx: ProxyContext, caller: Peer, instanceId: string): InlineHop {
-  let byKey = hops.get(ctx);
-  if (!byKey) hops.set(ctx, (byKey = new Map()));
-  const k = `${caller.spiffe}>${instanceId}`;
-  let h = byKey.get(k);
-  if (!h) byKey.set(k, (h = new InlineHop(ctx, `inbound|${instanceId}`, caller)));
+  let byPeer = hops.get(ctx);
+  if (!byPeer) hops.set(ctx, (byPeer = new WeakMap()));
+  let byInstance = byPeer.get(caller);
+  if (!byInstance) byPeer.set(caller, (byInstance = new Map()));
+  let h = byInstance.get(instanceId);
+  if (!h) byInstance.set(instanceId, (h = new InlineHop(ctx, `inbound|${instanceId}`, caller)));
   return h;
 }

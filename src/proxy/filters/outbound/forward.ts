@@ -11,42 +11,124 @@
  * headers and a generated hash cookie. Records the request when it ends.
  */
 import type { Dispatcher } from "undici";
-import type { RtInstance } from "../../config/compile.js";
+import type { RtInstance, RtService } from "../../config/compile.js";
+import type { ProxyContext } from "../../context.js";
 import { applyHeaderOps } from "../../features/headers.js";
-import { forward as exchange, type ForwardResult, type TryTarget } from "../../upstream/exchange.js";
+import { forward as exchange, type ForwardPlan, type ForwardResult, type TryTarget } from "../../upstream/exchange.js";
 import { inlineHop } from "../../upstream/inline.js";
 import { DONE, type Step } from "../chain.js";
 import type { OutboundExchange } from "./exchange.js";
 
 export async function forward(x: OutboundExchange): Promise<Step> {
-  const { ctx, caller } = x;
-  const route = x.route!;
-  const upstream = x.upstream!;
-  const state = x.state!;
-  const svc = x.service!;
-  const { target, settings, reset } = upstream;
-  const h2 = x.view!.h2;
-  const cert = ctx.certs.peek(caller.spiffe);
-  const cfg = ctx.current;
-  // A try after a reload picks among the instances of the configuration running then (an instance
-  // removed or moved by the reload is not picked at its old address).
-  // The target's service: the destination, or another service of the registry (`Target.service`).
-  const tsvc = target.service ?? svc;
-  const live = (): RtInstance[] =>
-    ctx.current === cfg ? upstream.endpoints : (ctx.current.services.get(tsvc.key)?.endpoints(target.labels, upstream.port) ?? []);
-  // A destination with Wasm extensions always takes the wire: its extensions run in the inbound chain
-  // (filters/inbound/wasm.ts), which the in-process hop does not go through.
-  const inline = cfg.settings.colocatedHops === "inline" && !tsvc.destination.wasm;
-  // The hop protocol (net/hop.ts) between proxies: not for HTTP/2 ports, Wasm destinations (their
-  // extensions run in the HTTP inbound chain), or pool settings that count HTTP connections.
-  const cp = settings.connectionPool;
-  const hop = cfg.settings.hopProtocol === "multiplexed" && !h2 && !tsvc.destination.wasm && !cp?.maxConnections && !cp?.maxRequestsPerConnection;
-  const { hashKey, setCookie, corsOrigin } = x;
-  const federated = cfg.settings.member !== undefined;
-  // Virtual mesh: the same target in the members it fails over to, the first whose hop is not ejected.
-  const failover = (): RtInstance | undefined => upstream.failover?.find((i) => !state.failover?.isEjected(i.id));
-  const pick = (tried: ReadonlySet<string>): TryTarget | "no-healthy" => {
-    const eps = live();
+  const plan = new OutboundPlan(x);
+  let result: ForwardResult;
+  try {
+    result = await exchange(plan);
+  } finally {
+    x.release?.();
+  }
+  x.record(result.status, x.flags.length ? [...x.flags, ...result.flags] : result.flags, {
+    route: x.route!,
+    ...(result.upstream ? { upstream: result.upstream } : {}),
+    retries: result.retries,
+  });
+  return DONE;
+}
+
+/**
+ * The try target of an instance: the dispatcher chosen for it, and its requests-in-flight count given back
+ * when the try ends (least-request balancing).
+ */
+class InstanceTarget implements TryTarget {
+  constructor(
+    readonly id: string,
+    readonly label: string,
+    readonly dispatcher: Pick<Dispatcher, "dispatch">,
+    readonly reset: boolean | undefined,
+    private readonly inst: RtInstance,
+  ) {}
+  release(): void {
+    this.inst.active--;
+  }
+}
+
+/**
+ * One request's {@link ForwardPlan}: a class rather than an object literal of closures, so that a request
+ * allocates one object (its methods are shared) and every plan has one shape.
+ */
+class OutboundPlan implements ForwardPlan {
+  readonly req: OutboundExchange["req"];
+  readonly res: OutboundExchange["res"];
+  readonly method: string;
+  readonly path: string;
+  readonly headers: OutboundExchange["headers"];
+  readonly body: OutboundExchange["body"];
+  readonly retries: ForwardPlan["retries"];
+  readonly timeoutMs: number | undefined;
+  readonly perTryTimeoutMs: number | undefined;
+  readonly decorate: ForwardPlan["decorate"];
+  /** The configuration running when the request arrived (a try after a reload picks among the new one's instances). */
+  private readonly cfg: ProxyContext["current"];
+  private readonly cert: ReturnType<ProxyContext["certs"]["peek"]>;
+  /** The target's service: the destination, or another service of the registry (`Target.service`). */
+  private readonly tsvc: RtService;
+  /** `colocatedHops: inline` (not for a destination with Wasm extensions: they run in the inbound chain, filters/inbound/wasm.ts). */
+  private readonly inline: boolean;
+  /**
+   * The hop protocol (net/hop.ts) between proxies: not for HTTP/2 ports, Wasm destinations (their
+   * extensions run in the HTTP inbound chain), or pool settings that count HTTP connections.
+   */
+  private readonly hop: boolean;
+
+  constructor(private readonly x: OutboundExchange) {
+    const { ctx, caller } = x;
+    const route = x.route!;
+    const upstream = x.upstream!;
+    const { target, settings } = upstream;
+    this.req = x.req;
+    this.res = x.res;
+    this.method = x.method;
+    this.path = x.upstreamPath;
+    this.headers = x.headers;
+    this.body = x.body;
+    this.retries = route.retries;
+    this.timeoutMs = route.timeoutMs || undefined;
+    this.perTryTimeoutMs = route.perTryTimeoutMs || undefined;
+    this.cert = ctx.certs.peek(caller.spiffe);
+    const cfg = (this.cfg = ctx.current);
+    this.tsvc = target.service ?? x.service!;
+    this.inline = cfg.settings.colocatedHops === "inline" && !this.tsvc.destination.wasm;
+    const cp = settings.connectionPool;
+    this.hop = cfg.settings.hopProtocol === "multiplexed" && !x.view!.h2 && !this.tsvc.destination.wasm && !cp?.maxConnections && !cp?.maxRequestsPerConnection;
+    const cors = x.corsOrigin !== undefined ? route.cors : undefined;
+    const setCookie = x.setCookie;
+    const corsOrigin = x.corsOrigin;
+    this.decorate =
+      route.responseHeaders || target.responseHeaders || cors || setCookie
+        ? (_status, h) => {
+            applyHeaderOps(h, route.responseHeaders);
+            applyHeaderOps(h, target.responseHeaders);
+            if (cors) cors.decorate(h, corsOrigin!);
+            if (setCookie) h["set-cookie"] = setCookie;
+          }
+        : undefined;
+  }
+
+  /** The instances of the target now. */
+  private live(): RtInstance[] {
+    const upstream = this.x.upstream!;
+    const ctx = this.x.ctx;
+    return ctx.current === this.cfg ? upstream.endpoints : (ctx.current.services.get(this.tsvc.key)?.endpoints(upstream.target.labels, upstream.port) ?? []);
+  }
+
+  pick(tried: ReadonlySet<string>): TryTarget | "no-healthy" {
+    const { x, cert } = this;
+    const { ctx, caller } = x;
+    const upstream = x.upstream!;
+    const state = x.state!;
+    const settings = upstream.settings;
+    const federated = this.cfg.settings.member !== undefined;
+    const eps = this.live();
     let cands = eps;
     if (state.outlier || tried.size) {
       const healthy = state.outlier ? eps.filter((i) => !state.outlier!.isEjected(i.id)) : eps;
@@ -54,25 +136,26 @@ export async function forward(x: OutboundExchange): Promise<Step> {
       cands = fresh.length ? fresh : healthy;
     }
     if (!cands.length && upstream.failover) {
-      const hop = failover();
+      // Virtual mesh: the same target in the members it fails over to, the first whose hop is not ejected.
+      const hop = upstream.failover.find((i) => !state.failover?.isEjected(i.id));
       if (hop) cands = [hop];
     }
-    const inst = state.balancer.pick(cands, hashKey);
+    const inst = state.balancer.pick(cands, x.hashKey);
     const remote = inst?.remote;
     const at = remote ? (ctx.gateways?.get(remote.member) ?? inst.bound) : inst?.bound;
     // A hop to another member is mutual TLS or nothing (never plaintext through a gateway).
     if (!inst || !at || (remote && !cert)) return "no-healthy";
     inst.active++;
     let dispatcher: Pick<Dispatcher, "dispatch">;
-    if (inline && !remote) dispatcher = inlineHop(ctx, caller.peer, inst.id);
-    else if (hop && !remote && inst.mode !== "disabled" && cert) {
+    if (this.inline && !remote) dispatcher = inlineHop(ctx, caller.peer, inst.id);
+    else if (this.hop && !remote && inst.mode !== "disabled" && cert) {
       // One hop client per identity pair: its streams name the instance (net/hop.ts `t`); its HTTP
       // fallback for this instance is this instance's own pool.
       const spec = {
         address: at.address,
         port: at.port,
         h2: false,
-        tls: { cert, expectServer: tsvc.spiffe, checkIssuer: federated },
+        tls: { cert, expectServer: this.tsvc.spiffe, checkIssuer: federated },
         ...(settings.connectionPool ? { pool: settings.connectionPool } : {}),
       };
       dispatcher = ctx.pools.hop(spec, at).to(inst.id, at, () => ctx.pools.get(spec, at));
@@ -81,63 +164,40 @@ export async function forward(x: OutboundExchange): Promise<Step> {
         {
           address: at.address,
           port: at.port,
-          h2,
+          h2: x.view!.h2,
           ...(remote
             ? { tls: { cert: cert!, expectServer: remote.spiffe, servername: remote.servername, checkIssuer: true } }
             : inst.mode !== "disabled" && cert
-              ? { tls: { cert, expectServer: tsvc.spiffe, checkIssuer: federated } }
+              ? { tls: { cert, expectServer: this.tsvc.spiffe, checkIssuer: federated } }
               : {}),
           ...(settings.connectionPool ? { pool: settings.connectionPool } : {}),
         },
         at,
       );
-    return {
-      id: inst.id,
-      label: remote ? `${remote.member}/${at.address}:${at.port}` : `${inst.address}:${inst.port}`,
-      dispatcher,
-      reset,
-      release: () => {
-        inst.active--;
-      },
-    };
-  };
-  const cors = corsOrigin !== undefined ? route.cors : undefined;
-  let result: ForwardResult;
-  try {
-    result = await exchange({
-      req: x.req,
-      res: x.res,
-      method: x.method,
-      path: x.upstreamPath,
-      headers: x.headers,
-      body: x.body,
-      ...(route.retries ? { retries: route.retries } : {}),
-      ...(route.timeoutMs ? { timeoutMs: route.timeoutMs } : {}),
-      ...(route.perTryTimeoutMs ? { perTryTimeoutMs: route.perTryTimeoutMs } : {}),
-      pick,
-      ...(state.outlier
-        ? {
-            onOutcome: (tr: TryTarget, o: number | "connect-failure" | "reset" | "timeout") =>
-              upstream.failover?.some((i) => i.id === tr.id) ? state.failover?.record(tr.id, o) : state.outlier!.record(tr.id, o, live()),
-          }
-        : {}),
-      acquireRetry: () => state.limiter.acquireRetry(),
-      releaseRetry: () => state.limiter.releaseRetry(),
-      onRetry: () => ctx.metrics.retries.inc([caller.peer.label, svc.key]),
-      onFailure: (reason) => ctx.metrics.upstreamFailures.inc(["outbound", svc.key, reason]),
-      decorate:
-        route.responseHeaders || target.responseHeaders || cors || setCookie
-          ? (_status, h) => {
-              applyHeaderOps(h, route.responseHeaders);
-              applyHeaderOps(h, target.responseHeaders);
-              if (cors) cors.decorate(h, corsOrigin!);
-              if (setCookie) h["set-cookie"] = setCookie;
-            }
-          : undefined,
-    });
-  } finally {
-    x.release?.();
+    return new InstanceTarget(inst.id, remote ? `${remote.member}/${at.address}:${at.port}` : `${inst.address}:${inst.port}`, dispatcher, upstream.reset, inst);
   }
-  x.record(result.status, [...x.flags, ...result.flags], { route, ...(result.upstream ? { upstream: result.upstream } : {}), retries: result.retries });
-  return DONE;
+
+  onOutcome(tr: TryTarget, o: number | "connect-failure" | "reset" | "timeout"): void {
+    const upstream = this.x.upstream!;
+    const state = this.x.state!;
+    if (!state.outlier) return;
+    if (upstream.failover?.some((i) => i.id === tr.id)) state.failover?.record(tr.id, o);
+    else state.outlier.record(tr.id, o, this.live());
+  }
+
+  acquireRetry(): boolean {
+    return this.x.state!.limiter.acquireRetry();
+  }
+
+  releaseRetry(): void {
+    this.x.state!.limiter.releaseRetry();
+  }
+
+  onRetry(): void {
+    this.x.ctx.metrics.retries.inc([this.x.caller.peer.label, this.x.service!.key]);
+  }
+
+  onFailure(reason: string): void {
+    this.x.ctx.metrics.upstreamFailures.inc(["outbound", this.x.service!.key, reason]);
+  }
 }
