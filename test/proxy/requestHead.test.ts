@@ -3,7 +3,8 @@
  * more than one Host line or an invalid Host (400, §3.2; Node's parser keeps the first Host line, so the
  * proxy and a proxy in front of it could act on different hosts), and a transfer coding other than
  * `chunked` (501, §6.1: Node's parser decodes the chunks of `gzip, chunked` and the app would get the
- * gzip bytes as the body, without the coding). Sent as raw bytes to an inbound
+ * gzip bytes as the body, without the coding), and an HTTP/1.0 request with Transfer-Encoding (400 and
+ * closed, §6.1: its framing is faulty). Sent as raw bytes to an inbound
  * listener (a plaintext caller, permissive mode) and to an outbound listener (an app); the app must see
  * none of them.
  */
@@ -112,6 +113,31 @@ describe("HTTP/1.1 request heads refused at every listener", () => {
       "/outbound/ok-spaced",
     ]);
     expect(posted.every((s) => s.body === "abc")).toBe(true);
+  });
+
+  test("an HTTP/1.0 request with Transfer-Encoding (any coding) is answered 400 and the connection closed: nothing pipelined behind its chunks is served", async () => {
+    for (const [name, port, host] of listeners()) {
+      for (const [what, te] of Object.entries({
+        chunked: "Transfer-Encoding: chunked",
+        upper: "Transfer-Encoding: CHUNKED",
+        gzip: "Transfer-Encoding: gzip, chunked",
+      })) {
+        // Keep-alive: Node would read the chunks as HTTP/1.1 framing and serve the next request too.
+        const a = await raw(
+          port,
+          `POST /${name}/v10-${what} HTTP/1.0\r\nHost: ${host}\r\nConnection: keep-alive\r\n${te}\r\n\r\n3\r\nabc\r\n0\r\n\r\n` +
+            `GET /${name}/smuggled HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+        );
+        expect(a.status, `${name} ${what}`).toBe("HTTP/1.1 400 Bad Request");
+        expect(a.body, `${name} ${what}`).toMatch(/^unimesh: transfer-encoding in an HTTP\/1\.0 request/);
+        expect(a.body, `${name} ${what}`).not.toContain("HTTP/1.1");
+      }
+    }
+    expect(api.seen.filter((s) => /v10-|smuggled/.test(s.url))).toEqual([]);
+    // HTTP/1.0 without Transfer-Encoding is served as before.
+    const [, port, host] = listeners()[0];
+    expect(await raw(port, `POST /v10-length HTTP/1.0\r\nHost: ${host}\r\nContent-Length: 3\r\n\r\nabc`)).toEqual({ status: "HTTP/1.1 200 OK", body: "api" });
+    expect(api.seen.at(-1)).toMatchObject({ url: "/v10-length", body: "abc" });
   });
 
   test("after a refused head, the connection is closed: a request pipelined behind it is not served", async () => {

@@ -88,6 +88,11 @@ const CHUNKED_ONLY = /^[\t ,]*chunked[\t ,]*$/i;
  * line or an invalid Host value is 400 (RFC 9112 §3.2: a server MUST answer 400; Node keeps the first
  * Host line, which the access decision and the app would get while a proxy in front may have used
  * another). Node's parser counts no Host lines and checks no Host value, so the raw header lines are read.
+ * A Transfer-Encoding in a request of another version than HTTP/1.1 is 400 (RFC 9112 §6.1: a server MUST
+ * treat an HTTP/1.0 message with Transfer-Encoding as having faulty framing, even with a Content-Length,
+ * and close the connection): Node's parser decodes an HTTP/1.0 request's `chunked` body as if it were
+ * HTTP/1.1, where an HTTP/1.0 hop in front may have read its body up to the end of the connection, so
+ * that the bytes after the chunks would be served as another request.
  * A transfer coding other than `chunked` is 501 (RFC 9112 §6.1, as Envoy answers): Node's parser refuses
  * `chunked` twice, and a last coding other than `chunked` once the request was emitted (400; this answers
  * first), but takes `gzip, chunked` and decodes the chunks only: the app got the gzip bytes as the body,
@@ -104,6 +109,7 @@ export function refusedRequestHead(req: http.IncomingMessage): { status: number;
   const host = req.headers.host;
   if (host !== undefined && !HOST_VALUE.test(host)) return { status: 400, reason: "an invalid host header" };
   const te = req.headers["transfer-encoding"];
+  if (te !== undefined && req.httpVersion !== "1.1") return { status: 400, reason: `transfer-encoding in an HTTP/${req.httpVersion} request` };
   if (te !== undefined && te !== "chunked" && !CHUNKED_ONLY.test(te)) return { status: 501, reason: "a transfer coding other than chunked is not implemented" };
   return undefined;
 }
