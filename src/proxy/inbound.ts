@@ -106,6 +106,16 @@ export function handleInbound(ctx: ProxyContext, key: string, req: Req, res: Res
   return runChain(INBOUND, newExchange(ctx, key, l, peerOfRequest(req), req, res, started));
 }
 
+/**
+ * Counts and logs a request that the listener `key` answered itself before the chain ran (net/listener.ts
+ * `refusedRequestHead`: its framing), as the chain's refusals are: the connection's verified caller, the
+ * instance's service, `status` and `flag`, the path as received.
+ */
+export function recordInboundRefusal(ctx: ProxyContext, key: string, req: Req, res: Res, status: number, flag: string): void {
+  const l = ctx.listener(key) as InboundListener | undefined;
+  if (l) newExchange(ctx, key, l, peerOfRequest(req), req, res, performance.now()).record(status, [flag]);
+}
+
 /** Creates the request handler of an inbound listener. */
 export function inboundHandler(ctx: ProxyContext, key: string): (req: Req, res: Res) => void {
   return (req, res) => {

@@ -30,7 +30,7 @@ import type { Req, Res } from "./net/listener.js";
 import { localReply } from "./net/http.js";
 import { runChain, type Filter } from "./filters/chain.js";
 import { newExchange, type CallerListener, type OutboundExchange } from "./filters/outbound/exchange.js";
-import { proxyAuthorization } from "./filters/outbound/proxyAuthorization.js";
+import { presentsToken, proxyAuthorization } from "./filters/outbound/proxyAuthorization.js";
 import { service } from "./filters/outbound/service.js";
 import { pathNormalization } from "./filters/outbound/pathNormalization.js";
 import { destination } from "./filters/outbound/destination.js";
@@ -78,6 +78,19 @@ export function handleOutbound(ctx: ProxyContext, key: string, req: Req, res: Re
     return;
   }
   return runChain(OUTBOUND, newExchange(ctx, key, l, req, res, started));
+}
+
+/**
+ * Counts and logs a request that the listener `key` answered itself before the chain ran (net/listener.ts
+ * `refusedRequestHead`: its framing), as the chain's refusals are, with destination `-`: its Host may be the
+ * very thing refused, and no service was resolved. The caller is the listener's identity, or `unknown`
+ * when the listener takes a token the request does not present (as `proxyAuthorization` counts it).
+ */
+export function recordOutboundRefusal(ctx: ProxyContext, key: string, req: Req, res: Res, status: number, flag: string): void {
+  const l = ctx.listener(key) as CallerListener | undefined;
+  if (!l) return;
+  const known = l.kind !== "outbound" || l.token === undefined || presentsToken(req.headers["proxy-authorization"], l.token);
+  newExchange(ctx, key, l, req, res, performance.now()).record(status, [flag], { destination: "-", ...(known ? {} : { source: "unknown" }) });
 }
 
 /** Creates the request handler of an outbound or ingress listener. */

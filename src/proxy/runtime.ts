@@ -16,8 +16,8 @@ import { AccessLog } from "./observe/accessLog.js";
 import { ProxyContext } from "./context.js";
 import { Listener } from "./net/listener.js";
 import { EastWestListener, type EastWestRoute } from "./net/eastwest.js";
-import { outboundHandler } from "./outbound.js";
-import { inboundHandler, peerOfSocket } from "./inbound.js";
+import { outboundHandler, recordOutboundRefusal } from "./outbound.js";
+import { inboundHandler, peerOfSocket, recordInboundRefusal } from "./inbound.js";
 import { InlineHop } from "./upstream/inline.js";
 import { HOP_ALPN } from "./net/hop.js";
 import { HopServerConnection } from "./net/hopServer.js";
@@ -199,7 +199,10 @@ export class ProxyRuntime {
         return new EastWestListener(plan.key, limits, (name) => this.eastWestRoute(name), events);
       case "outbound":
       case "ingress":
-        return new Listener(plan.key, limits, outboundHandler(this.ctx, plan.key), undefined, events);
+        return new Listener(plan.key, limits, outboundHandler(this.ctx, plan.key), undefined, {
+          ...events,
+          refused: (req, res, status, flag) => recordOutboundRefusal(this.ctx, plan.key, req, res, status, flag),
+        });
       case "inbound": {
         const key = plan.key;
         const spiffe = plan.identity.spiffe;
@@ -276,7 +279,7 @@ export class ProxyRuntime {
                 }
               : {}),
           },
-          events,
+          { ...events, refused: (req, res, status, flag) => recordInboundRefusal(this.ctx, key, req, res, status, flag) },
         );
       }
     }

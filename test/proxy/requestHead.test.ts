@@ -6,10 +6,14 @@
  * gzip bytes as the body, without the coding), and an HTTP/1.0 request with Transfer-Encoding (400 and
  * closed, §6.1: its framing is faulty). Sent as raw bytes to an inbound
  * listener (a plaintext caller, permissive mode) and to an outbound listener (an app); the app must see
- * none of them.
+ * none of them, and each is counted and logged with the flag DPE, as the chains' refusals are.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import net from "node:net";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { request } from "undici";
 import { closeAgents, meshConfig, registry, startApp, startMesh, type App } from "./support.js";
 import type { ProxyRuntime } from "../../src/proxy/runtime.js";
 
@@ -27,24 +31,28 @@ async function raw(port: number, bytes: string): Promise<{ status: string; body:
   return { status: head.split("\r\n")[0], body: rest.join("\r\n\r\n") };
 }
 
+const TOKEN = "batch-secret-token";
+
 describe("HTTP/1.1 request heads refused at every listener", () => {
-  let api: App, web: App, proxy: ProxyRuntime;
+  let api: App, web: App, batch: App, proxy: ProxyRuntime;
+  const dir = mkdtempSync(join(tmpdir(), "unimesh-head-"));
+  const logFile = join(dir, "access.log");
   beforeAll(async () => {
-    [api, web] = await Promise.all([startApp("api"), startApp("web")]);
-    proxy = await startMesh(
-      meshConfig(
-        "",
-        registry([
-          { service: "api", namespace: "shop", port: api.port },
-          { service: "web", namespace: "shop", port: web.port, outbound: true },
-        ]),
-      ),
-    );
+    [api, web, batch] = await Promise.all([startApp("api"), startApp("web"), startApp("batch")]);
+    const reg = registry([
+      { service: "api", namespace: "shop", port: api.port },
+      { service: "web", namespace: "shop", port: web.port, outbound: true },
+      { service: "batch", namespace: "shop", port: batch.port, outbound: true },
+    ]);
+    // batch's outbound listener serves only the holder of its token.
+    reg.spec.services!.find((s) => s.name === "batch")!.instances![0].outbound!.token = TOKEN;
+    proxy = await startMesh(meshConfig("", reg, { accessLog: { enabled: true, path: logFile } }));
   });
   afterAll(async () => {
     await proxy?.stop();
     await closeAgents();
-    await Promise.all([api, web].map((a) => a?.close()));
+    await Promise.all([api, web, batch].map((a) => a?.close()));
+    rmSync(dir, { recursive: true, force: true });
   });
 
   /** The listeners under test: [name, port, the Host that reaches api through it]. */
@@ -138,6 +146,70 @@ describe("HTTP/1.1 request heads refused at every listener", () => {
     const [, port, host] = listeners()[0];
     expect(await raw(port, `POST /v10-length HTTP/1.0\r\nHost: ${host}\r\nContent-Length: 3\r\n\r\nabc`)).toEqual({ status: "HTTP/1.1 200 OK", body: "api" });
     expect(api.seen.at(-1)).toMatchObject({ url: "/v10-length", body: "abc" });
+  });
+
+  test("the refusals are counted in the request metrics and written to the access log, flag DPE, as the chain's refusals are", async () => {
+    /** The value of one series of unimesh_requests_total on the admin port (0 when absent). */
+    const count = async (labels: string): Promise<number> => {
+      const text = await (await request(`http://127.0.0.1:${proxy.port("admin")}/metrics`)).body.text();
+      const line = text.split("\n").find((l) => l.startsWith(`unimesh_requests_total{${labels}} `));
+      return line ? Number(line.split(" ")[1]) : 0;
+    };
+    // The plaintext caller of the inbound listener is unknown; the outbound listener's caller is its app,
+    // and the destination of a refused head is `-` (its Host may be what was refused).
+    const series = {
+      inbound: (code: number) => `direction="inbound",source="unknown",destination="shop/api",response_code="${code}"`,
+      outbound: (code: number, source = "shop/web") => `direction="outbound",source="${source}",destination="-",response_code="${code}"`,
+    };
+    for (const [name, port, host] of listeners()) {
+      const which = (code: number) => series[name as keyof typeof series](code);
+      const before = { 400: await count(which(400)), 501: await count(which(501)) };
+      const heads = {
+        "two-hosts": `GET /${name}/logged-two-hosts HTTP/1.1\r\nHost: ${host}\r\nHost: evil.example\r\nConnection: close\r\n\r\n`,
+        "bad-host": `GET /${name}/logged-bad-host HTTP/1.1\r\nHost: ${host}/x\r\nConnection: close\r\n\r\n`,
+        gzip: `POST /${name}/logged-gzip HTTP/1.1\r\nHost: ${host}\r\nTransfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n0\r\n\r\n`,
+        "http10-te": `POST /${name}/logged-http10-te HTTP/1.0\r\nHost: ${host}\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
+      };
+      for (const [what, head] of Object.entries(heads)) {
+        const text = await new Promise<string>((resolve) => {
+          const chunks: Buffer[] = [];
+          const s = net.connect(port, "127.0.0.1", () => s.write(head));
+          s.on("data", (c) => chunks.push(c));
+          s.on("error", () => {});
+          s.on("close", () => resolve(Buffer.concat(chunks).toString("latin1")));
+        });
+        expect(text, `${name} ${what}`).toMatch(/^HTTP\/1\.1 (400|501) [^]*\r\nx-unimesh-flag: DPE\r\n/);
+      }
+      expect({ 400: await count(which(400)), 501: await count(which(501)) }, name).toEqual({ 400: before[400] + 3, 501: before[501] + 1 });
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    const logged = readFileSync(logFile, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .filter((l) => /\/logged-/.test(l.path));
+    expect(logged.map((l) => [l.direction, l.path, l.status, l.flags, l.source, l.destination])).toEqual([
+      ["inbound", "/inbound/logged-two-hosts", 400, ["DPE"], "unknown", "shop/api"],
+      ["inbound", "/inbound/logged-bad-host", 400, ["DPE"], "unknown", "shop/api"],
+      ["inbound", "/inbound/logged-gzip", 501, ["DPE"], "unknown", "shop/api"],
+      ["inbound", "/inbound/logged-http10-te", 400, ["DPE"], "unknown", "shop/api"],
+      ["outbound", "/outbound/logged-two-hosts", 400, ["DPE"], "shop/web", "-"],
+      ["outbound", "/outbound/logged-bad-host", 400, ["DPE"], "shop/web", "-"],
+      ["outbound", "/outbound/logged-gzip", 501, ["DPE"], "shop/web", "-"],
+      ["outbound", "/outbound/logged-http10-te", 400, ["DPE"], "shop/web", "-"],
+    ]);
+    expect(logged.find((l) => l.path === "/outbound/logged-http10-te")).toMatchObject({ method: "POST", authority: "api.shop", protocol: "HTTP/1.0" });
+    // At an outbound listener with a token, a refused head without the token is nobody's (as a 407 is counted).
+    const batchPort = proxy.outboundPort("batch", "shop");
+    const bearer = `Proxy-Authorization: Bearer ${TOKEN}\r\n`;
+    const tokenCounts = async () => ({ unknown: await count(series.outbound(400, "unknown")), batch: await count(series.outbound(400, "shop/batch")) });
+    const before = await tokenCounts();
+    for (const auth of ["", bearer]) {
+      expect((await raw(batchPort, `GET /token HTTP/1.1\r\nHost: api.shop\r\nHost: api.shop\r\n${auth}Connection: close\r\n\r\n`)).status).toBe(
+        "HTTP/1.1 400 Bad Request",
+      );
+    }
+    expect(await tokenCounts()).toEqual({ unknown: before.unknown + 1, batch: before.batch + 1 });
   });
 
   test("after a refused head, the connection is closed: a request pipelined behind it is not served", async () => {

@@ -69,6 +69,11 @@ export interface ListenerEvents {
   overloaded?(): void;
   /** The listener closed a connection to protect itself (`idle-shed`, `http2-premature-resets`). */
   closed?(reason: string): void;
+  /**
+   * An HTTP/1.1 request the listener answered itself before its handler saw it ({@link refusedRequestHead}),
+   * with `status` and the access-log flag `flag`: counted and logged as the handler's own refusals are.
+   */
+  refused?(req: http.IncomingMessage, res: http.ServerResponse, status: number, flag: string): void;
 }
 
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0");
@@ -197,8 +202,10 @@ export class Listener {
       const refused = refusedRequestHead(req);
       if (refused) {
         if (conn) conn.refused = true;
-        res.writeHead(refused.status, { "content-type": "text/plain", connection: "close" });
+        // DPE: Envoy's flag for a downstream protocol error, which is what its codec reports for these heads.
+        res.writeHead(refused.status, { "content-type": "text/plain", "x-unimesh-flag": "DPE", connection: "close" });
         res.end(`unimesh: ${refused.reason}\n`);
+        this.events.refused?.(req, res, refused.status, "DPE");
         return;
       }
       track(req, res, conn);

@@ -32,7 +32,8 @@ export interface AccessRecord {
   /**
    * Envoy-style response flags: UF upstream connect failure, UC upstream reset, UT timeout, UO overflow,
    * UH no healthy upstream, NR no route, FI fault abort, DI fault delay, RL rate limited, RBAC denied,
-   * DC downstream disconnect, URX retries exhausted.
+   * DC downstream disconnect, URX retries exhausted, DPE downstream protocol error (a request head or path
+   * refused for its form: framing, Host, method, path).
    */
   flags?: string[];
   requestId?: string;

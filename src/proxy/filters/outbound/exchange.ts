@@ -19,6 +19,8 @@ export interface RecordExtra {
   upstream?: string;
   retries?: number;
   destination?: string;
+  /** The caller as counted and logged, when it is not the listener's identity (`unknown`: a request without the listener's token). */
+  source?: string;
 }
 
 /**
@@ -105,14 +107,15 @@ export class OutboundExchange {
   record(status: number, flags: string[], extra?: RecordExtra): void {
     const { ctx, caller, req } = this;
     const destination = extra?.destination ?? this.service?.key ?? this.host;
+    const source = extra?.source ?? caller.peer.label;
     const seconds = (performance.now() - this.started) / 1000;
-    ctx.metrics.request("outbound", caller.peer.label, destination, status, seconds, extra?.route?.id);
+    ctx.metrics.request("outbound", source, destination, status, seconds, extra?.route?.id);
     if (!ctx.log.enabled) return;
     ctx.log.write({
       time: new Date(Date.now() - seconds * 1000).toISOString(),
       direction: "outbound",
       listener: this.key,
-      source: caller.peer.label,
+      source,
       destination,
       ...(extra?.route ? { route: extra.route.id, ...(extra.route.name ? { routeName: extra.route.name } : {}) } : {}),
       method: this.method,
