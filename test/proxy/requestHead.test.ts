@@ -7,6 +7,8 @@
  * closed, §6.1: its framing is faulty). Sent as raw bytes to an inbound
  * listener (a plaintext caller, permissive mode) and to an outbound listener (an app); the app must see
  * none of them, and each is counted and logged with the flag DPE, as the chains' refusals are.
+ * With `Expect: 100-continue` (RFC 9110 §10.1.1), the interim 100 goes out only once the body is read: a
+ * refused head, or a request access control refuses, gets its final status alone.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import net from "node:net";
@@ -31,7 +33,45 @@ async function raw(port: number, bytes: string): Promise<{ status: string; body:
   return { status: head.split("\r\n")[0], body: rest.join("\r\n\r\n") };
 }
 
+/**
+ * Sends a request head with `Expect: 100-continue`, and `body` (then `next`) only once a `100 Continue`
+ * came, as curl does; reads until the connection closes or 3 s pass. The status lines read, in order,
+ * everything read, and whether the connection was closed by the proxy.
+ */
+async function expectContinue(port: number, head: string, body: string, next = ""): Promise<{ statuses: string[]; text: string; closed: boolean }> {
+  return new Promise((resolve) => {
+    let text = "";
+    let sent = false;
+    let closed = true;
+    const s = net.connect(port, "127.0.0.1", () => s.write(head));
+    s.on("data", (c: Buffer) => {
+      text += c.toString("latin1");
+      if (!sent && text.includes("HTTP/1.1 100 Continue\r\n\r\n")) {
+        sent = true;
+        s.write(body + next);
+      }
+    });
+    s.on("error", () => {});
+    s.setTimeout(3000, () => {
+      closed = false;
+      s.destroy();
+    });
+    s.on("close", () => resolve({ statuses: text.match(/HTTP\/1\.1 \d{3}/g) ?? [], text, closed }));
+  });
+}
+
 const TOKEN = "batch-secret-token";
+
+const POLICY = `
+apiVersion: unimesh.io/v1alpha1
+kind: AccessPolicy
+metadata: {name: api-nothing-denied, namespace: shop}
+spec:
+  destination: {service: api}
+  allow: [{}]
+  deny:
+    - paths: ["/denied/*"]
+`;
 
 describe("HTTP/1.1 request heads refused at every listener", () => {
   let api: App, web: App, batch: App, proxy: ProxyRuntime;
@@ -46,7 +86,7 @@ describe("HTTP/1.1 request heads refused at every listener", () => {
     ]);
     // batch's outbound listener serves only the holder of its token.
     reg.spec.services!.find((s) => s.name === "batch")!.instances![0].outbound!.token = TOKEN;
-    proxy = await startMesh(meshConfig("", reg, { accessLog: { enabled: true, path: logFile } }));
+    proxy = await startMesh(meshConfig(POLICY, reg, { accessLog: { enabled: true, path: logFile } }));
   });
   afterAll(async () => {
     await proxy?.stop();
@@ -210,6 +250,49 @@ describe("HTTP/1.1 request heads refused at every listener", () => {
       );
     }
     expect(await tokenCounts()).toEqual({ unknown: before.unknown + 1, batch: before.batch + 1 });
+  });
+
+  test("with Expect: 100-continue, a refused head gets its final status alone: no 100 Continue before it", async () => {
+    for (const [name, port, host] of listeners()) {
+      const refusals = {
+        "HTTP/1.1 501": `POST /${name}/expect-gzip HTTP/1.1\r\nHost: ${host}\r\nExpect: 100-continue\r\nTransfer-Encoding: gzip, chunked\r\n\r\n`,
+        "HTTP/1.1 400": `POST /${name}/expect-hosts HTTP/1.1\r\nHost: ${host}\r\nHost: evil.example\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n`,
+      };
+      for (const [status, head] of Object.entries(refusals)) {
+        const a = await expectContinue(port, head, "hello");
+        expect({ statuses: a.statuses, closed: a.closed }, `${name} ${status}`).toEqual({ statuses: [status], closed: true });
+      }
+    }
+    expect(api.seen.filter((s) => s.url.includes("/expect-"))).toEqual([]);
+  });
+
+  test("with Expect: 100-continue, a request access control refuses gets its 403 alone, its body is never asked for, and the connection closes", async () => {
+    const [, port, host] = listeners()[0];
+    const a = await expectContinue(port, `POST /denied/x HTTP/1.1\r\nHost: ${host}\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n`, "hello");
+    expect({ statuses: a.statuses, closed: a.closed }).toEqual({ statuses: ["HTTP/1.1 403"], closed: true });
+    // Node says it closes: the client may or may not send the body it was not asked for.
+    expect(a.text).toMatch(/\r\nconnection: close\r\n/i);
+    expect(a.text).toContain("x-unimesh-flag: RBAC");
+    expect(api.seen.some((s) => s.url === "/denied/x")).toBe(false);
+  });
+
+  test("an ordinary request with Expect: 100-continue: the 100, then the body reaches the app whole, and the connection serves the next request", async () => {
+    for (const [name, port, host] of listeners()) {
+      const a = await expectContinue(
+        port,
+        `POST /${name}/expect-ok HTTP/1.1\r\nHost: ${host}\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n`,
+        "hello",
+        `GET /${name}/expect-next HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+      );
+      expect({ statuses: a.statuses, closed: a.closed }, name).toEqual({ statuses: ["HTTP/1.1 100", "HTTP/1.1 200", "HTTP/1.1 200"], closed: true });
+      expect(
+        api.seen.filter((s) => s.url.startsWith(`/${name}/expect-`)).map((s) => [s.method, s.url, s.body, s.headers.expect]),
+        name,
+      ).toEqual([
+        ["POST", `/${name}/expect-ok`, "hello", undefined],
+        ["GET", `/${name}/expect-next`, "", undefined],
+      ]);
+    }
   });
 
   test("after a refused head, the connection is closed: a request pipelined behind it is not served", async () => {

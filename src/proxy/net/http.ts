@@ -25,7 +25,8 @@ const HOP_BY_HOP = new Set([
 /**
  * Request headers to forward: without hop-by-hop headers, HTTP/2 pseudo-headers, `host` (set
  * separately) and `expect`: like Envoy (without `proxy_100_continue`), the proxy answers
- * `Expect: 100-continue` itself (the listener sends the interim 100) and streams the body on.
+ * `Expect: 100-continue` itself (the listener sends the interim 100 once the body is read, so that a
+ * request answered before that gets no 100) and streams the body on.
  */
 export function forwardableRequestHeaders(h: IncomingHttpHeaders): HeaderMap {
   const out: HeaderMap = {};

@@ -119,6 +119,26 @@ export function refusedRequestHead(req: http.IncomingMessage): { status: number;
   return undefined;
 }
 
+/**
+ * The interim `100 Continue` of an `Expect: 100-continue` request goes out when something first reads its
+ * body (the stream's first `_read`: a pipe, a "data" listener, an async iterator), and only while no final
+ * answer was sent: a request refused before that (its framing, access control, a rate limit, a route's
+ * local answer) gets its final status alone, and the client need not send the body at all (RFC 9110
+ * §10.1.1: a server that answers before reading the content may omit the 100). Node's own default sends
+ * the 100 before any handler ran, so a framing refusal came after a 100 and a 403 after the body. When the
+ * final answer goes without a 100, Node closes the connection after it (ServerResponse `_expect_continue`):
+ * the client may send the body or not, so the bytes that follow cannot be told from a next request.
+ */
+function continueOnRead(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const stream = req as unknown as { _read(size: number): void };
+  const read = stream._read;
+  stream._read = function (this: unknown, size: number) {
+    stream._read = read;
+    if (!res.headersSent) res.writeContinue();
+    read.call(this, size);
+  };
+}
+
 /** One accepted connection, for idle shedding. */
 interface Conn {
   socket: net.Socket;
@@ -213,6 +233,14 @@ export class Listener {
       handler(req, res);
     };
     /**
+     * `Expect: 100-continue` (RFC 9110 §10.1.1): with a "checkContinue" listener Node no longer sends the
+     * interim 100 before the request is handled; {@link continueOnRead} sends it once the body is read.
+     */
+    const onContinue1 = (req: http.IncomingMessage, res: http.ServerResponse) => {
+      continueOnRead(req, res);
+      onRequest1(req, res);
+    };
+    /**
      * HTTP/2 (the rapid-reset class, CVE-2023-44487): a stream reset by the client costs nothing
      * upstream when the reset arrives with it (the request starts once the frames already received are
      * processed); streams beyond maxConcurrentStreams that are still being served (a reset frees the
@@ -271,6 +299,7 @@ export class Listener {
         },
         onRequest1,
       );
+      server.on("checkContinue", onContinue1);
       server.timeout = limits.idleTimeoutMs;
       // No count of header lines: Node keeps only the first 1,000 by default and drops the rest without a
       // word, so the app (and the access decision) would see a shorter request than the caller sent.
