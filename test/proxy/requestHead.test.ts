@@ -295,6 +295,49 @@ describe("HTTP/1.1 request heads refused at every listener", () => {
     }
   });
 
+  test("ambiguous framing and malformed lines are refused by Node's strict parser (400, 431 for a request line over the limit) and the connection closed: nothing pipelined behind them is served", async () => {
+    for (const [name, port, host] of listeners()) {
+      const next = `GET /${name}/parser-smuggled HTTP/1.1\r\nHost: ${host}\r\n\r\n`;
+      const post = (lines: string, body = "") => `POST /${name}/parser HTTP/1.1\r\nHost: ${host}\r\n${lines}\r\n\r\n${body}${next}`;
+      const cases: Record<string, [string, string]> = {
+        // RFC 9112 §6.3: Content-Length with Transfer-Encoding is a smuggling attempt (Envoy refuses it too).
+        "content-length and transfer-encoding": ["400", post("Content-Length: 5\r\nTransfer-Encoding: chunked", "0\r\n\r\n")],
+        "transfer-encoding and content-length": ["400", post("Transfer-Encoding: chunked\r\nContent-Length: 5", "0\r\n\r\n")],
+        // §6.3: several Content-Length values (identical ones too) or a list.
+        "two content-lengths": ["400", post("Content-Length: 3\r\nContent-Length: 40", "abc")],
+        "the same content-length twice": ["400", post("Content-Length: 3\r\nContent-Length: 3", "abc")],
+        "a content-length list": ["400", post("Content-Length: 3, 3", "abc")],
+        // RFC 9110 §8.6: 1*DIGIT.
+        "a signed content-length": ["400", post("Content-Length: +3", "abc")],
+        "a negative content-length": ["400", post("Content-Length: -3", "abc")],
+        "a hex content-length": ["400", post("Content-Length: 0x3", "abc")],
+        "a content-length with a space inside": ["400", post("Content-Length: 1 2", "abc")],
+        // RFC 9112 §5.2: obs-fold is refused (a server MAY reject it with 400); a continuation line could
+        // otherwise be read as a header of its own by the app.
+        "an obs-fold continuation line": ["400", post("X-A: 1\r\n x-debug: on")],
+        "an obs-fold Transfer-Encoding": ["400", post("X-A: 1\r\nTransfer-Encoding:\r\n chunked\r\nContent-Length: 3", "abc")],
+        // §2.2: bare LF or CR as a line end.
+        "bare LF line ends": ["400", `POST /${name}/parser HTTP/1.1\nHost: ${host}\nContent-Length: 3\n\nabc${next}`],
+        "one bare LF line end": ["400", post("X-A: 1\nTransfer-Encoding: chunked\r\nContent-Length: 3", "abc")],
+        "a bare CR": ["400", post("X-A: 1\rTransfer-Encoding: chunked\r\nContent-Length: 3", "abc")],
+        // §5.1: no whitespace between a field name and the colon.
+        "a space before the colon": ["400", post("Transfer-Encoding : chunked\r\nContent-Length: 3", "abc")],
+        "a tab before the colon": ["400", post("Content-Length\t: 3", "abc")],
+        // RFC 9110 §5.5: NUL and CR in a field value.
+        "NUL in a value": ["400", post("X-A: a\u0000b")],
+        "CR in a value": ["400", post("X-A: a\rb")],
+        // The request line counts towards maxHeaderBytes (16,384 by default).
+        "a request line over the limit": ["431", `GET /${name}/parser/${"a".repeat(20_000)} HTTP/1.1\r\nHost: ${host}\r\n\r\n${next}`],
+      };
+      for (const [what, [status, bytes]] of Object.entries(cases)) {
+        const a = await raw(port, bytes);
+        expect(a.status.split(" ")[1], `${name}: ${what}`).toBe(status);
+        expect(a.body, `${name}: ${what}`).not.toContain("HTTP/1.1");
+      }
+    }
+    expect(api.seen.filter((s) => s.url.includes("/parser"))).toEqual([]);
+  });
+
   test("after a refused head, the connection is closed: a request pipelined behind it is not served", async () => {
     const [, port, host] = listeners()[0];
     const a = await raw(
