@@ -12,7 +12,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import net from "node:net";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { request } from "undici";
@@ -347,5 +349,41 @@ describe("HTTP/1.1 request heads refused at every listener", () => {
     expect(a.status).toBe("HTTP/1.1 400 Bad Request");
     expect(a.body).not.toContain("HTTP/1.1");
     expect(api.seen.some((s) => s.url === "/first" || s.url === "/second")).toBe(false);
+  });
+});
+
+describe("the HTTP/1.1 parser is strict whatever the process's flags", () => {
+  test("with --insecure-http-parser in NODE_OPTIONS, a listener still refuses Content-Length with Transfer-Encoding", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "unimesh-parser-"));
+    const src = join(import.meta.dirname, "../../src/proxy");
+    const script = join(dir, "probe.ts");
+    writeFileSync(
+      script,
+      `import net from "node:net";
+import { Listener } from ${JSON.stringify(join(src, "net/listener.ts"))};
+import { DEFAULT_LIMITS } from ${JSON.stringify(join(src, "config/compile.ts"))};
+const l = new Listener("probe", DEFAULT_LIMITS, (_req, res) => res.end("served"));
+const port = await l.listen("127.0.0.1", 0);
+const text = await new Promise<string>((resolve) => {
+  let out = "";
+  const s = net.connect(port, "127.0.0.1", () =>
+    s.write("POST / HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 5\\r\\nTransfer-Encoding: chunked\\r\\nConnection: close\\r\\n\\r\\n0\\r\\n\\r\\n"),
+  );
+  s.on("data", (c) => (out += c));
+  s.on("close", () => resolve(out));
+});
+console.log(text.split("\\r\\n")[0]);
+await l.drain(0);
+`,
+    );
+    try {
+      const viteNode = join(import.meta.dirname, "../../node_modules/vite-node/vite-node.mjs");
+      const { stdout } = await promisify(execFile)(process.execPath, [viteNode, script], {
+        env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --insecure-http-parser`.trim() },
+      });
+      expect(stdout.trim().split("\n").at(-1)).toBe("HTTP/1.1 400 Bad Request");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -294,6 +294,10 @@ export class Listener {
           requestTimeout: limits.requestTimeoutMs,
           headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
           keepAliveTimeout,
+          // Strict whatever the process's flags: `--insecure-http-parser` (in NODE_OPTIONS, say) would
+          // otherwise make every listener take Content-Length with Transfer-Encoding, obs-fold and bare
+          // LF, the ambiguous framing that request smuggling rests on.
+          insecureHTTPParser: false,
           noDelay: true,
           connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
         },
