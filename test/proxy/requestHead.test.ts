@@ -340,6 +340,33 @@ describe("HTTP/1.1 request heads refused at every listener", () => {
     expect(api.seen.filter((s) => s.url.includes("/parser"))).toEqual([]);
   });
 
+  test("an absolute-form target's authority, not Host, routes (RFC 9112 §3.2.2), and it is the Host that access control and the app see; an invalid one is refused", async () => {
+    const [, port] = listeners()[1];
+    const a = await raw(port, `GET http://batch.shop/denied/x HTTP/1.1\r\nHost: api.shop\r\nConnection: close\r\n\r\n`);
+    expect(a).toEqual({ status: "HTTP/1.1 200 OK", body: "batch" });
+    expect(batch.seen.at(-1)).toMatchObject({ url: "/denied/x", headers: { host: "batch.shop" } });
+    // api denies /denied/*: whatever the Host line says, the target's authority names api.
+    expect((await raw(port, `GET http://api.shop/denied/x HTTP/1.1\r\nHost: batch.shop\r\nConnection: close\r\n\r\n`)).status).toBe("HTTP/1.1 403 Forbidden");
+    expect(api.seen.some((s) => s.url.startsWith("/denied"))).toBe(false);
+    // The authority ends at `?` as at `/` (RFC 3986 §3.2).
+    expect(await raw(port, `GET http://api.shop?x=1 HTTP/1.1\r\nHost: batch.shop\r\nConnection: close\r\n\r\n`)).toEqual({
+      status: "HTTP/1.1 200 OK",
+      body: "api",
+    });
+    expect(api.seen.at(-1)).toMatchObject({ url: "/?x=1", headers: { host: "api.shop" } });
+    // An empty authority or a userinfo (RFC 9110 §4.2.1, §4.2.4) is refused as an invalid Host is.
+    for (const target of ["http:///x", "http://user@api.shop/absolute-userinfo", "http://api.shop:80@batch.shop/absolute-userinfo"]) {
+      const r = await raw(port, `GET ${target} HTTP/1.1\r\nHost: api.shop\r\nConnection: close\r\n\r\n`);
+      expect(r.status, target).toBe("HTTP/1.1 400 Bad Request");
+      expect(r.body, target).toContain("unimesh: an invalid authority in the request target");
+    }
+    expect([...api.seen, ...batch.seen].some((s) => s.url.includes("absolute-userinfo"))).toBe(false);
+    // An inbound listener takes origin-form targets only: the path check refuses the absolute form.
+    const [, inbound] = listeners()[0];
+    expect((await raw(inbound, `GET http://api/absolute-inbound HTTP/1.1\r\nHost: api\r\nConnection: close\r\n\r\n`)).status).toBe("HTTP/1.1 400 Bad Request");
+    expect(api.seen.some((s) => s.url.includes("absolute-inbound"))).toBe(false);
+  });
+
   test("after a refused head, the connection is closed: a request pipelined behind it is not served", async () => {
     const [, port, host] = listeners()[0];
     const a = await raw(

@@ -20,6 +20,7 @@ import { constants as cryptoConstants } from "node:crypto";
 import type { Mode } from "../../api/generated/proxyConfig.js";
 import type { RtSettings } from "../config/compile.js";
 import { HOP_ALPN } from "./hop.js";
+import { absoluteForm } from "./http.js";
 
 /** A request as both HTTP/1.1 and HTTP/2 (compatibility API) deliver it. */
 export type Req = http.IncomingMessage | http2.Http2ServerRequest;
@@ -93,6 +94,9 @@ const CHUNKED_ONLY = /^[\t ,]*chunked[\t ,]*$/i;
  * line or an invalid Host value is 400 (RFC 9112 §3.2: a server MUST answer 400; Node keeps the first
  * Host line, which the access decision and the app would get while a proxy in front may have used
  * another). Node's parser counts no Host lines and checks no Host value, so the raw header lines are read.
+ * The authority of an absolute-form target (`http://host/path`), which replaces Host (RFC 9112 §3.2.2), is
+ * held to the same rule, and is 400 too when it is empty (RFC 9110 §4.2.1: a recipient MUST reject it) or
+ * has a userinfo (`user@host`, §4.2.4: a recipient SHOULD treat it as an error).
  * A Transfer-Encoding in a request of another version than HTTP/1.1 is 400 (RFC 9112 §6.1: a server MUST
  * treat an HTTP/1.0 message with Transfer-Encoding as having faulty framing, even with a Content-Length,
  * and close the connection): Node's parser decodes an HTTP/1.0 request's `chunked` body as if it were
@@ -113,6 +117,10 @@ export function refusedRequestHead(req: http.IncomingMessage): { status: number;
   if (hosts > 1) return { status: 400, reason: "more than one host header" };
   const host = req.headers.host;
   if (host !== undefined && !HOST_VALUE.test(host)) return { status: 400, reason: "an invalid host header" };
+  const url = req.url;
+  const absolute = url !== undefined && url.charCodeAt(0) !== 47 /* / */ ? absoluteForm(url) : undefined;
+  if (absolute && (absolute.authority === "" || absolute.authority.includes("@") || !HOST_VALUE.test(absolute.authority)))
+    return { status: 400, reason: "an invalid authority in the request target" };
   const te = req.headers["transfer-encoding"];
   if (te !== undefined && req.httpVersion !== "1.1") return { status: 400, reason: `transfer-encoding in an HTTP/${req.httpVersion} request` };
   if (te !== undefined && te !== "chunked" && !CHUNKED_ONLY.test(te)) return { status: 501, reason: "a transfer coding other than chunked is not implemented" };

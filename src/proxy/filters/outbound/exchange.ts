@@ -8,7 +8,7 @@ import type { RtIdentity, RtListener, RtPortView, RtRoute, RtService, RtUpstream
 import type { CallerState, ProxyContext } from "../../context.js";
 import type { HeaderMap } from "../../features/headers.js";
 import type { Req, Res } from "../../net/listener.js";
-import { authorityOf } from "../../net/http.js";
+import { absoluteForm, authorityOf } from "../../net/http.js";
 
 /** An outbound listener (an app's) or an ingress. */
 export type CallerListener = Extract<RtListener, { kind: "outbound" | "ingress" }>;
@@ -81,11 +81,11 @@ export class OutboundExchange {
     // The request's target: authority, path and query, from an absolute URL (proxy form) or Host.
     let url = req.url ?? "/";
     let authority = authorityOf(req);
-    if (url.startsWith("http://") || url.startsWith("https://")) {
-      const rest = url.slice(url.indexOf("//") + 2);
-      const slash = rest.indexOf("/");
-      authority = slash < 0 ? rest : rest.slice(0, slash);
-      url = slash < 0 ? "/" : rest.slice(slash);
+    const absolute = url.charCodeAt(0) === 104 /* h */ ? absoluteForm(url) : undefined;
+    if (absolute) {
+      // RFC 9112 §3.2.2: the target's authority, not Host (net/listener.ts refusedRequestHead checked it as a Host).
+      authority = absolute.authority;
+      url = absolute.target;
     }
     this.authority = authority;
     const q = url.indexOf("?");
