@@ -21,16 +21,24 @@ import { request } from "undici";
 import { closeAgents, meshConfig, registry, startApp, startMesh, type App } from "./support.js";
 import type { ProxyRuntime } from "../../src/proxy/runtime.js";
 
-/** One HTTP/1.1 request as raw bytes to `port`: its status line and body (the connection is read until it closes). */
-async function raw(port: number, bytes: string): Promise<{ status: string; body: string }> {
-  const text = await new Promise<string>((resolve, reject) => {
+/** Raw bytes to `port`, and everything read until the connection closes (or 3 s pass: then `[open]` is appended). */
+async function rawText(port: number, bytes: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
     const chunks: Buffer[] = [];
     const s = net.connect(port, "127.0.0.1", () => s.write(bytes));
     s.on("data", (c) => chunks.push(c));
     s.on("error", reject);
-    s.setTimeout(3000, () => s.destroy());
+    s.setTimeout(3000, () => {
+      chunks.push(Buffer.from("[open]"));
+      s.destroy();
+    });
     s.on("close", () => resolve(Buffer.concat(chunks).toString("latin1")));
   });
+}
+
+/** One HTTP/1.1 request as raw bytes to `port`: its status line and body (the connection is read until it closes). */
+async function raw(port: number, bytes: string): Promise<{ status: string; body: string }> {
+  const text = await rawText(port, bytes);
   const [head, ...rest] = text.split("\r\n\r\n");
   return { status: head.split("\r\n")[0], body: rest.join("\r\n\r\n") };
 }
@@ -213,13 +221,7 @@ describe("HTTP/1.1 request heads refused at every listener", () => {
         "http10-te": `POST /${name}/logged-http10-te HTTP/1.0\r\nHost: ${host}\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
       };
       for (const [what, head] of Object.entries(heads)) {
-        const text = await new Promise<string>((resolve) => {
-          const chunks: Buffer[] = [];
-          const s = net.connect(port, "127.0.0.1", () => s.write(head));
-          s.on("data", (c) => chunks.push(c));
-          s.on("error", () => {});
-          s.on("close", () => resolve(Buffer.concat(chunks).toString("latin1")));
-        });
+        const text = await rawText(port, head);
         expect(text, `${name} ${what}`).toMatch(/^HTTP\/1\.1 (400|501) [^]*\r\nx-unimesh-flag: DPE\r\n/);
       }
       expect({ 400: await count(which(400)), 501: await count(which(501)) }, name).toEqual({ 400: before[400] + 3, 501: before[501] + 1 });
@@ -365,6 +367,45 @@ describe("HTTP/1.1 request heads refused at every listener", () => {
     const [, inbound] = listeners()[0];
     expect((await raw(inbound, `GET http://api/absolute-inbound HTTP/1.1\r\nHost: api\r\nConnection: close\r\n\r\n`)).status).toBe("HTTP/1.1 400 Bad Request");
     expect(api.seen.some((s) => s.url.includes("absolute-inbound"))).toBe(false);
+  });
+
+  test("a protocol upgrade (WebSocket) is refused 403 and the connection closed, as Envoy refuses one on a route without upgrades; Upgrade: h2c is ignored and the connection closed after the answer", async () => {
+    for (const [name, port, host] of listeners()) {
+      const next = `GET /${name}/upgrade-next HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`;
+      for (const [what, lines] of Object.entries({
+        websocket: "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13",
+        "listed-websocket": "Connection: keep-alive, UPGRADE\r\nUpgrade: WebSocket",
+        "h2c-and-websocket": "Connection: Upgrade\r\nUpgrade: h2c, websocket",
+      })) {
+        const text = await rawText(port, `GET /${name}/upgrade-${what} HTTP/1.1\r\nHost: ${host}\r\n${lines}\r\n\r\n${next}`);
+        expect(text, `${name} ${what}`).toMatch(
+          /^HTTP\/1\.1 403 Forbidden\r\n[^]*x-unimesh-flag: DPE\r\n[^]*connection: close\r\n[^]*protocol upgrades[^]*[^\]]$/i,
+        );
+        expect(text.match(/HTTP\/1\.1 \d{3}/g), `${name} ${what}`).toHaveLength(1);
+      }
+      // h2c (RFC 9113 §3.1 dropped it): an ordinary request without its Upgrade, Connection and
+      // HTTP2-Settings; Node's parser reads nothing after it, so the connection closes after the answer.
+      const h2c = await rawText(
+        port,
+        `GET /${name}/upgrade-h2c HTTP/1.1\r\nHost: ${host}\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n${next}`,
+      );
+      // One answer, which says the connection closes, and then it does (it is not left open, unread).
+      expect(h2c, `${name} h2c`).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\nConnection: close\r\n/);
+      expect(h2c, `${name} h2c`).toMatch(/\r\n\r\napi$/);
+      const seen = api.seen.find((s) => s.url === `/${name}/upgrade-h2c`)!;
+      expect([seen.headers.upgrade, seen.headers["http2-settings"]]).toEqual([undefined, undefined]);
+      // Upgrade without Connection: upgrade asks for nothing (a hop-by-hop header, dropped): served, and the connection goes on.
+      const plain = await raw(port, `GET /${name}/upgrade-plain HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\n\r\n${next}`);
+      expect(plain.status, `${name} plain`).toBe("HTTP/1.1 200 OK");
+    }
+    expect(api.seen.map((s) => s.url).filter((u) => u.includes("/upgrade-"))).toEqual([
+      "/inbound/upgrade-h2c",
+      "/inbound/upgrade-plain",
+      "/inbound/upgrade-next",
+      "/outbound/upgrade-h2c",
+      "/outbound/upgrade-plain",
+      "/outbound/upgrade-next",
+    ]);
   });
 
   test("after a refused head, the connection is closed: a request pipelined behind it is not served", async () => {

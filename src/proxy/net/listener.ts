@@ -89,6 +89,22 @@ const HOST_VALUE = /^[A-Za-z0-9!$&'()*+,;=:@[\]_.~%-]*$/;
 /** A Transfer-Encoding that is `chunked` alone (any case, with optional whitespace and empty list elements). */
 const CHUNKED_ONLY = /^[\t ,]*chunked[\t ,]*$/i;
 
+/** A Connection header that lists `upgrade` (any case, anywhere in the list). */
+const CONNECTION_UPGRADE = /(?:^|,)[\t ]*upgrade[\t ]*(?:,|$)/i;
+
+/** An Upgrade header that offers `h2c` alone (RFC 9113 §3.1 removed it; nothing is left to upgrade to). */
+const H2C_ONLY = /^[\t ]*h2c[\t ]*$/i;
+
+/**
+ * The Upgrade header of a request that asks to switch protocols (RFC 9110 §7.8: Upgrade, and Connection
+ * listing `upgrade`, as Node's parser and Envoy read it), or undefined.
+ */
+export function upgradeOf(req: http.IncomingMessage): string | undefined {
+  const upgrade = req.headers.upgrade;
+  const connection = req.headers.connection;
+  return upgrade !== undefined && connection !== undefined && CONNECTION_UPGRADE.test(connection) ? upgrade : undefined;
+}
+
 /**
  * Why an HTTP/1.1 request head is refused before any handler sees it, or undefined: more than one Host
  * line or an invalid Host value is 400 (RFC 9112 §3.2: a server MUST answer 400; Node keeps the first
@@ -106,6 +122,10 @@ const CHUNKED_ONLY = /^[\t ,]*chunked[\t ,]*$/i;
  * `chunked` twice, and a last coding other than `chunked` once the request was emitted (400; this answers
  * first), but takes `gzip, chunked` and decodes the chunks only: the app got the gzip bytes as the body,
  * without the coding and without a word.
+ * A protocol upgrade other than `h2c` (WebSocket...) is 403, as Envoy answers one on a route without
+ * upgrades (`upgrade_failed`, and it closes the connection): the proxy has none, and the app got a plain
+ * request without Upgrade while the client waited for `101`. `h2c` alone is ignored, as Envoy ignores it
+ * (RFC 9110 §7.8: a server MAY ignore Upgrade), and the connection is closed after the answer.
  */
 export function refusedRequestHead(req: http.IncomingMessage): { status: number; reason: string } | undefined {
   const raw = req.rawHeaders;
@@ -124,6 +144,8 @@ export function refusedRequestHead(req: http.IncomingMessage): { status: number;
   const te = req.headers["transfer-encoding"];
   if (te !== undefined && req.httpVersion !== "1.1") return { status: 400, reason: `transfer-encoding in an HTTP/${req.httpVersion} request` };
   if (te !== undefined && te !== "chunked" && !CHUNKED_ONLY.test(te)) return { status: 501, reason: "a transfer coding other than chunked is not implemented" };
+  const upgrade = upgradeOf(req);
+  if (upgrade !== undefined && !H2C_ONLY.test(upgrade)) return { status: 403, reason: "protocol upgrades (Upgrade) are not supported" };
   return undefined;
 }
 
@@ -237,7 +259,10 @@ export class Listener {
         return;
       }
       track(req, res, conn);
-      if (this.draining) res.shouldKeepAlive = false;
+      // Node's parser reads nothing after a request that asks for an upgrade (h2c here: the others were
+      // refused), so the connection cannot carry another request: it closes after this one's answer
+      // rather than waiting for one it would never read.
+      if (this.draining || upgradeOf(req) !== undefined) res.shouldKeepAlive = false;
       handler(req, res);
     };
     /**
