@@ -408,6 +408,28 @@ describe("HTTP/1.1 request heads refused at every listener", () => {
     ]);
   });
 
+  test("CONNECT is refused 403 (DPE) and the connection closed, counted and logged; nothing sent after it reaches the app", async () => {
+    for (const [name, port, host] of listeners()) {
+      const text = await rawText(
+        port,
+        `CONNECT api.shop:80 HTTP/1.1\r\nHost: api.shop:80\r\n\r\nGET /${name}/connect-tunneled HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+      );
+      expect(text, name).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n[^]*x-unimesh-flag: DPE\r\n[^]*connection: close\r\n[^]*CONNECT is not supported\n[^]*[^\]]$/i);
+      expect(text.match(/HTTP\/1\.1 \d{3}/g), name).toHaveLength(1);
+    }
+    expect(api.seen.some((s) => s.url.includes("connect-tunneled"))).toBe(false);
+    await new Promise((r) => setTimeout(r, 50));
+    const logged = readFileSync(logFile, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.method === "CONNECT");
+    expect(logged.map((l) => [l.direction, l.status, l.flags, l.path])).toEqual([
+      ["inbound", 403, ["DPE"], "api.shop:80"],
+      ["outbound", 403, ["DPE"], "api.shop:80"],
+    ]);
+  });
+
   test("after a refused head, the connection is closed: a request pipelined behind it is not served", async () => {
     const [, port, host] = listeners()[0];
     const a = await raw(

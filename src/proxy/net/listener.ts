@@ -245,6 +245,31 @@ export class Listener {
       res.once("finish", finish);
       res.once("close", finish);
     };
+    /** Answers a request the listener refuses itself, closes its connection, and reports it. */
+    const refuse = (req: http.IncomingMessage, res: http.ServerResponse, refused: { status: number; reason: string }) => {
+      // DPE: Envoy's flag for a downstream protocol error, which is what its codec reports for these heads.
+      res.writeHead(refused.status, { "content-type": "text/plain", "x-unimesh-flag": "DPE", connection: "close" });
+      res.end(`unimesh: ${refused.reason}\n`);
+      this.events.refused?.(req, res, refused.status, "DPE");
+    };
+    /**
+     * CONNECT (RFC 9110 §9.3.6) asks for a tunnel, which the proxy does not make: 403, as Envoy answers a
+     * CONNECT it has no upgrade configuration for (it is an upgrade there), and the connection closes.
+     * Without a "connect" listener Node closed the connection without an answer. Node hands the socket
+     * over without its HTTP handling: the answer is written on it by a response of its own, then the
+     * socket is ended and what the client still sends is discarded.
+     */
+    const onConnect1 = (req: http.IncomingMessage, socket: net.Socket) => {
+      socket.on("error", () => socket.destroy());
+      const res = new http.ServerResponse(req);
+      res.assignSocket(socket);
+      res.once("finish", () => {
+        socket.end();
+        socket.resume();
+        setTimeout(() => socket.destroy(), 1000).unref();
+      });
+      refuse(req, res, { status: 403, reason: "CONNECT is not supported" });
+    };
     const onRequest1 = (req: http.IncomingMessage, res: http.ServerResponse) => {
       const conn = this.connOf.get(req.socket);
       // A request pipelined behind a refused one is not served: the connection closes once the refusal is sent.
@@ -252,10 +277,7 @@ export class Listener {
       const refused = refusedRequestHead(req);
       if (refused) {
         if (conn) conn.refused = true;
-        // DPE: Envoy's flag for a downstream protocol error, which is what its codec reports for these heads.
-        res.writeHead(refused.status, { "content-type": "text/plain", "x-unimesh-flag": "DPE", connection: "close" });
-        res.end(`unimesh: ${refused.reason}\n`);
-        this.events.refused?.(req, res, refused.status, "DPE");
+        refuse(req, res, refused);
         return;
       }
       track(req, res, conn);
@@ -337,6 +359,7 @@ export class Listener {
         onRequest1,
       );
       server.on("checkContinue", onContinue1);
+      server.on("connect", onConnect1);
       server.timeout = limits.idleTimeoutMs;
       // No count of header lines: Node keeps only the first 1,000 by default and drops the rest without a
       // word, so the app (and the access decision) would see a shorter request than the caller sent.
