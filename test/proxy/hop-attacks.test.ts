@@ -746,6 +746,43 @@ spec:
     expect(seen("/ambiguous")).toBe(0);
   });
 
+  test("a body whose DATA does not add up to its content-length closes the connection, and the app never gets a complete request from it", async () => {
+    // More than announced: the app would have had the whole 3-byte request before the rest came.
+    const over = await peer();
+    over.request(1, "POST", "/length-over", { host: "api", "content-length": "3" }, false);
+    over.send(F.DATA, 0, 1, "012");
+    await sleep(200);
+    over.send(F.DATA, END_STREAM, 1, "3456789");
+    expect(await over.until(() => over.closed), "over").toBe(true);
+    const short = await peer();
+    short.request(1, "POST", "/length-short", { host: "api", "content-length": "10" }, false);
+    short.send(F.DATA, END_STREAM, 1, "abc");
+    expect(await short.until(() => short.closed), "short").toBe(true);
+    // A head that ends its stream carries no body, whatever its content-length says.
+    const none = await peer();
+    none.request(1, "POST", "/length-none", { host: "api", "content-length": "5" });
+    expect(await none.until(() => none.closed), "none").toBe(true);
+    // A body that adds up is served whole, its end on frames of its own (empty DATA carries nothing).
+    const ok = await peer();
+    ok.request(1, "POST", "/length-ok", { host: "api", "content-length": "10" }, false);
+    ok.send(F.DATA, 0, 1, "01234");
+    ok.send(F.DATA, 0, 1, "56789");
+    ok.send(F.DATA, 0, 1, "");
+    ok.send(F.DATA, END_STREAM, 1, "");
+    const o = await ok.outcome(1);
+    expect(o.status).toBe(200);
+    expect(JSON.parse(o.body)).toMatchObject({ url: "/length-ok", length: 10, headers: { "content-length": "10" } });
+    // A value that is not 1*DIGIT (RFC 9110 §8.6) is 400, as Node's parser answers it on the HTTP path.
+    for (const [i, cl] of ["+3", "0x3", "3, 3", " 3"].entries()) {
+      ok.request(3 + 2 * i, "POST", "/length-invalid", { host: "api", "content-length": cl }, false);
+      ok.send(F.DATA, END_STREAM, 3 + 2 * i, "abc");
+      expect(await ok.outcome(3 + 2 * i), cl).toEqual({ status: 400, body: "unimesh: an invalid content-length" });
+    }
+    ok.close();
+    await sleep(100);
+    expect(["/length-over", "/length-short", "/length-none", "/length-invalid"].map(seen)).toEqual([0, 0, 0, 0]);
+  });
+
   /** The status of one HTTP/2 request over mutual TLS to the lenient app's inbound listener. */
   const h2Status = async (lp: number, method: string): Promise<number> => {
     const s = http2.connect(`https://127.0.0.1:${lp}`, { ca, cert: ops.certPem, key: ops.keyPem, checkServerIdentity: () => undefined });

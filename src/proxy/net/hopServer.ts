@@ -10,10 +10,11 @@
  * client, and only to an instance with the identity this connection's server certificate names).
  *
  * Everything a peer sends is checked as hostile input: frame sizes, stream ids, request heads (method
- * token, origin-form path, header names and values, their size: 431 over `maxHeaderBytes`), the number
- * of concurrent streams (REFUSED beyond it), the flow-control window, the time to receive a request
- * body (`requestTimeoutMs`), and the idle time without a stream (`keepAliveMs`, then GOAWAY). Hop-by-hop
- * headers are dropped as on the HTTP path (RFC 9110 §7.6.1). A protocol error closes the connection.
+ * token, origin-form path, header names and values, their size: 431 over `maxHeaderBytes`; Content-Length
+ * as the HTTP/1.1 listeners answer it), a body's DATA against its Content-Length (as HTTP/2's, RFC 9113
+ * §8.1.1; its last bytes wait for the stream's end), the number of concurrent streams (REFUSED beyond
+ * it), the flow-control window, the time to receive a request body (`requestTimeoutMs`), and the idle time
+ * without a stream (`keepAliveMs`, then GOAWAY). Hop-by-hop headers are dropped as on the HTTP path (RFC 9110 §7.6.1). A protocol error closes the connection.
  */
 import { Readable } from "node:stream";
 import type { TLSSocket } from "node:tls";
@@ -84,6 +85,9 @@ const PREMATURE_RESETS = 100;
  * stream has in flight, this bounds what a caller that does not read makes the proxy hold.
  */
 const MAX_BACKLOG = 4 * WINDOW;
+
+/** A Content-Length value: 1*DIGIT (RFC 9110 §8.6), at most 15 of them (a safe integer). */
+const CONTENT_LENGTH = /^[0-9]{1,15}$/;
 
 /** The largest flow-control window a caller may grant, in bytes (HTTP/2's). */
 const MAX_WINDOW = 2 ** 31 - 1;
@@ -276,8 +280,16 @@ export class HopServerConnection {
       this.protocolError(typeof h.host !== "string" ? "a request head without exactly one host" : "several content-length values");
       return false;
     }
+    // The Content-Length states the body the DATA frames carry, as in HTTP/2 (RFC 9113 §8.1.1: a request
+    // whose DATA does not add up to it is malformed): a head that ends the stream announces none.
+    const cl = h["content-length"];
+    const length = cl !== undefined && CONTENT_LENGTH.test(cl) ? Number(cl) : undefined;
+    if (length && flags & END_STREAM) {
+      this.protocolError(`a request head that announces ${length} bytes of body ends its stream`);
+      return false;
+    }
     clearTimeout(this.idleTimer);
-    const s = new ServerStream(this, id, !(flags & END_STREAM), head!.m === "HEAD");
+    const s = new ServerStream(this, id, !(flags & END_STREAM), head!.m === "HEAD", length);
     this.streams.set(id, s);
     const t = head!.t as string | undefined;
     const to = t === undefined ? this.o.dispatcher : (this.o.dispatcherFor?.(t) ?? "this listener serves its own instance only");
@@ -294,6 +306,11 @@ export class HopServerConnection {
     // that upper-cases them (Django, Werkzeug) would run as DELETE a "delete" that a rule on DELETE never matched.
     if (/[a-z]/.test(head!.m as string)) {
       s.localReply(400, "unimesh: the method has lower-case letters", "DPE");
+      return true;
+    }
+    // As Node's parser answers on the HTTP path: a Content-Length that is not 1*DIGIT (RFC 9110 §8.6).
+    if (cl !== undefined && length === undefined) {
+      s.localReply(400, "unimesh: an invalid content-length", "DPE");
       return true;
     }
     // The inbound side (upstream/inline.ts) drops the hop-by-hop ones, and access control decides on
@@ -323,6 +340,8 @@ class ServerStream implements Dispatcher.DispatchHandler {
   private received = 0;
   private granted = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** The last body bytes, held until the stream's end confirms the Content-Length they complete. */
+  private held: Buffer | undefined;
 
   constructor(
     private readonly conn: HopServerConnection,
@@ -330,6 +349,8 @@ class ServerStream implements Dispatcher.DispatchHandler {
     hasBody: boolean,
     /** A HEAD request: its response has no body (RFC 9110 §9.3.2), whatever the app or a local answer writes. */
     private readonly headOnly = false,
+    /** The body's Content-Length, when the head states one: the DATA frames must add up to it. */
+    private readonly length?: number,
   ) {
     this.finished = conn.o.streamStarted();
     if (hasBody) {
@@ -360,7 +381,23 @@ class ServerStream implements Dispatcher.DispatchHandler {
       this.conn.protocolError(`stream ${this.id} sent more than its flow-control window`);
       return false;
     }
-    if (payload.length && !this.body.push(Buffer.from(payload))) {
+    const length = this.length;
+    if (length !== undefined && (this.received > length || (end && this.received < length))) {
+      this.conn.protocolError(`stream ${this.id} sent ${this.received > length ? "more" : "less"} body than its content-length (${length})`);
+      return false;
+    }
+    let chunk: Buffer | undefined = payload.length ? Buffer.from(payload) : undefined;
+    if (length !== undefined && this.received === length && !end) {
+      // The body is complete by its length but its stream has not ended: its last bytes wait for the end,
+      // so that the app never has a complete request whose DATA then goes on (refused above).
+      if (chunk) this.held = chunk;
+      chunk = undefined;
+    } else if (end && this.held) {
+      // Nothing came with the end (more would be past the length).
+      chunk = this.held;
+      this.held = undefined;
+    }
+    if (chunk && !this.body.push(chunk)) {
       // Granted when the consumer reads (read()).
     } else if (this.received - this.granted >= WINDOW / 4) this.grant();
     if (end) {
