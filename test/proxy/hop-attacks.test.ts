@@ -783,6 +783,24 @@ spec:
     expect(["/length-over", "/length-short", "/length-none", "/length-invalid"].map(seen)).toEqual([0, 0, 0, 0]);
   });
 
+  test("a Host the HTTP/1.1 listeners refuse, and CONNECT, get their answers (400, 403), never the app", async () => {
+    const p = await peer();
+    let id = 1;
+    for (const host of ["api/x", "api x", "api\\x"]) {
+      p.request(id, "GET", "/hop-invalid", { host });
+      expect(await p.outcome(id), host).toEqual({ status: 400, body: "unimesh: an invalid host header" });
+      // What HTTP/1.1 over mutual TLS gets at the same listener.
+      expect(await rawHttp(port, "GET", "/hop-invalid", [["host", host]], { ca, id: ops }), host).toBe(400);
+      id += 2;
+    }
+    p.request(id, "CONNECT", "/hop-invalid", { host: "api" });
+    expect(await p.outcome(id)).toEqual({ status: 403, body: "unimesh: CONNECT is not supported" });
+    expect(await rawHttp(port, "CONNECT", "api:80", [["host", "api:80"]], { ca, id: ops })).toBe(403);
+    await usable(p, id + 2);
+    p.close();
+    expect(seen("/hop-invalid")).toBe(0);
+  });
+
   /** The status of one HTTP/2 request over mutual TLS to the lenient app's inbound listener. */
   const h2Status = async (lp: number, method: string): Promise<number> => {
     const s = http2.connect(`https://127.0.0.1:${lp}`, { ca, cert: ops.certPem, key: ops.keyPem, checkServerIdentity: () => undefined });

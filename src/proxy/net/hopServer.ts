@@ -10,11 +10,12 @@
  * client, and only to an instance with the identity this connection's server certificate names).
  *
  * Everything a peer sends is checked as hostile input: frame sizes, stream ids, request heads (method
- * token, origin-form path, header names and values, their size: 431 over `maxHeaderBytes`; Content-Length
- * as the HTTP/1.1 listeners answer it), a body's DATA against its Content-Length (as HTTP/2's, RFC 9113
- * §8.1.1; its last bytes wait for the stream's end), the number of concurrent streams (REFUSED beyond
- * it), the flow-control window, the time to receive a request body (`requestTimeoutMs`), and the idle time
- * without a stream (`keepAliveMs`, then GOAWAY). Hop-by-hop headers are dropped as on the HTTP path (RFC 9110 §7.6.1). A protocol error closes the connection.
+ * token, origin-form path, header names and values, their size: 431 over `maxHeaderBytes`; Host,
+ * Content-Length and CONNECT as the HTTP/1.1 listeners answer them), a body's DATA against its
+ * Content-Length (as HTTP/2's, RFC 9113 §8.1.1; its last bytes wait for the stream's end), the number of
+ * concurrent streams (REFUSED beyond it), the flow-control window, the time to receive a request body
+ * (`requestTimeoutMs`), and the idle time without a stream (`keepAliveMs`, then GOAWAY). Hop-by-hop
+ * headers are dropped as on the HTTP path (RFC 9110 §7.6.1). A protocol error closes the connection.
  */
 import { Readable } from "node:stream";
 import type { TLSSocket } from "node:tls";
@@ -43,6 +44,7 @@ import {
   u32,
 } from "./hop.js";
 import { IdTable } from "../idTable.js";
+import { HOST_VALUE } from "./listener.js";
 import { readThroughBuffer } from "./tlsReads.js";
 
 /** What a hop connection needs from its listener. */
@@ -308,9 +310,18 @@ export class HopServerConnection {
       s.localReply(400, "unimesh: the method has lower-case letters", "DPE");
       return true;
     }
-    // As Node's parser answers on the HTTP path: a Content-Length that is not 1*DIGIT (RFC 9110 §8.6).
+    // As the HTTP/1.1 listeners answer (net/listener.ts refusedRequestHead, and Node's parser for a
+    // Content-Length that is not 1*DIGIT, RFC 9110 §8.6): a Host they refuse, and CONNECT.
     if (cl !== undefined && length === undefined) {
       s.localReply(400, "unimesh: an invalid content-length", "DPE");
+      return true;
+    }
+    if (!HOST_VALUE.test(h.host)) {
+      s.localReply(400, "unimesh: an invalid host header", "DPE");
+      return true;
+    }
+    if (head!.m === "CONNECT") {
+      s.localReply(403, "unimesh: CONNECT is not supported", "DPE");
       return true;
     }
     // The inbound side (upstream/inline.ts) drops the hop-by-hop ones, and access control decides on

@@ -81,10 +81,10 @@ const H2_PREFACE = Buffer.from("PRI * HTTP/2.0");
 
 /**
  * A Host value: the characters of an authority (RFC 3986 §3.2) that nghttp2 accepts in HTTP/2's
- * `:authority`, so that HTTP/1.1 and HTTP/2 callers are held to the same rule; empty is allowed over
- * HTTP/1.1 (RFC 9112 §3.2: a target without authority).
+ * `:authority`, so that HTTP/1.1, HTTP/2 and hop-protocol (./hopServer.ts) callers are held to the same
+ * rule; empty is allowed over HTTP/1.1 (RFC 9112 §3.2: a target without authority).
  */
-const HOST_VALUE = /^[A-Za-z0-9!$&'()*+,;=:@[\]_.~%-]*$/;
+export const HOST_VALUE = /^[A-Za-z0-9!$&'()*+,;=:@[\]_.~%-]*$/;
 
 /** A Transfer-Encoding that is `chunked` alone (any case, with optional whitespace and empty list elements). */
 const CHUNKED_ONLY = /^[\t ,]*chunked[\t ,]*$/i;
