@@ -71,8 +71,8 @@ export interface ListenerEvents {
   /** The listener closed a connection to protect itself (`idle-shed`, `http2-premature-resets`). */
   closed?(reason: string): void;
   /**
-   * An HTTP/1.1 request the listener answered itself before its handler saw it ({@link refusedRequestHead}),
-   * with `status` and the access-log flag `flag`: counted and logged as the handler's own refusals are.
+   * An HTTP/1.1 request the listener answered itself before its handler saw it ({@link refusedRequestHead},
+   * CONNECT), with `status` and the access-log flag `flag`: counted and logged as the handler's own refusals are.
    */
   refused?(req: http.IncomingMessage, res: http.ServerResponse, status: number, flag: string): void;
 }
