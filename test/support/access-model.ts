@@ -1,6 +1,6 @@
 /**
  * The random models and requests of the access differential tests (test/adapters/istio/access-differential.test.ts,
- * test/adapters/linkerd/access-differential.test.ts), shared: schema-valid unimesh models drawn from a seeded
+ * test/adapters/linkerd/access-differential.test.ts, test/adapters/kuma/access-differential.test.ts), shared: schema-valid unimesh models drawn from a seeded
  * PRNG (services with random ports, target ports, selectors, pods shared by two services; AccessPolicies of
  * every scope with every access field; RequestAuthentications; MTLSPolicies with port modes), the world they
  * describe (pods and their labels), and edge-biased requests. {@link GenOptions} leaves out what a mesh's
@@ -130,6 +130,14 @@ export interface GenOptions {
    * default policy can say (allow every caller, allow every meshed caller, allow nothing), sometimes random.
    */
   namespaceWide?: "random" | "defaults";
+  /** IP blocks in sources (ipBlocks; notIpBlocks go with `negations`). */
+  ipBlocks?: boolean;
+  /** Request conditions of rules: methods, paths, ports, notPorts, headers (their other negations go with `negations`). */
+  requestConditions?: boolean;
+  /** Per-port modes of service MTLSPolicies. */
+  portModes?: boolean;
+  /** How often each of the namespaces gets a namespace-wide MTLSPolicy (default 0.2), the mesh a mesh-wide one (0.1), a service its own (0.12). */
+  mtlsOdds?: { namespace?: number; mesh?: number; service?: number };
 }
 
 /** A random source (every field of AccessSource an AccessPolicy may use). */
@@ -138,7 +146,7 @@ export function randomSource(rnd: Rnd, o: GenOptions = {}): Record<string, unkno
   const s: Record<string, unknown> = {};
   if (rnd() < 0.45) s.serviceAccounts = some(rnd, SERVICE_ACCOUNTS);
   if (rnd() < 0.25) s.namespaces = some(rnd, NAMESPACES);
-  if (rnd() < 0.12) s.ipBlocks = some(rnd, IP_BLOCKS);
+  if ((o.ipBlocks ?? true) && rnd() < 0.12) s.ipBlocks = some(rnd, IP_BLOCKS);
   if (neg && rnd() < 0.2) s.notServiceAccounts = some(rnd, SERVICE_ACCOUNTS);
   if (neg && rnd() < 0.15) s.notNamespaces = some(rnd, NAMESPACES);
   if (neg && rnd() < 0.08) s.notIpBlocks = some(rnd, IP_BLOCKS);
@@ -176,6 +184,7 @@ export const CLAIMS: Record<string, unknown>[] = [
  */
 export function randomRule(rnd: Rnd, ports: number[] | undefined, issuers: string[] = [], o: GenOptions = {}): Record<string, unknown> {
   const neg = o.negations ?? true;
+  const l7 = o.requestConditions ?? true;
   const methods = o.ruleMethods ?? METHODS;
   const r: Record<string, unknown> = {};
   if (issuers.length) {
@@ -186,14 +195,14 @@ export function randomRule(rnd: Rnd, ports: number[] | undefined, issuers: strin
     if (rnd() < 0.12) r.notClaims = pick(rnd, CLAIMS);
   }
   if (rnd() < 0.5) r.source = randomSource(rnd, o);
-  if (rnd() < 0.3) r.methods = some(rnd, methods);
+  if (l7 && rnd() < 0.3) r.methods = some(rnd, methods);
   if (neg && rnd() < 0.12) r.notMethods = some(rnd, methods);
-  if (rnd() < 0.4) r.paths = some(rnd, RULE_PATHS, 3);
+  if (l7 && rnd() < 0.4) r.paths = some(rnd, RULE_PATHS, 3);
   if (neg && rnd() < 0.15) r.notPaths = some(rnd, RULE_PATHS);
-  if (ports && rnd() < 0.2) r.ports = some(rnd, ports);
-  if (ports && rnd() < 0.1) r.notPorts = some(rnd, ports);
+  if (l7 && ports && rnd() < 0.2) r.ports = some(rnd, ports);
+  if (l7 && ports && rnd() < 0.1) r.notPorts = some(rnd, ports);
   const headers = () => Object.fromEntries(some(rnd, HEADER_NAMES, 1).map((n) => [n, some(rnd, RULE_HEADER_VALUES)]));
-  if (rnd() < 0.2) r.headers = headers();
+  if (l7 && rnd() < 0.2) r.headers = headers();
   if (neg && rnd() < 0.12) r.notHeaders = headers();
   return r;
 }
@@ -327,14 +336,14 @@ export function randomModel(rnd: Rnd, o: GenOptions = {}): Doc[] {
       doc("AccessPolicy", "mesh", pick(rnd, ["test", "other"]), { scope: "mesh", ...(allow.length ? { allow } : {}), ...(deny.length ? { deny } : {}) }),
     );
   }
-  for (const ns of ["test", "other"]) if (rnd() < 0.2) docs.push(doc("MTLSPolicy", `mtls-${ns}`, ns, { mode: pick(rnd, modes) }));
-  if (o.meshScope !== false && rnd() < 0.1) docs.push(doc("MTLSPolicy", "mtls-mesh", "other", { scope: "mesh", mode: pick(rnd, modes) }));
+  for (const ns of ["test", "other"]) if (rnd() < (o.mtlsOdds?.namespace ?? 0.2)) docs.push(doc("MTLSPolicy", `mtls-${ns}`, ns, { mode: pick(rnd, modes) }));
+  if (o.meshScope !== false && rnd() < (o.mtlsOdds?.mesh ?? 0.1)) docs.push(doc("MTLSPolicy", "mtls-mesh", "other", { scope: "mesh", mode: pick(rnd, modes) }));
   for (const s of SERVICES) {
     const key = `${s.namespace}/${s.name}`;
-    if (!declared.has(key) || rnd() > 0.12) continue;
+    if (!declared.has(key) || rnd() > (o.mtlsOdds?.service ?? 0.12)) continue;
     const dp = declared.get(key);
     const spec: Record<string, unknown> = { destination: { service: s.name }, mode: pick(rnd, modes) };
-    if (dp && rnd() < 0.5) spec.ports = { [String(pick(rnd, dp))]: pick(rnd, modes) };
+    if ((o.portModes ?? true) && dp && rnd() < 0.5) spec.ports = { [String(pick(rnd, dp))]: pick(rnd, modes) };
     docs.push(doc("MTLSPolicy", `mtls-${s.name}`, s.namespace, spec));
   }
   return docs;
