@@ -451,6 +451,28 @@ describe("access: deny by default once selected, deny wins (MeshTrafficPermissio
     expect(find(ok.resources, "MeshTrafficPermission", "ns")).toMatchObject({ metadata: { namespace: "shop" }, spec: { targetRef: { kind: "Mesh" } } });
   });
 
+  test("a policy for a service's one port, on pods another service shares with pod ports of its own: an error (Kuma applies it to every inbound)", () => {
+    // The MeshTrafficPermission selects the pods by labels, without sectionName: every inbound of them, so on
+    // the shared pods also the other service's pod port, where its allows join that service's rules (the
+    // differential test's case: any caller admitted to b-v2:9090, which only allows a).
+    const b = `${SVC("b", "[{port: 80}]")}---\n${SVC("b-v2", "[{port: 9090}]", ", selector: {app: b}")}`;
+    const yaml = doc(
+      STRICT,
+      b,
+      AP("ap-b", "  destination: {service: b, port: 80}\n  allow: [{}]"),
+      AP("ap-b-v2", "  destination: {service: b-v2, port: 9090}\n  allow: [{source: {serviceAccounts: [a]}}]"),
+    );
+    expect(own(run(yaml))).toEqual([
+      "AccessPolicy/shop/ap-b /spec/destination/port error adapter/unsupported-value/access.port-scoped",
+      "AccessPolicy/shop/ap-b-v2 /spec/destination/port error adapter/unsupported-value/access.port-scoped",
+    ]);
+    // A sharer whose ports all reach the same pod port: the policy covers exactly that inbound.
+    const same = `${SVC("b", "[{port: 80}]")}---\n${SVC("b-v2", "[{port: 8080, targetPort: 80}]", ", selector: {app: b}")}`;
+    expect(own(run(doc(STRICT, same, AP("ap-b", "  destination: {service: b, port: 80}\n  allow: [{source: {serviceAccounts: [a]}}]"))))).not.toContain(
+      "AccessPolicy/shop/ap-b /spec/destination/port error adapter/unsupported-value/access.port-scoped",
+    );
+  });
+
   test("methods, paths, headers, ports, negations and IP blocks: errors naming the field, nothing emitted", () => {
     const r = run(
       doc(

@@ -116,7 +116,25 @@ export function meshTrafficPermission(kc: KumaContext, e: Entry<AccessPolicy>, v
   }
   if (s.destination?.port !== undefined && view) {
     const ports = view.ports;
-    if (!(view.portsDeclared && ports.length === 1 && ports[0].port === s.destination.port)) {
+    // The policy selects the pods (Dataplane labels, no sectionName): every inbound of them. That is the
+    // port's inbound alone only when the service has that one port and every service sharing its pods
+    // reaches the same pod port (else it would also govern, and add its allows to, the others' ports).
+    const tp = ports.length === 1 ? ports[0].targetPort : undefined;
+    const sharers = kc.model.podSharers(view.namespace, view.service).filter((o) => {
+      const theirs = kc.model.servicePorts(view.namespace, o.facts.name);
+      return !theirs.length || theirs.some((p) => p.targetPort !== tp);
+    });
+    if (sharers.length && view.portsDeclared && ports.length === 1 && ports[0].port === s.destination.port) {
+      ok = false;
+      const names = sharers.map((o) => `${view.namespace}/${o.facts.name}`).join(", ");
+      kc.report(e, "/spec/destination/port", {
+        feature: "access",
+        kind: "unsupported-value",
+        what: "port-scoped",
+        severity: "error",
+        message: `Kuma's MeshTrafficPermission selects pods (targetRef Dataplane labels), so this policy for port ${s.destination.port} of ${view.namespace}/${view.service} would govern every inbound of its pods, and ${names} select${sharers.length > 1 ? "" : "s"} some of the same pods with other (or undeclared) pod ports: there its rules would join theirs (its allows admitting callers they do not); drop the port (the policy then covers the whole service, which the shared-pod checks compare), or give the services selectors that cannot pick the same pod`,
+      });
+    } else if (!(view.portsDeclared && ports.length === 1 && ports[0].port === s.destination.port)) {
       ok = false;
       kc.report(e, "/spec/destination/port", {
         feature: "access",
