@@ -517,6 +517,21 @@ describe("mTLS: MeshTLS by targetRef specificity (Dataplane > Mesh in a namespac
     ]);
   });
 
+  test("a strict service's MeshTLS on pods a service of a permissive namespace shares: plaintext refused there, a warning names it", () => {
+    // Kuma gives an inbound the mode of the most specific MeshTLS (Dataplane labels over the namespace's Mesh):
+    // b's pods, which b-v2 also selects, are Strict for b-v2's callers too.
+    const r = run(
+      doc(
+        `apiVersion: unimesh.io/v1alpha1\nkind: MTLSPolicy\nmetadata: {name: ns, namespace: shop}\nspec: {mode: permissive}\n`,
+        `apiVersion: unimesh.io/v1alpha1\nkind: MTLSPolicy\nmetadata: {name: b, namespace: shop}\nspec: {destination: {service: b}, mode: strict}\n`,
+        SVC("b"),
+        SVC("b-v2", "[{port: 8080, name: http}]", ", selector: {app: b}"),
+      ),
+    );
+    const w = r.diagnostics.filter((d) => d.code === "adapter/conflict/mtls.shared-pods");
+    expect(w.map((d) => [d.policy, d.severity, /shop\/b-v2/.test(d.message)])).toEqual([["MTLSPolicy/shop/b", "warning", true]]);
+  });
+
   test("disabled cannot be expressed", () => {
     const r = run(`apiVersion: unimesh.io/v1alpha1\nkind: MTLSPolicy\nmetadata: {name: off, namespace: shop}\nspec: {mode: disabled}\n`);
     expect(brief(r)).toEqual(["MTLSPolicy/shop/off /spec/mode error adapter/unsupported-value/mtls.disabled"]);

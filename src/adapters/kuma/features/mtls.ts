@@ -73,10 +73,39 @@ export function meshTls(kc: KumaContext, e: Entry<MTLSPolicy>, view?: Destinatio
       });
       mode = top.effective.mode;
     }
+    warnSharersServedStricter(kc, e, view, mode);
   } else {
     targetRef = { kind: "Mesh" };
     ns = s.scope === "mesh" ? kc.systemNamespace : e.namespace;
   }
+  return meshTlsObject(kc, e, targetRef, ns, mode);
+}
+
+const RANK = { disabled: 0, permissive: 1, strict: 2 } as const;
+
+/**
+ * Services sharing the destination's pods without an MTLSPolicy of their own whose namespace- or mesh-wide
+ * mode is looser than `mode`: this MeshTLS (Dataplane labels) is more specific than the Mesh-wide ones that
+ * give theirs, so on the shared pods Kuma serves their callers `mode` (a warning; a sharer with its own
+ * MTLSPolicy gets its own MeshTLS with the group's mode and the warning above, one without any MTLSPolicy
+ * the default-strict one of the translator).
+ */
+function warnSharersServedStricter(kc: KumaContext, e: Entry<MTLSPolicy>, view: DestinationView, mode: "strict" | "permissive"): void {
+  for (const o of kc.model.podSharers(view.namespace, view.service)) {
+    if (o.view?.mtls) continue;
+    const theirs = kc.model.mtlsMode(view.namespace, o.facts.name);
+    if (!theirs || RANK[theirs.mode] >= RANK[mode]) continue;
+    kc.report(e, "/spec/mode", {
+      feature: "mtls",
+      kind: "conflict",
+      what: "shared-pods",
+      severity: "warning",
+      message: `${view.namespace}/${o.facts.name} has no MTLSPolicy of its own (${theirs.policy.id}: ${theirs.mode}), but it selects some of the same pods as ${view.namespace}/${view.service}, whose MeshTLS (targetRef Dataplane) is more specific than the Mesh-wide one and sets ${MODES[mode]} there: Kuma gives an inbound one MeshTLS mode, so requests sent to ${o.facts.name} that reach the shared pods get ${mode}${mode === "strict" ? " (plaintext clients are refused)" : ""}; give ${o.facts.name} an MTLSPolicy ${mode} to make it explicit`,
+    });
+  }
+}
+
+function meshTlsObject(kc: KumaContext, e: Entry<MTLSPolicy>, targetRef: TargetRef, ns: string, mode: "strict" | "permissive"): KumaObject {
   return {
     apiVersion: KUMA_V1ALPHA1,
     kind: "MeshTLS",
