@@ -172,7 +172,15 @@ function trafficObjects(dc: DestinationContext): KumaObject[] {
 /**
  * What unimesh cannot see from the policies but the translation relies on (warnings, once per run):
  * MeshTrafficPermission and MeshTLS act only when the Mesh has mTLS or the workloads a MeshIdentity; the
- * callers' SPIFFE IDs must be those of a MeshIdentity with the trust domain unimesh writes.
+ * callers' SPIFFE IDs must be those of a MeshIdentity with the trust domain unimesh writes. And what such a
+ * MeshIdentity changes for the workloads the model leaves open (kuma v2.14.3): Kuma denies every mutual-TLS
+ * request to an inbound no MeshTrafficPermission with `rules` selects ("By default, if no policy is
+ * present, all requests are denied", kuma-website policies/meshtrafficpermission_experimental.md;
+ * meshtrafficpermission plugin.go configures the deny-all RBAC under a workload identity and ignores
+ * `from` policies and TrafficPermissions), and an inbound no MeshTLS gives a mode is Strict (meshtls
+ * plugin.go getMeshTLSMode), where the model admits every request to a destination no AccessPolicy
+ * selects and plaintext where no MTLSPolicy applies (permissive): each a warning naming the services
+ * unimesh knows (MeshServices and the destinations of policies) that it applies to.
  */
 function preconditions(kc: KumaContext, out: KubeObject[]): void {
   const kinds = new Set(out.map((o) => o.kind));
@@ -180,6 +188,28 @@ function preconditions(kc: KumaContext, out: KubeObject[]): void {
   kc.ctx.reportGlobal({
     code: adapterCode("note", undefined, "mtls-preconditions"),
     severity: "warning",
-    message: `Kuma applies MeshTLS and MeshTrafficPermission only when Mesh "${kc.meshName}" has mTLS (spec.mtls.enabledBackend) or the workloads have a MeshIdentity; without either, no access rule is enforced. MeshTrafficPermission rules match SPIFFE IDs spiffe://${kc.model.trustDomain}/ns/<namespace>/sa/<service account>: the MeshIdentity must use that trust domain (Kuma's default is <mesh>.<zone>.mesh.local: --set trustDomain=...) and the path /ns/{{ .Namespace }}/sa/{{ .ServiceAccount }}; rules for every caller or any authenticated caller match that trust domain only, so callers of trust domains federated with MeshTrust are not covered by them. Workloads no MeshTrafficPermission selects are open only where the installation keeps an allow-all (legacy TrafficPermission or a 'from' MeshTrafficPermission); another 'rules' MeshTrafficPermission selecting these workloads would add its allows`,
+    message: `Kuma applies MeshTLS and MeshTrafficPermission only when Mesh "${kc.meshName}" has mTLS (spec.mtls.enabledBackend) or the workloads have a MeshIdentity; without either, no access rule is enforced. MeshTrafficPermission rules match SPIFFE IDs spiffe://${kc.model.trustDomain}/ns/<namespace>/sa/<service account>: the MeshIdentity must use that trust domain (Kuma's default is <mesh>.<zone>.mesh.local: --set trustDomain=...) and the path /ns/{{ .Namespace }}/sa/{{ .ServiceAccount }}; rules for every caller or any authenticated caller match that trust domain only, so callers of trust domains federated with MeshTrust are not covered by them. With a MeshIdentity, Kuma denies every mutual-TLS request to a workload no MeshTrafficPermission with 'rules' selects ('from' MeshTrafficPermissions and TrafficPermissions, such as an installation's allow-all, are ignored), and a workload no MeshTLS gives a mode is Strict; another 'rules' MeshTrafficPermission selecting these workloads would add its allows`,
   });
+  const model = kc.model;
+  const known = new Map<string, { namespace: string; name: string }>();
+  for (const e of model.services) known.set(`${e.namespace}/${e.name}`, { namespace: e.namespace, name: e.name });
+  for (const v of model.destinations()) known.set(`${v.namespace}/${v.service}`, { namespace: v.namespace, name: v.service });
+  const keys = [...known.keys()].sort();
+  const open = keys.filter((k) => {
+    const { namespace, name } = known.get(k)!;
+    return !model.destination(namespace, name)?.accessPolicies.length && !model.scopedAccess(namespace)?.policies.length;
+  });
+  if (open.length)
+    kc.ctx.reportGlobal({
+      code: adapterCode("conflict", "access", "default-deny"),
+      severity: "warning",
+      message: `no AccessPolicy selects ${open.join(", ")}, so the model admits every request to ${open.length > 1 ? "them" : "it"}, but with a MeshIdentity (which the MeshTrafficPermission rules unimesh writes need) Kuma denies every mutual-TLS request to a workload no MeshTrafficPermission with 'rules' selects ("By default, if no policy is present, all requests are denied"; an installation's allow-all TrafficPermission or 'from' MeshTrafficPermission is ignored there): give ${open.length > 1 ? "each" : "it"} an AccessPolicy that allows every caller (allow: [{}]) to keep ${open.length > 1 ? "them" : "it"} open, or the rules meant for ${open.length > 1 ? "them" : "it"}`,
+    });
+  const plain = keys.filter((k) => !model.mtlsMode(known.get(k)!.namespace, known.get(k)!.name));
+  if (plain.length)
+    kc.ctx.reportGlobal({
+      code: adapterCode("conflict", "mtls", "default-strict"),
+      severity: "warning",
+      message: `no MTLSPolicy applies to ${plain.join(", ")}, so the model accepts plaintext callers there (permissive), but with a MeshIdentity Kuma makes an inbound no MeshTLS gives a mode Strict (plaintext refused) unless another service's MeshTLS selects the same pods: give ${plain.length > 1 ? "them" : "it"} an MTLSPolicy (mode permissive keeps plaintext callers, strict makes it explicit)`,
+    });
 }

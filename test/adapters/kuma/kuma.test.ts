@@ -473,6 +473,37 @@ describe("access: deny by default once selected, deny wins (MeshTrafficPermissio
     );
   });
 
+  test("workloads no AccessPolicy selects: with a MeshIdentity Kuma denies their mutual-TLS callers, a warning names them", () => {
+    // kuma-website policies/meshtrafficpermission_experimental.md: "By default, if no policy is present, all
+    // requests are denied"; kuma v2.14.3 plugin.go builds the deny-all RBAC for an inbound no `rules` policy
+    // selects under a workload identity, ignoring `from` policies and TrafficPermissions.
+    const r = run(doc(STRICT, SVC("orders"), SVC("catalog"), AP("orders", "  destination: {service: orders}\n  allow: [{source: {serviceAccounts: [web]}}]")));
+    const w = r.diagnostics.filter((d) => d.code === "adapter/conflict/access.default-deny");
+    expect(w.map((d) => d.severity)).toEqual(["warning"]);
+    expect(w[0].message).toContain("shop/catalog");
+    expect(w[0].message).not.toContain("shop/orders");
+    // The note on the preconditions no longer says an installation's allow-all opens them.
+    const note = r.diagnostics.find((d) => d.code === "adapter/note/mtls-preconditions")!.message;
+    expect(note).not.toContain("open only where the installation keeps an allow-all");
+    // A namespace-wide AccessPolicy selects them all: nothing to say.
+    const all = run(doc(STRICT, SVC("orders"), SVC("catalog"), AP("ns", "  allow: [{source: {namespaces: [shop]}}]")));
+    expect(all.diagnostics.filter((d) => d.code === "adapter/conflict/access.default-deny")).toEqual([]);
+  });
+
+  test("workloads no MTLSPolicy covers: with a MeshIdentity Kuma's mode is Strict (plaintext refused), where the model's default is permissive", () => {
+    // kuma v2.14.3 meshtls plugin.go getMeshTLSMode: no MeshTLS mode and a workload identity: Strict.
+    const r = run(doc(SVC("orders"), AP("orders", "  destination: {service: orders}\n  allow: [{}]")));
+    expect(r.ok).toBe(true);
+    const w = r.diagnostics.filter((d) => d.code === "adapter/conflict/mtls.default-strict");
+    expect(w.map((d) => [d.severity, /shop\/orders/.test(d.message)])).toEqual([["warning", true]]);
+    expect(run(doc(STRICT, SVC("orders"), AP("orders", "  destination: {service: orders}\n  allow: [{}]"))).diagnostics.map((d) => d.code)).not.toContain(
+      "adapter/conflict/mtls.default-strict",
+    );
+    // The plaintext error no longer calls Kuma's default mode Permissive.
+    const e = run(doc(SVC("orders"), AP("orders", "  destination: {service: orders}\n  allow: [{source: {serviceAccounts: [web]}}]")));
+    expect(e.diagnostics.find((d) => d.code === "adapter/unsupported-value/access.plaintext")!.message).not.toContain("default MeshTLS mode is Permissive");
+  });
+
   test("methods, paths, headers, ports, negations and IP blocks: errors naming the field, nothing emitted", () => {
     const r = run(
       doc(

@@ -45,7 +45,7 @@ import { type FeatureModule, featureModule, partial } from "./types.js";
 export const access: FeatureModule = featureModule("access", () =>
   partial(
     "MeshTrafficPermission rules[].default {allow, deny}[].spiffeID (targetRef Dataplane)",
-    "callers by SPIFFE ID of a MeshIdentity (/ns/<ns>/sa/<sa>; --set trustDomain to its trust domain); destinations need strict mTLS (plaintext skips MeshTrafficPermission); no ipBlocks; port-specific policies only for a service's one declared port",
+    "callers by SPIFFE ID of a MeshIdentity (/ns/<ns>/sa/<sa>; --set trustDomain to its trust domain); destinations need strict mTLS (plaintext skips MeshTrafficPermission); no ipBlocks; port-specific policies only for a service's one declared port, on pods no other service shares with other ports; with a MeshIdentity Kuma denies workloads no AccessPolicy selects (a warning names them)",
   ),
 );
 
@@ -217,7 +217,7 @@ export function requireStrictMtls(kc: KumaContext, view: DestinationView): void 
       kind: "unsupported-value",
       what: "plaintext",
       severity: "error",
-      message: `Kuma enforces MeshTrafficPermission on mutual-TLS connections only, and ${view.namespace}/${view.service} ${m ? `accepts plaintext (MTLSPolicy ${m.policy.id} mode ${m.mode})` : "has no MTLSPolicy (Kuma's default MeshTLS mode is Permissive)"}: plaintext callers would get past every rule. Add an MTLSPolicy with mode strict for it (or its namespace)`,
+      message: `Kuma enforces MeshTrafficPermission on mutual-TLS connections only, and ${view.namespace}/${view.service} ${m ? `accepts plaintext (MTLSPolicy ${m.policy.id} mode ${m.mode})` : "has no MTLSPolicy (without a MeshTLS mode Kuma takes the Mesh's: Strict with a MeshIdentity, else its mTLS backend's, which may be PERMISSIVE)"}: plaintext callers would get past every rule. Add an MTLSPolicy with mode strict for it (or its namespace)`,
     });
   }
 }

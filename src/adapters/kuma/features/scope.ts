@@ -37,7 +37,10 @@ function requireStrictScope(kc: KumaContext, e: Entry<AccessPolicy>): void {
   const looser: string[] = [];
   // The mode of a workload no MTLSPolicy names: "" is no service's name.
   const level = (ns: string) => model.mtlsMode(ns, "");
-  const describe = (m: ReturnType<typeof level>) => (m ? `${m.policy.id} (${m.mode})` : "no MTLSPolicy (Kuma's default MeshTLS mode is Permissive)");
+  const describe = (m: ReturnType<typeof level>) =>
+    m
+      ? `${m.policy.id} (${m.mode})`
+      : "no MTLSPolicy (without a MeshTLS mode Kuma takes the Mesh's: Strict with a MeshIdentity, else its mTLS backend's, which may be PERMISSIVE)";
   if (mesh && level("\u0000")?.mode !== "strict") looser.push(`the mesh: ${describe(level("\u0000"))}`);
   for (const ns of namespaces) {
     const m = level(ns);
