@@ -384,16 +384,19 @@ describe("access: deny by default once selected, deny wins (MeshTrafficPermissio
       { trustDomain: "trust-domain.mesh" },
     );
     expect(r.ok).toBe(true);
+    // Every caller of the trust domain: `spiffe://trust-domain.mesh/ns`, not the bare trust domain, which as a
+    // string prefix would also admit a federated `spiffe://trust-domain.mesh2/...` (Kuma refuses a trailing `/`).
     expect(find(r.resources, "MeshTrafficPermission", "platform-everyone")).toMatchObject({
       metadata: { namespace: "kuma-system" },
-      spec: { targetRef: { kind: "Mesh" }, rules: [{ default: { allow: [{ spiffeID: { type: "Prefix", value: "spiffe://trust-domain.mesh" } }] } }] },
+      spec: { targetRef: { kind: "Mesh" }, rules: [{ default: { allow: [{ spiffeID: { type: "Prefix", value: "spiffe://trust-domain.mesh/ns" } }] } }] },
     });
+    expect("spiffe://trust-domain.mesh2/ns/a/sa/b".startsWith("spiffe://trust-domain.mesh/ns")).toBe(false);
     expect(find(r.resources, "MeshTrafficPermission", "no-backend").spec).toEqual({
       targetRef: { kind: "Dataplane", labels: { app: "test-server" } },
       rules: [
         {
           default: {
-            allow: [{ spiffeID: { type: "Prefix", value: "spiffe://trust-domain.mesh" } }],
+            allow: [{ spiffeID: { type: "Prefix", value: "spiffe://trust-domain.mesh/ns" } }],
             deny: [{ spiffeID: { type: "Prefix", value: "spiffe://trust-domain.mesh/ns/backend/sa" } }],
           },
         },

@@ -17,9 +17,10 @@
  * Sources match the caller's SPIFFE ID (`rules[].default.allow|deny[].spiffeID` Exact/Prefix, a string
  * match on the certificate's URI SAN whose value Kuma requires to be a valid SPIFFE ID, so no trailing
  * `/`): service account → Exact `spiffe://<trustDomain>/ns/<ns>/sa/<sa>`, namespace → Prefix
- * `spiffe://<trustDomain>/ns/<ns>/sa`, `*` and no source → Prefix `spiffe://<trustDomain>` (every caller:
- * with Strict mTLS every caller has an identity, of the one trust domain the Mesh trusts; a warning says
- * that callers of trust domains federated with MeshTrust match no rule). These are the IDs of a MeshIdentity with Kuma's
+ * `spiffe://<trustDomain>/ns/<ns>/sa`, `*` and no source → Prefix `spiffe://<trustDomain>/ns` (every caller:
+ * with Strict mTLS every caller has an identity; a warning says that callers of trust domains federated
+ * with MeshTrust match no rule. Not the bare `spiffe://<trustDomain>`: as a string prefix it would also
+ * match a federated trust domain whose name begins with this one, `spiffe://cluster.local2/...`). These are the IDs of a MeshIdentity with Kuma's
  * Kubernetes path template (`/ns/{{ .Namespace }}/sa/{{ .ServiceAccount }}`); `--set trustDomain` must be
  * its trust domain (Kuma's default `{{ .Mesh }}.{{ .Zone }}.mesh.local`). IDs that match no certificate
  * deny: never looser.
@@ -54,7 +55,7 @@ type Match = { spiffeID: { type: "Exact" | "Prefix"; value: string } };
 /** The SPIFFE ID matches of a resolved source; undefined when something cannot be expressed (reported). */
 function sourceMatches(kc: KumaContext, e: Entry<AccessPolicy>, src: ResolvedSource | undefined): Match[] | undefined {
   const td = kc.model.trustDomain;
-  if (!src) return [{ spiffeID: { type: "Prefix", value: `spiffe://${td}` } }];
+  if (!src) return [{ spiffeID: { type: "Prefix", value: `spiffe://${td}/ns` } }];
   let ok = true;
   if (src.ipBlocks.length) {
     ok = false;
@@ -72,12 +73,12 @@ function sourceMatches(kc: KumaContext, e: Entry<AccessPolicy>, src: ResolvedSou
   for (const id of src.identities) {
     out.push(
       "any" in id
-        ? { spiffeID: { type: "Prefix", value: `spiffe://${td}` } }
+        ? { spiffeID: { type: "Prefix", value: `spiffe://${td}/ns` } }
         : { spiffeID: { type: "Exact", value: kc.spiffeId(id.namespace, id.serviceAccount) } },
     );
   }
   for (const ns of src.namespaces) out.push({ spiffeID: { type: "Prefix", value: `spiffe://${td}/ns/${ns}/sa` } });
-  if (!out.length) out.push({ spiffeID: { type: "Prefix", value: `spiffe://${td}` } });
+  if (!out.length) out.push({ spiffeID: { type: "Prefix", value: `spiffe://${td}/ns` } });
   return out;
 }
 
