@@ -33,13 +33,91 @@ class LocalController implements Dispatcher.DispatchController {
   }
 }
 
-/** Wraps the caller's handler to record the inbound side of the exchange. */
-class InboundRecorder implements Dispatcher.DispatchHandler {
+/**
+ * One request through the in-process hop: what the inbound side decided on, and the caller's handler
+ * wrapped to record the inbound side when the app's response ends (a class, as upstream/exchange.ts
+ * `Try`: one object per request, no closures).
+ */
+class InlineRequest implements Dispatcher.DispatchHandler {
   private status = 0;
   constructor(
+    private readonly hop: InlineHop,
+    private readonly ctx: ProxyContext,
+    private readonly inst: RtInstance,
+    private readonly peer: Peer,
+    private readonly opts: Dispatcher.DispatchOptions,
     private readonly inner: Dispatcher.DispatchHandler,
-    private readonly done: (status: number, flags: string[]) => void,
+    /** `performance.now()` when the request was handed over. */
+    private readonly started: number,
+    /** The path as the app gets it (normalized), and with the query. */
+    private readonly path: string,
+    private readonly url: string,
+    /** The query string without `?` (empty: none). */
+    private readonly query: string,
   ) {}
+
+  /** Counts and logs the inbound side of the request (as net/http.ts does for one on the wire). */
+  record(status: number, flags: string[]): void {
+    const { ctx, inst, peer } = this;
+    const svc = inst.service;
+    const seconds = (performance.now() - this.started) / 1000;
+    ctx.metrics.request("inbound", peer.label, svc.key, status, seconds);
+    if (!ctx.log.enabled) return;
+    const reqHeaders = this.opts.headers as Record<string, string | string[] | undefined>;
+    ctx.log.write({
+      time: new Date(Date.now() - seconds * 1000).toISOString(),
+      direction: "inbound",
+      listener: this.hop.key,
+      source: peer.label,
+      destination: svc.key,
+      method: this.opts.method,
+      path: this.path,
+      authority: String(reqHeaders.host ?? ""),
+      protocol: this.hop.protocol,
+      status,
+      durationMs: Math.round(seconds * 1e6) / 1e3,
+      upstream: `${inst.address}:${inst.port}`,
+      ...(flags.length ? { flags } : {}),
+      ...(typeof reqHeaders["x-request-id"] === "string" ? { requestId: reqHeaders["x-request-id"] } : {}),
+    });
+  }
+
+  /** Access control (and the rate limit) once the caller is authenticated, then the app's pool. */
+  proceed(authn: Authenticated | Refusal): boolean {
+    const { ctx, inst, peer, opts } = this;
+    const reqHeaders = opts.headers as Record<string, string | string[] | undefined>;
+    // The headers as the app gets them (a copy: retries reuse the caller's map), which access control
+    // decides on, as on the HTTP path (net/http.ts appRequestHeaders).
+    const headers =
+      "status" in authn
+        ? undefined
+        : appRequestHeaders(
+            reqHeaders as IncomingHttpHeaders,
+            typeof reqHeaders.host === "string" ? reqHeaders.host : undefined,
+            inst.service.spiffe,
+            peer.spiffe,
+          );
+    const refusal = "status" in authn ? authn : admit(ctx, this.hop.key, inst, peer, opts.method, this.path, headers!, authn.user);
+    if (refusal) {
+      this.record(refusal.status, [refusal.flag]);
+      return reply(this.inner, refusal.status, refusal.body, { "x-unimesh-flag": refusal.flag, ...(refusal.headers ?? {}) });
+    }
+    const auth = authn as Authenticated;
+    for (const h of auth.removeHeaders) delete headers![h];
+    const dest = inst.service.destination;
+    const pool = ctx.pools.get(
+      {
+        address: inst.address,
+        port: inst.port,
+        h2: inst.servicePort.protocol !== "http",
+        ...(dest.connectionPool ? { pool: dest.connectionPool } : {}),
+      },
+      inst,
+    );
+    const target = auth.query === this.query ? this.url : auth.query ? `${this.path}?${auth.query}` : this.path;
+    return pool.dispatch({ ...opts, path: target, headers: headers as Record<string, string> }, this);
+  }
+
   onRequestStart(c: Dispatcher.DispatchController, context: unknown): void {
     this.inner.onRequestStart?.(c, context);
   }
@@ -51,14 +129,14 @@ class InboundRecorder implements Dispatcher.DispatchHandler {
     this.inner.onResponseData?.(c, chunk);
   }
   onResponseEnd(c: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
-    this.done(this.status, []);
+    this.record(this.status, []);
     this.inner.onResponseEnd?.(c, trailers);
   }
   onResponseError(c: Dispatcher.DispatchController | undefined, err: Error): void {
     // Aborted by the caller (downstream gone, timeout): 499 as on the wire; otherwise the app failed
     // (undici reports a connect error before it hands over a controller).
-    if (c?.aborted) this.done(499, ["DC"]);
-    else this.done(this.status || 503, ["UC"]);
+    if (c?.aborted) this.record(499, ["DC"]);
+    else this.record(this.status || 503, ["UC"]);
     this.inner.onResponseError?.(c as Dispatcher.DispatchController, err);
   }
 }
@@ -71,9 +149,9 @@ class InboundRecorder implements Dispatcher.DispatchHandler {
 export class InlineHop implements Pick<Dispatcher, "dispatch"> {
   constructor(
     private readonly ctx: ProxyContext,
-    private readonly key: string,
+    readonly key: string,
     private readonly caller: Peer,
-    private readonly protocol = "inline",
+    readonly protocol = "inline",
   ) {}
 
   dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
@@ -95,68 +173,22 @@ export class InlineHop implements Pick<Dispatcher, "dispatch"> {
     const np = normalizePath(q < 0 ? opts.path : opts.path.slice(0, q));
     const path = np.ok ? np.path : opts.path;
     const url = q < 0 ? path : path + opts.path.slice(q);
-    const method = opts.method;
-    const reqHeaders = opts.headers as Record<string, string | string[] | undefined>;
-    const record = (status: number, flags: string[]) => {
-      const seconds = (performance.now() - started) / 1000;
-      ctx.metrics.request("inbound", peer.label, svc.key, status, seconds);
-      if (ctx.log.enabled) {
-        ctx.log.write({
-          time: new Date(Date.now() - seconds * 1000).toISOString(),
-          direction: "inbound",
-          listener: this.key,
-          source: peer.label,
-          destination: svc.key,
-          method,
-          path,
-          authority: String(reqHeaders.host ?? ""),
-          protocol: this.protocol,
-          status,
-          durationMs: Math.round(seconds * 1e6) / 1e3,
-          upstream: `${inst.address}:${inst.port}`,
-          ...(flags.length ? { flags } : {}),
-          ...(typeof reqHeaders["x-request-id"] === "string" ? { requestId: reqHeaders["x-request-id"] } : {}),
-        });
-      }
-    };
+    const query = q < 0 ? "" : opts.path.slice(q + 1);
+    const r = new InlineRequest(this, ctx, inst, peer, opts, handler, started, path, url, query);
     if (!np.ok) {
-      record(400, ["DPE"]);
+      r.record(400, ["DPE"]);
       return reply(handler, 400, `unimesh: ${np.reason}`, { "x-unimesh-flag": "DPE" });
     }
-    const query = q < 0 ? "" : opts.path.slice(q + 1);
-    const proceed = (authn: Authenticated | Refusal): boolean => {
-      // The headers as the app gets them (a copy: retries reuse the caller's map), which access control
-      // decides on, as on the HTTP path (net/http.ts appRequestHeaders).
-      const headers =
-        "status" in authn
-          ? undefined
-          : appRequestHeaders(reqHeaders as IncomingHttpHeaders, typeof reqHeaders.host === "string" ? reqHeaders.host : undefined, svc.spiffe, peer.spiffe);
-      const refusal = "status" in authn ? authn : admit(ctx, this.key, inst, peer, method, path, headers!, authn.user);
-      if (refusal) {
-        record(refusal.status, [refusal.flag]);
-        return reply(handler, refusal.status, refusal.body, { "x-unimesh-flag": refusal.flag, ...(refusal.headers ?? {}) });
-      }
-      const auth = authn as Authenticated;
-      for (const h of auth.removeHeaders) delete headers![h];
-      const dest = svc.destination;
-      const pool = ctx.pools.get(
-        {
-          address: inst.address,
-          port: inst.port,
-          h2: inst.servicePort.protocol !== "http",
-          ...(dest.connectionPool ? { pool: dest.connectionPool } : {}),
-        },
-        inst,
-      );
-      const target = auth.query === query ? url : auth.query ? `${path}?${auth.query}` : path;
-      return pool.dispatch({ ...opts, path: target, headers: headers as Record<string, string> }, new InboundRecorder(handler, record));
-    };
     // Request authentication verifies signatures asynchronously: only then is the request admitted.
-    if (!svc.destination.authenticator) return proceed({ removeHeaders: [], query });
-    authenticate(inst, method, path, String(reqHeaders.host ?? ""), reqHeaders as IncomingHttpHeaders, query).then(proceed, (e: Error) => {
-      record(500, ["LR"]);
-      reply(handler, 500, `unimesh internal error: ${e.message}`);
-    });
+    if (!svc.destination.authenticator) return r.proceed({ removeHeaders: [], query });
+    const reqHeaders = opts.headers as IncomingHttpHeaders;
+    authenticate(inst, opts.method, path, String(reqHeaders.host ?? ""), reqHeaders, query).then(
+      (a) => r.proceed(a),
+      (e: Error) => {
+        r.record(500, ["LR"]);
+        reply(handler, 500, `unimesh internal error: ${e.message}`);
+      },
+    );
     return true;
   }
 }
