@@ -7,8 +7,9 @@
  * closed, §6.1: its framing is faulty). Sent as raw bytes to an inbound
  * listener (a plaintext caller, permissive mode) and to an outbound listener (an app); the app must see
  * none of them, and each is counted and logged with the flag DPE, as the chains' refusals are.
- * With `Expect: 100-continue` (RFC 9110 §10.1.1), the interim 100 goes out only once the body is read: a
- * refused head, or a request access control refuses, gets its final status alone.
+ * With `Expect: 100-continue` (RFC 9110 §10.1.1), a refused head gets its final status alone; every other
+ * request its interim 100 at once (as Envoy), so that a later refusal never closes a connection whose
+ * pipelined requests were already handed on.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import net from "node:net";
@@ -270,14 +271,31 @@ describe("HTTP/1.1 request heads refused at every listener", () => {
     expect(api.seen.filter((s) => s.url.includes("/expect-"))).toEqual([]);
   });
 
-  test("with Expect: 100-continue, a request access control refuses gets its 403 alone, its body is never asked for, and the connection closes", async () => {
-    const [, port, host] = listeners()[0];
-    const a = await expectContinue(port, `POST /denied/x HTTP/1.1\r\nHost: ${host}\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n`, "hello");
-    expect({ statuses: a.statuses, closed: a.closed }).toEqual({ statuses: ["HTTP/1.1 403"], closed: true });
-    // Node says it closes: the client may or may not send the body it was not asked for.
-    expect(a.text).toMatch(/\r\nconnection: close\r\n/i);
-    expect(a.text).toContain("x-unimesh-flag: RBAC");
-    expect(api.seen.some((s) => s.url === "/denied/x")).toBe(false);
+  test("with Expect: 100-continue, a request access control refuses: the 100 at once (as Envoy), then its 403; a request pipelined behind it is answered too, not served and lost", async () => {
+    for (const [name, port, host] of listeners()) {
+      // The client waits for the 100, as curl does.
+      const a = await expectContinue(
+        port,
+        `POST /denied/${name}-x HTTP/1.1\r\nHost: ${host}\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n`,
+        "hello",
+        `GET /${name}/continue-after-denied HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+      );
+      expect(a.statuses, name).toEqual(["HTTP/1.1 100", "HTTP/1.1 403", "HTTP/1.1 200"]);
+      expect(a.text, name).toContain("x-unimesh-flag: RBAC");
+      // The client does not wait: the body and the next request right behind the head. Both are answered
+      // (the 403 deciding after the head must not close a connection whose next request was handed on).
+      const b = await rawText(
+        port,
+        `POST /denied/${name}-y HTTP/1.1\r\nHost: ${host}\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhelloGET /${name}/continue-after-denied-2 HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+      );
+      expect(b.match(/HTTP\/1\.1 \d{3}/g), name).toEqual(["HTTP/1.1 100", "HTTP/1.1 403", "HTTP/1.1 200"]);
+    }
+    expect(api.seen.some((s) => s.url.startsWith("/denied/"))).toBe(false);
+    for (const [name] of listeners())
+      expect(
+        api.seen.filter((s) => s.url.startsWith(`/${name}/continue-after-denied`)).map((s) => s.url),
+        name,
+      ).toEqual([`/${name}/continue-after-denied`, `/${name}/continue-after-denied-2`]);
   });
 
   test("an ordinary request with Expect: 100-continue: the 100, then the body reaches the app whole, and the connection serves the next request", async () => {
@@ -428,6 +446,21 @@ describe("HTTP/1.1 request heads refused at every listener", () => {
       ["inbound", 403, ["DPE"], "api.shop:80"],
       ["outbound", 403, ["DPE"], "api.shop:80"],
     ]);
+  });
+
+  test("a CONNECT pipelined behind a request still being answered closes the connection and nothing else (the process survives)", async () => {
+    for (const [name, port, host] of listeners()) {
+      // Node emits "connect" while the GET's response still owns the socket: answering on it threw outside
+      // any handler and the process exited.
+      const text = await rawText(
+        port,
+        `GET /${name}/before-connect HTTP/1.1\r\nHost: ${host}\r\n\r\nCONNECT api.shop:80 HTTP/1.1\r\nHost: api.shop:80\r\n\r\n`,
+      );
+      expect(text, name).not.toContain("[open]");
+      expect(await raw(port, `GET /${name}/after-connect HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`), name).toMatchObject({
+        status: "HTTP/1.1 200 OK",
+      });
+    }
   });
 
   test("after a refused head, the connection is closed: a request pipelined behind it is not served", async () => {

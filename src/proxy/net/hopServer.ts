@@ -44,7 +44,7 @@ import {
   u32,
 } from "./hop.js";
 import { IdTable } from "../idTable.js";
-import { HOST_VALUE } from "./listener.js";
+import { HOST_VALUE } from "./requestTarget.js";
 import { readThroughBuffer } from "./tlsReads.js";
 
 /** What a hop connection needs from its listener. */
@@ -138,8 +138,6 @@ export class HopServerConnection {
       if (this.congested) socket.pause();
       this.deadline.read();
     };
-    // Through one reused buffer where this Node allows it (net/tlsReads.ts: Node 24+ reads TLS into 64 KiB buffers).
-    if (!readThroughBuffer(socket, onChunk)) socket.on("data", onChunk);
     socket.on("drain", () => {
       if (socket.isPaused()) socket.resume();
       for (const s of [...this.streams.values()]) s.drain();
@@ -147,7 +145,11 @@ export class HopServerConnection {
     socket.on("error", () => socket.destroy());
     socket.on("close", () => this.onClose());
     this.writer.json(T_SETTINGS, 0, 0, { maxStreams: o.maxStreams, keepAliveMs: o.keepAliveMs });
+    // Through one reused buffer where this Node allows it (net/tlsReads.ts: Node 24+ reads TLS into 64 KiB
+    // buffers); once every listener is on and SETTINGS is queued, so that even bytes Node buffered before
+    // (delivered now) are answered after it.
     this.armIdle();
+    if (!readThroughBuffer(socket, onChunk)) socket.on("data", onChunk);
   }
 
   /** True while the socket holds over {@link MAX_BACKLOG} bytes the caller did not take: streams hold their data. */

@@ -25,8 +25,8 @@ const HOP_BY_HOP = new Set([
 /**
  * Request headers to forward: without hop-by-hop headers, HTTP/2 pseudo-headers, `host` (set
  * separately) and `expect`: like Envoy (without `proxy_100_continue`), the proxy answers
- * `Expect: 100-continue` itself (the listener sends the interim 100 once the body is read, so that a
- * request answered before that gets no 100) and streams the body on.
+ * `Expect: 100-continue` itself (the listener sends the interim 100, except before a refusal of the
+ * request's head) and streams the body on.
  */
 export function forwardableRequestHeaders(h: IncomingHttpHeaders): HeaderMap {
   const out: HeaderMap = {};
@@ -151,20 +151,6 @@ export function writeHead(res: Res, status: number, headers: HeaderMap): void {
     }
   }
   (res as unknown as import("node:http").ServerResponse).writeHead(status, clean as import("node:http").OutgoingHttpHeaders);
-}
-
-/**
- * The authority and the rest (path and query; `/` when there is no path) of an absolute-form request target
- * (`http://host:port/path?query`, RFC 9112 §3.2.2), or undefined for a target of another form. The
- * authority ends at the first `/` or `?` (RFC 3986 §3.2): `http://api?x=1` is `api` and `/?x=1`.
- */
-export function absoluteForm(url: string): { authority: string; target: string } | undefined {
-  const start = url.startsWith("http://") ? 7 : url.startsWith("https://") ? 8 : -1;
-  if (start < 0) return undefined;
-  let end = start;
-  while (end < url.length && url.charCodeAt(end) !== 47 /* / */ && url.charCodeAt(end) !== 63 /* ? */) end++;
-  const rest = url.slice(end);
-  return { authority: url.slice(start, end), target: rest.charCodeAt(0) === 47 ? rest : `/${rest}` };
 }
 
 /** The authority of a request: `:authority` (HTTP/2) or Host. */

@@ -20,7 +20,7 @@ import { constants as cryptoConstants } from "node:crypto";
 import type { Mode } from "../../api/generated/proxyConfig.js";
 import type { RtSettings } from "../config/compile.js";
 import { HOP_ALPN } from "./hop.js";
-import { absoluteForm } from "./http.js";
+import { HOST_VALUE, absoluteForm } from "./requestTarget.js";
 
 /** A request as both HTTP/1.1 and HTTP/2 (compatibility API) deliver it. */
 export type Req = http.IncomingMessage | http2.Http2ServerRequest;
@@ -78,13 +78,6 @@ export interface ListenerEvents {
 }
 
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0");
-
-/**
- * A Host value: the characters of an authority (RFC 3986 §3.2) that nghttp2 accepts in HTTP/2's
- * `:authority`, so that HTTP/1.1, HTTP/2 and hop-protocol (./hopServer.ts) callers are held to the same
- * rule; empty is allowed over HTTP/1.1 (RFC 9112 §3.2: a target without authority).
- */
-export const HOST_VALUE = /^[A-Za-z0-9!$&'()*+,;=:@[\]_.~%-]*$/;
 
 /** A Transfer-Encoding that is `chunked` alone (any case, with optional whitespace and empty list elements). */
 const CHUNKED_ONLY = /^[\t ,]*chunked[\t ,]*$/i;
@@ -147,26 +140,6 @@ export function refusedRequestHead(req: http.IncomingMessage): { status: number;
   const upgrade = upgradeOf(req);
   if (upgrade !== undefined && !H2C_ONLY.test(upgrade)) return { status: 403, reason: "protocol upgrades (Upgrade) are not supported" };
   return undefined;
-}
-
-/**
- * The interim `100 Continue` of an `Expect: 100-continue` request goes out when something first reads its
- * body (the stream's first `_read`: a pipe, a "data" listener, an async iterator), and only while no final
- * answer was sent: a request refused before that (its framing, access control, a rate limit, a route's
- * local answer) gets its final status alone, and the client need not send the body at all (RFC 9110
- * §10.1.1: a server that answers before reading the content may omit the 100). Node's own default sends
- * the 100 before any handler ran, so a framing refusal came after a 100 and a 403 after the body. When the
- * final answer goes without a 100, Node closes the connection after it (ServerResponse `_expect_continue`):
- * the client may send the body or not, so the bytes that follow cannot be told from a next request.
- */
-function continueOnRead(req: http.IncomingMessage, res: http.ServerResponse): void {
-  const stream = req as unknown as { _read(size: number): void };
-  const read = stream._read;
-  stream._read = function (this: unknown, size: number) {
-    stream._read = read;
-    if (!res.headersSent) res.writeContinue();
-    read.call(this, size);
-  };
 }
 
 /** One accepted connection, for idle shedding. */
@@ -261,14 +234,26 @@ export class Listener {
      */
     const onConnect1 = (req: http.IncomingMessage, socket: net.Socket) => {
       socket.on("error", () => socket.destroy());
-      const res = new http.ServerResponse(req);
-      res.assignSocket(socket);
-      res.once("finish", () => {
-        socket.end();
-        socket.resume();
-        setTimeout(() => socket.destroy(), 1000).unref();
-      });
-      refuse(req, res, { status: 403, reason: "CONNECT is not supported" });
+      // A CONNECT pipelined behind a request still being answered (Node emits "connect" as soon as it is
+      // parsed), or behind a refused one: the socket still belongs to that response (assigning it again
+      // throws, outside any handler: the process would exit). Closed without an answer, as Node does
+      // without a "connect" listener.
+      if ((socket as net.Socket & { _httpMessage?: unknown })._httpMessage || this.connOf.get(socket)?.refused) {
+        socket.destroy();
+        return;
+      }
+      try {
+        const res = new http.ServerResponse(req);
+        res.assignSocket(socket);
+        res.once("finish", () => {
+          socket.end();
+          socket.resume();
+          setTimeout(() => socket.destroy(), 1000).unref();
+        });
+        refuse(req, res, { status: 403, reason: "CONNECT is not supported" });
+      } catch {
+        socket.destroy();
+      }
     };
     const onRequest1 = (req: http.IncomingMessage, res: http.ServerResponse) => {
       const conn = this.connOf.get(req.socket);
@@ -288,11 +273,15 @@ export class Listener {
       handler(req, res);
     };
     /**
-     * `Expect: 100-continue` (RFC 9110 §10.1.1): with a "checkContinue" listener Node no longer sends the
-     * interim 100 before the request is handled; {@link continueOnRead} sends it once the body is read.
+     * `Expect: 100-continue` (RFC 9110 §10.1.1): a request whose head is refused ({@link refusedRequestHead})
+     * gets its final status alone (the connection closes, and `refused` stops what is pipelined behind it,
+     * both decided before the next request is parsed); every other one gets the interim 100 at once, as
+     * with Node's default and Envoy without `proxy_100_continue`. Not later, once the request's fate is known
+     * (access control, a rate limit): Node closes a connection whose final answer went without a 100, and a
+     * request pipelined behind would already have been handed on, served, and its answer lost.
      */
     const onContinue1 = (req: http.IncomingMessage, res: http.ServerResponse) => {
-      continueOnRead(req, res);
+      if (!this.connOf.get(req.socket)?.refused && !refusedRequestHead(req)) res.writeContinue();
       onRequest1(req, res);
     };
     /**

@@ -8,7 +8,8 @@ import type { RtIdentity, RtListener, RtPortView, RtRoute, RtService, RtUpstream
 import type { CallerState, ProxyContext } from "../../context.js";
 import type { HeaderMap } from "../../features/headers.js";
 import type { Req, Res } from "../../net/listener.js";
-import { absoluteForm, authorityOf } from "../../net/http.js";
+import { authorityOf } from "../../net/http.js";
+import { absoluteForm } from "../../net/requestTarget.js";
 
 /** An outbound listener (an app's) or an ingress. */
 export type CallerListener = Extract<RtListener, { kind: "outbound" | "ingress" }>;
