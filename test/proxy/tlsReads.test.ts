@@ -108,6 +108,42 @@ describe("TLS reads through one reused buffer", () => {
     c.destroy();
   });
 
+  test("server side: a socket paused inside a read gets nothing more until resumed, though Node's TLS layer hands over the records it already decrypted", async () => {
+    let sock: tls.TLSSocket | undefined;
+    let got: Buffer[] = [];
+    let pausedAt = -1;
+    const s = await server((so, chunks) => {
+      sock = so;
+      got = chunks;
+    });
+    closers.push(s.close);
+    const c = tls.connect({ port: s.port, host: "127.0.0.1", rejectUnauthorized: false });
+    await new Promise<void>((r) => c.once("secureConnect", () => r()));
+    await until(() => sock !== undefined);
+    // Pause on the first chunk, from inside the callback that delivers it.
+    const push = got.push.bind(got);
+    got.push = (...items: Buffer[]) => {
+      const n = push(...items);
+      if (pausedAt < 0) {
+        pausedAt = n;
+        sock!.pause();
+      }
+      return n;
+    };
+    // Many small TLS records in one TCP write (one read at the server, several records decrypted in it).
+    const parts = Array.from({ length: 200 }, (_, i) => pattern(100, i));
+    c.cork();
+    for (const p of parts) c.write(p);
+    c.uncork();
+    await until(() => pausedAt > 0);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(got.length).toBe(pausedAt);
+    sock!.resume();
+    await until(() => Buffer.concat(got).length === 200 * 100);
+    expect(Buffer.concat(got).equals(Buffer.concat(parts))).toBe(true);
+    c.destroy();
+  });
+
   test("client side (tls.connect onread): every byte once and in order, holding memory about the size of the bytes read", async () => {
     const parts = [pattern(5, 1), pattern(3000, 2), pattern(70_000, 3)];
     const s = tls.createServer({ key: srv.keyPem, cert: srv.certPem }, (sock) => {

@@ -76,7 +76,7 @@ function onReadSlots(): { buffer: symbol; callback: symbol } | null {
 /**
  * Reads an accepted TLS socket (a `tls.Server`'s `secureConnection`) through the shared read buffer: every
  * read from now on goes to `onChunk` as its own Buffer (a copy), in order, after whatever Node had
- * already buffered for `'data'` events; `socket.pause()` / `resume()` stop and restart reading as before.
+ * already buffered for `'data'` events; `socket.pause()` / `resume()` stop and restart reading and delivery as before.
  * Returns false, installing nothing, when this Node does not have what it needs: the caller then listens
  * to `'data'` events.
  */
@@ -85,14 +85,23 @@ export function readThroughBuffer(socket: TLSSocket, onChunk: (chunk: Buffer) =>
   const handle = (socket as unknown as { _handle?: { useUserBuffer?: (b: Uint8Array) => void } })._handle;
   if (!s || !handle || typeof handle.useUserBuffer !== "function" || socket.listenerCount("data") > 0) return false;
   const slot = socket as unknown as Record<symbol, unknown>;
+  // Pausing stops reading from the network, but Node's TLS layer still hands over every record it has
+  // already decrypted from the last read (up to one read, ~64 KiB): held here until the socket resumes,
+  // as the readable buffer held them for 'data' events.
+  const held: Buffer[] = [];
   slot[s.buffer] = shared;
   slot[s.callback] = (n: number, buf: Uint8Array) => {
-    onChunk(copyRead(n, buf));
+    const c = copyRead(n, buf);
+    if (held.length || socket.isPaused()) held.push(c);
+    else onChunk(c);
   };
+  socket.on("resume", () => {
+    while (held.length && !socket.isPaused()) onChunk(held.shift()!);
+  });
   handle.useUserBuffer(shared);
   // Reads Node made before (the first frames may come with the end of the handshake) wait in the
   // readable buffer: delivered first, in order.
   for (let c = socket.read() as Buffer | null; c !== null; c = socket.read() as Buffer | null) onChunk(c);
-  socket.resume();
+  if (!socket.isPaused()) socket.resume();
   return true;
 }
