@@ -176,6 +176,9 @@ const load1 = () => +loadavg()[0].toFixed(2);
 const dir = mkdtempSync(join(tmpdir(), "unimesh-bench-"));
 const report = {
   date: new Date().toISOString(),
+  // The Node that runs every Node subject (they are started with process.execPath): figures differ by Node
+  // version (bench/proxy-results.md, 21:07 and 23:11: Node's own floor is 0.73x nginx on Node 20, 1.12-1.33x on 26).
+  node: process.version,
   tool: wrk ? "wrk (1 thread)" : "bench/proxy-load.mjs (undici, separate process)",
   upstream: nginxBin ? "nginx (1 worker), fixed 67-byte answer" : "bench/proxy-upstream.mjs (node), fixed 67-byte answer",
   pinning: pin ? "subjects on CPU 1; load generator and upstream on CPU 0 (taskset)" : "none",
@@ -316,7 +319,7 @@ try {
 report.loadAverage.after = loadavg().map((l) => +l.toFixed(2));
 if (report.results.length) {
   console.log(
-    `\nProxy benchmark ${report.date}, ${report.tool}, ${SECONDS} s × ${ROUNDS} interleaved rounds, medians; load average before ${report.loadAverage.before.join(" ")}, after ${report.loadAverage.after.join(" ")}\n`,
+    `\nProxy benchmark ${report.date}, Node ${report.node}, ${report.tool}, ${SECONDS} s × ${ROUNDS} interleaved rounds, medians; load average before ${report.loadAverage.before.join(" ")}, after ${report.loadAverage.after.join(" ")}\n`,
   );
   console.log(
     markdownTable(
