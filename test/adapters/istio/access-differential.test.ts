@@ -54,27 +54,13 @@
  * `jwksUri`, Istio objects that unimesh did not write (a cluster's own PeerAuthentication or
  * AuthorizationPolicy).
  */
-import { describe, expect, test } from "vitest";
-import { loadModel, translate, istio, type Diagnostic } from "../../../src/index.js";
-import type { Model } from "../../../src/api/model.js";
-import { explain, type ExplainRequest } from "../../../src/inspect/explain.js";
-import { compileModel } from "../../../src/inspect/local-mesh.js";
-import { prng } from "../../support/prng.js";
+import { describe, test } from "vitest";
+import { translate, istio, type Diagnostic } from "../../../src/index.js";
+import type { ExplainRequest } from "../../../src/inspect/explain.js";
 import { istioAuthorize, istioClientTls, istioPeerMode, istioRequestAuthentication, type PathNormalization } from "../../support/istio-authz-oracle.js";
-import {
-  type Doc,
-  type Req,
-  I1,
-  SAMPLES_JWKS,
-  World,
-  doc,
-  minimize,
-  pick,
-  randomModel,
-  randomRequest,
-  requestPaths,
-  signTokens,
-} from "../../support/access-model.js";
+import { type Doc, type Req, type Rnd, I1, SAMPLES_JWKS, type World, doc, pick, signTokens } from "../../support/access-model.js";
+import type { AccessDiff, BuiltinOutcome, Decision, Outcome, Prepared, PreparedOk } from "../../support/access-diff-harness.js";
+import { checkCase, prepareModel, randomizedTest } from "../../support/access-diff-harness.js";
 
 /** The mesh a model is translated for and decided in: Istio's settings, and the trust domain of identities. */
 interface Mesh {
@@ -84,12 +70,6 @@ interface Mesh {
 }
 const DEFAULT_MESH: Mesh = { pathNormalization: "BASE", trustDomain: "cluster.local", rootNamespace: "istio-system" };
 const describeMesh = (m: Mesh) => `pathNormalization ${m.pathNormalization}, trustDomain ${m.trustDomain}, rootNamespace ${m.rootNamespace}`;
-
-type Outcome = "allowed" | "denied";
-interface Decision {
-  outcome: Outcome;
-  reason: string;
-}
 
 /** The oracle's decision on the Istio translation, on every pod the request may reach (the first that differs from `expect`, else the first). */
 function istioDecision(objects: { kind: string }[], w: World, req: Req, mesh: Mesh, expect?: Outcome): Decision {
@@ -141,53 +121,17 @@ function istioDecision(objects: { kind: string }[], w: World, req: Req, mesh: Me
   return out.find((d) => d.outcome !== expect) ?? out[0];
 }
 
-async function builtinDecision(model: Model, req: Req): Promise<Decision> {
-  const e = await explain(model, req.explain);
-  return { outcome: e.decision, reason: e.reason };
-}
-
-type Prepared =
-  | { kind: "invalid" | "refused" | "builtin-refused" | "crash"; why: string }
-  | { kind: "ok"; docs: Doc[]; model: Model; istio: { kind: string }[]; diagnostics: Diagnostic[]; ports: Map<string, number[]>; world: World };
+type IstioObject = { kind: string };
 
 /** Loads and translates a model (Istio with the mesh's settings; the builtin adapter). */
-function prepare(docs: Doc[], mesh: Mesh): Prepared {
-  const text = docs.map((d) => JSON.stringify(d)).join("\n---\n");
-  const loaded = loadModel([{ file: "model.yaml", text }], { trustDomain: mesh.trustDomain });
-  const errs = (ds: Diagnostic[]) =>
-    ds
-      .filter((d) => d.severity === "error")
-      .map((d) => `${d.code}: ${d.message}`)
-      .join("; ");
-  if (!loaded.ok) return { kind: "invalid", why: errs(loaded.diagnostics) };
-  let t;
-  try {
-    t = translate(loaded.model, {
+function prepare(docs: Doc[], mesh: Mesh): Prepared<IstioObject> {
+  return prepareModel(docs, mesh.trustDomain, (model) =>
+    translate(model, {
       adapter: istio,
       version: "1.30",
       settings: { pathNormalization: mesh.pathNormalization, rootNamespace: mesh.rootNamespace },
-    });
-  } catch (err) {
-    return { kind: "crash", why: String(err).split("\n")[0] };
-  }
-  if (!t.ok) return { kind: "refused", why: errs(t.diagnostics) };
-  let compiled;
-  try {
-    compiled = compileModel(loaded.model).compiled;
-  } catch (err) {
-    return { kind: "builtin-refused", why: String(err) };
-  }
-  const world = new World(docs);
-  const ports = new Map<string, number[]>();
-  for (const key of world.services.keys()) {
-    const svc = compiled.services.get(key);
-    if (svc)
-      ports.set(
-        key,
-        svc.ports.map((p) => p.port),
-      );
-  }
-  return { kind: "ok", docs, model: loaded.model, istio: t.resources as { kind: string }[], diagnostics: t.diagnostics, ports, world };
+    }),
+  );
 }
 
 /**
@@ -199,7 +143,7 @@ function prepare(docs: Doc[], mesh: Mesh): Prepared {
  * its callers come over mutual TLS and are identified where the model's come in plaintext: an allow rule
  * naming the caller then admits it (the rule is not widened: it admits the caller it names, authenticated).
  */
-function excuse(p: Extract<Prepared, { kind: "ok" }>, req: Req, istioD: Decision, mesh: Mesh): string | undefined {
+function excuse(p: PreparedOk<IstioObject>, req: Req, istioD: Decision, mesh: Mesh): string | undefined {
   const e = req.explain;
   const me = `${e.to.namespace}/${e.to.service}`;
   // A diagnostic about the destination: on one of its policies, or naming it.
@@ -235,146 +179,40 @@ function excuse(p: Extract<Prepared, { kind: "ok" }>, req: Req, istioD: Decision
   return undefined;
 }
 
-interface Finding {
-  seed: number;
-  mesh: Mesh;
-  docs: Doc[];
-  req: Req;
-  istio: Decision;
-  builtin: Decision;
-}
-
-async function compare(docs: Doc[], req: Req, mesh: Mesh): Promise<{ istio: Decision; builtin: Decision; excuse?: string } | undefined> {
-  const p = prepare(docs, mesh);
-  if (p.kind !== "ok") return undefined;
-  if (!p.ports.get(`${req.explain.to.namespace}/${req.explain.to.service}`)?.includes(req.explain.to.port)) return undefined;
-  const b = await builtinDecision(p.model, req);
-  const i = istioDecision(p.istio, p.world, req, mesh, b.outcome);
-  if (i.outcome === b.outcome) return undefined;
-  const x = excuse(p, req, i, mesh);
-  return { istio: i, builtin: b, ...(x ? { excuse: x } : {}) };
-}
-
-async function describeCrash(seed: number, start: Doc[], mesh: Mesh, why: string): Promise<string> {
-  const docs = await minimize(start, async (c) => {
-    const p = prepare(c, mesh);
-    return p.kind === "crash" && p.why === why;
-  });
-  return `seed ${seed} (${describeMesh(mesh)}): the Istio adapter crashes: ${why}\nminimal model:\n${docs.map((d) => JSON.stringify(d)).join("\n---\n")}`;
-}
-
-async function describeFinding(f: Finding): Promise<string> {
-  const docs = await minimize(f.docs, async (c) => {
-    const d = await compare(c, f.req, f.mesh);
-    return d !== undefined && !d.excuse && d.istio.outcome === f.istio.outcome;
-  });
-  const again = await compare(docs, f.req, f.mesh);
-  const p = prepare(docs, f.mesh);
-  const objs = p.kind === "ok" ? p.istio.filter((o) => o.kind === "AuthorizationPolicy" || o.kind === "PeerAuthentication") : [];
-  return [
-    `seed ${f.seed} (${describeMesh(f.mesh)}): Istio ${f.istio.outcome}, built-in ${f.builtin.outcome}`,
-    `request: ${JSON.stringify(f.req.explain)}`,
-    `Istio (oracle): ${again?.istio.reason ?? f.istio.reason}`,
-    `built-in (explain): ${again?.builtin.reason ?? f.builtin.reason}`,
-    `minimal model:\n${docs.map((d) => JSON.stringify(d)).join("\n---\n")}`,
-    `Istio objects:\n${objs.map((o) => JSON.stringify({ ...o, metadata: { name: (o as any).metadata.name, namespace: (o as any).metadata.namespace } })).join("\n")}`,
-  ].join("\n");
-}
+const ISTIO: AccessDiff<Mesh, IstioObject, Decision> = {
+  name: "Istio",
+  describeMesh,
+  prepare,
+  decide: (p, req, mesh, expect) => istioDecision(p.objects, p.world, req, mesh, expect),
+  excuse,
+  showObjects: (objects) =>
+    objects
+      .filter((o) => o.kind === "AuthorizationPolicy" || o.kind === "PeerAuthentication")
+      .map((o) => JSON.stringify({ ...o, metadata: { name: (o as any).metadata.name, namespace: (o as any).metadata.namespace } })),
+};
 
 /** The kinds of decision of the built-in proxy (explain's reasons), which the generator must all reach. */
-const OUTCOMES: [string, RegExp][] = [
-  ["allowed: no AccessPolicy", /^allowed: allowed: no AccessPolicy selects/],
-  ["allowed: port not selected", /^allowed: allowed: port not selected/],
-  ["allowed by an allow rule", /^allowed: allowed by the allow rule/],
-  ["denied by a deny rule", /^denied: denied by the deny rule/],
-  ["denied by default", /^denied: denied by default/],
-  ["denied: invalid token (401)", /^denied: the token is not valid/],
-  ["denied: plaintext refused (strict)", /^denied: plaintext connection refused/],
+const OUTCOMES: BuiltinOutcome[] = [
+  "allowed: no AccessPolicy",
+  "allowed: port not selected",
+  "allowed by an allow rule",
+  "denied by a deny rule",
+  "denied by default",
+  "denied: invalid token (401)",
+  "denied: plaintext refused (strict)",
 ];
 
-/** Fixed by default; ACCESS_DIFF_MODELS and ACCESS_DIFF_FIRST_SEED explore further by hand (not in CI). */
-const MODELS = Number(process.env.ACCESS_DIFF_MODELS ?? 500);
-const FIRST_SEED = Number(process.env.ACCESS_DIFF_FIRST_SEED ?? 1);
-const REQUESTS = 40;
+function meshOf(rnd: Rnd): Mesh {
+  return {
+    pathNormalization: pick(rnd, ["BASE", "BASE", "BASE", "MERGE_SLASHES", "DECODE_AND_MERGE_SLASHES"] as const),
+    trustDomain: rnd() < 0.8 ? "cluster.local" : "prod.example.org",
+    rootNamespace: rnd() < 0.8 ? "istio-system" : "mesh-root",
+  };
+}
 
 describe("Istio's access decisions (oracle of the documented semantics) = the built-in proxy's (explain)", () => {
-  test(`${MODELS} random models × ${REQUESTS} requests`, async () => {
-    const tokens = await signTokens();
-    const stats = {
-      models: 0,
-      invalid: 0,
-      refused: 0,
-      builtinRefused: 0,
-      compared: 0,
-      allowed: 0,
-      denied: 0,
-      agree: 0,
-      excused: 0,
-      istioMorePermissive: 0,
-      istioMoreRestrictive: 0,
-    };
-    const refusals = new Map<string, number>();
-    const excuses = new Map<string, number>();
-    const invalid: string[] = [];
-    const crashes: string[] = [];
-    const kinds = new Map<string, number>();
-    const findings: Finding[] = [];
-    for (let seed = FIRST_SEED; seed < FIRST_SEED + MODELS; seed++) {
-      const rnd = prng(seed * 104729);
-      const docs = randomModel(rnd);
-      const mesh: Mesh = {
-        pathNormalization: pick(rnd, ["BASE", "BASE", "BASE", "MERGE_SLASHES", "DECODE_AND_MERGE_SLASHES"] as const),
-        trustDomain: rnd() < 0.8 ? "cluster.local" : "prod.example.org",
-        rootNamespace: rnd() < 0.8 ? "istio-system" : "mesh-root",
-      };
-      stats.models++;
-      const p = prepare(docs, mesh);
-      if (p.kind === "crash") {
-        crashes.push(await describeCrash(seed, docs, mesh, p.why));
-        continue;
-      }
-      if (p.kind !== "ok") {
-        if (p.kind === "invalid") invalid.push(`seed ${seed}: ${p.why}`);
-        stats[p.kind === "invalid" ? "invalid" : p.kind === "refused" ? "refused" : "builtinRefused"]++;
-        for (const m of p.why.matchAll(/((?:adapter|rule)\/[a-z-]+(?:\/[A-Za-z0-9.-]+)?):/g)) refusals.set(m[1], (refusals.get(m[1]) ?? 0) + 1);
-        continue;
-      }
-      const paths = requestPaths(docs);
-      for (let i = 0; i < REQUESTS; i++) {
-        const req = randomRequest(rnd, paths, p.ports, tokens);
-        const bD = await builtinDecision(p.model, req);
-        const iD = istioDecision(p.istio, p.world, req, mesh, bD.outcome);
-        stats.compared++;
-        stats[bD.outcome]++;
-        const kind = OUTCOMES.find(([, re]) => re.test(`${bD.outcome}: ${bD.reason}`))?.[0] ?? `other: ${bD.reason}`;
-        kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
-        if (iD.outcome === bD.outcome) {
-          stats.agree++;
-          continue;
-        }
-        const x = excuse(p, req, iD, mesh);
-        if (x) {
-          stats.excused++;
-          excuses.set(x, (excuses.get(x) ?? 0) + 1);
-          continue;
-        }
-        if (iD.outcome === "allowed") stats.istioMorePermissive++;
-        else stats.istioMoreRestrictive++;
-        // One finding per seed is enough to see it.
-        if (findings.length < 8 && !findings.some((f) => f.seed === seed)) findings.push({ seed, mesh, docs, req, istio: iD, builtin: bD });
-      }
-    }
-    const report: string[] = [];
-    for (const f of findings) report.push(await describeFinding(f));
-    console.log(JSON.stringify(stats), "\nrefusals:", JSON.stringify([...refusals].sort((a, b) => b[1] - a[1])), "\nexcused:", JSON.stringify([...excuses]));
-    console.log("built-in outcomes:", JSON.stringify([...kinds]));
-    expect(invalid, invalid.join("\n")).toEqual([]);
-    expect(crashes, crashes.join("\n\n")).toEqual([]);
-    expect(report, report.join("\n\n")).toEqual([]);
-    // The generator reaches every kind of decision, often enough for the comparison to mean something.
-    for (const [k] of OUTCOMES) expect(kinds.get(k) ?? 0, k).toBeGreaterThanOrEqual(30);
-    expect(stats.compared).toBeGreaterThan(MODELS * 20);
-  }, 300_000);
+  // 500 models by default; ACCESS_DIFF_MODELS and ACCESS_DIFF_FIRST_SEED explore further by hand (not in CI).
+  randomizedTest(ISTIO, { defaultModels: 500, seedFactor: 104729, meshOf, outcomes: OUTCOMES, minComparedPerModel: 20 });
 });
 
 /**
@@ -477,13 +315,6 @@ describe("Istio = built-in proxy: the cases found", () => {
   ];
   test.each(cases.map((c) => [c.name, c] as const))("%s", async (_n, c) => {
     const tokens = await signTokens();
-    const p = prepare(c.docs, DEFAULT_MESH);
-    if (c.expect === "refused") {
-      expect(p.kind === "refused" ? p.why : p.kind).toMatch(/^adapter\/unsupported-value/);
-      return;
-    }
-    expect(p.kind).toBe("ok");
-    const d = await compare(c.docs, { explain: c.req(tokens) }, DEFAULT_MESH);
-    expect(d && `Istio ${d.istio.outcome} (${d.istio.reason}), built-in ${d.builtin.outcome} (${d.builtin.reason})`).toBeUndefined();
+    await checkCase(ISTIO, { docs: c.docs, req: c.req(tokens), mesh: DEFAULT_MESH, expect: c.expect, refusal: /^adapter\/unsupported-value/ });
   });
 });

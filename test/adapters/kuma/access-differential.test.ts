@@ -32,26 +32,13 @@
  * rate limits and faults, zone proxies and gateways, federated trust domains (MeshTrust), Kuma objects unimesh
  * did not write.
  */
-import { describe, expect, test } from "vitest";
-import { loadModel, translate, kuma, type Diagnostic } from "../../../src/index.js";
-import type { Model } from "../../../src/api/model.js";
-import { explain, type ExplainRequest } from "../../../src/inspect/explain.js";
-import { compileModel } from "../../../src/inspect/local-mesh.js";
-import { prng } from "../../support/prng.js";
+import { describe, test } from "vitest";
+import { translate, kuma, type Diagnostic } from "../../../src/index.js";
+import type { ExplainRequest } from "../../../src/inspect/explain.js";
 import { type KumaObject, kumaAuthorize } from "../../support/kuma-authz-oracle.js";
-import {
-  type Doc,
-  type GenOptions,
-  type Req,
-  PORT_SETS,
-  World,
-  minimize,
-  pick,
-  randomModel,
-  randomRequest,
-  requestPaths,
-  signTokens,
-} from "../../support/access-model.js";
+import { type Doc, type GenOptions, type Req, type Rnd, PORT_SETS, type World, pick } from "../../support/access-model.js";
+import type { AccessDiff, BuiltinOutcome, Decision, Outcome, Prepared, PreparedOk } from "../../support/access-diff-harness.js";
+import { checkCase, prepareModel, randomizedTest } from "../../support/access-diff-harness.js";
 
 /** The mesh a model is translated for and decided in. */
 interface Mesh {
@@ -74,12 +61,6 @@ const GEN: GenOptions = {
   // Undeclared ports (an error for a policy on one port) once in twelve draws.
   portSets: [...PORT_SETS, ...PORT_SETS.filter((x) => x !== undefined)],
 };
-
-type Outcome = "allowed" | "denied";
-interface Decision {
-  outcome: Outcome;
-  reason: string;
-}
 
 /** The oracle's decision on the Kuma translation, on every pod the request may reach (the first that differs from `expect`, else the first). */
 function kumaDecision(objects: KumaObject[], w: World, req: Req, mesh: Mesh, expect?: Outcome): Decision {
@@ -105,49 +86,11 @@ function kumaDecision(objects: KumaObject[], w: World, req: Req, mesh: Mesh, exp
   return out.find((d) => d.outcome !== expect) ?? out[0];
 }
 
-async function builtinDecision(model: Model, req: Req): Promise<Decision> {
-  const e = await explain(model, req.explain);
-  return { outcome: e.decision, reason: e.reason };
-}
-
-type Prepared =
-  | { kind: "invalid" | "refused" | "builtin-refused" | "crash"; why: string }
-  | { kind: "ok"; docs: Doc[]; model: Model; kuma: KumaObject[]; diagnostics: Diagnostic[]; ports: Map<string, number[]>; world: World };
-
 /** Loads and translates a model (Kuma with the mesh's settings; the model compiled for the built-in proxy). */
-function prepare(docs: Doc[], mesh: Mesh): Prepared {
-  const text = docs.map((d) => JSON.stringify(d)).join("\n---\n");
-  const loaded = loadModel([{ file: "model.yaml", text }], { trustDomain: mesh.trustDomain });
-  const errs = (ds: Diagnostic[]) =>
-    ds
-      .filter((d) => d.severity === "error")
-      .map((d) => `${d.code}: ${d.message}`)
-      .join("; ");
-  if (!loaded.ok) return { kind: "invalid", why: errs(loaded.diagnostics) };
-  let t;
-  try {
-    t = translate(loaded.model, { adapter: kuma, version: "2.14", settings: { meshName: mesh.meshName, systemNamespace: mesh.systemNamespace } });
-  } catch (err) {
-    return { kind: "crash", why: String(err).split("\n")[0] };
-  }
-  if (!t.ok) return { kind: "refused", why: errs(t.diagnostics) };
-  let compiled;
-  try {
-    compiled = compileModel(loaded.model).compiled;
-  } catch (err) {
-    return { kind: "builtin-refused", why: String(err) };
-  }
-  const world = new World(docs);
-  const ports = new Map<string, number[]>();
-  for (const key of world.services.keys()) {
-    const svc = compiled.services.get(key);
-    if (svc)
-      ports.set(
-        key,
-        svc.ports.map((p) => p.port),
-      );
-  }
-  return { kind: "ok", docs, model: loaded.model, kuma: t.resources as KumaObject[], diagnostics: t.diagnostics, ports, world };
+function prepare(docs: Doc[], mesh: Mesh): Prepared<KumaObject> {
+  return prepareModel(docs, mesh.trustDomain, (model) =>
+    translate(model, { adapter: kuma, version: "2.14", settings: { meshName: mesh.meshName, systemNamespace: mesh.systemNamespace } }),
+  );
 }
 
 /**
@@ -161,7 +104,7 @@ function prepare(docs: Doc[], mesh: Mesh): Prepared {
  * - pods shared with a service the model keeps apart, or a looser mTLS mode served stricter
  *   (`access.shared-pod(s)`, `mtls.shared-pods`, `adapter/conflict/mtls`).
  */
-function excuse(p: Extract<Prepared, { kind: "ok" }>, req: Req, kD: Decision): string | undefined {
+function excuse(p: PreparedOk<KumaObject>, req: Req, kD: Decision): string | undefined {
   if (kD.outcome !== "denied") return undefined;
   const e = req.explain;
   const me = `${e.to.namespace}/${e.to.service}`;
@@ -182,67 +125,28 @@ function excuse(p: Extract<Prepared, { kind: "ok" }>, req: Req, kD: Decision): s
   return w ? `warned: ${w.code}` : undefined;
 }
 
-interface Finding {
-  seed: number;
-  mesh: Mesh;
-  docs: Doc[];
-  req: Req;
-  kuma: Decision;
-  builtin: Decision;
-}
-
-async function compare(docs: Doc[], req: Req, mesh: Mesh): Promise<{ kuma: Decision; builtin: Decision; excuse?: string } | undefined> {
-  const p = prepare(docs, mesh);
-  if (p.kind !== "ok") return undefined;
-  if (!p.ports.get(`${req.explain.to.namespace}/${req.explain.to.service}`)?.includes(req.explain.to.port)) return undefined;
-  const b = await builtinDecision(p.model, req);
-  const k = kumaDecision(p.kuma, p.world, req, mesh, b.outcome);
-  if (k.outcome === b.outcome) return undefined;
-  const x = excuse(p, req, k);
-  return { kuma: k, builtin: b, ...(x ? { excuse: x } : {}) };
-}
-
-async function describeCrash(seed: number, start: Doc[], mesh: Mesh, why: string): Promise<string> {
-  const docs = await minimize(start, async (c) => {
-    const p = prepare(c, mesh);
-    return p.kind === "crash" && p.why === why;
-  });
-  return `seed ${seed} (${describeMesh(mesh)}): the Kuma adapter crashes: ${why}\nminimal model:\n${docs.map((d) => JSON.stringify(d)).join("\n---\n")}`;
-}
-
-async function describeFinding(f: Finding): Promise<string> {
-  const docs = await minimize(f.docs, async (c) => {
-    const d = await compare(c, f.req, f.mesh);
-    return d !== undefined && !d.excuse && d.kuma.outcome === f.kuma.outcome;
-  });
-  const again = await compare(docs, f.req, f.mesh);
-  const p = prepare(docs, f.mesh);
-  const objs = p.kind === "ok" ? p.kuma.filter((o) => o.kind === "MeshTrafficPermission" || o.kind === "MeshTLS") : [];
-  return [
-    `seed ${f.seed} (${describeMesh(f.mesh)}): Kuma ${f.kuma.outcome}, built-in ${f.builtin.outcome}`,
-    `request: ${JSON.stringify(f.req.explain)}`,
-    `Kuma (oracle): ${again?.kuma.reason ?? f.kuma.reason}`,
-    `built-in (explain): ${again?.builtin.reason ?? f.builtin.reason}`,
-    `minimal model:\n${docs.map((d) => JSON.stringify(d)).join("\n---\n")}`,
-    `Kuma objects:\n${objs.map((o) => JSON.stringify({ kind: o.kind, metadata: { name: o.metadata.name, namespace: o.metadata.namespace }, spec: o.spec })).join("\n")}`,
-  ].join("\n");
-}
+const KUMA: AccessDiff<Mesh, KumaObject, Decision> = {
+  name: "Kuma",
+  describeMesh,
+  prepare,
+  decide: (p, req, mesh, expect) => kumaDecision(p.objects, p.world, req, mesh, expect),
+  excuse,
+  showObjects: (objects) =>
+    objects
+      .filter((o) => o.kind === "MeshTrafficPermission" || o.kind === "MeshTLS")
+      .map((o) => JSON.stringify({ kind: o.kind, metadata: { name: o.metadata.name, namespace: o.metadata.namespace }, spec: o.spec })),
+};
 
 /** The kinds of decision of the built-in proxy (explain's reasons), which the generator must all reach. */
-const OUTCOMES: [string, RegExp][] = [
-  ["allowed: no AccessPolicy", /^allowed: allowed: no AccessPolicy selects/],
-  ["allowed by an allow rule", /^allowed: allowed by the allow rule/],
-  ["denied by a deny rule", /^denied: denied by the deny rule/],
-  ["denied by default", /^denied: denied by default/],
-  ["denied: plaintext refused (strict)", /^denied: plaintext connection refused/],
+const OUTCOMES: BuiltinOutcome[] = [
+  "allowed: no AccessPolicy",
+  "allowed by an allow rule",
+  "denied by a deny rule",
+  "denied by default",
+  "denied: plaintext refused (strict)",
 ];
 
-/** Fixed by default; ACCESS_DIFF_MODELS and ACCESS_DIFF_FIRST_SEED explore further by hand (not in CI). */
-const MODELS = Number(process.env.ACCESS_DIFF_MODELS ?? 3000);
-const FIRST_SEED = Number(process.env.ACCESS_DIFF_FIRST_SEED ?? 1);
-const REQUESTS = 40;
-
-function meshOf(rnd: () => number): Mesh {
+function meshOf(rnd: Rnd): Mesh {
   return {
     trustDomain: pick(rnd, ["cluster.local", "cluster.local", "default.zone-1.mesh.local", "prod.example.org"]),
     meshName: rnd() < 0.8 ? "default" : "prod",
@@ -251,77 +155,8 @@ function meshOf(rnd: () => number): Mesh {
 }
 
 describe("Kuma's access decisions (oracle of the documented semantics) = the built-in proxy's (explain)", () => {
-  test(`${MODELS} random models × ${REQUESTS} requests`, async () => {
-    const tokens = await signTokens();
-    const stats = {
-      models: 0,
-      invalid: 0,
-      refused: 0,
-      builtinRefused: 0,
-      compared: 0,
-      allowed: 0,
-      denied: 0,
-      agree: 0,
-      excused: 0,
-      kumaMorePermissive: 0,
-      kumaMoreRestrictive: 0,
-    };
-    const refusals = new Map<string, number>();
-    const excuses = new Map<string, number>();
-    const invalid: string[] = [];
-    const crashes: string[] = [];
-    const kinds = new Map<string, number>();
-    const findings: Finding[] = [];
-    for (let seed = FIRST_SEED; seed < FIRST_SEED + MODELS; seed++) {
-      const rnd = prng(seed * 6007);
-      const docs = randomModel(rnd, GEN);
-      const mesh = meshOf(rnd);
-      stats.models++;
-      const p = prepare(docs, mesh);
-      if (p.kind === "crash") {
-        crashes.push(await describeCrash(seed, docs, mesh, p.why));
-        continue;
-      }
-      if (p.kind !== "ok") {
-        if (p.kind === "invalid") invalid.push(`seed ${seed}: ${p.why}`);
-        stats[p.kind === "invalid" ? "invalid" : p.kind === "refused" ? "refused" : "builtinRefused"]++;
-        for (const m of p.why.matchAll(/((?:adapter|rule)\/[a-z-]+(?:\/[A-Za-z0-9.-]+)?):/g)) refusals.set(m[1], (refusals.get(m[1]) ?? 0) + 1);
-        continue;
-      }
-      const paths = requestPaths(docs);
-      for (let i = 0; i < REQUESTS; i++) {
-        const req = randomRequest(rnd, paths, p.ports, tokens);
-        const bD = await builtinDecision(p.model, req);
-        const kD = kumaDecision(p.kuma, p.world, req, mesh, bD.outcome);
-        stats.compared++;
-        stats[bD.outcome]++;
-        const kind = OUTCOMES.find(([, re]) => re.test(`${bD.outcome}: ${bD.reason}`))?.[0] ?? `other: ${bD.reason}`;
-        kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
-        if (kD.outcome === bD.outcome) {
-          stats.agree++;
-          continue;
-        }
-        const x = excuse(p, req, kD);
-        if (x) {
-          stats.excused++;
-          excuses.set(x, (excuses.get(x) ?? 0) + 1);
-          continue;
-        }
-        if (kD.outcome === "allowed") stats.kumaMorePermissive++;
-        else stats.kumaMoreRestrictive++;
-        if (findings.length < 8 && !findings.some((f) => f.seed === seed)) findings.push({ seed, mesh, docs, req, kuma: kD, builtin: bD });
-      }
-    }
-    const report: string[] = [];
-    for (const f of findings) report.push(await describeFinding(f));
-    console.log(JSON.stringify(stats), "\nrefusals:", JSON.stringify([...refusals].sort((a, b) => b[1] - a[1])), "\nexcused:", JSON.stringify([...excuses]));
-    console.log("built-in outcomes:", JSON.stringify([...kinds]));
-    expect(invalid, invalid.join("\n")).toEqual([]);
-    expect(crashes, crashes.join("\n\n")).toEqual([]);
-    expect(report, report.join("\n\n")).toEqual([]);
-    for (const [k] of OUTCOMES) expect(kinds.get(k) ?? 0, k).toBeGreaterThanOrEqual(30);
-    expect(stats.compared).toBeGreaterThan(MODELS * 5);
-  }, 300_000);
+  // 3000 models by default; ACCESS_DIFF_MODELS and ACCESS_DIFF_FIRST_SEED explore further by hand (not in CI).
+  randomizedTest(KUMA, { defaultModels: 3000, seedFactor: 6007, gen: GEN, meshOf, outcomes: OUTCOMES, minComparedPerModel: 5 });
 });
 
 /**
@@ -435,18 +270,6 @@ describe("Kuma = built-in proxy: the cases found", () => {
     },
   ];
   test.each(cases.map((c) => [c.name, c] as const))("%s", async (_n, c) => {
-    const mesh = c.mesh ?? DEFAULT_MESH;
-    const p = prepare(c.docs, mesh);
-    if (c.expect === "refused") {
-      expect(p.kind === "refused" ? p.why : `${p.kind}: ${JSON.stringify(await compare(c.docs, { explain: c.req }, mesh))}`).toMatch(c.refusal!);
-      return;
-    }
-    expect(p.kind).toBe("ok");
-    const d = await compare(c.docs, { explain: c.req }, mesh);
-    if (c.expect === "warned") {
-      expect(d?.excuse).toMatch(c.excuse!);
-      return;
-    }
-    expect(d && `Kuma ${d.kuma.outcome} (${d.kuma.reason}), built-in ${d.builtin.outcome} (${d.builtin.reason})`).toBeUndefined();
+    await checkCase(KUMA, { ...c, mesh: c.mesh ?? DEFAULT_MESH });
   });
 });

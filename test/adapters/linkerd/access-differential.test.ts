@@ -33,27 +33,13 @@
  * declares no protocol), TrafficPolicies (outbound routes), rate limits, virtual meshes, pod annotations, and
  * Linkerd objects unimesh did not write.
  */
-import { describe, expect, test } from "vitest";
-import { loadModel, translate, linkerd, type Diagnostic } from "../../../src/index.js";
-import type { Model } from "../../../src/api/model.js";
-import { explain, type ExplainRequest } from "../../../src/inspect/explain.js";
-import { compileModel } from "../../../src/inspect/local-mesh.js";
-import { prng } from "../../support/prng.js";
+import { describe, test } from "vitest";
+import { translate, linkerd, type Diagnostic } from "../../../src/index.js";
+import type { ExplainRequest } from "../../../src/inspect/explain.js";
 import { type DefaultPolicy, type LinkerdObject, linkerdAuthorize } from "../../support/linkerd-authz-oracle.js";
-import {
-  type Doc,
-  type GenOptions,
-  type Req,
-  METHODS,
-  PORT_SETS,
-  World,
-  minimize,
-  pick,
-  randomModel,
-  randomRequest,
-  requestPaths,
-  signTokens,
-} from "../../support/access-model.js";
+import { type Doc, type GenOptions, type Req, type Rnd, METHODS, PORT_SETS, type World, pick } from "../../support/access-model.js";
+import type { AccessDiff, BuiltinOutcome, Decision, Outcome, Prepared, PreparedOk } from "../../support/access-diff-harness.js";
+import { checkCase, prepareModel, randomizedTest } from "../../support/access-diff-harness.js";
 
 /** The cluster a model is translated for and decided in. */
 interface Mesh {
@@ -78,19 +64,17 @@ const GEN: GenOptions = {
   portSets: [...PORT_SETS, ...PORT_SETS.filter((x) => x !== undefined)],
 };
 
-type Outcome = "allowed" | "denied";
-interface Decision {
-  outcome: Outcome;
-  reason: string;
+/** The oracle's decision, and whether it found Linkerd's documented semantics ambiguous there (counted: `ambiguous`). */
+interface LinkerdDecision extends Decision {
   ambiguous?: boolean;
 }
 
 /** The oracle's decision on the Linkerd translation, on every pod the request may reach (the first that differs from `expect`, else the first). */
-function linkerdDecision(objects: LinkerdObject[], w: World, req: Req, mesh: Mesh, expect?: Outcome): Decision {
+function linkerdDecision(objects: LinkerdObject[], w: World, req: Req, mesh: Mesh, expect?: Outcome): LinkerdDecision {
   const e = req.explain;
   const svc = w.services.get(`${e.to.namespace}/${e.to.service}`)!;
   const podPort = svc.ports?.find((p) => p.port === e.to.port)?.targetPort ?? e.to.port;
-  const out: Decision[] = [];
+  const out: LinkerdDecision[] = [];
   for (const labels of w.podsOf(svc)) {
     const identity =
       e.from === "unauthenticated" ? undefined : `${e.from.serviceAccount}.${e.from.namespace}.serviceaccount.identity.linkerd.${mesh.trustDomain}`;
@@ -115,51 +99,11 @@ function linkerdDecision(objects: LinkerdObject[], w: World, req: Req, mesh: Mes
   return out.find((d) => d.outcome !== expect) ?? out[0];
 }
 
-async function builtinDecision(model: Model, req: Req): Promise<Decision> {
-  const e = await explain(model, req.explain);
-  return { outcome: e.decision, reason: e.reason };
-}
-
-type Prepared =
-  | { kind: "invalid" | "refused" | "builtin-refused" | "crash"; why: string }
-  | { kind: "ok"; docs: Doc[]; model: Model; linkerd: LinkerdObject[]; diagnostics: Diagnostic[]; ports: Map<string, number[]>; world: World };
-
 /** Loads and translates a model (Linkerd of the mesh's version; the model compiled for the built-in proxy). */
-function prepare(docs: Doc[], mesh: Mesh): Prepared {
-  const text = docs.map((d) => JSON.stringify(d)).join("\n---\n");
-  const loaded = loadModel([{ file: "model.yaml", text }], { trustDomain: mesh.trustDomain });
-  const errs = (ds: Diagnostic[]) =>
-    ds
-      .filter((d) => d.severity === "error")
-      .map((d) => `${d.code}: ${d.message}`)
-      .join("; ");
-  if (!loaded.ok) return { kind: "invalid", why: errs(loaded.diagnostics) };
-  let t;
-  try {
-    // The test opts into the approximation header-lines (without it a header rule is refused): it compares
-    // what a user who accepts that approximation gets, and counts its looser decisions apart (warnedLooser).
-    t = translate(loaded.model, { adapter: linkerd, version: mesh.version, allowApproximations: ["header-lines"] });
-  } catch (err) {
-    return { kind: "crash", why: String(err).split("\n")[0] };
-  }
-  if (!t.ok) return { kind: "refused", why: errs(t.diagnostics) };
-  let compiled;
-  try {
-    compiled = compileModel(loaded.model).compiled;
-  } catch (err) {
-    return { kind: "builtin-refused", why: String(err) };
-  }
-  const world = new World(docs);
-  const ports = new Map<string, number[]>();
-  for (const key of world.services.keys()) {
-    const svc = compiled.services.get(key);
-    if (svc)
-      ports.set(
-        key,
-        svc.ports.map((p) => p.port),
-      );
-  }
-  return { kind: "ok", docs, model: loaded.model, linkerd: t.resources as LinkerdObject[], diagnostics: t.diagnostics, ports, world };
+function prepare(docs: Doc[], mesh: Mesh): Prepared<LinkerdObject> {
+  // The test opts into the approximation header-lines (without it a header rule is refused): it compares
+  // what a user who accepts that approximation gets, and counts its looser decisions apart (warnedLooser).
+  return prepareModel(docs, mesh.trustDomain, (model) => translate(model, { adapter: linkerd, version: mesh.version, allowApproximations: ["header-lines"] }));
 }
 
 /** The path the model's rules see, for spellings the generator makes (dot segments, escapes, `\`, `//`). */
@@ -195,7 +139,7 @@ function normalizedSpelling(raw: string): string {
  * The excused disagreements where Linkerd is looser are counted apart (`warnedLooser`): they are known
  * limitations the adapter reports, not silent widenings.
  */
-function excuse(p: Extract<Prepared, { kind: "ok" }>, req: Req, lD: Decision, mesh: Mesh): string | undefined {
+function excuse(p: PreparedOk<LinkerdObject>, req: Req, lD: LinkerdDecision, mesh: Mesh): string | undefined {
   const e = req.explain;
   const me = `${e.to.namespace}/${e.to.service}`;
   const at = (d: Diagnostic) => (d.documentIndex === undefined ? undefined : p.docs[d.documentIndex]);
@@ -218,7 +162,7 @@ function excuse(p: Extract<Prepared, { kind: "ok" }>, req: Req, lD: Decision, me
     // sent. Excused only when the spelling is the cause: the normalized path is allowed.
     const q = e.path.indexOf("?");
     const normal: Req = { explain: { ...e, path: normalizedSpelling(raw) + (q < 0 ? "" : e.path.slice(q)) } };
-    if (lD.outcome === "denied" && linkerdDecision(p.linkerd, p.world, normal, mesh, "denied").outcome === "allowed")
+    if (lD.outcome === "denied" && linkerdDecision(p.objects, p.world, normal, mesh, "denied").outcome === "allowed")
       return "path as sent (Linkerd stricter): README";
   }
   const names = Object.keys(e.headers ?? {}).map((k) => k.toLowerCase());
@@ -231,7 +175,7 @@ function excuse(p: Extract<Prepared, { kind: "ok" }>, req: Req, lD: Decision, me
     for (const [k, v] of Object.entries(e.headers ?? {}))
       joined[k.toLowerCase()] = joined[k.toLowerCase()] === undefined ? v : `${joined[k.toLowerCase()]},${v}`;
     const one: Req = { explain: { ...e, headers: joined } };
-    if (lD.outcome === "denied" && linkerdDecision(p.linkerd, p.world, one, mesh, "denied").outcome === "allowed")
+    if (lD.outcome === "denied" && linkerdDecision(p.objects, p.world, one, mesh, "denied").outcome === "allowed")
       return "repeated header (Linkerd stricter): README";
   }
   if (lD.outcome === "denied") {
@@ -243,68 +187,35 @@ function excuse(p: Extract<Prepared, { kind: "ok" }>, req: Req, lD: Decision, me
   return undefined;
 }
 
-interface Finding {
-  seed: number;
-  mesh: Mesh;
-  docs: Doc[];
-  req: Req;
-  linkerd: Decision;
-  builtin: Decision;
-}
-
-async function compare(docs: Doc[], req: Req, mesh: Mesh): Promise<{ linkerd: Decision; builtin: Decision; excuse?: string } | undefined> {
-  const p = prepare(docs, mesh);
-  if (p.kind !== "ok") return undefined;
-  if (!p.ports.get(`${req.explain.to.namespace}/${req.explain.to.service}`)?.includes(req.explain.to.port)) return undefined;
-  const b = await builtinDecision(p.model, req);
-  const l = linkerdDecision(p.linkerd, p.world, req, mesh, b.outcome);
-  if (l.outcome === b.outcome) return undefined;
-  const x = excuse(p, req, l, mesh);
-  return { linkerd: l, builtin: b, ...(x ? { excuse: x } : {}) };
-}
-
-async function describeCrash(seed: number, start: Doc[], mesh: Mesh, why: string): Promise<string> {
-  const docs = await minimize(start, async (c) => {
-    const p = prepare(c, mesh);
-    return p.kind === "crash" && p.why === why;
-  });
-  return `seed ${seed} (${describeMesh(mesh)}): the Linkerd adapter crashes: ${why}\nminimal model:\n${docs.map((d) => JSON.stringify(d)).join("\n---\n")}`;
-}
-
-async function describeFinding(f: Finding): Promise<string> {
-  const docs = await minimize(f.docs, async (c) => {
-    const d = await compare(c, f.req, f.mesh);
-    return d !== undefined && !d.excuse && d.linkerd.outcome === f.linkerd.outcome;
-  });
-  const again = await compare(docs, f.req, f.mesh);
-  const p = prepare(docs, f.mesh);
-  const objs = p.kind === "ok" ? p.linkerd.filter((o) => o.kind !== "Namespace" || o.metadata.annotations) : [];
-  return [
-    `seed ${f.seed} (${describeMesh(f.mesh)}): Linkerd ${f.linkerd.outcome}, built-in ${f.builtin.outcome}`,
-    `request: ${JSON.stringify(f.req.explain)}`,
-    `Linkerd (oracle): ${again?.linkerd.reason ?? f.linkerd.reason}`,
-    `built-in (explain): ${again?.builtin.reason ?? f.builtin.reason}`,
-    `minimal model:\n${docs.map((d) => JSON.stringify(d)).join("\n---\n")}`,
-    `Linkerd objects:\n${objs.map((o) => JSON.stringify({ kind: o.kind, metadata: { name: o.metadata.name, namespace: o.metadata.namespace, ...(o.kind === "Namespace" ? { annotations: o.metadata.annotations } : {}) }, spec: o.spec })).join("\n")}`,
-  ].join("\n");
-}
+const LINKERD: AccessDiff<Mesh, LinkerdObject, LinkerdDecision> = {
+  name: "Linkerd",
+  describeMesh,
+  prepare,
+  decide: (p, req, mesh, expect) => linkerdDecision(p.objects, p.world, req, mesh, expect),
+  excuse,
+  showObjects: (objects) =>
+    objects
+      .filter((o) => o.kind !== "Namespace" || o.metadata.annotations)
+      .map((o) =>
+        JSON.stringify({
+          kind: o.kind,
+          metadata: { name: o.metadata.name, namespace: o.metadata.namespace, ...(o.kind === "Namespace" ? { annotations: o.metadata.annotations } : {}) },
+          spec: o.spec,
+        }),
+      ),
+};
 
 /** The kinds of decision of the built-in proxy (explain's reasons), which the generator must all reach. */
-const OUTCOMES: [string, RegExp][] = [
-  ["allowed: no AccessPolicy", /^allowed: allowed: no AccessPolicy selects/],
-  ["allowed: port not selected", /^allowed: allowed: port not selected/],
-  ["allowed by an allow rule", /^allowed: allowed by the allow rule/],
-  ["denied by a deny rule", /^denied: denied by the deny rule/],
-  ["denied by default", /^denied: denied by default/],
-  ["denied: plaintext refused (strict)", /^denied: plaintext connection refused/],
+const OUTCOMES: BuiltinOutcome[] = [
+  "allowed: no AccessPolicy",
+  "allowed: port not selected",
+  "allowed by an allow rule",
+  "denied by a deny rule",
+  "denied by default",
+  "denied: plaintext refused (strict)",
 ];
 
-/** Fixed by default; ACCESS_DIFF_MODELS and ACCESS_DIFF_FIRST_SEED explore further by hand (not in CI). */
-const MODELS = Number(process.env.ACCESS_DIFF_MODELS ?? 2500);
-const FIRST_SEED = Number(process.env.ACCESS_DIFF_FIRST_SEED ?? 1);
-const REQUESTS = 40;
-
-function meshOf(rnd: () => number): Mesh {
+function meshOf(rnd: Rnd): Mesh {
   return {
     version: pick(rnd, ["2.20", "2.20", "2.18", "2.16", "2.15", "2.14"]),
     trustDomain: rnd() < 0.8 ? "cluster.local" : "prod.example.org",
@@ -321,83 +232,21 @@ function meshOf(rnd: () => number): Mesh {
 }
 
 describe("Linkerd's access decisions (oracle of the documented semantics) = the built-in proxy's (explain)", () => {
-  test(`${MODELS} random models × ${REQUESTS} requests`, async () => {
-    const tokens = await signTokens();
-    const stats = {
-      models: 0,
-      invalid: 0,
-      refused: 0,
-      builtinRefused: 0,
-      compared: 0,
-      allowed: 0,
-      denied: 0,
-      agree: 0,
-      excused: 0,
-      warnedLooser: 0,
-      ambiguous: 0,
-      linkerdMorePermissive: 0,
-      linkerdMoreRestrictive: 0,
-    };
-    const refusals = new Map<string, number>();
-    const excuses = new Map<string, number>();
-    const invalid: string[] = [];
-    const crashes: string[] = [];
-    const kinds = new Map<string, number>();
-    const findings: Finding[] = [];
-    for (let seed = FIRST_SEED; seed < FIRST_SEED + MODELS; seed++) {
-      const rnd = prng(seed * 7919);
-      const docs = randomModel(rnd, GEN);
-      const mesh = meshOf(rnd);
-      stats.models++;
-      const p = prepare(docs, mesh);
-      if (p.kind === "crash") {
-        crashes.push(await describeCrash(seed, docs, mesh, p.why));
-        continue;
-      }
-      if (p.kind !== "ok") {
-        if (p.kind === "invalid") invalid.push(`seed ${seed}: ${p.why}`);
-        stats[p.kind === "invalid" ? "invalid" : p.kind === "refused" ? "refused" : "builtinRefused"]++;
-        for (const m of p.why.matchAll(/((?:adapter|rule)\/[a-z-]+(?:\/[A-Za-z0-9.-]+)?):/g)) refusals.set(m[1], (refusals.get(m[1]) ?? 0) + 1);
-        continue;
-      }
-      const paths = requestPaths(docs);
-      for (let i = 0; i < REQUESTS; i++) {
-        const req = randomRequest(rnd, paths, p.ports, tokens);
-        const bD = await builtinDecision(p.model, req);
-        const lD = linkerdDecision(p.linkerd, p.world, req, mesh, bD.outcome);
-        stats.compared++;
-        stats[bD.outcome]++;
-        if (lD.ambiguous) stats.ambiguous++;
-        const kind = OUTCOMES.find(([, re]) => re.test(`${bD.outcome}: ${bD.reason}`))?.[0] ?? `other: ${bD.reason}`;
-        kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
-        if (lD.outcome === bD.outcome) {
-          stats.agree++;
-          continue;
-        }
-        const x = excuse(p, req, lD, mesh);
-        if (x) {
-          stats.excused++;
-          if (lD.outcome === "allowed") stats.warnedLooser++;
-          excuses.set(x, (excuses.get(x) ?? 0) + 1);
-          continue;
-        }
-        if (lD.outcome === "allowed") stats.linkerdMorePermissive++;
-        else stats.linkerdMoreRestrictive++;
-        if (findings.length < 8 && !findings.some((f) => f.seed === seed)) findings.push({ seed, mesh, docs, req, linkerd: lD, builtin: bD });
-      }
-    }
-    const report: string[] = [];
-    for (const f of findings) report.push(await describeFinding(f));
-    console.log(JSON.stringify(stats), "\nrefusals:", JSON.stringify([...refusals].sort((a, b) => b[1] - a[1])), "\nexcused:", JSON.stringify([...excuses]));
-    console.log("built-in outcomes:", JSON.stringify([...kinds]));
-    expect(invalid, invalid.join("\n")).toEqual([]);
-    expect(crashes, crashes.join("\n\n")).toEqual([]);
-    expect(report, report.join("\n\n")).toEqual([]);
-    for (const [k] of OUTCOMES) expect(kinds.get(k) ?? 0, k).toBeGreaterThanOrEqual(30);
+  // 2500 models by default; ACCESS_DIFF_MODELS and ACCESS_DIFF_FIRST_SEED explore further by hand (not in CI).
+  randomizedTest(LINKERD, {
+    defaultModels: 2500,
+    seedFactor: 7919,
+    gen: GEN,
+    meshOf,
+    outcomes: OUTCOMES,
     // Most models are refused (deny rules Linkerd cannot subtract exactly, undeclared ports, shared pods):
     // the rest still gives thousands of comparisons.
-    expect(stats.compared).toBeGreaterThan(MODELS * 5);
-  }, 300_000);
+    minComparedPerModel: 5,
+    extraStats: [
+      { name: "warnedLooser", on: "excused", when: (d) => d.outcome === "allowed" },
+      { name: "ambiguous", on: "compared", when: (d) => !!d.ambiguous },
+    ],
+  });
 });
 
 /**
@@ -492,13 +341,6 @@ describe("Linkerd = built-in proxy: the cases found", () => {
     },
   ];
   test.each(cases.map((c) => [c.name, c] as const))("%s", async (_n, c) => {
-    const mesh = c.mesh ?? DEFAULT_MESH;
-    expect(prepare(c.docs, mesh).kind).toBe("ok");
-    const d = await compare(c.docs, { explain: c.req }, mesh);
-    if (c.expect === "warned") {
-      expect(d?.excuse).toMatch(c.excuse!);
-      return;
-    }
-    expect(d && `Linkerd ${d.linkerd.outcome} (${d.linkerd.reason}), built-in ${d.builtin.outcome} (${d.builtin.reason})`).toBeUndefined();
+    await checkCase(LINKERD, { ...c, mesh: c.mesh ?? DEFAULT_MESH });
   });
 });
