@@ -13,6 +13,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import net from "node:net";
+import http2 from "node:http2";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -445,6 +446,37 @@ describe("HTTP/1.1 request heads refused at every listener", () => {
     expect(logged.map((l) => [l.direction, l.status, l.flags, l.path])).toEqual([
       ["inbound", 403, ["DPE"], "api.shop:80"],
       ["outbound", 403, ["DPE"], "api.shop:80"],
+    ]);
+  });
+
+  test("CONNECT over HTTP/2 is refused 403 (DPE) as over HTTP/1.1, counted and logged; the session's other streams go on", async () => {
+    for (const [name, port, host] of listeners()) {
+      const session = http2.connect(`http://127.0.0.1:${port}`);
+      session.on("error", () => {});
+      const status = await new Promise<number>((resolve, reject) => {
+        const st = session.request({ ":method": "CONNECT", ":authority": "api.shop:80" }, { endStream: false });
+        st.on("response", (h) => resolve(Number(h[":status"])));
+        st.on("error", reject);
+      });
+      expect(status, name).toBe(403);
+      const after = await new Promise<number>((resolve, reject) => {
+        const st = session.request({ ":method": "GET", ":path": `/${name}/h2-after-connect`, ":authority": host });
+        st.on("response", (h) => resolve(Number(h[":status"])));
+        st.on("error", reject);
+        st.resume();
+      });
+      expect(after, name).toBe(200);
+      session.close();
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    const logged = readFileSync(logFile, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.method === "CONNECT" && l.protocol === "HTTP/2.0");
+    expect(logged.map((l) => [l.direction, l.status, l.flags])).toEqual([
+      ["inbound", 403, ["DPE"]],
+      ["outbound", 403, ["DPE"]],
     ]);
   });
 

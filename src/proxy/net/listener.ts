@@ -74,7 +74,7 @@ export interface ListenerEvents {
    * An HTTP/1.1 request the listener answered itself before its handler saw it ({@link refusedRequestHead},
    * CONNECT), with `status` and the access-log flag `flag`: counted and logged as the handler's own refusals are.
    */
-  refused?(req: http.IncomingMessage, res: http.ServerResponse, status: number, flag: string): void;
+  refused?(req: Req, res: Res, status: number, flag: string): void;
 }
 
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0");
@@ -374,6 +374,14 @@ export class Listener {
       onRequest2,
     );
     this.h2.setTimeout(limits.idleTimeoutMs);
+    // CONNECT over HTTP/2 (RFC 9113 §8.5) asks for a tunnel too: refused as over HTTP/1.1 and the hop protocol
+    // (403, DPE), counted and logged; without a "connect" listener Node answered 405 itself, unseen. Only the
+    // stream ends: the session's other streams go on.
+    this.h2.on("connect", (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
+      res.writeHead(403, { "content-type": "text/plain", "x-unimesh-flag": "DPE" });
+      res.end("unimesh: CONNECT is not supported\n");
+      this.events.refused?.(req, res, 403, "DPE");
+    });
     this.h2.on("session", (s: http2.ServerHttp2Session) => {
       if (this.handing) {
         this.connOf.set(s, this.handing);
