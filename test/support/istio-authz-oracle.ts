@@ -81,6 +81,7 @@
  */
 
 import { type JsonWebKey as Jwk, createPublicKey, verify as cryptoVerify } from "node:crypto";
+import { inCidr } from "./cidr.js";
 
 /** An AuthorizationPolicy as parsed YAML (only what the oracle reads). */
 export interface AuthorizationPolicy {
@@ -354,45 +355,6 @@ function conditionMatches(w: { key: string; values?: string[]; notValues?: strin
     default:
       throw new Error(`oracle: condition key ${w.key} is not implemented`);
   }
-}
-
-/** Whether an address is in a block (single IP or CIDR; IPv4 and IPv6; families never match each other). */
-export function inCidr(ip: string, block: string): boolean {
-  const [base, lenText] = block.split("/");
-  const a = parseIp(ip);
-  const b = parseIp(base);
-  if (!a || !b || a.length !== b.length) return false;
-  const bits = lenText === undefined ? a.length * 8 : Number(lenText);
-  if (!Number.isInteger(bits) || bits < 0 || bits > a.length * 8) throw new Error(`oracle: bad CIDR ${block}`);
-  for (let i = 0; i < bits; i++) {
-    const byte = i >> 3;
-    const mask = 0x80 >> (i & 7);
-    if ((a[byte] & mask) !== (b[byte] & mask)) return false;
-  }
-  return true;
-}
-
-function parseIp(s: string): number[] | undefined {
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(s)) {
-    const parts = s.split(".").map(Number);
-    return parts.every((p) => p <= 255) ? parts : undefined;
-  }
-  if (!/^[0-9a-fA-F:]+$/.test(s)) return undefined;
-  const halves = s.split("::");
-  if (halves.length > 2) return undefined;
-  const groups = (h: string) => (h === "" ? [] : h.split(":"));
-  const head = groups(halves[0]);
-  const tail = halves.length === 2 ? groups(halves[1]) : [];
-  const fill = halves.length === 2 ? 8 - head.length - tail.length : 0;
-  if (fill < 0 || (halves.length === 1 && head.length !== 8)) return undefined;
-  const all = [...head, ...Array(fill).fill("0"), ...tail];
-  const out: number[] = [];
-  for (const g of all) {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
-    const n = parseInt(g, 16);
-    out.push(n >> 8, n & 0xff);
-  }
-  return out;
 }
 
 /**

@@ -83,6 +83,7 @@
  *    is_tls_authorized).
  * Probes (the default probe routes) are not modelled: requests here are never kubelet probes.
  */
+import { inCidr } from "./cidr.js";
 
 /** A Kubernetes object as parsed YAML (only what the oracle reads). */
 export interface LinkerdObject {
@@ -455,40 +456,4 @@ function authorized(a: Authz, client: LinkerdRequest["client"]): boolean {
       return a.authn.exact.includes(id) || a.authn.suffixes.some((s) => id.endsWith(s));
     }
   }
-}
-
-/** Whether an address is in a CIDR (or equals a bare address), IPv4 or IPv6. */
-export function inCidr(ip: string, cidr: string): boolean {
-  const [net, bits] = cidr.split("/");
-  const a = parseIp(ip);
-  const n = parseIp(net);
-  if (!a || !n || a.length !== n.length) return false;
-  const len = bits === undefined ? a.length * 8 : Number(bits);
-  for (let i = 0; i < a.length; i++) {
-    const take = Math.max(0, Math.min(8, len - i * 8));
-    const mask = take === 0 ? 0 : (0xff << (8 - take)) & 0xff;
-    if ((a[i] & mask) !== (n[i] & mask)) return false;
-  }
-  return true;
-}
-
-function parseIp(s: string): number[] | undefined {
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(s)) {
-    const parts = s.split(".").map(Number);
-    return parts.every((x) => x <= 255) ? parts : undefined;
-  }
-  if (!/^[0-9a-fA-F:]+$/.test(s)) return undefined;
-  const halves = s.split("::");
-  if (halves.length > 2) return undefined;
-  const groups = (h: string) => (h === "" ? [] : h.split(":"));
-  const head = groups(halves[0]);
-  const tail = halves.length === 2 ? groups(halves[1]) : [];
-  const fill = halves.length === 2 ? 8 - head.length - tail.length : 0;
-  if (fill < 0 || (halves.length === 1 && head.length !== 8)) return undefined;
-  const out: number[] = [];
-  for (const g of [...head, ...Array(fill).fill("0"), ...tail]) {
-    const n = parseInt(g, 16);
-    out.push(n >> 8, n & 0xff);
-  }
-  return out;
 }

@@ -6,7 +6,8 @@
  * proves nothing.
  */
 import { describe, expect, test } from "vitest";
-import { type LinkerdObject, type LinkerdRequest, inCidr, linkerdAuthorize, pathMatchLength, selects } from "../../support/linkerd-authz-oracle.js";
+import { type LinkerdObject, type LinkerdRequest, linkerdAuthorize, pathMatchLength, selects } from "../../support/linkerd-authz-oracle.js";
+import { inCidr } from "../../support/cidr.js";
 
 const obj = (kind: string, name: string, spec: Record<string, unknown>, namespace = "booksapp", apiVersion = "policy.linkerd.io/v1alpha1"): LinkerdObject => ({
   apiVersion,
