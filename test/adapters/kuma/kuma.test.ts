@@ -12,6 +12,7 @@ import { KUMA_FEATURES } from "../../../src/adapters/kuma/index.js";
 import { kumaCluster } from "../../../src/adapters/kuma/cluster.js";
 import { compareKuma, literalPrefix } from "../../../src/adapters/kuma/features/match.js";
 import { brief, find, kumaAdmission, run } from "./helpers.js";
+import { type KumaObject, kumaAuthorize } from "../../support/kuma-authz-oracle.js";
 
 const TP = (spec: string, name = "p", ns = "shop") => `apiVersion: unimesh.io/v1alpha1
 kind: TrafficPolicy
@@ -390,7 +391,19 @@ describe("access: deny by default once selected, deny wins (MeshTrafficPermissio
       metadata: { namespace: "kuma-system" },
       spec: { targetRef: { kind: "Mesh" }, rules: [{ default: { allow: [{ spiffeID: { type: "Prefix", value: "spiffe://trust-domain.mesh/ns" } }] } }] },
     });
-    expect("spiffe://trust-domain.mesh2/ns/a/sa/b".startsWith("spiffe://trust-domain.mesh/ns")).toBe(false);
+    // Decided by the Kuma oracle (test/support/kuma-authz-oracle.ts, string-prefix matching as Envoy's RBAC):
+    // with a federated trust domain whose name extends ours, its callers match no allow.
+    const everyone = [find(r.resources, "MeshTrafficPermission", "platform-everyone") as KumaObject];
+    const call = (spiffeId: string) =>
+      kumaAuthorize(
+        everyone,
+        { workload: { namespace: "other", labels: { app: "other" } }, inbound: { port: 8080 }, client: { spiffeId } },
+        {
+          trustDomains: ["trust-domain.mesh", "trust-domain.mesh2"],
+        },
+      ).allowed;
+    expect(call("spiffe://trust-domain.mesh/ns/a/sa/b")).toBe(true);
+    expect(call("spiffe://trust-domain.mesh2/ns/a/sa/b")).toBe(false);
     expect(find(r.resources, "MeshTrafficPermission", "no-backend").spec).toEqual({
       targetRef: { kind: "Dataplane", labels: { app: "test-server" } },
       rules: [
