@@ -10,7 +10,14 @@ import { Pool, buildConnector, type Dispatcher } from "undici";
 import type { ConnectionPool } from "../../api/generated/proxyConfig.js";
 import { issuerMismatch, spiffeFromSan, type PeerCertificate } from "../identity/ca.js";
 import type { IdentityCert } from "../identity/certs.js";
+import { H1Pool, h1PoolSupported } from "./h1pool.js";
 import { HopClient } from "./hopClient.js";
+
+/**
+ * A pool to one upstream: undici's Pool, or for a plaintext HTTP/1.1 upstream (the local app) the
+ * pool on Node's own HTTP parser (./h1pool.ts), which has undici Pool's dispatch contract.
+ */
+export type UpstreamPool = Pool | H1Pool;
 
 /** How to reach one upstream. */
 export interface UpstreamSpec {
@@ -39,7 +46,7 @@ export const MAX_RESPONSE_HEAD_BYTES = 60 * 1024;
 
 /** A cached pool; `live` turns false when it leaves the cache (idle sweep, retire, close). */
 interface Entry {
-  pool: Pool | HopClient;
+  pool: UpstreamPool | HopClient;
   lastUsed: number;
   live: boolean;
 }
@@ -75,14 +82,14 @@ export class Pools {
    * upstream (the instance): while it asks for the same spec (same fields, same certificate object),
    * the pool is found without building its key (a string of ~100 characters hashed per request).
    */
-  get(u: UpstreamSpec, owner?: object): Pool {
+  get(u: UpstreamSpec, owner?: object): UpstreamPool {
     return this.memoized(
       this.memos.get,
       owner,
       u,
       () => keyOf(u),
       () => create(u),
-    ) as Pool;
+    ) as UpstreamPool;
   }
 
   /**
@@ -123,8 +130,8 @@ export class Pools {
     owner: object | undefined,
     u: UpstreamSpec,
     key: () => string,
-    make: () => Pool | HopClient,
-  ): Pool | HopClient {
+    make: () => UpstreamPool | HopClient,
+  ): UpstreamPool | HopClient {
     const m = owner && memos.get(owner);
     if (m && m.entry.live && sameSpec(m.spec, u)) {
       m.entry.lastUsed = Date.now();
@@ -135,7 +142,7 @@ export class Pools {
     return entry.pool;
   }
 
-  private cached(key: string, make: () => Pool | HopClient): Entry {
+  private cached(key: string, make: () => UpstreamPool | HopClient): Entry {
     const now = Date.now();
     const hit = this.pools.get(key);
     if (hit) {
@@ -154,7 +161,7 @@ export class Pools {
    */
   async retire(address: string, port: number): Promise<void> {
     const target = `|${address}:${port}|`;
-    const old: (Pool | HopClient)[] = [];
+    const old: (UpstreamPool | HopClient)[] = [];
     const shared: Promise<void>[] = [];
     for (const [k, p] of this.pools)
       if (k.includes(target) || (p.pool instanceof HopClient && p.pool.target.address === address && p.pool.target.port === port)) {
@@ -234,8 +241,16 @@ class OneNamePool extends Pool {
   }
 }
 
-function create(u: UpstreamSpec): Pool {
+function create(u: UpstreamSpec): UpstreamPool {
   const p = u.pool;
+  if (!u.tls && !u.h2 && h1PoolSupported())
+    return new H1Pool(u.address, u.port, {
+      ...(p?.maxConnections ? { connections: p.maxConnections } : {}),
+      ...(p?.maxRequestsPerConnection ? { maxRequestsPerConnection: p.maxRequestsPerConnection } : {}),
+      ...(p?.idleTimeoutMs ? { idleTimeoutMs: p.idleTimeoutMs } : {}),
+      connectTimeoutMs: p?.connectTimeoutMs ?? 10_000,
+      maxHeaderSize: MAX_RESPONSE_HEAD_BYTES,
+    });
   const common = {
     ...(p?.maxConnections ? { connections: p.maxConnections } : {}),
     // undici closes a connection after the request that follows maxRequestsPerClient requests, so N
