@@ -13,6 +13,9 @@
 //   one mutual-TLS connection, the frames of a run of busy event-loop turns in one TLS write), exactly the classes
 //   the default mode uses (HopClient, HopServerConnection), with no policy on either side: the floor of
 //   the default mode's architecture, and what its policy work costs above it.
+//   ... --h1pool (with any of the above): the app is reached through unimesh's own HTTP/1.1 client on
+//   Node's parser (dist/proxy/upstream/h1pool.js, what the proxy uses for a plaintext app) instead of
+//   undici's Pool: the floor of today's parts.
 // Streaming both ways (undici's dispatch handler, no buffering), hop-by-hop headers dropped.
 import http from "node:http";
 import https from "node:https";
@@ -60,7 +63,9 @@ function hop(pool) {
   };
 }
 
-const appPool = new Pool(`http://127.0.0.1:${upstream}`, { connections: 256 });
+const appPool = process.argv.includes("--h1pool")
+  ? new (await import(join(dirname(fileURLToPath(import.meta.url)), "../dist/proxy/upstream/h1pool.js"))).H1Pool("127.0.0.1", upstream)
+  : new Pool(`http://127.0.0.1:${upstream}`, { connections: 256 });
 const toApp = hop(appPool);
 const hopProtocol = process.argv.indexOf("--hop-protocol");
 if (hopProtocol >= 0) {

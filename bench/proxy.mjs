@@ -16,6 +16,9 @@
 //                       them is its own, what they cost above nginx is Node's.
 //   node-floor-2hop-hop the two hops with unimesh's own hop protocol (HopClient, HopServerConnection from
 //                       dist/) between them and no policy: the floor of the default mode's architecture.
+//   node-floor-1hop-h1pool, node-floor-2hop-hop-h1pool   the same floors with the app reached through
+//                       unimesh's H1Pool (src/proxy/upstream/h1pool.ts, Node's own parser) as the proxy
+//                       does for a plaintext app, instead of undici: the floor of the parts unimesh uses.
 //   direct              wrk straight to the upstream: what the load generator's core can do.
 //
 // Method: wrk (1 thread) and the upstream (nginx, 1 worker, 67-byte answer) on CPU 0, each subject on
@@ -63,6 +66,8 @@ const LABELS = {
   "nginx-1hop": "nginx, one plaintext hop (reference)",
   "node-floor-2hop-tls": "Node's floor: node:http + undici, two hops, TLS with client certificates, no policy",
   "node-floor-1hop": "Node's floor: node:http + undici, one plaintext hop, no policy",
+  "node-floor-1hop-h1pool": "Node's floor: node:http + unimesh's H1Pool (Node's parser), one plaintext hop, no policy",
+  "node-floor-2hop-hop-h1pool": "Node's floor with unimesh's hop protocol, the app through H1Pool, no policy",
   "node-floor-2hop-hop": "Node's floor with unimesh's hop protocol between the two hops (mTLS), no policy",
   "httpproxy-1hop": "http-proxy, one plaintext hop (reference)",
   direct: "direct to the upstream (load generator's ceiling)",
@@ -233,6 +238,7 @@ try {
   await nodeSubject("httpproxy-2hop-tls", "bench/proxy-httpproxy.mjs", [String(up[0]), "--two-hop", certsDir]);
   await nodeSubject("node-floor-2hop-tls", "bench/proxy-floor.mjs", [String(up[0]), "--two-hop", certsDir]);
   await nodeSubject("node-floor-2hop-hop", "bench/proxy-floor.mjs", [String(up[0]), "--hop-protocol", certsDir]);
+  await nodeSubject("node-floor-2hop-hop-h1pool", "bench/proxy-floor.mjs", [String(up[0]), "--hop-protocol", certsDir, "--h1pool"]);
   await nodeSubject("unimesh", "bench/proxy-unimesh.mjs", up.map(String));
   await nodeSubject("unimesh-inline", "bench/proxy-unimesh.mjs", [...up.map(String), "--inline"]);
   if (BASELINE) {
@@ -249,6 +255,7 @@ try {
   await nginxSubject("nginx-1hop", (d, port) => proxyConf(d, port, up[0]));
   await nodeSubject("httpproxy-1hop", "bench/proxy-httpproxy.mjs", [String(up[0])]);
   await nodeSubject("node-floor-1hop", "bench/proxy-floor.mjs", [String(up[0])]);
+  await nodeSubject("node-floor-1hop-h1pool", "bench/proxy-floor.mjs", [String(up[0]), "--h1pool"]);
   for (const s of subjects) await check(s.name, s.port);
 
   // Warm-up (connections, JIT, TLS sessions), then interleaved rounds.

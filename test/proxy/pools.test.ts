@@ -75,3 +75,27 @@ describe("Pools", () => {
     store.close();
   });
 });
+
+describe("Pools: which HTTP client a pool is", () => {
+  it("a plaintext HTTP/1.1 upstream gets the pool on Node's parser, with the pool settings; TLS, h2 and UNIMESH_UPSTREAM_CLIENT=undici get undici's", async () => {
+    const { H1Pool } = await import("../../src/proxy/upstream/h1pool.js");
+    const { Pool } = await import("undici");
+    const pools = new Pools();
+    try {
+      const plain = pools.get({ address: "127.0.0.1", port: 3, h2: false, pool: { maxConnections: 7, maxRequestsPerConnection: 5, idleTimeoutMs: 1500 } });
+      expect(plain).toBeInstanceOf(H1Pool);
+      const h1 = plain as InstanceType<typeof H1Pool>;
+      expect([h1.maxRequests, h1.idleMs, h1.maxIdleMs]).toEqual([5, 1500, 1500]);
+      expect(pools.get({ address: "127.0.0.1", port: 3, h2: true })).toBeInstanceOf(Pool);
+      process.env.UNIMESH_UPSTREAM_CLIENT = "undici";
+      try {
+        expect(pools.get({ address: "127.0.0.1", port: 4, h2: false })).toBeInstanceOf(Pool);
+      } finally {
+        delete process.env.UNIMESH_UPSTREAM_CLIENT;
+      }
+      expect(pools.get({ address: "127.0.0.1", port: 5, h2: false })).toBeInstanceOf(H1Pool);
+    } finally {
+      await pools.close();
+    }
+  });
+});

@@ -212,11 +212,13 @@ export class Listener {
     private readonly tlsOptions?: ListenerTls,
     private readonly events: ListenerEvents = {},
   ) {
-    /** Counts a request in flight (listener and connection) until its response is done. */
+    /**
+     * Counts a request in flight (listener and connection) until its response is done: its "close",
+     * which both node:http (after "finish", or when the connection goes first) and the HTTP/2
+     * compatibility response (when the stream closes) emit once per response.
+     */
     const track = (_req: Req, res: Res, conn: Conn | undefined) => {
-      const finish = this.started(conn);
-      res.once("finish", finish);
-      res.once("close", finish);
+      res.once("close", this.started(conn));
     };
     /** Answers a request the listener refuses itself, closes its connection, and reports it. */
     const refuse = (req: http.IncomingMessage, res: http.ServerResponse, refused: { status: number; reason: string }) => {

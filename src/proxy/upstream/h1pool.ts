@@ -27,16 +27,17 @@
  *   end). `content-length: 0` for PUT, POST, PATCH, QUERY, PROPFIND and PROPPATCH without a body. A
  *   connection that carried a body on a method that does not expect one, or a HEAD, is not reused.
  * - Response: framed by llhttp (Content-Length, chunked, close-delimited; a HEAD's body skipped; 1xx
- *   answers skipped; 101 refused). Header values are decoded as latin1, byte for byte (undici decodes
- *   them as UTF-8). A head larger than `maxHeaderSize` bytes, or anything llhttp refuses (CL with TE,
+ *   answers handed to `onResponseStart` before the final one, as undici does; 101 refused). Header values are decoded as latin1, byte for byte (as undici's
+ *   Pool does). A head larger than `maxHeaderSize` bytes, or anything llhttp refuses (CL with TE,
  *   two Content-Lengths, bad chunks, bare CR...), fails the request with `SocketError`
  *   (`UND_ERR_SOCKET`) and closes the connection. Bytes after a complete response, before the next
  *   request was written, close the connection (never read as the next request's answer).
  * - Connections: at most `connections` (default unlimited), further requests queue in arrival order; a
  *   connection closes after `maxRequestsPerConnection` requests, on `reset`, on the server's
  *   `connection: close` or HTTP/1.0 without keep-alive, and after `idleTimeoutMs` idle (default 4 s;
- *   a server's `Keep-Alive: timeout=N` lowers it to N − 2 s, none under 1 s: undici's
- *   `keepAliveTimeoutThreshold`). An idle connection past its time is never handed a request.
+ *   a server's `Keep-Alive: timeout=N` makes it N − 2 s, at most `idleTimeoutMs` (else 600 s), and no
+ *   reuse at all when that is not positive: undici's `keepAliveTimeoutThreshold`). An idle connection past
+ *   its time is never handed a request; a connection's last request says `connection: close`.
  * - Timeouts: `headersTimeout` / `bodyTimeout` of a request (ms; 0 none; default 300 s, undici's) act
  *   as an inactivity timeout on its connection (`UND_ERR_HEADERS_TIMEOUT` before the head,
  *   `UND_ERR_BODY_TIMEOUT` after); `connectTimeoutMs` (default 10 s) → `ConnectTimeoutError`.
@@ -96,13 +97,15 @@ export function h1PoolSupported(): boolean {
 
 const DEFAULT_IDLE_MS = 4000;
 const KEEP_ALIVE_THRESHOLD_MS = 2000;
-const MIN_IDLE_MS = 1000;
 const DEFAULT_TIMEOUT_MS = 300_000;
 const INVALID_PATH = /[^\u0021-\u00ff]/;
 const DIGITS = /^\d+$/;
 const KEEP_ALIVE_TIMEOUT = /timeout=(\d+)/i;
 const EXPECTS_PAYLOAD = new Set(["PUT", "POST", "PATCH", "QUERY", "PROPFIND", "PROPPATCH"]);
 const NO_CONTEXT = Object.freeze({});
+/** Header names already found to be tokens, to their lower case (bounded: a name is checked once, not per request). */
+const NAMES = new Map<string, string>();
+const MAX_NAMES = 2048;
 
 type Body = Buffer | null | Readable;
 
@@ -129,17 +132,23 @@ class Req {
   stream: Readable | null = null;
   written = 0;
   headWritten = false;
+  /** The head less its framing lines, made when the request is given a connection (see Conn.assign). */
+  head = "";
+  /** The connection failed while paused with body bytes held: delivered first, then this error, on resume. */
+  heldError: Error | null = null;
 
   constructor(
     readonly pool: H1Pool,
     readonly handler: Dispatcher.DispatchHandler,
     readonly method: string,
-    readonly head: string,
+    /** The request line and host line; the caller's header lines. */
+    readonly start: string,
+    readonly lines: string,
     readonly body: Body,
     /** content-length to send (-1: chunked stream, -2: none). */
     readonly length: number,
-    /** The connection must not be reused after this request. */
-    readonly reset: boolean,
+    /** The connection must not be reused after this request (it says `connection: close`). */
+    public reset: boolean,
     readonly timeoutMs: number,
     readonly bodyTimeoutMs: number,
   ) {}
@@ -173,6 +182,11 @@ class Req {
       const t = this.heldEnd;
       this.heldEnd = null;
       this.conn?.complete(this, t);
+      return;
+    }
+    if (this.heldError) {
+      this.done = true;
+      this.pool.failed(this, this.heldError);
       return;
     }
     this.conn?.socket.resume();
@@ -254,6 +268,9 @@ class Conn {
     this.keepAlive = true;
     this.hintMs = 0;
     this.count++;
+    // A connection's last request says so (undici's maxRequestsPerClient does the same).
+    if (this.pool.maxRequests > 0 && this.count >= this.pool.maxRequests) r.reset = true;
+    r.head = `${r.start}${r.reset ? "connection: close\r\n" : "connection: keep-alive\r\n"}${r.lines}`;
     const t = r.timeoutMs;
     if (t > 0 || this.timeoutSet) {
       this.timeoutSet = t > 0;
@@ -310,22 +327,17 @@ class Conn {
     }
     if (status < 200) {
       if (status === 101 || upgrade) throw new errors.SocketError("upstream answered 101 Switching Protocols to a request that asked for no upgrade");
+      // An interim answer (100, 103 Early Hints): handed on as undici does (the proxy's handlers skip it).
+      r.handler.onResponseStart?.(r as unknown as Dispatcher.DispatchController, status, headerObject(list), statusMessage);
       return 0;
     }
     this.headersReceived = true;
     this.keepAlive = keepAlive;
-    const obj: Record<string, string | string[]> = {};
-    for (let i = 0; i < list.length; i += 2) {
-      const k = list[i]!.toLowerCase();
-      const v = list[i + 1]!;
-      const had = obj[k];
-      if (had === undefined) obj[k] = v;
-      else if (typeof had === "string") obj[k] = [had, v];
-      else had.push(v);
-      if (k === "keep-alive") {
-        const m = KEEP_ALIVE_TIMEOUT.exec(v);
-        if (m) this.hintMs = Number(m[1]) * 1000;
-      }
+    const obj = headerObject(list);
+    const ka = obj["keep-alive"];
+    if (ka !== undefined) {
+      const m = KEEP_ALIVE_TIMEOUT.exec(String(ka));
+      if (m) this.hintMs = Number(m[1]) * 1000;
     }
     if (r.bodyTimeoutMs !== r.timeoutMs) {
       this.timeoutSet = r.bodyTimeoutMs > 0;
@@ -349,14 +361,7 @@ class Conn {
     this.pending = [];
     if (r === null || r.done || !r.started || r.ended) return; // a 1xx answer's end, or nobody's
     r.ended = true;
-    const trailers: Record<string, string | string[]> = {};
-    for (let i = 0; i < list.length; i += 2) {
-      const k = list[i]!.toLowerCase();
-      const had = trailers[k];
-      if (had === undefined) trailers[k] = list[i + 1]!;
-      else if (typeof had === "string") trailers[k] = [had, list[i + 1]!];
-      else had.push(list[i + 1]!);
-    }
+    const trailers = headerObject(list);
     if (r.paused) {
       r.heldEnd = trailers;
       return;
@@ -374,8 +379,7 @@ class Conn {
       r.stream?.resume();
     }
     if (this.hintMs) this.idleMs = Math.min(this.hintMs - KEEP_ALIVE_THRESHOLD_MS, this.pool.maxIdleMs);
-    const reusable =
-      this.keepAlive && r.sent && !r.reset && !this.closed && this.idleMs >= MIN_IDLE_MS && (this.pool.maxRequests === 0 || this.count < this.pool.maxRequests);
+    const reusable = this.keepAlive && r.sent && !r.reset && !this.closed && this.idleMs > 0;
     if (this.req === r) this.req = null;
     if (!reusable) this.close();
     try {
@@ -422,6 +426,11 @@ class Conn {
     // A response the parser completed whose end waits for a resume is not failed: the resume delivers it.
     if (r && !r.done && !r.ended) {
       this.req = null;
+      if (r.paused && r.held) {
+        // What came before the failure is delivered first (on resume), as undici does.
+        r.heldError ??= err;
+        return;
+      }
       r.done = true;
       this.pool.failed(r, err);
     }
@@ -436,6 +445,20 @@ class Conn {
     if (this.connected) this.pool.connected--;
     this.pool.forget(this);
   }
+}
+
+/** Name/value pairs as undici's header object: lower-case names, a repeated name's values in an array. */
+function headerObject(list: string[]): Record<string, string | string[]> {
+  const obj: Record<string, string | string[]> = {};
+  for (let i = 0; i < list.length; i += 2) {
+    const k = list[i]!.toLowerCase();
+    const v = list[i + 1]!;
+    const had = obj[k];
+    if (had === undefined) obj[k] = v;
+    else if (typeof had === "string") obj[k] = [had, v];
+    else had.push(v);
+  }
+  return obj;
 }
 
 function onConnectTimeout(c: Conn): void {
@@ -514,7 +537,10 @@ function writeStream(c: Conn, r: Req, s: Readable): void {
     if (!r.headWritten) {
       r.headWritten = true;
       // Nothing came: as undici, `content-length: 0` where a body is expected, else no body at all.
-      socket.write(r.length > 0 ? `${r.head}content-length: ${r.length}\r\n\r\n` : expects || r.length === 0 ? `${r.head}content-length: 0\r\n\r\n` : `${r.head}\r\n`, "latin1");
+      socket.write(
+        r.length > 0 ? `${r.head}content-length: ${r.length}\r\n\r\n` : expects || r.length === 0 ? `${r.head}content-length: 0\r\n\r\n` : `${r.head}\r\n`,
+        "latin1",
+      );
     } else if (r.length < 0) socket.write("0\r\n\r\n", "latin1");
     finish(null);
   };
@@ -525,7 +551,7 @@ function writeStream(c: Conn, r: Req, s: Readable): void {
     r.detach = null;
     s.off("data", onData).off("end", onEnd).off("error", onError).off("close", onClose);
   };
-  if (!expects) (r as { reset: boolean }).reset = true;
+  if (!expects) r.reset = true;
   s.resume();
 }
 
@@ -599,7 +625,8 @@ export class H1Pool {
     const { path, method } = opts;
     const { _checkIsHttpToken: token, _checkInvalidHeaderChar: badValue } = common!;
     if (typeof path !== "string") throw new errors.InvalidArgumentError("path must be a string");
-    if (path[0] !== "/" && !(path.startsWith("http://") || path.startsWith("https://"))) throw new errors.InvalidArgumentError("path must be an absolute URL or start with a slash");
+    if (path[0] !== "/" && !(path.startsWith("http://") || path.startsWith("https://")))
+      throw new errors.InvalidArgumentError("path must be an absolute URL or start with a slash");
     if (INVALID_PATH.test(path)) throw new errors.InvalidArgumentError("invalid request path");
     if (typeof method !== "string" || !token(method)) throw new errors.InvalidArgumentError("invalid request method");
     if (method === "CONNECT" || opts.upgrade) throw new errors.NotSupportedError("CONNECT and upgrades are not supported");
@@ -609,12 +636,17 @@ export class H1Pool {
     let lines = "";
     const headers = opts.headers as Record<string, unknown> | null | undefined;
     if (headers != null) {
-      if (typeof headers !== "object" || Array.isArray(headers) || Symbol.iterator in headers) throw new errors.InvalidArgumentError("headers must be an object");
+      if (typeof headers !== "object" || Array.isArray(headers) || Symbol.iterator in headers)
+        throw new errors.InvalidArgumentError("headers must be an object");
       for (const key in headers) {
         const val = headers[key];
         if (val === undefined) continue;
-        const name = key.toLowerCase();
-        if (!token(name)) throw new errors.InvalidArgumentError("invalid header key");
+        let name = NAMES.get(key);
+        if (name === undefined) {
+          name = key.toLowerCase();
+          if (!token(name)) throw new errors.InvalidArgumentError("invalid header key");
+          if (NAMES.size < MAX_NAMES) NAMES.set(key, name);
+        }
         let value: string | string[];
         if (Array.isArray(val)) {
           value = [];
@@ -686,10 +718,10 @@ export class H1Pool {
       body = Readable.from(raw as AsyncIterable<Buffer>, { objectMode: false });
       length = contentLength;
     } else throw new errors.InvalidArgumentError("body must be a string, a Buffer, a Readable stream or an iterable");
-    const head = `${method} ${path} HTTP/1.1\r\nhost: ${host ?? this.hostHeader}\r\nconnection: ${reset ? "close" : "keep-alive"}\r\n${lines}`;
+    const start = `${method} ${path} HTTP/1.1\r\nhost: ${host ?? this.hostHeader}\r\n`;
     const t = opts.headersTimeout ?? DEFAULT_TIMEOUT_MS;
     const bt = opts.bodyTimeout ?? DEFAULT_TIMEOUT_MS;
-    return new Req(this, handler, method, head, body, length, reset, t, bt);
+    return new Req(this, handler, method, start, lines, body, length, reset, t, bt);
   }
 
   /** An idle connection still within its keep-alive time, or a new one under the limit; else none. */
