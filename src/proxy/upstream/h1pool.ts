@@ -72,6 +72,7 @@ interface ParserBinding {
   kOnHeadersComplete: number;
   kOnBody: number;
   kOnMessageComplete: number;
+  kOnMessageBegin: number;
 }
 interface Parser {
   initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
@@ -103,6 +104,7 @@ const DIGITS = /^\d+$/;
 const KEEP_ALIVE_TIMEOUT = /timeout=(\d+)/i;
 const EXPECTS_PAYLOAD = new Set(["PUT", "POST", "PATCH", "QUERY", "PROPFIND", "PROPPATCH"]);
 const NO_CONTEXT = Object.freeze({});
+const EMPTY = Buffer.alloc(0);
 /** Header names already found to be tokens, to their lower case (bounded: a name is checked once, not per request). */
 const NAMES = new Map<string, string>();
 const MAX_NAMES = 2048;
@@ -117,8 +119,10 @@ class Req {
   paused = false;
   reason: Error | null = null;
   conn: Conn | null = null;
-  /** Body chunks and the end that came while paused. */
+  /** Body chunks and the end that came while paused; the next held chunk to deliver; a delivery is under way. */
   held: Buffer[] | null = null;
+  heldAt = 0;
+  replaying = false;
   heldEnd: Record<string, string | string[]> | null = null;
   /** The response head was delivered. */
   started = false;
@@ -163,20 +167,23 @@ class Req {
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    if (this.done) return;
+    // A resume from inside a held chunk's delivery only un-pauses: the loop below goes on.
+    if (this.done || this.replaying) return;
     const held = this.held;
     if (held) {
-      this.held = null;
-      for (let i = 0; i < held.length; i++) {
-        this.handler.onResponseData?.(this as unknown as Dispatcher.DispatchController, held[i]!);
-        if (this.done) return;
-        if (this.paused) {
-          // Paused again: keep the rest for the next resume.
-          const rest = held.slice(i + 1);
-          if (rest.length) this.held = rest;
-          return;
+      this.replaying = true;
+      try {
+        while (this.heldAt < held.length) {
+          const b = held[this.heldAt]!;
+          held[this.heldAt++] = EMPTY;
+          this.handler.onResponseData?.(this as unknown as Dispatcher.DispatchController, b);
+          if (this.done || this.paused) return; // paused again: the rest waits for the next resume
         }
+      } finally {
+        this.replaying = false;
       }
+      this.held = null;
+      this.heldAt = 0;
     }
     if (this.heldEnd) {
       const t = this.heldEnd;
@@ -213,7 +220,7 @@ class Conn {
   idleMs: number;
   /** The parser's keep-alive verdict and the server's Keep-Alive hint for the current response. */
   keepAlive = true;
-  hintMs = 0;
+  hintMs = -1;
   /** Inside parser.execute: a completed request's connection is released after it returns. */
   executing = false;
   releaseAfter = false;
@@ -236,6 +243,7 @@ class Conn {
     p[HTTPParser.kOnHeadersComplete] = onHeadersComplete;
     p[HTTPParser.kOnBody] = onBody;
     p[HTTPParser.kOnMessageComplete] = onMessageComplete;
+    p[HTTPParser.kOnMessageBegin] = onMessageBegin;
     (p as unknown as { conn: Conn }).conn = this;
     this.parser = p;
     this.connectTimer = setTimeout(onConnectTimeout, pool.connectTimeoutMs, this);
@@ -266,7 +274,7 @@ class Conn {
     r.conn = this;
     this.headersReceived = false;
     this.keepAlive = true;
-    this.hintMs = 0;
+    this.hintMs = -1;
     this.count++;
     // A connection's last request says so (undici's maxRequestsPerClient does the same).
     if (this.pool.maxRequests > 0 && this.count >= this.pool.maxRequests) r.reset = true;
@@ -334,7 +342,7 @@ class Conn {
     this.headersReceived = true;
     this.keepAlive = keepAlive;
     const obj = headerObject(list);
-    const ka = obj["keep-alive"];
+    const ka = Object.hasOwn(obj, "keep-alive") ? obj["keep-alive"] : undefined;
     if (ka !== undefined) {
       const m = KEEP_ALIVE_TIMEOUT.exec(String(ka));
       if (m) this.hintMs = Number(m[1]) * 1000;
@@ -344,6 +352,8 @@ class Conn {
       this.socket.setTimeout(r.bodyTimeoutMs);
     }
     r.started = true;
+    // Paused before its answer began: stop reading now (not only once a body chunk is held).
+    if (r.paused) this.socket.pause();
     r.handler.onResponseStart?.(r as unknown as Dispatcher.DispatchController, status, obj, statusMessage);
     return r.method === "HEAD" ? 1 : 0;
   }
@@ -360,8 +370,8 @@ class Conn {
     const list = this.pending;
     this.pending = [];
     if (r === null || r.done || !r.started || r.ended) return; // a 1xx answer's end, or nobody's
-    r.ended = true;
     const trailers = headerObject(list);
+    r.ended = true;
     if (r.paused) {
       r.heldEnd = trailers;
       return;
@@ -378,7 +388,8 @@ class Conn {
       r.detach();
       r.stream?.resume();
     }
-    if (this.hintMs) this.idleMs = Math.min(this.hintMs - KEEP_ALIVE_THRESHOLD_MS, this.pool.maxIdleMs);
+    // Each response's own Keep-Alive hint, else the pool's idle time (a hint does not outlive its response).
+    this.idleMs = this.hintMs >= 0 ? Math.min(this.hintMs - KEEP_ALIVE_THRESHOLD_MS, this.pool.maxIdleMs) : this.pool.idleMs;
     const reusable = this.keepAlive && r.sent && !r.reset && !this.closed && this.idleMs > 0;
     if (this.req === r) this.req = null;
     if (!reusable) this.close();
@@ -442,6 +453,9 @@ class Conn {
     this.closed = true;
     clearTimeout(this.connectTimer);
     this.socket.destroy();
+    // The parser is a handle Node keeps until closed (with this connection through its `conn`); not
+    // inside its own execute, which close() may be called from (Node's freeParser defers it too).
+    setImmediate(closeParser, this.parser);
     if (this.connected) this.pool.connected--;
     this.pool.forget(this);
   }
@@ -453,12 +467,23 @@ function headerObject(list: string[]): Record<string, string | string[]> {
   for (let i = 0; i < list.length; i += 2) {
     const k = list[i]!.toLowerCase();
     const v = list[i + 1]!;
-    const had = obj[k];
-    if (had === undefined) obj[k] = v;
-    else if (typeof had === "string") obj[k] = [had, v];
+    // Own properties only (a name like `constructor` is not Object.prototype's); `__proto__` defined, not
+    // assigned (assigning would set the prototype), as undici's parseHeaders.
+    const had = Object.hasOwn(obj, k) ? obj[k] : undefined;
+    if (had === undefined) setHeader(obj, k, v);
+    else if (typeof had === "string") setHeader(obj, k, [had, v]);
     else had.push(v);
   }
   return obj;
+}
+
+function setHeader(obj: Record<string, string | string[]>, k: string, v: string | string[]): void {
+  if (k === "__proto__") Object.defineProperty(obj, k, { value: v, enumerable: true, configurable: true, writable: true });
+  else obj[k] = v;
+}
+
+function closeParser(p: Parser): void {
+  p.close?.();
 }
 
 function onConnectTimeout(c: Conn): void {
@@ -489,6 +514,15 @@ function onBody(this: { conn: Conn }, b: Buffer): void {
 }
 function onMessageComplete(this: { conn: Conn }): void {
   this.conn.messageComplete();
+}
+/**
+ * A message begins: it must be the answer to the request in flight. Bytes that begin one after the
+ * response was complete (the rest of the head may come later, when another request holds the connection)
+ * close the connection, as undici's `onMessageBegin` ('bad response').
+ */
+function onMessageBegin(this: { conn: Conn }): void {
+  const r = this.conn.req;
+  if (r === null || r.done || r.ended) throw new errors.SocketError("bad response: upstream sent a response to no request");
 }
 
 /** Writes a stream body (head at its first chunk or its end), chunked when its length is unknown. */
@@ -555,6 +589,10 @@ function writeStream(c: Conn, r: Req, s: Readable): void {
   s.resume();
 }
 
+function onCooled(p: H1Pool): void {
+  p.cooled();
+}
+
 /**
  * The pool: connections to one `address:port`, requests queued beyond {@link H1PoolOptions.connections}.
  * Closed gracefully by {@link close} (requests in flight and queued finish), at once by {@link destroy}.
@@ -570,6 +608,10 @@ export class H1Pool {
   private readonly conns = new Set<Conn>();
   private readonly idle: Conn[] = [];
   private readonly queue: Req[] = [];
+  /** Connections released this turn, and the turn before: reused on the next ({@link released}). */
+  private cooling: Conn[] = [];
+  private settling: Conn[] = [];
+  private coolTimer: NodeJS.Immediate | undefined;
   private closing: Promise<void> | null = null;
   private closed: (() => void) | null = null;
   private destroyed = false;
@@ -594,7 +636,7 @@ export class H1Pool {
 
   /** undici's Pool `stats` (the fields the proxy reads). */
   get stats(): { connected: number; free: number; pending: number; running: number; size: number } {
-    const running = this.conns.size - this.idle.length;
+    const running = this.conns.size - this.idle.length - this.cooling.length - this.settling.length;
     return { connected: this.connected, free: this.idle.length, pending: this.queue.length, running, size: running + this.queue.length };
   }
 
@@ -738,8 +780,36 @@ export class H1Pool {
     return c;
   }
 
-  /** A connection finished its request and may be reused. */
+  /**
+   * A connection finished its request and may be reused: after two turns of the event loop (undici's
+   * GHSA-35p6-xmwp-9g52 fix, `scheduleIdleSocketValidation`, waits one), so that bytes, a FIN or a reset
+   * the server sent behind its answer are seen first and close it, never read as the next request's
+   * answer. One setImmediate per pool and turn, for every connection released in it.
+   */
   released(c: Conn): void {
+    this.cooling.push(c);
+    this.coolTimer ??= setImmediate(onCooled, this);
+  }
+
+  /**
+   * Each turn after {@link released}: the connections released two turns ago, still open and with nothing
+   * unread, are reused (two turns: one more poll of the sockets than undici's one, which let a server's FIN
+   * sent just behind its answer be missed, and a queued request written onto a closing connection).
+   */
+  cooled(): void {
+    this.coolTimer = undefined;
+    const list = this.settling;
+    this.settling = this.cooling;
+    this.cooling = [];
+    if (this.settling.length) this.coolTimer = setImmediate(onCooled, this);
+    for (const c of list) {
+      if (c.closed) continue;
+      if (c.socket.readableLength > 0 || c.socket.readableEnded) c.close();
+      else this.reuse(c);
+    }
+  }
+
+  private reuse(c: Conn): void {
     const next = this.queue.shift();
     if (next) {
       c.assign(next);
@@ -837,6 +907,10 @@ export class H1Pool {
     }
     for (const c of [...this.conns]) c.fail(e);
     if (this.sweeper) clearInterval(this.sweeper);
+    if (this.coolTimer) clearImmediate(this.coolTimer);
+    this.coolTimer = undefined;
+    this.cooling = [];
+    this.settling = [];
     this.closing ??= Promise.resolve();
     if (this.closed) {
       const done = this.closed;
