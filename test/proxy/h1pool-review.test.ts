@@ -1,0 +1,495 @@
+/**
+ * src/proxy/upstream/h1pool.ts: the eight defects an independent review found in H1Pool's first version
+ * (c5fe23a), each proven there by a script, pinned here as a test of its own (fixed in 9c90450 and
+ * 245ad65). Each test fails against c5fe23a's h1pool.ts and asserts on content: which body and headers
+ * each request got, how many connections the server saw, which callbacks fired.
+ *
+ * - desync (paused, partial): bytes an upstream sent behind a complete answer were read as the next
+ *   request's answer (a response smuggled into another request's);
+ * - close-after: a server closing right after its answer (no `connection: close`) failed queued requests;
+ * - leak: a connection's llhttp parser was never closed (a handle Node keeps, with the connection):
+ *   pinned twice, by a spy on each connection's parser.close() and by the sockets of 20 closed
+ *   connections being collected (gc() exposed at run time, no --expose-gc flag);
+ * - proto-headers: header and trailer names that are Object.prototype keys failed or hung the request;
+ * - nested-resume: a resume from inside a held chunk's delivery dropped the rest of the body;
+ * - idle-short: an idleTimeoutMs under 1 s turned keep-alive off, a `Keep-Alive: timeout=0` was ignored;
+ * - pause-early: a pause before the answer did not stop the socket (the whole body was buffered).
+ *
+ * Raw `net` servers on 127.0.0.1; self-contained (nothing shared with h1pool.test.ts).
+ */
+import net from "node:net";
+import v8 from "node:v8";
+import vm from "node:vm";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Dispatcher } from "undici";
+import { H1Pool, type H1PoolOptions } from "../../src/proxy/upstream/h1pool.js";
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** A raw upstream: counts the connections it accepted; `close` destroys them all. */
+interface Upstream {
+  port: number;
+  /** Connections accepted so far. */
+  conns: number;
+  close(): Promise<void>;
+}
+
+async function upstream(onConn: (socket: net.Socket, id: number) => void): Promise<Upstream> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+    s.on("error", () => {});
+    up.conns++;
+    onConn(s, up.conns);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const up: Upstream = {
+    port: (server.address() as net.AddressInfo).port,
+    conns: 0,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+  return up;
+}
+
+/** Request lines (`GET /a`) found in a chunk the server received. */
+const requestLines = (d: Buffer) =>
+  d
+    .toString("latin1")
+    .split("\r\n")
+    .filter((l) => /^[A-Z]+ \/\S* HTTP\/1\.1$/.test(l))
+    .map((l) => l.split(" ").slice(0, 2));
+
+type Controller = Dispatcher.DispatchController;
+type Hooks = Partial<Pick<Dispatcher.DispatchHandler, "onRequestStart" | "onResponseStart" | "onResponseData" | "onResponseEnd" | "onResponseError">>;
+
+/** A handler that records what it was given: events in order, head, body bytes, trailers or error. */
+interface Recorder extends Dispatcher.DispatchHandler {
+  events: string[];
+  ctrl: Controller | undefined;
+  status: number | undefined;
+  headers: Record<string, string | string[]> | undefined;
+  trailers: Record<string, string | string[]> | undefined;
+  error: (Error & { code?: string }) | undefined;
+  chunks: Buffer[];
+  readonly body: string;
+  /** "end" or "error", once either came. */
+  done: Promise<"end" | "error">;
+}
+
+function recorder(hooks: Hooks = {}): Recorder {
+  let settle!: (v: "end" | "error") => void;
+  const h: Recorder = {
+    events: [],
+    ctrl: undefined,
+    status: undefined,
+    headers: undefined,
+    trailers: undefined,
+    error: undefined,
+    chunks: [],
+    get body() {
+      return Buffer.concat(h.chunks).toString("latin1");
+    },
+    done: new Promise((r) => (settle = r)),
+    onRequestStart(c, ctx) {
+      h.ctrl = c;
+      h.events.push("start");
+      hooks.onRequestStart?.(c, ctx);
+    },
+    onResponseStart(c, status, headers, msg) {
+      h.events.push(`head ${status}`);
+      h.status = status;
+      h.headers = headers as Record<string, string | string[]>;
+      hooks.onResponseStart?.(c, status, headers, msg);
+    },
+    onResponseData(c, d) {
+      h.events.push("data");
+      h.chunks.push(Buffer.from(d));
+      hooks.onResponseData?.(c, d);
+    },
+    onResponseEnd(c, trailers) {
+      h.events.push("end");
+      h.trailers = trailers as Record<string, string | string[]>;
+      hooks.onResponseEnd?.(c, trailers);
+      settle("end");
+    },
+    onResponseError(c, e) {
+      h.events.push(`error ${(e as Error & { code?: string }).code ?? e.message}`);
+      h.error = e;
+      hooks.onResponseError?.(c, e);
+      settle("error");
+    },
+  };
+  return h;
+}
+
+/** The recorder's outcome, or "timeout" when neither end nor error came within `ms`. */
+async function within(h: Recorder, ms: number): Promise<"end" | "error" | "timeout"> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([h.done, new Promise<"timeout">((r) => (timer = setTimeout(r, ms, "timeout")))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The same events without the body chunks' count (how the body was split is not the point). */
+const shape = (h: Recorder) => h.events.filter((e, i, a) => e !== "data" || a[i - 1] !== "data");
+
+const GET = (path: string): Dispatcher.DispatchOptions => ({ method: "GET", path, headers: {} });
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+});
+
+/** A server and a pool on it, both closed after the test. */
+async function setup(onConn: (socket: net.Socket, id: number) => void, options?: H1PoolOptions): Promise<{ up: Upstream; pool: H1Pool }> {
+  const up = await upstream(onConn);
+  cleanups.push(() => up.close());
+  const pool = new H1Pool("127.0.0.1", up.port, options);
+  cleanups.push(() => pool.destroy());
+  return { up, pool };
+}
+
+/** An answer naming the connection and path it was given on (`conn2 /b`). */
+const named = (id: number, path: string) => {
+  const body = `conn${id} ${path}`;
+  return `HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n${body}`;
+};
+
+describe("H1Pool: the review of c5fe23a", () => {
+  it("desync-paused: bytes sent behind a complete answer, buffered while it was paused, are never the next request's answer", async () => {
+    const seen: string[] = [];
+    const { up, pool } = await setup(
+      (s, id) =>
+        s.on("data", (d: Buffer) => {
+          for (const [, path] of requestLines(d)) {
+            seen.push(`conn${id} ${path}`);
+            if (path === "/a") {
+              s.write("HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nAAA");
+              setTimeout(() => s.write("AAA"), 20); // A complete
+              // A stray response on the connection before any other request was written on it.
+              setTimeout(() => s.write("HTTP/1.1 200 OK\r\ncontent-length: 16\r\n\r\nnot B's response"), 40);
+            } else setTimeout(() => s.write(named(id, path)), 50);
+          }
+        }),
+      { connections: 1 },
+    );
+    // A's consumer is slow: paused at the head, resumed 100 ms later (the stray bytes are in by then).
+    const a = recorder({
+      onResponseStart(c) {
+        c.pause();
+        setTimeout(() => c.resume(), 100);
+      },
+    });
+    const b = recorder();
+    pool.dispatch(GET("/a"), a);
+    pool.dispatch(GET("/b"), b);
+    expect(await within(a, 3000)).toBe("end");
+    expect(await within(b, 3000)).toBe("end");
+    expect(a.body).toBe("AAAAAA");
+    // c5fe23a: B was written on connection 1 at A's end and given the stray "not B's response".
+    expect(b.body).toBe("conn2 /b");
+    expect(b.status).toBe(200);
+    expect(seen).toEqual(["conn1 /a", "conn2 /b"]);
+    expect(up.conns).toBe(2);
+  });
+
+  it("desync-partial: the start of a message behind a complete answer (head split across reads) closes the connection; the next request is not given its rest", async () => {
+    const seen: string[] = [];
+    const { up, pool } = await setup(
+      (s, id) =>
+        s.on("data", (d: Buffer) => {
+          for (const [, path] of requestLines(d)) {
+            seen.push(`conn${id} ${path}`);
+            if (path === "/a") {
+              // Answer A (one body byte), then the start of a stray message in the same segment...
+              s.write("HTTP/1.1 200 OK\r\ncontent-length: 1\r\n\r\nA" + "HTTP/1.1 200 OK\r\nx-smuggled: 1\r\n");
+              // ...and its end later.
+              setTimeout(() => s.write("content-length: 13\r\n\r\nA's leftovers"), 30);
+            } else setTimeout(() => s.write(named(id, path)), 60);
+          }
+        }),
+      { connections: 1 },
+    );
+    const a = recorder();
+    const b = recorder();
+    pool.dispatch(GET("/a"), a);
+    pool.dispatch(GET("/b"), b);
+    expect(await within(a, 3000)).toBe("end");
+    expect(await within(b, 3000)).toBe("end");
+    expect(a.body).toBe("A");
+    // c5fe23a: B (written on connection 1 at once) got `x-smuggled: 1` and "A's leftovers".
+    expect(b.body).toBe("conn2 /b");
+    expect(b.headers).not.toHaveProperty("x-smuggled");
+    expect(b.headers).toEqual({ "content-length": "8" });
+    expect(seen).toEqual(["conn1 /a", "conn2 /b"]);
+    expect(up.conns).toBe(2);
+  });
+
+  it("close-after: a server closing right after each answer (no connection: close): 20 queued POSTs on connections: 1 are all answered, one connection each", async () => {
+    const perConn: number[] = [];
+    const { up, pool } = await setup(
+      (s, id) =>
+        s.on("data", (d: Buffer) => {
+          perConn[id] = (perConn[id] ?? 0) + requestLines(d).length;
+          // Ends the connection with the answer: keep-alive limit reached, graceful restart.
+          if (perConn[id] === 1) s.end(`HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nok ${String(id).padStart(2, "0")}`);
+        }),
+      { connections: 1 },
+    );
+    const hs: Recorder[] = [];
+    for (let i = 0; i < 20; i++) {
+      const h = recorder();
+      hs.push(h);
+      pool.dispatch({ method: "POST", path: `/${i}`, headers: {}, body: "x" }, h);
+    }
+    const outcomes = await Promise.all(hs.map((h) => within(h, 5000)));
+    // c5fe23a: a queued POST was written on the closing connection and failed (UND_ERR_SOCKET, other side closed).
+    expect(hs.filter((h) => h.error).map((h) => h.error!.message)).toEqual([]);
+    expect(outcomes).toEqual(Array(20).fill("end"));
+    // In order, each on a connection of its own.
+    expect(hs.map((h) => h.body)).toEqual(Array.from({ length: 20 }, (_, i) => `ok ${String(i + 1).padStart(2, "0")}`));
+    expect(up.conns).toBe(20);
+    expect(perConn.slice(1)).toEqual(Array(20).fill(1));
+  });
+
+  it("leak: a closed connection's parser is closed (its handle, which keeps the connection, released)", async () => {
+    // The mechanism, not the heap: llhttp's parser is a handle Node keeps alive until parser.close(), and it
+    // references its connection; c5fe23a never called close(), so every connection stayed in memory.
+    const { up, pool } = await setup((s) => s.on("data", () => s.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n")));
+    const closes = new Map<object, number>();
+    for (let i = 0; i < 5; i++) {
+      const h = recorder();
+      // HEAD: the connection is not reused, each request has one of its own, closed after the answer.
+      pool.dispatch({ method: "HEAD", path: `/${i}`, headers: {} }, h);
+      const parser = (h.ctrl as unknown as { conn: { parser: { close(): void } } }).conn.parser;
+      const close = parser.close;
+      closes.set(parser, 0);
+      parser.close = function (this: unknown) {
+        closes.set(parser, closes.get(parser)! + 1);
+        return close.call(this);
+      };
+      expect(await within(h, 3000)).toBe("end");
+      expect(h.status).toBe(200);
+    }
+    expect(up.conns).toBe(5);
+    expect(closes.size).toBe(5);
+    const end = Date.now() + 1000;
+    while ([...closes.values()].some((n) => n === 0) && Date.now() < end) await sleep(10);
+    // c5fe23a: [0, 0, 0, 0, 0].
+    expect([...closes.values()]).toEqual([1, 1, 1, 1, 1]);
+    expect(pool.stats).toMatchObject({ connected: 0, running: 0, pending: 0 });
+  });
+
+  it("leak (heap): closed connections are garbage (their sockets collected)", async () => {
+    // No --expose-gc needed: the flag set at run time exposes gc() to a new context (as jest's leak detector does).
+    v8.setFlagsFromString("--expose-gc");
+    const gc = vm.runInNewContext("gc") as () => void;
+    const { up, pool } = await setup((s) => s.on("data", () => s.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n")));
+    const sockets: WeakRef<object>[] = [];
+    let ended = 0;
+    for (let i = 0; i < 20; i++) {
+      // A bare handler (nothing here keeps its controller, which references the connection).
+      await new Promise<void>((resolve, reject) => {
+        let ctrl: unknown;
+        pool.dispatch(
+          { method: "HEAD", path: `/${i}`, headers: {} },
+          {
+            onRequestStart: (c) => (ctrl = c),
+            onResponseEnd: () => {
+              ended++;
+              resolve();
+            },
+            onResponseError: (_c, e) => reject(e),
+          },
+        );
+        sockets.push(new WeakRef((ctrl as { conn: { socket: net.Socket } }).conn.socket));
+      });
+    }
+    expect(ended).toBe(20);
+    expect(up.conns).toBe(20);
+    await sleep(50);
+    for (let i = 0; i < 3; i++) {
+      gc();
+      await sleep(10);
+    }
+    // c5fe23a: 20 of 20 alive (each parser, never closed, kept its connection). Here 0 (a margin of 2).
+    expect(sockets.filter((r) => r.deref() !== undefined).length).toBeLessThanOrEqual(2);
+  });
+
+  describe("proto-headers: names that are Object.prototype keys are plain headers", () => {
+    const answering = (answer: string) => setup((s) => s.on("data", () => s.write(answer)));
+
+    it("a header named Constructor", async () => {
+      const { pool } = await answering("HTTP/1.1 200 OK\r\ncontent-length: 2\r\nConstructor: x\r\n\r\nok");
+      const h = recorder();
+      pool.dispatch(GET("/"), h);
+      // c5fe23a: "error TypeError" (had.push is not a function: Object.prototype's constructor).
+      expect(await within(h, 1000)).toBe("end");
+      expect(shape(h)).toEqual(["start", "head 200", "data", "end"]);
+      expect(Object.hasOwn(h.headers!, "constructor")).toBe(true);
+      expect(h.headers).toEqual({ "content-length": "2", constructor: "x" });
+      expect(h.body).toBe("ok");
+    });
+
+    it("a header named __proto__ (an own property; the object's prototype untouched)", async () => {
+      const { pool } = await answering("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n__proto__: x\r\n\r\nok");
+      const h = recorder();
+      pool.dispatch(GET("/"), h);
+      // c5fe23a: the request failed (Object.prototype taken for an earlier value).
+      expect(await within(h, 1000)).toBe("end");
+      expect(shape(h)).toEqual(["start", "head 200", "data", "end"]);
+      expect(Object.getOwnPropertyDescriptor(h.headers!, "__proto__")?.value).toBe("x");
+      expect(Object.getPrototypeOf(h.headers)).toBe(Object.prototype);
+      expect(Object.keys(h.headers!).sort()).toEqual(["__proto__", "content-length"]);
+      expect(h.body).toBe("ok");
+    });
+
+    it("a trailer named constructor", async () => {
+      const { pool } = await answering("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nconstructor: x\r\n\r\n");
+      const h = recorder();
+      pool.dispatch(GET("/"), h);
+      // c5fe23a: neither end nor error (the request hung).
+      expect(await within(h, 1000)).toBe("end");
+      expect(shape(h)).toEqual(["start", "head 200", "data", "end"]);
+      expect(h.body).toBe("ok");
+      expect(Object.hasOwn(h.trailers!, "constructor")).toBe(true);
+      expect(h.trailers).toEqual({ constructor: "x" });
+    });
+  });
+
+  it("nested-resume: pause() then resume() inside a held chunk's delivery: the rest of the held body, then the end", async () => {
+    const { pool } = await setup((s) =>
+      s.on("data", () => s.write("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\naaa\r\n3\r\nbbb\r\n3\r\nccc\r\n0\r\n\r\n")),
+    );
+    let replaying = false;
+    let dataWhilePaused = 0;
+    let paused = false;
+    const h = recorder({
+      onResponseStart(c) {
+        c.pause();
+        paused = true;
+        setTimeout(() => {
+          replaying = true;
+          paused = false;
+          c.resume();
+        }, 50);
+      },
+      onResponseData(c) {
+        if (paused) dataWhilePaused++;
+        // e.g. a write that drained at once: paused and resumed within the delivery.
+        if (replaying) {
+          c.pause();
+          c.resume();
+        }
+      },
+    });
+    pool.dispatch(GET("/"), h);
+    expect(await within(h, 2000)).toBe("end");
+    await sleep(50); // nothing after the end either
+    // c5fe23a: body "aaa", then the end (bbb and ccc dropped).
+    expect(h.body).toBe("aaabbbccc");
+    expect(shape(h)).toEqual(["start", "head 200", "data", "end"]);
+    expect(dataWhilePaused).toBe(0);
+  });
+
+  describe("idle-short: keep-alive and the idle time", () => {
+    /** 10 sequential requests, each after the previous connection was back in the pool; their bodies. */
+    async function tenSequential(pool: H1Pool): Promise<string[]> {
+      const bodies: string[] = [];
+      for (let i = 0; i < 10; i++) {
+        const h = recorder();
+        pool.dispatch(GET(`/${i}`), h);
+        expect(await within(h, 2000)).toBe("end");
+        bodies.push(h.body);
+        await sleep(10); // the connection is reused only a couple of event-loop turns after its answer
+      }
+      return bodies;
+    }
+    const answer = (extra: string) => (s: net.Socket, id: number) =>
+      s.on("data", (d: Buffer) => {
+        for (const [, path] of requestLines(d)) {
+          const body = `conn${id} ${path}`;
+          s.write(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n${extra}\r\n${body}`);
+        }
+      });
+
+    it("idleTimeoutMs: 500 keeps connections alive (one connection for 10 sequential requests)", async () => {
+      const { up, pool } = await setup(answer(""), { idleTimeoutMs: 500 });
+      // c5fe23a: 10 connections (an idle time under 1 s meant no reuse at all).
+      expect(await tenSequential(pool)).toEqual(Array.from({ length: 10 }, (_, i) => `conn1 /${i}`));
+      expect(up.conns).toBe(1);
+    });
+
+    it("a server's Keep-Alive: timeout=0 means no reuse (a connection per request)", async () => {
+      const { up, pool } = await setup(answer("keep-alive: timeout=0\r\n"));
+      // c5fe23a: one connection (the hint 0 was ignored).
+      expect(await tenSequential(pool)).toEqual(Array.from({ length: 10 }, (_, i) => `conn${i + 1} /${i}`));
+      expect(up.conns).toBe(10);
+    });
+  });
+
+  it("pause-early: pause() in onRequestStart stops reading at the head (the server is held back), resume() delivers the whole body", async () => {
+    const MB = 32;
+    let accepted = 0; // bytes of body the server's socket took without backpressure, or after a drain
+    let allWritten = false;
+    const writeAll = async (s: net.Socket) => {
+      s.write(`HTTP/1.1 200 OK\r\ncontent-length: ${MB << 20}\r\n\r\n`);
+      const chunk = Buffer.alloc(1 << 20, 97);
+      for (let i = 0; i < MB; i++) {
+        if (!s.write(chunk)) await new Promise((r) => s.once("drain", r));
+        accepted += chunk.length;
+      }
+      allWritten = true;
+    };
+    const { pool } = await setup((s) => s.once("data", () => void writeAll(s)));
+    // Counts bytes only (32 MiB of chunks need not be kept).
+    let ctrl: Controller | undefined;
+    let heads = 0;
+    let ends = 0;
+    let received = 0;
+    let receivedBeforeResume = 0;
+    let resumed = false;
+    let error: Error | undefined;
+    const h: Dispatcher.DispatchHandler = {
+      onRequestStart(c) {
+        ctrl = c;
+        c.pause();
+      },
+      onResponseStart() {
+        heads++;
+      },
+      onResponseData(_c, d) {
+        received += d.length;
+        if (!resumed) receivedBeforeResume += d.length;
+      },
+      onResponseEnd() {
+        ends++;
+      },
+      onResponseError(_c, e) {
+        error = e;
+      },
+    };
+    pool.dispatch(GET("/"), h);
+    await sleep(400);
+    // c5fe23a: the socket was never paused: the server wrote all 32 MiB (held in memory by the pool).
+    console.log(`pause-early: the server wrote ${(accepted / 2 ** 20).toFixed(0)} MiB while paused`);
+    expect(heads).toBe(1);
+    expect(receivedBeforeResume).toBe(0);
+    expect(allWritten).toBe(false);
+    expect(accepted).toBeLessThan((MB / 2) << 20);
+    resumed = true;
+    ctrl!.resume();
+    const end = Date.now() + 5000;
+    while (ends === 0 && Date.now() < end) await sleep(10);
+    expect(error).toBeUndefined();
+    expect(received).toBe(MB << 20);
+    expect(ends).toBe(1);
+    expect(allWritten).toBe(true);
+  });
+});
