@@ -8,8 +8,8 @@
  *   request's answer (a response smuggled into another request's);
  * - close-after: a server closing right after its answer (no `connection: close`) failed queued requests;
  * - leak: a connection's llhttp parser was never closed (a handle Node keeps, with the connection):
- *   pinned twice, by a spy on each connection's parser.close() and by the sockets of 20 closed
- *   connections being collected (gc() exposed at run time, no --expose-gc flag);
+ *   pinned by a spy on each connection's parser.close() (the reviewer's heap proof, 20 of 20 sockets alive
+ *   after gc, needs --expose-gc, which a test must not switch on at run time);
  * - proto-headers: header and trailer names that are Object.prototype keys failed or hung the request;
  * - nested-resume: a resume from inside a held chunk's delivery dropped the rest of the body;
  * - idle-short: an idleTimeoutMs under 1 s turned keep-alive off, a `Keep-Alive: timeout=0` was ignored;
@@ -18,8 +18,6 @@
  * Raw `net` servers on 127.0.0.1; self-contained (nothing shared with h1pool.test.ts).
  */
 import net from "node:net";
-import v8 from "node:v8";
-import vm from "node:vm";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Dispatcher } from "undici";
 import { H1Pool, type H1PoolOptions } from "../../src/proxy/upstream/h1pool.js";
@@ -284,42 +282,6 @@ describe("H1Pool: the review of c5fe23a", () => {
     // c5fe23a: [0, 0, 0, 0, 0].
     expect([...closes.values()]).toEqual([1, 1, 1, 1, 1]);
     expect(pool.stats).toMatchObject({ connected: 0, running: 0, pending: 0 });
-  });
-
-  it("leak (heap): closed connections are garbage (their sockets collected)", async () => {
-    // No --expose-gc needed: the flag set at run time exposes gc() to a new context (as jest's leak detector does).
-    v8.setFlagsFromString("--expose-gc");
-    const gc = vm.runInNewContext("gc") as () => void;
-    const { up, pool } = await setup((s) => s.on("data", () => s.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n")));
-    const sockets: WeakRef<object>[] = [];
-    let ended = 0;
-    for (let i = 0; i < 20; i++) {
-      // A bare handler (nothing here keeps its controller, which references the connection).
-      await new Promise<void>((resolve, reject) => {
-        let ctrl: unknown;
-        pool.dispatch(
-          { method: "HEAD", path: `/${i}`, headers: {} },
-          {
-            onRequestStart: (c) => (ctrl = c),
-            onResponseEnd: () => {
-              ended++;
-              resolve();
-            },
-            onResponseError: (_c, e) => reject(e),
-          },
-        );
-        sockets.push(new WeakRef((ctrl as { conn: { socket: net.Socket } }).conn.socket));
-      });
-    }
-    expect(ended).toBe(20);
-    expect(up.conns).toBe(20);
-    await sleep(50);
-    for (let i = 0; i < 3; i++) {
-      gc();
-      await sleep(10);
-    }
-    // c5fe23a: 20 of 20 alive (each parser, never closed, kept its connection). Here 0 (a margin of 2).
-    expect(sockets.filter((r) => r.deref() !== undefined).length).toBeLessThanOrEqual(2);
   });
 
   describe("proto-headers: names that are Object.prototype keys are plain headers", () => {

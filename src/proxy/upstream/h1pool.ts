@@ -9,7 +9,10 @@
  * request and most of the tail above Node's parser used directly (its parser is llhttp compiled to
  * WebAssembly, plus a handler wrapper, a controller and a parsed-header object per request). undici
  * stays for everything else (TLS, HTTP/2, h2c, the east-west hops), and for this too where a Node lacks
- * the binding ({@link h1PoolSupported}).
+ * the binding ({@link h1PoolSupported}). `_http_common` is undocumented; undici itself read the parser from
+ * it before it moved to WebAssembly (nodejs/node#37813), and moving the `_http_*` modules to internals is
+ * proposed (nodejs/node#58534, #58535: a documentation deprecation first; the TSC notes the modules cannot be
+ * removed, only their exports): if `HTTPParser` or the two checks disappear, undici is used.
  *
  * What it does, as undici's Pool (`pipelining: 1`) does (undici 7 lib/dispatcher/client-h1.js,
  * lib/core/request.js), unless said otherwise:
