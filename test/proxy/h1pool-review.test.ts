@@ -455,3 +455,47 @@ describe("H1Pool: the review of c5fe23a", () => {
     expect(allWritten).toBe(true);
   });
 });
+
+describe("H1Pool: a request waiting for a connection's check (after the review)", () => {
+  it("a request dispatched as the previous answer ends waits for that connection and, when the server closed it meanwhile, is sent on a new one", async () => {
+    // Each connection answers its first request and closes (no `connection: close`, FIN right behind the answer).
+    const { up, pool } = await setup((s, id) => s.once("data", (d: Buffer) => s.end(named(id, requestLines(d)[0]![1]!))));
+    const second = recorder();
+    const first = recorder({ onResponseEnd: () => void pool.dispatch(GET("/b"), second) });
+    pool.dispatch(GET("/a"), first);
+    expect(await within(first, 2000)).toBe("end");
+    expect(await within(second, 2000)).toBe("end");
+    expect([first.body, second.body]).toEqual(["conn1 /a", "conn2 /b"]);
+    expect(up.conns).toBe(2);
+  });
+
+  it("aborting a request that waits for a connection's check fails it alone: the connection serves the next request", async () => {
+    const seen: string[] = [];
+    const { up, pool } = await setup((s, id) =>
+      s.on("data", (d: Buffer) => {
+        for (const [, path] of requestLines(d)) {
+          seen.push(path!);
+          s.write(named(id, path!));
+        }
+      }),
+    );
+    const waiting = recorder();
+    const first = recorder({
+      onResponseEnd: () => {
+        pool.dispatch(GET("/waits"), waiting);
+        waiting.ctrl!.abort(new Error("gave up"));
+      },
+    });
+    pool.dispatch(GET("/a"), first);
+    expect(await within(first, 2000)).toBe("end");
+    expect(await within(waiting, 2000)).toBe("error");
+    expect(waiting.error!.message).toBe("gave up");
+    const third = recorder();
+    await sleep(20);
+    pool.dispatch(GET("/c"), third);
+    expect(await within(third, 2000)).toBe("end");
+    expect(third.body).toBe("conn1 /c");
+    expect(seen).toEqual(["/a", "/c"]);
+    expect(up.conns).toBe(1);
+  });
+});

@@ -164,7 +164,7 @@ class Req {
   pause(): void {
     if (this.done || this.paused) return;
     this.paused = true;
-    this.conn?.socket.pause();
+    if (this.conn?.req === this) this.conn.socket.pause();
   }
 
   resume(): void {
@@ -224,9 +224,9 @@ class Conn {
   /** The parser's keep-alive verdict and the server's Keep-Alive hint for the current response. */
   keepAlive = true;
   hintMs = -1;
-  /** Inside parser.execute: a completed request's connection is released after it returns. */
-  executing = false;
-  releaseAfter = false;
+  /** Released, waiting its turns before reuse ({@link H1Pool.released}); the request waiting for it. */
+  cooling = false;
+  next: Req | null = null;
   closed = false;
   /** Header pairs the parser flushed before the head was complete (long heads) or as trailers. */
   pending: string[] = [];
@@ -306,25 +306,16 @@ class Conn {
   }
 
   private read(d: Buffer): void {
-    this.executing = true;
     let ret: number | Error;
     try {
       ret = this.parser.execute(d);
     } catch (e) {
       // A handler threw inside a parser callback.
-      this.executing = false;
       this.fail(e as Error);
       return;
     }
-    this.executing = false;
-    if (ret instanceof Error) {
+    if (ret instanceof Error)
       this.fail(new errors.SocketError(`upstream response refused by the HTTP parser: ${(ret as Error & { code?: string }).code ?? ret.message}`));
-      return;
-    }
-    if (this.releaseAfter) {
-      this.releaseAfter = false;
-      this.release();
-    }
   }
 
   /** The response head (llhttp `on_headers_complete`): returns 1 to skip a HEAD's body. */
@@ -395,15 +386,11 @@ class Conn {
     this.idleMs = this.hintMs >= 0 ? Math.min(this.hintMs - KEEP_ALIVE_THRESHOLD_MS, this.pool.maxIdleMs) : this.pool.idleMs;
     const reusable = this.keepAlive && r.sent && !r.reset && !this.closed && this.idleMs > 0;
     if (this.req === r) this.req = null;
-    if (!reusable) this.close();
-    try {
-      r.handler.onResponseEnd?.(r as unknown as Dispatcher.DispatchController, trailers);
-    } finally {
-      if (reusable) {
-        if (this.executing) this.releaseAfter = true;
-        else this.release();
-      }
-    }
+    // Released before the handler hears of the end, so that a request it sends at once can wait for this
+    // connection's check rather than open another (bytes after the end, in this read, close it anyway).
+    if (reusable) this.release();
+    else this.close();
+    r.handler.onResponseEnd?.(r as unknown as Dispatcher.DispatchController, trailers);
   }
 
   /** Back to the pool (the next queued request, or idle). */
@@ -421,14 +408,11 @@ class Conn {
     // The server closed its side: a close-delimited body ends here (llhttp's finish); anything else fails.
     const r = this.req;
     if (r && !r.done && !r.ended) {
-      this.executing = true;
       try {
         this.parser.finish();
       } catch {
         // a handler threw: the request fails below
       }
-      this.executing = false;
-      this.releaseAfter = false;
     }
     this.fail(new errors.SocketError("other side closed"));
   }
@@ -459,6 +443,13 @@ class Conn {
     // The parser is a handle Node keeps until closed (with this connection through its `conn`); not
     // inside its own execute, which close() may be called from (Node's freeParser defers it too).
     setImmediate(closeParser, this.parser);
+    const next = this.next;
+    if (next) {
+      // The request waiting for this connection goes back to the head of the queue (forget gives it another).
+      this.next = null;
+      next.conn = null;
+      this.pool.requeue(next);
+    }
     if (this.connected) this.pool.connected--;
     this.pool.forget(this);
   }
@@ -614,6 +605,8 @@ export class H1Pool {
   /** Connections released this turn, and the turn before: reused on the next ({@link released}). */
   private cooling: Conn[] = [];
   private settling: Conn[] = [];
+  /** Of those, the ones no request waits for yet ({@link take}). */
+  private reservable: Conn[] = [];
   private coolTimer: NodeJS.Immediate | undefined;
   private closing: Promise<void> | null = null;
   private closed: (() => void) | null = null;
@@ -660,9 +653,31 @@ export class H1Pool {
     handler.onRequestStart?.(r as unknown as Dispatcher.DispatchController, NO_CONTEXT);
     if (r.done) return true; // aborted in onRequestStart
     const c = this.take();
-    if (c) c.assign(r);
-    else this.queue.push(r);
+    if (!c) this.queue.push(r);
+    else if (c.cooling) {
+      c.next = r;
+      r.conn = c;
+    } else c.assign(r);
     return true;
+  }
+
+  /**
+   * A connection for a new request: an idle one; else one released in the last two turns, which the
+   * request waits for (as undici's requests wait for its idle-socket check: connections stay about as
+   * many as requests in flight); else a new one under the limit; else none (the request queues).
+   */
+  private take(): Conn | undefined {
+    const now = Date.now();
+    let c: Conn | undefined;
+    while ((c = this.idle.pop()) !== undefined) {
+      if (now - c.idleSince < c.idleMs) return c;
+      c.close();
+    }
+    while ((c = this.reservable.pop()) !== undefined) if (c.cooling && c.next === null && !c.closed) return c;
+    if (this.conns.size >= this.maxConnections) return undefined;
+    c = new Conn(this);
+    this.conns.add(c);
+    return c;
   }
 
   /** Validates and builds the request (its head less the framing lines). */
@@ -769,20 +784,6 @@ export class H1Pool {
     return new Req(this, handler, method, start, lines, body, length, reset, t, bt);
   }
 
-  /** An idle connection still within its keep-alive time, or a new one under the limit; else none. */
-  private take(): Conn | undefined {
-    const now = Date.now();
-    let c: Conn | undefined;
-    while ((c = this.idle.pop()) !== undefined) {
-      if (now - c.idleSince < c.idleMs) return c;
-      c.close();
-    }
-    if (this.conns.size >= this.maxConnections) return undefined;
-    c = new Conn(this);
-    this.conns.add(c);
-    return c;
-  }
-
   /**
    * A connection finished its request and may be reused: after two turns of the event loop (undici's
    * GHSA-35p6-xmwp-9g52 fix, `scheduleIdleSocketValidation`, waits one), so that bytes, a FIN or a reset
@@ -790,7 +791,9 @@ export class H1Pool {
    * answer. One setImmediate per pool and turn, for every connection released in it.
    */
   released(c: Conn): void {
+    c.cooling = true;
     this.cooling.push(c);
+    this.reservable.push(c);
     this.coolTimer ??= setImmediate(onCooled, this);
   }
 
@@ -807,9 +810,20 @@ export class H1Pool {
     if (this.settling.length) this.coolTimer = setImmediate(onCooled, this);
     for (const c of list) {
       if (c.closed) continue;
-      if (c.socket.readableLength > 0 || c.socket.readableEnded) c.close();
+      c.cooling = false;
+      const next = c.next;
+      c.next = null;
+      // Unread bytes or the server's FIN: closed (a request waiting for it goes back to the queue's head).
+      if (c.socket.readableLength > 0 || c.socket.readableEnded) {
+        if (next) {
+          next.conn = null;
+          this.queue.unshift(next);
+        }
+        c.close();
+      } else if (next) c.assign(next);
       else this.reuse(c);
     }
+    if (list.length && this.reservable.length) this.reservable = this.reservable.filter((c) => c.cooling && c.next === null && !c.closed);
   }
 
   private reuse(c: Conn): void {
@@ -853,6 +867,11 @@ export class H1Pool {
     this.settle();
   }
 
+  /** A request that waited for a connection which closed: first in line again. */
+  requeue(r: Req): void {
+    this.queue.unshift(r);
+  }
+
   /** A request failed (its connection already closed). */
   failed(r: Req, err: Error): void {
     const s = r.stream;
@@ -868,7 +887,11 @@ export class H1Pool {
     if (r.done) return;
     r.done = true;
     const c = r.conn;
-    if (c) {
+    if (c && c.next === r) {
+      // It only waited for that connection, which goes on.
+      c.next = null;
+      r.conn = null;
+    } else if (c) {
       if (c.req === r) c.req = null;
       c.close();
     } else {
@@ -903,17 +926,19 @@ export class H1Pool {
   destroy(err?: Error): Promise<void> {
     this.destroyed = true;
     const e = err ?? new errors.ClientDestroyedError();
+    // Connections first: a request waiting for one goes back to the queue, which fails next.
+    for (const c of [...this.conns]) c.fail(e);
     const queued = this.queue.splice(0);
     for (const r of queued) {
       r.done = true;
       this.failed(r, e);
     }
-    for (const c of [...this.conns]) c.fail(e);
     if (this.sweeper) clearInterval(this.sweeper);
     if (this.coolTimer) clearImmediate(this.coolTimer);
     this.coolTimer = undefined;
     this.cooling = [];
     this.settling = [];
+    this.reservable = [];
     this.closing ??= Promise.resolve();
     if (this.closed) {
       const done = this.closed;
