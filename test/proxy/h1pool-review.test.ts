@@ -159,6 +159,17 @@ const named = (id: number, path: string) => {
   return `HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n${body}`;
 };
 
+const echo =
+  (seen: string[], delay = 0) =>
+  (s: net.Socket, id: number) =>
+    s.on("data", (d: Buffer) => {
+      for (const [, path] of requestLines(d)) {
+        seen.push(path!);
+        if (delay) setTimeout(() => s.write(named(id, path!)), delay);
+        else s.write(named(id, path!));
+      }
+    });
+
 describe("H1Pool: the review of c5fe23a", () => {
   it("desync-paused: bytes sent behind a complete answer, buffered while it was paused, are never the next request's answer", async () => {
     const seen: string[] = [];
@@ -497,5 +508,203 @@ describe("H1Pool: a request waiting for a connection's check (after the review)"
     expect(third.body).toBe("conn1 /c");
     expect(seen).toEqual(["/a", "/c"]);
     expect(up.conns).toBe(1);
+  });
+});
+
+describe("H1Pool: the review of 5d980a2 (connections reserved while they are checked)", () => {
+  it("F1 arrival order: a request queued at the connection limit goes before requests dispatched later from onResponseEnd (5d980a2: after all 19 of them)", async () => {
+    const seen: string[] = [];
+    const { pool } = await setup(echo(seen, 5), { connections: 1 });
+    let n = 0;
+    const chain = (): Recorder =>
+      recorder({
+        onResponseEnd: () => {
+          if (++n < 20) pool.dispatch(GET(`/c${n}`), chain());
+        },
+      });
+    const a = chain();
+    const b = recorder();
+    pool.dispatch(GET("/a"), a);
+    pool.dispatch(GET("/b"), b); // queued: connections: 1, /a in flight
+    expect(await within(b, 3000)).toBe("end");
+    expect(seen.indexOf("/b")).toBe(1); // FIFO: /b dispatched second
+  });
+
+  it("F1b arrival order with arrivals a turn later (setImmediate), as at a proxy under load (5d980a2: served 41st)", async () => {
+    const seen: string[] = [];
+    const { pool } = await setup(echo(seen, 2), { connections: 2 });
+    let n = 0;
+    const chain = (): Recorder =>
+      recorder({
+        onResponseEnd: () => {
+          if (++n < 40) setImmediate(() => pool.dispatch(GET(`/c${n}`), chain()));
+        },
+      });
+    pool.dispatch(GET("/a1"), chain());
+    pool.dispatch(GET("/a2"), chain());
+    const b = recorder();
+    pool.dispatch(GET("/b"), b);
+    expect(await within(b, 3000)).toBe("end");
+    expect(seen.indexOf("/b")).toBeLessThan(4);
+  });
+
+  it("F2 a handler throwing in onResponseEnd: its connection is closed (parsing stopped mid-read: the safe choice), and a request that reserved it is answered on a new one", async () => {
+    const seen: string[] = [];
+    const { up, pool } = await setup(echo(seen));
+    const x = recorder();
+    const a = recorder({
+      onResponseEnd: () => {
+        pool.dispatch(GET("/x"), x);
+        throw new Error("handler bug");
+      },
+    });
+    pool.dispatch(GET("/a"), a);
+    expect(await within(x, 2000)).toBe("end");
+    expect(x.body).toBe("conn2 /x");
+    expect(up.conns).toBe(2);
+  });
+
+  it("F3 stray bytes on a cooling connection reserved by a request: the request is requeued and answered on a new connection", async () => {
+    const seen: string[] = [];
+    const { up, pool } = await setup((s, id) =>
+      s.on("data", (d: Buffer) => {
+        for (const [, path] of requestLines(d)) {
+          seen.push(path!);
+          s.write(named(id, path!));
+          if (path === "/a") setImmediate(() => s.write("HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nstray"));
+        }
+      }),
+    );
+    const x = recorder();
+    const a = recorder({ onResponseEnd: () => void pool.dispatch(GET("/x"), x) });
+    pool.dispatch(GET("/a"), a);
+    expect(await within(x, 2000)).toBe("end");
+    expect(x.body).toBe("conn2 /x");
+    expect(seen).toEqual(["/a", "/x"]);
+    expect(up.conns).toBe(2);
+  });
+
+  it("F4 graceful close() while a reserved request's connection gets a FIN: it is still answered and close resolves", async () => {
+    const { pool } = await setup((s, id) => s.once("data", (d: Buffer) => s.end(named(id, requestLines(d)[0]![1]!))));
+    const x = recorder();
+    const a = recorder({
+      onResponseEnd: () => {
+        pool.dispatch(GET("/x"), x);
+        void pool.close();
+      },
+    });
+    pool.dispatch(GET("/a"), a);
+    expect(await within(x, 2000)).toBe("end");
+    expect(x.body).toBe("conn2 /x");
+    let closed = false;
+    void pool.close().then(() => (closed = true));
+    await sleep(50);
+    expect(closed).toBe(true);
+  });
+
+  it("F5 stats count a request waiting for a connection's check as running", async () => {
+    const { pool } = await setup((s, id) =>
+      s.on("data", (d: Buffer) => {
+        for (const [, p] of requestLines(d)) s.end(named(id, p!));
+      }),
+    );
+    const snaps: unknown[] = [];
+    const x = recorder({ onResponseEnd: () => void snaps.push({ afterX: pool.stats }) });
+    const a = recorder({
+      onResponseEnd: () => {
+        pool.dispatch(GET("/x"), x);
+        snaps.push({ reserved: pool.stats });
+        setImmediate(() => snaps.push({ nextTurn: pool.stats }));
+      },
+    });
+    pool.dispatch(GET("/a"), a);
+    expect(await within(x, 2000)).toBe("end");
+    // 5d980a2: running 0 and size 0 while /x waited for the connection.
+    expect(snaps[0]).toEqual({ reserved: expect.objectContaining({ running: 1, size: 1, pending: 0 }) });
+  });
+
+  it("F6 abort of a waiting request: its connection can be reserved again (5d980a2: the next request in that window opened another)", async () => {
+    const seen: string[] = [];
+    const { up, pool } = await setup(echo(seen));
+    const w = recorder();
+    const y = recorder();
+    const a = recorder({
+      onResponseEnd: () => {
+        pool.dispatch(GET("/w"), w);
+        w.ctrl!.abort(new Error("gone"));
+        pool.dispatch(GET("/y"), y);
+      },
+    });
+    pool.dispatch(GET("/a"), a);
+    expect(await within(y, 2000)).toBe("end");
+    expect(up.conns).toBe(1);
+  });
+  it("F1c a queued request is sent while new requests keep arriving (5d980a2: never, for as long as they came)", async () => {
+    const seen: string[] = [];
+    const { pool } = await setup(echo(seen, 1), { connections: 1 });
+    let stop = false,
+      n = 0;
+    const chain = (): Recorder =>
+      recorder({
+        onResponseEnd: () => {
+          if (!stop) pool.dispatch(GET(`/c${++n}`), chain());
+        },
+      });
+    pool.dispatch(GET("/a"), chain());
+    const b = recorder();
+    pool.dispatch(GET("/b"), b);
+    const r = await within(b, 1500);
+    stop = true;
+    expect(r).toBe("end");
+    expect(seen.indexOf("/b")).toBe(1);
+  });
+  it("F7 destroy() right after a request reserved a cooling connection: it fails once", async () => {
+    const { pool } = await setup(echo([]));
+    const x = recorder();
+    const a = recorder({
+      onResponseEnd: () => {
+        pool.dispatch(GET("/x"), x);
+        void pool.destroy();
+      },
+    });
+    pool.dispatch(GET("/a"), a);
+    expect(await within(x, 1000)).toBe("error");
+    await sleep(30);
+    expect(x.events.filter((e) => e.startsWith("error") || e === "end").length).toBe(1);
+  });
+
+  it("F8 a reserved request paused in onRequestStart, resumed later: full body, one end", async () => {
+    const { pool } = await setup(echo([]));
+    const x = recorder({
+      onRequestStart: (c) => {
+        c.pause();
+        setTimeout(() => c.resume(), 50);
+      },
+    });
+    const a = recorder({ onResponseEnd: () => void pool.dispatch(GET("/x"), x) });
+    pool.dispatch(GET("/a"), a);
+    expect(await within(x, 1000)).toBe("end");
+    expect(x.body).toBe("conn1 /x");
+  });
+
+  it("F9 maxRequestsPerConnection 2 with a chain of 5 from onResponseEnd and connections 1", async () => {
+    const seen: string[] = [];
+    const { up, pool } = await setup(echo(seen), { maxRequestsPerConnection: 2, connections: 1 });
+    let n = 0;
+    const rs: Recorder[] = [];
+    const chain = (): Recorder => {
+      const r = recorder({
+        onResponseEnd: () => {
+          if (++n < 5) pool.dispatch(GET(`/c${n}`), chain());
+        },
+      });
+      rs.push(r);
+      return r;
+    };
+    pool.dispatch(GET("/c0"), chain());
+    await sleep(300);
+    expect(rs.every((r) => r.events.includes("end"))).toBe(true);
+    expect(seen).toEqual(["/c0", "/c1", "/c2", "/c3", "/c4"]);
+    expect(up.conns).toBe(3);
   });
 });

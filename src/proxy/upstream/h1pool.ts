@@ -632,7 +632,8 @@ export class H1Pool {
 
   /** undici's Pool `stats` (the fields the proxy reads). */
   get stats(): { connected: number; free: number; pending: number; running: number; size: number } {
-    const running = this.conns.size - this.idle.length - this.cooling.length - this.settling.length;
+    let running = 0;
+    for (const c of this.conns) if (c.req !== null || c.next !== null) running++;
     return { connected: this.connected, free: this.idle.length, pending: this.queue.length, running, size: running + this.queue.length };
   }
 
@@ -652,7 +653,8 @@ export class H1Pool {
     }
     handler.onRequestStart?.(r as unknown as Dispatcher.DispatchController, NO_CONTEXT);
     if (r.done) return true; // aborted in onRequestStart
-    const c = this.take();
+    // Behind requests already queued (arrival order): a new one never takes a connection before them.
+    const c = this.queue.length ? undefined : this.take();
     if (!c) this.queue.push(r);
     else if (c.cooling) {
       c.next = r;
@@ -888,9 +890,10 @@ export class H1Pool {
     r.done = true;
     const c = r.conn;
     if (c && c.next === r) {
-      // It only waited for that connection, which goes on.
+      // It only waited for that connection, which goes on (and another request may wait for it).
       c.next = null;
       r.conn = null;
+      this.reservable.push(c);
     } else if (c) {
       if (c.req === r) c.req = null;
       c.close();
