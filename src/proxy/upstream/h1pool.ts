@@ -664,7 +664,7 @@ export class H1Pool {
   }
 
   /**
-   * A connection for a new request: an idle one; else one released in the last two turns, which the
+   * A connection for a new request: an idle one; else one released in the last turn or two, which the
    * request waits for (as undici's requests wait for its idle-socket check: connections stay about as
    * many as requests in flight); else a new one under the limit; else none (the request queues).
    */
@@ -787,10 +787,10 @@ export class H1Pool {
   }
 
   /**
-   * A connection finished its request and may be reused: after two turns of the event loop (undici's
-   * GHSA-35p6-xmwp-9g52 fix, `scheduleIdleSocketValidation`, waits one), so that bytes, a FIN or a reset
-   * the server sent behind its answer are seen first and close it, never read as the next request's
-   * answer. One setImmediate per pool and turn, for every connection released in it.
+   * A connection finished its request and may be reused: after a turn of the event loop (two at the
+   * connection limit: {@link cooled}), as undici's GHSA-35p6-xmwp-9g52 fix (`scheduleIdleSocketValidation`),
+   * so that bytes, a FIN or a reset the server sent behind its answer are seen first and close it, never read
+   * as the next request's answer. One setImmediate per pool and turn, for every connection released in it.
    */
   released(c: Conn): void {
     c.cooling = true;
@@ -800,32 +800,47 @@ export class H1Pool {
   }
 
   /**
-   * Each turn after {@link released}: the connections released two turns ago, still open and with nothing
-   * unread, are reused (two turns: one more poll of the sockets than undici's one, which let a server's FIN
-   * sent just behind its answer be missed, and a queued request written onto a closing connection).
+   * Each turn after {@link released}: a connection released a turn ago (undici's one turn), still open and
+   * with nothing unread, is reused or goes idle. At the connection limit (requests queued, or one waiting for
+   * it with no other connection to be had) it gets a second turn first, one more poll of its socket, so that a
+   * server's FIN sent just behind its answer is seen before a queued request is written onto it (with one
+   * turn, 10 of 20 queued requests to a server closing after each answer failed). Below the limit a second
+   * turn for every waiting request cost ~15 % more CPU per request in inline mode at 8 connections
+   * (bench/proxy-results.md, 2026-12-07); a request that meets a closing connection there fails as undici's
+   * would (a reset: retried as the route says).
    */
   cooled(): void {
     this.coolTimer = undefined;
-    const list = this.settling;
-    this.settling = this.cooling;
+    const second = this.settling;
+    const first = this.cooling;
+    this.settling = [];
     this.cooling = [];
+    for (const c of second) this.check(c, true);
+    for (const c of first) this.check(c, false);
     if (this.settling.length) this.coolTimer = setImmediate(onCooled, this);
-    for (const c of list) {
-      if (c.closed) continue;
-      c.cooling = false;
-      const next = c.next;
-      c.next = null;
-      // Unread bytes or the server's FIN: closed (a request waiting for it goes back to the queue's head).
-      if (c.socket.readableLength > 0 || c.socket.readableEnded) {
-        if (next) {
-          next.conn = null;
-          this.queue.unshift(next);
-        }
-        c.close();
-      } else if (next) c.assign(next);
-      else this.reuse(c);
+    if (this.reservable.length) this.reservable = this.reservable.filter((c) => c.cooling && c.next === null && !c.closed);
+  }
+
+  /** One connection's check before reuse ({@link cooled}); `last`: its second turn. */
+  private check(c: Conn, last: boolean): void {
+    if (c.closed) return;
+    const unread = c.socket.readableLength > 0 || c.socket.readableEnded;
+    if (!unread && !last && (this.queue.length > 0 || (c.next !== null && this.conns.size >= this.maxConnections))) {
+      this.settling.push(c);
+      return;
     }
-    if (list.length && this.reservable.length) this.reservable = this.reservable.filter((c) => c.cooling && c.next === null && !c.closed);
+    c.cooling = false;
+    const next = c.next;
+    c.next = null;
+    // Unread bytes or the server's FIN: closed (a request waiting for it goes back to the queue's head).
+    if (unread) {
+      if (next) {
+        next.conn = null;
+        this.queue.unshift(next);
+      }
+      c.close();
+    } else if (next) c.assign(next);
+    else this.reuse(c);
   }
 
   private reuse(c: Conn): void {
