@@ -34,7 +34,9 @@
  *   Pool does). A head larger than `maxHeaderSize` bytes, or anything llhttp refuses (CL with TE,
  *   two Content-Lengths, bad chunks, bare CR...), fails the request with `SocketError`
  *   (`UND_ERR_SOCKET`) and closes the connection. Bytes after a complete response, before the next
- *   request was written, close the connection (never read as the next request's answer).
+ *   request was written, close the connection (never read as the next request's answer): a released
+ *   connection is checked (nothing unread, no FIN) a turn of the event loop later, two at the connection
+ *   limit, and a request that needs one meanwhile waits for it (see {@link H1Pool.cooled}).
  * - Connections: at most `connections` (default unlimited), further requests queue in arrival order; a
  *   connection closes after `maxRequestsPerConnection` requests, on `reset`, on the server's
  *   `connection: close` or HTTP/1.0 without keep-alive, and after `idleTimeoutMs` idle (default 4 s;
