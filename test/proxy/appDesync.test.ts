@@ -3,7 +3,8 @@
  * another's (response desynchronisation, the class of undici's GHSA-35p6-xmwp-9g52): whatever an app sends
  * behind a complete answer — in the same write, or split so that a message begins there and ends later —
  * closes its connection to the proxy (src/proxy/upstream/h1pool.ts), and the next request, from this
- * caller or another, gets its own answer on a new connection. Through both of the proxy's modes.
+ * caller or another, gets its own answer on a new connection. An answer whose framing is ambiguous, or
+ * whose head is over 60 KiB, fails the try (503, UC) and is never passed on. Through both of the proxy's modes.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import net from "node:net";
@@ -32,6 +33,9 @@ for (const colocatedHops of ["mtls", "inline"] as const) {
             const path = buf.slice(0, end).split(" ")[1]!;
             buf = buf.slice(end + 4);
             if (path === "/poison-whole") s.write(answer(path) + SMUGGLED);
+            else if (path === "/cl-te") s.write("HTTP/1.1 200 OK\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\n8\r\nSMUGGLED\r\n0\r\n\r\n");
+            else if (path === "/two-cl") s.write("HTTP/1.1 200 OK\r\ncontent-length: 3\r\ncontent-length: 8\r\n\r\nSMUGGLED");
+            else if (path === "/big-head") s.write(`HTTP/1.1 200 OK\r\nx-big: ${"b".repeat(61 * 1024)}\r\ncontent-length: 3\r\n\r\nbig`);
             else if (path === "/poison-split") {
               s.write(answer(path) + SMUGGLED.slice(0, 20));
               setImmediate(() => s.write(SMUGGLED.slice(20)));
@@ -73,6 +77,15 @@ for (const colocatedHops of ["mtls", "inline"] as const) {
       expect(answers.every((r) => r.status === 200 && r.headers["x-smuggled"] === undefined)).toBe(true);
       // Each poisoned answer cost its connection: at least one new connection per poison in the sequence.
       expect(connections).toBeGreaterThanOrEqual(4);
+    });
+
+    test("an answer with ambiguous framing (Content-Length with Transfer-Encoding, two Content-Lengths) or a head over 60 KiB is a 503, never passed on; the next request is served", async () => {
+      const port = proxy.outboundPort("web", "shop");
+      for (const p of ["/cl-te", "/two-cl", "/big-head"]) {
+        const r = await call(port, "api:8080", p);
+        expect({ path: p, status: r.status, smuggled: r.body.includes("SMUGGLED") || r.body === "big" }).toEqual({ path: p, status: 503, smuggled: false });
+        expect((await call(port, "api:8080", `/after${p}`)).body).toBe(`/after${p}`);
+      }
     });
   });
 }

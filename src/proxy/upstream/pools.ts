@@ -1,5 +1,5 @@
 /**
- * Upstream connection pools (undici), keep-alive, one per (calling identity and its certificate
+ * Upstream connection pools (undici's, or for a plaintext HTTP/1.1 upstream ./h1pool.ts), keep-alive, one per (calling identity and its certificate
  * generation, instance, protocol, connection-pool settings); hop-protocol clients one per (calling
  * identity and certificate generation, destination identity, issuer check, pool settings), shared by
  * the instances of that identity (./hopClient.ts). Proxy-to-proxy pools use mutual TLS with
@@ -37,8 +37,9 @@ export interface UpstreamSpec {
 const IDLE_CLOSE_MS = 60_000;
 
 /**
- * Largest HTTP/1.1 response head an upstream may send, in bytes of header names and values (undici's
- * count): 60 KiB, Envoy's default header-size limit (`DEFAULT_MAX_REQUEST_HEADERS_KB`, envoy/http/codec.h).
+ * Largest HTTP/1.1 response head an upstream may send: 60 KiB, in bytes of its status line and header lines
+ * for the plaintext app's pool (./h1pool.ts: Node's parser counts them all), of header names and values for
+ * undici's pools; Envoy's default header-size limit (`DEFAULT_MAX_REQUEST_HEADERS_KB`, envoy/http/codec.h).
  * undici's own default is Node's `--max-http-header-size` (16 KiB), which refused answers carrying a few
  * large cookies or tokens. A larger head fails the try (a 5xx to the caller), never a shorter list.
  */
