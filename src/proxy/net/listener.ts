@@ -161,6 +161,17 @@ interface Conn {
   premature: number;
   /** HTTP/1.1: a request head was refused ({@link refusedRequestHead}); the connection closes after the answer. */
   refused?: boolean;
+  /**
+   * HTTP/1.1: a request's answer will close the connection (it asked for an upgrade, or came while draining):
+   * what is pipelined behind it is not served, as its answer could never be sent.
+   */
+  closing?: boolean;
+  /**
+   * HTTP/1.1: responses waiting behind another on the connection (pipelined), until they get the socket. On
+   * Node 20 node:http emits no `close` for them when the client goes away (Node 24 does, its abortOutgoing):
+   * the listener does, so that their exchanges stop and they leave the in-flight count.
+   */
+  queued?: Set<http.ServerResponse>;
 }
 
 /**
@@ -179,6 +190,16 @@ function handshakeFailure(e: Error & { code?: string }): string {
   if (e.code === "ERR_TLS_HANDSHAKE_TIMEOUT") return "handshake timeout";
   if (e.code === "ECONNRESET" || e.code === "EPIPE") return "closed by the client during the handshake";
   return "handshake failed";
+}
+
+/** Closes the responses left in a closed connection's pipelining queue: each stops its exchange and leaves the in-flight count. */
+function closeQueued(queued: Set<http.ServerResponse>): void {
+  for (const res of [...queued]) {
+    queued.delete(res);
+    if (res.writableFinished) continue;
+    res.destroy();
+    res.emit("close");
+  }
 }
 
 /** A sniffing listener. */
@@ -220,6 +241,15 @@ export class Listener {
     const track = (_req: Req, res: Res, conn: Conn | undefined) => {
       res.once("close", this.started(conn));
     };
+    /**
+     * A response queued behind another (HTTP/1.1 pipelining: node:http gives it the socket once the ones
+     * before it are done) is remembered until it closes, so that the connection's close can close it (Node 20).
+     */
+    const queue = (res: http.ServerResponse, conn: Conn) => {
+      const q = (conn.queued ??= new Set());
+      q.add(res);
+      res.once("close", () => q.delete(res));
+    };
     /** Answers a request the listener refuses itself, closes its connection, and reports it. */
     const refuse = (req: http.IncomingMessage, res: http.ServerResponse, refused: { status: number; reason: string }) => {
       // DPE: Envoy's flag for a downstream protocol error, which is what its codec reports for these heads.
@@ -259,8 +289,11 @@ export class Listener {
     };
     const onRequest1 = (req: http.IncomingMessage, res: http.ServerResponse) => {
       const conn = this.connOf.get(req.socket);
-      // A request pipelined behind a refused one is not served: the connection closes once the refusal is sent.
-      if (conn?.refused) return;
+      // A request pipelined behind a refused one, or behind one whose answer closes the connection, is not
+      // served: the connection closes once that answer is sent, and this one's could never follow it (the app
+      // would have been called for nothing). Node's parser reads on after an upgrade request (a later read is
+      // parsed as a new request) and during a drain.
+      if (conn?.refused || conn?.closing) return;
       const refused = refusedRequestHead(req);
       if (refused) {
         if (conn) conn.refused = true;
@@ -268,10 +301,14 @@ export class Listener {
         return;
       }
       track(req, res, conn);
-      // Node's parser reads nothing after a request that asks for an upgrade (h2c here: the others were
-      // refused), so the connection cannot carry another request: it closes after this one's answer
-      // rather than waiting for one it would never read.
-      if (this.draining || upgradeOf(req) !== undefined) res.shouldKeepAlive = false;
+      if (conn && !res.socket) queue(res, conn);
+      // Node's parser drops what follows a request that asks for an upgrade (h2c here: the others were
+      // refused) in the same read, so the connection cannot carry another request: it closes after this
+      // one's answer rather than waiting for one it would never read. While draining, each answer closes.
+      if (this.draining || upgradeOf(req) !== undefined) {
+        res.shouldKeepAlive = false;
+        if (conn) conn.closing = true;
+      }
       handler(req, res);
     };
     /**
@@ -283,7 +320,8 @@ export class Listener {
      * request pipelined behind would already have been handed on, served, and its answer lost.
      */
     const onContinue1 = (req: http.IncomingMessage, res: http.ServerResponse) => {
-      if (!this.connOf.get(req.socket)?.refused && !refusedRequestHead(req)) res.writeContinue();
+      const conn = this.connOf.get(req.socket);
+      if (!conn?.refused && !conn?.closing && !refusedRequestHead(req)) res.writeContinue();
       onRequest1(req, res);
     };
     /**
@@ -554,7 +592,12 @@ export class Listener {
     this.conns.add(conn);
     this.connOf.set(socket, conn);
     this.sockets.add(socket);
-    socket.once("close", () => this.forget(conn));
+    socket.once("close", () => {
+      this.forget(conn);
+      // Responses still queued behind another when the client went away (Node 20 leaves them open): closed a
+      // turn later, once Node 24's own abortOutgoing (next tick) has had its chance, so that none closes twice.
+      if (conn.queued?.size) setImmediate(closeQueued, conn.queued);
+    });
     socket.on("error", () => socket.destroy());
     const timer = setTimeout(() => socket.destroy(), this.limits.handshakeTimeoutMs);
     socket.once("data", (chunk: Buffer) => {

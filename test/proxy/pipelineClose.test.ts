@@ -1,0 +1,180 @@
+/**
+ * HTTP/1.1 pipelining at the edges of a connection's life (src/proxy/net/listener.ts):
+ * - a client that pipelines requests and goes away stops every one of them, the queued ones too: their
+ *   exchanges end (the app's connections are closed), and they leave the in-flight count. On Node 20,
+ *   node:http emits no `close` for a response still queued behind another (Node 24 does): the app kept
+ *   serving it, and the request stayed in flight for good (`unimesh_requests_in_flight`, and every drain
+ *   waited its whole timeout);
+ * - a request pipelined behind one whose answer closes the connection (an `Upgrade: h2c` request, which the
+ *   proxy ignores; any request while draining) is not sent to the app: its answer could never be sent.
+ *   Node's parser reads on after such a request, and the app was called for nothing.
+ * Through both of the proxy's modes.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import net from "node:net";
+import { closeAgents, meshConfig, registry, startApp, startMesh, type App } from "./support.js";
+import type { ProxyRuntime } from "../../src/proxy/runtime.js";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until `check` is true (polled every 20 ms, up to 5 s); returns whether it became true. */
+async function until(check: () => boolean | Promise<boolean>): Promise<boolean> {
+  for (let i = 0; i < 250; i++) {
+    if (await check()) return true;
+    await sleep(20);
+  }
+  return false;
+}
+
+/** A raw client connection to `port`: what it was sent, and whether it was closed. */
+async function rawClient(port: number): Promise<{ s: net.Socket; got: () => string; closed: () => boolean }> {
+  const s = net.connect(port, "127.0.0.1");
+  await new Promise((r) => s.once("connect", r));
+  let got = "";
+  let closed = false;
+  s.on("data", (d: Buffer) => (got += d.toString("latin1")));
+  s.on("close", () => (closed = true));
+  s.on("error", () => {});
+  return { s, got: () => got, closed: () => closed };
+}
+
+/** The in-flight gauge of the listener whose key starts with `prefix`, from the admin endpoint. */
+async function inFlight(proxy: ProxyRuntime, prefix: string): Promise<number> {
+  const r = await fetch(`http://127.0.0.1:${proxy.port("admin")}/metrics`);
+  const text = await r.text();
+  const line = text.split("\n").find((l) => l.startsWith(`unimesh_requests_in_flight{listener="${prefix}`));
+  if (!line) throw new Error(`no in-flight gauge for ${prefix}`);
+  return Number(line.split(" ").pop());
+}
+
+const GET = (path: string, extra = "") => `GET ${path} HTTP/1.1\r\nHost: api:8080\r\n${extra}\r\n`;
+
+/** The status lines of the answers a raw client got (answers follow each other with no separator). */
+const statuses = (got: string) => got.match(/HTTP\/1\.1 \d{3} /g) ?? [];
+
+for (const colocatedHops of ["mtls", "inline"] as const) {
+  describe(`HTTP/1.1 pipelining when the connection ends (colocatedHops: ${colocatedHops})`, () => {
+    let api: App, web: App, proxy: ProxyRuntime;
+    /** Paths the app was asked for, and those whose connection closed before the app answered. */
+    const asked: string[] = [];
+    const abandoned: string[] = [];
+    beforeAll(async () => {
+      api = await startApp("api", (req, res) => {
+        asked.push(req.url!);
+        req.socket.once("close", () => {
+          if (!res.writableFinished) abandoned.push(req.url!);
+        });
+        setTimeout(() => res.end(`answer to ${req.url}`), req.url!.startsWith("/slow") ? 500 : 0);
+      });
+      web = await startApp("web");
+      proxy = await startMesh(
+        meshConfig(
+          "",
+          registry([
+            { service: "api", namespace: "shop", port: api.port, servicePort: 8080 },
+            { service: "web", namespace: "shop", port: web.port, outbound: true },
+          ]),
+          { colocatedHops },
+        ),
+      );
+    });
+    afterAll(async () => {
+      await proxy?.stop();
+      await closeAgents();
+      await api?.close();
+      await web?.close();
+    });
+
+    test("a client that pipelines two slow requests and goes away stops both; neither stays in flight", async () => {
+      asked.length = 0;
+      abandoned.length = 0;
+      const c = await rawClient(proxy.outboundPort("web", "shop"));
+      c.s.write(GET("/slow-1") + GET("/slow-2"));
+      expect(await until(() => asked.length === 2)).toBe(true);
+      expect(await inFlight(proxy, "outbound|")).toBe(2);
+      c.s.destroy();
+      // Both exchanges stopped: the app's connections for both requests closed before it answered.
+      expect(await until(() => abandoned.length === 2)).toBe(true);
+      expect([...abandoned].sort()).toEqual(["/slow-1", "/slow-2"]);
+      expect(await until(async () => (await inFlight(proxy, "outbound|")) === 0)).toBe(true);
+      // And after the app's answers would have come, still nothing in flight.
+      await sleep(600);
+      expect(await inFlight(proxy, "outbound|")).toBe(0);
+    });
+
+    test("a request pipelined behind an `Upgrade: h2c` one is not sent to the app; the first is answered, then the connection closes", async () => {
+      asked.length = 0;
+      const c = await rawClient(proxy.outboundPort("web", "shop"));
+      c.s.write(GET("/slow-upgrade", "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n"));
+      expect(await until(() => asked.length === 1)).toBe(true);
+      // In another read, while the first is being answered.
+      c.s.write(GET("/second"));
+      expect(await until(() => c.closed())).toBe(true);
+      expect(asked).toEqual(["/slow-upgrade"]);
+      expect(statuses(c.got())).toEqual(["HTTP/1.1 200 "]);
+      expect(c.got()).toMatch(/\r\nconnection: close\r\n/i);
+      expect(c.got()).toContain("answer to /slow-upgrade");
+      expect(await until(async () => (await inFlight(proxy, "outbound|")) === 0)).toBe(true);
+    });
+
+    test("a request after a plain one on the same connection is still served (keep-alive unchanged)", async () => {
+      asked.length = 0;
+      const c = await rawClient(proxy.outboundPort("web", "shop"));
+      c.s.write(GET("/one") + GET("/two"));
+      expect(await until(() => statuses(c.got()).length === 2)).toBe(true);
+      expect(statuses(c.got())).toEqual(["HTTP/1.1 200 ", "HTTP/1.1 200 "]);
+      expect(asked).toEqual(["/one", "/two"]);
+      expect(c.got().indexOf("answer to /one")).toBeLessThan(c.got().indexOf("answer to /two"));
+      expect(c.closed()).toBe(false);
+      c.s.destroy();
+    });
+  });
+
+  describe(`HTTP/1.1 pipelining while draining (colocatedHops: ${colocatedHops})`, () => {
+    let api: App, web: App, proxy: ProxyRuntime;
+    const asked: string[] = [];
+    beforeAll(async () => {
+      api = await startApp("api", (req, res) => {
+        asked.push(req.url!);
+        setTimeout(() => res.end(`answer to ${req.url}`), req.url!.startsWith("/slow") ? 400 : 0);
+      });
+      web = await startApp("web");
+      proxy = await startMesh(
+        meshConfig(
+          "",
+          registry([
+            { service: "api", namespace: "shop", port: api.port, servicePort: 8080 },
+            { service: "web", namespace: "shop", port: web.port, outbound: true },
+          ]),
+          { colocatedHops },
+        ),
+      );
+    });
+    afterAll(async () => {
+      await proxy?.stop();
+      await closeAgents();
+      await api?.close();
+      await web?.close();
+    });
+
+    test("requests pipelined behind the first one that came during the drain are not sent to the app", async () => {
+      const c = await rawClient(proxy.outboundPort("web", "shop"));
+      // A request in flight keeps the connection open when the drain starts.
+      c.s.write(GET("/slow-before"));
+      expect(await until(() => asked.length === 1)).toBe(true);
+      const stopped = proxy.stop();
+      await sleep(50);
+      // Behind it: one that comes during the drain (its answer closes the connection), and one behind that.
+      c.s.write(GET("/during") + GET("/behind"));
+      expect(await until(() => c.closed())).toBe(true);
+      await stopped;
+      // "/during" is answered (in the default mode its hop to the draining inbound listener may fail: 503),
+      // "/behind" never reaches the app, and the connection closes after the second answer.
+      expect(asked).not.toContain("/behind");
+      expect(asked[0]).toBe("/slow-before");
+      expect(statuses(c.got())).toHaveLength(2);
+      expect(statuses(c.got())[0]).toBe("HTTP/1.1 200 ");
+      expect(c.got()).toContain("answer to /slow-before");
+    });
+  });
+}
