@@ -25,6 +25,17 @@ import { hopSessionKey, ownHopSessions } from "./upstream/hopClient.js";
 import { failureAnswer } from "./upstream/exchange.js";
 import { adminHandler } from "./admin.js";
 
+/**
+ * The `unimesh_connections_closed_total` reason of an HTTP/1.1 connection closed for a request that did not
+ * parse or broke a limit (net/listener.ts `protocolError`), by the status of node:http's answer to it.
+ */
+const HTTP1_CLOSE_REASONS: ReadonlyMap<number, string> = new Map([
+  [400, "http1-protocol-error"],
+  [408, "http1-request-timeout"],
+  [413, "http1-chunk-extensions-too-large"],
+  [431, "http1-headers-too-large"],
+]);
+
 /** A proxy event for the operator (JSON lines on stderr by default). */
 export interface ProxyEvent {
   level: "info" | "warn" | "error";
@@ -191,6 +202,7 @@ export class ProxyRuntime {
       tlsRefused: (reason: string) => this.metrics.tlsRefused.inc([plan.key, reason]),
       overloaded: () => this.metrics.overloaded.inc([plan.key]),
       closed: (reason: string) => this.metrics.connectionsClosed.inc([plan.key, reason]),
+      protocolError: (status: number) => this.metrics.connectionsClosed.inc([plan.key, HTTP1_CLOSE_REASONS.get(status) ?? "http1-protocol-error"]),
     };
     switch (plan.kind) {
       case "admin":

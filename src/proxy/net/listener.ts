@@ -68,16 +68,50 @@ export interface ListenerEvents {
   plaintextRefused?(): void;
   tlsRefused?(reason: string): void;
   overloaded?(): void;
-  /** The listener closed a connection to protect itself (`idle-shed`, `http2-premature-resets`). */
+  /**
+   * The listener closed a connection to protect itself (`idle-shed`, `http2-premature-resets`,
+   * `hop-premature-resets`, `hop-protocol-error`).
+   */
   closed?(reason: string): void;
   /**
    * An HTTP/1.1 request the listener answered itself before its handler saw it ({@link refusedRequestHead},
    * CONNECT), with `status` and the access-log flag `flag`: counted and logged as the handler's own refusals are.
    */
   refused?(req: Req, res: Res, status: number, flag: string): void;
+  /**
+   * An HTTP/1.1 connection closed for a request that did not parse or broke a limit (Node's parser: its
+   * `HPE_*` error `code`; a request or its head not received in time: `ERR_HTTP_REQUEST_TIMEOUT`), with the
+   * `status` of the answer node:http has for it (400, 408, 413, 431; written when the socket could still
+   * take it, see {@link HTTP1_ERROR_ANSWERS}). Counted, not logged: the access log has a line per request, and
+   * what broke is no request it could log (a head that never came whole, or the body of one already handed on).
+   */
+  protocolError?(status: number, code: string): void;
 }
 
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0");
+
+/**
+ * The answers node:http writes itself to an HTTP/1.1 connection whose request did not parse or broke a limit,
+ * before it closes the connection (lib/_http_server.js `socketOnError` and the buffers above it, v20 :850-901,
+ * the same in Node 24 and 26), by status: 431 for a head over `maxHeaderSize` (`HPE_HEADER_OVERFLOW`), 413 for
+ * chunk extensions over 16 KiB (`HPE_CHUNK_EXTENSIONS_OVERFLOW`, a fixed limit of Node's binding, whatever
+ * maxHeaderSize: probed on Node 20 and 26), 408 for a head or request not received within headersTimeout or
+ * requestTimeout (`ERR_HTTP_REQUEST_TIMEOUT`), 400 for every other parse error (ambiguous framing, obs-fold,
+ * bare CR or LF, an invalid chunk size or version, a head cut short by the client's FIN...). The listener
+ * listens for `clientError` to count these (with a listener, node:http leaves the answer to it), and writes
+ * the same bytes under the same condition.
+ */
+const HTTP1_ERROR_ANSWERS: ReadonlyMap<number, Buffer> = new Map(
+  [400, 408, 413, 431].map((status) => [status, Buffer.from(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`, "latin1")]),
+);
+
+/** The status of node:http's answer to a connection-level error `code` ({@link HTTP1_ERROR_ANSWERS}). */
+function http1ErrorStatus(code: string | undefined): number {
+  if (code === "HPE_HEADER_OVERFLOW") return 431;
+  if (code === "HPE_CHUNK_EXTENSIONS_OVERFLOW") return 413;
+  if (code === "ERR_HTTP_REQUEST_TIMEOUT") return 408;
+  return 400;
+}
 
 /** A Transfer-Encoding that is `chunked` alone (any case, with optional whitespace and empty list elements). */
 const CHUNKED_ONLY = /^[\t ,]*chunked[\t ,]*$/i;
@@ -99,10 +133,13 @@ export function upgradeOf(req: http.IncomingMessage): string | undefined {
 }
 
 /**
- * Why an HTTP/1.1 request head is refused before any handler sees it, or undefined: more than one Host
- * line or an invalid Host value is 400 (RFC 9112 §3.2: a server MUST answer 400; Node keeps the first
- * Host line, which the access decision and the app would get while a proxy in front may have used
- * another). Node's parser counts no Host lines and checks no Host value, so the raw header lines are read.
+ * Why an HTTP/1.1 request head is refused before any handler sees it, or undefined: an HTTP/1.1 request
+ * without Host, more than one Host line or an invalid Host value is 400 (RFC 9112 §3.2: a server MUST
+ * answer 400; Node keeps the first Host line, which the access decision and the app would get while a
+ * proxy in front may have used another). Node's parser counts no Host lines and checks no Host value, so
+ * the raw header lines are read. A missing Host is refused here rather than by node:http
+ * (`requireHostHeader`), which answered it itself, unseen: now it is counted and logged as the others are.
+ * An HTTP/1.0 request without Host is served, as before (RFC 9112 §3.2 requires Host of HTTP/1.1 requests).
  * The authority of an absolute-form target (`http://host/path`), which replaces Host (RFC 9112 §3.2.2), is
  * held to the same rule, and is 400 too when it is empty (RFC 9110 §4.2.1: a recipient MUST reject it) or
  * has a userinfo (`user@host`, §4.2.4: a recipient SHOULD treat it as an error).
@@ -127,6 +164,7 @@ export function refusedRequestHead(req: http.IncomingMessage): { status: number;
     const k = raw[i];
     if (k.length === 4 && (k === "host" || k === "Host" || k.toLowerCase() === "host")) hosts++;
   }
+  if (hosts === 0 && req.httpVersion === "1.1") return { status: 400, reason: "a request without a host header" };
   if (hosts > 1) return { status: 400, reason: "more than one host header" };
   const host = req.headers.host;
   if (host !== undefined && !HOST_VALUE.test(host)) return { status: 400, reason: "an invalid host header" };
@@ -325,6 +363,33 @@ export class Listener {
       onRequest1(req, res);
     };
     /**
+     * An `Expect` other than `100-continue` (which goes to {@link onContinue1}), on an HTTP/1.1 request: 417
+     * (RFC 9110 §10.1.1: a server MAY answer 417 to an expectation it does not support; node:http answered it
+     * itself, unseen, without this listener). Refused as a refused head is (DPE, counted and logged), the
+     * connection closed; a refused head's own answer first. What is pipelined behind a refused or closing
+     * request is not served, as in {@link onRequest1}.
+     */
+    const onExpectation1 = (req: http.IncomingMessage, res: http.ServerResponse) => {
+      const conn = this.connOf.get(req.socket);
+      if (conn?.refused || conn?.closing) return;
+      if (conn) conn.refused = true;
+      refuse(req, res, refusedRequestHead(req) ?? { status: 417, reason: "an expectation other than 100-continue" });
+    };
+    /**
+     * A request that did not parse or broke a limit ({@link HTTP1_ERROR_ANSWERS}): answered and closed exactly
+     * as node:http does without a `clientError` listener (socketOnError: its answer only if the socket can
+     * still be written and no answer's head has gone out on it, then `destroy(e)`), and reported. A socket
+     * error (ECONNRESET, EPIPE: the client went away) comes here too: the socket is destroyed already, nothing
+     * is written, and it is not a protocol error.
+     */
+    const onClientError1 = (e: Error & { code?: string }, socket: net.Socket) => {
+      const status = http1ErrorStatus(e.code);
+      const message = (socket as net.Socket & { _httpMessage?: { _headerSent?: boolean } | null })._httpMessage;
+      if (socket.writable && (!message || !message._headerSent)) socket.write(HTTP1_ERROR_ANSWERS.get(status)!);
+      socket.destroy(e);
+      if (e.code !== undefined && (e.code.startsWith("HPE_") || e.code === "ERR_HTTP_REQUEST_TIMEOUT")) this.events.protocolError?.(status, e.code);
+    };
+    /**
      * HTTP/2 (the rapid-reset class, CVE-2023-44487): a stream reset by the client costs nothing
      * upstream when the reset arrives with it (the request starts once the frames already received are
      * processed); streams beyond maxConcurrentStreams that are still being served (a reset frees the
@@ -384,10 +449,14 @@ export class Listener {
           insecureHTTPParser: false,
           noDelay: true,
           connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+          // A missing Host is refused by refusedRequestHead, so that it is counted and logged.
+          requireHostHeader: false,
         },
         onRequest1,
       );
       server.on("checkContinue", onContinue1);
+      server.on("checkExpectation", onExpectation1);
+      server.on("clientError", onClientError1);
       server.on("connect", onConnect1);
       server.timeout = limits.idleTimeoutMs;
       // No count of header lines: Node keeps only the first 1,000 by default and drops the rest without a

@@ -212,7 +212,7 @@ export class ProxyMetrics {
   );
   readonly connectionsClosed = new Counter(
     "unimesh_connections_closed_total",
-    "Connections the proxy closed to protect itself, by reason (idle-shed: an idle connection made room at maxConnections; http2-premature-resets: a client reset most of its streams).",
+    "Connections the proxy closed to protect itself, by reason (idle-shed: an idle connection made room at maxConnections; http2-premature-resets: a client reset most of its streams; hop-premature-resets, hop-protocol-error: the same on a hop-protocol connection, and one that sent a malformed frame or did not complete one in time; HTTP/1.1 requests that did not parse or broke a limit, answered as Node answers them: http1-protocol-error, 400: malformed or ambiguous framing; http1-headers-too-large, 431: a request head over maxHeaderBytes; http1-chunk-extensions-too-large, 413: chunk extensions over 16 KiB; http1-request-timeout, 408: a request head not received within headersTimeoutMs or a request within requestTimeoutMs).",
     ["listener", "reason"],
   );
   private readonly gauges: Gauge[] = [];
