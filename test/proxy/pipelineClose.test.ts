@@ -7,7 +7,9 @@
  *   waited its whole timeout);
  * - a request pipelined behind one whose answer closes the connection (an `Upgrade: h2c` request, which the
  *   proxy ignores; any request while draining) is not sent to the app: its answer could never be sent.
- *   Node's parser reads on after such a request, and the app was called for nothing.
+ *   Node's parser reads on after such a request, and the app was called for nothing;
+ * - bytes after a `Connection: close` request are ignored while its answer is on its way (RFC 9112 §9.6);
+ *   node:http wrote a raw 400 over that answer and closed the connection, the app's answer lost.
  * Through both of the proxy's modes.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -116,6 +118,24 @@ for (const colocatedHops of ["mtls", "inline"] as const) {
       expect(c.got()).toContain("answer to /slow-upgrade");
       expect(await until(async () => (await inFlight(proxy, "outbound|")) === 0)).toBe(true);
     });
+
+    for (const split of [false, true])
+      test(`bytes after a \`Connection: close\` request ${split ? "in a later read" : "in the same read"} are ignored: its answer is sent, then the connection closes`, async () => {
+        asked.length = 0;
+        const c = await rawClient(proxy.outboundPort("web", "shop"));
+        const first = GET("/slow-close", "Connection: close\r\n");
+        if (split) {
+          c.s.write(first);
+          expect(await until(() => asked.length === 1)).toBe(true);
+          c.s.write(GET("/after"));
+        } else c.s.write(first + GET("/after"));
+        expect(await until(() => c.closed())).toBe(true);
+        expect(asked).toEqual(["/slow-close"]);
+        expect(statuses(c.got())).toEqual(["HTTP/1.1 200 "]);
+        expect(c.got()).toContain("answer to /slow-close");
+        expect(c.got()).toMatch(/\r\nconnection: close\r\n/i);
+        expect(await until(async () => (await inFlight(proxy, "outbound|")) === 0)).toBe(true);
+      });
 
     test("a request after a plain one on the same connection is still served (keep-alive unchanged)", async () => {
       asked.length = 0;

@@ -383,8 +383,14 @@ export class Listener {
      * is written, and it is not a protocol error.
      */
     const onClientError1 = (e: Error & { code?: string }, socket: net.Socket) => {
+      const message = (socket as net.Socket & { _httpMessage?: { _headerSent?: boolean; writableFinished?: boolean } | null })._httpMessage;
+      // Bytes after a request that asked to close the connection (`Connection: close`, or an HTTP/1.0 request
+      // without keep-alive; llhttp's HPE_CLOSED_CONNECTION) while its answer is still on its way: ignored, so that
+      // the answer is sent and the connection closed after it (RFC 9112 §9.6: the server MUST close it after the
+      // final response to that request, and MUST NOT process further requests on it). node:http wrote a 400
+      // over that answer and destroyed the connection, losing an answer whose request the app had already served.
+      if (e.code === "HPE_CLOSED_CONNECTION" && message && !message.writableFinished) return;
       const status = http1ErrorStatus(e.code);
-      const message = (socket as net.Socket & { _httpMessage?: { _headerSent?: boolean } | null })._httpMessage;
       if (socket.writable && (!message || !message._headerSent)) socket.write(HTTP1_ERROR_ANSWERS.get(status)!);
       socket.destroy(e);
       if (e.code !== undefined && (e.code.startsWith("HPE_") || e.code === "ERR_HTTP_REQUEST_TIMEOUT")) this.events.protocolError?.(status, e.code);
