@@ -9,7 +9,9 @@
  *   proxy ignores; any request while draining) is not sent to the app: its answer could never be sent.
  *   Node's parser reads on after such a request, and the app was called for nothing;
  * - bytes after a `Connection: close` request are ignored while its answer is on its way (RFC 9112 §9.6);
- *   node:http wrote a raw 400 over that answer and closed the connection, the app's answer lost.
+ *   node:http wrote a raw 400 over that answer and closed the connection, the app's answer lost;
+ * - a request that does not parse, pipelined behind requests being answered, gets node's 400 after their
+ *   answers, not in place of the first (which a client or a proxy in front would take for that request's).
  * Through both of the proxy's modes.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -136,6 +138,18 @@ for (const colocatedHops of ["mtls", "inline"] as const) {
         expect(c.got()).toMatch(/\r\nconnection: close\r\n/i);
         expect(await until(async () => (await inFlight(proxy, "outbound|")) === 0)).toBe(true);
       });
+
+    test("a request that does not parse, pipelined behind two whose answers are on their way: both answers, in order, then node's 400, then the close", async () => {
+      asked.length = 0;
+      const c = await rawClient(proxy.outboundPort("web", "shop"));
+      c.s.write(GET("/slow-a") + GET("/b") + "BAD\r\n\r\n");
+      expect(await until(() => c.closed())).toBe(true);
+      expect(asked).toEqual(["/slow-a", "/b"]);
+      expect(statuses(c.got())).toEqual(["HTTP/1.1 200 ", "HTTP/1.1 200 ", "HTTP/1.1 400 "]);
+      expect(c.got().indexOf("answer to /slow-a")).toBeLessThan(c.got().indexOf("answer to /b"));
+      expect(c.got().endsWith("answer to /bHTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n")).toBe(true);
+      expect(await until(async () => (await inFlight(proxy, "outbound|")) === 0)).toBe(true);
+    });
 
     test("a request after a plain one on the same connection is still served (keep-alive unchanged)", async () => {
       asked.length = 0;

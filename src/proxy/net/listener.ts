@@ -240,6 +240,13 @@ function closeQueued(queued: Set<http.ServerResponse>): void {
   }
 }
 
+/** What the listener reads of the response that holds an HTTP/1.1 socket (node:http's `socket._httpMessage`). */
+interface HttpMessage {
+  _headerSent?: boolean;
+  writableFinished?: boolean;
+  once(event: "finish", f: () => void): unknown;
+}
+
 /** A sniffing listener. */
 export class Listener {
   readonly server: net.Server;
@@ -376,24 +383,53 @@ export class Listener {
       refuse(req, res, refusedRequestHead(req) ?? { status: 417, reason: "an expectation other than 100-continue" });
     };
     /**
-     * A request that did not parse or broke a limit ({@link HTTP1_ERROR_ANSWERS}): answered and closed exactly
-     * as node:http does without a `clientError` listener (socketOnError: its answer only if the socket can
-     * still be written and no answer's head has gone out on it, then `destroy(e)`), and reported. A socket
-     * error (ECONNRESET, EPIPE: the client went away) comes here too: the socket is destroyed already, nothing
-     * is written, and it is not a protocol error.
+     * A request that did not parse or broke a limit ({@link HTTP1_ERROR_ANSWERS}): answered and closed as
+     * node:http does without a `clientError` listener (socketOnError: its answer only if the socket can still
+     * be written and no answer's head has gone out on it, then `destroy(e)`), and reported. A socket error
+     * (ECONNRESET, EPIPE: the client went away) comes here too: the socket is destroyed already, nothing is
+     * written, and it is not a protocol error.
+     *
+     * Unlike node:http, the answers of the requests before it on the connection come first. When the broken
+     * bytes are a request pipelined behind requests whose answers are still on their way (every request
+     * handed on is complete: the error is in a new head), those answers are sent, then node's answer, then the
+     * connection closes, as Envoy and nginx (which read nothing more until an answer is done) answer it.
+     * node:http wrote its 400 at once, where the client read it as the answer to the request before (whose
+     * app had served it: a client or a proxy in front would take that request's answer as a 400), or
+     * destroyed the connection in the middle of that answer. Bytes after a request that asked to close the
+     * connection (`Connection: close`, an HTTP/1.0 request without keep-alive; llhttp's
+     * HPE_CLOSED_CONNECTION) are ignored: RFC 9112 §9.6, the server MUST close the connection after the final
+     * response to that request and MUST NOT process further requests. An error in the body of a request
+     * handed on (a bad chunk; its request timeout) ends the connection at once, as node:http does: that
+     * request can never complete.
      */
+    const failing = new WeakSet<net.Socket>();
     const onClientError1 = (e: Error & { code?: string }, socket: net.Socket) => {
-      const message = (socket as net.Socket & { _httpMessage?: { _headerSent?: boolean; writableFinished?: boolean } | null })._httpMessage;
-      // Bytes after a request that asked to close the connection (`Connection: close`, or an HTTP/1.0 request
-      // without keep-alive; llhttp's HPE_CLOSED_CONNECTION) while its answer is still on its way: ignored, so that
-      // the answer is sent and the connection closed after it (RFC 9112 §9.6: the server MUST close it after the
-      // final response to that request, and MUST NOT process further requests on it). node:http wrote a 400
-      // over that answer and destroyed the connection, losing an answer whose request the app had already served.
-      if (e.code === "HPE_CLOSED_CONNECTION" && message && !message.writableFinished) return;
+      const message = (socket as net.Socket & { _httpMessage?: HttpMessage | null })._httpMessage;
+      const protocol = e.code !== undefined && (e.code.startsWith("HPE_") || e.code === "ERR_HTTP_REQUEST_TIMEOUT");
+      const incoming = (socket as net.Socket & { parser?: { incoming?: { complete?: boolean } | null } | null }).parser?.incoming;
+      if (protocol && message && !message.writableFinished && incoming?.complete === true) {
+        if (e.code === "HPE_CLOSED_CONNECTION" || failing.has(socket)) return;
+        failing.add(socket);
+        const status = http1ErrorStatus(e.code);
+        this.events.protocolError?.(status, e.code!);
+        // Each answer in turn (node:http hands the socket to the next queued one when one finishes).
+        const afterAnswers = () => {
+          const m = (socket as net.Socket & { _httpMessage?: HttpMessage | null })._httpMessage;
+          if (socket.destroyed) return;
+          if (m && !m.writableFinished) {
+            m.once("finish", () => setImmediate(afterAnswers));
+            return;
+          }
+          if (socket.writable) socket.write(HTTP1_ERROR_ANSWERS.get(status)!);
+          socket.destroy(e);
+        };
+        afterAnswers();
+        return;
+      }
       const status = http1ErrorStatus(e.code);
       if (socket.writable && (!message || !message._headerSent)) socket.write(HTTP1_ERROR_ANSWERS.get(status)!);
       socket.destroy(e);
-      if (e.code !== undefined && (e.code.startsWith("HPE_") || e.code === "ERR_HTTP_REQUEST_TIMEOUT")) this.events.protocolError?.(status, e.code);
+      if (protocol) this.events.protocolError?.(status, e.code!);
     };
     /**
      * HTTP/2 (the rapid-reset class, CVE-2023-44487): a stream reset by the client costs nothing
