@@ -243,8 +243,13 @@ function closeQueued(queued: Set<http.ServerResponse>): void {
 /** What the listener reads of the response that holds an HTTP/1.1 socket (node:http's `socket._httpMessage`). */
 interface HttpMessage {
   _headerSent?: boolean;
-  writableFinished?: boolean;
-  once(event: "finish", f: () => void): unknown;
+  /** `end()` was called: the whole answer is written or buffered. */
+  finished?: boolean;
+  destroyed?: boolean;
+  /** The request it answers (node:http sets it in the ServerResponse constructor). */
+  req?: unknown;
+  on(event: "finish" | "close", f: () => void): unknown;
+  off(event: "finish" | "close", f: () => void): unknown;
 }
 
 /** A sniffing listener. */
@@ -278,6 +283,11 @@ export class Listener {
     private readonly tlsOptions?: ListenerTls,
     private readonly events: ListenerEvents = {},
   ) {
+    /**
+     * HTTP/1.1 connections condemned by a request that did not parse, broke a limit or timed out, whose answer
+     * (and close) waits for the answers before it ({@link onClientError1}).
+     */
+    const failing = new WeakSet<net.Socket>();
     /**
      * Counts a request in flight (listener and connection) until its response is done: its "close",
      * which both node:http (after "finish", or when the connection goes first) and the HTTP/2
@@ -399,35 +409,60 @@ export class Listener {
      * connection (`Connection: close`, an HTTP/1.0 request without keep-alive; llhttp's
      * HPE_CLOSED_CONNECTION) are ignored: RFC 9112 §9.6, the server MUST close the connection after the final
      * response to that request and MUST NOT process further requests. An error in the body of a request
-     * handed on (a bad chunk; its request timeout) ends the connection at once, as node:http does: that
-     * request can never complete.
+     * handed on (a bad chunk; its request timeout) is answered the same way, after the answers of the
+     * requests before it: node's answer in place of its own unless that has begun (then the connection just
+     * closes, as node:http closes it), and none at all when its answer was sent already (answered before its
+     * body was read: node:http's 400 came after it, read as the next request's answer).
      */
-    const failing = new WeakSet<net.Socket>();
     const onClientError1 = (e: Error & { code?: string }, socket: net.Socket) => {
-      const message = (socket as net.Socket & { _httpMessage?: HttpMessage | null })._httpMessage;
       const protocol = e.code !== undefined && (e.code.startsWith("HPE_") || e.code === "ERR_HTTP_REQUEST_TIMEOUT");
+      if (protocol && failing.has(socket)) return;
+      // The response holding the socket: one whose 'finish' has not come yet (node:http detaches it then). Not
+      // `writableFinished`, which Node 20 reports true as soon as the bytes are written, before 'finish'.
+      const message = (socket as net.Socket & { _httpMessage?: HttpMessage | null })._httpMessage;
       const incoming = (socket as net.Socket & { parser?: { incoming?: { complete?: boolean } | null } | null }).parser?.incoming;
-      if (protocol && message && !message.writableFinished && incoming?.complete === true) {
-        if (e.code === "HPE_CLOSED_CONNECTION" || failing.has(socket)) return;
+      // The request whose body broke (or timed out), or null: the error is in a new head.
+      const broken = incoming && incoming.complete === false ? incoming : null;
+      const status = http1ErrorStatus(e.code);
+      if (protocol && message) {
+        if (e.code === "HPE_CLOSED_CONNECTION") return;
         failing.add(socket);
-        const status = http1ErrorStatus(e.code);
         this.events.protocolError?.(status, e.code!);
-        // Each answer in turn (node:http hands the socket to the next queued one when one finishes).
+        // The answers to the requests before the broken one first, each in turn (node:http hands the socket to
+        // the next queued response when one finishes); then the error answer in place of the broken request's
+        // unless that answer has begun; then the close.
         const afterAnswers = () => {
-          const m = (socket as net.Socket & { _httpMessage?: HttpMessage | null })._httpMessage;
           if (socket.destroyed) return;
-          if (m && !m.writableFinished) {
-            m.once("finish", () => setImmediate(afterAnswers));
+          const m = (socket as net.Socket & { _httpMessage?: HttpMessage | null })._httpMessage;
+          if (m?.destroyed) {
+            socket.destroy(e);
             return;
           }
-          if (socket.writable) socket.write(HTTP1_ERROR_ANSWERS.get(status)!);
+          const own = m !== null && m !== undefined && m.req === broken;
+          if (m && (!own || m.finished)) {
+            const next = () => {
+              m.off("finish", next);
+              m.off("close", next);
+              // The broken request's complete answer: sent, then the close, without an error answer after it.
+              setImmediate(own ? () => socket.destroy(e) : afterAnswers);
+            };
+            m.on("finish", next);
+            m.on("close", next);
+            return;
+          }
+          // No answer left (the broken request's own answer, when its body broke, was sent already), or the
+          // broken request's answer has not begun.
+          const answered = broken !== null && !m;
+          if (!answered && socket.writable && (!m || !m._headerSent)) socket.write(HTTP1_ERROR_ANSWERS.get(status)!);
           socket.destroy(e);
         };
         afterAnswers();
         return;
       }
-      const status = http1ErrorStatus(e.code);
-      if (socket.writable && (!message || !message._headerSent)) socket.write(HTTP1_ERROR_ANSWERS.get(status)!);
+      // No answer on its way. A broken body whose answer was sent already (answered before its body was read,
+      // which node:http then reads on to discard) gets no second answer: a client, or a proxy in front
+      // pipelining several callers' requests, would read it as the next request's.
+      if (socket.writable && !broken && (!message || !message._headerSent)) socket.write(HTTP1_ERROR_ANSWERS.get(status)!);
       socket.destroy(e);
       if (protocol) this.events.protocolError?.(status, e.code!);
     };
