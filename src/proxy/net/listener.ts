@@ -285,9 +285,11 @@ export class Listener {
   ) {
     /**
      * HTTP/1.1 connections condemned by a request that did not parse, broke a limit or timed out, whose answer
-     * (and close) waits for the answers before it ({@link onClientError1}).
+     * (and close) waits for the answers before it ({@link onClientError1}); and the responses of requests parsed
+     * on such a connection after that, which are not handed on: their answer is that error answer.
      */
     const failing = new WeakSet<net.Socket>();
+    const withheld = new WeakSet<http.ServerResponse>();
     /**
      * Counts a request in flight (listener and connection) until its response is done: its "close",
      * which both node:http (after "finish", or when the connection goes first) and the HTTP/2
@@ -349,6 +351,12 @@ export class Listener {
       // would have been called for nothing). Node's parser reads on after an upgrade request (a later read is
       // parsed as a new request) and during a drain.
       if (conn?.refused || conn?.closing) return;
+      // Parsed after the connection was condemned (a head timed out behind answers in flight; the parser reads
+      // on): not handed on; the error answer takes its place once the answers before it are sent.
+      if (failing.has(req.socket)) {
+        withheld.add(res);
+        return;
+      }
       const refused = refusedRequestHead(req);
       if (refused) {
         if (conn) conn.refused = true;
@@ -376,7 +384,7 @@ export class Listener {
      */
     const onContinue1 = (req: http.IncomingMessage, res: http.ServerResponse) => {
       const conn = this.connOf.get(req.socket);
-      if (!conn?.refused && !conn?.closing && !refusedRequestHead(req)) res.writeContinue();
+      if (!conn?.refused && !conn?.closing && !failing.has(req.socket) && !refusedRequestHead(req)) res.writeContinue();
       onRequest1(req, res);
     };
     /**
@@ -389,6 +397,10 @@ export class Listener {
     const onExpectation1 = (req: http.IncomingMessage, res: http.ServerResponse) => {
       const conn = this.connOf.get(req.socket);
       if (conn?.refused || conn?.closing) return;
+      if (failing.has(req.socket)) {
+        withheld.add(res);
+        return;
+      }
       if (conn) conn.refused = true;
       refuse(req, res, refusedRequestHead(req) ?? { status: 417, reason: "an expectation other than 100-continue" });
     };
@@ -412,7 +424,9 @@ export class Listener {
      * handed on (a bad chunk; its request timeout) is answered the same way, after the answers of the
      * requests before it: node's answer in place of its own unless that has begun (then the connection just
      * closes, as node:http closes it), and none at all when its answer was sent already (answered before its
-     * body was read: node:http's 400 came after it, read as the next request's answer).
+     * body was read: node:http's 400 came after it, read as the next request's answer). A request parsed after
+     * the connection was condemned (a head timed out behind answers in flight: the parser reads on) is not
+     * handed on; the error answer takes its place.
      */
     const onClientError1 = (e: Error & { code?: string }, socket: net.Socket) => {
       const protocol = e.code !== undefined && (e.code.startsWith("HPE_") || e.code === "ERR_HTTP_REQUEST_TIMEOUT");
@@ -430,7 +444,7 @@ export class Listener {
         this.events.protocolError?.(status, e.code!);
         // The answers to the requests before the broken one first, each in turn (node:http hands the socket to
         // the next queued response when one finishes); then the error answer in place of the broken request's
-        // unless that answer has begun; then the close.
+        // (or of a request parsed since, not handed on), unless that answer has begun; then the close.
         const afterAnswers = () => {
           if (socket.destroyed) return;
           const m = (socket as net.Socket & { _httpMessage?: HttpMessage | null })._httpMessage;
@@ -438,7 +452,7 @@ export class Listener {
             socket.destroy(e);
             return;
           }
-          const own = m !== null && m !== undefined && m.req === broken;
+          const own = m !== null && m !== undefined && (m.req === broken || withheld.has(m as unknown as http.ServerResponse));
           if (m && (!own || m.finished)) {
             const next = () => {
               m.off("finish", next);
