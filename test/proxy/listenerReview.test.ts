@@ -160,7 +160,15 @@ for (const colocatedHops of ["mtls", "inline"] as const) {
       const port = proxy.inboundPort("api", "shop", api.port);
       const s = await new Promise<tls.TLSSocket>((resolve, reject) => {
         const c = tls.connect(
-          { host: "127.0.0.1", port, cert: cert.certPem, key: cert.keyPem, ca: proxy.ca.certPem, ALPNProtocols: ["http/1.1"], checkServerIdentity: () => undefined },
+          {
+            host: "127.0.0.1",
+            port,
+            cert: cert.certPem,
+            key: cert.keyPem,
+            ca: proxy.ca.certPem,
+            ALPNProtocols: ["http/1.1"],
+            checkServerIdentity: () => undefined,
+          },
           () => resolve(c),
         );
         c.once("error", reject);
