@@ -230,6 +230,11 @@ function handshakeFailure(e: Error & { code?: string }): string {
   return "handshake failed";
 }
 
+/** Destroys a socket (a listener for a response's `socket` event). */
+function destroySocket(socket: net.Socket): void {
+  socket.destroy();
+}
+
 /** Closes the responses left in a closed connection's pipelining queue: each stops its exchange and leaves the in-flight count. */
 function closeQueued(queued: Set<http.ServerResponse>): void {
   for (const res of [...queued]) {
@@ -301,11 +306,18 @@ export class Listener {
     /**
      * A response queued behind another (HTTP/1.1 pipelining: node:http gives it the socket once the ones
      * before it are done) is remembered until it closes, so that the connection's close can close it (Node 20).
+     * One destroyed while still queued (its answer broken off: the upstream failed after its head) destroys the
+     * connection when it gets it, as Node 20 does itself: Node 24+ emits its `close` but then hands it the
+     * socket like any other, so that its buffered head and part of a body went out and the connection stayed
+     * open until idleTimeoutMs, the client waiting for the rest of a body that would never come.
      */
     const queue = (res: http.ServerResponse, conn: Conn) => {
       const q = (conn.queued ??= new Set());
       q.add(res);
-      res.once("close", () => q.delete(res));
+      res.once("close", () => {
+        q.delete(res);
+        if (res.destroyed && !res.socket) res.once("socket", destroySocket);
+      });
     };
     /** Answers a request the listener refuses itself, closes its connection, and reports it. */
     const refuse = (req: http.IncomingMessage, res: http.ServerResponse, refused: { status: number; reason: string }) => {
