@@ -5,40 +5,15 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import http from "node:http";
-import net, { type AddressInfo } from "node:net";
+import type { AddressInfo } from "node:net";
 import tls from "node:tls";
-import { closeAgents, meshConfig, registry, startMesh } from "./support.js";
+import { closeAgents, inFlight, meshConfig, rawClient, registry, startMesh, statusLines, until } from "./support.js";
 import type { ProxyRuntime } from "../../src/proxy/runtime.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(check: () => boolean | Promise<boolean>, ms = 5000): Promise<boolean> {
-  for (let i = 0; i < ms / 20; i++) {
-    if (await check()) return true;
-    await sleep(20);
-  }
-  return false;
-}
-
-async function rawClient(port: number): Promise<{ s: net.Socket; got: () => string; closed: () => boolean }> {
-  const s = net.connect(port, "127.0.0.1");
-  await new Promise((r) => s.once("connect", r));
-  let got = "";
-  let closed = false;
-  s.on("data", (d: Buffer) => (got += d.toString("latin1")));
-  s.on("close", () => (closed = true));
-  s.on("error", () => {});
-  return { s, got: () => got, closed: () => closed };
-}
-
-async function inFlight(proxy: ProxyRuntime, prefix: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${proxy.port("admin")}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith(`unimesh_requests_in_flight{listener="${prefix}`));
-  if (!line) throw new Error(`no in-flight gauge for ${prefix}`);
-  return Number(line.split(" ").pop());
-}
-
-const statuses = (got: string) => got.match(/HTTP\/1\.1 \d{3} /g) ?? [];
+/** The status lines of the answers a raw client got. */
+const statuses = statusLines;
 const GET = (path: string, extra = "") => `GET ${path} HTTP/1.1\r\nHost: api:8080\r\n${extra}\r\n`;
 const CHUNKED = (path: string) => `POST ${path} HTTP/1.1\r\nHost: api:8080\r\nTransfer-Encoding: chunked\r\n\r\n`;
 

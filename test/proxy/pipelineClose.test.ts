@@ -15,46 +15,14 @@
  * Through both of the proxy's modes.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import net from "node:net";
-import { closeAgents, meshConfig, registry, startApp, startMesh, type App } from "./support.js";
+import { closeAgents, inFlight, meshConfig, rawClient, registry, startApp, startMesh, statusLines, until, type App } from "./support.js";
 import type { ProxyRuntime } from "../../src/proxy/runtime.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Waits until `check` is true (polled every 20 ms, up to 5 s); returns whether it became true. */
-async function until(check: () => boolean | Promise<boolean>): Promise<boolean> {
-  for (let i = 0; i < 250; i++) {
-    if (await check()) return true;
-    await sleep(20);
-  }
-  return false;
-}
-
-/** A raw client connection to `port`: what it was sent, and whether it was closed. */
-async function rawClient(port: number): Promise<{ s: net.Socket; got: () => string; closed: () => boolean }> {
-  const s = net.connect(port, "127.0.0.1");
-  await new Promise((r) => s.once("connect", r));
-  let got = "";
-  let closed = false;
-  s.on("data", (d: Buffer) => (got += d.toString("latin1")));
-  s.on("close", () => (closed = true));
-  s.on("error", () => {});
-  return { s, got: () => got, closed: () => closed };
-}
-
-/** The in-flight gauge of the listener whose key starts with `prefix`, from the admin endpoint. */
-async function inFlight(proxy: ProxyRuntime, prefix: string): Promise<number> {
-  const r = await fetch(`http://127.0.0.1:${proxy.port("admin")}/metrics`);
-  const text = await r.text();
-  const line = text.split("\n").find((l) => l.startsWith(`unimesh_requests_in_flight{listener="${prefix}`));
-  if (!line) throw new Error(`no in-flight gauge for ${prefix}`);
-  return Number(line.split(" ").pop());
-}
-
 const GET = (path: string, extra = "") => `GET ${path} HTTP/1.1\r\nHost: api:8080\r\n${extra}\r\n`;
 
-/** The status lines of the answers a raw client got (answers follow each other with no separator). */
-const statuses = (got: string) => got.match(/HTTP\/1\.1 \d{3} /g) ?? [];
+/** The status lines of the answers a raw client got. */
+const statuses = statusLines;
 
 for (const colocatedHops of ["mtls", "inline"] as const) {
   describe(`HTTP/1.1 pipelining when the connection ends (colocatedHops: ${colocatedHops})`, () => {

@@ -348,3 +348,37 @@ export async function countAccepted<T>(port: number, fn: () => Promise<T>): Prom
     unsubscribe("net.server.socket", onSocket);
   }
 }
+
+/** Waits until `check` is true, polled every 20 ms for up to `ms`; returns whether it became true. */
+export async function until(check: () => boolean | Promise<boolean>, ms = 5000): Promise<boolean> {
+  for (let i = 0; i < ms / 20; i++) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return false;
+}
+
+/** A raw client connection to `port` on 127.0.0.1: the socket, what it was sent (latin1), and whether it closed. */
+export async function rawClient(port: number): Promise<{ s: net.Socket; got: () => string; closed: () => boolean }> {
+  const s = net.connect(port, "127.0.0.1");
+  await new Promise((r) => s.once("connect", r));
+  let got = "";
+  let closed = false;
+  s.on("data", (d: Buffer) => (got += d.toString("latin1")));
+  s.on("close", () => (closed = true));
+  s.on("error", () => {});
+  return { s, got: () => got, closed: () => closed };
+}
+
+/** The in-flight gauge (`unimesh_requests_in_flight`) of the listener whose key starts with `prefix`, from the admin endpoint. */
+export async function inFlight(proxy: { port(key: string): number }, prefix: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${proxy.port("admin")}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`unimesh_requests_in_flight{listener="${prefix}`));
+  if (!line) throw new Error(`no in-flight gauge for ${prefix}`);
+  return Number(line.split(" ").pop());
+}
+
+/** The status lines of the HTTP/1.1 answers a raw client got, in order (answers follow each other with no separator). */
+export function statusLines(got: string): string[] {
+  return got.match(/HTTP\/1\.1 \d{3} /g) ?? [];
+}
