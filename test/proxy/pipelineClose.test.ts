@@ -114,6 +114,16 @@ for (const colocatedHops of ["mtls", "inline"] as const) {
         expect(await until(async () => (await inFlight(proxy, "outbound|")) === 0)).toBe(true);
       });
 
+    test("bytes after an HTTP/1.0 request without keep-alive are ignored the same way: its answer, then the close", async () => {
+      asked.length = 0;
+      const c = await rawClient(proxy.outboundPort("web", "shop"));
+      c.s.write("GET /slow-10 HTTP/1.0\r\nHost: api:8080\r\n\r\n" + GET("/after-10"));
+      expect(await until(() => c.closed())).toBe(true);
+      expect(asked).toEqual(["/slow-10"]);
+      expect(statuses(c.got())).toEqual(["HTTP/1.1 200 "]);
+      expect(c.got()).toContain("answer to /slow-10");
+    });
+
     test("a request that does not parse, pipelined behind two whose answers are on their way: both answers, in order, then node's 400, then the close", async () => {
       asked.length = 0;
       const c = await rawClient(proxy.outboundPort("web", "shop"));

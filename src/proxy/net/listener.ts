@@ -98,8 +98,9 @@ const H2_PREFACE = Buffer.from("PRI * HTTP/2.0");
  * maxHeaderSize: probed on Node 20 and 26), 408 for a head or request not received within headersTimeout or
  * requestTimeout (`ERR_HTTP_REQUEST_TIMEOUT`), 400 for every other parse error (ambiguous framing, obs-fold,
  * bare CR or LF, an invalid chunk size or version, a head cut short by the client's FIN...). The listener
- * listens for `clientError` to count these (with a listener, node:http leaves the answer to it), and writes
- * the same bytes under the same condition.
+ * listens for `clientError` to count these (with a listener, node:http leaves the answer to it) and writes the
+ * same bytes; when, differs from node:http where answers are still on their way on the connection (they go
+ * first: see `onClientError1` in the Listener constructor).
  */
 const HTTP1_ERROR_ANSWERS: ReadonlyMap<number, Buffer> = new Map(
   [400, 408, 413, 431].map((status) => [status, Buffer.from(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`, "latin1")]),
