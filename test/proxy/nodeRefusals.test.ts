@@ -194,6 +194,36 @@ for (const colocatedHops of ["mtls", "inline"] as const) {
       expect(api.heads.filter((u) => u.includes("v10-no-host"))).toEqual(["/inbound/v10-no-host", "/outbound/v10-no-host"]);
     });
 
+    test("a request line of another major version than 1 (HTTP/2.0, HTTP/0.9, none: 0.9 to Node) is refused 505 by the listener (DPE), counted and logged, and closed: nothing behind it is served", async () => {
+      for (const [name, port, host] of listeners()) {
+        const before = await requests(series(name, 505));
+        const next = `GET /${name}/version-next HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`;
+        for (const head of [
+          `GET /${name}/version-20 HTTP/2.0\r\nHost: ${host}\r\n\r\n${next}`,
+          `GET /${name}/version-09 HTTP/0.9\r\nHost: ${host}\r\n\r\n${next}`,
+          `GET /${name}/version-none\r\n\r\n${next}`,
+        ]) {
+          const a = await rawText(port, head);
+          expect({ closed: a.closed, statuses: statuses(a.text) }, `${name} ${head}`).toEqual({
+            closed: true,
+            statuses: ["HTTP/1.1 505 HTTP Version Not Supported"],
+          });
+          expect(a.text, `${name} ${head}`).toMatch(/\r\nx-unimesh-flag: DPE\r\n[^]*unimesh: HTTP\/(2\.0|0\.9) is not supported on an HTTP\/1\.1 connection\n/);
+        }
+        expect(await requests(series(name, 505)), name).toBe(before + 3);
+      }
+      // Node's parser served all three as ordinary requests before.
+      expect(api.heads.filter((u) => u.includes("/version-"))).toEqual([]);
+      expect((await logged("/version-")).map((l) => [l.direction, l.path, l.status, l.flags])).toEqual([
+        ["inbound", "/inbound/version-20", 505, ["DPE"]],
+        ["inbound", "/inbound/version-09", 505, ["DPE"]],
+        ["inbound", "/inbound/version-none", 505, ["DPE"]],
+        ["outbound", "/outbound/version-20", 505, ["DPE"]],
+        ["outbound", "/outbound/version-09", 505, ["DPE"]],
+        ["outbound", "/outbound/version-none", 505, ["DPE"]],
+      ]);
+    });
+
     test("an Expect other than 100-continue is refused 417 by the listener (DPE), counted and logged, and the connection closed: nothing pipelined behind it is served", async () => {
       for (const [name, port, host] of listeners()) {
         const before = await requests(series(name, 417));

@@ -157,8 +157,14 @@ export function upgradeOf(req: http.IncomingMessage): string | undefined {
  * upgrades (`upgrade_failed`, and it closes the connection): the proxy has none, and the app got a plain
  * request without Upgrade while the client waited for `101`. `h2c` alone is ignored, as Envoy ignores it
  * (RFC 9110 §7.8: a server MAY ignore Upgrade), and the connection is closed after the answer.
+ * A request line of another major version than 1 is 505 (RFC 9110 §15.6.6; nginx answers `HTTP/2.0` so, Envoy
+ * refuses HTTP/0.9): Node's parser takes `HTTP/2.0` and `HTTP/0.9`, and a request line without a version
+ * (`GET /a`) as 0.9, and served them as ordinary requests, the app and the access log seeing a protocol the
+ * connection does not speak (an HTTP/2 request never arrives as a request line; HTTP/0.9 has no headers, so
+ * the answer could not be read as one by an HTTP/0.9 client anyway).
  */
 export function refusedRequestHead(req: http.IncomingMessage): { status: number; reason: string } | undefined {
+  if (req.httpVersionMajor !== 1) return { status: 505, reason: `HTTP/${req.httpVersion} is not supported on an HTTP/1.1 connection` };
   const raw = req.rawHeaders;
   let hosts = 0;
   for (let i = 0; i < raw.length; i += 2) {
