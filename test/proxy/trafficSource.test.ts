@@ -1,6 +1,9 @@
 /** `trafficSource`: a source-scoped policy applies only to calls from its source identities. */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ProxyAgent, request } from "undici";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { call, closeAgents, meshConfig, registry, startApp, startMesh, type App } from "./support.js";
 import type { ProxyRuntime } from "../../src/proxy/runtime.js";
 
@@ -61,6 +64,8 @@ describe("trafficSource", () => {
 describe("trafficSource: who may use an outbound listener", () => {
   const TOKEN = "s3cret-token-for-mobile-bff";
   let catalog: App, mobile: App, proxy: ProxyRuntime;
+  const dir = mkdtempSync(join(tmpdir(), "unimesh-traffic-source-"));
+  const logFile = join(dir, "access.log");
   beforeAll(async () => {
     [catalog, mobile] = await Promise.all(["catalog", "mobile"].map((n) => startApp(n)));
     const reg = registry([
@@ -79,6 +84,7 @@ spec:
   allow: [{source: {serviceAccounts: [mobile-bff]}}]
 `,
         reg,
+        { accessLog: { enabled: true, path: logFile } },
       ),
     );
   });
@@ -86,6 +92,7 @@ spec:
     await proxy?.stop();
     await closeAgents();
     await Promise.all([catalog, mobile].map((a) => a?.close()));
+    rmSync(dir, { recursive: true, force: true });
   });
   const out = () => proxy.outboundPort("mobile-bff", "shop");
 
@@ -104,6 +111,19 @@ spec:
       });
     }
     expect(catalog.seen.length).toBe(0);
+    // Counted and logged as the chain's other refusals (it was counted only): nobody's, to no destination.
+    const metrics = await (await request(`http://127.0.0.1:${proxy.port("admin")}/metrics`)).body.text();
+    expect(metrics).toMatch(/^unimesh_requests_total\{direction="outbound",source="unknown",destination="-",response_code="407"\} 4$/m);
+    await new Promise((r) => setTimeout(r, 50));
+    const lines = readFileSync(logFile, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.direction, l.source, l.destination, l.method, l.path, l.status, l.flags])).toEqual(
+      Array(4).fill(["outbound", "unknown", "-", "GET", "/", 407, ["UAEX"]]),
+    );
+    // The credentials a caller sent are not written anywhere in the log.
+    expect(readFileSync(logFile, "utf8")).not.toMatch(/wrong-token|Basic |s3cret/);
   });
 
   test("with the token (HTTP_PROXY credentials, or Bearer), the app's calls carry its identity; the token is not forwarded", async () => {

@@ -34,7 +34,8 @@ export function proxyAuthorization(x: OutboundExchange): Step {
     flag: "UAEX",
     headers: { "proxy-authenticate": `Basic realm="unimesh outbound ${x.caller.namespace}/${x.caller.serviceAccount}"` },
   });
-  // Not the caller's identity: whoever sent this is unknown.
-  x.ctx.metrics.request("outbound", "unknown", "-", 407, (performance.now() - x.started) / 1000);
+  // Counted and logged as the chain's other refusals. Not the caller's identity: whoever sent this is unknown;
+  // no destination was resolved.
+  x.record(407, ["UAEX"], { source: "unknown", destination: "-" });
   return DONE;
 }
