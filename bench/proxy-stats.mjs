@@ -10,7 +10,8 @@ export function toMs(v) {
 }
 
 /**
- * One wrk run (`wrk --latency`): requests, req/s, p50/p99 in ms, non-2xx/3xx answers and socket errors
+ * One wrk run (`wrk --latency`): requests, req/s, p50/p99 in ms, p99.9 and max in ms when the run used
+ * bench/proxy-latency.lua (its `Latency tail:` line; NaN otherwise), non-2xx/3xx answers and socket errors
  * (connect, read, write, timeout: wrk counts a request as a timeout after 2 s). `errors` is their sum.
  */
 export function parseWrk(out) {
@@ -18,11 +19,14 @@ export function parseWrk(out) {
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   const p50Ms = toMs(/\s50%\s+(\S+)/.exec(out)?.[1]);
   const p99Ms = toMs(/\s99%\s+(\S+)/.exec(out)?.[1]);
+  const tail = /Latency tail: p99\.9 (\d+)us max (\d+)us/.exec(out);
+  const p999Ms = tail ? Number(tail[1]) / 1000 : NaN;
+  const maxMs = tail ? Number(tail[2]) / 1000 : NaN;
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
   const s = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   const socketErrors = s ? { connect: +s[1], read: +s[2], write: +s[3], timeout: +s[4] } : { connect: 0, read: 0, write: 0, timeout: 0 };
   const errors = non2xx + socketErrors.connect + socketErrors.read + socketErrors.write + socketErrors.timeout;
-  return { requests, rps, p50Ms, p99Ms, non2xx, socketErrors, errors };
+  return { requests, rps, p50Ms, p99Ms, p999Ms, maxMs, non2xx, socketErrors, errors };
 }
 
 /**
@@ -84,6 +88,8 @@ export function summarize(runs) {
     rps: round(median(runs.map((r) => r.rps)), 0),
     p50Ms: round(median(runs.map((r) => r.p50Ms)), 3),
     p99Ms: round(median(runs.map((r) => r.p99Ms)), 3),
+    // Only with wrk and bench/proxy-latency.lua; null otherwise.
+    p999Ms: round(median(runs.map((r) => r.p999Ms)), 3),
     cpuUsPerReq: round(median(cpuPerReqUs), 1),
     rpsSpread: round(spread(runs.map((r) => r.rps)), 3),
     p99Spread: round(spread(runs.map((r) => r.p99Ms)), 3),

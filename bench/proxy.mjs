@@ -163,7 +163,17 @@ function cpuMs(pid) {
 
 function load(port, connections, seconds) {
   if (wrk) {
-    const [c, a] = onCpu(0, "wrk", ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency", "-H", `Host: ${HOST}`, `http://127.0.0.1:${port}${PATH}`]);
+    const [c, a] = onCpu(0, "wrk", [
+      "-t1",
+      `-c${connections}`,
+      `-d${seconds}s`,
+      "--latency",
+      "-s",
+      join(root, "bench/proxy-latency.lua"),
+      "-H",
+      `Host: ${HOST}`,
+      `http://127.0.0.1:${port}${PATH}`,
+    ]);
     return parseWrk(execFileSync(c, a, { encoding: "utf8" }));
   }
   const [c, a] = onCpu(0, process.execPath, [
@@ -273,7 +283,7 @@ try {
         runs[c][s.name].push(r);
         const cpu = r.cpuMs !== undefined && r.requests ? ` ${((r.cpuMs * 1000) / r.requests).toFixed(1)} µs CPU/req` : "";
         log(
-          `round ${round + 1}/${ROUNDS} c=${c} ${s.name}: ${Math.round(r.rps)} req/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms${cpu}${r.errors ? ` ERRORS ${r.errors} (non-2xx ${r.non2xx}, socket ${JSON.stringify(r.socketErrors ?? {})})` : ""}`,
+          `round ${round + 1}/${ROUNDS} c=${c} ${s.name}: ${Math.round(r.rps)} req/s p50 ${r.p50Ms} ms p99 ${r.p99Ms} ms${Number.isFinite(r.p999Ms) ? ` p99.9 ${r.p999Ms} ms` : ""}${cpu}${r.errors ? ` ERRORS ${r.errors} (non-2xx ${r.non2xx}, socket ${JSON.stringify(r.socketErrors ?? {})})` : ""}`,
         );
       }
     }

@@ -32,6 +32,8 @@ describe("bench/proxy-stats", () => {
       rps: 4400,
       p50Ms: 0.812,
       p99Ms: 1020,
+      p999Ms: NaN,
+      maxMs: NaN,
       non2xx: 7,
       socketErrors: { connect: 0, read: 3, write: 0, timeout: 2 },
       errors: 12,
@@ -39,6 +41,9 @@ describe("bench/proxy-stats", () => {
     const clean = parseWrk(WRK.replace(/ {2}Socket errors.*\n/, "").replace(/ {2}Non-2xx.*\n/, ""));
     expect(clean.errors).toBe(0);
     expect(clean.non2xx).toBe(0);
+    // bench/proxy-latency.lua's line (wrk runs done() after its own report).
+    const tail = parseWrk(`${WRK}Latency tail: p99.9 4250us max 31020us\n`);
+    expect([tail.p999Ms, tail.maxMs, tail.p99Ms]).toEqual([4.25, 31.02, 1020]);
   });
 
   test("CPU ticks of a process and its descendants (nginx master + worker), not of others", () => {
