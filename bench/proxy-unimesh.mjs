@@ -4,7 +4,8 @@
 // outbound listener (route table: header match, 90/10 canary, timeout, retries, outlier detection)
 // → mutual TLS → the chosen reviews instance's inbound listener (strict mTLS, access control) → upstream.
 // With --inline, the hop between the two co-located listeners is in-process (colocatedHops: inline).
-// Usage: node bench/proxy-unimesh.mjs <outbound port> <upstream port v1> <v2> <v3> [--inline] [--access-log] [--dist=<dir>]
+// With --h1-server=<name>, UNIMESH_H1_SERVER=<name> for the listeners (llhttp: src/proxy/net/h1server.ts).
+// Usage: node bench/proxy-unimesh.mjs <outbound port> <upstream port v1> <v2> <v3> [--inline] [--access-log] [--dist=<dir>] [--h1-server=<name>]
 import { readdirSync, readFileSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,6 +16,8 @@ const distArg = process.argv.find((a) => a.startsWith("--dist="))?.slice(7);
 const { loadModel, translate, builtin, mergeProxyDocuments, startProxy } = await import(join(distArg ?? join(root, "dist"), "index.js"));
 const [outbound, v1, v2, v3] = process.argv.slice(2, 6).map(Number);
 const accessLog = process.argv.includes("--access-log");
+const h1Server = process.argv.find((a) => a.startsWith("--h1-server="))?.slice(12);
+if (h1Server) process.env.UNIMESH_H1_SERVER = h1Server;
 
 const dir = join(root, "examples/bookinfo");
 const inputs = readdirSync(dir)
