@@ -38,34 +38,39 @@
  * Unlike with `ServerResponse`, the server does NOT emit `'drain'` on it (srv socketOnDrain
  * 758/876/897): `H1Response` listens to the socket's `drain` itself while it holds the socket.
  *
- * Deliberate differences from `ServerResponse` (each one covered by test/proxy/h1response.test.ts):
+ * Deliberate differences from `ServerResponse` (those a differential case shows are in the test's `allowed`):
  * - Chunk boundaries: the chunked writes of one tick (and `end`'s body) go out as ONE chunk, as Node 24+
  *   does (out v24 `kChunkedBuffer`, uncork 301/338), also for a response still waiting for its socket and
  *   when the socket is corked by someone else (Node 24+ coalesces only while it holds an uncorked socket;
  *   Node 20 frames every write). Same de-chunked body.
  * - `destroy()` of a response waiting for its socket (pipelining): `close` on the next tick (Node 24+,
- *   out emitDestroyNT 391/428) AND the socket destroyed once it is handed over (Node 20, out 333
- *   `socketDestroyOnConnect`): Node 24+ wrote its buffered bytes and kept the connection, the client waiting
- *   for the rest of a body that never comes (listener.ts `queue` works around it).
- * - A `writeHead` that throws leaves no state behind (status, flags): node has already set `statusCode`
- *   and the flags of the headers before the bad one (`_last` from `connection: close`, `chunkedEncoding`
- *   from `transfer-encoding: chunked`), which a second `writeHead` then inherits (a Content-Length answer
- *   framed as chunked, or closed). `statusCode` alone is kept, as node sets it before the headers.
+ *   out emitDestroyNT 391/428) AND the socket destroyed, unwritten, once it is handed over (Node 20, out
+ *   333 `socketDestroyOnConnect`; Node 20 emits `close` only then). Node 24+ writes what it had buffered,
+ *   a whole answer even (then `finish` after its `close`), and keeps the connection: after a partial body
+ *   the client waits for the rest until the idle timeout (listener.ts `queue` works around it).
+ * - A `writeHead` that throws leaves nothing behind but `statusCode` (which node sets first too). Node keeps
+ *   the reason phrase of the status that failed (`statusMessage`: its next `writeHead(502)` says
+ *   `502 OK`, e.g. localReply after a Wasm transform's bad head) and the flags of the headers before the
+ *   bad one: `_last` from `connection: close` (it then closes after a head that said keep-alive),
+ *   `chunkedEncoding` from `transfer-encoding: chunked` (a Content-Length answer framed as chunked).
  * - `writeContinue()` after the head throws `ERR_HTTP_HEADERS_SENT` (Node 24+ writeInformation srv
- *   v24:313); Node 20 writes `100 Continue` into the middle of the answer.
+ *   v24:314); Node 20 writes `100 Continue` into the middle of the answer.
  * - `'finish'` is not emitted when the last write failed (Node 24+ onFinish out v24:1158; Node 20 emits
  *   it unless the socket `_hadError`, out 1029).
  * - Header values are validated strictly (`/[^\t\x20-\x7e\x80-\xff]/`) whatever the process flags: Node
  *   24+ relaxes it under `--insecure-http-parser` when the server does not say (the proxy's servers say
  *   `insecureHTTPParser: false`, so node:http was strict there too).
- * - `'drain'`: emitted when the socket drains (as Node 24+: only once nothing is buffered), when a queued
- *   response's buffer was flushed on `assignSocket`, and at the end of a tick whose coalesced chunk was
- *   written out and left nothing buffered; how many `drain`s come for one back-pressured stretch can
- *   differ from node's, never zero when `write` returned false (the socket stays open).
+ * - `'drain'`: on the socket's `drain` while `write` is owed one (Node 20's rule, srv v20:769; Node 24+
+ *   also wants nothing buffered, which can lose it while a chunk is being coalesced), when a queued
+ *   response's buffer went out whole on `assignSocket`, and at the end of a tick that left nothing
+ *   buffered (Node 24+ uncork). Which `write` returns false and how many `drain`s come can differ from
+ *   node's (a coalesced chunk counts whole); a `false` is always followed by a `drain` while the socket lives.
  * - `Date`: a once-per-second cache of its own (node's `internal/http` utcDate is not reachable): the
- *   same string at the same second, switching at a second boundary as node's does.
+ *   same string at the same second, reset at the next whole second as node's.
  * - `write`/`end` take no callbacks; `write` after `end` emits `ERR_STREAM_WRITE_AFTER_END` as `'error'`
  *   on the next tick as node does (with no listener, that is an uncaught exception there too).
+ * - The `socket`'s `drain` is listened to only once a `write` returned false (node:http's server listens
+ *   to it for the whole connection).
  */
 import http from "node:http";
 import type net from "node:net";
@@ -76,7 +81,7 @@ import { getDefaultHighWaterMark } from "node:stream";
 /** A socket as node:http and this class decorate it: the response that holds it, node's error flag. */
 export type H1Socket = net.Socket & { _httpMessage?: unknown; _hadError?: boolean };
 
-/** Node's own rules (out 213-224 v20 / 243-284 v24+): `_http_common`'s checks when reachable. */
+/** Node's own rules (`lib/_http_common.js` checkIsHttpToken/checkInvalidHeaderChar v20:211-224, v24/v26:243-284), when reachable. */
 type HttpCommon = { _checkIsHttpToken(s: string): boolean; _checkInvalidHeaderChar(s: unknown): boolean };
 let common: HttpCommon | undefined;
 try {
@@ -90,7 +95,7 @@ const INVALID_VALUE_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
 const isToken: (s: string) => boolean = common ? common._checkIsHttpToken : (s) => TOKEN.test(s);
 const invalidChar: (v: unknown) => boolean = common ? common._checkInvalidHeaderChar : (v) => INVALID_VALUE_CHAR.test(v as string);
 
-/** out RE_CONN_CLOSE (v20:84) and `_http_common` chunkExpression. */
+/** out RE_CONN_CLOSE (v20:89) and `_http_common` chunkExpression. */
 const RE_CONN_CLOSE = /(?:^|\W)close(?:$|\W)/i;
 const RE_TE_CHUNKED = /(?:^|\W)chunked(?:$|\W)/i;
 const CRLF = Buffer.from("\r\n");
@@ -124,6 +129,22 @@ function nodeError(Base: ErrorConstructor | RangeErrorConstructor | TypeErrorCon
   return e;
 }
 
+/** A header name in lower case, without a new string for the usual spellings (out v26 lowerOutgoingHeaderName). */
+function lowerName(name: string): string {
+  switch (name) {
+    case "connection":
+    case "transfer-encoding":
+    case "content-length":
+    case "date":
+    case "expect":
+    case "trailer":
+    case "keep-alive":
+      return name;
+    default:
+      return name.toLowerCase();
+  }
+}
+
 let utcLine: string | undefined;
 function resetUtc(): void {
   utcLine = undefined;
@@ -153,7 +174,7 @@ function onSocketClose(this: H1Socket): void {
   if (m instanceof H1Response) closeNT(m);
 }
 
-/** A socket's `drain`: its response's `drain` when it wanted one and nothing is buffered (srv socketOnDrain v24:876). */
+/** A socket's `drain`: its response's `drain` when it wanted one (srv socketOnDrain 758/876/897). */
 function onSocketDrain(this: H1Socket): void {
   const m = this._httpMessage;
   if (m instanceof H1Response) m.drained();
@@ -181,7 +202,7 @@ function tickNT(res: H1Response): void {
   res.endTick();
 }
 
-/** out onError/emitErrorNt (v20:855-874): `write` after `end`, as `'error'` on the next tick unless destroyed by then. */
+/** out onError/emitErrorNt (v20:866-885): `write` after `end`, as `'error'` on the next tick unless destroyed by then. */
 function errorNT(res: H1Response, err: Error): void {
   if (!res.destroyed) res.emit("error", err);
 }
@@ -221,6 +242,8 @@ export class H1Response extends EventEmitter {
   private contentLength: number | null = null;
   private trailer = "";
   private needDrain = false;
+  /** {@link onSocketDrain} is on the socket. */
+  private drainListened = false;
   private readonly highWaterMark: number;
   /** Bytes written while waiting for the socket. */
   private output: Out[] | null = null;
@@ -257,7 +280,7 @@ export class H1Response extends EventEmitter {
     return this.finished;
   }
 
-  /** Ended, and every byte handed to the kernel (out `writableFinished` v20:180). */
+  /** Ended, and every byte handed to the kernel (out `writableFinished` v20:170). */
   get writableFinished(): boolean {
     return this.finished && this.outputSize === 0 && this.chunksLength === 0 && (!this.socket || this.socket.writableLength === 0);
   }
@@ -279,7 +302,6 @@ export class H1Response extends EventEmitter {
     if (socket._httpMessage) throw nodeError(Error, "ERR_HTTP_SOCKET_ASSIGNED", "ServerResponse has an already assigned socket");
     socket._httpMessage = this;
     socket.on("close", onSocketClose);
-    socket.on("drain", onSocketDrain);
     this.socket = socket;
     this.emit("socket", socket);
     if (this.destroyed) {
@@ -297,21 +319,28 @@ export class H1Response extends EventEmitter {
     if (this.chunksLength !== 0) this.flushChunk();
     const ret = this.flushOutput(socket);
     socket.uncork();
-    if (!this.finished && this.needDrain && ret !== false) {
-      this.needDrain = false;
-      this.emit("drain");
+    if (!this.finished && this.needDrain) {
+      if (ret !== false) {
+        this.needDrain = false;
+        this.emit("drain");
+      } else {
+        this.listenDrain(socket);
+      }
     }
   }
 
   /** Takes the socket back (srv detachSocket 292/307/318): called by the server on `'finish'`. */
   detachSocket(socket: H1Socket): void {
     socket.removeListener("close", onSocketClose);
-    socket.removeListener("drain", onSocketDrain);
+    if (this.drainListened) {
+      this.drainListened = false;
+      socket.removeListener("drain", onSocketDrain);
+    }
     if (socket._httpMessage === this) socket._httpMessage = null;
     this.socket = null;
   }
 
-  /** `HTTP/1.1 100 Continue` now (srv writeContinue 299; throws after the head as Node 24+, srv v24:313). */
+  /** `HTTP/1.1 100 Continue` now (srv writeContinue 299; throws after the head as Node 24+, srv v24:314). */
   writeContinue(): void {
     if (this._header !== null) throw nodeError(Error, "ERR_HTTP_HEADERS_SENT", "Cannot write headers after they are sent to the client");
     this.writeRaw(CONTINUE, "latin1", null);
@@ -360,7 +389,7 @@ export class H1Response extends EventEmitter {
         if (!Object.hasOwn(headers, key)) continue;
         checkName(key);
         let value = headers[key] as string | number | string[] | undefined;
-        // out processHeader (v20:552): a content-disposition after a non-zero content-length is re-read from
+        // out processHeader (v20:546-560): a content-disposition after a non-zero content-length is re-read from
         // latin1 bytes as UTF-8 (nodejs/node#46528), byte for byte as node.
         if (key.length === 19 && contentLength && key.toLowerCase() === "content-disposition") {
           value = Array.isArray(value) ? value.map((v) => Buffer.from(v, "latin1").toString()) : Buffer.from(value as string, "latin1").toString();
@@ -378,7 +407,7 @@ export class H1Response extends EventEmitter {
           header += key + ": " + v + "\r\n";
           // out matchHeader (v20:588).
           if (key.length < 4 || key.length > 17) continue;
-          switch (key.toLowerCase()) {
+          switch (lowerName(key)) {
             case "connection":
               connection = true;
               if (RE_CONN_CLOSE.test(v as string)) last = true;
@@ -478,8 +507,18 @@ export class H1Response extends EventEmitter {
    */
   write(chunk: Data, encoding?: BufferEncoding): boolean {
     const ret = this.write_(chunk, encoding, false);
-    if (!ret) this.needDrain = true;
+    if (!ret) {
+      this.needDrain = true;
+      if (this.socket !== null) this.listenDrain(this.socket);
+    }
     return ret;
+  }
+
+  /** Listens to the socket's `drain` (only once a `write` returned false: most responses never need it). */
+  private listenDrain(socket: H1Socket): void {
+    if (this.drainListened) return;
+    this.drainListened = true;
+    socket.on("drain", onSocketDrain);
   }
 
   private write_(chunk: Data, encoding: BufferEncoding | undefined, fromEnd: boolean): boolean {
@@ -541,7 +580,7 @@ export class H1Response extends EventEmitter {
           this.contentLength = typeof chunk === "string" ? Buffer.byteLength(chunk, encoding) : chunk.byteLength;
           this.writeHead(this.statusCode);
         }
-        // Node 24+ maybePrepareFinalChunk (out v24:1099): the last bytes of a body of known length carry 'finish'.
+        // Node 24+ maybePrepareFinalChunk (out v24:1060): the last bytes of a body of known length carry 'finish'.
         if (this.hasBody && !this.chunkedEncoding) {
           done = this.finishCallback();
           this.send(chunk, encoding, done);
@@ -588,7 +627,10 @@ export class H1Response extends EventEmitter {
 
   /** @internal The socket drained (called by {@link onSocketDrain}). */
   drained(): void {
-    if (!this.finished && this.needDrain && this.writableLength === 0) {
+    // Node 20's rule (srv v20:769): Node 24+ also waits for its writableLength to be 0, which counts a chunk
+    // being coalesced in this tick: that drain would be lost if the chunk, once written, did not fill the
+    // socket's buffer again.
+    if (!this.finished && this.needDrain) {
       this.needDrain = false;
       this.emit("drain");
     }
