@@ -32,7 +32,7 @@ type Op =
   | { op: "destroy" }
   | { op: "assign" }
   | { op: "tick" }
-  /** Waits for `drain` (at most 3 s: then "no drain"). */
+  /** Waits for `drain` (at most 10 s: then "no drain"). */
   | { op: "drain" }
   /** Writes `size`-byte chunks until `write` returns false (at most 64), `rounds` times, each time waiting for `drain` unless queued. */
   | { op: "pump"; size: number; rounds: number };
@@ -189,7 +189,7 @@ async function run(kind: "node" | "h1", c: Case): Promise<Outcome> {
           break;
         case "drain":
           results.push(
-            await Promise.race([new Promise((d) => res.once("drain", () => d("drain"))), new Promise((d) => setTimeout(() => d("no drain"), 3000).unref())]),
+            await Promise.race([new Promise((d) => res.once("drain", () => d("drain"))), new Promise((d) => setTimeout(() => d("no drain"), 10_000).unref())]),
           );
           break;
         case "pump": {
@@ -208,7 +208,7 @@ async function run(kind: "node" | "h1", c: Case): Promise<Outcome> {
       results.push(errorOf(e));
     }
   }
-  const settled = await Promise.race([closedP.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 3000).unref())]);
+  const settled = await Promise.race([closedP.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref())]);
   const last = res._last;
   if (!socket.destroyed) socket.end();
   const bytes = await received;

@@ -317,10 +317,12 @@ export class H1Response extends EventEmitter {
     }
     socket.cork();
     if (this.chunksLength !== 0) this.flushChunk();
-    const ret = this.flushOutput(socket);
+    this.flushOutput(socket);
     socket.uncork();
+    // out _flush: `drain` at once when the socket took it all below its high-water mark (Node 24+ `ret !==
+    // false`; Node 20 `ret`, no drain when nothing was buffered), else on the socket's.
     if (!this.finished && this.needDrain) {
-      if (ret !== false) {
+      if (!socket.writableNeedDrain) {
         this.needDrain = false;
         this.emit("drain");
       } else {
