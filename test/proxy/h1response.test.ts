@@ -32,6 +32,13 @@ type Op =
   | { op: "destroy" }
   | { op: "assign" }
   | { op: "tick" }
+  /** The socket corked / uncorked by someone else. */
+  | { op: "cork" }
+  | { op: "uncork" }
+  /** The client goes away (reset); waits for the server socket's close. */
+  | { op: "hangup" }
+  /** The response before this one on the connection (a case with `behind`) ends; its finish hands the socket over. */
+  | { op: "first" }
   /** Waits for `drain` (at most 10 s: then "no drain"). */
   | { op: "drain" }
   /** Writes `size`-byte chunks until `write` returns false (at most 64), `rounds` times, each time waiting for `drain` unless queued. */
@@ -49,6 +56,11 @@ interface Case {
   reqHeaders?: http.IncomingHttpHeaders;
   /** The socket is given by an `assign` op (pipelining) rather than at once. */
   queued?: boolean;
+  /**
+   * Pipelined behind another response of the same kind, which holds the socket until a `first` op ends it
+   * (`first`, 5 bytes); its finish hands the socket over as srv resOnFinish does.
+   */
+  behind?: boolean;
   ops: Op[];
 }
 
@@ -72,7 +84,7 @@ afterAll(async () => {
 });
 
 /** A connected pair: the server side and a client that collects everything until the connection ends. */
-async function pair(): Promise<{ socket: net.Socket; received: Promise<Buffer> }> {
+async function pair(): Promise<{ socket: net.Socket; client: net.Socket; received: Promise<Buffer> }> {
   const accepted = new Promise<net.Socket>((r) => pending.push(r));
   const client = net.connect((server.address() as AddressInfo).port, "127.0.0.1");
   const chunks: Buffer[] = [];
@@ -82,7 +94,7 @@ async function pair(): Promise<{ socket: net.Socket; received: Promise<Buffer> }
   const received = new Promise<Buffer>((r) => client.on("close", () => r(Buffer.concat(chunks))));
   const socket = await accepted;
   socket.on("error", () => {});
-  return { socket, received };
+  return { socket, client, received };
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -94,7 +106,7 @@ const errorOf = (e: unknown) => {
 type AnyRes = (http.ServerResponse | H1Response) & { _last: boolean; _closed: boolean; _keepAliveTimeout: number; _expect_continue: boolean };
 
 async function run(kind: "node" | "h1", c: Case): Promise<Outcome> {
-  const { socket, received } = await pair();
+  const { socket, client, received } = await pair();
   const req = new http.IncomingMessage(socket);
   req.method = c.method ?? "GET";
   const v = c.version ?? "1.1";
@@ -147,7 +159,27 @@ async function run(kind: "node" | "h1", c: Case): Promise<Outcome> {
       }
     });
   }
-  if (!c.queued) res.assignSocket(socket);
+  let first: AnyRes | undefined;
+  if (c.behind) {
+    const req0 = new http.IncomingMessage(socket);
+    req0.method = "GET";
+    req0.httpVersion = "1.1";
+    req0.httpVersionMajor = 1;
+    req0.httpVersionMinor = 1;
+    const r0 = (kind === "node" ? new http.ServerResponse(req0) : new H1Response(req0)) as AnyRes;
+    r0._keepAliveTimeout = 5000;
+    r0.on("finish", () => {
+      r0.detachSocket(socket);
+      process.nextTick(() => {
+        r0.destroyed = true;
+        r0._closed = true;
+        r0.emit("close");
+      });
+      res.assignSocket(socket);
+    });
+    r0.assignSocket(socket);
+    first = r0;
+  } else if (!c.queued) res.assignSocket(socket);
   const results: unknown[] = [];
   for (const o of c.ops) {
     try {
@@ -181,6 +213,24 @@ async function run(kind: "node" | "h1", c: Case): Promise<Outcome> {
           break;
         case "assign":
           res.assignSocket(socket);
+          results.push("ok");
+          break;
+        case "cork":
+          socket.cork();
+          results.push("ok");
+          break;
+        case "uncork":
+          socket.uncork();
+          results.push("ok");
+          break;
+        case "hangup":
+          client.resetAndDestroy();
+          await new Promise((r) => (socket.destroyed ? r(null) : socket.once("close", r)));
+          results.push("ok");
+          break;
+        case "first":
+          first!.writeHead(200, { "content-length": "5" });
+          first!.end("first");
           results.push("ok");
           break;
         case "tick":
@@ -223,7 +273,7 @@ interface Parsed {
   chunks?: number[];
 }
 
-/** The responses in `bytes` (interim ones too), and what follows the last. */
+/** The responses in `bytes` (interim ones too, pipelined ones), and what follows the last that is not one. */
 function parse(bytes: Buffer, method: string): { messages: Parsed[]; rest: string } {
   const messages: Parsed[] = [];
   let off = 0;
@@ -271,7 +321,7 @@ function parse(bytes: Buffer, method: string): { messages: Parsed[]; rest: strin
       messages.push({ head, body: bytes.subarray(off).toString("latin1") });
       off = bytes.length;
     }
-    return { messages, rest: bytes.subarray(off).toString("latin1") };
+    if (off >= bytes.length) return { messages, rest: "" };
   }
 }
 
@@ -728,6 +778,66 @@ const SPECIAL: Case[] = [
       { op: "head", status: 200, headers: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`x-h${i}`, `v${i}`])) },
       { op: "end", data: "ok" },
     ],
+  },
+  // Pipelined behind a response holding the socket, handed over by its finish (srv resOnFinish).
+  { name: "behind: end(body) before the first ends", behind: true, ops: [{ op: "end", data: "hello" }, { op: "tick" }, { op: "first" }] },
+  { name: "behind: end(body) in the tick the first ends", behind: true, ops: [{ op: "first" }, { op: "end", data: "hello" }] },
+  {
+    name: "behind: head, write, first, write, end",
+    behind: true,
+    ops: [
+      { op: "head", status: 200 },
+      { op: "write", data: "ab" },
+      { op: "tick" },
+      { op: "first" },
+      { op: "tick" },
+      { op: "tick" },
+      { op: "write", data: "cd" },
+      { op: "end" },
+    ],
+  },
+  {
+    name: "behind: continue, first, head, end",
+    behind: true,
+    expectContinue: true,
+    ops: [{ op: "continue" }, { op: "first" }, { op: "tick" }, { op: "head", status: 200 }, { op: "end", data: "ok" }],
+  },
+  {
+    name: "behind: chunked writes in the tick the socket comes",
+    behind: true,
+    ops: [{ op: "head", status: 200 }, { op: "write", data: "ab" }, { op: "first" }, { op: "write", data: "cd" }, { op: "end", data: "ef" }],
+  },
+  {
+    name: "behind: back-pressured while waiting, drain after the hand-over",
+    behind: true,
+    ops: [
+      { op: "head", status: 200, headers: { "content-length": String(64 * 65536 + 1) } },
+      { op: "pump", size: 65536, rounds: 1 },
+      { op: "first" },
+      { op: "drain" },
+      { op: "end", data: "z" },
+    ],
+  },
+  // Someone else corks the socket; the client goes away.
+  {
+    name: "socket corked by another",
+    ops: [
+      { op: "cork" },
+      { op: "head", status: 200 },
+      { op: "write", data: "ab" },
+      { op: "write", data: "cd" },
+      { op: "tick" },
+      { op: "uncork" },
+      { op: "end" },
+    ],
+  },
+  {
+    name: "client hangs up after the head",
+    ops: [{ op: "head", status: 200 }, { op: "write", data: "ab" }, { op: "tick" }, { op: "hangup" }, { op: "write", data: "cd" }, { op: "end" }],
+  },
+  {
+    name: "client hangs up before anything",
+    ops: [{ op: "hangup" }, { op: "head", status: 200, headers: { "content-length": "2" } }, { op: "end", data: "ok" }],
   },
   // Back-pressure.
   {
