@@ -2,7 +2,8 @@
  * `H1Response` (src/proxy/net/h1response.ts) against node's own `http.ServerResponse` as the oracle.
  *
  * Each case is a script (writeHead, write, end, addTrailers, writeContinue, destroy, assignSocket, a turn of
- * the event loop, a back-pressured pump) run on both over a real loopback socket pair: the server side gets
+ * the event loop, a back-pressured pump, the socket corked by someone else, the client resetting, the end of
+ * a response it is pipelined behind) run on both over a real loopback socket pair: the server side gets
  * `new http.IncomingMessage(socket)` with the case's method and version, the response is given the server's
  * keep-alive verdict (`shouldKeepAlive`), `_keepAliveTimeout` and `_expect_continue`, and the harness plays
  * node:http's part around it (on `finish`: `detachSocket`, `close` on the next tick, srv resOnFinish/emitCloseNT;
@@ -13,6 +14,8 @@
  * `finish`, `close`, `drain`, `error:<code>`; consecutive `drain`s as one); the errors thrown, by class, code
  * and message; what `write` returned; `_last`. The deliberate differences (module comment of h1response.ts)
  * are listed in {@link allowed}, by Node version; anything else fails. No timing is asserted.
+ * `H1RESPONSE_DUMP=<part of a case name>` prints both outcomes of the matching cases.
+ * Other Node versions: `<node> node_modules/vitest/vitest.mjs run test/proxy/h1response.test.ts`.
  */
 import http from "node:http";
 import net, { type AddressInfo } from "node:net";
