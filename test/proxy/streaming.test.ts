@@ -38,6 +38,21 @@ describe("streaming", () => {
         setTimeout(() => res.end("0"), 300);
         return;
       }
+      // A `Trailer` field announced on an answer that cannot carry trailers (a Content-Length body), and on a
+      // chunked one that does carry them.
+      if (req.url === "/announced-trailer") {
+        // Raw: node:http's own writeHead refuses to send it.
+        const body = req.method === "HEAD" ? "" : "hello";
+        req.socket.end(`HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTrailer: x-checksum\r\nConnection: close\r\n\r\n${body}`);
+        return;
+      }
+      if (req.url === "/chunked-trailer") {
+        res.writeHead(200, { trailer: "x-checksum" });
+        res.write("hel");
+        res.addTrailers({ "x-checksum": "abc" });
+        res.end("lo");
+        return;
+      }
       // The first request to /upload and to /small fails with 503.
       const first = files.seen.filter((s) => s.url === req.url).length === 1;
       if (first && (req.url === "/upload" || req.url === "/small")) {
@@ -90,6 +105,35 @@ describe("streaming", () => {
     const r = await request(url("/trickle"), { method: "HEAD", headers: { host: "files" } });
     expect([r.statusCode, r.headers["content-length"]]).toEqual([200, "10"]);
     expect((await r.body.arrayBuffer()).byteLength).toBe(0);
+  });
+
+  test("an upstream answer announcing a Trailer it cannot carry (Content-Length, HEAD, an HTTP/1.0 caller) is passed on without it, not broken off", async () => {
+    // node:http's writeHead throws ERR_HTTP_TRAILER_INVALID for a `trailer` header on an answer that is not
+    // chunked; the exchange had committed, so the caller's connection was reset for a legal answer.
+    const get = await request(url("/announced-trailer"), { headers: { host: "files" } });
+    expect([get.statusCode, get.headers["content-length"], get.headers.trailer, await get.body.text()]).toEqual([200, "5", undefined, "hello"]);
+    const head = await request(url("/announced-trailer"), { method: "HEAD", headers: { host: "files" } });
+    expect([head.statusCode, head.headers["content-length"], head.headers.trailer]).toEqual([200, "5", undefined]);
+    await head.body.dump();
+    // Chunked with real trailers: HTTP/1.1 gets the announcement and the trailers; HTTP/1.0 (no chunked
+    // coding, the body runs to the close) gets the body without either.
+    const chunked = await request(url("/chunked-trailer"), { headers: { host: "files" } });
+    expect([chunked.statusCode, chunked.headers.trailer, await chunked.body.text(), chunked.trailers]).toEqual([
+      200,
+      "x-checksum",
+      "hello",
+      { "x-checksum": "abc" },
+    ]);
+    const raw = await new Promise<string>((resolve, reject) => {
+      let text = "";
+      const s = net.connect(proxy.outboundPort("web", "shop"), "127.0.0.1", () => s.write("GET /chunked-trailer HTTP/1.0\r\nHost: files\r\n\r\n"));
+      s.on("data", (c: Buffer) => (text += c.toString("latin1")));
+      s.on("error", reject);
+      s.on("close", () => resolve(text));
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(raw.toLowerCase()).not.toContain("\r\ntrailer:");
+    expect(raw.split("\r\n\r\n")[1]).toBe("hello");
   });
 
   test("a body over the retry buffer is streamed once: the 503 is not retried", async () => {

@@ -140,6 +140,22 @@ export function localReply(
   (res as unknown as import("node:http").ServerResponse).end(req.method === "HEAD" ? undefined : b);
 }
 
+/**
+ * Drops a `trailer` header (RFC 9110 §6.6.2: the names of the trailer fields to come) from the response
+ * headers `h` (changed in place) when the HTTP/1.1 answer to `req` with `status` cannot carry trailers: it
+ * is not chunked (RFC 9112 §7.1.2: trailers follow the last chunk) because it has a Content-Length, no body
+ * (HEAD, 1xx, 204, 304, RFC 9110 §6.4.1) or the caller spoke HTTP/1.0 (close-delimited). node:http's
+ * `writeHead` throws `ERR_HTTP_TRAILER_INVALID` for it (lib/_http_outgoing.js `_storeHeader`), which broke off
+ * an upstream's legal answer (a Content-Length body announcing a Trailer) after the exchange had committed:
+ * the caller's connection was reset. No trailer follows such an answer, so the announcement is not true
+ * downstream anyway. HTTP/2 answers carry trailers on any stream: kept.
+ */
+export function dropUnsendableTrailer(req: Req, status: number, h: HeaderMap): void {
+  if (h.trailer === undefined || "stream" in req) return;
+  if (req.httpVersion !== "1.1" || req.method === "HEAD" || status < 200 || status === 204 || status === 304 || h["content-length"] !== undefined)
+    delete h.trailer;
+}
+
 /** Writes a response head (HTTP/1.1 or HTTP/2). */
 export function writeHead(res: Res, status: number, headers: HeaderMap): void {
   let clean = headers;

@@ -9,7 +9,7 @@ import type { Dispatcher } from "undici";
 import type { Readable } from "node:stream";
 import type { IncomingHttpHeaders } from "node:http";
 import type { Req, Res } from "../net/listener.js";
-import { forwardableResponseHeaders, localReply, writeHead } from "../net/http.js";
+import { dropUnsendableTrailer, forwardableResponseHeaders, localReply, writeHead } from "../net/http.js";
 import type { HeaderMap } from "../features/headers.js";
 import { backoffMs, type RetryPolicy, type TryOutcome } from "../features/retries.js";
 
@@ -480,6 +480,7 @@ class Try implements Dispatcher.DispatchHandler {
       this.held = { status: statusCode, headers: h, chunks: [], size: 0 };
       return;
     }
+    dropUnsendableTrailer(plan.req, statusCode, h);
     try {
       writeHead(plan.res, statusCode, h);
     } catch {
@@ -532,7 +533,7 @@ class Try implements Dispatcher.DispatchHandler {
       try {
         res.addTrailers(trailers as Record<string, string>);
       } catch {
-        /* HTTP/1.1 without chunked encoding: dropped */
+        /* An invalid trailer field: the rest dropped (node:http drops trailers silently on an answer that is not chunked; it throws only for a bad name or value) */
       }
     }
     res.end();
@@ -571,6 +572,7 @@ class Try implements Dispatcher.DispatchHandler {
           x.result.flags.push(r.flag);
         }
         x.result.status = r.status;
+        dropUnsendableTrailer(req, r.status, headers);
         try {
           writeHead(res, r.status, headers);
         } catch (e) {
@@ -581,7 +583,7 @@ class Try implements Dispatcher.DispatchHandler {
           try {
             res.addTrailers(trailers as Record<string, string>);
           } catch {
-            /* HTTP/1.1 without chunked encoding: dropped */
+            /* An invalid trailer field: the rest dropped (node:http drops trailers silently on an answer that is not chunked; it throws only for a bad name or value) */
           }
         }
         (res as unknown as import("node:http").ServerResponse).end(req.method === "HEAD" ? undefined : r.body);
