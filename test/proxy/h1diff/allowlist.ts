@@ -67,6 +67,12 @@ export const ALLOWLIST: Record<string, Allowance> = {
     fields: ["answers", "rest", "close", "app"],
     check: refused505,
   },
+  "gen/version/no-version": {
+    d: "D6",
+    what: "a request line without a version (`GET /v`, HTTP/0.9): served by node:http; 505 and close if llhttp refuses it (to be decided)",
+    fields: ["answers", "rest", "close", "app"],
+    check: refused505,
+  },
   "gen/version/http-0.9-line": {
     d: "D6",
     what: "HTTP/0.9 request line: served by node:http; 505 and close if llhttp refuses it (to be decided)",
@@ -75,14 +81,39 @@ export const ALLOWLIST: Record<string, Allowance> = {
   },
 };
 
+/**
+ * Timing races of the proxy itself, not differences between the implementations: a request handed on whose
+ * connection breaks in the same read (its body does not parse, or the client's FIN follows it) reaches the app
+ * or not depending on whether the exchange's upstream request went out before the abort. Seen flipping between
+ * repetitions of the corpus on node:http against itself (both sides alike within one run, but nothing makes them
+ * so). The app's requests may differ by one at the end; nothing else may differ.
+ */
+export const RACES: Record<string, string> = {
+  "llhttp/transfer-encoding/missing-last-chunk+host": "a chunked body cut short by a bad chunk in the same read",
+  "llhttp/transfer-encoding/invalid-obs-fold-after-chunked-value-chunk-data-not-terminated-by-crlf": "a chunk not terminated by CRLF in the same read",
+  "garden/transducer-bugs/17": "a chunk of 0x17 bytes swallowing the next request's head, then garbage, in the same read",
+  "node/malformed-request/percent-99+host": "a complete request, then the client's FIN",
+};
+
+/** The app's requests are the same but for one more, the last, on one side. */
+function appRace(node: Normalized, llhttp: Normalized): string | undefined {
+  const [short, long] = node.app.length < llhttp.app.length ? [node.app, llhttp.app] : [llhttp.app, node.app];
+  if (long.length !== short.length + 1 || !isDeepStrictEqual(short, long.slice(0, short.length)))
+    return "the app's requests differ by more than one more at the end";
+  return undefined;
+}
+
 export type Verdict =
   | { fields: Field[]; verdict: "same" }
   | { fields: Field[]; verdict: "allowed"; allowance: Allowance }
+  | { fields: Field[]; verdict: "race"; why: string }
   | { fields: Field[]; verdict: "unexpected"; why: string };
 
 /** Whether the differences of one run (`fields`) are none, a deliberate one, or not allowed. */
 export function judge(caseName: string, listener: string, fields: Field[], node: Normalized, llhttp: Normalized): Verdict {
   if (fields.length === 0) return { fields, verdict: "same" };
+  const race = RACES[caseName];
+  if (race && fields.length === 1 && fields[0] === "app" && !appRace(node, llhttp)) return { fields, verdict: "race", why: race };
   const allowance = ALLOWLIST[`${caseName}@${listener}`] ?? ALLOWLIST[caseName];
   if (!allowance) return { fields, verdict: "unexpected", why: "not in the allowlist" };
   const other = fields.filter((f) => !allowance.fields.includes(f));

@@ -23,7 +23,7 @@ import { meshConfig, registry, startMesh } from "../support.js";
 import type { ProxyRuntime } from "../../../src/proxy/runtime.js";
 import type { ProxyConfig } from "../../../src/api/generated/proxyConfig.js";
 
-/** One step of a case: bytes to write (latin1; `{host}` is the listener's Host for the lane), a pause, a half-close (FIN), a reset (RST). */
+/** One step of a case: bytes to write (latin1; `{host}` is the listener's Host for the lane, `{HOST}` the same upper-case), a pause, a half-close (FIN), a reset (RST). */
 export type Step = string | { wait: number } | { end: true } | { reset: true };
 
 /** A case of the corpus. */
@@ -296,7 +296,7 @@ export class Harness {
     for (const step of c.send) {
       if (typeof step === "string") {
         if (s.destroyed || !s.writable) sentAll = false;
-        else s.write(Buffer.from(step.replaceAll("{host}", host), "latin1"));
+        else s.write(Buffer.from(step.replaceAll("{host}", host).replaceAll("{HOST}", host.toUpperCase()), "latin1"));
         last = Date.now();
       } else if ("wait" in step) await sleep(step.wait);
       else if ("end" in step) {

@@ -17,8 +17,8 @@ const gen = (name: string, send: Case["send"], listeners: Case["listeners"] = ["
   ...(note ? { note } : {}),
 });
 
-/** The listener's default maxHeaderBytes. */
-const LIMIT = 16_384;
+/** The size of a head of {@link headOf}'s shape (request line `GET /s HTTP/1.1`) first refused with the listener's default maxHeaderBytes (16,384), Node 20. */
+const FIRST_REFUSED = 16_409;
 
 /** A GET whose head (from its first byte to the end of the empty line) is `total` bytes, padded in one header. */
 function headOf(total: number, path: string): string {
@@ -46,8 +46,9 @@ export const GENERATED_CASES: Case[] = [
     ["inbound"],
     "URL and headers across kOnHeaders flushes",
   ),
-  ...[-2, -1, 0, 1, 2].map((d) => gen(`head-size/limit${d >= 0 ? "+" : ""}${d}`, [headOf(LIMIT + d, `/size${d}`)])),
-  ...[-1, 0, 1].map((d) => gen(`head-size/limit-without-request-line${d >= 0 ? "+" : ""}${d}`, [headOf(LIMIT + "GET /s HTTP/1.1\r\n".length + d, "/s")])),
+  // The binding does not count every byte of the head against maxHeaderSize: on Node 20 a head of this shape is
+  // first refused (431) at 16,409 bytes (probed against a bare http.Server with maxHeaderSize 16,384).
+  ...[-2, -1, 0, 1, 2].map((d) => gen(`head-size/first-refused${d >= 0 ? "+" : ""}${d}`, [headOf(FIRST_REFUSED + d, "/s")])),
   ...Object.entries({
     "ipv6-literal": "[::1]",
     "ipv6-literal-port": "[::1]:8080",
@@ -59,7 +60,7 @@ export const GENERATED_CASES: Case[] = [
     percent: "{host}%2e",
     empty: "",
     "trailing-dot": "{host}.",
-    "upper-case": "API0",
+    "upper-case": "{HOST}",
     "tab-inside": "{host}\tx",
     "value-with-comma": "{host}, evil.example",
     "non-ascii": "h\u00e9llo",
@@ -102,7 +103,6 @@ export const GENERATED_CASES: Case[] = [
     "GET /known HTTP/1.1\r\nHost: {host}\r\n" +
       [
         "content-type",
-        "content-length",
         "user-agent",
         "referer",
         "authorization",
@@ -133,7 +133,7 @@ export const GENERATED_CASES: Case[] = [
         "origin",
         "x-foo",
       ]
-        .map((n) => `${n}: ${n === "content-length" ? "0" : "a"}\r\n${n.toUpperCase()}: ${n === "content-length" ? "0" : "b"}\r\n`)
+        .map((n) => `${n}: a\r\n${n.toUpperCase()}: b\r\n`)
         .join("") +
       "\r\n",
   ]),
