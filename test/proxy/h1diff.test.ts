@@ -9,18 +9,20 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { appendFileSync } from "node:fs";
 import { closeAgents } from "./support.js";
-import { Harness, describeDiff, differing, normalize, type Case, type Run } from "./h1diff/harness.js";
+import { Harness, describeDiff, differing, normalize, type Case, type Normalized, type Run } from "./h1diff/harness.js";
 import { ALLOWLIST, RACES, judge } from "./h1diff/allowlist.js";
 import llhttpCases from "./h1diff/corpus/llhttp.json" with { type: "json" };
 import gardenCases from "./h1diff/corpus/garden.json" with { type: "json" };
 import { NODE_CASES } from "./h1diff/corpus/node.js";
 import { UNIMESH_CASES } from "./h1diff/corpus/unimesh.js";
 import { GENERATED_CASES } from "./h1diff/corpus/generated.js";
+import { ENVOY_CASES } from "./h1diff/corpus/envoy.js";
 
 const CORPORA: [string, Case[]][] = [
   ["llhttp test/request/*.md", llhttpCases as Case[]],
   ["node test/parallel", NODE_CASES],
   ["HTTP Garden TROPHIES.md", gardenCases as Case[]],
+  ["Envoy codec_impl_test.cc", ENVOY_CASES],
   ["unimesh test/proxy", UNIMESH_CASES],
   ["generated", GENERATED_CASES],
 ];
@@ -57,6 +59,47 @@ function report(runs: Run[]): { unexpected: string[]; allowed: string[] } {
   }
   return { unexpected, allowed };
 }
+
+describe("the differential's allowlist", () => {
+  const answer = (status: string) => ({ status, headers: [], framing: "length" as const, body: "" });
+  const request = (url: string) => ({ method: "GET", url, httpVersion: "1.1", rawHeaders: [], body: "", rawTrailers: [], complete: true, aborted: false });
+  const outcome = (answers: string[], app: string[], close: Normalized["close"] = "fin"): Normalized => ({
+    answers: answers.map(answer),
+    rest: "",
+    close,
+    sentAll: true,
+    app: app.map(request),
+  });
+  const verdict = (name: string, a: Normalized, b: Normalized) => judge(name, "inbound", differing(a, b), a, b).verdict;
+
+  test("a deliberate difference passes only as described; anything more is unexpected", () => {
+    const d3 = "unimesh/pipelineClose/two-slow-then-reset";
+    expect(verdict(d3, outcome([], ["/slow-1", "/slow-2"], "client"), outcome([], ["/slow-1"], "client"))).toBe("allowed");
+    expect(verdict(d3, outcome([], ["/slow-1"], "client"), outcome([], ["/slow-1", "/slow-2"], "client"))).toBe("unexpected");
+    expect(verdict(d3, outcome([], ["/slow-1", "/slow-2"], "client"), outcome([], ["/slow-2"], "client"))).toBe("unexpected");
+    expect(verdict(d3, outcome([], ["/slow-1", "/slow-2"], "client"), outcome(["HTTP/1.1 200 OK"], ["/slow-1"], "client"))).toBe("unexpected");
+    const d7 = "unimesh/requestHead/connect-pipelined";
+    expect(verdict(d7, outcome([], ["/before-connect"]), outcome(["HTTP/1.1 200 OK", "HTTP/1.1 403 Forbidden"], ["/before-connect"]))).toBe("allowed");
+    expect(verdict(d7, outcome([], ["/before-connect"]), outcome(["HTTP/1.1 200 OK", "HTTP/1.1 400 Bad Request"], ["/before-connect"]))).toBe("unexpected");
+    expect(verdict(d7, outcome([], ["/before-connect"]), outcome(["HTTP/1.1 502 Bad Gateway", "HTTP/1.1 403 Forbidden"], ["/before-connect"]))).toBe(
+      "unexpected",
+    );
+    expect(verdict(d7, outcome([], ["/before-connect"]), outcome(["HTTP/1.1 200 OK", "HTTP/1.1 403 Forbidden"], []))).toBe("unexpected");
+    const d6 = "gen/version/http-2.0-line";
+    expect(verdict(d6, outcome(["HTTP/1.1 200 OK"], ["/v20"]), outcome(["HTTP/1.1 505 HTTP Version Not Supported"], []))).toBe("allowed");
+    expect(verdict(d6, outcome(["HTTP/1.1 200 OK"], ["/v20"]), outcome(["HTTP/1.1 400 Bad Request"], []))).toBe("unexpected");
+    // Not in the allowlist: any difference is unexpected; no difference is the same.
+    expect(verdict("unimesh/pipelineClose/two-plain", outcome(["HTTP/1.1 200 OK"], ["/one"]), outcome(["HTTP/1.1 200 OK"], ["/one"], "open"))).toBe(
+      "unexpected",
+    );
+    expect(verdict("unimesh/pipelineClose/two-plain", outcome(["HTTP/1.1 200 OK"], ["/one"]), outcome(["HTTP/1.1 200 OK"], ["/one"]))).toBe("same");
+    // A race: one more request at the app at the end, on either side, and nothing else.
+    const race = "node/malformed-request/percent-99+host";
+    expect(verdict(race, outcome([], []), outcome([], ["/hello?foo=%99bar"]))).toBe("race");
+    expect(verdict(race, outcome([], ["/hello?foo=%99bar"]), outcome([], []))).toBe("race");
+    expect(verdict(race, outcome([], []), outcome(["HTTP/1.1 200 OK"], ["/hello?foo=%99bar"]))).toBe("unexpected");
+  });
+});
 
 describe("HTTP/1.1 listener differential: UNIMESH_H1_SERVER unset vs llhttp", () => {
   let h: Harness;
