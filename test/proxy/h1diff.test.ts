@@ -85,9 +85,17 @@ describe("the differential's allowlist", () => {
       "unexpected",
     );
     expect(verdict(d7, outcome([], ["/before-connect"]), outcome(["HTTP/1.1 200 OK", "HTTP/1.1 403 Forbidden"], []))).toBe("unexpected");
-    const d6 = "gen/version/http-2.0-line";
-    expect(verdict(d6, outcome(["HTTP/1.1 200 OK"], ["/v20"]), outcome(["HTTP/1.1 505 HTTP Version Not Supported"], []))).toBe("allowed");
-    expect(verdict(d6, outcome(["HTTP/1.1 200 OK"], ["/v20"]), outcome(["HTTP/1.1 400 Bad Request"], []))).toBe("unexpected");
+    // D7 at the outbound listener: node:http aborted the request before the CONNECT on its way; llhttp served it.
+    expect(verdict(d7, outcome([], []), outcome(["HTTP/1.1 200 OK", "HTTP/1.1 403 Forbidden"], ["/before-connect"]))).toBe("allowed");
+    // D3, an answer broken off after its head: llhttp sends what came before the break, then closes.
+    const d3b = "unimesh/pipelineClose/broken-behind-slow";
+    const cut = (body: string, length: number, close: Normalized["close"] = "fin"): Normalized => ({
+      ...outcome(["HTTP/1.1 200 OK"], ["/slow-first", "/broken"], close),
+      answers: [answer("HTTP/1.1 200 OK"), { status: "HTTP/1.1 200 OK", headers: [["content-length", String(length)]], framing: "length", body }],
+    });
+    expect(verdict(d3b, outcome(["HTTP/1.1 200 OK"], ["/slow-first", "/broken"]), cut("0123456789", 100))).toBe("allowed");
+    expect(verdict(d3b, outcome(["HTTP/1.1 200 OK"], ["/slow-first", "/broken"]), cut("0123456789", 10))).toBe("unexpected");
+    expect(verdict(d3b, outcome(["HTTP/1.1 200 OK"], ["/slow-first", "/broken"]), cut("0123456789", 100, "open"))).toBe("unexpected");
     // Not in the allowlist: any difference is unexpected; no difference is the same.
     expect(verdict("unimesh/pipelineClose/two-plain", outcome(["HTTP/1.1 200 OK"], ["/one"]), outcome(["HTTP/1.1 200 OK"], ["/one"], "open"))).toBe(
       "unexpected",

@@ -475,7 +475,8 @@ export function differing(a: Normalized, b: Normalized): Field[] {
 }
 
 const show = (v: unknown, max = 1200) => {
-  const s = JSON.stringify(v);
+  // JSON.stringify(undefined) is undefined (a field one side lacks).
+  const s = JSON.stringify(v) ?? String(v);
   return s.length > max ? `${s.slice(0, max)}… (${s.length} chars)` : s;
 };
 
