@@ -21,6 +21,7 @@ import type { Mode } from "../../api/generated/proxyConfig.js";
 import type { RtSettings } from "../config/compile.js";
 import { HOP_ALPN } from "./hop.js";
 import { HOST_VALUE, absoluteForm } from "./requestTarget.js";
+import { H1Server, h1ServerSupported, type H1ServerHooks } from "./h1server.js";
 
 /** A request as both HTTP/1.1 and HTTP/2 (compatibility API) deliver it. */
 export type Req = http.IncomingMessage | http2.Http2ServerRequest;
@@ -119,6 +120,9 @@ const CHUNKED_ONLY = /^[\t ,]*chunked[\t ,]*$/i;
 
 /** A Connection header that lists `upgrade` (any case, anywhere in the list). */
 const CONNECTION_UPGRADE = /(?:^|,)[\t ]*upgrade[\t ]*(?:,|$)/i;
+
+/** `Expect: 100-continue` as node:http matches it (lib/_http_common.js v20 :261 `continueExpression`). */
+const EXPECT_CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
 
 /** An Upgrade header that offers `h2c` alone (RFC 9113 §3.1 removed it; nothing is left to upgrade to). */
 const H2C_ONLY = /^[\t ]*h2c[\t ]*$/i;
@@ -270,6 +274,11 @@ export class Listener {
   private readonly http1: http.Server;
   /** HTTP/1.1 over mutual TLS (other proxies): the same server with the peers' keep-alive timeout. */
   private readonly http1Peers: http.Server;
+  /**
+   * The HTTP/1.1 servers on Node's parser (./h1server.ts), plaintext and peers (mTLS), when the constructor
+   * found `UNIMESH_H1_SERVER=llhttp` and this Node has what they need; else node:http's above serve.
+   */
+  private readonly h1?: { plain: H1Server; peers: H1Server };
   private readonly h2: http2.Http2Server;
   private readonly tlsServer?: tls.Server;
   private readonly sockets = new Set<net.Socket>();
@@ -582,6 +591,40 @@ export class Listener {
     // Another proxy's connections stay open longer between requests: a caller whose connections expired
     // during a pause would open them all again at once, one TLS handshake each, when traffic resumes.
     this.http1Peers = tlsOptions ? http1(limits.peerKeepAliveTimeoutMs) : this.http1;
+    if (process.env.UNIMESH_H1_SERVER === "llhttp" && h1ServerSupported()) {
+      /**
+       * The same handlers as node:http's events above. A request whose answer closes the connection is known
+       * at its headers complete (a refused head, an Expect other than 100-continue, an upgrade, a drain): the
+       * server parses nothing after it (D1 of docs/design/h1-listener.md). CONNECT gets its 403 in turn (D7).
+       */
+      const hooks: H1ServerHooks = {
+        closes: (req) =>
+          this.draining ||
+          upgradeOf(req) !== undefined ||
+          refusedRequestHead(req) !== undefined ||
+          (req.httpVersion === "1.1" && req.headers.expect !== undefined && !EXPECT_CONTINUE.test(req.headers.expect)),
+        request: onRequest1,
+        checkContinue: onContinue1,
+        checkExpectation: onExpectation1,
+        connect: (req, res) => refuse(req, res, { status: 403, reason: "CONNECT is not supported" }),
+        protocolError: (status, code) => this.events.protocolError?.(status, code),
+      };
+      const h1 = (keepAliveTimeoutMs: number) =>
+        new H1Server(
+          {
+            maxHeaderBytes: limits.maxHeaderBytes,
+            headersTimeoutMs: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+            requestTimeoutMs: limits.requestTimeoutMs,
+            keepAliveTimeoutMs,
+            idleTimeoutMs: limits.idleTimeoutMs,
+            answers: HTTP1_ERROR_ANSWERS,
+            statusOf: http1ErrorStatus,
+          },
+          hooks,
+        );
+      const plain = h1(limits.keepAliveTimeoutMs);
+      this.h1 = { plain, peers: tlsOptions ? h1(limits.peerKeepAliveTimeoutMs) : plain };
+    }
     this.h2 = http2.createServer(
       {
         maxSessionMemory: 10,
@@ -662,6 +705,7 @@ export class Listener {
         }
         if (s.alpnProtocol === HOP_ALPN && tlsOptions.hop) this.openHop(s, conn);
         else if (s.alpnProtocol === "h2") this.handTo2(s, conn);
+        else if (this.h1) this.h1.peers.serve(s);
         else this.http1Peers.emit("connection", s);
       });
       this.tlsServer.on("tlsClientError", (e: Error & { code?: string }, s: tls.TLSSocket) => {
@@ -792,7 +836,9 @@ export class Listener {
       // resuming it around the hand-over left it reading while a request body was paused (no
       // back-pressure towards the client when the upstream was a TLS connection).
       if (isTls || h2) socket.pause();
-      socket.unshift(chunk);
+      // The parser of ./h1server.ts takes the first bytes as they are.
+      const direct = this.h1 !== undefined && !isTls && !h2;
+      if (!direct) socket.unshift(chunk);
       if (isTls) {
         if (!this.tlsServer || mode === "disabled") {
           this.events.tlsRefused?.("TLS on a plaintext port");
@@ -814,6 +860,7 @@ export class Listener {
         return;
       }
       if (h2) this.handTo2(socket, conn);
+      else if (this.h1) this.h1.plain.serve(socket, chunk);
       else this.http1.emit("connection", socket);
     });
   }
@@ -859,6 +906,8 @@ export class Listener {
     for (const h of this.hops) h.goAway();
     this.http1.closeIdleConnections();
     if (this.http1Peers !== this.http1) this.http1Peers.closeIdleConnections();
+    this.h1?.plain.closeIdle();
+    if (this.h1 && this.h1.peers !== this.h1.plain) this.h1.peers.closeIdle();
     if (this.inFlight > 0) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, timeoutMs);
@@ -870,11 +919,15 @@ export class Listener {
     }
     this.http1.closeIdleConnections();
     if (this.http1Peers !== this.http1) this.http1Peers.closeIdleConnections();
+    this.h1?.plain.closeIdle();
+    if (this.h1 && this.h1.peers !== this.h1.plain) this.h1.peers.closeIdle();
     for (const s of this.sockets) s.destroy();
     for (const s of this.sessions) s.destroy();
     for (const h of this.hops) h.destroy();
     this.http1.close();
     if (this.http1Peers !== this.http1) this.http1Peers.close();
+    this.h1?.plain.close();
+    if (this.h1 && this.h1.peers !== this.h1.plain) this.h1.peers.close();
     this.tlsServer?.close();
   }
 }

@@ -1,0 +1,599 @@
+/**
+ * The HTTP/1.1 server of the listeners (./listener.ts) on Node's own parser (llhttp, the binding node:http
+ * uses: `_http_common`'s `HTTPParser`), "stage A" of docs/design/h1-listener.md: the request is a genuine
+ * `http.IncomingMessage` and the response a `http.ServerResponse`, driven by this server as node:http drives
+ * them (lib/_http_server.js `connectionListenerInternal`, `parserOnIncoming`, `resOnFinish`; references
+ * below are `file:v20/v24/v26` as in the design: `srv` = lib/_http_server.js, `com` = lib/_http_common.js).
+ * The response is driven only through its server-facing surface (construction, `shouldKeepAlive`,
+ * `_keepAliveTimeout`, `_expect_continue`, `assignSocket`/`detachSocket`, `finish`, `_last`, node's
+ * emitCloseNT), so that a leaner class with that surface can replace it (stage B). Chosen by the Listener
+ * when `UNIMESH_H1_SERVER=llhttp` and {@link h1ServerSupported}; node:http otherwise.
+ *
+ * What it does, as node:http does, unless said otherwise:
+ * - Parser: strict (lenient flags 0, whatever `--insecure-http-parser` says, as the listener's
+ *   `insecureHTTPParser: false`), `maxHeaderSize` = the listener's maxHeaderBytes (request line and header
+ *   bytes; 431 beyond), no limit on the number of header lines (`maxHeadersCount = 0`). Header lines the
+ *   binding flushes every 32 (`kOnHeaders`) are gathered with the URL pieces (com:58-65, v20).
+ * - Request: `new IncomingMessage(socket)` filled as parserOnHeadersComplete does (com:71-118 v20: versions,
+ *   `url`, `_addHeaderLines`, the method's name), body chunks pushed (`push()` false pauses the socket,
+ *   `IncomingMessage._read` resumes it unless `socket._paused`, com:121-134, inc:39-47), trailers and
+ *   `push(null)` at the end. The method's name comes from a table built at load time by parsing each of
+ *   `http.METHODS` through a throwaway parser: `_http_common.methods` is not indexed by llhttp's
+ *   method numbers (QUERY is 46), node:http reads an internal `allMethods`.
+ * - Response: `new http.ServerResponse(req)`, `shouldKeepAlive` from llhttp, `_keepAliveTimeout`, handed the
+ *   socket (`assignSocket`), `Expect: 100-continue` marked (`_expect_continue`) before `checkContinue`, any
+ *   other `Expect` to `checkExpectation`, CONNECT to `connect` (srv:1026-1140 v20). On `finish` (resOnFinish
+ *   srv:966 v20): the body not read is dumped (`req._dump()`), `detachSocket`, `close` on next tick, then
+ *   `_last` → `socket.destroySoon()`, else the next request, else the keep-alive timeout.
+ * - Timeouts: headersTimeout / requestTimeout from a message's first byte until its head / its whole
+ *   message is received, checked by one sweep timer per server every `min(1000, headersTimeoutMs)` (node's
+ *   ConnectionsList with connectionsCheckingInterval, srv:631 v20): 408 and close. Inactivity:
+ *   `socket.setTimeout(idleTimeoutMs)`; after a response with nothing waiting, keepAliveTimeout + 1000 ms
+ *   (srv:1003 v20), back to idleTimeoutMs at the next request's headers complete (resetSocketTimeout); on
+ *   expiry the socket is destroyed without an answer (socketOnTimeout without listeners).
+ * - Errors: a parse error or timeout closes the connection with node's raw answer (`answers`, by
+ *   `statusOf(code)`: 400, 408, 413, 431), counted through `protocolError`; the client's FIN →
+ *   `parser.finish()`: an error as above, else `socket.end()` (socketOnEnd, not half-open).
+ *
+ * Where it differs from node:http (the design's table, §3):
+ * - D1: after a request whose answer closes the connection (`Connection: close`, HTTP/1.0 without
+ *   keep-alive, CONNECT, and what the `closes` hook says: a refused head, h2c, a drain) nothing more is
+ *   parsed or handed on: the bytes after it are read and dropped, no raw 400 over its answer.
+ * - D2: queued requests have no response yet (see D3), so no response is left without `close` on a
+ *   disconnect (Node 20 leaves queued ones open); their requests are aborted as node's abortIncoming does.
+ * - D3: one request handed on at a time: the next once the previous response finished (Envoy, nginx).
+ *   Requests parsed ahead (what one read held) wait in a queue, and reading stops while one waits.
+ * - D7: CONNECT is answered in turn (the `connect` hook gets a response like any request), not by
+ *   destroying the connection under the answers before it.
+ * - D8: a parse error or timeout behind requests not yet answered: their answers first, then the raw
+ *   answer, then the close; when the broken request is the one being answered (its body broke), the raw
+ *   answer replaces its answer unless that has begun (then the connection just closes), and none follows an
+ *   answer already complete.
+ * - Requests are handed on after the read that completed their head was parsed, not from inside the
+ *   parser's callback: what that read held of the body is already pushed (a handler throwing destroys that
+ *   connection; it never comes out of the parser).
+ */
+import http from "node:http";
+import type net from "node:net";
+import { EventEmitter } from "node:events";
+import { createRequire } from "node:module";
+import { performance } from "node:perf_hooks";
+
+interface ParserBinding {
+  new (): Parser;
+  REQUEST: number;
+  kOnMessageBegin: number;
+  kOnHeaders: number;
+  kOnHeadersComplete: number;
+  kOnBody: number;
+  kOnMessageComplete: number;
+}
+interface Parser {
+  initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
+  execute(b: Buffer): number | Error;
+  finish(): undefined | Error;
+  close?(): void;
+  [k: number]: unknown;
+}
+
+let HTTPParser: ParserBinding | undefined;
+try {
+  const c = createRequire(import.meta.url)("_http_common") as { HTTPParser?: ParserBinding };
+  const P = c.HTTPParser;
+  if (typeof P === "function" && typeof P.kOnBody === "number" && typeof P.kOnMessageBegin === "number" && typeof P.REQUEST === "number") HTTPParser = P;
+} catch {
+  HTTPParser = undefined;
+}
+
+/**
+ * llhttp's method numbers to names, found by parsing a request line of each of `http.METHODS` (a throwaway
+ * parser per method; CONNECT needs an authority target), or undefined when one did not parse. `PRI` is not
+ * among them: llhttp reads `PRI * HTTP/2.0` as the HTTP/2 preface and stops with `HPE_PAUSED_H2_UPGRADE`
+ * before any head (a parse error here as in node:http: 400), so node's `method === 'PRI'` check never fires.
+ */
+function methodTable(): string[] | undefined {
+  if (!HTTPParser) return undefined;
+  const P = HTTPParser;
+  const table: string[] = [];
+  try {
+    for (const m of http.METHODS) {
+      let got: unknown;
+      for (const line of [`${m} / HTTP/1.1`, `${m} a:1 HTTP/1.1`]) {
+        const p = new P();
+        p.initialize(P.REQUEST, {}, 0, 0);
+        p[P.kOnHeadersComplete] = (_maj: number, _min: number, _h: unknown, method: unknown) => {
+          got = method;
+          return 0;
+        };
+        p.execute(Buffer.from(`${line}\r\n\r\n`, "latin1"));
+        p.close?.();
+        if (got !== undefined) break;
+      }
+      if (typeof got !== "number" || table[got] !== undefined) return undefined;
+      table[got] = m;
+    }
+  } catch {
+    return undefined;
+  }
+  return table;
+}
+
+const METHODS = methodTable();
+
+/** True when this Node has the parser binding and every method of `http.METHODS` parsed to a number (else node:http). */
+export function h1ServerSupported(): boolean {
+  return METHODS !== undefined;
+}
+
+/** The method names by llhttp's numbers (for tests). */
+export function h1MethodTable(): readonly (string | undefined)[] {
+  return METHODS ?? [];
+}
+
+/** `Expect: 100-continue` as node:http matches it (com:261 v20 `continueExpression`). */
+const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
+
+/** The keep-alive timer's margin over the advertised keepAliveTimeout (srv:1003 v20; v24+ keepAliveTimeoutBuffer's default). */
+const KEEP_ALIVE_BUFFER_MS = 1000;
+
+/**
+ * What `socket.server` is for the request and response (node:http sets it to its server, srv:658 v20): v24+
+ * reads `insecureHTTPParser` there to choose header-value validation (`_isLenientHeaderValidation`), strict
+ * here whatever the process flag says. An EventEmitter because TLS reads the same slot for session events.
+ */
+const SERVER_VIEW = Object.assign(new EventEmitter(), { insecureHTTPParser: false });
+
+/** Settings of one server. Durations in milliseconds, sizes in bytes. */
+export interface H1ServerOptions {
+  /** Largest request head (request line and header lines); 431 beyond. */
+  maxHeaderBytes: number;
+  /** A request head must be received within this, from its first byte (0: none). */
+  headersTimeoutMs: number;
+  /** A whole request must be received within this, from its first byte (0: none). */
+  requestTimeoutMs: number;
+  /** Advertised keep-alive time between requests (the socket closes after it + 1000 ms). */
+  keepAliveTimeoutMs: number;
+  /** Socket inactivity timeout while a request is in progress or awaited. */
+  idleTimeoutMs: number;
+  /** The raw answers to connection errors, by status (the listener's HTTP1_ERROR_ANSWERS). */
+  answers: ReadonlyMap<number, Buffer>;
+  /** The status of the raw answer for an error code (`HPE_*`, `ERR_HTTP_REQUEST_TIMEOUT`). */
+  statusOf(code: string | undefined): number;
+}
+
+/** What the server calls (the Listener's handlers). */
+export interface H1ServerHooks {
+  /**
+   * At a request's headers complete: true when its answer will close the connection (a refused head, an
+   * upgrade, a drain): nothing after it is parsed (D1). May throw: the connection is destroyed.
+   */
+  closes(req: http.IncomingMessage): boolean;
+  /** node:http's `request` event. */
+  request(req: http.IncomingMessage, res: http.ServerResponse): void;
+  /** node:http's `checkContinue` (an HTTP/1.1 request with `Expect: 100-continue`; `_expect_continue` set). */
+  checkContinue(req: http.IncomingMessage, res: http.ServerResponse): void;
+  /** node:http's `checkExpectation` (an HTTP/1.1 request with another `Expect`). */
+  checkExpectation(req: http.IncomingMessage, res: http.ServerResponse): void;
+  /** A CONNECT request, in its turn, with a response holding the socket (D7; node:http's `connect` hands over the socket). */
+  connect(req: http.IncomingMessage, res: http.ServerResponse): void;
+  /** A connection closed for a parse error or timeout, with the status of its raw answer. */
+  protocolError(status: number, code: string): void;
+}
+
+/** The socket and request fields node:http itself reads and writes (inc:39-47, com:121-156 v20). */
+type Sock = net.Socket & { _paused?: boolean; server?: unknown };
+type Incoming = http.IncomingMessage & {
+  _addHeaderLines(headers: string[], n: number): void;
+  _dump(): void;
+  _dumped?: boolean;
+  _consuming?: boolean;
+  _readableState: { resumeScheduled?: boolean };
+  upgrade?: boolean;
+};
+
+/** A parsed request waiting for its turn, with llhttp's keep-alive verdict. */
+interface Parsed {
+  req: Incoming;
+  keepAlive: boolean;
+}
+
+/** ServerResponse's close as node's emitCloseNT (srv:1015 v20): once, `destroyed` set. */
+function emitCloseNT(res: http.ServerResponse): void {
+  const r = res as http.ServerResponse & { _closed?: boolean };
+  if (!r._closed) {
+    r.destroyed = true;
+    r._closed = true;
+    r.emit("close");
+  }
+}
+
+function closeParser(p: Parser): void {
+  p.close?.();
+}
+
+/** node's ConnResetException('aborted') (the request's error on a disconnect, abortIncoming srv:793 v20). */
+function aborted(): Error {
+  const e = new Error("aborted") as Error & { code: string };
+  e.code = "ECONNRESET";
+  return e;
+}
+
+/** One connection: its parser, the requests parsed and not yet handed on, the one being answered. */
+class H1Conn {
+  readonly parser: Parser;
+  /** Parsed, waiting for their turn (D3). */
+  readonly queue: Parsed[] = [];
+  /** The request being answered and its response (holding the socket). */
+  current: { req: Incoming; res: http.ServerResponse } | null = null;
+  /** The request whose head is complete and whose body is being parsed. */
+  incoming: Incoming | null = null;
+  /** Header pairs and URL pieces flushed before the head was complete, or trailers. */
+  pending: string[] = [];
+  url = "";
+  /** When the message being received began (performance.now() ms; 0: none), and whether its head is complete. */
+  begunAt = 0;
+  headersDone = false;
+  /** A request whose answer closes the connection was parsed: nothing after its message is (D1). */
+  last = false;
+  /** No more parsing (after the last message, an error, the client's FIN, PRI). */
+  stopped = false;
+  /** The keep-alive timeout is armed (reset at the next headers complete). */
+  keepAliveSet = false;
+  /** A method outside the table (PRI, should llhttp ever hand one over): destroyed once execute returns (srv:941 v20). */
+  pri = false;
+  /** The connection failed: its raw answer after the answers before it (D8); the request whose body broke. */
+  error: { status: number; broken: Incoming | null } | null = null;
+  closed = false;
+
+  constructor(
+    readonly server: H1Server,
+    readonly socket: Sock,
+  ) {
+    const P = HTTPParser!;
+    const p = new P();
+    p.initialize(P.REQUEST, {}, server.options.maxHeaderBytes, 0);
+    p[P.kOnMessageBegin] = onMessageBegin;
+    p[P.kOnHeaders] = onHeaders;
+    p[P.kOnHeadersComplete] = onHeadersComplete;
+    p[P.kOnBody] = onBody;
+    p[P.kOnMessageComplete] = onMessageComplete;
+    (p as unknown as { conn: H1Conn }).conn = this;
+    this.parser = p;
+    socket.server = SERVER_VIEW;
+    socket._paused = false;
+    if (server.options.idleTimeoutMs > 0) socket.setTimeout(server.options.idleTimeoutMs);
+    socket.on("timeout", () => socket.destroy());
+    socket.on("data", (d: Buffer) => this.read(d));
+    socket.on("end", () => this.onEnd());
+    socket.on("error", () => socket.destroy());
+    socket.on("close", () => this.onClose());
+    socket.on("drain", () => this.flow());
+  }
+
+  /** One read: parsed whole (the requests it completes are queued), then the next request handed on. */
+  read(d: Buffer): void {
+    if (this.stopped || this.closed) return;
+    let ret: number | Error;
+    try {
+      ret = this.parser.execute(d);
+    } catch {
+      // A hook threw inside a parser callback.
+      this.socket.destroy();
+      return;
+    }
+    if (this.pri) {
+      this.socket.destroy();
+      return;
+    }
+    if (ret instanceof Error) {
+      // Bytes after the last request (HPE_CLOSED_CONNECTION after `Connection: close`, or anything after a
+      // request whose answer closes): dropped, D1.
+      if (!this.stopped) this.fail((ret as Error & { code?: string }).code ?? "HPE_UNKNOWN");
+    }
+    this.pump();
+    this.flow();
+  }
+
+  /** Stops reading while a parsed request waits or the socket's buffer is full; reads again once neither. */
+  flow(): void {
+    const s = this.socket;
+    if (this.closed) return;
+    const hold = this.queue.length > 0 || s.writableNeedDrain;
+    if (hold && !s._paused) {
+      s._paused = true;
+      s.pause();
+    } else if (!hold && s._paused) {
+      s._paused = false;
+      s.resume();
+    }
+  }
+
+  messageBegin(): void {
+    if (this.stopped) return;
+    this.begunAt = performance.now();
+    this.headersDone = false;
+    this.server.active.add(this);
+  }
+
+  headers(headers: string[], url: string): void {
+    if (this.stopped) return;
+    const p = this.pending;
+    for (let i = 0; i < headers.length; i++) p.push(headers[i]!);
+    this.url += url;
+  }
+
+  headersComplete(major: number, minor: number, headers: string[] | undefined, method: number, url: string | undefined, keepAlive: boolean): number {
+    if (this.stopped) return 0;
+    if (headers === undefined) {
+      headers = this.pending;
+      this.pending = [];
+    }
+    if (url === undefined) {
+      url = this.url;
+      this.url = "";
+    }
+    this.headersDone = true;
+    if (this.keepAliveSet) {
+      this.keepAliveSet = false;
+      this.socket.setTimeout(this.server.options.idleTimeoutMs);
+    }
+    const name = METHODS![method];
+    if (name === "PRI" || name === undefined) {
+      this.pri = true;
+      this.stopped = true;
+      return 0;
+    }
+    const req = new http.IncomingMessage(this.socket) as Incoming;
+    req.httpVersionMajor = major;
+    req.httpVersionMinor = minor;
+    req.httpVersion = `${major}.${minor}`;
+    req.url = url;
+    req.method = name;
+    req.upgrade = name === "CONNECT";
+    req._addHeaderLines(headers, headers.length);
+    this.incoming = req;
+    this.queue.push({ req, keepAlive });
+    if (!keepAlive || name === "CONNECT" || this.server.hooks.closes(req)) this.last = true;
+    return 0;
+  }
+
+  body(b: Buffer): void {
+    const req = this.incoming;
+    if (req === null || req._dumped) return;
+    if (!req.push(b)) this.socket.pause();
+  }
+
+  messageComplete(): void {
+    const req = this.incoming;
+    if (req !== null) {
+      req.complete = true;
+      const t = this.pending;
+      if (t.length) {
+        req._addHeaderLines(t, t.length);
+        this.pending = [];
+        this.url = "";
+      }
+      req.push(null);
+      this.incoming = null;
+    }
+    this.begunAt = 0;
+    this.server.active.delete(this);
+    if (this.last) this.stopped = true;
+    // Force the next message to be read (com:153 v20 readStart).
+    const s = this.socket;
+    if (!s._paused && s.readable) s.resume();
+  }
+
+  /** Hands the next parsed request on when no response holds the socket; the failure's answer when its turn comes. */
+  pump(): void {
+    if (this.current !== null || this.closed || this.socket.destroyed) return;
+    const next = this.queue.shift();
+    const e = this.error;
+    if (next === undefined) {
+      // Nothing left before the failure: its answer (none when the broken request's answer was sent), then the close.
+      if (e) {
+        if (e.broken === null && this.socket.writable) this.socket.write(this.server.options.answers.get(e.status)!);
+        this.socket.destroy();
+      }
+      return;
+    }
+    if (e && e.broken === next.req) {
+      // The broken request's turn: node's answer in its place.
+      if (this.socket.writable) this.socket.write(this.server.options.answers.get(e.status)!);
+      this.socket.destroy();
+      return;
+    }
+    this.dispatch(next);
+  }
+
+  private dispatch({ req, keepAlive }: Parsed): void {
+    const { hooks, options } = this.server;
+    const res = new http.ServerResponse(req);
+    res.shouldKeepAlive = keepAlive;
+    (res as http.ServerResponse & { _keepAliveTimeout?: number })._keepAliveTimeout = options.keepAliveTimeoutMs;
+    this.current = { req, res };
+    res.assignSocket(this.socket);
+    res.on("finish", () => this.finished(req, res));
+    try {
+      if (req.method === "CONNECT") hooks.connect(req, res);
+      else if (req.httpVersionMajor === 1 && req.httpVersionMinor === 1 && req.headers.expect !== undefined) {
+        if (CONTINUE.test(req.headers.expect)) {
+          (res as http.ServerResponse & { _expect_continue?: boolean })._expect_continue = true;
+          hooks.checkContinue(req, res);
+        } else hooks.checkExpectation(req, res);
+      } else hooks.request(req, res);
+    } catch {
+      this.socket.destroy();
+    }
+  }
+
+  /** A response's `finish` (resOnFinish srv:966 v20). */
+  private finished(req: Incoming, res: http.ServerResponse): void {
+    if (this.current?.res !== res) return;
+    this.current = null;
+    if (!req._consuming && !req._readableState.resumeScheduled) req._dump();
+    res.detachSocket(this.socket);
+    process.nextTick(emitCloseNT, res);
+    if ((res as http.ServerResponse & { _last?: boolean })._last) {
+      this.stopped = true;
+      this.socket.destroySoon();
+      return;
+    }
+    if (this.queue.length === 0 && this.error === null) {
+      if (this.server.options.keepAliveTimeoutMs > 0) {
+        this.socket.setTimeout(this.server.options.keepAliveTimeoutMs + KEEP_ALIVE_BUFFER_MS);
+        this.keepAliveSet = true;
+      }
+      return;
+    }
+    this.pump();
+    this.flow();
+  }
+
+  /** A parse error or timeout (`code`): the raw answer after the answers before it (D8), then the close. */
+  fail(code: string): void {
+    if (this.error !== null || this.closed) return;
+    const status = this.server.options.statusOf(code);
+    const broken = this.incoming;
+    this.error = { status, broken };
+    this.stopped = true;
+    this.incoming = null;
+    this.begunAt = 0;
+    this.server.active.delete(this);
+    this.server.hooks.protocolError(status, code);
+    const cur = this.current;
+    if (cur !== null && cur.req === broken) {
+      // Its own answer: complete → sent, then the close (finished → pump); else node's answer unless it began.
+      if (cur.res.writableEnded) return;
+      if (!cur.res.headersSent && this.socket.writable) this.socket.write(this.server.options.answers.get(status)!);
+      this.socket.destroy();
+      return;
+    }
+    this.pump();
+  }
+
+  /** The client's FIN (socketOnEnd srv:801 v20). */
+  private onEnd(): void {
+    if (this.closed) return;
+    if (this.stopped) {
+      if (this.error === null) this.socket.end();
+      return;
+    }
+    this.stopped = true;
+    let ret: undefined | Error;
+    try {
+      ret = this.parser.finish();
+    } catch {
+      this.socket.destroy();
+      return;
+    }
+    if (ret instanceof Error) this.fail((ret as Error & { code?: string }).code ?? "HPE_UNKNOWN");
+    else this.socket.end();
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.server.conns.delete(this);
+    this.server.active.delete(this);
+    // abortIncoming (srv:793 v20): every request whose response has not finished. The response holding the
+    // socket gets its close from assignSocket's own listener; queued requests have none yet (D2).
+    const reqs: Incoming[] = [];
+    if (this.current) reqs.push(this.current.req);
+    for (const q of this.queue) reqs.push(q.req);
+    if (this.incoming && !reqs.includes(this.incoming)) reqs.push(this.incoming);
+    this.queue.length = 0;
+    this.incoming = null;
+    for (const r of reqs) r.destroy(aborted());
+    // Not inside its own execute (a close may come from there): Node's freeParser defers it too.
+    setImmediate(closeParser, this.parser);
+  }
+
+  /** No request in progress, being answered or waiting. */
+  get idle(): boolean {
+    return this.current === null && this.queue.length === 0 && this.begunAt === 0;
+  }
+}
+
+// Parser callbacks (`this` is the parser; its `conn` the connection).
+function onMessageBegin(this: { conn: H1Conn }): void {
+  this.conn.messageBegin();
+}
+function onHeaders(this: { conn: H1Conn }, headers: string[], url: string): void {
+  this.conn.headers(headers, url);
+}
+function onHeadersComplete(
+  this: { conn: H1Conn },
+  major: number,
+  minor: number,
+  headers: string[] | undefined,
+  method: number,
+  url: string | undefined,
+  _status: unknown,
+  _statusMessage: unknown,
+  _upgrade: boolean,
+  keepAlive: boolean,
+): number {
+  return this.conn.headersComplete(major, minor, headers, method, url, keepAlive);
+}
+function onBody(this: { conn: H1Conn }, b: Buffer): void {
+  this.conn.body(b);
+}
+function onMessageComplete(this: { conn: H1Conn }): void {
+  this.conn.messageComplete();
+}
+
+/** An HTTP/1.1 server for sockets handed to it ({@link H1Server.serve}). */
+export class H1Server {
+  readonly conns = new Set<H1Conn>();
+  /** Connections with a message being received (for the timeout sweep). */
+  readonly active = new Set<H1Conn>();
+  private sweep: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly options: H1ServerOptions,
+    readonly hooks: H1ServerHooks,
+  ) {
+    const { headersTimeoutMs, requestTimeoutMs } = options;
+    if (headersTimeoutMs > 0 || requestTimeoutMs > 0) {
+      this.sweep = setInterval(() => this.expire(), Math.max(1, Math.min(1000, headersTimeoutMs || requestTimeoutMs)));
+      this.sweep.unref();
+    }
+  }
+
+  /** Serves an accepted socket; `first` is what was read from it already (the listener's sniffed bytes). */
+  serve(socket: net.Socket, first?: Buffer): void {
+    const c = new H1Conn(this, socket as Sock);
+    this.conns.add(c);
+    if (first !== undefined && first.length > 0) c.read(first);
+  }
+
+  /**
+   * Connections whose message began longer ago than headersTimeout (head incomplete) or requestTimeout
+   * (message incomplete) fail with 408 (ConnectionsList.expired, the two swapped when headersTimeout is
+   * the larger, as node's C++ does).
+   */
+  private expire(): void {
+    let h = this.options.headersTimeoutMs;
+    let r = this.options.requestTimeoutMs;
+    if (r > 0 && h > r) [h, r] = [r, h];
+    const now = performance.now();
+    for (const c of [...this.active]) {
+      if (c.begunAt === 0) continue;
+      const age = now - c.begunAt;
+      if ((h > 0 && !c.headersDone && age > h) || (r > 0 && age > r)) c.fail("ERR_HTTP_REQUEST_TIMEOUT");
+    }
+  }
+
+  /** Destroys the connections with no request in progress, being answered or waiting (closeIdleConnections srv:585 v20). */
+  closeIdle(): void {
+    for (const c of [...this.conns]) if (c.idle) c.socket.destroy();
+  }
+
+  /** closeIdle, and stops the timeout sweep (close() srv:563 v20; the listener closes its own net.Server). */
+  close(): void {
+    this.closeIdle();
+    clearInterval(this.sweep);
+    this.sweep = undefined;
+  }
+}
