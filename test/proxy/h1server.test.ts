@@ -130,6 +130,30 @@ describe.skipIf(!h1ServerSupported())("h1server (UNIMESH_H1_SERVER=llhttp)", () 
       expect(seen.has("/after-connect")).toBe(false);
     });
 
+    test("D8: a request whose body breaks while it waits its turn is not handed on: the answer before it, then node's 400 in its place", async () => {
+      const before = l.protocol.length;
+      const { text, closed } = await exchange(
+        l.port,
+        "GET /slow-d8 HTTP/1.1\r\nHost: api\r\n\r\nPOST /d8-broken HTTP/1.1\r\nHost: api\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+      );
+      expect(closed).toBe(true);
+      expect(statusLines(text)).toEqual(["HTTP/1.1 200 ", "HTTP/1.1 400 "]);
+      expect(text).toMatch(/answer to GET \/slow-d8\n\r\n0\r\n\r\nHTTP\/1\.1 400 Bad Request\r\nConnection: close\r\n\r\n$/);
+      expect(log).not.toContain("dispatch /d8-broken");
+      expect(l.protocol.slice(before)).toEqual([[400, "HPE_INVALID_CHUNK_SIZE"]]);
+    });
+
+    test("a refused head whose body breaks in the same read still gets its refusal (501, as node:http answered it at its head), then the close", async () => {
+      const refused = l.refused.length;
+      const before = l.protocol.length;
+      const { text, closed } = await exchange(l.port, "POST /te-gzip HTTP/1.1\r\nHost: api\r\nTransfer-Encoding: gzip\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+      expect(closed).toBe(true);
+      expect(text).toMatch(/^HTTP\/1\.1 501 Not Implemented\r\n[^]*transfer coding[^]*\r\n0\r\n\r\n$/);
+      expect(l.refused.slice(refused)).toEqual([501]);
+      expect(l.protocol.slice(before)).toEqual([[400, "HPE_INVALID_TRANSFER_ENCODING"]]);
+      expect(log).not.toContain("dispatch /te-gzip");
+    });
+
     test("the header object: first wins for single-valued fields, cookie joined '; ', set-cookie an array, others ', ', __proto__ dropped; more than 32 lines whole", async () => {
       const lines = [
         "Host: api",
@@ -240,6 +264,45 @@ describe.skipIf(!h1ServerSupported())("h1server (UNIMESH_H1_SERVER=llhttp)", () 
       expect(c.closed()).toBe(false);
       c.s.destroy();
     });
+  });
+
+  test("a large answer to a slow reader arrives whole: the response's drain comes from the socket's (node's socketOnDrain)", async () => {
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    const total = 64;
+    let drains = 0;
+    const l = await start((req, res) => {
+      req.resume();
+      res.writeHead(200, { "content-length": String(chunk.length * total) });
+      let sent = 0;
+      const more = () => {
+        while (sent < total) {
+          sent++;
+          if (!res.write(chunk)) {
+            res.once("drain", () => {
+              drains++;
+              more();
+            });
+            return;
+          }
+        }
+        res.end();
+      };
+      more();
+    });
+    try {
+      const c = await rawClient(l.port);
+      c.s.write("GET /big HTTP/1.1\r\nHost: api\r\nConnection: close\r\n\r\n");
+      // Slow: reads paused for a while, so that the server's socket fills up.
+      c.s.pause();
+      await sleep(200);
+      c.s.resume();
+      expect(await until(c.closed, 10_000)).toBe(true);
+      const [, body] = c.got().split("\r\n\r\n");
+      expect(body.length).toBe(chunk.length * total);
+      expect(drains).toBeGreaterThan(0);
+    } finally {
+      await l.listener.drain(100);
+    }
   });
 
   test("a handler that throws destroys its connection, not the process; the listener goes on", async () => {

@@ -10,6 +10,8 @@ import tls from "node:tls";
 import { closeAgents, inFlight, meshConfig, rawClient, registry, startMesh, statusLines, until } from "./support.js";
 import type { ProxyRuntime } from "../../src/proxy/runtime.js";
 
+/** The listeners serve HTTP/1.1 on ./src/proxy/net/h1server.ts (D1-D8 differ from node:http). */
+const H1_LLHTTP = process.env.UNIMESH_H1_SERVER === "llhttp";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The status lines of the answers a raw client got. */
@@ -152,10 +154,14 @@ for (const colocatedHops of ["mtls", "inline"] as const) {
       expect(s.alpnProtocol).toBe("http/1.1");
       const h = "Host: api\r\n";
       s.write(`GET /vslow-r5-1 HTTP/1.1\r\n${h}\r\nGET /vslow-r5-2 HTTP/1.1\r\n${h}\r\n`);
-      expect(await until(() => api.asked.length === 2)).toBe(true);
-      expect(await inFlight(proxy, "inbound|shop/api/")).toBe(2);
+      // D3 (docs/design/h1-listener.md), UNIMESH_H1_SERVER=llhttp: one request handed on at a time, so only the
+      // first reaches the app before the client goes away; the second is never sent.
+      const n = H1_LLHTTP ? 1 : 2;
+      expect(await until(() => api.asked.length === n)).toBe(true);
+      expect(await inFlight(proxy, "inbound|shop/api/")).toBe(n);
       s.destroy();
       expect(await until(async () => (await inFlight(proxy, "inbound|shop/api/")) === 0, 1000)).toBe(true);
+      expect(api.asked.length).toBe(n);
     });
   });
 }

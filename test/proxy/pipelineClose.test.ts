@@ -18,6 +18,8 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { closeAgents, inFlight, meshConfig, rawClient, registry, startApp, startMesh, statusLines, until, type App } from "./support.js";
 import type { ProxyRuntime } from "../../src/proxy/runtime.js";
 
+/** The listeners serve HTTP/1.1 on ./src/proxy/net/h1server.ts (D1-D8 differ from node:http). */
+const H1_LLHTTP = process.env.UNIMESH_H1_SERVER === "llhttp";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const GET = (path: string, extra = "") => `GET ${path} HTTP/1.1\r\nHost: api:8080\r\n${extra}\r\n`;
 
@@ -69,16 +71,20 @@ for (const colocatedHops of ["mtls", "inline"] as const) {
       abandoned.length = 0;
       const c = await rawClient(proxy.outboundPort("web", "shop"));
       c.s.write(GET("/slow-1") + GET("/slow-2"));
-      expect(await until(() => asked.length === 2)).toBe(true);
-      expect(await inFlight(proxy, "outbound|")).toBe(2);
+      // D3 (docs/design/h1-listener.md), UNIMESH_H1_SERVER=llhttp: one request handed on at a time, so only the
+      // first reaches the app before the client goes away; the second is never sent.
+      const n = H1_LLHTTP ? 1 : 2;
+      expect(await until(() => asked.length === n)).toBe(true);
+      expect(await inFlight(proxy, "outbound|")).toBe(n);
       c.s.destroy();
       // Both exchanges stopped: the app's connections for both requests closed before it answered.
-      expect(await until(() => abandoned.length === 2)).toBe(true);
-      expect([...abandoned].sort()).toEqual(["/slow-1", "/slow-2"]);
+      expect(await until(() => abandoned.length === n)).toBe(true);
+      expect([...abandoned].sort()).toEqual(["/slow-1", "/slow-2"].slice(0, n));
       expect(await until(async () => (await inFlight(proxy, "outbound|")) === 0)).toBe(true);
       // And after the app's answers would have come, still nothing in flight.
       await sleep(600);
       expect(await inFlight(proxy, "outbound|")).toBe(0);
+      expect(asked.length).toBe(n);
     });
 
     test("a request pipelined behind an `Upgrade: h2c` one is not sent to the app; the first is answered, then the connection closes", async () => {

@@ -120,9 +120,23 @@ function methodTable(): string[] | undefined {
 
 const METHODS = methodTable();
 
+/**
+ * OutgoingMessage's `kNeedDrain` slot (a `write()` returned false: a `drain` is owed), found by its symbol's
+ * description on a probe response; undefined when this Node has none. node:http's server emits the response's
+ * `drain` from the socket's (socketOnDrain srv:758/876/897): ServerResponse does not listen to its socket.
+ */
+const NEED_DRAIN: symbol | undefined = (() => {
+  try {
+    const probe = new http.ServerResponse(new http.IncomingMessage(null as unknown as net.Socket));
+    return Object.getOwnPropertySymbols(probe).find((k) => k.description === "kNeedDrain");
+  } catch {
+    return undefined;
+  }
+})();
+
 /** True when this Node has the parser binding and every method of `http.METHODS` parsed to a number (else node:http). */
 export function h1ServerSupported(): boolean {
-  return METHODS !== undefined;
+  return METHODS !== undefined && NEED_DRAIN !== undefined;
 }
 
 /** The method names by llhttp's numbers (for tests). */
@@ -164,10 +178,13 @@ export interface H1ServerOptions {
 /** What the server calls (the Listener's handlers). */
 export interface H1ServerHooks {
   /**
-   * At a request's headers complete: true when its answer will close the connection (a refused head, an
-   * upgrade, a drain): nothing after it is parsed (D1). May throw: the connection is destroyed.
+   * At a request's headers complete: `"refused"` when the handlers will answer it themselves, without calling
+   * the app, and close the connection (a refused head); `"closes"` when its answer will close the connection
+   * (an upgrade, a drain); else undefined. Nothing after a request that closes is parsed (D1). A refused request
+   * whose body breaks before its turn still gets its refusal (as node:http, which hands it on at its head);
+   * another gets the raw answer in its place and is not handed on. May throw: the connection is destroyed.
    */
-  closes(req: http.IncomingMessage): boolean;
+  head(req: http.IncomingMessage): "refused" | "closes" | undefined;
   /** node:http's `request` event. */
   request(req: http.IncomingMessage, res: http.ServerResponse): void;
   /** node:http's `checkContinue` (an HTTP/1.1 request with `Expect: 100-continue`; `_expect_continue` set). */
@@ -195,6 +212,8 @@ type Incoming = http.IncomingMessage & {
 interface Parsed {
   req: Incoming;
   keepAlive: boolean;
+  /** The hooks refuse it ({@link H1ServerHooks.head}). */
+  refused: boolean;
 }
 
 /** ServerResponse's close as node's emitCloseNT (srv:1015 v20): once, `destroyed` set. */
@@ -267,7 +286,21 @@ class H1Conn {
     socket.on("end", () => this.onEnd());
     socket.on("error", () => socket.destroy());
     socket.on("close", () => this.onClose());
-    socket.on("drain", () => this.flow());
+    socket.on("drain", () => this.drained());
+  }
+
+  /**
+   * The socket's buffer drained: the response holding it gets the `drain` it is owed, as socketOnDrain emits it
+   * (v24+ only once the response's own buffer is empty too; the same test here on every version: on Node 20
+   * `writableLength` is then 0 anyway); then reading resumes if it waited for this.
+   */
+  private drained(): void {
+    const res = this.current?.res as (http.ServerResponse & Record<symbol, unknown>) | undefined;
+    if (res && !res.writableEnded && res[NEED_DRAIN!] === true && res.writableLength === 0) {
+      res[NEED_DRAIN!] = false;
+      res.emit("drain");
+    }
+    this.flow();
   }
 
   /** One read: parsed whole (the requests it completes are queued), then the next request handed on. */
@@ -352,8 +385,9 @@ class H1Conn {
     req.upgrade = name === "CONNECT";
     req._addHeaderLines(headers, headers.length);
     this.incoming = req;
-    this.queue.push({ req, keepAlive });
-    if (!keepAlive || name === "CONNECT" || this.server.hooks.closes(req)) this.last = true;
+    const head = this.server.hooks.head(req);
+    this.queue.push({ req, keepAlive, refused: head === "refused" });
+    if (!keepAlive || name === "CONNECT" || head !== undefined) this.last = true;
     return 0;
   }
 
@@ -398,12 +432,28 @@ class H1Conn {
       return;
     }
     if (e && e.broken === next.req) {
-      // The broken request's turn: node's answer in its place.
+      // The broken request's turn: its refusal (answered by the hooks, which call no app), or node's answer in its place.
+      if (next.refused) {
+        this.dispatch(next);
+        this.brokenAnswered();
+        return;
+      }
       if (this.socket.writable) this.socket.write(this.server.options.answers.get(e.status)!);
       this.socket.destroy();
       return;
     }
     this.dispatch(next);
+  }
+
+  /**
+   * The request whose body broke is being answered: a complete answer is sent, then the connection closes
+   * ({@link finished} → {@link pump}); else node's answer in its place unless it has begun, and the close.
+   */
+  private brokenAnswered(): void {
+    const cur = this.current;
+    if (cur === null || cur.res.writableEnded) return;
+    if (!cur.res.headersSent && this.socket.writable) this.socket.write(this.server.options.answers.get(this.error!.status)!);
+    this.socket.destroy();
   }
 
   private dispatch({ req, keepAlive }: Parsed): void {
@@ -461,15 +511,8 @@ class H1Conn {
     this.begunAt = 0;
     this.server.active.delete(this);
     this.server.hooks.protocolError(status, code);
-    const cur = this.current;
-    if (cur !== null && cur.req === broken) {
-      // Its own answer: complete → sent, then the close (finished → pump); else node's answer unless it began.
-      if (cur.res.writableEnded) return;
-      if (!cur.res.headersSent && this.socket.writable) this.socket.write(this.server.options.answers.get(status)!);
-      this.socket.destroy();
-      return;
-    }
-    this.pump();
+    if (this.current !== null && this.current.req === broken) this.brokenAnswered();
+    else this.pump();
   }
 
   /** The client's FIN (socketOnEnd srv:801 v20). */

@@ -598,11 +598,12 @@ export class Listener {
        * server parses nothing after it (D1 of docs/design/h1-listener.md). CONNECT gets its 403 in turn (D7).
        */
       const hooks: H1ServerHooks = {
-        closes: (req) =>
-          this.draining ||
-          upgradeOf(req) !== undefined ||
-          refusedRequestHead(req) !== undefined ||
-          (req.httpVersion === "1.1" && req.headers.expect !== undefined && !EXPECT_CONTINUE.test(req.headers.expect)),
+        head: (req) =>
+          refusedRequestHead(req) !== undefined || (req.httpVersion === "1.1" && req.headers.expect !== undefined && !EXPECT_CONTINUE.test(req.headers.expect))
+            ? "refused"
+            : this.draining || upgradeOf(req) !== undefined
+              ? "closes"
+              : undefined,
         request: onRequest1,
         checkContinue: onContinue1,
         checkExpectation: onExpectation1,
