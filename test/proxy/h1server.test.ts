@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import http from "node:http";
 import net from "node:net";
 import { Listener, type Req, type Res } from "../../src/proxy/net/listener.js";
-import { h1MethodTable, h1ServerSupported } from "../../src/proxy/net/h1server.js";
+import { H1Server, h1MethodTable, h1ServerSupported } from "../../src/proxy/net/h1server.js";
 import { DEFAULT_LIMITS } from "../../src/proxy/config/compile.js";
 import { rawClient, statusLines, until } from "./support.js";
 
@@ -52,6 +52,43 @@ describe.skipIf(!h1ServerSupported())("h1server (UNIMESH_H1_SERVER=llhttp)", () 
     expect(table[46]).toBe("QUERY");
     expect(table.includes("SOURCE")).toBe(true);
     for (const m of http.METHODS) expect(table.includes(m), m).toBe(true);
+  });
+
+  test("the header object, on the server alone (no listener refusing two Host lines): host is the first one", async () => {
+    let headers: http.IncomingHttpHeaders | undefined;
+    const h1 = new H1Server(
+      {
+        maxHeaderBytes: 16_384,
+        headersTimeoutMs: 10_000,
+        requestTimeoutMs: 60_000,
+        keepAliveTimeoutMs: 5_000,
+        idleTimeoutMs: 120_000,
+        answers: new Map(),
+        statusOf: () => 400,
+      },
+      {
+        head: () => undefined,
+        request: (req, res) => {
+          headers = req.headers;
+          res.end("ok\n");
+        },
+        checkContinue: () => undefined,
+        checkExpectation: () => undefined,
+        connect: () => undefined,
+        protocolError: () => undefined,
+      },
+    );
+    const server = net.createServer((s) => h1.serve(s));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const port = (server.address() as net.AddressInfo).port;
+      const { text } = await exchange(port, "GET / HTTP/1.1\r\nHost: first\r\nhost: second\r\nConnection: close\r\n\r\n");
+      expect(text).toMatch(/^HTTP\/1\.1 200 OK/);
+      expect(headers?.host).toBe("first");
+    } finally {
+      h1.close();
+      server.close();
+    }
   });
 
   describe("through a listener", () => {

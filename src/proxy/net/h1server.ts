@@ -604,7 +604,14 @@ export class H1Server {
     }
   }
 
-  /** Serves an accepted socket; `first` is what was read from it already (the listener's sniffed bytes). */
+  /**
+   * Serves an accepted socket; `first` is what was read from it already (the listener's sniffed bytes). TLS
+   * sockets (mTLS peers) are read through `'data'` events too, not ./tlsReads.ts's `readThroughBuffer` (which
+   * would spare Node 24+ a 64 KiB ArrayBuffer per read): in that mode `pause()` stops the handle's reads, so
+   * while a pipelined request waits (D3) a client that goes away is not seen until the answer before it is
+   * written (listenerReview.test.ts, the mTLS peer check, fails with it); with `'data'` events Node reads on
+   * into the socket's buffer and sees the close.
+   */
   serve(socket: net.Socket, first?: Buffer): void {
     const c = new H1Conn(this, socket as Sock);
     this.conns.add(c);
