@@ -191,6 +191,14 @@ describe.skipIf(!h1ServerSupported())("h1server (UNIMESH_H1_SERVER=llhttp)", () 
       expect(log).not.toContain("dispatch /te-gzip");
     });
 
+    test("an HTTP/2 preface pipelined behind a request: that request's answer, then node's 400 (llhttp stops at PRI with HPE_PAUSED_H2_UPGRADE; no head reaches the server)", async () => {
+      const before = l.protocol.length;
+      const { text, closed } = await exchange(l.port, "GET /before-pri HTTP/1.1\r\nHost: api\r\n\r\nPRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+      expect(closed).toBe(true);
+      expect(statusLines(text)).toEqual(["HTTP/1.1 200 ", "HTTP/1.1 400 "]);
+      expect(l.protocol.slice(before)).toEqual([[400, "HPE_PAUSED_H2_UPGRADE"]]);
+    });
+
     test("the header object: first wins for single-valued fields, cookie joined '; ', set-cookie an array, others ', ', __proto__ dropped; more than 32 lines whole", async () => {
       const lines = [
         "Host: api",
