@@ -350,6 +350,80 @@ describe.skipIf(!h1ServerSupported())("h1server (UNIMESH_H1_SERVER=llhttp)", () 
     }
   });
 
+  test("keep-alive: an idle connection closes keepAliveTimeout + 1 s after its answer; a request before that resets it to the idle timeout", async () => {
+    const l = await start(
+      (req, res) => {
+        req.resume();
+        setTimeout(() => res.end("ok\n"), req.url === "/slow" ? 1500 : 0);
+      },
+      { keepAliveTimeoutMs: 200 },
+    );
+    try {
+      const c = await rawClient(l.port);
+      const t0 = Date.now();
+      c.s.write("GET /a HTTP/1.1\r\nHost: api\r\n\r\n");
+      expect(await until(() => c.got().includes("ok\n"))).toBe(true);
+      expect(c.got()).toMatch(/Keep-Alive: timeout=0\r\n/);
+      // A second request 800 ms later (before 1.2 s), answered after 1.5 s: the keep-alive timer does not cut it.
+      await sleep(800);
+      c.s.write("GET /slow HTTP/1.1\r\nHost: api\r\n\r\n");
+      expect(await until(() => statusLines(c.got()).length === 2, 3000)).toBe(true);
+      expect(c.closed()).toBe(false);
+      const answered = Date.now();
+      expect(await until(c.closed, 3000)).toBe(true);
+      const idle = Date.now() - answered;
+      expect(idle).toBeGreaterThanOrEqual(1100);
+      expect(idle).toBeLessThan(2000);
+      expect(answered - t0).toBeGreaterThanOrEqual(2200);
+    } finally {
+      await l.listener.drain(100);
+    }
+  });
+
+  test("Expect: 100-continue on a request waiting its turn (D3): its 100 comes after the answer before it", async () => {
+    const l = await start((req, res) => {
+      let body = "";
+      req.setEncoding("latin1");
+      req.on("data", (d: string) => (body += d));
+      req.on("end", () => setTimeout(() => res.end(`${req.url}:${body}\n`), req.url === "/slow" ? 300 : 0));
+    });
+    try {
+      const c = await rawClient(l.port);
+      c.s.write("GET /slow HTTP/1.1\r\nHost: api\r\n\r\nPOST /next HTTP/1.1\r\nHost: api\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n");
+      expect(await until(() => c.got().includes("HTTP/1.1 100 Continue"), 3000)).toBe(true);
+      expect(c.got().indexOf("/slow:")).toBeGreaterThan(0);
+      expect(c.got().indexOf("/slow:")).toBeLessThan(c.got().indexOf("HTTP/1.1 100 Continue"));
+      c.s.write("abc");
+      expect(await until(() => c.got().includes("/next:abc"))).toBe(true);
+      expect(statusLines(c.got())).toEqual(["HTTP/1.1 200 ", "HTTP/1.1 100 ", "HTTP/1.1 200 "]);
+      c.s.destroy();
+    } finally {
+      await l.listener.drain(100);
+    }
+  });
+
+  test("the client's FIN in the middle of a head: node's 400 (HPE_INVALID_EOF_STATE), counted; after a complete request: no answer, the close", async () => {
+    const l = await start((req, res) => {
+      req.resume();
+      res.end("ok\n");
+    });
+    try {
+      const a = await rawClient(l.port);
+      a.s.end("GET /cut HTTP/1.1\r\nHost: a");
+      expect(await until(a.closed)).toBe(true);
+      expect(a.got()).toBe("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+      expect(l.protocol).toEqual([[400, "HPE_INVALID_EOF_STATE"]]);
+      const b = await rawClient(l.port);
+      b.s.write("GET /whole HTTP/1.1\r\nHost: api\r\n\r\n");
+      expect(await until(() => b.got().includes("ok\n"))).toBe(true);
+      b.s.end();
+      expect(await until(b.closed)).toBe(true);
+      expect(l.protocol.length).toBe(1);
+    } finally {
+      await l.listener.drain(100);
+    }
+  });
+
   test("a handler that throws destroys its connection, not the process; the listener goes on", async () => {
     const l = await start((req, res) => {
       if (req.url === "/throw") throw new Error("handler failure");
