@@ -37,7 +37,7 @@
  *
  * Where it differs from node:http (the design's table, §3):
  * - D1: after a request whose answer closes the connection (`Connection: close`, HTTP/1.0 without
- *   keep-alive, CONNECT, and what the `closes` hook says: a refused head, h2c, a drain) nothing more is
+ *   keep-alive, CONNECT, and what the `head` hook says: a refused head, h2c, a drain) nothing more is
  *   parsed or handed on: the bytes after it are read and dropped, no raw 400 over its answer.
  * - D2: queued requests have no response yet (see D3), so no response is left without `close` on a
  *   disconnect (Node 20 leaves queued ones open); their requests are aborted as node's abortIncoming does.
@@ -48,7 +48,11 @@
  * - D8: a parse error or timeout behind requests not yet answered: their answers first, then the raw
  *   answer, then the close; when the broken request is the one being answered (its body broke), the raw
  *   answer replaces its answer unless that has begun (then the connection just closes), and none follows an
- *   answer already complete.
+ *   answer already complete. A request whose body breaks before its turn is not handed on (node's answer in
+ *   its place), unless the hooks refuse its head (their refusal, which calls no app, as node:http gave it).
+ * - The response's `drain` is emitted from the socket's as node's socketOnDrain does (OutgoingMessage's
+ *   `kNeedDrain`, found by its description): the one private of ServerResponse used beyond the surface above;
+ *   a replacement response must emit its own `drain`.
  * - Requests are handed on after the read that completed their head was parsed, not from inside the
  *   parser's callback: what that read held of the body is already pushed (a handler throwing destroys that
  *   connection; it never comes out of the parser).
