@@ -285,6 +285,18 @@ for (const mode of ["node", "llhttp"] as const) {
       await noneInFlight();
     });
 
+    test("a keep-alive connection that trickles empty lines after its answer is still closed (keepAliveTimeout or headersTimeout)", async () => {
+      const r = await exchange(out(), [GET("/ka-crlf", "api:8080"), ...Array.from({ length: 25 }, () => "\r\n")], { gap: 200, ms: 500 });
+      expect(statusLines(r.text)).toEqual(["HTTP/1.1 200 "]);
+      expect(r.closed, `still open after ${r.ms} ms of empty lines`).toBe(true);
+      expect(r.ms).toBeLessThan(LIMITS.keepAliveTimeoutMs + 1000 + LIMITS.headersTimeoutMs + 1500);
+    });
+
+    test("an HTTP/1.1 request whose first read is one byte (`P`, as the HTTP/2 preface begins) is still served as HTTP/1.1", async () => {
+      const r = await exchange(out(), ["P", `OST /first-byte HTTP/1.1\r\nHost: api:8080\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`], { gap: 100 });
+      expect(statusLines(r.text)).toEqual(["HTTP/1.1 200 "]);
+    });
+
     test("a keep-alive connection is closed after keepAliveTimeout (+1 s) once its answer is sent", async () => {
       const r = await exchange(out(), GET("/ka", "api:8080"), { ms: 5000 });
       expect(statusLines(r.text)).toEqual(["HTTP/1.1 200 "]);
@@ -762,5 +774,48 @@ for (const mode of ["node", "llhttp"] as const) {
     test("after every attack above: nothing in flight, drain has nothing to wait for", async () => {
       await noneInFlight();
     });
+  });
+}
+
+/**
+ * Parse-ahead (D3 of docs/design/h1-listener.md: "parse-ahead bounded by one read and paused reads"): a
+ * client pipelines a read's worth of tiny requests (64 KiB: ~2,400 of them) behind one the server has not
+ * answered. What the server holds for it (handed on: node:http; parsed and queued: llhttp) should stay at a
+ * few requests, as Envoy and nginx (which parse the next request only once an answer is done) keep it: the
+ * raw bytes wait in the socket. Each held request is an IncomingMessage (~0.8 KB of heap measured for 50
+ * such connections: +95 MB), about 30 times the bytes the client sent.
+ */
+for (const mode of ["node", "llhttp"] as const) {
+  test(`parse-ahead per connection is bounded, not a read's worth of requests (listener on ${mode})`, async () => {
+    const { Listener } = await import("../../src/proxy/net/listener.js");
+    const { DEFAULT_LIMITS } = await import("../../src/proxy/config/compile.js");
+    const before = process.env.UNIMESH_H1_SERVER;
+    if (mode === "llhttp") process.env.UNIMESH_H1_SERVER = "llhttp";
+    else delete process.env.UNIMESH_H1_SERVER;
+    let dispatched = 0;
+    const held: http.ServerResponse[] = [];
+    type Handler = ConstructorParameters<typeof Listener>[2];
+    let listener: InstanceType<typeof Listener>;
+    try {
+      listener = new Listener("parse-ahead", { ...DEFAULT_LIMITS }, ((req: http.IncomingMessage, res: http.ServerResponse) => {
+        dispatched++;
+        held.push(res);
+        req.resume();
+      }) as unknown as Handler);
+    } finally {
+      if (before === undefined) delete process.env.UNIMESH_H1_SERVER;
+      else process.env.UNIMESH_H1_SERVER = before;
+    }
+    const port = await listener.listen("127.0.0.1", 0);
+    const one = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+    const c = await rawClient(port);
+    c.s.write(one.repeat(Math.floor(65536 / one.length)));
+    await sleep(500);
+    const h1 = (listener as unknown as { h1?: { plain: { conns: Set<{ queue: unknown[] }> } } }).h1;
+    const queued = h1 ? [...h1.plain.conns].reduce((n, x) => n + x.queue.length, 0) : 0;
+    c.s.destroy();
+    for (const r of held) r.destroy();
+    await listener.drain(100);
+    expect({ handedOn: dispatched, queued, held: dispatched + queued <= 64 }).toEqual({ handedOn: expect.any(Number), queued: expect.any(Number), held: true });
   });
 }
