@@ -316,6 +316,24 @@ for (const mode of ["node", "llhttp"] as const) {
       expect(bodies(c.got())).toEqual(["api: GET /slow/1200/p1 0", "api: GET /p2 0", "api: GET /p3 0"]);
     });
 
+    test("a body pipelined behind a slow answer is not timed out by the server's own pause (both served)", async () => {
+      // /slow answers after 1,800 ms (> requestTimeoutMs 1,500); the second request's body is completed 100 ms after its head.
+      const c = await rawClient(out());
+      c.s.write(GET("/slow/1800/b1", "api:8080") + `POST /b2 HTTP/1.1\r\nHost: api:8080\r\nContent-Length: 10\r\n\r\n01234`);
+      await sleep(100);
+      c.s.write("56789");
+      await until(() => statusLines(c.got()).length >= 2 || c.closed(), 5000);
+      c.s.destroy();
+      expect(statusLines(c.got())).toEqual(["HTTP/1.1 200 ", "HTTP/1.1 200 "]);
+      expect(bodies(c.got())).toEqual(["api: GET /slow/1800/b1 0", "api: POST /b2 10"]);
+    });
+
+    test("HTTP/2.0 and HTTP/0.9 request lines (llhttp reads both) are answered as node:http answers them", async () => {
+      const out2 = await exchange(out(), `GET /v20 HTTP/2.0\r\nHost: api:8080\r\n\r\n`);
+      const out09 = await exchange(out(), `GET /v09 HTTP/0.9\r\nHost: api:8080\r\n\r\n`);
+      parity("versions", { v20: [statusLines(out2.text), out2.closed], v09: [statusLines(out09.text), out09.closed] });
+    });
+
     // ---------------------------------------------------------------------------------------------------
     // Pipelining: every answer to its own request, in order
 
