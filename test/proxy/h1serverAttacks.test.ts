@@ -552,7 +552,8 @@ for (const mode of ["node", "llhttp"] as const) {
         `POST /denied HTTP/1.1\r\nHost: locked:8080\r\nContent-Length: ${smuggled.length}\r\n\r\n${smuggled}` +
           GET("/after-denied", "api:8080", "Connection: close\r\n"),
       );
-      expect(statusLines(r.text)[0]).toBe("HTTP/1.1 403 ");
+      expect(statusLines(r.text)).toEqual(["HTTP/1.1 403 ", "HTTP/1.1 200 "]);
+      expect(bodies(r.text)[1]).toBe("api: GET /after-denied 0");
       expect(api.seen.some((s) => s.url === "/denied-smuggled")).toBe(false);
     });
 
