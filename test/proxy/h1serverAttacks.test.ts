@@ -305,27 +305,27 @@ for (const mode of ["node", "llhttp"] as const) {
     });
 
     test("a partial head pipelined behind a slow answer is not timed out by the server's own pause (all three served)", async () => {
-      // /slow answers after 1,200 ms (> headersTimeoutMs 600); the third head is completed 100 ms after.
+      // /slow answers after 1,500 ms (> headersTimeoutMs 600); the third head is completed 100 ms after.
       const c = await rawClient(out());
-      c.s.write(GET("/slow/1200/p1", "api:8080") + GET("/p2", "api:8080") + "GET /p3 HTTP/1.1\r\nHost: ap");
+      c.s.write(GET("/slow/1500/p1", "api:8080") + GET("/p2", "api:8080") + "GET /p3 HTTP/1.1\r\nHost: ap");
       await sleep(100);
       c.s.write("i:8080\r\n\r\n");
       await until(() => statusLines(c.got()).length >= 3 || c.closed(), 5000);
       c.s.destroy();
       expect(statusLines(c.got())).toEqual(["HTTP/1.1 200 ", "HTTP/1.1 200 ", "HTTP/1.1 200 "]);
-      expect(bodies(c.got())).toEqual(["api: GET /slow/1200/p1 0", "api: GET /p2 0", "api: GET /p3 0"]);
+      expect(bodies(c.got())).toEqual(["api: GET /slow/1500/p1 0", "api: GET /p2 0", "api: GET /p3 0"]);
     });
 
     test("a body pipelined behind a slow answer is not timed out by the server's own pause (both served)", async () => {
-      // /slow answers after 1,800 ms (> requestTimeoutMs 1,500); the second request's body is completed 100 ms after its head.
+      // /slow answers after 2,600 ms (> requestTimeoutMs 1,500); the second request's body is completed 100 ms after its head.
       const c = await rawClient(out());
-      c.s.write(GET("/slow/1800/b1", "api:8080") + `POST /b2 HTTP/1.1\r\nHost: api:8080\r\nContent-Length: 10\r\n\r\n01234`);
+      c.s.write(GET("/slow/2600/b1", "api:8080") + `POST /b2 HTTP/1.1\r\nHost: api:8080\r\nContent-Length: 10\r\n\r\n01234`);
       await sleep(100);
       c.s.write("56789");
       await until(() => statusLines(c.got()).length >= 2 || c.closed(), 5000);
       c.s.destroy();
       expect(statusLines(c.got())).toEqual(["HTTP/1.1 200 ", "HTTP/1.1 200 "]);
-      expect(bodies(c.got())).toEqual(["api: GET /slow/1800/b1 0", "api: POST /b2 10"]);
+      expect(bodies(c.got())).toEqual(["api: GET /slow/2600/b1 0", "api: POST /b2 10"]);
     });
 
     test("HTTP/2.0 and HTTP/0.9 request lines (llhttp reads both) are answered as node:http answers them", async () => {
