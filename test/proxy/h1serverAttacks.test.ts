@@ -417,6 +417,17 @@ for (const mode of ["node", "llhttp"] as const) {
       expect(locked.seen.filter((s) => /^\/m\d/.test(s.url))).toEqual([]);
     });
 
+    test("an RTSP method (which llhttp parses, outside http.METHODS) pipelined behind a request: that request's answer first, whole", async () => {
+      for (const split of [false, true]) {
+        const first = GET(`/slow/300/before-rtsp-${split}`, "api:8080");
+        const rtsp = `DESCRIBE /rtsp-method RTSP/1.0\r\nCSeq: 1\r\n\r\n`;
+        const r = await exchange(out(), split ? [first, rtsp] : first + rtsp, { gap: 100 });
+        expect(statusLines(r.text)[0], `split ${split}`).toBe("HTTP/1.1 200 ");
+        expect(bodies(r.text)[0], `split ${split}`).toBe(`api: GET /slow/300/before-rtsp-${split} 0`);
+      }
+      expect(api.seen.some((s) => s.url === "/rtsp-method")).toBe(false);
+    });
+
     test("an RTSP-version request (`GET / RTSP/1.0`, which llhttp parses as 1.0) is answered as node:http answers it", async () => {
       const r = await exchange(out(), `GET /rtsp HTTP/1.1\r\nHost: api:8080\r\n\r\nGET /rtsp2 RTSP/1.0\r\nHost: api:8080\r\n\r\n`);
       expect(statusLines(r.text)[0]).toBe("HTTP/1.1 200 ");
