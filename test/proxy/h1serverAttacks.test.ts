@@ -368,6 +368,18 @@ for (const mode of ["node", "llhttp"] as const) {
       await noneInFlight();
     });
 
+    test("a client that pipelines 100 KB behind a slow request and resets: its request stops at once (leaves the in-flight count)", async () => {
+      const c = await rawClient(out());
+      c.s.write(GET("/slow/2500/abandoned", "api:8080") + GET("/x", "api:8080").repeat(4000));
+      expect(await until(() => api.seen.some((s) => s.url === "/slow/2500/abandoned"))).toBe(true);
+      await sleep(200);
+      c.s.resetAndDestroy();
+      const t0 = Date.now();
+      const zero = await until(async () => (await inFlight(proxy, "outbound|")) === 0, 3000);
+      expect(zero).toBe(true);
+      expect(Date.now() - t0, "ms until the reset request left the in-flight count").toBeLessThan(1000);
+    });
+
     test("2,000 tiny pipelined requests in one write and a client that never reads: the app is not flooded, and all leave the in-flight count", async () => {
       const before = api.seen.length;
       const c = await rawClient(out());
