@@ -824,7 +824,16 @@ export class Listener {
     });
     socket.on("error", () => socket.destroy());
     const timer = setTimeout(() => socket.destroy(), this.limits.handshakeTimeoutMs);
-    socket.once("data", (chunk: Buffer) => {
+    // The first bytes pick the protocol. A read shorter than the HTTP/2 preface that is a prefix of it (`P`,
+    // `PR`...: a POST's first byte, read alone) decides nothing: read on (the handshake timer still runs).
+    let head: Buffer | undefined;
+    const sniff = (read: Buffer) => {
+      const chunk = head ? Buffer.concat([head, read]) : read;
+      if (chunk[0] !== 0x16 && chunk.length < H2_PREFACE.length && chunk.equals(H2_PREFACE.subarray(0, chunk.length))) {
+        head = chunk;
+        return;
+      }
+      socket.off("data", sniff);
       clearTimeout(timer);
       conn.sniffed = true;
       // Not idle until a first request completes (its head is being read).
@@ -863,7 +872,8 @@ export class Listener {
       if (h2) this.handTo2(socket, conn);
       else if (this.h1) this.h1.plain.serve(socket, chunk);
       else this.http1.emit("connection", socket);
-    });
+    };
+    socket.on("data", sniff);
   }
 
   /** Starts listening. Resolves with the bound port. */
