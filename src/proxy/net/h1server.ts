@@ -1,12 +1,13 @@
 /**
  * The HTTP/1.1 server of the listeners (./listener.ts) on Node's own parser (llhttp, the binding node:http
- * uses: `_http_common`'s `HTTPParser`), "stage A" of docs/design/h1-listener.md: the request is a genuine
- * `http.IncomingMessage` and the response a `http.ServerResponse`, driven by this server as node:http drives
- * them (lib/_http_server.js `connectionListenerInternal`, `parserOnIncoming`, `resOnFinish`; references
+ * uses: `_http_common`'s `HTTPParser`), stages A and B of docs/design/h1-listener.md: the request is a genuine
+ * `http.IncomingMessage` and the response ./h1response.ts's `H1Response` (a lean `http.ServerResponse` with the
+ * same bytes, differential-tested against it; `UNIMESH_H1_RESPONSE=node` drives node's own instead), driven by
+ * this server as node:http drives a ServerResponse (lib/_http_server.js `connectionListenerInternal`, `parserOnIncoming`, `resOnFinish`; references
  * below are `file:v20/v24/v26` as in the design: `srv` = lib/_http_server.js, `com` = lib/_http_common.js).
  * The response is driven only through its server-facing surface (construction, `shouldKeepAlive`,
  * `_keepAliveTimeout`, `_expect_continue`, `assignSocket`/`detachSocket`, `finish`, `_last`, node's
- * emitCloseNT), so that a leaner class with that surface can replace it (stage B). Chosen by the Listener
+ * emitCloseNT), which is all `H1Response` offers the server. Chosen by the Listener
  * when `UNIMESH_H1_SERVER=llhttp` and {@link h1ServerSupported}; node:http otherwise.
  *
  * What it does, as node:http does, unless said otherwise:
@@ -20,7 +21,7 @@
  *   `push(null)` at the end. The method's name comes from a table built at load time by parsing each of
  *   `http.METHODS` through a throwaway parser: `_http_common.methods` is not indexed by llhttp's
  *   method numbers (QUERY is 46), node:http reads an internal `allMethods`.
- * - Response: `new http.ServerResponse(req)`, `shouldKeepAlive` from llhttp, `_keepAliveTimeout`, handed the
+ * - Response: `new H1Response(req)` (or `new http.ServerResponse(req)`), `shouldKeepAlive` from llhttp, `_keepAliveTimeout`, handed the
  *   socket (`assignSocket`), `Expect: 100-continue` marked (`_expect_continue`) before `checkContinue`, any
  *   other `Expect` to `checkExpectation`, CONNECT to `connect` (srv:1026-1140 v20). On `finish` (resOnFinish
  *   srv:966 v20): the body not read is dumped (`req._dump()`), `detachSocket`, `close` on next tick, then
@@ -50,9 +51,9 @@
  *   answer replaces its answer unless that has begun (then the connection just closes), and none follows an
  *   answer already complete. A request whose body breaks before its turn is not handed on (node's answer in
  *   its place), unless the hooks refuse its head (their refusal, which calls no app, as node:http gave it).
- * - The response's `drain` is emitted from the socket's as node's socketOnDrain does (OutgoingMessage's
- *   `kNeedDrain`, found by its description): the one private of ServerResponse used beyond the surface above;
- *   a replacement response must emit its own `drain`.
+ * - With node's ServerResponse, the response's `drain` is emitted from the socket's as node's socketOnDrain
+ *   does (OutgoingMessage's `kNeedDrain`, found by its description): the one private of ServerResponse used
+ *   beyond the surface above. `H1Response` emits its own `drain`.
  * - Requests are handed on after the read that completed their head was parsed, not from inside the
  *   parser's callback: what that read held of the body is already pushed (a handler throwing destroys that
  *   connection; it never comes out of the parser).
@@ -62,6 +63,7 @@ import type net from "node:net";
 import { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
 import { performance } from "node:perf_hooks";
+import { H1Response } from "./h1response.js";
 
 interface ParserBinding {
   new (): Parser;
@@ -76,6 +78,7 @@ interface Parser {
   initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
   execute(b: Buffer): number | Error;
   finish(): undefined | Error;
+  resume(): void;
   close?(): void;
   [k: number]: unknown;
 }
@@ -124,6 +127,40 @@ function methodTable(): string[] | undefined {
 
 const METHODS = methodTable();
 
+/** llhttp's `HPE_PAUSED` (llhttp.h `llhttp_errno`), which on_headers_complete may return to pause the parser after a head. */
+const HPE_PAUSED = 21;
+
+/**
+ * True when this Node's binding pauses on {@link HPE_PAUSED} from the headers-complete callback as llhttp does
+ * (execute returns an `HPE_PAUSED` error whose `bytesParsed` ends at the head) and parses on after `resume()`.
+ */
+function pausesAfterHead(): boolean {
+  if (!HTTPParser) return false;
+  const P = HTTPParser;
+  const p = new P();
+  try {
+    p.initialize(P.REQUEST, {}, 0, 0);
+    const urls: string[] = [];
+    p[P.kOnHeadersComplete] = (_maj: number, _min: number, _h: unknown, _m: unknown, url: string) => {
+      urls.push(url);
+      return urls.length === 1 ? HPE_PAUSED : 0;
+    };
+    const first = "POST /a HTTP/1.1\r\nContent-Length: 2\r\n\r\n";
+    const b = Buffer.from(`${first}hiGET /b HTTP/1.1\r\n\r\n`, "latin1");
+    const r = p.execute(b) as Error & { code?: string; bytesParsed?: number };
+    if (!(r instanceof Error) || r.code !== "HPE_PAUSED" || r.bytesParsed !== first.length) return false;
+    p.resume();
+    const again = p.execute(b.subarray(r.bytesParsed));
+    return again === b.length - first.length && urls.join() === "/a,/b";
+  } catch {
+    return false;
+  } finally {
+    p.close?.();
+  }
+}
+
+const PAUSES = pausesAfterHead();
+
 /**
  * OutgoingMessage's `kNeedDrain` slot (a `write()` returned false: a `drain` is owed), found by its symbol's
  * description on a probe response; undefined when this Node has none. node:http's server emits the response's
@@ -138,9 +175,14 @@ const NEED_DRAIN: symbol | undefined = (() => {
   }
 })();
 
-/** True when this Node has the parser binding and every method of `http.METHODS` parsed to a number (else node:http). */
+/**
+ * True when this Node has the parser binding and every method of `http.METHODS` parsed to a number (else
+ * node:http). The response is ./h1response.ts's `H1Response` (stage B), which emits its own `drain`;
+ * `UNIMESH_H1_RESPONSE=node` (read when a server is made) drives node's `http.ServerResponse` instead (stage A,
+ * for comparison), which needs {@link NEED_DRAIN}: without it, `H1Response`.
+ */
 export function h1ServerSupported(): boolean {
-  return METHODS !== undefined && NEED_DRAIN !== undefined;
+  return METHODS !== undefined && PAUSES;
 }
 
 /** The method names by llhttp's numbers (for tests). */
@@ -262,8 +304,30 @@ class H1Conn {
   stopped = false;
   /** The keep-alive timeout is armed (reset at the next headers complete). */
   keepAliveSet = false;
-  /** A method outside the table (PRI, should llhttp ever hand one over): destroyed once execute returns (srv:941 v20). */
-  pri = false;
+  /**
+   * When the connection went idle after an answer (performance.now() ms; 0: a message has begun since, or
+   * none was answered). The socket's inactivity timer is reset by any byte, so a client sending an empty
+   * line (which begins no message) more often than keepAliveTimeout kept the connection forever; the sweep
+   * closes a connection idle this long whatever it reads ({@link H1Server.expire}; nginx's keepalive_timeout
+   * is not reset by empty lines either).
+   */
+  idleSince = 0;
+  /**
+   * A method outside the table: one llhttp parses that is not in `http.METHODS` (the RTSP methods: `DESCRIBE`,
+   * `ANNOUNCE`... with `RTSP/1.0`; PRI never comes, see {@link methodTable}): failed once execute returns, as a
+   * parse error (400 after the answers before it, D8). node:http answered those 400 too; destroying the
+   * connection at once (as node does for PRI, srv:941 v20) cut off the answers before it.
+   */
+  unknownMethod = false;
+  /**
+   * Bytes read and not parsed: the parser paused after the head of a request that must wait its turn (two
+   * already wait), resumed once the queue is empty. This bounds parse-ahead to three waiting requests per
+   * connection (D3): a read of small pipelined requests (64 KiB: some 2,400) no longer becomes thousands of
+   * request objects at once (~30 times the bytes; node:http hands them all to the app at once).
+   */
+  rest: Buffer | null = null;
+  /** When a request began waiting its turn with reading stopped (performance.now() ms; 0: none waits). */
+  waitingSince = 0;
   /** The connection failed: its raw answer after the answers before it (D8); the request whose body broke. */
   error: { status: number; broken: Incoming | null } | null = null;
   closed = false;
@@ -300,8 +364,8 @@ class H1Conn {
    */
   private drained(): void {
     const res = this.current?.res as (http.ServerResponse & Record<symbol, unknown>) | undefined;
-    if (res && !res.writableEnded && res[NEED_DRAIN!] === true && res.writableLength === 0) {
-      res[NEED_DRAIN!] = false;
+    if (res && NEED_DRAIN !== undefined && !res.writableEnded && res[NEED_DRAIN] === true && res.writableLength === 0) {
+      res[NEED_DRAIN] = false;
       res.emit("drain");
     }
     this.flow();
@@ -310,6 +374,11 @@ class H1Conn {
   /** One read: parsed whole (the requests it completes are queued), then the next request handed on. */
   read(d: Buffer): void {
     if (this.stopped || this.closed) return;
+    if (this.rest !== null) {
+      // Read while the parser waits (the socket's pause lets what was already read through).
+      this.rest = Buffer.concat([this.rest, d]);
+      return;
+    }
     let ret: number | Error;
     try {
       ret = this.parser.execute(d);
@@ -318,9 +387,13 @@ class H1Conn {
       this.socket.destroy();
       return;
     }
-    if (this.pri) {
-      this.socket.destroy();
-      return;
+    if (this.unknownMethod) {
+      this.unknownMethod = false;
+      this.fail("HPE_INVALID_METHOD");
+    } else if (ret instanceof Error && (ret as Error & { code?: string }).code === "HPE_PAUSED") {
+      const parsed = (ret as Error & { bytesParsed?: number }).bytesParsed ?? d.length;
+      this.rest = d.subarray(parsed);
+      ret = parsed;
     }
     if (ret instanceof Error) {
       // Bytes after the last request (HPE_CLOSED_CONNECTION after `Connection: close`, or anything after a
@@ -335,7 +408,24 @@ class H1Conn {
   flow(): void {
     const s = this.socket;
     if (this.closed) return;
-    const hold = this.queue.length > 0 || s.writableNeedDrain;
+    const waiting = this.queue.length > 0;
+    // The time a request waits its turn with reading stopped is the server's, not the client's: not counted
+    // against the headers and request timeouts of the message being received (node:http reads on meanwhile).
+    if (waiting && this.waitingSince === 0) this.waitingSince = performance.now();
+    else if (!waiting && this.waitingSince !== 0) {
+      if (this.begunAt !== 0) this.begunAt += performance.now() - this.waitingSince;
+      this.waitingSince = 0;
+    }
+    if (!waiting && this.rest !== null && !this.stopped) {
+      // Its turn came: parse on from where the parser paused (never from inside a parser callback: flow runs
+      // after execute returned, or from a response's finish or the socket's drain).
+      const rest = this.rest;
+      this.rest = null;
+      this.parser.resume();
+      this.read(rest);
+      return;
+    }
+    const hold = waiting || s.writableNeedDrain;
     if (hold && !s._paused) {
       s._paused = true;
       s.pause();
@@ -347,6 +437,7 @@ class H1Conn {
 
   messageBegin(): void {
     if (this.stopped) return;
+    this.idleSince = 0;
     this.begunAt = performance.now();
     this.headersDone = false;
     this.server.active.add(this);
@@ -376,7 +467,7 @@ class H1Conn {
     }
     const name = METHODS![method];
     if (name === "PRI" || name === undefined) {
-      this.pri = true;
+      this.unknownMethod = true;
       this.stopped = true;
       return 0;
     }
@@ -392,6 +483,11 @@ class H1Conn {
     const head = this.server.hooks.head(req);
     this.queue.push({ req, keepAlive, refused: head === "refused" });
     if (!keepAlive || name === "CONNECT" || head !== undefined) this.last = true;
+    // A third request waiting its turn: parse nothing more (its body included) until the queue is empty
+    // ({@link rest}). Two wait with their bodies parsed, so that a request whose body breaks while it waits
+    // is still not handed on (D8). llhttp's on_headers_complete may return HPE_PAUSED; execute then returns an
+    // HPE_PAUSED error with the bytes parsed.
+    if (this.queue.length > 2) return HPE_PAUSED;
     return 0;
   }
 
@@ -462,7 +558,7 @@ class H1Conn {
 
   private dispatch({ req, keepAlive }: Parsed): void {
     const { hooks, options } = this.server;
-    const res = new http.ServerResponse(req);
+    const res = this.server.nodeResponse ? new http.ServerResponse(req) : (new H1Response(req) as unknown as http.ServerResponse);
     res.shouldKeepAlive = keepAlive;
     (res as http.ServerResponse & { _keepAliveTimeout?: number })._keepAliveTimeout = options.keepAliveTimeoutMs;
     this.current = { req, res };
@@ -497,6 +593,8 @@ class H1Conn {
       if (this.server.options.keepAliveTimeoutMs > 0) {
         this.socket.setTimeout(this.server.options.keepAliveTimeoutMs + KEEP_ALIVE_BUFFER_MS);
         this.keepAliveSet = true;
+        this.idleSince = performance.now();
+        this.server.idle.add(this);
       }
       return;
     }
@@ -543,6 +641,7 @@ class H1Conn {
     this.closed = true;
     this.server.conns.delete(this);
     this.server.active.delete(this);
+    this.server.idle.delete(this);
     // abortIncoming (srv:793 v20): every request whose response has not finished. The response holding the
     // socket gets its close from assignSocket's own listener; queued requests have none yet (D2).
     const reqs: Incoming[] = [];
@@ -595,7 +694,11 @@ export class H1Server {
   readonly conns = new Set<H1Conn>();
   /** Connections with a message being received (for the timeout sweep). */
   readonly active = new Set<H1Conn>();
+  /** Connections idle after an answer, for the sweep's keep-alive limit ({@link H1Conn.idleSince}). */
+  readonly idle = new Set<H1Conn>();
   private sweep: NodeJS.Timeout | undefined;
+  /** Node's `http.ServerResponse` rather than `H1Response` ({@link h1ServerSupported}). */
+  readonly nodeResponse = process.env.UNIMESH_H1_RESPONSE === "node" && NEED_DRAIN !== undefined;
 
   constructor(
     readonly options: H1ServerOptions,
@@ -619,6 +722,11 @@ export class H1Server {
   serve(socket: net.Socket, first?: Buffer): void {
     const c = new H1Conn(this, socket as Sock);
     this.conns.add(c);
+    // The first request's headers timeout runs from the connection's start, as node's (its parser's message
+    // start is set when the connection is tracked): a connection whose first bytes are empty lines (llhttp
+    // skips them without a message begin) gets its 408 rather than staying open until the idle timeout.
+    c.begunAt = performance.now();
+    this.active.add(c);
     if (first !== undefined && first.length > 0) c.read(first);
   }
 
@@ -633,9 +741,17 @@ export class H1Server {
     if (r > 0 && h > r) [h, r] = [r, h];
     const now = performance.now();
     for (const c of [...this.active]) {
-      if (c.begunAt === 0) continue;
+      if (c.begunAt === 0 || c.waitingSince !== 0) continue;
       const age = now - c.begunAt;
       if ((h > 0 && !c.headersDone && age > h) || (r > 0 && age > r)) c.fail("ERR_HTTP_REQUEST_TIMEOUT");
+    }
+    const keepAlive = this.options.keepAliveTimeoutMs + KEEP_ALIVE_BUFFER_MS;
+    for (const c of [...this.idle]) {
+      if (c.idleSince === 0) this.idle.delete(c);
+      else if (now - c.idleSince > keepAlive) {
+        this.idle.delete(c);
+        c.socket.destroy();
+      }
     }
   }
 

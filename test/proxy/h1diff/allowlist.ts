@@ -4,6 +4,7 @@
  * check that the difference is exactly the deliberate one, so that it cannot hide another: a difference in
  * a field not named, or one the check refuses, is reported like any other.
  *
+ * D10 (not in the design's table): a method llhttp parses outside `http.METHODS` (RTSP's) is a parse error.
  * D6 is no difference: both refuse HTTP/2.0 and HTTP/0.9 request lines (505, listener.ts refusedRequestHead).
  * D9 (not in the design's table): llhttp's server hands a request on once the read that completed its head
  * is parsed, not from inside the parser's callback, so a request whose message breaks in that same read is
@@ -12,7 +13,7 @@
 import { isDeepStrictEqual } from "node:util";
 import type { Field, Normalized } from "./harness.js";
 
-export type D = "D1" | "D2" | "D3" | "D4" | "D5" | "D6" | "D7" | "D8" | "D9";
+export type D = "D1" | "D2" | "D3" | "D4" | "D5" | "D6" | "D7" | "D8" | "D9" | "D10";
 
 export interface Allowance {
   d: D;
@@ -92,6 +93,17 @@ export const ALLOWLIST: Record<string, Allowance> = {
     what: "a chunked POST whose body breaks, pipelined behind a streaming answer: node:http dispatched it at its head (the app saw it, then it was aborted); llhttp hands it on only after the first answer, by which time its body broke: the raw 400 in its place, the app never sees it",
     fields: ["app"],
     check: appFewer,
+  },
+  "llhttp/method/announce-request-with-rtsp": {
+    d: "D10",
+    what: "an RTSP method (ANNOUNCE ... RTSP/1.0: llhttp parses it, it is not in http.METHODS): node:http hands it on as method ANNOUNCE and the proxy answers 400 itself; llhttp's server answers it as a parse error, node's raw 400 (no Date), after the answers before it. Both 400 and close; nothing reaches the app",
+    fields: ["answers"],
+    check: (node, llhttp) => {
+      const one = (n: Normalized) => n.answers.length === 1 && n.answers[0].status === "HTTP/1.1 400 Bad Request";
+      if (!one(node) || !one(llhttp)) return "not one 400 on each side";
+      if (!isDeepStrictEqual(llhttp.answers[0].headers, [["Connection", "close"]])) return "llhttp's 400 is not node's raw answer";
+      return undefined;
+    },
   },
   "gen/chunked/trailer-content-length": {
     d: "D9",
