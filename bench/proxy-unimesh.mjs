@@ -4,7 +4,8 @@
 // outbound listener (route table: header match, 90/10 canary, timeout, retries, outlier detection)
 // → mutual TLS → the chosen reviews instance's inbound listener (strict mTLS, access control) → upstream.
 // With --inline, the hop between the two co-located listeners is in-process (colocatedHops: inline).
-// With --h1-server=<name>, UNIMESH_H1_SERVER=<name> for the listeners (llhttp: src/proxy/net/h1server.ts).
+// With --h1-server=<name>, UNIMESH_H1_SERVER=<name> for the listeners (node: node:http; the default is
+// src/proxy/net/h1server.ts).
 // Usage: node bench/proxy-unimesh.mjs <outbound port> <upstream port v1> <v2> <v3> [--inline] [--access-log] [--dist=<dir>] [--h1-server=<name>]
 import { readdirSync, readFileSync } from "node:fs";
 import { join, dirname } from "node:path";

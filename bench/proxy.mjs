@@ -73,8 +73,8 @@ const LABELS = {
   direct: "direct to the upstream (load generator's ceiling)",
   "unimesh@baseline": "unimesh default mode, baseline build",
   "unimesh-inline@baseline": "unimesh inline, baseline build",
-  "unimesh-llhttp": "unimesh default mode, listeners on src/proxy/net/h1server.ts (UNIMESH_H1_SERVER=llhttp)",
-  "unimesh-inline-llhttp": "unimesh inline, listeners on src/proxy/net/h1server.ts (UNIMESH_H1_SERVER=llhttp)",
+  "unimesh-node": "unimesh default mode, listeners on node:http (UNIMESH_H1_SERVER=node)",
+  "unimesh-inline-node": "unimesh inline, listeners on node:http (UNIMESH_H1_SERVER=node)",
 };
 
 const has = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
@@ -253,11 +253,11 @@ try {
   await nodeSubject("node-floor-2hop-hop-h1pool", "bench/proxy-floor.mjs", [String(up[0]), "--hop-protocol", certsDir, "--h1pool"]);
   await nodeSubject("unimesh", "bench/proxy-unimesh.mjs", up.map(String));
   await nodeSubject("unimesh-inline", "bench/proxy-unimesh.mjs", [...up.map(String), "--inline"]);
-  // The listeners' HTTP/1.1 server on Node's parser, while it is behind its switch: only when named in
-  // UNIMESH_BENCH_SUBJECTS.
-  if (ONLY?.includes("unimesh-llhttp")) await nodeSubject("unimesh-llhttp", "bench/proxy-unimesh.mjs", [...up.map(String), "--h1-server=llhttp"]);
-  if (ONLY?.includes("unimesh-inline-llhttp"))
-    await nodeSubject("unimesh-inline-llhttp", "bench/proxy-unimesh.mjs", [...up.map(String), "--inline", "--h1-server=llhttp"]);
+  // The listeners on node:http (UNIMESH_H1_SERVER=node) rather than their default server on Node's parser
+  // (src/proxy/net/h1server.ts): only when named in UNIMESH_BENCH_SUBJECTS.
+  if (ONLY?.includes("unimesh-node")) await nodeSubject("unimesh-node", "bench/proxy-unimesh.mjs", [...up.map(String), "--h1-server=node"]);
+  if (ONLY?.includes("unimesh-inline-node"))
+    await nodeSubject("unimesh-inline-node", "bench/proxy-unimesh.mjs", [...up.map(String), "--inline", "--h1-server=node"]);
   if (BASELINE) {
     if (!existsSync(join(BASELINE, "index.js"))) throw new Error(`UNIMESH_BENCH_BASELINE: no index.js in ${BASELINE} (give a dist/ directory)`);
     await nodeSubject("unimesh@baseline", "bench/proxy-unimesh.mjs", [...up.map(String), `--dist=${BASELINE}`]);

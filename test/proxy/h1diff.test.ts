@@ -1,6 +1,6 @@
 /**
  * The HTTP/1.1 listener's differential (docs/design/h1-listener.md §4): every corpus case (test/proxy/h1diff/corpus)
- * sent to a proxy with `UNIMESH_H1_SERVER` unset (node:http) and to one with `UNIMESH_H1_SERVER=llhttp`
+ * sent to a proxy with `UNIMESH_H1_SERVER=node` (node:http) and to one with `UNIMESH_H1_SERVER=llhttp` (the default)
  * (test/proxy/h1diff/harness.ts), what the client read, what the app received and how the connection ended
  * compared after normalization. A difference fails unless the allowlist (h1diff/allowlist.ts) names it as one
  * of the deliberate ones (D1-D8), exactly. Until the llhttp server exists both sides are node:http: then this
@@ -109,7 +109,7 @@ describe("the differential's allowlist", () => {
   });
 });
 
-describe("HTTP/1.1 listener differential: UNIMESH_H1_SERVER unset vs llhttp", () => {
+describe("HTTP/1.1 listener differential: UNIMESH_H1_SERVER=node vs llhttp", () => {
   let h: Harness;
   beforeAll(async () => {
     h = await Harness.start({ lanes: 4 });

@@ -1,6 +1,6 @@
 /**
- * A hostile HTTP/1.1 client against the proxy's listeners, in both HTTP/1.1 server modes: node:http (the
- * default) and the server on Node's parser (src/proxy/net/h1server.ts, `UNIMESH_H1_SERVER=llhttp`, read by
+ * A hostile HTTP/1.1 client against the proxy's listeners, in both HTTP/1.1 server modes: node:http
+ * (`UNIMESH_H1_SERVER=node`) and the server on Node's parser (src/proxy/net/h1server.ts, the default, read by
  * the Listener's constructor: set around the start of that mesh only). Every case runs against both; a case
  * that passes in both guards the new server, one that fails in llhttp mode only is where it is weaker than
  * node:http (independent review of the llhttp listener, docs/design/h1-listener.md §5 "Exposure").
@@ -110,7 +110,7 @@ async function startRecordingApp(name: string): Promise<{ port: number; seen: Se
 async function startInMode(mode: "node" | "llhttp", config: Parameters<typeof startMesh>[0]): Promise<ProxyRuntime> {
   const before = process.env.UNIMESH_H1_SERVER;
   if (mode === "llhttp") process.env.UNIMESH_H1_SERVER = "llhttp";
-  else delete process.env.UNIMESH_H1_SERVER;
+  else process.env.UNIMESH_H1_SERVER = "node";
   try {
     return await startMesh(config);
   } finally {
@@ -854,7 +854,7 @@ for (const mode of ["node", "llhttp"] as const) {
     const { DEFAULT_LIMITS } = await import("../../src/proxy/config/compile.js");
     const before = process.env.UNIMESH_H1_SERVER;
     if (mode === "llhttp") process.env.UNIMESH_H1_SERVER = "llhttp";
-    else delete process.env.UNIMESH_H1_SERVER;
+    else process.env.UNIMESH_H1_SERVER = "node";
     let dispatched = 0;
     const held: http.ServerResponse[] = [];
     type Handler = ConstructorParameters<typeof Listener>[2];

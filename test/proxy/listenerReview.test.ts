@@ -3,6 +3,7 @@
  * each test named R<n> shows one defect (it fails without its fix: R1a, R1b, R2, R3 on Node 20 and 26, R4 on Node 20
  * only); a test named "check" covers a case found right. Raw sockets against a real proxy, both modes.
  */
+import { h1ServerSupported } from "../../src/proxy/net/h1server.js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -11,7 +12,8 @@ import { closeAgents, inFlight, meshConfig, rawClient, registry, startMesh, stat
 import type { ProxyRuntime } from "../../src/proxy/runtime.js";
 
 /** The listeners serve HTTP/1.1 on ./src/proxy/net/h1server.ts (D1-D8 differ from node:http). */
-const H1_LLHTTP = process.env.UNIMESH_H1_SERVER === "llhttp";
+// The listeners' HTTP/1.1 server: src/proxy/net/h1server.ts by default, node:http with UNIMESH_H1_SERVER=node.
+const H1_LLHTTP = process.env.UNIMESH_H1_SERVER !== "node" && h1ServerSupported();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The status lines of the answers a raw client got. */

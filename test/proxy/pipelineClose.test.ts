@@ -14,12 +14,14 @@
  *   answers, not in place of the first (which a client or a proxy in front would take for that request's).
  * Through both of the proxy's modes.
  */
+import { h1ServerSupported } from "../../src/proxy/net/h1server.js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { closeAgents, inFlight, meshConfig, rawClient, registry, startApp, startMesh, statusLines, until, type App } from "./support.js";
 import type { ProxyRuntime } from "../../src/proxy/runtime.js";
 
 /** The listeners serve HTTP/1.1 on ./src/proxy/net/h1server.ts (D1-D8 differ from node:http). */
-const H1_LLHTTP = process.env.UNIMESH_H1_SERVER === "llhttp";
+// The listeners' HTTP/1.1 server: src/proxy/net/h1server.ts by default, node:http with UNIMESH_H1_SERVER=node.
+const H1_LLHTTP = process.env.UNIMESH_H1_SERVER !== "node" && h1ServerSupported();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const GET = (path: string, extra = "") => `GET ${path} HTTP/1.1\r\nHost: api:8080\r\n${extra}\r\n`;
 

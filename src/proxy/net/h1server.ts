@@ -7,8 +7,8 @@
  * below are `file:v20/v24/v26` as in the design: `srv` = lib/_http_server.js, `com` = lib/_http_common.js).
  * The response is driven only through its server-facing surface (construction, `shouldKeepAlive`,
  * `_keepAliveTimeout`, `_expect_continue`, `assignSocket`/`detachSocket`, `finish`, `_last`, node's
- * emitCloseNT), which is all `H1Response` offers the server. Chosen by the Listener
- * when `UNIMESH_H1_SERVER=llhttp` and {@link h1ServerSupported}; node:http otherwise.
+ * emitCloseNT), which is all `H1Response` offers the server. The Listener's default when
+ * {@link h1ServerSupported}; `UNIMESH_H1_SERVER=node` (read when a Listener is made) keeps node:http.
  *
  * What it does, as node:http does, unless said otherwise:
  * - Parser: strict (lenient flags 0, whatever `--insecure-http-parser` says, as the listener's

@@ -275,8 +275,9 @@ export class Listener {
   /** HTTP/1.1 over mutual TLS (other proxies): the same server with the peers' keep-alive timeout. */
   private readonly http1Peers: http.Server;
   /**
-   * The HTTP/1.1 servers on Node's parser (./h1server.ts), plaintext and peers (mTLS), when the constructor
-   * found `UNIMESH_H1_SERVER=llhttp` and this Node has what they need; else node:http's above serve.
+   * The HTTP/1.1 servers on Node's parser (./h1server.ts), plaintext and peers (mTLS): the default, unless the
+   * constructor found `UNIMESH_H1_SERVER=node` or this Node lacks what they need (h1ServerSupported); then
+   * node:http's above serve.
    */
   private readonly h1?: { plain: H1Server; peers: H1Server };
   private readonly h2: http2.Http2Server;
@@ -591,7 +592,7 @@ export class Listener {
     // Another proxy's connections stay open longer between requests: a caller whose connections expired
     // during a pause would open them all again at once, one TLS handshake each, when traffic resumes.
     this.http1Peers = tlsOptions ? http1(limits.peerKeepAliveTimeoutMs) : this.http1;
-    if (process.env.UNIMESH_H1_SERVER === "llhttp" && h1ServerSupported()) {
+    if (process.env.UNIMESH_H1_SERVER !== "node" && h1ServerSupported()) {
       /**
        * The same handlers as node:http's events above. A request whose answer closes the connection is known
        * at its headers complete (a refused head, an Expect other than 100-continue, an upgrade, a drain): the

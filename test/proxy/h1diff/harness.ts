@@ -1,7 +1,7 @@
 /**
  * Differential harness for the HTTP/1.1 listener (docs/design/h1-listener.md §4.1, mesh level): the same raw
- * bytes to two proxies started in this process from the same mesh, one with `UNIMESH_H1_SERVER` unset
- * (node:http) and one with `UNIMESH_H1_SERVER=llhttp` (read by the Listener constructor: set for the start,
+ * bytes to two proxies started in this process from the same mesh, one with `UNIMESH_H1_SERVER=node`
+ * (node:http) and one with `UNIMESH_H1_SERVER=llhttp` (the default; read by the Listener constructor: set for the start,
  * then restored), and what each one did with them compared after normalization.
  *
  * The mesh, per proxy: `lanes` services `api<k>` (namespace shop), each an inbound listener in front of an app
@@ -201,8 +201,7 @@ async function startSide(side: Side, lanes: number, limits: HarnessOptions["limi
     limits ? { limits: limits as NonNullable<ProxyConfig["spec"]["limits"]> } : {},
   );
   const prev = process.env.UNIMESH_H1_SERVER;
-  if (side === "llhttp") process.env.UNIMESH_H1_SERVER = "llhttp";
-  else delete process.env.UNIMESH_H1_SERVER;
+  process.env.UNIMESH_H1_SERVER = side === "llhttp" ? "llhttp" : "node";
   let runtime: ProxyRuntime;
   try {
     runtime = await startMesh(config);
