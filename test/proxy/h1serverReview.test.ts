@@ -95,6 +95,31 @@ describe.skipIf(!h1ServerSupported()).each(["llhttp", "node"] as const)("h1serve
     }
   });
 
+  // node:http: an empty line resets its keep-alive timer (the CRLF-trickle gap h1serverAttacks.test.ts marks).
+  (mode === "node" ? test.fails : test)(
+    "keep-alive sweep: once the dumped body of an early answer is complete, the connection is idle: empty lines do not keep it open",
+    async () => {
+      const l = await start((_req, res) => res.end("early\n"), { keepAliveTimeoutMs: 100 }, mode);
+      try {
+        const c = await rawClient(l.port);
+        c.s.write(`POST /early HTTP/1.1\r\nHost: api\r\nContent-Length: 2000\r\n\r\n${"x".repeat(1000)}`);
+        expect(await until(() => c.got().includes("early"), 2000)).toBe(true);
+        await sleep(300);
+        c.s.write("x".repeat(1000));
+        const t0 = Date.now();
+        // CRLF every 300 ms (each resets the socket's inactivity timer): the sweep closes it after 1.1 s idle.
+        while (!c.closed() && Date.now() - t0 < 6000) {
+          await sleep(300);
+          c.s.write("\r\n");
+        }
+        expect(c.closed()).toBe(true);
+        expect(Date.now() - t0).toBeLessThan(3500);
+      } finally {
+        await l.listener.drain(100);
+      }
+    },
+  );
+
   test("D8: a body that breaks while its answer's head is only stored (writeHead, nothing written yet) gets node's 400, as in node:http mode", async () => {
     const l = await start(
       (req, res) => {

@@ -513,6 +513,8 @@ class H1Conn {
     this.begunAt = 0;
     this.server.active.delete(this);
     if (this.last) this.stopped = true;
+    // The body of a request answered before it was read (dumped) is complete: idle from now.
+    if (this.keepAliveSet && this.current === null && this.queue.length === 0 && this.error === null) this.goIdle();
     // Force the next message to be read (com:153 v20 readStart).
     const s = this.socket;
     if (!s._paused && s.readable) s.resume();
@@ -593,13 +595,24 @@ class H1Conn {
       if (this.server.options.keepAliveTimeoutMs > 0) {
         this.socket.setTimeout(this.server.options.keepAliveTimeoutMs + KEEP_ALIVE_BUFFER_MS);
         this.keepAliveSet = true;
-        this.idleSince = performance.now();
-        this.server.idle.add(this);
+        this.goIdle();
       }
       return;
     }
     this.pump();
     this.flow();
+  }
+
+  /**
+   * Idle for the sweep's keep-alive limit ({@link idleSince}), unless a message is being received: its head
+   * began before the answer in front of it finished (pipelined), or it is the body of a request answered
+   * before it was read (dumped, as node:http reads it on). Those are timed by headersTimeout/requestTimeout;
+   * the connection goes idle at that message's own answer, or at its end ({@link messageComplete}).
+   */
+  private goIdle(): void {
+    if (this.begunAt !== 0) return;
+    this.idleSince = performance.now();
+    this.server.idle.add(this);
   }
 
   /** A parse error or timeout (`code`): the raw answer after the answers before it (D8), then the close. */
