@@ -554,7 +554,9 @@ class H1Conn {
   private brokenAnswered(): void {
     const cur = this.current;
     if (cur === null || cur.res.writableEnded) return;
-    if (!cur.res.headersSent && this.socket.writable) this.socket.write(this.server.options.answers.get(this.error!.status)!);
+    // Begun: bytes of it went out (`_headerSent`), not a head only stored (`headersSent`), as node's socketOnError.
+    if (!(cur.res as http.ServerResponse & { _headerSent?: boolean })._headerSent && this.socket.writable)
+      this.socket.write(this.server.options.answers.get(this.error!.status)!);
     this.socket.destroy();
   }
 
