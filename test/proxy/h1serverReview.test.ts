@@ -4,7 +4,7 @@
  * built with the variable set (as test/proxy/h1server.test.ts does), with raw sockets.
  */
 import { describe, expect, test } from "vitest";
-import http from "node:http";
+import type http from "node:http";
 import { Listener, type Req, type Res } from "../../src/proxy/net/listener.js";
 import { h1ServerSupported } from "../../src/proxy/net/h1server.js";
 import { DEFAULT_LIMITS } from "../../src/proxy/config/compile.js";
@@ -21,7 +21,7 @@ async function start(
   const protocol: [number, string][] = [];
   const before = process.env.UNIMESH_H1_SERVER;
   if (mode === "llhttp") process.env.UNIMESH_H1_SERVER = "llhttp";
-  else delete process.env.UNIMESH_H1_SERVER;
+  else process.env.UNIMESH_H1_SERVER = "node";
   let listener: Listener;
   try {
     listener = new Listener("review", { ...DEFAULT_LIMITS, ...limits }, handler as (req: Req, res: Res) => void, undefined, {
@@ -61,6 +61,33 @@ describe.skipIf(!h1ServerSupported()).each(["llhttp", "node"] as const)("h1serve
       await l.listener.drain(100);
     }
   });
+
+  // node:http lets the answer's header win and keeps the connection until its keep-alive timeout (`fails` there).
+  (mode === "node" ? test.fails : test)(
+    "a request that closes the connection (Connection: close) closes it after its answer even when the answer says keep-alive: nothing is read after it (D1), so nothing else would end it",
+    async () => {
+      // An explicit `connection: keep-alive` on the answer (the proxy strips hop-by-hop headers, a handler may not).
+      const l = await start(
+        (req, res) => {
+          req.resume();
+          res.writeHead(200, { connection: "keep-alive", "content-length": "3" });
+          res.end("ok\n");
+        },
+        { keepAliveTimeoutMs: 5000 },
+        mode,
+      );
+      try {
+        const c = await rawClient(l.port);
+        c.s.write("GET /close HTTP/1.1\r\nHost: api\r\nConnection: close\r\n\r\n");
+        expect(await until(() => c.got().includes("ok\n"), 2000)).toBe(true);
+        // Closed at once, not after keepAliveTimeout + 1 s (or never: reading stopped after this request).
+        expect(await until(() => c.closed(), 1000)).toBe(true);
+        c.s.destroy();
+      } finally {
+        await l.listener.drain(100);
+      }
+    },
+  );
 
   test("keep-alive sweep: a body still arriving after its early answer (dumped, as node:http reads it on) is not cut off keepAliveTimeout + 1 s later; the request behind it is served", async () => {
     const l = await start(

@@ -588,7 +588,10 @@ class H1Conn {
     if (!req._consuming && !req._readableState.resumeScheduled) req._dump();
     res.detachSocket(this.socket);
     process.nextTick(emitCloseNT, res);
-    if ((res as http.ServerResponse & { _last?: boolean })._last) {
+    // The answer said it closes (`_last`), or the request whose answer closes the connection (`last`: nothing is
+    // parsed after it, D1) is done even if its answer did not say so (an explicit `connection: keep-alive`):
+    // reading has stopped, so the connection would otherwise wait for the sweep.
+    if ((res as http.ServerResponse & { _last?: boolean })._last || (this.last && this.queue.length === 0)) {
       this.stopped = true;
       this.socket.destroySoon();
       return;
