@@ -61,36 +61,11 @@
 import http from "node:http";
 import type net from "node:net";
 import { EventEmitter } from "node:events";
-import { createRequire } from "node:module";
 import { performance } from "node:perf_hooks";
+import { httpCommon, type Parser } from "./llhttp.js";
 import { H1Response } from "./h1response.js";
 
-interface ParserBinding {
-  new (): Parser;
-  REQUEST: number;
-  kOnMessageBegin: number;
-  kOnHeaders: number;
-  kOnHeadersComplete: number;
-  kOnBody: number;
-  kOnMessageComplete: number;
-}
-interface Parser {
-  initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
-  execute(b: Buffer): number | Error;
-  finish(): undefined | Error;
-  resume(): void;
-  close?(): void;
-  [k: number]: unknown;
-}
-
-let HTTPParser: ParserBinding | undefined;
-try {
-  const c = createRequire(import.meta.url)("_http_common") as { HTTPParser?: ParserBinding };
-  const P = c.HTTPParser;
-  if (typeof P === "function" && typeof P.kOnBody === "number" && typeof P.kOnMessageBegin === "number" && typeof P.REQUEST === "number") HTTPParser = P;
-} catch {
-  HTTPParser = undefined;
-}
+const HTTPParser = httpCommon?.HTTPParser;
 
 /**
  * llhttp's method numbers to names, found by parsing a request line of each of `http.METHODS` (a throwaway

@@ -51,9 +51,9 @@
  *   synchronously and `dispatch` returns false (undici's DispatcherBase does the same).
  */
 import net from "node:net";
-import { createRequire } from "node:module";
 import { Readable } from "node:stream";
 import { errors, type Dispatcher } from "undici";
+import { httpCommon, type Parser } from "../net/llhttp.js";
 
 /** Settings of one pool. Durations in milliseconds, sizes in bytes. */
 export interface H1PoolOptions {
@@ -69,32 +69,7 @@ export interface H1PoolOptions {
   maxHeaderSize?: number;
 }
 
-interface ParserBinding {
-  new (): Parser;
-  REQUEST: number;
-  RESPONSE: number;
-  kOnHeaders: number;
-  kOnHeadersComplete: number;
-  kOnBody: number;
-  kOnMessageComplete: number;
-  kOnMessageBegin: number;
-}
-interface Parser {
-  initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
-  execute(b: Buffer): number | Error;
-  finish(): undefined | Error;
-  close?(): void;
-  [k: number]: unknown;
-}
-type HttpCommon = { HTTPParser: ParserBinding; _checkIsHttpToken(s: string): boolean; _checkInvalidHeaderChar(s: string): boolean };
-
-let common: HttpCommon | undefined;
-try {
-  const c = createRequire(import.meta.url)("_http_common") as HttpCommon;
-  if (typeof c.HTTPParser === "function" && typeof c.HTTPParser.kOnBody === "number" && typeof c._checkIsHttpToken === "function") common = c;
-} catch {
-  common = undefined;
-}
+const common = httpCommon;
 
 /** True when this Node has the parser binding the pool needs (else use undici's Pool). */
 export function h1PoolSupported(): boolean {
