@@ -219,7 +219,15 @@ export interface H1ServerHooks {
 }
 
 /** The socket and request fields node:http itself reads and writes (inc:39-47, com:121-156 v20). */
-type Sock = net.Socket & { _paused?: boolean; server?: unknown };
+type Sock = net.Socket & {
+  _paused?: boolean;
+  server?: unknown;
+  /** The stream handle (a TCP wrap); `isStreamBase` when a parser may consume it. */
+  _handle?: { isStreamBase?: boolean } | null;
+  /** Refreshes the inactivity timer, as each read through `'data'` does (net.js kUpdateTimer). */
+  _unrefTimer?(): void;
+  encrypted?: boolean;
+};
 type Incoming = http.IncomingMessage & {
   _addHeaderLines(headers: string[], n: number): void;
   _dump(): void;
@@ -306,6 +314,19 @@ class H1Conn {
   /** The connection failed: its raw answer after the answers before it (D8); the request whose body broke. */
   error: { status: number; broken: Incoming | null } | null = null;
   closed = false;
+  /**
+   * The parser reads the socket's handle itself, as node:http's (`parser.consume(socket._handle)`, srv:739 v20):
+   * no `'data'` event and no Buffer per read, each read parsed in C++ and then {@link executed}. Only while
+   * nothing holds the socket: at the first hold (a request waiting its turn, a body's or the socket's
+   * back-pressure, parsed-ahead bytes kept in {@link rest}) or the end of parsing the stream is given back
+   * ({@link leaveConsumed}) and the connection is read through `'data'` events from then on, the one path for
+   * those cases. Plaintext sockets only ({@link H1Server.serve}).
+   */
+  consumed = false;
+  /** A request body's back-pressure came while consumed: the stream is given back after this read. */
+  leave = false;
+  /** A parser callback threw while consumed (no JavaScript caller to catch it): destroyed after the read. */
+  threw = false;
 
   constructor(
     readonly server: H1Server,
@@ -319,6 +340,7 @@ class H1Conn {
     p[P.kOnHeadersComplete] = onHeadersComplete;
     p[P.kOnBody] = onBody;
     p[P.kOnMessageComplete] = onMessageComplete;
+    if (P.kOnExecute !== undefined) p[P.kOnExecute] = onExecute;
     (p as unknown as { conn: H1Conn }).conn = this;
     this.parser = p;
     socket.server = SERVER_VIEW;
@@ -362,12 +384,49 @@ class H1Conn {
       this.socket.destroy();
       return;
     }
+    this.parsed(ret, d);
+  }
+
+  /**
+   * Starts reading through the parser ({@link consumed}) when the server may and nothing holds the socket:
+   * not paused, nothing buffered in the stream, nothing waiting, parsing not over.
+   */
+  consume(): void {
+    const s = this.socket;
+    const h = s._handle;
+    if (!h || !h.isStreamBase || s.encrypted || s._paused || s.readableLength > 0 || this.closed || this.stopped) return;
+    if (this.rest !== null || this.queue.length > 0 || this.error !== null || s.writableNeedDrain) return;
+    this.parser.consume!(h);
+    this.consumed = true;
+  }
+
+  /** Gives the stream back to its own reads ({@link consumed}); not from inside a parser callback. */
+  private leaveConsumed(): void {
+    this.consumed = false;
+    this.leave = false;
+    this.parser.unconsume!();
+  }
+
+  /** A read the consumed parser parsed (`kOnExecute`): what {@link read} does after `execute`. */
+  executed(ret: number | Error): void {
+    if (!this.consumed || this.closed) return;
+    this.socket._unrefTimer?.();
+    if (this.threw) {
+      this.socket.destroy();
+      return;
+    }
+    this.parsed(ret, null);
+  }
+
+  /** After `execute` of the read `d` (null: the consumed parser's read, copied only if a part is kept). */
+  private parsed(ret: number | Error, d: Buffer | null): void {
     if (this.unknownMethod) {
       this.unknownMethod = false;
       this.fail("HPE_INVALID_METHOD");
     } else if (ret instanceof Error && (ret as Error & { code?: string }).code === "HPE_PAUSED") {
-      const parsed = (ret as Error & { bytesParsed?: number }).bytesParsed ?? d.length;
-      this.rest = d.subarray(parsed);
+      const b = d ?? this.parser.getCurrentBuffer!();
+      const parsed = (ret as Error & { bytesParsed?: number }).bytesParsed ?? b.length;
+      this.rest = b.subarray(parsed);
       ret = parsed;
     }
     if (ret instanceof Error) {
@@ -384,6 +443,7 @@ class H1Conn {
     const s = this.socket;
     if (this.closed) return;
     const waiting = this.queue.length > 0;
+    if (this.consumed && (waiting || this.leave || this.stopped || this.rest !== null || s.writableNeedDrain)) this.leaveConsumed();
     // The time a request waits its turn with reading stopped is the server's, not the client's: not counted
     // against the headers and request timeouts of the message being received (node:http reads on meanwhile).
     if (waiting && this.waitingSince === 0) this.waitingSince = performance.now();
@@ -469,7 +529,11 @@ class H1Conn {
   body(b: Buffer): void {
     const req = this.incoming;
     if (req === null || req._dumped) return;
-    if (!req.push(b)) this.socket.pause();
+    if (!req.push(b)) {
+      // Consumed, the socket's pause does not stop the parser's reads: the stream is given back after this read.
+      if (this.consumed) this.leave = true;
+      this.socket.pause();
+    }
   }
 
   messageComplete(): void {
@@ -644,6 +708,8 @@ class H1Conn {
     this.queue.length = 0;
     this.incoming = null;
     for (const r of reqs) r.destroy(aborted());
+    // Before the parser is closed (node's freeParser unconsumes first): the handle must not keep a freed listener.
+    if (this.consumed) this.leaveConsumed();
     // Not inside its own execute (a close may come from there): Node's freeParser defers it too.
     setImmediate(closeParser, this.parser);
   }
@@ -654,12 +720,27 @@ class H1Conn {
   }
 }
 
-// Parser callbacks (`this` is the parser; its `conn` the connection).
+// Parser callbacks (`this` is the parser; its `conn` the connection). Read through `'data'` events, what a
+// callback throws reaches {@link H1Conn.read}'s catch (execute's caller); consumed, there is no caller: the
+// connection stops parsing and is destroyed once the read is parsed ({@link H1Conn.threw}).
+function threw(conn: H1Conn, e: unknown): void {
+  if (!conn.consumed) throw e;
+  conn.threw = true;
+  conn.stopped = true;
+}
 function onMessageBegin(this: { conn: H1Conn }): void {
-  this.conn.messageBegin();
+  try {
+    this.conn.messageBegin();
+  } catch (e) {
+    threw(this.conn, e);
+  }
 }
 function onHeaders(this: { conn: H1Conn }, headers: string[], url: string): void {
-  this.conn.headers(headers, url);
+  try {
+    this.conn.headers(headers, url);
+  } catch (e) {
+    threw(this.conn, e);
+  }
 }
 function onHeadersComplete(
   this: { conn: H1Conn },
@@ -673,13 +754,29 @@ function onHeadersComplete(
   _upgrade: boolean,
   keepAlive: boolean,
 ): number {
-  return this.conn.headersComplete(major, minor, headers, method, url, keepAlive);
+  try {
+    return this.conn.headersComplete(major, minor, headers, method, url, keepAlive);
+  } catch (e) {
+    threw(this.conn, e);
+    return 0;
+  }
 }
 function onBody(this: { conn: H1Conn }, b: Buffer): void {
-  this.conn.body(b);
+  try {
+    this.conn.body(b);
+  } catch (e) {
+    threw(this.conn, e);
+  }
 }
 function onMessageComplete(this: { conn: H1Conn }): void {
-  this.conn.messageComplete();
+  try {
+    this.conn.messageComplete();
+  } catch (e) {
+    threw(this.conn, e);
+  }
+}
+function onExecute(this: { conn: H1Conn }, ret: number | Error): void {
+  this.conn.executed(ret);
 }
 
 /** An HTTP/1.1 server for sockets handed to it ({@link H1Server.serve}). */
@@ -692,6 +789,16 @@ export class H1Server {
   private sweep: NodeJS.Timeout | undefined;
   /** Node's `http.ServerResponse` rather than `H1Response` ({@link h1ServerSupported}). */
   readonly nodeResponse = process.env.UNIMESH_H1_RESPONSE === "node" && NEED_DRAIN !== undefined;
+  /**
+   * Plaintext connections are read by the parser itself ({@link H1Conn.consumed}); `UNIMESH_H1_CONSUME=0` reads
+   * them through `'data'` events (an A/B switch; the binding without `consume` reads so too).
+   */
+  readonly consume =
+    process.env.UNIMESH_H1_CONSUME !== "0" &&
+    typeof HTTPParser?.kOnExecute === "number" &&
+    typeof (HTTPParser.prototype as Partial<Parser>).consume === "function" &&
+    typeof (HTTPParser.prototype as Partial<Parser>).unconsume === "function" &&
+    typeof (HTTPParser.prototype as Partial<Parser>).getCurrentBuffer === "function";
 
   constructor(
     readonly options: H1ServerOptions,
@@ -721,6 +828,7 @@ export class H1Server {
     c.begunAt = performance.now();
     this.active.add(c);
     if (first !== undefined && first.length > 0) c.read(first);
+    if (this.consume) c.consume();
   }
 
   /**

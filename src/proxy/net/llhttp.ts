@@ -16,6 +16,8 @@ export interface ParserBinding {
   kOnHeadersComplete: number;
   kOnBody: number;
   kOnMessageComplete: number;
+  /** The slot of the callback called after each read the parser took from a consumed stream (`consume`). */
+  kOnExecute?: number;
 }
 
 /** One parser: `execute` returns the bytes parsed or an Error with `code` (`HPE_*`) and `bytesParsed`. */
@@ -26,6 +28,16 @@ export interface Parser {
   /** Resumes a parser paused by a callback's `HPE_PAUSED` (llhttp_resume). */
   resume(): void;
   close?(): void;
+  /**
+   * Reads `handle` (a stream handle: `socket._handle`) itself, in C++, as node:http does: no `'data'` event and no
+   * Buffer per read; after each read `kOnExecute` gets what `execute` would have returned. A callback that throws
+   * there is an uncaught exception (no JavaScript caller to catch it).
+   */
+  consume?(handle: object): void;
+  /** Gives the stream back to its own reads (before the parser is closed: a consumed parser freed first is freed twice). */
+  unconsume?(): void;
+  /** Inside `kOnExecute`: a copy of the read being parsed. */
+  getCurrentBuffer?(): Buffer;
   [k: number]: unknown;
 }
 

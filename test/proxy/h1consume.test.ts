@@ -1,0 +1,238 @@
+/**
+ * The HTTP/1.1 server's consumed reads (src/proxy/net/h1server.ts `H1Conn.consumed`): a plaintext connection is
+ * read by the parser itself (`parser.consume(socket._handle)`, as node:http), and given back to `'data'` reads at
+ * the first hold. Each case drives the server alone (H1Server on a net.Server) with raw sockets and checks both
+ * what the client gets and which read path the connection is on, so that a regression in either shows.
+ */
+import { afterEach, describe, expect, test } from "vitest";
+import http from "node:http";
+import net from "node:net";
+import { createHash } from "node:crypto";
+import { H1Server, h1ServerSupported, type H1ServerHooks } from "../../src/proxy/net/h1server.js";
+import { rawClient, statusLines, until } from "./support.js";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+type Conn = { consumed: boolean; socket: net.Socket };
+
+let closers: (() => void)[] = [];
+afterEach(() => {
+  for (const c of closers) c();
+  closers = [];
+});
+
+/** An H1Server serving a loopback port; `hooks` override the defaults (every request answered `ok <url>`). */
+async function serve(
+  hooks: Partial<H1ServerHooks> = {},
+  options: { idleTimeoutMs?: number; env?: string } = {},
+): Promise<{ port: number; h1: H1Server; conns: () => Conn[]; protocol: [number, string][] }> {
+  const protocol: [number, string][] = [];
+  const before = process.env.UNIMESH_H1_CONSUME;
+  if (options.env !== undefined) process.env.UNIMESH_H1_CONSUME = options.env;
+  let h1: H1Server;
+  try {
+    h1 = new H1Server(
+      {
+        maxHeaderBytes: 16_384,
+        headersTimeoutMs: 10_000,
+        requestTimeoutMs: 60_000,
+        keepAliveTimeoutMs: 5_000,
+        idleTimeoutMs: options.idleTimeoutMs ?? 120_000,
+        answers: new Map([[400, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n"]]),
+        statusOf: () => 400,
+      },
+      {
+        head: () => undefined,
+        request: (req, res) => res.end(`ok ${req.url}\n`),
+        checkContinue: () => undefined,
+        checkExpectation: () => undefined,
+        connect: () => undefined,
+        protocolError: (status, code) => protocol.push([status, code]),
+        ...hooks,
+      },
+    );
+  } finally {
+    if (before === undefined) delete process.env.UNIMESH_H1_CONSUME;
+    else process.env.UNIMESH_H1_CONSUME = before;
+  }
+  const server = net.createServer({ noDelay: true }, (s) => h1.serve(s));
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  closers.push(() => {
+    h1.close();
+    server.close();
+  });
+  const port = (server.address() as net.AddressInfo).port;
+  return { port, h1, conns: () => [...h1.conns] as unknown as Conn[], protocol };
+}
+
+const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`;
+
+describe.skipIf(!h1ServerSupported())("h1server: consumed reads", () => {
+  test("a plaintext keep-alive connection is read by the parser itself, request after request; UNIMESH_H1_CONSUME=0 reads it through 'data' events", async () => {
+    for (const env of [undefined, "0"]) {
+      const { port, conns } = await serve({}, { env });
+      const c = await rawClient(port);
+      for (let i = 0; i < 3; i++) {
+        c.s.write(get(`/r${i}`));
+        await until(() => c.got().includes(`ok /r${i}\n`), 2000);
+      }
+      expect(statusLines(c.got())).toEqual(["HTTP/1.1 200 ", "HTTP/1.1 200 ", "HTTP/1.1 200 "]);
+      expect(conns()).toHaveLength(1);
+      expect(conns()[0]!.consumed, `UNIMESH_H1_CONSUME=${env}`).toBe(env === undefined);
+      c.s.destroy();
+    }
+  });
+
+  test("requests pipelined into a consumed connection: the parser pauses at the third waiting one and the rest of that read is kept; all answered in order, one at a time", async () => {
+    let inApp = 0;
+    let most = 0;
+    const seen: string[] = [];
+    const { port, conns } = await serve({
+      request: (req, res) => {
+        inApp++;
+        most = Math.max(most, inApp);
+        seen.push(req.url!);
+        setTimeout(() => {
+          inApp--;
+          res.end(`ok ${req.url}\n`);
+        }, 5);
+      },
+    });
+    const c = await rawClient(port);
+    c.s.write(get("/first"));
+    await until(() => c.got().includes("ok /first\n"), 2000);
+    expect(conns()[0]!.consumed).toBe(true);
+    // One write, one read: eight requests, more than the three parsed ahead.
+    const urls = Array.from({ length: 8 }, (_, i) => `/p${i}`);
+    c.s.write(urls.map(get).join(""));
+    await until(() => c.got().includes("ok /p7\n"), 3000);
+    expect(seen).toEqual(["/first", ...urls]);
+    expect(most).toBe(1);
+    expect(c.got().match(/ok \/\w+\n/g)).toEqual(["ok /first\n", ...urls.map((u) => `ok ${u}\n`)]);
+    // Given back to 'data' reads at the first hold, for good.
+    expect(conns()[0]!.consumed).toBe(false);
+    c.s.write(get("/after"));
+    await until(() => c.got().includes("ok /after\n"), 2000);
+    c.s.destroy();
+  });
+
+  test("a request body the app does not read yet: reading stops (the socket's pause alone would not stop a consumed parser), then every byte arrives in order", async () => {
+    const size = 8 * 1024 * 1024;
+    let request: http.IncomingMessage | undefined;
+    let response: http.ServerResponse | undefined;
+    const { port, conns } = await serve({
+      request: (req, res) => {
+        request = req;
+        response = res;
+      },
+    });
+    const c = await rawClient(port);
+    c.s.write(get("/warm"));
+    await until(() => request !== undefined, 2000);
+    response!.end("ok\n");
+    await until(() => c.got().includes("ok\n"), 2000);
+    request = undefined;
+    expect(conns()[0]!.consumed).toBe(true);
+    const body = Buffer.alloc(size);
+    for (let i = 0; i < size; i++) body[i] = (i * 7 + (i >> 10)) & 0xff;
+    c.s.write(`POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: ${size}\r\n\r\n`);
+    c.s.write(body);
+    await until(() => request !== undefined, 2000);
+    // The app has not read the body: after a while the server has read a bounded part of it, not all 8 MiB.
+    await sleep(300);
+    const server = conns()[0]!.socket;
+    expect(server.bytesRead).toBeLessThan(size / 2);
+    expect(conns()[0]!.consumed).toBe(false);
+    const hash = createHash("sha256");
+    let got = 0;
+    request!.on("data", (d: Buffer) => {
+      got += d.length;
+      hash.update(d);
+    });
+    await new Promise((r) => request!.on("end", r));
+    response!.end("done\n");
+    expect(got).toBe(size);
+    expect(hash.digest("hex")).toBe(createHash("sha256").update(body).digest("hex"));
+    await until(() => c.got().includes("done\n"), 2000);
+    c.s.destroy();
+  });
+
+  test("reads refresh the inactivity timeout while consumed: a body trickling slower than nothing but faster than the timeout is served", async () => {
+    const { port, conns } = await serve(
+      {
+        request: (req, res) => {
+          let n = 0;
+          req.on("data", (d: Buffer) => (n += d.length));
+          req.on("end", () => res.end(`got ${n}\n`));
+        },
+      },
+      { idleTimeoutMs: 400 },
+    );
+    const c = await rawClient(port);
+    c.s.write("POST /slow HTTP/1.1\r\nHost: a\r\nContent-Length: 8\r\n\r\n");
+    await until(() => conns().length === 1, 1000);
+    expect(conns()[0]!.consumed).toBe(true);
+    for (let i = 0; i < 8; i++) {
+      await sleep(150);
+      expect(c.closed(), `closed after ${i} bytes`).toBe(false);
+      c.s.write("x");
+    }
+    await until(() => c.got().includes("got 8\n"), 2000);
+    expect(statusLines(c.got())).toEqual(["HTTP/1.1 200 "]);
+    c.s.destroy();
+  });
+
+  test("a hook that throws inside a consumed read destroys that connection only (no uncaught exception); the next connection is served", async () => {
+    const { port, conns } = await serve({
+      head: (req) => {
+        if (req.url === "/throw") throw new Error("hook failure");
+        return undefined;
+      },
+    });
+    const c = await rawClient(port);
+    c.s.write(get("/fine"));
+    await until(() => c.got().includes("ok /fine\n"), 2000);
+    expect(conns()[0]!.consumed).toBe(true);
+    c.s.write(get("/throw") + get("/never"));
+    await until(c.closed, 2000);
+    expect(c.closed()).toBe(true);
+    expect(c.got()).not.toContain("/never");
+    const d = await rawClient(port);
+    d.s.write(get("/next"));
+    await until(() => d.got().includes("ok /next\n"), 2000);
+    d.s.destroy();
+  });
+
+  test("the client's FIN in the middle of a head on a consumed connection: node's 400 and the close, as read through 'data' events", async () => {
+    for (const env of [undefined, "0"]) {
+      const { port, conns, protocol } = await serve({}, { env });
+      const c = await rawClient(port);
+      c.s.write(get("/a"));
+      await until(() => c.got().includes("ok /a\n"), 2000);
+      expect(conns()[0]!.consumed).toBe(env === undefined);
+      c.s.end("GET /b HTTP/1.1\r\nHost: a\r\n");
+      await until(c.closed, 2000);
+      expect(statusLines(c.got()), `UNIMESH_H1_CONSUME=${env}`).toEqual(["HTTP/1.1 200 ", "HTTP/1.1 400 "]);
+      expect(protocol.map(([s]) => s)).toEqual([400]);
+    }
+  });
+
+  test("many consumed connections opened and closed: each is given back before its parser is closed, none left", async () => {
+    const { port, h1 } = await serve();
+    for (let i = 0; i < 50; i++) {
+      const c = await rawClient(port);
+      c.s.write(get(`/c${i}`));
+      await until(() => c.got().includes(`ok /c${i}\n`), 2000);
+      if (i % 2) c.s.destroy();
+      else c.s.end();
+    }
+    await until(() => h1.conns.size === 0, 2000);
+    expect(h1.conns.size).toBe(0);
+    // Parsers are closed on the next turn after the close; then a new connection is still served.
+    await sleep(20);
+    const c = await rawClient(port);
+    c.s.write(get("/last"));
+    await until(() => c.got().includes("ok /last\n"), 2000);
+    c.s.destroy();
+  });
+});
