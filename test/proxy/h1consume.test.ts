@@ -5,7 +5,7 @@
  * what the client gets and which read path the connection is on, so that a regression in either shows.
  */
 import { afterEach, describe, expect, test } from "vitest";
-import http from "node:http";
+import type http from "node:http";
 import net from "node:net";
 import { createHash } from "node:crypto";
 import { H1Server, h1ServerSupported, type H1ServerHooks } from "../../src/proxy/net/h1server.js";
@@ -38,7 +38,7 @@ async function serve(
         requestTimeoutMs: 60_000,
         keepAliveTimeoutMs: 5_000,
         idleTimeoutMs: options.idleTimeoutMs ?? 120_000,
-        answers: new Map([[400, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n"]]),
+        answers: new Map([[400, Buffer.from("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n", "latin1")]]),
         statusOf: () => 400,
       },
       {
