@@ -327,6 +327,12 @@ class H1Conn {
   leave = false;
   /** A parser callback threw while consumed (no JavaScript caller to catch it): destroyed after the read. */
   threw = false;
+  /**
+   * Inside `execute`/`finish` called from JavaScript (a caller to catch what a callback throws). Not the same as
+   * `!consumed`: a consumed read runs the tick queue after each body chunk (on_body's MakeCallback has no outer
+   * callback scope), where a response's `finish` may give the stream back in the middle of that read.
+   */
+  executing = false;
 
   constructor(
     readonly server: H1Server,
@@ -377,12 +383,15 @@ class H1Conn {
       return;
     }
     let ret: number | Error;
+    this.executing = true;
     try {
       ret = this.parser.execute(d);
     } catch {
       // A hook threw inside a parser callback.
       this.socket.destroy();
       return;
+    } finally {
+      this.executing = false;
     }
     this.parsed(ret, d);
   }
@@ -409,7 +418,9 @@ class H1Conn {
 
   /** A read the consumed parser parsed (`kOnExecute`): what {@link read} does after `execute`. */
   executed(ret: number | Error): void {
-    if (!this.consumed || this.closed) return;
+    // Also when the stream was given back during this read (a finish in the ticks a body chunk runs): its
+    // result (HPE_PAUSED's kept bytes, an error) is still this read's.
+    if (this.closed) return;
     this.socket._unrefTimer?.();
     if (this.threw) {
       this.socket.destroy();
@@ -683,11 +694,14 @@ class H1Conn {
     }
     this.stopped = true;
     let ret: undefined | Error;
+    this.executing = true;
     try {
       ret = this.parser.finish();
     } catch {
       this.socket.destroy();
       return;
+    } finally {
+      this.executing = false;
     }
     if (ret instanceof Error) this.fail((ret as Error & { code?: string }).code ?? "HPE_UNKNOWN");
     else this.socket.end();
@@ -720,11 +734,12 @@ class H1Conn {
   }
 }
 
-// Parser callbacks (`this` is the parser; its `conn` the connection). Read through `'data'` events, what a
-// callback throws reaches {@link H1Conn.read}'s catch (execute's caller); consumed, there is no caller: the
-// connection stops parsing and is destroyed once the read is parsed ({@link H1Conn.threw}).
+// Parser callbacks (`this` is the parser; its `conn` the connection). Called from `execute`/`finish`
+// ({@link H1Conn.executing}), what a callback throws reaches their caller's catch; in a consumed read (even one
+// whose stream was given back meanwhile) there is no caller: the connection stops parsing and is destroyed once
+// the read is parsed ({@link H1Conn.threw}).
 function threw(conn: H1Conn, e: unknown): void {
-  if (!conn.consumed) throw e;
+  if (conn.executing) throw e;
   conn.threw = true;
   conn.stopped = true;
 }
