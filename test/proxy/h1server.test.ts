@@ -47,6 +47,26 @@ async function exchange(port: number, bytes: string, ms = 3000): Promise<{ text:
 }
 
 describe.skipIf(!h1ServerSupported())("h1server (UNIMESH_H1_SERVER=llhttp)", () => {
+  test("node:http's servers (and their connection-checking timers) are built only when they serve", async () => {
+    const { listener } = await start((_req, res) => res.end("ok\n"));
+    const inner = listener as unknown as { http1?: http.Server; http1Peers?: http.Server; h1?: object };
+    expect(inner.h1).toBeDefined();
+    expect(inner.http1).toBeUndefined();
+    expect(inner.http1Peers).toBeUndefined();
+    await listener.drain(100);
+    const before = process.env.UNIMESH_H1_SERVER;
+    process.env.UNIMESH_H1_SERVER = "node";
+    try {
+      const node = new Listener("test", DEFAULT_LIMITS, (_req: Req, res: Res) => res.end("ok\n")) as unknown as { http1?: http.Server; h1?: object };
+      expect(node.h1).toBeUndefined();
+      expect(node.http1).toBeInstanceOf(http.Server);
+      (node.http1 as http.Server).close();
+    } finally {
+      if (before === undefined) delete process.env.UNIMESH_H1_SERVER;
+      else process.env.UNIMESH_H1_SERVER = before;
+    }
+  });
+
   test("the method table: llhttp's numbers to names, QUERY at 46 where _http_common.methods has none", () => {
     const table = h1MethodTable();
     expect(table[46]).toBe("QUERY");

@@ -271,9 +271,10 @@ interface HttpMessage {
 /** A sniffing listener. */
 export class Listener {
   readonly server: net.Server;
-  private readonly http1: http.Server;
+  /** node:http's HTTP/1.1 server, only when the servers on Node's parser ({@link h1}) do not serve. */
+  private readonly http1?: http.Server;
   /** HTTP/1.1 over mutual TLS (other proxies): the same server with the peers' keep-alive timeout. */
-  private readonly http1Peers: http.Server;
+  private readonly http1Peers?: http.Server;
   /**
    * The HTTP/1.1 servers on Node's parser (./h1server.ts), plaintext and peers (mTLS): the default, unless the
    * constructor found `UNIMESH_H1_SERVER=node` or this Node lacks what they need (h1ServerSupported); then
@@ -588,11 +589,13 @@ export class Listener {
       server.emit("listening");
       return server;
     };
-    this.http1 = http1(limits.keepAliveTimeoutMs);
-    // Another proxy's connections stay open longer between requests: a caller whose connections expired
-    // during a pause would open them all again at once, one TLS handshake each, when traffic resumes.
-    this.http1Peers = tlsOptions ? http1(limits.peerKeepAliveTimeoutMs) : this.http1;
-    if (process.env.UNIMESH_H1_SERVER !== "node" && h1ServerSupported()) {
+    // Built only when they serve: each runs a connection-checking timer from its "listening".
+    if (process.env.UNIMESH_H1_SERVER === "node" || !h1ServerSupported()) {
+      this.http1 = http1(limits.keepAliveTimeoutMs);
+      // Another proxy's connections stay open longer between requests: a caller whose connections expired
+      // during a pause would open them all again at once, one TLS handshake each, when traffic resumes.
+      this.http1Peers = tlsOptions ? http1(limits.peerKeepAliveTimeoutMs) : this.http1;
+    } else {
       /**
        * The same handlers as node:http's events above. A request whose answer closes the connection is known
        * at its headers complete (a refused head, an Expect other than 100-continue, an upgrade, a drain): the
@@ -708,7 +711,7 @@ export class Listener {
         if (s.alpnProtocol === HOP_ALPN && tlsOptions.hop) this.openHop(s, conn);
         else if (s.alpnProtocol === "h2") this.handTo2(s, conn);
         else if (this.h1) this.h1.peers.serve(s);
-        else this.http1Peers.emit("connection", s);
+        else this.http1Peers!.emit("connection", s);
       });
       this.tlsServer.on("tlsClientError", (e: Error & { code?: string }, s: tls.TLSSocket) => {
         this.events.tlsRefused?.(handshakeFailure(e));
@@ -872,7 +875,7 @@ export class Listener {
       }
       if (h2) this.handTo2(socket, conn);
       else if (this.h1) this.h1.plain.serve(socket, chunk);
-      else this.http1.emit("connection", socket);
+      else this.http1!.emit("connection", socket);
     };
     socket.on("data", sniff);
   }
@@ -916,8 +919,8 @@ export class Listener {
     await this.stopAccepting();
     for (const s of this.sessions) s.close();
     for (const h of this.hops) h.goAway();
-    this.http1.closeIdleConnections();
-    if (this.http1Peers !== this.http1) this.http1Peers.closeIdleConnections();
+    this.http1?.closeIdleConnections();
+    if (this.http1Peers !== this.http1) this.http1Peers?.closeIdleConnections();
     this.h1?.plain.closeIdle();
     if (this.h1 && this.h1.peers !== this.h1.plain) this.h1.peers.closeIdle();
     if (this.inFlight > 0) {
@@ -929,15 +932,15 @@ export class Listener {
         });
       });
     }
-    this.http1.closeIdleConnections();
-    if (this.http1Peers !== this.http1) this.http1Peers.closeIdleConnections();
+    this.http1?.closeIdleConnections();
+    if (this.http1Peers !== this.http1) this.http1Peers?.closeIdleConnections();
     this.h1?.plain.closeIdle();
     if (this.h1 && this.h1.peers !== this.h1.plain) this.h1.peers.closeIdle();
     for (const s of this.sockets) s.destroy();
     for (const s of this.sessions) s.destroy();
     for (const h of this.hops) h.destroy();
-    this.http1.close();
-    if (this.http1Peers !== this.http1) this.http1Peers.close();
+    this.http1?.close();
+    if (this.http1Peers !== this.http1) this.http1Peers?.close();
     this.h1?.plain.close();
     if (this.h1 && this.h1.peers !== this.h1.plain) this.h1.peers.close();
     this.tlsServer?.close();
