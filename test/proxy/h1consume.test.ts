@@ -24,7 +24,7 @@ afterEach(() => {
 /** An H1Server serving a loopback port; `hooks` override the defaults (every request answered `ok <url>`). */
 async function serve(
   hooks: Partial<H1ServerHooks> = {},
-  options: { idleTimeoutMs?: number; env?: string } = {},
+  options: { idleTimeoutMs?: number; env?: string; sniff?: boolean } = {},
 ): Promise<{ port: number; h1: H1Server; conns: () => Conn[]; protocol: [number, string][] }> {
   const protocol: [number, string][] = [];
   const before = process.env.UNIMESH_H1_CONSUME;
@@ -55,7 +55,15 @@ async function serve(
     if (before === undefined) delete process.env.UNIMESH_H1_CONSUME;
     else process.env.UNIMESH_H1_CONSUME = before;
   }
-  const server = net.createServer({ noDelay: true }, (s) => h1.serve(s));
+  // sniff: the first read is handed over with the socket, from inside its 'data' event, as the Listener does.
+  const server = net.createServer({ noDelay: true }, (s) => {
+    if (!options.sniff) return h1.serve(s);
+    const first = (d: Buffer) => {
+      s.off("data", first);
+      h1.serve(s, d);
+    };
+    s.on("data", first);
+  });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   closers.push(() => {
     h1.close();
@@ -154,6 +162,26 @@ describe.skipIf(!h1ServerSupported())("h1server: consumed reads", () => {
     expect(got).toBe(size);
     expect(hash.digest("hex")).toBe(createHash("sha256").update(body).digest("hex"));
     await until(() => c.got().includes("done\n"), 2000);
+    c.s.destroy();
+  });
+
+  test("a first read (handed over with the socket) whose body already fills the request's buffer: the connection is not consumed, reading stops at once", async () => {
+    let request: http.IncomingMessage | undefined;
+    const { port, conns } = await serve({ request: (req) => void (request = req) }, { sniff: true });
+    const c = await rawClient(port);
+    const size = 4 * 1024 * 1024;
+    // Head and 60 KiB of body in one write (one read, usually), the rest after.
+    const body = Buffer.alloc(size, 0x61);
+    c.s.write(Buffer.concat([Buffer.from(`POST /big HTTP/1.1\r\nHost: a\r\nContent-Length: ${size}\r\n\r\n`), body.subarray(0, 60 * 1024)]));
+    await until(() => request !== undefined, 2000);
+    c.s.write(body.subarray(60 * 1024));
+    await sleep(300);
+    const conn = conns()[0]!;
+    expect(request!.readableLength).toBeGreaterThanOrEqual(request!.readableHighWaterMark);
+    expect(conn.consumed).toBe(false);
+    // The first read, then at most one more (a stream paused while flowing reads until its buffer is full;
+    // libuv reads 64 KiB at a time): consumed, the parser would have taken one more read before giving it back.
+    expect(conn.socket.bytesRead).toBeLessThan(60 * 1024 + 64 * 1024 + 32 * 1024);
     c.s.destroy();
   });
 

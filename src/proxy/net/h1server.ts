@@ -403,7 +403,7 @@ class H1Conn {
   consume(): void {
     const s = this.socket;
     const h = s._handle;
-    if (!h || !h.isStreamBase || s.encrypted || s._paused || s.readableLength > 0 || this.closed || this.stopped) return;
+    if (!h || !h.isStreamBase || s.encrypted || s._paused || s.isPaused() || s.readableLength > 0 || this.closed || this.stopped) return;
     if (this.rest !== null || this.queue.length > 0 || this.error !== null || s.writableNeedDrain) return;
     this.parser.consume!(h);
     this.consumed = true;
