@@ -8,6 +8,7 @@ import { afterEach, describe, expect, test } from "vitest";
 import type http from "node:http";
 import net from "node:net";
 import { createHash } from "node:crypto";
+import { getDefaultHighWaterMark } from "node:stream";
 import { H1Server, h1ServerSupported, type H1ServerHooks } from "../../src/proxy/net/h1server.js";
 import { rawClient, statusLines, until } from "./support.js";
 
@@ -165,25 +166,29 @@ describe.skipIf(!h1ServerSupported())("h1server: consumed reads", () => {
     c.s.destroy();
   });
 
-  test("a first read (handed over with the socket) whose body already fills the request's buffer: the connection is not consumed, reading stops at once", async () => {
-    let request: http.IncomingMessage | undefined;
-    const { port, conns } = await serve({ request: (req) => void (request = req) }, { sniff: true });
-    const c = await rawClient(port);
-    const size = 4 * 1024 * 1024;
-    // Head and 60 KiB of body in one write (one read, usually), the rest after.
-    const body = Buffer.alloc(size, 0x61);
-    c.s.write(Buffer.concat([Buffer.from(`POST /big HTTP/1.1\r\nHost: a\r\nContent-Length: ${size}\r\n\r\n`), body.subarray(0, 60 * 1024)]));
-    await until(() => request !== undefined, 2000);
-    c.s.write(body.subarray(60 * 1024));
-    await sleep(300);
-    const conn = conns()[0]!;
-    expect(request!.readableLength).toBeGreaterThanOrEqual(request!.readableHighWaterMark);
-    expect(conn.consumed).toBe(false);
-    // The first read, then at most one more (a stream paused while flowing reads until its buffer is full;
-    // libuv reads 64 KiB at a time): consumed, the parser would have taken one more read before giving it back.
-    expect(conn.socket.bytesRead).toBeLessThan(60 * 1024 + 64 * 1024 + 32 * 1024);
-    c.s.destroy();
-  });
+  // Node 22+ buffers 64 KiB per stream (getDefaultHighWaterMark), more than one read can bring after a head.
+  test.skipIf(getDefaultHighWaterMark(false) > 48 * 1024)(
+    "a first read (handed over with the socket) whose body already fills the request's buffer: the connection is not consumed, reading stops at once",
+    async () => {
+      let request: http.IncomingMessage | undefined;
+      const { port, conns } = await serve({ request: (req) => void (request = req) }, { sniff: true });
+      const c = await rawClient(port);
+      const size = 4 * 1024 * 1024;
+      // Head and 60 KiB of body in one write (one read, usually), the rest after.
+      const body = Buffer.alloc(size, 0x61);
+      c.s.write(Buffer.concat([Buffer.from(`POST /big HTTP/1.1\r\nHost: a\r\nContent-Length: ${size}\r\n\r\n`), body.subarray(0, 60 * 1024)]));
+      await until(() => request !== undefined, 2000);
+      c.s.write(body.subarray(60 * 1024));
+      await sleep(300);
+      const conn = conns()[0]!;
+      expect(request!.readableLength).toBeGreaterThanOrEqual(request!.readableHighWaterMark);
+      expect(conn.consumed).toBe(false);
+      // The first read, then at most one more (a stream paused while flowing reads until its buffer is full;
+      // libuv reads 64 KiB at a time): consumed, the parser would have taken one more read before giving it back.
+      expect(conn.socket.bytesRead).toBeLessThan(60 * 1024 + 64 * 1024 + 32 * 1024);
+      c.s.destroy();
+    },
+  );
 
   test("reads refresh the inactivity timeout while consumed: a body trickling slower than nothing but faster than the timeout is served", async () => {
     const { port, conns } = await serve(
