@@ -6,75 +6,13 @@
  */
 import { afterEach, describe, expect, test } from "vitest";
 import type http from "node:http";
-import net from "node:net";
 import { createHash } from "node:crypto";
 import { getDefaultHighWaterMark } from "node:stream";
-import { H1Server, h1ServerSupported, type H1ServerHooks } from "../../src/proxy/net/h1server.js";
+import { h1ServerSupported } from "../../src/proxy/net/h1server.js";
 import { rawClient, statusLines, until } from "./support.js";
+import { closeServers, get, serve, sleep } from "./h1consumeSupport.js";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-type Conn = { consumed: boolean; socket: net.Socket };
-
-let closers: (() => void)[] = [];
-afterEach(() => {
-  for (const c of closers) c();
-  closers = [];
-});
-
-/** An H1Server serving a loopback port; `hooks` override the defaults (every request answered `ok <url>`). */
-async function serve(
-  hooks: Partial<H1ServerHooks> = {},
-  options: { idleTimeoutMs?: number; env?: string; sniff?: boolean } = {},
-): Promise<{ port: number; h1: H1Server; conns: () => Conn[]; protocol: [number, string][] }> {
-  const protocol: [number, string][] = [];
-  const before = process.env.UNIMESH_H1_CONSUME;
-  if (options.env !== undefined) process.env.UNIMESH_H1_CONSUME = options.env;
-  let h1: H1Server;
-  try {
-    h1 = new H1Server(
-      {
-        maxHeaderBytes: 16_384,
-        headersTimeoutMs: 10_000,
-        requestTimeoutMs: 60_000,
-        keepAliveTimeoutMs: 5_000,
-        idleTimeoutMs: options.idleTimeoutMs ?? 120_000,
-        answers: new Map([[400, Buffer.from("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n", "latin1")]]),
-        statusOf: () => 400,
-      },
-      {
-        head: () => undefined,
-        request: (req, res) => res.end(`ok ${req.url}\n`),
-        checkContinue: () => undefined,
-        checkExpectation: () => undefined,
-        connect: () => undefined,
-        protocolError: (status, code) => protocol.push([status, code]),
-        ...hooks,
-      },
-    );
-  } finally {
-    if (before === undefined) delete process.env.UNIMESH_H1_CONSUME;
-    else process.env.UNIMESH_H1_CONSUME = before;
-  }
-  // sniff: the first read is handed over with the socket, from inside its 'data' event, as the Listener does.
-  const server = net.createServer({ noDelay: true }, (s) => {
-    if (!options.sniff) return h1.serve(s);
-    const first = (d: Buffer) => {
-      s.off("data", first);
-      h1.serve(s, d);
-    };
-    s.on("data", first);
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  closers.push(() => {
-    h1.close();
-    server.close();
-  });
-  const port = (server.address() as net.AddressInfo).port;
-  return { port, h1, conns: () => [...h1.conns] as unknown as Conn[], protocol };
-}
-
-const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`;
+afterEach(closeServers);
 
 describe.skipIf(!h1ServerSupported())("h1server: consumed reads", () => {
   test("a plaintext keep-alive connection is read by the parser itself, request after request; UNIMESH_H1_CONSUME=0 reads it through 'data' events", async () => {

@@ -3,67 +3,11 @@
  * harness of h1consume.test.ts: raw sockets against an H1Server on a net.Server.
  */
 import { afterEach, describe, expect, test } from "vitest";
-import http from "node:http";
-import net from "node:net";
-import { createHash } from "node:crypto";
-import { H1Server, h1ServerSupported, type H1ServerHooks } from "../../src/proxy/net/h1server.js";
-import { rawClient, statusLines, until } from "./support.js";
+import { h1ServerSupported } from "../../src/proxy/net/h1server.js";
+import { rawClient, until } from "./support.js";
+import { closeServers, get, serve } from "./h1consumeSupport.js";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-type Conn = { consumed: boolean; socket: net.Socket };
-
-let closers: (() => void)[] = [];
-afterEach(() => {
-  for (const c of closers) c();
-  closers = [];
-});
-
-/** An H1Server serving a loopback port; `hooks` override the defaults (every request answered `ok <url>`). */
-async function serve(
-  hooks: Partial<H1ServerHooks> = {},
-  options: { idleTimeoutMs?: number; env?: string } = {},
-): Promise<{ port: number; h1: H1Server; conns: () => Conn[]; protocol: [number, string][] }> {
-  const protocol: [number, string][] = [];
-  const before = process.env.UNIMESH_H1_CONSUME;
-  if (options.env !== undefined) process.env.UNIMESH_H1_CONSUME = options.env;
-  let h1: H1Server;
-  try {
-    h1 = new H1Server(
-      {
-        maxHeaderBytes: 16_384,
-        headersTimeoutMs: 10_000,
-        requestTimeoutMs: 60_000,
-        keepAliveTimeoutMs: 5_000,
-        idleTimeoutMs: options.idleTimeoutMs ?? 120_000,
-        answers: new Map([[400, Buffer.from("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n")]]),
-        statusOf: () => 400,
-      },
-      {
-        head: () => undefined,
-        request: (req, res) => res.end(`ok ${req.url}\n`),
-        checkContinue: () => undefined,
-        checkExpectation: () => undefined,
-        connect: () => undefined,
-        protocolError: (status, code) => protocol.push([status, code]),
-        ...hooks,
-      },
-    );
-  } finally {
-    if (before === undefined) delete process.env.UNIMESH_H1_CONSUME;
-    else process.env.UNIMESH_H1_CONSUME = before;
-  }
-  const server = net.createServer({ noDelay: true }, (s) => h1.serve(s));
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  closers.push(() => {
-    h1.close();
-    server.close();
-  });
-  const port = (server.address() as net.AddressInfo).port;
-  return { port, h1, conns: () => [...h1.conns] as unknown as Conn[], protocol };
-}
-
-const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`;
+afterEach(closeServers);
 
 describe.skipIf(!h1ServerSupported())("h1server: consumed reads (review)", () => {
   test("a response finished inside a consumed read (a request body's chunk runs the tick queue: on_body is a top-level MakeCallback) gives the stream back mid-read: the rest of that read, kept after HPE_PAUSED, is still parsed and answered", async () => {
