@@ -189,18 +189,32 @@ describe.skipIf(!h1ServerSupported())("h1server: consumed reads", () => {
   });
 
   test("many consumed connections opened and closed: each is given back before its parser is closed, none left", async () => {
-    const { port, h1 } = await serve();
+    const { port, h1, conns } = await serve();
+    // Each connection's parser calls, in order: a consumed parser closed first would leave the handle a freed listener.
+    const calls: string[][] = [];
     for (let i = 0; i < 50; i++) {
       const c = await rawClient(port);
       c.s.write(get(`/c${i}`));
       await until(() => c.got().includes(`ok /c${i}\n`), 2000);
+      const conn = conns()[0] as unknown as { consumed: boolean; parser: Record<string, (...a: unknown[]) => unknown> };
+      expect(conn.consumed).toBe(true);
+      const seen: string[] = [];
+      calls.push(seen);
+      for (const m of ["unconsume", "close"]) {
+        const f = conn.parser[m]!;
+        conn.parser[m] = function (this: unknown, ...a: unknown[]) {
+          seen.push(m);
+          return f.apply(this, a);
+        };
+      }
       if (i % 2) c.s.destroy();
       else c.s.end();
+      await until(() => h1.conns.size === 0, 2000);
     }
-    await until(() => h1.conns.size === 0, 2000);
     expect(h1.conns.size).toBe(0);
-    // Parsers are closed on the next turn after the close; then a new connection is still served.
     await sleep(20);
+    expect(calls).toEqual(Array.from({ length: 50 }, () => ["unconsume", "close"]));
+    // Then a new connection is still served.
     const c = await rawClient(port);
     c.s.write(get("/last"));
     await until(() => c.got().includes("ok /last\n"), 2000);

@@ -56,7 +56,11 @@
  *   beyond the surface above. `H1Response` emits its own `drain`.
  * - Requests are handed on after the read that completed their head was parsed, not from inside the
  *   parser's callback: what that read held of the body is already pushed (a handler throwing destroys that
- *   connection; it never comes out of the parser).
+ *   connection; it never comes out of the parser). Except in a consumed read ({@link H1Conn.consumed}): Node runs
+ *   the tick queue after each body chunk there, so a response finishing then hands the next request on, and may
+ *   give the stream back, in the middle of the read (its result is still handled: {@link H1Conn.executed}).
+ * - Plaintext connections are read by the parser in C++ (`consume`, as node:http) until the first hold, then
+ *   through `'data'` events; TLS connections always through `'data'` events. `UNIMESH_H1_CONSUME=0`: always so.
  */
 import http from "node:http";
 import type net from "node:net";
@@ -409,7 +413,10 @@ class H1Conn {
     this.consumed = true;
   }
 
-  /** Gives the stream back to its own reads ({@link consumed}); not from inside a parser callback. */
+  /**
+   * Gives the stream back to its own reads ({@link consumed}). Safe in the middle of a consumed read (from the
+   * tick queue a body chunk runs): the read is parsed to its end and its result still comes to {@link executed}.
+   */
   private leaveConsumed(): void {
     this.consumed = false;
     this.leave = false;
@@ -463,8 +470,9 @@ class H1Conn {
       this.waitingSince = 0;
     }
     if (!waiting && this.rest !== null && !this.stopped) {
-      // Its turn came: parse on from where the parser paused (never from inside a parser callback: flow runs
-      // after execute returned, or from a response's finish or the socket's drain).
+      // Its turn came: parse on from where the parser paused (never from inside a parser's execute: `rest` is set
+      // only once a read is parsed, and a connection holding it is no longer consumed, so a response's finish in
+      // the middle of a consumed read never finds it).
       const rest = this.rest;
       this.rest = null;
       this.parser.resume();
@@ -827,8 +835,9 @@ export class H1Server {
   }
 
   /**
-   * Serves an accepted socket; `first` is what was read from it already (the listener's sniffed bytes). TLS
-   * sockets (mTLS peers) are read through `'data'` events too, not ./tlsReads.ts's `readThroughBuffer` (which
+   * Serves an accepted socket; `first` is what was read from it already (the listener's sniffed bytes). A
+   * plaintext socket is then read by the parser ({@link H1Conn.consume}). TLS sockets (mTLS peers) are read
+   * through `'data'` events, not ./tlsReads.ts's `readThroughBuffer` (which
    * would spare Node 24+ a 64 KiB ArrayBuffer per read): in that mode `pause()` stops the handle's reads, so
    * while a pipelined request waits (D3) a client that goes away is not seen until the answer before it is
    * written (listenerReview.test.ts, the mTLS peer check, fails with it); with `'data'` events Node reads on
