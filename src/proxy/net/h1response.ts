@@ -43,6 +43,9 @@
  *   does (out v24 `kChunkedBuffer`, uncork 301/338), also for a response still waiting for its socket and
  *   when the socket is corked by someone else (Node 24+ coalesces only while it holds an uncorked socket;
  *   Node 20 frames every write). Same de-chunked body.
+ * - An ended response goes out at the event-loop turn's end, with the turn's other writes (`end` leaves its
+ *   socket corked to ./turnWrites.ts), so its `'finish'` comes then, not on the next tick. `destroy()` sends
+ *   what is held first, as node:http had handed it to the kernel. `UNIMESH_TURN_WRITES=0`: at once.
  * - `destroy()` of a response waiting for its socket (pipelining): `close` on the next tick (Node 24+,
  *   out emitDestroyNT 391/428) AND the socket destroyed, unwritten, once it is handed over (Node 20, out
  *   333 `socketDestroyOnConnect`; Node 20 emits `close` only then). Node 24+ writes what it had buffered,
@@ -77,6 +80,7 @@ import type net from "node:net";
 import { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
 import { getDefaultHighWaterMark } from "node:stream";
+import { flushHeld, uncorkAtTurnEnd } from "./turnWrites.js";
 
 /** A socket as node:http and this class decorate it: the response that holds it, node's error flag. */
 export type H1Socket = net.Socket & { _httpMessage?: unknown; _hadError?: boolean };
@@ -606,8 +610,9 @@ export class H1Response extends EventEmitter {
       }
       this.finished = true;
     } finally {
-      if (corkedHere) socket!.uncork();
-      else if (this.corked !== null) this.endTick();
+      // The ended response goes out at the turn's end with the turn's other writes (./turnWrites.ts).
+      if (corkedHere) uncorkAtTurnEnd(socket!);
+      else if (this.corked !== null) this.endTick(true);
     }
     return this;
   }
@@ -622,8 +627,11 @@ export class H1Response extends EventEmitter {
     this.destroyed = true;
     this.chunks = null;
     this.chunksLength = 0;
-    if (this.socket) this.socket.destroy(error);
-    else process.nextTick(destroyNT, this);
+    if (this.socket) {
+      // What an `end()` of this turn holds goes out first, as node:http had sent it (./turnWrites.ts).
+      flushHeld(this.socket);
+      this.socket.destroy(error);
+    } else process.nextTick(destroyNT, this);
     return this;
   }
 
@@ -650,14 +658,18 @@ export class H1Response extends EventEmitter {
     process.nextTick(tickNT, this);
   }
 
-  /** @internal The tick's end (or `end()`): the coalesced chunk, then the socket uncorked; `'drain'` if all went out (out v24 uncork). */
-  endTick(): void {
+  /**
+   * @internal The tick's end (or `end()`, `atTurnEnd`: the uncork then waits for the turn's end, ./turnWrites.ts):
+   * the coalesced chunk, then the socket uncorked; `'drain'` if all went out (out v24 uncork).
+   */
+  endTick(atTurnEnd = false): void {
     this.ticking = false;
     if (this.chunksLength !== 0 && !this.destroyed) this.flushChunk();
     const s = this.corked;
     if (s !== null) {
       this.corked = null;
-      s.uncork();
+      if (atTurnEnd) uncorkAtTurnEnd(s);
+      else s.uncork();
     }
     if (this.needDrain && !this.finished && this.socket !== null && this.writableLength === 0) {
       this.needDrain = false;

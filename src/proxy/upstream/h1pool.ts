@@ -17,7 +17,9 @@
  * What it does, as undici's Pool (`pipelining: 1`) does (undici 7 lib/dispatcher/client-h1.js,
  * lib/core/request.js), unless said otherwise:
  * - Request head: `host` (the request's, else `address:port`), `connection: keep-alive` or `close`,
- *   then the caller's headers in order (array values as repeated lines). Refused before anything is
+ *   then the caller's headers in order (array values as repeated lines). What a turn of the event loop
+ *   writes (heads, bodies) goes out at its end with the turn's other writes (../net/turnWrites.ts;
+ *   `UNIMESH_TURN_WRITES=0`: at once). Refused before anything is
  *   sent (undici's `InvalidArgumentError`, `UND_ERR_INVALID_ARG`): a path with a byte outside
  *   0x21–0xFF or not starting with `/`, a method that is not a token, a header name that is not a token,
  *   a value with a byte outside HTAB / 0x20–0x7E / 0x80–0xFF (CR, LF, NUL), a second `host` or
@@ -54,6 +56,7 @@ import net from "node:net";
 import { Readable } from "node:stream";
 import { errors, type Dispatcher } from "undici";
 import { httpCommon, type Parser } from "../net/llhttp.js";
+import { corkForTurn, flushHeld } from "../net/turnWrites.js";
 
 /** Settings of one pool. Durations in milliseconds, sizes in bytes. */
 export interface H1PoolOptions {
@@ -271,9 +274,12 @@ class Conn {
     const { socket } = this;
     const body = r.body;
     if (body === null) {
+      // Out at the turn's end with the turn's other writes (../net/turnWrites.ts).
+      corkForTurn(socket);
       socket.write(r.length >= 0 ? `${r.head}content-length: ${r.length}\r\n\r\n` : `${r.head}\r\n`, "latin1");
       r.sent = true;
     } else if (Buffer.isBuffer(body)) {
+      corkForTurn(socket);
       socket.cork();
       socket.write(`${r.head}content-length: ${r.length}\r\n\r\n`, "latin1");
       socket.write(body);
@@ -416,6 +422,8 @@ class Conn {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.connectTimer);
+    // What this turn wrote goes out first, as it would have unheld (../net/turnWrites.ts).
+    flushHeld(this.socket);
     this.socket.destroy();
     // The parser is a handle Node keeps until closed (with this connection through its `conn`); not
     // inside its own execute, which close() may be called from (Node's freeParser defers it too).
@@ -496,7 +504,10 @@ function onMessageBegin(this: { conn: Conn }): void {
   if (r === null || r.done || r.ended) throw new errors.SocketError("bad response: upstream sent a response to no request");
 }
 
-/** Writes a stream body (head at its first chunk or its end), chunked when its length is unknown. */
+/**
+ * Writes a stream body (head at its first chunk or its end), chunked when its length is unknown; each turn's
+ * writes at the turn's end (../net/turnWrites.ts).
+ */
 function writeStream(c: Conn, r: Req, s: Readable): void {
   r.stream = s;
   const { socket } = c;
@@ -524,6 +535,8 @@ function writeStream(c: Conn, r: Req, s: Readable): void {
       finish(new errors.RequestContentLengthMismatchError());
       return;
     }
+    // Held to the turn's end as the whole-body writes are, so that the turn's writes keep their order.
+    corkForTurn(socket);
     socket.cork();
     if (!r.headWritten) writeHead();
     if (r.length < 0) socket.write(`${b.length.toString(16)}\r\n`, "latin1");
@@ -539,6 +552,7 @@ function writeStream(c: Conn, r: Req, s: Readable): void {
       finish(new errors.RequestContentLengthMismatchError());
       return;
     }
+    corkForTurn(socket);
     if (!r.headWritten) {
       r.headWritten = true;
       // Nothing came: as undici, `content-length: 0` where a body is expected, else no body at all.
