@@ -68,8 +68,18 @@ import { EventEmitter } from "node:events";
 import { performance } from "node:perf_hooks";
 import { httpCommon, type Parser } from "./llhttp.js";
 import { H1Response } from "./h1response.js";
+import { flushHeld } from "./turnWrites.js";
 
 const HTTPParser = httpCommon?.HTTPParser;
+
+/**
+ * Destroys a connection after what this turn holds for it (an ended answer, a raw answer written after it:
+ * ./turnWrites.ts) went out, as it had without the hold.
+ */
+function destroyAfterHeld(socket: net.Socket): void {
+  flushHeld(socket);
+  socket.destroy();
+}
 
 /**
  * llhttp's method numbers to names, found by parsing a request line of each of `http.METHODS` (a throwaway
@@ -356,7 +366,7 @@ class H1Conn {
     socket.server = SERVER_VIEW;
     socket._paused = false;
     if (server.options.idleTimeoutMs > 0) socket.setTimeout(server.options.idleTimeoutMs);
-    socket.on("timeout", () => socket.destroy());
+    socket.on("timeout", () => destroyAfterHeld(socket));
     socket.on("data", (d: Buffer) => this.read(d));
     socket.on("end", () => this.onEnd());
     socket.on("error", () => socket.destroy());
@@ -392,7 +402,7 @@ class H1Conn {
       ret = this.parser.execute(d);
     } catch {
       // A hook threw inside a parser callback.
-      this.socket.destroy();
+      destroyAfterHeld(this.socket);
       return;
     } finally {
       this.executing = false;
@@ -430,7 +440,7 @@ class H1Conn {
     if (this.closed) return;
     this.socket._unrefTimer?.();
     if (this.threw) {
-      this.socket.destroy();
+      destroyAfterHeld(this.socket);
       return;
     }
     this.parsed(ret, null);
@@ -587,7 +597,7 @@ class H1Conn {
       // Nothing left before the failure: its answer (none when the broken request's answer was sent), then the close.
       if (e) {
         if (e.broken === null && this.socket.writable) this.socket.write(this.server.options.answers.get(e.status)!);
-        this.socket.destroy();
+        destroyAfterHeld(this.socket);
       }
       return;
     }
@@ -599,7 +609,7 @@ class H1Conn {
         return;
       }
       if (this.socket.writable) this.socket.write(this.server.options.answers.get(e.status)!);
-      this.socket.destroy();
+      destroyAfterHeld(this.socket);
       return;
     }
     this.dispatch(next);
@@ -615,7 +625,7 @@ class H1Conn {
     // Begun: bytes of it went out (`_headerSent`), not a head only stored (`headersSent`), as node's socketOnError.
     if (!(cur.res as http.ServerResponse & { _headerSent?: boolean })._headerSent && this.socket.writable)
       this.socket.write(this.server.options.answers.get(this.error!.status)!);
-    this.socket.destroy();
+    destroyAfterHeld(this.socket);
   }
 
   private dispatch({ req, keepAlive }: Parsed): void {
@@ -635,7 +645,7 @@ class H1Conn {
         } else hooks.checkExpectation(req, res);
       } else hooks.request(req, res);
     } catch {
-      this.socket.destroy();
+      destroyAfterHeld(this.socket);
     }
   }
 
@@ -706,7 +716,7 @@ class H1Conn {
     try {
       ret = this.parser.finish();
     } catch {
-      this.socket.destroy();
+      destroyAfterHeld(this.socket);
       return;
     } finally {
       this.executing = false;

@@ -17,11 +17,12 @@
  * poll not block, so the turn's end is never delayed by waiting). A write is held at most for the rest of the
  * turn's callbacks. `'finish'` and write callbacks come after the flush, as with any corked socket.
  *
- * Used where a whole message is written at once: an upstream request's head (./../upstream/h1pool.ts) and a
- * listener's ended response (./h1response.ts `end`). Streamed bodies are not held (their back-pressure
- * stays per write). `socket.end()` uncorks at once (Node's `Writable.end`), and an uncork of a socket that
- * was uncorked or destroyed meanwhile does nothing; a socket destroyed while held loses the held bytes, as
- * one destroyed with bytes not yet written does.
+ * Used for an upstream request's head and body (./../upstream/h1pool.ts; a streamed body's `write` still
+ * returns false at the high-water mark, and one turn reads a bounded amount) and a listener's ended response
+ * (./h1response.ts `end`). `socket.end()` uncorks at once (Node's `Writable.end`), and an uncork of a socket
+ * that was uncorked or destroyed meanwhile does nothing. A socket destroyed while held loses the held bytes,
+ * which without the hold had been handed to the kernel: whoever destroys such a socket calls {@link flushHeld}
+ * first (h1pool's Conn.close, H1Response.destroy, ./h1server.ts).
  *
  * `UNIMESH_TURN_WRITES=0` (read at load): every write goes out at once, as before (for comparisons).
  */
@@ -44,6 +45,9 @@ function flush(): void {
 
 function hold(socket: Writable): void {
   held.add(socket);
+  // A net.Socket's write refreshes its inactivity timer (`_unrefTimer`); a held one would only at the turn's end,
+  // after the timers phase, where the idle timer could expire first and destroy the held answer.
+  (socket as Writable & { _unrefTimer?: () => void })._unrefTimer?.();
   if (!scheduled) {
     scheduled = true;
     setImmediate(flush);
