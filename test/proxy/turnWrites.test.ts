@@ -7,7 +7,7 @@
 import net from "node:net";
 import { setImmediate as turn } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
-import { corkForTurn, uncorkAtTurnEnd } from "../../src/proxy/net/turnWrites.js";
+import { corkForTurn, flushHeld, uncorkAtTurnEnd } from "../../src/proxy/net/turnWrites.js";
 import { H1Pool } from "../../src/proxy/upstream/h1pool.js";
 import { closeServers, serve } from "./h1consumeSupport.js";
 
@@ -100,23 +100,38 @@ describe("turnWrites", () => {
     }
   });
 
-  it("a held socket that is ended sends its bytes at once (Writable.end uncorks); one destroyed meanwhile is skipped at the turn's end", async () => {
+  it("flushHeld sends what a socket holds now and releases only this module's cork; an ended socket is uncorked by end(); a destroyed one is skipped", async () => {
     const a = await pair();
     const b = await pair();
+    const c = await pair();
     try {
+      corkForTurn(c.client);
+      c.client.write("now");
+      expect(c.client.writableCorked).toBe(1);
+      flushHeld(c.client);
+      expect(c.client.writableCorked).toBe(0);
+      // A cork that is not this module's stays.
+      c.client.cork();
+      flushHeld(c.client);
+      expect(c.client.writableCorked).toBe(1);
+      c.client.uncork();
+      await until(() => c.received() === "now", "the flushed bytes");
+      // Writable.end uncorks at once: the turn's end then finds nothing to release.
       corkForTurn(a.client);
       a.client.write("last words");
       a.client.end();
+      expect(a.client.writableCorked).toBe(0);
       corkForTurn(b.client);
       b.client.write("lost");
       b.client.destroy();
+      expect(() => flushHeld(b.client)).not.toThrow();
       await turn();
       await a.ended;
       expect(a.received()).toBe("last words");
-      expect(b.client.destroyed).toBe(true);
     } finally {
       a.close();
       b.close();
+      c.close();
     }
   });
 });
